@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// tunwarden: finds, watches and safely removes stale tunnel interfaces.
+///
+/// Layers, from the bottom up:
+/// - `TunwardenCore`: the model, heuristics, planning and rendering. Foundation only; no platform module.
+/// - `Netlink`: the rtnetlink codec (pure) and, on Linux, the socket it talks through.
+/// - `CLinuxShims`: the handful of Linux syscalls Swift's Glibc module does not expose.
+/// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
+/// - `TunwardenCommands`: the command-line commands, as a library.
+/// - `tunwarden`: the thin executable.
+let package = Package(
+    name: "tunwarden",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tunwarden", targets: ["tunwarden"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "TunwardenCore"),
+        .target(name: "CLinuxShims"),
+        .target(name: "Netlink", dependencies: ["CLinuxShims"]),
+        .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims"]),
+        .target(
+            name: "TunwardenCommands",
+            dependencies: [
+                "TunwardenCore", "Inventory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "tunwarden", dependencies: ["TunwardenCommands"]),
+
+        .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore"]),
+        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore"]),
+    ]
+)

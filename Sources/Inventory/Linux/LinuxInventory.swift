@@ -1,0 +1,260 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+import TunwardenCore
+
+/// The Linux inventory: links, addresses and routes over rtnetlink (directly on the socket), and
+/// holders from /proc, for the caller's network namespace or a named one.
+///
+/// A named namespace is inspected through a netlink socket created inside it; the process itself
+/// never changes namespace. Every dump is retried while the kernel marks it interrupted and fails
+/// rather than return an inconsistent view.
+public struct LinuxInventory: InventoryBackend {
+    /// The name under `namespaceDirectory` of the namespace to inspect, or nil for the caller's own.
+    public var namespaceName: String?
+    public var namespaceDirectory = "/run/netns"
+    public var procRoot = "/proc"
+
+    public init(namespaceName: String? = nil) {
+        self.namespaceName = namespaceName
+    }
+
+    public func snapshot() throws -> Snapshot {
+        let takenAt = Date()
+        let namespace = try openNamespace()
+        defer { if let fd = namespace.fd { close(fd) } }
+        let client: RtnetlinkClient
+        do {
+            client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespace.fd))
+        } catch {
+            throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+        }
+        let links: [LinkMessage]
+        let addresses: [AddressMessage]
+        let routes: [RouteMessage]
+        do {
+            links = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { message in
+                message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+            }
+            addresses = try client.dump(operation: "RTM_GETADDR", request: AddressMessage.dumpRequest) { message in
+                message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
+            }
+            routes = try client.dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { message in
+                guard message.header.type == NetlinkType.newRoute else { return nil }
+                let route = try RouteMessage.decode(message.payload)
+                return route.family == Self.afInet || route.family == Self.afInet6 ? route : nil
+            }
+        } catch {
+            throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
+        }
+
+        let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+        var interfaces = Self.interfaces(links: links, addresses: addresses)
+        let names = Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let modelRoutes = routes.compactMap { Self.route($0, names: names) }
+        var peers: [Int32: PeerNamespace] = [:]
+        if interfaces.contains(where: { $0.linkNetnsID != nil }) {
+            peers = peerNamespaces(client: client, census: census, inspected: namespace.inode, censusComplete: holders.complete && census.complete)
+        }
+        interfaces.sort { $0.index < $1.index }
+        return Snapshot(platform: "linux", namespace: namespaceName, takenAt: takenAt, interfaces: interfaces,
+                        routes: modelRoutes, holders: holders, peerNamespaces: peers)
+    }
+
+    // MARK: namespaces
+
+    /// Opens the named namespace (fd and inode), or identifies the caller's own (inode only).
+    func openNamespace() throws -> (fd: Int32?, inode: UInt64) {
+        guard let name = namespaceName else {
+            guard case let .ok(own) = Sys.statPath("\(procRoot)/thread-self/ns/net") else {
+                throw InventoryError("cannot identify this process's network namespace (\(procRoot)/thread-self/ns/net is unreadable); is /proc mounted?")
+            }
+            return (nil, own.inode)
+        }
+        try Self.validateNamespaceName(name)
+        let path = "\(namespaceDirectory)/\(name)"
+        switch Sys.openFile(path) {
+        case let .ok(fd):
+            guard case let .ok(inode) = Sys.statDescriptor(fd) else {
+                close(fd)
+                throw InventoryError("cannot stat \(path)")
+            }
+            return (fd, inode)
+        case let .failed(code) where code == ENOENT:
+            throw InventoryError("no network namespace named '\(name)' (\(path) does not exist); `ip netns list` shows the names there are")
+        case let .failed(code):
+            throw InventoryError("cannot open network namespace '\(name)' at \(path): \(Sys.describe(code))")
+        }
+    }
+
+    /// Namespace names are file names under /run/netns, as `ip netns` makes them.
+    public static func validateNamespaceName(_ name: String) throws {
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw InventoryError("'\(name)' is not a network namespace name: names are plain file names under /run/netns, as `ip netns list` prints them")
+        }
+    }
+
+    /// Identifies the namespaces veth peers live in: every namespace a scanned process runs in,
+    /// and every named one, each asked for the id the inspected namespace gives it.
+    func peerNamespaces(client: RtnetlinkClient, census: HolderScanner.NamespaceCensus, inspected: UInt64,
+                        censusComplete: Bool) -> [Int32: PeerNamespace] {
+        var result: [Int32: PeerNamespace] = [:]
+        var seenInodes = Set<UInt64>()
+        for (inode, entry) in census.processes where inode != inspected {
+            guard let id = try? namespaceID(client: client, request: { NamespaceIDMessage.request(pid: UInt32(entry.samplePID), sequence: $0) }),
+                  id != NamespaceIDMessage.notAssigned else { continue }
+            result[id] = PeerNamespace(name: nil, processCount: entry.count)
+            seenInodes.insert(inode)
+        }
+        guard case let .ok(dirFD) = Sys.openDirectory(namespaceDirectory),
+              case let .ok(names) = Sys.listDirectory(dirFD) else { return result }
+        for name in names.sorted() {
+            guard case let .ok(fd) = Sys.openFile("\(namespaceDirectory)/\(name)") else { continue }
+            defer { close(fd) }
+            guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
+                  let id = try? namespaceID(client: client, request: { NamespaceIDMessage.request(fd: fd, sequence: $0) }),
+                  id != NamespaceIDMessage.notAssigned else { continue }
+            let count = census.processes[inode]?.count
+            // Zero seen is proof of zero only when every process could be read.
+            result[id] = PeerNamespace(name: name, processCount: count ?? (censusComplete ? 0 : nil))
+        }
+        return result
+    }
+
+    func namespaceID(client: RtnetlinkClient, request: (UInt32) -> [UInt8]) throws -> Int32? {
+        let replies = try client.request(operation: "RTM_GETNSID", request)
+        guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { return nil }
+        return try NamespaceIDMessage.decodeID(reply.payload)
+    }
+
+    // MARK: conversion to the model
+
+    static let afInet: UInt8 = 2
+    static let afInet6: UInt8 = 10
+
+    static func interfaces(links: [LinkMessage], addresses: [AddressMessage]) -> [NetworkInterface] {
+        var addressesByIndex: [Int: [InterfaceAddress]] = [:]
+        for message in addresses {
+            if let address = address(message) { addressesByIndex[Int(message.index), default: []].append(address) }
+        }
+        return links.compactMap { link in
+            guard let name = link.name else { return nil }
+            let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
+            var tun: TunDetails?
+            if let info = link.tun {
+                tun = TunDetails(persistent: info.persist, multiQueue: info.multiQueue, packetInfo: info.packetInfo,
+                                 vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
+                                 numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
+            }
+            return NetworkInterface(
+                index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames(link.flags),
+                operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
+                group: link.group, master: link.master.map(Int.init), link: link.link.map(Int.init),
+                linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
+                stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
+                addresses: addressesByIndex[Int(link.index)] ?? []
+            )
+        }
+    }
+
+    static func address(_ message: AddressMessage) -> InterfaceAddress? {
+        guard message.family == afInet || message.family == afInet6 else { return nil }
+        guard let localBytes = message.local ?? message.address, let local = IPAddress(bytes: localBytes) else { return nil }
+        var peer: IPAddress?
+        if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
+        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: scopeName(message.scope))
+    }
+
+    static func route(_ message: RouteMessage, names: [Int: String]) -> Route? {
+        // Cloned (cache) entries are not configuration.
+        if message.flags & 0x200 != 0 { return nil }
+        let width = message.family == afInet ? 4 : 16
+        let destinationBytes = message.destination ?? [UInt8](repeating: 0, count: width)
+        guard let address = IPAddress(bytes: destinationBytes),
+              let destination = IPPrefix(address: address, length: Int(message.destinationLength)) else { return nil }
+        var hops: [NextHop] = []
+        if message.nextHops.isEmpty {
+            if message.outputInterface != nil || message.gateway != nil {
+                let index = message.outputInterface.map(Int.init)
+                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,
+                                    interfaceName: index.flatMap { names[$0] }))
+            }
+        } else {
+            hops = message.nextHops.map { hop in
+                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
+                        interfaceName: names[Int(hop.interfaceIndex)])
+            }
+        }
+        return Route(destination: destination, type: routeTypeName(message.type), table: tableName(message.table),
+                     metric: message.priority, protocolName: protocolName(message.protocolID), scope: scopeName(message.scope),
+                     nextHops: hops, nexthopObject: message.nexthopID)
+    }
+
+    static func flagNames(_ flags: UInt32) -> [String] {
+        // iproute2's order and names; RUNNING is left out as `ip link` leaves it out.
+        let table: [(UInt32, String)] = [
+            (0x8, "LOOPBACK"), (0x2, "BROADCAST"), (0x10, "POINTOPOINT"), (0x1000, "MULTICAST"), (0x80, "NOARP"),
+            (0x200, "ALLMULTI"), (0x100, "PROMISC"), (0x400, "MASTER"), (0x800, "SLAVE"), (0x4, "DEBUG"),
+            (0x8000, "DYNAMIC"), (0x4000, "AUTOMEDIA"), (0x2000, "PORTSEL"), (0x20, "NOTRAILERS"), (0x1, "UP"),
+            (0x10000, "LOWER_UP"), (0x20000, "DORMANT"), (0x40000, "ECHO"),
+        ]
+        return table.filter { flags & $0.0 != 0 }.map(\.1)
+    }
+
+    static func operstateName(_ value: UInt8) -> String {
+        ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"][safe: Int(value)] ?? "\(value)"
+    }
+
+    static func scopeName(_ value: UInt8) -> String {
+        switch value {
+        case 0: "global"
+        case 200: "site"
+        case 253: "link"
+        case 254: "host"
+        case 255: "nowhere"
+        default: "\(value)"
+        }
+    }
+
+    static func tableName(_ value: UInt32) -> String {
+        switch value {
+        case 253: "default"
+        case 254: "main"
+        case 255: "local"
+        default: "\(value)"
+        }
+    }
+
+    static func routeTypeName(_ value: UInt8) -> String {
+        ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit",
+         "throw", "nat", "xresolve"][safe: Int(value)] ?? "\(value)"
+    }
+
+    static func protocolName(_ value: UInt8) -> String {
+        switch value {
+        case 0: "unspec"
+        case 1: "redirect"
+        case 2: "kernel"
+        case 3: "boot"
+        case 4: "static"
+        case 16: "dhcp"
+        case 186: "bgp"
+        case 188: "ospf"
+        default: "\(value)"
+        }
+    }
+
+    static func macText(_ bytes: [UInt8]) -> String? {
+        guard !bytes.isEmpty else { return nil }
+        return bytes.map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined(separator: ":")
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+#endif

@@ -1,0 +1,98 @@
+#if os(Linux)
+import Glibc
+
+/// Thin wrappers over the system calls the Linux backend uses. Each retries EINTR and reports
+/// failure as an errno value, never by trapping: files under /proc vanish and refuse all the time.
+enum Sys {
+    /// The outcome of a call that can fail with an errno.
+    enum Outcome<T> {
+        case ok(T)
+        case failed(Int32)
+    }
+
+    static func openDirectory(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<Int32> {
+        repeatOnEINTR { openat(directory, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    }
+
+    static func openFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<Int32> {
+        repeatOnEINTR { openat(directory, path, O_RDONLY | O_CLOEXEC) }
+    }
+
+    private static func repeatOnEINTR(_ call: () -> Int32) -> Outcome<Int32> {
+        while true {
+            let fd = call()
+            if fd >= 0 { return .ok(fd) }
+            if errno != EINTR { return .failed(errno) }
+        }
+    }
+
+    /// The names in a directory (without "." and ".."); takes ownership of `fd`.
+    static func listDirectory(_ fd: Int32) -> Outcome<[String]> {
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            return .failed(code)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        errno = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        if errno != 0 { return .failed(errno) }
+        return .ok(names)
+    }
+
+    /// The target of a symbolic link (or a /proc magic link).
+    static func readLink(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<String> {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBufferPointer { ptr in
+            ptr.withMemoryRebound(to: CChar.self) { readlinkat(directory, path, $0.baseAddress!, $0.count) }
+        }
+        if n < 0 { return .failed(errno) }
+        return .ok(String(decoding: buffer[0..<n], as: UTF8.self))
+    }
+
+    /// A small file's whole content (for /proc files, which report size 0).
+    static func readSmallFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD, limit: Int = 64 * 1024) -> Outcome<[UInt8]> {
+        let fd: Int32
+        switch openFile(path, relativeTo: directory) {
+        case let .ok(opened): fd = opened
+        case let .failed(code): return .failed(code)
+        }
+        defer { close(fd) }
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while content.count < limit {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failed(errno)
+            }
+            if n == 0 { break }
+            content.append(contentsOf: chunk[0..<n])
+        }
+        return .ok(content)
+    }
+
+    /// The inode and owner of a path, following links.
+    static func statPath(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<(inode: UInt64, uid: UInt32)> {
+        var info = stat()
+        if fstatat(directory, path, &info, 0) != 0 { return .failed(errno) }
+        return .ok((UInt64(info.st_ino), info.st_uid))
+    }
+
+    static func statDescriptor(_ fd: Int32) -> Outcome<UInt64> {
+        var info = stat()
+        if fstat(fd, &info) != 0 { return .failed(errno) }
+        return .ok(UInt64(info.st_ino))
+    }
+
+    static func describe(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}
+#endif

@@ -1,0 +1,62 @@
+/// An RTM_NEWADDR message: one address on an interface (`struct ifaddrmsg` and IFA_* attributes).
+public struct AddressMessage: Equatable, Sendable {
+    /// IFA_* attribute numbers, from include/uapi/linux/if_addr.h.
+    public enum Attribute {
+        public static let address: UInt16 = 1
+        public static let local: UInt16 = 2
+        public static let label: UInt16 = 3
+        public static let broadcast: UInt16 = 4
+        public static let flags: UInt16 = 8
+    }
+
+    /// AF_INET (2) or AF_INET6 (10).
+    public var family: UInt8 = 0
+    public var prefixLength: UInt8 = 0
+    /// IFA_F_* flags; the 32-bit IFA_FLAGS attribute replaces the 8-bit header field when present.
+    public var flags: UInt32 = 0
+    /// RT_SCOPE_* (0 universe, 200 site, 253 link, 254 host).
+    public var scope: UInt8 = 0
+    public var index: UInt32 = 0
+    /// IFA_ADDRESS: for point-to-point links the peer, otherwise the same as `local`.
+    public var address: [UInt8]?
+    /// IFA_LOCAL: the address of this interface (IPv4; IPv6 sends only IFA_ADDRESS unless a peer is set).
+    public var local: [UInt8]?
+    public var label: String?
+    public var broadcast: [UInt8]?
+
+    public init() {}
+
+    /// Size of `struct ifaddrmsg`.
+    public static let headerSize = 8
+
+    public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> AddressMessage {
+        guard payload.count >= headerSize else {
+            throw .truncated(what: "ifaddrmsg", need: headerSize, have: payload.count)
+        }
+        let base = payload.startIndex
+        var message = AddressMessage()
+        message.family = payload[base]
+        message.prefixLength = payload[base + 1]
+        message.flags = UInt32(payload[base + 2])
+        message.scope = payload[base + 3]
+        message.index = payload.readNative(UInt32.self, at: base + 4)
+        var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        while attributes.next() {
+            switch attributes.type {
+            case Attribute.address: message.address = attributes.rawBytes
+            case Attribute.local: message.local = attributes.rawBytes
+            case Attribute.label: message.label = attributes.string()
+            case Attribute.broadcast: message.broadcast = attributes.rawBytes
+            case Attribute.flags: message.flags = attributes.uint32()
+            default: break
+            }
+        }
+        try attributes.finish()
+        return message
+    }
+
+    /// An RTM_GETADDR dump request for both address families.
+    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: NetlinkType.getAddress, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: [UInt8](repeating: 0, count: headerSize))
+    }
+}

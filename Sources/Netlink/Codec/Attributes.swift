@@ -1,0 +1,124 @@
+/// Walks the netlink attributes (`struct nlattr`: length, type, payload, padding) in a byte range.
+///
+/// Use it like an iterator: `while decoder.next() { switch decoder.type { … } }`. Typed readers
+/// check the payload's size; a wrong size or a truncated attribute records the first error and the
+/// walk stops. Check `error` (or call `finish()`) once at the end. Nothing here can trap on input.
+public struct AttributeDecoder {
+    /// The kernel ORs these into `nla_type`; they are masked off `type`.
+    static let nestedFlag: UInt16 = 0x8000
+    static let byteOrderFlag: UInt16 = 0x4000
+
+    private let bytes: ArraySlice<UInt8>
+    private var offset: Int
+    /// The current attribute's type, without the nested and byte-order flag bits.
+    public private(set) var type: UInt16 = 0
+    /// The current attribute's payload, without padding.
+    public private(set) var data: ArraySlice<UInt8> = []
+    /// The first error met, by the walk itself or by a typed reader.
+    public private(set) var error: NetlinkError?
+
+    public init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.offset = bytes.startIndex
+    }
+
+    /// Moves to the next attribute. Returns false at the end or after an error.
+    public mutating func next() -> Bool {
+        guard error == nil else { return false }
+        let remaining = bytes.endIndex - offset
+        // Fewer bytes than an attribute header can only be padding.
+        guard remaining >= 4 else { return false }
+        let length = Int(bytes.readNative(UInt16.self, at: offset))
+        guard length >= 4 else {
+            error = .malformed("attribute length \(length) is shorter than its header")
+            return false
+        }
+        guard length <= remaining else {
+            error = .truncated(what: "attribute of type \(bytes.readNative(UInt16.self, at: offset + 2) & 0x3fff)", need: length, have: remaining)
+            return false
+        }
+        type = bytes.readNative(UInt16.self, at: offset + 2) & ~(Self.nestedFlag | Self.byteOrderFlag)
+        data = bytes[(offset + 4)..<(offset + length)]
+        offset += min(align4(length), remaining)
+        return true
+    }
+
+    /// Records `error` unless one is already recorded.
+    public mutating func fail(_ error: NetlinkError) {
+        if self.error == nil { self.error = error }
+    }
+
+    private mutating func fixed<T: FixedWidthInteger>(_: T.Type, _ name: String) -> T {
+        guard data.count == MemoryLayout<T>.size else {
+            fail(.malformed("attribute \(type) should hold a \(name) (\(MemoryLayout<T>.size) bytes) but holds \(data.count) bytes"))
+            return 0
+        }
+        return data.readNative(T.self, at: data.startIndex)
+    }
+
+    public mutating func uint8() -> UInt8 { fixed(UInt8.self, "u8") }
+    public mutating func uint16() -> UInt16 { fixed(UInt16.self, "u16") }
+    public mutating func uint32() -> UInt32 { fixed(UInt32.self, "u32") }
+    public mutating func int32() -> Int32 { fixed(Int32.self, "s32") }
+    public mutating func uint64() -> UInt64 { fixed(UInt64.self, "u64") }
+
+    /// The payload as a string, up to its first NUL. Invalid UTF-8 is repaired, never fatal:
+    /// interface names are bytes to the kernel.
+    public mutating func string() -> String {
+        let end = data.firstIndex(of: 0) ?? data.endIndex
+        return String(decoding: data[data.startIndex..<end], as: UTF8.self)
+    }
+
+    /// The payload bytes.
+    public var rawBytes: [UInt8] { Array(data) }
+
+    /// Walks the current attribute's payload as nested attributes. An error inside becomes this
+    /// decoder's error too, so one check at the end covers the whole tree.
+    public mutating func nested(_ body: (inout AttributeDecoder) -> Void) {
+        var inner = AttributeDecoder(data)
+        body(&inner)
+        if let innerError = inner.error { fail(innerError) }
+    }
+
+    /// Throws the first error met, if any.
+    public func finish() throws(NetlinkError) {
+        if let error { throw error }
+    }
+}
+
+/// Appends netlink attributes to a byte buffer, with the kernel's 4-byte alignment.
+public struct AttributeEncoder {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(prefix: [UInt8] = []) {
+        bytes = prefix
+        bytes.padTo4()
+    }
+
+    public mutating func append(type: UInt16, payload: [UInt8]) {
+        bytes.appendNative(UInt16(4 + payload.count))
+        bytes.appendNative(type)
+        bytes.append(contentsOf: payload)
+        bytes.padTo4()
+    }
+
+    public mutating func append(type: UInt16, uint8 value: UInt8) { append(type: type, payload: [value]) }
+
+    public mutating func append(type: UInt16, uint32 value: UInt32) {
+        var payload: [UInt8] = []
+        payload.appendNative(value)
+        append(type: type, payload: payload)
+    }
+
+    public mutating func append(type: UInt16, int32 value: Int32) { append(type: type, uint32: UInt32(bitPattern: value)) }
+
+    /// A NUL-terminated string, as the kernel expects for names.
+    public mutating func append(type: UInt16, string: String) { append(type: type, payload: Array(string.utf8) + [0]) }
+
+    /// A nested attribute whose payload the closure writes.
+    public mutating func appendNested(type: UInt16, _ body: (inout AttributeEncoder) -> Void) {
+        var inner = AttributeEncoder()
+        body(&inner)
+        append(type: type | AttributeDecoder.nestedFlag, payload: inner.bytes)
+    }
+}

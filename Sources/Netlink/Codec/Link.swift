@@ -1,0 +1,185 @@
+/// An RTM_NEWLINK message: one network interface as the kernel describes it (`struct ifinfomsg`
+/// followed by IFLA_* attributes).
+///
+/// Only the attributes tunwarden reasons about are kept; unknown ones are skipped.
+public struct LinkMessage: Equatable, Sendable {
+    /// IFLA_* attribute numbers, from include/uapi/linux/if_link.h.
+    public enum Attribute {
+        public static let address: UInt16 = 1
+        public static let ifname: UInt16 = 3
+        public static let mtu: UInt16 = 4
+        public static let link: UInt16 = 5
+        public static let master: UInt16 = 10
+        public static let txqlen: UInt16 = 13
+        public static let operstate: UInt16 = 16
+        public static let linkinfo: UInt16 = 18
+        public static let ifalias: UInt16 = 20
+        public static let stats64: UInt16 = 23
+        public static let group: UInt16 = 27
+        public static let extMask: UInt16 = 29
+        public static let carrier: UInt16 = 33
+        public static let linkNetnsID: UInt16 = 37
+    }
+
+    /// IFLA_INFO_* attributes nested in IFLA_LINKINFO.
+    public enum LinkInfoAttribute {
+        public static let kind: UInt16 = 1
+        public static let data: UInt16 = 2
+        public static let slaveKind: UInt16 = 4
+    }
+
+    /// IFLA_TUN_* attributes nested in IFLA_INFO_DATA when the kind is "tun" (drivers/net/tun.c).
+    public enum TunAttribute {
+        public static let owner: UInt16 = 1
+        public static let group: UInt16 = 2
+        public static let type: UInt16 = 3
+        public static let pi: UInt16 = 4
+        public static let vnetHeader: UInt16 = 5
+        public static let persist: UInt16 = 6
+        public static let multiQueue: UInt16 = 7
+        public static let numQueues: UInt16 = 8
+        public static let numDisabledQueues: UInt16 = 9
+    }
+
+    /// What the kernel reports about a tun/tap device in IFLA_INFO_DATA. Absent attributes stay nil:
+    /// owner and group are sent only when set, the queue counts only for multi-queue devices.
+    public struct TunInfo: Equatable, Sendable {
+        /// 1 for tun (IFF_TUN), 2 for tap (IFF_TAP).
+        public var type: UInt8?
+        public var owner: UInt32?
+        public var group: UInt32?
+        public var packetInfo: Bool?
+        public var vnetHeader: Bool?
+        public var persist: Bool?
+        public var multiQueue: Bool?
+        public var numQueues: UInt32?
+        public var numDisabledQueues: UInt32?
+
+        public init() {}
+    }
+
+    /// The first four counters of `struct rtnl_link_stats64`.
+    public struct Stats: Equatable, Sendable {
+        public var rxPackets: UInt64
+        public var txPackets: UInt64
+        public var rxBytes: UInt64
+        public var txBytes: UInt64
+    }
+
+    public var family: UInt8 = 0
+    /// The ARPHRD_* hardware type (65534 ARPHRD_NONE for tun, 1 ARPHRD_ETHER for tap and veth).
+    public var hardwareType: UInt16 = 0
+    public var index: Int32 = 0
+    /// IFF_* flags (IFF_UP 0x1, IFF_POINTOPOINT 0x10, IFF_RUNNING 0x40, IFF_LOWER_UP 0x10000, …).
+    public var flags: UInt32 = 0
+    public var name: String?
+    public var mtu: UInt32?
+    /// IFLA_LINK: the underlying or peer interface index (a veth's peer).
+    public var link: Int32?
+    /// IFLA_LINK_NETNSID: the namespace id, as seen from this namespace, that `link` lives in.
+    public var linkNetnsID: Int32?
+    public var master: UInt32?
+    /// IF_OPER_* (0 unknown, 2 down, 6 up, 7 dormant, …).
+    public var operstate: UInt8?
+    public var carrier: Bool?
+    public var group: UInt32?
+    public var hardwareAddress: [UInt8]?
+    public var alias: String?
+    public var stats: Stats?
+    /// IFLA_INFO_KIND: the driver's kind ("tun", "veth", "vxlan", …); nil for physical devices.
+    public var kind: String?
+    public var slaveKind: String?
+    public var tun: TunInfo?
+
+    public init() {}
+
+    /// Size of `struct ifinfomsg`.
+    public static let headerSize = 16
+
+    /// Decodes an RTM_NEWLINK payload.
+    public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> LinkMessage {
+        guard payload.count >= headerSize else {
+            throw .truncated(what: "ifinfomsg", need: headerSize, have: payload.count)
+        }
+        let base = payload.startIndex
+        var link = LinkMessage()
+        link.family = payload[base]
+        link.hardwareType = payload.readNative(UInt16.self, at: base + 2)
+        link.index = payload.readNative(Int32.self, at: base + 4)
+        link.flags = payload.readNative(UInt32.self, at: base + 8)
+
+        var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        while attributes.next() {
+            switch attributes.type {
+            case Attribute.ifname: link.name = attributes.string()
+            case Attribute.mtu: link.mtu = attributes.uint32()
+            case Attribute.link: link.link = attributes.int32()
+            case Attribute.linkNetnsID: link.linkNetnsID = attributes.int32()
+            case Attribute.master: link.master = attributes.uint32()
+            case Attribute.operstate: link.operstate = attributes.uint8()
+            case Attribute.carrier: link.carrier = attributes.uint8() != 0
+            case Attribute.group: link.group = attributes.uint32()
+            case Attribute.address: link.hardwareAddress = attributes.rawBytes
+            case Attribute.ifalias: link.alias = attributes.string()
+            case Attribute.stats64:
+                // Newer kernels append counters; the first four have been there since 2.6.35.
+                guard attributes.data.count >= 32 else {
+                    attributes.fail(.truncated(what: "IFLA_STATS64", need: 32, have: attributes.data.count))
+                    break
+                }
+                let d = attributes.data, s = d.startIndex
+                link.stats = Stats(
+                    rxPackets: d.readNative(UInt64.self, at: s), txPackets: d.readNative(UInt64.self, at: s + 8),
+                    rxBytes: d.readNative(UInt64.self, at: s + 16), txBytes: d.readNative(UInt64.self, at: s + 24)
+                )
+            case Attribute.linkinfo:
+                attributes.nested { info in link.decodeLinkInfo(&info) }
+            default: break
+            }
+        }
+        try attributes.finish()
+        return link
+    }
+
+    private mutating func decodeLinkInfo(_ info: inout AttributeDecoder) {
+        var data: ArraySlice<UInt8>?
+        while info.next() {
+            switch info.type {
+            case LinkInfoAttribute.kind: kind = info.string()
+            case LinkInfoAttribute.slaveKind: slaveKind = info.string()
+            case LinkInfoAttribute.data: data = info.data
+            default: break
+            }
+        }
+        // IFLA_INFO_DATA's layout depends on the kind, which the kernel sends first but need not.
+        guard info.error == nil, kind == "tun", let data else { return }
+        var tunAttributes = AttributeDecoder(data)
+        var tun = TunInfo()
+        while tunAttributes.next() {
+            switch tunAttributes.type {
+            case TunAttribute.owner: tun.owner = tunAttributes.uint32()
+            case TunAttribute.group: tun.group = tunAttributes.uint32()
+            case TunAttribute.type: tun.type = tunAttributes.uint8()
+            case TunAttribute.pi: tun.packetInfo = tunAttributes.uint8() != 0
+            case TunAttribute.vnetHeader: tun.vnetHeader = tunAttributes.uint8() != 0
+            case TunAttribute.persist: tun.persist = tunAttributes.uint8() != 0
+            case TunAttribute.multiQueue: tun.multiQueue = tunAttributes.uint8() != 0
+            case TunAttribute.numQueues: tun.numQueues = tunAttributes.uint32()
+            case TunAttribute.numDisabledQueues: tun.numDisabledQueues = tunAttributes.uint32()
+            default: break
+            }
+        }
+        if let error = tunAttributes.error { info.fail(error) }
+        self.tun = tun
+    }
+
+    /// An RTM_GETLINK dump request for every interface of every family.
+    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: headerSize)
+        var attributes = AttributeEncoder(prefix: payload)
+        // RTEXT_FILTER_SKIP_STATS is not set: traffic counters are wanted.
+        attributes.append(type: Attribute.extMask, uint32: 0)
+        payload = attributes.bytes
+        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+}

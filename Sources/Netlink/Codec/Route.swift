@@ -1,0 +1,149 @@
+/// An RTM_NEWROUTE message: one route (`struct rtmsg` and RTA_* attributes), from any table.
+public struct RouteMessage: Equatable, Sendable {
+    /// RTA_* attribute numbers, from include/uapi/linux/rtnetlink.h.
+    public enum Attribute {
+        public static let destination: UInt16 = 1
+        public static let source: UInt16 = 2
+        public static let outputInterface: UInt16 = 4
+        public static let gateway: UInt16 = 5
+        public static let priority: UInt16 = 6
+        public static let preferredSource: UInt16 = 7
+        public static let multipath: UInt16 = 9
+        public static let table: UInt16 = 15
+        public static let via: UInt16 = 18
+        public static let nexthopID: UInt16 = 30
+    }
+
+    /// One next hop of a multipath route (`struct rtnexthop` and its attributes).
+    public struct NextHop: Equatable, Sendable {
+        public var flags: UInt8
+        public var hops: UInt8
+        public var interfaceIndex: Int32
+        public var gateway: [UInt8]?
+        /// RTA_VIA's address family, when the gateway is of another family than the route.
+        public var viaFamily: UInt16?
+    }
+
+    public var family: UInt8 = 0
+    public var destinationLength: UInt8 = 0
+    public var sourceLength: UInt8 = 0
+    public var tos: UInt8 = 0
+    /// The 8-bit table field; `table` holds the full 32-bit value when RTA_TABLE is present.
+    public var table: UInt32 = 0
+    /// RTPROT_* (2 kernel, 3 boot, 4 static, …).
+    public var protocolID: UInt8 = 0
+    /// RT_SCOPE_*.
+    public var scope: UInt8 = 0
+    /// RTN_* (1 unicast, 2 local, 3 broadcast, 5 multicast, 6 blackhole, 7 unreachable, 8 prohibit, …).
+    public var type: UInt8 = 0
+    /// RTM_F_* and RTNH_F_* flags (RTNH_F_LINKDOWN 0x10 when the output device has no carrier).
+    public var flags: UInt32 = 0
+    public var destination: [UInt8]?
+    public var source: [UInt8]?
+    public var gateway: [UInt8]?
+    public var viaFamily: UInt16?
+    public var outputInterface: Int32?
+    public var priority: UInt32?
+    public var preferredSource: [UInt8]?
+    public var nexthopID: UInt32?
+    public var nextHops: [NextHop] = []
+
+    public init() {}
+
+    /// Size of `struct rtmsg`.
+    public static let headerSize = 12
+    /// Size of `struct rtnexthop`.
+    static let nextHopHeaderSize = 8
+
+    public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> RouteMessage {
+        guard payload.count >= headerSize else {
+            throw .truncated(what: "rtmsg", need: headerSize, have: payload.count)
+        }
+        let base = payload.startIndex
+        var route = RouteMessage()
+        route.family = payload[base]
+        route.destinationLength = payload[base + 1]
+        route.sourceLength = payload[base + 2]
+        route.tos = payload[base + 3]
+        route.table = UInt32(payload[base + 4])
+        route.protocolID = payload[base + 5]
+        route.scope = payload[base + 6]
+        route.type = payload[base + 7]
+        route.flags = payload.readNative(UInt32.self, at: base + 8)
+        var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        while attributes.next() {
+            switch attributes.type {
+            case Attribute.destination: route.destination = attributes.rawBytes
+            case Attribute.source: route.source = attributes.rawBytes
+            case Attribute.outputInterface: route.outputInterface = attributes.int32()
+            case Attribute.gateway: route.gateway = attributes.rawBytes
+            case Attribute.priority: route.priority = attributes.uint32()
+            case Attribute.preferredSource: route.preferredSource = attributes.rawBytes
+            case Attribute.table: route.table = attributes.uint32()
+            case Attribute.nexthopID: route.nexthopID = attributes.uint32()
+            case Attribute.via:
+                if let (family, address) = decodeVia(attributes.data) {
+                    route.viaFamily = family
+                    route.gateway = address
+                } else {
+                    attributes.fail(.malformed("RTA_VIA shorter than its family field"))
+                }
+            case Attribute.multipath:
+                do throws(NetlinkError) {
+                    route.nextHops = try decodeNextHops(attributes.data)
+                } catch {
+                    attributes.fail(error)
+                }
+            default: break
+            }
+        }
+        try attributes.finish()
+        return route
+    }
+
+    /// `struct rtvia`: a 16-bit family, then the address.
+    private static func decodeVia(_ data: ArraySlice<UInt8>) -> (UInt16, [UInt8])? {
+        guard data.count >= 2 else { return nil }
+        return (data.readNative(UInt16.self, at: data.startIndex), Array(data[(data.startIndex + 2)...]))
+    }
+
+    private static func decodeNextHops(_ data: ArraySlice<UInt8>) throws(NetlinkError) -> [NextHop] {
+        var hops: [NextHop] = []
+        var offset = data.startIndex
+        while data.endIndex - offset >= nextHopHeaderSize {
+            let length = Int(data.readNative(UInt16.self, at: offset))
+            guard length >= nextHopHeaderSize else {
+                throw .malformed("rtnexthop length \(length) is shorter than its header")
+            }
+            guard length <= data.endIndex - offset else {
+                throw .truncated(what: "rtnexthop", need: length, have: data.endIndex - offset)
+            }
+            var hop = NextHop(
+                flags: data[offset + 2], hops: data[offset + 3],
+                interfaceIndex: data.readNative(Int32.self, at: offset + 4), gateway: nil, viaFamily: nil
+            )
+            var attributes = AttributeDecoder(data[(offset + nextHopHeaderSize)..<(offset + length)])
+            while attributes.next() {
+                switch attributes.type {
+                case Attribute.gateway: hop.gateway = attributes.rawBytes
+                case Attribute.via:
+                    if let (family, address) = decodeVia(attributes.data) {
+                        hop.viaFamily = family
+                        hop.gateway = address
+                    }
+                default: break
+                }
+            }
+            try attributes.finish()
+            hops.append(hop)
+            offset += min(align4(length), data.endIndex - offset)
+        }
+        return hops
+    }
+
+    /// An RTM_GETROUTE dump request. Table 0 (RT_TABLE_UNSPEC) and family AF_UNSPEC ask for every
+    /// table of every family, the local table included; callers keep the families they want.
+    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: NetlinkType.getRoute, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: [UInt8](repeating: 0, count: headerSize))
+    }
+}

@@ -1,0 +1,131 @@
+#if os(Linux)
+import CLinuxShims
+import Glibc
+
+/// A NETLINK_ROUTE socket: the Linux transport for `RtnetlinkClient`.
+///
+/// The socket belongs to the network namespace it was created in for its whole life, so a socket
+/// made for another namespace answers about that namespace while the rest of the process stays
+/// where it is.
+public final class NetlinkSocket: NetlinkTransport {
+    /// SOL_NETLINK options, from include/uapi/linux/netlink.h.
+    private static let solNetlink: Int32 = 270
+    private static let netlinkCapAck: Int32 = 10
+    private static let netlinkExtAck: Int32 = 11
+    /// Kernel dump datagrams are at most about 32 KiB; this leaves room and detects truncation.
+    private static let receiveSize = 64 * 1024
+    /// Receive buffer asked for, so large dumps and event bursts are not dropped.
+    static let receiveBufferBytes: Int32 = 8 * 1024 * 1024
+
+    private let fd: Int32
+
+    /// Opens a socket in this thread's network namespace, or, when `namespaceFD` is given (an open
+    /// `/run/netns/NAME` or `/proc/PID/ns/net`), in that namespace.
+    public init(namespaceFD: Int32? = nil) throws {
+        if let namespaceFD {
+            fd = try Self.createInNamespace(namespaceFD)
+        } else {
+            fd = try Self.create()
+        }
+    }
+
+    deinit { close(fd) }
+
+    private static func create() throws -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
+        guard fd >= 0 else { throw NetlinkError.system(call: "socket(AF_NETLINK)", errno: errno) }
+        var size = receiveBufferBytes
+        // SO_RCVBUFFORCE passes the rmem_max cap when privileged; otherwise take what is allowed.
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var one: Int32 = 1
+        // Extended acks carry the kernel's reason text; capped acks keep them short. Both are
+        // optional: old kernels refuse them and still work.
+        _ = setsockopt(fd, solNetlink, netlinkExtAck, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, solNetlink, netlinkCapAck, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+            }
+        }
+        guard bound == 0 else {
+            let code = errno
+            close(fd)
+            throw NetlinkError.system(call: "bind(AF_NETLINK)", errno: code)
+        }
+        return fd
+    }
+
+    /// Creates the socket on a short-lived thread that enters the target namespace, so that no
+    /// thread of the caller ever changes namespace.
+    private static func createInNamespace(_ namespaceFD: Int32) throws -> Int32 {
+        final class Job {
+            let namespaceFD: Int32
+            var result: Result<Int32, any Error> = .failure(NetlinkError.system(call: "pthread", errno: 0))
+            init(_ fd: Int32) { namespaceFD = fd }
+        }
+        let job = Job(namespaceFD)
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(job).toOpaque()
+        let created = pthread_create(&thread, nil, { raw in
+            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+            if tw_setns(job.namespaceFD, tw_clone_newnet()) != 0 {
+                job.result = .failure(NetlinkError.system(call: "setns(CLONE_NEWNET)", errno: errno))
+            } else {
+                job.result = Result { try NetlinkSocket.create() }
+            }
+            return nil
+        }, context)
+        guard created == 0 else {
+            Unmanaged<Job>.fromOpaque(context).release()
+            throw NetlinkError.system(call: "pthread_create", errno: created)
+        }
+        pthread_join(thread, nil)
+        return try job.result.get()
+    }
+
+    public func send(_ datagram: [UInt8]) throws {
+        var kernel = sockaddr_nl()
+        kernel.nl_family = sa_family_t(AF_NETLINK)
+        while true {
+            let sent = datagram.withUnsafeBytes { bytes in
+                withUnsafePointer(to: &kernel) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                    }
+                }
+            }
+            if sent >= 0 { return }
+            if errno == EINTR { continue }
+            throw NetlinkError.system(call: "sendto(netlink)", errno: errno)
+        }
+    }
+
+    public func receive() throws -> [UInt8] {
+        var failure: Int32 = 0
+        var actual = 0
+        let datagram = [UInt8](unsafeUninitializedCapacity: Self.receiveSize) { buffer, count in
+            while true {
+                let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
+                if n >= 0 {
+                    actual = n
+                    count = min(n, buffer.count)
+                    return
+                }
+                if errno == EINTR { continue }
+                failure = errno
+                count = 0
+                return
+            }
+        }
+        if failure != 0 { throw NetlinkError.system(call: "recv(netlink)", errno: failure) }
+        if actual > datagram.count {
+            throw NetlinkError.truncated(what: "netlink datagram", need: actual, have: datagram.count)
+        }
+        return datagram
+    }
+}
+#endif

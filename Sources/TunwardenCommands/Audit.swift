@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import TunwardenCore
+
+/// How a report is printed.
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json, nagios
+}
+
+/// `tunwarden audit`: one inventory, judged once, printed for people or programs.
+public struct Audit: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Inventory tunnel interfaces and their routes, and report what is orphaned, leaking or dangerous.",
+        discussion: """
+        Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
+        vti, xfrm, wireguard) gets a state:
+          live      something uses it (a holder, an attached queue, or a kernel-owned tunnel)
+          orphaned  persistent, no queue attached, and no process holds it
+          suspect   looks abandoned but cannot be proven so (a veth whose peer is gone)
+          unknown   cannot be judged (holders unreadable: run as root)
+
+        Findings: orphaned-tun, dead-tunnel-route, tunnel-count, holder-unknown, holder-in-other-netns, \
+        carrier-without-holder, veth-peer-missing, veth-peer-netns-empty. The JSON schema is in README.md.
+
+        Without root, holders of other users' processes cannot be read; tunwarden then calls nothing \
+        orphaned and exits 3 (unknown) unless something is worse.
+        """
+    )
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line).")
+    public var format: OutputFormat = .table
+
+    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical.", valueName: "n"))
+    public var limit: Int = 95
+
+    @Option(name: .long, help: ArgumentHelp("Count from which the count is a warning (default: 80% of --limit).", valueName: "n"))
+    public var warn: Int?
+
+    @Flag(name: .long, help: "Also list interfaces that are not tunnels (as context).")
+    public var all = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1 (got \(limit))") }
+        if let warn {
+            guard warn >= 1, warn <= limit else {
+                throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
+            }
+        }
+    }
+
+    public func run() throws {
+        let policy = AuditPolicy(limit: limit, warnAt: warn)
+        let snapshot: Snapshot
+        do {
+            snapshot = try Backends.live(namespace: global.netns).snapshot()
+        } catch {
+            let reason = "\(error)"
+            switch format {
+            case .nagios: print(NagiosLine.unknown(reason))
+            case .json: print(#"{"version":1,"status":"unknown","error":\#(jsonString(reason))}"#)
+            case .table: break
+            }
+            Terminal.error(reason)
+            throw ExitCode(AuditStatus.unknown.exitCode)
+        }
+        let assessment = Heuristics.assess(snapshot, policy: policy)
+        switch format {
+        case .table:
+            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled))
+        case .json:
+            Terminal.write(try AuditReport(assessment, includeContext: all).json(pretty: Terminal.isTerminal) + "\n")
+        case .nagios:
+            Terminal.write(NagiosLine.render(assessment) + "\n")
+        }
+        throw ExitCode(assessment.status.exitCode)
+    }
+}
+
+/// A JSON string literal for `text`.
+func jsonString(_ text: String) -> String {
+    let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+    return String(decoding: data, as: UTF8.self)
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+
+/// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
+public struct Tunwarden: ParsableCommand {
+    /// The version `--version` prints.
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "tunwarden",
+        abstract: "Find, judge and safely remove stale tunnel interfaces (tun, tap, veth, utun, feth, …).",
+        discussion: """
+        Virtual interfaces leak: a VPN or proxy crashes and leaves a persistent tun behind, or routes that \
+        send all traffic into a dead tunnel. tunwarden inventories tunnel-style interfaces and their routes, \
+        judges each one with explainable heuristics, and reports what is orphaned, leaking or dangerous.
+
+        Exit codes (every command, every format):
+          0   ok
+          1   warning (for example an orphaned tun, or the count near its limit)
+          2   critical (for example routes that blackhole default traffic)
+          3   unknown: the system could not be inspected well enough to judge
+          64  bad usage
+
+        Examples:
+          sudo tunwarden audit                       audit this machine
+          sudo tunwarden --netns blue audit          audit the namespace 'ip netns' calls blue
+          tunwarden audit --format json | jq .findings
+          tunwarden audit --format nagios            one line for Nagios/Icinga
+        """,
+        version: version,
+        subcommands: [Audit.self],
+        defaultSubcommand: nil
+    )
+
+    @OptionGroup public var global: GlobalOptions
+
+    public init() {}
+}
+
+/// Options that apply to every command, given before or after the command name.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("netns"), help: ArgumentHelp(
+        "Inspect the named network namespace (as `ip -n NAME` does) instead of this process's own.",
+        discussion: "NAME is a file under /run/netns, as `ip netns list` prints it. The process itself stays where it is.",
+        valueName: "name"))
+    public var netns: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if let netns {
+            if netns.isEmpty || netns == "." || netns == ".." || netns.contains("/") {
+                throw ValidationError("'\(netns)' is not a network namespace name: use a name that `ip netns list` prints")
+            }
+        }
+    }
+}

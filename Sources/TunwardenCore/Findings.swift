@@ -1,0 +1,75 @@
+/// How serious a finding is. Ordered: info < warning < critical.
+public enum Severity: String, Codable, Sendable, Comparable {
+    case info, warning, critical
+
+    var rank: Int {
+        switch self {
+        case .info: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// The verdict on one interface.
+public enum InterfaceState: String, Codable, Sendable {
+    /// Something uses it: a holder, an attached queue, or a kernel-owned tunnel.
+    case live
+    /// Provably unused: persistent, no queue attached, and a complete holder scan found nobody.
+    case orphaned
+    /// Looks abandoned but cannot be proven so (a veth whose peer is gone, carrier without a holder).
+    case suspect
+    /// Cannot be judged: holders could not be read, or a holder of the same name sits in another namespace.
+    case unknown
+}
+
+/// The overall result of an audit, which is also the exit code: 0 ok, 1 warning, 2 critical, 3 unknown.
+public enum AuditStatus: String, Codable, Sendable {
+    case ok, warning, critical, unknown
+
+    public var exitCode: Int32 {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .critical: 2
+        case .unknown: 3
+        }
+    }
+}
+
+/// One explainable judgement: which heuristic, how serious, about which interface, why (in a
+/// sentence a person can check against `ip` output), and whether the reaper may act on it.
+public struct Finding: Codable, Sendable, Equatable {
+    /// The heuristic's stable id (`orphaned-tun`, `dead-tunnel-route`, …).
+    public var id: String
+    public var severity: Severity
+    /// The interface concerned; nil for findings about the whole system.
+    public var ifname: String?
+    public var reapable: Bool
+    public var evidence: String
+    /// The routes concerned, for route findings.
+    public var routes: [Route]?
+
+    public init(id: String, severity: Severity, ifname: String?, reapable: Bool, evidence: String, routes: [Route]? = nil) {
+        self.id = id
+        self.severity = severity
+        self.ifname = ifname
+        self.reapable = reapable
+        self.evidence = evidence
+        self.routes = routes
+    }
+}
+
+/// The ids of every finding tunwarden can raise, for documentation and tests.
+public enum FindingID {
+    public static let orphanedTun = "orphaned-tun"
+    public static let deadTunnelRoute = "dead-tunnel-route"
+    public static let tunnelCount = "tunnel-count"
+    public static let holderUnknown = "holder-unknown"
+    public static let holderElsewhere = "holder-in-other-netns"
+    public static let carrierWithoutHolder = "carrier-without-holder"
+    public static let vethPeerMissing = "veth-peer-missing"
+    public static let vethPeerNamespaceEmpty = "veth-peer-netns-empty"
+}

@@ -1,0 +1,285 @@
+/// The thresholds an audit judges against.
+public struct AuditPolicy: Sendable, Equatable {
+    /// Tunnel-style interfaces at which the count becomes critical. 95 is where macOS users report
+    /// trouble (anecdotal; no kernel constant says so), and a sane ceiling elsewhere too.
+    public var limit: Int
+    /// Count from which the count is a warning; nil means 80 % of the limit, rounded up.
+    public var warnAt: Int?
+
+    public init(limit: Int = 95, warnAt: Int? = nil) {
+        self.limit = limit
+        self.warnAt = warnAt
+    }
+
+    public var effectiveWarn: Int { warnAt ?? (limit * 4 + 4) / 5 }
+}
+
+/// An interface with its verdict and the holders attributed to it.
+public struct AssessedInterface: Sendable, Equatable {
+    public var interface: NetworkInterface
+    public var state: InterfaceState
+    /// Why the state is what it is, in one sentence.
+    public var reason: String
+    /// Holders in the inspected namespace whose descriptor names this interface.
+    public var holders: [Holder]
+    /// Whether the holder list is complete (the scan could read every process).
+    public var holdersKnown: Bool
+    /// Routes whose next hop uses this interface.
+    public var routes: [Route]
+}
+
+/// The result of judging a snapshot: every tunnel-style interface with its state, the findings,
+/// and the overall status.
+public struct Assessment: Sendable, Equatable {
+    public var snapshot: Snapshot
+    public var policy: AuditPolicy
+    /// Tunnel-style interfaces, in interface-index order.
+    public var interfaces: [AssessedInterface]
+    /// Findings, most severe first.
+    public var findings: [Finding]
+    public var status: AuditStatus
+
+    public func count(_ state: InterfaceState) -> Int { interfaces.count { $0.state == state } }
+}
+
+/// The heuristics: pure functions from a snapshot to states and findings. Nothing here reads the
+/// system, so every judgement can be reproduced from a recorded snapshot.
+public enum Heuristics {
+    /// Judges a snapshot.
+    public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy()) -> Assessment {
+        let byIndex = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        let routesByIndex = routesPerInterface(snapshot.routes)
+        var assessed: [AssessedInterface] = []
+        var findings: [Finding] = []
+
+        for interface in snapshot.interfaces where interface.kind.isTunnelStyle {
+            let holders = snapshot.holders.attachments
+                .filter { $0.inInspectedNamespace && $0.ifname == interface.name }
+                .map(\.holder)
+            let elsewhere = snapshot.holders.attachments.filter { !$0.inInspectedNamespace && $0.ifname == interface.name }
+            var verdict: (InterfaceState, String)
+            switch interface.kind {
+            case .tun, .tap:
+                verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, findings: &findings)
+            case .veth:
+                verdict = judgeVeth(interface, byIndex: byIndex, snapshot: snapshot, findings: &findings)
+            default:
+                verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
+            }
+            if verdict.0 == .live, !holders.isEmpty, interface.kind == .tun || interface.kind == .tap {
+                verdict.1 = "held by " + holders.map(\.display).joined(separator: ", ")
+            }
+            assessed.append(AssessedInterface(
+                interface: interface, state: verdict.0, reason: verdict.1, holders: holders,
+                holdersKnown: snapshot.holders.complete, routes: routesByIndex[interface.index] ?? []
+            ))
+        }
+
+        findings += deadRouteFindings(assessed, snapshot: snapshot)
+        if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
+        if !snapshot.holders.complete, assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
+            findings.append(Finding(
+                id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
+                evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer."
+            ))
+        }
+
+        findings.sort { lhs, rhs in
+            if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
+            if lhs.id != rhs.id { return lhs.id < rhs.id }
+            return (lhs.ifname ?? "") < (rhs.ifname ?? "")
+        }
+        return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
+                          status: status(findings: findings, interfaces: assessed))
+    }
+
+    /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
+    /// answer unknown, because "no finding" would then be a guess.
+    static func status(findings: [Finding], interfaces: [AssessedInterface]) -> AuditStatus {
+        let worst = findings.map(\.severity).max()
+        if worst == .critical { return .critical }
+        if worst == .warning { return .warning }
+        if interfaces.contains(where: { $0.state == .unknown }) { return .unknown }
+        return .ok
+    }
+
+    static func routesPerInterface(_ routes: [Route]) -> [Int: [Route]] {
+        var result: [Int: [Route]] = [:]
+        for route in routes {
+            var seen = Set<Int>()
+            for hop in route.nextHops {
+                if let index = hop.interfaceIndex, seen.insert(index).inserted { result[index, default: []].append(route) }
+            }
+        }
+        return result
+    }
+
+    // MARK: tun and tap
+
+    static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [Attachment], scan: HolderScan,
+                         findings: inout [Finding]) -> (InterfaceState, String) {
+        let tun = interface.tun ?? TunDetails()
+        let kind = interface.kind.rawValue
+        if tun.persistent == false {
+            return (.live, "not persistent: the kernel removes it when its last holder closes, so something holds it")
+        }
+        if !holders.isEmpty { return (.live, "held") }
+        let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
+        if queues > 0 {
+            return (.live, "\(queues) queue\(queues == 1 ? "" : "s") attached")
+        }
+        if interface.carrier == true {
+            guard scan.complete else {
+                return (.live, "carrier on, so a queue is attached (holders could not be read)")
+            }
+            if !elsewhere.isEmpty {
+                return (.live, "carrier on; held from another namespace by " + elsewhere.map(\.holder.display).joined(separator: ", "))
+            }
+            findings.append(Finding(
+                id: FindingID.carrierWithoutHolder, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has carrier but no process holds it in any namespace; carrier may have been forced with TUNSETCARRIER. Not touched."
+            ))
+            return (.suspect, "carrier on but no holder found")
+        }
+        guard scan.complete else {
+            return (.unknown, "no carrier, but holders could not be read")
+        }
+        if !elsewhere.isEmpty {
+            let names = elsewhere.map { "\($0.holder.display) in \($0.holder.netns ?? "a namespace it hides")" }.joined(separator: ", ")
+            findings.append(Finding(
+                id: FindingID.holderElsewhere, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) has no carrier and no holder here, but \(names) holds a device of the same name; names are per namespace, so this proves nothing either way. Not touched."
+            ))
+            return (.unknown, "a device of the same name is held in another namespace")
+        }
+        let persistence = tun.persistent == true ? "persistent" : "persistence not reported"
+        let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
+        findings.append(Finding(
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: tun.persistent == true,
+            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scan.processesScanned) processes scanned)."
+        ))
+        return (.orphaned, "\(persistence), no carrier, no process attached")
+    }
+
+    // MARK: veth
+
+    static func judgeVeth(_ interface: NetworkInterface, byIndex: [Int: NetworkInterface], snapshot: Snapshot,
+                          findings: inout [Finding]) -> (InterfaceState, String) {
+        guard let peerIndex = interface.link, peerIndex > 0 else {
+            findings.append(Finding(
+                id: FindingID.vethPeerMissing, severity: .warning, ifname: interface.name, reapable: false,
+                evidence: "veth \(interface.name) (ifindex \(interface.index)) reports no peer. Not reaped automatically: check what created it."
+            ))
+            return (.suspect, "no peer reported")
+        }
+        if let nsid = interface.linkNetnsID {
+            guard let peerNamespace = snapshot.peerNamespaces[nsid], let processes = peerNamespace.processCount else {
+                return (.unknown, "peer is in namespace id \(nsid), which could not be inspected")
+            }
+            let nsName = peerNamespace.name.map { "namespace \($0)" } ?? "namespace id \(nsid)"
+            if processes == 0 {
+                findings.append(Finding(
+                    id: FindingID.vethPeerNamespaceEmpty, severity: .warning, ifname: interface.name, reapable: false,
+                    evidence: "veth \(interface.name) (ifindex \(interface.index)) has its peer in \(nsName), where no process runs: likely left by a container or a test that exited. Not reaped automatically."
+                ))
+                return (.suspect, "peer's namespace has no processes")
+            }
+            return (.live, "peer ifindex \(peerIndex) in \(nsName) (\(processes) process\(processes == 1 ? "" : "es"))")
+        }
+        guard let peer = byIndex[peerIndex] else {
+            findings.append(Finding(
+                id: FindingID.vethPeerMissing, severity: .warning, ifname: interface.name, reapable: false,
+                evidence: "veth \(interface.name) (ifindex \(interface.index)) names peer ifindex \(peerIndex), which does not exist. Not reaped automatically."
+            ))
+            return (.suspect, "peer ifindex \(peerIndex) is missing")
+        }
+        return (.live, "peer \(peer.name)")
+    }
+
+    // MARK: routes
+
+    /// A tunnel-style interface that traffic cannot leave through: orphaned, or without carrier.
+    static func isDead(_ assessed: AssessedInterface) -> Bool {
+        assessed.state == .orphaned || assessed.interface.carrier == false
+    }
+
+    /// Routes of type unicast whose every next hop leaves through a dead tunnel, grouped by
+    /// interface. Critical when the dead routes of a family and table together capture default
+    /// traffic: a default route, or more-specific routes covering all but at most the first /8 of
+    /// the address space (0/1 + 128/1, or the 1/8 … 128/1 cascade), which proxies and VPNs add to
+    /// take all traffic without touching the default route.
+    static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let dead = Dictionary(interfaces.filter(isDead).map { ($0.interface.index, $0) }, uniquingKeysWith: { a, _ in a })
+        guard !dead.isEmpty else { return [] }
+        let live = snapshot.routes.filter { route in
+            route.type == "unicast" && !route.nextHops.allSatisfy { hop in hop.interfaceIndex.map { dead[$0] != nil } ?? false }
+        }
+        var deadRoutes: [Route] = []
+        for route in snapshot.routes where route.type == "unicast" && !route.nextHops.isEmpty {
+            if route.nextHops.allSatisfy({ hop in hop.interfaceIndex.map { dead[$0] != nil } ?? false }) {
+                deadRoutes.append(route)
+            }
+        }
+        // Which (family, table) groups capture default traffic.
+        var capturing = Set<String>()
+        let groups = Dictionary(grouping: deadRoutes) { "\($0.family.rawValue)|\($0.table)" }
+        for (key, routes) in groups {
+            let shadowedDefault = routes.contains { route in
+                route.destination.length == 0 && live.contains { other in
+                    other.destination.length == 0 && other.family == route.family && other.table == route.table
+                        && (other.metric ?? 0) < (route.metric ?? 0)
+                }
+            }
+            let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
+            if coverage(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
+        }
+        var findings: [Finding] = []
+        for index in dead.keys.sorted() {
+            guard let assessed = dead[index] else { continue }
+            let routes = deadRoutes.filter { route in route.nextHops.contains { $0.interfaceIndex == index } }
+            guard !routes.isEmpty else { continue }
+            let keys = Set(routes.map { "\($0.family.rawValue)|\($0.table)" })
+            let captures = !keys.isDisjoint(with: capturing)
+            let interface = assessed.interface
+            let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
+            let list = routes.map(\.display).joined(separator: ", ")
+            var evidence = "\(routes.count) route\(routes.count == 1 ? "" : "s") send traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
+            if captures {
+                let families = Set(routes.filter { capturing.contains("\($0.family.rawValue)|\($0.table)") }.map(\.family))
+                let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
+                evidence += " Together they capture all \(names) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
+            } else {
+                evidence += " Traffic to these destinations is blackholed."
+            }
+            if assessed.state == .orphaned {
+                evidence += " They go away with the device when it is reaped."
+            }
+            findings.append(Finding(id: FindingID.deadTunnelRoute, severity: captures ? .critical : .warning,
+                                    ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
+        }
+        return findings
+    }
+
+    /// The share of the address space a set of same-family prefixes covers, counting overlaps once.
+    /// Prefixes either nest or are disjoint, so dropping every prefix inside another leaves a disjoint set.
+    public static func coverage(of prefixes: [IPPrefix]) -> Double {
+        let unique = Array(Set(prefixes)).sorted { $0.length < $1.length }
+        var kept: [IPPrefix] = []
+        for prefix in unique where !kept.contains(where: { $0.contains(prefix) }) {
+            kept.append(prefix)
+        }
+        return kept.reduce(0) { $0 + $1.shareOfAddressSpace }
+    }
+
+    // MARK: count
+
+    static func countFinding(_ count: Int, policy: AuditPolicy) -> Finding? {
+        let warn = policy.effectiveWarn
+        guard count >= warn else { return nil }
+        let critical = count >= policy.limit
+        return Finding(
+            id: FindingID.tunnelCount, severity: critical ? .critical : .warning, ifname: nil, reapable: false,
+            evidence: "\(count) tunnel-style interfaces exist; \(critical ? "the limit is" : "warning from") \(critical ? policy.limit : warn) (limit \(policy.limit)). Counts that keep growing mean something leaks them; on macOS users report network trouble near 95 utun interfaces."
+        )
+    }
+}

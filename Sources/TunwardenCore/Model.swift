@@ -1,0 +1,368 @@
+import Foundation
+
+/// The kind of an interface as tunwarden classifies it. Tunnel-style kinds are the ones it judges;
+/// `other` interfaces are context (their routes still matter).
+public enum InterfaceKind: String, Codable, Sendable, CaseIterable {
+    case tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, vti, xfrm, wireguard
+    /// macOS user-space tunnels (PF_SYSTEM `com.apple.net.utun_control`).
+    case utun
+    /// macOS "fake ethernet" pairs, as ZeroTier uses.
+    case feth
+    case other
+
+    /// Whether interfaces of this kind are judged as tunnels.
+    public var isTunnelStyle: Bool { self != .other }
+
+    /// The classification of a Linux interface from its IFLA_INFO_KIND, with IFLA_TUN_TYPE
+    /// (1 tun, 2 tap) deciding between tun and tap.
+    public static func linux(infoKind: String?, tunType: UInt8?, hardwareType: UInt16) -> InterfaceKind {
+        switch infoKind {
+        case "tun":
+            if let tunType { return tunType == 2 ? .tap : .tun }
+            // Kernels before IFLA_TUN_TYPE: tap devices are Ethernet (ARPHRD_ETHER 1).
+            return hardwareType == 1 ? .tap : .tun
+        case "veth": return .veth
+        case "vxlan": return .vxlan
+        case "geneve": return .geneve
+        case "gre", "erspan": return .gre
+        case "gretap": return .gretap
+        case "ipip": return .ipip
+        case "sit": return .sit
+        case "ip6tnl": return .ip6tnl
+        case "ip6gre", "ip6gretap", "ip6erspan": return .ip6gre
+        case "vti", "vti6": return .vti
+        case "xfrm": return .xfrm
+        case "wireguard": return .wireguard
+        default: return .other
+        }
+    }
+}
+
+/// What a tun/tap device reports about itself (Linux IFLA_INFO_DATA, or sysfs).
+public struct TunDetails: Codable, Sendable, Equatable {
+    /// IFF_PERSIST: the device outlives the process that made it. Only persistent devices can be orphaned.
+    public var persistent: Bool?
+    public var multiQueue: Bool?
+    public var packetInfo: Bool?
+    public var vnetHeader: Bool?
+    /// The uid allowed to attach, when one is set.
+    public var owner: UInt32?
+    public var group: UInt32?
+    /// Attached queues; reported by the kernel for multi-queue devices only.
+    public var numQueues: UInt32?
+    /// Queues held open but disabled (TUNSETQUEUE IFF_DETACH_QUEUE); their holders do not show an `iff:` line.
+    public var numDisabledQueues: UInt32?
+
+    public init(persistent: Bool? = nil, multiQueue: Bool? = nil, packetInfo: Bool? = nil, vnetHeader: Bool? = nil,
+                owner: UInt32? = nil, group: UInt32? = nil, numQueues: UInt32? = nil, numDisabledQueues: UInt32? = nil) {
+        self.persistent = persistent
+        self.multiQueue = multiQueue
+        self.packetInfo = packetInfo
+        self.vnetHeader = vnetHeader
+        self.owner = owner
+        self.group = group
+        self.numQueues = numQueues
+        self.numDisabledQueues = numDisabledQueues
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case persistent = "persist", multiQueue = "multi_queue", packetInfo = "pi", vnetHeader = "vnet_hdr"
+        case owner, group, numQueues = "numqueues", numDisabledQueues = "numdisabledqueues"
+    }
+}
+
+/// Traffic counters, for "idle since" judgements.
+public struct TrafficCounters: Codable, Sendable, Equatable {
+    public var rxPackets: UInt64
+    public var txPackets: UInt64
+    public var rxBytes: UInt64
+    public var txBytes: UInt64
+
+    public init(rxPackets: UInt64, txPackets: UInt64, rxBytes: UInt64, txBytes: UInt64) {
+        self.rxPackets = rxPackets
+        self.txPackets = txPackets
+        self.rxBytes = rxBytes
+        self.txBytes = txBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rxPackets = "rx_packets", txPackets = "tx_packets", rxBytes = "rx_bytes", txBytes = "tx_bytes"
+    }
+}
+
+/// An address assigned to an interface.
+public struct InterfaceAddress: Codable, Sendable, Equatable {
+    public var local: IPAddress
+    public var prefixLength: Int
+    /// The peer of a point-to-point address (`inet A --> B`, or Linux IFA_ADDRESS ≠ IFA_LOCAL).
+    public var peer: IPAddress?
+    /// "global", "site", "link", "host" or a number.
+    public var scope: String
+
+    public init(local: IPAddress, prefixLength: Int, peer: IPAddress? = nil, scope: String) {
+        self.local = local
+        self.prefixLength = prefixLength
+        self.peer = peer
+        self.scope = scope
+    }
+
+    public var family: AddressFamily { local.family }
+
+    /// Whether the address is IPv6 link-local (fe80::/10), which every utun and many tun devices get on their own.
+    public var isLinkLocal: Bool { local.family == .inet6 && local.bytes[0] == 0xfe && local.bytes[1] & 0xc0 == 0x80 }
+
+    /// `10.8.0.18/32` or `10.8.0.18 peer 10.8.0.17/32`, as `ip addr` prints it.
+    public var display: String {
+        if let peer { return "\(local) peer \(peer)/\(prefixLength)" }
+        return "\(local)/\(prefixLength)"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case family, local, prefixLength = "prefixlen", peer = "address", scope
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        local = try c.decode(IPAddress.self, forKey: .local)
+        prefixLength = try c.decode(Int.self, forKey: .prefixLength)
+        peer = try c.decodeIfPresent(IPAddress.self, forKey: .peer)
+        scope = try c.decode(String.self, forKey: .scope)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(family, forKey: .family)
+        try c.encode(local, forKey: .local)
+        try c.encode(prefixLength, forKey: .prefixLength)
+        try c.encodeIfPresent(peer, forKey: .peer)
+        try c.encode(scope, forKey: .scope)
+    }
+}
+
+/// One next hop of a route.
+public struct NextHop: Codable, Sendable, Equatable {
+    public var gateway: IPAddress?
+    public var interfaceIndex: Int?
+    public var interfaceName: String?
+
+    public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil) {
+        self.gateway = gateway
+        self.interfaceIndex = interfaceIndex
+        self.interfaceName = interfaceName
+    }
+
+    enum CodingKeys: String, CodingKey { case gateway, interfaceIndex = "ifindex", interfaceName = "dev" }
+}
+
+/// A route from any table.
+public struct Route: Codable, Sendable, Equatable {
+    public var destination: IPPrefix
+    /// "unicast", "local", "broadcast", "multicast", "blackhole", "unreachable", "prohibit", …
+    public var type: String
+    /// "main", "local", "default" or the table number.
+    public var table: String
+    public var metric: UInt32?
+    /// "kernel", "boot", "static", "dhcp", … or the protocol number.
+    public var protocolName: String?
+    public var scope: String?
+    /// Every next hop; a single-path route has exactly one. Empty for blackhole and similar types.
+    public var nextHops: [NextHop]
+    /// Set when the route's next hops are a nexthop object (RTA_NH_ID) this snapshot did not resolve.
+    public var nexthopObject: UInt32?
+
+    public init(destination: IPPrefix, type: String = "unicast", table: String = "main", metric: UInt32? = nil,
+                protocolName: String? = nil, scope: String? = nil, nextHops: [NextHop], nexthopObject: UInt32? = nil) {
+        self.destination = destination
+        self.type = type
+        self.table = table
+        self.metric = metric
+        self.protocolName = protocolName
+        self.scope = scope
+        self.nextHops = nextHops
+        self.nexthopObject = nexthopObject
+    }
+
+    public var family: AddressFamily { destination.family }
+
+    /// `0.0.0.0/1 via 198.18.0.1 dev utun33 table main`, shortened to what differs from the usual.
+    public var display: String {
+        var text = destination.length == 0 ? "default" : destination.description
+        if family == .inet6, destination.length == 0 { text = "default (::/0)" }
+        if let gateway = nextHops.first?.gateway, nextHops.count == 1 { text += " via \(gateway)" }
+        if nextHops.count > 1 { text += " (\(nextHops.count) next hops)" }
+        if table != "main" { text += " table \(table)" }
+        return text
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case destination = "dst", type, table, metric, protocolName = "protocol", scope, nextHops = "nexthops", nexthopObject = "nhid"
+    }
+}
+
+/// A process that holds a tunnel interface open (Linux: a /dev/net/tun descriptor attached to it;
+/// macOS: a utun control socket).
+public struct Holder: Codable, Sendable, Equatable, Hashable {
+    public var pid: Int32
+    public var comm: String
+    public var uid: UInt32?
+    /// The descriptor number in the holder.
+    public var fd: Int32?
+    /// The holder's network namespace, as the kernel names it (`net:[4026531840]`).
+    public var netns: String?
+
+    public init(pid: Int32, comm: String, uid: UInt32? = nil, fd: Int32? = nil, netns: String? = nil) {
+        self.pid = pid
+        self.comm = comm
+        self.uid = uid
+        self.fd = fd
+        self.netns = netns
+    }
+
+    /// `openvpn[1234]`.
+    public var display: String { "\(comm)[\(pid)]" }
+}
+
+/// One attachment found by scanning processes: a holder and the interface name its descriptor names.
+public struct Attachment: Sendable, Equatable {
+    public var holder: Holder
+    /// The interface name (`iff:` in Linux fdinfo; `utunN` derived from the unit on macOS).
+    public var ifname: String
+    /// Whether the holder's namespace is the namespace being inspected. A name is only unique
+    /// within a namespace, so an attachment elsewhere proves nothing either way about this one.
+    public var inInspectedNamespace: Bool
+
+    public init(holder: Holder, ifname: String, inInspectedNamespace: Bool) {
+        self.holder = holder
+        self.ifname = ifname
+        self.inInspectedNamespace = inInspectedNamespace
+    }
+}
+
+/// What a scan for holders found, and whether it can be trusted to be complete.
+public struct HolderScan: Sendable, Equatable {
+    /// True only when every process could be inspected: then "no holder" means nobody.
+    public var complete: Bool
+    /// Why the scan is incomplete, in words a person can act on.
+    public var incompleteReason: String?
+    public var attachments: [Attachment]
+    public var processesScanned: Int
+
+    public init(complete: Bool, incompleteReason: String? = nil, attachments: [Attachment], processesScanned: Int) {
+        self.complete = complete
+        self.incompleteReason = incompleteReason
+        self.attachments = attachments
+        self.processesScanned = processesScanned
+    }
+
+    /// A scan that could not be made at all.
+    public static func unavailable(_ reason: String) -> HolderScan {
+        HolderScan(complete: false, incompleteReason: reason, attachments: [], processesScanned: 0)
+    }
+}
+
+/// A network interface as the system reports it.
+public struct NetworkInterface: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var kind: InterfaceKind
+    /// The platform's own word for the kind (Linux IFLA_INFO_KIND); nil for physical devices.
+    public var infoKind: String?
+    /// IFF_* flag names: UP, POINTOPOINT, RUNNING, LOWER_UP, …
+    public var flags: [String]
+    /// "UP", "DOWN", "UNKNOWN", … (iproute2's operstate names).
+    public var operstate: String?
+    /// Whether the link has carrier; a tun/tap has carrier exactly while a queue is attached (or TUNSETCARRIER forces it).
+    public var carrier: Bool?
+    public var mtu: Int?
+    public var group: UInt32?
+    public var master: Int?
+    /// The peer or underlying interface index (a veth's peer).
+    public var link: Int?
+    /// The namespace id `link` lives in, when not this namespace.
+    public var linkNetnsID: Int32?
+    public var hardwareAddress: String?
+    public var tun: TunDetails?
+    public var stats: TrafficCounters?
+    public var addresses: [InterfaceAddress]
+    /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
+    public var peerName: String?
+
+    public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
+                operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,
+                link: Int? = nil, linkNetnsID: Int32? = nil, hardwareAddress: String? = nil, tun: TunDetails? = nil,
+                stats: TrafficCounters? = nil, addresses: [InterfaceAddress] = [], peerName: String? = nil) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.infoKind = infoKind
+        self.flags = flags
+        self.operstate = operstate
+        self.carrier = carrier
+        self.mtu = mtu
+        self.group = group
+        self.master = master
+        self.link = link
+        self.linkNetnsID = linkNetnsID
+        self.hardwareAddress = hardwareAddress
+        self.tun = tun
+        self.stats = stats
+        self.addresses = addresses
+        self.peerName = peerName
+    }
+
+    public var isUp: Bool { flags.contains("UP") }
+}
+
+/// What is known about another network namespace that a veth peer lives in, keyed by the id this
+/// namespace gives it.
+public struct PeerNamespace: Sendable, Equatable {
+    /// The namespace's name under /run/netns, when it has one.
+    public var name: String?
+    /// Processes running in it; nil when that could not be determined.
+    public var processCount: Int?
+
+    public init(name: String? = nil, processCount: Int?) {
+        self.name = name
+        self.processCount = processCount
+    }
+}
+
+/// Everything one inventory pass saw: the input to every heuristic.
+public struct Snapshot: Sendable, Equatable {
+    /// "linux" or "darwin".
+    public var platform: String
+    /// The named network namespace inspected, or nil for the caller's own.
+    public var namespace: String?
+    public var takenAt: Date
+    public var interfaces: [NetworkInterface]
+    public var routes: [Route]
+    public var holders: HolderScan
+    /// Other namespaces by the id this namespace gives them (only those a peer lives in are needed).
+    public var peerNamespaces: [Int32: PeerNamespace]
+
+    public init(platform: String, namespace: String? = nil, takenAt: Date = Date(), interfaces: [NetworkInterface],
+                routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {
+        self.platform = platform
+        self.namespace = namespace
+        self.takenAt = takenAt
+        self.interfaces = interfaces
+        self.routes = routes
+        self.holders = holders
+        self.peerNamespaces = peerNamespaces
+    }
+}
+
+/// A source of snapshots: one per platform (Linux rtnetlink and /proc; macOS system tools; a
+/// captured directory). The choice of backend is made in one place, by the commands.
+public protocol InventoryBackend {
+    /// Takes a fresh, consistent snapshot, or throws an `InventoryError` when the system cannot be
+    /// inspected well enough to judge anything.
+    func snapshot() throws -> Snapshot
+}
+
+/// Why an inventory could not be taken. Every case means "cannot inspect" (exit 3).
+public struct InventoryError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

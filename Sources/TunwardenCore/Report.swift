@@ -1,0 +1,241 @@
+import Foundation
+
+/// The audit as JSON: the stable schema documented in README.md.
+///
+/// Keys follow iproute2's names where one exists. A key never changes type; optional keys are
+/// left out when they do not apply rather than set to null.
+public struct AuditReport: Encodable, Sendable {
+    public struct Summary: Encodable, Sendable {
+        public var tunnels: Int
+        public var live: Int
+        public var orphaned: Int
+        public var suspect: Int
+        public var unknown: Int
+        public var limit: Int
+        public var warn: Int
+        public var holdersKnown: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case tunnels, live, orphaned, suspect, unknown, limit, warn, holdersKnown = "holders_known"
+        }
+    }
+
+    public struct InterfaceEntry: Encodable, Sendable {
+        var interface: NetworkInterface
+        var state: InterfaceState
+        var reason: String
+        var holdersKnown: Bool
+        var holders: [Holder]
+        var routes: [Route]
+
+        enum CodingKeys: String, CodingKey {
+            case ifindex, ifname, kind, infoKind = "info_kind", state, stateReason = "state_reason", flags, operstate,
+                 carrier, mtu, group, master, link, linkNetnsID = "link_netnsid", peer, address, tun,
+                 holdersKnown = "holders_known", holders, addrInfo = "addr_info", routes, stats64
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(interface.index, forKey: .ifindex)
+            try c.encode(interface.name, forKey: .ifname)
+            try c.encode(interface.kind, forKey: .kind)
+            try c.encodeIfPresent(interface.infoKind, forKey: .infoKind)
+            try c.encode(state, forKey: .state)
+            try c.encode(reason, forKey: .stateReason)
+            try c.encode(interface.flags, forKey: .flags)
+            try c.encodeIfPresent(interface.operstate, forKey: .operstate)
+            try c.encodeIfPresent(interface.carrier, forKey: .carrier)
+            try c.encodeIfPresent(interface.mtu, forKey: .mtu)
+            try c.encodeIfPresent(interface.group, forKey: .group)
+            try c.encodeIfPresent(interface.master, forKey: .master)
+            try c.encodeIfPresent(interface.link, forKey: .link)
+            try c.encodeIfPresent(interface.linkNetnsID, forKey: .linkNetnsID)
+            try c.encodeIfPresent(interface.peerName, forKey: .peer)
+            try c.encodeIfPresent(interface.hardwareAddress, forKey: .address)
+            try c.encodeIfPresent(interface.tun, forKey: .tun)
+            try c.encode(holdersKnown, forKey: .holdersKnown)
+            try c.encode(holders, forKey: .holders)
+            try c.encode(interface.addresses, forKey: .addrInfo)
+            try c.encode(routes, forKey: .routes)
+            try c.encodeIfPresent(interface.stats, forKey: .stats64)
+        }
+    }
+
+    public var version = 1
+    public var platform: String
+    public var netns: String?
+    public var status: AuditStatus
+    public var summary: Summary
+    public var interfaces: [InterfaceEntry]
+    public var findings: [Finding]
+
+    enum CodingKeys: String, CodingKey { case version, platform, netns, status, summary, interfaces, findings }
+
+    public init(_ assessment: Assessment, includeContext: Bool = false) {
+        platform = assessment.snapshot.platform
+        netns = assessment.snapshot.namespace
+        status = assessment.status
+        summary = Summary(
+            tunnels: assessment.interfaces.count, live: assessment.count(.live), orphaned: assessment.count(.orphaned),
+            suspect: assessment.count(.suspect), unknown: assessment.count(.unknown), limit: assessment.policy.limit,
+            warn: assessment.policy.effectiveWarn, holdersKnown: assessment.snapshot.holders.complete
+        )
+        interfaces = AuditTable.rows(assessment, includeContext: includeContext).map {
+            InterfaceEntry(interface: $0.interface, state: $0.state, reason: $0.reason, holdersKnown: $0.holdersKnown,
+                           holders: $0.holders, routes: $0.routes)
+        }
+        findings = assessment.findings
+    }
+
+    /// The report as UTF-8 JSON text, pretty-printed or compact.
+    public func json(pretty: Bool) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// The audit for people: a table, the findings with their evidence, and one summary line.
+public enum AuditTable {
+    static func rows(_ assessment: Assessment, includeContext: Bool) -> [(interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route])] {
+        var rows = assessment.interfaces.map { ($0.interface, $0.state, $0.reason, $0.holdersKnown, $0.holders, $0.routes) }
+        if includeContext {
+            let routes = Heuristics.routesPerInterface(assessment.snapshot.routes)
+            for interface in assessment.snapshot.interfaces where !interface.kind.isTunnelStyle {
+                rows.append((interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], routes[interface.index] ?? []))
+            }
+            rows.sort { $0.0.index < $1.0.index }
+        }
+        return rows
+    }
+
+    /// Renders the whole report. `color` adds ANSI colours; the caller decides (terminal, NO_COLOR).
+    public static func render(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false) -> String {
+        let paint = Painter(enabled: color)
+        var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"]]
+        var states: [InterfaceState?] = [nil]
+        for row in rows(assessment, includeContext: includeContext) {
+            let holders: String
+            if !row.holders.isEmpty {
+                holders = row.holders.map(\.display).joined(separator: ",")
+            } else {
+                holders = (row.holdersKnown || !(row.interface.kind == .tun || row.interface.kind == .tap)) ? "(none)" : "(unknown)"
+            }
+            let addresses = row.interface.addresses.isEmpty ? "(none)" : row.interface.addresses.map(\.display).joined(separator: ",")
+            let isContext = !row.interface.kind.isTunnelStyle
+            lines.append([
+                row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
+                isContext ? "-" : row.state.rawValue, holders, addresses, routeSummary(row.routes),
+            ])
+            states.append(isContext ? nil : row.state)
+        }
+        var widths = [Int](repeating: 0, count: lines[0].count)
+        for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for (n, line) in lines.enumerated() {
+            var text = ""
+            for (i, cell) in line.enumerated() {
+                let padded = i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  "
+                text += i == 2 ? paint.state(states[n], padded) : padded
+            }
+            out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved + "\n"
+        }
+        if !assessment.findings.isEmpty {
+            out += "\nFindings:\n"
+            for finding in assessment.findings {
+                let tag = paint.severity(finding.severity, finding.severity.rawValue.uppercased())
+                let subject = finding.ifname.map { " \($0)" } ?? ""
+                let reap = finding.reapable ? " [reapable]" : ""
+                out += "  \(tag) \(finding.id)\(subject)\(reap): \(finding.evidence)\n"
+            }
+        }
+        out += "\n" + summaryLine(assessment) + "\n"
+        return out
+    }
+
+    static func routeSummary(_ routes: [Route]) -> String {
+        let shown = routes.filter { $0.type == "unicast" }
+        guard !shown.isEmpty else { return "(none)" }
+        let names = shown.prefix(4).map { $0.destination.length == 0 ? "default" : $0.destination.description }
+        return names.joined(separator: ",") + (shown.count > 4 ? " (+\(shown.count - 4))" : "")
+    }
+
+    /// "12 tunnel interfaces, 3 orphaned, 1 suspect; status WARNING."
+    public static func summaryLine(_ assessment: Assessment) -> String {
+        let total = assessment.interfaces.count
+        var parts = ["\(total) tunnel interface\(total == 1 ? "" : "s")", "\(assessment.count(.orphaned)) orphaned"]
+        for state in [InterfaceState.suspect, .unknown] where assessment.count(state) > 0 {
+            parts.append("\(assessment.count(state)) \(state.rawValue)")
+        }
+        let critical = assessment.findings.count { $0.severity == .critical }
+        if critical > 0 { parts.append("\(critical) critical finding\(critical == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ") + "; status \(assessment.status.rawValue.uppercased())."
+    }
+}
+
+/// The audit as a Nagios/Icinga plugin line: `TUNWARDEN WARNING: … | perfdata`.
+public enum NagiosLine {
+    public static func render(_ assessment: Assessment) -> String {
+        var detail: [String] = []
+        let grouped = Dictionary(grouping: assessment.findings.filter { $0.severity != .info }, by: \.id)
+        for finding in assessment.findings where finding.severity != .info {
+            guard let group = grouped[finding.id], !detail.contains(where: { $0.hasPrefix("\(group.count) \(finding.id)") }) else { continue }
+            let names = group.compactMap(\.ifname)
+            let list = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+            detail.append("\(group.count) \(finding.id)" + (names.isEmpty ? "" : " (\(list))"))
+        }
+        if detail.isEmpty {
+            detail.append(assessment.status == .unknown
+                ? "\(assessment.count(.unknown)) tunnel interfaces could not be judged (run as root)"
+                : "\(assessment.interfaces.count) tunnel interfaces, none orphaned")
+        }
+        let deadRoutes = assessment.findings.filter { $0.id == FindingID.deadTunnelRoute }.reduce(0) { $0 + ($1.routes?.count ?? 0) }
+        let perfdata = [
+            "tunnels=\(assessment.interfaces.count);\(assessment.policy.effectiveWarn);\(assessment.policy.limit);0",
+            "orphaned=\(assessment.count(.orphaned));1;;0",
+            "suspect=\(assessment.count(.suspect));;;0",
+            "unknown=\(assessment.count(.unknown));;;0",
+            "dead_routes=\(deadRoutes);1;;0",
+        ].joined(separator: " ")
+        return "TUNWARDEN \(assessment.status.rawValue.uppercased()): \(detail.joined(separator: "; ")) | \(perfdata)"
+    }
+
+    /// The line for an audit that could not be made.
+    public static func unknown(_ reason: String) -> String {
+        "TUNWARDEN UNKNOWN: \(reason.replacingOccurrences(of: "|", with: "/"))"
+    }
+}
+
+/// ANSI colouring that is a no-op when disabled.
+struct Painter {
+    var enabled: Bool
+
+    func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { wrap("1", text) }
+
+    func state(_ state: InterfaceState?, _ text: String) -> String {
+        switch state {
+        case .orphaned: wrap("33", text)
+        case .suspect: wrap("35", text)
+        case .unknown: wrap("36", text)
+        case .live: wrap("32", text)
+        case nil: text
+        }
+    }
+
+    func severity(_ severity: Severity, _ text: String) -> String {
+        switch severity {
+        case .critical: wrap("1;31", text)
+        case .warning: wrap("33", text)
+        case .info: wrap("36", text)
+        }
+    }
+}
+
+extension String {
+    var trailingSpacesRemoved: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
