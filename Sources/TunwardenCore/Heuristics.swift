@@ -116,7 +116,7 @@ public enum Heuristics {
 
     // MARK: tun and tap
 
-    static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [Attachment], scan: HolderScan,
+    static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue

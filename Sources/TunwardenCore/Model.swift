@@ -223,7 +223,7 @@ public struct Holder: Codable, Sendable, Equatable, Hashable {
 }
 
 /// One attachment found by scanning processes: a holder and the interface name its descriptor names.
-public struct Attachment: Sendable, Equatable {
+public struct HolderAttachment: Sendable, Equatable {
     public var holder: Holder
     /// The interface name (`iff:` in Linux fdinfo; `utunN` derived from the unit on macOS).
     public var ifname: String
@@ -244,10 +244,10 @@ public struct HolderScan: Sendable, Equatable {
     public var complete: Bool
     /// Why the scan is incomplete, in words a person can act on.
     public var incompleteReason: String?
-    public var attachments: [Attachment]
+    public var attachments: [HolderAttachment]
     public var processesScanned: Int
 
-    public init(complete: Bool, incompleteReason: String? = nil, attachments: [Attachment], processesScanned: Int) {
+    public init(complete: Bool, incompleteReason: String? = nil, attachments: [HolderAttachment], processesScanned: Int) {
         self.complete = complete
         self.incompleteReason = incompleteReason
         self.attachments = attachments

@@ -34,7 +34,7 @@ struct HolderScanner {
         }
         defer { close(procDir) }
 
-        var attachments: [Attachment] = []
+        var attachments: [HolderAttachment] = []
         var unreadable: [Int32] = []
         var unreadableReason: Int32 = 0
         var scanned = 0
@@ -81,7 +81,7 @@ struct HolderScanner {
                         fd: Int32(descriptor), netns: namespaceInode.map { "net:[\($0)]" }
                     )
                     // An unidentifiable namespace is never taken to be the inspected one.
-                    attachments.append(Attachment(holder: holder, ifname: ifname, inInspectedNamespace: namespaceInode == inspectedNamespace))
+                    attachments.append(HolderAttachment(holder: holder, ifname: ifname, inInspectedNamespace: namespaceInode == inspectedNamespace))
                 case let .failed(code):
                     if code == ENOENT || code == ESRCH { continue }
                     unreadable.append(pid)

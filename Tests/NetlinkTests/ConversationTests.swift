@@ -1,0 +1,152 @@
+import Testing
+@testable import Netlink
+
+/// A transport that records what is sent and answers with scripted datagrams, so the dump and
+/// acknowledgement logic is tested with exact bytes and no privileges.
+final class ScriptedTransport: NetlinkTransport {
+    var sent: [[UInt8]] = []
+    /// Called with each request's sequence number; returns the datagrams the "kernel" answers with.
+    var respond: (_ sequence: UInt32, _ attempt: Int) -> [[UInt8]]
+    private var queue: [[UInt8]] = []
+
+    init(respond: @escaping (_ sequence: UInt32, _ attempt: Int) -> [[UInt8]]) { self.respond = respond }
+
+    func send(_ datagram: [UInt8]) throws {
+        sent.append(datagram)
+        let sequence = datagram[...].readNative(UInt32.self, at: 8)
+        queue += respond(sequence, sent.count)
+    }
+
+    func receive() throws -> [UInt8] {
+        guard !queue.isEmpty else { throw NetlinkError.system(call: "recv", errno: 11) }
+        return queue.removeFirst()
+    }
+}
+
+func message(type: UInt16, flags: UInt16 = NetlinkFlags.multi, sequence: UInt32, payload: [UInt8]) -> [UInt8] {
+    var bytes = NetlinkMessage.encode(type: type, flags: flags, sequence: sequence, payload: payload)
+    // Replies come from the kernel: port id 0, as encode writes.
+    bytes.replaceSubrange(12..<16, with: [0, 0, 0, 0])
+    return bytes
+}
+
+func linkPayload(index: Int32, name: String) -> [UInt8] {
+    var header = [UInt8](repeating: 0, count: 16)
+    withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+    var attributes = AttributeEncoder(prefix: header)
+    attributes.append(type: LinkMessage.Attribute.ifname, string: name)
+    return attributes.bytes
+}
+
+func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
+    message(type: NetlinkType.done, flags: flags, sequence: sequence, payload: [0, 0, 0, 0])
+}
+
+@Suite struct ConversationTests {
+    @Test func linkDumpRequestBytes() {
+        let request = LinkMessage.dumpRequest(sequence: 7)
+        // nlmsghdr: len 40, RTM_GETLINK, NLM_F_REQUEST|NLM_F_DUMP, seq 7, pid 0; ifinfomsg zeroed;
+        // IFLA_EXT_MASK (29) = 0.
+        var expected: [UInt8] = [40, 0, 0, 0, 18, 0, 0x01, 0x03, 7, 0, 0, 0, 0, 0, 0, 0]
+        expected += [UInt8](repeating: 0, count: 16)
+        expected += [8, 0, 29, 0, 0, 0, 0, 0]
+        #expect(request == expected)
+    }
+
+    @Test func routeDumpAsksForEveryTableAndFamily() {
+        let request = RouteMessage.dumpRequest(sequence: 1)
+        #expect(request.count == 28)
+        #expect(Array(request[4..<8]) == [26, 0, 0x01, 0x03])
+        #expect(request[16...].allSatisfy { $0 == 0 })  // family AF_UNSPEC, table RT_TABLE_UNSPEC
+    }
+
+    @Test func dumpCollectsMessagesAcrossDatagrams() throws {
+        let transport = ScriptedTransport { sequence, _ in
+            [
+                message(type: NetlinkType.newLink, sequence: sequence, payload: linkPayload(index: 1, name: "lo"))
+                    + message(type: NetlinkType.newLink, sequence: sequence, payload: linkPayload(index: 2, name: "t0")),
+                done(sequence),
+            ]
+        }
+        let client = RtnetlinkClient(transport: transport)
+        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        #expect(names == ["lo", "t0"])
+        #expect(transport.sent.count == 1)
+    }
+
+    @Test func interruptedDumpIsRetriedAndOnlyTheCleanResultKept() throws {
+        let transport = ScriptedTransport { sequence, attempt in
+            let flags = attempt < 3 ? NetlinkFlags.multi | NetlinkFlags.dumpInterrupted : NetlinkFlags.multi
+            return [
+                message(type: NetlinkType.newLink, flags: flags, sequence: sequence, payload: linkPayload(index: 1, name: "try\(attempt)")),
+                done(sequence, flags: flags),
+            ]
+        }
+        let client = RtnetlinkClient(transport: transport)
+        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        #expect(names == ["try3"])
+        #expect(transport.sent.count == 3)
+    }
+
+    @Test func alwaysInterruptedDumpFailsAfterBoundedAttempts() {
+        let transport = ScriptedTransport { sequence, _ in
+            [done(sequence, flags: NetlinkFlags.multi | NetlinkFlags.dumpInterrupted)]
+        }
+        let client = RtnetlinkClient(transport: transport)
+        client.maxDumpAttempts = 4
+        #expect(throws: NetlinkError.dumpInterrupted(operation: "RTM_GETLINK", attempts: 4)) {
+            _ = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { _ in 0 }
+        }
+        #expect(transport.sent.count == 4)
+    }
+
+    @Test func kernelRefusalCarriesExtendedAckText() throws {
+        let captured = try CapturedMessageTests.fixture("error-extack")
+        let transport = ScriptedTransport { sequence, _ in
+            var reply = captured
+            withUnsafeBytes(of: sequence) { reply.replaceSubrange(8..<12, with: $0) }
+            return [reply]
+        }
+        let client = RtnetlinkClient(transport: transport)
+        #expect(throws: NetlinkError.kernel(operation: "RTM_NEWLINK", errno: 95, message: "Unknown device type")) {
+            try client.request(operation: "RTM_NEWLINK") { NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: $0, payload: [UInt8](repeating: 0, count: 16)) }
+        }
+        // The request asked for the acknowledgement that ends the exchange.
+        #expect(transport.sent[0][6] & UInt8(NetlinkFlags.ack) != 0)
+        #expect("\(NetlinkError.kernel(operation: "RTM_NEWLINK", errno: 95, message: "Unknown device type"))"
+            == "RTM_NEWLINK failed: Operation not supported (EOPNOTSUPP): Unknown device type")
+    }
+
+    @Test func staleRepliesAreSkippedAndFutureOnesRejected() throws {
+        let stale = ScriptedTransport { sequence, _ in
+            [message(type: NetlinkType.newLink, sequence: sequence - 1, payload: linkPayload(index: 9, name: "old")), done(sequence)]
+        }
+        let client = RtnetlinkClient(transport: stale, firstSequence: 10)
+        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        #expect(names.isEmpty)
+
+        let future = ScriptedTransport { sequence, _ in [done(sequence + 5)] }
+        #expect(throws: NetlinkError.self) {
+            _ = try RtnetlinkClient(transport: future).dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { _ in 0 }
+        }
+    }
+
+    @Test func dumpErrorInDoneIsReported() {
+        let transport = ScriptedTransport { sequence, _ in
+            [message(type: NetlinkType.done, sequence: sequence, payload: [0xf3, 0xff, 0xff, 0xff])]  // -13
+        }
+        #expect(throws: NetlinkError.kernel(operation: "RTM_GETROUTE", errno: 13, message: nil)) {
+            _ = try RtnetlinkClient(transport: transport).dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { _ in 0 }
+        }
+    }
+
+    @Test func namespaceIDRequestAndReply() throws {
+        let request = NamespaceIDMessage.request(pid: 4242, sequence: 3)
+        #expect(request.count == 28)
+        #expect(Array(request[4..<6]) == [90, 0])
+        #expect(Array(request[20..<28]) == [8, 0, 2, 0, 0x92, 0x10, 0, 0])
+        var reply = AttributeEncoder(prefix: [0, 0, 0, 0])
+        reply.append(type: NamespaceIDMessage.Attribute.nsid, int32: 5)
+        #expect(try NamespaceIDMessage.decodeID(reply.bytes[...]) == 5)
+    }
+}

@@ -1,0 +1,126 @@
+import Testing
+@testable import Netlink
+
+/// Property tests: the decoders must turn any bytes into a value or an error, never a crash; and
+/// what the encoder writes, the decoder reads back.
+@Suite struct FuzzTests {
+    /// A small deterministic generator (SplitMix64), so failures reproduce.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Runs every decoder over `bytes`, as a datagram and as a bare payload.
+    static func decodeEverything(_ bytes: [UInt8]) -> Int {
+        var decoded = 0
+        if let messages = try? NetlinkMessage.split(bytes[...]) {
+            for message in messages {
+                // Every payload lies inside the datagram.
+                precondition(message.payload.startIndex >= bytes.startIndex && message.payload.endIndex <= bytes.endIndex)
+                decoded += decodePayload(message.payload, flags: message.header.flags)
+            }
+        }
+        return decoded + decodePayload(bytes[...], flags: 0x300)
+    }
+
+    static func decodePayload(_ payload: ArraySlice<UInt8>, flags: UInt16) -> Int {
+        var decoded = 0
+        if (try? LinkMessage.decode(payload)) != nil { decoded += 1 }
+        if (try? AddressMessage.decode(payload)) != nil { decoded += 1 }
+        if (try? RouteMessage.decode(payload)) != nil { decoded += 1 }
+        if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
+        if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
+        var attributes = AttributeDecoder(payload)
+        while attributes.next() {
+            _ = attributes.string()
+            attributes.nested { inner in while inner.next() { _ = inner.uint32() } }
+        }
+        return decoded
+    }
+
+    @Test func randomBytesNeverCrash() {
+        var generator = Generator(state: 0x7475_6e77_6172_6465)
+        for _ in 0..<20_000 {
+            let count = Int.random(in: 0..<256, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Give some inputs plausible lengths so the walk goes deeper than the first header.
+            if count >= 4, Bool.random(using: &generator) {
+                withUnsafeBytes(of: UInt32(count)) { bytes.replaceSubrange(0..<4, with: $0) }
+            }
+            _ = Self.decodeEverything(bytes)
+        }
+    }
+
+    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack"])
+    func truncatedAndMutatedCapturesNeverCrash(name: String) throws {
+        let original = try CapturedMessageTests.fixture(name)
+        // Every truncation of the first messages.
+        for end in stride(from: 0, through: min(original.count, 3000), by: 1) {
+            _ = Self.decodeEverything(Array(original[0..<end]))
+        }
+        // Random byte flips over the whole capture.
+        var generator = Generator(state: UInt64(original.count))
+        for _ in 0..<2_000 {
+            var mutated = original
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                mutated[Int.random(in: 0..<mutated.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            _ = Self.decodeEverything(mutated)
+        }
+        // The unmutated capture decodes fully: the mutations above start from valid input.
+        #expect(Self.decodeEverything(original) > 0)
+    }
+
+    @Test func encodedAttributesDecodeToTheSameValues() throws {
+        var generator = Generator(state: 42)
+        for _ in 0..<5_000 {
+            let value = UInt32.random(in: 0...UInt32.max, using: &generator)
+            let name = String((0..<Int.random(in: 0..<15, using: &generator)).map { _ in Character(UnicodeScalar(UInt8.random(in: 97...122, using: &generator))) })
+            var encoder = AttributeEncoder()
+            encoder.append(type: 4, uint32: value)
+            encoder.appendNested(type: 18) { inner in inner.append(type: 1, string: name) }
+            encoder.append(type: 3, string: name)
+            var decoder = AttributeDecoder(encoder.bytes[...])
+            var seen: [String] = []
+            while decoder.next() {
+                switch decoder.type {
+                case 4: seen.append("u32:\(decoder.uint32())")
+                case 18: decoder.nested { inner in while inner.next() { seen.append("nested:\(inner.string())") } }
+                case 3: seen.append("name:\(decoder.string())")
+                default: seen.append("other")
+                }
+            }
+            try decoder.finish()
+            #expect(seen == ["u32:\(value)", "nested:\(name)", "name:\(name)"])
+            #expect(encoder.bytes.count % 4 == 0)
+        }
+    }
+
+    @Test func malformedAttributesAreErrors() {
+        // Length 2 is shorter than an attribute header.
+        var short = AttributeDecoder([2, 0, 1, 0, 0, 0, 0, 0][...])
+        let shortMoved = short.next()
+        #expect(!shortMoved)
+        #expect(short.error != nil)
+        // Claims 12 bytes, has 8.
+        var truncated = AttributeDecoder([12, 0, 1, 0, 0, 0, 0, 0][...])
+        let truncatedMoved = truncated.next()
+        #expect(!truncatedMoved)
+        #expect(truncated.error == .truncated(what: "attribute of type 1", need: 12, have: 8))
+        // A u32 attribute holding 2 bytes.
+        var wrongSize = AttributeDecoder([6, 0, 4, 0, 1, 2, 0, 0][...])
+        let wrongSizeMoved = wrongSize.next()
+        #expect(wrongSizeMoved)
+        let value = wrongSize.uint32()
+        #expect(value == 0)
+        #expect(throws: NetlinkError.self) { try wrongSize.finish() }
+        // A message header that claims more than the datagram holds.
+        #expect(throws: NetlinkError.self) { try NetlinkMessage.split([64, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][...]) }
+    }
+}

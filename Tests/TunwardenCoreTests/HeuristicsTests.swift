@@ -1,0 +1,281 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+/// Builders for constructed snapshots.
+enum Build {
+    static func tun(_ index: Int, _ name: String, kind: InterfaceKind = .tun, persistent: Bool? = true, carrier: Bool = false,
+                    multiQueue: Bool = false, queues: UInt32? = nil, disabled: UInt32? = nil) -> NetworkInterface {
+        NetworkInterface(index: index, name: name, kind: kind, infoKind: "tun", flags: ["POINTOPOINT", "UP"], carrier: carrier,
+                         tun: TunDetails(persistent: persistent, multiQueue: multiQueue, numQueues: queues, numDisabledQueues: disabled))
+    }
+
+    static func holder(_ pid: Int32, _ ifname: String, here: Bool = true, netns: String? = "net:[1]") -> HolderAttachment {
+        HolderAttachment(holder: Holder(pid: pid, comm: "openvpn", uid: 0, fd: 5, netns: netns), ifname: ifname, inInspectedNamespace: here)
+    }
+
+    static func route(_ prefix: String, _ index: Int, table: String = "main", metric: UInt32? = nil, type: String = "unicast") -> Route {
+        Route(destination: IPPrefix(prefix)!, type: type, table: table, metric: metric, nextHops: [NextHop(interfaceIndex: index)])
+    }
+
+    static func snapshot(_ interfaces: [NetworkInterface], routes: [Route] = [], holders: [HolderAttachment] = [], complete: Bool = true,
+                         peers: [Int32: PeerNamespace] = [:]) -> Snapshot {
+        Snapshot(platform: "linux", interfaces: interfaces, routes: routes,
+                 holders: HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied", attachments: holders, processesScanned: 12),
+                 peerNamespaces: peers)
+    }
+}
+
+@Suite struct TunJudgementTests {
+    @Test func persistentUnheldTunIsOrphanedAndReapable() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "kure_tun")]))
+        #expect(a.interfaces.map(\.state) == [.orphaned])
+        let finding = a.findings.first { $0.id == "orphaned-tun" }
+        #expect(finding?.reapable == true)
+        #expect(finding?.severity == .warning)
+        #expect(finding?.ifname == "kure_tun")
+        #expect(finding?.evidence.contains("persistent") == true)
+        #expect(a.status == .warning)
+    }
+
+    @Test func tapIsJudgedLikeTun() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
+        #expect(a.interfaces.first?.state == .orphaned)
+        #expect(a.findings.first?.evidence.hasPrefix("tap tap0") == true)
+    }
+
+    @Test func heldTunIsLiveAndNamesItsHolder() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "vpn0")], holders: [Build.holder(42, "vpn0")]))
+        #expect(a.interfaces.first?.state == .live)
+        #expect(a.interfaces.first?.holders.map(\.pid) == [42])
+        #expect(a.interfaces.first?.reason == "held by openvpn[42]")
+        #expect(a.findings.isEmpty)
+        #expect(a.status == .ok)
+    }
+
+    @Test func nonPersistentTunIsLiveEvenWithoutVisibleHolder() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "t0", persistent: false)]))
+        #expect(a.interfaces.first?.state == .live)
+    }
+
+    @Test func unknownHoldersNeverMeanOrphaned() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "t0")], complete: false))
+        #expect(a.interfaces.first?.state == .unknown)
+        #expect(!a.findings.contains { $0.reapable })
+        #expect(a.findings.map(\.id) == ["holder-unknown"])
+        #expect(a.status == .unknown)
+        #expect(a.status.exitCode == 3)
+    }
+
+    @Test func sameNameHeldInAnotherNamespaceIsNotProofEitherWay() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "t0")], holders: [Build.holder(9, "t0", here: false, netns: "net:[99]")]))
+        #expect(a.interfaces.first?.state == .unknown)
+        #expect(a.findings.map(\.id) == ["holder-in-other-netns"])
+        #expect(a.findings.first?.evidence.contains("net:[99]") == true)
+        #expect(!a.findings.contains { $0.reapable })
+    }
+
+    @Test func multiQueueWithAttachedQueueIsLive() {
+        let attached = Heuristics.assess(Build.snapshot([Build.tun(4, "mq0", multiQueue: true, queues: 1, disabled: 0)]))
+        #expect(attached.interfaces.first?.state == .live)
+        let disabled = Heuristics.assess(Build.snapshot([Build.tun(4, "mq0", multiQueue: true, queues: 0, disabled: 2)]))
+        #expect(disabled.interfaces.first?.state == .live)
+        let empty = Heuristics.assess(Build.snapshot([Build.tun(4, "mq0", multiQueue: true, queues: 0, disabled: 0)]))
+        #expect(empty.interfaces.first?.state == .orphaned)
+        #expect(empty.findings.first?.evidence.contains("0 queues attached") == true)
+    }
+
+    @Test func carrierWithoutAnyHolderIsSuspectNotOrphaned() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "t0", carrier: true)]))
+        #expect(a.interfaces.first?.state == .suspect)
+        #expect(a.findings.map(\.id) == ["carrier-without-holder"])
+        #expect(a.findings.first?.reapable == false)
+    }
+
+    @Test func carrierWithUnreadableHoldersIsLive() {
+        let a = Heuristics.assess(Build.snapshot([Build.tun(7, "t0", carrier: true)], complete: false))
+        #expect(a.interfaces.first?.state == .live)
+    }
+
+    @Test func nonTunnelInterfacesAreContextOnly() {
+        let eth = NetworkInterface(index: 2, name: "eth0", kind: .other, carrier: false)
+        let a = Heuristics.assess(Build.snapshot([eth], routes: [Build.route("0.0.0.0/0", 2)]))
+        #expect(a.interfaces.isEmpty)
+        #expect(a.findings.isEmpty)
+    }
+}
+
+@Suite struct DeadRouteTests {
+    let orphan = Build.tun(7, "kure_tun")
+
+    @Test func splitDefaultIntoOrphanIsCritical() {
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7)]))
+        let finding = a.findings.first { $0.id == "dead-tunnel-route" }
+        #expect(finding?.severity == .critical)
+        #expect(finding?.routes?.count == 2)
+        #expect(finding?.evidence.contains("capture all IPv4 traffic") == true)
+        #expect(finding?.evidence.contains("outage") == true)
+        #expect(a.status == .critical)
+    }
+
+    @Test func cascadeOfEightIsCritical() {
+        let cascade = ["1.0.0.0/8", "2.0.0.0/7", "4.0.0.0/6", "8.0.0.0/5", "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"]
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: cascade.map { Build.route($0, 7) }))
+        #expect(a.findings.first { $0.id == "dead-tunnel-route" }?.severity == .critical)
+        // One short of the cascade is not a capture.
+        let partial = Heuristics.assess(Build.snapshot([orphan], routes: cascade.dropLast().map { Build.route($0, 7) }))
+        #expect(partial.findings.first { $0.id == "dead-tunnel-route" }?.severity == .warning)
+    }
+
+    @Test func ipv6EquivalentsAreCritical() {
+        let halves = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("::/1", 7), Build.route("8000::/1", 7)]))
+        #expect(halves.findings.first?.severity == .critical)
+        #expect(halves.findings.first?.evidence.contains("IPv6") == true)
+        let cascade = ["100::/8", "200::/7", "400::/6", "800::/5", "1000::/4", "2000::/3", "4000::/2", "8000::/1"]
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: cascade.map { Build.route($0, 7) }))
+        #expect(a.findings.first?.severity == .critical)
+    }
+
+    @Test func splitAcrossTablesIsNotACapture() {
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7, table: "100")]))
+        #expect(a.findings.first { $0.id == "dead-tunnel-route" }?.severity == .warning)
+    }
+
+    @Test func defaultRouteIntoDeadTunnelIsCriticalUnlessALiveOneWins() {
+        let eth = NetworkInterface(index: 2, name: "eth0", kind: .other, carrier: true)
+        let alone = Heuristics.assess(Build.snapshot([orphan, eth], routes: [Build.route("0.0.0.0/0", 7, metric: 50)]))
+        #expect(alone.findings.first { $0.id == "dead-tunnel-route" }?.severity == .critical)
+        let shadowed = Heuristics.assess(Build.snapshot([orphan, eth], routes: [Build.route("0.0.0.0/0", 7, metric: 50), Build.route("0.0.0.0/0", 2, metric: 10)]))
+        #expect(shadowed.findings.first { $0.id == "dead-tunnel-route" }?.severity == .warning)
+    }
+
+    @Test func ordinaryRouteIntoDeadTunnelIsAWarning() {
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("10.8.0.0/24", 7)]))
+        let finding = a.findings.first { $0.id == "dead-tunnel-route" }
+        #expect(finding?.severity == .warning)
+        #expect(finding?.reapable == false)
+        #expect(finding?.evidence.contains("10.8.0.0/24") == true)
+    }
+
+    @Test func localAndBroadcastRoutesAreIgnored() {
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("10.8.0.1/32", 7, table: "local", type: "local")]))
+        #expect(!a.findings.contains { $0.id == "dead-tunnel-route" })
+    }
+
+    @Test func routesIntoLiveTunnelAreFine() {
+        let live = Build.tun(7, "vpn0", carrier: true)
+        let a = Heuristics.assess(Build.snapshot([live], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7)],
+                                                holders: [Build.holder(5, "vpn0")]))
+        #expect(a.findings.isEmpty)
+        #expect(a.status == .ok)
+    }
+
+    @Test func heldTunnelWithoutCarrierStillBlackholes() {
+        // A holder that attached but forced carrier off: routes are dead, the device is live and never reapable.
+        let held = Build.tun(7, "vpn0", carrier: false)
+        let a = Heuristics.assess(Build.snapshot([held], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7)],
+                                                holders: [Build.holder(5, "vpn0")]))
+        #expect(a.interfaces.first?.state == .live)
+        #expect(a.findings.map(\.id) == ["dead-tunnel-route"])
+        #expect(a.findings.first?.severity == .critical)
+        #expect(a.findings.first?.evidence.contains("has no carrier") == true)
+    }
+
+    @Test func multipathRouteIsDeadOnlyWhenEveryHopIs() {
+        let eth = NetworkInterface(index: 2, name: "eth0", kind: .other, carrier: true)
+        let mixed = Route(destination: IPPrefix("0.0.0.0/0")!, nextHops: [NextHop(interfaceIndex: 7), NextHop(interfaceIndex: 2)])
+        let a = Heuristics.assess(Build.snapshot([orphan, eth], routes: [mixed]))
+        #expect(!a.findings.contains { $0.id == "dead-tunnel-route" })
+    }
+
+    @Test func coverageCountsOverlapsOnce() {
+        let prefixes = ["0.0.0.0/1", "10.0.0.0/8", "128.0.0.0/1", "0.0.0.0/1"].compactMap(IPPrefix.init)
+        #expect(Heuristics.coverage(of: prefixes) == 1.0)
+        #expect(Heuristics.coverage(of: [IPPrefix("10.0.0.0/8")!]) == 1.0 / 256)
+    }
+}
+
+@Suite struct CountAndVethTests {
+    func tunnels(_ n: Int) -> [NetworkInterface] {
+        (0..<n).map { Build.tun($0 + 2, "utun\($0)", persistent: false) }
+    }
+
+    @Test func countBelowWarningRaisesNothing() {
+        #expect(Heuristics.assess(Build.snapshot(tunnels(75))).findings.isEmpty)
+    }
+
+    @Test func countFromEightyPercentWarnsAndAtLimitIsCritical() {
+        let warn = Heuristics.assess(Build.snapshot(tunnels(76)))
+        #expect(warn.findings.map(\.id) == ["tunnel-count"])
+        #expect(warn.findings.first?.severity == .warning)
+        let critical = Heuristics.assess(Build.snapshot(tunnels(95)))
+        #expect(critical.findings.first?.severity == .critical)
+        #expect(critical.status == .critical)
+    }
+
+    @Test func customLimitAndWarn() {
+        let policy = AuditPolicy(limit: 10, warnAt: 3)
+        #expect(Heuristics.assess(Build.snapshot(tunnels(2)), policy: policy).findings.isEmpty)
+        #expect(Heuristics.assess(Build.snapshot(tunnels(3)), policy: policy).findings.first?.severity == .warning)
+        #expect(Heuristics.assess(Build.snapshot(tunnels(10)), policy: policy).findings.first?.severity == .critical)
+        #expect(AuditPolicy(limit: 10).effectiveWarn == 8)
+        #expect(AuditPolicy(limit: 95).effectiveWarn == 76)
+    }
+
+    func veth(_ index: Int, _ name: String, peer: Int?, nsid: Int32? = nil) -> NetworkInterface {
+        NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: peer, linkNetnsID: nsid)
+    }
+
+    @Test func vethPairInSameNamespaceIsLive() {
+        let a = Heuristics.assess(Build.snapshot([veth(5, "va", peer: 6), veth(6, "vb", peer: 5)]))
+        #expect(a.interfaces.map(\.state) == [.live, .live])
+        #expect(a.interfaces.first?.reason == "peer vb")
+    }
+
+    @Test func vethWithMissingPeerIsSuspectAndNotReapable() {
+        let a = Heuristics.assess(Build.snapshot([veth(5, "va", peer: 9)]))
+        #expect(a.interfaces.first?.state == .suspect)
+        #expect(a.findings.first?.id == "veth-peer-missing")
+        #expect(a.findings.first?.reapable == false)
+    }
+
+    @Test func vethWithPeerInEmptyNamespaceIsSuspect() {
+        let a = Heuristics.assess(Build.snapshot([veth(5, "veth1a2b", peer: 2, nsid: 3)], peers: [3: PeerNamespace(name: "ctr-42", processCount: 0)]))
+        #expect(a.interfaces.first?.state == .suspect)
+        #expect(a.findings.first?.id == "veth-peer-netns-empty")
+        #expect(a.findings.first?.evidence.contains("ctr-42") == true)
+        #expect(a.findings.first?.reapable == false)
+    }
+
+    @Test func vethWithPeerInBusyOrUnknownNamespace() {
+        let busy = Heuristics.assess(Build.snapshot([veth(5, "v", peer: 2, nsid: 3)], peers: [3: PeerNamespace(name: nil, processCount: 4)]))
+        #expect(busy.interfaces.first?.state == .live)
+        let unknown = Heuristics.assess(Build.snapshot([veth(5, "v", peer: 2, nsid: 3)], peers: [3: PeerNamespace(name: "x", processCount: nil)]))
+        #expect(unknown.interfaces.first?.state == .unknown)
+        let missing = Heuristics.assess(Build.snapshot([veth(5, "v", peer: 2, nsid: 3)]))
+        #expect(missing.interfaces.first?.state == .unknown)
+    }
+}
+
+@Suite struct AddressTests {
+    @Test(arguments: [
+        ("10.8.0.1", "10.8.0.1"), ("::", "::"), ("::1", "::1"), ("fe80::1%utun3", "fe80::1%utun3"),
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),
+        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("::ffff:192.0.2.1", "::ffff:c000:201"),
+    ])
+    func addressesRoundTripInCanonicalForm(input: String, canonical: String) {
+        #expect(IPAddress(input)?.description == canonical)
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.256", "1::2::3", "12345::", "g::1", "1.2.3.4.5"])
+    func invalidAddressesAreRejected(text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    @Test func prefixesClearHostBits() {
+        #expect(IPPrefix("10.1.2.3/8")?.description == "10.0.0.0/8")
+        #expect(IPPrefix("128.0.0.0/1")?.contains(IPPrefix("200.1.1.1/32")!) == true)
+        #expect(IPPrefix("0.0.0.0/1")?.contains(IPPrefix("200.1.1.1/32")!) == false)
+        #expect(IPPrefix("10.0.0.0/33") == nil)
+    }
+}
