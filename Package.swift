@@ -32,10 +32,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tunwarden", dependencies: ["TunwardenCommands"]),
+        // Throwaway network namespaces, holder processes and a runner for the built binary; used by tests only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore"]),
-        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"]),
+        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),
     ]
 )

@@ -17,8 +17,9 @@ struct HolderScanner {
     /// (by namespace inode), with one pid from each to name the namespace to the kernel.
     struct NamespaceCensus {
         var processes: [UInt64: (count: Int, samplePID: Int32)] = [:]
-        /// False when some process's namespace could not be read, so a count of zero proves nothing.
-        var complete = true
+        /// Processes whose namespace link could not be read; the kernel can still say which
+        /// namespace id each is in (RTM_GETNSID by pid).
+        var hiddenPIDs: [Int32] = []
     }
 
     func scan(inspectedNamespace: UInt64) -> (HolderScan, NamespaceCensus) {
@@ -66,7 +67,7 @@ struct HolderScanner {
                 let previous = census.processes[namespaceInode]
                 census.processes[namespaceInode] = ((previous?.count ?? 0) + 1, previous?.samplePID ?? pid)
             } else {
-                census.complete = false
+                census.hiddenPIDs.append(pid)
             }
 
             for descriptor in descriptors {

@@ -1,0 +1,180 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+@testable import Inventory
+import TunwardenCore
+
+/// The Linux backend against the real kernel, as root, each test in its own throwaway namespace.
+/// Without root (or /dev/net/tun, ip, python3) the suite is skipped and says so.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct LinuxKernelTests {
+    func audit(_ ns: TestNamespace, policy: AuditPolicy = AuditPolicy()) throws -> Assessment {
+        Heuristics.assess(try LinuxInventory(namespaceName: ns.name).snapshot(), policy: policy)
+    }
+
+    func entry(_ a: Assessment, _ name: String) throws -> AssessedInterface {
+        try #require(a.interfaces.first { $0.interface.name == name })
+    }
+
+    @Test func persistentTunAndTapWithoutHolderAreOrphaned() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "tap7", "mode", "tap")
+        let a = try audit(ns)
+        let tun = try entry(a, "kure_tun"), tap = try entry(a, "tap7")
+        #expect(tun.interface.kind == .tun)
+        #expect(tap.interface.kind == .tap)
+        #expect(tun.state == .orphaned)
+        #expect(tap.state == .orphaned)
+        #expect(tun.interface.tun?.persistent == true)
+        #expect(a.findings.filter { $0.id == "orphaned-tun" && $0.reapable }.compactMap(\.ifname).sorted() == ["kure_tun", "tap7"])
+        #expect(a.status == .warning)
+        #expect(a.snapshot.holders.complete)
+    }
+
+    @Test func persistentTunHeldByAChildProcessIsLive() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "vpn0", "mode", "tun")
+        let holder = try ns.hold("vpn0")
+        let a = try audit(ns)
+        let vpn = try entry(a, "vpn0")
+        #expect(vpn.state == .live)
+        #expect(vpn.interface.carrier == true)
+        let found = try #require(vpn.holders.first)
+        #expect(found.comm == "python3")
+        #expect(found.uid == 0)
+        // `ip netns exec` execs python in place, so the holder is the process we started.
+        #expect(found.pid == holder.processIdentifier)
+        #expect(a.findings.isEmpty)
+
+        // When the holder dies, the persistent device stays behind: now it is an orphan.
+        ns.release(holder)
+        let after = try audit(ns)
+        #expect(try entry(after, "vpn0").state == .orphaned)
+        #expect(try entry(after, "vpn0").interface.carrier == false)
+    }
+
+    @Test func nonPersistentTunExistsOnlyWhileHeld() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let holder = try ns.hold("ephem0")
+        let a = try audit(ns)
+        let device = try entry(a, "ephem0")
+        #expect(device.state == .live)
+        #expect(device.interface.tun?.persistent == false)
+        ns.release(holder)
+        #expect(try audit(ns).interfaces.allSatisfy { $0.interface.name != "ephem0" })
+    }
+
+    @Test func multiQueueTunWithAndWithoutAQueue() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "mq0", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "mq1", "mode", "tun", "multi_queue")
+        try ns.hold("mq1", multiQueue: true)
+        let a = try audit(ns)
+        let idle = try entry(a, "mq0"), busy = try entry(a, "mq1")
+        #expect(idle.interface.tun?.multiQueue == true)
+        #expect(idle.interface.tun?.numQueues == 0)
+        #expect(idle.state == .orphaned)
+        #expect(busy.interface.tun?.numQueues == 1)
+        #expect(busy.state == .live)
+        #expect(busy.holders.count == 1)
+    }
+
+    @Test func vethPairAndAPeerInAnEmptyNamespace() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let other = try TestNamespace()
+        defer { other.remove() }
+        try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
+        try ns.ip("link", "add", "vc", "type", "veth", "peer", "name", "vd")
+        try ns.ip("link", "set", "vd", "netns", other.name)
+        let a = try audit(ns)
+        #expect(try entry(a, "va").state == .live)
+        #expect(try entry(a, "va").reason == "peer vb")
+        let stray = try entry(a, "vc")
+        #expect(stray.interface.linkNetnsID != nil)
+        #expect(stray.state == .suspect)
+        let finding = try #require(a.findings.first { $0.id == "veth-peer-netns-empty" })
+        #expect(finding.ifname == "vc")
+        #expect(finding.evidence.contains(other.name))
+        #expect(finding.reapable == false)
+    }
+
+    @Test func vethPeerInANamespaceWithAProcessIsLive() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let other = try TestNamespace()
+        defer { other.remove() }
+        try ns.ip("link", "add", "vc", "type", "veth", "peer", "name", "vd")
+        try ns.ip("link", "set", "vd", "netns", other.name)
+        try other.hold("keepalive0")
+        let a = try audit(ns)
+        #expect(try entry(a, "vc").state == .live)
+    }
+
+    @Test func addressesAndLinkLocalRoutes() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "tap1", "mode", "tap")
+        try ns.hold("tap1", mode: "tap")
+        try ns.ip("link", "set", "tap1", "up")
+        try ns.ip("addr", "add", "10.44.0.1/24", "dev", "tap1")
+        try ns.ip("addr", "add", "2001:db8:44::1/64", "dev", "tap1", "nodad")
+        try ns.ip("addr", "add", "fe80::44/64", "dev", "tap1", "nodad")
+        let a = try audit(ns)
+        let tap = try entry(a, "tap1")
+        let addresses = Set(tap.interface.addresses.map(\.display))
+        #expect(addresses.isSuperset(of: ["10.44.0.1/24", "2001:db8:44::1/64", "fe80::44/64"]))
+        #expect(tap.interface.addresses.first { $0.local.description == "fe80::44" }?.scope == "link")
+        let destinations = Set(tap.routes.map { "\($0.table) \($0.type) \($0.destination)" })
+        #expect(destinations.contains("main unicast 10.44.0.0/24"))
+        #expect(destinations.contains("main unicast fe80::/64"))
+        #expect(destinations.contains("local local 10.44.0.1/32"))
+        #expect(tap.state == .live)
+    }
+
+    @Test func splitDefaultRoutesIntoAnOrphanAreCritical() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
+        try ns.ip("link", "set", "kure_tun", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tun")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tun")
+        let a = try audit(ns)
+        let finding = try #require(a.findings.first { $0.id == "dead-tunnel-route" })
+        #expect(finding.severity == .critical)
+        #expect(Set(finding.routes?.map(\.destination.description) ?? []) == ["0.0.0.0/1", "128.0.0.0/1"])
+        #expect(a.status == .critical)
+    }
+
+    @Test func inventoryAgreesWithIproute2() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        for i in 0..<20 { try ns.ip("tuntap", "add", "dev", "t\(i)", "mode", i % 2 == 0 ? "tun" : "tap") }
+        try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
+        try ns.ip("link", "add", "br0", "type", "bridge")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let json = try Shell.run(["ip", "-n", ns.name, "-j", "-d", "link", "show"])
+        let links = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        let expected = links.map { link -> String in
+            let info = (link["linkinfo"] as? [String: Any])?["info_kind"] as? String ?? "-"
+            return "\(link["ifindex"] as? Int ?? -1) \(link["ifname"] as? String ?? "?") \(info)"
+        }
+        let ours = snapshot.interfaces.map { "\($0.index) \($0.name) \($0.infoKind ?? "-")" }
+        #expect(ours == expected)
+    }
+
+    @Test func missingNamespaceIsAClearError() throws {
+        let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
+        let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }
+        #expect(error?.message.contains("no network namespace named 'twtest-does-not-exist") == true)
+        #expect(error?.message.contains("ip netns list") == true)
+    }
+}
+#endif

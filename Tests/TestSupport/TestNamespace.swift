@@ -1,0 +1,176 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway network namespace for tests that need the real kernel.
+///
+/// It is made with `ip netns add` under a unique name and removed by `remove()` (call it in a
+/// `defer`), which first kills every holder process the test started. Nothing outside the
+/// namespace is created or changed.
+public final class TestNamespace {
+    public let name: String
+    private var holders: [Process] = []
+    private var removed = false
+
+    /// Whether real-kernel tests can run here: root, /dev/net/tun, and `ip`.
+    public static var available: Bool {
+        #if os(Linux)
+        return getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/net/tun") && which("ip") != nil && which("python3") != nil
+        #else
+        return false
+        #endif
+    }
+
+    public init() throws {
+        name = "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try Shell.run(["ip", "netns", "add", name])
+        try ip("link", "set", "lo", "up")
+    }
+
+    deinit { remove() }
+
+    /// Runs `ip -n NAME ARGS…` and fails on a non-zero exit.
+    @discardableResult
+    public func ip(_ args: String...) throws -> String {
+        try Shell.run(["ip", "-n", name] + args)
+    }
+
+    /// Starts a process inside the namespace that opens /dev/net/tun and attaches to `device`
+    /// (creating it if it does not exist, non-persistent, as VPN daemons do), and returns once it is
+    /// attached. `multiQueue` sets IFF_MULTI_QUEUE.
+    @discardableResult
+    public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.which("ip") ?? "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", name, "python3", "-c", Self.holderScript, device, mode, multiQueue ? "mq" : "sq"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        holders.append(process)
+        // The script prints one line once TUNSETIFF succeeded, or exits with the error.
+        let line = String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self)
+        guard line == "ready\n" else {
+            process.waitUntilExit()
+            throw ShellError(command: "hold \(device)", status: process.terminationStatus, output: line)
+        }
+        return process
+    }
+
+    /// Kills a holder and waits for it, so the kernel has detached its queue when this returns.
+    public func release(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        holders.removeAll { $0 === process }
+        // `ip netns exec` forks python: wait until no process in the namespace holds the tun.
+        for _ in 0..<100 {
+            let pids = (try? Shell.run(["ip", "netns", "pids", name])) ?? ""
+            if pids.split(separator: "\n").isEmpty { return }
+            usleep(20_000)
+        }
+    }
+
+    /// Kills every holder and deletes the namespace. Safe to call more than once.
+    public func remove() {
+        guard !removed else { return }
+        removed = true
+        for process in holders where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Processes started in the namespace by `ip netns exec` (python under ip) go too.
+        if let pids = try? Shell.run(["ip", "netns", "pids", name]) {
+            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        }
+        for process in holders { process.waitUntilExit() }
+        _ = try? Shell.run(["ip", "netns", "del", name])
+    }
+
+    static func which(_ tool: String) -> String? { Shell.which(tool) }
+
+    /// Opens /dev/net/tun, attaches with TUNSETIFF, prints "ready", and sleeps until killed.
+    static let holderScript = """
+    import fcntl, os, struct, sys, time
+    name, mode, queues = sys.argv[1], sys.argv[2], sys.argv[3]
+    flags = (0x0001 if mode == "tun" else 0x0002) | 0x1000
+    if queues == "mq":
+        flags |= 0x0100
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), flags))
+    sys.stdout.write("ready\\n")
+    sys.stdout.flush()
+    while True:
+        time.sleep(3600)
+    """
+}
+
+/// A command that failed.
+public struct ShellError: Error, CustomStringConvertible {
+    public var command: String
+    public var status: Int32
+    public var output: String
+    public var description: String { "`\(command)` exited \(status): \(output)" }
+}
+
+/// Runs commands and captures their output.
+public enum Shell {
+    /// The result of a finished command.
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs a command, returning its standard output, and throws when it exits non-zero.
+    @discardableResult
+    public static func run(_ arguments: [String]) throws -> String {
+        let result = try capture(arguments)
+        guard result.status == 0 else {
+            throw ShellError(command: arguments.joined(separator: " "), status: result.status, output: result.stderr)
+        }
+        return result.stdout
+    }
+
+    /// Runs a command and returns its exit status and output, whatever the status.
+    public static func capture(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+        let process = Process()
+        let tool = arguments[0]
+        process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : (which(tool) ?? tool))
+        process.arguments = Array(arguments.dropFirst())
+        if let environment { process.environment = environment }
+        // Standard error goes to a file, so reading standard output to its end cannot deadlock.
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("tw-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let out = Pipe()
+        let errorHandle = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = out
+        process.standardError = errorHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errorHandle.close()
+        let stderrData = (try? Data(contentsOf: errorFile)) ?? Data()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                      stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    public static func which(_ tool: String) -> String? {
+        for directory in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"] {
+            let path = "\(directory)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// The `tunwarden` executable built beside the test bundle.
+    public static var tunwardenBinary: String {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // The test runner lives in …/debug/NAME.xctest (a file on Linux, a bundle on macOS).
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("tunwarden").path),
+              directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("tunwarden").path
+    }
+}
