@@ -61,7 +61,7 @@ public struct Audit: ParsableCommand {
             let reason = "\(error)"
             switch format {
             case .nagios: print(NagiosLine.unknown(reason))
-            case .json: print(#"{"version":1,"status":"unknown","error":\#(jsonString(reason))}"#)
+            case .json: print(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"#)
             case .table: break
             }
             Terminal.error(reason)
@@ -72,16 +72,10 @@ public struct Audit: ParsableCommand {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled))
         case .json:
-            Terminal.write(try AuditReport(assessment, includeContext: all).json(pretty: Terminal.isTerminal) + "\n")
+            Terminal.write(try AuditReport(assessment, includeContext: all).json(pretty: Terminal.isTerminal) + [UInt8(ascii: "\n")])
         case .nagios:
             Terminal.write(NagiosLine.render(assessment) + "\n")
         }
         throw ExitCode(assessment.status.exitCode)
     }
-}
-
-/// A JSON string literal for `text`.
-func jsonString(_ text: String) -> String {
-    let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-    return String(decoding: data, as: UTF8.self)
 }

@@ -20,6 +20,11 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// Writes bytes to standard output in one go.
+    static func write(_ bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     /// Prints `tunwarden: error: …` to standard error.
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("tunwarden: error: \(message)\n".utf8))

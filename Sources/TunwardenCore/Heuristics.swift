@@ -52,11 +52,11 @@ public enum Heuristics {
         var assessed: [AssessedInterface] = []
         var findings: [Finding] = []
 
+        let attachmentsByName = Dictionary(grouping: snapshot.holders.attachments, by: \.ifname)
         for interface in snapshot.interfaces where interface.kind.isTunnelStyle {
-            let holders = snapshot.holders.attachments
-                .filter { $0.inInspectedNamespace && $0.ifname == interface.name }
-                .map(\.holder)
-            let elsewhere = snapshot.holders.attachments.filter { !$0.inInspectedNamespace && $0.ifname == interface.name }
+            let attachments = attachmentsByName[interface.name] ?? []
+            let holders = attachments.filter(\.inInspectedNamespace).map(\.holder)
+            let elsewhere = attachments.filter { !$0.inInspectedNamespace }
             var verdict: (InterfaceState, String)
             switch interface.kind {
             case .tun, .tap:
@@ -84,11 +84,13 @@ public enum Heuristics {
             ))
         }
 
-        findings.sort { lhs, rhs in
-            if lhs.severity != rhs.severity { return lhs.severity > rhs.severity }
-            if lhs.id != rhs.id { return lhs.id < rhs.id }
-            return (lhs.ifname ?? "") < (rhs.ifname ?? "")
-        }
+        // Most severe first; within a severity by id, then in interface order (the order they were
+        // raised in). Integer keys keep this cheap for tens of thousands of findings.
+        let idRank = Dictionary(Set(findings.map(\.id)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        findings = findings.enumerated()
+            .map { (key: (-$1.severity.rank, idRank[$1.id] ?? 0, $0), finding: $1) }
+            .sorted { $0.key < $1.key }
+            .map(\.finding)
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
                           status: status(findings: findings, interfaces: assessed))
     }

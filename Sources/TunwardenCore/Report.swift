@@ -87,11 +87,10 @@ public struct AuditReport: Encodable, Sendable {
         findings = assessment.findings
     }
 
-    /// The report as UTF-8 JSON text, pretty-printed or compact.
-    public func json(pretty: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    /// The report as UTF-8 JSON, pretty-printed or compact, keys in schema order.
+    public func json(pretty: Bool) throws -> [UInt8] {
+        // About 700 bytes an interface in compact form.
+        try JSONWriter.encode(self, pretty: pretty, capacity: 4096 + interfaces.count * (pretty ? 1400 : 800))
     }
 }
 

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TunwardenCommands
+
+/// `tunwarden` as a user runs it: the built binary, its output and its exit codes.
+@Suite struct UsageTests {
+    func run(_ arguments: String...) throws -> Shell.Result {
+        try Shell.capture([Shell.tunwardenBinary] + arguments)
+    }
+
+    @Test func versionAndHelp() throws {
+        let version = try run("--version")
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Tunwarden.version)
+        let help = try run("audit", "--help")
+        #expect(help.status == 0)
+        for word in ["--format", "--limit", "--warn", "--netns", "orphaned", "suspect", "dead-tunnel-route"] {
+            #expect(help.stdout.contains(word), "audit --help should mention \(word)")
+        }
+        #expect(try run("--help").stdout.contains("Exit codes"))
+    }
+
+    @Test(arguments: [
+        (["audit", "--limit", "0"], "--limit must be at least 1"),
+        (["audit", "--limit", "10", "--warn", "11"], "--warn must be between 1 and --limit"),
+        (["audit", "--format", "xml"], "xml"),
+        (["--netns", "../x", "audit"], "not a network namespace name"),
+        (["audit", "--bogus"], "--bogus"),
+    ])
+    func badUsageExits64WithAMessage(arguments: [String], message: String) throws {
+        let result = try Shell.capture([Shell.tunwardenBinary] + arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "stderr was: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+}
+
+/// End-to-end audits of real namespaces, as root.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct AuditCommandTests {
+    func audit(_ ns: TestNamespace, _ extra: String...) throws -> Shell.Result {
+        try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit"] + extra)
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func splitDefaultIntoAnOrphanIsCriticalInEveryFormat() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
+        try ns.ip("link", "set", "kure_tun", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tun")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tun")
+        try ns.ip("tuntap", "add", "dev", "vpn0", "mode", "tun")
+        try ns.hold("vpn0")
+
+        let table = try audit(ns)
+        #expect(table.status == 2)
+        #expect(table.stdout.contains("kure_tun  tun   orphaned"))
+        #expect(table.stdout.contains("python3["))
+        #expect(table.stdout.contains("CRITICAL dead-tunnel-route kure_tun"))
+        #expect(table.stdout.contains("WARNING orphaned-tun kure_tun [reapable]"))
+        #expect(table.stdout.hasSuffix("2 tunnel interfaces, 1 orphaned, 1 critical finding; status CRITICAL.\n"))
+
+        let report = try audit(ns, "--format", "json")
+        #expect(report.status == 2)
+        let object = try json(report.stdout)
+        #expect(object["status"] as? String == "critical")
+        #expect(object["netns"] as? String == ns.name)
+        let interfaces = try #require(object["interfaces"] as? [[String: Any]])
+        let orphan = try #require(interfaces.first { $0["ifname"] as? String == "kure_tun" })
+        #expect(orphan["kind"] as? String == "tun")
+        #expect(orphan["info_kind"] as? String == "tun")
+        #expect(orphan["state"] as? String == "orphaned")
+        #expect(orphan["ifindex"] is Int)
+        #expect((orphan["holders"] as? [Any])?.isEmpty == true)
+        #expect((orphan["routes"] as? [[String: Any]])?.contains { $0["dst"] as? String == "0.0.0.0/1" } == true)
+        let held = try #require(interfaces.first { $0["ifname"] as? String == "vpn0" })
+        let holder = try #require((held["holders"] as? [[String: Any]])?.first)
+        #expect(holder["comm"] as? String == "python3")
+        #expect(holder["pid"] is Int)
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        let dead = try #require(findings.first { $0["id"] as? String == "dead-tunnel-route" })
+        #expect(dead["severity"] as? String == "critical")
+        #expect(dead["ifname"] as? String == "kure_tun")
+        #expect(dead["reapable"] as? Bool == false)
+        #expect(findings.contains { $0["id"] as? String == "orphaned-tun" && $0["reapable"] as? Bool == true })
+
+        let nagios = try audit(ns, "--format", "nagios")
+        #expect(nagios.status == 2)
+        #expect(nagios.stdout.hasPrefix("TUNWARDEN CRITICAL: 1 dead-tunnel-route (kure_tun); 1 orphaned-tun (kure_tun) | "))
+        #expect(nagios.stdout.contains("tunnels=2;76;95;0"))
+        #expect(nagios.stdout.contains("orphaned=1;1;;0"))
+        #expect(nagios.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func cleanNamespaceIsOk() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.hold("vpn0")
+        let result = try audit(ns, "--format", "nagios")
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("TUNWARDEN OK: 1 tunnel interfaces, none orphaned |"))
+    }
+
+    @Test func countThresholdsFollowTheOptions() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        for i in 0..<4 { try ns.hold("hold\(i)") }
+        #expect(try audit(ns, "--limit", "10").status == 0)
+        let warning = try audit(ns, "--limit", "10", "--warn", "4", "--format", "json")
+        #expect(warning.status == 1)
+        let findings = try #require(try json(warning.stdout)["findings"] as? [[String: Any]])
+        #expect(findings.map { $0["id"] as? String } == ["tunnel-count"])
+        #expect(try audit(ns, "--limit", "4").status == 2)
+    }
+
+    @Test func unprivilegedAuditCallsNothingOrphaned() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
+        try ns.hold("vpn0")
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        Shell.tunwardenBinary, "audit", "--format", "json"])
+        #expect(result.status == 3)
+        let object = try json(result.stdout)
+        #expect(object["status"] as? String == "unknown")
+        let interfaces = try #require(object["interfaces"] as? [[String: Any]])
+        #expect(interfaces.count == 3)
+        #expect(!interfaces.contains { $0["state"] as? String == "orphaned" })
+        #expect(interfaces.allSatisfy { $0["holders_known"] as? Bool == false })
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        #expect(!findings.contains { $0["reapable"] as? Bool == true })
+        #expect(findings.contains { $0["id"] as? String == "holder-unknown" })
+        // The held device is still recognisably live: its carrier is on.
+        #expect(interfaces.first { $0["ifname"] as? String == "vpn0" }?["state"] as? String == "live")
+    }
+
+    @Test func missingNamespaceIsUnknownWithAClearMessage() throws {
+        let name = "twtest-missing-\(getpid())"
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "audit", "--format", "nagios"])
+        #expect(result.status == 3)
+        #expect(result.stdout.hasPrefix("TUNWARDEN UNKNOWN: no network namespace named '\(name)'"))
+        #expect(result.stderr.contains("ip netns list"))
+        let json = try Shell.capture([Shell.tunwardenBinary, "audit", "--netns", name, "--format", "json"])
+        #expect(json.status == 3)
+        #expect(try self.json(json.stdout)["status"] as? String == "unknown")
+    }
+}

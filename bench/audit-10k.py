@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Benchmark: a whole `tunwarden audit` against iproute2, on 10,000 tun devices.
+
+Makes a throwaway network namespace holding N persistent tun devices (some held by a process,
+some with addresses and routes), then times, in the same run and interleaved, whole processes:
+  tunwarden --netns NS audit --format json   (links, addresses, routes, holders, findings, JSON)
+  ip -n NS -j -d link show                   (a link dump alone)
+  ip netns exec NS ip tuntap show            (which scans /proc for holders)
+and prints the median wall time and peak RSS of each, and the ratios. The namespace and its
+holder are removed at the end, whatever happens. Needs root. Touches nothing outside the namespace.
+
+Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH]
+"""
+import argparse, os, resource, signal, statistics, subprocess, sys, time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--devices", type=int, default=10000)
+parser.add_argument("--held", type=int, default=100, help="devices attached by a holder process")
+parser.add_argument("--runs", type=int, default=7)
+parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tunwarden"))
+args = parser.parse_args()
+
+if os.geteuid() != 0:
+    sys.exit("bench/audit-10k.py: run as root (it makes a throwaway network namespace)")
+binary = os.path.abspath(args.binary)
+if not os.access(binary, os.X_OK):
+    sys.exit(f"bench/audit-10k.py: {binary} not found: build it with `swift build -c release`")
+
+NS = f"twbench-{os.getpid()}"
+HOLDER = r"""
+import fcntl, os, struct, sys, time
+for name in sys.argv[1:]:
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), 0x0001 | 0x1000))
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+def measure(argv):
+    """Runs argv once; returns (seconds, peak RSS in MiB, exit status)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024.0, proc.returncode
+
+holder = None
+subprocess.run(["ip", "netns", "add", NS], check=True)
+try:
+    t0 = time.perf_counter()
+    batch = "".join(f"tuntap add dev bt{i} mode tun\n" for i in range(args.devices))
+    subprocess.run(["ip", "-n", NS, "-batch", "-"], input=batch.encode(), check=True)
+    # A few devices up with addresses and routes, so the address and route dumps carry something.
+    extra = "".join(f"link set bt{i} up\naddr add 10.{i // 250}.{i % 250}.1/24 dev bt{i}\n" for i in range(0, 200))
+    subprocess.run(["ip", "-n", NS, "-batch", "-"], input=extra.encode(), check=True)
+    held = [f"bt{i}" for i in range(args.devices - args.held, args.devices)]
+    holder = subprocess.Popen(["ip", "netns", "exec", NS, "python3", "-c", HOLDER] + held, stdout=subprocess.PIPE)
+    assert holder.stdout.readline() == b"ready\n"
+    print(f"setup: {args.devices} tun devices ({args.held} held) in {NS} in {time.perf_counter() - t0:.1f} s")
+
+    commands = {
+        "tunwarden audit --format json": [binary, "--netns", NS, "audit", "--format", "json"],
+        "ip -j -d link show": ["ip", "-n", NS, "-j", "-d", "link", "show"],
+        "ip tuntap show": ["ip", "netns", "exec", NS, "ip", "tuntap", "show"],
+    }
+    results = {name: [] for name in commands}
+    for name, argv in commands.items():  # one warm-up each
+        measure(argv)
+    for _ in range(args.runs):
+        for name, argv in commands.items():
+            results[name].append(measure(argv))
+
+    print(f"\n{'command':34} {'median ms':>10} {'min ms':>8} {'peak RSS MiB':>13}  exit")
+    medians = {}
+    for name, runs in results.items():
+        times = [r[0] * 1000 for r in runs]
+        medians[name] = statistics.median(times)
+        print(f"{name:34} {medians[name]:10.1f} {min(times):8.1f} {max(r[1] for r in runs):13.1f}  {sorted({r[2] for r in runs})}")
+    tw = medians["tunwarden audit --format json"]
+    print(f"\ntunwarden / ip -j -d link show: {tw / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
+    print(f"ip tuntap show / tunwarden:     {medians['ip tuntap show'] / tw:.2f}x  (target >= 5)")
+    rss = max(r[1] for r in results["tunwarden audit --format json"])
+    print(f"tunwarden peak RSS:             {rss:.1f} MiB (target < 64)")
+finally:
+    if holder:
+        holder.kill()
+        holder.wait()
+    pids = subprocess.run(["ip", "netns", "pids", NS], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    subprocess.run(["ip", "netns", "del", NS])
