@@ -39,7 +39,21 @@ public struct Assessment: Sendable, Equatable {
     public var findings: [Finding]
     public var status: AuditStatus
 
-    public func count(_ state: InterfaceState) -> Int { interfaces.count { $0.state == state } }
+    /// How many interfaces are in each state.
+    public let stateCounts: [InterfaceState: Int]
+
+    public init(snapshot: Snapshot, policy: AuditPolicy, interfaces: [AssessedInterface], findings: [Finding], status: AuditStatus) {
+        self.snapshot = snapshot
+        self.policy = policy
+        self.interfaces = interfaces
+        self.findings = findings
+        self.status = status
+        var counts: [InterfaceState: Int] = [:]
+        for entry in interfaces { counts[entry.state, default: 0] += 1 }
+        stateCounts = counts
+    }
+
+    public func count(_ state: InterfaceState) -> Int { stateCounts[state] ?? 0 }
 }
 
 /// The heuristics: pure functions from a snapshot to states and findings. Nothing here reads the
@@ -47,7 +61,10 @@ public struct Assessment: Sendable, Equatable {
 public enum Heuristics {
     /// Judges a snapshot.
     public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy()) -> Assessment {
-        let byIndex = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        // Only veth judgements look interfaces up by index; most snapshots need no map at all.
+        let namesByIndex = snapshot.interfaces.contains { $0.kind == .veth }
+            ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
+            : [:]
         let routesByIndex = routesPerInterface(snapshot.routes)
         var assessed: [AssessedInterface] = []
         var findings: [Finding] = []
@@ -62,7 +79,7 @@ public enum Heuristics {
             case .tun, .tap:
                 verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, findings: &findings)
             case .veth:
-                verdict = judgeVeth(interface, byIndex: byIndex, snapshot: snapshot, findings: &findings)
+                verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
             default:
                 verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
             }
@@ -165,7 +182,7 @@ public enum Heuristics {
 
     // MARK: veth
 
-    static func judgeVeth(_ interface: NetworkInterface, byIndex: [Int: NetworkInterface], snapshot: Snapshot,
+    static func judgeVeth(_ interface: NetworkInterface, namesByIndex: [Int: String], snapshot: Snapshot,
                           findings: inout [Finding]) -> (InterfaceState, String) {
         guard let peerIndex = interface.link, peerIndex > 0 else {
             findings.append(Finding(
@@ -188,14 +205,14 @@ public enum Heuristics {
             }
             return (.live, "peer ifindex \(peerIndex) in \(nsName) (\(processes) process\(processes == 1 ? "" : "es"))")
         }
-        guard let peer = byIndex[peerIndex] else {
+        guard let peer = namesByIndex[peerIndex] else {
             findings.append(Finding(
                 id: FindingID.vethPeerMissing, severity: .warning, ifname: interface.name, reapable: false,
                 evidence: "veth \(interface.name) (ifindex \(interface.index)) names peer ifindex \(peerIndex), which does not exist. Not reaped automatically."
             ))
             return (.suspect, "peer ifindex \(peerIndex) is missing")
         }
-        return (.live, "peer \(peer.name)")
+        return (.live, "peer \(peer)")
     }
 
     // MARK: routes
@@ -211,23 +228,24 @@ public enum Heuristics {
     /// the address space (0/1 + 128/1, or the 1/8 … 128/1 cascade), which proxies and VPNs add to
     /// take all traffic without touching the default route.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
-        let dead = Dictionary(interfaces.filter(isDead).map { ($0.interface.index, $0) }, uniquingKeysWith: { a, _ in a })
-        guard !dead.isEmpty else { return [] }
-        let live = snapshot.routes.filter { route in
-            route.type == "unicast" && !route.nextHops.allSatisfy { hop in hop.interfaceIndex.map { dead[$0] != nil } ?? false }
-        }
+        let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
+        guard !unicast.isEmpty else { return [] }
+        var deadPosition: [Int: Int] = [:]
+        for (position, entry) in interfaces.enumerated() where isDead(entry) { deadPosition[entry.interface.index] = position }
+        guard !deadPosition.isEmpty else { return [] }
+        func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
+
         var deadRoutes: [Route] = []
-        for route in snapshot.routes where route.type == "unicast" && !route.nextHops.isEmpty {
-            if route.nextHops.allSatisfy({ hop in hop.interfaceIndex.map { dead[$0] != nil } ?? false }) {
-                deadRoutes.append(route)
-            }
+        var liveRoutes: [Route] = []
+        for route in unicast {
+            if route.nextHops.allSatisfy(isDeadHop) { deadRoutes.append(route) } else { liveRoutes.append(route) }
         }
+        func group(_ route: Route) -> String { "\(route.family.rawValue)|\(route.table)" }
         // Which (family, table) groups capture default traffic.
         var capturing = Set<String>()
-        let groups = Dictionary(grouping: deadRoutes) { "\($0.family.rawValue)|\($0.table)" }
-        for (key, routes) in groups {
+        for (key, routes) in Dictionary(grouping: deadRoutes, by: group) {
             let shadowedDefault = routes.contains { route in
-                route.destination.length == 0 && live.contains { other in
+                route.destination.length == 0 && liveRoutes.contains { other in
                     other.destination.length == 0 && other.family == route.family && other.table == route.table
                         && (other.metric ?? 0) < (route.metric ?? 0)
                 }
@@ -235,19 +253,21 @@ public enum Heuristics {
             let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
             if coverage(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
         }
+        var routesByInterface: [Int: [Route]] = [:]
+        for route in deadRoutes {
+            for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
+        }
         var findings: [Finding] = []
-        for index in dead.keys.sorted() {
-            guard let assessed = dead[index] else { continue }
-            let routes = deadRoutes.filter { route in route.nextHops.contains { $0.interfaceIndex == index } }
-            guard !routes.isEmpty else { continue }
-            let keys = Set(routes.map { "\($0.family.rawValue)|\($0.table)" })
-            let captures = !keys.isDisjoint(with: capturing)
+        for index in routesByInterface.keys.sorted() {
+            guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
+            let assessed = interfaces[position]
+            let captures = routes.contains { capturing.contains(group($0)) }
             let interface = assessed.interface
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
             var evidence = "\(routes.count) route\(routes.count == 1 ? "" : "s") send traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
             if captures {
-                let families = Set(routes.filter { capturing.contains("\($0.family.rawValue)|\($0.table)") }.map(\.family))
+                let families = Set(routes.filter { capturing.contains(group($0)) }.map(\.family))
                 let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
                 evidence += " Together they capture all \(names) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
             } else {

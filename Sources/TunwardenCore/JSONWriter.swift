@@ -1,3 +1,5 @@
+import Foundation
+
 /// A streaming JSON encoder for tunwarden's reports.
 ///
 /// It writes bytes as `encode(to:)` runs, in the order the values encode themselves, so the
@@ -24,96 +26,167 @@ public enum JSONWriter {
     }
 }
 
+/// An array whose elements the streaming writer may encode on several threads at once when there
+/// are many; the bytes are the same as a serial encoding. Other encoders see a plain array.
+public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable, Sendable {
+    public var elements: [Element]
+
+    public init(_ elements: [Element]) { self.elements = elements }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let stream = encoder as? StreamEncoder {
+            try stream.sink.writeArrayConcurrently(elements)
+            return
+        }
+        var container = encoder.unkeyedContainer()
+        for element in elements { try container.encode(element) }
+    }
+}
+
 final class JSONSink {
     struct Frame {
         var closer: UInt8
         var count = 0
     }
 
-    // Private, so the optimizer can see every access and drop dynamic exclusivity checks.
-    private var bytes: [UInt8] = []
-    private var stack: [Frame] = []
-    private let pretty: Bool
-
-    init(pretty: Bool, capacity: Int) {
-        self.pretty = pretty
-        bytes.reserveCapacity(capacity)
+    struct State {
+        var bytes: [UInt8] = []
+        var stack: [Frame] = []
     }
 
-    var result: [UInt8] { bytes }
+    // The mutable state sits behind a `let` pointer: mutating a class's `var` properties costs a
+    // dynamic exclusivity check on every access, which dominated the cost of writing large reports.
+    // The sink is used by one encoding on one thread, so no access can overlap.
+    private let state: UnsafeMutablePointer<State>
+    private let pretty: Bool
+
+    /// `depth` open containers are assumed around what this sink writes (for a chunk of a larger
+    /// array: its indentation, and whether its first member needs a leading comma).
+    init(pretty: Bool, capacity: Int, depth: Int = 0, continuing: Bool = false) {
+        self.pretty = pretty
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+        state.pointee.bytes.reserveCapacity(capacity)
+        for level in 0..<depth { state.pointee.stack.append(Frame(closer: 0, count: level == depth - 1 && continuing ? 1 : 0)) }
+    }
+
+    /// Below this many elements an array is encoded on the calling thread.
+    static let concurrencyThreshold = 2048
+
+    /// Writes `elements` as an array, encoding chunks of it on separate threads when it is large.
+    func writeArrayConcurrently<Element: Encodable & Sendable>(_ elements: [Element]) throws {
+        let chunks = min(4, max(1, elements.count / Self.concurrencyThreshold))
+        openArray()
+        if chunks == 1 {
+            for element in elements {
+                beginMember()
+                try encodeValue(element)
+            }
+            close()
+            return
+        }
+        let depth = state.pointee.stack.count
+        let pretty = self.pretty
+        let results = ChunkResults(count: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (elements.count * chunk / chunks)..<(elements.count * (chunk + 1) / chunks)
+            let sink = JSONSink(pretty: pretty, capacity: range.count * 1024, depth: depth, continuing: chunk > 0)
+            results.store(chunk, Result {
+                for element in elements[range] {
+                    sink.beginMember()
+                    try sink.encodeValue(element)
+                }
+                return sink.result
+            })
+        }
+        for chunk in 0..<chunks { state.pointee.bytes.append(contentsOf: try results.get(chunk)) }
+        state.pointee.stack[state.pointee.stack.count - 1].count = elements.count
+        close()
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    var result: [UInt8] { state.pointee.bytes }
     /// Members written so far in the innermost container.
-    var memberCount: Int { stack.last?.count ?? 0 }
+    var memberCount: Int { state.pointee.stack.last?.count ?? 0 }
 
     func newlineAndIndent(_ depth: Int) {
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+        state.pointee.bytes.append(UInt8(ascii: "\n"))
+        state.pointee.bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
     }
 
     /// Writes the separator before the next member of the innermost container.
     func beginMember() {
-        guard !stack.isEmpty else { return }
-        if stack[stack.count - 1].count > 0 { bytes.append(UInt8(ascii: ",")) }
-        stack[stack.count - 1].count += 1
-        if pretty { newlineAndIndent(stack.count) }
+        guard !state.pointee.stack.isEmpty else { return }
+        if state.pointee.stack[state.pointee.stack.count - 1].count > 0 { state.pointee.bytes.append(UInt8(ascii: ",")) }
+        state.pointee.stack[state.pointee.stack.count - 1].count += 1
+        if pretty { newlineAndIndent(state.pointee.stack.count) }
     }
 
     private func open(_ opener: UInt8, _ closer: UInt8) {
-        bytes.append(opener)
-        stack.append(Frame(closer: closer))
+        state.pointee.bytes.append(opener)
+        state.pointee.stack.append(Frame(closer: closer))
     }
 
     func close() {
-        let frame = stack.removeLast()
-        if pretty, frame.count > 0 { newlineAndIndent(stack.count) }
-        bytes.append(frame.closer)
+        let frame = state.pointee.stack.removeLast()
+        if pretty, frame.count > 0 { newlineAndIndent(state.pointee.stack.count) }
+        state.pointee.bytes.append(frame.closer)
     }
 
     /// Keys are the schema's own ASCII names: they are written without an escape scan.
     func writeKey(_ key: String) {
         beginMember()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: key.utf8)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-        if pretty { bytes.append(UInt8(ascii: " ")) }
+        state.pointee.bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(contentsOf: key.utf8)
+        state.pointee.bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(UInt8(ascii: ":"))
+        if pretty { state.pointee.bytes.append(UInt8(ascii: " ")) }
     }
 
     func writeString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(UInt8(ascii: "\""))
         // Most strings (names, addresses, ids) need no escaping: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: text.utf8)
-            bytes.append(UInt8(ascii: "\""))
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            state.pointee.bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            state.pointee.bytes.append(UInt8(ascii: "\""))
             return
         }
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): state.pointee.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): state.pointee.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): state.pointee.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): state.pointee.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): state.pointee.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xf)])
-            default: bytes.append(byte)
+                state.pointee.bytes.append(contentsOf: Array("\\u00".utf8))
+                state.pointee.bytes.append(hex[Int(byte >> 4)])
+                state.pointee.bytes.append(hex[Int(byte & 0xf)])
+            default: state.pointee.bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(UInt8(ascii: "\""))
     }
 
-    func writeRaw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    func writeRaw(_ text: String) { state.pointee.bytes.append(contentsOf: text.utf8) }
 
     /// Writes an integer's decimal digits without an intermediate String.
     func writeInteger<T: BinaryInteger>(_ value: T) {
         if value == 0 {
-            bytes.append(UInt8(ascii: "0"))
+            state.pointee.bytes.append(UInt8(ascii: "0"))
             return
         }
         var magnitude = value.magnitude
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { state.pointee.bytes.append(UInt8(ascii: "-")) }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
@@ -122,27 +195,42 @@ final class JSONSink {
                 magnitude /= 10
                 count += 1
             }
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+            for i in stride(from: count - 1, through: 0, by: -1) { state.pointee.bytes.append(buffer[i]) }
         }
     }
 
     /// Encodes one value in place; closes the container it opened, if any.
     func encodeValue<T: Encodable>(_ value: T) throws {
-        switch value {
-        case let string as String: writeString(string)
-        case let bool as Bool: writeRaw(bool ? "true" : "false")
-        case let int as Int: writeInteger(int)
-        default:
-            let depth = stack.count
-            let start = bytes.count
-            try value.encode(to: StreamEncoder(sink: self))
-            while stack.count > depth { close() }
-            if bytes.count == start { writeRaw("{}") }
-        }
+        // Scalars arrive through the containers' concrete overloads; anything else encodes itself.
+        let depth = state.pointee.stack.count
+        let start = state.pointee.bytes.count
+        try value.encode(to: StreamEncoder(sink: self))
+        while state.pointee.stack.count > depth { close() }
+        if state.pointee.bytes.count == start { writeRaw("{}") }
     }
 
     func openObject() { open(UInt8(ascii: "{"), UInt8(ascii: "}")) }
     func openArray() { open(UInt8(ascii: "["), UInt8(ascii: "]")) }
+}
+
+/// Per-chunk results of a concurrent encoding, each written by one thread and read after all finish.
+private final class ChunkResults: @unchecked Sendable {
+    private var results: [Result<[UInt8], any Error>]
+    private let lock = NSLock()
+
+    init(count: Int) { results = Array(repeating: .success([]), count: count) }
+
+    func store(_ index: Int, _ result: Result<[UInt8], any Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    func get(_ index: Int) throws -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try results[index].get()
+    }
 }
 
 struct StreamEncoder: Encoder {

@@ -71,6 +71,18 @@ public struct AuditReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case version, platform, netns, status, summary, interfaces, findings }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(platform, forKey: .platform)
+        try c.encodeIfPresent(netns, forKey: .netns)
+        try c.encode(status, forKey: .status)
+        try c.encode(summary, forKey: .summary)
+        // Tens of thousands of entries on a leaking host: let the writer use every core.
+        try c.encode(ConcurrentlyEncodedArray(interfaces), forKey: .interfaces)
+        try c.encode(ConcurrentlyEncodedArray(findings), forKey: .findings)
+    }
+
     public init(_ assessment: Assessment, includeContext: Bool = false) {
         platform = assessment.snapshot.platform
         netns = assessment.snapshot.namespace

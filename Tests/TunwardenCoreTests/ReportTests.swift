@@ -38,6 +38,18 @@ import TunwardenCore
         #expect(String(decoding: prettyBytes, as: UTF8.self).contains("\n  \"name\": "))
     }
 
+    struct Wrapper<T: Encodable>: Encodable { var items: T }
+
+    @Test(arguments: [false, true])
+    func concurrentArraysEncodeExactlyLikeSerialOnes(pretty: Bool) throws {
+        for count in [0, 1, 2047, 2048, 5000, 9999] {
+            let items = (0..<count).map { Inner(address: IPAddress(bytes: [10, 0, UInt8(($0 >> 8) & 0xff), UInt8($0 & 0xff)])!, ratio: Double($0)) }
+            let serial = try JSONWriter.encode(Wrapper(items: items), pretty: pretty)
+            let concurrent = try JSONWriter.encode(Wrapper(items: ConcurrentlyEncodedArray(items)), pretty: pretty)
+            #expect(serial == concurrent, "count \(count)")
+        }
+    }
+
     @Test func stringLiteral() {
         #expect(JSONWriter.string("a\"b\n") == #""a\"b\n""#)
     }

@@ -24,32 +24,52 @@ public struct LinuxInventory: InventoryBackend {
         let takenAt = Date()
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
+        // Two sockets in the namespace: the link dump (by far the largest) runs on one, receiving
+        // ahead of its decoder, while addresses, routes and the /proc scan run on the other.
+        let linkClient: RtnetlinkClient
         let client: RtnetlinkClient
         do {
+            linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
             client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespace.fd))
         } catch {
             throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
         }
+        let side = SideWork(client: client)
+        let group = DispatchGroup()
+        let procRoot = self.procRoot
+        DispatchQueue.global().async(group: group) {
+            let client = side.client
+            side.result = Result {
+                let addresses = try client.dump(operation: "RTM_GETADDR", request: AddressMessage.dumpRequest) { message in
+                    message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
+                }
+                let routes = try client.dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { message -> RouteMessage? in
+                    guard message.header.type == NetlinkType.newRoute else { return nil }
+                    let route = try RouteMessage.decode(message.payload)
+                    return route.family == Self.afInet || route.family == Self.afInet6 ? route : nil
+                }
+                let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+                return (addresses, routes, holders, census)
+            }
+        }
+        let linkResult = Result {
+            try linkClient.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { message in
+                message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+            }
+        }
+        group.wait()
         let links: [LinkMessage]
         let addresses: [AddressMessage]
         let routes: [RouteMessage]
+        let holders: HolderScan
+        let census: HolderScanner.NamespaceCensus
         do {
-            links = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { message in
-                message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-            }
-            addresses = try client.dump(operation: "RTM_GETADDR", request: AddressMessage.dumpRequest) { message in
-                message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
-            }
-            routes = try client.dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { message in
-                guard message.header.type == NetlinkType.newRoute else { return nil }
-                let route = try RouteMessage.decode(message.payload)
-                return route.family == Self.afInet || route.family == Self.afInet6 ? route : nil
-            }
+            links = try linkResult.get()
+            (addresses, routes, holders, census) = try side.result.get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
         }
 
-        let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
         var interfaces = Self.interfaces(links: links, addresses: addresses)
         let names = Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
         let modelRoutes = routes.compactMap { Self.route($0, names: names) }
@@ -277,5 +297,15 @@ public struct LinuxInventory: InventoryBackend {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+/// The result of the work the inventory runs beside the link dump, handed back after the
+/// DispatchGroup wait (which orders the write before the read).
+private final class SideWork: @unchecked Sendable {
+    /// The second socket's client, used by the side work alone until the group is waited for.
+    let client: RtnetlinkClient
+    init(client: RtnetlinkClient) { self.client = client }
+    var result: Result<([AddressMessage], [RouteMessage], HolderScan, HolderScanner.NamespaceCensus), any Error> =
+        .failure(InventoryError("the address, route and holder scan did not run"))
 }
 #endif
