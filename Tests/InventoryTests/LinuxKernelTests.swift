@@ -38,10 +38,12 @@ struct LinuxKernelTests {
     @Test func persistentTunHeldByAChildProcessIsLive() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
-        try ns.ip("tuntap", "add", "dev", "vpn0", "mode", "tun")
-        let holder = try ns.hold("vpn0")
+        // Held names are unique across all tests: tests run in parallel, and a device of the same
+        // name held in another namespace rightly makes tunwarden answer "unknown".
+        try ns.ip("tuntap", "add", "dev", "kheld0", "mode", "tun")
+        let holder = try ns.hold("kheld0")
         let a = try audit(ns)
-        let vpn = try entry(a, "vpn0")
+        let vpn = try entry(a, "kheld0")
         #expect(vpn.state == .live)
         #expect(vpn.interface.carrier == true)
         let found = try #require(vpn.holders.first)
@@ -54,8 +56,8 @@ struct LinuxKernelTests {
         // When the holder dies, the persistent device stays behind: now it is an orphan.
         ns.release(holder)
         let after = try audit(ns)
-        #expect(try entry(after, "vpn0").state == .orphaned)
-        #expect(try entry(after, "vpn0").interface.carrier == false)
+        #expect(try entry(after, "kheld0").state == .orphaned)
+        #expect(try entry(after, "kheld0").interface.carrier == false)
     }
 
     @Test func nonPersistentTunExistsOnlyWhileHeld() throws {

@@ -40,6 +40,7 @@ import Testing
         #expect(tun.carrier == false)
         #expect(tun.flags & 0x1 != 0)  // IFF_UP: it was set up
         #expect(tun.mtu == 1500)
+        // RTEXT_FILTER_SKIP_STATS still leaves IFLA_STATS64 in.
         #expect(tun.stats == LinkMessage.Stats(rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0))
     }
 
@@ -106,6 +107,15 @@ import Testing
         #expect(multipath.outputInterface == nil)
         let v6 = try #require(routes.first { $0.family == 10 && $0.destinationLength == 48 })
         #expect(v6.gateway == [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [2])
+    }
+
+    @Test func trafficCountersDecode() throws {
+        let links = try Self.links()
+        let va = try #require(links["va"]?.stats), vb = try #require(links["vb"]?.stats)
+        // capture.py sent traffic over the pair: what one end sent, the other received.
+        #expect(va.txPackets > 0)
+        #expect(va.txPackets == vb.rxPackets)
+        #expect(va.txBytes == vb.rxBytes)
     }
 
     @Test func errorWithExtendedAck() throws {

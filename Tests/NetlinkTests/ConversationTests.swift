@@ -46,11 +46,12 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
     @Test func linkDumpRequestBytes() {
         let request = LinkMessage.dumpRequest(sequence: 7)
         // nlmsghdr: len 40, RTM_GETLINK, NLM_F_REQUEST|NLM_F_DUMP, seq 7, pid 0; ifinfomsg zeroed;
-        // IFLA_EXT_MASK (29) = 0.
+        // IFLA_EXT_MASK (29) = RTEXT_FILTER_SKIP_STATS (8).
         var expected: [UInt8] = [40, 0, 0, 0, 18, 0, 0x01, 0x03, 7, 0, 0, 0, 0, 0, 0, 0]
         expected += [UInt8](repeating: 0, count: 16)
-        expected += [8, 0, 29, 0, 0, 0, 0, 0]
+        expected += [8, 0, 29, 0, 8, 0, 0, 0]
         #expect(request == expected)
+        #expect(LinkMessage.dumpRequest(sequence: 7, withStats: true).suffix(4) == [0, 0, 0, 0])
     }
 
     @Test func routeDumpAsksForEveryTableAndFamily() {
@@ -69,7 +70,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             ]
         }
         let client = RtnetlinkClient(transport: transport)
-        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
         #expect(names == ["lo", "t0"])
         #expect(transport.sent.count == 1)
     }
@@ -83,7 +84,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             ]
         }
         let client = RtnetlinkClient(transport: transport)
-        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
         #expect(names == ["try3"])
         #expect(transport.sent.count == 3)
     }
@@ -95,7 +96,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         let client = RtnetlinkClient(transport: transport)
         client.maxDumpAttempts = 4
         #expect(throws: NetlinkError.dumpInterrupted(operation: "RTM_GETLINK", attempts: 4)) {
-            _ = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { _ in 0 }
+            _ = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { _ in 0 }
         }
         #expect(transport.sent.count == 4)
     }
@@ -122,12 +123,12 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             [message(type: NetlinkType.newLink, sequence: sequence - 1, payload: linkPayload(index: 9, name: "old")), done(sequence)]
         }
         let client = RtnetlinkClient(transport: stale, firstSequence: 10)
-        let names = try client.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
         #expect(names.isEmpty)
 
         let future = ScriptedTransport { sequence, _ in [done(sequence + 5)] }
         #expect(throws: NetlinkError.self) {
-            _ = try RtnetlinkClient(transport: future).dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { _ in 0 }
+            _ = try RtnetlinkClient(transport: future).dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { _ in 0 }
         }
     }
 

@@ -100,7 +100,7 @@ struct AuditCommandTests {
     @Test func cleanNamespaceIsOk() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
-        try ns.hold("vpn0")
+        try ns.hold("cvpn0")
         let result = try audit(ns, "--format", "nagios")
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("TUNWARDEN OK: 1 tunnel interfaces, none orphaned |"))
@@ -123,7 +123,7 @@ struct AuditCommandTests {
         defer { ns.remove() }
         try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
         try ns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
-        try ns.hold("vpn0")
+        try ns.hold("uvpn0")
         let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                         Shell.tunwardenBinary, "audit", "--format", "json"])
         #expect(result.status == 3)
@@ -137,7 +137,7 @@ struct AuditCommandTests {
         #expect(!findings.contains { $0["reapable"] as? Bool == true })
         #expect(findings.contains { $0["id"] as? String == "holder-unknown" })
         // The held device is still recognisably live: its carrier is on.
-        #expect(interfaces.first { $0["ifname"] as? String == "vpn0" }?["state"] as? String == "live")
+        #expect(interfaces.first { $0["ifname"] as? String == "uvpn0" }?["state"] as? String == "live")
     }
 
     @Test func missingNamespaceIsUnknownWithAClearMessage() throws {

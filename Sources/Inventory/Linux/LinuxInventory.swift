@@ -53,7 +53,7 @@ public struct LinuxInventory: InventoryBackend {
             }
         }
         let linkResult = Result {
-            try linkClient.dump(operation: "RTM_GETLINK", request: LinkMessage.dumpRequest) { message in
+            try linkClient.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
                 message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
             }
         }

@@ -61,7 +61,11 @@ try:
     ip("route", "add", "198.18.0.0/15", "nexthop", "via", "198.51.100.2", "dev", "va",
        "nexthop", "via", "203.0.113.2", "dev", "vb")
     ip("route", "add", "2001:db8:1::/48", "via", "2001:db8::2", "dev", "va")
-    time.sleep(0.5)
+    # Some traffic inside the namespace, so the veth counters are not all zero: a datagram to an
+    # address behind va makes the kernel send ARP requests out of va, which vb receives.
+    subprocess.run(["ip", "netns", "exec", NS, "python3", "-c",
+                    "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('198.51.100.2', 9))"], check=True)
+    time.sleep(1.5)
 
     # A socket belongs to the namespace it is made in: make it inside, with libc's setns.
     import ctypes
@@ -75,8 +79,9 @@ try:
     sock.setsockopt(270, 11, 1)  # NETLINK_EXT_ACK
     sock.setsockopt(270, 10, 1)  # NETLINK_CAP_ACK
     sock.bind((0, 0))
+    # Links as tunwarden asks for them: RTEXT_FILTER_SKIP_STATS (8).
     with open(os.path.join(OUT, "link-dump.bin"), "wb") as f:
-        f.write(dump(sock, 18, struct.pack("=BxHiII", 0, 0, 0, 0, 0) + attr(29, struct.pack("=I", 0)), 1))
+        f.write(dump(sock, 18, struct.pack("=BxHiII", 0, 0, 0, 0, 0) + attr(29, struct.pack("=I", 8)), 1))
     with open(os.path.join(OUT, "addr-dump.bin"), "wb") as f:
         f.write(dump(sock, 22, struct.pack("=BBBBI", 0, 0, 0, 0, 0), 2))
     with open(os.path.join(OUT, "route-dump.bin"), "wb") as f:
