@@ -72,10 +72,13 @@ public struct Audit: ParsableCommand {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled))
         case .json:
-            Terminal.write(try AuditReport(assessment, includeContext: all).json(pretty: Terminal.isTerminal) + [UInt8(ascii: "\n")])
+            for segment in try AuditReport(assessment, includeContext: all).jsonSegments(pretty: Terminal.isTerminal) {
+                Terminal.write(segment)
+            }
+            Terminal.write("\n")
         case .nagios:
             Terminal.write(NagiosLine.render(assessment) + "\n")
         }
-        throw ExitCode(assessment.status.exitCode)
+        Terminal.exit(assessment.status.exitCode)
     }
 }

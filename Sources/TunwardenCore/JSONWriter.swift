@@ -13,9 +13,15 @@ public enum JSONWriter {
     /// Encodes `value` as JSON text; `pretty` indents with two spaces, one member per line.
     /// `capacity` is a hint of the output size, to avoid regrowing a large buffer.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [UInt8] {
+        Array(try encodeSegments(value, pretty: pretty, capacity: capacity).joined())
+    }
+
+    /// The same bytes as `encode`, as consecutive pieces: concurrently encoded arrays stay in the
+    /// buffers their threads wrote, so a large report is written out without being copied first.
+    public static func encodeSegments<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [[UInt8]] {
         let sink = JSONSink(pretty: pretty, capacity: capacity)
         try sink.encodeValue(value)
-        return sink.result
+        return sink.segments
     }
 
     /// `text` as a JSON string literal.
@@ -50,6 +56,8 @@ final class JSONSink {
     }
 
     struct State {
+        /// Finished pieces of output, before `bytes`.
+        var finished: [[UInt8]] = []
         var bytes: [UInt8] = []
         var stack: [Frame] = []
     }
@@ -90,7 +98,7 @@ final class JSONSink {
         let results = ChunkResults(count: chunks)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (elements.count * chunk / chunks)..<(elements.count * (chunk + 1) / chunks)
-            let sink = JSONSink(pretty: pretty, capacity: range.count * 1024, depth: depth, continuing: chunk > 0)
+            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth, continuing: chunk > 0)
             results.store(chunk, Result {
                 for element in elements[range] {
                     sink.beginMember()
@@ -99,7 +107,11 @@ final class JSONSink {
                 return sink.result
             })
         }
-        for chunk in 0..<chunks { state.pointee.bytes.append(contentsOf: try results.get(chunk)) }
+        // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
+        state.pointee.finished.append(state.pointee.bytes)
+        for chunk in 0..<chunks { state.pointee.finished.append(try results.get(chunk)) }
+        state.pointee.bytes = []
+        state.pointee.bytes.reserveCapacity(64 * 1024)
         state.pointee.stack[state.pointee.stack.count - 1].count = elements.count
         close()
     }
@@ -109,7 +121,11 @@ final class JSONSink {
         state.deallocate()
     }
 
-    var result: [UInt8] { state.pointee.bytes }
+    /// Everything written, in pieces.
+    var segments: [[UInt8]] { state.pointee.finished + [state.pointee.bytes] }
+
+    /// Everything written, in one buffer.
+    var result: [UInt8] { state.pointee.finished.isEmpty ? state.pointee.bytes : Array(segments.joined()) }
     /// Members written so far in the innermost container.
     var memberCount: Int { state.pointee.stack.last?.count ?? 0 }
 

@@ -101,8 +101,13 @@ public struct AuditReport: Encodable, Sendable {
 
     /// The report as UTF-8 JSON, pretty-printed or compact, keys in schema order.
     public func json(pretty: Bool) throws -> [UInt8] {
-        // About 700 bytes an interface in compact form.
-        try JSONWriter.encode(self, pretty: pretty, capacity: 4096 + interfaces.count * (pretty ? 1400 : 800))
+        Array(try jsonSegments(pretty: pretty).joined())
+    }
+
+    /// The same JSON in consecutive pieces, to be written out one after the other.
+    public func jsonSegments(pretty: Bool) throws -> [[UInt8]] {
+        // Large arrays are encoded into buffers of their own; the rest is small.
+        try JSONWriter.encodeSegments(self, pretty: pretty, capacity: interfaces.count < 2048 ? 4096 + interfaces.count * (pretty ? 1200 : 700) : 64 * 1024)
     }
 }
 

@@ -52,25 +52,26 @@ public struct LinuxInventory: InventoryBackend {
                 return (addresses, routes, holders, census)
             }
         }
+        // Each link becomes a model interface as it arrives, while the kernel builds the next datagram.
         let linkResult = Result {
             try linkClient.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-                message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+                message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
             }
         }
         group.wait()
-        let links: [LinkMessage]
+        var interfaces: [NetworkInterface]
         let addresses: [AddressMessage]
         let routes: [RouteMessage]
         let holders: HolderScan
         let census: HolderScanner.NamespaceCensus
         do {
-            links = try linkResult.get()
+            interfaces = try linkResult.get().compactMap { $0 }
             (addresses, routes, holders, census) = try side.result.get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
         }
 
-        var interfaces = Self.interfaces(links: links, addresses: addresses)
+        Self.attach(addresses, to: &interfaces)
         let names = Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
         let modelRoutes = routes.compactMap { Self.route($0, names: names) }
         var peers: [Int32: PeerNamespace] = [:]
@@ -174,28 +175,34 @@ public struct LinuxInventory: InventoryBackend {
     static let afInet: UInt8 = 2
     static let afInet6: UInt8 = 10
 
-    static func interfaces(links: [LinkMessage], addresses: [AddressMessage]) -> [NetworkInterface] {
-        var addressesByIndex: [Int: [InterfaceAddress]] = [:]
-        for message in addresses {
-            if let address = address(message) { addressesByIndex[Int(message.index), default: []].append(address) }
+    /// The model of one link, without its addresses; nil for a link without a name.
+    static func interface(_ link: LinkMessage) -> NetworkInterface? {
+        guard let name = link.name else { return nil }
+        let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
+        var tun: TunDetails?
+        if let info = link.tun {
+            tun = TunDetails(persistent: info.persist, multiQueue: info.multiQueue, packetInfo: info.packetInfo,
+                             vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
+                             numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
         }
-        return links.compactMap { link in
-            guard let name = link.name else { return nil }
-            let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
-            var tun: TunDetails?
-            if let info = link.tun {
-                tun = TunDetails(persistent: info.persist, multiQueue: info.multiQueue, packetInfo: info.packetInfo,
-                                 vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
-                                 numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
+        return NetworkInterface(
+            index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames(link.flags),
+            operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
+            group: link.group, master: link.master.map(Int.init), link: link.link.map(Int.init),
+            linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
+            stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) }
+        )
+    }
+
+    /// Adds each address to the interface it belongs to.
+    static func attach(_ addresses: [AddressMessage], to interfaces: inout [NetworkInterface]) {
+        guard !addresses.isEmpty else { return }
+        var position: [Int: Int] = [:]
+        for (offset, interface) in interfaces.enumerated() { position[interface.index] = offset }
+        for message in addresses {
+            if let address = address(message), let offset = position[Int(message.index)] {
+                interfaces[offset].addresses.append(address)
             }
-            return NetworkInterface(
-                index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames(link.flags),
-                operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
-                group: link.group, master: link.master.map(Int.init), link: link.link.map(Int.init),
-                linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
-                stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
-                addresses: addressesByIndex[Int(link.index)] ?? []
-            )
         }
     }
 
