@@ -8,6 +8,8 @@ import PackageDescription
 /// - `Netlink`: the rtnetlink codec (pure) and, on Linux, the socket it talks through.
 /// - `CLinuxShims`: the handful of Linux syscalls Swift's Glibc module does not expose.
 /// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
+/// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
+/// - `Reaper`: carries out a reap plan, race-free and in batches (Linux).
 /// - `TunwardenCommands`: the command-line commands, as a library.
 /// - `tunwarden`: the thin executable.
 let package = Package(
@@ -24,10 +26,12 @@ let package = Package(
         .target(name: "CLinuxShims"),
         .target(name: "Netlink", dependencies: ["CLinuxShims"]),
         .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims"]),
+        .target(name: "Storage", dependencies: ["TunwardenCore"]),
+        .target(name: "Reaper", dependencies: ["TunwardenCore", "Netlink", "Inventory", "Storage", "CLinuxShims"]),
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "Inventory",
+                "TunwardenCore", "Inventory", "Storage", "Reaper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +42,8 @@ let package = Package(
         .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
+        .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
         .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Storage
 import TunwardenCore
 
 /// How a report is printed.
@@ -28,6 +29,7 @@ public struct Audit: ParsableCommand {
     )
 
     @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var state: StateOptions
 
     @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line).")
     public var format: OutputFormat = .table
@@ -68,11 +70,12 @@ public struct Audit: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let assessment = Heuristics.assess(snapshot, policy: policy)
+        let observations = state.noState ? nil : Self.observe(assessment, store: state.store)
         switch format {
         case .table:
-            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled))
+            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))
         case .json:
-            for segment in try AuditReport(assessment, includeContext: all).jsonSegments(pretty: Terminal.isTerminal) {
+            for segment in try AuditReport(assessment, includeContext: all, observations: observations).jsonSegments(pretty: Terminal.isTerminal) {
                 Terminal.write(segment)
             }
             Terminal.write("\n")
@@ -80,5 +83,26 @@ public struct Audit: ParsableCommand {
             Terminal.write(NagiosLine.render(assessment) + "\n")
         }
         Terminal.exit(assessment.status.exitCode)
+    }
+}
+
+extension Audit {
+    /// Adds this assessment to the observations and saves them. A state file that cannot be read
+    /// is left as it is and the audit goes on without ages; one that cannot be written is reported.
+    static func observe(_ assessment: Assessment, store: StateStore) -> Observations? {
+        var observations: Observations
+        do {
+            observations = try store.load()
+        } catch {
+            Terminal.note("observations not used: \(error)")
+            return nil
+        }
+        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
+        do {
+            try store.save(observations)
+        } catch {
+            Terminal.note("observations not saved: \(error)")
+        }
+        return observations
     }
 }

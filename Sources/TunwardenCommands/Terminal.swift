@@ -32,6 +32,22 @@ enum Terminal {
         Foundation.exit(code)
     }
 
+    /// Prints `tunwarden: note: …` to standard error.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("tunwarden: note: \(message)\n".utf8))
+    }
+
+    /// Whether standard input is a terminal a person can answer on.
+    static var inputIsTerminal: Bool { isatty(0) == 1 }
+
+    /// Whether standard error is a terminal (for progress lines).
+    static var errorIsTerminal: Bool { isatty(2) == 1 }
+
+    /// Writes to standard error without a newline (progress lines).
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
     /// Prints `tunwarden: error: …` to standard error.
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("tunwarden: error: \(message)\n".utf8))

@@ -25,9 +25,12 @@ public struct Tunwarden: ParsableCommand {
           sudo tunwarden --netns blue audit          audit the namespace 'ip netns' calls blue
           tunwarden audit --format json | jq .findings
           tunwarden audit --format nagios            one line for Nagios/Icinga
+          sudo tunwarden reap --dry-run              what would be removed, and why
+          sudo tunwarden reap                        remove it, after asking
+          tunwarden journal                          what was removed, and how to make it again
         """,
         version: version,
-        subcommands: [Audit.self],
+        subcommands: [Audit.self, Reap.self, JournalCommand.self],
         defaultSubcommand: nil
     )
 

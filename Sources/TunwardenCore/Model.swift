@@ -333,6 +333,9 @@ public struct Snapshot: Sendable, Equatable {
     public var platform: String
     /// The named network namespace inspected, or nil for the caller's own.
     public var namespace: String?
+    /// The inspected namespace's identity as the kernel names it (`net:[4026531840]`), which stays
+    /// the same for as long as the namespace exists; it keys tunwarden's observations.
+    public var namespaceIdentity: String
     public var takenAt: Date
     public var interfaces: [NetworkInterface]
     public var routes: [Route]
@@ -340,10 +343,11 @@ public struct Snapshot: Sendable, Equatable {
     /// Other namespaces by the id this namespace gives them (only those a peer lives in are needed).
     public var peerNamespaces: [Int32: PeerNamespace]
 
-    public init(platform: String, namespace: String? = nil, takenAt: Date = Date(), interfaces: [NetworkInterface],
-                routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {
+    public init(platform: String, namespace: String? = nil, namespaceIdentity: String = "default", takenAt: Date = Date(),
+                interfaces: [NetworkInterface], routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {
         self.platform = platform
         self.namespace = namespace
+        self.namespaceIdentity = namespaceIdentity
         self.takenAt = takenAt
         self.interfaces = interfaces
         self.routes = routes

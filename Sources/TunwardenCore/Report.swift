@@ -27,9 +27,11 @@ public struct AuditReport: Encodable, Sendable {
         var holdersKnown: Bool
         var holders: [Holder]
         var routes: [Route]
+        var observation: InterfaceObservation?
 
         enum CodingKeys: String, CodingKey {
-            case ifindex, ifname, kind, infoKind = "info_kind", state, stateReason = "state_reason", flags, operstate,
+            case ifindex, ifname, kind, infoKind = "info_kind", state, stateReason = "state_reason", firstSeen = "first_seen",
+                 orphanedSince = "orphaned_since", flags, operstate,
                  carrier, mtu, group, master, link, linkNetnsID = "link_netnsid", peer, address, tun,
                  holdersKnown = "holders_known", holders, addrInfo = "addr_info", routes, stats64
         }
@@ -42,6 +44,8 @@ public struct AuditReport: Encodable, Sendable {
             try c.encodeIfPresent(interface.infoKind, forKey: .infoKind)
             try c.encode(state, forKey: .state)
             try c.encode(reason, forKey: .stateReason)
+            try c.encodeIfPresent(observation.map { Timestamp.format($0.firstSeen) }, forKey: .firstSeen)
+            try c.encodeIfPresent(observation?.orphanedSince.map(Timestamp.format), forKey: .orphanedSince)
             try c.encode(interface.flags, forKey: .flags)
             try c.encodeIfPresent(interface.operstate, forKey: .operstate)
             try c.encodeIfPresent(interface.carrier, forKey: .carrier)
@@ -83,7 +87,8 @@ public struct AuditReport: Encodable, Sendable {
         try c.encode(ConcurrentlyEncodedArray(findings), forKey: .findings)
     }
 
-    public init(_ assessment: Assessment, includeContext: Bool = false) {
+    /// `observations` are tunwarden's own records for the inspected namespace, when it keeps any.
+    public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil) {
         platform = assessment.snapshot.platform
         netns = assessment.snapshot.namespace
         status = assessment.status
@@ -94,7 +99,8 @@ public struct AuditReport: Encodable, Sendable {
         )
         interfaces = AuditTable.rows(assessment, includeContext: includeContext).map {
             InterfaceEntry(interface: $0.interface, state: $0.state, reason: $0.reason, holdersKnown: $0.holdersKnown,
-                           holders: $0.holders, routes: $0.routes)
+                           holders: $0.holders, routes: $0.routes,
+                           observation: observations?.observation(of: $0.interface, in: assessment.snapshot.namespaceIdentity))
         }
         findings = assessment.findings
     }
@@ -126,9 +132,13 @@ public enum AuditTable {
     }
 
     /// Renders the whole report. `color` adds ANSI colours; the caller decides (terminal, NO_COLOR).
-    public static func render(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false) -> String {
+    /// With `observations`, an AGE column shows how long tunwarden has known each interface
+    /// ("(new)" when this run saw it first); the kernel keeps no creation time for links.
+    public static func render(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false,
+                              observations: Observations? = nil) -> String {
         let paint = Painter(enabled: color)
-        var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"]]
+        let now = assessment.snapshot.takenAt
+        var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"] + (observations == nil ? [] : ["AGE"])]
         var states: [InterfaceState?] = [nil]
         for row in rows(assessment, includeContext: includeContext) {
             let holders: String
@@ -139,10 +149,15 @@ public enum AuditTable {
             }
             let addresses = row.interface.addresses.isEmpty ? "(none)" : row.interface.addresses.map(\.display).joined(separator: ",")
             let isContext = !row.interface.kind.isTunnelStyle
-            lines.append([
+            var line = [
                 row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
                 isContext ? "-" : row.state.rawValue, holders, addresses, routeSummary(row.routes),
-            ])
+            ]
+            if let observations {
+                let seen = observations.observation(of: row.interface, in: assessment.snapshot.namespaceIdentity)?.firstSeen
+                line.append(seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)")
+            }
+            lines.append(line)
             states.append(isContext ? nil : row.state)
         }
         var widths = [Int](repeating: 0, count: lines[0].count)

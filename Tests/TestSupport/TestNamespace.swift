@@ -138,7 +138,7 @@ public enum Shell {
         if let environment { process.environment = environment }
         // Standard error goes to a file, so reading standard output to its end cannot deadlock.
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("tw-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         let out = Pipe()
         let errorHandle = try FileHandle(forWritingTo: errorFile)
@@ -173,4 +173,18 @@ public enum Shell {
         }
         return directory.appendingPathComponent("tunwarden").path
     }
+}
+
+/// A directory under the system's temporary directory, removed by `remove()`.
+public final class TemporaryDirectory {
+    public let path: String
+
+    public init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { remove() }
+
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

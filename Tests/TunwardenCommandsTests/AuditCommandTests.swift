@@ -39,8 +39,10 @@ import TestSupport
 /// End-to-end audits of real namespaces, as root.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct AuditCommandTests {
+    /// Audits with a throwaway state directory: tests never write to the host's /var/lib/tunwarden.
     func audit(_ ns: TestNamespace, _ extra: String...) throws -> Shell.Result {
-        try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit"] + extra)
+        let state = try TemporaryDirectory()
+        return try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path] + extra)
     }
 
     func json(_ text: String) throws -> [String: Any] {
@@ -60,6 +62,7 @@ struct AuditCommandTests {
         let table = try audit(ns)
         #expect(table.status == 2)
         #expect(table.stdout.contains("kure_tun  tun   orphaned"))
+        #expect(table.stdout.split(separator: "\n").first?.hasSuffix("ROUTES  AGE") == true)
         #expect(table.stdout.contains("python3["))
         #expect(table.stdout.contains("CRITICAL dead-tunnel-route kure_tun"))
         #expect(table.stdout.contains("WARNING orphaned-tun kure_tun [reapable]"))
@@ -125,7 +128,7 @@ struct AuditCommandTests {
         try ns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
         try ns.hold("uvpn0")
         let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                        Shell.tunwardenBinary, "audit", "--format", "json"])
+                                        Shell.tunwardenBinary, "audit", "--no-state", "--format", "json"])
         #expect(result.status == 3)
         let object = try json(result.stdout)
         #expect(object["status"] as? String == "unknown")
@@ -142,11 +145,11 @@ struct AuditCommandTests {
 
     @Test func missingNamespaceIsUnknownWithAClearMessage() throws {
         let name = "twtest-missing-\(getpid())"
-        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "audit", "--format", "nagios"])
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "audit", "--no-state", "--format", "nagios"])
         #expect(result.status == 3)
         #expect(result.stdout.hasPrefix("TUNWARDEN UNKNOWN: no network namespace named '\(name)'"))
         #expect(result.stderr.contains("ip netns list"))
-        let json = try Shell.capture([Shell.tunwardenBinary, "audit", "--netns", name, "--format", "json"])
+        let json = try Shell.capture([Shell.tunwardenBinary, "audit", "--netns", name, "--no-state", "--format", "json"])
         #expect(json.status == 3)
         #expect(try self.json(json.stdout)["status"] as? String == "unknown")
     }

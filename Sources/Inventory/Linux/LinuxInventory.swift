@@ -79,7 +79,7 @@ public struct LinuxInventory: InventoryBackend {
             peers = peerNamespaces(client: client, census: census, inspected: namespace.inode, censusComplete: holders.complete)
         }
         interfaces.sort { $0.index < $1.index }
-        return Snapshot(platform: "linux", namespace: namespaceName, takenAt: takenAt, interfaces: interfaces,
+        return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: "net:[\(namespace.inode)]", takenAt: takenAt, interfaces: interfaces,
                         routes: modelRoutes, holders: holders, peerNamespaces: peers)
     }
 

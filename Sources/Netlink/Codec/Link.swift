@@ -184,6 +184,24 @@ public struct LinkMessage: Equatable, Sendable {
         self.tun = tun
     }
 
+    /// An RTM_NEWLINK request that moves interface `index` into `group` (IFLA_GROUP), as
+    /// `ip link set dev NAME group N` does.
+    public static func setGroupRequest(index: Int32, group: UInt32, sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        var attributes = AttributeEncoder(prefix: header)
+        attributes.append(type: Attribute.group, uint32: group)
+        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// An RTM_DELLINK request for every interface in `group`: one request, and the kernel
+    /// unregisters them together, paying its RCU grace period once rather than once per device.
+    public static func deleteGroupRequest(group: UInt32, sequence: UInt32) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
+        attributes.append(type: Attribute.group, uint32: group)
+        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
     /// RTEXT_FILTER_SKIP_STATS. Despite its name the kernel still sends IFLA_STATS64 (the captured
     /// fixture shows it); what it leaves out are the per-link IPv6 and ICMPv6 statistics in
     /// IFLA_AF_SPEC, about a quarter of a tun device's message.

@@ -62,29 +62,7 @@ public final class NetlinkSocket: NetlinkTransport {
     /// Creates the socket on a short-lived thread that enters the target namespace, so that no
     /// thread of the caller ever changes namespace.
     private static func createInNamespace(_ namespaceFD: Int32) throws -> Int32 {
-        final class Job {
-            let namespaceFD: Int32
-            var result: Result<Int32, any Error> = .failure(NetlinkError.system(call: "pthread", errno: 0))
-            init(_ fd: Int32) { namespaceFD = fd }
-        }
-        let job = Job(namespaceFD)
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(job).toOpaque()
-        let created = pthread_create(&thread, nil, { raw in
-            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-            if tw_setns(job.namespaceFD, tw_clone_newnet()) != 0 {
-                job.result = .failure(NetlinkError.system(call: "setns(CLONE_NEWNET)", errno: errno))
-            } else {
-                job.result = Result { try NetlinkSocket.create() }
-            }
-            return nil
-        }, context)
-        guard created == 0 else {
-            Unmanaged<Job>.fromOpaque(context).release()
-            throw NetlinkError.system(call: "pthread_create", errno: created)
-        }
-        pthread_join(thread, nil)
-        return try job.result.get()
+        try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create() }
     }
 
     public func send(_ datagram: [UInt8]) throws {

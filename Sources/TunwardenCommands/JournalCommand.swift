@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Storage
+import TunwardenCore
+
+/// `tunwarden journal`: what the reaper removed, and how to make it again.
+public struct JournalCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device."
+    )
+
+    @OptionGroup public var state: StateOptions
+
+    @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
+    public var journal: String?
+
+    @Option(name: .long, help: "Output: table (for people) or json (the records as stored).")
+    public var format: OutputFormat = .table
+
+    public init() {}
+
+    public func validate() throws {
+        if format == .nagios { throw ValidationError("journal prints table or json") }
+    }
+
+    public func run() throws {
+        let path = journal ?? state.stateDirectory + "/journal.jsonl"
+        let records: [JournalRecord]
+        do {
+            records = try Journal(path: path).read()
+        } catch {
+            Terminal.error("\(error)")
+            Terminal.exit(AuditStatus.unknown.exitCode)
+        }
+        if format == .json {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = Terminal.isTerminal ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+            Terminal.write(String(decoding: try encoder.encode(records), as: UTF8.self) + "\n")
+            return
+        }
+        guard !records.isEmpty else {
+            Terminal.write("The journal at \(path) is empty: nothing has been reaped.\n")
+            return
+        }
+        Terminal.write(Self.render(records))
+    }
+
+    /// Runs in order, each with its devices, their outcome and their recreate commands.
+    static func render(_ records: [JournalRecord]) -> String {
+        var runs: [String] = []
+        var byRun: [String: [JournalRecord]] = [:]
+        for record in records {
+            if byRun[record.run] == nil { runs.append(record.run) }
+            byRun[record.run, default: []].append(record)
+        }
+        var text = ""
+        for run in runs {
+            let entries = byRun[run] ?? []
+            let intents = entries.filter { $0.type == .intent }
+            let results = Dictionary(entries.filter { $0.type == .result }.map { ($0.ifindex, $0) }, uniquingKeysWith: { _, last in last })
+            let started = entries.first.map { Timestamp.format($0.time) } ?? "?"
+            let namespace = entries.first?.netns.map { ", namespace \($0)" } ?? ""
+            let deleted = results.values.count { $0.result == .deleted }
+            text += "Run \(run.prefix(8)) at \(started)\(namespace): \(deleted) deleted of \(results.count)\n"
+            let indices = intents.map(\.ifindex) + results.keys.filter { index in !intents.contains { $0.ifindex == index } }.sorted()
+            for index in indices {
+                let intent = intents.first { $0.ifindex == index }
+                let result = results[index]
+                let name = intent?.ifname ?? result?.ifname ?? "?"
+                let kind = intent?.prior?.kind.rawValue ?? "device"
+                let outcome = result?.result?.rawValue ?? "interrupted (no result recorded)"
+                text += "  \(outcome.padding(toLength: 8, withPad: " ", startingAt: 0)) \(kind) \(name) (ifindex \(index))"
+                if let detail = result?.detail { text += ": \(detail)" }
+                text += "\n"
+                if let commands = intent?.recreate, result?.result != .skipped {
+                    for command in commands { text += "           \(command)\n" }
+                }
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import Reaper
+import Storage
+import TunwardenCore
+
+/// `tunwarden reap`: plan, show, ask, and then remove what is provably stale.
+public struct Reap: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Remove orphaned tunnel interfaces: a plan first, then race-free batched deletion, all journaled.",
+        discussion: """
+        Only interfaces the audit calls orphaned and marks reapable are candidates: persistent tun/tap \
+        devices with no carrier, no attached queue and no holder in a complete scan of every process. \
+        A candidate becomes a target once tunwarden has seen it orphaned for --min-age in its own \
+        observations (run audit or reap from a timer to build them), unless --protect or --only leave it out.
+
+        Right before acting, tunwarden re-inventories, attaches to each single-queue device itself \
+        (if a process attached since the plan, the kernel says EBUSY and the device is skipped), checks \
+        multi-queue devices have no other queue, and deletes the targets in batches with one RTM_DELLINK \
+        per batch. Every device's full prior state and the `ip` commands that would recreate it go to \
+        the journal before anything is deleted.
+
+        Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
+        skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
+        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage.
+
+        Examples:
+          sudo tunwarden reap --dry-run
+          sudo tunwarden reap --min-age 0 --protect 'wg*' --yes
+          sudo tunwarden --netns blue reap --only tap --format json --yes
+        """
+    )
+
+    @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var state: StateOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing (same exit code a real run would have).")
+    public var dryRun = false
+
+    @Flag(name: .long, help: "Act without asking (needed when not on a terminal).")
+    public var yes = false
+
+    @Option(name: .long, help: "Output: table (for people) or json.")
+    public var format: OutputFormat = .table
+
+    @Option(name: .customLong("min-age"), help: ArgumentHelp(
+        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d.", valueName: "duration"))
+    public var minAge = "15m"
+
+    @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable).", valueName: "glob"))
+    public var protect: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Only remove interfaces of this kind: tun or tap (repeatable).", valueName: "kind"))
+    public var only: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
+    public var journal: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard DurationText.parse(minAge) != nil else {
+            throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
+        }
+        for kind in only where InterfaceKind(rawValue: kind).map({ $0 != .other }) != true {
+            throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
+        }
+        if format == .nagios { throw ValidationError("reap prints table or json; --format nagios is for audit") }
+        if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
+        if state.noState && !dryRun {
+            throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
+        }
+    }
+
+    var journalPath: String { journal ?? state.stateDirectory + "/journal.jsonl" }
+
+    public func run() throws {
+        let now = Date()
+        let policy = ReapPolicy(minimumAge: DurationText.parse(minAge) ?? 900, protect: protect,
+                                onlyKinds: only.isEmpty ? nil : Set(only.compactMap(InterfaceKind.init(rawValue:))))
+        // Everything that could stop the run is checked before anything is done.
+        var observations = Observations()
+        if !state.noState {
+            do { observations = try state.store.load() } catch { fail("\(error)") }
+        }
+        let journal = Journal(path: journalPath)
+        if !dryRun {
+            do { try journal.checkWritable() } catch { fail("\(error)") }
+        }
+        let snapshot: Snapshot
+        do {
+            snapshot = try Backends.live(namespace: global.netns).snapshot()
+        } catch {
+            fail("\(error)")
+        }
+        guard snapshot.holders.complete else {
+            fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). Run as root")
+        }
+        let assessment = Heuristics.assess(snapshot)
+        if !state.noState {
+            observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)
+            do { try state.store.save(observations) } catch { fail("\(error)") }
+        }
+        let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
+
+        if format == .table { Terminal.write(Self.describe(plan, now: now, conditional: true)) }
+        if plan.items.isEmpty || dryRun {
+            if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
+            Terminal.exit(0)
+        }
+        if !yes {
+            guard Terminal.inputIsTerminal else {
+                Terminal.error("refusing to delete without --yes when not on a terminal; see the plan with `tunwarden reap --dry-run`, then run again with --yes")
+                Terminal.exit(ExitCode.validationFailure.rawValue)
+            }
+            Terminal.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                Terminal.note("nothing was changed")
+                Terminal.exit(0)
+            }
+        }
+        let results = try execute(plan)
+        let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
+        switch format {
+        case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
+        default: Terminal.write(Self.describe(items))
+        }
+        Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
+    }
+
+    func execute(_ plan: ReapPlan) throws -> [ReapResult] {
+        #if os(Linux)
+        let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
+        do {
+            let results = try LinuxReaper(namespaceName: global.netns).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
+                if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
+            }
+            return results
+        } catch {
+            fail("\(error)")
+        }
+        #else
+        fail("reaping this platform's interfaces is not supported yet")
+        #endif
+    }
+
+    /// Prints the error and exits 3: the inventory or tunwarden's own files cannot be trusted.
+    func fail(_ message: String) -> Never {
+        Terminal.error(message.hasSuffix("nothing was changed") ? message : message + "; nothing was changed")
+        Terminal.exit(AuditStatus.unknown.exitCode)
+    }
+
+    /// The plan for people: one line per target, then what was left out and why.
+    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool) -> String {
+        var text = ""
+        for item in plan.items { text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n" }
+        let young = plan.excluded.compactMap { exclusion -> (String, Date)? in
+            if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
+            return nil
+        }
+        for exclusion in plan.excluded {
+            if case let .protected(pattern) = exclusion.reason { text += "Protected \(exclusion.ifname) (matches --protect '\(pattern)').\n" }
+        }
+        if !young.isEmpty {
+            let first = young.min { $0.1 < $1.1 }!
+            text += "\(young.count) orphaned interface\(young.count == 1 ? " is" : "s are") not reapable yet: seen orphaned for less than the minimum age. "
+            text += "\(first.0) becomes reapable at \(Timestamp.format(first.1)) (in \(DurationText.format(first.1.timeIntervalSince(now)))); use --min-age to change the grace period.\n"
+        }
+        if plan.items.isEmpty {
+            text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
+        } else {
+            text += "\(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") to delete.\n"
+        }
+        return text
+    }
+
+    /// "Deleted …" lines and the closing summary.
+    static func describe(_ results: [ReapItemResult]) -> String {
+        var text = ""
+        for result in results {
+            switch result.result {
+            case "deleted": text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
+            case "skipped": text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            default: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            }
+        }
+        let deleted = results.count { $0.result == "deleted" }
+        var summary = "Reaped \(deleted) of \(results.count)"
+        let skipped = results.filter { $0.result == "skipped" }
+        if !skipped.isEmpty { summary += "; \(skipped.count) skipped: " + skipped.map { "\($0.ifname) \($0.detail ?? "")" }.joined(separator: ", ") }
+        let failed = results.count { $0.result == "failed" }
+        if failed > 0 { summary += "; \(failed) failed" }
+        return text + summary + ".\n"
+    }
+}

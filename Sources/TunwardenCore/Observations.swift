@@ -1,0 +1,86 @@
+import Foundation
+
+/// What tunwarden has seen of one interface across runs. The kernel keeps no creation time for
+/// links, so ages come only from these observations.
+public struct InterfaceObservation: Codable, Sendable, Equatable {
+    public var ifindex: Int
+    public var ifname: String
+    public var kind: InterfaceKind
+    public var firstSeen: Date
+    public var lastSeen: Date
+    /// When it was first seen orphaned in the current unbroken run of orphaned observations.
+    public var orphanedSince: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case ifindex, ifname, kind, firstSeen = "first_seen", lastSeen = "last_seen", orphanedSince = "orphaned_since"
+    }
+}
+
+/// Everything tunwarden remembers between runs, per network namespace.
+///
+/// An interface is identified by namespace, index and name: a device deleted and made again gets
+/// a new index and starts a new history.
+public struct Observations: Codable, Sendable, Equatable {
+    public var version = 1
+    /// Keyed by namespace identity (`net:[4026531840]`), then by `ifindex:ifname`.
+    public var namespaces: [String: [String: InterfaceObservation]] = [:]
+
+    public init() {}
+
+    static func key(_ index: Int, _ name: String) -> String { "\(index):\(name)" }
+
+    /// The observation of an interface, if it has been seen before.
+    public func observation(of interface: NetworkInterface, in namespace: String) -> InterfaceObservation? {
+        namespaces[namespace]?[Self.key(interface.index, interface.name)]
+    }
+
+    /// Records an assessment made at `now`: new interfaces get a first-seen time, orphans an
+    /// orphaned-since time (kept while they stay orphaned, cleared when they stop being orphaned),
+    /// and interfaces that are gone are forgotten.
+    public mutating func record(_ assessment: Assessment, namespace: String, at now: Date) {
+        let previous = namespaces[namespace] ?? [:]
+        var current: [String: InterfaceObservation] = [:]
+        current.reserveCapacity(assessment.interfaces.count)
+        for entry in assessment.interfaces {
+            let key = Self.key(entry.interface.index, entry.interface.name)
+            var observation = previous[key] ?? InterfaceObservation(
+                ifindex: entry.interface.index, ifname: entry.interface.name, kind: entry.interface.kind,
+                firstSeen: now, lastSeen: now, orphanedSince: nil
+            )
+            observation.lastSeen = now
+            switch entry.state {
+            case .orphaned: observation.orphanedSince = observation.orphanedSince ?? now
+            // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since time.
+            case .unknown: break
+            case .live, .suspect: observation.orphanedSince = nil
+            }
+            current[key] = observation
+        }
+        namespaces[namespace] = current
+    }
+}
+
+/// Short human durations: "42s", "15m", "3h", "2d 4h".
+public enum DurationText {
+    public static func format(_ seconds: TimeInterval) -> String {
+        let total = max(0, Int(seconds.rounded(.down)))
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m" }
+        if total < 86400 {
+            let minutes = (total % 3600) / 60
+            return minutes == 0 ? "\(total / 3600)h" : "\(total / 3600)h \(minutes)m"
+        }
+        let hours = (total % 86400) / 3600
+        return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
+    }
+
+    /// Parses "0", "90s", "15m", "2h", "1d" (a bare number is seconds).
+    public static func parse(_ text: String) -> TimeInterval? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let last = trimmed.last else { return nil }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let (number, unit) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, 1)
+        guard let value = Double(number), value >= 0, value.isFinite else { return nil }
+        return value * unit
+    }
+}

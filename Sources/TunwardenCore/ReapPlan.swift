@@ -1,0 +1,169 @@
+import Foundation
+
+/// What a reap may touch and when.
+public struct ReapPolicy: Sendable, Equatable {
+    /// How long an interface must have been seen orphaned, in tunwarden's own observations.
+    public var minimumAge: TimeInterval
+    /// Shell-style patterns (`*`, `?`, `[…]`) of names never touched.
+    public var protect: [String]
+    /// When set, only these kinds are targets.
+    public var onlyKinds: Set<InterfaceKind>?
+
+    public init(minimumAge: TimeInterval = 15 * 60, protect: [String] = [], onlyKinds: Set<InterfaceKind>? = nil) {
+        self.minimumAge = minimumAge
+        self.protect = protect
+        self.onlyKinds = onlyKinds
+    }
+}
+
+/// One device the reaper will remove, with why and what goes with it.
+public struct ReapItem: Sendable, Equatable {
+    /// The device as it was when planned: the journal records it whole.
+    public var interface: NetworkInterface
+    /// The finding's evidence.
+    public var evidence: String
+    public var orphanedSince: Date?
+    /// Routes that disappear with the device.
+    public var routes: [Route]
+
+    public var ifname: String { interface.name }
+}
+
+/// An orphan that is not a target, and why.
+public struct ReapExclusion: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// Seen orphaned for less than the minimum age; reapable from the given time.
+        case tooYoung(reapableAt: Date)
+        case protected(pattern: String)
+        case kindNotSelected
+    }
+
+    public var ifname: String
+    public var reason: Reason
+
+    public init(ifname: String, reason: Reason) {
+        self.ifname = ifname
+        self.reason = reason
+    }
+}
+
+/// A reap plan: computed from a fresh assessment, printed before anything is done, executed only
+/// after consent, and re-verified item by item right before acting.
+public struct ReapPlan: Sendable, Equatable {
+    public var items: [ReapItem]
+    public var excluded: [ReapExclusion]
+    /// The namespace the plan is for (nil: the caller's own).
+    public var namespace: String?
+    public var madeAt: Date
+
+    /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
+    /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`.
+    ///
+    /// Only `orphaned-tun` findings on interfaces in state `orphaned` are candidates; by
+    /// construction those have a complete holder scan behind them, so an interface whose holders
+    /// are unknown is never a target.
+    public static func make(_ assessment: Assessment, observations: Observations, namespaceKey: String,
+                            policy: ReapPolicy, now: Date) -> ReapPlan {
+        let reapable = Dictionary(
+            assessment.findings.filter { $0.reapable && $0.id == FindingID.orphanedTun }.compactMap { finding in finding.ifname.map { ($0, finding) } },
+            uniquingKeysWith: { first, _ in first }
+        )
+        var items: [ReapItem] = []
+        var excluded: [ReapExclusion] = []
+        for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle {
+            guard let finding = reapable[entry.interface.name] else { continue }
+            let name = entry.interface.name
+            if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
+                excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
+                continue
+            }
+            if let kinds = policy.onlyKinds, !kinds.contains(entry.interface.kind) {
+                excluded.append(ReapExclusion(ifname: name, reason: .kindNotSelected))
+                continue
+            }
+            let since = observations.observation(of: entry.interface, in: namespaceKey)?.orphanedSince ?? now
+            if now.timeIntervalSince(since) < policy.minimumAge {
+                excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: since.addingTimeInterval(policy.minimumAge))))
+                continue
+            }
+            items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
+        }
+        return ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, madeAt: now)
+    }
+
+    /// "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h;
+    /// its routes 0.0.0.0/1, 128.0.0.0/1 go with it".
+    public static func describe(_ item: ReapItem, now: Date, conditional: Bool) -> String {
+        let interface = item.interface
+        var text = "\(conditional ? "Would delete" : "Deleting") \(interface.kind.rawValue) \(interface.name) (ifindex \(interface.index)): "
+        text += interface.tun?.persistent == true ? "persistent, no process attached" : "no process attached"
+        if let since = item.orphanedSince, now.timeIntervalSince(since) >= 1 {
+            text += ", orphaned for \(DurationText.format(now.timeIntervalSince(since)))"
+        }
+        let unicast = item.routes.filter { $0.type == "unicast" }.map { $0.destination.length == 0 ? "default" : $0.destination.description }
+        let addresses = item.interface.addresses.map(\.display)
+        var goes: [String] = []
+        if !unicast.isEmpty { goes.append("its route\(unicast.count == 1 ? "" : "s") \(unicast.joined(separator: ", "))") }
+        if !addresses.isEmpty { goes.append("its address\(addresses.count == 1 ? "" : "es") \(addresses.joined(separator: ", "))") }
+        if !goes.isEmpty { text += "; \(goes.joined(separator: " and ")) go\(goes.count == 1 && unicast.count + addresses.count == 1 ? "es" : "") with it" }
+        return text
+    }
+}
+
+/// Shell-style name patterns: `*` any run, `?` one character, `[abc]`, `[a-z]`, `[!a-z]`.
+public enum Glob {
+    public static func matches(_ pattern: String, _ name: String) -> Bool {
+        match(Array(pattern), 0, Array(name), 0)
+    }
+
+    private static func match(_ p: [Character], _ pi: Int, _ s: [Character], _ si: Int) -> Bool {
+        var pi = pi, si = si
+        var starP = -1, starS = -1
+        while si < s.count {
+            if pi < p.count, p[pi] == "*" {
+                starP = pi
+                starS = si
+                pi += 1
+                continue
+            }
+            if pi < p.count, let (matched, next) = single(p, pi, s[si]), matched {
+                pi = next
+                si += 1
+                continue
+            }
+            guard starP >= 0 else { return false }
+            pi = starP + 1
+            starS += 1
+            si = starS
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    /// Whether the pattern element at `pi` matches `c`, and where the next element starts.
+    private static func single(_ p: [Character], _ pi: Int, _ c: Character) -> (Bool, Int)? {
+        switch p[pi] {
+        case "?": return (true, pi + 1)
+        case "[":
+            var i = pi + 1
+            var negate = false
+            if i < p.count, p[i] == "!" || p[i] == "^" { negate = true; i += 1 }
+            var matched = false
+            var first = true
+            while i < p.count, p[i] != "]" || first {
+                first = false
+                if i + 2 < p.count, p[i + 1] == "-", p[i + 2] != "]" {
+                    if p[i] <= c && c <= p[i + 2] { matched = true }
+                    i += 3
+                } else {
+                    if p[i] == c { matched = true }
+                    i += 1
+                }
+            }
+            guard i < p.count else { return (p[pi] == c, pi + 1) }  // no closing bracket: a literal "["
+            return (matched != negate, i + 1)
+        default:
+            return (p[pi] == c, pi + 1)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+@Suite struct ObservationTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func firstSeenIsKeptAndOrphanedSinceFollowsTheState() {
+        var observations = Observations()
+        let ns = "net:[1]"
+        let orphan = Build.tun(7, "t0")
+        observations.record(Heuristics.assess(Build.snapshot([orphan])), namespace: ns, at: t0)
+        #expect(observations.observation(of: orphan, in: ns)?.firstSeen == t0)
+        #expect(observations.observation(of: orphan, in: ns)?.orphanedSince == t0)
+
+        // Still orphaned later: both times stay.
+        observations.record(Heuristics.assess(Build.snapshot([orphan])), namespace: ns, at: t0 + 600)
+        #expect(observations.observation(of: orphan, in: ns)?.orphanedSince == t0)
+        #expect(observations.observation(of: orphan, in: ns)?.lastSeen == t0 + 600)
+
+        // Unknown (holders unreadable) keeps what was known.
+        observations.record(Heuristics.assess(Build.snapshot([orphan], complete: false)), namespace: ns, at: t0 + 700)
+        #expect(observations.observation(of: orphan, in: ns)?.orphanedSince == t0)
+
+        // Held again: no longer orphaned; first seen unchanged.
+        observations.record(Heuristics.assess(Build.snapshot([orphan], holders: [Build.holder(3, "t0")])), namespace: ns, at: t0 + 900)
+        #expect(observations.observation(of: orphan, in: ns)?.orphanedSince == nil)
+        #expect(observations.observation(of: orphan, in: ns)?.firstSeen == t0)
+
+        // Gone: forgotten. A new device with the same name but another index starts afresh.
+        observations.record(Heuristics.assess(Build.snapshot([])), namespace: ns, at: t0 + 1000)
+        #expect(observations.observation(of: orphan, in: ns) == nil)
+        let again = Build.tun(8, "t0")
+        observations.record(Heuristics.assess(Build.snapshot([again])), namespace: ns, at: t0 + 1100)
+        #expect(observations.observation(of: again, in: ns)?.firstSeen == t0 + 1100)
+    }
+
+    @Test func namespacesAreKeptApart() {
+        var observations = Observations()
+        let device = Build.tun(7, "t0")
+        observations.record(Heuristics.assess(Build.snapshot([device])), namespace: "net:[1]", at: t0)
+        observations.record(Heuristics.assess(Build.snapshot([])), namespace: "net:[2]", at: t0 + 5)
+        #expect(observations.observation(of: device, in: "net:[1]") != nil)
+        #expect(observations.observation(of: device, in: "net:[2]") == nil)
+    }
+}
+
+@Suite struct ReapPlanTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let ns = "default"
+
+    func plan(_ snapshot: Snapshot, policy: ReapPolicy, orphanedFor: TimeInterval? = nil) -> ReapPlan {
+        var observations = Observations()
+        let assessment = Heuristics.assess(snapshot)
+        if let orphanedFor { observations.record(assessment, namespace: ns, at: now - orphanedFor) }
+        return ReapPlan.make(assessment, observations: observations, namespaceKey: ns, policy: policy, now: now)
+    }
+
+    @Test func onlyOrphansOldEnoughAreTargets() {
+        let snapshot = Build.snapshot([Build.tun(7, "t0"), Build.tun(8, "vpn0")], holders: [Build.holder(1, "vpn0")])
+        let young = plan(snapshot, policy: ReapPolicy(minimumAge: 900), orphanedFor: 300)
+        #expect(young.items.isEmpty)
+        #expect(young.excluded == [ReapExclusion(ifname: "t0", reason: .tooYoung(reapableAt: now + 600))])
+        let old = plan(snapshot, policy: ReapPolicy(minimumAge: 900), orphanedFor: 1000)
+        #expect(old.items.map(\.ifname) == ["t0"])
+        // Never observed before: the clock starts now, so only --min-age 0 reaps at once.
+        #expect(plan(snapshot, policy: ReapPolicy(minimumAge: 900)).items.isEmpty)
+        #expect(plan(snapshot, policy: ReapPolicy(minimumAge: 0)).items.map(\.ifname) == ["t0"])
+    }
+
+    @Test func protectAndOnlyNarrowTheTargets() {
+        let snapshot = Build.snapshot([Build.tun(7, "wg0"), Build.tun(8, "tap0", kind: .tap), Build.tun(9, "t1")])
+        let protected = plan(snapshot, policy: ReapPolicy(minimumAge: 0, protect: ["wg*"]))
+        #expect(protected.items.map(\.ifname) == ["tap0", "t1"])
+        #expect(protected.excluded == [ReapExclusion(ifname: "wg0", reason: .protected(pattern: "wg*"))])
+        let taps = plan(snapshot, policy: ReapPolicy(minimumAge: 0, onlyKinds: [.tap]))
+        #expect(taps.items.map(\.ifname) == ["tap0"])
+    }
+
+    @Test func unknownHoldersAndNonOrphansAreNeverTargets() {
+        let unknown = Build.snapshot([Build.tun(7, "t0")], complete: false)
+        #expect(plan(unknown, policy: ReapPolicy(minimumAge: 0)).items.isEmpty)
+        let elsewhere = Build.snapshot([Build.tun(7, "t0")], holders: [Build.holder(4, "t0", here: false)])
+        #expect(plan(elsewhere, policy: ReapPolicy(minimumAge: 0)).items.isEmpty)
+        let suspect = Build.snapshot([Build.tun(7, "t0", carrier: true)])
+        #expect(plan(suspect, policy: ReapPolicy(minimumAge: 0)).items.isEmpty)
+        let veth = Build.snapshot([NetworkInterface(index: 5, name: "v0", kind: .veth, infoKind: "veth", link: 99)])
+        #expect(plan(veth, policy: ReapPolicy(minimumAge: 0)).items.isEmpty)
+    }
+
+    @Test func planLinesSpeakInTheConditional() {
+        var device = Build.tun(7, "kure_tun")
+        device.addresses = [InterfaceAddress(local: IPAddress("10.8.0.1")!, prefixLength: 24, scope: "global")]
+        let snapshot = Build.snapshot([device], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7)])
+        let item = try! #require(plan(snapshot, policy: ReapPolicy(minimumAge: 0), orphanedFor: 3 * 3600).items.first)
+        #expect(ReapPlan.describe(item, now: now, conditional: true) ==
+            "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h; its routes 0.0.0.0/1, 128.0.0.0/1 and its address 10.8.0.1/24 go with it")
+    }
+}
+
+@Suite struct SmallPartsTests {
+    @Test(arguments: [
+        ("wg*", "wg0", true), ("wg*", "awg0", false), ("tun?", "tun1", true), ("tun?", "tun12", false),
+        ("*", "", true), ("veth[0-9]*", "veth3ab", true), ("veth[0-9]*", "vethx", false), ("[!t]*", "vap0", true),
+        ("[!t]*", "tun0", false), ("a*b*c", "axxbyyc", true), ("a*b*c", "axxbyy", false), ("[", "[", true),
+    ])
+    func globs(pattern: String, name: String, expected: Bool) {
+        #expect(Glob.matches(pattern, name) == expected)
+    }
+
+    @Test func durations() {
+        #expect(DurationText.parse("0") == 0)
+        #expect(DurationText.parse("90s") == 90)
+        #expect(DurationText.parse("15m") == 900)
+        #expect(DurationText.parse("2h") == 7200)
+        #expect(DurationText.parse("1d") == 86400)
+        #expect(DurationText.parse("-5m") == nil)
+        #expect(DurationText.parse("soon") == nil)
+        #expect(DurationText.format(42) == "42s")
+        #expect(DurationText.format(3 * 3600 + 120) == "3h 2m")
+        #expect(DurationText.format(2 * 86400) == "2d")
+    }
+
+    @Test func recreateCommandsForATunWithEverything() {
+        var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "UP"], mtu: 1400, group: 3,
+                                      tun: TunDetails(persistent: true, multiQueue: true, packetInfo: true, vnetHeader: true, owner: 1000, group: 100))
+        device.addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 32, peer: IPAddress("10.9.0.2"), scope: "global"),
+                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]
+        let routes = [
+            Route(destination: IPPrefix("0.0.0.0/1")!, metric: 5, protocolName: "static", scope: "global", nextHops: [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7)]),
+            Route(destination: IPPrefix("192.0.2.0/24")!, table: "100", protocolName: "boot", scope: "link", nextHops: [NextHop(interfaceIndex: 7)]),
+            Route(destination: IPPrefix("10.9.0.2/32")!, protocolName: "kernel", scope: "link", nextHops: [NextHop(interfaceIndex: 7)]),
+        ]
+        #expect(RecreateCommands.commands(for: device, routes: routes, namespace: "blue") == [
+            "ip -n blue tuntap add dev kure_tun mode tun user 1000 group 100 pi vnet_hdr multi_queue",
+            "ip -n blue link set dev kure_tun mtu 1400",
+            "ip -n blue link set dev kure_tun group 3",
+            "ip -n blue link set dev kure_tun up",
+            "ip -n blue addr add 10.9.0.1 peer 10.9.0.2/32 dev kure_tun",
+            "ip -n blue route add 0.0.0.0/1 via 10.9.0.2 dev kure_tun metric 5 proto static",
+            "ip -n blue route add 192.0.2.0/24 dev kure_tun table 100 scope link",
+        ])
+        #expect(RecreateCommands.commands(for: NetworkInterface(index: 1, name: "it's", kind: .tap), routes: [], namespace: nil) ==
+            ["ip tuntap add dev 'it'\\''s' mode tap"])
+    }
+}
