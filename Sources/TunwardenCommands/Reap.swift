@@ -75,7 +75,6 @@ public struct Reap: ParsableCommand {
     var journalPath: String { journal ?? state.stateDirectory + "/journal.jsonl" }
 
     public func run() throws {
-        let now = Date()
         let policy = ReapPolicy(minimumAge: DurationText.parse(minAge) ?? 900, protect: protect,
                                 onlyKinds: only.isEmpty ? nil : Set(only.compactMap(InterfaceKind.init(rawValue:))))
         // Everything that could stop the run is checked before anything is done.
@@ -96,6 +95,8 @@ public struct Reap: ParsableCommand {
         guard snapshot.holders.complete else {
             fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). Run as root")
         }
+        // One clock for the whole run: the inventory's.
+        let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
         if !state.noState {
             observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)

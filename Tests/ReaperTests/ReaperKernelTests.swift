@@ -1,0 +1,256 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// `tunwarden reap` against the real kernel, as root, each test in its own throwaway namespace
+/// with its own state directory.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct ReaperKernelTests {
+    func reap(_ ns: TestNamespace, _ state: TemporaryDirectory, _ extra: String...) throws -> Shell.Result {
+        try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path] + extra)
+    }
+
+    /// Everything `ip` can say about the namespace's links and routes.
+    func fullState(_ ns: TestNamespace) throws -> String {
+        try ns.ip("-d", "link", "show") + ns.ip("addr", "show") + ns.ip("route", "show", "table", "all") + ns.ip("-6", "route", "show", "table", "all")
+    }
+
+    func linkNames(_ ns: TestNamespace) throws -> Set<String> {
+        let json = try ns.ip("-j", "link", "show")
+        let links = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        return Set(links.compactMap { $0["ifname"] as? String })
+    }
+
+    func makeOrphans(_ ns: TestNamespace) throws {
+        try ns.ip("tuntap", "add", "dev", "rt0", "mode", "tun")
+        try ns.ip("link", "set", "rt0", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "rt0")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "rt0")
+        try ns.ip("tuntap", "add", "dev", "rtap0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "rmq0", "mode", "tun", "multi_queue")
+    }
+
+    @Test func dryRunChangesNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try makeOrphans(ns)
+        let before = try fullState(ns)
+        let result = try reap(ns, state, "--dry-run", "--min-age", "0")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Would delete tun rt0 (ifindex "))
+        #expect(result.stdout.contains("its routes 0.0.0.0/1, 128.0.0.0/1 go with it"))
+        #expect(result.stdout.contains("3 interfaces to delete."))
+        #expect(try fullState(ns) == before)
+        // A dry run journals nothing.
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/journal.jsonl"))
+    }
+
+    @Test func realRunRemovesExactlyTheOrphans() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try makeOrphans(ns)
+        try ns.ip("tuntap", "add", "dev", "rheld0", "mode", "tun")
+        try ns.hold("rheld0")
+        try ns.ip("tuntap", "add", "dev", "keep0", "mode", "tun")
+        try ns.ip("link", "add", "br0", "type", "bridge")
+        try ns.ip("link", "add", "rva", "type", "veth", "peer", "name", "rvb")
+        let result = try reap(ns, state, "--min-age", "0", "--protect", "keep*", "--yes")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "rheld0", "keep0", "br0", "rva", "rvb"])
+        for line in ["Deleted tun rt0 (ifindex", "Deleted tap rtap0 (ifindex", "Deleted tun rmq0 (ifindex", "Reaped 3 of 3."] {
+            #expect(result.stdout.contains(line), "missing: \(line)")
+        }
+        #expect(result.stdout.contains("Protected keep0 (matches --protect 'keep*')."))
+        // The routes went with the device.
+        #expect(!(try ns.ip("route", "show", "table", "all")).contains("rt0"))
+    }
+
+    @Test func deviceAttachedAfterThePlanIsSkipped() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "late0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "latemq0", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "gone0", "mode", "tun")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(plan.items.map(\.ifname).sorted() == ["gone0", "late0", "latemq0"])
+        // Between plan and execution: two devices get a holder; gone0 is still an orphan.
+        try ns.hold("late0")
+        try ns.hold("latemq0", multiQueue: true)
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: journal, runID: "test")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["late0"]?.outcome == .skipped)
+        #expect(byName["late0"]?.detail?.contains("became attached") == true)
+        #expect(byName["latemq0"]?.outcome == .skipped)
+        #expect(byName["gone0"]?.outcome == .deleted)
+        #expect(try linkNames(ns) == ["lo", "late0", "latemq0"])
+        let records = try journal.read()
+        #expect(records.filter { $0.type == .intent }.map(\.ifname) == ["gone0"])
+        #expect(records.filter { $0.type == .result }.count == 3)
+    }
+
+    @Test func attachingToAHeldDeviceIsRefusedByTheKernel() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "busy0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "free0", "mode", "tun")
+        try ns.hold("busy0")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let busy = try #require(snapshot.interfaces.first { $0.name == "busy0" })
+        let free = try #require(snapshot.interfaces.first { $0.name == "free0" })
+        let namespaceFD = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
+        defer { close(namespaceFD) }
+        let fds = try NamespaceThread.run(in: namespaceFD) { try LinuxReaper.openTunDescriptors(count: 2) }
+        defer { fds.forEach { close($0) } }
+        #expect(LinuxReaper.attach(fd: fds[0], to: busy) == EBUSY)
+        #expect(LinuxReaper.attach(fd: fds[1], to: free) == 0)
+        // While tunwarden holds free0, nobody else can attach to it.
+        #expect(throws: (any Error).self) { try ns.hold("free0") }
+    }
+
+    @Test func minimumAgeIsHonouredAcrossRuns() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "aged0", "mode", "tun")
+        let first = try reap(ns, state, "--min-age", "2s", "--yes")
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("1 orphaned interface is not reapable yet"))
+        #expect(first.stdout.contains("aged0 becomes reapable at"))
+        #expect(try linkNames(ns).contains("aged0"))
+        usleep(2_200_000)
+        let second = try reap(ns, state, "--min-age", "2s", "--yes")
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("Deleted tun aged0"))
+        #expect(!(try linkNames(ns).contains("aged0")))
+    }
+
+    @Test func unattendedRunWithoutYesRefusesAndChangesNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try makeOrphans(ns)
+        let before = try fullState(ns)
+        let result = try reap(ns, state, "--min-age", "0")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("refusing to delete without --yes"))
+        #expect(result.stderr.contains("reap --dry-run"))
+        #expect(try fullState(ns) == before)
+    }
+
+    @Test func journalCommandsRecreateAnEquivalentDevice() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "rec0", "mode", "tun", "user", "1000", "group", "100", "multi_queue")
+        try ns.ip("link", "set", "rec0", "mtu", "1400")
+        try ns.ip("link", "set", "rec0", "up")
+        try ns.ip("addr", "add", "10.77.0.1/24", "dev", "rec0")
+        try ns.ip("addr", "add", "10.78.0.1", "peer", "10.78.0.2/32", "dev", "rec0")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "rec0")
+        try ns.ip("route", "add", "192.0.2.0/24", "via", "10.77.0.9", "dev", "rec0", "table", "100", "metric", "7")
+        try ns.ip("tuntap", "add", "dev", "rec1", "mode", "tap", "pi", "vnet_hdr")
+        let before = try describe(ns, ["rec0", "rec1"])
+
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(!(try linkNames(ns)).contains("rec0"))
+
+        let records = try Journal(path: state.path + "/journal.jsonl").read()
+        let intents = records.filter { $0.type == .intent }
+        #expect(intents.map(\.ifname).sorted() == ["rec0", "rec1"])
+        let prior = try #require(intents.first { $0.ifname == "rec0" }?.prior)
+        #expect(prior.mtu == 1400 && prior.tun?.owner == 1000 && prior.tun?.group == 100 && prior.tun?.multiQueue == true)
+        #expect(prior.addresses.count == 2 && prior.routes.contains { $0.table == "100" })
+        #expect(records.filter { $0.type == .result }.allSatisfy { $0.result == .deleted })
+
+        for intent in intents {
+            for command in intent.recreate ?? [] { try Shell.run(["sh", "-c", command]) }
+        }
+        #expect(try describe(ns, ["rec0", "rec1"]) == before)
+
+        let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--state-dir", state.path])
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("deleted  tun rec0"))
+        #expect(shown.stdout.contains("tuntap add dev rec0 mode tun user 1000 group 100 multi_queue"))
+    }
+
+    /// What makes two devices equivalent: kind and tun settings, MTU, flags, addresses, routes.
+    func describe(_ ns: TestNamespace, _ names: [String]) throws -> [String] {
+        var lines: [String] = []
+        for name in names {
+            let link = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "-d", "link", "show", "dev", name).utf8)) as? [[String: Any]]).first ?? [:]
+            let info = (link["linkinfo"] as? [String: Any])?["info_data"] as? [String: Any] ?? [:]
+            lines.append("\(name) mtu \(link["mtu"] ?? "?") flags \((link["flags"] as? [String] ?? []).sorted()) " +
+                         info.keys.sorted().map { "\($0)=\(info[$0] ?? "")" }.joined(separator: " "))
+            lines += try ns.ip("addr", "show", "dev", name).split(separator: "\n").filter { $0.contains("inet") && !$0.contains("fe80") }
+                .map { $0.trimmingCharacters(in: .whitespaces).components(separatedBy: " scope").first ?? "" }
+            lines += try ns.ip("route", "show", "table", "all", "dev", name).split(separator: "\n").map(String.init)
+        }
+        return lines
+    }
+
+    @Test func damagedOrUnwritableFilesStopTheReapBeforeAnything() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "safe0", "mode", "tun")
+
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: state.path + "/state.json"))
+        let corruptState = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(corruptState.status == 3)
+        #expect(corruptState.stderr.contains("state.json: is not a valid tunwarden state file"))
+        #expect(corruptState.stderr.contains("nothing was changed"))
+        try FileManager.default.removeItem(atPath: state.path + "/state.json")
+
+        try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: state.path + "/journal.jsonl"))
+        let corruptJournal = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(corruptJournal.status == 3)
+        #expect(corruptJournal.stderr.contains("journal.jsonl: line 1 is not a journal record"))
+
+        try Data().write(to: URL(fileURLWithPath: state.path + "/file"))
+        let unwritable = try reap(ns, state, "--min-age", "0", "--yes", "--journal", state.path + "/file/journal.jsonl")
+        #expect(unwritable.status == 3)
+        #expect(unwritable.stderr.contains("cannot be created"))
+
+        #expect(try linkNames(ns).contains("safe0"))
+    }
+
+    @Test func notRootChangesNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        chmod(state.path, 0o777)
+        try ns.ip("tuntap", "add", "dev", "root0", "mode", "tun")
+        let before = try fullState(ns)
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        Shell.tunwardenBinary, "reap", "--min-age", "0", "--yes", "--state-dir", state.path])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("holders could not be read"))
+        #expect(result.stderr.contains("nothing was changed"))
+        #expect(try fullState(ns) == before)
+    }
+
+    @Test func jsonPlanAndResults() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "js0", "mode", "tap")
+        let dry = try reap(ns, state, "--min-age", "0", "--dry-run", "--format", "json")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
+        #expect(plan["dry_run"] as? Bool == true)
+        let item = try #require((plan["plan"] as? [[String: Any]])?.first)
+        #expect(item["ifname"] as? String == "js0")
+        #expect(item["kind"] as? String == "tap")
+        #expect((item["recreate"] as? [String])?.first == "ip -n \(ns.name) tuntap add dev js0 mode tap")
+        #expect(plan["results"] == nil)
+        let real = try reap(ns, state, "--min-age", "0", "--yes", "--format", "json")
+        let done = try #require(try JSONSerialization.jsonObject(with: Data(real.stdout.utf8)) as? [String: Any])
+        #expect((done["results"] as? [[String: Any]])?.first?["result"] as? String == "deleted")
+        #expect((done["summary"] as? [String: Any])?["deleted"] as? Int == 1)
+    }
+}
+#endif
