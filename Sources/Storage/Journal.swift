@@ -55,6 +55,23 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public var result: Outcome?
     public var detail: String?
 
+    enum CodingKeys: String, CodingKey { case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail }
+
+    /// The time is written as ISO 8601 text whatever the encoder.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Timestamp.format(time), forKey: .time)
+        try c.encode(run, forKey: .run)
+        try c.encode(type, forKey: .type)
+        try c.encodeIfPresent(netns, forKey: .netns)
+        try c.encode(ifname, forKey: .ifname)
+        try c.encode(ifindex, forKey: .ifindex)
+        try c.encodeIfPresent(prior, forKey: .prior)
+        try c.encodeIfPresent(recreate, forKey: .recreate)
+        try c.encodeIfPresent(result, forKey: .result)
+        try c.encodeIfPresent(detail, forKey: .detail)
+    }
+
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
                 recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil) {
         self.time = time
@@ -130,12 +147,9 @@ public struct Journal: Sendable {
     /// Appends records as JSON lines in one write and flushes them to disk.
     public func append(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = Data()
         for record in records {
-            data.append(try encoder.encode(record))
+            data.append(contentsOf: try JSONWriter.encode(record, capacity: 1024))
             data.append(UInt8(ascii: "\n"))
         }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)

@@ -61,10 +61,7 @@ public struct StateStore: Sendable {
             throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))",
                                advice: "Choose another --state-dir, or run as root.")
         }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(try encoder.encode(observations), to: path)
+        try AtomicFile.write(Data(try JSONWriter.encode(observations)), to: path)
     }
 
     static func describe(_ error: any Error) -> String {

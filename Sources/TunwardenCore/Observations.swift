@@ -14,6 +14,27 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case ifindex, ifname, kind, firstSeen = "first_seen", lastSeen = "last_seen", orphanedSince = "orphaned_since"
     }
+
+    public init(ifindex: Int, ifname: String, kind: InterfaceKind, firstSeen: Date, lastSeen: Date, orphanedSince: Date?) {
+        self.ifindex = ifindex
+        self.ifname = ifname
+        self.kind = kind
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.orphanedSince = orphanedSince
+    }
+
+    /// Times are written as ISO 8601 text whatever the encoder, so the file reads the same to
+    /// people and to a decoder using the `.iso8601` strategy.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ifindex, forKey: .ifindex)
+        try c.encode(ifname, forKey: .ifname)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(Timestamp.format(firstSeen), forKey: .firstSeen)
+        try c.encode(Timestamp.format(lastSeen), forKey: .lastSeen)
+        try c.encodeIfPresent(orphanedSince.map(Timestamp.format), forKey: .orphanedSince)
+    }
 }
 
 /// Everything tunwarden remembers between runs, per network namespace.

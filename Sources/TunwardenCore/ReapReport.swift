@@ -1,12 +1,10 @@
 import Foundation
 
-/// ISO 8601 timestamps for reports (UTC, seconds).
+/// ISO 8601 timestamps for reports and tunwarden's files (UTC, whole seconds).
 public enum Timestamp {
-    public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    private static let style = Date.ISO8601FormatStyle()
+
+    public static func format(_ date: Date) -> String { style.format(date) }
 }
 
 /// The outcome of one item, as a reap report shows it.

@@ -142,7 +142,7 @@ public struct LinuxReaper {
             raised.rlim_cur = min(limit.rlim_max, 1 << 20)
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
-        return max(16, min(8192, Int(limit.rlim_cur) - 128))
+        return max(16, min(65536, Int(limit.rlim_cur) - 128))
     }
 
     // MARK: one batch
