@@ -145,6 +145,27 @@ struct ReaperKernelTests {
         #expect(try fullState(ns) == before)
     }
 
+    /// On a terminal (a pseudo-terminal from `script`), a real run shows the plan and asks.
+    @Test(.enabled(if: Shell.which("script") != nil, "needs script(1) from util-linux"))
+    func onATerminalTheRunAsksFirst() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "ask0", "mode", "tun")
+        func run(answer: String) throws -> Shell.Result {
+            let command = "\(Shell.tunwardenBinary) --netns \(ns.name) reap --min-age 0 --state-dir \(state.path)"
+            return try Shell.capture(["sh", "-c", "(sleep 0.5; echo \(answer)) | script -qec '\(command)' /dev/null"])
+        }
+        let declined = try run(answer: "n")
+        #expect(declined.status == 0)
+        #expect(declined.stdout.contains("Delete 1 interface listed above? [y/N]"))
+        #expect(declined.stdout.contains("nothing was changed"))
+        #expect(try linkNames(ns).contains("ask0"))
+        let accepted = try run(answer: "y")
+        #expect(accepted.status == 0)
+        #expect(accepted.stdout.contains("Deleted tun ask0"))
+        #expect(!(try linkNames(ns)).contains("ask0"))
+    }
+
     @Test func journalCommandsRecreateAnEquivalentDevice() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
