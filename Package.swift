@@ -41,7 +41,8 @@ let package = Package(
 
         .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
         .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
         .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),

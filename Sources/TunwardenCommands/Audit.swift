@@ -43,6 +43,12 @@ public struct Audit: ParsableCommand {
     @Flag(name: .long, help: "Also list interfaces that are not tunnels (as context).")
     public var all = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Audit a captured macOS snapshot instead of this system: a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt.",
+        discussion: "Missing files are reported as unknown, never guessed. Works on any OS. Capture with `tunwarden snapshot DIR` on the Mac.",
+        valueName: "dir"))
+    public var from: String?
+
     public init() {}
 
     public func validate() throws {
@@ -52,13 +58,14 @@ public struct Audit: ParsableCommand {
                 throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
             }
         }
+        if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
     }
 
     public func run() throws {
         let policy = AuditPolicy(limit: limit, warnAt: warn)
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.live(namespace: global.netns).snapshot()
+            snapshot = try Backends.select(from: from, namespace: global.netns).snapshot()
         } catch {
             let reason = "\(error)"
             switch format {
@@ -70,7 +77,8 @@ public struct Audit: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let assessment = Heuristics.assess(snapshot, policy: policy)
-        let observations = state.noState ? nil : Self.observe(assessment, store: state.store)
+        // A captured snapshot is a look at another machine: it is not added to this one's observations.
+        let observations = state.noState || from != nil ? nil : Self.observe(assessment, store: state.store)
         switch format {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))

@@ -3,6 +3,12 @@ import TunwardenCore
 
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
+    /// A captured macOS snapshot directory (any OS), or the live system.
+    static func select(from directory: String?, namespace: String?) throws -> any InventoryBackend {
+        if let directory { return CapturedInventory(directory: directory) }
+        return try live(namespace: namespace)
+    }
+
     static func live(namespace: String?) throws -> any InventoryBackend {
         #if os(Linux)
         return LinuxInventory(namespaceName: namespace)

@@ -72,4 +72,8 @@ public enum FindingID {
     public static let carrierWithoutHolder = "carrier-without-holder"
     public static let vethPeerMissing = "veth-peer-missing"
     public static let vethPeerNamespaceEmpty = "veth-peer-netns-empty"
+    public static let utunHoard = "utun-hoard"
+    public static let splitDefault = "split-default"
+    public static let orphanedFeth = "orphaned-feth"
+    public static let captureMissing = "capture-missing"
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The thresholds an audit judges against.
 public struct AuditPolicy: Sendable, Equatable {
     /// Tunnel-style interfaces at which the count becomes critical. 95 is where macOS users report
@@ -6,9 +8,16 @@ public struct AuditPolicy: Sendable, Equatable {
     /// Count from which the count is a warning; nil means 80 % of the limit, rounded up.
     public var warnAt: Int?
 
-    public init(limit: Int = 95, warnAt: Int? = nil) {
+    /// Processes that own feth pairs; a feth with none of them running is orphaned.
+    public var fethOwners: [String]
+    /// utun interfaces one process must hold, most of them idle, to be a hoard.
+    public var hoardThreshold: Int
+
+    public init(limit: Int = 95, warnAt: Int? = nil, fethOwners: [String] = ["zerotier-one"], hoardThreshold: Int = 3) {
         self.limit = limit
         self.warnAt = warnAt
+        self.fethOwners = fethOwners
+        self.hoardThreshold = hoardThreshold
     }
 
     public var effectiveWarn: Int { warnAt ?? (limit * 4 + 4) / 5 }
@@ -80,10 +89,14 @@ public enum Heuristics {
                 verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, findings: &findings)
             case .veth:
                 verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
+            case .utun:
+                verdict = judgeUtun(interface, holders: holders, scan: snapshot.holders)
+            case .feth:
+                verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
             default:
                 verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
             }
-            if verdict.0 == .live, !holders.isEmpty, interface.kind == .tun || interface.kind == .tap {
+            if verdict.0 == .live, !holders.isEmpty, [.tun, .tap, .utun].contains(interface.kind) {
                 verdict.1 = "held by " + holders.map(\.display).joined(separator: ", ")
             }
             assessed.append(AssessedInterface(
@@ -93,11 +106,20 @@ public enum Heuristics {
         }
 
         findings += deadRouteFindings(assessed, snapshot: snapshot)
+        findings += splitDefaultFindings(assessed, snapshot: snapshot)
+        findings += hoardFindings(assessed, snapshot: snapshot, policy: policy)
+        if !snapshot.missingSources.isEmpty {
+            findings.append(Finding(
+                id: FindingID.captureMissing, severity: .info, ifname: nil, reapable: false,
+                evidence: "The capture lacks \(snapshot.missingSources.joined(separator: ", ")); what those would show is unknown, not assumed absent."
+            ))
+        }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
         if !snapshot.holders.complete, assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
-                evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer."
+                evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
+                    + (snapshot.platform == "darwin" ? "Capture `sudo lsof -nP` for a definite answer." : "Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer.")
             ))
         }
 
@@ -119,6 +141,7 @@ public enum Heuristics {
         if worst == .critical { return .critical }
         if worst == .warning { return .warning }
         if interfaces.contains(where: { $0.state == .unknown }) { return .unknown }
+        if findings.contains(where: { $0.id == FindingID.captureMissing }), interfaces.isEmpty { return .unknown }
         return .ok
     }
 
@@ -178,6 +201,105 @@ public enum Heuristics {
             evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scan.processesScanned) processes scanned)."
         ))
         return (.orphaned, "\(persistence), no carrier, no process attached")
+    }
+
+    // MARK: macOS utun and feth
+
+    /// A utun exists exactly as long as a process holds its control socket, so one without a
+    /// holder in a complete lsof means the capture missed it (lsof not run as root?), not an orphan.
+    static func judgeUtun(_ interface: NetworkInterface, holders: [Holder], scan: HolderScan) -> (InterfaceState, String) {
+        if !holders.isEmpty { return (.live, "held") }
+        guard scan.complete else { return (.unknown, "holders unknown: \(scan.incompleteReason ?? "no lsof output")") }
+        return (.unknown, "no holder in the lsof output, yet a utun exists only while held (was lsof run as root?)")
+    }
+
+    /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
+    /// handler, so a pair with no owner process running is left over from a crash.
+    static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy,
+                          findings: inout [Finding]) -> (InterfaceState, String) {
+        guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
+        let owners = processes.filter { policy.fethOwners.contains(($0.value as NSString).lastPathComponent) }
+        if let owner = owners.min(by: { $0.key < $1.key }) {
+            return (.live, "\((owner.value as NSString).lastPathComponent)[\(owner.key)] is running")
+        }
+        let peerText: String
+        if let peer = interface.peerName {
+            peerText = snapshot.interfaces.contains { $0.name == peer } ? " (peer \(peer))" : " (its peer \(peer) is missing)"
+        } else {
+            peerText = " (no peer)"
+        }
+        findings.append(Finding(
+            id: FindingID.orphanedFeth, severity: .warning, ifname: interface.name, reapable: true,
+            evidence: "feth \(interface.name)\(peerText) exists while no \(policy.fethOwners.joined(separator: " or ")) process runs; ZeroTier destroys its pairs only in an exit handler, so a crash leaves them, and their addresses mislead other software. Reap with: ifconfig \(interface.name) destroy"
+        ))
+        return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
+    }
+
+    /// One process holding several utuns, most of them idle (no address beyond link-local): the
+    /// leak pattern of packet-tunnel apps and nesessionmanager. The idle units' link-local routes
+    /// (`default fe80::%utunN`, `fe80::%utunN/64`) are reapable; the utuns themselves cannot be
+    /// destroyed without killing the holder.
+    static func hoardFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
+        var byHolder: [Int32: (holder: Holder, units: [AssessedInterface])] = [:]
+        for entry in interfaces where entry.interface.kind == .utun {
+            for holder in entry.holders { byHolder[holder.pid, default: (holder, [])].units.append(entry) }
+        }
+        var findings: [Finding] = []
+        for pid in byHolder.keys.sorted() {
+            guard let (holder, units) = byHolder[pid], units.count >= policy.hoardThreshold else { continue }
+            let idle = units.filter { $0.interface.addresses.allSatisfy(\.isLinkLocal) }
+            guard idle.count * 2 > units.count else { continue }
+            let idleNames = Set(idle.map(\.interface.name))
+            let routes = snapshot.routes.filter { route in
+                route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
+                    && (route.destination.length == 0 || route.destination.address.bytes[0] == 0xfe)
+            }
+            findings.append(Finding(
+                id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: !routes.isEmpty,
+                evidence: "\(holder.display) holds \(units.count) utun interfaces, \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. Their \(routes.count) link-local routes can be removed; the utuns go only when \(holder.comm) closes them (restart it).",
+                routes: routes.isEmpty ? nil : routes
+            ))
+        }
+        return findings
+    }
+
+    /// More-specific routes that together capture default traffic into one tunnel (0/1 + 128/1,
+    /// the 1/8 … 128/1 cascade, the IPv6 equivalents). Info when the tunnel is alive: it explains
+    /// where all traffic goes. Critical when the tunnel is gone: every packet goes nowhere. (A
+    /// tunnel that exists but is dead is reported by dead-tunnel-route.)
+    static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let byName = Dictionary(interfaces.map { ($0.interface.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let known = Set(snapshot.interfaces.map(\.name))
+        var groups: [String: [Route]] = [:]
+        for route in snapshot.routes where route.type == "unicast" && route.destination.length > 0 {
+            let names = Set(route.nextHops.compactMap { hop in hop.interfaceName ?? hop.interfaceIndex.flatMap { index in snapshot.interfaces.first { $0.index == index }?.name } })
+            guard names.count == 1, let name = names.first else { continue }
+            let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
+            if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
+        }
+        var findings: [Finding] = []
+        for key in groups.keys.sorted() {
+            guard let routes = groups[key], coverage(of: routes.map(\.destination)) >= 255.0 / 256.0 else { continue }
+            let name = String(key.split(separator: "|")[0])
+            let family = routes[0].family == .inet ? "IPv4" : "IPv6"
+            let list = routes.map(\.display).joined(separator: ", ")
+            if let entry = byName[name] {
+                guard !isDead(entry) else { continue }
+                let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
+                findings.append(Finding(
+                    id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                    evidence: "All \(family) traffic that would take the default route goes into \(entry.interface.kind.rawValue) \(name)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.",
+                    routes: routes
+                ))
+            } else {
+                findings.append(Finding(
+                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
+                    evidence: "\(routes.count) routes capture all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.",
+                    routes: routes
+                ))
+            }
+        }
+        return findings
     }
 
     // MARK: veth

@@ -342,6 +342,12 @@ public struct Snapshot: Sendable, Equatable {
     public var holders: HolderScan
     /// Other namespaces by the id this namespace gives them (only those a peer lives in are needed).
     public var peerNamespaces: [Int32: PeerNamespace]
+    /// Whether the interface list is known (a captured snapshot may lack `ifconfig` output).
+    public var interfacesKnown = true
+    /// Running processes by pid, when known (macOS `ps`); nil when not captured.
+    public var processNames: [Int32: String]?
+    /// Inputs a captured snapshot lacked, with what each would have told ("lsof.txt: holders").
+    public var missingSources: [String] = []
 
     public init(platform: String, namespace: String? = nil, namespaceIdentity: String = "default", takenAt: Date = Date(),
                 interfaces: [NetworkInterface], routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {

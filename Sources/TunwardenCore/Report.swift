@@ -145,7 +145,7 @@ public enum AuditTable {
             if !row.holders.isEmpty {
                 holders = row.holders.map(\.display).joined(separator: ",")
             } else {
-                holders = (row.holdersKnown || !(row.interface.kind == .tun || row.interface.kind == .tap)) ? "(none)" : "(unknown)"
+                holders = (row.holdersKnown || ![.tun, .tap, .utun].contains(row.interface.kind)) ? "(none)" : "(unknown)"
             }
             let addresses = row.interface.addresses.isEmpty ? "(none)" : row.interface.addresses.map(\.display).joined(separator: ",")
             let isContext = !row.interface.kind.isTunnelStyle

@@ -162,12 +162,17 @@ enum Build {
         #expect(!a.findings.contains { $0.id == "dead-tunnel-route" })
     }
 
-    @Test func routesIntoLiveTunnelAreFine() {
+    @Test func splitDefaultIntoALiveTunnelIsExplainedNotFlagged() {
         let live = Build.tun(7, "vpn0", carrier: true)
         let a = Heuristics.assess(Build.snapshot([live], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7)],
                                                 holders: [Build.holder(5, "vpn0")]))
-        #expect(a.findings.isEmpty)
+        #expect(a.findings.map(\.id) == ["split-default"])
+        #expect(a.findings.first?.severity == .info)
+        #expect(a.findings.first?.evidence.contains("held by openvpn[5]") == true)
         #expect(a.status == .ok)
+        // An ordinary route into a live tunnel raises nothing.
+        let plain = Heuristics.assess(Build.snapshot([live], routes: [Build.route("10.0.0.0/8", 7)], holders: [Build.holder(5, "vpn0")]))
+        #expect(plain.findings.isEmpty)
     }
 
     @Test func heldTunnelWithoutCarrierStillBlackholes() {
