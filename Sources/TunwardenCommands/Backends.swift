@@ -1,5 +1,8 @@
 import Inventory
 import TunwardenCore
+#if canImport(Darwin)
+import Darwin
+#endif
 
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
@@ -12,8 +15,11 @@ enum Backends {
     static func live(namespace: String?) throws -> any InventoryBackend {
         #if os(Linux)
         return LinuxInventory(namespaceName: namespace)
+        #elseif os(macOS)
+        if namespace != nil { throw InventoryError("--netns is for Linux network namespaces") }
+        return DarwinInventory(privileged: geteuid() == 0)
         #else
-        throw InventoryError("live inventory of this platform is not supported yet; audit a captured snapshot instead")
+        throw InventoryError("live inventory of this platform is not supported; audit a captured snapshot with --from instead")
         #endif
     }
 }

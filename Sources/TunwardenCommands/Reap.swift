@@ -1,5 +1,10 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Reaper
 import Storage
 import TunwardenCore
@@ -56,6 +61,12 @@ public struct Reap: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
     public var journal: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Plan for a captured macOS snapshot (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) and print the exact commands; needs --dry-run.",
+        discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied.",
+        valueName: "dir"))
+    public var from: String?
+
     public init() {}
 
     public func validate() throws {
@@ -67,6 +78,8 @@ public struct Reap: ParsableCommand {
         }
         if format == .nagios { throw ValidationError("reap prints table or json; --format nagios is for audit") }
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
+        if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
+        if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
         if state.noState && !dryRun {
             throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
         }
@@ -75,11 +88,12 @@ public struct Reap: ParsableCommand {
     var journalPath: String { journal ?? state.stateDirectory + "/journal.jsonl" }
 
     public func run() throws {
-        let policy = ReapPolicy(minimumAge: DurationText.parse(minAge) ?? 900, protect: protect,
+        let policy = ReapPolicy(minimumAge: from != nil ? 0 : DurationText.parse(minAge) ?? 900, protect: protect,
                                 onlyKinds: only.isEmpty ? nil : Set(only.compactMap(InterfaceKind.init(rawValue:))))
         // Everything that could stop the run is checked before anything is done.
         var observations = Observations()
-        if !state.noState {
+        let keepState = !state.noState && from == nil
+        if keepState {
             do { observations = try state.store.load() } catch { fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
@@ -88,7 +102,7 @@ public struct Reap: ParsableCommand {
         }
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.live(namespace: global.netns).snapshot()
+            snapshot = try Backends.select(from: from, namespace: global.netns).snapshot()
         } catch {
             fail("\(error)")
         }
@@ -98,13 +112,16 @@ public struct Reap: ParsableCommand {
         // One clock for the whole run: the inventory's.
         let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
-        if !state.noState {
+        if keepState {
             observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)
             do { try state.store.save(observations) } catch { fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
-        if format == .table { Terminal.write(Self.describe(plan, now: now, conditional: true)) }
+        if format == .table {
+            if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
+            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == "darwin"))
+        }
         if plan.items.isEmpty || dryRun {
             if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
             Terminal.exit(0)
@@ -120,7 +137,7 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
-        let results = try execute(plan)
+        let results = try execute(plan, platform: snapshot.platform)
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
@@ -129,8 +146,14 @@ public struct Reap: ParsableCommand {
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
     }
 
-    func execute(_ plan: ReapPlan) throws -> [ReapResult] {
-        #if os(Linux)
+    func execute(_ plan: ReapPlan, platform: String) throws -> [ReapResult] {
+        #if os(macOS)
+        do {
+            return try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased())
+        } catch {
+            fail("\(error)")
+        }
+        #elseif os(Linux)
         let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
         do {
             let results = try LinuxReaper(namespaceName: global.netns).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
@@ -152,9 +175,12 @@ public struct Reap: ParsableCommand {
     }
 
     /// The plan for people: one line per target, then what was left out and why.
-    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool) -> String {
+    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false) -> String {
         var text = ""
-        for item in plan.items { text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n" }
+        for item in plan.items {
+            text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n"
+            if commands { for command in DarwinCommands.reap(item) { text += "    \(command.joined(separator: " "))\n" } }
+        }
         let young = plan.excluded.compactMap { exclusion -> (String, Date)? in
             if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
             return nil
@@ -170,7 +196,12 @@ public struct Reap: ParsableCommand {
         if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
         } else {
-            text += "\(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") to delete.\n"
+            let deletions = plan.items.count { $0.action == .deleteInterface }
+            let clearings = plan.items.count - deletions
+            var parts: [String] = []
+            if deletions > 0 { parts.append("\(deletions) interface\(deletions == 1 ? "" : "s") to delete") }
+            if clearings > 0 { parts.append("\(clearings) to clear of stale routes") }
+            text += parts.joined(separator: ", ") + ".\n"
         }
         return text
     }

@@ -16,15 +16,26 @@ public struct ReapPolicy: Sendable, Equatable {
     }
 }
 
-/// One device the reaper will remove, with why and what goes with it.
+/// What the reaper does to an item.
+public enum ReapAction: String, Sendable, Equatable, Codable {
+    /// Delete the interface; its routes and addresses go with it.
+    case deleteInterface = "delete-interface"
+    /// Remove the listed routes; the interface stays (a macOS utun cannot be destroyed).
+    case removeRoutes = "remove-routes"
+}
+
+/// One device the reaper will remove, or whose stale routes it will remove, with why and what goes with it.
 public struct ReapItem: Sendable, Equatable {
+    public var action: ReapAction = .deleteInterface
     /// The device as it was when planned: the journal records it whole.
     public var interface: NetworkInterface
     /// The finding's evidence.
     public var evidence: String
     public var orphanedSince: Date?
-    /// Routes that disappear with the device.
+    /// Routes that disappear with the device (or, for `removeRoutes`, the routes removed).
     public var routes: [Route]
+    /// Who holds the interface (for `removeRoutes`: the process that keeps the utun alive).
+    public var holders: [Holder] = []
 
     public var ifname: String { interface.name }
 }
@@ -65,7 +76,8 @@ public struct ReapPlan: Sendable, Equatable {
     public static func make(_ assessment: Assessment, observations: Observations, namespaceKey: String,
                             policy: ReapPolicy, now: Date) -> ReapPlan {
         let reapable = Dictionary(
-            assessment.findings.filter { $0.reapable && $0.id == FindingID.orphanedTun }.compactMap { finding in finding.ifname.map { ($0, finding) } },
+            assessment.findings.filter { $0.reapable && ($0.id == FindingID.orphanedTun || $0.id == FindingID.orphanedFeth) }
+                .compactMap { finding in finding.ifname.map { ($0, finding) } },
             uniquingKeysWith: { first, _ in first }
         )
         var items: [ReapItem] = []
@@ -88,6 +100,30 @@ public struct ReapPlan: Sendable, Equatable {
             }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
         }
+        // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum age.
+        for finding in assessment.findings where finding.id == FindingID.utunHoard && finding.reapable {
+            let routes = finding.routes ?? []
+            for entry in assessment.interfaces where entry.interface.kind == .utun {
+                let own = routes.filter { route in route.nextHops.contains { $0.interfaceName == entry.interface.name } }
+                guard !own.isEmpty else { continue }
+                let name = entry.interface.name
+                if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
+                    excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
+                    continue
+                }
+                if let kinds = policy.onlyKinds, !kinds.contains(.utun) {
+                    excluded.append(ReapExclusion(ifname: name, reason: .kindNotSelected))
+                    continue
+                }
+                let since = observations.observation(of: entry.interface, in: namespaceKey)?.firstSeen ?? now
+                if now.timeIntervalSince(since) < policy.minimumAge {
+                    excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: since.addingTimeInterval(policy.minimumAge))))
+                    continue
+                }
+                items.append(ReapItem(action: .removeRoutes, interface: entry.interface, evidence: finding.evidence, orphanedSince: nil,
+                                      routes: own, holders: entry.holders))
+            }
+        }
         return ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, madeAt: now)
     }
 
@@ -95,6 +131,14 @@ public struct ReapPlan: Sendable, Equatable {
     /// its routes 0.0.0.0/1, 128.0.0.0/1 go with it".
     public static func describe(_ item: ReapItem, now: Date, conditional: Bool) -> String {
         let interface = item.interface
+        if item.action == .removeRoutes {
+            let holders = item.holders.isEmpty ? "its holder" : item.holders.map(\.display).joined(separator: " and ")
+            return "\(conditional ? "Would remove" : "Removing") \(item.routes.count) link-local route\(item.routes.count == 1 ? "" : "s") of idle \(interface.kind.rawValue) \(interface.name): \(item.routes.map(\.display).joined(separator: ", ")); the \(interface.kind.rawValue) itself stays until \(holders) closes it"
+        }
+        if interface.kind == .feth {
+            let peer = interface.peerName.map { " (peer \($0))" } ?? ""
+            return "\(conditional ? "Would destroy" : "Destroying") feth \(interface.name)\(peer): no process that owns feth pairs is running"
+        }
         var text = "\(conditional ? "Would delete" : "Deleting") \(interface.kind.rawValue) \(interface.name) (ifindex \(interface.index)): "
         text += interface.tun?.persistent == true ? "persistent, no process attached" : "no process attached"
         if let since = item.orphanedSince, now.timeIntervalSince(since) >= 1 {

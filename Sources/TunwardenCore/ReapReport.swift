@@ -28,6 +28,7 @@ public struct ReapItemResult: Encodable, Sendable, Equatable {
 /// A reap as JSON: the plan, what was left out and why, and after a real run the results.
 public struct ReapReport: Encodable, Sendable {
     struct PlannedEntry: Encodable, Sendable {
+        var action: ReapAction
         var ifindex: Int
         var ifname: String
         var kind: InterfaceKind
@@ -38,8 +39,10 @@ public struct ReapReport: Encodable, Sendable {
         var recreate: [String]
 
         enum CodingKeys: String, CodingKey {
-            case ifindex, ifname, kind, evidence, orphanedSince = "orphaned_since", addresses = "addr_info", routes, recreate
+            case action, ifindex, ifname, kind, evidence, orphanedSince = "orphaned_since", addresses = "addr_info", routes, commands, recreate
         }
+
+        var commands: [String]?
     }
 
     struct ExcludedEntry: Encodable, Sendable {
@@ -72,9 +75,11 @@ public struct ReapReport: Encodable, Sendable {
         netns = plan.namespace
         dryRun = results == nil
         self.plan = plan.items.map { item in
-            PlannedEntry(ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
-                         orphanedSince: item.orphanedSince.map(Timestamp.format), addresses: item.interface.addresses, routes: item.routes,
-                         recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: plan.namespace))
+            let darwin = item.interface.kind == .utun || item.interface.kind == .feth
+            return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
+                                orphanedSince: item.orphanedSince.map(Timestamp.format), addresses: item.interface.addresses, routes: item.routes,
+                                recreate: darwin ? DarwinCommands.recreate(item) : RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: plan.namespace),
+                                commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil)
         }
         excluded = plan.excluded.map { exclusion in
             switch exclusion.reason {

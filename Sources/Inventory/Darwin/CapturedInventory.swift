@@ -58,8 +58,11 @@ public struct CapturedInventory: InventoryBackend {
         let routes = rows.map { row -> Route in
             let type = row.flags.contains("B") ? "blackhole" : row.flags.contains("R") ? "unreachable"
                 : row.flags.contains("b") ? "broadcast" : row.flags.contains("m") ? "multicast" : "unicast"
+            // Without the G flag a route is directly attached: its Gateway column names the
+            // interface's own address or link, not a next hop.
             return Route(destination: row.destination, type: type, table: "main", protocolName: row.flags.contains("S") ? "static" : nil,
-                         nextHops: [NextHop(gateway: row.gateway, interfaceIndex: indexByName[row.netif], interfaceName: row.netif)])
+                         nextHops: [NextHop(gateway: row.flags.contains("G") ? row.gateway : nil, interfaceIndex: indexByName[row.netif],
+                                            interfaceName: row.netif)])
         }
 
         var missing: [String] = []

@@ -103,6 +103,10 @@ public struct LinuxReaper {
             func skip(_ why: String) {
                 refused.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped, detail: why))
             }
+            guard item.action == .deleteInterface, item.interface.kind == .tun || item.interface.kind == .tap else {
+                skip("not a Linux tun/tap device")
+                continue
+            }
             guard let now = current[item.interface.index], now.interface.name == item.ifname else {
                 skip("gone since the plan was made")
                 continue

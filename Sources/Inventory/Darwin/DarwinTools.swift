@@ -1,0 +1,114 @@
+import Foundation
+import TunwardenCore
+
+/// Runs the macOS tools tunwarden reads and changes the system with: `ifconfig`, `netstat`,
+/// `lsof`, `ps` and `route`. Each is looked up in `searchPath` (the system's directories by
+/// default), so tests can put stand-in executables first.
+public struct DarwinTools: Sendable {
+    /// Directories searched, in order, for each tool.
+    public var searchPath: [String]
+
+    public static let systemPath = ["/sbin", "/usr/sbin", "/bin", "/usr/bin"]
+
+    public init(searchPath: [String] = DarwinTools.systemPath) {
+        self.searchPath = searchPath
+    }
+
+    /// The captures tunwarden reads, by file name, with the command that makes each.
+    public static let captures: [(file: String, arguments: [String])] = [
+        ("ifconfig.txt", ["ifconfig", "-a"]),
+        ("netstat.txt", ["netstat", "-rn"]),
+        ("lsof.txt", ["lsof", "-nP"]),
+        ("ps.txt", ["ps", "-axo", "pid,comm"]),
+    ]
+
+    /// The outcome of running a tool.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public func locate(_ tool: String) -> String? {
+        searchPath.map { ($0 as NSString).appendingPathComponent(tool) }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `arguments[0]` with the rest as its arguments and waits for it.
+    public func run(_ arguments: [String]) throws -> Output {
+        guard let path = locate(arguments[0]) else {
+            throw InventoryError("\(arguments[0]) not found in \(searchPath.joined(separator: ":"))")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = Array(arguments.dropFirst())
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let out = Pipe()
+        let errorHandle = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = out
+        process.standardError = errorHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errorHandle.close()
+        return Output(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
+                      stderr: String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self))
+    }
+
+    /// Captures every tool's output into `directory`, for `audit --from` here or elsewhere.
+    /// Returns the files written; a tool that fails leaves its file out (and is reported).
+    public func capture(into directory: String) throws -> (written: [String], failed: [String]) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var written: [String] = [], failed: [String] = []
+        for (file, arguments) in Self.captures {
+            guard let output = try? run(arguments), output.status == 0 else {
+                failed.append("\(arguments.joined(separator: " ")) (for \(file))")
+                continue
+            }
+            try Data(output.stdout.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(file)))
+            written.append(file)
+        }
+        return (written, failed)
+    }
+}
+
+/// The live macOS inventory: the system's own tools, read with the same parsers as a capture.
+/// lsof sees every process's sockets only as root; otherwise holders are unknown.
+public struct DarwinInventory: InventoryBackend {
+    public var tools: DarwinTools
+    /// Whether lsof ran with the privileges to see every process.
+    public var privileged: Bool
+
+    public init(tools: DarwinTools = DarwinTools(), privileged: Bool) {
+        self.tools = tools
+        self.privileged = privileged
+    }
+
+    public func snapshot() throws -> Snapshot {
+        func output(_ arguments: [String], required: Bool) throws -> String? {
+            let result = try tools.run(arguments)
+            guard result.status == 0 else {
+                // lsof exits 1 when some files could not be listed, with output still useful.
+                if arguments[0] == "lsof", !result.stdout.isEmpty { return result.stdout }
+                if required { throw InventoryError("`\(arguments.joined(separator: " "))` failed (exit \(result.status)): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
+                return nil
+            }
+            return result.stdout
+        }
+        let ifconfig = try output(["ifconfig", "-a"], required: true)
+        let netstat = try output(["netstat", "-rn"], required: true)
+        let lsof = privileged ? try output(["lsof", "-nP"], required: false) : nil
+        let ps = try output(["ps", "-axo", "pid,comm"], required: false)
+        do {
+            var snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: ps)
+            snapshot.namespaceIdentity = "darwin"
+            if !privileged { snapshot.holders = .unavailable("lsof needs root to see every process's sockets") }
+            snapshot.missingSources = []
+            return snapshot
+        } catch let error as CaptureParseError {
+            throw InventoryError("cannot read the output of the system's tools: \(error)")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Inventory
+import Storage
+import TunwardenCore
+
+/// Carries out a reap plan on macOS with the system's own tools: `ifconfig fethN destroy` for
+/// orphaned feth interfaces, `route -n delete …` for the link-local routes of hoarded idle utuns.
+/// A utun itself is never destroyed (it cannot be: it exists while its holder keeps it).
+///
+/// Right before acting it re-inventories and plans again; an item is carried out only if the
+/// fresh plan still holds it (a feth still orphaned, a route still there on a still idle utun).
+/// Every item gets an intent record in the journal before anything runs and a result record after.
+public struct DarwinReaper {
+    public var tools: DarwinTools
+    /// Whether the process runs as root (lsof must see every process, route and ifconfig need it).
+    public var privileged: Bool
+    public var policy: AuditPolicy
+
+    public init(tools: DarwinTools = DarwinTools(), privileged: Bool, policy: AuditPolicy = AuditPolicy()) {
+        self.tools = tools
+        self.privileged = privileged
+        self.policy = policy
+    }
+
+    public func execute(_ plan: ReapPlan, journal: Journal, runID: String) throws -> [ReapResult] {
+        guard privileged else {
+            throw ReapRefusal("reaping needs root (lsof must see every process; route and ifconfig need it to change anything); nothing was changed")
+        }
+        guard !plan.items.isEmpty else { return [] }
+        let fresh: ReapPlan
+        do {
+            let snapshot = try DarwinInventory(tools: tools, privileged: true).snapshot()
+            let assessment = Heuristics.assess(snapshot, policy: policy)
+            fresh = ReapPlan.make(assessment, observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                  policy: ReapPolicy(minimumAge: 0), now: snapshot.takenAt)
+        } catch {
+            throw ReapRefusal("cannot re-verify the plan: \(error); nothing was changed")
+        }
+        var results: [ReapResult] = []
+        var verified: [ReapItem] = []
+        for item in plan.items {
+            guard var current = fresh.items.first(where: { $0.ifname == item.ifname && $0.action == item.action }) else {
+                results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
+                                          detail: item.action == .deleteInterface ? "no longer orphaned or gone since the plan was made"
+                                                                                  : "no longer an idle hoarded utun since the plan was made"))
+                continue
+            }
+            if item.action == .removeRoutes {
+                current.routes = current.routes.filter { item.routes.contains($0) }
+                guard !current.routes.isEmpty else {
+                    results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
+                                              detail: "its routes are gone since the plan was made"))
+                    continue
+                }
+            }
+            verified.append(current)
+        }
+        let now = Date()
+        try journal.append(verified.map { item in
+            JournalRecord(time: now, run: runID, type: .intent, netns: nil, ifname: item.ifname, ifindex: item.interface.index,
+                          prior: PriorState(item.interface, routes: item.routes), recreate: DarwinCommands.recreate(item))
+        })
+        for item in verified {
+            var failure: String?
+            for command in DarwinCommands.reap(item) {
+                do {
+                    let output = try tools.run(command)
+                    if output.status != 0 {
+                        failure = "`\(command.joined(separator: " "))` exited \(output.status): \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+                        break
+                    }
+                } catch {
+                    failure = "`\(command.joined(separator: " "))` could not run: \(error)"
+                    break
+                }
+            }
+            results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind,
+                                      outcome: failure == nil ? .deleted : .failed, detail: failure))
+        }
+        let end = Date()
+        try journal.append(results.map {
+            JournalRecord(time: end, run: runID, type: .result, netns: nil, ifname: $0.ifname, ifindex: $0.ifindex, result: $0.outcome, detail: $0.detail)
+        })
+        let order = Dictionary(plan.items.enumerated().map { ($1.ifname, $0) }, uniquingKeysWith: { a, _ in a })
+        return results.sorted { (order[$0.ifname] ?? 0) < (order[$1.ifname] ?? 0) }
+    }
+}
