@@ -20,8 +20,11 @@ public struct Audit: ParsableCommand {
           suspect   looks abandoned but cannot be proven so (a veth whose peer is gone)
           unknown   cannot be judged (holders unreadable: run as root)
 
-        Findings: orphaned-tun, dead-tunnel-route, tunnel-count, holder-unknown, holder-in-other-netns, \
-        carrier-without-holder, veth-peer-missing, veth-peer-netns-empty. The JSON schema is in README.md.
+        On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too.
+
+        Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, holder-unknown, \
+        holder-in-other-netns, carrier-without-holder, veth-peer-missing, veth-peer-netns-empty, \
+        utun-hoard, orphaned-feth, capture-missing. The JSON schema is in README.md.
 
         Without root, holders of other users' processes cannot be read; tunwarden then calls nothing \
         orphaned and exits 3 (unknown) unless something is worse.

@@ -28,9 +28,11 @@ public struct Tunwarden: ParsableCommand {
           sudo tunwarden reap --dry-run              what would be removed, and why
           sudo tunwarden reap                        remove it, after asking
           tunwarden journal                          what was removed, and how to make it again
+          sudo tunwarden snapshot DIR                (macOS) capture the tools' output for a ticket
+          tunwarden audit --from DIR                 audit such a capture, on any machine
         """,
         version: version,
-        subcommands: [Audit.self, Reap.self, JournalCommand.self],
+        subcommands: [Audit.self, Reap.self, JournalCommand.self, SnapshotCommand.self],
         defaultSubcommand: nil
     )
 

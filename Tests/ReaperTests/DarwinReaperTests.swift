@@ -1,0 +1,206 @@
+import Foundation
+import Inventory
+import Testing
+@testable import Reaper
+import Storage
+import TestSupport
+import TunwardenCore
+
+/// Stand-in macOS tools: each prints its recorded output and logs the arguments it was called with.
+final class StandInTools {
+    let directory: TemporaryDirectory
+    var log: String { directory.path + "/calls.log" }
+
+    init(ifconfig: String, netstat: String, lsof: String, ps: String, failing: String? = nil) throws {
+        directory = try TemporaryDirectory()
+        try set("ifconfig.txt", ifconfig)
+        try set("netstat.txt", netstat)
+        try set("lsof.txt", lsof)
+        try set("ps.txt", ps)
+        for (tool, listing) in [("ifconfig", "-a"), ("netstat", "-rn"), ("lsof", "-nP"), ("ps", "-axo")] {
+            let file = ["ifconfig": "ifconfig.txt", "netstat": "netstat.txt", "lsof": "lsof.txt", "ps": "ps.txt"][tool]!
+            try script(tool, """
+            #!/bin/sh
+            echo "\(tool) $*" >> "\(log)"
+            if [ "$1" = "\(listing)" ]; then cat "\(directory.path)/\(file)"; exit 0; fi
+            \(failing == tool ? "echo '\(tool): permission denied' >&2; exit 1" : "exit 0")
+            """)
+        }
+        try script("route", """
+        #!/bin/sh
+        echo "route $*" >> "\(log)"
+        \(failing == "route" ? "echo 'route: writing to routing socket: not in table' >&2; exit 1" : "exit 0")
+        """)
+    }
+
+    func set(_ file: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: directory.path + "/" + file))
+    }
+
+    func script(_ name: String, _ body: String) throws {
+        let path = directory.path + "/" + name
+        try Data(body.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o755)
+    }
+
+    var tools: DarwinTools { DarwinTools(searchPath: [directory.path]) }
+
+    /// The calls that change something (not the listings).
+    func changes() -> [String] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { !["ifconfig -a", "netstat -rn", "lsof -nP", "ps -axo pid,comm"].contains($0) }
+    }
+}
+
+@Suite struct DarwinReaperTests {
+    static let ifconfig = """
+    utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+    \tinet6 fe80::1%utun0 prefixlen 64 scopeid 0xf
+    utun1: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+    \tinet6 fe80::2%utun1 prefixlen 64 scopeid 0x10
+    utun2: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+    \tinet6 fe80::3%utun2 prefixlen 64 scopeid 0x11
+    feth8846: flags=8943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
+    \tether 66:65:74:68:22:8e
+    \tpeer: feth3846
+    feth3846: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> metric 5000 mtu 2800
+    \tether b6:a3:48:18:44:6b
+    \tinet 10.147.20.93 netmask 0xffffff00 broadcast 10.147.20.255
+    \tpeer: feth8846
+    """
+    static let netstat = """
+    Routing tables
+    Internet6:
+    Destination Gateway Flags Netif Expire
+    default fe80::%utun0 UGcIg utun0
+    fe80::%utun0/64 fe80::1%utun0 UcI utun0
+    default fe80::%utun1 UGcIg utun1
+    fe80::%utun2/64 fe80::3%utun2 UcI utun2
+    """
+    static let lsof = """
+    COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME
+    nesession 596 root 12u systm 0x1 0t0 [ctl com.apple.net.utun_control id 4 unit 1]
+    nesession 596 root 13u systm 0x2 0t0 [ctl com.apple.net.utun_control id 4 unit 2]
+    nesession 596 root 14u systm 0x3 0t0 [ctl com.apple.net.utun_control id 4 unit 3]
+    """
+    static let ps = "PID COMM\n1 /sbin/launchd\n596 /usr/libexec/nesessionmanager\n"
+
+    func plan(_ standIns: StandInTools) throws -> ReapPlan {
+        let snapshot = try DarwinInventory(tools: standIns.tools, privileged: true).snapshot()
+        return ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                             policy: ReapPolicy(minimumAge: 0), now: snapshot.takenAt)
+    }
+
+    @Test func liveBackendReadsTheToolsLikeACapture() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
+        let snapshot = try DarwinInventory(tools: standIns.tools, privileged: true).snapshot()
+        #expect(snapshot.platform == "darwin")
+        #expect(snapshot.interfaces.map(\.name) == ["utun0", "utun1", "utun2", "feth8846", "feth3846"])
+        #expect(snapshot.holders.complete)
+        #expect(snapshot.holders.attachments.map(\.holder.display) == ["nesessionmanager[596]", "nesessionmanager[596]", "nesessionmanager[596]"])
+        func lsofCalls() throws -> Int {
+            try String(contentsOfFile: standIns.log, encoding: .utf8).split(separator: "\n").filter { $0 == "lsof -nP" }.count
+        }
+        #expect(try lsofCalls() == 1)
+        let unprivileged = try DarwinInventory(tools: standIns.tools, privileged: false).snapshot()
+        #expect(!unprivileged.holders.complete)
+        // Without root lsof cannot see every process, so it is not run at all.
+        #expect(try lsofCalls() == 1)
+    }
+
+    @Test func reapIssuesExactlyThePlannedCommands() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
+        let journal = Journal(path: standIns.directory.path + "/journal.jsonl")
+        let results = try DarwinReaper(tools: standIns.tools, privileged: true).execute(try plan(standIns), journal: journal, runID: "t")
+        #expect(results.map(\.outcome) == [.deleted, .deleted, .deleted, .deleted, .deleted])
+        #expect(standIns.changes() == [
+            "ifconfig feth8846 destroy",
+            "ifconfig feth3846 destroy",
+            "route -n delete -inet6 default fe80::%utun0",
+            "route -n delete -inet6 -net fe80::%utun0/64",
+            "route -n delete -inet6 default fe80::%utun1",
+            "route -n delete -inet6 -net fe80::%utun2/64",
+        ])
+        let records = try journal.read()
+        #expect(records.filter { $0.type == .intent }.count == 5)
+        let feth = try #require(records.first { $0.type == .intent && $0.ifname == "feth3846" })
+        #expect(feth.recreate == ["ifconfig feth3846 create", "ifconfig feth3846 peer feth8846", "ifconfig feth3846 mtu 2800",
+                                  "ifconfig feth3846 inet 10.147.20.93/24 alias", "ifconfig feth3846 up"])
+        let utun = try #require(records.first { $0.type == .intent && $0.ifname == "utun0" })
+        #expect(utun.recreate == ["route -n add -inet6 default fe80::%utun0", "route -n add -inet6 -net fe80::%utun0/64"])
+    }
+
+    @Test func whatChangedSinceThePlanIsSkipped() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
+        let planned = try plan(standIns)
+        // ZeroTier started again, and utun2's route went away.
+        try standIns.set("ps.txt", Self.ps + "7011 /Library/Application Support/ZeroTier/One/zerotier-one\n")
+        try standIns.set("netstat.txt", Self.netstat.replacingOccurrences(of: "fe80::%utun2/64 fe80::3%utun2 UcI utun2", with: ""))
+        let results = try DarwinReaper(tools: standIns.tools, privileged: true)
+            .execute(planned, journal: Journal(path: standIns.directory.path + "/journal.jsonl"), runID: "t")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0.outcome) })
+        #expect(byName == ["feth8846": .skipped, "feth3846": .skipped, "utun0": .deleted, "utun1": .deleted, "utun2": .skipped])
+        #expect(!standIns.changes().contains { $0.hasPrefix("ifconfig") })
+    }
+
+    @Test func aFailingCommandIsReportedWithItsError() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps, failing: "route")
+        let results = try DarwinReaper(tools: standIns.tools, privileged: true)
+            .execute(try plan(standIns), journal: Journal(path: standIns.directory.path + "/journal.jsonl"), runID: "t")
+        let utun0 = try #require(results.first { $0.ifname == "utun0" })
+        #expect(utun0.outcome == .failed)
+        #expect(utun0.detail?.contains("route: writing to routing socket: not in table") == true)
+        #expect(results.first { $0.ifname == "feth8846" }?.outcome == .deleted)
+    }
+
+    @Test func notRootChangesNothing() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
+        let planned = try plan(standIns)
+        #expect(throws: ReapRefusal.self) {
+            try DarwinReaper(tools: standIns.tools, privileged: false).execute(planned, journal: Journal(path: standIns.directory.path + "/j.jsonl"), runID: "t")
+        }
+        #expect(standIns.changes().isEmpty)
+    }
+
+    @Test func captureWritesEveryToolsOutput() throws {
+        let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
+        let target = try TemporaryDirectory()
+        let (written, failed) = try standIns.tools.capture(into: target.path + "/snap")
+        #expect(written == ["ifconfig.txt", "netstat.txt", "lsof.txt", "ps.txt"])
+        #expect(failed.isEmpty)
+        let captured = try CapturedInventory(directory: target.path + "/snap").snapshot()
+        #expect(captured.interfaces.count == 5)
+        #expect(captured.missingSources.isEmpty)
+    }
+}
+
+/// `tunwarden reap --from` and `audit --from` end to end: plans for captures, never executes.
+@Suite struct CapturedReapCommandTests {
+    @Test func reapFromACapturePrintsTheCommandsAndRunsNothing() throws {
+        let capture = try TemporaryDirectory()
+        for (file, text) in [("ifconfig.txt", DarwinReaperTests.ifconfig), ("netstat.txt", DarwinReaperTests.netstat),
+                             ("lsof.txt", DarwinReaperTests.lsof), ("ps.txt", DarwinReaperTests.ps)] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: capture.path + "/" + file))
+        }
+        let dry = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", capture.path, "--dry-run"])
+        #expect(dry.status == 0)
+        for line in ["    ifconfig feth8846 destroy", "    route -n delete -inet6 default fe80::%utun0", "    route -n delete -inet6 -net fe80::%utun0/64",
+                     "2 interfaces to delete, 3 to clear of stale routes."] {
+            #expect(dry.stdout.contains(line), "missing: \(line)")
+        }
+        let json = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", capture.path, "--dry-run", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let items = try #require(object["plan"] as? [[String: Any]])
+        #expect(items.first { $0["ifname"] as? String == "utun0" }?["action"] as? String == "remove-routes")
+        #expect(items.first { $0["ifname"] as? String == "feth8846" }?["commands"] as? [String] == ["ifconfig feth8846 destroy"])
+        let refused = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", capture.path])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("add --dry-run"))
+        let audit = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path, "--format", "nagios"])
+        #expect(audit.status == 1)
+        #expect(audit.stdout.hasPrefix("TUNWARDEN WARNING: 2 orphaned-feth (feth8846, feth3846); 1 utun-hoard |"))
+        let missing = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path + "/nope"])
+        #expect(missing.status == 3)
+        #expect(missing.stderr.contains("is not a directory"))
+    }
+}
