@@ -11,7 +11,7 @@ holder are removed at the end, whatever happens. Needs root. Touches nothing out
 
 Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH]
 """
-import argparse, os, resource, signal, statistics, subprocess, sys, time
+import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--devices", type=int, default=10000)
@@ -59,8 +59,13 @@ try:
     assert holder.stdout.readline() == b"ready\n"
     print(f"setup: {args.devices} tun devices ({args.held} held) in {NS} in {time.perf_counter() - t0:.1f} s")
 
+    # Side by side with iproute2, which keeps no state: --no-state. The run that also keeps
+    # tunwarden's observations (as a timer job does) is measured on its own line, with its state
+    # in a temporary directory, never the host's /var/lib/tunwarden.
+    state = tempfile.mkdtemp(prefix="tunwarden-bench-")
     commands = {
-        "tunwarden audit --format json": [binary, "--netns", NS, "audit", "--format", "json"],
+        "tunwarden audit --format json": [binary, "--netns", NS, "audit", "--no-state", "--format", "json"],
+        "  (same, keeping observations)": [binary, "--netns", NS, "audit", "--state-dir", state, "--format", "json"],
         "ip -j -d link show": ["ip", "-n", NS, "-j", "-d", "link", "show"],
         "ip tuntap show": ["ip", "netns", "exec", NS, "ip", "tuntap", "show"],
     }
@@ -93,3 +98,5 @@ finally:
         except ProcessLookupError:
             pass
     subprocess.run(["ip", "netns", "del", NS])
+    if "state" in globals():
+        shutil.rmtree(state, ignore_errors=True)

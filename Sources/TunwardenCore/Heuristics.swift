@@ -268,11 +268,14 @@ public enum Heuristics {
     /// where all traffic goes. Critical when the tunnel is gone: every packet goes nowhere. (A
     /// tunnel that exists but is dead is reported by dead-tunnel-route.)
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let unicast = snapshot.routes.filter { $0.type == "unicast" && $0.destination.length > 0 }
+        guard !unicast.isEmpty else { return [] }
         let byName = Dictionary(interfaces.map { ($0.interface.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let known = Set(snapshot.interfaces.map(\.name))
+        let nameByIndex = Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let known = Set(nameByIndex.values)
         var groups: [String: [Route]] = [:]
-        for route in snapshot.routes where route.type == "unicast" && route.destination.length > 0 {
-            let names = Set(route.nextHops.compactMap { hop in hop.interfaceName ?? hop.interfaceIndex.flatMap { index in snapshot.interfaces.first { $0.index == index }?.name } })
+        for route in unicast {
+            let names = Set(route.nextHops.compactMap { hop in hop.interfaceName ?? hop.interfaceIndex.flatMap { nameByIndex[$0] } })
             guard names.count == 1, let name = names.first else { continue }
             let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
             if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
