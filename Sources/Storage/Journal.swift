@@ -158,19 +158,7 @@ public struct Journal: Sendable {
                                advice: "Choose another --journal path, or run as root.")
         }
         defer { close(fd) }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {
             throw StorageError(path: path, problem: "could not be written (\(String(cString: strerror(failure))))",

@@ -72,6 +72,24 @@ public struct StateStore: Sendable {
     }
 }
 
+/// Writes every byte of `data` to `fd`, retrying EINTR and short writes; returns 0 or the errno.
+func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
+    var failure: Int32 = 0
+    data.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                return
+            }
+            offset += n
+        }
+    }
+    return failure
+}
+
 /// Whole-file replacement that survives crashes.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws {
@@ -81,19 +99,7 @@ enum AtomicFile {
             throw StorageError(path: temporary, problem: "cannot be created (\(String(cString: strerror(errno))))",
                                advice: "Choose another --state-dir, or run as root.")
         }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0, rename(temporary, path) != 0 { failure = errno }

@@ -82,22 +82,28 @@ public struct ReapPlan: Sendable, Equatable {
         )
         var items: [ReapItem] = []
         var excluded: [ReapExclusion] = []
-        for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle {
-            guard let finding = reapable[entry.interface.name] else { continue }
-            let name = entry.interface.name
+        /// Applies --protect, --only and the minimum age (counted from `since`); records why an
+        /// interface is left out and returns false, or returns true for a target.
+        func admits(_ interface: NetworkInterface, since: Date) -> Bool {
+            let name = interface.name
             if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
                 excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
-                continue
+                return false
             }
-            if let kinds = policy.onlyKinds, !kinds.contains(entry.interface.kind) {
+            if let kinds = policy.onlyKinds, !kinds.contains(interface.kind) {
                 excluded.append(ReapExclusion(ifname: name, reason: .kindNotSelected))
-                continue
+                return false
             }
-            let since = observations.observation(of: entry.interface, in: namespaceKey)?.orphanedSince ?? now
             if now.timeIntervalSince(since) < policy.minimumAge {
                 excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: since.addingTimeInterval(policy.minimumAge))))
-                continue
+                return false
             }
+            return true
+        }
+        for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle {
+            guard let finding = reapable[entry.interface.name] else { continue }
+            let since = observations.observation(of: entry.interface, in: namespaceKey)?.orphanedSince ?? now
+            guard admits(entry.interface, since: since) else { continue }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
         }
         // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum age.
@@ -106,20 +112,9 @@ public struct ReapPlan: Sendable, Equatable {
             for entry in assessment.interfaces where entry.interface.kind == .utun {
                 let own = routes.filter { route in route.nextHops.contains { $0.interfaceName == entry.interface.name } }
                 guard !own.isEmpty else { continue }
-                let name = entry.interface.name
-                if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
-                    excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
-                    continue
-                }
-                if let kinds = policy.onlyKinds, !kinds.contains(.utun) {
-                    excluded.append(ReapExclusion(ifname: name, reason: .kindNotSelected))
-                    continue
-                }
+                // An idle utun's age counts from when it was first seen.
                 let since = observations.observation(of: entry.interface, in: namespaceKey)?.firstSeen ?? now
-                if now.timeIntervalSince(since) < policy.minimumAge {
-                    excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: since.addingTimeInterval(policy.minimumAge))))
-                    continue
-                }
+                guard admits(entry.interface, since: since) else { continue }
                 items.append(ReapItem(action: .removeRoutes, interface: entry.interface, evidence: finding.evidence, orphanedSince: nil,
                                       routes: own, holders: entry.holders))
             }
