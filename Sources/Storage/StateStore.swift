@@ -90,10 +90,22 @@ func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
     return failure
 }
 
+/// Writes Prometheus textfile-collector files: `NAME.prom.tmp` in the same directory, then a
+/// rename, so node_exporter never reads half a file.
+public enum TextfileWriter {
+    public static func write(_ text: String, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory) else {
+            throw StorageError(path: directory, problem: "does not exist", advice: "Point --textfile into node_exporter's --collector.textfile.directory.")
+        }
+        try AtomicFile.write(Data(text.utf8), to: path, temporary: path + ".tmp")
+    }
+}
+
 /// Whole-file replacement that survives crashes.
 enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp.\(getpid())"
+    static func write(_ data: Data, to path: String, temporary: String? = nil) throws {
+        let temporary = temporary ?? path + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StorageError(path: temporary, problem: "cannot be created (\(String(cString: strerror(errno))))",

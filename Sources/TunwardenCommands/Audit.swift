@@ -33,6 +33,7 @@ public struct Audit: ParsableCommand {
 
     @OptionGroup public var global: GlobalOptions
     @OptionGroup public var state: StateOptions
+    @OptionGroup public var monitoring: MonitoringOptions
 
     @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line).")
     public var format: OutputFormat = .table
@@ -62,6 +63,9 @@ public struct Audit: ParsableCommand {
             }
         }
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
+        if state.noState || from != nil, monitoring.alerting {
+            throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")
+        }
     }
 
     public func run() throws {
@@ -79,9 +83,20 @@ public struct Audit: ParsableCommand {
             Terminal.error(reason)
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
-        let assessment = Heuristics.assess(snapshot, policy: policy)
+        var assessment = Heuristics.assess(snapshot, policy: policy)
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
-        let observations = state.noState || from != nil ? nil : Self.observe(assessment, store: state.store)
+        var observations: Observations?
+        if !state.noState, from == nil {
+            (assessment, observations) = Self.observe(assessment, store: state.store, monitoring: monitoring)
+        }
+        if let textfile = monitoring.textfile {
+            let history = observations?.histories[snapshot.namespaceIdentity]
+            do {
+                try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: snapshot.takenAt), to: textfile)
+            } catch {
+                Terminal.note("metrics not written: \(error)")
+            }
+        }
         switch format {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))
@@ -98,22 +113,32 @@ public struct Audit: ParsableCommand {
 }
 
 extension Audit {
-    /// Adds this assessment to the observations and saves them. A state file that cannot be read
-    /// is left as it is and the audit goes on without ages; one that cannot be written is reported.
-    static func observe(_ assessment: Assessment, store: StateStore) -> Observations? {
+    /// Adds this assessment to the observations, judges leak growth from the count history,
+    /// alerts on a change since the last alert, and saves. A state file that cannot be read is
+    /// left as it is and the audit goes on without ages or alerts; one that cannot be written is
+    /// reported.
+    static func observe(_ assessment: Assessment, store: StateStore, monitoring: MonitoringOptions) -> (Assessment, Observations?) {
         var observations: Observations
         do {
             observations = try store.load()
         } catch {
             Terminal.note("observations not used: \(error)")
-            return nil
+            return (assessment, nil)
         }
-        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
+        let key = assessment.snapshot.namespaceIdentity
+        let now = assessment.snapshot.takenAt
+        observations.record(assessment, namespace: key, at: now)
+        var history = observations.histories[key] ?? NamespaceHistory()
+        let judged = assessment.adding(monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
+        let alert = AlertDecision.decide(judged, history: history, host: ProcessInfo.processInfo.hostName)
+        if let alert { monitoring.sinks.deliver(alert) }
+        AlertDecision.remember(judged, alert: alert, in: &history)
+        observations.histories[key] = history
         do {
             try store.save(observations)
         } catch {
             Terminal.note("observations not saved: \(error)")
         }
-        return observations
+        return (judged, observations)
     }
 }

@@ -138,6 +138,11 @@ public struct Reap: ParsableCommand {
             }
         }
         let results = try execute(plan, platform: snapshot.platform)
+        let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
+        if keepState, deleted > 0 {
+            observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+            do { try state.store.save(observations) } catch { Terminal.note("reaped count not saved: \(error)") }
+        }
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])

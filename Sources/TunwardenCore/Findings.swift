@@ -76,4 +76,5 @@ public enum FindingID {
     public static let splitDefault = "split-default"
     public static let orphanedFeth = "orphaned-feth"
     public static let captureMissing = "capture-missing"
+    public static let leakGrowth = "leak-growth"
 }

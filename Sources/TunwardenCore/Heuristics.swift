@@ -63,6 +63,15 @@ public struct Assessment: Sendable, Equatable {
     }
 
     public func count(_ state: InterfaceState) -> Int { stateCounts[state] ?? 0 }
+
+    /// The same assessment with more findings (from history, which the snapshot alone cannot
+    /// give), re-sorted, with the status they imply.
+    public func adding(_ extra: [Finding]) -> Assessment {
+        guard !extra.isEmpty else { return self }
+        let all = Heuristics.sorted(findings + extra)
+        return Assessment(snapshot: snapshot, policy: policy, interfaces: interfaces, findings: all,
+                          status: Heuristics.status(findings: all, interfaces: interfaces))
+    }
 }
 
 /// The heuristics: pure functions from a snapshot to states and findings. Nothing here reads the
@@ -123,15 +132,19 @@ public enum Heuristics {
             ))
         }
 
-        // Most severe first; within a severity by id, then in interface order (the order they were
-        // raised in). Integer keys keep this cheap for tens of thousands of findings.
-        let idRank = Dictionary(Set(findings.map(\.id)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        findings = findings.enumerated()
-            .map { (key: (-$1.severity.rank, idRank[$1.id] ?? 0, $0), finding: $1) }
-            .sorted { $0.key < $1.key }
-            .map(\.finding)
+        findings = sorted(findings)
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
                           status: status(findings: findings, interfaces: assessed))
+    }
+
+    /// Most severe first; within a severity by id, then in the order they were raised (interface
+    /// order). Integer keys keep this cheap for tens of thousands of findings.
+    static func sorted(_ findings: [Finding]) -> [Finding] {
+        let idRank = Dictionary(Set(findings.map(\.id)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        return findings.enumerated()
+            .map { (key: (-$0.element.severity.rank, idRank[$0.element.id] ?? 0, $0.offset), finding: $0.element) }
+            .sorted { $0.key < $1.key }
+            .map(\.finding)
     }
 
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the

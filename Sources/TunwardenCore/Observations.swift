@@ -45,8 +45,20 @@ public struct Observations: Codable, Sendable, Equatable {
     public var version = 1
     /// Keyed by namespace identity (`net:[4026531840]`), then by `ifindex:ifname`.
     public var namespaces: [String: [String: InterfaceObservation]] = [:]
+    /// Per namespace identity: counts over time, what was last alerted, what was reaped.
+    public var histories: [String: NamespaceHistory] = [:]
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case version, namespaces, histories }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        namespaces = try c.decode([String: [String: InterfaceObservation]].self, forKey: .namespaces)
+        // State files written before histories existed have none.
+        histories = try c.decodeIfPresent([String: NamespaceHistory].self, forKey: .histories) ?? [:]
+    }
 
     static func key(_ index: Int, _ name: String) -> String { "\(index):\(name)" }
 
@@ -78,6 +90,7 @@ public struct Observations: Codable, Sendable, Equatable {
             current[key] = observation
         }
         namespaces[namespace] = current
+        histories[namespace, default: NamespaceHistory()].addSample(CountSample(time: now, count: assessment.interfaces.count))
     }
 }
 

@@ -136,19 +136,27 @@ public enum Shell {
         process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : (which(tool) ?? tool))
         process.arguments = Array(arguments.dropFirst())
         if let environment { process.environment = environment }
-        // Standard error goes to a file, so reading standard output to its end cannot deadlock.
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("tw-stderr-\(UUID().uuidString)")
+        // Both streams go to files read after the process exits: waiting for a pipe's end of file
+        // would hang whenever a concurrently started long-lived process (a test's server) inherited
+        // the pipe's write end.
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tw-capture-\(UUID().uuidString)")
+        let outputFile = base.appendingPathExtension("out"), errorFile = base.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorFile) }
-        let out = Pipe()
+        defer {
+            try? FileManager.default.removeItem(at: outputFile)
+            try? FileManager.default.removeItem(at: errorFile)
+        }
+        let outputHandle = try FileHandle(forWritingTo: outputFile)
         let errorHandle = try FileHandle(forWritingTo: errorFile)
-        process.standardOutput = out
+        process.standardOutput = outputHandle
         process.standardError = errorHandle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try outputHandle.close()
         try errorHandle.close()
+        let stdoutData = (try? Data(contentsOf: outputFile)) ?? Data()
         let stderrData = (try? Data(contentsOf: errorFile)) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                       stderr: String(decoding: stderrData, as: UTF8.self))

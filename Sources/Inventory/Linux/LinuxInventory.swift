@@ -109,6 +109,14 @@ public struct LinuxInventory: InventoryBackend {
         }
     }
 
+    /// The identity (`net:[INODE]`) of the namespace this inventory inspects, as snapshots record
+    /// it, without taking a snapshot.
+    public func namespaceIdentity() throws -> String {
+        let namespace = try openNamespace()
+        if let fd = namespace.fd { close(fd) }
+        return "net:[\(namespace.inode)]"
+    }
+
     /// Namespace names are file names under /run/netns, as `ip netns` makes them.
     public static func validateNamespaceName(_ name: String) throws {
         if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {

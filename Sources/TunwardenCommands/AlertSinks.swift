@@ -1,0 +1,113 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TunwardenCore
+
+/// Delivers an alert to the configured sinks. A sink that fails is logged and never stops the
+/// run: the audit's own result and exit code stand.
+struct AlertSinks {
+    var execCommand: String?
+    var webhook: URL?
+    /// Attempts for the webhook, with 0.5 s, 1 s, 2 s … between them.
+    var webhookAttempts = 3
+    var webhookTimeout: TimeInterval = 5
+    var execTimeout: TimeInterval = 30
+
+    func deliver(_ alert: AlertDecision.Alert) {
+        log(alert)
+        guard execCommand != nil || webhook != nil else { return }
+        let body: [UInt8]
+        do {
+            body = try JSONWriter.encode(alert)
+        } catch {
+            Terminal.note("alert not delivered: cannot encode it: \(error)")
+            return
+        }
+        if let execCommand { runExec(execCommand, body: body, alert: alert) }
+        if let webhook { post(webhook, body: body) }
+    }
+
+    /// The alert on standard error; under systemd with a syslog priority prefix the journal understands.
+    func log(_ alert: AlertDecision.Alert) {
+        let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+        let priority: String
+        switch alert.status {
+        case .critical: priority = "<2>"
+        case .warning, .unknown: priority = "<4>"
+        case .ok: priority = "<5>"
+        }
+        let text = "tunwarden: alert: \(alert.event): \(alert.status.rawValue.uppercased()) (was \(alert.previousStatus.rawValue.uppercased()))"
+            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(alert.newOrphans.joined(separator: ", "))") + ". \(alert.summary)\n"
+        FileHandle.standardError.write(Data(((underSystemd ? priority : "") + text).utf8))
+    }
+
+    /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary
+    /// variables in the environment.
+    func runExec(_ command: String, body: [UInt8], alert: AlertDecision.Alert) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TUNWARDEN_EVENT"] = alert.event
+        environment["TUNWARDEN_STATUS"] = alert.status.rawValue
+        environment["TUNWARDEN_PREVIOUS_STATUS"] = alert.previousStatus.rawValue
+        environment["TUNWARDEN_SUMMARY"] = alert.summary
+        environment["TUNWARDEN_NEW_ORPHANS"] = alert.newOrphans.joined(separator: " ")
+        process.environment = environment
+        let input = Pipe()
+        process.standardInput = input
+        do {
+            try process.run()
+        } catch {
+            Terminal.note("--alert-exec could not start: \(error)")
+            return
+        }
+        input.fileHandleForWriting.write(Data(body))
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(execTimeout)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            Terminal.note("--alert-exec did not finish within \(Int(execTimeout)) s and was stopped")
+        } else if process.terminationStatus != 0 {
+            Terminal.note("--alert-exec exited \(process.terminationStatus)")
+        }
+    }
+
+    /// POSTs the alert, retrying a bounded number of times with backoff.
+    func post(_ url: URL, body: [UInt8]) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body)
+        request.timeoutInterval = webhookTimeout
+        var delay = 0.5
+        var lastProblem = ""
+        for attempt in 1...webhookAttempts {
+            let outcome = WebhookOutcome()
+            let done = DispatchSemaphore(value: 0)
+            URLSession.shared.dataTask(with: request) { _, response, error in
+                if let error {
+                    outcome.problem = error.localizedDescription
+                } else if let status = (response as? HTTPURLResponse)?.statusCode, !(200..<300).contains(status) {
+                    outcome.problem = "HTTP \(status)"
+                }
+                done.signal()
+            }.resume()
+            done.wait()
+            guard let problem = outcome.problem else { return }
+            lastProblem = problem
+            if attempt < webhookAttempts {
+                usleep(useconds_t(delay * 1_000_000))
+                delay *= 2
+            }
+        }
+        Terminal.note("--alert-webhook \(url.absoluteString) failed after \(webhookAttempts) attempts: \(lastProblem)")
+    }
+}
+
+/// What one webhook attempt ended with; written by URLSession's thread before the semaphore is signalled.
+private final class WebhookOutcome: @unchecked Sendable {
+    var problem: String?
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Storage
+import TunwardenCore
+
+/// What a run from a timer (or by hand) does beyond reporting: leak detection from the count
+/// history, alerts on transitions, and Prometheus textfile metrics.
+public struct MonitoringOptions: ParsableArguments {
+    @Option(name: .customLong("alert-exec"), help: ArgumentHelp(
+        "Run this shell command when the status changes or a new orphan appears; the alert is JSON on its standard input.",
+        discussion: "Also set: TUNWARDEN_EVENT (transition, resolved, new-orphan), TUNWARDEN_STATUS, TUNWARDEN_PREVIOUS_STATUS, TUNWARDEN_SUMMARY, TUNWARDEN_NEW_ORPHANS.",
+        valueName: "command"))
+    public var alertExec: String?
+
+    @Option(name: .customLong("alert-webhook"), help: ArgumentHelp(
+        "POST the alert as JSON to this http(s) URL (5 s timeout, 3 attempts with backoff).", valueName: "url"))
+    public var alertWebhook: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Write Prometheus textfile-collector metrics to this file after the run (atomically).", valueName: "path"))
+    public var textfile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning.", valueName: "n"))
+    public var growth: Int = 5
+
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d.", valueName: "duration"))
+    public var growthWindow = "1h"
+
+    public init() {}
+
+    public func validate() throws {
+        guard growth >= 1 else { throw ValidationError("--growth must be at least 1 (got \(growth))") }
+        guard let window = DurationText.parse(growthWindow), window > 0 else {
+            throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
+        }
+        if let alertWebhook {
+            guard let url = URL(string: alertWebhook), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw ValidationError("--alert-webhook takes an http:// or https:// URL; got '\(alertWebhook)'")
+            }
+        }
+        if let textfile, !textfile.hasSuffix(".prom") {
+            throw ValidationError("--textfile must end in .prom (node_exporter's textfile collector reads only those); got '\(textfile)'")
+        }
+    }
+
+    var growthPolicy: GrowthPolicy { GrowthPolicy(growth: growth, window: DurationText.parse(growthWindow) ?? 3600) }
+    var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook.flatMap(URL.init(string:))) }
+    var alerting: Bool { alertExec != nil || alertWebhook != nil }
+}

@@ -1,0 +1,252 @@
+import Foundation
+
+/// One sample of the tunnel count.
+public struct CountSample: Codable, Sendable, Equatable {
+    public var time: Date
+    public var count: Int
+
+    public init(time: Date, count: Int) {
+        self.time = time
+        self.count = count
+    }
+
+    enum CodingKeys: String, CodingKey { case time, count }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        time = try c.decode(Date.self, forKey: .time)
+        count = try c.decode(Int.self, forKey: .count)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Timestamp.format(time), forKey: .time)
+        try c.encode(count, forKey: .count)
+    }
+}
+
+/// An alert that was sent, kept so that `history` can show when alerts fired.
+public struct AlertMoment: Codable, Sendable, Equatable {
+    public var time: Date
+    public var event: String
+    public var status: AuditStatus
+
+    public init(time: Date, event: String, status: AuditStatus) {
+        self.time = time
+        self.event = event
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey { case time, event, status }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        time = try c.decode(Date.self, forKey: .time)
+        event = try c.decode(String.self, forKey: .event)
+        status = try c.decode(AuditStatus.self, forKey: .status)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Timestamp.format(time), forKey: .time)
+        try c.encode(event, forKey: .event)
+        try c.encode(status, forKey: .status)
+    }
+}
+
+/// What tunwarden remembers about one namespace as a whole: the tunnel count over time, what it
+/// last alerted about (so an unchanged condition never alerts twice, across timer runs too), and
+/// how many interfaces it has reaped.
+public struct NamespaceHistory: Codable, Sendable, Equatable {
+    /// Samples kept, oldest first; older ones are dropped.
+    public static let maximumSamples = 2000
+    /// Alert moments kept.
+    public static let maximumAlerts = 200
+
+    public var counts: [CountSample] = []
+    public var alertedStatus: AuditStatus?
+    public var alertedOrphans: [String] = []
+    public var alerts: [AlertMoment] = []
+    public var reapedTotal: Int = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case counts, alertedStatus = "alerted_status", alertedOrphans = "alerted_orphans", alerts, reapedTotal = "reaped_total"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        counts = try c.decodeIfPresent([CountSample].self, forKey: .counts) ?? []
+        alertedStatus = try c.decodeIfPresent(AuditStatus.self, forKey: .alertedStatus)
+        alertedOrphans = try c.decodeIfPresent([String].self, forKey: .alertedOrphans) ?? []
+        alerts = try c.decodeIfPresent([AlertMoment].self, forKey: .alerts) ?? []
+        reapedTotal = try c.decodeIfPresent(Int.self, forKey: .reapedTotal) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(counts, forKey: .counts)
+        try c.encodeIfPresent(alertedStatus, forKey: .alertedStatus)
+        try c.encode(alertedOrphans, forKey: .alertedOrphans)
+        try c.encode(alerts, forKey: .alerts)
+        try c.encode(reapedTotal, forKey: .reapedTotal)
+    }
+
+    public mutating func addSample(_ sample: CountSample) {
+        counts.append(sample)
+        if counts.count > Self.maximumSamples { counts.removeFirst(counts.count - Self.maximumSamples) }
+    }
+
+    public mutating func addAlert(_ moment: AlertMoment) {
+        alerts.append(moment)
+        if alerts.count > Self.maximumAlerts { alerts.removeFirst(alerts.count - Self.maximumAlerts) }
+    }
+}
+
+/// Leak detection from the count history: `leak-growth` when at least `growth` net new
+/// tunnel-style interfaces appeared within `window`.
+public struct GrowthPolicy: Sendable, Equatable {
+    public var growth: Int
+    public var window: TimeInterval
+
+    public init(growth: Int = 5, window: TimeInterval = 3600) {
+        self.growth = growth
+        self.window = window
+    }
+
+    /// The count at the start of the window: the last sample at or before it, or the oldest one
+    /// when the history is shorter than the window.
+    public func baseline(_ counts: [CountSample], now: Date) -> CountSample? {
+        let start = now.addingTimeInterval(-window)
+        return counts.last { $0.time <= start } ?? counts.first
+    }
+
+    public func finding(_ counts: [CountSample], current: Int, now: Date) -> Finding? {
+        guard let base = baseline(counts, now: now) else { return nil }
+        let grown = current - base.count
+        guard grown >= growth else { return nil }
+        let span = DurationText.format(now.timeIntervalSince(base.time))
+        return Finding(
+            id: FindingID.leakGrowth, severity: .warning, ifname: nil, reapable: false,
+            evidence: "\(grown) net new tunnel-style interfaces in \(span) (\(base.count) → \(current)); at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up."
+        )
+    }
+}
+
+/// Decides whether a run alerts: only on a change of the overall status (including back to ok,
+/// "resolved") or when an orphan appears that was not alerted before. An unchanged condition never
+/// alerts again.
+public enum AlertDecision {
+    public struct Alert: Encodable, Sendable, Equatable {
+        /// "transition", "resolved" or "new-orphan".
+        public var event: String
+        public var status: AuditStatus
+        public var previousStatus: AuditStatus
+        public var newOrphans: [String]
+        public var summary: String
+        public var time: Date
+        public var netns: String?
+        public var host: String
+        public var findings: [Finding]
+
+        enum CodingKeys: String, CodingKey {
+            case event, status, previousStatus = "previous_status", newOrphans = "new_orphans", summary, time, netns, host, findings
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(event, forKey: .event)
+            try c.encode(status, forKey: .status)
+            try c.encode(previousStatus, forKey: .previousStatus)
+            try c.encode(newOrphans, forKey: .newOrphans)
+            try c.encode(summary, forKey: .summary)
+            try c.encode(Timestamp.format(time), forKey: .time)
+            try c.encodeIfPresent(netns, forKey: .netns)
+            try c.encode(host, forKey: .host)
+            try c.encode(findings, forKey: .findings)
+        }
+    }
+
+    public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String) -> Alert? {
+        let previous = history.alertedStatus ?? .ok
+        let orphans = assessment.interfaces.filter { $0.state == .orphaned }.map(\.interface.name)
+        let fresh = orphans.filter { !history.alertedOrphans.contains($0) }
+        let event: String
+        if assessment.status != previous {
+            event = assessment.status == .ok ? "resolved" : "transition"
+        } else if !fresh.isEmpty {
+            event = "new-orphan"
+        } else {
+            return nil
+        }
+        return Alert(event: event, status: assessment.status, previousStatus: previous, newOrphans: fresh,
+                     summary: AuditTable.summaryLine(assessment), time: assessment.snapshot.takenAt,
+                     netns: assessment.snapshot.namespace, host: host,
+                     findings: assessment.findings.filter { $0.severity != .info })
+    }
+
+    /// Remembers what was alerted (or, with no alert, that the condition is unchanged).
+    public static func remember(_ assessment: Assessment, alert: Alert?, in history: inout NamespaceHistory) {
+        history.alertedStatus = assessment.status
+        history.alertedOrphans = assessment.interfaces.filter { $0.state == .orphaned }.map(\.interface.name)
+        if let alert { history.addAlert(AlertMoment(time: alert.time, event: alert.event, status: alert.status)) }
+    }
+}
+
+/// Prometheus textfile-collector metrics for one assessment.
+public enum TextfileMetrics {
+    public static func render(_ assessment: Assessment, history: NamespaceHistory?, now: Date) -> String {
+        let netns = assessment.snapshot.namespace.map { ",netns=\"\(escape($0))\"" } ?? ""
+        let only = assessment.snapshot.namespace.map { "{netns=\"\(escape($0))\"}" } ?? ""
+        var text = ""
+        text += "# HELP tunwarden_interfaces Tunnel-style interfaces by kind and state.\n# TYPE tunwarden_interfaces gauge\n"
+        var byKindState: [String: Int] = [:]
+        for entry in assessment.interfaces { byKindState["\(entry.interface.kind.rawValue)|\(entry.state.rawValue)", default: 0] += 1 }
+        for key in byKindState.keys.sorted() {
+            let parts = key.split(separator: "|")
+            text += "tunwarden_interfaces{kind=\"\(parts[0])\",state=\"\(parts[1])\"\(netns)} \(byKindState[key]!)\n"
+        }
+        text += "# HELP tunwarden_findings Findings by id and severity.\n# TYPE tunwarden_findings gauge\n"
+        var byFinding: [String: Int] = [:]
+        for finding in assessment.findings { byFinding["\(finding.id)|\(finding.severity.rawValue)", default: 0] += 1 }
+        for key in byFinding.keys.sorted() {
+            let parts = key.split(separator: "|")
+            text += "tunwarden_findings{id=\"\(parts[0])\",severity=\"\(parts[1])\"\(netns)} \(byFinding[key]!)\n"
+        }
+        text += "# HELP tunwarden_tunnel_limit Tunnel-style interfaces at which the count is critical.\n# TYPE tunwarden_tunnel_limit gauge\n"
+        text += "tunwarden_tunnel_limit\(only) \(assessment.policy.limit)\n"
+        text += "# HELP tunwarden_tunnel_warn Tunnel-style interfaces from which the count is a warning.\n# TYPE tunwarden_tunnel_warn gauge\n"
+        text += "tunwarden_tunnel_warn\(only) \(assessment.policy.effectiveWarn)\n"
+        text += "# HELP tunwarden_status Overall status: 0 ok, 1 warning, 2 critical, 3 unknown.\n# TYPE tunwarden_status gauge\n"
+        text += "tunwarden_status\(only) \(assessment.status.exitCode)\n"
+        text += "# HELP tunwarden_reaped_total Interfaces tunwarden has deleted.\n# TYPE tunwarden_reaped_total counter\n"
+        text += "tunwarden_reaped_total\(only) \(history?.reapedTotal ?? 0)\n"
+        text += "# HELP tunwarden_last_run_timestamp_seconds When tunwarden last judged this namespace.\n# TYPE tunwarden_last_run_timestamp_seconds gauge\n"
+        text += "tunwarden_last_run_timestamp_seconds\(only) \(Int(now.timeIntervalSince1970))\n"
+        return text
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+/// The tunnel count over time as a terminal sparkline.
+public enum Sparkline {
+    static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+    /// At most `width` characters: the samples are split into that many buckets, each showing its maximum.
+    public static func render(_ values: [Int], width: Int = 60) -> String {
+        guard let low = values.min(), let high = values.max(), !values.isEmpty else { return "" }
+        let buckets = min(width, values.count)
+        var text = ""
+        for b in 0..<buckets {
+            let slice = values[(values.count * b / buckets)..<max(values.count * (b + 1) / buckets, values.count * b / buckets + 1)]
+            let value = slice.max() ?? low
+            let level = high == low ? 0 : (value - low) * (bars.count - 1) / (high - low)
+            text.append(bars[level])
+        }
+        return text
+    }
+}
