@@ -11,6 +11,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var problem: String
     public var advice: String
+    /// The file exists and was read, but is not what it should be (as opposed to unreadable or unwritable).
+    public var isCorrupt = false
 
     public var description: String { "\(path): \(problem). \(advice)" }
 }
@@ -48,8 +50,22 @@ public struct StateStore: Sendable {
             throw error
         } catch {
             throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(Self.describe(error)))",
-                               advice: "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over.")
+                               advice: "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over.",
+                               isCorrupt: true)
         }
+    }
+
+    /// Renames a damaged state file to `state.json.corrupt-TIMESTAMP` beside it, keeping it for
+    /// inspection, and returns the new path.
+    public func moveAside(now: Date = Date()) throws -> String {
+        let stamp = Timestamp.format(now).replacingOccurrences(of: ":", with: "")
+        let target = path + ".corrupt-" + stamp
+        do {
+            try FileManager.default.moveItem(atPath: path, toPath: target)
+        } catch {
+            throw StorageError(path: path, problem: "cannot be moved aside (\(error.localizedDescription))", advice: "Move it by hand.")
+        }
+        return target
     }
 
     /// Writes the observations atomically, creating the directory if needed.

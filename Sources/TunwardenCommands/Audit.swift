@@ -121,6 +121,17 @@ extension Audit {
         var observations: Observations
         do {
             observations = try store.load()
+        } catch let error as StorageError where error.isCorrupt {
+            // A damaged file is kept for inspection and observing starts afresh, so a timer job
+            // does not lose its ages and alerts for good. (reap, which acts on ages, stops instead.)
+            do {
+                let kept = try store.moveAside()
+                Terminal.note("\(error.path) was damaged (\(error.problem)); moved to \(kept) and started fresh observations")
+                observations = Observations()
+            } catch {
+                Terminal.note("observations not used: \(error)")
+                return (assessment, nil)
+            }
         } catch {
             Terminal.note("observations not used: \(error)")
             return (assessment, nil)

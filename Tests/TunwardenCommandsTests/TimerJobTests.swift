@@ -138,6 +138,21 @@ struct TimerJobTests {
         #expect(result.status == 1)
     }
 
+    @Test func aCorruptStateFileIsMovedAsideAndObservingStartsAfresh() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try Data("{ damaged".utf8).write(to: URL(fileURLWithPath: state.path + "/state.json"))
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("was damaged"))
+        #expect(result.stderr.contains("started fresh observations"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).sorted()
+        #expect(files.count == 2)
+        #expect(files.contains("state.json"))
+        let kept = try #require(files.first { $0.hasPrefix("state.json.corrupt-") })
+        #expect(try String(contentsOfFile: state.path + "/" + kept, encoding: .utf8) == "{ damaged")
+    }
+
     @Test func badMonitoringOptionsAreUsageErrors() throws {
         for (arguments, message) in [
             (["audit", "--no-state", "--alert-exec", "true"], "need tunwarden's observations"),
