@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -63,8 +68,16 @@ struct AlertSinks {
             Terminal.note("--alert-exec could not start: \(error)")
             return
         }
-        input.fileHandleForWriting.write(Data(body))
+        // A command that exits without reading its input must not take tunwarden down with
+        // SIGPIPE: for the write, the broken pipe is an error to note instead.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        do {
+            try input.fileHandleForWriting.write(contentsOf: Data(body))
+        } catch {
+            Terminal.note("--alert-exec did not read the alert: \(error.localizedDescription)")
+        }
         try? input.fileHandleForWriting.close()
+        signal(SIGPIPE, previous)
         let deadline = Date().addingTimeInterval(execTimeout)
         while process.isRunning, Date() < deadline { usleep(10_000) }
         if process.isRunning {

@@ -112,6 +112,7 @@ struct TimerJobTests {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "leak2", "mode", "tun")
+        // The command exits at once without reading the alert it is given.
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path,
                                         "--alert-exec", "exit 7", "--alert-webhook", "http://127.0.0.1:9/none", "--format", "nagios"])
         #expect(result.status == 1)
