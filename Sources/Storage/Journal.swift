@@ -40,7 +40,7 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case intent, result }
     public enum Outcome: String, Codable, Sendable { case deleted, skipped, failed }
 
-    public var time: Date
+    @ISO8601Text public var time: Date
     /// Groups the records of one reap.
     public var run: String
     public var type: Kind
@@ -54,23 +54,6 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     /// Result records: what happened, and why when it was skipped or failed.
     public var result: Outcome?
     public var detail: String?
-
-    enum CodingKeys: String, CodingKey { case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail }
-
-    /// The time is written as ISO 8601 text whatever the encoder.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(Timestamp.format(time), forKey: .time)
-        try c.encode(run, forKey: .run)
-        try c.encode(type, forKey: .type)
-        try c.encodeIfPresent(netns, forKey: .netns)
-        try c.encode(ifname, forKey: .ifname)
-        try c.encode(ifindex, forKey: .ifindex)
-        try c.encodeIfPresent(prior, forKey: .prior)
-        try c.encodeIfPresent(recreate, forKey: .recreate)
-        try c.encodeIfPresent(result, forKey: .result)
-        try c.encodeIfPresent(detail, forKey: .detail)
-    }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
                 recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil) {

@@ -2,32 +2,18 @@ import Foundation
 
 /// One sample of the tunnel count.
 public struct CountSample: Codable, Sendable, Equatable {
-    public var time: Date
+    @ISO8601Text public var time: Date
     public var count: Int
 
     public init(time: Date, count: Int) {
         self.time = time
         self.count = count
     }
-
-    enum CodingKeys: String, CodingKey { case time, count }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        time = try c.decode(Date.self, forKey: .time)
-        count = try c.decode(Int.self, forKey: .count)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(Timestamp.format(time), forKey: .time)
-        try c.encode(count, forKey: .count)
-    }
 }
 
 /// An alert that was sent, kept so that `history` can show when alerts fired.
 public struct AlertMoment: Codable, Sendable, Equatable {
-    public var time: Date
+    @ISO8601Text public var time: Date
     public var event: String
     public var status: AuditStatus
 
@@ -35,22 +21,6 @@ public struct AlertMoment: Codable, Sendable, Equatable {
         self.time = time
         self.event = event
         self.status = status
-    }
-
-    enum CodingKeys: String, CodingKey { case time, event, status }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        time = try c.decode(Date.self, forKey: .time)
-        event = try c.decode(String.self, forKey: .event)
-        status = try c.decode(AuditStatus.self, forKey: .status)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(Timestamp.format(time), forKey: .time)
-        try c.encode(event, forKey: .event)
-        try c.encode(status, forKey: .status)
     }
 }
 
@@ -145,26 +115,13 @@ public enum AlertDecision {
         public var previousStatus: AuditStatus
         public var newOrphans: [String]
         public var summary: String
-        public var time: Date
+        @ISO8601Text public var time: Date
         public var netns: String?
         public var host: String
         public var findings: [Finding]
 
         enum CodingKeys: String, CodingKey {
             case event, status, previousStatus = "previous_status", newOrphans = "new_orphans", summary, time, netns, host, findings
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(event, forKey: .event)
-            try c.encode(status, forKey: .status)
-            try c.encode(previousStatus, forKey: .previousStatus)
-            try c.encode(newOrphans, forKey: .newOrphans)
-            try c.encode(summary, forKey: .summary)
-            try c.encode(Timestamp.format(time), forKey: .time)
-            try c.encodeIfPresent(netns, forKey: .netns)
-            try c.encode(host, forKey: .host)
-            try c.encode(findings, forKey: .findings)
         }
     }
 

@@ -7,6 +7,24 @@ public enum Timestamp {
     public static func format(_ date: Date) -> String { style.format(date) }
 }
 
+/// A date written as ISO 8601 text whatever the encoder (tunwarden's streaming writer included),
+/// and read back by a decoder using the `.iso8601` date strategy.
+@propertyWrapper
+public struct ISO8601Text: Codable, Sendable, Equatable {
+    public var wrappedValue: Date
+
+    public init(wrappedValue: Date) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: any Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode(Date.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Timestamp.format(wrappedValue))
+    }
+}
+
 /// The outcome of one item, as a reap report shows it.
 public struct ReapItemResult: Encodable, Sendable, Equatable {
     public var ifname: String
