@@ -32,6 +32,13 @@ enum Terminal {
         Foundation.exit(code)
     }
 
+    /// Logs a line on standard error (`tunwarden: …`), with a syslog priority prefix under systemd
+    /// (which sets JOURNAL_STREAM for services whose standard error goes to the journal).
+    static func log(_ message: String, priority: Int = 6) {
+        let prefix = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil ? "<\(priority)>" : ""
+        FileHandle.standardError.write(Data("\(prefix)tunwarden: \(message)\n".utf8))
+    }
+
     /// Prints `tunwarden: note: …` to standard error.
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("tunwarden: note: \(message)\n".utf8))

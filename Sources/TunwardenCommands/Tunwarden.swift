@@ -29,13 +29,14 @@ public struct Tunwarden: ParsableCommand {
           sudo tunwarden reap                        remove it, after asking
           tunwarden journal                          what was removed, and how to make it again
           tunwarden history                          the tunnel count over time, and alerts fired
+          sudo tunwarden watch --alert-exec CMD      a daemon: alert on changes as they happen
           tunwarden audit --alert-exec 'mail -s tunwarden root' --textfile /var/lib/node_exporter/tunwarden.prom
                                                      a timer job: alerts on changes, metrics for Prometheus
           sudo tunwarden snapshot DIR                (macOS) capture the tools' output for a ticket
           tunwarden audit --from DIR                 audit such a capture, on any machine
         """,
         version: version,
-        subcommands: [Audit.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
+        subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
         defaultSubcommand: nil
     )
 

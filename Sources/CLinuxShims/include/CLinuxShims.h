@@ -21,6 +21,21 @@ int tw_ioctl_ptr(int fd, unsigned long request, void *arg);
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg);
 /// The calling thread's kernel thread id (gettid(2)).
 int tw_gettid(void);
+
+/// Installs SIGTERM, SIGINT and SIGHUP handlers that only set flags (without SA_RESTART, so a
+/// blocking poll returns at once with EINTR).
+void tw_install_watch_signals(void);
+/// Whether SIGTERM or SIGINT arrived.
+int tw_stop_requested(void);
+/// Whether SIGHUP arrived since the last call.
+int tw_take_reload(void);
+
+/// Opens a proc connector socket (NETLINK_CONNECTOR, CN_IDX_PROC) subscribed to process events;
+/// returns the descriptor or -errno (it needs CAP_NET_ADMIN in the initial namespaces).
+int tw_proc_events_open(void);
+/// Reads one datagram of process events and stores the thread-group ids of processes that
+/// exited (at most `max`); returns how many, or -errno (-ENOBUFS: events were lost).
+int tw_proc_events_read(int fd, int *tgids, int max);
 #endif
 
 #endif

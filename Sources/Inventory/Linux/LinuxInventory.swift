@@ -117,6 +117,18 @@ public struct LinuxInventory: InventoryBackend {
         return "net:[\(namespace.inode)]"
     }
 
+    /// A socket in the inspected namespace subscribed to link, address and route changes, for a
+    /// watcher: every change there arrives on it as a message.
+    public func eventSocket(receiveBuffer: Int32? = nil) throws -> NetlinkSocket {
+        let namespace = try openNamespace()
+        defer { if let fd = namespace.fd { close(fd) } }
+        let socket = try NetlinkSocket(namespaceFD: namespace.fd)
+        if let receiveBuffer { socket.setReceiveBuffer(bytes: receiveBuffer) }
+        try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
+                              NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])
+        return socket
+    }
+
     /// Namespace names are file names under /run/netns, as `ip netns` makes them.
     public static func validateNamespaceName(_ name: String) throws {
         if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {

@@ -19,6 +19,9 @@ public final class NetlinkSocket: NetlinkTransport {
 
     private let fd: Int32
 
+    /// The socket's descriptor, for waiting on it together with others (poll); tunwarden keeps ownership.
+    public var descriptor: Int32 { fd }
+
     /// Opens a socket in this thread's network namespace, or, when `namespaceFD` is given (an open
     /// `/run/netns/NAME` or `/proc/PID/ns/net`), in that namespace.
     public init(namespaceFD: Int32? = nil) throws {
@@ -63,6 +66,46 @@ public final class NetlinkSocket: NetlinkTransport {
     /// thread of the caller ever changes namespace.
     private static func createInNamespace(_ namespaceFD: Int32) throws -> Int32 {
         try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create() }
+    }
+
+    /// rtnetlink multicast groups (RTNLGRP_*), from include/uapi/linux/rtnetlink.h.
+    public enum Group {
+        public static let link: UInt32 = 1
+        public static let ipv4Address: UInt32 = 5
+        public static let ipv4Route: UInt32 = 7
+        public static let ipv6Address: UInt32 = 9
+        public static let ipv6Route: UInt32 = 11
+    }
+
+    /// Joins multicast groups: the kernel then sends this socket a message for every change in them.
+    public func subscribe(_ groups: [UInt32]) throws {
+        for group in groups {
+            var value = Int32(bitPattern: group)
+            // NETLINK_ADD_MEMBERSHIP = 1
+            if setsockopt(fd, Self.solNetlink, 1, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                throw NetlinkError.system(call: "setsockopt(NETLINK_ADD_MEMBERSHIP \(group))", errno: errno)
+            }
+        }
+    }
+
+    /// Sets the kernel's receive buffer for this socket (a small one makes event loss, and so
+    /// resynchronisation, easy to provoke in tests).
+    public func setReceiveBuffer(bytes: Int32) {
+        var size = bytes
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// Waits until a datagram can be received or `milliseconds` pass; true when one is ready.
+    public func waitReadable(milliseconds: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready >= 0 { return ready > 0 }
+            if errno != EINTR { return false }
+            return false
+        }
     }
 
     public func send(_ datagram: [UInt8]) throws {

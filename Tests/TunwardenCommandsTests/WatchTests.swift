@@ -1,0 +1,144 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// `tunwarden watch` against the real kernel, as root, in throwaway namespaces.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct WatchTests {
+    /// A running watcher whose standard error goes to a file, killed and reaped at the end.
+    final class Watcher {
+        let process = Process()
+        let errorLog: String
+
+        init(_ ns: TestNamespace, state: TemporaryDirectory, extra: [String] = [], environment: [String: String] = [:]) throws {
+            errorLog = state.path + "/watch-\(UUID().uuidString).err"
+            _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
+            process.executableURL = URL(fileURLWithPath: Shell.tunwardenBinary)
+            process.arguments = ["--netns", ns.name, "watch", "--state-dir", state.path] + extra
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            try wait("watching") { $0.contains("watch: watching namespace") }
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+
+        var log: String { (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? "" }
+
+        /// Waits until the log satisfies `condition`, at most `seconds`; returns how long it took.
+        @discardableResult
+        func wait(_ what: String, seconds: Double = 5, _ condition: (String) -> Bool) throws -> Double {
+            let start = Date()
+            while Date().timeIntervalSince(start) < seconds {
+                if condition(log) { return Date().timeIntervalSince(start) }
+                usleep(20_000)
+            }
+            throw ShellError(command: "waiting for \(what)", status: -1, output: log)
+        }
+
+        /// Sends SIGTERM and returns how long the watcher took to exit, and its status.
+        func terminate() -> (seconds: Double, status: Int32) {
+            let start = Date()
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            return (Date().timeIntervalSince(start), process.terminationStatus)
+        }
+    }
+
+    @Test func holderExitAlertsWithinASecondAndSigtermExitsCleanly() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "wheld0", "mode", "tun")
+        let holder = try ns.hold("wheld0")
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "cat >> \(alerts); echo >> \(alerts)", "--limit", "3", "--warn", "2"])
+        #expect(watcher.log.contains("1 tunnel interface, 0 orphaned; status OK."))
+
+        // The holder dies: the device (down, so no rtnetlink event) is orphaned.
+        let killed = Date()
+        ns.release(holder)
+        try watcher.wait("orphan alert", seconds: 3) { $0.contains("new orphans: wheld0") }
+        let latency = Date().timeIntervalSince(killed)
+        #expect(latency < 1.0, "holder exit to alert took \(latency) s")
+
+        // A second device crosses --warn... and a third --limit: one alert per transition.
+        try ns.ip("tuntap", "add", "dev", "wnew1", "mode", "tun")
+        try watcher.wait("new orphan") { $0.contains("new orphans: wnew1") }
+        try ns.ip("tuntap", "add", "dev", "wnew2", "mode", "tun")
+        try watcher.wait("critical") { $0.contains("transition: CRITICAL (was WARNING)") }
+        let sent = try String(contentsOfFile: alerts, encoding: .utf8).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(sent.map { $0["event"] as? String } == ["transition", "new-orphan", "transition"])
+
+        let (seconds, status) = watcher.terminate()
+        #expect(status == 0)
+        #expect(seconds < 1.0)
+        #expect(watcher.log.contains("watch: stopping on signal"))
+
+        // The state survives a restart: the unchanged condition does not alert again.
+        let again = try Watcher(ns, state: state, extra: ["--alert-exec", "cat >> \(alerts); echo >> \(alerts)", "--limit", "3", "--warn", "2"])
+        #expect(!again.log.contains("alert:"))
+        #expect(again.terminate().status == 0)
+    }
+
+    @Test func systemdNotificationsWhenNotifySocketIsSet() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let socketPath = state.path + "/notify.sock", received = state.path + "/notify.log"
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
+        listener.arguments = ["-c", """
+        import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+        print("ready", flush=True)
+        while True:
+            with open(sys.argv[2], "ab") as f: f.write(s.recv(4096) + b"\\n")
+        """, socketPath, received]
+        let out = Pipe()
+        listener.standardOutput = out
+        try listener.run()
+        defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
+        _ = out.fileHandleForReading.readData(ofLength: 6)
+        let watcher = try Watcher(ns, state: state, environment: ["NOTIFY_SOCKET": socketPath])
+        func messages() -> [String] { ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        let start = Date()
+        while !messages().contains("READY=1"), Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        #expect(messages().contains("READY=1"))
+        #expect(messages().contains { $0.hasPrefix("STATUS=0 tunnel interfaces") })
+        #expect(watcher.terminate().status == 0)
+        usleep(100_000)
+        #expect(messages().last == "STOPPING=1")
+    }
+
+    @Test func lostEventsResynchroniseAndAStormEndsWithTheSamePictureAsAnAudit() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let metrics = state.path + "/w.prom"
+        let watcher = try Watcher(ns, state: state, extra: ["--event-buffer", "4096", "--textfile", metrics])
+        // A storm: 3000 creations and 1000 deletions in two batches.
+        let create = (0..<3000).map { "tuntap add dev s\($0) mode tun" }.joined(separator: "\n") + "\n"
+        let delete = (0..<1000).map { "link del s\($0)" }.joined(separator: "\n") + "\n"
+        for batch in [create, delete] {
+            let file = state.path + "/batch-\(UUID().uuidString)"
+            try Data(batch.utf8).write(to: URL(fileURLWithPath: file))
+            try ns.ip("-batch", file)
+        }
+        try watcher.wait("resynchronisation", seconds: 10) { $0.contains("events were lost (ENOBUFS); resynchronising") }
+        try watcher.wait("final picture", seconds: 10) { $0.contains("2000 tunnel interfaces, 2000 orphaned") }
+        // The same as a fresh audit.
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        #expect((object["summary"] as? [String: Any])?["orphaned"] as? Int == 2000)
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(prom.contains("tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 2000"))
+        #expect(watcher.terminate().status == 0)
+    }
+}
+#endif
