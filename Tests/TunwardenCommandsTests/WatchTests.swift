@@ -72,10 +72,15 @@ struct WatchTests {
         try watcher.wait("new orphan") { $0.contains("new orphans: wnew1") }
         try ns.ip("tuntap", "add", "dev", "wnew2", "mode", "tun")
         try watcher.wait("critical") { $0.contains("transition: CRITICAL (was WARNING)") }
-        let sent = try String(contentsOfFile: alerts, encoding: .utf8).split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        // The log line comes first; the exec sink then writes its file.
+        func sent() -> [String?] {
+            ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.map { $0["event"] as? String }
         }
-        #expect(sent.map { $0["event"] as? String } == ["transition", "new-orphan", "transition"])
+        let start = Date()
+        while sent().count < 3, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        #expect(sent() == ["transition", "new-orphan", "transition"])
 
         let (seconds, status) = watcher.terminate()
         #expect(status == 0)
