@@ -89,14 +89,7 @@ public struct Audit: ParsableCommand {
         if !state.noState, from == nil {
             (assessment, observations) = Self.observe(assessment, store: state.store, monitoring: monitoring)
         }
-        if let textfile = monitoring.textfile {
-            let history = observations?.histories[snapshot.namespaceIdentity]
-            do {
-                try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: snapshot.takenAt), to: textfile)
-            } catch {
-                Terminal.note("metrics not written: \(error)")
-            }
-        }
+        monitoring.writeMetrics(assessment, observations: observations)
         switch format {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))

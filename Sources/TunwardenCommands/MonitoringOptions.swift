@@ -43,6 +43,18 @@ public struct MonitoringOptions: ParsableArguments {
         }
     }
 
+    /// Writes the textfile metrics for this judgement, when asked to; a failure is noted, never fatal.
+    func writeMetrics(_ assessment: Assessment, observations: Observations?) {
+        guard let textfile else { return }
+        let snapshot = assessment.snapshot
+        let history = observations?.histories[snapshot.namespaceIdentity]
+        do {
+            try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: snapshot.takenAt), to: textfile)
+        } catch {
+            Terminal.note("metrics not written: \(error)")
+        }
+    }
+
     var growthPolicy: GrowthPolicy { GrowthPolicy(growth: growth, window: DurationText.parse(growthWindow) ?? 3600) }
     var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook.flatMap(URL.init(string:))) }
     var alerting: Bool { alertExec != nil || alertWebhook != nil }

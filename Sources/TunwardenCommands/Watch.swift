@@ -89,11 +89,7 @@ public struct Watch: ParsableCommand {
                 let snapshot = try inventory.snapshot()
                 holderPIDs = Set(snapshot.holders.attachments.map(\.holder.pid))
                 let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: policy), store: state.store, monitoring: monitoring)
-                if let textfile = monitoring.textfile {
-                    let history = observations?.histories[snapshot.namespaceIdentity]
-                    do { try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: snapshot.takenAt), to: textfile) }
-                    catch { Terminal.note("metrics not written: \(error)") }
-                }
+                monitoring.writeMetrics(assessment, observations: observations)
                 let summary = AuditTable.summaryLine(assessment)
                 if summary != lastSummary { Terminal.log("watch: \(summary)") }
                 lastSummary = summary
