@@ -33,18 +33,17 @@ struct AlertSinks {
         if let webhook { post(webhook, body: body) }
     }
 
-    /// The alert on standard error; under systemd with a syslog priority prefix the journal understands.
+    /// The alert on standard error, with the priority systemd's journal understands.
     func log(_ alert: AlertDecision.Alert) {
-        let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
-        let priority: String
+        let priority: Int
         switch alert.status {
-        case .critical: priority = "<2>"
-        case .warning, .unknown: priority = "<4>"
-        case .ok: priority = "<5>"
+        case .critical: priority = 2
+        case .warning, .unknown: priority = 4
+        case .ok: priority = 5
         }
-        let text = "tunwarden: alert: \(alert.event): \(alert.status.rawValue.uppercased()) (was \(alert.previousStatus.rawValue.uppercased()))"
-            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(alert.newOrphans.joined(separator: ", "))") + ". \(alert.summary)\n"
-        FileHandle.standardError.write(Data(((underSystemd ? priority : "") + text).utf8))
+        Terminal.log("alert: \(alert.event): \(alert.status.rawValue.uppercased()) (was \(alert.previousStatus.rawValue.uppercased()))"
+            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(alert.newOrphans.joined(separator: ", "))") + ". \(alert.summary)",
+            priority: priority)
     }
 
     /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary

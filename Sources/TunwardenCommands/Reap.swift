@@ -137,7 +137,7 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
-        let results = try execute(plan, platform: snapshot.platform)
+        let results = try execute(plan)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
@@ -151,7 +151,7 @@ public struct Reap: ParsableCommand {
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
     }
 
-    func execute(_ plan: ReapPlan, platform: String) throws -> [ReapResult] {
+    func execute(_ plan: ReapPlan) throws -> [ReapResult] {
         #if os(macOS)
         do {
             return try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased())
