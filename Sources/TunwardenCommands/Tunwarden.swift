@@ -1,4 +1,5 @@
 import ArgumentParser
+import TunwardenCore
 
 /// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
 public struct Tunwarden: ParsableCommand {
@@ -57,7 +58,7 @@ public struct GlobalOptions: ParsableArguments {
 
     public func validate() throws {
         if let netns {
-            if netns.isEmpty || netns == "." || netns == ".." || netns.contains("/") {
+            if !NamespaceName.isValid(netns) {
                 throw ValidationError("'\(netns)' is not a network namespace name: use a name that `ip netns list` prints")
             }
         }

@@ -370,6 +370,13 @@ public protocol InventoryBackend {
     func snapshot() throws -> Snapshot
 }
 
+/// Names of network namespaces as `ip netns` makes them: plain file names under /run/netns.
+public enum NamespaceName {
+    public static func isValid(_ name: String) -> Bool {
+        !(name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0"))
+    }
+}
+
 /// Why an inventory could not be taken. Every case means "cannot inspect" (exit 3).
 public struct InventoryError: Error, CustomStringConvertible, Sendable {
     public var message: String

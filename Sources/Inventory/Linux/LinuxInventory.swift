@@ -131,7 +131,7 @@ public struct LinuxInventory: InventoryBackend {
 
     /// Namespace names are file names under /run/netns, as `ip netns` makes them.
     public static func validateNamespaceName(_ name: String) throws {
-        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+        if !NamespaceName.isValid(name) {
             throw InventoryError("'\(name)' is not a network namespace name: names are plain file names under /run/netns, as `ip netns list` prints them")
         }
     }
