@@ -40,7 +40,7 @@ public struct LinuxReaper {
         }
         guard !plan.items.isEmpty else { return [] }
         var results: [Int: ReapResult] = [:]
-        let (verified, refused) = try reverify(plan)
+        let (verified, refused, usedGroups) = try reverify(plan)
         for result in refused { results[result.ifindex] = result }
 
         let now = Date()
@@ -62,9 +62,12 @@ public struct LinuxReaper {
         let batchSize = batchLimit ?? Self.descriptorBudget()
         var done = 0
         var start = 0
+        var avoid = usedGroups
         while start < verified.count {
             let batch = Array(verified[start..<min(start + batchSize, verified.count)])
-            for result in reapBatch(batch, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
+            let group = Self.unusedGroup(avoiding: avoid)
+            avoid.insert(group)
+            for result in reapBatch(batch, group: group, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
             start += batch.count
             done += batch.count
             progress?(done, verified.count)
@@ -84,8 +87,9 @@ public struct LinuxReaper {
 
     // MARK: verification
 
-    /// Takes a fresh inventory and keeps only the items that are still the same device and still orphaned.
-    func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult]) {
+    /// Takes a fresh inventory and keeps only the items that are still the same device and still
+    /// orphaned; also returns the link groups in use, so batches can pick groups nothing is in.
+    func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>) {
         let snapshot: Snapshot
         do {
             snapshot = try LinuxInventory(namespaceName: namespaceName).snapshot()
@@ -124,7 +128,7 @@ public struct LinuxReaper {
             refreshed.routes = now.routes
             verified.append(refreshed)
         }
-        return (verified, refused)
+        return (verified, refused, Set(snapshot.interfaces.compactMap(\.group)))
     }
 
     func openNamespace() throws -> Int32? {
@@ -151,7 +155,9 @@ public struct LinuxReaper {
 
     // MARK: one batch
 
-    func reapBatch(_ batch: [ReapItem], client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
+    /// `group` is one no link was in at re-verification; the check right before deleting proves
+    /// it still holds nothing but the targets.
+    func reapBatch(_ batch: [ReapItem], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
         var results: [ReapResult] = []
         func record(_ item: ReapItem, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: outcome, detail: detail))
@@ -184,13 +190,6 @@ public struct LinuxReaper {
         guard !attached.isEmpty else { return results }
 
         // 3. Move the targets into a group nothing else uses.
-        let group: UInt32
-        do {
-            group = try Self.unusedGroup(client: client)
-        } catch {
-            attached.forEach { record($0.item, .failed, "cannot list links to choose a group: \(error)") }
-            return results
-        }
         var grouped: [(item: ReapItem, fd: Int32)] = []
         for entry in attached {
             do {
@@ -307,11 +306,8 @@ public struct LinuxReaper {
         }
     }
 
-    /// A link group no interface in the namespace is in.
-    static func unusedGroup(client: RtnetlinkClient) throws -> UInt32 {
-        let used = Set(try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-            message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload).group : nil
-        })
+    /// A random link group outside `used` (and away from the small numbers people assign).
+    static func unusedGroup(avoiding used: Set<UInt32>) -> UInt32 {
         while true {
             let candidate = UInt32.random(in: 0x0100_0000...0xFFFF_FFF0)
             if !used.contains(candidate) { return candidate }
