@@ -8,6 +8,7 @@ import PackageDescription
 /// - `Netlink`: the rtnetlink codec (pure) and, on Linux, the socket it talks through.
 /// - `CLinuxShims`: the handful of Linux syscalls Swift's Glibc module does not expose.
 /// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
+/// - `TunwardenConfig`: the configuration file (YAML, through Yams), checked when read.
 /// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
 /// - `Reaper`: carries out a reap plan, race-free and in batches (Linux).
 /// - `TunwardenCommands`: the command-line commands, as a library.
@@ -20,6 +21,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // YAML configuration files: libyaml reports the line of every node, so a bad setting is
+        // named with its line; no further dependencies.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "TunwardenCore"),
@@ -27,11 +31,12 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CLinuxShims"]),
         .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims"]),
         .target(name: "Storage", dependencies: ["TunwardenCore"]),
+        .target(name: "TunwardenConfig", dependencies: ["TunwardenCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reaper", dependencies: ["TunwardenCore", "Netlink", "Inventory", "Storage", "CLinuxShims"]),
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "Inventory", "Storage", "Reaper",
+                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +48,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TunwardenConfigTests", dependencies: ["TunwardenConfig"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
         .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
         .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),

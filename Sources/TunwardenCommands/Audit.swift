@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Storage
+import TunwardenConfig
 import TunwardenCore
 
 /// How a report is printed.
@@ -35,17 +36,17 @@ public struct Audit: ParsableCommand {
     @OptionGroup public var state: StateOptions
     @OptionGroup public var monitoring: MonitoringOptions
 
-    @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line).")
-    public var format: OutputFormat = .table
+    @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line) (default: table).")
+    public var format: OutputFormat?
 
-    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical.", valueName: "n"))
-    public var limit: Int = 95
+    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95).", valueName: "n"))
+    public var limit: Int?
 
     @Option(name: .long, help: ArgumentHelp("Count from which the count is a warning (default: 80% of --limit).", valueName: "n"))
     public var warn: Int?
 
-    @Flag(name: .long, help: "Also list interfaces that are not tunnels (as context).")
-    public var all = false
+    @Flag(name: .long, inversion: .prefixedNo, help: "Also list interfaces that are not tunnels, as context (default: no).")
+    public var all: Bool?
 
     @Option(name: .long, help: ArgumentHelp(
         "Audit a captured macOS snapshot instead of this system: a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt.",
@@ -56,23 +57,29 @@ public struct Audit: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1 (got \(limit))") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
         if let warn {
-            guard warn >= 1, warn <= limit else {
-                throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
+            guard warn >= 1, warn <= limit ?? Int.max else {
+                throw ValidationError("--warn must be between 1 and --limit (\(limit.map(String.init) ?? "its value")); got \(warn)")
             }
         }
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
-        if state.noState || from != nil, monitoring.alerting {
+        if state.noState || from != nil, monitoring.alertingGiven {
             throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")
         }
     }
 
     public func run() throws {
-        let policy = AuditPolicy(limit: limit, warnAt: warn)
+        let settings = Settings.load(global, for: .audit)
+        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
+        let all = settings.flag(all, "all", default: false)
+        let policy = settings.countPolicy(limit: limit, warn: warn)
+        // A captured snapshot is a look at another machine: it is not added to this one's observations.
+        let keepState = !state.noState && from == nil
+        let monitoring = monitoring.resolved(settings, alerts: keepState)
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: global.netns).snapshot()
+            snapshot = try Backends.select(from: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot()
         } catch {
             let reason = "\(error)"
             switch format {
@@ -84,10 +91,9 @@ public struct Audit: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         var assessment = Heuristics.assess(snapshot, policy: policy)
-        // A captured snapshot is a look at another machine: it is not added to this one's observations.
         var observations: Observations?
-        if !state.noState, from == nil {
-            (assessment, observations) = Self.observe(assessment, store: state.store, monitoring: monitoring)
+        if keepState {
+            (assessment, observations) = Self.observe(assessment, store: StateStore(directory: settings.stateDirectory(state)), monitoring: monitoring)
         }
         monitoring.writeMetrics(assessment, observations: observations)
         switch format {
@@ -110,7 +116,7 @@ extension Audit {
     /// alerts on a change since the last alert, and saves. A state file that cannot be read is
     /// left as it is and the audit goes on without ages or alerts; one that cannot be written is
     /// reported.
-    static func observe(_ assessment: Assessment, store: StateStore, monitoring: MonitoringOptions) -> (Assessment, Observations?) {
+    static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring) -> (Assessment, Observations?) {
         var observations: Observations
         do {
             observations = try store.load()

@@ -18,23 +18,25 @@ public struct HistoryCommand: ParsableCommand {
     @Option(name: .long, help: "Output: table (for people) or json.")
     public var format: OutputFormat = .table
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over.", valueName: "duration"))
-    public var growthWindow = "1h"
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over (default: 1h, or the configuration's growth-window).", valueName: "duration"))
+    public var growthWindow: String?
 
     public init() {}
 
     public func validate() throws {
         if format == .nagios { throw ValidationError("history prints table or json") }
-        guard DurationText.parse(growthWindow).map({ $0 > 0 }) == true else {
+        if let growthWindow, DurationText.parse(growthWindow).map({ $0 > 0 }) != true {
             throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
         }
     }
 
     public func run() throws {
+        // History is what audits and the watcher record, so it is read where they write it.
+        let settings = Settings.load(global, for: .audit)
         let key: String
         do {
             #if os(Linux)
-            key = try LinuxInventory(namespaceName: global.netns).namespaceIdentity()
+            key = try LinuxInventory(namespaceName: settings.namespace(global)).namespaceIdentity()
             #else
             key = "darwin"
             #endif
@@ -44,7 +46,7 @@ public struct HistoryCommand: ParsableCommand {
         }
         let observations: Observations
         do {
-            observations = try state.store.load()
+            observations = try StateStore(directory: settings.stateDirectory(state)).load()
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)
@@ -54,7 +56,7 @@ public struct HistoryCommand: ParsableCommand {
             Terminal.write(try JSONWriter.encode(history, pretty: Terminal.isTerminal) + [10])
             return
         }
-        Terminal.write(Self.render(history, window: DurationText.parse(growthWindow) ?? 3600, now: Date()))
+        Terminal.write(Self.render(history, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date()))
     }
 
     static func render(_ history: NamespaceHistory, window: TimeInterval, now: Date) -> String {

@@ -10,6 +10,7 @@ public struct JournalCommand: ParsableCommand {
         abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device."
     )
 
+    @OptionGroup public var global: GlobalOptions
     @OptionGroup public var state: StateOptions
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
@@ -25,7 +26,8 @@ public struct JournalCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let path = journal ?? state.stateDirectory + "/journal.jsonl"
+        let settings = Settings.load(global, for: .reap)
+        let path = settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
         let records: [JournalRecord]
         do {
             records = try Journal(path: path).read()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Storage
+import TunwardenConfig
 import TunwardenCore
 
 /// What a run from a timer (or by hand) does beyond reporting: leak detection from the count
@@ -20,18 +21,20 @@ public struct MonitoringOptions: ParsableArguments {
         "Write Prometheus textfile-collector metrics to this file after the run (atomically).", valueName: "path"))
     public var textfile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning.", valueName: "n"))
-    public var growth: Int = 5
+    @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning (default: 5).", valueName: "n"))
+    public var growth: Int?
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d.", valueName: "duration"))
-    public var growthWindow = "1h"
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d (default: 1h).", valueName: "duration"))
+    public var growthWindow: String?
 
     public init() {}
 
     public func validate() throws {
-        guard growth >= 1 else { throw ValidationError("--growth must be at least 1 (got \(growth))") }
-        guard let window = DurationText.parse(growthWindow), window > 0 else {
-            throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
+        if let growth, growth < 1 { throw ValidationError("--growth must be at least 1 (got \(growth))") }
+        if let growthWindow {
+            guard let window = DurationText.parse(growthWindow), window > 0 else {
+                throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
+            }
         }
         if let alertWebhook {
             guard let url = URL(string: alertWebhook), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
@@ -42,6 +45,33 @@ public struct MonitoringOptions: ParsableArguments {
             throw ValidationError("--textfile must end in .prom (node_exporter's textfile collector reads only those); got '\(textfile)'")
         }
     }
+
+    /// Whether alert sinks were given on the command line.
+    var alertingGiven: Bool { alertExec != nil || alertWebhook != nil }
+
+    /// These options with the configuration file's values filled in. With `alerts` false (no
+    /// observations to compare against) the file's alert sinks are left out.
+    func resolved(_ settings: Settings, alerts: Bool = true) -> Monitoring {
+        Monitoring(
+            alertExec: alerts ? settings.text(alertExec, "alert-exec") : nil,
+            alertWebhook: alerts ? settings.text(alertWebhook, "alert-webhook").flatMap(URL.init(string:)) : nil,
+            textfile: settings.text(textfile, "textfile"),
+            growthPolicy: GrowthPolicy(growth: settings.integer(growth, "growth", default: 5),
+                                       window: settings.duration(growthWindow, "growth-window", default: 3600))
+        )
+    }
+}
+
+/// Leak detection, alerting and metrics as they apply to one run (or, in the watcher, until the
+/// configuration is reloaded).
+struct Monitoring {
+    var alertExec: String?
+    var alertWebhook: URL?
+    var textfile: String?
+    var growthPolicy: GrowthPolicy
+
+    var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook) }
+    var alerting: Bool { alertExec != nil || alertWebhook != nil }
 
     /// Writes the textfile metrics for this judgement, when asked to; a failure is noted, never fatal.
     func writeMetrics(_ assessment: Assessment, observations: Observations?) {
@@ -54,8 +84,4 @@ public struct MonitoringOptions: ParsableArguments {
             Terminal.note("metrics not written: \(error)")
         }
     }
-
-    var growthPolicy: GrowthPolicy { GrowthPolicy(growth: growth, window: DurationText.parse(growthWindow) ?? 3600) }
-    var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook.flatMap(URL.init(string:))) }
-    var alerting: Bool { alertExec != nil || alertWebhook != nil }
 }

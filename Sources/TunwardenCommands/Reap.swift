@@ -7,6 +7,7 @@ import Darwin
 #endif
 import Reaper
 import Storage
+import TunwardenConfig
 import TunwardenCore
 
 /// `tunwarden reap`: plan, show, ask, and then remove what is provably stale.
@@ -45,21 +46,10 @@ public struct Reap: ParsableCommand {
     @Flag(name: .long, help: "Act without asking (needed when not on a terminal).")
     public var yes = false
 
-    @Option(name: .long, help: "Output: table (for people) or json.")
-    public var format: OutputFormat = .table
+    @Option(name: .long, help: "Output: table (for people) or json (default: table).")
+    public var format: OutputFormat?
 
-    @Option(name: .customLong("min-age"), help: ArgumentHelp(
-        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d.", valueName: "duration"))
-    public var minAge = "15m"
-
-    @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable).", valueName: "glob"))
-    public var protect: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Only remove interfaces of this kind: tun or tap (repeatable).", valueName: "kind"))
-    public var only: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
-    public var journal: String?
+    @OptionGroup public var rules: ReapOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Plan for a captured macOS snapshot (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) and print the exact commands; needs --dry-run.",
@@ -70,12 +60,6 @@ public struct Reap: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard DurationText.parse(minAge) != nil else {
-            throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
-        }
-        for kind in only where InterfaceKind(rawValue: kind).map({ $0 != .other }) != true {
-            throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
-        }
         if format == .nagios { throw ValidationError("reap prints table or json; --format nagios is for audit") }
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
@@ -85,16 +69,20 @@ public struct Reap: ParsableCommand {
         }
     }
 
-    var journalPath: String { journal ?? state.stateDirectory + "/journal.jsonl" }
-
     public func run() throws {
-        let policy = ReapPolicy(minimumAge: from != nil ? 0 : DurationText.parse(minAge) ?? 900, protect: protect,
-                                onlyKinds: only.isEmpty ? nil : Set(only.compactMap(InterfaceKind.init(rawValue:))))
+        let settings = Settings.load(global, for: .reap)
+        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
+        var policy = rules.policy(settings)
+        // A capture has no history, so no grace period can be applied to it.
+        if from != nil { policy.minimumAge = 0 }
+        let store = StateStore(directory: settings.stateDirectory(state))
+        let journalPath = rules.journalPath(settings, state: state)
+        let namespace = from == nil ? settings.namespace(global) : nil
         // Everything that could stop the run is checked before anything is done.
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
-            do { observations = try state.store.load() } catch { fail("\(error)") }
+            do { observations = try store.load() } catch { fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
         if !dryRun {
@@ -102,7 +90,7 @@ public struct Reap: ParsableCommand {
         }
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: global.netns).snapshot()
+            snapshot = try Backends.select(from: from, namespace: namespace).snapshot()
         } catch {
             fail("\(error)")
         }
@@ -114,7 +102,7 @@ public struct Reap: ParsableCommand {
         let assessment = Heuristics.assess(snapshot)
         if keepState {
             observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)
-            do { try state.store.save(observations) } catch { fail("\(error)") }
+            do { try store.save(observations) } catch { fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
@@ -137,11 +125,11 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
-        let results = try execute(plan)
+        let results = try execute(plan, journalPath: journalPath, namespace: namespace)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-            do { try state.store.save(observations) } catch { Terminal.note("reaped count not saved: \(error)") }
+            do { try store.save(observations) } catch { Terminal.note("reaped count not saved: \(error)") }
         }
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
@@ -151,7 +139,7 @@ public struct Reap: ParsableCommand {
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
     }
 
-    func execute(_ plan: ReapPlan) throws -> [ReapResult] {
+    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> [ReapResult] {
         #if os(macOS)
         do {
             return try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased())
@@ -161,7 +149,7 @@ public struct Reap: ParsableCommand {
         #elseif os(Linux)
         let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
         do {
-            let results = try LinuxReaper(namespaceName: global.netns).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
+            let results = try LinuxReaper(namespaceName: namespace).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }
             return results
@@ -191,7 +179,7 @@ public struct Reap: ParsableCommand {
             return nil
         }
         for exclusion in plan.excluded {
-            if case let .protected(pattern) = exclusion.reason { text += "Protected \(exclusion.ifname) (matches --protect '\(pattern)').\n" }
+            if case let .protected(pattern) = exclusion.reason { text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n" }
         }
         if !young.isEmpty {
             let first = young.min { $0.1 < $1.1 }!
@@ -228,5 +216,44 @@ public struct Reap: ParsableCommand {
         let failed = results.count { $0.result == "failed" }
         if failed > 0 { summary += "; \(failed) failed" }
         return text + summary + ".\n"
+    }
+}
+
+/// What may be reaped and when: shared by `reap` and `watch --reap`.
+public struct ReapOptions: ParsableArguments {
+    @Option(name: .customLong("min-age"), help: ArgumentHelp(
+        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d (default: 15m).", valueName: "duration"))
+    public var minAge: String?
+
+    @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).", valueName: "glob"))
+    public var protect: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Only remove interfaces of this kind: tun or tap (repeatable).", valueName: "kind"))
+    public var only: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
+    public var journal: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if let minAge, DurationText.parse(minAge) == nil {
+            throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
+        }
+        for kind in only where InterfaceKind(rawValue: kind).map({ $0 != .other }) != true {
+            throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
+        }
+    }
+
+    /// The reap policy from these options, the configuration file and the defaults.
+    func policy(_ settings: Settings) -> ReapPolicy {
+        let kinds = settings.texts(only, "only")
+        return ReapPolicy(minimumAge: settings.duration(minAge, "min-age", default: 900), protect: settings.texts(protect, "protect"),
+                          onlyKinds: kinds.isEmpty ? nil : Set(kinds.compactMap(InterfaceKind.init(rawValue:))))
+    }
+
+    /// The journal file: --journal, the file's `journal`, or journal.jsonl in the state directory.
+    func journalPath(_ settings: Settings, state: StateOptions) -> String {
+        settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
     }
 }

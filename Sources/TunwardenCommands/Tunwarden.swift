@@ -54,6 +54,12 @@ public struct GlobalOptions: ParsableArguments {
         valueName: "name"))
     public var netns: String?
 
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "Read settings from this file instead of /etc/tunwarden/tunwarden.conf (also: TUNWARDEN_CONFIG).",
+        discussion: "YAML; keys are the long option names, at the top level or in an audit:, reap: or watch: section. The command line beats the file. A bad file is an error naming its line (exit 64).",
+        valueName: "path"))
+    public var config: String?
+
     public init() {}
 
     public func validate() throws {

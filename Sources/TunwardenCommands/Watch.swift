@@ -7,10 +7,12 @@ import Darwin
 #endif
 import Inventory
 import Netlink
+import Reaper
 #if os(Linux)
 import CLinuxShims
 #endif
 import Storage
+import TunwardenConfig
 import TunwardenCore
 
 /// `tunwarden watch`: a long-running watcher that alerts on leaks as they happen.
@@ -39,40 +41,106 @@ public struct Watch: ParsableCommand {
     @OptionGroup public var state: StateOptions
     @OptionGroup public var monitoring: MonitoringOptions
 
-    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical.", valueName: "n"))
-    public var limit: Int = 95
+    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95).", valueName: "n"))
+    public var limit: Int?
 
     @Option(name: .long, help: ArgumentHelp("Count from which the count is a warning (default: 80% of --limit).", valueName: "n"))
     public var warn: Int?
 
-    @Option(name: .long, help: ArgumentHelp("How long to gather a burst of events before judging, in milliseconds.", valueName: "ms"))
-    public var coalesce: Int = 200
+    @Option(name: .long, help: ArgumentHelp("How long to gather a burst of events before judging, in milliseconds (default: 200).", valueName: "ms"))
+    public var coalesce: Int?
 
     @Option(name: .customLong("event-buffer"), help: ArgumentHelp(
-        "Receive buffer of the event socket in bytes; events beyond it are lost and trigger a resynchronisation.", valueName: "bytes"))
-    public var eventBuffer: Int = 8 * 1024 * 1024
+        "Receive buffer of the event socket in bytes; events beyond it are lost and trigger a resynchronisation (default: 8388608).", valueName: "bytes"))
+    public var eventBuffer: Int?
+
+    @Option(name: .customLong("stats-interval"), help: ArgumentHelp(
+        "How often tunnel-style interfaces' traffic counters are read, for 'idle since' (default: 60s).", valueName: "duration"))
+    public var statsInterval: String?
+
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Reap automatically: what `tunwarden reap` would remove, with the same plan, --min-age, protection and journal (default: no).",
+        discussion: "Orphans become targets once seen orphaned for --min-age; the watcher wakes when the first one is due."))
+    public var reap: Bool?
+
+    @OptionGroup(title: "Reaping (with --reap)") public var rules: ReapOptions
 
     public init() {}
 
     public func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1 (got \(limit))") }
-        if let warn, warn < 1 || warn > limit { throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)") }
-        guard (0...60_000).contains(coalesce) else { throw ValidationError("--coalesce takes milliseconds from 0 to 60000; got \(coalesce)") }
-        guard eventBuffer >= 1024 else { throw ValidationError("--event-buffer must be at least 1024 bytes; got \(eventBuffer)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
+        if let warn, warn < 1 || warn > limit ?? Int.max {
+            throw ValidationError("--warn must be between 1 and --limit (\(limit.map(String.init) ?? "its value")); got \(warn)")
+        }
+        if let coalesce, !(0...60_000).contains(coalesce) { throw ValidationError("--coalesce takes milliseconds from 0 to 60000; got \(coalesce)") }
+        if let eventBuffer, eventBuffer < 1024 { throw ValidationError("--event-buffer must be at least 1024 bytes; got \(eventBuffer)") }
+        if let statsInterval, DurationText.parse(statsInterval).map({ $0 >= 1 }) != true {
+            throw ValidationError("--stats-interval takes a duration of at least 1s, like 30s or 5m; got '\(statsInterval)'")
+        }
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
+    }
+
+    /// What a running watcher does, from the command line and the configuration file. A SIGHUP
+    /// rebuilds it from the file; the namespace, state directory and event buffer stay as they
+    /// were at start.
+    struct Runtime {
+        var namespace: String?
+        var stateDirectory: String
+        var eventBuffer: Int
+        var policy: AuditPolicy
+        var monitoring: Monitoring
+        var coalesce: Int
+        var statsInterval: TimeInterval
+        var reap: Bool
+        var reapPolicy: ReapPolicy
+        var journalPath: String
+
+        /// The settings only a restart can change, for a reload's message.
+        var fixed: [String: String] {
+            ["netns": namespace ?? "(this process's own)", "state-dir": stateDirectory, "event-buffer": "\(eventBuffer)"]
+        }
+    }
+
+    func runtime(_ settings: Settings) throws -> Runtime {
+        Runtime(
+            namespace: settings.namespace(global),
+            stateDirectory: settings.stateDirectory(state),
+            eventBuffer: settings.integer(eventBuffer, "event-buffer", default: 8 * 1024 * 1024),
+            policy: try settings.checkedCountPolicy(limit: limit, warn: warn),
+            monitoring: monitoring.resolved(settings),
+            coalesce: settings.integer(coalesce, "coalesce", default: 200),
+            statsInterval: settings.duration(statsInterval, "stats-interval", default: 60),
+            reap: settings.flag(reap, "reap", default: false),
+            reapPolicy: rules.policy(settings),
+            journalPath: rules.journalPath(settings, state: state)
+        )
     }
 
     public func run() throws {
         #if os(Linux)
         tw_install_watch_signals()
+        var runtime: Runtime
+        do {
+            runtime = try self.runtime(Settings.load(global, for: .watch))
+        } catch {
+            Terminal.error("\(error)")
+            Terminal.exit(ExitCode.validationFailure.rawValue)
+        }
         let notifier = SystemdNotifier()
-        let inventory = LinuxInventory(namespaceName: global.netns)
+        let inventory = LinuxInventory(namespaceName: runtime.namespace)
+        let store = StateStore(directory: runtime.stateDirectory)
         let events: NetlinkSocket
         do {
-            events = try inventory.eventSocket(receiveBuffer: Int32(clamping: eventBuffer))
+            events = try inventory.eventSocket(receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
             Terminal.error("cannot subscribe to rtnetlink events: \(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)
+        }
+        if runtime.reap {
+            do { try Journal(path: runtime.journalPath).checkWritable() } catch {
+                Terminal.error("--reap needs a journal it can write: \(error)")
+                Terminal.exit(AuditStatus.unknown.exitCode)
+            }
         }
         // A down device losing its last holder raises no rtnetlink event (the kernel reports carrier
         // changes only for devices that are up), so holders' exits are watched too: through the proc
@@ -81,32 +149,53 @@ public struct Watch: ParsableCommand {
         if processEvents < 0 {
             Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders every second instead")
         }
-        let policy = AuditPolicy(limit: limit, warnAt: warn)
         var lastSummary = ""
         var holderPIDs = Set<Int32>()
+        var nextReapDue: Date?
         func evaluate() -> Bool {
             do {
                 let snapshot = try inventory.snapshot()
                 holderPIDs = Set(snapshot.holders.attachments.map(\.holder.pid))
-                let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: policy), store: state.store, monitoring: monitoring)
-                monitoring.writeMetrics(assessment, observations: observations)
+                let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring)
+                runtime.monitoring.writeMetrics(assessment, observations: observations)
                 let summary = AuditTable.summaryLine(assessment)
                 if summary != lastSummary { Terminal.log("watch: \(summary)") }
                 lastSummary = summary
                 notifier?.send("STATUS=\(summary)")
+                nextReapDue = nil
+                if runtime.reap, let observations {
+                    nextReapDue = reapDue(assessment, observations: observations, runtime: runtime, store: store)
+                }
                 return true
             } catch {
                 Terminal.note("watch: inventory failed, retrying: \(error)")
                 return false
             }
         }
+        var lastCounters: [Int: TrafficCounters] = [:]
+        func sampleTraffic() {
+            do {
+                let links = try inventory.links().filter { $0.kind.isTunnelStyle }
+                let counters = Dictionary(links.compactMap { link in link.stats.map { (link.index, $0) } }, uniquingKeysWith: { a, _ in a })
+                defer { lastCounters = counters }
+                // Only a change is worth reading and rewriting the state file for.
+                guard counters != lastCounters else { return }
+                var observations = try store.load()
+                if observations.noteTraffic(links, namespace: try inventory.namespaceIdentity(), at: Date()) {
+                    try store.save(observations)
+                }
+            } catch {
+                Terminal.note("watch: traffic sample failed: \(error)")
+            }
+        }
 
         _ = evaluate()
-        Terminal.log("watch: watching \(global.netns.map { "namespace \($0)" } ?? "this namespace") for link, address and route events")
+        Terminal.log("watch: watching \(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : "")")
         notifier?.send("READY=1")
         var pendingSince: Date?
         var lastWatchdog = Date()
         var lastHolderCheck = Date()
+        var nextStats = Date().addingTimeInterval(runtime.statsInterval)
         var descriptors = [pollfd(fd: events.descriptor, events: Int16(POLLIN), revents: 0)]
         if processEvents >= 0 { descriptors.append(pollfd(fd: processEvents, events: Int16(POLLIN), revents: 0)) }
         var exited = [Int32](repeating: 0, count: 256)
@@ -144,11 +233,22 @@ public struct Watch: ParsableCommand {
                 lastHolderCheck = Date()
                 if holderPIDs.contains(where: { kill($0, 0) != 0 && errno == ESRCH }), pendingSince == nil { pendingSince = Date() }
             }
-            if tw_take_reload() != 0 {
-                Terminal.log("watch: SIGHUP: no configuration file is in use; the command-line options stay as they are")
+            if tw_take_reload() != 0, let reloaded = reload(runtime) {
+                runtime = reloaded
+                nextStats = min(nextStats, Date().addingTimeInterval(runtime.statsInterval))
+                // New thresholds or sinks apply at once.
+                if pendingSince == nil { pendingSince = .distantPast }
             }
-            if let since = pendingSince, Date().timeIntervalSince(since) * 1000 >= Double(coalesce) {
+            if let due = nextReapDue, Date() >= due, pendingSince == nil {
+                nextReapDue = nil
+                pendingSince = .distantPast
+            }
+            if let since = pendingSince, Date().timeIntervalSince(since) * 1000 >= Double(runtime.coalesce) {
                 pendingSince = evaluate() ? nil : Date()
+            }
+            if Date() >= nextStats {
+                sampleTraffic()
+                nextStats = Date().addingTimeInterval(runtime.statsInterval)
             }
             if let interval = notifier?.watchdogInterval, Date().timeIntervalSince(lastWatchdog) >= interval / 2 {
                 notifier?.send("WATCHDOG=1")
@@ -164,6 +264,61 @@ public struct Watch: ParsableCommand {
         Terminal.exit(AuditStatus.unknown.exitCode)
         #endif
     }
+
+    /// Re-reads the configuration file after SIGHUP. A file that cannot be used is logged and the
+    /// running configuration kept; settings only a restart can change are named and kept.
+    func reload(_ current: Runtime) -> Runtime? {
+        let next: Runtime
+        do {
+            next = try runtime(Settings(file: try Configuration.load(explicitPath: global.config), section: .watch))
+        } catch {
+            Terminal.log("watch: SIGHUP: configuration not reloaded, keeping the running one: \(error)", priority: 3)
+            return nil
+        }
+        var kept = next
+        kept.namespace = current.namespace
+        kept.stateDirectory = current.stateDirectory
+        kept.eventBuffer = current.eventBuffer
+        let needRestart = next.fixed.filter { current.fixed[$0.key] != $0.value }.keys.sorted()
+        if !needRestart.isEmpty {
+            Terminal.log("watch: SIGHUP: \(needRestart.joined(separator: ", ")) changed but take effect only on restart; keeping the running value", priority: 4)
+        }
+        Terminal.log("watch: SIGHUP: configuration reloaded (limit \(kept.policy.limit), reap \(kept.reap ? "on" : "off"))")
+        return kept
+    }
+
+    #if os(Linux)
+    /// Reaps what is due under the watcher's reap policy, exactly as `tunwarden reap --yes` would,
+    /// and returns when the next orphan becomes due (nil: none waiting).
+    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore) -> Date? {
+        let snapshot = assessment.snapshot
+        guard snapshot.holders.complete else { return nil }
+        let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
+                                 policy: runtime.reapPolicy, now: snapshot.takenAt)
+        let waiting = plan.excluded.compactMap { exclusion -> Date? in
+            if case let .tooYoung(at) = exclusion.reason { return at }
+            return nil
+        }.min()
+        guard !plan.items.isEmpty else { return waiting }
+        do {
+            let results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
+                                                                                 runID: UUID().uuidString.lowercased())
+            for result in results {
+                Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
+                             priority: result.outcome == .failed ? 3 : 5)
+            }
+            let deleted = results.count { $0.outcome == .deleted }
+            if deleted > 0 {
+                var saved = try store.load()
+                saved.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+                try store.save(saved)
+            }
+        } catch {
+            Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
+        }
+        return waiting
+    }
+    #endif
 }
 
 /// The systemd notification protocol (sd_notify): datagrams to $NOTIFY_SOCKET.

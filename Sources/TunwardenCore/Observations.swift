@@ -10,9 +10,19 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
     public var lastSeen: Date
     /// When it was first seen orphaned in the current unbroken run of orphaned observations.
     public var orphanedSince: Date?
+    /// The traffic counters when last read (nil where the platform reports none).
+    public var traffic: TrafficCounters?
+    /// When the counters were last seen to move; nil while they have not moved since first seen.
+    public var lastTrafficChange: Date?
+    /// The most recent distinct holders seen (`comm[pid]`), oldest first, at most `holdersSeenLimit`.
+    public var holdersSeen: [String]?
+
+    /// How many past holders an observation remembers.
+    public static let holdersSeenLimit = 8
 
     enum CodingKeys: String, CodingKey {
-        case ifindex, ifname, kind, firstSeen = "first_seen", lastSeen = "last_seen", orphanedSince = "orphaned_since"
+        case ifindex, ifname, kind, firstSeen = "first_seen", lastSeen = "last_seen", orphanedSince = "orphaned_since",
+             traffic, lastTrafficChange = "last_traffic_change", holdersSeen = "holders_seen"
     }
 
     public init(ifindex: Int, ifname: String, kind: InterfaceKind, firstSeen: Date, lastSeen: Date, orphanedSince: Date?) {
@@ -22,6 +32,36 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         self.orphanedSince = orphanedSince
+    }
+
+    /// Since when the interface has carried no traffic, as far as tunwarden has seen: the last
+    /// change of its counters, or its first sighting. Nil when its counters are not known.
+    public var idleSince: Date? {
+        traffic == nil ? nil : lastTrafficChange ?? firstSeen
+    }
+
+    /// Takes in counters read at `now`; a change (or a counter reset) moves the last-change time.
+    /// Returns whether anything changed.
+    @discardableResult
+    public mutating func noteTraffic(_ counters: TrafficCounters?, at now: Date) -> Bool {
+        guard let counters else { return false }
+        defer { traffic = counters }
+        guard let previous = traffic else { return true }
+        guard previous != counters else { return false }
+        lastTrafficChange = now
+        return true
+    }
+
+    /// Remembers holders seen now, keeping the most recent distinct ones.
+    public mutating func noteHolders(_ holders: [Holder]) {
+        guard !holders.isEmpty else { return }
+        var seen = holdersSeen ?? []
+        for holder in holders {
+            let label = "\(holder.comm)[\(holder.pid)]"
+            seen.removeAll { $0 == label }
+            seen.append(label)
+        }
+        holdersSeen = Array(seen.suffix(Self.holdersSeenLimit))
     }
 
     /// Times are written as ISO 8601 text whatever the encoder, so the file reads the same to
@@ -34,6 +74,9 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
         try c.encode(Timestamp.format(firstSeen), forKey: .firstSeen)
         try c.encode(Timestamp.format(lastSeen), forKey: .lastSeen)
         try c.encodeIfPresent(orphanedSince.map(Timestamp.format), forKey: .orphanedSince)
+        try c.encodeIfPresent(traffic, forKey: .traffic)
+        try c.encodeIfPresent(lastTrafficChange.map(Timestamp.format), forKey: .lastTrafficChange)
+        try c.encodeIfPresent(holdersSeen, forKey: .holdersSeen)
     }
 }
 
@@ -81,6 +124,8 @@ public struct Observations: Codable, Sendable, Equatable {
                 firstSeen: now, lastSeen: now, orphanedSince: nil
             )
             observation.lastSeen = now
+            observation.noteTraffic(entry.interface.stats, at: now)
+            observation.noteHolders(entry.holders)
             switch entry.state {
             case .orphaned: observation.orphanedSince = observation.orphanedSince ?? now
             // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since time.
@@ -91,6 +136,24 @@ public struct Observations: Codable, Sendable, Equatable {
         }
         namespaces[namespace] = current
         histories[namespace, default: NamespaceHistory()].addSample(CountSample(time: now, count: assessment.interfaces.count))
+    }
+
+    /// Takes in traffic counters read between inventories (the watcher's `--stats-interval`
+    /// sampling) for interfaces already observed; others wait for the next inventory. Returns
+    /// whether any observation changed.
+    public mutating func noteTraffic(_ interfaces: [NetworkInterface], namespace: String, at now: Date) -> Bool {
+        guard var current = namespaces[namespace] else { return false }
+        var changed = false
+        for interface in interfaces {
+            let key = Self.key(interface.index, interface.name)
+            guard var observation = current[key] else { continue }
+            if observation.noteTraffic(interface.stats, at: now) {
+                current[key] = observation
+                changed = true
+            }
+        }
+        if changed { namespaces[namespace] = current }
+        return changed
     }
 }
 

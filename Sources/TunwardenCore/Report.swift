@@ -31,7 +31,7 @@ public struct AuditReport: Encodable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case ifindex, ifname, kind, infoKind = "info_kind", state, stateReason = "state_reason", firstSeen = "first_seen",
-                 orphanedSince = "orphaned_since", flags, operstate,
+                 orphanedSince = "orphaned_since", idleSince = "idle_since", holdersSeen = "holders_seen", flags, operstate,
                  carrier, mtu, group, master, link, linkNetnsID = "link_netnsid", peer, address, tun,
                  holdersKnown = "holders_known", holders, addrInfo = "addr_info", routes, stats64
         }
@@ -46,6 +46,8 @@ public struct AuditReport: Encodable, Sendable {
             try c.encode(reason, forKey: .stateReason)
             try c.encodeIfPresent(observation.map { Timestamp.format($0.firstSeen) }, forKey: .firstSeen)
             try c.encodeIfPresent(observation?.orphanedSince.map(Timestamp.format), forKey: .orphanedSince)
+            try c.encodeIfPresent(observation?.idleSince.map(Timestamp.format), forKey: .idleSince)
+            try c.encodeIfPresent(observation?.holdersSeen, forKey: .holdersSeen)
             try c.encode(interface.flags, forKey: .flags)
             try c.encodeIfPresent(interface.operstate, forKey: .operstate)
             try c.encodeIfPresent(interface.carrier, forKey: .carrier)

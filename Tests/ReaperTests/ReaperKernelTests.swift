@@ -67,7 +67,7 @@ struct ReaperKernelTests {
         for line in ["Deleted tun rt0 (ifindex", "Deleted tap rtap0 (ifindex", "Deleted tun rmq0 (ifindex", "Reaped 3 of 3."] {
             #expect(result.stdout.contains(line), "missing: \(line)")
         }
-        #expect(result.stdout.contains("Protected keep0 (matches --protect 'keep*')."))
+        #expect(result.stdout.contains("Protected keep0 (matches the protect pattern 'keep*')."))
         // The routes went with the device.
         #expect(!(try ns.ip("route", "show", "table", "all")).contains("rt0"))
     }

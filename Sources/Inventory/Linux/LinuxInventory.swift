@@ -83,6 +83,21 @@ public struct LinuxInventory: InventoryBackend {
                         routes: modelRoutes, holders: holders, peerNamespaces: peers)
     }
 
+    /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a
+    /// fraction of a snapshot's cost.
+    public func links() throws -> [NetworkInterface] {
+        let namespace = try openNamespace()
+        defer { if let fd = namespace.fd { close(fd) } }
+        do {
+            let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
+            return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+                message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
+            }.compactMap { $0 }
+        } catch {
+            throw InventoryError("cannot read the kernel's interfaces\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+        }
+    }
+
     // MARK: namespaces
 
     /// Opens the named namespace (fd and inode), or identifies the caller's own (inode only).

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import TunwardenConfig
+import TunwardenCore
+
+/// One command's view of its options: what the command line gave, else what the configuration
+/// file sets for that command, else the built-in default.
+struct Settings {
+    let file: Configuration
+    let section: ConfigSection
+
+    /// Reads the configuration file `--config` (or `TUNWARDEN_CONFIG`, or the default path) names;
+    /// a file that cannot be used ends the run with exit code 64, before anything is done.
+    static func load(_ global: GlobalOptions, for section: ConfigSection) -> Settings {
+        do {
+            return Settings(file: try Configuration.load(explicitPath: global.config), section: section)
+        } catch {
+            Terminal.error("bad configuration: \(error)")
+            Terminal.exit(ExitCode.validationFailure.rawValue)
+        }
+    }
+
+    func integer(_ given: Int?, _ key: String, default fallback: Int) -> Int {
+        given ?? file.integer(key, for: section) ?? fallback
+    }
+
+    func integer(_ given: Int?, _ key: String) -> Int? {
+        given ?? file.integer(key, for: section)
+    }
+
+    func text(_ given: String?, _ key: String) -> String? {
+        given ?? file.text(key, for: section)
+    }
+
+    /// A duration from the command line (already checked by `validate()`), the file, or the default.
+    func duration(_ given: String?, _ key: String, default fallback: TimeInterval) -> TimeInterval {
+        given.flatMap(DurationText.parse) ?? file.duration(key, for: section) ?? fallback
+    }
+
+    /// A repeatable option: the command line's values replace the file's when any are given.
+    func texts(_ given: [String], _ key: String) -> [String] {
+        given.isEmpty ? file.texts(key, for: section) ?? [] : given
+    }
+
+    func flag(_ given: Bool?, _ key: String, default fallback: Bool) -> Bool {
+        given ?? file.flag(key, for: section) ?? fallback
+    }
+
+    /// Where a setting came from, for messages: the option, or the file and line.
+    func origin(_ given: Bool, _ key: String) -> String {
+        given ? "--\(key)" : file.origin(key, for: section).map { "\(key) in \($0)" } ?? "--\(key)"
+    }
+
+    /// Ends the run with exit code 64 and a message naming where the conflicting values came from.
+    func reject(_ message: String) -> Never {
+        Terminal.error(message)
+        Terminal.exit(ExitCode.validationFailure.rawValue)
+    }
+
+    /// The limit and warning threshold for the tunnel count; settings that contradict each other
+    /// end the run with exit code 64.
+    func countPolicy(limit givenLimit: Int?, warn givenWarn: Int?) -> AuditPolicy {
+        do {
+            return try checkedCountPolicy(limit: givenLimit, warn: givenWarn)
+        } catch {
+            reject("\(error)")
+        }
+    }
+
+    /// The limit and warning threshold for the tunnel count, checked against each other.
+    func checkedCountPolicy(limit givenLimit: Int?, warn givenWarn: Int?) throws -> AuditPolicy {
+        let limit = integer(givenLimit, "limit", default: 95)
+        let warn = integer(givenWarn, "warn")
+        if let warn, warn > limit {
+            throw SettingsConflict(description: "the warning count (\(origin(givenWarn != nil, "warn")): \(warn)) is above the limit (\(origin(givenLimit != nil, "limit")): \(limit)); lower it or raise the limit")
+        }
+        return AuditPolicy(limit: limit, warnAt: warn)
+    }
+
+    /// The namespace to inspect: `--netns`, else the file's `netns`.
+    func namespace(_ global: GlobalOptions) -> String? { text(global.netns, "netns") }
+
+    /// The state directory: `--state-dir`, else the file's `state-dir`, else /var/lib/tunwarden.
+    func stateDirectory(_ state: StateOptions) -> String { text(state.stateDirectory, "state-dir") ?? StateOptions.defaultDirectory }
+}
+
+/// Settings that are each valid but contradict one another.
+struct SettingsConflict: Error, CustomStringConvertible {
+    let description: String
+}

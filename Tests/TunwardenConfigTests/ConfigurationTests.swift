@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import TunwardenConfig
+
+@Suite struct ConfigurationTests {
+    static let example = """
+    # tunwarden settings
+    state-dir: /srv/tunwarden     # shared by every command
+    limit: 120
+    growth-window: 2h
+    protect: ["wg*", no]
+    alert-webhook: https://alerts.example/hook
+
+    audit:
+      limit: 90
+      format: nagios
+      all: yes
+    reap:
+      min-age: 1h
+      only: tun
+    watch:
+      reap: true
+      coalesce: 50
+      stats-interval: 30s
+    """
+
+    @Test func sectionsBeatTheTopLevelWhichAppliesToEveryCommandThatHasTheOption() throws {
+        let config = try Configuration.parse(Self.example, path: "t.conf")
+        #expect(config.integer("limit", for: .audit) == 90)
+        #expect(config.integer("limit", for: .watch) == 120)
+        #expect(config.text("state-dir", for: .reap) == "/srv/tunwarden")
+        #expect(config.duration("growth-window", for: .watch) == 7200)
+        #expect(config.text("format", for: .audit) == "nagios")
+        #expect(config.flag("all", for: .audit) == true)
+        #expect(config.duration("min-age", for: .reap) == 3600)
+        #expect(config.duration("min-age", for: .watch) == nil)
+        #expect(config.texts("only", for: .reap) == ["tun"])
+        #expect(config.flag("reap", for: .watch) == true)
+        #expect(config.integer("coalesce", for: .watch) == 50)
+        #expect(config.duration("stats-interval", for: .watch) == 30)
+        #expect(config.origin("limit", for: .audit) == "t.conf:9")
+        #expect(config.origin("limit", for: .reap) == "t.conf:3")
+    }
+
+    @Test func valuesAreReadFromTheirTextNotFromYAMLsGuessesAboutType() throws {
+        // YAML 1.1 would make `no` a boolean and `0755`-style numbers octal; a pattern stays text.
+        let config = try Configuration.parse("protect: [no, 'on', 0123]\n", path: "t.conf")
+        #expect(config.texts("protect", for: .reap) == ["no", "on", "0123"])
+    }
+
+    @Test func anEmptyOrCommentOnlyFileSetsNothing() throws {
+        let config = try Configuration.parse("# everything commented out\n# limit: 95\n", path: "t.conf")
+        #expect(config.value("limit", for: .audit) == nil)
+    }
+
+    /// Each bad file names the line and the key and says what was expected.
+    @Test(arguments: [
+        ("limit: 95\nlimt: 80\n", 2, "limt", "unknown setting"),
+        ("limit: lots\n", 1, "limit", "expected a whole number; got 'lots'"),
+        ("audit:\n  limit: 0\n", 2, "audit.limit", "must be from 1"),
+        ("reap:\n  min-age: soon\n", 2, "reap.min-age", "expected a duration"),
+        ("watch:\n  format: json\n", 2, "watch.format", "watch has no such option"),
+        ("coalesce: 10\n", 1, "coalesce", "inside a command's section"),
+        ("limit: 1\nlimit: 2\n", 2, "limit", "set twice (also on line 1)"),
+        ("textfile: /tmp/metrics.txt\n", 1, "textfile", "ending in .prom"),
+        ("alert-webhook: ftp://x\n", 1, "alert-webhook", "http:// or https://"),
+        ("state-dir: relative/dir\n", 1, "state-dir", "absolute path"),
+        ("reap:\n  format: nagios\n", 2, "reap.format", "expected one of table, json"),
+        ("audit:\n  all: maybe\n", 2, "audit.all", "expected true or false"),
+        ("limit:\n", 1, "limit", "has no value"),
+        ("protect: {a: b}\n", 1, "protect", "expected a single value"),
+        ("netns: ../etc\n", 1, "netns", "not a network namespace name"),
+        ("reap: 5\n", 1, "reap", "a section"),
+        ("only: [tun, banana]\n", 1, "only", "got 'banana'"),
+    ] as [(String, Int, String, String)])
+    func badSettingsNameTheirLineAndKey(text: String, line: Int, key: String, problem: String) {
+        do {
+            _ = try Configuration.parse(text, path: "/etc/tunwarden/tunwarden.conf")
+            Issue.record("accepted: \(text)")
+        } catch let error as ConfigError {
+            #expect(error.line == line, "\(error)")
+            #expect(error.key == key, "\(error)")
+            #expect(error.problem.contains(problem), "\(error)")
+            #expect(error.description.hasPrefix("/etc/tunwarden/tunwarden.conf:\(line): '\(key)': "))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func brokenYAMLNamesTheLine() {
+        do {
+            _ = try Configuration.parse("limit: 95\naudit:\n  limit: [1, 2\n  format: json\n", path: "t.conf")
+            Issue.record("accepted broken YAML")
+        } catch let error as ConfigError {
+            #expect(error.line != nil && error.line! >= 3, "\(error)")
+            #expect(error.problem.contains("not valid YAML"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(throws: ConfigError.self) { try Configuration.parse("- a list\n- not settings\n", path: "t.conf") }
+    }
+
+    @Test func theDefaultFileMayBeAbsentButAFileAskedForMustExist() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twconfig-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let missing = directory + "/none.conf"
+        #expect(throws: ConfigError.self) { try Configuration.load(explicitPath: missing, environment: [:]) }
+        #expect(throws: ConfigError.self) { try Configuration.load(explicitPath: nil, environment: ["TUNWARDEN_CONFIG": missing]) }
+        let file = directory + "/tunwarden.conf"
+        try "limit: 7\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Configuration.load(explicitPath: nil, environment: ["TUNWARDEN_CONFIG": file]).integer("limit", for: .audit) == 7)
+        // --config beats the environment.
+        try "limit: 8\n".write(toFile: directory + "/other.conf", atomically: true, encoding: .utf8)
+        #expect(try Configuration.load(explicitPath: directory + "/other.conf", environment: ["TUNWARDEN_CONFIG": file]).integer("limit", for: .audit) == 8)
+    }
+
+    /// The commented default file shipped in packages parses as it is, and with every setting
+    /// uncommented: the example stays in step with the keys.
+    @Test func theShippedExampleParsesCommentedAndUncommented() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("packaging/tunwarden.conf").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try Configuration.parse(text, path: path).value("limit", for: .audit) == nil)
+        let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("#"), let next = line.dropFirst().first, next.isLetter || line.hasPrefix("#  ") { return String(line.dropFirst()) }
+            return String(line)
+        }.joined(separator: "\n")
+        let config = try Configuration.parse(uncommented, path: path)
+        #expect(config.integer("limit", for: .watch) == 95)
+        #expect(config.texts("protect", for: .reap) == ["wg*", "tailscale*"])
+        #expect(config.flag("reap", for: .watch) == false)
+        #expect(config.integer("event-buffer", for: .watch) == 8_388_608)
+    }
+}
