@@ -29,6 +29,10 @@ public struct Watch: ParsableCommand {
         A holder that exits turns its device's carrier off, which is an event: the orphaned-tun alert \
         follows within the coalescing delay plus one inventory.
 
+        Traffic counters are read every --stats-interval for 'idle since'. With --reap, what \
+        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
+
+        SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \
         SIGTERM or SIGINT: the state is saved and the watcher exits 0. Under systemd (NOTIFY_SOCKET) it \
         sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
 
