@@ -158,6 +158,11 @@ public enum Heuristics {
         return .ok
     }
 
+    /// A few pids for a message: "1, 7, 9, …".
+    static func sample(_ pids: [Int32]) -> String {
+        pids.prefix(3).map(String.init).joined(separator: ", ") + (pids.count > 3 ? ", …" : "")
+    }
+
     static func routesPerInterface(_ routes: [Route]) -> [Int: [Route]] {
         var result: [Int: [Route]] = [:]
         for route in routes {
@@ -183,9 +188,13 @@ public enum Heuristics {
         if queues > 0 {
             return (.live, "\(queues) queue\(queues == 1 ? "" : "s") attached")
         }
+        let opaque = scan.opaquePIDs
         if interface.carrier == true {
             guard scan.complete else {
                 return (.live, "carrier on, so a queue is attached (holders could not be read)")
+            }
+            if !opaque.isEmpty, tun.numQueues == nil {
+                return (.live, "carrier on, so a queue is attached (perhaps by a process that cannot be inspected: pid \(Self.sample(opaque)))")
             }
             if !elsewhere.isEmpty {
                 return (.live, "carrier on; held from another namespace by " + elsewhere.map(\.holder.display).joined(separator: ", "))
@@ -207,11 +216,22 @@ public enum Heuristics {
             ))
             return (.unknown, "a device of the same name is held in another namespace")
         }
+        // Processes closed even to a fully privileged scan might hold it. The kernel rules them out:
+        // for a multi-queue device by its count of attached and disabled queues; for a single-queue
+        // device by the carrier, which its one queue's attachment turns on (and which the reaper
+        // confirms by attaching exclusively before it deletes anything).
+        let kernelRulesOut = tun.multiQueue == true ? tun.numQueues != nil && tun.numDisabledQueues != nil : tun.multiQueue == false
+        if !opaque.isEmpty, !kernelRulesOut {
+            return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
+        }
         let persistence = tun.persistent == true ? "persistent" : "persistence not reported"
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
+        let scanned = opaque.isEmpty
+            ? "\(scan.processesScanned) processes scanned"
+            : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: tun.persistent == true,
-            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scan.processesScanned) processes scanned)."
+            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanned))."
         ))
         return (.orphaned, "\(persistence), no carrier, no process attached")
     }

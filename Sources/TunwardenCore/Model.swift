@@ -240,18 +240,25 @@ public struct HolderAttachment: Sendable, Equatable {
 
 /// What a scan for holders found, and whether it can be trusted to be complete.
 public struct HolderScan: Sendable, Equatable {
-    /// True only when every process could be inspected: then "no holder" means nobody.
+    /// True only when every process could be inspected, except `opaquePIDs`: then "no holder"
+    /// means nobody, for devices whose queue counts the kernel reports when `opaquePIDs` is not empty.
     public var complete: Bool
     /// Why the scan is incomplete, in words a person can act on.
     public var incompleteReason: String?
     public var attachments: [HolderAttachment]
     public var processesScanned: Int
+    /// Processes that stayed closed although the scan held every privilege it needs (root with
+    /// CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH): a container or sandbox supervisor more privileged
+    /// than anything in it. Their descriptors are unknown, so a device is proven free of holders
+    /// only by the kernel's own count of attached queues.
+    public var opaquePIDs: [Int32]
 
-    public init(complete: Bool, incompleteReason: String? = nil, attachments: [HolderAttachment], processesScanned: Int) {
+    public init(complete: Bool, incompleteReason: String? = nil, attachments: [HolderAttachment], processesScanned: Int, opaquePIDs: [Int32] = []) {
         self.complete = complete
         self.incompleteReason = incompleteReason
         self.attachments = attachments
         self.processesScanned = processesScanned
+        self.opaquePIDs = opaquePIDs
     }
 
     /// A scan that could not be made at all.

@@ -284,3 +284,41 @@ enum Build {
         #expect(IPPrefix("10.0.0.0/33") == nil)
     }
 }
+
+/// Processes a fully privileged scan still cannot open (a sandbox supervisor): the kernel's own
+/// view of each device's queues decides, or the device is unknown.
+@Suite struct OpaqueProcessTests {
+    func assess(_ interface: NetworkInterface) -> Assessment {
+        var snapshot = Build.snapshot([interface])
+        snapshot.holders.opaquePIDs = [1]
+        return Heuristics.assess(snapshot)
+    }
+
+    @Test func aSingleQueueDeviceWithoutCarrierIsStillOrphanedAndTheEvidenceSaysWhy() {
+        let a = assess(Build.tun(4, "sq0"))
+        #expect(a.interfaces.map(\.state) == [.orphaned])
+        let evidence = a.findings.first { $0.id == "orphaned-tun" }?.evidence ?? ""
+        #expect(evidence.contains("cannot be inspected even with every privilege"), "\(evidence)")
+        #expect(evidence.contains("pid 1"))
+    }
+
+    @Test func aMultiQueueDeviceNeedsTheKernelsQueueCounts() {
+        #expect(assess(Build.tun(4, "mq0", multiQueue: true, queues: 0, disabled: 0)).interfaces.map(\.state) == [.orphaned])
+        #expect(assess(Build.tun(4, "mq0", multiQueue: true)).interfaces.map(\.state) == [.unknown])
+        #expect(assess(Build.tun(4, "mq0", multiQueue: true, queues: 0, disabled: 1)).interfaces.map(\.state) == [.live])
+    }
+
+    @Test func aDeviceWhoseQueueModeIsUnreportedIsUnknown() {
+        var old = Build.tun(4, "old0")
+        old.tun?.multiQueue = nil
+        let a = assess(old)
+        #expect(a.interfaces.map(\.state) == [.unknown])
+        #expect(!a.findings.contains { $0.reapable })
+    }
+
+    @Test func carrierWithoutAVisibleHolderIsLiveWhenSomeoneUnseenMayHoldIt() {
+        let a = assess(Build.tun(4, "c0", carrier: true))
+        #expect(a.interfaces.map(\.state) == [.live])
+        #expect(!a.findings.contains { $0.id == "carrier-without-holder" })
+    }
+}

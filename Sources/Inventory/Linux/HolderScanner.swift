@@ -8,10 +8,15 @@ import TunwardenCore
 /// `iff:\t<name>` line (drivers/net/tun.c, tun_chr_show_fdinfo). The name is only unique within a
 /// network namespace, so every attachment records the holder's namespace. Processes that exit
 /// during the scan are skipped; a process that cannot be read makes the scan incomplete, and an
-/// incomplete scan never supports the claim that nobody holds a device.
+/// incomplete scan never supports the claim that nobody holds a device. A process that stays
+/// closed although the scanner holds every privilege reading needs is recorded as opaque instead
+/// (see `HolderScan.opaquePIDs`).
 struct HolderScanner {
     /// The /proc mount to scan.
     var procRoot = "/proc"
+    /// Whether this process may inspect every other one: CAP_SYS_PTRACE (resolving descriptors,
+    /// reading fdinfo) and CAP_DAC_READ_SEARCH (listing other users' fd directories) effective.
+    var privileged = HolderScanner.hasInspectionCapabilities()
 
     /// What the scan learns besides attachments: how many processes run in each network namespace
     /// (by namespace inode), with one pid from each to name the namespace to the kernel.
@@ -38,6 +43,16 @@ struct HolderScanner {
         var attachments: [HolderAttachment] = []
         var unreadable: [Int32] = []
         var unreadableReason: Int32 = 0
+        var opaque: [Int32] = []
+        /// Records a process that could not be read: opaque if nothing more could have been done.
+        func refused(_ pid: Int32, _ code: Int32) {
+            if privileged, code == EACCES || code == EPERM {
+                opaque.append(pid)
+            } else {
+                unreadable.append(pid)
+                unreadableReason = code
+            }
+        }
         var scanned = 0
         for entry in entries {
             guard let pid = Int32(entry), pid > 0 else { continue }
@@ -48,8 +63,7 @@ struct HolderScanner {
             case let .ok(fd): fdDir = fd
             case let .failed(code):
                 if code == ENOENT || code == ESRCH { continue }
-                unreadable.append(pid)
-                unreadableReason = code
+                refused(pid, code)
                 continue
             }
             guard case let .ok(descriptors) = Sys.listDirectory(fdDir) else {
@@ -70,9 +84,19 @@ struct HolderScanner {
                 census.hiddenPIDs.append(pid)
             }
 
-            for descriptor in descriptors {
-                guard case let .ok(target) = Sys.readLink("\(entry)/fd/\(descriptor)", relativeTo: procDir),
-                      target == "/dev/net/tun" else { continue }
+            descriptorLoop: for descriptor in descriptors {
+                // A descriptor that cannot be resolved might be /dev/net/tun: without the right to
+                // inspect the process (CAP_SYS_PTRACE for another user's), listing works but
+                // resolving does not, and that must not pass for "holds nothing".
+                let target: String
+                switch Sys.readLink("\(entry)/fd/\(descriptor)", relativeTo: procDir) {
+                case let .ok(resolved): target = resolved
+                case let .failed(code):
+                    if code == ENOENT || code == ESRCH { continue }
+                    refused(pid, code)
+                    break descriptorLoop
+                }
+                guard target == "/dev/net/tun" else { continue }
                 switch Sys.readSmallFile("\(entry)/fdinfo/\(descriptor)", relativeTo: procDir) {
                 case let .ok(info):
                     // A /dev/net/tun descriptor without `iff:` is not attached to any device.
@@ -85,17 +109,27 @@ struct HolderScanner {
                     attachments.append(HolderAttachment(holder: holder, ifname: ifname, inInspectedNamespace: namespaceInode == inspectedNamespace))
                 case let .failed(code):
                     if code == ENOENT || code == ESRCH { continue }
-                    unreadable.append(pid)
-                    unreadableReason = code
+                    refused(pid, code)
+                    break descriptorLoop
                 }
             }
         }
         if unreadable.isEmpty {
-            return (HolderScan(complete: true, attachments: attachments, processesScanned: scanned), census)
+            return (HolderScan(complete: true, attachments: attachments, processesScanned: scanned, opaquePIDs: opaque), census)
         }
         let sample = unreadable.prefix(3).map(String.init).joined(separator: ", ")
         let reason = "\(unreadable.count) of \(unreadable.count + scanned) processes could not be read (\(Sys.describe(unreadableReason)); pid \(sample)\(unreadable.count > 3 ? ", …" : ""))"
-        return (HolderScan(complete: false, incompleteReason: reason, attachments: attachments, processesScanned: scanned), census)
+        return (HolderScan(complete: false, incompleteReason: reason, attachments: attachments, processesScanned: scanned, opaquePIDs: opaque), census)
+    }
+
+    /// Whether CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH (2) are in this process's effective set.
+    static func hasInspectionCapabilities() -> Bool {
+        guard case let .ok(bytes) = Sys.readSmallFile("/proc/self/status") else { return false }
+        let status = String(decoding: bytes, as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        let needed: UInt64 = (1 << 19) | (1 << 2)
+        return mask & needed == needed
     }
 
     /// `net:[4026531840]` → 4026531840.
