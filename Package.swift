@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "TunwardenConfigTests", dependencies: ["TunwardenConfig"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
         .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
+        .testTarget(name: "PackagingTests", dependencies: ["TestSupport"]),
         .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),
     ]
 )

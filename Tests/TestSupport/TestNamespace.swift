@@ -38,12 +38,14 @@ public final class TestNamespace {
 
     /// Starts a process inside the namespace that opens /dev/net/tun and attaches to `device`
     /// (creating it if it does not exist, non-persistent, as VPN daemons do), and returns once it is
-    /// attached. `multiQueue` sets IFF_MULTI_QUEUE.
+    /// attached. `multiQueue` sets IFF_MULTI_QUEUE. With `user`, the holder then drops to that uid
+    /// (and stays dumpable, so its /proc entries are that user's), as openvpn's `--user` does.
     @discardableResult
-    public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false) throws -> Process {
+    public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false, user: Int? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Shell.which("ip") ?? "/usr/sbin/ip")
         process.arguments = ["netns", "exec", name, "python3", "-c", Self.holderScript, device, mode, multiQueue ? "mq" : "sq"]
+            + (user.map { ["\($0)"] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError
@@ -95,6 +97,13 @@ public final class TestNamespace {
         flags |= 0x0100
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), flags))
+    if len(sys.argv) > 4:
+        import ctypes
+        uid = int(sys.argv[4])
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
     sys.stdout.write("ready\\n")
     sys.stdout.flush()
     while True:

@@ -1,0 +1,195 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// The files under man/ and packaging/ checked against the tool they describe: the man page lints
+/// clean and names every option the commands take; unit, cron and launchd command lines parse;
+/// the units' capability sets are exactly what holder scanning needs; the .deb builds, installs,
+/// verifies and removes cleanly.
+@Suite struct PackagingTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func file(_ path: String) throws -> String {
+        try String(contentsOf: repository.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    static var isRoot: Bool { getuid() == 0 }
+
+    static let commands = ["audit", "reap", "watch", "journal", "history", "snapshot"]
+
+    @Test(.enabled(if: Shell.which("mandoc") != nil, "needs mandoc"))
+    func manPageLintsCleanAtWarningLevel() throws {
+        let result = try Shell.capture(["mandoc", "-T", "lint", "-W", "warning", Self.repository.appendingPathComponent("man/tunwarden.8").path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.isEmpty && result.stderr.isEmpty, "\(result.stdout)\(result.stderr)")
+    }
+
+    /// Every long option of every command, as `--help` prints it, is in the man page.
+    @Test func manPageNamesEveryCommandAndOption() throws {
+        let page = try Self.file("man/tunwarden.8")
+        for command in Self.commands {
+            #expect(page.contains(".Ss \(command)"), "no section for \(command)")
+            let help = try Shell.capture([Shell.tunwardenBinary, command, "--help"]).stdout
+            let options = Set(help.split(separator: "\n").flatMap { line -> [String] in
+                var trimmed = line.drop { $0 == " " }
+                if trimmed.hasPrefix("-h, --") { trimmed = trimmed.dropFirst(4) }
+                guard trimmed.hasPrefix("--") else { return [] }
+                let first = trimmed.split(separator: " ").first.map(String.init) ?? ""
+                return first.split(separator: "/").map { String($0.dropFirst(2)) }
+            }.filter { !$0.isEmpty })
+            #expect(options.count >= 2, "parsed no options from \(command) --help")
+            for option in options {
+                #expect(page.contains("Fl -\(option)"), "\(command) --\(option) is not in man/tunwarden.8")
+            }
+        }
+    }
+
+    /// The command lines the units, the cron entry and the launchd jobs run are ones tunwarden
+    /// accepts (checked with --help appended, so nothing runs).
+    @Test func scheduledCommandLinesParse() throws {
+        var lines: [[String]] = []
+        for unit in ["systemd/tunwarden-audit.service", "systemd/tunwarden-watch.service"] {
+            for line in try Self.file("packaging/" + unit).split(separator: "\n") where line.hasPrefix("ExecStart=") {
+                lines.append(line.dropFirst("ExecStart=".count).split(separator: " ").map(String.init))
+            }
+        }
+        let cron = try Self.file("packaging/cron/tunwarden")
+        let cronCommand = try #require(cron.split(separator: "\n").first { $0.hasPrefix("17 ") })
+        let invocation = try #require(cronCommand.range(of: "/usr/bin/tunwarden audit"))
+        lines.append(cronCommand[invocation.lowerBound...].split(separator: " ").prefix { $0 != ">/dev/null" }.map(String.init))
+        for plist in ["org.tunwarden.audit.plist", "org.tunwarden.watch.plist"] {
+            let data = try Data(contentsOf: Self.repository.appendingPathComponent("packaging/launchd/\(plist)"))
+            let object = try #require(try PropertyListSerialization.propertyList(from: data, format: nil) as? [String: Any], "\(plist) is not a plist")
+            #expect(object["Label"] as? String == plist.replacingOccurrences(of: ".plist", with: ""))
+            if plist.contains("audit") { #expect(object["StartInterval"] as? Int == 3600) } else { #expect(object["KeepAlive"] as? Bool == true) }
+            lines.append(try #require(object["ProgramArguments"] as? [String]))
+        }
+        #expect(lines.count == 5)
+        for line in lines {
+            #expect(line.first?.hasSuffix("/tunwarden") == true, "\(line)")
+            let result = try Shell.capture([Shell.tunwardenBinary] + line.dropFirst() + ["--help"])
+            #expect(result.status == 0, "\(line.joined(separator: " ")): \(result.stderr)")
+        }
+    }
+
+    @Test(.enabled(if: Shell.which("ruby") != nil, "needs ruby"))
+    func homebrewFormulaIsValidRubyAndInstallsFilesThatExist() throws {
+        let path = Self.repository.appendingPathComponent("packaging/homebrew/tunwarden.rb").path
+        let syntax = try Shell.capture(["ruby", "-c", path])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+        let formula = try Self.file("packaging/homebrew/tunwarden.rb")
+        for installed in ["man/tunwarden.8", "packaging/tunwarden.conf"] {
+            #expect(formula.contains("\"\(installed)\""))
+            #expect(FileManager.default.fileExists(atPath: Self.repository.appendingPathComponent(installed).path))
+        }
+    }
+
+    /// The units' CapabilityBoundingSet is what holder scanning needs and no more: with it, a tun
+    /// held by another user's process is seen as held; without CAP_SYS_PTRACE or without
+    /// CAP_DAC_READ_SEARCH, holders are unknown (and nothing is called orphaned).
+    @Test(.enabled(if: TestNamespace.available && Shell.which("setpriv") != nil, "needs root, ip, python3 and setpriv"))
+    func unitCapabilitiesAreExactlyWhatHolderScanningNeeds() throws {
+        func capabilities(_ unit: String) throws -> [String] {
+            let line = try #require(try Self.file("packaging/systemd/\(unit)").split(separator: "\n").first { $0.hasPrefix("CapabilityBoundingSet=") })
+            return line.dropFirst("CapabilityBoundingSet=".count).split(separator: " ").map { $0.lowercased().replacingOccurrences(of: "cap_", with: "") }
+        }
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "capheld0", "mode", "tun")
+        try ns.hold("capheld0", user: 65534)
+        try ns.ip("tuntap", "add", "dev", "caporph0", "mode", "tun")
+        struct Seen { var status: Int32; var holdersKnown: Bool?; var states: [String: String]; var holders: [String] }
+        func audit(_ caps: [String]) throws -> Seen {
+            // Inside the namespace (no --netns: entering one would need CAP_SYS_ADMIN, which the
+            // units do not have and the default units do not need).
+            let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--bounding-set", (["-all"] + caps.map { "+" + $0 }).joined(separator: ","),
+                                            "--inh-caps", "-all", Shell.tunwardenBinary, "audit", "--no-state", "--format", "json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+            let interfaces = (object["interfaces"] as? [[String: Any]]) ?? []
+            return Seen(status: result.status, holdersKnown: (object["summary"] as? [String: Any])?["holders_known"] as? Bool,
+                        states: Dictionary(uniqueKeysWithValues: interfaces.map { ($0["ifname"] as? String ?? "", $0["state"] as? String ?? "") }),
+                        holders: interfaces.flatMap { ($0["holders"] as? [[String: Any]] ?? []).compactMap { $0["comm"] as? String } })
+        }
+        let watch = try capabilities("tunwarden-watch.service"), timer = try capabilities("tunwarden-audit.service")
+        #expect(Set(watch) == ["net_admin", "sys_ptrace", "dac_read_search"])
+        for caps in [watch, timer] {
+            let seen = try audit(caps)
+            #expect(seen.status == 1 && seen.holdersKnown == true, "with \(caps): \(seen)")
+            #expect(seen.states == ["capheld0": "live", "caporph0": "orphaned"], "with \(caps)")
+            #expect(seen.holders == ["python3"], "with \(caps)")
+        }
+        for missing in ["sys_ptrace", "dac_read_search"] {
+            let seen = try audit(timer.filter { $0 != missing })
+            #expect(seen.status == 3 && seen.holdersKnown == false, "without \(missing): \(seen)")
+            #expect(seen.states["caporph0"] == "unknown", "without \(missing): an orphan cannot be told from a device in use")
+        }
+    }
+
+    /// Whether this machine may have the package installed and purged by a test: root, the tools,
+    /// no tunwarden package, and no /var/lib/tunwarden or /etc/tunwarden of an installation from
+    /// source (a purge would remove them).
+    static var mayInstallPackage: Bool {
+        guard isRoot, ["dpkg", "systemd-analyze", "man", "objdump"].allSatisfy({ Shell.which($0) != nil }) else { return false }
+        guard !["/var/lib/tunwarden", "/etc/tunwarden", "/etc/cron.d/tunwarden"].contains(where: FileManager.default.fileExists(atPath:)) else { return false }
+        let status = (try? Shell.capture(["dpkg-query", "-W", "-f", "${Status}", "tunwarden"]))?.stdout ?? "unknown"
+        return status.isEmpty
+    }
+
+    /// build-deb's package installs, works, passes `systemd-analyze verify`, and removes leaving
+    /// only its conffiles (purge removes those).
+    @Test(.enabled(if: mayInstallPackage, "needs root, dpkg, systemd-analyze, man and objdump, and no tunwarden installed here already"),
+          .timeLimit(.minutes(20)))
+    func debianPackageInstallsVerifiesAndRemovesCleanly() throws {
+        let out = try TemporaryDirectory()
+        defer { out.remove() }
+        let build = try Shell.capture([Self.repository.appendingPathComponent("packaging/build-deb").path, out.path])
+        try #require(build.status == 0, "build-deb failed: \(build.stderr)")
+        let deb = try #require(build.stdout.split(separator: "\n").last.map(String.init))
+        #expect(deb.hasSuffix(".deb") && FileManager.default.fileExists(atPath: deb))
+
+        let usage = try Shell.capture([Self.repository.appendingPathComponent("packaging/build-deb").path])
+        #expect(usage.status == 64 && usage.stderr.contains("usage:"))
+
+        let contents = try Shell.run(["dpkg-deb", "-c", deb])
+        for path in ["./usr/bin/tunwarden", "./usr/share/man/man8/tunwarden.8.gz", "./lib/systemd/system/tunwarden-watch.service",
+                     "./lib/systemd/system/tunwarden-audit.timer", "./etc/tunwarden/tunwarden.conf", "./etc/cron.d/tunwarden",
+                     "./usr/share/bash-completion/completions/tunwarden", "./usr/share/zsh/vendor-completions/_tunwarden",
+                     "./usr/share/fish/vendor_completions.d/tunwarden.fish", "./var/lib/tunwarden/"] {
+            #expect(contents.contains(" \(path)\n") || contents.hasSuffix(" \(path)"), "missing \(path)")
+        }
+        #expect(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("libc6"))
+
+        defer { _ = try? Shell.capture(["dpkg", "--purge", "tunwarden"]) }
+        let install = try Shell.capture(["dpkg", "-i", deb])
+        try #require(install.status == 0, "dpkg -i: \(install.stdout)\(install.stderr)")
+        #expect(try Shell.run(["/usr/bin/tunwarden", "--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+                == (try Shell.run([Shell.tunwardenBinary, "--version"])).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(try Shell.run(["man", "-w", "tunwarden"]).contains("/usr/share/man/man8/tunwarden.8"))
+        let units = ["tunwarden-audit.service", "tunwarden-audit.timer", "tunwarden-watch.service"].map { "/lib/systemd/system/\($0)" }
+        let verify = try Shell.capture(["systemd-analyze", "verify"] + units)
+        #expect(verify.status == 0 && verify.stderr.isEmpty && verify.stdout.isEmpty, "systemd-analyze verify: \(verify.stdout)\(verify.stderr)")
+        // The installed completions are the binary's own, and bash can load them.
+        let completion = try Shell.capture(["bash", "-c", "source /usr/share/bash-completion/completions/tunwarden && complete -p tunwarden"])
+        #expect(completion.status == 0, "\(completion.stderr)")
+
+        let listed = try Shell.run(["dpkg-query", "-L", "tunwarden"]).split(separator: "\n").map(String.init)
+        let remove = try Shell.capture(["dpkg", "-r", "tunwarden"])
+        #expect(remove.status == 0, "dpkg -r: \(remove.stderr)")
+        let conffiles: Set = ["/etc/tunwarden/tunwarden.conf", "/etc/cron.d/tunwarden", "/etc/tunwarden", "/etc/cron.d", "/etc"]
+        var isDirectory: ObjCBool = false
+        for path in listed where !conffiles.contains(path) {
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                Issue.record("left behind after dpkg -r: \(path)")
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: "/etc/tunwarden/tunwarden.conf"), "dpkg -r keeps conffiles")
+        #expect(!FileManager.default.fileExists(atPath: "/var/lib/tunwarden"), "the empty state directory goes with the package")
+        let purge = try Shell.capture(["dpkg", "--purge", "tunwarden"])
+        #expect(purge.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/etc/tunwarden/tunwarden.conf"))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/cron.d/tunwarden"))
+    }
+}
+#endif
