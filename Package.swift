@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
         .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
         .testTarget(name: "PackagingTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "TestSupport"]),
+        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "Inventory", "Storage", "TestSupport"]),
     ]
 )

@@ -160,12 +160,8 @@ public struct Watch: ParsableCommand {
             do {
                 let snapshot = try inventory.snapshot()
                 holderPIDs = Set(snapshot.holders.attachments.map(\.holder.pid))
-                let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring)
-                runtime.monitoring.writeMetrics(assessment, observations: observations)
-                let summary = AuditTable.summaryLine(assessment)
-                if summary != lastSummary { Terminal.log("watch: \(summary)") }
-                lastSummary = summary
-                notifier?.send("STATUS=\(summary)")
+                let (assessment, observations) = Self.judge(snapshot, runtime: runtime, store: store, lastSummary: &lastSummary)
+                notifier?.send("STATUS=\(lastSummary)")
                 nextReapDue = nil
                 if runtime.reap, let observations {
                     nextReapDue = reapDue(assessment, observations: observations, runtime: runtime, store: store)
@@ -263,10 +259,42 @@ public struct Watch: ParsableCommand {
         notifier?.send("STOPPING=1")
         Terminal.log("watch: stopping on signal; observations are saved after every judgement")
         Terminal.exit(0)
+        #elseif os(macOS)
+        PortableSignals.install()
+        var runtime: Runtime
+        do {
+            runtime = try self.runtime(Settings.load(global, for: .watch))
+        } catch {
+            Terminal.error("\(error)")
+            Terminal.exit(ExitCode.validationFailure.rawValue)
+        }
+        if runtime.namespace != nil {
+            Terminal.error("--netns is for Linux network namespaces")
+            Terminal.exit(ExitCode.validationFailure.rawValue)
+        }
+        if runtime.reap {
+            Terminal.log("watch: reaping from the watcher is Linux-only for now; run `tunwarden reap --yes` from a timer instead", priority: 4)
+            runtime.reap = false
+        }
+        var loop = DarwinWatchLoop(inventory: DarwinInventory(privileged: geteuid() == 0), store: StateStore(directory: runtime.stateDirectory), runtime: runtime)
+        loop.run(shouldStop: { PortableSignals.stop != 0 }, takeReload: { PortableSignals.takeReload() }, reload: reload)
+        Terminal.log("watch: stopping on signal; observations are saved after every judgement")
+        Terminal.exit(0)
         #else
-        Terminal.error("watch is not available on this platform yet; run `tunwarden audit` from a timer instead")
+        Terminal.error("watch is not available on this platform; run `tunwarden audit` from a timer instead")
         Terminal.exit(AuditStatus.unknown.exitCode)
         #endif
+    }
+
+    /// Judges a snapshot exactly as `audit` does (observations, leak growth, alerts, metrics) and
+    /// logs the summary line when it changed.
+    static func judge(_ snapshot: Snapshot, runtime: Runtime, store: StateStore, lastSummary: inout String) -> (Assessment, Observations?) {
+        let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring)
+        runtime.monitoring.writeMetrics(assessment, observations: observations)
+        let summary = AuditTable.summaryLine(assessment)
+        if summary != lastSummary { Terminal.log("watch: \(summary)") }
+        lastSummary = summary
+        return (assessment, observations)
     }
 
     /// Re-reads the configuration file after SIGHUP. A file that cannot be used is logged and the

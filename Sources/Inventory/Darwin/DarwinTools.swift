@@ -76,7 +76,7 @@ public struct DarwinTools: Sendable {
 
 /// The live macOS inventory: the system's own tools, read with the same parsers as a capture.
 /// lsof sees every process's sockets only as root; otherwise holders are unknown.
-public struct DarwinInventory: InventoryBackend {
+public struct DarwinInventory: InventoryBackend, Sendable {
     public var tools: DarwinTools
     /// Whether lsof ran with the privileges to see every process.
     public var privileged: Bool
