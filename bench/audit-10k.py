@@ -39,7 +39,8 @@ time.sleep(3600)
 def measure(argv):
     """Runs argv once; returns (seconds, peak RSS in MiB, exit status)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Standard error to /dev/null, not an unread pipe: a full pipe would stall the process.
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -42,8 +42,15 @@ struct AlertSinks {
         case .ok: priority = 5
         }
         Terminal.log("alert: \(alert.event): \(alert.status.rawValue.uppercased()) (was \(alert.previousStatus.rawValue.uppercased()))"
-            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(alert.newOrphans.joined(separator: ", "))") + ". \(alert.summary)",
+            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(Self.abbreviated(alert.newOrphans, separator: ", "))") + ". \(alert.summary)",
             priority: priority)
+    }
+
+    /// The first `limit` names, then how many more: a leak of thousands stays one readable line.
+    /// The alert's JSON always lists every name.
+    static func abbreviated(_ names: [String], separator: String, limit: Int = 20) -> String {
+        guard names.count > limit else { return names.joined(separator: separator) }
+        return names.prefix(limit).joined(separator: separator) + "\(separator)… (\(names.count - limit) more)"
     }
 
     /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary
@@ -57,7 +64,8 @@ struct AlertSinks {
         environment["TUNWARDEN_STATUS"] = alert.status.rawValue
         environment["TUNWARDEN_PREVIOUS_STATUS"] = alert.previousStatus.rawValue
         environment["TUNWARDEN_SUMMARY"] = alert.summary
-        environment["TUNWARDEN_NEW_ORPHANS"] = alert.newOrphans.joined(separator: " ")
+        // One environment string may not exceed 128 KiB (MAX_ARG_STRLEN); the JSON has them all.
+        environment["TUNWARDEN_NEW_ORPHANS"] = Self.abbreviated(alert.newOrphans, separator: " ", limit: 1000)
         process.environment = environment
         let input = Pipe()
         process.standardInput = input
