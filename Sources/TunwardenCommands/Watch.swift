@@ -120,16 +120,21 @@ public struct Watch: ParsableCommand {
         )
     }
 
-    public func run() throws {
-        #if os(Linux)
-        tw_install_watch_signals()
-        var runtime: Runtime
+    /// The settings the watcher starts with; settings that contradict each other end the run with
+    /// exit code 64 before anything is watched.
+    func startingRuntime() -> Runtime {
         do {
-            runtime = try self.runtime(Settings.load(global, for: .watch))
+            return try runtime(Settings.load(global, for: .watch))
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(ExitCode.validationFailure.rawValue)
         }
+    }
+
+    public func run() throws {
+        #if os(Linux)
+        tw_install_watch_signals()
+        var runtime = startingRuntime()
         let notifier = SystemdNotifier()
         let inventory = LinuxInventory(namespaceName: runtime.namespace)
         let store = StateStore(directory: runtime.stateDirectory)
@@ -261,13 +266,7 @@ public struct Watch: ParsableCommand {
         Terminal.exit(0)
         #elseif os(macOS)
         PortableSignals.install()
-        var runtime: Runtime
-        do {
-            runtime = try self.runtime(Settings.load(global, for: .watch))
-        } catch {
-            Terminal.error("\(error)")
-            Terminal.exit(ExitCode.validationFailure.rawValue)
-        }
+        var runtime = startingRuntime()
         if runtime.namespace != nil {
             Terminal.error("--netns is for Linux network namespaces")
             Terminal.exit(ExitCode.validationFailure.rawValue)
