@@ -116,11 +116,16 @@ extension Configuration {
             if requested == nil { return .empty }
             throw ConfigError(path: path, line: nil, key: nil, problem: "no such file; give an existing file to --config (or TUNWARDEN_CONFIG)")
         }
+        // Read to the end rather than by size, so `--config /dev/null` (no settings) works too.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be opened for reading; check its permissions")
+        }
+        defer { try? handle.close() }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try handle.readToEnd() ?? Data()
         } catch {
-            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be read (\((error as NSError).localizedDescription)); check its permissions")
+            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be read (\((error as NSError).localizedDescription))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: path, line: nil, key: nil, problem: "is not UTF-8 text")

@@ -144,13 +144,21 @@ public enum Shell {
         return result.stdout
     }
 
+    /// The environment for a command a test runs: unless the test names a configuration file
+    /// itself, tunwarden reads an empty one, never the machine's /etc/tunwarden/tunwarden.conf.
+    public static func hermetic(_ environment: [String: String]) -> [String: String] {
+        var environment = environment
+        if environment["TUNWARDEN_CONFIG"] == nil { environment["TUNWARDEN_CONFIG"] = "/dev/null" }
+        return environment
+    }
+
     /// Runs a command and returns its exit status and output, whatever the status.
     public static func capture(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         let tool = arguments[0]
         process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : (which(tool) ?? tool))
         process.arguments = Array(arguments.dropFirst())
-        if let environment { process.environment = environment }
+        process.environment = hermetic(environment ?? ProcessInfo.processInfo.environment)
         // Both streams go to files read after the process exits: waiting for a pipe's end of file
         // would hang whenever a concurrently started long-lived process (a test's server) inherited
         // the pipe's write end.

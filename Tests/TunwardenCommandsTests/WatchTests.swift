@@ -17,7 +17,7 @@ struct WatchTests {
             _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
             process.executableURL = URL(fileURLWithPath: Shell.tunwardenBinary)
             process.arguments = ["--netns", ns.name, "watch", "--state-dir", state.path] + extra
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.environment = Shell.hermetic(ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
             process.standardOutput = FileHandle.nullDevice
             try process.run()

@@ -110,6 +110,8 @@ import Testing
         let file = directory + "/tunwarden.conf"
         try "limit: 7\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try Configuration.load(explicitPath: nil, environment: ["TUNWARDEN_CONFIG": file]).integer("limit", for: .audit) == 7)
+        // /dev/null is the usual way to say "no settings".
+        #expect(try Configuration.load(explicitPath: "/dev/null", environment: [:]).value("limit", for: .audit) == nil)
         // --config beats the environment.
         try "limit: 8\n".write(toFile: directory + "/other.conf", atomically: true, encoding: .utf8)
         #expect(try Configuration.load(explicitPath: directory + "/other.conf", environment: ["TUNWARDEN_CONFIG": file]).integer("limit", for: .audit) == 8)
