@@ -128,7 +128,9 @@ public enum AlertDecision {
     public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String) -> Alert? {
         let previous = history.alertedStatus ?? .ok
         let orphans = assessment.interfaces.filter { $0.state == .orphaned }.map(\.interface.name)
-        let fresh = orphans.filter { !history.alertedOrphans.contains($0) }
+        // A set: with thousands of orphans, searching the list for each was quadratic.
+        let alerted = Set(history.alertedOrphans)
+        let fresh = orphans.filter { !alerted.contains($0) }
         let event: String
         if assessment.status != previous {
             event = assessment.status == .ok ? "resolved" : "transition"
