@@ -37,7 +37,7 @@ public struct MonitoringOptions: ParsableArguments {
             }
         }
         if let alertWebhook {
-            guard let url = URL(string: alertWebhook), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            guard Configuration.webhookURL(alertWebhook) != nil else {
                 throw ValidationError("--alert-webhook takes an http:// or https:// URL; got '\(alertWebhook)'")
             }
         }
@@ -54,7 +54,7 @@ public struct MonitoringOptions: ParsableArguments {
     func resolved(_ settings: Settings, alerts: Bool = true) -> Monitoring {
         Monitoring(
             alertExec: alerts ? settings.text(alertExec, "alert-exec") : nil,
-            alertWebhook: alerts ? settings.text(alertWebhook, "alert-webhook").flatMap(URL.init(string:)) : nil,
+            alertWebhook: alerts ? settings.text(alertWebhook, "alert-webhook").flatMap(Configuration.webhookURL) : nil,
             textfile: settings.text(textfile, "textfile"),
             growthPolicy: GrowthPolicy(growth: settings.integer(growth, "growth", default: 5),
                                        window: settings.duration(growthWindow, "growth-window", default: 3600))

@@ -240,7 +240,7 @@ public struct ReapOptions: ParsableArguments {
         if let minAge, DurationText.parse(minAge) == nil {
             throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
         }
-        for kind in only where InterfaceKind(rawValue: kind).map({ $0 != .other }) != true {
+        for kind in only where InterfaceKind.tunnel(named: kind) == nil {
             throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
         }
     }

@@ -340,7 +340,8 @@ public struct Watch: ParsableCommand {
             }
             let deleted = results.count { $0.outcome == .deleted }
             if deleted > 0 {
-                var saved = try store.load()
+                // The observations this judgement saved are the file's content: no need to read it again.
+                var saved = observations
                 saved.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
                 try store.save(saved)
             }

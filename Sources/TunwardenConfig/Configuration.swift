@@ -104,6 +104,12 @@ public struct Configuration: Sendable {
 }
 
 extension Configuration {
+    /// An http(s) URL with a host, as alert webhooks take (from the file or the command line).
+    public static func webhookURL(_ text: String) -> URL? {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else { return nil }
+        return url
+    }
+
     /// The file used when neither `--config` nor `TUNWARDEN_CONFIG` names one.
     public static let defaultPath = "/etc/tunwarden/tunwarden.conf"
 
@@ -303,7 +309,7 @@ struct ConfigKey: Sendable {
             return .text(try scalarText(node))
         case .url:
             let text = try scalarText(node)
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            guard Configuration.webhookURL(text) != nil else {
                 throw fail("expected an http:// or https:// URL; got '\(text)'")
             }
             return .text(text)
@@ -328,7 +334,7 @@ struct ConfigKey: Sendable {
             return .texts(patterns)
         case .kinds:
             let kinds = try list(node)
-            for kind in kinds where InterfaceKind(rawValue: kind).map({ $0 != .other }) != true {
+            for kind in kinds where InterfaceKind.tunnel(named: kind) == nil {
                 throw fail("expected interface kinds (tun, tap, utun, feth, …); got '\(kind)'")
             }
             return .texts(kinds)

@@ -13,6 +13,11 @@ public enum InterfaceKind: String, Codable, Sendable, CaseIterable {
     /// Whether interfaces of this kind are judged as tunnels.
     public var isTunnelStyle: Bool { self != .other }
 
+    /// The tunnel-style kind with this name (`tun`, `tap`, `utun`, …), or nil for any other text.
+    public static func tunnel(named name: String) -> InterfaceKind? {
+        InterfaceKind(rawValue: name).flatMap { $0.isTunnelStyle ? $0 : nil }
+    }
+
     /// The classification of a Linux interface from its IFLA_INFO_KIND, with IFLA_TUN_TYPE
     /// (1 tun, 2 tap) deciding between tun and tap.
     public static func linux(infoKind: String?, tunType: UInt8?, hardwareType: UInt16) -> InterfaceKind {
