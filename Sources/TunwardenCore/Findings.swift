@@ -60,6 +60,30 @@ public struct Finding: Codable, Sendable, Equatable {
         self.evidence = evidence
         self.routes = routes
     }
+
+    enum CodingKeys: String, CodingKey { case id, severity, ifname, reapable, evidence, routes }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let sink = (encoder as? StreamEncoder)?.directSink {
+            // A report can carry a finding per interface: written straight, without containers.
+            sink.openObject()
+            sink.field("id", id)
+            sink.field("severity", severity.rawValue)
+            sink.field("ifname", ifPresent: ifname)
+            sink.field("reapable", reapable)
+            sink.field("evidence", evidence)
+            if let routes { try sink.field("routes", array: routes) }
+            sink.close()
+            return
+        }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(severity, forKey: .severity)
+        try c.encodeIfPresent(ifname, forKey: .ifname)
+        try c.encode(reapable, forKey: .reapable)
+        try c.encode(evidence, forKey: .evidence)
+        try c.encodeIfPresent(routes, forKey: .routes)
+    }
 }
 
 /// The ids of every finding tunwarden can raise, for documentation and tests.

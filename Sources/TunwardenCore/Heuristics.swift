@@ -88,14 +88,20 @@ public enum Heuristics {
         var findings: [Finding] = []
 
         let attachmentsByName = Dictionary(grouping: snapshot.holders.attachments, by: \.ifname)
+        let scanText = scanSummary(snapshot.holders)
+        assessed.reserveCapacity(snapshot.interfaces.count)
         for interface in snapshot.interfaces where interface.kind.isTunnelStyle {
-            let attachments = attachmentsByName[interface.name] ?? []
-            let holders = attachments.filter(\.inInspectedNamespace).map(\.holder)
-            let elsewhere = attachments.filter { !$0.inInspectedNamespace }
+            var holders: [Holder] = []
+            var elsewhere: [HolderAttachment] = []
+            // Most interfaces have no attachment at all: no lookup result, no arrays.
+            if !attachmentsByName.isEmpty, let attachments = attachmentsByName[interface.name] {
+                holders = attachments.filter(\.inInspectedNamespace).map(\.holder)
+                elsewhere = attachments.filter { !$0.inInspectedNamespace }
+            }
             var verdict: (InterfaceState, String)
             switch interface.kind {
             case .tun, .tap:
-                verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, findings: &findings)
+                verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, scanText: scanText, findings: &findings)
             case .veth:
                 verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
             case .utun:
@@ -176,8 +182,17 @@ public enum Heuristics {
 
     // MARK: tun and tap
 
+    /// What the holder scan covered, as an orphan's evidence states it: the same for every
+    /// interface of one snapshot, so it is put together once.
+    static func scanSummary(_ scan: HolderScan) -> String {
+        let opaque = scan.opaquePIDs
+        return opaque.isEmpty
+            ? "\(scan.processesScanned) processes scanned"
+            : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
+    }
+
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
-                         findings: inout [Finding]) -> (InterfaceState, String) {
+                         scanText: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -224,16 +239,14 @@ public enum Heuristics {
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
         }
-        let persistence = tun.persistent == true ? "persistent" : "persistence not reported"
+        let persistent = tun.persistent == true
+        let persistence = persistent ? "persistent" : "persistence not reported"
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
-        let scanned = opaque.isEmpty
-            ? "\(scan.processesScanned) processes scanned"
-            : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: tun.persistent == true,
-            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanned))."
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent,
+            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanText ?? scanSummary(scan)))."
         ))
-        return (.orphaned, "\(persistence), no carrier, no process attached")
+        return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
     }
 
     // MARK: macOS utun and feth
@@ -303,13 +316,23 @@ public enum Heuristics {
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == "unicast" && $0.destination.length > 0 }
         guard !unicast.isEmpty else { return [] }
-        let byName = Dictionary(interfaces.map { ($0.interface.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let nameByIndex = Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let known = Set(nameByIndex.values)
-        var groups: [String: [Route]] = [:]
+        // Routes are few and interfaces may be tens of thousands: look up only the interfaces
+        // routes name, by position, without copying any.
+        let needsIndexNames = unicast.contains { $0.nextHops.contains { $0.interfaceName == nil && $0.interfaceIndex != nil } }
+        let nameByIndex = needsIndexNames
+            ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a }) : [:]
+        var routeNames: [(route: Route, name: String)] = []
         for route in unicast {
             let names = Set(route.nextHops.compactMap { hop in hop.interfaceName ?? hop.interfaceIndex.flatMap { nameByIndex[$0] } })
-            guard names.count == 1, let name = names.first else { continue }
+            if names.count == 1, let name = names.first { routeNames.append((route, name)) }
+        }
+        let wanted = Set(routeNames.map(\.name))
+        var byName: [String: AssessedInterface] = [:]
+        for entry in interfaces where wanted.contains(entry.interface.name) { byName[entry.interface.name] = byName[entry.interface.name] ?? entry }
+        var known = Set<String>()
+        for interface in snapshot.interfaces where wanted.contains(interface.name) { known.insert(interface.name) }
+        var groups: [String: [Route]] = [:]
+        for (route, name) in routeNames {
             let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
             if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
         }

@@ -24,6 +24,15 @@ public enum JSONWriter {
         return sink.segments
     }
 
+    /// The same bytes as `encode`, but with every value encoding itself through the Encoder
+    /// containers, never the direct writers some records use for speed: the reference those
+    /// writers are tested against.
+    static func encodeThroughContainers<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
+        let sink = JSONSink(pretty: pretty, capacity: 4096, direct: false)
+        try sink.encodeValue(value)
+        return sink.result
+    }
+
     /// `text` as a JSON string literal.
     public static func string(_ text: String) -> String {
         let sink = JSONSink(pretty: false, capacity: text.utf8.count + 2)
@@ -34,18 +43,30 @@ public enum JSONWriter {
 
 /// An array whose elements the streaming writer may encode on several threads at once when there
 /// are many; the bytes are the same as a serial encoding. Other encoders see a plain array.
+///
+/// The elements may also be made one at a time as they are written (`count` and `element`), so
+/// a large array need never exist whole.
 public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable, Sendable {
-    public var elements: [Element]
+    public let count: Int
+    let element: @Sendable (Int) -> Element
 
-    public init(_ elements: [Element]) { self.elements = elements }
+    public init(_ elements: [Element]) {
+        count = elements.count
+        element = { elements[$0] }
+    }
+
+    public init(count: Int, element: @escaping @Sendable (Int) -> Element) {
+        self.count = count
+        self.element = element
+    }
 
     public func encode(to encoder: any Encoder) throws {
         if let stream = encoder as? StreamEncoder {
-            try stream.sink.writeArrayConcurrently(elements)
+            try stream.sink.writeArrayConcurrently(count: count, element: element)
             return
         }
         var container = encoder.unkeyedContainer()
-        for element in elements { try container.encode(element) }
+        for position in 0..<count { try container.encode(element(position)) }
     }
 }
 
@@ -67,11 +88,15 @@ final class JSONSink {
     // The sink is used by one encoding on one thread, so no access can overlap.
     private let state: UnsafeMutablePointer<State>
     private let pretty: Bool
+    /// Whether records may write themselves directly (see `key(_:)`); off only for the reference
+    /// encoding tests compare them with.
+    let direct: Bool
 
     /// `depth` open containers are assumed around what this sink writes (for a chunk of a larger
     /// array: its indentation, and whether its first member needs a leading comma).
-    init(pretty: Bool, capacity: Int, depth: Int = 0, continuing: Bool = false) {
+    init(pretty: Bool, capacity: Int, depth: Int = 0, continuing: Bool = false, direct: Bool = true) {
         self.pretty = pretty
+        self.direct = direct
         state = .allocate(capacity: 1)
         state.initialize(to: State())
         state.pointee.bytes.reserveCapacity(capacity)
@@ -81,28 +106,29 @@ final class JSONSink {
     /// Below this many elements an array is encoded on the calling thread.
     static let concurrencyThreshold = 2048
 
-    /// Writes `elements` as an array, encoding chunks of it on separate threads when it is large.
-    func writeArrayConcurrently<Element: Encodable & Sendable>(_ elements: [Element]) throws {
-        let chunks = min(4, max(1, elements.count / Self.concurrencyThreshold))
+    /// Writes `count` elements as an array, encoding chunks of it on separate threads when it is large.
+    func writeArrayConcurrently<Element: Encodable>(count: Int, element: @Sendable (Int) -> Element) throws {
+        let chunks = min(4, max(1, count / Self.concurrencyThreshold))
         openArray()
         if chunks == 1 {
-            for element in elements {
+            for position in 0..<count {
                 beginMember()
-                try encodeValue(element)
+                try encodeValue(element(position))
             }
             close()
             return
         }
         let depth = state.pointee.stack.count
         let pretty = self.pretty
+        let direct = self.direct
         let results = ChunkResults(count: chunks)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (elements.count * chunk / chunks)..<(elements.count * (chunk + 1) / chunks)
-            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth, continuing: chunk > 0)
+            let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
+            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth, continuing: chunk > 0, direct: direct)
             results.store(chunk, Result {
-                for element in elements[range] {
+                for position in range {
                     sink.beginMember()
-                    try sink.encodeValue(element)
+                    try sink.encodeValue(element(position))
                 }
                 return sink.result
             })
@@ -112,7 +138,7 @@ final class JSONSink {
         for chunk in 0..<chunks { state.pointee.finished.append(try results.get(chunk)) }
         state.pointee.bytes = []
         state.pointee.bytes.reserveCapacity(64 * 1024)
-        state.pointee.stack[state.pointee.stack.count - 1].count = elements.count
+        state.pointee.stack[state.pointee.stack.count - 1].count = count
         close()
     }
 
@@ -227,6 +253,51 @@ final class JSONSink {
 
     func openObject() { open(UInt8(ascii: "{"), UInt8(ascii: "}")) }
     func openArray() { open(UInt8(ascii: "["), UInt8(ascii: "]")) }
+
+    // MARK: direct writing
+    //
+    // The records written tens of thousands of times per report (an interface entry, a finding)
+    // write themselves through these, without the Encoder protocol's boxes and generic calls.
+    // They produce exactly the bytes the Encodable path would; tests compare the two.
+
+    /// Starts a member named by a schema key (ASCII, needing no escapes).
+    func key(_ name: StaticString) {
+        beginMember()
+        state.pointee.bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        state.pointee.bytes.append(UInt8(ascii: "\""))
+        state.pointee.bytes.append(UInt8(ascii: ":"))
+        if pretty { state.pointee.bytes.append(UInt8(ascii: " ")) }
+    }
+
+    func field(_ name: StaticString, _ value: String) { key(name); writeString(value) }
+    func field(_ name: StaticString, _ value: Bool) { key(name); writeRaw(value ? "true" : "false") }
+    func field<T: BinaryInteger>(_ name: StaticString, _ value: T) { key(name); writeInteger(value) }
+    func field(_ name: StaticString, ifPresent value: String?) { if let value { field(name, value) } }
+    func field(_ name: StaticString, ifPresent value: Bool?) { if let value { field(name, value) } }
+    func field<T: BinaryInteger>(_ name: StaticString, ifPresent value: T?) { if let value { field(name, value) } }
+
+    /// An array of strings, as `[String]` encodes.
+    func field(_ name: StaticString, strings: [String]) {
+        key(name)
+        openArray()
+        for string in strings {
+            beginMember()
+            writeString(string)
+        }
+        close()
+    }
+
+    /// An array of values that encode themselves; an empty one costs no encoder.
+    func field<T: Encodable>(_ name: StaticString, array: [T]) throws {
+        key(name)
+        openArray()
+        for element in array {
+            beginMember()
+            try encodeValue(element)
+        }
+        close()
+    }
 }
 
 /// Per-chunk results of a concurrent encoding, each written by one thread and read after all finish.
@@ -251,6 +322,8 @@ private final class ChunkResults: @unchecked Sendable {
 
 struct StreamEncoder: Encoder {
     let sink: JSONSink
+    /// The sink, when the value may write itself into it directly.
+    var directSink: JSONSink? { sink.direct ? sink : nil }
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 

@@ -37,6 +37,7 @@ public struct AuditReport: Encodable, Sendable {
         }
 
         public func encode(to encoder: any Encoder) throws {
+            if let sink = (encoder as? StreamEncoder)?.directSink { return try write(to: sink) }
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(interface.index, forKey: .ifindex)
             try c.encode(interface.name, forKey: .ifname)
@@ -65,6 +66,61 @@ public struct AuditReport: Encodable, Sendable {
             try c.encode(routes, forKey: .routes)
             try c.encodeIfPresent(interface.stats, forKey: .stats64)
         }
+
+        /// The same members as `encode(to:)`, written straight into tunwarden's own writer: a
+        /// report holds one entry per interface, tens of thousands on a leaking host.
+        func write(to sink: JSONSink) throws {
+            sink.openObject()
+            sink.field("ifindex", interface.index)
+            sink.field("ifname", interface.name)
+            sink.field("kind", interface.kind.rawValue)
+            sink.field("info_kind", ifPresent: interface.infoKind)
+            sink.field("state", state.rawValue)
+            sink.field("state_reason", reason)
+            if let observation {
+                sink.field("first_seen", Timestamp.format(observation.firstSeen))
+                sink.field("orphaned_since", ifPresent: observation.orphanedSince.map(Timestamp.format))
+                sink.field("idle_since", ifPresent: observation.idleSince.map(Timestamp.format))
+                if let seen = observation.holdersSeen { sink.field("holders_seen", strings: seen) }
+            }
+            sink.field("flags", strings: interface.flags)
+            sink.field("operstate", ifPresent: interface.operstate)
+            sink.field("carrier", ifPresent: interface.carrier)
+            sink.field("mtu", ifPresent: interface.mtu)
+            sink.field("group", ifPresent: interface.group)
+            sink.field("master", ifPresent: interface.master)
+            sink.field("link", ifPresent: interface.link)
+            sink.field("link_netnsid", ifPresent: interface.linkNetnsID)
+            sink.field("peer", ifPresent: interface.peerName)
+            sink.field("address", ifPresent: interface.hardwareAddress)
+            if let tun = interface.tun {
+                sink.key("tun")
+                sink.openObject()
+                sink.field("persist", ifPresent: tun.persistent)
+                sink.field("multi_queue", ifPresent: tun.multiQueue)
+                sink.field("pi", ifPresent: tun.packetInfo)
+                sink.field("vnet_hdr", ifPresent: tun.vnetHeader)
+                sink.field("owner", ifPresent: tun.owner)
+                sink.field("group", ifPresent: tun.group)
+                sink.field("numqueues", ifPresent: tun.numQueues)
+                sink.field("numdisabledqueues", ifPresent: tun.numDisabledQueues)
+                sink.close()
+            }
+            sink.field("holders_known", holdersKnown)
+            try sink.field("holders", array: holders)
+            try sink.field("addr_info", array: interface.addresses)
+            try sink.field("routes", array: routes)
+            if let stats = interface.stats {
+                sink.key("stats64")
+                sink.openObject()
+                sink.field("rx_packets", stats.rxPackets)
+                sink.field("tx_packets", stats.txPackets)
+                sink.field("rx_bytes", stats.rxBytes)
+                sink.field("tx_bytes", stats.txBytes)
+                sink.close()
+            }
+            sink.close()
+        }
     }
 
     public var version = 1
@@ -72,8 +128,23 @@ public struct AuditReport: Encodable, Sendable {
     public var netns: String?
     public var status: AuditStatus
     public var summary: Summary
-    public var interfaces: [InterfaceEntry]
     public var findings: [Finding]
+    /// The judged snapshot the interface entries are made from, one at a time as they are
+    /// written (a leaking host has tens of thousands: they are never all copied at once).
+    let assessment: Assessment
+    let rows: [AuditTable.Row]
+    let observations: [String: InterfaceObservation]?
+
+    /// How many interfaces the report lists.
+    public var interfaceCount: Int { rows.count }
+
+    /// The entry of the `position`th interface listed.
+    func entry(_ position: Int) -> InterfaceEntry {
+        let (interface, state, reason, holdersKnown, holders, routes) = AuditTable.row(rows[position], of: assessment)
+        return InterfaceEntry(interface: interface, state: state, reason: reason, holdersKnown: holdersKnown,
+                              holders: holders, routes: routes,
+                              observation: observations?[Observations.key(interface.index, interface.name)])
+    }
 
     enum CodingKeys: String, CodingKey { case version, platform, netns, status, summary, interfaces, findings }
 
@@ -85,12 +156,13 @@ public struct AuditReport: Encodable, Sendable {
         try c.encode(status, forKey: .status)
         try c.encode(summary, forKey: .summary)
         // Tens of thousands of entries on a leaking host: let the writer use every core.
-        try c.encode(ConcurrentlyEncodedArray(interfaces), forKey: .interfaces)
+        try c.encode(ConcurrentlyEncodedArray(count: rows.count, element: entry), forKey: .interfaces)
         try c.encode(ConcurrentlyEncodedArray(findings), forKey: .findings)
     }
 
     /// `observations` are tunwarden's own records for the inspected namespace, when it keeps any.
     public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil) {
+        self.assessment = assessment
         platform = assessment.snapshot.platform
         netns = assessment.snapshot.namespace
         status = assessment.status
@@ -99,11 +171,8 @@ public struct AuditReport: Encodable, Sendable {
             suspect: assessment.count(.suspect), unknown: assessment.count(.unknown), limit: assessment.policy.limit,
             warn: assessment.policy.effectiveWarn, holdersKnown: assessment.snapshot.holders.complete
         )
-        interfaces = AuditTable.rows(assessment, includeContext: includeContext).map {
-            InterfaceEntry(interface: $0.interface, state: $0.state, reason: $0.reason, holdersKnown: $0.holdersKnown,
-                           holders: $0.holders, routes: $0.routes,
-                           observation: observations?.observation(of: $0.interface, in: assessment.snapshot.namespaceIdentity))
-        }
+        rows = AuditTable.rows(assessment, includeContext: includeContext)
+        self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
         findings = assessment.findings
     }
 
@@ -115,22 +184,48 @@ public struct AuditReport: Encodable, Sendable {
     /// The same JSON in consecutive pieces, to be written out one after the other.
     public func jsonSegments(pretty: Bool) throws -> [[UInt8]] {
         // Large arrays are encoded into buffers of their own; the rest is small.
-        try JSONWriter.encodeSegments(self, pretty: pretty, capacity: interfaces.count < 2048 ? 4096 + interfaces.count * (pretty ? 1200 : 700) : 64 * 1024)
+        try JSONWriter.encodeSegments(self, pretty: pretty, capacity: rows.count < 2048 ? 4096 + rows.count * (pretty ? 1200 : 700) : 64 * 1024)
     }
 }
 
 /// The audit for people: a table, the findings with their evidence, and one summary line.
 public enum AuditTable {
-    static func rows(_ assessment: Assessment, includeContext: Bool) -> [(interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route])] {
-        var rows = assessment.interfaces.map { ($0.interface, $0.state, $0.reason, $0.holdersKnown, $0.holders, $0.routes) }
+    /// One listed interface: an assessed tunnel by its position in the assessment, or a context
+    /// interface by its position in the snapshot.
+    enum Row: Sendable {
+        case assessed(Int)
+        case context(Int)
+    }
+
+    /// The interfaces listed, in ifindex order; context interfaces only when asked for.
+    static func rows(_ assessment: Assessment, includeContext: Bool) -> [Row] {
+        var rows = assessment.interfaces.indices.map(Row.assessed)
         if includeContext {
-            let routes = Heuristics.routesPerInterface(assessment.snapshot.routes)
-            for interface in assessment.snapshot.interfaces where !interface.kind.isTunnelStyle {
-                rows.append((interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], routes[interface.index] ?? []))
+            for (position, interface) in assessment.snapshot.interfaces.enumerated() where !interface.kind.isTunnelStyle {
+                rows.append(.context(position))
             }
-            rows.sort { $0.0.index < $1.0.index }
+            func index(_ row: Row) -> Int {
+                switch row {
+                case let .assessed(position): assessment.interfaces[position].interface.index
+                case let .context(position): assessment.snapshot.interfaces[position].index
+                }
+            }
+            rows.sort { index($0) < index($1) }
         }
         return rows
+    }
+
+    /// What a listed interface shows.
+    static func row(_ row: Row, of assessment: Assessment) -> (interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route]) {
+        switch row {
+        case let .assessed(position):
+            let entry = assessment.interfaces[position]
+            return (entry.interface, entry.state, entry.reason, entry.holdersKnown, entry.holders, entry.routes)
+        case let .context(position):
+            let interface = assessment.snapshot.interfaces[position]
+            let routes = assessment.snapshot.routes.filter { route in route.nextHops.contains { $0.interfaceIndex == interface.index } }
+            return (interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], routes)
+        }
     }
 
     /// Renders the whole report. `color` adds ANSI colours; the caller decides (terminal, NO_COLOR).
@@ -142,7 +237,7 @@ public enum AuditTable {
         let now = assessment.snapshot.takenAt
         var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"] + (observations == nil ? [] : ["AGE"])]
         var states: [InterfaceState?] = [nil]
-        for row in rows(assessment, includeContext: includeContext) {
+        for row in rows(assessment, includeContext: includeContext).map({ Self.row($0, of: assessment) }) {
             let holders: String
             if !row.holders.isEmpty {
                 holders = row.holders.map(\.display).joined(separator: ",")

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import TunwardenCore
+
+/// The records a report holds tens of thousands of (interface entries, findings) write their JSON
+/// directly for speed; these tests hold that output to the Encodable containers' byte for byte.
+@Suite struct DirectJSONTests {
+    /// An assessment exercising every optional member: holders, addresses, routes with gateways
+    /// and several next hops, tun details, traffic counters, a veth peer, context interfaces.
+    func assessment() -> Assessment {
+        var orphan = Build.tun(7, "kure_tun")
+        orphan.stats = TrafficCounters(rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: UInt64.max)
+        orphan.addresses = [InterfaceAddress(local: IPAddress("10.8.0.2")!, prefixLength: 24, peer: IPAddress("10.8.0.1"), scope: "global"),
+                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]
+        var live = Build.tun(8, "vpn\"0", carrier: true)
+        live.tun = TunDetails(persistent: true, multiQueue: true, packetInfo: false, vnetHeader: true, owner: 1000, group: 27,
+                              numQueues: 2, numDisabledQueues: 1)
+        let veth = NetworkInterface(index: 9, name: "veth1", kind: .veth, infoKind: "veth", flags: ["BROADCAST", "UP"], operstate: "UP",
+                                    carrier: true, mtu: 1500, group: 0, master: 3, link: 12, linkNetnsID: 4,
+                                    hardwareAddress: "aa:bb:cc:dd:ee:ff", peerName: "eth0")
+        let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
+        var multipath = Build.route("0.0.0.0/1", 7)
+        multipath.nextHops = [NextHop(gateway: IPAddress("10.8.0.1"), interfaceIndex: 7, interfaceName: "kure_tun"),
+                              NextHop(interfaceIndex: 8, interfaceName: "vpn\"0")]
+        multipath.metric = 50
+        multipath.protocolName = "static"
+        return Heuristics.assess(Build.snapshot([ethernet, orphan, live, veth],
+                                                routes: [multipath, Build.route("128.0.0.0/1", 7), Build.route("192.0.2.0/24", 2)],
+                                                holders: [Build.holder(42, "vpn\"0"), Build.holder(43, "gone0", here: false)]))
+    }
+
+    @Test(arguments: [false, true])
+    func reportsMatchTheContainerEncoding(pretty: Bool) throws {
+        for includeContext in [false, true] {
+            let report = AuditReport(assessment(), includeContext: includeContext)
+            let direct = try JSONWriter.encode(report, pretty: pretty)
+            let reference = try JSONWriter.encodeThroughContainers(report, pretty: pretty)
+            #expect(String(decoding: direct, as: UTF8.self) == String(decoding: reference, as: UTF8.self))
+            #expect(report.interfaceCount == (includeContext ? 4 : 3))
+        }
+    }
+
+    @Test func entriesWithObservationsMatchTheContainerEncoding() throws {
+        let assessment = assessment()
+        var observations = Observations()
+        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: Date(timeIntervalSince1970: 1_700_000_000))
+        let report = AuditReport(assessment, observations: observations)
+        let direct = String(decoding: try JSONWriter.encode(report), as: UTF8.self)
+        #expect(direct == String(decoding: try JSONWriter.encodeThroughContainers(report), as: UTF8.self))
+        #expect(direct.contains(#""first_seen":"2023-11-14T22:13:20Z""#))
+        #expect(direct.contains(#""orphaned_since":"#))
+    }
+
+    @Test func findingsMatchTheContainerEncodingAndDecodeBack() throws {
+        let findings = assessment().findings
+        #expect(findings.contains { $0.routes != nil } && findings.contains { $0.routes == nil } && findings.contains { $0.ifname == nil || $0.ifname != nil })
+        for pretty in [false, true] {
+            #expect(try JSONWriter.encode(findings, pretty: pretty) == JSONWriter.encodeThroughContainers(findings, pretty: pretty))
+        }
+        #expect(try JSONDecoder().decode([Finding].self, from: Data(JSONWriter.encode(findings))) == findings)
+        #expect(try JSONDecoder().decode([Finding].self, from: JSONEncoder().encode(findings)) == findings)
+    }
+}
