@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper",
+                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

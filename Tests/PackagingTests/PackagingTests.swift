@@ -161,6 +161,9 @@ import TestSupport
             #expect(contents.contains(" \(path)\n") || contents.hasSuffix(" \(path)"), "missing \(path)")
         }
         #expect(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("libc6"))
+        // libcurl is loaded only to send a webhook: recommended, never a load-time dependency.
+        #expect(try Shell.run(["dpkg-deb", "-f", deb, "Recommends"]).contains("libcurl4"))
+        #expect(!(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("curl")))
 
         defer { _ = try? Shell.capture(["dpkg", "--purge", "tunwarden"]) }
         let install = try Shell.capture(["dpkg", "-i", deb])
