@@ -58,7 +58,8 @@ public struct Assessment: Sendable, Equatable {
         self.findings = findings
         self.status = status
         var counts: [InterfaceState: Int] = [:]
-        for entry in interfaces { counts[entry.state, default: 0] += 1 }
+        // By position: iterating the values would copy every interface.
+        for position in interfaces.indices { counts[interfaces[position].state, default: 0] += 1 }
         stateCounts = counts
     }
 
@@ -86,38 +87,26 @@ public enum Heuristics {
         let routesByIndex = routesPerInterface(snapshot.routes)
         var assessed: [AssessedInterface] = []
         var findings: [Finding] = []
-
-        let attachmentsByName = Dictionary(grouping: snapshot.holders.attachments, by: \.ifname)
-        let scanText = scanSummary(snapshot.holders)
+        let holderIndex = HolderIndex(snapshot.holders)
         assessed.reserveCapacity(snapshot.interfaces.count)
-        for interface in snapshot.interfaces where interface.kind.isTunnelStyle {
-            var holders: [Holder] = []
-            var elsewhere: [HolderAttachment] = []
-            // Most interfaces have no attachment at all: no lookup result, no arrays.
-            if !attachmentsByName.isEmpty, let attachments = attachmentsByName[interface.name] {
-                holders = attachments.filter(\.inInspectedNamespace).map(\.holder)
-                elsewhere = attachments.filter { !$0.inInspectedNamespace }
+        // Interfaces are visited by position: a for-in over the values copies each one first.
+        for position in snapshot.interfaces.indices where snapshot.interfaces[position].kind.isTunnelStyle {
+            let interface = snapshot.interfaces[position]
+            let routes = routesByIndex[interface.index] ?? []
+            if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, findings: &findings) {
+                assessed.append(alone)
+                continue
             }
-            var verdict: (InterfaceState, String)
+            let verdict: (InterfaceState, String)
             switch interface.kind {
-            case .tun, .tap:
-                verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: snapshot.holders, scanText: scanText, findings: &findings)
             case .veth:
                 verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
-            case .utun:
-                verdict = judgeUtun(interface, holders: holders, scan: snapshot.holders)
-            case .feth:
-                verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
             default:
-                verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
+                verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
             }
-            if verdict.0 == .live, !holders.isEmpty, [.tun, .tap, .utun].contains(interface.kind) {
-                verdict.1 = "held by " + holders.map(\.display).joined(separator: ", ")
-            }
-            assessed.append(AssessedInterface(
-                interface: interface, state: verdict.0, reason: verdict.1, holders: holders,
-                holdersKnown: snapshot.holders.complete, routes: routesByIndex[interface.index] ?? []
-            ))
+            assessed.append(AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
+                                              holders: holderIndex.split(interface.name).here,
+                                              holdersKnown: snapshot.holders.complete, routes: routes))
         }
 
         findings += deadRouteFindings(assessed, snapshot: snapshot)
@@ -143,14 +132,58 @@ public enum Heuristics {
                           status: status(findings: findings, interfaces: assessed))
     }
 
+    /// What judging one interface needs to know about holders, worked out once per snapshot.
+    struct HolderIndex {
+        let scan: HolderScan
+        let byName: [String: [HolderAttachment]]
+        /// `scanSummary(scan)`, the same for every orphan.
+        let scanText: String
+
+        init(_ scan: HolderScan) {
+            self.scan = scan
+            byName = Dictionary(grouping: scan.attachments, by: \.ifname)
+            scanText = Heuristics.scanSummary(scan)
+        }
+
+        /// The holders of a name here, and its attachments in other namespaces.
+        func split(_ name: String) -> (here: [Holder], elsewhere: [HolderAttachment]) {
+            // Most interfaces have no attachment at all: no lookup result, no arrays.
+            guard !byName.isEmpty, let attachments = byName[name] else { return ([], []) }
+            return (attachments.filter(\.inInspectedNamespace).map(\.holder), attachments.filter { !$0.inInspectedNamespace })
+        }
+    }
+
+    /// Judges an interface whose verdict depends on nothing but itself, the holder scan and its
+    /// own routes: tun, tap, utun and kernel-owned tunnels. Nil for veth and feth, which need the
+    /// rest of the snapshot (peers, running processes), and for interfaces that are not tunnels.
+    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route],
+                           findings: inout [Finding]) -> AssessedInterface? {
+        guard interface.kind.isTunnelStyle, interface.kind != .veth, interface.kind != .feth else { return nil }
+        let (holders, elsewhere) = index.split(interface.name)
+        var verdict: (InterfaceState, String)
+        switch interface.kind {
+        case .tun, .tap:
+            verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText, findings: &findings)
+        case .utun:
+            verdict = judgeUtun(interface, holders: holders, scan: index.scan)
+        default:
+            verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
+        }
+        if verdict.0 == .live, !holders.isEmpty, [.tun, .tap, .utun].contains(interface.kind) {
+            verdict.1 = "held by " + holders.map(\.display).joined(separator: ", ")
+        }
+        return AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1, holders: holders,
+                                 holdersKnown: index.scan.complete, routes: routes)
+    }
+
     /// Most severe first; within a severity by id, then in the order they were raised (interface
     /// order). Integer keys keep this cheap for tens of thousands of findings.
     static func sorted(_ findings: [Finding]) -> [Finding] {
         let idRank = Dictionary(Set(findings.map(\.id)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        return findings.enumerated()
-            .map { (key: (-$0.element.severity.rank, idRank[$0.element.id] ?? 0, $0.offset), finding: $0.element) }
-            .sorted { $0.key < $1.key }
-            .map(\.finding)
+        // Positions are sorted by integer keys; each finding is then copied once.
+        let keys = findings.indices.map { (-findings[$0].severity.rank, idRank[findings[$0].id] ?? 0) }
+        let order = findings.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+        return order.map { findings[$0] }
     }
 
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
@@ -287,8 +320,8 @@ public enum Heuristics {
     /// destroyed without killing the holder.
     static func hoardFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
         var byHolder: [Int32: (holder: Holder, units: [AssessedInterface])] = [:]
-        for entry in interfaces where entry.interface.kind == .utun {
-            for holder in entry.holders { byHolder[holder.pid, default: (holder, [])].units.append(entry) }
+        for position in interfaces.indices where interfaces[position].interface.kind == .utun {
+            for holder in interfaces[position].holders { byHolder[holder.pid, default: (holder, [])].units.append(interfaces[position]) }
         }
         var findings: [Finding] = []
         for pid in byHolder.keys.sorted() {
@@ -328,9 +361,13 @@ public enum Heuristics {
         }
         let wanted = Set(routeNames.map(\.name))
         var byName: [String: AssessedInterface] = [:]
-        for entry in interfaces where wanted.contains(entry.interface.name) { byName[entry.interface.name] = byName[entry.interface.name] ?? entry }
+        for position in interfaces.indices where wanted.contains(interfaces[position].interface.name) {
+            byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
+        }
         var known = Set<String>()
-        for interface in snapshot.interfaces where wanted.contains(interface.name) { known.insert(interface.name) }
+        for position in snapshot.interfaces.indices where wanted.contains(snapshot.interfaces[position].name) {
+            known.insert(snapshot.interfaces[position].name)
+        }
         var groups: [String: [Route]] = [:]
         for (route, name) in routeNames {
             let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
@@ -412,7 +449,9 @@ public enum Heuristics {
         let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
         var deadPosition: [Int: Int] = [:]
-        for (position, entry) in interfaces.enumerated() where isDead(entry) { deadPosition[entry.interface.index] = position }
+        for position in interfaces.indices where interfaces[position].state == .orphaned || interfaces[position].interface.carrier == false {
+            deadPosition[interfaces[position].interface.index] = position
+        }
         guard !deadPosition.isEmpty else { return [] }
         func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
 
