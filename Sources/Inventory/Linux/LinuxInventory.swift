@@ -72,13 +72,27 @@ public struct LinuxInventory: InventoryBackend {
         }
 
         Self.attach(addresses, to: &interfaces)
-        let names = Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // Routes name their devices: only the interfaces routes use are looked up.
+        var used = Set<Int>()
+        for route in routes {
+            if let index = route.outputInterface { used.insert(Int(index)) }
+            for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
+        }
+        var names: [Int: String] = [:]
+        if !used.isEmpty {
+            for position in interfaces.indices where used.contains(interfaces[position].index) {
+                names[interfaces[position].index] = names[interfaces[position].index] ?? interfaces[position].name
+            }
+        }
         let modelRoutes = routes.compactMap { Self.route($0, names: names) }
         var peers: [Int32: PeerNamespace] = [:]
         if interfaces.contains(where: { $0.linkNetnsID != nil }) {
             peers = peerNamespaces(client: client, census: census, inspected: namespace.inode, censusComplete: holders.complete)
         }
-        interfaces.sort { $0.index < $1.index }
+        // The kernel dumps links in index order; sorting is needed only if it ever does not.
+        if !interfaces.indices.dropFirst().allSatisfy({ interfaces[$0 - 1].index < interfaces[$0].index }) {
+            interfaces.sort { $0.index < $1.index }
+        }
         return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: "net:[\(namespace.inode)]", takenAt: takenAt, interfaces: interfaces,
                         routes: modelRoutes, holders: holders, peerNamespaces: peers)
     }
@@ -232,8 +246,12 @@ public struct LinuxInventory: InventoryBackend {
     /// Adds each address to the interface it belongs to.
     static func attach(_ addresses: [AddressMessage], to interfaces: inout [NetworkInterface]) {
         guard !addresses.isEmpty else { return }
+        // Only the interfaces addresses name are mapped, and read in place (not copied).
+        let named = Set(addresses.map { Int($0.index) })
         var position: [Int: Int] = [:]
-        for (offset, interface) in interfaces.enumerated() { position[interface.index] = offset }
+        for offset in interfaces.indices where named.contains(interfaces[offset].index) {
+            position[interfaces[offset].index] = offset
+        }
         for message in addresses {
             if let address = address(message), let offset = position[Int(message.index)] {
                 interfaces[offset].addresses.append(address)
@@ -274,19 +292,26 @@ public struct LinuxInventory: InventoryBackend {
                      nextHops: hops, nexthopObject: message.nexthopID)
     }
 
+    /// iproute2's order and names; RUNNING is left out as `ip link` leaves it out.
+    static let flagTable: [(UInt32, String)] = [
+        (0x8, "LOOPBACK"), (0x2, "BROADCAST"), (0x10, "POINTOPOINT"), (0x1000, "MULTICAST"), (0x80, "NOARP"),
+        (0x200, "ALLMULTI"), (0x100, "PROMISC"), (0x400, "MASTER"), (0x800, "SLAVE"), (0x4, "DEBUG"),
+        (0x8000, "DYNAMIC"), (0x4000, "AUTOMEDIA"), (0x2000, "PORTSEL"), (0x20, "NOTRAILERS"), (0x1, "UP"),
+        (0x10000, "LOWER_UP"), (0x20000, "DORMANT"), (0x40000, "ECHO"),
+    ]
+
     static func flagNames(_ flags: UInt32) -> [String] {
-        // iproute2's order and names; RUNNING is left out as `ip link` leaves it out.
-        let table: [(UInt32, String)] = [
-            (0x8, "LOOPBACK"), (0x2, "BROADCAST"), (0x10, "POINTOPOINT"), (0x1000, "MULTICAST"), (0x80, "NOARP"),
-            (0x200, "ALLMULTI"), (0x100, "PROMISC"), (0x400, "MASTER"), (0x800, "SLAVE"), (0x4, "DEBUG"),
-            (0x8000, "DYNAMIC"), (0x4000, "AUTOMEDIA"), (0x2000, "PORTSEL"), (0x20, "NOTRAILERS"), (0x1, "UP"),
-            (0x10000, "LOWER_UP"), (0x20000, "DORMANT"), (0x40000, "ECHO"),
-        ]
-        return table.filter { flags & $0.0 != 0 }.map(\.1)
+        // Thousands of links share a few flag sets; the names are looked up, not rebuilt.
+        var names: [String] = []
+        names.reserveCapacity(flags.nonzeroBitCount)
+        for (bit, name) in flagTable where flags & bit != 0 { names.append(name) }
+        return names
     }
 
+    static let operstateNames = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"]
+
     static func operstateName(_ value: UInt8) -> String {
-        ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"][safe: Int(value)] ?? "\(value)"
+        operstateNames[safe: Int(value)] ?? "\(value)"
     }
 
     static func scopeName(_ value: UInt8) -> String {
