@@ -12,19 +12,18 @@ holder are removed at the end, whatever happens. Needs root. Touches nothing out
 Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH]
 """
 import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
+import shipped
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--held", type=int, default=100, help="devices attached by a holder process")
 parser.add_argument("--runs", type=int, default=7)
-parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tunwarden"))
+parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
 args = parser.parse_args()
 
 if os.geteuid() != 0:
     sys.exit("bench/audit-10k.py: run as root (it makes a throwaway network namespace)")
-binary = os.path.abspath(args.binary)
-if not os.access(binary, os.X_OK):
-    sys.exit(f"bench/audit-10k.py: {binary} not found: build it with `swift build -c release`")
+binary = shipped.binary(args.binary, "bench/audit-10k.py")
 
 NS = f"twbench-{os.getpid()}"
 HOLDER = r"""

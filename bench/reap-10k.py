@@ -10,17 +10,16 @@ temporary directory; the namespace is removed at the end, whatever happens. Need
 Usage: sudo python3 bench/reap-10k.py [--devices N] [--serial M] [--binary PATH]
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
+import shipped
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--serial", type=int, default=300, help="devices deleted one at a time with ip link del")
-parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tunwarden"))
+parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
 args = parser.parse_args()
 if os.geteuid() != 0:
     sys.exit("bench/reap-10k.py: run as root (it makes a throwaway network namespace)")
-binary = os.path.abspath(args.binary)
-if not os.access(binary, os.X_OK):
-    sys.exit(f"bench/reap-10k.py: {binary} not found: build it with `swift build -c release`")
+binary = shipped.binary(args.binary, "bench/reap-10k.py")
 
 NS = f"twbench-{os.getpid()}"
 state = tempfile.mkdtemp(prefix="tunwarden-bench-")

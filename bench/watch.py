@@ -12,18 +12,17 @@ Needs root.
 Usage: sudo python3 bench/watch.py [--devices N] [--quiet SECONDS] [--binary PATH]
 """
 import argparse, os, shutil, signal, statistics, subprocess, sys, tempfile, time
+import shipped
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--quiet", type=float, default=60.0)
 parser.add_argument("--latency-runs", type=int, default=5)
-parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tunwarden"))
+parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
 args = parser.parse_args()
 if os.geteuid() != 0:
     sys.exit("bench/watch.py: run as root (it makes a throwaway network namespace)")
-binary = os.path.abspath(args.binary)
-if not os.access(binary, os.X_OK):
-    sys.exit(f"bench/watch.py: {binary} not found: build it with `swift build -c release`")
+binary = shipped.binary(args.binary, "bench/watch.py")
 
 NS = f"twbench-{os.getpid()}"
 state = tempfile.mkdtemp(prefix="tunwarden-bench-")
