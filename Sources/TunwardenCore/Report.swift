@@ -133,6 +133,8 @@ public struct AuditReport: Encodable, Sendable {
     /// written (a leaking host has tens of thousands: they are never all copied at once).
     let assessment: Assessment
     let rows: [AuditTable.Row]
+    /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
+    let contextRoutes: [Int: [Route]]
     let observations: [String: InterfaceObservation]?
 
     /// How many interfaces the report lists.
@@ -140,7 +142,7 @@ public struct AuditReport: Encodable, Sendable {
 
     /// The entry of the `position`th interface listed.
     func entry(_ position: Int) -> InterfaceEntry {
-        let (interface, state, reason, holdersKnown, holders, routes) = AuditTable.row(rows[position], of: assessment)
+        let (interface, state, reason, holdersKnown, holders, routes) = AuditTable.row(rows[position], of: assessment, contextRoutes: contextRoutes)
         return InterfaceEntry(interface: interface, state: state, reason: reason, holdersKnown: holdersKnown,
                               holders: holders, routes: routes,
                               observation: observations?[Observations.key(interface.index, interface.name)])
@@ -172,6 +174,7 @@ public struct AuditReport: Encodable, Sendable {
             warn: assessment.policy.effectiveWarn, holdersKnown: assessment.snapshot.holders.complete
         )
         rows = AuditTable.rows(assessment, includeContext: includeContext)
+        contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
         self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
         findings = assessment.findings
     }
@@ -215,16 +218,16 @@ public enum AuditTable {
         return rows
     }
 
-    /// What a listed interface shows.
-    static func row(_ row: Row, of assessment: Assessment) -> (interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route]) {
+    /// What a listed interface shows; `contextRoutes` are `Heuristics.routesPerInterface` of the
+    /// snapshot's routes, worked out once by the caller (needed only for context rows).
+    static func row(_ row: Row, of assessment: Assessment, contextRoutes: [Int: [Route]]) -> (interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route]) {
         switch row {
         case let .assessed(position):
             let entry = assessment.interfaces[position]
             return (entry.interface, entry.state, entry.reason, entry.holdersKnown, entry.holders, entry.routes)
         case let .context(position):
             let interface = assessment.snapshot.interfaces[position]
-            let routes = assessment.snapshot.routes.filter { route in route.nextHops.contains { $0.interfaceIndex == interface.index } }
-            return (interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], routes)
+            return (interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], contextRoutes[interface.index] ?? [])
         }
     }
 
@@ -237,7 +240,8 @@ public enum AuditTable {
         let now = assessment.snapshot.takenAt
         var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"] + (observations == nil ? [] : ["AGE"])]
         var states: [InterfaceState?] = [nil]
-        for row in rows(assessment, includeContext: includeContext).map({ Self.row($0, of: assessment) }) {
+        let contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
+        for row in rows(assessment, includeContext: includeContext).map({ Self.row($0, of: assessment, contextRoutes: contextRoutes) }) {
             let holders: String
             if !row.holders.isEmpty {
                 holders = row.holders.map(\.display).joined(separator: ",")
