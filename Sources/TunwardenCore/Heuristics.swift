@@ -80,33 +80,62 @@ public struct Assessment: Sendable, Equatable {
 public enum Heuristics {
     /// Judges a snapshot.
     public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy()) -> Assessment {
+        assess(snapshot, policy: policy, maxChunks: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Judges a snapshot, judging interfaces on up to `maxChunks` threads (tests compare 1 with more).
+    static func assess(_ snapshot: Snapshot, policy: AuditPolicy, maxChunks: Int) -> Assessment {
         // Only veth judgements look interfaces up by index; most snapshots need no map at all.
         let namesByIndex = snapshot.interfaces.contains { $0.kind == .veth }
             ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
             : [:]
         let routesByIndex = routesPerInterface(snapshot.routes)
+        let holderIndex = HolderIndex(snapshot.holders)
+        /// Judges the interfaces at `positions` of the snapshot, in order.
+        @Sendable func judge(_ positions: Range<Int>) -> (assessed: [AssessedInterface], findings: [Finding]) {
+            var assessed: [AssessedInterface] = []
+            var findings: [Finding] = []
+            assessed.reserveCapacity(positions.count)
+            // Interfaces are visited by position: a for-in over the values copies each one first.
+            for position in positions where snapshot.interfaces[position].kind.isTunnelStyle {
+                let interface = snapshot.interfaces[position]
+                let routes = routesByIndex[interface.index] ?? []
+                if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, findings: &findings) {
+                    assessed.append(alone)
+                    continue
+                }
+                let verdict: (InterfaceState, String)
+                switch interface.kind {
+                case .veth:
+                    verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
+                default:
+                    verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
+                }
+                assessed.append(AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
+                                                  holders: holderIndex.split(interface.name).here,
+                                                  holdersKnown: snapshot.holders.complete, routes: routes))
+            }
+            return (assessed, findings)
+        }
+        // Each interface's verdict depends on nothing another one's does: tens of thousands are
+        // judged in chunks on every core, and the chunks joined in order (the same result).
+        let count = snapshot.interfaces.count
+        let chunks = max(1, min(maxChunks, count / 2048))
         var assessed: [AssessedInterface] = []
         var findings: [Finding] = []
-        let holderIndex = HolderIndex(snapshot.holders)
-        assessed.reserveCapacity(snapshot.interfaces.count)
-        // Interfaces are visited by position: a for-in over the values copies each one first.
-        for position in snapshot.interfaces.indices where snapshot.interfaces[position].kind.isTunnelStyle {
-            let interface = snapshot.interfaces[position]
-            let routes = routesByIndex[interface.index] ?? []
-            if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, findings: &findings) {
-                assessed.append(alone)
-                continue
+        if chunks == 1 {
+            (assessed, findings) = judge(0..<count)
+        } else {
+            let parts = ChunkedResults<(assessed: [AssessedInterface], findings: [Finding])>(count: chunks, empty: ([], []))
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                parts.store(chunk, judge((count * chunk / chunks)..<(count * (chunk + 1) / chunks)))
             }
-            let verdict: (InterfaceState, String)
-            switch interface.kind {
-            case .veth:
-                verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
-            default:
-                verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
+            assessed.reserveCapacity(count)
+            for chunk in 0..<chunks {
+                let part = parts.take(chunk)
+                assessed += part.assessed
+                findings += part.findings
             }
-            assessed.append(AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
-                                              holders: holderIndex.split(interface.name).here,
-                                              holdersKnown: snapshot.holders.complete, routes: routes))
         }
 
         findings += deadRouteFindings(assessed, snapshot: snapshot)
@@ -505,9 +534,12 @@ public enum Heuristics {
     /// The share of the address space a set of same-family prefixes covers, counting overlaps once.
     /// Prefixes either nest or are disjoint, so dropping every prefix inside another leaves a disjoint set.
     public static func coverage(of prefixes: [IPPrefix]) -> Double {
-        let unique = Array(Set(prefixes)).sorted { $0.length < $1.length }
+        // In order of first address (family first), the shorter of equal starts first: the kept
+        // prefixes are then disjoint and ordered, so a prefix inside any of them is inside the
+        // last one kept. One pass, where checking every kept prefix was quadratic in the routes.
+        let ordered = Set(prefixes).sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
         var kept: [IPPrefix] = []
-        for prefix in unique where !kept.contains(where: { $0.contains(prefix) }) {
+        for prefix in ordered where !(kept.last?.contains(prefix) ?? false) {
             kept.append(prefix)
         }
         return kept.reduce(0) { $0 + $1.shareOfAddressSpace }
@@ -523,5 +555,26 @@ public enum Heuristics {
             id: FindingID.tunnelCount, severity: critical ? .critical : .warning, ifname: nil, reapable: false,
             evidence: "\(count) tunnel-style interfaces exist; \(critical ? "the limit is" : "warning from") \(critical ? policy.limit : warn) (limit \(policy.limit)). Counts that keep growing mean something leaks them; on macOS users report network trouble near 95 utun interfaces."
         )
+    }
+}
+
+/// Results computed on several threads, each chunk stored by the thread that made it and taken
+/// after all have finished.
+final class ChunkedResults<Value>: @unchecked Sendable {
+    private var values: [Value]
+    private let lock = NSLock()
+
+    init(count: Int, empty: Value) { values = Array(repeating: empty, count: count) }
+
+    func store(_ index: Int, _ value: Value) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+
+    func take(_ index: Int) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[index]
     }
 }

@@ -158,7 +158,17 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
     /// Whether `other` lies wholly inside this prefix.
     public func contains(_ other: IPPrefix) -> Bool {
         guard other.family == family, other.length >= length else { return false }
-        return IPPrefix(address: other.address, length: length)?.address.bytes == address.bytes
+        // The first `length` bits agree (this prefix's host bits are already clear).
+        let mine = address.bytes, theirs = other.address.bytes
+        var remaining = length
+        var i = 0
+        while remaining > 0 {
+            let mask = remaining >= 8 ? UInt8(0xff) : UInt8(truncatingIfNeeded: 0xff << (8 - remaining))
+            if mine[i] != theirs[i] & mask { return false }
+            remaining -= 8
+            i += 1
+        }
+        return true
     }
 
     /// The share of the family's whole address space this prefix covers (1 for /0, 0.5 for /1, …).

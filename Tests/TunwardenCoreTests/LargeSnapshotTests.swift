@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import TunwardenCore
+
+/// Judging tens of thousands of interfaces takes shortcuts (chunks on several threads, a one-pass
+/// prefix coverage); these tests hold them to the plain way of getting the same answer.
+@Suite struct LargeSnapshotTests {
+    /// 9,000 interfaces of every kind and state: orphans, held, carrier without holder, held
+    /// elsewhere, multi-queue, veth pairs and lone veths, kernel tunnels, context interfaces,
+    /// with routes into some of them.
+    func snapshot() -> Snapshot {
+        var interfaces: [NetworkInterface] = []
+        var holders: [HolderAttachment] = []
+        var routes: [Route] = []
+        for index in 1...9_000 {
+            let name = "if\(index)"
+            switch index % 9 {
+            case 0: interfaces.append(Build.tun(index, name))
+            case 1:
+                interfaces.append(Build.tun(index, name, carrier: true))
+                holders.append(Build.holder(Int32(index), name))
+            case 2: interfaces.append(Build.tun(index, name, carrier: true))
+            case 3:
+                interfaces.append(Build.tun(index, name))
+                holders.append(Build.holder(Int32(index), name, here: false, netns: "net:[9]"))
+            case 4: interfaces.append(Build.tun(index, name, kind: .tap, multiQueue: true, queues: UInt32(index % 2), disabled: 0))
+            case 5: interfaces.append(NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: index + 1))
+            case 6: interfaces.append(NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: 1_000_000))
+            case 7: interfaces.append(NetworkInterface(index: index, name: name, kind: .wireguard, infoKind: "wireguard"))
+            default: interfaces.append(NetworkInterface(index: index, name: name, kind: .other, infoKind: "bridge"))
+            }
+            if index % 45 == 0 { routes.append(Build.route("10.\(index / 250 % 250).\(index % 250).0/24", index)) }
+        }
+        routes += [Build.route("0.0.0.0/1", 90), Build.route("128.0.0.0/1", 90), Build.route("0.0.0.0/1", 99)]
+        return Build.snapshot(interfaces, routes: routes, holders: holders)
+    }
+
+    @Test func judgingInChunksGivesTheSerialAnswer() {
+        let snapshot = snapshot()
+        let serial = Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: 1)
+        for chunks in [2, 3, 4] {
+            #expect(Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: chunks) == serial, "\(chunks) chunks")
+        }
+        // The snapshot exercises what it claims to.
+        #expect(Set(serial.interfaces.map(\.state)) == [.live, .orphaned, .suspect, .unknown])
+        #expect(serial.findings.contains { $0.id == FindingID.deadTunnelRoute && $0.severity == .critical })
+    }
+
+    /// The quadratic definition: drop every prefix inside another, sum the rest.
+    func referenceCoverage(_ prefixes: [IPPrefix]) -> Double {
+        let unique = Array(Set(prefixes))
+        let outer = unique.filter { prefix in !unique.contains { $0 != prefix && $0.contains(prefix) } }
+        return outer.reduce(0) { $0 + $1.shareOfAddressSpace }
+    }
+
+    @Test func onePassCoverageMatchesTheDefinition() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let v6 = Bool.random(using: &generator)
+            let prefixes = (0..<Int.random(in: 0...60, using: &generator)).map { _ -> IPPrefix in
+                // Few distinct high bytes, so prefixes nest and repeat often.
+                var bytes = [UInt8](repeating: 0, count: v6 ? 16 : 4)
+                bytes[0] = UInt8.random(in: 0...3, using: &generator) << 6
+                bytes[1] = UInt8.random(in: 0...3, using: &generator)
+                let length = Int.random(in: 0...(v6 ? 20 : 12), using: &generator)
+                return IPPrefix(address: IPAddress(bytes: bytes)!, length: length)!
+            }
+            #expect(Heuristics.coverage(of: prefixes) == referenceCoverage(prefixes), "\(prefixes)")
+        }
+        #expect(IPPrefix("10.0.0.0/8")!.contains(IPPrefix("10.255.0.0/16")!))
+        #expect(!IPPrefix("10.0.0.0/9")!.contains(IPPrefix("10.128.0.0/16")!))
+        #expect(IPPrefix("::/0")!.contains(IPPrefix("fe80::/10")!))
+        #expect(!IPPrefix("::/0")!.contains(IPPrefix("10.0.0.0/8")!))
+    }
+}
