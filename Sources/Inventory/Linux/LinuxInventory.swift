@@ -54,7 +54,7 @@ public struct LinuxInventory: InventoryBackend {
         }
         // Each link becomes a model interface as it arrives, while the kernel builds the next datagram.
         let linkResult = Result {
-            try linkClient.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+            try linkClient.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message -> NetworkInterface? in
                 message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
             }
         }
@@ -65,7 +65,7 @@ public struct LinuxInventory: InventoryBackend {
         let holders: HolderScan
         let census: HolderScanner.NamespaceCensus
         do {
-            interfaces = try linkResult.get().compactMap { $0 }
+            interfaces = try linkResult.get()
             (addresses, routes, holders, census) = try side.result.get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
@@ -104,9 +104,9 @@ public struct LinuxInventory: InventoryBackend {
         defer { if let fd = namespace.fd { close(fd) } }
         do {
             let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
-            return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+            return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message -> NetworkInterface? in
                 message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
-            }.compactMap { $0 }
+            }
         } catch {
             throw InventoryError("cannot read the kernel's interfaces\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
         }
