@@ -130,8 +130,9 @@ public enum Heuristics {
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 parts.store(chunk, judge((count * chunk / chunks)..<(count * (chunk + 1) / chunks)))
             }
-            assessed.reserveCapacity(count)
-            for chunk in 0..<chunks {
+            // The first chunk's arrays are taken over (no element is copied); the rest appended.
+            (assessed, findings) = parts.take(0)
+            for chunk in 1..<chunks {
                 let part = parts.take(chunk)
                 assessed += part.assessed
                 findings += part.findings
@@ -555,26 +556,5 @@ public enum Heuristics {
             id: FindingID.tunnelCount, severity: critical ? .critical : .warning, ifname: nil, reapable: false,
             evidence: "\(count) tunnel-style interfaces exist; \(critical ? "the limit is" : "warning from") \(critical ? policy.limit : warn) (limit \(policy.limit)). Counts that keep growing mean something leaks them; on macOS users report network trouble near 95 utun interfaces."
         )
-    }
-}
-
-/// Results computed on several threads, each chunk stored by the thread that made it and taken
-/// after all have finished.
-final class ChunkedResults<Value>: @unchecked Sendable {
-    private var values: [Value]
-    private let lock = NSLock()
-
-    init(count: Int, empty: Value) { values = Array(repeating: empty, count: count) }
-
-    func store(_ index: Int, _ value: Value) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
-    }
-
-    func take(_ index: Int) -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[index]
     }
 }

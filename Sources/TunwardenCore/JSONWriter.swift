@@ -120,7 +120,7 @@ final class JSONSink {
         let depth = state.pointee.stack.count
         let pretty = self.pretty
         let direct = self.direct
-        let results = ChunkResults(count: chunks)
+        let results = ChunkedResults<Result<[UInt8], any Error>>(count: chunks, empty: .success([]))
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
             let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth, continuing: chunk > 0, direct: direct)
@@ -134,7 +134,7 @@ final class JSONSink {
         }
         // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
         state.pointee.finished.append(state.pointee.bytes.array())
-        for chunk in 0..<chunks { state.pointee.finished.append(try results.get(chunk)) }
+        for chunk in 0..<chunks { state.pointee.finished.append(try results.take(chunk).get()) }
         state.pointee.bytes.removeAll()
         state.pointee.stack.last.count = count
         close()
@@ -309,26 +309,6 @@ final class JSONSink {
             try encodeValue(element)
         }
         close()
-    }
-}
-
-/// Per-chunk results of a concurrent encoding, each written by one thread and read after all finish.
-private final class ChunkResults: @unchecked Sendable {
-    private var results: [Result<[UInt8], any Error>]
-    private let lock = NSLock()
-
-    init(count: Int) { results = Array(repeating: .success([]), count: count) }
-
-    func store(_ index: Int, _ result: Result<[UInt8], any Error>) {
-        lock.lock()
-        results[index] = result
-        lock.unlock()
-    }
-
-    func get(_ index: Int) throws -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try results[index].get()
     }
 }
 
@@ -512,4 +492,31 @@ struct RawVector<Element: BitwiseCopyable> {
 
     /// Releases the memory; the vector must not be used afterwards.
     func free() { base.deallocate() }
+}
+
+/// Results computed on several threads, each chunk stored by the thread that made it and taken
+/// (moved out, leaving `empty`) after all have finished.
+final class ChunkedResults<Value>: @unchecked Sendable {
+    private var values: [Value]
+    private let empty: Value
+    private let lock = NSLock()
+
+    init(count: Int, empty: Value) {
+        values = Array(repeating: empty, count: count)
+        self.empty = empty
+    }
+
+    func store(_ index: Int, _ value: Value) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+
+    func take(_ index: Int) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        let value = values[index]
+        values[index] = empty
+        return value
+    }
 }
