@@ -120,23 +120,12 @@ public enum Heuristics {
         // Each interface's verdict depends on nothing another one's does: tens of thousands are
         // judged in chunks on every core, and the chunks joined in order (the same result).
         let count = snapshot.interfaces.count
-        let chunks = max(1, min(maxChunks, count / 2048))
-        var assessed: [AssessedInterface] = []
-        var findings: [Finding] = []
-        if chunks == 1 {
-            (assessed, findings) = judge(0..<count)
-        } else {
-            let parts = ChunkedResults<(assessed: [AssessedInterface], findings: [Finding])>(count: chunks, empty: ([], []))
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                parts.store(chunk, judge((count * chunk / chunks)..<(count * (chunk + 1) / chunks)))
-            }
-            // The first chunk's arrays are taken over (no element is copied); the rest appended.
-            (assessed, findings) = parts.take(0)
-            for chunk in 1..<chunks {
-                let part = parts.take(chunk)
-                assessed += part.assessed
-                findings += part.findings
-            }
+        var parts = Chunked.map(count, chunks: Chunked.count(of: count, maxChunks: maxChunks, minimum: 2048), empty: ([], []), judge)
+        // The first chunk's arrays are taken over (no element is copied); the rest appended.
+        var (assessed, findings) = parts.removeFirst()
+        for (moreAssessed, moreFindings) in parts {
+            assessed += moreAssessed
+            findings += moreFindings
         }
 
         findings += deadRouteFindings(assessed, snapshot: snapshot)
@@ -255,7 +244,7 @@ public enum Heuristics {
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
-                         scanText: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
+                         scanText: String, findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -307,7 +296,7 @@ public enum Heuristics {
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent,
-            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanText ?? scanSummary(scan)))."
+            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanText))."
         ))
         return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
     }
@@ -479,7 +468,7 @@ public enum Heuristics {
         let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
         var deadPosition: [Int: Int] = [:]
-        for position in interfaces.indices where interfaces[position].state == .orphaned || interfaces[position].interface.carrier == false {
+        for position in interfaces.indices where isDead(interfaces[position]) {
             deadPosition[interfaces[position].interface.index] = position
         }
         guard !deadPosition.isEmpty else { return [] }

@@ -133,10 +133,7 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
     public init?(address: IPAddress, length: Int) {
         guard length >= 0, length <= address.family.bits else { return nil }
         var bytes = address.bytes
-        for i in 0..<bytes.count {
-            let keep = max(0, min(8, length - i * 8))
-            bytes[i] &= keep == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - keep))
-        }
+        for i in 0..<bytes.count { bytes[i] &= Self.mask(byte: i, length: length) }
         self.address = IPAddress(bytes: bytes, zone: address.zone)!
         self.length = length
     }
@@ -160,15 +157,14 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
         guard other.family == family, other.length >= length else { return false }
         // The first `length` bits agree (this prefix's host bits are already clear).
         let mine = address.bytes, theirs = other.address.bytes
-        var remaining = length
-        var i = 0
-        while remaining > 0 {
-            let mask = remaining >= 8 ? UInt8(0xff) : UInt8(truncatingIfNeeded: 0xff << (8 - remaining))
-            if mine[i] != theirs[i] & mask { return false }
-            remaining -= 8
-            i += 1
-        }
+        for i in 0..<(length + 7) / 8 where mine[i] != theirs[i] & Self.mask(byte: i, length: length) { return false }
         return true
+    }
+
+    /// The network bits of byte `i` of an address under a prefix of `length` bits.
+    static func mask(byte i: Int, length: Int) -> UInt8 {
+        let keep = max(0, min(8, length - i * 8))
+        return keep == 0 ? 0 : UInt8(truncatingIfNeeded: 0xff << (8 - keep))
     }
 
     /// The share of the family's whole address space this prefix covers (1 for /0, 0.5 for /1, …).

@@ -107,7 +107,7 @@ final class JSONSink {
 
     /// Writes `count` elements as an array, encoding chunks of it on separate threads when it is large.
     func writeArrayConcurrently<Element: Encodable>(count: Int, element: @Sendable (Int) -> Element) throws {
-        let chunks = min(4, max(1, count / Self.concurrencyThreshold))
+        let chunks = Chunked.count(of: count, maxChunks: 4, minimum: Self.concurrencyThreshold)
         openArray()
         if chunks == 1 {
             for position in 0..<count {
@@ -120,21 +120,20 @@ final class JSONSink {
         let depth = state.pointee.stack.count
         let pretty = self.pretty
         let direct = self.direct
-        let results = ChunkedResults<Result<[UInt8], any Error>>(count: chunks, empty: .success([]))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
-            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth, continuing: chunk > 0, direct: direct)
-            results.store(chunk, Result {
+        let encoded = Chunked.map(count, chunks: chunks, empty: Result<[UInt8], any Error>.success([])) { range in
+            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth,
+                                continuing: range.lowerBound > 0, direct: direct)
+            return Result {
                 for position in range {
                     sink.beginMember()
                     try sink.encodeValue(element(position))
                 }
                 return sink.result
-            })
+            }
         }
         // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
         state.pointee.finished.append(state.pointee.bytes.array())
-        for chunk in 0..<chunks { state.pointee.finished.append(try results.take(chunk).get()) }
+        for chunk in encoded { state.pointee.finished.append(try chunk.get()) }
         state.pointee.bytes.removeAll()
         state.pointee.stack.last.count = count
         close()
@@ -494,29 +493,50 @@ struct RawVector<Element: BitwiseCopyable> {
     func free() { base.deallocate() }
 }
 
-/// Results computed on several threads, each chunk stored by the thread that made it and taken
-/// (moved out, leaving `empty`) after all have finished.
-final class ChunkedResults<Value>: @unchecked Sendable {
-    private var values: [Value]
-    private let empty: Value
-    private let lock = NSLock()
-
-    init(count: Int, empty: Value) {
-        values = Array(repeating: empty, count: count)
-        self.empty = empty
+/// Work on consecutive ranges of `0..<count`, one range per thread: the judging and the JSON
+/// writing of tens of thousands of interfaces.
+enum Chunked {
+    /// How many chunks to make of `count` items: at most `maxChunks`, each of at least `minimum`
+    /// items, and at least one.
+    static func count(of count: Int, maxChunks: Int, minimum: Int) -> Int {
+        max(1, min(maxChunks, count / minimum))
     }
 
-    func store(_ index: Int, _ value: Value) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
+    /// Runs `body` on `chunks` consecutive ranges covering `0..<count`, concurrently, and returns
+    /// its results in range order.
+    static func map<T>(_ count: Int, chunks: Int, empty: T, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+        guard chunks > 1 else { return [body(0..<count)] }
+        let results = Results(count: chunks, empty: empty)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            results.store(chunk, body((count * chunk / chunks)..<(count * (chunk + 1) / chunks)))
+        }
+        return (0..<chunks).map(results.take)
     }
 
-    func take(_ index: Int) -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        let value = values[index]
-        values[index] = empty
-        return value
+    /// Each chunk's result, stored by the thread that made it and taken (moved out, leaving
+    /// `empty`) after all have finished.
+    private final class Results<Value>: @unchecked Sendable {
+        private var values: [Value]
+        private let empty: Value
+        private let lock = NSLock()
+
+        init(count: Int, empty: Value) {
+            values = Array(repeating: empty, count: count)
+            self.empty = empty
+        }
+
+        func store(_ index: Int, _ value: Value) {
+            lock.lock()
+            values[index] = value
+            lock.unlock()
+        }
+
+        func take(_ index: Int) -> Value {
+            lock.lock()
+            defer { lock.unlock() }
+            let value = values[index]
+            values[index] = empty
+            return value
+        }
     }
 }
