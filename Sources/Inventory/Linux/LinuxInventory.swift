@@ -65,7 +65,9 @@ public struct LinuxInventory: InventoryBackend {
         let holders: HolderScan
         let census: HolderScanner.NamespaceCensus
         do {
-            interfaces = try linkResult.get()
+            // Consumed, not copied: the list is changed below, and a second reference to it would
+            // make that change copy every interface.
+            interfaces = try (consume linkResult).get()
             (addresses, routes, holders, census) = try side.result.get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
