@@ -77,9 +77,13 @@ public struct Audit: ParsableCommand {
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
         let keepState = !state.noState && from == nil
         let monitoring = monitoring.resolved(settings, alerts: keepState)
+        // A large dump leaves time to judge (and, for JSON, write) the first interfaces before the
+        // last arrive. Entries are written early only when they depend on the interface alone.
+        let pretty = Terminal.isTerminal
+        let early = EarlyJudging(writingJSONEntries: format == .json && !all && !keepState ? pretty : nil)
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot()
+            snapshot = try Backends.select(from: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot(judgingEarly: early)
         } catch {
             let reason = "\(error)"
             switch format {
@@ -90,7 +94,7 @@ public struct Audit: ParsableCommand {
             Terminal.error(reason)
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
-        var assessment = Heuristics.assess(snapshot, policy: policy)
+        var assessment = Heuristics.assess(snapshot, policy: policy, early: early)
         var observations: Observations?
         if keepState {
             (assessment, observations) = Self.observe(assessment, store: StateStore(directory: settings.stateDirectory(state)), monitoring: monitoring)
@@ -100,7 +104,7 @@ public struct Audit: ParsableCommand {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))
         case .json:
-            for segment in try AuditReport(assessment, includeContext: all, observations: observations).jsonSegments(pretty: Terminal.isTerminal) {
+            for segment in try AuditReport(assessment, includeContext: all, observations: observations, early: early).jsonSegments(pretty: pretty) {
                 Terminal.write(segment)
             }
             Terminal.write("\n")

@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,12 +18,35 @@ enum Terminal {
 
     /// Writes text to standard output in one go (large reports are not split into many writes).
     static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        var text = text
+        text.withUTF8 { writeOut(UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes bytes to standard output in one go.
     static func write(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
+        bytes.withUnsafeBytes { writeOut($0) }
+    }
+
+    /// Writes a piece of a report to standard output, from where it lies.
+    static func write(_ segment: JSONSegment) {
+        segment.withUnsafeBytes { writeOut($0) }
+    }
+
+    /// Writes all of `bytes` to standard output, straight from memory (no copy into `Data`), going
+    /// on after partial writes and interruptions. A closed or failing output ends the writing (a
+    /// reader that went away, as `| head` does, wants no more).
+    private static func writeOut(_ bytes: UnsafeRawBufferPointer) {
+        guard var next = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let written = Foundation.write(1, next, left)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            next += written
+            left -= written
+        }
     }
 
     /// Ends the process with `code` at once. Output was written unbuffered, so nothing is lost;

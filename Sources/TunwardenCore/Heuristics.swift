@@ -78,13 +78,14 @@ public struct Assessment: Sendable, Equatable {
 /// The heuristics: pure functions from a snapshot to states and findings. Nothing here reads the
 /// system, so every judgement can be reproduced from a recorded snapshot.
 public enum Heuristics {
-    /// Judges a snapshot.
-    public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy()) -> Assessment {
-        assess(snapshot, policy: policy, maxChunks: ProcessInfo.processInfo.activeProcessorCount)
+    /// Judges a snapshot. `early` is the judging of its first interfaces done while it was being
+    /// taken (see `EarlyJudging`); its verdicts are used when they match the snapshot.
+    public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy(), early: EarlyJudging? = nil) -> Assessment {
+        assess(snapshot, policy: policy, maxChunks: ProcessInfo.processInfo.activeProcessorCount, early: early)
     }
 
     /// Judges a snapshot, judging interfaces on up to `maxChunks` threads (tests compare 1 with more).
-    static func assess(_ snapshot: Snapshot, policy: AuditPolicy, maxChunks: Int) -> Assessment {
+    static func assess(_ snapshot: Snapshot, policy: AuditPolicy, maxChunks: Int, early: EarlyJudging? = nil) -> Assessment {
         // Only veth judgements look interfaces up by index; most snapshots need no map at all.
         let namesByIndex = snapshot.interfaces.contains { $0.kind == .veth }
             ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -119,10 +120,16 @@ public enum Heuristics {
         }
         // Each interface's verdict depends on nothing another one's does: tens of thousands are
         // judged in chunks on every core, and the chunks joined in order (the same result).
-        let count = snapshot.interfaces.count
-        var parts = Chunked.map(count, chunks: Chunked.count(of: count, maxChunks: maxChunks, minimum: 2048), empty: ([], []), judge)
-        // The first chunk's arrays are taken over (no element is copied); the rest appended.
-        var (assessed, findings) = parts.removeFirst()
+        // The interfaces judged early are not judged again; their verdicts come first.
+        var assessed: [AssessedInterface] = []
+        var findings: [Finding] = []
+        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings) ?? 0
+        let count = snapshot.interfaces.count - start
+        var parts = Chunked.map(count, chunks: Chunked.count(of: count, maxChunks: maxChunks, minimum: 2048), empty: ([], [])) {
+            judge(($0.lowerBound + start)..<($0.upperBound + start))
+        }
+        // Without early verdicts the first chunk's arrays are taken over (no element is copied).
+        if start == 0 { (assessed, findings) = parts.removeFirst() }
         for (moreAssessed, moreFindings) in parts {
             assessed += moreAssessed
             findings += moreFindings
@@ -198,11 +205,38 @@ public enum Heuristics {
     /// Most severe first; within a severity by id, then in the order they were raised (interface
     /// order). Integer keys keep this cheap for tens of thousands of findings.
     static func sorted(_ findings: [Finding]) -> [Finding] {
-        let idRank = Dictionary(Set(findings.map(\.id)).sorted().enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        // Positions are sorted by integer keys; each finding is then copied once.
-        let keys = findings.indices.map { (-findings[$0].severity.rank, idRank[findings[$0].id] ?? 0) }
-        let order = findings.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
-        return order.map { findings[$0] }
+        // A stable bucket sort: findings of one severity and id keep the order they were raised
+        // in. The ids are few, and runs of one id long (one per interface), so each finding's
+        // bucket is found by comparing with the previous one's id before any hashing.
+        var buckets: [String: Int] = [:]
+        var bucketKeys: [(severity: Int, id: String)] = []
+        var members: [[Int]] = []
+        var last: (id: String, severity: Severity, bucket: Int)?
+        for position in findings.indices {
+            let (id, severity) = (findings[position].id, findings[position].severity)
+            let bucket: Int
+            if let last, last.id == id, last.severity == severity {
+                bucket = last.bucket
+            } else {
+                let key = "\(severity.rank)|\(id)"
+                if let known = buckets[key] {
+                    bucket = known
+                } else {
+                    bucket = members.count
+                    buckets[key] = bucket
+                    bucketKeys.append((-severity.rank, id))
+                    members.append([])
+                }
+            }
+            last = (id, severity, bucket)
+            members[bucket].append(position)
+        }
+        var result: [Finding] = []
+        result.reserveCapacity(findings.count)
+        for bucket in bucketKeys.indices.sorted(by: { bucketKeys[$0] < bucketKeys[$1] }) {
+            for position in members[bucket] { result.append(findings[position]) }
+        }
+        return result
     }
 
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
@@ -379,12 +413,19 @@ public enum Heuristics {
             if names.count == 1, let name = names.first { routeNames.append((route, name)) }
         }
         let wanted = Set(routeNames.map(\.name))
+        // Where every hop carries an index (Linux), its name was given by that index: interfaces
+        // are ruled out by index, far cheaper than hashing tens of thousands of names.
+        let indexed = unicast.allSatisfy { $0.nextHops.allSatisfy { $0.interfaceIndex != nil } }
+        let wantedIndices = indexed ? Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) }) : []
+        func isWanted(_ interface: NetworkInterface) -> Bool {
+            (!indexed || wantedIndices.contains(interface.index)) && wanted.contains(interface.name)
+        }
         var byName: [String: AssessedInterface] = [:]
-        for position in interfaces.indices where wanted.contains(interfaces[position].interface.name) {
+        for position in interfaces.indices where isWanted(interfaces[position].interface) {
             byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
         }
         var known = Set<String>()
-        for position in snapshot.interfaces.indices where wanted.contains(snapshot.interfaces[position].name) {
+        for position in snapshot.interfaces.indices where isWanted(snapshot.interfaces[position]) {
             known.insert(snapshot.interfaces[position].name)
         }
         var groups: [String: [Route]] = [:]
@@ -467,8 +508,10 @@ public enum Heuristics {
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
+        // Only interfaces routes leave through can matter; thousands of others are passed over.
+        let hopIndices = Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) })
         var deadPosition: [Int: Int] = [:]
-        for position in interfaces.indices where isDead(interfaces[position]) {
+        for position in interfaces.indices where hopIndices.contains(interfaces[position].interface.index) && isDead(interfaces[position]) {
             deadPosition[interfaces[position].interface.index] = position
         }
         guard !deadPosition.isEmpty else { return [] }

@@ -1,5 +1,32 @@
 import Foundation
 
+/// A piece of JSON text in memory the writer allocated, handed on without being copied into an
+/// array (a report on tens of thousands of interfaces is megabytes). Freed with the last reference.
+public final class JSONSegment: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<UInt8>
+    /// The number of bytes.
+    public let count: Int
+
+    init(taking bytes: inout RawVector<UInt8>, replacementCapacity: Int) {
+        (base, count) = bytes.takeStorage(replacementCapacity: replacementCapacity)
+    }
+
+    /// Reads the bytes in place.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// The bytes of `segments`, one after the other, in one array.
+    public static func joined(_ segments: [JSONSegment]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segments.reduce(0) { $0 + $1.count })
+        for segment in segments { segment.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    deinit { base.deallocate() }
+}
+
 /// A streaming JSON encoder for tunwarden's reports.
 ///
 /// It writes bytes as `encode(to:)` runs, in the order the values encode themselves, so the
@@ -13,15 +40,15 @@ public enum JSONWriter {
     /// Encodes `value` as JSON text; `pretty` indents with two spaces, one member per line.
     /// `capacity` is a hint of the output size, to avoid regrowing a large buffer.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [UInt8] {
-        Array(try encodeSegments(value, pretty: pretty, capacity: capacity).joined())
+        JSONSegment.joined(try encodeSegments(value, pretty: pretty, capacity: capacity))
     }
 
     /// The same bytes as `encode`, as consecutive pieces: concurrently encoded arrays stay in the
     /// buffers their threads wrote, so a large report is written out without being copied first.
-    public static func encodeSegments<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [[UInt8]] {
+    public static func encodeSegments<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [JSONSegment] {
         let sink = JSONSink(pretty: pretty, capacity: capacity)
         try sink.encodeValue(value)
-        return sink.segments
+        return sink.takeSegments()
     }
 
     /// The same bytes as `encode`, but with every value encoding itself through the Encoder
@@ -49,6 +76,9 @@ public enum JSONWriter {
 public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable, Sendable {
     public let count: Int
     let element: @Sendable (Int) -> Element
+    /// The first elements, already written as this array's members: the bytes, how many elements
+    /// they hold, and whether they were pretty-printed (they are used only by a writer of that style).
+    var written: (segments: [JSONSegment], count: Int, pretty: Bool)?
 
     public init(_ elements: [Element]) {
         count = elements.count
@@ -60,9 +90,18 @@ public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable
         self.element = element
     }
 
+    /// `written` are the first elements as they would be written, made earlier (only
+    /// tunwarden's own writer can take them over; any other encoder encodes every element).
+    init(count: Int, written: (segments: [JSONSegment], count: Int, pretty: Bool)?, element: @escaping @Sendable (Int) -> Element) {
+        self.count = count
+        self.element = element
+        self.written = written
+    }
+
     public func encode(to encoder: any Encoder) throws {
         if let stream = encoder as? StreamEncoder {
-            try stream.sink.writeArrayConcurrently(count: count, element: element)
+            let usable = written.flatMap { $0.pretty == stream.sink.pretty && stream.sink.direct ? ($0.segments, $0.count) : nil }
+            try stream.sink.writeArrayConcurrently(count: count, written: usable, element: element)
             return
         }
         var container = encoder.unkeyedContainer()
@@ -78,7 +117,7 @@ final class JSONSink {
 
     struct State {
         /// Finished pieces of output, before `bytes`.
-        var finished: [[UInt8]] = []
+        var finished: [JSONSegment] = []
         var bytes: RawVector<UInt8>
         var stack = RawVector<Frame>(capacity: 16)
     }
@@ -87,7 +126,7 @@ final class JSONSink {
     // dynamic exclusivity check on every access, which dominated the cost of writing large reports.
     // The sink is used by one encoding on one thread, so no access can overlap.
     private let state: UnsafeMutablePointer<State>
-    private let pretty: Bool
+    let pretty: Bool
     /// Whether records may write themselves directly (see `key(_:)`); off only for the reference
     /// encoding tests compare them with.
     let direct: Bool
@@ -106,11 +145,21 @@ final class JSONSink {
     static let concurrencyThreshold = 2048
 
     /// Writes `count` elements as an array, encoding chunks of it on separate threads when it is large.
-    func writeArrayConcurrently<Element: Encodable>(count: Int, element: @Sendable (Int) -> Element) throws {
-        let chunks = Chunked.count(of: count, maxChunks: 4, minimum: Self.concurrencyThreshold)
+    /// `written` are the first elements, already written in this sink's style as members of an
+    /// array at this depth; they are taken over as a segment of their own and not made again.
+    func writeArrayConcurrently<Element: Encodable>(count: Int, written: (segments: [JSONSegment], count: Int)? = nil,
+                                                    element: @Sendable (Int) -> Element) throws {
+        let done = written.map { min($0.count, count) } ?? 0
+        let remaining = count - done
+        let chunks = Chunked.count(of: remaining, maxChunks: 4, minimum: Self.concurrencyThreshold)
         openArray()
+        if let written, done > 0 {
+            finishSegment()
+            state.pointee.finished += written.segments
+            state.pointee.stack.last.count = done
+        }
         if chunks == 1 {
-            for position in 0..<count {
+            for position in done..<count {
                 beginMember()
                 try encodeValue(element(position))
             }
@@ -120,7 +169,8 @@ final class JSONSink {
         let depth = state.pointee.stack.count
         let pretty = self.pretty
         let direct = self.direct
-        let encoded = Chunked.map(count, chunks: chunks, empty: Result<[UInt8], any Error>.success([])) { range in
+        let encoded = Chunked.map(remaining, chunks: chunks, empty: Result<[JSONSegment], any Error>.success([])) { chunk in
+            let range = (chunk.lowerBound + done)..<(chunk.upperBound + done)
             let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth,
                                 continuing: range.lowerBound > 0, direct: direct)
             return Result {
@@ -128,13 +178,12 @@ final class JSONSink {
                     sink.beginMember()
                     try sink.encodeValue(element(position))
                 }
-                return sink.result
+                return sink.takeSegments()
             }
         }
         // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
-        state.pointee.finished.append(state.pointee.bytes.array())
-        for chunk in encoded { state.pointee.finished.append(try chunk.get()) }
-        state.pointee.bytes.removeAll()
+        finishSegment()
+        for chunk in encoded { state.pointee.finished += try chunk.get() }
         state.pointee.stack.last.count = count
         close()
     }
@@ -146,11 +195,28 @@ final class JSONSink {
         state.deallocate()
     }
 
+    /// Makes room for about `bytes` more output, so a large run of writes does not regrow the buffer.
+    func reserve(_ bytes: Int) { state.pointee.bytes.reserve(additional: bytes) }
+
     /// Everything written, in pieces.
-    var segments: [[UInt8]] { state.pointee.finished + [state.pointee.bytes.array()] }
+    /// Ends the current segment: what was written so far becomes a segment of its own (its
+    /// buffer handed over, not copied) and writing goes on in a fresh buffer.
+    private func finishSegment() {
+        guard !state.pointee.bytes.isEmpty else { return }
+        state.pointee.finished.append(JSONSegment(taking: &state.pointee.bytes, replacementCapacity: 64 * 1024))
+    }
+
+    /// Everything written, in pieces, handed over (the sink is left empty).
+    func takeSegments() -> [JSONSegment] {
+        finishSegment()
+        defer { state.pointee.finished = [] }
+        return state.pointee.finished
+    }
 
     /// Everything written, in one buffer.
-    var result: [UInt8] { state.pointee.finished.isEmpty ? state.pointee.bytes.array() : Array(segments.joined()) }
+    var result: [UInt8] {
+        state.pointee.finished.isEmpty ? state.pointee.bytes.array() : JSONSegment.joined(state.pointee.finished) + state.pointee.bytes.array()
+    }
     /// Members written so far in the innermost container.
     var memberCount: Int { state.pointee.stack.isEmpty ? 0 : state.pointee.stack.last.count }
 
@@ -459,6 +525,11 @@ struct RawVector<Element: BitwiseCopyable> {
         capacity = newCapacity
     }
 
+    /// Makes room for `additional` more elements without regrowing on the way.
+    mutating func reserve(additional: Int) {
+        if count + additional > capacity { grow(toHold: count + additional) }
+    }
+
     mutating func append(_ element: Element) {
         if count == capacity { grow(toHold: count + 1) }
         base[count] = element
@@ -485,6 +556,16 @@ struct RawVector<Element: BitwiseCopyable> {
     }
 
     mutating func removeAll() { count = 0 }
+
+    /// Hands the storage over (its first `count` elements are the contents) and starts afresh
+    /// with an empty buffer of `capacity`.
+    mutating func takeStorage(replacementCapacity capacity: Int) -> (base: UnsafeMutablePointer<Element>, count: Int) {
+        let taken = (base, count)
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+        count = 0
+        return taken
+    }
 
     /// A copy of the elements as an array.
     func array() -> [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }

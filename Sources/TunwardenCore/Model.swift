@@ -380,6 +380,15 @@ public protocol InventoryBackend {
     /// Takes a fresh, consistent snapshot, or throws an `InventoryError` when the system cannot be
     /// inspected well enough to judge anything.
     func snapshot() throws -> Snapshot
+
+    /// The same snapshot, judging its first interfaces with `early` while the rest are still
+    /// being read, where the backend reads them slowly enough for that to pay (see `EarlyJudging`).
+    func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot
+}
+
+extension InventoryBackend {
+    /// Backends that read everything at once have nothing to judge early.
+    public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot { try snapshot() }
 }
 
 /// Names of network namespaces as `ip netns` makes them: plain file names under /run/netns.

@@ -29,6 +29,23 @@ public struct AuditReport: Encodable, Sendable {
         var routes: [Route]
         var observation: InterfaceObservation?
 
+        init(interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder],
+             routes: [Route], observation: InterfaceObservation?) {
+            self.interface = interface
+            self.state = state
+            self.reason = reason
+            self.holdersKnown = holdersKnown
+            self.holders = holders
+            self.routes = routes
+            self.observation = observation
+        }
+
+        /// The entry of an assessed (tunnel-style) interface.
+        init(_ assessed: AssessedInterface, observation: InterfaceObservation?) {
+            self.init(interface: assessed.interface, state: assessed.state, reason: assessed.reason, holdersKnown: assessed.holdersKnown,
+                      holders: assessed.holders, routes: assessed.routes, observation: observation)
+        }
+
         enum CodingKeys: String, CodingKey {
             case ifindex, ifname, kind, infoKind = "info_kind", state, stateReason = "state_reason", firstSeen = "first_seen",
                  orphanedSince = "orphaned_since", idleSince = "idle_since", holdersSeen = "holders_seen", flags, operstate,
@@ -136,6 +153,9 @@ public struct AuditReport: Encodable, Sendable {
     /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
     let contextRoutes: [Int: [Route]]
     let observations: [String: InterfaceObservation]?
+    /// The first interface entries, written while the inventory was still reading (see
+    /// `EarlyJudging`), and how many there are.
+    let earlyEntries: (segments: [JSONSegment], count: Int, pretty: Bool)?
 
     /// How many interfaces the report lists.
     public var interfaceCount: Int { rows.count }
@@ -158,12 +178,16 @@ public struct AuditReport: Encodable, Sendable {
         try c.encode(status, forKey: .status)
         try c.encode(summary, forKey: .summary)
         // Tens of thousands of entries on a leaking host: let the writer use every core.
-        try c.encode(ConcurrentlyEncodedArray(count: rows.count, element: entry), forKey: .interfaces)
+        try c.encode(ConcurrentlyEncodedArray(count: rows.count, written: earlyEntries, element: entry), forKey: .interfaces)
         try c.encode(ConcurrentlyEncodedArray(findings), forKey: .findings)
     }
 
     /// `observations` are tunwarden's own records for the inspected namespace, when it keeps any.
-    public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil) {
+    /// `early` is the early judging the assessment was made with, if any: the entries it wrote are
+    /// used when they are what this report would write (tunnels only, no observations, and JSON
+    /// in the style they were written in).
+    public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil,
+                early: EarlyJudging? = nil) {
         self.assessment = assessment
         platform = assessment.snapshot.platform
         netns = assessment.snapshot.namespace
@@ -177,15 +201,16 @@ public struct AuditReport: Encodable, Sendable {
         contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
         self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
         findings = assessment.findings
+        earlyEntries = includeContext || observations != nil ? nil : early?.entries()
     }
 
     /// The report as UTF-8 JSON, pretty-printed or compact, keys in schema order.
     public func json(pretty: Bool) throws -> [UInt8] {
-        Array(try jsonSegments(pretty: pretty).joined())
+        JSONSegment.joined(try jsonSegments(pretty: pretty))
     }
 
     /// The same JSON in consecutive pieces, to be written out one after the other.
-    public func jsonSegments(pretty: Bool) throws -> [[UInt8]] {
+    public func jsonSegments(pretty: Bool) throws -> [JSONSegment] {
         // Large arrays are encoded into buffers of their own; the rest is small.
         try JSONWriter.encodeSegments(self, pretty: pretty, capacity: rows.count < 2048 ? 4096 + rows.count * (pretty ? 1200 : 700) : 64 * 1024)
     }

@@ -89,6 +89,47 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         #expect(transport.sent.count == 3)
     }
 
+    @Test func dumpEachRestartsBeforeEveryAttempt() throws {
+        let transport = ScriptedTransport { sequence, attempt in
+            let flags = attempt < 2 ? NetlinkFlags.multi | NetlinkFlags.dumpInterrupted : NetlinkFlags.multi
+            return [message(type: NetlinkType.newLink, flags: flags, sequence: sequence, payload: linkPayload(index: 1, name: "try\(attempt)")),
+                    done(sequence, flags: flags)]
+        }
+        var restarts = 0
+        var seen: [String] = []
+        try RtnetlinkClient(transport: transport).dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) },
+                                                           restart: { restarts += 1; seen.removeAll() }) { seen.append(try LinkMessage.decode($0.payload).name ?? "") }
+        #expect(restarts == 2)
+        #expect(seen == ["try2"])
+    }
+
+    #if os(Linux)
+    /// The read-ahead thread sends each request and queues the replies; the conversation is the
+    /// one the plain transport gives, retries and errors included.
+    @Test func readAheadTransportKeepsTheConversation() throws {
+        let scripted = ScriptedTransport { sequence, attempt in
+            let flags = attempt < 2 ? NetlinkFlags.multi | NetlinkFlags.dumpInterrupted : NetlinkFlags.multi
+            return (0..<50).map { message(type: NetlinkType.newLink, flags: flags, sequence: sequence, payload: linkPayload(index: Int32($0), name: "t\($0)-\(attempt)")) }
+                + [done(sequence, flags: flags)]
+        }
+        let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: scripted))
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
+        #expect(names == (0..<50).map { "t\($0)-2" })
+        #expect(scripted.sent.count == 2)
+    }
+
+    @Test func readAheadTransportReportsAFailedSend() {
+        final class Refusing: NetlinkTransport {
+            func send(_ datagram: [UInt8]) throws { throw NetlinkError.system(call: "sendto(netlink)", errno: 105) }
+            func receive() throws -> [UInt8] { Issue.record("nothing was sent, so nothing is read"); return [] }
+        }
+        let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: Refusing()))
+        #expect(throws: NetlinkError.system(call: "sendto(netlink)", errno: 105)) {
+            _ = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { _ in 0 }
+        }
+    }
+    #endif
+
     @Test func alwaysInterruptedDumpFailsAfterBoundedAttempts() {
         let transport = ScriptedTransport { sequence, _ in
             [done(sequence, flags: NetlinkFlags.multi | NetlinkFlags.dumpInterrupted)]

@@ -15,28 +15,42 @@ public struct LinuxInventory: InventoryBackend {
     public var namespaceName: String?
     public var namespaceDirectory = "/run/netns"
     public var procRoot = "/proc"
+    /// Whether the link dump waits for the side work (addresses, routes, holders) to finish
+    /// first, so that early judging begins with the first batch: for tests, which need it to run
+    /// whatever the timing; it only slows a snapshot down.
+    var sideWorkFirst = false
 
     public init(namespaceName: String? = nil) {
         self.namespaceName = namespaceName
     }
 
     public func snapshot() throws -> Snapshot {
+        try snapshot(judgingEarly: nil)
+    }
+
+    /// Interfaces decoded between two feeds of early judging: enough that a feed's fixed cost is
+    /// small, few enough that judging keeps pace with the kernel's dump.
+    static let earlyBatch = 256
+
+    public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot {
         let takenAt = Date()
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
         // Two sockets in the namespace: the link dump (by far the largest) runs on one, receiving
         // ahead of its decoder, while addresses, routes and the /proc scan run on the other.
         let linkClient: RtnetlinkClient
-        let client: RtnetlinkClient
+        let sideSocket: NetlinkSocket
         do {
             linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
-            client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespace.fd))
+            sideSocket = try NetlinkSocket(namespaceFD: namespace.fd)
         } catch {
             throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
         }
-        let side = SideWork(client: client)
+        let side = SideWork(socket: sideSocket)
+        let client = side.client
         let group = DispatchGroup()
         let procRoot = self.procRoot
+        let judgingEarly = early != nil
         DispatchQueue.global().async(group: group) {
             let client = side.client
             side.result = Result {
@@ -48,55 +62,75 @@ public struct LinuxInventory: InventoryBackend {
                     let route = try RouteMessage.decode(message.payload)
                     return route.family == Self.afInet || route.family == Self.afInet6 ? route : nil
                 }
+                // For judging early, the routes need their devices' names before the link dump has
+                // them: the kernel is asked for each by index. The snapshot's own routes are named
+                // from the dump, and early verdicts are used only if the two agree.
+                var earlyRoutes: [Route]?
+                if judgingEarly {
+                    let names = Self.names(of: Self.interfaceIndices(routes)) { side.socket.interfaceName(index: Int32($0)) }
+                    earlyRoutes = routes.compactMap { Self.route($0, names: names) }
+                }
                 let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-                return (addresses, routes, holders, census)
+                return SideResult(addresses: Self.addressesByIndex(addresses), routes: routes, earlyRoutes: earlyRoutes,
+                                  holders: holders, census: census)
             }
         }
-        // Each link becomes a model interface as it arrives, while the kernel builds the next datagram.
+        if sideWorkFirst { group.wait() }
+        // Each link becomes a model interface as it arrives, while the kernel builds the next
+        // datagram; once the side work is done, the interfaces so far are judged early.
+        var interfaces: [NetworkInterface] = []
+        var fed = 0
+        var context: SideResult?
         let linkResult = Result {
-            try linkClient.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message -> NetworkInterface? in
-                message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
+            try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
+                interfaces.removeAll()
+                fed = 0
+                early?.reset()
+                if let context, let routes = context.earlyRoutes { early?.begin(holders: context.holders, routes: routes) }
+            }) { message in
+                guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload)) else { return }
+                interfaces.append(interface)
+                guard let early, interfaces.count - fed >= Self.earlyBatch, !early.stopped else { return }
+                if context == nil, group.wait(timeout: .now()) == .success, case let .success(done) = side.result, let routes = done.earlyRoutes {
+                    context = done
+                    early.begin(holders: done.holders, routes: routes)
+                }
+                guard let context else { return }
+                Self.attach(context.addresses, to: &interfaces, in: fed..<interfaces.count)
+                interfaces.withUnsafeBufferPointer { early.feed(UnsafeBufferPointer(rebasing: $0[fed...])) }
+                fed = interfaces.count
             }
         }
         group.wait()
-        var interfaces: [NetworkInterface]
-        let addresses: [AddressMessage]
-        let routes: [RouteMessage]
-        let holders: HolderScan
-        let census: HolderScanner.NamespaceCensus
+        let sideResult: SideResult
         do {
-            // Consumed, not copied: the list is changed below, and a second reference to it would
-            // make that change copy every interface.
-            interfaces = try (consume linkResult).get()
-            (addresses, routes, holders, census) = try side.result.get()
+            try linkResult.get()
+            sideResult = try side.result.get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
         }
-
-        Self.attach(addresses, to: &interfaces)
+        Self.attach(sideResult.addresses, to: &interfaces, in: fed..<interfaces.count)
         // Routes name their devices: only the interfaces routes use are looked up.
-        var used = Set<Int>()
-        for route in routes {
-            if let index = route.outputInterface { used.insert(Int(index)) }
-            for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
-        }
+        let used = Self.interfaceIndices(sideResult.routes)
         var names: [Int: String] = [:]
         if !used.isEmpty {
             for position in interfaces.indices where used.contains(interfaces[position].index) {
                 names[interfaces[position].index] = names[interfaces[position].index] ?? interfaces[position].name
             }
         }
-        let modelRoutes = routes.compactMap { Self.route($0, names: names) }
+        let modelRoutes = sideResult.routes.compactMap { Self.route($0, names: names) }
         var peers: [Int32: PeerNamespace] = [:]
         if interfaces.contains(where: { $0.linkNetnsID != nil }) {
-            peers = peerNamespaces(client: client, census: census, inspected: namespace.inode, censusComplete: holders.complete)
+            peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)
         }
-        // The kernel dumps links in index order; sorting is needed only if it ever does not.
+        // The kernel dumps links in index order; sorting is needed only if it ever does not (and
+        // then nothing judged early is kept: it was fed in the dump's order).
         if !interfaces.indices.dropFirst().allSatisfy({ interfaces[$0 - 1].index < interfaces[$0].index }) {
             interfaces.sort { $0.index < $1.index }
+            early?.reset()
         }
         return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: "net:[\(namespace.inode)]", takenAt: takenAt, interfaces: interfaces,
-                        routes: modelRoutes, holders: holders, peerNamespaces: peers)
+                        routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a
@@ -245,20 +279,39 @@ public struct LinuxInventory: InventoryBackend {
         )
     }
 
-    /// Adds each address to the interface it belongs to.
-    static func attach(_ addresses: [AddressMessage], to interfaces: inout [NetworkInterface]) {
+    /// The model addresses of each interface index, in the kernel's order.
+    static func addressesByIndex(_ messages: [AddressMessage]) -> [Int: [InterfaceAddress]] {
+        var result: [Int: [InterfaceAddress]] = [:]
+        for message in messages {
+            if let address = address(message) { result[Int(message.index), default: []].append(address) }
+        }
+        return result
+    }
+
+    /// Gives the interfaces at `positions` their addresses.
+    static func attach(_ addresses: [Int: [InterfaceAddress]], to interfaces: inout [NetworkInterface], in positions: Range<Int>) {
         guard !addresses.isEmpty else { return }
-        // Only the interfaces addresses name are mapped, and read in place (not copied).
-        let named = Set(addresses.map { Int($0.index) })
-        var position: [Int: Int] = [:]
-        for offset in interfaces.indices where named.contains(interfaces[offset].index) {
-            position[interfaces[offset].index] = offset
+        // Read in place (a for-in over the values would copy each interface).
+        for position in positions {
+            if let found = addresses[interfaces[position].index] { interfaces[position].addresses = found }
         }
-        for message in addresses {
-            if let address = address(message), let offset = position[Int(message.index)] {
-                interfaces[offset].addresses.append(address)
-            }
+    }
+
+    /// The interface indices routes send traffic through.
+    static func interfaceIndices(_ routes: [RouteMessage]) -> Set<Int> {
+        var used = Set<Int>()
+        for route in routes {
+            if let index = route.outputInterface { used.insert(Int(index)) }
+            for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
         }
+        return used
+    }
+
+    /// The names `lookup` gives the indices (those it knows).
+    static func names(of indices: Set<Int>, _ lookup: (Int) -> String?) -> [Int: String] {
+        var names: [Int: String] = [:]
+        for index in indices { names[index] = lookup(index) }
+        return names
     }
 
     static func address(_ message: AddressMessage) -> InterfaceAddress? {
@@ -368,13 +421,26 @@ extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
 
+/// What the work beside the link dump found: addresses, routes, holders, and for early judging
+/// the routes named by asking the kernel for each device.
+private struct SideResult {
+    var addresses: [Int: [InterfaceAddress]]
+    var routes: [RouteMessage]
+    var earlyRoutes: [Route]?
+    var holders: HolderScan
+    var census: HolderScanner.NamespaceCensus
+}
+
 /// The result of the work the inventory runs beside the link dump, handed back after the
 /// DispatchGroup wait (which orders the write before the read).
 private final class SideWork: @unchecked Sendable {
-    /// The second socket's client, used by the side work alone until the group is waited for.
+    /// The second socket and its client, used by the side work alone until the group is waited for.
+    let socket: NetlinkSocket
     let client: RtnetlinkClient
-    init(client: RtnetlinkClient) { self.client = client }
-    var result: Result<([AddressMessage], [RouteMessage], HolderScan, HolderScanner.NamespaceCensus), any Error> =
-        .failure(InventoryError("the address, route and holder scan did not run"))
+    init(socket: NetlinkSocket) {
+        self.socket = socket
+        client = RtnetlinkClient(transport: socket)
+    }
+    var result: Result<SideResult, any Error> = .failure(InventoryError("the address, route and holder scan did not run"))
 }
 #endif

@@ -71,13 +71,23 @@ public final class RtnetlinkClient {
     /// Runs a dump until the kernel returns it uninterrupted, decoding each message with `decode`
     /// (nil skips a message), at most `maxDumpAttempts` times.
     public func dump<T>(operation: String, request: (UInt32) -> [UInt8], decode: (NetlinkMessage) throws -> T?) throws -> [T] {
+        var results: [T] = []
+        try dumpEach(operation: operation, request: request, restart: { results.removeAll() }) { message in
+            if let value = try decode(message) { results.append(value) }
+        }
+        return results
+    }
+
+    /// Runs a dump until the kernel returns it uninterrupted, at most `maxDumpAttempts` times,
+    /// handing each data message to `body` as it arrives. `restart` runs before every attempt:
+    /// whatever `body` kept from an interrupted attempt must be dropped there.
+    public func dumpEach(operation: String, request: (UInt32) -> [UInt8], restart: () -> Void,
+                         _ body: (NetlinkMessage) throws -> Void) throws {
         for _ in 0..<maxDumpAttempts {
-            var results: [T] = []
+            restart()
             do {
-                try dumpOnce(operation: operation, request: request) { message in
-                    if let value = try decode(message) { results.append(value) }
-                }
-                return results
+                try dumpOnce(operation: operation, request: request, body)
+                return
             } catch NetlinkError.dumpInterrupted {
                 continue
             }
