@@ -86,8 +86,13 @@ public enum Heuristics {
 
     /// Judges a snapshot, judging interfaces on up to `maxChunks` threads (tests compare 1 with more).
     static func assess(_ snapshot: Snapshot, policy: AuditPolicy, maxChunks: Int, early: EarlyJudging? = nil) -> Assessment {
+        // The interfaces judged early are not judged again; their verdicts come first.
+        var assessed: [AssessedInterface] = []
+        var findings: [Finding] = []
+        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings) ?? 0
         // Only veth judgements look interfaces up by index; most snapshots need no map at all.
-        let namesByIndex = snapshot.interfaces.contains { $0.kind == .veth }
+        // (Early judging ends at the first veth: only the rest can hold one.)
+        let namesByIndex = snapshot.interfaces[start...].contains { $0.kind == .veth }
             ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
             : [:]
         let routesByIndex = routesPerInterface(snapshot.routes)
@@ -120,10 +125,6 @@ public enum Heuristics {
         }
         // Each interface's verdict depends on nothing another one's does: tens of thousands are
         // judged in chunks on every core, and the chunks joined in order (the same result).
-        // The interfaces judged early are not judged again; their verdicts come first.
-        var assessed: [AssessedInterface] = []
-        var findings: [Finding] = []
-        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings) ?? 0
         let count = snapshot.interfaces.count - start
         var parts = Chunked.map(count, chunks: Chunked.count(of: count, maxChunks: maxChunks, minimum: 2048), empty: ([], [])) {
             judge(($0.lowerBound + start)..<($0.upperBound + start))
@@ -156,6 +157,34 @@ public enum Heuristics {
         findings = sorted(findings)
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
                           status: status(findings: findings, interfaces: assessed))
+    }
+
+    /// Finds where an interface index sits in a list of interfaces without visiting them all: a
+    /// binary search, right when the list is in index order (as the Linux inventory makes it) and
+    /// checked on the element found. When nothing is found the list is checked for order once; an
+    /// unordered list is then scanned, so it gives the same answers, only slower. Indices are
+    /// unique in one snapshot.
+    final class IndexPositions {
+        private let count: Int
+        private let indexAt: (Int) -> Int
+        private var ordered: Bool?
+
+        init(count: Int, indexAt: @escaping (Int) -> Int) {
+            self.count = count
+            self.indexAt = indexAt
+        }
+
+        func position(of index: Int) -> Int? {
+            var low = 0
+            var high = count
+            while low < high {
+                let middle = (low + high) / 2
+                if indexAt(middle) < index { low = middle + 1 } else { high = middle }
+            }
+            if low < count, indexAt(low) == index { return low }
+            if ordered == nil { ordered = (1..<max(count, 1)).allSatisfy { indexAt($0 - 1) < indexAt($0) } }
+            return ordered == true ? nil : (0..<count).first { indexAt($0) == index }
+        }
     }
 
     /// What judging one interface needs to know about holders, worked out once per snapshot.
@@ -421,12 +450,25 @@ public enum Heuristics {
             (!indexed || wantedIndices.contains(interface.index)) && wanted.contains(interface.name)
         }
         var byName: [String: AssessedInterface] = [:]
-        for position in interfaces.indices where isWanted(interfaces[position].interface) {
-            byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
-        }
         var known = Set<String>()
-        for position in snapshot.interfaces.indices where isWanted(snapshot.interfaces[position]) {
-            known.insert(snapshot.interfaces[position].name)
+        if indexed {
+            let assessedPositions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
+            let snapshotPositions = IndexPositions(count: snapshot.interfaces.count) { snapshot.interfaces[$0].index }
+            for index in wantedIndices {
+                if let position = assessedPositions.position(of: index), isWanted(interfaces[position].interface) {
+                    byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
+                }
+                if let position = snapshotPositions.position(of: index), isWanted(snapshot.interfaces[position]) {
+                    known.insert(snapshot.interfaces[position].name)
+                }
+            }
+        } else {
+            for position in interfaces.indices where isWanted(interfaces[position].interface) {
+                byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
+            }
+            for position in snapshot.interfaces.indices where isWanted(snapshot.interfaces[position]) {
+                known.insert(snapshot.interfaces[position].name)
+            }
         }
         var groups: [String: [Route]] = [:]
         for (route, name) in routeNames {
@@ -508,11 +550,12 @@ public enum Heuristics {
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
-        // Only interfaces routes leave through can matter; thousands of others are passed over.
+        // Only interfaces routes leave through can matter; thousands of others are not visited.
         let hopIndices = Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) })
+        let positions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
         var deadPosition: [Int: Int] = [:]
-        for position in interfaces.indices where hopIndices.contains(interfaces[position].interface.index) && isDead(interfaces[position]) {
-            deadPosition[interfaces[position].interface.index] = position
+        for index in hopIndices {
+            if let position = positions.position(of: index), isDead(interfaces[position]) { deadPosition[index] = position }
         }
         guard !deadPosition.isEmpty else { return [] }
         func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }

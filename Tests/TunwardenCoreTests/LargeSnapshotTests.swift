@@ -46,6 +46,20 @@ import Testing
         #expect(serial.findings.contains { $0.id == FindingID.deadTunnelRoute && $0.severity == .critical })
     }
 
+    /// Positions by interface index: found by binary search in an ordered list, by a scan in any
+    /// other, and absent ones absent either way.
+    @Test func indexPositionsAgreeWithAScan() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var indices = Array(Set((0..<Int.random(in: 0...60, using: &generator)).map { _ in Int.random(in: 1...200, using: &generator) }))
+            if Bool.random(using: &generator) { indices.sort() }
+            let positions = Heuristics.IndexPositions(count: indices.count) { indices[$0] }
+            for index in 0...201 {
+                #expect(positions.position(of: index) == indices.firstIndex(of: index), "\(index) in \(indices)")
+            }
+        }
+    }
+
     /// The quadratic definition: drop every prefix inside another, sum the rest.
     func referenceCoverage(_ prefixes: [IPPrefix]) -> Double {
         let unique = Array(Set(prefixes))
