@@ -19,15 +19,7 @@ import Testing
                 continue
             }
             switch index % 7 {
-            case 0: interfaces.append(Build.tun(index, name))
-            case 1:
-                interfaces.append(Build.tun(index, name, carrier: true))
-                holders.append(Build.holder(Int32(index), name))
-            case 2: interfaces.append(Build.tun(index, name, carrier: true))
-            case 3:
-                interfaces.append(Build.tun(index, name))
-                holders.append(Build.holder(Int32(index), name, here: false, netns: "net:[9]"))
-            case 4: interfaces.append(Build.tun(index, name, kind: .tap, multiQueue: true, queues: UInt32(index % 2), disabled: 0))
+            case 0...4: interfaces.append(Build.tunOfState(index % 7, index, name, holders: &holders))
             case 5: interfaces.append(NetworkInterface(index: index, name: name, kind: .wireguard, infoKind: "wireguard"))
             default: interfaces.append(NetworkInterface(index: index, name: name, kind: .other, infoKind: "bridge"))
             }

@@ -10,6 +10,22 @@ enum Build {
                          tun: TunDetails(persistent: persistent, multiQueue: multiQueue, numQueues: queues, numDisabledQueues: disabled))
     }
 
+    /// One of five tun/tap devices, by `variant` (0...4): an orphan, one held here, one with carrier
+    /// and no holder, one held only from another namespace, a multi-queue tap with 0 or 1 queues.
+    static func tunOfState(_ variant: Int, _ index: Int, _ name: String, holders: inout [HolderAttachment]) -> NetworkInterface {
+        switch variant {
+        case 1:
+            holders.append(holder(Int32(index), name))
+            return tun(index, name, carrier: true)
+        case 2: return tun(index, name, carrier: true)
+        case 3:
+            holders.append(holder(Int32(index), name, here: false, netns: "net:[9]"))
+            return tun(index, name)
+        case 4: return tun(index, name, kind: .tap, multiQueue: true, queues: UInt32(index % 2), disabled: 0)
+        default: return tun(index, name)
+        }
+    }
+
     static func holder(_ pid: Int32, _ ifname: String, here: Bool = true, netns: String? = "net:[1]") -> HolderAttachment {
         HolderAttachment(holder: Holder(pid: pid, comm: "openvpn", uid: 0, fd: 5, netns: netns), ifname: ifname, inInspectedNamespace: here)
     }

@@ -15,15 +15,7 @@ import Testing
         for index in 1...9_000 {
             let name = "if\(index)"
             switch index % 9 {
-            case 0: interfaces.append(Build.tun(index, name))
-            case 1:
-                interfaces.append(Build.tun(index, name, carrier: true))
-                holders.append(Build.holder(Int32(index), name))
-            case 2: interfaces.append(Build.tun(index, name, carrier: true))
-            case 3:
-                interfaces.append(Build.tun(index, name))
-                holders.append(Build.holder(Int32(index), name, here: false, netns: "net:[9]"))
-            case 4: interfaces.append(Build.tun(index, name, kind: .tap, multiQueue: true, queues: UInt32(index % 2), disabled: 0))
+            case 0...4: interfaces.append(Build.tunOfState(index % 9, index, name, holders: &holders))
             case 5: interfaces.append(NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: index + 1))
             case 6: interfaces.append(NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: 1_000_000))
             case 7: interfaces.append(NetworkInterface(index: index, name: name, kind: .wireguard, infoKind: "wireguard"))
