@@ -15,9 +15,10 @@
 /// whole snapshot: peers, running processes) ends the early prefix, and everything from it on is
 /// judged with the finished snapshot. One thread feeds an instance; it is not shared.
 public final class EarlyJudging {
-    /// The report entries are written early only for a JSON report listing tunnel interfaces
-    /// alone and no observations: then entry `i` is made from assessed interface `i` alone.
-    let entryStyle: (pretty: Bool, capacityPerEntry: Int)?
+    /// Whether report entries are written pretty-printed (false: compact), or nil when none are
+    /// written. They are written early only for a JSON report listing tunnel interfaces alone and
+    /// no observations: then entry `i` is made from assessed interface `i` alone.
+    let entriesPretty: Bool?
 
     /// The holders and routes the early verdicts were reached with; nil before `begin`.
     private(set) var holders: HolderScan?
@@ -44,7 +45,7 @@ public final class EarlyJudging {
     /// `writingJSONEntries`: write each judged interface's report entry as it is judged, compact
     /// or pretty as the report will be (nil: judge only).
     public init(writingJSONEntries pretty: Bool?) {
-        entryStyle = pretty.map { ($0, $0 ? 1200 : 700) }
+        entriesPretty = pretty
     }
 
     /// Starts early judging against the snapshot's holder scan and routes. Called once the
@@ -96,11 +97,11 @@ public final class EarlyJudging {
     }
 
     private func writeEntries(from first: Int) {
-        guard let style = entryStyle, first < assessed.count else { return }
+        guard let pretty = entriesPretty, first < assessed.count else { return }
         // The entries continue the report's "interfaces" array (depth 2: the report, the array).
-        let sink = self.sink ?? JSONSink(pretty: style.pretty, capacity: 64 * 1024, depth: 2)
+        let sink = self.sink ?? JSONSink(pretty: pretty, capacity: 64 * 1024, depth: 2)
         self.sink = sink
-        sink.reserve((assessed.count - first) * style.capacityPerEntry)
+        sink.reserve((assessed.count - first) * JSONSink.entryBytes(pretty: pretty))
         for position in first..<assessed.count {
             sink.beginMember()
             // Entries write themselves directly; nothing they hold can fail to encode.
@@ -131,8 +132,8 @@ public final class EarlyJudging {
     /// The report entries written early, as one segment continuing the "interfaces" array, with
     /// how many there are and their style; nil unless an assessment adopted these verdicts.
     func entries() -> (segments: [JSONSegment], count: Int, pretty: Bool)? {
-        guard adopted, let sink, let style = entryStyle, entriesWritten > 0 else { return nil }
+        guard adopted, let sink, let pretty = entriesPretty, entriesWritten > 0 else { return nil }
         if segments == nil { segments = sink.takeSegments() }
-        return segments.map { ($0, entriesWritten, style.pretty) }
+        return segments.map { ($0, entriesWritten, pretty) }
     }
 }

@@ -446,29 +446,21 @@ public enum Heuristics {
         // are ruled out by index, far cheaper than hashing tens of thousands of names.
         let indexed = unicast.allSatisfy { $0.nextHops.allSatisfy { $0.interfaceIndex != nil } }
         let wantedIndices = indexed ? Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) }) : []
-        func isWanted(_ interface: NetworkInterface) -> Bool {
-            (!indexed || wantedIndices.contains(interface.index)) && wanted.contains(interface.name)
+        /// The positions of a list of interfaces that may hold a wanted name, in list order.
+        func candidates(count: Int, indexAt: @escaping (Int) -> Int) -> [Int] {
+            guard indexed else { return Array(0..<count) }
+            let positions = IndexPositions(count: count, indexAt: indexAt)
+            return wantedIndices.compactMap(positions.position(of:)).sorted()
         }
         var byName: [String: AssessedInterface] = [:]
+        for position in candidates(count: interfaces.count, indexAt: { interfaces[$0].interface.index })
+        where wanted.contains(interfaces[position].interface.name) {
+            byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
+        }
         var known = Set<String>()
-        if indexed {
-            let assessedPositions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
-            let snapshotPositions = IndexPositions(count: snapshot.interfaces.count) { snapshot.interfaces[$0].index }
-            for index in wantedIndices {
-                if let position = assessedPositions.position(of: index), isWanted(interfaces[position].interface) {
-                    byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
-                }
-                if let position = snapshotPositions.position(of: index), isWanted(snapshot.interfaces[position]) {
-                    known.insert(snapshot.interfaces[position].name)
-                }
-            }
-        } else {
-            for position in interfaces.indices where isWanted(interfaces[position].interface) {
-                byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
-            }
-            for position in snapshot.interfaces.indices where isWanted(snapshot.interfaces[position]) {
-                known.insert(snapshot.interfaces[position].name)
-            }
+        for position in candidates(count: snapshot.interfaces.count, indexAt: { snapshot.interfaces[$0].index })
+        where wanted.contains(snapshot.interfaces[position].name) {
+            known.insert(snapshot.interfaces[position].name)
         }
         var groups: [String: [Route]] = [:]
         for (route, name) in routeNames {

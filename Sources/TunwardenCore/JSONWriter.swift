@@ -141,6 +141,9 @@ final class JSONSink {
         for level in 0..<depth { state.pointee.stack.append(Frame(closer: 0, count: level == depth - 1 && continuing ? 1 : 0)) }
     }
 
+    /// About how many bytes one interface entry of a report takes, for sizing buffers up front.
+    static func entryBytes(pretty: Bool) -> Int { pretty ? 1200 : 700 }
+
     /// Below this many elements an array is encoded on the calling thread.
     static let concurrencyThreshold = 2048
 
@@ -171,7 +174,7 @@ final class JSONSink {
         let direct = self.direct
         let encoded = Chunked.map(remaining, chunks: chunks, empty: Result<[JSONSegment], any Error>.success([])) { chunk in
             let range = (chunk.lowerBound + done)..<(chunk.upperBound + done)
-            let sink = JSONSink(pretty: pretty, capacity: range.count * (pretty ? 1200 : 700), depth: depth,
+            let sink = JSONSink(pretty: pretty, capacity: range.count * Self.entryBytes(pretty: pretty), depth: depth,
                                 continuing: range.lowerBound > 0, direct: direct)
             return Result {
                 for position in range {
@@ -554,8 +557,6 @@ struct RawVector<Element: BitwiseCopyable> {
         count -= 1
         return base[count]
     }
-
-    mutating func removeAll() { count = 0 }
 
     /// Hands the storage over (its first `count` elements are the contents) and starts afresh
     /// with an empty buffer of `capacity`.

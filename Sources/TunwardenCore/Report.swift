@@ -212,7 +212,7 @@ public struct AuditReport: Encodable, Sendable {
     /// The same JSON in consecutive pieces, to be written out one after the other.
     public func jsonSegments(pretty: Bool) throws -> [JSONSegment] {
         // Large arrays are encoded into buffers of their own; the rest is small.
-        try JSONWriter.encodeSegments(self, pretty: pretty, capacity: rows.count < 2048 ? 4096 + rows.count * (pretty ? 1200 : 700) : 64 * 1024)
+        try JSONWriter.encodeSegments(self, pretty: pretty, capacity: rows.count < 2048 ? 4096 + rows.count * JSONSink.entryBytes(pretty: pretty) : 64 * 1024)
     }
 }
 

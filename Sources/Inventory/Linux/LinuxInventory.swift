@@ -67,7 +67,8 @@ public struct LinuxInventory: InventoryBackend {
                 // from the dump, and early verdicts are used only if the two agree.
                 var earlyRoutes: [Route]?
                 if judgingEarly {
-                    let names = Self.names(of: Self.interfaceIndices(routes)) { side.socket.interfaceName(index: Int32($0)) }
+                    var names: [Int: String] = [:]
+                    for index in Self.interfaceIndices(routes) { names[index] = side.socket.interfaceName(index: Int32(index)) }
                     earlyRoutes = routes.compactMap { Self.route($0, names: names) }
                 }
                 let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
@@ -305,13 +306,6 @@ public struct LinuxInventory: InventoryBackend {
             for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
         }
         return used
-    }
-
-    /// The names `lookup` gives the indices (those it knows).
-    static func names(of indices: Set<Int>, _ lookup: (Int) -> String?) -> [Int: String] {
-        var names: [Int: String] = [:]
-        for index in indices { names[index] = lookup(index) }
-        return names
     }
 
     static func address(_ message: AddressMessage) -> InterfaceAddress? {
