@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import Netlink
 
@@ -118,6 +119,46 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         #expect(scripted.sent.count == 2)
     }
 
+    /// The read-ahead thread receives into datagrams the reader gave back: with the reader and the
+    /// "kernel" in lock step, the third datagram lands in the first one's storage, and so on.
+    @Test func readAheadTransportReceivesIntoGivenBackDatagrams() throws {
+        final class LockStep: NetlinkTransport, @unchecked Sendable {
+            let allow = DispatchSemaphore(value: 0)
+            var sequence: UInt32 = 0
+            var handedOut = 0
+            func send(_ datagram: [UInt8]) throws { sequence = datagram[...].readNative(UInt32.self, at: 8) }
+            func receive() throws -> [UInt8] {
+                var datagram: [UInt8] = []
+                try receive(into: &datagram)
+                return datagram
+            }
+            func receive(into datagram: inout [UInt8]) throws {
+                allow.wait()
+                handedOut += 1
+                let last = handedOut == 6
+                let bytes = last ? done(sequence) : message(type: NetlinkType.newLink, sequence: sequence, payload: linkPayload(index: Int32(handedOut), name: "t\(handedOut)"))
+                datagram.removeAll(keepingCapacity: true)
+                datagram.append(contentsOf: bytes)
+            }
+        }
+        let inner = LockStep()
+        let transport = ReadAheadTransport(wrapping: inner)
+        try transport.send(LinkMessage.dumpRequest(sequence: 7))
+        var addresses: [UInt] = []
+        for number in 1...6 {
+            inner.allow.signal()
+            let datagram = try transport.receive()
+            #expect(NetlinkMessage.endsExchange(datagram[...], sequence: 7) == (number == 6))
+            addresses.append(datagram.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+            transport.recycle(datagram)
+        }
+        // Taken for datagram k + 2 when datagram k + 1 is queued: the one given back just before.
+        #expect(addresses[2] == addresses[0])
+        #expect(addresses[3] == addresses[1])
+        #expect(addresses[4] == addresses[0])
+        #expect(Set(addresses).count == 2)
+    }
+
     @Test func readAheadTransportReportsAFailedSend() {
         final class Refusing: NetlinkTransport {
             func send(_ datagram: [UInt8]) throws { throw NetlinkError.system(call: "sendto(netlink)", errno: 105) }
@@ -129,6 +170,23 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         }
     }
     #endif
+
+    /// The read-ahead thread's end check reads headers only: a datagram ends the exchange when it
+    /// holds the exchange's NLMSG_DONE or NLMSG_ERROR, or cannot be read at all.
+    @Test func endsExchangeLooksForTheExchangesDoneOrError() {
+        let links = (0..<3).flatMap { message(type: NetlinkType.newLink, sequence: 5, payload: linkPayload(index: Int32($0), name: "t\($0)")) }
+        let error = message(type: NetlinkType.error, flags: 0, sequence: 5, payload: [0, 0, 0, 0] + [UInt8](repeating: 0, count: 16))
+        #expect(!NetlinkMessage.endsExchange(links[...], sequence: 5))
+        #expect(NetlinkMessage.endsExchange((links + done(5))[...], sequence: 5))
+        #expect(!NetlinkMessage.endsExchange((links + done(4))[...], sequence: 5))
+        #expect(NetlinkMessage.endsExchange((links + error)[...], sequence: 5))
+        #expect(!NetlinkMessage.endsExchange(error[...], sequence: 6))
+        // Nothing readable ends it too; the client then reports what is wrong.
+        #expect(NetlinkMessage.endsExchange([][...], sequence: 5))
+        #expect(NetlinkMessage.endsExchange((links + [40, 0, 0, 0, 3, 0])[...], sequence: 5) == false)
+        #expect(NetlinkMessage.endsExchange((links + [200, 0, 0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0])[...], sequence: 5))
+        #expect(NetlinkMessage.endsExchange([8, 0, 0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0][...], sequence: 5))
+    }
 
     @Test func alwaysInterruptedDumpFailsAfterBoundedAttempts() {
         let transport = ScriptedTransport { sequence, _ in

@@ -19,7 +19,15 @@ import Testing
     /// Runs every decoder over `bytes`, as a datagram and as a bare payload.
     static func decodeEverything(_ bytes: [UInt8]) -> Int {
         var decoded = 0
-        if let messages = try? NetlinkMessage.split(bytes[...]) {
+        let messages = try? NetlinkMessage.split(bytes[...])
+        // The read-ahead thread's header-only end check agrees with the messages `split` finds.
+        for sequence: UInt32 in [0, 1, messages?.first?.header.sequence ?? 2] {
+            let ends = messages.map { (found: [NetlinkMessage]) -> Bool in
+                found.isEmpty || found.contains { $0.header.sequence == sequence && ($0.header.type == NetlinkType.done || $0.header.type == NetlinkType.error) }
+            } ?? true
+            precondition(NetlinkMessage.endsExchange(bytes[...], sequence: sequence) == ends)
+        }
+        if let messages {
             for message in messages {
                 // Every payload lies inside the datagram.
                 precondition(message.payload.startIndex >= bytes.startIndex && message.payload.endIndex <= bytes.endIndex)

@@ -12,8 +12,11 @@ public struct AttributeDecoder {
     private var offset: Int
     /// The current attribute's type, without the nested and byte-order flag bits.
     public private(set) var type: UInt16 = 0
+    /// Where the current attribute's payload lies in `bytes`. Kept as positions rather than as a
+    /// slice: stepping through a link's fifty-odd attributes then costs no reference counting.
+    private var dataRange: Range<Int> = 0..<0
     /// The current attribute's payload, without padding.
-    public private(set) var data: ArraySlice<UInt8> = []
+    public var data: ArraySlice<UInt8> { bytes[dataRange] }
     /// The first error met, by the walk itself or by a typed reader.
     public private(set) var error: NetlinkError?
 
@@ -38,7 +41,7 @@ public struct AttributeDecoder {
             return false
         }
         type = bytes.readNative(UInt16.self, at: offset + 2) & ~(Self.nestedFlag | Self.byteOrderFlag)
-        data = bytes[(offset + 4)..<(offset + length)]
+        dataRange = (offset + 4)..<(offset + length)
         offset += min(align4(length), remaining)
         return true
     }
@@ -49,11 +52,11 @@ public struct AttributeDecoder {
     }
 
     private mutating func fixed<T: FixedWidthInteger>(_: T.Type, _ name: String) -> T {
-        guard data.count == MemoryLayout<T>.size else {
-            fail(.malformed("attribute \(type) should hold a \(name) (\(MemoryLayout<T>.size) bytes) but holds \(data.count) bytes"))
+        guard dataRange.count == MemoryLayout<T>.size else {
+            fail(.malformed("attribute \(type) should hold a \(name) (\(MemoryLayout<T>.size) bytes) but holds \(dataRange.count) bytes"))
             return 0
         }
-        return data.readNative(T.self, at: data.startIndex)
+        return bytes.readNative(T.self, at: dataRange.lowerBound)
     }
 
     public mutating func uint8() -> UInt8 { fixed(UInt8.self, "u8") }
@@ -65,8 +68,13 @@ public struct AttributeDecoder {
     /// The payload as a string, up to its first NUL. Invalid UTF-8 is repaired, never fatal:
     /// interface names are bytes to the kernel.
     public mutating func string() -> String {
-        let end = data.firstIndex(of: 0) ?? data.endIndex
-        return String(decoding: data[data.startIndex..<end], as: UTF8.self)
+        let range = dataRange
+        return bytes.withUnsafeBufferPointer { buffer in
+            let start = range.lowerBound - bytes.startIndex
+            let payload = UnsafeBufferPointer(rebasing: buffer[start..<(start + range.count)])
+            let end = payload.firstIndex(of: 0) ?? payload.endIndex
+            return String(decoding: UnsafeBufferPointer(rebasing: payload[..<end]), as: UTF8.self)
+        }
     }
 
     /// The payload bytes.

@@ -7,6 +7,17 @@ public protocol NetlinkTransport: AnyObject {
     func send(_ datagram: [UInt8]) throws
     /// Waits for and returns one datagram, whole.
     func receive() throws -> [UInt8]
+    /// Waits for one datagram and puts it, whole, in `datagram`, reusing that array's storage
+    /// when it can, so a long dump does not need fresh memory for every datagram.
+    func receive(into datagram: inout [UInt8]) throws
+    /// Takes back a datagram that `receive` returned and its reader has finished with, so that its
+    /// storage can hold a later one. Giving nothing back is always correct, only slower.
+    func recycle(_ datagram: consuming [UInt8])
+}
+
+extension NetlinkTransport {
+    public func receive(into datagram: inout [UInt8]) throws { datagram = try receive() }
+    public func recycle(_ datagram: consuming [UInt8]) {}
 }
 
 /// Runs rtnetlink conversations over a transport: dumps that end in NLMSG_DONE, requests that end
@@ -40,31 +51,36 @@ public final class RtnetlinkClient {
         var interrupted = false
         while true {
             let datagram = try transport.receive()
-            for message in try NetlinkMessage.split(datagram[...]) {
-                guard try belongs(message, to: sequence, operation: operation) else { continue }
-                if message.header.flags & NetlinkFlags.dumpInterrupted != 0 { interrupted = true }
-                switch message.header.type {
-                case NetlinkType.done:
-                    // A dump that failed part-way reports the negative errno here.
-                    if message.payload.count >= 4 {
-                        let code = message.payload.readNative(Int32.self, at: message.payload.startIndex)
-                        if code < 0 { throw NetlinkError.kernel(operation: operation, errno: -code, message: nil) }
+            do {
+                var messages = NetlinkMessage.Cursor(datagram[...])
+                while let message = try messages.next() {
+                    guard try belongs(message, to: sequence, operation: operation) else { continue }
+                    if message.header.flags & NetlinkFlags.dumpInterrupted != 0 { interrupted = true }
+                    switch message.header.type {
+                    case NetlinkType.done:
+                        // A dump that failed part-way reports the negative errno here.
+                        if message.payload.count >= 4 {
+                            let code = message.payload.readNative(Int32.self, at: message.payload.startIndex)
+                            if code < 0 { throw NetlinkError.kernel(operation: operation, errno: -code, message: nil) }
+                        }
+                        if interrupted { throw NetlinkError.dumpInterrupted(operation: operation, attempts: 1) }
+                        return
+                    case NetlinkType.error:
+                        let error = try ErrorMessage.decode(message.payload, flags: message.header.flags)
+                        if error.errno != 0 {
+                            throw NetlinkError.kernel(operation: operation, errno: error.errno, message: error.message)
+                        }
+                    case NetlinkType.noop:
+                        continue
+                    case NetlinkType.overrun:
+                        throw NetlinkError.unexpectedReply(operation: operation, detail: "NLMSG_OVERRUN: data was lost")
+                    default:
+                        try body(message)
                     }
-                    if interrupted { throw NetlinkError.dumpInterrupted(operation: operation, attempts: 1) }
-                    return
-                case NetlinkType.error:
-                    let error = try ErrorMessage.decode(message.payload, flags: message.header.flags)
-                    if error.errno != 0 {
-                        throw NetlinkError.kernel(operation: operation, errno: error.errno, message: error.message)
-                    }
-                case NetlinkType.noop:
-                    continue
-                case NetlinkType.overrun:
-                    throw NetlinkError.unexpectedReply(operation: operation, detail: "NLMSG_OVERRUN: data was lost")
-                default:
-                    try body(message)
                 }
             }
+            // The messages, slices of the datagram, are gone: its storage can take the next one.
+            transport.recycle(consume datagram)
         }
     }
 

@@ -115,8 +115,45 @@ public struct NetlinkMessage: Sendable {
     /// as the kernel's own `NLMSG_OK` does.
     public static func split(_ datagram: ArraySlice<UInt8>) throws(NetlinkError) -> [NetlinkMessage] {
         var messages: [NetlinkMessage] = []
-        var offset = datagram.startIndex
-        while datagram.endIndex - offset >= NetlinkHeader.size {
+        var cursor = Cursor(datagram)
+        while let message = try cursor.next() { messages.append(message) }
+        return messages
+    }
+
+    /// Whether a received datagram ends the exchange with sequence number `sequence`: it holds
+    /// that exchange's NLMSG_DONE or NLMSG_ERROR, or it cannot be read at all (its reader reports
+    /// why). Reads only the headers and allocates nothing.
+    public static func endsExchange(_ datagram: ArraySlice<UInt8>, sequence: UInt32) -> Bool {
+        var cursor = Cursor(datagram)
+        var any = false
+        do {
+            while let message = try cursor.next() {
+                any = true
+                if message.header.sequence == sequence,
+                   message.header.type == NetlinkType.done || message.header.type == NetlinkType.error {
+                    return true
+                }
+            }
+        } catch {
+            return true
+        }
+        return !any
+    }
+
+    /// Reads the messages of one received datagram one at a time, with the rules of `split`, for
+    /// readers that handle each message as it comes and need no array of them.
+    public struct Cursor {
+        private let datagram: ArraySlice<UInt8>
+        private var offset: Int
+
+        public init(_ datagram: ArraySlice<UInt8>) {
+            self.datagram = datagram
+            offset = datagram.startIndex
+        }
+
+        /// The next message, or nil after the last one; throws for a malformed message.
+        public mutating func next() throws(NetlinkError) -> NetlinkMessage? {
+            guard datagram.endIndex - offset >= NetlinkHeader.size else { return nil }
             let length = Int(datagram.readNative(UInt32.self, at: offset))
             guard length >= NetlinkHeader.size else {
                 throw .malformed("netlink message length \(length) is shorter than its header")
@@ -131,10 +168,10 @@ public struct NetlinkMessage: Sendable {
                 sequence: datagram.readNative(UInt32.self, at: offset + 8),
                 portID: datagram.readNative(UInt32.self, at: offset + 12)
             )
-            messages.append(NetlinkMessage(header: header, payload: datagram[(offset + NetlinkHeader.size)..<(offset + length)]))
+            let payload = datagram[(offset + NetlinkHeader.size)..<(offset + length)]
             offset += min(align4(length), datagram.endIndex - offset)
+            return NetlinkMessage(header: header, payload: payload)
         }
-        return messages
     }
 }
 

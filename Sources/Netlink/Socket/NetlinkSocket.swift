@@ -137,27 +137,35 @@ public final class NetlinkSocket: NetlinkTransport {
     }
 
     public func receive() throws -> [UInt8] {
+        var datagram: [UInt8] = []
+        try receive(into: &datagram)
+        return datagram
+    }
+
+    public func receive(into datagram: inout [UInt8]) throws {
+        // Emptying keeps the storage when this is its only holder; otherwise it is new memory.
+        datagram.removeAll(keepingCapacity: true)
         var failure: Int32 = 0
         var actual = 0
-        let datagram = [UInt8](unsafeUninitializedCapacity: Self.receiveSize) { buffer, count in
-            while true {
-                let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
-                if n >= 0 {
-                    actual = n
-                    count = min(n, buffer.count)
+        datagram.append(addingCapacity: Self.receiveSize) { (span: inout OutputSpan<UInt8>) in
+            span.withUnsafeMutableBufferPointer { buffer, count in
+                while true {
+                    let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
+                    if n >= 0 {
+                        actual = n
+                        count = min(n, buffer.count)
+                        return
+                    }
+                    if errno == EINTR { continue }
+                    failure = errno
                     return
                 }
-                if errno == EINTR { continue }
-                failure = errno
-                count = 0
-                return
             }
         }
         if failure != 0 { throw NetlinkError.system(call: "recv(netlink)", errno: failure) }
         if actual > datagram.count {
             throw NetlinkError.truncated(what: "netlink datagram", need: actual, have: datagram.count)
         }
-        return datagram
     }
 }
 #endif

@@ -12,6 +12,13 @@ import Foundation
 /// device, then filling the first datagram) runs on it from the start. A request that cannot be
 /// sent is reported by the next `receive`. It keeps the request/reply order of the transport it
 /// wraps: one exchange at a time.
+///
+/// The kernel fills the next dump datagram inside the `recv` that returns the previous one, so
+/// whatever the thread does between two receives delays the whole dump. It therefore only reads
+/// headers to find the end, wakes its reader every few datagrams rather than for each one, and
+/// receives into datagrams its reader has given back (`recycle`), so that it does not depend on
+/// the allocator to avoid page faults: a C reader given fresh memory for every datagram of a
+/// 10,000-device dump took 12 % longer.
 public final class ReadAheadTransport: NetlinkTransport, @unchecked Sendable {
     private let shared: Shared
 
@@ -48,9 +55,16 @@ public final class ReadAheadTransport: NetlinkTransport, @unchecked Sendable {
         defer { shared.condition.unlock() }
         while shared.queue.isEmpty {
             guard shared.exchangeRunning else { throw NetlinkError.unexpectedReply(operation: "receive", detail: "no reply is pending") }
-            shared.condition.wait()
+            _ = shared.condition.wait(until: Date(timeIntervalSinceNow: Shared.longestUnreadWait))
         }
         return try shared.queue.removeFirst().get()
+    }
+
+    public func recycle(_ datagram: consuming [UInt8]) {
+        let shared = self.shared
+        shared.condition.lock()
+        if shared.spare.count < Shared.maxSpare { shared.spare.append(datagram) }
+        shared.condition.unlock()
     }
 
     /// What the transport and its thread share; the thread holds this, not the transport, so the
@@ -60,9 +74,22 @@ public final class ReadAheadTransport: NetlinkTransport, @unchecked Sendable {
         let condition = NSCondition()
         // Guarded by `condition`.
         var queue: [Result<[UInt8], any Error>] = []
+        /// Datagrams given back by the reader, whose storage the next receives reuse.
+        var spare: [[UInt8]] = []
         var request: [UInt8]?
         var exchangeRunning = false
         var closing = false
+
+        /// How many given-back datagrams are kept: enough for the reader to fall that far behind
+        /// without the thread needing new memory, few enough to bound what is kept (64 KiB each).
+        static let maxSpare = 32
+        /// The thread wakes its reader once this many datagrams wait, or when the exchange ends:
+        /// a wake-up is a system call between two of the kernel's fills, and waking the reader for
+        /// every datagram of a 10,000-device dump made the dump about 3 % slower.
+        static let wakeBatch = 8
+        /// A reader left asleep looks at the queue by itself after this long (seconds), so a
+        /// datagram never waits long unread when replies come slowly.
+        static let longestUnreadWait = 0.002
 
         init(inner: any NetlinkTransport) { self.inner = inner }
 
@@ -85,38 +112,41 @@ public final class ReadAheadTransport: NetlinkTransport, @unchecked Sendable {
             do {
                 try inner.send(datagram)
             } catch {
-                deliver(.failure(error), finished: true)
+                _ = deliver(.failure(error), finished: true)
                 return
             }
             guard datagram.count >= NetlinkHeader.size else {
-                deliver(.failure(NetlinkError.truncated(what: "netlink request", need: NetlinkHeader.size, have: datagram.count)), finished: true)
+                _ = deliver(.failure(NetlinkError.truncated(what: "netlink request", need: NetlinkHeader.size, have: datagram.count)), finished: true)
                 return
             }
             let sequence = datagram[...].readNative(UInt32.self, at: 8)
             var finished = false
+            var buffer: [UInt8] = []
             while !finished {
-                let result = Result { try inner.receive() }
-                switch result {
-                case let .success(datagram):
-                    // A datagram that cannot be split is handed on; the client reports the error.
-                    let messages = (try? NetlinkMessage.split(datagram[...])) ?? []
-                    finished = messages.isEmpty || messages.contains { message in
-                        message.header.sequence == sequence
-                            && (message.header.type == NetlinkType.done || message.header.type == NetlinkType.error)
-                    }
-                case .failure:
+                let result: Result<[UInt8], any Error>
+                do {
+                    try inner.receive(into: &buffer)
+                    // A datagram that cannot be read ends the exchange; the client reports why.
+                    finished = NetlinkMessage.endsExchange(buffer[...], sequence: sequence)
+                    result = .success(buffer)
+                } catch {
                     finished = true
+                    result = .failure(error)
                 }
-                deliver(result, finished: finished)
+                buffer = deliver(result, finished: finished)
             }
         }
 
-        private func deliver(_ result: Result<[UInt8], any Error>, finished: Bool) {
+        /// Queues one result for the reader and returns storage for the next datagram: one the
+        /// reader gave back, or an empty array.
+        private func deliver(_ result: consuming Result<[UInt8], any Error>, finished: Bool) -> [UInt8] {
             condition.lock()
             queue.append(result)
             if finished { exchangeRunning = false }
-            condition.broadcast()
+            let next = spare.popLast() ?? []
+            if finished || queue.count >= Self.wakeBatch { condition.broadcast() }
             condition.unlock()
+            return next
         }
     }
 }
