@@ -12,6 +12,7 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
 /// `tunwarden audit`: one inventory, judged once, printed for people or programs.
 public struct Audit: ParsableCommand {
     public static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Inventory tunnel interfaces and their routes, and report what is orphaned, leaking or dangerous.",
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \

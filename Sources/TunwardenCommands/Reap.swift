@@ -13,6 +13,7 @@ import TunwardenCore
 /// `tunwarden reap`: plan, show, ask, and then remove what is provably stale.
 public struct Reap: ParsableCommand {
     public static let configuration = CommandConfiguration(
+        commandName: "reap",
         abstract: "Remove orphaned tunnel interfaces: a plan first, then race-free batched deletion, all journaled.",
         discussion: """
         Only interfaces the audit calls orphaned and marks reapable are candidates: persistent tun/tap \

@@ -18,6 +18,7 @@ import TunwardenCore
 /// `tunwarden watch`: a long-running watcher that alerts on leaks as they happen.
 public struct Watch: ParsableCommand {
     public static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Watch tunnel interfaces and alert on changes as they happen (Linux: rtnetlink events).",
         discussion: """
         Subscribes to the kernel's link, address and route events. A burst of events is coalesced \
