@@ -11,6 +11,10 @@
 /// it is given and the interfaces match, and judges the rest. The assessment is the one judging
 /// the finished snapshot alone gives; the tests hold the two equal.
 ///
+/// For a JSON report, the findings raised early are written too, each into the stretch of the
+/// report's findings it will sit in: findings are listed by severity and id and, within those, in
+/// the order they were raised, so the early ones lead their group (`findings(for:)` checks this).
+///
 /// Only interfaces judged alone are judged early: the first veth or feth (whose verdict needs the
 /// whole snapshot: peers, running processes) ends the early prefix, and everything from it on is
 /// judged with the finished snapshot. One thread feeds an instance; it is not shared.
@@ -37,6 +41,8 @@ public final class EarlyJudging {
     private var sink: JSONSink?
     /// The entries' bytes once handed over by the sink.
     private var segments: [JSONSegment]?
+    /// The findings written early, grouped as the report lists them (severity and id).
+    private var findingGroups: [FindingGroup] = []
     /// Set when `Heuristics.assess` took these verdicts over (so the entries written from them
     /// belong to its assessment), with how many entries there are.
     private var adopted = false
@@ -71,6 +77,7 @@ public final class EarlyJudging {
         positions = []
         sink = nil
         segments = nil
+        findingGroups = []
         adopted = false
         entriesWritten = 0
     }
@@ -80,6 +87,8 @@ public final class EarlyJudging {
     public func feed(_ interfaces: UnsafeBufferPointer<NetworkInterface>) {
         guard !stopped, let holderIndex else { return }
         let firstNew = assessed.count
+        let firstNewFinding = findings.count
+        defer { writeFindings(from: firstNewFinding) }
         for offset in interfaces.indices {
             guard interfaces[offset].kind.isTunnelStyle else { continue }
             guard let verdict = Heuristics.judgeAlone(interfaces[offset], holders: holderIndex,
@@ -101,11 +110,30 @@ public final class EarlyJudging {
         // The entries continue the report's "interfaces" array (depth 2: the report, the array).
         let sink = self.sink ?? JSONSink(pretty: pretty, capacity: 64 * 1024, depth: 2)
         self.sink = sink
-        sink.reserve((assessed.count - first) * JSONSink.entryBytes(pretty: pretty))
         for position in first..<assessed.count {
             sink.beginMember()
             // Entries write themselves directly; nothing they hold can fail to encode.
             try? AuditReport.InterfaceEntry(assessed[position], observation: nil).write(to: sink)
+        }
+    }
+
+    /// Writes the findings raised since position `first`, each into its group's buffer.
+    private func writeFindings(from first: Int) {
+        guard let pretty = entriesPretty, first < findings.count else { return }
+        var group = findingGroups.indices.last
+        for position in first..<findings.count {
+            let finding = findings[position]
+            if group == nil || !findingGroups[group!].holds(finding) {
+                group = findingGroups.firstIndex { $0.holds(finding) }
+                if group == nil {
+                    findingGroups.append(FindingGroup(severity: finding.severity, id: finding.id, pretty: pretty))
+                    group = findingGroups.count - 1
+                }
+            }
+            findingGroups[group!].sink.beginMember()
+            // Findings write themselves directly; nothing they hold can fail to encode.
+            try? finding.write(to: findingGroups[group!].sink)
+            findingGroups[group!].written.append(finding)
         }
     }
 
@@ -129,11 +157,70 @@ public final class EarlyJudging {
         return judgedCount
     }
 
-    /// The report entries written early, as one segment continuing the "interfaces" array, with
-    /// how many there are and their style; nil unless an assessment adopted these verdicts.
-    func entries() -> (segments: [JSONSegment], count: Int, pretty: Bool)? {
+    /// The report entries written early: the first members of the "interfaces" array, in the
+    /// style they were written in; nil unless an assessment adopted these verdicts.
+    func entries() -> PrewrittenMembers? {
         guard adopted, let sink, let pretty = entriesPretty, entriesWritten > 0 else { return nil }
         if segments == nil { segments = sink.takeSegments() }
-        return segments.map { ($0, entriesWritten, pretty) }
+        return segments.map { PrewrittenMembers(pretty: pretty, pieces: [.written($0, elements: 0..<entriesWritten)]) }
+    }
+
+    /// The findings written early, placed in `findings`, the report's list (sorted as
+    /// `Heuristics.assess` sorts it), with the stretches between them still to encode; nil unless an
+    /// assessment adopted these verdicts and each group's early findings are exactly the first of
+    /// that group in `findings`.
+    func findings(for findings: [Finding]) -> PrewrittenMembers? {
+        guard adopted, let pretty = entriesPretty, !findingGroups.isEmpty else { return nil }
+        var pieces: [ArrayPiece] = []
+        var used = 0
+        var start = findings.startIndex
+        while start < findings.endIndex {
+            var end = start + 1
+            while end < findings.endIndex, findings[end].severity == findings[start].severity, findings[end].id == findings[start].id { end += 1 }
+            var encodeFrom = start
+            if let group = findingGroups.firstIndex(where: { $0.holds(findings[start]) }) {
+                let written = findingGroups[group].written
+                guard written.count <= end - start, findings[start..<(start + written.count)].elementsEqual(written) else { return nil }
+                pieces.append(.written(findingGroups[group].segments(), elements: start..<(start + written.count)))
+                encodeFrom = start + written.count
+                used += 1
+            }
+            if encodeFrom < end {
+                // Stretches to encode that meet are one stretch (chunked as one on many cores).
+                if case let .elements(previous)? = pieces.last, previous.upperBound == encodeFrom {
+                    pieces[pieces.count - 1] = .elements(previous.lowerBound..<end)
+                } else {
+                    pieces.append(.elements(encodeFrom..<end))
+                }
+            }
+            start = end
+        }
+        guard used == findingGroups.count else { return nil }
+        return PrewrittenMembers(pretty: pretty, pieces: pieces)
+    }
+
+    /// Findings of one severity and id written early: their bytes as members of the report's
+    /// findings array, and the findings themselves (to check them against the report's).
+    private struct FindingGroup {
+        let severity: Severity
+        let id: String
+        let sink: JSONSink
+        var written: [Finding] = []
+        private var taken: [JSONSegment]?
+
+        init(severity: Severity, id: String, pretty: Bool) {
+            self.severity = severity
+            self.id = id
+            // Members of the report's findings array: depth 2 (the report, the array).
+            sink = JSONSink(pretty: pretty, capacity: 16 * 1024, depth: 2)
+        }
+
+        func holds(_ finding: Finding) -> Bool { finding.severity == severity && finding.id == id }
+
+        /// The bytes, handed over by the sink the first time.
+        mutating func segments() -> [JSONSegment] {
+            if taken == nil { taken = sink.takeSegments() }
+            return taken ?? []
+        }
     }
 }

@@ -65,15 +65,7 @@ public struct Finding: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         if let sink = (encoder as? StreamEncoder)?.directSink {
-            // A report can carry a finding per interface: written straight, without containers.
-            sink.openObject()
-            sink.field("id", id)
-            sink.field("severity", severity.rawValue)
-            sink.field("ifname", ifPresent: ifname)
-            sink.field("reapable", reapable)
-            sink.field("evidence", evidence)
-            if let routes { try sink.field("routes", array: routes) }
-            sink.close()
+            try write(to: sink)
             return
         }
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -83,6 +75,19 @@ public struct Finding: Codable, Sendable, Equatable {
         try c.encode(reapable, forKey: .reapable)
         try c.encode(evidence, forKey: .evidence)
         try c.encodeIfPresent(routes, forKey: .routes)
+    }
+
+    /// The same members as `encode(to:)`, written straight into tunwarden's own writer, without
+    /// containers: a report can carry a finding per interface.
+    func write(to sink: JSONSink) throws {
+        sink.openObject()
+        sink.field("id", id)
+        sink.field("severity", severity.rawValue)
+        sink.field("ifname", ifPresent: ifname)
+        sink.field("reapable", reapable)
+        sink.field("evidence", evidence)
+        if let routes { try sink.field("routes", array: routes) }
+        sink.close()
     }
 }
 

@@ -235,35 +235,34 @@ public enum Heuristics {
     /// order). Integer keys keep this cheap for tens of thousands of findings.
     static func sorted(_ findings: [Finding]) -> [Finding] {
         // A stable bucket sort: findings of one severity and id keep the order they were raised
-        // in. The ids are few, and runs of one id long (one per interface), so each finding's
-        // bucket is found by comparing with the previous one's id before any hashing.
+        // in. The ids are few, and runs of one id long (one per interface), so each bucket keeps
+        // its runs of consecutive positions, and a run is extended by comparing with the previous
+        // finding before any hashing.
         var buckets: [String: Int] = [:]
         var bucketKeys: [(severity: Int, id: String)] = []
-        var members: [[Int]] = []
-        var last: (id: String, severity: Severity, bucket: Int)?
-        for position in findings.indices {
+        var runs: [[Range<Int>]] = []
+        var position = findings.startIndex
+        while position < findings.endIndex {
             let (id, severity) = (findings[position].id, findings[position].severity)
+            var end = position + 1
+            while end < findings.endIndex, findings[end].severity == severity, findings[end].id == id { end += 1 }
+            let key = "\(severity.rank)|\(id)"
             let bucket: Int
-            if let last, last.id == id, last.severity == severity {
-                bucket = last.bucket
+            if let known = buckets[key] {
+                bucket = known
             } else {
-                let key = "\(severity.rank)|\(id)"
-                if let known = buckets[key] {
-                    bucket = known
-                } else {
-                    bucket = members.count
-                    buckets[key] = bucket
-                    bucketKeys.append((-severity.rank, id))
-                    members.append([])
-                }
+                bucket = runs.count
+                buckets[key] = bucket
+                bucketKeys.append((-severity.rank, id))
+                runs.append([])
             }
-            last = (id, severity, bucket)
-            members[bucket].append(position)
+            runs[bucket].append(position..<end)
+            position = end
         }
         var result: [Finding] = []
         result.reserveCapacity(findings.count)
         for bucket in bucketKeys.indices.sorted(by: { bucketKeys[$0] < bucketKeys[$1] }) {
-            for position in members[bucket] { result.append(findings[position]) }
+            for run in runs[bucket] { result.append(contentsOf: findings[run]) }
         }
         return result
     }

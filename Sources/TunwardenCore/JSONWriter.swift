@@ -76,9 +76,9 @@ public enum JSONWriter {
 public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable, Sendable {
     public let count: Int
     let element: @Sendable (Int) -> Element
-    /// The first elements, already written as this array's members: the bytes, how many elements
-    /// they hold, and whether they were pretty-printed (they are used only by a writer of that style).
-    var written: (segments: [JSONSegment], count: Int, pretty: Bool)?
+    /// Members already written (see `PrewrittenMembers`); used only by tunwarden's own writer in
+    /// the same style.
+    var prewritten: PrewrittenMembers?
 
     public init(_ elements: [Element]) {
         count = elements.count
@@ -90,22 +90,79 @@ public struct ConcurrentlyEncodedArray<Element: Encodable & Sendable>: Encodable
         self.element = element
     }
 
-    /// `written` are the first elements as they would be written, made earlier (only
-    /// tunwarden's own writer can take them over; any other encoder encodes every element).
-    init(count: Int, written: (segments: [JSONSegment], count: Int, pretty: Bool)?, element: @escaping @Sendable (Int) -> Element) {
+    /// `prewritten` holds some elements as they would be written, made earlier (only tunwarden's
+    /// own writer can take them over; any other encoder encodes every element).
+    init(count: Int, prewritten: PrewrittenMembers?, element: @escaping @Sendable (Int) -> Element) {
         self.count = count
         self.element = element
-        self.written = written
+        self.prewritten = prewritten
+    }
+
+    /// `prewritten` as for `init(count:prewritten:element:)`.
+    init(_ elements: [Element], prewritten: PrewrittenMembers?) {
+        self.init(count: elements.count, prewritten: prewritten) { elements[$0] }
     }
 
     public func encode(to encoder: any Encoder) throws {
         if let stream = encoder as? StreamEncoder {
-            let usable = written.flatMap { $0.pretty == stream.sink.pretty && stream.sink.direct ? ($0.segments, $0.count) : nil }
-            try stream.sink.writeArrayConcurrently(count: count, written: usable, element: element)
+            var pieces: [ArrayPiece] = [.elements(0..<count)]
+            if let prewritten, prewritten.pretty == stream.sink.pretty, stream.sink.direct, prewritten.covers(count) {
+                pieces = prewritten.pieces
+            }
+            try stream.sink.writeArrayConcurrently(pieces: pieces, element: element)
             return
         }
         var container = encoder.unkeyedContainer()
         for position in 0..<count { try container.encode(element(position)) }
+    }
+}
+
+/// One stretch of an array being written: elements (by position) already written elsewhere, or
+/// elements still to encode.
+enum ArrayPiece {
+    /// The bytes of the elements at `elements`, written as members of an array at the depth the
+    /// array is written at, the first member without a leading separator.
+    case written([JSONSegment], elements: Range<Int>)
+    case elements(Range<Int>)
+
+    var elements: Range<Int> {
+        switch self {
+        case let .written(_, elements): elements
+        case let .elements(elements): elements
+        }
+    }
+}
+
+/// Members of an array written ahead of time (while the inventory was still reading, see
+/// `EarlyJudging`), in one style, and the stretches between them still to encode.
+struct PrewrittenMembers {
+    var pretty: Bool
+    var pieces: [ArrayPiece]
+
+    /// These pieces followed by the elements after them up to `count`, still to encode.
+    func followed(upTo count: Int) -> PrewrittenMembers {
+        let end = pieces.last?.elements.upperBound ?? 0
+        guard end < count else { return self }
+        return PrewrittenMembers(pretty: pretty, pieces: pieces + [.elements(end..<count)])
+    }
+
+    /// How many elements the pieces hold already written.
+    var writtenCount: Int {
+        pieces.reduce(0) { total, piece in
+            if case let .written(_, elements) = piece { return total + elements.count }
+            return total
+        }
+    }
+
+    /// Whether the pieces name every element of an array of `count`, once each, in order: only then
+    /// do they stand for it.
+    func covers(_ count: Int) -> Bool {
+        var next = 0
+        for piece in pieces {
+            guard piece.elements.lowerBound == next else { return false }
+            next = piece.elements.upperBound
+        }
+        return next == count
     }
 }
 
@@ -147,35 +204,44 @@ final class JSONSink {
     /// Below this many elements an array is encoded on the calling thread.
     static let concurrencyThreshold = 2048
 
-    /// Writes `count` elements as an array, encoding chunks of it on separate threads when it is large.
-    /// `written` are the first elements, already written in this sink's style as members of an
-    /// array at this depth; they are taken over as a segment of their own and not made again.
-    func writeArrayConcurrently<Element: Encodable>(count: Int, written: (segments: [JSONSegment], count: Int)? = nil,
-                                                    element: @Sendable (Int) -> Element) throws {
-        let done = written.map { min($0.count, count) } ?? 0
-        let remaining = count - done
-        let chunks = Chunked.count(of: remaining, maxChunks: 4, minimum: Self.concurrencyThreshold)
+    /// Writes an array from its pieces in order: members written earlier are taken over as
+    /// segments of their own, uncopied; elements still to encode are encoded here, in chunks on
+    /// separate threads when there are many.
+    func writeArrayConcurrently<Element: Encodable>(pieces: [ArrayPiece], element: @Sendable (Int) -> Element) throws {
         openArray()
-        if let written, done > 0 {
-            finishSegment()
-            state.pointee.finished += written.segments
-            state.pointee.stack.last.count = done
+        for piece in pieces {
+            switch piece {
+            case let .written(segments, elements):
+                guard !elements.isEmpty else { continue }
+                if state.pointee.stack.last.count > 0 { state.pointee.bytes.append(UInt8(ascii: ",")) }
+                finishSegment()
+                state.pointee.finished += segments
+                state.pointee.stack.last.count += elements.count
+            case let .elements(elements):
+                try writeMembers(elements, element: element)
+            }
         }
+        close()
+    }
+
+    /// Writes the elements at `positions` as the next members of the innermost array.
+    private func writeMembers<Element: Encodable>(_ positions: Range<Int>, element: @Sendable (Int) -> Element) throws {
+        let chunks = Chunked.count(of: positions.count, maxChunks: 4, minimum: Self.concurrencyThreshold)
         if chunks == 1 {
-            for position in done..<count {
+            for position in positions {
                 beginMember()
                 try encodeValue(element(position))
             }
-            close()
             return
         }
         let depth = state.pointee.stack.count
         let pretty = self.pretty
         let direct = self.direct
-        let encoded = Chunked.map(remaining, chunks: chunks, empty: Result<[JSONSegment], any Error>.success([])) { chunk in
-            let range = (chunk.lowerBound + done)..<(chunk.upperBound + done)
+        let before = state.pointee.stack.last.count
+        let encoded = Chunked.map(positions.count, chunks: chunks, empty: Result<[JSONSegment], any Error>.success([])) { chunk in
+            let range = (chunk.lowerBound + positions.lowerBound)..<(chunk.upperBound + positions.lowerBound)
             let sink = JSONSink(pretty: pretty, capacity: range.count * Self.entryBytes(pretty: pretty), depth: depth,
-                                continuing: range.lowerBound > 0, direct: direct)
+                                continuing: before + chunk.lowerBound > 0, direct: direct)
             return Result {
                 for position in range {
                     sink.beginMember()
@@ -187,8 +253,7 @@ final class JSONSink {
         // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
         finishSegment()
         for chunk in encoded { state.pointee.finished += try chunk.get() }
-        state.pointee.stack.last.count = count
-        close()
+        state.pointee.stack.last.count = before + positions.count
     }
 
     deinit {
@@ -198,16 +263,22 @@ final class JSONSink {
         state.deallocate()
     }
 
-    /// Makes room for about `bytes` more output, so a large run of writes does not regrow the buffer.
-    func reserve(_ bytes: Int) { state.pointee.bytes.reserve(additional: bytes) }
-
     /// Everything written, in pieces.
     /// Ends the current segment: what was written so far becomes a segment of its own (its
     /// buffer handed over, not copied) and writing goes on in a fresh buffer.
-    private func finishSegment() {
+    private func finishSegment(replacementCapacity: Int = 64 * 1024) {
         guard !state.pointee.bytes.isEmpty else { return }
-        state.pointee.finished.append(JSONSegment(taking: &state.pointee.bytes, replacementCapacity: 64 * 1024))
+        state.pointee.finished.append(JSONSegment(taking: &state.pointee.bytes, replacementCapacity: replacementCapacity))
     }
+
+    /// Large output goes on in new buffers rather than regrown ones: a buffer of at least
+    /// `minimumSegment` bytes with less than `memberSlack` to spare is ended before the next
+    /// member, and one of `segmentCapacity` bytes takes over. A report of tens of thousands of
+    /// entries is thus written without copying (a doubling buffer copies, and faults in, each
+    /// byte about twice).
+    static let segmentCapacity = 512 * 1024
+    static let memberSlack = 8 * 1024
+    static let minimumSegment = 32 * 1024
 
     /// Everything written, in pieces, handed over (the sink is left empty).
     func takeSegments() -> [JSONSegment] {
@@ -231,6 +302,9 @@ final class JSONSink {
     /// Writes the separator before the next member of the innermost container.
     func beginMember() {
         guard !state.pointee.stack.isEmpty else { return }
+        if state.pointee.bytes.spareCapacity < Self.memberSlack, state.pointee.bytes.count >= Self.minimumSegment {
+            finishSegment(replacementCapacity: Self.segmentCapacity)
+        }
         if state.pointee.stack.last.count > 0 { state.pointee.bytes.append(UInt8(ascii: ",")) }
         state.pointee.stack.last.count += 1
         if pretty { newlineAndIndent(state.pointee.stack.count) }
@@ -517,6 +591,8 @@ struct RawVector<Element: BitwiseCopyable> {
     }
 
     var isEmpty: Bool { count == 0 }
+    /// How many more elements fit before the storage must grow.
+    var spareCapacity: Int { capacity - count }
 
     private mutating func grow(toHold needed: Int) {
         var newCapacity = capacity * 2

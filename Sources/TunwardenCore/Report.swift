@@ -153,9 +153,10 @@ public struct AuditReport: Encodable, Sendable {
     /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
     let contextRoutes: [Int: [Route]]
     let observations: [String: InterfaceObservation]?
-    /// The first interface entries, written while the inventory was still reading (see
-    /// `EarlyJudging`), and how many there are.
-    let earlyEntries: (segments: [JSONSegment], count: Int, pretty: Bool)?
+    /// The first interface entries and some findings, written while the inventory was still
+    /// reading (see `EarlyJudging`).
+    let earlyEntries: PrewrittenMembers?
+    let earlyFindings: PrewrittenMembers?
 
     /// How many interfaces the report lists.
     public var interfaceCount: Int { rows.count }
@@ -178,8 +179,9 @@ public struct AuditReport: Encodable, Sendable {
         try c.encode(status, forKey: .status)
         try c.encode(summary, forKey: .summary)
         // Tens of thousands of entries on a leaking host: let the writer use every core.
-        try c.encode(ConcurrentlyEncodedArray(count: rows.count, written: earlyEntries, element: entry), forKey: .interfaces)
-        try c.encode(ConcurrentlyEncodedArray(findings), forKey: .findings)
+        try c.encode(ConcurrentlyEncodedArray(count: rows.count, prewritten: earlyEntries?.followed(upTo: rows.count), element: entry),
+                     forKey: .interfaces)
+        try c.encode(ConcurrentlyEncodedArray(findings, prewritten: earlyFindings), forKey: .findings)
     }
 
     /// `observations` are tunwarden's own records for the inspected namespace, when it keeps any.
@@ -202,6 +204,7 @@ public struct AuditReport: Encodable, Sendable {
         self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
         findings = assessment.findings
         earlyEntries = includeContext || observations != nil ? nil : early?.entries()
+        earlyFindings = early?.findings(for: findings)
     }
 
     /// The report as UTF-8 JSON, pretty-printed or compact, keys in schema order.

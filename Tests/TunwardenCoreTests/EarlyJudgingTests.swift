@@ -62,7 +62,19 @@ import Testing
             #expect(try json(assessed, early: early, pretty: pretty) == json(plain, early: nil, pretty: pretty), "fed \(end)")
             // The entries were written early, not again: the report holds the early segment.
             let entries = try #require(early.entries())
-            #expect(entries.count == assessed.interfaces.prefix { $0.interface.index <= end }.count)
+            #expect(entries.writtenCount == assessed.interfaces.prefix { $0.interface.index <= end }.count)
+            // So were the findings the interfaces fed raised on their own.
+            var raised: [Finding] = []
+            let holders = Heuristics.HolderIndex(snapshot.holders)
+            let routes = Heuristics.routesPerInterface(snapshot.routes)
+            for interface in snapshot.interfaces.prefix(end) where interface.kind.isTunnelStyle {
+                _ = Heuristics.judgeAlone(interface, holders: holders, routes: routes[interface.index] ?? [], findings: &raised)
+            }
+            if raised.isEmpty {
+                #expect(end < 7 && early.findings(for: assessed.findings) == nil, "fed \(end)")
+            } else {
+                #expect(try #require(early.findings(for: assessed.findings)).writtenCount == raised.count, "fed \(end)")
+            }
         }
         // The snapshot exercises what it claims to.
         #expect(Set(plain.interfaces.map(\.state)) == [.live, .orphaned, .suspect, .unknown])
@@ -124,6 +136,46 @@ import Testing
         // Observations and context rows make entries that are not the interface's alone.
         let context = String(decoding: try AuditReport(assessed, includeContext: true, early: pretty).json(pretty: true), as: UTF8.self)
         #expect(context == String(decoding: try AuditReport(plain, includeContext: true).json(pretty: true), as: UTF8.self))
+    }
+
+    /// Findings written early are used only where the report's own list has them, first in their
+    /// group; any other list is written whole, and the report is the same either way.
+    @Test(arguments: [false, true])
+    func earlyFindingsAreUsedOnlyWhereTheReportHasThem(pretty: Bool) throws {
+        let snapshot = snapshot(count: 1_400)
+        let plain = Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: 1)
+        let early = EarlyJudging(writingJSONEntries: pretty)
+        feed(early, snapshot)
+        let assessed = Heuristics.assess(snapshot, policy: AuditPolicy(), early: early)
+        let orphans = assessed.findings.indices.filter { assessed.findings[$0].id == FindingID.orphanedTun }
+        #expect(orphans.count > 100)
+        func report(_ findings: [Finding], early: EarlyJudging?) throws -> String {
+            var changed = assessed
+            changed.findings = findings
+            return String(decoding: try AuditReport(changed, early: early).json(pretty: pretty), as: UTF8.self)
+        }
+        // A finding of an early group raised after the early ones is encoded after them.
+        var extended = assessed.findings
+        extended.insert(Finding(id: FindingID.orphanedTun, severity: .warning, ifname: "late", reapable: true, evidence: "later"),
+                        at: orphans.last! + 1)
+        let allEarly = try #require(early.findings(for: assessed.findings)).writtenCount
+        #expect(allEarly >= orphans.count)
+        #expect(try #require(early.findings(for: extended)).writtenCount == allEarly)
+        #expect(try report(extended, early: early) == report(extended, early: nil))
+        // One missing, two swapped, or one changed: the early bytes no longer stand for the list.
+        var missing = assessed.findings
+        missing.remove(at: orphans[10])
+        var swapped = assessed.findings
+        swapped.swapAt(orphans[3], orphans[4])
+        var changed = assessed.findings
+        changed[orphans[7]].evidence += " (changed)"
+        for (what, findings) in [("missing", missing), ("swapped", swapped), ("changed", changed)] {
+            #expect(early.findings(for: findings) == nil, "\(what)")
+            #expect(try report(findings, early: early) == report(findings, early: nil), "\(what)")
+        }
+        // Untouched, they are used, and the report is the whole snapshot's own.
+        #expect(early.findings(for: assessed.findings) != nil)
+        #expect(try report(assessed.findings, early: early) == json(plain, early: nil, pretty: pretty))
     }
 
     /// The findings' order: most severe first, then by id, then as raised.
