@@ -604,11 +604,6 @@ struct RawVector<Element: BitwiseCopyable> {
         capacity = newCapacity
     }
 
-    /// Makes room for `additional` more elements without regrowing on the way.
-    mutating func reserve(additional: Int) {
-        if count + additional > capacity { grow(toHold: count + additional) }
-    }
-
     mutating func append(_ element: Element) {
         if count == capacity { grow(toHold: count + 1) }
         base[count] = element

@@ -86,6 +86,18 @@ import Testing
         }
     }
 
+    /// A large array is written as a run of buffers (none regrown); together they are the array.
+    @Test(arguments: [false, true])
+    func largeOutputGoesOnInFreshBuffersAndStaysWhole(pretty: Bool) throws {
+        let names = (0..<60_000).map { "tun\($0)-\(String(repeating: "x", count: $0 % 40))" }
+        let segments = try JSONWriter.encodeSegments(Wrapper(items: names), pretty: pretty, capacity: 1024)
+        #expect(segments.count > 3)
+        // No buffer grew past the size a fresh one is given (plus the slack before a member).
+        #expect(segments.allSatisfy { $0.count <= JSONSink.segmentCapacity })
+        let parsed = try JSONSerialization.jsonObject(with: Data(JSONSegment.joined(segments))) as? [String: [String]]
+        #expect(parsed?["items"] == names)
+    }
+
     @Test func stringLiteral() {
         #expect(JSONWriter.string("a\"b\n") == #""a\"b\n""#)
     }
