@@ -60,6 +60,27 @@ struct LinuxKernelTests {
         #expect(try entry(after, "kheld0").interface.carrier == false)
     }
 
+    /// One process holding several devices is named as the holder of each (its name and uid are
+    /// read once for all of them).
+    @Test func oneProcessHoldingSeveralDevicesHoldsEach() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let names = ["kmany0", "kmany1", "kmany2"]
+        for name in names { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        let holder = try ns.hold(names.joined(separator: ","), user: 65534)
+        let a = try audit(ns)
+        for name in names {
+            let held = try entry(a, name)
+            #expect(held.state == .live, "\(name)")
+            #expect(held.holders.map(\.pid) == [holder.processIdentifier], "\(name)")
+            #expect(held.holders.map(\.comm) == ["python3"], "\(name)")
+            #expect(held.holders.map(\.uid) == [65534], "\(name)")
+        }
+        let own = a.snapshot.holders.attachments.filter { $0.holder.pid == holder.processIdentifier }
+        #expect(Set(own.map(\.holder.fd)).count == names.count)
+        #expect(Set(own.map(\.ifname)) == Set(names))
+    }
+
     @Test func nonPersistentTunExistsOnlyWhileHeld() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }

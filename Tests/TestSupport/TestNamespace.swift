@@ -38,7 +38,8 @@ public final class TestNamespace {
 
     /// Starts a process inside the namespace that opens /dev/net/tun and attaches to `device`
     /// (creating it if it does not exist, non-persistent, as VPN daemons do), and returns once it is
-    /// attached. `multiQueue` sets IFF_MULTI_QUEUE. With `user`, the holder then drops to that uid
+    /// attached; `device` may name several, comma-separated, all held by the one process.
+    /// `multiQueue` sets IFF_MULTI_QUEUE. With `user`, the holder then drops to that uid
     /// (and stays dumpable, so its /proc entries are that user's), as openvpn's `--user` does.
     @discardableResult
     public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false, user: Int? = nil) throws -> Process {
@@ -91,12 +92,13 @@ public final class TestNamespace {
     /// Opens /dev/net/tun, attaches with TUNSETIFF, prints "ready", and sleeps until killed.
     static let holderScript = """
     import fcntl, os, struct, sys, time
-    name, mode, queues = sys.argv[1], sys.argv[2], sys.argv[3]
+    names, mode, queues = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
     flags = (0x0001 if mode == "tun" else 0x0002) | 0x1000
     if queues == "mq":
         flags |= 0x0100
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), flags))
+    fds = [os.open("/dev/net/tun", os.O_RDWR) for _ in names]
+    for fd, name in zip(fds, names):
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), flags))
     if len(sys.argv) > 4:
         import ctypes
         uid = int(sys.argv[4])

@@ -84,6 +84,9 @@ struct HolderScanner {
                 census.hiddenPIDs.append(pid)
             }
 
+            // Read once per process, and only for one that holds a device: one process (a VPN
+            // daemon, a container runtime) can hold hundreds.
+            var identity: (comm: String, uid: UInt32?)?
             descriptorLoop: for descriptor in descriptors {
                 // A descriptor that cannot be resolved might be /dev/net/tun: without the right to
                 // inspect the process (CAP_SYS_PTRACE for another user's), listing works but
@@ -101,10 +104,9 @@ struct HolderScanner {
                 case let .ok(info):
                     // A /dev/net/tun descriptor without `iff:` is not attached to any device.
                     guard let ifname = Self.attachedInterface(fdinfo: info) else { continue }
-                    let holder = Holder(
-                        pid: pid, comm: Self.comm(entry, procDir: procDir), uid: Self.uid(entry, procDir: procDir),
-                        fd: Int32(descriptor), netns: namespaceInode.map { "net:[\($0)]" }
-                    )
+                    let (comm, uid) = identity ?? (Self.comm(entry, procDir: procDir), Self.uid(entry, procDir: procDir))
+                    identity = (comm, uid)
+                    let holder = Holder(pid: pid, comm: comm, uid: uid, fd: Int32(descriptor), netns: namespaceInode.map { "net:[\($0)]" })
                     // An unidentifiable namespace is never taken to be the inspected one.
                     attachments.append(HolderAttachment(holder: holder, ifname: ifname, inInspectedNamespace: namespaceInode == inspectedNamespace))
                 case let .failed(code):
