@@ -36,29 +36,40 @@ public struct LinuxInventory: InventoryBackend {
         let takenAt = Date()
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
+        let group = DispatchGroup()
+        let side = SideResults()
+        let procRoot = self.procRoot
+        // The holder scan starts first, on its own: reading a tun descriptor's fdinfo takes the
+        // RTNL lock, which the link dump holds while the kernel fills each datagram, but not while
+        // it first sizes every device (under RCU). Scanned during the fills, 100 held devices cost
+        // 15 ms of waiting, with the lock's waiter spinning on the core the decoder needs.
+        group.enter()
+        Thread.detachNewThread {
+            side.holders = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            group.leave()
+        }
         // Two sockets in the namespace: the link dump (by far the largest) runs on one, receiving
-        // ahead of its decoder, while addresses, routes and the /proc scan run on the other.
+        // ahead of its decoder, while addresses and routes are dumped on the other (both made on
+        // one thread that enters the namespace).
         let linkClient: RtnetlinkClient
-        let sideSocket: NetlinkSocket
+        let sideSocket: SideSocket
         do {
-            linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
-            sideSocket = try NetlinkSocket(namespaceFD: namespace.fd)
+            let (linkSocket, otherSocket) = try namespace.fd.map { fd in
+                try NamespaceThread.run(in: fd) { (try NetlinkSocket(), try NetlinkSocket()) }
+            } ?? (try NetlinkSocket(), try NetlinkSocket())
+            linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: linkSocket))
+            sideSocket = SideSocket(otherSocket)
         } catch {
+            group.wait()
             throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
         }
-        let side = SideWork(socket: sideSocket)
-        let client = side.client
-        let group = DispatchGroup()
-        let procRoot = self.procRoot
+        let client = sideSocket.client
         let judgingEarly = early != nil
+        // Addresses and routes are dumped while the kernel still sizes devices for the link dump,
+        // so their fills seldom wait for its datagrams' (all take the RTNL lock).
         DispatchQueue.global().async(group: group) {
-            let client = side.client
-            side.result = Result {
-                // The holder scan comes first: reading a tun descriptor's fdinfo takes the RTNL
-                // lock, which the link dump holds while the kernel fills each datagram, but not
-                // while it first sizes every device. Scanned later, 100 held devices cost 15 ms
-                // of waiting, with the lock's waiter spinning on the core the decoder needs.
-                let (holders, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            let client = sideSocket.client
+            side.dumps = Result {
                 let addresses = try client.dump(operation: "RTM_GETADDR", request: AddressMessage.dumpRequest) { message in
                     message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
                 }
@@ -73,11 +84,10 @@ public struct LinuxInventory: InventoryBackend {
                 var earlyRoutes: [Route]?
                 if judgingEarly {
                     var names: [Int: String] = [:]
-                    for index in Self.interfaceIndices(routes) { names[index] = side.socket.interfaceName(index: Int32(index)) }
+                    for index in Self.interfaceIndices(routes) { names[index] = sideSocket.socket.interfaceName(index: Int32(index)) }
                     earlyRoutes = routes.compactMap { Self.route($0, names: names) }
                 }
-                return SideResult(addresses: Self.addressesByIndex(addresses), routes: routes, earlyRoutes: earlyRoutes,
-                                  holders: holders, census: census)
+                return (Self.addressesByIndex(addresses), routes, earlyRoutes)
             }
         }
         if sideWorkFirst { group.wait() }
@@ -96,7 +106,7 @@ public struct LinuxInventory: InventoryBackend {
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload)) else { return }
                 interfaces.append(interface)
                 guard let early, interfaces.count - fed >= Self.earlyBatch, !early.stopped else { return }
-                if context == nil, group.wait(timeout: .now()) == .success, case let .success(done) = side.result, let routes = done.earlyRoutes {
+                if context == nil, group.wait(timeout: .now()) == .success, case let .success(done) = side.result(), let routes = done.earlyRoutes {
                     context = done
                     early.begin(holders: done.holders, routes: routes)
                 }
@@ -110,7 +120,7 @@ public struct LinuxInventory: InventoryBackend {
         let sideResult: SideResult
         do {
             try linkResult.get()
-            sideResult = try side.result.get()
+            sideResult = try side.result().get()
         } catch {
             throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
         }
@@ -429,16 +439,30 @@ private struct SideResult {
     var census: HolderScanner.NamespaceCensus
 }
 
-/// The result of the work the inventory runs beside the link dump, handed back after the
-/// DispatchGroup wait (which orders the write before the read).
-private final class SideWork: @unchecked Sendable {
-    /// The second socket and its client, used by the side work alone until the group is waited for.
+/// The second socket and its client, used by the address and route dumps alone until their
+/// group is waited for.
+private final class SideSocket: @unchecked Sendable {
     let socket: NetlinkSocket
     let client: RtnetlinkClient
-    init(socket: NetlinkSocket) {
+    init(_ socket: NetlinkSocket) {
         self.socket = socket
         client = RtnetlinkClient(transport: socket)
     }
-    var result: Result<SideResult, any Error> = .failure(InventoryError("the address, route and holder scan did not run"))
+}
+
+/// The results of the work the inventory runs beside the link dump, handed back after the
+/// DispatchGroup wait (which orders the writes before the reads).
+private final class SideResults: @unchecked Sendable {
+    var holders: (HolderScan, HolderScanner.NamespaceCensus)?
+    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], earlyRoutes: [Route]?), any Error> =
+        .failure(InventoryError("the address and route dumps did not run"))
+
+    /// Both results together; call only after the group was waited for.
+    func result() -> Result<SideResult, any Error> {
+        dumps.map { dumps in
+            let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, earlyRoutes: dumps.earlyRoutes, holders: holders, census: census)
+        }
+    }
 }
 #endif
