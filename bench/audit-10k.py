@@ -9,7 +9,7 @@ some with addresses and routes), then times, in the same run and interleaved, wh
 and prints the median wall time and peak RSS of each, and the ratios. The namespace and its
 holder are removed at the end, whatever happens. Needs root. Touches nothing outside the namespace.
 
-Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH]
+Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
 """
 import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 import shipped
@@ -19,11 +19,15 @@ parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--held", type=int, default=100, help="devices attached by a holder process")
 parser.add_argument("--runs", type=int, default=7)
 parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
+parser.add_argument("--also", action="append", default=[], metavar="PATH",
+                    help="another tunwarden binary to time in the same run, interleaved (repeatable): an A/B comparison")
+parser.add_argument("--show-runs", action="store_true", help="print every run's time, not only the median and minimum")
 args = parser.parse_args()
 
 if os.geteuid() != 0:
     sys.exit("bench/audit-10k.py: run as root (it makes a throwaway network namespace)")
 binary = shipped.binary(args.binary, "bench/audit-10k.py")
+also = [shipped.binary(path, "bench/audit-10k.py") for path in args.also]
 
 NS = f"twbench-{os.getpid()}"
 HOLDER = r"""
@@ -66,6 +70,7 @@ try:
     commands = {
         "tunwarden audit --format json": [binary, "--netns", NS, "audit", "--no-state", "--format", "json"],
         "  (same, keeping observations)": [binary, "--netns", NS, "audit", "--state-dir", state, "--format", "json"],
+        **{f"  (also {path})": [path, "--netns", NS, "audit", "--no-state", "--format", "json"] for path in also},
         "ip -j -d link show": ["ip", "-n", NS, "-j", "-d", "link", "show"],
         "ip tuntap show": ["ip", "netns", "exec", NS, "ip", "tuntap", "show"],
     }
@@ -82,6 +87,8 @@ try:
         times = [r[0] * 1000 for r in runs]
         medians[name] = statistics.median(times)
         print(f"{name:34} {medians[name]:10.1f} {min(times):8.1f} {max(r[1] for r in runs):13.1f}  {sorted({r[2] for r in runs})}")
+        if args.show_runs:
+            print("   ", " ".join(f"{t:.1f}" for t in times))
     tw = medians["tunwarden audit --format json"]
     print(f"\ntunwarden / ip -j -d link show: {tw / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
     print(f"ip tuntap show / tunwarden:     {medians['ip tuntap show'] / tw:.2f}x  (target >= 5)")
