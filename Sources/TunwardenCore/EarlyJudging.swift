@@ -62,6 +62,9 @@ public final class EarlyJudging {
         self.routes = routes
         holderIndex = Heuristics.HolderIndex(holders)
         routesByIndex = Heuristics.routesPerInterface(routes)
+        assessed.reserveCapacity(NetworkInterface.listReservation)
+        positions.reserveCapacity(NetworkInterface.listReservation)
+        findings.reserveCapacity(NetworkInterface.listReservation)
     }
 
     /// Forgets everything judged (and the holders and routes): the inventory is starting over.
@@ -213,6 +216,7 @@ public final class EarlyJudging {
             self.id = id
             // Members of the report's findings array: depth 2 (the report, the array).
             sink = JSONSink(pretty: pretty, capacity: 16 * 1024, depth: 2)
+            written.reserveCapacity(NetworkInterface.listReservation)
         }
 
         func holds(_ finding: Finding) -> Bool { finding.severity == severity && finding.id == id }

@@ -31,7 +31,6 @@ public struct LinuxInventory: InventoryBackend {
     /// Interfaces decoded between two feeds of early judging: enough that a feed's fixed cost is
     /// small, few enough that judging keeps pace with the kernel's dump.
     static let earlyBatch = 256
-
     public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot {
         let takenAt = Date()
         let namespace = try openNamespace()
@@ -94,11 +93,12 @@ public struct LinuxInventory: InventoryBackend {
         // Each link becomes a model interface as it arrives, while the kernel builds the next
         // datagram; once the side work is done, the interfaces so far are judged early.
         var interfaces: [NetworkInterface] = []
+        interfaces.reserveCapacity(NetworkInterface.listReservation)
         var fed = 0
         var context: SideResult?
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
-                interfaces.removeAll()
+                interfaces.removeAll(keepingCapacity: true)
                 fed = 0
                 early?.reset()
                 if let context, let routes = context.earlyRoutes { early?.begin(holders: context.holders, routes: routes) }
