@@ -31,6 +31,7 @@ public struct LinuxInventory: InventoryBackend {
     /// Interfaces decoded between two feeds of early judging: enough that a feed's fixed cost is
     /// small, few enough that judging keeps pace with the kernel's dump.
     static let earlyBatch = 256
+
     public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot {
         let takenAt = Date()
         let namespace = try openNamespace()
@@ -48,14 +49,11 @@ public struct LinuxInventory: InventoryBackend {
             group.leave()
         }
         // Two sockets in the namespace: the link dump (by far the largest) runs on one, receiving
-        // ahead of its decoder, while addresses and routes are dumped on the other (both made on
-        // one thread that enters the namespace).
+        // ahead of its decoder, while addresses and routes are dumped on the other.
         let linkClient: RtnetlinkClient
         let sideSocket: SideSocket
         do {
-            let (linkSocket, otherSocket) = try namespace.fd.map { fd in
-                try NamespaceThread.run(in: fd) { (try NetlinkSocket(), try NetlinkSocket()) }
-            } ?? (try NetlinkSocket(), try NetlinkSocket())
+            let (linkSocket, otherSocket) = try NetlinkSocket.pair(namespaceFD: namespace.fd)
             linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: linkSocket))
             sideSocket = SideSocket(otherSocket)
         } catch {

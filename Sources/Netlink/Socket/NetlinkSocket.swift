@@ -32,6 +32,13 @@ public final class NetlinkSocket: NetlinkTransport {
         }
     }
 
+    /// Opens two sockets in this thread's network namespace, or in the one behind `namespaceFD`
+    /// (as `init(namespaceFD:)` does), entering that namespace once for both.
+    public static func pair(namespaceFD: Int32? = nil) throws -> (NetlinkSocket, NetlinkSocket) {
+        let open = { (try NetlinkSocket(), try NetlinkSocket()) }
+        return try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+    }
+
     deinit { close(fd) }
 
     private static func create() throws -> Int32 {
