@@ -183,7 +183,7 @@ public final class EarlyJudging {
             var encodeFrom = start
             if let group = findingGroups.firstIndex(where: { $0.holds(findings[start]) }) {
                 let written = findingGroups[group].written
-                guard written.count <= end - start, findings[start..<(start + written.count)].elementsEqual(written) else { return nil }
+                guard written.count <= end - start, Self.findings(findings, at: start, begin: written) else { return nil }
                 pieces.append(.written(findingGroups[group].segments(), elements: start..<(start + written.count)))
                 encodeFrom = start + written.count
                 used += 1
@@ -200,6 +200,16 @@ public final class EarlyJudging {
         }
         guard used == findingGroups.count else { return nil }
         return PrewrittenMembers(pretty: pretty, pieces: pieces)
+    }
+
+    /// Whether the findings from position `start` on begin with `written`. They are compared in
+    /// place: a generic `elementsEqual` copies every finding it compares.
+    private static func findings(_ findings: [Finding], at start: Int, begin written: [Finding]) -> Bool {
+        findings.withUnsafeBufferPointer { all in
+            written.withUnsafeBufferPointer { written in
+                written.indices.allSatisfy { all[start + $0] == written[$0] }
+            }
+        }
     }
 
     /// Findings of one severity and id written early: their bytes as members of the report's

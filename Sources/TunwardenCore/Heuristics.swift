@@ -154,7 +154,7 @@ public enum Heuristics {
             ))
         }
 
-        findings = sorted(findings)
+        sort(&findings)
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
                           status: status(findings: findings, interfaces: assessed))
     }
@@ -234,6 +234,14 @@ public enum Heuristics {
     /// Most severe first; within a severity by id, then in the order they were raised (interface
     /// order). Integer keys keep this cheap for tens of thousands of findings.
     static func sorted(_ findings: [Finding]) -> [Finding] {
+        var findings = findings
+        sort(&findings)
+        return findings
+    }
+
+    /// Puts findings in the order `sorted` gives, in place: each finding is moved, never copied,
+    /// so tens of thousands of them cost no reference counting and no second array.
+    static func sort(_ findings: inout [Finding]) {
         // A stable bucket sort: findings of one severity and id keep the order they were raised
         // in. The ids are few, and runs of one id long (one per interface), so each bucket keeps
         // its runs of consecutive positions, and a run is extended by comparing with the previous
@@ -259,12 +267,31 @@ public enum Heuristics {
             runs[bucket].append(position..<end)
             position = end
         }
-        var result: [Finding] = []
-        result.reserveCapacity(findings.count)
-        for bucket in bucketKeys.indices.sorted(by: { bucketKeys[$0] < bucketKeys[$1] }) {
-            for run in runs[bucket] { result.append(contentsOf: findings[run]) }
+        // Already in order (one run per bucket, buckets in order): nothing moves.
+        let order = bucketKeys.indices.sorted { bucketKeys[$0] < bucketKeys[$1] }
+        if runs.allSatisfy({ $0.count == 1 }), order.indices.dropFirst().allSatisfy({ runs[order[$0 - 1]][0].upperBound == runs[order[$0]][0].lowerBound }) {
+            return
         }
-        return result
+        // source[d]: the position whose finding goes to position d.
+        var source: [Int] = []
+        source.reserveCapacity(findings.count)
+        for bucket in order {
+            for run in runs[bucket] { source.append(contentsOf: run) }
+        }
+        // The permutation is applied cycle by cycle with swaps, which move findings in memory.
+        var placed = [Bool](repeating: false, count: findings.count)
+        findings.withUnsafeMutableBufferPointer { buffer in
+            for start in buffer.indices where !placed[start] {
+                var destination = start
+                while true {
+                    placed[destination] = true
+                    let from = source[destination]
+                    if from == start { break }
+                    buffer.swapAt(destination, from)
+                    destination = from
+                }
+            }
+        }
     }
 
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
