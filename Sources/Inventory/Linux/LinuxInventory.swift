@@ -39,17 +39,11 @@ public struct LinuxInventory: InventoryBackend {
         let group = DispatchGroup()
         let side = SideResults()
         let procRoot = self.procRoot
-        // The holder scan starts first, on its own: reading a tun descriptor's fdinfo takes the
-        // RTNL lock, which the link dump holds while the kernel fills each datagram, but not while
-        // it first sizes every device (under RCU). Scanned during the fills, 100 held devices cost
-        // 15 ms of waiting, with the lock's waiter spinning on the core the decoder needs.
-        group.enter()
-        Thread.detachNewThread {
-            side.holders = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-            group.leave()
-        }
         // Two sockets in the namespace: the link dump (by far the largest) runs on one, receiving
-        // ahead of its decoder, while addresses and routes are dumped on the other.
+        // ahead of its decoder, while addresses and routes are dumped on the other. They are made
+        // before any other thread starts: the thread that makes them wakes this one as it ends,
+        // and a thread already running here would hold this one off its core for a whole time
+        // slice (about 3 ms) in one start of three.
         let linkClient: RtnetlinkClient
         let sideSocket: SideSocket
         do {
@@ -57,8 +51,16 @@ public struct LinuxInventory: InventoryBackend {
             linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: linkSocket))
             sideSocket = SideSocket(otherSocket)
         } catch {
-            group.wait()
             throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+        }
+        // The holder scan runs on its own thread: reading a tun descriptor's fdinfo takes the
+        // RTNL lock, which the link dump holds while the kernel fills each datagram, but not while
+        // it first sizes every device (under RCU). Scanned during the fills, 100 held devices cost
+        // 15 ms of waiting, with the lock's waiter spinning on the core the decoder needs.
+        group.enter()
+        Thread.detachNewThread {
+            side.holders = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            group.leave()
         }
         let client = sideSocket.client
         let judgingEarly = early != nil
@@ -93,6 +95,7 @@ public struct LinuxInventory: InventoryBackend {
         var interfaces: [NetworkInterface] = []
         interfaces.reserveCapacity(NetworkInterface.listReservation)
         var fed = 0
+        var flagNames = FlagNames()
         var context: SideResult?
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
@@ -101,7 +104,7 @@ public struct LinuxInventory: InventoryBackend {
                 early?.reset()
                 if let context, let routes = context.earlyRoutes { early?.begin(holders: context.holders, routes: routes) }
             }) { message in
-                guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload)) else { return }
+                guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
                 interfaces.append(interface)
                 guard let early, interfaces.count - fed >= Self.earlyBatch, !early.stopped else { return }
                 if context == nil, group.wait(timeout: .now()) == .success, case let .success(done) = side.result(), let routes = done.earlyRoutes {
@@ -153,8 +156,9 @@ public struct LinuxInventory: InventoryBackend {
         defer { if let fd = namespace.fd { close(fd) } }
         do {
             let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: try NetlinkSocket(namespaceFD: namespace.fd)))
+            var flagNames = FlagNames()
             return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message -> NetworkInterface? in
-                message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload)) : nil
+                message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) : nil
             }
         } catch {
             throw InventoryError("cannot read the kernel's interfaces\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
@@ -273,8 +277,9 @@ public struct LinuxInventory: InventoryBackend {
     static let afInet: UInt8 = 2
     static let afInet6: UInt8 = 10
 
-    /// The model of one link, without its addresses; nil for a link without a name.
-    static func interface(_ link: LinkMessage) -> NetworkInterface? {
+    /// The model of one link, without its addresses; nil for a link without a name. `flagNames`
+    /// holds the flag names of the links before it in the same dump.
+    static func interface(_ link: LinkMessage, flagNames: inout FlagNames) -> NetworkInterface? {
         guard let name = link.name else { return nil }
         let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
         var tun: TunDetails?
@@ -284,7 +289,7 @@ public struct LinuxInventory: InventoryBackend {
                              numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
         }
         return NetworkInterface(
-            index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames(link.flags),
+            index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames.names(link.flags),
             operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
             group: link.group, master: link.master.map(Int.init), link: link.link.map(Int.init),
             linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
@@ -362,7 +367,6 @@ public struct LinuxInventory: InventoryBackend {
     ]
 
     static func flagNames(_ flags: UInt32) -> [String] {
-        // Thousands of links share a few flag sets; the names are looked up, not rebuilt.
         var names: [String] = []
         names.reserveCapacity(flags.nonzeroBitCount)
         for (bit, name) in flagTable where flags & bit != 0 { names.append(name) }
@@ -425,6 +429,20 @@ public struct LinuxInventory: InventoryBackend {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+/// The flag names of the links of one dump. Thousands of links share a few flag sets, so the
+/// names of each set are put together once, and every interface with those flags shares that
+/// one array (copy on write) instead of allocating its own.
+struct FlagNames {
+    private var known: [UInt32: [String]] = [:]
+
+    mutating func names(_ flags: UInt32) -> [String] {
+        if let names = known[flags] { return names }
+        let names = LinuxInventory.flagNames(flags)
+        known[flags] = names
+        return names
+    }
 }
 
 /// What the work beside the link dump found: addresses, routes, holders, and for early judging
