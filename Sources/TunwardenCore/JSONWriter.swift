@@ -332,17 +332,19 @@ final class JSONSink {
     }
 
     func writeString(_ text: String) {
-        state.pointee.bytes.append(UInt8(ascii: "\""))
-        // Most strings (names, addresses, ids) need no escaping: copy them whole.
+        // Most strings (names, addresses, ids, evidence) need no escaping: checked a word at a
+        // time and copied whole, quotes included, after one check for room.
         let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            state.pointee.bytes.append(contentsOf: utf8)
+            guard !JSONEscaping.needed(in: utf8) else { return false }
+            let out = state.pointee.bytes.tail(reserving: utf8.count + 2)
+            out[0] = UInt8(ascii: "\"")
+            if let source = utf8.baseAddress { (out + 1).update(from: source, count: utf8.count) }
+            out[utf8.count + 1] = UInt8(ascii: "\"")
+            state.pointee.bytes.commit(utf8.count + 2)
             return true
         }
-        if copied == true {
-            state.pointee.bytes.append(UInt8(ascii: "\""))
-            return
-        }
+        if copied == true { return }
+        state.pointee.bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): appendEscape(UInt8(ascii: "\""))
@@ -417,11 +419,14 @@ final class JSONSink {
     /// Starts a member named by a schema key (ASCII, needing no escapes).
     func key(_ name: StaticString) {
         beginMember()
-        state.pointee.bytes.append(UInt8(ascii: "\""))
-        state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        state.pointee.bytes.append(UInt8(ascii: "\""))
-        state.pointee.bytes.append(UInt8(ascii: ":"))
-        if pretty { state.pointee.bytes.append(UInt8(ascii: " ")) }
+        let length = name.utf8CodeUnitCount
+        let out = state.pointee.bytes.tail(reserving: length + 4)
+        out[0] = UInt8(ascii: "\"")
+        (out + 1).update(from: name.utf8Start, count: length)
+        out[length + 1] = UInt8(ascii: "\"")
+        out[length + 2] = UInt8(ascii: ":")
+        out[length + 3] = UInt8(ascii: " ")
+        state.pointee.bytes.commit(pretty ? length + 4 : length + 3)
     }
 
     func field(_ name: StaticString, _ value: String) { key(name); writeString(value) }
@@ -617,6 +622,18 @@ struct RawVector<Element: BitwiseCopyable> {
         count += elements.count
     }
 
+    /// Makes room for `count` more elements and returns where they go, for the caller to
+    /// initialize (up to `count` of them) and then `commit`.
+    mutating func tail(reserving count: Int) -> UnsafeMutablePointer<Element> {
+        if self.count + count > capacity { grow(toHold: self.count + count) }
+        return base + self.count
+    }
+
+    /// Takes the first `count` elements written after `tail(reserving:)` into the vector.
+    mutating func commit(_ count: Int) {
+        self.count += count
+    }
+
     /// The last element; the vector must not be empty.
     var last: Element {
         get { base[count - 1] }
@@ -644,6 +661,39 @@ struct RawVector<Element: BitwiseCopyable> {
 
     /// Releases the memory; the vector must not be used afterwards.
     func free() { base.deallocate() }
+}
+
+/// Which bytes a JSON string cannot hold as they are: control characters, the quote and the
+/// backslash (RFC 8259, section 7).
+enum JSONEscaping {
+    /// Whether any byte of `bytes` must be escaped. Eight bytes are tested at a time with word
+    /// arithmetic (the "has a zero byte" and "has a byte less than n" tests), which is exact:
+    /// it never misses such a byte and never reports one that is not there.
+    static func needed(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let count = bytes.count
+        var offset = 0
+        while offset + 8 <= count {
+            let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+            let control = (word &- ones &* 0x20) & ~word
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            if (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs != 0 { return true }
+            offset += 8
+        }
+        while offset < count {
+            if needsEscape(base[offset]) { return true }
+            offset += 1
+        }
+        return false
+    }
+
+    /// Whether one byte must be escaped: the definition the word test is checked against.
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
 }
 
 /// Work on consecutive ranges of `0..<count`, one range per thread: the judging and the JSON

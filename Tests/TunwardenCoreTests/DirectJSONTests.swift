@@ -60,4 +60,42 @@ import Testing
         #expect(try JSONDecoder().decode([Finding].self, from: Data(JSONWriter.encode(findings))) == findings)
         #expect(try JSONDecoder().decode([Finding].self, from: JSONEncoder().encode(findings)) == findings)
     }
+
+    /// The word-at-a-time escape scan against the byte-by-byte definition: every length up to
+    /// three words and a tail, each byte that must be escaped at every position, among bytes that
+    /// sit next to the special ones in value (0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d) and UTF-8 bytes
+    /// of 0x80 and up, which borrow tricks could mistake for them.
+    @Test func escapeScanFindsExactlyTheBytesToEscape() {
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x41, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff]
+        let special: [UInt8] = [0x00, 0x01, 0x0a, 0x1f, 0x22, 0x5c]
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...27 {
+            for _ in 0..<40 {
+                var bytes = (0..<length).map { _ in plain.randomElement(using: &generator)! }
+                #expect(bytes.withUnsafeBufferPointer(JSONEscaping.needed(in:)) == false, "\(bytes)")
+                guard length > 0 else { continue }
+                let position = Int.random(in: 0..<length, using: &generator)
+                bytes[position] = special.randomElement(using: &generator)!
+                #expect(bytes.withUnsafeBufferPointer(JSONEscaping.needed(in:)) == true, "\(bytes)")
+            }
+        }
+        // Random bytes of any value, against the definition.
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0x18...0xff, using: &generator) }
+            #expect(bytes.withUnsafeBufferPointer(JSONEscaping.needed(in:)) == bytes.contains(where: JSONEscaping.needsEscape))
+        }
+    }
+
+    /// Strings written through the fast path and through the escaping path both decode back to
+    /// themselves, whatever they hold, small (stored inline) or long.
+    @Test func stringsRoundTripThroughTheWriter() throws {
+        let pieces = ["a", "bt9999", "é", "日本", "🙂", "\"", "\\", "\n", "\t", "\u{01}", "\u{1f}", " ", "orphaned-tun (ifindex 2)"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...30, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let written = JSONWriter.string(text)
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(written)]".utf8)) as? [String]
+            #expect(decoded == [text], "\(written)")
+        }
+    }
 }
