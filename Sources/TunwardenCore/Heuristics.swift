@@ -385,7 +385,8 @@ public enum Heuristics {
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent,
-            evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) is \(persistence), has no carrier\(queueText), and no process holds it (\(scanText))."
+            evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
+                                ", and no process holds it (", scanText, ").")
         ))
         return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
     }
