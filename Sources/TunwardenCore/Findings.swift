@@ -86,7 +86,7 @@ public struct Finding: Codable, Sendable, Equatable {
         sink.field("ifname", ifPresent: ifname)
         sink.field("reapable", reapable)
         sink.field("evidence", evidence)
-        if let routes { try sink.field("routes", array: routes) }
+        if let routes { sink.field("routes", records: routes) }
         sink.close()
     }
 }

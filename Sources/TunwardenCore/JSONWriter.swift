@@ -447,6 +447,17 @@ final class JSONSink {
         close()
     }
 
+    /// An array of records that write themselves directly.
+    func field<T: DirectlyWritten>(_ name: StaticString, records: [T]) {
+        key(name)
+        openArray()
+        for record in records {
+            beginMember()
+            record.write(to: self)
+        }
+        close()
+    }
+
     /// An array of values that encode themselves; an empty one costs no encoder.
     func field<T: Encodable>(_ name: StaticString, array: [T]) throws {
         key(name)
@@ -741,5 +752,61 @@ enum Chunked {
             values[index] = empty
             return value
         }
+    }
+}
+
+/// A record a report holds many of (an interface's addresses, routes and holders), which writes
+/// its members straight into tunwarden's writer instead of through the Encoder containers. The
+/// bytes are the ones its `encode(to:)` gives; the direct-writing tests compare the two.
+protocol DirectlyWritten {
+    func write(to sink: JSONSink)
+}
+
+extension InterfaceAddress: DirectlyWritten {
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("family", family.rawValue)
+        sink.field("local", local.description)
+        sink.field("prefixlen", prefixLength)
+        sink.field("address", ifPresent: peer?.description)
+        sink.field("scope", scope)
+        sink.close()
+    }
+}
+
+extension NextHop: DirectlyWritten {
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("gateway", ifPresent: gateway?.description)
+        sink.field("ifindex", ifPresent: interfaceIndex)
+        sink.field("dev", ifPresent: interfaceName)
+        sink.close()
+    }
+}
+
+extension Route: DirectlyWritten {
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("dst", destination.description)
+        sink.field("type", type)
+        sink.field("table", table)
+        sink.field("metric", ifPresent: metric)
+        sink.field("protocol", ifPresent: protocolName)
+        sink.field("scope", ifPresent: scope)
+        sink.field("nexthops", records: nextHops)
+        sink.field("nhid", ifPresent: nexthopObject)
+        sink.close()
+    }
+}
+
+extension Holder: DirectlyWritten {
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("pid", pid)
+        sink.field("comm", comm)
+        sink.field("uid", ifPresent: uid)
+        sink.field("fd", ifPresent: fd)
+        sink.field("netns", ifPresent: netns)
+        sink.close()
     }
 }

@@ -124,9 +124,9 @@ public struct AuditReport: Encodable, Sendable {
                 sink.close()
             }
             sink.field("holders_known", holdersKnown)
-            try sink.field("holders", array: holders)
-            try sink.field("addr_info", array: interface.addresses)
-            try sink.field("routes", array: routes)
+            sink.field("holders", records: holders)
+            sink.field("addr_info", records: interface.addresses)
+            sink.field("routes", records: routes)
             if let stats = interface.stats {
                 sink.key("stats64")
                 sink.openObject()
