@@ -62,6 +62,20 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         #expect(request[16...].allSatisfy { $0 == 0 })  // family AF_UNSPEC, table RT_TABLE_UNSPEC
     }
 
+    /// The inventory dumps each family on its own (an AF_UNSPEC dump holds the RTNL lock): the
+    /// family is the first byte of rtmsg and of ifaddrmsg, and everything else stays zero.
+    @Test func perFamilyDumpsCarryTheirFamily() {
+        let route = RouteMessage.dumpRequest(family: 10, sequence: 1)
+        #expect(route.count == 28)
+        #expect(route[16] == 10)
+        #expect(route[17...].allSatisfy { $0 == 0 })
+        let address = AddressMessage.dumpRequest(family: 2, sequence: 3)
+        #expect(address.count == 24)
+        #expect(Array(address[4..<8]) == [22, 0, 0x01, 0x03])
+        #expect(address[16] == 2)
+        #expect(address[17...].allSatisfy { $0 == 0 })
+    }
+
     @Test func dumpCollectsMessagesAcrossDatagrams() throws {
         let transport = ScriptedTransport { sequence, _ in
             [
@@ -236,7 +250,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             [message(type: NetlinkType.done, sequence: sequence, payload: [0xf3, 0xff, 0xff, 0xff])]  // -13
         }
         #expect(throws: NetlinkError.kernel(operation: "RTM_GETROUTE", errno: 13, message: nil)) {
-            _ = try RtnetlinkClient(transport: transport).dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { _ in 0 }
+            _ = try RtnetlinkClient(transport: transport).dump(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(sequence: $0) }) { _ in 0 }
         }
     }
 

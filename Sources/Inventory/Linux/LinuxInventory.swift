@@ -64,18 +64,25 @@ public struct LinuxInventory: InventoryBackend {
         }
         let client = sideSocket.client
         let judgingEarly = early != nil
-        // Addresses and routes are dumped while the kernel still sizes devices for the link dump,
-        // so their fills seldom wait for its datagrams' (all take the RTNL lock).
+        // Addresses and routes are dumped on the other socket while the link dump runs.
         DispatchQueue.global().async(group: group) {
             let client = sideSocket.client
             side.dumps = Result {
-                let addresses = try client.dump(operation: "RTM_GETADDR", request: AddressMessage.dumpRequest) { message in
-                    message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
+                // One dump per family: a dump of both at once holds the RTNL lock, and with it
+                // the link dump, while it walks every device (or route) of each.
+                var addresses: [AddressMessage] = []
+                var routes: [RouteMessage] = []
+                for family in [Self.afInet, Self.afInet6] {
+                    addresses += try client.dump(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) }) { message in
+                        message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
+                    }
                 }
-                let routes = try client.dump(operation: "RTM_GETROUTE", request: RouteMessage.dumpRequest) { message -> RouteMessage? in
-                    guard message.header.type == NetlinkType.newRoute else { return nil }
-                    let route = try RouteMessage.decode(message.payload)
-                    return route.family == Self.afInet || route.family == Self.afInet6 ? route : nil
+                for family in [Self.afInet, Self.afInet6] {
+                    routes += try client.dump(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) }) { message -> RouteMessage? in
+                        guard message.header.type == NetlinkType.newRoute else { return nil }
+                        let route = try RouteMessage.decode(message.payload)
+                        return route.family == family ? route : nil
+                    }
                 }
                 // For judging early, the routes need their devices' names before the link dump has
                 // them: the kernel is asked for each by index. The snapshot's own routes are named

@@ -55,8 +55,14 @@ public struct AddressMessage: Equatable, Sendable {
         return message
     }
 
-    /// An RTM_GETADDR dump request for both address families.
-    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
-        NetlinkMessage.encode(type: NetlinkType.getAddress, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: [UInt8](repeating: 0, count: headerSize))
+    /// An RTM_GETADDR dump request for every address family (`family` 0, AF_UNSPEC) or one.
+    ///
+    /// An AF_UNSPEC dump runs each family's dump under the RTNL lock (rtnl_dump_all), so a
+    /// namespace's other dumps wait while it walks every device twice; a dump of AF_INET or
+    /// AF_INET6 alone runs under RCU on recent kernels and holds up nothing.
+    public static func dumpRequest(family: UInt8 = 0, sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: headerSize)
+        payload[0] = family
+        return NetlinkMessage.encode(type: NetlinkType.getAddress, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 }
