@@ -289,24 +289,30 @@ public enum AuditTable {
             lines.append(line)
             states.append(isContext ? nil : row.state)
         }
+        // Columns are as wide as their widest cell in characters, which is what a terminal shows.
+        // Each cell is measured once and padded with a slice of one run of spaces: tables of tens
+        // of thousands of rows spent most of their time in Foundation's NSString padding.
+        let cellWidths = lines.map { $0.map(\.count) }
         var widths = [Int](repeating: 0, count: lines[0].count)
-        for line in lines { for (i, cell) in line.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
+        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
         var out = ""
         for (n, line) in lines.enumerated() {
             var text = ""
             for (i, cell) in line.enumerated() {
-                let padded = i == line.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  "
+                var padded = cell
+                if i != line.count - 1 { padded += spaces.prefix(widths[i] - cellWidths[n][i] + 2) }
                 text += i == 2 ? paint.state(states[n], padded) : padded
             }
-            out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved + "\n"
+            out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved
+            out += "\n"
         }
         if !assessment.findings.isEmpty {
             out += "\nFindings:\n"
             for finding in assessment.findings {
                 let tag = paint.severity(finding.severity, finding.severity.rawValue.uppercased())
-                let subject = finding.ifname.map { " \($0)" } ?? ""
-                let reap = finding.reapable ? " [reapable]" : ""
-                out += "  \(tag) \(finding.id)\(subject)\(reap): \(finding.evidence)\n"
+                out += Text.join("  ", tag, " ", finding.id, finding.ifname.map { " " + $0 } ?? "", finding.reapable ? " [reapable]" : "", ": ",
+                                 finding.evidence, "\n")
             }
         }
         out += "\n" + summaryLine(assessment) + "\n"
@@ -338,8 +344,10 @@ public enum NagiosLine {
     public static func render(_ assessment: Assessment) -> String {
         var detail: [String] = []
         let grouped = Dictionary(grouping: assessment.findings.filter { $0.severity != .info }, by: \.id)
+        // One part per finding id, in the order the ids first appear.
+        var described = Set<String>()
         for finding in assessment.findings where finding.severity != .info {
-            guard let group = grouped[finding.id], !detail.contains(where: { $0.hasPrefix("\(group.count) \(finding.id)") }) else { continue }
+            guard let group = grouped[finding.id], described.insert(finding.id).inserted else { continue }
             let names = group.compactMap(\.ifname)
             let list = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
             detail.append("\(group.count) \(finding.id)" + (names.isEmpty ? "" : " (\(list))"))
