@@ -321,12 +321,11 @@ final class JSONSink {
         state.pointee.bytes.append(frame.closer)
     }
 
-    /// Keys are the schema's own ASCII names: they are written without an escape scan.
+    /// Keys are escaped like any string: besides the schema's names they are dictionary keys,
+    /// which hold interface names, and a Linux interface name may contain a quote or a backslash.
     func writeKey(_ key: String) {
         beginMember()
-        state.pointee.bytes.append(UInt8(ascii: "\""))
-        appendUTF8(key)
-        state.pointee.bytes.append(UInt8(ascii: "\""))
+        writeString(key)
         state.pointee.bytes.append(UInt8(ascii: ":"))
         if pretty { state.pointee.bytes.append(UInt8(ascii: " ")) }
     }
