@@ -38,9 +38,16 @@ public struct StateStore: Sendable {
             return Observations()
         }
         do {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            let observations = try decoder.decode(Observations.self, from: data)
+            // A file as tunwarden writes it is read directly; anything else goes to JSONDecoder,
+            // which also explains what is wrong with a damaged one.
+            let observations = try data.withUnsafeBytes { raw in
+                try raw.withMemoryRebound(to: UInt8.self) { bytes in
+                    if let fast = StateFile.observations(bytes) { return fast }
+                    let decoder = JSONDecoder()
+                    decoder.dateDecodingStrategy = .iso8601
+                    return try decoder.decode(Observations.self, from: data)
+                }
+            }
             guard observations.version == 1 else {
                 throw StorageError(path: path, problem: "has format version \(observations.version), which this tunwarden does not know",
                                    advice: "Use the tunwarden that wrote it, or move the file away to start afresh.")

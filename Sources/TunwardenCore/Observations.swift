@@ -67,6 +67,10 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
     /// Times are written as ISO 8601 text whatever the encoder, so the file reads the same to
     /// people and to a decoder using the `.iso8601` strategy.
     public func encode(to encoder: any Encoder) throws {
+        if let sink = (encoder as? StreamEncoder)?.directSink {
+            write(to: sink)
+            return
+        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(ifindex, forKey: .ifindex)
         try c.encode(ifname, forKey: .ifname)
@@ -77,6 +81,32 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
         try c.encodeIfPresent(traffic, forKey: .traffic)
         try c.encodeIfPresent(lastTrafficChange.map(Timestamp.format), forKey: .lastTrafficChange)
         try c.encodeIfPresent(holdersSeen, forKey: .holdersSeen)
+    }
+}
+
+extension InterfaceObservation {
+    /// The same members as `encode(to:)`, written straight into tunwarden's own writer: a state
+    /// file holds an observation per interface.
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("ifindex", ifindex)
+        sink.field("ifname", ifname)
+        sink.field("kind", kind.rawValue)
+        sink.field("first_seen", Timestamp.format(firstSeen))
+        sink.field("last_seen", Timestamp.format(lastSeen))
+        sink.field("orphaned_since", ifPresent: orphanedSince.map(Timestamp.format))
+        if let traffic {
+            sink.key("traffic")
+            sink.openObject()
+            sink.field("rx_packets", traffic.rxPackets)
+            sink.field("tx_packets", traffic.txPackets)
+            sink.field("rx_bytes", traffic.rxBytes)
+            sink.field("tx_bytes", traffic.txBytes)
+            sink.close()
+        }
+        sink.field("last_traffic_change", ifPresent: lastTrafficChange.map(Timestamp.format))
+        if let holdersSeen { sink.field("holders_seen", strings: holdersSeen) }
+        sink.close()
     }
 }
 
