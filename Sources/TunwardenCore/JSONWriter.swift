@@ -435,6 +435,21 @@ final class JSONSink {
     func field(_ name: StaticString, ifPresent value: Bool?) { if let value { field(name, value) } }
     func field<T: BinaryInteger>(_ name: StaticString, ifPresent value: T?) { if let value { field(name, value) } }
 
+    /// A date as `Timestamp.format` gives it, written straight into the output.
+    func field(_ name: StaticString, timestamp date: Date) {
+        key(name)
+        let out = state.pointee.bytes.tail(reserving: Timestamp.length + 2)
+        guard Timestamp.write(date, to: out + 1) else {
+            writeString(Timestamp.format(date))
+            return
+        }
+        out[0] = UInt8(ascii: "\"")
+        out[Timestamp.length + 1] = UInt8(ascii: "\"")
+        state.pointee.bytes.commit(Timestamp.length + 2)
+    }
+
+    func field(_ name: StaticString, ifPresent date: Date?) { if let date { field(name, timestamp: date) } }
+
     /// An array of strings, as `[String]` encodes.
     func field(_ name: StaticString, strings: [String]) {
         key(name)

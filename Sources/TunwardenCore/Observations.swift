@@ -92,9 +92,9 @@ extension InterfaceObservation {
         sink.field("ifindex", ifindex)
         sink.field("ifname", ifname)
         sink.field("kind", kind.rawValue)
-        sink.field("first_seen", Timestamp.format(firstSeen))
-        sink.field("last_seen", Timestamp.format(lastSeen))
-        sink.field("orphaned_since", ifPresent: orphanedSince.map(Timestamp.format))
+        sink.field("first_seen", timestamp: firstSeen)
+        sink.field("last_seen", timestamp: lastSeen)
+        sink.field("orphaned_since", ifPresent: orphanedSince)
         if let traffic {
             sink.key("traffic")
             sink.openObject()
@@ -104,7 +104,7 @@ extension InterfaceObservation {
             sink.field("tx_bytes", traffic.txBytes)
             sink.close()
         }
-        sink.field("last_traffic_change", ifPresent: lastTrafficChange.map(Timestamp.format))
+        sink.field("last_traffic_change", ifPresent: lastTrafficChange)
         if let holdersSeen { sink.field("holders_seen", strings: holdersSeen) }
         sink.close()
     }

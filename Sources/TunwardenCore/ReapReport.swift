@@ -15,18 +15,32 @@ public enum Timestamp {
 
     /// `2026-12-02T15:40:17Z`: UTC, with any fraction of a second dropped.
     public static func format(_ date: Date) -> String {
+        var text: String?
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+            if write(date, to: buffer.baseAddress!) { text = String(decoding: buffer, as: UTF8.self) }
+        }
+        return text ?? style.format(date)
+    }
+
+    /// How many bytes `write` writes.
+    static let length = 20
+
+    /// Writes `format(date)` as `length` bytes at `target`, unless the date lies outside the range
+    /// done here (then nothing is written and the answer is false).
+    static func write(_ date: Date, to target: UnsafeMutablePointer<UInt8>) -> Bool {
         let interval = date.timeIntervalSince1970.rounded(.down)
-        guard interval.isFinite, let seconds = Int64(exactly: interval), writable.contains(seconds) else { return style.format(date) }
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        guard interval.isFinite, let seconds = Int64(exactly: interval), writable.contains(seconds) else { return false }
+        let days = seconds / 86_400
         let time = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
-        let text: [UInt8] = [
-            digit(year / 1000), digit(year / 100), digit(year / 10), digit(year), UInt8(ascii: "-"),
-            digit(month / 10), digit(month), UInt8(ascii: "-"), digit(day / 10), digit(day), UInt8(ascii: "T"),
-            digit(time / 36_000), digit(time / 3600), UInt8(ascii: ":"), digit(time % 3600 / 600), digit(time % 3600 / 60),
-            UInt8(ascii: ":"), digit(time % 60 / 10), digit(time % 60), UInt8(ascii: "Z"),
-        ]
-        return String(decoding: text, as: UTF8.self)
+        func put(_ offset: Int, _ value: Int64) { target[offset] = digit(value) }
+        put(0, year / 1000); put(1, year / 100); put(2, year / 10); put(3, year)
+        put(5, month / 10); put(6, month); put(8, day / 10); put(9, day)
+        put(11, time / 36_000); put(12, time / 3600); put(14, time % 3600 / 600); put(15, time % 3600 / 60)
+        put(17, time % 60 / 10); put(18, time % 60)
+        target[4] = UInt8(ascii: "-"); target[7] = UInt8(ascii: "-"); target[10] = UInt8(ascii: "T")
+        target[13] = UInt8(ascii: ":"); target[16] = UInt8(ascii: ":"); target[19] = UInt8(ascii: "Z")
+        return true
     }
 
     /// The date of exactly the text `format` writes (`YYYY-MM-DDTHH:MM:SSZ`, a real calendar date

@@ -95,9 +95,9 @@ public struct AuditReport: Encodable, Sendable {
             sink.field("state", state.rawValue)
             sink.field("state_reason", reason)
             if let observation {
-                sink.field("first_seen", Timestamp.format(observation.firstSeen))
-                sink.field("orphaned_since", ifPresent: observation.orphanedSince.map(Timestamp.format))
-                sink.field("idle_since", ifPresent: observation.idleSince.map(Timestamp.format))
+                sink.field("first_seen", timestamp: observation.firstSeen)
+                sink.field("orphaned_since", ifPresent: observation.orphanedSince)
+                sink.field("idle_since", ifPresent: observation.idleSince)
                 if let seen = observation.holdersSeen { sink.field("holders_seen", strings: seen) }
             }
             sink.field("flags", strings: interface.flags)

@@ -28,7 +28,7 @@ public enum StateFile {
 
         mutating func observations() -> Observations? {
             var result = Observations()
-            var seen = Set<String>()
+            var seen = Set<TopLevel>()
             guard take(UInt8(ascii: "{")) else { return nil }
             var first = true
             loop: while true {
@@ -36,24 +36,22 @@ public enum StateFile {
                 case .end: break loop
                 case .invalid: return nil
                 case let .key(key):
-                    guard seen.insert(key).inserted else { return nil }
-                    switch key {
-                    case "version":
+                    if Self.key(key, is: "version"), seen.insert(.version).inserted {
                         guard let version = integer(Int.self) else { return nil }
                         result.version = version
-                    case "namespaces":
+                    } else if Self.key(key, is: "namespaces"), seen.insert(.namespaces).inserted {
                         guard let namespaces = namespaces() else { return nil }
                         result.namespaces = namespaces
-                    case "histories":
+                    } else if Self.key(key, is: "histories"), seen.insert(.histories).inserted {
                         guard let histories = histories() else { return nil }
                         result.histories = histories
-                    default:
+                    } else {
                         return nil
                     }
                 }
             }
             skipWhitespace()
-            guard seen.contains("version"), seen.contains("namespaces"), position == bytes.count else { return nil }
+            guard seen.contains(.version), seen.contains(.namespaces), position == bytes.count else { return nil }
             return result
         }
 
@@ -65,9 +63,9 @@ public enum StateFile {
                 switch member(&first) {
                 case .end: return result
                 case .invalid: return nil
-                case let .key(namespace):
-                    guard result[namespace] == nil, let observations = observationsOfNamespace() else { return nil }
-                    result[namespace] = observations
+                case let .key(key):
+                    guard let namespace = String(validating: key, as: UTF8.self), let observations = observationsOfNamespace(),
+                          result.updateValue(observations, forKey: namespace) == nil else { return nil }
                 }
             }
         }
@@ -81,16 +79,47 @@ public enum StateFile {
                 case .end: return result
                 case .invalid: return nil
                 case let .key(key):
-                    guard result[key] == nil, let observation = observation() else { return nil }
-                    result[key] = observation
+                    guard let name = String(validating: key, as: UTF8.self), let observation = observation(),
+                          result.updateValue(observation, forKey: name) == nil else { return nil }
                 }
             }
         }
 
+        enum TopLevel { case version, namespaces, histories }
+
+        /// The members of an observation, one bit each, to refuse a repeated one.
+        struct Fields: OptionSet {
+            let rawValue: UInt16
+            static let ifindex = Fields(rawValue: 1 << 0), ifname = Fields(rawValue: 1 << 1), kind = Fields(rawValue: 1 << 2)
+            static let firstSeen = Fields(rawValue: 1 << 3), lastSeen = Fields(rawValue: 1 << 4), orphanedSince = Fields(rawValue: 1 << 5)
+            static let traffic = Fields(rawValue: 1 << 6), lastTrafficChange = Fields(rawValue: 1 << 7), holdersSeen = Fields(rawValue: 1 << 8)
+            static let rxPackets = Fields(rawValue: 1 << 9), txPackets = Fields(rawValue: 1 << 10), rxBytes = Fields(rawValue: 1 << 11)
+            static let txBytes = Fields(rawValue: 1 << 12)
+        }
+
+        /// The field a key names, once: nil for an unknown or repeated key.
+        static func field(_ key: UnsafeBufferPointer<UInt8>, among candidates: [(StaticString, Fields)], seen: inout Fields) -> Fields? {
+            for (name, field) in candidates where Self.key(key, is: name) {
+                guard !seen.contains(field) else { return nil }
+                seen.insert(field)
+                return field
+            }
+            return nil
+        }
+
+        static let observationFields: [(StaticString, Fields)] = [
+            ("ifindex", .ifindex), ("ifname", .ifname), ("kind", .kind), ("first_seen", .firstSeen), ("last_seen", .lastSeen),
+            ("orphaned_since", .orphanedSince), ("traffic", .traffic), ("last_traffic_change", .lastTrafficChange),
+            ("holders_seen", .holdersSeen),
+        ]
+        static let counterFields: [(StaticString, Fields)] = [
+            ("rx_packets", .rxPackets), ("tx_packets", .txPackets), ("rx_bytes", .rxBytes), ("tx_bytes", .txBytes),
+        ]
+
         mutating func observation() -> InterfaceObservation? {
             var ifindex: Int?, ifname: String?, kind: InterfaceKind?, firstSeen: Date?, lastSeen: Date?
             var orphanedSince: Date?, traffic: TrafficCounters?, lastTrafficChange: Date?, holdersSeen: [String]?
-            var seen = Set<String>()
+            var seen: Fields = []
             guard take(UInt8(ascii: "{")) else { return nil }
             var first = true
             loop: while true {
@@ -98,23 +127,22 @@ public enum StateFile {
                 case .end: break loop
                 case .invalid: return nil
                 case let .key(key):
-                    guard seen.insert(key).inserted else { return nil }
-                    switch key {
-                    case "ifindex": ifindex = integer(Int.self)
-                    case "ifname": ifname = string()
-                    case "kind": kind = string().flatMap(InterfaceKind.init(rawValue:))
-                    case "first_seen": firstSeen = date()
-                    case "last_seen": lastSeen = date()
-                    case "orphaned_since":
+                    switch Self.field(key, among: Self.observationFields, seen: &seen) {
+                    case .ifindex?: ifindex = integer(Int.self)
+                    case .ifname?: ifname = string()
+                    case .kind?: kind = string().flatMap(InterfaceKind.init(rawValue:))
+                    case .firstSeen?: firstSeen = date()
+                    case .lastSeen?: lastSeen = date()
+                    case .orphanedSince?:
                         orphanedSince = date()
                         if orphanedSince == nil { return nil }
-                    case "traffic":
+                    case .traffic?:
                         traffic = counters()
                         if traffic == nil { return nil }
-                    case "last_traffic_change":
+                    case .lastTrafficChange?:
                         lastTrafficChange = date()
                         if lastTrafficChange == nil { return nil }
-                    case "holders_seen":
+                    case .holdersSeen?:
                         holdersSeen = strings()
                         if holdersSeen == nil { return nil }
                     default:
@@ -132,7 +160,8 @@ public enum StateFile {
         }
 
         mutating func counters() -> TrafficCounters? {
-            var values: [String: UInt64] = [:]
+            var rxPackets: UInt64?, txPackets: UInt64?, rxBytes: UInt64?, txBytes: UInt64?
+            var seen: Fields = []
             guard take(UInt8(ascii: "{")) else { return nil }
             var first = true
             loop: while true {
@@ -140,13 +169,16 @@ public enum StateFile {
                 case .end: break loop
                 case .invalid: return nil
                 case let .key(key):
-                    guard ["rx_packets", "tx_packets", "rx_bytes", "tx_bytes"].contains(key), values[key] == nil,
-                          let value = integer(UInt64.self) else { return nil }
-                    values[key] = value
+                    guard let field = Self.field(key, among: Self.counterFields, seen: &seen), let value = integer(UInt64.self) else { return nil }
+                    switch field {
+                    case .rxPackets: rxPackets = value
+                    case .txPackets: txPackets = value
+                    case .rxBytes: rxBytes = value
+                    default: txBytes = value
+                    }
                 }
             }
-            guard let rxPackets = values["rx_packets"], let txPackets = values["tx_packets"],
-                  let rxBytes = values["rx_bytes"], let txBytes = values["tx_bytes"] else { return nil }
+            guard let rxPackets, let txPackets, let rxBytes, let txBytes else { return nil }
             return TrafficCounters(rxPackets: rxPackets, txPackets: txPackets, rxBytes: rxBytes, txBytes: txBytes)
         }
 
@@ -176,7 +208,8 @@ public enum StateFile {
         /// What comes next inside an object whose `{` has been read: the key of a member (the
         /// reader is then at its value), the object's end, or something else.
         enum Member {
-            case key(String)
+            /// The key's bytes (valid UTF-8, without escapes), in the file.
+            case key(UnsafeBufferPointer<UInt8>)
             case end
             case invalid
         }
@@ -185,8 +218,13 @@ public enum StateFile {
             if take(UInt8(ascii: "}")) { return .end }
             if !first, !take(UInt8(ascii: ",")) { return .invalid }
             first = false
-            guard let key = string(), take(UInt8(ascii: ":")) else { return .invalid }
+            guard let key = stringBytes(), take(UInt8(ascii: ":")) else { return .invalid }
             return .key(key)
+        }
+
+        /// Whether a key's bytes spell `name`.
+        static func key(_ bytes: UnsafeBufferPointer<UInt8>, is name: StaticString) -> Bool {
+            bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
         }
 
         /// A string without escapes or control characters, as valid UTF-8.
