@@ -813,6 +813,17 @@ extension Route: DirectlyWritten {
     }
 }
 
+extension TrafficCounters: DirectlyWritten {
+    func write(to sink: JSONSink) {
+        sink.openObject()
+        sink.field("rx_packets", rxPackets)
+        sink.field("tx_packets", txPackets)
+        sink.field("rx_bytes", rxBytes)
+        sink.field("tx_bytes", txBytes)
+        sink.close()
+    }
+}
+
 extension Holder: DirectlyWritten {
     func write(to sink: JSONSink) {
         sink.openObject()

@@ -97,12 +97,7 @@ extension InterfaceObservation {
         sink.field("orphaned_since", ifPresent: orphanedSince)
         if let traffic {
             sink.key("traffic")
-            sink.openObject()
-            sink.field("rx_packets", traffic.rxPackets)
-            sink.field("tx_packets", traffic.txPackets)
-            sink.field("rx_bytes", traffic.rxBytes)
-            sink.field("tx_bytes", traffic.txBytes)
-            sink.close()
+            traffic.write(to: sink)
         }
         sink.field("last_traffic_change", ifPresent: lastTrafficChange)
         if let holdersSeen { sink.field("holders_seen", strings: holdersSeen) }

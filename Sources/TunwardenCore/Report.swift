@@ -129,12 +129,7 @@ public struct AuditReport: Encodable, Sendable {
             sink.field("routes", records: routes)
             if let stats = interface.stats {
                 sink.key("stats64")
-                sink.openObject()
-                sink.field("rx_packets", stats.rxPackets)
-                sink.field("tx_packets", stats.txPackets)
-                sink.field("rx_bytes", stats.rxBytes)
-                sink.field("tx_bytes", stats.txBytes)
-                sink.close()
+                stats.write(to: sink)
             }
             sink.close()
         }

@@ -29,60 +29,39 @@ public enum StateFile {
         mutating func observations() -> Observations? {
             var result = Observations()
             var seen = Set<TopLevel>()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var first = true
-            loop: while true {
-                switch member(&first) {
-                case .end: break loop
-                case .invalid: return nil
-                case let .key(key):
-                    if Self.key(key, is: "version"), seen.insert(.version).inserted {
-                        guard let version = integer(Int.self) else { return nil }
-                        result.version = version
-                    } else if Self.key(key, is: "namespaces"), seen.insert(.namespaces).inserted {
-                        guard let namespaces = namespaces() else { return nil }
-                        result.namespaces = namespaces
-                    } else if Self.key(key, is: "histories"), seen.insert(.histories).inserted {
-                        guard let histories = histories() else { return nil }
-                        result.histories = histories
-                    } else {
-                        return nil
-                    }
+            let read = members { reader, key in
+                if Self.key(key, is: "version"), seen.insert(.version).inserted {
+                    guard let version = reader.integer(Int.self) else { return false }
+                    result.version = version
+                } else if Self.key(key, is: "namespaces"), seen.insert(.namespaces).inserted {
+                    guard let namespaces = reader.namespaces() else { return false }
+                    result.namespaces = namespaces
+                } else if Self.key(key, is: "histories"), seen.insert(.histories).inserted {
+                    guard let histories = reader.histories() else { return false }
+                    result.histories = histories
+                } else {
+                    return false
                 }
+                return true
             }
             skipWhitespace()
-            guard seen.contains(.version), seen.contains(.namespaces), position == bytes.count else { return nil }
+            guard read, seen.contains(.version), seen.contains(.namespaces), position == bytes.count else { return nil }
             return result
         }
 
         mutating func namespaces() -> [String: [String: InterfaceObservation]]? {
-            var result: [String: [String: InterfaceObservation]] = [:]
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var first = true
-            while true {
-                switch member(&first) {
-                case .end: return result
-                case .invalid: return nil
-                case let .key(key):
-                    guard let namespace = String(validating: key, as: UTF8.self), let observations = observationsOfNamespace(),
-                          result.updateValue(observations, forKey: namespace) == nil else { return nil }
-                }
-            }
+            dictionary { $0.dictionary { $0.observation() } }
         }
 
-        mutating func observationsOfNamespace() -> [String: InterfaceObservation]? {
-            var result: [String: InterfaceObservation] = [:]
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var first = true
-            while true {
-                switch member(&first) {
-                case .end: return result
-                case .invalid: return nil
-                case let .key(key):
-                    guard let name = String(validating: key, as: UTF8.self), let observation = observation(),
-                          result.updateValue(observation, forKey: name) == nil else { return nil }
-                }
+        /// An object whose values `value` reads, keyed by their keys; nil at anything else,
+        /// including a repeated key.
+        mutating func dictionary<Value>(_ value: (inout Reader) -> Value?) -> [String: Value]? {
+            var result: [String: Value] = [:]
+            let read = members { reader, key in
+                guard let name = String(validating: key, as: UTF8.self), let item = value(&reader) else { return false }
+                return result.updateValue(item, forKey: name) == nil
             }
+            return read ? result : nil
         }
 
         enum TopLevel { case version, namespaces, histories }
@@ -120,37 +99,23 @@ public enum StateFile {
             var ifindex: Int?, ifname: String?, kind: InterfaceKind?, firstSeen: Date?, lastSeen: Date?
             var orphanedSince: Date?, traffic: TrafficCounters?, lastTrafficChange: Date?, holdersSeen: [String]?
             var seen: Fields = []
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var first = true
-            loop: while true {
-                switch member(&first) {
-                case .end: break loop
-                case .invalid: return nil
-                case let .key(key):
-                    switch Self.field(key, among: Self.observationFields, seen: &seen) {
-                    case .ifindex?: ifindex = integer(Int.self)
-                    case .ifname?: ifname = string()
-                    case .kind?: kind = string().flatMap(InterfaceKind.init(rawValue:))
-                    case .firstSeen?: firstSeen = date()
-                    case .lastSeen?: lastSeen = date()
-                    case .orphanedSince?:
-                        orphanedSince = date()
-                        if orphanedSince == nil { return nil }
-                    case .traffic?:
-                        traffic = counters()
-                        if traffic == nil { return nil }
-                    case .lastTrafficChange?:
-                        lastTrafficChange = date()
-                        if lastTrafficChange == nil { return nil }
-                    case .holdersSeen?:
-                        holdersSeen = strings()
-                        if holdersSeen == nil { return nil }
-                    default:
-                        return nil
-                    }
+            let read = members { reader, key in
+                switch Self.field(key, among: Self.observationFields, seen: &seen) {
+                case .ifindex?: ifindex = reader.integer(Int.self)
+                case .ifname?: ifname = reader.string()
+                case .kind?: kind = reader.string().flatMap(InterfaceKind.init(rawValue:))
+                case .firstSeen?: firstSeen = reader.date()
+                case .lastSeen?: lastSeen = reader.date()
+                // Optional members are absent, never null, in a file tunwarden wrote.
+                case .orphanedSince?: orphanedSince = reader.date(); return orphanedSince != nil
+                case .traffic?: traffic = reader.counters(); return traffic != nil
+                case .lastTrafficChange?: lastTrafficChange = reader.date(); return lastTrafficChange != nil
+                case .holdersSeen?: holdersSeen = reader.strings(); return holdersSeen != nil
+                default: return false
                 }
+                return true
             }
-            guard let ifindex, let ifname, let kind, let firstSeen, let lastSeen else { return nil }
+            guard read, let ifindex, let ifname, let kind, let firstSeen, let lastSeen else { return nil }
             var observation = InterfaceObservation(ifindex: ifindex, ifname: ifname, kind: kind, firstSeen: firstSeen,
                                                    lastSeen: lastSeen, orphanedSince: orphanedSince)
             observation.traffic = traffic
@@ -160,26 +125,15 @@ public enum StateFile {
         }
 
         mutating func counters() -> TrafficCounters? {
-            var rxPackets: UInt64?, txPackets: UInt64?, rxBytes: UInt64?, txBytes: UInt64?
+            var values: [UInt64] = [0, 0, 0, 0]
             var seen: Fields = []
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var first = true
-            loop: while true {
-                switch member(&first) {
-                case .end: break loop
-                case .invalid: return nil
-                case let .key(key):
-                    guard let field = Self.field(key, among: Self.counterFields, seen: &seen), let value = integer(UInt64.self) else { return nil }
-                    switch field {
-                    case .rxPackets: rxPackets = value
-                    case .txPackets: txPackets = value
-                    case .rxBytes: rxBytes = value
-                    default: txBytes = value
-                    }
-                }
+            let read = members { reader, key in
+                guard let field = Self.field(key, among: Self.counterFields, seen: &seen), let value = reader.integer(UInt64.self) else { return false }
+                values[Self.counterFields.firstIndex { $0.1 == field }!] = value
+                return true
             }
-            guard let rxPackets, let txPackets, let rxBytes, let txBytes else { return nil }
-            return TrafficCounters(rxPackets: rxPackets, txPackets: txPackets, rxBytes: rxBytes, txBytes: txBytes)
+            guard read, seen == [.rxPackets, .txPackets, .rxBytes, .txBytes] else { return nil }
+            return TrafficCounters(rxPackets: values[0], txPackets: values[1], rxBytes: values[2], txBytes: values[3])
         }
 
         /// The histories, decoded by JSONDecoder from the bytes of their value alone.
@@ -220,6 +174,20 @@ public enum StateFile {
             first = false
             guard let key = stringBytes(), take(UInt8(ascii: ":")) else { return .invalid }
             return .key(key)
+        }
+
+        /// Reads an object, handing each member's key to `body` with the reader at its value;
+        /// false when the text is not an object or `body` gives up.
+        mutating func members(_ body: (inout Reader, UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
+            var first = true
+            while true {
+                switch member(&first) {
+                case .end: return true
+                case .invalid: return false
+                case let .key(key): guard body(&self, key) else { return false }
+                }
+            }
         }
 
         /// Whether a key's bytes spell `name`.
