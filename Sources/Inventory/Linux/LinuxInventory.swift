@@ -69,12 +69,16 @@ public struct LinuxInventory: InventoryBackend {
             let client = sideSocket.client
             side.dumps = Result {
                 // One dump per family: a dump of both at once holds the RTNL lock, and with it
-                // the link dump, while it walks every device (or route) of each.
+                // the link dump, while it walks every device (or route) of each. Each keeps only
+                // its own family: a kernel without IPv6 answers an AF_INET6 dump with the
+                // AF_UNSPEC one, every family's entries.
                 var addresses: [AddressMessage] = []
                 var routes: [RouteMessage] = []
                 for family in [Self.afInet, Self.afInet6] {
                     addresses += try client.dump(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) }) { message in
-                        message.header.type == NetlinkType.newAddress ? try AddressMessage.decode(message.payload) : nil
+                        guard message.header.type == NetlinkType.newAddress else { return nil }
+                        let address = try AddressMessage.decode(message.payload)
+                        return address.family == family ? address : nil
                     }
                 }
                 for family in [Self.afInet, Self.afInet6] {
