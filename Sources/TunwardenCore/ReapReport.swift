@@ -46,7 +46,7 @@ public enum Timestamp {
     /// The date of exactly the text `format` writes (`YYYY-MM-DDTHH:MM:SSZ`, a real calendar date
     /// from 1970 on and a time of day); nil for anything else, including other ISO 8601 spellings.
     public static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Date? {
-        guard text.count == 20, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
+        guard text.count == length, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
               text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"), text[19] == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
             var value: Int64 = 0

@@ -28,24 +28,25 @@ public enum StateFile {
 
         mutating func observations() -> Observations? {
             var result = Observations()
-            var seen = Set<TopLevel>()
+            var seen: Fields = []
             let read = members { reader, key in
-                if Self.key(key, is: "version"), seen.insert(.version).inserted {
+                switch Self.field(key, among: Self.topLevelFields, seen: &seen) {
+                case .version?:
                     guard let version = reader.integer(Int.self) else { return false }
                     result.version = version
-                } else if Self.key(key, is: "namespaces"), seen.insert(.namespaces).inserted {
+                case .namespaces?:
                     guard let namespaces = reader.namespaces() else { return false }
                     result.namespaces = namespaces
-                } else if Self.key(key, is: "histories"), seen.insert(.histories).inserted {
+                case .histories?:
                     guard let histories = reader.histories() else { return false }
                     result.histories = histories
-                } else {
+                default:
                     return false
                 }
                 return true
             }
             skipWhitespace()
-            guard read, seen.contains(.version), seen.contains(.namespaces), position == bytes.count else { return nil }
+            guard read, seen.isSuperset(of: [.version, .namespaces]), position == bytes.count else { return nil }
             return result
         }
 
@@ -64,9 +65,8 @@ public enum StateFile {
             return read ? result : nil
         }
 
-        enum TopLevel { case version, namespaces, histories }
-
-        /// The members of an observation, one bit each, to refuse a repeated one.
+        /// The members of the file, of an observation and of its counters, one bit each, to refuse
+        /// a repeated one.
         struct Fields: OptionSet {
             let rawValue: UInt16
             static let ifindex = Fields(rawValue: 1 << 0), ifname = Fields(rawValue: 1 << 1), kind = Fields(rawValue: 1 << 2)
@@ -74,6 +74,7 @@ public enum StateFile {
             static let traffic = Fields(rawValue: 1 << 6), lastTrafficChange = Fields(rawValue: 1 << 7), holdersSeen = Fields(rawValue: 1 << 8)
             static let rxPackets = Fields(rawValue: 1 << 9), txPackets = Fields(rawValue: 1 << 10), rxBytes = Fields(rawValue: 1 << 11)
             static let txBytes = Fields(rawValue: 1 << 12)
+            static let version = Fields(rawValue: 1 << 13), namespaces = Fields(rawValue: 1 << 14), histories = Fields(rawValue: 1 << 15)
         }
 
         /// The field a key names, once: nil for an unknown or repeated key.
@@ -86,6 +87,7 @@ public enum StateFile {
             return nil
         }
 
+        static let topLevelFields: [(StaticString, Fields)] = [("version", .version), ("namespaces", .namespaces), ("histories", .histories)]
         static let observationFields: [(StaticString, Fields)] = [
             ("ifindex", .ifindex), ("ifname", .ifname), ("kind", .kind), ("first_seen", .firstSeen), ("last_seen", .lastSeen),
             ("orphaned_since", .orphanedSince), ("traffic", .traffic), ("last_traffic_change", .lastTrafficChange),
@@ -159,35 +161,18 @@ public enum StateFile {
             return true
         }
 
-        /// What comes next inside an object whose `{` has been read: the key of a member (the
-        /// reader is then at its value), the object's end, or something else.
-        enum Member {
-            /// The key's bytes (valid UTF-8, without escapes), in the file.
-            case key(UnsafeBufferPointer<UInt8>)
-            case end
-            case invalid
-        }
-
-        mutating func member(_ first: inout Bool) -> Member {
-            if take(UInt8(ascii: "}")) { return .end }
-            if !first, !take(UInt8(ascii: ",")) { return .invalid }
-            first = false
-            guard let key = stringBytes(), take(UInt8(ascii: ":")) else { return .invalid }
-            return .key(key)
-        }
-
-        /// Reads an object, handing each member's key to `body` with the reader at its value;
-        /// false when the text is not an object or `body` gives up.
+        /// Reads an object, handing each member's key (its bytes in the file, without escapes)
+        /// to `body` with the reader at its value; false when the text is not an object or `body`
+        /// gives up.
         mutating func members(_ body: (inout Reader, UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
             guard take(UInt8(ascii: "{")) else { return false }
             var first = true
-            while true {
-                switch member(&first) {
-                case .end: return true
-                case .invalid: return false
-                case let .key(key): guard body(&self, key) else { return false }
-                }
+            while !take(UInt8(ascii: "}")) {
+                if !first, !take(UInt8(ascii: ",")) { return false }
+                first = false
+                guard let key = stringBytes(), take(UInt8(ascii: ":")), body(&self, key) else { return false }
             }
+            return true
         }
 
         /// Whether a key's bytes spell `name`.

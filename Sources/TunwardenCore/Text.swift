@@ -1,7 +1,8 @@
 /// Sentences put together tens of thousands of times per audit (an orphan's evidence names its
 /// device, ifindex and the holder scan): joined with one allocation and one copy per piece.
 /// String interpolation builds the same text through a growing buffer and cost about 5,000
-/// instructions per orphan; this costs a few hundred.
+/// instructions per orphan; this costs about 1,700, most of them the String's own check that the
+/// bytes are UTF-8.
 enum Text {
     /// The pieces one after the other, as `pieces.joined()` gives them.
     static func join(_ pieces: String...) -> String {

@@ -80,8 +80,6 @@ public struct LinuxInventory: InventoryBackend {
                         let address = try AddressMessage.decode(message.payload)
                         return address.family == family ? address : nil
                     }
-                }
-                for family in [Self.afInet, Self.afInet6] {
                     routes += try client.dump(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) }) { message -> RouteMessage? in
                         guard message.header.type == NetlinkType.newRoute else { return nil }
                         let route = try RouteMessage.decode(message.payload)
