@@ -292,6 +292,12 @@ public enum AuditTable {
         for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
         let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
         var out = ""
+        // A header over no rows reads like output that was cut off: say what was found instead.
+        if lines.count == 1 {
+            out = includeContext ? "No interfaces at all in this namespace.\n"
+                : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+            lines.removeAll()
+        }
         for (n, line) in lines.enumerated() {
             var text = ""
             for (i, cell) in line.enumerated() {

@@ -124,6 +124,15 @@ import Testing
         #expect(AuditTable.render(assessment(), color: true).contains("\u{1B}[1;31mCRITICAL\u{1B}[0m"))
     }
 
+    /// With nothing to list, the table says so instead of printing a header over no rows.
+    @Test func emptyTableSaysWhatWasFound() {
+        let none = Heuristics.assess(Build.snapshot([]))
+        #expect(AuditTable.render(none) ==
+            "No tunnel-style interfaces here; --all also lists the other interfaces.\n\n0 tunnel interfaces, 0 orphaned; status OK.\n")
+        #expect(AuditTable.render(none, includeContext: true).hasPrefix("No interfaces at all in this namespace.\n"))
+        #expect(AuditTable.render(assessment()).hasPrefix("IFNAME"))
+    }
+
     @Test func nagiosLine() {
         #expect(NagiosLine.render(assessment()) ==
             "TUNWARDEN CRITICAL: 1 dead-tunnel-route (kure_tun); 1 orphaned-tun (kure_tun) | tunnels=2;76;95;0 orphaned=1;1;;0 suspect=0;;;0 unknown=0;;;0 dead_routes=2;1;;0")
