@@ -115,6 +115,9 @@ try:
         print(f"{name:34} {medians[name]:10.1f} {min(times):8.1f} {max(r[1] for r in runs):13.1f}  {sorted({r[2] for r in runs})}")
         if args.show_runs:
             print("   ", " ".join(f"{t:.1f}" for t in times))
+    # The kernel counts a child's peak from before its exec too, when it was this Python.
+    spawn_rss = measure(["true"])[1]
+    print(f"(a peak RSS of {spawn_rss:.1f} MiB or less is the spawning Python's own: the command used no more than that)")
     tw = medians["tunwarden audit --format json"]
     print(f"\ntunwarden / ip -j -d link show: {tw / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
     print(f"ip tuntap show / tunwarden:     {medians['ip tuntap show'] / tw:.2f}x  (target >= 5)")
