@@ -284,6 +284,24 @@ public enum AuditTable {
             lines.append(line)
             states.append(isContext ? nil : row.state)
         }
+        // A header over no rows reads like output that was cut off: say what was found instead.
+        var out = lines.count > 1 ? layout(lines, states: states, paint: paint)
+            : includeContext ? "No interfaces at all in this namespace.\n"
+            : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+        if !assessment.findings.isEmpty {
+            out += "\nFindings:\n"
+            for finding in assessment.findings {
+                let tag = paint.severity(finding.severity, finding.severity.rawValue.uppercased())
+                out += Text.join("  ", tag, " ", finding.id, finding.ifname.map { " " + $0 } ?? "", finding.reapable ? " [reapable]" : "", ": ",
+                                 finding.evidence, "\n")
+            }
+        }
+        out += "\n" + summaryLine(assessment) + "\n"
+        return out
+    }
+
+    /// The rows (the header first) in aligned columns, the state column painted by `states`.
+    static func layout(_ lines: [[String]], states: [InterfaceState?], paint: Painter) -> String {
         // Columns are as wide as their widest cell in characters, which is what a terminal shows.
         // Each cell is measured once and padded with a slice of one run of spaces: tables of tens
         // of thousands of rows spent most of their time in Foundation's NSString padding.
@@ -292,12 +310,6 @@ public enum AuditTable {
         for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
         let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
         var out = ""
-        // A header over no rows reads like output that was cut off: say what was found instead.
-        if lines.count == 1 {
-            out = includeContext ? "No interfaces at all in this namespace.\n"
-                : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
-            lines.removeAll()
-        }
         for (n, line) in lines.enumerated() {
             var text = ""
             for (i, cell) in line.enumerated() {
@@ -308,15 +320,6 @@ public enum AuditTable {
             out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved
             out += "\n"
         }
-        if !assessment.findings.isEmpty {
-            out += "\nFindings:\n"
-            for finding in assessment.findings {
-                let tag = paint.severity(finding.severity, finding.severity.rawValue.uppercased())
-                out += Text.join("  ", tag, " ", finding.id, finding.ifname.map { " " + $0 } ?? "", finding.reapable ? " [reapable]" : "", ": ",
-                                 finding.evidence, "\n")
-            }
-        }
-        out += "\n" + summaryLine(assessment) + "\n"
         return out
     }
 
