@@ -10,8 +10,8 @@ and prints the median wall time and peak RSS of each, and the ratios. Beside the
 floor no rtnetlink tool can go under: the kernel's link dump alone, from the minimal C client in
 bench/linkdump-floor.c (built with the system's C compiler; skipped without one), and tunwarden's
 own start-up (`--version`); their sum against the 5x line says whether that target can be met on
-this machine at all. The namespace and its
-holder are removed at the end, whatever happens. Needs root. Touches nothing outside the namespace.
+this machine at all. The namespace and its holder are removed at the end, whatever happens. Needs
+root. Touches nothing outside the namespace.
 
 Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
 """
