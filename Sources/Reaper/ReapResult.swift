@@ -25,3 +25,19 @@ public struct ReapRefusal: Error, CustomStringConvertible, Sendable {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// A reap that acted but could not journal every result afterwards (a full disk, a signal).
+///
+/// The devices in `results` were acted on exactly as recorded there; only the journal lacks their
+/// result records. The command must still report every result and exit 1, never claim that
+/// nothing was changed.
+public struct ReapJournalIncomplete: Error, CustomStringConvertible, Sendable {
+    public var results: [ReapResult]
+    /// Why the result records could not be written.
+    public var reason: String
+    public init(results: [ReapResult], reason: String) {
+        self.results = results
+        self.reason = reason
+    }
+    public var description: String { "the journal could not record the results: \(reason)" }
+}
