@@ -178,4 +178,25 @@ int tw_http_post_json(const char *url, const char *body, long length, long timeo
     /* libcurl stays loaded: unloading a library that started threads or registered handlers is unsafe. */
     return result;
 }
+
+static volatile sig_atomic_t tw_reap_caught = 0;
+static struct sigaction tw_reap_previous[3];
+static const int tw_reap_signals[3] = { SIGTERM, SIGINT, SIGHUP };
+
+static void tw_reap_handler(int number) { tw_reap_caught = number; }
+
+void tw_install_reap_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = tw_reap_handler;
+    sigemptyset(&action.sa_mask);
+    tw_reap_caught = 0;
+    for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &action, &tw_reap_previous[i]);
+}
+
+int tw_reap_signal(void) { return tw_reap_caught; }
+
+void tw_restore_reap_signals(void) {
+    for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &tw_reap_previous[i], NULL);
+}
 #endif

@@ -54,9 +54,24 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     /// Result records: what happened, and why when it was skipped or failed.
     public var result: Outcome?
     public var detail: String?
+    /// Intent records of a Linux reap: the private link group the device is moved into while it
+    /// is fenced and verified, so that a run killed before its result records (SIGKILL, a power
+    /// cut) can be recognised and undone by the next one.
+    public var fenceGroup: UInt32?
+    /// Intent records of a Linux reap: the private name (an alternative name for a single-queue
+    /// device, the new name of a multi-queue one) the device carries while fenced, as
+    /// `InterfaceName` text.
+    public var fenceName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
+        case fenceGroup = "fence_group", fenceName = "fence_name"
+    }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
-                recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil) {
+                recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil) {
+        self.fenceGroup = fenceGroup
+        self.fenceName = fenceName
         self.time = time
         self.run = run
         self.type = type

@@ -143,11 +143,13 @@ public final class EarlyJudging {
     /// Hands the early verdicts over for judging `snapshot`: they are moved (not copied) into
     /// `assessed` and `findings`, which must be empty, and the number of snapshot positions they
     /// cover is returned. Returns 0 and hands nothing over when they were not reached with the
-    /// snapshot's holders and routes or its interfaces are not the ones fed; the snapshot is then
+    /// snapshot's holders and routes, its interfaces are not the ones fed, or `accepting` turns
+    /// one down (a device that turned out to have links stacked on it); the snapshot is then
     /// judged whole.
-    func takeVerdicts(for snapshot: Snapshot, assessed: inout [AssessedInterface], findings: inout [Finding]) -> Int {
+    func takeVerdicts(for snapshot: Snapshot, assessed: inout [AssessedInterface], findings: inout [Finding],
+                      accepting: (AssessedInterface) -> Bool = { _ in true }) -> Int {
         guard let holders, holders == snapshot.holders, routes == snapshot.routes,
-              judgedCount <= snapshot.interfaces.count else { return 0 }
+              judgedCount <= snapshot.interfaces.count, self.assessed.allSatisfy(accepting) else { return 0 }
         for (offset, position) in positions.enumerated() {
             guard snapshot.interfaces[position].index == self.assessed[offset].interface.index,
                   snapshot.interfaces[position].name == self.assessed[offset].interface.name else { return 0 }

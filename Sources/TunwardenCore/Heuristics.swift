@@ -89,7 +89,9 @@ public enum Heuristics {
         // The interfaces judged early are not judged again; their verdicts come first.
         var assessed: [AssessedInterface] = []
         var findings: [Finding] = []
-        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings) ?? 0
+        let stacking = Stacking(snapshot.interfaces)
+        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings,
+                                        accepting: { !stacking.involves($0.interface) }) ?? 0
         // Only veth judgements look interfaces up by index; most snapshots need no map at all.
         // (Early judging ends at the first veth: only the rest can hold one.)
         let namesByIndex = snapshot.interfaces[start...].contains { $0.kind == .veth }
@@ -106,7 +108,7 @@ public enum Heuristics {
             for position in positions where snapshot.interfaces[position].kind.isTunnelStyle {
                 let interface = snapshot.interfaces[position]
                 let routes = routesByIndex[interface.index] ?? []
-                if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, findings: &findings) {
+                if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, stacking: stacking, findings: &findings) {
                     assessed.append(alone)
                     continue
                 }
@@ -208,17 +210,61 @@ public enum Heuristics {
         }
     }
 
-    /// Judges an interface whose verdict depends on nothing but itself, the holder scan and its
-    /// own routes: tun, tap, utun and kernel-owned tunnels. Nil for veth and feth, which need the
-    /// rest of the snapshot (peers, running processes), and for interfaces that are not tunnels.
-    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route],
+    /// What is built on which device: the links stacked on each one (a macvlan, vlan or ipvlan
+    /// names its lower device in IFLA_LINK, a vxlan the device it is bound to) and the names of
+    /// masters (bridges, bonds). Deleting a device deletes what is stacked on it, and a device
+    /// enslaved to a master has been configured into something: neither is an orphan.
+    struct Stacking {
+        /// Names of the links stacked on each interface index, in this namespace.
+        let uppers: [Int: [String]]
+        /// Names of the interfaces that are the master of some interface, by index.
+        let masters: [Int: String]
+
+        init(_ interfaces: [NetworkInterface]) {
+            var uppers: [Int: [String]] = [:]
+            var masterIndices = Set<Int>()
+            for position in interfaces.indices {
+                // A veth's link is its peer, not a device underneath it.
+                if let lower = interfaces[position].link, interfaces[position].linkNetnsID == nil, interfaces[position].kind != .veth,
+                   lower != interfaces[position].index {
+                    uppers[lower, default: []].append(interfaces[position].name)
+                }
+                if let master = interfaces[position].master, master > 0 { masterIndices.insert(master) }
+            }
+            var masters: [Int: String] = [:]
+            if !masterIndices.isEmpty {
+                for position in interfaces.indices where masterIndices.contains(interfaces[position].index) {
+                    masters[interfaces[position].index] = interfaces[position].name
+                }
+            }
+            self.uppers = uppers
+            self.masters = masters
+        }
+
+        /// Whether a device's verdict depends on what is stacked on it or what it is a port of.
+        func involves(_ interface: NetworkInterface) -> Bool {
+            (interface.kind == .tun || interface.kind == .tap) && (uppers[interface.index] != nil || (interface.master ?? 0) > 0)
+        }
+    }
+
+    /// Judges an interface whose verdict depends on nothing but itself, the holder scan, its own
+    /// routes and what is stacked on it: tun, tap, utun and kernel-owned tunnels. Nil for veth and
+    /// feth, which need the rest of the snapshot (peers, running processes), and for interfaces
+    /// that are not tunnels. Without `stacking` (judging early, before every link is known) a
+    /// tun/tap that is a port of a master is not judged alone either; one with links stacked on it
+    /// is found out when the early verdicts are handed over (`Stacking.involves`).
+    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], stacking: Stacking? = nil,
                            findings: inout [Finding]) -> AssessedInterface? {
         guard interface.kind.isTunnelStyle, interface.kind != .veth, interface.kind != .feth else { return nil }
+        if stacking == nil, interface.kind == .tun || interface.kind == .tap, (interface.master ?? 0) > 0 { return nil }
         let (holders, elsewhere) = index.split(interface.name)
         var verdict: (InterfaceState, String)
         switch interface.kind {
         case .tun, .tap:
-            verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText, findings: &findings)
+            let uppers = stacking?.uppers[interface.index] ?? []
+            let master = interface.master.flatMap { $0 > 0 ? (stacking?.masters[$0] ?? "ifindex \($0)") : nil }
+            verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
+                               uppers: uppers, master: master, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
         default:
@@ -333,7 +379,7 @@ public enum Heuristics {
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
-                         scanText: String, findings: inout [Finding]) -> (InterfaceState, String) {
+                         scanText: String, uppers: [String] = [], master: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -379,6 +425,23 @@ public enum Heuristics {
         let kernelRulesOut = tun.multiQueue == true ? tun.numQueues != nil && tun.numDisabledQueues != nil : tun.multiQueue == false
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
+        }
+        if !uppers.isEmpty || master != nil {
+            var parts: [String] = []
+            if !uppers.isEmpty {
+                parts.append("\(uppers.joined(separator: ", ")) \(uppers.count == 1 ? "sits" : "sit") on it, and deleting it would delete \(uppers.count == 1 ? "that" : "them") too")
+            }
+            if let master {
+                var port = "it is a port of \(master)"
+                if interface.name == master + "-nic" { port += " (libvirt keeps <bridge>-nic as the bridge's placeholder port, unheld on purpose)" }
+                parts.append(port)
+            }
+            let reason = parts.joined(separator: "; ")
+            findings.append(Finding(
+                id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but it has been configured into something: \(reason). Not touched."
+            ))
+            return (.suspect, reason)
         }
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"

@@ -16,7 +16,7 @@ import Testing
 
     static func links() throws -> [String: LinkMessage] {
         let decoded = try messages("link-dump", type: NetlinkType.newLink).map { try LinkMessage.decode($0.payload) }
-        return Dictionary(uniqueKeysWithValues: decoded.map { ($0.name ?? "?", $0) })
+        return Dictionary(uniqueKeysWithValues: decoded.map { ($0.name.map { String(decoding: $0, as: UTF8.self) } ?? "?", $0) })
     }
 
     @Test func dumpStreamEndsWithDoneAndKeepsSequence() throws {

@@ -85,7 +85,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             ]
         }
         let client = RtnetlinkClient(transport: transport)
-        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name.map { String(decoding: $0, as: UTF8.self) } }
         #expect(names == ["lo", "t0"])
         #expect(transport.sent.count == 1)
     }
@@ -99,7 +99,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             ]
         }
         let client = RtnetlinkClient(transport: transport)
-        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name.map { String(decoding: $0, as: UTF8.self) } }
         #expect(names == ["try3"])
         #expect(transport.sent.count == 3)
     }
@@ -113,7 +113,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         var restarts = 0
         var seen: [String] = []
         try RtnetlinkClient(transport: transport).dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) },
-                                                           restart: { restarts += 1; seen.removeAll() }) { seen.append(try LinkMessage.decode($0.payload).name ?? "") }
+                                                           restart: { restarts += 1; seen.removeAll() }) { seen.append(try LinkMessage.decode($0.payload).name.map { String(decoding: $0, as: UTF8.self) } ?? "") }
         #expect(restarts == 2)
         #expect(seen == ["try2"])
     }
@@ -128,7 +128,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
                 + [done(sequence, flags: flags)]
         }
         let client = RtnetlinkClient(transport: ReadAheadTransport(wrapping: scripted))
-        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name.map { String(decoding: $0, as: UTF8.self) } }
         #expect(names == (0..<50).map { "t\($0)-2" })
         #expect(scripted.sent.count == 2)
     }
@@ -236,7 +236,7 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
             [message(type: NetlinkType.newLink, sequence: sequence - 1, payload: linkPayload(index: 9, name: "old")), done(sequence)]
         }
         let client = RtnetlinkClient(transport: stale, firstSequence: 10)
-        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name }
+        let names = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { try LinkMessage.decode($0.payload).name.map { String(decoding: $0, as: UTF8.self) } }
         #expect(names.isEmpty)
 
         let future = ScriptedTransport { sequence, _ in [done(sequence + 5)] }

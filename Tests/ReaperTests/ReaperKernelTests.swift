@@ -111,8 +111,8 @@ struct ReaperKernelTests {
         defer { close(namespaceFD) }
         let fds = try NamespaceThread.run(in: namespaceFD) { try LinuxReaper.openTunDescriptors(count: 2) }
         defer { fds.forEach { close($0) } }
-        #expect(LinuxReaper.attach(fd: fds[0], to: busy) == EBUSY)
-        #expect(LinuxReaper.attach(fd: fds[1], to: free) == 0)
+        #expect(LinuxReaper.attach(fd: fds[0], name: Array("busy0".utf8), to: busy) == EBUSY)
+        #expect(LinuxReaper.attach(fd: fds[1], name: Array("free0".utf8), to: free) == 0)
         // While tunwarden holds free0, nobody else can attach to it.
         #expect(throws: (any Error).self) { try ns.hold("free0") }
     }

@@ -44,6 +44,13 @@ int tw_proc_events_read(int fd, int *tgids, int max);
 /// `error` (NUL-terminated, at most `error_size` bytes), including when libcurl is not installed.
 int tw_http_post_json(const char *url, const char *body, long length, long timeout_ms, long *status,
                       char *error, unsigned long error_size);
+
+/// Catches SIGTERM, SIGINT and SIGHUP while a reap acts, so that it can finish or roll back the
+/// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
+/// last signal caught (0 for none); `tw_restore_reap_signals` puts back the previous handlers.
+void tw_install_reap_signals(void);
+int tw_reap_signal(void);
+void tw_restore_reap_signals(void);
 #endif
 
 #endif

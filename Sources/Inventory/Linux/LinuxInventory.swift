@@ -92,7 +92,7 @@ public struct LinuxInventory: InventoryBackend {
                 var earlyRoutes: [Route]?
                 if judgingEarly {
                     var names: [Int: String] = [:]
-                    for index in Self.interfaceIndices(routes) { names[index] = sideSocket.socket.interfaceName(index: Int32(index)) }
+                    for index in Self.interfaceIndices(routes) { names[index] = sideSocket.socket.interfaceName(index: Int32(index)).map(InterfaceName.text) }
                     earlyRoutes = routes.compactMap { Self.route($0, names: names) }
                 }
                 return (Self.addressesByIndex(addresses), routes, earlyRoutes)
@@ -289,7 +289,8 @@ public struct LinuxInventory: InventoryBackend {
     /// The model of one link, without its addresses; nil for a link without a name. `flagNames`
     /// holds the flag names of the links before it in the same dump.
     static func interface(_ link: LinkMessage, flagNames: inout FlagNames) -> NetworkInterface? {
-        guard let name = link.name else { return nil }
+        guard let nameBytes = link.name else { return nil }
+        let name = InterfaceName.text(nameBytes)
         let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
         var tun: TunDetails?
         if let info = link.tun {
@@ -300,7 +301,9 @@ public struct LinuxInventory: InventoryBackend {
         return NetworkInterface(
             index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames.names(link.flags),
             operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
-            group: link.group, master: link.master.map(Int.init), link: link.link.map(Int.init),
+            // A vxlan names the device it is bound to in its own data, not in IFLA_LINK; either way
+            // it is the device underneath, which the kernel deletes it with.
+            group: link.group, master: link.master.map(Int.init), link: (link.link ?? link.vxlanLink.map(Int32.init(bitPattern:))).map(Int.init),
             linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
             stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) }
         )

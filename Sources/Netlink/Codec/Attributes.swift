@@ -85,6 +85,10 @@ public struct AttributeDecoder {
         }
     }
 
+    /// The payload's bytes up to its first NUL, exactly as sent: interface names are bytes to the
+    /// kernel, not necessarily UTF-8.
+    public func bytesUpToNUL() -> [UInt8] { Array(data.prefix { $0 != 0 }) }
+
     /// The payload bytes.
     public var rawBytes: [UInt8] { Array(data) }
 

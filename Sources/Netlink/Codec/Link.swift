@@ -19,7 +19,17 @@ public struct LinkMessage: Equatable, Sendable {
         public static let extMask: UInt16 = 29
         public static let carrier: UInt16 = 33
         public static let linkNetnsID: UInt16 = 37
+        public static let propList: UInt16 = 52
+        public static let altIfname: UInt16 = 53
     }
+
+    /// RTM_NEWLINKPROP and RTM_DELLINKPROP (include/uapi/linux/rtnetlink.h): add or remove
+    /// alternative names.
+    public static let newLinkProp: UInt16 = 108
+    public static let delLinkProp: UInt16 = 109
+
+    /// IFF_UP, for `setUpRequest`.
+    public static let flagUp: UInt32 = 0x1
 
     /// IFLA_INFO_* attributes nested in IFLA_LINKINFO.
     public enum LinkInfoAttribute {
@@ -40,6 +50,10 @@ public struct LinkMessage: Equatable, Sendable {
         public static let numQueues: UInt16 = 8
         public static let numDisabledQueues: UInt16 = 9
     }
+
+    /// IFLA_VXLAN_LINK, nested in IFLA_INFO_DATA when the kind is "vxlan": the device the
+    /// tunnel is bound to (drivers/net/vxlan; the kernel deletes the vxlan with that device).
+    public static let vxlanLinkAttribute: UInt16 = 2
 
     /// What the kernel reports about a tun/tap device in IFLA_INFO_DATA. Absent attributes stay nil:
     /// owner and group are sent only when set, the queue counts only for multi-queue devices.
@@ -88,7 +102,12 @@ public struct LinkMessage: Equatable, Sendable {
     public var index: Int32 = 0
     /// IFF_* flags (IFF_UP 0x1, IFF_POINTOPOINT 0x10, IFF_RUNNING 0x40, IFF_LOWER_UP 0x10000, …).
     public var flags: UInt32 = 0
-    public var name: String?
+    /// IFLA_IFNAME: the name's bytes as the kernel holds them, without the NUL. Not necessarily
+    /// UTF-8; anything that acts on a device by name must use these bytes.
+    public var name: [UInt8]?
+    /// IFLA_ALT_IFNAME entries of IFLA_PROP_LIST: alternative names, which look-ups by name
+    /// (TUNSETIFF among them) find as well as the name itself.
+    public var altNames: [[UInt8]] = []
     public var mtu: UInt32?
     /// IFLA_LINK: the underlying or peer interface index (a veth's peer).
     public var link: Int32?
@@ -106,6 +125,8 @@ public struct LinkMessage: Equatable, Sendable {
     public var kind: String?
     public var slaveKind: String?
     public var tun: TunInfo?
+    /// IFLA_VXLAN_LINK of a vxlan device: the device it is bound to, if any.
+    public var vxlanLink: UInt32?
 
     public init() {}
 
@@ -127,7 +148,13 @@ public struct LinkMessage: Equatable, Sendable {
         var attributes = AttributeDecoder(payload[(base + headerSize)...])
         while attributes.next() {
             switch attributes.type {
-            case Attribute.ifname: link.name = attributes.string()
+            case Attribute.ifname: link.name = attributes.bytesUpToNUL()
+            case Attribute.propList:
+                attributes.nested { list in
+                    while list.next() {
+                        if list.type == Attribute.altIfname { link.altNames.append(list.bytesUpToNUL()) }
+                    }
+                }
             case Attribute.mtu: link.mtu = attributes.uint32()
             case Attribute.link: link.link = attributes.int32()
             case Attribute.linkNetnsID: link.linkNetnsID = attributes.int32()
@@ -163,7 +190,18 @@ public struct LinkMessage: Equatable, Sendable {
             }
         }
         // IFLA_INFO_DATA's layout depends on the kind, which the kernel sends first but need not.
-        guard info.error == nil, kind == "tun", let data else { return }
+        guard info.error == nil, let data else { return }
+        if kind == "vxlan" {
+            var vxlanAttributes = AttributeDecoder(data)
+            while vxlanAttributes.next() {
+                guard vxlanAttributes.type == Self.vxlanLinkAttribute else { continue }
+                let lower = vxlanAttributes.uint32()
+                if lower != 0 { vxlanLink = lower }
+            }
+            if let error = vxlanAttributes.error { info.fail(error) }
+            return
+        }
+        guard kind == "tun" else { return }
         var tunAttributes = AttributeDecoder(data)
         var tun = TunInfo()
         while tunAttributes.next() {
@@ -192,6 +230,37 @@ public struct LinkMessage: Equatable, Sendable {
         var attributes = AttributeEncoder(prefix: header)
         attributes.append(type: Attribute.group, uint32: group)
         return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// An RTM_NEWLINK request that renames interface `index` to `name` (exact bytes, at most 15), as
+    /// `ip link set dev OLD name NEW` does but keyed by index. The kernel refuses (EBUSY) while the
+    /// device is up.
+    public static func renameRequest(index: Int32, name: [UInt8], sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        var attributes = AttributeEncoder(prefix: header)
+        attributes.append(type: Attribute.ifname, payload: name + [0])
+        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// An RTM_NEWLINK request that sets interface `index` up or down (IFF_UP in ifi_flags, with
+    /// ifi_change naming only IFF_UP), as `ip link set dev NAME up|down` does.
+    public static func setUpRequest(index: Int32, up: Bool, sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        Swift.withUnsafeBytes(of: up ? flagUp : 0) { header.replaceSubrange(8..<12, with: $0) }
+        Swift.withUnsafeBytes(of: flagUp) { header.replaceSubrange(12..<16, with: $0) }
+        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: header)
+    }
+
+    /// An RTM_NEWLINKPROP (`add`) or RTM_DELLINKPROP request for one alternative name of interface
+    /// `index`, as `ip link property add|del dev NAME altname ALT` does but keyed by index.
+    public static func altNameRequest(index: Int32, altName: [UInt8], add: Bool, sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        var attributes = AttributeEncoder(prefix: header)
+        attributes.appendNested(type: Attribute.propList) { $0.append(type: Attribute.altIfname, payload: altName + [0]) }
+        return NetlinkMessage.encode(type: add ? newLinkProp : delLinkProp, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
     /// An RTM_DELLINK request for every interface in `group`: one request, and the kernel

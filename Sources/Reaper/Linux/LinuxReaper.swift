@@ -9,30 +9,53 @@ import TunwardenCore
 
 /// Carries out a reap plan on Linux, race-free and in batches.
 ///
-/// For each batch: a fresh inventory re-verifies every item; tunwarden attaches to each
-/// single-queue device itself (TUNSETIFF answers EBUSY if a process attached since the plan, and
-/// while tunwarden holds the device nobody else can attach); the targets move into an otherwise
-/// unused link group; a last dump checks that the group holds exactly the targets and that no
-/// multi-queue target has a queue but tunwarden's; then one RTM_DELLINK removes the whole group,
-/// so the kernel's per-device unregistration cost is paid once per batch. Every item gets an
-/// intent record in the journal before anything is done and a result record after.
+/// Every step after the plan is keyed by ifindex, and a device is deleted only once tunwarden has
+/// *fenced* it, so that no other process can attach a queue between the last check and the delete:
+///
+/// - A single-queue device gets a private alternative name (RTM_NEWLINKPROP, by ifindex), and
+///   tunwarden attaches to it through that name (TUNSETIFF looks alternative names up like names).
+///   The kernel answers EBUSY when any queue is attached, and while tunwarden's queue is attached
+///   every other TUNSETIFF gets EBUSY: the device is held exclusively, and it is the device at that
+///   ifindex, whatever it is called by then.
+/// - A multi-queue device has no exclusive attach (TUNSETIFF adds a queue), so it is taken down if
+///   it was up and renamed to a private name (by ifindex). From then on an attach by its old name
+///   creates a new device instead of reaching this one; the last dump must show it under the
+///   private name with no alternative name, no attached and no disabled queue.
+///
+/// Fenced devices move into a link group nothing else uses. A dump then checks every member by
+/// ifindex: still fenced, still persistent, nothing stacked on it and no master. Anything that
+/// fails is taken out of the group and restored (group, name, up) and the group dumped again, until
+/// a dump shows the group holding exactly the verified targets; only then one RTM_DELLINK removes
+/// the group, paying the kernel's per-device unregistration cost once per batch.
+///
+/// Every item gets an intent record (naming its fence) in the journal before anything is done and
+/// a result record after. SIGTERM, SIGINT and SIGHUP during the act phase roll back the batch in
+/// hand (unless its delete was already sent) and stop; a run killed outright is undone by the next
+/// one from its intent records (`repairInterrupted`).
 public struct LinuxReaper {
     public var namespaceName: String?
     public var namespaceDirectory = "/run/netns"
     /// Most devices attached at once; nil means as many as the descriptor limit allows.
     public var batchLimit: Int?
+    /// Called between the steps of a batch with the step's name; tests use it to race the reaper.
+    public var stepHook: (@Sendable (_ step: String) -> Void)?
 
     public init(namespaceName: String?) {
         self.namespaceName = namespaceName
     }
 
-    /// TUNSETIFF and the IFF_* flags it takes, from include/uapi/linux/if_tun.h.
+    /// TUNSETIFF, TUNGETIFF and the IFF_* flags they take, from include/uapi/linux/if_tun.h.
     static let tunSetIFF: UInt = 0x4004_54ca
+    static let tunGetIFF: UInt = 0x8004_54d2
     static let iffTun: UInt16 = 0x0001, iffTap: UInt16 = 0x0002, iffNoPI: UInt16 = 0x1000
-    static let iffVnetHeader: UInt16 = 0x4000, iffMultiQueue: UInt16 = 0x0100
+    static let iffVnetHeader: UInt16 = 0x4000, iffMultiQueue: UInt16 = 0x0100, iffPersist: UInt16 = 0x0800
+
+    /// The signal that interrupted the last `execute`, or 0.
+    public static var interruptingSignal: Int32 { tw_reap_signal() }
 
     /// Executes `plan`. Throws `ReapRefusal` (nothing changed) when the system cannot be trusted or
-    /// acted on; otherwise returns one result per planned item, in plan order.
+    /// acted on, and `ReapJournalIncomplete` (with every result) when it acted but could not journal
+    /// the results; otherwise returns one result per planned item, in plan order.
     public func execute(_ plan: ReapPlan, journal: Journal, runID: String,
                         progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ReapResult] {
         guard geteuid() == 0 else {
@@ -43,12 +66,34 @@ public struct LinuxReaper {
         let (verified, refused, usedGroups) = try reverify(plan)
         for result in refused { results[result.ifindex] = result }
 
+        // Batches, their groups and every device's private name are chosen before anything is
+        // journaled, so that the intent records name the fence a killed run leaves behind.
+        let batchSize = batchLimit ?? Self.descriptorBudget()
+        var batches: [(items: [ReapItem], group: UInt32)] = []
+        var avoid = usedGroups
+        var start = 0
+        while start < verified.count {
+            let group = Self.unusedGroup(avoiding: avoid)
+            avoid.insert(group)
+            batches.append((Array(verified[start..<min(start + batchSize, verified.count)]), group))
+            start += batchSize
+        }
+        var fenceNames: [Int: [UInt8]] = [:]
+        for item in verified { fenceNames[item.interface.index] = Self.privateName() }
+
         let now = Date()
-        try journal.append(verified.map { item in
-            JournalRecord(time: now, run: runID, type: .intent, netns: namespaceName, ifname: item.ifname, ifindex: item.interface.index,
-                          prior: PriorState(item.interface, routes: item.routes),
-                          recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: namespaceName))
-        })
+        do {
+            try journal.append(batches.flatMap { batch in
+                batch.items.map { item in
+                    JournalRecord(time: now, run: runID, type: .intent, netns: namespaceName, ifname: item.ifname, ifindex: item.interface.index,
+                                  prior: PriorState(item.interface, routes: item.routes),
+                                  recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: namespaceName),
+                                  fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!))
+                }
+            })
+        } catch {
+            throw ReapRefusal("cannot journal the plan before acting: \(error); nothing was changed")
+        }
 
         let namespaceFD = try openNamespace()
         defer { if let namespaceFD { close(namespaceFD) } }
@@ -59,17 +104,20 @@ public struct LinuxReaper {
             throw ReapRefusal("cannot open a netlink socket: \(error); nothing was changed")
         }
 
-        let batchSize = batchLimit ?? Self.descriptorBudget()
+        tw_install_reap_signals()
+        defer { tw_restore_reap_signals() }
         var done = 0
-        var start = 0
-        var avoid = usedGroups
-        while start < verified.count {
-            let batch = Array(verified[start..<min(start + batchSize, verified.count)])
-            let group = Self.unusedGroup(avoiding: avoid)
-            avoid.insert(group)
-            for result in reapBatch(batch, group: group, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
-            start += batch.count
-            done += batch.count
+        for batch in batches {
+            if let signal = Self.caughtSignal() {
+                for item in batch.items {
+                    results[item.interface.index] = ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind,
+                                                              outcome: .skipped, detail: "not attempted: interrupted by \(signal)")
+                }
+                continue
+            }
+            let targets = batch.items.map { Target(item: $0, fenceName: fenceNames[$0.interface.index]!) }
+            for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
+            done += batch.items.count
             progress?(done, verified.count)
         }
 
@@ -78,17 +126,33 @@ public struct LinuxReaper {
                                                        outcome: .failed, detail: "no result was recorded")
         }
         let end = Date()
-        try journal.append(finished.map {
-            JournalRecord(time: end, run: runID, type: .result, netns: namespaceName, ifname: $0.ifname, ifindex: $0.ifindex,
-                          result: $0.outcome, detail: $0.detail)
-        })
+        do {
+            try journal.append(finished.map {
+                JournalRecord(time: end, run: runID, type: .result, netns: namespaceName, ifname: $0.ifname, ifindex: $0.ifindex,
+                              result: $0.outcome, detail: $0.detail)
+            })
+        } catch {
+            throw ReapJournalIncomplete(results: finished, reason: "\(error)")
+        }
         return finished
+    }
+
+    /// "SIGTERM" for the signal caught since the act phase began, or nil.
+    static func caughtSignal() -> String? {
+        switch tw_reap_signal() {
+        case 0: return nil
+        case SIGTERM: return "SIGTERM"
+        case SIGINT: return "SIGINT"
+        case SIGHUP: return "SIGHUP"
+        case let other: return "signal \(other)"
+        }
     }
 
     // MARK: verification
 
-    /// Takes a fresh inventory and keeps only the items that are still the same device and still
-    /// orphaned; also returns the link groups in use, so batches can pick groups nothing is in.
+    /// Takes a fresh inventory and keeps only the items that are still the same device (same
+    /// ifindex, same name bytes) and still orphaned; also returns the link groups in use, so
+    /// batches can pick groups nothing is in.
     func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>) {
         let snapshot: Snapshot
         do {
@@ -111,8 +175,12 @@ public struct LinuxReaper {
                 skip("not a Linux tun/tap device")
                 continue
             }
-            guard let now = current[item.interface.index], now.interface.name == item.ifname else {
+            guard let now = current[item.interface.index] else {
                 skip("gone since the plan was made")
+                continue
+            }
+            guard InterfaceName.kernelBytes(now.interface.name) == InterfaceName.kernelBytes(item.ifname) else {
+                skip("renamed since the plan was made (now \(now.interface.name))")
                 continue
             }
             guard now.state == .orphaned else {
@@ -155,122 +223,354 @@ public struct LinuxReaper {
 
     // MARK: one batch
 
-    /// `group` is one no link was in at re-verification; the check right before deleting proves
-    /// it still holds nothing but the targets.
-    func reapBatch(_ batch: [ReapItem], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
+    /// One device of a batch and how far it has been fenced, so that it can be restored exactly.
+    struct Target {
+        var item: ReapItem
+        var index: Int32 { Int32(item.interface.index) }
+        var name: [UInt8] { InterfaceName.kernelBytes(item.ifname) }
+        var multiQueue: Bool { item.interface.tun?.multiQueue == true }
+        /// The private name: an alternative name (single-queue) or the new name (multi-queue).
+        var fenceName: [UInt8]
+        /// tunwarden's own queue on a single-queue device.
+        var fd: Int32?
+        var altNameAdded = false
+        var takenDown = false
+        var renamed = false
+        var grouped = false
+
+        init(item: ReapItem, fenceName: [UInt8]) {
+            self.item = item
+            self.fenceName = fenceName
+        }
+    }
+
+    /// Fences, verifies and deletes one batch; `group` is one no link was in at re-verification.
+    func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
         var results: [ReapResult] = []
-        func record(_ item: ReapItem, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
-            results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: outcome, detail: detail))
+        func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
+            results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
+                                      outcome: outcome, detail: detail))
         }
+        var targets = batch
 
-        // 1. Open one /dev/net/tun per device, inside the namespace: a tun descriptor is bound to
-        //    the namespace it was opened in.
-        let opened: [Int32]
-        do {
-            let open = { () throws -> [Int32] in try Self.openTunDescriptors(count: batch.count) }
-            opened = try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
-        } catch {
-            batch.forEach { record($0, .failed, "cannot open /dev/net/tun: \(error)") }
-            return results
-        }
-        defer { opened.forEach { close($0) } }
-
-        // 2. Attach. For a single-queue device success proves nobody holds it, and holding it keeps
-        //    everyone else out until it is gone.
-        var attached: [(item: ReapItem, fd: Int32)] = []
-        for (item, fd) in zip(batch, opened) {
-            let code = Self.attach(fd: fd, to: item.interface)
-            switch code {
-            case 0: attached.append((item, fd))
-            case EBUSY: record(item, .skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
-            case ENODEV, ENOENT: record(item, .skipped, "gone since the plan was made")
-            default: record(item, .failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
-            }
-        }
-        guard !attached.isEmpty else { return results }
-
-        // 3. Move the targets into a group nothing else uses.
-        var grouped: [(item: ReapItem, fd: Int32)] = []
-        for entry in attached {
+        // 1. One /dev/net/tun per single-queue device, opened inside the namespace: a tun
+        //    descriptor is bound to the namespace it was opened in.
+        let singleQueue = targets.indices.filter { !targets[$0].multiQueue }
+        if !singleQueue.isEmpty {
             do {
-                try client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: Int32(entry.item.interface.index), group: group, sequence: $0) }
-                grouped.append(entry)
+                let open = { () throws -> [Int32] in try Self.openTunDescriptors(count: singleQueue.count) }
+                let opened = try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+                for (position, fd) in zip(singleQueue, opened) { targets[position].fd = fd }
             } catch {
-                record(entry.item, .failed, "cannot set its group: \(error)")
+                targets.forEach { record($0, .failed, "cannot open /dev/net/tun: \(error)") }
+                return results
             }
         }
+        defer { for target in targets { if let fd = target.fd { close(fd) } } }
 
-        // 4. Right before deleting: the group must hold exactly the targets, each still persistent,
-        //    and a multi-queue target no queue but ours.
-        let links: [LinkMessage]
-        do {
-            links = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-                message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-            }
-        } catch {
-            restoreGroups(grouped.map(\.item), client: client)
-            grouped.forEach { record($0.item, .failed, "cannot re-verify before deleting: \(error)") }
-            return results
-        }
-        let inGroup = Dictionary(links.filter { $0.group == group }.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-        let targets = Set(grouped.map { $0.item.interface.index })
-        if let stranger = inGroup.values.first(where: { !targets.contains(Int($0.index)) }) {
-            restoreGroups(grouped.map(\.item), client: client)
-            grouped.forEach { record($0.item, .failed, "group \(group) also holds \(stranger.name ?? "ifindex \(stranger.index)"), which is not a target; nothing deleted") }
-            return results
-        }
-        var confirmed: [ReapItem] = []
-        var released: [ReapItem] = []
-        for entry in grouped {
-            guard let link = inGroup[entry.item.interface.index], link.name == entry.item.ifname else {
-                record(entry.item, .skipped, "gone since the plan was made")
+        // 2. Fence each device, by ifindex.
+        var fenced: [Target] = []
+        for var target in targets {
+            if let signal = Self.caughtSignal() {
+                record(target, .skipped, "not attempted: interrupted by \(signal)")
                 continue
             }
-            if link.tun?.persist == false {
-                released.append(entry.item)
-                record(entry.item, .skipped, "no longer persistent")
-            } else if entry.item.interface.tun?.multiQueue == true,
-                      (link.tun?.numQueues ?? 0) != 1 || (link.tun?.numDisabledQueues ?? 0) != 0 {
-                released.append(entry.item)
-                record(entry.item, .skipped, "a process attached a queue since the plan was made")
-            } else {
-                confirmed.append(entry.item)
+            switch fence(&target, client: client) {
+            case nil: fenced.append(target)
+            case let (outcome, detail)?:
+                let restored = restore(&target, client: client)
+                record(target, outcome, detail + restored)
             }
         }
-        restoreGroups(released, client: client)
+        stepHook?("fenced")
+
+        // 3. Into the group.
+        var grouped: [Target] = []
+        for var target in fenced {
+            do {
+                try client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: target.index, group: group, sequence: $0) }
+                target.grouped = true
+                grouped.append(target)
+            } catch {
+                record(target, .failed, "cannot set its group: \(error)" + restore(&target, client: client))
+            }
+        }
+        stepHook?("grouped")
+
+        // 4. Right before deleting: dump, and take out of the group whatever fails verification,
+        //    until a dump shows the group holding exactly the verified targets.
+        var confirmed = grouped
+        var settled = false
+        for _ in 0..<4 {
+            if let signal = Self.caughtSignal() {
+                for var target in confirmed { record(target, .skipped, "interrupted by \(signal) before deleting" + restore(&target, client: client)) }
+                return results
+            }
+            let links: [LinkMessage]
+            do {
+                links = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+                    message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+                }
+            } catch {
+                for var target in confirmed { record(target, .failed, "cannot re-verify before deleting: \(error)" + restore(&target, client: client)) }
+                return results
+            }
+            let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+            let targetIndices = Set(confirmed.map { Int($0.index) })
+            if let stranger = links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
+                let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
+                for var target in confirmed {
+                    record(target, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted" + restore(&target, client: client))
+                }
+                return results
+            }
+            var stacked: [Int: [String]] = [:]
+            for link in links where link.linkNetnsID == nil {
+                for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
+                    stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
+                }
+            }
+            var kept: [Target] = []
+            var released = false
+            for var target in confirmed {
+                guard let link = byIndex[Int(target.index)] else {
+                    // Deleted by someone else: there is nothing to restore.
+                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                    released = true
+                    continue
+                }
+                if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
+                    record(target, .skipped, problem + restore(&target, client: client))
+                    released = true
+                } else {
+                    kept.append(target)
+                }
+            }
+            confirmed = kept
+            if !released {
+                settled = true
+                break
+            }
+        }
         guard !confirmed.isEmpty else { return results }
+        guard settled else {
+            for var target in confirmed { record(target, .failed, "the devices kept changing while being verified; nothing deleted" + restore(&target, client: client)) }
+            return results
+        }
+        stepHook?("verified")
+        if let signal = Self.caughtSignal() {
+            for var target in confirmed { record(target, .skipped, "interrupted by \(signal) before deleting" + restore(&target, client: client)) }
+            return results
+        }
 
         // 5. One deletion for the whole group.
         do {
             try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
         } catch {
-            restoreGroups(confirmed, client: client)
-            confirmed.forEach { record($0, .failed, "\(error)") }
+            for var target in confirmed { record(target, .failed, "\(error)" + restore(&target, client: client)) }
             return results
         }
 
-        // 6. Check that they are gone.
+        // 6. Check that they are gone, by ifindex.
         let remaining = (try? client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
             message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-        }).map { Set($0.filter { $0.group == group }.map { Int($0.index) }) }
-        for item in confirmed {
-            if let remaining, remaining.contains(item.interface.index) {
-                record(item, .failed, "still present after RTM_DELLINK")
+        }).map { Set($0.map { Int($0.index) }) }
+        for target in confirmed {
+            if let remaining, remaining.contains(Int(target.index)) {
+                record(target, .failed, "still present after RTM_DELLINK")
+            } else if remaining == nil {
+                record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             } else {
-                record(item, .deleted)
+                record(target, .deleted)
             }
         }
         return results
     }
 
-    /// Puts devices back in the group they were in.
-    func restoreGroups(_ items: [ReapItem], client: RtnetlinkClient) {
-        for item in items {
-            _ = try? client.request(operation: "RTM_NEWLINK (group)") {
-                LinkMessage.setGroupRequest(index: Int32(item.interface.index), group: item.interface.group ?? 0, sequence: $0)
+    /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
+    /// is recorded in `target`, for `restore`).
+    func fence(_ target: inout Target, client: RtnetlinkClient) -> (JournalRecord.Outcome, String)? {
+        if target.multiQueue {
+            if target.item.interface.isUp {
+                do {
+                    try client.request(operation: "RTM_NEWLINK (down)") { LinkMessage.setUpRequest(index: target.index, up: false, sequence: $0) }
+                    target.takenDown = true
+                } catch {
+                    return Self.netlinkOutcome(error, doing: "take it down to rename it")
+                }
+            }
+            do {
+                try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: target.index, name: target.fenceName, sequence: $0) }
+                target.renamed = true
+            } catch {
+                return Self.netlinkOutcome(error, doing: "rename it to a private name")
+            }
+            return nil
+        }
+        do {
+            try client.request(operation: "RTM_NEWLINKPROP (altname)") {
+                LinkMessage.altNameRequest(index: target.index, altName: target.fenceName, add: true, sequence: $0)
+            }
+            target.altNameAdded = true
+        } catch {
+            return Self.netlinkOutcome(error, doing: "give it a private alternative name")
+        }
+        guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
+        let code = Self.attach(fd: fd, name: target.fenceName, to: target.item.interface)
+        switch code {
+        case 0: break
+        case EBUSY: return (.skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
+        case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
+        default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
+        }
+        // TUNSETIFF creates a device when no device answers to the name: that one is not
+        // persistent, and closing the descriptor removes it again.
+        guard let flags = Self.attachedFlags(fd: fd), flags & Self.iffPersist != 0 else {
+            return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
+        }
+        return nil
+    }
+
+    /// Why a grouped target must not be deleted, judged by ifindex from the last dump; nil when
+    /// it may be.
+    static func verificationProblem(_ target: Target, link: LinkMessage, group: UInt32, stackedOn uppers: [String]) -> String? {
+        guard link.group == group else { return "its link group was changed since it was fenced" }
+        guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
+        if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
+        if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
+        if target.multiQueue {
+            guard link.name == target.fenceName else {
+                return "renamed by something else since it was fenced (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
+            }
+            if !link.altNames.isEmpty {
+                return "it has alternative names (\(link.altNames.map(InterfaceName.text).joined(separator: ", "))), through which a process could attach"
+            }
+            let queues = link.tun?.numQueues, disabled = link.tun?.numDisabledQueues
+            guard queues == 0, disabled == 0 else {
+                if queues == nil || disabled == nil { return "the kernel did not report its queues" }
+                return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
+            }
+        } else {
+            guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
+            guard link.name == target.name else {
+                return "renamed since the plan was made (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
             }
         }
+        return nil
     }
+
+    /// Undoes what fencing did to a target that will not be deleted: group, private name,
+    /// down. tunwarden's own queue stays attached until the batch ends (the batch closes every
+    /// descriptor it opened exactly once). Returns text to add to its result: empty when everything was restored, otherwise
+    /// what could not be.
+    func restore(_ target: inout Target, client: RtnetlinkClient) -> String {
+        var problems: [String] = []
+        let index = target.index
+        if target.grouped {
+            let prior = target.item.interface.group ?? 0
+            if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) == nil {
+                problems.append("its link group could not be set back to \(prior)")
+            }
+            target.grouped = false
+        }
+        if target.altNameAdded {
+            let name = target.fenceName
+            _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0) }
+            target.altNameAdded = false
+        }
+        if target.renamed {
+            let name = target.name
+            if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: name, sequence: $0) }) == nil {
+                problems.append("it could not be renamed back from \(InterfaceName.text(target.fenceName)) (the name \(target.item.ifname) may be taken)")
+            }
+            target.renamed = false
+        }
+        if target.takenDown {
+            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {
+                problems.append("it could not be set up again")
+            } else {
+                problems.append("it was set down and up again for the check, which drops its routes and IPv6 addresses: the journal's recreate commands restore them")
+            }
+            target.takenDown = false
+        }
+        return problems.isEmpty ? "" : "; " + problems.joined(separator: "; ")
+    }
+
+    /// The outcome of a refused fencing request: a device that vanished is skipped, anything else failed.
+    static func netlinkOutcome(_ error: any Error, doing what: String) -> (JournalRecord.Outcome, String) {
+        if case let NetlinkError.kernel(_, code, _) = error, code == ENODEV {
+            return (.skipped, "gone since the plan was made")
+        }
+        return (.failed, "cannot \(what): \(error)")
+    }
+
+    // MARK: repairing a killed run
+
+    /// Finds the reaps in `journal` that were cut off between their intent and result records
+    /// (killed outright, or the machine went down), undoes their fences on the devices that are
+    /// still there (link group, private name, alternative name), and journals a result for each.
+    /// Returns one line per device for people. Does nothing for runs that journaled their results.
+    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] {
+        var finished = Set<String>()
+        for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        let open = records.filter {
+            $0.type == .intent && $0.fenceGroup != nil && $0.netns == namespaceName && !finished.contains("\($0.run)|\($0.ifindex)")
+        }
+        guard !open.isEmpty else { return [] }
+        let namespaceFD = try openNamespace()
+        defer { if let namespaceFD { close(namespaceFD) } }
+        let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+        let links = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+            message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+        }
+        let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+        var lines: [String] = []
+        var repairs: [JournalRecord] = []
+        let now = Date()
+        for intent in open {
+            let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
+            var outcome: JournalRecord.Outcome = .skipped
+            var detail: String
+            if let link = byIndex[intent.ifindex], link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false) {
+                var done: [String] = []
+                let index = Int32(intent.ifindex)
+                if link.group == intent.fenceGroup {
+                    let prior = intent.prior?.group ?? 0
+                    _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }
+                    done.append("group \(prior) restored")
+                }
+                if let fenceName, link.altNames.contains(fenceName) {
+                    _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
+                    done.append("private alternative name removed")
+                }
+                if let fenceName, link.name == fenceName {
+                    let original = InterfaceName.kernelBytes(intent.ifname)
+                    if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }) != nil {
+                        done.append("renamed back")
+                        if intent.prior?.flags.contains("UP") == true {
+                            _ = try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }
+                            done.append("set up again")
+                        }
+                    } else {
+                        done.append("could not be renamed back from \(intent.fenceName ?? "")")
+                    }
+                }
+                detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
+            } else if byIndex[intent.ifindex] == nil {
+                outcome = .deleted
+                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
+            } else {
+                detail = "run \(intent.run) was interrupted before fencing it; nothing to undo"
+            }
+            lines.append("Repaired \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)")
+            repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
+                                         ifindex: intent.ifindex, result: outcome, detail: detail))
+        }
+        try journal.append(repairs)
+        return lines
+    }
+
+    // MARK: system calls
 
     static func openTunDescriptors(count: Int) throws -> [Int32] {
         var descriptors: [Int32] = []
@@ -287,23 +587,37 @@ public struct LinuxReaper {
         return descriptors
     }
 
-    /// TUNSETIFF with the device's own name, type and features (so attaching changes none of
-    /// them); returns 0 or the errno.
-    static func attach(fd: Int32, to interface: NetworkInterface) -> Int32 {
+    /// TUNSETIFF with `name` (exact bytes) and the device's own type and features (so attaching
+    /// changes none of them); returns 0 or the errno.
+    static func attach(fd: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {
         var flags = interface.kind == .tap ? iffTap : iffTun
         if interface.tun?.packetInfo != true { flags |= iffNoPI }
         if interface.tun?.vnetHeader == true { flags |= iffVnetHeader }
         if interface.tun?.multiQueue == true { flags |= iffMultiQueue }
         // struct ifreq: a 16-byte name, then the flags, in 40 bytes.
         var request = [UInt8](repeating: 0, count: 40)
-        let name = Array(interface.name.utf8.prefix(15))
-        request.replaceSubrange(0..<name.count, with: name)
+        let bytes = name.prefix(15)
+        request.replaceSubrange(0..<bytes.count, with: bytes)
         withUnsafeBytes(of: flags) { request.replaceSubrange(16..<18, with: $0) }
         while true {
             let rc = request.withUnsafeMutableBytes { tw_ioctl_ptr(fd, tunSetIFF, $0.baseAddress) }
             if rc == 0 { return 0 }
             if errno != EINTR { return errno }
         }
+    }
+
+    /// The IFF_* flags of the device `fd` is attached to (TUNGETIFF), or nil.
+    static func attachedFlags(fd: Int32) -> UInt16? {
+        var request = [UInt8](repeating: 0, count: 40)
+        let rc = request.withUnsafeMutableBytes { tw_ioctl_ptr(fd, tunGetIFF, $0.baseAddress) }
+        guard rc == 0 else { return nil }
+        return request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt16.self) }
+    }
+
+    /// A private name: `tw` and 13 random hex digits (15 bytes, the most a name may have).
+    static func privateName() -> [UInt8] {
+        let digits = Array("0123456789abcdef".utf8)
+        return Array("tw".utf8) + (0..<13).map { _ in digits[Int.random(in: 0..<16)] }
     }
 
     /// A random link group outside `used` (and away from the small numbers people assign).
