@@ -89,6 +89,7 @@ public struct Reap: ParsableCommand {
         if !dryRun {
             do { try journal.checkWritable() } catch { fail("\(error)") }
         }
+        if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace) }
         let snapshot: Snapshot
         do {
             snapshot = try Backends.select(from: from, namespace: namespace).snapshot()
@@ -137,7 +138,28 @@ public struct Reap: ParsableCommand {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
         default: Terminal.write(Self.describe(items))
         }
+        #if os(Linux)
+        if LinuxReaper.interruptingSignal != 0 {
+            Terminal.error("interrupted by signal \(LinuxReaper.interruptingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact and journaled")
+            Terminal.exit(128 + LinuxReaper.interruptingSignal)
+        }
+        #endif
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
+    }
+
+    /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
+    /// records, before anything is planned: otherwise its private link group and names would be
+    /// taken for the devices' own state.
+    func repairInterruptedRun(journal: Journal, namespace: String?) {
+        #if os(Linux)
+        guard from == nil, geteuid() == 0 else { return }
+        do {
+            let records = try journal.lastRun()
+            for line in try LinuxReaper(namespaceName: namespace).repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
+        } catch {
+            fail("cannot repair what an interrupted reap left behind: \(error)")
+        }
+        #endif
     }
 
     func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> [ReapResult] {

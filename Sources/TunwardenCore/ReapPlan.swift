@@ -149,60 +149,90 @@ public struct ReapPlan: Sendable, Equatable {
     }
 }
 
-/// Shell-style name patterns: `*` any run, `?` one character, `[abc]`, `[a-z]`, `[!a-z]`.
+/// Shell patterns as fnmatch(3) reads them with no flags, matched against a name's kernel bytes:
+/// `*` any run of bytes, `?` one byte, `[abc]`, `[a-z]`, `[!a-z]` (or `[^a-z]`) one byte of a set,
+/// and a backslash makes the next character literal, inside brackets too. A `[` without its `]`
+/// is itself. The name is the `InterfaceName` text tunwarden carries; it is matched as the bytes
+/// that text stands for, so `?` matches a byte that is not UTF-8 just as it matches a letter.
 public enum Glob {
     public static func matches(_ pattern: String, _ name: String) -> Bool {
-        match(Array(pattern), 0, Array(name), 0)
+        matches(pattern: Array(pattern.utf8), name: InterfaceName.kernelBytes(name))
     }
 
-    private static func match(_ p: [Character], _ pi: Int, _ s: [Character], _ si: Int) -> Bool {
-        var pi = pi, si = si
+    /// fnmatch(3) on bytes: the pattern's bytes against the name's.
+    public static func matches(pattern p: [UInt8], name s: [UInt8]) -> Bool {
+        var pi = 0, si = 0
+        // Where to resume after the last `*`: the pattern just past it, and the name position it
+        // has swallowed up to. Resuming from the last star is enough: a later star can match
+        // anything an earlier one could.
         var starP = -1, starS = -1
         while si < s.count {
-            if pi < p.count, p[pi] == "*" {
-                starP = pi
+            if pi < p.count, p[pi] == UInt8(ascii: "*") {
+                starP = pi + 1
                 starS = si
                 pi += 1
                 continue
             }
-            if pi < p.count, let (matched, next) = single(p, pi, s[si]), matched {
+            if pi < p.count, let next = single(p, pi, s[si]) {
                 pi = next
                 si += 1
                 continue
             }
             guard starP >= 0 else { return false }
-            pi = starP + 1
+            pi = starP
             starS += 1
             si = starS
         }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
         return pi == p.count
     }
 
-    /// Whether the pattern element at `pi` matches `c`, and where the next element starts.
-    private static func single(_ p: [Character], _ pi: Int, _ c: Character) -> (Bool, Int)? {
+    /// Where the next pattern element starts when the element at `pi` matches `c`; nil when it
+    /// does not.
+    private static func single(_ p: [UInt8], _ pi: Int, _ c: UInt8) -> Int? {
+        let backslash = UInt8(ascii: "\\")
         switch p[pi] {
-        case "?": return (true, pi + 1)
-        case "[":
+        case UInt8(ascii: "?"):
+            return pi + 1
+        case backslash:
+            // A trailing backslash escapes nothing and matches nothing, as in glibc.
+            guard pi + 1 < p.count else { return nil }
+            return p[pi + 1] == c ? pi + 2 : nil
+        case UInt8(ascii: "["):
             var i = pi + 1
             var negate = false
-            if i < p.count, p[i] == "!" || p[i] == "^" { negate = true; i += 1 }
+            if i < p.count, p[i] == UInt8(ascii: "!") || p[i] == UInt8(ascii: "^") {
+                negate = true
+                i += 1
+            }
             var matched = false
             var first = true
-            while i < p.count, p[i] != "]" || first {
+            while i < p.count, p[i] != UInt8(ascii: "]") || first {
                 first = false
-                if i + 2 < p.count, p[i + 1] == "-", p[i + 2] != "]" {
-                    if p[i] <= c && c <= p[i + 2] { matched = true }
-                    i += 3
+                var low = p[i]
+                if low == backslash, i + 1 < p.count {
+                    i += 1
+                    low = p[i]
+                }
+                if i + 2 < p.count, p[i + 1] == UInt8(ascii: "-"), p[i + 2] != UInt8(ascii: "]") {
+                    var high = p[i + 2]
+                    var end = i + 3
+                    if high == backslash, i + 3 < p.count {
+                        high = p[i + 3]
+                        end = i + 4
+                    }
+                    if low <= c, c <= high { matched = true }
+                    i = end
                 } else {
-                    if p[i] == c { matched = true }
+                    if low == c { matched = true }
                     i += 1
                 }
             }
-            guard i < p.count else { return (p[pi] == c, pi + 1) }  // no closing bracket: a literal "["
-            return (matched != negate, i + 1)
+            // No closing bracket: the "[" is itself.
+            guard i < p.count else { return c == UInt8(ascii: "[") ? pi + 1 : nil }
+            return matched != negate ? i + 1 : nil
         default:
-            return (p[pi] == c, pi + 1)
+            return p[pi] == c ? pi + 1 : nil
         }
     }
 }

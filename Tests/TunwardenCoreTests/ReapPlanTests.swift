@@ -144,3 +144,42 @@ import TunwardenCore
             ["ip tuntap add dev 'it'\\''s' mode tap"])
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+
+/// `--protect` patterns match like fnmatch(3) on the name's bytes: the C library is the oracle.
+@Suite struct GlobOracleTests {
+    @Test func randomPatternsMatchLikeFnmatch() {
+        let alphabet: [UInt8] = Array("ab*?[]!^-\\".utf8) + [0xff, 0x80]
+        let nameAlphabet: [UInt8] = Array("ab[]!-\\*?".utf8) + [0xff, 0x80]
+        var mismatches: [String] = []
+        for _ in 0..<40000 {
+            let pattern = (0..<Int.random(in: 0...7)).map { _ in alphabet.randomElement()! }
+            let name = (0..<Int.random(in: 0...6)).map { _ in nameAlphabet.randomElement()! }
+            let expected = (pattern + [0]).withUnsafeBufferPointer { p in
+                (name + [0]).withUnsafeBufferPointer { n in
+                    fnmatch(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self),
+                            UnsafeRawPointer(n.baseAddress!).assumingMemoryBound(to: CChar.self), 0) == 0
+                }
+            }
+            if Glob.matches(pattern: pattern, name: name) != expected, mismatches.count < 10 {
+                mismatches.append("pattern \(pattern) name \(name): fnmatch says \(expected)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
+    @Test func namesThatAreNotUTF8AreMatchedByTheirBytes() {
+        let name = InterfaceName.text([0x7a, 0x7a, 0xff])
+        #expect(Glob.matches("zz?", name))
+        #expect(Glob.matches("z*", name))
+        #expect(!Glob.matches("zz", name))
+        // A backslash makes the next character literal.
+        #expect(Glob.matches(#"tun\*"#, "tun*"))
+        #expect(!Glob.matches(#"tun\*"#, "tun0"))
+        #expect(Glob.matches(#"a\?"#, "a?"))
+        #expect(!Glob.matches(#"a\?"#, "ab"))
+    }
+}
+#endif
