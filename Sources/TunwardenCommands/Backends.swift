@@ -7,14 +7,17 @@ import Darwin
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
     /// A captured macOS snapshot directory (any OS), or the live system.
-    static func select(from directory: String?, namespace: String?) throws -> any InventoryBackend {
+    static func select(from directory: String?, namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
         if let directory { return CapturedInventory(directory: directory) }
-        return try live(namespace: namespace)
+        return try live(namespace: namespace, patient: patient)
     }
 
-    static func live(namespace: String?) throws -> any InventoryBackend {
+    static func live(namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
         #if os(Linux)
-        return LinuxInventory(namespaceName: namespace)
+        var inventory = LinuxInventory(namespaceName: namespace)
+        // A reap would rather wait for a quiet moment than refuse because links are coming and going.
+        if patient { inventory.snapshotAttempts = 10 }
+        return inventory
         #elseif os(macOS)
         if namespace != nil { throw InventoryError("--netns is for Linux network namespaces") }
         return DarwinInventory(privileged: geteuid() == 0)

@@ -92,7 +92,7 @@ public struct Reap: ParsableCommand {
         if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace) }
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: namespace).snapshot()
+            snapshot = try Backends.select(from: from, namespace: namespace, patient: true).snapshot()
         } catch {
             fail("\(error)")
         }

@@ -401,6 +401,9 @@ public enum NamespaceName {
 /// Why an inventory could not be taken. Every case means "cannot inspect" (exit 3).
 public struct InventoryError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    /// Whether the kernel kept marking its dumps interrupted: the system was changing too fast to
+    /// be read consistently, and trying again later may succeed.
+    public var interrupted = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

@@ -24,8 +24,21 @@ public struct LinuxInventory: InventoryBackend {
         self.namespaceName = namespaceName
     }
 
+    /// How many whole snapshots to try, a little further apart each time, while the kernel keeps
+    /// interrupting its dumps (links coming and going). An audit reports such a storm after one
+    /// snapshot's retries (1, the default); the reaper waits longer for a quiet moment.
+    public var snapshotAttempts = 1
+
     public func snapshot() throws -> Snapshot {
-        try snapshot(judgingEarly: nil)
+        var attempt = 1
+        while true {
+            do {
+                return try snapshot(judgingEarly: nil)
+            } catch let error as InventoryError where error.interrupted && attempt < snapshotAttempts {
+                usleep(useconds_t(10_000 * attempt))
+                attempt += 1
+            }
+        }
     }
 
     /// Interfaces decoded between two feeds of early judging: enough that a feed's fixed cost is
@@ -132,7 +145,9 @@ public struct LinuxInventory: InventoryBackend {
             try linkResult.get()
             sideResult = try side.result().get()
         } catch {
-            throw InventoryError("cannot read the kernel's interfaces and routes: \(error)")
+            var failure = InventoryError("cannot read the kernel's interfaces and routes: \(error)")
+            if case NetlinkError.dumpInterrupted = error { failure.interrupted = true }
+            throw failure
         }
         Self.attach(sideResult.addresses, to: &interfaces, in: fed..<interfaces.count)
         // Routes name their devices: only the interfaces routes use are looked up.

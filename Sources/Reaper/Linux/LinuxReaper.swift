@@ -156,7 +156,9 @@ public struct LinuxReaper {
     func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>) {
         let snapshot: Snapshot
         do {
-            snapshot = try LinuxInventory(namespaceName: namespaceName).snapshot()
+            var inventory = LinuxInventory(namespaceName: namespaceName)
+            inventory.snapshotAttempts = 10
+            snapshot = try inventory.snapshot()
         } catch {
             throw ReapRefusal("cannot re-verify the plan: \(error); nothing was changed")
         }
@@ -308,9 +310,7 @@ public struct LinuxReaper {
             }
             let links: [LinkMessage]
             do {
-                links = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-                    message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-                }
+                links = try Self.dumpLinks(client)
             } catch {
                 for var target in confirmed { record(target, .failed, "cannot re-verify before deleting: \(error)" + restore(&target, client: client)) }
                 return results
@@ -372,9 +372,7 @@ public struct LinuxReaper {
         }
 
         // 6. Check that they are gone, by ifindex.
-        let remaining = (try? client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-            message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-        }).map { Set($0.map { Int($0.index) }) }
+        let remaining = (try? Self.dumpLinks(client)).map { Set($0.map { Int($0.index) }) }
         for target in confirmed {
             if let remaining, remaining.contains(Int(target.index)) {
                 record(target, .failed, "still present after RTM_DELLINK")
@@ -451,10 +449,10 @@ public struct LinuxReaper {
                 return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
             }
         } else {
+            // A rename after fencing changes nothing that matters: tunwarden holds the device's only
+            // queue, so nobody can be attached to it, and the alternative name still proves which
+            // device that is. (Renamed before fencing, it was skipped at re-verification.)
             guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
-            guard link.name == target.name else {
-                return "renamed since the plan was made (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
-            }
         }
         return nil
     }
@@ -520,9 +518,7 @@ public struct LinuxReaper {
         let namespaceFD = try openNamespace()
         defer { if let namespaceFD { close(namespaceFD) } }
         let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
-        let links = try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
-            message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
-        }
+        let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
         var lines: [String] = []
         var repairs: [JournalRecord] = []
@@ -568,6 +564,24 @@ public struct LinuxReaper {
         }
         try journal.append(repairs)
         return lines
+    }
+
+    /// Every link, from a dump the kernel did not mark interrupted. Links that come and go around
+    /// the reaper (other software at work) interrupt dumps; the reaper, unlike an audit, waits for
+    /// a quiet moment rather than give up, for up to about two seconds, and acts on nothing else.
+    static func dumpLinks(_ client: RtnetlinkClient) throws -> [LinkMessage] {
+        var attempt = 0
+        while true {
+            do {
+                return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+                    message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+                }
+            } catch NetlinkError.dumpInterrupted(let operation, let attempts) {
+                attempt += 1
+                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempts * attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
     }
 
     // MARK: system calls
