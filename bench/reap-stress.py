@@ -59,6 +59,8 @@ def attack(listing, seed, out):
     descriptor whose device was deleted while attached."""
     targets = json.load(open(listing))
     rng = random.Random(seed)
+    # A parent may have spawned us with SIGTERM blocked (Foundation's Process does).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     held, attempts, attached = [], 0, 0
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -91,6 +93,7 @@ def rename(listing, seed, out):
     """Inside the namespace: renames random targets to NAME+'r' and back until SIGTERM."""
     targets = json.load(open(listing))
     rng = random.Random(seed)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     renamed, done = {}, 0
     stop = []
@@ -107,7 +110,7 @@ def rename(listing, seed, out):
                 renamed.pop(name, None)
         except OSError:
             pass
-        time.sleep(rng.random() * 0.003)
+        time.sleep(rng.random() * 0.008)
     json.dump({"renames": done}, open(out, "w"))
 
 

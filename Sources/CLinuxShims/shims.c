@@ -181,6 +181,7 @@ int tw_http_post_json(const char *url, const char *body, long length, long timeo
 
 static volatile sig_atomic_t tw_reap_caught = 0;
 static struct sigaction tw_reap_previous[3];
+static sigset_t tw_reap_previous_mask;
 static const int tw_reap_signals[3] = { SIGTERM, SIGINT, SIGHUP };
 
 static void tw_reap_handler(int number) { tw_reap_caught = number; }
@@ -192,11 +193,17 @@ void tw_install_reap_signals(void) {
     sigemptyset(&action.sa_mask);
     tw_reap_caught = 0;
     for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &action, &tw_reap_previous[i]);
+    /* The thread that acts must hear them even if it inherited a mask that blocks them. */
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    for (int i = 0; i < 3; i++) sigaddset(&wanted, tw_reap_signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, &tw_reap_previous_mask);
 }
 
 int tw_reap_signal(void) { return tw_reap_caught; }
 
 void tw_restore_reap_signals(void) {
+    pthread_sigmask(SIG_SETMASK, &tw_reap_previous_mask, NULL);
     for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &tw_reap_previous[i], NULL);
 }
 #endif

@@ -53,7 +53,7 @@ public struct LinkMessage: Equatable, Sendable {
 
     /// IFLA_VXLAN_LINK, nested in IFLA_INFO_DATA when the kind is "vxlan": the device the
     /// tunnel is bound to (drivers/net/vxlan; the kernel deletes the vxlan with that device).
-    public static let vxlanLinkAttribute: UInt16 = 2
+    public static let vxlanLinkAttribute: UInt16 = 3
 
     /// What the kernel reports about a tun/tap device in IFLA_INFO_DATA. Absent attributes stay nil:
     /// owner and group are sent only when set, the queue counts only for multi-queue devices.

@@ -38,7 +38,7 @@ public struct LinuxReaper {
     /// Most devices attached at once; nil means as many as the descriptor limit allows.
     public var batchLimit: Int?
     /// Called between the steps of a batch with the step's name; tests use it to race the reaper.
-    public var stepHook: (@Sendable (_ step: String) -> Void)?
+    public var stepHook: ((_ step: String) -> Void)?
 
     public init(namespaceName: String?) {
         self.namespaceName = namespaceName
@@ -103,6 +103,7 @@ public struct LinuxReaper {
         } catch {
             throw ReapRefusal("cannot open a netlink socket: \(error); nothing was changed")
         }
+        stepHook?("reverified")
 
         tw_install_reap_signals()
         defer { tw_restore_reap_signals() }

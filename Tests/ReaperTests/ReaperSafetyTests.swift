@@ -1,0 +1,323 @@
+#if os(Linux)
+import CLinuxShims
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// The reaper under attack, against the real kernel, as root, each test in its own throwaway
+/// namespace: other processes attach, rename and stack devices between the plan and the delete
+/// (at the reaper's own step hooks, so every interleaving named here is hit every time), names
+/// are not UTF-8, signals arrive, a run is killed half-way. Nothing held may ever be deleted, and
+/// every result must say what really happened.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct ReaperSafetyTests {
+    /// A process in `ns` that attaches to the device whose name has these bytes (creating a
+    /// non-persistent one if none answers to it), prints "ready", and on SIGUSR1 prints whether its
+    /// descriptor still reaches a device ("alive") or the device was deleted under it ("EBADFD").
+    final class Attacher {
+        let process = Process()
+        let output = Pipe()
+        let input = Pipe()
+
+        init(_ ns: TestNamespace, name: [UInt8], tap: Bool = false, multiQueue: Bool = false) throws {
+            process.executableURL = URL(fileURLWithPath: Shell.which("ip") ?? "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", ns.name, "python3", "-c", Self.script, name.map { String(format: "%02x", $0) }.joined(),
+                                 tap ? "tap" : "tun", multiQueue ? "mq" : "sq"]
+            process.standardOutput = output
+            process.standardInput = input
+            try process.run()
+            let line = readLine()
+            guard line == "ready" else { throw ShellError(command: "attach", status: 1, output: line) }
+        }
+
+        func readLine() -> String {
+            var bytes: [UInt8] = []
+            while true {
+                let data = output.fileHandleForReading.readData(ofLength: 1)
+                guard let byte = data.first, byte != 10 else { break }
+                bytes.append(byte)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+
+        /// "alive", or "EBADFD" when the device it was attached to was deleted.
+        func check() -> String {
+            input.fileHandleForWriting.write(Data("check\n".utf8))
+            return readLine()
+        }
+
+        deinit {
+            // SIGKILL: a child spawned by Foundation inherits a mask that blocks SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        static let script = """
+        import errno, fcntl, os, struct, sys
+        name, mode, queues = bytes.fromhex(sys.argv[1]), sys.argv[2], sys.argv[3]
+        flags = (0x0001 if mode == "tun" else 0x0002) | 0x1000 | (0x0100 if queues == "mq" else 0)
+        fd = os.open("/dev/net/tun", os.O_RDWR)
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH22x", name, flags))
+        print("ready", flush=True)
+        for line in sys.stdin:
+            try:
+                fcntl.ioctl(fd, 0x800454d2, bytes(40))
+                print("alive", flush=True)
+            except OSError as error:
+                print("EBADFD" if error.errno == errno.EBADFD else "errno %d" % error.errno, flush=True)
+        """
+    }
+
+    /// Makes a persistent, unheld tun/tap whose name has exactly these bytes.
+    func makePersistent(_ ns: TestNamespace, _ name: [UInt8], tap: Bool = false, multiQueue: Bool = false) throws {
+        let script = """
+        import fcntl, os, struct, sys
+        flags = (0x0002 if sys.argv[2] == "tap" else 0x0001) | 0x1000 | (0x0100 if sys.argv[3] == "mq" else 0)
+        fd = os.open("/dev/net/tun", os.O_RDWR)
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH22x", bytes.fromhex(sys.argv[1]), flags))
+        fcntl.ioctl(fd, 0x400454cb, 1)
+        """
+        try Shell.run(["ip", "netns", "exec", ns.name, "python3", "-c", script, name.map { String(format: "%02x", $0) }.joined(),
+                       tap ? "tap" : "tun", multiQueue ? "mq" : "sq"])
+    }
+
+    func plan(_ ns: TestNamespace) throws -> ReapPlan {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        return ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                             policy: ReapPolicy(minimumAge: 0), now: Date())
+    }
+
+    func links(_ ns: TestNamespace) throws -> [Int: LinkMessage] {
+        let fd = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+        let all = try LinuxReaper.dumpLinks(client)
+        return Dictionary(uniqueKeysWithValues: all.map { (Int($0.index), $0) })
+    }
+
+    /// Every result is true: deleted means gone, skipped or failed means still there.
+    func expectResultsTrue(_ results: [ReapResult], _ ns: TestNamespace) throws {
+        let now = try links(ns)
+        for result in results {
+            if result.outcome == .deleted {
+                #expect(now[result.ifindex] == nil, "\(result.ifname) reported deleted but still there")
+            } else {
+                #expect(now[result.ifindex] != nil, "\(result.ifname) reported \(result.outcome) but gone: \(result.detail ?? "")")
+            }
+        }
+    }
+
+    @Test func namesThatAreNotUTF8AreActedOnByTheirBytes() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let held: [UInt8] = [0x7a, 0x7a, 0xff], orphan: [UInt8] = [0x7a, 0x7a, 0xfe]
+        try makePersistent(ns, held)
+        try makePersistent(ns, orphan)
+        let plan = try plan(ns)
+        #expect(Set(plan.items.map(\.ifname)) == [#"zz\xff"#, #"zz\xfe"#])
+        // A process attaches to zz\xff between the plan and the act.
+        let attacher = try Attacher(ns, name: held)
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: journal, runID: "bytes")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName[#"zz\xff"#]?.outcome == .skipped)
+        #expect(byName[#"zz\xfe"#]?.outcome == .deleted)
+        #expect(attacher.check() == "alive")
+        try expectResultsTrue(results, ns)
+        // No device was made under a repaired name, and the held one kept its exact bytes.
+        let names = try links(ns).values.compactMap(\.name)
+        #expect(names.contains(held))
+        #expect(!names.contains([0x7a, 0x7a, 0xef, 0xbf, 0xbd]))
+        let intents = try journal.read().filter { $0.type == .intent }
+        #expect(intents.map(\.ifname) == [#"zz\xfe"#])
+    }
+
+    @Test func aQueueAttachedToAMultiQueueDeviceAfterTheLastCheckNeverReachesIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "mqa", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "mqb", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "mqb", "up")
+        let plan = try plan(ns)
+        #expect(plan.items.count == 2)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let attackers = Locked<[Attacher]>([])
+        // Right after the last dump, before the delete: a process attaches by each old name.
+        reaper.stepHook = { step in
+            guard step == "verified" else { return }
+            for name in ["mqa", "mqb"] { attackers.mutate { $0.append(try! Attacher(ns, name: Array(name.utf8), multiQueue: true)) } }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "mq")
+        #expect(results.allSatisfy { $0.outcome == .deleted }, "\(results)")
+        // The attaches reached new devices, not the ones deleted.
+        for attacker in attackers.value { #expect(attacker.check() == "alive") }
+        try expectResultsTrue(results, ns)
+    }
+
+    @Test func aQueueAttachedBeforeFencingKeepsTheDeviceAndEverythingIsRestored() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "mqc", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "mqc", "up")
+        try ns.ip("tuntap", "add", "dev", "sqc", "mode", "tap")
+        let plan = try plan(ns)
+        // Attached after re-verification, before fencing: the kernel's queue count must catch the
+        // multi-queue one, the exclusive attach the single-queue one.
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let attackers = Locked<[Attacher]>([])
+        reaper.stepHook = { step in
+            guard step == "reverified" else { return }
+            attackers.mutate {
+                $0.append(try! Attacher(ns, name: Array("mqc".utf8), multiQueue: true))
+                $0.append(try! Attacher(ns, name: Array("sqc".utf8), tap: true))
+            }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "pre")
+        #expect(results.allSatisfy { $0.outcome == .skipped }, "\(results)")
+        for attacker in attackers.value { #expect(attacker.check() == "alive") }
+        let now = try links(ns).values
+        let mqc = try #require(now.first { $0.name == Array("mqc".utf8) })
+        #expect(mqc.group == 0 && mqc.altNames.isEmpty && mqc.flags & 1 == 1, "name, group and up restored")
+        let sqc = try #require(now.first { $0.name == Array("sqc".utf8) })
+        #expect(sqc.group == 0 && sqc.altNames.isEmpty)
+    }
+
+    @Test func aRenameDuringTheActNeverMakesAReportLie() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["rn0", "rn1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        try ns.ip("tuntap", "add", "dev", "rnmq", "mode", "tun", "multi_queue")
+        let plan = try plan(ns)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            // A single-queue target renamed while tunwarden holds it, and a multi-queue target's
+            // private name taken away.
+            _ = try? ns.ip("link", "set", "rn0", "name", "rn0x")
+            if let fenced = try? ns.ip("-o", "link", "show", "type", "tun"),
+               let line = fenced.split(separator: "\n").first(where: { $0.contains(": tw") }),
+               let name = line.split(separator: ":").dropFirst().first?.trimmingCharacters(in: .whitespaces) {
+                _ = try? ns.ip("link", "set", name, "name", "stolen")
+            }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "rename")
+        try expectResultsTrue(results, ns)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["rnmq"]?.outcome == .skipped)
+        #expect(byName["rn1"]?.outcome == .deleted)
+        // Whatever was reported for the renamed one is true (checked above); the group holds nothing.
+        #expect(try links(ns).values.allSatisfy { $0.group == 0 })
+    }
+
+    @Test func stackedDevicesAreNeverOrphansNorDeletedWithTheirLowerDevice() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "base0", "mode", "tap")
+        try ns.ip("link", "add", "mv0", "link", "base0", "type", "macvlan")
+        try ns.ip("link", "add", "vx0", "type", "vxlan", "id", "42", "dev", "base0", "dstport", "4789")
+        try ns.ip("link", "add", "virbr0", "type", "bridge")
+        try ns.ip("tuntap", "add", "dev", "virbr0-nic", "mode", "tap")
+        try ns.ip("link", "set", "virbr0-nic", "master", "virbr0")
+        try ns.ip("tuntap", "add", "dev", "late0", "mode", "tap")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let assessment = Heuristics.assess(snapshot)
+        let states = Dictionary(uniqueKeysWithValues: assessment.interfaces.map { ($0.interface.name, $0) })
+        #expect(states["base0"]?.state == .suspect)
+        #expect(states["base0"]?.reason.contains("mv0") == true && states["base0"]?.reason.contains("vx0") == true)
+        #expect(states["virbr0-nic"]?.state == .suspect)
+        #expect(states["virbr0-nic"]?.reason.contains("port of virbr0") == true)
+        let plan = ReapPlan.make(assessment, observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(plan.items.map(\.ifname) == ["late0"])
+        // Something is stacked on the one target after it was fenced: it must survive too.
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            if step == "grouped" { _ = try? ns.ip("link", "add", "mv1", "link", "late0", "type", "macvlan") }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "stack")
+        #expect(results.first?.outcome == .skipped)
+        #expect(results.first?.detail?.contains("mv1") == true)
+        let names = Set(try links(ns).values.compactMap { $0.name.map { String(decoding: $0, as: UTF8.self) } })
+        #expect(names.isSuperset(of: ["base0", "mv0", "vx0", "virbr0", "virbr0-nic", "late0", "mv1"]))
+    }
+
+    @Test func aSignalDuringTheActRollsTheBatchBack() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["sg0", "sg1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        try ns.ip("tuntap", "add", "dev", "sgmq", "mode", "tun", "multi_queue")
+        let plan = try plan(ns)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "grouped" { raise(SIGTERM) } }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let results = try reaper.execute(plan, journal: journal, runID: "signal")
+        #expect(LinuxReaper.interruptingSignal == SIGTERM)
+        #expect(results.allSatisfy { $0.outcome == .skipped && $0.detail?.contains("interrupted by SIGTERM") == true }, "\(results)")
+        let now = try links(ns).values
+        for name in ["sg0", "sg1", "sgmq"] {
+            let link = try #require(now.first { $0.name == Array(name.utf8) }, "\(name) restored under its name")
+            #expect(link.group == 0 && link.altNames.isEmpty)
+        }
+        #expect(try journal.read().filter { $0.type == .result }.count == 3)
+    }
+
+    @Test func aRunKilledOutrightIsUndoneFromItsJournal() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "kl0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "klmq", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "klmq", "up")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let kl0 = try #require(snapshot.interfaces.first { $0.name == "kl0" })
+        let klmq = try #require(snapshot.interfaces.first { $0.name == "klmq" })
+        // What a run killed after fencing leaves: intents naming the fence, the fence in place.
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([
+            JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kl0", ifindex: kl0.index,
+                          prior: PriorState(kl0, routes: []), fenceGroup: 0x1234_5678, fenceName: "tw0000000000001"),
+            JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "klmq", ifindex: klmq.index,
+                          prior: PriorState(klmq, routes: []), fenceGroup: 0x1234_5678, fenceName: "tw0000000000002"),
+        ])
+        try ns.ip("link", "property", "add", "dev", "kl0", "altname", "tw0000000000001")
+        try ns.ip("link", "set", "kl0", "group", "\(0x1234_5678)")
+        try ns.ip("link", "set", "klmq", "down")
+        try ns.ip("link", "set", "klmq", "name", "tw0000000000002")
+        try ns.ip("link", "set", "tw0000000000002", "group", "\(0x1234_5678)")
+
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        #expect(lines.count == 2)
+        let now = try links(ns)
+        #expect(now[kl0.index]?.group == 0 && now[kl0.index]?.altNames.isEmpty == true)
+        #expect(now[klmq.index]?.name == Array("klmq".utf8) && now[klmq.index]?.group == 0 && (now[klmq.index]!.flags & 1) == 1)
+        let results = try journal.read().filter { $0.type == .result && $0.run == "killed" }
+        #expect(results.count == 2)
+        // Repaired once: the next look finds nothing left to do.
+        #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
+    }
+
+    /// The stress test of bench/reap-stress.py, at a size CI can afford: attackers attach to
+    /// random targets and a renamer renames them while a real `tunwarden reap` runs.
+    @Test func stressedReapKeepsEveryPromise() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("bench/reap-stress.py").path
+        let result = try Shell.capture(["python3", script, "--binary", Shell.tunwardenBinary, "--devices", "600", "--runs", "2", "--attackers", "3"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("2 of 2 runs kept every promise"))
+    }
+}
+
+/// A value shared with a step hook, which the reaper calls on its own thread.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
+#endif
