@@ -19,14 +19,18 @@ public struct Audit: ParsableCommand {
         vti, xfrm, wireguard) gets a state:
           live      something uses it (a holder, an attached queue, or a kernel-owned tunnel)
           orphaned  persistent, no queue attached, and no process holds it
-          suspect   looks abandoned but cannot be proven so (a veth whose peer is gone)
+          suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
+                    a tap with a macvlan on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)
 
         On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too.
 
-        Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, holder-unknown, \
-        holder-in-other-netns, carrier-without-holder, veth-peer-missing, veth-peer-netns-empty, \
+        Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, leak-growth, holder-unknown, \
+        holder-in-other-netns, carrier-without-holder, stacked-tun, veth-peer-missing, veth-peer-netns-empty, \
         utun-hoard, orphaned-feth, capture-missing. The JSON schema is in README.md.
+
+        Names that are not printable UTF-8 are shown with \\xHH for each such byte and \\\\ for a \
+        backslash (like ls -b), in every format; tunwarden acts on the kernel's exact bytes.
 
         Without root, holders of other users' processes cannot be read; tunwarden then calls nothing \
         orphaned and exits 3 (unknown) unless something is worse.

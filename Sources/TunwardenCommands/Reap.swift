@@ -21,11 +21,15 @@ public struct Reap: ParsableCommand {
         A candidate becomes a target once tunwarden has seen it orphaned for --min-age in its own \
         observations (run audit or reap from a timer to build them), unless --protect or --only leave it out.
 
-        Right before acting, tunwarden re-inventories, attaches to each single-queue device itself \
-        (if a process attached since the plan, the kernel says EBUSY and the device is skipped), checks \
-        multi-queue devices have no other queue, and deletes the targets in batches with one RTM_DELLINK \
-        per batch. Every device's full prior state and the `ip` commands that would recreate it go to \
-        the journal before anything is deleted.
+        Right before acting, tunwarden re-inventories and fences every target by ifindex: it attaches \
+        to each single-queue device exclusively through a private alternative name (if a process \
+        attached since the plan, the kernel says EBUSY and the device is skipped), and renames each \
+        multi-queue device to a private name so that no attach by its old name can reach it. Whatever \
+        fails the last check is restored and left out; the rest is deleted in batches with one \
+        RTM_DELLINK per batch. Every device's full prior state and the `ip` commands that would \
+        recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
+        back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
+        journal by the next one.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
