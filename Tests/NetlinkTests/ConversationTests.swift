@@ -264,3 +264,52 @@ func done(_ sequence: UInt32, flags: UInt16 = NetlinkFlags.multi) -> [UInt8] {
         #expect(try NamespaceIDMessage.decodeID(reply.bytes[...]) == 5)
     }
 }
+
+/// The requests the reaper fences and restores devices with, byte for byte, and the attributes it
+/// reads back.
+@Suite struct FencingMessageTests {
+    /// nlmsghdr for a request (NLM_F_REQUEST; the client adds NLM_F_ACK), then an ifinfomsg naming `index`.
+    func header(length: UInt8, type: UInt8, index: UInt8, flags: [UInt8] = [0, 0, 0, 0], change: [UInt8] = [0, 0, 0, 0]) -> [UInt8] {
+        [length, 0, 0, 0, type, 0, 0x01, 0x00, 9, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 0, index, 0, 0, 0] + flags + change
+    }
+
+    @Test func renameCarriesTheExactBytesByIndex() {
+        let request = LinkMessage.renameRequest(index: 7, name: [0x7a, 0x7a, 0xff], sequence: 9)
+        // IFLA_IFNAME (3): 4 bytes of name with its NUL, no repair of the 0xff.
+        #expect(request == header(length: 40, type: 16, index: 7) + [8, 0, 3, 0, 0x7a, 0x7a, 0xff, 0])
+    }
+
+    @Test func upAndDownChangeOnlyIFF_UP() {
+        #expect(LinkMessage.setUpRequest(index: 3, up: false, sequence: 9) == header(length: 32, type: 16, index: 3, change: [1, 0, 0, 0]))
+        #expect(LinkMessage.setUpRequest(index: 3, up: true, sequence: 9) == header(length: 32, type: 16, index: 3, flags: [1, 0, 0, 0], change: [1, 0, 0, 0]))
+    }
+
+    @Test func altNamesAreAddedAndRemovedInAPropertyList() {
+        let name = Array("tw0123456789abc".utf8)
+        // IFLA_PROP_LIST (52, nested) holding IFLA_ALT_IFNAME (53): 15 bytes and a NUL, padded.
+        let attribute: [UInt8] = [24, 0, 52, 0x80, 20, 0, 53, 0] + name + [0]
+        #expect(LinkMessage.altNameRequest(index: 5, altName: name, add: true, sequence: 9) == header(length: 56, type: 108, index: 5) + attribute)
+        #expect(LinkMessage.altNameRequest(index: 5, altName: name, add: false, sequence: 9) == header(length: 56, type: 109, index: 5) + attribute)
+    }
+
+    @Test func namesAltNamesAndAVxlanLowerDeviceDecodeAsBytes() throws {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: 16))
+        attributes.append(type: 3, payload: [0x79, 0xfe, 0x31, 0])
+        attributes.appendNested(type: 52) {
+            $0.append(type: 53, payload: Array("twaaaa".utf8) + [0])
+            $0.append(type: 53, payload: [0x61, 0xff, 0])
+        }
+        attributes.appendNested(type: 18) { info in
+            info.append(type: 1, payload: Array("vxlan".utf8) + [0])
+            info.appendNested(type: 2) { data in
+                data.append(type: 1, uint32: 42)
+                data.append(type: 3, uint32: 6)
+            }
+        }
+        let link = try LinkMessage.decode(attributes.bytes[...])
+        #expect(link.name == [0x79, 0xfe, 0x31])
+        #expect(link.altNames == [Array("twaaaa".utf8), [0x61, 0xff]])
+        #expect(link.kind == "vxlan")
+        #expect(link.vxlanLink == 6)
+    }
+}
