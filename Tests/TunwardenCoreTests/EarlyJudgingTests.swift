@@ -95,6 +95,28 @@ import Testing
         #expect(try json(assessed, early: early, pretty: false) == json(plain, early: nil, pretty: false))
     }
 
+    @Test(arguments: [false, true])
+    func aDeviceFoundStackedOnLaterIsJudgedWithTheWholeSnapshot(pretty: Bool) throws {
+        var snapshot = snapshot(count: 1_500)
+        let orphans = Heuristics.assess(snapshot).interfaces.filter { $0.state == .orphaned }.map(\.interface.index)
+        let lower = try #require(orphans.first), port = try #require(orphans.last)
+        // A macvlan arriving at the end of the dump sits on an early orphan; another is a bridge port.
+        snapshot.interfaces.append(NetworkInterface(index: 5_000, name: "mv0", kind: .other, infoKind: "macvlan", link: lower))
+        snapshot.interfaces.append(NetworkInterface(index: 5_001, name: "br9", kind: .other, infoKind: "bridge"))
+        snapshot.interfaces[port - 1].master = 5_001
+        let plain = Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: 1)
+        let early = EarlyJudging(writingJSONEntries: pretty)
+        feed(early, snapshot)
+        let assessed = Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: 2, early: early)
+        #expect(assessed == plain)
+        #expect(try json(assessed, early: early, pretty: pretty) == json(plain, early: nil, pretty: pretty))
+        let states = Dictionary(uniqueKeysWithValues: plain.interfaces.map { ($0.interface.index, $0) })
+        #expect(states[lower]?.state == .suspect && states[lower]?.reason.contains("mv0") == true)
+        #expect(states[port]?.state == .suspect && states[port]?.reason.contains("port of br9") == true)
+        #expect(plain.findings.filter { $0.id == FindingID.stackedTun }.count == 2)
+        #expect(!plain.findings.contains { $0.id == FindingID.orphanedTun && [lower, port].map { "t\($0)" }.contains($0.ifname ?? "") })
+    }
+
     @Test func verdictsReachedWithOtherHoldersOrRoutesOrInterfacesAreNotUsed() throws {
         let snapshot = snapshot(count: 700)
         let plain = Heuristics.assess(snapshot, policy: AuditPolicy())
