@@ -7,12 +7,23 @@ import Darwin
 #endif
 
 /// A device's full state before it was removed, as the journal keeps it.
+///
+/// Keys added after the first version (`txqlen`, `ifalias`, `master`, `master_ifname`, and the
+/// address keys beyond family, local, prefixlen, address and scope) are optional, so journals
+/// written before them stay readable.
 public struct PriorState: Codable, Sendable, Equatable {
     public var kind: InterfaceKind
     public var infoKind: String?
     public var flags: [String]
     public var mtu: Int?
     public var group: UInt32?
+    public var txQueueLength: UInt32?
+    /// IFLA_IFALIAS as `InterfaceName` text.
+    public var alias: String?
+    /// The ifindex of the bridge or bond the device was a port of, and that master's name as
+    /// `InterfaceName` text.
+    public var master: Int?
+    public var masterName: String?
     public var address: String?
     public var tun: TunDetails?
     public var addresses: [InterfaceAddress]
@@ -24,6 +35,10 @@ public struct PriorState: Codable, Sendable, Equatable {
         flags = interface.flags
         mtu = interface.mtu
         group = interface.group
+        txQueueLength = interface.txQueueLength
+        alias = interface.alias
+        master = interface.master
+        masterName = interface.masterName
         address = interface.hardwareAddress
         tun = interface.tun
         addresses = interface.addresses
@@ -31,7 +46,8 @@ public struct PriorState: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, infoKind = "info_kind", flags, mtu, group, address, tun, addresses = "addr_info", routes
+        case kind, infoKind = "info_kind", flags, mtu, group, txQueueLength = "txqlen", alias = "ifalias", master
+        case masterName = "master_ifname", address, tun, addresses = "addr_info", routes
     }
 }
 

@@ -783,7 +783,13 @@ extension InterfaceAddress: DirectlyWritten {
         sink.field("local", local.description)
         sink.field("prefixlen", prefixLength)
         sink.field("address", ifPresent: peer?.description)
+        sink.field("broadcast", ifPresent: broadcast?.description)
         sink.field("scope", scope)
+        sink.field("label", ifPresent: label)
+        if !flags.isEmpty { sink.field("flags", strings: flags) }
+        sink.field("metric", ifPresent: metric)
+        sink.field("valid_life_time", ifPresent: validLifetime)
+        sink.field("preferred_life_time", ifPresent: preferredLifetime)
         sink.close()
     }
 }

@@ -103,12 +103,32 @@ public struct InterfaceAddress: Codable, Sendable, Equatable {
     public var peer: IPAddress?
     /// "global", "site", "link", "host" or a number.
     public var scope: String
+    /// The IPv4 broadcast address, when one was set (`brd`).
+    public var broadcast: IPAddress?
+    /// The IPv4 label as `InterfaceName` text; the device's own name unless someone set another.
+    public var label: String?
+    /// IFA_F_* flags by iproute2's names (`nodad`, `noprefixroute`, `home`, `mngtmpaddr`,
+    /// `autojoin`, `secondary`, `permanent`, …), in the order `ip addr` prints them.
+    public var flags: [String]
+    /// Seconds the address stays valid and preferred, counted from when it was read; nil for forever.
+    public var validLifetime: UInt32?
+    public var preferredLifetime: UInt32?
+    /// The metric of the prefix route the kernel makes for the address; nil for the default (0).
+    public var metric: UInt32?
 
-    public init(local: IPAddress, prefixLength: Int, peer: IPAddress? = nil, scope: String) {
+    public init(local: IPAddress, prefixLength: Int, peer: IPAddress? = nil, scope: String, broadcast: IPAddress? = nil,
+                label: String? = nil, flags: [String] = [], validLifetime: UInt32? = nil, preferredLifetime: UInt32? = nil,
+                metric: UInt32? = nil) {
         self.local = local
         self.prefixLength = prefixLength
         self.peer = peer
         self.scope = scope
+        self.broadcast = broadcast
+        self.label = label
+        self.flags = flags
+        self.validLifetime = validLifetime
+        self.preferredLifetime = preferredLifetime
+        self.metric = metric
     }
 
     public var family: AddressFamily { local.family }
@@ -123,15 +143,24 @@ public struct InterfaceAddress: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case family, local, prefixLength = "prefixlen", peer = "address", scope
+        case family, local, prefixLength = "prefixlen", peer = "address", broadcast, scope, label, flags, metric
+        case validLifetime = "valid_life_time", preferredLifetime = "preferred_life_time"
     }
 
+    /// Reads every key written since the first version; the later ones are optional, so journals
+    /// written before them stay readable.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         local = try c.decode(IPAddress.self, forKey: .local)
         prefixLength = try c.decode(Int.self, forKey: .prefixLength)
         peer = try c.decodeIfPresent(IPAddress.self, forKey: .peer)
         scope = try c.decode(String.self, forKey: .scope)
+        broadcast = try c.decodeIfPresent(IPAddress.self, forKey: .broadcast)
+        label = try c.decodeIfPresent(String.self, forKey: .label)
+        flags = try c.decodeIfPresent([String].self, forKey: .flags) ?? []
+        metric = try c.decodeIfPresent(UInt32.self, forKey: .metric)
+        validLifetime = try c.decodeIfPresent(UInt32.self, forKey: .validLifetime)
+        preferredLifetime = try c.decodeIfPresent(UInt32.self, forKey: .preferredLifetime)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -140,7 +169,13 @@ public struct InterfaceAddress: Codable, Sendable, Equatable {
         try c.encode(local, forKey: .local)
         try c.encode(prefixLength, forKey: .prefixLength)
         try c.encodeIfPresent(peer, forKey: .peer)
+        try c.encodeIfPresent(broadcast, forKey: .broadcast)
         try c.encode(scope, forKey: .scope)
+        try c.encodeIfPresent(label, forKey: .label)
+        if !flags.isEmpty { try c.encode(flags, forKey: .flags) }
+        try c.encodeIfPresent(metric, forKey: .metric)
+        try c.encodeIfPresent(validLifetime, forKey: .validLifetime)
+        try c.encodeIfPresent(preferredLifetime, forKey: .preferredLifetime)
     }
 }
 
@@ -287,7 +322,14 @@ public struct NetworkInterface: Sendable, Equatable {
     public var carrier: Bool?
     public var mtu: Int?
     public var group: UInt32?
+    /// The transmit queue length (Linux IFLA_TXQLEN).
+    public var txQueueLength: UInt32?
+    /// The interface's alias (Linux IFLA_IFALIAS), as `InterfaceName` text of its bytes.
+    public var alias: String?
+    /// The index of the bridge or bond this interface is a port of.
     public var master: Int?
+    /// The master's name, as `InterfaceName` text, when the inventory saw it.
+    public var masterName: String?
     /// The peer or underlying interface index (a veth's peer).
     public var link: Int?
     /// The namespace id `link` lives in, when not this namespace.
@@ -302,7 +344,8 @@ public struct NetworkInterface: Sendable, Equatable {
     public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
                 operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,
                 link: Int? = nil, linkNetnsID: Int32? = nil, hardwareAddress: String? = nil, tun: TunDetails? = nil,
-                stats: TrafficCounters? = nil, addresses: [InterfaceAddress] = [], peerName: String? = nil) {
+                stats: TrafficCounters? = nil, addresses: [InterfaceAddress] = [], peerName: String? = nil,
+                txQueueLength: UInt32? = nil, alias: String? = nil, masterName: String? = nil) {
         self.index = index
         self.name = name
         self.kind = kind
@@ -320,6 +363,9 @@ public struct NetworkInterface: Sendable, Equatable {
         self.stats = stats
         self.addresses = addresses
         self.peerName = peerName
+        self.txQueueLength = txQueueLength
+        self.alias = alias
+        self.masterName = masterName
     }
 
     public var isUp: Bool { flags.contains("UP") }

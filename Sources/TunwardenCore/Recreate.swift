@@ -54,12 +54,30 @@ public enum DarwinCommands {
 }
 
 /// The `ip` commands that would make a deleted device again as it was: the journal records them
-/// with every removal, so an operator can undo a reap by hand.
+/// with every removal, so an operator can undo a reap by hand with `sh`.
+///
+/// They give back what `ip` can set: the tun/tap device with its owner, group and features, its
+/// MTU, transmit queue length, link group, MAC address (tap), the flags `ip link set` changes
+/// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
+/// a new device's, its alias, the bridge or bond it was a port of, whether it was up, its
+/// addresses (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
+/// sets) and the routes that do not come back with the addresses. Names, labels and the alias are
+/// written as `ShellWord`s, which give back the kernel's exact bytes.
 public enum RecreateCommands {
+    /// `commands(for:routes:namespace:unnamedNamespace:)` for a device in the namespace
+    /// `ip -n NAME` names, or the one the commands run in when `namespace` is nil.
     public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?) -> [String] {
-        let ip = namespace.map { "ip -n \(quote($0))" } ?? "ip"
-        let name = quote(interface.name)
+        commands(for: interface, routes: routes, namespace: namespace, unnamedNamespace: nil)
+    }
+
+    /// The commands for `interface` and its `routes`. `namespace` is the name `ip -n` is given;
+    /// `unnamedNamespace`, the identity (`net:[INODE]`) of a namespace with no such name, puts a
+    /// first line in front saying where the commands must be run.
+    public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?, unnamedNamespace: String?) -> [String] {
+        let ip = namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+        let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
+        if let unnamedNamespace { commands.append(unnamedNamespaceNote(unnamedNamespace)) }
         switch interface.kind {
         case .tun, .tap:
             var create = "\(ip) tuntap add dev \(name) mode \(interface.kind.rawValue)"
@@ -72,17 +90,29 @@ public enum RecreateCommands {
             }
             commands.append(create)
         default:
-            return ["# \(interface.kind.rawValue) \(interface.name): not recreated automatically"]
+            return commands + ["# \(interface.kind.rawValue) \(interface.name): not recreated automatically"]
         }
-        if let mtu = interface.mtu { commands.append("\(ip) link set dev \(name) mtu \(mtu)") }
-        if let group = interface.group, group != 0 { commands.append("\(ip) link set dev \(name) group \(group)") }
-        if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(ip) link set dev \(name) address \(mac)") }
-        if interface.isUp { commands.append("\(ip) link set dev \(name) up") }
-        for address in interface.addresses where !(address.isLinkLocal && address.family == .inet6) {
-            var add = "\(ip) addr add \(address.local)"
-            if let peer = address.peer { add += " peer \(peer)" }
-            add += "/\(address.prefixLength) dev \(name)"
-            commands.append(add)
+        let link = "\(ip) link set dev \(name)"
+        if let mtu = interface.mtu { commands.append("\(link) mtu \(mtu)") }
+        if let length = interface.txQueueLength { commands.append("\(link) txqueuelen \(length)") }
+        if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
+        if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
+        let flagChanges = flagSettings(interface)
+        if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
+        if let alias = interface.alias { commands.append("\(link) alias \(ShellWord.quote(InterfaceName.kernelBytes(alias)))") }
+        if let master = interface.master, master > 0 {
+            if let masterName = interface.masterName {
+                commands.append("\(link) master \(ShellWord.quote(InterfaceName.kernelBytes(masterName)))")
+            } else {
+                commands.append("# it was a port of ifindex \(master), whose name was not seen: \(link) master NAME")
+            }
+        }
+        if interface.isUp { commands.append("\(link) up") }
+        // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
+        // first: adding the IPv6 ones in reverse gives back both lists in the same order.
+        let addresses = interface.addresses.filter { !($0.isLinkLocal && $0.family == .inet6) }
+        for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
+            commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
         // Routes the kernel makes by itself (for addresses, link-local, the local table) come back with them.
         for route in routes where route.type == "unicast" && route.protocolName != "kernel" && route.nexthopObject == nil {
@@ -98,9 +128,113 @@ public enum RecreateCommands {
         return commands
     }
 
-    /// Quotes a word for a POSIX shell when it needs it.
-    static func quote(_ word: String) -> String {
-        let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_.:/@%+=".contains($0) }
-        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    /// The line that heads the commands of a device whose namespace `ip netns` has no name for.
+    public static func unnamedNamespaceNote(_ identity: String) -> String {
+        "# namespace \(identity) has no name under /run/netns; run these inside it, e.g. with nsenter --net=/proc/PID/ns/net "
+            + "for a process PID in it (lsns -t net lists them)"
+    }
+
+    /// The IFF_* flags `ip link set` changes, with its keyword and whether `on` sets the flag.
+    static let settableFlags: [(flag: String, keyword: String, onSets: Bool)] = [
+        ("NOARP", "arp", false), ("MULTICAST", "multicast", true), ("ALLMULTI", "allmulticast", true),
+        ("PROMISC", "promisc", true), ("DYNAMIC", "dynamic", true), ("NOTRAILERS", "trailers", false),
+    ]
+
+    /// Which of `settableFlags` a new device of the kind has (drivers/net/tun.c: a tun starts
+    /// POINTOPOINT, NOARP and MULTICAST; a tap starts as ether_setup leaves it, BROADCAST and MULTICAST).
+    static func initialFlags(_ kind: InterfaceKind) -> Set<String> {
+        kind == .tun ? ["NOARP", "MULTICAST"] : ["MULTICAST"]
+    }
+
+    /// `arp off promisc on …`: the settable flags whose state differs from a new device's. A
+    /// device with no flags at all is one whose flags were not read (the kernel always reports
+    /// POINTOPOINT for a tun and BROADCAST for a tap), and nothing is said about them.
+    static func flagSettings(_ interface: NetworkInterface) -> [String] {
+        guard !interface.flags.isEmpty else { return [] }
+        let initial = initialFlags(interface.kind)
+        var settings: [String] = []
+        for entry in settableFlags {
+            let set = interface.flags.contains(entry.flag)
+            guard set != initial.contains(entry.flag) else { continue }
+            settings.append("\(entry.keyword) \(set == entry.onSets ? "on" : "off")")
+        }
+        return settings
+    }
+
+    /// The address flags `ip addr add` sets, in the order `ip addr` prints them; the others
+    /// (`permanent`, `tentative`, `secondary`, …) are the kernel's own bookkeeping.
+    static let settableAddressFlags = ["nodad", "home", "mngtmpaddr", "noprefixroute", "autojoin"]
+
+    static func addCommand(_ address: InterfaceAddress, ip: String, name: String, interface: NetworkInterface) -> String {
+        var add = "\(ip) addr add \(address.local)"
+        if let peer = address.peer { add += " peer \(peer)" }
+        add += "/\(address.prefixLength)"
+        if let broadcast = address.broadcast { add += " broadcast \(broadcast)" }
+        if let label = address.label, label != interface.name { add += " label \(ShellWord.quote(InterfaceName.kernelBytes(label)))" }
+        // The kernel gives an IPv6 address the scope of its prefix, whatever it is told.
+        if address.family == .inet, address.scope != "global" { add += " scope \(address.scope)" }
+        if let metric = address.metric { add += " metric \(metric)" }
+        add += " dev \(name)"
+        if let valid = address.validLifetime {
+            add += " valid_lft \(valid) preferred_lft \(min(address.preferredLifetime ?? valid, valid))"
+        } else if let preferred = address.preferredLifetime {
+            add += " valid_lft forever preferred_lft \(preferred)"
+        }
+        for flag in settableAddressFlags where address.flags.contains(flag) { add += " \(flag)" }
+        return add
+    }
+}
+
+/// Words for a POSIX shell (`sh`, dash, bash) that give back exact bytes, for commands tunwarden
+/// writes for people to run.
+public enum ShellWord {
+    /// A word that `sh` expands to exactly `bytes`, which must not hold a NUL:
+    /// - bytes that are all letters, digits or `-_.:/@%+=,` are their own word;
+    /// - other printable ASCII goes in single quotes, a `'` written `'\''`;
+    /// - anything else (a byte that is not printable ASCII) becomes `"$(printf '…')"`, whose
+    ///   format writes each such byte as a three-digit octal escape, `\` as `\\`, `%` as `%%`,
+    ///   `'` as `\047`, and a leading `-` (which printf would take for an option) as `\055`.
+    ///   printf's escapes give the bytes back in any locale. Newlines at the end, which a command
+    ///   substitution strips, follow as themselves in single quotes: the only raw control bytes
+    ///   a word can hold.
+    public static func quote<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        if !bytes.isEmpty, bytes.allSatisfy(isPlain) { return String(decoding: bytes, as: UTF8.self) }
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
+            return "'" + String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        var body = Array(bytes)
+        var trailingNewlines = 0
+        while body.last == 0x0a {
+            body.removeLast()
+            trailingNewlines += 1
+        }
+        var word = ""
+        if !body.isEmpty {
+            var format = ""
+            for (position, byte) in body.enumerated() {
+                switch byte {
+                case UInt8(ascii: "-") where position == 0: format += "\\055"
+                case UInt8(ascii: "\\"): format += "\\\\"
+                case UInt8(ascii: "%"): format += "%%"
+                case UInt8(ascii: "'"): format += "\\047"
+                case 0x20..<0x7f: format.unicodeScalars.append(Unicode.Scalar(byte))
+                default: format += "\\" + octal(byte)
+                }
+            }
+            word = "\"$(printf '\(format)')\""
+        }
+        if trailingNewlines > 0 { word += "'" + String(repeating: "\n", count: trailingNewlines) + "'" }
+        return word
+    }
+
+    static func isPlain(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: Array("-_.:/@%+=,".utf8).contains(byte)
+        }
+    }
+
+    static func octal(_ byte: UInt8) -> String {
+        String(byte >> 6) + String(byte >> 3 & 7) + String(byte & 7)
     }
 }

@@ -11,7 +11,10 @@ import Testing
         var orphan = Build.tun(7, "kure_tun")
         orphan.stats = TrafficCounters(rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: UInt64.max)
         orphan.addresses = [InterfaceAddress(local: IPAddress("10.8.0.2")!, prefixLength: 24, peer: IPAddress("10.8.0.1"), scope: "global"),
-                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]
+                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link"),
+                            InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global", broadcast: IPAddress("10.9.0.255"),
+                                             label: "kure_tun:\\x01", flags: ["permanent", "noprefixroute"], validLifetime: 300,
+                                             preferredLifetime: 0, metric: 9)]
         var live = Build.tun(8, "vpn\"0", carrier: true)
         live.tun = TunDetails(persistent: true, multiQueue: true, packetInfo: false, vnetHeader: true, owner: 1000, group: 27,
                               numQueues: 2, numDisabledQueues: 1)

@@ -122,7 +122,7 @@ import TunwardenCore
     }
 
     @Test func recreateCommandsForATunWithEverything() {
-        var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "UP"], mtu: 1400, group: 3,
+        var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "NOARP", "MULTICAST", "UP"], mtu: 1400, group: 3,
                                       tun: TunDetails(persistent: true, multiQueue: true, packetInfo: true, vnetHeader: true, owner: 1000, group: 100))
         device.addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 32, peer: IPAddress("10.9.0.2"), scope: "global"),
                             InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]

@@ -150,6 +150,7 @@ public struct LinuxInventory: InventoryBackend {
             throw failure
         }
         Self.attach(sideResult.addresses, to: &interfaces, in: fed..<interfaces.count)
+        Self.nameMasters(&interfaces)
         // Routes name their devices: only the interfaces routes use are looked up.
         let used = Self.interfaceIndices(sideResult.routes)
         var names: [Int: String] = [:]
@@ -320,8 +321,26 @@ public struct LinuxInventory: InventoryBackend {
             // it is the device underneath, which the kernel deletes it with.
             group: link.group, master: link.master.map(Int.init), link: (link.link ?? link.vxlanLink.map(Int32.init(bitPattern:))).map(Int.init),
             linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
-            stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) }
+            stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
+            txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
+    }
+
+    /// Gives every port of a bridge or bond its master's name, which the link dump states only as
+    /// an index (and a master may come after its ports in the dump).
+    static func nameMasters(_ interfaces: inout [NetworkInterface]) {
+        var masters = Set<Int>()
+        for position in interfaces.indices {
+            if let master = interfaces[position].master, master > 0 { masters.insert(master) }
+        }
+        guard !masters.isEmpty else { return }
+        var names: [Int: String] = [:]
+        for position in interfaces.indices where masters.contains(interfaces[position].index) {
+            names[interfaces[position].index] = interfaces[position].name
+        }
+        for position in interfaces.indices {
+            if let master = interfaces[position].master, let name = names[master] { interfaces[position].masterName = name }
+        }
     }
 
     /// The model addresses of each interface index, in the kernel's order.
@@ -357,7 +376,33 @@ public struct LinuxInventory: InventoryBackend {
         guard let localBytes = message.local ?? message.address, let local = IPAddress(bytes: localBytes) else { return nil }
         var peer: IPAddress?
         if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
-        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: scopeName(message.scope))
+        let lifetime: (UInt32?) -> UInt32? = { $0 == AddressMessage.infiniteLifetime ? nil : $0 }
+        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: scopeName(message.scope),
+                                broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
+                                flags: addressFlagNames(message.flags, family: message.family),
+                                validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
+                                metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+    }
+
+    /// IFA_F_* flags in iproute2's order and names (ip/ipaddress.c); IFA_F_SECONDARY is
+    /// `temporary` on an IPv6 address.
+    static let addressFlagTable: [(UInt32, String)] = [
+        (0x01, "secondary"), (0x02, "nodad"), (0x04, "optimistic"), (0x08, "dadfailed"), (0x10, "home"), (0x20, "deprecated"),
+        (0x40, "tentative"), (0x80, "permanent"), (0x100, "mngtmpaddr"), (0x200, "noprefixroute"), (0x400, "autojoin"),
+        (0x800, "stable-privacy"),
+    ]
+
+    static func addressFlagNames(_ flags: UInt32, family: UInt8) -> [String] {
+        guard flags != 0 else { return [] }
+        var names: [String] = []
+        var known: UInt32 = 0
+        for (bit, name) in addressFlagTable {
+            known |= bit
+            guard flags & bit != 0 else { continue }
+            names.append(bit == 0x01 && family == afInet6 ? "temporary" : name)
+        }
+        if flags & ~known != 0 { names.append("0x" + String(flags & ~known, radix: 16)) }
+        return names
     }
 
     static func route(_ message: RouteMessage, names: [Int: String]) -> Route? {

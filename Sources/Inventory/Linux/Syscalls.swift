@@ -94,5 +94,13 @@ enum Sys {
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
+
+    /// The device and inode of a path, following links: together they name one file, and for a
+    /// namespace file (`/proc/PID/ns/net`, a bind mount under /run/netns) one namespace.
+    static func fileIdentity(_ path: String) -> Outcome<(device: UInt64, inode: UInt64)> {
+        var info = stat()
+        if stat(path, &info) != 0 { return .failed(errno) }
+        return .ok((UInt64(info.st_dev), UInt64(info.st_ino)))
+    }
 }
 #endif

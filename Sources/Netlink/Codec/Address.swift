@@ -6,8 +6,13 @@ public struct AddressMessage: Equatable, Sendable {
         public static let local: UInt16 = 2
         public static let label: UInt16 = 3
         public static let broadcast: UInt16 = 4
+        public static let cacheInfo: UInt16 = 6
         public static let flags: UInt16 = 8
+        public static let routePriority: UInt16 = 9
     }
+
+    /// `ifa_prefered` and `ifa_valid` of IFA_CACHEINFO when an address is forever.
+    public static let infiniteLifetime: UInt32 = 0xFFFF_FFFF
 
     /// AF_INET (2) or AF_INET6 (10).
     public var family: UInt8 = 0
@@ -21,8 +26,15 @@ public struct AddressMessage: Equatable, Sendable {
     public var address: [UInt8]?
     /// IFA_LOCAL: the address of this interface (IPv4; IPv6 sends only IFA_ADDRESS unless a peer is set).
     public var local: [UInt8]?
-    public var label: String?
+    /// IFA_LABEL (IPv4): the label's bytes, without the NUL; the device's name unless set otherwise.
+    public var label: [UInt8]?
     public var broadcast: [UInt8]?
+    /// IFA_CACHEINFO: seconds left before the address stops being preferred and valid;
+    /// `infiniteLifetime` for forever.
+    public var preferredLifetime: UInt32?
+    public var validLifetime: UInt32?
+    /// IFA_RT_PRIORITY: the metric of the prefix route the kernel makes for the address.
+    public var routePriority: UInt32?
 
     public init() {}
 
@@ -45,9 +57,19 @@ public struct AddressMessage: Equatable, Sendable {
             switch attributes.type {
             case Attribute.address: message.address = attributes.rawBytes
             case Attribute.local: message.local = attributes.rawBytes
-            case Attribute.label: message.label = attributes.string()
+            case Attribute.label: message.label = attributes.bytesUpToNUL()
             case Attribute.broadcast: message.broadcast = attributes.rawBytes
             case Attribute.flags: message.flags = attributes.uint32()
+            case Attribute.routePriority: message.routePriority = attributes.uint32()
+            case Attribute.cacheInfo:
+                // struct ifa_cacheinfo: ifa_prefered, ifa_valid, cstamp, tstamp (u32 each).
+                let data = attributes.data
+                guard data.count >= 8 else {
+                    attributes.fail(.truncated(what: "ifa_cacheinfo", need: 8, have: data.count))
+                    break
+                }
+                message.preferredLifetime = data.readNative(UInt32.self, at: data.startIndex)
+                message.validLifetime = data.readNative(UInt32.self, at: data.startIndex + 4)
             default: break
             }
         }

@@ -119,7 +119,11 @@ public struct LinkMessage: Equatable, Sendable {
     public var carrier: Bool?
     public var group: UInt32?
     public var hardwareAddress: [UInt8]?
-    public var alias: String?
+    /// IFLA_TXQLEN: the transmit queue length (`ip link set … txqueuelen`).
+    public var txQueueLength: UInt32?
+    /// IFLA_IFALIAS: the alias's bytes as the kernel holds them, without the NUL. Any bytes a
+    /// person set, not necessarily UTF-8.
+    public var alias: [UInt8]?
     public var stats: Stats?
     /// IFLA_INFO_KIND: the driver's kind ("tun", "veth", "vxlan", …); nil for physical devices.
     public var kind: String?
@@ -163,7 +167,8 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.carrier: link.carrier = attributes.uint8() != 0
             case Attribute.group: link.group = attributes.uint32()
             case Attribute.address: link.hardwareAddress = attributes.rawBytes
-            case Attribute.ifalias: link.alias = attributes.string()
+            case Attribute.txqlen: link.txQueueLength = attributes.uint32()
+            case Attribute.ifalias: link.alias = attributes.bytesUpToNUL()
             case Attribute.stats64:
                 do throws(NetlinkError) {
                     link.stats = try Stats.decode(attributes.data)

@@ -82,12 +82,14 @@ public struct LinuxReaper {
         for item in verified { fenceNames[item.interface.index] = Self.privateName() }
 
         let now = Date()
+        let place = journalNamespace()
         do {
             try journal.append(batches.flatMap { batch in
                 batch.items.map { item in
-                    JournalRecord(time: now, run: runID, type: .intent, netns: namespaceName, ifname: item.ifname, ifindex: item.interface.index,
+                    JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
                                   prior: PriorState(item.interface, routes: item.routes),
-                                  recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: namespaceName),
+                                  recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: place.name,
+                                                                      unnamedNamespace: place.unnamedIdentity),
                                   fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!))
                 }
             })
@@ -129,7 +131,7 @@ public struct LinuxReaper {
         let end = Date()
         do {
             try journal.append(finished.map {
-                JournalRecord(time: end, run: runID, type: .result, netns: namespaceName, ifname: $0.ifname, ifindex: $0.ifindex,
+                JournalRecord(time: end, run: runID, type: .result, netns: place.name, ifname: $0.ifname, ifindex: $0.ifindex,
                               result: $0.outcome, detail: $0.detail)
             })
         } catch {
@@ -512,8 +514,9 @@ public struct LinuxReaper {
     public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] {
         var finished = Set<String>()
         for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        let here: Set<String?> = [namespaceName, journalNamespace().name]
         let open = records.filter {
-            $0.type == .intent && $0.fenceGroup != nil && $0.netns == namespaceName && !finished.contains("\($0.run)|\($0.ifindex)")
+            $0.type == .intent && $0.fenceGroup != nil && here.contains($0.netns) && !finished.contains("\($0.run)|\($0.ifindex)")
         }
         guard !open.isEmpty else { return [] }
         let namespaceFD = try openNamespace()

@@ -1,0 +1,225 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+import Storage
+import TunwardenCore
+
+/// The journal's recreate commands against the real kernel, as root, each test in its own
+/// throwaway namespace: replayed with `sh`, they must give back an equivalent device, in the
+/// namespace it was reaped from, under the exact bytes of its name.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct RecreateKernelTests {
+    /// What `ip` reports about a device that a person would call its configuration: the link
+    /// (flags, MTU, queue length, alias, master, group, MAC, promiscuity and allmulti counts, tun
+    /// settings), each address but the automatic link-local one with every key `ip -j` gives it
+    /// (lifetimes only as finite or forever, since they count down), and its routes.
+    static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
+        func objects(_ arguments: [String]) throws -> [[String: Any]] {
+            try JSONSerialization.jsonObject(with: Data(try ip(arguments).utf8)) as? [[String: Any]] ?? []
+        }
+        func line(_ object: [String: Any], _ keys: [String]) -> String {
+            keys.map { key in
+                if let list = object[key] as? [String] { return "\(key)=\(list.sorted())" }
+                return "\(key)=\(object[key].map { "\($0)" } ?? "-")"
+            }.joined(separator: " ")
+        }
+        let link = try #require(try objects(["-d", "-j", "link", "show", "dev", name]).first)
+        let info = (link["linkinfo"] as? [String: Any])?["info_data"] as? [String: Any] ?? [:]
+        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "master", "group", "address", "promiscuity", "allmulti"]),
+                    line(info, info.keys.sorted())]
+        for address in try objects(["-j", "addr", "show", "dev", name]).first?["addr_info"] as? [[String: Any]] ?? [] {
+            guard !((address["local"] as? String) ?? "").hasPrefix("fe80:") else { continue }
+            var shown = address
+            for key in ["valid_life_time", "preferred_life_time"] {
+                if let seconds = address[key] as? NSNumber { shown[key] = seconds.int64Value == 0xFFFF_FFFF ? "forever" : "finite" }
+            }
+            view.append(line(shown, shown.keys.sorted()))
+        }
+        for family in ["-4", "-6"] {
+            for route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
+                view.append(line(route, route.keys.sorted()))
+            }
+        }
+        return view
+    }
+
+    /// The seconds of life `ip` reports left for `local` on `name`.
+    static func lifetimes(_ name: String, _ local: String, _ ns: TestNamespace) throws -> (valid: Int, preferred: Int) {
+        let objects = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "addr", "show", "dev", name).utf8)) as? [[String: Any]] ?? []
+        let address = try #require((objects.first?["addr_info"] as? [[String: Any]])?.first { $0["local"] as? String == local })
+        return (address["valid_life_time"] as? Int ?? -1, address["preferred_life_time"] as? Int ?? -1)
+    }
+
+    static func intents(_ state: TemporaryDirectory) throws -> [JournalRecord] {
+        try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
+    }
+
+    /// Runs each command with `sh -c`, as a person pasting them would.
+    static func replay(_ commands: [String], prefix: [String] = []) throws {
+        for command in commands { try Shell.run(prefix + ["sh", "-c", command]) }
+    }
+
+    @Test func aReapedDeviceComesBackWithEverythingIpCanSet() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "rfull0", "mode", "tap")
+        try ns.ip("link", "set", "rfull0", "arp", "off", "promisc", "on", "allmulticast", "on", "txqueuelen", "1234", "alias", "my alias",
+                  "mtu", "1400", "address", "02:00:00:00:00:42")
+        try ns.ip("link", "set", "rfull0", "up")
+        try ns.ip("addr", "add", "2001:db8:5::1/64", "dev", "rfull0", "nodad", "noprefixroute")
+        try ns.ip("addr", "add", "2001:db8:6::1/64", "dev", "rfull0", "nodad", "home", "mngtmpaddr", "valid_lft", "3000", "preferred_lft", "2000")
+        try ns.ip("addr", "add", "10.66.0.1/24", "brd", "+", "dev", "rfull0", "label", "rfull0:a", "noprefixroute")
+        try ns.ip("addr", "add", "10.66.1.1/24", "dev", "rfull0", "metric", "9", "valid_lft", "3000", "preferred_lft", "2000")
+        try ns.ip("addr", "add", "10.66.2.1/24", "dev", "rfull0", "scope", "link")
+        try ns.ip("addr", "add", "239.1.2.3/32", "dev", "rfull0", "autojoin")
+        try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
+        try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
+        let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }
+        let before = try ["rfull0", "rfull1"].map { try Self.ipView($0, run) }
+
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let intents = try Self.intents(state)
+        #expect(intents.map(\.ifname).sorted() == ["rfull0", "rfull1"])
+        let prior = try #require(intents.first { $0.ifname == "rfull0" }?.prior)
+        #expect(prior.txQueueLength == 1234 && prior.alias == "my alias")
+        #expect(prior.addresses.first { $0.local == IPAddress("2001:db8:5::1") }?.flags.contains("noprefixroute") == true)
+
+        for intent in intents { try Self.replay(intent.recreate ?? []) }
+        #expect(try ["rfull0", "rfull1"].map { try Self.ipView($0, run) } == before)
+        let left = try Self.lifetimes("rfull0", "10.66.1.1", ns)
+        #expect((2900...3000).contains(left.valid) && (1900...2000).contains(left.preferred), "\(left)")
+    }
+
+    /// A port of a bridge is never reaped (it has been configured into something), so its
+    /// commands are taken from the inventory itself: the bridge membership must come back.
+    @Test func aBridgePortComesBackInItsBridge() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("link", "add", "rbr0", "type", "bridge")
+        try ns.ip("tuntap", "add", "dev", "rport0", "mode", "tap")
+        try ns.ip("link", "set", "rport0", "master", "rbr0", "arp", "off", "promisc", "on", "txqueuelen", "1234", "alias", "my alias")
+        try ns.ip("link", "set", "rport0", "up")
+        try ns.ip("addr", "add", "2001:db8:7::1/64", "dev", "rport0", "nodad", "noprefixroute")
+        let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }
+        let before = try Self.ipView("rport0", run)
+
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let port = try #require(snapshot.interfaces.first { $0.name == "rport0" })
+        let bridge = try #require(snapshot.interfaces.first { $0.name == "rbr0" })
+        #expect(port.master == bridge.index && port.masterName == "rbr0")
+        #expect(port.txQueueLength == 1234 && port.alias == "my alias")
+        #expect(port.addresses.first { $0.family == .inet6 && !$0.isLinkLocal }?.flags.contains("nodad") == true)
+        let routes = snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == port.index } }
+        let commands = RecreateCommands.commands(for: port, routes: routes, namespace: ns.name)
+        #expect(commands.contains("ip -n \(ns.name) link set dev rport0 master rbr0"))
+
+        try ns.ip("link", "del", "rport0")
+        try Self.replay(commands)
+        #expect(try Self.ipView("rport0", run) == before)
+    }
+
+    @Test func aReapRunThroughIpNetnsExecJournalsTheNamespacesName() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "rexec0", "mode", "tun")
+        try ns.ip("addr", "add", "10.67.0.1/24", "dev", "rexec0")
+
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, Shell.tunwardenBinary, "reap", "--yes", "--min-age", "0", "--state-dir", state.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let records = try Journal(path: state.path + "/journal.jsonl").read()
+        #expect(records.count == 2 && records.allSatisfy { $0.netns == ns.name })
+        let commands = try #require(records.first { $0.type == .intent }?.recreate)
+        // Replayed from the test's own namespace, a command without `ip -n` would act on the host's.
+        try #require(!commands.isEmpty && commands.allSatisfy { $0.hasPrefix("ip -n \(ns.name) ") }, "\(commands)")
+        try Self.replay(commands)
+        #expect(try ns.ip("-br", "addr", "show", "dev", "rexec0").contains("10.67.0.1/24"))
+    }
+
+    @Test func aReapInANamespaceWithoutANameSaysWhereToRunItsCommands() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "ranon0", "mode", "tun")
+        // A process keeps the namespace alive once its name is gone; killing it frees the namespace.
+        let keeper = Process()
+        keeper.executableURL = URL(fileURLWithPath: try #require(Shell.which("ip")))
+        keeper.arguments = ["netns", "exec", ns.name, "sleep", "600"]
+        try keeper.run()
+        defer {
+            kill(keeper.processIdentifier, SIGKILL)
+            keeper.waitUntilExit()
+        }
+        let inside = "--net=/proc/\(keeper.processIdentifier)/ns/net"
+        var attempts = 0
+        while (try? Shell.run(["nsenter", inside, "ip", "link", "show", "dev", "ranon0"])) == nil, attempts < 100 {
+            usleep(20_000)
+            attempts += 1
+        }
+        try Shell.run(["ip", "netns", "del", ns.name])
+        var info = stat()
+        try #require(stat("/proc/\(keeper.processIdentifier)/ns/net", &info) == 0)
+
+        let result = try Shell.capture(["nsenter", inside, Shell.tunwardenBinary, "reap", "--yes", "--min-age", "0", "--state-dir", state.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let intent = try #require(try Self.intents(state).first)
+        #expect(intent.netns == nil)
+        let commands = intent.recreate ?? []
+        #expect(commands.first == RecreateCommands.unnamedNamespaceNote("net:[\(info.st_ino)]"))
+        #expect(commands.dropFirst().first == "ip tuntap add dev ranon0 mode tun")
+        try Self.replay(commands, prefix: ["nsenter", inside])
+        #expect(try Shell.run(["nsenter", inside, "ip", "-br", "link", "show", "dev", "ranon0"]).contains("ranon0"))
+    }
+
+    @Test func aNameThatIsNotUTF8ComesBackAsTheSameBytes() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        // 0xff, ESC, a backslash and a quote: bytes a shell, printf or a terminal would change.
+        // (A `%` would make the kernel take the name for a pattern like `tun%d`.)
+        let name: [UInt8] = Array("zz".utf8) + [0xff, 0x1b] + Array("\\'".utf8)
+        try Shell.run(["python3", "-c", "import subprocess, sys; subprocess.run([b'ip', b'-n', sys.argv[1].encode(), b'tuntap', b'add', b'dev', "
+                       + "b'zz\\xff\\x1b\\\\\\'', b'mode', b'tun'], check=True)", ns.name])
+        let text = InterfaceName.text(name)
+        #expect(try LinuxInventory(namespaceName: ns.name).snapshot().interfaces.contains { $0.name == text })
+
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let intent = try #require(try Self.intents(state).first)
+        #expect(intent.ifname == text)
+        let commands = intent.recreate ?? []
+        #expect(commands.first == "ip -n \(ns.name) tuntap add dev \"$(printf 'zz\\377\\033\\\\\\047')\" mode tun")
+        #expect(commands.allSatisfy { $0.utf8.allSatisfy { (0x20..<0x7f).contains($0) } })
+        #expect(try !LinuxInventory(namespaceName: ns.name).snapshot().interfaces.contains { $0.name == text })
+
+        try Self.replay(commands)
+        let names = try LinuxInventory(namespaceName: ns.name).snapshot().interfaces.map(\.name)
+        #expect(names.contains(text), "\(names)")
+        #expect(names.filter { $0 != "lo" }.count == 1, "\(names)")
+    }
+
+    /// A reap killed outright inside `ip netns exec NAME` left intents naming NAME; the next reap
+    /// run the same way must recognise them as its own and undo their fence.
+    @Test func aKilledReapThroughIpNetnsExecIsRepairedByTheNextOne() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "rkill0", "mode", "tun")
+        let fence: UInt32 = 0x0123_4567
+        try ns.ip("link", "set", "dev", "rkill0", "group", "\(fence)")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        var device = try #require(snapshot.interfaces.first { $0.name == "rkill0" })
+        device.group = 0
+        try Journal(path: state.path + "/journal.jsonl").append([
+            JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "rkill0", ifindex: device.index,
+                          prior: PriorState(device, routes: []), recreate: [], fenceGroup: fence, fenceName: "tw0000000000000"),
+        ])
+
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, Shell.tunwardenBinary, "reap", "--yes", "--min-age", "1h", "--state-dir", state.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("Repaired rkill0") || result.stdout.contains("Repaired rkill0"), "\(result.stdout)\(result.stderr)")
+        let link = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "-d", "link", "show", "dev", "rkill0").utf8)) as? [[String: Any]]
+        #expect(link?.first?["group"] as? String == "default")
+    }
+}
+#endif

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+/// The journal's recreate commands, checked word by word and, for quoting, against real shells.
+@Suite struct RecreateCommandsTests {
+    /// The POSIX shells on this machine that a person might paste a journal's commands into.
+    static let shells = ["/bin/sh", "/bin/dash", "/bin/bash"].filter { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// What `shell` prints for `printf %s WORD`: the bytes the word expands to.
+    static func expansion(of word: String, in shell: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: shell)
+        process.arguments = ["-c", "printf %s " + word]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let bytes = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return bytes
+    }
+
+    @Test(.enabled(if: !shells.isEmpty, "needs a POSIX shell"))
+    func everyByteRoundTripsThroughTheShell() throws {
+        var words: [[UInt8]] = (1...255).map { [UInt8($0)] }
+        words += [
+            Array(1...255),
+            Array("zz".utf8) + [0xff],
+            Array("-".utf8) + [0xff],
+            Array("-n".utf8) + [0xff, 0x0a],
+            Array("a%sb\\c'd\"e$f`g".utf8) + [0x80],
+            Array("it's".utf8), Array("my alias".utf8), Array("--".utf8), Array("%".utf8),
+            [0x0a, 0x0a], Array("line\n\n".utf8), [0xe2, 0x80, 0xae, 0x61, 0x0a, 0x62],
+        ]
+        for _ in 0..<40 { words.append((0..<Int.random(in: 1...20)).map { _ in UInt8.random(in: 1...255) }) }
+        for shell in Self.shells {
+            for bytes in words {
+                let word = ShellWord.quote(bytes)
+                #expect(try Self.expansion(of: word, in: shell) == bytes, "\(shell): \(bytes) quoted as \(word)")
+            }
+        }
+    }
+
+    @Test func wordsHoldOnlyPrintableASCIIExceptTrailingNewlines() {
+        for byte in UInt8(1)...255 where byte != 0x0a {
+            let word = ShellWord.quote([0x61, byte, 0x62])
+            #expect(word.utf8.allSatisfy { (0x20..<0x7f).contains($0) }, "\(byte): \(word)")
+        }
+        #expect(ShellWord.quote(Array("zz".utf8) + [0xff]) == #""$(printf 'zz\377')""#)
+        #expect(ShellWord.quote(Array("tun0".utf8)) == "tun0")
+        #expect(ShellWord.quote(Array("it's".utf8)) == #"'it'\''s'"#)
+        #expect(ShellWord.quote([0xff, 0x25, 0x5c, 0x27]) == #""$(printf '\377%%\\\047')""#)
+    }
+
+    @Test func aNameThatIsNotUTF8IsWrittenAsItsKernelBytes() {
+        let name = InterfaceName.text(Array("zz".utf8) + [0xff])
+        let commands = RecreateCommands.commands(for: NetworkInterface(index: 4, name: name, kind: .tun, flags: ["POINTOPOINT", "NOARP", "MULTICAST"]),
+                                                 routes: [], namespace: nil)
+        #expect(commands == [#"ip tuntap add dev "$(printf 'zz\377')" mode tun"#])
+    }
+
+    @Test func everythingIpCanSetIsRecreated() {
+        var device = NetworkInterface(index: 7, name: "tap9", kind: .tap, infoKind: "tun",
+                                      flags: ["BROADCAST", "MULTICAST", "NOARP", "ALLMULTI", "PROMISC", "UP"], mtu: 1400, master: 3,
+                                      hardwareAddress: "02:00:00:00:00:42", tun: TunDetails(persistent: true), txQueueLength: 1234,
+                                      alias: "my alias", masterName: "br0")
+        device.addresses = [
+            InterfaceAddress(local: IPAddress("10.66.0.1")!, prefixLength: 24, scope: "global", broadcast: IPAddress("10.66.0.255"),
+                             label: "tap9:a", flags: ["permanent", "noprefixroute"]),
+            InterfaceAddress(local: IPAddress("10.66.1.1")!, prefixLength: 24, scope: "link", label: "tap9", validLifetime: 3000,
+                             preferredLifetime: 2000, metric: 9),
+            InterfaceAddress(local: IPAddress("239.1.2.3")!, prefixLength: 32, scope: "global", label: "tap9", flags: ["permanent", "autojoin"]),
+            InterfaceAddress(local: IPAddress("2001:db8:6::1")!, prefixLength: 64, scope: "global",
+                             flags: ["nodad", "home", "tentative", "mngtmpaddr"], validLifetime: 3000, preferredLifetime: 0),
+        ]
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: "blue") == [
+            "ip -n blue tuntap add dev tap9 mode tap",
+            "ip -n blue link set dev tap9 mtu 1400",
+            "ip -n blue link set dev tap9 txqueuelen 1234",
+            "ip -n blue link set dev tap9 address 02:00:00:00:00:42",
+            "ip -n blue link set dev tap9 arp off allmulticast on promisc on",
+            "ip -n blue link set dev tap9 alias 'my alias'",
+            "ip -n blue link set dev tap9 master br0",
+            "ip -n blue link set dev tap9 up",
+            "ip -n blue addr add 10.66.0.1/24 broadcast 10.66.0.255 label tap9:a dev tap9 noprefixroute",
+            "ip -n blue addr add 10.66.1.1/24 scope link metric 9 dev tap9 valid_lft 3000 preferred_lft 2000",
+            "ip -n blue addr add 239.1.2.3/32 dev tap9 autojoin",
+            "ip -n blue addr add 2001:db8:6::1/64 dev tap9 valid_lft 3000 preferred_lft 0 nodad home mngtmpaddr",
+        ])
+    }
+
+    @Test func flagsAreSetOnlyWhereTheyDifferFromANewDevice() {
+        let plain = NetworkInterface(index: 2, name: "t0", kind: .tun, flags: ["POINTOPOINT", "NOARP", "MULTICAST"])
+        #expect(RecreateCommands.commands(for: plain, routes: [], namespace: nil) == ["ip tuntap add dev t0 mode tun"])
+        let changed = NetworkInterface(index: 2, name: "t0", kind: .tun, flags: ["POINTOPOINT", "DYNAMIC", "NOTRAILERS"])
+        #expect(RecreateCommands.commands(for: changed, routes: [], namespace: nil) ==
+            ["ip tuntap add dev t0 mode tun", "ip link set dev t0 arp on multicast off dynamic on trailers off"])
+    }
+
+    @Test func aPortWhoseMasterWasNotSeenSaysSo() {
+        let port = NetworkInterface(index: 2, name: "p0", kind: .tap, flags: ["BROADCAST", "MULTICAST"], master: 12)
+        #expect(RecreateCommands.commands(for: port, routes: [], namespace: nil).last ==
+            "# it was a port of ifindex 12, whose name was not seen: ip link set dev p0 master NAME")
+    }
+
+    @Test func aNamespaceWithoutANameIsNamedByItsIdentityFirst() {
+        let device = NetworkInterface(index: 2, name: "t0", kind: .tun, flags: ["POINTOPOINT", "NOARP", "MULTICAST"])
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: nil, unnamedNamespace: "net:[4026532999]") == [
+            "# namespace net:[4026532999] has no name under /run/netns; run these inside it, e.g. with nsenter --net=/proc/PID/ns/net "
+                + "for a process PID in it (lsns -t net lists them)",
+            "ip tuntap add dev t0 mode tun",
+        ])
+    }
+}
