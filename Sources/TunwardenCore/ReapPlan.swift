@@ -214,6 +214,8 @@ public enum Glob {
                     i += 1
                     low = p[i]
                 }
+                // A range whose end is the end of the pattern matches nothing, as in glibc.
+                if i + 2 == p.count, p[i + 1] == UInt8(ascii: "-") { return nil }
                 if i + 2 < p.count, p[i + 1] == UInt8(ascii: "-"), p[i + 2] != UInt8(ascii: "]") {
                     var high = p[i + 2]
                     var end = i + 3

@@ -154,7 +154,7 @@ import Glibc
         let alphabet: [UInt8] = Array("ab*?[]!^-\\".utf8) + [0xff, 0x80]
         let nameAlphabet: [UInt8] = Array("ab[]!-\\*?".utf8) + [0xff, 0x80]
         var mismatches: [String] = []
-        for _ in 0..<40000 {
+        for _ in 0..<200_000 {
             let pattern = (0..<Int.random(in: 0...7)).map { _ in alphabet.randomElement()! }
             let name = (0..<Int.random(in: 0...6)).map { _ in nameAlphabet.randomElement()! }
             let expected = (pattern + [0]).withUnsafeBufferPointer { p in
