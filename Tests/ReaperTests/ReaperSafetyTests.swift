@@ -301,6 +301,20 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    @Test func auditShowsNamesEscapedAndKeepsThemLosslessInJSON() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let names: [[UInt8]] = [[0x7a, 0x7a, 0xff], [0x61, 0x1b, 0x5b, 0x32, 0x4a, 0x07], Array(#"b\x"#.utf8)]
+        for name in names { try makePersistent(ns, name) }
+        let table = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state"])
+        #expect(!table.stdout.utf8.contains(0x1b) && !table.stdout.utf8.contains(0x07), "no raw control byte reaches a terminal")
+        for text in [#"zz\xff"#, #"a\x1b[2J\x07"#, #"b\\x"#] { #expect(table.stdout.contains(text), "table shows \(text)") }
+        let json = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let shown = (report["interfaces"] as? [[String: Any]] ?? []).compactMap { $0["ifname"] as? String }
+        #expect(Set(shown.map(InterfaceName.kernelBytes)) == Set(names), "JSON names give back the kernel's bytes")
+    }
+
     /// The stress test of bench/reap-stress.py, at a size CI can afford: attackers attach to
     /// random targets and a renamer renames them while a real `tunwarden reap` runs.
     @Test func stressedReapKeepsEveryPromise() throws {

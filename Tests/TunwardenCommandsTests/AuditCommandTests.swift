@@ -15,7 +15,7 @@ import TestSupport
         #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Tunwarden.version)
         let help = try run("audit", "--help")
         #expect(help.status == 0)
-        for word in ["--format", "--limit", "--warn", "--netns", "orphaned", "suspect", "dead-tunnel-route"] {
+        for word in ["--format", "--limit", "--warn", "--netns", "orphaned", "suspect", "dead-tunnel-route", "leak-growth", "stacked-tun"] {
             #expect(help.stdout.contains(word), "audit --help should mention \(word)")
         }
         #expect(try run("--help").stdout.contains("Exit codes"))
