@@ -58,11 +58,10 @@ public struct Audit: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
-        if let warn {
-            guard warn >= 1, warn <= limit ?? Int.max else {
-                throw ValidationError("--warn must be between 1 and --limit (\(limit.map(String.init) ?? "its value")); got \(warn)")
-            }
+        try OptionCheck.number(limit, "--limit", in: SettingBounds.count)
+        try OptionCheck.number(warn, "--warn", in: SettingBounds.count)
+        if let warn, let limit, warn > limit {
+            throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
         }
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
         if state.noState || from != nil, monitoring.alertingGiven {

@@ -238,9 +238,7 @@ public struct ReapOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let minAge, DurationText.parse(minAge) == nil {
-            throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
-        }
+        try OptionCheck.duration(minAge, "--min-age", minimum: SettingBounds.shortestMinimumAge, examples: "0, 90s, 15m, 2h or 1d")
         for kind in only where InterfaceKind.tunnel(named: kind) == nil {
             throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
         }

@@ -222,6 +222,21 @@ extension Configuration {
     }
 }
 
+/// The bounds of every number a setting takes, the same on the command line and in the file, so
+/// nothing from outside reaches arithmetic that could overflow.
+public enum SettingBounds {
+    /// Counts of tunnel-style interfaces: `limit`, `warn` and `growth`.
+    public static let count: ClosedRange<Int> = 1...1_000_000
+    /// `coalesce`, in milliseconds.
+    public static let coalesce: ClosedRange<Int> = 0...60_000
+    /// `event-buffer`, in bytes.
+    public static let eventBuffer: ClosedRange<Int> = 1024...(1 << 30)
+    /// The shortest `min-age` (the longest of any duration is `DurationText.maximum`).
+    public static let shortestMinimumAge: TimeInterval = 0
+    /// The shortest `growth-window` and `stats-interval`.
+    public static let shortestInterval: TimeInterval = 1
+}
+
 /// One setting the file may hold: its name (the long option's), what it takes, and which
 /// commands have it.
 struct ConfigKey: Sendable {
@@ -251,22 +266,22 @@ struct ConfigKey: Sendable {
         let keys = [
             ConfigKey(name: "netns", kind: .namespace, sections: audit.union(reap).union(watch), topLevel: true),
             ConfigKey(name: "state-dir", kind: .path, sections: audit.union(reap).union(watch), topLevel: true),
-            ConfigKey(name: "limit", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "warn", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "growth", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "growth-window", kind: .duration(minimum: 1), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "limit", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "warn", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "growth", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "growth-window", kind: .duration(minimum: SettingBounds.shortestInterval), sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "alert-exec", kind: .command, sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "alert-webhook", kind: .url, sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "textfile", kind: .textfile, sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "min-age", kind: .duration(minimum: 0), sections: reap.union(watch), topLevel: true),
+            ConfigKey(name: "min-age", kind: .duration(minimum: SettingBounds.shortestMinimumAge), sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "protect", kind: .patterns, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "only", kind: .kinds, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "journal", kind: .path, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "all", kind: .flag, sections: audit, topLevel: false),
             ConfigKey(name: "format", kind: .choice(["table", "json", "nagios"]), sections: audit.union(reap), topLevel: false),
-            ConfigKey(name: "coalesce", kind: .integer(0...60_000), sections: watch, topLevel: false),
-            ConfigKey(name: "event-buffer", kind: .integer(1024...(1 << 30)), sections: watch, topLevel: false),
-            ConfigKey(name: "stats-interval", kind: .duration(minimum: 1), sections: watch, topLevel: false),
+            ConfigKey(name: "coalesce", kind: .integer(SettingBounds.coalesce), sections: watch, topLevel: false),
+            ConfigKey(name: "event-buffer", kind: .integer(SettingBounds.eventBuffer), sections: watch, topLevel: false),
+            ConfigKey(name: "stats-interval", kind: .duration(minimum: SettingBounds.shortestInterval), sections: watch, topLevel: false),
             ConfigKey(name: "reap", kind: .flag, sections: watch, topLevel: false),
         ]
         return Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
@@ -298,9 +313,11 @@ struct ConfigKey: Sendable {
             return .integer(value)
         case let .duration(minimum):
             let text = try scalarText(node)
-            guard let value = DurationText.parse(text) else { throw fail("expected a duration like 90s, 15m, 2h or 1d; got '\(text)'") }
-            guard value >= minimum else { throw fail("must be at least \(DurationText.format(minimum)); got '\(text)'") }
-            return .duration(value)
+            do {
+                return .duration(try DurationText.checked(text, minimum: minimum))
+            } catch {
+                throw fail("\(error)")
+            }
         case .path:
             let text = try scalarText(node)
             guard text.hasPrefix("/") else { throw fail("expected an absolute path (starting with /); got '\(text)'") }
