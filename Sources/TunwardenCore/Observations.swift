@@ -182,6 +182,39 @@ public struct Observations: Codable, Sendable, Equatable {
     }
 }
 
+extension Observations {
+    /// Interface indexes, as the kernel keeps them (a positive int).
+    public static let ifindexBounds: ClosedRange<Int> = 1...Int(Int32.max)
+    /// Tunnel counts in the history: there cannot be more interfaces than indexes.
+    public static let countBounds: ClosedRange<Int> = 0...Int(Int32.max)
+    /// The reaped total: JSON's exact integers, far beyond any real total, so adding a run's
+    /// deletions to it can never overflow.
+    public static let reapedTotalBounds: ClosedRange<Int> = 0...(1 << 53)
+
+    /// The first number read from a state file that lies outside its bounds, described for a
+    /// message (nil when every one is within them). Such a file was not written by tunwarden, and
+    /// is treated as damaged rather than letting its numbers reach arithmetic.
+    public var numberOutOfBounds: String? {
+        func outside(_ what: String, _ value: Int, _ bounds: ClosedRange<Int>) -> String {
+            "\(what) is \(value), outside \(bounds.lowerBound) to \(bounds.upperBound)"
+        }
+        for (namespace, interfaces) in namespaces {
+            if let bad = interfaces.values.first(where: { !Self.ifindexBounds.contains($0.ifindex) }) {
+                return outside("the ifindex of \(bad.ifname) in \(namespace)", bad.ifindex, Self.ifindexBounds)
+            }
+        }
+        for (namespace, history) in histories {
+            if let bad = history.counts.first(where: { !Self.countBounds.contains($0.count) }) {
+                return outside("a tunnel count in the history of \(namespace)", bad.count, Self.countBounds)
+            }
+            if !Self.reapedTotalBounds.contains(history.reapedTotal) {
+                return outside("the reaped total of \(namespace)", history.reapedTotal, Self.reapedTotalBounds)
+            }
+        }
+        return nil
+    }
+}
+
 /// Short human durations: "42s", "15m", "3h", "2d 4h".
 public enum DurationText {
     /// The longest duration tunwarden takes anywhere: 100 years of 365 days. Beyond it a grace
