@@ -87,8 +87,8 @@ public struct Audit: ParsableCommand {
         } catch {
             let reason = "\(error)"
             switch format {
-            case .nagios: print(NagiosLine.unknown(reason))
-            case .json: print(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"#)
+            case .nagios: Terminal.write(NagiosLine.unknown(reason) + "\n")
+            case .json: Terminal.write(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"# + "\n")
             case .table: break
             }
             Terminal.error(reason)

@@ -44,6 +44,14 @@ public struct Tunwarden: ParsableCommand {
     @OptionGroup public var global: GlobalOptions
 
     public init() {}
+
+    /// Runs the command line. The standard streams are made safe to write to first, and a command
+    /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
+    public static func main() {
+        Terminal.prepareStandardStreams()
+        main(nil)
+        Terminal.exit(0)
+    }
 }
 
 /// Options that apply to every command, given before or after the command name.
