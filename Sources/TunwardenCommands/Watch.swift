@@ -363,9 +363,13 @@ struct SystemdNotifier {
         let environment = ProcessInfo.processInfo.environment
         guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty else { return nil }
         self.path = path
-        if let usec = environment["WATCHDOG_USEC"].flatMap(Double.init),
-           environment["WATCHDOG_PID"].map({ Int32($0) == getpid() }) ?? true {
-            watchdogInterval = usec / 1_000_000
+        // systemd writes a positive whole number of microseconds; anything else is not its doing.
+        let usec = environment["WATCHDOG_USEC"].flatMap { UInt64($0) }.flatMap { $0 > 0 ? $0 : nil }
+        if let text = environment["WATCHDOG_USEC"], usec == nil {
+            Terminal.log("watch: WATCHDOG_USEC='\(text)' is not a positive whole number of microseconds; not sending WATCHDOG=1", priority: 4)
+        }
+        if let usec, environment["WATCHDOG_PID"].map({ Int32($0) == getpid() }) ?? true {
+            watchdogInterval = Double(usec) / 1_000_000
         } else {
             watchdogInterval = nil
         }
