@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TunwardenCore
 import Yams
 
@@ -122,21 +127,48 @@ extension Configuration {
             if requested == nil { return .empty }
             throw ConfigError(path: path, line: nil, key: nil, problem: "no such file; give an existing file to --config (or TUNWARDEN_CONFIG)")
         }
-        // Read to the end rather than by size, so `--config /dev/null` (no settings) works too.
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be opened for reading; check its permissions")
-        }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.readToEnd() ?? Data()
-        } catch {
-            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be read (\((error as NSError).localizedDescription))")
-        }
+        let data = try contents(of: path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: path, line: nil, key: nil, problem: "is not UTF-8 text")
         }
         return try parse(text, path: path)
+    }
+
+    /// The most a configuration file may hold. Real ones hold a few hundred bytes; the bound keeps
+    /// a wrong path (a log, a disk image) from being read whole.
+    public static let maximumSize = 1 << 20
+
+    /// The bytes of the file at `path`, which must be a regular file of at most `maximumSize`
+    /// bytes, or /dev/null (no settings). Anything else (a directory, /dev/zero, a FIFO with no
+    /// writer, a terminal) is an error at once instead of a read that hangs or never ends.
+    static func contents(of path: String) throws -> Data {
+        func refuse(_ problem: String) -> ConfigError { ConfigError(path: path, line: nil, key: nil, problem: problem) }
+        // Non-blocking, so that opening a FIFO does not wait for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw refuse("cannot be opened for reading (\(String(cString: strerror(errno)))); check its permissions") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw refuse("cannot be read (\(String(cString: strerror(errno))))") }
+        var null = stat()
+        let isNull = status.st_mode & S_IFMT == S_IFCHR && stat("/dev/null", &null) == 0 && null.st_rdev == status.st_rdev
+        guard status.st_mode & S_IFMT == S_IFREG || isNull else {
+            let kinds = [S_IFDIR: "a directory", S_IFCHR: "a character device", S_IFBLK: "a block device", S_IFIFO: "a FIFO", S_IFSOCK: "a socket"]
+            throw refuse("is \(kinds[status.st_mode & S_IFMT] ?? "not a regular file"), not a file of settings; give one (or /dev/null for none)")
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw refuse("cannot be read (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer.prefix(count))
+            guard data.count <= maximumSize else {
+                throw refuse("is larger than \(maximumSize >> 20) MiB, which is not a configuration file; check the path")
+            }
+        }
     }
 
     /// Parses and checks the text of a configuration file; `path` names it in errors.
