@@ -63,6 +63,7 @@ public struct Audit: ParsableCommand {
         if let warn, let limit, warn > limit {
             throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
         }
+        try OptionCheck.path(from, "--from")
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
         if state.noState || from != nil, monitoring.alertingGiven {
             throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")

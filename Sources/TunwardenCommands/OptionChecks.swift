@@ -25,4 +25,11 @@ enum OptionCheck {
             throw ValidationError("\(option) \(error)")
         }
     }
+
+    /// A path, which an empty text is not: it would silently mean the current directory or,
+    /// joined with a file name, the filesystem's root.
+    static func path(_ text: String?, _ option: String) throws {
+        guard let text, text.isEmpty else { return }
+        throw ValidationError("\(option) takes a path; got an empty one")
+    }
 }

@@ -65,6 +65,7 @@ public struct Reap: ParsableCommand {
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
+        try OptionCheck.path(from, "--from")
         if state.noState && !dryRun {
             throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
         }
@@ -239,6 +240,10 @@ public struct ReapOptions: ParsableArguments {
 
     public func validate() throws {
         try OptionCheck.duration(minAge, "--min-age", minimum: SettingBounds.shortestMinimumAge, examples: "0, 90s, 15m, 2h or 1d")
+        if protect.contains("") {
+            throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
+        }
+        try OptionCheck.path(journal, "--journal")
         for kind in only where InterfaceKind.tunnel(named: kind) == nil {
             throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
         }
