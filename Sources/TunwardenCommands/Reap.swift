@@ -80,15 +80,20 @@ public struct Reap: ParsableCommand {
         let store = StateStore(directory: settings.stateDirectory(state))
         let journalPath = rules.journalPath(settings, state: state)
         let namespace = from == nil ? settings.namespace(global) : nil
-        // Everything that could stop the run is checked before anything is done.
+        // Everything that could stop the run is checked before anything is done, privileges first
+        // so that a run that cannot act creates no file. A dry run checks the same, creating
+        // nothing, and exits as the real run would.
+        if from == nil, geteuid() != 0 {
+            fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
+        }
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
             do { observations = try store.load() } catch { fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
-        if !dryRun {
-            do { try journal.checkWritable() } catch { fail("\(error)") }
+        if from == nil {
+            do { try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable() } catch { fail("\(error)") }
         }
         let snapshot: Snapshot
         do {
