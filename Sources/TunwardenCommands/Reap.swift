@@ -29,7 +29,8 @@ public struct Reap: ParsableCommand {
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
-        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage.
+        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage. A dry \
+        run makes the same checks, creating nothing, and exits as the real run would.
 
         Examples:
           sudo tunwarden reap --dry-run

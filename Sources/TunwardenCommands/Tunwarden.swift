@@ -16,10 +16,11 @@ public struct Tunwarden: ParsableCommand {
 
         Exit codes (every command, every format):
           0   ok
-          1   warning (for example an orphaned tun, or the count near its limit)
+          1   warning (for example an orphaned tun, or the count near its limit); also a run
+              that would exit 0 but could not write its standard output
           2   critical (for example routes that blackhole default traffic)
           3   unknown: the system could not be inspected well enough to judge
-          64  bad usage
+          64  bad usage (also a number out of its range) or a bad configuration file
 
         Examples:
           sudo tunwarden audit                       audit this machine
