@@ -52,15 +52,19 @@ public struct StateStore: Sendable {
                 throw StorageError(path: path, problem: "has format version \(observations.version), which this tunwarden does not know",
                                    advice: "Use the tunwarden that wrote it, or move the file away to start afresh.")
             }
+            if let problem = observations.numberOutOfBounds {
+                throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(problem))", advice: Self.corruptAdvice, isCorrupt: true)
+            }
             return observations
         } catch let error as StorageError {
             throw error
         } catch {
-            throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(Self.describe(error)))",
-                               advice: "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over.",
+            throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(Self.describe(error)))", advice: Self.corruptAdvice,
                                isCorrupt: true)
         }
     }
+
+    static let corruptAdvice = "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over."
 
     /// Renames a damaged state file to `state.json.corrupt-TIMESTAMP` beside it, keeping it for
     /// inspection, and returns the new path.

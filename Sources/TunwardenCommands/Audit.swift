@@ -62,12 +62,12 @@ public struct Audit: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
-        if let warn {
-            guard warn >= 1, warn <= limit ?? Int.max else {
-                throw ValidationError("--warn must be between 1 and --limit (\(limit.map(String.init) ?? "its value")); got \(warn)")
-            }
+        try OptionCheck.number(limit, "--limit", in: SettingBounds.count)
+        try OptionCheck.number(warn, "--warn", in: SettingBounds.count)
+        if let warn, let limit, warn > limit {
+            throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
         }
+        try OptionCheck.path(from, "--from")
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
         if state.noState || from != nil, monitoring.alertingGiven {
             throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")
@@ -92,8 +92,8 @@ public struct Audit: ParsableCommand {
         } catch {
             let reason = "\(error)"
             switch format {
-            case .nagios: print(NagiosLine.unknown(reason))
-            case .json: print(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"#)
+            case .nagios: Terminal.write(NagiosLine.unknown(reason) + "\n")
+            case .json: Terminal.write(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"# + "\n")
             case .table: break
             }
             Terminal.error(reason)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Inventory
 import Storage
+import TunwardenConfig
 import TunwardenCore
 
 /// `tunwarden history`: the tunnel count over time, from the observations that audit and reap keep.
@@ -25,9 +26,7 @@ public struct HistoryCommand: ParsableCommand {
 
     public func validate() throws {
         if format == .nagios { throw ValidationError("history prints table or json") }
-        if let growthWindow, DurationText.parse(growthWindow).map({ $0 > 0 }) != true {
-            throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
-        }
+        try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
     }
 
     public func run() throws {

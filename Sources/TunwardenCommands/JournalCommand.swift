@@ -23,6 +23,7 @@ public struct JournalCommand: ParsableCommand {
 
     public func validate() throws {
         if format == .nagios { throw ValidationError("journal prints table or json") }
+        try OptionCheck.path(journal, "--journal")
     }
 
     public func run() throws {

@@ -30,12 +30,8 @@ public struct MonitoringOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let growth, growth < 1 { throw ValidationError("--growth must be at least 1 (got \(growth))") }
-        if let growthWindow {
-            guard let window = DurationText.parse(growthWindow), window > 0 else {
-                throw ValidationError("--growth-window takes a duration like 30m, 1h or 1d; got '\(growthWindow)'")
-            }
-        }
+        try OptionCheck.number(growth, "--growth", in: SettingBounds.count)
+        try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
         if let alertWebhook {
             guard Configuration.webhookURL(alertWebhook) != nil else {
                 throw ValidationError("--alert-webhook takes an http:// or https:// URL; got '\(alertWebhook)'")

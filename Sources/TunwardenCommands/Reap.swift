@@ -33,7 +33,8 @@ public struct Reap: ParsableCommand {
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
-        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage.
+        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage. A dry \
+        run makes the same checks, creating nothing, and exits as the real run would.
 
         Examples:
           sudo tunwarden reap --dry-run
@@ -69,6 +70,7 @@ public struct Reap: ParsableCommand {
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
+        try OptionCheck.path(from, "--from")
         if state.noState && !dryRun {
             throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
         }
@@ -83,15 +85,20 @@ public struct Reap: ParsableCommand {
         let store = StateStore(directory: settings.stateDirectory(state))
         let journalPath = rules.journalPath(settings, state: state)
         let namespace = from == nil ? settings.namespace(global) : nil
-        // Everything that could stop the run is checked before anything is done.
+        // Everything that could stop the run is checked before anything is done, privileges first
+        // so that a run that cannot act creates no file. A dry run checks the same, creating
+        // nothing, and exits as the real run would.
+        if from == nil, geteuid() != 0 {
+            fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
+        }
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
             do { observations = try store.load() } catch { fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
-        if !dryRun {
-            do { try journal.checkWritable() } catch { fail("\(error)") }
+        if from == nil {
+            do { try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable() } catch { fail("\(error)") }
         }
         if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace) }
         let snapshot: Snapshot
@@ -264,9 +271,11 @@ public struct ReapOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let minAge, DurationText.parse(minAge) == nil {
-            throw ValidationError("--min-age takes a duration like 0, 90s, 15m, 2h or 1d; got '\(minAge)'")
+        try OptionCheck.duration(minAge, "--min-age", minimum: SettingBounds.shortestMinimumAge, examples: "0, 90s, 15m, 2h or 1d")
+        if protect.contains("") {
+            throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
         }
+        try OptionCheck.path(journal, "--journal")
         for kind in only where InterfaceKind.tunnel(named: kind) == nil {
             throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
         }

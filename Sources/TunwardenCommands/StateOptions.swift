@@ -15,4 +15,8 @@ public struct StateOptions: ParsableArguments {
     public var noState = false
 
     public init() {}
+
+    public func validate() throws {
+        try OptionCheck.path(stateDirectory, "--state-dir")
+    }
 }

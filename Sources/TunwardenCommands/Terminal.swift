@@ -16,6 +16,22 @@ enum Terminal {
         isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
     }
 
+    /// Makes the standard streams safe to write to, whatever they are, before anything is written:
+    /// a reader that went away (`| head`) makes a write fail with EPIPE instead of killing the
+    /// process with SIGPIPE, and a stream that was closed (`>&-`, `2>&-`) is reopened on /dev/null,
+    /// so that no file or socket tunwarden opens later takes its number and receives its output.
+    /// Output that is lost counts as a failed write (see `exit`).
+    static func prepareStandardStreams() {
+        // A handler that does nothing rather than SIG_IGN: exec(2) resets a handled signal to its
+        // default in the programs tunwarden starts (--alert-exec), where an ignored one stays ignored.
+        signal(SIGPIPE) { _ in }
+        // Lower numbers first: open(2) takes the lowest free number, which is then this one.
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            _ = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+            if descriptor == 1 { Output.noteLost() }
+        }
+    }
+
     /// Writes text to standard output in one go (large reports are not split into many writes).
     static func write(_ text: String) {
         var text = text
@@ -32,40 +48,63 @@ enum Terminal {
         segment.withUnsafeBytes { writeOut($0) }
     }
 
-    /// Writes all of `bytes` to standard output, straight from memory (no copy into `Data`), going
-    /// on after partial writes and interruptions. A closed or failing output ends the writing (a
-    /// reader that went away, as `| head` does, wants no more).
+    /// Writes to standard output, straight from memory (no copy into `Data`). Once a write has
+    /// failed (closed, full, a reader that went away), nothing more is written there: the rest of
+    /// the run goes on, and `exit` reports the loss.
     private static func writeOut(_ bytes: UnsafeRawBufferPointer) {
-        guard var next = bytes.baseAddress else { return }
+        guard !Output.lost else { return }
+        if !writeAll(1, bytes) { Output.noteLost() }
+    }
+
+    /// Writes to standard error. A failure is ignored: messages there are for a person or a
+    /// journal, and losing them must not change what the run does or its exit code.
+    private static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = writeAll(2, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes all of `bytes` to `descriptor`, going on after partial writes, interruptions and a
+    /// non-blocking descriptor's EAGAIN; false when the descriptor takes no more.
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var next = bytes.baseAddress else { return true }
         var left = bytes.count
         while left > 0 {
-            let written = Foundation.write(1, next, left)
+            let written = Foundation.write(descriptor, next, left)
             if written < 0 {
                 if errno == EINTR { continue }
-                return
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    if poll(&ready, 1, -1) >= 0 || errno == EINTR { continue }
+                }
+                return false
             }
             next += written
             left -= written
         }
+        return true
     }
 
     /// Ends the process with `code` at once. Output was written unbuffered, so nothing is lost;
     /// what is skipped is freeing a report's worth of objects one by one, which on a host with tens
     /// of thousands of interfaces is a measurable part of the run.
+    ///
+    /// When standard output could not be written, a run that would exit 0 exits 1 instead, so a
+    /// caller never takes a report it did not get for a clean one; any other code stands, since
+    /// it already says more (a warning, a critical finding, a refusal) than the lost output.
     static func exit(_ code: Int32) -> Never {
-        Foundation.exit(code)
+        Foundation.exit(code == 0 && Output.lost ? 1 : code)
     }
 
     /// Logs a line on standard error (`tunwarden: …`), with a syslog priority prefix under systemd
     /// (which sets JOURNAL_STREAM for services whose standard error goes to the journal).
     static func log(_ message: String, priority: Int = 6) {
         let prefix = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil ? "<\(priority)>" : ""
-        FileHandle.standardError.write(Data("\(prefix)tunwarden: \(message)\n".utf8))
+        writeError("\(prefix)tunwarden: \(message)\n")
     }
 
     /// Prints `tunwarden: note: …` to standard error.
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("tunwarden: note: \(message)\n".utf8))
+        writeError("tunwarden: note: \(message)\n")
     }
 
     /// Whether standard input is a terminal a person can answer on.
@@ -76,11 +115,21 @@ enum Terminal {
 
     /// Writes to standard error without a newline (progress lines).
     static func progress(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        writeError(text)
     }
 
     /// Prints `tunwarden: error: …` to standard error.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("tunwarden: error: \(message)\n".utf8))
+        writeError("tunwarden: error: \(message)\n")
     }
+}
+
+/// Whether some of standard output was lost. Set from whichever thread wrote, read at exit.
+private enum Output {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var wasLost = false
+
+    static var lost: Bool { lock.withLock { wasLost } }
+
+    static func noteLost() { lock.withLock { wasLost = true } }
 }

@@ -16,10 +16,11 @@ public struct Tunwarden: ParsableCommand {
 
         Exit codes (every command, every format):
           0   ok
-          1   warning (for example an orphaned tun, or the count near its limit)
+          1   warning (for example an orphaned tun, or the count near its limit); also a run
+              that would exit 0 but could not write its standard output
           2   critical (for example routes that blackhole default traffic)
           3   unknown: the system could not be inspected well enough to judge
-          64  bad usage
+          64  bad usage (also a number out of its range) or a bad configuration file
 
         Examples:
           sudo tunwarden audit                       audit this machine
@@ -44,6 +45,14 @@ public struct Tunwarden: ParsableCommand {
     @OptionGroup public var global: GlobalOptions
 
     public init() {}
+
+    /// Runs the command line. The standard streams are made safe to write to first, and a command
+    /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
+    public static func main() {
+        Terminal.prepareStandardStreams()
+        main(nil)
+        Terminal.exit(0)
+    }
 }
 
 /// Options that apply to every command, given before or after the command name.

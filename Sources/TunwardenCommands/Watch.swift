@@ -73,15 +73,14 @@ public struct Watch: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
-        if let warn, warn < 1 || warn > limit ?? Int.max {
-            throw ValidationError("--warn must be between 1 and --limit (\(limit.map(String.init) ?? "its value")); got \(warn)")
+        try OptionCheck.number(limit, "--limit", in: SettingBounds.count)
+        try OptionCheck.number(warn, "--warn", in: SettingBounds.count)
+        if let warn, let limit, warn > limit {
+            throw ValidationError("--warn must be between 1 and --limit (\(limit)); got \(warn)")
         }
-        if let coalesce, !(0...60_000).contains(coalesce) { throw ValidationError("--coalesce takes milliseconds from 0 to 60000; got \(coalesce)") }
-        if let eventBuffer, eventBuffer < 1024 { throw ValidationError("--event-buffer must be at least 1024 bytes; got \(eventBuffer)") }
-        if let statsInterval, DurationText.parse(statsInterval).map({ $0 >= 1 }) != true {
-            throw ValidationError("--stats-interval takes a duration of at least 1s, like 30s or 5m; got '\(statsInterval)'")
-        }
+        try OptionCheck.number(coalesce, "--coalesce", in: SettingBounds.coalesce)
+        try OptionCheck.number(eventBuffer, "--event-buffer", in: SettingBounds.eventBuffer)
+        try OptionCheck.duration(statsInterval, "--stats-interval", minimum: SettingBounds.shortestInterval, examples: "30s or 5m")
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
     }
 
@@ -364,9 +363,13 @@ struct SystemdNotifier {
         let environment = ProcessInfo.processInfo.environment
         guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty else { return nil }
         self.path = path
-        if let usec = environment["WATCHDOG_USEC"].flatMap(Double.init),
-           environment["WATCHDOG_PID"].map({ Int32($0) == getpid() }) ?? true {
-            watchdogInterval = usec / 1_000_000
+        // systemd writes a positive whole number of microseconds; anything else is not its doing.
+        let usec = environment["WATCHDOG_USEC"].flatMap { UInt64($0) }.flatMap { $0 > 0 ? $0 : nil }
+        if let text = environment["WATCHDOG_USEC"], usec == nil {
+            Terminal.log("watch: WATCHDOG_USEC='\(text)' is not a positive whole number of microseconds; not sending WATCHDOG=1", priority: 4)
+        }
+        if let usec, environment["WATCHDOG_PID"].map({ Int32($0) == getpid() }) ?? true {
+            watchdogInterval = Double(usec) / 1_000_000
         } else {
             watchdogInterval = nil
         }

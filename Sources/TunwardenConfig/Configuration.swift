@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TunwardenCore
 import Yams
 
@@ -122,21 +127,48 @@ extension Configuration {
             if requested == nil { return .empty }
             throw ConfigError(path: path, line: nil, key: nil, problem: "no such file; give an existing file to --config (or TUNWARDEN_CONFIG)")
         }
-        // Read to the end rather than by size, so `--config /dev/null` (no settings) works too.
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be opened for reading; check its permissions")
-        }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.readToEnd() ?? Data()
-        } catch {
-            throw ConfigError(path: path, line: nil, key: nil, problem: "cannot be read (\((error as NSError).localizedDescription))")
-        }
+        let data = try contents(of: path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: path, line: nil, key: nil, problem: "is not UTF-8 text")
         }
         return try parse(text, path: path)
+    }
+
+    /// The most a configuration file may hold. Real ones hold a few hundred bytes; the bound keeps
+    /// a wrong path (a log, a disk image) from being read whole.
+    public static let maximumSize = 1 << 20
+
+    /// The bytes of the file at `path`, which must be a regular file of at most `maximumSize`
+    /// bytes, or /dev/null (no settings). Anything else (a directory, /dev/zero, a FIFO with no
+    /// writer, a terminal) is an error at once instead of a read that hangs or never ends.
+    static func contents(of path: String) throws -> Data {
+        func refuse(_ problem: String) -> ConfigError { ConfigError(path: path, line: nil, key: nil, problem: problem) }
+        // Non-blocking, so that opening a FIFO does not wait for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw refuse("cannot be opened for reading (\(String(cString: strerror(errno)))); check its permissions") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw refuse("cannot be read (\(String(cString: strerror(errno))))") }
+        var null = stat()
+        let isNull = status.st_mode & S_IFMT == S_IFCHR && stat("/dev/null", &null) == 0 && null.st_rdev == status.st_rdev
+        guard status.st_mode & S_IFMT == S_IFREG || isNull else {
+            let kinds = [S_IFDIR: "a directory", S_IFCHR: "a character device", S_IFBLK: "a block device", S_IFIFO: "a FIFO", S_IFSOCK: "a socket"]
+            throw refuse("is \(kinds[status.st_mode & S_IFMT] ?? "not a regular file"), not a file of settings; give one (or /dev/null for none)")
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw refuse("cannot be read (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer.prefix(count))
+            guard data.count <= maximumSize else {
+                throw refuse("is larger than \(maximumSize >> 20) MiB, which is not a configuration file; check the path")
+            }
+        }
     }
 
     /// Parses and checks the text of a configuration file; `path` names it in errors.
@@ -222,6 +254,21 @@ extension Configuration {
     }
 }
 
+/// The bounds of every number a setting takes, the same on the command line and in the file, so
+/// nothing from outside reaches arithmetic that could overflow.
+public enum SettingBounds {
+    /// Counts of tunnel-style interfaces: `limit`, `warn` and `growth`.
+    public static let count: ClosedRange<Int> = 1...1_000_000
+    /// `coalesce`, in milliseconds.
+    public static let coalesce: ClosedRange<Int> = 0...60_000
+    /// `event-buffer`, in bytes.
+    public static let eventBuffer: ClosedRange<Int> = 1024...(1 << 30)
+    /// The shortest `min-age` (the longest of any duration is `DurationText.maximum`).
+    public static let shortestMinimumAge: TimeInterval = 0
+    /// The shortest `growth-window` and `stats-interval`.
+    public static let shortestInterval: TimeInterval = 1
+}
+
 /// One setting the file may hold: its name (the long option's), what it takes, and which
 /// commands have it.
 struct ConfigKey: Sendable {
@@ -251,22 +298,22 @@ struct ConfigKey: Sendable {
         let keys = [
             ConfigKey(name: "netns", kind: .namespace, sections: audit.union(reap).union(watch), topLevel: true),
             ConfigKey(name: "state-dir", kind: .path, sections: audit.union(reap).union(watch), topLevel: true),
-            ConfigKey(name: "limit", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "warn", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "growth", kind: .integer(1...1_000_000), sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "growth-window", kind: .duration(minimum: 1), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "limit", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "warn", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "growth", kind: .integer(SettingBounds.count), sections: audit.union(watch), topLevel: true),
+            ConfigKey(name: "growth-window", kind: .duration(minimum: SettingBounds.shortestInterval), sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "alert-exec", kind: .command, sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "alert-webhook", kind: .url, sections: audit.union(watch), topLevel: true),
             ConfigKey(name: "textfile", kind: .textfile, sections: audit.union(watch), topLevel: true),
-            ConfigKey(name: "min-age", kind: .duration(minimum: 0), sections: reap.union(watch), topLevel: true),
+            ConfigKey(name: "min-age", kind: .duration(minimum: SettingBounds.shortestMinimumAge), sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "protect", kind: .patterns, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "only", kind: .kinds, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "journal", kind: .path, sections: reap.union(watch), topLevel: true),
             ConfigKey(name: "all", kind: .flag, sections: audit, topLevel: false),
             ConfigKey(name: "format", kind: .choice(["table", "json", "nagios"]), sections: audit.union(reap), topLevel: false),
-            ConfigKey(name: "coalesce", kind: .integer(0...60_000), sections: watch, topLevel: false),
-            ConfigKey(name: "event-buffer", kind: .integer(1024...(1 << 30)), sections: watch, topLevel: false),
-            ConfigKey(name: "stats-interval", kind: .duration(minimum: 1), sections: watch, topLevel: false),
+            ConfigKey(name: "coalesce", kind: .integer(SettingBounds.coalesce), sections: watch, topLevel: false),
+            ConfigKey(name: "event-buffer", kind: .integer(SettingBounds.eventBuffer), sections: watch, topLevel: false),
+            ConfigKey(name: "stats-interval", kind: .duration(minimum: SettingBounds.shortestInterval), sections: watch, topLevel: false),
             ConfigKey(name: "reap", kind: .flag, sections: watch, topLevel: false),
         ]
         return Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
@@ -298,9 +345,11 @@ struct ConfigKey: Sendable {
             return .integer(value)
         case let .duration(minimum):
             let text = try scalarText(node)
-            guard let value = DurationText.parse(text) else { throw fail("expected a duration like 90s, 15m, 2h or 1d; got '\(text)'") }
-            guard value >= minimum else { throw fail("must be at least \(DurationText.format(minimum)); got '\(text)'") }
-            return .duration(value)
+            do {
+                return .duration(try DurationText.checked(text, minimum: minimum))
+            } catch {
+                throw fail("\(error)")
+            }
         case .path:
             let text = try scalarText(node)
             guard text.hasPrefix("/") else { throw fail("expected an absolute path (starting with /); got '\(text)'") }

@@ -20,7 +20,8 @@ public struct AuditPolicy: Sendable, Equatable {
         self.hoardThreshold = hoardThreshold
     }
 
-    public var effectiveWarn: Int { warnAt ?? (limit * 4 + 4) / 5 }
+    /// `limit - limit / 5` is 80 % rounded up, for every limit, without multiplying it first.
+    public var effectiveWarn: Int { warnAt ?? limit - limit / 5 }
 }
 
 /// An interface with its verdict and the holders attributed to it.

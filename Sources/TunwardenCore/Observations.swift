@@ -182,10 +182,48 @@ public struct Observations: Codable, Sendable, Equatable {
     }
 }
 
+extension Observations {
+    /// Interface indexes, as the kernel keeps them (a positive int).
+    public static let ifindexBounds: ClosedRange<Int> = 1...Int(Int32.max)
+    /// Tunnel counts in the history: there cannot be more interfaces than indexes.
+    public static let countBounds: ClosedRange<Int> = 0...Int(Int32.max)
+    /// The reaped total: JSON's exact integers, far beyond any real total, so adding a run's
+    /// deletions to it can never overflow.
+    public static let reapedTotalBounds: ClosedRange<Int> = 0...(1 << 53)
+
+    /// The first number read from a state file that lies outside its bounds, described for a
+    /// message (nil when every one is within them). Such a file was not written by tunwarden, and
+    /// is treated as damaged rather than letting its numbers reach arithmetic.
+    public var numberOutOfBounds: String? {
+        func outside(_ what: String, _ value: Int, _ bounds: ClosedRange<Int>) -> String {
+            "\(what) is \(value), outside \(bounds.lowerBound) to \(bounds.upperBound)"
+        }
+        for (namespace, interfaces) in namespaces {
+            if let bad = interfaces.values.first(where: { !Self.ifindexBounds.contains($0.ifindex) }) {
+                return outside("the ifindex of \(bad.ifname) in \(namespace)", bad.ifindex, Self.ifindexBounds)
+            }
+        }
+        for (namespace, history) in histories {
+            if let bad = history.counts.first(where: { !Self.countBounds.contains($0.count) }) {
+                return outside("a tunnel count in the history of \(namespace)", bad.count, Self.countBounds)
+            }
+            if !Self.reapedTotalBounds.contains(history.reapedTotal) {
+                return outside("the reaped total of \(namespace)", history.reapedTotal, Self.reapedTotalBounds)
+            }
+        }
+        return nil
+    }
+}
+
 /// Short human durations: "42s", "15m", "3h", "2d 4h".
 public enum DurationText {
+    /// The longest duration tunwarden takes anywhere: 100 years of 365 days. Beyond it a grace
+    /// period or a window means nothing, and the arithmetic on dates and whole seconds stays exact.
+    public static let maximum: TimeInterval = 36_500 * 86_400
+
     public static func format(_ seconds: TimeInterval) -> String {
-        let total = max(0, Int(seconds.rounded(.down)))
+        // Int(exactly:) refuses what does not fit (and NaN); those read as "as long as can be" or 0.
+        let total = max(0, Int(exactly: seconds.rounded(.down)) ?? (seconds > 0 ? Int.max : 0))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m" }
         if total < 86400 {
@@ -196,13 +234,42 @@ public enum DurationText {
         return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
     }
 
-    /// Parses "0", "90s", "15m", "2h", "1d" (a bare number is seconds).
+    /// Parses "0", "90s", "15m", "2h", "1d" (a bare number is seconds); nil for anything else,
+    /// including a negative or non-finite number and anything longer than `maximum`.
     public static func parse(_ text: String) -> TimeInterval? {
+        try? checked(text)
+    }
+
+    /// The duration `text` spells, at least `minimum` and at most `maximum`; otherwise an error
+    /// saying which of those it is not.
+    public static func checked(_ text: String, minimum: TimeInterval = 0) throws(DurationError) -> TimeInterval {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let last = trimmed.last else { return nil }
+        guard let last = trimmed.last else { throw .notADuration(text) }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         let (number, unit) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, 1)
-        guard let value = Double(number), value >= 0, value.isFinite else { return nil }
-        return value * unit
+        guard let value = Double(number), value >= 0, value.isFinite else { throw .notADuration(text) }
+        let seconds = value * unit
+        guard seconds <= maximum else { throw .tooLong(text) }
+        guard seconds >= minimum else { throw .tooShort(text, minimum: minimum) }
+        return seconds
+    }
+}
+
+/// A duration given as text that tunwarden does not take, and why.
+public enum DurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not a non-negative number with an optional unit (s, m, h, d).
+    case notADuration(String)
+    /// Shorter than the setting allows.
+    case tooShort(String, minimum: TimeInterval)
+    /// Longer than `DurationText.maximum`.
+    case tooLong(String)
+
+    /// What a message says after the setting's name: "must be at most 36500d (100 years); got '1e308d'".
+    public var description: String {
+        switch self {
+        case let .notADuration(text): "expected a duration like 90s, 15m, 2h or 1d; got '\(text)'"
+        case let .tooShort(text, minimum): "must be at least \(DurationText.format(minimum)); got '\(text)'"
+        case let .tooLong(text): "must be at most \(DurationText.format(DurationText.maximum)) (100 years); got '\(text)'"
+        }
     }
 }

@@ -251,7 +251,7 @@ struct ReaperKernelTests {
         let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                         Shell.tunwardenBinary, "reap", "--min-age", "0", "--yes", "--state-dir", state.path])
         #expect(result.status == 3)
-        #expect(result.stderr.contains("holders could not be read"))
+        #expect(result.stderr.contains("reaping needs root"))
         #expect(result.stderr.contains("nothing was changed"))
         #expect(try fullState(ns) == before)
     }

@@ -22,7 +22,7 @@ import TestSupport
     }
 
     @Test(arguments: [
-        (["audit", "--limit", "0"], "--limit must be at least 1"),
+        (["audit", "--limit", "0"], "--limit must be from 1 to 1000000; got 0"),
         (["audit", "--limit", "10", "--warn", "11"], "--warn must be between 1 and --limit"),
         (["audit", "--format", "xml"], "xml"),
         (["--netns", "../x", "audit"], "not a network namespace name"),

@@ -72,6 +72,13 @@ import Testing
         ("netns: ../etc\n", 1, "netns", "not a network namespace name"),
         ("reap: 5\n", 1, "reap", "a section"),
         ("only: [tun, banana]\n", 1, "only", "got 'banana'"),
+        ("reap:\n  min-age: 1e308d\n", 2, "reap.min-age", "must be at most 36500d (100 years); got '1e308d'"),
+        ("min-age: 99999999999999999999d\n", 1, "min-age", "must be at most 36500d (100 years); got '99999999999999999999d'"),
+        ("growth-window: 0.5s\n", 1, "growth-window", "must be at least 1s; got '0.5s'"),
+        ("watch:\n  stats-interval: inf\n", 2, "watch.stats-interval", "expected a duration like 90s"),
+        ("limit: 9223372036854775807\n", 1, "limit", "must be from 1 to 1000000; got 9223372036854775807"),
+        ("protect: ['wg*', '']\n", 1, "protect", "a pattern cannot be empty"),
+        ("state-dir: ''\n", 1, "state-dir", "expected an absolute path"),
     ] as [(String, Int, String, String)])
     func badSettingsNameTheirLineAndKey(text: String, line: Int, key: String, problem: String) {
         do {

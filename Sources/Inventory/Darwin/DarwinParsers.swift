@@ -17,6 +17,28 @@ public enum DarwinParsers {
         text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
     }
 
+    /// The bounds of the numbers a capture holds, as the macOS kernel keeps them: a capture that
+    /// says otherwise is damaged, and its numbers never reach arithmetic.
+    enum Bounds {
+        /// Process ids (pid_t, and 0 is the kernel's own).
+        static let pid: ClosedRange<Int32> = 1...Int32.max
+        /// A utun control socket's unit (sc_unit, a u_int32_t); unit N is utun(N-1), so 0 names none.
+        static let utunUnit: ClosedRange<Int> = 1...Int(UInt32.max)
+        /// An interface's MTU and index (u_int32_t).
+        static let mtu: ClosedRange<Int> = 0...Int(UInt32.max)
+        static let interfaceIndex: ClosedRange<Int> = 1...Int(UInt32.max)
+        /// An IPv6 prefix length.
+        static let inet6PrefixLength: ClosedRange<Int> = 0...128
+    }
+
+    /// `value` when it lies within `bounds`, otherwise an error naming the value and the bounds.
+    static func bounded<T: Comparable & CustomStringConvertible>(_ value: T, _ bounds: ClosedRange<T>, _ what: String, file: String) throws -> T {
+        guard bounds.contains(value) else {
+            throw CaptureParseError(file: file, expected: "\(what) from \(bounds.lowerBound) to \(bounds.upperBound)", found: "\(value)")
+        }
+        return value
+    }
+
     // MARK: ifconfig -a
 
     /// One interface from `ifconfig -a`.
@@ -71,7 +93,7 @@ public enum DarwinParsers {
         while i < t.count {
             switch t[i] {
             case "mtu":
-                entry.mtu = value(after: i).flatMap { Int($0) }
+                entry.mtu = try value(after: i).flatMap { Int($0) }.map { try bounded($0, Bounds.mtu, "an MTU for \(entry.name)", file: file) }
                 i += 2
             case "ether":
                 entry.ether = value(after: i).map(String.init)
@@ -108,8 +130,13 @@ public enum DarwinParsers {
                 var length = 128
                 i += 2
                 while i < t.count {
-                    if t[i] == "prefixlen", let p = value(after: i).flatMap({ Int($0) }) { length = p; i += 2 }
-                    else if t[i] == "scopeid", let s = value(after: i) { entry.scopeID = Int(s.dropFirst(2), radix: 16); i += 2 }
+                    if t[i] == "prefixlen", let p = value(after: i).flatMap({ Int($0) }) {
+                        length = try bounded(p, Bounds.inet6PrefixLength, "an IPv6 prefix length for \(entry.name)", file: file)
+                        i += 2
+                    } else if t[i] == "scopeid", let s = value(after: i) {
+                        entry.scopeID = try Int(s.dropFirst(2), radix: 16).map { try bounded($0, Bounds.interfaceIndex, "a scope id (interface index) for \(entry.name)", file: file) }
+                        i += 2
+                    }
                     else if ["secured", "autoconf", "temporary", "deprecated", "dynamic", "detached", "tentative", "duplicated"].contains(t[i]) { i += 1 }
                     else { break }
                 }
@@ -252,7 +279,8 @@ public enum DarwinParsers {
                 throw CaptureParseError(file: file, expected: "'COMMAND PID USER FD systm DEVICE SIZE/OFF [ctl com.apple.net.utun_control id N unit N]'",
                                         found: t[max(0, i - 8)...min(t.count - 1, i + 4)].joined(separator: " "))
             }
-            holders.append(UtunHolder(pid: pid, command: String(t[i - 8]), user: String(t[i - 6]), unit: unit))
+            holders.append(UtunHolder(pid: try bounded(pid, Bounds.pid, "a process id", file: file), command: String(t[i - 8]), user: String(t[i - 6]),
+                                      unit: try bounded(unit, Bounds.utunUnit, "a utun control unit", file: file)))
         }
         return holders
     }
@@ -277,7 +305,7 @@ public enum DarwinParsers {
                 words.append(t[j])
                 j += 1
             }
-            processes[pid] = words.joined(separator: " ")
+            processes[try bounded(pid, Bounds.pid, "a process id", file: file)] = words.joined(separator: " ")
             i = j
         }
         return processes

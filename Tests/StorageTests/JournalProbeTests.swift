@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import Storage
+
+/// A dry run proves the journal writable as the real run does, without creating anything.
+@Suite struct JournalProbeTests {
+    func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-bounds-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func theJournalIsProvenWritableWithoutCreatingIt() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Journal(path: directory + "/a/b/journal.jsonl").checkWritableWithoutCreating()
+        try Journal(path: directory + "/journal.jsonl").checkWritableWithoutCreating()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+
+        try Data().write(to: URL(fileURLWithPath: directory + "/file"))
+        let blocked = #expect(throws: StorageError.self) { try Journal(path: directory + "/file/sub/journal.jsonl").checkWritableWithoutCreating() }
+        #expect(blocked?.description.contains("is not a directory") == true)
+
+        try Data("not json\n{}\n".utf8).write(to: URL(fileURLWithPath: directory + "/damaged.jsonl"))
+        #expect(throws: StorageError.self) { try Journal(path: directory + "/damaged.jsonl").checkWritableWithoutCreating() }
+
+        try Data().write(to: URL(fileURLWithPath: directory + "/readonly.jsonl"))
+        chmod(directory + "/readonly.jsonl", 0o444)
+        if geteuid() != 0 {
+            #expect(throws: StorageError.self) { try Journal(path: directory + "/readonly.jsonl").checkWritableWithoutCreating() }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["damaged.jsonl", "file", "readonly.jsonl"])
+    }
+}

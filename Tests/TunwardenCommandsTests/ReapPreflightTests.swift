@@ -1,0 +1,71 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TestSupport
+
+/// What `reap` checks before it acts: privileges before any file is created, and, in a dry run,
+/// everything the real run checks, so that it exits as the real run would.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct ReapPreflightTests {
+    /// A reap without privileges refuses before it creates anything: no state directory, no
+    /// journal, for a real run and a dry run alike.
+    @Test func anUnprivilegedReapCreatesNoFiles() throws {
+        let ns = try TestNamespace(), parent = try TemporaryDirectory()
+        defer { ns.remove(); parent.remove() }
+        chmod(parent.path, 0o777)
+        try ns.ip("tuntap", "add", "dev", "unpriv0", "mode", "tun")
+        let existing = parent.path + "/existing"
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false)
+        chmod(existing, 0o777)
+        for arguments in [["--yes"], ["--dry-run"]] {
+            for stateDirectory in [parent.path + "/state", existing] {
+                let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                                Shell.tunwardenBinary, "reap", "--min-age", "0", "--state-dir", stateDirectory] + arguments)
+                #expect(result.status == 3, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.contains("reaping needs root"), "\(result.stderr)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["existing"], "\(arguments) created files")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: existing).isEmpty, "\(arguments) created files")
+            }
+        }
+        #expect(try ns.ip("link", "show", "unpriv0").contains("unpriv0"))
+    }
+
+    /// A dry run checks what the real run checks before acting and exits as it would: a journal
+    /// damaged in the middle, or one that cannot be created, stops both with exit 3; neither
+    /// touches the journal or creates one.
+    @Test func aDryRunRefusesWhatTheRealRunRefuses() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "dryj0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "dryj1", "mode", "tap")
+        let journal = state.path + "/journal.jsonl"
+        let damaged = "not a record\n{\"time\":\"2026-01-01T00:00:00Z\",\"run\":\"r\",\"type\":\"result\",\"ifname\":\"x\",\"ifindex\":1,\"result\":\"deleted\"}\n"
+        try Data(damaged.utf8).write(to: URL(fileURLWithPath: journal))
+        let dry = try HostileRun.run(in: ns, ["reap", "--dry-run", "--min-age", "0", "--state-dir", state.path])
+        let real = try HostileRun.run(in: ns, ["reap", "--yes", "--min-age", "0", "--state-dir", state.path])
+        #expect(real.status == 3)
+        #expect(dry.status == real.status, "dry run: \(dry.status) \(dry.stdout)")
+        #expect(!dry.stdout.contains("interfaces to delete"))
+        #expect(dry.stderr.contains("line 1 is not a journal record"), "\(dry.stderr)")
+        #expect(try String(contentsOfFile: journal, encoding: .utf8) == damaged)
+        #expect(try ns.ip("-o", "link", "show").contains("dryj1"))
+
+        // A file where the journal's directory should be.
+        let blocked = state.path + "/blocked"
+        try Data().write(to: URL(fileURLWithPath: blocked))
+        for mode in ["--dry-run", "--yes"] {
+            let result = try HostileRun.run(in: ns, ["reap", mode, "--min-age", "0", "--state-dir", state.path, "--journal", blocked + "/sub/journal.jsonl"])
+            #expect(result.status == 3, "\(mode): \(result.stderr)")
+        }
+
+        // A journal that can be made: the dry run plans and exits 0, and makes neither the journal
+        // nor its directory.
+        let fresh = state.path + "/new/dir/journal.jsonl"
+        let plan = try HostileRun.run(in: ns, ["reap", "--dry-run", "--min-age", "0", "--state-dir", state.path, "--journal", fresh])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("2 interfaces to delete."))
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/new"))
+    }
+}

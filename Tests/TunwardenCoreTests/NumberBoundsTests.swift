@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+/// Numbers from outside (options, the configuration file) are bounded where they are read, and
+/// the helpers that turn them into text or thresholds never trap on any value.
+@Suite struct NumberBoundsTests {
+    @Test func durationsLongerThanAHundredYearsAreRefused() {
+        #expect(DurationText.maximum == 3_153_600_000)
+        #expect(DurationText.parse("36500d") == DurationText.maximum)
+        for text in ["36501d", "1e308d", "99999999999999999999d", "1e400", "inf", "nan", "-0.5s", ""] {
+            #expect(DurationText.parse(text) == nil, "accepted '\(text)'")
+        }
+        #expect(throws: DurationError.tooLong("1e308d")) { try DurationText.checked("1e308d") }
+        #expect(throws: DurationError.notADuration("nan")) { try DurationText.checked("nan") }
+        #expect(throws: DurationError.tooShort("0", minimum: 1)) { try DurationText.checked("0", minimum: 1) }
+        #expect(DurationError.tooLong("1e308d").description == "must be at most 36500d (100 years); got '1e308d'")
+    }
+
+    @Test func formattingAnyDurationNeverTraps() {
+        #expect(DurationText.format(.infinity) == "\(Int.max / 86400)d \(Int.max % 86400 / 3600)h")
+        #expect(DurationText.format(1e30) == DurationText.format(.infinity))
+        #expect(DurationText.format(-.infinity) == "0s")
+        #expect(DurationText.format(-1e30) == "0s")
+        #expect(DurationText.format(.nan) == "0s")
+        #expect(DurationText.format(DurationText.maximum) == "36500d")
+    }
+
+    @Test func theDefaultWarningIsEightyPercentRoundedUpForEveryLimit() {
+        for limit in 1...1000 {
+            #expect(AuditPolicy(limit: limit).effectiveWarn == Int((Double(limit) * 0.8).rounded(.up)), "limit \(limit)")
+        }
+        #expect(AuditPolicy(limit: Int.max).effectiveWarn == Int.max - Int.max / 5)
+    }
+}
