@@ -140,12 +140,19 @@ struct HolderScanner {
         return UInt64(link.dropFirst(5).dropLast())
     }
 
-    /// The interface named by an `iff:\t<name>` line of a tun descriptor's fdinfo.
+    /// The interface named by the `iff:\t<name>` line of a tun descriptor's fdinfo, as the text
+    /// `InterfaceName` makes of the name's exact bytes (those after the tab, up to the line's end);
+    /// nil when there is no such line or its name is empty (a descriptor not attached to a device).
     static func attachedInterface(fdinfo: [UInt8]) -> String? {
-        let text = String(decoding: fdinfo, as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("iff:") {
-            let name = line.dropFirst(4).trimmingCharacters(in: " \t")
-            return name.isEmpty ? nil : name
+        let prefix: [UInt8] = Array("iff:\t".utf8)
+        var lineStart = 0
+        while lineStart < fdinfo.count {
+            let lineEnd = fdinfo[lineStart...].firstIndex(of: 0x0a) ?? fdinfo.count
+            if fdinfo[lineStart..<lineEnd].starts(with: prefix) {
+                let name = fdinfo[(lineStart + prefix.count)..<lineEnd]
+                return name.isEmpty ? nil : InterfaceName.text(name)
+            }
+            lineStart = lineEnd + 1
         }
         return nil
     }
