@@ -250,6 +250,9 @@ public struct HolderScan: Sendable, Equatable {
     public var complete: Bool
     /// Why the scan is incomplete, in words a person can act on.
     public var incompleteReason: String?
+    /// What to do for a complete scan, when it is something other than running with privileges
+    /// (for example: running in the host's PID namespace).
+    public var remedy: String?
     public var attachments: [HolderAttachment]
     public var processesScanned: Int
     /// Processes that stayed closed although the scan held every privilege it needs (root with
@@ -258,9 +261,11 @@ public struct HolderScan: Sendable, Equatable {
     /// only by the kernel's own count of attached queues.
     public var opaquePIDs: [Int32]
 
-    public init(complete: Bool, incompleteReason: String? = nil, attachments: [HolderAttachment], processesScanned: Int, opaquePIDs: [Int32] = []) {
+    public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
+                processesScanned: Int, opaquePIDs: [Int32] = []) {
         self.complete = complete
         self.incompleteReason = incompleteReason
+        self.remedy = remedy
         self.attachments = attachments
         self.processesScanned = processesScanned
         self.opaquePIDs = opaquePIDs

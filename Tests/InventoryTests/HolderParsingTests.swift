@@ -1,4 +1,6 @@
 #if os(Linux)
+import Foundation
+import Glibc
 import Testing
 @testable import Inventory
 
@@ -29,6 +31,43 @@ import Testing
         #expect(HolderScanner.namespaceInode("net:[4026531840]") == 4_026_531_840)
         #expect(HolderScanner.namespaceInode("mnt:[4026531840]") == nil)
         #expect(HolderScanner.namespaceInode("net:[x]") == nil)
+    }
+
+    /// A scan sees every process only from the initial PID namespace, through a /proc of it.
+    @Test func aPIDNamespaceOtherThanTheHostsIsAProblem() {
+        func problem(_ link: String?, _ status: String?) -> String? {
+            HolderScanner.pidNamespaceProblem(namespaceLink: link, status: status.map { Array($0.utf8) }, procRoot: "/proc")
+        }
+        #expect(problem("pid:[4026531836]", "Name:\ttunwarden\nNSpid:\t4242\nUid:\t0\n") == nil)
+        // Kernels before 4.1 print no NSpid: the namespace's inode decides.
+        #expect(problem("pid:[4026531836]", "Name:\ttunwarden\n") == nil)
+        // In a child namespace with its own /proc (`unshare -p -f --mount-proc`).
+        let child = problem("pid:[4026532176]", "NSpid:\t3\n")
+        #expect(child?.contains("PID namespace other than the host's (pid:[4026532176])") == true)
+        // A /proc of an outer namespace lists the ids from there down to tunwarden's own.
+        #expect(problem("pid:[4026531836]", "NSpid:\t9490\t3\n")?.contains("NSpid: 9490 3") == true)
+        // A /proc in which tunwarden has no id of its own.
+        #expect(problem(nil, nil)?.contains("cannot tell which PID namespace") == true)
+        #expect(problem("net:[4026531836]", nil) != nil)
+    }
+
+    /// The detection reads the /proc it scans: one that says tunwarden runs in a child PID
+    /// namespace makes the scan incomplete, with the reason and what to run instead.
+    @Test func aScanOfAChildNamespacesProcIsIncomplete() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tw-proc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/self/ns", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/self/ns/pid", withDestinationPath: "pid:[4026532176]")
+        try Data("Name:\ttunwarden\nNSpid:\t1\n".utf8).write(to: URL(fileURLWithPath: root + "/self/status"))
+        let (scan, _) = HolderScanner(procRoot: root).scan(inspectedNamespace: 1)
+        #expect(!scan.complete)
+        #expect(scan.incompleteReason?.contains("PID namespace other than the host's") == true)
+        #expect(scan.remedy?.contains("--pid=host") == true)
+        #expect(scan.remedy?.contains("nsenter -t 1 -p -m") == true)
+
+        try FileManager.default.removeItem(atPath: root + "/self/ns/pid")
+        try FileManager.default.createSymbolicLink(atPath: root + "/self/ns/pid", withDestinationPath: "pid:[4026531836]")
+        #expect(HolderScanner(procRoot: root).scan(inspectedNamespace: 1).0.complete)
     }
 
     @Test func namespaceNamesAreValidated() {

@@ -15,6 +15,8 @@ import TunwardenCore
 /// Every descriptor table of a process is read, each once: `/proc/PID/fd` shows only the main
 /// thread's, so a thread that unshared its table (unshare(CLONE_FILES)), or a process whose main
 /// thread exited while others run on, holds descriptors that only `/proc/PID/task/TID/fd` shows.
+/// A scan of a /proc that does not show every process (tunwarden in a child PID namespace) is
+/// never complete.
 struct HolderScanner {
     /// The /proc mount to scan.
     var procRoot = "/proc"
@@ -24,6 +26,9 @@ struct HolderScanner {
     /// Whether two tasks share one descriptor table; when it fails for any reason but a task
     /// having exited, every task's table is read instead.
     var sameDescriptorTable: (Int32, Int32) -> Sys.Outcome<Bool> = Sys.sameDescriptorTable
+
+    /// The inode of the initial PID namespace (PROC_PID_INIT_INO, include/linux/proc_ns.h).
+    static let initialPIDNamespace: UInt64 = 4_026_531_836
 
     /// What the scan learns besides attachments: how many processes run in each network namespace
     /// (by namespace inode), with one pid from each to name the namespace to the kernel.
@@ -56,7 +61,10 @@ struct HolderScanner {
             return (.unavailable("\(procRoot) cannot be opened"), census)
         }
         defer { close(procDir) }
-        var compareTables = true
+        let pidNamespace = pidNamespaceProblem()
+        // kcmp names tasks by their ids in this process's PID namespace, which are the ids this
+        // /proc shows only when it shows this namespace.
+        var compareTables = pidNamespace == nil
 
         var attachments: [HolderAttachment] = []
         var unreadable: [Int32] = []
@@ -176,12 +184,17 @@ struct HolderScanner {
                 }
             }
         }
-        if unreadable.isEmpty {
+        var reasons: [String] = []
+        if let pidNamespace { reasons.append(pidNamespace) }
+        if !unreadable.isEmpty {
+            let sample = unreadable.prefix(3).map(String.init).joined(separator: ", ")
+            reasons.append("\(unreadable.count) of \(unreadable.count + scanned) processes could not be read (\(Sys.describe(unreadableReason)); pid \(sample)\(unreadable.count > 3 ? ", …" : ""))")
+        }
+        if reasons.isEmpty {
             return (HolderScan(complete: true, attachments: attachments, processesScanned: scanned, opaquePIDs: opaque), census)
         }
-        let sample = unreadable.prefix(3).map(String.init).joined(separator: ", ")
-        let reason = "\(unreadable.count) of \(unreadable.count + scanned) processes could not be read (\(Sys.describe(unreadableReason)); pid \(sample)\(unreadable.count > 3 ? ", …" : ""))"
-        return (HolderScan(complete: false, incompleteReason: reason, attachments: attachments, processesScanned: scanned, opaquePIDs: opaque), census)
+        return (HolderScan(complete: false, incompleteReason: reasons.joined(separator: "; "), remedy: pidNamespace == nil ? nil : Self.pidNamespaceRemedy,
+                           attachments: attachments, processesScanned: scanned, opaquePIDs: opaque), census)
     }
 
     /// Reads the descriptor table of the task at `task` (`PID` or `PID/task/TID` under /proc),
@@ -223,6 +236,39 @@ struct HolderScanner {
         return namespaceInode(target)
     }
 
+    // MARK: the PID namespace
+
+    /// What to do when the scan cannot see every process because of the PID namespace.
+    static let pidNamespaceRemedy = "Run tunwarden in the host's PID namespace (on the host, in a container started with `--pid=host`, or through `nsenter -t 1 -p -m tunwarden …`)"
+
+    /// Why this /proc may not show every process on the machine, or nil when it shows them all:
+    /// the scan is then incomplete, however much of it could be read.
+    func pidNamespaceProblem() -> String? {
+        var link: String?
+        if case let .ok(target) = Sys.readLink("\(procRoot)/self/ns/pid") { link = target }
+        var status: [UInt8]?
+        if case let .ok(bytes) = Sys.readSmallFile("\(procRoot)/self/status") { status = bytes }
+        return Self.pidNamespaceProblem(namespaceLink: link, status: status, procRoot: procRoot)
+    }
+
+    /// Why a scan of `procRoot` may miss processes, from what it says of tunwarden itself: the
+    /// link `self/ns/pid` (`pid:[INODE]`) and `self/status`. A scan sees every process only when
+    /// tunwarden runs in the initial PID namespace (inode PROC_PID_INIT_INO) and reads a /proc of
+    /// that namespace (`NSpid:` then lists one id: the ids run from the /proc's namespace down to
+    /// tunwarden's own). Kernels before 4.1 print no `NSpid:`; the inode decides alone there.
+    static func pidNamespaceProblem(namespaceLink: String?, status: [UInt8]?, procRoot: String) -> String? {
+        guard let namespaceLink, let inode = namespaceInode(namespaceLink, type: "pid") else {
+            return "cannot tell which PID namespace tunwarden runs in (\(procRoot)/self/ns/pid cannot be read), so processes outside it may be missing from \(procRoot)"
+        }
+        if inode != initialPIDNamespace {
+            return "tunwarden runs in a PID namespace other than the host's (\(namespaceLink)), where \(procRoot) shows only that namespace's processes: a process outside it may hold any device"
+        }
+        if let status, let ids = Self.statusField("NSpid", in: status), ids.count > 1 {
+            return "\(procRoot) belongs to a PID namespace other than tunwarden's (NSpid: \(ids.joined(separator: " "))), so it may not show every process"
+        }
+        return nil
+    }
+
     /// The whitespace-separated values of a `Name:` line of a /proc status file.
     static func statusField(_ name: String, in status: [UInt8]) -> [String]? {
         for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + ":") {
@@ -241,10 +287,10 @@ struct HolderScanner {
         return mask & needed == needed
     }
 
-    /// `net:[4026531840]` → 4026531840.
-    static func namespaceInode(_ link: String) -> UInt64? {
-        guard link.hasPrefix("net:["), link.hasSuffix("]") else { return nil }
-        return UInt64(link.dropFirst(5).dropLast())
+    /// `net:[4026531840]` → 4026531840 (and likewise for another namespace `type`).
+    static func namespaceInode(_ link: String, type: String = "net") -> UInt64? {
+        guard link.hasPrefix(type + ":["), link.hasSuffix("]") else { return nil }
+        return UInt64(link.dropFirst(type.count + 2).dropLast())
     }
 
     /// The interface named by the `iff:\t<name>` line of a tun descriptor's fdinfo, as the text
