@@ -350,8 +350,9 @@ public struct Snapshot: Sendable, Equatable {
     public var platform: String
     /// The named network namespace inspected, or nil for the caller's own.
     public var namespace: String?
-    /// The inspected namespace's identity as the kernel names it (`net:[4026531840]`), which stays
-    /// the same for as long as the namespace exists; it keys tunwarden's observations.
+    /// The inspected namespace's identity, which keys tunwarden's observations: on Linux one
+    /// incarnation of the namespace in one boot (see `NamespaceIdentity`), never shared with a
+    /// namespace made after it; `darwin` for a Mac, `capture:DIR` for a capture.
     public var namespaceIdentity: String
     public var takenAt: Date
     public var interfaces: [NetworkInterface]

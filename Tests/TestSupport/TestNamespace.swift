@@ -22,9 +22,11 @@ public final class TestNamespace {
         #endif
     }
 
-    public init() throws {
-        name = "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try Shell.run(["ip", "netns", "add", name])
+    /// Makes the namespace, under `name` when one is given (to make a namespace again under the
+    /// name of one removed before), else under a new unique name.
+    public init(name: String? = nil) throws {
+        self.name = name ?? "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try Shell.run(["ip", "netns", "add", self.name])
         try ip("link", "set", "lo", "up")
     }
 
