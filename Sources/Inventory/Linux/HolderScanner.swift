@@ -23,8 +23,9 @@ struct HolderScanner {
     /// Whether this process may inspect every other one: CAP_SYS_PTRACE (resolving descriptors,
     /// reading fdinfo) and CAP_DAC_READ_SEARCH (listing other users' fd directories) effective.
     var privileged = HolderScanner.hasInspectionCapabilities()
-    /// Whether two tasks share one descriptor table; when it fails for any reason but a task
-    /// having exited, every task's table is read instead.
+    /// Whether two tasks share one descriptor table. When it fails for any reason but a task
+    /// having exited, every table of that process is read (and of every later one, for ENOSYS:
+    /// a kernel without kcmp).
     var sameDescriptorTable: (Int32, Int32) -> Sys.Outcome<Bool> = Sys.sameDescriptorTable
 
     /// The inode of the initial PID namespace (PROC_PID_INIT_INO, include/linux/proc_ns.h).
@@ -151,16 +152,19 @@ struct HolderScanner {
 
             // The tasks whose tables were read: the main thread's is `/proc/PID/fd`.
             var tablesRead: [Int32] = [pid]
+            var compareHere = compareTables
             for task in tasks {
-                if compareTables {
+                if compareHere {
                     var shared = false
                     for reader in tablesRead {
                         switch sameDescriptorTable(reader, task) {
                         case let .ok(same): shared = same
                         case let .failed(code) where code == ESRCH: continue
-                        case .failed: compareTables = false
+                        case let .failed(code):
+                            compareHere = false
+                            if code == ENOSYS { compareTables = false }
                         }
-                        if shared || !compareTables { break }
+                        if shared || !compareHere { break }
                     }
                     if shared { continue }
                 }
