@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
+#include <linux/kcmp.h>
 #include <linux/netlink.h>
 #include <sched.h>
 #include <pthread.h>
@@ -21,6 +22,15 @@ int tw_clone_newnet(void) { return CLONE_NEWNET; }
 int tw_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
 int tw_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int tw_kcmp_files(int pid1, int pid2) {
+#ifdef SYS_kcmp
+    return (int)syscall(SYS_kcmp, (pid_t)pid1, (pid_t)pid2, KCMP_FILES, 0UL, 0UL);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 
 static volatile sig_atomic_t tw_stop = 0;
 static volatile sig_atomic_t tw_reload = 0;

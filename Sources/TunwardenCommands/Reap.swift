@@ -108,7 +108,7 @@ public struct Reap: ParsableCommand {
             fail("\(error)")
         }
         guard snapshot.holders.complete else {
-            fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). Run as root")
+            fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). \(snapshot.holders.remedy ?? "Run as root")")
         }
         // One clock for the whole run: the inventory's.
         let now = snapshot.takenAt

@@ -153,7 +153,8 @@ public enum Heuristics {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
-                    + (snapshot.platform == "darwin" ? "Capture `sudo lsof -nP` for a definite answer." : "Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer.")
+                    + (snapshot.holders.remedy.map { "\($0) for a definite answer." }
+                        ?? (snapshot.platform == "darwin" ? "Capture `sudo lsof -nP` for a definite answer." : "Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer."))
             ))
         }
 

@@ -285,6 +285,9 @@ public struct HolderScan: Sendable, Equatable {
     public var complete: Bool
     /// Why the scan is incomplete, in words a person can act on.
     public var incompleteReason: String?
+    /// What to do for a complete scan, when it is something other than running with privileges
+    /// (for example: running in the host's PID namespace).
+    public var remedy: String?
     public var attachments: [HolderAttachment]
     public var processesScanned: Int
     /// Processes that stayed closed although the scan held every privilege it needs (root with
@@ -293,9 +296,11 @@ public struct HolderScan: Sendable, Equatable {
     /// only by the kernel's own count of attached queues.
     public var opaquePIDs: [Int32]
 
-    public init(complete: Bool, incompleteReason: String? = nil, attachments: [HolderAttachment], processesScanned: Int, opaquePIDs: [Int32] = []) {
+    public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
+                processesScanned: Int, opaquePIDs: [Int32] = []) {
         self.complete = complete
         self.incompleteReason = incompleteReason
+        self.remedy = remedy
         self.attachments = attachments
         self.processesScanned = processesScanned
         self.opaquePIDs = opaquePIDs
@@ -391,8 +396,9 @@ public struct Snapshot: Sendable, Equatable {
     public var platform: String
     /// The named network namespace inspected, or nil for the caller's own.
     public var namespace: String?
-    /// The inspected namespace's identity as the kernel names it (`net:[4026531840]`), which stays
-    /// the same for as long as the namespace exists; it keys tunwarden's observations.
+    /// The inspected namespace's identity, which keys tunwarden's observations: on Linux one
+    /// incarnation of the namespace in one boot (see `NamespaceIdentity`), never shared with a
+    /// namespace made after it; `darwin` for a Mac, `capture:DIR` for a capture.
     public var namespaceIdentity: String
     public var takenAt: Date
     public var interfaces: [NetworkInterface]

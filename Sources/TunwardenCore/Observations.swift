@@ -108,10 +108,12 @@ extension InterfaceObservation {
 /// Everything tunwarden remembers between runs, per network namespace.
 ///
 /// An interface is identified by namespace, index and name: a device deleted and made again gets
-/// a new index and starts a new history.
+/// a new index and starts a new history. A namespace is identified by `NamespaceIdentity`: one
+/// incarnation in one boot, so a namespace made again, or the machine rebooted, starts afresh.
 public struct Observations: Codable, Sendable, Equatable {
     public var version = 1
-    /// Keyed by namespace identity (`net:[4026531840]`), then by `ifindex:ifname`.
+    /// Keyed by namespace identity (`netns-cookie:4103@boot:…`, see `NamespaceIdentity`), then by
+    /// `ifindex:ifname`.
     public var namespaces: [String: [String: InterfaceObservation]] = [:]
     /// Per namespace identity: counts over time, what was last alerted, what was reaped.
     public var histories: [String: NamespaceHistory] = [:]
@@ -137,8 +139,11 @@ public struct Observations: Codable, Sendable, Equatable {
 
     /// Records an assessment made at `now`: new interfaces get a first-seen time, orphans an
     /// orphaned-since time (kept while they stay orphaned, cleared when they stop being orphaned),
-    /// and interfaces that are gone are forgotten.
+    /// and interfaces that are gone are forgotten. Recording a Linux namespace of this boot also
+    /// forgets the Linux namespaces of other boots (and of state files written before identities
+    /// named their boot), with their histories: those namespaces are gone for good.
     public mutating func record(_ assessment: Assessment, namespace: String, at now: Date) {
+        if let boot = NamespaceIdentity.bootID(of: namespace) { forgetOtherBoots(than: boot) }
         let previous = namespaces[namespace] ?? [:]
         var current: [String: InterfaceObservation] = [:]
         current.reserveCapacity(assessment.interfaces.count)
@@ -161,6 +166,13 @@ public struct Observations: Codable, Sendable, Equatable {
         }
         namespaces[namespace] = current
         histories[namespace, default: NamespaceHistory()].addSample(CountSample(time: now, count: assessment.interfaces.count))
+    }
+
+    /// Drops the observations and histories of Linux namespaces that do not belong to `boot`.
+    mutating func forgetOtherBoots(than boot: String) {
+        func gone(_ identity: String) -> Bool { NamespaceIdentity.isLinux(identity) && NamespaceIdentity.bootID(of: identity) != boot }
+        if namespaces.keys.contains(where: gone) { namespaces = namespaces.filter { !gone($0.key) } }
+        if histories.keys.contains(where: gone) { histories = histories.filter { !gone($0.key) } }
     }
 
     /// Takes in traffic counters read between inventories (the watcher's `--stats-interval`

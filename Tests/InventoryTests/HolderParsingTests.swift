@@ -1,4 +1,6 @@
 #if os(Linux)
+import Foundation
+import Glibc
 import Testing
 @testable import Inventory
 
@@ -9,12 +11,63 @@ import Testing
         #expect(HolderScanner.attachedInterface(fdinfo: fdinfo) == "kure_tun")
         // An opened but unattached /dev/net/tun has no iff line.
         #expect(HolderScanner.attachedInterface(fdinfo: Array("pos:\t0\nflags:\t0100002\n".utf8)) == nil)
+        // The kernel prints `iff:` with an empty name for a descriptor that is not attached.
+        #expect(HolderScanner.attachedInterface(fdinfo: Array("pos:\t0\niff:\t\n".utf8)) == nil)
+    }
+
+    /// A name is the kernel's bytes between `iff:\t` and the line's end, carried as the lossless
+    /// text of `InterfaceName`: a byte that is not UTF-8 or a control byte is escaped, never
+    /// replaced, and nothing else is trimmed.
+    @Test func attachedInterfaceKeepsTheNamesExactBytes() {
+        func fdinfo(_ name: [UInt8]) -> [UInt8] { Array("pos:\t0\nflags:\t0100002\niff:\t".utf8) + name + [0x0a] }
+        #expect(HolderScanner.attachedInterface(fdinfo: fdinfo([0x7a, 0x7a, 0xff])) == "zz\\xff")
+        #expect(HolderScanner.attachedInterface(fdinfo: fdinfo([0x61, 0x1b, 0x62])) == "a\\x1bb")
+        #expect(HolderScanner.attachedInterface(fdinfo: fdinfo([0x61, 0x5c, 0x62])) == "a\\\\b")
+        // The last line of a file need not end with a newline.
+        #expect(HolderScanner.attachedInterface(fdinfo: Array("iff:\tkure".utf8)) == "kure")
     }
 
     @Test func namespaceLinksParse() {
         #expect(HolderScanner.namespaceInode("net:[4026531840]") == 4_026_531_840)
         #expect(HolderScanner.namespaceInode("mnt:[4026531840]") == nil)
         #expect(HolderScanner.namespaceInode("net:[x]") == nil)
+    }
+
+    /// A scan sees every process only from the initial PID namespace, through a /proc of it.
+    @Test func aPIDNamespaceOtherThanTheHostsIsAProblem() {
+        func problem(_ link: String?, _ status: String?) -> String? {
+            HolderScanner.pidNamespaceProblem(namespaceLink: link, status: status.map { Array($0.utf8) }, procRoot: "/proc")
+        }
+        #expect(problem("pid:[4026531836]", "Name:\ttunwarden\nNSpid:\t4242\nUid:\t0\n") == nil)
+        // Kernels before 4.1 print no NSpid: the namespace's inode decides.
+        #expect(problem("pid:[4026531836]", "Name:\ttunwarden\n") == nil)
+        // In a child namespace with its own /proc (`unshare -p -f --mount-proc`).
+        let child = problem("pid:[4026532176]", "NSpid:\t3\n")
+        #expect(child?.contains("PID namespace other than the host's (pid:[4026532176])") == true)
+        // A /proc of an outer namespace lists the ids from there down to tunwarden's own.
+        #expect(problem("pid:[4026531836]", "NSpid:\t9490\t3\n")?.contains("NSpid: 9490 3") == true)
+        // A /proc in which tunwarden has no id of its own.
+        #expect(problem(nil, nil)?.contains("cannot tell which PID namespace") == true)
+        #expect(problem("net:[4026531836]", nil) != nil)
+    }
+
+    /// The detection reads the /proc it scans: one that says tunwarden runs in a child PID
+    /// namespace makes the scan incomplete, with the reason and what to run instead.
+    @Test func aScanOfAChildNamespacesProcIsIncomplete() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tw-proc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/self/ns", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/self/ns/pid", withDestinationPath: "pid:[4026532176]")
+        try Data("Name:\ttunwarden\nNSpid:\t1\n".utf8).write(to: URL(fileURLWithPath: root + "/self/status"))
+        let (scan, _) = HolderScanner(procRoot: root).scan(inspectedNamespace: 1)
+        #expect(!scan.complete)
+        #expect(scan.incompleteReason?.contains("PID namespace other than the host's") == true)
+        #expect(scan.remedy?.contains("--pid=host") == true)
+        #expect(scan.remedy?.contains("nsenter -t 1 -p -m") == true)
+
+        try FileManager.default.removeItem(atPath: root + "/self/ns/pid")
+        try FileManager.default.createSymbolicLink(atPath: root + "/self/ns/pid", withDestinationPath: "pid:[4026531836]")
+        #expect(HolderScanner(procRoot: root).scan(inspectedNamespace: 1).0.complete)
     }
 
     @Test func namespaceNamesAreValidated() {

@@ -22,9 +22,11 @@ public final class TestNamespace {
         #endif
     }
 
-    public init() throws {
-        name = "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try Shell.run(["ip", "netns", "add", name])
+    /// Makes the namespace, under `name` when one is given (to make a namespace again under the
+    /// name of one removed before), else under a new unique name.
+    public init(name: String? = nil) throws {
+        self.name = name ?? "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try Shell.run(["ip", "netns", "add", self.name])
         try ip("link", "set", "lo", "up")
     }
 
@@ -43,20 +45,27 @@ public final class TestNamespace {
     /// (and stays dumpable, so its /proc entries are that user's), as openvpn's `--user` does.
     @discardableResult
     public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false, user: Int? = nil) throws -> Process {
+        try python(Self.holderScript, [device, mode, multiQueue ? "mq" : "sq"] + (user.map { ["\($0)"] } ?? []))
+    }
+
+    /// Starts `python3 -c SCRIPT ARGUMENTS…` inside the namespace and returns once the script has
+    /// printed `ready` on a line of its own; fails with its exit status if it ends first. The
+    /// process is killed by `release(_:)` or `remove()`, like a holder. `ip netns exec` execs
+    /// python in place, so the process's pid is python's.
+    @discardableResult
+    public func python(_ script: String, _ arguments: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Shell.which("ip") ?? "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", name, "python3", "-c", Self.holderScript, device, mode, multiQueue ? "mq" : "sq"]
-            + (user.map { ["\($0)"] } ?? [])
+        process.arguments = ["netns", "exec", name, "python3", "-c", script] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
         holders.append(process)
-        // The script prints one line once TUNSETIFF succeeded, or exits with the error.
         let line = String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self)
         guard line == "ready\n" else {
             process.waitUntilExit()
-            throw ShellError(command: "hold \(device)", status: process.terminationStatus, output: line)
+            throw ShellError(command: "python3 -c … \(arguments.joined(separator: " "))", status: process.terminationStatus, output: line)
         }
         return process
     }

@@ -3,7 +3,7 @@
 
 /*
  * The few Linux system calls and constants that Swift's Glibc module does not expose
- * (setns needs _GNU_SOURCE; ioctl is variadic). Each wrapper is a direct call with no
+ * (setns needs _GNU_SOURCE; ioctl is variadic; kcmp has no libc wrapper). Each wrapper is a direct call with no
  * policy of its own: retrying EINTR and turning errno into errors is the Swift side's job.
  */
 #ifdef __linux__
@@ -21,6 +21,10 @@ int tw_ioctl_ptr(int fd, unsigned long request, void *arg);
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg);
 /// The calling thread's kernel thread id (gettid(2)).
 int tw_gettid(void);
+/// kcmp(2) with KCMP_FILES: 0 when tasks `pid1` and `pid2` share one descriptor table, 1 or 2
+/// when they do not (an order), 3 when they cannot be ordered; -1 with errno set on failure
+/// (ENOSYS without CONFIG_KCMP, EPERM without the right to inspect both, ESRCH when one is gone).
+int tw_kcmp_files(int pid1, int pid2);
 
 /// Installs SIGTERM, SIGINT and SIGHUP handlers that only set flags (without SA_RESTART, so a
 /// blocking poll returns at once with EINTR).

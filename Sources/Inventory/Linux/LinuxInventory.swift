@@ -15,6 +15,8 @@ public struct LinuxInventory: InventoryBackend {
     public var namespaceName: String?
     public var namespaceDirectory = "/run/netns"
     public var procRoot = "/proc"
+    /// The file holding this boot's id, which is part of a namespace's identity.
+    var bootIDPath = "/proc/sys/kernel/random/boot_id"
     /// Whether the link dump waits for the side work (addresses, routes, holders) to finish
     /// first, so that early judging begins with the first batch: for tests, which need it to run
     /// whatever the timing; it only slows a snapshot down.
@@ -47,6 +49,7 @@ public struct LinuxInventory: InventoryBackend {
 
     public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot {
         let takenAt = Date()
+        let bootID = try self.bootID()
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
         let group = DispatchGroup()
@@ -170,7 +173,8 @@ public struct LinuxInventory: InventoryBackend {
             interfaces.sort { $0.index < $1.index }
             early?.reset()
         }
-        return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: "net:[\(namespace.inode)]", takenAt: takenAt, interfaces: interfaces,
+        let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
+        return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
                         routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
     }
 
@@ -216,12 +220,31 @@ public struct LinuxInventory: InventoryBackend {
         }
     }
 
-    /// The identity (`net:[INODE]`) of the namespace this inventory inspects, as snapshots record
-    /// it, without taking a snapshot.
+    /// The identity of the namespace this inventory inspects (see `NamespaceIdentity`), as
+    /// snapshots record it, without taking a snapshot.
     public func namespaceIdentity() throws -> String {
+        let bootID = try self.bootID()
         let namespace = try openNamespace()
-        if let fd = namespace.fd { close(fd) }
-        return "net:[\(namespace.inode)]"
+        defer { if let fd = namespace.fd { close(fd) } }
+        let socket: NetlinkSocket
+        do {
+            socket = try NetlinkSocket(namespaceFD: namespace.fd)
+        } catch {
+            throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+        }
+        return NamespaceIdentity.linux(cookie: socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
+    }
+
+    /// This boot's id: observations from another boot describe namespaces that are gone.
+    func bootID() throws -> String {
+        guard case let .ok(bytes) = Sys.readSmallFile(bootIDPath, limit: 256) else {
+            throw InventoryError("cannot read this boot's id (\(bootIDPath)), which tells tunwarden's observations of one boot from another's; is /proc mounted?")
+        }
+        let id = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \n")
+        guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x5c && $0 != 0x22 }) else {
+            throw InventoryError("\(bootIDPath) holds no boot id")
+        }
+        return id
     }
 
     /// A socket in the inspected namespace subscribed to link, address and route changes, for a

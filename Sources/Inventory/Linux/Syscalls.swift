@@ -1,4 +1,5 @@
 #if os(Linux)
+import CLinuxShims
 import Glibc
 
 /// Thin wrappers over the system calls the Linux backend uses. Each retries EINTR and reports
@@ -46,6 +47,14 @@ enum Sys {
         return .ok(names)
     }
 
+    /// The names in the directory at `path` (without "." and "..").
+    static func listDirectory(path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<[String]> {
+        switch openDirectory(path, relativeTo: directory) {
+        case let .ok(fd): listDirectory(fd)
+        case let .failed(code): .failed(code)
+        }
+    }
+
     /// The target of a symbolic link (or a /proc magic link).
     static func readLink(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<String> {
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -83,6 +92,24 @@ enum Sys {
         var info = stat()
         if fstatat(directory, path, &info, 0) != 0 { return .failed(errno) }
         return .ok((UInt64(info.st_ino), info.st_uid))
+    }
+
+    /// The link count of a path (not following a final link). For `/proc/PID/task` it is two plus
+    /// the number of the process's threads (fs/proc/base.c, proc_task_getattr).
+    static func linkCount(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<UInt64> {
+        var info = stat()
+        if fstatat(directory, path, &info, AT_SYMLINK_NOFOLLOW) != 0 { return .failed(errno) }
+        return .ok(UInt64(info.st_nlink))
+    }
+
+    /// Whether two tasks (by id in this process's PID namespace) share one descriptor table
+    /// (kcmp(2), KCMP_FILES).
+    static func sameDescriptorTable(_ first: Int32, _ second: Int32) -> Outcome<Bool> {
+        while true {
+            let order = tw_kcmp_files(first, second)
+            if order >= 0 { return .ok(order == 0) }
+            if errno != EINTR { return .failed(errno) }
+        }
     }
 
     static func statDescriptor(_ fd: Int32) -> Outcome<UInt64> {

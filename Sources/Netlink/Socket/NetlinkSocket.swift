@@ -104,6 +104,19 @@ public final class NetlinkSocket: NetlinkTransport {
         }
     }
 
+    /// The cookie of the network namespace the socket belongs to (SO_NETNS_COOKIE, Linux 5.14):
+    /// a number the kernel gives each namespace it makes and never gives another during the same
+    /// boot, unlike the namespace's inode number, which it reuses. Nil where the kernel has none.
+    public func namespaceCookie() -> UInt64? {
+        var cookie: UInt64 = 0
+        var length = socklen_t(MemoryLayout<UInt64>.size)
+        guard getsockopt(fd, SOL_SOCKET, Self.soNetnsCookie, &cookie, &length) == 0, length == MemoryLayout<UInt64>.size else { return nil }
+        return cookie
+    }
+
+    /// SO_NETNS_COOKIE, from include/uapi/asm-generic/socket.h.
+    private static let soNetnsCookie: Int32 = 71
+
     /// Waits until a datagram can be received or `milliseconds` pass; true when one is ready.
     public func waitReadable(milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
