@@ -315,6 +315,31 @@ struct ReaperSafetyTests {
         #expect(Set(shown.map(InterfaceName.kernelBytes)) == Set(names), "JSON names give back the kernel's bytes")
     }
 
+    @Test func aHoldersNameIsEscapedToo() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        // A process may name itself anything (PR_SET_NAME): here ESC [ 2 J, which clears a terminal.
+        let script = """
+        import ctypes, fcntl, os, struct, sys, time
+        ctypes.CDLL(None).prctl(15, b"ev\\x1b[2J", 0, 0, 0)
+        fd = os.open("/dev/net/tun", os.O_RDWR)
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH22x", b"named0", 0x1001))
+        print("ready", flush=True)
+        time.sleep(60)
+        """
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: Shell.which("ip") ?? "/usr/sbin/ip")
+        holder.arguments = ["netns", "exec", ns.name, "python3", "-c", script]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        #expect(String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "ready\n")
+        let table = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state"])
+        #expect(!table.stdout.utf8.contains(0x1b), "no raw ESC from a process name")
+        #expect(table.stdout.contains(#"ev\x1b[2J["#), "\(table.stdout)")
+    }
+
     /// The stress test of bench/reap-stress.py, at a size CI can afford: attackers attach to
     /// random targets and a renamer renames them while a real `tunwarden reap` runs.
     @Test func stressedReapKeepsEveryPromise() throws {

@@ -314,9 +314,12 @@ struct HolderScanner {
         return nil
     }
 
+    /// The process's name. A process sets its own (prctl PR_SET_NAME) to any bytes, so it is
+    /// escaped like an interface name: a holder called ESC[2J must not clear the terminal of the
+    /// person reading the report.
     static func comm(_ entry: String, procDir: Int32) -> String {
         guard case let .ok(bytes) = Sys.readSmallFile("\(entry)/comm", relativeTo: procDir) else { return "?" }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: "\n")
+        return InterfaceName.text(bytes.last == 10 ? bytes.dropLast() : bytes[...])
     }
 
     /// The real uid, from the `Uid:` line of /proc/PID/status.
