@@ -73,7 +73,7 @@ public struct JournalCommand: ParsableCommand {
                 let name = intent?.ifname ?? result?.ifname ?? "?"
                 let kind = intent?.prior?.kind.rawValue ?? "device"
                 let outcome = result?.result?.rawValue ?? "interrupted (no result recorded)"
-                text += "  \(outcome.padding(toLength: 8, withPad: " ", startingAt: 0)) \(kind) \(name) (ifindex \(index))"
+                text += "  \(outcome.count < 8 ? outcome.padding(toLength: 8, withPad: " ", startingAt: 0) : outcome) \(kind) \(name) (ifindex \(index))"
                 if let detail = result?.detail { text += ": \(detail)" }
                 text += "\n"
                 if let commands = intent?.recreate, result?.result != .skipped {
