@@ -70,11 +70,41 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// A record that a write left unfinished (a full disk, a signal, a crash): the start of a JSON
+/// line that stops before its end. It is reported and skipped; the records around it stand.
+public struct TornRecord: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// Where the cut line starts, in bytes from the start of the file.
+    public var offset: Int
+    /// How many of its bytes were written.
+    public var length: Int
+
+    public init(path: String, offset: Int, length: Int) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+    }
+
+    public var description: String {
+        "\(path): the record at byte \(offset) was cut short after \(length) bytes by a write that did not finish "
+            + "(a full disk, a signal or a crash); it is skipped and the rest of the journal is kept"
+    }
+}
+
+/// Everything a journal holds: its records, and the records that were cut short among them.
+public struct JournalContents: Sendable {
+    public var records: [JournalRecord]
+    public var torn: [TornRecord]
+}
+
 /// The append-only JSON-lines journal of everything the reaper removes.
 ///
-/// Records are appended, never rewritten, and flushed to disk before `append` returns. Before a
-/// reap acts, `checkWritable` proves the journal can take its records: a journal that is corrupt
-/// or cannot be written stops the reap before anything is deleted.
+/// Records are appended, never rewritten, and flushed to disk before `append` returns; each
+/// append starts on a line of its own, so a record cut short by a write that did not finish never
+/// runs into the next one. Such a record is reported and skipped wherever it is; any other line
+/// that is not a record makes the journal damaged. Before a reap acts, `checkWritable` proves the
+/// journal can take its records: a damaged journal, or one that cannot be written, stops the reap
+/// before anything is deleted.
 public struct Journal: Sendable {
     public let path: String
 
@@ -82,35 +112,40 @@ public struct Journal: Sendable {
         self.path = path
     }
 
-    /// Every record, oldest first; an empty list when there is no journal yet.
+    /// Every record, oldest first; an empty list when there is no journal yet. Records cut short
+    /// are left out: `contents()` names them.
     public func read() throws -> [JournalRecord] {
+        try contents().records
+    }
+
+    /// Every record, oldest first, and where records were cut short.
+    public func contents() throws -> JournalContents {
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
                 throw StorageError(path: path, problem: "cannot be read", advice: "Check its permissions (tunwarden normally runs as root).")
             }
-            return []
+            return JournalContents(records: [], torn: [])
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        var records: [JournalRecord] = []
-        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            do {
-                records.append(try decoder.decode(JournalRecord.self, from: Data(line)))
-            } catch {
-                throw StorageError(path: path, problem: "line \(number + 1) is not a journal record (\(StateStore.describe(error)))",
-                                   advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.")
+        let decoder = Self.decoder()
+        var contents = JournalContents(records: [], torn: [])
+        var offset = 0
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            defer { offset += line.count + 1 }
+            guard !line.isEmpty else { continue }
+            switch try judge(Data(line), at: offset, lineNumber: index + 1, decoder: decoder) {
+            case .record(let record): contents.records.append(record)
+            case .torn(let torn): contents.torn.append(torn)
             }
         }
-        if let last = data.last, last != UInt8(ascii: "\n") {
-            throw StorageError(path: path, problem: "ends in an incomplete line (a write was cut short)",
-                               advice: "Move it aside and keep it for the record; a new journal is started.")
-        }
-        return records
+        return contents
     }
 
-    /// Proves that records can be appended: the journal parses and its directory and file accept writes.
-    public func checkWritable() throws {
-        _ = try read()
+    /// Proves that records can be appended: the journal holds only records and records cut short,
+    /// and its directory and file accept writes. Returns the records found cut short, for the
+    /// caller to report.
+    @discardableResult
+    public func checkWritable() throws -> [TornRecord] {
+        let torn = try contents().torn
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
@@ -125,9 +160,11 @@ public struct Journal: Sendable {
                                advice: "Choose another --journal path, or run as root.")
         }
         close(fd)
+        return torn
     }
 
-    /// Appends records as JSON lines in one write and flushes them to disk.
+    /// Appends records as JSON lines in one write and flushes them to disk. When the journal does
+    /// not end with a line end (a record was cut short), one is written first.
     public func append(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         var data = Data()
@@ -135,17 +172,52 @@ public struct Journal: Sendable {
             data.append(contentsOf: try JSONWriter.encode(record, capacity: 1024))
             data.append(UInt8(ascii: "\n"))
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
         defer { close(fd) }
+        if !Self.endsWithLineEnd(fd) { data.insert(UInt8(ascii: "\n"), at: 0) }
         var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {
             throw StorageError(path: path, problem: "could not be written (\(String(cString: strerror(failure))))",
                                advice: "Check the disk; records of this run may be missing from the journal.")
         }
+    }
+
+    private enum Line {
+        case record(JournalRecord)
+        case torn(TornRecord)
+    }
+
+    private static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// One line: a record, a record cut short, or damage (thrown).
+    private func judge(_ line: Data, at offset: Int, lineNumber: Int, decoder: JSONDecoder) throws -> Line {
+        do {
+            return .record(try decoder.decode(JournalRecord.self, from: line))
+        } catch {
+            if CutShortJSON.isCutShort(line) { return .torn(TornRecord(path: path, offset: offset, length: line.count)) }
+            throw StorageError(path: path,
+                               problem: "line \(lineNumber) is not a journal record (\(StateStore.describe(error))); it starts at byte \(offset)",
+                               advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.",
+                               isCorrupt: true)
+        }
+    }
+
+    /// Whether the file ends with a line end (an empty file does); false when that cannot be read,
+    /// as an extra line end costs nothing but an empty line.
+    static func endsWithLineEnd(_ fd: Int32) -> Bool {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return false }
+        guard status.st_size > 0 else { return true }
+        var last: UInt8 = 0
+        return pread(fd, &last, 1, status.st_size - 1) == 1 && last == UInt8(ascii: "\n")
     }
 }

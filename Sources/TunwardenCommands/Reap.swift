@@ -87,7 +87,7 @@ public struct Reap: ParsableCommand {
         }
         let journal = Journal(path: journalPath)
         if !dryRun {
-            do { try journal.checkWritable() } catch { fail("\(error)") }
+            do { try journal.checkWritable().forEach { Terminal.warning("\($0)") } } catch { fail("\(error)") }
         }
         let snapshot: Snapshot
         do {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Storage
+@testable import Storage
 import TunwardenCore
 
 @Suite struct StorageTests {
@@ -62,9 +62,14 @@ import TunwardenCore
         try Data("not json\n".utf8).write(to: URL(fileURLWithPath: journal.path))
         let error = #expect(throws: StorageError.self) { try journal.checkWritable() }
         #expect(error?.description.contains("line 1 is not a journal record") == true)
-        let cut = Journal(path: directory + "/cut.jsonl")
-        try Data("{\"run\":".utf8).write(to: URL(fileURLWithPath: cut.path))
-        #expect(throws: StorageError.self) { try cut.read() }
+        // Complete JSON that is not a record is damage too, as is a line cut short and then
+        // written over with something else.
+        for text in ["{\"run\":1}\n", "{\"run\":\"r1\",\"type\":XX\n"] {
+            let other = Journal(path: directory + "/other.jsonl")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: other.path))
+            #expect(throws: StorageError.self) { try other.read() }
+            #expect(throws: StorageError.self) { try other.checkWritable() }
+        }
     }
 
     @Test func unwritableJournalIsRefused() throws {
@@ -74,5 +79,97 @@ import TunwardenCore
         try Data().write(to: URL(fileURLWithPath: directory + "/file"))
         let journal = Journal(path: directory + "/file/journal.jsonl")
         #expect(throws: StorageError.self) { try journal.checkWritable() }
+    }
+
+    func record(_ name: String, _ index: Int, run: String = "r1", type: JournalRecord.Kind = .intent, detail: String? = nil) -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_800_000_000), run: run, type: type, netns: "blue", ifname: name, ifindex: index,
+                      prior: type == .intent ? PriorState(NetworkInterface(index: index, name: name, kind: .tun, mtu: 1500, tun: TunDetails(persistent: true)), routes: []) : nil,
+                      recreate: type == .intent ? ["ip -n blue tuntap add dev \(name) mode tun"] : nil, result: type == .result ? .deleted : nil, detail: detail)
+    }
+
+    func bytes(_ path: String) -> [UInt8] {
+        Array(FileManager.default.contents(atPath: path) ?? Data())
+    }
+
+    /// A write cut short (a full disk, a signal) leaves the start of a record without a line end:
+    /// reading reports where it is and keeps every other record, and the next append starts on a
+    /// line of its own, after which the cut record is still only reported, not taken for damage.
+    @Test func aRecordCutShortIsReportedAndTheNextAppendStartsOnANewLine() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        let first = record("t0", 7), second = record("t1", 8)
+        try journal.append([first, second])
+        let whole = bytes(journal.path)
+        let cutAt = whole.count
+        let cut = record("t0", 7, type: .result)
+        let full = try JSONWriter.encode(cut)
+        // The write stopped 20 bytes into the result record.
+        try Data(whole + full.prefix(20)).write(to: URL(fileURLWithPath: journal.path))
+
+        let contents = try journal.contents()
+        #expect(contents.records == [first, second])
+        #expect(contents.torn == [TornRecord(path: journal.path, offset: cutAt, length: 20)])
+        #expect(contents.torn.first?.description.contains("\(journal.path): the record at byte \(cutAt) was cut short") == true)
+        #expect(try journal.checkWritable() == [TornRecord(path: journal.path, offset: cutAt, length: 20)])
+
+        let later = record("t2", 9, run: "r2", type: .result)
+        try journal.append([later])
+        let after = bytes(journal.path)
+        #expect(Array(after.prefix(cutAt + 21)) == whole + full.prefix(20) + [10])
+        let again = try journal.contents()
+        #expect(again.records == [first, second, later])
+        #expect(again.torn.map(\.offset) == [cutAt])
+        #expect(try journal.checkWritable().map(\.offset) == [cutAt])
+    }
+
+    /// A line that is not a record and was not cut short is damage wherever it is: `read` refuses
+    /// the whole journal, and so does a reap's check when it is the last line.
+    @Test func aDamagedLineIsRefusedEvenBetweenGoodRecords() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        try journal.append([record("t0", 7)])
+        let good = bytes(journal.path)
+        try Data(good + Array("{\"time\":\"2027-01-15T08:00:00Z\",\"run\":\"r1\",\"type\":\"intent\",\u{7}\n".utf8) + good)
+            .write(to: URL(fileURLWithPath: journal.path))
+        let error = #expect(throws: StorageError.self) { try journal.read() }
+        #expect(error?.description.contains("line 2 is not a journal record") == true)
+        #expect(error?.description.contains("it starts at byte \(good.count)") == true)
+
+        try Data(good + Array("not a record\n".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        let last = #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(last?.description.contains("line 2 is not a journal record") == true)
+        // Without a line end it is still damage, not a record cut short.
+        try Data(good + Array("not a record".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(throws: StorageError.self) { try journal.read() }
+    }
+
+    /// Every prefix of a real record is recognised as cut short; complete JSON and bytes no JSON
+    /// text has are not; random bytes never crash the check.
+    @Test func cutShortRecordsAreToldFromDamage() throws {
+        var sample = record("t0", 7)
+        sample.detail = "quote \" backslash \\ unicode \u{e9} \u{1}"
+        let line = try JSONWriter.encode(sample)
+        for length in 1..<line.count {
+            #expect(CutShortJSON.isCutShort(line.prefix(length)), "prefix of \(length) bytes")
+        }
+        #expect(CutShortJSON.isCutShort(line.prefix(40) + [0, 0, 0]))
+        #expect(CutShortJSON.isCutShort([0, 0]))
+        #expect(!CutShortJSON.isCutShort(line))
+        for damaged in ["garbage", "[1,2", "{\"a\" 1", "{\"a\":tru e", "{\"a\":01", "{\"a\":\"\\x", "{\"a\":1}}", "{\"a\":\"\u{1}\"",
+                        "{\"a\":-", "{\"a\":1.e", "{\"a\":[1,,", String(repeating: "{\"a\":[", count: 100)] {
+            let bytes = Array(damaged.utf8)
+            let expectCut = damaged == "{\"a\":-"
+            #expect(CutShortJSON.isCutShort(bytes) == expectCut, "\(damaged)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0..<64, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if Bool.random(using: &generator) { bytes = Array(line.prefix(count)) + bytes }
+            _ = CutShortJSON.isCutShort(bytes)
+        }
     }
 }
