@@ -103,10 +103,14 @@ public struct JournalContents: Sendable {
 /// append starts on a line of its own, so a record cut short by a write that did not finish never
 /// runs into the next one. Such a record is reported and skipped wherever it is; any other line
 /// that is not a record makes the journal damaged. Before a reap acts, `checkWritable` proves the
-/// journal can take its records: a damaged journal, or one that cannot be written, stops the reap
-/// before anything is deleted.
+/// journal can take its records, reading only as much of its end as its last record takes: a
+/// damaged last record, or a journal that cannot be written, stops the reap before anything is
+/// deleted.
 public struct Journal: Sendable {
     public let path: String
+    /// How much of the journal's end `checkWritable` reads first; it reads further back only for a
+    /// last record longer than that.
+    static let tailStep = 64 * 1024
 
     public init(path: String) {
         self.path = path
@@ -140,12 +144,12 @@ public struct Journal: Sendable {
         return contents
     }
 
-    /// Proves that records can be appended: the journal holds only records and records cut short,
-    /// and its directory and file accept writes. Returns the records found cut short, for the
-    /// caller to report.
+    /// Proves that records can be appended: the journal's last record (and whatever follows it
+    /// without a line end) is whole or was cut short, and its directory and file accept writes.
+    /// Returns the records found cut short, for the caller to report.
     @discardableResult
     public func checkWritable() throws -> [TornRecord] {
-        let torn = try contents().torn
+        let torn = try checkTail()
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
@@ -198,17 +202,79 @@ public struct Journal: Sendable {
         return decoder
     }
 
-    /// One line: a record, a record cut short, or damage (thrown).
-    private func judge(_ line: Data, at offset: Int, lineNumber: Int, decoder: JSONDecoder) throws -> Line {
+    /// One line: a record, a record cut short, or damage (thrown). `lineNumber` is nil when only
+    /// the end of the file was read.
+    private func judge(_ line: Data, at offset: Int, lineNumber: Int?, decoder: JSONDecoder) throws -> Line {
         do {
             return .record(try decoder.decode(JournalRecord.self, from: line))
         } catch {
             if CutShortJSON.isCutShort(line) { return .torn(TornRecord(path: path, offset: offset, length: line.count)) }
             throw StorageError(path: path,
-                               problem: "line \(lineNumber) is not a journal record (\(StateStore.describe(error))); it starts at byte \(offset)",
+                               problem: "\(lineNumber.map { "line \($0)" } ?? "the last line") is not a journal record (\(StateStore.describe(error))); it starts at byte \(offset)",
                                advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.",
                                isCorrupt: true)
         }
+    }
+
+    /// Checks the last line that has a line end and whatever follows it, reading the file
+    /// backwards from its end only as far as the start of that line.
+    func checkTail() throws -> [TornRecord] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            // No journal yet; where its directory cannot be, `checkWritable` says why.
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))",
+                               advice: "Check its permissions (tunwarden normally runs as root).")
+        }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))", advice: "Check the file.")
+        }
+        // `tail` holds the file from offset `start` to its end.
+        var start = Int(status.st_size)
+        var tail: [UInt8] = []
+        while start > 0 {
+            let step = min(start, max(Self.tailStep, tail.count))
+            var chunk = [UInt8](repeating: 0, count: step)
+            let got = chunk.withUnsafeMutableBytes { preadAll(fd, $0, at: start - step) }
+            guard got == step else {
+                throw StorageError(path: path, problem: "cannot be read (\(got < 0 ? String(cString: strerror(errno)) : "it shrank while being read"))",
+                                   advice: "Check the disk.")
+            }
+            tail.insert(contentsOf: chunk, at: 0)
+            start -= step
+            if let lines = Self.lastLines(tail, reachesStart: start == 0) {
+                let decoder = Self.decoder()
+                var torn: [TornRecord] = []
+                for range in lines {
+                    let number = start == 0 ? tail[..<range.lowerBound].count { $0 == UInt8(ascii: "\n") } + 1 : nil
+                    if case .torn(let record) = try judge(Data(tail[range]), at: start + range.lowerBound, lineNumber: number, decoder: decoder) {
+                        torn.append(record)
+                    }
+                }
+                return torn
+            }
+        }
+        return []
+    }
+
+    /// Where, in `tail` (the end of a file), its last line with a line end and any bytes after
+    /// that line lie, in file order, skipping empty lines; nil when `tail` does not reach back to
+    /// the start of that line and more must be read. `reachesStart`: `tail` is the whole file.
+    static func lastLines(_ tail: [UInt8], reachesStart: Bool) -> [Range<Int>]? {
+        let newline = UInt8(ascii: "\n")
+        var lines: [Range<Int>] = []
+        var end = tail.count
+        if tail.last != newline {
+            guard let lineEnd = tail.lastIndex(of: newline) else { return reachesStart ? [0..<end] : nil }
+            lines.append(lineEnd + 1..<end)
+            end = lineEnd
+        }
+        while end > 0, tail[end - 1] == newline { end -= 1 }
+        guard end > 0 else { return reachesStart ? lines : nil }
+        guard let lineEnd = tail[..<end].lastIndex(of: newline) else { return reachesStart ? [0..<end] + lines : nil }
+        return [lineEnd + 1..<end] + lines
     }
 
     /// Whether the file ends with a line end (an empty file does); false when that cannot be read,
@@ -220,4 +286,20 @@ public struct Journal: Sendable {
         var last: UInt8 = 0
         return pread(fd, &last, 1, status.st_size - 1) == 1 && last == UInt8(ascii: "\n")
     }
+}
+
+/// Reads `buffer.count` bytes at `offset`, retrying EINTR and short reads; returns how many were
+/// read (fewer at the end of the file) or -1 with errno set.
+func preadAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+    var done = 0
+    while done < buffer.count {
+        let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        if n < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return done
 }

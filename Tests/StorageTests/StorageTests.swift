@@ -120,7 +120,8 @@ import TunwardenCore
         let again = try journal.contents()
         #expect(again.records == [first, second, later])
         #expect(again.torn.map(\.offset) == [cutAt])
-        #expect(try journal.checkWritable().map(\.offset) == [cutAt])
+        // A reap's check reads only the journal's last record, which is whole again.
+        #expect(try journal.checkWritable().isEmpty)
     }
 
     /// A line that is not a record and was not cut short is damage wherever it is: `read` refuses
@@ -144,6 +145,33 @@ import TunwardenCore
         try Data(good + Array("not a record".utf8)).write(to: URL(fileURLWithPath: journal.path))
         #expect(throws: StorageError.self) { try journal.checkWritable() }
         #expect(throws: StorageError.self) { try journal.read() }
+    }
+
+    /// A reap's check reads the journal's end, not the whole file: damage far back is for
+    /// `tunwarden journal` to find, and a last record longer than one read is still read whole.
+    @Test func checkingBeforeAReapReadsOnlyTheLastRecord() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        try Data("damaged far back\n".utf8).write(to: URL(fileURLWithPath: journal.path))
+        try journal.append((0..<3000).map { record("t\($0)", $0 + 2) })
+        #expect(bytes(journal.path).count > 600 * 1024)
+        #expect(throws: StorageError.self) { try journal.read() }
+        #expect(try journal.checkWritable().isEmpty)
+
+        // One record of 300 KB (its detail), after which the file ends without a line end in a
+        // record cut short: both are judged, however far back the long one starts.
+        let long = record("t1", 3, type: .result, detail: String(repeating: "x", count: 300 * 1024))
+        try journal.append([long])
+        let before = bytes(journal.path)
+        try Data(before + Array("{\"time\":\"20".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        #expect(try journal.checkWritable() == [TornRecord(path: journal.path, offset: before.count, length: 11)])
+        // The long record damaged at its start is found as well.
+        var damaged = before
+        damaged[before.count - (try JSONWriter.encode(long)).count - 1] = UInt8(ascii: "X")
+        try Data(damaged).write(to: URL(fileURLWithPath: journal.path))
+        let error = #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(error?.description.contains("the last line is not a journal record") == true)
     }
 
     /// Every prefix of a real record is recognised as cut short; complete JSON and bytes no JSON
