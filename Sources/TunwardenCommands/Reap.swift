@@ -126,7 +126,7 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
-        let results = try execute(plan, journalPath: journalPath, namespace: namespace)
+        let (results, journalProblem) = execute(plan, journalPath: journalPath, namespace: namespace)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
@@ -137,29 +137,34 @@ public struct Reap: ParsableCommand {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
         default: Terminal.write(Self.describe(items))
         }
+        if let journalProblem {
+            Terminal.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
+            Terminal.exit(1)
+        }
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
     }
 
-    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> [ReapResult] {
-        #if os(macOS)
+    /// Carries out the plan. Returns every result, with why the journal lacks their records when
+    /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
+    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) -> (results: [ReapResult], journalProblem: String?) {
+        let journal = Journal(path: journalPath)
+        let runID = UUID().uuidString.lowercased()
         do {
-            return try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased())
-        } catch {
-            fail("\(error)")
-        }
-        #elseif os(Linux)
-        let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
-        do {
-            let results = try LinuxReaper(namespaceName: namespace).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
+            #if os(macOS)
+            return (try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: journal, runID: runID), nil)
+            #elseif os(Linux)
+            let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
+            return (try LinuxReaper(namespaceName: namespace).execute(plan, journal: journal, runID: runID) { done, total in
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
-            }
-            return results
+            }, nil)
+            #else
+            fail("reaping this platform's interfaces is not supported yet")
+            #endif
+        } catch let incomplete as ReapJournalIncomplete {
+            return (incomplete.results, incomplete.reason)
         } catch {
             fail("\(error)")
         }
-        #else
-        fail("reaping this platform's interfaces is not supported yet")
-        #endif
     }
 
     /// Prints the error and exits 3: the inventory or tunwarden's own files cannot be trusted.

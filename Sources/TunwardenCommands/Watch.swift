@@ -332,22 +332,31 @@ public struct Watch: ParsableCommand {
             return nil
         }.min()
         guard !plan.items.isEmpty else { return waiting }
+        let results: [ReapResult]
         do {
-            let results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
-                                                                                 runID: UUID().uuidString.lowercased())
-            for result in results {
-                Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
-                             priority: result.outcome == .failed ? 3 : 5)
-            }
-            let deleted = results.count { $0.outcome == .deleted }
-            if deleted > 0 {
-                // The observations this judgement saved are the file's content: no need to read it again.
-                var saved = observations
-                saved.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(saved)
-            }
+            results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
+                                                                            runID: UUID().uuidString.lowercased())
+        } catch let incomplete as ReapJournalIncomplete {
+            results = incomplete.results
+            Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
         } catch {
             Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
+            return waiting
+        }
+        for result in results {
+            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
+                         priority: result.outcome == .failed ? 3 : 5)
+        }
+        let deleted = results.count { $0.outcome == .deleted }
+        if deleted > 0 {
+            // The observations this judgement saved are the file's content: no need to read it again.
+            var saved = observations
+            saved.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+            do {
+                try store.save(saved)
+            } catch {
+                Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
+            }
         }
         return waiting
     }
