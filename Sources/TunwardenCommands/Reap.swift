@@ -102,8 +102,7 @@ public struct Reap: ParsableCommand {
         let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
         if keepState {
-            observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)
-            do { try store.save(observations) } catch { fail("\(error)") }
+            do { observations = try Self.record(assessment, in: store) } catch { fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
@@ -126,12 +125,24 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+        } catch {
+            fail("\(error)")
+        }
         let (results, journalProblem) = execute(plan, journalPath: journalPath, namespace: namespace)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
-            observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-            do { try store.save(observations) } catch { Terminal.note("reaped count not saved: \(error)") }
+            do {
+                var current = try store.load()
+                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+                try store.save(current)
+            } catch {
+                Terminal.note("reaped count not saved: \(error)")
+            }
         }
+        lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
@@ -142,6 +153,21 @@ public struct Reap: ParsableCommand {
             Terminal.exit(1)
         }
         Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
+    }
+
+    /// How long a reap waits for another run's hold on the state directory: an audit or the
+    /// watcher holds it for milliseconds; another reap is never waited for.
+    static let lockPatience: TimeInterval = 60
+
+    /// Adds the assessment to the observations under the state directory's lock, re-reading them
+    /// so that what other runs saved meanwhile is kept; refuses when another reap is acting.
+    static func record(_ assessment: Assessment, in store: StateStore) throws -> Observations {
+        let lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .observing, patience: lockPatience) { $0.purpose == .reaping }
+        defer { lock.release() }
+        var observations = try store.load()
+        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
+        try store.save(observations)
+        return observations
     }
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when

@@ -200,4 +200,31 @@ import TunwardenCore
             _ = CutShortJSON.isCutShort(bytes)
         }
     }
+
+    /// The state directory's lock: a second taker waits, gives up when told to by who holds it,
+    /// and learns the holder's pid, command and purpose; once released it can be taken again.
+    @Test func theRunLockNamesItsHolderAndIsExclusive() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let held = try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .reaping, patience: 1)
+        #expect(String(decoding: bytes(directory + "/state/lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
+        let refused = #expect(throws: RunLock.Busy.self) {
+            try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .observing, patience: 5) { $0.purpose == .reaping }
+        }
+        #expect(refused?.holder == RunLock.Holder(pid: getpid(), command: "reap", purpose: .reaping))
+        #expect(refused?.waited == nil)
+        #expect(refused?.description == "another tunwarden reap (pid \(getpid())) is running")
+        let started = Date()
+        let timedOut = #expect(throws: RunLock.Busy.self) {
+            try RunLock.acquire(directory: directory + "/state", command: "audit", purpose: .observing, patience: 0.2)
+        }
+        #expect(Date().timeIntervalSince(started) >= 0.2)
+        #expect(timedOut?.description.hasPrefix("\(directory)/state/lock has been held by tunwarden reap (pid \(getpid())) for more than") == true)
+        // A run that gave up leaves the holder's line alone.
+        #expect(String(decoding: bytes(directory + "/state/lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
+        held.release()
+        #expect(bytes(directory + "/state/lock").isEmpty)
+        let next = try RunLock.acquire(directory: directory + "/state", command: "audit", purpose: .observing, patience: 0)
+        next.release()
+    }
 }
