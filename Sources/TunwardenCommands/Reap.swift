@@ -25,11 +25,15 @@ public struct Reap: ParsableCommand {
         (if a process attached since the plan, the kernel says EBUSY and the device is skipped), checks \
         multi-queue devices have no other queue, and deletes the targets in batches with one RTM_DELLINK \
         per batch. Every device's full prior state and the `ip` commands that would recreate it go to \
-        the journal before anything is deleted.
+        the journal before anything is deleted, and each result after; before acting, only the \
+        journal's last record is checked. One reap acts at a time per state directory: a reap that \
+        finds another acting says so and changes nothing.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
-        skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
-        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage.
+        skipped for a safe reason; 1 something failed, or the journal could not take the results of \
+        what was done (every result is still printed); 3 the inventory cannot be trusted (not root, \
+        holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
+        changed; 64 bad usage.
 
         Examples:
           sudo tunwarden reap --dry-run

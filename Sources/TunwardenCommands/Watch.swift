@@ -33,6 +33,10 @@ public struct Watch: ParsableCommand {
         Traffic counters are read every --stats-interval for 'idle since'. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
+        Audits, reaps and the watcher sharing a state directory take its lock in turn to save \
+        observations and decide on alerts, so an event is alerted once between them; the watcher \
+        holds it only for that (and for a reap), never for its whole life.
+
         SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \
         SIGTERM or SIGINT: the state is saved and the watcher exits 0. Under systemd (NOTIFY_SOCKET) it \
         sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
