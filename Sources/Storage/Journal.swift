@@ -101,47 +101,86 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// A record that a write left unfinished (a full disk, a signal, a crash): the start of a JSON
+/// line that stops before its end. It is reported and skipped; the records around it stand.
+public struct TornRecord: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// Where the cut line starts, in bytes from the start of the file.
+    public var offset: Int
+    /// How many of its bytes were written.
+    public var length: Int
+
+    public init(path: String, offset: Int, length: Int) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+    }
+
+    public var description: String {
+        "\(path): the record at byte \(offset) was cut short after \(length) bytes by a write that did not finish "
+            + "(a full disk, a signal or a crash); it is skipped and the rest of the journal is kept"
+    }
+}
+
+/// Everything a journal holds: its records, and the records that were cut short among them.
+public struct JournalContents: Sendable {
+    public var records: [JournalRecord]
+    public var torn: [TornRecord]
+}
+
 /// The append-only JSON-lines journal of everything the reaper removes.
 ///
-/// Records are appended, never rewritten, and flushed to disk before `append` returns. Before a
-/// reap acts, `checkWritable` proves the journal can take its records: a journal that is corrupt
-/// or cannot be written stops the reap before anything is deleted.
+/// Records are appended, never rewritten, and flushed to disk before `append` returns; each
+/// append starts on a line of its own, so a record cut short by a write that did not finish never
+/// runs into the next one. Such a record is reported and skipped wherever it is; any other line
+/// that is not a record makes the journal damaged. Before a reap acts, `checkWritable` proves the
+/// journal can take its records, reading only as much of its end as its last record takes: a
+/// damaged last record, or a journal that cannot be written, stops the reap before anything is
+/// deleted.
 public struct Journal: Sendable {
     public let path: String
+    /// How much of the journal's end `checkWritable` reads first; it reads further back only for a
+    /// last record longer than that.
+    static let tailStep = 64 * 1024
 
     public init(path: String) {
         self.path = path
     }
 
-    /// Every record, oldest first; an empty list when there is no journal yet.
+    /// Every record, oldest first; an empty list when there is no journal yet. Records cut short
+    /// are left out: `contents()` names them.
     public func read() throws -> [JournalRecord] {
+        try contents().records
+    }
+
+    /// Every record, oldest first, and where records were cut short.
+    public func contents() throws -> JournalContents {
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
                 throw StorageError(path: path, problem: "cannot be read", advice: "Check its permissions (tunwarden normally runs as root).")
             }
-            return []
+            return JournalContents(records: [], torn: [])
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        var records: [JournalRecord] = []
-        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            do {
-                records.append(try decoder.decode(JournalRecord.self, from: Data(line)))
-            } catch {
-                throw StorageError(path: path, problem: "line \(number + 1) is not a journal record (\(StateStore.describe(error)))",
-                                   advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.")
+        let decoder = Self.decoder()
+        var contents = JournalContents(records: [], torn: [])
+        var offset = 0
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            defer { offset += line.count + 1 }
+            guard !line.isEmpty else { continue }
+            switch try judge(Data(line), at: offset, lineNumber: index + 1, decoder: decoder) {
+            case .record(let record): contents.records.append(record)
+            case .torn(let torn): contents.torn.append(torn)
             }
         }
-        if let last = data.last, last != UInt8(ascii: "\n") {
-            throw StorageError(path: path, problem: "ends in an incomplete line (a write was cut short)",
-                               advice: "Move it aside and keep it for the record; a new journal is started.")
-        }
-        return records
+        return contents
     }
 
-    /// Proves that records can be appended: the journal parses and its directory and file accept writes.
-    public func checkWritable() throws {
-        _ = try read()
+    /// Proves that records can be appended: the journal's last record (and whatever follows it
+    /// without a line end) is whole or was cut short, and its directory and file accept writes.
+    /// Returns the records found cut short, for the caller to report.
+    @discardableResult
+    public func checkWritable() throws -> [TornRecord] {
+        let torn = try checkTail()
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
@@ -156,9 +195,11 @@ public struct Journal: Sendable {
                                advice: "Choose another --journal path, or run as root.")
         }
         close(fd)
+        return torn
     }
 
-    /// Appends records as JSON lines in one write and flushes them to disk.
+    /// Appends records as JSON lines in one write and flushes them to disk. When the journal does
+    /// not end with a line end (a record was cut short), one is written first.
     public func append(_ records: [JournalRecord]) throws {
         guard !records.isEmpty else { return }
         var data = Data()
@@ -166,12 +207,13 @@ public struct Journal: Sendable {
             data.append(contentsOf: try JSONWriter.encode(record, capacity: 1024))
             data.append(UInt8(ascii: "\n"))
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
         defer { close(fd) }
+        if !Self.endsWithLineEnd(fd) { data.insert(UInt8(ascii: "\n"), at: 0) }
         var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {
@@ -179,4 +221,116 @@ public struct Journal: Sendable {
                                advice: "Check the disk; records of this run may be missing from the journal.")
         }
     }
+
+    private enum Line {
+        case record(JournalRecord)
+        case torn(TornRecord)
+    }
+
+    private static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// One line: a record, a record cut short, or damage (thrown). `lineNumber` is nil when only
+    /// the end of the file was read.
+    private func judge(_ line: Data, at offset: Int, lineNumber: Int?, decoder: JSONDecoder) throws -> Line {
+        do {
+            return .record(try decoder.decode(JournalRecord.self, from: line))
+        } catch {
+            if CutShortJSON.isCutShort(line) { return .torn(TornRecord(path: path, offset: offset, length: line.count)) }
+            throw StorageError(path: path,
+                               problem: "\(lineNumber.map { "line \($0)" } ?? "the last line") is not a journal record (\(StateStore.describe(error))); it starts at byte \(offset)",
+                               advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.",
+                               isCorrupt: true)
+        }
+    }
+
+    /// Checks the last line that has a line end and whatever follows it, reading the file
+    /// backwards from its end only as far as the start of that line.
+    func checkTail() throws -> [TornRecord] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            // No journal yet; where its directory cannot be, `checkWritable` says why.
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))",
+                               advice: "Check its permissions (tunwarden normally runs as root).")
+        }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))", advice: "Check the file.")
+        }
+        // `tail` holds the file from offset `start` to its end.
+        var start = Int(status.st_size)
+        var tail: [UInt8] = []
+        while start > 0 {
+            let step = min(start, max(Self.tailStep, tail.count))
+            var chunk = [UInt8](repeating: 0, count: step)
+            let got = chunk.withUnsafeMutableBytes { preadAll(fd, $0, at: start - step) }
+            guard got == step else {
+                throw StorageError(path: path, problem: "cannot be read (\(got < 0 ? String(cString: strerror(errno)) : "it shrank while being read"))",
+                                   advice: "Check the disk.")
+            }
+            tail.insert(contentsOf: chunk, at: 0)
+            start -= step
+            if let lines = Self.lastLines(tail, reachesStart: start == 0) {
+                let decoder = Self.decoder()
+                var torn: [TornRecord] = []
+                for range in lines {
+                    let number = start == 0 ? tail[..<range.lowerBound].count { $0 == UInt8(ascii: "\n") } + 1 : nil
+                    if case .torn(let record) = try judge(Data(tail[range]), at: start + range.lowerBound, lineNumber: number, decoder: decoder) {
+                        torn.append(record)
+                    }
+                }
+                return torn
+            }
+        }
+        return []
+    }
+
+    /// Where, in `tail` (the end of a file), its last line with a line end and any bytes after
+    /// that line lie, in file order, skipping empty lines; nil when `tail` does not reach back to
+    /// the start of that line and more must be read. `reachesStart`: `tail` is the whole file.
+    static func lastLines(_ tail: [UInt8], reachesStart: Bool) -> [Range<Int>]? {
+        let newline = UInt8(ascii: "\n")
+        var lines: [Range<Int>] = []
+        var end = tail.count
+        if tail.last != newline {
+            guard let lineEnd = tail.lastIndex(of: newline) else { return reachesStart ? [0..<end] : nil }
+            lines.append(lineEnd + 1..<end)
+            end = lineEnd
+        }
+        while end > 0, tail[end - 1] == newline { end -= 1 }
+        guard end > 0 else { return reachesStart ? lines : nil }
+        guard let lineEnd = tail[..<end].lastIndex(of: newline) else { return reachesStart ? [0..<end] + lines : nil }
+        return [lineEnd + 1..<end] + lines
+    }
+
+    /// Whether the file ends with a line end (an empty file does); false when that cannot be read,
+    /// as an extra line end costs nothing but an empty line.
+    static func endsWithLineEnd(_ fd: Int32) -> Bool {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return false }
+        guard status.st_size > 0 else { return true }
+        var last: UInt8 = 0
+        return pread(fd, &last, 1, status.st_size - 1) == 1 && last == UInt8(ascii: "\n")
+    }
+}
+
+/// Reads `buffer.count` bytes at `offset`, retrying EINTR and short reads; returns how many were
+/// read (fewer at the end of the file) or -1 with errno set.
+func preadAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+    var done = 0
+    while done < buffer.count {
+        let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        if n < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return done
 }

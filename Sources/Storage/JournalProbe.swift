@@ -6,12 +6,14 @@ import Darwin
 #endif
 
 extension Journal {
-    /// Proves what `checkWritable` proves (the journal parses, and records could be appended to
-    /// it) without creating the journal or its directory, so that a dry run can answer as the real
-    /// run would and leave nothing behind. Where the journal does not exist yet, its nearest
-    /// existing ancestor must be a directory this process may create entries in.
-    public func checkWritableWithoutCreating() throws {
-        _ = try read()
+    /// Proves what `checkWritable` proves (its last record parses, and records could be appended
+    /// to it) without creating the journal or its directory, so that a dry run can answer as the
+    /// real run would and leave nothing behind; returns the same cut-short records to warn about.
+    /// Where the journal does not exist yet, its nearest existing ancestor must be a directory
+    /// this process may create entries in.
+    @discardableResult
+    public func checkWritableWithoutCreating() throws -> [TornRecord] {
+        let torn = try checkTail()
         if FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
             guard fd >= 0 else {
@@ -19,7 +21,7 @@ extension Journal {
                                    advice: "Choose another --journal path, or run as root.")
             }
             close(fd)
-            return
+            return torn
         }
         var ancestor = (path as NSString).deletingLastPathComponent
         if ancestor.isEmpty { ancestor = "." }
@@ -40,5 +42,6 @@ extension Journal {
             throw StorageError(path: ancestor, problem: "does not let the journal be created in it (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
+        return torn
     }
 }

@@ -102,7 +102,12 @@ public struct Audit: ParsableCommand {
         var assessment = Heuristics.assess(snapshot, policy: policy, early: early)
         var observations: Observations?
         if keepState {
-            (assessment, observations) = Self.observe(assessment, store: StateStore(directory: settings.stateDirectory(state)), monitoring: monitoring)
+            do {
+                (assessment, observations) = try Self.observe(assessment, store: StateStore(directory: settings.stateDirectory(state)),
+                                                              monitoring: monitoring, command: "audit")
+            } catch {
+                Terminal.note("observations not used: \(error)")
+            }
         }
         monitoring.writeMetrics(assessment, observations: observations)
         switch format {
@@ -121,11 +126,38 @@ public struct Audit: ParsableCommand {
 }
 
 extension Audit {
+    /// How long an audit or the watcher waits for another run's hold on the state directory
+    /// before going on without observations: observers hold it for milliseconds, a reap for its
+    /// act phase.
+    static let lockPatience: TimeInterval = 60
+
     /// Adds this assessment to the observations, judges leak growth from the count history,
-    /// alerts on a change since the last alert, and saves. A state file that cannot be read is
-    /// left as it is and the audit goes on without ages or alerts; one that cannot be written is
-    /// reported.
-    static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring) -> (Assessment, Observations?) {
+    /// decides on an alert and remembers it, and saves, all under the state directory's lock, so
+    /// that no other run (an audit, the watcher, a reap) decides on the same alert or loses what
+    /// this one saved; then delivers the alert, with the lock given up. A state file that cannot be
+    /// read is left as it is and the run goes on without ages or alerts; one that cannot be written
+    /// is reported. Throws `RunLock.Busy` when the lock could not be had in time.
+    static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
+                        patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }) throws -> (Assessment, Observations?) {
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(directory: store.directory, command: command, purpose: .observing, patience: patience, giveUp: giveUp)
+        } catch let busy as RunLock.Busy {
+            throw busy
+        } catch {
+            Terminal.note("observations not used: \(error)")
+            return (assessment, nil)
+        }
+        let (judged, observations, alert) = record(assessment, store: store, monitoring: monitoring)
+        lock.release()
+        // The alert is remembered already, so no other run sends it again; a slow sink (a command
+        // that takes its time, a webhook's retries) holds up no other run.
+        if let alert { monitoring.sinks.deliver(alert) }
+        return (judged, observations)
+    }
+
+    /// The part of `observe` done under the lock; returns the alert to deliver.
+    private static func record(_ assessment: Assessment, store: StateStore, monitoring: Monitoring) -> (Assessment, Observations?, AlertDecision.Alert?) {
         var observations: Observations
         do {
             observations = try store.load()
@@ -138,19 +170,24 @@ extension Audit {
                 observations = Observations()
             } catch {
                 Terminal.note("observations not used: \(error)")
-                return (assessment, nil)
+                return (assessment, nil, nil)
             }
         } catch {
             Terminal.note("observations not used: \(error)")
-            return (assessment, nil)
+            return (assessment, nil, nil)
         }
         let key = assessment.snapshot.namespaceIdentity
         let now = assessment.snapshot.takenAt
-        observations.record(assessment, namespace: key, at: now)
         var history = observations.histories[key] ?? NamespaceHistory()
+        // Another run saved a newer inventory while this one was taken: judging the older one now
+        // would undo it (and alert on a change that is already over).
+        if let latest = history.counts.last?.time, latest > now {
+            return (assessment, observations, nil)
+        }
+        observations.record(assessment, namespace: key, at: now)
+        history = observations.histories[key] ?? NamespaceHistory()
         let judged = assessment.adding(monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
         let alert = AlertDecision.decide(judged, history: history, host: ProcessInfo.processInfo.hostName)
-        if let alert { monitoring.sinks.deliver(alert) }
         AlertDecision.remember(judged, alert: alert, in: &history)
         observations.histories[key] = history
         do {
@@ -158,6 +195,6 @@ extension Audit {
         } catch {
             Terminal.note("observations not saved: \(error)")
         }
-        return (judged, observations)
+        return (judged, observations, alert)
     }
 }

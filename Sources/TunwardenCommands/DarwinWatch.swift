@@ -35,9 +35,13 @@ struct DarwinWatchLoop {
         var monitorRestartAt: Date?
         func evaluate() -> Bool {
             do {
-                let (assessment, _) = Watch.judge(try inventory.snapshot(), runtime: runtime, store: store, lastSummary: &lastSummary)
+                let (assessment, _) = try Watch.judge(try inventory.snapshot(), runtime: runtime, store: store, lastSummary: &lastSummary,
+                                                      giveUp: { _ in shouldStop() })
                 judged(assessment)
                 return true
+            } catch let busy as RunLock.Busy {
+                Terminal.note("watch: observations not saved, retrying: \(busy)")
+                return false
             } catch {
                 Terminal.note("watch: inventory failed, retrying: \(error)")
                 return false

@@ -7,7 +7,12 @@ import TunwardenCore
 public struct JournalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "journal",
-        abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device."
+        abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device.",
+        discussion: """
+        A record cut short by a write that did not finish (a full disk, a signal) is reported on standard \
+        error with its byte offset and skipped; the rest is shown. Any other line that is not a record \
+        makes the journal damaged: nothing is shown and the exit code is 3.
+        """
     )
 
     @OptionGroup public var global: GlobalOptions
@@ -31,7 +36,9 @@ public struct JournalCommand: ParsableCommand {
         let path = settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
         let records: [JournalRecord]
         do {
-            records = try Journal(path: path).read()
+            let contents = try Journal(path: path).contents()
+            for torn in contents.torn { Terminal.warning("\(torn)") }
+            records = contents.records
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)
@@ -74,7 +81,7 @@ public struct JournalCommand: ParsableCommand {
                 let name = intent?.ifname ?? result?.ifname ?? "?"
                 let kind = intent?.prior?.kind.rawValue ?? "device"
                 let outcome = result?.result?.rawValue ?? "interrupted (no result recorded)"
-                text += "  \(outcome.padding(toLength: 8, withPad: " ", startingAt: 0)) \(kind) \(name) (ifindex \(index))"
+                text += "  \(outcome.count < 8 ? outcome.padding(toLength: 8, withPad: " ", startingAt: 0) : outcome) \(kind) \(name) (ifindex \(index))"
                 if let detail = result?.detail { text += ": \(detail)" }
                 text += "\n"
                 if let commands = intent?.recreate, result?.result != .skipped {

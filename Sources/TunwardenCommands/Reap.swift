@@ -29,12 +29,15 @@ public struct Reap: ParsableCommand {
         RTM_DELLINK per batch. Every device's full prior state and the `ip` commands that would \
         recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
         back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
-        journal by the next one.
+        journal by the next one. Before acting, only the journal's last record is checked. One reap \
+        acts at a time per state directory: a reap that finds another acting says so and changes nothing.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
-        skipped for a safe reason; 1 something failed; 3 the inventory cannot be trusted (not root, \
-        holders unreadable, damaged state or journal) and nothing was changed; 64 bad usage. A dry \
-        run makes the same checks, creating nothing, and exits as the real run would.
+        skipped for a safe reason; 1 something failed, or the journal could not take the results of \
+        what was done (every result is still printed); 3 the inventory cannot be trusted (not root, \
+        holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
+        changed; 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
+        real run would.
 
         Examples:
           sudo tunwarden reap --dry-run
@@ -98,9 +101,14 @@ public struct Reap: ParsableCommand {
         }
         let journal = Journal(path: journalPath)
         if from == nil {
-            do { try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable() } catch { fail("\(error)") }
+            do {
+                let torn = try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable()
+                torn.forEach { Terminal.warning("\($0)") }
+            } catch {
+                fail("\(error)")
+            }
         }
-        if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace) }
+        if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace, directory: store.directory) }
         let snapshot: Snapshot
         do {
             snapshot = try Backends.select(from: from, namespace: namespace, patient: true).snapshot()
@@ -114,8 +122,7 @@ public struct Reap: ParsableCommand {
         let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
         if keepState {
-            observations.record(assessment, namespace: snapshot.namespaceIdentity, at: snapshot.takenAt)
-            do { try store.save(observations) } catch { fail("\(error)") }
+            do { observations = try Self.record(assessment, in: store) } catch { fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
@@ -138,32 +145,56 @@ public struct Reap: ParsableCommand {
                 Terminal.exit(0)
             }
         }
-        let results = try execute(plan, journalPath: journalPath, namespace: namespace)
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+        } catch {
+            fail("\(error)")
+        }
+        let (results, journalProblem) = execute(plan, journalPath: journalPath, namespace: namespace)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
-            observations.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-            do { try store.save(observations) } catch { Terminal.note("reaped count not saved: \(error)") }
+            do {
+                var current = try store.load()
+                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+                try store.save(current)
+            } catch {
+                Terminal.note("reaped count not saved: \(error)")
+            }
         }
+        lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
         default: Terminal.write(Self.describe(items))
         }
+        if let journalProblem {
+            Terminal.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
+        }
         #if os(Linux)
         if LinuxReaper.interruptingSignal != 0 {
-            Terminal.error("interrupted by signal \(LinuxReaper.interruptingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact and journaled")
+            Terminal.error("interrupted by signal \(LinuxReaper.interruptingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact"
+                + (journalProblem == nil ? " and journaled" : ""))
             Terminal.exit(128 + LinuxReaper.interruptingSignal)
         }
         #endif
-        Terminal.exit(items.contains { $0.result == "failed" } ? 1 : 0)
+        Terminal.exit(journalProblem != nil || items.contains { $0.result == "failed" } ? 1 : 0)
     }
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
     /// records, before anything is planned: otherwise its private link group and names would be
     /// taken for the devices' own state.
-    func repairInterruptedRun(journal: Journal, namespace: String?) {
+    func repairInterruptedRun(journal: Journal, namespace: String?, directory: String) {
         #if os(Linux)
         guard from == nil, geteuid() == 0 else { return }
+        // Only under the reaping lock: a reap acting right now has intents without results too.
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(directory: directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+        } catch {
+            fail("\(error)")
+        }
+        defer { lock.release() }
         do {
             let records = try journal.lastRun()
             for line in try LinuxReaper(namespaceName: namespace).repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
@@ -173,26 +204,42 @@ public struct Reap: ParsableCommand {
         #endif
     }
 
-    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> [ReapResult] {
-        #if os(macOS)
+    /// How long a reap waits for another run's hold on the state directory: an audit or the
+    /// watcher holds it for milliseconds; another reap is never waited for.
+    static let lockPatience: TimeInterval = 60
+
+    /// Adds the assessment to the observations under the state directory's lock, re-reading them
+    /// so that what other runs saved meanwhile is kept; refuses when another reap is acting.
+    static func record(_ assessment: Assessment, in store: StateStore) throws -> Observations {
+        let lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .observing, patience: lockPatience) { $0.purpose == .reaping }
+        defer { lock.release() }
+        var observations = try store.load()
+        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
+        try store.save(observations)
+        return observations
+    }
+
+    /// Carries out the plan. Returns every result, with why the journal lacks their records when
+    /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
+    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) -> (results: [ReapResult], journalProblem: String?) {
+        let journal = Journal(path: journalPath)
+        let runID = UUID().uuidString.lowercased()
         do {
-            return try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased())
-        } catch {
-            fail("\(error)")
-        }
-        #elseif os(Linux)
-        let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
-        do {
-            let results = try LinuxReaper(namespaceName: namespace).execute(plan, journal: Journal(path: journalPath), runID: UUID().uuidString.lowercased()) { done, total in
+            #if os(macOS)
+            return (try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: journal, runID: runID), nil)
+            #elseif os(Linux)
+            let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
+            return (try LinuxReaper(namespaceName: namespace).execute(plan, journal: journal, runID: runID) { done, total in
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
-            }
-            return results
+            }, nil)
+            #else
+            fail("reaping this platform's interfaces is not supported yet")
+            #endif
+        } catch let incomplete as ReapJournalIncomplete {
+            return (incomplete.results, incomplete.reason)
         } catch {
             fail("\(error)")
         }
-        #else
-        fail("reaping this platform's interfaces is not supported yet")
-        #endif
     }
 
     /// Prints the error and exits 3: the inventory or tunwarden's own files cannot be trusted.

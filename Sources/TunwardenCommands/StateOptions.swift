@@ -8,7 +8,8 @@ public struct StateOptions: ParsableArguments {
     static let defaultDirectory = "/var/lib/tunwarden"
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "Directory of tunwarden's observations (first seen, orphaned since) and default journal (default: \(defaultDirectory)).", valueName: "dir"))
+        "Directory of tunwarden's observations (first seen, orphaned since), the lock runs sharing them take in turn, and the default journal (default: \(defaultDirectory)).",
+        valueName: "dir"))
     public var stateDirectory: String?
 
     @Flag(name: .customLong("no-state"), help: "Neither read nor write observations (ages and grace periods are then unknown).")

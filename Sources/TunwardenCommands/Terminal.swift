@@ -107,6 +107,11 @@ enum Terminal {
         writeError("tunwarden: note: \(message)\n")
     }
 
+    /// Prints `tunwarden: warning: …` to standard error: something is wrong, and the run goes on.
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("tunwarden: warning: \(message)\n".utf8))
+    }
+
     /// Whether standard input is a terminal a person can answer on.
     static var inputIsTerminal: Bool { isatty(0) == 1 }
 

@@ -33,6 +33,10 @@ public struct Watch: ParsableCommand {
         Traffic counters are read every --stats-interval for 'idle since'. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
+        Audits, reaps and the watcher sharing a state directory take its lock in turn to save \
+        observations and decide on alerts, so an event is alerted once between them; the watcher \
+        holds it only for that (and for a reap), never for its whole life.
+
         SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \
         SIGTERM or SIGINT: the state is saved and the watcher exits 0. Under systemd (NOTIFY_SOCKET) it \
         sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
@@ -165,13 +169,18 @@ public struct Watch: ParsableCommand {
             do {
                 let snapshot = try inventory.snapshot()
                 holderPIDs = Set(snapshot.holders.attachments.map(\.holder.pid))
-                let (assessment, observations) = Self.judge(snapshot, runtime: runtime, store: store, lastSummary: &lastSummary)
+                let (assessment, observations) = try Self.judge(snapshot, runtime: runtime, store: store, lastSummary: &lastSummary) { _ in
+                    tw_stop_requested() != 0
+                }
                 notifier?.send("STATUS=\(lastSummary)")
                 nextReapDue = nil
                 if runtime.reap, let observations {
                     nextReapDue = reapDue(assessment, observations: observations, runtime: runtime, store: store)
                 }
                 return true
+            } catch let busy as RunLock.Busy {
+                Terminal.note("watch: observations not saved, retrying: \(busy)")
+                return false
             } catch {
                 Terminal.note("watch: inventory failed, retrying: \(error)")
                 return false
@@ -185,8 +194,13 @@ public struct Watch: ParsableCommand {
                 defer { lastCounters = counters }
                 // Only a change is worth reading and rewriting the state file for.
                 guard counters != lastCounters else { return }
+                let namespace = try inventory.namespaceIdentity()
+                let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Self.lockPatience) { _ in
+                    tw_stop_requested() != 0
+                }
+                defer { lock.release() }
                 var observations = try store.load()
-                if observations.noteTraffic(links, namespace: try inventory.namespaceIdentity(), at: Date()) {
+                if observations.noteTraffic(links, namespace: namespace, at: Date()) {
                     try store.save(observations)
                 }
             } catch {
@@ -285,10 +299,17 @@ public struct Watch: ParsableCommand {
         #endif
     }
 
+    /// How long the watcher waits for another run's hold on the state directory before it tries
+    /// again later: a wait blocks the event loop (and systemd's watchdog with it).
+    static let lockPatience: TimeInterval = 5
+
     /// Judges a snapshot exactly as `audit` does (observations, leak growth, alerts, metrics) and
-    /// logs the summary line when it changed.
-    static func judge(_ snapshot: Snapshot, runtime: Runtime, store: StateStore, lastSummary: inout String) -> (Assessment, Observations?) {
-        let (assessment, observations) = Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring)
+    /// logs the summary line when it changed. Throws `RunLock.Busy` when another run held the state
+    /// directory for longer than the watcher waits: the judgement is then to be made again.
+    static func judge(_ snapshot: Snapshot, runtime: Runtime, store: StateStore, lastSummary: inout String,
+                      giveUp: (RunLock.Holder) -> Bool = { _ in false }) throws -> (Assessment, Observations?) {
+        let (assessment, observations) = try Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring,
+                                                           command: "watch", patience: lockPatience, giveUp: giveUp)
         runtime.monitoring.writeMetrics(assessment, observations: observations)
         let summary = AuditTable.summaryLine(assessment)
         if summary != lastSummary { Terminal.log("watch: \(summary)") }
@@ -331,22 +352,40 @@ public struct Watch: ParsableCommand {
             return nil
         }.min()
         guard !plan.items.isEmpty else { return waiting }
+        let lock: RunLock
         do {
-            let results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
-                                                                                 runID: UUID().uuidString.lowercased())
-            for result in results {
-                Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
-                             priority: result.outcome == .failed ? 3 : 5)
-            }
-            let deleted = results.count { $0.outcome == .deleted }
-            if deleted > 0 {
-                // The observations this judgement saved are the file's content: no need to read it again.
-                var saved = observations
-                saved.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(saved)
+            lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .reaping, patience: Self.lockPatience) {
+                $0.purpose == .reaping || tw_stop_requested() != 0
             }
         } catch {
+            Terminal.log("watch: reap postponed: \(error)", priority: 4)
+            return Date().addingTimeInterval(Self.lockPatience)
+        }
+        defer { lock.release() }
+        let results: [ReapResult]
+        do {
+            results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
+                                                                            runID: UUID().uuidString.lowercased())
+        } catch let incomplete as ReapJournalIncomplete {
+            results = incomplete.results
+            Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
+        } catch {
             Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
+            return waiting
+        }
+        for result in results {
+            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
+                         priority: result.outcome == .failed ? 3 : 5)
+        }
+        let deleted = results.count { $0.outcome == .deleted }
+        if deleted > 0 {
+            do {
+                var current = try store.load()
+                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
+                try store.save(current)
+            } catch {
+                Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
+            }
         }
         return waiting
     }

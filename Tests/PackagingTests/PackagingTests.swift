@@ -86,6 +86,41 @@ import TestSupport
         }
     }
 
+    /// The journal's logrotate entry lints clean, and rotating with it renames the journal (a
+    /// reap's append never meets a truncation) and leaves a new, empty journal with the mode
+    /// tunwarden gives it, which the next reap appends to and `tunwarden journal` reads.
+    @Test(.enabled(if: isRoot && Shell.which("logrotate") != nil, "needs root and logrotate"))
+    func logrotateEntryRotatesTheJournalByRenaming() throws {
+        let entry = try Self.file("packaging/logrotate/tunwarden")
+        #expect(entry.contains("/var/lib/tunwarden/journal.jsonl {"))
+        #expect(!entry.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "copytruncate" })
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let lint = try Shell.capture(["logrotate", "-d", "-s", work.path + "/lint.status", Self.repository.appendingPathComponent("packaging/logrotate/tunwarden").path])
+        #expect(lint.status == 0, "\(lint.stdout)\(lint.stderr)")
+        #expect(!(lint.stdout + lint.stderr).contains("error"), "\(lint.stdout)\(lint.stderr)")
+
+        let journal = work.path + "/journal.jsonl"
+        let record = #"{"time":"2026-01-01T00:00:00Z","run":"r","type":"result","ifname":"t0","ifindex":7,"result":"deleted"}"#
+        try Data((record + "\n").utf8).write(to: URL(fileURLWithPath: journal))
+        let inode = try #require(try FileManager.default.attributesOfItem(atPath: journal)[.systemFileNumber] as? UInt64)
+        let config = work.path + "/tunwarden.logrotate"
+        try Data(entry.replacingOccurrences(of: "/var/lib/tunwarden/journal.jsonl", with: journal).utf8).write(to: URL(fileURLWithPath: config))
+        let rotation = try Shell.capture(["logrotate", "-f", "-s", work.path + "/status", config])
+        #expect(rotation.status == 0, "\(rotation.stdout)\(rotation.stderr)")
+
+        let rotated = try FileManager.default.attributesOfItem(atPath: journal + ".1")
+        #expect(rotated[.systemFileNumber] as? UInt64 == inode, "the journal was copied, not renamed")
+        #expect(try String(contentsOfFile: journal + ".1", encoding: .utf8) == record + "\n")
+        let fresh = try FileManager.default.attributesOfItem(atPath: journal)
+        #expect(fresh[.size] as? UInt64 == 0)
+        #expect((fresh[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o640)
+        let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal])
+        #expect(shown.status == 0 && shown.stdout.contains("is empty"), "\(shown.stdout)\(shown.stderr)")
+        let old = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal + ".1"])
+        #expect(old.status == 0 && old.stdout.contains("deleted  device t0 (ifindex 7)"), "\(old.stdout)\(old.stderr)")
+    }
+
     /// The units' CapabilityBoundingSet is what holder scanning needs and no more: with it, a tun
     /// held by another user's process is seen as held; without CAP_SYS_PTRACE or without
     /// CAP_DAC_READ_SEARCH, holders are unknown (and nothing is called orphaned).
@@ -157,7 +192,7 @@ import TestSupport
         for path in ["./usr/bin/tunwarden", "./usr/share/man/man8/tunwarden.8.gz", "./lib/systemd/system/tunwarden-watch.service",
                      "./lib/systemd/system/tunwarden-audit.timer", "./etc/tunwarden/tunwarden.conf", "./etc/cron.d/tunwarden",
                      "./usr/share/bash-completion/completions/tunwarden", "./usr/share/zsh/vendor-completions/_tunwarden",
-                     "./usr/share/fish/vendor_completions.d/tunwarden.fish", "./var/lib/tunwarden/"] {
+                     "./usr/share/fish/vendor_completions.d/tunwarden.fish", "./etc/logrotate.d/tunwarden", "./var/lib/tunwarden/"] {
             #expect(contents.contains(" \(path)\n") || contents.hasSuffix(" \(path)"), "missing \(path)")
         }
         #expect(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("libc6"))
@@ -181,7 +216,8 @@ import TestSupport
         let listed = try Shell.run(["dpkg-query", "-L", "tunwarden"]).split(separator: "\n").map(String.init)
         let remove = try Shell.capture(["dpkg", "-r", "tunwarden"])
         #expect(remove.status == 0, "dpkg -r: \(remove.stderr)")
-        let conffiles: Set = ["/etc/tunwarden/tunwarden.conf", "/etc/cron.d/tunwarden", "/etc/tunwarden", "/etc/cron.d", "/etc"]
+        let conffiles: Set = ["/etc/tunwarden/tunwarden.conf", "/etc/cron.d/tunwarden", "/etc/logrotate.d/tunwarden",
+                              "/etc/tunwarden", "/etc/cron.d", "/etc/logrotate.d", "/etc"]
         var isDirectory: ObjCBool = false
         for path in listed where !conffiles.contains(path) {
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -194,6 +230,7 @@ import TestSupport
         #expect(purge.status == 0)
         #expect(!FileManager.default.fileExists(atPath: "/etc/tunwarden/tunwarden.conf"))
         #expect(!FileManager.default.fileExists(atPath: "/etc/cron.d/tunwarden"))
+        #expect(!FileManager.default.fileExists(atPath: "/etc/logrotate.d/tunwarden"))
     }
 }
 #endif

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Storage
+@testable import Storage
 import TunwardenCore
 
 @Suite struct StorageTests {
@@ -62,9 +62,14 @@ import TunwardenCore
         try Data("not json\n".utf8).write(to: URL(fileURLWithPath: journal.path))
         let error = #expect(throws: StorageError.self) { try journal.checkWritable() }
         #expect(error?.description.contains("line 1 is not a journal record") == true)
-        let cut = Journal(path: directory + "/cut.jsonl")
-        try Data("{\"run\":".utf8).write(to: URL(fileURLWithPath: cut.path))
-        #expect(throws: StorageError.self) { try cut.read() }
+        // Complete JSON that is not a record is damage too, as is a line cut short and then
+        // written over with something else.
+        for text in ["{\"run\":1}\n", "{\"run\":\"r1\",\"type\":XX\n"] {
+            let other = Journal(path: directory + "/other.jsonl")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: other.path))
+            #expect(throws: StorageError.self) { try other.read() }
+            #expect(throws: StorageError.self) { try other.checkWritable() }
+        }
     }
 
     @Test func unwritableJournalIsRefused() throws {
@@ -74,5 +79,152 @@ import TunwardenCore
         try Data().write(to: URL(fileURLWithPath: directory + "/file"))
         let journal = Journal(path: directory + "/file/journal.jsonl")
         #expect(throws: StorageError.self) { try journal.checkWritable() }
+    }
+
+    func record(_ name: String, _ index: Int, run: String = "r1", type: JournalRecord.Kind = .intent, detail: String? = nil) -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_800_000_000), run: run, type: type, netns: "blue", ifname: name, ifindex: index,
+                      prior: type == .intent ? PriorState(NetworkInterface(index: index, name: name, kind: .tun, mtu: 1500, tun: TunDetails(persistent: true)), routes: []) : nil,
+                      recreate: type == .intent ? ["ip -n blue tuntap add dev \(name) mode tun"] : nil, result: type == .result ? .deleted : nil, detail: detail)
+    }
+
+    func bytes(_ path: String) -> [UInt8] {
+        Array(FileManager.default.contents(atPath: path) ?? Data())
+    }
+
+    /// A write cut short (a full disk, a signal) leaves the start of a record without a line end:
+    /// reading reports where it is and keeps every other record, and the next append starts on a
+    /// line of its own, after which the cut record is still only reported, not taken for damage.
+    @Test func aRecordCutShortIsReportedAndTheNextAppendStartsOnANewLine() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        let first = record("t0", 7), second = record("t1", 8)
+        try journal.append([first, second])
+        let whole = bytes(journal.path)
+        let cutAt = whole.count
+        let cut = record("t0", 7, type: .result)
+        let full = try JSONWriter.encode(cut)
+        // The write stopped 20 bytes into the result record.
+        try Data(whole + full.prefix(20)).write(to: URL(fileURLWithPath: journal.path))
+
+        let contents = try journal.contents()
+        #expect(contents.records == [first, second])
+        #expect(contents.torn == [TornRecord(path: journal.path, offset: cutAt, length: 20)])
+        #expect(contents.torn.first?.description.contains("\(journal.path): the record at byte \(cutAt) was cut short") == true)
+        #expect(try journal.checkWritable() == [TornRecord(path: journal.path, offset: cutAt, length: 20)])
+
+        let later = record("t2", 9, run: "r2", type: .result)
+        try journal.append([later])
+        let after = bytes(journal.path)
+        #expect(Array(after.prefix(cutAt + 21)) == whole + full.prefix(20) + [10])
+        let again = try journal.contents()
+        #expect(again.records == [first, second, later])
+        #expect(again.torn.map(\.offset) == [cutAt])
+        // A reap's check reads only the journal's last record, which is whole again.
+        #expect(try journal.checkWritable().isEmpty)
+    }
+
+    /// A line that is not a record and was not cut short is damage wherever it is: `read` refuses
+    /// the whole journal, and so does a reap's check when it is the last line.
+    @Test func aDamagedLineIsRefusedEvenBetweenGoodRecords() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        try journal.append([record("t0", 7)])
+        let good = bytes(journal.path)
+        try Data(good + Array("{\"time\":\"2027-01-15T08:00:00Z\",\"run\":\"r1\",\"type\":\"intent\",\u{7}\n".utf8) + good)
+            .write(to: URL(fileURLWithPath: journal.path))
+        let error = #expect(throws: StorageError.self) { try journal.read() }
+        #expect(error?.description.contains("line 2 is not a journal record") == true)
+        #expect(error?.description.contains("it starts at byte \(good.count)") == true)
+
+        try Data(good + Array("not a record\n".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        let last = #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(last?.description.contains("line 2 is not a journal record") == true)
+        // Without a line end it is still damage, not a record cut short.
+        try Data(good + Array("not a record".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(throws: StorageError.self) { try journal.read() }
+    }
+
+    /// A reap's check reads the journal's end, not the whole file: damage far back is for
+    /// `tunwarden journal` to find, and a last record longer than one read is still read whole.
+    @Test func checkingBeforeAReapReadsOnlyTheLastRecord() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = Journal(path: directory + "/journal.jsonl")
+        try Data("damaged far back\n".utf8).write(to: URL(fileURLWithPath: journal.path))
+        try journal.append((0..<3000).map { record("t\($0)", $0 + 2) })
+        #expect(bytes(journal.path).count > 600 * 1024)
+        #expect(throws: StorageError.self) { try journal.read() }
+        #expect(try journal.checkWritable().isEmpty)
+
+        // One record of 300 KB (its detail), after which the file ends without a line end in a
+        // record cut short: both are judged, however far back the long one starts.
+        let long = record("t1", 3, type: .result, detail: String(repeating: "x", count: 300 * 1024))
+        try journal.append([long])
+        let before = bytes(journal.path)
+        try Data(before + Array("{\"time\":\"20".utf8)).write(to: URL(fileURLWithPath: journal.path))
+        #expect(try journal.checkWritable() == [TornRecord(path: journal.path, offset: before.count, length: 11)])
+        // The long record damaged at its start is found as well.
+        var damaged = before
+        damaged[before.count - (try JSONWriter.encode(long)).count - 1] = UInt8(ascii: "X")
+        try Data(damaged).write(to: URL(fileURLWithPath: journal.path))
+        let error = #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(error?.description.contains("the last line is not a journal record") == true)
+    }
+
+    /// Every prefix of a real record is recognised as cut short; complete JSON and bytes no JSON
+    /// text has are not; random bytes never crash the check.
+    @Test func cutShortRecordsAreToldFromDamage() throws {
+        var sample = record("t0", 7)
+        sample.detail = "quote \" backslash \\ unicode \u{e9} \u{1}"
+        let line = try JSONWriter.encode(sample)
+        for length in 1..<line.count {
+            #expect(CutShortJSON.isCutShort(line.prefix(length)), "prefix of \(length) bytes")
+        }
+        #expect(CutShortJSON.isCutShort(line.prefix(40) + [0, 0, 0]))
+        #expect(CutShortJSON.isCutShort([0, 0]))
+        #expect(!CutShortJSON.isCutShort(line))
+        for damaged in ["garbage", "[1,2", "{\"a\" 1", "{\"a\":tru e", "{\"a\":01", "{\"a\":\"\\x", "{\"a\":1}}", "{\"a\":\"\u{1}\"",
+                        "{\"a\":-", "{\"a\":1.e", "{\"a\":[1,,", String(repeating: "{\"a\":[", count: 100)] {
+            let bytes = Array(damaged.utf8)
+            let expectCut = damaged == "{\"a\":-"
+            #expect(CutShortJSON.isCutShort(bytes) == expectCut, "\(damaged)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0..<64, using: &generator)
+            var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if Bool.random(using: &generator) { bytes = Array(line.prefix(count)) + bytes }
+            _ = CutShortJSON.isCutShort(bytes)
+        }
+    }
+
+    /// The state directory's lock: a second taker waits, gives up when told to by who holds it,
+    /// and learns the holder's pid, command and purpose; once released it can be taken again.
+    @Test func theRunLockNamesItsHolderAndIsExclusive() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let held = try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .reaping, patience: 1)
+        #expect(String(decoding: bytes(directory + "/state/lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
+        let refused = #expect(throws: RunLock.Busy.self) {
+            try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .observing, patience: 5) { $0.purpose == .reaping }
+        }
+        #expect(refused?.holder == RunLock.Holder(pid: getpid(), command: "reap", purpose: .reaping))
+        #expect(refused?.waited == nil)
+        #expect(refused?.description == "another tunwarden reap (pid \(getpid())) is running")
+        let started = Date()
+        let timedOut = #expect(throws: RunLock.Busy.self) {
+            try RunLock.acquire(directory: directory + "/state", command: "audit", purpose: .observing, patience: 0.2)
+        }
+        #expect(Date().timeIntervalSince(started) >= 0.2)
+        #expect(timedOut?.description.hasPrefix("\(directory)/state/lock has been held by tunwarden reap (pid \(getpid())) for more than") == true)
+        // A run that gave up leaves the holder's line alone.
+        #expect(String(decoding: bytes(directory + "/state/lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
+        held.release()
+        #expect(bytes(directory + "/state/lock").isEmpty)
+        let next = try RunLock.acquire(directory: directory + "/state", command: "audit", purpose: .observing, patience: 0)
+        next.release()
     }
 }

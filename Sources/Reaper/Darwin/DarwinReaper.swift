@@ -10,6 +10,8 @@ import TunwardenCore
 /// Right before acting it re-inventories and plans again; an item is carried out only if the
 /// fresh plan still holds it (a feth still orphaned, a route still there on a still idle utun).
 /// Every item gets an intent record in the journal before anything runs and a result record after.
+/// When the result records cannot be written the commands have run all the same: `execute` then
+/// throws `ReapJournalIncomplete` with every result.
 public struct DarwinReaper {
     public var tools: DarwinTools
     /// Whether the process runs as root (lsof must see every process, route and ifconfig need it).
@@ -22,6 +24,9 @@ public struct DarwinReaper {
         self.policy = policy
     }
 
+    /// Carries out `plan` and returns one result per item, in plan order. Throws `ReapRefusal`
+    /// when nothing was changed, `ReapJournalIncomplete` when the commands ran but their result
+    /// records could not be journaled.
     public func execute(_ plan: ReapPlan, journal: Journal, runID: String) throws -> [ReapResult] {
         guard privileged else {
             throw ReapRefusal("reaping needs root (lsof must see every process; route and ifconfig need it to change anything); nothing was changed")
@@ -77,11 +82,16 @@ public struct DarwinReaper {
             results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind,
                                       outcome: failure == nil ? .deleted : .failed, detail: failure))
         }
-        let end = Date()
-        try journal.append(results.map {
-            JournalRecord(time: end, run: runID, type: .result, netns: nil, ifname: $0.ifname, ifindex: $0.ifindex, result: $0.outcome, detail: $0.detail)
-        })
         let order = Dictionary(plan.items.enumerated().map { ($1.ifname, $0) }, uniquingKeysWith: { a, _ in a })
-        return results.sorted { (order[$0.ifname] ?? 0) < (order[$1.ifname] ?? 0) }
+        let ordered = results.sorted { (order[$0.ifname] ?? 0) < (order[$1.ifname] ?? 0) }
+        let end = Date()
+        do {
+            try journal.append(ordered.map {
+                JournalRecord(time: end, run: runID, type: .result, netns: nil, ifname: $0.ifname, ifindex: $0.ifindex, result: $0.outcome, detail: $0.detail)
+            })
+        } catch {
+            throw ReapJournalIncomplete(results: ordered, reason: "\(error)")
+        }
+        return ordered
     }
 }

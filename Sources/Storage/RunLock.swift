@@ -1,0 +1,144 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The lock of one state directory: flock(2) on the file `lock` in it, so that tunwarden runs
+/// sharing the directory never interleave what must not. An observer (audit, watch, a reap's
+/// plan) holds it to load, judge and save the observations, which is also where it decides on
+/// alerts, so two runs never alert the same event; a reap holds it for its whole act phase.
+///
+/// The holder writes `PID COMMAND PURPOSE` into the file, so that a run finding it locked can say
+/// by whom. The kernel drops the lock when its holder exits, however it exits; the line a killed
+/// holder leaves behind is overwritten by the next one.
+public final class RunLock {
+    /// Why a run holds the lock.
+    public enum Purpose: String, Sendable {
+        /// Loading, judging and saving the observations: milliseconds.
+        case observing
+        /// A reap's act phase: re-verification, journal, deletion and the reaped count.
+        case reaping
+    }
+
+    /// Who holds the lock, as far as its file says (nothing, for the moment between taking the
+    /// lock and writing the line).
+    public struct Holder: Sendable, Equatable, CustomStringConvertible {
+        public var pid: Int32?
+        public var command: String?
+        public var purpose: Purpose?
+
+        public var description: String {
+            "tunwarden \(command.map { "\($0) " } ?? "")(pid \(pid.map(String.init) ?? "unknown"))"
+        }
+    }
+
+    /// The lock is held by another run: one the caller does not wait for, or one that held it
+    /// longer than the caller waits.
+    public struct Busy: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var holder: Holder
+        /// How long the caller waited; nil when it gave up at once because of who holds the lock.
+        public var waited: TimeInterval?
+
+        public var description: String {
+            if let waited {
+                return "\(path) has been held by \(holder) for more than \(Int(waited.rounded(.up))) s"
+            }
+            if holder.purpose == .reaping {
+                return holder.command == "reap" ? "another \(holder) is running" : "\(holder) is reaping"
+            }
+            return "\(path) is held by \(holder)"
+        }
+    }
+
+    public let path: String
+    private var fd: Int32
+    private let writable: Bool
+    /// Whether this run took the lock (a run that gave up must not clear the holder's line).
+    private var held = false
+
+    private init(path: String, fd: Int32, writable: Bool) {
+        self.path = path
+        self.fd = fd
+        self.writable = writable
+    }
+
+    deinit { release() }
+
+    /// Takes the lock of `directory` (creating both when needed), waiting while another run holds
+    /// it, for at most `patience` seconds, and not at all once `giveUp` says so of the holder
+    /// (asked every 20 ms). Throws `Busy` when it gives up, `StorageError` when the lock cannot be
+    /// made. A state directory tunwarden may read but not write is locked through its existing lock
+    /// file, opened for reading.
+    public static func acquire(directory: String, command: String, purpose: Purpose, patience: TimeInterval,
+                               giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
+        let path = directory + "/lock"
+        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0, errno == ENOENT {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o755])
+            } catch {
+                throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))",
+                                   advice: "Choose another --state-dir, or run as root.")
+            }
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        }
+        var writable = true
+        if fd < 0, errno == EACCES || errno == EROFS {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            writable = false
+        }
+        guard fd >= 0 else {
+            throw StorageError(path: path, problem: "cannot be opened (\(String(cString: strerror(errno))))",
+                               advice: "Choose another --state-dir, or run as root.")
+        }
+        let lock = RunLock(path: path, fd: fd, writable: writable)
+        let started = Date()
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR:
+                continue
+            case EWOULDBLOCK:
+                let holder = lock.holder()
+                if giveUp(holder) { throw Busy(path: path, holder: holder, waited: nil) }
+                let waited = Date().timeIntervalSince(started)
+                if waited >= patience { throw Busy(path: path, holder: holder, waited: waited) }
+                usleep(20_000)
+            default:
+                throw StorageError(path: path, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
+            }
+        }
+        lock.held = true
+        if writable {
+            let line = Data("\(getpid()) \(command) \(purpose.rawValue)\n".utf8)
+            if ftruncate(fd, 0) == 0 {
+                _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            }
+        }
+        return lock
+    }
+
+    /// Gives the lock up, clearing the holder's line first. Safe to call more than once.
+    public func release() {
+        guard fd >= 0 else { return }
+        if held {
+            if writable { _ = ftruncate(fd, 0) }
+            _ = flock(fd, LOCK_UN)
+        }
+        close(fd)
+        fd = -1
+    }
+
+    /// The holder's line, as this run can read it.
+    private func holder() -> Holder {
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let count = bytes.withUnsafeMutableBytes { preadAll(fd, $0, at: 0) }
+        let fields = String(decoding: bytes.prefix(max(count, 0)), as: UTF8.self)
+            .split(separator: "\n").first?.split(separator: " ").map(String.init) ?? []
+        return Holder(pid: fields.first.flatMap { Int32($0) }, command: fields.count > 1 ? fields[1] : nil,
+                      purpose: fields.count > 2 ? Purpose(rawValue: fields[2]) : nil)
+    }
+}

@@ -1,0 +1,96 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Runs that share a state directory at the same moment: the watcher and audits from a timer
+/// alert once per event between them, and a reap that finds another acting says so and changes
+/// nothing. As root, in throwaway namespaces.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct ConcurrentRunTests {
+    /// The alerts an exec sink appended to `path`, one JSON object per line.
+    func alerts(_ path: String) -> [[String: Any]] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// A new orphan seen at once by the watcher and three audits: one alert. The sink takes a
+    /// second over each alert, so every run has judged before any alert is delivered.
+    @Test func aNewOrphanSeenByTheWatcherAndAuditsAtOnceAlertsOnce() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let log = state.path + "/alerts"
+        let sink = "cat >> \(log); echo >> \(log); sleep 1"
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--alert-exec", sink])
+        #expect(watcher.log.contains("0 tunnel interfaces"))
+
+        try ns.ip("tuntap", "add", "dev", "conc0", "mode", "tun")
+        let audits = try (0..<3).map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Shell.tunwardenBinary)
+            process.arguments = ["--netns", ns.name, "audit", "--state-dir", state.path, "--alert-exec", sink, "--format", "nagios"]
+            process.environment = Shell.hermetic(ProcessInfo.processInfo.environment)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for audit in audits {
+            audit.waitUntilExit()
+            #expect(audit.terminationStatus == 1)
+        }
+        try watcher.wait("the watcher's judgement") { $0.contains("1 tunnel interface, 1 orphaned") }
+        // Every sink that was started has had its second.
+        sleep(2)
+        let sent = alerts(log)
+        #expect(sent.count == 1, "\(sent.map { "\($0["event"] ?? "?") \($0["new_orphans"] ?? "?")" })")
+        #expect(sent.first?["new_orphans"] as? [String] == ["conc0"])
+        #expect(watcher.terminate().status == 0)
+    }
+
+    /// A second reap while the first is in its act phase (held there with SIGSTOP): it names the
+    /// first, exits 3 and changes nothing; the first then finishes alone.
+    @Test func aReapThatFindsAnotherActingSaysSoAndChangesNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let count = 500
+        let batch = state.path + "/create"
+        try Data((0..<count).map { "tuntap add dev cr\($0) mode tun\n" }.joined().utf8).write(to: URL(fileURLWithPath: batch))
+        try ns.ip("-batch", batch)
+
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: Shell.tunwardenBinary)
+        first.arguments = ["--netns", ns.name, "reap", "--yes", "--min-age", "0", "--state-dir", state.path]
+        first.environment = Shell.hermetic(ProcessInfo.processInfo.environment)
+        first.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer {
+            kill(first.processIdentifier, SIGCONT)
+            if first.isRunning { first.waitUntilExit() }
+        }
+        let holding = "\(first.processIdentifier) reap reaping\n"
+        func lockLine() -> String { (try? String(contentsOfFile: state.path + "/lock", encoding: .utf8)) ?? "" }
+        let start = Date()
+        while lockLine() != holding, first.isRunning, Date().timeIntervalSince(start) < 60 { usleep(500) }
+        kill(first.processIdentifier, SIGSTOP)
+        try #require(lockLine() == holding, "the first reap was not caught acting (it ran \(Date().timeIntervalSince(start)) s)")
+
+        let second = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--yes", "--min-age", "0", "--state-dir", state.path])
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("another tunwarden reap (pid \(first.processIdentifier)) is running; nothing was changed"), "\(second.stderr)")
+        #expect(!second.stdout.contains("Deleted"))
+
+        kill(first.processIdentifier, SIGCONT)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(try ns.ip("-o", "link", "show").split(separator: "\n").count == 1)
+        let runs = Set(((try? String(contentsOfFile: state.path + "/journal.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["run"] as? String
+        })
+        #expect(runs.count == 1, "only the first reap journaled: \(runs)")
+    }
+}
+#endif

@@ -1,0 +1,114 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Storage
+import Testing
+import TestSupport
+
+/// A reap whose journal fills the disk, on a small tmpfs mounted in a mount namespace of the
+/// test's own (`unshare -m`), so the host's mounts are never touched. As root, against throwaway
+/// network namespaces.
+@Suite(.enabled(if: TestNamespace.available && Shell.which("unshare") != nil && Shell.which("mount") != nil,
+                "needs root, /dev/net/tun, ip, python3, unshare and mount"))
+struct ReapJournalTests {
+    func linkNames(_ ns: TestNamespace) throws -> Set<String> {
+        let links = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "link", "show").utf8)) as? [[String: Any]] ?? []
+        return Set(links.compactMap { $0["ifname"] as? String })
+    }
+
+    func lines(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// The intents fit on the disk, the results do not: every device is deleted, the output says
+    /// so device by device, the run exits 1 and never claims nothing was changed. The journal keeps
+    /// its intents and the part of the results that fitted; once there is room again the next reap
+    /// reports the record cut short, starts its own on a new line, and the journal reads whole.
+    @Test func aReapThatCannotJournalItsResultsSaysWhatItDidAndExits1() throws {
+        let calibration = try TestNamespace(), ns = try TestNamespace()
+        let calibrationState = try TemporaryDirectory(), state = try TemporaryDirectory()
+        defer { calibration.remove(); ns.remove(); calibrationState.remove(); state.remove() }
+        // An odd count, so that half the results ends inside a record.
+        let names = (0..<7).map { "jfull\($0)" }
+        for namespace in [calibration, ns] {
+            for name in names { try namespace.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        }
+
+        // What this reap's records weigh, from the same reap in a twin namespace whose name may
+        // differ in length.
+        let calibrated = try Shell.capture([Shell.tunwardenBinary, "--netns", calibration.name, "reap", "--yes", "--min-age", "0",
+                                            "--state-dir", calibrationState.path])
+        try #require(calibrated.status == 0, "\(calibrated.stderr)")
+        let lengthDifference = ns.name.utf8.count - calibration.name.utf8.count
+        func weight(_ type: String) -> Int {
+            lines(calibrationState.path + "/journal.jsonl").filter { $0.contains("\"type\":\"\(type)\"") }.reduce(0) { sum, line in
+                sum + line.utf8.count + 1 + (line.components(separatedBy: calibration.name).count - 1) * lengthDifference
+            }
+        }
+        let intents = weight("intent"), results = weight("result")
+        try #require(intents > 0 && results > 0)
+
+        // The tmpfs has 16 pages. The journal may grow by the intents and half the results: a
+        // valid record fills it up to that much short of a page boundary, and a filler file takes
+        // every page beyond.
+        let room = intents + results / 2
+        let pages = (room + 200 + 4095) / 4096
+        try #require(pages <= 16, "the records do not fit a 64k tmpfs: \(room) bytes")
+        let prefillLength = pages * 4096 - room
+        let stub = #"{"time":"2026-01-01T00:00:00Z","run":"prefill","type":"result","ifname":"pad","ifindex":1,"result":"skipped","detail":""}"#
+        let prefill = stub.replacingOccurrences(of: #""detail":"""#, with: "\"detail\":\"" + String(repeating: "x", count: prefillLength - stub.utf8.count - 1) + "\"") + "\n"
+        #expect(prefill.utf8.count == prefillLength)
+        try Data(prefill.utf8).write(to: URL(fileURLWithPath: state.path + "/prefill.jsonl"))
+
+        let mountPoint = state.path + "/small"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        let script = """
+        dir=$1 bin=$2 ns=$3 state=$4 filler=$5
+        mount -t tmpfs -o size=64k tmpfs "$dir" || exit 90
+        dd if=/dev/zero of="$dir/filler" bs=4096 count="$filler" status=none || exit 91
+        cp "$state/prefill.jsonl" "$dir/journal.jsonl" || exit 92
+        "$bin" --netns "$ns" reap --yes --min-age 0 --state-dir "$state" --journal "$dir/journal.jsonl"
+        status=$?
+        cp "$dir/journal.jsonl" "$state/after-first.jsonl"
+        rm "$dir/filler"
+        ip -n "$ns" tuntap add dev jlate0 mode tun
+        "$bin" --netns "$ns" reap --yes --min-age 0 --state-dir "$state" --journal "$dir/journal.jsonl" >"$state/second.out" 2>"$state/second.err"
+        echo $? >"$state/second.status"
+        cp "$dir/journal.jsonl" "$state/after-second.jsonl"
+        exit $status
+        """
+        let result = try Shell.capture(["unshare", "-m", "sh", "-c", script, "sh", mountPoint, Shell.tunwardenBinary, ns.name, state.path, "\(16 - pages)"])
+        // The tmpfs lived only in the unshared mount namespace.
+        #expect(!(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)).contains(mountPoint))
+
+        #expect(result.status == 1, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo"])
+        for name in names { #expect(result.stdout.contains("Deleted tun \(name) (ifindex "), "missing \(name): \(result.stdout)") }
+        #expect(result.stdout.contains("Reaped 7 of 7."))
+        #expect(!result.stderr.contains("nothing was changed"), "\(result.stderr)")
+        #expect(result.stderr.contains("the journal lacks this run's result records"))
+        #expect(result.stderr.contains("No space left on device"))
+
+        // The intents are all there; the results stop inside a record.
+        let first = try Journal(path: state.path + "/after-first.jsonl").contents()
+        #expect(first.records.filter { $0.type == .intent }.map(\.ifname).sorted() == names)
+        let written = first.records.filter { $0.type == .result }.count
+        #expect(written > 0 && written < 7, "\(written) results fitted")
+        #expect(first.torn.count == 1)
+
+        // With room again: the next reap goes on, saying where the record was cut short.
+        #expect(lines(state.path + "/second.status") == ["0"], "\(lines(state.path + "/second.err"))")
+        let tornAt = try #require(first.torn.first?.offset)
+        #expect(lines(state.path + "/second.err").contains { $0.contains("warning:") && $0.contains("journal.jsonl: the record at byte \(tornAt) was cut short") })
+        #expect(lines(state.path + "/second.out").contains { $0.hasPrefix("Deleted tun jlate0") })
+        let second = try Journal(path: state.path + "/after-second.jsonl").contents()
+        #expect(second.torn.map(\.offset) == [tornAt])
+        #expect(second.records.count == first.records.count + 2)
+        #expect(second.records.suffix(2).map(\.ifname) == ["jlate0", "jlate0"])
+        let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", state.path + "/after-second.jsonl"])
+        #expect(shown.status == 0)
+        #expect(shown.stderr.contains("the record at byte \(tornAt) was cut short"))
+        #expect(shown.stdout.contains("deleted  tun jlate0"))
+    }
+}
+#endif
