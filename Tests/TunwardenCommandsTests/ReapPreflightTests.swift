@@ -33,22 +33,22 @@ struct ReapPreflightTests {
     }
 
     /// A dry run checks what the real run checks before acting and exits as it would: a journal
-    /// damaged in the middle, or one that cannot be created, stops both with exit 3; neither
-    /// touches the journal or creates one.
+    /// whose last record is damaged (a reap reads only the journal's tail), or one that cannot be
+    /// created, stops both with exit 3; neither touches the journal or creates one.
     @Test func aDryRunRefusesWhatTheRealRunRefuses() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "dryj0", "mode", "tun")
         try ns.ip("tuntap", "add", "dev", "dryj1", "mode", "tap")
         let journal = state.path + "/journal.jsonl"
-        let damaged = "not a record\n{\"time\":\"2026-01-01T00:00:00Z\",\"run\":\"r\",\"type\":\"result\",\"ifname\":\"x\",\"ifindex\":1,\"result\":\"deleted\"}\n"
+        let damaged = "{\"time\":\"2026-01-01T00:00:00Z\",\"run\":\"r\",\"type\":\"result\",\"ifname\":\"x\",\"ifindex\":1,\"result\":\"deleted\"}\nnot a record\n"
         try Data(damaged.utf8).write(to: URL(fileURLWithPath: journal))
         let dry = try HostileRun.run(in: ns, ["reap", "--dry-run", "--min-age", "0", "--state-dir", state.path])
         let real = try HostileRun.run(in: ns, ["reap", "--yes", "--min-age", "0", "--state-dir", state.path])
         #expect(real.status == 3)
         #expect(dry.status == real.status, "dry run: \(dry.status) \(dry.stdout)")
         #expect(!dry.stdout.contains("interfaces to delete"))
-        #expect(dry.stderr.contains("line 1 is not a journal record"), "\(dry.stderr)")
+        #expect(dry.stderr.contains("line 2 is not a journal record"), "\(dry.stderr)")
         #expect(try String(contentsOfFile: journal, encoding: .utf8) == damaged)
         #expect(try ns.ip("-o", "link", "show").contains("dryj1"))
 
