@@ -187,6 +187,9 @@ public struct Reap: ParsableCommand {
     func repairInterruptedRun(journal: Journal, namespace: String?, directory: String) {
         #if os(Linux)
         guard from == nil, geteuid() == 0 else { return }
+        let reaper = LinuxReaper(namespaceName: namespace)
+        // Nearly always there is nothing to repair, and no lock is taken to find that out.
+        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return }
         // Only under the reaping lock: a reap acting right now has intents without results too.
         let lock: RunLock
         do {
@@ -197,7 +200,7 @@ public struct Reap: ParsableCommand {
         defer { lock.release() }
         do {
             let records = try journal.lastRun()
-            for line in try LinuxReaper(namespaceName: namespace).repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
+            for line in try reaper.repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
         } catch {
             fail("cannot repair what an interrupted reap left behind: \(error)")
         }

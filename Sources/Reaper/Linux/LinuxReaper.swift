@@ -507,17 +507,23 @@ public struct LinuxReaper {
 
     // MARK: repairing a killed run
 
+    /// The intent records of this namespace that no result record answers: a reap cut off
+    /// between the two, or one acting right now.
+    public func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] {
+        var finished = Set<String>()
+        for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        let here: Set<String?> = [namespaceName, journalNamespace().name]
+        return records.filter {
+            $0.type == .intent && $0.fenceGroup != nil && here.contains($0.netns) && !finished.contains("\($0.run)|\($0.ifindex)")
+        }
+    }
+
     /// Finds the reaps in `journal` that were cut off between their intent and result records
     /// (killed outright, or the machine went down), undoes their fences on the devices that are
     /// still there (link group, private name, alternative name), and journals a result for each.
     /// Returns one line per device for people. Does nothing for runs that journaled their results.
     public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] {
-        var finished = Set<String>()
-        for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
-        let here: Set<String?> = [namespaceName, journalNamespace().name]
-        let open = records.filter {
-            $0.type == .intent && $0.fenceGroup != nil && here.contains($0.netns) && !finished.contains("\($0.run)|\($0.ifindex)")
-        }
+        let open = unfinishedIntents(records)
         guard !open.isEmpty else { return [] }
         let namespaceFD = try openNamespace()
         defer { if let namespaceFD { close(namespaceFD) } }
