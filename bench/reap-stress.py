@@ -154,6 +154,14 @@ def one_run(binary, count, attackers, seed):
         for report in reports:
             for name in report.get("deleted_while_attached", []):
                 problems.append(f"deleted while attached: {bytes.fromhex(name)!r}")
+        if reap.returncode == 3 and "nothing was changed" in reap.stderr:
+            # An honest refusal (the kernel kept interrupting the plan's dumps): nothing may be gone.
+            dump = subprocess.run(["ip", "-n", ns, "-d", "-j", "link", "show"], capture_output=True, check=True).stdout
+            persistent = sum(1 for link in json.loads(dump.decode("utf-8", "surrogateescape"))
+                             if link.get("linkinfo", {}).get("info_data", {}).get("persist"))
+            if persistent != count:
+                problems.append(f"refused with 'nothing was changed', but {count - persistent} devices are gone")
+            return problems, {"outcomes": {"refused": reap.stderr.strip()[:120]}}, seconds
         if reap.returncode not in (0, 1):
             problems.append(f"reap exited {reap.returncode}: {reap.stderr.strip()}")
             return problems, {}, seconds

@@ -268,6 +268,34 @@ public struct LinkMessage: Equatable, Sendable {
         return NetlinkMessage.encode(type: add ? newLinkProp : delLinkProp, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
+    /// An RTM_GETLINK request for the one interface `index`: not a dump, so the kernel answers
+    /// from one consistent moment however fast links come and go.
+    public static func getRequest(index: Int32, sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        var attributes = AttributeEncoder(prefix: header)
+        attributes.append(type: Attribute.extMask, uint32: skipStats)
+        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// An RTM_DELLINK request for the one interface `index`.
+    public static func deleteRequest(index: Int32, sequence: UInt32) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
+        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: header)
+    }
+
+    /// An RTM_GETLINK dump request for the interfaces of one kind (IFLA_LINKINFO/IFLA_INFO_KIND),
+    /// which the kernel filters itself when that kind's driver is loaded; when it is not, no link
+    /// of that kind can exist and the kernel answers with every link, so a caller must check
+    /// the kind of each answer.
+    public static func dumpRequest(kind: String, sequence: UInt32) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
+        attributes.append(type: Attribute.extMask, uint32: skipStats)
+        attributes.appendNested(type: Attribute.linkinfo) { $0.append(type: LinkInfoAttribute.kind, string: kind) }
+        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: attributes.bytes)
+    }
+
     /// An RTM_DELLINK request for every interface in `group`: one request, and the kernel
     /// unregisters them together, paying its RCU grace period once rather than once per device.
     public static func deleteGroupRequest(group: UInt32, sequence: UInt32) -> [UInt8] {

@@ -302,25 +302,29 @@ public struct LinuxReaper {
         }
         stepHook?("grouped")
 
-        // 4. Right before deleting: dump, and take out of the group whatever fails verification,
-        //    until a dump shows the group holding exactly the verified targets.
+        // 4. Right before deleting: look, and take out of the group whatever fails verification,
+        //    until a look shows every remaining target verified. The look is one dump of every
+        //    link, which also proves the group holds nothing else; while links come and go too
+        //    fast for a consistent dump, it is each target by itself plus the (small) dumps of
+        //    the kinds that stack on a device, and the targets are then deleted one by one.
         var confirmed = grouped
         var settled = false
+        var whole = true
         for _ in 0..<4 {
             if let signal = Self.caughtSignal() {
                 for var target in confirmed { record(target, .skipped, "interrupted by \(signal) before deleting" + restore(&target, client: client)) }
                 return results
             }
-            let links: [LinkMessage]
+            let targetIndices = Set(confirmed.map { Int($0.index) })
+            let view: View
             do {
-                links = try Self.dumpLinks(client)
+                view = try Self.look(at: targetIndices, client: client)
             } catch {
                 for var target in confirmed { record(target, .failed, "cannot re-verify before deleting: \(error)" + restore(&target, client: client)) }
                 return results
             }
-            let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-            let targetIndices = Set(confirmed.map { Int($0.index) })
-            if let stranger = links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
+            whole = view.whole
+            if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
                 let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
                 for var target in confirmed {
                     record(target, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted" + restore(&target, client: client))
@@ -328,11 +332,12 @@ public struct LinuxReaper {
                 return results
             }
             var stacked: [Int: [String]] = [:]
-            for link in links where link.linkNetnsID == nil {
+            for link in view.links where link.linkNetnsID == nil {
                 for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
                     stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
                 }
             }
+            let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
             for var target in confirmed {
@@ -366,26 +371,122 @@ public struct LinuxReaper {
             return results
         }
 
-        // 5. One deletion for the whole group.
-        do {
-            try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
-        } catch {
-            for var target in confirmed { record(target, .failed, "\(error)" + restore(&target, client: client)) }
-            return results
+        // 5. One deletion for the whole group, or, when the group could not be seen whole, one
+        //    per target by ifindex (each pays the kernel's unregistration cost, but deletes
+        //    exactly that device).
+        if whole {
+            do {
+                try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
+            } catch {
+                for var target in confirmed { record(target, .failed, "\(error)" + restore(&target, client: client)) }
+                return results
+            }
+        } else {
+            var sent: [Target] = []
+            for var target in confirmed {
+                let index = target.index
+                do {
+                    try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
+                    sent.append(target)
+                } catch NetlinkError.kernel(_, ENODEV, _) {
+                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                } catch {
+                    record(target, .failed, "\(error)" + restore(&target, client: client))
+                }
+            }
+            confirmed = sent
         }
 
         // 6. Check that they are gone, by ifindex.
-        let remaining = (try? Self.dumpLinks(client)).map { Set($0.map { Int($0.index) }) }
+        let present = Self.stillPresent(confirmed.map { Int($0.index) }, client: client)
         for target in confirmed {
-            if let remaining, remaining.contains(Int(target.index)) {
-                record(target, .failed, "still present after RTM_DELLINK")
-            } else if remaining == nil {
-                record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
-            } else {
-                record(target, .deleted)
+            switch present[Int(target.index)] {
+            case true?: record(target, .failed, "still present after RTM_DELLINK")
+            case false?: record(target, .deleted)
+            case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             }
         }
         return results
+    }
+
+    /// What the last check before deleting saw: every link (`whole`), or the targets and the
+    /// links of the kinds that stack on a device.
+    struct View {
+        var links: [LinkMessage]
+        var whole: Bool
+    }
+
+    /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
+    /// (macvlan, macvtap, vlan, ipvlan, ipvtap) or IFLA_VXLAN_LINK (vxlan).
+    static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "vxlan"]
+
+    /// Looks at the targets right before deleting: one consistent dump of every link if the
+    /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
+    /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
+    /// are small enough to come back uninterrupted. Throws when neither can be had.
+    static func look(at targets: Set<Int>, client: RtnetlinkClient) throws -> View {
+        do {
+            return View(links: try dumpLinks(client, attempts: 6), whole: true)
+        } catch NetlinkError.dumpInterrupted {}
+        var links: [LinkMessage] = []
+        for index in targets {
+            do {
+                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                if let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) { links.append(try LinkMessage.decode(reply.payload)) }
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                continue
+            }
+        }
+        for kind in stackingKinds {
+            links += try stacking(kind, client: client).filter { !targets.contains(Int($0.index)) }
+        }
+        return View(links: links, whole: false)
+    }
+
+    /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose
+    /// driver is registered (`linkinfo_to_kind_ops`) and otherwise answers with every link; a
+    /// link of another kind in the answer therefore proves that no link of this kind exists, and
+    /// that answer need not be consistent.
+    static func stacking(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
+        var attempt = 0
+        while true {
+            var found: [LinkMessage] = []
+            var unfiltered = false
+            do {
+                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
+                    guard message.header.type == NetlinkType.newLink else { return }
+                    let link = try LinkMessage.decode(message.payload)
+                    if link.kind == kind { found.append(link) } else { unfiltered = true }
+                }
+                return unfiltered ? [] : found
+            } catch NetlinkError.dumpInterrupted(let operation, _) {
+                if unfiltered { return [] }
+                attempt += 1
+                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
+    }
+
+    /// Whether each device is still there after the delete, by ifindex: from one dump, or device
+    /// by device while dumps keep being interrupted; nil for a device that could not be checked.
+    static func stillPresent(_ indices: [Int], client: RtnetlinkClient) -> [Int: Bool] {
+        if let links = try? dumpLinks(client, attempts: 6) {
+            let present = Set(links.map { Int($0.index) })
+            return Dictionary(uniqueKeysWithValues: indices.map { ($0, present.contains($0)) })
+        }
+        var result: [Int: Bool] = [:]
+        for index in indices {
+            do {
+                try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                result[index] = true
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                result[index] = false
+            } catch {
+                continue
+            }
+        }
+        return result
     }
 
     /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
@@ -576,19 +677,22 @@ public struct LinuxReaper {
         return lines
     }
 
-    /// Every link, from a dump the kernel did not mark interrupted. Links that come and go around
-    /// the reaper (other software at work) interrupt dumps; the reaper, unlike an audit, waits for
-    /// a quiet moment rather than give up, for up to about two seconds, and acts on nothing else.
-    static func dumpLinks(_ client: RtnetlinkClient) throws -> [LinkMessage] {
+    /// The links `request` dumps (every link by default), from a dump the kernel did not mark
+    /// interrupted. Links that come and go around the reaper (other software at work) interrupt
+    /// dumps; the reaper, unlike an audit, waits for a quiet moment rather than give up, up to
+    /// `limit` tries a little further apart each time (20: about two seconds), and acts on
+    /// nothing an interrupted dump showed.
+    static func dumpLinks(_ client: RtnetlinkClient, attempts limit: Int = 20,
+                          request: (UInt32) -> [UInt8] = { LinkMessage.dumpRequest(sequence: $0) }) throws -> [LinkMessage] {
         var attempt = 0
         while true {
             do {
-                return try client.dump(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }) { message in
+                return try client.dump(operation: "RTM_GETLINK", request: request) { message in
                     message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
                 }
             } catch NetlinkError.dumpInterrupted(let operation, let attempts) {
                 attempt += 1
-                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempts * attempt) }
+                guard attempt < limit else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempts * attempt) }
                 usleep(useconds_t(5_000 * attempt))
             }
         }
