@@ -138,7 +138,8 @@ struct ReaperSafetyTests {
         #expect(intents.map(\.ifname) == [#"zz\xfe"#])
     }
 
-    @Test func aQueueAttachedToAMultiQueueDeviceAfterTheLastCheckNeverReachesIt() throws {
+    @Test(arguments: [false, true])
+    func aQueueAttachedToAMultiQueueDeviceAfterTheLastCheckNeverReachesIt(targetByTarget: Bool) throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "mqa", "mode", "tun", "multi_queue")
@@ -147,6 +148,7 @@ struct ReaperSafetyTests {
         let plan = try plan(ns)
         #expect(plan.items.count == 2)
         var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.lookTargetByTarget = targetByTarget
         let attackers = Locked<[Attacher]>([])
         // Right after the last dump, before the delete: a process attaches by each old name.
         reaper.stepHook = { step in
@@ -215,7 +217,8 @@ struct ReaperSafetyTests {
         #expect(try links(ns).values.allSatisfy { $0.group == 0 })
     }
 
-    @Test func stackedDevicesAreNeverOrphansNorDeletedWithTheirLowerDevice() throws {
+    @Test(arguments: [false, true])
+    func stackedDevicesAreNeverOrphansNorDeletedWithTheirLowerDevice(targetByTarget: Bool) throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "base0", "mode", "tap")
@@ -236,15 +239,23 @@ struct ReaperSafetyTests {
                                  policy: ReapPolicy(minimumAge: 0), now: Date())
         #expect(plan.items.map(\.ifname) == ["late0"])
         // Something is stacked on the one target after it was fenced: it must survive too.
+        // Two targets this time: one gets a macvlan, the other a vxlan, after they were fenced.
+        try ns.ip("tuntap", "add", "dev", "late1", "mode", "tap")
+        let plan2 = try self.plan(ns)
+        #expect(plan2.items.map(\.ifname).sorted() == ["late0", "late1"])
         var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.lookTargetByTarget = targetByTarget
         reaper.stepHook = { step in
-            if step == "grouped" { _ = try? ns.ip("link", "add", "mv1", "link", "late0", "type", "macvlan") }
+            guard step == "grouped" else { return }
+            _ = try? ns.ip("link", "add", "mv1", "link", "late0", "type", "macvlan")
+            _ = try? ns.ip("link", "add", "vx1", "type", "vxlan", "id", "43", "dev", "late1", "dstport", "4790")
         }
-        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "stack")
-        #expect(results.first?.outcome == .skipped)
-        #expect(results.first?.detail?.contains("mv1") == true)
+        let results = try reaper.execute(plan2, journal: Journal(path: state.path + "/journal.jsonl"), runID: "stack")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["late0"]?.outcome == .skipped && byName["late0"]?.detail?.contains("mv1") == true, "\(results)")
+        #expect(byName["late1"]?.outcome == .skipped && byName["late1"]?.detail?.contains("vx1") == true, "\(results)")
         let names = Set(try links(ns).values.compactMap { $0.name.map { String(decoding: $0, as: UTF8.self) } })
-        #expect(names.isSuperset(of: ["base0", "mv0", "vx0", "virbr0", "virbr0-nic", "late0", "mv1"]))
+        #expect(names.isSuperset(of: ["base0", "mv0", "vx0", "virbr0", "virbr0-nic", "late0", "mv1", "late1", "vx1"]))
     }
 
     @Test func aSignalDuringTheActRollsTheBatchBack() throws {

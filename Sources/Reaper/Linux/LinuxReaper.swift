@@ -39,6 +39,9 @@ public struct LinuxReaper {
     public var batchLimit: Int?
     /// Called between the steps of a batch with the step's name; tests use it to race the reaper.
     public var stepHook: ((_ step: String) -> Void)?
+    /// Makes the last look before deleting check each target by itself, as it does when links
+    /// churn too fast for a consistent dump; tests use it to reach that path every time.
+    var lookTargetByTarget = false
 
     public init(namespaceName: String?) {
         self.namespaceName = namespaceName
@@ -318,7 +321,7 @@ public struct LinuxReaper {
             let targetIndices = Set(confirmed.map { Int($0.index) })
             let view: View
             do {
-                view = try Self.look(at: targetIndices, client: client)
+                view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
             } catch {
                 for var target in confirmed { record(target, .failed, "cannot re-verify before deleting: \(error)" + restore(&target, client: client)) }
                 return results
@@ -424,10 +427,12 @@ public struct LinuxReaper {
     /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
     /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
     /// are small enough to come back uninterrupted. Throws when neither can be had.
-    static func look(at targets: Set<Int>, client: RtnetlinkClient) throws -> View {
-        do {
-            return View(links: try dumpLinks(client, attempts: 6), whole: true)
-        } catch NetlinkError.dumpInterrupted {}
+    static func look(at targets: Set<Int>, client: RtnetlinkClient, wholeFirst: Bool = true) throws -> View {
+        if wholeFirst {
+            do {
+                return View(links: try dumpLinks(client, attempts: 6), whole: true)
+            } catch NetlinkError.dumpInterrupted {}
+        }
         var links: [LinkMessage] = []
         for index in targets {
             do {
