@@ -182,13 +182,7 @@ public struct Journal: Sendable {
     public func checkWritable() throws -> [TornRecord] {
         let torn = try checkTail()
         let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
-        } catch {
-            throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))",
-                               advice: "Choose another --journal path, or run as root.")
-        }
+        try StorageError.createDirectory(directory.isEmpty ? "." : directory, advice: "Choose another --journal path, or run as root.")
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
@@ -227,7 +221,7 @@ public struct Journal: Sendable {
         case torn(TornRecord)
     }
 
-    private static func decoder() -> JSONDecoder {
+    static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

@@ -22,8 +22,7 @@ extension Journal {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return [] }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = Self.decoder()
         var end = Int(info.st_size)
         var carry: [UInt8] = []
         var records: [JournalRecord] = []
@@ -32,7 +31,7 @@ extension Journal {
         while end > 0 {
             let start = max(0, end - chunk)
             var buffer = [UInt8](repeating: 0, count: end - start)
-            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            let count = buffer.withUnsafeMutableBytes { preadAll(fd, $0, at: start) }
             guard count == end - start else { break }
             buffer += carry
             // Everything before the first newline may be the end of a line in the chunk before.

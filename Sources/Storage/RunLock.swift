@@ -77,13 +77,7 @@ public final class RunLock {
         let path = directory + "/lock"
         var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0, errno == ENOENT {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o755])
-            } catch {
-                throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))",
-                                   advice: "Choose another --state-dir, or run as root.")
-            }
+            try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         }
         var writable = true

@@ -15,6 +15,17 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var isCorrupt = false
 
     public var description: String { "\(path): \(problem). \(advice)" }
+
+    /// Creates `directory` (and the directories above it) for tunwarden's own files, mode 0755,
+    /// or throws the error that names it, with `advice` on what to do instead.
+    static func createDirectory(_ directory: String, advice: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))", advice: advice)
+        }
+    }
 }
 
 /// The observations file (`state.json` in the state directory), read whole and written atomically:
@@ -81,13 +92,7 @@ public struct StateStore: Sendable {
 
     /// Writes the observations atomically, creating the directory if needed.
     public func save(_ observations: Observations) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
-        } catch {
-            throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))",
-                               advice: "Choose another --state-dir, or run as root.")
-        }
+        try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
         try AtomicFile.write(Data(try JSONWriter.encode(observations)), to: path)
     }
 
