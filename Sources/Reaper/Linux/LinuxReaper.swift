@@ -260,6 +260,11 @@ public struct LinuxReaper {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
                                       outcome: outcome, detail: detail))
         }
+        /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
+        /// not be restored: the batch stops short of deleting them.
+        func abandon(_ targets: [Target], _ outcome: JournalRecord.Outcome, _ detail: String) {
+            for var target in targets { record(target, outcome, detail + restore(&target, client: client)) }
+        }
         var targets = batch
 
         // 1. One /dev/net/tun per single-queue device, opened inside the namespace: a tun
@@ -316,7 +321,7 @@ public struct LinuxReaper {
         var whole = true
         for _ in 0..<4 {
             if let signal = Self.caughtSignal() {
-                for var target in confirmed { record(target, .skipped, "interrupted by \(signal) before deleting" + restore(&target, client: client)) }
+                abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
                 return results
             }
             let targetIndices = Set(confirmed.map { Int($0.index) })
@@ -324,15 +329,13 @@ public struct LinuxReaper {
             do {
                 view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
             } catch {
-                for var target in confirmed { record(target, .failed, "cannot re-verify before deleting: \(error)" + restore(&target, client: client)) }
+                abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
                 return results
             }
             whole = view.whole
             if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
                 let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
-                for var target in confirmed {
-                    record(target, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted" + restore(&target, client: client))
-                }
+                abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
                 return results
             }
             var stacked: [Int: [String]] = [:]
@@ -366,12 +369,12 @@ public struct LinuxReaper {
         }
         guard !confirmed.isEmpty else { return results }
         guard settled else {
-            for var target in confirmed { record(target, .failed, "the devices kept changing while being verified; nothing deleted" + restore(&target, client: client)) }
+            abandon(confirmed, .failed, "the devices kept changing while being verified; nothing deleted")
             return results
         }
         stepHook?("verified")
         if let signal = Self.caughtSignal() {
-            for var target in confirmed { record(target, .skipped, "interrupted by \(signal) before deleting" + restore(&target, client: client)) }
+            abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
             return results
         }
 
@@ -382,7 +385,7 @@ public struct LinuxReaper {
             do {
                 try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
             } catch {
-                for var target in confirmed { record(target, .failed, "\(error)" + restore(&target, client: client)) }
+                abandon(confirmed, .failed, "\(error)")
                 return results
             }
         } else {
