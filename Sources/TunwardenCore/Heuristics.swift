@@ -224,23 +224,15 @@ public enum Heuristics {
 
         init(_ interfaces: [NetworkInterface]) {
             var uppers: [Int: [String]] = [:]
-            var masterIndices = Set<Int>()
             for position in interfaces.indices {
                 // A veth's link is its peer, not a device underneath it.
                 if let lower = interfaces[position].link, interfaces[position].linkNetnsID == nil, interfaces[position].kind != .veth,
                    lower != interfaces[position].index {
                     uppers[lower, default: []].append(interfaces[position].name)
                 }
-                if let master = interfaces[position].master, master > 0 { masterIndices.insert(master) }
-            }
-            var masters: [Int: String] = [:]
-            if !masterIndices.isEmpty {
-                for position in interfaces.indices where masterIndices.contains(interfaces[position].index) {
-                    masters[interfaces[position].index] = interfaces[position].name
-                }
             }
             self.uppers = uppers
-            self.masters = masters
+            masters = NetworkInterface.masterNames(in: interfaces)
         }
 
         /// Whether a device's verdict depends on what is stacked on it or what it is a port of.

@@ -374,6 +374,21 @@ public struct NetworkInterface: Sendable, Equatable {
     }
 
     public var isUp: Bool { flags.contains("UP") }
+
+    /// The names of the interfaces that are some interface's master (a bridge, a bond), by
+    /// index: the link dump states a master only as an index, and may list it after its ports.
+    public static func masterNames(in interfaces: [NetworkInterface]) -> [Int: String] {
+        var masters = Set<Int>()
+        for position in interfaces.indices {
+            if let master = interfaces[position].master, master > 0 { masters.insert(master) }
+        }
+        guard !masters.isEmpty else { return [:] }
+        var names: [Int: String] = [:]
+        for position in interfaces.indices where masters.contains(interfaces[position].index) {
+            names[interfaces[position].index] = interfaces[position].name
+        }
+        return names
+    }
 }
 
 /// What is known about another network namespace that a veth peer lives in, keyed by the id this

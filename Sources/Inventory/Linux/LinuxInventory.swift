@@ -352,15 +352,8 @@ public struct LinuxInventory: InventoryBackend {
     /// Gives every port of a bridge or bond its master's name, which the link dump states only as
     /// an index (and a master may come after its ports in the dump).
     static func nameMasters(_ interfaces: inout [NetworkInterface]) {
-        var masters = Set<Int>()
-        for position in interfaces.indices {
-            if let master = interfaces[position].master, master > 0 { masters.insert(master) }
-        }
-        guard !masters.isEmpty else { return }
-        var names: [Int: String] = [:]
-        for position in interfaces.indices where masters.contains(interfaces[position].index) {
-            names[interfaces[position].index] = interfaces[position].name
-        }
+        let names = NetworkInterface.masterNames(in: interfaces)
+        guard !names.isEmpty else { return }
         for position in interfaces.indices {
             if let master = interfaces[position].master, let name = names[master] { interfaces[position].masterName = name }
         }
