@@ -54,10 +54,18 @@ public struct Audit: ParsableCommand {
     public var all: Bool?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Audit a captured macOS snapshot instead of this system: a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt.",
-        discussion: "Missing files are reported as unknown, never guessed. Works on any OS. Capture with `tunwarden snapshot DIR` on the Mac.",
-        valueName: "dir"))
+        "Audit a captured macOS snapshot instead of this system: a directory (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) or one pasted file.",
+        discussion: """
+        The file may be a whole terminal session, ticket or saved forum post mixing ifconfig, netstat -r, lsof and ps \
+        output with prompts and prose, even with its line breaks lost. What it does not show (other interfaces, \
+        filtered routes, other processes' holders) is reported as unknown, never guessed. Works on any OS. \
+        Capture with `tunwarden snapshot DIR` on the Mac.
+        """,
+        valueName: "path"))
     public var from: String?
+
+    @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
+    public var verbose = false
 
     public init() {}
 
@@ -99,6 +107,7 @@ public struct Audit: ParsableCommand {
             Terminal.error(reason)
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
+        CaptureReport.tell(snapshot, verbose: verbose)
         var assessment = Heuristics.assess(snapshot, policy: policy, early: early)
         var observations: Observations?
         if keepState {

@@ -6,9 +6,9 @@ import Darwin
 
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
-    /// A captured macOS snapshot directory (any OS), or the live system.
+    /// A captured macOS snapshot (a directory or one pasted file, on any OS), or the live system.
     static func select(from directory: String?, namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
-        if let directory { return CapturedInventory(directory: directory) }
+        if let directory { return CapturedInventory(path: directory) }
         return try live(namespace: namespace, patient: patient)
     }
 

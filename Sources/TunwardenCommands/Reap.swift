@@ -61,10 +61,13 @@ public struct Reap: ParsableCommand {
     @OptionGroup public var rules: ReapOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "Plan for a captured macOS snapshot (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) and print the exact commands; needs --dry-run.",
-        discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied.",
-        valueName: "dir"))
+        "Plan for a captured macOS snapshot (a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, or one pasted file) and print the exact commands; needs --dry-run.",
+        discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied. Only what the capture proves is planned: a feth pair needs ifconfig and ps, not lsof.",
+        valueName: "path"))
     public var from: String?
+
+    @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
+    public var verbose = false
 
     public init() {}
 
@@ -115,7 +118,10 @@ public struct Reap: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-        guard snapshot.holders.complete else {
+        CaptureReport.tell(snapshot, verbose: verbose)
+        // A capture's plan holds only what it proves (a feth pair needs no lsof); the live system's
+        // holders must all be readable before anything is planned.
+        guard snapshot.holders.complete || from != nil else {
             fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). \(snapshot.holders.remedy ?? "Run as root")")
         }
         // One clock for the whole run: the inventory's.

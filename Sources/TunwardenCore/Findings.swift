@@ -107,4 +107,5 @@ public enum FindingID {
     public static let orphanedFeth = "orphaned-feth"
     public static let captureMissing = "capture-missing"
     public static let leakGrowth = "leak-growth"
+    public static let defaultViaTunnel = "default-via-tunnel"
 }

@@ -122,7 +122,8 @@ public enum Heuristics {
                 }
                 assessed.append(AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
                                                   holders: holderIndex.split(interface.name).here,
-                                                  holdersKnown: snapshot.holders.complete, routes: routes))
+                                                  // No process can hold a feth: its holders are known to be none.
+                                                  holdersKnown: interface.kind == .feth || snapshot.holders.complete, routes: routes))
             }
             return (assessed, findings)
         }
@@ -142,6 +143,7 @@ public enum Heuristics {
         findings += deadRouteFindings(assessed, snapshot: snapshot)
         findings += splitDefaultFindings(assessed, snapshot: snapshot)
         findings += hoardFindings(assessed, snapshot: snapshot, policy: policy)
+        findings += defaultViaTunnelFindings(snapshot)
         if !snapshot.missingSources.isEmpty {
             findings.append(Finding(
                 id: FindingID.captureMissing, severity: .info, ifname: nil, reapable: false,
@@ -149,7 +151,15 @@ public enum Heuristics {
             ))
         }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
-        if !snapshot.holders.complete, assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
+        if snapshot.platform == "darwin", !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
+           assessed.contains(where: { $0.interface.kind == .utun }) {
+            // A partial lsof (one process, a filtered listing): what it shows holds, the rest is unknown.
+            findings.append(Finding(
+                id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
+                evidence: "The capture's lsof covers only part of the processes (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not cover, not by nobody. Capture `sudo lsof -nP` for every holder."
+            ))
+        } else if !snapshot.holders.complete, snapshot.platform != "darwin" || snapshot.missingSources.isEmpty,
+                  assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
@@ -261,6 +271,9 @@ public enum Heuristics {
                                uppers: uppers, master: master, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
+            if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {
+                verdict.1 += "; its \(scoped.family == .inet6 ? "IPv6 " : "")default route is scoped to it (flag I), as macOS gives every utun, and carries no general traffic"
+            }
         default:
             verdict = (.live, "\(interface.infoKind ?? interface.kind.rawValue) tunnels are owned by the kernel, not by a process")
         }
@@ -450,22 +463,52 @@ public enum Heuristics {
 
     // MARK: macOS utun and feth
 
-    /// A utun exists exactly as long as a process holds its control socket, so one without a
-    /// holder in a complete lsof means the capture missed it (lsof not run as root?), not an orphan.
+    /// A utun exists exactly as long as a process holds its control socket: one the capture lists
+    /// is held by someone, and a complete lsof without its holder means the capture missed it
+    /// (lsof not run as root?), not an orphan. One seen only in routes is unknown.
     static func judgeUtun(_ interface: NetworkInterface, holders: [Holder], scan: HolderScan) -> (InterfaceState, String) {
+        if interface.seenOnlyInRoutes {
+            return (.unknown, "seen only in routes: the capture does not list it, so its state and holders are unknown")
+        }
         if !holders.isEmpty { return (.live, "held") }
-        guard scan.complete else { return (.unknown, "holders unknown: \(scan.incompleteReason ?? "no lsof output")") }
+        guard scan.complete else {
+            return (.live, "held by a process the capture does not show (\(scan.incompleteReason ?? "no lsof output")): a utun exists only while its control socket is open")
+        }
         return (.unknown, "no holder in the lsof output, yet a utun exists only while held (was lsof run as root?)")
+    }
+
+    /// Whether `command` (a `ps` command column: a path, possibly with spaces, then arguments)
+    /// runs `program`: some leading words form a path whose last component is `program`. A grep
+    /// for the program (`grep zerotier-one`) does not run it.
+    public static func command(_ command: String, runs program: String) -> Bool {
+        let words = command.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first else { return false }
+        if (first as Substring).split(separator: "/").last.map(String.init) == program { return true }
+        // Only a path that starts with / may continue past a space ("Application Support").
+        guard first.hasPrefix("/") else { return false }
+        var path = String(first)
+        for word in words.dropFirst().prefix(16) {
+            path += " " + word
+            if path.split(separator: "/").last.map(String.init) == program { return true }
+        }
+        return false
     }
 
     /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
     /// handler, so a pair with no owner process running is left over from a crash.
     static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy,
                           findings: inout [Finding]) -> (InterfaceState, String) {
+        if interface.seenOnlyInRoutes {
+            return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
+        }
         guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
-        let owners = processes.filter { policy.fethOwners.contains(($0.value as NSString).lastPathComponent) }
+        let owners = processes.filter { entry in policy.fethOwners.contains { command(entry.value, runs: $0) } }
         if let owner = owners.min(by: { $0.key < $1.key }) {
-            return (.live, "\((owner.value as NSString).lastPathComponent)[\(owner.key)] is running")
+            let name = policy.fethOwners.first { command(owner.value, runs: $0) } ?? owner.value
+            return (.live, "\(name)[\(owner.key)] is running")
+        }
+        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
+            return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
         let peerText: String
         if let peer = interface.peerName {
@@ -499,9 +542,13 @@ public enum Heuristics {
                 route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
                     && (route.destination.length == 0 || route.destination.address.bytes[0] == 0xfe)
             }
+            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
+            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
+            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
+            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
             findings.append(Finding(
                 id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: !routes.isEmpty,
-                evidence: "\(holder.display) holds \(units.count) utun interfaces, \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. Their \(routes.count) link-local routes can be removed; the utuns go only when \(holder.comm) closes them (restart it).",
+                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. Their \(routes.count) link-local routes can be removed; the utuns go only when \(restart).",
                 routes: routes.isEmpty ? nil : routes
             ))
         }
@@ -553,25 +600,96 @@ public enum Heuristics {
         }
         var findings: [Finding] = []
         for key in groups.keys.sorted() {
-            guard let routes = groups[key], coverage(of: routes.map(\.destination)) >= 255.0 / 256.0 else { continue }
+            guard let grouped = groups[key] else { continue }
             let name = String(key.split(separator: "|")[0])
-            let family = routes[0].family == .inet ? "IPv4" : "IPv6"
+            let family = grouped[0].family == .inet ? "IPv4" : "IPv6"
+            var routes = grouped
+            let whole = coverage(of: routes.map(\.destination)) >= 255.0 / 256.0
+            var share = 1.0
+            if !whole {
+                // The pieces a split default leaves (8/5, 64/2, 128.0/1 of the 1/8 … 128/1
+                // cascade): prefixes of /1 to /8 that together take a sizeable part of the space.
+                routes = grouped.filter { (1...8).contains($0.destination.length) }
+                share = coverage(of: routes.map(\.destination))
+                guard share >= 1.0 / 16.0 else { continue }
+            }
             let list = routes.map(\.display).joined(separator: ", ")
+            let percent = "\(Int((share * 100).rounded(.down)))% of \(family)"
+            let removal = snapshot.platform == "darwin"
+                ? " Remove them with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
             if let entry = byName[name] {
                 guard !isDead(entry) else { continue }
+                let what = "\(entry.interface.kind.rawValue) \(name)"
                 let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
+                let alive = entry.state == .live && (!entry.holders.isEmpty || entry.interface.kind != .utun || entry.holdersKnown)
+                if whole {
+                    let unknown = alive ? "" : " Whether \(name) is still in use is unknown from this capture (\(entry.reason))."
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
+                        routes: routes
+                    ))
+                } else if alive || !entry.holders.isEmpty {
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what)\(holders); the rest follows the default route. Pieces of a split default like these are what a VPN or proxy adds to take part of the traffic.",
+                        routes: routes
+                    ))
+                } else {
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .warning, ifname: name, reapable: false,
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
+                        routes: routes
+                    ))
+                }
+            } else if whole {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
-                    evidence: "All \(family) traffic that would take the default route goes into \(entry.interface.kind.rawValue) \(name)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.",
+                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
+                    evidence: "\(routes.count) routes capture all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
                     routes: routes
                 ))
             } else {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
-                    evidence: "\(routes.count) routes capture all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.",
+                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
+                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) send \(percent) into \(name), which no longer exists: that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
                     routes: routes
                 ))
             }
+        }
+        return findings
+    }
+
+    /// On macOS, a general (not interface-scoped) default route that leaves only through a
+    /// tunnel-like interface while no physical interface with an address has a default route at
+    /// all, not even a scoped one: what ZeroTier's full-tunnel option leaves after a network
+    /// change. A VPN that takes the default keeps the physical one as a scoped default (flag I),
+    /// so that case is not this. Needs every default route and every interface in the capture.
+    static func defaultViaTunnelFindings(_ snapshot: Snapshot) -> [Finding] {
+        guard snapshot.platform == "darwin", snapshot.interfacesKnown else { return [] }
+        var findings: [Finding] = []
+        let kindByName = Dictionary(snapshot.interfaces.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
+            let defaults = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == "unicast" }
+            let general = defaults.filter { !$0.isInterfaceScoped }
+            let tunnels = Set(general.flatMap { $0.nextHops.compactMap(\.interfaceName) })
+            guard !general.isEmpty, tunnels.allSatisfy({ (kindByName[$0] ?? .other).isTunnelStyle }) else { continue }
+            let withDefault = Set(defaults.flatMap { $0.nextHops.compactMap(\.interfaceName) })
+            let physical = snapshot.interfaces.filter { interface in
+                interface.kind == .other && !interface.flags.contains("LOOPBACK") && !interface.flags.contains("POINTOPOINT")
+                    && interface.isUp && interface.carrier != false
+                    && interface.addresses.contains { $0.local.family == family && !$0.isLinkLocal }
+            }
+            guard !physical.isEmpty, physical.allSatisfy({ !withDefault.contains($0.name) }) else { continue }
+            let familyName = family == .inet ? "IPv4" : "IPv6"
+            let tunnelList = tunnels.sorted().joined(separator: ", ")
+            let physicalList = physical.map { interface in
+                "\(interface.name) (\(interface.addresses.filter { $0.local.family == family && !$0.isLinkLocal }.map(\.display).joined(separator: ", ")))"
+            }.joined(separator: ", ")
+            findings.append(Finding(
+                id: FindingID.defaultViaTunnel, severity: .warning, ifname: tunnels.sorted().first, reapable: false,
+                evidence: "The only \(familyName) default route leaves through \(tunnelList), while \(physicalList) \(physical.count == 1 ? "has" : "have") an address but no default route at all, not even an interface-scoped one: traffic for anything outside the tunnel's own networks depends on the tunnel. This is what ZeroTier's full-tunnel (default route) option leaves after a network change; a VPN that takes the default keeps the physical one as a scoped default. Check that the tunnel app is running and re-join or reconnect it, or renew \(physical[0].name)'s lease.",
+                routes: general
+            ))
         }
         return findings
     }

@@ -209,6 +209,13 @@ public struct Route: Codable, Sendable, Equatable {
     public var nextHops: [NextHop]
     /// Set when the route's next hops are a nexthop object (RTA_NH_ID) this snapshot did not resolve.
     public var nexthopObject: UInt32?
+    /// The route's flags as BSD netstat prints them (`UGcIg`), for a macOS route; not part of the
+    /// JSON schema. `I` marks a route scoped to its interface, which general traffic never takes.
+    public var bsdFlags: String?
+
+    /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
+    /// interface uses it, so a scoped default captures nothing.
+    public var isInterfaceScoped: Bool { bsdFlags?.contains("I") ?? false }
 
     public init(destination: IPPrefix, type: String = "unicast", table: String = "main", metric: UInt32? = nil,
                 protocolName: String? = nil, scope: String? = nil, nextHops: [NextHop], nexthopObject: UInt32? = nil) {
@@ -345,6 +352,12 @@ public struct NetworkInterface: Sendable, Equatable {
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
     public var peerName: String?
+    /// Known only from a route that leaves through it: a partial capture (`ifconfig utun3`, a
+    /// grep'd listing) did not list it, so its state and holders are unknown. Not in the JSON schema.
+    public var seenOnlyInRoutes = false
+    /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
+    /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
+    public var agentDescriptions: [String] = []
 
     public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
                 operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,
@@ -427,6 +440,26 @@ public struct Snapshot: Sendable, Equatable {
     public var processNames: [Int32: String]?
     /// Inputs a captured snapshot lacked, with what each would have told ("lsof.txt: holders").
     public var missingSources: [String] = []
+    /// For a capture: the filter its process listing went through (`ps aux | grep zerotier`);
+    /// nil when it lists every process.
+    public var processFilter: TextFilter?
+    /// For a capture: the filter its route listing went through (`netstat -rn | grep utun`); nil
+    /// when it lists every route of `routeFamilies`.
+    public var routeFilter: TextFilter?
+    /// For a capture: the address families whose route tables it lists; nil for every family.
+    public var routeFamilies: Set<AddressFamily>?
+    /// What reading a capture left aside because it is not tool output (prompts, banners, prose,
+    /// other commands), each naming its file and lines: shown with --verbose.
+    public var readingNotes: [String] = []
+    /// Rows of tool output that could not be read and were skipped, each naming its file and
+    /// line: always shown, since the judgement lacks them.
+    public var readingProblems: [String] = []
+
+    /// Whether the capture lists every route of `family` that leaves through any interface with
+    /// `word` among its row's words (`default`), so that a route it does not show does not exist.
+    public func listsEveryRoute(of family: AddressFamily, withWord word: String) -> Bool {
+        (routeFamilies?.contains(family) ?? true) && (routeFilter?.certainlyShows(word: word) ?? true)
+    }
 
     public init(platform: String, namespace: String? = nil, namespaceIdentity: String = "default", takenAt: Date = Date(),
                 interfaces: [NetworkInterface], routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {

@@ -1,91 +1,249 @@
 import Foundation
 import TunwardenCore
 
-/// A macOS snapshot from captured tool output: a directory holding any of `ifconfig.txt`
-/// (`ifconfig -a`), `netstat.txt` (`netstat -rn`), `lsof.txt` (`lsof -nP`, as root) and `ps.txt`
-/// (`ps -axo pid,comm`). What is missing is reported as unknown, never guessed. Works on any OS.
+/// A macOS snapshot from captured tool output, on any OS: either a directory holding any of
+/// `ifconfig.txt`, `netstat.txt`, `lsof.txt` and `ps.txt` (as `tunwarden snapshot` writes them),
+/// or one file of any shape (a terminal session, a ticket, a saved forum post) holding any mix
+/// of `ifconfig`, `netstat -r`, `lsof`, `ps` and other output. What the capture does not show is
+/// reported as unknown, never guessed: a listing of one interface says nothing of the others, a
+/// grep'd routing table nothing of the routes it filtered out, `lsof -p PID` nothing of other
+/// processes' holders.
 public struct CapturedInventory: InventoryBackend {
-    public var directory: String
+    /// The directory or file.
+    public var path: String
 
-    public init(directory: String) {
-        self.directory = directory
+    /// The largest capture file read: far beyond any real listing, small enough to read whole.
+    public static let maximumFileSize = 64 << 20
+
+    public init(path: String) {
+        self.path = path
     }
+
+    /// The files of a capture directory, with the tool each is expected to hold.
+    static let directoryFiles: [(name: String, tool: ShellCommand.Tool)] = [
+        ("ifconfig.txt", .ifconfig), ("netstat.txt", .netstat), ("lsof.txt", .lsof), ("ps.txt", .ps),
+    ]
 
     public func snapshot() throws -> Snapshot {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw InventoryError("\(directory) is not a directory; --from takes a directory holding ifconfig.txt, netstat.txt, lsof.txt and/or ps.txt")
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InventoryError("\(path) does not exist; --from takes a capture directory (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) or one file of pasted output")
         }
-        func read(_ name: String) throws -> String? {
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: path) else { return nil }
-            guard let data = FileManager.default.contents(atPath: path) else { throw InventoryError("\(path) cannot be read") }
-            return String(decoding: data, as: UTF8.self)
+        var contents = CaptureContents()
+        var present: Set<String> = []
+        var blank: [String] = []
+        if isDirectory.boolValue {
+            let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent($0.name)) }
+            if named.isEmpty {
+                // Any other text files: pasted output, read by shape.
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                    .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
+                guard !names.isEmpty else {
+                    throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axo pid,comm)")
+                }
+                for name in names {
+                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
+                    if text.isEmpty { blank.append(name) }
+                    CaptureReader.read(text, expecting: nil, into: &contents)
+                }
+            } else {
+                for (name, tool) in named {
+                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
+                    present.insert(name)
+                    if text.isEmpty { blank.append(name) }
+                    CaptureReader.read(text, expecting: tool, into: &contents)
+                }
+            }
+        } else {
+            let name = (path as NSString).lastPathComponent
+            let text = try Self.load(path, as: name)
+            if text.isEmpty { blank.append(name) }
+            CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
-        let ifconfigText = try read("ifconfig.txt"), netstatText = try read("netstat.txt")
-        let lsofText = try read("lsof.txt"), psText = try read("ps.txt")
-        guard ifconfigText != nil || netstatText != nil || lsofText != nil || psText != nil else {
-            throw InventoryError("\(directory) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a, netstat -rn, sudo lsof -nP, ps -axo pid,comm)")
+        if !contents.readSomething, !contents.isBlank {
+            throw InventoryError("\(path): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). "
+                + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axo pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
         }
-        do {
-            return try Self.build(ifconfig: ifconfigText, netstat: netstatText, lsof: lsofText, ps: psText, directory: directory)
-        } catch let error as CaptureParseError {
-            throw InventoryError("\((directory as NSString).appendingPathComponent(error.file)): expected \(error.expected), found '\(error.found.prefix(60))'")
+        var snapshot = Self.snapshot(from: contents, label: path)
+        if isDirectory.boolValue, !present.isEmpty {
+            // A capture directory names what each file would have told.
+            snapshot.missingSources = Self.directoryFiles.compactMap { file -> String? in
+                guard !present.contains(file.name) else { return blank.contains(file.name) ? "\(file.name) (empty)" : nil }
+                return Self.missingText(file.tool, snapshot: snapshot, file: file.name)
+            }
         }
+        return snapshot
     }
 
-    /// Turns parsed captures into the same snapshot model the Linux backend builds.
+    /// Reads one capture file, refusing one too large to be a listing.
+    static func load(_ path: String, as name: String) throws -> CaptureText {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw InventoryError("\(path) cannot be read") }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        guard data.count <= maximumFileSize else {
+            throw InventoryError("\(path) is larger than \(maximumFileSize >> 20) MiB, far beyond any real ifconfig, netstat, lsof or ps listing; trim it to the listings")
+        }
+        return CaptureText(file: name, data: data)
+    }
+
+    /// Turns raw outputs (the live system's, or a test's) into a snapshot. `whole` says each
+    /// output is the tool's complete, unfiltered listing, as the live backend runs them.
     public static func build(ifconfig: String?, netstat: String?, lsof: String?, ps: String?, directory: String = "",
-                             takenAt: Date = Date()) throws -> Snapshot {
-        let entries = try ifconfig.map { try DarwinParsers.ifconfig($0) } ?? []
-        let rows = try netstat.map { try DarwinParsers.netstat($0) } ?? []
-        let utunHolders = try lsof.map { try DarwinParsers.lsof($0) }
-        let processes = try ps.map { try DarwinParsers.ps($0) }
-
-        // The kernel's index where an inet6 scopeid shows it, otherwise a stable stand-in above them.
-        var nextIndex = (entries.compactMap(\.scopeID).max() ?? 0) + 1
-        var interfaces: [NetworkInterface] = []
-        for entry in entries {
-            let index = entry.scopeID ?? { defer { nextIndex += 1 }; return nextIndex }()
-            let kind: InterfaceKind = entry.name.hasPrefix("utun") ? .utun : entry.name.hasPrefix("feth") ? .feth : .other
-            interfaces.append(NetworkInterface(
-                index: index, name: entry.name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue, flags: entry.flags,
-                operstate: entry.status.map { $0 == "active" ? "UP" : "DOWN" }, carrier: entry.status.map { $0 == "active" },
-                mtu: entry.mtu, hardwareAddress: entry.ether, addresses: entry.addresses, peerName: entry.peer
-            ))
+                             takenAt: Date = Date(), whole: Bool = false) throws -> Snapshot {
+        var contents = CaptureContents()
+        for (name, tool, output) in [("ifconfig.txt", ShellCommand.Tool.ifconfig, ifconfig), ("netstat.txt", .netstat, netstat),
+                                     ("lsof.txt", .lsof, lsof), ("ps.txt", .ps, ps)] {
+            guard let output else { continue }
+            CaptureReader.read(CaptureText(file: name, text: output), expecting: tool, into: &contents)
         }
-        let indexByName = Dictionary(interfaces.map { ($0.name, $0.index) }, uniquingKeysWith: { a, _ in a })
-        let routes = rows.map { row -> Route in
-            let type = row.flags.contains("B") ? "blackhole" : row.flags.contains("R") ? "unreachable"
-                : row.flags.contains("b") ? "broadcast" : row.flags.contains("m") ? "multicast" : "unicast"
-            // Without the G flag a route is directly attached: its Gateway column names the
-            // interface's own address or link, not a next hop.
-            return Route(destination: row.destination, type: type, table: "main", protocolName: row.flags.contains("S") ? "static" : nil,
-                         nextHops: [NextHop(gateway: row.flags.contains("G") ? row.gateway : nil, interfaceIndex: indexByName[row.netif],
-                                            interfaceName: row.netif)])
+        if whole {
+            contents.interfacesComplete = contents.ifconfigSeen
+            contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
+            if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
+            if ps != nil { contents.psSeen = true; contents.psWhole = true; contents.processFilters = [] }
         }
-
+        var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
         var missing: [String] = []
         if ifconfig == nil { missing.append("ifconfig.txt (interfaces)") }
         if netstat == nil { missing.append("netstat.txt (routes)") }
-        if lsof == nil { missing.append("lsof.txt (utun holders)") }
-        if ps == nil { missing.append("ps.txt (running processes)") }
-        let holders: HolderScan
-        if let utunHolders {
-            let attachments = utunHolders.map { holder in
-                // lsof cuts COMMAND to nine characters; ps has the whole name.
-                let name = processes?[holder.pid].map { ($0 as NSString).lastPathComponent } ?? holder.command
-                return HolderAttachment(holder: Holder(pid: holder.pid, comm: name), ifname: holder.ifname, inInspectedNamespace: true)
-            }
-            holders = HolderScan(complete: true, attachments: attachments, processesScanned: processes?.count ?? 0)
-        } else {
-            holders = .unavailable("no lsof.txt in \(directory.isEmpty ? "the capture" : directory)")
-        }
-        var snapshot = Snapshot(platform: "darwin", namespace: nil, namespaceIdentity: "capture:\(directory)", takenAt: takenAt,
-                                interfaces: interfaces, routes: routes, holders: holders)
-        snapshot.interfacesKnown = ifconfig != nil
-        snapshot.processNames = processes
+        if lsof == nil, let text = missingText(.lsof, snapshot: snapshot, file: "lsof.txt") { missing.append(text) }
+        if ps == nil, let text = missingText(.ps, snapshot: snapshot, file: "ps.txt") { missing.append(text) }
         snapshot.missingSources = missing
         return snapshot
+    }
+
+    /// What a missing source would have told, when it would have told anything: lsof matters only
+    /// for utuns (who holds them), ps only for feth pairs (whether their owner runs).
+    static func missingText(_ tool: ShellCommand.Tool, snapshot: Snapshot, file: String) -> String? {
+        switch tool {
+        case .ifconfig: return "\(file) (interfaces)"
+        case .netstat: return "\(file) (routes)"
+        case .lsof: return snapshot.interfaces.contains { $0.kind == .utun } ? "\(file) (utun holders)" : nil
+        case .ps: return snapshot.interfaces.contains { $0.kind == .feth } || !snapshot.holders.attachments.isEmpty ? "\(file) (running processes)" : nil
+        default: return nil
+        }
+    }
+
+    /// The snapshot model of what was read, with what it does not cover marked as unknown.
+    static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
+        var problems = contents.problems
+
+        // Which index each name has, where the routing table shows it: `link#N` in the Gateway
+        // column names the index of the row's interface, or of its destination's zone.
+        var routeIndices: [String: Set<Int>] = [:]
+        for row in contents.routes {
+            guard let index = row.linkIndex else { continue }
+            routeIndices[row.zone ?? row.netif, default: []].insert(index)
+        }
+        let indexFromRoutes = routeIndices.compactMapValues { $0.count == 1 ? $0.first : nil }
+
+        var nextIndex = max(contents.interfaces.compactMap(\.kernelIndex).max() ?? 0, indexFromRoutes.values.max() ?? 0) + 1
+        func standIn() -> Int { defer { nextIndex += 1 }; return nextIndex }
+        var interfaces: [NetworkInterface] = []
+        var conflicts: [String] = []
+        for entry in contents.interfaces {
+            let index = entry.kernelIndex ?? indexFromRoutes[entry.name] ?? standIn()
+            if let seen = indexFromRoutes[entry.name], seen != index { conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat") }
+            let kind = kind(of: entry.name)
+            var interface = NetworkInterface(
+                index: index, name: entry.name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue, flags: entry.flags,
+                operstate: entry.status.map { $0 == "active" ? "UP" : "DOWN" }, carrier: entry.status.map { $0 == "active" },
+                mtu: entry.mtu, hardwareAddress: entry.ether, addresses: entry.addresses, peerName: entry.peer
+            )
+            interface.agentDescriptions = entry.agents
+            interfaces.append(interface)
+        }
+        let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
+        if !conflicts.isEmpty {
+            problems.append("ifconfig and netstat disagree on interface indexes (\(conflicts.prefix(4).joined(separator: "; "))\(conflicts.count > 4 ? "; …" : "")): they were taken at different times (or an interface was re-created in between), so routes of those names are not tied to the interfaces ifconfig shows")
+        }
+        var indexByName: [String: Int] = [:]
+        for interface in interfaces where indexByName[interface.name] == nil { indexByName[interface.name] = interface.index }
+        // Routes of a name the two listings disagree on belong to neither instance for sure.
+        for name in conflicting { indexByName[name] = nil }
+        let listed = Set(interfaces.map(\.name))
+
+        // Interfaces the capture shows only in routes: kind from the name, state unknown.
+        if !contents.interfacesComplete {
+            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif) {
+                var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind(of: row.netif),
+                                                 infoKind: kind(of: row.netif) == .other ? nil : kind(of: row.netif).rawValue)
+                interface.seenOnlyInRoutes = true
+                indexByName[row.netif] = interface.index
+                interfaces.append(interface)
+            }
+        }
+
+        let routes = contents.routes.map { row -> Route in
+            let type = row.flags.contains("B") ? "blackhole" : row.flags.contains("R") ? "unreachable"
+                : row.flags.contains("b") ? "broadcast" : row.flags.contains("m") || isMulticast(row.destination) ? "multicast" : "unicast"
+            // Without the G flag a route is directly attached: its Gateway column names the
+            // interface's own address or link, not a next hop.
+            var route = Route(destination: row.destination, type: type, table: "main", protocolName: row.flags.contains("S") ? "static" : nil,
+                              nextHops: [NextHop(gateway: row.flags.contains("G") ? row.gateway : nil, interfaceIndex: indexByName[row.netif],
+                                                 interfaceName: row.netif)])
+            route.bsdFlags = row.flags
+            return route
+        }
+
+        let processes = contents.psSeen ? contents.processes : nil
+        let holders: HolderScan
+        if contents.lsofSeen {
+            let attachments = contents.holders.map { holder in
+                HolderAttachment(holder: Holder(pid: holder.pid, comm: displayName(holder, processes: processes)), ifname: holder.ifname, inInspectedNamespace: true)
+            }
+            let complete = contents.lsofWhole
+            holders = HolderScan(complete: complete, incompleteReason: complete ? nil : contents.lsofLimits.joined(separator: "; "),
+                                 remedy: complete ? nil : "Capture `sudo lsof -nP` (every process)",
+                                 attachments: attachments, processesScanned: max(contents.lsofPIDs.count, processes?.count ?? 0))
+        } else {
+            holders = .unavailable("the capture has no lsof output")
+        }
+        var snapshot = Snapshot(platform: "darwin", namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
+                                interfaces: interfaces, routes: routes, holders: holders)
+        snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
+        snapshot.processNames = processes
+        snapshot.processFilter = contents.psWhole ? nil : contents.processFilters.first
+        let whole = contents.routeListings.filter { $0.filter == nil }
+        if !whole.isEmpty {
+            snapshot.routeFamilies = whole.reduce(into: Set<AddressFamily>()) { $0.formUnion($1.families) }
+        } else {
+            snapshot.routeFamilies = contents.routeListings.reduce(into: Set<AddressFamily>()) { $0.formUnion($1.families) }
+            snapshot.routeFilter = contents.routeListings.first?.filter
+        }
+        snapshot.readingNotes = contents.notes
+        snapshot.readingProblems = problems
+        var missing: [String] = []
+        if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces)") }
+        if !contents.netstatSeen { missing.append("netstat -rn output (routes)") }
+        if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders)") }
+        if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes)") }
+        snapshot.missingSources = missing
+        return snapshot
+    }
+
+    static func isMulticast(_ prefix: IPPrefix) -> Bool {
+        let first = prefix.address.bytes[0]
+        return prefix.family == .inet ? (224...239).contains(first) && prefix.length >= 4 : first == 0xff && prefix.length >= 8
+    }
+
+    static func kind(of name: String) -> InterfaceKind {
+        name.hasPrefix("utun") ? .utun : name.hasPrefix("feth") ? .feth : .other
+    }
+
+    /// lsof cuts COMMAND to nine characters; ps has the whole command. Its executable is the
+    /// first words (a path may hold spaces) whose last path component starts with lsof's name.
+    static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {
+        guard let command = processes?[holder.pid] else { return holder.command }
+        let words = command.split(separator: " ")
+        let lsofName = holder.command.replacingOccurrences(of: "\\x20", with: " ")
+        var prefix = ""
+        for (position, word) in words.enumerated() {
+            prefix += position == 0 ? String(word) : " " + word
+            if position > 0, !command.hasPrefix("/") { break }
+            let base = (prefix as NSString).lastPathComponent
+            if base.hasPrefix(lsofName) || lsofName.hasPrefix(base) && !base.isEmpty { return base }
+        }
+        return (String(words.first ?? Substring(holder.command)) as NSString).lastPathComponent
     }
 }

@@ -16,7 +16,7 @@ public struct DarwinTools: Sendable {
 
     /// The captures tunwarden reads, by file name, with the command that makes each.
     public static let captures: [(file: String, arguments: [String])] = [
-        ("ifconfig.txt", ["ifconfig", "-a"]),
+        ("ifconfig.txt", ["ifconfig", "-a", "-v"]),
         ("netstat.txt", ["netstat", "-rn"]),
         ("lsof.txt", ["lsof", "-nP"]),
         ("ps.txt", ["ps", "-axo", "pid,comm"]),
@@ -97,12 +97,12 @@ public struct DarwinInventory: InventoryBackend, Sendable {
             }
             return result.stdout
         }
-        let ifconfig = try output(["ifconfig", "-a"], required: true)
+        let ifconfig = try output(["ifconfig", "-a", "-v"], required: true)
         let netstat = try output(["netstat", "-rn"], required: true)
         let lsof = privileged ? try output(["lsof", "-nP"], required: false) : nil
         let ps = try output(["ps", "-axo", "pid,comm"], required: false)
         do {
-            var snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: ps)
+            var snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: ps, whole: true)
             snapshot.namespaceIdentity = "darwin"
             if !privileged { snapshot.holders = .unavailable("lsof needs root to see every process's sockets") }
             snapshot.missingSources = []

@@ -1,0 +1,140 @@
+import Foundation
+
+/// One captured file as words, each with the line it is on: the form every capture parser reads.
+///
+/// Words make a listing that lost its line breaks (pasted into a forum, a chat or a ticket) read
+/// the same as the original; the lines, where they survived, mark where rows and blocks end.
+/// The text is cleaned first: bytes that are not UTF-8 become U+FFFD, terminal colour sequences
+/// are dropped, and NUL, no-break and ideographic spaces separate words like a space. Each word
+/// costs twelve bytes, so ten megabytes of one line stay cheap.
+struct CaptureText {
+    /// The file the text came from, as notes name it.
+    let file: String
+    let text: String
+    private var starts: [Int32] = []
+    private var ends: [Int32] = []
+    private var lines: [Int32] = []
+    /// Whether the word is the first on its line and there is whitespace before it.
+    private var indentedFlags: [Bool] = []
+    /// How many lines the text has.
+    private(set) var lineCount = 1
+
+    init(file: String, data: Data) {
+        self.file = file
+        text = Self.clean(data)
+        tokenize()
+    }
+
+    init(file: String, text: String) {
+        self.init(file: file, data: Data(text.utf8))
+    }
+
+    var count: Int { starts.count }
+    var isEmpty: Bool { starts.isEmpty }
+
+    subscript(position: Int) -> Substring {
+        let utf8 = text.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: Int(starts[position]))
+        let end = utf8.index(start, offsetBy: Int(ends[position] - starts[position]))
+        return text[start..<end]
+    }
+
+    /// The 1-based line the word at `position` is on.
+    func line(_ position: Int) -> Int { Int(lines[position]) }
+
+    /// Whether the word at `position` is the first on its line.
+    func startsLine(_ position: Int) -> Bool { position == 0 || lines[position] != lines[position - 1] }
+
+    /// Whether the word at `position` ends its line (or the text).
+    func endsLine(_ position: Int) -> Bool { position + 1 >= count || lines[position + 1] != lines[position] }
+
+    /// Whether the word at `position` begins an indented line (ifconfig's body lines start with a tab).
+    func indented(_ position: Int) -> Bool { indentedFlags[position] }
+
+    /// The words from `range`, joined by single spaces, cut to `limit` characters for a message.
+    func excerpt(_ range: Range<Int>, limit: Int = 80) -> String {
+        var result = ""
+        for position in range {
+            if !result.isEmpty { result += " " }
+            result += self[position]
+            if result.count > limit { return String(result.prefix(limit)) + "…" }
+        }
+        return result
+    }
+
+    /// Where words end and lines break, in one pass over the bytes.
+    private mutating func tokenize() {
+        let bytes = Array(text.utf8)
+        var line: Int32 = 1
+        var position = 0
+        var wordStart = -1
+        var lineHasWord = false
+        var whitespaceBefore = false
+        func endWord(at end: Int) {
+            guard wordStart >= 0 else { return }
+            starts.append(Int32(wordStart))
+            ends.append(Int32(end))
+            lines.append(line)
+            indentedFlags.append(!lineHasWord && whitespaceBefore)
+            lineHasWord = true
+            wordStart = -1
+        }
+        while position < bytes.count {
+            let byte = bytes[position]
+            var spaceLength = 0
+            switch byte {
+            case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
+            case 0x0A: spaceLength = 1
+            case 0xC2 where position + 1 < bytes.count && bytes[position + 1] == 0xA0: spaceLength = 2
+            case 0xE3 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && bytes[position + 2] == 0x80: spaceLength = 3
+            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && (bytes[position + 2] == 0xA8 || bytes[position + 2] == 0xA9):
+                spaceLength = 3
+            default: break
+            }
+            if spaceLength > 0 {
+                endWord(at: position)
+                if byte == 0x0A || byte == 0xE2 {
+                    line += 1
+                    lineHasWord = false
+                    whitespaceBefore = false
+                } else if !lineHasWord {
+                    whitespaceBefore = true
+                }
+                position += spaceLength
+                continue
+            }
+            if wordStart < 0 { wordStart = position }
+            position += 1
+        }
+        endWord(at: bytes.count)
+        lineCount = Int(line)
+    }
+
+    /// The bytes as UTF-8 text without terminal control sequences (CSI `ESC [ … final`, OSC
+    /// `ESC ] … BEL`), which colourful prompts leave in a copied transcript.
+    static func clean(_ data: Data) -> String {
+        guard data.contains(0x1B) else { return String(decoding: data, as: UTF8.self) }
+        var cleaned: [UInt8] = []
+        cleaned.reserveCapacity(data.count)
+        var position = data.startIndex
+        while position < data.endIndex {
+            let byte = data[position]
+            guard byte == 0x1B, position + 1 < data.endIndex else {
+                cleaned.append(byte)
+                position += 1
+                continue
+            }
+            let next = data[position + 1]
+            position += 2
+            if next == UInt8(ascii: "[") {
+                while position < data.endIndex, !(0x40...0x7E).contains(data[position]) { position += 1 }
+                position += 1
+            } else if next == UInt8(ascii: "]") {
+                while position < data.endIndex, data[position] != 0x07, data[position] != 0x1B { position += 1 }
+                if position < data.endIndex, data[position] == 0x1B { position += 1 }
+                position += 1
+            }
+        }
+        return String(decoding: cleaned, as: UTF8.self)
+    }
+}

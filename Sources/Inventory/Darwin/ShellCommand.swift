@@ -1,0 +1,239 @@
+import Foundation
+import TunwardenCore
+
+/// A command line inside a captured transcript (`user@Host ~ % sudo netstat -rn | grep utun`):
+/// which tool printed what follows, with which options, and through which filters. The
+/// command's words end where its grammar ends, so a prompt glued to the first line of output
+/// (line breaks lost) is told apart from that output.
+struct ShellCommand {
+    enum Tool: String {
+        case ifconfig, netstat, lsof, ps, route
+        /// Any other command (`echo`, `awk`, `sw_vers`, `cat file`): its output is read by shape.
+        case other
+    }
+
+    var tool: Tool
+    /// The command word as written (`netstat`, `/usr/sbin/lsof`, `cat`).
+    var name: String
+    /// The tool's own arguments.
+    var arguments: [String] = []
+    /// Whether it ran under sudo (or at a root `#` prompt).
+    var privileged = false
+    /// `grep` stages of its pipeline, in order.
+    var filters: [TextFilter] = []
+    /// Pipeline stages that change the output in ways tunwarden cannot follow (`awk`, `head`, `sed`).
+    var reshaping: [String] = []
+    /// The words the prompt and command take up.
+    var words: Range<Int>
+
+    /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
+    func hasOption(_ letter: Character) -> Bool {
+        arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.dropFirst().contains(letter) }
+    }
+
+    /// The value after an option letter that takes one (`-f inet`, `-p 71881`, `-nPp 71881`).
+    func value(of letter: Character) -> String? {
+        for (position, argument) in arguments.enumerated() where argument.hasPrefix("-") && !argument.hasPrefix("--") {
+            guard let at = argument.dropFirst().firstIndex(of: letter) else { continue }
+            let rest = argument[argument.index(after: at)...]
+            if !rest.isEmpty { return String(rest) }
+            return position + 1 < arguments.count ? arguments[position + 1] : nil
+        }
+        return nil
+    }
+
+    /// The command line as written, for notes.
+    var display: String {
+        ([privileged ? "sudo" : nil, name].compactMap { $0 } + arguments).joined(separator: " ")
+            + filters.map { " | \($0.text)" }.joined() + reshaping.map { " | \($0)" }.joined()
+    }
+
+    static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
+    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
+    static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]
+
+    /// The command that starts at word `position`, if one does: a prompt followed by a command,
+    /// or one of tunwarden's tools at the start of a line with arguments it accepts.
+    static func recognize(in text: CaptureText, at position: Int) -> ShellCommand? {
+        let word = text[position]
+        if isPrompt(word), position + 1 < text.count {
+            guard var command = parse(text, from: position + 1, prompted: true) else { return nil }
+            command.words = position..<command.words.upperBound
+            if word.last == "#" { command.privileged = true }
+            return command
+        }
+        guard text.startsLine(position) else { return nil }
+        return parse(text, from: position, prompted: false)
+    }
+
+    /// Whether a word ends a shell prompt: one of the prompt characters alone (`$`, `%`, `❯`, the
+    /// `>` of a quoted transcript), or a word ending in `$`, `%` or `#` that is not a value
+    /// (`user$`, `host:~#`, `[user@host dir]$`); ifconfig's `flags=…<…>` never is.
+    static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
+        guard let last = word.last, promptEnds.contains(last) else { return false }
+        if word.count == 1 { return true }
+        guard last == "$" || last == "%" || last == "#" else { return false }
+        return word.count <= 128 && !word.contains("=") && !word.contains("<") && word.first != "%" && word.first != "$"
+    }
+
+    /// Options that take a value, by tool (`netstat -f inet`).
+    static let valued: [Tool: Set<Character>] = [
+        .netstat: ["f", "I", "p", "w", "c"],
+        .lsof: ["p", "c", "u", "g", "d", "s", "F", "r", "T", "k", "D", "o", "e"],
+        .ps: ["o", "O", "p", "U", "u", "G", "g", "t", "M", "N"],
+        .ifconfig: [],
+        .route: [],
+    ]
+
+    private static func parse(_ text: CaptureText, from start: Int, prompted: Bool) -> ShellCommand? {
+        var position = start
+        var privileged = false
+        let line = text.line(start)
+        func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
+        if text[position] == "sudo" {
+            privileged = true
+            position += 1
+            while onLine(position), text[position].hasPrefix("-") { position += 1 }
+            guard onLine(position) else { return nil }
+        }
+        let name = String(text[position])
+        let base = (name as NSString).lastPathComponent
+        guard let tool = tools[base] else {
+            // Other commands only after a prompt, and only words that look like one.
+            guard prompted, isCommandWord(base) else { return nil }
+            var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
+            position += 1
+            // Its arguments run to the end of the line, or to where tool output plainly starts.
+            while onLine(position), !CaptureReader.startsOutput(text, at: position) { position += 1 }
+            command.words = start..<position
+            return command
+        }
+        position += 1
+        var command = ShellCommand(tool: tool, name: name, privileged: privileged, words: start..<position)
+        let takesValue = valued[tool] ?? []
+        var arguments: [String] = []
+        var positional = 0
+        argumentLoop: while onLine(position) {
+            let word = String(text[position])
+            if word == "|" { break }
+            if word.hasPrefix("-") || word.hasPrefix("+"), word.count > 1, !word.contains(":") {
+                arguments.append(word)
+                position += 1
+                // `-nPp 71881`: a valued option last in a cluster takes the next word.
+                if let letter = word.last, takesValue.contains(letter), word.first == "-", onLine(position), text[position] != "|" {
+                    arguments.append(String(text[position]))
+                    position += 1
+                }
+                continue
+            }
+            switch tool {
+            case .ifconfig:
+                // One interface name, or an address family.
+                guard positional == 0, isInterfaceName(word) || ["inet", "inet6", "link", "ether"].contains(word) else { break argumentLoop }
+            case .ps:
+                // BSD-style letters (`aux`, `auxww`, `-ef` was taken above) only first.
+                guard arguments.isEmpty, positional == 0, word.allSatisfy({ "aAcCeEhjlLmMrSTuvwxX".contains($0) }) else { break argumentLoop }
+            case .route:
+                // `route -n get default`, `route monitor`.
+                if positional == 0 {
+                    guard ["get", "monitor", "show", "print"].contains(word) else { break argumentLoop }
+                } else {
+                    guard positional == 1, arguments.last == "get" || arguments.last == "show" else { break argumentLoop }
+                }
+            case .netstat, .lsof, .other:
+                break argumentLoop
+            }
+            arguments.append(word)
+            positional += 1
+            position += 1
+        }
+        command.arguments = arguments
+        command.privileged = command.privileged || privileged
+        // What makes the words a command rather than a sentence that starts with a tool's name.
+        if !prompted {
+            let endsLine = !onLine(position)
+            switch tool {
+            case .netstat: guard command.hasOption("r") || command.hasOption("i") else { return nil }
+            case .lsof, .ps: guard !arguments.isEmpty || endsLine else { return nil }
+            case .ifconfig: guard !arguments.isEmpty || endsLine else { return nil }
+            case .route: guard !arguments.isEmpty else { return nil }
+            case .other: return nil
+            }
+        }
+        // The pipeline.
+        while onLine(position), text[position] == "|" {
+            position += 1
+            guard onLine(position) else { break }
+            let stage = String(text[position])
+            position += 1
+            var stageWords: [String] = []
+            var quote: Character?
+            var startedQuoted = false
+            var done = false
+            let isPattern = ["grep", "egrep", "fgrep", "rg"].contains(stage)
+            let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column"].contains(stage)
+            let takesProgram = ["awk", "sed", "cut", "tr", "xargs"].contains(stage)
+            while onLine(position) {
+                let word = String(text[position])
+                if quote == nil {
+                    if word == "|" || done { break }
+                    // These take options (and counts) only; a plain word is output.
+                    if optionsOnly, !word.hasPrefix("-"), Int(word) == nil { break }
+                }
+                stageWords.append(word)
+                position += 1
+                // Quoted arguments may hold spaces; a quote that never closes ends at the line's end.
+                if quote == nil {
+                    if let first = word.first, first == "'" || first == "\"", !(word.count > 1 && word.last == first) {
+                        quote = first
+                        startedQuoted = true
+                        continue
+                    }
+                    startedQuoted = word.first == "'" || word.first == "\""
+                } else {
+                    guard word.last == quote else { continue }
+                    quote = nil
+                }
+                // A whole argument ends here. After grep's pattern come file names, which a pipe
+                // never has, and after a program its input files: what follows is output.
+                if isPattern, startedQuoted || !word.hasPrefix("-") { done = true }
+                if takesProgram, startedQuoted { done = true }
+            }
+            let unquoted = stageWords.map(unquote)
+            switch stage {
+            case "grep", "egrep", "fgrep", "rg":
+                if let filter = TextFilter.grep(stage == "fgrep" ? ["-F"] + unquoted : unquoted, extended: stage == "egrep" || stage == "rg") {
+                    command.filters.append(filter)
+                } else {
+                    command.reshaping.append(([stage] + stageWords).joined(separator: " "))
+                }
+            case "less", "more", "cat":
+                break
+            default:
+                command.reshaping.append(([stage] + stageWords).joined(separator: " "))
+            }
+        }
+        command.words = start..<position
+        return command
+    }
+
+    static func unquote(_ word: String) -> String {
+        var word = Substring(word)
+        if let first = word.first, first == "'" || first == "\"" { word = word.dropFirst() }
+        if let last = word.last, last == "'" || last == "\"" { word = word.dropLast() }
+        return String(word)
+    }
+
+    /// A macOS interface name: letters then a unit number (`utun3`, `en0`, `bridge0`, `XHC20`).
+    static func isInterfaceName<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, first.isASCII, first.isLetter, let last = word.last, last.isASCII, last.isNumber,
+              word.count <= 24 else { return false }
+        return word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    /// A word that could name a command: lowercase ASCII letters, digits, and `-_./`.
+    static func isCommandWord<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, first.isASCII, first.isLowercase || first == "/" || first == "." else { return false }
+        return word.count <= 64 && word.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "-_./".contains($0)) }
+    }
+}
