@@ -111,16 +111,23 @@ import TunwardenCore
         }
     }
 
-    @Test func malformedInputNamesTheFileAndWhatWasExpected() {
+    @Test func inputWithNothingReadableIsRefusedAndDamagedRowsAreSkippedWithTheirLine() throws {
         #expect(throws: CaptureParseError.self) { try DarwinParsers.ifconfig("hello world") }
-        let ifconfig = #expect(throws: CaptureParseError.self) { try DarwinParsers.ifconfig("utun0: flags=8051<UP> mtu 1380 inet 999.1.1.1 netmask 0xffffffff") }
-        #expect(ifconfig?.description.hasPrefix("ifconfig.txt: expected an IPv4 address after 'inet' for utun0") == true)
-        #expect(throws: CaptureParseError.self) { try DarwinParsers.ifconfig("utun0: flags=8051<UP> mtu 1380 inet 10.0.0.1 netmask 0xff00ff00") }
-        let netstat = #expect(throws: CaptureParseError.self) { try DarwinParsers.netstat("Destination Gateway Flags Netif Expire 1/99 10.0.0.1 UGSc utun3") }
-        #expect(netstat?.description.contains("netstat.txt: expected a destination") == true)
         #expect(throws: CaptureParseError.self) { try DarwinParsers.netstat("total garbage here now") }
         #expect(throws: CaptureParseError.self) { try DarwinParsers.lsof("not lsof at all") }
-        #expect(throws: CaptureParseError.self) { try DarwinParsers.ps("PID COMM x /bin/sh") }
+        #expect(throws: CaptureParseError.self) { try DarwinParsers.ps("hello there, no processes here") }
+        #expect(try DarwinParsers.ifconfig("").isEmpty)
+        let text = "utun0: flags=8051<UP> mtu 1380\n\tinet 999.1.1.1 netmask 0xffffffff\n\tinet 10.0.0.1 netmask 0xff00ff00\n\tinet 10.0.0.2 netmask 0xffffff00\n"
+        let contents = CaptureReader.read(CaptureText(file: "ifconfig.txt", text: text), expecting: .ifconfig)
+        #expect(contents.interfaces.map(\.name) == ["utun0"])
+        #expect(contents.interfaces[0].addresses.map(\.display) == ["10.0.0.2/24"])
+        #expect(contents.problems.count == 2)
+        #expect(contents.problems[0].hasPrefix("ifconfig.txt:2: '999.1.1.1' after inet (utun0) is not an IPv4 address"))
+        #expect(contents.problems[1].hasPrefix("ifconfig.txt:3: netmask 0xff00ff00 (utun0) is not a contiguous hex netmask"))
+        let routes = CaptureReader.read(CaptureText(file: "netstat.txt", text: "Destination Gateway Flags Netif Expire\n1/99 10.0.0.1 UGSc utun3\n0/1 10.0.0.1 UGSc utun3\n"),
+                                        expecting: .netstat)
+        #expect(routes.routes.map(\.destination.description) == ["0.0.0.0/1"])
+        #expect(routes.problems == ["netstat.txt:2: destination '1/99' is not an address or prefix; row skipped"])
     }
 
     @Test func randomGarbageNeverCrashesTheParsers() {
@@ -196,7 +203,8 @@ import TunwardenCore
 
     @Test func aUtunHeldAloneIsNeverFlagged() throws {
         let snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat,
-                                                   lsof: "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n" + lsof.split(separator: "\n").suffix(1).joined(), ps: ps)
+                                                   lsof: "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n" + lsof.split(separator: "\n").suffix(1).joined(), ps: ps,
+                                                   whole: true)
         let a = Heuristics.assess(snapshot)
         #expect(!a.findings.contains { $0.id == "utun-hoard" })
         #expect(a.interfaces.first { $0.interface.name == "utun3" }?.state == .live)
@@ -224,9 +232,12 @@ import TunwardenCore
         #expect(split.severity == .critical)
         #expect(split.evidence.contains("which no longer exists"))
         #expect(a.status == .critical)
-        // Without ifconfig output nothing is known to be missing: no verdict on utun33.
+        // Without ifconfig output nothing is known to be missing: utun33 is seen only in routes,
+        // whether it is alive is unknown, and nothing is critical.
         let blind = Heuristics.assess(try CapturedInventory.build(ifconfig: nil, netstat: routes, lsof: nil, ps: nil))
-        #expect(!blind.findings.contains { $0.id == "split-default" })
+        #expect(blind.findings.first { $0.id == "split-default" }?.severity == .info)
+        #expect(blind.findings.first { $0.id == "split-default" }?.evidence.contains("unknown from this capture") == true)
+        #expect(blind.interfaces.first { $0.interface.name == "utun33" }?.state == .unknown)
         #expect(blind.findings.contains { $0.id == "capture-missing" })
     }
 }

@@ -48,7 +48,7 @@ final class StandInTools {
     /// The calls that change something (not the listings).
     func changes() -> [String] {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !["ifconfig -a", "netstat -rn", "lsof -nP", "ps -axo pid,comm"].contains($0) }
+        return text.split(separator: "\n").map(String.init).filter { !["ifconfig -a", "ifconfig -a -v", "netstat -rn", "lsof -nP", "ps -axo pid,comm"].contains($0) }
     }
 }
 
@@ -168,7 +168,7 @@ final class StandInTools {
         let (written, failed) = try standIns.tools.capture(into: target.path + "/snap")
         #expect(written == ["ifconfig.txt", "netstat.txt", "lsof.txt", "ps.txt"])
         #expect(failed.isEmpty)
-        let captured = try CapturedInventory(directory: target.path + "/snap").snapshot()
+        let captured = try CapturedInventory(path: target.path + "/snap").snapshot()
         #expect(captured.interfaces.count == 5)
         #expect(captured.missingSources.isEmpty)
     }
@@ -201,6 +201,6 @@ final class StandInTools {
         #expect(audit.stdout.hasPrefix("TUNWARDEN WARNING: 2 orphaned-feth (feth8846, feth3846); 1 utun-hoard |"))
         let missing = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path + "/nope"])
         #expect(missing.status == 3)
-        #expect(missing.stderr.contains("is not a directory"))
+        #expect(missing.stderr.contains("does not exist"))
     }
 }

@@ -8,29 +8,48 @@ import TestSupport
 /// A capture from another machine is input like any other: its numbers are checked against the
 /// ranges the macOS kernel keeps them in.
 @Suite struct CaptureBoundsTests {
-    /// A capture is a file from another machine: numbers in it out of the kernel's range make the
-    /// capture unusable (exit 3, naming the value and the range), never a crash.
+    /// A capture is a file from another machine: a row with a number out of the kernel's range is
+    /// skipped with a note naming the file, the line and the value, and the rest of the capture is
+    /// still judged; nothing crashes.
     @Test(arguments: [
         ("lsof.txt", "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nnesession 596 root 12u systm 0x1 0t0 [ctl com.apple.net.utun_control id 4 unit -9223372036854775808]\n",
-         "expected a utun control unit from 1 to 4294967295, found '-9223372036854775808'"),
+         "lsof.txt:2: unit -9223372036854775808 is not a utun control unit"),
+        ("lsof.txt", "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nnesession 596 root 12u systm 0x1 0t0 [ctl com.apple.net.utun_control id 4 unit 0]\n",
+         "lsof.txt:2: unit 0 is not a utun control unit"),
         ("lsof.txt", "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nnesession -596 root 12u systm 0x1 0t0 [ctl com.apple.net.utun_control id 4 unit 1]\n",
-         "expected a process id from 1 to 2147483647, found '-596'"),
+         "lsof.txt:2: pid -596 is not a process id"),
         ("ifconfig.txt", "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::1%utun0 prefixlen 64 scopeid 0x7fffffffffffffff\n",
-         "expected a scope id (interface index) for utun0 from 1 to 4294967295, found '9223372036854775807'"),
+         "ifconfig.txt:2: scopeid 0x7fffffffffffffff (utun0) is not an interface index"),
         ("ifconfig.txt", "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::1%utun0 prefixlen 999 scopeid 0x12\n",
-         "expected an IPv6 prefix length for utun0 from 0 to 128, found '999'"),
-        ("ifconfig.txt", "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu -1\n",
-         "expected an MTU for utun0 from 0 to 4294967295, found '-1'"),
-        ("ps.txt", "  PID COMM\n  -7 /usr/sbin/foo\n", "expected a process id from 1 to 2147483647, found '-7'"),
+         "ifconfig.txt:2: prefixlen 999 is not 0–128 (utun0)"),
+        ("ifconfig.txt", "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::1%utun0 prefixlen -3 scopeid 0x12\n",
+         "ifconfig.txt:2: prefixlen -3 is not 0–128 (utun0)"),
+        ("ifconfig.txt", "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu -1\n", "ifconfig.txt:1: mtu -1 of utun0 is out of range"),
+        ("netstat.txt", "Destination Gateway Flags Netif Expire\n300.1.2.3/40 10.0.0.1 UGSc utun3\n", "netstat.txt:2: destination '300.1.2.3/40' is not an address"),
+        ("ps.txt", "  PID COMM\n  -7 /usr/sbin/foo\n", "ps.txt:2: pid -7 is not a process id"),
     ])
-    func aCaptureWithNumbersOutOfRangeIsUnknown(file: String, text: String, message: String) throws {
+    func aRowWithANumberOutOfRangeIsSkippedWithANote(file: String, text: String, message: String) throws {
         let capture = try TemporaryDirectory()
         defer { capture.remove() }
         try Data(text.utf8).write(to: URL(fileURLWithPath: capture.path + "/" + file))
         for command in [["audit"], ["audit", "--format", "json"], ["reap", "--dry-run"]] {
             let result = try HostileRun.run(command + ["--from", capture.path], timeout: 10)
-            #expect(result.status == 3 && !result.signalled, "\(command): status \(result.status), stderr: \(result.stderr)")
-            #expect(result.stderr.contains("\(capture.path)/\(file): \(message)"), "\(command): \(result.stderr)")
+            #expect(!result.signalled && [0, 1, 3].contains(result.status), "\(command): status \(result.status), stderr: \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(command): \(result.stderr)")
         }
+    }
+
+    /// Ten megabytes on one line, NUL bytes and bytes that are not UTF-8 are read in bounded time.
+    @Test func hostileBytesNeverCrashOrHang() throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        var big = Data(capacity: 10 << 20)
+        let pieces: [[UInt8]] = [Array("default 10.0.0.1 UGSc utun3 ".utf8), [0, 0xff, 0xfe, 0x20], Array("utun0: flags=8051<UP> mtu 1380 ".utf8),
+                                 Array("[ctl com.apple.net.utun_control id 4 unit 99999999999999999999] ".utf8), Array("x ".utf8)]
+        var index = 0
+        while big.count < 10 << 20 { big.append(contentsOf: pieces[index % pieces.count]); index += 1 }
+        try big.write(to: URL(fileURLWithPath: capture.path + "/paste.txt"))
+        let result = try HostileRun.run(["audit", "--from", capture.path + "/paste.txt", "--format", "json"], timeout: 120)
+        #expect(!result.signalled && [0, 1, 2, 3].contains(result.status), "status \(result.status), stderr: \(result.stderr.prefix(500))")
     }
 }

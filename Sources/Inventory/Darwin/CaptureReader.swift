@@ -222,7 +222,7 @@ struct Section {
             if cutShort { filter = .unseen("the listing stops in the middle of a row") }
             contents.routeListings.append((families, filter))
         }
-        if lsofRows > 0 {
+        if lsofRows > 0 || Self.hasLsofHeader(text, range) {
             contents.lsofSeen = true
             contents.lsofPIDs.formUnion(lsofPIDs)
             if let command, command.tool == .lsof {
@@ -247,7 +247,7 @@ struct Section {
                 contents.lsofWhole = true
             }
         }
-        if psRows > 0 {
+        if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
             if let command, command.tool == .ps {
                 if let filter = command.filters.first {
@@ -719,7 +719,7 @@ struct Section {
             return
         }
         guard DarwinParsers.Bounds.utunUnit.contains(unit) else {
-            contents.problems.append("\(at(position)): unit \(unitWord.prefix(24)) is not a utun control unit (1 to \(UInt32.max)); skipped")
+            contents.problems.append("\(at(position)): unit \(unitWord.trimmingCharacters(in: CharacterSet(charactersIn: "]")).prefix(24)) is not a utun control unit (1 to \(UInt32.max)); skipped")
             return
         }
         lsofPIDs.insert(Int32(pid))

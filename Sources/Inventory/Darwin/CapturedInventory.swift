@@ -104,6 +104,10 @@ public struct CapturedInventory: InventoryBackend {
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
         var missing: [String] = []
+        func blank(_ output: String?) -> Bool { output?.allSatisfy(\.isWhitespace) ?? false }
+        for (name, output) in [("ifconfig.txt", ifconfig), ("netstat.txt", netstat), ("lsof.txt", lsof), ("ps.txt", ps)] where blank(output) {
+            missing.append("\(name) (empty)")
+        }
         if ifconfig == nil { missing.append("ifconfig.txt (interfaces)") }
         if netstat == nil { missing.append("netstat.txt (routes)") }
         if lsof == nil, let text = missingText(.lsof, snapshot: snapshot, file: "lsof.txt") { missing.append(text) }

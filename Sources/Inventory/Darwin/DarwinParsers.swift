@@ -176,13 +176,15 @@ public enum DarwinParsers {
         return (prefix, zone)
     }
 
-    /// An address gateway (its zone dropped), or nil for `link#N`, MAC addresses, host names and
+    /// An address gateway, or nil for `link#N`, MAC addresses, host names and
     /// redacted addresses: a route is read without its gateway rather than not at all.
     static func gatewayAddress<S: StringProtocol>(_ token: S) -> IPAddress? {
         if token.hasPrefix("link#") { return nil }
-        var text = String(token)
-        if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+        let text = String(token)
         if text.split(separator: ":").count == 6, !text.contains("::"), text.split(separator: ":").allSatisfy({ $0.count <= 2 }) { return nil }
-        return IPAddress(text)
+        if let address = IPAddress(text) { return address }
+        // A zone IPAddress does not take (a name with odd characters) is left out.
+        guard let percent = text.firstIndex(of: "%") else { return nil }
+        return IPAddress(String(text[..<percent]))
     }
 }

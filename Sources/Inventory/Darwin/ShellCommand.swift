@@ -57,7 +57,8 @@ struct ShellCommand {
     static func recognize(in text: CaptureText, at position: Int) -> ShellCommand? {
         let word = text[position]
         if isPrompt(word), position + 1 < text.count {
-            guard var command = parse(text, from: position + 1, prompted: true) else { return nil }
+            // `>` alone also marks quoted text (e-mail, Markdown): after it only tunwarden's tools count.
+            guard var command = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") else { return nil }
             command.words = position..<command.words.upperBound
             if word.last == "#" { command.privileged = true }
             return command
@@ -85,7 +86,7 @@ struct ShellCommand {
         .route: [],
     ]
 
-    private static func parse(_ text: CaptureText, from start: Int, prompted: Bool) -> ShellCommand? {
+    private static func parse(_ text: CaptureText, from start: Int, prompted: Bool, anyCommand: Bool = false) -> ShellCommand? {
         var position = start
         var privileged = false
         let line = text.line(start)
@@ -100,7 +101,7 @@ struct ShellCommand {
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one.
-            guard prompted, isCommandWord(base) else { return nil }
+            guard prompted, anyCommand, isCommandWord(base) else { return nil }
             var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
