@@ -27,7 +27,10 @@ public struct Audit: ParsableCommand {
 
         Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, leak-growth, holder-unknown, \
         holder-in-other-netns, carrier-without-holder, stacked-tun, veth-peer-missing, veth-peer-netns-empty, \
-        utun-hoard, orphaned-feth, capture-missing. The JSON schema is in README.md.
+        utun-hoard, orphaned-feth, default-via-tunnel, capture-missing. The JSON schema is in README.md.
+
+        The default --limit of 95 is where macOS users report network trouble: anecdotal, since no \
+        kernel constant says so (XNU allows 65,536 utun units).
 
         Names that are not printable UTF-8 are shown with \\xHH for each such byte and \\\\ for a \
         backslash (like ls -b), in every format; tunwarden acts on the kernel's exact bytes.
@@ -44,7 +47,7 @@ public struct Audit: ParsableCommand {
     @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line) (default: table).")
     public var format: OutputFormat?
 
-    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95, where macOS users report trouble; anecdotal, no kernel limit).", valueName: "n"))
     public var limit: Int?
 
     @Option(name: .long, help: ArgumentHelp("Count from which the count is a warning (default: 80% of --limit).", valueName: "n"))

@@ -10,7 +10,7 @@ import Darwin
 public struct SnapshotCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Capture ifconfig -a, netstat -rn, lsof -nP and ps -axo pid,comm into a directory (macOS).",
+        abstract: "Capture ifconfig -a -v, netstat -rn, lsof -nP and ps -axo pid,comm into a directory (macOS).",
         discussion: """
         Writes ifconfig.txt, netstat.txt, lsof.txt and ps.txt into DIR, for `tunwarden audit --from DIR` \
         and `tunwarden reap --from DIR --dry-run` on any machine, or to attach to a ticket. Run it with sudo: \
@@ -33,7 +33,7 @@ public struct SnapshotCommand: ParsableCommand {
             Terminal.exit(AuditStatus.unknown.exitCode)
         }
         #else
-        Terminal.error("snapshot captures the output of macOS tools (ifconfig -a, netstat -rn, lsof -nP, ps -axo pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
+        Terminal.error("snapshot captures the output of macOS tools (ifconfig -a -v, netstat -rn, lsof -nP, ps -axo pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
         Terminal.exit(AuditStatus.unknown.exitCode)
         #endif
     }

@@ -523,6 +523,9 @@ public enum Heuristics {
         return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
     }
 
+    /// macOS daemons that hold utuns for the system's own services on every Mac.
+    static let systemUtunHolders: Set<String> = ["identityservicesd", "rapportd", "remoted", "sharingd", "networkserviceproxy", "WiFiAgent"]
+
     /// One process holding several utuns, most of them idle (no address beyond link-local): the
     /// leak pattern of packet-tunnel apps and nesessionmanager. The idle units' link-local routes
     /// (`default fe80::%utunN`, `fe80::%utunN/64`) are reapable; the utuns themselves cannot be
@@ -534,7 +537,10 @@ public enum Heuristics {
         }
         var findings: [Finding] = []
         for pid in byHolder.keys.sorted() {
-            guard let (holder, units) = byHolder[pid], units.count >= policy.hoardThreshold else { continue }
+            // macOS's own service daemons keep a few utuns each on a healthy Mac (iCloud,
+            // Continuity); only a pile well beyond that is a hoard.
+            guard let (holder, units) = byHolder[pid],
+                  units.count >= (systemUtunHolders.contains(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
             let idle = units.filter { $0.interface.addresses.allSatisfy(\.isLinkLocal) }
             guard idle.count * 2 > units.count else { continue }
             let idleNames = Set(idle.map(\.interface.name))

@@ -262,6 +262,11 @@ struct Section {
                 }
             } else if psHeaderSeen {
                 contents.psWhole = true
+            } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
+                      let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
+                // `ps aux | grep -i zerotier` pasted without its command line shows the grep
+                // itself, and with it the filter the listing went through.
+                contents.processFilters.append(filter)
             } else {
                 contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
             }
