@@ -144,6 +144,20 @@ struct Section {
                 contents.notes.append("\(at(range.lowerBound))–\(text.line(range.upperBound - 1)): output of `\(command.display)` is not used")
                 return
             }
+            if command.tool == .ifconfig, command.hasOption("l") {
+                // `ifconfig -l`: every interface's name on one line, nothing more.
+                for position in range where ShellCommand.isInterfaceName(text[position]) {
+                    var entry = DarwinParsers.IfconfigEntry(name: String(text[position]), flags: [])
+                    entry.headerMissing = true
+                    add(entry, to: &contents)
+                    ifconfigBlocks += 1
+                }
+                if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty {
+                    contents.ifconfigSeen = true
+                    contents.interfacesComplete = true
+                }
+                return
+            }
             if command.tool == .netstat, !command.hasOption("r") {
                 contents.notes.append("\(at(range.lowerBound)): output of `\(command.display)` is not a routing table; not used")
                 return
@@ -553,7 +567,7 @@ struct Section {
         while numbers < 3, netif < limit, Int(text[netif]) != nil { netif += 1; numbers += 1 }
         guard netif < limit else { return nil }
         let name = text[netif]
-        guard ShellCommand.isInterfaceName(name) || (!strict && name.count <= 16 && name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })) else { return nil }
+        guard ShellCommand.isInterfaceName(name), text[position].first.map({ $0.isLetter || $0.isNumber || $0 == ":" }) == true else { return nil }
         if strict {
             let destination = text[position]
             guard destination == "default" || destination == "localhost" || destination.first?.isHexDigit == true else { return nil }
