@@ -12,7 +12,8 @@ public struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Capture ifconfig -a -v, netstat -rn, lsof -nP and ps -axo pid,comm into a directory (macOS).",
         discussion: """
-        Writes ifconfig.txt, netstat.txt, lsof.txt and ps.txt into DIR, for `tunwarden audit --from DIR` \
+        Writes ifconfig.txt, netstat.txt, lsof.txt and ps.txt into DIR, each starting with the command line \
+        that made it (at a # prompt when run as root), for `tunwarden audit --from DIR` \
         and `tunwarden reap --from DIR --dry-run` on any machine, or to attach to a ticket. Run it with sudo: \
         without root, lsof does not see other users' utun sockets and the capture's holders are incomplete.
         """

@@ -467,10 +467,10 @@ public enum Heuristics {
     /// is held by someone, and a complete lsof without its holder means the capture missed it
     /// (lsof not run as root?), not an orphan. One seen only in routes is unknown.
     static func judgeUtun(_ interface: NetworkInterface, holders: [Holder], scan: HolderScan) -> (InterfaceState, String) {
-        if interface.seenOnlyInRoutes {
+        if !holders.isEmpty { return (.live, "held") }
+        if interface.unlisted {
             return (.unknown, "seen only in routes: the capture does not list it, so its state and holders are unknown")
         }
-        if !holders.isEmpty { return (.live, "held") }
         guard scan.complete else {
             return (.live, "held by a process the capture does not show (\(scan.incompleteReason ?? "no lsof output")): a utun exists only while its control socket is open")
         }
@@ -498,7 +498,7 @@ public enum Heuristics {
     /// handler, so a pair with no owner process running is left over from a crash.
     static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy,
                           findings: inout [Finding]) -> (InterfaceState, String) {
-        if interface.seenOnlyInRoutes {
+        if interface.unlisted {
             return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
         }
         guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
@@ -627,7 +627,9 @@ public enum Heuristics {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
                 let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
-                let alive = entry.state == .live && (!entry.holders.isEmpty || entry.interface.kind != .utun || entry.holdersKnown)
+                // A utun the capture lists is held by some process (the kernel keeps none otherwise),
+                // so its routes lead somewhere; one seen only in routes may not.
+                let alive = entry.state == .live
                 if whole {
                     let unknown = alive ? "" : " Whether \(name) is still in use is unknown from this capture (\(entry.reason))."
                     findings.append(Finding(

@@ -352,9 +352,10 @@ public struct NetworkInterface: Sendable, Equatable {
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
     public var peerName: String?
-    /// Known only from a route that leaves through it: a partial capture (`ifconfig utun3`, a
-    /// grep'd listing) did not list it, so its state and holders are unknown. Not in the JSON schema.
-    public var seenOnlyInRoutes = false
+    /// Known only from a route that leaves through it or a holder lsof shows: a partial capture
+    /// (`ifconfig utun3`, a grep'd listing) did not list it, so its state is unknown. Not in the
+    /// JSON schema.
+    public var unlisted = false
     /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
     /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
     public var agentDescriptions: [String] = []

@@ -42,7 +42,7 @@ import TunwardenCore
         let snapshot = Self.snapshot(text)
         // Interfaces known only from routes: kind from the name, state unknown.
         #expect(snapshot.interfaces.map(\.name) == ["utun0", "utun1", "utun4"])
-        #expect(snapshot.interfaces.allSatisfy { $0.seenOnlyInRoutes })
+        #expect(snapshot.interfaces.allSatisfy { $0.unlisted })
         #expect(!snapshot.listsEveryRoute(of: .inet, withWord: "default"))
         let assessment = Heuristics.assess(snapshot)
         #expect(assessment.interfaces.allSatisfy { $0.state == .unknown })
@@ -382,6 +382,26 @@ import TunwardenCore
             netstat: Self.residue, lsof: "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nSurge 311 root 9u systm 0x1 0t0 [ctl com.apple.net.utun_control id 7 unit 34]\n",
             ps: nil, whole: true))
         #expect(held.findings.first { $0.id == FindingID.splitDefault }?.severity == .info)
+        // Listed without lsof: some process holds it (the kernel keeps no utun otherwise), so its
+        // routes lead somewhere: information, with the holder unknown.
+        let listed = Heuristics.assess(try CapturedInventory.build(
+            ifconfig: ifconfig + "utun33: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1500\n\tinet 198.18.0.1 --> 198.18.0.1 netmask 0xffffffff\n",
+            netstat: Self.residue, lsof: nil, ps: nil))
+        #expect(listed.findings.first { $0.id == FindingID.splitDefault }?.severity == .info)
+    }
+
+    @Test func aUtunKnownOnlyFromLsofIsListedAsHeld() {
+        let text = """
+        $ netstat -rn | grep utun
+        default            fe80::%utun2       UGcIg               utun2
+        $ sudo lsof -nP | grep utun_control
+        Surge      311 root    9u    systm 0x11      0t0      [ctl com.apple.net.utun_control id 7 unit 10]
+        """
+        let assessment = Heuristics.assess(Self.snapshot(text))
+        #expect(assessment.interfaces.map(\.interface.name) == ["utun2", "utun9"])
+        #expect(assessment.interfaces[0].state == .unknown)
+        #expect(assessment.interfaces[1].state == .live)
+        #expect(assessment.interfaces[1].holders.map(\.display) == ["Surge[311]"])
     }
 
     @Test func theAppBehindNesessionmanagerIsNamedFromIfconfigV() throws {

@@ -203,4 +203,47 @@ final class StandInTools {
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("does not exist"))
     }
+
+    /// One pasted file, as a forum post: prose around ifconfig and a `ps aux | grep` whose only
+    /// row is the grep itself, line breaks lost, and no lsof at all.
+    static let pastedPost = """
+    Hallo zusammen, nach dem Absturz von ZeroTier sieht mein Mac so aus:
+    mia@Mias-Air ~ % ifconfig -a
+    lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+    \tinet 127.0.0.1 netmask 0xff000000
+    en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+    \tinet 192.168.178.20 netmask 0xffffff00 broadcast 192.168.178.255
+    \tstatus: active
+    feth2210: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+    \tinet 10.147.17.4 netmask 0xffffff00 broadcast 10.147.17.255
+    \tpeer: feth7210
+    feth7210: flags=8943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
+    \tpeer: feth2210
+    mia@Mias-Air ~ % ps aux | grep -i zerotier
+    mia  5120   0.0  0.0 408626880   1360 s000  S+    9:41AM   0:00.00 grep -i zerotier
+    Danke!
+    """
+
+    @Test(arguments: [false, true])
+    func aPastedFileIsAuditedAndPlannedEndToEnd(flat: Bool) throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        let text = flat ? Self.pastedPost.split(whereSeparator: \.isNewline).joined(separator: " ") : Self.pastedPost
+        let file = capture.path + "/post.txt"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let dry = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", file, "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("    ifconfig feth2210 destroy") && dry.stdout.contains("    ifconfig feth7210 destroy"), "\(dry.stdout)")
+        let audit = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", file, "--format", "nagios"])
+        #expect(audit.status == 1)
+        #expect(audit.stdout.hasPrefix("TUNWARDEN WARNING: 2 orphaned-feth (feth2210, feth7210)"), "\(audit.stdout)")
+        let verbose = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", file, "-v"])
+        #expect(verbose.stderr.contains("post.txt:") && verbose.stderr.contains("not tool output"), "\(verbose.stderr)")
+        if !flat { #expect(verbose.stderr.contains("post.txt:2: command `ifconfig -a`"), "\(verbose.stderr)") }
+        let prose = capture.path + "/prose.txt"
+        try Data("Hi, my VPN broke my network after the update. Any ideas? Thanks.\n".utf8).write(to: URL(fileURLWithPath: prose))
+        let refused = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", prose])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("nothing tunwarden can read"))
+    }
 }

@@ -172,8 +172,18 @@ public struct CapturedInventory: InventoryBackend {
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif) {
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind(of: row.netif),
                                                  infoKind: kind(of: row.netif) == .other ? nil : kind(of: row.netif).rawValue)
-                interface.seenOnlyInRoutes = true
+                interface.unlisted = true
                 indexByName[row.netif] = interface.index
+                interfaces.append(interface)
+            }
+        }
+
+        // A utun an lsof listing shows held exists; a partial capture may not list it otherwise.
+        if !contents.interfacesComplete {
+            for holder in contents.holders where indexByName[holder.ifname] == nil && !listed.contains(holder.ifname) {
+                var interface = NetworkInterface(index: standIn(), name: holder.ifname, kind: .utun, infoKind: InterfaceKind.utun.rawValue)
+                interface.unlisted = true
+                indexByName[holder.ifname] = interface.index
                 interfaces.append(interface)
             }
         }

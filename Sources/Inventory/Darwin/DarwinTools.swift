@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TunwardenCore
 
 /// Runs the macOS tools tunwarden reads and changes the system with: `ifconfig`, `netstat`,
@@ -57,7 +62,8 @@ public struct DarwinTools: Sendable {
                       stderr: String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self))
     }
 
-    /// Captures every tool's output into `directory`, for `audit --from` here or elsewhere.
+    /// Captures every tool's output into `directory`, for `audit --from` here or elsewhere, each
+    /// file headed by its command line.
     /// Returns the files written; a tool that fails leaves its file out (and is reported).
     public func capture(into directory: String) throws -> (written: [String], failed: [String]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -67,7 +73,12 @@ public struct DarwinTools: Sendable {
                 failed.append("\(arguments.joined(separator: " ")) (for \(file))")
                 continue
             }
-            try Data(output.stdout.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(file)))
+            // Each file starts with the command that made it, at a root (`#`) or user (`$`)
+            // prompt, so that the capture says what it covers: an lsof run without root sees
+            // only its user's sockets.
+            let prompt = geteuid() == 0 ? "#" : "$"
+            let text = "\(prompt) \(arguments.joined(separator: " "))\n" + output.stdout
+            try Data(text.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(file)))
             written.append(file)
         }
         return (written, failed)
