@@ -41,7 +41,7 @@ struct AlertSinks {
         case .warning, .unknown: priority = 4
         case .ok: priority = 5
         }
-        Terminal.log("alert: \(alert.event): \(alert.status.rawValue.uppercased()) (was \(alert.previousStatus.rawValue.uppercased()))"
+        Terminal.log("alert: \(alert.event): \(alert.status.rawValue.uppercased()) (\(alert.first ? "first audit here" : "was " + alert.previousStatus.rawValue.uppercased()))"
             + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(Self.abbreviated(alert.newOrphans, separator: ", "))") + ". \(alert.summary)",
             priority: priority)
     }

@@ -5,6 +5,8 @@ import TunwardenConfig
 import TunwardenCore
 
 /// How a report is printed.
+extension ColorChoice: ExpressibleByArgument {}
+
 public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case table, json, nagios
 }
@@ -67,8 +69,13 @@ public struct Audit: ParsableCommand {
         valueName: "path"))
     public var from: String?
 
-    @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
+    @Flag(name: [.customShort("v"), .long], help: "List every finding, even many of one kind (grouped otherwise); with --from, also say which lines were read as what.")
     public var verbose = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, or never (default: auto).",
+        valueName: "when"))
+    public var color: ColorChoice?
 
     public init() {}
 
@@ -124,7 +131,9 @@ public struct Audit: ParsableCommand {
         monitoring.writeMetrics(assessment, observations: observations)
         switch format {
         case .table:
-            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))
+            Terminal.colorChoice = color ?? .auto
+            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations,
+                                             width: Terminal.width, verbose: verbose))
         case .json:
             for segment in try AuditReport(assessment, includeContext: all, observations: observations, early: early).jsonSegments(pretty: pretty) {
                 Terminal.write(segment)

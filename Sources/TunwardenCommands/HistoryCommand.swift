@@ -63,7 +63,7 @@ public struct HistoryCommand: ParsableCommand {
             return "No history yet: every audit or reap that keeps state adds a sample (run `tunwarden audit` from a timer).\n"
         }
         let values = history.counts.map(\.count)
-        var text = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) samples):\n"
+        var text = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):\n"
         text += "  \(Sparkline.render(values))\n"
         text += "  now \(last.count), min \(values.min()!), max \(values.max()!)\n"
         let policy = GrowthPolicy(growth: 1, window: window)

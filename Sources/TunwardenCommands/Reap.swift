@@ -134,7 +134,7 @@ public struct Reap: ParsableCommand {
 
         if format == .table {
             if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
-            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == "darwin"))
+            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == "darwin", clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
             if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
@@ -253,12 +253,14 @@ public struct Reap: ParsableCommand {
 
     /// Prints the error and exits 3: the inventory or tunwarden's own files cannot be trusted.
     func fail(_ message: String) -> Never {
-        Terminal.error(message.hasSuffix("nothing was changed") ? message : message + "; nothing was changed")
+        Terminal.error(message.hasSuffix("nothing was changed") ? message
+            : message.hasSuffix(".") ? message + " Nothing was changed." : message + "; nothing was changed")
         Terminal.exit(AuditStatus.unknown.exitCode)
     }
 
-    /// The plan for people: one line per target, then what was left out and why.
-    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false) -> String {
+    /// The plan for people: one line per target, then what was left out and why. `clock` says
+    /// whether orphans' ages are kept (observations); without them no orphan ever comes of age.
+    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false, clock: Bool = true) -> String {
         var text = ""
         for item in plan.items {
             text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n"
@@ -267,16 +269,29 @@ public struct Reap: ParsableCommand {
         let young = plan.excluded.compactMap { exclusion -> (String, Date)? in
             if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
             return nil
-        }
+        }.sorted { $0.1 < $1.1 }
+        var protected = 0
         for exclusion in plan.excluded {
-            if case let .protected(pattern) = exclusion.reason { text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n" }
+            if case let .protected(pattern) = exclusion.reason {
+                text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n"
+                protected += 1
+            }
         }
         if !young.isEmpty {
-            let first = young.min { $0.1 < $1.1 }!
-            text += "\(young.count) orphaned interface\(young.count == 1 ? " is" : "s are") not reapable yet: seen orphaned for less than the minimum age. "
-            text += "\(first.0) becomes reapable at \(Timestamp.format(first.1)) (in \(DurationText.format(first.1.timeIntervalSince(now)))); use --min-age to change the grace period.\n"
+            text += "\(young.count) orphaned interface\(young.count == 1 ? " is" : "s are") not reapable yet: seen orphaned for less than the minimum age"
+            if !clock {
+                text += ", and with --no-state no clock runs, so \(young.count == 1 ? "it" : "they") never will; run without --no-state (observations keep when each was first seen orphaned), or set --min-age 0.\n"
+            } else {
+                text += ". " + young.prefix(5).enumerated().map { position, entry in
+                    "\(entry.0)\(position == 0 ? " becomes reapable" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.format(entry.1.timeIntervalSince(now))))"
+                }.joined(separator: ", ")
+                text += young.count > 5 ? ", and \(young.count - 5) more later" : ""
+                text += "; --min-age changes the grace period.\n"
+            }
         }
-        if plan.items.isEmpty {
+        if plan.items.isEmpty, protected > 0, young.isEmpty {
+            text += "Nothing to reap: every reapable orphan is protected.\n"
+        } else         if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
         } else {
             let deletions = plan.items.count { $0.action == .deleteInterface }

@@ -6,14 +6,40 @@ import Glibc
 import Darwin
 #endif
 
+/// When to colour output for people: `--color auto|always|never`.
+public enum ColorChoice: String, CaseIterable, Sendable {
+    case auto, always, never
+}
+
 /// Standard output and error, and what the terminal allows.
 enum Terminal {
     /// Whether standard output is a terminal.
     static var isTerminal: Bool { isatty(1) == 1 }
 
-    /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+    /// What `--color` asked for; `auto` unless a command sets it.
+    nonisolated(unsafe) static var colorChoice = ColorChoice.auto
+
+    /// Colour when asked for with `--color always`; never with `--color never`; otherwise only on
+    /// a terminal that is not `TERM=dumb`, and never when NO_COLOR is set (https://no-color.org).
     static var colorEnabled: Bool {
-        isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        switch colorChoice {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            let environment = ProcessInfo.processInfo.environment
+            return isTerminal && (environment["NO_COLOR"].map(\.isEmpty) ?? true) && environment["TERM"] != "dumb"
+        }
+    }
+
+    /// The width to fit output for people to: the terminal's, when standard output is one
+    /// (COLUMNS when set, else the kernel's window size, else 80); nil for a pipe or a file, whose
+    /// output is never fitted or wrapped, so that it does not depend on who runs it where.
+    static var width: Int? {
+        guard isTerminal else { return nil }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), (20...10_000).contains(columns) { return columns }
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 20 { return Int(size.ws_col) }
+        return 80
     }
 
     /// Makes the standard streams safe to write to, whatever they are, before anything is written:

@@ -831,7 +831,7 @@ public enum Heuristics {
         let critical = count >= policy.limit
         return Finding(
             id: FindingID.tunnelCount, severity: critical ? .critical : .warning, ifname: nil, reapable: false,
-            evidence: "\(count) tunnel-style interfaces exist; \(critical ? "the limit is" : "warning from") \(critical ? policy.limit : warn) (limit \(policy.limit)). Counts that keep growing mean something leaks them; on macOS users report network trouble near 95 utun interfaces."
+            evidence: "\(count) tunnel-style interfaces exist; \(critical ? "the limit is \(policy.limit)" : "warning from \(warn), critical at \(policy.limit)"). Counts that keep growing mean something leaks them; on macOS users report network trouble near 95 utun interfaces."
         )
     }
 }

@@ -96,10 +96,11 @@ public struct GrowthPolicy: Sendable, Equatable {
         guard let base = baseline(counts, now: now) else { return nil }
         let grown = current - base.count
         guard grown >= growth else { return nil }
-        let span = DurationText.format(now.timeIntervalSince(base.time))
+        let elapsed = now.timeIntervalSince(base.time)
+        let span = elapsed >= 1 ? "in \(DurationText.format(elapsed))" : "within a second of the previous sample"
         return Finding(
             id: FindingID.leakGrowth, severity: .warning, ifname: nil, reapable: false,
-            evidence: "\(grown) net new tunnel-style interfaces in \(span) (\(base.count) → \(current)); at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up."
+            evidence: "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)); at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up."
         )
     }
 }
@@ -119,6 +120,9 @@ public enum AlertDecision {
         public var netns: String?
         public var host: String
         public var findings: [Finding]
+        /// Whether nothing was alerted in this namespace before: `previousStatus` is then the ok
+        /// that an empty history stands for, not a status any run reported. Not in the JSON.
+        public var first = false
 
         enum CodingKeys: String, CodingKey {
             case event, status, previousStatus = "previous_status", newOrphans = "new_orphans", summary, time, netns, host, findings
@@ -142,7 +146,7 @@ public enum AlertDecision {
         return Alert(event: event, status: assessment.status, previousStatus: previous, newOrphans: fresh,
                      summary: AuditTable.summaryLine(assessment), time: assessment.snapshot.takenAt,
                      netns: assessment.snapshot.namespace, host: host,
-                     findings: assessment.findings.filter { $0.severity != .info })
+                     findings: assessment.findings.filter { $0.severity != .info }, first: history.alertedStatus == nil)
     }
 
     /// Remembers what was alerted (or, with no alert, that the condition is unchanged).

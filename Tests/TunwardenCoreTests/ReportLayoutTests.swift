@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import TunwardenCore
+
+/// The table for people fits a terminal's width, wraps findings at word boundaries, groups many
+/// findings of one kind, and leaves output for pipes unfitted.
+@Suite struct ReportLayoutTests {
+    /// `count` orphaned persistent tuns with 15-character names, several addresses and routes each.
+    static func orphans(_ count: Int, processes: Int = 69) -> Assessment {
+        var interfaces: [NetworkInterface] = []
+        var routes: [Route] = []
+        for n in 0..<count {
+            let index = 10 + n
+            interfaces.append(NetworkInterface(
+                index: index, name: String(format: "kure_tun_%06d", n), kind: .tun, infoKind: "tun", operstate: "DOWN", carrier: false,
+                tun: TunDetails(persistent: true, multiQueue: false),
+                addresses: [InterfaceAddress(local: IPAddress("10.\(n % 250).0.1")!, prefixLength: 24, scope: "global"),
+                            InterfaceAddress(local: IPAddress("fd00:\(n):beef::1")!, prefixLength: 64, scope: "global"),
+                            InterfaceAddress(local: IPAddress("fe80::\(n + 1)")!, prefixLength: 64, scope: "link")]))
+            for third in 0..<6 {
+                routes.append(Route(destination: IPPrefix(address: IPAddress("172.\(16 + third).\(n % 250).0")!, length: 24)!,
+                                    nextHops: [NextHop(interfaceIndex: index, interfaceName: interfaces[n].name)]))
+            }
+        }
+        let scan = HolderScan(complete: true, attachments: [], processesScanned: processes, opaquePIDs: [1])
+        return Heuristics.assess(Snapshot(platform: "linux", interfaces: interfaces, routes: routes, holders: scan))
+    }
+
+    // Below about 62 columns the fixed columns (15-character names, states) and the headers alone overflow.
+    @Test(arguments: [64, 80, 100, 132])
+    func everyLineFitsTheTerminal(width: Int) {
+        let text = AuditTable.render(Self.orphans(3), width: width)
+        for line in text.split(separator: "\n") {
+            #expect(line.count <= width, "\(line.count) > \(width): \(line)")
+        }
+        // Shortened cells say how much they left out.
+        #expect(text.contains("(+"))
+        // Words are never broken: every word of the first finding's evidence is whole somewhere.
+        let evidence = Self.orphans(3).findings.first { $0.id == FindingID.orphanedTun }!.evidence
+        let words = Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        for word in evidence.split(separator: " ") { #expect(words.contains(String(word)), "\(word) was broken") }
+    }
+
+    @Test func outputForAPipeIsNeitherFittedNorWrapped() {
+        let text = AuditTable.render(Self.orphans(3))
+        let table = text.split(separator: "\n").prefix(4)
+        #expect(table.allSatisfy { !$0.contains("(+1)") || $0.contains("172.") })
+        #expect(text.contains("10.0.0.1/24,fd00:0:beef::1/64,fe80::1/64"))
+        let findingLines = text.split(separator: "\n").filter { $0.hasPrefix("  WARNING orphaned-tun") }
+        #expect(findingLines.count == 3)
+        #expect(findingLines.allSatisfy { $0.count > 100 })
+    }
+
+    @Test func manyFindingsOfOneKindAreGroupedAndSayTheirContextOnce() {
+        let assessment = Self.orphans(120)
+        let text = AuditTable.render(assessment, width: 80)
+        #expect(!text.contains("  WARNING orphaned-tun kure_tun_"))
+        #expect(text.contains("WARNING orphaned-tun (120 interfaces, reapable): kure_tun_000000,"))
+        #expect(text.contains("more (--verbose lists every finding)"))
+        #expect(text.components(separatedBy: "69 processes scanned").count - 1 == 1)
+        // The table's 121 lines, and a few for each group.
+        #expect(text.split(separator: "\n").count < 121 + 30)
+        // --verbose lists each one.
+        let verbose = AuditTable.render(assessment, width: 80, verbose: true)
+        #expect(verbose.components(separatedBy: "  WARNING orphaned-tun kure_tun_").count - 1 == 120)
+        // A few stay one per line.
+        #expect(AuditTable.render(Self.orphans(3), width: 80).components(separatedBy: "  WARNING orphaned-tun kure_tun_").count - 1 == 3)
+    }
+
+    @Test func fitShortensListsAndWrapHangsItsIndent() {
+        #expect(TextLayout.fit(["10.0.0.1/24", "fd00::1/64", "fe80::1/64"], width: 20) == "10.0.0.1/24 (+2)")
+        #expect(TextLayout.fit(["10.0.0.1/24", "fd00::1/64"], width: 100) == "10.0.0.1/24,fd00::1/64")
+        #expect(TextLayout.fit(["fd00:1234:5678:9abc::1/64", "x"], width: 14) == "fd00:123… (+1)")
+        let lines = TextLayout.wrap("one two three four five six", width: 14, prefix: "  A: ", indent: 4)
+        #expect(lines == ["  A: one two", "    three four", "    five six"])
+        #expect(TextLayout.wrap("unbreakable-word-longer-than-the-line tail", width: 10) == ["unbreakable-word-longer-than-the-line", "tail"])
+        #expect(TextLayout.wrap("a b", width: nil, prefix: "> ") == ["> a b"])
+    }
+
+    @Test func theCountFindingSaysItsThresholdsOnce() {
+        let critical = Heuristics.countFinding(95, policy: AuditPolicy())!
+        #expect(critical.evidence.hasPrefix("95 tunnel-style interfaces exist; the limit is 95. "))
+        let warning = Heuristics.countFinding(80, policy: AuditPolicy())!
+        #expect(warning.evidence.hasPrefix("80 tunnel-style interfaces exist; warning from 76, critical at 95. "))
+    }
+
+    @Test func contextInterfacesHaveNoAge() {
+        let lo = NetworkInterface(index: 1, name: "lo", kind: .other, flags: ["UP", "LOOPBACK"])
+        let tap = NetworkInterface(index: 2, name: "tap0", kind: .tap, infoKind: "tun", carrier: true, tun: TunDetails(persistent: false))
+        let assessment = Heuristics.assess(Snapshot(platform: "linux", interfaces: [lo, tap], routes: [],
+                                                    holders: HolderScan(complete: true, attachments: [], processesScanned: 1)))
+        let text = AuditTable.render(assessment, includeContext: true, observations: Observations())
+        let loLine = text.split(separator: "\n").first { $0.hasPrefix("lo ") }!
+        #expect(loLine.hasSuffix(" -"))
+        #expect(text.split(separator: "\n").first { $0.hasPrefix("tap0 ") }!.hasSuffix("(new)"))
+    }
+}
