@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What people read: colour on request only, a first alert that says it is the first, and reap
+/// plans that say why nothing is reapable.
+@Suite struct PeopleOutputTests {
+    static let fethCapture = """
+    feth1207: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+    \tinet 10.242.18.7 netmask 0xffff0000 broadcast 10.242.255.255
+    \tpeer: feth6207
+    feth6207: flags=8943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
+    \tpeer: feth1207
+    """
+
+    @Test func colourOnlyWhenAskedForOrOnATerminal() throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        try Data(Self.fethCapture.utf8).write(to: URL(fileURLWithPath: capture.path + "/ifconfig.txt"))
+        try Data("  PID COMM\n    1 /sbin/launchd\n".utf8).write(to: URL(fileURLWithPath: capture.path + "/ps.txt"))
+        let piped = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path])
+        #expect(!piped.stdout.contains("\u{1B}["))
+        let always = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path, "--color", "always"])
+        #expect(always.stdout.contains("\u{1B}[33mWARNING\u{1B}[0m"), "\(always.stdout)")
+        let never = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path, "--color", "never"])
+        #expect(!never.stdout.contains("\u{1B}["))
+        let bad = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path, "--color", "sometimes"])
+        #expect(bad.status == 64)
+    }
+}
+
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct PeopleOutputKernelTests {
+    @Test func theFirstAlertSaysItIsTheFirst() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "first0", "mode", "tun")
+        let first = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path,
+                                       "--alert-exec", "true", "--format", "nagios"])
+        #expect(first.status == 1)
+        #expect(first.stderr.contains("alert: transition: WARNING (first audit here); new orphans: first0."), "\(first.stderr)")
+    }
+
+    @Test func aPlanSaysWhyNothingIsReapable() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["keep0", "young0", "young1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        let protected = try HostileRun.run(in: ns, ["reap", "--dry-run", "--no-state", "--min-age", "0", "--protect", "*"])
+        #expect(protected.status == 0, "\(protected.stderr)")
+        #expect(protected.stdout.contains("Protected keep0 (matches the protect pattern '*')."))
+        #expect(protected.stdout.contains("Nothing to reap: every reapable orphan is protected."), "\(protected.stdout)")
+        let noClock = try HostileRun.run(in: ns, ["reap", "--dry-run", "--no-state", "--min-age", "15m"])
+        #expect(noClock.stdout.contains("3 orphaned interfaces are not reapable yet"), "\(noClock.stdout)")
+        #expect(noClock.stdout.contains("with --no-state no clock runs, so they never will"), "\(noClock.stdout)")
+        #expect(!noClock.stdout.contains("becomes reapable at"))
+        let clock = try HostileRun.run(in: ns, ["reap", "--dry-run", "--state-dir", state.path, "--min-age", "15m"])
+        for name in ["keep0", "young0", "young1"] { #expect(clock.stdout.contains(name), "\(clock.stdout)") }
+        #expect(clock.stdout.contains(" becomes reapable at "), "\(clock.stdout)")
+    }
+}
