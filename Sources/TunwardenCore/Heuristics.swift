@@ -99,7 +99,7 @@ public enum Heuristics {
             ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
             : [:]
         let routesByIndex = routesPerInterface(snapshot.routes)
-        let holderIndex = HolderIndex(snapshot.holders)
+        let holderIndex = HolderIndex(snapshot.holders, namespaceNames: snapshot.namespaceNames)
         /// Judges the interfaces at `positions` of the snapshot, in order.
         @Sendable func judge(_ positions: Range<Int>) -> (assessed: [AssessedInterface], findings: [Finding]) {
             var assessed: [AssessedInterface] = []
@@ -208,8 +208,12 @@ public enum Heuristics {
         /// `scanSummary(scan)`, the same for every orphan.
         let scanText: String
 
-        init(_ scan: HolderScan) {
+        /// `ip netns` names by `net:[INODE]`, to name the namespaces of holders elsewhere.
+        var namespaceNames: [String: String] = [:]
+
+        init(_ scan: HolderScan, namespaceNames: [String: String] = [:]) {
             self.scan = scan
+            self.namespaceNames = namespaceNames
             byName = Dictionary(grouping: scan.attachments, by: \.ifname)
             scanText = Heuristics.scanSummary(scan)
         }
@@ -218,7 +222,13 @@ public enum Heuristics {
         func split(_ name: String) -> (here: [Holder], elsewhere: [HolderAttachment]) {
             // Most interfaces have no attachment at all: no lookup result, no arrays.
             guard !byName.isEmpty, let attachments = byName[name] else { return ([], []) }
-            return (attachments.filter(\.inInspectedNamespace).map(\.holder), attachments.filter { !$0.inInspectedNamespace })
+            let elsewhere = attachments.filter { !$0.inInspectedNamespace }.map { attachment in
+                // Named as `ip netns` names it, as veth findings name a peer's namespace.
+                var attachment = attachment
+                if let netns = attachment.holder.netns, let name = namespaceNames[netns] { attachment.holder.netns = "namespace \(name) (\(netns))" }
+                return attachment
+            }
+            return (attachments.filter(\.inInspectedNamespace).map(\.holder), elsewhere)
         }
     }
 

@@ -441,6 +441,9 @@ public struct Snapshot: Sendable, Equatable {
     public var processNames: [Int32: String]?
     /// Inputs a captured snapshot lacked, with what each would have told ("lsof.txt: holders").
     public var missingSources: [String] = []
+    /// Names of other network namespaces (`ip netns` names) by the kernel's `net:[INODE]`, for
+    /// holders found in them; only those a finding may name. Not in the JSON schema.
+    public var namespaceNames: [String: String] = [:]
     /// For a capture: the filter its process listing went through (`ps aux | grep zerotier`);
     /// nil when it lists every process.
     public var processFilter: TextFilter?

@@ -58,3 +58,19 @@ struct PeopleOutputKernelTests {
         #expect(clock.stdout.contains(" becomes reapable at "), "\(clock.stdout)")
     }
 }
+
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct NamespaceNamingKernelTests {
+    /// A holder of the same name in another namespace is named the way `ip netns` names that
+    /// namespace, not only by the kernel's `net:[INODE]`.
+    @Test func aHolderElsewhereIsNamedByItsNamespacesName() throws {
+        let here = try TestNamespace(), there = try TestNamespace()
+        defer { here.remove(); there.remove() }
+        try here.ip("tuntap", "add", "dev", "same0", "mode", "tun")
+        try there.ip("tuntap", "add", "dev", "same0", "mode", "tun")
+        let holder = try there.hold("same0")
+        defer { there.release(holder) }
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", here.name, "audit", "--no-state", "--format", "json"])
+        #expect(audit.stdout.contains("in namespace \(there.name) (net:["), "\(audit.stdout)")
+    }
+}

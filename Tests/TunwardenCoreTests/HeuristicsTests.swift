@@ -89,6 +89,10 @@ enum Build {
         #expect(a.findings.map(\.id) == ["holder-in-other-netns"])
         #expect(a.findings.first?.evidence.contains("net:[99]") == true)
         #expect(!a.findings.contains { $0.reapable })
+        // Where `ip netns` has a name for it, the finding says it, as veth findings do.
+        var named = Build.snapshot([Build.tun(7, "t0")], holders: [Build.holder(9, "t0", here: false, netns: "net:[99]")])
+        named.namespaceNames = ["net:[99]": "blue"]
+        #expect(Heuristics.assess(named).findings.first?.evidence.contains("in namespace blue (net:[99])") == true)
     }
 
     @Test func multiQueueWithAttachedQueueIsLive() {

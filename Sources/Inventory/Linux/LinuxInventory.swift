@@ -174,8 +174,13 @@ public struct LinuxInventory: InventoryBackend {
             early?.reset()
         }
         let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
-        return Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
-                        routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
+        var snapshot = Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
+                                routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
+        // Holders in other namespaces are named the way `ip netns` names them, where it does.
+        if sideResult.holders.attachments.contains(where: { !$0.inInspectedNamespace }) {
+            snapshot.namespaceNames = NamespaceNames.byIdentity(directory: namespaceDirectory)
+        }
+        return snapshot
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a

@@ -34,5 +34,18 @@ public enum NamespaceNames {
         }
         return Identification(name: name, identity: "net:[\(own.inode)]", isInitial: isInitial)
     }
+
+    /// The names under `directory` by the namespace each is bound to (`net:[INODE]`, as the
+    /// kernel names it); the first in byte order where one namespace has several.
+    public static func byIdentity(directory: String = "/run/netns") -> [String: String] {
+        guard case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectory(fd) else { return [:] }
+        var result: [String: String] = [:]
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            guard case let .ok(file) = Sys.fileIdentity("\(directory)/\(name)") else { continue }
+            let identity = "net:[\(file.inode)]"
+            if result[identity] == nil { result[identity] = name }
+        }
+        return result
+    }
 }
 #endif
