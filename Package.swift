@@ -7,6 +7,7 @@ import PackageDescription
 /// - `TunwardenCore`: the model, heuristics, planning and rendering. Foundation only; no platform module.
 /// - `Netlink`: the rtnetlink codec (pure) and, on Linux, the socket it talks through.
 /// - `CLinuxShims`: the handful of Linux syscalls Swift's Glibc module does not expose.
+/// - `ChildProcesses`: the one way to run another program (timeout, SIGTERM then SIGKILL, always reaped).
 /// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
 /// - `TunwardenConfig`: the configuration file (YAML, through Yams), checked when read.
 /// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
@@ -29,14 +30,15 @@ let package = Package(
         .target(name: "TunwardenCore"),
         .target(name: "CLinuxShims"),
         .target(name: "Netlink", dependencies: ["CLinuxShims"]),
-        .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims"]),
+        .target(name: "ChildProcesses", dependencies: ["CLinuxShims"]),
+        .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims", "ChildProcesses"]),
         .target(name: "Storage", dependencies: ["TunwardenCore"]),
         .target(name: "TunwardenConfig", dependencies: ["TunwardenCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reaper", dependencies: ["TunwardenCore", "Netlink", "Inventory", "Storage", "CLinuxShims"]),
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims",
+                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims", "ChildProcesses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +47,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -56,9 +57,6 @@ struct AlertSinks {
     /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary
     /// variables in the environment.
     func runExec(_ command: String, body: [UInt8], alert: AlertDecision.Alert) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
         var environment = ProcessInfo.processInfo.environment
         environment["TUNWARDEN_EVENT"] = alert.event
         environment["TUNWARDEN_STATUS"] = alert.status.rawValue
@@ -66,33 +64,23 @@ struct AlertSinks {
         environment["TUNWARDEN_SUMMARY"] = alert.summary
         // One environment string may not exceed 128 KiB (MAX_ARG_STRLEN); the JSON has them all.
         environment["TUNWARDEN_NEW_ORPHANS"] = Self.abbreviated(alert.newOrphans, separator: " ", limit: 1000)
-        process.environment = environment
-        let input = Pipe()
-        process.standardInput = input
+        let outcome: ChildProcess.Outcome
         do {
-            try process.run()
+            outcome = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, input: body, timeout: execTimeout)
         } catch {
             Terminal.note("--alert-exec could not start: \(error)")
             return
         }
-        // A command that exits without reading its input must not take tunwarden down with
-        // SIGPIPE: for the write, the broken pipe is an error to note instead.
-        let previous = signal(SIGPIPE, SIG_IGN)
-        do {
-            try input.fileHandleForWriting.write(contentsOf: Data(body))
-        } catch {
-            Terminal.note("--alert-exec did not read the alert: \(error.localizedDescription)")
-        }
-        try? input.fileHandleForWriting.close()
-        signal(SIGPIPE, previous)
-        let deadline = Date().addingTimeInterval(execTimeout)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
+        if outcome.inputRefused { Terminal.note("--alert-exec did not read the alert") }
+        if outcome.timedOut {
             Terminal.note("--alert-exec did not finish within \(Int(execTimeout)) s and was stopped")
-        } else if process.terminationStatus != 0 {
-            Terminal.note("--alert-exec exited \(process.terminationStatus)")
+        } else if let signal = outcome.signal {
+            Terminal.note("--alert-exec was ended by signal \(signal)")
+        } else if let status = outcome.status, status != 0 {
+            Terminal.note("--alert-exec exited \(status)")
         }
+        // What it printed goes where it would have gone had it shared tunwarden's streams.
+        Terminal.relay(output: outcome.output, errorOutput: outcome.errorOutput)
     }
 
     /// POSTs the alert, retrying a bounded number of times with backoff.

@@ -89,6 +89,12 @@ enum Terminal {
         text.withUTF8 { _ = writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
+    /// Passes on what a child (`--alert-exec`) wrote, to the stream it wrote it to.
+    static func relay(output: [UInt8], errorOutput: [UInt8]) {
+        if !output.isEmpty { output.withUnsafeBytes { writeOut($0) } }
+        if !errorOutput.isEmpty { errorOutput.withUnsafeBytes { _ = writeAll(2, $0) } }
+    }
+
     /// Writes all of `bytes` to `descriptor`, going on after partial writes, interruptions and a
     /// non-blocking descriptor's EAGAIN; false when the descriptor takes no more.
     private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

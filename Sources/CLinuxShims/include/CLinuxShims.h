@@ -55,6 +55,15 @@ int tw_http_post_json(const char *url, const char *body, long length, long timeo
 void tw_install_reap_signals(void);
 int tw_reap_signal(void);
 void tw_restore_reap_signals(void);
+
+/// pidfd_open(2): a descriptor that polls readable once process `pid` has exited; -1 with errno
+/// set (ENOSYS before Linux 5.3).
+int tw_pidfd_open(int pid);
+/// Starts `path` with `argv` and `envp` (NULL-terminated) by posix_spawn(2): descriptors
+/// `stdin_fd`, `stdout_fd` and `stderr_fd` become 0, 1 and 2, every other descriptor is closed in
+/// the child (closefrom, glibc 2.34 and later; otherwise only close-on-exec ones are), and signals
+/// are unblocked and set back to their defaults. Returns 0 with the pid in `*pid`, or an errno.
+int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid);
 #endif
 
 #endif

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,28 +39,26 @@ public struct DarwinTools: Sendable {
         searchPath.map { ($0 as NSString).appendingPathComponent(tool) }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs `arguments[0]` with the rest as its arguments and waits for it.
+    /// How long one tool may run: lsof on a busy Mac takes seconds, never minutes.
+    public static let toolTimeout: TimeInterval = 120
+
+    /// Runs `arguments[0]` with the rest as its arguments and waits for it (at most
+    /// `toolTimeout`, after which it is stopped and the run fails).
     public func run(_ arguments: [String]) throws -> Output {
         guard let path = locate(arguments[0]) else {
             throw InventoryError("\(arguments[0]) not found in \(searchPath.joined(separator: ":"))")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = Array(arguments.dropFirst())
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorFile) }
-        let out = Pipe()
-        let errorHandle = try FileHandle(forWritingTo: errorFile)
-        process.standardOutput = out
-        process.standardError = errorHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try errorHandle.close()
-        return Output(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
-                      stderr: String(decoding: (try? Data(contentsOf: errorFile)) ?? Data(), as: UTF8.self))
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(path, Array(arguments.dropFirst()), timeout: Self.toolTimeout)
+        } catch {
+            throw InventoryError("\(error)")
+        }
+        if outcome.timedOut {
+            throw InventoryError("`\(arguments.joined(separator: " "))` did not finish within \(Int(Self.toolTimeout)) s and was stopped")
+        }
+        return Output(status: outcome.status ?? 128 + (outcome.signal ?? 0), stdout: String(decoding: outcome.output, as: UTF8.self),
+                      stderr: String(decoding: outcome.errorOutput, as: UTF8.self))
     }
 
     /// Captures every tool's output into `directory`, for `audit --from` here or elsewhere, each

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,26 +13,24 @@ import TunwardenCore
 /// whole snapshot. Interface arrival and departure travel on the kernel event socket instead, so
 /// a watcher also re-reads on a slow timer.
 public final class RouteMonitor {
-    let process = Process()
-    let output = Pipe()
+    let child: ChildProcess.Running
 
     /// Starts `route -n monitor` from `tools`.
     public init(tools: DarwinTools) throws {
         guard let path = tools.locate("route") else {
             throw InventoryError("route not found in \(tools.searchPath.joined(separator: ":")); it is needed to watch the routing socket")
         }
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-n", "monitor"]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        do {
+            child = try ChildProcess.start(path, ["-n", "monitor"])
+        } catch {
+            throw InventoryError("\(error)")
+        }
     }
 
     deinit { stop() }
 
     /// The descriptor that becomes readable when the monitor printed something (or ended).
-    public var descriptor: Int32 { output.fileHandleForReading.fileDescriptor }
+    public var descriptor: Int32 { child.output }
 
     /// Reads what is waiting after `descriptor` polled readable. Returns false once the monitor has
     /// ended (end of file): the caller should start another.
@@ -41,13 +40,9 @@ public final class RouteMonitor {
         return count > 0 || (count < 0 && errno == EINTR)
     }
 
-    /// Ends the monitor and waits for it. SIGKILL: it holds nothing that needs cleaning up, and a
-    /// child of a process with signals blocked (a test runner, Foundation's Process) would sit
-    /// through SIGTERM.
+    /// Ends the monitor and waits for it: SIGTERM, then SIGKILL after a second. The monitor
+    /// starts with signals unblocked, so SIGTERM ends it at once.
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        child.stop(grace: 1)
     }
 }

@@ -1,0 +1,316 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+import CLinuxShims
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one way tunwarden runs another program: the macOS tools it reads, `route -n monitor`, and
+/// `--alert-exec`. A child starts with signals unblocked and at their defaults (whatever
+/// tunwarden blocks or catches) and with no descriptor of tunwarden's but its standard three, so
+/// it holds no netlink socket, lock or journal open. A child that outlives its time gets SIGTERM,
+/// then after a grace period SIGKILL, and is always waited for, so no zombie is left behind. On
+/// Linux the wait is a pidfd in the same poll as the child's output: nothing is polled on a timer.
+public enum ChildProcess {
+    /// How a child ended, with what it wrote.
+    public struct Outcome: Sendable, Equatable {
+        /// The exit status, when it exited.
+        public var status: Int32?
+        /// The signal that ended it, when one did.
+        public var signal: Int32?
+        public var output: [UInt8]
+        public var errorOutput: [UInt8]
+        /// Whether it ran past its time and was stopped.
+        public var timedOut: Bool
+        /// Whether it closed its input before reading all of it.
+        public var inputRefused: Bool
+
+        public var succeeded: Bool { status == 0 && !timedOut }
+    }
+
+    /// A child that could not be started.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Runs `path` with `arguments`, feeding it `input` and collecting what it writes (at most
+    /// `outputLimit` bytes of each stream; the rest is read and dropped), for at most `timeout`
+    /// seconds, then SIGTERM and `grace` seconds more before SIGKILL. `environment` replaces the
+    /// inherited one when given.
+    public static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: [UInt8] = [],
+                           timeout: TimeInterval, grace: TimeInterval = 2, outputLimit: Int = 64 << 20) throws -> Outcome {
+        // A child that closes its input early must not end the caller with SIGPIPE: the signal is
+        // blocked on this thread while feeding it, and one left pending is taken before unblocking.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previousMask)
+        defer {
+            var pending = sigset_t()
+            sigpending(&pending)
+            if sigismember(&pending, SIGPIPE) == 1 && sigismember(&previousMask, SIGPIPE) == 0 {
+                var zero = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipeSignal, nil, &zero)
+            }
+            pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        }
+        let child = try Spawned(path, arguments, environment: environment, input: !input.isEmpty, capture: true)
+        var outcome = Outcome(status: nil, signal: nil, output: [], errorOutput: [], timedOut: false, inputRefused: false)
+        var pending = input[...]
+        var deadline = Date().addingTimeInterval(timeout)
+        // Once it has exited, what it started in the background may keep its output open: that
+        // is read for a moment more, not waited for.
+        child.onExit = { deadline = min(deadline, Date().addingTimeInterval(0.5)) }
+        var backoff = 0.001
+        while true {
+            var descriptors: [pollfd] = []
+            if child.input >= 0 { descriptors.append(pollfd(fd: child.input, events: Int16(POLLOUT), revents: 0)) }
+            if child.output >= 0 { descriptors.append(pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)) }
+            if child.errorOutput >= 0 { descriptors.append(pollfd(fd: child.errorOutput, events: Int16(POLLIN), revents: 0)) }
+            if child.exit == nil, child.pidfd >= 0 { descriptors.append(pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0)) }
+            if descriptors.isEmpty {
+                if child.exit != nil { break }
+                // No pidfd (macOS, Linux before 5.3): the output is done, the exit is waited for.
+                if child.reapIfExited() { break }
+                guard Date() < deadline else { break }
+                usleep(useconds_t(backoff * 1_000_000))
+                backoff = min(backoff * 2, 0.05)
+                continue
+            }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { break }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining, 3600) * 1000) + 1)
+            if ready < 0, errno != EINTR { break }
+            for descriptor in descriptors where descriptor.revents != 0 {
+                if descriptor.fd == child.input {
+                    let written = pending.withUnsafeBytes { write(child.input, $0.baseAddress, min($0.count, 65536)) }
+                    if written > 0 { pending = pending.dropFirst(written) }
+                    if written < 0, errno != EAGAIN, errno != EINTR { outcome.inputRefused = errno == EPIPE; child.closeInput() }
+                    if pending.isEmpty || descriptor.revents & Int16(POLLERR | POLLHUP) != 0 {
+                        if !pending.isEmpty { outcome.inputRefused = true }
+                        child.closeInput()
+                    }
+                } else if descriptor.fd == child.output {
+                    if !drain(child.output, into: &outcome.output, limit: outputLimit) { child.closeOutput() }
+                } else if descriptor.fd == child.errorOutput {
+                    if !drain(child.errorOutput, into: &outcome.errorOutput, limit: outputLimit) { child.closeErrorOutput() }
+                } else if descriptor.fd == child.pidfd {
+                    _ = child.reapIfExited()
+                }
+            }
+        }
+        if child.exit == nil {
+            outcome.timedOut = !child.reapIfExited()
+            if outcome.timedOut { child.stop(grace: grace) }
+        }
+        (outcome.status, outcome.signal) = child.exit ?? (nil, nil)
+        return outcome
+    }
+
+    /// Reads what `fd` has; false at end of file or on an error other than "nothing yet".
+    static func drain(_ fd: Int32, into bytes: inout [UInt8], limit: Int) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                if bytes.count < limit { bytes += buffer[0..<min(count, limit - bytes.count)] }
+                continue
+            }
+            if count < 0, errno == EINTR { continue }
+            return count < 0 && errno == EAGAIN
+        }
+    }
+
+    /// Starts `path` with `arguments` and leaves it running, its standard output on a pipe the
+    /// caller reads (`route -n monitor`); its input and error output are /dev/null.
+    public static func start(_ path: String, _ arguments: [String]) throws -> Running {
+        Running(try Spawned(path, arguments, environment: nil, input: false, capture: false))
+    }
+
+    /// A child left running. `stop()` (or releasing it) ends it: SIGTERM, a grace period, SIGKILL.
+    public final class Running {
+        let child: Spawned
+
+        init(_ child: Spawned) { self.child = child }
+
+        deinit { stop() }
+
+        public var pid: Int32 { child.pid }
+        /// Its standard output: readable when it wrote something, or at end of file once it ended.
+        public var output: Int32 { child.output }
+
+        /// Ends it and waits for it; a second call does nothing.
+        public func stop(grace: TimeInterval = 1) {
+            if child.exit == nil { child.stop(grace: grace) }
+            child.closeOutput()
+        }
+    }
+}
+
+/// A started child and the parent's ends of its pipes.
+final class Spawned {
+    let pid: Int32
+    var input: Int32 = -1
+    var output: Int32 = -1
+    var errorOutput: Int32 = -1
+    /// A descriptor that polls readable when the child has exited (Linux), or -1.
+    var pidfd: Int32 = -1
+    /// (exit status, signal), once it was waited for.
+    var exit: (Int32?, Int32?)? {
+        didSet { onExit?() }
+    }
+    /// Called once when it has been waited for.
+    var onExit: (() -> Void)?
+
+    init(_ path: String, _ arguments: [String], environment: [String: String]?, input wantsInput: Bool, capture: Bool) throws {
+        func pipePair() throws -> (read: Int32, write: Int32) {
+            var ends: [Int32] = [-1, -1]
+            // Close-on-exec right away; on Linux a spawn closes every other descriptor anyway.
+            guard pipe(&ends) == 0 else { throw ChildProcess.Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+            return (ends[0], ends[1])
+        }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { throw ChildProcess.Failure(description: "/dev/null: \(String(cString: strerror(errno)))") }
+        defer { close(null) }
+        var closeAfter: [Int32] = []
+        var childEnds: (Int32, Int32, Int32) = (null, null, null)
+        var parentEnds: [Int32] = []
+        defer { closeAfter.forEach { close($0) } }
+        do {
+            if wantsInput {
+                let pair = try pipePair()
+                childEnds.0 = pair.read
+                input = pair.write
+                closeAfter.append(pair.read)
+                parentEnds.append(pair.write)
+            }
+            let out = try pipePair()
+            childEnds.1 = out.write
+            output = out.read
+            closeAfter.append(out.write)
+            parentEnds.append(out.read)
+            if capture {
+                let err = try pipePair()
+                childEnds.2 = err.write
+                errorOutput = err.read
+                closeAfter.append(err.write)
+                parentEnds.append(err.read)
+            }
+        } catch {
+            parentEnds.forEach { close($0) }
+            throw error
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let envp = environmentStrings.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var child: Int32 = 0
+        #if os(Linux)
+        let result = tw_spawn(path, argv, envp, childEnds.0, childEnds.1, childEnds.2, &child)
+        #else
+        let result = Self.spawn(path, argv, envp, childEnds, &child)
+        #endif
+        guard result == 0 else {
+            parentEnds.forEach { close($0) }
+            throw ChildProcess.Failure(description: "\(path) could not be started: \(String(cString: strerror(result)))")
+        }
+        pid = child
+        for end in parentEnds where end != output || capture { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        #if os(Linux)
+        pidfd = tw_pidfd_open(child)
+        if pidfd >= 0 { _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC) }
+        #endif
+    }
+
+    #if !os(Linux)
+    /// posix_spawn with the standard descriptors set, every other one closed
+    /// (POSIX_SPAWN_CLOEXEC_DEFAULT), and signals unblocked and at their defaults.
+    static func spawn(_ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?],
+                      _ ends: (Int32, Int32, Int32), _ pid: inout Int32) -> Int32 {
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_adddup2(&actions, ends.0, 0)
+        posix_spawn_file_actions_adddup2(&actions, ends.1, 1)
+        posix_spawn_file_actions_adddup2(&actions, ends.2, 2)
+        var none = sigset_t()
+        var defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT))
+        return posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+    }
+    #endif
+
+    deinit {
+        closeInput()
+        closeOutput()
+        closeErrorOutput()
+        if exit == nil { stop(grace: 0) }
+        if pidfd >= 0 { close(pidfd) }
+    }
+
+    func closeInput() { if input >= 0 { close(input); input = -1 } }
+    func closeOutput() { if output >= 0 { close(output); output = -1 } }
+    func closeErrorOutput() { if errorOutput >= 0 { close(errorOutput); errorOutput = -1 } }
+
+    /// Waits for it without blocking; true once it has been waited for.
+    @discardableResult
+    func reapIfExited() -> Bool {
+        guard exit == nil else { return true }
+        var status: Int32 = 0
+        var result: Int32
+        repeat { result = waitpid(pid, &status, WNOHANG) } while result < 0 && errno == EINTR
+        guard result == pid else { return false }
+        record(status)
+        return true
+    }
+
+    func record(_ status: Int32) {
+        let signal = status & 0x7f
+        exit = signal == 0 ? ((status >> 8) & 0xff, nil) : (nil, signal)
+        if pidfd >= 0 { close(pidfd); pidfd = -1 }
+    }
+
+    /// SIGTERM, up to `grace` seconds for it to end, then SIGKILL; always waits for it.
+    func stop(grace: TimeInterval) {
+        guard !reapIfExited() else { return }
+        kill(pid, SIGTERM)
+        if waitForExit(within: grace) { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        var result: Int32
+        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
+        if result == pid { record(status) }
+    }
+
+    /// Whether it exits within `seconds`, waiting on its pidfd where there is one.
+    func waitForExit(within seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var backoff = 0.001
+        while !reapIfExited() {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return false }
+            if pidfd >= 0 {
+                var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&descriptor, 1, Int32(remaining * 1000) + 1)
+            } else {
+                usleep(useconds_t(min(backoff, remaining) * 1_000_000))
+                backoff = min(backoff * 2, 0.05)
+            }
+        }
+        return true
+    }
+}

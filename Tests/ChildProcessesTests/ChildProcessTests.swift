@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import ChildProcesses
+
+/// Children started the one way: fed and read without deadlock, stopped with SIGTERM then
+/// SIGKILL, always waited for, and holding none of tunwarden's descriptors or blocked signals.
+@Suite struct ChildProcessTests {
+    @Test func inputGoesInAndBothOutputsComeBack() throws {
+        let input = [UInt8]((0..<300_000).map { UInt8($0 % 251) })
+        // More than a pipe holds both ways: reading and writing must interleave.
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "cat; echo done >&2; exit 3"], input: input, timeout: 20)
+        #expect(outcome.output == input)
+        #expect(outcome.errorOutput == Array("done\n".utf8))
+        #expect(outcome.status == 3 && outcome.signal == nil && !outcome.timedOut && !outcome.inputRefused)
+    }
+
+    @Test func aChildThatReadsNothingDoesNotStopTheCaller() throws {
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "exec 0<&-; exit 0"], input: [UInt8](repeating: 1, count: 1 << 20), timeout: 20)
+        #expect(outcome.status == 0)
+        #expect(outcome.inputRefused)
+    }
+
+    @Test func overtimeMeansSIGTERMAndOnlyThenSIGKILL() throws {
+        var started = Date()
+        let polite = try ChildProcess.run("/bin/sh", ["-c", "exec sleep 30"], timeout: 0.3, grace: 5)
+        #expect(polite.timedOut && polite.signal == SIGTERM)
+        #expect(Date().timeIntervalSince(started) < 4)
+        started = Date()
+        let stubborn = try ChildProcess.run("/bin/sh", ["-c", "trap '' TERM; while :; do sleep 0.05; done"], timeout: 0.3, grace: 0.5)
+        #expect(stubborn.timedOut && stubborn.signal == SIGKILL)
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
+    @Test func aChildGetsNoneOfTheParentsDescriptors() throws {
+        // Opened without close-on-exec, as a lock or journal might be.
+        let leaked = open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        #expect(leaked > 2)
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "ls /proc/$$/fd"], timeout: 20)
+        let descriptors = String(decoding: outcome.output, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
+        #expect(!descriptors.contains(leaked), "\(descriptors)")
+        #expect(descriptors.filter { $0 > 2 }.count <= 1, "\(descriptors)")
+    }
+
+    @Test func aChildStartsWithSignalsUnblocked() throws {
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "grep SigBlk /proc/self/status"], timeout: 20)
+        #expect(String(decoding: outcome.output, as: UTF8.self).contains("SigBlk:\t0000000000000000"), "\(String(decoding: outcome.output, as: UTF8.self))")
+    }
+
+    @Test func aRunningChildIsStoppedAndReaped() throws {
+        let child = try ChildProcess.start("/bin/sh", ["-c", "echo ready; exec sleep 30"])
+        var descriptor = pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&descriptor, 1, 5000) == 1)
+        let pid = child.pid
+        child.stop(grace: 2)
+        #expect(kill(pid, 0) == -1 && errno == ESRCH)
+    }
+
+    @Test func aMissingProgramIsAnError() {
+        #expect(throws: ChildProcess.Failure.self) { try ChildProcess.run("/nonexistent/tool", [], timeout: 5) }
+    }
+}
