@@ -153,6 +153,28 @@ public struct Journal: Sendable {
         try contents().records
     }
 
+    /// Why there is no journal file at `path`.
+    public enum Absence: Equatable, Sendable {
+        /// Its directory exists: no reap has written this journal yet.
+        case noFile
+        /// Its directory does not exist, so no reap can have written it.
+        case noDirectory(String)
+        /// What should be its directory is a file (or another thing that is not a directory).
+        case notADirectory(String)
+    }
+
+    /// Why there is no journal at `path`, or nil when something is there (which `contents()`
+    /// reads, or says why it cannot).
+    public func absence() -> Absence? {
+        guard !FileManager.default.fileExists(atPath: path) else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard !directory.isEmpty, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            return directory.isEmpty ? .noFile : .noDirectory(directory)
+        }
+        return isDirectory.boolValue ? .noFile : .notADirectory(directory)
+    }
+
     /// Every record, oldest first, and where records were cut short.
     public func contents() throws -> JournalContents {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -108,7 +108,7 @@ public struct Audit: ParsableCommand {
         do {
             snapshot = try Backends.select(from: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot(judgingEarly: early)
         } catch {
-            let reason = "\(error)"
+            let reason = ErrorAdvice.text(error)
             switch format {
             case .nagios: Terminal.write(NagiosLine.unknown(reason) + "\n")
             case .json: Terminal.write(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"# + "\n")

@@ -40,7 +40,7 @@ public struct HistoryCommand: ParsableCommand {
             key = "darwin"
             #endif
         } catch {
-            Terminal.error("\(error)")
+            Terminal.error(ErrorAdvice.text(error))
             Terminal.exit(AuditStatus.unknown.exitCode)
         }
         let observations: Observations

@@ -34,6 +34,11 @@ public struct JournalCommand: ParsableCommand {
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
         let path = settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
+        let absence = Journal(path: path).absence()
+        if let mistake = misnamed(absence, settings) {
+            Terminal.error(mistake)
+            Terminal.exit(ExitCode.validationFailure.rawValue)
+        }
         let records: [JournalRecord]
         do {
             let contents = try Journal(path: path).contents()
@@ -51,10 +56,33 @@ public struct JournalCommand: ParsableCommand {
             return
         }
         guard !records.isEmpty else {
-            Terminal.write("The journal at \(path) is empty: nothing has been reaped.\n")
+            Terminal.write(absence == nil ? "The journal at \(path) is empty: nothing has been reaped since it was created or rotated.\n"
+                                          : "There is no journal at \(path) yet: nothing has been reaped with it.\n")
             return
         }
         Terminal.write(Self.render(records))
+    }
+
+    /// The usage error for a journal path typed on the command line (`--journal`, or `--state-dir`
+    /// when it decides the path) whose directory does not exist: a mistyped path, not a journal
+    /// that no reap has written yet. Nil for a path from the configuration file or the default,
+    /// whose directory a first reap creates.
+    func misnamed(_ absence: Journal.Absence?, _ settings: Settings) -> String? {
+        let option: (name: String, value: String)
+        if let journal {
+            option = ("--journal", journal)
+        } else if let directory = state.stateDirectory, settings.text(nil, "journal") == nil {
+            option = ("--state-dir", directory)
+        } else {
+            return nil
+        }
+        let problem: String
+        switch absence {
+        case let .noDirectory(directory)?: problem = "the directory \(directory) does not exist"
+        case let .notADirectory(directory)?: problem = "\(directory) is not a directory"
+        case .noFile?, nil: return nil
+        }
+        return "\(option.name) \(option.value): \(problem), so no reap has written a journal there; give the \(option.name) that reap was given"
     }
 
     /// Runs in order, each with its devices, their outcome and their recreate commands.

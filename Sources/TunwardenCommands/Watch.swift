@@ -146,7 +146,7 @@ public struct Watch: ParsableCommand {
         do {
             events = try inventory.eventSocket(receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
-            Terminal.error("cannot subscribe to rtnetlink events: \(error)")
+            Terminal.error("cannot subscribe to rtnetlink events: \(ErrorAdvice.text(error))")
             Terminal.exit(AuditStatus.unknown.exitCode)
         }
         if runtime.reap {

@@ -508,6 +508,9 @@ public struct InventoryError: Error, CustomStringConvertible, Sendable {
     /// Whether the kernel kept marking its dumps interrupted: the system was changing too fast to
     /// be read consistently, and trying again later may succeed.
     public var interrupted = false
+    /// Whether the system refused for want of privilege that root has (entering another network
+    /// namespace): the same command run as root gets past it.
+    public var needsRoot = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

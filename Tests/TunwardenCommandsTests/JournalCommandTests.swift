@@ -36,4 +36,47 @@ import TunwardenCore
         #expect(damaged.stdout.isEmpty)
         #expect(damaged.stderr.contains("line 1 is not a journal record"))
     }
+
+    /// A journal path typed on the command line whose directory does not exist is a usage error
+    /// (exit 64) that names the directory, in every format; a missing file in an existing
+    /// directory, or a configured path no reap has used yet, is no journal yet (exit 0), which is
+    /// said apart from an empty journal.
+    @Test func aMissingJournalIsToldFromAnEmptyOneAndAMistypedDirectoryIsAnError() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let missing = directory.path + "/missing"
+        for format in ["table", "json"] {
+            let mistyped = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", missing + "/j.jsonl", "--format", format])
+            #expect(mistyped.status == 64, "\(format): \(mistyped.stdout)\(mistyped.stderr)")
+            #expect(mistyped.stdout.isEmpty)
+            #expect(mistyped.stderr == "tunwarden: error: --journal \(missing)/j.jsonl: the directory \(missing) does not exist, so no reap has written a journal there; give the --journal that reap was given\n")
+        }
+        let stateDirectory = try Shell.capture([Shell.tunwardenBinary, "journal", "--state-dir", missing])
+        #expect(stateDirectory.status == 64)
+        #expect(stateDirectory.stderr.hasPrefix("tunwarden: error: --state-dir \(missing): the directory \(missing) does not exist"), "\(stateDirectory.stderr)")
+        let file = directory.path + "/plain"
+        try Data().write(to: URL(fileURLWithPath: file))
+        let underFile = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", file + "/j.jsonl"])
+        #expect(underFile.status == 64)
+        #expect(underFile.stderr.hasPrefix("tunwarden: error: --journal \(file)/j.jsonl: \(file) is not a directory"), "\(underFile.stderr)")
+
+        let notYet = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", directory.path + "/j.jsonl"])
+        #expect(notYet.status == 0 && notYet.stderr.isEmpty, "\(notYet.stderr)")
+        #expect(notYet.stdout == "There is no journal at \(directory.path)/j.jsonl yet: nothing has been reaped with it.\n")
+        let notYetJSON = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", directory.path + "/j.jsonl", "--format", "json"])
+        #expect(notYetJSON.status == 0 && notYetJSON.stdout == "[]\n", "\(notYetJSON.stdout)\(notYetJSON.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/j.jsonl"), "reading the journal created it")
+
+        // The configuration file's path is where the first reap will write: its directory may not exist yet.
+        let config = directory.path + "/tunwarden.conf"
+        try Data("journal: \(missing)/j.jsonl\n".utf8).write(to: URL(fileURLWithPath: config))
+        let configured = try Shell.capture([Shell.tunwardenBinary, "--config", config, "journal"])
+        #expect(configured.status == 0, "\(configured.stderr)")
+        #expect(configured.stdout == "There is no journal at \(missing)/j.jsonl yet: nothing has been reaped with it.\n")
+
+        try Data().write(to: URL(fileURLWithPath: directory.path + "/j.jsonl"))
+        let empty = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", directory.path + "/j.jsonl"])
+        #expect(empty.status == 0 && empty.stderr.isEmpty, "\(empty.stderr)")
+        #expect(empty.stdout == "The journal at \(directory.path)/j.jsonl is empty: nothing has been reaped since it was created or rotated.\n")
+    }
 }

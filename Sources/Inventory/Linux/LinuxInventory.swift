@@ -67,7 +67,7 @@ public struct LinuxInventory: InventoryBackend {
             linkClient = RtnetlinkClient(transport: ReadAheadTransport(wrapping: linkSocket))
             sideSocket = SideSocket(otherSocket)
         } catch {
-            throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+            throw failure("cannot open a netlink socket", error)
         }
         // The holder scan runs on its own thread: reading a tun descriptor's fdinfo takes the
         // RTNL lock, which the link dump holds while the kernel fills each datagram, but not while
@@ -195,7 +195,7 @@ public struct LinuxInventory: InventoryBackend {
                 message.header.type == NetlinkType.newLink ? Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) : nil
             }
         } catch {
-            throw InventoryError("cannot read the kernel's interfaces\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+            throw failure("cannot read the kernel's interfaces", error)
         }
     }
 
@@ -225,6 +225,17 @@ public struct LinuxInventory: InventoryBackend {
         }
     }
 
+    /// The error for `what` failing in the inspected namespace, which it names. Entering another
+    /// network namespace needs CAP_SYS_ADMIN, which root has: a refused setns says so, and is
+    /// marked `needsRoot` for the command to say how to run it as root.
+    func failure(_ what: String, _ error: any Error) -> InventoryError {
+        guard let name = namespaceName else { return InventoryError("\(what): \(error)") }
+        guard case NetlinkError.enterNamespace(EPERM) = error else { return InventoryError("\(what) in namespace \(name): \(error)") }
+        var refused = InventoryError("cannot enter network namespace '\(name)': that needs root (or CAP_SYS_ADMIN), which this process lacks (setns: EPERM)")
+        refused.needsRoot = true
+        return refused
+    }
+
     /// The identity of the namespace this inventory inspects (see `NamespaceIdentity`), as
     /// snapshots record it, without taking a snapshot.
     public func namespaceIdentity() throws -> String {
@@ -235,7 +246,7 @@ public struct LinuxInventory: InventoryBackend {
         do {
             socket = try NetlinkSocket(namespaceFD: namespace.fd)
         } catch {
-            throw InventoryError("cannot open a netlink socket\(namespaceName.map { " in namespace \($0)" } ?? ""): \(error)")
+            throw failure("cannot open a netlink socket", error)
         }
         return NamespaceIdentity.linux(cookie: socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
     }
@@ -257,7 +268,12 @@ public struct LinuxInventory: InventoryBackend {
     public func eventSocket(receiveBuffer: Int32? = nil) throws -> NetlinkSocket {
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
-        let socket = try NetlinkSocket(namespaceFD: namespace.fd)
+        let socket: NetlinkSocket
+        do {
+            socket = try NetlinkSocket(namespaceFD: namespace.fd)
+        } catch {
+            throw failure("cannot open a netlink socket", error)
+        }
         if let receiveBuffer { socket.setReceiveBuffer(bytes: receiveBuffer) }
         try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
                               NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])

@@ -15,6 +15,9 @@ public enum NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedReply(operation: String, detail: String)
     /// A system call failed.
     case system(call: String, errno: Int32)
+    /// A thread could not enter the network namespace it was to work in (setns); EPERM means the
+    /// process lacks CAP_SYS_ADMIN there.
+    case enterNamespace(errno: Int32)
 
     public var description: String {
         switch self {
@@ -32,6 +35,8 @@ public enum NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(operation): unexpected reply: \(detail)"
         case let .system(call, errno):
             return "\(call) failed: \(ErrnoName.describe(errno))"
+        case let .enterNamespace(errno):
+            return "setns(CLONE_NEWNET) failed: \(ErrnoName.describe(errno))"
         }
     }
 }

@@ -29,7 +29,7 @@ public enum NamespaceThread {
             throw NetlinkError.system(call: "pthread_create", errno: created)
         }
         pthread_join(thread, nil)
-        if job.setnsErrno != 0 { throw NetlinkError.system(call: "setns(CLONE_NEWNET)", errno: job.setnsErrno) }
+        if job.setnsErrno != 0 { throw NetlinkError.enterNamespace(errno: job.setnsErrno) }
         return try result.get()
     }
 }
