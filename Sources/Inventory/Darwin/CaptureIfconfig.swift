@@ -1,0 +1,235 @@
+import Foundation
+import TunwardenCore
+
+/// Reading `ifconfig` output: interface blocks, blocks whose header was cut off, `ifconfig -v`
+/// index and agent lines.
+extension Section {
+    static func isIfconfigHeader(_ text: CaptureText, _ position: Int) -> Bool {
+        guard position + 1 < text.count else { return false }
+        let word = text[position]
+        guard word.count >= 3, word.last == ":", ShellCommand.isInterfaceName(word.dropLast()) else { return false }
+        return text[position + 1].hasPrefix("flags=")
+    }
+
+    /// Words that begin the lines of an interface block, for pastes that lost its tab indents.
+    static let bodyWords: Set<String> = [
+        "inet", "inet6", "ether", "nd6", "media:", "status:", "member:", "Configuration:", "id", "maxage", "root", "ipfilter",
+        "ifmaxaddr", "peer:", "agent", "type:", "link", "state", "scheduler:", "effective", "generation", "qosmarking",
+        "low", "multi", "routermode4", "netem", "desc:", "vlan:", "parent", "lladdr", "tunnel", "bond", "uplink", "mpklog",
+        "subfamily:", "thread", "txstart", "unit", "interface", "ipsec", "channel", "netif", "input", "output", "mode",
+    ]
+
+    static func isBodyWord<S: StringProtocol>(_ word: S) -> Bool {
+        bodyWords.contains(String(word)) || word.hasPrefix("options=") || word.hasPrefix("eflags=") || word.hasPrefix("xflags=")
+            || word.hasPrefix("capabilities=") || word.hasPrefix("hwassist=")
+    }
+
+    /// An `inet6 …` or `inet …` at the start of a line (or of the text): the middle of a block.
+    func isBodyStart(_ position: Int) -> Bool {
+        guard text.startsLine(position) || position == range.lowerBound else { return false }
+        let word = text[position]
+        guard word == "inet6" || word == "inet" || (tool == .ifconfig && Self.isBodyWord(word)) else { return false }
+        return position + 1 < range.upperBound && (IPAddress(String(text[position + 1]).split(separator: "%").first.map(String.init) ?? "") != nil
+                                                    || tool == .ifconfig)
+    }
+
+    /// Whether the block that includes the word before `position` ends at `position`.
+    func blockEnds(at position: Int) -> Bool {
+        if Self.isIfconfigHeader(text, position) { return true }
+        if text.startsLine(position) {
+            // Body lines are indented with a tab; a paste that lost indents still starts them with a keyword.
+            if text.indented(position) { return false }
+            return !Self.isBodyWord(text[position])
+        }
+        // Mid-line (a listing whose line breaks were lost): only another record ends it.
+        return CaptureReader.startsOutput(text, at: position) && !Self.isBodyWord(text[position])
+    }
+
+    mutating func readIfconfigBlock(from start: Int, into contents: inout CaptureContents) -> Int {
+        var entry = DarwinParsers.IfconfigEntry(name: String(text[start].dropLast()), flags: [])
+        let flagsWord = text[start + 1]
+        if let open = flagsWord.firstIndex(of: "<"), let close = flagsWord.lastIndex(of: ">"), open < close {
+            entry.flags = flagsWord[flagsWord.index(after: open)..<close].split(separator: ",").map(String.init)
+        }
+        let end = readBody(from: start + 2, into: &entry, contents: &contents)
+        ifconfigBlocks += 1
+        if entry.name == "lo0" { sawLoopback = true }
+        add(entry, to: &contents)
+        return end
+    }
+
+    /// A block whose header was cut off: it is kept when an inet6 address's zone names its interface.
+    mutating func readIfconfigFragment(from start: Int, into contents: inout CaptureContents) -> Int {
+        var entry = DarwinParsers.IfconfigEntry(name: "", flags: [])
+        entry.headerMissing = true
+        var zone: String?
+        let end = readBody(from: start, into: &entry, contents: &contents, zone: &zone)
+        ifconfigFragment = true
+        if let zone, ShellCommand.isInterfaceName(zone) {
+            entry.name = zone
+            add(entry, to: &contents)
+            contents.notes.append("\(at(start)): the start of \(zone)'s block is cut off; its flags and state are unknown")
+        } else {
+            contents.problems.append("\(at(start))–\(text.line(max(start, end - 1))): part of an interface block whose header is cut off, naming no interface; skipped")
+        }
+        return end
+    }
+
+    func add(_ entry: DarwinParsers.IfconfigEntry, to contents: inout CaptureContents) {
+        if let existing = contents.interfaces.firstIndex(where: { $0.name == entry.name }) {
+            // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
+            if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
+                contents.interfaces[existing] = entry
+            }
+        } else {
+            contents.interfaces.append(entry)
+        }
+    }
+
+    mutating func readBody(from start: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents) -> Int {
+        var zone: String?
+        return readBody(from: start, into: &entry, contents: &contents, zone: &zone)
+    }
+
+    /// Reads an interface block's body from `start` to its end, which it returns. Values that
+    /// cannot be read are skipped with a note naming the line; the rest of the block still counts.
+    mutating func readBody(from start: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents,
+                           zone: inout String?) -> Int {
+        var position = start
+        let end = range.upperBound
+        func word(_ at: Int) -> Substring? { at < end ? text[at] : nil }
+        func problem(_ at: Int, _ message: String) { contents.problems.append("\(self.at(at)): \(message)") }
+        let label = entry.name.isEmpty ? "an interface whose header is cut off" : entry.name
+        func name() -> String { label }
+        while position < end {
+            if position > start, blockEnds(at: position) { break }
+            let current = text[position]
+            switch current {
+            case "mtu":
+                if let value = word(position + 1), let mtu = Int(value) {
+                    if DarwinParsers.Bounds.mtu.contains(mtu) { entry.mtu = mtu } else { problem(position, "mtu \(value) of \(name()) is out of range; ignored") }
+                }
+                position += 2
+            case "index":
+                if let value = word(position + 1), let index = Int(value) {
+                    if DarwinParsers.Bounds.interfaceIndex.contains(index) { entry.index = index } else { problem(position, "index \(value) of \(name()) is out of range; ignored") }
+                    position += 2
+                } else {
+                    position += 1
+                }
+            case "ether":
+                entry.ether = word(position + 1).map(String.init)
+                position += 2
+            case "peer:":
+                entry.peer = word(position + 1).map(String.init)
+                position += 2
+            case "status:":
+                entry.status = word(position + 1).map(String.init)
+                position += 2
+            case "agent":
+                position += 1
+                // `agent domain:NetworkExtension type:VPN flags:0x… desc:"VPN: Example Tunnel"`
+                var scanned = 0
+                while position < end, scanned < 24, !(text.startsLine(position) && scanned > 0) {
+                    if text[position].hasPrefix("desc:\"") {
+                        var description = String(text[position].dropFirst(6))
+                        var closed = description.hasSuffix("\"") && !description.isEmpty
+                        position += 1
+                        while !closed, position < end, scanned < 24, !text.startsLine(position) {
+                            description += " " + text[position]
+                            closed = text[position].hasSuffix("\"")
+                            position += 1
+                            scanned += 1
+                        }
+                        if description.hasSuffix("\"") { description.removeLast() }
+                        if !description.isEmpty { entry.agents.append(description) }
+                        break
+                    }
+                    position += 1
+                    scanned += 1
+                }
+            case "inet":
+                position = readInet(at: position, into: &entry, contents: &contents, name: name())
+            case "inet6":
+                position = readInet6(at: position, into: &entry, contents: &contents, name: name(), zone: &zone)
+            default:
+                position += 1
+            }
+        }
+        return position
+    }
+
+    mutating func readInet(at position: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents, name: String) -> Int {
+        let end = range.upperBound
+        guard position + 1 < end else { return position + 1 }
+        let addressWord = text[position + 1]
+        var next = position + 2
+        var peer: IPAddress?
+        var length = 32
+        var damaged: String?
+        while next + 1 < end, !text.startsLine(next) || text.line(next) == text.line(position) {
+            let key = text[next]
+            if key == "-->" { peer = IPAddress(String(text[next + 1])); next += 2 }
+            else if key == "netmask" {
+                if let bits = DarwinParsers.netmaskLength(text[next + 1]) { length = bits } else { damaged = "netmask \(text[next + 1])" }
+                next += 2
+            } else if key == "broadcast" { next += 2 }
+            else { break }
+        }
+        guard let local = IPAddress(String(addressWord)), local.family == .inet else {
+            contents.problems.append("\(at(position)): '\(addressWord.prefix(40))' after inet (\(name)) is not an IPv4 address (redacted?); that address is skipped")
+            return next
+        }
+        if let damaged {
+            contents.problems.append("\(at(position)): \(damaged.prefix(40)) (\(name)) is not a contiguous hex netmask; that address is skipped")
+            return next
+        }
+        entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, peer: peer, scope: "global"))
+        return next
+    }
+
+    mutating func readInet6(at position: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents, name: String,
+                            zone: inout String?) -> Int {
+        let end = range.upperBound
+        guard position + 1 < end else { return position + 1 }
+        let addressWord = String(text[position + 1])
+        let parts = addressWord.split(separator: "%", maxSplits: 1)
+        var next = position + 2
+        var length = 128
+        var damaged: String?
+        var scopeID: Int?
+        while next < end, text.line(next) == text.line(position) || !text.startsLine(next) {
+            let key = text[next]
+            if key == "prefixlen", next + 1 < end {
+                if let value = Int(text[next + 1]), DarwinParsers.Bounds.inet6PrefixLength.contains(value) { length = value }
+                else { damaged = "prefixlen \(text[next + 1].prefix(24)) is not 0–128" }
+                next += 2
+            } else if key == "scopeid", next + 1 < end {
+                let value = text[next + 1]
+                if value.hasPrefix("0x"), value.count <= 10, let index = Int(value.dropFirst(2), radix: 16), DarwinParsers.Bounds.interfaceIndex.contains(index) {
+                    scopeID = index
+                } else {
+                    contents.problems.append("\(at(next)): scopeid \(value.prefix(24)) (\(name)) is not an interface index; ignored")
+                }
+                next += 2
+            } else if ["secured", "autoconf", "temporary", "deprecated", "dynamic", "detached", "tentative", "duplicated", "optimistic"].contains(key) {
+                next += 1
+            } else {
+                break
+            }
+        }
+        guard let first = parts.first, let local = IPAddress(String(first)), local.family == .inet6 else {
+            contents.problems.append("\(at(position)): '\(addressWord.prefix(40))' after inet6 (\(name)) is not an IPv6 address (redacted?); that address is skipped")
+            return next
+        }
+        if let damaged {
+            contents.problems.append("\(at(position)): \(damaged) (\(name)); that address is skipped")
+            return next
+        }
+        if parts.count == 2, zone == nil { zone = String(parts[1]) }
+        if let scopeID, entry.scopeID == nil { entry.scopeID = scopeID }
+        let linkLocal = local.bytes[0] == 0xfe && local.bytes[1] & 0xc0 == 0x80
+        entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, scope: linkLocal ? "link" : "global"))
+        return next
+    }
+}

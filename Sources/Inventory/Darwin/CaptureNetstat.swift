@@ -1,0 +1,118 @@
+import Foundation
+import TunwardenCore
+
+/// Reading `netstat -r` output: section titles, headers of every layout, rows by shape, and rows
+/// that cannot be read.
+extension Section {
+    static func isNetstatTitle(_ text: CaptureText, _ position: Int) -> Bool {
+        let word = text[position]
+        if word == "Internet:" || word == "Internet6:" { return true }
+        return word == "Routing" && position + 1 < text.count && text[position + 1] == "tables"
+    }
+
+    static func isNetstatHeader(_ text: CaptureText, _ position: Int) -> Bool {
+        position + 2 < text.count && text[position] == "Destination" && text[position + 1] == "Gateway" && text[position + 2] == "Flags"
+    }
+
+    static let headerWords: Set<String> = ["Gateway", "Flags", "Refs", "Use", "Mtu", "Netif", "Expire", "Interface"]
+
+    /// The end of a route row starting at `position` (DESTINATION GATEWAY FLAGS [REFS USE] [MTU]
+    /// NETIF [EXPIRE]), or nil when none starts there. `strict` (no header vouches for the rows)
+    /// also wants flags that start with U and a destination that reads as one.
+    static func routeRowEnd(_ text: CaptureText, _ position: Int, strict: Bool, limit: Int) -> Int? {
+        guard position + 3 < limit, DarwinParsers.isRouteFlags(text[position + 2], strict: strict) else { return nil }
+        var netif = position + 3
+        var numbers = 0
+        while numbers < 3, netif < limit, Int(text[netif]) != nil { netif += 1; numbers += 1 }
+        guard netif < limit else { return nil }
+        let name = text[netif]
+        guard ShellCommand.isInterfaceName(name), text[position].first.map({ $0.isLetter || $0.isNumber || $0 == ":" }) == true else { return nil }
+        if strict {
+            let destination = text[position]
+            guard destination == "default" || destination == "localhost" || destination.first?.isHexDigit == true else { return nil }
+        }
+        return netif + 1
+    }
+
+    mutating func readNetstat(from start: Int, into contents: inout CaptureContents) -> Int {
+        var position = start
+        let end = range.upperBound
+        while position < end {
+            if Self.isNetstatTitle(text, position) {
+                if text[position] == "Internet:" { family = .inet; familiesSeen.insert(.inet) }
+                if text[position] == "Internet6:" { family = .inet6; familiesSeen.insert(.inet6) }
+                position += text[position] == "Routing" ? 2 : 1
+                continue
+            }
+            if Self.isNetstatHeader(text, position) {
+                netstatHeader = true
+                position += 3
+                while position < end, Self.headerWords.contains(String(text[position])) { position += 1 }
+                continue
+            }
+            let strict = !netstatHeader && tool != .netstat
+            if let rowEnd = Self.routeRowEnd(text, position, strict: strict, limit: end) {
+                readRouteRow(position, netifAt: rowEnd - 1, into: &contents)
+                position = rowEnd
+                // The Expire column: `!`, seconds, or both, unless a row starts there (`127 …`).
+                while position < end, text[position] == "!" || Int(text[position]) != nil,
+                      !text.startsLine(position), Self.routeRowEnd(text, position, strict: strict, limit: end) == nil {
+                    position += 1
+                }
+                continue
+            }
+            // A line of the table that is not a row: damaged, or the listing cut off mid-row.
+            if text.startsLine(position) || position == start, looksLikeRouteLine(position) {
+                var lineEnd = position
+                while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
+                if lineEnd >= end, lineEnd - position < 4 {
+                    cutShort = true
+                    contents.problems.append("\(at(position)): the route listing stops in the middle of a row ('\(text.excerpt(position..<lineEnd, limit: 60))'); routes after it are unknown")
+                } else {
+                    contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
+                }
+                position = lineEnd
+                continue
+            }
+            break
+        }
+        return position
+    }
+
+    /// Whether the line at `position` reads as a damaged route row rather than prose: it starts
+    /// with a destination-like word and has few words.
+    func looksLikeRouteLine(_ position: Int) -> Bool {
+        guard netstatHeader || tool == .netstat || !familiesSeen.isEmpty else { return false }
+        let first = text[position]
+        guard first == "default" || first.first?.isHexDigit == true || first.contains(".") || first.contains(":") else { return false }
+        var words = 0
+        var at = position
+        while at < range.upperBound, text.line(at) == text.line(position) { words += 1; at += 1 }
+        return words <= 8
+    }
+
+    mutating func readRouteRow(_ position: Int, netifAt netifPosition: Int, into contents: inout CaptureContents) {
+        let destinationWord = text[position]
+        let gatewayWord = text[position + 1]
+        // The family of a row without a section title (a grep'd listing) shows in its addresses.
+        let inferred: AddressFamily? = family ?? (destinationWord.contains(":") || (gatewayWord.contains(":") && !gatewayWord.hasPrefix("link#")
+            && !(gatewayWord.split(separator: ":").count == 6 && !gatewayWord.contains("::"))) ? .inet6 : .inet)
+        guard let (destination, zone) = DarwinParsers.destinationPrefix(destinationWord, family: inferred) else {
+            let isName = destinationWord.contains(where: { $0.isLetter && !$0.isHexDigit }) || destinationWord.split(separator: ":").count > 1
+            contents.problems.append(isName
+                ? "\(at(position)): destination '\(destinationWord.prefix(40))' is a host name or a cut-off address (netstat without -n?); row skipped"
+                : "\(at(position)): destination '\(destinationWord.prefix(40))' is not an address or prefix; row skipped")
+            return
+        }
+        var row = DarwinParsers.NetstatRow(destination: destination, gateway: DarwinParsers.gatewayAddress(gatewayWord),
+                                           flags: String(text[position + 2]), netif: String(text[netifPosition]))
+        if gatewayWord.hasPrefix("link#"), let index = Int(gatewayWord.dropFirst(5)), DarwinParsers.Bounds.interfaceIndex.contains(index) {
+            row.linkIndex = index
+        }
+        row.zone = zone
+        row.line = text.line(position)
+        sectionRoutes += 1
+        sectionFamilyCounts[destination.family, default: 0] += 1
+        if !contents.routes.contains(row) { contents.routes.append(row) }
+    }
+}

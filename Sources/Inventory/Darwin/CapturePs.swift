@@ -1,0 +1,97 @@
+import Foundation
+import TunwardenCore
+
+/// Reading `ps` output of any common layout (`-axo pid,comm`, `aux`, `-ef`, `ax`).
+extension Section {
+    /// Which columns a ps listing has: where the pid is, and how many words come before the command.
+    struct PsLayout: Equatable {
+        var pidColumn: Int
+        var commandColumn: Int
+        var headerWords: Int
+    }
+
+    static func psHeader(_ text: CaptureText, _ position: Int) -> PsLayout? {
+        let word = text[position]
+        guard word == "PID" || word == "USER" || word == "UID", position + 1 < text.count else { return nil }
+        var columns: [String] = []
+        var at = position
+        while at < text.count, columns.count < 14 {
+            let column = String(text[at])
+            columns.append(column)
+            at += 1
+            if ["COMMAND", "COMM", "CMD", "ARGS", "UCOMM"].contains(column) { break }
+            guard column.allSatisfy({ $0.isUppercase || $0 == "%" }) else { return nil }
+        }
+        guard let pid = columns.firstIndex(of: "PID"), let command = columns.lastIndex(where: { ["COMMAND", "COMM", "CMD", "ARGS", "UCOMM"].contains($0) }),
+              command == columns.count - 1, pid < command else { return nil }
+        return PsLayout(pidColumn: pid, commandColumn: command, headerWords: columns.count)
+    }
+
+    /// The layout of a ps row without a header at `position`, when one starts there: `ps aux`
+    /// (USER PID %CPU %MEM VSZ RSS TT STAT STARTED TIME COMMAND), `ps -ef` (UID PID PPID C STIME
+    /// TTY TIME CMD), or PID COMMAND with an absolute path (`ps -axo pid,comm`).
+    func psRowLayout(_ position: Int) -> PsLayout? {
+        if let psLayout {
+            guard psRowFits(position, psLayout), (tool == .ps && text.startsLine(position)) || rowShape(position, psLayout) else { return nil }
+            return psLayout
+        }
+        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0),
+                       PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0)]
+        where psRowFits(position, layout) && rowShape(position, layout) {
+            return layout
+        }
+        return nil
+    }
+
+    func psRowFits(_ position: Int, _ layout: PsLayout) -> Bool {
+        position + layout.commandColumn < range.upperBound && Int(text[position + layout.pidColumn]) != nil
+    }
+
+    /// Whether the words at `position` have the shapes of a row of `layout` (it fits already).
+    func rowShape(_ position: Int, _ layout: PsLayout) -> Bool {
+        func number(_ at: Int) -> Bool { Int(text[at]) != nil }
+        func decimal(_ at: Int) -> Bool { text[at].contains(".") && Double(text[at]) != nil }
+        switch (layout.pidColumn, layout.commandColumn) {
+        case (1, 10): return decimal(position + 2) && decimal(position + 3) && number(position + 4) && number(position + 5)
+        case (1, 7): return number(position) && number(position + 2) && number(position + 3) && text[position + 6].contains(":")
+        default: return text[position + layout.commandColumn].hasPrefix("/")
+        }
+    }
+
+    mutating func readPs(from start: Int, into contents: inout CaptureContents) -> Int {
+        var position = start
+        let end = range.upperBound
+        while position < end {
+            guard let layout = psRowLayout(position) else {
+                if text.startsLine(position), tool == .ps, !CaptureReader.startsOutput(text, at: position) {
+                    var lineEnd = position
+                    while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
+                    contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
+                    position = lineEnd
+                    continue
+                }
+                break
+            }
+            if psLayout == nil { psLayout = layout }
+            let pidWord = text[position + layout.pidColumn]
+            var commandEnd = position + layout.commandColumn
+            // The command runs to the end of its line, or where the next row starts.
+            while commandEnd < end, !text.startsLine(commandEnd) || commandEnd == position + layout.commandColumn {
+                if commandEnd > position + layout.commandColumn, psRowFits(commandEnd, layout), rowShape(commandEnd, layout) {
+                    break
+                }
+                if commandEnd > position + layout.commandColumn, CaptureReader.startsOutput(text, at: commandEnd) { break }
+                commandEnd += 1
+            }
+            let command = text.excerpt((position + layout.commandColumn)..<commandEnd, limit: 4096)
+            if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
+                contents.processes[Int32(pid)] = command
+                psRows += 1
+            } else {
+                contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; row skipped")
+            }
+            position = commandEnd
+        }
+        return position
+    }
+}
