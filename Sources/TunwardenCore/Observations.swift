@@ -227,46 +227,6 @@ extension Observations {
     }
 }
 
-/// Short human durations: "42s", "15m", "3h", "2d 4h".
-public enum DurationText {
-    /// The longest duration tunwarden takes anywhere: 100 years of 365 days. Beyond it a grace
-    /// period or a window means nothing, and the arithmetic on dates and whole seconds stays exact.
-    public static let maximum: TimeInterval = 36_500 * 86_400
-
-    public static func format(_ seconds: TimeInterval) -> String {
-        // Int(exactly:) refuses what does not fit (and NaN); those read as "as long as can be" or 0.
-        let total = max(0, Int(exactly: seconds.rounded(.down)) ?? (seconds > 0 ? Int.max : 0))
-        if total < 60 { return "\(total)s" }
-        if total < 3600 { return "\(total / 60)m" }
-        if total < 86400 {
-            let minutes = (total % 3600) / 60
-            return minutes == 0 ? "\(total / 3600)h" : "\(total / 3600)h \(minutes)m"
-        }
-        let hours = (total % 86400) / 3600
-        return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
-    }
-
-    /// Parses "0", "90s", "15m", "2h", "1d" (a bare number is seconds); nil for anything else,
-    /// including a negative or non-finite number and anything longer than `maximum`.
-    public static func parse(_ text: String) -> TimeInterval? {
-        try? checked(text)
-    }
-
-    /// The duration `text` spells, at least `minimum` and at most `maximum`; otherwise an error
-    /// saying which of those it is not.
-    public static func checked(_ text: String, minimum: TimeInterval = 0) throws(DurationError) -> TimeInterval {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let last = trimmed.last else { throw .notADuration(text) }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        let (number, unit) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, 1)
-        guard let value = Double(number), value >= 0, value.isFinite else { throw .notADuration(text) }
-        let seconds = value * unit
-        guard seconds <= maximum else { throw .tooLong(text) }
-        guard seconds >= minimum else { throw .tooShort(text, minimum: minimum) }
-        return seconds
-    }
-}
-
 /// A duration given as text that tunwarden does not take, and why.
 public enum DurationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Not a non-negative number with an optional unit (s, m, h, d).
