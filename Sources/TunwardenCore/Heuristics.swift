@@ -576,7 +576,7 @@ public enum Heuristics {
     /// where all traffic goes. Critical when the tunnel is gone: every packet goes nowhere. (A
     /// tunnel that exists but is dead is reported by dead-tunnel-route.)
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
-        let unicast = snapshot.routes.filter { $0.type == "unicast" && $0.destination.length > 0 }
+        let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
         guard !unicast.isEmpty else { return [] }
         // Routes are few and interfaces may be tens of thousands: look up only the interfaces
         // routes name, by position, without copying any.
@@ -687,7 +687,7 @@ public enum Heuristics {
         var findings: [Finding] = []
         let kindByName = Dictionary(snapshot.interfaces.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
-            let defaults = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == "unicast" }
+            let defaults = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast }
             let general = defaults.filter { !$0.isInterfaceScoped }
             let tunnels = Set(general.flatMap { $0.nextHops.compactMap(\.interfaceName) })
             guard !general.isEmpty, tunnels.allSatisfy({ (kindByName[$0] ?? .other).isTunnelStyle }) else { continue }
@@ -760,7 +760,7 @@ public enum Heuristics {
     /// the address space (0/1 + 128/1, or the 1/8 … 128/1 cascade), which proxies and VPNs add to
     /// take all traffic without touching the default route.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
-        let unicast = snapshot.routes.filter { $0.type == "unicast" && !$0.nextHops.isEmpty }
+        let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
         // Only interfaces routes leave through can matter; thousands of others are not visited.
         let hopIndices = Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) })

@@ -197,14 +197,13 @@ public struct NextHop: Codable, Sendable, Equatable {
 /// A route from any table.
 public struct Route: Codable, Sendable, Equatable {
     public var destination: IPPrefix
-    /// "unicast", "local", "broadcast", "multicast", "blackhole", "unreachable", "prohibit", …
-    public var type: String
-    /// "main", "local", "default" or the table number.
-    public var table: String
+    /// What the kernel does with a packet it matches.
+    public var type: RouteType
+    public var table: RouteTable
     public var metric: UInt32?
-    /// "kernel", "boot", "static", "dhcp", … or the protocol number.
-    public var protocolName: String?
-    public var scope: String?
+    /// Who installed it; nil where the platform does not say.
+    public var routeProtocol: RouteProtocol?
+    public var scope: RouteScope?
     /// Every next hop; a single-path route has exactly one. Empty for blackhole and similar types.
     public var nextHops: [NextHop]
     /// Set when the route's next hops are a nexthop object (RTA_NH_ID) this snapshot did not resolve.
@@ -217,13 +216,13 @@ public struct Route: Codable, Sendable, Equatable {
     /// interface uses it, so a scoped default captures nothing.
     public var isInterfaceScoped: Bool { bsdFlags?.contains("I") ?? false }
 
-    public init(destination: IPPrefix, type: String = "unicast", table: String = "main", metric: UInt32? = nil,
-                protocolName: String? = nil, scope: String? = nil, nextHops: [NextHop], nexthopObject: UInt32? = nil) {
+    public init(destination: IPPrefix, type: RouteType = .unicast, table: RouteTable = .main, metric: UInt32? = nil,
+                routeProtocol: RouteProtocol? = nil, scope: RouteScope? = nil, nextHops: [NextHop], nexthopObject: UInt32? = nil) {
         self.destination = destination
         self.type = type
         self.table = table
         self.metric = metric
-        self.protocolName = protocolName
+        self.routeProtocol = routeProtocol
         self.scope = scope
         self.nextHops = nextHops
         self.nexthopObject = nexthopObject
@@ -237,12 +236,12 @@ public struct Route: Codable, Sendable, Equatable {
         if family == .inet6, destination.length == 0 { text = "default (::/0)" }
         if let gateway = nextHops.first?.gateway, nextHops.count == 1 { text += " via \(gateway)" }
         if nextHops.count > 1 { text += " (\(nextHops.count) next hops)" }
-        if table != "main" { text += " table \(table)" }
+        if table != .main { text += " table \(table)" }
         return text
     }
 
     enum CodingKeys: String, CodingKey {
-        case destination = "dst", type, table, metric, protocolName = "protocol", scope, nextHops = "nexthops", nexthopObject = "nhid"
+        case destination = "dst", type, table, metric, routeProtocol = "protocol", scope, nextHops = "nexthops", nexthopObject = "nhid"
     }
 }
 

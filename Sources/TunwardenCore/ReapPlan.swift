@@ -139,7 +139,7 @@ public struct ReapPlan: Sendable, Equatable {
         if let since = item.orphanedSince, now.timeIntervalSince(since) >= 1 {
             text += ", orphaned for \(DurationText.format(now.timeIntervalSince(since)))"
         }
-        let unicast = item.routes.filter { $0.type == "unicast" }.map { $0.destination.length == 0 ? "default" : $0.destination.description }
+        let unicast = item.routes.filter { $0.type == .unicast }.map { $0.destination.length == 0 ? "default" : $0.destination.description }
         let addresses = item.interface.addresses.map(\.display)
         var goes: [String] = []
         if !unicast.isEmpty { goes.append("its route\(unicast.count == 1 ? "" : "s") \(unicast.joined(separator: ", "))") }

@@ -115,14 +115,14 @@ public enum RecreateCommands {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
         // Routes the kernel makes by itself (for addresses, link-local, the local table) come back with them.
-        for route in routes where route.type == "unicast" && route.protocolName != "kernel" && route.nexthopObject == nil {
+        for route in routes where route.type == .unicast && route.routeProtocol != .kernel && route.nexthopObject == nil {
             var add = "\(ip) route add \(route.destination)"
             if route.nextHops.count == 1, let gateway = route.nextHops[0].gateway { add += " via \(gateway)" }
             add += " dev \(name)"
-            if route.table != "main" { add += " table \(route.table)" }
+            if route.table != .main { add += " table \(route.table)" }
             if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
-            if let proto = route.protocolName, proto != "boot" { add += " proto \(proto)" }
-            if let scope = route.scope, scope != "global" { add += " scope \(scope)" }
+            if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
+            if let scope = route.scope, scope != .global { add += " scope \(scope)" }
             commands.append(add)
         }
         return commands

@@ -422,7 +422,7 @@ public enum AuditTable {
 
     /// The destinations of an interface's unicast routes (`default` for a default route), or `(none)`.
     static func routeNames(_ routes: [Route]) -> [String] {
-        let shown = routes.filter { $0.type == "unicast" }
+        let shown = routes.filter { $0.type == .unicast }
         guard !shown.isEmpty else { return ["(none)"] }
         return shown.map { $0.destination.length == 0 ? "default" : $0.destination.description }
     }

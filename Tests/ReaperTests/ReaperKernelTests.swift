@@ -188,7 +188,7 @@ struct ReaperKernelTests {
         #expect(intents.map(\.ifname).sorted() == ["rec0", "rec1"])
         let prior = try #require(intents.first { $0.ifname == "rec0" }?.prior)
         #expect(prior.mtu == 1400 && prior.tun?.owner == 1000 && prior.tun?.group == 100 && prior.tun?.multiQueue == true)
-        #expect(prior.addresses.count == 2 && prior.routes.contains { $0.table == "100" })
+        #expect(prior.addresses.count == 2 && prior.routes.contains { $0.table == .other(100) })
         #expect(records.filter { $0.type == .result }.allSatisfy { $0.result == .deleted })
 
         for intent in intents {

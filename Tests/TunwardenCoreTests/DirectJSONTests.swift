@@ -26,7 +26,7 @@ import Testing
         multipath.nextHops = [NextHop(gateway: IPAddress("10.8.0.1"), interfaceIndex: 7, interfaceName: "kure_tun"),
                               NextHop(interfaceIndex: 8, interfaceName: "vpn\"0")]
         multipath.metric = 50
-        multipath.protocolName = "static"
+        multipath.routeProtocol = .static
         return Heuristics.assess(Build.snapshot([ethernet, orphan, live, veth],
                                                 routes: [multipath, Build.route("128.0.0.0/1", 7), Build.route("192.0.2.0/24", 2)],
                                                 holders: [Build.holder(42, "vpn\"0"), Build.holder(43, "gone0", here: false)]))

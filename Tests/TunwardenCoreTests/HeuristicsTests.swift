@@ -30,7 +30,7 @@ enum Build {
         HolderAttachment(holder: Holder(pid: pid, comm: "openvpn", uid: 0, fd: 5, netns: netns), ifname: ifname, inInspectedNamespace: here)
     }
 
-    static func route(_ prefix: String, _ index: Int, table: String = "main", metric: UInt32? = nil, type: String = "unicast") -> Route {
+    static func route(_ prefix: String, _ index: Int, table: RouteTable = .main, metric: UInt32? = nil, type: RouteType = .unicast) -> Route {
         Route(destination: IPPrefix(prefix)!, type: type, table: table, metric: metric, nextHops: [NextHop(interfaceIndex: index)])
     }
 
@@ -157,7 +157,7 @@ enum Build {
     }
 
     @Test func splitAcrossTablesIsNotACapture() {
-        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7, table: "100")]))
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("0.0.0.0/1", 7), Build.route("128.0.0.0/1", 7, table: .other(100))]))
         #expect(a.findings.first { $0.id == "dead-tunnel-route" }?.severity == .warning)
     }
 
@@ -178,7 +178,7 @@ enum Build {
     }
 
     @Test func localAndBroadcastRoutesAreIgnored() {
-        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("10.8.0.1/32", 7, table: "local", type: "local")]))
+        let a = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("10.8.0.1/32", 7, table: .local, type: .local)]))
         #expect(!a.findings.contains { $0.id == "dead-tunnel-route" })
     }
 
@@ -340,5 +340,23 @@ enum Build {
         let a = assess(Build.tun(4, "c0", carrier: true))
         #expect(a.interfaces.map(\.state) == [.live])
         #expect(!a.findings.contains { $0.id == "carrier-without-holder" })
+    }
+}
+
+/// Route types, tables, protocols and scopes are types with the kernel's numbers behind them,
+/// written in JSON as iproute2 writes them.
+@Suite struct RouteKindTests {
+    @Test func namesAndNumbersGoBothWays() throws {
+        #expect(RouteType(kernel: 1) == .unicast && RouteType(kernel: 6).name == "blackhole" && RouteType(kernel: 99) == .other(99))
+        #expect(RouteTable(kernel: 254) == .main && RouteTable(kernel: 100).name == "100" && RouteTable(name: "local") == .local)
+        #expect(RouteProtocol(kernel: 16) == .dhcp && RouteProtocol(name: "static") == .static && RouteProtocol(name: "bogus") == nil)
+        #expect(RouteScope(kernel: 253) == .link && RouteScope(kernel: 0).name == "global")
+        // A number with a name is that name, however it arrives.
+        #expect(RouteTable(name: "254") == .main)
+        let route = Route(destination: IPPrefix("10.0.0.0/8")!, type: .blackhole, table: .other(52), routeProtocol: .other(99), scope: .link, nextHops: [])
+        let json = String(decoding: try JSONEncoder().encode(route), as: UTF8.self)
+        #expect(json.contains(#""type":"blackhole""#) && json.contains(#""table":"52""#) && json.contains(#""protocol":"99""#) && json.contains(#""scope":"link""#))
+        #expect(try JSONDecoder().decode(Route.self, from: Data(json.utf8)) == route)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Route.self, from: Data(json.replacingOccurrences(of: "blackhole", with: "bogus").utf8)) }
     }
 }

@@ -127,9 +127,9 @@ import TunwardenCore
         device.addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 32, peer: IPAddress("10.9.0.2"), scope: "global"),
                             InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]
         let routes = [
-            Route(destination: IPPrefix("0.0.0.0/1")!, metric: 5, protocolName: "static", scope: "global", nextHops: [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7)]),
-            Route(destination: IPPrefix("192.0.2.0/24")!, table: "100", protocolName: "boot", scope: "link", nextHops: [NextHop(interfaceIndex: 7)]),
-            Route(destination: IPPrefix("10.9.0.2/32")!, protocolName: "kernel", scope: "link", nextHops: [NextHop(interfaceIndex: 7)]),
+            Route(destination: IPPrefix("0.0.0.0/1")!, metric: 5, routeProtocol: .static, scope: .global, nextHops: [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7)]),
+            Route(destination: IPPrefix("192.0.2.0/24")!, table: .other(100), routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 7)]),
+            Route(destination: IPPrefix("10.9.0.2/32")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)]),
         ]
         #expect(RecreateCommands.commands(for: device, routes: routes, namespace: "blue") == [
             "ip -n blue tuntap add dev kure_tun mode tun user 1000 group 100 pi vnet_hdr multi_queue",

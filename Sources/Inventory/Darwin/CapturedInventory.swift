@@ -189,11 +189,11 @@ public struct CapturedInventory: InventoryBackend {
         }
 
         let routes = contents.routes.map { row -> Route in
-            let type = row.flags.contains("B") ? "blackhole" : row.flags.contains("R") ? "unreachable"
-                : row.flags.contains("b") ? "broadcast" : row.flags.contains("m") || isMulticast(row.destination) ? "multicast" : "unicast"
+            let type: RouteType = row.flags.contains("B") ? .blackhole : row.flags.contains("R") ? .unreachable
+                : row.flags.contains("b") ? .broadcast : row.flags.contains("m") || isMulticast(row.destination) ? .multicast : .unicast
             // Without the G flag a route is directly attached: its Gateway column names the
             // interface's own address or link, not a next hop.
-            var route = Route(destination: row.destination, type: type, table: "main", protocolName: row.flags.contains("S") ? "static" : nil,
+            var route = Route(destination: row.destination, type: type, table: .main, routeProtocol: row.flags.contains("S") ? .static : nil,
                               nextHops: [NextHop(gateway: row.flags.contains("G") ? row.gateway : nil, interfaceIndex: indexByName[row.netif],
                                                  interfaceName: row.netif)])
             route.bsdFlags = row.flags

@@ -414,7 +414,7 @@ public struct LinuxInventory: InventoryBackend {
         var peer: IPAddress?
         if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
         let lifetime: (UInt32?) -> UInt32? = { $0 == AddressMessage.infiniteLifetime ? nil : $0 }
-        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: scopeName(message.scope),
+        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
                                 broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
                                 flags: addressFlagNames(message.flags, family: message.family),
                                 validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
@@ -462,8 +462,8 @@ public struct LinuxInventory: InventoryBackend {
                         interfaceName: names[Int(hop.interfaceIndex)])
             }
         }
-        return Route(destination: destination, type: routeTypeName(message.type), table: tableName(message.table),
-                     metric: message.priority, protocolName: protocolName(message.protocolID), scope: scopeName(message.scope),
+        return Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
+                     metric: message.priority, routeProtocol: RouteProtocol(kernel: UInt32(message.protocolID)), scope: RouteScope(kernel: UInt32(message.scope)),
                      nextHops: hops, nexthopObject: message.nexthopID)
     }
 
@@ -486,45 +486,6 @@ public struct LinuxInventory: InventoryBackend {
 
     static func operstateName(_ value: UInt8) -> String {
         operstateNames[safe: Int(value)] ?? "\(value)"
-    }
-
-    static func scopeName(_ value: UInt8) -> String {
-        switch value {
-        case 0: "global"
-        case 200: "site"
-        case 253: "link"
-        case 254: "host"
-        case 255: "nowhere"
-        default: "\(value)"
-        }
-    }
-
-    static func tableName(_ value: UInt32) -> String {
-        switch value {
-        case 253: "default"
-        case 254: "main"
-        case 255: "local"
-        default: "\(value)"
-        }
-    }
-
-    static func routeTypeName(_ value: UInt8) -> String {
-        ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit",
-         "throw", "nat", "xresolve"][safe: Int(value)] ?? "\(value)"
-    }
-
-    static func protocolName(_ value: UInt8) -> String {
-        switch value {
-        case 0: "unspec"
-        case 1: "redirect"
-        case 2: "kernel"
-        case 3: "boot"
-        case 4: "static"
-        case 16: "dhcp"
-        case 186: "bgp"
-        case 188: "ospf"
-        default: "\(value)"
-        }
     }
 
     static func macText(_ bytes: [UInt8]) -> String? {
