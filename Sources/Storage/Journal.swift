@@ -54,7 +54,7 @@ public struct PriorState: Codable, Sendable, Equatable {
 /// One line of the journal: an intent (written and flushed before acting) or a result (after).
 public struct JournalRecord: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case intent, result }
-    public enum Outcome: String, Codable, Sendable { case deleted, skipped, failed }
+    public typealias Outcome = ReapOutcome
 
     @ISO8601Text public var time: Date
     /// Groups the records of one reap.

@@ -134,7 +134,7 @@ public struct Reap: ParsableCommand {
 
         if format == .table {
             if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
-            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == "darwin", clock: keepState || from != nil))
+            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
             if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
@@ -169,7 +169,7 @@ public struct Reap: ParsableCommand {
             }
         }
         lock.release()
-        let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
+        let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
         default: Terminal.write(Self.describe(items))
@@ -184,7 +184,7 @@ public struct Reap: ParsableCommand {
             Terminal.exit(128 + LinuxReaper.interruptingSignal)
         }
         #endif
-        Terminal.exit(journalProblem != nil || items.contains { $0.result == "failed" } ? 1 : 0)
+        Terminal.exit(journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
     }
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
@@ -309,16 +309,16 @@ public struct Reap: ParsableCommand {
         var text = ""
         for result in results {
             switch result.result {
-            case "deleted": text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
-            case "skipped": text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
-            default: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            case .deleted: text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
+            case .skipped: text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            case .failed: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             }
         }
-        let deleted = results.count { $0.result == "deleted" }
+        let deleted = results.count { $0.result == .deleted }
         var summary = "Reaped \(deleted) of \(results.count)"
-        let skipped = results.filter { $0.result == "skipped" }
+        let skipped = results.filter { $0.result == .skipped }
         if !skipped.isEmpty { summary += "; \(skipped.count) skipped: " + skipped.map { "\($0.ifname) \($0.detail ?? "")" }.joined(separator: ", ") }
-        let failed = results.count { $0.result == "failed" }
+        let failed = results.count { $0.result == .failed }
         if failed > 0 { summary += "; \(failed) failed" }
         return text + summary + ".\n"
     }

@@ -151,20 +151,20 @@ public enum Heuristics {
             ))
         }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
-        if snapshot.platform == "darwin", !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
+        if snapshot.platform == .darwin, !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
            assessed.contains(where: { $0.interface.kind == .utun }) {
             // A partial lsof (one process, a filtered listing): what it shows holds, the rest is unknown.
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "The capture's lsof covers only part of the processes (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not cover, not by nobody. Capture `sudo lsof -nP` for every holder."
             ))
-        } else if !snapshot.holders.complete, snapshot.platform != "darwin" || snapshot.missingSources.isEmpty,
+        } else if !snapshot.holders.complete, snapshot.platform != .darwin || snapshot.missingSources.isEmpty,
                   assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
                     + (snapshot.holders.remedy.map { "\($0) for a definite answer." }
-                        ?? (snapshot.platform == "darwin" ? "Capture `sudo lsof -nP` for a definite answer." : "Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer."))
+                        ?? (snapshot.platform == .darwin ? "Capture `sudo lsof -nP` for a definite answer." : "Run as root (or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH) for a definite answer."))
             ))
         }
 
@@ -631,7 +631,7 @@ public enum Heuristics {
             }
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)"
-            let removal = snapshot.platform == "darwin"
+            let removal = snapshot.platform == .darwin
                 ? " Remove them with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
             if let entry = byName[name] {
                 guard !isDead(entry) else { continue }
@@ -683,7 +683,7 @@ public enum Heuristics {
     /// change. A VPN that takes the default keeps the physical one as a scoped default (flag I),
     /// so that case is not this. Needs every default route and every interface in the capture.
     static func defaultViaTunnelFindings(_ snapshot: Snapshot) -> [Finding] {
-        guard snapshot.platform == "darwin", snapshot.interfacesKnown else { return [] }
+        guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
         var findings: [Finding] = []
         let kindByName = Dictionary(snapshot.interfaces.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {

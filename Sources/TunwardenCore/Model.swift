@@ -418,10 +418,15 @@ public struct PeerNamespace: Sendable, Equatable {
     }
 }
 
+/// The system a snapshot describes: judgements differ (a macOS utun is never orphaned; only macOS
+/// routes are interface-scoped).
+public enum Platform: String, Codable, Sendable {
+    case linux, darwin
+}
+
 /// Everything one inventory pass saw: the input to every heuristic.
 public struct Snapshot: Sendable, Equatable {
-    /// "linux" or "darwin".
-    public var platform: String
+    public var platform: Platform
     /// The named network namespace inspected, or nil for the caller's own.
     public var namespace: String?
     /// The inspected namespace's identity, which keys tunwarden's observations: on Linux one
@@ -464,7 +469,7 @@ public struct Snapshot: Sendable, Equatable {
         (routeFamilies?.contains(family) ?? true) && (routeFilter?.certainlyShows(word: word) ?? true)
     }
 
-    public init(platform: String, namespace: String? = nil, namespaceIdentity: String = "default", takenAt: Date = Date(),
+    public init(platform: Platform, namespace: String? = nil, namespaceIdentity: String = "default", takenAt: Date = Date(),
                 interfaces: [NetworkInterface], routes: [Route], holders: HolderScan, peerNamespaces: [Int32: PeerNamespace] = [:]) {
         self.platform = platform
         self.namespace = namespace

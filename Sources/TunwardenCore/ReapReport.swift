@@ -19,15 +19,20 @@ public struct ISO8601Text: Codable, Sendable, Equatable {
 }
 
 /// The outcome of one item, as a reap report shows it.
+/// What became of one planned item: the same three words in the journal, the JSON report and
+/// the text for people.
+public enum ReapOutcome: String, Codable, Sendable {
+    case deleted, skipped, failed
+}
+
 public struct ReapItemResult: Encodable, Sendable, Equatable {
     public var ifname: String
     public var ifindex: Int
     public var kind: InterfaceKind
-    /// "deleted", "skipped" or "failed".
-    public var result: String
+    public var result: ReapOutcome
     public var detail: String?
 
-    public init(ifname: String, ifindex: Int, kind: InterfaceKind, result: String, detail: String?) {
+    public init(ifname: String, ifindex: Int, kind: InterfaceKind, result: ReapOutcome, detail: String?) {
         self.ifname = ifname
         self.ifindex = ifindex
         self.kind = kind
@@ -100,8 +105,8 @@ public struct ReapReport: Encodable, Sendable {
             }
         }
         self.results = results
-        summary = Summary(planned: plan.items.count, deleted: results?.count { $0.result == "deleted" } ?? 0,
-                          skipped: results?.count { $0.result == "skipped" } ?? 0, failed: results?.count { $0.result == "failed" } ?? 0)
+        summary = Summary(planned: plan.items.count, deleted: results?.count { $0.result == .deleted } ?? 0,
+                          skipped: results?.count { $0.result == .skipped } ?? 0, failed: results?.count { $0.result == .failed } ?? 0)
     }
 
     public func json(pretty: Bool) throws -> [UInt8] { try JSONWriter.encode(self, pretty: pretty) }

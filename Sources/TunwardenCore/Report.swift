@@ -186,7 +186,7 @@ public struct AuditReport: Encodable, Sendable {
     public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil,
                 early: EarlyJudging? = nil) {
         self.assessment = assessment
-        platform = assessment.snapshot.platform
+        platform = assessment.snapshot.platform.rawValue
         netns = assessment.snapshot.namespace
         status = assessment.status
         summary = Summary(

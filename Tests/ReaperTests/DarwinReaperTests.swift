@@ -94,7 +94,7 @@ final class StandInTools {
     @Test func liveBackendReadsTheToolsLikeACapture() throws {
         let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps)
         let snapshot = try DarwinInventory(tools: standIns.tools, privileged: true).snapshot()
-        #expect(snapshot.platform == "darwin")
+        #expect(snapshot.platform == .darwin)
         #expect(snapshot.interfaces.map(\.name) == ["utun0", "utun1", "utun2", "feth8846", "feth3846"])
         #expect(snapshot.holders.complete)
         #expect(snapshot.holders.attachments.map(\.holder.display) == ["nesessionmanager[596]", "nesessionmanager[596]", "nesessionmanager[596]"])

@@ -16,7 +16,7 @@ import TunwardenCore
         let store = StateStore(directory: directory + "/nested/state")
         #expect(try store.load() == Observations())
         var observations = Observations()
-        observations.record(Heuristics.assess(Snapshot(platform: "linux", interfaces: [
+        observations.record(Heuristics.assess(Snapshot(platform: .linux, interfaces: [
             NetworkInterface(index: 7, name: "t0", kind: .tun, carrier: false, tun: TunDetails(persistent: true)),
         ], routes: [], holders: HolderScan(complete: true, attachments: [], processesScanned: 1))), namespace: "net:[9]", at: Date(timeIntervalSince1970: 1_800_000_000))
         try store.save(observations)

@@ -36,7 +36,7 @@ enum Build {
 
     static func snapshot(_ interfaces: [NetworkInterface], routes: [Route] = [], holders: [HolderAttachment] = [], complete: Bool = true,
                          peers: [Int32: PeerNamespace] = [:]) -> Snapshot {
-        Snapshot(platform: "linux", interfaces: interfaces, routes: routes,
+        Snapshot(platform: .linux, interfaces: interfaces, routes: routes,
                  holders: HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied", attachments: holders, processesScanned: 12),
                  peerNamespaces: peers)
     }

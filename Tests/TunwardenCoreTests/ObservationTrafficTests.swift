@@ -37,7 +37,7 @@ import TunwardenCore
     @Test func samplesBetweenInventoriesOnlyTouchKnownInterfacesAndSurviveAStateFileRoundTrip() throws {
         var tun = NetworkInterface(index: 7, name: "tun7", kind: .tun)
         tun.stats = counters(1)
-        let snapshot = Snapshot(platform: "linux", namespaceIdentity: "net:[1]", takenAt: t0, interfaces: [tun], routes: [],
+        let snapshot = Snapshot(platform: .linux, namespaceIdentity: "net:[1]", takenAt: t0, interfaces: [tun], routes: [],
                                 holders: HolderScan(complete: true, attachments: [], processesScanned: 1))
         var observations = Observations()
         observations.record(Heuristics.assess(snapshot), namespace: "net:[1]", at: t0)

@@ -23,7 +23,7 @@ import Testing
             }
         }
         let scan = HolderScan(complete: true, attachments: [], processesScanned: processes, opaquePIDs: [1])
-        return Heuristics.assess(Snapshot(platform: "linux", interfaces: interfaces, routes: routes, holders: scan))
+        return Heuristics.assess(Snapshot(platform: .linux, interfaces: interfaces, routes: routes, holders: scan))
     }
 
     // Below about 62 columns the fixed columns (15-character names, states) and the headers alone overflow.
@@ -87,7 +87,7 @@ import Testing
     @Test func contextInterfacesHaveNoAge() {
         let lo = NetworkInterface(index: 1, name: "lo", kind: .other, flags: ["UP", "LOOPBACK"])
         let tap = NetworkInterface(index: 2, name: "tap0", kind: .tap, infoKind: "tun", carrier: true, tun: TunDetails(persistent: false))
-        let assessment = Heuristics.assess(Snapshot(platform: "linux", interfaces: [lo, tap], routes: [],
+        let assessment = Heuristics.assess(Snapshot(platform: .linux, interfaces: [lo, tap], routes: [],
                                                     holders: HolderScan(complete: true, attachments: [], processesScanned: 1)))
         let text = AuditTable.render(assessment, includeContext: true, observations: Observations())
         let loLine = text.split(separator: "\n").first { $0.hasPrefix("lo ") }!

@@ -213,7 +213,7 @@ public struct CapturedInventory: InventoryBackend {
         } else {
             holders = .unavailable("the capture has no lsof output")
         }
-        var snapshot = Snapshot(platform: "darwin", namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
+        var snapshot = Snapshot(platform: .darwin, namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.processNames = processes

@@ -174,7 +174,7 @@ public struct LinuxInventory: InventoryBackend {
             early?.reset()
         }
         let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
-        var snapshot = Snapshot(platform: "linux", namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
+        var snapshot = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
                                 routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
         // Holders in other namespaces are named the way `ip netns` names them, where it does.
         if sideResult.holders.attachments.contains(where: { !$0.inInspectedNamespace }) {
