@@ -284,11 +284,12 @@ public enum AuditTable {
                 holders = [(row.holdersKnown || ![.tun, .tap, .utun].contains(row.interface.kind)) ? "(none)" : "(unknown)"]
             }
             let addresses = row.interface.addresses.isEmpty ? ["(none)"] : row.interface.addresses.map(\.display)
-            let routes = routeNames(row.routes)
             let isContext = !row.interface.kind.isTunnelStyle
+            let routeNames = routeNames(row.routes)
             var line = [
                 row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
-                isContext ? "-" : row.state.rawValue, holders.joined(separator: ","), addresses.joined(separator: ","), routeSummary(row.routes),
+                isContext ? "-" : row.state.rawValue, holders.joined(separator: ","), addresses.joined(separator: ","),
+                routeNames.prefix(4).joined(separator: ",") + (routeNames.count > 4 ? " (+\(routeNames.count - 4))" : ""),
             ]
             if let observations {
                 // tunwarden keeps observations of tunnels only: a context interface has no age.
@@ -300,7 +301,8 @@ public enum AuditTable {
                 }
             }
             lines.append(line)
-            lists.append([holders, addresses, routes])
+            // Only a table fitted to a terminal needs the lists again.
+            if width != nil { lists.append([holders, addresses, routeNames]) }
             states.append(isContext ? nil : row.state)
         }
         if let width, lines.count > 1 {
@@ -413,11 +415,6 @@ public enum AuditTable {
             out += "\n"
         }
         return out
-    }
-
-    static func routeSummary(_ routes: [Route]) -> String {
-        let names = routeNames(routes)
-        return names.prefix(4).joined(separator: ",") + (names.count > 4 ? " (+\(names.count - 4))" : "")
     }
 
     /// The destinations of an interface's unicast routes (`default` for a default route), or `(none)`.
