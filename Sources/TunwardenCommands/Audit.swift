@@ -17,7 +17,8 @@ public struct Audit: ParsableCommand {
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
         vti, xfrm, wireguard) gets a state:
-          live      something uses it (a holder, an attached queue, or a kernel-owned tunnel)
+          live      something uses it (a holder, an attached queue, or a
+                    kernel-owned tunnel)
           orphaned  persistent, no queue attached, and no process holds it
           suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
                     a tap with a macvlan on it or enslaved to a bridge)

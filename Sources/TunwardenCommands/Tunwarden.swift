@@ -16,26 +16,30 @@ public struct Tunwarden: ParsableCommand {
 
         Exit codes (every command, every format):
           0   ok
-          1   warning (for example an orphaned tun, or the count near its limit); also a run
-              that would exit 0 but could not write its standard output
+          1   warning (for example an orphaned tun, or the count near its limit);
+              also a run that would exit 0 but could not write its standard output
           2   critical (for example routes that blackhole default traffic)
           3   unknown: the system could not be inspected well enough to judge
           64  bad usage (also a number out of its range) or a bad configuration file
 
         Examples:
-          sudo tunwarden audit                       audit this machine
-          sudo tunwarden --netns blue audit          audit the namespace 'ip netns' calls blue
+          sudo tunwarden audit                audit this machine (keeping state in
+                                              /var/lib/tunwarden)
+          sudo tunwarden audit --no-state     the same, keeping no state (a trial)
+          sudo tunwarden --netns blue audit   the namespace `ip netns` calls blue
           tunwarden audit --format json | jq .findings
-          tunwarden audit --format nagios            one line for Nagios/Icinga
-          sudo tunwarden reap --dry-run              what would be removed, and why
-          sudo tunwarden reap                        remove it, after asking
-          tunwarden journal                          what was removed, and how to make it again
-          tunwarden history                          the tunnel count over time, and alerts fired
-          sudo tunwarden watch --alert-exec CMD      a daemon: alert on changes as they happen
-          tunwarden audit --alert-exec 'mail -s tunwarden root' --textfile /var/lib/node_exporter/tunwarden.prom
-                                                     a timer job: alerts on changes, metrics for Prometheus
-          sudo tunwarden snapshot DIR                (macOS) capture the tools' output for a ticket
-          tunwarden audit --from DIR                 audit such a capture, on any machine
+          tunwarden audit --format nagios     one line for Nagios or Icinga
+          sudo tunwarden reap --dry-run       what would be removed, and why
+          sudo tunwarden reap                 remove it, after asking
+          tunwarden journal                   what was removed, how to make it again
+          tunwarden history                   the tunnel count over time, alerts fired
+          sudo tunwarden watch                a daemon: alerts as changes happen
+          sudo tunwarden snapshot DIR         (macOS) capture the tools' output
+          tunwarden audit --from DIR          audit such a capture, on any machine
+
+        A timer job, alerting on changes and writing metrics for node_exporter:
+          tunwarden audit --alert-exec 'mail -s tunwarden root' \\
+            --textfile /var/lib/node_exporter/tunwarden.prom
         """,
         version: version,
         subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],

@@ -42,7 +42,8 @@ public struct Watch: ParsableCommand {
         sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
 
         Example:
-          sudo tunwarden watch --alert-exec 'logger -t tunwarden' --textfile /var/lib/node_exporter/textfile_collector/tunwarden.prom
+          sudo tunwarden watch --alert-exec 'logger -t tunwarden' \\
+            --textfile /var/lib/node_exporter/textfile_collector/tunwarden.prom
         """
     )
 
