@@ -54,8 +54,30 @@ public struct Tunwarden: ParsableCommand {
     /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
     public static func main() {
         Terminal.prepareStandardStreams()
+        if let topic = unknownHelpTopic(in: Array(CommandLine.arguments.dropFirst())) {
+            exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
+        }
         main(nil)
         Terminal.exit(0)
+    }
+
+    /// The names of the subcommands, in the order the help lists them.
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName }
+    }
+
+    /// The word after `help` that names no command (`tunwarden help bogus`), or nil when there is
+    /// none. ArgumentParser's own `help` shows the top-level help for such a word and exits 0, as if
+    /// the question had been answered; checked before parsing, so that it is a usage error instead.
+    static func unknownHelpTopic(in arguments: [String]) -> String? {
+        var rest = arguments[...]
+        // Global options may come first: `tunwarden --netns blue help audit`.
+        while let first = rest.first, first.hasPrefix("-") {
+            let takesValue = ["--netns", "--config"].contains(first)
+            rest = rest.dropFirst(takesValue ? 2 : 1)
+        }
+        guard rest.first == "help" else { return nil }
+        return rest.dropFirst().first { !$0.hasPrefix("-") && !(commandNames + ["help"]).contains($0) }
     }
 }
 

@@ -37,3 +37,23 @@ import TestSupport
         }
     }
 }
+
+/// `tunwarden help NAME` for a NAME that is no command.
+@Suite struct HelpTopicTests {
+    @Test(arguments: [["help", "bogus"], ["help", "audit", "bogus"], ["--netns", "blue", "help", "reaper"]])
+    func anUnknownTopicIsAUsageErrorNamingTheCommands(arguments: [String]) throws {
+        let result = try Shell.capture([Shell.tunwardenBinary] + arguments)
+        #expect(result.status == 64, "\(arguments): \(result.stdout)")
+        #expect(result.stdout.isEmpty)
+        let unknown = try #require(arguments.last)
+        #expect(result.stderr.contains("'\(unknown)'"), "\(result.stderr)")
+        #expect(result.stderr.contains("audit, watch, reap, journal, history, snapshot"), "\(result.stderr)")
+    }
+
+    @Test(arguments: HelpTests.commands)
+    func aKnownTopicShowsThatCommandsHelp(command: String) throws {
+        let result = try Shell.capture([Shell.tunwardenBinary, "help", command])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("USAGE: tunwarden \(command)"), "\(result.stdout)")
+    }
+}
