@@ -9,6 +9,12 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
     case table, json, nagios
 }
 
+/// How `reap`, `journal` and `history` print: for people or for programs. They have no Nagios
+/// line, so their `--format` neither lists nor takes one.
+public enum ListingFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json
+}
+
 /// `tunwarden audit`: one inventory, judged once, printed for people or programs.
 public struct Audit: ParsableCommand {
     public static let configuration = CommandConfiguration(

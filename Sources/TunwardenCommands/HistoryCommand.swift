@@ -17,7 +17,7 @@ public struct HistoryCommand: ParsableCommand {
     @OptionGroup public var state: StateOptions
 
     @Option(name: .long, help: "Output: table (for people) or json.")
-    public var format: OutputFormat = .table
+    public var format: ListingFormat = .table
 
     @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over (default: 1h, or the configuration's growth-window).", valueName: "duration"))
     public var growthWindow: String?
@@ -25,7 +25,6 @@ public struct HistoryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("history prints table or json") }
         try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
     }
 

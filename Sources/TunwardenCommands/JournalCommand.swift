@@ -22,12 +22,11 @@ public struct JournalCommand: ParsableCommand {
     public var journal: String?
 
     @Option(name: .long, help: "Output: table (for people) or json (the records as stored).")
-    public var format: OutputFormat = .table
+    public var format: ListingFormat = .table
 
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("journal prints table or json") }
         try OptionCheck.path(journal, "--journal")
     }
 

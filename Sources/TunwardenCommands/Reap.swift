@@ -56,7 +56,7 @@ public struct Reap: ParsableCommand {
     public var yes = false
 
     @Option(name: .long, help: "Output: table (for people) or json (default: table).")
-    public var format: OutputFormat?
+    public var format: ListingFormat?
 
     @OptionGroup public var rules: ReapOptions
 
@@ -72,7 +72,6 @@ public struct Reap: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("reap prints table or json; --format nagios is for audit") }
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
@@ -84,7 +83,7 @@ public struct Reap: ParsableCommand {
 
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
-        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
+        let format = format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
         var policy = rules.policy(settings)
         // A capture has no history, so no grace period can be applied to it.
         if from != nil { policy.minimumAge = 0 }

@@ -57,3 +57,41 @@ import TestSupport
         #expect(result.stdout.contains("USAGE: tunwarden \(command)"), "\(result.stdout)")
     }
 }
+
+/// What `help watch` says about holder exits is what the watcher does (and what README.md says).
+@Suite struct WatchHelpTests {
+    @Test func holderExitsAreWatchedThroughTheProcConnectorOrOnceASecond() throws {
+        let help = try HelpTests.help(["help", "watch"], columns: 1000).stdout
+        #expect(help.contains("proc connector"), "\(help)")
+        #expect(help.contains("checking the known holders once a second"), "\(help)")
+        #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
+        #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
+    }
+}
+
+/// `--format` lists exactly the formats each command takes.
+@Suite struct FormatHelpTests {
+    /// The help of `--format`, from its line to the next option's.
+    static func formatHelp(_ command: String) throws -> String {
+        let help = try HelpTests.help([command, "--help"], columns: 1000).stdout
+        let lines = help.split(separator: "\n")
+        let start = try #require(lines.firstIndex { $0.hasPrefix("  --format") }, "\(command) --help has no --format")
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("  -") } ?? lines.endIndex
+        return lines[start..<end].joined(separator: " ")
+    }
+
+    @Test(arguments: ["reap", "journal", "history"])
+    func commandsWithoutANagiosLineNeitherListNorTakeIt(command: String) throws {
+        let help = try Self.formatHelp(command)
+        #expect(help.contains("table") && help.contains("json"), "\(help)")
+        #expect(!help.contains("nagios"), "\(command) --format lists nagios: \(help)")
+        let result = try Shell.capture([Shell.tunwardenBinary, command, "--format", "nagios"])
+        #expect(result.status == 64, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("'table'") && result.stderr.contains("'json'"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func auditListsAndTakesNagios() throws {
+        #expect(try Self.formatHelp("audit").contains("nagios"))
+    }
+}
