@@ -32,9 +32,7 @@ public struct Audit: ParsableCommand {
 
         On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too.
 
-        Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, leak-growth, holder-unknown, \
-        holder-in-other-netns, carrier-without-holder, stacked-tun, veth-peer-missing, veth-peer-netns-empty, \
-        utun-hoard, orphaned-feth, default-via-tunnel, capture-missing. The JSON schema is in README.md.
+        Findings: \(FindingID.all.joined(separator: ", ")). The JSON schema is in README.md.
 
         The default --limit of 95 is where macOS users report network trouble: anecdotal, since no \
         kernel constant says so (XNU allows 65,536 utun units).

@@ -1,0 +1,58 @@
+#if os(Linux)
+import Foundation
+import Testing
+import TestSupport
+
+/// README.md, the man page and `--help` say the same things about the tool, and what they say is
+/// what the tool does.
+@Suite struct DocumentationTests {
+    static func file(_ path: String) throws -> String { try PackagingTests.file(path) }
+
+    /// The help a command prints, unwrapped (a terminal 1000 columns wide).
+    static func help(_ arguments: [String]) throws -> String {
+        var environment = ProcessInfo.processInfo.environment
+        environment["COLUMNS"] = "1000"
+        let result = try Shell.capture([Shell.tunwardenBinary] + arguments, environment: environment)
+        try #require(result.status == 0, "\(arguments): \(result.stderr)")
+        return result.stdout
+    }
+
+    /// The ids `FindingID` declares, read from its source.
+    static func declaredFindingIDs() throws -> Set<String> {
+        let source = try file("Sources/TunwardenCore/Findings.swift")
+        let body = try #require(source.range(of: "public enum FindingID {").map { source[$0.upperBound...] })
+        let ids = body.split(separator: "\n").compactMap { line -> String? in
+            guard line.contains("public static let "), let equals = line.range(of: " = \"") else { return nil }
+            return line[equals.upperBound...].split(separator: "\"").first.map(String.init)
+        }
+        return Set(ids)
+    }
+
+    @Test func helpReadmeAndManPageNameExactlyTheDeclaredFindings() throws {
+        let declared = try Self.declaredFindingIDs()
+        #expect(declared.count >= 15, "read \(declared.count) ids from Findings.swift")
+
+        let help = try Self.help(["audit", "--help"])
+        let listed = try #require(help.split(separator: "\n").first { $0.hasPrefix("Findings: ") })
+        let helpIDs = listed.dropFirst("Findings: ".count).split(separator: ".").first?.split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        #expect(Set(helpIDs) == declared, "audit --help: \(listed)")
+        #expect(helpIDs.count == Set(helpIDs).count, "audit --help names a finding twice")
+
+        let readme = try Self.file("README.md").split(separator: "\n")
+        let header = try #require(readme.firstIndex { $0.hasPrefix("| finding |") }, "README.md has no findings table")
+        let rows = readme[(header + 2)...].prefix { $0.hasPrefix("| `") }
+        let readmeIDs = rows.compactMap { $0.split(separator: "`").dropFirst().first.map(String.init) }
+        #expect(Set(readmeIDs) == declared, "README.md's findings table: \(readmeIDs)")
+        #expect(readmeIDs.count == declared.count, "README.md's findings table names a finding twice")
+
+        let page = try Self.file("man/tunwarden.8")
+        let paragraph = try #require(page.range(of: "Findings carry").flatMap { start in
+            page.range(of: ".Ss ", range: start.upperBound..<page.endIndex).map { page[start.lowerBound..<$0.lowerBound] }
+        })
+        let manIDs = paragraph.split(separator: "\n").filter { $0.hasPrefix(".Cm ") }
+            .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+        #expect(Set(manIDs) == declared, "man/tunwarden.8: \(manIDs)")
+    }
+}
+#endif
