@@ -14,7 +14,7 @@ public struct HistoryCommand: ParsableCommand {
     )
 
     @OptionGroup public var global: GlobalOptions
-    @OptionGroup public var state: StateOptions
+    @OptionGroup public var state: StateDirectoryOption
 
     @Option(name: .long, help: "Output: table (for people) or json.")
     public var format: ListingFormat = .table
@@ -25,6 +25,7 @@ public struct HistoryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if state.noState { throw ValidationError("history shows the observations that --no-state would leave unread: drop --no-state") }
         try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
     }
 
@@ -44,7 +45,7 @@ public struct HistoryCommand: ParsableCommand {
         }
         let observations: Observations
         do {
-            observations = try StateStore(directory: settings.stateDirectory(state)).load()
+            observations = try StateStore(directory: settings.stateDirectory(given: state.stateDirectory)).load()
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)

@@ -76,6 +76,9 @@ public struct Reap: ParsableCommand {
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
         try OptionCheck.path(from, "--from")
+        for kind in rules.only {
+            if let refusal = ReapOptions.refusal(onlyKind: kind, capture: from != nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
+        }
         if state.noState && !dryRun {
             throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
         }
@@ -84,7 +87,8 @@ public struct Reap: ParsableCommand {
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
         let format = format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
-        var policy = rules.policy(settings)
+        var policy: ReapPolicy
+        do { policy = try rules.policy(settings, capture: from != nil) } catch { settings.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
         if from != nil { policy.minimumAge = 0 }
         let store = StateStore(directory: settings.stateDirectory(state))
@@ -317,7 +321,8 @@ public struct ReapOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).", valueName: "glob"))
     public var protect: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Only remove interfaces of this kind: tun or tap (repeatable).", valueName: "kind"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Only remove interfaces of this kind: tun or tap; for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
     public var only: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
@@ -331,14 +336,38 @@ public struct ReapOptions: ParsableArguments {
             throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
         }
         try OptionCheck.path(journal, "--journal")
-        for kind in only where InterfaceKind.tunnel(named: kind) == nil {
-            throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
+        for kind in only {
+            if let refusal = Self.refusal(onlyKind: kind, capture: nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
         }
     }
 
-    /// The reap policy from these options, the configuration file and the defaults.
-    func policy(_ settings: Settings) -> ReapPolicy {
+    /// Why a reap cannot select `kind`, or nil when it can. With `capture` nil only what no reap
+    /// anywhere removes is refused; with it, also what this system's reap cannot find: on Linux a
+    /// utun or feth exists only in a macOS capture.
+    static func refusal(onlyKind kind: String, capture: Bool?) -> String? {
+        guard let known = InterfaceKind(rawValue: kind), ReapPolicy.removableKinds.contains(known) else {
+            let reported = InterfaceKind.tunnel(named: kind) == nil ? "it is no interface kind" : "\(kind) interfaces are reported, never reaped"
+            return "\(reported); a reap removes tun and tap (and, in a macOS capture, utun and feth)"
+        }
+        #if os(Linux)
+        if capture == false, ReapPolicy.macOSKinds.contains(known) {
+            return "\(kind) is a macOS interface, and on Linux a reap removes tun and tap (plan for a macOS capture with `tunwarden reap --from PATH --dry-run`)"
+        }
+        #endif
+        return nil
+    }
+
+    /// The reap policy from these options, the configuration file and the defaults; `capture` says
+    /// whether it plans for a captured snapshot. A kind this reap cannot remove, from the command
+    /// line or the file, is an error naming where it came from: it would select nothing, and the
+    /// run would quietly report nothing to reap.
+    func policy(_ settings: Settings, capture: Bool) throws -> ReapPolicy {
         let kinds = settings.texts(only, "only")
+        for kind in kinds {
+            if let refusal = Self.refusal(onlyKind: kind, capture: capture) {
+                throw SettingsConflict(description: "\(settings.origin(!only.isEmpty, "only")) takes no '\(kind)': \(refusal)")
+            }
+        }
         return ReapPolicy(minimumAge: settings.duration(minAge, "min-age", default: 900), protect: settings.texts(protect, "protect"),
                           onlyKinds: kinds.isEmpty ? nil : Set(kinds.compactMap(InterfaceKind.init(rawValue:))))
     }

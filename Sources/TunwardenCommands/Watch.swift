@@ -89,6 +89,9 @@ public struct Watch: ParsableCommand {
         try OptionCheck.number(eventBuffer, "--event-buffer", in: SettingBounds.eventBuffer)
         try OptionCheck.duration(statsInterval, "--stats-interval", minimum: SettingBounds.shortestInterval, examples: "30s or 5m")
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
+        for kind in rules.only {
+            if let refusal = ReapOptions.refusal(onlyKind: kind, capture: false) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
+        }
     }
 
     /// What a running watcher does, from the command line and the configuration file. A SIGHUP
@@ -122,7 +125,7 @@ public struct Watch: ParsableCommand {
             coalesce: settings.integer(coalesce, "coalesce", default: 200),
             statsInterval: settings.duration(statsInterval, "stats-interval", default: 60),
             reap: settings.flag(reap, "reap", default: false),
-            reapPolicy: rules.policy(settings),
+            reapPolicy: try rules.policy(settings, capture: false),
             journalPath: rules.journalPath(settings, state: state)
         )
     }

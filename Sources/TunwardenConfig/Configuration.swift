@@ -383,8 +383,10 @@ struct ConfigKey: Sendable {
             return .texts(patterns)
         case .kinds:
             let kinds = try list(node)
-            for kind in kinds where InterfaceKind.tunnel(named: kind) == nil {
-                throw fail("expected interface kinds (tun, tap, utun, feth, …); got '\(kind)'")
+            let removable = ReapPolicy.removableKinds.map(\.rawValue)
+            for kind in kinds where !removable.contains(kind) {
+                let reason = InterfaceKind.tunnel(named: kind) == nil ? "" : "; \(kind) interfaces are reported, never reaped"
+                throw fail("expected kinds a reap removes (\(removable.joined(separator: ", ")))\(reason); got '\(kind)'")
             }
             return .texts(kinds)
         case .flag:

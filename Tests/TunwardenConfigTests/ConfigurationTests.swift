@@ -72,6 +72,7 @@ import Testing
         ("netns: ../etc\n", 1, "netns", "not a network namespace name"),
         ("reap: 5\n", 1, "reap", "a section"),
         ("only: [tun, banana]\n", 1, "only", "got 'banana'"),
+        ("reap:\n  only: [tap, veth]\n", 2, "reap.only", "veth interfaces are reported, never reaped; got 'veth'"),
         ("reap:\n  min-age: 1e308d\n", 2, "reap.min-age", "must be at most 36500d (100 years); got '1e308d'"),
         ("min-age: 99999999999999999999d\n", 1, "min-age", "must be at most 36500d (100 years); got '99999999999999999999d'"),
         ("growth-window: 0.5s\n", 1, "growth-window", "must be at least 1s; got '0.5s'"),
