@@ -1,10 +1,35 @@
 import ArgumentParser
+import BuildInfo
 import TunwardenCore
 
 /// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
 public struct Tunwarden: ParsableCommand {
-    /// The version `--version` prints.
+    /// The release this source tree is.
     public static let version = "0.1.0"
+
+    /// What `--version` prints, like `ip -V` or `wg --version`: the release, then the commit it
+    /// was built from (left out when unknown) and the platform, e.g. `tunwarden 0.1.0 (commit
+    /// abc1234, linux x86_64)`. The release is always the second word.
+    public static var versionText: String {
+        #if os(Linux)
+        let system = "linux"
+        #elseif os(macOS)
+        let system = "darwin"
+        #else
+        let system = "unknown"
+        #endif
+        #if arch(x86_64)
+        let machine = "x86_64"
+        #elseif arch(arm64) && os(Linux)
+        let machine = "aarch64"
+        #elseif arch(arm64)
+        let machine = "arm64"
+        #else
+        let machine = "unknown"
+        #endif
+        let build = (BuildInfo.commit.map { ["commit \($0)"] } ?? []) + ["\(system) \(machine)"]
+        return "tunwarden \(version) (\(build.joined(separator: ", ")))"
+    }
 
     public static let configuration = CommandConfiguration(
         commandName: "tunwarden",
@@ -41,12 +66,17 @@ public struct Tunwarden: ParsableCommand {
           tunwarden audit --alert-exec 'mail -s tunwarden root' \\
             --textfile /var/lib/node_exporter/tunwarden.prom
         """,
-        version: version,
         subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
         defaultSubcommand: nil
     )
 
     @OptionGroup public var global: GlobalOptions
+
+    /// Declared here so that the help lists it; `main()` answers it wherever it appears, before
+    /// any command runs, as ArgumentParser answers its own `--version`.
+    @Flag(name: [.customShort("V"), .customLong("version")],
+          help: "Print the version, the commit it was built from and the platform, and exit.")
+    public var showVersion = false
 
     public init() {}
 
@@ -54,11 +84,20 @@ public struct Tunwarden: ParsableCommand {
     /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
     public static func main() {
         Terminal.prepareStandardStreams()
+        if asksForVersion(Array(CommandLine.arguments.dropFirst())) {
+            Terminal.write(versionText + "\n")
+            Terminal.exit(0)
+        }
         if let topic = unknownHelpTopic(in: Array(CommandLine.arguments.dropFirst())) {
             exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
         }
         main(nil)
         Terminal.exit(0)
+    }
+
+    /// Whether `-V` or `--version` is among the options, before any `--`.
+    static func asksForVersion(_ arguments: [String]) -> Bool {
+        arguments.prefix { $0 != "--" }.contains { $0 == "-V" || $0 == "--version" }
     }
 
     /// The names of the subcommands, in the order the help lists them.

@@ -54,5 +54,27 @@ import TestSupport
             .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
         #expect(Set(manIDs) == declared, "man/tunwarden.8: \(manIDs)")
     }
+
+    /// The options `tunwarden --help` lists, and ArgumentParser's --generate-completion-script,
+    /// which no help lists, are each in the man page and README.md.
+    @Test func theTopLevelOptionsAndCompletionScriptsAreDocumented() throws {
+        let help = try Self.help(["--help"])
+        // Option lines: "  -V, --version           Print …", "  --netns <name>          Inspect …".
+        let options = help.split(separator: "\n").flatMap { line -> [String] in
+            let names = String(line.drop { $0 == " " }).components(separatedBy: "  ")[0]
+            guard names.hasPrefix("-") else { return [] }
+            return names.components(separatedBy: ", ").compactMap { $0.split(separator: " ").first.map(String.init) }
+        }.filter { $0 != "-h" && $0 != "--help" }
+        #expect(Set(options).isSuperset(of: ["-V", "--version", "--netns", "--config"]), "\(options)")
+        let page = try Self.file("man/tunwarden.8"), readme = try Self.file("README.md")
+        for option in options + ["--generate-completion-script"] {
+            #expect(page.contains("Fl \(option.dropFirst())"), "\(option) is not in man/tunwarden.8")
+            #expect(readme.contains("`\(option)") || readme.contains("tunwarden \(option)"), "\(option) is not in README.md")
+        }
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try Shell.capture([Shell.tunwardenBinary, "--generate-completion-script", shell])
+            #expect(script.status == 0 && script.stdout.contains("tunwarden"), "\(shell): \(script.stderr)")
+        }
+    }
 }
 #endif

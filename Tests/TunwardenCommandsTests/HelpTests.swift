@@ -95,3 +95,27 @@ import TestSupport
         #expect(try Self.formatHelp("audit").contains("nagios"))
     }
 }
+
+/// `--version` and `-V`, like `ip -V` and `wg --version`: the release, the commit and the platform.
+@Suite struct VersionTests {
+    @Test(arguments: [["--version"], ["-V"], ["audit", "--version"], ["--netns", "blue", "reap", "-V"]])
+    func theVersionNamesTheReleaseCommitAndPlatform(arguments: [String]) throws {
+        let result = try Shell.capture([Shell.tunwardenBinary] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        let line = result.stdout.trimmingCharacters(in: .newlines)
+        #if os(Linux)
+        let platform = "linux"
+        #else
+        let platform = "darwin"
+        #endif
+        // Built from this checkout, so the commit is known; the tests may run on a later one.
+        #expect(line.wholeMatch(of: #/tunwarden \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}, [a-z]+ (x86_64|aarch64|arm64)\)/#) != nil, "\(line)")
+        #expect(line.contains(", \(platform) "), "\(line)")
+    }
+
+    @Test func theHelpListsTheShortAndLongForm() throws {
+        let help = try HelpTests.help(["--help"], columns: 1000).stdout
+        #expect(help.contains("-V, --version"), "\(help)")
+    }
+}
