@@ -75,6 +75,11 @@ public struct Audit: ParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
     public var verbose = false
 
+    @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
+        "Print no report: the exit code is the answer (0 ok, 1 warning, 2 critical, 3 unknown).",
+        discussion: "Errors still go to standard error; observations, alerts and metrics are kept as usual."))
+    public var quiet = false
+
     public init() {}
 
     public func validate() throws {
@@ -85,6 +90,8 @@ public struct Audit: ParsableCommand {
         }
         try OptionCheck.path(from, "--from")
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
+        if quiet, let format { throw ValidationError("--quiet prints no report and --format \(format.rawValue) chooses one: give one of them") }
+        if quiet, verbose { throw ValidationError("--quiet and --verbose contradict each other: choose one") }
         if state.noState || from != nil, monitoring.alertingGiven {
             throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")
         }
@@ -92,7 +99,8 @@ public struct Audit: ParsableCommand {
 
     public func run() throws {
         let settings = Settings.load(global, for: .audit)
-        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
+        // --quiet prints nothing on standard output, whatever format the file sets.
+        let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
         let all = settings.flag(all, "all", default: false)
         let policy = settings.countPolicy(limit: limit, warn: warn)
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
@@ -127,6 +135,7 @@ public struct Audit: ParsableCommand {
             }
         }
         monitoring.writeMetrics(assessment, observations: observations)
+        if quiet { Terminal.exit(assessment.status.exitCode) }
         switch format {
         case .table:
             Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations))

@@ -69,10 +69,18 @@ public struct Reap: ParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
     public var verbose = false
 
+    @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
+        "Print only what failed: no plan and no 'Deleted' lines (with --yes, e.g. from a timer; or with --dry-run, only the checks).",
+        discussion: "Errors still go to standard error and every result to the journal; the exit code is as without it."))
+    public var quiet = false
+
     public init() {}
 
     public func validate() throws {
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
+        if quiet, !yes, !dryRun { throw ValidationError("--quiet shows no plan to consent to: add --yes (or --dry-run), or drop --quiet") }
+        if quiet, let format { throw ValidationError("--quiet prints no report and --format \(format.rawValue) chooses one: give one of them") }
+        if quiet, verbose { throw ValidationError("--quiet and --verbose contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
         try OptionCheck.path(from, "--from")
@@ -86,7 +94,8 @@ public struct Reap: ParsableCommand {
 
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
-        let format = format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
+        // --quiet prints only failures, in the table's words, whatever format the file sets.
+        let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
         var policy: ReapPolicy
         do { policy = try rules.policy(settings, capture: from != nil) } catch { settings.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
@@ -135,7 +144,7 @@ public struct Reap: ParsableCommand {
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
-        if format == .table {
+        if format == .table, !quiet {
             if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
             Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == "darwin"))
         }
@@ -175,7 +184,7 @@ public struct Reap: ParsableCommand {
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome.rawValue, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
-        default: Terminal.write(Self.describe(items))
+        default: Terminal.write(Self.describe(quiet ? items.filter { $0.result == "failed" } : items, summary: !quiet))
         }
         if let journalProblem {
             Terminal.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
@@ -240,7 +249,7 @@ public struct Reap: ParsableCommand {
             #if os(macOS)
             return (try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: journal, runID: runID), nil)
             #elseif os(Linux)
-            let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
+            let showProgress = !quiet && Terminal.errorIsTerminal && plan.items.count >= 500
             return (try LinuxReaper(namespaceName: namespace).execute(plan, journal: journal, runID: runID) { done, total in
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }, nil)
@@ -292,8 +301,8 @@ public struct Reap: ParsableCommand {
         return text
     }
 
-    /// "Deleted …" lines and the closing summary.
-    static func describe(_ results: [ReapItemResult]) -> String {
+    /// "Deleted …" lines and, with `summary`, the closing summary.
+    static func describe(_ results: [ReapItemResult], summary withSummary: Bool = true) -> String {
         var text = ""
         for result in results {
             switch result.result {
@@ -302,6 +311,7 @@ public struct Reap: ParsableCommand {
             default: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             }
         }
+        guard withSummary else { return text }
         let deleted = results.count { $0.result == "deleted" }
         var summary = "Reaped \(deleted) of \(results.count)"
         let skipped = results.filter { $0.result == "skipped" }
