@@ -76,5 +76,42 @@ import TestSupport
             #expect(script.status == 0 && script.stdout.contains("tunwarden"), "\(shell): \(script.stderr)")
         }
     }
+
+    /// mandoc's style checks pass too (the CI check itself stays at -W warning). Two of them speak
+    /// of this machine, not of the page: manuals it lacks, and an outdated mandoc.db.
+    @Test(.enabled(if: Shell.which("mandoc") != nil, "needs mandoc"))
+    func manPageHasNoStyleWarnings() throws {
+        let result = try Shell.capture(["mandoc", "-T", "lint", "-W", "style", PackagingTests.repository.appendingPathComponent("man/tunwarden.8").path])
+        let warnings = (result.stdout + result.stderr).split(separator: "\n").filter {
+            !$0.contains("referenced manual not found") && !$0.contains("mandoc.db")
+        }
+        #expect(warnings.isEmpty, "\(warnings.joined(separator: "\n"))")
+    }
+
+    /// The long options a command's help lists, without --help and the --no-… inversions of flags.
+    static func longOptions(_ command: String) throws -> [String] {
+        try help([command, "--help"]).split(separator: "\n").flatMap { line -> [String] in
+            let names = String(line.drop { $0 == " " }).components(separatedBy: "  ")[0]
+            guard names.hasPrefix("-") else { return [] }
+            return names.components(separatedBy: ", ").flatMap { $0.split(separator: " ").first?.split(separator: "/") ?? [] }
+                .map(String.init).filter { $0.hasPrefix("--") }
+        }.filter { $0 != "--help" && !$0.hasPrefix("--no-") || $0 == "--no-state" }
+    }
+
+    /// Each command's synopsis in the man page shows the global options its help lists.
+    @Test func manSynopsisShowsTheGlobalOptionsOfEveryCommandThatTakesThem() throws {
+        let page = try Self.file("man/tunwarden.8")
+        let synopsis = try #require(page.range(of: ".Sh SYNOPSIS").flatMap { start in
+            page.range(of: ".Sh DESCRIPTION").map { page[start.upperBound..<$0.lowerBound] }
+        })
+        let invocations = synopsis.components(separatedBy: ".Nm\n")
+        for command in PackagingTests.commands {
+            let invocation = try #require(invocations.first { $0.contains(".Cm \(command)\n") }, "no synopsis for \(command)")
+            let options = try Self.longOptions(command)
+            for global in ["--netns", "--config"] where options.contains(global) {
+                #expect(invocation.contains(".Op Fl \(global.dropFirst()) Ar "), "the synopsis of \(command) omits \(global)")
+            }
+        }
+    }
 }
 #endif
