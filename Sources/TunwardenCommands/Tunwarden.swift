@@ -64,7 +64,7 @@ public struct Tunwarden: ParsableCommand {
 
         A timer job, alerting on changes and writing metrics for node_exporter:
           tunwarden audit --alert-exec 'mail -s tunwarden root' \\
-            --textfile /var/lib/node_exporter/tunwarden.prom
+            --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
         """,
         subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
         defaultSubcommand: nil

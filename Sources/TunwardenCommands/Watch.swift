@@ -45,7 +45,7 @@ public struct Watch: ParsableCommand {
 
         Example:
           sudo tunwarden watch --alert-exec 'logger -t tunwarden' \\
-            --textfile /var/lib/node_exporter/textfile_collector/tunwarden.prom
+            --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
         """
     )
 

@@ -113,5 +113,38 @@ import TestSupport
             }
         }
     }
+
+    /// README.md names every long option of every command (`--event-buffer` was missing).
+    @Test func readmeNamesEveryOption() throws {
+        let readme = try Self.file("README.md")
+        for command in PackagingTests.commands {
+            for option in try Self.longOptions(command) {
+                let named = readme.ranges(of: option).contains { range in
+                    range.upperBound == readme.endIndex || !(readme[range.upperBound].isLetter || readme[range.upperBound] == "-")
+                }
+                #expect(named, "README.md does not name \(command) \(option)")
+            }
+        }
+    }
+
+    /// One node_exporter textfile directory, Debian's, wherever a path is shown or used.
+    @Test func everyTextfilePathIsDebiansNodeExporterDirectory() throws {
+        let expected = "/var/lib/prometheus/node-exporter/tunwarden.prom"
+        var texts = try ["README.md", "man/tunwarden.8", "packaging/systemd/tunwarden-audit.service", "packaging/systemd/tunwarden-watch.service",
+                         "packaging/cron/tunwarden", "packaging/tunwarden.conf", "packaging/homebrew/tunwarden.rb",
+                         "packaging/launchd/org.tunwarden.audit.plist", "packaging/launchd/org.tunwarden.watch.plist"].map { ($0, try Self.file($0)) }
+        texts += try ([[]] + PackagingTests.commands.map { [$0] }).map { ("tunwarden \($0.joined()) --help", try Self.help($0 + ["--help"])) }
+        var seen = 0
+        for (name, text) in texts {
+            for match in text.matches(of: #/(/[A-Za-z0-9_.-]+)+\.prom\b/#) {
+                seen += 1
+                #expect(String(match.output.0) == expected, "\(name) names \(match.output.0)")
+            }
+        }
+        #expect(seen >= 6, "found only \(seen) textfile paths")
+        for unit in ["tunwarden-audit.service", "tunwarden-watch.service"] {
+            #expect(try Self.file("packaging/systemd/\(unit)").contains("ReadWritePaths=-/var/lib/prometheus/node-exporter\n"), "\(unit)")
+        }
+    }
 }
 #endif
