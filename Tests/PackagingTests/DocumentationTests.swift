@@ -146,5 +146,31 @@ import TestSupport
             #expect(try Self.file("packaging/systemd/\(unit)").contains("ReadWritePaths=-/var/lib/prometheus/node-exporter\n"), "\(unit)")
         }
     }
+
+    /// README's first command keeps state, and says where; the trial it offers writes nothing.
+    @Test func readmesFirstCommandSaysWhereItKeepsStateAndOffersATrial() throws {
+        let readme = try Self.file("README.md")
+        let firstCommand = try #require(readme.split(separator: "\n").first { $0.contains("tunwarden audit") })
+        #expect(firstCommand.contains("keeps state in /var/lib/tunwarden"), "\(firstCommand)")
+        #expect(readme.contains("tunwarden audit --no-state`"), "README.md shows no trial run")
+    }
+}
+
+/// `audit --no-state`, the trial README offers, creates no state directory.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct TrialRunTests {
+    @Test func aTrialAuditWritesNoState() throws {
+        let ns = try TestNamespace()
+        let work = try TemporaryDirectory()
+        defer { ns.remove(); work.remove() }
+        try ns.ip("tuntap", "add", "dev", "trial0", "mode", "tun")
+        let state = work.path + "/state"
+        let trial = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--state-dir", state])
+        #expect(trial.status == 1 && trial.stdout.contains("trial0"), "\(trial.stdout)\(trial.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state), "a trial run created \(state)")
+        let kept = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state])
+        #expect(kept.status == 1, "\(kept.stderr)")
+        #expect(FileManager.default.fileExists(atPath: state + "/state.json"), "the audit that keeps state wrote none")
+    }
 }
 #endif
