@@ -12,6 +12,7 @@ import PackageDescription
 /// - `TunwardenConfig`: the configuration file (YAML, through Yams), checked when read.
 /// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
 /// - `Reaper`: carries out a reap plan, race-free and in batches (Linux).
+/// - `BuildInfo`: the commit the binary is built from, recorded by `BuildInfoPlugin` before each build.
 /// - `TunwardenCommands`: the command-line commands, as a library.
 /// - `tunwarden`: the thin executable.
 let package = Package(
@@ -35,10 +36,12 @@ let package = Package(
         .target(name: "Storage", dependencies: ["TunwardenCore"]),
         .target(name: "TunwardenConfig", dependencies: ["TunwardenCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reaper", dependencies: ["TunwardenCore", "Netlink", "Inventory", "Storage", "CLinuxShims"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims", "ChildProcesses",
+                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims", "ChildProcesses", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,12 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
     case table, json, nagios
 }
 
+/// How `reap`, `journal` and `history` print: for people or for programs. They have no Nagios
+/// line, so their `--format` neither lists nor takes one.
+public enum ListingFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json
+}
+
 /// `tunwarden audit`: one inventory, judged once, printed for people or programs.
 public struct Audit: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -19,7 +25,8 @@ public struct Audit: ParsableCommand {
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
         vti, xfrm, wireguard) gets a state:
-          live      something uses it (a holder, an attached queue, or a kernel-owned tunnel)
+          live      something uses it (a holder, an attached queue, or a
+                    kernel-owned tunnel)
           orphaned  persistent, no queue attached, and no process holds it
           suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
                     a tap with a macvlan on it or enslaved to a bridge)
@@ -27,9 +34,7 @@ public struct Audit: ParsableCommand {
 
         On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too.
 
-        Findings: orphaned-tun, dead-tunnel-route, split-default, tunnel-count, leak-growth, holder-unknown, \
-        holder-in-other-netns, carrier-without-holder, stacked-tun, veth-peer-missing, veth-peer-netns-empty, \
-        utun-hoard, orphaned-feth, default-via-tunnel, capture-missing. The JSON schema is in README.md.
+        Findings: \(FindingID.all.joined(separator: ", ")). The JSON schema is in README.md.
 
         The default --limit of 95 is where macOS users report network trouble: anecdotal, since no \
         kernel constant says so (XNU allows 65,536 utun units).
@@ -72,6 +77,11 @@ public struct Audit: ParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "List every finding, even many of one kind (grouped otherwise); with --from, also say which lines were read as what.")
     public var verbose = false
 
+    @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
+        "Print no report: the exit code is the answer (0 ok, 1 warning, 2 critical, 3 unknown).",
+        discussion: "Errors still go to standard error; observations, alerts and metrics are kept as usual."))
+    public var quiet = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, or never (default: auto).",
         valueName: "when"))
@@ -87,6 +97,8 @@ public struct Audit: ParsableCommand {
         }
         try OptionCheck.path(from, "--from")
         if from != nil, global.netns != nil { throw ValidationError("--from audits a captured snapshot; --netns makes no sense with it") }
+        if quiet, let format { throw ValidationError("--quiet prints no report and --format \(format.rawValue) chooses one: give one of them") }
+        if quiet, verbose { throw ValidationError("--quiet and --verbose contradict each other: choose one") }
         if state.noState || from != nil, monitoring.alertingGiven {
             throw ValidationError("alerts fire on changes, which need tunwarden's observations: drop --no-state (and --from) to use --alert-exec or --alert-webhook")
         }
@@ -94,7 +106,8 @@ public struct Audit: ParsableCommand {
 
     public func run() throws {
         let settings = Settings.load(global, for: .audit)
-        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
+        // --quiet prints nothing on standard output, whatever format the file sets.
+        let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
         let all = settings.flag(all, "all", default: false)
         let policy = settings.countPolicy(limit: limit, warn: warn)
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
@@ -129,6 +142,7 @@ public struct Audit: ParsableCommand {
             }
         }
         monitoring.writeMetrics(assessment, observations: observations)
+        if quiet { Terminal.exit(assessment.status.exitCode) }
         switch format {
         case .table:
             Terminal.colorChoice = color ?? .auto

@@ -14,10 +14,10 @@ public struct HistoryCommand: ParsableCommand {
     )
 
     @OptionGroup public var global: GlobalOptions
-    @OptionGroup public var state: StateOptions
+    @OptionGroup public var state: StateDirectoryOption
 
     @Option(name: .long, help: "Output: table (for people) or json.")
-    public var format: OutputFormat = .table
+    public var format: ListingFormat = .table
 
     @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over (default: 1h, or the configuration's growth-window).", valueName: "duration"))
     public var growthWindow: String?
@@ -25,7 +25,7 @@ public struct HistoryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("history prints table or json") }
+        if state.noState { throw ValidationError("history shows the observations that --no-state would leave unread: drop --no-state") }
         try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
     }
 
@@ -45,7 +45,7 @@ public struct HistoryCommand: ParsableCommand {
         }
         let observations: Observations
         do {
-            observations = try StateStore(directory: settings.stateDirectory(state)).load()
+            observations = try StateStore(directory: settings.stateDirectory(given: state.stateDirectory)).load()
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)

@@ -9,6 +9,10 @@ public struct JournalCommand: ParsableCommand {
         commandName: "journal",
         abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device.",
         discussion: """
+        With --netns NAME (or the configuration's netns) only the runs that acted in that namespace are \
+        shown; it need not exist any more. Without it every run is shown, and each run in a named \
+        namespace says which.
+
         A record cut short by a write that did not finish (a full disk, a signal) is reported on standard \
         error with its byte offset and skipped; the rest is shown. Any other line that is not a record \
         makes the journal damaged: nothing is shown and the exit code is 3.
@@ -16,30 +20,32 @@ public struct JournalCommand: ParsableCommand {
     )
 
     @OptionGroup public var global: GlobalOptions
-    @OptionGroup public var state: StateOptions
+    @OptionGroup public var state: StateDirectoryOption
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
     public var journal: String?
 
     @Option(name: .long, help: "Output: table (for people) or json (the records as stored).")
-    public var format: OutputFormat = .table
+    public var format: ListingFormat = .table
 
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("journal prints table or json") }
+        if state.noState {
+            throw ValidationError("--no-state skips observations, and journal reads none: drop --no-state (to read another journal, give --journal PATH)")
+        }
         try OptionCheck.path(journal, "--journal")
     }
 
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
-        let path = settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
+        let path = settings.text(journal, "journal") ?? settings.stateDirectory(given: state.stateDirectory) + "/journal.jsonl"
         let absence = Journal(path: path).absence()
         if let mistake = misnamed(absence, settings) {
             Terminal.error(mistake)
             Terminal.exit(ExitCode.validationFailure.rawValue)
         }
-        let records: [JournalRecord]
+        var records: [JournalRecord]
         do {
             let contents = try Journal(path: path).contents()
             for torn in contents.torn { Terminal.warning("\(torn)") }
@@ -47,6 +53,15 @@ public struct JournalCommand: ParsableCommand {
         } catch {
             Terminal.error("\(error)")
             Terminal.exit(AuditStatus.unknown.exitCode)
+        }
+        let namespace = settings.namespace(global)
+        if let namespace {
+            let all = records.count
+            records = records.filter { $0.netns == namespace }
+            if records.isEmpty, all > 0, format == .table {
+                Terminal.write("The journal at \(path) has no run in namespace \(namespace); its \(all) record\(all == 1 ? " is" : "s are") from other namespaces.\n")
+                return
+            }
         }
         if format == .json {
             let encoder = JSONEncoder()

@@ -56,7 +56,7 @@ public struct Reap: ParsableCommand {
     public var yes = false
 
     @Option(name: .long, help: "Output: table (for people) or json (default: table).")
-    public var format: OutputFormat?
+    public var format: ListingFormat?
 
     @OptionGroup public var rules: ReapOptions
 
@@ -69,14 +69,24 @@ public struct Reap: ParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "With --from, also say which lines of the capture were read as what and which were left aside.")
     public var verbose = false
 
+    @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
+        "Print only what failed: no plan and no 'Deleted' lines (with --yes, e.g. from a timer; or with --dry-run, only the checks).",
+        discussion: "Errors still go to standard error and every result to the journal; the exit code is as without it."))
+    public var quiet = false
+
     public init() {}
 
     public func validate() throws {
-        if format == .nagios { throw ValidationError("reap prints table or json; --format nagios is for audit") }
         if dryRun && yes { throw ValidationError("--dry-run and --yes contradict each other: choose one") }
+        if quiet, !yes, !dryRun { throw ValidationError("--quiet shows no plan to consent to: add --yes (or --dry-run), or drop --quiet") }
+        if quiet, let format { throw ValidationError("--quiet prints no report and --format \(format.rawValue) chooses one: give one of them") }
+        if quiet, verbose { throw ValidationError("--quiet and --verbose contradict each other: choose one") }
         if from != nil, !dryRun { throw ValidationError("--from only plans for a captured snapshot and never executes: add --dry-run") }
         if from != nil, global.netns != nil { throw ValidationError("--from plans for a captured snapshot; --netns makes no sense with it") }
         try OptionCheck.path(from, "--from")
+        for kind in rules.only {
+            if let refusal = ReapOptions.refusal(onlyKind: kind, capture: from != nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
+        }
         if state.noState && !dryRun {
             throw ValidationError("--no-state is only for --dry-run: a real reap needs observations for --min-age and a journal")
         }
@@ -84,8 +94,10 @@ public struct Reap: ParsableCommand {
 
     public func run() throws {
         let settings = Settings.load(global, for: .reap)
-        let format = format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
-        var policy = rules.policy(settings)
+        // --quiet prints only failures, in the table's words, whatever format the file sets.
+        let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
+        var policy: ReapPolicy
+        do { policy = try rules.policy(settings, capture: from != nil) } catch { settings.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
         if from != nil { policy.minimumAge = 0 }
         let store = StateStore(directory: settings.stateDirectory(state))
@@ -132,7 +144,7 @@ public struct Reap: ParsableCommand {
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
-        if format == .table {
+        if format == .table, !quiet {
             if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
             Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
@@ -172,7 +184,7 @@ public struct Reap: ParsableCommand {
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
         case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
-        default: Terminal.write(Self.describe(items))
+        default: Terminal.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
         }
         if let journalProblem {
             Terminal.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
@@ -237,7 +249,7 @@ public struct Reap: ParsableCommand {
             #if os(macOS)
             return (try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: journal, runID: runID), nil)
             #elseif os(Linux)
-            let showProgress = Terminal.errorIsTerminal && plan.items.count >= 500
+            let showProgress = !quiet && Terminal.errorIsTerminal && plan.items.count >= 500
             return (try LinuxReaper(namespaceName: namespace).execute(plan, journal: journal, runID: runID) { done, total in
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }, nil)
@@ -304,8 +316,8 @@ public struct Reap: ParsableCommand {
         return text
     }
 
-    /// "Deleted …" lines and the closing summary.
-    static func describe(_ results: [ReapItemResult]) -> String {
+    /// "Deleted …" lines and, with `summary`, the closing summary.
+    static func describe(_ results: [ReapItemResult], summary withSummary: Bool = true) -> String {
         var text = ""
         for result in results {
             switch result.result {
@@ -314,6 +326,7 @@ public struct Reap: ParsableCommand {
             case .failed: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             }
         }
+        guard withSummary else { return text }
         let deleted = results.count { $0.result == .deleted }
         var summary = "Reaped \(deleted) of \(results.count)"
         let skipped = results.filter { $0.result == .skipped }
@@ -333,7 +346,8 @@ public struct ReapOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).", valueName: "glob"))
     public var protect: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Only remove interfaces of this kind: tun or tap (repeatable).", valueName: "kind"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Only remove interfaces of this kind: tun or tap; for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
     public var only: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
@@ -347,14 +361,38 @@ public struct ReapOptions: ParsableArguments {
             throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
         }
         try OptionCheck.path(journal, "--journal")
-        for kind in only where InterfaceKind.tunnel(named: kind) == nil {
-            throw ValidationError("--only takes an interface kind (tun, tap, …); got '\(kind)'")
+        for kind in only {
+            if let refusal = Self.refusal(onlyKind: kind, capture: nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
         }
     }
 
-    /// The reap policy from these options, the configuration file and the defaults.
-    func policy(_ settings: Settings) -> ReapPolicy {
+    /// Why a reap cannot select `kind`, or nil when it can. With `capture` nil only what no reap
+    /// anywhere removes is refused; with it, also what this system's reap cannot find: on Linux a
+    /// utun or feth exists only in a macOS capture.
+    static func refusal(onlyKind kind: String, capture: Bool?) -> String? {
+        guard let known = InterfaceKind(rawValue: kind), ReapPolicy.removableKinds.contains(known) else {
+            let reported = InterfaceKind.tunnel(named: kind) == nil ? "it is no interface kind" : "\(kind) interfaces are reported, never reaped"
+            return "\(reported); a reap removes tun and tap (and, in a macOS capture, utun and feth)"
+        }
+        #if os(Linux)
+        if capture == false, ReapPolicy.macOSKinds.contains(known) {
+            return "\(kind) is a macOS interface, and on Linux a reap removes tun and tap (plan for a macOS capture with `tunwarden reap --from PATH --dry-run`)"
+        }
+        #endif
+        return nil
+    }
+
+    /// The reap policy from these options, the configuration file and the defaults; `capture` says
+    /// whether it plans for a captured snapshot. A kind this reap cannot remove, from the command
+    /// line or the file, is an error naming where it came from: it would select nothing, and the
+    /// run would quietly report nothing to reap.
+    func policy(_ settings: Settings, capture: Bool) throws -> ReapPolicy {
         let kinds = settings.texts(only, "only")
+        for kind in kinds {
+            if let refusal = Self.refusal(onlyKind: kind, capture: capture) {
+                throw SettingsConflict(description: "\(settings.origin(!only.isEmpty, "only")) takes no '\(kind)': \(refusal)")
+            }
+        }
         return ReapPolicy(minimumAge: settings.duration(minAge, "min-age", default: 900), protect: settings.texts(protect, "protect"),
                           onlyKinds: kinds.isEmpty ? nil : Set(kinds.compactMap(InterfaceKind.init(rawValue:))))
     }

@@ -81,7 +81,10 @@ struct Settings {
     func namespace(_ global: GlobalOptions) -> String? { text(global.netns, "netns") }
 
     /// The state directory: `--state-dir`, else the file's `state-dir`, else /var/lib/tunwarden.
-    func stateDirectory(_ state: StateOptions) -> String { text(state.stateDirectory, "state-dir") ?? StateOptions.defaultDirectory }
+    func stateDirectory(_ state: StateOptions) -> String { stateDirectory(given: state.stateDirectory) }
+
+    /// The state directory: the `--state-dir` given, else the file's `state-dir`, else /var/lib/tunwarden.
+    func stateDirectory(given: String?) -> String { text(given, "state-dir") ?? StateOptions.defaultDirectory }
 }
 
 /// Settings that are each valid but contradict one another.

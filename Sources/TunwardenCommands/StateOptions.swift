@@ -21,3 +21,21 @@ public struct StateOptions: ParsableArguments {
         try OptionCheck.path(stateDirectory, "--state-dir")
     }
 }
+
+/// Where `journal` and `history` read what other runs kept. They only read, so `--no-state` would
+/// mean nothing to them: it is not listed, and each command refuses it saying why.
+public struct StateDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "Directory of tunwarden's observations and the default journal (default: \(StateOptions.defaultDirectory)).",
+        valueName: "dir"))
+    public var stateDirectory: String?
+
+    @Flag(name: .customLong("no-state"), help: .hidden)
+    public var noState = false
+
+    public init() {}
+
+    public func validate() throws {
+        try OptionCheck.path(stateDirectory, "--state-dir")
+    }
+}

@@ -1,10 +1,35 @@
 import ArgumentParser
+import BuildInfo
 import TunwardenCore
 
 /// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
 public struct Tunwarden: ParsableCommand {
-    /// The version `--version` prints.
+    /// The release this source tree is.
     public static let version = "0.1.0"
+
+    /// What `--version` prints, like `ip -V` or `wg --version`: the release, then the commit it
+    /// was built from (left out when unknown) and the platform, e.g. `tunwarden 0.1.0 (commit
+    /// abc1234, linux x86_64)`. The release is always the second word.
+    public static var versionText: String {
+        #if os(Linux)
+        let system = "linux"
+        #elseif os(macOS)
+        let system = "darwin"
+        #else
+        let system = "unknown"
+        #endif
+        #if arch(x86_64)
+        let machine = "x86_64"
+        #elseif arch(arm64) && os(Linux)
+        let machine = "aarch64"
+        #elseif arch(arm64)
+        let machine = "arm64"
+        #else
+        let machine = "unknown"
+        #endif
+        let build = (BuildInfo.commit.map { ["commit \($0)"] } ?? []) + ["\(system) \(machine)"]
+        return "tunwarden \(version) (\(build.joined(separator: ", ")))"
+    }
 
     public static let configuration = CommandConfiguration(
         commandName: "tunwarden",
@@ -16,33 +41,42 @@ public struct Tunwarden: ParsableCommand {
 
         Exit codes (every command, every format):
           0   ok
-          1   warning (for example an orphaned tun, or the count near its limit); also a run
-              that would exit 0 but could not write its standard output
+          1   warning (for example an orphaned tun, or the count near its limit);
+              also a run that would exit 0 but could not write its standard output
           2   critical (for example routes that blackhole default traffic)
           3   unknown: the system could not be inspected well enough to judge
           64  bad usage (also a number out of its range) or a bad configuration file
 
         Examples:
-          sudo tunwarden audit                       audit this machine
-          sudo tunwarden --netns blue audit          audit the namespace 'ip netns' calls blue
+          sudo tunwarden audit                audit this machine (keeping state in
+                                              /var/lib/tunwarden)
+          sudo tunwarden audit --no-state     the same, keeping no state (a trial)
+          sudo tunwarden --netns blue audit   the namespace `ip netns` calls blue
           tunwarden audit --format json | jq .findings
-          tunwarden audit --format nagios            one line for Nagios/Icinga
-          sudo tunwarden reap --dry-run              what would be removed, and why
-          sudo tunwarden reap                        remove it, after asking
-          tunwarden journal                          what was removed, and how to make it again
-          tunwarden history                          the tunnel count over time, and alerts fired
-          sudo tunwarden watch --alert-exec CMD      a daemon: alert on changes as they happen
-          tunwarden audit --alert-exec 'mail -s tunwarden root' --textfile /var/lib/node_exporter/tunwarden.prom
-                                                     a timer job: alerts on changes, metrics for Prometheus
-          sudo tunwarden snapshot DIR                (macOS) capture the tools' output for a ticket
-          tunwarden audit --from DIR                 audit such a capture, on any machine
+          tunwarden audit --format nagios     one line for Nagios or Icinga
+          sudo tunwarden reap --dry-run       what would be removed, and why
+          sudo tunwarden reap                 remove it, after asking
+          tunwarden journal                   what was removed, how to make it again
+          tunwarden history                   the tunnel count over time, alerts fired
+          sudo tunwarden watch                a daemon: alerts as changes happen
+          sudo tunwarden snapshot DIR         (macOS) capture the tools' output
+          tunwarden audit --from DIR          audit such a capture, on any machine
+
+        A timer job, alerting on changes and writing metrics for node_exporter:
+          tunwarden audit --alert-exec 'mail -s tunwarden root' \\
+            --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
         """,
-        version: version,
         subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
         defaultSubcommand: nil
     )
 
     @OptionGroup public var global: GlobalOptions
+
+    /// Declared here so that the help lists it; `main()` answers it wherever it appears, before
+    /// any command runs, as ArgumentParser answers its own `--version`.
+    @Flag(name: [.customShort("V"), .customLong("version")],
+          help: "Print the version, the commit it was built from and the platform, and exit.")
+    public var showVersion = false
 
     public init() {}
 
@@ -50,8 +84,39 @@ public struct Tunwarden: ParsableCommand {
     /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
     public static func main() {
         Terminal.prepareStandardStreams()
+        if asksForVersion(Array(CommandLine.arguments.dropFirst())) {
+            Terminal.write(versionText + "\n")
+            Terminal.exit(0)
+        }
+        if let topic = unknownHelpTopic(in: Array(CommandLine.arguments.dropFirst())) {
+            exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
+        }
         main(nil)
         Terminal.exit(0)
+    }
+
+    /// Whether `-V` or `--version` is among the options, before any `--`.
+    static func asksForVersion(_ arguments: [String]) -> Bool {
+        arguments.prefix { $0 != "--" }.contains { $0 == "-V" || $0 == "--version" }
+    }
+
+    /// The names of the subcommands, in the order the help lists them.
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName }
+    }
+
+    /// The word after `help` that names no command (`tunwarden help bogus`), or nil when there is
+    /// none. ArgumentParser's own `help` shows the top-level help for such a word and exits 0, as if
+    /// the question had been answered; checked before parsing, so that it is a usage error instead.
+    static func unknownHelpTopic(in arguments: [String]) -> String? {
+        var rest = arguments[...]
+        // Global options may come first: `tunwarden --netns blue help audit`.
+        while let first = rest.first, first.hasPrefix("-") {
+            let takesValue = ["--netns", "--config"].contains(first)
+            rest = rest.dropFirst(takesValue ? 2 : 1)
+        }
+        guard rest.first == "help" else { return nil }
+        return rest.dropFirst().first { !$0.hasPrefix("-") && !(commandNames + ["help"]).contains($0) }
     }
 }
 

@@ -23,12 +23,14 @@ public struct Watch: ParsableCommand {
         discussion: """
         Subscribes to the kernel's link, address and route events. A burst of events is coalesced \
         (--coalesce), then one fresh, consistent inventory is judged exactly as `audit` judges it, with the \
-        same observations, leak detection, alerts (on transitions only) and metrics. Nothing is polled: with \
-        no events the watcher sleeps. If the kernel reports lost events (ENOBUFS) it resynchronises with a \
-        full inventory and logs that it did.
+        same observations, leak detection, alerts (on transitions only) and metrics. If the kernel \
+        reports lost events (ENOBUFS) it resynchronises with a full inventory and logs that it did. On \
+        macOS it reads `route -n monitor` instead, and takes a full inventory every --stats-interval too.
 
-        A holder that exits turns its device's carrier off, which is an event: the orphaned-tun alert \
-        follows within the coalescing delay plus one inventory.
+        A down device that loses its last holder raises no rtnetlink event (the kernel reports carrier \
+        changes only for devices that are up), so process exits are watched too: through the kernel's \
+        proc connector, judging again when a known holder exits (the orphaned-tun alert follows within \
+        a second), or, where that is unavailable, by checking the known holders once a second.
 
         Traffic counters are read every --stats-interval for 'idle since'. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
@@ -42,7 +44,8 @@ public struct Watch: ParsableCommand {
         sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
 
         Example:
-          sudo tunwarden watch --alert-exec 'logger -t tunwarden' --textfile /var/lib/node_exporter/textfile_collector/tunwarden.prom
+          sudo tunwarden watch --alert-exec 'logger -t tunwarden' \\
+            --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
         """
     )
 
@@ -86,6 +89,9 @@ public struct Watch: ParsableCommand {
         try OptionCheck.number(eventBuffer, "--event-buffer", in: SettingBounds.eventBuffer)
         try OptionCheck.duration(statsInterval, "--stats-interval", minimum: SettingBounds.shortestInterval, examples: "30s or 5m")
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
+        for kind in rules.only {
+            if let refusal = ReapOptions.refusal(onlyKind: kind, capture: false) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
+        }
     }
 
     /// What a running watcher does, from the command line and the configuration file. A SIGHUP
@@ -119,7 +125,7 @@ public struct Watch: ParsableCommand {
             coalesce: settings.integer(coalesce, "coalesce", default: 200),
             statsInterval: settings.duration(statsInterval, "stats-interval", default: 60),
             reap: settings.flag(reap, "reap", default: false),
-            reapPolicy: rules.policy(settings),
+            reapPolicy: try rules.policy(settings, capture: false),
             journalPath: rules.journalPath(settings, state: state)
         )
     }

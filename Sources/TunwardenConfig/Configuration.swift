@@ -190,6 +190,9 @@ extension Configuration {
                 var entries: [String: Entry] = [:]
                 for (innerName, innerNode, innerLine) in try pairs(of: inner, path: path) {
                     let qualified = "\(section.rawValue).\(innerName)"
+                    if let reason = ConfigKey.commandLineOnly[innerName] {
+                        throw ConfigError(path: path, line: innerLine, key: qualified, problem: "cannot be set in the file: \(reason)")
+                    }
                     guard let key = ConfigKey.all[innerName] else {
                         throw ConfigError(path: path, line: innerLine, key: qualified, problem: "unknown setting; \(section.rawValue) takes: \(ConfigKey.names(for: section))")
                     }
@@ -204,6 +207,9 @@ extension Configuration {
             }
             if ConfigSection(rawValue: name) != nil, ConfigKey.all[name]?.topLevel != true {
                 throw ConfigError(path: path, line: line, key: name, problem: "a section: indent its settings below it (for example '  min-age: 1h')")
+            }
+            if let reason = ConfigKey.commandLineOnly[name] {
+                throw ConfigError(path: path, line: line, key: name, problem: "cannot be set in the file: \(reason)")
             }
             guard let key = ConfigKey.all[name] else {
                 throw ConfigError(path: path, line: line, key: name, problem: "unknown setting; known settings: \(ConfigKey.names(for: nil))")
@@ -319,6 +325,17 @@ struct ConfigKey: Sendable {
         return Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
     }()
 
+    /// Options the file may not set, each with why and what to do instead: consent and one-off
+    /// choices belong to the person running the command, not to a file that applies to every run.
+    static let commandLineOnly: [String: String] = [
+        "yes": "consent to delete belongs to the person running the command; give --yes on the command line (for an unattended reap, on the timer's or cron entry's)",
+        "dry-run": "whether a reap acts is the choice of the person running it; give --dry-run on the command line",
+        "from": "auditing a capture is a one-off choice; give --from on the command line",
+        "no-state": "a run without observations is a one-off choice; give --no-state on the command line (state-dir sets where they are kept)",
+        "quiet": "how much a run prints is the choice of the person running it; give --quiet on the command line",
+        "verbose": "how much a run prints is the choice of the person running it; give --verbose on the command line",
+    ]
+
     /// The settings allowed at the top level (nil) or in a section, for error messages.
     static func names(for section: ConfigSection?) -> String {
         let keys = all.values.filter { key in section.map { key.sections.contains($0) } ?? key.topLevel }.map(\.name).sorted()
@@ -383,8 +400,10 @@ struct ConfigKey: Sendable {
             return .texts(patterns)
         case .kinds:
             let kinds = try list(node)
-            for kind in kinds where InterfaceKind.tunnel(named: kind) == nil {
-                throw fail("expected interface kinds (tun, tap, utun, feth, …); got '\(kind)'")
+            let removable = ReapPolicy.removableKinds.map(\.rawValue)
+            for kind in kinds where !removable.contains(kind) {
+                let reason = InterfaceKind.tunnel(named: kind) == nil ? "" : "; \(kind) interfaces are reported, never reaped"
+                throw fail("expected kinds a reap removes (\(removable.joined(separator: ", ")))\(reason); got '\(kind)'")
             }
             return .texts(kinds)
         case .flag:

@@ -14,6 +14,15 @@ public struct ReapPolicy: Sendable, Equatable {
         self.protect = protect
         self.onlyKinds = onlyKinds
     }
+
+    /// The kinds a reap ever acts on: tun and tap devices on Linux; on macOS feth pairs, and the
+    /// link-local routes of idle utuns. Every other kind is reported and never reaped, so an
+    /// `onlyKinds` naming one would select nothing.
+    public static let removableKinds: [InterfaceKind] = [.tun, .tap, .utun, .feth]
+
+    /// The removable kinds that exist only on macOS: on Linux they can be planned for a capture,
+    /// never found on the live system.
+    public static let macOSKinds: Set<InterfaceKind> = [.utun, .feth]
 }
 
 /// What the reaper does to an item.

@@ -12,7 +12,7 @@ import TestSupport
     @Test func versionAndHelp() throws {
         let version = try run("--version")
         #expect(version.status == 0)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Tunwarden.version)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Tunwarden.versionText)
         let help = try run("audit", "--help")
         #expect(help.status == 0)
         for word in ["--format", "--limit", "--warn", "--netns", "orphaned", "suspect", "dead-tunnel-route", "leak-growth", "stacked-tun"] {
