@@ -48,7 +48,7 @@ struct Settings {
 
     /// Where a setting came from, for messages: the option, or the file and line.
     func origin(_ given: Bool, _ key: String) -> String {
-        given ? "--\(key)" : file.origin(key, for: section).map { "\(key) in \($0)" } ?? "--\(key)"
+        given ? "--\(key)" : file.origin(key, for: section).map { "\(key) in \($0)" } ?? "the default --\(key)"
     }
 
     /// Ends the run with exit code 64 and a message naming where the conflicting values came from.

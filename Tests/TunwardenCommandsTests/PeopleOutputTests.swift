@@ -27,6 +27,17 @@ import TestSupport
         let bad = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", capture.path, "--color", "sometimes"])
         #expect(bad.status == 64)
     }
+
+    /// A conflict names where each value came from, and a default is called a default.
+    @Test func aConflictWithADefaultSaysItIsTheDefault() throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        try Data(Self.fethCapture.utf8).write(to: URL(fileURLWithPath: capture.path + "/ifconfig.txt"))
+        try Data("warn: 200\n".utf8).write(to: URL(fileURLWithPath: capture.path + "/tunwarden.conf"))
+        let result = try Shell.capture([Shell.tunwardenBinary, "--config", capture.path + "/tunwarden.conf", "audit", "--from", capture.path])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("is above the limit (the default --limit: 95)"), "\(result.stderr)")
+    }
 }
 
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
