@@ -109,11 +109,6 @@ public enum FindingID {
     public static let leakGrowth = "leak-growth"
     public static let defaultViaTunnel = "default-via-tunnel"
 
-    /// Every id above, in the order `tunwarden audit --help` lists them: the Linux findings, then
-    /// those of macOS and its captures.
-    public static let all = [
-        orphanedTun, deadTunnelRoute, splitDefault, tunnelCount, leakGrowth, holderUnknown, holderElsewhere,
-        carrierWithoutHolder, stackedTun, vethPeerMissing, vethPeerNamespaceEmpty, utunHoard, orphanedFeth,
-        defaultViaTunnel, captureMissing,
-    ]
+    /// Every id, in the order `tunwarden audit --help` lists them: the registry's.
+    public static var all: [String] { FindingRules.all.map(\.id) }
 }

@@ -79,13 +79,14 @@ public struct ReapPlan: Sendable, Equatable {
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
     /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`.
     ///
-    /// Only `orphaned-tun` findings on interfaces in state `orphaned` are candidates; by
-    /// construction those have a complete holder scan behind them, so an interface whose holders
-    /// are unknown is never a target.
+    /// Only reapable findings whose rule deletes the interface (`orphaned-tun`, `orphaned-feth`),
+    /// on interfaces in state `orphaned` with their holders known, are candidates; so an interface
+    /// whose holders are unknown is never a target. A rule that removes routes (`utun-hoard`) plans
+    /// its routes instead.
     public static func make(_ assessment: Assessment, observations: Observations, namespaceKey: String,
                             policy: ReapPolicy, now: Date) -> ReapPlan {
         let reapable = Dictionary(
-            assessment.findings.filter { $0.reapable && ($0.id == FindingID.orphanedTun || $0.id == FindingID.orphanedFeth) }
+            assessment.findings.filter { $0.reapable && FindingRules.rule($0.id)?.reap == .deleteInterface }
                 .compactMap { finding in finding.ifname.map { ($0, finding) } },
             uniquingKeysWith: { first, _ in first }
         )
@@ -116,7 +117,7 @@ public struct ReapPlan: Sendable, Equatable {
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
         }
         // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum age.
-        for finding in assessment.findings where finding.id == FindingID.utunHoard && finding.reapable {
+        for finding in assessment.findings where finding.reapable && FindingRules.rule(finding.id)?.reap == .removeRoutes {
             let routes = finding.routes ?? []
             for entry in assessment.interfaces where entry.interface.kind == .utun {
                 let own = routes.filter { route in route.nextHops.contains { $0.interfaceName == entry.interface.name } }

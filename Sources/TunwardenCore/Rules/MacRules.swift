@@ -1,0 +1,119 @@
+import Foundation
+
+extension FindingRules {
+    /// The findings about macOS utun and feth interfaces.
+    static let mac: [FindingRule] = [
+        FindingRule(id: FindingID.utunHoard, severity: "warning", reap: .removeRoutes, scope: .snapshot,
+                    summary: "macOS: one process holds 3 or more utuns, most of them idle; their link-local routes can go"),
+        FindingRule(id: FindingID.orphanedFeth, severity: "warning", reap: .deleteInterface, scope: .snapshot,
+                    summary: "macOS: feth interfaces while no zerotier-one runs"),
+    ]
+}
+
+/// Judging macOS utun and feth interfaces, and utuns one process hoards.
+extension Heuristics {
+    // MARK: macOS utun and feth
+
+    /// A utun exists exactly as long as a process holds its control socket: one the capture lists
+    /// is held by someone, and a complete lsof without its holder means the capture missed it
+    /// (lsof not run as root?), not an orphan. One seen only in routes is unknown.
+    static func judgeUtun(_ interface: NetworkInterface, holders: [Holder], scan: HolderScan) -> (InterfaceState, String) {
+        if !holders.isEmpty { return (.live, "held") }
+        if interface.unlisted {
+            return (.unknown, "seen only in routes: the capture does not list it, so its state and holders are unknown")
+        }
+        guard scan.complete else {
+            return (.live, "held by a process the capture does not show (\(scan.incompleteReason ?? "no lsof output")): a utun exists only while its control socket is open")
+        }
+        return (.unknown, "no holder in the lsof output, yet a utun exists only while held (was lsof run as root?)")
+    }
+
+    /// Whether `command` (a `ps` command column: a path, possibly with spaces, then arguments)
+    /// runs `program`: some leading words form a path whose last component is `program`. A grep
+    /// for the program (`grep zerotier-one`) does not run it.
+    public static func command(_ command: String, runs program: String) -> Bool {
+        let words = command.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first else { return false }
+        if (first as Substring).split(separator: "/").last.map(String.init) == program { return true }
+        // Only a path that starts with / may continue past a space ("Application Support").
+        guard first.hasPrefix("/") else { return false }
+        var path = String(first)
+        for word in words.dropFirst().prefix(16) {
+            path += " " + word
+            if path.split(separator: "/").last.map(String.init) == program { return true }
+        }
+        return false
+    }
+
+    /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
+    /// handler, so a pair with no owner process running is left over from a crash.
+    static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy,
+                          findings: inout [Finding]) -> (InterfaceState, String) {
+        if interface.unlisted {
+            return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
+        }
+        guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
+        let owners = processes.filter { entry in policy.fethOwners.contains { command(entry.value, runs: $0) } }
+        if let owner = owners.min(by: { $0.key < $1.key }) {
+            let name = policy.fethOwners.first { command(owner.value, runs: $0) } ?? owner.value
+            return (.live, "\(name)[\(owner.key)] is running")
+        }
+        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
+            return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
+        }
+        let peerText: String
+        if let peer = interface.peerName {
+            peerText = snapshot.interfaces.contains { $0.name == peer } ? " (peer \(peer))" : " (its peer \(peer) is missing)"
+        } else {
+            peerText = " (no peer)"
+        }
+        findings.append(Finding(
+            id: FindingID.orphanedFeth, severity: .warning, ifname: interface.name, reapable: true,
+            evidence: "feth \(interface.name)\(peerText) exists while no \(policy.fethOwners.joined(separator: " or ")) process runs; ZeroTier destroys its pairs only in an exit handler, so a crash leaves them, and their addresses mislead other software. Reap with: ifconfig \(interface.name) destroy"
+        ))
+        return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
+    }
+
+    /// macOS daemons that hold utuns for the system's own services on every Mac.
+    static let systemUtunHolders: Set<String> = ["identityservicesd", "rapportd", "remoted", "sharingd", "networkserviceproxy", "WiFiAgent"]
+
+    /// One process holding several utuns, most of them idle (no address beyond link-local): the
+    /// leak pattern of packet-tunnel apps and nesessionmanager. The idle units' link-local routes
+    /// (`default fe80::%utunN`, `fe80::%utunN/64`) are reapable; the utuns themselves cannot be
+    /// destroyed without killing the holder.
+    static func hoardFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
+        var byHolder: [Int32: (holder: Holder, units: [AssessedInterface])] = [:]
+        for position in interfaces.indices where interfaces[position].interface.kind == .utun {
+            for holder in interfaces[position].holders { byHolder[holder.pid, default: (holder, [])].units.append(interfaces[position]) }
+        }
+        var findings: [Finding] = []
+        for pid in byHolder.keys.sorted() {
+            // macOS's own service daemons keep a few utuns each on a healthy Mac (iCloud,
+            // Continuity); only a pile well beyond that is a hoard.
+            guard let (holder, units) = byHolder[pid],
+                  units.count >= (systemUtunHolders.contains(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
+            let idle = units.filter { $0.interface.addresses.allSatisfy(\.isLinkLocal) }
+            guard idle.count * 2 > units.count else { continue }
+            let idleNames = Set(idle.map(\.interface.name))
+            let routes = snapshot.routes.filter { route in
+                route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
+                    && (route.destination.length == 0 || route.destination.address.bytes[0] == 0xfe)
+            }
+            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
+            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
+            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
+            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
+            findings.append(Finding(
+                id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: !routes.isEmpty,
+                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. Their \(routes.count) link-local routes can be removed; the utuns go only when \(restart).",
+                routes: routes.isEmpty ? nil : routes
+            ))
+        }
+        return findings
+    }
+
+    /// More-specific routes that together capture default traffic into one tunnel (0/1 + 128/1,
+    /// the 1/8 … 128/1 cascade, the IPv6 equivalents). Info when the tunnel is alive: it explains
+    /// where all traffic goes. Critical when the tunnel is gone: every packet goes nowhere. (A
+    /// tunnel that exists but is dead is reported by dead-tunnel-route.)
+}

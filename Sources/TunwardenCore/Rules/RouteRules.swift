@@ -1,0 +1,240 @@
+import Foundation
+
+extension FindingRules {
+    /// The findings about routes.
+    static let routes: [FindingRule] = [
+        FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: nil, scope: .snapshot,
+                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier"),
+        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone", reap: nil, scope: .snapshot,
+                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel"),
+        FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
+                    summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
+    ]
+}
+
+/// Judging routes: into dead tunnels, split defaults, and defaults that leave only through a tunnel.
+extension Heuristics {
+    static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
+        guard !unicast.isEmpty else { return [] }
+        // Routes are few and interfaces may be tens of thousands: look up only the interfaces
+        // routes name, by position, without copying any.
+        let needsIndexNames = unicast.contains { $0.nextHops.contains { $0.interfaceName == nil && $0.interfaceIndex != nil } }
+        let nameByIndex = needsIndexNames
+            ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a }) : [:]
+        var routeNames: [(route: Route, name: String)] = []
+        for route in unicast {
+            let names = Set(route.nextHops.compactMap { hop in hop.interfaceName ?? hop.interfaceIndex.flatMap { nameByIndex[$0] } })
+            if names.count == 1, let name = names.first { routeNames.append((route, name)) }
+        }
+        let wanted = Set(routeNames.map(\.name))
+        // Where every hop carries an index (Linux), its name was given by that index: interfaces
+        // are ruled out by index, far cheaper than hashing tens of thousands of names.
+        let indexed = unicast.allSatisfy { $0.nextHops.allSatisfy { $0.interfaceIndex != nil } }
+        let wantedIndices = indexed ? Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) }) : []
+        /// The positions of a list of interfaces that may hold a wanted name, in list order.
+        func candidates(count: Int, indexAt: @escaping (Int) -> Int) -> [Int] {
+            guard indexed else { return Array(0..<count) }
+            let positions = IndexPositions(count: count, indexAt: indexAt)
+            return wantedIndices.compactMap(positions.position(of:)).sorted()
+        }
+        var byName: [String: AssessedInterface] = [:]
+        for position in candidates(count: interfaces.count, indexAt: { interfaces[$0].interface.index })
+        where wanted.contains(interfaces[position].interface.name) {
+            byName[interfaces[position].interface.name] = byName[interfaces[position].interface.name] ?? interfaces[position]
+        }
+        var known = Set<String>()
+        for position in candidates(count: snapshot.interfaces.count, indexAt: { snapshot.interfaces[$0].index })
+        where wanted.contains(snapshot.interfaces[position].name) {
+            known.insert(snapshot.interfaces[position].name)
+        }
+        var groups: [String: [Route]] = [:]
+        for (route, name) in routeNames {
+            let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
+            if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
+        }
+        var findings: [Finding] = []
+        for key in groups.keys.sorted() {
+            guard let grouped = groups[key] else { continue }
+            let name = String(key.split(separator: "|")[0])
+            let family = grouped[0].family == .inet ? "IPv4" : "IPv6"
+            var routes = grouped
+            let whole = coverage(of: routes.map(\.destination)) >= 255.0 / 256.0
+            var share = 1.0
+            if !whole {
+                // The pieces a split default leaves (8/5, 64/2, 128.0/1 of the 1/8 … 128/1
+                // cascade): prefixes of /1 to /8 that together take a sizeable part of the space.
+                routes = grouped.filter { (1...8).contains($0.destination.length) }
+                share = coverage(of: routes.map(\.destination))
+                guard share >= 1.0 / 16.0 else { continue }
+            }
+            let list = routes.map(\.display).joined(separator: ", ")
+            let percent = "\(Int((share * 100).rounded(.down)))% of \(family)"
+            let removal = snapshot.platform == .darwin
+                ? " Remove them with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
+            if let entry = byName[name] {
+                guard !isDead(entry) else { continue }
+                let what = "\(entry.interface.kind.rawValue) \(name)"
+                let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
+                // A utun the capture lists is held by some process (the kernel keeps none otherwise),
+                // so its routes lead somewhere; one seen only in routes may not.
+                let alive = entry.state == .live
+                if whole {
+                    let unknown = alive ? "" : " Whether \(name) is still in use is unknown from this capture (\(entry.reason))."
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
+                        routes: routes
+                    ))
+                } else if alive || !entry.holders.isEmpty {
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what)\(holders); the rest follows the default route. Pieces of a split default like these are what a VPN or proxy adds to take part of the traffic.",
+                        routes: routes
+                    ))
+                } else {
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .warning, ifname: name, reapable: false,
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
+                        routes: routes
+                    ))
+                }
+            } else if whole {
+                findings.append(Finding(
+                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
+                    evidence: "\(routes.count) routes capture all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
+                    routes: routes
+                ))
+            } else {
+                findings.append(Finding(
+                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
+                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) send \(percent) into \(name), which no longer exists: that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
+                    routes: routes
+                ))
+            }
+        }
+        return findings
+    }
+
+    /// On macOS, a general (not interface-scoped) default route that leaves only through a
+    /// tunnel-like interface while no physical interface with an address has a default route at
+    /// all, not even a scoped one: what ZeroTier's full-tunnel option leaves after a network
+    /// change. A VPN that takes the default keeps the physical one as a scoped default (flag I),
+    /// so that case is not this. Needs every default route and every interface in the capture.
+    static func defaultViaTunnelFindings(_ snapshot: Snapshot) -> [Finding] {
+        guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
+        var findings: [Finding] = []
+        let kindByName = Dictionary(snapshot.interfaces.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
+            let defaults = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast }
+            let general = defaults.filter { !$0.isInterfaceScoped }
+            let tunnels = Set(general.flatMap { $0.nextHops.compactMap(\.interfaceName) })
+            guard !general.isEmpty, tunnels.allSatisfy({ (kindByName[$0] ?? .other).isTunnelStyle }) else { continue }
+            let withDefault = Set(defaults.flatMap { $0.nextHops.compactMap(\.interfaceName) })
+            let physical = snapshot.interfaces.filter { interface in
+                interface.kind == .other && !interface.flags.contains("LOOPBACK") && !interface.flags.contains("POINTOPOINT")
+                    && interface.isUp && interface.carrier != false
+                    && interface.addresses.contains { $0.local.family == family && !$0.isLinkLocal }
+            }
+            guard !physical.isEmpty, physical.allSatisfy({ !withDefault.contains($0.name) }) else { continue }
+            let familyName = family == .inet ? "IPv4" : "IPv6"
+            let tunnelList = tunnels.sorted().joined(separator: ", ")
+            let physicalList = physical.map { interface in
+                "\(interface.name) (\(interface.addresses.filter { $0.local.family == family && !$0.isLinkLocal }.map(\.display).joined(separator: ", ")))"
+            }.joined(separator: ", ")
+            findings.append(Finding(
+                id: FindingID.defaultViaTunnel, severity: .warning, ifname: tunnels.sorted().first, reapable: false,
+                evidence: "The only \(familyName) default route leaves through \(tunnelList), while \(physicalList) \(physical.count == 1 ? "has" : "have") an address but no default route at all, not even an interface-scoped one: traffic for anything outside the tunnel's own networks depends on the tunnel. This is what ZeroTier's full-tunnel (default route) option leaves after a network change; a VPN that takes the default keeps the physical one as a scoped default. Check that the tunnel app is running and re-join or reconnect it, or renew \(physical[0].name)'s lease.",
+                routes: general
+            ))
+        }
+        return findings
+    }
+
+
+    // MARK: routes
+
+    /// A tunnel-style interface that traffic cannot leave through: orphaned, or without carrier.
+    static func isDead(_ assessed: AssessedInterface) -> Bool {
+        assessed.state == .orphaned || assessed.interface.carrier == false
+    }
+
+    /// Routes of type unicast whose every next hop leaves through a dead tunnel, grouped by
+    /// interface. Critical when the dead routes of a family and table together capture default
+    /// traffic: a default route, or more-specific routes covering all but at most the first /8 of
+    /// the address space (0/1 + 128/1, or the 1/8 … 128/1 cascade), which proxies and VPNs add to
+    /// take all traffic without touching the default route.
+    static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
+        guard !unicast.isEmpty else { return [] }
+        // Only interfaces routes leave through can matter; thousands of others are not visited.
+        let hopIndices = Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) })
+        let positions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
+        var deadPosition: [Int: Int] = [:]
+        for index in hopIndices {
+            if let position = positions.position(of: index), isDead(interfaces[position]) { deadPosition[index] = position }
+        }
+        guard !deadPosition.isEmpty else { return [] }
+        func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
+
+        var deadRoutes: [Route] = []
+        var liveRoutes: [Route] = []
+        for route in unicast {
+            if route.nextHops.allSatisfy(isDeadHop) { deadRoutes.append(route) } else { liveRoutes.append(route) }
+        }
+        func group(_ route: Route) -> String { "\(route.family.rawValue)|\(route.table)" }
+        // Which (family, table) groups capture default traffic.
+        var capturing = Set<String>()
+        for (key, routes) in Dictionary(grouping: deadRoutes, by: group) {
+            let shadowedDefault = routes.contains { route in
+                route.destination.length == 0 && liveRoutes.contains { other in
+                    other.destination.length == 0 && other.family == route.family && other.table == route.table
+                        && (other.metric ?? 0) < (route.metric ?? 0)
+                }
+            }
+            let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
+            if coverage(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
+        }
+        var routesByInterface: [Int: [Route]] = [:]
+        for route in deadRoutes {
+            for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
+        }
+        var findings: [Finding] = []
+        for index in routesByInterface.keys.sorted() {
+            guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
+            let assessed = interfaces[position]
+            let captures = routes.contains { capturing.contains(group($0)) }
+            let interface = assessed.interface
+            let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
+            let list = routes.map(\.display).joined(separator: ", ")
+            var evidence = "\(routes.count) route\(routes.count == 1 ? "" : "s") send traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
+            if captures {
+                let families = Set(routes.filter { capturing.contains(group($0)) }.map(\.family))
+                let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
+                evidence += " Together they capture all \(names) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
+            } else {
+                evidence += " Traffic to these destinations is blackholed."
+            }
+            if assessed.state == .orphaned {
+                evidence += " They go away with the device when it is reaped."
+            }
+            findings.append(Finding(id: FindingID.deadTunnelRoute, severity: captures ? .critical : .warning,
+                                    ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
+        }
+        return findings
+    }
+
+    /// The share of the address space a set of same-family prefixes covers, counting overlaps once.
+    /// Prefixes either nest or are disjoint, so dropping every prefix inside another leaves a disjoint set.
+    public static func coverage(of prefixes: [IPPrefix]) -> Double {
+        // In order of first address (family first), the shorter of equal starts first: the kept
+        // prefixes are then disjoint and ordered, so a prefix inside any of them is inside the
+        // last one kept. One pass, where checking every kept prefix was quadratic in the routes.
+        let ordered = Set(prefixes).sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
+        var kept: [IPPrefix] = []
+        for prefix in ordered where !(kept.last?.contains(prefix) ?? false) {
+            kept.append(prefix)
+        }
+        return kept.reduce(0) { $0 + $1.shareOfAddressSpace }
+    }
+}

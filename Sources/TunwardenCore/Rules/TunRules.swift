@@ -1,0 +1,105 @@
+import Foundation
+
+extension FindingRules {
+    /// The findings about tun and tap devices.
+    static let tun: [FindingRule] = [
+        FindingRule(id: FindingID.orphanedTun, severity: "warning", reap: .deleteInterface, scope: .interface,
+                    summary: "a persistent tun/tap with no carrier, no attached queue and no holder in a complete scan"),
+        FindingRule(id: FindingID.holderElsewhere, severity: "info", reap: nil, scope: .interface,
+                    summary: "a device of the same name is held in another namespace, which proves nothing either way"),
+        FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
+                    summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
+        FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
+                    summary: "a tun/tap nobody holds has links stacked on it or is a port of a bridge or bond"),
+    ]
+}
+
+/// Judging tun and tap devices: held, attached, stacked, or orphaned.
+extension Heuristics {
+    // MARK: tun and tap
+
+    /// What the holder scan covered, as an orphan's evidence states it: the same for every
+    /// interface of one snapshot, so it is put together once.
+    static func scanSummary(_ scan: HolderScan) -> String {
+        let opaque = scan.opaquePIDs
+        return opaque.isEmpty
+            ? "\(scan.processesScanned) processes scanned"
+            : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
+    }
+
+    static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
+                         scanText: String, uppers: [String] = [], master: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
+        let tun = interface.tun ?? TunDetails()
+        let kind = interface.kind.rawValue
+        if tun.persistent == false {
+            return (.live, "not persistent: the kernel removes it when its last holder closes, so something holds it")
+        }
+        if !holders.isEmpty { return (.live, "held") }
+        let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
+        if queues > 0 {
+            return (.live, "\(queues) queue\(queues == 1 ? "" : "s") attached")
+        }
+        let opaque = scan.opaquePIDs
+        if interface.carrier == true {
+            guard scan.complete else {
+                return (.live, "carrier on, so a queue is attached (holders could not be read)")
+            }
+            if !opaque.isEmpty, tun.numQueues == nil {
+                return (.live, "carrier on, so a queue is attached (perhaps by a process that cannot be inspected: pid \(Self.sample(opaque)))")
+            }
+            if !elsewhere.isEmpty {
+                return (.live, "carrier on; held from another namespace by " + elsewhere.map(\.holder.display).joined(separator: ", "))
+            }
+            findings.append(Finding(
+                id: FindingID.carrierWithoutHolder, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has carrier but no process holds it in any namespace; carrier may have been forced with TUNSETCARRIER. Not touched."
+            ))
+            return (.suspect, "carrier on but no holder found")
+        }
+        guard scan.complete else {
+            return (.unknown, "no carrier, but holders could not be read")
+        }
+        if !elsewhere.isEmpty {
+            let names = elsewhere.map { "\($0.holder.display) in \($0.holder.netns ?? "a namespace it hides")" }.joined(separator: ", ")
+            findings.append(Finding(
+                id: FindingID.holderElsewhere, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) has no carrier and no holder here, but \(names) holds a device of the same name; names are per namespace, so this proves nothing either way. Not touched."
+            ))
+            return (.unknown, "a device of the same name is held in another namespace")
+        }
+        // Processes closed even to a fully privileged scan might hold it. The kernel rules them out:
+        // for a multi-queue device by its count of attached and disabled queues; for a single-queue
+        // device by the carrier, which its one queue's attachment turns on (and which the reaper
+        // confirms by attaching exclusively before it deletes anything).
+        let kernelRulesOut = tun.multiQueue == true ? tun.numQueues != nil && tun.numDisabledQueues != nil : tun.multiQueue == false
+        if !opaque.isEmpty, !kernelRulesOut {
+            return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
+        }
+        if !uppers.isEmpty || master != nil {
+            var parts: [String] = []
+            if !uppers.isEmpty {
+                parts.append("\(uppers.joined(separator: ", ")) \(uppers.count == 1 ? "sits" : "sit") on it, and deleting it would delete \(uppers.count == 1 ? "that" : "them") too")
+            }
+            if let master {
+                var port = "it is a port of \(master)"
+                if interface.name == master + "-nic" { port += " (libvirt keeps <bridge>-nic as the bridge's placeholder port, unheld on purpose)" }
+                parts.append(port)
+            }
+            let reason = parts.joined(separator: "; ")
+            findings.append(Finding(
+                id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but it has been configured into something: \(reason). Not touched."
+            ))
+            return (.suspect, reason)
+        }
+        let persistent = tun.persistent == true
+        let persistence = persistent ? "persistent" : "persistence not reported"
+        let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
+        findings.append(Finding(
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent,
+            evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
+                                ", and no process holds it (", scanText, ").")
+        ))
+        return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
+    }
+}
