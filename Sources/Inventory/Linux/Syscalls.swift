@@ -58,9 +58,12 @@ enum Sys {
     /// The target of a symbolic link (or a /proc magic link).
     static func readLink(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<String> {
         var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBufferPointer { ptr in
-            ptr.withMemoryRebound(to: CChar.self) { readlinkat(directory, path, $0.baseAddress!, $0.count) }
-        }
+        var n: Int
+        repeat {
+            n = buffer.withUnsafeMutableBufferPointer { ptr in
+                ptr.withMemoryRebound(to: CChar.self) { readlinkat(directory, path, $0.baseAddress!, $0.count) }
+            }
+        } while n < 0 && errno == EINTR
         if n < 0 { return .failed(errno) }
         return .ok(String(decoding: buffer[0..<n], as: UTF8.self))
     }
@@ -90,7 +93,7 @@ enum Sys {
     /// The inode and owner of a path, following links.
     static func statPath(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<(inode: UInt64, uid: UInt32)> {
         var info = stat()
-        if fstatat(directory, path, &info, 0) != 0 { return .failed(errno) }
+        if case let .failed(code) = repeatOnEINTR({ fstatat(directory, path, &info, 0) }) { return .failed(code) }
         return .ok((UInt64(info.st_ino), info.st_uid))
     }
 
@@ -98,7 +101,7 @@ enum Sys {
     /// the number of the process's threads (fs/proc/base.c, proc_task_getattr).
     static func linkCount(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<UInt64> {
         var info = stat()
-        if fstatat(directory, path, &info, AT_SYMLINK_NOFOLLOW) != 0 { return .failed(errno) }
+        if case let .failed(code) = repeatOnEINTR({ fstatat(directory, path, &info, AT_SYMLINK_NOFOLLOW) }) { return .failed(code) }
         return .ok(UInt64(info.st_nlink))
     }
 

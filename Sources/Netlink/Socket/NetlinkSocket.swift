@@ -117,15 +117,12 @@ public final class NetlinkSocket: NetlinkTransport {
     /// SO_NETNS_COOKIE, from include/uapi/asm-generic/socket.h.
     private static let soNetnsCookie: Int32 = 71
 
-    /// Waits until a datagram can be received or `milliseconds` pass; true when one is ready.
+    /// Waits until a datagram can be received or `milliseconds` pass; true when one is ready. A
+    /// signal that interrupts the wait ends it early (false), so that a caller waiting for a
+    /// signal's flag sees it at once; the caller polls again when it wants to.
     public func waitReadable(milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&descriptor, 1, milliseconds)
-            if ready >= 0 { return ready > 0 }
-            if errno != EINTR { return false }
-            return false
-        }
+        return poll(&descriptor, 1, milliseconds) > 0
     }
 
     /// The name's bytes the socket's namespace gives interface `index` now (SIOCGIFNAME, which a netlink
