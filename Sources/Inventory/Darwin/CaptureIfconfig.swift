@@ -76,12 +76,13 @@ extension Section {
     }
 
     func add(_ entry: DarwinParsers.IfconfigEntry, to contents: inout CaptureContents) {
-        if let existing = contents.interfaces.firstIndex(where: { $0.name == entry.name }) {
+        if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
             if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
                 contents.interfaces[existing] = entry
             }
         } else {
+            contents.interfacePositions[entry.name] = contents.interfaces.count
             contents.interfaces.append(entry)
         }
     }

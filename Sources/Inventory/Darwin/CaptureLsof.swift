@@ -85,6 +85,6 @@ extension Section {
         }
         lsofPIDs.insert(Int32(pid))
         let holder = DarwinParsers.UtunHolder(pid: Int32(pid), command: String(text[systm - 4]), user: String(text[systm - 2]), unit: unit)
-        if !contents.holders.contains(holder) { contents.holders.append(holder) }
+        if contents.holderKeys.insert(holder).inserted { contents.holders.append(holder) }
     }
 }

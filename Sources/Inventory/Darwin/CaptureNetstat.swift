@@ -113,6 +113,8 @@ extension Section {
         row.line = text.line(position)
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
-        if !contents.routes.contains(row) { contents.routes.append(row) }
+        let key = CaptureContents.RouteKey(destination: row.destination, gateway: row.gateway, flags: row.flags, netif: row.netif,
+                                           linkIndex: row.linkIndex, zone: row.zone)
+        if contents.routeKeys.insert(key).inserted { contents.routes.append(row) }
     }
 }

@@ -29,6 +29,22 @@ struct CaptureContents {
     var psWhole = false
     var processFilters: [TextFilter] = []
 
+    /// What is already recorded, so that a listing pasted twice counts once, in constant time per
+    /// record (a hostile paste may hold hundreds of thousands).
+    var interfacePositions: [String: Int] = [:]
+    var routeKeys: Set<RouteKey> = []
+    var holderKeys: Set<DarwinParsers.UtunHolder> = []
+
+    /// A route row without where it was read.
+    struct RouteKey: Hashable {
+        var destination: IPPrefix
+        var gateway: IPAddress?
+        var flags: String
+        var netif: String
+        var linkIndex: Int?
+        var zone: String?
+    }
+
     /// What was left aside as not tool output (for --verbose), and rows that could not be read.
     var notes: [String] = []
     var problems: [String] = []

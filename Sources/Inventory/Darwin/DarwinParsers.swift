@@ -66,7 +66,7 @@ public enum DarwinParsers {
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).
-    public struct UtunHolder: Equatable, Sendable {
+    public struct UtunHolder: Hashable, Sendable {
         public var pid: Int32
         public var command: String
         public var user: String
