@@ -105,11 +105,11 @@ public struct Audit: ParsableCommand {
     }
 
     public func run() throws {
-        let settings = Settings.load(global, for: .audit)
+        let settings = try Settings.load(global, for: .audit)
         // --quiet prints nothing on standard output, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
         let all = settings.flag(all, "all", default: false)
-        let policy = settings.countPolicy(limit: limit, warn: warn)
+        let policy = try settings.countPolicy(limit: limit, warn: warn)
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
         let keepState = !state.noState && from == nil
         let monitoring = monitoring.resolved(settings, alerts: keepState)
@@ -142,7 +142,7 @@ public struct Audit: ParsableCommand {
             }
         }
         monitoring.writeMetrics(assessment, observations: observations)
-        if quiet { Terminal.exit(assessment.status.exitCode) }
+        if quiet { throw ExitCode(assessment.status.exitCode) }
         switch format {
         case .table:
             Terminal.colorChoice = color ?? .auto
@@ -156,7 +156,7 @@ public struct Audit: ParsableCommand {
         case .nagios:
             Terminal.write(NagiosLine.render(assessment) + "\n")
         }
-        Terminal.exit(assessment.status.exitCode)
+        throw ExitCode(assessment.status.exitCode)
     }
 }
 

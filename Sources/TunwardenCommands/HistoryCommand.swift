@@ -31,7 +31,7 @@ public struct HistoryCommand: ParsableCommand {
 
     public func run() throws {
         // History is what audits and the watcher record, so it is read where they write it.
-        let settings = Settings.load(global, for: .audit)
+        let settings = try Settings.load(global, for: .audit)
         let key: String
         do {
             #if os(Linux)
@@ -41,14 +41,14 @@ public struct HistoryCommand: ParsableCommand {
             #endif
         } catch {
             Terminal.error(ErrorAdvice.text(error))
-            Terminal.exit(AuditStatus.unknown.exitCode)
+            throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let observations: Observations
         do {
             observations = try StateStore(directory: settings.stateDirectory(given: state.stateDirectory)).load()
         } catch {
             Terminal.error("\(error)")
-            Terminal.exit(AuditStatus.unknown.exitCode)
+            throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let history = observations.histories[key] ?? NamespaceHistory()
         if format == .json {

@@ -38,12 +38,12 @@ public struct JournalCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let settings = Settings.load(global, for: .reap)
+        let settings = try Settings.load(global, for: .reap)
         let path = settings.text(journal, "journal") ?? settings.stateDirectory(given: state.stateDirectory) + "/journal.jsonl"
         let absence = Journal(path: path).absence()
         if let mistake = misnamed(absence, settings) {
             Terminal.error(mistake)
-            Terminal.exit(ExitCode.validationFailure.rawValue)
+            throw ExitCode(ExitCode.validationFailure.rawValue)
         }
         var records: [JournalRecord]
         do {
@@ -52,7 +52,7 @@ public struct JournalCommand: ParsableCommand {
             records = contents.records
         } catch {
             Terminal.error("\(error)")
-            Terminal.exit(AuditStatus.unknown.exitCode)
+            throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let namespace = settings.namespace(global)
         if let namespace {

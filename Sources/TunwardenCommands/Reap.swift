@@ -93,11 +93,11 @@ public struct Reap: ParsableCommand {
     }
 
     public func run() throws {
-        let settings = Settings.load(global, for: .reap)
+        let settings = try Settings.load(global, for: .reap)
         // --quiet prints only failures, in the table's words, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
         var policy: ReapPolicy
-        do { policy = try rules.policy(settings, capture: from != nil) } catch { settings.reject("\(error)") }
+        do { policy = try rules.policy(settings, capture: from != nil) } catch { throw settings.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
         if from != nil { policy.minimumAge = 0 }
         let store = StateStore(directory: settings.stateDirectory(state))
@@ -107,12 +107,12 @@ public struct Reap: ParsableCommand {
         // so that a run that cannot act creates no file. A dry run checks the same, creating
         // nothing, and exits as the real run would.
         if from == nil, geteuid() != 0 {
-            fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
+            throw fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
         }
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
-            do { observations = try store.load() } catch { fail("\(error)") }
+            do { observations = try store.load() } catch { throw fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
         if from == nil {
@@ -120,27 +120,27 @@ public struct Reap: ParsableCommand {
                 let torn = try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable()
                 torn.forEach { Terminal.warning("\($0)") }
             } catch {
-                fail("\(error)")
+                throw fail("\(error)")
             }
         }
-        if !dryRun { repairInterruptedRun(journal: journal, namespace: namespace, directory: store.directory) }
+        if !dryRun { try repairInterruptedRun(journal: journal, namespace: namespace, directory: store.directory) }
         let snapshot: Snapshot
         do {
             snapshot = try Backends.select(from: from, namespace: namespace, patient: true).snapshot()
         } catch {
-            fail("\(error)")
+            throw fail("\(error)")
         }
         CaptureReport.tell(snapshot, verbose: verbose)
         // A capture's plan holds only what it proves (a feth pair needs no lsof); the live system's
         // holders must all be readable before anything is planned.
         guard snapshot.holders.complete || from != nil else {
-            fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). \(snapshot.holders.remedy ?? "Run as root")")
+            throw fail("cannot tell orphans from devices in use: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")). \(snapshot.holders.remedy ?? "Run as root")")
         }
         // One clock for the whole run: the inventory's.
         let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
         if keepState {
-            do { observations = try Self.record(assessment, in: store) } catch { fail("\(error)") }
+            do { observations = try Self.record(assessment, in: store) } catch { throw fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
@@ -150,26 +150,26 @@ public struct Reap: ParsableCommand {
         }
         if plan.items.isEmpty || dryRun {
             if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
-            Terminal.exit(0)
+            throw ExitCode(0)
         }
         if !yes {
             guard Terminal.inputIsTerminal else {
                 Terminal.error("refusing to delete without --yes when not on a terminal; see the plan with `tunwarden reap --dry-run`, then run again with --yes")
-                Terminal.exit(ExitCode.validationFailure.rawValue)
+                throw ExitCode(ExitCode.validationFailure.rawValue)
             }
             Terminal.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 Terminal.note("nothing was changed")
-                Terminal.exit(0)
+                throw ExitCode(0)
             }
         }
         let lock: RunLock
         do {
             lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
-            fail("\(error)")
+            throw fail("\(error)")
         }
-        let (results, journalProblem) = execute(plan, journalPath: journalPath, namespace: namespace)
+        let (results, journalProblem) = try execute(plan, journalPath: journalPath, namespace: namespace)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             do {
@@ -193,16 +193,16 @@ public struct Reap: ParsableCommand {
         if LinuxReaper.interruptingSignal != 0 {
             Terminal.error("interrupted by signal \(LinuxReaper.interruptingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact"
                 + (journalProblem == nil ? " and journaled" : ""))
-            Terminal.exit(128 + LinuxReaper.interruptingSignal)
+            throw ExitCode(128 + LinuxReaper.interruptingSignal)
         }
         #endif
-        Terminal.exit(journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
+        throw ExitCode(journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
     }
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
     /// records, before anything is planned: otherwise its private link group and names would be
     /// taken for the devices' own state.
-    func repairInterruptedRun(journal: Journal, namespace: String?, directory: String) {
+    func repairInterruptedRun(journal: Journal, namespace: String?, directory: String) throws {
         #if os(Linux)
         guard from == nil, geteuid() == 0 else { return }
         let reaper = LinuxReaper(namespaceName: namespace)
@@ -213,14 +213,14 @@ public struct Reap: ParsableCommand {
         do {
             lock = try RunLock.acquire(directory: directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
-            fail("\(error)")
+            throw fail("\(error)")
         }
         defer { lock.release() }
         do {
             let records = try journal.lastRun()
             for line in try reaper.repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
         } catch {
-            fail("cannot repair what an interrupted reap left behind: \(error)")
+            throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }
         #endif
     }
@@ -242,7 +242,7 @@ public struct Reap: ParsableCommand {
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when
     /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
-    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) -> (results: [ReapResult], journalProblem: String?) {
+    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> (results: [ReapResult], journalProblem: String?) {
         let journal = Journal(path: journalPath)
         let runID = UUID().uuidString.lowercased()
         do {
@@ -254,20 +254,21 @@ public struct Reap: ParsableCommand {
                 if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }, nil)
             #else
-            fail("reaping this platform's interfaces is not supported yet")
+            throw fail("reaping this platform's interfaces is not supported yet")
             #endif
         } catch let incomplete as ReapJournalIncomplete {
             return (incomplete.results, incomplete.reason)
         } catch {
-            fail("\(error)")
+            throw fail("\(error)")
         }
     }
 
-    /// Prints the error and exits 3: the inventory or tunwarden's own files cannot be trusted.
-    func fail(_ message: String) -> Never {
+    /// Prints the error and gives exit code 3 to throw: the inventory or tunwarden's own files
+    /// cannot be trusted.
+    func fail(_ message: String) -> ExitCode {
         Terminal.error(message.hasSuffix("nothing was changed") ? message
             : message.hasSuffix(".") ? message + " Nothing was changed." : message + "; nothing was changed")
-        Terminal.exit(AuditStatus.unknown.exitCode)
+        return ExitCode(AuditStatus.unknown.exitCode)
     }
 
     /// The plan for people: one line per target, then what was left out and why. `clock` says

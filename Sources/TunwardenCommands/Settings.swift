@@ -11,12 +11,12 @@ struct Settings {
 
     /// Reads the configuration file `--config` (or `TUNWARDEN_CONFIG`, or the default path) names;
     /// a file that cannot be used ends the run with exit code 64, before anything is done.
-    static func load(_ global: GlobalOptions, for section: ConfigSection) -> Settings {
+    static func load(_ global: GlobalOptions, for section: ConfigSection) throws -> Settings {
         do {
             return Settings(file: try Configuration.load(explicitPath: global.config), section: section)
         } catch {
             Terminal.error("bad configuration: \(error)")
-            Terminal.exit(ExitCode.validationFailure.rawValue)
+            throw ExitCode(ExitCode.validationFailure.rawValue)
         }
     }
 
@@ -51,19 +51,19 @@ struct Settings {
         given ? "--\(key)" : file.origin(key, for: section).map { "\(key) in \($0)" } ?? "the default --\(key)"
     }
 
-    /// Ends the run with exit code 64 and a message naming where the conflicting values came from.
-    func reject(_ message: String) -> Never {
+    /// Prints a message naming where the conflicting values came from, and gives exit code 64 to throw.
+    func reject(_ message: String) -> ExitCode {
         Terminal.error(message)
-        Terminal.exit(ExitCode.validationFailure.rawValue)
+        return ExitCode(ExitCode.validationFailure.rawValue)
     }
 
     /// The limit and warning threshold for the tunnel count; settings that contradict each other
     /// end the run with exit code 64.
-    func countPolicy(limit givenLimit: Int?, warn givenWarn: Int?) -> AuditPolicy {
+    func countPolicy(limit givenLimit: Int?, warn givenWarn: Int?) throws -> AuditPolicy {
         do {
             return try checkedCountPolicy(limit: givenLimit, warn: givenWarn)
         } catch {
-            reject("\(error)")
+            throw reject("\(error)")
         }
     }
 

@@ -31,11 +31,11 @@ public struct SnapshotCommand: ParsableCommand {
         if geteuid() != 0 { Terminal.note("not root: lsof.txt lacks other users' sockets; run with sudo for a complete capture") }
         if !failed.isEmpty {
             Terminal.error("could not capture: \(failed.joined(separator: "; "))")
-            Terminal.exit(AuditStatus.unknown.exitCode)
+            throw ExitCode(AuditStatus.unknown.exitCode)
         }
         #else
         Terminal.error("snapshot captures the output of macOS tools (ifconfig -a -v, netstat -rn, lsof -nP, ps -axo pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
-        Terminal.exit(AuditStatus.unknown.exitCode)
+        throw ExitCode(AuditStatus.unknown.exitCode)
         #endif
     }
 }

@@ -91,7 +91,16 @@ public struct Tunwarden: ParsableCommand {
         if let topic = unknownHelpTopic(in: Array(CommandLine.arguments.dropFirst())) {
             exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            // Commands end by throwing their exit code (so that tests can run them in-process);
+            // here it becomes the process's, with lost standard output counted.
+            Terminal.exit(code.rawValue)
+        } catch {
+            exit(withError: error)
+        }
         Terminal.exit(0)
     }
 

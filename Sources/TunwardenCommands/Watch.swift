@@ -132,19 +132,19 @@ public struct Watch: ParsableCommand {
 
     /// The settings the watcher starts with; settings that contradict each other end the run with
     /// exit code 64 before anything is watched.
-    func startingRuntime() -> Runtime {
+    func startingRuntime() throws -> Runtime {
         do {
-            return try runtime(Settings.load(global, for: .watch))
+            return try runtime(try Settings.load(global, for: .watch))
         } catch {
             Terminal.error("\(error)")
-            Terminal.exit(ExitCode.validationFailure.rawValue)
+            throw ExitCode(ExitCode.validationFailure.rawValue)
         }
     }
 
     public func run() throws {
         #if os(Linux)
         tw_install_watch_signals()
-        var runtime = startingRuntime()
+        var runtime = try startingRuntime()
         let notifier = SystemdNotifier()
         let inventory = LinuxInventory(namespaceName: runtime.namespace)
         let store = StateStore(directory: runtime.stateDirectory)
@@ -153,12 +153,12 @@ public struct Watch: ParsableCommand {
             events = try inventory.eventSocket(receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
             Terminal.error("cannot subscribe to rtnetlink events: \(ErrorAdvice.text(error))")
-            Terminal.exit(AuditStatus.unknown.exitCode)
+            throw ExitCode(AuditStatus.unknown.exitCode)
         }
         if runtime.reap {
             do { try Journal(path: runtime.journalPath).checkWritable() } catch {
                 Terminal.error("--reap needs a journal it can write: \(error)")
-                Terminal.exit(AuditStatus.unknown.exitCode)
+                throw ExitCode(AuditStatus.unknown.exitCode)
             }
         }
         // A down device losing its last holder raises no rtnetlink event (the kernel reports carrier
@@ -283,13 +283,13 @@ public struct Watch: ParsableCommand {
         if processEvents >= 0 { close(processEvents) }
         notifier?.send("STOPPING=1")
         Terminal.log("watch: stopping on signal; observations are saved after every judgement")
-        Terminal.exit(0)
+        throw ExitCode(0)
         #elseif os(macOS)
         PortableSignals.install()
-        var runtime = startingRuntime()
+        var runtime = try startingRuntime()
         if runtime.namespace != nil {
             Terminal.error("--netns is for Linux network namespaces")
-            Terminal.exit(ExitCode.validationFailure.rawValue)
+            throw ExitCode(ExitCode.validationFailure.rawValue)
         }
         if runtime.reap {
             Terminal.log("watch: reaping from the watcher is Linux-only for now; run `tunwarden reap --yes` from a timer instead", priority: 4)
@@ -298,10 +298,10 @@ public struct Watch: ParsableCommand {
         var loop = DarwinWatchLoop(inventory: DarwinInventory(privileged: geteuid() == 0), store: StateStore(directory: runtime.stateDirectory), runtime: runtime)
         loop.run(shouldStop: { PortableSignals.stop != 0 }, takeReload: { PortableSignals.takeReload() }, reload: reload)
         Terminal.log("watch: stopping on signal; observations are saved after every judgement")
-        Terminal.exit(0)
+        throw ExitCode(0)
         #else
         Terminal.error("watch is not available on this platform; run `tunwarden audit` from a timer instead")
-        Terminal.exit(AuditStatus.unknown.exitCode)
+        throw ExitCode(AuditStatus.unknown.exitCode)
         #endif
     }
 
