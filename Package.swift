@@ -7,6 +7,7 @@ import PackageDescription
 /// - `TunwardenCore`: the model, heuristics, planning and rendering. Foundation only; no platform module.
 /// - `Netlink`: the rtnetlink codec (pure) and, on Linux, the socket it talks through.
 /// - `CLinuxShims`: the handful of Linux syscalls Swift's Glibc module does not expose.
+/// - `CWebhook`: webhook delivery through libcurl, loaded only when a webhook is sent (Linux).
 /// - `ChildProcesses`: the one way to run another program (timeout, SIGTERM then SIGKILL, always reaped).
 /// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
 /// - `TunwardenConfig`: the configuration file (YAML, through Yams), checked when read.
@@ -30,6 +31,7 @@ let package = Package(
     targets: [
         .target(name: "TunwardenCore"),
         .target(name: "CLinuxShims"),
+        .target(name: "CWebhook"),
         .target(name: "Netlink", dependencies: ["CLinuxShims"]),
         .target(name: "ChildProcesses", dependencies: ["CLinuxShims"]),
         .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims", "ChildProcesses"]),
@@ -41,7 +43,7 @@ let package = Package(
         .target(
             name: "TunwardenCommands",
             dependencies: [
-                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims", "ChildProcesses", "BuildInfo",
+                "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "CLinuxShims", "ChildProcesses", "BuildInfo", "CWebhook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

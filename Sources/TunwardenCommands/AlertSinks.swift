@@ -5,9 +5,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-#if os(Linux)
-import CLinuxShims
-#endif
 import TunwardenCore
 
 /// Delivers an alert to the configured sinks. A sink that fails is logged and never stops the
@@ -19,6 +16,8 @@ struct AlertSinks {
     var webhookAttempts = 3
     var webhookTimeout: TimeInterval = 5
     var execTimeout: TimeInterval = 30
+    /// How a webhook POST is sent: the system's way, or a test's stand-in.
+    var transport: any WebhookTransport = SystemWebhookTransport()
 
     func deliver(_ alert: AlertDecision.Alert) {
         log(alert)
@@ -88,7 +87,7 @@ struct AlertSinks {
         var delay = 0.5
         var lastProblem = ""
         for attempt in 1...webhookAttempts {
-            guard let problem = Self.postOnce(url, body: body, timeout: webhookTimeout) else { return }
+            guard let problem = transport.post(url, body: body, timeout: webhookTimeout) else { return }
             lastProblem = problem
             if attempt < webhookAttempts {
                 usleep(useconds_t(delay * 1_000_000))
@@ -97,46 +96,4 @@ struct AlertSinks {
         }
         Terminal.note("--alert-webhook \(url.absoluteString) failed after \(webhookAttempts) attempts: \(lastProblem)")
     }
-
-    /// One POST of the alert as JSON; nil when the server answered 2xx, else what went wrong.
-    static func postOnce(_ url: URL, body: [UInt8], timeout: TimeInterval) -> String? {
-        #if os(Linux)
-        // libcurl through a shim that loads it only now: linking Foundation's networking would
-        // load libcurl and its dozens of libraries at every start, webhook or not.
-        var status = 0
-        var error = [CChar](repeating: 0, count: 512)
-        let result = body.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { text in
-                tw_http_post_json(url.absoluteString, text.baseAddress, text.count, Int(timeout * 1000), &status, &error, UInt(error.count))
-            }
-        }
-        if result != 0 { return String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return (200..<300).contains(status) ? nil : "HTTP \(status)"
-        #else
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body)
-        request.timeoutInterval = timeout
-        let outcome = WebhookOutcome()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, response, error in
-            if let error {
-                outcome.problem = error.localizedDescription
-            } else if let status = (response as? HTTPURLResponse)?.statusCode, !(200..<300).contains(status) {
-                outcome.problem = "HTTP \(status)"
-            }
-            done.signal()
-        }.resume()
-        done.wait()
-        return outcome.problem
-        #endif
-    }
 }
-
-#if !os(Linux)
-/// What one webhook attempt ended with; written by URLSession's thread before the semaphore is signalled.
-private final class WebhookOutcome: @unchecked Sendable {
-    var problem: String?
-}
-#endif

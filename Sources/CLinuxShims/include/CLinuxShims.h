@@ -41,14 +41,6 @@ int tw_proc_events_open(void);
 /// exited (at most `max`); returns how many, or -errno (-ENOBUFS: events were lost).
 int tw_proc_events_read(int fd, int *tgids, int max);
 
-/// POSTs `length` bytes of `body` to `url` (http or https only) as application/json through
-/// libcurl, which is loaded only now, so that no run that sends no webhook pays for loading it
-/// and its dozens of libraries. Waits at most `timeout_ms` and never follows redirects. Returns 0
-/// with the HTTP status in `*status` when a response arrived; otherwise -1 with the reason in
-/// `error` (NUL-terminated, at most `error_size` bytes), including when libcurl is not installed.
-int tw_http_post_json(const char *url, const char *body, long length, long timeout_ms, long *status,
-                      char *error, unsigned long error_size);
-
 /// Catches SIGTERM, SIGINT and SIGHUP while a reap acts, so that it can finish or roll back the
 /// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
 /// last signal caught (0 for none); `tw_restore_reap_signals` puts back the previous handlers.
