@@ -1,0 +1,396 @@
+#if os(Linux)
+import CLinuxShims
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import Storage
+import TunwardenCore
+
+/// One batch of a reap: fencing each target by ifindex, the last look at the kernel, deleting,
+/// and putting back what is not deleted.
+extension LinuxReaper {
+    /// One device of a batch and how far it has been fenced, so that it can be restored exactly.
+    struct Target {
+        var item: ReapItem
+        var index: Int32 { Int32(item.interface.index) }
+        var name: [UInt8] { InterfaceName.kernelBytes(item.ifname) }
+        var multiQueue: Bool { item.interface.tun?.multiQueue == true }
+        /// The private name: an alternative name (single-queue) or the new name (multi-queue).
+        var fenceName: [UInt8]
+        /// tunwarden's own queue on a single-queue device.
+        var fd: Int32?
+        var altNameAdded = false
+        var takenDown = false
+        var renamed = false
+        var grouped = false
+
+        init(item: ReapItem, fenceName: [UInt8]) {
+            self.item = item
+            self.fenceName = fenceName
+        }
+    }
+
+    /// Fences, verifies and deletes one batch; `group` is one no link was in at re-verification.
+    func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
+        var results: [ReapResult] = []
+        func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
+            results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
+                                      outcome: outcome, detail: detail))
+        }
+        /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
+        /// not be restored: the batch stops short of deleting them.
+        func abandon(_ targets: [Target], _ outcome: JournalRecord.Outcome, _ detail: String) {
+            for var target in targets { record(target, outcome, detail + restore(&target, client: client)) }
+        }
+        var targets = batch
+
+        // 1. One /dev/net/tun per single-queue device, opened inside the namespace: a tun
+        //    descriptor is bound to the namespace it was opened in.
+        let singleQueue = targets.indices.filter { !targets[$0].multiQueue }
+        if !singleQueue.isEmpty {
+            do {
+                let open = { () throws -> [Int32] in try Self.openTunDescriptors(count: singleQueue.count) }
+                let opened = try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+                for (position, fd) in zip(singleQueue, opened) { targets[position].fd = fd }
+            } catch {
+                targets.forEach { record($0, .failed, "cannot open /dev/net/tun: \(error)") }
+                return results
+            }
+        }
+        defer { for target in targets { if let fd = target.fd { close(fd) } } }
+
+        // 2. Fence each device, by ifindex.
+        var fenced: [Target] = []
+        for var target in targets {
+            if let signal = Self.caughtSignal() {
+                record(target, .skipped, "not attempted: interrupted by \(signal)")
+                continue
+            }
+            switch fence(&target, client: client) {
+            case nil: fenced.append(target)
+            case let (outcome, detail)?:
+                let restored = restore(&target, client: client)
+                record(target, outcome, detail + restored)
+            }
+        }
+        stepHook?("fenced")
+
+        // 3. Into the group.
+        var grouped: [Target] = []
+        for var target in fenced {
+            do {
+                try client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: target.index, group: group, sequence: $0) }
+                target.grouped = true
+                grouped.append(target)
+            } catch {
+                record(target, .failed, "cannot set its group: \(error)" + restore(&target, client: client))
+            }
+        }
+        stepHook?("grouped")
+
+        // 4. Right before deleting: look, and take out of the group whatever fails verification,
+        //    until a look shows every remaining target verified. The look is one dump of every
+        //    link, which also proves the group holds nothing else; while links come and go too
+        //    fast for a consistent dump, it is each target by itself plus the (small) dumps of
+        //    the kinds that stack on a device, and the targets are then deleted one by one.
+        var confirmed = grouped
+        var settled = false
+        var whole = true
+        for _ in 0..<4 {
+            if let signal = Self.caughtSignal() {
+                abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
+                return results
+            }
+            let targetIndices = Set(confirmed.map { Int($0.index) })
+            let view: View
+            do {
+                view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
+            } catch {
+                abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
+                return results
+            }
+            whole = view.whole
+            if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
+                let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
+                abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
+                return results
+            }
+            var stacked: [Int: [String]] = [:]
+            for link in view.links where link.linkNetnsID == nil {
+                for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
+                    stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
+                }
+            }
+            let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+            var kept: [Target] = []
+            var released = false
+            for var target in confirmed {
+                guard let link = byIndex[Int(target.index)] else {
+                    // Deleted by someone else: there is nothing to restore.
+                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                    released = true
+                    continue
+                }
+                if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
+                    record(target, .skipped, problem + restore(&target, client: client))
+                    released = true
+                } else {
+                    kept.append(target)
+                }
+            }
+            confirmed = kept
+            if !released {
+                settled = true
+                break
+            }
+        }
+        guard !confirmed.isEmpty else { return results }
+        guard settled else {
+            abandon(confirmed, .failed, "the devices kept changing while being verified; nothing deleted")
+            return results
+        }
+        stepHook?("verified")
+        if let signal = Self.caughtSignal() {
+            abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
+            return results
+        }
+
+        // 5. One deletion for the whole group, or, when the group could not be seen whole, one
+        //    per target by ifindex (each pays the kernel's unregistration cost, but deletes
+        //    exactly that device).
+        if whole {
+            do {
+                try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
+            } catch {
+                abandon(confirmed, .failed, "\(error)")
+                return results
+            }
+        } else {
+            var sent: [Target] = []
+            for var target in confirmed {
+                let index = target.index
+                do {
+                    try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
+                    sent.append(target)
+                } catch NetlinkError.kernel(_, ENODEV, _) {
+                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                } catch {
+                    record(target, .failed, "\(error)" + restore(&target, client: client))
+                }
+            }
+            confirmed = sent
+        }
+
+        // 6. Check that they are gone, by ifindex.
+        let present = Self.stillPresent(confirmed.map { Int($0.index) }, client: client)
+        for target in confirmed {
+            switch present[Int(target.index)] {
+            case true?: record(target, .failed, "still present after RTM_DELLINK")
+            case false?: record(target, .deleted)
+            case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
+            }
+        }
+        return results
+    }
+
+    /// What the last check before deleting saw: every link (`whole`), or the targets and the
+    /// links of the kinds that stack on a device.
+    struct View {
+        var links: [LinkMessage]
+        var whole: Bool
+    }
+
+    /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
+    /// (macvlan, macvtap, vlan, ipvlan, ipvtap) or IFLA_VXLAN_LINK (vxlan).
+    static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "vxlan"]
+
+    /// Looks at the targets right before deleting: one consistent dump of every link if the
+    /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
+    /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
+    /// are small enough to come back uninterrupted. Throws when neither can be had.
+    static func look(at targets: Set<Int>, client: RtnetlinkClient, wholeFirst: Bool = true) throws -> View {
+        if wholeFirst {
+            do {
+                return View(links: try dumpLinks(client, attempts: 6), whole: true)
+            } catch NetlinkError.dumpInterrupted {}
+        }
+        var links: [LinkMessage] = []
+        for index in targets {
+            do {
+                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                if let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) { links.append(try LinkMessage.decode(reply.payload)) }
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                continue
+            }
+        }
+        for kind in stackingKinds {
+            links += try stacking(kind, client: client).filter { !targets.contains(Int($0.index)) }
+        }
+        return View(links: links, whole: false)
+    }
+
+    /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose
+    /// driver is registered (`linkinfo_to_kind_ops`) and otherwise answers with every link; a
+    /// link of another kind in the answer therefore proves that no link of this kind exists, and
+    /// that answer need not be consistent.
+    static func stacking(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
+        var attempt = 0
+        while true {
+            var found: [LinkMessage] = []
+            var unfiltered = false
+            do {
+                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
+                    guard message.header.type == NetlinkType.newLink else { return }
+                    let link = try LinkMessage.decode(message.payload)
+                    if link.kind == kind { found.append(link) } else { unfiltered = true }
+                }
+                return unfiltered ? [] : found
+            } catch NetlinkError.dumpInterrupted(let operation, _) {
+                if unfiltered { return [] }
+                attempt += 1
+                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
+    }
+
+    /// Whether each device is still there after the delete, by ifindex: from one dump, or device
+    /// by device while dumps keep being interrupted; nil for a device that could not be checked.
+    static func stillPresent(_ indices: [Int], client: RtnetlinkClient) -> [Int: Bool] {
+        if let links = try? dumpLinks(client, attempts: 6) {
+            let present = Set(links.map { Int($0.index) })
+            return Dictionary(uniqueKeysWithValues: indices.map { ($0, present.contains($0)) })
+        }
+        var result: [Int: Bool] = [:]
+        for index in indices {
+            do {
+                try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                result[index] = true
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                result[index] = false
+            } catch {
+                continue
+            }
+        }
+        return result
+    }
+
+    /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
+    /// is recorded in `target`, for `restore`).
+    func fence(_ target: inout Target, client: RtnetlinkClient) -> (JournalRecord.Outcome, String)? {
+        if target.multiQueue {
+            if target.item.interface.isUp {
+                do {
+                    try client.request(operation: "RTM_NEWLINK (down)") { LinkMessage.setUpRequest(index: target.index, up: false, sequence: $0) }
+                    target.takenDown = true
+                } catch {
+                    return Self.netlinkOutcome(error, doing: "take it down to rename it")
+                }
+            }
+            do {
+                try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: target.index, name: target.fenceName, sequence: $0) }
+                target.renamed = true
+            } catch {
+                return Self.netlinkOutcome(error, doing: "rename it to a private name")
+            }
+            return nil
+        }
+        do {
+            try client.request(operation: "RTM_NEWLINKPROP (altname)") {
+                LinkMessage.altNameRequest(index: target.index, altName: target.fenceName, add: true, sequence: $0)
+            }
+            target.altNameAdded = true
+        } catch {
+            return Self.netlinkOutcome(error, doing: "give it a private alternative name")
+        }
+        guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
+        let code = Self.attach(fd: fd, name: target.fenceName, to: target.item.interface)
+        switch code {
+        case 0: break
+        case EBUSY: return (.skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
+        case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
+        default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
+        }
+        // TUNSETIFF creates a device when no device answers to the name: that one is not
+        // persistent, and closing the descriptor removes it again.
+        guard let flags = Self.attachedFlags(fd: fd), flags & Self.iffPersist != 0 else {
+            return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
+        }
+        return nil
+    }
+
+    /// Why a grouped target must not be deleted, judged by ifindex from the last dump; nil when
+    /// it may be.
+    static func verificationProblem(_ target: Target, link: LinkMessage, group: UInt32, stackedOn uppers: [String]) -> String? {
+        guard link.group == group else { return "its link group was changed since it was fenced" }
+        guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
+        if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
+        if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
+        if target.multiQueue {
+            guard link.name == target.fenceName else {
+                return "renamed by something else since it was fenced (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
+            }
+            if !link.altNames.isEmpty {
+                return "it has alternative names (\(link.altNames.map(InterfaceName.text).joined(separator: ", "))), through which a process could attach"
+            }
+            let queues = link.tun?.numQueues, disabled = link.tun?.numDisabledQueues
+            guard queues == 0, disabled == 0 else {
+                if queues == nil || disabled == nil { return "the kernel did not report its queues" }
+                return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
+            }
+        } else {
+            // A rename after fencing changes nothing that matters: tunwarden holds the device's only
+            // queue, so nobody can be attached to it, and the alternative name still proves which
+            // device that is. (Renamed before fencing, it was skipped at re-verification.)
+            guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
+        }
+        return nil
+    }
+
+    /// Undoes what fencing did to a target that will not be deleted: group, private name,
+    /// down. tunwarden's own queue stays attached until the batch ends (the batch closes every
+    /// descriptor it opened exactly once). Returns text to add to its result: empty when everything was restored, otherwise
+    /// what could not be.
+    func restore(_ target: inout Target, client: RtnetlinkClient) -> String {
+        var problems: [String] = []
+        let index = target.index
+        if target.grouped {
+            let prior = target.item.interface.group ?? 0
+            if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) == nil {
+                problems.append("its link group could not be set back to \(prior)")
+            }
+            target.grouped = false
+        }
+        if target.altNameAdded {
+            let name = target.fenceName
+            _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0) }
+            target.altNameAdded = false
+        }
+        if target.renamed {
+            let name = target.name
+            if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: name, sequence: $0) }) == nil {
+                problems.append("it could not be renamed back from \(InterfaceName.text(target.fenceName)) (the name \(target.item.ifname) may be taken)")
+            }
+            target.renamed = false
+        }
+        if target.takenDown {
+            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {
+                problems.append("it could not be set up again")
+            } else {
+                problems.append("it was set down and up again for the check, which drops its routes and IPv6 addresses: the journal's recreate commands restore them")
+            }
+            target.takenDown = false
+        }
+        return problems.isEmpty ? "" : "; " + problems.joined(separator: "; ")
+    }
+
+    /// The outcome of a refused fencing request: a device that vanished is skipped, anything else failed.
+    static func netlinkOutcome(_ error: any Error, doing what: String) -> (JournalRecord.Outcome, String) {
+        if case let NetlinkError.kernel(_, code, _) = error, code == ENODEV {
+            return (.skipped, "gone since the plan was made")
+        }
+        return (.failed, "cannot \(what): \(error)")
+    }
+}
+#endif

@@ -1,0 +1,102 @@
+#if os(Linux)
+import CLinuxShims
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import Storage
+import TunwardenCore
+
+/// Undoing what a reap killed outright left behind, from its intent records in the journal.
+extension LinuxReaper {
+    /// The intent records of this namespace that no result record answers: a reap cut off
+    /// between the two, or one acting right now.
+    public func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] {
+        var finished = Set<String>()
+        for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        let here: Set<String?> = [namespaceName, journalNamespace().name]
+        return records.filter {
+            $0.type == .intent && $0.fenceGroup != nil && here.contains($0.netns) && !finished.contains("\($0.run)|\($0.ifindex)")
+        }
+    }
+
+    /// Finds the reaps in `journal` that were cut off between their intent and result records
+    /// (killed outright, or the machine went down), undoes their fences on the devices that are
+    /// still there (link group, private name, alternative name), and journals a result for each.
+    /// Returns one line per device for people. Does nothing for runs that journaled their results.
+    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] {
+        let open = unfinishedIntents(records)
+        guard !open.isEmpty else { return [] }
+        let namespaceFD = try openNamespace()
+        defer { if let namespaceFD { close(namespaceFD) } }
+        let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+        let links = try Self.dumpLinks(client)
+        let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+        var lines: [String] = []
+        var repairs: [JournalRecord] = []
+        let now = Date()
+        for intent in open {
+            let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
+            var outcome: JournalRecord.Outcome = .skipped
+            var detail: String
+            if let link = byIndex[intent.ifindex], link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false) {
+                var done: [String] = []
+                let index = Int32(intent.ifindex)
+                if link.group == intent.fenceGroup {
+                    let prior = intent.prior?.group ?? 0
+                    _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }
+                    done.append("group \(prior) restored")
+                }
+                if let fenceName, link.altNames.contains(fenceName) {
+                    _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
+                    done.append("private alternative name removed")
+                }
+                if let fenceName, link.name == fenceName {
+                    let original = InterfaceName.kernelBytes(intent.ifname)
+                    if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }) != nil {
+                        done.append("renamed back")
+                        if intent.prior?.flags.contains("UP") == true {
+                            _ = try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }
+                            done.append("set up again")
+                        }
+                    } else {
+                        done.append("could not be renamed back from \(intent.fenceName ?? "")")
+                    }
+                }
+                detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
+            } else if byIndex[intent.ifindex] == nil {
+                outcome = .deleted
+                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
+            } else {
+                detail = "run \(intent.run) was interrupted before fencing it; nothing to undo"
+            }
+            lines.append("Repaired \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)")
+            repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
+                                         ifindex: intent.ifindex, result: outcome, detail: detail))
+        }
+        try journal.append(repairs)
+        return lines
+    }
+
+    /// The links `request` dumps (every link by default), from a dump the kernel did not mark
+    /// interrupted. Links that come and go around the reaper (other software at work) interrupt
+    /// dumps; the reaper, unlike an audit, waits for a quiet moment rather than give up, up to
+    /// `limit` tries a little further apart each time (20: about two seconds), and acts on
+    /// nothing an interrupted dump showed.
+    static func dumpLinks(_ client: RtnetlinkClient, attempts limit: Int = 20,
+                          request: (UInt32) -> [UInt8] = { LinkMessage.dumpRequest(sequence: $0) }) throws -> [LinkMessage] {
+        var attempt = 0
+        while true {
+            do {
+                return try client.dump(operation: "RTM_GETLINK", request: request) { message in
+                    message.header.type == NetlinkType.newLink ? try LinkMessage.decode(message.payload) : nil
+                }
+            } catch NetlinkError.dumpInterrupted(let operation, let attempts) {
+                attempt += 1
+                guard attempt < limit else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempts * attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
+    }
+}
+#endif
