@@ -1,0 +1,163 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+import TunwardenCore
+
+/// Turning rtnetlink messages into the model: links, addresses and routes, with iproute2's names
+/// for flags and states.
+extension LinuxInventory {
+    static let afInet: UInt8 = 2
+    static let afInet6: UInt8 = 10
+
+    /// The model of one link, without its addresses; nil for a link without a name. `flagNames`
+    /// holds the flag names of the links before it in the same dump.
+    static func interface(_ link: LinkMessage, flagNames: inout FlagNames) -> NetworkInterface? {
+        guard let nameBytes = link.name else { return nil }
+        let name = InterfaceName.text(nameBytes)
+        let kind = InterfaceKind.linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType)
+        var tun: TunDetails?
+        if let info = link.tun {
+            tun = TunDetails(persistent: info.persist, multiQueue: info.multiQueue, packetInfo: info.packetInfo,
+                             vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
+                             numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
+        }
+        return NetworkInterface(
+            index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames.names(link.flags),
+            operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
+            // A vxlan names the device it is bound to in its own data, not in IFLA_LINK; either way
+            // it is the device underneath, which the kernel deletes it with.
+            group: link.group, master: link.master.map(Int.init), link: (link.link ?? link.vxlanLink.map(Int32.init(bitPattern:))).map(Int.init),
+            linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
+            stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
+            txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
+        )
+    }
+
+    /// Gives every port of a bridge or bond its master's name, which the link dump states only as
+    /// an index (and a master may come after its ports in the dump).
+    static func nameMasters(_ interfaces: inout [NetworkInterface]) {
+        let names = NetworkInterface.masterNames(in: interfaces)
+        guard !names.isEmpty else { return }
+        for position in interfaces.indices {
+            if let master = interfaces[position].master, let name = names[master] { interfaces[position].masterName = name }
+        }
+    }
+
+    /// The model addresses of each interface index, in the kernel's order.
+    static func addressesByIndex(_ messages: [AddressMessage]) -> [Int: [InterfaceAddress]] {
+        var result: [Int: [InterfaceAddress]] = [:]
+        for message in messages {
+            if let address = address(message) { result[Int(message.index), default: []].append(address) }
+        }
+        return result
+    }
+
+    /// Gives the interfaces at `positions` their addresses.
+    static func attach(_ addresses: [Int: [InterfaceAddress]], to interfaces: inout [NetworkInterface], in positions: Range<Int>) {
+        guard !addresses.isEmpty else { return }
+        // Read in place (a for-in over the values would copy each interface).
+        for position in positions {
+            if let found = addresses[interfaces[position].index] { interfaces[position].addresses = found }
+        }
+    }
+
+    /// The interface indices routes send traffic through.
+    static func interfaceIndices(_ routes: [RouteMessage]) -> Set<Int> {
+        var used = Set<Int>()
+        for route in routes {
+            if let index = route.outputInterface { used.insert(Int(index)) }
+            for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
+        }
+        return used
+    }
+
+    static func address(_ message: AddressMessage) -> InterfaceAddress? {
+        guard message.family == afInet || message.family == afInet6 else { return nil }
+        guard let localBytes = message.local ?? message.address, let local = IPAddress(bytes: localBytes) else { return nil }
+        var peer: IPAddress?
+        if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
+        let lifetime: (UInt32?) -> UInt32? = { $0 == AddressMessage.infiniteLifetime ? nil : $0 }
+        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
+                                broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
+                                flags: addressFlagNames(message.flags, family: message.family),
+                                validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
+                                metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+    }
+
+    /// IFA_F_* flags in iproute2's order and names (ip/ipaddress.c); IFA_F_SECONDARY is
+    /// `temporary` on an IPv6 address.
+    static let addressFlagTable: [(UInt32, String)] = [
+        (0x01, "secondary"), (0x02, "nodad"), (0x04, "optimistic"), (0x08, "dadfailed"), (0x10, "home"), (0x20, "deprecated"),
+        (0x40, "tentative"), (0x80, "permanent"), (0x100, "mngtmpaddr"), (0x200, "noprefixroute"), (0x400, "autojoin"),
+        (0x800, "stable-privacy"),
+    ]
+
+    static func addressFlagNames(_ flags: UInt32, family: UInt8) -> [String] {
+        guard flags != 0 else { return [] }
+        var names: [String] = []
+        var known: UInt32 = 0
+        for (bit, name) in addressFlagTable {
+            known |= bit
+            guard flags & bit != 0 else { continue }
+            names.append(bit == 0x01 && family == afInet6 ? "temporary" : name)
+        }
+        if flags & ~known != 0 { names.append("0x" + String(flags & ~known, radix: 16)) }
+        return names
+    }
+
+    static func route(_ message: RouteMessage, names: [Int: String]) -> Route? {
+        // Cloned (cache) entries are not configuration.
+        if message.flags & 0x200 != 0 { return nil }
+        let width = message.family == afInet ? 4 : 16
+        let destinationBytes = message.destination ?? [UInt8](repeating: 0, count: width)
+        guard let address = IPAddress(bytes: destinationBytes),
+              let destination = IPPrefix(address: address, length: Int(message.destinationLength)) else { return nil }
+        var hops: [NextHop] = []
+        if message.nextHops.isEmpty {
+            if message.outputInterface != nil || message.gateway != nil {
+                let index = message.outputInterface.map(Int.init)
+                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,
+                                    interfaceName: index.flatMap { names[$0] }))
+            }
+        } else {
+            hops = message.nextHops.map { hop in
+                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
+                        interfaceName: names[Int(hop.interfaceIndex)])
+            }
+        }
+        return Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
+                     metric: message.priority, routeProtocol: RouteProtocol(kernel: UInt32(message.protocolID)), scope: RouteScope(kernel: UInt32(message.scope)),
+                     nextHops: hops, nexthopObject: message.nexthopID)
+    }
+
+    /// iproute2's order and names; RUNNING is left out as `ip link` leaves it out.
+    static let flagTable: [(UInt32, String)] = [
+        (0x8, "LOOPBACK"), (0x2, "BROADCAST"), (0x10, "POINTOPOINT"), (0x1000, "MULTICAST"), (0x80, "NOARP"),
+        (0x200, "ALLMULTI"), (0x100, "PROMISC"), (0x400, "MASTER"), (0x800, "SLAVE"), (0x4, "DEBUG"),
+        (0x8000, "DYNAMIC"), (0x4000, "AUTOMEDIA"), (0x2000, "PORTSEL"), (0x20, "NOTRAILERS"), (0x1, "UP"),
+        (0x10000, "LOWER_UP"), (0x20000, "DORMANT"), (0x40000, "ECHO"),
+    ]
+
+    static func flagNames(_ flags: UInt32) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(flags.nonzeroBitCount)
+        for (bit, name) in flagTable where flags & bit != 0 { names.append(name) }
+        return names
+    }
+
+    static let operstateNames = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"]
+
+    static func operstateName(_ value: UInt8) -> String {
+        operstateNames[safe: Int(value)] ?? "\(value)"
+    }
+
+    static func macText(_ bytes: [UInt8]) -> String? {
+        guard !bytes.isEmpty else { return nil }
+        return bytes.map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined(separator: ":")
+    }
+}
+#endif
