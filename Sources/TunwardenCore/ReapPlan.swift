@@ -224,8 +224,9 @@ public enum Glob {
                     i += 1
                     low = p[i]
                 }
-                // A range whose end is the end of the pattern matches nothing, as in glibc.
-                if i + 2 == p.count, p[i + 1] == UInt8(ascii: "-") { return nil }
+                // A range whose end is the end of the pattern matches nothing, as in glibc, unless it
+                // starts at a "[" (glibc then finds the bracket unterminated: the "[" is itself).
+                if i + 2 == p.count, p[i + 1] == UInt8(ascii: "-"), low != UInt8(ascii: "[") { return nil }
                 if i + 2 < p.count, p[i + 1] == UInt8(ascii: "-"), p[i + 2] != UInt8(ascii: "]") {
                     var high = p[i + 2]
                     var end = i + 3
