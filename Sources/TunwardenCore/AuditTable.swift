@@ -1,0 +1,258 @@
+import Foundation
+
+/// The audit for people: a table, the findings with their evidence, and one summary line.
+public enum AuditTable {
+    /// One listed interface: an assessed tunnel by its position in the assessment, or a context
+    /// interface by its position in the snapshot.
+    enum Row: Sendable {
+        case assessed(Int)
+        case context(Int)
+    }
+
+    /// The interfaces listed, in ifindex order; context interfaces only when asked for.
+    static func rows(_ assessment: Assessment, includeContext: Bool) -> [Row] {
+        var rows = assessment.interfaces.indices.map(Row.assessed)
+        if includeContext {
+            for (position, interface) in assessment.snapshot.interfaces.enumerated() where !interface.kind.isTunnelStyle {
+                rows.append(.context(position))
+            }
+            func index(_ row: Row) -> Int {
+                switch row {
+                case let .assessed(position): assessment.interfaces[position].interface.index
+                case let .context(position): assessment.snapshot.interfaces[position].index
+                }
+            }
+            rows.sort { index($0) < index($1) }
+        }
+        return rows
+    }
+
+    /// What a listed interface shows; `contextRoutes` are `Heuristics.routesPerInterface` of the
+    /// snapshot's routes, worked out once by the caller (needed only for context rows).
+    static func row(_ row: Row, of assessment: Assessment, contextRoutes: [Int: [Route]]) -> (interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder], routes: [Route]) {
+        switch row {
+        case let .assessed(position):
+            let entry = assessment.interfaces[position]
+            return (entry.interface, entry.state, entry.reason, entry.holdersKnown, entry.holders, entry.routes)
+        case let .context(position):
+            let interface = assessment.snapshot.interfaces[position]
+            return (interface, .live, "not a tunnel (context)", assessment.snapshot.holders.complete, [], contextRoutes[interface.index] ?? [])
+        }
+    }
+
+    /// Findings of one id and severity are listed one by one up to this many; more are grouped.
+    public static let groupFrom = 4
+
+    /// Renders the whole report. `color` adds ANSI colours; the caller decides (terminal, NO_COLOR,
+    /// TERM=dumb, --color). With `observations`, an AGE column shows how long tunwarden has known
+    /// each tunnel ("(new)" when this run saw it first); the kernel keeps no creation time for links.
+    ///
+    /// With a `width` (a terminal's), the table is fitted to it by shortening the HOLDERS,
+    /// ADDRESSES and ROUTES columns with `(+N)`, and findings are wrapped at word boundaries with a
+    /// hanging indent. Without one (output to a pipe or file), nothing is fitted or wrapped, so
+    /// what scripts read does not depend on a terminal. Many findings of one id and severity are
+    /// grouped into one entry naming the interfaces, with the first one's evidence as the example;
+    /// `verbose` lists every finding instead.
+    public static func render(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false,
+                              observations: Observations? = nil, width: Int? = nil, verbose: Bool = false) -> String {
+        let paint = Painter(enabled: color)
+        let now = assessment.snapshot.takenAt
+        var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"] + (observations == nil ? [] : ["AGE"])]
+        // The list columns' items, to shorten them when the table must fit a width.
+        var lists: [[[String]]] = [[]]
+        var states: [InterfaceState?] = [nil]
+        let contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
+        for row in rows(assessment, includeContext: includeContext).map({ Self.row($0, of: assessment, contextRoutes: contextRoutes) }) {
+            let holders: [String]
+            if !row.holders.isEmpty {
+                holders = row.holders.map(\.display)
+            } else {
+                holders = [(row.holdersKnown || ![.tun, .tap, .utun].contains(row.interface.kind)) ? "(none)" : "(unknown)"]
+            }
+            let addresses = row.interface.addresses.isEmpty ? ["(none)"] : row.interface.addresses.map(\.display)
+            let isContext = !row.interface.kind.isTunnelStyle
+            let routeNames = routeNames(row.routes)
+            var line = [
+                row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
+                isContext ? "-" : row.state.rawValue, holders.joined(separator: ","), addresses.joined(separator: ","),
+                routeNames.prefix(4).joined(separator: ",") + (routeNames.count > 4 ? " (+\(routeNames.count - 4))" : ""),
+            ]
+            if let observations {
+                // tunwarden keeps observations of tunnels only: a context interface has no age.
+                if isContext {
+                    line.append("-")
+                } else {
+                    let seen = observations.observation(of: row.interface, in: assessment.snapshot.namespaceIdentity)?.firstSeen
+                    line.append(seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)")
+                }
+            }
+            lines.append(line)
+            // Only a table fitted to a terminal needs the lists again.
+            if width != nil { lists.append([holders, addresses, routeNames]) }
+            states.append(isContext ? nil : row.state)
+        }
+        if let width, lines.count > 1 {
+            fit(&lines, lists: lists, width: width)
+        }
+        // A header over no rows reads like output that was cut off: say what was found instead.
+        var out = lines.count > 1 ? layout(lines, states: states, paint: paint)
+            : includeContext ? "No interfaces at all in this namespace.\n"
+            : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+        if !assessment.findings.isEmpty {
+            out += "\nFindings:\n"
+            out += findingsText(assessment.findings, paint: paint, width: width, verbose: verbose)
+        }
+        out += "\n" + summaryLine(assessment) + "\n"
+        return out
+    }
+
+    /// Shortens the HOLDERS, ADDRESSES and ROUTES cells so that the table fits `width`.
+    static func fit(_ lines: inout [[String]], lists: [[[String]]], width: Int) {
+        let natural = lines[0].indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        let widths = TextLayout.columnWidths(natural: natural, shrinkable: [3, 4, 5], width: width, floors: lines[0].map(\.count))
+        guard widths != natural else { return }
+        for row in lines.indices.dropFirst() {
+            for (offset, column) in [3, 4, 5].enumerated() where lines[row][column].count > widths[column] {
+                lines[row][column] = TextLayout.fit(lists[row][offset], width: widths[column])
+            }
+        }
+    }
+
+    /// The findings, one entry each, or grouped per id and severity when there are many.
+    static func findingsText(_ findings: [Finding], paint: Painter, width: Int?, verbose: Bool) -> String {
+        var out = ""
+        var position = findings.startIndex
+        while position < findings.endIndex {
+            let first = findings[position]
+            var end = position + 1
+            while end < findings.endIndex, findings[end].id == first.id, findings[end].severity == first.severity { end += 1 }
+            let run = findings[position..<end]
+            let named = run.filter { $0.ifname != nil }
+            if !verbose, named.count >= groupFrom {
+                out += group(Array(run), paint: paint, width: width)
+            } else {
+                for finding in run { out += entry(finding, paint: paint, width: width) }
+            }
+            position = end
+        }
+        return out
+    }
+
+    /// `  WARNING orphaned-tun tap0 [reapable]: evidence`, wrapped under a width.
+    static func entry(_ finding: Finding, paint: Painter, width: Int?) -> String {
+        let label = finding.severity.rawValue.uppercased()
+        let head = "  \(label) \(finding.id)\(finding.ifname.map { " " + $0 } ?? "")\(finding.reapable ? " [reapable]" : ""): "
+        return painted(TextLayout.wrap(finding.evidence, width: width, prefix: head, indent: 6), label: label, severity: finding.severity, paint: paint)
+    }
+
+    /// One entry for many findings of one id and severity: how many, the interfaces (as many as
+    /// fit a few lines), and the first finding's evidence as the example; the context every one
+    /// of them repeats is said once.
+    static func group(_ findings: [Finding], paint: Painter, width: Int?) -> String {
+        let first = findings[0]
+        let label = first.severity.rawValue.uppercased()
+        let names = findings.compactMap(\.ifname)
+        let reapable = findings.count { $0.reapable }
+        let note = reapable == findings.count ? ", reapable" : reapable > 0 ? ", \(reapable) reapable" : ""
+        let head = "  \(label) \(first.id) (\(findings.count) interfaces\(note)): "
+        // About three lines of names on a terminal, 24 names otherwise; --verbose lists all.
+        let room = (width ?? 0) > 0 ? max(40, (width! - 6) * 3 - head.count) : Int.max
+        var shown: [String] = []
+        var length = 0
+        for name in names where shown.count < (width == nil ? 24 : names.count) {
+            if length + name.count + 2 > room { break }
+            shown.append(name)
+            length += name.count + 2
+        }
+        var list = shown.joined(separator: ", ")
+        if shown.count < names.count { list += " and \(names.count - shown.count) more (--verbose lists every finding)" }
+        var out = painted(TextLayout.wrap(list + ".", width: width, prefix: head, indent: 6), label: label, severity: first.severity, paint: paint)
+        out += TextLayout.wrap(first.evidence, width: width, prefix: "      For example: ", indent: 6).joined(separator: "\n") + "\n"
+        return out
+    }
+
+    /// Lines joined, with the severity label on the first one painted.
+    static func painted(_ lines: [String], label: String, severity: Severity, paint: Painter) -> String {
+        var lines = lines
+        if paint.enabled, let range = lines[0].range(of: label) {
+            lines[0].replaceSubrange(range, with: paint.severity(severity, label))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The rows (the header first) in aligned columns, the state column painted by `states`.
+    static func layout(_ lines: [[String]], states: [InterfaceState?], paint: Painter) -> String {
+        // Columns are as wide as their widest cell in characters, which is what a terminal shows.
+        // Each cell is measured once and padded with a slice of one run of spaces: tables of tens
+        // of thousands of rows spent most of their time in Foundation's NSString padding.
+        let cellWidths = lines.map { $0.map(\.count) }
+        var widths = [Int](repeating: 0, count: lines[0].count)
+        for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
+        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
+        var out = ""
+        for (n, line) in lines.enumerated() {
+            var text = ""
+            for (i, cell) in line.enumerated() {
+                var padded = cell
+                if i != line.count - 1 { padded += spaces.prefix(widths[i] - cellWidths[n][i] + 2) }
+                text += i == 2 ? paint.state(states[n], padded) : padded
+            }
+            out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved
+            out += "\n"
+        }
+        return out
+    }
+
+    /// The destinations of an interface's unicast routes (`default` for a default route), or `(none)`.
+    static func routeNames(_ routes: [Route]) -> [String] {
+        let shown = routes.filter { $0.type == .unicast }
+        guard !shown.isEmpty else { return ["(none)"] }
+        return shown.map { $0.destination.length == 0 ? "default" : $0.destination.description }
+    }
+
+    /// "12 tunnel interfaces, 3 orphaned, 1 suspect; status WARNING."
+    public static func summaryLine(_ assessment: Assessment) -> String {
+        let total = assessment.interfaces.count
+        var parts = ["\(total) tunnel interface\(total == 1 ? "" : "s")", "\(assessment.count(.orphaned)) orphaned"]
+        for state in [InterfaceState.suspect, .unknown] where assessment.count(state) > 0 {
+            parts.append("\(assessment.count(state)) \(state.rawValue)")
+        }
+        let critical = assessment.findings.count { $0.severity == .critical }
+        if critical > 0 { parts.append("\(critical) critical finding\(critical == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ") + "; status \(assessment.status.rawValue.uppercased())."
+    }
+}
+
+/// ANSI colouring that is a no-op when disabled.
+struct Painter {
+    var enabled: Bool
+
+    func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { wrap("1", text) }
+
+    func state(_ state: InterfaceState?, _ text: String) -> String {
+        switch state {
+        case .orphaned: wrap("33", text)
+        case .suspect: wrap("35", text)
+        case .unknown: wrap("36", text)
+        case .live: wrap("32", text)
+        case nil: text
+        }
+    }
+
+    func severity(_ severity: Severity, _ text: String) -> String {
+        switch severity {
+        case .critical: wrap("1;31", text)
+        case .warning: wrap("33", text)
+        case .info: wrap("36", text)
+        }
+    }
+}
+
+extension String {
+    var trailingSpacesRemoved: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A process that holds a tunnel interface open (Linux: a /dev/net/tun descriptor attached to it;
+/// macOS: a utun control socket).
+public struct Holder: Codable, Sendable, Equatable, Hashable {
+    public var pid: Int32
+    public var comm: String
+    public var uid: UInt32?
+    /// The descriptor number in the holder.
+    public var fd: Int32?
+    /// The holder's network namespace, as the kernel names it (`net:[4026531840]`).
+    public var netns: String?
+
+    public init(pid: Int32, comm: String, uid: UInt32? = nil, fd: Int32? = nil, netns: String? = nil) {
+        self.pid = pid
+        self.comm = comm
+        self.uid = uid
+        self.fd = fd
+        self.netns = netns
+    }
+
+    /// `openvpn[1234]`.
+    public var display: String { "\(comm)[\(pid)]" }
+}
+
+/// One attachment found by scanning processes: a holder and the interface name its descriptor names.
+public struct HolderAttachment: Sendable, Equatable {
+    public var holder: Holder
+    /// The interface name (`iff:` in Linux fdinfo; `utunN` derived from the unit on macOS).
+    public var ifname: String
+    /// Whether the holder's namespace is the namespace being inspected. A name is only unique
+    /// within a namespace, so an attachment elsewhere proves nothing either way about this one.
+    public var inInspectedNamespace: Bool
+
+    public init(holder: Holder, ifname: String, inInspectedNamespace: Bool) {
+        self.holder = holder
+        self.ifname = ifname
+        self.inInspectedNamespace = inInspectedNamespace
+    }
+}
+
+/// What a scan for holders found, and whether it can be trusted to be complete.
+public struct HolderScan: Sendable, Equatable {
+    /// True only when every process could be inspected, except `opaquePIDs`: then "no holder"
+    /// means nobody, for devices whose queue counts the kernel reports when `opaquePIDs` is not empty.
+    public var complete: Bool
+    /// Why the scan is incomplete, in words a person can act on.
+    public var incompleteReason: String?
+    /// What to do for a complete scan, when it is something other than running with privileges
+    /// (for example: running in the host's PID namespace).
+    public var remedy: String?
+    public var attachments: [HolderAttachment]
+    public var processesScanned: Int
+    /// Processes that stayed closed although the scan held every privilege it needs (root with
+    /// CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH): a container or sandbox supervisor more privileged
+    /// than anything in it. Their descriptors are unknown, so a device is proven free of holders
+    /// only by the kernel's own count of attached queues.
+    public var opaquePIDs: [Int32]
+
+    public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
+                processesScanned: Int, opaquePIDs: [Int32] = []) {
+        self.complete = complete
+        self.incompleteReason = incompleteReason
+        self.remedy = remedy
+        self.attachments = attachments
+        self.processesScanned = processesScanned
+        self.opaquePIDs = opaquePIDs
+    }
+
+    /// A scan that could not be made at all.
+    public static func unavailable(_ reason: String) -> HolderScan {
+        HolderScan(complete: false, incompleteReason: reason, attachments: [], processesScanned: 0)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// One next hop of a route.
+public struct NextHop: Codable, Sendable, Equatable {
+    public var gateway: IPAddress?
+    public var interfaceIndex: Int?
+    public var interfaceName: String?
+
+    public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil) {
+        self.gateway = gateway
+        self.interfaceIndex = interfaceIndex
+        self.interfaceName = interfaceName
+    }
+
+    enum CodingKeys: String, CodingKey { case gateway, interfaceIndex = "ifindex", interfaceName = "dev" }
+}
+
+/// A route from any table.
+public struct Route: Codable, Sendable, Equatable {
+    public var destination: IPPrefix
+    /// What the kernel does with a packet it matches.
+    public var type: RouteType
+    public var table: RouteTable
+    public var metric: UInt32?
+    /// Who installed it; nil where the platform does not say.
+    public var routeProtocol: RouteProtocol?
+    public var scope: RouteScope?
+    /// Every next hop; a single-path route has exactly one. Empty for blackhole and similar types.
+    public var nextHops: [NextHop]
+    /// Set when the route's next hops are a nexthop object (RTA_NH_ID) this snapshot did not resolve.
+    public var nexthopObject: UInt32?
+    /// The route's flags as BSD netstat prints them (`UGcIg`), for a macOS route; not part of the
+    /// JSON schema. `I` marks a route scoped to its interface, which general traffic never takes.
+    public var bsdFlags: String?
+
+    /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
+    /// interface uses it, so a scoped default captures nothing.
+    public var isInterfaceScoped: Bool { bsdFlags?.contains("I") ?? false }
+
+    public init(destination: IPPrefix, type: RouteType = .unicast, table: RouteTable = .main, metric: UInt32? = nil,
+                routeProtocol: RouteProtocol? = nil, scope: RouteScope? = nil, nextHops: [NextHop], nexthopObject: UInt32? = nil) {
+        self.destination = destination
+        self.type = type
+        self.table = table
+        self.metric = metric
+        self.routeProtocol = routeProtocol
+        self.scope = scope
+        self.nextHops = nextHops
+        self.nexthopObject = nexthopObject
+    }
+
+    public var family: AddressFamily { destination.family }
+
+    /// `0.0.0.0/1 via 198.18.0.1 dev utun33 table main`, shortened to what differs from the usual.
+    public var display: String {
+        var text = destination.length == 0 ? "default" : destination.description
+        if family == .inet6, destination.length == 0 { text = "default (::/0)" }
+        if let gateway = nextHops.first?.gateway, nextHops.count == 1 { text += " via \(gateway)" }
+        if nextHops.count > 1 { text += " (\(nextHops.count) next hops)" }
+        if table != .main { text += " table \(table)" }
+        return text
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case destination = "dst", type, table, metric, routeProtocol = "protocol", scope, nextHops = "nexthops", nexthopObject = "nhid"
+    }
+}
