@@ -96,7 +96,7 @@ extension Section {
         let gatewayWord = text[position + 1]
         // The family of a row without a section title (a grep'd listing) shows in its addresses.
         let inferred: AddressFamily? = family ?? (destinationWord.contains(":") || (gatewayWord.contains(":") && !gatewayWord.hasPrefix("link#")
-            && !(gatewayWord.split(separator: ":").count == 6 && !gatewayWord.contains("::"))) ? .inet6 : .inet)
+            && !DarwinParsers.isMACAddress(gatewayWord)) ? .inet6 : .inet)
         guard let (destination, zone) = DarwinParsers.destinationPrefix(destinationWord, family: inferred) else {
             let isName = destinationWord.contains(where: { $0.isLetter && !$0.isHexDigit }) || destinationWord.split(separator: ":").count > 1
             contents.problems.append(isName

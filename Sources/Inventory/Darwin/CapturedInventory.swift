@@ -249,15 +249,8 @@ public struct CapturedInventory: InventoryBackend {
     /// first words (a path may hold spaces) whose last path component starts with lsof's name.
     static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {
         guard let command = processes?[holder.pid] else { return holder.command }
-        let words = command.split(separator: " ")
         let lsofName = holder.command.replacingOccurrences(of: "\\x20", with: " ")
-        var prefix = ""
-        for (position, word) in words.enumerated() {
-            prefix += position == 0 ? String(word) : " " + word
-            if position > 0, !command.hasPrefix("/") { break }
-            let base = (prefix as NSString).lastPathComponent
-            if base.hasPrefix(lsofName) || lsofName.hasPrefix(base) && !base.isEmpty { return base }
-        }
-        return (String(words.first ?? Substring(holder.command)) as NSString).lastPathComponent
+        let names = Heuristics.executableNames(of: command)
+        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? names.first ?? holder.command
     }
 }

@@ -176,12 +176,19 @@ public enum DarwinParsers {
         return (prefix, zone)
     }
 
+    /// A link-layer address as netstat prints one (`0:1e:c2:a0:33:1`): six groups of one or two
+    /// hex digits, which an IPv6 address never is without `::`.
+    static func isMACAddress<S: StringProtocol>(_ text: S) -> Bool {
+        let groups = text.split(separator: ":", omittingEmptySubsequences: false)
+        return groups.count == 6 && groups.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy(\.isHexDigit) }
+    }
+
     /// An address gateway, or nil for `link#N`, MAC addresses, host names and
     /// redacted addresses: a route is read without its gateway rather than not at all.
     static func gatewayAddress<S: StringProtocol>(_ token: S) -> IPAddress? {
         if token.hasPrefix("link#") { return nil }
         let text = String(token)
-        if text.split(separator: ":").count == 6, !text.contains("::"), text.split(separator: ":").allSatisfy({ $0.count <= 2 }) { return nil }
+        if isMACAddress(text) { return nil }
         if let address = IPAddress(text) { return address }
         // A zone IPAddress does not take (a name with odd characters) is left out.
         guard let percent = text.firstIndex(of: "%") else { return nil }

@@ -32,17 +32,26 @@ extension Heuristics {
     /// runs `program`: some leading words form a path whose last component is `program`. A grep
     /// for the program (`grep zerotier-one`) does not run it.
     public static func command(_ command: String, runs program: String) -> Bool {
+        executableNames(of: command).contains(program)
+    }
+
+    /// The names the program of a `ps` command column may have, shortest path first: the last
+    /// path component of its first word, and, when that word starts a path (`/`), of each longer
+    /// run of leading words, since a path may hold spaces ("Application Support"). Arguments
+    /// follow the path, so some of these are not names at all; a caller matches against a name
+    /// it knows (`zerotier-one`, lsof's cut-short COMMAND).
+    public static func executableNames(of command: String) -> [String] {
         let words = command.split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = words.first else { return false }
-        if (first as Substring).split(separator: "/").last.map(String.init) == program { return true }
-        // Only a path that starts with / may continue past a space ("Application Support").
-        guard first.hasPrefix("/") else { return false }
+        guard let first = words.first else { return [] }
+        func base(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? "" }
+        var names = [base(String(first))]
+        guard first.hasPrefix("/") else { return names }
         var path = String(first)
         for word in words.dropFirst().prefix(16) {
             path += " " + word
-            if path.split(separator: "/").last.map(String.init) == program { return true }
+            names.append(base(path))
         }
-        return false
+        return names
     }
 
     /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
