@@ -7,16 +7,12 @@ extension Section {
         position + 3 < text.count && text[position] == "COMMAND" && text[position + 1] == "PID" && text[position + 2] == "USER" && text[position + 3] == "FD"
     }
 
-    static func hasLsofHeader(_ text: CaptureText, _ range: Range<Int>) -> Bool {
-        range.contains { text[$0] == "COMMAND" && isLsofHeader(text, $0) }
-    }
-
     func isUtunSocket(_ position: Int) -> Bool {
         text[position] == "[ctl" && position + 1 < range.upperBound && text[position + 1] == "com.apple.net.utun_control"
     }
 
     static let lsofTypes: Set<String> = ["DIR", "REG", "CHR", "PIPE", "unix", "IPv4", "IPv6", "KQUEUE", "systm", "NPOLICY", "FSEVENT",
-                                         "PSXSHM", "PSXSEM", "ndrv", "key", "NEXUS", "CHAN", "ATALK", "LINK", "FIFO", "unknown", "0000", "NPOLICY"]
+                                         "PSXSHM", "PSXSEM", "ndrv", "key", "NEXUS", "CHAN", "ATALK", "LINK", "FIFO", "unknown", "0000"]
 
     /// COMMAND PID USER FD TYPE: an lsof row.
     func lsofRowStart(_ position: Int) -> Bool {
@@ -28,6 +24,7 @@ extension Section {
         var position = start
         let end = range.upperBound
         if Self.isLsofHeader(text, position) {
+            lsofHeaderSeen = true
             position += 4
             while position < end, ["TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME", "SIZE", "OFF"].contains(String(text[position])) { position += 1 }
         }
@@ -41,6 +38,7 @@ extension Section {
                 }
             }
             if Self.isLsofHeader(text, position) {
+                lsofHeaderSeen = true
                 position += 4
                 continue
             }

@@ -252,7 +252,7 @@ struct Section {
             if cutShort { filter = .unseen("the listing stops in the middle of a row") }
             contents.routeListings.append((families, filter))
         }
-        if lsofRows > 0 || Self.hasLsofHeader(text, range) {
+        if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true
             contents.lsofPIDs.formUnion(lsofPIDs)
             if let command, command.tool == .lsof {
@@ -269,7 +269,7 @@ struct Section {
                 } else {
                     contents.lsofWhole = true
                 }
-            } else if !Self.hasLsofHeader(text, range) {
+            } else if !lsofHeaderSeen {
                 contents.lsofLimits.append("the lsof rows have no header, so the listing was filtered")
             } else if lsofPIDs.count == 1 {
                 contents.lsofLimits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
@@ -307,6 +307,7 @@ struct Section {
     var sectionFamilyCounts: [AddressFamily: Int] = [:]
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
+    var lsofHeaderSeen = false
 
     /// `lines 3, 5–9 and 12` from sorted line numbers.
     static func describe(lines: [Int]) -> String {
