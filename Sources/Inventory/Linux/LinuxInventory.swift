@@ -240,15 +240,20 @@ public struct LinuxInventory: InventoryBackend {
     /// snapshots record it, without taking a snapshot.
     public func namespaceIdentity() throws -> String {
         let bootID = try self.bootID()
+        let (socket, inode) = try socketInNamespace()
+        return NamespaceIdentity.linux(cookie: socket.namespaceCookie(), inode: inode, bootID: bootID)
+    }
+
+    /// A netlink socket in the inspected namespace, and that namespace's inode; the namespace's
+    /// descriptor is closed once the socket is made (the socket keeps the namespace).
+    func socketInNamespace() throws -> (socket: NetlinkSocket, inode: UInt64) {
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
-        let socket: NetlinkSocket
         do {
-            socket = try NetlinkSocket(namespaceFD: namespace.fd)
+            return (try NetlinkSocket(namespaceFD: namespace.fd), namespace.inode)
         } catch {
             throw failure("cannot open a netlink socket", error)
         }
-        return NamespaceIdentity.linux(cookie: socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
     }
 
     /// This boot's id: observations from another boot describe namespaces that are gone.
@@ -266,14 +271,7 @@ public struct LinuxInventory: InventoryBackend {
     /// A socket in the inspected namespace subscribed to link, address and route changes, for a
     /// watcher: every change there arrives on it as a message.
     public func eventSocket(receiveBuffer: Int32? = nil) throws -> NetlinkSocket {
-        let namespace = try openNamespace()
-        defer { if let fd = namespace.fd { close(fd) } }
-        let socket: NetlinkSocket
-        do {
-            socket = try NetlinkSocket(namespaceFD: namespace.fd)
-        } catch {
-            throw failure("cannot open a netlink socket", error)
-        }
+        let socket = try socketInNamespace().socket
         if let receiveBuffer { socket.setReceiveBuffer(bytes: receiveBuffer) }
         try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
                               NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])
