@@ -71,11 +71,11 @@ public enum AuditTable {
             }
             let addresses = row.interface.addresses.isEmpty ? ["(none)"] : row.interface.addresses.map(\.display)
             let isContext = !row.interface.kind.isTunnelStyle
-            let routeNames = routeNames(row.routes)
+            let destinations = routeNames(row.routes)
             var line = [
                 row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
                 isContext ? "-" : row.state.rawValue, holders.joined(separator: ","), addresses.joined(separator: ","),
-                routeNames.prefix(4).joined(separator: ",") + (routeNames.count > 4 ? " (+\(routeNames.count - 4))" : ""),
+                destinations.prefix(4).joined(separator: ",") + (destinations.count > 4 ? " (+\(destinations.count - 4))" : ""),
             ]
             if let observations {
                 // tunwarden keeps observations of tunnels only: a context interface has no age.
@@ -88,7 +88,7 @@ public enum AuditTable {
             }
             lines.append(line)
             // Only a table fitted to a terminal needs the lists again.
-            if width != nil { lists.append([holders, addresses, routeNames]) }
+            if width != nil { lists.append([holders, addresses, destinations]) }
             states.append(isContext ? nil : row.state)
         }
         if let width, lines.count > 1 {

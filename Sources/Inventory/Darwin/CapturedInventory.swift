@@ -30,8 +30,8 @@ public struct CapturedInventory: InventoryBackend {
             throw InventoryError("\(path) does not exist; --from takes a capture directory (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) or one file of pasted output")
         }
         var contents = CaptureContents()
-        var present: Set<String> = []
-        var blank: [String] = []
+        // The capture directory's files there, each with whether it is blank.
+        var present: [String: Bool] = [:]
         if isDirectory.boolValue {
             let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent($0.name)) }
             if named.isEmpty {
@@ -43,21 +43,18 @@ public struct CapturedInventory: InventoryBackend {
                 }
                 for name in names {
                     let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
-                    if text.isEmpty { blank.append(name) }
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }
             } else {
                 for (name, tool) in named {
                     let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
-                    present.insert(name)
-                    if text.isEmpty { blank.append(name) }
+                    present[name] = text.isEmpty
                     CaptureReader.read(text, expecting: tool, into: &contents)
                 }
             }
         } else {
             let name = (path as NSString).lastPathComponent
             let text = try Self.load(path, as: name)
-            if text.isEmpty { blank.append(name) }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
         if !contents.readSomething, !contents.isBlank {
@@ -65,14 +62,20 @@ public struct CapturedInventory: InventoryBackend {
                 + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axo pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
         }
         var snapshot = Self.snapshot(from: contents, label: path)
-        if isDirectory.boolValue, !present.isEmpty {
-            // A capture directory names what each file would have told.
-            snapshot.missingSources = Self.directoryFiles.compactMap { file -> String? in
-                guard !present.contains(file.name) else { return blank.contains(file.name) ? "\(file.name) (empty)" : nil }
-                return Self.missingText(file.tool, snapshot: snapshot, file: file.name)
-            }
+        if !present.isEmpty {
+            snapshot.missingSources = Self.missingFiles(present, snapshot: snapshot)
         }
         return snapshot
+    }
+
+    /// What a capture directory lacks, by file: a missing one by what it would have told (when
+    /// that matters, see `missingText`), an empty one as empty. `present` maps each file there to
+    /// whether it is blank.
+    static func missingFiles(_ present: [String: Bool], snapshot: Snapshot) -> [String] {
+        directoryFiles.compactMap { file -> String? in
+            guard let isBlank = present[file.name] else { return missingText(file.tool, snapshot: snapshot, file: file.name) }
+            return isBlank ? "\(file.name) (empty)" : nil
+        }
     }
 
     /// Reads one capture file, refusing one too large to be a listing.
@@ -91,10 +94,12 @@ public struct CapturedInventory: InventoryBackend {
     public static func build(ifconfig: String?, netstat: String?, lsof: String?, ps: String?, directory: String = "",
                              takenAt: Date = Date(), whole: Bool = false) throws -> Snapshot {
         var contents = CaptureContents()
-        for (name, tool, output) in [("ifconfig.txt", ShellCommand.Tool.ifconfig, ifconfig), ("netstat.txt", .netstat, netstat),
-                                     ("lsof.txt", .lsof, lsof), ("ps.txt", .ps, ps)] {
+        var present: [String: Bool] = [:]
+        for (file, output) in zip(directoryFiles, [ifconfig, netstat, lsof, ps]) {
             guard let output else { continue }
-            CaptureReader.read(CaptureText(file: name, text: output), expecting: tool, into: &contents)
+            let text = CaptureText(file: file.name, text: output)
+            present[file.name] = text.isEmpty
+            CaptureReader.read(text, expecting: file.tool, into: &contents)
         }
         if whole {
             contents.interfacesComplete = contents.ifconfigSeen
@@ -103,16 +108,7 @@ public struct CapturedInventory: InventoryBackend {
             if ps != nil { contents.psSeen = true; contents.psWhole = true; contents.processFilters = [] }
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
-        var missing: [String] = []
-        func blank(_ output: String?) -> Bool { output?.allSatisfy(\.isWhitespace) ?? false }
-        for (name, output) in [("ifconfig.txt", ifconfig), ("netstat.txt", netstat), ("lsof.txt", lsof), ("ps.txt", ps)] where blank(output) {
-            missing.append("\(name) (empty)")
-        }
-        if ifconfig == nil { missing.append("ifconfig.txt (interfaces)") }
-        if netstat == nil { missing.append("netstat.txt (routes)") }
-        if lsof == nil, let text = missingText(.lsof, snapshot: snapshot, file: "lsof.txt") { missing.append(text) }
-        if ps == nil, let text = missingText(.ps, snapshot: snapshot, file: "ps.txt") { missing.append(text) }
-        snapshot.missingSources = missing
+        snapshot.missingSources = missingFiles(present, snapshot: snapshot)
         return snapshot
     }
 
@@ -170,8 +166,9 @@ public struct CapturedInventory: InventoryBackend {
         // Interfaces the capture shows only in routes: kind from the name, state unknown.
         if !contents.interfacesComplete {
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif) {
-                var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind(of: row.netif),
-                                                 infoKind: kind(of: row.netif) == .other ? nil : kind(of: row.netif).rawValue)
+                let kind = kind(of: row.netif)
+                var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
+                                                 infoKind: kind == .other ? nil : kind.rawValue)
                 interface.unlisted = true
                 indexByName[row.netif] = interface.index
                 interfaces.append(interface)
