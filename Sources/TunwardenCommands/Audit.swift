@@ -131,7 +131,7 @@ public struct Audit: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         CaptureReport.tell(snapshot, verbose: verbose)
-        var assessment = Heuristics.assess(snapshot, policy: policy, early: early)
+        var assessment = Heuristics.assess(snapshot, policy: policy)
         var observations: Observations?
         if keepState {
             do {

@@ -79,67 +79,49 @@ public struct Assessment: Sendable, Equatable {
 /// The heuristics: pure functions from a snapshot to states and findings. Nothing here reads the
 /// system, so every judgement can be reproduced from a recorded snapshot.
 public enum Heuristics {
-    /// Judges a snapshot. `early` is the judging of its first interfaces done while it was being
-    /// taken (see `EarlyJudging`); its verdicts are used when they match the snapshot.
-    public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy(), early: EarlyJudging? = nil) -> Assessment {
-        assess(snapshot, policy: policy, maxChunks: ProcessInfo.processInfo.activeProcessorCount, early: early)
+    /// Judges a snapshot: the judging engine loaded with it, read once.
+    public static func assess(_ snapshot: Snapshot, policy: AuditPolicy = AuditPolicy()) -> Assessment {
+        let engine = JudgingEngine(policy: policy)
+        engine.load(snapshot)
+        return engine.assessment(of: snapshot.namespaceIdentity)!
     }
 
-    /// Judges a snapshot, judging interfaces on up to `maxChunks` threads (tests compare 1 with more).
-    static func assess(_ snapshot: Snapshot, policy: AuditPolicy, maxChunks: Int, early: EarlyJudging? = nil) -> Assessment {
-        // The interfaces judged early are not judged again; their verdicts come first.
-        var assessed: [AssessedInterface] = []
-        var findings: [Finding] = []
-        let stacking = Stacking(snapshot.interfaces)
-        let start = early?.takeVerdicts(for: snapshot, assessed: &assessed, findings: &findings,
-                                        accepting: { !stacking.involves($0.interface) }) ?? 0
-        // Only veth judgements look interfaces up by index; most snapshots need no map at all.
-        // (Early judging ends at the first veth: only the rest can hold one.)
-        let namesByIndex = snapshot.interfaces[start...].contains { $0.kind == .veth }
-            ? Dictionary(snapshot.interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
-            : [:]
-        let routesByIndex = routesPerInterface(snapshot.routes)
-        let holderIndex = HolderIndex(snapshot.holders, namespaceNames: snapshot.namespaceNames)
-        /// Judges the interfaces at `positions` of the snapshot, in order.
-        @Sendable func judge(_ positions: Range<Int>) -> (assessed: [AssessedInterface], findings: [Finding]) {
-            var assessed: [AssessedInterface] = []
-            var findings: [Finding] = []
-            assessed.reserveCapacity(positions.count)
-            // Interfaces are visited by position: a for-in over the values copies each one first.
-            for position in positions where snapshot.interfaces[position].kind.isTunnelStyle {
-                let interface = snapshot.interfaces[position]
-                let routes = routesByIndex[interface.index] ?? []
-                if let alone = judgeAlone(interface, holders: holderIndex, routes: routes, stacking: stacking, findings: &findings) {
-                    assessed.append(alone)
-                    continue
-                }
-                let verdict: (InterfaceState, String)
-                switch interface.kind {
-                case .veth:
-                    verdict = judgeVeth(interface, namesByIndex: namesByIndex, snapshot: snapshot, findings: &findings)
-                default:
-                    verdict = judgeFeth(interface, snapshot: snapshot, policy: policy, findings: &findings)
-                }
-                assessed.append(AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
-                                                  holders: holderIndex.split(interface.name).here,
-                                                  // No process can hold a feth: its holders are known to be none.
-                                                  holdersKnown: interface.kind == .feth || snapshot.holders.complete, routes: routes))
-            }
-            return (assessed, findings)
-        }
-        // Each interface's verdict depends on nothing another one's does: tens of thousands are
-        // judged in chunks on every core, and the chunks joined in order (the same result).
-        let count = snapshot.interfaces.count - start
-        var parts = Chunked.map(count, chunks: Chunked.count(of: count, maxChunks: maxChunks, minimum: 2048), empty: ([], [])) {
-            judge(($0.lowerBound + start)..<($0.upperBound + start))
-        }
-        // Without early verdicts the first chunk's arrays are taken over (no element is copied).
-        if start == 0 { (assessed, findings) = parts.removeFirst() }
-        for (moreAssessed, moreFindings) in parts {
-            assessed += moreAssessed
-            findings += moreFindings
-        }
+    /// What judging one interface needs beyond itself and its routes: the snapshot it is part of
+    /// (peer namespaces, running processes, what a capture covers), the holder index, what is
+    /// stacked on what, and two look-ups the engine answers from its own indexes.
+    struct JudgingContext {
+        let snapshot: Snapshot
+        let policy: AuditPolicy
+        let holders: HolderIndex
+        let stacking: Stacking
+        /// The name of the interface with this index, if there is one.
+        let nameOf: (Int) -> String?
+        /// Whether an interface of this name exists.
+        let hasInterface: (String) -> Bool
+    }
 
+    /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
+    static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
+        if let alone = judgeAlone(interface, holders: context.holders, routes: routes, stacking: context.stacking, findings: &findings) {
+            return alone
+        }
+        let verdict: (InterfaceState, String)
+        switch interface.kind {
+        case .veth:
+            verdict = judgeVeth(interface, nameOf: context.nameOf, snapshot: context.snapshot, findings: &findings)
+        default:
+            verdict = judgeFeth(interface, snapshot: context.snapshot, policy: context.policy, hasInterface: context.hasInterface, findings: &findings)
+        }
+        return AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1,
+                                 holders: context.holders.split(interface.name).here,
+                                 // No process can hold a feth: its holders are known to be none.
+                                 holdersKnown: interface.kind == .feth || context.snapshot.holders.complete, routes: routes)
+    }
+
+    /// The snapshot-scope rules, over the verdicts of every interface, in the order their
+    /// findings are listed within a severity and id.
+    static func snapshotFindings(_ assessed: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
+        var findings: [Finding] = []
         findings += deadRouteFindings(assessed, snapshot: snapshot)
         findings += splitDefaultFindings(assessed, snapshot: snapshot)
         findings += hoardFindings(assessed, snapshot: snapshot, policy: policy)
@@ -168,9 +150,7 @@ public enum Heuristics {
             ))
         }
 
-        sort(&findings)
-        return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
-                          status: status(findings: findings, interfaces: assessed))
+        return findings
     }
 
     /// Finds where an interface index sits in a list of interfaces without visiting them all: a

@@ -193,38 +193,6 @@ struct LinuxKernelTests {
         #expect(ours == expected)
     }
 
-    /// Hundreds of devices, judged (and written) batch by batch as the dump arrives, must give
-    /// the answer judging the finished snapshot gives, with routes named before the link dump
-    /// names them (one through a device far down the dump, one across two devices).
-    @Test func judgingEarlyOnTheRealKernelGivesTheWholeAnswer() throws {
-        let ns = try TestNamespace()
-        defer { ns.remove() }
-        var batch = (0..<700).map { "tuntap add dev e\($0) mode \($0 % 3 == 0 ? "tap" : "tun")\n" }.joined()
-        batch += "link set e5 up\naddr add 10.77.0.1/24 dev e5\nlink set e650 up\nlink set e3 up\n"
-        batch += "route add 0.0.0.0/1 dev e650\nroute add 128.0.0.0/1 dev e650\n"
-        batch += "route add 10.99.0.0/24 nexthop dev e3 nexthop dev e650\n"
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tw-early-\(getpid()).batch").path
-        try batch.write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        try ns.ip("-batch", file)
-        try ns.hold("e10")
-        var inventory = LinuxInventory(namespaceName: ns.name)
-        inventory.sideWorkFirst = true
-        for pretty in [false, true] {
-            let early = EarlyJudging(writingJSONEntries: pretty)
-            let snapshot = try inventory.snapshot(judgingEarly: early)
-            #expect(early.judgedCount >= 512, "judged early: \(early.judgedCount)")
-            let judged = Heuristics.assess(snapshot, early: early)
-            let whole = Heuristics.assess(snapshot)
-            #expect(judged == whole)
-            #expect(early.entries()?.writtenCount ?? 0 >= 500)
-            #expect(try AuditReport(judged, early: early).json(pretty: pretty) == AuditReport(whole).json(pretty: pretty))
-            #expect(whole.status == .critical)
-            #expect(try entry(whole, "e10").state == .live)
-            #expect(try entry(whole, "e3").routes.count == 1)
-        }
-    }
-
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

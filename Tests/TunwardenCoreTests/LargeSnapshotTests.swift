@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import TunwardenCore
 
-/// Judging tens of thousands of interfaces takes shortcuts (chunks on several threads, a one-pass
-/// prefix coverage); these tests hold them to the plain way of getting the same answer.
+/// Judging tens of thousands of interfaces takes shortcuts (verdicts kept between changes, a
+/// one-pass prefix coverage); these tests hold them to the plain way of getting the same answer.
 @Suite struct LargeSnapshotTests {
     /// 9,000 interfaces of every kind and state: orphans, held, carrier without holder, held
     /// elsewhere, multi-queue, veth pairs and lone veths, kernel tunnels, context interfaces,
@@ -27,12 +27,28 @@ import Testing
         return Build.snapshot(interfaces, routes: routes, holders: holders)
     }
 
-    @Test func judgingInChunksGivesTheSerialAnswer() {
-        let snapshot = snapshot()
-        let serial = Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: 1)
-        for chunks in [2, 3, 4] {
-            #expect(Heuristics.assess(snapshot, policy: AuditPolicy(), maxChunks: chunks) == serial, "\(chunks) chunks")
+    /// A snapshot loaded whole and the same snapshot built up by events, interface by interface,
+    /// get the same assessment.
+    @Test func judgingByEventsGivesTheLoadedAnswer() {
+        var snapshot = snapshot()
+        // Routes name their devices, as the inventory names them, and as the engine does.
+        let names = Dictionary(uniqueKeysWithValues: snapshot.interfaces.map { ($0.index, $0.name) })
+        for route in snapshot.routes.indices {
+            for hop in snapshot.routes[route].nextHops.indices {
+                snapshot.routes[route].nextHops[hop].interfaceName = snapshot.routes[route].nextHops[hop].interfaceIndex.flatMap { names[$0] }
+            }
         }
+        let serial = Heuristics.assess(snapshot, policy: AuditPolicy())
+        var empty = snapshot
+        empty.interfaces = []
+        empty.routes = []
+        let engine = JudgingEngine()
+        engine.load(empty)
+        var changes: [FactChange] = snapshot.interfaces.map { .link($0) }
+        changes += snapshot.routes.map { .routeAdded($0) }
+        engine.apply(changes, to: snapshot.namespaceIdentity, at: snapshot.takenAt)
+        let built = engine.assessment(of: snapshot.namespaceIdentity)
+        #expect(built == serial, "\(JudgingEngineTests.difference(built, serial) ?? "")")
         // The snapshot exercises what it claims to.
         #expect(Set(serial.interfaces.map(\.state)) == [.live, .orphaned, .suspect, .unknown])
         #expect(serial.findings.contains { $0.id == FindingID.deadTunnelRoute && $0.severity == .critical })

@@ -56,7 +56,7 @@ extension Heuristics {
 
     /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
     /// handler, so a pair with no owner process running is left over from a crash.
-    static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy,
+    static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy, hasInterface: (String) -> Bool,
                           findings: inout [Finding]) -> (InterfaceState, String) {
         if interface.unlisted {
             return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
@@ -72,7 +72,7 @@ extension Heuristics {
         }
         let peerText: String
         if let peer = interface.peerName {
-            peerText = snapshot.interfaces.contains { $0.name == peer } ? " (peer \(peer))" : " (its peer \(peer) is missing)"
+            peerText = hasInterface(peer) ? " (peer \(peer))" : " (its peer \(peer) is missing)"
         } else {
             peerText = " (no peer)"
         }

@@ -14,7 +14,7 @@ extension FindingRules {
 extension Heuristics {
     // MARK: veth
 
-    static func judgeVeth(_ interface: NetworkInterface, namesByIndex: [Int: String], snapshot: Snapshot,
+    static func judgeVeth(_ interface: NetworkInterface, nameOf: (Int) -> String?, snapshot: Snapshot,
                           findings: inout [Finding]) -> (InterfaceState, String) {
         guard let peerIndex = interface.link, peerIndex > 0 else {
             findings.append(Finding(
@@ -37,7 +37,7 @@ extension Heuristics {
             }
             return (.live, "peer ifindex \(peerIndex) in \(nsName) (\(processes) process\(processes == 1 ? "" : "es"))")
         }
-        guard let peer = namesByIndex[peerIndex] else {
+        guard let peer = nameOf(peerIndex) else {
             findings.append(Finding(
                 id: FindingID.vethPeerMissing, severity: .warning, ifname: interface.name, reapable: false,
                 evidence: "veth \(interface.name) (ifindex \(interface.index)) names peer ifindex \(peerIndex), which does not exist. Not reaped automatically."

@@ -1,0 +1,381 @@
+import Foundation
+
+/// The judging engine: it keeps the facts of one or more network namespaces (links, addresses,
+/// routes, holders) with each tunnel-style interface's verdict, and when facts change it judges
+/// again only what the change touches.
+///
+/// Interface-scope rules (`FindingRule.Scope.interface`) are re-run for the interfaces a change
+/// concerns: the link itself, the links that name it (a veth's peer, a device stacked on it, a
+/// port of it), the devices a route leaves through, the names a holder scan changed for.
+/// Snapshot-scope rules are re-run over the kept verdicts when an assessment is read, which costs
+/// a pass over the routes and the verdicts, never a judgement of every interface.
+///
+/// The one-shot audit loads a snapshot and reads the assessment; the watcher loads one and then
+/// applies events. What it promises: the assessment after any sequence of changes equals the
+/// assessment of a snapshot loaded with the facts those changes lead to (the tests hold the two
+/// equal). Namespaces are kept apart by their identity (`Snapshot.namespaceIdentity`).
+public final class JudgingEngine {
+    /// The thresholds judged against. Changing them judges every namespace again.
+    public var policy: AuditPolicy {
+        didSet { if policy != oldValue { for state in namespaces.values { state.markAllDirty() } } }
+    }
+
+    private var namespaces: [String: NamespaceFacts] = [:]
+
+    public init(policy: AuditPolicy = AuditPolicy()) {
+        self.policy = policy
+    }
+
+    /// The identities of the namespaces held, in no particular order.
+    public var namespaceIdentities: [String] { Array(namespaces.keys) }
+
+    /// Takes a snapshot as the whole truth about its namespace: whatever was known of that
+    /// namespace before is replaced (a resynchronisation).
+    public func load(_ snapshot: Snapshot) {
+        namespaces[snapshot.namespaceIdentity] = NamespaceFacts(snapshot)
+    }
+
+    /// Forgets a namespace (it is gone, or no longer watched).
+    public func forget(namespace identity: String) {
+        namespaces[identity] = nil
+    }
+
+    /// Applies changes to a namespace loaded before, in order, as of `time`; returns false (and
+    /// applies nothing) when the namespace was never loaded.
+    @discardableResult
+    public func apply(_ changes: [FactChange], to identity: String, at time: Date) -> Bool {
+        guard let state = namespaces[identity] else { return false }
+        for change in changes { state.apply(change) }
+        state.setTime(time)
+        return true
+    }
+
+    /// The assessment of a namespace as it stands: equal to `Heuristics.assess` of the snapshot
+    /// its facts make up. Nil for a namespace never loaded.
+    public func assessment(of identity: String) -> Assessment? {
+        guard let state = namespaces[identity] else { return nil }
+        return state.assessment(policy: policy)
+    }
+
+    /// The snapshot a namespace's facts make up now; nil for a namespace never loaded.
+    public func snapshot(of identity: String) -> Snapshot? {
+        namespaces[identity]?.snapshot
+    }
+
+    /// How many interfaces were judged since the namespace was loaded or this was last asked:
+    /// what the tests and the watcher's log use to show that a change re-judged only what it touched.
+    public func takeJudgedCount(of identity: String) -> Int {
+        guard let state = namespaces[identity] else { return 0 }
+        defer { state.judgedCount = 0 }
+        return state.judgedCount
+    }
+}
+
+/// The facts of one namespace and the verdicts kept for them.
+///
+/// Interfaces are kept in slots: a loaded snapshot's interfaces take slots in its order (a
+/// capture may list two interfaces under one index, or list them out of index order, and is
+/// judged as listed), and a link that appears later takes a new slot, placed by its index.
+/// Events name links by index, which leads to the slot that holds it now.
+final class NamespaceFacts {
+    typealias Slot = Int
+
+    /// Everything but the interfaces and routes, which are kept below.
+    var metadata: Snapshot
+    private var links: [Slot: NetworkInterface] = [:]
+    /// Slots in the order snapshots list interfaces: the loaded snapshot's, then by index.
+    private var order: [Slot] = []
+    private var nextSlot: Slot = 0
+    private var slotByIndex: [Int: Slot] = [:]
+    private var slotByName: [String: Slot] = [:]
+    /// Whether two slots ever shared a name (only a capture lists a name twice).
+    private var duplicateNames = false
+    /// Which links name each index as their link (a veth's peer, a lower device) or master.
+    private var referrers: [Int: Set<Slot>] = [:]
+    private var routes: [Route] = []
+    private var routesByIndex: [Int: [Route]] = [:]
+    private var holderIndex: Heuristics.HolderIndex
+    private var stacking: Heuristics.Stacking?
+    private var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
+    private var dirty = Set<Slot>()
+    private var cachedSnapshot: Snapshot?
+    var judgedCount = 0
+
+    init(_ snapshot: Snapshot) {
+        metadata = snapshot
+        metadata.interfaces = []
+        metadata.routes = []
+        holderIndex = Heuristics.HolderIndex(snapshot.holders, namespaceNames: snapshot.namespaceNames)
+        links.reserveCapacity(snapshot.interfaces.count)
+        for interface in snapshot.interfaces {
+            let slot = nextSlot
+            nextSlot += 1
+            links[slot] = interface
+            order.append(slot)
+            if slotByIndex[interface.index] == nil { slotByIndex[interface.index] = slot }
+            if slotByName[interface.name] == nil { slotByName[interface.name] = slot } else { duplicateNames = true }
+            noteReferences(of: interface, in: slot, adding: true)
+        }
+        routes = snapshot.routes
+        routesByIndex = Heuristics.routesPerInterface(routes)
+        dirty = Set(order)
+    }
+
+    /// The snapshot these facts make up.
+    var snapshot: Snapshot {
+        if let cachedSnapshot { return cachedSnapshot }
+        var snapshot = metadata
+        snapshot.interfaces = order.map { links[$0]! }
+        snapshot.routes = routes
+        cachedSnapshot = snapshot
+        return snapshot
+    }
+
+    /// Dates the facts: the snapshot they make up was true at `time`.
+    func setTime(_ time: Date) {
+        metadata.takenAt = time
+        cachedSnapshot?.takenAt = time
+    }
+
+    func markAllDirty() {
+        dirty = Set(order)
+    }
+
+    // MARK: applying changes
+
+    func apply(_ change: FactChange) {
+        cachedSnapshot = nil
+        switch change {
+        case var .link(interface):
+            let slot: Slot
+            let old: NetworkInterface?
+            if let existing = slotByIndex[interface.index] {
+                slot = existing
+                old = links[existing]
+            } else {
+                slot = nextSlot
+                nextSlot += 1
+                old = nil
+                order.insert(slot, at: insertionPoint(interface.index))
+                slotByIndex[interface.index] = slot
+            }
+            interface.addresses = old?.addresses ?? []
+            interface.masterName = interface.master.flatMap { $0 > 0 ? slotByIndex[$0].flatMap { links[$0]?.name } : nil }
+            if let old {
+                noteReferences(of: old, in: slot, adding: false)
+                forgetName(old.name, of: slot)
+            }
+            links[slot] = interface
+            if let other = slotByName[interface.name], other != slot { duplicateNames = true }
+            slotByName[interface.name] = slot
+            noteReferences(of: interface, in: slot, adding: true)
+            touchLink(interface.index, slot: slot, old: old, new: interface)
+            if old?.name != interface.name {
+                // Routes name their devices, and ports their master.
+                renameInRoutes(interface.index, to: interface.name)
+                for port in referrers[interface.index] ?? [] where links[port]?.master == interface.index {
+                    links[port]?.masterName = interface.name
+                }
+            }
+        case let .linkRemoved(index):
+            guard let slot = slotByIndex.removeValue(forKey: index), let old = links.removeValue(forKey: slot) else { return }
+            noteReferences(of: old, in: slot, adding: false)
+            if let position = order.firstIndex(of: slot) { order.remove(at: position) }
+            forgetName(old.name, of: slot)
+            verdicts[slot] = nil
+            dirty.remove(slot)
+            for port in referrers[index] ?? [] where links[port]?.master == index { links[port]?.masterName = nil }
+            touchLink(index, slot: slot, old: old, new: nil)
+            // The kernel deletes a device's routes with it without announcing each deletion.
+            let gone = routes.filter { $0.nextHops.contains { $0.interfaceIndex == index } }
+            if !gone.isEmpty {
+                routes.removeAll { $0.nextHops.contains { $0.interfaceIndex == index } }
+                rebuildRoutesByIndex(touching: gone)
+            }
+        case let .addressAdded(index, address):
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return }
+            if let position = interface.addresses.firstIndex(where: { $0.isSameAssignment(as: address) }) {
+                interface.addresses[position] = address
+            } else {
+                interface.addresses.append(address)
+            }
+            links[slot] = interface
+            dirty.insert(slot)
+        case let .addressRemoved(index, address):
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return }
+            interface.addresses.removeAll { $0.isSameAssignment(as: address) }
+            links[slot] = interface
+            dirty.insert(slot)
+        case var .routeAdded(route):
+            nameHops(&route)
+            let identity = route.identity
+            let replaced = routes.filter { $0.identity == identity }
+            routes.removeAll { $0.identity == identity }
+            routes.append(route)
+            rebuildRoutesByIndex(touching: replaced + [route])
+        case var .routeReplaced(route):
+            nameHops(&route)
+            let base = route.baseIdentity
+            let replaced = routes.filter { $0.baseIdentity == base }
+            routes.removeAll { $0.baseIdentity == base }
+            routes.append(route)
+            rebuildRoutesByIndex(touching: replaced + [route])
+        case let .routeRemoved(route):
+            let identity = route.identity
+            let removed = routes.filter { $0.identity == identity }
+            guard !removed.isEmpty else { return }
+            routes.removeAll { $0.identity == identity }
+            rebuildRoutesByIndex(touching: removed)
+        case let .holders(scan, namespaceNames):
+            let next = Heuristics.HolderIndex(scan, namespaceNames: namespaceNames)
+            if scan.complete != holderIndex.scan.complete {
+                // Every verdict says whether its holders are known.
+                markAllDirty()
+            } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
+                || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
+                || namespaceNames != holderIndex.namespaceNames {
+                // Every verdict that names the scan depends on it.
+                for slot in order where links[slot].map({ [.tun, .tap, .utun].contains($0.kind) }) ?? false { dirty.insert(slot) }
+            }
+            // And the interfaces whose holders changed, whatever their kind (holders are found by name).
+            for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
+                for slot in slots(named: name) { dirty.insert(slot) }
+            }
+            holderIndex = next
+            metadata.holders = scan
+            metadata.namespaceNames = namespaceNames
+        case let .peerNamespaces(peers):
+            guard peers != metadata.peerNamespaces else { return }
+            metadata.peerNamespaces = peers
+            for slot in order where links[slot]?.kind == .veth && links[slot]?.linkNetnsID != nil { dirty.insert(slot) }
+        case let .processNames(names):
+            guard names != metadata.processNames else { return }
+            metadata.processNames = names
+            for slot in order where links[slot]?.kind == .feth { dirty.insert(slot) }
+        }
+    }
+
+    /// Marks what a link's arrival, change or departure touches: itself, the links it names and
+    /// the links that name it; every feth, whose verdict names its peer by name; and a device
+    /// whose name is shared with a removed one (holders are found by name).
+    private func touchLink(_ index: Int, slot: Slot, old: NetworkInterface?, new: NetworkInterface?) {
+        if new != nil { dirty.insert(slot) }
+        for interface in [old, new].compactMap({ $0 }) {
+            for other in [interface.link, interface.master].compactMap({ $0 }) {
+                if let target = slotByIndex[other] { dirty.insert(target) }
+            }
+        }
+        for other in referrers[index] ?? [] where links[other] != nil { dirty.insert(other) }
+        // What is stacked on what changes only with a link.
+        stacking = nil
+        if old?.kind == .feth || new?.kind == .feth {
+            for other in order where links[other]?.kind == .feth { dirty.insert(other) }
+        }
+        if let old, old.name != new?.name { for named in slots(named: old.name) { dirty.insert(named) } }
+    }
+
+    /// The slots of interfaces with this name: one, but a capture may list a name twice.
+    private func slots(named name: String) -> [Slot] {
+        guard let first = slotByName[name] else { return [] }
+        return [first] + (duplicateNames ? order.filter { $0 != first && links[$0]?.name == name } : [])
+    }
+
+    /// Stops finding `slot` by a name it no longer has; another slot of that name (a capture may
+    /// list one twice) is found by it instead.
+    private func forgetName(_ name: String, of slot: Slot) {
+        guard slotByName[name] == slot else { return }
+        slotByName[name] = order.first { $0 != slot && links[$0]?.name == name }
+    }
+
+    private func noteReferences(of interface: NetworkInterface, in slot: Slot, adding: Bool) {
+        for target in [interface.link, interface.master].compactMap({ $0 }) where target > 0 {
+            if adding {
+                referrers[target, default: []].insert(slot)
+            } else {
+                referrers[target]?.remove(slot)
+                if referrers[target]?.isEmpty == true { referrers[target] = nil }
+            }
+        }
+    }
+
+    /// Where a new link with this index goes in `order`: after every slot with a smaller index.
+    private func insertionPoint(_ index: Int) -> Int {
+        var low = 0
+        var high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if (links[order[middle]]?.index ?? 0) < index { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Gives a route's next hops the names of their devices, as the inventory does.
+    private func nameHops(_ route: inout Route) {
+        for position in route.nextHops.indices {
+            if let index = route.nextHops[position].interfaceIndex, let name = slotByIndex[index].flatMap({ links[$0]?.name }) {
+                route.nextHops[position].interfaceName = name
+            }
+        }
+    }
+
+    private func renameInRoutes(_ index: Int, to name: String) {
+        guard routesByIndex[index] != nil else { return }
+        for position in routes.indices where routes[position].nextHops.contains(where: { $0.interfaceIndex == index }) {
+            for hop in routes[position].nextHops.indices where routes[position].nextHops[hop].interfaceIndex == index {
+                routes[position].nextHops[hop].interfaceName = name
+            }
+        }
+        rebuildRoutesByIndex(touching: [])
+    }
+
+    /// Re-derives the routes of each device and marks the devices the given routes leave through.
+    private func rebuildRoutesByIndex(touching changed: [Route]) {
+        routesByIndex = Heuristics.routesPerInterface(routes)
+        for route in changed {
+            for hop in route.nextHops {
+                if let index = hop.interfaceIndex, let slot = slotByIndex[index] { dirty.insert(slot) }
+            }
+        }
+    }
+
+    // MARK: judging
+
+    func assessment(policy: AuditPolicy) -> Assessment {
+        let snapshot = self.snapshot
+        if !dirty.isEmpty { judgeDirty(snapshot: snapshot, policy: policy) }
+        var assessed: [AssessedInterface] = []
+        var findings: [Finding] = []
+        assessed.reserveCapacity(verdicts.count)
+        for slot in order {
+            guard let verdict = verdicts[slot] else { continue }
+            assessed.append(verdict.assessed)
+            findings += verdict.findings
+        }
+        findings += Heuristics.snapshotFindings(assessed, snapshot: snapshot, policy: policy)
+        Heuristics.sort(&findings)
+        return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
+                          status: Heuristics.status(findings: findings, interfaces: assessed))
+    }
+
+    private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
+        let stacking = self.stacking ?? Heuristics.Stacking(snapshot.interfaces)
+        self.stacking = stacking
+        let links = self.links
+        let slotByIndex = self.slotByIndex
+        let slotByName = self.slotByName
+        let context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
+                                                nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
+                                                hasInterface: { slotByName[$0] != nil })
+        for slot in dirty {
+            guard let interface = links[slot], interface.kind.isTunnelStyle else {
+                verdicts[slot] = nil
+                continue
+            }
+            var findings: [Finding] = []
+            let assessed = Heuristics.judge(interface, routes: routesByIndex[interface.index] ?? [], context: context, findings: &findings)
+            verdicts[slot] = (assessed, findings)
+            judgedCount += 1
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+}

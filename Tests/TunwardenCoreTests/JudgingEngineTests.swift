@@ -1,0 +1,267 @@
+import Foundation
+import Testing
+@testable import TunwardenCore
+
+/// The judging engine's promise: whatever changes it is given, its assessment equals judging the
+/// snapshot those changes lead to from scratch; and a change judges again only what it touches.
+@Suite struct JudgingEngineTests {
+    /// A small random world: tun/tap devices in every state, veth pairs (some with a peer in
+    /// another namespace, some whose peer is gone), a macvlan stacked on a tun, a bridge with a
+    /// tap port, kernel tunnels, plain interfaces, addresses, routes into any of them (split
+    /// defaults included) and holders here and elsewhere.
+    struct World {
+        var links: [Int: NetworkInterface] = [:]
+        var routes: [Route] = []
+        var holders: [HolderAttachment] = []
+        var complete = true
+        var processes = 12
+        var peers: [Int32: PeerNamespace] = [:]
+
+        func snapshot(at time: Date) -> Snapshot {
+            var interfaces = links.keys.sorted().map { links[$0]! }
+            let masters = NetworkInterface.masterNames(in: interfaces)
+            for position in interfaces.indices {
+                interfaces[position].masterName = interfaces[position].master.flatMap { masters[$0] }
+            }
+            var snapshot = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: time, interfaces: interfaces, routes: routes,
+                                    holders: HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied",
+                                                        attachments: holders, processesScanned: processes),
+                                    peerNamespaces: peers)
+            snapshot.namespaceNames = ["net:[9]": "blue"]
+            return snapshot
+        }
+    }
+
+    static let prefixes = ["0.0.0.0/1", "128.0.0.0/1", "0.0.0.0/0", "10.1.0.0/16", "192.168.7.0/24", "::/1", "8000::/1", "fd00::/8"]
+
+    static func randomInterface(_ index: Int, in world: World, using generator: inout some RandomNumberGenerator) -> NetworkInterface {
+        let name = Bool.random(using: &generator) ? "if\(index)" : "t\(Int.random(in: 1...30, using: &generator))"
+        var interface: NetworkInterface
+        switch Int.random(in: 0...9, using: &generator) {
+        case 0...3:
+            interface = NetworkInterface(index: index, name: name, kind: Bool.random(using: &generator) ? .tun : .tap, infoKind: "tun",
+                                         flags: ["UP"], carrier: Bool.random(using: &generator),
+                                         tun: TunDetails(persistent: Int.random(in: 0...5, using: &generator) > 0,
+                                                         multiQueue: Bool.random(using: &generator),
+                                                         numQueues: UInt32.random(in: 0...1, using: &generator), numDisabledQueues: 0))
+            if Int.random(in: 0...6, using: &generator) == 0 { interface.master = world.links.keys.randomElement(using: &generator) }
+        case 4, 5:
+            let peer = Int.random(in: 0...3, using: &generator) == 0 ? nil : world.links.keys.randomElement(using: &generator) ?? index + 1
+            interface = NetworkInterface(index: index, name: name, kind: .veth, infoKind: "veth", link: peer,
+                                         linkNetnsID: Int.random(in: 0...3, using: &generator) == 0 ? Int32.random(in: 1...3, using: &generator) : nil)
+        case 6:
+            interface = NetworkInterface(index: index, name: name, kind: .other, infoKind: "macvlan",
+                                         link: world.links.keys.randomElement(using: &generator))
+        case 7:
+            interface = NetworkInterface(index: index, name: name, kind: .wireguard, infoKind: "wireguard", carrier: Bool.random(using: &generator))
+        default:
+            interface = NetworkInterface(index: index, name: name, kind: .other, infoKind: "bridge")
+        }
+        if Bool.random(using: &generator) {
+            interface.addresses = [InterfaceAddress(local: IPAddress("10.9.\(index % 250).1")!, prefixLength: 24, scope: "global")]
+        }
+        return interface
+    }
+
+    static func randomRoute(in world: World, using generator: inout some RandomNumberGenerator) -> Route? {
+        guard let index = world.links.keys.randomElement(using: &generator) else { return nil }
+        var prefix = prefixes.randomElement(using: &generator)!
+        if prefix.contains(":") == false, Bool.random(using: &generator) { prefix = "10.\(Int.random(in: 0...3, using: &generator)).0.0/16" }
+        return Route(destination: IPPrefix(prefix)!, type: Int.random(in: 0...5, using: &generator) == 0 ? .blackhole : .unicast,
+                     table: Bool.random(using: &generator) ? .main : .local, metric: UInt32.random(in: 0...2, using: &generator),
+                     nextHops: [NextHop(interfaceIndex: index, interfaceName: world.links[index]!.name)])
+    }
+
+    /// Changes a world at random and returns the changes that describe it, as a watcher would
+    /// receive them.
+    static func mutate(_ world: inout World, using generator: inout some RandomNumberGenerator) -> [FactChange] {
+        var changes: [FactChange] = []
+        for _ in 0..<Int.random(in: 1...6, using: &generator) {
+            switch Int.random(in: 0...9, using: &generator) {
+            case 0, 1:
+                let index = (world.links.keys.max() ?? 0) + Int.random(in: 1...3, using: &generator)
+                var interface = randomInterface(index, in: world, using: &generator)
+                let addresses = interface.addresses
+                interface.addresses = []
+                world.links[index] = interface
+                changes.append(.link(interface))
+                for address in addresses {
+                    world.links[index]!.addresses.append(address)
+                    changes.append(.addressAdded(index: index, address))
+                }
+            case 2:
+                guard let index = world.links.keys.randomElement(using: &generator) else { continue }
+                world.links[index] = nil
+                world.routes.removeAll { $0.nextHops.contains { $0.interfaceIndex == index } }
+                changes.append(.linkRemoved(index: index))
+            case 3:
+                // A link changes: carrier, queues, persistence, or its name.
+                guard let index = world.links.keys.randomElement(using: &generator), var interface = world.links[index] else { continue }
+                interface.carrier = Bool.random(using: &generator)
+                if interface.tun != nil { interface.tun?.numQueues = UInt32.random(in: 0...1, using: &generator) }
+                if Bool.random(using: &generator) { interface.name = "r\(Int.random(in: 1...30, using: &generator))" }
+                world.links[index] = interface
+                for position in world.routes.indices {
+                    for hop in world.routes[position].nextHops.indices where world.routes[position].nextHops[hop].interfaceIndex == index {
+                        world.routes[position].nextHops[hop].interfaceName = interface.name
+                    }
+                }
+                var message = interface
+                message.addresses = []
+                changes.append(.link(message))
+            case 4:
+                guard let route = randomRoute(in: world, using: &generator) else { continue }
+                world.routes.removeAll { $0.identity == route.identity }
+                world.routes.append(route)
+                changes.append(.routeAdded(route))
+            case 5:
+                guard let route = world.routes.randomElement(using: &generator) else { continue }
+                world.routes.removeAll { $0.identity == route.identity }
+                changes.append(.routeRemoved(route))
+            case 6:
+                guard let route = randomRoute(in: world, using: &generator) else { continue }
+                world.routes.removeAll { $0.baseIdentity == route.baseIdentity }
+                world.routes.append(route)
+                changes.append(.routeReplaced(route))
+            case 7:
+                // A new holder scan: a holder comes or goes, or the scan's completeness changes.
+                if Bool.random(using: &generator), let victim = world.holders.indices.randomElement(using: &generator) {
+                    world.holders.remove(at: victim)
+                } else if let index = world.links.keys.randomElement(using: &generator) {
+                    let here = Int.random(in: 0...3, using: &generator) > 0
+                    world.holders.append(HolderAttachment(holder: Holder(pid: Int32(index), comm: "openvpn", netns: here ? "net:[1]" : "net:[9]"),
+                                                          ifname: world.links[index]!.name, inInspectedNamespace: here))
+                }
+                if Int.random(in: 0...4, using: &generator) == 0 { world.complete.toggle() }
+                if Int.random(in: 0...2, using: &generator) == 0 { world.processes += 1 }
+                changes.append(.holders(world.snapshot(at: Date()).holders, namespaceNames: ["net:[9]": "blue"]))
+            case 8:
+                guard let index = world.links.keys.randomElement(using: &generator), var interface = world.links[index] else { continue }
+                let address = InterfaceAddress(local: IPAddress("fd00::\(Int.random(in: 1...3, using: &generator))")!, prefixLength: 64, scope: "global")
+                if interface.addresses.contains(where: { $0.local == address.local }) {
+                    interface.addresses.removeAll { $0.local == address.local }
+                    changes.append(.addressRemoved(index: index, address))
+                } else {
+                    interface.addresses.append(address)
+                    changes.append(.addressAdded(index: index, address))
+                }
+                world.links[index] = interface
+            default:
+                let nsid = Int32.random(in: 1...3, using: &generator)
+                world.peers[nsid] = Bool.random(using: &generator) ? nil
+                    : PeerNamespace(name: Bool.random(using: &generator) ? "blue" : nil, processCount: Int.random(in: 0...2, using: &generator))
+                changes.append(.peerNamespaces(world.peers))
+            }
+        }
+        return changes
+    }
+
+    /// The first way two assessments differ, briefly (a whole assessment is too long to read).
+    static func difference(_ actual: Assessment?, _ expected: Assessment) -> String? {
+        guard let actual else { return "no assessment" }
+        if actual.snapshot.interfaces != expected.snapshot.interfaces {
+            for (a, e) in zip(actual.snapshot.interfaces, expected.snapshot.interfaces) where a != e { return "interface \(a) != \(e)" }
+            return "interfaces \(actual.snapshot.interfaces.map(\.index)) != \(expected.snapshot.interfaces.map(\.index))"
+        }
+        if actual.snapshot.routes != expected.snapshot.routes { return "routes \(actual.snapshot.routes) != \(expected.snapshot.routes)" }
+        if actual.snapshot != expected.snapshot { return "snapshot metadata differs" }
+        for (a, e) in zip(actual.interfaces, expected.interfaces) where a != e {
+            return "verdict \(a.interface.name): \(a.state) \(a.reason) holders \(a.holders) \(a.holdersKnown) routes \(a.routes.count) != \(e.state) \(e.reason) holders \(e.holders) \(e.holdersKnown) routes \(e.routes.count)\(a.interface == e.interface ? "" : "; interface \(a.interface) != \(e.interface)")"
+        }
+        if actual.interfaces.count != expected.interfaces.count { return "\(actual.interfaces.count) verdicts != \(expected.interfaces.count)" }
+        for (a, e) in zip(actual.findings, expected.findings) where a != e { return "finding \(a) != \(e)" }
+        if actual.findings.count != expected.findings.count { return "findings \(actual.findings.map(\.id)) != \(expected.findings.map(\.id))" }
+        return actual == expected ? nil : "status \(actual.status) != \(expected.status)"
+    }
+
+    @Test func anySequenceOfChangesEndsWhereAFreshJudgementDoes() {
+        var generator = SystemRandomNumberGenerator()
+        var compared = 0
+        for round in 0..<150 {
+            var world = World()
+            for index in 1...Int.random(in: 1...25, using: &generator) {
+                world.links[index] = Self.randomInterface(index, in: world, using: &generator)
+            }
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                if let route = Self.randomRoute(in: world, using: &generator), !world.routes.contains(where: { $0.identity == route.identity }) {
+                    world.routes.append(route)
+                }
+            }
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let engine = JudgingEngine(policy: AuditPolicy(limit: 20))
+            engine.load(world.snapshot(at: start))
+            #expect(engine.assessment(of: "ns") == Heuristics.assess(world.snapshot(at: start), policy: AuditPolicy(limit: 20)))
+            for step in 1...12 {
+                let changes = Self.mutate(&world, using: &generator)
+                let time = start.addingTimeInterval(Double(step))
+                engine.apply(changes, to: "ns", at: time)
+                // Read only now and then, so that several bursts of changes pile up unjudged.
+                guard Bool.random(using: &generator) || step == 12 else { continue }
+                let expected = Heuristics.assess(world.snapshot(at: time), policy: AuditPolicy(limit: 20))
+                let actual = engine.assessment(of: "ns")
+                #expect(actual == expected, "round \(round), step \(step): \(Self.difference(actual, expected) ?? "") after \(changes)")
+                if actual != expected { return }
+                compared += 1
+            }
+        }
+        #expect(compared > 150)
+    }
+
+    @Test func aChangeJudgesOnlyWhatItTouches() {
+        var world = World()
+        for index in 1...1000 { world.links[index] = Build.tun(index, "tun\(index)") }
+        world.links[1001] = NetworkInterface(index: 1001, name: "va", kind: .veth, infoKind: "veth", link: 1002)
+        world.links[1002] = NetworkInterface(index: 1002, name: "vb", kind: .veth, infoKind: "veth", link: 1001)
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        _ = engine.assessment(of: "ns")
+        #expect(engine.takeJudgedCount(of: "ns") == 1002)
+
+        // A carrier change on one tun: that tun.
+        var changed = world.links[500]!
+        changed.carrier = true
+        world.links[500] = changed
+        engine.apply([.link(changed)], to: "ns", at: Date())
+        let fresh = Heuristics.assess(world.snapshot(at: Date()))
+        #expect(engine.assessment(of: "ns")?.interfaces.first { $0.interface.index == 500 }?.state
+                    == fresh.interfaces.first { $0.interface.index == 500 }?.state)
+        #expect(fresh.interfaces.first { $0.interface.index == 500 }?.state != .orphaned)
+        #expect(engine.takeJudgedCount(of: "ns") == 1)
+
+        // One veth of a pair goes: the other one (its peer is now missing), and nothing else.
+        engine.apply([.linkRemoved(index: 1002)], to: "ns", at: Date())
+        let after = engine.assessment(of: "ns")
+        #expect(engine.takeJudgedCount(of: "ns") == 1)
+        #expect(after?.interfaces.first { $0.interface.name == "va" }?.state == .suspect)
+
+        // A route into one tun: that tun (its routes are part of its entry).
+        engine.apply([.routeAdded(Build.route("10.0.0.0/8", 7))], to: "ns", at: Date())
+        _ = engine.assessment(of: "ns")
+        #expect(engine.takeJudgedCount(of: "ns") == 1)
+
+        // A holder appears for one tun, with the same number of processes scanned: that tun.
+        let scan = HolderScan(complete: true, attachments: [Build.holder(9, "tun9")], processesScanned: 12)
+        engine.apply([.holders(scan, namespaceNames: ["net:[9]": "blue"])], to: "ns", at: Date())
+        #expect(engine.assessment(of: "ns")?.interfaces.first { $0.interface.index == 9 }?.state == .live)
+        #expect(engine.takeJudgedCount(of: "ns") == 1)
+    }
+
+    @Test func namespacesAreKeptApart() {
+        var blue = World()
+        blue.links[1] = Build.tun(1, "tun0")
+        var red = World()
+        red.links[1] = Build.tun(1, "tun0", carrier: true)
+        var blueSnapshot = blue.snapshot(at: Date())
+        blueSnapshot.namespaceIdentity = "blue"
+        var redSnapshot = red.snapshot(at: Date())
+        redSnapshot.namespaceIdentity = "red"
+        let engine = JudgingEngine()
+        engine.load(blueSnapshot)
+        engine.load(redSnapshot)
+        engine.apply([.linkRemoved(index: 1)], to: "red", at: Date())
+        #expect(engine.assessment(of: "blue")?.interfaces.map(\.state) == [.orphaned])
+        #expect(engine.assessment(of: "red")?.interfaces.isEmpty == true)
+        #expect(engine.apply([.linkRemoved(index: 1)], to: "green", at: Date()) == false)
+        #expect(Set(engine.namespaceIdentities) == ["blue", "red"])
+    }
+}
