@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
@@ -36,11 +37,22 @@ int tw_kcmp_files(int pid1, int pid2) {
 static volatile sig_atomic_t tw_stop = 0;
 static volatile sig_atomic_t tw_reload = 0;
 
+static int tw_signal_pipe[2] = { -1, -1 };
+
 static void tw_watch_handler(int number) {
     if (number == SIGHUP) tw_reload = 1; else tw_stop = 1;
+    int saved = errno;
+    char byte = 1;
+    if (tw_signal_pipe[1] >= 0) (void)!write(tw_signal_pipe[1], &byte, 1);
+    errno = saved;
 }
 
+int tw_watch_signal_fd(void) { return tw_signal_pipe[0]; }
+
 void tw_install_watch_signals(void) {
+    if (tw_signal_pipe[0] < 0 && pipe2(tw_signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        tw_signal_pipe[0] = tw_signal_pipe[1] = -1;
+    }
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = tw_watch_handler;

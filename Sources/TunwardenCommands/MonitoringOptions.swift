@@ -69,13 +69,15 @@ struct Monitoring {
     var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook) }
     var alerting: Bool { alertExec != nil || alertWebhook != nil }
 
-    /// Writes the textfile metrics for this judgement, when asked to; a failure is noted, never fatal.
-    func writeMetrics(_ assessment: Assessment, observations: Observations?) {
+    /// Writes the textfile metrics of a judgement, when asked to; a failure is noted, never fatal.
+    /// `now` (default: when its snapshot was taken) is the time they say tunwarden last looked,
+    /// which a watcher refreshes while nothing changes.
+    func writeMetrics(_ assessment: Assessment, observations: Observations?, now: Date? = nil) {
         guard let textfile else { return }
         let snapshot = assessment.snapshot
         let history = observations?.histories[snapshot.namespaceIdentity]
         do {
-            try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: snapshot.takenAt), to: textfile)
+            try TextfileWriter.write(TextfileMetrics.render(assessment, history: history, now: now ?? snapshot.takenAt), to: textfile)
         } catch {
             Terminal.note("metrics not written: \(error)")
         }

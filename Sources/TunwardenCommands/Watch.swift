@@ -21,18 +21,24 @@ public struct Watch: ParsableCommand {
         commandName: "watch",
         abstract: "Watch tunnel interfaces and alert on changes as they happen (Linux: rtnetlink events).",
         discussion: """
-        Subscribes to the kernel's link, address and route events. A burst of events is coalesced \
-        (--coalesce), then one fresh, consistent inventory is judged exactly as `audit` judges it, with the \
-        same observations, leak detection, alerts (on transitions only) and metrics. If the kernel \
-        reports lost events (ENOBUFS) it resynchronises with a full inventory and logs that it did. On \
-        macOS it reads `route -n monitor` instead, and takes a full inventory every --stats-interval too.
+        Takes one inventory at start, then applies the kernel's link, address and route events to \
+        what it knows, and after each burst (--coalesce) judges again only what the events touched, \
+        exactly as `audit` judges, with the same observations, leak detection, alerts (on transitions \
+        only) and metrics. If the kernel reports lost events (ENOBUFS) it takes a full inventory again \
+        and logs that it did. Between events it sleeps until the next thing it has scheduled. On \
+        macOS it reads `route -n monitor`, which says that something changed but not what, and takes \
+        a fresh inventory then and every --stats-interval.
 
-        A down device that loses its last holder raises no rtnetlink event (the kernel reports carrier \
-        changes only for devices that are up), so process exits are watched too: through the kernel's \
-        proc connector, judging again when a known holder exits (the orphaned-tun alert follows within \
-        a second), or, where that is unavailable, by checking the known holders once a second.
+        Two things raise no rtnetlink event. A down device losing its last holder: process exits are \
+        watched through the kernel's proc connector, and a holder's exit re-checks the devices it held \
+        (the orphaned-tun alert follows within the coalescing window). A process attaching to a down \
+        orphan: while orphans exist, their links are read again every 5 seconds (one request each, or \
+        one dump of tun devices for more than 64), so an orphan that gained a queue is live again \
+        within about 5 seconds.
 
-        Traffic counters are read every --stats-interval for 'idle since'. With --reap, what \
+        Traffic counters are read every --stats-interval for 'idle since', and the metrics file is \
+        rewritten then even when nothing changed, so tunwarden_last_run_timestamp_seconds shows the \
+        watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
         Audits, reaps and the watcher sharing a state directory take its lock in turn to save \
@@ -143,14 +149,11 @@ public struct Watch: ParsableCommand {
 
     public func run() throws {
         #if os(Linux)
-        tw_install_watch_signals()
-        var runtime = try startingRuntime()
-        let notifier = SystemdNotifier()
-        let inventory = LinuxInventory(namespaceName: runtime.namespace)
-        let store = StateStore(directory: runtime.stateDirectory)
-        let events: NetlinkSocket
+        let control = SignalControl()
+        let runtime = try startingRuntime()
+        let source: LinuxEventSource
         do {
-            events = try inventory.eventSocket(receiveBuffer: Int32(clamping: runtime.eventBuffer))
+            source = try LinuxEventSource(inventory: LinuxInventory(namespaceName: runtime.namespace), receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
             Terminal.error("cannot subscribe to rtnetlink events: \(ErrorAdvice.text(error))")
             throw ExitCode(AuditStatus.unknown.exitCode)
@@ -161,127 +164,16 @@ public struct Watch: ParsableCommand {
                 throw ExitCode(AuditStatus.unknown.exitCode)
             }
         }
-        // A down device losing its last holder raises no rtnetlink event (the kernel reports carrier
-        // changes only for devices that are up), so holders' exits are watched too: through the proc
-        // connector where it is available, otherwise by checking the known holders every second.
-        let processEvents = tw_proc_events_open()
-        if processEvents < 0 {
-            Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders every second instead")
+        let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime, control: control,
+                             notifier: SystemdNotifier())
+        loop.reload = reload
+        loop.reaper = { assessment, observations in
+            guard loop.runtime.reap else { return nil }
+            return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store)
         }
-        var lastSummary = ""
-        var holderPIDs = Set<Int32>()
-        var nextReapDue: Date?
-        func evaluate() -> Bool {
-            do {
-                let snapshot = try inventory.snapshot()
-                holderPIDs = Set(snapshot.holders.attachments.map(\.holder.pid))
-                let (assessment, observations) = try Self.judge(snapshot, runtime: runtime, store: store, lastSummary: &lastSummary) { _ in
-                    tw_stop_requested() != 0
-                }
-                notifier?.send("STATUS=\(lastSummary)")
-                nextReapDue = nil
-                if runtime.reap, let observations {
-                    nextReapDue = reapDue(assessment, observations: observations, runtime: runtime, store: store)
-                }
-                return true
-            } catch let busy as RunLock.Busy {
-                Terminal.note("watch: observations not saved, retrying: \(busy)")
-                return false
-            } catch {
-                Terminal.note("watch: inventory failed, retrying: \(error)")
-                return false
-            }
-        }
-        var lastCounters: [Int: TrafficCounters] = [:]
-        func sampleTraffic() {
-            do {
-                let links = try inventory.links().filter { $0.kind.isTunnelStyle }
-                let counters = Dictionary(links.compactMap { link in link.stats.map { (link.index, $0) } }, uniquingKeysWith: { a, _ in a })
-                defer { lastCounters = counters }
-                // Only a change is worth reading and rewriting the state file for.
-                guard counters != lastCounters else { return }
-                let namespace = try inventory.namespaceIdentity()
-                let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Self.lockPatience) { _ in
-                    tw_stop_requested() != 0
-                }
-                defer { lock.release() }
-                var observations = try store.load()
-                if observations.noteTraffic(links, namespace: namespace, at: Date()) {
-                    try store.save(observations)
-                }
-            } catch {
-                Terminal.note("watch: traffic sample failed: \(error)")
-            }
-        }
-
-        _ = evaluate()
-        Terminal.log("watch: watching \(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : "")")
-        notifier?.send("READY=1")
-        var pendingSince: Date?
-        var lastWatchdog = Date()
-        var lastHolderCheck = Date()
-        var nextStats = Date().addingTimeInterval(runtime.statsInterval)
-        var descriptors = [pollfd(fd: events.descriptor, events: Int16(POLLIN), revents: 0)]
-        if processEvents >= 0 { descriptors.append(pollfd(fd: processEvents, events: Int16(POLLIN), revents: 0)) }
-        var exited = [Int32](repeating: 0, count: 256)
-        while tw_stop_requested() == 0 {
-            for i in descriptors.indices { descriptors[i].revents = 0 }
-            // Signals interrupt the wait (EINTR), so a stop request is seen at once.
-            if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
-                if descriptors[0].revents != 0 {
-                    // Drain what is queued; its content does not matter, only that something changed.
-                    while events.waitReadable(milliseconds: 0) {
-                        do {
-                            _ = try events.receive()
-                        } catch NetlinkError.system(_, let code) where code == ENOBUFS {
-                            Terminal.log("watch: events were lost (ENOBUFS); resynchronising with a full inventory")
-                        } catch {
-                            Terminal.note("watch: receiving events failed: \(error)")
-                            break
-                        }
-                        if pendingSince == nil { pendingSince = Date() }
-                    }
-                }
-                if descriptors.count > 1, descriptors[1].revents != 0 {
-                    var more = true
-                    while more {
-                        let count = tw_proc_events_read(processEvents, &exited, Int32(exited.count))
-                        if count == -ENOBUFS || exited.prefix(Int(max(count, 0))).contains(where: holderPIDs.contains) {
-                            if pendingSince == nil { pendingSince = Date() }
-                        }
-                        var probe = pollfd(fd: processEvents, events: Int16(POLLIN), revents: 0)
-                        more = count >= 0 && poll(&probe, 1, 0) > 0
-                    }
-                }
-            }
-            if processEvents < 0, Date().timeIntervalSince(lastHolderCheck) >= 1 {
-                lastHolderCheck = Date()
-                if holderPIDs.contains(where: { kill($0, 0) != 0 && errno == ESRCH }), pendingSince == nil { pendingSince = Date() }
-            }
-            if tw_take_reload() != 0, let reloaded = reload(runtime) {
-                runtime = reloaded
-                nextStats = min(nextStats, Date().addingTimeInterval(runtime.statsInterval))
-                // New thresholds or sinks apply at once.
-                if pendingSince == nil { pendingSince = .distantPast }
-            }
-            if let due = nextReapDue, Date() >= due, pendingSince == nil {
-                nextReapDue = nil
-                pendingSince = .distantPast
-            }
-            if let since = pendingSince, Date().timeIntervalSince(since) * 1000 >= Double(runtime.coalesce) {
-                pendingSince = evaluate() ? nil : Date()
-            }
-            if Date() >= nextStats {
-                sampleTraffic()
-                nextStats = Date().addingTimeInterval(runtime.statsInterval)
-            }
-            if let interval = notifier?.watchdogInterval, Date().timeIntervalSince(lastWatchdog) >= interval / 2 {
-                notifier?.send("WATCHDOG=1")
-                lastWatchdog = Date()
-            }
-        }
-        if processEvents >= 0 { close(processEvents) }
-        notifier?.send("STOPPING=1")
+        let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
+        loop.run(watching: "\(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(reaping)")
+        loop.notifier?.send("STOPPING=1")
         Terminal.log("watch: stopping on signal; observations are saved after every judgement")
         throw ExitCode(0)
         #elseif os(macOS)
@@ -295,8 +187,11 @@ public struct Watch: ParsableCommand {
             Terminal.log("watch: reaping from the watcher is Linux-only for now; run `tunwarden reap --yes` from a timer instead", priority: 4)
             runtime.reap = false
         }
-        var loop = DarwinWatchLoop(inventory: DarwinInventory(privileged: geteuid() == 0), store: StateStore(directory: runtime.stateDirectory), runtime: runtime)
-        loop.run(shouldStop: { PortableSignals.stop != 0 }, takeReload: { PortableSignals.takeReload() }, reload: reload)
+        let source = RouteMonitorSource(inventory: DarwinInventory(privileged: geteuid() == 0), rereadInterval: runtime.statsInterval)
+        let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
+                             control: PortableSignalControl(), notifier: SystemdNotifier())
+        loop.reload = reload
+        loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
         Terminal.log("watch: stopping on signal; observations are saved after every judgement")
         throw ExitCode(0)
         #else
@@ -308,20 +203,6 @@ public struct Watch: ParsableCommand {
     /// How long the watcher waits for another run's hold on the state directory before it tries
     /// again later: a wait blocks the event loop (and systemd's watchdog with it).
     static let lockPatience: TimeInterval = 5
-
-    /// Judges a snapshot exactly as `audit` does (observations, leak growth, alerts, metrics) and
-    /// logs the summary line when it changed. Throws `RunLock.Busy` when another run held the state
-    /// directory for longer than the watcher waits: the judgement is then to be made again.
-    static func judge(_ snapshot: Snapshot, runtime: Runtime, store: StateStore, lastSummary: inout String,
-                      giveUp: (RunLock.Holder) -> Bool = { _ in false }) throws -> (Assessment, Observations?) {
-        let (assessment, observations) = try Audit.observe(Heuristics.assess(snapshot, policy: runtime.policy), store: store, monitoring: runtime.monitoring,
-                                                           command: "watch", patience: lockPatience, giveUp: giveUp)
-        runtime.monitoring.writeMetrics(assessment, observations: observations)
-        let summary = AuditTable.summaryLine(assessment)
-        if summary != lastSummary { Terminal.log("watch: \(summary)") }
-        lastSummary = summary
-        return (assessment, observations)
-    }
 
     /// Re-reads the configuration file after SIGHUP. A file that cannot be used is logged and the
     /// running configuration kept; settings only a restart can change are named and kept.

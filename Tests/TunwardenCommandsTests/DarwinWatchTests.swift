@@ -76,7 +76,7 @@ import TunwardenCore
     final class Running: @unchecked Sendable {
         let lock = NSLock()
         var judgements: [Assessment] = []
-        var stop = false
+        let control = PipeControl()
         var finished = false
 
         func wait(seconds: Double = 5, until condition: ([Assessment]) -> Bool) -> Bool {
@@ -99,9 +99,10 @@ import TunwardenCore
         let inventory = DarwinInventory(tools: DarwinTools(searchPath: [tools.directory.path]), privileged: true)
         let statePath = state.path
         Thread.detachNewThread { [runtime] in
-            var loop = DarwinWatchLoop(inventory: inventory, store: StateStore(directory: statePath), runtime: runtime)
+            let source = RouteMonitorSource(inventory: inventory, rereadInterval: runtime.statsInterval)
+            let loop = WatchLoop(source: source, store: StateStore(directory: statePath), runtime: runtime, control: running.control)
             loop.judged = { assessment in running.lock.withLock { running.judgements.append(assessment) } }
-            loop.run(shouldStop: { running.lock.withLock { running.stop } })
+            loop.run(watching: "the stand-in routing socket")
             running.lock.withLock { running.finished = true }
         }
         return running
@@ -128,7 +129,7 @@ import TunwardenCore
         // The same state file as audit: first-seen times for the pair.
         #expect(try String(contentsOfFile: state.path + "/state.json", encoding: .utf8).contains("feth8846"))
 
-        running.lock.withLock { running.stop = true }
+        running.control.stop()
         #expect(running.wait { _ in running.finished })
         // The monitor is stopped with the loop.
         for pid in tools.monitorPIDs { #expect(kill(pid, 0) != 0, "route -n monitor \(pid) left running") }
@@ -142,7 +143,7 @@ import TunwardenCore
         // An interface arrives: no routing message, only the periodic re-read sees it.
         try tools.write("ifconfig.txt", Self.ifconfig + Self.feth)
         #expect(running.wait(seconds: 4) { $0.last?.interfaces.contains { $0.interface.name == "feth8846" } == true })
-        running.lock.withLock { running.stop = true }
+        running.control.stop()
         _ = running.wait { _ in running.finished }
     }
 }

@@ -26,9 +26,13 @@ int tw_gettid(void);
 /// (ENOSYS without CONFIG_KCMP, EPERM without the right to inspect both, ESRCH when one is gone).
 int tw_kcmp_files(int pid1, int pid2);
 
-/// Installs SIGTERM, SIGINT and SIGHUP handlers that only set flags (without SA_RESTART, so a
-/// blocking poll returns at once with EINTR).
+/// Installs SIGTERM, SIGINT and SIGHUP handlers that only set flags and write a byte to a pipe
+/// (without SA_RESTART, so a blocking poll also returns at once with EINTR). A watcher polls the
+/// pipe's read end (`tw_watch_signal_fd`) beside its sockets, so a signal that arrives between
+/// its check of the flags and its poll still ends the poll.
 void tw_install_watch_signals(void);
+/// The read end of the signal pipe (non-blocking), or -1 before the handlers are installed.
+int tw_watch_signal_fd(void);
 /// Whether SIGTERM or SIGINT arrived.
 int tw_stop_requested(void);
 /// Whether SIGHUP arrived since the last call.

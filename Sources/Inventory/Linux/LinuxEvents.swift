@@ -1,0 +1,185 @@
+#if os(Linux)
+import Foundation
+import Netlink
+import TunwardenCore
+
+/// Turns the rtnetlink notifications a watcher receives into the judging engine's fact changes,
+/// with the same model the inventory's dumps give: a link event becomes the interface a link
+/// dump would list, a route event the route a route dump would list.
+///
+/// Only what a dump of the inventory's own would take is taken: links of family AF_UNSPEC (a
+/// bridge sends AF_BRIDGE link messages about its ports, and an AF_BRIDGE deletion means a port
+/// left its bridge, not that a device went), IPv4 and IPv6 addresses and routes, and no cloned
+/// (cache) routes. A message that cannot be decoded throws: the caller cannot know what it
+/// missed, and takes a fresh inventory.
+public struct LinuxEventDecoder {
+    private var flagNames = FlagNames()
+
+    public init() {}
+
+    /// The changes one received datagram announces, in the order the kernel sent them.
+    public mutating func changes(in datagram: [UInt8]) throws -> [FactChange] {
+        var changes: [FactChange] = []
+        var cursor = NetlinkMessage.Cursor(datagram[...])
+        while let message = try cursor.next() {
+            if let change = try change(for: message) { changes.append(change) }
+        }
+        return changes
+    }
+
+    /// The change one notification announces, or nil for one the inventory would not take.
+    public mutating func change(for message: NetlinkMessage) throws -> FactChange? {
+        switch message.header.type {
+        case NetlinkType.newLink, NetlinkType.delLink:
+            let link = try LinkMessage.decode(message.payload)
+            guard link.family == 0 else { return nil }
+            if message.header.type == NetlinkType.delLink { return .linkRemoved(index: Int(link.index)) }
+            return LinuxInventory.interface(link, flagNames: &flagNames).map { .link($0) }
+        case NetlinkType.newAddress, NetlinkType.delAddress:
+            let decoded = try AddressMessage.decode(message.payload)
+            guard decoded.family == LinuxInventory.afInet || decoded.family == LinuxInventory.afInet6,
+                  let address = LinuxInventory.address(decoded) else { return nil }
+            return message.header.type == NetlinkType.delAddress
+                ? .addressRemoved(index: Int(decoded.index), address) : .addressAdded(index: Int(decoded.index), address)
+        case NetlinkType.newRoute, NetlinkType.delRoute:
+            let decoded = try RouteMessage.decode(message.payload)
+            guard decoded.family == LinuxInventory.afInet || decoded.family == LinuxInventory.afInet6,
+                  let route = LinuxInventory.route(decoded, names: [:]) else { return nil }
+            if message.header.type == NetlinkType.delRoute { return .routeRemoved(route) }
+            return message.header.flags & NetlinkFlags.replace != 0 ? .routeReplaced(route) : .routeAdded(route)
+        default:
+            return nil
+        }
+    }
+}
+#endif
+
+#if os(Linux)
+/// What a Linux watcher reads the kernel through: one full snapshot at start (and after lost
+/// events), rtnetlink notifications as fact changes in between, and the looks the kernel
+/// announces nothing for (a holder scan, the links of orphan candidates, what the namespaces of
+/// new veth peers hold).
+///
+/// The event socket subscribes before the first snapshot is taken, so nothing that happens
+/// while it is taken is missed: events from before it only repeat what it shows, and applying
+/// them in order ends in the same facts.
+public final class LinuxWatchSource {
+    public let inventory: LinuxInventory
+    /// The socket notifications arrive on.
+    public let events: NetlinkSocket
+    private var decoder = LinuxEventDecoder()
+    private var datagram: [UInt8] = []
+    /// The namespace's inode, which tells the holder scan which holders are here.
+    private var namespaceInode: UInt64 = 0
+    /// The peer namespace ids known from the last look at them.
+    private var knownPeerIDs = Set<Int32>()
+
+    public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
+        self.inventory = inventory
+        events = try inventory.eventSocket(receiveBuffer: receiveBuffer)
+    }
+
+    /// A full, consistent snapshot of the namespace.
+    public func snapshot() throws -> Snapshot {
+        let snapshot = try inventory.snapshot()
+        namespaceInode = (try? inventory.openNamespace()).map { namespace in
+            if let fd = namespace.fd { close(fd) }
+            return namespace.inode
+        } ?? namespaceInode
+        knownPeerIDs = Set(snapshot.peerNamespaces.keys)
+        return snapshot
+    }
+
+    /// What reading the event socket found.
+    public enum News {
+        /// Changes to apply, in the kernel's order (possibly none).
+        case changes([FactChange])
+        /// Events were lost or could not be read: only a fresh snapshot tells what is true now.
+        case lost(String)
+    }
+
+    /// Reads every notification waiting on the event socket, without blocking.
+    public func drain() -> News {
+        var changes: [FactChange] = []
+        while events.waitReadable(milliseconds: 0) {
+            do {
+                try events.receive(into: &datagram)
+                changes += try decoder.changes(in: datagram)
+            } catch NetlinkError.system(_, let code) where code == ENOBUFS {
+                // The rest of what is queued is as stale as what was dropped.
+                while events.waitReadable(milliseconds: 0), (try? events.receive(into: &datagram)) != nil {}
+                return .lost("events were lost (ENOBUFS)")
+            } catch {
+                return .lost("an event could not be read (\(error))")
+            }
+        }
+        return .changes(changes)
+    }
+
+    /// Whether these changes name a veth peer in a namespace the last look did not see, whose
+    /// process count only `peerChanges` can tell.
+    public func needsPeerLook(_ changes: [FactChange]) -> Bool {
+        changes.contains { change in
+            if case let .link(interface) = change, let nsid = interface.linkNetnsID { return !knownPeerIDs.contains(nsid) }
+            return false
+        }
+    }
+
+    /// A fresh holder scan, as a change.
+    public func holderChange() -> FactChange {
+        holderLook().change
+    }
+
+    private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
+        let (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
+        let names = scan.attachments.contains { !$0.inInspectedNamespace } ? NamespaceNames.byIdentity(directory: inventory.namespaceDirectory) : [:]
+        return (.holders(scan, namespaceNames: names), census, scan)
+    }
+
+    /// A fresh holder scan and what it tells of the namespaces veth peers live in.
+    public func peerChanges() throws -> [FactChange] {
+        let (change, census, scan) = holderLook()
+        let socket = try inventory.socketInNamespace().socket
+        let peers = inventory.peerNamespaces(client: RtnetlinkClient(transport: socket), census: census, inspected: namespaceInode,
+                                             censusComplete: scan.complete)
+        knownPeerIDs = Set(peers.keys)
+        return [change, .peerNamespaces(peers)]
+    }
+
+    /// The links with these indices as the kernel shows them now: `.link` for each that is
+    /// there, `.linkRemoved` for each that is gone. A few are asked for one by one; more are
+    /// read in one dump of the tun kind (which lists tun and tap devices alone).
+    public func links(_ indices: [Int]) throws -> [FactChange] {
+        let socket = try inventory.socketInNamespace().socket
+        let client = RtnetlinkClient(transport: socket)
+        var flagNames = FlagNames()
+        var found: [Int: NetworkInterface] = [:]
+        let wanted = Set(indices)
+        if indices.count <= Self.singleLookLimit {
+            for index in indices {
+                do {
+                    let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                    for reply in replies where reply.header.type == NetlinkType.newLink {
+                        if let interface = LinuxInventory.interface(try LinkMessage.decode(reply.payload), flagNames: &flagNames) {
+                            found[interface.index] = interface
+                        }
+                    }
+                } catch NetlinkError.kernel(_, let code, _) where code == ENODEV {
+                    continue
+                }
+            }
+        } else {
+            try client.dumpOnce(operation: "RTM_GETLINK (tun)", request: { LinkMessage.dumpRequest(kind: "tun", sequence: $0) }) { message in
+                guard message.header.type == NetlinkType.newLink else { return }
+                let link = try LinkMessage.decode(message.payload)
+                guard wanted.contains(Int(link.index)), let interface = LinuxInventory.interface(link, flagNames: &flagNames) else { return }
+                found[interface.index] = interface
+            }
+        }
+        return indices.map { index in found[index].map { .link($0) } ?? .linkRemoved(index: index) }
+    }
+
+    /// Up to this many links are asked for one by one; more are read in one dump.
+    static let singleLookLimit = 64
+}
+#endif

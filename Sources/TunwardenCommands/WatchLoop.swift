@@ -1,0 +1,229 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Storage
+import TunwardenCore
+
+/// What the watch loop reads the system through, one per platform: a full snapshot at start and
+/// whenever the picture must be re-taken, and news in between, announced by descriptors
+/// becoming readable.
+protocol WatchSource: AnyObject {
+    /// Descriptors that become readable when there is news.
+    var descriptors: [Int32] { get }
+    /// A full, consistent snapshot.
+    func snapshot() throws -> Snapshot
+    /// Reads what the ready descriptors hold, without blocking.
+    func read(ready: Set<Int32>) -> [WatchNews]
+    /// When the source next needs `tick` (a monitor to restart, a periodic re-read); nil: never.
+    var deadline: Date? { get }
+    /// Does what was due at `deadline`.
+    func tick(now: Date) -> [WatchNews]
+    /// The news of looks the events asked for (a holder scan, the namespaces of new veth peers),
+    /// taken once per burst, right before it is judged.
+    func settle() -> [WatchNews]
+    /// Changes found by looking again at interfaces the kernel announces no attach or detach for
+    /// (tun and tap devices that are down or orphaned, by index); nil where the source has no such
+    /// look (its periodic re-read covers it).
+    func look(at indices: [Int]) -> [FactChange]?
+    /// Changes found by reading every link's traffic counters now; nil where a full re-read does it.
+    func traffic() -> [FactChange]?
+    /// The processes known to hold devices, with the indices of the devices each holds: a
+    /// holder's exit is news about those devices.
+    func noteHolders(_ held: [Int32: [Int]])
+    /// Stops whatever the source runs (a monitor process).
+    func close()
+}
+
+/// What a source found.
+enum WatchNews {
+    /// Facts changed as said; judged again after the coalescing window.
+    case changes([FactChange])
+    /// Something changed that only a fresh snapshot can tell (macOS's routing socket says that
+    /// something changed, not what; Linux lost events). The text, if any, is logged.
+    case resync(String?)
+    /// The source has looks to take before the next judgement (`settle`).
+    case pending
+}
+
+/// The stop, reload and wake-up requests a watch loop obeys: signals in the watcher, a pipe in
+/// the tests. `descriptor` becomes readable when one arrives, so the loop never polls for them.
+protocol WatchControl {
+    var descriptor: Int32 { get }
+    var stopRequested: Bool { get }
+    /// Whether a reload was asked for since the last call.
+    func takeReload() -> Bool
+    /// Empties the descriptor after it polled readable.
+    func drain()
+}
+
+/// The one watch loop, for Linux and macOS: it keeps the namespace's facts in the judging engine,
+/// applies what the source reports, and after each burst (the coalescing window) judges what
+/// changed exactly as `audit` judges (observations, leak growth, alerts on transitions,
+/// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
+/// window, the orphan look, the traffic sample (which also refreshes the metrics), the systemd
+/// watchdog, the next orphan coming of age for `--reap`. Nothing wakes it otherwise.
+final class WatchLoop {
+    let source: any WatchSource
+    let store: StateStore
+    var runtime: Watch.Runtime
+    let control: any WatchControl
+    let notifier: SystemdNotifier?
+    /// Re-reads the settings after a reload request; nil keeps the running ones.
+    var reload: (Watch.Runtime) -> Watch.Runtime? = { _ in nil }
+    /// Reaps what is due and returns when the next orphan becomes due (Linux with --reap).
+    var reaper: ((Assessment, Observations) -> Date?)?
+    /// Called after each judgement (for tests).
+    var judged: (Assessment) -> Void = { _ in }
+    /// How often orphan candidates are looked at again: a process attaching to a device that is
+    /// down raises no event.
+    var lookInterval: TimeInterval = 5
+
+    private let engine: JudgingEngine
+    private var identity = ""
+    private var loaded = false
+    private var lastSummary = ""
+    private var lastAssessment: Assessment?
+    private var lastObservations: Observations?
+    private var candidates: [Int] = []
+
+    init(source: any WatchSource, store: StateStore, runtime: Watch.Runtime, control: any WatchControl, notifier: SystemdNotifier? = nil) {
+        self.source = source
+        self.store = store
+        self.runtime = runtime
+        self.control = control
+        self.notifier = notifier
+        engine = JudgingEngine(policy: runtime.policy)
+    }
+
+    /// Takes a fresh snapshot into the engine; false when it could not be taken.
+    private func resynchronise() -> Bool {
+        do {
+            let snapshot = try source.snapshot()
+            identity = snapshot.namespaceIdentity
+            engine.load(snapshot)
+            loaded = true
+            return true
+        } catch {
+            Terminal.note("watch: inventory failed, retrying: \(error)")
+            return false
+        }
+    }
+
+    /// Judges the facts as they stand and records the judgement; false when it is to be made again
+    /// (another run held the state directory too long).
+    private func judge() -> Bool {
+        guard loaded, let assessment = engine.assessment(of: identity) else { return false }
+        do {
+            let (judged, observations) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
+                                                          patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
+            runtime.monitoring.writeMetrics(judged, observations: observations)
+            let summary = AuditTable.summaryLine(judged)
+            if summary != lastSummary { Terminal.log("watch: \(summary)") }
+            lastSummary = summary
+            notifier?.send("STATUS=\(summary)")
+            lastAssessment = judged
+            lastObservations = observations
+            var held: [Int32: [Int]] = [:]
+            for entry in judged.interfaces {
+                for holder in entry.holders { held[holder.pid, default: []].append(entry.interface.index) }
+            }
+            source.noteHolders(held)
+            // Down tun and tap devices raise no event when a process attaches or lets go.
+            candidates = judged.interfaces.compactMap { entry in
+                (entry.interface.kind == .tun || entry.interface.kind == .tap) && (entry.state == .orphaned || !entry.interface.isUp)
+                    ? entry.interface.index : nil
+            }
+            self.judged(judged)
+            if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
+            return true
+        } catch {
+            Terminal.note("watch: observations not saved, retrying: \(error)")
+            return false
+        }
+    }
+
+    private var nextReapDue: Date?
+
+    /// Runs until a stop is requested.
+    func run(watching description: String) {
+        if resynchronise() { _ = judge() }
+        Terminal.log("watch: watching \(description)")
+        notifier?.send("READY=1")
+        var pendingSince: Date?
+        var resyncWanted = !loaded
+        var now = Date()
+        var nextLook = now.addingTimeInterval(lookInterval)
+        var nextStats = now.addingTimeInterval(runtime.statsInterval)
+        var nextWatchdog = notifier?.watchdogInterval.map { now.addingTimeInterval($0 / 2) }
+        func take(_ news: [WatchNews]) {
+            for item in news {
+                switch item {
+                case let .changes(changes):
+                    guard !changes.isEmpty else { continue }
+                    if loaded { engine.apply(changes, to: identity, at: Date()) }
+                case let .resync(reason):
+                    if let reason { Terminal.log("watch: \(reason); resynchronising with a full inventory") }
+                    resyncWanted = true
+                case .pending:
+                    break
+                }
+                if pendingSince == nil { pendingSince = Date() }
+            }
+        }
+        while !control.stopRequested {
+            // Sleep until the first deadline, or an event.
+            var deadlines: [Date] = [nextStats]
+            if let pendingSince { deadlines.append(pendingSince.addingTimeInterval(Double(runtime.coalesce) / 1000)) }
+            if !candidates.isEmpty { deadlines.append(nextLook) }
+            if let nextWatchdog { deadlines.append(nextWatchdog) }
+            if let nextReapDue { deadlines.append(nextReapDue) }
+            if let due = source.deadline { deadlines.append(due) }
+            let first = deadlines.min()!
+            let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
+            var polled = ([control.descriptor] + source.descriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&polled, nfds_t(polled.count), Int32((timeout * 1000).rounded(.up)))
+            if ready > 0 {
+                if polled[0].revents != 0 { control.drain() }
+                let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
+                if !readable.isEmpty { take(source.read(ready: readable)) }
+            }
+            if control.stopRequested { break }
+            now = Date()
+            if control.takeReload(), let reloaded = reload(runtime) {
+                runtime = reloaded
+                engine.policy = runtime.policy
+                nextStats = min(nextStats, now.addingTimeInterval(runtime.statsInterval))
+                // New thresholds or sinks apply at once.
+                if pendingSince == nil { pendingSince = .distantPast }
+            }
+            if let due = source.deadline, now >= due { take(source.tick(now: now)) }
+            if !candidates.isEmpty, now >= nextLook {
+                nextLook = now.addingTimeInterval(lookInterval)
+                if let changes = source.look(at: candidates) { take([.changes(changes)]) }
+            }
+            if let due = nextReapDue, now >= due, pendingSince == nil {
+                nextReapDue = nil
+                pendingSince = .distantPast
+            }
+            if now >= nextStats {
+                nextStats = now.addingTimeInterval(runtime.statsInterval)
+                if let changes = source.traffic() { take([.changes(changes)]) } else { take([.resync(nil)]) }
+                // A quiet watcher is alive all the same: the metrics say when it last looked.
+                if pendingSince == nil, let lastAssessment { runtime.monitoring.writeMetrics(lastAssessment, observations: lastObservations, now: now) }
+            }
+            if let since = pendingSince, now.timeIntervalSince(since) * 1000 >= Double(runtime.coalesce) {
+                if !resyncWanted { take(source.settle()) }
+                if resyncWanted { resyncWanted = !resynchronise() }
+                pendingSince = !resyncWanted && judge() ? nil : Date()
+            }
+            if let interval = notifier?.watchdogInterval, let due = nextWatchdog, now >= due {
+                notifier?.send("WATCHDOG=1")
+                nextWatchdog = now.addingTimeInterval(interval / 2)
+            }
+        }
+        source.close()
+    }
+}

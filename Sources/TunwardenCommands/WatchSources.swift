@@ -1,0 +1,321 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Inventory
+#if os(Linux)
+import CLinuxShims
+import Netlink
+#endif
+import TunwardenCore
+
+#if os(Linux)
+/// The Linux watch source: rtnetlink notifications applied as they come, holder exits from the
+/// kernel's proc connector (a down device losing its last holder raises no rtnetlink event), and
+/// a look at orphan candidates' links every few seconds (nor does a process attaching to a down
+/// device). Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)`
+/// at each look instead.
+final class LinuxEventSource: WatchSource {
+    let kernel: LinuxWatchSource
+    private let processEvents: Int32
+    /// The indices of the devices each known holder holds.
+    private var held: [Int32: [Int]] = [:]
+    private var exited = [Int32](repeating: 0, count: 256)
+    private var lastCounters: [Int: TrafficCounters] = [:]
+    private var holderScanWanted = false
+    private var peerLookWanted = false
+    private var linksToReread = Set<Int>()
+
+    init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
+        kernel = try LinuxWatchSource(inventory: inventory, receiveBuffer: receiveBuffer)
+        processEvents = tw_proc_events_open()
+        if processEvents < 0 {
+            Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders at each look instead")
+        }
+    }
+
+    var descriptors: [Int32] { [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
+
+    func snapshot() throws -> Snapshot {
+        (holderScanWanted, peerLookWanted, linksToReread) = (false, false, [])
+        let snapshot = try kernel.snapshot()
+        lastCounters = Self.counters(snapshot.interfaces)
+        return snapshot
+    }
+
+    func read(ready: Set<Int32>) -> [WatchNews] {
+        var news: [WatchNews] = []
+        if ready.contains(kernel.events.descriptor) {
+            switch kernel.drain() {
+            case let .changes(changes):
+                news.append(.changes(changes))
+                // A veth whose peer lives in a namespace not seen before: what runs there is
+                // looked up before judging (a look at every process), not left unknown.
+                if kernel.needsPeerLook(changes) { peerLookWanted = true }
+                // A tun or tap device announced may have a holder the last scan did not see, and
+                // its creator may make it persistent and let go of it without another event
+                // (`ip tuntap add`): it is read again, with holders, before the burst is judged.
+                for change in changes {
+                    if case let .link(interface) = change, interface.kind == .tun || interface.kind == .tap {
+                        holderScanWanted = true
+                        linksToReread.insert(interface.index)
+                    }
+                }
+            case let .lost(reason):
+                news.append(.resync(reason))
+            }
+        }
+        if processEvents >= 0, ready.contains(processEvents) {
+            var holderExited = false
+            var more = true
+            while more {
+                let count = tw_proc_events_read(processEvents, &exited, Int32(exited.count))
+                // A holder's exit detaches its queues without an event if the device is down:
+                // its devices are read again, with holders, before the burst is judged.
+                let gone = count == -ENOBUFS ? Array(held.keys) : exited.prefix(Int(max(count, 0))).filter { held[$0] != nil }
+                for pid in gone {
+                    linksToReread.formUnion(held[pid] ?? [])
+                    holderExited = true
+                }
+                var probe = pollfd(fd: processEvents, events: Int16(POLLIN), revents: 0)
+                more = count >= 0 && poll(&probe, 1, 0) > 0
+            }
+            // Only the devices whose holders changed are judged again (the engine compares scans).
+            if holderExited {
+                holderScanWanted = true
+                news.append(.pending)
+            }
+        }
+        return news
+    }
+
+    /// The looks asked for since the last judgement, taken once for a whole burst of events.
+    func settle() -> [WatchNews] {
+        defer { (holderScanWanted, peerLookWanted, linksToReread) = (false, false, []) }
+        var changes: [FactChange] = []
+        if !linksToReread.isEmpty {
+            do { changes += try kernel.links(linksToReread.sorted()) } catch { return [.resync("links could not be read again (\(error))")] }
+        }
+        if peerLookWanted {
+            do { changes += try kernel.peerChanges() } catch { return [.resync("peer namespaces could not be read (\(error))")] }
+        } else if holderScanWanted {
+            changes.append(kernel.holderChange())
+        }
+        return [.changes(changes)]
+    }
+
+    var deadline: Date? { nil }
+    func tick(now: Date) -> [WatchNews] { [] }
+
+    func look(at indices: [Int]) -> [FactChange]? {
+        var changes: [FactChange]
+        do {
+            changes = try kernel.links(indices)
+        } catch {
+            Terminal.note("watch: orphan look failed: \(error)")
+            return []
+        }
+        // A queue attached or carrier on: name the holder with a scan.
+        let attached = changes.contains { change in
+            guard case let .link(interface) = change else { return false }
+            return interface.carrier == true || (interface.tun?.numQueues ?? 0) > 0 || (interface.tun?.numDisabledQueues ?? 0) > 0
+        }
+        let holderGone = processEvents < 0 && held.keys.contains { kill($0, 0) != 0 && errno == ESRCH }
+        if attached || holderGone { changes.append(kernel.holderChange()) }
+        return changes
+    }
+
+    func traffic() -> [FactChange]? {
+        do {
+            let links = try kernel.inventory.links().filter { $0.kind.isTunnelStyle }
+            let counters = Self.counters(links)
+            defer { lastCounters = counters }
+            return links.filter { counters[$0.index] != lastCounters[$0.index] }.map { .link($0) }
+        } catch {
+            Terminal.note("watch: traffic sample failed: \(error)")
+            return []
+        }
+    }
+
+    static func counters(_ interfaces: [NetworkInterface]) -> [Int: TrafficCounters] {
+        Dictionary(interfaces.compactMap { link in link.kind.isTunnelStyle ? link.stats.map { (link.index, $0) } : nil },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
+    func noteHolders(_ held: [Int32: [Int]]) { self.held = held }
+
+    func close() {
+        if processEvents >= 0 { Glibc.close(processEvents) }
+    }
+}
+
+/// The watcher's signals (SIGTERM, SIGINT: stop; SIGHUP: reload), through the shims' handlers
+/// and their pipe.
+struct SignalControl: WatchControl {
+    init() { tw_install_watch_signals() }
+    var descriptor: Int32 { tw_watch_signal_fd() }
+    var stopRequested: Bool { tw_stop_requested() != 0 }
+    func takeReload() -> Bool { tw_take_reload() != 0 }
+    func drain() { drainPipe(descriptor) }
+}
+#endif
+
+/// Empties a non-blocking pipe.
+func drainPipe(_ descriptor: Int32) {
+    var buffer = [UInt8](repeating: 0, count: 64)
+    while buffer.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }) > 0 {}
+}
+
+/// The macOS watch source: `route -n monitor` says that the routing socket carried something, and
+/// a fresh snapshot from the system's tools tells what; a re-read every `--stats-interval` catches
+/// what the routing socket does not carry (interfaces arriving and leaving, holders exiting).
+/// Written for macOS, it runs anywhere, so it is tested on Linux with stand-in tools.
+final class RouteMonitorSource: WatchSource {
+    let inventory: DarwinInventory
+    let rereadInterval: TimeInterval
+    /// How long to wait before starting another `route -n monitor` after one ended.
+    var restartDelay: TimeInterval = 5
+    private var monitor: RouteMonitor?
+    private var restartAt: Date?
+    private var nextReread: Date
+
+    init(inventory: DarwinInventory, rereadInterval: TimeInterval, restartDelay: TimeInterval = 5) {
+        self.inventory = inventory
+        self.rereadInterval = rereadInterval
+        self.restartDelay = restartDelay
+        nextReread = Date().addingTimeInterval(rereadInterval)
+        do {
+            monitor = try RouteMonitor(tools: inventory.tools)
+        } catch {
+            Terminal.log("watch: \(error); re-reading every \(DurationText.format(rereadInterval)) instead", priority: 4)
+        }
+    }
+
+    var descriptors: [Int32] { monitor.map { [$0.descriptor] } ?? [] }
+
+    func snapshot() throws -> Snapshot {
+        nextReread = Date().addingTimeInterval(rereadInterval)
+        return try inventory.snapshot()
+    }
+
+    func read(ready: Set<Int32>) -> [WatchNews] {
+        guard let current = monitor, ready.contains(current.descriptor) else { return [] }
+        if current.drain() { return [.resync(nil)] }
+        Terminal.log("watch: route -n monitor ended; starting another in \(DurationText.format(restartDelay))", priority: 4)
+        current.stop()
+        monitor = nil
+        restartAt = Date().addingTimeInterval(restartDelay)
+        return []
+    }
+
+    var deadline: Date? { [restartAt, nextReread].compactMap { $0 }.min() }
+
+    func tick(now: Date) -> [WatchNews] {
+        var news: [WatchNews] = []
+        if monitor == nil, let at = restartAt, now >= at {
+            monitor = try? RouteMonitor(tools: inventory.tools)
+            restartAt = monitor == nil ? now.addingTimeInterval(restartDelay) : nil
+            // What changed while nobody listened is picked up at once.
+            if monitor != nil { news.append(.resync(nil)) }
+        }
+        if now >= nextReread {
+            nextReread = now.addingTimeInterval(rereadInterval)
+            news.append(.resync(nil))
+        }
+        return news
+    }
+
+    func settle() -> [WatchNews] { [] }
+    func look(at indices: [Int]) -> [FactChange]? { nil }
+    func traffic() -> [FactChange]? { nil }
+    func noteHolders(_ held: [Int32: [Int]]) {}
+
+    func close() {
+        monitor?.stop()
+        monitor = nil
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP through plain signal handlers and a pipe, where the Linux shims are
+/// not used.
+enum PortableSignals {
+    nonisolated(unsafe) static var stop: sig_atomic_t = 0
+    nonisolated(unsafe) static var reload: sig_atomic_t = 0
+    nonisolated(unsafe) static var pipeEnds: [Int32] = [-1, -1]
+
+    static func install() {
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            }
+            pipeEnds = ends
+        }
+        signal(SIGTERM) { _ in PortableSignals.stop = 1; PortableSignals.wake() }
+        signal(SIGINT) { _ in PortableSignals.stop = 1; PortableSignals.wake() }
+        signal(SIGHUP) { _ in PortableSignals.reload = 1; PortableSignals.wake() }
+    }
+
+    /// Writes a byte to the pipe, from a signal handler.
+    static func wake() {
+        var byte: UInt8 = 1
+        let saved = errno
+        _ = write(pipeEnds[1], &byte, 1)
+        errno = saved
+    }
+
+    /// Whether a reload was asked for since the last call.
+    static func takeReload() -> Bool {
+        guard reload != 0 else { return false }
+        reload = 0
+        return true
+    }
+}
+
+/// `PortableSignals` as the loop's control.
+struct PortableSignalControl: WatchControl {
+    var descriptor: Int32 { PortableSignals.pipeEnds[0] }
+    var stopRequested: Bool { PortableSignals.stop != 0 }
+    func takeReload() -> Bool { PortableSignals.takeReload() }
+    func drain() { drainPipe(descriptor) }
+}
+
+/// A control for tests: `stop()` and `requestReload()` from another thread wake the loop through a pipe.
+final class PipeControl: WatchControl, @unchecked Sendable {
+    private let ends: [Int32]
+    private let lock = NSLock()
+    private var stopping = false
+    private var reloading = false
+
+    init() {
+        var ends: [Int32] = [-1, -1]
+        _ = pipe(&ends)
+        for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        self.ends = ends
+    }
+
+    deinit { ends.forEach { _ = close($0) } }
+
+    var descriptor: Int32 { ends[0] }
+    var stopRequested: Bool { lock.withLock { stopping } }
+    func takeReload() -> Bool { lock.withLock { defer { reloading = false }; return reloading } }
+    func drain() { drainPipe(ends[0]) }
+
+    func stop() {
+        lock.withLock { stopping = true }
+        wake()
+    }
+
+    func requestReload() {
+        lock.withLock { reloading = true }
+        wake()
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(ends[1], &byte, 1)
+    }
+}
