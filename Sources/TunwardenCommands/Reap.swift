@@ -1,10 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Reaper
 import Storage
 import TunwardenConfig
@@ -93,20 +88,27 @@ public struct Reap: ParsableCommand {
     }
 
     public func run() throws {
-        let settings = try Settings.load(global, for: .reap)
+        try run(in: RunContext.live(global, for: .reap, stateDirectory: state.stateDirectory))
+    }
+
+    /// The reap, with everything it takes from the system coming from `context`; ends by throwing
+    /// its `ExitCode`.
+    func run(in context: RunContext) throws {
+        let settings = context.settings, console = context.console
+        func fail(_ message: String) -> ExitCode { Self.fail(message, console) }
         // --quiet prints only failures, in the table's words, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
         var policy: ReapPolicy
-        do { policy = try rules.policy(settings, capture: from != nil) } catch { throw settings.reject("\(error)") }
+        do { policy = try rules.policy(settings, capture: from != nil) } catch { throw context.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
         if from != nil { policy.minimumAge = 0 }
-        let store = StateStore(directory: settings.stateDirectory(state))
-        let journalPath = rules.journalPath(settings, state: state)
+        let store = StateStore(directory: context.stateDirectory)
+        let journalPath = rules.journalPath(settings, stateDirectory: context.stateDirectory)
         let namespace = from == nil ? settings.namespace(global) : nil
         // Everything that could stop the run is checked before anything is done, privileges first
         // so that a run that cannot act creates no file. A dry run checks the same, creating
         // nothing, and exits as the real run would.
-        if from == nil, geteuid() != 0 {
+        if from == nil, !context.isPrivileged {
             throw fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
         }
         var observations = Observations()
@@ -118,19 +120,19 @@ public struct Reap: ParsableCommand {
         if from == nil {
             do {
                 let torn = try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable()
-                torn.forEach { Terminal.warning("\($0)") }
+                torn.forEach { console.warning("\($0)") }
             } catch {
                 throw fail("\(error)")
             }
         }
-        if !dryRun { try repairInterruptedRun(journal: journal, namespace: namespace, directory: store.directory) }
+        if !dryRun { try repairInterruptedRun(journal: journal, namespace: namespace, context: context) }
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: namespace, patient: true).snapshot()
+            snapshot = try context.backend(capture: from, namespace: namespace, patient: true).snapshot()
         } catch {
             throw fail("\(error)")
         }
-        CaptureReport.tell(snapshot, verbose: verbose)
+        CaptureReport.tell(snapshot, verbose: verbose, to: console)
         // A capture's plan holds only what it proves (a feth pair needs no lsof); the live system's
         // holders must all be readable before anything is planned.
         guard snapshot.holders.complete || from != nil else {
@@ -145,21 +147,21 @@ public struct Reap: ParsableCommand {
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
         if format == .table, !quiet {
-            if from != nil { Terminal.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
-            Terminal.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
+            if from != nil { console.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
+            console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
-            if format == .json { Terminal.write(try ReapReport(plan: plan, results: nil).json(pretty: Terminal.isTerminal) + [10]) }
+            if format == .json { console.write(try ReapReport(plan: plan, results: nil).json(pretty: console.isTerminal) + [10]) }
             throw ExitCode(0)
         }
         if !yes {
-            guard Terminal.inputIsTerminal else {
-                Terminal.error("refusing to delete without --yes when not on a terminal; see the plan with `tunwarden reap --dry-run`, then run again with --yes")
+            guard console.inputIsTerminal else {
+                console.error("refusing to delete without --yes when not on a terminal; see the plan with `tunwarden reap --dry-run`, then run again with --yes")
                 throw ExitCode(ExitCode.validationFailure.rawValue)
             }
-            Terminal.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                Terminal.note("nothing was changed")
+            console.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
+            guard let answer = console.readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                console.note("nothing was changed")
                 throw ExitCode(0)
             }
         }
@@ -169,7 +171,9 @@ public struct Reap: ParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let (results, journalProblem) = try execute(plan, journalPath: journalPath, namespace: namespace)
+        let reaper: any PlanReaper
+        do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
+        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             do {
@@ -177,52 +181,50 @@ public struct Reap: ParsableCommand {
                 current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
                 try store.save(current)
             } catch {
-                Terminal.note("reaped count not saved: \(error)")
+                console.note("reaped count not saved: \(error)")
             }
         }
         lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
-        case .json: Terminal.write(try ReapReport(plan: plan, results: items).json(pretty: Terminal.isTerminal) + [10])
-        default: Terminal.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
+        case .json: console.write(try ReapReport(plan: plan, results: items).json(pretty: console.isTerminal) + [10])
+        default: console.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
         }
         if let journalProblem {
-            Terminal.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
+            console.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
         }
-        #if os(Linux)
-        if LinuxReaper.interruptingSignal != 0 {
-            Terminal.error("interrupted by signal \(LinuxReaper.interruptingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact"
+        if reaper.stoppingSignal != 0 {
+            console.error("interrupted by signal \(reaper.stoppingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact"
                 + (journalProblem == nil ? " and journaled" : ""))
-            throw ExitCode(128 + LinuxReaper.interruptingSignal)
+            throw ExitCode(128 + reaper.stoppingSignal)
         }
-        #endif
         throw ExitCode(journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
     }
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
     /// records, before anything is planned: otherwise its private link group and names would be
     /// taken for the devices' own state.
-    func repairInterruptedRun(journal: Journal, namespace: String?, directory: String) throws {
-        #if os(Linux)
-        guard from == nil, geteuid() == 0 else { return }
-        let reaper = LinuxReaper(namespaceName: namespace)
+    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws {
+        func fail(_ message: String) -> ExitCode { Self.fail(message, context.console) }
+        guard from == nil, context.isPrivileged else { return }
+        let reaper: any PlanReaper
+        do { reaper = try context.reaper(namespace) } catch { return }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
         guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return }
         // Only under the reaping lock: a reap acting right now has intents without results too.
         let lock: RunLock
         do {
-            lock = try RunLock.acquire(directory: directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+            lock = try RunLock.acquire(directory: context.stateDirectory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
             throw fail("\(error)")
         }
         defer { lock.release() }
         do {
             let records = try journal.lastRun()
-            for line in try reaper.repairInterrupted(journal: journal, records: records) { Terminal.note(line) }
+            for line in try reaper.repairInterrupted(journal: journal, records: records) { context.console.note(line) }
         } catch {
             throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }
-        #endif
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the
@@ -242,31 +244,25 @@ public struct Reap: ParsableCommand {
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when
     /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
-    func execute(_ plan: ReapPlan, journalPath: String, namespace: String?) throws -> (results: [ReapResult], journalProblem: String?) {
+    func execute(_ plan: ReapPlan, journalPath: String, reaper: any PlanReaper, console: any Console) throws -> (results: [ReapResult], journalProblem: String?) {
         let journal = Journal(path: journalPath)
         let runID = UUID().uuidString.lowercased()
+        let showProgress = !quiet && console.errorIsTerminal && plan.items.count >= 500
         do {
-            #if os(macOS)
-            return (try DarwinReaper(privileged: geteuid() == 0).execute(plan, journal: journal, runID: runID), nil)
-            #elseif os(Linux)
-            let showProgress = !quiet && Terminal.errorIsTerminal && plan.items.count >= 500
-            return (try LinuxReaper(namespaceName: namespace).execute(plan, journal: journal, runID: runID) { done, total in
-                if showProgress { Terminal.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
+            return (try reaper.execute(plan, journal: journal, runID: runID) { done, total in
+                if showProgress { console.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }, nil)
-            #else
-            throw fail("reaping this platform's interfaces is not supported yet")
-            #endif
         } catch let incomplete as ReapJournalIncomplete {
             return (incomplete.results, incomplete.reason)
         } catch {
-            throw fail("\(error)")
+            throw Self.fail("\(error)", console)
         }
     }
 
     /// Prints the error and gives exit code 3 to throw: the inventory or tunwarden's own files
     /// cannot be trusted.
-    func fail(_ message: String) -> ExitCode {
-        Terminal.error(message.hasSuffix("nothing was changed") ? message
+    static func fail(_ message: String, _ console: any Console) -> ExitCode {
+        console.error(message.hasSuffix("nothing was changed") ? message
             : message.hasSuffix(".") ? message + " Nothing was changed." : message + "; nothing was changed")
         return ExitCode(AuditStatus.unknown.exitCode)
     }

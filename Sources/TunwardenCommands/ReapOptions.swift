@@ -64,6 +64,11 @@ public struct ReapOptions: ParsableArguments {
 
     /// The journal file: --journal, the file's `journal`, or journal.jsonl in the state directory.
     func journalPath(_ settings: Settings, state: StateOptions) -> String {
-        settings.text(journal, "journal") ?? settings.stateDirectory(state) + "/journal.jsonl"
+        journalPath(settings, stateDirectory: settings.stateDirectory(state))
+    }
+
+    /// The journal file: --journal, the file's `journal`, or journal.jsonl in `stateDirectory`.
+    func journalPath(_ settings: Settings, stateDirectory: String) -> String {
+        settings.text(journal, "journal") ?? stateDirectory + "/journal.jsonl"
     }
 }
