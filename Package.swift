@@ -60,6 +60,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TunwardenCore"]),
         .testTarget(name: "ReaperTests", dependencies: ["Reaper", "Inventory", "Storage", "TunwardenCore", "TestSupport"]),
         .testTarget(name: "PackagingTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "TunwardenCommandsTests", dependencies: ["TunwardenCommands", "TunwardenCore", "Inventory", "Storage", "TestSupport"]),
+        .testTarget(name: "TunwardenCommandsTests", dependencies: [
+            "TunwardenCommands", "TunwardenCore", "TunwardenConfig", "Inventory", "Storage", "Reaper", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ]
 )

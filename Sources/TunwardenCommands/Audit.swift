@@ -105,56 +105,62 @@ public struct Audit: ParsableCommand {
     }
 
     public func run() throws {
-        let settings = try Settings.load(global, for: .audit)
+        try run(in: RunContext.live(global, for: .audit, stateDirectory: state.stateDirectory))
+    }
+
+    /// The audit, with everything it takes from the system coming from `context`; ends by throwing
+    /// its `ExitCode`.
+    func run(in context: RunContext) throws {
+        let settings = context.settings, console = context.console
         // --quiet prints nothing on standard output, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(OutputFormat.init(rawValue:)) ?? .table
         let all = settings.flag(all, "all", default: false)
-        let policy = try settings.countPolicy(limit: limit, warn: warn)
+        let policy: AuditPolicy
+        do { policy = try settings.checkedCountPolicy(limit: limit, warn: warn) } catch { throw context.reject("\(error)") }
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
         let keepState = !state.noState && from == nil
         let monitoring = monitoring.resolved(settings, alerts: keepState)
         // A large dump leaves time to judge (and, for JSON, write) the first interfaces before the
         // last arrive. Entries are written early only when they depend on the interface alone.
-        let pretty = Terminal.isTerminal
+        let pretty = console.isTerminal
         let early = EarlyJudging(writingJSONEntries: format == .json && !all && !keepState ? pretty : nil)
         let snapshot: Snapshot
         do {
-            snapshot = try Backends.select(from: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot(judgingEarly: early)
+            snapshot = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot(judgingEarly: early)
         } catch {
             let reason = ErrorAdvice.text(error)
             switch format {
-            case .nagios: Terminal.write(NagiosLine.unknown(reason) + "\n")
-            case .json: Terminal.write(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"# + "\n")
+            case .nagios: console.write(NagiosLine.unknown(reason) + "\n")
+            case .json: console.write(#"{"version":1,"status":"unknown","error":\#(JSONWriter.string(reason))}"# + "\n")
             case .table: break
             }
-            Terminal.error(reason)
+            console.error(reason)
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
-        CaptureReport.tell(snapshot, verbose: verbose)
+        CaptureReport.tell(snapshot, verbose: verbose, to: console)
         var assessment = Heuristics.assess(snapshot, policy: policy)
         var observations: Observations?
         if keepState {
             do {
-                (assessment, observations) = try Self.observe(assessment, store: StateStore(directory: settings.stateDirectory(state)),
+                (assessment, observations) = try Self.observe(assessment, store: StateStore(directory: context.stateDirectory),
                                                               monitoring: monitoring, command: "audit")
             } catch {
-                Terminal.note("observations not used: \(error)")
+                console.note("observations not used: \(error)")
             }
         }
         monitoring.writeMetrics(assessment, observations: observations)
         if quiet { throw ExitCode(assessment.status.exitCode) }
         switch format {
         case .table:
-            Terminal.colorChoice = color ?? .auto
-            Terminal.write(AuditTable.render(assessment, includeContext: all, color: Terminal.colorEnabled, observations: observations,
-                                             width: Terminal.width, verbose: verbose))
+            console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
+                                            width: console.width, verbose: verbose))
         case .json:
             for segment in try AuditReport(assessment, includeContext: all, observations: observations, early: early).jsonSegments(pretty: pretty) {
-                Terminal.write(segment)
+                console.write(segment)
             }
-            Terminal.write("\n")
+            console.write("\n")
         case .nagios:
-            Terminal.write(NagiosLine.render(assessment) + "\n")
+            console.write(NagiosLine.render(assessment) + "\n")
         }
         throw ExitCode(assessment.status.exitCode)
     }

@@ -6,12 +6,8 @@ import Darwin
 
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
-    /// A captured macOS snapshot (a directory or one pasted file, on any OS), or the live system.
-    static func select(from directory: String?, namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
-        if let directory { return CapturedInventory(path: directory) }
-        return try live(namespace: namespace, patient: patient)
-    }
-
+    /// The live system's inventory of a namespace (nil: the process's own); a `patient` one waits
+    /// out interrupted dumps.
     static func live(namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
         #if os(Linux)
         var inventory = LinuxInventory(namespaceName: namespace)

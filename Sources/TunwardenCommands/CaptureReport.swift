@@ -7,15 +7,15 @@ enum CaptureReport {
     /// Rows shown without --verbose before the rest is only counted.
     static let problemsShown = 10
 
-    static func tell(_ snapshot: Snapshot, verbose: Bool) {
+    static func tell(_ snapshot: Snapshot, verbose: Bool, to console: any Console) {
         let problems = snapshot.readingProblems
         for problem in verbose ? problems : Array(problems.prefix(problemsShown)) {
-            Terminal.note(problem)
+            console.note(problem)
         }
         if !verbose, problems.count > problemsShown {
-            Terminal.note("\(problems.count - problemsShown) more rows skipped; --verbose lists them")
+            console.note("\(problems.count - problemsShown) more rows skipped; --verbose lists them")
         }
         guard verbose else { return }
-        for note in snapshot.readingNotes { Terminal.note(note) }
+        for note in snapshot.readingNotes { console.note(note) }
     }
 }

@@ -51,22 +51,6 @@ struct Settings {
         given ? "--\(key)" : file.origin(key, for: section).map { "\(key) in \($0)" } ?? "the default --\(key)"
     }
 
-    /// Prints a message naming where the conflicting values came from, and gives exit code 64 to throw.
-    func reject(_ message: String) -> ExitCode {
-        Terminal.error(message)
-        return ExitCode(ExitCode.validationFailure.rawValue)
-    }
-
-    /// The limit and warning threshold for the tunnel count; settings that contradict each other
-    /// end the run with exit code 64.
-    func countPolicy(limit givenLimit: Int?, warn givenWarn: Int?) throws -> AuditPolicy {
-        do {
-            return try checkedCountPolicy(limit: givenLimit, warn: givenWarn)
-        } catch {
-            throw reject("\(error)")
-        }
-    }
-
     /// The limit and warning threshold for the tunnel count, checked against each other.
     func checkedCountPolicy(limit givenLimit: Int?, warn givenWarn: Int?) throws -> AuditPolicy {
         let limit = integer(givenLimit, "limit", default: 95)

@@ -16,13 +16,11 @@ enum Terminal {
     /// Whether standard output is a terminal.
     static var isTerminal: Bool { isatty(1) == 1 }
 
-    /// What `--color` asked for; `auto` unless a command sets it.
-    nonisolated(unsafe) static var colorChoice = ColorChoice.auto
-
-    /// Colour when asked for with `--color always`; never with `--color never`; otherwise only on
-    /// a terminal that is not `TERM=dumb`, and never when NO_COLOR is set (https://no-color.org).
-    static var colorEnabled: Bool {
-        switch colorChoice {
+    /// Whether to colour when `--color` chose `choice`: always with `always`, never with `never`;
+    /// with `auto` only on a terminal that is not `TERM=dumb`, and never when NO_COLOR is set
+    /// (https://no-color.org).
+    static func colorEnabled(_ choice: ColorChoice) -> Bool {
+        switch choice {
         case .always: return true
         case .never: return false
         case .auto:
@@ -67,6 +65,11 @@ enum Terminal {
     /// Writes bytes to standard output in one go.
     static func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeOut($0) }
+    }
+
+    /// Writes bytes to standard output in one go, straight from where they lie.
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        writeOut(bytes)
     }
 
     /// Writes a piece of a report to standard output, from where it lies.

@@ -42,6 +42,8 @@ public struct LinuxReaper {
     /// Makes the last look before deleting check each target by itself, as it does when links
     /// churn too fast for a consistent dump; tests use it to reach that path every time.
     var lookTargetByTarget = false
+    /// What the reaper takes from the system: the real kernel, or scripted stand-ins in tests.
+    var system = System.kernel
 
     public init(namespaceName: String?) {
         self.namespaceName = namespaceName
@@ -61,7 +63,7 @@ public struct LinuxReaper {
     /// the results; otherwise returns one result per planned item, in plan order.
     public func execute(_ plan: ReapPlan, journal: Journal, runID: String,
                         progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ReapResult] {
-        guard geteuid() == 0 else {
+        guard system.isPrivileged() else {
             throw ReapRefusal("reaping needs root (CAP_NET_ADMIN to delete links, and every process's descriptors readable to prove nobody holds them); nothing was changed")
         }
         guard !plan.items.isEmpty else { return [] }
@@ -105,17 +107,17 @@ public struct LinuxReaper {
         defer { if let namespaceFD { close(namespaceFD) } }
         let client: RtnetlinkClient
         do {
-            client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+            client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         } catch {
             throw ReapRefusal("cannot open a netlink socket: \(error); nothing was changed")
         }
         stepHook?("reverified")
 
-        tw_install_reap_signals()
-        defer { tw_restore_reap_signals() }
+        system.signals.install()
+        defer { system.signals.restore() }
         var done = 0
         for batch in batches {
-            if let signal = Self.caughtSignal() {
+            if let signal = caughtSignal() {
                 for item in batch.items {
                     results[item.interface.index] = ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind,
                                                               outcome: .skipped, detail: "not attempted: interrupted by \(signal)")
@@ -145,8 +147,8 @@ public struct LinuxReaper {
     }
 
     /// "SIGTERM" for the signal caught since the act phase began, or nil.
-    static func caughtSignal() -> String? {
-        switch tw_reap_signal() {
+    func caughtSignal() -> String? {
+        switch system.signals.caught() {
         case 0: return nil
         case SIGTERM: return "SIGTERM"
         case SIGINT: return "SIGINT"
@@ -163,9 +165,7 @@ public struct LinuxReaper {
     func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>) {
         let snapshot: Snapshot
         do {
-            var inventory = LinuxInventory(namespaceName: namespaceName)
-            inventory.snapshotAttempts = 10
-            snapshot = try inventory.snapshot()
+            snapshot = try system.inventory(namespaceName, namespaceDirectory).snapshot()
         } catch {
             throw ReapRefusal("cannot re-verify the plan: \(error); nothing was changed")
         }

@@ -50,20 +50,19 @@ extension LinuxReaper {
         let singleQueue = targets.indices.filter { !targets[$0].multiQueue }
         if !singleQueue.isEmpty {
             do {
-                let open = { () throws -> [Int32] in try Self.openTunDescriptors(count: singleQueue.count) }
-                let opened = try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+                let opened = try system.tun.open(count: singleQueue.count, namespaceFD: namespaceFD)
                 for (position, fd) in zip(singleQueue, opened) { targets[position].fd = fd }
             } catch {
                 targets.forEach { record($0, .failed, "cannot open /dev/net/tun: \(error)") }
                 return results
             }
         }
-        defer { for target in targets { if let fd = target.fd { close(fd) } } }
+        defer { for target in targets { if let fd = target.fd { system.tun.close(fd) } } }
 
         // 2. Fence each device, by ifindex.
         var fenced: [Target] = []
         for var target in targets {
-            if let signal = Self.caughtSignal() {
+            if let signal = caughtSignal() {
                 record(target, .skipped, "not attempted: interrupted by \(signal)")
                 continue
             }
@@ -98,7 +97,7 @@ extension LinuxReaper {
         var settled = false
         var whole = true
         for _ in 0..<4 {
-            if let signal = Self.caughtSignal() {
+            if let signal = caughtSignal() {
                 abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
                 return results
             }
@@ -151,7 +150,7 @@ extension LinuxReaper {
             return results
         }
         stepHook?("verified")
-        if let signal = Self.caughtSignal() {
+        if let signal = caughtSignal() {
             abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
             return results
         }
@@ -305,7 +304,7 @@ extension LinuxReaper {
             return Self.netlinkOutcome(error, doing: "give it a private alternative name")
         }
         guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
-        let code = Self.attach(fd: fd, name: target.fenceName, to: target.item.interface)
+        let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
         switch code {
         case 0: break
         case EBUSY: return (.skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
@@ -314,7 +313,7 @@ extension LinuxReaper {
         }
         // TUNSETIFF creates a device when no device answers to the name: that one is not
         // persistent, and closing the descriptor removes it again.
-        guard let flags = Self.attachedFlags(fd: fd), flags & Self.iffPersist != 0 else {
+        guard let flags = system.tun.attachedFlags(fd), flags & Self.iffPersist != 0 else {
             return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
         }
         return nil

@@ -29,7 +29,7 @@ extension LinuxReaper {
         guard !open.isEmpty else { return [] }
         let namespaceFD = try openNamespace()
         defer { if let namespaceFD { close(namespaceFD) } }
-        let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+        let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
         var lines: [String] = []

@@ -1,0 +1,105 @@
+#if os(Linux)
+import CLinuxShims
+import Glibc
+import Inventory
+import Netlink
+import TunwardenCore
+
+/// Opens the rtnetlink conversation through which the reaper fences, checks and deletes devices.
+protocol RtnetlinkConnector {
+    /// A transport whose requests act in the namespace `namespaceFD` names (the caller's own when
+    /// nil); each call gives a conversation of its own.
+    func connect(namespaceFD: Int32?) throws -> any NetlinkTransport
+}
+
+/// The tun character device (/dev/net/tun), through which the reaper holds a single-queue device
+/// exclusively: while its queue is attached, every other attach gets EBUSY.
+protocol TunDevice {
+    /// Opens `count` descriptors, all inside the namespace `namespaceFD` names (the caller's own
+    /// when nil), since a tun descriptor is bound to the namespace it was opened in. Opens all or
+    /// none: on failure, those opened so far are closed again.
+    func open(count: Int, namespaceFD: Int32?) throws -> [Int32]
+    /// TUNSETIFF on `descriptor` with `name` (exact bytes) and the device's own type and
+    /// features; returns 0 when attached, otherwise the errno (EBUSY: someone else is attached).
+    func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32
+    /// The IFF_* flags of the device `descriptor` is attached to (TUNGETIFF), or nil.
+    func attachedFlags(_ descriptor: Int32) -> UInt16?
+    /// Closes a descriptor `open` gave; once per descriptor.
+    func close(_ descriptor: Int32)
+}
+
+/// The signals that interrupt a reap's act phase (SIGTERM, SIGINT, SIGHUP): caught while the
+/// reaper acts, so that it rolls back the batch in hand instead of dying half-way.
+protocol ReapSignals {
+    /// Starts catching them and forgets any caught before.
+    func install()
+    /// The signal caught since `install`, or 0.
+    func caught() -> Int32
+    /// Puts back the handling there was before `install`.
+    func restore()
+}
+
+extension LinuxReaper {
+    /// Everything the reaper takes from the system apart from its journal: the rtnetlink
+    /// conversation, the tun device, the signals, the inventory it re-verifies the plan with (which
+    /// includes the scan for holders), and whether it may act at all. `kernel` is the real system;
+    /// tests put scripted stand-ins here to reach every safety branch without root.
+    struct System {
+        var rtnetlink: any RtnetlinkConnector
+        var tun: any TunDevice
+        var signals: any ReapSignals
+        /// The inventory of the namespace with this name (nil: the caller's own), taken again right
+        /// before acting. It must be patient with interrupted dumps: a reap would rather wait for a
+        /// quiet moment than refuse.
+        var inventory: (_ namespaceName: String?, _ namespaceDirectory: String) -> any InventoryBackend
+        /// Whether this process may delete links and read every process's descriptors.
+        var isPrivileged: () -> Bool
+
+        /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
+        static var kernel: System {
+            System(rtnetlink: KernelRtnetlink(), tun: KernelTunDevice(), signals: KernelReapSignals(),
+                   inventory: { name, directory in
+                       var inventory = LinuxInventory(namespaceName: name)
+                       inventory.namespaceDirectory = directory
+                       inventory.snapshotAttempts = 10
+                       return inventory
+                   },
+                   isPrivileged: { geteuid() == 0 })
+        }
+    }
+}
+
+/// rtnetlink over a real netlink socket.
+struct KernelRtnetlink: RtnetlinkConnector {
+    func connect(namespaceFD: Int32?) throws -> any NetlinkTransport {
+        try NetlinkSocket(namespaceFD: namespaceFD)
+    }
+}
+
+/// The real /dev/net/tun and its ioctls.
+struct KernelTunDevice: TunDevice {
+    func open(count: Int, namespaceFD: Int32?) throws -> [Int32] {
+        let open = { () throws -> [Int32] in try LinuxReaper.openTunDescriptors(count: count) }
+        return try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+    }
+
+    func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {
+        LinuxReaper.attach(fd: descriptor, name: name, to: interface)
+    }
+
+    func attachedFlags(_ descriptor: Int32) -> UInt16? {
+        LinuxReaper.attachedFlags(fd: descriptor)
+    }
+
+    func close(_ descriptor: Int32) {
+        _ = Glibc.close(descriptor)
+    }
+}
+
+/// The process's own signal handlers, from the C shim (a handler may only set a flag).
+struct KernelReapSignals: ReapSignals {
+    func install() { tw_install_reap_signals() }
+    func caught() -> Int32 { tw_reap_signal() }
+    func restore() { tw_restore_reap_signals() }
+}
+#endif

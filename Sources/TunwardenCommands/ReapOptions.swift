@@ -1,0 +1,74 @@
+import ArgumentParser
+import TunwardenConfig
+import TunwardenCore
+
+/// What may be reaped and when: shared by `reap` and `watch --reap`.
+public struct ReapOptions: ParsableArguments {
+    @Option(name: .customLong("min-age"), help: ArgumentHelp(
+        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d (default: 15m).", valueName: "duration"))
+    public var minAge: String?
+
+    @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).", valueName: "glob"))
+    public var protect: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Only remove interfaces of this kind: tun or tap; for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
+    public var only: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
+    public var journal: String?
+
+    public init() {}
+
+    public func validate() throws {
+        try OptionCheck.duration(minAge, "--min-age", minimum: SettingBounds.shortestMinimumAge, examples: "0, 90s, 15m, 2h or 1d")
+        if protect.contains("") {
+            throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
+        }
+        try OptionCheck.path(journal, "--journal")
+        for kind in only {
+            if let refusal = Self.refusal(onlyKind: kind, capture: nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
+        }
+    }
+
+    /// Why a reap cannot select `kind`, or nil when it can. With `capture` nil only what no reap
+    /// anywhere removes is refused; with it, also what this system's reap cannot find: on Linux a
+    /// utun or feth exists only in a macOS capture.
+    static func refusal(onlyKind kind: String, capture: Bool?) -> String? {
+        guard let known = InterfaceKind(rawValue: kind), ReapPolicy.removableKinds.contains(known) else {
+            let reported = InterfaceKind.tunnel(named: kind) == nil ? "it is no interface kind" : "\(kind) interfaces are reported, never reaped"
+            return "\(reported); a reap removes tun and tap (and, in a macOS capture, utun and feth)"
+        }
+        #if os(Linux)
+        if capture == false, ReapPolicy.macOSKinds.contains(known) {
+            return "\(kind) is a macOS interface, and on Linux a reap removes tun and tap (plan for a macOS capture with `tunwarden reap --from PATH --dry-run`)"
+        }
+        #endif
+        return nil
+    }
+
+    /// The reap policy from these options, the configuration file and the defaults; `capture` says
+    /// whether it plans for a captured snapshot. A kind this reap cannot remove, from the command
+    /// line or the file, is an error naming where it came from: it would select nothing, and the
+    /// run would quietly report nothing to reap.
+    func policy(_ settings: Settings, capture: Bool) throws -> ReapPolicy {
+        let kinds = settings.texts(only, "only")
+        for kind in kinds {
+            if let refusal = Self.refusal(onlyKind: kind, capture: capture) {
+                throw SettingsConflict(description: "\(settings.origin(!only.isEmpty, "only")) takes no '\(kind)': \(refusal)")
+            }
+        }
+        return ReapPolicy(minimumAge: settings.duration(minAge, "min-age", default: 900), protect: settings.texts(protect, "protect"),
+                          onlyKinds: kinds.isEmpty ? nil : Set(kinds.compactMap(InterfaceKind.init(rawValue:))))
+    }
+
+    /// The journal file: --journal, the file's `journal`, or journal.jsonl in the state directory.
+    func journalPath(_ settings: Settings, state: StateOptions) -> String {
+        journalPath(settings, stateDirectory: settings.stateDirectory(state))
+    }
+
+    /// The journal file: --journal, the file's `journal`, or journal.jsonl in `stateDirectory`.
+    func journalPath(_ settings: Settings, stateDirectory: String) -> String {
+        settings.text(journal, "journal") ?? stateDirectory + "/journal.jsonl"
+    }
+}

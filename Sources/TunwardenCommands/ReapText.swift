@@ -1,0 +1,71 @@
+import Foundation
+import TunwardenCore
+
+/// What `reap` prints for people: the plan, in the conditional, and the results, in the past.
+extension Reap {
+    /// The plan for people: one line per target, then what was left out and why. `clock` says
+    /// whether orphans' ages are kept (observations); without them no orphan ever comes of age.
+    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false, clock: Bool = true) -> String {
+        var text = ""
+        for item in plan.items {
+            text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n"
+            if commands { for command in DarwinCommands.reap(item) { text += "    \(command.joined(separator: " "))\n" } }
+        }
+        let young = plan.excluded.compactMap { exclusion -> (String, Date)? in
+            if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
+            return nil
+        }.sorted { $0.1 < $1.1 }
+        var protected = 0
+        for exclusion in plan.excluded {
+            if case let .protected(pattern) = exclusion.reason {
+                text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n"
+                protected += 1
+            }
+        }
+        if !young.isEmpty {
+            text += "\(young.count) orphaned interface\(young.count == 1 ? " is" : "s are") not reapable yet: seen orphaned for less than the minimum age"
+            if !clock {
+                text += ", and with --no-state no clock runs, so \(young.count == 1 ? "it" : "they") never will; run without --no-state (observations keep when each was first seen orphaned), or set --min-age 0.\n"
+            } else {
+                text += ". " + young.prefix(5).enumerated().map { position, entry in
+                    "\(entry.0)\(position == 0 ? " becomes reapable" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.format(entry.1.timeIntervalSince(now))))"
+                }.joined(separator: ", ")
+                text += young.count > 5 ? ", and \(young.count - 5) more later" : ""
+                text += "; --min-age changes the grace period.\n"
+            }
+        }
+        if plan.items.isEmpty, protected > 0, young.isEmpty {
+            text += "Nothing to reap: every reapable orphan is protected.\n"
+        } else         if plan.items.isEmpty {
+            text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
+        } else {
+            let deletions = plan.items.count { $0.action == .deleteInterface }
+            let clearings = plan.items.count - deletions
+            var parts: [String] = []
+            if deletions > 0 { parts.append("\(deletions) interface\(deletions == 1 ? "" : "s") to delete") }
+            if clearings > 0 { parts.append("\(clearings) to clear of stale routes") }
+            text += parts.joined(separator: ", ") + ".\n"
+        }
+        return text
+    }
+
+    /// "Deleted …" lines and, with `summary`, the closing summary.
+    static func describe(_ results: [ReapItemResult], summary withSummary: Bool = true) -> String {
+        var text = ""
+        for result in results {
+            switch result.result {
+            case .deleted: text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
+            case .skipped: text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            case .failed: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            }
+        }
+        guard withSummary else { return text }
+        let deleted = results.count { $0.result == .deleted }
+        var summary = "Reaped \(deleted) of \(results.count)"
+        let skipped = results.filter { $0.result == .skipped }
+        if !skipped.isEmpty { summary += "; \(skipped.count) skipped: " + skipped.map { "\($0.ifname) \($0.detail ?? "")" }.joined(separator: ", ") }
+        let failed = results.count { $0.result == .failed }
+        if failed > 0 { summary += "; \(failed) failed" }
+        return text + summary + ".\n"
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Inventory
+import Reaper
+import Storage
+import TunwardenConfig
+import TunwardenCore
+
+/// Everything one run of a command works with, decided once when it starts: its settings, the
+/// system it inspects and acts on, the state directory, and where it speaks.
+///
+/// `live` builds the context a command line gets. A test builds one with a stand-in inventory and
+/// reaper, a temporary state directory and a recording console, and runs a command's logic with
+/// it (`run(in:)`), without root and without touching the machine's interfaces.
+struct RunContext {
+    var settings: Settings
+    /// The state directory: observations, the lock runs take in turn, the default journal.
+    var stateDirectory: String
+    var console: any Console
+    /// Whether the process has root's privileges, which reaping needs.
+    var isPrivileged: Bool
+    /// The live system's inventory of a namespace (nil: the process's own). `patient` asks for one
+    /// that waits out interrupted dumps, as a reap would rather do than refuse.
+    var inventory: (_ namespace: String?, _ patient: Bool) throws -> any InventoryBackend
+    /// What carries out reap plans in a namespace (nil: the process's own) of this system.
+    var reaper: (_ namespace: String?) throws -> any PlanReaper
+
+    /// The context of a run from the command line: the configuration file `global` names (a bad
+    /// one ends the run with exit code 64), the state directory `--state-dir` gives or the file
+    /// sets, this process's streams and privileges, and this platform's inventory and reaper.
+    static func live(_ global: GlobalOptions, for section: ConfigSection, stateDirectory given: String?) throws -> RunContext {
+        let settings = try Settings.load(global, for: section)
+        return RunContext(settings: settings, stateDirectory: settings.stateDirectory(given: given), console: TerminalConsole(),
+                          isPrivileged: geteuid() == 0, inventory: Backends.live, reaper: LiveReaper.make)
+    }
+
+    /// The inventory a run judges: a captured snapshot (a directory or one pasted file, on any OS)
+    /// when `capture` names one, otherwise the live system.
+    func backend(capture: String?, namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
+        if let capture { return CapturedInventory(path: capture) }
+        return try inventory(namespace, patient)
+    }
+
+    /// Prints a message about settings that contradict each other and gives exit code 64 to throw.
+    func reject(_ message: String) -> ExitCode {
+        console.error(message)
+        return ExitCode(ExitCode.validationFailure.rawValue)
+    }
+}
+
+/// Carries out reap plans on one system: the reaper of the platform tunwarden runs on, or a
+/// stand-in in tests.
+protocol PlanReaper {
+    /// Carries out `plan`, journaling an intent before acting and a result after, and returns one
+    /// result per item in plan order. Throws `ReapRefusal` when nothing was changed and
+    /// `ReapJournalIncomplete`, with every result, when it acted but could not journal the results.
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult]
+    /// The intent records among `records` that no result answers: what a reap killed outright
+    /// left behind, or a reap acting right now.
+    func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
+    /// Undoes what the reaps behind `records`' unfinished intents left on the devices, journals a
+    /// result for each, and returns one line per device for people.
+    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String]
+    /// The signal (SIGTERM, SIGINT, SIGHUP) that stopped the last `execute` early, or 0.
+    var stoppingSignal: Int32 { get }
+}
+
+/// This platform's reaper, as a run from the command line uses it.
+enum LiveReaper {
+    static func make(namespace: String?) throws -> any PlanReaper {
+        #if os(Linux)
+        return LinuxReaper(namespaceName: namespace)
+        #elseif os(macOS)
+        return DarwinPlanReaper(reaper: DarwinReaper(privileged: geteuid() == 0))
+        #else
+        throw ReapRefusal("reaping this platform's interfaces is not supported yet; nothing was changed")
+        #endif
+    }
+}
+
+#if os(Linux)
+extension LinuxReaper: PlanReaper {
+    var stoppingSignal: Int32 { Self.interruptingSignal }
+}
+#endif
+
+#if os(macOS)
+/// The macOS reaper: it runs the system's tools one by one, fences nothing and catches no
+/// signal, so a run cut short leaves nothing to repair.
+struct DarwinPlanReaper: PlanReaper {
+    var reaper: DarwinReaper
+
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult] {
+        try reaper.execute(plan, journal: journal, runID: runID)
+    }
+
+    func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
+    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] { [] }
+    var stoppingSignal: Int32 { 0 }
+}
+#endif

@@ -1,0 +1,238 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+@testable import Reaper
+import Storage
+import Testing
+import TestSupport
+import TunwardenCore
+
+/// The reaper's safety branches against a scripted kernel, without root: a stranger in the private
+/// link group, a refused RTM_DELLINK, interrupted dumps, devices renamed or replaced, a device that
+/// became attached, and a signal during the act phase. Each test checks what a person relies on:
+/// nothing but verified targets deleted, everything else put back as it was, and results and
+/// journal records that say what really happened.
+@Suite struct ReaperBranchTests {
+    typealias Link = ScriptedKernel.Link
+
+    /// Runs `reaper` on `plan` with a journal of its own; returns the results and the journal's records.
+    func reap(_ reaper: LinuxReaper, _ plan: ReapPlan, run: String = "scripted") throws -> (results: [ReapResult], journal: [JournalRecord]) {
+        let state = try TemporaryDirectory()
+        defer { state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let results = try reaper.execute(plan, journal: journal, runID: run)
+        return (results, try journal.read())
+    }
+
+    /// A device the reaper did not delete is back as it was planned: its name, its group, no
+    /// alternative name of tunwarden's, and up if it was up.
+    func expectRestored(_ kernel: ScriptedKernel, _ index: Int32, name: String, group: UInt32 = 0, up: Bool = false,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let link = kernel.link(index) else {
+            Issue.record("\(name) (ifindex \(index)) was deleted", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(link.name == Array(name.utf8), "name", sourceLocation: sourceLocation)
+        #expect(link.group == group, "\(name): group \(link.group), expected \(group)", sourceLocation: sourceLocation)
+        #expect(link.altNames.isEmpty, "\(name) keeps an alternative name", sourceLocation: sourceLocation)
+        #expect(link.up == up, "\(name): up \(link.up), expected \(up)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aStrangerInThePrivateGroupAtTheLastLookStopsTheDeleteAndIsLeftAlone() throws {
+        let kernel = ScriptedKernel([Link(2, "st0"), Link(3, "st1", tap: true), Link(4, "stmq", multiQueue: true, up: true)])
+        var keep = Link(5, "keep0")
+        keep.queues = 1  // held, so never planned
+        kernel.add(keep)
+        let plan = try kernel.plan()
+        #expect(Set(plan.items.map(\.ifname)) == ["st0", "st1", "stmq"])
+        var reaper = kernel.reaper()
+        // Between grouping and the last look, something puts keep0 into the reaper's private group.
+        reaper.stepHook = { step in
+            guard step == "grouped", let group = kernel.link(2)?.group else { return }
+            kernel.change(5) { $0.group = group }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        #expect(kernel.deletions.isEmpty, "nothing may be deleted while the group holds a stranger: \(kernel.deletions)")
+        #expect(results.count == 3)
+        for result in results {
+            #expect(result.outcome == .failed, "\(result)")
+            #expect(result.detail?.contains("also holds keep0, which is not a target; nothing deleted") == true, "\(result)")
+        }
+        // The stranger is still there, and the reaper sent nothing about it.
+        #expect(kernel.link(5)?.name == Array("keep0".utf8))
+        #expect(!kernel.requests.contains { $0.index == 5 }, "\(kernel.requests)")
+        expectRestored(kernel, 2, name: "st0")
+        expectRestored(kernel, 3, name: "st1")
+        expectRestored(kernel, 4, name: "stmq", up: true)
+        #expect(kernel.openDescriptors.isEmpty, "every /dev/net/tun descriptor is closed")
+        #expect(journal.filter { $0.type == .result }.map(\.result) == [.failed, .failed, .failed])
+    }
+
+    @Test func aRefusedDeleteRestoresGroupNameAndUpStateAndJournalsExactlyThat() throws {
+        let kernel = ScriptedKernel([Link(2, "rb0"), Link(3, "rbmq", multiQueue: true, up: true), Link(4, "rbtap", tap: true)])
+        kernel.change(4) { $0.group = 7 }
+        kernel.refuse = { $0.type == NetlinkType.delLink ? EPERM : nil }
+        let plan = try kernel.plan()
+        #expect(plan.items.count == 3)
+        let (results, journal) = try reap(kernel.reaper(), plan, run: "refused")
+        let deletes = kernel.deletions
+        #expect(deletes.count == 1 && deletes.first?.index == 0, "one RTM_DELLINK for the group: \(deletes)")
+        let group = try #require(deletes.first?.group)
+        for result in results {
+            #expect(result.outcome == .failed, "\(result)")
+            #expect(result.detail?.contains("RTM_DELLINK (group \(group))") == true, "\(result)")
+            #expect(result.detail?.contains(String(cString: strerror(EPERM))) == true, "the kernel's refusal is named: \(result)")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["rbmq"]?.detail?.contains("set down and up again") == true, "\(byName["rbmq"]?.detail ?? "")")
+        expectRestored(kernel, 2, name: "rb0")
+        expectRestored(kernel, 3, name: "rbmq", up: true)
+        expectRestored(kernel, 4, name: "rbtap", group: 7)
+        #expect(kernel.openDescriptors.isEmpty)
+
+        // The journal: an intent naming the fence that was really used, then the result as reported.
+        let intents = journal.filter { $0.type == .intent }
+        #expect(intents.map(\.ifname) == ["rb0", "rbmq", "rbtap"])
+        for intent in intents {
+            #expect(intent.fenceGroup == group)
+            let fence = try #require(intent.fenceName)
+            let fenced = kernel.requests.contains { $0.index == Int32(intent.ifindex) && ($0.altName == Array(fence.utf8) || $0.name == Array(fence.utf8)) }
+            #expect(fenced, "\(intent.ifname) was fenced under the name its intent gives (\(fence))")
+        }
+        let recorded = journal.filter { $0.type == .result }
+        #expect(recorded.map(\.ifname) == results.map(\.ifname))
+        #expect(recorded.map(\.result) == results.map(\.outcome))
+        #expect(recorded.map(\.detail) == results.map(\.detail))
+    }
+
+    @Test func anInterruptedDumpAtTheLastLookMeansOneDeletePerVerifiedDevice() throws {
+        let kernel = ScriptedKernel([Link(2, "in0"), Link(3, "in1", tap: true), Link(4, "inmq", multiQueue: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        // From the last look on, links churn: every dump of all links comes back interrupted.
+        reaper.stepHook = { step in
+            if step == "grouped" { kernel.interruptDump = { $0.kindFilter == nil } }
+        }
+        let (results, _) = try reap(reaper, plan)
+        #expect(results.allSatisfy { $0.outcome == .deleted }, "\(results)")
+        let deletes = kernel.deletions
+        #expect(!deletes.contains { $0.group != nil }, "no group delete on a view that was not whole: \(deletes)")
+        #expect(Set(deletes.map(\.index)) == [2, 3, 4])
+        // Each target was looked at by itself, and the kinds that stack on a device were dumped.
+        #expect(Set(kernel.requests.filter { $0.type == NetlinkType.getLink && !$0.isDump }.map(\.index)).isSuperset(of: [2, 3, 4]))
+        #expect(kernel.requests.contains { $0.kindFilter == "macvlan" })
+        #expect(kernel.link(2) == nil && kernel.link(3) == nil && kernel.link(4) == nil)
+    }
+
+    @Test func dumpsInterruptedEverywhereAtTheLastLookDeleteNothing() throws {
+        let kernel = ScriptedKernel([Link(2, "ie0"), Link(3, "iemq", multiQueue: true, up: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            if step == "grouped" { kernel.interruptDump = { _ in true } }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        #expect(kernel.deletions.isEmpty, "\(kernel.deletions)")
+        #expect(results.allSatisfy { $0.outcome == .failed && $0.detail?.contains("cannot re-verify before deleting") == true }, "\(results)")
+        expectRestored(kernel, 2, name: "ie0")
+        expectRestored(kernel, 3, name: "iemq", up: true)
+        #expect(journal.filter { $0.type == .result }.allSatisfy { $0.result == .failed })
+    }
+
+    @Test func anInventoryThatKeepsBeingInterruptedChangesNothing() throws {
+        let kernel = ScriptedKernel([Link(2, "ri0")])
+        let plan = try kernel.plan()
+        var interrupted = InventoryError("cannot read the kernel's interfaces and routes: RTM_GETLINK dump interrupted")
+        interrupted.interrupted = true
+        kernel.inventoryFailure = interrupted
+        let state = try TemporaryDirectory()
+        defer { state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        #expect(throws: ReapRefusal.self) { try kernel.reaper().execute(plan, journal: journal, runID: "refused") }
+        #expect(kernel.requests.isEmpty, "nothing was sent to the kernel: \(kernel.requests)")
+        #expect(try journal.read().isEmpty, "nothing was journaled: nothing was about to happen")
+        expectRestored(kernel, 2, name: "ri0")
+    }
+
+    @Test func devicesRenamedOrReplacedSinceThePlanAreLeftAlone() throws {
+        let kernel = ScriptedKernel([Link(2, "rn0"), Link(3, "rp0"), Link(4, "ok0")])
+        let plan = try kernel.plan()
+        #expect(plan.items.count == 3)
+        // After the plan: rn0 is renamed; rp0 is deleted and a new rp0 made (another ifindex).
+        kernel.change(2) { $0.name = Array("rn0x".utf8) }
+        kernel.remove(3)
+        kernel.add(Link(9, "rp0"))
+        let (results, _) = try reap(kernel.reaper(), plan)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["rn0"]?.outcome == .skipped && byName["rn0"]?.detail == "renamed since the plan was made (now rn0x)", "\(results)")
+        #expect(byName["rp0"]?.outcome == .skipped && byName["rp0"]?.detail == "gone since the plan was made", "\(results)")
+        #expect(byName["ok0"]?.outcome == .deleted, "\(results)")
+        #expect(kernel.link(2)?.name == Array("rn0x".utf8) && kernel.link(9)?.name == Array("rp0".utf8))
+        #expect(!kernel.requests.contains { [2, 3, 9].contains($0.index) }, "nothing sent for them: \(kernel.requests)")
+    }
+
+    @Test func aDeviceReplacedAfterReverificationIsNotTheOneFenced() throws {
+        let kernel = ScriptedKernel([Link(3, "rq0"), Link(4, "rq1")])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        // Between the re-verification and fencing, rq0 is deleted and a new rq0 made.
+        reaper.stepHook = { step in
+            guard step == "reverified" else { return }
+            kernel.remove(3)
+            kernel.add(Link(9, "rq0"))
+        }
+        let (results, _) = try reap(reaper, plan)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["rq0"]?.outcome == .skipped && byName["rq0"]?.detail == "gone since the plan was made", "\(results)")
+        #expect(byName["rq1"]?.outcome == .deleted, "\(results)")
+        expectRestored(kernel, 9, name: "rq0")
+        #expect(!kernel.requests.contains { $0.index == 9 }, "the new device is never touched: \(kernel.requests)")
+    }
+
+    @Test func aDeviceAttachedBeforeFencingAnswersEBUSYAndIsPutBack() throws {
+        let kernel = ScriptedKernel([Link(2, "bz0"), Link(3, "bz1", tap: true)])
+        kernel.change(3) { $0.group = 5 }
+        let plan = try kernel.plan()
+        #expect(plan.items.count == 2)
+        var reaper = kernel.reaper()
+        // A process attaches a queue to bz1 after the re-verification.
+        reaper.stepHook = { step in
+            if step == "reverified" { kernel.change(3) { $0.queues = 1 } }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["bz1"]?.outcome == .skipped, "\(results)")
+        #expect(byName["bz1"]?.detail == "became attached since the plan was made (TUNSETIFF: device busy)", "\(results)")
+        #expect(byName["bz0"]?.outcome == .deleted, "\(results)")
+        expectRestored(kernel, 3, name: "bz1", group: 5)
+        #expect(kernel.link(2) == nil)
+        #expect(kernel.openDescriptors.isEmpty)
+        let recorded = journal.filter { $0.type == .result && $0.ifname == "bz1" }
+        #expect(recorded.map(\.result) == [.skipped] && recorded.first?.detail == byName["bz1"]?.detail)
+    }
+
+    @Test func aSignalBeforeTheDeleteRollsTheBatchBackAndLeavesTheRestUnattempted() throws {
+        let kernel = ScriptedKernel([Link(2, "sg0"), Link(3, "sgmq", multiQueue: true, up: true), Link(4, "sg1")])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.batchLimit = 2
+        // SIGTERM arrives after the first batch's last look, right before its delete.
+        reaper.stepHook = { step in
+            if step == "verified" { kernel.caughtSignal = SIGTERM }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        #expect(kernel.deletions.isEmpty, "\(kernel.deletions)")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        for name in ["sg0", "sgmq"] {
+            #expect(byName[name]?.outcome == .skipped && byName[name]?.detail?.hasPrefix("interrupted by SIGTERM before deleting") == true, "\(results)")
+        }
+        #expect(byName["sg1"]?.outcome == .skipped && byName["sg1"]?.detail == "not attempted: interrupted by SIGTERM", "\(results)")
+        expectRestored(kernel, 2, name: "sg0")
+        expectRestored(kernel, 3, name: "sgmq", up: true)
+        expectRestored(kernel, 4, name: "sg1")
+        #expect(!kernel.requests.contains { $0.index == 4 }, "the second batch was not begun")
+        #expect(journal.filter { $0.type == .result }.count == 3)
+    }
+}
+#endif

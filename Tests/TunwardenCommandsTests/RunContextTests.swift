@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import Reaper
+import Storage
+import Testing
+import TestSupport
+@testable import TunwardenCommands
+import TunwardenConfig
+import TunwardenCore
+
+/// A console that keeps what a run said, and answers a question from a list.
+final class RecordingConsole: Console, @unchecked Sendable {
+    var isTerminal = false
+    var inputIsTerminal = false
+    var errorIsTerminal = false
+    var width: Int?
+    var answers: [String] = []
+    private(set) var output: [UInt8] = []
+    private(set) var errors = ""
+
+    var text: String { String(decoding: output, as: UTF8.self) }
+    func colorEnabled(_ choice: ColorChoice) -> Bool { choice == .always }
+    func write(_ bytes: UnsafeRawBufferPointer) { output += bytes }
+    func note(_ message: String) { errors += "tunwarden: note: \(message)\n" }
+    func warning(_ message: String) { errors += "tunwarden: warning: \(message)\n" }
+    func error(_ message: String) { errors += "tunwarden: error: \(message)\n" }
+    func progress(_ text: String) { errors += text }
+    func readLine() -> String? { answers.isEmpty ? nil : answers.removeFirst() }
+}
+
+/// A stand-in reaper: keeps the plans it was given and reports each item with `outcome`.
+final class RecordingReaper: PlanReaper, @unchecked Sendable {
+    var plans: [ReapPlan] = []
+    var outcome: JournalRecord.Outcome = .deleted
+    var stoppingSignal: Int32 = 0
+
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((Int, Int) -> Void)?) throws -> [ReapResult] {
+        plans.append(plan)
+        return plan.items.map { ReapResult(ifname: $0.ifname, ifindex: $0.interface.index, kind: $0.interface.kind, outcome: outcome) }
+    }
+
+    func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
+    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] { [] }
+}
+
+/// `reap` and `audit` run in-process with a stand-in system, a temporary state directory and a
+/// recording console: no root, no device touched, every branch of the command's own logic reachable.
+@Suite struct RunContextTests {
+    /// An orphaned persistent tun (ctx0, ifindex 7) and a tun a process holds (busy0, ifindex 8).
+    static func snapshot() -> Snapshot {
+        let orphan = NetworkInterface(index: 7, name: "ctx0", kind: .tun, infoKind: "tun", operstate: "DOWN", carrier: false, group: 0,
+                                      tun: TunDetails(persistent: true, multiQueue: false, packetInfo: false, vnetHeader: false))
+        var held = orphan
+        held.index = 8
+        held.name = "busy0"
+        held.carrier = true
+        let holder = HolderAttachment(holder: Holder(pid: 4061, comm: "openvpn", fd: 5), ifname: "busy0", inInspectedNamespace: true)
+        return Snapshot(platform: .linux, namespaceIdentity: "scripted", interfaces: [orphan, held], routes: [],
+                        holders: HolderScan(complete: true, attachments: [holder], processesScanned: 20))
+    }
+
+    struct FixedInventory: InventoryBackend {
+        var taken: Snapshot?
+        func snapshot() throws -> Snapshot {
+            guard let taken else { throw InventoryError("cannot read the kernel's interfaces and routes: scripted failure") }
+            return taken
+        }
+    }
+
+    let state: TemporaryDirectory
+    let console = RecordingConsole()
+    let reaper = RecordingReaper()
+
+    init() throws { state = try TemporaryDirectory() }
+
+    func context(_ section: ConfigSection, privileged: Bool = true, snapshot: Snapshot? = RunContextTests.snapshot(),
+                 stateDirectory: String? = nil) -> RunContext {
+        let reaper = self.reaper
+        return RunContext(settings: Settings(file: .empty, section: section), stateDirectory: stateDirectory ?? state.path, console: console,
+                          isPrivileged: privileged, inventory: { _, _ in FixedInventory(taken: snapshot) }, reaper: { _ in reaper })
+    }
+
+    /// The exit code `body` ends with; a command always ends by throwing one.
+    func exitCode(_ body: () throws -> Void) throws -> Int32 {
+        do {
+            try body()
+        } catch let code as ExitCode {
+            return code.rawValue
+        }
+        Issue.record("the command ended without an exit code")
+        return -1
+    }
+
+    func reapedTotal() throws -> Int? {
+        try StateStore(directory: state.path).load().histories["scripted"]?.reapedTotal
+    }
+
+    @Test func reapWithConsentDeletesTheOrphanOnlyAndCountsIt() throws {
+        let code = try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap)) }
+        #expect(code == 0, "\(console.errors)")
+        #expect(reaper.plans.map { $0.items.map(\.ifname) } == [["ctx0"]])
+        #expect(console.text.contains("Would delete tun ctx0 (ifindex 7)"), "\(console.text)")
+        #expect(console.text.contains("Deleted tun ctx0 (ifindex 7)\n"), "\(console.text)")
+        #expect(console.text.hasSuffix("Reaped 1 of 1.\n"), "\(console.text)")
+        #expect(try reapedTotal() == 1)
+    }
+
+    @Test func aFailedDeleteExits1AndIsNotCounted() throws {
+        reaper.outcome = .failed
+        let code = try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap)) }
+        #expect(code == 1)
+        #expect(console.text.contains("Failed to delete tun ctx0 (ifindex 7)"), "\(console.text)")
+        #expect(try reapedTotal() == 0)
+    }
+
+    @Test func withoutPrivilegesAReapRefusesAndCreatesNothing() throws {
+        let missing = state.path + "/state"
+        for arguments in [["--yes"], ["--dry-run"]] {
+            let code = try exitCode { try Reap.parse(arguments + ["--min-age", "0"]).run(in: context(.reap, privileged: false, stateDirectory: missing)) }
+            #expect(code == 3, "\(arguments)")
+        }
+        #expect(console.errors.contains("error: reaping needs root"), "\(console.errors)")
+        #expect(reaper.plans.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+    }
+
+    @Test func theFirstReapOnlyStartsTheClock() throws {
+        let code = try exitCode { try Reap.parse(["--yes"]).run(in: context(.reap)) }
+        #expect(code == 0)
+        #expect(reaper.plans.isEmpty, "nothing is old enough to reap")
+        #expect(console.text.contains("ctx0 becomes reapable at"), "\(console.text)")
+        let observations = try StateStore(directory: state.path).load()
+        #expect(observations.histories["scripted"] != nil, "the observation that starts the clock was saved")
+    }
+
+    @Test func aDryRunPlansAndActsOnNothing() throws {
+        let code = try exitCode { try Reap.parse(["--dry-run", "--min-age", "0"]).run(in: context(.reap)) }
+        #expect(code == 0)
+        #expect(console.text.contains("Would delete tun ctx0 (ifindex 7)"))
+        #expect(console.text.contains("1 interface to delete.\n"), "\(console.text)")
+        #expect(reaper.plans.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/journal.jsonl"))
+    }
+
+    @Test func consentIsAskedOnATerminalAndRefusedWithoutOne() throws {
+        #expect(try exitCode { try Reap.parse(["--min-age", "0"]).run(in: context(.reap)) } == 64)
+        #expect(console.errors.contains("refusing to delete without --yes"), "\(console.errors)")
+        console.inputIsTerminal = true
+        console.answers = ["n"]
+        #expect(try exitCode { try Reap.parse(["--min-age", "0"]).run(in: context(.reap)) } == 0)
+        #expect(reaper.plans.isEmpty)
+        #expect(console.errors.contains("Delete 1 interface listed above? [y/N] "))
+        console.answers = ["y"]
+        #expect(try exitCode { try Reap.parse(["--min-age", "0"]).run(in: context(.reap)) } == 0)
+        #expect(reaper.plans.count == 1)
+    }
+
+    @Test func aSignalDuringTheActExits128PlusIt() throws {
+        reaper.outcome = .skipped
+        reaper.stoppingSignal = SIGTERM
+        let code = try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap)) }
+        #expect(code == 128 + SIGTERM)
+        #expect(console.errors.contains("interrupted by signal \(SIGTERM)"), "\(console.errors)")
+    }
+
+    @Test func anInventoryThatFailsStopsTheReapBeforeAnything() throws {
+        let code = try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap, snapshot: nil)) }
+        #expect(code == 3)
+        #expect(console.errors.contains("scripted failure") && console.errors.contains("nothing was changed"), "\(console.errors)")
+        #expect(reaper.plans.isEmpty)
+    }
+
+    @Test func anAuditJudgesTheStandInAndKeepsItsObservations() throws {
+        let code = try exitCode { try Audit.parse([]).run(in: context(.audit)) }
+        #expect(code == 1, "an orphaned tun is a warning: \(console.errors)")
+        let lines = console.text.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("ctx0 ") && $0.contains("orphaned") }, "\(console.text)")
+        #expect(lines.contains { $0.hasPrefix("busy0 ") && $0.contains("live") }, "\(console.text)")
+        #expect(try StateStore(directory: state.path).load().histories["scripted"] != nil)
+    }
+
+    @Test func anAuditWithoutStateWritesNothingThere() throws {
+        let code = try exitCode { try Audit.parse(["--no-state", "--format", "nagios"]).run(in: context(.audit)) }
+        #expect(code == 1)
+        #expect(console.text.hasPrefix("TUNWARDEN WARNING"), "\(console.text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state.path).isEmpty)
+    }
+
+    @Test func anAuditThatCannotInspectSaysSoInItsFormat() throws {
+        let code = try exitCode { try Audit.parse(["--format", "nagios"]).run(in: context(.audit, snapshot: nil)) }
+        #expect(code == 3)
+        #expect(console.text.hasPrefix("TUNWARDEN UNKNOWN"), "\(console.text)")
+        #expect(console.errors.contains("scripted failure"))
+    }
+}
