@@ -54,14 +54,14 @@ final class LinuxEventSource: WatchSource {
                 // A veth whose peer lives in a namespace not seen before: what runs there is
                 // looked up before judging (a look at every process), not left unknown.
                 if kernel.needsPeerLook(changes) { peerLookWanted = true }
-                // A tun or tap device announced may have a holder the last scan did not see, and
-                // its creator may make it persistent and let go of it without another event
-                // (`ip tuntap add`): it is read again, with holders, before the burst is judged.
+                // An announcement is not always the last word: `ip tuntap add` makes a tun
+                // persistent and lets go of it without another event, and a veth is announced
+                // before its peer is tied to it. Every link announced is read again before the
+                // burst is judged, and a tun or tap with holders (one may be new).
                 for change in changes {
-                    if case let .link(interface) = change, interface.kind == .tun || interface.kind == .tap {
-                        holderScanWanted = true
-                        linksToReread.insert(interface.index)
-                    }
+                    guard case let .link(interface) = change else { continue }
+                    linksToReread.insert(interface.index)
+                    if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
                 }
             case let .lost(reason):
                 news.append(.resync(reason))
@@ -112,7 +112,7 @@ final class LinuxEventSource: WatchSource {
     func look(at indices: [Int]) -> [FactChange]? {
         var changes: [FactChange]
         do {
-            changes = try kernel.links(indices)
+            changes = try kernel.links(indices, allOfKind: "tun")
         } catch {
             Terminal.note("watch: orphan look failed: \(error)")
             return []

@@ -246,6 +246,44 @@ import Testing
         #expect(engine.takeJudgedCount(of: "ns") == 1)
     }
 
+    /// Linux flushes a device's IPv4 routes when it is set down, and says nothing; its IPv6
+    /// routes go with deletions of their own.
+    @Test func aDeviceSetDownLosesItsIPv4RoutesOnLinux() {
+        var world = World()
+        world.links[1] = Build.tun(1, "tun0", carrier: true)
+        world.links[2] = Build.tun(2, "tun1", carrier: true)
+        let v4 = Route(destination: IPPrefix("0.0.0.0/1")!, nextHops: [NextHop(interfaceIndex: 1, interfaceName: "tun0")])
+        let v6 = Route(destination: IPPrefix("::/1")!, nextHops: [NextHop(interfaceIndex: 1, interfaceName: "tun0")])
+        let both = Route(destination: IPPrefix("10.0.0.0/8")!, nextHops: [NextHop(interfaceIndex: 1, interfaceName: "tun0"), NextHop(interfaceIndex: 2, interfaceName: "tun1")])
+        world.routes = [v4, v6, both]
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        var down = world.links[1]!
+        down.flags = ["POINTOPOINT"]
+        engine.apply([.link(down)], to: "ns", at: Date())
+        // The multipath route keeps its other next hop; the kernel marks the dead one, not the route.
+        #expect(engine.snapshot(of: "ns")?.routes == [v6, both])
+        #expect(engine.assessment(of: "ns")?.interfaces.first?.routes == [v6, both])
+    }
+
+    /// Linux also flushes them when the device loses its last IPv4 address.
+    @Test func losingTheLastIPv4AddressLosesTheIPv4RoutesOnLinux() {
+        var world = World()
+        var tun = Build.tun(1, "tun0", carrier: true)
+        let first = InterfaceAddress(local: IPAddress("10.1.0.1")!, prefixLength: 24, scope: "global")
+        let second = InterfaceAddress(local: IPAddress("10.1.0.2")!, prefixLength: 24, scope: "global")
+        tun.addresses = [first, second]
+        world.links[1] = tun
+        let v4 = Route(destination: IPPrefix("10.2.0.0/16")!, nextHops: [NextHop(interfaceIndex: 1, interfaceName: "tun0")])
+        world.routes = [v4]
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        engine.apply([.addressRemoved(index: 1, first)], to: "ns", at: Date())
+        #expect(engine.snapshot(of: "ns")?.routes == [v4])
+        engine.apply([.addressRemoved(index: 1, second)], to: "ns", at: Date())
+        #expect(engine.snapshot(of: "ns")?.routes == [])
+    }
+
     @Test func namespacesAreKeptApart() {
         var blue = World()
         blue.links[1] = Build.tun(1, "tun0")

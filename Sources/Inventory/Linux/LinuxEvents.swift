@@ -148,8 +148,9 @@ public final class LinuxWatchSource {
 
     /// The links with these indices as the kernel shows them now: `.link` for each that is
     /// there, `.linkRemoved` for each that is gone. A few are asked for one by one; more are
-    /// read in one dump of the tun kind (which lists tun and tap devices alone).
-    public func links(_ indices: [Int]) throws -> [FactChange] {
+    /// read in one dump, of `kind` alone when every one asked for is of that kind (`tun` lists
+    /// tun and tap devices), else of every link.
+    public func links(_ indices: [Int], allOfKind kind: String? = nil) throws -> [FactChange] {
         let socket = try inventory.socketInNamespace().socket
         let client = RtnetlinkClient(transport: socket)
         var flagNames = FlagNames()
@@ -169,7 +170,10 @@ public final class LinuxWatchSource {
                 }
             }
         } else {
-            try client.dumpOnce(operation: "RTM_GETLINK (tun)", request: { LinkMessage.dumpRequest(kind: "tun", sequence: $0) }) { message in
+            let request: (UInt32) -> [UInt8] = { sequence in
+                kind.map { LinkMessage.dumpRequest(kind: $0, sequence: sequence) } ?? LinkMessage.dumpRequest(sequence: sequence)
+            }
+            try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request) { message in
                 guard message.header.type == NetlinkType.newLink else { return }
                 let link = try LinkMessage.decode(message.payload)
                 guard wanted.contains(Int(link.index)), let interface = LinuxInventory.interface(link, flagNames: &flagNames) else { return }

@@ -170,6 +170,7 @@ final class NamespaceFacts {
             slotByName[interface.name] = slot
             noteReferences(of: interface, in: slot, adding: true)
             touchLink(interface.index, slot: slot, old: old, new: interface)
+            if metadata.platform == .linux, old?.isUp == true, !interface.isUp { flushIPv4Routes(of: interface.index) }
             if old?.name != interface.name {
                 // Routes name their devices, and ports their master.
                 renameInRoutes(interface.index, to: interface.name)
@@ -203,9 +204,11 @@ final class NamespaceFacts {
             dirty.insert(slot)
         case let .addressRemoved(index, address):
             guard let slot = slotByIndex[index], var interface = links[slot] else { return }
+            let hadIPv4 = interface.addresses.contains { $0.family == .inet }
             interface.addresses.removeAll { $0.isSameAssignment(as: address) }
             links[slot] = interface
             dirty.insert(slot)
+            if metadata.platform == .linux, hadIPv4, !interface.addresses.contains(where: { $0.family == .inet }) { flushIPv4Routes(of: index) }
         case var .routeAdded(route):
             nameHops(&route)
             let identity = route.identity
@@ -253,6 +256,17 @@ final class NamespaceFacts {
             metadata.processNames = names
             for slot in order where links[slot]?.kind == .feth { dirty.insert(slot) }
         }
+    }
+
+    /// Drops the IPv4 routes whose every next hop leaves through this device, as Linux does,
+    /// without announcing it, when the device is set down or loses its last IPv4 address (IPv6
+    /// announces its deletions; a multipath route keeps its other next hops).
+    private func flushIPv4Routes(of index: Int) {
+        func flushed(_ route: Route) -> Bool { route.family == .inet && !route.nextHops.isEmpty && route.nextHops.allSatisfy { $0.interfaceIndex == index } }
+        let gone = routes.filter(flushed)
+        guard !gone.isEmpty else { return }
+        routes.removeAll(where: flushed)
+        rebuildRoutesByIndex(touching: gone)
     }
 
     /// Marks what a link's arrival, change or departure touches: itself, the links it names and

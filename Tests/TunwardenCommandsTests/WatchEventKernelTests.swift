@@ -1,0 +1,165 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+@testable import TunwardenCommands
+import TunwardenCore
+
+/// The watcher's picture, kept up to date by events alone, against a fresh inventory after each
+/// kind of change, on the real kernel in a throwaway namespace.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct WatchEventKernelTests {
+    /// What a judgement says about the namespace, without what differs between two looks at an
+    /// unchanged system (when they were taken, how many processes the holder scan saw).
+    static func picture(_ assessment: Assessment) -> [String] {
+        assessment.interfaces.map { entry in
+            let addresses = entry.interface.addresses.map(\.display).sorted().joined(separator: ",")
+            let routes = entry.routes.map { "\($0.display) t\($0.table) m\($0.metric ?? 0)" }.sorted().joined(separator: ",")
+            return "\(entry.interface.index) \(entry.interface.name) \(entry.interface.kind) \(entry.state) up=\(entry.interface.isUp) [\(addresses)] [\(routes)] holders=\(entry.holders.map(\.pid).sorted())"
+        } + assessment.findings.map { "finding \($0.id) \($0.severity) \($0.ifname ?? "-")" }.sorted()
+    }
+
+    final class Watched {
+        let ns: TestNamespace
+        let source: LinuxEventSource
+        let engine = JudgingEngine()
+        let identity: String
+        var resyncs = 0
+
+        init(_ ns: TestNamespace, receiveBuffer: Int32 = 1 << 20) throws {
+            self.ns = ns
+            source = try LinuxEventSource(inventory: LinuxInventory(namespaceName: ns.name), receiveBuffer: receiveBuffer)
+            let snapshot = try source.snapshot()
+            identity = snapshot.namespaceIdentity
+            engine.load(snapshot)
+        }
+
+        /// Takes what the sources report until they are quiet for a while, then settles, as the
+        /// loop does after its coalescing window.
+        func catchUp() throws {
+            var quietSince = Date()
+            var resync = false
+            func take(_ news: [WatchNews]) {
+                for item in news {
+                    switch item {
+                    case let .changes(changes): engine.apply(changes, to: identity, at: Date())
+                    case .resync: resync = true
+                    case .pending: break
+                    }
+                }
+            }
+            while Date().timeIntervalSince(quietSince) < 0.3 {
+                var polled = source.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                if poll(&polled, nfds_t(polled.count), 50) > 0 {
+                    take(source.read(ready: Set(polled.filter { $0.revents != 0 }.map(\.fd))))
+                    quietSince = Date()
+                }
+            }
+            take(source.settle())
+            if resync {
+                resyncs += 1
+                engine.load(try source.snapshot())
+            }
+        }
+
+        /// The picture by events, and a fresh inventory's.
+        func compare(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            try catchUp()
+            let byEvents = WatchEventKernelTests.picture(engine.assessment(of: identity)!)
+            let fresh = WatchEventKernelTests.picture(Heuristics.assess(try source.kernel.inventory.snapshot()))
+            #expect(byEvents == fresh, "\(what): \(zip(byEvents, fresh).first { $0 != $1 }.map { "\($0) != \($1)" } ?? "\(byEvents.count) != \(fresh.count) lines")",
+                    sourceLocation: sourceLocation)
+        }
+
+        func state(_ name: String) -> InterfaceState? {
+            engine.assessment(of: identity)?.interfaces.first { $0.interface.name == name }?.state
+        }
+    }
+
+    @Test func eachKindOfEventChangesWhatItShould() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "held0", "mode", "tun")
+        let first = try ns.hold("held0")
+        let watched = try Watched(ns)
+        #expect(watched.state("held0") == .live)
+
+        try ns.ip("tuntap", "add", "dev", "t1", "mode", "tun")
+        try watched.compare("a persistent tun made and let go of")
+        #expect(watched.state("t1") == .orphaned)
+
+        try ns.ip("link", "set", "t1", "up")
+        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "t1")
+        try ns.ip("-6", "addr", "add", "fd00::1/64", "dev", "t1", "nodad")
+        try ns.ip("route", "add", "10.2.0.0/16", "dev", "t1")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "t1", "table", "100")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "t1", "table", "100")
+        try watched.compare("addresses and routes added")
+        try ns.ip("route", "replace", "10.2.0.0/16", "dev", "t1", "proto", "static")
+        try ns.ip("route", "del", "128.0.0.0/1", "table", "100")
+        try ns.ip("addr", "del", "10.1.0.1/24", "dev", "t1")
+        try watched.compare("a route replaced, a route and an address deleted")
+
+        // Down: the kernel flushes the IPv4 routes without a word.
+        try ns.ip("link", "set", "t1", "down")
+        try ns.ip("link", "set", "t1", "name", "t1renamed")
+        try watched.compare("set down and renamed")
+
+        try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
+        try ns.ip("tuntap", "add", "dev", "tp0", "mode", "tap")
+        try ns.ip("link", "add", "mv0", "link", "tp0", "type", "macvlan")
+        try watched.compare("a veth pair, a macvlan stacked on a tap")
+        #expect(watched.state("va") == .live)
+        try ns.ip("link", "del", "vb")
+        try watched.compare("one veth of a pair deleted, which deletes both")
+        #expect(watched.state("va") == nil)
+
+        // A process attaches to the down orphan: no event; the look at orphan candidates sees it.
+        try ns.ip("tuntap", "add", "dev", "t2", "mode", "tun")
+        try watched.catchUp()
+        #expect(watched.state("t2") == .orphaned)
+        let second = try ns.hold("t2")
+        let candidates = watched.engine.assessment(of: watched.identity)!.interfaces
+            .filter { ($0.interface.kind == .tun || $0.interface.kind == .tap) && ($0.state == .orphaned || !$0.interface.isUp) }
+            .map(\.interface.index)
+        watched.engine.apply(watched.source.look(at: candidates) ?? [], to: watched.identity, at: Date())
+        try watched.compare("a holder attached to a down orphan")
+        #expect(watched.state("t2") == .live)
+
+        // Its holder exits: the proc connector says so, and the devices it held are read again.
+        var held: [Int32: [Int]] = [:]
+        for entry in watched.engine.assessment(of: watched.identity)!.interfaces {
+            for holder in entry.holders { held[holder.pid, default: []].append(entry.interface.index) }
+        }
+        watched.source.noteHolders(held)
+        ns.release(second)
+        ns.release(first)
+        try watched.compare("both holders exited")
+        #expect(watched.state("t2") == .orphaned)
+        #expect(watched.state("held0") == .orphaned)
+
+        try ns.ip("link", "del", "t1renamed")
+        try ns.ip("link", "del", "tp0")
+        try watched.compare("a tun, and a tap with a macvlan on it, deleted")
+        #expect(watched.resyncs == 0)
+        watched.source.close()
+    }
+
+    @Test func lostEventsAskForAFreshInventory() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        // A receive buffer the kernel rounds up to its minimum: a few hundred links overflow it.
+        let watched = try Watched(ns, receiveBuffer: 1)
+        let batch = FileManager.default.temporaryDirectory.appendingPathComponent("tw-lost-\(getpid()).batch").path
+        try (0..<400).map { "tuntap add dev lost\($0) mode tun\n" }.joined().write(toFile: batch, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: batch) }
+        try ns.ip("-batch", batch)
+        try watched.compare("400 devices made while the socket overflowed")
+        #expect(watched.resyncs == 1)
+        #expect(watched.engine.assessment(of: watched.identity)?.interfaces.count == 400)
+        watched.source.close()
+    }
+}
+#endif
