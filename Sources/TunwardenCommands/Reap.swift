@@ -112,7 +112,8 @@ public struct Reap: ParsableCommand {
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
-            do { observations = try store.load() } catch { throw fail("\(error)") }
+            // Ages decide what is deleted: a database that is damaged anywhere stops the reap.
+            do { try store.database(create: false)?.quickCheck() } catch { throw fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
         if from == nil {
@@ -173,9 +174,7 @@ public struct Reap: ParsableCommand {
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             do {
-                var current = try store.load()
-                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(current)
+                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
             } catch {
                 Terminal.note("reaped count not saved: \(error)")
             }
@@ -229,15 +228,13 @@ public struct Reap: ParsableCommand {
     /// watcher holds it for milliseconds; another reap is never waited for.
     static let lockPatience: TimeInterval = 60
 
-    /// Adds the assessment to the observations under the state directory's lock, re-reading them
-    /// so that what other runs saved meanwhile is kept; refuses when another reap is acting.
+    /// Records the assessment in the state database, with the state directory's lock held
+    /// shared (as observers hold it); refuses when another reap is acting.
     static func record(_ assessment: Assessment, in store: StateStore) throws -> Observations {
         let lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .observing, patience: lockPatience) { $0.purpose == .reaping }
         defer { lock.release() }
-        var observations = try store.load()
-        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
-        try store.save(observations)
-        return observations
+        guard let database = try store.database() else { return Observations() }
+        return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: nil).observations
     }
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when

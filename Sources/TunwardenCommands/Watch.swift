@@ -198,17 +198,11 @@ public struct Watch: ParsableCommand {
                 let links = try inventory.links().filter { $0.kind.isTunnelStyle }
                 let counters = Dictionary(links.compactMap { link in link.stats.map { (link.index, $0) } }, uniquingKeysWith: { a, _ in a })
                 defer { lastCounters = counters }
-                // Only a change is worth reading and rewriting the state file for.
-                guard counters != lastCounters else { return }
+                // Only the interfaces whose counters moved are worth a look in the database.
+                let moved = links.filter { link in link.stats.map { lastCounters[link.index] != $0 } ?? false }
+                guard !moved.isEmpty else { return }
                 let namespace = try inventory.namespaceIdentity()
-                let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Self.lockPatience) { _ in
-                    tw_stop_requested() != 0
-                }
-                defer { lock.release() }
-                var observations = try store.load()
-                if observations.noteTraffic(links, namespace: namespace, at: Date()) {
-                    try store.save(observations)
-                }
+                _ = try store.database()?.noteTraffic(moved, namespace: namespace, at: Date())
             } catch {
                 Terminal.note("watch: traffic sample failed: \(error)")
             }
@@ -386,9 +380,7 @@ public struct Watch: ParsableCommand {
         let deleted = results.count { $0.outcome == .deleted }
         if deleted > 0 {
             do {
-                var current = try store.load()
-                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(current)
+                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
             } catch {
                 Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
             }

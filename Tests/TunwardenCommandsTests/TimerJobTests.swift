@@ -139,6 +139,8 @@ struct TimerJobTests {
         #expect(result.status == 1)
     }
 
+    /// A damaged state.json left by an older tunwarden is not imported: it is moved aside, kept,
+    /// and observing starts afresh in a new database.
     @Test func aCorruptStateFileIsMovedAsideAndObservingStartsAfresh() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -147,12 +149,30 @@ struct TimerJobTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("was damaged"))
         #expect(result.stderr.contains("started fresh observations"))
-        // Beside the state directory's lock: the fresh state and the damaged one, kept.
+        // Beside the state directory's lock: the fresh database and the damaged file, kept.
         let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
-        #expect(files.count == 2)
-        #expect(files.contains("state.json"))
+        #expect(files.count == 2, "\(files)")
+        #expect(files.contains("state.db"))
         let kept = try #require(files.first { $0.hasPrefix("state.json.corrupt-") })
         #expect(try String(contentsOfFile: state.path + "/" + kept, encoding: .utf8) == "{ damaged")
+    }
+
+    /// A damaged database is moved aside, kept, and a fresh one started; the next run uses it.
+    @Test func aDamagedDatabaseIsMovedAsideAndObservingStartsAfresh() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let garbage = Data(String(repeating: "not a database ", count: 300).utf8)
+        try garbage.write(to: URL(fileURLWithPath: state.path + "/state.db"))
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("state.db was damaged (is not a valid tunwarden state database"), "\(result.stderr)")
+        #expect(result.stderr.contains("started fresh observations"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
+        #expect(files.count == 2 && files.contains("state.db"), "\(files)")
+        let kept = try #require(files.first { $0.hasPrefix("state.db.corrupt-") })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: state.path + "/" + kept)) == garbage)
+        let again = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        #expect(again.status == 0 && again.stderr.isEmpty, "\(again.stderr)")
     }
 
     @Test func badMonitoringOptionsAreUsageErrors() throws {
