@@ -26,9 +26,10 @@ public struct AlertJudging: Sendable {
     public var growth: GrowthPolicy
     /// The sinks this run delivers to: an alert it decides on is pending for these until delivered.
     public var sinks: AlertSinkSet
-    public var host: String
+    /// The host's name for the alert, asked for only when there is one.
+    public var host: @Sendable () -> String
 
-    public init(growth: GrowthPolicy, sinks: AlertSinkSet, host: String) {
+    public init(growth: GrowthPolicy, sinks: AlertSinkSet, host: @escaping @Sendable () -> String) {
         self.growth = growth
         self.sinks = sinks
         self.host = host
@@ -187,8 +188,9 @@ public final class StateDatabase {
     }
 
     /// The observation in the current row of a statement selecting `interfaceColumns`.
-    static func observation(_ statement: SQLiteStatement, lastSeen: Date?) throws -> InterfaceObservation {
-        guard let kind = statement.string(2).flatMap(InterfaceKind.init(rawValue:)), let name = statement.string(1),
+    /// `name` and `kind`, when given, are what the row holds, already at hand.
+    static func observation(_ statement: SQLiteStatement, lastSeen: Date?, name: String? = nil, kind: InterfaceKind? = nil) throws -> InterfaceObservation {
+        guard let kind = kind ?? statement.string(2).flatMap(InterfaceKind.init(rawValue:)), let name = name ?? statement.string(1),
               let firstSeen = statement.date(3) else {
             throw SQLiteError(operation: "read an interface", code: 11, message: "a row with no name, kind or first sighting")
         }
@@ -263,24 +265,68 @@ public final class StateDatabase {
                 let now = assessment.snapshot.takenAt
                 try forgetOtherBoots(than: identity)
                 var row = try ensureNamespace(identity, label: label)
-                var previous = try interfaceRows(row)
                 if let last = row.lastRun, last > now {
-                    return try stale(assessment, identity: identity, row: row, interfaces: previous, window: alerting?.growth.window)
+                    return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                var current: [String: InterfaceObservation] = [:]
-                current.reserveCapacity(assessment.interfaces.count)
-                for entry in assessment.interfaces {
-                    let key = Observations.key(entry.interface.index, entry.interface.name)
-                    let before = previous.removeValue(forKey: key)
-                    let observation = InterfaceObservation.continuing(before, with: entry, at: now)
-                    if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
-                    current[key] = observation
-                }
-                for gone in previous.values { try delete(InterfaceKey(ifindex: gone.ifindex, ifname: gone.ifname), namespace: row.id) }
+                let (current, changed, gone) = try compare(assessment, with: row, at: now)
+                for observation in changed { try write(observation, namespace: row.id) }
+                for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
                 return try finish(assessment, identity: identity, row: row, interfaces: current, orphansTouched: nil, alerting: alerting)
             }
         }
+    }
+
+    /// The namespace's observations after seeing `assessment` at `now`, with the rows to write
+    /// (those whose content changed) and to delete (interfaces gone). The rows are read in their
+    /// key's order (ifindex, then the name's bytes) and merged with the assessment's interfaces in
+    /// the same order, so no row is looked up by key: at 10,000 interfaces that lookup was most of
+    /// the time recording took.
+    private func compare(_ assessment: Assessment, with row: NamespaceRow, at now: Date)
+        throws -> (current: [String: InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
+        func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
+            a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
+        }
+        let interfaces = assessment.interfaces
+        var order = Array(interfaces.indices)
+        let key = { (position: Int) in (interfaces[position].interface.index, interfaces[position].interface.name) }
+        if !zip(order, order.dropFirst()).allSatisfy({ !precedes(key($1), key($0)) }) { order.sort { precedes(key($0), key($1)) } }
+        let rows = try connection.statement("SELECT \(Self.interfaceColumns) FROM interfaces WHERE namespace = ?1 ORDER BY ifindex, ifname")
+        rows.bind(1, row.id)
+        defer { rows.finishReading() }
+        var current: [String: InterfaceObservation] = [:]
+        current.reserveCapacity(interfaces.count)
+        var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
+        var more = try rows.step()
+        for position in order {
+            let entry = interfaces[position]
+            let name = entry.interface.name
+            // Rows before this interface's key are interfaces gone. Keys are compared in place:
+            // no row is decoded unless it is needed.
+            var order = 1
+            while more {
+                let index = rows.int(0)
+                order = index != entry.interface.index ? (index < entry.interface.index ? -1 : 1) : rows.text(1, comparedTo: name)
+                guard order < 0 else { break }
+                gone.append(InterfaceKey(ifindex: index, ifname: rows.string(1) ?? ""))
+                more = try rows.step()
+            }
+            var before: InterfaceObservation?
+            if more, order == 0 {
+                // The name and (nearly always) the kind are the assessment's own: not made again.
+                before = try Self.observation(rows, lastSeen: row.lastRun, name: name,
+                                              kind: rows.text(2, equals: entry.interface.kind.rawValue) ? entry.interface.kind : nil)
+                more = try rows.step()
+            }
+            let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+            if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
+            current[Observations.key(entry.interface.index, name)] = observation
+        }
+        while more {
+            gone.append(InterfaceKey(ifindex: rows.int(0), ifname: rows.string(1) ?? ""))
+            more = try rows.step()
+        }
+        return (current, changed, gone)
     }
 
     /// Records a change that touched a few interfaces of a namespace whose whole inventory the
@@ -288,7 +334,8 @@ public final class StateDatabase {
     /// `changed` are the interfaces that appeared or changed (state, holders, traffic), `removed`
     /// those that are gone; `assessment` is the whole namespace judged now (its status, count and
     /// findings go into the count history and the alert decision). `cache`, the caller's copy of
-    /// the namespace's observations, is brought up to date with what was written.
+    /// the namespace's observations, is brought up to date with what was written (the
+    /// `lastSeen` of an interface not named stays as it was: every row was seen at `now`).
     ///
     /// Promises the same as `record` for the interfaces named: their rows end as a whole
     /// `record` of `assessment` would leave them, and an alert is decided, remembered and claimed
@@ -332,8 +379,6 @@ public final class StateDatabase {
     private func finish(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
                         orphansTouched: Set<String>?, alerting: AlertJudging?) throws -> Recording {
         let now = assessment.snapshot.takenAt
-        var interfaces = interfaces
-        for key in interfaces.keys { interfaces[key]!.lastSeen = now }
         try connection.statement("UPDATE namespaces SET last_run = ?2 WHERE id = ?1").bind(1, row.id).bind(2, now).run()
         try connection.statement("INSERT INTO counts (namespace, time, count) VALUES (?1, ?2, ?3)")
             .bind(1, row.id).bind(2, now).bind(3, assessment.interfaces.count).run()
@@ -348,24 +393,30 @@ public final class StateDatabase {
             try Self.check(observations)
             return Recording(assessment: assessment, observations: observations, alert: nil, wasStale: false)
         }
-        let judgedOrphans = assessment.interfaces.filter { $0.state == .orphaned }.map(\.interface.name)
+        let orphans = AlertDecision.orphanNames(assessment)
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
         var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: orphansTouched)
+        var alerted = Set(history.alertedOrphans)
         if let touched = orphansTouched {
-            let alerted = Set(history.alertedOrphans)
-            history.alertedOrphans = judgedOrphans.filter { !touched.contains($0) || alerted.contains($0) }
+            for name in orphans where !touched.contains(name) { alerted.insert(name) }
         }
         var checked = observations
         checked.histories[identity] = history
         // Before any arithmetic on them.
         try Self.check(checked)
         let judged = assessment.adding(alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
-        let decided = AlertDecision.decide(judged, history: history, host: alerting.host)
-        try remember(judged.status, orphans: judgedOrphans, touched: orphansTouched, previous: history, namespace: row.id)
-        AlertDecision.remember(judged, alert: decided, in: &history)
+        var decided = AlertDecision.decide(judged, history: history, host: "", orphans: orphans, alerted: alerted)
+        // Asked only for an alert: the name may take a resolver's time.
+        if decided != nil { decided?.host = alerting.host() }
+        try remember(judged.status, orphans: orphans, alerted: alerted, touched: orphansTouched, previous: history.alertedStatus, namespace: row.id)
+        history.alertedStatus = judged.status
+        history.alertedOrphans = orphans
         var claimed: PendingAlert?
-        if let decided { claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now) }
+        if let decided {
+            history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))
+            claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
+        }
         observations.histories[identity] = history
         return Recording(assessment: judged, observations: observations, alert: claimed, wasStale: false)
     }
@@ -379,18 +430,27 @@ public final class StateDatabase {
     }
 
     /// Remembers what was alerted on (or that the condition is unchanged): the status, and the
-    /// orphans, writing only names that came or went.
-    private func remember(_ status: AuditStatus, orphans: [String], touched: Set<String>?, previous: NamespaceHistory, namespace: Int64) throws {
-        if previous.alertedStatus != status {
+    /// orphans, writing only names that came or went. `alerted` are the names remembered before
+    /// (for a change: those it touched, and the orphans it did not touch).
+    private func remember(_ status: AuditStatus, orphans: [String], alerted: Set<String>, touched: Set<String>?, previous: AuditStatus?,
+                          namespace: Int64) throws {
+        if previous != status {
             try connection.statement("UPDATE namespaces SET alerted_status = ?2 WHERE id = ?1").bind(1, namespace).bind(2, status.rawValue).run()
         }
-        let now = Set(orphans)
-        let before = Set(previous.alertedOrphans)
+        var stillOrphaned = 0
         let insert = try connection.statement("INSERT OR IGNORE INTO alerted_orphans (namespace, ifname) VALUES (?1, ?2)")
-        for name in now.subtracting(before) { try insert.bind(1, namespace).bind(2, name).run() }
-        let candidates = touched.map { $0.subtracting(now) } ?? before.subtracting(now)
+        for name in orphans {
+            if alerted.contains(name) { stillOrphaned += 1 } else { try insert.bind(1, namespace).bind(2, name).run() }
+        }
         let delete = try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
-        for name in candidates { try delete.bind(1, namespace).bind(2, name).run() }
+        if let touched {
+            let now = Set(orphans.filter(touched.contains))
+            for name in touched where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
+        } else if stillOrphaned < alerted.count {
+            // Some alerted orphan is one no more: only then is the set of orphans needed.
+            let now = Set(orphans)
+            for name in alerted where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
+        }
     }
 
     /// Writes (inserts or replaces) an interface's row.

@@ -11,7 +11,7 @@ import TunwardenCore
 extension Monitoring {
     /// What this run judges alerts with: its leak-growth policy and the sinks it delivers to.
     var judging: AlertJudging {
-        AlertJudging(growth: growthPolicy, sinks: sinks.kinds, host: ProcessInfo.processInfo.hostName)
+        AlertJudging(growth: growthPolicy, sinks: sinks.kinds) { ProcessInfo.processInfo.hostName }
     }
 
     /// Delivers an alert this run decided on and claimed (already logged by the caller), and

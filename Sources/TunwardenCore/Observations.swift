@@ -160,7 +160,7 @@ public struct Observations: Codable, Sendable, Equatable {
     }
 
     /// How `namespaces` keys an interface: `ifindex:ifname`.
-    public static func key(_ index: Int, _ name: String) -> String { "\(index):\(name)" }
+    public static func key(_ index: Int, _ name: String) -> String { String(index) + ":" + name }
 
     /// The observation of an interface, if it has been seen before.
     public func observation(of interface: NetworkInterface, in namespace: String) -> InterfaceObservation? {

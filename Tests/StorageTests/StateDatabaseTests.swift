@@ -31,7 +31,7 @@ import TunwardenCore
                                           routes: [], holders: HolderScan(complete: true, attachments: attachments, processesScanned: 10)))
     }
 
-    static let judging = AlertJudging(growth: GrowthPolicy(), sinks: [.exec], host: "h")
+    static let judging = AlertJudging(growth: GrowthPolicy(), sinks: [.exec]) { "h" }
 
     @Test func aMissingDatabaseIsNoneUntilMadeAndObservationsRoundTrip() throws {
         let directory = try Directory()
