@@ -116,16 +116,23 @@ struct HistoryListing: Encodable {
         var lastRun: String?
         var history: NamespaceHistory
 
-        enum CodingKeys: String, CodingKey { case identity, netns, host, lastRun = "last_run" }
+        enum CodingKeys: String, CodingKey {
+            case identity, netns, host, lastRun = "last_run", counts, alertedStatus = "alerted_status", alertedOrphans = "alerted_orphans",
+                 alerts, reapedTotal = "reaped_total"
+        }
 
+        /// Who the namespace is, then its history's members as `NamespaceHistory` names them.
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(identity, forKey: .identity)
             try c.encodeIfPresent(netns, forKey: .netns)
             try c.encode(host, forKey: .host)
             try c.encodeIfPresent(lastRun, forKey: .lastRun)
-            // The history's own members follow at the same level.
-            try history.encode(to: encoder)
+            try c.encode(history.counts, forKey: .counts)
+            try c.encodeIfPresent(history.alertedStatus, forKey: .alertedStatus)
+            try c.encode(history.alertedOrphans, forKey: .alertedOrphans)
+            try c.encode(history.alerts, forKey: .alerts)
+            try c.encode(history.reapedTotal, forKey: .reapedTotal)
         }
     }
 
