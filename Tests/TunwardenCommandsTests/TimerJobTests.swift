@@ -121,6 +121,40 @@ struct TimerJobTests {
         #expect(result.stderr.contains("--alert-webhook http://127.0.0.1:9/none failed after 3 attempts"))
     }
 
+    /// An alert the sink did not take is kept undelivered and retried by a later run once its
+    /// backoff has passed (moved forward here, rather than waited for), then never again.
+    @Test func anUndeliveredAlertIsRetriedByALaterRunUntilDelivered() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let up = state.path + "/sink-up", events = state.path + "/events"
+        // Fails (exit 1) until the file `sink-up` exists.
+        let sink = "test -e \(up) || exit 1; echo \"$TUNWARDEN_EVENT $TUNWARDEN_NEW_ORPHANS\" >> \(events)"
+        func audit() throws -> Shell.Result {
+            try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--alert-exec", sink, "--format", "nagios"])
+        }
+        func sent() -> [String] { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        func pending() throws -> [Int64] { try StateSQL.integers(state.path, "SELECT attempts FROM alerts WHERE pending_exec") }
+
+        try ns.ip("tuntap", "add", "dev", "undel0", "mode", "tun")
+        let failed = try audit()
+        #expect(failed.stderr.contains("--alert-exec exited 1"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("the alert is kept undelivered and retried in 1m"), "\(failed.stderr)")
+        #expect(try pending() == [1])
+        // Not before its backoff.
+        FileManager.default.createFile(atPath: up, contents: nil)
+        #expect(try audit().stderr.isEmpty)
+        #expect(sent().isEmpty)
+
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let retried = try audit()
+        #expect(retried.stderr.contains("alert: retrying (attempt 2) the undelivered alert of"), "\(retried.stderr)")
+        #expect(sent() == ["transition undel0"])
+        #expect(try pending().isEmpty)
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        #expect(try audit().stderr.isEmpty)
+        #expect(sent() == ["transition undel0"])
+    }
+
     @Test func leakGrowthFromTheHistory() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
