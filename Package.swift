@@ -11,6 +11,7 @@ import PackageDescription
 /// - `ChildProcesses`: the one way to run another program (timeout, SIGTERM then SIGKILL, always reaped).
 /// - `Inventory`: platform backends that turn the system's state into a `TunwardenCore.Snapshot`.
 /// - `TunwardenConfig`: the configuration file (YAML, through Yams), checked when read.
+/// - `CSQLite`: the system's SQLite (libsqlite3), which keeps the observations (`state.db`).
 /// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
 /// - `Reaper`: carries out a reap plan, race-free and in batches (Linux).
 /// - `BuildInfo`: the commit the binary is built from, recorded by `BuildInfoPlugin` before each build.
@@ -35,7 +36,9 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CLinuxShims"]),
         .target(name: "ChildProcesses", dependencies: ["CLinuxShims"]),
         .target(name: "Inventory", dependencies: ["TunwardenCore", "Netlink", "CLinuxShims", "ChildProcesses"]),
-        .target(name: "Storage", dependencies: ["TunwardenCore"]),
+        // The system's SQLite: Debian's libsqlite3-dev to build, libsqlite3-0 to run; part of macOS.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .target(name: "Storage", dependencies: ["TunwardenCore", "CSQLite"]),
         .target(name: "TunwardenConfig", dependencies: ["TunwardenCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reaper", dependencies: ["TunwardenCore", "Netlink", "Inventory", "Storage", "CLinuxShims"]),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),

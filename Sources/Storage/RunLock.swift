@@ -5,18 +5,20 @@ import Glibc
 import Darwin
 #endif
 
-/// The lock of one state directory: flock(2) on the file `lock` in it, so that tunwarden runs
-/// sharing the directory never interleave what must not. An observer (audit, watch, a reap's
-/// plan) holds it to load, judge and save the observations, which is also where it decides on
-/// alerts, so two runs never alert the same event; a reap holds it for its whole act phase.
+/// The lock of one state directory: flock(2) on the file `lock` in it. A reap holds it
+/// exclusively for its whole act phase, so that two reaps never act at once; observers (audit,
+/// watch, a reap's plan) hold it shared while they record, so that they never record a reap's
+/// half-done work (a device fenced under a private name, or attached by the reaper itself, which
+/// would restart its grace period) and never block each other. Observers no longer need it to
+/// take turns: `state.db`'s transactions do that, and decide each alert once.
 ///
-/// The holder writes `PID COMMAND PURPOSE` into the file, so that a run finding it locked can say
-/// by whom. The kernel drops the lock when its holder exits, however it exits; the line a killed
-/// holder leaves behind is overwritten by the next one.
+/// The reaping holder writes `PID COMMAND PURPOSE` into the file, so that a run finding it locked
+/// can say by whom. The kernel drops the lock when its holder exits, however it exits; the line a
+/// killed holder leaves behind is overwritten by the next one.
 public final class RunLock {
     /// Why a run holds the lock.
     public enum Purpose: String, Sendable {
-        /// Loading, judging and saving the observations: milliseconds.
+        /// Recording observations: shared with other observers, for milliseconds.
         case observing
         /// A reap's act phase: re-verification, journal, deletion and the reaped count.
         case reaping
@@ -55,6 +57,7 @@ public final class RunLock {
 
     public let path: String
     private var fd: Int32
+    /// Whether this run writes (and clears) the holder's line: an exclusive holder that can.
     private let writable: Bool
     /// Whether this run took the lock (a run that gave up must not clear the holder's line).
     private var held = false
@@ -89,9 +92,10 @@ public final class RunLock {
             throw StorageError(path: path, problem: "cannot be opened (\(String(cString: strerror(errno))))",
                                advice: "Choose another --state-dir, or run as root.")
         }
-        let lock = RunLock(path: path, fd: fd, writable: writable)
+        let exclusive = purpose == .reaping
+        let lock = RunLock(path: path, fd: fd, writable: writable && exclusive)
         let started = Date()
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             switch errno {
             case EINTR:
                 continue
@@ -106,7 +110,7 @@ public final class RunLock {
             }
         }
         lock.held = true
-        if writable {
+        if lock.writable {
             let line = Data("\(getpid()) \(command) \(purpose.rawValue)\n".utf8)
             if ftruncate(fd, 0) == 0 {
                 _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }

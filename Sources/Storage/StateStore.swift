@@ -28,72 +28,87 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The observations file (`state.json` in the state directory), read whole and written atomically:
-/// a temporary file in the same directory, flushed to disk, renamed over the old one, and the
-/// directory flushed, so a crash leaves either the old file or the new one.
+/// The state directory's observations: `state.db`, an SQLite database (see `StateDatabase`),
+/// opened on first use and kept open for the life of the process (the watcher's many small
+/// changes reuse one connection and its prepared statements).
+///
+/// Opening checks the file: one that is not a database, whose schema is unreadable or whose
+/// pages SQLite finds damaged is reported as damaged (`StorageError.isCorrupt`), never written
+/// to; `moveAside` keeps it for inspection. A database of a newer schema version is refused. A
+/// `state.json` left by an older tunwarden is imported once, in the transaction that makes the
+/// database, and then renamed `state.json.imported`.
 public struct StateStore: Sendable {
     public let directory: String
-    public var path: String { directory + "/state.json" }
+    public var path: String { directory + "/state.db" }
+    /// The whole-file state of tunwarden before 0.2, imported once.
+    public var legacyPath: String { directory + "/state.json" }
+
+    private final class Connection: @unchecked Sendable {
+        var database: StateDatabase?
+    }
+    private let connection = Connection()
 
     public init(directory: String) {
         self.directory = directory
     }
 
-    /// The observations, or empty ones when there is no file yet. A file that cannot be parsed is
-    /// an error: nothing is guessed and nothing is overwritten.
-    public func load() throws -> Observations {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                throw StorageError(path: path, problem: "cannot be read", advice: "Check its permissions (tunwarden normally runs as root).")
-            }
-            return Observations()
-        }
-        do {
-            // A file as tunwarden writes it is read directly; anything else goes to JSONDecoder,
-            // which also explains what is wrong with a damaged one.
-            let observations = try data.withUnsafeBytes { raw in
-                try raw.withMemoryRebound(to: UInt8.self) { bytes in
-                    if let fast = StateFile.observations(bytes) { return fast }
-                    let decoder = JSONDecoder()
-                    decoder.dateDecodingStrategy = .iso8601
-                    return try decoder.decode(Observations.self, from: data)
-                }
-            }
-            guard observations.version == 1 else {
-                throw StorageError(path: path, problem: "has format version \(observations.version), which this tunwarden does not know",
-                                   advice: "Use the tunwarden that wrote it, or move the file away to start afresh.")
-            }
-            if let problem = observations.numberOutOfBounds {
-                throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(problem))", advice: Self.corruptAdvice, isCorrupt: true)
-            }
-            return observations
-        } catch let error as StorageError {
-            throw error
-        } catch {
-            throw StorageError(path: path, problem: "is not a valid tunwarden state file (\(Self.describe(error)))", advice: Self.corruptAdvice,
-                               isCorrupt: true)
-        }
+    /// The database, opened (and with `create`, made, with the directory) on first use; nil when
+    /// there is none and `create` is false. Throws `StorageError` (`isCorrupt` for damage, with
+    /// the damaged file's path: the database, or a `state.json` being imported).
+    public func database(create: Bool = true) throws -> StateDatabase? {
+        if let open = connection.database { return open }
+        let exists = FileManager.default.fileExists(atPath: path)
+        let legacy = FileManager.default.fileExists(atPath: legacyPath)
+        guard create || exists || legacy else { return nil }
+        if !exists { try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.") }
+        let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil)
+        connection.database = database
+        return database
+    }
+
+    /// Closes the database (the next use opens it again).
+    public func close() {
+        connection.database = nil
     }
 
     static let corruptAdvice = "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over."
 
-    /// Renames a damaged state file to `state.json.corrupt-TIMESTAMP` beside it, keeping it for
-    /// inspection, and returns the new path.
-    public func moveAside(now: Date = Date()) throws -> String {
+    /// Renames a damaged state file (`state.db`, or a `state.json` being imported) to
+    /// `NAME.corrupt-TIMESTAMP` beside it, keeping it for inspection, and returns the new path. A
+    /// database's write-ahead log goes with it. The database is closed first; it is moved only if
+    /// it is still the file that was found damaged (another run may have moved it already).
+    public func moveAside(_ damaged: String? = nil, now: Date = Date()) throws -> String {
+        let damaged = damaged ?? path
+        let identity = connection.database?.fileIdentity
+        close()
         let stamp = Timestamp.format(now).replacingOccurrences(of: ":", with: "")
-        let target = path + ".corrupt-" + stamp
+        let target = damaged + ".corrupt-" + stamp
+        if damaged == path, let identity, StateDatabase.identity(of: path).map({ $0 != identity }) ?? true {
+            // Already moved aside by another run, which started a fresh database.
+            return target
+        }
         do {
-            try FileManager.default.moveItem(atPath: path, toPath: target)
+            try FileManager.default.moveItem(atPath: damaged, toPath: target)
         } catch {
-            throw StorageError(path: path, problem: "cannot be moved aside (\(error.localizedDescription))", advice: "Move it by hand.")
+            throw StorageError(path: damaged, problem: "cannot be moved aside (\(error.localizedDescription))", advice: "Move it by hand.")
+        }
+        if damaged == path {
+            _ = try? FileManager.default.moveItem(atPath: path + "-wal", toPath: target + "-wal")
+            _ = try? FileManager.default.removeItem(atPath: path + "-shm")
         }
         return target
     }
 
-    /// Writes the observations atomically, creating the directory if needed.
-    public func save(_ observations: Observations) throws {
-        try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
-        try AtomicFile.write(Data(try JSONWriter.encode(observations)), to: path)
+    /// The error for an SQLite failure on the database at `path`.
+    static func storageError(_ error: SQLiteError, path: String) -> StorageError {
+        if error.isDamage {
+            return StorageError(path: path, problem: "is not a valid tunwarden state database (\(error.message))", advice: corruptAdvice, isCorrupt: true)
+        }
+        if error.isBusy {
+            return StorageError(path: path, problem: "stayed locked by another tunwarden for more than \(Int(StateDatabase.busyTimeout)) s (\(error.message))",
+                                advice: "Check what else uses the state directory.")
+        }
+        return StorageError(path: path, problem: "cannot be used (\(error.message))", advice: "Check the disk and the directory's permissions.")
     }
 
     static func describe(_ error: any Error) -> String {

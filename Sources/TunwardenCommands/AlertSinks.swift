@@ -5,10 +5,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Storage
 import TunwardenCore
 
 /// Delivers an alert to the configured sinks. A sink that fails is logged and never stops the
-/// run: the audit's own result and exit code stand.
+/// run: the audit's own result and exit code stand. Whether each sink took the alert is
+/// reported back, so that one that failed can be retried by a later run (see `deliverPending`):
+/// an exec took it when it exited 0 within its time, a webhook when it answered 2xx.
 struct AlertSinks {
     var execCommand: String?
     var webhook: URL?
@@ -19,30 +22,71 @@ struct AlertSinks {
     /// How a webhook POST is sent: the system's way, or a test's stand-in.
     var transport: any WebhookTransport = SystemWebhookTransport()
 
-    func deliver(_ alert: AlertDecision.Alert) {
-        log(alert)
-        guard execCommand != nil || webhook != nil else { return }
+    /// The sinks configured.
+    var kinds: AlertSinkSet {
+        var kinds: AlertSinkSet = []
+        if execCommand != nil { kinds.insert(.exec) }
+        if webhook != nil { kinds.insert(.webhook) }
+        return kinds
+    }
+
+    /// How one delivery went.
+    struct Outcome: Equatable {
+        var delivered: AlertSinkSet = []
+        var failed: AlertSinkSet = []
+        /// What went wrong, in words, when something did.
+        var problem: String?
+    }
+
+    /// Logs a newly decided alert and delivers it to every configured sink.
+    @discardableResult
+    func deliver(_ alert: AlertDecision.Alert) -> Outcome {
+        log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans, summary: alert.summary)
         let body: [UInt8]
         do {
             body = try JSONWriter.encode(alert)
         } catch {
             Terminal.note("alert not delivered: cannot encode it: \(error)")
-            return
+            return Outcome(failed: kinds, problem: "cannot encode it: \(error)")
         }
-        if let execCommand { runExec(execCommand, body: body, alert: alert) }
-        if let webhook { post(webhook, body: body) }
+        return deliver(PendingAlert(id: 0, time: alert.time, event: alert.event, status: alert.status, previousStatus: alert.previousStatus,
+                                    first: alert.first, summary: alert.summary, newOrphans: alert.newOrphans, body: body, sinks: kinds, attempts: 0))
+    }
+
+    /// Delivers a kept alert to those of its sinks that are configured here.
+    func deliver(_ alert: PendingAlert) -> Outcome {
+        var outcome = Outcome()
+        var problems: [String] = []
+        if alert.sinks.contains(.exec), let execCommand {
+            if let problem = runExec(execCommand, body: alert.body, alert: alert) {
+                outcome.failed.insert(.exec)
+                problems.append(problem)
+            } else {
+                outcome.delivered.insert(.exec)
+            }
+        }
+        if alert.sinks.contains(.webhook), let webhook {
+            if let problem = post(webhook, body: alert.body) {
+                outcome.failed.insert(.webhook)
+                problems.append(problem)
+            } else {
+                outcome.delivered.insert(.webhook)
+            }
+        }
+        outcome.problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
+        return outcome
     }
 
     /// The alert on standard error, with the priority systemd's journal understands.
-    func log(_ alert: AlertDecision.Alert) {
+    func log(_ event: String, _ status: AuditStatus, previous: AuditStatus, first: Bool, newOrphans: [String], summary: String, retry: String? = nil) {
         let priority: Int
-        switch alert.status {
+        switch status {
         case .critical: priority = 2
         case .warning, .unknown: priority = 4
         case .ok: priority = 5
         }
-        Terminal.log("alert: \(alert.event): \(alert.status.rawValue.uppercased()) (\(alert.first ? "first audit here" : "was " + alert.previousStatus.rawValue.uppercased()))"
-            + (alert.newOrphans.isEmpty ? "" : "; new orphans: \(Self.abbreviated(alert.newOrphans, separator: ", "))") + ". \(alert.summary)",
+        Terminal.log("alert: \(retry.map { "\($0): " } ?? "")\(event): \(status.rawValue.uppercased()) (\(first ? "first audit here" : "was " + previous.rawValue.uppercased()))"
+            + (newOrphans.isEmpty ? "" : "; new orphans: \(Self.abbreviated(newOrphans, separator: ", "))") + ". \(summary)",
             priority: priority)
     }
 
@@ -54,8 +98,8 @@ struct AlertSinks {
     }
 
     /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary
-    /// variables in the environment.
-    func runExec(_ command: String, body: [UInt8], alert: AlertDecision.Alert) {
+    /// variables in the environment. Returns what went wrong (nil: it exited 0 in time).
+    func runExec(_ command: String, body: [UInt8], alert: PendingAlert) -> String? {
         var environment = ProcessInfo.processInfo.environment
         environment["TUNWARDEN_EVENT"] = alert.event
         environment["TUNWARDEN_STATUS"] = alert.status.rawValue
@@ -68,32 +112,38 @@ struct AlertSinks {
             outcome = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, input: body, timeout: execTimeout)
         } catch {
             Terminal.note("--alert-exec could not start: \(error)")
-            return
+            return "--alert-exec could not start: \(error)"
         }
         if outcome.inputRefused { Terminal.note("--alert-exec did not read the alert") }
+        var problem: String?
         if outcome.timedOut {
-            Terminal.note("--alert-exec did not finish within \(Int(execTimeout)) s and was stopped")
+            problem = "--alert-exec did not finish within \(Int(execTimeout)) s and was stopped"
         } else if let signal = outcome.signal {
-            Terminal.note("--alert-exec was ended by signal \(signal)")
+            problem = "--alert-exec was ended by signal \(signal)"
         } else if let status = outcome.status, status != 0 {
-            Terminal.note("--alert-exec exited \(status)")
+            problem = "--alert-exec exited \(status)"
         }
+        if let problem { Terminal.note(problem) }
         // What it printed goes where it would have gone had it shared tunwarden's streams.
         Terminal.relay(output: outcome.output, errorOutput: outcome.errorOutput)
+        return problem
     }
 
-    /// POSTs the alert, retrying a bounded number of times with backoff.
-    func post(_ url: URL, body: [UInt8]) {
+    /// POSTs the alert, retrying a bounded number of times with backoff. Returns what went wrong
+    /// (nil: the server answered 2xx).
+    func post(_ url: URL, body: [UInt8]) -> String? {
         var delay = 0.5
         var lastProblem = ""
         for attempt in 1...webhookAttempts {
-            guard let problem = transport.post(url, body: body, timeout: webhookTimeout) else { return }
+            guard let problem = transport.post(url, body: body, timeout: webhookTimeout) else { return nil }
             lastProblem = problem
             if attempt < webhookAttempts {
                 usleep(useconds_t(delay * 1_000_000))
                 delay *= 2
             }
         }
-        Terminal.note("--alert-webhook \(url.absoluteString) failed after \(webhookAttempts) attempts: \(lastProblem)")
+        let problem = "--alert-webhook \(url.absoluteString) failed after \(webhookAttempts) attempts: \(lastProblem)"
+        Terminal.note(problem)
+        return problem
     }
 }

@@ -167,17 +167,18 @@ public struct Audit: ParsableCommand {
 }
 
 extension Audit {
-    /// How long an audit or the watcher waits for another run's hold on the state directory
-    /// before going on without observations: observers hold it for milliseconds, a reap for its
-    /// act phase.
+    /// How long an audit or the watcher waits for a reap's act phase to end before going on
+    /// without observations.
     static let lockPatience: TimeInterval = 60
 
-    /// Adds this assessment to the observations, judges leak growth from the count history,
-    /// decides on an alert and remembers it, and saves, all under the state directory's lock, so
-    /// that no other run (an audit, the watcher, a reap) decides on the same alert or loses what
-    /// this one saved; then delivers the alert, with the lock given up. A state file that cannot be
-    /// read is left as it is and the run goes on without ages or alerts; one that cannot be written
-    /// is reported. Throws `RunLock.Busy` when the lock could not be had in time.
+    /// Records this assessment in the state database, judges leak growth from the count
+    /// history, and decides on an alert, remembers it and claims it, in one transaction, so that
+    /// no other run (an audit, the watcher, a reap) decides on the same alert or loses what this
+    /// one recorded; then delivers the alert, and retries undelivered ones that are due. The
+    /// state directory's lock is held shared while recording, so that a reap's act phase is never
+    /// recorded half-done. A damaged database (or `state.json` being imported) is moved aside and
+    /// observing starts afresh; one that cannot be used is reported and the run goes on without
+    /// ages or alerts. Throws `RunLock.Busy` when a reap held the lock for longer than `patience`.
     static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
                         patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }) throws -> (Assessment, Observations?) {
         let lock: RunLock
@@ -189,53 +190,42 @@ extension Audit {
             Terminal.note("observations not used: \(error)")
             return (assessment, nil)
         }
-        let (judged, observations, alert) = record(assessment, store: store, monitoring: monitoring)
+        let recording = record(assessment, store: store, alerting: monitoring.judging)
         lock.release()
-        // The alert is remembered already, so no other run sends it again; a slow sink (a command
-        // that takes its time, a webhook's retries) holds up no other run.
-        if let alert { monitoring.sinks.deliver(alert) }
-        return (judged, observations)
+        guard let recording else { return (assessment, nil) }
+        // The alert is claimed already, so no other run sends it; a slow sink (a command that
+        // takes its time, a webhook's retries) holds up no other run.
+        if let alert = recording.alert {
+            monitoring.sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
+                                 newOrphans: alert.newOrphans, summary: alert.summary)
+            monitoring.deliver(alert, store: store)
+        }
+        monitoring.deliverPending(store: store)
+        return (recording.assessment, recording.observations)
     }
 
-    /// The part of `observe` done under the lock; returns the alert to deliver.
-    private static func record(_ assessment: Assessment, store: StateStore, monitoring: Monitoring) -> (Assessment, Observations?, AlertDecision.Alert?) {
-        var observations: Observations
-        do {
-            observations = try store.load()
-        } catch let error as StorageError where error.isCorrupt {
-            // A damaged file is kept for inspection and observing starts afresh, so a timer job
-            // does not lose its ages and alerts for good. (reap, which acts on ages, stops instead.)
+    /// Records the assessment (see `StateDatabase.record`), moving a damaged file aside and
+    /// starting afresh once; nil when the state cannot be used (noted).
+    static func record(_ assessment: Assessment, store: StateStore, alerting: AlertJudging?) -> Recording? {
+        for attempt in 1...2 {
             do {
-                let kept = try store.moveAside()
-                Terminal.note("\(error.path) was damaged (\(error.problem)); moved to \(kept) and started fresh observations")
-                observations = Observations()
+                guard let database = try store.database(create: true) else { return nil }
+                return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: alerting)
+            } catch let error as StorageError where error.isCorrupt && attempt == 1 {
+                // A damaged file is kept for inspection and observing starts afresh, so a timer job
+                // does not lose its ages and alerts for good. (reap, which acts on ages, stops instead.)
+                do {
+                    let kept = try store.moveAside(error.path)
+                    Terminal.note("\(error.path) was damaged (\(error.problem)); moved to \(kept) and started fresh observations")
+                } catch {
+                    Terminal.note("observations not used: \(error)")
+                    return nil
+                }
             } catch {
                 Terminal.note("observations not used: \(error)")
-                return (assessment, nil, nil)
+                return nil
             }
-        } catch {
-            Terminal.note("observations not used: \(error)")
-            return (assessment, nil, nil)
         }
-        let key = assessment.snapshot.namespaceIdentity
-        let now = assessment.snapshot.takenAt
-        var history = observations.histories[key] ?? NamespaceHistory()
-        // Another run saved a newer inventory while this one was taken: judging the older one now
-        // would undo it (and alert on a change that is already over).
-        if let latest = history.counts.last?.time, latest > now {
-            return (assessment, observations, nil)
-        }
-        observations.record(assessment, namespace: key, at: now)
-        history = observations.histories[key] ?? NamespaceHistory()
-        let judged = assessment.adding(monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
-        let alert = AlertDecision.decide(judged, history: history, host: ProcessInfo.processInfo.hostName)
-        AlertDecision.remember(judged, alert: alert, in: &history)
-        observations.histories[key] = history
-        do {
-            try store.save(observations)
-        } catch {
-            Terminal.note("observations not saved: \(error)")
-        }
-        return (judged, observations, alert)
+        return nil
     }
 }

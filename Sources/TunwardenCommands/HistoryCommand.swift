@@ -1,16 +1,21 @@
 import ArgumentParser
 import Foundation
-import Inventory
 import Storage
 import TunwardenConfig
 import TunwardenCore
 
-/// `tunwarden history`: the tunnel count over time, from the observations that audit and reap keep.
+/// `tunwarden history`: the tunnel count over time of every namespace audited, from the
+/// observations that audit, reap and the watcher keep.
 public struct HistoryCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show the tunnel count over time: a sparkline with min/max, the current growth rate, and when alerts fired.",
-        discussion: "The history is built by every audit and reap that keeps state (an hourly timer builds it best)."
+        discussion: """
+        The history is built by every audit, reap and watcher that keeps state (an hourly timer builds it best), \
+        one per namespace, kept in state.db in the state directory. Without --netns every namespace recorded in \
+        this boot is shown, by the `ip netns` name it was audited under where it had one, including namespaces \
+        that are gone; --netns NAME shows only those of that name, whether it still exists or not.
+        """
     )
 
     @OptionGroup public var global: GlobalOptions
@@ -32,30 +37,48 @@ public struct HistoryCommand: ParsableCommand {
     public func run() throws {
         // History is what audits and the watcher record, so it is read where they write it.
         let settings = try Settings.load(global, for: .audit)
-        let key: String
+        let name = settings.namespace(global)
+        var records: [NamespaceRecord] = []
         do {
-            #if os(Linux)
-            key = try LinuxInventory(namespaceName: settings.namespace(global)).namespaceIdentity()
-            #else
-            key = "darwin"
-            #endif
-        } catch {
-            Terminal.error(ErrorAdvice.text(error))
-            throw ExitCode(AuditStatus.unknown.exitCode)
-        }
-        let observations: Observations
-        do {
-            observations = try StateStore(directory: settings.stateDirectory(given: state.stateDirectory)).load()
+            let store = StateStore(directory: settings.stateDirectory(given: state.stateDirectory))
+            if let database = try store.database(create: false) {
+                try database.quickCheck()
+                records = try database.namespaceRecords()
+            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
-        let history = observations.histories[key] ?? NamespaceHistory()
+        if let name { records = records.filter { $0.label.name == name } }
         if format == .json {
-            Terminal.write(try JSONWriter.encode(history, pretty: Terminal.isTerminal) + [10])
+            Terminal.write(try JSONWriter.encode(HistoryListing(records), pretty: Terminal.isTerminal) + [10])
             return
         }
-        Terminal.write(Self.render(history, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date()))
+        Terminal.write(Self.render(records, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date()))
+    }
+
+    /// How a namespace is named to people.
+    static func title(_ record: NamespaceRecord) -> String {
+        if let name = record.label.name { return "namespace \(name)" }
+        if record.label.isHost { return record.identity == "darwin" ? "this Mac" : "this host's namespace" }
+        return "namespace \(record.identity) (no name)"
+    }
+
+    static func render(_ records: [NamespaceRecord], netns: String?, window: TimeInterval, now: Date) -> String {
+        let shown = records.filter { !$0.history.counts.isEmpty }
+        guard !shown.isEmpty else {
+            if let netns { return "No history of namespace \(netns) yet: every audit or reap that keeps state adds a sample (run `tunwarden --netns \(netns) audit` from a timer).\n" }
+            return "No history yet: every audit or reap that keeps state adds a sample (run `tunwarden audit` from a timer).\n"
+        }
+        // Two incarnations of one name are told apart by their identity.
+        let titles = shown.map(title)
+        return shown.indices.map { index in
+            let record = shown[index]
+            var title = titles[index]
+            if titles.filter({ $0 == title }).count > 1 { title += " (\(record.identity))" }
+            return "\(title):\n" + render(record.history, window: window, now: now).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     static func render(_ history: NamespaceHistory, window: TimeInterval, now: Date) -> String {
@@ -80,5 +103,45 @@ public struct HistoryCommand: ParsableCommand {
         }
         if history.reapedTotal > 0 { text += "Reaped so far: \(history.reapedTotal)\n" }
         return text
+    }
+}
+
+/// `history --format json`: `{"version": 1, "namespaces": [...]}`, each namespace's history
+/// with who it is.
+struct HistoryListing: Encodable {
+    struct Entry: Encodable {
+        var identity: String
+        var netns: String?
+        var host: Bool
+        var lastRun: String?
+        var history: NamespaceHistory
+
+        enum CodingKeys: String, CodingKey {
+            case identity, netns, host, lastRun = "last_run", counts, alertedStatus = "alerted_status", alertedOrphans = "alerted_orphans",
+                 alerts, reapedTotal = "reaped_total"
+        }
+
+        /// Who the namespace is, then its history's members as `NamespaceHistory` names them.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(identity, forKey: .identity)
+            try c.encodeIfPresent(netns, forKey: .netns)
+            try c.encode(host, forKey: .host)
+            try c.encodeIfPresent(lastRun, forKey: .lastRun)
+            try c.encode(history.counts, forKey: .counts)
+            try c.encodeIfPresent(history.alertedStatus, forKey: .alertedStatus)
+            try c.encode(history.alertedOrphans, forKey: .alertedOrphans)
+            try c.encode(history.alerts, forKey: .alerts)
+            try c.encode(history.reapedTotal, forKey: .reapedTotal)
+        }
+    }
+
+    var version = 1
+    var namespaces: [Entry]
+
+    init(_ records: [NamespaceRecord]) {
+        namespaces = records.map {
+            Entry(identity: $0.identity, netns: $0.label.name, host: $0.label.isHost, lastRun: $0.lastRun.map(Timestamp.format), history: $0.history)
+        }
     }
 }

@@ -14,7 +14,9 @@ public struct MonitoringOptions: ParsableArguments {
     public var alertExec: String?
 
     @Option(name: .customLong("alert-webhook"), help: ArgumentHelp(
-        "POST the alert as JSON to this http(s) URL (5 s timeout, 3 attempts with backoff).", valueName: "url"))
+        "POST the alert as JSON to this http(s) URL (5 s timeout, 3 attempts with backoff).",
+        discussion: "An alert a sink did not take is kept in the state database and retried by later runs (1 min, doubling to 1 h) until delivered or superseded.",
+        valueName: "url"))
     public var alertWebhook: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -65,8 +67,10 @@ struct Monitoring {
     var alertWebhook: URL?
     var textfile: String?
     var growthPolicy: GrowthPolicy
+    /// How webhooks are sent (a test's stand-in, or the system's way).
+    var webhookTransport: any WebhookTransport = SystemWebhookTransport()
 
-    var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook) }
+    var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook, transport: webhookTransport) }
     var alerting: Bool { alertExec != nil || alertWebhook != nil }
 
     /// Writes the textfile metrics of a judgement, when asked to; a failure is noted, never fatal.

@@ -114,7 +114,8 @@ public struct Reap: ParsableCommand {
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {
-            do { observations = try store.load() } catch { throw fail("\(error)") }
+            // Ages decide what is deleted: a database that is damaged anywhere stops the reap.
+            do { try store.database(create: false)?.quickCheck() } catch { throw fail("\(error)") }
         }
         let journal = Journal(path: journalPath)
         if from == nil {
@@ -142,7 +143,7 @@ public struct Reap: ParsableCommand {
         let now = snapshot.takenAt
         let assessment = Heuristics.assess(snapshot)
         if keepState {
-            do { observations = try Self.record(assessment, in: store) } catch { throw fail("\(error)") }
+            do { observations = try Self.record(assessment, in: store, waitingForAnotherReap: dryRun) } catch { throw fail("\(error)") }
         }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
 
@@ -177,9 +178,7 @@ public struct Reap: ParsableCommand {
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             do {
-                var current = try store.load()
-                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(current)
+                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
             } catch {
                 console.note("reaped count not saved: \(error)")
             }
@@ -228,18 +227,21 @@ public struct Reap: ParsableCommand {
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the
-    /// watcher holds it for milliseconds; another reap is never waited for.
+    /// watcher holds it for milliseconds; another reap is waited for only by a dry run.
     static let lockPatience: TimeInterval = 60
 
-    /// Adds the assessment to the observations under the state directory's lock, re-reading them
-    /// so that what other runs saved meanwhile is kept; refuses when another reap is acting.
-    static func record(_ assessment: Assessment, in store: StateStore) throws -> Observations {
-        let lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .observing, patience: lockPatience) { $0.purpose == .reaping }
+    /// Records the assessment in the state database, with the state directory's lock held
+    /// shared (as observers hold it). When another reap is acting, a reap that will act refuses
+    /// at once; a dry run (`waitingForAnotherReap`) waits for it, up to `lockPatience`.
+    static func record(_ assessment: Assessment, in store: StateStore, waitingForAnotherReap: Bool = false) throws -> Observations {
+        // A reap that will act gives up at once behind another one acting; a dry run, which only
+        // reads, waits for it to finish.
+        let lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .observing, patience: lockPatience) {
+            $0.purpose == .reaping && !waitingForAnotherReap
+        }
         defer { lock.release() }
-        var observations = try store.load()
-        observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: assessment.snapshot.takenAt)
-        try store.save(observations)
-        return observations
+        guard let database = try store.database() else { return Observations() }
+        return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: nil).observations
     }
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when

@@ -8,7 +8,7 @@ public struct StateOptions: ParsableArguments {
     static let defaultDirectory = "/var/lib/tunwarden"
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "Directory of tunwarden's observations (first seen, orphaned since), the lock runs sharing them take in turn, and the default journal (default: \(defaultDirectory)).",
+        "Directory of tunwarden's observations (state.db: first seen, orphaned since, the count history, alerts), the lock a reap holds while it acts, and the default journal (default: \(defaultDirectory)).",
         valueName: "dir"))
     public var stateDirectory: String?
 
@@ -26,7 +26,7 @@ public struct StateOptions: ParsableArguments {
 /// mean nothing to them: it is not listed, and each command refuses it saying why.
 public struct StateDirectoryOption: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "Directory of tunwarden's observations and the default journal (default: \(StateOptions.defaultDirectory)).",
+        "Directory of tunwarden's observations (state.db) and the default journal (default: \(StateOptions.defaultDirectory)).",
         valueName: "dir"))
     public var stateDirectory: String?
 

@@ -267,9 +267,7 @@ public struct Watch: ParsableCommand {
         let deleted = results.count { $0.outcome == .deleted }
         if deleted > 0 {
             do {
-                var current = try store.load()
-                current.histories[snapshot.namespaceIdentity, default: NamespaceHistory()].reapedTotal += deleted
-                try store.save(current)
+                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
             } catch {
                 Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
             }

@@ -99,10 +99,23 @@ public enum AlertDecision {
     }
 
     public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String) -> Alert? {
-        let previous = history.alertedStatus ?? .ok
-        let orphans = assessment.interfaces.filter { $0.state == .orphaned }.map(\.interface.name)
         // A set: with thousands of orphans, searching the list for each was quadratic.
-        let alerted = Set(history.alertedOrphans)
+        decide(assessment, history: history, host: host, orphans: orphanNames(assessment), alerted: Set(history.alertedOrphans))
+    }
+
+    /// The names of the assessment's orphans, in its order (read in place: an assessed interface
+    /// is large, and a leaking host has thousands).
+    public static func orphanNames(_ assessment: Assessment) -> [String] {
+        var names: [String] = []
+        for position in assessment.interfaces.indices where assessment.interfaces[position].state == .orphaned {
+            names.append(assessment.interfaces[position].interface.name)
+        }
+        return names
+    }
+
+    /// `decide` with the orphans' names and those alerted before already at hand.
+    public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String, orphans: [String], alerted: Set<String>) -> Alert? {
+        let previous = history.alertedStatus ?? .ok
         let fresh = orphans.filter { !alerted.contains($0) }
         let event: String
         if assessment.status != previous {

@@ -85,6 +85,35 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
 }
 
 extension InterfaceObservation {
+    /// What is known of `entry` after seeing it at `now`: `previous` (nil: seen for the first
+    /// time) with its last sighting, traffic, holders and orphaned-since time brought up to date.
+    public static func continuing(_ previous: InterfaceObservation?, with entry: AssessedInterface, at now: Date) -> InterfaceObservation {
+        var observation = previous ?? InterfaceObservation(
+            ifindex: entry.interface.index, ifname: entry.interface.name, kind: entry.interface.kind,
+            firstSeen: now, lastSeen: now, orphanedSince: nil
+        )
+        observation.lastSeen = now
+        observation.noteTraffic(entry.interface.stats, at: now)
+        observation.noteHolders(entry.holders)
+        switch entry.state {
+        case .orphaned: observation.orphanedSince = observation.orphanedSince ?? now
+        // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since time.
+        case .unknown: break
+        case .live, .suspect: observation.orphanedSince = nil
+        }
+        return observation
+    }
+
+    /// Whether the two say the same of an interface apart from when it was last seen, which is
+    /// kept per namespace, not per interface (so an unchanged interface costs no write).
+    public func matches(_ other: InterfaceObservation) -> Bool {
+        var other = other
+        other.lastSeen = lastSeen
+        return self == other
+    }
+}
+
+extension InterfaceObservation {
     /// The same members as `encode(to:)`, written straight into tunwarden's own writer: a state
     /// file holds an observation per interface.
     func write(to sink: JSONSink) {
@@ -130,7 +159,8 @@ public struct Observations: Codable, Sendable, Equatable {
         histories = try c.decodeIfPresent([String: NamespaceHistory].self, forKey: .histories) ?? [:]
     }
 
-    static func key(_ index: Int, _ name: String) -> String { "\(index):\(name)" }
+    /// How `namespaces` keys an interface: `ifindex:ifname`.
+    public static func key(_ index: Int, _ name: String) -> String { String(index) + ":" + name }
 
     /// The observation of an interface, if it has been seen before.
     public func observation(of interface: NetworkInterface, in namespace: String) -> InterfaceObservation? {
@@ -149,20 +179,7 @@ public struct Observations: Codable, Sendable, Equatable {
         current.reserveCapacity(assessment.interfaces.count)
         for entry in assessment.interfaces {
             let key = Self.key(entry.interface.index, entry.interface.name)
-            var observation = previous[key] ?? InterfaceObservation(
-                ifindex: entry.interface.index, ifname: entry.interface.name, kind: entry.interface.kind,
-                firstSeen: now, lastSeen: now, orphanedSince: nil
-            )
-            observation.lastSeen = now
-            observation.noteTraffic(entry.interface.stats, at: now)
-            observation.noteHolders(entry.holders)
-            switch entry.state {
-            case .orphaned: observation.orphanedSince = observation.orphanedSince ?? now
-            // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since time.
-            case .unknown: break
-            case .live, .suspect: observation.orphanedSince = nil
-            }
-            current[key] = observation
+            current[key] = InterfaceObservation.continuing(previous[key], with: entry, at: now)
         }
         namespaces[namespace] = current
         histories[namespace, default: NamespaceHistory()].addSample(CountSample(time: now, count: assessment.interfaces.count))

@@ -170,7 +170,7 @@ struct TrialRunTests {
         #expect(!FileManager.default.fileExists(atPath: state), "a trial run created \(state)")
         let kept = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state])
         #expect(kept.status == 1, "\(kept.stderr)")
-        #expect(FileManager.default.fileExists(atPath: state + "/state.json"), "the audit that keeps state wrote none")
+        #expect(FileManager.default.fileExists(atPath: state + "/state.db"), "the audit that keeps state wrote none")
     }
 }
 #endif

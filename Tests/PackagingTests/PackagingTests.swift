@@ -243,6 +243,8 @@ import TestSupport
             #expect(contents.contains(" \(path)\n") || contents.hasSuffix(" \(path)"), "missing \(path)")
         }
         #expect(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("libc6"))
+        // The state database links the system's SQLite.
+        #expect(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("libsqlite3-0"))
         // libcurl is loaded only to send a webhook: recommended, never a load-time dependency.
         #expect(try Shell.run(["dpkg-deb", "-f", deb, "Recommends"]).contains("libcurl4"))
         #expect(!(try Shell.run(["dpkg-deb", "-f", deb, "Depends"]).contains("curl")))

@@ -228,6 +228,13 @@ struct ReaperKernelTests {
         #expect(corruptState.stderr.contains("state.json: is not a valid tunwarden state file"))
         #expect(corruptState.stderr.lowercased().contains("nothing was changed"))
         try FileManager.default.removeItem(atPath: state.path + "/state.json")
+        try? FileManager.default.removeItem(atPath: state.path + "/state.db")
+        try Data(String(repeating: "not a database ", count: 300).utf8).write(to: URL(fileURLWithPath: state.path + "/state.db"))
+        let corruptDatabase = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(corruptDatabase.status == 3)
+        #expect(corruptDatabase.stderr.contains("state.db: is not a valid tunwarden state database"), "\(corruptDatabase.stderr)")
+        #expect(corruptDatabase.stderr.lowercased().contains("nothing was changed"))
+        try FileManager.default.removeItem(atPath: state.path + "/state.db")
 
         try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: state.path + "/journal.jsonl"))
         let corruptJournal = try reap(ns, state, "--min-age", "0", "--yes")

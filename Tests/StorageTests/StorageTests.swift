@@ -10,32 +10,6 @@ import TunwardenCore
         return path
     }
 
-    @Test func stateRoundTripsAndMissingFileIsEmpty() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = StateStore(directory: directory + "/nested/state")
-        #expect(try store.load() == Observations())
-        var observations = Observations()
-        observations.record(Heuristics.assess(Snapshot(platform: .linux, interfaces: [
-            NetworkInterface(index: 7, name: "t0", kind: .tun, carrier: false, tun: TunDetails(persistent: true)),
-        ], routes: [], holders: HolderScan(complete: true, attachments: [], processesScanned: 1))), namespace: "net:[9]", at: Date(timeIntervalSince1970: 1_800_000_000))
-        try store.save(observations)
-        #expect(try store.load() == observations)
-        // No temporary file is left beside it.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/nested/state") == ["state.json"])
-    }
-
-    @Test func corruptStateIsAnErrorNamingTheFileAndNothingIsOverwritten() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = StateStore(directory: directory)
-        try Data("{\"version\": 1, \"namespaces\": [".utf8).write(to: URL(fileURLWithPath: store.path))
-        let error = #expect(throws: StorageError.self) { try store.load() }
-        #expect(error?.path == store.path)
-        #expect(error?.description.contains("is not a valid tunwarden state file") == true)
-        #expect(String(decoding: FileManager.default.contents(atPath: store.path) ?? Data(), as: UTF8.self) == "{\"version\": 1, \"namespaces\": [")
-    }
-
     @Test func journalAppendsAndReadsBack() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 @testable import TunwardenCommands
 import TunwardenCore
@@ -54,5 +55,31 @@ import TunwardenCore
         sinks.webhookAttempts = 2
         sinks.deliver(Self.alert())
         #expect(standIn.posted.count == 2)
+    }
+
+    /// An alert the webhook did not take stays in the state database and is retried, once due,
+    /// until it is delivered; `deliverPending` says when the next retry is due.
+    @Test func anUndeliveredAlertIsKeptAndRetriedUntilDelivered() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-deliver-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = StateStore(directory: directory)
+        let standIn = StandIn(["HTTP 503", "HTTP 503", "HTTP 503"])
+        var monitoring = Monitoring(alertExec: nil, alertWebhook: URL(string: "http://127.0.0.1:9/hook"), textfile: nil, growthPolicy: GrowthPolicy())
+        monitoring.webhookTransport = standIn
+        let now = Date()
+        let snapshot = Snapshot(platform: .linux, namespace: "blue", namespaceIdentity: "netns-cookie:5@boot:b", takenAt: now,
+                                interfaces: [NetworkInterface(index: 3, name: "o0", kind: .tun, carrier: false, tun: TunDetails(persistent: true))],
+                                routes: [], holders: HolderScan(complete: true, attachments: [], processesScanned: 1))
+        let alert = try #require(Audit.record(Heuristics.assess(snapshot), store: store, alerting: monitoring.judging)?.alert)
+        monitoring.deliver(alert, store: store)
+        #expect(standIn.posted.count == 3)
+        // Not due yet: its backoff is a minute.
+        let next = try #require(monitoring.deliverPending(store: store, now: now.addingTimeInterval(1)))
+        #expect(standIn.posted.count == 3)
+        #expect(abs(next.timeIntervalSince(now) - 60) < 5)
+        #expect(monitoring.deliverPending(store: store, now: next) == nil)
+        #expect(standIn.posted.count == 4)
+        #expect(standIn.posted.allSatisfy { $0.1 == alert.body })
+        #expect(try store.database()?.undeliveredAlerts().isEmpty == true)
     }
 }

@@ -92,5 +92,57 @@ struct ConcurrentRunTests {
         })
         #expect(runs.count == 1, "only the first reap journaled: \(runs)")
     }
+
+    /// The watcher, audits, dry-run reaps and a real reap, all at once against one state
+    /// directory while 40 orphans appear and are reaped: no run loses another's update (the reaped
+    /// total counts every deletion, every orphan has its row), no orphan is alerted twice, and no
+    /// run went without its observations.
+    @Test func auditsReapsAndTheWatcherAtOnceLoseNothingAndAlertOnce() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let log = state.path + "/alerts"
+        let sink = "cat >> \(log); echo >> \(log)"
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--alert-exec", sink, "--coalesce", "20"])
+        let count = 40
+        let batch = state.path + "/create"
+        try Data((0..<count).map { "tuntap add dev par\($0) mode tun\n" }.joined().utf8).write(to: URL(fileURLWithPath: batch))
+        try ns.ip("-batch", batch)
+
+        func start(_ arguments: [String]) throws -> (Process, String) {
+            let errors = state.path + "/run-\(UUID().uuidString).err"
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Shell.tunwardenBinary)
+            process.arguments = ["--netns", ns.name] + arguments + ["--state-dir", state.path]
+            process.environment = Shell.hermetic(ProcessInfo.processInfo.environment)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try process.run()
+            return (process, errors)
+        }
+        // Every orphan is recorded (and alerted, by one of them) before the reap may act on it.
+        var runs = try (0..<4).map { _ in try start(["audit", "--alert-exec", sink, "--format", "nagios"]) }
+        runs += try (0..<2).map { _ in try start(["reap", "--dry-run", "--min-age", "0"]) }
+        for (process, _) in runs { process.waitUntilExit() }
+        let reap = try start(["reap", "--yes", "--min-age", "0", "--format", "json"])
+        runs = try (0..<4).map { _ in try start(["audit", "--alert-exec", sink, "--format", "nagios"]) } + [try start(["reap", "--dry-run", "--min-age", "0"])]
+        reap.0.waitUntilExit()
+        for (process, _) in runs { process.waitUntilExit() }
+        #expect(reap.0.terminationStatus == 0, "\((try? String(contentsOfFile: reap.1, encoding: .utf8)) ?? "")")
+        for (_, errors) in runs + [reap] {
+            let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            #expect(!text.contains("observations not") && !text.contains("error"), "\(text)")
+        }
+        try watcher.wait("the watcher's judgement after the reap") { $0.contains("0 tunnel interfaces") }
+        #expect(try ns.ip("-o", "link", "show").split(separator: "\n").count == 1)
+        // Deletions counted once each, whoever wrote in between.
+        #expect(try StateSQL.integers(state.path, "SELECT reaped_total FROM namespaces") == [Int64(count)])
+        sleep(1)
+        let sent = alerts(log)
+        let named = sent.flatMap { ($0["new_orphans"] as? [String]) ?? [] }
+        #expect(named.count == count && Set(named).count == count, "\(sent.map { "\($0["event"] ?? "?") \($0["new_orphans"] ?? "?")" })")
+        #expect(sent.filter { $0["event"] as? String == "resolved" }.count == 1, "\(sent.map { $0["event"] ?? "?" })")
+        #expect(watcher.terminate().status == 0)
+    }
 }
 #endif

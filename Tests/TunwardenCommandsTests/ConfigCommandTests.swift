@@ -1,8 +1,10 @@
 #if os(Linux)
 import Foundation
 import Glibc
+import Storage
 import Testing
 import TestSupport
+import TunwardenCore
 
 /// The configuration file as the commands use it: precedence, bad files, and the watcher's SIGHUP
 /// reload, `--reap` and traffic sampling. As root, in throwaway namespaces.
@@ -39,7 +41,7 @@ struct ConfigCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
         let findings = try #require(object["findings"] as? [[String: Any]])
         #expect(findings.contains { $0["id"] as? String == "tunnel-count" && $0["severity"] as? String == "critical" })
-        #expect(FileManager.default.fileExists(atPath: state.path + "/from-file/state.json"))
+        #expect(FileManager.default.fileExists(atPath: state.path + "/from-file/state.db"))
 
         // The command line wins: a table, a limit of 10 (two orphans: warning).
         let table = try run(["--netns", ns.name, "audit", "--limit", "10", "--format", "table"], config: config)
@@ -164,10 +166,13 @@ struct ConfigCommandTests {
         try ns.ip("link", "set", "wtraf0", "up")
         let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--stats-interval", "1s"])
         func observation() throws -> [String: Any]? {
-            let data = try Data(contentsOf: URL(fileURLWithPath: state.path + "/state.json"))
-            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-            let namespaces = object?["namespaces"] as? [String: [String: [String: Any]]]
-            return namespaces?.values.first?.values.first { $0["ifname"] as? String == "wtraf0" }
+            // The observation as the JSON report shows it.
+            let store = StateStore(directory: state.path)
+            defer { store.close() }
+            guard let database = try store.database(create: false),
+                  let identity = try database.namespaceRecords().first?.identity,
+                  let found = try database.observations(namespace: identity).namespaces[identity]?.values.first(where: { $0.ifname == "wtraf0" }) else { return nil }
+            return try JSONSerialization.jsonObject(with: Data(JSONWriter.encode(found))) as? [String: Any]
         }
         try watcher.wait("first judgement") { $0.contains("1 tunnel interface, 0 orphaned") }
         #expect(try observation()?["last_traffic_change"] == nil)

@@ -126,8 +126,9 @@ import TunwardenCore
         let sent = (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? ""
         #expect(sent.contains("\"new-orphan\"") || sent.contains("\"transition\""), "\(sent)")
         #expect(try String(contentsOfFile: state.path + "/m.prom", encoding: .utf8).contains("tunwarden_findings{id=\"orphaned-feth\""))
-        // The same state file as audit: first-seen times for the pair.
-        #expect(try String(contentsOfFile: state.path + "/state.json", encoding: .utf8).contains("feth8846"))
+        // The same state as audit: first-seen times for the pair.
+        let observed = try StateStore(directory: state.path).database()?.observations(namespace: "darwin").namespaces["darwin"] ?? [:]
+        #expect(observed.values.contains { $0.ifname == "feth8846" }, "\(observed.keys)")
 
         running.control.stop()
         #expect(running.wait { _ in running.finished })

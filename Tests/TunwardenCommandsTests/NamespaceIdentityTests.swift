@@ -12,25 +12,12 @@ struct NamespaceIdentityTests {
         try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name] + [arguments[0], "--state-dir", state.path] + arguments.dropFirst())
     }
 
-    /// Moves every time in the state file an hour back, as if the observations were made then.
+    /// Moves every time in the state an hour back, as if the observations were made then.
     func age(_ state: TemporaryDirectory) throws {
-        let path = state.path + "/state.json"
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        let formatter = ISO8601DateFormatter()
-        func earlier(_ value: Any?) -> Any? {
-            guard let text = value as? String, let date = formatter.date(from: text) else { return value }
-            return formatter.string(from: date.addingTimeInterval(-3600))
-        }
-        var namespaces = try #require(object["namespaces"] as? [String: [String: [String: Any]]])
-        for (key, interfaces) in namespaces {
-            namespaces[key] = interfaces.mapValues { observation in
-                var observation = observation
-                for field in ["first_seen", "last_seen", "orphaned_since"] { observation[field] = earlier(observation[field]) }
-                return observation
-            }
-        }
-        object["namespaces"] = namespaces
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        try StateSQL.execute(state.path, """
+            UPDATE interfaces SET first_seen = first_seen - 3600, orphaned_since = orphaned_since - 3600;
+            UPDATE namespaces SET last_run = last_run - 3600; UPDATE counts SET time = time - 3600
+            """)
     }
 
     func inode(_ ns: TestNamespace) throws -> UInt64 {

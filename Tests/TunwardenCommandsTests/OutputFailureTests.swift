@@ -38,7 +38,7 @@ struct OutputFailureKernelTests {
         let result = try HostileRun.run(in: ns, ["audit", "--state-dir", state.path, "--alert-exec", "cat > \(alerted)"], stderr: stream)
         #expect(result.status == 1 && !result.signalled, "stderr \(stream): status \(result.status)")
         #expect(result.stdout.contains("errorph0") && result.stdout.contains("orphaned"))
-        #expect(FileManager.default.fileExists(atPath: state.path + "/state.json"), "observations not saved with stderr \(stream)")
+        #expect(FileManager.default.fileExists(atPath: state.path + "/state.db"), "observations not saved with stderr \(stream)")
         #expect((try? String(contentsOfFile: alerted, encoding: .utf8))?.contains("errorph0") == true, "alert not fired with stderr \(stream)")
     }
 
@@ -52,10 +52,10 @@ struct OutputFailureKernelTests {
         try ns.hold("outheld0")
         for format in ["table", "json", "nagios"] {
             #expect(try HostileRun.run(in: ns, ["audit", "--state-dir", state.path, "--format", format]).status == 0)
-            try? FileManager.default.removeItem(atPath: state.path + "/state.json")
+            try? FileManager.default.removeItem(atPath: state.path + "/state.db")
             let lost = try HostileRun.run(in: ns, ["audit", "--state-dir", state.path, "--format", format], stdout: stream)
             #expect(lost.status == 1 && !lost.signalled, "\(format) to stdout \(stream): status \(lost.status), stderr: \(lost.stderr)")
-            #expect(FileManager.default.fileExists(atPath: state.path + "/state.json"), "\(format) to stdout \(stream): observations not saved")
+            #expect(FileManager.default.fileExists(atPath: state.path + "/state.db"), "\(format) to stdout \(stream): observations not saved")
         }
         try ns.ip("tuntap", "add", "dev", "outorph0", "mode", "tun")
         let warning = try HostileRun.run(in: ns, ["audit", "--state-dir", state.path], stdout: stream)

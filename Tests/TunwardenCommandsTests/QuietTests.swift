@@ -34,7 +34,7 @@ struct QuietKernelTests {
         #expect(loud.status == 1 && loud.stdout.contains("qorph0"), "\(loud.stdout)\(loud.stderr)")
         #expect(quiet.status == loud.status, "\(quiet.stderr)")
         #expect(quiet.stdout.isEmpty, "\(quiet.stdout)")
-        #expect(FileManager.default.fileExists(atPath: state.path + "/state.json"))
+        #expect(FileManager.default.fileExists(atPath: state.path + "/state.db"))
         #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("tunwarden_status"))
     }
 

@@ -92,7 +92,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
     }
 
     func reapedTotal() throws -> Int? {
-        try StateStore(directory: state.path).load().histories["scripted"]?.reapedTotal
+        try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted").histories["scripted"]?.reapedTotal
     }
 
     @Test func reapWithConsentDeletesTheOrphanOnlyAndCountsIt() throws {
@@ -129,7 +129,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(code == 0)
         #expect(reaper.plans.isEmpty, "nothing is old enough to reap")
         #expect(console.text.contains("ctx0 becomes reapable at"), "\(console.text)")
-        let observations = try StateStore(directory: state.path).load()
+        let observations = try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted") ?? Observations()
         #expect(observations.histories["scripted"] != nil, "the observation that starts the clock was saved")
     }
 
@@ -176,7 +176,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         let lines = console.text.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("ctx0 ") && $0.contains("orphaned") }, "\(console.text)")
         #expect(lines.contains { $0.hasPrefix("busy0 ") && $0.contains("live") }, "\(console.text)")
-        #expect(try StateStore(directory: state.path).load().histories["scripted"] != nil)
+        #expect(try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted").histories["scripted"] != nil)
     }
 
     @Test func anAuditWithoutStateWritesNothingThere() throws {

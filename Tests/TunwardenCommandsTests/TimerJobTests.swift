@@ -121,6 +121,40 @@ struct TimerJobTests {
         #expect(result.stderr.contains("--alert-webhook http://127.0.0.1:9/none failed after 3 attempts"))
     }
 
+    /// An alert the sink did not take is kept undelivered and retried by a later run once its
+    /// backoff has passed (moved forward here, rather than waited for), then never again.
+    @Test func anUndeliveredAlertIsRetriedByALaterRunUntilDelivered() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let up = state.path + "/sink-up", events = state.path + "/events"
+        // Fails (exit 1) until the file `sink-up` exists.
+        let sink = "test -e \(up) || exit 1; echo \"$TUNWARDEN_EVENT $TUNWARDEN_NEW_ORPHANS\" >> \(events)"
+        func audit() throws -> Shell.Result {
+            try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--alert-exec", sink, "--format", "nagios"])
+        }
+        func sent() -> [String] { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        func pending() throws -> [Int64] { try StateSQL.integers(state.path, "SELECT attempts FROM alerts WHERE pending_exec") }
+
+        try ns.ip("tuntap", "add", "dev", "undel0", "mode", "tun")
+        let failed = try audit()
+        #expect(failed.stderr.contains("--alert-exec exited 1"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("the alert is kept undelivered and retried in 1m"), "\(failed.stderr)")
+        #expect(try pending() == [1])
+        // Not before its backoff.
+        FileManager.default.createFile(atPath: up, contents: nil)
+        #expect(try audit().stderr.isEmpty)
+        #expect(sent().isEmpty)
+
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let retried = try audit()
+        #expect(retried.stderr.contains("alert: retrying (attempt 2) the undelivered alert of"), "\(retried.stderr)")
+        #expect(sent() == ["transition undel0"])
+        #expect(try pending().isEmpty)
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        #expect(try audit().stderr.isEmpty)
+        #expect(sent() == ["transition undel0"])
+    }
+
     @Test func leakGrowthFromTheHistory() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -139,6 +173,8 @@ struct TimerJobTests {
         #expect(result.status == 1)
     }
 
+    /// A damaged state.json left by an older tunwarden is not imported: it is moved aside, kept,
+    /// and observing starts afresh in a new database.
     @Test func aCorruptStateFileIsMovedAsideAndObservingStartsAfresh() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -147,12 +183,30 @@ struct TimerJobTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("was damaged"))
         #expect(result.stderr.contains("started fresh observations"))
-        // Beside the state directory's lock: the fresh state and the damaged one, kept.
+        // Beside the state directory's lock: the fresh database and the damaged file, kept.
         let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
-        #expect(files.count == 2)
-        #expect(files.contains("state.json"))
+        #expect(files.count == 2, "\(files)")
+        #expect(files.contains("state.db"))
         let kept = try #require(files.first { $0.hasPrefix("state.json.corrupt-") })
         #expect(try String(contentsOfFile: state.path + "/" + kept, encoding: .utf8) == "{ damaged")
+    }
+
+    /// A damaged database is moved aside, kept, and a fresh one started; the next run uses it.
+    @Test func aDamagedDatabaseIsMovedAsideAndObservingStartsAfresh() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let garbage = Data(String(repeating: "not a database ", count: 300).utf8)
+        try garbage.write(to: URL(fileURLWithPath: state.path + "/state.db"))
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("state.db was damaged (is not a valid tunwarden state database"), "\(result.stderr)")
+        #expect(result.stderr.contains("started fresh observations"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
+        #expect(files.count == 2 && files.contains("state.db"), "\(files)")
+        let kept = try #require(files.first { $0.hasPrefix("state.db.corrupt-") })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: state.path + "/" + kept)) == garbage)
+        let again = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        #expect(again.status == 0 && again.stderr.isEmpty, "\(again.stderr)")
     }
 
     @Test func badMonitoringOptionsAreUsageErrors() throws {

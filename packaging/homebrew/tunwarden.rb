@@ -14,6 +14,8 @@ class Tunwarden < Formula
 
   depends_on xcode: ["15.0", :build]
   depends_on :macos
+  # The state database (state.db): the SQLite that is part of macOS.
+  uses_from_macos "sqlite"
 
   def install
     system "swift", "build", "--disable-sandbox", "--configuration", "release", "--product", "tunwarden"

@@ -1,0 +1,16 @@
+#ifndef TUNWARDEN_CSQLITE_SHIM_H
+#define TUNWARDEN_CSQLITE_SHIM_H
+
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT is a cast macro Swift cannot import: text and blobs bound through these
+/// are copied by SQLite before the call returns, so Swift's buffers need not outlive it.
+static inline int tw_sqlite3_bind_text(sqlite3_stmt *statement, int index, const char *text, int length) {
+    return sqlite3_bind_text(statement, index, text, length, SQLITE_TRANSIENT);
+}
+
+static inline int tw_sqlite3_bind_blob(sqlite3_stmt *statement, int index, const void *bytes, int length) {
+    return sqlite3_bind_blob(statement, index, bytes, length, SQLITE_TRANSIENT);
+}
+
+#endif

@@ -1,0 +1,245 @@
+import CSQLite
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An SQLite error: the operation, SQLite's result code and its message.
+struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    var operation: String
+    var code: Int32
+    var message: String
+
+    var description: String { "\(operation): \(message) (SQLite error \(code))" }
+
+    /// Whether the file is damaged or is no database at all (as opposed to busy, full or unreadable).
+    var isDamage: Bool {
+        let primary = code & 0xff
+        return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
+    }
+
+    /// Whether another connection held a lock for longer than the busy timeout.
+    var isBusy: Bool {
+        let primary = code & 0xff
+        return primary == SQLITE_BUSY || primary == SQLITE_LOCKED
+    }
+}
+
+/// One connection to an SQLite database: the handful of things tunwarden needs (prepared
+/// statements, transactions, pragmas), safely. Not shared between threads.
+final class SQLiteConnection {
+    private let handle: OpaquePointer
+    /// Prepared statements by their text, kept for the connection's life: the watcher records
+    /// many small changes, each of which would otherwise compile its statements again.
+    private var cache: [String: SQLiteStatement] = [:]
+
+    /// Opens (with `create`, creating) the database at `path`.
+    init(path: String, create: Bool) throws {
+        var handle: OpaquePointer?
+        let flags = (create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX
+        let result = sqlite3_open_v2(path, &handle, flags, nil)
+        guard result == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+            if let handle { sqlite3_close_v2(handle) }
+            throw SQLiteError(operation: "open", code: result, message: message)
+        }
+        self.handle = handle
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
+    func setBusyTimeout(_ seconds: TimeInterval) {
+        sqlite3_busy_timeout(handle, Int32(seconds * 1000))
+    }
+
+    /// Runs one or more statements that take no parameters and return no rows worth reading.
+    func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &message)
+        if result != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(message)
+            throw SQLiteError(operation: sql.split(separator: " ").prefix(3).joined(separator: " "), code: result, message: text)
+        }
+    }
+
+    /// A prepared statement for `sql`, reset and with its parameters cleared; compiled once per connection.
+    func statement(_ sql: String) throws -> SQLiteStatement {
+        if let cached = cache[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard result == SQLITE_OK, let raw else { throw error("prepare", result) }
+        let statement = SQLiteStatement(raw, connection: self)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in a transaction: `BEGIN IMMEDIATE` for a writer (which takes the write lock
+    /// at once, so two writers never both read and then collide), `BEGIN` (deferred) for a reader.
+    /// Commits when `body` returns, rolls back when it throws.
+    func transaction<T>(writing: Bool, _ body: () throws -> T) throws -> T {
+        try execute(writing ? "BEGIN IMMEDIATE" : "BEGIN")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            resetAll()
+            try? execute("ROLLBACK")
+            throw error
+        }
+        // A statement stopped at a row would keep its read going past the transaction.
+        resetAll()
+        do {
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+        return value
+    }
+
+    private func resetAll() {
+        for statement in cache.values { statement.reset() }
+    }
+
+    /// Rows changed by every INSERT, UPDATE and DELETE on this connection since it was opened.
+    var totalChanges: Int { Int(sqlite3_total_changes(handle)) }
+
+    /// The integer a one-row, one-column query answers (a pragma, a count), or nil without a row.
+    func integer(_ sql: String) throws -> Int64? {
+        let statement = try self.statement(sql)
+        defer { statement.reset() }
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
+    func error(_ operation: String, _ code: Int32) -> SQLiteError {
+        SQLiteError(operation: operation, code: code, message: String(cString: sqlite3_errmsg(handle)))
+    }
+}
+
+/// A prepared statement: bind parameters (1-based, as SQLite counts them), step through rows,
+/// read columns (0-based). Reset by the connection before each use.
+final class SQLiteStatement {
+    private let raw: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    fileprivate init(_ raw: OpaquePointer, connection: SQLiteConnection) {
+        self.raw = raw
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(raw) }
+
+    /// Ends a read outside a transaction: a statement stopped at a row keeps its read going.
+    func finishReading() { reset() }
+
+    fileprivate func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    @discardableResult
+    func bind(_ index: Int32, _ value: Int64?) -> SQLiteStatement {
+        if let value { sqlite3_bind_int64(raw, index, value) } else { sqlite3_bind_null(raw, index) }
+        return self
+    }
+
+    @discardableResult
+    func bind(_ index: Int32, _ value: Int?) -> SQLiteStatement {
+        bind(index, value.map(Int64.init))
+    }
+
+    @discardableResult
+    func bind(_ index: Int32, _ value: Double?) -> SQLiteStatement {
+        if let value { sqlite3_bind_double(raw, index, value) } else { sqlite3_bind_null(raw, index) }
+        return self
+    }
+
+    /// A time, as seconds since 1970 (a REAL: sub-second order between runs is kept).
+    @discardableResult
+    func bind(_ index: Int32, _ value: Date?) -> SQLiteStatement {
+        bind(index, value.map(\.timeIntervalSince1970))
+    }
+
+    @discardableResult
+    func bind(_ index: Int32, _ value: String?) -> SQLiteStatement {
+        guard var value else {
+            sqlite3_bind_null(raw, index)
+            return self
+        }
+        value.withUTF8 { text in
+            text.withMemoryRebound(to: CChar.self) { _ = tw_sqlite3_bind_text(raw, index, $0.baseAddress, Int32($0.count)) }
+        }
+        return self
+    }
+
+    @discardableResult
+    func bind(_ index: Int32, blob: [UInt8]) -> SQLiteStatement {
+        blob.withUnsafeBytes { _ = tw_sqlite3_bind_blob(raw, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count)) }
+        return self
+    }
+
+    /// Advances to the next row: true with a row to read, false when done.
+    func step() throws -> Bool {
+        switch sqlite3_step(raw) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code: throw connection.error("step", code)
+        }
+    }
+
+    /// Runs a statement that returns no rows, and resets it so that it can be bound again.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
+    func date(_ column: Int32) -> Date? { isNull(column) ? nil : Date(timeIntervalSince1970: double(column)) }
+
+    func string(_ column: Int32) -> String? {
+        guard let text = sqlite3_column_text(raw, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(raw, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    /// Whether a text column holds exactly the UTF-8 bytes of `text`, compared in place.
+    func text(_ column: Int32, equals text: String) -> Bool {
+        guard let stored = sqlite3_column_text(raw, column) else { return false }
+        let count = Int(sqlite3_column_bytes(raw, column))
+        var text = text
+        return text.withUTF8 { bytes in bytes.count == count && (count == 0 || memcmp(bytes.baseAddress!, stored, count) == 0) }
+    }
+
+    /// How a text column's bytes order against `text`'s (SQLite's BINARY collation): -1, 0 or 1.
+    func text(_ column: Int32, comparedTo text: String) -> Int {
+        let stored = sqlite3_column_text(raw, column)
+        let count = Int(sqlite3_column_bytes(raw, column))
+        var text = text
+        return text.withUTF8 { bytes in
+            let common = min(count, bytes.count)
+            let order = common == 0 ? 0 : memcmp(stored!, bytes.baseAddress!, common)
+            if order != 0 { return order < 0 ? -1 : 1 }
+            return count == bytes.count ? 0 : (count < bytes.count ? -1 : 1)
+        }
+    }
+
+    func blob(_ column: Int32) -> [UInt8]? {
+        let count = Int(sqlite3_column_bytes(raw, column))
+        guard let bytes = sqlite3_column_blob(raw, column) else { return isNull(column) ? nil : [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+}

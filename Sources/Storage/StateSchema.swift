@@ -1,0 +1,80 @@
+/// The tables of `state.db`, at schema version 1 (`PRAGMA user_version`).
+///
+/// Times are REAL seconds since 1970 (UTC). A namespace is one incarnation in one boot
+/// (`NamespaceIdentity`); every other table refers to it by `namespaces.id`. Interface names are
+/// the text tunwarden shows and reports (a byte that is not printable UTF-8 as `\xHH`), as in
+/// the JSON. Counters are the kernel's unsigned 64-bit values stored in SQLite's signed integers
+/// by their bit pattern. Numbers tunwarden never writes are refused by CHECK constraints, and any
+/// found all the same make the database damaged.
+enum StateSchema {
+    static let version: Int64 = 1
+
+    /// The tables every version-1 database has; one missing makes the schema unreadable (damage).
+    static let tables = ["namespaces", "interfaces", "counts", "alerted_orphans", "alerts", "meta"]
+
+    static let create = """
+    CREATE TABLE namespaces (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        -- The boot id of a Linux identity, so that other boots' namespaces are forgotten by one DELETE.
+        boot TEXT,
+        -- The `ip netns` name it was audited under or found by, when it had one.
+        name TEXT,
+        -- 1 for the namespace process 1 runs in (this host's).
+        host INTEGER NOT NULL DEFAULT 0,
+        -- The last inventory recorded: every interface row below was seen then (their last_seen).
+        last_run REAL,
+        alerted_status TEXT,
+        reaped_total INTEGER NOT NULL DEFAULT 0 CHECK (reaped_total BETWEEN 0 AND 9007199254740992)
+    );
+    CREATE TABLE interfaces (
+        namespace INTEGER NOT NULL,
+        ifindex INTEGER NOT NULL CHECK (ifindex BETWEEN 1 AND 2147483647),
+        ifname TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        orphaned_since REAL,
+        rx_packets INTEGER, tx_packets INTEGER, rx_bytes INTEGER, tx_bytes INTEGER,
+        last_traffic_change REAL,
+        -- A JSON array of "comm[pid]", oldest first.
+        holders_seen TEXT,
+        PRIMARY KEY (namespace, ifindex, ifname)
+    ) WITHOUT ROWID;
+    CREATE TABLE counts (
+        namespace INTEGER NOT NULL,
+        time REAL NOT NULL,
+        count INTEGER NOT NULL CHECK (count BETWEEN 0 AND 2147483647)
+    );
+    CREATE INDEX counts_by_namespace ON counts (namespace, time);
+    CREATE TABLE alerted_orphans (
+        namespace INTEGER NOT NULL,
+        ifname TEXT NOT NULL,
+        PRIMARY KEY (namespace, ifname)
+    ) WITHOUT ROWID;
+    -- Alerts decided, newest last: when they fired (for `history`), and their delivery.
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        namespace INTEGER NOT NULL,
+        time REAL NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL,
+        previous_status TEXT NOT NULL,
+        first INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        -- The new orphans' names, one per line (names as shown never hold a line break).
+        new_orphans TEXT NOT NULL,
+        -- The JSON the sinks are given.
+        body BLOB NOT NULL,
+        -- Sinks still to deliver to: 1 until delivered, 0 once delivered or superseded.
+        pending_exec INTEGER NOT NULL DEFAULT 0,
+        pending_webhook INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        -- When a run may next try it: the end of a claim, or of the backoff after a failure.
+        next_attempt REAL,
+        last_problem TEXT
+    );
+    CREATE INDEX alerts_by_namespace ON alerts (namespace, id);
+    CREATE INDEX alerts_pending ON alerts (next_attempt) WHERE pending_exec OR pending_webhook;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+    """
+}

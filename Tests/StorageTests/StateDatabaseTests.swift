@@ -1,0 +1,280 @@
+import Foundation
+import Testing
+@testable import Storage
+import TunwardenCore
+
+/// The state database: recording row by row, the watcher's incremental entry point, alerts
+/// claimed once and retried until delivered, damage, and the import of a state.json.
+@Suite struct StateDatabaseTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let identity = "netns-cookie:7@boot:b1"
+
+    final class Directory {
+        let path: String
+        init() throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-db-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// `count` persistent tuns named t0…, those in `orphaned` with no holder, the others held.
+    static func assessment(_ count: Int, orphaned: Set<Int> = [], at time: Date, identity: String = identity, netns: String? = "blue") -> Assessment {
+        var attachments: [HolderAttachment] = []
+        let interfaces = (0..<count).map { i in
+            NetworkInterface(index: i + 2, name: "t\(i)", kind: .tun, carrier: false, tun: TunDetails(persistent: true))
+        }
+        for i in 0..<count where !orphaned.contains(i) {
+            attachments.append(HolderAttachment(holder: Holder(pid: Int32(1000 + i), comm: "vpn", uid: 0, fd: 3), ifname: "t\(i)", inInspectedNamespace: true))
+        }
+        return Heuristics.assess(Snapshot(platform: .linux, namespace: netns, namespaceIdentity: identity, takenAt: time, interfaces: interfaces,
+                                          routes: [], holders: HolderScan(complete: true, attachments: attachments, processesScanned: 10)))
+    }
+
+    static let judging = AlertJudging(growth: GrowthPolicy(), sinks: [.exec]) { "h" }
+
+    @Test func aMissingDatabaseIsNoneUntilMadeAndObservationsRoundTrip() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path + "/nested/state")
+        #expect(try store.database(create: false) == nil)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/nested"))
+        func recordAndRead() throws -> Observations {
+            let database = try #require(try store.database())
+            let recorded = try database.record(Self.assessment(3, orphaned: [1], at: Self.t0), label: NamespaceLabel(name: "blue"), alerting: nil)
+            let read = try database.observations(namespace: Self.identity)
+            #expect(read.namespaces == recorded.observations.namespaces)
+            #expect(read.namespaces[Self.identity]?["3:t1"]?.orphanedSince == Self.t0)
+            #expect(read.namespaces[Self.identity]?["2:t0"]?.holdersSeen == ["vpn[1000]"])
+            return read
+        }
+        let read = try recordAndRead()
+        store.close()
+        // The write-ahead log is folded in and removed when the last connection closes.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/nested/state") == ["state.db"])
+        #expect(try StateStore(directory: directory.path + "/nested/state").database()?.observations(namespace: Self.identity).namespaces == read.namespaces)
+    }
+
+    /// An audit that finds every interface as it was writes no interface row: only its count
+    /// sample and the namespace's last run, however many interfaces there are.
+    @Test func anUnchangedInventoryWritesNoInterfaceRow() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        _ = try database.record(Self.assessment(2000, orphaned: Set(0..<50), at: Self.t0), label: nil, alerting: Self.judging)
+        let before = database.rowsWritten
+        let again = try database.record(Self.assessment(2000, orphaned: Set(0..<50), at: Self.t0 + 60), label: nil, alerting: Self.judging)
+        #expect(again.alert == nil)
+        #expect(database.rowsWritten - before == 2, "the namespace's last run and one count sample")
+        // Seen again now, though no row said so.
+        #expect(again.observations.namespaces[Self.identity]?["2:t0"]?.lastSeen == Self.t0 + 60)
+        #expect(try database.observations(namespace: Self.identity).namespaces[Self.identity]?["2:t0"]?.lastSeen == Self.t0 + 60)
+
+        // One interface orphaned, one gone: two rows more (and the remembered orphan).
+        let changed = database.rowsWritten
+        var next = Self.assessment(2000, orphaned: Set(0..<51), at: Self.t0 + 120)
+        next.interfaces.removeLast()
+        let recorded = try database.record(next, label: nil, alerting: Self.judging)
+        #expect(recorded.alert?.newOrphans == ["t50"])
+        // last run, sample, t50's row, t1999's row, t50 remembered as alerted, the alert itself,
+        // and the first alert (claimed, never finished) superseded.
+        #expect(database.rowsWritten - changed == 7)
+    }
+
+    /// The watcher's entry point reads and writes only the interfaces named, decides the alert
+    /// in the same transaction, and leaves the rows as a whole recording would.
+    @Test func recordingAChangeTouchesOnlyItsInterfaces() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        var cache = try database.record(Self.assessment(1000, at: Self.t0), label: NamespaceLabel(name: "blue"), alerting: Self.judging).observations
+        let now = Self.t0 + 30
+        var next = Self.assessment(1001, orphaned: [1000], at: now)
+        next.interfaces.remove(at: 5)
+        let before = database.rowsWritten
+        let recording = try database.recordChanges(next, changed: [next.interfaces.last!], removed: [InterfaceKey(ifindex: 7, ifname: "t5")],
+                                                   label: nil, alerting: Self.judging, cache: &cache)
+        // Critical before and after (1000 tunnels are beyond the limit): a new orphan.
+        #expect(recording.alert?.event == "new-orphan")
+        #expect(recording.alert?.newOrphans == ["t1000"])
+        // t1000 written, t5 deleted, last run, sample, t1000 alerted, the alert, and the first
+        // alert (claimed, never finished) superseded.
+        #expect(database.rowsWritten - before == 7)
+        let stored = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
+        #expect(stored.count == 1000 && stored["7:t5"] == nil && stored["1002:t1000"]?.orphanedSince == now)
+        #expect(cache.namespaces[Self.identity]?.keys.sorted() == stored.keys.sorted())
+        // What a whole recording of the same inventory would keep.
+        let whole = try #require(try StateStore(directory: try Directory().path).database())
+        _ = try whole.record(Self.assessment(1000, at: Self.t0), label: nil, alerting: nil)
+        let wholeRows = try whole.record(next, label: nil, alerting: nil).observations.namespaces[Self.identity] ?? [:]
+        #expect(wholeRows.mapValues { $0.orphanedSince } == stored.mapValues { $0.orphanedSince })
+
+        // The same condition again alerts nothing, and neither does a whole recording of it.
+        var later = next
+        later.snapshot.takenAt = now + 30
+        let quiet = try database.recordChanges(later, changed: [later.interfaces.last!], removed: [], label: nil, alerting: Self.judging, cache: &cache)
+        #expect(quiet.alert == nil)
+        later.snapshot.takenAt = now + 60
+        #expect(try database.record(later, label: nil, alerting: Self.judging).alert == nil)
+    }
+
+    /// Two runs (connections) recording the same change: one decides the alert, the other finds
+    /// it decided; an older inventory recorded after a newer one writes nothing.
+    @Test func anAlertIsDecidedOnceBetweenRuns() throws {
+        let directory = try Directory()
+        let first = try #require(try StateStore(directory: directory.path).database())
+        let second = try #require(try StateStore(directory: directory.path).database())
+        _ = try first.record(Self.assessment(3, at: Self.t0), label: nil, alerting: Self.judging)
+        let a = try first.record(Self.assessment(3, orphaned: [2], at: Self.t0 + 10), label: nil, alerting: Self.judging)
+        let b = try second.record(Self.assessment(3, orphaned: [2], at: Self.t0 + 11), label: nil, alerting: Self.judging)
+        let stale = try second.record(Self.assessment(3, orphaned: [2], at: Self.t0 + 5), label: nil, alerting: Self.judging)
+        #expect(a.alert != nil && b.alert == nil)
+        #expect(stale.wasStale && stale.alert == nil)
+    }
+
+    /// An alert whose delivery failed stays pending, is not retried before its backoff, is
+    /// claimed by one run at a time, and is done once delivered; a newer alert supersedes it.
+    @Test func undeliveredAlertsAreRetriedWithBackoffUntilDelivered() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        let other = try #require(try StateStore(directory: directory.path).database())
+        _ = try database.record(Self.assessment(2, at: Self.t0), label: nil, alerting: Self.judging)
+        let alert = try #require(try database.record(Self.assessment(2, orphaned: [0], at: Self.t0 + 1), label: nil, alerting: Self.judging).alert)
+        // Claimed by the run that decided it: nobody else takes it meanwhile.
+        #expect(try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 2).isEmpty)
+        try database.finishDelivery(of: alert, delivered: [], failed: [.exec], problem: "--alert-exec exited 1", now: Self.t0 + 2)
+        #expect(try database.nextDeliveryAttempt(sinks: [.exec]) == Self.t0 + 62)
+        #expect(try database.nextDeliveryAttempt(sinks: [.webhook]) == nil)
+        #expect(try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 61).isEmpty)
+        let retry = try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 62)
+        #expect(retry.map(\.id) == [alert.id] && retry.first?.attempts == 1 && retry.first?.body == alert.body)
+        #expect(try database.claimDueAlerts(sinks: [.exec], now: Self.t0 + 63).isEmpty, "claimed twice")
+        try other.finishDelivery(of: retry[0], delivered: [], failed: [.exec], problem: "again", now: Self.t0 + 63)
+        // 1 min, then 2 min, … at most 1 h.
+        #expect(try database.nextDeliveryAttempt(sinks: [.exec]) == Self.t0 + 63 + 120)
+        #expect(StateDatabase.backoff(afterAttempts: 20) == 3600)
+        let third = try database.claimDueAlerts(sinks: [.exec], now: Self.t0 + 200)
+        try database.finishDelivery(of: third[0], delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 200)
+        #expect(try database.undeliveredAlerts().isEmpty)
+
+        // Pending, then superseded by the next alert of the namespace.
+        let resolved = try #require(try database.record(Self.assessment(2, at: Self.t0 + 300), label: nil, alerting: Self.judging).alert)
+        try database.finishDelivery(of: resolved, delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 300)
+        let again = try #require(try database.record(Self.assessment(2, orphaned: [1], at: Self.t0 + 310), label: nil, alerting: Self.judging).alert)
+        #expect(try database.undeliveredAlerts().map(\.id) == [again.id])
+    }
+
+    @Test func aDamagedDatabaseIsAnErrorNamingItAndIsMovedAsideWhole() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        try Data("not a database, but long enough to have a header of sorts: 0123456789012345678901234567890123456789".utf8)
+            .write(to: URL(fileURLWithPath: store.path))
+        let error = #expect(throws: StorageError.self) { try store.database() }
+        #expect(error?.isCorrupt == true && error?.path == store.path)
+        #expect(error?.description.contains("is not a valid tunwarden state database") == true, "\(String(describing: error))")
+        let kept = try store.moveAside(now: Self.t0)
+        #expect(kept == store.path + ".corrupt-2027-01-15T080000Z")
+        #expect(try StateStore(directory: directory.path).database() != nil)
+
+        // Damage SQLite finds in the pages: the interfaces' table overwritten in the middle.
+        let other = try Directory()
+        let damaged = StateStore(directory: other.path)
+        _ = try damaged.database()?.record(Self.assessment(3000, at: Self.t0), label: nil, alerting: nil)
+        damaged.close()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: damaged.path))
+        try handle.seek(toOffset: 8192)
+        handle.write(Data(repeating: 0x5a, count: 64 * 1024))
+        try handle.close()
+        #expect(throws: StorageError.self) {
+            let database = try StateStore(directory: other.path).database()
+            try database?.quickCheck()
+            _ = try database?.observations(namespace: Self.identity)
+        }
+    }
+
+    @Test func aDatabaseOfANewerSchemaIsRefusedNotMovedAside() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        _ = try store.database()
+        try store.database()?.connection.execute("PRAGMA user_version = 9")
+        store.close()
+        let error = #expect(throws: StorageError.self) { try StateStore(directory: directory.path).database() }
+        #expect(error?.isCorrupt == false)
+        #expect(error?.description.contains("has schema version 9, which this tunwarden does not know") == true)
+    }
+
+    /// Numbers no tunwarden writes (the CHECK constraints refuse them, so only a hand at the file
+    /// puts them there) make the database damaged when read.
+    @Test func outOfBoundsNumbersMakeTheDatabaseDamaged() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        let database = try #require(try store.database())
+        _ = try database.record(Self.assessment(1, at: Self.t0), label: nil, alerting: nil)
+        #expect(throws: (any Error).self) { try database.connection.execute("UPDATE counts SET count = -1") }
+        try database.connection.execute("PRAGMA ignore_check_constraints = ON; UPDATE counts SET count = -9223372036854775808")
+        let error = #expect(throws: StorageError.self) { try database.observations(namespace: Self.identity) }
+        #expect(error?.isCorrupt == true)
+        #expect(error?.description.contains("a tunnel count in the history of \(Self.identity) is -9223372036854775808") == true, "\(String(describing: error))")
+        #expect(throws: StorageError.self) { try database.namespaceRecords() }
+    }
+
+    @Test func stateNumbersOutsideTheirBoundsAreNamed() {
+        var observations = Observations()
+        #expect(observations.numberOutOfBounds == nil)
+        var history = NamespaceHistory()
+        history.addSample(CountSample(time: Self.t0, count: 3))
+        history.reapedTotal = 1 << 53
+        observations.histories["net:[1]"] = history
+        #expect(observations.numberOutOfBounds == nil)
+        observations.histories["net:[1]"]?.reapedTotal = Int.max
+        #expect(observations.numberOutOfBounds == "the reaped total of net:[1] is \(Int.max), outside 0 to \(1 << 53)")
+        observations.histories = [:]
+        observations.namespaces["net:[1]"] = ["0:t0": InterfaceObservation(ifindex: 0, ifname: "t0", kind: .tun, firstSeen: Self.t0, lastSeen: Self.t0, orphanedSince: nil)]
+        #expect(observations.numberOutOfBounds == "the ifindex of t0 in net:[1] is 0, outside 1 to 2147483647")
+    }
+
+    /// A state.json of the format tunwarden kept before (`Golden/state.json`) is imported once,
+    /// whole, and kept renamed.
+    @Test func aStateFileOfTheOldFormatIsImportedOnceAndKept() throws {
+        let directory = try Directory()
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/state.json")
+        let legacy = directory.path + "/state.json"
+        try FileManager.default.copyItem(atPath: golden.path, toPath: legacy)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let expected = try decoder.decode(Observations.self, from: Data(contentsOf: golden))
+        let store = StateStore(directory: directory.path)
+        let database = try #require(try store.database(create: false))
+        #expect(!FileManager.default.fileExists(atPath: legacy))
+        #expect(FileManager.default.contentsEqual(atPath: legacy + ".imported", andPath: golden.path))
+        for identity in expected.namespaces.keys {
+            let read = try database.observations(namespace: identity, growthWindow: .infinity)
+            #expect(read.namespaces[identity] == expected.namespaces[identity])
+            #expect(read.histories[identity]?.counts == expected.histories[identity]?.counts)
+        }
+        let records = try database.namespaceRecords()
+        #expect(Dictionary(uniqueKeysWithValues: records.map { ($0.identity, $0.history) }) == expected.histories)
+        // Never again: a state.json put back is not read.
+        store.close()
+        try FileManager.default.copyItem(atPath: golden.path, toPath: legacy)
+        let reopened = try #require(try StateStore(directory: directory.path).database())
+        #expect(try reopened.namespaceRecords() == records)
+    }
+
+    @Test(arguments: [
+        (#""counts":[{"time":"2026-01-01T00:00:00Z","count":-9223372036854775808}]"#, "a tunnel count in the history of net:[9] is -9223372036854775808"),
+        (#""counts":[],"reaped_total":9223372036854775807"#, "the reaped total of net:[9] is 9223372036854775807"),
+        ("\"counts\":[", "is not a valid tunwarden state file"),
+    ])
+    func aDamagedStateFileIsNotImported(history: String, problem: String) throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        let text = #"{"version":1,"namespaces":{},"histories":{"net:[9]":{"#+history+#"}}}"#
+        try Data(text.utf8).write(to: URL(fileURLWithPath: store.legacyPath))
+        let error = #expect(throws: StorageError.self) { try store.database() }
+        #expect(error?.isCorrupt == true && error?.path == store.legacyPath)
+        #expect(error?.description.contains(problem) == true, "\(String(describing: error))")
+        // Kept as it was; once moved aside, a fresh database is made.
+        #expect(try String(contentsOfFile: store.legacyPath, encoding: .utf8) == text)
+        let kept = try store.moveAside(store.legacyPath, now: Self.t0)
+        #expect(kept == store.legacyPath + ".corrupt-2027-01-15T080000Z")
+        #expect(try store.database()?.namespaceRecords().isEmpty == true)
+    }
+}
