@@ -31,7 +31,8 @@ public struct Watch: ParsableCommand {
 
         Two things raise no rtnetlink event. A down device losing its last holder: process exits are \
         watched through the kernel's proc connector, and a holder's exit re-checks the devices it held \
-        (the orphaned-tun alert follows within the coalescing window). A process attaching to a down \
+        (the orphaned-tun alert follows within the coalescing window); where the proc connector is \
+        unavailable, the known holders are checked every 5 seconds instead. A process attaching to a down \
         orphan: while orphans exist, their links are read again every 5 seconds (one request each, or \
         one dump of tun devices for more than 64), so an orphan that gained a queue is live again \
         within about 5 seconds.
@@ -41,9 +42,11 @@ public struct Watch: ParsableCommand {
         watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
-        Audits, reaps and the watcher sharing a state directory take its lock in turn to save \
-        observations and decide on alerts, so an event is alerted once between them; the watcher \
-        holds it only for that (and for a reap), never for its whole life.
+        Audits, reaps and the watcher sharing a state directory record in one database (state.db), \
+        each alert decided and claimed in the transaction that records it, so an event is alerted \
+        once between them. After events the watcher records only the interfaces whose verdicts \
+        changed. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
+        to 1 hour) until delivered or superseded.
 
         SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \
         SIGTERM or SIGINT: the state is saved and the watcher exits 0. Under systemd (NOTIFY_SOCKET) it \

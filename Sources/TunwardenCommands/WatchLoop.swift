@@ -28,6 +28,8 @@ protocol WatchSource: AnyObject {
     /// (tun and tap devices that are down or orphaned, by index); nil where the source has no such
     /// look (its periodic re-read covers it).
     func look(at indices: [Int]) -> [FactChange]?
+    /// Whether the source wants its look even with no candidates (it watches holders by looking).
+    var looksWithoutCandidates: Bool { get }
     /// Changes found by reading every link's traffic counters now; nil where a full re-read does it.
     func traffic() -> [FactChange]?
     /// The processes known to hold devices, with the indices of the devices each holds: a
@@ -64,7 +66,8 @@ protocol WatchControl {
 /// changed exactly as `audit` judges (observations, leak growth, alerts on transitions,
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
 /// window, the orphan look, the traffic sample (which also refreshes the metrics), the systemd
-/// watchdog, the next orphan coming of age for `--reap`. Nothing wakes it otherwise.
+/// watchdog, the next orphan coming of age for `--reap`, the next retry of an undelivered alert.
+/// Nothing wakes it otherwise.
 final class WatchLoop {
     let source: any WatchSource
     let store: StateStore
@@ -105,6 +108,7 @@ final class WatchLoop {
             identity = snapshot.namespaceIdentity
             engine.load(snapshot)
             loaded = true
+            fullRecordDue = true
             return true
         } catch {
             Terminal.note("watch: inventory failed, retrying: \(error)")
@@ -113,12 +117,25 @@ final class WatchLoop {
     }
 
     /// Judges the facts as they stand and records the judgement; false when it is to be made again
-    /// (another run held the state directory too long).
+    /// (another run held the state directory too long). After a full inventory the whole
+    /// namespace is recorded; after events, only the interfaces whose verdicts changed.
     private func judge() -> Bool {
         guard loaded, let assessment = engine.assessment(of: identity) else { return false }
+        let changes = engine.takeChanges(of: identity)
         do {
-            let (judged, observations) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
+            let judged: Assessment
+            let observations: Observations?
+            if fullRecordDue {
+                (judged, observations) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
                                                           patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
+                if let observations {
+                    cache = observations
+                    fullRecordDue = false
+                }
+                nextDelivery = runtime.monitoring.deliverPending(store: store)
+            } else {
+                (judged, observations) = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
+            }
             runtime.monitoring.writeMetrics(judged, observations: observations)
             let summary = AuditTable.summaryLine(judged)
             if summary != lastSummary { Terminal.log("watch: \(summary)") }
@@ -141,11 +158,55 @@ final class WatchLoop {
             return true
         } catch {
             Terminal.note("watch: observations not saved, retrying: \(error)")
+            // What this judgement would have recorded is recorded whole next time.
+            fullRecordDue = true
             return false
         }
     }
 
+    /// Records the interfaces whose verdicts changed since the last judgement, with the state
+    /// directory's lock held as every observer holds it, then delivers the alert the recording
+    /// claimed (if any) and retries undelivered ones that are due. A recording that fails is noted,
+    /// and the next judgement records the whole namespace.
+    private func observeChanges(_ assessment: Assessment, changed: [AssessedInterface],
+                                removed: [(index: Int, name: String)]) throws -> (Assessment, Observations?) {
+        let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Watch.lockPatience) { _ in
+            self.control.stopRequested
+        }
+        let recording: Recording
+        do {
+            guard let database = try store.database(create: true) else {
+                lock.release()
+                return (assessment, nil)
+            }
+            recording = try database.recordChanges(assessment, changed: changed, removed: removed.map { InterfaceKey(ifindex: $0.index, ifname: $0.name) },
+                                                   label: NamespaceLabels.label(assessment.snapshot), alerting: runtime.monitoring.judging, cache: &cache)
+        } catch {
+            lock.release()
+            Terminal.note("watch: observations not saved: \(error)")
+            fullRecordDue = true
+            return (assessment, nil)
+        }
+        lock.release()
+        // Another run recorded a newer inventory: the next judgement records the whole namespace.
+        if recording.wasStale { fullRecordDue = true }
+        if let alert = recording.alert {
+            runtime.monitoring.sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
+                                         newOrphans: alert.newOrphans, summary: alert.summary)
+            runtime.monitoring.deliver(alert, store: store)
+        }
+        nextDelivery = runtime.monitoring.deliverPending(store: store)
+        return (recording.assessment, recording.observations)
+    }
+
     private var nextReapDue: Date?
+    /// When the next undelivered alert is to be retried.
+    private var nextDelivery: Date?
+    /// Whether the next judgement records the whole namespace (after a full inventory, or a
+    /// recording that failed) rather than what changed.
+    private var fullRecordDue = true
+    /// The namespace's observations as last recorded, kept up to date by each recording.
+    private var cache = Observations()
 
     /// Runs until a stop is requested.
     func run(watching description: String) {
@@ -177,9 +238,11 @@ final class WatchLoop {
             // Sleep until the first deadline, or an event.
             var deadlines: [Date] = [nextStats]
             if let pendingSince { deadlines.append(pendingSince.addingTimeInterval(Double(runtime.coalesce) / 1000)) }
-            if !candidates.isEmpty { deadlines.append(nextLook) }
+            let looking = !candidates.isEmpty || source.looksWithoutCandidates
+            if looking { deadlines.append(nextLook) }
             if let nextWatchdog { deadlines.append(nextWatchdog) }
             if let nextReapDue { deadlines.append(nextReapDue) }
+            if let nextDelivery { deadlines.append(nextDelivery) }
             if let due = source.deadline { deadlines.append(due) }
             let first = deadlines.min()!
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
@@ -200,10 +263,11 @@ final class WatchLoop {
                 if pendingSince == nil { pendingSince = .distantPast }
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
-            if !candidates.isEmpty, now >= nextLook {
+            if looking, now >= nextLook {
                 nextLook = now.addingTimeInterval(lookInterval)
                 if let changes = source.look(at: candidates) { take([.changes(changes)]) }
             }
+            if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
             if let due = nextReapDue, now >= due, pendingSince == nil {
                 nextReapDue = nil
                 pendingSince = .distantPast

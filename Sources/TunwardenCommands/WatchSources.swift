@@ -14,9 +14,9 @@ import TunwardenCore
 #if os(Linux)
 /// The Linux watch source: rtnetlink notifications applied as they come, holder exits from the
 /// kernel's proc connector (a down device losing its last holder raises no rtnetlink event), and
-/// a look at orphan candidates' links every few seconds (nor does a process attaching to a down
-/// device). Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)`
-/// at each look instead.
+/// a look at down or orphaned tun/tap devices' links every few seconds (nor does a process
+/// attaching to a down device). Where the proc connector is unavailable, the known holders are
+/// checked by `kill(pid, 0)` at each look instead, and the devices of those gone read again.
 final class LinuxEventSource: WatchSource {
     let kernel: LinuxWatchSource
     private let processEvents: Int32
@@ -109,6 +109,9 @@ final class LinuxEventSource: WatchSource {
     var deadline: Date? { nil }
     func tick(now: Date) -> [WatchNews] { [] }
 
+    /// Without the proc connector, known holders are checked at each look.
+    var looksWithoutCandidates: Bool { processEvents < 0 && !held.isEmpty }
+
     func look(at indices: [Int]) -> [FactChange]? {
         var changes: [FactChange]
         do {
@@ -122,8 +125,12 @@ final class LinuxEventSource: WatchSource {
             guard case let .link(interface) = change else { return false }
             return interface.carrier == true || (interface.tun?.numQueues ?? 0) > 0 || (interface.tun?.numDisabledQueues ?? 0) > 0
         }
-        let holderGone = processEvents < 0 && held.keys.contains { kill($0, 0) != 0 && errno == ESRCH }
-        if attached || holderGone { changes.append(kernel.holderChange()) }
+        let gone = processEvents < 0 ? held.filter { kill($0.key, 0) != 0 && errno == ESRCH } : [:]
+        if !gone.isEmpty {
+            let devices = Set(gone.values.joined()).subtracting(indices)
+            if !devices.isEmpty { changes += (try? kernel.links(devices.sorted())) ?? [] }
+        }
+        if attached || !gone.isEmpty { changes.append(kernel.holderChange()) }
         return changes
     }
 
@@ -228,6 +235,7 @@ final class RouteMonitorSource: WatchSource {
     }
 
     func settle() -> [WatchNews] { [] }
+    var looksWithoutCandidates: Bool { false }
     func look(at indices: [Int]) -> [FactChange]? { nil }
     func traffic() -> [FactChange]? { nil }
     func noteHolders(_ held: [Int32: [Int]]) {}

@@ -60,10 +60,11 @@ import TestSupport
 
 /// What `help watch` says about holder exits is what the watcher does (and what README.md says).
 @Suite struct WatchHelpTests {
-    @Test func holderExitsAreWatchedThroughTheProcConnectorOrOnceASecond() throws {
+    @Test func holderExitsAreWatchedThroughTheProcConnectorOrEveryFiveSeconds() throws {
         let help = try HelpTests.help(["help", "watch"], columns: 1000).stdout
         #expect(help.contains("proc connector"), "\(help)")
-        #expect(help.contains("checking the known holders once a second"), "\(help)")
+        #expect(help.contains("the known holders are checked every 5 seconds instead"), "\(help)")
+        #expect(help.contains("their links are read again every 5 seconds"), "\(help)")
         #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
         #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
     }

@@ -284,6 +284,32 @@ import Testing
         #expect(engine.snapshot(of: "ns")?.routes == [])
     }
 
+    /// The changes the watcher records: what appeared or changed state, holders or name, and
+    /// the keys that went; never an interface whose verdict only reads differently.
+    @Test func changesForObservationsNameOnlyWhatChanged() {
+        var world = World()
+        for index in 1...50 { world.links[index] = Build.tun(index, "tun\(index)") }
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        _ = engine.assessment(of: "ns")
+        #expect(engine.takeChanges(of: "ns").changed.count == 50)
+        // Another holder scan with more processes rewords every orphan's reason: no change.
+        engine.apply([.holders(HolderScan(complete: true, attachments: [], processesScanned: 99), namespaceNames: [:])], to: "ns", at: Date())
+        _ = engine.assessment(of: "ns")
+        #expect(engine.takeJudgedCount(of: "ns") == 100)
+        var changes = engine.takeChanges(of: "ns")
+        #expect(changes.changed.isEmpty && changes.removed.isEmpty)
+        // A holder for one, a rename of another, a deletion and a new device.
+        var renamed = world.links[2]!
+        renamed.name = "vpn2"
+        engine.apply([.holders(HolderScan(complete: true, attachments: [Build.holder(7, "tun1")], processesScanned: 99), namespaceNames: [:]),
+                      .link(renamed), .linkRemoved(index: 3), .link(Build.tun(60, "tun60"))], to: "ns", at: Date())
+        _ = engine.assessment(of: "ns")
+        changes = engine.takeChanges(of: "ns")
+        #expect(changes.changed.map(\.interface.name) == ["tun1", "vpn2", "tun60"])
+        #expect(changes.removed.map { "\($0.index) \($0.name)" }.sorted() == ["2 tun2", "3 tun3"])
+    }
+
     @Test func namespacesAreKeptApart() {
         var blue = World()
         blue.links[1] = Build.tun(1, "tun0")

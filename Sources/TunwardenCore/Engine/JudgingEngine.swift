@@ -62,6 +62,14 @@ public final class JudgingEngine {
         namespaces[identity]?.snapshot
     }
 
+    /// What changed for observations since the namespace was loaded or this was last asked:
+    /// the verdicts that appeared or whose state, holders, traffic counters or name changed (a
+    /// reworded reason is not a change), and the interfaces (index and name) that no longer
+    /// have a verdict under that key. Read it after `assessment(of:)`, which judges what is due.
+    public func takeChanges(of identity: String) -> (changed: [AssessedInterface], removed: [(index: Int, name: String)]) {
+        namespaces[identity]?.takeChanges() ?? ([], [])
+    }
+
     /// How many interfaces were judged since the namespace was loaded or this was last asked:
     /// what the tests and the watcher's log use to show that a change re-judged only what it touched.
     public func takeJudgedCount(of identity: String) -> Int {
@@ -100,6 +108,9 @@ final class NamespaceFacts {
     private var dirty = Set<Slot>()
     private var cachedSnapshot: Snapshot?
     var judgedCount = 0
+    /// Slots whose verdict changed for observations, and keys whose verdict went, since the last `takeChanges`.
+    private var changedSlots = Set<Slot>()
+    private var removedKeys: [(index: Int, name: String)] = []
 
     init(_ snapshot: Snapshot) {
         metadata = snapshot
@@ -164,6 +175,8 @@ final class NamespaceFacts {
             if let old {
                 noteReferences(of: old, in: slot, adding: false)
                 forgetName(old.name, of: slot)
+                // Observations are kept by index and name: a renamed interface is a new one.
+                if old.name != interface.name, verdicts[slot] != nil { removedKeys.append((old.index, old.name)) }
             }
             links[slot] = interface
             if let other = slotByName[interface.name], other != slot { duplicateNames = true }
@@ -183,7 +196,8 @@ final class NamespaceFacts {
             noteReferences(of: old, in: slot, adding: false)
             if let position = order.firstIndex(of: slot) { order.remove(at: position) }
             forgetName(old.name, of: slot)
-            verdicts[slot] = nil
+            if verdicts.removeValue(forKey: slot) != nil { removedKeys.append((old.index, old.name)) }
+            changedSlots.remove(slot)
             dirty.remove(slot)
             for port in referrers[index] ?? [] where links[port]?.master == index { links[port]?.masterName = nil }
             touchLink(index, slot: slot, old: old, new: nil)
@@ -352,6 +366,17 @@ final class NamespaceFacts {
         }
     }
 
+    func takeChanges() -> (changed: [AssessedInterface], removed: [(index: Int, name: String)]) {
+        defer {
+            changedSlots.removeAll()
+            removedKeys.removeAll()
+        }
+        let changed = order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
+        // A key removed and then used again (a name given back) is not removed.
+        let kept = Set(changed.map { "\($0.interface.index):\($0.interface.name)" })
+        return (changed, removedKeys.filter { !kept.contains("\($0.index):\($0.name)") })
+    }
+
     // MARK: judging
 
     func assessment(policy: AuditPolicy) -> Assessment {
@@ -382,11 +407,20 @@ final class NamespaceFacts {
                                                 hasInterface: { slotByName[$0] != nil })
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
-                verdicts[slot] = nil
+                if let gone = verdicts.removeValue(forKey: slot) { removedKeys.append((gone.assessed.interface.index, gone.assessed.interface.name)) }
+                changedSlots.remove(slot)
                 continue
             }
             var findings: [Finding] = []
             let assessed = Heuristics.judge(interface, routes: routesByIndex[interface.index] ?? [], context: context, findings: &findings)
+            if let before = verdicts[slot]?.assessed {
+                if before.state != assessed.state || before.holders != assessed.holders || before.interface.stats != assessed.interface.stats
+                    || before.interface.name != assessed.interface.name || before.interface.kind != assessed.interface.kind {
+                    changedSlots.insert(slot)
+                }
+            } else {
+                changedSlots.insert(slot)
+            }
             verdicts[slot] = (assessed, findings)
             judgedCount += 1
         }
