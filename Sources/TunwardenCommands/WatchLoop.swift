@@ -223,8 +223,9 @@ final class WatchLoop {
             for item in news {
                 switch item {
                 case let .changes(changes):
-                    guard !changes.isEmpty else { continue }
-                    if loaded { engine.apply(changes, to: identity, at: Date()) }
+                    // Changes that only repeat what is known (a look finding every link as it
+                    // was) call for no judgement.
+                    guard loaded, !changes.isEmpty, engine.apply(changes, to: identity, at: Date()) else { continue }
                 case let .resync(reason):
                     if let reason { Terminal.log("watch: \(reason); resynchronising with a full inventory") }
                     resyncWanted = true

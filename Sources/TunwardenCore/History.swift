@@ -146,18 +146,24 @@ public enum TextfileMetrics {
         let only = assessment.snapshot.namespace.map { "{netns=\"\(escape($0))\"}" } ?? ""
         var text = ""
         text += "# HELP tunwarden_interfaces Tunnel-style interfaces by kind and state.\n# TYPE tunwarden_interfaces gauge\n"
-        var byKindState: [String: Int] = [:]
-        for entry in assessment.interfaces { byKindState["\(entry.interface.kind.rawValue)|\(entry.state.rawValue)", default: 0] += 1 }
-        for key in byKindState.keys.sorted() {
+        // Counted by value (a watcher renders this after every burst, over every interface);
+        // the few distinct keys are then put in the order of their "kind|state" text.
+        var byKindState: [KindState: Int] = [:]
+        for position in assessment.interfaces.indices {
+            byKindState[KindState(kind: assessment.interfaces[position].interface.kind, state: assessment.interfaces[position].state), default: 0] += 1
+        }
+        for (key, count) in byKindState.map({ ("\($0.key.kind.rawValue)|\($0.key.state.rawValue)", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             let parts = key.split(separator: "|")
-            text += "tunwarden_interfaces{kind=\"\(parts[0])\",state=\"\(parts[1])\"\(netns)} \(byKindState[key]!)\n"
+            text += "tunwarden_interfaces{kind=\"\(parts[0])\",state=\"\(parts[1])\"\(netns)} \(count)\n"
         }
         text += "# HELP tunwarden_findings Findings by id and severity.\n# TYPE tunwarden_findings gauge\n"
-        var byFinding: [String: Int] = [:]
-        for finding in assessment.findings { byFinding["\(finding.id)|\(finding.severity.rawValue)", default: 0] += 1 }
-        for key in byFinding.keys.sorted() {
+        var byFinding: [IDSeverity: Int] = [:]
+        for position in assessment.findings.indices {
+            byFinding[IDSeverity(id: assessment.findings[position].id, severity: assessment.findings[position].severity), default: 0] += 1
+        }
+        for (key, count) in byFinding.map({ ("\($0.key.id)|\($0.key.severity.rawValue)", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             let parts = key.split(separator: "|")
-            text += "tunwarden_findings{id=\"\(parts[0])\",severity=\"\(parts[1])\"\(netns)} \(byFinding[key]!)\n"
+            text += "tunwarden_findings{id=\"\(parts[0])\",severity=\"\(parts[1])\"\(netns)} \(count)\n"
         }
         text += "# HELP tunwarden_tunnel_limit Tunnel-style interfaces at which the count is critical.\n# TYPE tunwarden_tunnel_limit gauge\n"
         text += "tunwarden_tunnel_limit\(only) \(assessment.policy.limit)\n"
@@ -170,6 +176,16 @@ public enum TextfileMetrics {
         text += "# HELP tunwarden_last_run_timestamp_seconds When tunwarden last judged this namespace.\n# TYPE tunwarden_last_run_timestamp_seconds gauge\n"
         text += "tunwarden_last_run_timestamp_seconds\(only) \(Int(now.timeIntervalSince1970))\n"
         return text
+    }
+
+    private struct KindState: Hashable {
+        let kind: InterfaceKind
+        let state: InterfaceState
+    }
+
+    private struct IDSeverity: Hashable {
+        let id: String
+        let severity: Severity
     }
 
     static func escape(_ value: String) -> String {

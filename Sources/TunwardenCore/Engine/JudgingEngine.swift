@@ -40,14 +40,16 @@ public final class JudgingEngine {
         namespaces[identity] = nil
     }
 
-    /// Applies changes to a namespace loaded before, in order, as of `time`; returns false (and
-    /// applies nothing) when the namespace was never loaded.
+    /// Applies changes to a namespace loaded before, in order, as of `time`. Returns whether the
+    /// facts changed: false when every change only repeated what was known (a link read again
+    /// and found as it was), and false, applying nothing, when the namespace was never loaded.
     @discardableResult
     public func apply(_ changes: [FactChange], to identity: String, at time: Date) -> Bool {
         guard let state = namespaces[identity] else { return false }
-        for change in changes { state.apply(change) }
+        var changed = false
+        for change in changes { changed = state.apply(change) || changed }
         state.setTime(time)
-        return true
+        return changed
     }
 
     /// The assessment of a namespace as it stands: equal to `Heuristics.assess` of the snapshot
@@ -107,6 +109,19 @@ final class NamespaceFacts {
     private var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
     private var dirty = Set<Slot>()
     private var cachedSnapshot: Snapshot?
+    /// The interfaces in `order`, kept as changes arrive, so that a snapshot is had without
+    /// gathering them again.
+    private var interfaceList: [NetworkInterface] = []
+    /// Whether `order` is in index order, so that positions are found by binary search: always
+    /// but for a capture listed out of order, which gets no events.
+    private var indexOrdered = true
+    /// The verdicts in `order`, their slots, and their findings joined in that order: kept as
+    /// verdicts change while `indexOrdered`, gathered again otherwise.
+    private var assessedList: [AssessedInterface] = []
+    private var assessedSlots: [Slot] = []
+    private var interfaceFindings: [Finding] = []
+    private var listStale = true
+    private var findingsStale = true
     var judgedCount = 0
     /// Slots whose verdict changed for observations, and keys whose verdict went, since the last `takeChanges`.
     private var changedSlots = Set<Slot>()
@@ -129,6 +144,8 @@ final class NamespaceFacts {
         }
         routes = snapshot.routes
         routesByIndex = Heuristics.routesPerInterface(routes)
+        interfaceList = snapshot.interfaces
+        indexOrdered = snapshot.interfaces.indices.dropFirst().allSatisfy { snapshot.interfaces[$0 - 1].index < snapshot.interfaces[$0].index }
         dirty = Set(order)
     }
 
@@ -136,7 +153,7 @@ final class NamespaceFacts {
     var snapshot: Snapshot {
         if let cachedSnapshot { return cachedSnapshot }
         var snapshot = metadata
-        snapshot.interfaces = order.map { links[$0]! }
+        snapshot.interfaces = interfaceList
         snapshot.routes = routes
         cachedSnapshot = snapshot
         return snapshot
@@ -154,8 +171,14 @@ final class NamespaceFacts {
 
     // MARK: applying changes
 
-    func apply(_ change: FactChange) {
+    /// Applies one change; returns false when it only repeated what was known.
+    func apply(_ change: FactChange) -> Bool {
+        let previousSnapshot = cachedSnapshot
         cachedSnapshot = nil
+        func unchanged() -> Bool {
+            cachedSnapshot = previousSnapshot
+            return false
+        }
         switch change {
         case var .link(interface):
             let slot: Slot
@@ -167,18 +190,22 @@ final class NamespaceFacts {
                 slot = nextSlot
                 nextSlot += 1
                 old = nil
-                order.insert(slot, at: insertionPoint(interface.index))
+                let position = insertionPoint(interface.index)
+                order.insert(slot, at: position)
+                interfaceList.insert(interface, at: position)
                 slotByIndex[interface.index] = slot
             }
             interface.addresses = old?.addresses ?? []
             interface.masterName = interface.master.flatMap { $0 > 0 ? slotByIndex[$0].flatMap { links[$0]?.name } : nil }
+            // A link read again and found as it was (the watcher's looks) changes nothing.
+            if let old, old == interface { return unchanged() }
             if let old {
                 noteReferences(of: old, in: slot, adding: false)
-                forgetName(old.name, of: slot)
+                if old.name != interface.name { forgetName(old.name, of: slot) }
                 // Observations are kept by index and name: a renamed interface is a new one.
                 if old.name != interface.name, verdicts[slot] != nil { removedKeys.append((old.index, old.name)) }
             }
-            links[slot] = interface
+            store(interface, in: slot)
             if let other = slotByName[interface.name], other != slot { duplicateNames = true }
             slotByName[interface.name] = slot
             noteReferences(of: interface, in: slot, adding: true)
@@ -188,18 +215,32 @@ final class NamespaceFacts {
                 // Routes name their devices, and ports their master.
                 renameInRoutes(interface.index, to: interface.name)
                 for port in referrers[interface.index] ?? [] where links[port]?.master == interface.index {
-                    links[port]?.masterName = interface.name
+                    if var renamed = links[port] {
+                        renamed.masterName = interface.name
+                        store(renamed, in: port)
+                    }
                 }
             }
         case let .linkRemoved(index):
-            guard let slot = slotByIndex.removeValue(forKey: index), let old = links.removeValue(forKey: slot) else { return }
+            guard let slot = slotByIndex.removeValue(forKey: index), let old = links.removeValue(forKey: slot) else { return unchanged() }
             noteReferences(of: old, in: slot, adding: false)
-            if let position = order.firstIndex(of: slot) { order.remove(at: position) }
+            if let position = position(of: slot, index: index) {
+                order.remove(at: position)
+                interfaceList.remove(at: position)
+            }
             forgetName(old.name, of: slot)
-            if verdicts.removeValue(forKey: slot) != nil { removedKeys.append((old.index, old.name)) }
+            if let gone = verdicts.removeValue(forKey: slot) {
+                removedKeys.append((old.index, old.name))
+                dropFromList(slot, index: index, hadFindings: !gone.findings.isEmpty)
+            }
             changedSlots.remove(slot)
             dirty.remove(slot)
-            for port in referrers[index] ?? [] where links[port]?.master == index { links[port]?.masterName = nil }
+            for port in referrers[index] ?? [] where links[port]?.master == index {
+                if var orphaned = links[port] {
+                    orphaned.masterName = nil
+                    store(orphaned, in: port)
+                }
+            }
             touchLink(index, slot: slot, old: old, new: nil)
             // The kernel deletes a device's routes with it without announcing each deletion.
             let gone = routes.filter { $0.nextHops.contains { $0.interfaceIndex == index } }
@@ -208,19 +249,19 @@ final class NamespaceFacts {
                 rebuildRoutesByIndex(touching: gone)
             }
         case let .addressAdded(index, address):
-            guard let slot = slotByIndex[index], var interface = links[slot] else { return }
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return unchanged() }
             if let position = interface.addresses.firstIndex(where: { $0.isSameAssignment(as: address) }) {
                 interface.addresses[position] = address
             } else {
                 interface.addresses.append(address)
             }
-            links[slot] = interface
+            store(interface, in: slot)
             dirty.insert(slot)
         case let .addressRemoved(index, address):
-            guard let slot = slotByIndex[index], var interface = links[slot] else { return }
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return unchanged() }
             let hadIPv4 = interface.addresses.contains { $0.family == .inet }
             interface.addresses.removeAll { $0.isSameAssignment(as: address) }
-            links[slot] = interface
+            store(interface, in: slot)
             dirty.insert(slot)
             if metadata.platform == .linux, hadIPv4, !interface.addresses.contains(where: { $0.family == .inet }) { flushIPv4Routes(of: index) }
         case var .routeAdded(route):
@@ -240,7 +281,7 @@ final class NamespaceFacts {
         case let .routeRemoved(route):
             let identity = route.identity
             let removed = routes.filter { $0.identity == identity }
-            guard !removed.isEmpty else { return }
+            guard !removed.isEmpty else { return unchanged() }
             routes.removeAll { $0.identity == identity }
             rebuildRoutesByIndex(touching: removed)
         case let .holders(scan, namespaceNames):
@@ -262,14 +303,15 @@ final class NamespaceFacts {
             metadata.holders = scan
             metadata.namespaceNames = namespaceNames
         case let .peerNamespaces(peers):
-            guard peers != metadata.peerNamespaces else { return }
+            guard peers != metadata.peerNamespaces else { return unchanged() }
             metadata.peerNamespaces = peers
             for slot in order where links[slot]?.kind == .veth && links[slot]?.linkNetnsID != nil { dirty.insert(slot) }
         case let .processNames(names):
-            guard names != metadata.processNames else { return }
+            guard names != metadata.processNames else { return unchanged() }
             metadata.processNames = names
             for slot in order where links[slot]?.kind == .feth { dirty.insert(slot) }
         }
+        return true
     }
 
     /// Drops the IPv4 routes whose every next hop leaves through this device, as Linux does,
@@ -312,7 +354,7 @@ final class NamespaceFacts {
     /// list one twice) is found by it instead.
     private func forgetName(_ name: String, of slot: Slot) {
         guard slotByName[name] == slot else { return }
-        slotByName[name] = order.first { $0 != slot && links[$0]?.name == name }
+        slotByName[name] = duplicateNames ? order.first { $0 != slot && links[$0]?.name == name } : nil
     }
 
     private func noteReferences(of interface: NetworkInterface, in slot: Slot, adding: Bool) {
@@ -326,13 +368,52 @@ final class NamespaceFacts {
         }
     }
 
+    /// Keeps a slot's interface, in the slot and in the interface list.
+    private func store(_ interface: NetworkInterface, in slot: Slot) {
+        links[slot] = interface
+        if let position = position(of: slot, index: interface.index) { interfaceList[position] = interface }
+    }
+
+    /// Where a slot sits in `order` (and the interface list): found by its index when the order
+    /// is by index, else by looking.
+    private func position(of slot: Slot, index: Int) -> Int? {
+        if indexOrdered {
+            let position = insertionPoint(index)
+            if position < order.count, order[position] == slot { return position }
+        }
+        return order.firstIndex(of: slot)
+    }
+
+    /// Takes a verdict that went out of the verdict list.
+    private func dropFromList(_ slot: Slot, index: Int, hadFindings: Bool) {
+        if hadFindings { findingsStale = true }
+        guard !listStale else { return }
+        if let position = listPosition(index), assessedSlots[position] == slot {
+            assessedList.remove(at: position)
+            assessedSlots.remove(at: position)
+        } else {
+            listStale = true
+        }
+    }
+
+    /// Where a verdict for this index sits, or would go, in the verdict list (index order).
+    private func listPosition(_ index: Int) -> Int? {
+        var low = 0
+        var high = assessedList.count
+        while low < high {
+            let middle = (low + high) / 2
+            if assessedList[middle].interface.index < index { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Where a new link with this index goes in `order`: after every slot with a smaller index.
     private func insertionPoint(_ index: Int) -> Int {
         var low = 0
         var high = order.count
         while low < high {
             let middle = (low + high) / 2
-            if (links[order[middle]]?.index ?? 0) < index { low = middle + 1 } else { high = middle }
+            if interfaceList[middle].index < index { low = middle + 1 } else { high = middle }
         }
         return low
     }
@@ -382,18 +463,28 @@ final class NamespaceFacts {
     func assessment(policy: AuditPolicy) -> Assessment {
         let snapshot = self.snapshot
         if !dirty.isEmpty { judgeDirty(snapshot: snapshot, policy: policy) }
-        var assessed: [AssessedInterface] = []
-        var findings: [Finding] = []
-        assessed.reserveCapacity(verdicts.count)
-        for slot in order {
-            guard let verdict = verdicts[slot] else { continue }
-            assessed.append(verdict.assessed)
-            findings += verdict.findings
+        if listStale {
+            assessedList = []
+            assessedSlots = []
+            assessedList.reserveCapacity(verdicts.count)
+            for slot in order {
+                guard let verdict = verdicts[slot] else { continue }
+                assessedList.append(verdict.assessed)
+                assessedSlots.append(slot)
+            }
+            listStale = !indexOrdered
+            findingsStale = true
         }
-        findings += Heuristics.snapshotFindings(assessed, snapshot: snapshot, policy: policy)
+        if findingsStale {
+            interfaceFindings = []
+            for slot in assessedSlots { interfaceFindings += verdicts[slot]?.findings ?? [] }
+            findingsStale = false
+        }
+        var findings = interfaceFindings
+        findings += Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
         Heuristics.sort(&findings)
-        return Assessment(snapshot: snapshot, policy: policy, interfaces: assessed, findings: findings,
-                          status: Heuristics.status(findings: findings, interfaces: assessed))
+        return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
+                          status: Heuristics.status(findings: findings, interfaces: assessedList))
     }
 
     private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
@@ -407,13 +498,17 @@ final class NamespaceFacts {
                                                 hasInterface: { slotByName[$0] != nil })
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
-                if let gone = verdicts.removeValue(forKey: slot) { removedKeys.append((gone.assessed.interface.index, gone.assessed.interface.name)) }
+                if let gone = verdicts.removeValue(forKey: slot) {
+                    removedKeys.append((gone.assessed.interface.index, gone.assessed.interface.name))
+                    dropFromList(slot, index: gone.assessed.interface.index, hadFindings: !gone.findings.isEmpty)
+                }
                 changedSlots.remove(slot)
                 continue
             }
             var findings: [Finding] = []
             let assessed = Heuristics.judge(interface, routes: routesByIndex[interface.index] ?? [], context: context, findings: &findings)
-            if let before = verdicts[slot]?.assessed {
+            let before = verdicts[slot]
+            if let before = before?.assessed {
                 if before.state != assessed.state || before.holders != assessed.holders || before.interface.stats != assessed.interface.stats
                     || before.interface.name != assessed.interface.name || before.interface.kind != assessed.interface.kind {
                     changedSlots.insert(slot)
@@ -421,7 +516,18 @@ final class NamespaceFacts {
             } else {
                 changedSlots.insert(slot)
             }
+            if before.map({ $0.findings != findings }) ?? !findings.isEmpty { findingsStale = true }
             verdicts[slot] = (assessed, findings)
+            if !listStale, let position = listPosition(interface.index) {
+                if position < assessedSlots.count, assessedSlots[position] == slot {
+                    assessedList[position] = assessed
+                } else if before == nil {
+                    assessedList.insert(assessed, at: position)
+                    assessedSlots.insert(slot, at: position)
+                } else {
+                    listStale = true
+                }
+            }
             judgedCount += 1
         }
         dirty.removeAll(keepingCapacity: true)
