@@ -48,6 +48,9 @@ enum WatchNews {
     case resync(String?)
     /// The source has looks to take before the next judgement (`settle`).
     case pending
+    /// Like `pending`, but for news that is its own burst (a holder exited): judged after
+    /// `WatchLoop.urgentWindow`, not the whole coalescing window.
+    case urgent
 }
 
 /// The stop, reload and wake-up requests a watch loop obeys: signals in the watcher, a pipe in
@@ -83,6 +86,9 @@ final class WatchLoop {
     /// How often orphan candidates are looked at again: a process attaching to a device that is
     /// down raises no event.
     var lookInterval: TimeInterval = 5
+    /// How soon urgent news (a holder's exit) is judged: long enough to gather the exits of a
+    /// process group, far shorter than the coalescing window meant for rtnetlink storms.
+    static let urgentWindow: TimeInterval = 0.02
 
     private let engine: JudgingEngine
     private var identity = ""
@@ -213,8 +219,15 @@ final class WatchLoop {
         if resynchronise() { _ = judge() }
         Terminal.log("watch: watching \(description)")
         notifier?.send("READY=1")
-        var pendingSince: Date?
+        // When the news gathered so far is to be judged; nil: nothing waits.
+        var judgeAt: Date?
+        func judgeWithin(_ window: TimeInterval) {
+            let due = Date().addingTimeInterval(window)
+            judgeAt = min(judgeAt ?? due, due)
+        }
         var resyncWanted = !loaded
+        // A first inventory that failed is tried again after the coalescing window.
+        if !loaded { judgeWithin(Double(runtime.coalesce) / 1000) }
         var now = Date()
         var nextLook = now.addingTimeInterval(lookInterval)
         var nextStats = now.addingTimeInterval(runtime.statsInterval)
@@ -231,14 +244,17 @@ final class WatchLoop {
                     resyncWanted = true
                 case .pending:
                     break
+                case .urgent:
+                    judgeWithin(Self.urgentWindow)
+                    continue
                 }
-                if pendingSince == nil { pendingSince = Date() }
+                if judgeAt == nil { judgeWithin(Double(runtime.coalesce) / 1000) }
             }
         }
         while !control.stopRequested {
             // Sleep until the first deadline, or an event.
             var deadlines: [Date] = [nextStats]
-            if let pendingSince { deadlines.append(pendingSince.addingTimeInterval(Double(runtime.coalesce) / 1000)) }
+            if let judgeAt { deadlines.append(judgeAt) }
             let looking = !candidates.isEmpty || source.looksWithoutCandidates
             if looking { deadlines.append(nextLook) }
             if let nextWatchdog { deadlines.append(nextWatchdog) }
@@ -261,7 +277,7 @@ final class WatchLoop {
                 engine.policy = runtime.policy
                 nextStats = min(nextStats, now.addingTimeInterval(runtime.statsInterval))
                 // New thresholds or sinks apply at once.
-                if pendingSince == nil { pendingSince = .distantPast }
+                judgeAt = .distantPast
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
             if looking, now >= nextLook {
@@ -269,20 +285,20 @@ final class WatchLoop {
                 if let changes = source.look(at: candidates) { take([.changes(changes)]) }
             }
             if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
-            if let due = nextReapDue, now >= due, pendingSince == nil {
+            if let due = nextReapDue, now >= due, judgeAt == nil {
                 nextReapDue = nil
-                pendingSince = .distantPast
+                judgeAt = .distantPast
             }
             if now >= nextStats {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
                 if let changes = source.traffic() { take([.changes(changes)]) } else { take([.resync(nil)]) }
                 // A quiet watcher is alive all the same: the metrics say when it last looked.
-                if pendingSince == nil, let lastAssessment { runtime.monitoring.writeMetrics(lastAssessment, observations: lastObservations, now: now) }
+                if judgeAt == nil, let lastAssessment { runtime.monitoring.writeMetrics(lastAssessment, observations: lastObservations, now: now) }
             }
-            if let since = pendingSince, now.timeIntervalSince(since) * 1000 >= Double(runtime.coalesce) {
+            if let due = judgeAt, now >= due {
                 if !resyncWanted { take(source.settle()) }
                 if resyncWanted { resyncWanted = !resynchronise() }
-                pendingSince = !resyncWanted && judge() ? nil : Date()
+                judgeAt = !resyncWanted && judge() ? nil : Date().addingTimeInterval(Double(runtime.coalesce) / 1000)
             }
             if let interval = notifier?.watchdogInterval, let due = nextWatchdog, now >= due {
                 notifier?.send("WATCHDOG=1")

@@ -85,7 +85,7 @@ final class LinuxEventSource: WatchSource {
             // Only the devices whose holders changed are judged again (the engine compares scans).
             if holderExited {
                 holderScanWanted = true
-                news.append(.pending)
+                news.append(.urgent)
             }
         }
         return news

@@ -46,7 +46,7 @@ struct WatchEventKernelTests {
                     switch item {
                     case let .changes(changes): engine.apply(changes, to: identity, at: Date())
                     case .resync: resync = true
-                    case .pending: break
+                    case .pending, .urgent: break
                     }
                 }
             }
