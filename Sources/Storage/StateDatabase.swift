@@ -397,19 +397,19 @@ public final class StateDatabase {
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
         var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: orphansTouched)
-        var alerted = Set(history.alertedOrphans)
-        if let touched = orphansTouched {
-            for name in orphans where !touched.contains(name) { alerted.insert(name) }
-        }
+        let alerted = Set(history.alertedOrphans)
+        // After a change, only the orphans it touched can be new, or no longer orphans: the
+        // others were remembered when they last changed (thousands of them need no look).
+        let considered = orphansTouched.map { touched in orphans.filter(touched.contains) } ?? orphans
         var checked = observations
         checked.histories[identity] = history
         // Before any arithmetic on them.
         try Self.check(checked)
         let judged = assessment.adding(alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
-        var decided = AlertDecision.decide(judged, history: history, host: "", orphans: orphans, alerted: alerted)
+        var decided = AlertDecision.decide(judged, history: history, host: "", orphans: considered, alerted: alerted)
         // Asked only for an alert: the name may take a resolver's time.
         if decided != nil { decided?.host = alerting.host() }
-        try remember(judged.status, orphans: orphans, alerted: alerted, touched: orphansTouched, previous: history.alertedStatus, namespace: row.id)
+        try remember(judged.status, orphans: considered, alerted: alerted, touched: orphansTouched, previous: history.alertedStatus, namespace: row.id)
         history.alertedStatus = judged.status
         history.alertedOrphans = orphans
         var claimed: PendingAlert?

@@ -480,8 +480,10 @@ final class NamespaceFacts {
             for slot in assessedSlots { interfaceFindings += verdicts[slot]?.findings ?? [] }
             findingsStale = false
         }
+        // Shared with the kept list unless snapshot-scope findings join it or it must be re-sorted.
         var findings = interfaceFindings
-        findings += Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
+        let whole = Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
+        if !whole.isEmpty { findings += whole }
         Heuristics.sort(&findings)
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
                           status: Heuristics.status(findings: findings, interfaces: assessedList))
