@@ -264,20 +264,12 @@ final class NamespaceFacts {
             store(interface, in: slot)
             dirty.insert(slot)
             if metadata.platform == .linux, hadIPv4, !interface.addresses.contains(where: { $0.family == .inet }) { flushIPv4Routes(of: index) }
-        case var .routeAdded(route):
-            nameHops(&route)
+        case let .routeAdded(route):
             let identity = route.identity
-            let replaced = routes.filter { $0.identity == identity }
-            routes.removeAll { $0.identity == identity }
-            routes.append(route)
-            rebuildRoutesByIndex(touching: replaced + [route])
-        case var .routeReplaced(route):
-            nameHops(&route)
+            put(route) { $0.identity == identity }
+        case let .routeReplaced(route):
             let base = route.baseIdentity
-            let replaced = routes.filter { $0.baseIdentity == base }
-            routes.removeAll { $0.baseIdentity == base }
-            routes.append(route)
-            rebuildRoutesByIndex(touching: replaced + [route])
+            put(route) { $0.baseIdentity == base }
         case let .routeRemoved(route):
             let identity = route.identity
             let removed = routes.filter { $0.identity == identity }
@@ -312,6 +304,16 @@ final class NamespaceFacts {
             for slot in order where links[slot]?.kind == .feth { dirty.insert(slot) }
         }
         return true
+    }
+
+    /// Adds a route (its hops named), in place of the routes it `replaces`.
+    private func put(_ route: Route, replacing replaces: (Route) -> Bool) {
+        var route = route
+        nameHops(&route)
+        let replaced = routes.filter(replaces)
+        if !replaced.isEmpty { routes.removeAll(where: replaces) }
+        routes.append(route)
+        rebuildRoutesByIndex(touching: replaced + [route])
     }
 
     /// Drops the IPv4 routes whose every next hop leaves through this device, as Linux does,
