@@ -120,13 +120,9 @@ public struct Audit: ParsableCommand {
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
         let keepState = !state.noState && from == nil
         let monitoring = monitoring.resolved(settings, alerts: keepState)
-        // A large dump leaves time to judge (and, for JSON, write) the first interfaces before the
-        // last arrive. Entries are written early only when they depend on the interface alone.
-        let pretty = console.isTerminal
-        let early = EarlyJudging(writingJSONEntries: format == .json && !all && !keepState ? pretty : nil)
         let snapshot: Snapshot
         do {
-            snapshot = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot(judgingEarly: early)
+            snapshot = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot()
         } catch {
             let reason = ErrorAdvice.text(error)
             switch format {
@@ -155,7 +151,7 @@ public struct Audit: ParsableCommand {
             console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
                                             width: console.width, verbose: verbose))
         case .json:
-            for segment in try AuditReport(assessment, includeContext: all, observations: observations, early: early).jsonSegments(pretty: pretty) {
+            for segment in try AuditReport(assessment, includeContext: all, observations: observations).jsonSegments(pretty: console.isTerminal) {
                 console.write(segment)
             }
             console.write("\n")

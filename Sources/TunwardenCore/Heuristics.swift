@@ -234,29 +234,21 @@ public enum Heuristics {
             self.uppers = uppers
             masters = NetworkInterface.masterNames(in: interfaces)
         }
-
-        /// Whether a device's verdict depends on what is stacked on it or what it is a port of.
-        func involves(_ interface: NetworkInterface) -> Bool {
-            (interface.kind == .tun || interface.kind == .tap) && (uppers[interface.index] != nil || (interface.master ?? 0) > 0)
-        }
     }
 
     /// Judges an interface whose verdict depends on nothing but itself, the holder scan, its own
     /// routes and what is stacked on it: tun, tap, utun and kernel-owned tunnels. Nil for veth and
     /// feth, which need the rest of the snapshot (peers, running processes), and for interfaces
-    /// that are not tunnels. Without `stacking` (judging early, before every link is known) a
-    /// tun/tap that is a port of a master is not judged alone either; one with links stacked on it
-    /// is found out when the early verdicts are handed over (`Stacking.involves`).
-    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], stacking: Stacking? = nil,
+    /// that are not tunnels.
+    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], stacking: Stacking,
                            findings: inout [Finding]) -> AssessedInterface? {
         guard interface.kind.isTunnelStyle, interface.kind != .veth, interface.kind != .feth else { return nil }
-        if stacking == nil, interface.kind == .tun || interface.kind == .tap, (interface.master ?? 0) > 0 { return nil }
         let (holders, elsewhere) = index.split(interface.name)
         var verdict: (InterfaceState, String)
         switch interface.kind {
         case .tun, .tap:
-            let uppers = stacking?.uppers[interface.index] ?? []
-            let master = interface.master.flatMap { $0 > 0 ? (stacking?.masters[$0] ?? "ifindex \($0)") : nil }
+            let uppers = stacking.uppers[interface.index] ?? []
+            let master = interface.master.flatMap { $0 > 0 ? (stacking.masters[$0] ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
                                uppers: uppers, master: master, findings: &findings)
         case .utun:

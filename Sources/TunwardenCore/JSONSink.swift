@@ -25,73 +25,15 @@ final class JSONSink {
     /// encoding tests compare them with.
     let direct: Bool
 
-    /// `depth` open containers are assumed around what this sink writes (for a chunk of a larger
-    /// array: its indentation, and whether its first member needs a leading comma).
-    init(pretty: Bool, capacity: Int, depth: Int = 0, continuing: Bool = false, direct: Bool = true) {
+    init(pretty: Bool, capacity: Int, direct: Bool = true) {
         self.pretty = pretty
         self.direct = direct
         state = .allocate(capacity: 1)
         state.initialize(to: State(bytes: RawVector(capacity: capacity)))
-        for level in 0..<depth { state.pointee.stack.append(Frame(closer: 0, count: level == depth - 1 && continuing ? 1 : 0)) }
     }
 
     /// About how many bytes one interface entry of a report takes, for sizing buffers up front.
     static func entryBytes(pretty: Bool) -> Int { pretty ? 1200 : 700 }
-
-    /// Below this many elements an array is encoded on the calling thread.
-    static let concurrencyThreshold = 2048
-
-    /// Writes an array from its pieces in order: members written earlier are taken over as
-    /// segments of their own, uncopied; elements still to encode are encoded here, in chunks on
-    /// separate threads when there are many.
-    func writeArrayConcurrently<Element: Encodable>(pieces: [ArrayPiece], element: @Sendable (Int) -> Element) throws {
-        openArray()
-        for piece in pieces {
-            switch piece {
-            case let .written(segments, elements):
-                guard !elements.isEmpty else { continue }
-                if state.pointee.stack.last.count > 0 { state.pointee.bytes.append(UInt8(ascii: ",")) }
-                finishSegment()
-                state.pointee.finished += segments
-                state.pointee.stack.last.count += elements.count
-            case let .elements(elements):
-                try writeMembers(elements, element: element)
-            }
-        }
-        close()
-    }
-
-    /// Writes the elements at `positions` as the next members of the innermost array.
-    private func writeMembers<Element: Encodable>(_ positions: Range<Int>, element: @Sendable (Int) -> Element) throws {
-        let chunks = Chunked.count(of: positions.count, maxChunks: 4, minimum: Self.concurrencyThreshold)
-        if chunks == 1 {
-            for position in positions {
-                beginMember()
-                try encodeValue(element(position))
-            }
-            return
-        }
-        let depth = state.pointee.stack.count
-        let pretty = self.pretty
-        let direct = self.direct
-        let before = state.pointee.stack.last.count
-        let encoded = Chunked.map(positions.count, chunks: chunks, empty: Result<[JSONSegment], any Error>.success([])) { chunk in
-            let range = (chunk.lowerBound + positions.lowerBound)..<(chunk.upperBound + positions.lowerBound)
-            let sink = JSONSink(pretty: pretty, capacity: range.count * Self.entryBytes(pretty: pretty), depth: depth,
-                                continuing: before + chunk.lowerBound > 0, direct: direct)
-            return Result {
-                for position in range {
-                    sink.beginMember()
-                    try sink.encodeValue(element(position))
-                }
-                return sink.takeSegments()
-            }
-        }
-        // The chunks become segments of their own, uncopied; writing resumes in a fresh buffer.
-        finishSegment()
-        for chunk in encoded { state.pointee.finished += try chunk.get() }
-        state.pointee.stack.last.count = before + positions.count
-    }
 
     deinit {
         state.pointee.bytes.free()

@@ -265,15 +265,6 @@ public protocol InventoryBackend {
     /// Takes a fresh, consistent snapshot, or throws an `InventoryError` when the system cannot be
     /// inspected well enough to judge anything.
     func snapshot() throws -> Snapshot
-
-    /// The same snapshot, judging its first interfaces with `early` while the rest are still
-    /// being read, where the backend reads them slowly enough for that to pay (see `EarlyJudging`).
-    func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot
-}
-
-extension InventoryBackend {
-    /// Backends that read everything at once have nothing to judge early.
-    public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot { try snapshot() }
 }
 
 /// Names of network namespaces as `ip netns` makes them: plain file names under /run/netns.
@@ -297,8 +288,7 @@ public struct InventoryError: Error, CustomStringConvertible, Sendable {
 }
 
 extension NetworkInterface {
-    /// How many entries the lists built while a link dump arrives (the interfaces, and early
-    /// judging's verdicts and findings) reserve up front. Reserved room that is never written is
+    /// How many entries the list of interfaces built while a link dump arrives reserves up front. Reserved room that is never written is
     /// address space the kernel maps on first use, not memory, so a small namespace pays nothing
     /// for it; a large one is spared regrowing those lists while the kernel fills the dump. With
     /// 10,000 devices the regrowth moved each list into fresh pages several times: about 1,500

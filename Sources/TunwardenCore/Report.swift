@@ -148,10 +148,6 @@ public struct AuditReport: Encodable, Sendable {
     /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
     let contextRoutes: [Int: [Route]]
     let observations: [String: InterfaceObservation]?
-    /// The first interface entries and some findings, written while the inventory was still
-    /// reading (see `EarlyJudging`).
-    let earlyEntries: PrewrittenMembers?
-    let earlyFindings: PrewrittenMembers?
 
     /// How many interfaces the report lists.
     public var interfaceCount: Int { rows.count }
@@ -173,18 +169,12 @@ public struct AuditReport: Encodable, Sendable {
         try c.encodeIfPresent(netns, forKey: .netns)
         try c.encode(status, forKey: .status)
         try c.encode(summary, forKey: .summary)
-        // Tens of thousands of entries on a leaking host: let the writer use every core.
-        try c.encode(ConcurrentlyEncodedArray(count: rows.count, prewritten: earlyEntries?.followed(upTo: rows.count), element: entry),
-                     forKey: .interfaces)
-        try c.encode(ConcurrentlyEncodedArray(findings, prewritten: earlyFindings), forKey: .findings)
+        try c.encode(rows.indices.map(entry), forKey: .interfaces)
+        try c.encode(findings, forKey: .findings)
     }
 
     /// `observations` are tunwarden's own records for the inspected namespace, when it keeps any.
-    /// `early` is the early judging the assessment was made with, if any: the entries it wrote are
-    /// used when they are what this report would write (tunnels only, no observations, and JSON
-    /// in the style they were written in).
-    public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil,
-                early: EarlyJudging? = nil) {
+    public init(_ assessment: Assessment, includeContext: Bool = false, observations: Observations? = nil) {
         self.assessment = assessment
         platform = assessment.snapshot.platform.rawValue
         netns = assessment.snapshot.namespace
@@ -198,8 +188,6 @@ public struct AuditReport: Encodable, Sendable {
         contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
         self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
         findings = assessment.findings
-        earlyEntries = includeContext || observations != nil ? nil : early?.entries()
-        earlyFindings = early?.findings(for: findings)
     }
 
     /// The report as UTF-8 JSON, pretty-printed or compact, keys in schema order.

@@ -40,52 +40,6 @@ import Testing
 
     struct Wrapper<T: Encodable>: Encodable { var items: T }
 
-    @Test(arguments: [false, true])
-    func concurrentArraysEncodeExactlyLikeSerialOnes(pretty: Bool) throws {
-        for count in [0, 1, 2047, 2048, 5000, 9999] {
-            let items = (0..<count).map { Inner(address: IPAddress(bytes: [10, 0, UInt8(($0 >> 8) & 0xff), UInt8($0 & 0xff)])!, ratio: Double($0)) }
-            let serial = try JSONWriter.encode(Wrapper(items: items), pretty: pretty)
-            let concurrent = try JSONWriter.encode(Wrapper(items: ConcurrentlyEncodedArray(items)), pretty: pretty)
-            #expect(serial == concurrent, "count \(count)")
-        }
-    }
-
-    /// Members written ahead of time and spliced in anywhere (first, between, last; next to
-    /// stretches encoded serially or in concurrent chunks) give the bytes of a serial encoding.
-    @Test(arguments: [false, true])
-    func prewrittenMembersSplicedAnywhereEncodeLikeSerialOnes(pretty: Bool) throws {
-        let items = (0..<6000).map { Inner(address: IPAddress(bytes: [10, 1, UInt8(($0 >> 8) & 0xff), UInt8($0 & 0xff)])!, ratio: Double($0)) }
-        let serial = try JSONWriter.encode(Wrapper(items: items), pretty: pretty)
-        /// Members at `range`, written as a prewriter would: an array's members at depth 2.
-        func written(_ range: Range<Int>, style: Bool = pretty) -> ArrayPiece {
-            let sink = JSONSink(pretty: style, capacity: 1024, depth: 2)
-            for position in range {
-                sink.beginMember()
-                try? sink.encodeValue(items[position])
-            }
-            return .written(sink.takeSegments(), elements: range)
-        }
-        let layouts: [[ArrayPiece]] = [
-            [written(0..<6000)],
-            [written(0..<3), .elements(3..<2503), written(2503..<2600), .elements(2600..<2601), written(2601..<6000)],
-            [.elements(0..<1), written(1..<2), .elements(2..<5990), written(5990..<6000)],
-            [.elements(0..<4000), written(4000..<4001), .elements(4001..<6000)],
-        ]
-        for (number, pieces) in layouts.enumerated() {
-            let members = PrewrittenMembers(pretty: pretty, pieces: pieces)
-            #expect(members.covers(items.count))
-            let spliced = try JSONWriter.encode(Wrapper(items: ConcurrentlyEncodedArray(items, prewritten: members)), pretty: pretty)
-            #expect(spliced == serial, "layout \(number)")
-        }
-        // Pieces that leave a gap, or were written in the other style, are not used.
-        let gap = PrewrittenMembers(pretty: pretty, pieces: [written(0..<10), .elements(11..<6000)])
-        #expect(!gap.covers(items.count))
-        let otherStyle = PrewrittenMembers(pretty: !pretty, pieces: [written(0..<6000, style: !pretty)])
-        for members in [gap, otherStyle] {
-            #expect(try JSONWriter.encode(Wrapper(items: ConcurrentlyEncodedArray(items, prewritten: members)), pretty: pretty) == serial)
-        }
-    }
-
     /// A large array is written as a run of buffers (none regrown); together they are the array.
     @Test(arguments: [false, true])
     func largeOutputGoesOnInFreshBuffersAndStaysWhole(pretty: Bool) throws {

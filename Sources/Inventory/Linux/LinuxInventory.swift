@@ -17,10 +17,6 @@ public struct LinuxInventory: InventoryBackend {
     public var procRoot = "/proc"
     /// The file holding this boot's id, which is part of a namespace's identity.
     var bootIDPath = "/proc/sys/kernel/random/boot_id"
-    /// Whether the link dump waits for the side work (addresses, routes, holders) to finish
-    /// first, so that early judging begins with the first batch: for tests, which need it to run
-    /// whatever the timing; it only slows a snapshot down.
-    var sideWorkFirst = false
 
     public init(namespaceName: String? = nil) {
         self.namespaceName = namespaceName
@@ -35,7 +31,7 @@ public struct LinuxInventory: InventoryBackend {
         var attempt = 1
         while true {
             do {
-                return try snapshot(judgingEarly: nil)
+                return try takeSnapshot()
             } catch let error as InventoryError where error.interrupted && attempt < snapshotAttempts {
                 usleep(useconds_t(10_000 * attempt))
                 attempt += 1
@@ -43,11 +39,9 @@ public struct LinuxInventory: InventoryBackend {
         }
     }
 
-    /// Interfaces decoded between two feeds of early judging: enough that a feed's fixed cost is
-    /// small, few enough that judging keeps pace with the kernel's dump.
-    static let earlyBatch = 256
-
-    public func snapshot(judgingEarly early: EarlyJudging?) throws -> Snapshot {
+    /// One attempt at a snapshot: links on one socket, addresses and routes on another, holders
+    /// on a thread of their own, all at once.
+    private func takeSnapshot() throws -> Snapshot {
         let takenAt = Date()
         let bootID = try self.bootID()
         let namespace = try openNamespace()
@@ -79,7 +73,6 @@ public struct LinuxInventory: InventoryBackend {
             group.leave()
         }
         let client = sideSocket.client
-        let judgingEarly = early != nil
         // Addresses and routes are dumped on the other socket while the link dump runs.
         DispatchQueue.global().async(group: group) {
             let client = sideSocket.client
@@ -102,44 +95,20 @@ public struct LinuxInventory: InventoryBackend {
                         return route.family == family ? route : nil
                     }
                 }
-                // For judging early, the routes need their devices' names before the link dump has
-                // them: the kernel is asked for each by index. The snapshot's own routes are named
-                // from the dump, and early verdicts are used only if the two agree.
-                var earlyRoutes: [Route]?
-                if judgingEarly {
-                    var names: [Int: String] = [:]
-                    for index in Self.interfaceIndices(routes) { names[index] = sideSocket.socket.interfaceName(index: Int32(index)).map(InterfaceName.text) }
-                    earlyRoutes = routes.compactMap { Self.route($0, names: names) }
-                }
-                return (Self.addressesByIndex(addresses), routes, earlyRoutes)
+                return (Self.addressesByIndex(addresses), routes)
             }
         }
-        if sideWorkFirst { group.wait() }
         // Each link becomes a model interface as it arrives, while the kernel builds the next
-        // datagram; once the side work is done, the interfaces so far are judged early.
+        // datagram.
         var interfaces: [NetworkInterface] = []
         interfaces.reserveCapacity(NetworkInterface.listReservation)
-        var fed = 0
         var flagNames = FlagNames()
-        var context: SideResult?
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
                 interfaces.removeAll(keepingCapacity: true)
-                fed = 0
-                early?.reset()
-                if let context, let routes = context.earlyRoutes { early?.begin(holders: context.holders, routes: routes) }
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
                 interfaces.append(interface)
-                guard let early, interfaces.count - fed >= Self.earlyBatch, !early.stopped else { return }
-                if context == nil, group.wait(timeout: .now()) == .success, case let .success(done) = side.result(), let routes = done.earlyRoutes {
-                    context = done
-                    early.begin(holders: done.holders, routes: routes)
-                }
-                guard let context else { return }
-                Self.attach(context.addresses, to: &interfaces, in: fed..<interfaces.count)
-                interfaces.withUnsafeBufferPointer { early.feed(UnsafeBufferPointer(rebasing: $0[fed...])) }
-                fed = interfaces.count
             }
         }
         group.wait()
@@ -152,7 +121,7 @@ public struct LinuxInventory: InventoryBackend {
             if case NetlinkError.dumpInterrupted = error { failure.interrupted = true }
             throw failure
         }
-        Self.attach(sideResult.addresses, to: &interfaces, in: fed..<interfaces.count)
+        Self.attach(sideResult.addresses, to: &interfaces)
         Self.nameMasters(&interfaces)
         // Routes name their devices: only the interfaces routes use are looked up.
         let used = Self.interfaceIndices(sideResult.routes)
@@ -167,11 +136,9 @@ public struct LinuxInventory: InventoryBackend {
         if interfaces.contains(where: { $0.linkNetnsID != nil }) {
             peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)
         }
-        // The kernel dumps links in index order; sorting is needed only if it ever does not (and
-        // then nothing judged early is kept: it was fed in the dump's order).
+        // The kernel dumps links in index order; sorting is needed only if it ever does not.
         if !interfaces.indices.dropFirst().allSatisfy({ interfaces[$0 - 1].index < interfaces[$0].index }) {
             interfaces.sort { $0.index < $1.index }
-            early?.reset()
         }
         let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
         var snapshot = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
@@ -358,12 +325,10 @@ struct FlagNames {
     }
 }
 
-/// What the work beside the link dump found: addresses, routes, holders, and for early judging
-/// the routes named by asking the kernel for each device.
+/// What the work beside the link dump found: addresses, routes and holders.
 private struct SideResult {
     var addresses: [Int: [InterfaceAddress]]
     var routes: [RouteMessage]
-    var earlyRoutes: [Route]?
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
 }
@@ -383,14 +348,14 @@ private final class SideSocket: @unchecked Sendable {
 /// DispatchGroup wait (which orders the writes before the reads).
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
-    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], earlyRoutes: [Route]?), any Error> =
+    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage]), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
     /// Both results together; call only after the group was waited for.
     func result() -> Result<SideResult, any Error> {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
-            return SideResult(addresses: dumps.addresses, routes: dumps.routes, earlyRoutes: dumps.earlyRoutes, holders: holders, census: census)
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, holders: holders, census: census)
         }
     }
 }

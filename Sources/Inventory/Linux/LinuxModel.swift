@@ -53,11 +53,11 @@ extension LinuxInventory {
         return result
     }
 
-    /// Gives the interfaces at `positions` their addresses.
-    static func attach(_ addresses: [Int: [InterfaceAddress]], to interfaces: inout [NetworkInterface], in positions: Range<Int>) {
+    /// Gives the interfaces their addresses.
+    static func attach(_ addresses: [Int: [InterfaceAddress]], to interfaces: inout [NetworkInterface]) {
         guard !addresses.isEmpty else { return }
         // Read in place (a for-in over the values would copy each interface).
-        for position in positions {
+        for position in interfaces.indices {
             if let found = addresses[interfaces[position].index] { interfaces[position].addresses = found }
         }
     }

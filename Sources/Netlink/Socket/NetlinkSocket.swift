@@ -125,17 +125,6 @@ public final class NetlinkSocket: NetlinkTransport {
         return poll(&descriptor, 1, milliseconds) > 0
     }
 
-    /// The name's bytes the socket's namespace gives interface `index` now (SIOCGIFNAME, which a netlink
-    /// socket answers for its own namespace), or nil when it has no such interface.
-    public func interfaceName(index: Int32) -> [UInt8]? {
-        // struct ifreq: the name (IFNAMSIZ bytes), then the index, in a 40-byte union.
-        var request = [UInt8](repeating: 0, count: 40)
-        request.withUnsafeMutableBytes { $0.storeBytes(of: index, toByteOffset: 16, as: Int32.self) }
-        let status = request.withUnsafeMutableBytes { tw_ioctl_ptr(fd, 0x8910 /* SIOCGIFNAME */, $0.baseAddress) }
-        guard status == 0 else { return nil }
-        return Array(request.prefix(16).prefix { $0 != 0 })
-    }
-
     public func send(_ datagram: [UInt8]) throws {
         var kernel = sockaddr_nl()
         kernel.nl_family = sa_family_t(AF_NETLINK)
