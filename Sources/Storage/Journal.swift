@@ -11,7 +11,7 @@ import Darwin
 /// Keys added after the first version (`txqlen`, `ifalias`, `master`, `master_ifname`, and the
 /// address keys beyond family, local, prefixlen, address and scope) are optional, so journals
 /// written before them stay readable.
-public struct PriorState: Codable, Sendable, Equatable {
+public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
     public var kind: InterfaceKind
     public var infoKind: String?
     public var flags: [String]
@@ -49,14 +49,32 @@ public struct PriorState: Codable, Sendable, Equatable {
         case kind, infoKind = "info_kind", flags, mtu, group, txQueueLength = "txqlen", alias = "ifalias", master
         case masterName = "master_ifname", address, tun, addresses = "addr_info", routes
     }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("kind", kind.rawValue)
+            json.field("info_kind", infoKind)
+            json.field("flags", flags)
+            json.field("mtu", mtu)
+            json.field("group", group)
+            json.field("txqlen", txQueueLength)
+            json.field("ifalias", alias)
+            json.field("master", master)
+            json.field("master_ifname", masterName)
+            json.field("address", address)
+            json.field("tun", tun)
+            json.field("addr_info", addresses)
+            json.field("routes", routes)
+        }
+    }
 }
 
 /// One line of the journal: an intent (written and flushed before acting) or a result (after).
-public struct JournalRecord: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case intent, result }
+public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
+    public enum Kind: String, Decodable, Sendable { case intent, result }
     public typealias Outcome = ReapOutcome
 
-    @ISO8601Text public var time: Date
+    public var time: Date
     /// Groups the records of one reap.
     public var run: String
     public var type: Kind
@@ -98,6 +116,35 @@ public struct JournalRecord: Codable, Sendable, Equatable {
         self.recreate = recreate
         self.result = result
         self.detail = detail
+    }
+
+    /// One line of the journal, and one element of `journal --format json`, which lists the
+    /// records with the keys in the same order.
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("time", time)
+            json.field("run", run)
+            json.field("type", type.rawValue)
+            json.field("netns", netns)
+            json.field("ifname", ifname)
+            json.field("ifindex", ifindex)
+            json.field("prior", prior)
+            json.field("recreate", recreate)
+            json.field("result", result?.rawValue)
+            json.field("detail", detail)
+            json.field("fence_group", fenceGroup)
+            json.field("fence_name", fenceName)
+        }
+    }
+
+    /// Records as `journal --format json` prints them: a JSON array of the records as the journal
+    /// holds them, compact or pretty-printed.
+    public static func json(_ records: [JournalRecord], pretty: Bool) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty, capacity: records.count * (pretty ? 2048 : 1024))
+        writer.array { json in
+            for record in records { json.element(record) }
+        }
+        return writer.bytes
     }
 }
 
@@ -220,7 +267,7 @@ public struct Journal: Sendable {
         guard !records.isEmpty else { return }
         var data = Data()
         for record in records {
-            data.append(contentsOf: try JSONWriter.encode(record, capacity: 1024))
+            data.append(contentsOf: record.json())
             data.append(UInt8(ascii: "\n"))
         }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)

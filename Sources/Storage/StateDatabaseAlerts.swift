@@ -21,7 +21,7 @@ extension StateDatabase {
     /// Remembers an alert just decided, superseding any older one of the namespace still
     /// pending, and claims it for the deciding run's `sinks`.
     func insert(_ alert: AlertDecision.Alert, namespace: Int64, sinks: AlertSinkSet, now: Date) throws -> PendingAlert {
-        let body = try JSONWriter.encode(alert)
+        let body = alert.json()
         try connection.statement("UPDATE alerts SET pending_exec = 0, pending_webhook = 0 WHERE namespace = ?1 AND (pending_exec OR pending_webhook)")
             .bind(1, namespace).run()
         try connection.statement("""

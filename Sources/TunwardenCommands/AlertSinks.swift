@@ -42,15 +42,8 @@ struct AlertSinks {
     @discardableResult
     func deliver(_ alert: AlertDecision.Alert) -> Outcome {
         log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans, summary: alert.summary)
-        let body: [UInt8]
-        do {
-            body = try JSONWriter.encode(alert)
-        } catch {
-            Terminal.note("alert not delivered: cannot encode it: \(error)")
-            return Outcome(failed: kinds, problem: "cannot encode it: \(error)")
-        }
         return deliver(PendingAlert(id: 0, time: alert.time, event: alert.event, status: alert.status, previousStatus: alert.previousStatus,
-                                    first: alert.first, summary: alert.summary, newOrphans: alert.newOrphans, body: body, sinks: kinds, attempts: 0))
+                                    first: alert.first, summary: alert.summary, newOrphans: alert.newOrphans, body: alert.json(), sinks: kinds, attempts: 0))
     }
 
     /// Delivers a kept alert to those of its sinks that are configured here.

@@ -151,10 +151,9 @@ public struct Audit: ParsableCommand {
             console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
                                             width: console.width, verbose: verbose))
         case .json:
-            for segment in try AuditReport(assessment, includeContext: all, observations: observations).jsonSegments(pretty: console.isTerminal) {
-                console.write(segment)
-            }
-            console.write("\n")
+            var report = AuditReport(assessment, includeContext: all, observations: observations).json(pretty: console.isTerminal)
+            report.append(UInt8(ascii: "\n"))
+            console.write(report)
         case .nagios:
             console.write(NagiosLine.render(assessment) + "\n")
         }

@@ -39,10 +39,6 @@ extension Console {
     func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
     }
-
-    func write(_ segment: JSONSegment) {
-        segment.withUnsafeBytes { write($0) }
-    }
 }
 
 /// The process's own standard streams and terminal (see `Terminal`).

@@ -51,7 +51,7 @@ public struct HistoryCommand: ParsableCommand {
         }
         if let name { records = records.filter { $0.label.name == name } }
         if format == .json {
-            Terminal.write(try JSONWriter.encode(HistoryListing(records), pretty: Terminal.isTerminal) + [10])
+            Terminal.write(HistoryListing(records).json(pretty: Terminal.isTerminal) + [10])
             return
         }
         Terminal.write(Self.render(records, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date()))
@@ -108,32 +108,26 @@ public struct HistoryCommand: ParsableCommand {
 
 /// `history --format json`: `{"version": 1, "namespaces": [...]}`, each namespace's history
 /// with who it is.
-struct HistoryListing: Encodable {
-    struct Entry: Encodable {
+struct HistoryListing: JSONRecord {
+    struct Entry: JSONRecord {
         var identity: String
         var netns: String?
         var host: Bool
-        var lastRun: String?
+        var lastRun: Date?
         var history: NamespaceHistory
 
-        enum CodingKeys: String, CodingKey {
-            case identity, netns, host, lastRun = "last_run", counts, alertedStatus = "alerted_status", alertedOrphans = "alerted_orphans",
-                 alerts, reapedTotal = "reaped_total"
+        /// Who the namespace is, then its history's members as `NamespaceHistory` writes them.
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("identity", identity)
+                json.field("netns", netns)
+                json.field("host", host)
+                json.field("last_run", lastRun)
+                history.writeMembers(to: &json)
+            }
         }
 
-        /// Who the namespace is, then its history's members as `NamespaceHistory` names them.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(identity, forKey: .identity)
-            try c.encodeIfPresent(netns, forKey: .netns)
-            try c.encode(host, forKey: .host)
-            try c.encodeIfPresent(lastRun, forKey: .lastRun)
-            try c.encode(history.counts, forKey: .counts)
-            try c.encodeIfPresent(history.alertedStatus, forKey: .alertedStatus)
-            try c.encode(history.alertedOrphans, forKey: .alertedOrphans)
-            try c.encode(history.alerts, forKey: .alerts)
-            try c.encode(history.reapedTotal, forKey: .reapedTotal)
-        }
+        var jsonSizeHint: Int { 256 + history.jsonSizeHint }
     }
 
     var version = 1
@@ -141,7 +135,16 @@ struct HistoryListing: Encodable {
 
     init(_ records: [NamespaceRecord]) {
         namespaces = records.map {
-            Entry(identity: $0.identity, netns: $0.label.name, host: $0.label.isHost, lastRun: $0.lastRun.map(Timestamp.format), history: $0.history)
+            Entry(identity: $0.identity, netns: $0.label.name, host: $0.label.isHost, lastRun: $0.lastRun, history: $0.history)
         }
     }
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("version", version)
+            json.field("namespaces", namespaces)
+        }
+    }
+
+    var jsonSizeHint: Int { namespaces.reduce(64) { $0 + $1.jsonSizeHint } }
 }

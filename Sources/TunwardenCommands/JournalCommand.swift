@@ -64,10 +64,7 @@ public struct JournalCommand: ParsableCommand {
             }
         }
         if format == .json {
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = Terminal.isTerminal ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-            Terminal.write(String(decoding: try encoder.encode(records), as: UTF8.self) + "\n")
+            Terminal.write(JournalRecord.json(records, pretty: Terminal.isTerminal) + [10])
             return
         }
         guard !records.isEmpty else {

@@ -152,7 +152,7 @@ public struct Reap: ParsableCommand {
             console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
-            if format == .json { console.write(try ReapReport(plan: plan, results: nil).json(pretty: console.isTerminal) + [10]) }
+            if format == .json { console.write(ReapReport(plan: plan, results: nil).json(pretty: console.isTerminal) + [10]) }
             throw ExitCode(0)
         }
         if !yes {
@@ -186,7 +186,7 @@ public struct Reap: ParsableCommand {
         lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
-        case .json: console.write(try ReapReport(plan: plan, results: items).json(pretty: console.isTerminal) + [10])
+        case .json: console.write(ReapReport(plan: plan, results: items).json(pretty: console.isTerminal) + [10])
         default: console.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
         }
         if let journalProblem {

@@ -72,11 +72,6 @@ enum Terminal {
         writeOut(bytes)
     }
 
-    /// Writes a piece of a report to standard output, from where it lies.
-    static func write(_ segment: JSONSegment) {
-        segment.withUnsafeBytes { writeOut($0) }
-    }
-
     /// Writes to standard output, straight from memory (no copy into `Data`). Once a write has
     /// failed (closed, full, a reader that went away), nothing more is written there: the rest of
     /// the run goes on, and `exit` reports the loss.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An address assigned to an interface.
-public struct InterfaceAddress: Codable, Sendable, Equatable {
+public struct InterfaceAddress: Decodable, JSONRecord, Sendable, Equatable {
     public var local: IPAddress
     public var prefixLength: Int
     /// The peer of a point-to-point address (`inet A --> B`, or Linux IFA_ADDRESS ≠ IFA_LOCAL).
@@ -68,18 +68,19 @@ public struct InterfaceAddress: Codable, Sendable, Equatable {
         preferredLifetime = try c.decodeIfPresent(UInt32.self, forKey: .preferredLifetime)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(family, forKey: .family)
-        try c.encode(local, forKey: .local)
-        try c.encode(prefixLength, forKey: .prefixLength)
-        try c.encodeIfPresent(peer, forKey: .peer)
-        try c.encodeIfPresent(broadcast, forKey: .broadcast)
-        try c.encode(scope, forKey: .scope)
-        try c.encodeIfPresent(label, forKey: .label)
-        if !flags.isEmpty { try c.encode(flags, forKey: .flags) }
-        try c.encodeIfPresent(metric, forKey: .metric)
-        try c.encodeIfPresent(validLifetime, forKey: .validLifetime)
-        try c.encodeIfPresent(preferredLifetime, forKey: .preferredLifetime)
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("family", family.rawValue)
+            json.field("local", local.description)
+            json.field("prefixlen", prefixLength)
+            json.field("address", peer?.description)
+            json.field("broadcast", broadcast?.description)
+            json.field("scope", scope)
+            json.field("label", label)
+            if !flags.isEmpty { json.field("flags", flags) }
+            json.field("metric", metric)
+            json.field("valid_life_time", validLifetime)
+            json.field("preferred_life_time", preferredLifetime)
+        }
     }
 }

@@ -1,5 +1,5 @@
 /// How serious a finding is. Ordered: info < warning < critical.
-public enum Severity: String, Codable, Sendable, Comparable {
+public enum Severity: String, Sendable, Comparable {
     case info, warning, critical
 
     var rank: Int {
@@ -14,7 +14,7 @@ public enum Severity: String, Codable, Sendable, Comparable {
 }
 
 /// The verdict on one interface.
-public enum InterfaceState: String, Codable, Sendable {
+public enum InterfaceState: String, Sendable {
     /// Something uses it: a holder, an attached queue, or a kernel-owned tunnel.
     case live
     /// Provably unused: persistent, no queue attached, and a complete holder scan found nobody.
@@ -26,7 +26,7 @@ public enum InterfaceState: String, Codable, Sendable {
 }
 
 /// The overall result of an audit, which is also the exit code: 0 ok, 1 warning, 2 critical, 3 unknown.
-public enum AuditStatus: String, Codable, Sendable {
+public enum AuditStatus: String, Decodable, Sendable {
     case ok, warning, critical, unknown
 
     public var exitCode: Int32 {
@@ -41,7 +41,7 @@ public enum AuditStatus: String, Codable, Sendable {
 
 /// One explainable judgement: which heuristic, how serious, about which interface, why (in a
 /// sentence a person can check against `ip` output), and whether the reaper may act on it.
-public struct Finding: Codable, Sendable, Equatable {
+public struct Finding: JSONRecord, Sendable, Equatable {
     /// The heuristic's stable id (`orphaned-tun`, `dead-tunnel-route`, …).
     public var id: String
     public var severity: Severity
@@ -61,33 +61,15 @@ public struct Finding: Codable, Sendable, Equatable {
         self.routes = routes
     }
 
-    enum CodingKeys: String, CodingKey { case id, severity, ifname, reapable, evidence, routes }
-
-    public func encode(to encoder: any Encoder) throws {
-        if let sink = (encoder as? StreamEncoder)?.directSink {
-            try write(to: sink)
-            return
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("id", id)
+            json.field("severity", severity.rawValue)
+            json.field("ifname", ifname)
+            json.field("reapable", reapable)
+            json.field("evidence", evidence)
+            json.field("routes", routes)
         }
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(severity, forKey: .severity)
-        try c.encodeIfPresent(ifname, forKey: .ifname)
-        try c.encode(reapable, forKey: .reapable)
-        try c.encode(evidence, forKey: .evidence)
-        try c.encodeIfPresent(routes, forKey: .routes)
-    }
-
-    /// The same members as `encode(to:)`, written straight into tunwarden's own writer, without
-    /// containers: a report can carry a finding per interface.
-    func write(to sink: JSONSink) throws {
-        sink.openObject()
-        sink.field("id", id)
-        sink.field("severity", severity.rawValue)
-        sink.field("ifname", ifPresent: ifname)
-        sink.field("reapable", reapable)
-        sink.field("evidence", evidence)
-        if let routes { sink.field("routes", records: routes) }
-        sink.close()
     }
 }
 

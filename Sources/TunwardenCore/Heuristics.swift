@@ -315,16 +315,14 @@ public enum Heuristics {
         }
         // The permutation is applied cycle by cycle with swaps, which move findings in memory.
         var placed = [Bool](repeating: false, count: findings.count)
-        findings.withUnsafeMutableBufferPointer { buffer in
-            for start in buffer.indices where !placed[start] {
-                var destination = start
-                while true {
-                    placed[destination] = true
-                    let from = source[destination]
-                    if from == start { break }
-                    buffer.swapAt(destination, from)
-                    destination = from
-                }
+        for start in findings.indices where !placed[start] {
+            var destination = start
+            while true {
+                placed[destination] = true
+                let from = source[destination]
+                if from == start { break }
+                findings.swapAt(destination, from)
+                destination = from
             }
         }
     }

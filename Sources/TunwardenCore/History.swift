@@ -1,19 +1,26 @@
 import Foundation
 
 /// One sample of the tunnel count.
-public struct CountSample: Codable, Sendable, Equatable {
-    @ISO8601Text public var time: Date
+public struct CountSample: Decodable, JSONRecord, Sendable, Equatable {
+    public var time: Date
     public var count: Int
 
     public init(time: Date, count: Int) {
         self.time = time
         self.count = count
     }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("time", time)
+            json.field("count", count)
+        }
+    }
 }
 
 /// An alert that was sent, kept so that `history` can show when alerts fired.
-public struct AlertMoment: Codable, Sendable, Equatable {
-    @ISO8601Text public var time: Date
+public struct AlertMoment: Decodable, JSONRecord, Sendable, Equatable {
+    public var time: Date
     public var event: String
     public var status: AuditStatus
 
@@ -22,12 +29,20 @@ public struct AlertMoment: Codable, Sendable, Equatable {
         self.event = event
         self.status = status
     }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("time", time)
+            json.field("event", event)
+            json.field("status", status.rawValue)
+        }
+    }
 }
 
 /// What tunwarden remembers about one namespace as a whole: the tunnel count over time, what it
 /// last alerted about (so an unchanged condition never alerts twice, across timer runs too), and
 /// how many interfaces it has reaped.
-public struct NamespaceHistory: Codable, Sendable, Equatable {
+public struct NamespaceHistory: Decodable, JSONRecord, Sendable, Equatable {
     /// Samples kept, oldest first; older ones are dropped.
     public static let maximumSamples = 2000
     /// Alert moments kept.
@@ -54,14 +69,23 @@ public struct NamespaceHistory: Codable, Sendable, Equatable {
         reapedTotal = try c.decodeIfPresent(Int.self, forKey: .reapedTotal) ?? 0
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(counts, forKey: .counts)
-        try c.encodeIfPresent(alertedStatus, forKey: .alertedStatus)
-        try c.encode(alertedOrphans, forKey: .alertedOrphans)
-        try c.encode(alerts, forKey: .alerts)
-        try c.encode(reapedTotal, forKey: .reapedTotal)
+    /// A namespace's history in the state file.
+    public func write(to json: inout JSONWriter) {
+        json.object { json in writeMembers(to: &json) }
     }
+
+    /// The history's members, into an object already open: `history --format json` writes them
+    /// after who the namespace is.
+    public func writeMembers(to json: inout JSONWriter) {
+        json.field("counts", counts)
+        json.field("alerted_status", alertedStatus?.rawValue)
+        json.field("alerted_orphans", alertedOrphans)
+        json.field("alerts", alerts)
+        json.field("reaped_total", reapedTotal)
+    }
+
+    /// Room for a full history: the samples are most of it.
+    public var jsonSizeHint: Int { 256 + counts.count * 48 + alerts.count * 80 + alertedOrphans.count * 20 }
 
     public mutating func addSample(_ sample: CountSample) {
         counts.append(sample)
@@ -78,14 +102,15 @@ public struct NamespaceHistory: Codable, Sendable, Equatable {
 /// "resolved") or when an orphan appears that was not alerted before. An unchanged condition never
 /// alerts again.
 public enum AlertDecision {
-    public struct Alert: Encodable, Sendable, Equatable {
+    /// What `--alert-exec` reads on its standard input and `--alert-webhook` posts.
+    public struct Alert: JSONRecord, Sendable, Equatable {
         /// "transition", "resolved" or "new-orphan".
         public var event: String
         public var status: AuditStatus
         public var previousStatus: AuditStatus
         public var newOrphans: [String]
         public var summary: String
-        @ISO8601Text public var time: Date
+        public var time: Date
         public var netns: String?
         public var host: String
         public var findings: [Finding]
@@ -93,8 +118,18 @@ public enum AlertDecision {
         /// that an empty history stands for, not a status any run reported. Not in the JSON.
         public var first = false
 
-        enum CodingKeys: String, CodingKey {
-            case event, status, previousStatus = "previous_status", newOrphans = "new_orphans", summary, time, netns, host, findings
+        public func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("event", event)
+                json.field("status", status.rawValue)
+                json.field("previous_status", previousStatus.rawValue)
+                json.field("new_orphans", newOrphans)
+                json.field("summary", summary)
+                json.field("time", time)
+                json.field("netns", netns)
+                json.field("host", host)
+                json.field("findings", findings)
+            }
         }
     }
 

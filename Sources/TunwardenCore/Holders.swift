@@ -2,7 +2,7 @@ import Foundation
 
 /// A process that holds a tunnel interface open (Linux: a /dev/net/tun descriptor attached to it;
 /// macOS: a utun control socket).
-public struct Holder: Codable, Sendable, Equatable, Hashable {
+public struct Holder: JSONRecord, Sendable, Equatable, Hashable {
     public var pid: Int32
     public var comm: String
     public var uid: UInt32?
@@ -21,6 +21,16 @@ public struct Holder: Codable, Sendable, Equatable, Hashable {
 
     /// `openvpn[1234]`.
     public var display: String { "\(comm)[\(pid)]" }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("pid", pid)
+            json.field("comm", comm)
+            json.field("uid", uid)
+            json.field("fd", fd)
+            json.field("netns", netns)
+        }
+    }
 }
 
 /// One attachment found by scanning processes: a holder and the interface name its descriptor names.

@@ -1,5 +1,5 @@
 /// An IPv4 or IPv6 address as raw bytes, with the textual forms people and iproute2 use.
-public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible, Decodable {
     /// 4 bytes for IPv4, 16 for IPv6.
     public let bytes: [UInt8]
     /// An IPv6 zone (`%utun3`, `%lo0`) as printed by BSD tools; nil when there is none.
@@ -109,15 +109,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         }
         self = parsed
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// An address family, named as iproute2 names it in JSON.
-public enum AddressFamily: String, Codable, Sendable, Hashable {
+public enum AddressFamily: String, Decodable, Sendable, Hashable {
     case inet
     case inet6
 
@@ -126,7 +121,7 @@ public enum AddressFamily: String, Codable, Sendable, Hashable {
 }
 
 /// A network prefix: an address and a length. The address is kept with its host bits cleared.
-public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Decodable {
     public let address: IPAddress
     public let length: Int
 
@@ -182,10 +177,5 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a prefix: \(text)"))
         }
         self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }

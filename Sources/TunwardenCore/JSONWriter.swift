@@ -1,69 +1,230 @@
 import Foundation
 
-/// A piece of JSON text in memory the writer allocated, handed on without being copied into an
-/// array (a report on tens of thousands of interfaces is megabytes). Freed with the last reference.
-public final class JSONSegment: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<UInt8>
-    /// The number of bytes.
-    public let count: Int
+/// A record tunwarden writes as JSON: a report, an entry of one, a finding, an alert, an
+/// observation, a journal record.
+///
+/// `write(to:)` is the one definition of the record's JSON: it names each key once, in the order
+/// the output lists them, and leaves out optional keys that do not apply (never `null`). The
+/// golden files in the tests hold the output of every record byte for byte.
+public protocol JSONRecord {
+    /// Writes the record as one JSON value (an object, for every record tunwarden has).
+    func write(to json: inout JSONWriter)
 
-    init(taking bytes: inout RawVector<UInt8>, replacementCapacity: Int) {
-        (base, count) = bytes.takeStorage(replacementCapacity: replacementCapacity)
-    }
-
-    /// Reads the bytes in place.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
-    }
-
-    /// The bytes of `segments`, one after the other, in one array.
-    public static func joined(_ segments: [JSONSegment]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(segments.reduce(0) { $0 + $1.count })
-        for segment in segments { segment.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-        return bytes
-    }
-
-    deinit { base.deallocate() }
+    /// About how many bytes the record's compact JSON takes, to size the output once; the
+    /// default suits a small record.
+    var jsonSizeHint: Int { get }
 }
 
-/// A streaming JSON encoder for tunwarden's reports.
-///
-/// It writes bytes as `encode(to:)` runs, in the order the values encode themselves, so the
-/// `Encodable` conformances remain the one definition of the schema while output stays fast and
-/// small for reports of tens of thousands of interfaces (Foundation's `JSONEncoder` builds an
-/// intermediate tree first). Keys come out in declaration order.
-///
-/// Limits, which the report types respect: a value opens at most one container, and nested
-/// containers (`nestedContainer`, `superEncoder`) are not supported.
-public enum JSONWriter {
-    /// Encodes `value` as JSON text; `pretty` indents with two spaces, one member per line.
-    /// `capacity` is a hint of the output size, to avoid regrowing a large buffer.
-    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [UInt8] {
-        JSONSegment.joined(try encodeSegments(value, pretty: pretty, capacity: capacity))
-    }
+extension JSONRecord {
+    public var jsonSizeHint: Int { 1024 }
 
-    /// The same bytes as `encode`, as consecutive pieces, so a large report is written out without
-    /// being copied first.
-    public static func encodeSegments<T: Encodable>(_ value: T, pretty: Bool = false, capacity: Int = 64 * 1024) throws -> [JSONSegment] {
-        let sink = JSONSink(pretty: pretty, capacity: capacity)
-        try sink.encodeValue(value)
-        return sink.takeSegments()
+    /// The record as UTF-8 JSON text, compact or pretty-printed (see `JSONWriter`).
+    public func json(pretty: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(pretty: pretty, capacity: pretty ? jsonSizeHint * 2 : jsonSizeHint)
+        write(to: &writer)
+        return writer.bytes
     }
+}
 
-    /// The same bytes as `encode`, but with every value encoding itself through the Encoder
-    /// containers, never the direct writers some records use for speed: the reference those
-    /// writers are tested against.
-    static func encodeThroughContainers<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
-        let sink = JSONSink(pretty: pretty, capacity: 4096, direct: false)
-        try sink.encodeValue(value)
-        return sink.result
+/// JSON text, appended to an array of bytes as records write themselves into it.
+///
+/// It keeps track of where it is (how deep in objects and arrays, and whether the container has a
+/// member already), so a record only says what to write: each member gets its comma, and when
+/// `pretty` a line of its own indented two spaces per level, with `": "` after its key; an empty
+/// object or array stays `{}` or `[]`. Compact output has no whitespace at all.
+///
+/// Strings are escaped as RFC 8259 requires and no further: the quote and the backslash with a
+/// backslash, newline, carriage return and tab as `\n`, `\r`, `\t`, other control characters as
+/// `\u00XX`; everything else, UTF-8 included, is copied as it is. Interface names arrive as the
+/// text `InterfaceName` makes of their bytes, so a name that is not printable UTF-8 appears as
+/// its `\xHH` text (in JSON `"zz\\xff"`), losslessly.
+public struct JSONWriter {
+    /// Everything written so far.
+    public private(set) var bytes: [UInt8] = []
+    /// Whether members are put on lines of their own and indented.
+    public let pretty: Bool
+    /// How many objects and arrays are open.
+    private var depth = 0
+    /// How many members the innermost open object or array has so far.
+    private var members = 0
+
+    /// `capacity`: about how many bytes will be written, reserved up front.
+    public init(pretty: Bool = false, capacity: Int = 1024) {
+        self.pretty = pretty
+        bytes.reserveCapacity(capacity)
     }
 
     /// `text` as a JSON string literal.
     public static func string(_ text: String) -> String {
-        let sink = JSONSink(pretty: false, capacity: text.utf8.count + 2)
-        sink.writeString(text)
-        return String(decoding: sink.result, as: UTF8.self)
+        var writer = JSONWriter(capacity: text.utf8.count + 2)
+        writer.writeString(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    // MARK: Values
+
+    /// Writes an object whose members `body` writes.
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+        container(UInt8(ascii: "{"), UInt8(ascii: "}"), body)
+    }
+
+    /// Writes an array whose elements `body` writes (with `element`).
+    public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        container(UInt8(ascii: "["), UInt8(ascii: "]"), body)
+    }
+
+    /// Writes the next element of the innermost array.
+    public mutating func element(_ text: String) {
+        beginMember()
+        writeString(text)
+    }
+
+    public mutating func element<Record: JSONRecord>(_ record: Record) {
+        beginMember()
+        record.write(to: &self)
+    }
+
+    // MARK: Members of an object
+
+    /// Writes a member whose value is an object; `body` writes its members.
+    public mutating func object(_ key: String, _ body: (inout JSONWriter) -> Void) {
+        writeKey(key)
+        object(body)
+    }
+
+    /// Writes a member whose value is an array; `body` writes its elements.
+    public mutating func array(_ key: String, _ body: (inout JSONWriter) -> Void) {
+        writeKey(key)
+        array(body)
+    }
+
+    public mutating func field(_ key: String, _ value: String) {
+        writeKey(key)
+        writeString(value)
+    }
+
+    public mutating func field(_ key: String, _ value: Bool) {
+        writeKey(key)
+        if value {
+            bytes.append(contentsOf: "true".utf8)
+        } else {
+            bytes.append(contentsOf: "false".utf8)
+        }
+    }
+
+    public mutating func field<Number: BinaryInteger>(_ key: String, _ value: Number) {
+        writeKey(key)
+        writeInteger(value)
+    }
+
+    /// A time, as `Timestamp.format` writes it.
+    public mutating func field(_ key: String, _ date: Date) {
+        writeKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func field(_ key: String, _ values: [String]) {
+        array(key) { json in
+            for value in values { json.element(value) }
+        }
+    }
+
+    public mutating func field<Record: JSONRecord>(_ key: String, _ record: Record) {
+        writeKey(key)
+        record.write(to: &self)
+    }
+
+    public mutating func field<Record: JSONRecord>(_ key: String, _ records: [Record]) {
+        array(key) { json in
+            for record in records { json.element(record) }
+        }
+    }
+
+    // Optional members: a nil value leaves the key out.
+
+    public mutating func field(_ key: String, _ value: String?) { if let value { field(key, value) } }
+    public mutating func field(_ key: String, _ value: Bool?) { if let value { field(key, value) } }
+    public mutating func field<Number: BinaryInteger>(_ key: String, _ value: Number?) { if let value { field(key, value) } }
+    public mutating func field(_ key: String, _ date: Date?) { if let date { field(key, date) } }
+    public mutating func field(_ key: String, _ values: [String]?) { if let values { field(key, values) } }
+    public mutating func field<Record: JSONRecord>(_ key: String, _ record: Record?) { if let record { field(key, record) } }
+    public mutating func field<Record: JSONRecord>(_ key: String, _ records: [Record]?) { if let records { field(key, records) } }
+
+    // MARK: Bytes
+
+    private mutating func container(_ opener: UInt8, _ closer: UInt8, _ body: (inout JSONWriter) -> Void) {
+        bytes.append(opener)
+        let outer = members
+        members = 0
+        depth += 1
+        body(&self)
+        depth -= 1
+        if pretty, members > 0 { newline() }
+        bytes.append(closer)
+        members = outer
+    }
+
+    /// The separator before the next member of the innermost object or array, if one is open.
+    private mutating func beginMember() {
+        guard depth > 0 else { return }
+        if members > 0 { bytes.append(UInt8(ascii: ",")) }
+        members += 1
+        if pretty { newline() }
+    }
+
+    private mutating func newline() {
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+    }
+
+    /// Keys are escaped like any string: besides the schema's names they are map keys (the state
+    /// file's), which hold interface names, and a Linux interface name may hold a quote.
+    private mutating func writeKey(_ key: String) {
+        beginMember()
+        writeString(key)
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(UInt8(ascii: " ")) }
+    }
+
+    private mutating func writeString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        // Nearly every string (names, addresses, ids, evidence) needs no escape: it is copied whole.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+        } else {
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+                case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+                case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
+                case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+                case 0..<0x20:
+                    bytes.append(contentsOf: #"\u00"#.utf8)
+                    bytes.append(Self.hexDigit(byte >> 4))
+                    bytes.append(Self.hexDigit(byte & 0xf))
+                default: bytes.append(byte)
+                }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    /// Writes an integer's decimal digits, most significant first, without making a String.
+    private mutating func writeInteger<Number: BinaryInteger>(_ value: Number) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = UInt64(value.magnitude)
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The kind of an interface as tunwarden classifies it. Tunnel-style kinds are the ones it judges;
 /// `other` interfaces are context (their routes still matter).
-public enum InterfaceKind: String, Codable, Sendable, CaseIterable {
+public enum InterfaceKind: String, Decodable, Sendable, CaseIterable {
     case tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, vti, xfrm, wireguard
     /// macOS user-space tunnels (PF_SYSTEM `com.apple.net.utun_control`).
     case utun
@@ -44,7 +44,7 @@ public enum InterfaceKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// What a tun/tap device reports about itself (Linux IFLA_INFO_DATA, or sysfs).
-public struct TunDetails: Codable, Sendable, Equatable {
+public struct TunDetails: Decodable, JSONRecord, Sendable, Equatable {
     /// IFF_PERSIST: the device outlives the process that made it. Only persistent devices can be orphaned.
     public var persistent: Bool?
     public var multiQueue: Bool?
@@ -74,10 +74,23 @@ public struct TunDetails: Codable, Sendable, Equatable {
         case persistent = "persist", multiQueue = "multi_queue", packetInfo = "pi", vnetHeader = "vnet_hdr"
         case owner, group, numQueues = "numqueues", numDisabledQueues = "numdisabledqueues"
     }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("persist", persistent)
+            json.field("multi_queue", multiQueue)
+            json.field("pi", packetInfo)
+            json.field("vnet_hdr", vnetHeader)
+            json.field("owner", owner)
+            json.field("group", group)
+            json.field("numqueues", numQueues)
+            json.field("numdisabledqueues", numDisabledQueues)
+        }
+    }
 }
 
 /// Traffic counters, for "idle since" judgements.
-public struct TrafficCounters: Codable, Sendable, Equatable {
+public struct TrafficCounters: Decodable, JSONRecord, Sendable, Equatable {
     public var rxPackets: UInt64
     public var txPackets: UInt64
     public var rxBytes: UInt64
@@ -92,6 +105,15 @@ public struct TrafficCounters: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case rxPackets = "rx_packets", txPackets = "tx_packets", rxBytes = "rx_bytes", txBytes = "tx_bytes"
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("rx_packets", rxPackets)
+            json.field("tx_packets", txPackets)
+            json.field("rx_bytes", rxBytes)
+            json.field("tx_bytes", txBytes)
+        }
     }
 }
 
@@ -197,7 +219,7 @@ public struct PeerNamespace: Sendable, Equatable {
 
 /// The system a snapshot describes: judgements differ (a macOS utun is never orphaned; only macOS
 /// routes are interface-scoped).
-public enum Platform: String, Codable, Sendable {
+public enum Platform: String, Sendable {
     case linux, darwin
 }
 

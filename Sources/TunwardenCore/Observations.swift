@@ -2,7 +2,7 @@ import Foundation
 
 /// What tunwarden has seen of one interface across runs. The kernel keeps no creation time for
 /// links, so ages come only from these observations.
-public struct InterfaceObservation: Codable, Sendable, Equatable {
+public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
     public var ifindex: Int
     public var ifname: String
     public var kind: InterfaceKind
@@ -64,23 +64,18 @@ public struct InterfaceObservation: Codable, Sendable, Equatable {
         holdersSeen = Array(seen.suffix(Self.holdersSeenLimit))
     }
 
-    /// Times are written as ISO 8601 text whatever the encoder, so the file reads the same to
-    /// people and to a decoder using the `.iso8601` strategy.
-    public func encode(to encoder: any Encoder) throws {
-        if let sink = (encoder as? StreamEncoder)?.directSink {
-            write(to: sink)
-            return
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("ifindex", ifindex)
+            json.field("ifname", ifname)
+            json.field("kind", kind.rawValue)
+            json.field("first_seen", firstSeen)
+            json.field("last_seen", lastSeen)
+            json.field("orphaned_since", orphanedSince)
+            json.field("traffic", traffic)
+            json.field("last_traffic_change", lastTrafficChange)
+            json.field("holders_seen", holdersSeen)
         }
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ifindex, forKey: .ifindex)
-        try c.encode(ifname, forKey: .ifname)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(Timestamp.format(firstSeen), forKey: .firstSeen)
-        try c.encode(Timestamp.format(lastSeen), forKey: .lastSeen)
-        try c.encodeIfPresent(orphanedSince.map(Timestamp.format), forKey: .orphanedSince)
-        try c.encodeIfPresent(traffic, forKey: .traffic)
-        try c.encodeIfPresent(lastTrafficChange.map(Timestamp.format), forKey: .lastTrafficChange)
-        try c.encodeIfPresent(holdersSeen, forKey: .holdersSeen)
     }
 }
 
@@ -113,33 +108,12 @@ extension InterfaceObservation {
     }
 }
 
-extension InterfaceObservation {
-    /// The same members as `encode(to:)`, written straight into tunwarden's own writer: a state
-    /// file holds an observation per interface.
-    func write(to sink: JSONSink) {
-        sink.openObject()
-        sink.field("ifindex", ifindex)
-        sink.field("ifname", ifname)
-        sink.field("kind", kind.rawValue)
-        sink.field("first_seen", timestamp: firstSeen)
-        sink.field("last_seen", timestamp: lastSeen)
-        sink.field("orphaned_since", ifPresent: orphanedSince)
-        if let traffic {
-            sink.key("traffic")
-            traffic.write(to: sink)
-        }
-        sink.field("last_traffic_change", ifPresent: lastTrafficChange)
-        if let holdersSeen { sink.field("holders_seen", strings: holdersSeen) }
-        sink.close()
-    }
-}
-
 /// Everything tunwarden remembers between runs, per network namespace.
 ///
 /// An interface is identified by namespace, index and name: a device deleted and made again gets
 /// a new index and starts a new history. A namespace is identified by `NamespaceIdentity`: one
 /// incarnation in one boot, so a namespace made again, or the machine rebooted, starts afresh.
-public struct Observations: Codable, Sendable, Equatable {
+public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
     public var version = 1
     /// Keyed by namespace identity (`netns-cookie:4103@boot:…`, see `NamespaceIdentity`), then by
     /// `ifindex:ifname`.
@@ -157,6 +131,29 @@ public struct Observations: Codable, Sendable, Equatable {
         namespaces = try c.decode([String: [String: InterfaceObservation]].self, forKey: .namespaces)
         // State files written before histories existed have none.
         histories = try c.decodeIfPresent([String: NamespaceHistory].self, forKey: .histories) ?? [:]
+    }
+
+    /// The observations as the state file of tunwarden before state.db held them (the file
+    /// `StateDatabase` imports once). Its maps are written in the order the dictionaries hold their keys.
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("version", version)
+            json.object("namespaces") { json in
+                for (namespace, interfaces) in namespaces {
+                    json.object(namespace) { json in
+                        for (key, observation) in interfaces { json.field(key, observation) }
+                    }
+                }
+            }
+            json.object("histories") { json in
+                for (namespace, history) in histories { json.field(namespace, history) }
+            }
+        }
+    }
+
+    /// Room for the state file: a few hundred bytes per interface, a few thousand per history.
+    public var jsonSizeHint: Int {
+        namespaces.values.reduce(1024) { $0 + $1.count * 300 } + histories.count * 8192
     }
 
     /// How `namespaces` keys an interface: `ifindex:ifname`.

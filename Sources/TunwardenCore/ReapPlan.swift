@@ -26,7 +26,7 @@ public struct ReapPolicy: Sendable, Equatable {
 }
 
 /// What the reaper does to an item.
-public enum ReapAction: String, Sendable, Equatable, Codable {
+public enum ReapAction: String, Sendable, Equatable {
     /// Delete the interface; its routes and addresses go with it.
     case deleteInterface = "delete-interface"
     /// Remove the listed routes; the interface stays (a macOS utun cannot be destroyed).

@@ -1,31 +1,13 @@
 import Foundation
 
-/// A date written as ISO 8601 text whatever the encoder (tunwarden's streaming writer included),
-/// and read back by a decoder using the `.iso8601` date strategy.
-@propertyWrapper
-public struct ISO8601Text: Codable, Sendable, Equatable {
-    public var wrappedValue: Date
-
-    public init(wrappedValue: Date) { self.wrappedValue = wrappedValue }
-
-    public init(from decoder: any Decoder) throws {
-        wrappedValue = try decoder.singleValueContainer().decode(Date.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(Timestamp.format(wrappedValue))
-    }
-}
-
-/// The outcome of one item, as a reap report shows it.
 /// What became of one planned item: the same three words in the journal, the JSON report and
 /// the text for people.
-public enum ReapOutcome: String, Codable, Sendable {
+public enum ReapOutcome: String, Decodable, Sendable {
     case deleted, skipped, failed
 }
 
-public struct ReapItemResult: Encodable, Sendable, Equatable {
+/// The outcome of one item, as a reap report shows it.
+public struct ReapItemResult: JSONRecord, Sendable, Equatable {
     public var ifname: String
     public var ifindex: Int
     public var kind: InterfaceKind
@@ -39,42 +21,82 @@ public struct ReapItemResult: Encodable, Sendable, Equatable {
         self.result = result
         self.detail = detail
     }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("ifname", ifname)
+            json.field("ifindex", ifindex)
+            json.field("kind", kind.rawValue)
+            json.field("result", result.rawValue)
+            json.field("detail", detail)
+        }
+    }
 }
 
 /// A reap as JSON: the plan, what was left out and why, and after a real run the results.
-public struct ReapReport: Encodable, Sendable {
-    struct PlannedEntry: Encodable, Sendable {
+public struct ReapReport: JSONRecord, Sendable {
+    /// An item of the plan: what would be done (or was attempted), to which device, why, and the
+    /// commands that would make it again.
+    struct PlannedEntry: JSONRecord, Sendable {
         var action: ReapAction
         var ifindex: Int
         var ifname: String
         var kind: InterfaceKind
         var evidence: String
-        var orphanedSince: String?
+        var orphanedSince: Date?
         var addresses: [InterfaceAddress]
         var routes: [Route]
+        /// The macOS commands that carry the item out; nil for Linux, which acts over rtnetlink.
+        var commands: [String]?
         var recreate: [String]
 
-        enum CodingKeys: String, CodingKey {
-            case action, ifindex, ifname, kind, evidence, orphanedSince = "orphaned_since", addresses = "addr_info", routes, commands, recreate
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("action", action.rawValue)
+                json.field("ifindex", ifindex)
+                json.field("ifname", ifname)
+                json.field("kind", kind.rawValue)
+                json.field("evidence", evidence)
+                json.field("orphaned_since", orphanedSince)
+                json.field("addr_info", addresses)
+                json.field("routes", routes)
+                json.field("commands", commands)
+                json.field("recreate", recreate)
+            }
         }
-
-        var commands: [String]?
     }
 
-    struct ExcludedEntry: Encodable, Sendable {
+    /// A device the plan leaves out, and why.
+    struct ExcludedEntry: JSONRecord, Sendable {
         var ifname: String
         var reason: String
-        var reapableAt: String?
+        var reapableAt: Date?
         var pattern: String?
 
-        enum CodingKeys: String, CodingKey { case ifname, reason, reapableAt = "reapable_at", pattern }
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("ifname", ifname)
+                json.field("reason", reason)
+                json.field("reapable_at", reapableAt)
+                json.field("pattern", pattern)
+            }
+        }
     }
 
-    struct Summary: Encodable, Sendable {
+    struct Summary: JSONRecord, Sendable {
         var planned: Int
         var deleted: Int
         var skipped: Int
         var failed: Int
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("planned", planned)
+                json.field("deleted", deleted)
+                json.field("skipped", skipped)
+                json.field("failed", failed)
+            }
+        }
     }
 
     var version = 1
@@ -85,21 +107,19 @@ public struct ReapReport: Encodable, Sendable {
     var results: [ReapItemResult]?
     var summary: Summary
 
-    enum CodingKeys: String, CodingKey { case version, netns, dryRun = "dry_run", plan, excluded, results, summary }
-
     public init(plan: ReapPlan, results: [ReapItemResult]?) {
         netns = plan.namespace
         dryRun = results == nil
         self.plan = plan.items.map { item in
             let darwin = item.interface.kind == .utun || item.interface.kind == .feth
             return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
-                                orphanedSince: item.orphanedSince.map(Timestamp.format), addresses: item.interface.addresses, routes: item.routes,
-                                recreate: darwin ? DarwinCommands.recreate(item) : RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: plan.namespace),
-                                commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil)
+                                orphanedSince: item.orphanedSince, addresses: item.interface.addresses, routes: item.routes,
+                                commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil,
+                                recreate: darwin ? DarwinCommands.recreate(item) : RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: plan.namespace))
         }
         excluded = plan.excluded.map { exclusion in
             switch exclusion.reason {
-            case let .tooYoung(at): ExcludedEntry(ifname: exclusion.ifname, reason: "too-young", reapableAt: Timestamp.format(at))
+            case let .tooYoung(at): ExcludedEntry(ifname: exclusion.ifname, reason: "too-young", reapableAt: at)
             case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
             case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
             }
@@ -109,5 +129,15 @@ public struct ReapReport: Encodable, Sendable {
                           skipped: results?.count { $0.result == .skipped } ?? 0, failed: results?.count { $0.result == .failed } ?? 0)
     }
 
-    public func json(pretty: Bool) throws -> [UInt8] { try JSONWriter.encode(self, pretty: pretty) }
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("version", version)
+            json.field("netns", netns)
+            json.field("dry_run", dryRun)
+            json.field("plan", plan)
+            json.field("excluded", excluded)
+            json.field("results", results)
+            json.field("summary", summary)
+        }
+    }
 }

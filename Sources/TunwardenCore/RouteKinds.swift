@@ -1,8 +1,9 @@
 import Foundation
 
 /// A kernel value with a well-known name (`unicast`, `main`, `kernel`, `link`) or only a number.
-/// Each is written in JSON as iproute2 writes it: the name where there is one, else the number.
-public protocol KernelName: Hashable, Sendable, Codable, CustomStringConvertible {
+/// Each is written in JSON as iproute2 writes it (`name`): the name where there is one, else the
+/// number.
+public protocol KernelName: Hashable, Sendable, Decodable, CustomStringConvertible {
     /// The values with names, with the kernel's number for each.
     static var named: [(value: Self, number: UInt32, name: String)] { get }
     /// A value known only by its number.
@@ -33,11 +34,6 @@ extension KernelName {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' names no \(Self.self)"))
         }
         self = value
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(name)
     }
 }
 

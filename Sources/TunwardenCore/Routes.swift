@@ -1,7 +1,7 @@
 import Foundation
 
 /// One next hop of a route.
-public struct NextHop: Codable, Sendable, Equatable {
+public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     public var gateway: IPAddress?
     public var interfaceIndex: Int?
     public var interfaceName: String?
@@ -13,10 +13,18 @@ public struct NextHop: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey { case gateway, interfaceIndex = "ifindex", interfaceName = "dev" }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("gateway", gateway?.description)
+            json.field("ifindex", interfaceIndex)
+            json.field("dev", interfaceName)
+        }
+    }
 }
 
 /// A route from any table.
-public struct Route: Codable, Sendable, Equatable {
+public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     public var destination: IPPrefix
     /// What the kernel does with a packet it matches.
     public var type: RouteType
@@ -63,5 +71,18 @@ public struct Route: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case destination = "dst", type, table, metric, routeProtocol = "protocol", scope, nextHops = "nexthops", nexthopObject = "nhid"
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("dst", destination.description)
+            json.field("type", type.name)
+            json.field("table", table.name)
+            json.field("metric", metric)
+            json.field("protocol", routeProtocol?.name)
+            json.field("scope", scope?.name)
+            json.field("nexthops", nextHops)
+            json.field("nhid", nexthopObject)
+        }
     }
 }

@@ -15,43 +15,43 @@ public enum Timestamp {
 
     /// `2026-12-02T15:40:17Z`: UTC, with any fraction of a second dropped.
     public static func format(_ date: Date) -> String {
-        var text: String?
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
-            if write(date, to: buffer.baseAddress!) { text = String(decoding: buffer, as: UTF8.self) }
-        }
-        return text ?? style.format(date)
+        var bytes: [UInt8] = []
+        append(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// How many bytes `write` writes.
+    /// How many bytes a timestamp of the years done here takes.
     static let length = 20
 
-    /// Writes `format(date)` as `length` bytes at `target`, unless the date lies outside the range
-    /// done here (then nothing is written and the answer is false).
-    static func write(_ date: Date, to target: UnsafeMutablePointer<UInt8>) -> Bool {
+    /// Appends `format(date)`'s UTF-8 bytes: a report or a state file writes tens of thousands.
+    static func append(_ date: Date, to bytes: inout [UInt8]) {
         let interval = date.timeIntervalSince1970.rounded(.down)
-        guard interval.isFinite, let seconds = Int64(exactly: interval), writable.contains(seconds) else { return false }
+        guard interval.isFinite, let seconds = Int64(exactly: interval), writable.contains(seconds) else {
+            bytes.append(contentsOf: style.format(date).utf8)
+            return
+        }
         let days = seconds / 86_400
         let time = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
-        func put(_ offset: Int, _ value: Int64) { target[offset] = digit(value) }
-        put(0, year / 1000); put(1, year / 100); put(2, year / 10); put(3, year)
-        put(5, month / 10); put(6, month); put(8, day / 10); put(9, day)
-        put(11, time / 36_000); put(12, time / 3600); put(14, time % 3600 / 600); put(15, time % 3600 / 60)
-        put(17, time % 60 / 10); put(18, time % 60)
-        target[4] = UInt8(ascii: "-"); target[7] = UInt8(ascii: "-"); target[10] = UInt8(ascii: "T")
-        target[13] = UInt8(ascii: ":"); target[16] = UInt8(ascii: ":"); target[19] = UInt8(ascii: "Z")
-        return true
+        func put(_ value: Int64) { bytes.append(digit(value)) }
+        func put(_ separator: Unicode.Scalar) { bytes.append(UInt8(ascii: separator)) }
+        put(year / 1000); put(year / 100); put(year / 10); put(year); put("-")
+        put(month / 10); put(month); put("-"); put(day / 10); put(day); put("T")
+        put(time / 36_000); put(time / 3600); put(":"); put(time % 3600 / 600); put(time % 3600 / 60); put(":")
+        put(time % 60 / 10); put(time % 60); put("Z")
     }
 
     /// The date of exactly the text `format` writes (`YYYY-MM-DDTHH:MM:SSZ`, a real calendar date
     /// from 1970 on and a time of day); nil for anything else, including other ISO 8601 spellings.
-    public static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Date? {
-        guard text.count == length, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
-              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"), text[19] == UInt8(ascii: "Z") else { return nil }
+    public static func parse<Text: RandomAccessCollection<UInt8>>(_ text: Text) -> Date? where Text.Index == Int {
+        guard text.count == length else { return nil }
+        func byte(_ offset: Int) -> UInt8 { text[text.startIndex + offset] }
+        guard byte(4) == UInt8(ascii: "-"), byte(7) == UInt8(ascii: "-"), byte(10) == UInt8(ascii: "T"),
+              byte(13) == UInt8(ascii: ":"), byte(16) == UInt8(ascii: ":"), byte(19) == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
             var value: Int64 = 0
-            for index in range {
-                let byte = text[index]
+            for offset in range {
+                let byte = byte(offset)
                 guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
                 value = value * 10 + Int64(byte - UInt8(ascii: "0"))
             }

@@ -4,12 +4,14 @@ import Testing
 import TunwardenCore
 
 /// The journal's two kinds of record, byte for byte against files kept in the tests (`Golden/`),
-/// in the one-line form the journal appends. Run with TUNWARDEN_UPDATE_GOLDEN=1 to rewrite them
-/// when a change is meant (and document it in the README's schema).
+/// in the one-line form the journal appends and as `journal --format json` lists them. Run with
+/// TUNWARDEN_UPDATE_GOLDEN=1 to rewrite them when a change is meant (and document it in the
+/// README's schema).
 @Suite struct JournalGoldenTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
-    @Test func intentAndResultRecords() throws {
+    /// An intent record with every part of a device's prior state, and its result.
+    static func records() -> [JournalRecord] {
         let moment = Date(timeIntervalSince1970: 1_764_720_000)
         var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "NOARP"], operstate: "DOWN",
                                       carrier: false, mtu: 1500, tun: TunDetails(persistent: true, multiQueue: false, packetInfo: false, vnetHeader: false, owner: 1000),
@@ -21,16 +23,34 @@ import TunwardenCore
                                    prior: PriorState(device, routes: routes), recreate: RecreateCommands.commands(for: device, routes: routes, namespace: "blue"))
         let result = JournalRecord(time: moment.addingTimeInterval(1), run: "run-1", type: .result, netns: "blue", ifname: "kure_tun", ifindex: 7,
                                    result: .failed, detail: "RTM_DELLINK: Operation not permitted (EPERM)")
-        let text = try [intent, result].map { String(decoding: try JSONWriter.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
-        let file = Self.directory.appendingPathComponent("journal.jsonl")
+        return [intent, result]
+    }
+
+    /// Compares `text` with the golden file `name`, or rewrites the file when asked to.
+    func check(_ name: String, _ text: String) throws {
+        let file = Self.directory.appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["TUNWARDEN_UPDATE_GOLDEN"] == "1" {
             try Data(text.utf8).write(to: file)
             return
         }
-        #expect(text == (try String(contentsOf: file, encoding: .utf8)), "the journal's records differ from Golden/journal.jsonl")
+        #expect(text == (try String(contentsOf: file, encoding: .utf8)), "the journal's records differ from Golden/\(name)")
+    }
+
+    @Test func intentAndResultRecords() throws {
+        let text = Self.records().map { String(decoding: $0.json(), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        try check("journal.jsonl", text)
         // What the journal writes, it reads back.
-        for line in text.split(separator: "\n") {
-            #expect((try? Journal.decoder().decode(JournalRecord.self, from: Data(line.utf8))) != nil, "\(line)")
-        }
+        let read = try text.split(separator: "\n").map { try Journal.decoder().decode(JournalRecord.self, from: Data($0.utf8)) }
+        #expect(read == Self.records())
+    }
+
+    /// `journal --format json` lists the records with their keys in the journal's own order, each
+    /// element the journal's line (compact) or that line pretty-printed.
+    @Test func recordsAsTheJournalCommandListsThem() throws {
+        let records = Self.records()
+        let compact = String(decoding: JournalRecord.json(records, pretty: false), as: UTF8.self)
+        #expect(compact == "[" + records.map { String(decoding: $0.json(), as: UTF8.self) }.joined(separator: ",") + "]")
+        try check("journal-command.json", String(decoding: JournalRecord.json(records, pretty: true), as: UTF8.self) + "\n")
+        #expect(String(decoding: JournalRecord.json([], pretty: true), as: UTF8.self) == "[]")
     }
 }

@@ -77,7 +77,7 @@ import TunwardenCore
         let whole = bytes(journal.path)
         let cutAt = whole.count
         let cut = record("t0", 7, type: .result)
-        let full = try JSONWriter.encode(cut)
+        let full = cut.json()
         // The write stopped 20 bytes into the result record.
         try Data(whole + full.prefix(20)).write(to: URL(fileURLWithPath: journal.path))
 
@@ -142,7 +142,7 @@ import TunwardenCore
         #expect(try journal.checkWritable() == [TornRecord(path: journal.path, offset: before.count, length: 11)])
         // The long record damaged at its start is found as well.
         var damaged = before
-        damaged[before.count - (try JSONWriter.encode(long)).count - 1] = UInt8(ascii: "X")
+        damaged[before.count - long.json().count - 1] = UInt8(ascii: "X")
         try Data(damaged).write(to: URL(fileURLWithPath: journal.path))
         let error = #expect(throws: StorageError.self) { try journal.checkWritable() }
         #expect(error?.description.contains("the last line is not a journal record") == true)
@@ -153,7 +153,7 @@ import TunwardenCore
     @Test func cutShortRecordsAreToldFromDamage() throws {
         var sample = record("t0", 7)
         sample.detail = "quote \" backslash \\ unicode \u{e9} \u{1}"
-        let line = try JSONWriter.encode(sample)
+        let line = sample.json()
         for length in 1..<line.count {
             #expect(CutShortJSON.isCutShort(line.prefix(length)), "prefix of \(length) bytes")
         }

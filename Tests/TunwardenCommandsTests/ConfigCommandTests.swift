@@ -172,7 +172,7 @@ struct ConfigCommandTests {
             guard let database = try store.database(create: false),
                   let identity = try database.namespaceRecords().first?.identity,
                   let found = try database.observations(namespace: identity).namespaces[identity]?.values.first(where: { $0.ifname == "wtraf0" }) else { return nil }
-            return try JSONSerialization.jsonObject(with: Data(JSONWriter.encode(found))) as? [String: Any]
+            return try JSONSerialization.jsonObject(with: Data(found.json())) as? [String: Any]
         }
         try watcher.wait("first judgement") { $0.contains("1 tunnel interface, 0 orphaned") }
         #expect(try observation()?["last_traffic_change"] == nil)

@@ -18,7 +18,7 @@ import TunwardenCore
         let journal = Journal(path: directory.path + "/journal.jsonl")
         try journal.append([record("cut0", 7, type: .intent), record("cut1", 8, type: .intent), record("cut0", 7, type: .result)])
         let whole = FileManager.default.contents(atPath: journal.path) ?? Data()
-        try (whole + Data(try JSONWriter.encode(record("cut1", 8, type: .result)).prefix(33))).write(to: URL(fileURLWithPath: journal.path))
+        try (whole + Data(record("cut1", 8, type: .result).json().prefix(33))).write(to: URL(fileURLWithPath: journal.path))
 
         let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path])
         #expect(shown.status == 0, "\(shown.stderr)")
@@ -28,6 +28,8 @@ import TunwardenCore
         let json = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path, "--format", "json"])
         #expect(json.status == 0)
         #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any])?.count == 3)
+        // The records as the journal holds them, keys in the same order: its lines, in an array.
+        #expect(json.stdout == "[" + String(decoding: whole, as: UTF8.self).split(separator: "\n").joined(separator: ",") + "]\n")
 
         // A damaged line before good ones is not a record cut short: nothing is shown.
         try (Data("{\"time\": oops}\n".utf8) + whole).write(to: URL(fileURLWithPath: journal.path))

@@ -4,16 +4,43 @@ import Testing
 
 /// The JSON of every record tunwarden writes, byte for byte against files kept in the tests
 /// (`Golden/`): the audit report with its interface entries and findings, a reap report, an
-/// alert, and the observations of the state file. A change to any of them shows here as a diff
+/// alert, the observations of the state file and a namespace's history. A change to any of them shows here as a diff
 /// to read and, when it is meant, to keep: run with TUNWARDEN_UPDATE_GOLDEN=1 to rewrite the files
 /// (and document the change in the README's schema).
 @Suite struct GoldenJSONTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
     static let moment = Date(timeIntervalSince1970: 1_764_720_000)
 
-    /// `DirectJSONTests`' assessment, which exercises every optional member, taken at a fixed moment.
+    /// An assessment exercising every optional member: holders, addresses, routes with gateways
+    /// and several next hops, tun details, traffic counters, a veth peer, context interfaces.
+    static func judged() -> Assessment {
+        var orphan = Build.tun(7, "kure_tun")
+        orphan.stats = TrafficCounters(rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: UInt64.max)
+        orphan.addresses = [InterfaceAddress(local: IPAddress("10.8.0.2")!, prefixLength: 24, peer: IPAddress("10.8.0.1"), scope: "global"),
+                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link"),
+                            InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global", broadcast: IPAddress("10.9.0.255"),
+                                             label: "kure_tun:\\x01", flags: ["permanent", "noprefixroute"], validLifetime: 300,
+                                             preferredLifetime: 0, metric: 9)]
+        var live = Build.tun(8, "vpn\"0", carrier: true)
+        live.tun = TunDetails(persistent: true, multiQueue: true, packetInfo: false, vnetHeader: true, owner: 1000, group: 27,
+                              numQueues: 2, numDisabledQueues: 1)
+        let veth = NetworkInterface(index: 9, name: "veth1", kind: .veth, infoKind: "veth", flags: ["BROADCAST", "UP"], operstate: "UP",
+                                    carrier: true, mtu: 1500, group: 0, master: 3, link: 12, linkNetnsID: 4,
+                                    hardwareAddress: "aa:bb:cc:dd:ee:ff", peerName: "eth0")
+        let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
+        var multipath = Build.route("0.0.0.0/1", 7)
+        multipath.nextHops = [NextHop(gateway: IPAddress("10.8.0.1"), interfaceIndex: 7, interfaceName: "kure_tun"),
+                              NextHop(interfaceIndex: 8, interfaceName: "vpn\"0")]
+        multipath.metric = 50
+        multipath.routeProtocol = .static
+        return Heuristics.assess(Build.snapshot([ethernet, orphan, live, veth],
+                                                routes: [multipath, Build.route("128.0.0.0/1", 7), Build.route("192.0.2.0/24", 2)],
+                                                holders: [Build.holder(42, "vpn\"0"), Build.holder(43, "gone0", here: false)]))
+    }
+
+    /// `judged()`, taken at a fixed moment.
     static func assessment() -> Assessment {
-        var snapshot = DirectJSONTests().assessment().snapshot
+        var snapshot = judged().snapshot
         snapshot.takenAt = moment
         snapshot.namespaceIdentity = "netns-cookie:1@boot:golden"
         return Heuristics.assess(snapshot)
@@ -45,15 +72,15 @@ import Testing
     }
 
     @Test func theAuditReport() throws {
-        try check("audit-report.json", try JSONWriter.encode(AuditReport(Self.assessment(), includeContext: true), pretty: true))
+        try check("audit-report.json", AuditReport(Self.assessment(), includeContext: true).json(pretty: true))
     }
 
     @Test func theAuditReportWithObservations() throws {
         let assessment = Self.assessment()
         var observations = Observations()
         observations.record(assessment, namespace: assessment.snapshot.namespaceIdentity, at: Self.moment.addingTimeInterval(-3600))
-        try check("audit-report-observed.json", try JSONWriter.encode(AuditReport(assessment, observations: observations), pretty: true))
-        try check("observations.json", try JSONWriter.encode(observations, pretty: true), keyOrderFree: true)
+        try check("audit-report-observed.json", AuditReport(assessment, observations: observations).json(pretty: true))
+        try check("observations.json", observations.json(pretty: true), keyOrderFree: true)
     }
 
     @Test func theReapReport() throws {
@@ -61,12 +88,25 @@ import Testing
         let plan = ReapPlan.make(assessment, observations: Observations(), namespaceKey: assessment.snapshot.namespaceIdentity,
                                  policy: ReapPolicy(minimumAge: 0, protect: ["vpn*"]), now: Self.moment)
         let results = plan.items.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.interface.index, kind: $0.interface.kind, result: .deleted, detail: nil) }
-        try check("reap-plan.json", try ReapReport(plan: plan, results: nil).json(pretty: true))
-        try check("reap-report.json", try ReapReport(plan: plan, results: results).json(pretty: true))
+        try check("reap-plan.json", ReapReport(plan: plan, results: nil).json(pretty: true))
+        try check("reap-report.json", ReapReport(plan: plan, results: results).json(pretty: true))
     }
 
     @Test func theAlert() throws {
         let alert = try #require(AlertDecision.decide(Self.assessment(), history: NamespaceHistory(), host: "golden-host"))
-        try check("alert.json", try JSONWriter.encode(alert, pretty: true))
+        try check("alert.json", alert.json(pretty: true))
+    }
+
+    /// `history --format json`: count samples, what was last alerted, the alerts that fired.
+    @Test func theHistory() throws {
+        let assessment = Self.assessment()
+        var history = NamespaceHistory()
+        history.addSample(CountSample(time: Self.moment.addingTimeInterval(-7200), count: 1))
+        history.addSample(CountSample(time: Self.moment, count: assessment.interfaces.count))
+        let alert = try #require(AlertDecision.decide(assessment, history: history, host: "golden-host"))
+        AlertDecision.remember(assessment, alert: alert, in: &history)
+        history.reapedTotal = 4
+        try check("history.json", history.json(pretty: true))
+        try check("history-empty.json", NamespaceHistory().json(pretty: true))
     }
 }

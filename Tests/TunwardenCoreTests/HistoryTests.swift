@@ -70,7 +70,7 @@ import TunwardenCore
         // What the writer produces, the decoder reads.
         var observations = Observations()
         observations.histories["net:[1]"] = history
-        let bytes = try JSONWriter.encode(observations)
+        let bytes = observations.json()
         #expect(try decoder.decode(Observations.self, from: Data(bytes)) == observations)
     }
 

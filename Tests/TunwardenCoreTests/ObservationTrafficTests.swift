@@ -46,10 +46,9 @@ import TunwardenCore
         do { let changed = observations.noteTraffic([tun, stranger], namespace: "net:[1]", at: t0 + 30); #expect(changed) }
         do { let changed = observations.noteTraffic([tun], namespace: "net:[1]", at: t0 + 60); #expect(!changed) }
         #expect(observations.namespaces["net:[1]"]?.count == 1)
-        let encoder = JSONEncoder()
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(Observations.self, from: encoder.encode(observations))
+        let decoded = try decoder.decode(Observations.self, from: Data(observations.json()))
         #expect(decoded.observation(of: tun, in: "net:[1]")?.lastTrafficChange == t0 + 30)
         #expect(decoded.observation(of: tun, in: "net:[1]")?.traffic == counters(2))
     }

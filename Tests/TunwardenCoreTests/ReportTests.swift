@@ -2,61 +2,6 @@ import Foundation
 import Testing
 @testable import TunwardenCore
 
-@Suite struct JSONWriterTests {
-    struct Sample: Encodable {
-        var name: String
-        var count: Int
-        var negative: Int32
-        var big: UInt64
-        var flag: Bool
-        var missing: String?
-        var list: [String]
-        var empty: [Int]
-        var nested: [Inner]
-    }
-
-    struct Inner: Encodable {
-        var address: IPAddress
-        var ratio: Double
-    }
-
-    let sample = Sample(name: "tab\there \"quoted\" back\\slash\u{01} ünïcode", count: 0, negative: -42, big: UInt64.max,
-                        flag: true, missing: nil, list: ["a", "b"], empty: [],
-                        nested: [Inner(address: IPAddress("fe80::1%utun3")!, ratio: 0.5)])
-
-    @Test func compactOutputIsExactAndInDeclarationOrder() throws {
-        let text = String(decoding: try JSONWriter.encode(sample), as: UTF8.self)
-        #expect(text == #"{"name":"tab\there \"quoted\" back\\slash\u0001 ünïcode","count":0,"negative":-42,"big":18446744073709551615,"flag":true,"list":["a","b"],"empty":[],"nested":[{"address":"fe80::1%utun3","ratio":0.5}]}"#)
-    }
-
-    @Test func prettyAndCompactParseToTheSameValue() throws {
-        let compact = try JSONSerialization.jsonObject(with: Data(try JSONWriter.encode(sample))) as? NSDictionary
-        let prettyBytes = try JSONWriter.encode(sample, pretty: true)
-        let pretty = try JSONSerialization.jsonObject(with: Data(prettyBytes)) as? NSDictionary
-        #expect(compact != nil)
-        #expect(compact == pretty)
-        #expect(String(decoding: prettyBytes, as: UTF8.self).contains("\n  \"name\": "))
-    }
-
-    struct Wrapper<T: Encodable>: Encodable { var items: T }
-
-    /// A large array is written as a run of buffers (none regrown); together they are the array.
-    @Test(arguments: [false, true])
-    func largeOutputGoesOnInFreshBuffersAndStaysWhole(pretty: Bool) throws {
-        let names = (0..<60_000).map { "tun\($0)-\(String(repeating: "x", count: $0 % 40))" }
-        let segments = try JSONWriter.encodeSegments(Wrapper(items: names), pretty: pretty, capacity: 1024)
-        #expect(segments.count > 3)
-        // No buffer grew past the size a fresh one is given (plus the slack before a member).
-        #expect(segments.allSatisfy { $0.count <= JSONSink.segmentCapacity })
-        let parsed = try JSONSerialization.jsonObject(with: Data(JSONSegment.joined(segments))) as? [String: [String]]
-        #expect(parsed?["items"] == names)
-    }
-
-    @Test func stringLiteral() {
-        #expect(JSONWriter.string("a\"b\n") == #""a\"b\n""#)
-    }
-}
-
 @Suite struct RenderingTests {
     func assessment() -> Assessment {
         let orphan = Build.tun(7, "kure_tun")
@@ -94,7 +39,7 @@ import Testing
     }
 
     @Test func jsonReportKeysAndTypes() throws {
-        let bytes = try AuditReport(assessment()).json(pretty: false)
+        let bytes = AuditReport(assessment()).json(pretty: false)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(object["status"] as? String == "critical")
         #expect(object["netns"] == nil)
