@@ -85,6 +85,10 @@ public struct JSONWriter {
     }
 
     // MARK: Members of an object
+    //
+    // A member's key is a name of the schema: ASCII with no quote, backslash or control
+    // character, written as it is. Keys that are data (a map's, holding interface names) go
+    // through `object(named:)` and `field(named:)`, which escape them.
 
     /// Writes a member whose value is an object; `body` writes its members.
     public mutating func object(_ key: String, _ body: (inout JSONWriter) -> Void) {
@@ -136,6 +140,20 @@ public struct JSONWriter {
         record.write(to: &self)
     }
 
+    // Members of a map, whose keys are data.
+
+    /// Writes a member named `name` (escaped as any string) whose value is an object.
+    public mutating func object(named name: String, _ body: (inout JSONWriter) -> Void) {
+        writeMapKey(name)
+        object(body)
+    }
+
+    /// Writes a member named `name` (escaped as any string) whose value is `record`.
+    public mutating func field<Record: JSONRecord>(named name: String, _ record: Record) {
+        writeMapKey(name)
+        record.write(to: &self)
+    }
+
     public mutating func field<Record: JSONRecord>(_ key: String, _ records: [Record]) {
         array(key) { json in
             for record in records { json.element(record) }
@@ -179,37 +197,71 @@ public struct JSONWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
     }
 
-    /// Keys are escaped like any string: besides the schema's names they are map keys (the state
-    /// file's), which hold interface names, and a Linux interface name may hold a quote.
+    /// A schema key, copied without looking for bytes to escape: there are none.
     private mutating func writeKey(_ key: String) {
+        assert(!key.utf8.contains(where: Self.mustEscape), "a schema key that needs escaping: \(key)")
         beginMember()
-        writeString(key)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
         if pretty { bytes.append(UInt8(ascii: " ")) }
     }
 
+    /// A map's key, which holds data (a Linux interface name may hold a quote or a backslash).
+    private mutating func writeMapKey(_ name: String) {
+        beginMember()
+        writeString(name)
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(UInt8(ascii: " ")) }
+    }
+
+    private static func mustEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
     private mutating func writeString(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        // Nearly every string (names, addresses, ids, evidence) needs no escape: it is copied whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: text.utf8)
-        } else {
-            for byte in text.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-                case 0..<0x20:
-                    bytes.append(contentsOf: #"\u00"#.utf8)
-                    bytes.append(Self.hexDigit(byte >> 4))
-                    bytes.append(Self.hexDigit(byte & 0xf))
-                default: bytes.append(byte)
-                }
-            }
+        // Nearly every string (names, addresses, ids, evidence) needs no escape. It is copied
+        // whole and then checked where it landed, which costs less than walking the String's
+        // UTF-8 view first; the rare string that needs escapes is taken back out and rewritten.
+        let start = bytes.count
+        bytes.append(contentsOf: text.utf8)
+        if needsEscape(from: start) {
+            bytes.removeSubrange(start...)
+            writeEscaped(text)
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes `text`'s bytes, each one JSON does not allow in a string as its escape.
+    private mutating func writeEscaped(_ text: String) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0xf))
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// Whether any byte written from `start` on must be escaped: a control character, the quote
+    /// or the backslash. Every byte is looked at, without stopping at the first such one, so that
+    /// the loop can test many bytes at a time.
+    private func needsEscape(from start: Int) -> Bool {
+        var found: UInt8 = 0
+        for position in start..<bytes.count {
+            let byte = bytes[position]
+            found |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
+        }
+        return found != 0
     }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {

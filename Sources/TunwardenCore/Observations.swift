@@ -140,13 +140,13 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
             json.field("version", version)
             json.object("namespaces") { json in
                 for (namespace, interfaces) in namespaces {
-                    json.object(namespace) { json in
-                        for (key, observation) in interfaces { json.field(key, observation) }
+                    json.object(named: namespace) { json in
+                        for (key, observation) in interfaces { json.field(named: key, observation) }
                     }
                 }
             }
             json.object("histories") { json in
-                for (namespace, history) in histories { json.field(namespace, history) }
+                for (namespace, history) in histories { json.field(named: namespace, history) }
             }
         }
     }

@@ -39,7 +39,8 @@ import Testing
                 json.field("list", list)
                 json.field("empty", empty)
                 json.object("map") { json in
-                    json.field("tun\"0", 1)
+                    json.object(named: "tun\"0") { _ in }
+                    json.field(named: "zz\\xff", Inner(address: IPAddress("10.0.0.1")!, seen: Date(timeIntervalSince1970: 0)))
                 }
                 json.object("nothing") { _ in }
                 json.field("nested", nested)
@@ -54,7 +55,7 @@ import Testing
 
     @Test func compactOutputIsExactAndInWrittenOrder() {
         let text = String(decoding: sample.json(), as: UTF8.self)
-        #expect(text == #"{"name":"tab\there \"quoted\" back\\slash\u0001\#u{7f} ünïcode zz\\xff","count":0,"negative":-42,"big":18446744073709551615,"flag":true,"list":["a","b"],"empty":[],"map":{"tun\"0":1},"nothing":{},"nested":[{"address":"fe80::1%utun3","seen":"2025-12-03T00:00:00Z"}]}"#)
+        #expect(text == #"{"name":"tab\there \"quoted\" back\\slash\u0001\#u{7f} ünïcode zz\\xff","count":0,"negative":-42,"big":18446744073709551615,"flag":true,"list":["a","b"],"empty":[],"map":{"tun\"0":{},"zz\\xff":{"address":"10.0.0.1","seen":"1970-01-01T00:00:00Z"}},"nothing":{},"nested":[{"address":"fe80::1%utun3","seen":"2025-12-03T00:00:00Z"}]}"#)
     }
 
     @Test func prettyOutputIndentsEachMemberTwoSpacesALevel() {
@@ -72,7 +73,11 @@ import Testing
               ],
               "empty": [],
               "map": {
-                "tun\\"0": 1
+                "tun\\"0": {},
+                "zz\\\\xff": {
+                  "address": "10.0.0.1",
+                  "seen": "1970-01-01T00:00:00Z"
+                }
               },
               "nothing": {},
               "nested": [
