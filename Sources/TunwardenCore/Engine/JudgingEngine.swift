@@ -108,6 +108,9 @@ final class NamespaceFacts {
     private var stacking: Heuristics.Stacking?
     private var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
     private var dirty = Set<Slot>()
+    /// Set by a load: every interface is to be judged, in order, with nothing judged before
+    /// (the one-shot audit's whole path, kept free of the bookkeeping changes need).
+    private var freshlyLoaded = false
     private var cachedSnapshot: Snapshot?
     /// The interfaces in `order`, kept as changes arrive, so that a snapshot is had without
     /// gathering them again.
@@ -132,7 +135,11 @@ final class NamespaceFacts {
         metadata.interfaces = []
         metadata.routes = []
         holderIndex = Heuristics.HolderIndex(snapshot.holders, namespaceNames: snapshot.namespaceNames)
-        links.reserveCapacity(snapshot.interfaces.count)
+        let count = snapshot.interfaces.count
+        links.reserveCapacity(count)
+        slotByIndex.reserveCapacity(count)
+        slotByName.reserveCapacity(count)
+        order.reserveCapacity(count)
         for interface in snapshot.interfaces {
             let slot = nextSlot
             nextSlot += 1
@@ -146,7 +153,7 @@ final class NamespaceFacts {
         routesByIndex = Heuristics.routesPerInterface(routes)
         interfaceList = snapshot.interfaces
         indexOrdered = snapshot.interfaces.indices.dropFirst().allSatisfy { snapshot.interfaces[$0 - 1].index < snapshot.interfaces[$0].index }
-        dirty = Set(order)
+        freshlyLoaded = true
     }
 
     /// The snapshot these facts make up.
@@ -166,7 +173,7 @@ final class NamespaceFacts {
     }
 
     func markAllDirty() {
-        dirty = Set(order)
+        if !freshlyLoaded { dirty = Set(order) }
     }
 
     // MARK: applying changes
@@ -464,6 +471,7 @@ final class NamespaceFacts {
 
     func assessment(policy: AuditPolicy) -> Assessment {
         let snapshot = self.snapshot
+        if freshlyLoaded { judgeLoaded(snapshot: snapshot, policy: policy) }
         if !dirty.isEmpty { judgeDirty(snapshot: snapshot, policy: policy) }
         if listStale {
             assessedList = []
@@ -491,15 +499,47 @@ final class NamespaceFacts {
                           status: Heuristics.status(findings: findings, interfaces: assessedList))
     }
 
-    private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
+    /// What judging an interface needs from the namespace as it stands.
+    private func context(snapshot: Snapshot, policy: AuditPolicy) -> Heuristics.JudgingContext {
         let stacking = self.stacking ?? Heuristics.Stacking(snapshot.interfaces)
         self.stacking = stacking
         let links = self.links
         let slotByIndex = self.slotByIndex
         let slotByName = self.slotByName
-        let context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
-                                                nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                                hasInterface: { slotByName[$0] != nil })
+        return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
+                                         nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
+                                         hasInterface: { slotByName[$0] != nil })
+    }
+
+    /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
+    private func judgeLoaded(snapshot: Snapshot, policy: AuditPolicy) {
+        freshlyLoaded = false
+        let context = context(snapshot: snapshot, policy: policy)
+        verdicts.reserveCapacity(order.count)
+        changedSlots.reserveCapacity(order.count)
+        assessedList = []
+        assessedSlots = []
+        interfaceFindings = []
+        assessedList.reserveCapacity(order.count)
+        assessedSlots.reserveCapacity(order.count)
+        for position in order.indices where interfaceList[position].kind.isTunnelStyle {
+            let slot = order[position]
+            var findings: [Finding] = []
+            let assessed = Heuristics.judge(interfaceList[position], routes: routesByIndex[interfaceList[position].index] ?? [],
+                                            context: context, findings: &findings)
+            verdicts[slot] = (assessed, findings)
+            changedSlots.insert(slot)
+            assessedList.append(assessed)
+            assessedSlots.append(slot)
+            interfaceFindings += findings
+            judgedCount += 1
+        }
+        listStale = !indexOrdered
+        findingsStale = false
+    }
+
+    private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
+        let context = context(snapshot: snapshot, policy: policy)
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
                 if let gone = verdicts.removeValue(forKey: slot) {
