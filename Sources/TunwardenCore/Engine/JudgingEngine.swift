@@ -111,6 +111,12 @@ final class NamespaceFacts {
     /// Set by a load: every interface is to be judged, in order, with nothing judged before
     /// (the one-shot audit's whole path, kept free of the bookkeeping changes need).
     private var freshlyLoaded = false
+    /// Whether `ensureIndexes` has built the tables changes need.
+    private var indexesBuilt = false
+    /// A load's verdicts' findings, by position in the verdict list, until the tables are built.
+    private var loadedFindings: [[Finding]] = []
+    /// Whether every verdict counts as changed (after a load), for `takeChanges`.
+    private var allChanged = false
     private var cachedSnapshot: Snapshot?
     /// The interfaces in `order`, kept as changes arrive, so that a snapshot is had without
     /// gathering them again.
@@ -135,25 +141,40 @@ final class NamespaceFacts {
         metadata.interfaces = []
         metadata.routes = []
         holderIndex = Heuristics.HolderIndex(snapshot.holders, namespaceNames: snapshot.namespaceNames)
-        let count = snapshot.interfaces.count
-        links.reserveCapacity(count)
-        slotByIndex.reserveCapacity(count)
-        slotByName.reserveCapacity(count)
-        order.reserveCapacity(count)
-        for interface in snapshot.interfaces {
-            let slot = nextSlot
-            nextSlot += 1
-            links[slot] = interface
-            order.append(slot)
-            if slotByIndex[interface.index] == nil { slotByIndex[interface.index] = slot }
-            if slotByName[interface.name] == nil { slotByName[interface.name] = slot } else { duplicateNames = true }
-            noteReferences(of: interface, in: slot, adding: true)
-        }
+        // Slots are the snapshot's positions; the tables changes need are built when the first
+        // change comes (`ensureIndexes`): a one-shot audit never needs them.
+        order = Array(snapshot.interfaces.indices)
+        nextSlot = snapshot.interfaces.count
         routes = snapshot.routes
         routesByIndex = Heuristics.routesPerInterface(routes)
         interfaceList = snapshot.interfaces
         indexOrdered = snapshot.interfaces.indices.dropFirst().allSatisfy { snapshot.interfaces[$0 - 1].index < snapshot.interfaces[$0].index }
         freshlyLoaded = true
+    }
+
+    /// Builds the tables changes are applied through (by slot, by index, by name, who names
+    /// whom) and the verdicts of a load's judgement, once.
+    private func ensureIndexes() {
+        guard !indexesBuilt else { return }
+        indexesBuilt = true
+        let count = interfaceList.count
+        links.reserveCapacity(count)
+        slotByIndex.reserveCapacity(count)
+        slotByName.reserveCapacity(count)
+        for position in order.indices {
+            let slot = order[position]
+            let interface = interfaceList[position]
+            links[slot] = interface
+            if slotByIndex[interface.index] == nil { slotByIndex[interface.index] = slot }
+            if slotByName[interface.name] == nil { slotByName[interface.name] = slot } else { duplicateNames = true }
+            noteReferences(of: interface, in: slot, adding: true)
+        }
+        if !freshlyLoaded {
+            verdicts.reserveCapacity(assessedSlots.count)
+            for (position, slot) in assessedSlots.enumerated() { verdicts[slot] = (assessedList[position], loadedFindings[position]) }
+            loadedFindings = []
+        }
+        if !indexOrdered { listStale = true }
     }
 
     /// The snapshot these facts make up.
@@ -180,6 +201,7 @@ final class NamespaceFacts {
 
     /// Applies one change; returns false when it only repeated what was known.
     func apply(_ change: FactChange) -> Bool {
+        ensureIndexes()
         let previousSnapshot = cachedSnapshot
         cachedSnapshot = nil
         func unchanged() -> Bool {
@@ -461,6 +483,8 @@ final class NamespaceFacts {
             changedSlots.removeAll()
             removedKeys.removeAll()
         }
+        defer { allChanged = false }
+        if allChanged { return (assessedList, []) }
         let changed = order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
         // A key removed and then used again (a name given back) is not removed.
         let kept = Set(changed.map { "\($0.interface.index):\($0.interface.name)" })
@@ -514,31 +538,47 @@ final class NamespaceFacts {
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
     private func judgeLoaded(snapshot: Snapshot, policy: AuditPolicy) {
         freshlyLoaded = false
-        let context = context(snapshot: snapshot, policy: policy)
-        verdicts.reserveCapacity(order.count)
-        changedSlots.reserveCapacity(order.count)
+        let context: Heuristics.JudgingContext
+        if indexesBuilt {
+            context = self.context(snapshot: snapshot, policy: policy)
+        } else {
+            // The look-ups only veth and feth verdicts need, built only when there is one.
+            let interfaces = interfaceList
+            let names = interfaces.contains { $0.kind == .veth }
+                ? Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first }) : [:]
+            let present = interfaces.contains { $0.kind == .feth } ? Set(interfaces.map(\.name)) : []
+            let stacking = Heuristics.Stacking(interfaces)
+            self.stacking = stacking
+            context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
+                                                nameOf: { names[$0] }, hasInterface: { present.contains($0) })
+        }
         assessedList = []
         assessedSlots = []
         interfaceFindings = []
+        loadedFindings = []
         assessedList.reserveCapacity(order.count)
         assessedSlots.reserveCapacity(order.count)
+        if indexesBuilt { verdicts.reserveCapacity(order.count) } else { loadedFindings.reserveCapacity(order.count) }
         for position in order.indices where interfaceList[position].kind.isTunnelStyle {
             let slot = order[position]
             var findings: [Finding] = []
             let assessed = Heuristics.judge(interfaceList[position], routes: routesByIndex[interfaceList[position].index] ?? [],
                                             context: context, findings: &findings)
-            verdicts[slot] = (assessed, findings)
-            changedSlots.insert(slot)
+            if indexesBuilt { verdicts[slot] = (assessed, findings) } else { loadedFindings.append(findings) }
             assessedList.append(assessed)
             assessedSlots.append(slot)
             interfaceFindings += findings
             judgedCount += 1
         }
-        listStale = !indexOrdered
+        allChanged = true
+        // Freshly gathered in order; kept up to date by changes only where positions can be
+        // found by index (see `ensureIndexes`).
+        listStale = false
         findingsStale = false
     }
 
     private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
+        ensureIndexes()
         let context = context(snapshot: snapshot, policy: policy)
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
