@@ -126,6 +126,10 @@ final class WatchLoop {
     /// (another run held the state directory too long). After a full inventory the whole
     /// namespace is recorded; after events, only the interfaces whose verdicts changed.
     private func judge() -> Bool {
+        // The facts are true as of now (events would have said otherwise): the judgement is
+        // dated now, so that it is never older than the last one recorded (a reload judges the
+        // same facts again, under new settings).
+        if loaded { engine.apply([], to: identity, at: Date()) }
         guard loaded, let assessment = engine.assessment(of: identity) else { return false }
         let changes = engine.takeChanges(of: identity)
         do {
