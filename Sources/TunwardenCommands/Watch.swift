@@ -31,7 +31,7 @@ public struct Watch: ParsableCommand {
 
         Two things raise no rtnetlink event. A down device losing its last holder: process exits are \
         watched through the kernel's proc connector, and a holder's exit re-checks the devices it held \
-        (the orphaned-tun alert follows within the coalescing window); where the proc connector is \
+        (judged 5 ms later, not after --coalesce: the orphaned-tun alert follows within about 100 ms); where the proc connector is \
         unavailable, the known holders are checked every 5 seconds instead. A process attaching to a down \
         orphan: while orphans exist, their links are read again every 5 seconds (one request each, or \
         one dump of tun devices for more than 64), so an orphan that gained a queue is live again \

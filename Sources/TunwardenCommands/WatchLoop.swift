@@ -87,8 +87,9 @@ final class WatchLoop {
     /// down raises no event.
     var lookInterval: TimeInterval = 5
     /// How soon urgent news (a holder's exit) is judged: long enough to gather the exits of a
-    /// process group, far shorter than the coalescing window meant for rtnetlink storms.
-    static let urgentWindow: TimeInterval = 0.02
+    /// process group that dies at once, far shorter than the coalescing window meant for
+    /// rtnetlink storms.
+    static let urgentWindow: TimeInterval = 0.005
 
     private let engine: JudgingEngine
     private var identity = ""
