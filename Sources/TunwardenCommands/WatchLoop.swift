@@ -296,7 +296,8 @@ final class WatchLoop {
             }
             if now >= nextStats {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
-                if let changes = source.traffic() { take([.changes(changes)]) } else { take([.resync(nil)]) }
+                // A source without a traffic sample re-reads everything on its own schedule.
+                if let changes = source.traffic() { take([.changes(changes)]) }
                 // A quiet watcher is alive all the same: the metrics say when it last looked.
                 if judgeAt == nil, let lastAssessment { runtime.monitoring.writeMetrics(lastAssessment, observations: lastObservations, now: now) }
             }
