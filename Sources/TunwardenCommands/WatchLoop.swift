@@ -25,9 +25,9 @@ protocol WatchSource: AnyObject {
     /// taken once per burst, right before it is judged.
     func settle() -> [WatchNews]
     /// Changes found by looking again at interfaces the kernel announces no attach or detach for
-    /// (tun and tap devices that are down or orphaned, by index); nil where the source has no such
-    /// look (its periodic re-read covers it).
-    func look(at indices: [Int]) -> [FactChange]?
+    /// (tun and tap devices that are down or orphaned, as last known); only what differs is
+    /// reported. Nil where the source has no such look (its periodic re-read covers it).
+    func look(at candidates: [NetworkInterface]) -> [FactChange]?
     /// Whether the source wants its look even with no candidates (it watches holders by looking).
     var looksWithoutCandidates: Bool { get }
     /// Changes found by reading every link's traffic counters now; nil where a full re-read does it.
@@ -97,7 +97,7 @@ final class WatchLoop {
     private var lastSummary = ""
     private var lastAssessment: Assessment?
     private var lastObservations: Observations?
-    private var candidates: [Int] = []
+    private var candidates: [NetworkInterface] = []
 
     init(source: any WatchSource, store: StateStore, runtime: Watch.Runtime, control: any WatchControl, notifier: SystemdNotifier? = nil) {
         self.source = source
@@ -162,7 +162,7 @@ final class WatchLoop {
             // Down tun and tap devices raise no event when a process attaches or lets go.
             candidates = judged.interfaces.compactMap { entry in
                 (entry.interface.kind == .tun || entry.interface.kind == .tap) && (entry.state == .orphaned || !entry.interface.isUp)
-                    ? entry.interface.index : nil
+                    ? entry.interface : nil
             }
             self.judged(judged)
             if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }

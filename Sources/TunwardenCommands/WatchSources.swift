@@ -112,10 +112,12 @@ final class LinuxEventSource: WatchSource {
     /// Without the proc connector, known holders are checked at each look.
     var looksWithoutCandidates: Bool { processEvents < 0 && !held.isEmpty }
 
-    func look(at indices: [Int]) -> [FactChange]? {
+    func look(at candidates: [NetworkInterface]) -> [FactChange]? {
         var changes: [FactChange]
+        let indices = candidates.map(\.index)
         do {
-            changes = try kernel.links(indices, allOfKind: "tun")
+            changes = try kernel.links(indices, allOfKind: "tun",
+                                       known: Dictionary(candidates.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first }))
         } catch {
             Terminal.note("watch: orphan look failed: \(error)")
             return []
@@ -236,7 +238,7 @@ final class RouteMonitorSource: WatchSource {
 
     func settle() -> [WatchNews] { [] }
     var looksWithoutCandidates: Bool { false }
-    func look(at indices: [Int]) -> [FactChange]? { nil }
+    func look(at candidates: [NetworkInterface]) -> [FactChange]? { nil }
     func traffic() -> [FactChange]? { nil }
     func noteHolders(_ held: [Int32: [Int]]) {}
 

@@ -123,7 +123,7 @@ struct WatchEventKernelTests {
         let second = try ns.hold("t2")
         let candidates = watched.engine.assessment(of: watched.identity)!.interfaces
             .filter { ($0.interface.kind == .tun || $0.interface.kind == .tap) && ($0.state == .orphaned || !$0.interface.isUp) }
-            .map(\.interface.index)
+            .map(\.interface)
         watched.engine.apply(watched.source.look(at: candidates) ?? [], to: watched.identity, at: Date())
         try watched.compare("a holder attached to a down orphan")
         #expect(watched.state("t2") == .live)

@@ -151,17 +151,28 @@ public final class LinuxWatchSource {
     /// read in one dump, of `kind` alone when every one asked for is of that kind (`tun` lists
     /// tun and tap devices), else of every link.
     public func links(_ indices: [Int], allOfKind kind: String? = nil) throws -> [FactChange] {
+        try links(indices, allOfKind: kind, known: [:])
+    }
+
+    /// The same, leaving out the links found as `known` has them in what attaching and
+    /// detaching change (name, flags, carrier, persistence, queue counts): a look at thousands of
+    /// orphans that finds them as they were builds no model of any.
+    public func links(_ indices: [Int], allOfKind kind: String? = nil, known: [Int: NetworkInterface]) throws -> [FactChange] {
         let socket = try inventory.socketInNamespace().socket
         let client = RtnetlinkClient(transport: socket)
         var flagNames = FlagNames()
         var found: [Int: NetworkInterface] = [:]
+        var unchanged = Set<Int>()
         let wanted = Set(indices)
         if indices.count <= Self.singleLookLimit {
             for index in indices {
                 do {
                     let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
                     for reply in replies where reply.header.type == NetlinkType.newLink {
-                        if let interface = LinuxInventory.interface(try LinkMessage.decode(reply.payload), flagNames: &flagNames) {
+                        let link = try LinkMessage.decode(reply.payload)
+                        if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
+                            unchanged.insert(Int(link.index))
+                        } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
                             found[interface.index] = interface
                         }
                     }
@@ -176,11 +187,25 @@ public final class LinuxWatchSource {
             try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request) { message in
                 guard message.header.type == NetlinkType.newLink else { return }
                 let link = try LinkMessage.decode(message.payload)
-                guard wanted.contains(Int(link.index)), let interface = LinuxInventory.interface(link, flagNames: &flagNames) else { return }
-                found[interface.index] = interface
+                guard wanted.contains(Int(link.index)) else { return }
+                if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
+                    unchanged.insert(Int(link.index))
+                } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
+                    found[interface.index] = interface
+                }
             }
         }
-        return indices.map { index in found[index].map { .link($0) } ?? .linkRemoved(index: index) }
+        return indices.compactMap { index in
+            unchanged.contains(index) ? nil : found[index].map { .link($0) } ?? .linkRemoved(index: index)
+        }
+    }
+
+    /// Whether a link message shows a device as `known` has it in name, flags, carrier,
+    /// persistence and queue counts.
+    static func unchanged(_ link: LinkMessage, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
+        guard let name = link.name, link.carrier == known.carrier, link.tun?.numQueues == known.tun?.numQueues,
+              link.tun?.numDisabledQueues == known.tun?.numDisabledQueues, link.tun?.persist == known.tun?.persistent else { return false }
+        return flagNames.names(link.flags) == known.flags && InterfaceName.text(name) == known.name
     }
 
     /// Up to this many links are asked for one by one; more are read in one dump.
