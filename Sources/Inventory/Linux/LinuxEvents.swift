@@ -52,9 +52,7 @@ public struct LinuxEventDecoder {
         }
     }
 }
-#endif
 
-#if os(Linux)
 /// What a Linux watcher reads the kernel through: one full snapshot at start (and after lost
 /// events), rtnetlink notifications as fact changes in between, and the looks the kernel
 /// announces nothing for (a holder scan, the links of orphan candidates, what the namespaces of
@@ -70,22 +68,21 @@ public final class LinuxWatchSource {
     private var decoder = LinuxEventDecoder()
     private var datagram: [UInt8] = []
     /// The namespace's inode, which tells the holder scan which holders are here.
-    private var namespaceInode: UInt64 = 0
+    private let namespaceInode: UInt64
     /// The peer namespace ids known from the last look at them.
     private var knownPeerIDs = Set<Int32>()
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
         events = try inventory.eventSocket(receiveBuffer: receiveBuffer)
+        let namespace = try inventory.openNamespace()
+        if let fd = namespace.fd { close(fd) }
+        namespaceInode = namespace.inode
     }
 
     /// A full, consistent snapshot of the namespace.
     public func snapshot() throws -> Snapshot {
         let snapshot = try inventory.snapshot()
-        namespaceInode = (try? inventory.openNamespace()).map { namespace in
-            if let fd = namespace.fd { close(fd) }
-            return namespace.inode
-        } ?? namespaceInode
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
         return snapshot
     }
@@ -164,18 +161,21 @@ public final class LinuxWatchSource {
         var found: [Int: NetworkInterface] = [:]
         var unchanged = Set<Int>()
         let wanted = Set(indices)
+        /// Takes in one link message, if it is a link asked for.
+        func take(_ message: NetlinkMessage) throws {
+            guard message.header.type == NetlinkType.newLink else { return }
+            let link = try LinkMessage.decode(message.payload)
+            guard wanted.contains(Int(link.index)) else { return }
+            if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
+                unchanged.insert(Int(link.index))
+            } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
+                found[interface.index] = interface
+            }
+        }
         if indices.count <= Self.singleLookLimit {
             for index in indices {
                 do {
-                    let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
-                    for reply in replies where reply.header.type == NetlinkType.newLink {
-                        let link = try LinkMessage.decode(reply.payload)
-                        if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
-                            unchanged.insert(Int(link.index))
-                        } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
-                            found[interface.index] = interface
-                        }
-                    }
+                    try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }.forEach(take)
                 } catch NetlinkError.kernel(_, let code, _) where code == ENODEV {
                     continue
                 }
@@ -184,16 +184,7 @@ public final class LinuxWatchSource {
             let request: (UInt32) -> [UInt8] = { sequence in
                 kind.map { LinkMessage.dumpRequest(kind: $0, sequence: sequence) } ?? LinkMessage.dumpRequest(sequence: sequence)
             }
-            try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request) { message in
-                guard message.header.type == NetlinkType.newLink else { return }
-                let link = try LinkMessage.decode(message.payload)
-                guard wanted.contains(Int(link.index)) else { return }
-                if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
-                    unchanged.insert(Int(link.index))
-                } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
-                    found[interface.index] = interface
-                }
-            }
+            try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request, take)
         }
         return indices.compactMap { index in
             unchanged.contains(index) ? nil : found[index].map { .link($0) } ?? .linkRemoved(index: index)

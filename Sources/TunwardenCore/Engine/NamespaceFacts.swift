@@ -36,7 +36,6 @@ final class NamespaceFacts {
     private var loadedFindings: [[Finding]] = []
     /// Whether every verdict counts as changed (after a load), for `takeChanges`.
     private var allChanged = false
-    private var cachedSnapshot: Snapshot?
     /// The interfaces in `order`, kept as changes arrive, so that a snapshot is had without
     /// gathering them again.
     private var interfaceList: [NetworkInterface] = []
@@ -96,20 +95,17 @@ final class NamespaceFacts {
         if !indexOrdered { listStale = true }
     }
 
-    /// The snapshot these facts make up.
+    /// The snapshot these facts make up (the lists are shared, not copied).
     var snapshot: Snapshot {
-        if let cachedSnapshot { return cachedSnapshot }
         var snapshot = metadata
         snapshot.interfaces = interfaceList
         snapshot.routes = routes
-        cachedSnapshot = snapshot
         return snapshot
     }
 
     /// Dates the facts: the snapshot they make up was true at `time`.
     func setTime(_ time: Date) {
         metadata.takenAt = time
-        cachedSnapshot?.takenAt = time
     }
 
     func markAllDirty() {
@@ -121,12 +117,6 @@ final class NamespaceFacts {
     /// Applies one change; returns false when it only repeated what was known.
     func apply(_ change: FactChange) -> Bool {
         ensureIndexes()
-        let previousSnapshot = cachedSnapshot
-        cachedSnapshot = nil
-        func unchanged() -> Bool {
-            cachedSnapshot = previousSnapshot
-            return false
-        }
         switch change {
         case var .link(interface):
             let slot: Slot
@@ -146,7 +136,7 @@ final class NamespaceFacts {
             interface.addresses = old?.addresses ?? []
             interface.masterName = interface.master.flatMap { $0 > 0 ? slotByIndex[$0].flatMap { links[$0]?.name } : nil }
             // A link read again and found as it was (the watcher's looks) changes nothing.
-            if let old, old == interface { return unchanged() }
+            if let old, old == interface { return false }
             if let old {
                 noteReferences(of: old, in: slot, adding: false)
                 if old.name != interface.name { forgetName(old.name, of: slot) }
@@ -170,7 +160,7 @@ final class NamespaceFacts {
                 }
             }
         case let .linkRemoved(index):
-            guard let slot = slotByIndex.removeValue(forKey: index), let old = links.removeValue(forKey: slot) else { return unchanged() }
+            guard let slot = slotByIndex.removeValue(forKey: index), let old = links.removeValue(forKey: slot) else { return false }
             noteReferences(of: old, in: slot, adding: false)
             if let position = position(of: slot, index: index) {
                 order.remove(at: position)
@@ -197,7 +187,7 @@ final class NamespaceFacts {
                 rebuildRoutesByIndex(touching: gone)
             }
         case let .addressAdded(index, address):
-            guard let slot = slotByIndex[index], var interface = links[slot] else { return unchanged() }
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return false }
             if let position = interface.addresses.firstIndex(where: { $0.isSameAssignment(as: address) }) {
                 interface.addresses[position] = address
             } else {
@@ -206,7 +196,7 @@ final class NamespaceFacts {
             store(interface, in: slot)
             dirty.insert(slot)
         case let .addressRemoved(index, address):
-            guard let slot = slotByIndex[index], var interface = links[slot] else { return unchanged() }
+            guard let slot = slotByIndex[index], var interface = links[slot] else { return false }
             let hadIPv4 = interface.addresses.contains { $0.family == .inet }
             interface.addresses.removeAll { $0.isSameAssignment(as: address) }
             store(interface, in: slot)
@@ -221,7 +211,7 @@ final class NamespaceFacts {
         case let .routeRemoved(route):
             let identity = route.identity
             let removed = routes.filter { $0.identity == identity }
-            guard !removed.isEmpty else { return unchanged() }
+            guard !removed.isEmpty else { return false }
             routes.removeAll { $0.identity == identity }
             rebuildRoutesByIndex(touching: removed)
         case let .holders(scan, namespaceNames):
@@ -243,11 +233,11 @@ final class NamespaceFacts {
             metadata.holders = scan
             metadata.namespaceNames = namespaceNames
         case let .peerNamespaces(peers):
-            guard peers != metadata.peerNamespaces else { return unchanged() }
+            guard peers != metadata.peerNamespaces else { return false }
             metadata.peerNamespaces = peers
             for slot in order where links[slot]?.kind == .veth && links[slot]?.linkNetnsID != nil { dirty.insert(slot) }
         case let .processNames(names):
-            guard names != metadata.processNames else { return unchanged() }
+            guard names != metadata.processNames else { return false }
             metadata.processNames = names
             for slot in order where links[slot]?.kind == .feth { dirty.insert(slot) }
         }
@@ -304,7 +294,7 @@ final class NamespaceFacts {
     /// list one twice) is found by it instead.
     private func forgetName(_ name: String, of slot: Slot) {
         guard slotByName[name] == slot else { return }
-        slotByName[name] = duplicateNames ? order.first { $0 != slot && links[$0]?.name == name } : nil
+        slotByName[name] = slots(named: name).dropFirst().first
     }
 
     private func noteReferences(of interface: NetworkInterface, in slot: Slot, adding: Bool) {
