@@ -21,6 +21,18 @@ extension Monitoring {
         finish(alert, outcome, store: store)
     }
 
+    /// Logs and delivers the alert a recording claimed (if any), then retries the undelivered
+    /// alerts that are due; returns when the next retry falls due (see `deliverPending`).
+    @discardableResult
+    func deliver(claimed alert: PendingAlert?, store: StateStore) -> Date? {
+        if let alert {
+            sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
+                      newOrphans: alert.newOrphans, summary: alert.summary)
+            deliver(alert, store: store)
+        }
+        return deliverPending(store: store)
+    }
+
     /// Retries the undelivered alerts that are due, each claimed first so that no other run
     /// retries it at the same time, and returns when the next one falls due (nil: none is
     /// pending for the sinks this run has). The watcher calls this when that time comes; an audit

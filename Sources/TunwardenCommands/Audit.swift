@@ -138,7 +138,7 @@ public struct Audit: ParsableCommand {
         var observations: Observations?
         if keepState {
             do {
-                (assessment, observations) = try Self.observe(assessment, store: StateStore(directory: context.stateDirectory),
+                (assessment, observations, _) = try Self.observe(assessment, store: StateStore(directory: context.stateDirectory),
                                                               monitoring: monitoring, command: "audit")
             } catch {
                 console.note("observations not used: \(error)")
@@ -175,7 +175,8 @@ extension Audit {
     /// observing starts afresh; one that cannot be used is reported and the run goes on without
     /// ages or alerts. Throws `RunLock.Busy` when a reap held the lock for longer than `patience`.
     static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
-                        patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }) throws -> (Assessment, Observations?) {
+                        patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false })
+        throws -> (assessment: Assessment, observations: Observations?, nextDelivery: Date?) {
         let lock: RunLock
         do {
             lock = try RunLock.acquire(directory: store.directory, command: command, purpose: .observing, patience: patience, giveUp: giveUp)
@@ -183,20 +184,15 @@ extension Audit {
             throw busy
         } catch {
             Terminal.note("observations not used: \(error)")
-            return (assessment, nil)
+            return (assessment, nil, nil)
         }
         let recording = record(assessment, store: store, alerting: monitoring.judging)
         lock.release()
-        guard let recording else { return (assessment, nil) }
+        guard let recording else { return (assessment, nil, nil) }
         // The alert is claimed already, so no other run sends it; a slow sink (a command that
         // takes its time, a webhook's retries) holds up no other run.
-        if let alert = recording.alert {
-            monitoring.sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
-                                 newOrphans: alert.newOrphans, summary: alert.summary)
-            monitoring.deliver(alert, store: store)
-        }
-        monitoring.deliverPending(store: store)
-        return (recording.assessment, recording.observations)
+        let nextDelivery = monitoring.deliver(claimed: recording.alert, store: store)
+        return (recording.assessment, recording.observations, nextDelivery)
     }
 
     /// Records the assessment (see `StateDatabase.record`), moving a damaged file aside and

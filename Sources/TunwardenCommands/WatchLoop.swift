@@ -137,13 +137,12 @@ final class WatchLoop {
             let judged: Assessment
             let observations: Observations?
             if fullRecordDue {
-                (judged, observations) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
-                                                          patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
+                (judged, observations, nextDelivery) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
+                                                                        patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
                 if let observations {
                     cache = observations
                     fullRecordDue = false
                 }
-                nextDelivery = runtime.monitoring.deliverPending(store: store)
             } else {
                 (judged, observations) = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
             }
@@ -201,12 +200,7 @@ final class WatchLoop {
         lock.release()
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
         if recording.wasStale { fullRecordDue = true }
-        if let alert = recording.alert {
-            runtime.monitoring.sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
-                                         newOrphans: alert.newOrphans, summary: alert.summary)
-            runtime.monitoring.deliver(alert, store: store)
-        }
-        nextDelivery = runtime.monitoring.deliverPending(store: store)
+        nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
         return (recording.assessment, recording.observations)
     }
 

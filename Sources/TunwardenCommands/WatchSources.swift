@@ -171,6 +171,15 @@ struct SignalControl: WatchControl {
 }
 #endif
 
+/// Writes one byte to a pipe's write end, leaving `errno` as it was (it is called from signal
+/// handlers).
+func wakePipe(_ descriptor: Int32) {
+    var byte: UInt8 = 1
+    let saved = errno
+    _ = write(descriptor, &byte, 1)
+    errno = saved
+}
+
 /// Empties a non-blocking pipe.
 func drainPipe(_ descriptor: Int32) {
     var buffer = [UInt8](repeating: 0, count: 64)
@@ -271,10 +280,7 @@ enum PortableSignals {
 
     /// Writes a byte to the pipe, from a signal handler.
     static func wake() {
-        var byte: UInt8 = 1
-        let saved = errno
-        _ = write(pipeEnds[1], &byte, 1)
-        errno = saved
+        wakePipe(pipeEnds[1])
     }
 
     /// Whether a reload was asked for since the last call.
@@ -325,7 +331,6 @@ final class PipeControl: WatchControl, @unchecked Sendable {
     }
 
     private func wake() {
-        var byte: UInt8 = 1
-        _ = write(ends[1], &byte, 1)
+        wakePipe(ends[1])
     }
 }
