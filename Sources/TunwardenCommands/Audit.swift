@@ -120,9 +120,11 @@ public struct Audit: ParsableCommand {
         // A captured snapshot is a look at another machine: it is not added to this one's observations.
         let keepState = !state.noState && from == nil
         let monitoring = monitoring.resolved(settings, alerts: keepState)
-        let snapshot: Snapshot
+        // Judged as it is read: links are judged while the kernel still dumps the rest.
+        let engine = JudgingEngine(policy: policy)
+        let identity: String
         do {
-            snapshot = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).snapshot()
+            identity = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).load(into: engine)
         } catch {
             let reason = ErrorAdvice.text(error)
             switch format {
@@ -133,8 +135,8 @@ public struct Audit: ParsableCommand {
             console.error(reason)
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
-        CaptureReport.tell(snapshot, verbose: verbose, to: console)
-        var assessment = Heuristics.assess(snapshot, policy: policy)
+        var assessment = engine.assessment(of: identity)!
+        CaptureReport.tell(assessment.snapshot, verbose: verbose, to: console)
         var observations: Observations?
         if keepState {
             do {

@@ -102,7 +102,8 @@ public enum Heuristics {
 
     /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
     static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
-        if let alone = judgeAlone(interface, holders: context.holders, routes: routes, stacking: context.stacking, findings: &findings) {
+        if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
+                                  masterNames: context.stacking.masters, findings: &findings) {
             return alone
         }
         let verdict: (InterfaceState, String)
@@ -237,18 +238,18 @@ public enum Heuristics {
     }
 
     /// Judges an interface whose verdict depends on nothing but itself, the holder scan, its own
-    /// routes and what is stacked on it: tun, tap, utun and kernel-owned tunnels. Nil for veth and
-    /// feth, which need the rest of the snapshot (peers, running processes), and for interfaces
-    /// that are not tunnels.
-    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], stacking: Stacking,
-                           findings: inout [Finding]) -> AssessedInterface? {
-        guard interface.kind.isTunnelStyle, interface.kind != .veth, interface.kind != .feth else { return nil }
+    /// routes, the names of the links stacked on it (`uppers`) and the name of its master (looked up
+    /// in `masterNames` by index): tun, tap, utun and kernel-owned tunnels. Nil for veth and feth,
+    /// which need the rest of the snapshot (peers, running processes), and for interfaces that are
+    /// not tunnels (see `judgesAlone`).
+    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String],
+                           masterNames: [Int: String], findings: inout [Finding]) -> AssessedInterface? {
+        guard judgesAlone(interface.kind) else { return nil }
         let (holders, elsewhere) = index.split(interface.name)
         var verdict: (InterfaceState, String)
         switch interface.kind {
         case .tun, .tap:
-            let uppers = stacking.uppers[interface.index] ?? []
-            let master = interface.master.flatMap { $0 > 0 ? (stacking.masters[$0] ?? "ifindex \($0)") : nil }
+            let master = interface.master.flatMap { $0 > 0 ? (masterNames[$0] ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
                                uppers: uppers, master: master, findings: &findings)
         case .utun:
@@ -264,6 +265,11 @@ public enum Heuristics {
         }
         return AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1, holders: holders,
                                  holdersKnown: index.scan.complete, routes: routes)
+    }
+
+    /// Whether interfaces of this kind are judged by `judgeAlone`.
+    static func judgesAlone(_ kind: InterfaceKind) -> Bool {
+        kind.isTunnelStyle && kind != .veth && kind != .feth
     }
 
     /// Most severe first; within a severity by id, then in the order they were raised (interface

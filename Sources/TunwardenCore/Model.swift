@@ -287,6 +287,19 @@ public protocol InventoryBackend {
     /// Takes a fresh, consistent snapshot, or throws an `InventoryError` when the system cannot be
     /// inspected well enough to judge anything.
     func snapshot() throws -> Snapshot
+
+    /// Takes a fresh snapshot into `engine` (see `JudgingEngine.load`) and returns its namespace's
+    /// identity. A backend that can judge interfaces while it is still reading the rest does so
+    /// (see `StreamedSnapshot`); by default the snapshot is taken, then loaded.
+    func load(into engine: JudgingEngine) throws -> String
+}
+
+extension InventoryBackend {
+    public func load(into engine: JudgingEngine) throws -> String {
+        let snapshot = try snapshot()
+        engine.load(snapshot)
+        return snapshot.namespaceIdentity
+    }
 }
 
 /// Names of network namespaces as `ip netns` makes them: plain file names under /run/netns.

@@ -10,8 +10,33 @@ import TestSupport
 /// Without root (or /dev/net/tun, ip, python3) the suite is skipped and says so.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct LinuxKernelTests {
+    /// The audit's way: links judged as the dump arrives. Every test also holds it equal to
+    /// judging the same snapshot whole.
     func audit(_ ns: TestNamespace, policy: AuditPolicy = AuditPolicy()) throws -> Assessment {
-        Heuristics.assess(try LinuxInventory(namespaceName: ns.name).snapshot(), policy: policy)
+        let engine = JudgingEngine(policy: policy)
+        let identity = try LinuxInventory(namespaceName: ns.name).load(into: engine)
+        let streamed = try #require(engine.assessment(of: identity))
+        #expect(streamed == Heuristics.assess(streamed.snapshot, policy: policy), "judged on arrival, unlike the whole snapshot")
+        return streamed
+    }
+
+    @Test func linksThatNameLaterLinksAreJudgedOnceEverythingIsIn() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        // A port dumped before its bridge, and a tap dumped before the macvlan stacked on it.
+        try ns.ip("tuntap", "add", "dev", "kfwd0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "kfwd1", "mode", "tap")
+        try ns.ip("link", "add", "kbr0", "type", "bridge")
+        try ns.ip("link", "set", "kfwd0", "master", "kbr0")
+        try ns.ip("link", "add", "kmv1", "link", "kfwd1", "type", "macvlan")
+        try ns.ip("tuntap", "add", "dev", "kfwd2", "mode", "tun")
+        let a = try audit(ns)
+        #expect(try entry(a, "kfwd0").state == .suspect)
+        #expect(try entry(a, "kfwd0").reason.contains("port of kbr0"))
+        #expect(try entry(a, "kfwd0").interface.masterName == "kbr0")
+        #expect(try entry(a, "kfwd1").state == .suspect)
+        #expect(try entry(a, "kfwd1").reason.contains("kmv1 sits on it"))
+        #expect(try entry(a, "kfwd2").state == .orphaned)
     }
 
     func entry(_ a: Assessment, _ name: String) throws -> AssessedInterface {

@@ -44,7 +44,7 @@ public struct LinuxEventDecoder {
         case NetlinkType.newRoute, NetlinkType.delRoute:
             let decoded = try RouteMessage.decode(message.payload)
             guard decoded.family == LinuxInventory.afInet || decoded.family == LinuxInventory.afInet6,
-                  let route = LinuxInventory.route(decoded, names: [:]) else { return nil }
+                  let route = LinuxInventory.route(decoded) else { return nil }
             if message.header.type == NetlinkType.delRoute { return .routeRemoved(route) }
             return message.header.flags & NetlinkFlags.replace != 0 ? .routeReplaced(route) : .routeAdded(route)
         default:

@@ -28,10 +28,24 @@ public struct LinuxInventory: InventoryBackend {
     public var snapshotAttempts = 1
 
     public func snapshot() throws -> Snapshot {
+        try withAttempts { try takeSnapshot(judging: false) }.snapshot
+    }
+
+    /// Takes a snapshot into `engine`, judging links while the kernel is still dumping the rest
+    /// (see `StreamedSnapshot`); returns the namespace's identity.
+    public func load(into engine: JudgingEngine) throws -> String {
+        let streamed = try withAttempts { try takeSnapshot(judging: true) }
+        engine.load(streamed)
+        return streamed.snapshot.namespaceIdentity
+    }
+
+    /// `take`, tried again a little later each time while the kernel keeps interrupting its dumps,
+    /// up to `snapshotAttempts` times.
+    private func withAttempts<Result>(_ take: () throws -> Result) throws -> Result {
         var attempt = 1
         while true {
             do {
-                return try takeSnapshot()
+                return try take()
             } catch let error as InventoryError where error.interrupted && attempt < snapshotAttempts {
                 usleep(useconds_t(10_000 * attempt))
                 attempt += 1
@@ -40,8 +54,10 @@ public struct LinuxInventory: InventoryBackend {
     }
 
     /// One attempt at a snapshot: links on one socket, addresses and routes on another, holders
-    /// on a thread of their own, all at once.
-    private func takeSnapshot() throws -> Snapshot {
+    /// on a thread of their own, all at once. Once addresses, routes and holders are in, links
+    /// go into a `StreamedSnapshot` as they are decoded (judged there as they arrive when
+    /// `judging`), while the kernel fills the next datagrams.
+    private func takeSnapshot(judging: Bool) throws -> StreamedSnapshot {
         let takenAt = Date()
         let bootID = try self.bootID()
         let namespace = try openNamespace()
@@ -63,6 +79,7 @@ public struct LinuxInventory: InventoryBackend {
         } catch {
             throw failure("cannot open a netlink socket", error)
         }
+        let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
         // The holder scan runs on its own thread: reading a tun descriptor's fdinfo takes the
         // RTNL lock, which the link dump holds while the kernel fills each datagram, but not while
         // it first sizes every device (under RCU). Scanned during the fills, 100 held devices cost
@@ -98,17 +115,47 @@ public struct LinuxInventory: InventoryBackend {
                 return (Self.addressesByIndex(addresses), routes)
             }
         }
-        // Each link becomes a model interface as it arrives, while the kernel builds the next
-        // datagram.
-        var interfaces: [NetworkInterface] = []
-        interfaces.reserveCapacity(NetworkInterface.listReservation)
+        // Links wait here until addresses, routes and holders are in, then go to the stream as
+        // they are decoded.
+        var stream: StreamedSnapshot?
+        var addresses: [Int: [InterfaceAddress]] = [:]
+        var waiting: [NetworkInterface] = []
+        waiting.reserveCapacity(NetworkInterface.listReservation)
+        var peersNamed = false
+        func startStream(_ sideResult: SideResult) {
+            addresses = sideResult.addresses
+            // Next hops are named by the stream, from the links.
+            let routes = sideResult.routes.compactMap { Self.route($0) }
+            var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
+                                 routes: routes, holders: sideResult.holders)
+            // Holders in other namespaces are named the way `ip netns` names them, where it does.
+            if sideResult.holders.attachments.contains(where: { !$0.inInspectedNamespace }) {
+                frame.namespaceNames = NamespaceNames.byIdentity(directory: namespaceDirectory)
+            }
+            stream = StreamedSnapshot(frame, judging: judging)
+            for interface in waiting { take(interface) }
+            waiting = []
+        }
+        /// Adds a link to the stream with its addresses, or keeps it until the stream starts.
+        func take(_ link: NetworkInterface) {
+            guard let stream else { return waiting.append(link) }
+            var interface = link
+            if let found = addresses[interface.index] { interface.addresses = found }
+            stream.add(interface)
+        }
         var flagNames = FlagNames()
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
-                interfaces.removeAll(keepingCapacity: true)
+                waiting.removeAll(keepingCapacity: true)
+                stream?.restart()
+                peersNamed = false
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
-                interfaces.append(interface)
+                if interface.linkNetnsID != nil { peersNamed = true }
+                if stream == nil, group.wait(timeout: .now()) == .success, case let .success(sideResult) = side.result() {
+                    startStream(sideResult)
+                }
+                take(interface)
             }
         }
         group.wait()
@@ -121,33 +168,15 @@ public struct LinuxInventory: InventoryBackend {
             if case NetlinkError.dumpInterrupted = error { failure.interrupted = true }
             throw failure
         }
-        Self.attach(sideResult.addresses, to: &interfaces)
-        Self.nameMasters(&interfaces)
-        // Routes name their devices: only the interfaces routes use are looked up.
-        let used = Self.interfaceIndices(sideResult.routes)
-        var names: [Int: String] = [:]
-        if !used.isEmpty {
-            for position in interfaces.indices where used.contains(interfaces[position].index) {
-                names[interfaces[position].index] = names[interfaces[position].index] ?? interfaces[position].name
-            }
+        if stream == nil {
+            startStream(sideResult)
         }
-        let modelRoutes = sideResult.routes.compactMap { Self.route($0, names: names) }
         var peers: [Int32: PeerNamespace] = [:]
-        if interfaces.contains(where: { $0.linkNetnsID != nil }) {
+        if peersNamed {
             peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)
         }
-        // The kernel dumps links in index order; sorting is needed only if it ever does not.
-        if !interfaces.indices.dropFirst().allSatisfy({ interfaces[$0 - 1].index < interfaces[$0].index }) {
-            interfaces.sort { $0.index < $1.index }
-        }
-        let identity = NamespaceIdentity.linux(cookie: sideSocket.socket.namespaceCookie(), inode: namespace.inode, bootID: bootID)
-        var snapshot = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: interfaces,
-                                routes: modelRoutes, holders: sideResult.holders, peerNamespaces: peers)
-        // Holders in other namespaces are named the way `ip netns` names them, where it does.
-        if sideResult.holders.attachments.contains(where: { !$0.inInspectedNamespace }) {
-            snapshot.namespaceNames = NamespaceNames.byIdentity(directory: namespaceDirectory)
-        }
-        return snapshot
+        stream!.finish(peerNamespaces: peers)
+        return stream!
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a

@@ -34,16 +34,6 @@ extension LinuxInventory {
         )
     }
 
-    /// Gives every port of a bridge or bond its master's name, which the link dump states only as
-    /// an index (and a master may come after its ports in the dump).
-    static func nameMasters(_ interfaces: inout [NetworkInterface]) {
-        let names = NetworkInterface.masterNames(in: interfaces)
-        guard !names.isEmpty else { return }
-        for position in interfaces.indices {
-            if let master = interfaces[position].master, let name = names[master] { interfaces[position].masterName = name }
-        }
-    }
-
     /// The model addresses of each interface index, in the kernel's order.
     static func addressesByIndex(_ messages: [AddressMessage]) -> [Int: [InterfaceAddress]] {
         var result: [Int: [InterfaceAddress]] = [:]
@@ -51,25 +41,6 @@ extension LinuxInventory {
             if let address = address(message) { result[Int(message.index), default: []].append(address) }
         }
         return result
-    }
-
-    /// Gives the interfaces their addresses.
-    static func attach(_ addresses: [Int: [InterfaceAddress]], to interfaces: inout [NetworkInterface]) {
-        guard !addresses.isEmpty else { return }
-        // Read in place (a for-in over the values would copy each interface).
-        for position in interfaces.indices {
-            if let found = addresses[interfaces[position].index] { interfaces[position].addresses = found }
-        }
-    }
-
-    /// The interface indices routes send traffic through.
-    static func interfaceIndices(_ routes: [RouteMessage]) -> Set<Int> {
-        var used = Set<Int>()
-        for route in routes {
-            if let index = route.outputInterface { used.insert(Int(index)) }
-            for hop in route.nextHops { used.insert(Int(hop.interfaceIndex)) }
-        }
-        return used
     }
 
     static func address(_ message: AddressMessage) -> InterfaceAddress? {
@@ -106,7 +77,9 @@ extension LinuxInventory {
         return names
     }
 
-    static func route(_ message: RouteMessage, names: [Int: String]) -> Route? {
+    /// The model route of a route message, its next hops not yet named (the engine, or a
+    /// `StreamedSnapshot`, names them from the links).
+    static func route(_ message: RouteMessage) -> Route? {
         // Cloned (cache) entries are not configuration.
         if message.flags & 0x200 != 0 { return nil }
         let width = message.family == afInet ? 4 : 16
@@ -117,13 +90,11 @@ extension LinuxInventory {
         if message.nextHops.isEmpty {
             if message.outputInterface != nil || message.gateway != nil {
                 let index = message.outputInterface.map(Int.init)
-                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,
-                                    interfaceName: index.flatMap { names[$0] }))
+                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index))
             }
         } else {
             hops = message.nextHops.map { hop in
-                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
-                        interfaceName: names[Int(hop.interfaceIndex)])
+                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex))
             }
         }
         return Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),

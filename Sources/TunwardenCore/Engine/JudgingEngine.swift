@@ -35,6 +35,13 @@ public final class JudgingEngine {
         namespaces[snapshot.namespaceIdentity] = NamespaceFacts(snapshot)
     }
 
+    /// Takes a finished streamed snapshot as the whole truth about its namespace, as `load` takes
+    /// a snapshot, with the verdicts its links were given as they arrived.
+    public func load(_ streamed: StreamedSnapshot) {
+        let snapshot = streamed.snapshot
+        namespaces[snapshot.namespaceIdentity] = NamespaceFacts(snapshot, streamed: streamed)
+    }
+
     /// Forgets a namespace (it is gone, or no longer watched).
     public func forget(namespace identity: String) {
         namespaces[identity] = nil

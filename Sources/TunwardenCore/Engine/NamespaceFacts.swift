@@ -34,6 +34,11 @@ final class NamespaceFacts {
     private var indexesBuilt = false
     /// A load's verdicts' findings, by position in the verdict list, until the tables are built.
     private var loadedFindings: [[Finding]] = []
+    /// Verdicts a streamed load gave its links as they arrived, for the load's judgement to take
+    /// instead of judging again: every tunnel's, as the lists are kept, or some, by position.
+    /// Dropped by the first change.
+    private var wholeArrivals: ArrivalVerdicts?
+    private var arrivalVerdicts: [Int: (assessed: AssessedInterface, findings: [Finding])] = [:]
     /// Whether every verdict counts as changed (after a load), for `takeChanges`.
     private var allChanged = false
     /// The interfaces in `order`, kept as changes arrive, so that a snapshot is had without
@@ -54,7 +59,12 @@ final class NamespaceFacts {
     private var changedSlots = Set<Slot>()
     private var removedKeys: [(index: Int, name: String)] = []
 
-    init(_ snapshot: Snapshot) {
+    /// `streamed`: the finished stream the snapshot came from, whose verdicts given on arrival
+    /// are taken instead of judging those interfaces again (see `StreamedSnapshot`).
+    init(_ snapshot: Snapshot, streamed: StreamedSnapshot? = nil) {
+        if let streamed {
+            if streamed.judgedEveryTunnel { wholeArrivals = streamed.arrivals } else { arrivalVerdicts = streamed.verdictsByPosition }
+        }
         metadata = snapshot
         metadata.interfaces = []
         metadata.routes = []
@@ -75,6 +85,8 @@ final class NamespaceFacts {
     private func ensureIndexes() {
         guard !indexesBuilt else { return }
         indexesBuilt = true
+        wholeArrivals = nil
+        arrivalVerdicts = [:]
         let count = interfaceList.count
         links.reserveCapacity(count)
         slotByIndex.reserveCapacity(count)
@@ -447,6 +459,20 @@ final class NamespaceFacts {
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
     private func judgeLoaded(snapshot: Snapshot, policy: AuditPolicy) {
         freshlyLoaded = false
+        if let whole = wholeArrivals {
+            // Every tunnel was judged as it arrived, in order: its lists are these lists (slots
+            // are positions in a load).
+            wholeArrivals = nil
+            assessedList = whole.list
+            assessedSlots = whole.positions
+            interfaceFindings = whole.joinedFindings
+            loadedFindings = whole.findings
+            judgedCount += whole.list.count
+            allChanged = true
+            listStale = false
+            findingsStale = false
+            return
+        }
         let context: Heuristics.JudgingContext
         if indexesBuilt {
             context = self.context(snapshot: snapshot, policy: policy)
@@ -471,14 +497,20 @@ final class NamespaceFacts {
         for position in order.indices where interfaceList[position].kind.isTunnelStyle {
             let slot = order[position]
             var findings: [Finding] = []
-            let assessed = Heuristics.judge(interfaceList[position], routes: routesByIndex[interfaceList[position].index] ?? [],
+            let assessed: AssessedInterface
+            if let verdict = arrivalVerdicts[position] {
+                (assessed, findings) = verdict
+            } else {
+                assessed = Heuristics.judge(interfaceList[position], routes: routesByIndex[interfaceList[position].index] ?? [],
                                             context: context, findings: &findings)
+            }
             if indexesBuilt { verdicts[slot] = (assessed, findings) } else { loadedFindings.append(findings) }
             assessedList.append(assessed)
             assessedSlots.append(slot)
             interfaceFindings += findings
             judgedCount += 1
         }
+        arrivalVerdicts = [:]
         allChanged = true
         // Freshly gathered in order; kept up to date by changes only where positions can be
         // found by index (see `ensureIndexes`).

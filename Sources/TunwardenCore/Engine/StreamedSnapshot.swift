@@ -1,0 +1,198 @@
+import Foundation
+
+/// A snapshot that arrives one link at a time, as a Linux link dump delivers it, judged as it
+/// arrives: the way the one-shot audit overlaps judging with the kernel's dump.
+///
+/// Everything but the links (holders, routes, namespace names) is known before the first link is
+/// added, and each link comes with its addresses; route next hops may come without their
+/// devices' names, which are filled in from the links. A link is judged on arrival only when its
+/// verdict can depend on nothing still to come: a tun, tap or kernel tunnel (`judgeAlone`) whose
+/// master, if it has one, and whose routes' devices have all arrived already. A later link stacked
+/// on it takes that verdict back. Everything else (veth and feth, which need peers and process
+/// counts the inventory finds only after its dump; ports of a master that comes later) is judged
+/// when the snapshot is loaded into the engine, as the links of any snapshot are.
+///
+/// What it promises: `JudgingEngine.load(_:)` of a finished stream gives exactly the assessment
+/// that loading the finished snapshot whole gives (the tests hold the two equal for links in any
+/// order, referring to each other either way).
+public final class StreamedSnapshot {
+    /// The snapshot without its links; its routes' next hops are named when it is finished.
+    private var frame: Snapshot
+    /// Whether links are judged as they arrive (or only gathered).
+    private let judging: Bool
+    private let holders: Heuristics.HolderIndex
+    /// The frame's routes by the devices they leave through, next hops not yet named.
+    private let routesByIndex: [Int: [Route]]
+    private var interfaces: [NetworkInterface] = []
+    /// The name of every link so far, by index.
+    private var names: [Int: String] = [:]
+    /// The names of the links stacked on each index so far, in arrival order (see `Heuristics.Stacking`).
+    private var uppers: [Int: [String]] = [:]
+    /// The verdicts given on arrival, in arrival order, with each one's findings, its link's
+    /// position, and whether a later link took it back. Kept as the lists the engine keeps, so
+    /// that a load in which every tunnel was judged on arrival takes them as they are.
+    private(set) var arrivals = ArrivalVerdicts()
+    /// Where in `arrivals` the verdict of each link judged on arrival is, by index, until a later
+    /// link takes it back.
+    private var judgedAt: [Int: Int] = [:]
+    /// How many tunnel-style links came (judged on arrival or not).
+    private var tunnels = 0
+    /// Whether indexes have only increased so far (as a kernel dump gives them). Once they do not,
+    /// nothing more is judged early and what was is dropped: the engine judges in index order.
+    private var increasing = true
+    private(set) var finished = false
+
+    /// `frame`: the snapshot with everything but its interfaces. `judging`: whether to judge links
+    /// as they arrive, for an engine to load, or only to gather them into a snapshot.
+    public init(_ frame: Snapshot, judging: Bool) {
+        self.frame = frame
+        self.frame.interfaces = []
+        self.judging = judging
+        holders = Heuristics.HolderIndex(frame.holders, namespaceNames: frame.namespaceNames)
+        routesByIndex = Heuristics.routesPerInterface(frame.routes)
+        // Room reserved is address space until written (see `listReservation`); regrowing these
+        // lists of large values would move them into fresh pages again and again.
+        interfaces.reserveCapacity(NetworkInterface.listReservation)
+        if judging { arrivals.reserve(NetworkInterface.listReservation) }
+    }
+
+    /// How many links were judged on arrival (and kept).
+    public var judgedOnArrival: Int { arrivals.kept }
+
+    /// Whether every tunnel-style link was judged on arrival and kept its verdict, in index order:
+    /// then the arrival lists are the engine's lists as they are.
+    var judgedEveryTunnel: Bool { increasing && arrivals.kept == tunnels && arrivals.list.count == tunnels }
+
+    /// Adds the next link, with its addresses; its master's name is filled in here.
+    public func add(_ link: NetworkInterface) {
+        precondition(!finished, "a link added to a finished snapshot")
+        var interface = link
+        if let last = interfaces.last, interface.index <= last.index, increasing {
+            increasing = false
+            arrivals = ArrivalVerdicts()
+            judgedAt = [:]
+        }
+        if names[interface.index] == nil { names[interface.index] = interface.name }
+        if let master = interface.master, master > 0, let name = names[master] { interface.masterName = name }
+        // A device stacked on a link judged already changes what that verdict rests on.
+        if let lower = interface.link, interface.linkNetnsID == nil, interface.kind != .veth, lower != interface.index {
+            uppers[lower, default: []].append(interface.name)
+            if let earlier = judgedAt.removeValue(forKey: lower) { arrivals.takeBack(earlier) }
+        }
+        if interface.kind.isTunnelStyle { tunnels += 1 }
+        if let (assessed, findings) = judgeOnArrival(interface) {
+            judgedAt[interface.index] = arrivals.list.count
+            arrivals.append(assessed, findings: findings, position: interfaces.count)
+        }
+        interfaces.append(interface)
+    }
+
+    /// The verdict given on arrival to the link at each position, or nil where the engine is to judge.
+    var verdictsByPosition: [Int: (assessed: AssessedInterface, findings: [Finding])] {
+        var result: [Int: (assessed: AssessedInterface, findings: [Finding])] = [:]
+        for entry in arrivals.list.indices where !arrivals.takenBack.contains(entry) {
+            result[arrivals.positions[entry]] = (arrivals.list[entry], arrivals.findings[entry])
+        }
+        return result
+    }
+
+    /// Forgets every link added: the dump is starting again.
+    public func restart() {
+        precondition(!finished, "a finished snapshot restarted")
+        interfaces.removeAll(keepingCapacity: true)
+        arrivals = ArrivalVerdicts()
+        tunnels = 0
+        names = [:]
+        uppers = [:]
+        judgedAt = [:]
+        increasing = true
+    }
+
+    /// Completes the snapshot: names the masters that came after their ports and every route's
+    /// devices, puts the links in index order where they were not, and adds the peer namespaces
+    /// (which only veth verdicts use). Returns the snapshot; the stream can then be loaded.
+    @discardableResult
+    public func finish(peerNamespaces: [Int32: PeerNamespace] = [:]) -> Snapshot {
+        if !finished {
+            finished = true
+            for position in interfaces.indices where interfaces[position].masterName == nil {
+                if let master = interfaces[position].master, master > 0, let name = names[master] { interfaces[position].masterName = name }
+            }
+            for route in frame.routes.indices {
+                for hop in frame.routes[route].nextHops.indices {
+                    if let index = frame.routes[route].nextHops[hop].interfaceIndex {
+                        frame.routes[route].nextHops[hop].interfaceName = names[index]
+                    }
+                }
+            }
+            if !increasing {
+                // Names as `NetworkInterface.masterNames` gives them when an index came twice.
+                let masters = NetworkInterface.masterNames(in: interfaces)
+                for position in interfaces.indices {
+                    if let master = interfaces[position].master, let name = masters[master] { interfaces[position].masterName = name }
+                }
+                interfaces.sort { $0.index < $1.index }
+            }
+            frame.interfaces = interfaces
+            frame.peerNamespaces = peerNamespaces
+            interfaces = []
+        }
+        return frame
+    }
+
+    /// The snapshot; read it only once finished.
+    public var snapshot: Snapshot {
+        precondition(finished, "an unfinished snapshot read")
+        return frame
+    }
+
+    /// The verdict of a link whose verdict rests on nothing still to come, or nil.
+    private func judgeOnArrival(_ interface: NetworkInterface) -> (assessed: AssessedInterface, findings: [Finding])? {
+        guard judging, increasing, Heuristics.judgesAlone(interface.kind) else { return nil }
+        if let master = interface.master, master > 0, names[master] == nil { return nil }
+        var routes = routesByIndex[interface.index] ?? []
+        for route in routes.indices {
+            for hop in routes[route].nextHops.indices {
+                guard let index = routes[route].nextHops[hop].interfaceIndex else { continue }
+                guard let name = names[index] else { return nil }
+                routes[route].nextHops[hop].interfaceName = name
+            }
+        }
+        var findings: [Finding] = []
+        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: uppers[interface.index] ?? [],
+                                                   masterNames: names, findings: &findings) else { return nil }
+        return (assessed, findings)
+    }
+}
+
+/// The verdicts a `StreamedSnapshot` gave on arrival, as parallel lists in arrival order.
+struct ArrivalVerdicts {
+    var list: [AssessedInterface] = []
+    /// Each verdict's findings, and all of them joined in order.
+    var findings: [[Finding]] = []
+    var joinedFindings: [Finding] = []
+    /// The position of each verdict's link in the snapshot.
+    var positions: [Int] = []
+    /// Entries whose verdict a later link took back.
+    var takenBack = Set<Int>()
+
+    var kept: Int { list.count - takenBack.count }
+
+    mutating func reserve(_ count: Int) {
+        list.reserveCapacity(count)
+        findings.reserveCapacity(count)
+        joinedFindings.reserveCapacity(count)
+        positions.reserveCapacity(count)
+    }
+
+    mutating func append(_ assessed: AssessedInterface, findings: [Finding], position: Int) {
+        list.append(assessed)
+        self.findings.append(findings)
+        joinedFindings += findings
+        positions.append(position)
+    }
+
+    mutating func takeBack(_ entry: Int) {
+        takenBack.insert(entry)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import TunwardenCore
+
+/// A snapshot streamed link by link, judged as it arrives, must load into exactly the assessment
+/// of the same snapshot loaded whole, whatever the links refer to and in whatever order they come.
+@Suite struct StreamedSnapshotTests {
+    typealias World = JudgingEngineTests.World
+
+    /// A random world whose links also name links that come after them: a port before its
+    /// bridge, a macvlan before its lower device, a veth before its peer, routes through devices
+    /// still to come.
+    static func randomWorld(using generator: inout some RandomNumberGenerator) -> World {
+        var world = World()
+        let count = Int.random(in: 1...30, using: &generator)
+        for index in 1...count {
+            world.links[index] = JudgingEngineTests.randomInterface(index, in: world, using: &generator)
+        }
+        for index in 1...count where Int.random(in: 0...4, using: &generator) == 0 {
+            let target = Int.random(in: 1...count + 2, using: &generator)
+            if Bool.random(using: &generator) { world.links[index]!.master = target } else { world.links[index]!.link = target }
+        }
+        for _ in 0..<Int.random(in: 0...10, using: &generator) {
+            if var route = JudgingEngineTests.randomRoute(in: world, using: &generator), !world.routes.contains(where: { $0.identity == route.identity }) {
+                if Int.random(in: 0...3, using: &generator) == 0, let other = world.links.keys.randomElement(using: &generator) {
+                    route.nextHops.append(NextHop(interfaceIndex: other, interfaceName: world.links[other]!.name))
+                }
+                world.routes.append(route)
+            }
+        }
+        return world
+    }
+
+    /// The world streamed as a link dump gives it: the frame first, its next hops unnamed, then
+    /// each link without its master's name. `order` is the order the links come in; `restartAt`,
+    /// where the dump starts again from the first link.
+    static func stream(_ whole: Snapshot, order: [Int], restartAt: Int?) -> StreamedSnapshot {
+        var frame = whole
+        frame.interfaces = []
+        frame.peerNamespaces = [:]
+        for route in frame.routes.indices {
+            for hop in frame.routes[route].nextHops.indices { frame.routes[route].nextHops[hop].interfaceName = nil }
+        }
+        let streamed = StreamedSnapshot(frame, judging: true)
+        func feed(_ positions: ArraySlice<Int>) {
+            for position in positions {
+                var link = whole.interfaces[position]
+                link.masterName = nil
+                streamed.add(link)
+            }
+        }
+        if let restartAt {
+            feed(order[..<restartAt])
+            streamed.restart()
+        }
+        feed(order[...])
+        streamed.finish(peerNamespaces: whole.peerNamespaces)
+        return streamed
+    }
+
+    @Test func aStreamedLoadJudgesAsTheWholeSnapshotDoes() {
+        var generator = SystemRandomNumberGenerator()
+        var judgedEarly = 0
+        var takenBack = 0
+        var whollyEarly = 0
+        var partlyEarly = 0
+        for round in 0..<400 {
+            let world = Self.randomWorld(using: &generator)
+            let whole = world.snapshot(at: Date(timeIntervalSince1970: 1_800_000_000))
+            var order = Array(whole.interfaces.indices)
+            // Now and then the links come out of index order, which no kernel dump does.
+            if round % 10 == 9 { order.shuffle(using: &generator) }
+            let restartAt = round % 7 == 3 ? Int.random(in: 0...order.count, using: &generator) : nil
+            let streamed = Self.stream(whole, order: order, restartAt: restartAt)
+            #expect(streamed.snapshot == whole, "round \(round): the finished snapshot differs from the whole one")
+            let engine = JudgingEngine(policy: AuditPolicy(limit: 20))
+            engine.load(streamed)
+            let expected = Heuristics.assess(whole, policy: AuditPolicy(limit: 20))
+            let actual = engine.assessment(of: "ns")
+            #expect(actual == expected, "round \(round): \(JudgingEngineTests.difference(actual, expected) ?? "")")
+            if actual != expected { return }
+            judgedEarly += streamed.judgedOnArrival
+            if streamed.judgedEveryTunnel { whollyEarly += 1 } else if streamed.judgedOnArrival > 0 { partlyEarly += 1 }
+            // Links judged early whose verdict a later upper took back.
+            takenBack += whole.interfaces.indices.filter { position in
+                Heuristics.judgesAlone(whole.interfaces[position].kind) && streamed.verdictsByPosition[position] == nil
+                    && whole.interfaces.contains { $0.link == whole.interfaces[position].index && $0.index > whole.interfaces[position].index }
+            }.count
+            // Changes after a streamed load are applied as after any load.
+            var changed = world
+            changed.links[whole.interfaces.first!.index]!.carrier = !(whole.interfaces.first!.carrier ?? false)
+            let later = Date(timeIntervalSince1970: 1_800_000_001)
+            var link = changed.snapshot(at: later).interfaces.first!
+            link.addresses = whole.interfaces.first!.addresses
+            engine.apply([.link(link)], to: "ns", at: later)
+            let expectedAfter = Heuristics.assess(changed.snapshot(at: later), policy: AuditPolicy(limit: 20))
+            #expect(engine.assessment(of: "ns") == expectedAfter, "round \(round), after a change: \(JudgingEngineTests.difference(engine.assessment(of: "ns"), expectedAfter) ?? "")")
+        }
+        // Both ways of taking early verdicts were taken (every tunnel's lists whole, or some verdicts
+        // by position), and so was taking an early verdict back.
+        #expect(judgedEarly > 1000)
+        #expect(whollyEarly > 10)
+        #expect(partlyEarly > 10)
+        #expect(takenBack > 0)
+    }
+
+    @Test func aStreamNotJudgingOnlyGathers() {
+        var generator = SystemRandomNumberGenerator()
+        let world = Self.randomWorld(using: &generator)
+        let whole = world.snapshot(at: Date(timeIntervalSince1970: 1_800_000_000))
+        var frame = whole
+        frame.interfaces = []
+        let streamed = StreamedSnapshot(frame, judging: false)
+        for var link in whole.interfaces {
+            link.masterName = nil
+            streamed.add(link)
+        }
+        #expect(streamed.finish(peerNamespaces: whole.peerNamespaces) == whole)
+        #expect(streamed.judgedOnArrival == 0)
+    }
+
+    @Test func aTunJudgedOnArrivalIsJudgedAgainWhenSomethingIsStackedOnItLater() {
+        let holders = HolderScan(complete: true, incompleteReason: nil, attachments: [], processesScanned: 5)
+        let frame = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(timeIntervalSince1970: 1_800_000_000), interfaces: [],
+                             routes: [], holders: holders)
+        let tap = NetworkInterface(index: 4, name: "tap0", kind: .tap, infoKind: "tun", flags: [], carrier: false,
+                                   tun: TunDetails(persistent: true, multiQueue: false, numQueues: 0, numDisabledQueues: 0))
+        let macvlan = NetworkInterface(index: 5, name: "mv0", kind: .other, infoKind: "macvlan", link: 4)
+        let streamed = StreamedSnapshot(frame, judging: true)
+        streamed.add(tap)
+        #expect(streamed.judgedOnArrival == 1)
+        streamed.add(macvlan)
+        #expect(streamed.judgedOnArrival == 0)
+        streamed.finish()
+        let engine = JudgingEngine()
+        engine.load(streamed)
+        let verdict = engine.assessment(of: "ns")!.interfaces.first { $0.interface.name == "tap0" }!
+        #expect(verdict.state == .suspect)
+        #expect(verdict.reason.contains("mv0 sits on it"))
+    }
+}
