@@ -4,8 +4,8 @@ import Foundation
 /// arrives: the way the one-shot audit overlaps judging with the kernel's dump.
 ///
 /// Everything but the links (holders, routes, namespace names) is known before the first link is
-/// added, and each link comes with its addresses; route next hops may come without their
-/// devices' names, which are filled in from the links. A link is judged on arrival only when its
+/// added, and each link comes with its addresses. Route next hops are named from the links when
+/// the snapshot is finished (a next hop through a device that never came is left unnamed). A link is judged on arrival only when its
 /// verdict can depend on nothing still to come: a tun, tap or kernel tunnel (`judgeAlone`) whose
 /// master, if it has one, and whose routes' devices have all arrived already. A later link stacked
 /// on it takes that verdict back. Everything else (veth and feth, which need peers and process
@@ -18,16 +18,15 @@ import Foundation
 public final class StreamedSnapshot {
     /// The snapshot without its links; its routes' next hops are named when it is finished.
     private var frame: Snapshot
-    /// Whether links are judged as they arrive (or only gathered).
-    private let judging: Bool
-    private let holders: Heuristics.HolderIndex
+    /// The holder index judging looks up (nil when only gathering).
+    private let holders: Heuristics.HolderIndex?
     /// The frame's routes by the devices they leave through, next hops not yet named.
     private let routesByIndex: [Int: [Route]]
     private var interfaces: [NetworkInterface] = []
     /// The name of every link so far, by index.
     private var names: [Int: String] = [:]
-    /// The names of the links stacked on each index so far, in arrival order (see `Heuristics.Stacking`).
-    private var uppers: [Int: [String]] = [:]
+    /// The links stacked on each index so far (see `Heuristics.Stacking`).
+    private var uppers: [Int: [(index: Int, name: String)]] = [:]
     /// The verdicts given on arrival, in arrival order, with each one's findings, its link's
     /// position, and whether a later link took it back. Kept as the lists the engine keeps, so
     /// that a load in which every tunnel was judged on arrival takes them as they are.
@@ -37,9 +36,12 @@ public final class StreamedSnapshot {
     private var judgedAt: [Int: Int] = [:]
     /// How many tunnel-style links came (judged on arrival or not).
     private var tunnels = 0
-    /// Whether indexes have only increased so far (as a kernel dump gives them). Once they do not,
-    /// nothing more is judged early and what was is dropped: the engine judges in index order.
+    /// Whether indexes have only increased so far, as recent kernels dump them (older ones go by
+    /// hash bucket): then the arrival lists are in the engine's order.
     private var increasing = true
+    /// Whether an index came twice (never in a kernel dump): then nothing is judged early, and
+    /// what was is dropped.
+    private var repeated = false
     private(set) var finished = false
 
     /// `frame`: the snapshot with everything but its interfaces. `judging`: whether to judge links
@@ -47,13 +49,17 @@ public final class StreamedSnapshot {
     public init(_ frame: Snapshot, judging: Bool) {
         self.frame = frame
         self.frame.interfaces = []
-        self.judging = judging
-        holders = Heuristics.HolderIndex(frame.holders, namespaceNames: frame.namespaceNames)
-        routesByIndex = Heuristics.routesPerInterface(frame.routes)
+        // A stream that only gathers never looks up holders or routes.
+        holders = judging ? Heuristics.HolderIndex(frame.holders, namespaceNames: frame.namespaceNames) : nil
+        routesByIndex = judging ? Heuristics.routesPerInterface(frame.routes) : [:]
         // Room reserved is address space until written (see `listReservation`); regrowing these
         // lists of large values would move them into fresh pages again and again.
         interfaces.reserveCapacity(NetworkInterface.listReservation)
-        if judging { arrivals.reserve(NetworkInterface.listReservation) }
+        if judging {
+            arrivals.reserve(NetworkInterface.listReservation)
+            names.reserveCapacity(NetworkInterface.listReservation)
+            judgedAt.reserveCapacity(NetworkInterface.listReservation)
+        }
     }
 
     /// How many links were judged on arrival (and kept).
@@ -67,16 +73,18 @@ public final class StreamedSnapshot {
     public func add(_ link: NetworkInterface) {
         precondition(!finished, "a link added to a finished snapshot")
         var interface = link
-        if let last = interfaces.last, interface.index <= last.index, increasing {
-            increasing = false
+        if let last = interfaces.last, interface.index <= last.index { increasing = false }
+        if names[interface.index] == nil {
+            names[interface.index] = interface.name
+        } else if !repeated {
+            repeated = true
             arrivals = ArrivalVerdicts()
             judgedAt = [:]
         }
-        if names[interface.index] == nil { names[interface.index] = interface.name }
         if let master = interface.master, master > 0, let name = names[master] { interface.masterName = name }
         // A device stacked on a link judged already changes what that verdict rests on.
         if let lower = interface.link, interface.linkNetnsID == nil, interface.kind != .veth, lower != interface.index {
-            uppers[lower, default: []].append(interface.name)
+            uppers[lower, default: []].append((interface.index, interface.name))
             if let earlier = judgedAt.removeValue(forKey: lower) { arrivals.takeBack(earlier) }
         }
         if interface.kind.isTunnelStyle { tunnels += 1 }
@@ -87,11 +95,17 @@ public final class StreamedSnapshot {
         interfaces.append(interface)
     }
 
-    /// The verdict given on arrival to the link at each position, or nil where the engine is to judge.
+    /// The verdicts given on arrival, by the position of their link in the finished snapshot.
     var verdictsByPosition: [Int: (assessed: AssessedInterface, findings: [Finding])] {
+        // Links that came out of index order were sorted when the snapshot was finished.
+        var sortedPosition: [Int: Int] = [:]
+        if !increasing, finished {
+            for (position, interface) in frame.interfaces.enumerated() { sortedPosition[interface.index] = position }
+        }
         var result: [Int: (assessed: AssessedInterface, findings: [Finding])] = [:]
         for entry in arrivals.list.indices where !arrivals.takenBack.contains(entry) {
-            result[arrivals.positions[entry]] = (arrivals.list[entry], arrivals.findings[entry])
+            let position = increasing ? arrivals.positions[entry] : sortedPosition[arrivals.list[entry].interface.index] ?? arrivals.positions[entry]
+            result[position] = (arrivals.list[entry], arrivals.findings[entry])
         }
         return result
     }
@@ -106,6 +120,7 @@ public final class StreamedSnapshot {
         uppers = [:]
         judgedAt = [:]
         increasing = true
+        repeated = false
     }
 
     /// Completes the snapshot: names the masters that came after their ports and every route's
@@ -125,14 +140,14 @@ public final class StreamedSnapshot {
                     }
                 }
             }
-            if !increasing {
+            if repeated {
                 // Names as `NetworkInterface.masterNames` gives them when an index came twice.
                 let masters = NetworkInterface.masterNames(in: interfaces)
                 for position in interfaces.indices {
                     if let master = interfaces[position].master, let name = masters[master] { interfaces[position].masterName = name }
                 }
-                interfaces.sort { $0.index < $1.index }
             }
+            if !increasing { interfaces.sort { $0.index < $1.index } }
             frame.interfaces = interfaces
             frame.peerNamespaces = peerNamespaces
             interfaces = []
@@ -148,7 +163,7 @@ public final class StreamedSnapshot {
 
     /// The verdict of a link whose verdict rests on nothing still to come, or nil.
     private func judgeOnArrival(_ interface: NetworkInterface) -> (assessed: AssessedInterface, findings: [Finding])? {
-        guard judging, increasing, Heuristics.judgesAlone(interface.kind) else { return nil }
+        guard let holders, !repeated, Heuristics.judgesAlone(interface.kind) else { return nil }
         if let master = interface.master, master > 0, names[master] == nil { return nil }
         var routes = routesByIndex[interface.index] ?? []
         for route in routes.indices {
@@ -159,7 +174,10 @@ public final class StreamedSnapshot {
             }
         }
         var findings: [Finding] = []
-        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: uppers[interface.index] ?? [],
+        // Listed in index order, as `Heuristics.Stacking` lists them, whatever order they came in.
+        var stacked = uppers[interface.index] ?? []
+        if stacked.count > 1 { stacked.sort { $0.index < $1.index } }
+        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: stacked.map(\.name),
                                                    masterNames: names, findings: &findings) else { return nil }
         return (assessed, findings)
     }
