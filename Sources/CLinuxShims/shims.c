@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <linux/cn_proc.h>
+#include <linux/filter.h>
 #include <linux/connector.h>
 #include <linux/kcmp.h>
 #include <linux/netlink.h>
@@ -12,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -86,6 +89,9 @@ int tw_proc_events_open(void) {
     address.nl_family = AF_NETLINK;
     address.nl_groups = CN_IDX_PROC;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0) { int e = errno; close(fd); return -e; }
+    /* Nothing passes until the caller names processes: not even the subscription's answer. */
+    int filtered = tw_proc_events_filter(fd, NULL, 0);
+    if (filtered < 0) { close(fd); return filtered; }
     /* nlmsghdr, then cn_msg, then the operation. */
     char request[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))] __attribute__((aligned(NLMSG_ALIGNTO)));
     memset(request, 0, sizeof request);
@@ -100,6 +106,46 @@ int tw_proc_events_open(void) {
     memcpy(message->data, &op, sizeof op);
     if (send(fd, request, header->nlmsg_len, 0) < 0) { int e = errno; close(fd); return -e; }
     return fd;
+}
+
+int tw_proc_events_filter(int fd, const int *tgids, int count) {
+    /* Classic BPF reads words in network byte order; the connector writes them in the host's. */
+    enum { event = NLMSG_HDRLEN + sizeof(struct cn_msg) };
+    const unsigned what = event + offsetof(struct proc_event, what);
+    const unsigned pid = event + offsetof(struct proc_event, event_data.exit.process_pid);
+    const unsigned tgid = event + offsetof(struct proc_event, event_data.exit.process_tgid);
+    int every = count < 0 || count > TW_PROC_FILTER_MAX;
+    struct sock_filter program[8 + 2 * TW_PROC_FILTER_MAX];
+    int n = 0;
+    /* Only exits, and only of whole processes (a thread's exit has its own pid). */
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, what);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 1, 0);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, pid);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, tgid);
+    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0);
+    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    if (every) {
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+    } else {
+        /* Then only the processes asked for: each comparison is followed by its accept, so no
+           jump is longer than one instruction whatever the count. */
+        for (int i = 0; i < count; i++) {
+            program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((unsigned)tgids[i]), 0, 1);
+            program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+        }
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+    }
+    struct sock_fprog filter = { .len = (unsigned short)n, .filter = program };
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &filter, sizeof filter) != 0) {
+        int e = errno;
+        /* A filter left from before could hide the exits of processes it does not name. */
+        int none = 0;
+        setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+        return -e;
+    }
+    return every ? 1 : 0;
 }
 
 int tw_proc_events_read(int fd, int *tgids, int max) {

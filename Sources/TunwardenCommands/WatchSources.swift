@@ -27,6 +27,12 @@ final class LinuxEventSource: WatchSource {
     private var holderScanWanted = false
     private var peerLookWanted = false
     private var linksToReread = Set<Int>()
+    /// The processes whose exits the proc events socket lets through, one by one (none when it is
+    /// opened); nil when every process's exit passes (too many holders, or a filter the kernel refused).
+    private var exitsFiltered: Set<Int32>? = []
+    private var exitFilterRefused = false
+    /// Whether a holder was found gone as the filter first named it: its exit passed unseen.
+    private var exitMissed = false
 
     init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         kernel = try LinuxWatchSource(inventory: inventory, receiveBuffer: receiveBuffer)
@@ -34,6 +40,17 @@ final class LinuxEventSource: WatchSource {
         if processEvents < 0 {
             Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders at each look instead")
         }
+    }
+
+    /// Lets only the exits of `pids` reach the proc events socket. A busy host starts and ends
+    /// processes all the time; unfiltered, each of them would wake the watcher.
+    private func filterExits(to pids: [Int32]) {
+        let result = pids.withUnsafeBufferPointer { tw_proc_events_filter(processEvents, $0.baseAddress, Int32($0.count)) }
+        if result < 0 {
+            exitFilterRefused = true
+            Terminal.log("watch: process exit events cannot be filtered (\(String(cString: strerror(-result)))); every process's events wake the watcher")
+        }
+        exitsFiltered = result == 0 ? Set(pids) : nil
     }
 
     var descriptors: [Int32] { [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
@@ -106,8 +123,12 @@ final class LinuxEventSource: WatchSource {
         return [.changes(changes)]
     }
 
-    var deadline: Date? { nil }
-    func tick(now: Date) -> [WatchNews] { [] }
+    var deadline: Date? { exitMissed ? .distantPast : nil }
+
+    func tick(now: Date) -> [WatchNews] {
+        defer { exitMissed = false }
+        return exitMissed ? [.urgent] : []
+    }
 
     /// Without the proc connector, known holders are checked at each look.
     var looksWithoutCandidates: Bool { processEvents < 0 && !held.isEmpty }
@@ -153,7 +174,26 @@ final class LinuxEventSource: WatchSource {
                    uniquingKeysWith: { first, _ in first })
     }
 
-    func noteHolders(_ held: [Int32: [Int]]) { self.held = held }
+    func noteHolders(_ held: [Int32: [Int]]) {
+        self.held = held
+        guard processEvents >= 0, !exitFilterRefused else { return }
+        let pids = Set(held.keys)
+        if let named = exitsFiltered {
+            guard pids != named else { return }
+        } else {
+            guard pids.count <= Int(TW_PROC_FILTER_MAX) else { return }
+        }
+        // While every exit passed, none was missed.
+        let named = exitsFiltered ?? pids
+        filterExits(to: pids.sorted())
+        // A holder that exited after the scan that found it and before the filter named it
+        // went unreported: it is taken as an exit now.
+        for (pid, devices) in held where !named.contains(pid) && kill(pid, 0) != 0 && errno == ESRCH {
+            linksToReread.formUnion(devices)
+            holderScanWanted = true
+            exitMissed = true
+        }
+    }
 
     func close() {
         if processEvents >= 0 { Glibc.close(processEvents) }

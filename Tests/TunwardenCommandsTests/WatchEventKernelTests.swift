@@ -147,6 +147,24 @@ struct WatchEventKernelTests {
         watched.source.close()
     }
 
+    @Test func aHolderGoneBeforeItsExitCouldBeHeardIsTakenAsGone() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "early0", "mode", "tun")
+        let holder = try ns.hold("early0")
+        let watched = try Watched(ns)
+        #expect(watched.state("early0") == .live)
+        let index = try #require(watched.engine.assessment(of: watched.identity)!.interfaces.first { $0.interface.name == "early0" }).interface.index
+        // The holder exits after the scan that found it and before the exit filter names it.
+        ns.release(holder)
+        watched.source.noteHolders([holder.processIdentifier: [index]])
+        #expect(watched.source.deadline != nil)
+        #expect(watched.source.tick(now: Date()).contains { if case .urgent = $0 { true } else { false } })
+        try watched.compare("a holder gone before the filter named it")
+        #expect(watched.state("early0") == .orphaned)
+        #expect(watched.source.deadline == nil)
+    }
+
     @Test func lostEventsAskForAFreshInventory() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }

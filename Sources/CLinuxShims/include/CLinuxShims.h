@@ -38,12 +38,25 @@ int tw_stop_requested(void);
 /// Whether SIGHUP arrived since the last call.
 int tw_take_reload(void);
 
-/// Opens a proc connector socket (NETLINK_CONNECTOR, CN_IDX_PROC) subscribed to process events;
-/// returns the descriptor or -errno (it needs CAP_NET_ADMIN in the initial namespaces).
+/// Opens a proc connector socket (NETLINK_CONNECTOR, CN_IDX_PROC) subscribed to process events,
+/// with a filter that lets nothing through until `tw_proc_events_filter` names processes; returns
+/// the descriptor or -errno (it needs CAP_NET_ADMIN in the initial namespaces).
 int tw_proc_events_open(void);
 /// Reads one datagram of process events and stores the thread-group ids of processes that
 /// exited (at most `max`); returns how many, or -errno (-ENOBUFS: events were lost).
 int tw_proc_events_read(int fd, int *tgids, int max);
+
+/// The most processes `tw_proc_events_filter` names one by one.
+#define TW_PROC_FILTER_MAX 1024
+
+/// Lets only the exits of the processes whose ids (tgids) are given through to the proc events
+/// socket `fd` (a socket filter), so that the rest of the system's forks, execs and exits never
+/// wake its reader. With a count below 0 or above TW_PROC_FILTER_MAX, every process's exit is let
+/// through (never a thread's). Returns 0 when the processes are named one by one, 1 when every
+/// exit passes, or -errno, having removed any filter (every event passes). An exit that happens
+/// before the filter is in place is not reported: the caller checks that each process it names
+/// for the first time is still alive once this returns.
+int tw_proc_events_filter(int fd, const int *tgids, int count);
 
 /// Catches SIGTERM, SIGINT and SIGHUP while a reap acts, so that it can finish or roll back the
 /// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
