@@ -352,7 +352,9 @@ public final class StateDatabase {
                 if let last = row.lastRun, last > now {
                     return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
                 }
-                var interfaces = cache.namespaces[identity] ?? [:]
+                // Taken out of the cache while it changes, so that it changes in place rather than
+                // being copied whole (a failure is followed by a whole recording, which fills the cache again).
+                var interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
                 for key in removed {
                     try delete(key, namespace: row.id)
                     interfaces[Observations.key(key.ifindex, key.ifname)] = nil

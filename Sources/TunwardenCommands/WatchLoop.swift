@@ -95,9 +95,8 @@ final class WatchLoop {
     private var identity = ""
     private var loaded = false
     private var lastSummary = ""
-    private var lastAssessment: Assessment?
-    private var lastObservations: Observations?
-    private var candidates: [NetworkInterface] = []
+    /// Whether there are down or orphaned tun and tap devices to look at (see `candidates`).
+    private var hasCandidates = false
 
     init(source: any WatchSource, store: StateStore, runtime: Watch.Runtime, control: any WatchControl, notifier: SystemdNotifier? = nil) {
         self.source = source
@@ -151,18 +150,13 @@ final class WatchLoop {
             if summary != lastSummary { Terminal.log("watch: \(summary)") }
             lastSummary = summary
             notifier?.send("STATUS=\(summary)")
-            lastAssessment = judged
-            lastObservations = observations
+            // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
             var held: [Int32: [Int]] = [:]
-            for entry in judged.interfaces {
-                for holder in entry.holders { held[holder.pid, default: []].append(entry.interface.index) }
+            for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
+                for holder in judged.interfaces[position].holders { held[holder.pid, default: []].append(judged.interfaces[position].interface.index) }
             }
             source.noteHolders(held)
-            // Down tun and tap devices raise no event when a process attaches or lets go.
-            candidates = judged.interfaces.compactMap { entry in
-                (entry.interface.kind == .tun || entry.interface.kind == .tap) && (entry.state == .orphaned || !entry.interface.isUp)
-                    ? entry.interface : nil
-            }
+            hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
             self.judged(judged)
             if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
             return true
@@ -172,6 +166,18 @@ final class WatchLoop {
             fullRecordDue = true
             return false
         }
+    }
+
+    /// Down tun and tap devices raise no event when a process attaches or lets go: they, and
+    /// orphaned ones, are looked at every `lookInterval`.
+    private static func isCandidate(_ entry: AssessedInterface) -> Bool {
+        (entry.interface.kind == .tun || entry.interface.kind == .tap) && (entry.state == .orphaned || !entry.interface.isUp)
+    }
+
+    /// The devices to look at, as the engine has them now; gathered only when a look is due.
+    private func candidates() -> [NetworkInterface] {
+        guard loaded, let assessment = engine.assessment(of: identity) else { return [] }
+        return assessment.interfaces.filter(Self.isCandidate).map(\.interface)
     }
 
     /// Records the interfaces whose verdicts changed since the last judgement, with the state
@@ -254,7 +260,7 @@ final class WatchLoop {
             // Sleep until the first deadline, or an event.
             var deadlines: [Date] = [nextStats]
             if let judgeAt { deadlines.append(judgeAt) }
-            let looking = !candidates.isEmpty || source.looksWithoutCandidates
+            let looking = hasCandidates || source.looksWithoutCandidates
             if looking { deadlines.append(nextLook) }
             if let nextWatchdog { deadlines.append(nextWatchdog) }
             if let nextReapDue { deadlines.append(nextReapDue) }
@@ -281,7 +287,7 @@ final class WatchLoop {
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
             if looking, now >= nextLook {
                 nextLook = now.addingTimeInterval(lookInterval)
-                if let changes = source.look(at: candidates) { take([.changes(changes)]) }
+                if let changes = source.look(at: candidates()) { take([.changes(changes)]) }
             }
             if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
             if let due = nextReapDue, now >= due, judgeAt == nil {
@@ -292,8 +298,12 @@ final class WatchLoop {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
                 // A source without a traffic sample re-reads everything on its own schedule.
                 if let changes = source.traffic() { take([.changes(changes)]) }
-                // A quiet watcher is alive all the same: the metrics say when it last looked.
-                if judgeAt == nil, let lastAssessment { runtime.monitoring.writeMetrics(lastAssessment, observations: lastObservations, now: now) }
+                // A quiet watcher is alive all the same: the metrics say when it last looked. (No
+                // judgement is kept between bursts: one held would make the engine copy its lists
+                // at the next change.)
+                if judgeAt == nil, loaded, let assessment = engine.assessment(of: identity) {
+                    runtime.monitoring.writeMetrics(assessment, observations: fullRecordDue ? nil : cache, now: now)
+                }
             }
             if let due = judgeAt, now >= due {
                 if !resyncWanted { take(source.settle()) }

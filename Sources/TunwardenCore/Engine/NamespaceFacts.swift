@@ -52,6 +52,10 @@ final class NamespaceFacts {
     private var assessedList: [AssessedInterface] = []
     private var assessedSlots: [Slot] = []
     private var interfaceFindings: [Finding] = []
+    /// The last assessment's findings, sorted, and the snapshot-scope findings among them: taken
+    /// again while neither list changed, so that a watcher's burst that touched no finding
+    /// neither copies nor sorts thousands of them.
+    private var sortedFindings: (all: [Finding], whole: [Finding])?
     private var listStale = true
     private var findingsStale = true
     var judgedCount = 0
@@ -406,7 +410,10 @@ final class NamespaceFacts {
         }
         defer { allChanged = false }
         if allChanged { return (assessedList, []) }
-        let changed = order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
+        // In list order: by index, without a pass over every slot, when the list is by index.
+        let changed = indexOrdered
+            ? changedSlots.compactMap { verdicts[$0]?.assessed }.sorted { $0.interface.index < $1.interface.index }
+            : order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
         // A key removed and then used again (a name given back) is not removed.
         let kept = Set(changed.map { "\($0.interface.index):\($0.interface.name)" })
         return (changed, removedKeys.filter { !kept.contains("\($0.index):\($0.name)") })
@@ -432,14 +439,21 @@ final class NamespaceFacts {
         }
         if findingsStale {
             interfaceFindings = []
+            sortedFindings = nil
             for slot in assessedSlots { interfaceFindings += verdicts[slot]?.findings ?? [] }
             findingsStale = false
         }
-        // Shared with the kept list unless snapshot-scope findings join it or it must be re-sorted.
-        var findings = interfaceFindings
         let whole = Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
-        if !whole.isEmpty { findings += whole }
-        Heuristics.sort(&findings)
+        let findings: [Finding]
+        if let sorted = sortedFindings, sorted.whole == whole {
+            findings = sorted.all
+        } else {
+            var joined = interfaceFindings
+            if !whole.isEmpty { joined += whole }
+            Heuristics.sort(&joined)
+            sortedFindings = (joined, whole)
+            findings = joined
+        }
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
                           status: Heuristics.status(findings: findings, interfaces: assessedList))
     }
@@ -466,6 +480,7 @@ final class NamespaceFacts {
             assessedList = whole.list
             assessedSlots = whole.positions
             interfaceFindings = whole.joinedFindings
+            sortedFindings = nil
             loadedFindings = whole.findings
             judgedCount += whole.list.count
             allChanged = true
@@ -490,6 +505,7 @@ final class NamespaceFacts {
         assessedList = []
         assessedSlots = []
         interfaceFindings = []
+        sortedFindings = nil
         loadedFindings = []
         assessedList.reserveCapacity(order.count)
         assessedSlots.reserveCapacity(order.count)
