@@ -247,6 +247,14 @@ public final class StateDatabase {
         }
     }
 
+    /// `check` for a history alone: what a recording reads back from the database before it
+    /// does arithmetic (its interfaces' indexes are the kernel's, not read back).
+    static func check(_ history: NamespaceHistory, of identity: String) throws {
+        var observations = Observations()
+        observations.histories[identity] = history
+        try check(observations)
+    }
+
     // MARK: recording
 
     /// Records a whole inventory of one namespace, in one transaction: new interfaces get a
@@ -391,8 +399,9 @@ public final class StateDatabase {
         var observations = Observations()
         observations.namespaces[identity] = interfaces
         guard let alerting else {
-            observations.histories[identity] = try history(row, countsFrom: now, alertedAmong: [])
-            try Self.check(observations)
+            let history = try history(row, countsFrom: now, alertedAmong: [])
+            try Self.check(history, of: identity)
+            observations.histories[identity] = history
             return Recording(assessment: assessment, observations: observations, alert: nil, wasStale: false)
         }
         let orphans = AlertDecision.orphanNames(assessment)
@@ -403,10 +412,8 @@ public final class StateDatabase {
         // After a change, only the orphans it touched can be new, or no longer orphans: the
         // others were remembered when they last changed (thousands of them need no look).
         let considered = orphansTouched.map { touched in orphans.filter(touched.contains) } ?? orphans
-        var checked = observations
-        checked.histories[identity] = history
         // Before any arithmetic on them.
-        try Self.check(checked)
+        try Self.check(history, of: identity)
         let judged = assessment.adding(alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
         var decided = AlertDecision.decide(judged, history: history, host: "", orphans: considered, alerted: alerted)
         // Asked only for an alert: the name may take a resolver's time.
@@ -592,9 +599,7 @@ extension StateDatabase {
                 for identity in identities {
                     guard let row = try namespaceRow(identity) else { continue }
                     let history = try self.history(row, countsFrom: .distantPast, alerts: true)
-                    var check = Observations()
-                    check.histories[identity] = history
-                    try Self.check(check)
+                    try Self.check(history, of: identity)
                     records.append(NamespaceRecord(identity: identity, label: NamespaceLabel(name: row.name, isHost: row.isHost),
                                                    lastRun: row.lastRun, history: history))
                 }
