@@ -55,11 +55,9 @@ public final class StreamedSnapshot {
         // Room reserved is address space until written (see `listReservation`); regrowing these
         // lists of large values would move them into fresh pages again and again.
         interfaces.reserveCapacity(NetworkInterface.listReservation)
-        if judging {
-            arrivals.reserve(NetworkInterface.listReservation)
-            names.reserveCapacity(NetworkInterface.listReservation)
-            judgedAt.reserveCapacity(NetworkInterface.listReservation)
-        }
+        // (Not the tables by index: a hash table reserved is written all over, so it costs its
+        // whole size in pages, where one that grows costs what it holds.)
+        if judging { arrivals.reserve(NetworkInterface.listReservation) }
     }
 
     /// How many links were judged on arrival (and kept).
