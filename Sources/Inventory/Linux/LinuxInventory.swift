@@ -121,7 +121,8 @@ public struct LinuxInventory: InventoryBackend {
         var addresses: [Int: [InterfaceAddress]] = [:]
         var waiting: [NetworkInterface] = []
         waiting.reserveCapacity(NetworkInterface.listReservation)
-        var peersNamed = false
+        // Whether a link names a peer in another namespace (whose processes are then counted).
+        var peerElsewhere = false
         func startStream(_ sideResult: SideResult) {
             addresses = sideResult.addresses
             // Next hops are named by the stream, from the links.
@@ -148,10 +149,10 @@ public struct LinuxInventory: InventoryBackend {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
                 waiting.removeAll(keepingCapacity: true)
                 stream?.restart()
-                peersNamed = false
+                peerElsewhere = false
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
-                if interface.linkNetnsID != nil { peersNamed = true }
+                if interface.linkNetnsID != nil { peerElsewhere = true }
                 if stream == nil, group.wait(timeout: .now()) == .success, case let .success(sideResult) = side.result() {
                     startStream(sideResult)
                 }
@@ -168,15 +169,14 @@ public struct LinuxInventory: InventoryBackend {
             if case NetlinkError.dumpInterrupted = error { failure.interrupted = true }
             throw failure
         }
-        if stream == nil {
-            startStream(sideResult)
-        }
+        if stream == nil { startStream(sideResult) }
+        guard let stream else { preconditionFailure("the stream was not started") }
         var peers: [Int32: PeerNamespace] = [:]
-        if peersNamed {
+        if peerElsewhere {
             peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)
         }
-        stream!.finish(peerNamespaces: peers)
-        return stream!
+        stream.finish(peerNamespaces: peers)
+        return stream
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a
