@@ -153,7 +153,7 @@ public struct Audit: ParsableCommand {
             console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
                                             width: console.width, verbose: verbose))
         case .json:
-            var report = AuditReport(assessment, includeContext: all, observations: observations).json(pretty: console.isTerminal)
+            var report = ReportRendering.json(AuditReport(assessment, includeContext: all, observations: observations), pretty: console.isTerminal)
             report.append(UInt8(ascii: "\n"))
             console.write(report)
         case .nagios:

@@ -54,6 +54,26 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// A writer for elements of an array that is `depth` levels deep in another writer's output,
+    /// written apart (on another thread, say) and then spliced in with `splice`: its bytes are
+    /// exactly what the other writer would have written for those elements.
+    public static func fragment(pretty: Bool, depth: Int, capacity: Int = 1024) -> JSONWriter {
+        var writer = JSONWriter(pretty: pretty, capacity: capacity)
+        writer.depth = depth
+        return writer
+    }
+
+    /// Appends the elements a `fragment` writer wrote, as if written here: into the innermost
+    /// open array, which must be as deep as the fragment's.
+    public mutating func splice(_ fragment: JSONWriter) {
+        precondition(fragment.depth == depth && fragment.pretty == pretty, "a fragment written for another place")
+        guard fragment.members > 0 else { return }
+        // The fragment's first element has no separator of its own.
+        if members > 0 { bytes.append(UInt8(ascii: ",")) }
+        bytes += fragment.bytes
+        members += fragment.members
+    }
+
     /// `text` as a JSON string literal.
     public static func string(_ text: String) -> String {
         var writer = JSONWriter(capacity: text.utf8.count + 2)

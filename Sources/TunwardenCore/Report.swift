@@ -115,19 +115,37 @@ public struct AuditReport: JSONRecord, Sendable {
     }
 
     public func write(to json: inout JSONWriter) {
+        write(to: &json, entries: nil)
+    }
+
+    /// Writes the report; `entries`, when given, are its interface entries written already, in
+    /// order, by `writeEntries` into fragments (`JSONWriter.fragment` at `entriesDepth`), and
+    /// are spliced in instead of being written here.
+    public func write(to json: inout JSONWriter, entries: [JSONWriter]?) {
         json.object { json in
             json.field("version", version)
             json.field("platform", platform)
             json.field("netns", netns)
             json.field("status", status.rawValue)
             json.field("summary", summary)
-            // Entries are made one at a time as they are written: a leaking host has tens of
-            // thousands, and they are never all copied at once.
             json.array("interfaces") { json in
-                for position in rows.indices { json.element(entry(position)) }
+                if let entries {
+                    for part in entries { json.splice(part) }
+                } else {
+                    writeEntries(rows.indices, to: &json)
+                }
             }
             json.field("findings", findings)
         }
+    }
+
+    /// How deep the interface entries are: in the report's object, in its "interfaces" array.
+    public static let entriesDepth = 2
+
+    /// Writes the entries of the interfaces listed at `positions`, one at a time as they are
+    /// written (a leaking host has tens of thousands, and they are never all copied at once).
+    public func writeEntries(_ positions: Range<Int>, to json: inout JSONWriter) {
+        for position in positions { json.element(entry(position)) }
     }
 
     /// Room for the compact report: a few hundred bytes per interface entry and finding.

@@ -1,0 +1,39 @@
+import Foundation
+import TunwardenCore
+
+/// Writes an audit report as JSON. With thousands of interfaces, the entries (most of the report)
+/// are written in two halves at once, one on a thread of its own: once the kernel's dump is over
+/// the machine's second core is idle, and the report is what the run still waits for. The bytes
+/// are exactly those of `AuditReport.json(pretty:)`.
+enum ReportRendering {
+    /// From how many entries the work is shared: below, a thread costs more than it saves.
+    static let shareFrom = 2000
+
+    static func json(_ report: AuditReport, pretty: Bool) -> [UInt8] {
+        let count = report.interfaceCount
+        guard count >= shareFrom else { return report.json(pretty: pretty) }
+        let middle = count / 2
+        let capacity = (pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint) / 2
+        let second = Part()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var part = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: capacity)
+            report.writeEntries(middle..<count, to: &part)
+            second.writer = part
+            done.signal()
+        }
+        var first = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: capacity)
+        report.writeEntries(0..<middle, to: &first)
+        done.wait()
+        guard let rest = second.writer else { preconditionFailure("the second half of the entries was not written") }
+        var writer = JSONWriter(pretty: pretty, capacity: pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint)
+        report.write(to: &writer, entries: [first, rest])
+        return writer.bytes
+    }
+}
+
+/// The half written on the other thread, handed over through the semaphore (which orders the
+/// write before the read).
+private final class Part: @unchecked Sendable {
+    var writer: JSONWriter?
+}
