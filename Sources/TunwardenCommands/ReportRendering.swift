@@ -1,10 +1,10 @@
 import Foundation
 import TunwardenCore
 
-/// Writes an audit report as JSON. With thousands of interfaces, the entries (most of the report)
-/// are written in two halves at once, one on a thread of its own: once the kernel's dump is over
-/// the machine's second core is idle, and the report is what the run still waits for. The bytes
-/// are exactly those of `AuditReport.json(pretty:)`.
+/// Writes an audit report as JSON. With thousands of interfaces, the entries and findings (nearly
+/// all of the report) are written in two shares at once, one on a thread of its own: once the
+/// kernel's dump is over the machine's second core is idle, and the report is what the run still
+/// waits for. The bytes are exactly those of `AuditReport.json(pretty:)`.
 enum ReportRendering {
     /// From how many entries the work is shared: below, a thread costs more than it saves.
     static let shareFrom = 2000
@@ -12,7 +12,10 @@ enum ReportRendering {
     static func json(_ report: AuditReport, pretty: Bool) -> [UInt8] {
         let count = report.interfaceCount
         guard count >= shareFrom else { return report.json(pretty: pretty) }
-        let middle = count / 2
+        // This thread also writes the findings (about two fifths of an entry each, one per
+        // orphan at most): it takes fewer entries, so that both threads end together.
+        let findingShare = min(report.findings.count, count) * 2 / 5
+        let middle = max(0, (count - findingShare) / 2)
         let capacity = (pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint) / 2
         let second = Part()
         let done = DispatchSemaphore(value: 0)
@@ -24,10 +27,12 @@ enum ReportRendering {
         }
         var first = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: capacity)
         report.writeEntries(0..<middle, to: &first)
+        var findings = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: report.findings.count * 400 + 64)
+        report.writeFindings(to: &findings)
         done.wait()
         guard let rest = second.writer else { preconditionFailure("the second half of the entries was not written") }
         var writer = JSONWriter(pretty: pretty, capacity: pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint)
-        report.write(to: &writer, entries: [first, rest])
+        report.write(to: &writer, entries: [first, rest], findings: findings)
         return writer.bytes
     }
 }

@@ -120,8 +120,8 @@ public struct AuditReport: JSONRecord, Sendable {
 
     /// Writes the report; `entries`, when given, are its interface entries written already, in
     /// order, by `writeEntries` into fragments (`JSONWriter.fragment` at `entriesDepth`), and
-    /// are spliced in instead of being written here.
-    public func write(to json: inout JSONWriter, entries: [JSONWriter]?) {
+    /// are spliced in instead of being written here; `findings` likewise, by `writeFindings`.
+    public func write(to json: inout JSONWriter, entries: [JSONWriter]?, findings writtenFindings: JSONWriter? = nil) {
         json.object { json in
             json.field("version", version)
             json.field("platform", platform)
@@ -135,8 +135,15 @@ public struct AuditReport: JSONRecord, Sendable {
                     writeEntries(rows.indices, to: &json)
                 }
             }
-            json.field("findings", findings)
+            json.array("findings") { json in
+                if let writtenFindings { json.splice(writtenFindings) } else { writeFindings(to: &json) }
+            }
         }
+    }
+
+    /// Writes the findings, as the elements of the "findings" array (as deep as the entries).
+    public func writeFindings(to json: inout JSONWriter) {
+        for finding in findings { json.element(finding) }
     }
 
     /// How deep the interface entries are: in the report's object, in its "interfaces" array.
