@@ -103,7 +103,7 @@ public enum Heuristics {
     /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
     static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
-                                  masterNames: context.stacking.masters, findings: &findings) {
+                                  masterName: { context.stacking.masters[$0] }, findings: &findings) {
             return alone
         }
         let verdict: (InterfaceState, String)
@@ -239,17 +239,17 @@ public enum Heuristics {
 
     /// Judges an interface whose verdict depends on nothing but itself, the holder scan, its own
     /// routes, the names of the links stacked on it (`uppers`) and the name of its master (looked up
-    /// in `masterNames` by index): tun, tap, utun and kernel-owned tunnels. Nil for veth and feth,
+    /// by index with `masterName`): tun, tap, utun and kernel-owned tunnels. Nil for veth and feth,
     /// which need the rest of the snapshot (peers, running processes), and for interfaces that are
     /// not tunnels (see `judgesAlone`).
     static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String],
-                           masterNames: [Int: String], findings: inout [Finding]) -> AssessedInterface? {
+                           masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
         guard judgesAlone(interface.kind) else { return nil }
         let (holders, elsewhere) = index.split(interface.name)
         var verdict: (InterfaceState, String)
         switch interface.kind {
         case .tun, .tap:
-            let master = interface.master.flatMap { $0 > 0 ? (masterNames[$0] ?? "ifindex \($0)") : nil }
+            let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
                                uppers: uppers, master: master, findings: &findings)
         case .utun:

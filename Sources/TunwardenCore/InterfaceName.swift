@@ -16,8 +16,14 @@
 /// `zz\\xff`. Equal texts mean equal bytes. Everywhere tunwarden acts on a name (attaching, protect
 /// patterns, the journal's recreate commands) it uses `kernelBytes(_:)`, never the text's UTF-8.
 public enum InterfaceName {
-    /// The text for a name's bytes, as the kernel reports them.
-    public static func text<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    /// The text for a name's bytes, as the kernel reports them. (The forms for arrays and their
+    /// slices are what other modules call: a generic function is not specialised across modules,
+    /// and tens of thousands of names go through here in one dump.)
+    public static func text(_ bytes: [UInt8]) -> String { textOf(bytes) }
+    public static func text(_ bytes: ArraySlice<UInt8>) -> String { textOf(bytes) }
+    public static func text<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 { textOf(bytes) }
+
+    private static func textOf<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         // Nearly every name is printable ASCII without a backslash: it is its own text.
         if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 0x5c }) {
             return String(decoding: bytes, as: UTF8.self)

@@ -23,7 +23,8 @@ public final class StreamedSnapshot {
     /// The frame's routes by the devices they leave through, next hops not yet named.
     private let routesByIndex: [Int: [Route]]
     private var interfaces: [NetworkInterface] = []
-    /// The name of every link so far, by index.
+    /// The name of every link so far, by index, once they came out of index order (in order, a
+    /// name is found by its index in `interfaces`; see `name(of:)`).
     private var names: [Int: String] = [:]
     /// The links stacked on each index so far (see `Heuristics.Stacking`).
     private var uppers: [Int: [(index: Int, name: String)]] = [:]
@@ -31,9 +32,6 @@ public final class StreamedSnapshot {
     /// position, and whether a later link took it back. Kept as the lists the engine keeps, so
     /// that a load in which every tunnel was judged on arrival takes them as they are.
     private(set) var arrivals = ArrivalVerdicts()
-    /// Where in `arrivals` the verdict of each link judged on arrival is, by index, until a later
-    /// link takes it back.
-    private var judgedAt: [Int: Int] = [:]
     /// How many tunnel-style links came (judged on arrival or not).
     private var tunnels = 0
     /// Whether indexes have only increased so far, as recent kernels dump them (older ones go by
@@ -70,27 +68,58 @@ public final class StreamedSnapshot {
     /// Adds the next link, with its addresses; its master's name is filled in here.
     public func add(_ link: NetworkInterface) {
         precondition(!finished, "a link added to a finished snapshot")
-        var interface = link
-        if let last = interfaces.last, interface.index <= last.index { increasing = false }
-        if names[interface.index] == nil {
-            names[interface.index] = interface.name
-        } else if !repeated {
-            repeated = true
-            arrivals = ArrivalVerdicts()
-            judgedAt = [:]
+        if increasing, let last = interfaces.last, link.index <= last.index {
+            increasing = false
+            // First come, first named, as a dump never repeats an index.
+            for position in interfaces.indices where names[interfaces[position].index] == nil {
+                names[interfaces[position].index] = interfaces[position].name
+            }
         }
-        if let master = interface.master, master > 0, let name = names[master] { interface.masterName = name }
+        if !increasing {
+            if names[link.index] == nil {
+                names[link.index] = link.name
+            } else if !repeated {
+                repeated = true
+                arrivals = ArrivalVerdicts()
+            }
+        }
+        interfaces.append(link)
+        let position = interfaces.count - 1
+        if let master = link.master, master > 0, let name = name(of: master) { interfaces[position].masterName = name }
         // A device stacked on a link judged already changes what that verdict rests on.
-        if let lower = interface.link, interface.linkNetnsID == nil, interface.kind != .veth, lower != interface.index {
-            uppers[lower, default: []].append((interface.index, interface.name))
-            if let earlier = judgedAt.removeValue(forKey: lower) { arrivals.takeBack(earlier) }
+        if let lower = link.link, link.linkNetnsID == nil, link.kind != .veth, lower != link.index {
+            uppers[lower, default: []].append((link.index, link.name))
+            if let earlier = arrivalEntry(of: lower) { arrivals.takeBack(earlier) }
         }
-        if interface.kind.isTunnelStyle { tunnels += 1 }
-        if let (assessed, findings) = judgeOnArrival(interface) {
-            judgedAt[interface.index] = arrivals.list.count
-            arrivals.append(assessed, findings: findings, position: interfaces.count)
+        if link.kind.isTunnelStyle { tunnels += 1 }
+        if let (assessed, findings) = judgeOnArrival(interfaces[position]) {
+            arrivals.append(assessed, findings: findings, position: position)
         }
-        interfaces.append(interface)
+    }
+
+    /// The name of the link with this index that came so far.
+    private func name(of index: Int) -> String? {
+        guard increasing else { return names[index] }
+        var low = 0
+        var high = interfaces.count
+        while low < high {
+            let middle = (low + high) / 2
+            if interfaces[middle].index < index { low = middle + 1 } else { high = middle }
+        }
+        return low < interfaces.count && interfaces[low].index == index ? interfaces[low].name : nil
+    }
+
+    /// Where in `arrivals` the verdict of the link with this index is, if it was judged on arrival.
+    private func arrivalEntry(of index: Int) -> Int? {
+        let list = arrivals.list
+        guard increasing else { return list.lastIndex { $0.interface.index == index } }
+        var low = 0
+        var high = list.count
+        while low < high {
+            let middle = (low + high) / 2
+            if list[middle].interface.index < index { low = middle + 1 } else { high = middle }
+        }
+        return low < list.count && list[low].interface.index == index ? low : nil
     }
 
     /// The verdicts given on arrival, by the position of their link in the finished snapshot.
@@ -116,7 +145,6 @@ public final class StreamedSnapshot {
         tunnels = 0
         names = [:]
         uppers = [:]
-        judgedAt = [:]
         increasing = true
         repeated = false
     }
@@ -129,12 +157,12 @@ public final class StreamedSnapshot {
         if !finished {
             finished = true
             for position in interfaces.indices where interfaces[position].masterName == nil {
-                if let master = interfaces[position].master, master > 0, let name = names[master] { interfaces[position].masterName = name }
+                if let master = interfaces[position].master, master > 0, let name = name(of: master) { interfaces[position].masterName = name }
             }
             for route in frame.routes.indices {
                 for hop in frame.routes[route].nextHops.indices {
                     if let index = frame.routes[route].nextHops[hop].interfaceIndex {
-                        frame.routes[route].nextHops[hop].interfaceName = names[index]
+                        frame.routes[route].nextHops[hop].interfaceName = name(of: index)
                     }
                 }
             }
@@ -162,12 +190,12 @@ public final class StreamedSnapshot {
     /// The verdict of a link whose verdict rests on nothing still to come, or nil.
     private func judgeOnArrival(_ interface: NetworkInterface) -> (assessed: AssessedInterface, findings: [Finding])? {
         guard let holders, !repeated, Heuristics.judgesAlone(interface.kind) else { return nil }
-        if let master = interface.master, master > 0, names[master] == nil { return nil }
+        if let master = interface.master, master > 0, name(of: master) == nil { return nil }
         var routes = routesByIndex[interface.index] ?? []
         for route in routes.indices {
             for hop in routes[route].nextHops.indices {
                 guard let index = routes[route].nextHops[hop].interfaceIndex else { continue }
-                guard let name = names[index] else { return nil }
+                guard let name = name(of: index) else { return nil }
                 routes[route].nextHops[hop].interfaceName = name
             }
         }
@@ -176,7 +204,7 @@ public final class StreamedSnapshot {
         var stacked = uppers[interface.index] ?? []
         if stacked.count > 1 { stacked.sort { $0.index < $1.index } }
         guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: stacked.map(\.name),
-                                                   masterNames: names, findings: &findings) else { return nil }
+                                                   masterName: name(of:), findings: &findings) else { return nil }
         return (assessed, findings)
     }
 }
