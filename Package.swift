@@ -14,7 +14,7 @@ import PackageDescription
 /// - `CSQLite`: the system's SQLite (libsqlite3), which keeps the observations (`state.db`).
 /// - `Storage`: tunwarden's own files: the observations kept between runs and the reap journal.
 /// - `Reaper`: carries out a reap plan, race-free and in batches (Linux).
-/// - `BuildInfo`: the commit the binary is built from, recorded by `BuildInfoPlugin` before each build.
+/// - `BuildInfo`: the commit the binary is built from, recorded by `BuildInfoPlugin` whenever the checkout moves to another commit.
 /// - `TunwardenCommands`: the command-line commands, as a library.
 /// - `tunwarden`: the thin executable.
 let package = Package(
