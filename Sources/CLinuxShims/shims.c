@@ -117,20 +117,23 @@ int tw_proc_events_filter(int fd, const int *tgids, int count) {
     int every = count < 0 || count > TW_PROC_FILTER_MAX;
     struct sock_filter program[8 + 2 * TW_PROC_FILTER_MAX];
     int n = 0;
-    /* Only exits, and only of whole processes (a thread's exit has its own pid). */
+    /* Only exits. */
     program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, what);
     program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXIT), 1, 0);
     program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, pid);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, tgid);
-    program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0);
-    program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
     if (every) {
+        /* Of every process, but not of each thread (a thread's exit has a pid of its own). */
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, pid);
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, tgid);
+        program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0);
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
         program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
     } else {
-        /* Then only the processes asked for: each comparison is followed by its accept, so no
+        /* Of any thread of the processes asked for: a process whose first thread ended early
+           ends with another thread's exit. Each comparison is followed by its accept, so no
            jump is longer than one instruction whatever the count. */
+        program[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, tgid);
         for (int i = 0; i < count; i++) {
             program[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl((unsigned)tgids[i]), 0, 1);
             program[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);

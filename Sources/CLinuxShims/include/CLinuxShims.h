@@ -50,9 +50,10 @@ int tw_proc_events_read(int fd, int *tgids, int max);
 #define TW_PROC_FILTER_MAX 1024
 
 /// Lets only the exits of the processes whose ids (tgids) are given through to the proc events
-/// socket `fd` (a socket filter), so that the rest of the system's forks, execs and exits never
-/// wake its reader. With a count below 0 or above TW_PROC_FILTER_MAX, every process's exit is let
-/// through (never a thread's). Returns 0 when the processes are named one by one, 1 when every
+/// socket `fd` (a socket filter; the exit of any of their threads, as a process whose first
+/// thread ended early ends with another's), so that the rest of the system's forks, execs and
+/// exits never wake its reader. With a count below 0 or above TW_PROC_FILTER_MAX, every process's
+/// exit is let through (never a thread's). Returns 0 when the processes are named one by one, 1 when every
 /// exit passes, or -errno, having removed any filter (every event passes). An exit that happens
 /// before the filter is in place is not reported: the caller checks that each process it names
 /// for the first time is still alive once this returns.
