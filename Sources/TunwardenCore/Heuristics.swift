@@ -170,16 +170,24 @@ public enum Heuristics {
         }
 
         func position(of index: Int) -> Int? {
-            var low = 0
-            var high = count
-            while low < high {
-                let middle = (low + high) / 2
-                if indexAt(middle) < index { low = middle + 1 } else { high = middle }
-            }
+            let low = Heuristics.firstPosition(notBelow: index, count: count, indexAt: indexAt)
             if low < count, indexAt(low) == index { return low }
             if ordered == nil { ordered = (1..<max(count, 1)).allSatisfy { indexAt($0 - 1) < indexAt($0) } }
             return ordered == true ? nil : (0..<count).first { indexAt($0) == index }
         }
+    }
+
+    /// The first of the positions `0..<count` whose interface index is not below `index`, where
+    /// `indexAt` gives each position's index in increasing order (`count` when there is none): a
+    /// binary search, for every list the engine keeps by index.
+    static func firstPosition(notBelow index: Int, count: Int, indexAt: (Int) -> Int) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if indexAt(middle) < index { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// What judging one interface needs to know about holders, worked out once per snapshot.

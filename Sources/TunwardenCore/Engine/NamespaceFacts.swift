@@ -354,24 +354,12 @@ final class NamespaceFacts {
 
     /// Where a verdict for this index sits, or would go, in the verdict list (index order).
     private func listPosition(_ index: Int) -> Int? {
-        var low = 0
-        var high = assessedList.count
-        while low < high {
-            let middle = (low + high) / 2
-            if assessedList[middle].interface.index < index { low = middle + 1 } else { high = middle }
-        }
-        return low
+        Heuristics.firstPosition(notBelow: index, count: assessedList.count) { assessedList[$0].interface.index }
     }
 
     /// Where a new link with this index goes in `order`: after every slot with a smaller index.
     private func insertionPoint(_ index: Int) -> Int {
-        var low = 0
-        var high = order.count
-        while low < high {
-            let middle = (low + high) / 2
-            if interfaceList[middle].index < index { low = middle + 1 } else { high = middle }
-        }
-        return low
+        Heuristics.firstPosition(notBelow: index, count: order.count) { interfaceList[$0].index }
     }
 
     /// Gives a route's next hops the names of their devices, as the inventory does.

@@ -5,9 +5,11 @@ import Foundation
 ///
 /// Everything but the links (holders, routes, namespace names) is known before the first link is
 /// added, and each link comes with its addresses. Route next hops are named from the links when
-/// the snapshot is finished (a next hop through a device that never came is left unnamed). A link is judged on arrival only when its
-/// verdict can depend on nothing still to come: a tun, tap or kernel tunnel (`judgeAlone`) whose
-/// master, if it has one, and whose routes' devices have all arrived already. A later link stacked
+/// the snapshot is finished (a next hop through a device that never came is left unnamed).
+///
+/// A link is judged on arrival only when its verdict can depend on nothing still to come: a tun,
+/// tap or kernel tunnel (`judgeAlone`) whose master, if it has one, and whose routes' devices
+/// have all arrived already. A later link stacked
 /// on it takes that verdict back. Everything else (veth and feth, which need peers and process
 /// counts the inventory finds only after its dump; ports of a master that comes later) is judged
 /// when the snapshot is loaded into the engine, as the links of any snapshot are.
@@ -100,12 +102,7 @@ public final class StreamedSnapshot {
     /// The name of the link with this index that came so far.
     private func name(of index: Int) -> String? {
         guard increasing else { return names[index] }
-        var low = 0
-        var high = interfaces.count
-        while low < high {
-            let middle = (low + high) / 2
-            if interfaces[middle].index < index { low = middle + 1 } else { high = middle }
-        }
+        let low = Heuristics.firstPosition(notBelow: index, count: interfaces.count) { interfaces[$0].index }
         return low < interfaces.count && interfaces[low].index == index ? interfaces[low].name : nil
     }
 
@@ -113,12 +110,7 @@ public final class StreamedSnapshot {
     private func arrivalEntry(of index: Int) -> Int? {
         let list = arrivals.list
         guard increasing else { return list.lastIndex { $0.interface.index == index } }
-        var low = 0
-        var high = list.count
-        while low < high {
-            let middle = (low + high) / 2
-            if list[middle].interface.index < index { low = middle + 1 } else { high = middle }
-        }
+        let low = Heuristics.firstPosition(notBelow: index, count: list.count) { list[$0].interface.index }
         return low < list.count && list[low].interface.index == index ? low : nil
     }
 
