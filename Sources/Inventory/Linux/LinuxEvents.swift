@@ -129,8 +129,7 @@ public final class LinuxWatchSource {
 
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         let (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
-        let names = scan.attachments.contains { !$0.inInspectedNamespace } ? NamespaceNames.byIdentity(directory: inventory.namespaceDirectory) : [:]
-        return (.holders(scan, namespaceNames: names), census, scan)
+        return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)
     }
 
     /// A fresh holder scan and what it tells of the namespaces veth peers live in.

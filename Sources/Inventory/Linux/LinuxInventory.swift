@@ -129,10 +129,7 @@ public struct LinuxInventory: InventoryBackend {
             let routes = sideResult.routes.compactMap { Self.route($0) }
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
-            // Holders in other namespaces are named the way `ip netns` names them, where it does.
-            if sideResult.holders.attachments.contains(where: { !$0.inInspectedNamespace }) {
-                frame.namespaceNames = NamespaceNames.byIdentity(directory: namespaceDirectory)
-            }
+            frame.namespaceNames = namespaceNames(for: sideResult.holders)
             stream = StreamedSnapshot(frame, judging: judging)
             for interface in waiting { take(interface) }
             waiting = []
@@ -272,6 +269,13 @@ public struct LinuxInventory: InventoryBackend {
         try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
                               NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])
         return socket
+    }
+
+    /// The names, as `ip netns` gives them, of the namespaces a holder scan found holders in
+    /// beyond the inspected one (by identity, see `NamespaceNames.byIdentity`); none, without
+    /// reading the directory, when every holder is in the inspected namespace.
+    func namespaceNames(for scan: HolderScan) -> [String: String] {
+        scan.attachments.contains { !$0.inInspectedNamespace } ? NamespaceNames.byIdentity(directory: namespaceDirectory) : [:]
     }
 
     /// Namespace names are file names under /run/netns, as `ip netns` makes them.
