@@ -30,7 +30,8 @@ public struct Watch: ParsableCommand {
         a fresh inventory then and every --stats-interval.
 
         Two things raise no rtnetlink event. A down device losing its last holder: process exits are \
-        watched through the kernel's proc connector, and a holder's exit re-checks the devices it held \
+        watched through the kernel's proc connector, filtered in the kernel to the known holders' (so \
+        other processes never wake the watcher), and a holder's exit re-checks the devices it held \
         (judged 5 ms later, not after --coalesce: the orphaned-tun alert follows within about 100 ms); where the proc connector is \
         unavailable, the known holders are checked every 5 seconds instead. A process attaching to a down \
         orphan: while orphans exist, their links are read again every 5 seconds (one request each, or \
