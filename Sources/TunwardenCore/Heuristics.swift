@@ -58,10 +58,33 @@ public struct Assessment: Sendable, Equatable {
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        var counts: [InterfaceState: Int] = [:]
-        // By position: iterating the values would copy every interface.
-        for position in interfaces.indices { counts[interfaces[position].state, default: 0] += 1 }
-        stateCounts = counts
+        // By position (iterating the values would copy every interface), into four counters
+        // rather than a dictionary hashed once per interface.
+        var counts = (live: 0, orphaned: 0, suspect: 0, unknown: 0)
+        for position in interfaces.indices {
+            switch interfaces[position].state {
+            case .live: counts.live += 1
+            case .orphaned: counts.orphaned += 1
+            case .suspect: counts.suspect += 1
+            case .unknown: counts.unknown += 1
+            }
+        }
+        var byState: [InterfaceState: Int] = [:]
+        for (state, count) in [(InterfaceState.live, counts.live), (.orphaned, counts.orphaned), (.suspect, counts.suspect), (.unknown, counts.unknown)]
+        where count > 0 {
+            byState[state] = count
+        }
+        stateCounts = byState
+    }
+
+    /// An assessment whose interfaces are counted already.
+    private init(_ other: Assessment, findings: [Finding], status: AuditStatus) {
+        snapshot = other.snapshot
+        policy = other.policy
+        interfaces = other.interfaces
+        stateCounts = other.stateCounts
+        self.findings = findings
+        self.status = status
     }
 
     public func count(_ state: InterfaceState) -> Int { stateCounts[state] ?? 0 }
@@ -70,9 +93,27 @@ public struct Assessment: Sendable, Equatable {
     /// give), re-sorted, with the status they imply.
     public func adding(_ extra: [Finding]) -> Assessment {
         guard !extra.isEmpty else { return self }
-        let all = Heuristics.sorted(findings + extra)
-        return Assessment(snapshot: snapshot, policy: policy, interfaces: interfaces, findings: all,
-                          status: Heuristics.status(findings: all, interfaces: interfaces))
+        // Each goes after the findings it does not sort before, as sorting them all would put it
+        // (the sort is stable, and these come last).
+        var all = findings
+        for finding in extra {
+            let key = (-finding.severity.rank, finding.id)
+            all.insert(finding, at: Heuristics.firstPosition(where: { key < (-all[$0].severity.rank, all[$0].id) }, count: all.count))
+        }
+        // The status the findings imply, from the status the others implied and what the extra
+        // ones add, without a look at every finding and interface again.
+        let worst = extra.map(\.severity).max()
+        let status: AuditStatus
+        if worst == .critical || self.status == .critical {
+            status = .critical
+        } else if worst == .warning || self.status == .warning {
+            status = .warning
+        } else if self.status == .unknown || (interfaces.isEmpty && extra.contains { $0.id == FindingID.captureMissing }) {
+            status = .unknown
+        } else {
+            status = .ok
+        }
+        return Assessment(self, findings: all, status: status)
     }
 }
 
@@ -181,11 +222,17 @@ public enum Heuristics {
     /// `indexAt` gives each position's index in increasing order (`count` when there is none): a
     /// binary search, for every list the engine keeps by index.
     static func firstPosition(notBelow index: Int, count: Int, indexAt: (Int) -> Int) -> Int {
+        firstPosition(where: { indexAt($0) >= index }, count: count)
+    }
+
+    /// The first of the positions `0..<count` where `isAtOrPast` holds (`count` when it holds
+    /// nowhere), for a predicate false up to some position and true from there on.
+    static func firstPosition(where isAtOrPast: (Int) -> Bool, count: Int) -> Int {
         var low = 0
         var high = count
         while low < high {
             let middle = (low + high) / 2
-            if indexAt(middle) < index { low = middle + 1 } else { high = middle }
+            if isAtOrPast(middle) { high = middle } else { low = middle + 1 }
         }
         return low
     }
@@ -291,6 +338,13 @@ public enum Heuristics {
     /// Puts findings in the order `sorted` gives, in place: each finding is moved, never copied,
     /// so tens of thousands of them cost no reference counting and no second array.
     static func sort(_ findings: inout [Finding]) {
+        var nothing: [Int] = []
+        sort(&findings, carrying: &nothing)
+    }
+
+    /// `sort`, moving `carried` (empty, or one value per finding) as it moves the findings.
+    static func sort(_ findings: inout [Finding], carrying carried: inout [Int]) {
+        precondition(carried.isEmpty || carried.count == findings.count, "one carried value per finding")
         // A stable bucket sort: findings of one severity and id keep the order they were raised
         // in. The ids are few, and runs of one id long (one per interface), so each bucket keeps
         // its runs of consecutive positions, and a run is extended by comparing with the previous
@@ -336,6 +390,7 @@ public enum Heuristics {
                 let from = source[destination]
                 if from == start { break }
                 findings.swapAt(destination, from)
+                if !carried.isEmpty { carried.swapAt(destination, from) }
                 destination = from
             }
         }
@@ -344,8 +399,11 @@ public enum Heuristics {
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
     /// answer unknown, because "no finding" would then be a guess.
     static func status(findings: [Finding], interfaces: [AssessedInterface]) -> AuditStatus {
-        let worst = findings.map(\.severity).max()
-        if worst == .critical { return .critical }
+        var worst: Severity?
+        for position in findings.indices where worst.map({ $0 < findings[position].severity }) ?? true {
+            worst = findings[position].severity
+            if worst == .critical { return .critical }
+        }
         if worst == .warning { return .warning }
         if interfaces.contains(where: { $0.state == .unknown }) { return .unknown }
         if findings.contains(where: { $0.id == FindingID.captureMissing }), interfaces.isEmpty { return .unknown }

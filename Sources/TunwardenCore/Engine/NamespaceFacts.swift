@@ -47,15 +47,18 @@ final class NamespaceFacts {
     /// Whether `order` is in index order, so that positions are found by binary search: always
     /// but for a capture listed out of order, which gets no events.
     private var indexOrdered = true
-    /// The verdicts in `order`, their slots, and their findings joined in that order: kept as
-    /// verdicts change while `indexOrdered`, gathered again otherwise.
+    /// The verdicts in `order` and their slots: kept as verdicts change while `indexOrdered`,
+    /// gathered again otherwise.
     private var assessedList: [AssessedInterface] = []
     private var assessedSlots: [Slot] = []
-    private var interfaceFindings: [Finding] = []
-    /// The last assessment's findings, sorted, and the snapshot-scope findings among them: taken
-    /// again while neither list changed, so that a watcher's burst that touched no finding
-    /// neither copies nor sorts thousands of them.
-    private var sortedFindings: (all: [Finding], whole: [Finding])?
+    /// The interfaces' findings joined in list order, each with its interface's index, waiting to
+    /// be sorted with the snapshot-scope findings by the next assessment (after a load, or when
+    /// gathered again).
+    private var joinedFindings: (findings: [Finding], owners: [Int]) = ([], [])
+    /// Every finding in report order. Kept as verdicts change while the list is by index and a
+    /// change touches few interfaces, so that a watcher's burst neither gathers nor sorts the
+    /// thousands of findings it did not touch; nil while `joinedFindings` waits.
+    private var sorted: SortedFindings?
     private var listStale = true
     private var findingsStale = true
     var judgedCount = 0
@@ -185,7 +188,7 @@ final class NamespaceFacts {
             forgetName(old.name, of: slot)
             if let gone = verdicts.removeValue(forKey: slot) {
                 removedKeys.append((old.index, old.name))
-                dropFromList(slot, index: index, hadFindings: !gone.findings.isEmpty)
+                dropFromList(slot, index: index, findings: gone.findings)
             }
             changedSlots.remove(slot)
             dirty.remove(slot)
@@ -340,15 +343,34 @@ final class NamespaceFacts {
         return order.firstIndex(of: slot)
     }
 
-    /// Takes a verdict that went out of the verdict list.
-    private func dropFromList(_ slot: Slot, index: Int, hadFindings: Bool) {
-        if hadFindings { findingsStale = true }
+    /// Takes a verdict, with its findings, that went out of the verdict list.
+    private func dropFromList(_ slot: Slot, index: Int, findings: [Finding]) {
+        if !findings.isEmpty { changeFindings(of: index, from: findings, to: []) }
         guard !listStale else { return }
         if let position = listPosition(index), assessedSlots[position] == slot {
             assessedList.remove(at: position)
             assessedSlots.remove(at: position)
         } else {
             listStale = true
+        }
+    }
+
+    /// How many interfaces' findings may be moved one at a time between two assessments: past
+    /// that, gathering and sorting every finding again costs less (each move shifts the findings
+    /// after it).
+    static let findingsPatchLimit = 32
+    private var findingsPatched = 0
+
+    /// Notes that the interface with this index raised other findings: they are moved in the
+    /// sorted findings while those are kept by index and few have changed, and gathered again
+    /// otherwise.
+    private func changeFindings(of index: Int, from old: [Finding], to new: [Finding]) {
+        guard !findingsStale else { return }
+        if findingsPatched < Self.findingsPatchLimit, indexOrdered, !listStale, sorted != nil {
+            findingsPatched += 1
+            sorted?.replace(owner: index, old: old, new: new)
+        } else {
+            findingsStale = true
         }
     }
 
@@ -426,22 +448,24 @@ final class NamespaceFacts {
             findingsStale = true
         }
         if findingsStale {
-            interfaceFindings = []
-            sortedFindings = nil
-            for slot in assessedSlots { interfaceFindings += verdicts[slot]?.findings ?? [] }
+            sorted = nil
+            joinedFindings = ([], [])
+            for position in assessedSlots.indices {
+                guard let found = verdicts[assessedSlots[position]]?.findings, !found.isEmpty else { continue }
+                joinedFindings.findings += found
+                joinedFindings.owners += repeatElement(assessedList[position].interface.index, count: found.count)
+            }
             findingsStale = false
         }
         let whole = Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
-        let findings: [Finding]
-        if let sorted = sortedFindings, sorted.whole == whole {
-            findings = sorted.all
-        } else {
-            var joined = interfaceFindings
-            if !whole.isEmpty { joined += whole }
-            Heuristics.sort(&joined)
-            sortedFindings = (joined, whole)
-            findings = joined
+        if sorted == nil {
+            sorted = SortedFindings(interfaceFindings: joinedFindings.findings, owners: joinedFindings.owners, whole: whole)
+            joinedFindings = ([], [])
+        } else if sorted?.whole != whole {
+            sorted?.setWhole(whole)
         }
+        let findings = sorted?.all ?? []
+        findingsPatched = 0
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
                           status: Heuristics.status(findings: findings, interfaces: assessedList))
     }
@@ -467,8 +491,8 @@ final class NamespaceFacts {
             wholeArrivals = nil
             assessedList = whole.list
             assessedSlots = whole.positions
-            interfaceFindings = whole.joinedFindings
-            sortedFindings = nil
+            joinedFindings = (whole.joinedFindings, whole.joinedOwners)
+            sorted = nil
             loadedFindings = whole.findings
             judgedCount += whole.list.count
             allChanged = true
@@ -492,8 +516,8 @@ final class NamespaceFacts {
         }
         assessedList = []
         assessedSlots = []
-        interfaceFindings = []
-        sortedFindings = nil
+        joinedFindings = ([], [])
+        sorted = nil
         loadedFindings = []
         assessedList.reserveCapacity(order.count)
         assessedSlots.reserveCapacity(order.count)
@@ -511,7 +535,10 @@ final class NamespaceFacts {
             if indexesBuilt { verdicts[slot] = (assessed, findings) } else { loadedFindings.append(findings) }
             assessedList.append(assessed)
             assessedSlots.append(slot)
-            interfaceFindings += findings
+            if !findings.isEmpty {
+                joinedFindings.findings += findings
+                joinedFindings.owners += repeatElement(assessed.interface.index, count: findings.count)
+            }
             judgedCount += 1
         }
         arrivalVerdicts = [:]
@@ -525,11 +552,14 @@ final class NamespaceFacts {
     private func judgeDirty(snapshot: Snapshot, policy: AuditPolicy) {
         ensureIndexes()
         let context = context(snapshot: snapshot, policy: policy)
+        // Past a few interfaces, gathering and sorting every finding again costs less than
+        // moving findings one interface at a time.
+        if dirty.count > Self.findingsPatchLimit { findingsStale = true }
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
                 if let gone = verdicts.removeValue(forKey: slot) {
                     removedKeys.append((gone.assessed.interface.index, gone.assessed.interface.name))
-                    dropFromList(slot, index: gone.assessed.interface.index, hadFindings: !gone.findings.isEmpty)
+                    dropFromList(slot, index: gone.assessed.interface.index, findings: gone.findings)
                 }
                 changedSlots.remove(slot)
                 continue
@@ -545,7 +575,9 @@ final class NamespaceFacts {
             } else {
                 changedSlots.insert(slot)
             }
-            if before.map({ $0.findings != findings }) ?? !findings.isEmpty { findingsStale = true }
+            if before.map({ $0.findings != findings }) ?? !findings.isEmpty {
+                changeFindings(of: interface.index, from: before?.findings ?? [], to: findings)
+            }
             verdicts[slot] = (assessed, findings)
             if !listStale, let position = listPosition(interface.index) {
                 if position < assessedSlots.count, assessedSlots[position] == slot {

@@ -204,9 +204,11 @@ public final class StreamedSnapshot {
 /// The verdicts a `StreamedSnapshot` gave on arrival, as parallel lists in arrival order.
 struct ArrivalVerdicts {
     var list: [AssessedInterface] = []
-    /// Each verdict's findings, and all of them joined in order.
+    /// Each verdict's findings, and all of them joined in order with the index of the interface
+    /// that raised each.
     var findings: [[Finding]] = []
     var joinedFindings: [Finding] = []
+    var joinedOwners: [Int] = []
     /// The position of each verdict's link in the snapshot.
     var positions: [Int] = []
     /// Entries whose verdict a later link took back.
@@ -224,7 +226,10 @@ struct ArrivalVerdicts {
     mutating func append(_ assessed: AssessedInterface, findings: [Finding], position: Int) {
         list.append(assessed)
         self.findings.append(findings)
-        joinedFindings += findings
+        if !findings.isEmpty {
+            joinedFindings += findings
+            joinedOwners += repeatElement(assessed.interface.index, count: findings.count)
+        }
         positions.append(position)
     }
 

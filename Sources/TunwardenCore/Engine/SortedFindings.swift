@@ -1,0 +1,91 @@
+/// A namespace's findings in report order, kept up to date one interface at a time, so that a
+/// watcher's burst that changes a few interfaces' findings moves a few findings instead of
+/// gathering and sorting the thousands of others.
+///
+/// Report order (`Heuristics.sort`) puts findings in buckets by severity, most severe first, then
+/// by id. Within a bucket come the interfaces' findings in the order the interfaces are listed
+/// (by index), each interface's in the order they were raised, and then the namespace-wide ones.
+/// Beside each finding is its owner: the index of the interface that raised it, or `wholeOwner`
+/// for a namespace-wide finding. Where an owner's findings sit in a bucket is then found by
+/// binary search, and the order after any sequence of replacements is the order a fresh sort of
+/// the same findings gives.
+struct SortedFindings {
+    /// The owner of namespace-wide findings: after every interface.
+    static let wholeOwner = Int.max
+
+    private(set) var all: [Finding]
+    private var owners: [Int]
+    /// The namespace-wide findings among them.
+    private(set) var whole: [Finding]
+
+    /// Sorts the interfaces' findings, listed in interface order with their owners, together with
+    /// the namespace-wide ones.
+    init(interfaceFindings: [Finding], owners: [Int], whole: [Finding]) {
+        precondition(interfaceFindings.count == owners.count, "one owner per finding")
+        var all = interfaceFindings
+        var owners = owners
+        if !whole.isEmpty {
+            all += whole
+            owners += repeatElement(Self.wholeOwner, count: whole.count)
+        }
+        Heuristics.sort(&all, carrying: &owners)
+        self.all = all
+        self.owners = owners
+        self.whole = whole
+    }
+
+    /// Puts `new` where `old`, the findings `owner` had, were: the interface's findings changed.
+    mutating func replace(owner: Int, old: [Finding], new: [Finding]) {
+        var cleared: [BucketKey] = []
+        for finding in old {
+            let key = BucketKey(finding)
+            guard !cleared.contains(key) else { continue }
+            cleared.append(key)
+            let bucket = range(of: key)
+            let start = firstOwner(notBelow: owner, in: bucket)
+            let end = firstOwner(notBelow: owner &+ 1, in: start..<bucket.upperBound, wholeLast: owner == Self.wholeOwner)
+            all.removeSubrange(start..<end)
+            owners.removeSubrange(start..<end)
+        }
+        // Each after the owner's findings of its bucket so far: the order raised is kept.
+        for finding in new {
+            let bucket = range(of: BucketKey(finding))
+            let position = firstOwner(notBelow: owner &+ 1, in: bucket, wholeLast: owner == Self.wholeOwner)
+            all.insert(finding, at: position)
+            owners.insert(owner, at: position)
+        }
+    }
+
+    /// Replaces the namespace-wide findings.
+    mutating func setWhole(_ new: [Finding]) {
+        replace(owner: Self.wholeOwner, old: whole, new: new)
+        whole = new
+    }
+
+    /// What orders buckets: severity, most severe first, then id.
+    private struct BucketKey: Equatable, Comparable {
+        let rank: Int
+        let id: String
+
+        init(_ finding: Finding) {
+            rank = -finding.severity.rank
+            id = finding.id
+        }
+
+        static func < (lhs: BucketKey, rhs: BucketKey) -> Bool { (lhs.rank, lhs.id) < (rhs.rank, rhs.id) }
+    }
+
+    /// The positions of the findings of one bucket (empty, where they would go, if there are none).
+    private func range(of key: BucketKey) -> Range<Int> {
+        let start = Heuristics.firstPosition(where: { !(BucketKey(all[$0]) < key) }, count: all.count)
+        let end = start + Heuristics.firstPosition(where: { key < BucketKey(all[start + $0]) }, count: all.count - start)
+        return start..<end
+    }
+
+    /// The first position in `bucket` whose owner is `owner` or later; `wholeLast`: past the
+    /// bucket's end (nothing sorts after the namespace-wide findings).
+    private func firstOwner(notBelow owner: Int, in bucket: Range<Int>, wholeLast: Bool = false) -> Int {
+        if wholeLast { return bucket.upperBound }
+        return bucket.lowerBound + Heuristics.firstPosition(notBelow: owner, count: bucket.count) { owners[bucket.lowerBound + $0] }
+    }
+}
