@@ -138,20 +138,23 @@ func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
 }
 
 /// Writes Prometheus textfile-collector files: `NAME.prom.tmp` in the same directory, then a
-/// rename, so node_exporter never reads half a file.
+/// rename, so node_exporter never reads half a file. Nothing is flushed to the disk: the metrics
+/// are rewritten by the next run, and a watcher rewrites them often.
 public enum TextfileWriter {
     public static func write(_ text: String, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory) else {
             throw StorageError(path: directory, problem: "does not exist", advice: "Point --textfile into node_exporter's --collector.textfile.directory.")
         }
-        try AtomicFile.write(Data(text.utf8), to: path, temporary: path + ".tmp")
+        try AtomicFile.write(Data(text.utf8), to: path, temporary: path + ".tmp", durable: false)
     }
 }
 
-/// Whole-file replacement that survives crashes.
+/// Whole-file replacement: a reader sees the old file or the new one, never a mix.
 enum AtomicFile {
-    static func write(_ data: Data, to path: String, temporary: String? = nil) throws {
+    /// `durable`: the file and the rename are flushed to the disk before this returns, so that
+    /// they survive a crash (a power loss) too.
+    static func write(_ data: Data, to path: String, temporary: String? = nil, durable: Bool = true) throws {
         let temporary = temporary ?? path + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -159,7 +162,7 @@ enum AtomicFile {
                                advice: "Choose another --state-dir, or run as root.")
         }
         var failure = writeAll(fd, data)
-        if failure == 0, fsync(fd) != 0 { failure = errno }
+        if durable, failure == 0, fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0, rename(temporary, path) != 0 { failure = errno }
         if failure != 0 {
@@ -167,6 +170,7 @@ enum AtomicFile {
             throw StorageError(path: path, problem: "cannot be written (\(String(cString: strerror(failure))))",
                                advice: "Check the disk and the directory's permissions.")
         }
+        guard durable else { return }
         // The rename itself is durable only once the directory is flushed.
         let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {

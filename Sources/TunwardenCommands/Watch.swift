@@ -38,9 +38,9 @@ public struct Watch: ParsableCommand {
         one dump of tun devices for more than 64), so an orphan that gained a queue is live again \
         within about 5 seconds.
 
-        Traffic counters are read every --stats-interval for 'idle since', and the metrics file is \
-        rewritten then even when nothing changed, so tunwarden_last_run_timestamp_seconds shows the \
-        watcher is alive. With --reap, what \
+        Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
+        rewritten after a judgement (at most once a second), and every --stats-interval even when \
+        nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
         Audits, reaps and the watcher sharing a state directory record in one database (state.db), \

@@ -145,7 +145,7 @@ final class WatchLoop {
             } else {
                 (judged, observations) = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
             }
-            runtime.monitoring.writeMetrics(judged, observations: observations)
+            metricsChanged(judged, observations: observations)
             let summary = AuditTable.summaryLine(judged)
             if summary != lastSummary { Terminal.log("watch: \(summary)") }
             lastSummary = summary
@@ -210,6 +210,42 @@ final class WatchLoop {
         return (recording.assessment, recording.observations)
     }
 
+    /// Writes the metrics of a judgement, or, within `metricsSpacing` of the last write, has them
+    /// written when that has passed (from the facts as they are then).
+    private func metricsChanged(_ judged: Assessment, observations: Observations?) {
+        guard runtime.monitoring.textfile != nil else { return }
+        let now = Date()
+        if let written = metricsWritten, now < written.addingTimeInterval(Self.metricsSpacing) {
+            metricsDue = written.addingTimeInterval(Self.metricsSpacing)
+            return
+        }
+        runtime.monitoring.writeMetrics(judged, observations: observations)
+        metricsWritten = now
+        metricsDue = nil
+    }
+
+    /// Writes the metrics of the facts as they stand: the last judgement's, with the finding only
+    /// the count history gives (leak growth) added as a recording adds it. `now`: when they say
+    /// tunwarden last looked, if later than that judgement.
+    private func writeCurrentMetrics(now: Date? = nil) {
+        guard runtime.monitoring.textfile != nil, loaded, var assessment = engine.assessment(of: identity) else { return }
+        let observations = fullRecordDue ? nil : cache
+        if let history = observations?.histories[identity],
+           let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt) {
+            assessment = assessment.adding([growth])
+        }
+        runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
+        metricsWritten = Date()
+        metricsDue = nil
+    }
+
+    /// Metrics are rewritten at most this often: each burst of events changes them a little, and
+    /// node_exporter reads them every scrape interval (15 s or more), not more often.
+    static let metricsSpacing: TimeInterval = 1
+    private var metricsWritten: Date?
+    /// When metrics a judgement changed are due to be written; nil: none wait.
+    private var metricsDue: Date?
+
     private var nextReapDue: Date?
     /// When the next undelivered alert is to be retried.
     private var nextDelivery: Date?
@@ -265,6 +301,7 @@ final class WatchLoop {
             if let nextWatchdog { deadlines.append(nextWatchdog) }
             if let nextReapDue { deadlines.append(nextReapDue) }
             if let nextDelivery { deadlines.append(nextDelivery) }
+            if let metricsDue { deadlines.append(metricsDue) }
             if let due = source.deadline { deadlines.append(due) }
             let first = deadlines.min()!
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
@@ -301,10 +338,9 @@ final class WatchLoop {
                 // A quiet watcher is alive all the same: the metrics say when it last looked. (No
                 // judgement is kept between bursts: one held would make the engine copy its lists
                 // at the next change.)
-                if judgeAt == nil, loaded, let assessment = engine.assessment(of: identity) {
-                    runtime.monitoring.writeMetrics(assessment, observations: fullRecordDue ? nil : cache, now: now)
-                }
+                if judgeAt == nil { writeCurrentMetrics(now: now) }
             }
+            if let due = metricsDue, now >= due { writeCurrentMetrics() }
             if let due = judgeAt, now >= due {
                 if !resyncWanted { take(source.settle()) }
                 if resyncWanted { resyncWanted = !resynchronise() }
@@ -315,6 +351,8 @@ final class WatchLoop {
                 nextWatchdog = now.addingTimeInterval(interval / 2)
             }
         }
+        // Metrics a judgement changed are not left unwritten.
+        if metricsDue != nil { writeCurrentMetrics() }
         source.close()
     }
 }

@@ -125,7 +125,8 @@ import TunwardenCore
         while !(((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").contains("feth")), Date().timeIntervalSince(start) < 3 { usleep(20_000) }
         let sent = (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? ""
         #expect(sent.contains("\"new-orphan\"") || sent.contains("\"transition\""), "\(sent)")
-        #expect(try String(contentsOfFile: state.path + "/m.prom", encoding: .utf8).contains("tunwarden_findings{id=\"orphaned-feth\""))
+        // Within a second: a watcher rewrites its metrics at most once a second.
+        #expect(try WatchTests.waitForMetrics(state.path + "/m.prom", seconds: 3) { $0.contains("tunwarden_findings{id=\"orphaned-feth\"") })
         // The same state as audit: first-seen times for the pair.
         let observed = try StateStore(directory: state.path).database()?.observations(namespace: "darwin").namespaces["darwin"] ?? [:]
         #expect(observed.values.contains { $0.ifname == "feth8846" }, "\(observed.keys)")

@@ -141,8 +141,66 @@ struct WatchTests {
         let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--format", "json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
         #expect((object["summary"] as? [String: Any])?["orphaned"] as? Int == 2000)
-        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
-        #expect(prom.contains("tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 2000"))
+        // The metrics follow within a second (they are rewritten at most once a second).
+        let line = "tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 2000"
+        #expect(try Self.waitForMetrics(metrics, seconds: 3) { $0.contains(line) })
+        #expect(watcher.terminate().status == 0)
+    }
+
+    /// Waits until the metrics file says what `condition` looks for; false after `seconds`.
+    static func waitForMetrics(_ path: String, seconds: Double, _ condition: (String) -> Bool) throws -> Bool {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), condition(text) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    @Test func metricsAreRewrittenAtMostOnceASecondAndEndWithTheLastJudgement() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let metrics = state.path + "/m.prom"
+        // Each rewrite renames a new file over the old one: count the renames. The kernel merges
+        // an event with an identical one not read yet, so they are read as they come.
+        let notify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(notify >= 0)
+        defer { close(notify) }
+        try #require(inotify_add_watch(notify, state.path, UInt32(IN_MOVED_TO)) >= 0)
+        func rewrites() -> Int {
+            var count = 0
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let length = buffer.withUnsafeMutableBytes { read(notify, $0.baseAddress, $0.count) }
+                guard length > 0 else { return count }
+                var offset = 0
+                while offset + 16 <= length {
+                    let nameLength = Int(buffer[offset + 12]) | Int(buffer[offset + 13]) << 8 | Int(buffer[offset + 14]) << 16 | Int(buffer[offset + 15]) << 24
+                    let name = String(decoding: buffer[(offset + 16)..<(offset + 16 + nameLength)].prefix { $0 != 0 }, as: UTF8.self)
+                    if name == "m.prom" { count += 1 }
+                    offset += 16 + nameLength
+                }
+            }
+        }
+        let watcher = try Watcher(ns, state: state, extra: ["--textfile", metrics, "--coalesce", "20"])
+        #expect(try Self.waitForMetrics(metrics, seconds: 3) { $0.contains("tunwarden_last_run_timestamp_seconds") })
+        _ = rewrites()
+        // Ten judgements, 200 ms apart.
+        let start = Date()
+        var written = 0
+        for number in 0..<10 {
+            _ = try ns.ip("tuntap", "add", "dev", "m\(number)", "mode", "tun")
+            while Date() < start.addingTimeInterval(Double(number + 1) * 0.2) {
+                written += rewrites()
+                usleep(5_000)
+            }
+        }
+        let line = "tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 10"
+        #expect(try Self.waitForMetrics(metrics, seconds: 3) { $0.contains(line) })
+        try watcher.wait("the last judgement", seconds: 3) { $0.contains("10 tunnel interfaces, 10 orphaned") }
+        written += rewrites()
+        // About two seconds of judgements: once at once, then once a second, and the last.
+        #expect(written >= 2 && written <= 4, "\(written) rewrites for 10 judgements in 2 s")
         #expect(watcher.terminate().status == 0)
     }
 }
