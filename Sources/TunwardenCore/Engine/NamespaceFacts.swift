@@ -284,6 +284,12 @@ final class NamespaceFacts {
         rebuildRoutesByIndex(touching: gone)
     }
 
+    /// Whether an interface counts in `Heuristics.Stacking`: it has a master, or is stacked on a
+    /// lower device (a veth's link is its peer, not a lower device).
+    private static func shapesStacking(_ interface: NetworkInterface) -> Bool {
+        interface.master != nil || (interface.link != nil && interface.kind != .veth)
+    }
+
     /// Marks what a link's arrival, change or departure touches: itself, the links it names and
     /// the links that name it; every feth, whose verdict names its peer by name; and a device
     /// whose name is shared with a removed one (holders are found by name).
@@ -295,8 +301,12 @@ final class NamespaceFacts {
             }
         }
         for other in referrers[index] ?? [] where links[other] != nil { dirty.insert(other) }
-        // What is stacked on what changes only with a link.
-        stacking = nil
+        // What is stacked on what changes only with a link that is stacked on another, is a
+        // port of one, or is the lower device or master of one; a veth's link is its peer.
+        if [old, new].contains(where: { $0.map(Self.shapesStacking) ?? false })
+            || (referrers[index] ?? []).contains(where: { other in links[other].map { $0.master == index || ($0.link == index && $0.kind != .veth) } ?? false }) {
+            stacking = nil
+        }
         if old?.kind == .feth || new?.kind == .feth {
             for other in order where links[other]?.kind == .feth { dirty.insert(other) }
         }
