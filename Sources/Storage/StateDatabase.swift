@@ -280,7 +280,7 @@ public final class StateDatabase {
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
-                return try finish(assessment, identity: identity, row: row, interfaces: current, orphansTouched: nil, alerting: alerting)
+                return try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
             }
         }
     }
@@ -376,7 +376,10 @@ public final class StateDatabase {
                 }
                 row.lastRun = now
                 let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
-                return try finish(assessment, identity: identity, row: row, interfaces: interfaces, orphansTouched: touched, alerting: alerting)
+                // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
+                // name the change touched is one it changed, so the thousands of others need no look.
+                let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
+                return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
             }
         }
         if !recording.wasStale { cache = recording.observations }
@@ -384,10 +387,11 @@ public final class StateDatabase {
     }
 
     /// The part of recording common to a whole inventory and a change: the namespace's last run,
-    /// the count sample, leak growth, the alert decision. `orphansTouched` nil: every orphan may
-    /// be new; otherwise only those named.
+    /// the count sample, leak growth, the alert decision. `touched` nil: every orphan may be new;
+    /// otherwise only those among the names a change touched (`orphans`, in the assessment's
+    /// order), and the history returned names only those as alerted.
     private func finish(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
-                        orphansTouched: Set<String>?, alerting: AlertJudging?) throws -> Recording {
+                        touched: (names: Set<String>, orphans: [String])?, alerting: AlertJudging?) throws -> Recording {
         let now = assessment.snapshot.takenAt
         try connection.statement("UPDATE namespaces SET last_run = ?2 WHERE id = ?1").bind(1, row.id).bind(2, now).run()
         try connection.statement("INSERT INTO counts (namespace, time, count) VALUES (?1, ?2, ?3)")
@@ -404,23 +408,22 @@ public final class StateDatabase {
             observations.histories[identity] = history
             return Recording(assessment: assessment, observations: observations, alert: nil, wasStale: false)
         }
-        let orphans = AlertDecision.orphanNames(assessment)
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
-        var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: orphansTouched)
+        var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: touched?.names)
         let alerted = Set(history.alertedOrphans)
         // After a change, only the orphans it touched can be new, or no longer orphans: the
         // others were remembered when they last changed (thousands of them need no look).
-        let considered = orphansTouched.map { touched in orphans.filter(touched.contains) } ?? orphans
+        let considered = touched?.orphans ?? AlertDecision.orphanNames(assessment)
         // Before any arithmetic on them.
         try Self.check(history, of: identity)
         let judged = assessment.adding(alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
         var decided = AlertDecision.decide(judged, history: history, host: "", orphans: considered, alerted: alerted)
         // Asked only for an alert: the name may take a resolver's time.
         if decided != nil { decided?.host = alerting.host() }
-        try remember(judged.status, orphans: considered, alerted: alerted, touched: orphansTouched, previous: history.alertedStatus, namespace: row.id)
+        try remember(judged.status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
         history.alertedStatus = judged.status
-        history.alertedOrphans = orphans
+        history.alertedOrphans = considered
         var claimed: PendingAlert?
         if let decided {
             history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))

@@ -217,7 +217,8 @@ public enum AuditTable {
         for state in [InterfaceState.suspect, .unknown] where assessment.count(state) > 0 {
             parts.append("\(assessment.count(state)) \(state.rawValue)")
         }
-        let critical = assessment.findings.count { $0.severity == .critical }
+        // Findings come most severe first: the critical ones lead.
+        let critical = assessment.findings.prefix { $0.severity == .critical }.count
         if critical > 0 { parts.append("\(critical) critical finding\(critical == 1 ? "" : "s")") }
         return parts.joined(separator: ", ") + "; status \(assessment.status.rawValue.uppercased())."
     }

@@ -183,18 +183,17 @@ public enum TextfileMetrics {
         text += "# HELP tunwarden_interfaces Tunnel-style interfaces by kind and state.\n# TYPE tunwarden_interfaces gauge\n"
         // Counted by value (a watcher renders this after every burst, over every interface);
         // the few distinct keys are then put in the order of their "kind|state" text.
-        var byKindState: [KindState: Int] = [:]
-        for position in assessment.interfaces.indices {
-            byKindState[KindState(kind: assessment.interfaces[position].interface.kind, state: assessment.interfaces[position].state), default: 0] += 1
+        let byKindState = countRuns(assessment.interfaces.count) { position in
+            KindState(kind: assessment.interfaces[position].interface.kind, state: assessment.interfaces[position].state)
         }
         for (key, count) in byKindState.map({ ("\($0.key.kind.rawValue)|\($0.key.state.rawValue)", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             let parts = key.split(separator: "|")
             text += "tunwarden_interfaces{kind=\"\(parts[0])\",state=\"\(parts[1])\"\(netns)} \(count)\n"
         }
         text += "# HELP tunwarden_findings Findings by id and severity.\n# TYPE tunwarden_findings gauge\n"
-        var byFinding: [IDSeverity: Int] = [:]
-        for position in assessment.findings.indices {
-            byFinding[IDSeverity(id: assessment.findings[position].id, severity: assessment.findings[position].severity), default: 0] += 1
+        // Findings come sorted by severity and id: each key is one run.
+        let byFinding = countRuns(assessment.findings.count) { position in
+            IDSeverity(id: assessment.findings[position].id, severity: assessment.findings[position].severity)
         }
         for (key, count) in byFinding.map({ ("\($0.key.id)|\($0.key.severity.rawValue)", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             let parts = key.split(separator: "|")
@@ -211,6 +210,25 @@ public enum TextfileMetrics {
         text += "# HELP tunwarden_last_run_timestamp_seconds When tunwarden last judged this namespace.\n# TYPE tunwarden_last_run_timestamp_seconds gauge\n"
         text += "tunwarden_last_run_timestamp_seconds\(only) \(Int(now.timeIntervalSince1970))\n"
         return text
+    }
+
+    /// How many of the positions `0..<count` have each key. Neighbours mostly share a key (a
+    /// watcher renders this over every interface and finding), so a run of one key is counted
+    /// before it is hashed, once.
+    private static func countRuns<Key: Hashable>(_ count: Int, key: (Int) -> Key) -> [Key: Int] {
+        var counts: [Key: Int] = [:]
+        var run: (key: Key, count: Int)?
+        for position in 0..<count {
+            let next = key(position)
+            if let current = run, current.key == next {
+                run?.count += 1
+            } else {
+                if let current = run { counts[current.key, default: 0] += current.count }
+                run = (next, 1)
+            }
+        }
+        if let current = run { counts[current.key, default: 0] += current.count }
+        return counts
     }
 
     private struct KindState: Hashable {

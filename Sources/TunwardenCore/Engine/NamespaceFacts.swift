@@ -469,8 +469,10 @@ final class NamespaceFacts {
         }
         let whole = Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
         if sorted == nil {
-            sorted = SortedFindings(interfaceFindings: joinedFindings.findings, owners: joinedFindings.owners, whole: whole)
+            // Taken out first, so that the findings are moved into the sorted list, not copied.
+            let joined = joinedFindings
             joinedFindings = ([], [])
+            sorted = SortedFindings(interfaceFindings: joined.findings, owners: joined.owners, whole: whole)
         } else if sorted?.whole != whole {
             sorted?.setWhole(whole)
         }

@@ -20,17 +20,16 @@ struct SortedFindings {
 
     /// Sorts the interfaces' findings, listed in interface order with their owners, together with
     /// the namespace-wide ones.
-    init(interfaceFindings: [Finding], owners: [Int], whole: [Finding]) {
+    /// The lists are taken over, not copied: thousands of findings are moved into place.
+    init(interfaceFindings: consuming [Finding], owners: consuming [Int], whole: [Finding]) {
         precondition(interfaceFindings.count == owners.count, "one owner per finding")
-        var all = interfaceFindings
-        var owners = owners
+        all = interfaceFindings
+        self.owners = owners
         if !whole.isEmpty {
             all += whole
-            owners += repeatElement(Self.wholeOwner, count: whole.count)
+            self.owners += repeatElement(Self.wholeOwner, count: whole.count)
         }
-        Heuristics.sort(&all, carrying: &owners)
-        self.all = all
-        self.owners = owners
+        Heuristics.sort(&all, carrying: &self.owners)
         self.whole = whole
     }
 
