@@ -137,8 +137,9 @@ final class LinuxEventSource: WatchSource {
         var changes: [FactChange]
         let indices = candidates.map(\.index)
         do {
-            changes = try kernel.links(indices, allOfKind: "tun",
-                                       known: Dictionary(candidates.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first }))
+            // The engine lists them by index, as the look finds them.
+            let known = zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 } ? candidates : candidates.sorted { $0.index < $1.index }
+            changes = try kernel.changes(from: known, ofKind: "tun")
         } catch {
             Terminal.note("watch: orphan look failed: \(error)")
             return []

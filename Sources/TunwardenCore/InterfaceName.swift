@@ -56,6 +56,12 @@ public enum InterfaceName {
         return text
     }
 
+    /// Whether `name`, a text `text(_:)` made, is the text of these bytes; without making the
+    /// text when the name has no escape (equal texts mean equal bytes, and such a text is its bytes).
+    public static func isText(_ name: String, of bytes: ArraySlice<UInt8>) -> Bool {
+        name.utf8.contains(0x5c) ? text(bytes) == name : name.utf8.elementsEqual(bytes)
+    }
+
     /// The kernel's bytes for a name's text: the exact inverse of `text(_:)`.
     ///
     /// Text that `text(_:)` cannot have made (a lone backslash, `\x` without two hex digits) is

@@ -19,6 +19,25 @@ import Testing
         return Dictionary(uniqueKeysWithValues: decoded.map { ($0.name.map { String(decoding: $0, as: UTF8.self) } ?? "?", $0) })
     }
 
+    /// What `LinkMessage.decodeAttachment` must read of a message `decode` read as `link`.
+    static func attachment(of link: LinkMessage) -> LinkMessage.Attachment {
+        LinkMessage.Attachment(index: link.index, flags: link.flags, name: link.name.map { $0[...] }, carrier: link.carrier,
+                               persist: link.tun?.persist, numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues)
+    }
+
+    @Test func theAttachmentReaderReadsWhatDecodingReads() throws {
+        let messages = try Self.messages("link-dump", type: NetlinkType.newLink)
+        #expect(messages.count > 3)
+        for message in messages {
+            let link = try LinkMessage.decode(message.payload)
+            #expect(try LinkMessage.decodeAttachment(message.payload) == Self.attachment(of: link))
+        }
+        // The tun fields are there to compare: a multi-queue device's queue counts.
+        let mq = try #require(messages.first { (try? LinkMessage.decode($0.payload))?.name == Array("mq0".utf8) })
+        #expect(try LinkMessage.decodeAttachment(mq.payload).numQueues == 0)
+        #expect(try LinkMessage.decodeAttachment(mq.payload).persist == true)
+    }
+
     @Test func dumpStreamEndsWithDoneAndKeepsSequence() throws {
         let all = try NetlinkMessage.split(Self.fixture("link-dump")[...])
         #expect(all.last?.header.type == NetlinkType.done)

@@ -39,7 +39,13 @@ import Testing
 
     static func decodePayload(_ payload: ArraySlice<UInt8>, flags: UInt16) -> Int {
         var decoded = 0
-        if (try? LinkMessage.decode(payload)) != nil { decoded += 1 }
+        let link = try? LinkMessage.decode(payload)
+        if link != nil { decoded += 1 }
+        // The attachment reader reads what `decode` reads of those fields, and refuses nothing
+        // `decode` takes (it may take what `decode` refuses inside attributes it skips).
+        let attachment = try? LinkMessage.decodeAttachment(payload)
+        if let link { precondition(attachment == CapturedMessageTests.attachment(of: link)) }
+        if attachment == nil { precondition(link == nil) }
         if (try? AddressMessage.decode(payload)) != nil { decoded += 1 }
         if (try? RouteMessage.decode(payload)) != nil { decoded += 1 }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }

@@ -1,7 +1,7 @@
 #if os(Linux)
 import Foundation
 import Glibc
-import Inventory
+@testable import Inventory
 import Testing
 import TestSupport
 @testable import TunwardenCommands
@@ -145,6 +145,44 @@ struct WatchEventKernelTests {
         try watched.compare("a tun, and a tap with a macvlan on it, deleted")
         #expect(watched.resyncs == 0)
         watched.source.close()
+    }
+
+    @Test func aLookAtManyOrphansReportsOnlyWhatChanged() throws {
+        let ns = try TestNamespace(), files = try TemporaryDirectory()
+        defer { ns.remove(); files.remove() }
+        // More than are asked for one by one: the look reads one dump of tun devices.
+        let count = LinuxWatchSource.singleLookLimit + 6
+        let batch = files.path + "/batch"
+        try Data((0..<count).map { "tuntap add dev o\($0) mode tun\n" }.joined().utf8).write(to: URL(fileURLWithPath: batch))
+        try ns.ip("-batch", batch)
+        let watched = try Watched(ns)
+        func candidates() -> [NetworkInterface] {
+            watched.engine.assessment(of: watched.identity)!.interfaces.filter { $0.state == .orphaned }.map(\.interface)
+        }
+        #expect(candidates().count == count)
+        #expect(watched.source.look(at: candidates())?.isEmpty == true)
+
+        // Against the picture before: one gains a holder, one is renamed, one is deleted.
+        let known = candidates()
+        // Killed when the namespace is removed.
+        try ns.hold("o5")
+        try ns.ip("link", "set", "o7", "name", "renamed7")
+        try ns.ip("link", "del", "o9")
+        let changes = watched.source.look(at: known) ?? []
+        let index = { (name: String) in known.first { $0.name == name }!.index }
+        var reported: [String] = []
+        for change in changes {
+            switch change {
+            case let .link(interface): reported.append("link \(interface.index) \(interface.name) carrier \(interface.carrier ?? false)")
+            case let .linkRemoved(gone): reported.append("gone \(gone)")
+            case .holders: reported.append("holders")
+            default: reported.append("other")
+            }
+        }
+        #expect(reported == ["link \(index("o5")) o5 carrier true", "link \(index("o7")) renamed7 carrier false", "gone \(index("o9"))", "holders"])
+        watched.engine.apply(changes, to: watched.identity, at: Date())
+        try watched.compare("a look after an attach, a rename and a deletion")
+        #expect(watched.state("o5") == .live)
     }
 
     @Test func aHolderGoneBeforeItsExitCouldBeHeardIsTakenAsGone() throws {

@@ -147,34 +147,54 @@ public final class LinuxWatchSource {
     /// read in one dump, of `kind` alone when every one asked for is of that kind (`tun` lists
     /// tun and tap devices), else of every link.
     public func links(_ indices: [Int], allOfKind kind: String? = nil) throws -> [FactChange] {
-        try links(indices, allOfKind: kind, known: [:])
+        var found: [Int: NetworkInterface] = [:]
+        let wanted = Set(indices)
+        var flagNames = FlagNames()
+        try read(indices, ofKind: kind) { message in
+            let link = try LinkMessage.decode(message.payload)
+            guard wanted.contains(Int(link.index)), let interface = LinuxInventory.interface(link, flagNames: &flagNames) else { return }
+            found[interface.index] = interface
+        }
+        return indices.map { index in found[index].map { .link($0) } ?? .linkRemoved(index: index) }
     }
 
-    /// The same, leaving out the links found as `known` has them in what attaching and
-    /// detaching change (name, flags, carrier, persistence, queue counts): a look at thousands of
-    /// orphans that finds them as they were builds no model of any.
-    public func links(_ indices: [Int], allOfKind kind: String? = nil, known: [Int: NetworkInterface]) throws -> [FactChange] {
-        let socket = try inventory.socketInNamespace().socket
-        let client = RtnetlinkClient(transport: socket)
-        var flagNames = FlagNames()
+    /// The same for the links `known` lists (in index order), leaving out those the kernel shows
+    /// as `known` has them in what attaching and detaching change (name, flags, carrier,
+    /// persistence, queue counts). Only those fields are read of each message
+    /// (`LinkMessage.decodeAttachment`): a look at thousands of orphans that finds them as they
+    /// were builds no model of any.
+    public func changes(from known: [NetworkInterface], ofKind kind: String) throws -> [FactChange] {
         var found: [Int: NetworkInterface] = [:]
-        var unchanged = Set<Int>()
-        let wanted = Set(indices)
-        /// Takes in one link message, if it is a link asked for.
-        func take(_ message: NetlinkMessage) throws {
-            guard message.header.type == NetlinkType.newLink else { return }
-            let link = try LinkMessage.decode(message.payload)
-            guard wanted.contains(Int(link.index)) else { return }
-            if let same = known[Int(link.index)], Self.unchanged(link, as: same, flagNames: &flagNames) {
-                unchanged.insert(Int(link.index))
-            } else if let interface = LinuxInventory.interface(link, flagNames: &flagNames) {
+        var unchanged = [Bool](repeating: false, count: known.count)
+        var flagNames = FlagNames()
+        try read(known.map(\.index), ofKind: kind) { message in
+            let attachment = try LinkMessage.decodeAttachment(message.payload)
+            guard let position = Self.position(of: Int(attachment.index), in: known) else { return }
+            if Self.unchanged(attachment, as: known[position], flagNames: &flagNames) {
+                unchanged[position] = true
+            } else if let interface = LinuxInventory.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) {
                 found[interface.index] = interface
             }
+        }
+        return known.indices.compactMap { position in
+            let index = known[position].index
+            return unchanged[position] ? nil : found[index].map { .link($0) } ?? .linkRemoved(index: index)
+        }
+    }
+
+    /// Hands `take` the kernel's RTM_NEWLINK messages for these links: asked for one by one (a
+    /// link gone is skipped), or for more than `singleLookLimit`, one dump of `kind` alone (or of
+    /// every link), whose other links `take` leaves out.
+    private func read(_ indices: [Int], ofKind kind: String?, _ take: (NetlinkMessage) throws -> Void) throws {
+        let socket = try inventory.socketInNamespace().socket
+        let client = RtnetlinkClient(transport: socket)
+        let newLinks = { (message: NetlinkMessage) throws in
+            if message.header.type == NetlinkType.newLink { try take(message) }
         }
         if indices.count <= Self.singleLookLimit {
             for index in indices {
                 do {
-                    try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }.forEach(take)
+                    try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }.forEach(newLinks)
                 } catch NetlinkError.kernel(_, let code, _) where code == ENODEV {
                     continue
                 }
@@ -183,19 +203,26 @@ public final class LinuxWatchSource {
             let request: (UInt32) -> [UInt8] = { sequence in
                 kind.map { LinkMessage.dumpRequest(kind: $0, sequence: sequence) } ?? LinkMessage.dumpRequest(sequence: sequence)
             }
-            try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request, take)
-        }
-        return indices.compactMap { index in
-            unchanged.contains(index) ? nil : found[index].map { .link($0) } ?? .linkRemoved(index: index)
+            try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request, newLinks)
         }
     }
 
-    /// Whether a link message shows a device as `known` has it in name, flags, carrier,
+    /// Where the interface with this index is in `known` (in index order), by binary search.
+    static func position(of index: Int, in known: [NetworkInterface]) -> Int? {
+        var (low, high) = (0, known.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if known[middle].index < index { low = middle + 1 } else { high = middle }
+        }
+        return low < known.count && known[low].index == index ? low : nil
+    }
+
+    /// Whether a link's message shows the device as `known` has it in name, flags, carrier,
     /// persistence and queue counts.
-    static func unchanged(_ link: LinkMessage, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
-        guard let name = link.name, link.carrier == known.carrier, link.tun?.numQueues == known.tun?.numQueues,
-              link.tun?.numDisabledQueues == known.tun?.numDisabledQueues, link.tun?.persist == known.tun?.persistent else { return false }
-        return flagNames.names(link.flags) == known.flags && InterfaceName.text(name) == known.name
+    static func unchanged(_ link: LinkMessage.Attachment, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
+        guard let name = link.name, link.carrier == known.carrier, link.numQueues == known.tun?.numQueues,
+              link.numDisabledQueues == known.tun?.numDisabledQueues, link.persist == known.tun?.persistent else { return false }
+        return flagNames.names(link.flags) == known.flags && InterfaceName.isText(known.name, of: name)
     }
 
     /// Up to this many links are asked for one by one; more are read in one dump.
