@@ -77,6 +77,17 @@ public struct Assessment: Sendable, Equatable {
         stateCounts = byState
     }
 
+    /// An assessment of interfaces the judging engine counted as it judged them.
+    init(snapshot: Snapshot, policy: AuditPolicy, interfaces: [AssessedInterface], findings: [Finding], status: AuditStatus,
+         stateCounts: [InterfaceState: Int]) {
+        self.snapshot = snapshot
+        self.policy = policy
+        self.interfaces = interfaces
+        self.findings = findings
+        self.status = status
+        self.stateCounts = stateCounts
+    }
+
     /// An assessment whose interfaces are counted already.
     private init(_ other: Assessment, findings: [Finding], status: AuditStatus) {
         snapshot = other.snapshot
@@ -162,11 +173,12 @@ public enum Heuristics {
 
     /// The snapshot-scope rules, over the verdicts of every interface, in the order their
     /// findings are listed within a severity and id.
-    static func snapshotFindings(_ assessed: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
+    /// `counts`: the verdicts' counts, which spare the rules a pass over every verdict.
+    static func snapshotFindings(_ assessed: [AssessedInterface], counts: VerdictCounts, snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
         var findings: [Finding] = []
         findings += deadRouteFindings(assessed, snapshot: snapshot)
         findings += splitDefaultFindings(assessed, snapshot: snapshot)
-        findings += hoardFindings(assessed, snapshot: snapshot, policy: policy)
+        if counts.utun > 0 { findings += hoardFindings(assessed, snapshot: snapshot, policy: policy) }
         findings += defaultViaTunnelFindings(snapshot)
         if !snapshot.missingSources.isEmpty {
             findings.append(Finding(
@@ -176,14 +188,14 @@ public enum Heuristics {
         }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
         if snapshot.platform == .darwin, !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
-           assessed.contains(where: { $0.interface.kind == .utun }) {
+           counts.utun > 0 {
             // A partial lsof (one process, a filtered listing): what it shows holds, the rest is unknown.
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "The capture's lsof covers only part of the processes (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not cover, not by nobody. Capture `sudo lsof -nP` for every holder."
             ))
         } else if !snapshot.holders.complete, snapshot.platform != .darwin || snapshot.missingSources.isEmpty,
-                  assessed.contains(where: { $0.interface.kind == .tun || $0.interface.kind == .tap || $0.interface.kind == .utun }) {
+                  counts.holderDevices > 0 {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
@@ -399,14 +411,19 @@ public enum Heuristics {
     /// Critical or warning findings decide; otherwise an interface that could not be judged makes the
     /// answer unknown, because "no finding" would then be a guess.
     static func status(findings: [Finding], interfaces: [AssessedInterface]) -> AuditStatus {
+        status(findings: findings, anyUnknown: interfaces.contains { $0.state == .unknown }, noInterfaces: interfaces.isEmpty)
+    }
+
+    /// `status` with what it asks of the interfaces known already.
+    static func status(findings: [Finding], anyUnknown: Bool, noInterfaces: Bool) -> AuditStatus {
         var worst: Severity?
         for position in findings.indices where worst.map({ $0 < findings[position].severity }) ?? true {
             worst = findings[position].severity
             if worst == .critical { return .critical }
         }
         if worst == .warning { return .warning }
-        if interfaces.contains(where: { $0.state == .unknown }) { return .unknown }
-        if findings.contains(where: { $0.id == FindingID.captureMissing }), interfaces.isEmpty { return .unknown }
+        if anyUnknown { return .unknown }
+        if noInterfaces, findings.contains(where: { $0.id == FindingID.captureMissing }) { return .unknown }
         return .ok
     }
 

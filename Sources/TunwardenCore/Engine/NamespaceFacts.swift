@@ -59,6 +59,8 @@ final class NamespaceFacts {
     /// change touches few interfaces, so that a watcher's burst neither gathers nor sorts the
     /// thousands of findings it did not touch; nil while `joinedFindings` waits.
     private var sorted: SortedFindings?
+    /// The verdicts' counts by state and kind, kept as verdicts change.
+    private var counts = VerdictCounts()
     private var listStale = true
     private var findingsStale = true
     var judgedCount = 0
@@ -187,6 +189,7 @@ final class NamespaceFacts {
             }
             forgetName(old.name, of: slot)
             if let gone = verdicts.removeValue(forKey: slot) {
+                counts.remove(gone.assessed)
                 removedKeys.append((old.index, old.name))
                 dropFromList(slot, index: index, findings: gone.findings)
             }
@@ -467,7 +470,7 @@ final class NamespaceFacts {
             }
             findingsStale = false
         }
-        let whole = Heuristics.snapshotFindings(assessedList, snapshot: snapshot, policy: policy)
+        let whole = Heuristics.snapshotFindings(assessedList, counts: counts, snapshot: snapshot, policy: policy)
         if sorted == nil {
             // Taken out first, so that the findings are moved into the sorted list, not copied.
             let joined = joinedFindings
@@ -479,7 +482,8 @@ final class NamespaceFacts {
         let findings = sorted?.all ?? []
         findingsPatched = 0
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
-                          status: Heuristics.status(findings: findings, interfaces: assessedList))
+                          status: Heuristics.status(findings: findings, anyUnknown: counts.count(.unknown) > 0, noInterfaces: assessedList.isEmpty),
+                          stateCounts: counts.stateCounts)
     }
 
     /// What judging an interface needs from the namespace as it stands.
@@ -503,6 +507,7 @@ final class NamespaceFacts {
             wholeArrivals = nil
             assessedList = whole.list
             assessedSlots = whole.positions
+            counts = VerdictCounts(whole.list)
             joinedFindings = (whole.joinedFindings, whole.joinedOwners)
             sorted = nil
             loadedFindings = whole.findings
@@ -530,6 +535,7 @@ final class NamespaceFacts {
         assessedSlots = []
         joinedFindings = ([], [])
         sorted = nil
+        counts = VerdictCounts()
         loadedFindings = []
         assessedList.reserveCapacity(order.count)
         assessedSlots.reserveCapacity(order.count)
@@ -547,6 +553,7 @@ final class NamespaceFacts {
             if indexesBuilt { verdicts[slot] = (assessed, findings) } else { loadedFindings.append(findings) }
             assessedList.append(assessed)
             assessedSlots.append(slot)
+            counts.add(assessed)
             if !findings.isEmpty {
                 joinedFindings.findings += findings
                 joinedFindings.owners += repeatElement(assessed.interface.index, count: findings.count)
@@ -570,6 +577,7 @@ final class NamespaceFacts {
         for slot in dirty {
             guard let interface = links[slot], interface.kind.isTunnelStyle else {
                 if let gone = verdicts.removeValue(forKey: slot) {
+                    counts.remove(gone.assessed)
                     removedKeys.append((gone.assessed.interface.index, gone.assessed.interface.name))
                     dropFromList(slot, index: gone.assessed.interface.index, findings: gone.findings)
                 }
@@ -579,6 +587,8 @@ final class NamespaceFacts {
             var findings: [Finding] = []
             let assessed = Heuristics.judge(interface, routes: routesByIndex[interface.index] ?? [], context: context, findings: &findings)
             let before = verdicts[slot]
+            if let before { counts.remove(before.assessed) }
+            counts.add(assessed)
             if let before = before?.assessed {
                 if before.state != assessed.state || before.holders != assessed.holders || before.interface.stats != assessed.interface.stats
                     || before.interface.name != assessed.interface.name || before.interface.kind != assessed.interface.kind {
