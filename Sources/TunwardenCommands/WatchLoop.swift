@@ -213,7 +213,10 @@ final class WatchLoop {
     /// Writes the metrics of a judgement, or, within `metricsSpacing` of the last write, has them
     /// written when that has passed (from the facts as they are then).
     private func metricsChanged(_ judged: Assessment, observations: Observations?) {
-        guard runtime.monitoring.textfile != nil else { return }
+        guard runtime.monitoring.textfile != nil else {
+            metricsDue = nil
+            return
+        }
         let now = Date()
         if let written = metricsWritten, now < written.addingTimeInterval(Self.metricsSpacing) {
             metricsDue = written.addingTimeInterval(Self.metricsSpacing)
@@ -225,11 +228,15 @@ final class WatchLoop {
     }
 
     /// Writes the metrics of the facts as they stand: the last judgement's, with the finding only
-    /// the count history gives (leak growth) added as a recording adds it. `now`: when they say
+    /// the count history last recorded gives (leak growth) added as a recording adds it. `now`: when they say
     /// tunwarden last looked, if later than that judgement.
     private func writeCurrentMetrics(now: Date? = nil) {
+        // Served (or moot, after a reload that dropped the textfile), so that no deadline stays past.
+        metricsDue = nil
         guard runtime.monitoring.textfile != nil, loaded, var assessment = engine.assessment(of: identity) else { return }
-        let observations = fullRecordDue ? nil : cache
+        // The history as last recorded, even while the next recording is to be whole: metrics
+        // without it would say nothing was reaped (a counter reset) and drop leak growth.
+        let observations = cache.histories[identity] != nil ? cache : nil
         if let history = observations?.histories[identity],
            let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt) {
             assessment = assessment.adding([growth])

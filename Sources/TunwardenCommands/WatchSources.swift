@@ -137,8 +137,13 @@ final class LinuxEventSource: WatchSource {
         var changes: [FactChange]
         let indices = candidates.map(\.index)
         do {
-            // The engine lists them by index, as the look finds them.
-            let known = zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 } ? candidates : candidates.sorted { $0.index < $1.index }
+            // The engine lists them by index, as the look finds them; an index listed twice (never
+            // in a kernel's dump) is looked at once.
+            var known = candidates
+            if !zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) {
+                known.sort { $0.index < $1.index }
+                known = known.indices.filter { $0 == 0 || known[$0 - 1].index != known[$0].index }.map { known[$0] }
+            }
             changes = try kernel.changes(from: known, ofKind: "tun")
         } catch {
             Terminal.note("watch: orphan look failed: \(error)")

@@ -90,6 +90,30 @@ struct ConfigCommandTests {
         #expect(conflict.stderr.contains("(--limit: 10)"))
     }
 
+    @Test func aReloadThatDropsTheTextfileLeavesTheWatcherAsleep() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let config = state.path + "/tunwarden.conf"
+        try write("textfile: \(state.path)/m.prom\nwatch:\n  coalesce: 10\n", to: config)
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--config", config])
+        // A judgement within a second of the first: its metrics wait for that second to pass,
+        // and the reload comes before it has.
+        try ns.ip("tuntap", "add", "dev", "m0", "mode", "tun")
+        try watcher.wait("the judgement") { $0.contains("1 tunnel interface, 1 orphaned") }
+        try write("watch:\n  coalesce: 10\n", to: config)
+        kill(watcher.process.processIdentifier, SIGHUP)
+        try watcher.wait("reload") { $0.contains("SIGHUP: configuration reloaded") }
+        func cpu() throws -> Double {
+            let fields = try String(contentsOfFile: "/proc/\(watcher.process.processIdentifier)/stat", encoding: .utf8)
+                .split(separator: ")").last!.split(separator: " ")
+            return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        let before = try cpu()
+        usleep(1_500_000)
+        #expect(try cpu() - before < 0.3, "a watcher with nothing to do kept running")
+        #expect(watcher.terminate().status == 0)
+    }
+
     @Test func sighupReloadsTheFileAndABadReloadKeepsTheRunningConfiguration() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

@@ -207,6 +207,30 @@ import Testing
         #expect(compared > 150)
     }
 
+    @Test func aNameGivenAwayAndBackWithinABurstIsNotRemoved() {
+        var world = World()
+        world.links[5] = Build.tun(5, "tapx", kind: .tap)
+        world.links[6] = Build.tun(6, "other")
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        _ = engine.assessment(of: "ns")
+        _ = engine.takeChanges(of: "ns")
+        // Renamed away and back, and another renamed, before one judgement: observations keyed
+        // by index and name must keep (5, tapx), and lose (6, other).
+        var away = world.links[5]!
+        away.name = "tmp"
+        var renamed = world.links[6]!
+        renamed.name = "moved"
+        engine.apply([.link(away), .link(world.links[5]!), .link(renamed)], to: "ns", at: Date())
+        _ = engine.assessment(of: "ns")
+        let changes = engine.takeChanges(of: "ns")
+        #expect(changes.changed.map(\.interface.name) == ["moved"])
+        // (5, tmp) may be named too: it was never recorded, and nothing is lost by forgetting it.
+        let removed = changes.removed.map { "\($0.index):\($0.name)" }
+        #expect(removed.contains("6:other"))
+        #expect(!removed.contains("5:tapx"))
+    }
+
     @Test func aChangeJudgesOnlyWhatItTouches() {
         var world = World()
         for index in 1...1000 { world.links[index] = Build.tun(index, "tun\(index)") }

@@ -17,9 +17,9 @@ extension LinkMessage {
     }
 
     /// Reads an RTM_NEWLINK payload's `Attachment`. It walks every attribute as `decode` does and
-    /// fails where that walk fails, but reads nothing else: a payload that is malformed only
-    /// inside an attribute this skips (the counters, the property list) is read here and refused
-    /// by `decode`.
+    /// fails where that walk fails, but reads nothing else: a payload that is malformed only in an
+    /// attribute this does not read (a wrongly sized MTU, master or group, the counters, the
+    /// property list, a tun's owner or type) is read here and refused by `decode`.
     public static func decodeAttachment(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> Attachment {
         guard payload.count >= headerSize else {
             throw .truncated(what: "ifinfomsg", need: headerSize, have: payload.count)

@@ -437,9 +437,12 @@ final class NamespaceFacts {
         let changed = indexOrdered
             ? changedSlots.compactMap { verdicts[$0]?.assessed }.sorted { $0.interface.index < $1.interface.index }
             : order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
-        // A key removed and then used again (a name given back) is not removed.
+        // A key removed and then used again (a name given back, even by the same interface
+        // renamed away and back within one burst, whose verdict then did not change) is not removed.
         let kept = Set(changed.map { "\($0.interface.index):\($0.interface.name)" })
-        return (changed, removedKeys.filter { !kept.contains("\($0.index):\($0.name)") })
+        return (changed, removedKeys.filter { key in
+            !kept.contains("\(key.index):\(key.name)") && slotByIndex[key.index].flatMap { verdicts[$0]?.assessed.interface.name } != key.name
+        })
     }
 
     // MARK: judging
