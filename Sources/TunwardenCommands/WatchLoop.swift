@@ -228,8 +228,8 @@ final class WatchLoop {
     }
 
     /// Writes the metrics of the facts as they stand: the last judgement's, with the finding only
-    /// the count history last recorded gives (leak growth) added as a recording adds it. `now`: when they say
-    /// tunwarden last looked, if later than that judgement.
+    /// the count history last recorded gives (leak growth) added as a recording adds it. `now`:
+    /// when they say tunwarden last looked, if later than that judgement.
     private func writeCurrentMetrics(now: Date? = nil) {
         // Served (or moot, after a reload that dropped the textfile), so that no deadline stays past.
         metricsDue = nil
