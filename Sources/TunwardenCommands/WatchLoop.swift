@@ -243,7 +243,6 @@ final class WatchLoop {
         }
         runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
         metricsWritten = Date()
-        metricsDue = nil
     }
 
     /// Metrics are rewritten at most this often: each burst of events changes them a little, and

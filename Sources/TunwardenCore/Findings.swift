@@ -94,3 +94,27 @@ public enum FindingID {
     /// Every id, in the order `tunwarden audit --help` lists them: the registry's.
     public static var all: [String] { FindingRules.all.map(\.id) }
 }
+
+extension Finding {
+    /// What orders findings in a report (`Heuristics.sort`): severity, most severe first, then id.
+    /// Findings with equal keys keep the order they were raised in.
+    struct ReportKey: Hashable, Comparable {
+        let rank: Int
+        let id: String
+
+        init(_ finding: Finding) {
+            rank = -finding.severity.rank
+            id = finding.id
+        }
+
+        static func < (lhs: ReportKey, rhs: ReportKey) -> Bool { (lhs.rank, lhs.id) < (rhs.rank, rhs.id) }
+
+        /// Where the findings with this key are in findings in report order (empty, where they
+        /// would go, if there are none), by binary search.
+        func positions(in findings: [Finding]) -> Range<Int> {
+            let start = Heuristics.firstPosition(where: { !(ReportKey(findings[$0]) < self) }, count: findings.count)
+            let end = start + Heuristics.firstPosition(where: { self < ReportKey(findings[start + $0]) }, count: findings.count - start)
+            return start..<end
+        }
+    }
+}

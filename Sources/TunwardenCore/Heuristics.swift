@@ -58,23 +58,7 @@ public struct Assessment: Sendable, Equatable {
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        // By position (iterating the values would copy every interface), into four counters
-        // rather than a dictionary hashed once per interface.
-        var counts = (live: 0, orphaned: 0, suspect: 0, unknown: 0)
-        for position in interfaces.indices {
-            switch interfaces[position].state {
-            case .live: counts.live += 1
-            case .orphaned: counts.orphaned += 1
-            case .suspect: counts.suspect += 1
-            case .unknown: counts.unknown += 1
-            }
-        }
-        var byState: [InterfaceState: Int] = [:]
-        for (state, count) in [(InterfaceState.live, counts.live), (.orphaned, counts.orphaned), (.suspect, counts.suspect), (.unknown, counts.unknown)]
-        where count > 0 {
-            byState[state] = count
-        }
-        stateCounts = byState
+        stateCounts = VerdictCounts(interfaces).stateCounts
     }
 
     /// An assessment of interfaces the judging engine counted as it judged them.
@@ -107,10 +91,7 @@ public struct Assessment: Sendable, Equatable {
         // Each goes after the findings it does not sort before, as sorting them all would put it
         // (the sort is stable, and these come last).
         var all = findings
-        for finding in extra {
-            let key = (-finding.severity.rank, finding.id)
-            all.insert(finding, at: Heuristics.firstPosition(where: { key < (-all[$0].severity.rank, all[$0].id) }, count: all.count))
-        }
+        for finding in extra { all.insert(finding, at: Finding.ReportKey(finding).positions(in: all).upperBound) }
         // The status the findings imply, from the status the others implied and what the extra
         // ones add, without a look at every finding and interface again.
         let worst = extra.map(\.severity).max()
@@ -232,14 +213,16 @@ public enum Heuristics {
 
     /// The first of the positions `0..<count` whose interface index is not below `index`, where
     /// `indexAt` gives each position's index in increasing order (`count` when there is none): a
-    /// binary search, for every list the engine keeps by index.
-    static func firstPosition(notBelow index: Int, count: Int, indexAt: (Int) -> Int) -> Int {
+    /// binary search, for every list kept by index (the engine's, the watcher's look).
+    @inlinable
+    public static func firstPosition(notBelow index: Int, count: Int, indexAt: (Int) -> Int) -> Int {
         firstPosition(where: { indexAt($0) >= index }, count: count)
     }
 
     /// The first of the positions `0..<count` where `isAtOrPast` holds (`count` when it holds
     /// nowhere), for a predicate false up to some position and true from there on.
-    static func firstPosition(where isAtOrPast: (Int) -> Bool, count: Int) -> Int {
+    @inlinable
+    public static func firstPosition(where isAtOrPast: (Int) -> Bool, count: Int) -> Int {
         var low = 0
         var high = count
         while low < high {
@@ -361,22 +344,22 @@ public enum Heuristics {
         // in. The ids are few, and runs of one id long (one per interface), so each bucket keeps
         // its runs of consecutive positions, and a run is extended by comparing with the previous
         // finding before any hashing.
-        var buckets: [String: Int] = [:]
-        var bucketKeys: [(severity: Int, id: String)] = []
+        var buckets: [Finding.ReportKey: Int] = [:]
+        var bucketKeys: [Finding.ReportKey] = []
         var runs: [[Range<Int>]] = []
         var position = findings.startIndex
         while position < findings.endIndex {
             let (id, severity) = (findings[position].id, findings[position].severity)
             var end = position + 1
             while end < findings.endIndex, findings[end].severity == severity, findings[end].id == id { end += 1 }
-            let key = "\(severity.rank)|\(id)"
+            let key = Finding.ReportKey(findings[position])
             let bucket: Int
             if let known = buckets[key] {
                 bucket = known
             } else {
                 bucket = runs.count
                 buckets[key] = bucket
-                bucketKeys.append((-severity.rank, id))
+                bucketKeys.append(key)
                 runs.append([])
             }
             runs[bucket].append(position..<end)

@@ -209,12 +209,8 @@ public final class LinuxWatchSource {
 
     /// Where the interface with this index is in `known` (in index order), by binary search.
     static func position(of index: Int, in known: [NetworkInterface]) -> Int? {
-        var (low, high) = (0, known.count)
-        while low < high {
-            let middle = (low + high) / 2
-            if known[middle].index < index { low = middle + 1 } else { high = middle }
-        }
-        return low < known.count && known[low].index == index ? low : nil
+        let position = Heuristics.firstPosition(notBelow: index, count: known.count) { known[$0].index }
+        return position < known.count && known[position].index == index ? position : nil
     }
 
     /// Whether a link's message shows the device as `known` has it in name, flags, carrier,

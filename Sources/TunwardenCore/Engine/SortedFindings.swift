@@ -2,8 +2,8 @@
 /// watcher's burst that changes a few interfaces' findings moves a few findings instead of
 /// gathering and sorting the thousands of others.
 ///
-/// Report order (`Heuristics.sort`) puts findings in buckets by severity, most severe first, then
-/// by id. Within a bucket come the interfaces' findings in the order the interfaces are listed
+/// Report order (`Heuristics.sort`) puts findings in buckets by `Finding.ReportKey`: severity,
+/// most severe first, then id. Within a bucket come the interfaces' findings in the order the interfaces are listed
 /// (by index), each interface's in the order they were raised, and then the namespace-wide ones.
 /// Beside each finding is its owner: the index of the interface that raised it, or `wholeOwner`
 /// for a namespace-wide finding. Where an owner's findings sit in a bucket is then found by
@@ -35,12 +35,12 @@ struct SortedFindings {
 
     /// Puts `new` where `old`, the findings `owner` had, were: the interface's findings changed.
     mutating func replace(owner: Int, old: [Finding], new: [Finding]) {
-        var cleared: [BucketKey] = []
+        var cleared: [Finding.ReportKey] = []
         for finding in old {
-            let key = BucketKey(finding)
+            let key = Finding.ReportKey(finding)
             guard !cleared.contains(key) else { continue }
             cleared.append(key)
-            let bucket = range(of: key)
+            let bucket = key.positions(in: all)
             let start = firstOwner(notBelow: owner, in: bucket)
             let end = firstOwner(notBelow: owner &+ 1, in: start..<bucket.upperBound, wholeLast: owner == Self.wholeOwner)
             all.removeSubrange(start..<end)
@@ -48,7 +48,7 @@ struct SortedFindings {
         }
         // Each after the owner's findings of its bucket so far: the order raised is kept.
         for finding in new {
-            let bucket = range(of: BucketKey(finding))
+            let bucket = Finding.ReportKey(finding).positions(in: all)
             let position = firstOwner(notBelow: owner &+ 1, in: bucket, wholeLast: owner == Self.wholeOwner)
             all.insert(finding, at: position)
             owners.insert(owner, at: position)
@@ -59,26 +59,6 @@ struct SortedFindings {
     mutating func setWhole(_ new: [Finding]) {
         replace(owner: Self.wholeOwner, old: whole, new: new)
         whole = new
-    }
-
-    /// What orders buckets: severity, most severe first, then id.
-    private struct BucketKey: Equatable, Comparable {
-        let rank: Int
-        let id: String
-
-        init(_ finding: Finding) {
-            rank = -finding.severity.rank
-            id = finding.id
-        }
-
-        static func < (lhs: BucketKey, rhs: BucketKey) -> Bool { (lhs.rank, lhs.id) < (rhs.rank, rhs.id) }
-    }
-
-    /// The positions of the findings of one bucket (empty, where they would go, if there are none).
-    private func range(of key: BucketKey) -> Range<Int> {
-        let start = Heuristics.firstPosition(where: { !(BucketKey(all[$0]) < key) }, count: all.count)
-        let end = start + Heuristics.firstPosition(where: { key < BucketKey(all[start + $0]) }, count: all.count - start)
-        return start..<end
     }
 
     /// The first position in `bucket` whose owner is `owner` or later; `wholeLast`: past the
