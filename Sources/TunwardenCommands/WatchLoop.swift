@@ -32,9 +32,10 @@ protocol WatchSource: AnyObject {
     var looksWithoutCandidates: Bool { get }
     /// Changes found by reading every link's traffic counters now; nil where a full re-read does it.
     func traffic() -> [FactChange]?
-    /// The processes known to hold devices, with the indices of the devices each holds: a
-    /// holder's exit is news about those devices.
-    func noteHolders(_ held: [Int32: [Int]])
+    /// The processes known to hold devices, with the indices of the devices each holds (a
+    /// holder's exit is news about those devices) and one tun descriptor of each (the node it
+    /// opened, where the next process to attach may open it too).
+    func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32])
     /// Stops whatever the source runs (a monitor process).
     func close()
 }
@@ -48,6 +49,9 @@ enum WatchNews {
     case resync(String?)
     /// The source has looks to take before the next judgement (`settle`).
     case pending
+    /// A tun node was opened or closed: a process may have attached to a candidate or let go of
+    /// one, and the candidates are looked at soon (`WatchLoop.nodeLookDelays`).
+    case look
     /// Like `pending`, but for news that is its own burst (a holder exited): judged after
     /// `WatchLoop.urgentWindow`, not the whole coalescing window.
     case urgent
@@ -68,7 +72,7 @@ protocol WatchControl {
 /// applies what the source reports, and after each burst (the coalescing window) judges what
 /// changed exactly as `audit` judges (observations, leak growth, alerts on transitions,
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
-/// window, the orphan look, the traffic sample (which also refreshes the metrics), the systemd
+/// window, the orphan look (periodic, or asked for by a tun node's opening), the traffic sample (which also refreshes the metrics), the systemd
 /// watchdog, the next orphan coming of age for `--reap`, the next retry of an undelivered alert.
 /// Nothing wakes it otherwise.
 final class WatchLoop {
@@ -83,9 +87,20 @@ final class WatchLoop {
     var reaper: ((Assessment, Observations) -> Date?)?
     /// Called after each judgement (for tests).
     var judged: (Assessment) -> Void = { _ in }
-    /// How often orphan candidates are looked at again: a process attaching to a device that is
-    /// down raises no event.
+    /// How often orphan candidates are looked at again at least: a process attaching to a device
+    /// that is down raises no event, and one that opened a tun node no watch covers is not heard.
+    /// Longer where a look costs more than `lookBudget` of a core at this interval.
     var lookInterval: TimeInterval = 5
+    /// The share of one core the periodic look may take: on a host with tens of thousands of
+    /// devices, the look (mostly the kernel's link dump) is spaced further apart than
+    /// `lookInterval`, where node events tell of the attaches that matter.
+    static let lookBudget = 0.0025
+    /// The share of one core looks asked for by node events may take while tun nodes are opened
+    /// and closed without pause.
+    static let nodeLookBudget = 0.1
+    /// When looks follow a tun node's opening or closing: soon, for the attach (TUNSETIFF) that
+    /// follows an open at once, and again later, for one that takes its time.
+    static let nodeLookDelays: (soon: TimeInterval, later: TimeInterval) = (0.025, 1)
     /// How soon urgent news (a holder's exit) is judged: long enough to gather the exits of a
     /// process group that dies at once, far shorter than the coalescing window meant for
     /// rtnetlink storms.
@@ -152,10 +167,14 @@ final class WatchLoop {
             notifier?.send("STATUS=\(summary)")
             // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
             var held: [Int32: [Int]] = [:]
+            var nodes: [Int32: Int32] = [:]
             for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
-                for holder in judged.interfaces[position].holders { held[holder.pid, default: []].append(judged.interfaces[position].interface.index) }
+                for holder in judged.interfaces[position].holders {
+                    held[holder.pid, default: []].append(judged.interfaces[position].interface.index)
+                    if let fd = holder.fd { nodes[holder.pid] = fd }
+                }
             }
-            source.noteHolders(held)
+            source.noteHolders(held, nodes: nodes)
             hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
             self.judged(judged)
             if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
@@ -169,7 +188,7 @@ final class WatchLoop {
     }
 
     /// Down tun and tap devices raise no event when a process attaches or lets go: they, and
-    /// orphaned ones, are looked at every `lookInterval`.
+    /// orphaned ones, are looked at when a tun node is opened or closed, and every `lookInterval`.
     private static func isCandidate(_ entry: AssessedInterface) -> Bool {
         (entry.interface.kind == .tun || entry.interface.kind == .tap) && (entry.state == .orphaned || !entry.interface.isUp)
     }
@@ -245,6 +264,13 @@ final class WatchLoop {
         metricsWritten = Date()
     }
 
+    /// The CPU time this thread has used, in seconds.
+    static func threadCPUTime() -> TimeInterval {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9
+    }
+
     /// Metrics are rewritten at most this often: each burst of events changes them a little, and
     /// node_exporter reads them every scrape interval (15 s or more), not more often.
     static let metricsSpacing: TimeInterval = 1
@@ -276,7 +302,17 @@ final class WatchLoop {
         // A first inventory that failed is tried again after the coalescing window.
         if !loaded { judgeWithin(Double(runtime.coalesce) / 1000) }
         var now = Date()
-        var nextLook = now.addingTimeInterval(lookInterval)
+        // When the candidates were last looked at, what that cost (CPU seconds), and the looks
+        // tun node events asked for.
+        var lastLook = now
+        var lookCost: TimeInterval = 0
+        var nodeLookSoon: Date?
+        var nodeLookLater: Date?
+        func lookDue() -> Date {
+            let periodic = lastLook.addingTimeInterval(max(lookInterval, lookCost / Self.lookBudget))
+            guard let asked = [nodeLookSoon, nodeLookLater].compactMap({ $0 }).min() else { return periodic }
+            return min(periodic, max(asked, lastLook.addingTimeInterval(lookCost / Self.nodeLookBudget)))
+        }
         var nextStats = now.addingTimeInterval(runtime.statsInterval)
         var nextWatchdog = notifier?.watchdogInterval.map { now.addingTimeInterval($0 / 2) }
         func take(_ news: [WatchNews]) {
@@ -291,6 +327,11 @@ final class WatchLoop {
                     resyncWanted = true
                 case .pending:
                     break
+                case .look:
+                    let now = Date()
+                    nodeLookSoon = nodeLookSoon ?? now.addingTimeInterval(Self.nodeLookDelays.soon)
+                    nodeLookLater = now.addingTimeInterval(Self.nodeLookDelays.later)
+                    continue
                 case .urgent:
                     judgeWithin(Self.urgentWindow)
                     continue
@@ -303,6 +344,9 @@ final class WatchLoop {
             var deadlines: [Date] = [nextStats]
             if let judgeAt { deadlines.append(judgeAt) }
             let looking = hasCandidates || source.looksWithoutCandidates
+            // With nothing to look at, an opening asks for nothing.
+            if !looking { (nodeLookSoon, nodeLookLater) = (nil, nil) }
+            let nextLook = lookDue()
             if looking { deadlines.append(nextLook) }
             if let nextWatchdog { deadlines.append(nextWatchdog) }
             if let nextReapDue { deadlines.append(nextReapDue) }
@@ -329,8 +373,12 @@ final class WatchLoop {
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
             if looking, now >= nextLook {
-                nextLook = now.addingTimeInterval(lookInterval)
+                lastLook = now
+                if let due = nodeLookSoon, due <= now { nodeLookSoon = nil }
+                if let due = nodeLookLater, due <= now { nodeLookLater = nil }
+                let started = Self.threadCPUTime()
                 if let changes = source.look(at: candidates()) { take([.changes(changes)]) }
+                lookCost = Self.threadCPUTime() - started
             }
             if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
             if let due = nextReapDue, now >= due, judgeAt == nil {

@@ -14,12 +14,15 @@ import TunwardenCore
 #if os(Linux)
 /// The Linux watch source: rtnetlink notifications applied as they come, holder exits from the
 /// kernel's proc connector (a down device losing its last holder raises no rtnetlink event), and
-/// a look at down or orphaned tun/tap devices' links every few seconds (nor does a process
-/// attaching to a down device). Where the proc connector is unavailable, the known holders are
-/// checked by `kill(pid, 0)` at each look instead, and the devices of those gone read again.
+/// looks at down or orphaned tun/tap devices' links (nor does a process attaching to a down
+/// device), asked for when a tun node is opened or closed (inotify) and taken periodically besides.
+/// Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)` at
+/// each look instead, and the devices of those gone read again.
 final class LinuxEventSource: WatchSource {
     let kernel: LinuxWatchSource
     private let processEvents: Int32
+    /// Opens and closes of tun nodes; nil where inotify is unavailable (the periodic look remains).
+    private let nodeEvents: TunNodeEvents?
     /// The indices of the devices each known holder holds.
     private var held: [Int32: [Int]] = [:]
     private var exited = [Int32](repeating: 0, count: 256)
@@ -40,6 +43,12 @@ final class LinuxEventSource: WatchSource {
         if processEvents < 0 {
             Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders at each look instead")
         }
+        do {
+            nodeEvents = try TunNodeEvents()
+        } catch {
+            nodeEvents = nil
+            Terminal.log("watch: tun device opens cannot be watched (\(error)); attaching to a down device is noticed by the periodic look only")
+        }
     }
 
     /// Lets only the exits of `pids` reach the proc events socket. A busy host starts and ends
@@ -53,7 +62,9 @@ final class LinuxEventSource: WatchSource {
         exitsFiltered = result == 0 ? Set(pids) : nil
     }
 
-    var descriptors: [Int32] { [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
+    var descriptors: [Int32] {
+        [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) + (nodeEvents.map { [$0.descriptor] } ?? [])
+    }
 
     func snapshot() throws -> Snapshot {
         (holderScanWanted, peerLookWanted, linksToReread) = (false, false, [])
@@ -105,6 +116,7 @@ final class LinuxEventSource: WatchSource {
                 news.append(.urgent)
             }
         }
+        if let nodeEvents, ready.contains(nodeEvents.descriptor), nodeEvents.drain() { news.append(.look) }
         return news
     }
 
@@ -180,8 +192,9 @@ final class LinuxEventSource: WatchSource {
                    uniquingKeysWith: { first, _ in first })
     }
 
-    func noteHolders(_ held: [Int32: [Int]]) {
+    func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32]) {
         self.held = held
+        nodeEvents?.watchNodes(of: nodes)
         guard processEvents >= 0, !exitFilterRefused else { return }
         let pids = Set(held.keys)
         if let named = exitsFiltered {
@@ -203,6 +216,7 @@ final class LinuxEventSource: WatchSource {
 
     func close() {
         if processEvents >= 0 { Glibc.close(processEvents) }
+        nodeEvents?.close()
     }
 }
 
@@ -295,7 +309,7 @@ final class RouteMonitorSource: WatchSource {
     var looksWithoutCandidates: Bool { false }
     func look(at candidates: [NetworkInterface]) -> [FactChange]? { nil }
     func traffic() -> [FactChange]? { nil }
-    func noteHolders(_ held: [Int32: [Int]]) {}
+    func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32]) {}
 
     func close() {
         monitor?.stop()

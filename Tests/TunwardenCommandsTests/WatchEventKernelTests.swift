@@ -46,7 +46,7 @@ struct WatchEventKernelTests {
                     switch item {
                     case let .changes(changes): engine.apply(changes, to: identity, at: Date())
                     case .resync: resync = true
-                    case .pending, .urgent: break
+                    case .pending, .urgent, .look: break
                     }
                 }
             }
@@ -133,7 +133,7 @@ struct WatchEventKernelTests {
         for entry in watched.engine.assessment(of: watched.identity)!.interfaces {
             for holder in entry.holders { held[holder.pid, default: []].append(entry.interface.index) }
         }
-        watched.source.noteHolders(held)
+        watched.source.noteHolders(held, nodes: [:])
         ns.release(second)
         ns.release(first)
         try watched.compare("both holders exited")
@@ -195,7 +195,7 @@ struct WatchEventKernelTests {
         let index = try #require(watched.engine.assessment(of: watched.identity)!.interfaces.first { $0.interface.name == "early0" }).interface.index
         // The holder exits after the scan that found it and before the exit filter names it.
         ns.release(holder)
-        watched.source.noteHolders([holder.processIdentifier: [index]])
+        watched.source.noteHolders([holder.processIdentifier: [index]], nodes: [:])
         #expect(watched.source.deadline != nil)
         #expect(watched.source.tick(now: Date()).contains { if case .urgent = $0 { true } else { false } })
         try watched.compare("a holder gone before the filter named it")
