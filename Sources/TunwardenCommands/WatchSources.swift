@@ -37,14 +37,16 @@ final class LinuxEventSource: WatchSource {
     /// Whether a holder was found gone as the filter first named it: its exit passed unseen.
     private var exitMissed = false
 
-    init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
+    /// `tunNode`: the tun node whose opens are heard before any holder names one (tests give
+    /// another file, to hear only the nodes of holders).
+    init(inventory: LinuxInventory, receiveBuffer: Int32, tunNode: String = "/dev/net/tun") throws {
         kernel = try LinuxWatchSource(inventory: inventory, receiveBuffer: receiveBuffer)
         processEvents = tw_proc_events_open()
         if processEvents < 0 {
             Terminal.log("watch: process exit events unavailable (\(String(cString: strerror(-processEvents)))); checking known holders at each look instead")
         }
         do {
-            nodeEvents = try TunNodeEvents()
+            nodeEvents = try TunNodeEvents(path: tunNode)
         } catch {
             nodeEvents = nil
             Terminal.log("watch: tun device opens cannot be watched (\(error)); attaching to a down device is noticed by the periodic look only")
@@ -161,17 +163,16 @@ final class LinuxEventSource: WatchSource {
             Terminal.note("watch: orphan look failed: \(error)")
             return []
         }
-        // A queue attached or carrier on: name the holder with a scan.
-        let attached = changes.contains { change in
-            guard case let .link(interface) = change else { return false }
-            return interface.carrier == true || (interface.tun?.numQueues ?? 0) > 0 || (interface.tun?.numDisabledQueues ?? 0) > 0
-        }
+        // A queue attached or let go of, a carrier changed, a rename (holders are found by name):
+        // the holders are scanned again. Only what differs is reported, so an unchanged look
+        // costs no scan.
+        let differs = !changes.isEmpty
         let gone = processEvents < 0 ? held.filter { kill($0.key, 0) != 0 && errno == ESRCH } : [:]
         if !gone.isEmpty {
             let devices = Set(gone.values.joined()).subtracting(indices)
             if !devices.isEmpty { changes += (try? kernel.links(devices.sorted())) ?? [] }
         }
-        if attached || !gone.isEmpty { changes.append(kernel.holderChange()) }
+        if differs || !gone.isEmpty { changes.append(kernel.holderChange()) }
         return changes
     }
 

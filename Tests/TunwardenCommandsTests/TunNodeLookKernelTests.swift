@@ -56,8 +56,9 @@ struct TunNodeLookKernelTests {
         return process
     }
 
-    /// Runs the watch loop on the namespace, on its own thread, with the periodic look an hour apart.
-    func start(_ ns: TestNamespace, state: TemporaryDirectory) -> DarwinWatchTests.Running {
+    /// Runs the watch loop on the namespace, on its own thread, with the periodic look an hour
+    /// apart, hearing the opens of `tunNode` and of the nodes holders opened.
+    func start(_ ns: TestNamespace, state: TemporaryDirectory, tunNode: String = "/dev/net/tun") -> DarwinWatchTests.Running {
         let running = DarwinWatchTests.Running()
         let runtime = Watch.Runtime(
             namespace: ns.name, stateDirectory: state.path, eventBuffer: 1 << 20, policy: AuditPolicy(limit: 95, warnAt: nil),
@@ -65,7 +66,7 @@ struct TunNodeLookKernelTests {
             coalesce: 50, statsInterval: 3600, reap: false, reapPolicy: ReapPolicy(), journalPath: state.path + "/j.jsonl")
         let statePath = state.path, name = ns.name
         Thread.detachNewThread { [runtime] in
-            guard let source = try? LinuxEventSource(inventory: LinuxInventory(namespaceName: name), receiveBuffer: 1 << 20) else {
+            guard let source = try? LinuxEventSource(inventory: LinuxInventory(namespaceName: name), receiveBuffer: 1 << 20, tunNode: tunNode) else {
                 running.lock.withLock { running.finished = true }
                 return
             }
@@ -111,7 +112,11 @@ struct TunNodeLookKernelTests {
         // The attacher holds one device through its own node; the watcher learns of that node
         // from the holder scan.
         let attacher = try Self.attacherWithOwnNode(ns, holding: "ctheld0", later: "ctorph0")
-        let running = start(ns, state: state)
+        // The host's node is not watched: other tests open it all the time, and its opens would
+        // explain a look as well.
+        let decoy = state.path + "/not-a-tun-node"
+        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let running = start(ns, state: state, tunNode: decoy)
         defer {
             running.control.stop()
             _ = running.wait { _ in running.finished }
