@@ -33,10 +33,12 @@ public struct Watch: ParsableCommand {
         watched through the kernel's proc connector, filtered in the kernel to the known holders' (so \
         other processes never wake the watcher), and a holder's exit re-checks the devices it held \
         (judged 5 ms later, not after --coalesce: the orphaned-tun alert follows within about 100 ms); where the proc connector is \
-        unavailable, the known holders are checked every 5 seconds instead. A process attaching to a down \
-        orphan: while orphans exist, their links are read again every 5 seconds (one request each, or \
-        one dump of tun devices for more than 64), so an orphan that gained a queue is live again \
-        within about 5 seconds.
+        unavailable, the known holders are checked at each orphan look instead. A process attaching to \
+        a down orphan, or closing its descriptor and living on: it opens or closes a tun node, which \
+        inotify reports (for /dev/net/tun and the node each known holder opened), and the orphans' links \
+        are read again 25 ms later (one request each, or one dump of tun devices for more than 64), so \
+        an attach counts within about 30 ms. They are also read every 5 seconds, for nodes no watch \
+        covers (further apart where that would take more than 0.25% of a core).
 
         Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
         rewritten after a judgement (at most once a second), and every --stats-interval even when \
