@@ -50,7 +50,7 @@ enum WatchNews {
     /// The source has looks to take before the next judgement (`settle`).
     case pending
     /// A tun node was opened or closed: a process may have attached to a candidate or let go of
-    /// one, and the candidates are looked at soon (`WatchLoop.nodeLookDelays`).
+    /// one, and the candidates are looked at soon (`LookSchedule`).
     case look
     /// Like `pending`, but for news that is its own burst (a holder exited): judged after
     /// `WatchLoop.urgentWindow`, not the whole coalescing window.
@@ -87,20 +87,10 @@ final class WatchLoop {
     var reaper: ((Assessment, Observations) -> Date?)?
     /// Called after each judgement (for tests).
     var judged: (Assessment) -> Void = { _ in }
-    /// How often orphan candidates are looked at again at least: a process attaching to a device
-    /// that is down raises no event, and one that opened a tun node no watch covers is not heard.
-    /// Longer where a look costs more than `lookBudget` of a core at this interval.
+    /// How often orphan candidates are looked at again at least (see `LookSchedule`): a process
+    /// attaching to a device that is down raises no event, and one that opened a tun node no
+    /// watch covers is not heard.
     var lookInterval: TimeInterval = 5
-    /// The share of one core the periodic look may take: on a host with tens of thousands of
-    /// devices, the look (mostly the kernel's link dump) is spaced further apart than
-    /// `lookInterval`, where node events tell of the attaches that matter.
-    static let lookBudget = 0.0025
-    /// The share of one core looks asked for by node events may take while tun nodes are opened
-    /// and closed without pause.
-    static let nodeLookBudget = 0.1
-    /// When looks follow a tun node's opening or closing: soon, for the attach (TUNSETIFF) that
-    /// follows an open at once, and again later, for one that takes its time.
-    static let nodeLookDelays: (soon: TimeInterval, later: TimeInterval) = (0.025, 1)
     /// How soon urgent news (a holder's exit) is judged: long enough to gather the exits of a
     /// process group that dies at once, far shorter than the coalescing window meant for
     /// rtnetlink storms.
@@ -302,17 +292,7 @@ final class WatchLoop {
         // A first inventory that failed is tried again after the coalescing window.
         if !loaded { judgeWithin(Double(runtime.coalesce) / 1000) }
         var now = Date()
-        // When the candidates were last looked at, what that cost (CPU seconds), and the looks
-        // tun node events asked for.
-        var lastLook = now
-        var lookCost: TimeInterval = 0
-        var nodeLookSoon: Date?
-        var nodeLookLater: Date?
-        func lookDue() -> Date {
-            let periodic = lastLook.addingTimeInterval(max(lookInterval, lookCost / Self.lookBudget))
-            guard let asked = [nodeLookSoon, nodeLookLater].compactMap({ $0 }).min() else { return periodic }
-            return min(periodic, max(asked, lastLook.addingTimeInterval(lookCost / Self.nodeLookBudget)))
-        }
+        var looks = LookSchedule(start: now, interval: lookInterval)
         var nextStats = now.addingTimeInterval(runtime.statsInterval)
         var nextWatchdog = notifier?.watchdogInterval.map { now.addingTimeInterval($0 / 2) }
         func take(_ news: [WatchNews]) {
@@ -328,9 +308,7 @@ final class WatchLoop {
                 case .pending:
                     break
                 case .look:
-                    let now = Date()
-                    nodeLookSoon = nodeLookSoon ?? now.addingTimeInterval(Self.nodeLookDelays.soon)
-                    nodeLookLater = now.addingTimeInterval(Self.nodeLookDelays.later)
+                    looks.asked(at: Date())
                     continue
                 case .urgent:
                     judgeWithin(Self.urgentWindow)
@@ -345,8 +323,8 @@ final class WatchLoop {
             if let judgeAt { deadlines.append(judgeAt) }
             let looking = hasCandidates || source.looksWithoutCandidates
             // With nothing to look at, an opening asks for nothing.
-            if !looking { (nodeLookSoon, nodeLookLater) = (nil, nil) }
-            let nextLook = lookDue()
+            if !looking { looks.dropAsked() }
+            let nextLook = looks.due
             if looking { deadlines.append(nextLook) }
             if let nextWatchdog { deadlines.append(nextWatchdog) }
             if let nextReapDue { deadlines.append(nextReapDue) }
@@ -372,14 +350,6 @@ final class WatchLoop {
                 judgeAt = .distantPast
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
-            if looking, now >= nextLook {
-                lastLook = now
-                if let due = nodeLookSoon, due <= now { nodeLookSoon = nil }
-                if let due = nodeLookLater, due <= now { nodeLookLater = nil }
-                let started = Self.threadCPUTime()
-                if let changes = source.look(at: candidates()) { take([.changes(changes)]) }
-                lookCost = Self.threadCPUTime() - started
-            }
             if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
             if let due = nextReapDue, now >= due, judgeAt == nil {
                 nextReapDue = nil
@@ -399,6 +369,12 @@ final class WatchLoop {
                 if !resyncWanted { take(source.settle()) }
                 if resyncWanted { resyncWanted = !resynchronise() }
                 judgeAt = !resyncWanted && judge() ? nil : Date().addingTimeInterval(Double(runtime.coalesce) / 1000)
+            }
+            // After a judgement that was due: a holder's exit is not kept waiting behind a look.
+            if looking, now >= nextLook {
+                let started = Self.threadCPUTime()
+                if let changes = source.look(at: candidates()) { take([.changes(changes)]) }
+                looks.looked(at: now, cost: Self.threadCPUTime() - started)
             }
             if let interval = notifier?.watchdogInterval, let due = nextWatchdog, now >= due {
                 notifier?.send("WATCHDOG=1")

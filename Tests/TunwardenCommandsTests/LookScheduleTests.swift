@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import TunwardenCommands
+
+/// When the watcher looks at orphan candidates: periodic looks within their budget, looks asked
+/// for by tun node events soon after, and a storm of events held to its budget.
+struct LookScheduleTests {
+    let start = Date(timeIntervalSince1970: 1_000_000)
+
+    @Test func periodicLooksComeEveryIntervalOrFurtherApartWhenCostly() {
+        var schedule = LookSchedule(start: start, interval: 5)
+        #expect(schedule.due == start.addingTimeInterval(5))
+        schedule.looked(at: start.addingTimeInterval(5), cost: 0.002)
+        #expect(schedule.due == start.addingTimeInterval(10))
+        // A look of 64 ms (10,000 devices) may take 0.25% of a core: one every 25.6 s.
+        schedule.looked(at: start.addingTimeInterval(10), cost: 0.064)
+        #expect(abs(schedule.due.timeIntervalSince(start) - 35.6) < 1e-6)
+    }
+
+    @Test func anOpenAsksForALookSoonAndAnotherASecondLater() {
+        var schedule = LookSchedule(start: start, interval: 3600)
+        let open = start.addingTimeInterval(100)
+        schedule.asked(at: open)
+        #expect(schedule.due == open.addingTimeInterval(0.025))
+        schedule.looked(at: schedule.due, cost: 0.064)
+        #expect(schedule.due == open.addingTimeInterval(1))
+        schedule.looked(at: schedule.due, cost: 0.064)
+        // Then only the periodic look, an hour after the last.
+        #expect(schedule.due == open.addingTimeInterval(3601))
+        // With nothing to look at, what was asked for is dropped.
+        schedule.asked(at: open.addingTimeInterval(2))
+        schedule.dropAsked()
+        #expect(schedule.due == open.addingTimeInterval(3601))
+    }
+
+    @Test func aFewOpensInARowAreAnsweredAtOnce() {
+        var schedule = LookSchedule(start: start, interval: 3600)
+        for second in 1...5 {
+            let open = start.addingTimeInterval(Double(second) * 0.3)
+            schedule.asked(at: open)
+            #expect(schedule.due == open.addingTimeInterval(0.025), "open \(second)")
+            schedule.looked(at: schedule.due, cost: 0.064)
+        }
+    }
+
+    @Test func aStormOfOpensIsHeldToTheBudget() {
+        for cost in [0.001, 0.064, 0.5] {
+            var schedule = LookSchedule(start: start, interval: 5)
+            var spent = 0.0, looks = 0
+            // An open every 10 ms for 60 s.
+            for tick in 0..<6000 {
+                let now = start.addingTimeInterval(Double(tick) * 0.01)
+                schedule.asked(at: now)
+                if schedule.due <= now {
+                    schedule.looked(at: now, cost: cost)
+                    spent += cost
+                    looks += 1
+                }
+            }
+            // At most 10% of a core, plus the credit it starts with and one look's overshoot.
+            #expect(spent <= 0.1 * 60 + 0.5 + cost, "cost \(cost): \(spent) s in \(looks) looks")
+            // And not starved: most of the budget is used, or, for cheap looks, one comes within
+            // about the soon delay of each open.
+            #expect(Double(looks) >= min(0.1 * 60 * 0.8 / cost, 60 / 0.05), "cost \(cost): \(spent) s in \(looks) looks")
+        }
+    }
+}
