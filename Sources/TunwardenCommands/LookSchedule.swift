@@ -6,16 +6,17 @@ import Foundation
 /// Two kinds of look share one schedule. A periodic look comes every `interval`, or further
 /// apart where a look costs more than `periodicBudget` of a core at that interval (on a host with
 /// tens of thousands of devices a look is mostly the kernel's link dump). A look is also asked
-/// for when a tun node is opened or closed (`asked(at:)`): soon after, for the attach (TUNSETIFF)
-/// that follows an open at once, and again later, for one that takes its time. Every look spends
-/// its CPU time from a credit that refills at `askedBudget` of a core up to `credit`, and an asked
+/// for when a tun node is opened or closed (`asked(at:opened:)`): soon after, for the attach
+/// (TUNSETIFF) that follows an open at once or the letting go that follows the last close, and
+/// after an open again later, for an attach that takes its time. Every look spends
+/// its CPU time from a credit that refills at `askedBudget` of a core up to `creditLimit`, and an asked
 /// look waits while the credit is spent: a few opens in a row are answered at once, and a storm
 /// of them is held to the budget.
 struct LookSchedule {
     var interval: TimeInterval = 5
     var periodicBudget = 0.0025
     var askedBudget = 0.1
-    var creditLimit: TimeInterval = 0.5
+    var creditLimit: TimeInterval = 1
     var delays: (soon: TimeInterval, later: TimeInterval) = (0.025, 1)
 
     private var lastLook: Date
@@ -23,7 +24,7 @@ struct LookSchedule {
     private var soon: Date?
     private var later: Date?
     /// The credit of CPU time as it was at `creditAt` (full at first); negative while spent.
-    private var credit: TimeInterval = 0.5
+    private var credit: TimeInterval = 1
     private var creditAt: Date
 
     /// A schedule whose first periodic look is `interval` after `start`.
@@ -33,10 +34,10 @@ struct LookSchedule {
         creditAt = start
     }
 
-    /// A tun node was opened or closed at `time`.
-    mutating func asked(at time: Date) {
+    /// A tun node was opened (`opened`) or closed at `time`.
+    mutating func asked(at time: Date, opened: Bool = true) {
         soon = soon ?? time.addingTimeInterval(delays.soon)
-        later = time.addingTimeInterval(delays.later)
+        if opened { later = time.addingTimeInterval(delays.later) }
     }
 
     /// Forgets the looks asked for (there is nothing to look at).

@@ -49,9 +49,9 @@ enum WatchNews {
     case resync(String?)
     /// The source has looks to take before the next judgement (`settle`).
     case pending
-    /// A tun node was opened or closed: a process may have attached to a candidate or let go of
-    /// one, and the candidates are looked at soon (`LookSchedule`).
-    case look
+    /// A tun node was opened (`opened`) or closed: a process may have attached to a candidate or
+    /// let go of one, and the candidates are looked at soon (`LookSchedule`).
+    case look(opened: Bool)
     /// Like `pending`, but for news that is its own burst (a holder exited): judged after
     /// `WatchLoop.urgentWindow`, not the whole coalescing window.
     case urgent
@@ -307,8 +307,8 @@ final class WatchLoop {
                     resyncWanted = true
                 case .pending:
                     break
-                case .look:
-                    looks.asked(at: Date())
+                case let .look(opened):
+                    looks.asked(at: Date(), opened: opened)
                     continue
                 case .urgent:
                     judgeWithin(Self.urgentWindow)

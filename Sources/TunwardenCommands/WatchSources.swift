@@ -118,7 +118,10 @@ final class LinuxEventSource: WatchSource {
                 news.append(.urgent)
             }
         }
-        if let nodeEvents, ready.contains(nodeEvents.descriptor), nodeEvents.drain() { news.append(.look) }
+        if let nodeEvents, ready.contains(nodeEvents.descriptor) {
+            let activity = nodeEvents.drain()
+            if activity.opened || activity.closed { news.append(.look(opened: activity.opened)) }
+        }
         return news
     }
 

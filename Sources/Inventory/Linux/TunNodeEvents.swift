@@ -51,21 +51,29 @@ public final class TunNodeEvents {
         }
     }
 
-    /// Reads every queued event without blocking; true when a node was opened or closed, or
-    /// events were lost (IN_Q_OVERFLOW), false when only the end of a watch came (a container's
-    /// node gone with its mount).
-    public func drain() -> Bool {
-        var opened = false
+    /// What the queued events told.
+    public struct Activity: Equatable {
+        /// A node was opened, or events were lost (IN_Q_OVERFLOW): an attach may follow.
+        public var opened = false
+        /// A node's descriptor was closed for the last time: what it held is let go of at once.
+        public var closed = false
+    }
+
+    /// Reads every queued event without blocking. Nothing opened or closed when only the end of
+    /// a watch came (a container's node gone with its mount).
+    public func drain() -> Activity {
+        var activity = Activity()
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return opened }
+            guard count > 0 else { return activity }
             // struct inotify_event: wd (4 bytes), mask (4), cookie (4), len (4), then len bytes of name.
             var offset = 0
             while offset + 16 <= count {
                 let mask = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self) }
                 let length = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self) }
-                if mask & (Self.mask | UInt32(IN_Q_OVERFLOW)) != 0 { opened = true }
+                if mask & (UInt32(IN_OPEN) | UInt32(IN_Q_OVERFLOW)) != 0 { activity.opened = true }
+                if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_CLOSE_NOWRITE)) != 0 { activity.closed = true }
                 offset += 16 + Int(length)
             }
         }
