@@ -295,7 +295,9 @@ final class WatchLoop {
         var looks = LookSchedule(start: now, interval: lookInterval)
         var nextStats = now.addingTimeInterval(runtime.statsInterval)
         var nextWatchdog = notifier?.watchdogInterval.map { now.addingTimeInterval($0 / 2) }
-        func take(_ news: [WatchNews]) {
+        /// `whole`: the news is complete in itself (a look reads every candidate at once), so what
+        /// it changed is judged after the urgent window rather than the coalescing window.
+        func take(_ news: [WatchNews], whole: Bool = false) {
             for item in news {
                 switch item {
                 case let .changes(changes):
@@ -314,7 +316,11 @@ final class WatchLoop {
                     judgeWithin(Self.urgentWindow)
                     continue
                 }
-                if judgeAt == nil { judgeWithin(Double(runtime.coalesce) / 1000) }
+                if whole {
+                    judgeWithin(Self.urgentWindow)
+                } else if judgeAt == nil {
+                    judgeWithin(Double(runtime.coalesce) / 1000)
+                }
             }
         }
         while !control.stopRequested {
@@ -373,7 +379,7 @@ final class WatchLoop {
             // After a judgement that was due: a holder's exit is not kept waiting behind a look.
             if looking, now >= nextLook {
                 let started = Self.threadCPUTime()
-                if let changes = source.look(at: candidates()) { take([.changes(changes)]) }
+                if let changes = source.look(at: candidates()) { take([.changes(changes)], whole: true) }
                 looks.looked(at: now, cost: Self.threadCPUTime() - started)
             }
             if let interval = notifier?.watchdogInterval, let due = nextWatchdog, now >= due {

@@ -11,7 +11,8 @@ import TunwardenCore
 /// A process attaching to a down tun device, or letting go of one, raises no rtnetlink event; the
 /// watcher hears it open or close the tun node (inotify) and looks. Each test runs the watch loop
 /// with a periodic look an hour apart, so that only the node events can explain what it notices,
-/// on the real kernel in a throwaway namespace.
+/// and a coalescing window of 2 s, which what a look finds does not wait for; on the real kernel
+/// in a throwaway namespace.
 @Suite(.enabled(if: TestNamespace.available && Shell.which("unshare") != nil, "needs root, /dev/net/tun, ip, unshare and python3"))
 struct TunNodeLookKernelTests {
     /// Attaches to the comma-separated devices of its first argument through /dev/net/tun, prints
@@ -63,7 +64,7 @@ struct TunNodeLookKernelTests {
         let runtime = Watch.Runtime(
             namespace: ns.name, stateDirectory: state.path, eventBuffer: 1 << 20, policy: AuditPolicy(limit: 95, warnAt: nil),
             monitoring: Monitoring(alertExec: nil, alertWebhook: nil, textfile: nil, growthPolicy: GrowthPolicy()),
-            coalesce: 50, statsInterval: 3600, reap: false, reapPolicy: ReapPolicy(), journalPath: state.path + "/j.jsonl")
+            coalesce: 2000, statsInterval: 3600, reap: false, reapPolicy: ReapPolicy(), journalPath: state.path + "/j.jsonl")
         let statePath = state.path, name = ns.name
         Thread.detachNewThread { [runtime] in
             guard let source = try? LinuxEventSource(inventory: LinuxInventory(namespaceName: name), receiveBuffer: 1 << 20, tunNode: tunNode) else {
@@ -97,10 +98,10 @@ struct TunNodeLookKernelTests {
 
         // Attached, still down: no rtnetlink event, only the open of /dev/net/tun.
         kill(attacher.processIdentifier, SIGUSR1)
-        #expect(running.wait(seconds: 3) { Self.state(of: "orph0", in: $0) == .live }, "the attach went unnoticed")
+        #expect(running.wait(seconds: 1.5) { Self.state(of: "orph0", in: $0) == .live }, "the attach went unnoticed")
         // The descriptor closed, the process alive: no exit to hear, only the close.
         kill(attacher.processIdentifier, SIGUSR2)
-        #expect(running.wait(seconds: 3) { Self.state(of: "orph0", in: $0) == .orphaned }, "the letting go went unnoticed")
+        #expect(running.wait(seconds: 1.5) { Self.state(of: "orph0", in: $0) == .orphaned }, "the letting go went unnoticed")
         #expect(running.lock.withLock { running.judgements.last?.interfaces.first { $0.interface.name == "orph0" }?.holders.isEmpty } == true)
     }
 
@@ -124,7 +125,7 @@ struct TunNodeLookKernelTests {
         #expect(running.wait { Self.state(of: "ctheld0", in: $0) == .live && Self.state(of: "ctorph0", in: $0) == .orphaned })
 
         kill(attacher.processIdentifier, SIGUSR1)
-        #expect(running.wait(seconds: 3) { Self.state(of: "ctorph0", in: $0) == .live }, "an attach through the container's own node went unnoticed")
+        #expect(running.wait(seconds: 1.5) { Self.state(of: "ctorph0", in: $0) == .live }, "an attach through the container's own node went unnoticed")
         let holders = running.lock.withLock { running.judgements.last?.interfaces.first { $0.interface.name == "ctorph0" }?.holders.map(\.pid) }
         #expect(holders == [attacher.processIdentifier])
     }
