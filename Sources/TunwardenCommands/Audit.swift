@@ -153,9 +153,10 @@ public struct Audit: ParsableCommand {
             console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
                                             width: console.width, verbose: verbose))
         case .json:
-            var report = ReportRendering.json(AuditReport(assessment, includeContext: all, observations: observations), pretty: console.isTerminal)
-            report.append(UInt8(ascii: "\n"))
-            console.write(report)
+            for piece in ReportRendering.json(AuditReport(assessment, includeContext: all, observations: observations), pretty: console.isTerminal) {
+                console.write(piece)
+            }
+            console.write("\n")
         case .nagios:
             console.write(NagiosLine.render(assessment) + "\n")
         }

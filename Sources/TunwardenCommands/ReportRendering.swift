@@ -9,9 +9,9 @@ enum ReportRendering {
     /// From how many entries the work is shared: below, a thread costs more than it saves.
     static let shareFrom = 2000
 
-    static func json(_ report: AuditReport, pretty: Bool) -> [UInt8] {
+    static func json(_ report: AuditReport, pretty: Bool) -> [[UInt8]] {
         let count = report.interfaceCount
-        guard count >= shareFrom else { return report.json(pretty: pretty) }
+        guard count >= shareFrom else { return [report.json(pretty: pretty)] }
         // This thread also writes the findings (about two fifths of an entry each, one per
         // orphan at most): it takes fewer entries, so that both threads end together.
         let findingShare = min(report.findings.count, count) * 2 / 5
@@ -31,9 +31,10 @@ enum ReportRendering {
         report.writeFindings(to: &findings)
         done.wait()
         guard let rest = second.writer else { preconditionFailure("the second half of the entries was not written") }
-        var writer = JSONWriter(pretty: pretty, capacity: pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint)
+        // The parts are not copied into one buffer: they are the pieces of the output.
+        var writer = JSONWriter(pretty: pretty, capacity: 4096)
         report.write(to: &writer, entries: [first, rest], findings: findings)
-        return writer.bytes
+        return writer.pieces
     }
 }
 

@@ -397,10 +397,13 @@ public enum Heuristics {
         status(findings: findings, anyUnknown: interfaces.contains { $0.state == .unknown }, noInterfaces: interfaces.isEmpty)
     }
 
-    /// `status` with what it asks of the interfaces known already.
-    static func status(findings: [Finding], anyUnknown: Bool, noInterfaces: Bool) -> AuditStatus {
-        var worst: Severity?
-        for position in findings.indices where worst.map({ $0 < findings[position].severity }) ?? true {
+    /// `status` with what it asks of the interfaces known already. `inReportOrder`: the findings
+    /// are in report order, most severe first, so the first says how severe the worst is (a
+    /// watcher's burst then walks none of thousands of findings).
+    static func status(findings: [Finding], anyUnknown: Bool, noInterfaces: Bool, inReportOrder: Bool = false) -> AuditStatus {
+        var worst: Severity? = inReportOrder ? findings.first?.severity : nil
+        if worst == .critical { return .critical }
+        for position in findings.indices where !inReportOrder && worst.map({ $0 < findings[position].severity }) ?? true {
             worst = findings[position].severity
             if worst == .critical { return .critical }
         }

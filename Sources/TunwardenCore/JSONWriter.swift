@@ -40,7 +40,20 @@ extension JSONRecord {
 /// its `\xHH` text (in JSON `"zz\\xff"`), losslessly.
 public struct JSONWriter {
     /// Everything written so far.
-    public private(set) var bytes: [UInt8] = []
+    public var bytes: [UInt8] {
+        guard !segments.isEmpty else { return buffer }
+        var all: [UInt8] = []
+        all.reserveCapacity(segments.reduce(buffer.count) { $0 + $1.count })
+        for segment in segments { all += segment }
+        return all + buffer
+    }
+    /// Everything written so far, as the pieces it was written in: fragments spliced in stay
+    /// pieces of their own, not copied (a report of tens of thousands of entries is megabytes).
+    public var pieces: [[UInt8]] { segments + [buffer] }
+    /// What was written before the last fragment spliced in, and the fragments themselves.
+    private var segments: [[UInt8]] = []
+    /// What is being written now.
+    private var buffer: [UInt8] = []
     /// Whether members are put on lines of their own and indented.
     public let pretty: Bool
     /// How many objects and arrays are open.
@@ -51,7 +64,7 @@ public struct JSONWriter {
     /// `capacity`: about how many bytes will be written, reserved up front.
     public init(pretty: Bool = false, capacity: Int = 1024) {
         self.pretty = pretty
-        bytes.reserveCapacity(capacity)
+        buffer.reserveCapacity(capacity)
     }
 
     /// A writer for elements of an array that is `depth` levels deep in another writer's output,
@@ -64,13 +77,18 @@ public struct JSONWriter {
     }
 
     /// Appends the elements a `fragment` writer wrote, as if written here: into the innermost
-    /// open array, which must be as deep as the fragment's.
+    /// open array, which must be as deep as the fragment's. The fragment's bytes become pieces of
+    /// this writer's (see `pieces`), not a copy.
     public mutating func splice(_ fragment: JSONWriter) {
         precondition(fragment.depth == depth && fragment.pretty == pretty, "a fragment written for another place")
         guard fragment.members > 0 else { return }
         // The fragment's first element has no separator of its own.
-        if members > 0 { bytes.append(UInt8(ascii: ",")) }
-        bytes += fragment.bytes
+        if members > 0 { buffer.append(UInt8(ascii: ",")) }
+        segments.append(buffer)
+        segments += fragment.segments
+        segments.append(fragment.buffer)
+        buffer = []
+        buffer.reserveCapacity(1024)
         members += fragment.members
     }
 
@@ -130,9 +148,9 @@ public struct JSONWriter {
     public mutating func field(_ key: String, _ value: Bool) {
         writeKey(key)
         if value {
-            bytes.append(contentsOf: "true".utf8)
+            buffer.append(contentsOf: "true".utf8)
         } else {
-            bytes.append(contentsOf: "false".utf8)
+            buffer.append(contentsOf: "false".utf8)
         }
     }
 
@@ -144,9 +162,9 @@ public struct JSONWriter {
     /// A time, as `Timestamp.format` writes it.
     public mutating func field(_ key: String, _ date: Date) {
         writeKey(key)
-        bytes.append(UInt8(ascii: "\""))
-        Timestamp.append(date, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
+        Timestamp.append(date, to: &buffer)
+        buffer.append(UInt8(ascii: "\""))
     }
 
     public mutating func field(_ key: String, _ values: [String]) {
@@ -193,47 +211,47 @@ public struct JSONWriter {
     // MARK: Bytes
 
     private mutating func container(_ opener: UInt8, _ closer: UInt8, _ body: (inout JSONWriter) -> Void) {
-        bytes.append(opener)
+        buffer.append(opener)
         let outer = members
         members = 0
         depth += 1
         body(&self)
         depth -= 1
         if pretty, members > 0 { newline() }
-        bytes.append(closer)
+        buffer.append(closer)
         members = outer
     }
 
     /// The separator before the next member of the innermost object or array, if one is open.
     private mutating func beginMember() {
         guard depth > 0 else { return }
-        if members > 0 { bytes.append(UInt8(ascii: ",")) }
+        if members > 0 { buffer.append(UInt8(ascii: ",")) }
         members += 1
         if pretty { newline() }
     }
 
     private mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+        buffer.append(UInt8(ascii: "\n"))
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
     }
 
     /// A schema key, copied without looking for bytes to escape: there are none.
     private mutating func writeKey(_ key: String) {
         assert(!key.utf8.contains(where: Self.mustEscape), "a schema key that needs escaping: \(key)")
         beginMember()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: key.utf8)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-        if pretty { bytes.append(UInt8(ascii: " ")) }
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(contentsOf: key.utf8)
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: ":"))
+        if pretty { buffer.append(UInt8(ascii: " ")) }
     }
 
     /// A map's key, which holds data (a Linux interface name may hold a quote or a backslash).
     private mutating func writeMapKey(_ name: String) {
         beginMember()
         writeString(name)
-        bytes.append(UInt8(ascii: ":"))
-        if pretty { bytes.append(UInt8(ascii: " ")) }
+        buffer.append(UInt8(ascii: ":"))
+        if pretty { buffer.append(UInt8(ascii: " ")) }
     }
 
     private static func mustEscape(_ byte: UInt8) -> Bool {
@@ -241,33 +259,33 @@ public struct JSONWriter {
     }
 
     private mutating func writeString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
         // Nearly every string (names, addresses, ids, evidence) needs no escape. It is copied
         // whole and then checked where it landed, which costs less than walking the String's
         // UTF-8 view first; the rare string that needs escapes is taken back out and rewritten.
-        let start = bytes.count
-        bytes.append(contentsOf: text.utf8)
+        let start = buffer.count
+        buffer.append(contentsOf: text.utf8)
         if needsEscape(from: start) {
-            bytes.removeSubrange(start...)
+            buffer.removeSubrange(start...)
             writeEscaped(text)
         }
-        bytes.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
     }
 
     /// Writes `text`'s bytes, each one JSON does not allow in a string as its escape.
     private mutating func writeEscaped(_ text: String) {
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+            case UInt8(ascii: "\""): buffer.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): buffer.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): buffer.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): buffer.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): buffer.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
-                bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(Self.hexDigit(byte >> 4))
-                bytes.append(Self.hexDigit(byte & 0xf))
-            default: bytes.append(byte)
+                buffer.append(contentsOf: #"\u00"#.utf8)
+                buffer.append(Self.hexDigit(byte >> 4))
+                buffer.append(Self.hexDigit(byte & 0xf))
+            default: buffer.append(byte)
             }
         }
     }
@@ -277,8 +295,8 @@ public struct JSONWriter {
     /// the loop can test many bytes at a time.
     private func needsEscape(from start: Int) -> Bool {
         var found: UInt8 = 0
-        for position in start..<bytes.count {
-            let byte = bytes[position]
+        for position in start..<buffer.count {
+            let byte = buffer[position]
             found |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
         }
         return found != 0
@@ -290,12 +308,12 @@ public struct JSONWriter {
 
     /// Writes an integer's decimal digits, most significant first, without making a String.
     private mutating func writeInteger<Number: BinaryInteger>(_ value: Number) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
         let magnitude = UInt64(value.magnitude)
         var divisor: UInt64 = 1
         while magnitude / divisor >= 10 { divisor *= 10 }
         while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            buffer.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
             divisor /= 10
         }
     }

@@ -145,4 +145,39 @@ import Testing
                 == #"{"signed":\#(signed),"unsigned":\#(unsigned),"small":\#(small)}"#)
         }
     }
+
+    /// Fragments written apart and spliced in (an empty one, one holding pieces of its own) give
+    /// the bytes of writing the elements in place, and the pieces are those bytes in order.
+    @Test(arguments: [false, true])
+    func splicedFragmentsAreTheElementsWrittenInPlace(pretty: Bool) {
+        let names = (0..<7).map { "tun\($0)\"q" }
+        var whole = JSONWriter(pretty: pretty)
+        whole.object { json in
+            json.array("names") { json in for name in names { json.element(name) } }
+            json.field("after", true)
+        }
+        var first = JSONWriter.fragment(pretty: pretty, depth: 2)
+        for name in names[0..<3] { first.element(name) }
+        let empty = JSONWriter.fragment(pretty: pretty, depth: 2)
+        var inner = JSONWriter.fragment(pretty: pretty, depth: 2)
+        inner.element(names[4])
+        var middle = JSONWriter.fragment(pretty: pretty, depth: 2)
+        middle.element(names[3])
+        middle.splice(inner)
+        var last = JSONWriter.fragment(pretty: pretty, depth: 2)
+        for name in names[5...] { last.element(name) }
+        var spliced = JSONWriter(pretty: pretty)
+        spliced.object { json in
+            json.array("names") { json in
+                json.splice(first)
+                json.splice(empty)
+                json.splice(middle)
+                json.splice(last)
+            }
+            json.field("after", true)
+        }
+        #expect(spliced.bytes == whole.bytes)
+        #expect(Array(spliced.pieces.joined()) == whole.bytes)
+        #expect(spliced.pieces.count > 3)
+    }
 }

@@ -485,7 +485,8 @@ final class NamespaceFacts {
         let findings = sorted?.all ?? []
         findingsPatched = 0
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
-                          status: Heuristics.status(findings: findings, anyUnknown: counts.count(.unknown) > 0, noInterfaces: assessedList.isEmpty),
+                          status: Heuristics.status(findings: findings, anyUnknown: counts.count(.unknown) > 0, noInterfaces: assessedList.isEmpty,
+                                                   inReportOrder: true),
                           stateCounts: counts.stateCounts)
     }
 
