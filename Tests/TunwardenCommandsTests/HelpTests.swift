@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+@testable import TunwardenCommands
 
 /// `--help` as a newcomer reads it on an 80-column terminal, and `help` with a name it does not know.
 @Suite struct HelpTests {
@@ -58,13 +59,16 @@ import TestSupport
     }
 }
 
-/// What `help watch` says about holder exits is what the watcher does (and what README.md says).
+/// What `help watch` says about holder exits and attaches is what the watcher does (and what
+/// README.md says).
 @Suite struct WatchHelpTests {
-    @Test func holderExitsAreWatchedThroughTheProcConnectorOrEveryFiveSeconds() throws {
+    @Test func holderExitsAreWatchedThroughTheProcConnectorAndAttachesThroughTunNodes() throws {
         let help = try HelpTests.help(["help", "watch"], columns: 1000).stdout
         #expect(help.contains("proc connector"), "\(help)")
-        #expect(help.contains("the known holders are checked every 5 seconds instead"), "\(help)")
-        #expect(help.contains("their links are read again every 5 seconds"), "\(help)")
+        #expect(help.contains("the known holders are checked at each orphan look instead"), "\(help)")
+        #expect(help.contains("inotify reports (for /dev/net/tun and the node each known holder opened)"), "\(help)")
+        #expect(help.contains("are read again \(Int(LookSchedule(start: Date()).delays.soon * 1000)) ms later"), "\(help)")
+        #expect(help.contains("They are also read every \(Int(LookSchedule(start: Date()).interval)) seconds"), "\(help)")
         #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
         #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
     }
