@@ -114,11 +114,12 @@ try:
     watcher_used = cpu_seconds(watcher.pid) - watcher_before
     monitor_used = cpu_seconds(monitor.pid) - monitor_before
     # To the nanosecond where the threads stayed the same (in clock ticks otherwise).
+    # (Not where schedstat is missing or says 0: a kernel without CONFIG_SCHED_INFO.)
     now_precise, now_tids = cpu_precise(watcher.pid)
-    if now_tids == watcher_tids:
+    if now_tids and now_tids == watcher_tids and now_precise > watcher_precise:
         watcher_used = now_precise - watcher_precise
     now_precise, now_tids = cpu_precise(monitor.pid)
-    if now_tids == monitor_tids:
+    if now_tids and now_tids == monitor_tids and now_precise > monitor_precise:
         monitor_used = now_precise - monitor_precise
     monitor.terminate(); monitor.wait()
     elapsed = time.perf_counter() - start

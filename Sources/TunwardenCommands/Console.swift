@@ -16,7 +16,8 @@ protocol Console {
     var width: Int? { get }
     /// Whether output is coloured when `--color` chose `choice`.
     func colorEnabled(_ choice: ColorChoice) -> Bool
-    /// Writes bytes of the report to standard output, all of them in one go.
+    /// Writes bytes of the report to standard output, all of them in one go (a large JSON report
+    /// comes in the few pieces it was written in, one call each).
     func write(_ bytes: UnsafeRawBufferPointer)
     /// Prints `tunwarden: note: …` on standard error.
     func note(_ message: String)

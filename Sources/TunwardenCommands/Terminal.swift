@@ -56,7 +56,7 @@ enum Terminal {
         }
     }
 
-    /// Writes text to standard output in one go (large reports are not split into many writes).
+    /// Writes text to standard output in one go (a text report is not split into many writes).
     static func write(_ text: String) {
         var text = text
         text.withUTF8 { writeOut(UnsafeRawBufferPointer($0)) }

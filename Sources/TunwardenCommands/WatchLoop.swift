@@ -13,6 +13,9 @@ import TunwardenCore
 protocol WatchSource: AnyObject {
     /// Descriptors that become readable when there is news.
     var descriptors: [Int32] { get }
+    /// Descriptors whose news asks for a look (`WatchNews.look`), polled only while there is
+    /// something to look at.
+    var lookDescriptors: [Int32] { get }
     /// A full, consistent snapshot.
     func snapshot() throws -> Snapshot
     /// Reads what the ready descriptors hold, without blocking.
@@ -49,9 +52,9 @@ enum WatchNews {
     case resync(String?)
     /// The source has looks to take before the next judgement (`settle`).
     case pending
-    /// A tun node was opened (`opened`) or closed: a process may have attached to a candidate or
-    /// let go of one, and the candidates are looked at soon (`LookSchedule`).
-    case look(opened: Bool)
+    /// A tun node was opened or closed: a process may have attached to a candidate or let go of
+    /// one, and the candidates are looked at soon (`LookSchedule`).
+    case look
     /// Like `pending`, but for news that is its own burst (a holder exited): judged after
     /// `WatchLoop.urgentWindow`, not the whole coalescing window.
     case urgent
@@ -72,7 +75,7 @@ protocol WatchControl {
 /// applies what the source reports, and after each burst (the coalescing window) judges what
 /// changed exactly as `audit` judges (observations, leak growth, alerts on transitions,
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
-/// window, the orphan look (periodic, or asked for by a tun node's opening), the traffic sample (which also refreshes the metrics), the systemd
+/// window, the orphan look (periodic, or asked for by a tun node's opening or closing), the traffic sample (which also refreshes the metrics), the systemd
 /// watchdog, the next orphan coming of age for `--reap`, the next retry of an undelivered alert.
 /// Nothing wakes it otherwise.
 final class WatchLoop {
@@ -87,9 +90,9 @@ final class WatchLoop {
     var reaper: ((Assessment, Observations) -> Date?)?
     /// Called after each judgement (for tests).
     var judged: (Assessment) -> Void = { _ in }
-    /// How often orphan candidates are looked at again at least (see `LookSchedule`): a process
-    /// attaching to a device that is down raises no event, and one that opened a tun node no
-    /// watch covers is not heard.
+    /// How often orphan candidates are looked at without being asked to (see `LookSchedule`;
+    /// further apart where a look is costly): a process attaching to a device that is down raises
+    /// no event, and one that opened a tun node no watch covers is not heard.
     var lookInterval: TimeInterval = 5
     /// How soon urgent news (a holder's exit) is judged: long enough to gather the exits of a
     /// process group that dies at once, far shorter than the coalescing window meant for
@@ -309,8 +312,8 @@ final class WatchLoop {
                     resyncWanted = true
                 case .pending:
                     break
-                case let .look(opened):
-                    looks.asked(at: Date(), opened: opened)
+                case .look:
+                    looks.asked(at: Date())
                     continue
                 case .urgent:
                     judgeWithin(Self.urgentWindow)
@@ -339,7 +342,7 @@ final class WatchLoop {
             if let due = source.deadline { deadlines.append(due) }
             let first = deadlines.min()!
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
-            var polled = ([control.descriptor] + source.descriptors).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&polled, nfds_t(polled.count), Int32((timeout * 1000).rounded(.up)))
             if ready > 0 {
                 if polled[0].revents != 0 { control.drain() }

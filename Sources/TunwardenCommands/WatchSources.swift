@@ -51,6 +51,14 @@ final class LinuxEventSource: WatchSource {
             nodeEvents = nil
             Terminal.log("watch: tun device opens cannot be watched (\(error)); attaching to a down device is noticed by the periodic look only")
         }
+        noteNodeProblem()
+    }
+
+    /// Logs a tun node that could not be watched: opens of it are then noticed by the periodic look only.
+    private func noteNodeProblem() {
+        if let problem = nodeEvents?.takeProblem() {
+            Terminal.log("watch: a tun node cannot be watched (\(problem)); processes opening it are noticed by the periodic look only")
+        }
     }
 
     /// Lets only the exits of `pids` reach the proc events socket. A busy host starts and ends
@@ -64,9 +72,12 @@ final class LinuxEventSource: WatchSource {
         exitsFiltered = result == 0 ? Set(pids) : nil
     }
 
-    var descriptors: [Int32] {
-        [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) + (nodeEvents.map { [$0.descriptor] } ?? [])
-    }
+    var descriptors: [Int32] { [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
+
+    /// Opens and closes of tun nodes matter only while there are devices to look at: the rest of
+    /// the time they stay queued in the kernel, and other processes opening the node never wake
+    /// the watcher.
+    var lookDescriptors: [Int32] { nodeEvents.map { [$0.descriptor] } ?? [] }
 
     func snapshot() throws -> Snapshot {
         (holderScanWanted, peerLookWanted, linksToReread) = (false, false, [])
@@ -120,7 +131,8 @@ final class LinuxEventSource: WatchSource {
         }
         if let nodeEvents, ready.contains(nodeEvents.descriptor) {
             let activity = nodeEvents.drain()
-            if activity.opened || activity.closed { news.append(.look(opened: activity.opened)) }
+            if activity.opened || activity.closed { news.append(.look) }
+            noteNodeProblem()
         }
         return news
     }
@@ -198,7 +210,8 @@ final class LinuxEventSource: WatchSource {
 
     func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32]) {
         self.held = held
-        nodeEvents?.watchNodes(of: nodes)
+        nodeEvents?.watchNodes(of: nodes, procRoot: kernel.inventory.procRoot)
+        noteNodeProblem()
         guard processEvents >= 0, !exitFilterRefused else { return }
         let pids = Set(held.keys)
         if let named = exitsFiltered {
@@ -310,6 +323,7 @@ final class RouteMonitorSource: WatchSource {
     }
 
     func settle() -> [WatchNews] { [] }
+    var lookDescriptors: [Int32] { [] }
     var looksWithoutCandidates: Bool { false }
     func look(at candidates: [NetworkInterface]) -> [FactChange]? { nil }
     func traffic() -> [FactChange]? { nil }

@@ -402,11 +402,13 @@ public enum Heuristics {
     /// watcher's burst then walks none of thousands of findings).
     static func status(findings: [Finding], anyUnknown: Bool, noInterfaces: Bool, inReportOrder: Bool = false) -> AuditStatus {
         var worst: Severity? = inReportOrder ? findings.first?.severity : nil
-        if worst == .critical { return .critical }
-        for position in findings.indices where !inReportOrder && worst.map({ $0 < findings[position].severity }) ?? true {
-            worst = findings[position].severity
-            if worst == .critical { return .critical }
+        if !inReportOrder {
+            for position in findings.indices where worst.map({ $0 < findings[position].severity }) ?? true {
+                worst = findings[position].severity
+                if worst == .critical { return .critical }
+            }
         }
+        if worst == .critical { return .critical }
         if worst == .warning { return .warning }
         if anyUnknown { return .unknown }
         if noInterfaces, findings.contains(where: { $0.id == FindingID.captureMissing }) { return .unknown }

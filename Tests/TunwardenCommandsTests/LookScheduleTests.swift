@@ -15,6 +15,21 @@ struct LookScheduleTests {
         // A look of 64 ms (10,000 devices) may take 0.25% of a core: one every 25.6 s.
         schedule.looked(at: start.addingTimeInterval(10), cost: 0.064)
         #expect(abs(schedule.due.timeIntervalSince(start) - 35.6) < 1e-6)
+        // One that took a second (a holder scan of a huge host) leaves a minute at most.
+        schedule.looked(at: start.addingTimeInterval(40), cost: 1)
+        #expect(schedule.due == start.addingTimeInterval(100))
+    }
+
+    @Test func aClockSetBackNeitherRefillsNorDrainsTheCredit() {
+        var schedule = LookSchedule(start: start, interval: 3600)
+        schedule.looked(at: start, cost: 2)
+        // Spent: a look asked for waits until 10% of a core has paid back the second owed (10 s).
+        schedule.asked(at: start.addingTimeInterval(1))
+        #expect(schedule.due == start.addingTimeInterval(10))
+        // The clock goes back an hour: no debt of an hour is added.
+        schedule.looked(at: start.addingTimeInterval(-3600), cost: 0)
+        schedule.asked(at: start.addingTimeInterval(-3599))
+        #expect(schedule.due == start.addingTimeInterval(-3600 + 10))
     }
 
     @Test func anOpenAsksForALookSoonAndAnotherASecondLater() {
@@ -27,15 +42,17 @@ struct LookScheduleTests {
         schedule.looked(at: schedule.due, cost: 0.064)
         // Then only the periodic look, an hour after the last.
         #expect(schedule.due == open.addingTimeInterval(3601))
-        // A close asks for the soon look only: the letting go follows the last close at once.
-        schedule.asked(at: open.addingTimeInterval(10), opened: false)
+        // A close asks for the same two looks.
+        schedule.asked(at: open.addingTimeInterval(10))
         #expect(schedule.due == open.addingTimeInterval(10.025))
         schedule.looked(at: schedule.due, cost: 0.064)
-        #expect(schedule.due == open.addingTimeInterval(3610.025))
+        #expect(schedule.due == open.addingTimeInterval(11))
+        schedule.looked(at: schedule.due, cost: 0.064)
+        #expect(schedule.due == open.addingTimeInterval(3611))
         // With nothing to look at, what was asked for is dropped.
         schedule.asked(at: open.addingTimeInterval(20))
         schedule.dropAsked()
-        #expect(schedule.due == open.addingTimeInterval(3610.025))
+        #expect(schedule.due == open.addingTimeInterval(3611))
     }
 
     @Test func aFewOpensInARowAreAnsweredAtOnce() {

@@ -97,11 +97,15 @@ struct TunNodeLookKernelTests {
         #expect(running.wait { Self.state(of: "orph0", in: $0) == .orphaned })
 
         // Attached, still down: no rtnetlink event, only the open of /dev/net/tun.
+        let opened = Date()
         kill(attacher.processIdentifier, SIGUSR1)
         #expect(running.wait(seconds: 1.5) { Self.state(of: "orph0", in: $0) == .live }, "the attach went unnoticed")
+        // The look the open asked for a second later has come and gone, so that only the close
+        // can explain what follows.
+        Thread.sleep(until: opened.addingTimeInterval(1.3))
         // The descriptor closed, the process alive: no exit to hear, only the close.
         kill(attacher.processIdentifier, SIGUSR2)
-        #expect(running.wait(seconds: 1.5) { Self.state(of: "orph0", in: $0) == .orphaned }, "the letting go went unnoticed")
+        #expect(running.wait(seconds: 0.8) { Self.state(of: "orph0", in: $0) == .orphaned }, "the letting go went unnoticed")
         #expect(running.lock.withLock { running.judgements.last?.interfaces.first { $0.interface.name == "orph0" }?.holders.isEmpty } == true)
     }
 
