@@ -4,7 +4,8 @@ import TunwardenCore
 /// Writes an audit report as JSON. With thousands of interfaces, the entries and findings (nearly
 /// all of the report) are written in two shares at once, one on a thread of its own: once the
 /// kernel's dump is over the machine's second core is idle, and the report is what the run still
-/// waits for. The bytes are exactly those of `AuditReport.json(pretty:)`.
+/// waits for. The pieces it returns, written one after another, are exactly the bytes of
+/// `AuditReport.json(pretty:)`.
 enum ReportRendering {
     /// From how many entries the work is shared: below, a thread costs more than it saves.
     static let shareFrom = 2000

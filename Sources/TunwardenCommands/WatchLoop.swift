@@ -75,9 +75,9 @@ protocol WatchControl {
 /// applies what the source reports, and after each burst (the coalescing window) judges what
 /// changed exactly as `audit` judges (observations, leak growth, alerts on transitions,
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
-/// window, the orphan look (periodic, or asked for by a tun node's opening or closing), the traffic sample (which also refreshes the metrics), the systemd
-/// watchdog, the next orphan coming of age for `--reap`, the next retry of an undelivered alert.
-/// Nothing wakes it otherwise.
+/// window, the orphan look (periodic, or asked for by a tun node's opening or closing), the
+/// traffic sample (which also refreshes the metrics), the systemd watchdog, the next orphan coming
+/// of age for `--reap`, the next retry of an undelivered alert. Nothing wakes it otherwise.
 final class WatchLoop {
     let source: any WatchSource
     let store: StateStore
@@ -331,7 +331,8 @@ final class WatchLoop {
             var deadlines: [Date] = [nextStats]
             if let judgeAt { deadlines.append(judgeAt) }
             let looking = hasCandidates || source.looksWithoutCandidates
-            // With nothing to look at, an opening asks for nothing.
+            // With nothing to look at, what tun nodes' openings asked for is moot (and their news
+            // is not read until there is something to look at again).
             if !looking { looks.dropAsked() }
             let nextLook = looks.due
             if looking { deadlines.append(nextLook) }

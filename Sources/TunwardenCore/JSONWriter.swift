@@ -45,7 +45,8 @@ public struct JSONWriter {
         var all: [UInt8] = []
         all.reserveCapacity(segments.reduce(buffer.count) { $0 + $1.count })
         for segment in segments { all += segment }
-        return all + buffer
+        all += buffer
+        return all
     }
     /// Everything written so far, as the pieces it was written in: fragments spliced in stay
     /// pieces of their own, not copied (a report of tens of thousands of entries is megabytes).
