@@ -108,8 +108,8 @@ final class LinuxEventSource: WatchSource {
                 news.append(.resync(reason))
             }
         }
+        var holderExited = false
         if processEvents >= 0, ready.contains(processEvents) {
-            var holderExited = false
             var more = true
             while more {
                 let count = tw_proc_events_read(processEvents, &exited, Int32(exited.count))
@@ -131,7 +131,10 @@ final class LinuxEventSource: WatchSource {
         }
         if let nodeEvents, ready.contains(nodeEvents.descriptor) {
             let activity = nodeEvents.drain()
-            if activity.opened || activity.closed { news.append(.look) }
+            // Closes heard with a known holder's exit are that exit's: its devices are read again,
+            // with a scan, before it is judged, and a look at every candidate would only keep the
+            // next exit's alert waiting behind it.
+            if activity.opened || (activity.closed && !holderExited) { news.append(.look) }
             noteNodeProblem()
         }
         return news
