@@ -166,6 +166,9 @@ final class LinuxEventSource: WatchSource {
     var looksWithoutCandidates: Bool { processEvents < 0 && !held.isEmpty }
 
     func look(at candidates: [NetworkInterface]) -> [FactChange]? {
+        // A node that could not be watched (missing, or made again) is tried again at each look;
+        // this look covers what went unheard before.
+        if nodeEvents?.watchPathAgain() == true { Terminal.log("watch: the tun node is watched again") }
         var changes: [FactChange]
         let indices = candidates.map(\.index)
         do {

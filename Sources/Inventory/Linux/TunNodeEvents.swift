@@ -123,6 +123,15 @@ public final class TunNodeEvents {
         return activity
     }
 
+    /// Watches `path` again if it is not watched (it was missing, or made again after its watch
+    /// ended and not yet there when `drain` tried): called at each periodic look. True when it is
+    /// watched anew, and what happened before may have gone unheard.
+    public func watchPathAgain() -> Bool {
+        guard pathWatch < 0 else { return false }
+        pathWatch = inotify_add_watch(descriptor, path, Self.mask)
+        return pathWatch >= 0
+    }
+
     public func close() { Glibc.close(descriptor) }
 }
 #endif
