@@ -115,6 +115,22 @@ enum Sys {
         }
     }
 
+    /// O_PATH (include/uapi/asm-generic/fcntl.h), which Glibc's module does not export.
+    static let pathOnly: Int32 = 0o10000000
+
+    /// A descriptor that names the file at `path` without opening it for reading or writing
+    /// (O_PATH): it raises no open event of its own.
+    static func openPathOnly(_ path: String) -> Outcome<Int32> {
+        repeatOnEINTR { openat(AT_FDCWD, path, pathOnly | O_CLOEXEC) }
+    }
+
+    /// The device number of the character device open as `fd`, or nil when it is another kind of file.
+    static func characterDevice(_ fd: Int32) -> Outcome<dev_t?> {
+        var info = stat()
+        if fstat(fd, &info) != 0 { return .failed(errno) }
+        return .ok(info.st_mode & S_IFMT == S_IFCHR ? info.st_rdev : nil)
+    }
+
     static func statDescriptor(_ fd: Int32) -> Outcome<UInt64> {
         var info = stat()
         if fstat(fd, &info) != 0 { return .failed(errno) }

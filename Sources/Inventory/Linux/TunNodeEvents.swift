@@ -28,10 +28,6 @@ public final class TunNodeEvents {
     /// number whose major is below 4096 and minor below 256 (include/linux/kdev_t.h,
     /// new_encode_dev): the major above the minor's 8 bits.
     static let tunDevice: dev_t = 10 << 8 | 200
-    /// O_PATH (include/uapi/asm-generic/fcntl.h), which Glibc's module does not export: a
-    /// descriptor that names a file without opening it for reading or writing (and so raises no
-    /// open event of its own).
-    static let pathOnly: Int32 = 0o10000000
 
     /// Watches `path`, the tun device's usual node; throws when inotify is unavailable. A node
     /// that cannot be watched (no /dev/net/tun in this mount namespace) is told by `takeProblem`,
@@ -40,8 +36,7 @@ public final class TunNodeEvents {
         descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { throw Failure(call: "inotify_init1", errno: errno) }
         self.path = path
-        pathWatch = inotify_add_watch(descriptor, path, Self.mask)
-        if pathWatch < 0 { problem = Failure(call: "inotify_add_watch(\(path))", errno: errno).description }
+        if !watchPathAgain() { problem = Failure(call: "inotify_add_watch(\(path))", errno: errno).description }
     }
 
     /// A watch that could not be added since the last call, once per kind: `path`'s, or the first
@@ -56,7 +51,7 @@ public final class TunNodeEvents {
     public struct Failure: Error, CustomStringConvertible {
         public var call: String
         public var errno: Int32
-        public var description: String { "\(call): \(String(cString: strerror(errno)))" }
+        public var description: String { "\(call): \(Sys.describe(errno))" }
     }
 
     /// Watches the node each of `holders` opened, named by one of its tun descriptors (pid to
@@ -69,11 +64,9 @@ public final class TunNodeEvents {
         watchedFor.formIntersection(holders.keys)
         for (pid, fd) in holders where !watchedFor.contains(pid) {
             watchedFor.insert(pid)
-            let opened = open("\(procRoot)/\(pid)/fd/\(fd)", Self.pathOnly | O_CLOEXEC)
-            guard opened >= 0 else { continue }
+            guard case let .ok(opened) = Sys.openPathOnly("\(procRoot)/\(pid)/fd/\(fd)") else { continue }
             defer { Glibc.close(opened) }
-            var status = stat()
-            guard fstat(opened, &status) == 0, status.st_mode & S_IFMT == S_IFCHR, status.st_rdev == Self.tunDevice else { continue }
+            guard case .ok(Self.tunDevice?) = Sys.characterDevice(opened) else { continue }
             if inotify_add_watch(descriptor, "/proc/self/fd/\(opened)", Self.mask) < 0, !failureNoted {
                 failureNoted = true
                 problem = Failure(call: "inotify_add_watch(the tun node of pid \(pid))", errno: errno).description
@@ -117,15 +110,15 @@ public final class TunNodeEvents {
         if pathEnded {
             // What happened before it is watched again may have gone unheard: taken as an open.
             activity.opened = true
-            pathWatch = inotify_add_watch(descriptor, path, Self.mask)
-            if pathWatch < 0 { problem = Failure(call: "inotify_add_watch(\(path)) again", errno: errno).description }
+            pathWatch = -1
+            if !watchPathAgain() { problem = Failure(call: "inotify_add_watch(\(path)) again", errno: errno).description }
         }
         return activity
     }
 
-    /// Watches `path` again if it is not watched (it was missing, or made again after its watch
-    /// ended and not yet there when `drain` tried): called at each periodic look. True when it is
-    /// watched anew, and what happened before may have gone unheard.
+    /// Watches `path` if it is not watched: at start, when its watch ended, and at each look (it
+    /// was missing, or made again and not yet there when `drain` tried). True when it is watched
+    /// anew, and what happened before may have gone unheard.
     public func watchPathAgain() -> Bool {
         guard pathWatch < 0 else { return false }
         pathWatch = inotify_add_watch(descriptor, path, Self.mask)
