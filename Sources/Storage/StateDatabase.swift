@@ -73,8 +73,9 @@ public struct PendingAlert: Sendable, Equatable {
 
 /// What recording an inventory did.
 public struct Recording {
-    /// The assessment with what the history adds (a `leak-growth` finding).
-    public var assessment: Assessment
+    /// What the history adds to the assessment recorded (a `leak-growth` finding), to be added
+    /// with `Assessment.adding` (or kept in a judging engine): the recording copies no findings.
+    public var historyFindings: [Finding]
     /// The inspected namespace's observations after recording, with its history (`counts` holds
     /// the samples from the growth window's start on, not all of them).
     public var observations: Observations
@@ -406,7 +407,7 @@ public final class StateDatabase {
             let history = try history(row, countsFrom: now, alertedAmong: [])
             try Self.check(history, of: identity)
             observations.histories[identity] = history
-            return Recording(assessment: assessment, observations: observations, alert: nil, wasStale: false)
+            return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: false)
         }
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
@@ -417,12 +418,13 @@ public final class StateDatabase {
         let considered = touched?.orphans ?? AlertDecision.orphanNames(assessment)
         // Before any arithmetic on them.
         try Self.check(history, of: identity)
-        let judged = assessment.adding(alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? [])
-        var decided = AlertDecision.decide(judged, history: history, host: "", orphans: considered, alerted: alerted)
+        let extra = alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? []
+        let status = assessment.status(adding: extra)
+        var decided = AlertDecision.decide(assessment, adding: extra, history: history, host: "", orphans: considered, alerted: alerted)
         // Asked only for an alert: the name may take a resolver's time.
         if decided != nil { decided?.host = alerting.host() }
-        try remember(judged.status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
-        history.alertedStatus = judged.status
+        try remember(status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
+        history.alertedStatus = status
         history.alertedOrphans = considered
         var claimed: PendingAlert?
         if let decided {
@@ -430,7 +432,7 @@ public final class StateDatabase {
             claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
         }
         observations.histories[identity] = history
-        return Recording(assessment: judged, observations: observations, alert: claimed, wasStale: false)
+        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false)
     }
 
     private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
@@ -438,7 +440,7 @@ public final class StateDatabase {
         var observations = Observations()
         observations.namespaces[identity] = interfaces
         observations.histories[identity] = try history(row, countsFrom: (row.lastRun ?? assessment.snapshot.takenAt).addingTimeInterval(-(window ?? 0)))
-        return Recording(assessment: assessment, observations: observations, alert: nil, wasStale: true)
+        return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: true)
     }
 
     /// Remembers what was alerted on (or that the condition is unchanged): the status, and the

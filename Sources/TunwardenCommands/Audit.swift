@@ -177,9 +177,21 @@ extension Audit {
     /// recorded half-done. A damaged database (or `state.json` being imported) is moved aside and
     /// observing starts afresh; one that cannot be used is reported and the run goes on without
     /// ages or alerts. Throws `RunLock.Busy` when a reap held the lock for longer than `patience`.
+    /// Returns the assessment with what the history adds.
     static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
                         patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false })
         throws -> (assessment: Assessment, observations: Observations?, nextDelivery: Date?) {
+        let (recording, nextDelivery) = try observeRecording(assessment, store: store, monitoring: monitoring, command: command,
+                                                             patience: patience, giveUp: giveUp)
+        guard let recording else { return (assessment, nil, nil) }
+        return (assessment.adding(recording.historyFindings), recording.observations, nextDelivery)
+    }
+
+    /// `observe`, returning the recording itself (nil: the state could not be used) rather than
+    /// the assessment joined with its history's findings, for a caller that keeps those apart.
+    static func observeRecording(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
+                                 patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false })
+        throws -> (recording: Recording?, nextDelivery: Date?) {
         let lock: RunLock
         do {
             lock = try RunLock.acquire(directory: store.directory, command: command, purpose: .observing, patience: patience, giveUp: giveUp)
@@ -187,15 +199,14 @@ extension Audit {
             throw busy
         } catch {
             Terminal.note("observations not used: \(error)")
-            return (assessment, nil, nil)
+            return (nil, nil)
         }
         let recording = record(assessment, store: store, alerting: monitoring.judging)
         lock.release()
-        guard let recording else { return (assessment, nil, nil) }
+        guard let recording else { return (nil, nil) }
         // The alert is claimed already, so no other run sends it; a slow sink (a command that
         // takes its time, a webhook's retries) holds up no other run.
-        let nextDelivery = monitoring.deliver(claimed: recording.alert, store: store)
-        return (recording.assessment, recording.observations, nextDelivery)
+        return (recording, monitoring.deliver(claimed: recording.alert, store: store))
     }
 
     /// Records the assessment (see `StateDatabase.record`), moving a damaged file aside and

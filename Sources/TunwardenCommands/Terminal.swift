@@ -128,9 +128,13 @@ enum Terminal {
     /// Logs a line on standard error (`tunwarden: …`), with a syslog priority prefix under systemd
     /// (which sets JOURNAL_STREAM for services whose standard error goes to the journal).
     static func log(_ message: String, priority: Int = 6) {
-        let prefix = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil ? "<\(priority)>" : ""
+        let prefix = underJournal ? "<\(priority)>" : ""
         writeError("\(prefix)tunwarden: \(message)\n")
     }
+
+    /// Whether standard error goes to systemd's journal; read once (the environment of a process
+    /// does not change under it, and a watcher logs at every burst that changes a count).
+    private static let underJournal = getenv("JOURNAL_STREAM") != nil
 
     /// Prints `tunwarden: note: …` to standard error.
     static func note(_ message: String) {

@@ -137,47 +137,58 @@ final class WatchLoop {
         // The facts are true as of now (events would have said otherwise): the judgement is
         // dated now, so that it is never older than the last one recorded (a reload judges the
         // same facts again, under new settings).
-        if loaded { engine.apply([], to: identity, at: Date()) }
-        guard loaded, let assessment = engine.assessment(of: identity) else { return false }
-        let changes = engine.takeChanges(of: identity)
+        guard loaded else { return false }
+        engine.apply([], to: identity, at: Date())
+        let recorded: (observations: Observations?, historyFindings: [Finding])
         do {
-            let judged: Assessment
-            let observations: Observations?
-            if fullRecordDue {
-                (judged, observations, nextDelivery) = try Audit.observe(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
-                                                                        patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
-                if let observations {
-                    cache = observations
-                    fullRecordDue = false
-                }
-            } else {
-                (judged, observations) = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
-            }
-            metricsChanged(judged, observations: observations)
-            let summary = AuditTable.summaryLine(judged)
-            if summary != lastSummary { Terminal.log("watch: \(summary)") }
-            lastSummary = summary
-            notifier?.send("STATUS=\(summary)")
-            // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
-            var held: [Int32: [Int]] = [:]
-            var nodes: [Int32: Int32] = [:]
-            for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
-                for holder in judged.interfaces[position].holders {
-                    held[holder.pid, default: []].append(judged.interfaces[position].interface.index)
-                    if let fd = holder.fd { nodes[holder.pid] = fd }
-                }
-            }
-            source.noteHolders(held, nodes: nodes)
-            hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
-            self.judged(judged)
-            if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
-            return true
+            recorded = try record()
         } catch {
             Terminal.note("watch: observations not saved, retrying: \(error)")
             // What this judgement would have recorded is recorded whole next time.
             fullRecordDue = true
             return false
         }
+        // The assessment recorded is gone by now, so the engine puts history's findings in place
+        // rather than in a copy of every finding (thousands, at every burst of a leaking host).
+        engine.setHistoryFindings(recorded.historyFindings, of: identity)
+        guard let judged = engine.assessment(of: identity) else { return false }
+        let observations = recorded.observations
+        metricsChanged(judged, observations: observations)
+        let summary = AuditTable.summaryLine(judged)
+        if summary != lastSummary { Terminal.log("watch: \(summary)") }
+        lastSummary = summary
+        notifier?.send("STATUS=\(summary)")
+        // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
+        var held: [Int32: [Int]] = [:]
+        var nodes: [Int32: Int32] = [:]
+        for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
+            for holder in judged.interfaces[position].holders {
+                held[holder.pid, default: []].append(judged.interfaces[position].interface.index)
+                if let fd = holder.fd { nodes[holder.pid] = fd }
+            }
+        }
+        source.noteHolders(held, nodes: nodes)
+        hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
+        self.judged(judged)
+        if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
+        return true
+    }
+
+    /// Records the engine's assessment without history's findings (the recording judges those
+    /// afresh): the whole namespace when due, else what changed. Returns the observations recorded
+    /// (nil when the state could not be used) and the findings the history adds.
+    private func record() throws -> (observations: Observations?, historyFindings: [Finding]) {
+        engine.setHistoryFindings([], of: identity)
+        guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
+        let changes = engine.takeChanges(of: identity)
+        guard fullRecordDue else { return try observeChanges(assessment, changed: changes.changed, removed: changes.removed) }
+        let recording: Recording?
+        (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
+                                                               patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
+        guard let recording else { return (nil, []) }
+        cache = recording.observations
+        fullRecordDue = false
+        return (recording.observations, recording.historyFindings)
     }
 
     /// Down tun and tap devices raise no event when a process attaches or lets go: they, and
@@ -197,7 +208,7 @@ final class WatchLoop {
     /// claimed (if any) and retries undelivered ones that are due. A recording that fails is noted,
     /// and the next judgement records the whole namespace.
     private func observeChanges(_ assessment: Assessment, changed: [AssessedInterface],
-                                removed: [(index: Int, name: String)]) throws -> (Assessment, Observations?) {
+                                removed: [(index: Int, name: String)]) throws -> (observations: Observations?, historyFindings: [Finding]) {
         let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Watch.lockPatience) { _ in
             self.control.stopRequested
         }
@@ -205,7 +216,7 @@ final class WatchLoop {
         do {
             guard let database = try store.database(create: true) else {
                 lock.release()
-                return (assessment, nil)
+                return (nil, [])
             }
             recording = try database.recordChanges(assessment, changed: changed, removed: removed.map { InterfaceKey(ifindex: $0.index, ifname: $0.name) },
                                                    label: NamespaceLabels.label(assessment.snapshot), alerting: runtime.monitoring.judging, cache: &cache)
@@ -213,13 +224,13 @@ final class WatchLoop {
             lock.release()
             Terminal.note("watch: observations not saved: \(error)")
             fullRecordDue = true
-            return (assessment, nil)
+            return (nil, [])
         }
         lock.release()
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
         if recording.wasStale { fullRecordDue = true }
         nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
-        return (recording.assessment, recording.observations)
+        return (recording.observations, recording.historyFindings)
     }
 
     /// Writes the metrics of a judgement, or, within `metricsSpacing` of the last write, has them
@@ -245,14 +256,18 @@ final class WatchLoop {
     private func writeCurrentMetrics(now: Date? = nil) {
         // Served (or moot, after a reload that dropped the textfile), so that no deadline stays past.
         metricsDue = nil
-        guard runtime.monitoring.textfile != nil, loaded, var assessment = engine.assessment(of: identity) else { return }
+        // Only what growth is judged from is kept of this first reading, so that the engine puts
+        // the finding in place below rather than in a copy of every finding.
+        guard runtime.monitoring.textfile != nil, loaded,
+              let current = engine.assessment(of: identity).map({ (count: $0.interfaces.count, takenAt: $0.snapshot.takenAt) }) else { return }
         // The history as last recorded, even while the next recording is to be whole: metrics
         // without it would say nothing was reaped (a counter reset) and drop leak growth.
         let observations = cache.histories[identity] != nil ? cache : nil
-        if let history = observations?.histories[identity],
-           let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt) {
-            assessment = assessment.adding([growth])
+        if let history = observations?.histories[identity] {
+            let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: current.count, now: current.takenAt)
+            engine.setHistoryFindings(growth.map { [$0] } ?? [], of: identity)
         }
+        guard let assessment = engine.assessment(of: identity) else { return }
         runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
         metricsWritten = Date()
     }

@@ -85,27 +85,27 @@ public struct Assessment: Sendable, Equatable {
     public func count(_ state: InterfaceState) -> Int { stateCounts[state] ?? 0 }
 
     /// The same assessment with more findings (from history, which the snapshot alone cannot
-    /// give), re-sorted, with the status they imply.
+    /// give), re-sorted, with the status they imply. This copies every finding; a caller that
+    /// needs only the status asks `status(adding:)`, and the watcher keeps history's findings in
+    /// its judging engine (`JudgingEngine.setHistoryFindings`) instead.
     public func adding(_ extra: [Finding]) -> Assessment {
         guard !extra.isEmpty else { return self }
         // Each goes after the findings it does not sort before, as sorting them all would put it
         // (the sort is stable, and these come last).
         var all = findings
         for finding in extra { all.insert(finding, at: Finding.ReportKey(finding).positions(in: all).upperBound) }
-        // The status the findings imply, from the status the others implied and what the extra
-        // ones add, without a look at every finding and interface again.
+        return Assessment(self, findings: all, status: status(adding: extra))
+    }
+
+    /// The status `adding(extra)` would have: from the status the others implied and what the
+    /// extra findings add, without a look at every finding and interface again.
+    public func status(adding extra: [Finding]) -> AuditStatus {
+        guard !extra.isEmpty else { return status }
         let worst = extra.map(\.severity).max()
-        let status: AuditStatus
-        if worst == .critical || self.status == .critical {
-            status = .critical
-        } else if worst == .warning || self.status == .warning {
-            status = .warning
-        } else if self.status == .unknown || (interfaces.isEmpty && extra.contains { $0.id == FindingID.captureMissing }) {
-            status = .unknown
-        } else {
-            status = .ok
-        }
-        return Assessment(self, findings: all, status: status)
+        if worst == .critical || status == .critical { return .critical }
+        if worst == .warning || status == .warning { return .warning }
+        if status == .unknown || (interfaces.isEmpty && extra.contains { $0.id == FindingID.captureMissing }) { return .unknown }
+        return .ok
     }
 }
 

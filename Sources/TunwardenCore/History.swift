@@ -148,22 +148,27 @@ public enum AlertDecision {
         return names
     }
 
-    /// `decide` with the orphans' names and those alerted before already at hand.
-    public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String, orphans: [String], alerted: Set<String>) -> Alert? {
+    /// `decide` with the orphans' names and those alerted before already at hand, for the
+    /// assessment with `extra` findings added (history's, see `Assessment.adding`). The findings
+    /// are joined only for an alert: most judgements decide on none, and joining copies thousands.
+    public static func decide(_ assessment: Assessment, adding extra: [Finding] = [], history: NamespaceHistory, host: String,
+                              orphans: [String], alerted: Set<String>) -> Alert? {
         let previous = history.alertedStatus ?? .ok
+        let status = assessment.status(adding: extra)
         let fresh = orphans.filter { !alerted.contains($0) }
         let event: String
-        if assessment.status != previous {
-            event = assessment.status == .ok ? "resolved" : "transition"
+        if status != previous {
+            event = status == .ok ? "resolved" : "transition"
         } else if !fresh.isEmpty {
             event = "new-orphan"
         } else {
             return nil
         }
-        return Alert(event: event, status: assessment.status, previousStatus: previous, newOrphans: fresh,
-                     summary: AuditTable.summaryLine(assessment), time: assessment.snapshot.takenAt,
-                     netns: assessment.snapshot.namespace, host: host,
-                     findings: assessment.findings.filter { $0.severity != .info }, first: history.alertedStatus == nil)
+        let judged = assessment.adding(extra)
+        return Alert(event: event, status: status, previousStatus: previous, newOrphans: fresh,
+                     summary: AuditTable.summaryLine(judged), time: judged.snapshot.takenAt,
+                     netns: judged.snapshot.namespace, host: host,
+                     findings: judged.findings.filter { $0.severity != .info }, first: history.alertedStatus == nil)
     }
 
     /// Remembers what was alerted (or, with no alert, that the condition is unchanged).

@@ -203,5 +203,50 @@ struct WatchTests {
         #expect(written >= 2 && written <= 4, "\(written) rewrites for 10 judgements in 2 s")
         #expect(watcher.terminate().status == 0)
     }
+
+    /// Leak growth comes from the count history, not the snapshot: the watcher keeps it among the
+    /// findings as bursts come (once, in its alerts, in every rewrite of its metrics), and drops it
+    /// when the growth goes.
+    @Test func leakGrowthComesAndGoesWithTheCountHistory() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let metrics = state.path + "/m.prom", alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--textfile", metrics, "--coalesce", "20", "--limit", "50", "--warn", "40",
+                                                            "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        let growth = "tunwarden_findings{id=\"leak-growth\",severity=\"warning\",netns=\"\(ns.name)\"} 1\n"
+        #expect(try Self.waitForMetrics(metrics, seconds: 3) { $0.contains("tunwarden_last_run_timestamp_seconds") && !$0.contains("leak-growth") })
+        // Five net new within the window (the default growth), one burst each: the fifth's alert
+        // (a new orphan) carries the finding.
+        for number in 0..<5 {
+            _ = try ns.ip("tuntap", "add", "dev", "g\(number)", "mode", "tun")
+            try watcher.wait("g\(number)", seconds: 3) { $0.contains("watch: \(number + 1) tunnel interface") }
+        }
+        #expect(try Self.waitForMetrics(metrics, seconds: 4) { $0.contains(growth) }, "\(watcher.log)")
+        #expect(try Self.waitForMetrics(alerts, seconds: 3) { $0.contains("\"leak-growth\"") })
+        // A burst after a quiet second is written at once, from the judgement itself: every
+        // rewrite that shows the new count shows the growth too.
+        usleep(1_100_000)
+        let batch = state.path + "/three"
+        try (5..<8).map { "tuntap add dev g\($0) mode tun\n" }.joined().write(toFile: batch, atomically: true, encoding: .utf8)
+        _ = try ns.ip("-batch", batch)
+        let eight = "tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 8\n"
+        var seen = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < 1.5 {
+            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.contains(eight) {
+                seen += 1
+                let once = text.contains(growth) && text.components(separatedBy: "leak-growth").count == 2
+                #expect(once, "\(text)")
+                if !once { break }
+            }
+            usleep(5_000)
+        }
+        #expect(seen > 0)
+        // Back below five net new: the finding goes.
+        for number in 0..<8 { _ = try ns.ip("link", "del", "g\(number)") }
+        #expect(try Self.waitForMetrics(metrics, seconds: 4) { !$0.contains("leak-growth") && $0.contains("tunwarden_status{netns=\"\(ns.name)\"} 0") },
+                "\((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "")")
+        #expect(watcher.terminate().status == 0)
+    }
 }
 #endif

@@ -191,13 +191,23 @@ import Testing
             let engine = JudgingEngine(policy: AuditPolicy(limit: 20))
             engine.load(world.snapshot(at: start))
             #expect(engine.assessment(of: "ns") == Heuristics.assess(world.snapshot(at: start), policy: AuditPolicy(limit: 20)))
+            // What a history adds (leak growth), set now and then as a recording would, of any
+            // severity: it is kept in place among the findings as changes come.
+            var history: [Finding] = []
             for step in 1...12 {
                 let changes = Self.mutate(&world, using: &generator)
                 let time = start.addingTimeInterval(Double(step))
                 engine.apply(changes, to: "ns", at: time)
+                if Int.random(in: 0...2, using: &generator) == 0 {
+                    history = (0..<Int.random(in: 0...2, using: &generator)).map { count in
+                        Finding(id: FindingID.leakGrowth, severity: [Severity.info, .warning, .critical].randomElement(using: &generator)!,
+                                ifname: nil, reapable: false, evidence: "\(step).\(count)")
+                    }
+                    engine.setHistoryFindings(history, of: "ns")
+                }
                 // Read only now and then, so that several bursts of changes pile up unjudged.
                 guard Bool.random(using: &generator) || step == 12 else { continue }
-                let expected = Heuristics.assess(world.snapshot(at: time), policy: AuditPolicy(limit: 20))
+                let expected = Heuristics.assess(world.snapshot(at: time), policy: AuditPolicy(limit: 20)).adding(history)
                 let actual = engine.assessment(of: "ns")
                 #expect(actual == expected, "round \(round), step \(step): \(Self.difference(actual, expected) ?? "") after \(changes)")
                 if actual != expected { return }

@@ -59,8 +59,16 @@ public final class JudgingEngine {
         return changed
     }
 
+    /// Sets the findings a namespace's history adds (a `leak-growth` finding, judged from the
+    /// count history), kept until set again or the namespace is loaded again.
+    /// They are put in place among the kept findings, not joined with a copy of them all.
+    public func setHistoryFindings(_ findings: [Finding], of identity: String) {
+        namespaces[identity]?.historyFindings = findings
+    }
+
     /// The assessment of a namespace as it stands: equal to `Heuristics.assess` of the snapshot
-    /// its facts make up. Nil for a namespace never loaded.
+    /// its facts make up, with its history findings added (`Assessment.adding`). Nil for a
+    /// namespace never loaded.
     public func assessment(of identity: String) -> Assessment? {
         guard let state = namespaces[identity] else { return nil }
         return state.assessment(policy: policy)

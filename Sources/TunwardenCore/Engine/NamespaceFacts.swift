@@ -59,6 +59,9 @@ final class NamespaceFacts {
     /// change touches few interfaces, so that a watcher's burst neither gathers nor sorts the
     /// thousands of findings it did not touch; nil while `joinedFindings` waits.
     private var sorted: SortedFindings?
+    /// What the namespace's history adds (see `JudgingEngine.setHistoryFindings`): kept with
+    /// the snapshot-scope findings, after them.
+    var historyFindings: [Finding] = []
     /// The verdicts' counts by state and kind, kept as verdicts change.
     private var counts = VerdictCounts()
     private var listStale = true
@@ -473,7 +476,7 @@ final class NamespaceFacts {
             }
             findingsStale = false
         }
-        let whole = Heuristics.snapshotFindings(assessedList, counts: counts, snapshot: snapshot, policy: policy)
+        let whole = Heuristics.snapshotFindings(assessedList, counts: counts, snapshot: snapshot, policy: policy) + historyFindings
         if sorted == nil {
             // Taken out first, so that the findings are moved into the sorted list, not copied.
             let joined = joinedFindings
