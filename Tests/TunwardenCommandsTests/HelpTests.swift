@@ -69,6 +69,9 @@ import TestSupport
         #expect(help.contains("inotify reports (for /dev/net/tun and the node each known holder opened)"), "\(help)")
         #expect(help.contains("are read again \(Int(LookSchedule(start: Date()).delays.soon * 1000)) ms later"), "\(help)")
         #expect(help.contains("They are also read every \(Int(LookSchedule(start: Date()).interval)) seconds"), "\(help)")
+        let schedule = LookSchedule(start: Date())
+        #expect(help.contains("up to a minute, where that would take more than \(schedule.periodicBudget * 100)% of a core"), "\(help)")
+        #expect(schedule.longestInterval == 60)
         #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
         #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
     }

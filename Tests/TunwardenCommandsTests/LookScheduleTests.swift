@@ -12,12 +12,15 @@ struct LookScheduleTests {
         #expect(schedule.due == start.addingTimeInterval(5))
         schedule.looked(at: start.addingTimeInterval(5), cost: 0.002)
         #expect(schedule.due == start.addingTimeInterval(10))
-        // A look of 64 ms (10,000 devices) may take 0.25% of a core: one every 25.6 s.
-        schedule.looked(at: start.addingTimeInterval(10), cost: 0.064)
-        #expect(abs(schedule.due.timeIntervalSince(start) - 35.6) < 1e-6)
-        // One that took a second (a holder scan of a huge host) leaves a minute at most.
-        schedule.looked(at: start.addingTimeInterval(40), cost: 1)
-        #expect(schedule.due == start.addingTimeInterval(100))
+        // A look of 20 ms (3,000 devices) may take 0.1% of a core: one every 20 s.
+        schedule.looked(at: start.addingTimeInterval(10), cost: 0.02)
+        #expect(abs(schedule.due.timeIntervalSince(start) - 30) < 1e-6)
+        // One of 64 ms (10,000 devices), or one that took a second (a holder scan of a huge
+        // host), leaves a minute at most.
+        schedule.looked(at: start.addingTimeInterval(30), cost: 0.064)
+        #expect(schedule.due == start.addingTimeInterval(90))
+        schedule.looked(at: start.addingTimeInterval(90), cost: 1)
+        #expect(schedule.due == start.addingTimeInterval(150))
     }
 
     @Test func aClockSetBackNeitherRefillsNorDrainsTheCredit() {
