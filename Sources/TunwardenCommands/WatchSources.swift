@@ -98,11 +98,18 @@ final class LinuxEventSource: WatchSource {
                 // An announcement is not always the last word: `ip tuntap add` makes a tun
                 // persistent and lets go of it without another event, and a veth is announced
                 // before its peer is tied to it. Every link announced is read again before the
-                // burst is judged, and a tun or tap with holders (one may be new).
+                // burst is judged, and a tun or tap with holders (one may be new). A link whose
+                // last word was its removal is not asked about (the kernel would say it is gone).
                 for change in changes {
-                    guard case let .link(interface) = change else { continue }
-                    linksToReread.insert(interface.index)
-                    if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
+                    switch change {
+                    case let .link(interface):
+                        linksToReread.insert(interface.index)
+                        if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
+                    case let .linkRemoved(index):
+                        linksToReread.remove(index)
+                    default:
+                        continue
+                    }
                 }
             case let .lost(reason):
                 news.append(.resync(reason))

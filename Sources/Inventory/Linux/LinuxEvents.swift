@@ -71,6 +71,10 @@ public final class LinuxWatchSource {
     private let namespaceInode: UInt64
     /// The peer namespace ids known from the last look at them.
     private var knownPeerIDs = Set<Int32>()
+    /// The socket requests and looks go through, kept from one to the next: a socket in a named
+    /// namespace is made by a thread that enters it, which cost more than a burst's requests.
+    /// Dropped after any failure, so that the next request starts on a fresh one.
+    private var requestClient: RtnetlinkClient?
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
@@ -135,8 +139,7 @@ public final class LinuxWatchSource {
     /// A fresh holder scan and what it tells of the namespaces veth peers live in.
     public func peerChanges() throws -> [FactChange] {
         let (change, census, scan) = holderLook()
-        let socket = try inventory.socketInNamespace().socket
-        let peers = inventory.peerNamespaces(client: RtnetlinkClient(transport: socket), census: census, inspected: namespaceInode,
+        let peers = inventory.peerNamespaces(client: try client(), census: census, inspected: namespaceInode,
                                              censusComplete: scan.complete)
         knownPeerIDs = Set(peers.keys)
         return [change, .peerNamespaces(peers)]
@@ -186,8 +189,10 @@ public final class LinuxWatchSource {
     /// link gone is skipped), or for more than `singleLookLimit`, one dump of `kind` alone (or of
     /// every link), whose other links `take` leaves out.
     private func read(_ indices: [Int], ofKind kind: String?, _ take: (NetlinkMessage) throws -> Void) throws {
-        let socket = try inventory.socketInNamespace().socket
-        let client = RtnetlinkClient(transport: socket)
+        let client = try self.client()
+        // A conversation cut short may leave the kernel's answers on the socket.
+        var finished = false
+        defer { if !finished { requestClient = nil } }
         let newLinks = { (message: NetlinkMessage) throws in
             if message.header.type == NetlinkType.newLink { try take(message) }
         }
@@ -205,6 +210,15 @@ public final class LinuxWatchSource {
             }
             try client.dumpOnce(operation: "RTM_GETLINK (\(kind ?? "all"))", request: request, newLinks)
         }
+        finished = true
+    }
+
+    /// The kept request socket's client, made in the namespace when there is none.
+    private func client() throws -> RtnetlinkClient {
+        if let requestClient { return requestClient }
+        let made = RtnetlinkClient(transport: try inventory.socketInNamespace().socket)
+        requestClient = made
+        return made
     }
 
     /// Where the interface with this index is in `known` (in index order), by binary search.
