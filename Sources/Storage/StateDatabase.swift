@@ -539,6 +539,14 @@ public final class StateDatabase {
         }
     }
 
+    /// Copies what the write-ahead log holds into the database file, without waiting for readers
+    /// (a passive checkpoint). A long-lived connection calls it after writing thousands of rows,
+    /// so that the copy, and its fsync, is not left to whichever small commit later crosses
+    /// SQLite's automatic threshold (in a watcher, in the middle of a burst).
+    public func checkpoint() throws {
+        try guarded { try connection.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+    }
+
     /// Adds interfaces a reap deleted to the namespace's reaped total.
     public func addReaped(_ count: Int, namespace identity: String) throws {
         guard count > 0 else { return }

@@ -188,6 +188,9 @@ final class WatchLoop {
         guard let recording else { return (nil, []) }
         cache = recording.observations
         fullRecordDue = false
+        // The whole namespace was written (thousands of rows, at a first judgement): copied into
+        // the database file now, not by a later burst's commit.
+        do { try store.database(create: false)?.checkpoint() } catch { Terminal.note("watch: state not checkpointed: \(error)") }
         return (recording.observations, recording.historyFindings)
     }
 

@@ -54,6 +54,24 @@ import TunwardenCore
         #expect(try StateStore(directory: directory.path + "/nested/state").database()?.observations(namespace: Self.identity).namespaces == read.namespaces)
     }
 
+    /// A checkpoint folds what the write-ahead log holds into the database file while the
+    /// connection stays open (a watcher's does not close), and another connection still reads it.
+    @Test func aCheckpointFoldsTheLogIntoTheFile() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        let database = try #require(try store.database())
+        let recorded = try database.record(Self.assessment(3000, at: Self.t0), label: nil, alerting: nil)
+        func size(_ name: String) throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: directory.path + "/" + name)[.size] as? Int ?? 0
+        }
+        let before = try size("state.db")
+        #expect(try size("state.db-wal") > 100_000)
+        try database.checkpoint()
+        #expect(try size("state.db") > before + 100_000, "the rows are in the file")
+        #expect(try StateStore(directory: directory.path).database()?.observations(namespace: Self.identity).namespaces == recorded.observations.namespaces)
+        store.close()
+    }
+
     /// An audit that finds every interface as it was writes no interface row: only its count
     /// sample and the namespace's last run, however many interfaces there are.
     @Test func anUnchangedInventoryWritesNoInterfaceRow() throws {
