@@ -70,6 +70,9 @@ final class SQLiteConnection {
         }
     }
 
+    /// The rowid of the row this connection inserted last.
+    var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// A prepared statement for `sql`, reset and with its parameters cleared; compiled once per connection.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = cache[sql] {
@@ -88,21 +91,22 @@ final class SQLiteConnection {
     /// at once, so two writers never both read and then collide), `BEGIN` (deferred) for a reader.
     /// Commits when `body` returns, rolls back when it throws.
     func transaction<T>(writing: Bool, _ body: () throws -> T) throws -> T {
-        try execute(writing ? "BEGIN IMMEDIATE" : "BEGIN")
+        // Prepared once, as every statement is: a watcher begins and commits at every burst.
+        try statement(writing ? "BEGIN IMMEDIATE" : "BEGIN").run()
         let value: T
         do {
             value = try body()
         } catch {
             resetAll()
-            try? execute("ROLLBACK")
+            try? statement("ROLLBACK").run()
             throw error
         }
         // A statement stopped at a row would keep its read going past the transaction.
         resetAll()
         do {
-            try execute("COMMIT")
+            try statement("COMMIT").run()
         } catch {
-            try? execute("ROLLBACK")
+            try? statement("ROLLBACK").run()
             throw error
         }
         return value

@@ -124,6 +124,18 @@ public final class StateDatabase {
     /// Alert moments kept per namespace.
     public static let maximumAlerts = NamespaceHistory.maximumAlerts
 
+    /// The count samples this connection last read of each namespace (by row id), to read only
+    /// the rows recorded since the next time (see `counts`). Forgotten after any failure.
+    private var countsRead: [Int64: CountsRead] = [:]
+
+    /// Count samples as read: those from the last one at or before `from` on, and the highest
+    /// rowid among them.
+    private struct CountsRead {
+        var from: Date
+        var lastRowid: Int64
+        var samples: [CountSample]
+    }
+
     init(connection: SQLiteConnection, path: String, fileIdentity: (device: UInt64, inode: UInt64)?) {
         self.connection = connection
         self.path = path
@@ -206,6 +218,54 @@ public final class StateDatabase {
         return observation
     }
 
+    /// The namespace's count samples from the last one at or before `start` on (all of them when
+    /// none is), the newest `maximumSamples` at most, in time order.
+    ///
+    /// Samples are recorded in time order: a recording older than the namespace's last run is
+    /// refused as stale, and the rowid of each new row is above every row's there. So once this
+    /// connection has read them, a later read for a start no earlier needs only the rows recorded
+    /// since (by this run or any other), not every sample in the window again: a watcher on a
+    /// busy host records one at each burst, and read up to `maximumSamples` rows at each (half a
+    /// millisecond a burst at 10,000 devices).
+    func counts(_ row: NamespaceRow, from start: Date) throws -> [CountSample] {
+        var samples: [CountSample] = []
+        var lastRowid: Int64 = 0
+        // The last row read still there says that nothing but old samples went since (a
+        // namespace forgotten, and its id given to another, takes its rows with it).
+        if let known = countsRead[row.id], start >= known.from,
+           try connection.statement("SELECT 1 FROM counts WHERE rowid = ?1 AND namespace = ?2").bind(1, known.lastRowid).bind(2, row.id).step() {
+            samples = known.samples
+            lastRowid = known.lastRowid
+            let newer = try connection.statement("SELECT rowid, time, count FROM counts WHERE namespace = ?1 AND rowid > ?2 ORDER BY rowid")
+            newer.bind(1, row.id).bind(2, lastRowid)
+            while try newer.step() {
+                lastRowid = newer.int64(0)
+                samples.append(CountSample(time: newer.date(1)!, count: newer.int(2)))
+            }
+            // From the last sample at or before `start` on, with any recorded at the same time.
+            if let last = samples.lastIndex(where: { $0.time <= start }) {
+                let time = samples[last].time
+                samples.removeFirst(samples.firstIndex { $0.time >= time } ?? 0)
+            }
+        } else {
+            // The newest first, so that only those kept are read; then put in time order.
+            let counts = try connection.statement("""
+                SELECT rowid, time, count FROM counts WHERE namespace = ?1
+                AND time >= coalesce((SELECT max(time) FROM counts WHERE namespace = ?1 AND time <= ?2), -1e300)
+                ORDER BY time DESC, rowid DESC LIMIT ?3
+                """)
+            counts.bind(1, row.id).bind(2, start.timeIntervalSince1970.isFinite ? start : Date(timeIntervalSince1970: -1e300)).bind(3, Self.maximumSamples)
+            while try counts.step() {
+                lastRowid = max(lastRowid, counts.int64(0))
+                samples.append(CountSample(time: counts.date(1)!, count: counts.int(2)))
+            }
+            samples.reverse()
+        }
+        if samples.count > Self.maximumSamples { samples.removeFirst(samples.count - Self.maximumSamples) }
+        countsRead[row.id] = CountsRead(from: start, lastRowid: lastRowid, samples: samples)
+        return samples
+    }
+
     /// The namespace's history: counts from the last sample at or before `countsFrom` on (all
     /// of them for `.distantPast`), what was last alerted, the reaped total and, with
     /// `alerts`, the alerts that fired. `alertedAmong` limits the alerted orphans read to those
@@ -214,12 +274,7 @@ public final class StateDatabase {
         var history = NamespaceHistory()
         history.alertedStatus = row.alertedStatus
         history.reapedTotal = row.reapedTotal
-        let counts = try connection.statement("""
-            SELECT time, count FROM counts WHERE namespace = ?1
-            AND time >= coalesce((SELECT max(time) FROM counts WHERE namespace = ?1 AND time <= ?2), -1e300) ORDER BY time, rowid
-            """)
-        counts.bind(1, row.id).bind(2, start.timeIntervalSince1970.isFinite ? start : Date(timeIntervalSince1970: -1e300))
-        while try counts.step() { history.counts.append(CountSample(time: counts.date(0)!, count: counts.int(1))) }
+        history.counts = try counts(row, from: start)
         if let names {
             for name in names {
                 let orphan = try connection.statement("SELECT 1 FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
@@ -397,10 +452,13 @@ public final class StateDatabase {
         try connection.statement("UPDATE namespaces SET last_run = ?2 WHERE id = ?1").bind(1, row.id).bind(2, now).run()
         try connection.statement("INSERT INTO counts (namespace, time, count) VALUES (?1, ?2, ?3)")
             .bind(1, row.id).bind(2, now).bind(3, assessment.interfaces.count).run()
-        // Deletes only when there are more than the samples kept: one index probe otherwise.
-        try connection.statement("""
-            DELETE FROM counts WHERE namespace = ?1 AND rowid IN (SELECT rowid FROM counts WHERE namespace = ?1 ORDER BY time DESC, rowid DESC LIMIT -1 OFFSET ?2)
-            """).bind(1, row.id).bind(2, Self.maximumSamples).run()
+        // Samples beyond the newest `maximumSamples` are dropped at every 64th sample, not at each:
+        // finding them walks every sample kept. Reads take the newest alone meanwhile.
+        if connection.lastInsertRowid % 64 == 0 {
+            try connection.statement("""
+                DELETE FROM counts WHERE namespace = ?1 AND rowid IN (SELECT rowid FROM counts WHERE namespace = ?1 ORDER BY time DESC, rowid DESC LIMIT -1 OFFSET ?2)
+                """).bind(1, row.id).bind(2, Self.maximumSamples).run()
+        }
         var observations = Observations()
         observations.namespaces[identity] = interfaces
         guard let alerting else {
@@ -560,11 +618,17 @@ public final class StateDatabase {
 
     /// Runs `body`, turning SQLite's errors into `StorageError`s that name the database (damage
     /// marked `isCorrupt`).
+    /// Runs `body`, naming the file in SQLite's errors. After any failure (a transaction rolled
+    /// back) the count samples read are forgotten, so none is trusted that was not committed.
     func guarded<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SQLiteError {
+            countsRead = [:]
             throw StateStore.storageError(error, path: path)
+        } catch {
+            countsRead = [:]
+            throw error
         }
     }
 }

@@ -54,6 +54,49 @@ import TunwardenCore
         #expect(try StateStore(directory: directory.path + "/nested/state").database()?.observations(namespace: Self.identity).namespaces == read.namespaces)
     }
 
+    /// A recording reads only the count samples recorded since its connection last read them;
+    /// what it returns is what reading them all gives, whoever recorded them (another run,
+    /// stale ones refused), however far the window moves, and past `maximumSamples`.
+    @Test func countsReadSinceTheLastReadEqualAWholeRead() throws {
+        let directory = try Directory()
+        let watcher = try #require(try StateStore(directory: directory.path).database())
+        let other = try #require(try StateStore(directory: directory.path).database())
+        var generator = SystemRandomNumberGenerator()
+        let window: TimeInterval = 400
+        let judging = AlertJudging(growth: GrowthPolicy(window: window), sinks: []) { "h" }
+        var cache = try watcher.record(Self.assessment(3, at: Self.t0), label: nil, alerting: judging).observations
+        var now = Self.t0
+        var compared = 0
+        for step in 0..<(StateDatabase.maximumSamples + 300) {
+            // Mostly a second apart, now and then at the same moment or a long way on.
+            now += [0, 1, 1, 1, 2, 150].randomElement(using: &generator)!
+            let count = Int.random(in: 1...6, using: &generator)
+            let alerting = Int.random(in: 0...9, using: &generator) == 0 ? nil : judging
+            let recording: Recording
+            switch Int.random(in: 0...9, using: &generator) {
+            case 0:
+                // Another run, sometimes with an inventory older than the last one recorded.
+                _ = try other.record(Self.assessment(count, at: now - Double(Int.random(in: 0...1, using: &generator) * 5)), label: nil, alerting: judging)
+                continue
+            case 1:
+                recording = try watcher.record(Self.assessment(count, at: now), label: nil, alerting: alerting)
+                cache = recording.observations
+            default:
+                let assessment = Self.assessment(count, at: now)
+                recording = try watcher.recordChanges(assessment, changed: [assessment.interfaces[0]], removed: [], label: nil,
+                                                      alerting: alerting, cache: &cache)
+            }
+            guard !recording.wasStale, step % 37 == 0 || step > StateDatabase.maximumSamples + 250 else { continue }
+            // A whole read, by a connection that never read them before.
+            let fresh = try #require(try StateStore(directory: directory.path).database())
+            let whole = try fresh.observations(namespace: Self.identity, growthWindow: alerting == nil ? 0 : window, now: now)
+            #expect(recording.observations.histories[Self.identity]?.counts == whole.histories[Self.identity]?.counts, "step \(step)")
+            #expect(whole.histories[Self.identity]?.counts.count ?? 0 <= StateDatabase.maximumSamples)
+            compared += 1
+        }
+        #expect(compared > 60)
+    }
+
     /// A checkpoint folds what the write-ahead log holds into the database file while the
     /// connection stays open (a watcher's does not close), and another connection still reads it.
     @Test func aCheckpointFoldsTheLogIntoTheFile() throws {
