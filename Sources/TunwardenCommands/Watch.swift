@@ -38,7 +38,8 @@ public struct Watch: ParsableCommand {
         inotify reports (for /dev/net/tun and the node each known holder opened), and the orphans' links \
         are read again 25 ms later (one request each, or one dump of tun devices for more than 64), so \
         an attach counts within about 30 ms (100 to 150 ms at 10,000 devices). They are also read every 5 seconds, for nodes no watch \
-        covers (further apart, up to a minute, where that would take more than 0.1% of a core).
+        covers (further apart, up to a minute, where that would take more than 0.1% of a core), and \
+        at each traffic sample, which reads every link anyway.
 
         Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
         rewritten after a judgement (at most once a second), and every --stats-interval even when \

@@ -34,7 +34,9 @@ protocol WatchSource: AnyObject {
     /// Whether the source wants its look even with no candidates (it watches holders by looking).
     var looksWithoutCandidates: Bool { get }
     /// Changes found by reading every link's traffic counters now; nil where a full re-read does it.
-    func traffic() -> [FactChange]?
+    /// With `candidates`, the same read is also the look `look(at:)` would take at them (what it
+    /// reports is added): a large host's link dump is then taken once per sample, not twice.
+    func traffic(lookingAt candidates: [NetworkInterface]?) -> [FactChange]?
     /// The processes known to hold devices, with the indices of the devices each holds (a
     /// holder's exit is news about those devices) and one tun descriptor of each (the node it
     /// opened, where the next process to attach may open it too).
@@ -385,8 +387,14 @@ final class WatchLoop {
             }
             if now >= nextStats {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
-                // A source without a traffic sample re-reads everything on its own schedule.
-                if let changes = source.traffic() { take([.changes(changes)]) }
+                // A source without a traffic sample re-reads everything on its own schedule. The
+                // sample reads every link, so it is the orphan look as well.
+                let looked = looking ? candidates() : nil
+                let started = Self.threadCPUTime()
+                if let changes = source.traffic(lookingAt: looked) {
+                    take([.changes(changes)], whole: looked != nil)
+                    if looked != nil { looks.looked(at: now, cost: Self.threadCPUTime() - started) }
+                }
                 // A quiet watcher is alive all the same: the metrics say when it last looked. (No
                 // judgement is kept between bursts: one held would make the engine copy its lists
                 // at the next change.)
@@ -399,7 +407,8 @@ final class WatchLoop {
                 judgeAt = !resyncWanted && judge() ? nil : Date().addingTimeInterval(Double(runtime.coalesce) / 1000)
             }
             // After a judgement that was due: a holder's exit is not kept waiting behind a look.
-            if looking, now >= nextLook {
+            // (Due as of now: a traffic sample above may have been the look.)
+            if looking, now >= looks.due {
                 let started = Self.threadCPUTime()
                 if let changes = source.look(at: candidates()) { take([.changes(changes)], whole: true) }
                 looks.looked(at: now, cost: Self.threadCPUTime() - started)

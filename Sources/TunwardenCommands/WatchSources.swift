@@ -173,15 +173,13 @@ final class LinuxEventSource: WatchSource {
     var looksWithoutCandidates: Bool { processEvents < 0 && !held.isEmpty }
 
     func look(at candidates: [NetworkInterface]) -> [FactChange]? {
-        // A node that could not be watched (missing, or made again) is tried again at each look;
-        // this look covers what went unheard before.
-        if nodeEvents?.watchPathAgain() == true { Terminal.log("watch: the tun node is watched again") }
-        var changes: [FactChange]
-        let indices = candidates.map(\.index)
+        beginLook()
+        let changes: [FactChange]
         do {
             // The engine lists them by index, as the look finds them; an index listed twice (never
             // in a kernel's dump) is looked at once.
             var known = candidates
+            let indices = candidates.map(\.index)
             if !zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) {
                 known.sort { $0.index < $1.index }
                 known = known.indices.filter { $0 == 0 || known[$0 - 1].index != known[$0].index }.map { known[$0] }
@@ -191,25 +189,42 @@ final class LinuxEventSource: WatchSource {
             Terminal.note("watch: orphan look failed: \(error)")
             return []
         }
-        // A queue attached or let go of, a carrier changed, a rename (holders are found by name):
-        // the holders are scanned again. Only what differs is reported, so an unchanged look
-        // costs no scan.
+        return finishLook(at: candidates, found: changes)
+    }
+
+    /// Before a look: a node that could not be watched (missing, or made again) is tried again
+    /// at each look, and this look covers what went unheard before.
+    private func beginLook() {
+        if nodeEvents?.watchPathAgain() == true { Terminal.log("watch: the tun node is watched again") }
+    }
+
+    /// What a look reports, from the candidates' links that differ from what was known
+    /// (`found`). A queue attached or let go of, a carrier changed, a rename (holders are found
+    /// by name): the holders are scanned again. Only what differs is reported, so an unchanged
+    /// look costs no scan. Without the proc connector, the known holders that are gone are
+    /// taken as exits here.
+    private func finishLook(at candidates: [NetworkInterface], found: [FactChange]) -> [FactChange] {
+        var changes = found
         let differs = !changes.isEmpty
         let gone = processEvents < 0 ? held.filter { kill($0.key, 0) != 0 && errno == ESRCH } : [:]
         if !gone.isEmpty {
-            let devices = Set(gone.values.joined()).subtracting(indices)
+            let devices = Set(gone.values.joined()).subtracting(candidates.map(\.index))
             if !devices.isEmpty { changes += (try? kernel.links(devices.sorted())) ?? [] }
         }
         if differs || !gone.isEmpty { changes.append(kernel.holderChange()) }
         return changes
     }
 
-    func traffic() -> [FactChange]? {
+    func traffic(lookingAt candidates: [NetworkInterface]?) -> [FactChange]? {
+        if candidates != nil { beginLook() }
         do {
-            let links = try kernel.inventory.links().filter { $0.kind.isTunnelStyle }
+            let all = try kernel.inventory.links()
+            let links = all.filter { $0.kind.isTunnelStyle }
             let counters = Self.counters(links)
             defer { lastCounters = counters }
-            return links.filter { counters[$0.index] != lastCounters[$0.index] }.map { .link($0) }
+            let moved = links.filter { counters[$0.index] != lastCounters[$0.index] }.map { FactChange.link($0) }
+            guard let candidates else { return moved }
+            return moved + finishLook(at: candidates, found: LinuxWatchSource.changes(from: candidates, in: all))
         } catch {
             Terminal.note("watch: traffic sample failed: \(error)")
             return []
@@ -339,7 +354,7 @@ final class RouteMonitorSource: WatchSource {
     var lookDescriptors: [Int32] { [] }
     var looksWithoutCandidates: Bool { false }
     func look(at candidates: [NetworkInterface]) -> [FactChange]? { nil }
-    func traffic() -> [FactChange]? { nil }
+    func traffic(lookingAt candidates: [NetworkInterface]?) -> [FactChange]? { nil }
     func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32]) {}
 
     func close() {

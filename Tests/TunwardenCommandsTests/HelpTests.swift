@@ -72,6 +72,7 @@ import TestSupport
         let schedule = LookSchedule(start: Date())
         #expect(help.contains("up to a minute, where that would take more than \(schedule.periodicBudget * 100)% of a core"), "\(help)")
         #expect(schedule.longestInterval == 60)
+        #expect(help.contains("at each traffic sample, which reads every link anyway"), "\(help)")
         #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
         #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
     }

@@ -58,13 +58,15 @@ struct TunNodeLookKernelTests {
     }
 
     /// Runs the watch loop on the namespace, on its own thread, with the periodic look an hour
-    /// apart, hearing the opens of `tunNode` and of the nodes holders opened.
-    func start(_ ns: TestNamespace, state: TemporaryDirectory, tunNode: String = "/dev/net/tun") -> DarwinWatchTests.Running {
+    /// apart, hearing the opens of `tunNode` and of the nodes holders opened, and sampling traffic
+    /// every `statsInterval`.
+    func start(_ ns: TestNamespace, state: TemporaryDirectory, tunNode: String = "/dev/net/tun",
+               statsInterval: TimeInterval = 3600) -> DarwinWatchTests.Running {
         let running = DarwinWatchTests.Running()
         let runtime = Watch.Runtime(
             namespace: ns.name, stateDirectory: state.path, eventBuffer: 1 << 20, policy: AuditPolicy(limit: 95, warnAt: nil),
             monitoring: Monitoring(alertExec: nil, alertWebhook: nil, textfile: nil, growthPolicy: GrowthPolicy()),
-            coalesce: 2000, statsInterval: 3600, reap: false, reapPolicy: ReapPolicy(), journalPath: state.path + "/j.jsonl")
+            coalesce: 2000, statsInterval: statsInterval, reap: false, reapPolicy: ReapPolicy(), journalPath: state.path + "/j.jsonl")
         let statePath = state.path, name = ns.name
         Thread.detachNewThread { [runtime] in
             guard let source = try? LinuxEventSource(inventory: LinuxInventory(namespaceName: name), receiveBuffer: 1 << 20, tunNode: tunNode) else {
@@ -107,6 +109,30 @@ struct TunNodeLookKernelTests {
         kill(attacher.processIdentifier, SIGUSR2)
         #expect(running.wait(seconds: 0.8) { Self.state(of: "orph0", in: $0) == .orphaned }, "the letting go went unnoticed")
         #expect(running.lock.withLock { running.judgements.last?.interfaces.first { $0.interface.name == "orph0" }?.holders.isEmpty } == true)
+    }
+
+    /// A traffic sample reads every link: it is the orphan look as well, so that a large host's
+    /// dump is taken once per interval, not twice. Here no node is watched and the periodic look
+    /// is an hour away: only the sample can notice the attach.
+    @Test func aTrafficSampleIsAlsoTheOrphanLook() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "smpl0", "mode", "tun")
+        let attacher = try ns.python(Self.attacherScript, ["", "smpl0"])
+        let decoy = state.path + "/not-a-tun-node"
+        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let running = start(ns, state: state, tunNode: decoy, statsInterval: 1)
+        defer {
+            running.control.stop()
+            _ = running.wait { _ in running.finished }
+        }
+        #expect(running.wait { Self.state(of: "smpl0", in: $0) == .orphaned })
+        kill(attacher.processIdentifier, SIGUSR1)
+        #expect(running.wait(seconds: 2.5) { Self.state(of: "smpl0", in: $0) == .live }, "the sample did not look")
+        let holders = running.lock.withLock { running.judgements.last?.interfaces.first { $0.interface.name == "smpl0" }?.holders.map(\.pid) }
+        #expect(holders == [attacher.processIdentifier])
+        kill(attacher.processIdentifier, SIGUSR2)
+        #expect(running.wait(seconds: 2.5) { Self.state(of: "smpl0", in: $0) == .orphaned }, "the sample did not look again")
     }
 
     @Test func aContainersOwnNodeIsWatchedOnceAHolderHasOpenedIt() throws {

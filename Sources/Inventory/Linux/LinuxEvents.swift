@@ -185,6 +185,21 @@ public final class LinuxWatchSource {
         }
     }
 
+    /// The same as `changes(from:ofKind:)`, from links already read (a dump of every link, as a
+    /// traffic sample takes): `known` in any order, compared in the same fields.
+    public static func changes(from known: [NetworkInterface], in links: [NetworkInterface]) -> [FactChange] {
+        let fresh = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        var reported = Set<Int>()
+        return known.compactMap { known in
+            guard reported.insert(known.index).inserted else { return nil }
+            guard let link = fresh[known.index] else { return .linkRemoved(index: known.index) }
+            let same = link.name == known.name && link.flags == known.flags && link.carrier == known.carrier
+                && link.tun?.numQueues == known.tun?.numQueues && link.tun?.numDisabledQueues == known.tun?.numDisabledQueues
+                && link.tun?.persistent == known.tun?.persistent
+            return same ? nil : .link(link)
+        }
+    }
+
     /// Hands `take` the kernel's RTM_NEWLINK messages for these links: asked for one by one (a
     /// link gone is skipped), or for more than `singleLookLimit`, one dump of `kind` alone (or of
     /// every link), whose other links `take` leaves out.
