@@ -124,6 +124,7 @@ final class WatchLoop {
             identity = snapshot.namespaceIdentity
             engine.load(snapshot)
             loaded = true
+            holdingsStale = true
             fullRecordDue = true
             return true
         } catch {
@@ -160,16 +161,20 @@ final class WatchLoop {
         if summary != lastSummary { Terminal.log("watch: \(summary)") }
         lastSummary = summary
         notifier?.send("STATUS=\(summary)")
-        // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
-        var held: [Int32: [Int]] = [:]
-        var nodes: [Int32: Int32] = [:]
-        for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
-            for holder in judged.interfaces[position].holders {
-                held[holder.pid, default: []].append(judged.interfaces[position].interface.index)
-                if let fd = holder.fd { nodes[holder.pid] = fd }
+        if holdingsStale {
+            // Read in place: a copy of each of thousands of verdicts per burst was most of a burst's cost.
+            var held: [Int32: [Int]] = [:]
+            var nodes: [Int32: Int32] = [:]
+            for position in judged.interfaces.indices where !judged.interfaces[position].holders.isEmpty {
+                for holder in judged.interfaces[position].holders {
+                    held[holder.pid, default: []].append(judged.interfaces[position].interface.index)
+                    if let fd = holder.fd { nodes[holder.pid] = fd }
+                }
             }
+            source.noteHolders(held, nodes: nodes)
+            heldIndices = Set(held.values.joined())
+            holdingsStale = false
         }
-        source.noteHolders(held, nodes: nodes)
         hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
         self.judged(judged)
         if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
@@ -194,6 +199,30 @@ final class WatchLoop {
         // the database file now, not by a later burst's commit.
         do { try store.database(create: false)?.checkpoint() } catch { Terminal.note("watch: state not checkpointed: \(error)") }
         return (recording.observations, recording.historyFindings)
+    }
+
+    /// Whether the holders the source was last told of may have changed: after a snapshot, a
+    /// holder scan, or a change to a device a process can hold or did hold. Walking every verdict
+    /// for them at each burst, when a container's veth pair came or went, read megabytes.
+    private var holdingsStale = true
+    /// The indices of the devices held when the source was last told.
+    private var heldIndices = Set<Int>()
+
+    /// Notes changes that may change who holds what (verdicts' holders are the holder scan's
+    /// attachments, by device name).
+    private func noteHoldings(_ changes: [FactChange]) {
+        for change in changes where !holdingsStale {
+            switch change {
+            case let .link(interface):
+                if interface.kind != .veth && interface.kind != .other || heldIndices.contains(interface.index) { holdingsStale = true }
+            case let .linkRemoved(index):
+                if heldIndices.contains(index) { holdingsStale = true }
+            case .addressAdded, .addressRemoved, .routeAdded, .routeReplaced, .routeRemoved, .peerNamespaces:
+                continue
+            case .holders, .processNames:
+                holdingsStale = true
+            }
+        }
     }
 
     /// Down tun and tap devices raise no event when a process attaches or lets go: they, and
@@ -327,6 +356,7 @@ final class WatchLoop {
                     // Changes that only repeat what is known (a look finding every link as it
                     // was) call for no judgement.
                     guard loaded, !changes.isEmpty, engine.apply(changes, to: identity, at: Date()) else { continue }
+                    noteHoldings(changes)
                 case let .resync(reason):
                     if let reason { Terminal.log("watch: \(reason); resynchronising with a full inventory") }
                     resyncWanted = true

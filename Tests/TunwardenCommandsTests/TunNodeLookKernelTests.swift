@@ -135,6 +135,33 @@ struct TunNodeLookKernelTests {
         #expect(running.wait(seconds: 2.5) { Self.state(of: "smpl0", in: $0) == .orphaned }, "the sample did not look again")
     }
 
+    /// A holder found after the start (here by a sample, with no node watched) is one whose exit
+    /// is heard: the holders the exit events are filtered to follow the holder scans, though
+    /// they are not gathered again at bursts that cannot change them.
+    @Test func theExitOfAHolderFoundLaterIsHeard() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "late0", "mode", "tun")
+        let attacher = try ns.python(Self.attacherScript, ["", "late0"])
+        let decoy = state.path + "/not-a-tun-node"
+        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let running = start(ns, state: state, tunNode: decoy, statsInterval: 3)
+        defer {
+            running.control.stop()
+            _ = running.wait { _ in running.finished }
+        }
+        #expect(running.wait { Self.state(of: "late0", in: $0) == .orphaned })
+        // Bursts of events that cannot change who holds what, before and after.
+        try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
+        kill(attacher.processIdentifier, SIGUSR1)
+        #expect(running.wait(seconds: 4) { Self.state(of: "late0", in: $0) == .live }, "the sample did not look")
+        try ns.ip("link", "del", "lva")
+        // The next sample is about 3 s away: only the exit can explain what follows.
+        kill(attacher.processIdentifier, SIGKILL)
+        attacher.waitUntilExit()
+        #expect(running.wait(seconds: 1) { Self.state(of: "late0", in: $0) == .orphaned }, "the holder's exit went unheard")
+    }
+
     @Test func aContainersOwnNodeIsWatchedOnceAHolderHasOpenedIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
