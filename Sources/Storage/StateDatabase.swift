@@ -617,9 +617,8 @@ public final class StateDatabase {
     }
 
     /// Runs `body`, turning SQLite's errors into `StorageError`s that name the database (damage
-    /// marked `isCorrupt`).
-    /// Runs `body`, naming the file in SQLite's errors. After any failure (a transaction rolled
-    /// back) the count samples read are forgotten, so none is trusted that was not committed.
+    /// marked `isCorrupt`). After any failure (a transaction rolled back) the count samples read
+    /// are forgotten, so that none is trusted that was not committed.
     func guarded<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
