@@ -82,6 +82,20 @@ struct TunNodeLookKernelTests {
         return running
     }
 
+    /// Stops a loop `start` ran and waits for it to end.
+    static func stop(_ running: DarwinWatchTests.Running) {
+        running.control.stop()
+        _ = running.wait { _ in running.finished }
+    }
+
+    /// A regular file to give as the tun node, so that the host's node is not watched (other
+    /// tests open it all the time, and its opens would explain a look as well).
+    static func notANode(in state: TemporaryDirectory) -> String {
+        let path = state.path + "/not-a-tun-node"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return path
+    }
+
     static func state(of name: String, in judgements: [Assessment]) -> InterfaceState? {
         judgements.last?.interfaces.first { $0.interface.name == name }?.state
     }
@@ -92,10 +106,7 @@ struct TunNodeLookKernelTests {
         try ns.ip("tuntap", "add", "dev", "orph0", "mode", "tun")
         let attacher = try ns.python(Self.attacherScript, ["", "orph0"])
         let running = start(ns, state: state)
-        defer {
-            running.control.stop()
-            _ = running.wait { _ in running.finished }
-        }
+        defer { Self.stop(running) }
         #expect(running.wait { Self.state(of: "orph0", in: $0) == .orphaned })
 
         // Attached, still down: no rtnetlink event, only the open of /dev/net/tun.
@@ -119,13 +130,9 @@ struct TunNodeLookKernelTests {
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "smpl0", "mode", "tun")
         let attacher = try ns.python(Self.attacherScript, ["", "smpl0"])
-        let decoy = state.path + "/not-a-tun-node"
-        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let decoy = Self.notANode(in: state)
         let running = start(ns, state: state, tunNode: decoy, statsInterval: 1)
-        defer {
-            running.control.stop()
-            _ = running.wait { _ in running.finished }
-        }
+        defer { Self.stop(running) }
         #expect(running.wait { Self.state(of: "smpl0", in: $0) == .orphaned })
         kill(attacher.processIdentifier, SIGUSR1)
         #expect(running.wait(seconds: 2.5) { Self.state(of: "smpl0", in: $0) == .live }, "the sample did not look")
@@ -143,13 +150,9 @@ struct TunNodeLookKernelTests {
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "late0", "mode", "tun")
         let attacher = try ns.python(Self.attacherScript, ["", "late0"])
-        let decoy = state.path + "/not-a-tun-node"
-        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let decoy = Self.notANode(in: state)
         let running = start(ns, state: state, tunNode: decoy, statsInterval: 3)
-        defer {
-            running.control.stop()
-            _ = running.wait { _ in running.finished }
-        }
+        defer { Self.stop(running) }
         #expect(running.wait { Self.state(of: "late0", in: $0) == .orphaned })
         // Bursts of events that cannot change who holds what, before and after.
         try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
@@ -170,15 +173,9 @@ struct TunNodeLookKernelTests {
         // The attacher holds one device through its own node; the watcher learns of that node
         // from the holder scan.
         let attacher = try Self.attacherWithOwnNode(ns, holding: "ctheld0", later: "ctorph0")
-        // The host's node is not watched: other tests open it all the time, and its opens would
-        // explain a look as well.
-        let decoy = state.path + "/not-a-tun-node"
-        _ = FileManager.default.createFile(atPath: decoy, contents: nil)
+        let decoy = Self.notANode(in: state)
         let running = start(ns, state: state, tunNode: decoy)
-        defer {
-            running.control.stop()
-            _ = running.wait { _ in running.finished }
-        }
+        defer { Self.stop(running) }
         #expect(running.wait { Self.state(of: "ctheld0", in: $0) == .live && Self.state(of: "ctorph0", in: $0) == .orphaned })
 
         kill(attacher.processIdentifier, SIGUSR1)
