@@ -51,6 +51,8 @@ public struct Assessment: Sendable, Equatable {
 
     /// How many interfaces are in each state.
     public let stateCounts: [InterfaceState: Int]
+    /// How many interfaces there are of each kind in each state (those with none left out).
+    public let kindStateCounts: [KindStateCount]
 
     public init(snapshot: Snapshot, policy: AuditPolicy, interfaces: [AssessedInterface], findings: [Finding], status: AuditStatus) {
         self.snapshot = snapshot
@@ -58,18 +60,21 @@ public struct Assessment: Sendable, Equatable {
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        stateCounts = VerdictCounts(interfaces).stateCounts
+        let counts = VerdictCounts(interfaces)
+        stateCounts = counts.stateCounts
+        kindStateCounts = counts.kindStateCounts
     }
 
     /// An assessment of interfaces the judging engine counted as it judged them.
     init(snapshot: Snapshot, policy: AuditPolicy, interfaces: [AssessedInterface], findings: [Finding], status: AuditStatus,
-         stateCounts: [InterfaceState: Int]) {
+         counts: VerdictCounts) {
         self.snapshot = snapshot
         self.policy = policy
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        self.stateCounts = stateCounts
+        stateCounts = counts.stateCounts
+        kindStateCounts = counts.kindStateCounts
     }
 
     /// An assessment whose interfaces are counted already.
@@ -78,6 +83,7 @@ public struct Assessment: Sendable, Equatable {
         policy = other.policy
         interfaces = other.interfaces
         stateCounts = other.stateCounts
+        kindStateCounts = other.kindStateCounts
         self.findings = findings
         self.status = status
     }

@@ -211,6 +211,14 @@ import Testing
                 let actual = engine.assessment(of: "ns")
                 #expect(actual == expected, "round \(round), step \(step): \(Self.difference(actual, expected) ?? "") after \(changes)")
                 if actual != expected { return }
+                // The counts the metrics use, kept as verdicts change, are those of the verdicts.
+                let byHand = InterfaceKind.allCases.flatMap { kind in
+                    [InterfaceState.live, .orphaned, .suspect, .unknown].compactMap { state -> KindStateCount? in
+                        let count = expected.interfaces.count { $0.interface.kind == kind && $0.state == state }
+                        return count > 0 ? KindStateCount(kind: kind, state: state, count: count) : nil
+                    }
+                }
+                #expect(actual?.kindStateCounts == byHand)
                 compared += 1
             }
         }

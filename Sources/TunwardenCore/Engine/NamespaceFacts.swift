@@ -490,7 +490,7 @@ final class NamespaceFacts {
         return Assessment(snapshot: snapshot, policy: policy, interfaces: assessedList, findings: findings,
                           status: Heuristics.status(findings: findings, anyUnknown: counts.count(.unknown) > 0, noInterfaces: assessedList.isEmpty,
                                                    inReportOrder: true),
-                          stateCounts: counts.stateCounts)
+                          counts: counts)
     }
 
     /// What judging an interface needs from the namespace as it stands.

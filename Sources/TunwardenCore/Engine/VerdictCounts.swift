@@ -4,6 +4,8 @@
 /// no utun for the hoard rule to look at.
 struct VerdictCounts: Equatable {
     private var byState = [0, 0, 0, 0]
+    /// By kind (its position in `InterfaceKind.allCases`) and state, four states to a kind.
+    private var byKindState = [Int](repeating: 0, count: InterfaceKind.allCases.count * 4)
     private(set) var utun = 0
     private(set) var holderDevices = 0
 
@@ -19,6 +21,7 @@ struct VerdictCounts: Equatable {
 
     private mutating func count(_ verdict: AssessedInterface, by step: Int) {
         byState[Self.slot(verdict.state)] += step
+        byKindState[Self.kindSlot(verdict.interface.kind) * 4 + Self.slot(verdict.state)] += step
         switch verdict.interface.kind {
         case .utun:
             utun += step
@@ -37,6 +40,21 @@ struct VerdictCounts: Equatable {
         return counts
     }
 
+    /// The kinds and states that have verdicts, with how many, in kind and then state order.
+    var kindStateCounts: [KindStateCount] {
+        var counts: [KindStateCount] = []
+        for (kindSlot, kind) in InterfaceKind.allCases.enumerated() {
+            for state in [InterfaceState.live, .orphaned, .suspect, .unknown] where byKindState[kindSlot * 4 + Self.slot(state)] > 0 {
+                counts.append(KindStateCount(kind: kind, state: state, count: byKindState[kindSlot * 4 + Self.slot(state)]))
+            }
+        }
+        return counts
+    }
+
+    private static func kindSlot(_ kind: InterfaceKind) -> Int {
+        InterfaceKind.allCases.firstIndex(of: kind)!
+    }
+
     private static func slot(_ state: InterfaceState) -> Int {
         switch state {
         case .live: 0
@@ -45,4 +63,11 @@ struct VerdictCounts: Equatable {
         case .unknown: 3
         }
     }
+}
+
+/// How many verdicts there are of one kind in one state.
+public struct KindStateCount: Sendable, Equatable {
+    public var kind: InterfaceKind
+    public var state: InterfaceState
+    public var count: Int
 }
