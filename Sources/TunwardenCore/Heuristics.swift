@@ -49,10 +49,12 @@ public struct Assessment: Sendable, Equatable {
     public var findings: [Finding]
     public var status: AuditStatus
 
-    /// How many interfaces are in each state.
-    public let stateCounts: [InterfaceState: Int]
     /// How many interfaces there are of each kind in each state (those with none left out).
     public let kindStateCounts: [KindStateCount]
+    /// How many interfaces are in each state (those with none left out).
+    public var stateCounts: [InterfaceState: Int] {
+        kindStateCounts.reduce(into: [:]) { $0[$1.state, default: 0] += $1.count }
+    }
 
     public init(snapshot: Snapshot, policy: AuditPolicy, interfaces: [AssessedInterface], findings: [Finding], status: AuditStatus) {
         self.snapshot = snapshot
@@ -60,9 +62,7 @@ public struct Assessment: Sendable, Equatable {
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        let counts = VerdictCounts(interfaces)
-        stateCounts = counts.stateCounts
-        kindStateCounts = counts.kindStateCounts
+        kindStateCounts = VerdictCounts(interfaces).kindStateCounts
     }
 
     /// An assessment of interfaces the judging engine counted as it judged them.
@@ -73,7 +73,6 @@ public struct Assessment: Sendable, Equatable {
         self.interfaces = interfaces
         self.findings = findings
         self.status = status
-        stateCounts = counts.stateCounts
         kindStateCounts = counts.kindStateCounts
     }
 
@@ -82,13 +81,12 @@ public struct Assessment: Sendable, Equatable {
         snapshot = other.snapshot
         policy = other.policy
         interfaces = other.interfaces
-        stateCounts = other.stateCounts
         kindStateCounts = other.kindStateCounts
         self.findings = findings
         self.status = status
     }
 
-    public func count(_ state: InterfaceState) -> Int { stateCounts[state] ?? 0 }
+    public func count(_ state: InterfaceState) -> Int { kindStateCounts.reduce(0) { $1.state == state ? $0 + $1.count : $0 } }
 
     /// The same assessment with more findings (from history, which the snapshot alone cannot
     /// give), re-sorted, with the status they imply. This copies every finding; a caller that
