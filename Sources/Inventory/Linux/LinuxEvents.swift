@@ -193,9 +193,8 @@ public final class LinuxWatchSource {
         return known.compactMap { known in
             guard reported.insert(known.index).inserted else { return nil }
             guard let link = fresh[known.index] else { return .linkRemoved(index: known.index) }
-            let same = link.name == known.name && link.flags == known.flags && link.carrier == known.carrier
-                && link.tun?.numQueues == known.tun?.numQueues && link.tun?.numDisabledQueues == known.tun?.numDisabledQueues
-                && link.tun?.persistent == known.tun?.persistent
+            let same = sameAttachment(name: link.name == known.name, flags: link.flags, carrier: link.carrier, persist: link.tun?.persistent,
+                                      numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues, as: known)
             return same ? nil : .link(link)
         }
     }
@@ -245,9 +244,18 @@ public final class LinuxWatchSource {
     /// Whether a link's message shows the device as `known` has it in name, flags, carrier,
     /// persistence and queue counts.
     static func unchanged(_ link: LinkMessage.Attachment, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
-        guard let name = link.name, link.carrier == known.carrier, link.numQueues == known.tun?.numQueues,
-              link.numDisabledQueues == known.tun?.numDisabledQueues, link.persist == known.tun?.persistent else { return false }
-        return flagNames.names(link.flags) == known.flags && InterfaceName.isText(known.name, of: name)
+        guard let name = link.name else { return false }
+        return sameAttachment(name: InterfaceName.isText(known.name, of: name), flags: flagNames.names(link.flags), carrier: link.carrier,
+                              persist: link.persist, numQueues: link.numQueues, numDisabledQueues: link.numDisabledQueues, as: known)
+    }
+
+    /// Whether a link's name (`name`: the same as `known`'s), flags, carrier, persistence and
+    /// queue counts are `known`'s: what attaching and detaching change, the one list of them for
+    /// a look that reads them off the kernel's messages and one that has the links read already.
+    static func sameAttachment(name: Bool, flags: [String], carrier: Bool?, persist: Bool?, numQueues: UInt32?, numDisabledQueues: UInt32?,
+                               as known: NetworkInterface) -> Bool {
+        name && flags == known.flags && carrier == known.carrier && persist == known.tun?.persistent
+            && numQueues == known.tun?.numQueues && numDisabledQueues == known.tun?.numDisabledQueues
     }
 
     /// Up to this many links are asked for one by one; more are read in one dump.
