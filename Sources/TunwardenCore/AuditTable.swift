@@ -62,34 +62,51 @@ public enum AuditTable {
         var lists: [[[String]]] = [[]]
         var states: [InterfaceState?] = [nil]
         let contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
-        for row in rows(assessment, includeContext: includeContext).map({ Self.row($0, of: assessment, contextRoutes: contextRoutes) }) {
+        // This namespace's observations, looked up once rather than once per row.
+        let seenHere = observations?.namespaces[assessment.snapshot.namespaceIdentity]
+        /// Adds one row. Its interface is read where it lies: a copy of each of ten thousand
+        /// interfaces was a third of a large table's cost.
+        func add(_ interface: NetworkInterface, state: InterfaceState, holdersKnown: Bool, holders found: [Holder], routes: [Route]) {
             let holders: [String]
-            if !row.holders.isEmpty {
-                holders = row.holders.map(\.display)
+            if !found.isEmpty {
+                holders = found.map(\.display)
             } else {
-                holders = [(row.holdersKnown || ![.tun, .tap, .utun].contains(row.interface.kind)) ? "(none)" : "(unknown)"]
+                holders = [(holdersKnown || ![.tun, .tap, .utun].contains(interface.kind)) ? "(none)" : "(unknown)"]
             }
-            let addresses = row.interface.addresses.isEmpty ? ["(none)"] : row.interface.addresses.map(\.display)
-            let isContext = !row.interface.kind.isTunnelStyle
-            let destinations = routeNames(row.routes)
+            let addresses = interface.addresses.isEmpty ? ["(none)"] : interface.addresses.map(\.display)
+            let isContext = !interface.kind.isTunnelStyle
+            let destinations = routeNames(routes)
             var line = [
-                row.interface.name, isContext ? (row.interface.infoKind ?? "-") : row.interface.kind.rawValue,
-                isContext ? "-" : row.state.rawValue, holders.joined(separator: ","), addresses.joined(separator: ","),
-                destinations.prefix(4).joined(separator: ",") + (destinations.count > 4 ? " (+\(destinations.count - 4))" : ""),
+                interface.name, isContext ? (interface.infoKind ?? "-") : interface.kind.rawValue,
+                isContext ? "-" : state.rawValue, holders.count == 1 ? holders[0] : holders.joined(separator: ","),
+                addresses.count == 1 ? addresses[0] : addresses.joined(separator: ","),
+                destinations.count == 1 ? destinations[0]
+                    : destinations.prefix(4).joined(separator: ",") + (destinations.count > 4 ? " (+\(destinations.count - 4))" : ""),
             ]
-            if let observations {
+            if observations != nil {
                 // tunwarden keeps observations of tunnels only: a context interface has no age.
                 if isContext {
                     line.append("-")
                 } else {
-                    let seen = observations.observation(of: row.interface, in: assessment.snapshot.namespaceIdentity)?.firstSeen
+                    let seen = seenHere?[Observations.key(interface.index, interface.name)]?.firstSeen
                     line.append(seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)")
                 }
             }
             lines.append(line)
             // Only a table fitted to a terminal needs the lists again.
             if width != nil { lists.append([holders, addresses, destinations]) }
-            states.append(isContext ? nil : row.state)
+            states.append(isContext ? nil : state)
+        }
+        for row in rows(assessment, includeContext: includeContext) {
+            switch row {
+            case let .assessed(position):
+                add(assessment.interfaces[position].interface, state: assessment.interfaces[position].state,
+                    holdersKnown: assessment.interfaces[position].holdersKnown, holders: assessment.interfaces[position].holders,
+                    routes: assessment.interfaces[position].routes)
+            case let .context(position):
+                let interface = assessment.snapshot.interfaces[position]
+                add(interface, state: .live, holdersKnown: assessment.snapshot.holders.complete, holders: [], routes: contextRoutes[interface.index] ?? [])
+            }
         }
         if let width, lines.count > 1 {
             fit(&lines, lists: lists, width: width)
@@ -108,11 +125,11 @@ public enum AuditTable {
 
     /// Shortens the HOLDERS, ADDRESSES and ROUTES cells so that the table fits `width`.
     static func fit(_ lines: inout [[String]], lists: [[[String]]], width: Int) {
-        let natural = lines[0].indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
+        let natural = lines[0].indices.map { column in lines.map { characters($0[column]) }.max() ?? 0 }
         let widths = TextLayout.columnWidths(natural: natural, shrinkable: [3, 4, 5], width: width, floors: lines[0].map(\.count))
         guard widths != natural else { return }
         for row in lines.indices.dropFirst() {
-            for (offset, column) in [3, 4, 5].enumerated() where lines[row][column].count > widths[column] {
+            for (offset, column) in [3, 4, 5].enumerated() where characters(lines[row][column]) > widths[column] {
                 lines[row][column] = TextLayout.fit(lists[row][offset], width: widths[column])
             }
         }
@@ -183,24 +200,39 @@ public enum AuditTable {
     /// The rows (the header first) in aligned columns, the state column painted by `states`.
     static func layout(_ lines: [[String]], states: [InterfaceState?], paint: Painter) -> String {
         // Columns are as wide as their widest cell in characters, which is what a terminal shows.
-        // Each cell is measured once and padded with a slice of one run of spaces: tables of tens
-        // of thousands of rows spent most of their time in Foundation's NSString padding.
-        let cellWidths = lines.map { $0.map(\.count) }
+        // The table is put together as UTF-8 bytes, each cell measured once and copied once:
+        // tables of tens of thousands of rows spent most of their time growing and measuring
+        // Strings.
+        let cellWidths = lines.map { $0.map(characters) }
         var widths = [Int](repeating: 0, count: lines[0].count)
         for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
-        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count + 1))
+        let space = UInt8(ascii: " ")
         for (n, line) in lines.enumerated() {
-            var text = ""
+            let start = out.count
+            let bold = n == 0 && paint.enabled
+            if bold { out += Painter.start("1") }
             for (i, cell) in line.enumerated() {
-                var padded = cell
-                if i != line.count - 1 { padded += spaces.prefix(widths[i] - cellWidths[n][i] + 2) }
-                text += i == 2 ? paint.state(states[n], padded) : padded
+                let code = i == 2 ? paint.code(states[n]) : nil
+                if let code { out += Painter.start(code) }
+                out += cell.utf8
+                if i != line.count - 1 { out += repeatElement(space, count: widths[i] - cellWidths[n][i] + 2) }
+                if code != nil { out += Painter.end }
             }
-            out += (n == 0 ? paint.bold(text) : text).trailingSpacesRemoved
-            out += "\n"
+            if bold { out += Painter.end }
+            // Spaces that end a line (a cell left empty) are dropped.
+            while out.count > start, out[out.count - 1] == space { out.removeLast() }
+            out.append(UInt8(ascii: "\n"))
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// How many characters `text` shows as: its length in bytes when they are plain ASCII (nearly
+    /// every cell: names, kinds, addresses), counted a character at a time only otherwise.
+    static func characters(_ text: String) -> Int {
+        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "\r") { return text.count }
+        return text.utf8.count
     }
 
     /// The destinations of an interface's unicast routes (`default` for a default route), or `(none)`.
@@ -231,13 +263,19 @@ struct Painter {
     func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     func bold(_ text: String) -> String { wrap("1", text) }
 
-    func state(_ state: InterfaceState?, _ text: String) -> String {
+    /// The bytes that start colouring with `code`, and those that end it.
+    static func start(_ code: String) -> [UInt8] { Array("\u{1B}[\(code)m".utf8) }
+    static let end = Array("\u{1B}[0m".utf8)
+
+    /// The colour of an interface's state, or nil when disabled (or for a row with no state).
+    func code(_ state: InterfaceState?) -> String? {
+        guard enabled else { return nil }
         switch state {
-        case .orphaned: wrap("33", text)
-        case .suspect: wrap("35", text)
-        case .unknown: wrap("36", text)
-        case .live: wrap("32", text)
-        case nil: text
+        case .orphaned: return "33"
+        case .suspect: return "35"
+        case .unknown: return "36"
+        case .live: return "32"
+        case nil: return nil
         }
     }
 

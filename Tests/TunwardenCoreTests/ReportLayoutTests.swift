@@ -94,4 +94,42 @@ import Testing
         #expect(loLine.hasSuffix(" -"))
         #expect(text.split(separator: "\n").first { $0.hasPrefix("tap0 ") }!.hasSuffix("(new)"))
     }
+
+    /// Three interfaces whose cells differ in width, in bytes as well as in characters: a
+    /// persistent orphan, a held tun named in characters beyond ASCII, and a context interface.
+    static func mixed() -> Assessment {
+        let lo = NetworkInterface(index: 1, name: "lo", kind: .other, infoKind: nil, flags: ["UP", "LOOPBACK"],
+                                  addresses: [InterfaceAddress(local: IPAddress("127.0.0.1")!, prefixLength: 8, scope: "host")])
+        let orphan = NetworkInterface(index: 7, name: "w0", kind: .tun, infoKind: "tun", operstate: "DOWN", carrier: false,
+                                      tun: TunDetails(persistent: true, multiQueue: false))
+        let held = NetworkInterface(index: 9, name: "tün-é0", kind: .tun, infoKind: "tun", flags: ["UP"], operstate: "UP", carrier: true,
+                                    tun: TunDetails(persistent: false, multiQueue: false),
+                                    addresses: [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global")])
+        let scan = HolderScan(complete: true, attachments: [HolderAttachment(holder: Holder(pid: 42, comm: "openvpn"), ifname: "tün-é0", inInspectedNamespace: true)],
+                              processesScanned: 5)
+        return Heuristics.assess(Snapshot(platform: .linux, interfaces: [lo, orphan, held], routes: [
+            Route(destination: IPPrefix(address: IPAddress("10.9.0.0")!, length: 24)!, nextHops: [NextHop(interfaceIndex: 9, interfaceName: "tün-é0")]),
+        ], holders: scan))
+    }
+
+    /// Columns are as wide as their widest cell in characters (not bytes), padded with spaces,
+    /// with no space ending a line; colour wraps the header and the padded state cell.
+    @Test func theTableIsAlignedByCharacters() {
+        let table = AuditTable.render(Self.mixed(), includeContext: true).split(separator: "\n", omittingEmptySubsequences: false).prefix(5)
+        #expect(Array(table) == [
+            "IFNAME  KIND  STATE     HOLDERS      ADDRESSES    ROUTES",
+            "lo      -     -         (none)       127.0.0.1/8  (none)",
+            "w0      tun   orphaned  (none)       (none)       (none)",
+            "tün-é0  tun   live      openvpn[42]  10.9.0.1/24  10.9.0.0/24",
+            "",
+        ])
+        let colored = AuditTable.render(Self.mixed(), includeContext: true, color: true).split(separator: "\n", omittingEmptySubsequences: false).prefix(4)
+        #expect(Array(colored) == [
+            "\u{1B}[1mIFNAME  KIND  STATE     HOLDERS      ADDRESSES    ROUTES\u{1B}[0m",
+            "lo      -     -         (none)       127.0.0.1/8  (none)",
+            "w0      tun   \u{1B}[33morphaned  \u{1B}[0m(none)       (none)       (none)",
+            "tün-é0  tun   \u{1B}[32mlive      \u{1B}[0mopenvpn[42]  10.9.0.1/24  10.9.0.0/24",
+        ])
+        #expect(AuditTable.characters("tün-é0") == 6 && AuditTable.characters("w0") == 2 && AuditTable.characters("a\r\nb") == 3)
+    }
 }
