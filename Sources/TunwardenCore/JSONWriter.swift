@@ -118,6 +118,12 @@ public struct JSONWriter {
         writeString(text)
     }
 
+    /// Writes the next element of the innermost array, which `body` writes as one value.
+    public mutating func element(_ body: (inout JSONWriter) -> Void) {
+        beginMember()
+        body(&self)
+    }
+
     public mutating func element<Record: JSONRecord>(_ record: Record) {
         beginMember()
         record.write(to: &self)

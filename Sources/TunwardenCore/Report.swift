@@ -51,13 +51,15 @@ public struct AuditReport: JSONRecord, Sendable {
             self.observation = observation
         }
 
-        /// The entry of an assessed (tunnel-style) interface.
-        init(_ assessed: AssessedInterface, observation: InterfaceObservation?) {
-            self.init(interface: assessed.interface, state: assessed.state, reason: assessed.reason, holdersKnown: assessed.holdersKnown,
-                      holders: assessed.holders, routes: assessed.routes, observation: observation)
+        public func write(to json: inout JSONWriter) {
+            Self.write(interface, state: state, reason: reason, holdersKnown: holdersKnown, holders: holders, routes: routes,
+                       observation: observation, to: &json)
         }
 
-        public func write(to json: inout JSONWriter) {
+        /// Writes an entry from its parts where they lie, without gathering them into an entry
+        /// first (a copy of each of tens of thousands of interfaces).
+        static func write(_ interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder],
+                          routes: [Route], observation: InterfaceObservation?, to json: inout JSONWriter) {
             json.object { json in
                 json.field("ifindex", interface.index)
                 json.field("ifname", interface.name)
@@ -152,7 +154,21 @@ public struct AuditReport: JSONRecord, Sendable {
     /// Writes the entries of the interfaces listed at `positions`, one at a time as they are
     /// written (a leaking host has tens of thousands, and they are never all copied at once).
     public func writeEntries(_ positions: Range<Int>, to json: inout JSONWriter) {
-        for position in positions { json.element(entry(position)) }
+        for position in positions {
+            switch rows[position] {
+            case let .assessed(index):
+                // Written from the assessment in place: see `InterfaceEntry.write(_:state:…)`.
+                let observation = observations?[Observations.key(assessment.interfaces[index].interface.index, assessment.interfaces[index].interface.name)]
+                json.element { json in
+                    InterfaceEntry.write(assessment.interfaces[index].interface, state: assessment.interfaces[index].state,
+                                         reason: assessment.interfaces[index].reason, holdersKnown: assessment.interfaces[index].holdersKnown,
+                                         holders: assessment.interfaces[index].holders, routes: assessment.interfaces[index].routes,
+                                         observation: observation, to: &json)
+                }
+            case .context:
+                json.element(entry(position))
+            }
+        }
     }
 
     /// Room for the compact report: a few hundred bytes per interface entry and finding.
