@@ -79,7 +79,8 @@ protocol WatchControl {
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
 /// window, the orphan look (periodic, or asked for by a tun node's opening or closing), the
 /// traffic sample (which also refreshes the metrics), the systemd watchdog, the next orphan coming
-/// of age for `--reap`, the next retry of an undelivered alert. Nothing wakes it otherwise.
+/// of age for `--reap`, the next retry of an undelivered alert, changes waiting to be recorded.
+/// Nothing wakes it otherwise.
 final class WatchLoop {
     let source: any WatchSource
     let store: StateStore
@@ -184,21 +185,62 @@ final class WatchLoop {
     /// Records the engine's assessment without history's findings (the recording judges those
     /// afresh): the whole namespace when due, else what changed. Returns the observations recorded
     /// (nil when the state could not be used) and the findings the history adds.
-    private func record() throws -> (observations: Observations?, historyFindings: [Finding]) {
+    private func record(putOff mayWait: Bool = true) throws -> (observations: Observations?, historyFindings: [Finding]) {
         engine.setHistoryFindings([], of: identity)
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
+        if mayWait, let meanwhile = putOff(assessment) { return meanwhile }
+        recordDue = nil
         let changes = engine.takeChanges(of: identity)
-        guard fullRecordDue else { return try observeChanges(assessment, changed: changes.changed, removed: changes.removed) }
+        guard fullRecordDue else {
+            let recorded = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
+            if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }
+            return recorded
+        }
         let recording: Recording?
         (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
                                                                patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
         guard let recording else { return (nil, []) }
         cache = recording.observations
         fullRecordDue = false
+        noteRecorded(assessment, historyFindings: recording.historyFindings)
         // The whole namespace was written (thousands of rows, at a first judgement): copied into
         // the database file now, not by a later burst's commit.
         do { try store.database(create: false)?.checkpoint() } catch { Terminal.note("watch: state not checkpointed: \(error)") }
         return (recording.observations, recording.historyFindings)
+    }
+
+    /// A recording of changes is put off for up to this long after the last one, unless it can
+    /// alert: a busy spell (containers' veth pairs coming and going every 200 ms) writes the
+    /// state once a second, not at every burst.
+    static let recordSpacing: TimeInterval = 1
+    /// When the last recording was made, and the status it recorded (history's findings included).
+    private var lastRecording: (at: Date, status: AuditStatus)?
+    /// When the changes put off are to be recorded; nil: none wait.
+    private var recordDue: Date?
+
+    private func noteRecorded(_ assessment: Assessment, historyFindings: [Finding]) {
+        lastRecording = (Date(), assessment.status(adding: historyFindings))
+    }
+
+    /// What a judgement uses while its changes wait (the observations and count history as last
+    /// recorded, and the leak growth they give), or nil when they are to be recorded now: a whole
+    /// recording is due, the last one is `recordSpacing` old, the changes could make an alert (an
+    /// interface orphaned, another status), which a recording claims, or an orphan recorded as
+    /// such is one no more (its orphaned-since time, which `--reap` ages, ends now, not later).
+    private func putOff(_ assessment: Assessment) -> (observations: Observations?, historyFindings: [Finding])? {
+        guard !fullRecordDue, let recorded = lastRecording, let history = cache.histories[identity] else { return nil }
+        let due = recorded.at.addingTimeInterval(Self.recordSpacing)
+        guard Date() < due else { return nil }
+        let seen = cache.namespaces[identity] ?? [:]
+        let mayAlertOrEndAnOrphan = engine.changesInclude(of: identity) { entry in
+            entry.state == .orphaned || seen[Observations.key(entry.interface.index, entry.interface.name)]?.orphanedSince != nil
+        }
+        guard !mayAlertOrEndAnOrphan else { return nil }
+        let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt)
+        let historyFindings = growth.map { [$0] } ?? []
+        guard assessment.status(adding: historyFindings) == recorded.status else { return nil }
+        recordDue = due
+        return (cache, historyFindings)
     }
 
     /// Whether the holders the source was last told of may have changed: after a snapshot, a
@@ -390,6 +432,7 @@ final class WatchLoop {
             if let nextReapDue { deadlines.append(nextReapDue) }
             if let nextDelivery { deadlines.append(nextDelivery) }
             if let metricsDue { deadlines.append(metricsDue) }
+            if let recordDue { deadlines.append(recordDue) }
             if let due = source.deadline { deadlines.append(due) }
             let first = deadlines.min()!
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
@@ -405,6 +448,8 @@ final class WatchLoop {
             if control.takeReload(), let reloaded = reload(runtime) {
                 runtime = reloaded
                 engine.policy = runtime.policy
+                // Recorded at once under the new settings, whatever they change.
+                lastRecording = nil
                 nextStats = min(nextStats, now.addingTimeInterval(runtime.statsInterval))
                 // New thresholds or sinks apply at once.
                 judgeAt = .distantPast
@@ -415,6 +460,8 @@ final class WatchLoop {
                 nextReapDue = nil
                 judgeAt = .distantPast
             }
+            // Changes put off are recorded by a judgement (which finds their time has come).
+            if let due = recordDue, now >= due, judgeAt == nil { judgeAt = .distantPast }
             if now >= nextStats {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
                 // A source without a traffic sample re-reads everything on its own schedule. The
@@ -448,7 +495,10 @@ final class WatchLoop {
                 nextWatchdog = now.addingTimeInterval(interval / 2)
             }
         }
-        // Metrics a judgement changed are not left unwritten.
+        // Changes put off, and metrics a judgement changed, are not left unwritten.
+        if recordDue != nil {
+            do { _ = try record(putOff: false) } catch { Terminal.note("watch: observations not saved: \(error)") }
+        }
         if metricsDue != nil { writeCurrentMetrics() }
         source.close()
     }

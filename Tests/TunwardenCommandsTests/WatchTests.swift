@@ -248,5 +248,50 @@ struct WatchTests {
                 "\((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "")")
         #expect(watcher.terminate().status == 0)
     }
+
+    /// Changes that cannot alert (veth pairs coming and going) are recorded about once a second,
+    /// not at every burst; one that can (a new orphan) is recorded, and alerted, at once; and what
+    /// waits is recorded when the watcher stops.
+    @Test func changesThatCannotAlertWaitUpToASecondAndAreSavedAtExit() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--coalesce", "20", "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        // One count sample per recording.
+        func recordings() throws -> Int64 { try StateSQL.integers(state.path, "SELECT count(*) FROM counts").first ?? 0 }
+        func recorded(_ name: String) throws -> Bool {
+            try StateSQL.integers(state.path, "SELECT count(*) FROM interfaces WHERE ifname = '\(name)'").first == 1
+        }
+        let before = try recordings()
+        // Twenty bursts, 100 ms apart: a pair made, the one before deleted.
+        let start = Date()
+        for pair in 0..<20 {
+            _ = try ns.ip("link", "add", "va\(pair)", "type", "veth", "peer", "name", "vb\(pair)")
+            if pair > 0 { _ = try ns.ip("link", "del", "va\(pair - 1)") }
+            let next = start.addingTimeInterval(Double(pair + 1) * 0.1)
+            if next > Date() { usleep(useconds_t(next.timeIntervalSinceNow * 1_000_000)) }
+        }
+        usleep(300_000)
+        let elapsed = Date().timeIntervalSince(start)
+        let during = try recordings() - before
+        // About one a second (the first burst's at once), never one a burst.
+        #expect(during >= 1 && Double(during) <= elapsed + 2, "\(during) recordings for 20 bursts in \(elapsed) s")
+
+        // A new orphan is recorded and alerted at once, however recent the last recording.
+        let made = Date()
+        _ = try ns.ip("tuntap", "add", "dev", "wo0", "mode", "tun")
+        try watcher.wait("the orphan's alert", seconds: 3) { $0.contains("new orphans: wo0") }
+        let alerted = Date()
+        #expect(alerted.timeIntervalSince(made) < 1, "the new orphan was alerted after \(alerted.timeIntervalSince(made)) s")
+        #expect(try recorded("wo0"))
+
+        // A pair made now waits (the orphan's recording is under a second old), and is recorded
+        // when the watcher stops.
+        _ = try ns.ip("link", "add", "vz0", "type", "veth", "peer", "name", "vz1")
+        usleep(150_000)
+        if Date().timeIntervalSince(alerted) < 0.7 { #expect(try !recorded("vz0")) }
+        #expect(watcher.terminate().status == 0)
+        #expect(try recorded("vz0") && recorded("vz1"))
+    }
 }
 #endif

@@ -219,6 +219,14 @@ import Testing
                     }
                 }
                 #expect(actual?.kindStateCounts == byHand)
+                // What the watcher asks before putting a recording off: whether a verdict changed
+                // since the changes were last taken is orphaned. Taken now and then, so that
+                // changes pile up between takes too.
+                let orphanChanged = engine.changesInclude(of: "ns") { $0.state == .orphaned }
+                if Bool.random(using: &generator) {
+                    #expect(orphanChanged == engine.takeChanges(of: "ns").changed.contains { $0.state == .orphaned })
+                    #expect(!engine.changesInclude(of: "ns") { _ in true })
+                }
                 compared += 1
             }
         }

@@ -87,6 +87,12 @@ public final class JudgingEngine {
         namespaces[identity]?.takeChanges() ?? ([], [])
     }
 
+    /// Whether a verdict that changed since the changes were last taken (every one, after a
+    /// load) satisfies `test`, as it is now; read after `assessment(of:)`. Takes nothing.
+    public func changesInclude(of identity: String, where test: (AssessedInterface) -> Bool) -> Bool {
+        namespaces[identity]?.changesInclude(where: test) ?? false
+    }
+
     /// How many interfaces were judged since the namespace was loaded or this was last asked:
     /// what the tests and the watcher's log use to show that a change re-judged only what it touched.
     public func takeJudgedCount(of identity: String) -> Int {

@@ -429,6 +429,10 @@ final class NamespaceFacts {
         }
     }
 
+    func changesInclude(where test: (AssessedInterface) -> Bool) -> Bool {
+        allChanged ? assessedList.contains(where: test) : changedSlots.contains { verdicts[$0].map { test($0.assessed) } ?? false }
+    }
+
     func takeChanges() -> (changed: [AssessedInterface], removed: [(index: Int, name: String)]) {
         defer {
             changedSlots.removeAll()
