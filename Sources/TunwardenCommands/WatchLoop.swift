@@ -348,6 +348,14 @@ final class WatchLoop {
         metricsWritten = Date()
     }
 
+    /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
+    /// serves (reaping and recording what waits) count only while no judgement is due: until
+    /// that judgement, a past one would keep `poll` from sleeping at all.
+    static func wakeTime(judgement: Date?, servedByJudgement: [Date?], others: [Date?]) -> Date {
+        let deadlines = others + [judgement] + (judgement == nil ? servedByJudgement : [])
+        return deadlines.compactMap { $0 }.min() ?? .distantFuture
+    }
+
     /// The CPU time this thread has used, in seconds.
     static func threadCPUTime() -> TimeInterval {
         var time = timespec()
@@ -420,21 +428,12 @@ final class WatchLoop {
         }
         while !control.stopRequested {
             // Sleep until the first deadline, or an event.
-            var deadlines: [Date] = [nextStats]
-            if let judgeAt { deadlines.append(judgeAt) }
             let looking = hasCandidates || source.looksWithoutCandidates
             // With nothing to look at, what tun nodes' openings asked for is moot (and their news
             // is not read until there is something to look at again).
             if !looking { looks.dropAsked() }
-            let nextLook = looks.due
-            if looking { deadlines.append(nextLook) }
-            if let nextWatchdog { deadlines.append(nextWatchdog) }
-            if let nextReapDue { deadlines.append(nextReapDue) }
-            if let nextDelivery { deadlines.append(nextDelivery) }
-            if let metricsDue { deadlines.append(metricsDue) }
-            if let recordDue { deadlines.append(recordDue) }
-            if let due = source.deadline { deadlines.append(due) }
-            let first = deadlines.min()!
+            let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [nextReapDue, recordDue],
+                                      others: [nextStats, looking ? looks.due : nil, nextWatchdog, nextDelivery, metricsDue, source.deadline])
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
             var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&polled, nfds_t(polled.count), Int32((timeout * 1000).rounded(.up)))

@@ -285,10 +285,10 @@ struct WatchTests {
         #expect(alerted.timeIntervalSince(made) < 1, "the new orphan was alerted after \(alerted.timeIntervalSince(made)) s")
         #expect(try recorded("wo0"))
 
-        // A pair made now waits (the orphan's recording is under a second old), and is recorded
-        // when the watcher stops.
+        // A pair made now is judged but waits (the orphan's recording is under a second old), and
+        // is recorded when the watcher stops.
         _ = try ns.ip("link", "add", "vz0", "type", "veth", "peer", "name", "vz1")
-        usleep(150_000)
+        try watcher.wait("the pair's judgement", seconds: 3) { $0.contains("watch: 5 tunnel interfaces") }
         if Date().timeIntervalSince(alerted) < 0.7 { #expect(try !recorded("vz0")) }
         #expect(watcher.terminate().status == 0)
         #expect(try recorded("vz0") && recorded("vz1"))
