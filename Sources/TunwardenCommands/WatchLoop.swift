@@ -183,8 +183,9 @@ final class WatchLoop {
     }
 
     /// Records the engine's assessment without history's findings (the recording judges those
-    /// afresh): the whole namespace when due, else what changed. Returns the observations recorded
-    /// (nil when the state could not be used) and the findings the history adds.
+    /// afresh): the whole namespace when due, else what changed, unless that may wait (`mayWait`,
+    /// see `putOff`). Returns the observations recorded (or, while changes wait, those last
+    /// recorded; nil when the state could not be used) and the findings the history adds.
     private func record(putOff mayWait: Bool = true) throws -> (observations: Observations?, historyFindings: [Finding]) {
         engine.setHistoryFindings([], of: identity)
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
