@@ -30,6 +30,10 @@ if os.geteuid() != 0:
 binary = shipped.binary(args.binary, "bench/watch.py")
 
 NS = f"twbench-{os.getpid()}"
+# Device names of this run's own: the holder scan matches holders to devices by name, so a process
+# elsewhere holding a device of the same name (another namespace's "w9900") would make this
+# namespace's one "unknown" and the counts waited for below would never come.
+TAG = f"b{os.getpid() % 100000}"
 state = tempfile.mkdtemp(prefix="tunwarden-bench-")
 HOLDER = r"""
 import fcntl, os, struct, sys, time
@@ -51,7 +55,8 @@ def wait_for(text, timeout=60.0, after=0):
         if text in log()[after:]:
             return time.perf_counter() - start
         time.sleep(0.005)
-    raise SystemExit(f"bench/watch.py: timed out waiting for {text!r}")
+    tail = "".join(log()[after:].splitlines(keepends=True)[-5:])
+    raise SystemExit(f"bench/watch.py: timed out waiting for {text!r}; the watcher's log ends:\n{tail}")
 
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
@@ -82,7 +87,7 @@ def batch(lines):
 
 subprocess.run(["ip", "netns", "add", NS], check=True)
 try:
-    batch([f"tuntap add dev w{i} mode tun" for i in range(args.devices)])
+    batch([f"tuntap add dev {TAG}w{i} mode tun" for i in range(args.devices)])
     metrics = os.path.join(state, "watch.prom")
     watcher = subprocess.Popen([binary, "--netns", NS, "watch", "--state-dir", state, "--limit", str(args.devices * 10), "--textfile", metrics],
                                stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
@@ -131,7 +136,7 @@ try:
 
     latencies = []
     for run in range(args.latency_runs):
-        name = f"lat{run}"
+        name = f"{TAG}l{run}"
         batch([f"tuntap add dev {name} mode tun"])
         holder = subprocess.Popen(["ip", "netns", "exec", NS, "python3", "-c", HOLDER, name], stdout=subprocess.PIPE)
         assert holder.stdout.readline() == b"ready\n"
@@ -144,8 +149,9 @@ try:
 
     # A process attaches to a down orphan: no event; the watcher's look at orphans notices.
     attach = []
-    for run in range(3):
-        name = f"lat{run}"
+    # On the devices the latency runs made (a holder of one not made yet would make it, live).
+    for run in range(min(3, args.latency_runs)):
+        name = f"{TAG}l{run}"
         mark = len(log())
         start = time.perf_counter()
         holder = subprocess.Popen(["ip", "netns", "exec", NS, "python3", "-c", HOLDER, name], stdout=subprocess.PIPE)
@@ -161,7 +167,7 @@ try:
     # final judgement is seen in the metrics file it rewrites after every judgement.
     mark = len(log())
     start = time.perf_counter()
-    batch([f"tuntap add dev s{i} mode tun" for i in range(2000)] + [f"link del s{i}" for i in range(2000)])
+    batch([f"tuntap add dev {TAG}s{i} mode tun" for i in range(2000)] + [f"link del {TAG}s{i}" for i in range(2000)])
     storm_end = time.time()
     expected = args.devices + args.latency_runs
     line = f'tunwarden_interfaces{{kind="tun",state="orphaned",netns="{NS}"}} {expected}'
