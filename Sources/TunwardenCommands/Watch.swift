@@ -182,7 +182,7 @@ public struct Watch: ParsableCommand {
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
         loop.run(watching: "\(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(reaping)")
         loop.notifier?.send("STOPPING=1")
-        Terminal.log("watch: stopping on signal; observations saved")
+        Terminal.log("watch: stopping on signal")
         throw ExitCode(0)
         #elseif os(macOS)
         PortableSignals.install()
@@ -200,7 +200,7 @@ public struct Watch: ParsableCommand {
                              control: PortableSignalControl(), notifier: SystemdNotifier())
         loop.reload = reload
         loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
-        Terminal.log("watch: stopping on signal; observations saved")
+        Terminal.log("watch: stopping on signal")
         throw ExitCode(0)
         #else
         Terminal.error("watch is not available on this platform; run `tunwarden audit` from a timer instead")

@@ -157,20 +157,30 @@ final class WatchLoop {
         lastRecording = (Date(), assessment.status(adding: historyFindings))
     }
 
+    /// Kinds whose verdicts rest on holders or whose orphans are reaped (tun and tap, utun, feth):
+    /// their changes are recorded at once, so that an orphaned-since time, which reaping ages, is
+    /// never carried across a spell another run recorded and this watcher did not.
+    static let recordedAtOnce: Set<InterfaceKind> = [.tun, .tap, .utun, .feth]
+
     /// What a judgement uses while its changes wait (the observations and count history as last
     /// recorded, and the leak growth they give), or nil when they are to be recorded now: a whole
     /// recording is due, the last one is `recordSpacing` old, the changes could make an alert (an
-    /// interface orphaned, another status), which a recording claims, or an orphan recorded as
-    /// such is one no more (its orphaned-since time, which `--reap` ages, ends now, not later).
+    /// interface orphaned, another status), which a recording claims, an orphan recorded as such
+    /// changed or went (its alerted name and orphaned-since time end now, not later), or they
+    /// touch a kind in `recordedAtOnce`.
     private func putOff(_ assessment: Assessment) -> (observations: Observations?, historyFindings: [Finding])? {
         guard !fullRecordDue, let recorded = lastRecording, let history = cache.histories[identity] else { return nil }
         let due = recorded.at.addingTimeInterval(Self.recordSpacing)
         guard Date() < due else { return nil }
         let seen = cache.namespaces[identity] ?? [:]
-        let mayAlertOrEndAnOrphan = engine.changesInclude(of: identity) { entry in
-            entry.state == .orphaned || seen[Observations.key(entry.interface.index, entry.interface.name)]?.orphanedSince != nil
+        func orphanOrAtOnce(_ index: Int, _ name: String) -> Bool {
+            guard let observation = seen[Observations.key(index, name)] else { return false }
+            return observation.orphanedSince != nil || Self.recordedAtOnce.contains(observation.kind)
         }
-        guard !mayAlertOrEndAnOrphan else { return nil }
+        let mustRecord = engine.changesInclude(of: identity) { entry in
+            entry.state == .orphaned || Self.recordedAtOnce.contains(entry.interface.kind) || orphanOrAtOnce(entry.interface.index, entry.interface.name)
+        } || engine.removalsInclude(of: identity, where: orphanOrAtOnce)
+        guard !mustRecord else { return nil }
         let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt)
         let historyFindings = growth.map { [$0] } ?? []
         guard assessment.status(adding: historyFindings) == recorded.status else { return nil }
@@ -429,9 +439,15 @@ final class WatchLoop {
                 nextWatchdog = now.addingTimeInterval(interval / 2)
             }
         }
-        // Changes put off, and metrics a judgement changed, are not left unwritten.
+        // Changes put off, and metrics a judgement changed, are not left unwritten; but facts news
+        // brought since the last judgement are not settled, and are left to the next start's
+        // inventory (as lost events are) rather than recorded.
         if recordDue != nil {
-            do { _ = try record(putOff: false) } catch { Terminal.note("watch: observations not saved: \(error)") }
+            if judgeAt == nil, !resyncWanted {
+                do { _ = try record(putOff: false) } catch { Terminal.note("watch: observations not saved: \(error)") }
+            } else {
+                Terminal.note("watch: stopping with events not yet judged: the changes since the last recording are not saved (the next start takes a fresh inventory)")
+            }
         }
         if metricsDue != nil { writeCurrentMetrics() }
         source.close()

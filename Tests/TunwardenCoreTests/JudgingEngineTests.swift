@@ -222,10 +222,15 @@ import Testing
                 // What the watcher asks before putting a recording off: whether a verdict changed
                 // since the changes were last taken is orphaned. Taken now and then, so that
                 // changes pile up between takes too.
+                // Removals are answered for every key gone (a superset of those taken: a key used
+                // again is not taken as removed).
                 let orphanChanged = engine.changesInclude(of: "ns") { $0.state == .orphaned }
+                let anyRemoval = engine.removalsInclude(of: "ns") { _, _ in true }
                 if Bool.random(using: &generator) {
-                    #expect(orphanChanged == engine.takeChanges(of: "ns").changed.contains { $0.state == .orphaned })
-                    #expect(!engine.changesInclude(of: "ns") { _ in true })
+                    let taken = engine.takeChanges(of: "ns")
+                    #expect(orphanChanged == taken.changed.contains { $0.state == .orphaned })
+                    #expect(anyRemoval || taken.removed.isEmpty)
+                    #expect(!engine.changesInclude(of: "ns") { _ in true } && !engine.removalsInclude(of: "ns") { _, _ in true })
                 }
                 compared += 1
             }

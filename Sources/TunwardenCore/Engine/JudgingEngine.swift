@@ -93,6 +93,12 @@ public final class JudgingEngine {
         namespaces[identity]?.changesInclude(where: test) ?? false
     }
 
+    /// Whether an interface (index and name) whose verdict went since the changes were last taken
+    /// satisfies `test`. Takes nothing.
+    public func removalsInclude(of identity: String, where test: (Int, String) -> Bool) -> Bool {
+        namespaces[identity]?.removalsInclude(where: test) ?? false
+    }
+
     /// How many interfaces were judged since the namespace was loaded or this was last asked:
     /// what the tests and the watcher's log use to show that a change re-judged only what it touched.
     public func takeJudgedCount(of identity: String) -> Int {

@@ -433,6 +433,10 @@ final class NamespaceFacts {
         allChanged ? assessedList.contains(where: test) : changedSlots.contains { verdicts[$0].map { test($0.assessed) } ?? false }
     }
 
+    func removalsInclude(where test: (Int, String) -> Bool) -> Bool {
+        removedKeys.contains { test($0.index, $0.name) }
+    }
+
     func takeChanges() -> (changed: [AssessedInterface], removed: [(index: Int, name: String)]) {
         defer {
             changedSlots.removeAll()
