@@ -1,0 +1,269 @@
+import Foundation
+import TunwardenCore
+
+/// Recording an inventory, or a change to one, in one transaction: observations, the count
+/// sample, leak growth and the alert decision.
+extension StateDatabase {
+    /// Records a whole inventory of one namespace, in one transaction: new interfaces get a
+    /// first-seen time, orphans an orphaned-since time (kept while they stay orphaned), those gone
+    /// are forgotten, and a count sample is added; only rows whose content changed are written.
+    /// Recording a Linux namespace of this boot forgets the namespaces of other boots.
+    ///
+    /// With `alerting`, leak growth is judged from the count history and the alert decision made
+    /// (`AlertDecision.decide`), remembered and, when there is an alert, claimed for this run to
+    /// deliver, all in the same transaction: no other run decides on the same change. When another
+    /// run has recorded a newer inventory of the namespace, nothing is written (`wasStale`).
+    public func record(_ assessment: Assessment, label: NamespaceLabel?, alerting: AlertJudging?) throws -> Recording {
+        try guarded {
+            try connection.transaction(writing: true) {
+                let identity = assessment.snapshot.namespaceIdentity
+                let now = assessment.snapshot.takenAt
+                try forgetOtherBoots(than: identity)
+                var row = try ensureNamespace(identity, label: label)
+                if let last = row.lastRun, last > now {
+                    return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
+                }
+                let (current, changed, gone) = try compare(assessment, with: row, at: now)
+                for observation in changed { try write(observation, namespace: row.id) }
+                for key in gone { try delete(key, namespace: row.id) }
+                row.lastRun = now
+                return try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
+            }
+        }
+    }
+
+    /// The namespace's observations after seeing `assessment` at `now`, with the rows to write
+    /// (those whose content changed) and to delete (interfaces gone). The rows are read in their
+    /// key's order (ifindex, then the name's bytes) and merged with the assessment's interfaces in
+    /// the same order, so no row is looked up by key: at 10,000 interfaces that lookup was most of
+    /// the time recording took.
+    private func compare(_ assessment: Assessment, with row: NamespaceRow, at now: Date)
+        throws -> (current: [String: InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
+        func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
+            a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
+        }
+        let interfaces = assessment.interfaces
+        var order = Array(interfaces.indices)
+        let key = { (position: Int) in (interfaces[position].interface.index, interfaces[position].interface.name) }
+        if !zip(order, order.dropFirst()).allSatisfy({ !precedes(key($1), key($0)) }) { order.sort { precedes(key($0), key($1)) } }
+        let rows = try connection.statement("SELECT \(Self.interfaceColumns) FROM interfaces WHERE namespace = ?1 ORDER BY ifindex, ifname")
+        rows.bind(1, row.id)
+        defer { rows.finishReading() }
+        var current: [String: InterfaceObservation] = [:]
+        current.reserveCapacity(interfaces.count)
+        var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
+        var more = try rows.step()
+        for position in order {
+            let entry = interfaces[position]
+            let name = entry.interface.name
+            // Rows before this interface's key are interfaces gone. Keys are compared in place:
+            // no row is decoded unless it is needed.
+            var order = 1
+            while more {
+                let index = rows.int(0)
+                order = index != entry.interface.index ? (index < entry.interface.index ? -1 : 1) : rows.text(1, comparedTo: name)
+                guard order < 0 else { break }
+                gone.append(InterfaceKey(ifindex: index, ifname: rows.string(1) ?? ""))
+                more = try rows.step()
+            }
+            var before: InterfaceObservation?
+            if more, order == 0 {
+                // The name and (nearly always) the kind are the assessment's own: not made again.
+                before = try Self.observation(rows, lastSeen: row.lastRun, name: name,
+                                              kind: rows.text(2, equals: entry.interface.kind.rawValue) ? entry.interface.kind : nil)
+                more = try rows.step()
+            }
+            let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+            if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
+            current[Observations.key(entry.interface.index, name)] = observation
+        }
+        while more {
+            gone.append(InterfaceKey(ifindex: rows.int(0), ifname: rows.string(1) ?? ""))
+            more = try rows.step()
+        }
+        return (current, changed, gone)
+    }
+
+    /// Records a change that touched a few interfaces of a namespace whose whole inventory the
+    /// caller (the watcher) keeps, in one transaction, reading and writing only their rows:
+    /// `changed` are the interfaces that appeared or changed (state, holders, traffic), `removed`
+    /// those that are gone; `assessment` is the whole namespace judged now (its status, count and
+    /// findings go into the count history and the alert decision). `cache`, the caller's copy of
+    /// the namespace's observations, is brought up to date with what was written (the
+    /// `lastSeen` of an interface not named stays as it was: every row was seen at `now`).
+    ///
+    /// Promises the same as `record` for the interfaces named: their rows end as a whole
+    /// `record` of `assessment` would leave them, and an alert is decided, remembered and claimed
+    /// in the same transaction (new orphans are looked for among `changed` only). Interfaces not
+    /// named are neither read nor written.
+    public func recordChanges(_ assessment: Assessment, changed: [AssessedInterface], removed: [InterfaceKey], label: NamespaceLabel?,
+                              alerting: AlertJudging?, cache: inout Observations) throws -> Recording {
+        let identity = assessment.snapshot.namespaceIdentity
+        let now = assessment.snapshot.takenAt
+        let recording: Recording = try guarded {
+            try connection.transaction(writing: true) {
+                try forgetOtherBoots(than: identity)
+                var row = try ensureNamespace(identity, label: label)
+                if let last = row.lastRun, last > now {
+                    return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
+                }
+                // Taken out of the cache while it changes, so that it changes in place rather than
+                // being copied whole (a failure is followed by a whole recording, which fills the cache again).
+                var interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
+                for key in removed {
+                    try delete(key, namespace: row.id)
+                    interfaces[Observations.key(key.ifindex, key.ifname)] = nil
+                }
+                for entry in changed {
+                    let key = InterfaceKey(entry.interface)
+                    let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
+                    let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+                    if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
+                    interfaces[Observations.key(key.ifindex, key.ifname)] = observation
+                }
+                row.lastRun = now
+                let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
+                // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
+                // name the change touched is one it changed, so the thousands of others need no look.
+                let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
+                return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
+            }
+        }
+        if !recording.wasStale { cache = recording.observations }
+        return recording
+    }
+
+    /// The part of recording common to a whole inventory and a change: the namespace's last run,
+    /// the count sample, leak growth, the alert decision. `touched` nil: every orphan may be new;
+    /// otherwise only those among the names a change touched (`orphans`, in the assessment's
+    /// order), and the history returned names only those as alerted.
+    private func finish(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
+                        touched: (names: Set<String>, orphans: [String])?, alerting: AlertJudging?) throws -> Recording {
+        let now = assessment.snapshot.takenAt
+        try connection.statement("UPDATE namespaces SET last_run = ?2 WHERE id = ?1").bind(1, row.id).bind(2, now).run()
+        try connection.statement("INSERT INTO counts (namespace, time, count) VALUES (?1, ?2, ?3)")
+            .bind(1, row.id).bind(2, now).bind(3, assessment.interfaces.count).run()
+        // Samples beyond the newest `maximumSamples` are dropped at every 64th sample, not at each:
+        // finding them walks every sample kept. Reads take the newest alone meanwhile.
+        if connection.lastInsertRowid % 64 == 0 {
+            try connection.statement("""
+                DELETE FROM counts WHERE namespace = ?1 AND rowid IN (SELECT rowid FROM counts WHERE namespace = ?1 ORDER BY time DESC, rowid DESC LIMIT -1 OFFSET ?2)
+                """).bind(1, row.id).bind(2, Self.maximumSamples).run()
+        }
+        var observations = Observations()
+        observations.namespaces[identity] = interfaces
+        guard let alerting else {
+            let history = try history(row, countsFrom: now, alertedAmong: [])
+            try Self.check(history, of: identity)
+            observations.histories[identity] = history
+            return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: false)
+        }
+        // A change reads only the alerted orphans it touched: the others were remembered when
+        // they last changed, and are taken as alerted.
+        var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: touched?.names)
+        let alerted = Set(history.alertedOrphans)
+        // After a change, only the orphans it touched can be new, or no longer orphans: the
+        // others were remembered when they last changed (thousands of them need no look).
+        let considered = touched?.orphans ?? AlertDecision.orphanNames(assessment)
+        // Before any arithmetic on them.
+        try Self.check(history, of: identity)
+        let extra = alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? []
+        let status = assessment.status(adding: extra)
+        var decided = AlertDecision.decide(assessment, adding: extra, history: history, host: "", orphans: considered, alerted: alerted)
+        // Asked only for an alert: the name may take a resolver's time.
+        if decided != nil { decided?.host = alerting.host() }
+        try remember(status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
+        history.alertedStatus = status
+        history.alertedOrphans = considered
+        var claimed: PendingAlert?
+        if let decided {
+            history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))
+            claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
+        }
+        observations.histories[identity] = history
+        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false)
+    }
+
+    private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
+                       window: TimeInterval?) throws -> Recording {
+        var observations = Observations()
+        observations.namespaces[identity] = interfaces
+        observations.histories[identity] = try history(row, countsFrom: (row.lastRun ?? assessment.snapshot.takenAt).addingTimeInterval(-(window ?? 0)))
+        return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: true)
+    }
+
+    /// Remembers what was alerted on (or that the condition is unchanged): the status, and the
+    /// orphans, writing only names that came or went. `alerted` are the names remembered before
+    /// (for a change: those it touched, and the orphans it did not touch).
+    private func remember(_ status: AuditStatus, orphans: [String], alerted: Set<String>, touched: Set<String>?, previous: AuditStatus?,
+                          namespace: Int64) throws {
+        if previous != status {
+            try connection.statement("UPDATE namespaces SET alerted_status = ?2 WHERE id = ?1").bind(1, namespace).bind(2, status.rawValue).run()
+        }
+        var stillOrphaned = 0
+        let insert = try connection.statement("INSERT OR IGNORE INTO alerted_orphans (namespace, ifname) VALUES (?1, ?2)")
+        for name in orphans {
+            if alerted.contains(name) { stillOrphaned += 1 } else { try insert.bind(1, namespace).bind(2, name).run() }
+        }
+        let delete = try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
+        if let touched {
+            let now = Set(orphans.filter(touched.contains))
+            for name in touched where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
+        } else if stillOrphaned < alerted.count {
+            // Some alerted orphan is one no more: only then is the set of orphans needed.
+            let now = Set(orphans)
+            for name in alerted where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
+        }
+    }
+
+    /// Writes (inserts or replaces) an interface's row.
+    func write(_ observation: InterfaceObservation, namespace: Int64) throws {
+        let statement = try connection.statement("INSERT OR REPLACE INTO interfaces (namespace, \(Self.interfaceColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+        statement.bind(1, namespace).bind(2, observation.ifindex).bind(3, observation.ifname).bind(4, observation.kind.rawValue)
+            .bind(5, observation.firstSeen).bind(6, observation.orphanedSince)
+        if let traffic = observation.traffic {
+            statement.bind(7, Int64(bitPattern: traffic.rxPackets)).bind(8, Int64(bitPattern: traffic.txPackets))
+                .bind(9, Int64(bitPattern: traffic.rxBytes)).bind(10, Int64(bitPattern: traffic.txBytes))
+        }
+        statement.bind(11, observation.lastTrafficChange).bind(12, observation.holdersSeen.map(HoldersText.encode))
+        try statement.run()
+    }
+
+    private func delete(_ key: InterfaceKey, namespace: Int64) throws {
+        try connection.statement("DELETE FROM interfaces WHERE namespace = ?1 AND ifindex = ?2 AND ifname = ?3")
+            .bind(1, namespace).bind(2, key.ifindex).bind(3, key.ifname).run()
+    }
+
+    /// The namespace's row, made when it has none, its label brought up to date (written only when it changed).
+    func ensureNamespace(_ identity: String, label: NamespaceLabel?) throws -> NamespaceRow {
+        if var row = try namespaceRow(identity) {
+            if let label, label.name.map({ $0 != row.name }) ?? false || label.isHost != row.isHost {
+                row.name = label.name ?? row.name
+                row.isHost = label.isHost
+                try connection.statement("UPDATE namespaces SET name = ?2, host = ?3 WHERE id = ?1")
+                    .bind(1, row.id).bind(2, row.name).bind(3, row.isHost ? 1 : 0).run()
+            }
+            return row
+        }
+        try connection.statement("INSERT INTO namespaces (identity, boot, name, host) VALUES (?1, ?2, ?3, ?4)")
+            .bind(1, identity).bind(2, NamespaceIdentity.isLinux(identity) ? NamespaceIdentity.bootID(of: identity) : nil)
+            .bind(3, label?.name).bind(4, label?.isHost == true ? 1 : 0).run()
+        guard let row = try namespaceRow(identity) else { throw SQLiteError(operation: "insert a namespace", code: 1, message: "the row is not there") }
+        return row
+    }
+
+    /// Forgets the Linux namespaces of other boots (and those recorded before identities named
+    /// their boot), with everything kept about them, when `identity` is a Linux one of this boot.
+    func forgetOtherBoots(than identity: String) throws {
+        guard NamespaceIdentity.isLinux(identity), let boot = NamespaceIdentity.bootID(of: identity) else { return }
+        let gone = "SELECT id FROM namespaces WHERE (identity LIKE 'netns-cookie:%' OR identity LIKE 'net:[%') AND (boot IS NULL OR boot <> ?1)"
+        // Nearly always there is none: one probe, no write.
+        let probe = try connection.statement(gone + " LIMIT 1")
+        probe.bind(1, boot)
+        guard try probe.step() else { return }
+        for table in ["interfaces", "counts", "alerted_orphans", "alerts"] {
+            try connection.statement("DELETE FROM \(table) WHERE namespace IN (\(gone))").bind(1, boot).run()
+        }
+        try connection.statement("DELETE FROM namespaces WHERE id IN (\(gone))").bind(1, boot).run()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import TunwardenCore
+
+/// What a namespace is called, for `history`: the `ip netns` name it had, or that it is this
+/// host's own (the namespace process 1 runs in).
+public struct NamespaceLabel: Sendable, Equatable {
+    public var name: String?
+    public var isHost: Bool
+
+    public init(name: String?, isHost: Bool = false) {
+        self.name = name
+        self.isHost = isHost
+    }
+}
+
+/// The alert sinks a run delivers to.
+public struct AlertSinkSet: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let exec = AlertSinkSet(rawValue: 1)
+    public static let webhook = AlertSinkSet(rawValue: 2)
+}
+
+/// How a recording run judges leak growth and decides on alerts.
+public struct AlertJudging: Sendable {
+    public var growth: GrowthPolicy
+    /// The sinks this run delivers to: an alert it decides on is pending for these until delivered.
+    public var sinks: AlertSinkSet
+    /// The host's name for the alert, asked for only when there is one.
+    public var host: @Sendable () -> String
+
+    public init(growth: GrowthPolicy, sinks: AlertSinkSet, host: @escaping @Sendable () -> String) {
+        self.growth = growth
+        self.sinks = sinks
+        self.host = host
+    }
+}
+
+/// An alert to deliver, as kept in the database: decided once, by one run, and claimed by the
+/// run that delivers it.
+public struct PendingAlert: Sendable, Equatable {
+    public var id: Int64
+    public var time: Date
+    public var event: String
+    public var status: AuditStatus
+    public var previousStatus: AuditStatus
+    /// Nothing was alerted in the namespace before (`previousStatus` is the ok an empty history stands for).
+    public var first: Bool
+    public var summary: String
+    public var newOrphans: [String]
+    /// The alert's JSON, as sinks are given it.
+    public var body: [UInt8]
+    /// The sinks this claim is for: those still undelivered that the claiming run has.
+    public var sinks: AlertSinkSet
+    /// Delivery attempts made before this one.
+    public var attempts: Int
+
+    public init(id: Int64, time: Date, event: String, status: AuditStatus, previousStatus: AuditStatus, first: Bool, summary: String,
+                newOrphans: [String], body: [UInt8], sinks: AlertSinkSet, attempts: Int) {
+        self.id = id
+        self.time = time
+        self.event = event
+        self.status = status
+        self.previousStatus = previousStatus
+        self.first = first
+        self.summary = summary
+        self.newOrphans = newOrphans
+        self.body = body
+        self.sinks = sinks
+        self.attempts = attempts
+    }
+}
+
+/// What recording an inventory did.
+public struct Recording {
+    /// What the history adds to the assessment recorded (a `leak-growth` finding), to be added
+    /// with `Assessment.adding` (or kept in a judging engine): the recording copies no findings.
+    public var historyFindings: [Finding]
+    /// The inspected namespace's observations after recording, with its history (`counts` holds
+    /// the samples from the growth window's start on, not all of them).
+    public var observations: Observations
+    /// The alert this run decided on, claimed for it to deliver now; nil when nothing is to be alerted.
+    public var alert: PendingAlert?
+    /// Another run had recorded a newer inventory: nothing was written, no alert decided.
+    public var wasStale: Bool
+}
+
+/// A key of an observed interface: its index and its name.
+public struct InterfaceKey: Sendable, Hashable {
+    public var ifindex: Int
+    public var ifname: String
+
+    public init(ifindex: Int, ifname: String) {
+        self.ifindex = ifindex
+        self.ifname = ifname
+    }
+
+    public init(_ interface: NetworkInterface) {
+        self.init(ifindex: interface.index, ifname: interface.name)
+    }
+}
