@@ -49,8 +49,9 @@ public struct Watch: ParsableCommand {
         Audits, reaps and the watcher sharing a state directory record in one database (state.db), \
         each alert decided and claimed in the transaction that records it, so an event is alerted \
         once between them. After events the watcher records only the interfaces whose verdicts \
-        changed: at once when that can alert (an interface orphaned, another status), otherwise up to \
-        a second later, so that a busy spell writes the state once a second. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
+        changed: at once when that can alert or matter to reaping (an interface orphaned or an orphan \
+        gone, another status or leak growth, any tun, tap, utun or feth device), otherwise (veth pairs, \
+        kernel tunnels) up to a second later, so that a busy spell writes the state once a second. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
         to 1 hour) until delivered or superseded.
 
         SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \

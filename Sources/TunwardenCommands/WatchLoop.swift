@@ -121,9 +121,12 @@ final class WatchLoop {
     /// see `putOff`). Returns the observations recorded (or, while changes wait, those last
     /// recorded; nil when the state could not be used) and the findings the history adds.
     private func record(putOff mayWait: Bool = true) throws -> (observations: Observations?, historyFindings: [Finding]) {
+        // Whether the changes may wait is asked of the assessment as it stands, history's
+        // findings in place: taking them out and back (two moves of every finding, at every burst
+        // of a leaking host) is for a recording.
+        if mayWait, let current = engine.assessment(of: identity), let meanwhile = putOff(current) { return meanwhile }
         engine.setHistoryFindings([], of: identity)
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
-        if mayWait, let meanwhile = putOff(assessment) { return meanwhile }
         recordDue = nil
         let changes = engine.takeChanges(of: identity)
         guard fullRecordDue else {
@@ -163,7 +166,8 @@ final class WatchLoop {
     static let recordedAtOnce: Set<InterfaceKind> = [.tun, .tap, .utun, .feth]
 
     /// What a judgement uses while its changes wait (the observations and count history as last
-    /// recorded, and the leak growth they give), or nil when they are to be recorded now: a whole
+    /// recorded, and the leak growth they give), or nil when they are to be recorded now; asked of
+    /// the assessment with history's findings as last set. Recorded now: a whole
     /// recording is due, the last one is `recordSpacing` old, the changes could make an alert (an
     /// interface orphaned, another status), which a recording claims, an orphan recorded as such
     /// changed or went (its alerted name and orphaned-since time end now, not later), or they
@@ -183,7 +187,9 @@ final class WatchLoop {
         guard !mustRecord else { return nil }
         let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt)
         let historyFindings = growth.map { [$0] } ?? []
-        guard assessment.status(adding: historyFindings) == recorded.status else { return nil }
+        // `assessment` carries the history's findings as last set: with the same ones, its status
+        // is the one a recording would judge; with others, the recording judges.
+        guard historyFindings == engine.historyFindings(of: identity), assessment.status == recorded.status else { return nil }
         recordDue = due
         return (cache, historyFindings)
     }

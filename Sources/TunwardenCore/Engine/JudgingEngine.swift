@@ -66,6 +66,11 @@ public final class JudgingEngine {
         namespaces[identity]?.historyFindings = findings
     }
 
+    /// The findings a namespace's history adds, as last set.
+    public func historyFindings(of identity: String) -> [Finding] {
+        namespaces[identity]?.historyFindings ?? []
+    }
+
     /// The assessment of a namespace as it stands: equal to `Heuristics.assess` of the snapshot
     /// its facts make up, with its history findings added (`Assessment.adding`). Nil for a
     /// namespace never loaded.
