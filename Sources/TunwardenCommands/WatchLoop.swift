@@ -147,9 +147,9 @@ final class WatchLoop {
         return (recording.observations, recording.historyFindings)
     }
 
-    /// A recording of changes is put off for up to this long after the last one, unless it can
-    /// alert: a busy spell (containers' veth pairs coming and going every 200 ms) writes the
-    /// state once a second, not at every burst.
+    /// A recording of changes is put off for up to this long after the last one, unless they are
+    /// to be recorded at once (see `putOff`): a busy spell (containers' veth pairs coming and
+    /// going every 200 ms) writes the state once a second, not at every burst.
     static let recordSpacing: TimeInterval = 1
     /// When the last recording was made, and the status it recorded (history's findings included).
     private var lastRecording: (at: Date, status: AuditStatus)?
@@ -166,12 +166,13 @@ final class WatchLoop {
     static let recordedAtOnce: Set<InterfaceKind> = [.tun, .tap, .utun, .feth]
 
     /// What a judgement uses while its changes wait (the observations and count history as last
-    /// recorded, and the leak growth they give), or nil when they are to be recorded now; asked of
-    /// the assessment with history's findings as last set. Recorded now: a whole
-    /// recording is due, the last one is `recordSpacing` old, the changes could make an alert (an
-    /// interface orphaned, another status), which a recording claims, an orphan recorded as such
-    /// changed or went (its alerted name and orphaned-since time end now, not later), or they
-    /// touch a kind in `recordedAtOnce`.
+    /// recorded, and the leak growth they give), or nil when they are to be recorded now. It is
+    /// asked of the assessment with history's findings as last set. They are recorded now when a
+    /// whole recording is due; when the last recording is `recordSpacing` old; when they could
+    /// make an alert, which a recording claims (an interface orphaned, another status, leak
+    /// growth that comes or goes); when an orphan recorded as such changed or went (its alerted
+    /// name and orphaned-since time end now, not later); or when they touch a kind in
+    /// `recordedAtOnce`.
     private func putOff(_ assessment: Assessment) -> (observations: Observations?, historyFindings: [Finding])? {
         guard !fullRecordDue, let recorded = lastRecording, let history = cache.histories[identity] else { return nil }
         let due = recorded.at.addingTimeInterval(Self.recordSpacing)
