@@ -54,28 +54,29 @@ extension StateDatabase {
         var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
         var more = try rows.step()
         for position in order {
-            let entry = interfaces[position]
-            let name = entry.interface.name
+            // The interface is read where it lies: a copy of each of ten thousand was an eighth
+            // of recording's time.
+            let index = interfaces[position].interface.index, name = interfaces[position].interface.name
+            let kind = interfaces[position].interface.kind
             // Rows before this interface's key are interfaces gone. Keys are compared in place:
             // no row is decoded unless it is needed.
             var order = 1
             while more {
-                let index = rows.int(0)
-                order = index != entry.interface.index ? (index < entry.interface.index ? -1 : 1) : rows.text(1, comparedTo: name)
+                let rowIndex = rows.int(0)
+                order = rowIndex != index ? (rowIndex < index ? -1 : 1) : rows.text(1, comparedTo: name)
                 guard order < 0 else { break }
-                gone.append(InterfaceKey(ifindex: index, ifname: rows.string(1) ?? ""))
+                gone.append(InterfaceKey(ifindex: rowIndex, ifname: rows.string(1) ?? ""))
                 more = try rows.step()
             }
             var before: InterfaceObservation?
             if more, order == 0 {
                 // The name and (nearly always) the kind are the assessment's own: not made again.
-                before = try Self.observation(rows, lastSeen: row.lastRun, name: name,
-                                              kind: rows.text(2, equals: entry.interface.kind.rawValue) ? entry.interface.kind : nil)
+                before = try Self.observation(rows, lastSeen: row.lastRun, name: name, kind: rows.text(2, equals: kind.rawValue) ? kind : nil)
                 more = try rows.step()
             }
-            let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+            let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
-            current[Observations.key(entry.interface.index, name)] = observation
+            current[Observations.key(index, name)] = observation
         }
         while more {
             gone.append(InterfaceKey(ifindex: rows.int(0), ifname: rows.string(1) ?? ""))
