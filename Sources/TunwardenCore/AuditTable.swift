@@ -212,15 +212,15 @@ public enum AuditTable {
         for (n, line) in lines.enumerated() {
             let start = out.count
             let bold = n == 0 && paint.enabled
-            if bold { out += Painter.start("1") }
+            if bold { out += Painter.start("1").utf8 }
             for (i, cell) in line.enumerated() {
                 let code = i == 2 ? paint.code(states[n]) : nil
-                if let code { out += Painter.start(code) }
+                if let code { out += Painter.start(code).utf8 }
                 out += cell.utf8
                 if i != line.count - 1 { out += repeatElement(space, count: widths[i] - cellWidths[n][i] + 2) }
-                if code != nil { out += Painter.end }
+                if code != nil { out += Painter.end.utf8 }
             }
-            if bold { out += Painter.end }
+            if bold { out += Painter.end.utf8 }
             // Spaces that end a line (a cell left empty) are dropped.
             while out.count > start, out[out.count - 1] == space { out.removeLast() }
             out.append(UInt8(ascii: "\n"))
@@ -260,12 +260,11 @@ public enum AuditTable {
 struct Painter {
     var enabled: Bool
 
-    func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-    func bold(_ text: String) -> String { wrap("1", text) }
+    func wrap(_ code: String, _ text: String) -> String { enabled ? Self.start(code) + text + Self.end : text }
 
-    /// The bytes that start colouring with `code`, and those that end it.
-    static func start(_ code: String) -> [UInt8] { Array("\u{1B}[\(code)m".utf8) }
-    static let end = Array("\u{1B}[0m".utf8)
+    /// What starts colouring with `code` (`1`: bold), and what ends it.
+    static func start(_ code: String) -> String { "\u{1B}[\(code)m" }
+    static let end = "\u{1B}[0m"
 
     /// The colour of an interface's state, or nil when disabled (or for a row with no state).
     func code(_ state: InterfaceState?) -> String? {

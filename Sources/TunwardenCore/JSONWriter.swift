@@ -125,8 +125,7 @@ public struct JSONWriter {
     }
 
     public mutating func element<Record: JSONRecord>(_ record: Record) {
-        beginMember()
-        record.write(to: &self)
+        element { record.write(to: &$0) }
     }
 
     // MARK: Members of an object
