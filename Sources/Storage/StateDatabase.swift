@@ -29,6 +29,12 @@ public final class StateDatabase {
     /// the rows recorded since the next time (see `counts`). Forgotten after any failure.
     private var countsRead: [Int64: CountsRead] = [:]
 
+    /// The boot whose Linux namespaces alone this connection's database holds, once a committed
+    /// transaction has forgotten those of other boots (see `forgetOtherBoots`), and the boot the
+    /// transaction under way has (to be kept when it commits).
+    var otherBootsForgotten: String?
+    var pendingBootsForgotten: String?
+
     /// Count samples as read: those from the last one at or before `from` on, and the highest
     /// rowid among them.
     private struct CountsRead {
@@ -256,8 +262,11 @@ public final class StateDatabase {
     /// marked `isCorrupt`). After any failure (a transaction rolled back) the count samples read
     /// are forgotten, so that none is trusted that was not committed.
     func guarded<T>(_ body: () throws -> T) throws -> T {
+        defer { pendingBootsForgotten = nil }
         do {
-            return try body()
+            let value = try body()
+            if let boot = pendingBootsForgotten { otherBootsForgotten = boot }
+            return value
         } catch let error as SQLiteError {
             countsRead = [:]
             throw StateStore.storageError(error, path: path)

@@ -255,16 +255,22 @@ extension StateDatabase {
 
     /// Forgets the Linux namespaces of other boots (and those recorded before identities named
     /// their boot), with everything kept about them, when `identity` is a Linux one of this boot.
+    /// Done once per connection and boot: every run that could add a namespace of another boot
+    /// ran before this boot began, so once they are forgotten none comes back (a watcher records
+    /// every second or so, and the probe is a scan of the namespaces).
     func forgetOtherBoots(than identity: String) throws {
-        guard NamespaceIdentity.isLinux(identity), let boot = NamespaceIdentity.bootID(of: identity) else { return }
+        guard NamespaceIdentity.isLinux(identity), let boot = NamespaceIdentity.bootID(of: identity), boot != otherBootsForgotten else { return }
         let gone = "SELECT id FROM namespaces WHERE (identity LIKE 'netns-cookie:%' OR identity LIKE 'net:[%') AND (boot IS NULL OR boot <> ?1)"
         // Nearly always there is none: one probe, no write.
         let probe = try connection.statement(gone + " LIMIT 1")
         probe.bind(1, boot)
-        guard try probe.step() else { return }
-        for table in ["interfaces", "counts", "alerted_orphans", "alerts"] {
-            try connection.statement("DELETE FROM \(table) WHERE namespace IN (\(gone))").bind(1, boot).run()
+        if try probe.step() {
+            for table in ["interfaces", "counts", "alerted_orphans", "alerts"] {
+                try connection.statement("DELETE FROM \(table) WHERE namespace IN (\(gone))").bind(1, boot).run()
+            }
+            try connection.statement("DELETE FROM namespaces WHERE id IN (\(gone))").bind(1, boot).run()
         }
-        try connection.statement("DELETE FROM namespaces WHERE id IN (\(gone))").bind(1, boot).run()
+        // Kept only once the transaction commits (see `guarded`, which clears it on failure).
+        pendingBootsForgotten = boot
     }
 }

@@ -42,7 +42,8 @@ public struct Watch: ParsableCommand {
         at each traffic sample, which reads every link anyway.
 
         Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
-        rewritten after a judgement (at most once a second), and every --stats-interval even when \
+        rewritten after a judgement (at once when the status or the number of findings changed, \
+        otherwise at most every 5 seconds), and every --stats-interval even when \
         nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
 
@@ -51,7 +52,8 @@ public struct Watch: ParsableCommand {
         once between them. After events the watcher records only the interfaces whose verdicts \
         changed: at once when that can alert or matter to reaping (an interface orphaned or an orphan \
         gone, another status or leak growth, any tun, tap, utun or feth device), otherwise (veth pairs, \
-        kernel tunnels) up to a second later, so that a busy spell writes the state once a second. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
+        kernel tunnels) at once after a quiet spell, otherwise 5 seconds after the last recording, so \
+        that a busy spell writes the state every 5 seconds. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
         to 1 hour) until delivered or superseded.
 
         SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \

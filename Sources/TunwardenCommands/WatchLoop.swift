@@ -149,8 +149,10 @@ final class WatchLoop {
 
     /// A recording of changes is put off for up to this long after the last one, unless they are
     /// to be recorded at once (see `putOff`): a busy spell (containers' veth pairs coming and
-    /// going every 200 ms) writes the state once a second, not at every burst.
-    static let recordSpacing: TimeInterval = 1
+    /// going every 200 ms) writes the state every five seconds, not at every burst. Each
+    /// recording is a transaction of about a millisecond whatever it holds; a change after a
+    /// quiet spell is recorded at once.
+    static let recordSpacing: TimeInterval = 5
     /// When the last recording was made, and the status it recorded (history's findings included).
     private var lastRecording: (at: Date, status: AuditStatus)?
     /// When the changes put off are to be recorded; nil: none wait.
@@ -261,20 +263,23 @@ final class WatchLoop {
         return (recording.observations, recording.historyFindings)
     }
 
-    /// Writes the metrics of a judgement, or, within `metricsSpacing` of the last write, has them
-    /// written when that has passed (from the facts as they are then).
+    /// Writes the metrics of a judgement at once when its status or its number of findings
+    /// differs from the last metrics written (what alerting rules look at); otherwise, within
+    /// `metricsSpacing` of the last write, has them written when that has passed (from the facts
+    /// as they are then).
     private func metricsChanged(_ judged: Assessment, observations: Observations?) {
         guard runtime.monitoring.textfile != nil else {
             metricsDue = nil
             return
         }
         let now = Date()
-        if let written = metricsWritten, now < written.addingTimeInterval(Self.metricsSpacing) {
-            metricsDue = written.addingTimeInterval(Self.metricsSpacing)
+        if let written = metricsWritten, now < written.at.addingTimeInterval(Self.metricsSpacing),
+           written.status == judged.status, written.findings == judged.findings.count {
+            metricsDue = written.at.addingTimeInterval(Self.metricsSpacing)
             return
         }
         runtime.monitoring.writeMetrics(judged, observations: observations)
-        metricsWritten = now
+        metricsWritten = (now, judged.status, judged.findings.count)
         metricsDue = nil
     }
 
@@ -297,7 +302,7 @@ final class WatchLoop {
         }
         guard let assessment = engine.assessment(of: identity) else { return }
         runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
-        metricsWritten = Date()
+        metricsWritten = (Date(), assessment.status, assessment.findings.count)
     }
 
     /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
@@ -315,10 +320,13 @@ final class WatchLoop {
         return TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9
     }
 
-    /// Metrics are rewritten at most this often: each burst of events changes them a little, and
-    /// node_exporter reads them every scrape interval (15 s or more), not more often.
-    static let metricsSpacing: TimeInterval = 1
-    private var metricsWritten: Date?
+    /// Metrics whose status and number of findings stay as written are rewritten at most this
+    /// often: each burst of events changes their counts a little, and node_exporter reads them
+    /// every scrape interval (15 s or more), not more often. Each rewrite renames a new file over
+    /// the old one, which on ext4 starts writing the new file's data back.
+    static let metricsSpacing: TimeInterval = 5
+    /// When metrics were last written, with the status and the number of findings they showed.
+    private var metricsWritten: (at: Date, status: AuditStatus, findings: Int)?
     /// When metrics a judgement changed are due to be written; nil: none wait.
     private var metricsDue: Date?
 
