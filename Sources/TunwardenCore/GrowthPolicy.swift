@@ -2,6 +2,11 @@ import Foundation
 
 /// Leak detection from the count history: `leak-growth` when at least `growth` net new
 /// tunnel-style interfaces appeared within `window`.
+///
+/// Once a count recorded within the window has reached `growth` net new, the finding stays while
+/// more than half of `growth` remain: a host whose count hovers at the threshold (a container's
+/// veth pair made and deleted every few seconds) keeps one finding, and one alert, rather than
+/// raising and resolving it at every change.
 public struct GrowthPolicy: Sendable, Equatable {
     public var growth: Int
     public var window: TimeInterval
@@ -18,15 +23,25 @@ public struct GrowthPolicy: Sendable, Equatable {
         return counts.last { $0.time <= start } ?? counts.first
     }
 
+    /// How many net new the finding needs to stay once reached: more than this.
+    public var kept: Int { growth / 2 }
+
+    /// The finding for a namespace whose count is `current` now, given its samples (in time
+    /// order, from the window's baseline on); nil when there is none.
     public func finding(_ counts: [CountSample], current: Int, now: Date) -> Finding? {
-        guard let base = baseline(counts, now: now) else { return nil }
+        let start = now.addingTimeInterval(-window)
+        guard let position = counts.indices.last(where: { counts[$0].time <= start }) ?? counts.indices.first else { return nil }
+        let base = counts[position]
         let grown = current - base.count
-        guard grown >= growth else { return nil }
+        // The most net new a sample since the baseline recorded.
+        let peak = counts[(position + 1)...].lazy.map(\.count).max().map { $0 - base.count } ?? 0
+        guard grown >= growth || (grown > kept && peak >= growth) else { return nil }
         let elapsed = now.timeIntervalSince(base.time)
         let span = elapsed >= 1 ? "in \(DurationText.format(elapsed))" : "within a second of the previous sample"
-        return Finding(
-            id: FindingID.leakGrowth, severity: .warning, ifname: nil, reapable: false,
-            evidence: "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)); at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up."
-        )
+        let meaning = "at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up"
+        let evidence = grown >= growth
+            ? "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)); \(meaning)."
+            : "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)), after \(peak) within the window; \(meaning), and the finding stays until \(kept) or fewer remain."
+        return Finding(id: FindingID.leakGrowth, severity: .warning, ifname: nil, reapable: false, evidence: evidence)
     }
 }

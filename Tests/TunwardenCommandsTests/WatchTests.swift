@@ -271,6 +271,38 @@ struct WatchTests {
         #expect(watcher.terminate().status == 0)
     }
 
+    /// A count hovering at the growth threshold (a veth pair made and deleted, again and again)
+    /// raises one leak-growth alert and keeps it, rather than raising and resolving it at every
+    /// change; it resolves once no more than half the threshold remain.
+    @Test func aCountHoveringAtTheGrowthThresholdAlertsOnce() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--coalesce", "20", "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        func occurrences(_ text: String, _ part: String) -> Int { text.components(separatedBy: part).count - 1 }
+        func sent() -> String { (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "" }
+        // Two pairs: four net new, below the default growth of five.
+        for pair in 0..<2 { _ = try ns.ip("link", "add", "ha\(pair)", "type", "veth", "peer", "name", "hb\(pair)") }
+        try watcher.wait("four", seconds: 3) { $0.contains("watch: 4 tunnel interfaces") }
+        // Six times: a third pair made (six net new) and deleted (four).
+        for round in 0..<6 {
+            _ = try ns.ip("link", "add", "hc\(round)", "type", "veth", "peer", "name", "hd\(round)")
+            try watcher.wait("six, round \(round)", seconds: 3) { occurrences($0, "watch: 6 tunnel interfaces") == round + 1 }
+            _ = try ns.ip("link", "del", "hc\(round)")
+            try watcher.wait("four, round \(round)", seconds: 3) { occurrences($0, "watch: 4 tunnel interfaces") == round + 2 }
+        }
+        #expect(try Self.waitForMetrics(alerts, seconds: 3) { $0.contains("\"leak-growth\"") })
+        usleep(300_000)
+        #expect(occurrences(sent(), "\"event\":\"transition\"") == 1, "\(sent())")
+        #expect(occurrences(sent(), "\"event\":\"resolved\"") == 0, "\(sent())")
+        #expect(watcher.log.hasSuffix("watch: 4 tunnel interfaces, 0 orphaned; status WARNING.\n"), "\(watcher.log)")
+        // Down to two net new, no more than half of five: resolved, once.
+        _ = try ns.ip("link", "del", "ha0")
+        try watcher.wait("resolved", seconds: 3) { $0.contains("watch: 2 tunnel interfaces, 0 orphaned; status OK.") }
+        #expect(try Self.waitForMetrics(alerts, seconds: 3) { occurrences($0, "\"event\":\"resolved\"") == 1 })
+        #expect(watcher.terminate().status == 0)
+    }
+
     /// Changes that cannot alert (veth pairs coming and going) are recorded at most every five
     /// seconds, not at every burst; one that can (a new orphan) is recorded, and alerted, at once; and what
     /// waits is recorded when the watcher stops.

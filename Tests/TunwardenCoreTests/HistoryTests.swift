@@ -23,6 +23,36 @@ import TunwardenCore
         #expect(policy.finding([], current: 100, now: t0) == nil)
     }
 
+    /// A count hovering at the threshold keeps the finding once a recorded sample reached it,
+    /// until no more than half the threshold remain; a count that never reached it raises none.
+    @Test func leakGrowthOnceReachedStaysWhileMoreThanHalfRemain() {
+        let policy = GrowthPolicy(growth: 5, window: 3600)
+        #expect(policy.kept == 2)
+        // Baseline 10 at t0; a sample at 16 (+6) reached the threshold.
+        let reached = samples([(0, 10), (60, 14), (120, 16)])
+        for (current, kept) in [(16, true), (15, true), (14, true), (13, true), (12, false), (10, false), (9, false)] {
+            let finding = policy.finding(reached, current: current, now: t0 + 180)
+            #expect((finding != nil) == kept, "\(current)")
+            if current < 15, let finding {
+                #expect(finding.evidence.contains("after 6 within the window"), "\(finding.evidence)")
+                #expect(finding.evidence.contains("stays until 2 or fewer remain"), "\(finding.evidence)")
+            }
+        }
+        // Never reached (+4 at most): nothing below the threshold, the threshold itself raises it.
+        let hovering = samples([(0, 10), (60, 14), (120, 12), (150, 14)])
+        #expect(policy.finding(hovering, current: 14, now: t0 + 180) == nil)
+        #expect(policy.finding(hovering, current: 15, now: t0 + 180) != nil)
+        // A sample that reached it counts no more once it is the baseline: measured from 16 (at
+        // t0+120, the last sample before the window), +4 raises nothing.
+        let old = samples([(0, 10), (120, 16), (200, 17)])
+        #expect(policy.finding(old, current: 20, now: t0 + 3750) == nil)
+        #expect(policy.finding(old, current: 21, now: t0 + 3750) != nil)
+        // With a threshold of one, the finding stays while one net new remains.
+        let one = GrowthPolicy(growth: 1, window: 3600)
+        #expect(one.finding(samples([(0, 3), (10, 4)]), current: 4, now: t0 + 20) != nil)
+        #expect(one.finding(samples([(0, 3), (10, 4)]), current: 3, now: t0 + 20) == nil)
+    }
+
     func assessment(orphans: [String], live: [String] = []) -> Assessment {
         let interfaces = orphans.enumerated().map { Build.tun($0.offset + 2, $0.element) }
             + live.enumerated().map { Build.tun($0.offset + 100, $0.element, persistent: false) }
