@@ -263,20 +263,23 @@ final class WatchLoop {
         return (recording.observations, recording.historyFindings)
     }
 
-    /// Writes the metrics of a judgement at once when its status or its number of findings
-    /// differs from the last metrics written (what alerting rules look at); otherwise, within
-    /// `metricsSpacing` of the last write, has them written when that has passed (from the facts
-    /// as they are then).
+    /// Writes the metrics of a judgement, or, within the spacing of the last write, has them
+    /// written when that has passed (from the facts as they are then): `newsSpacing` when the
+    /// status or the number of findings differs from the metrics last written (what alerting
+    /// rules look at), else `metricsSpacing`.
     private func metricsChanged(_ judged: Assessment, observations: Observations?) {
         guard runtime.monitoring.textfile != nil else {
             metricsDue = nil
             return
         }
         let now = Date()
-        if let written = metricsWritten, now < written.at.addingTimeInterval(Self.metricsSpacing),
-           written.status == judged.status, written.findings == judged.findings.count {
-            metricsDue = written.at.addingTimeInterval(Self.metricsSpacing)
-            return
+        if let written = metricsWritten {
+            let same = written.status == judged.status && written.findings == judged.findings.count
+            let due = written.at.addingTimeInterval(same ? Self.metricsSpacing : Self.newsSpacing)
+            if now < due {
+                metricsDue = min(metricsDue ?? due, due)
+                return
+            }
         }
         runtime.monitoring.writeMetrics(judged, observations: observations)
         metricsWritten = (now, judged.status, judged.findings.count)
@@ -325,6 +328,8 @@ final class WatchLoop {
     /// every scrape interval (15 s or more), not more often. Each rewrite renames a new file over
     /// the old one, which on ext4 starts writing the new file's data back.
     static let metricsSpacing: TimeInterval = 5
+    /// Metrics with another status or number of findings are rewritten at most this often.
+    static let newsSpacing: TimeInterval = 1
     /// When metrics were last written, with the status and the number of findings they showed.
     private var metricsWritten: (at: Date, status: AuditStatus, findings: Int)?
     /// When metrics a judgement changed are due to be written; nil: none wait.
