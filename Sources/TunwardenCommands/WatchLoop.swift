@@ -191,8 +191,10 @@ final class WatchLoop {
         let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt)
         let historyFindings = growth.map { [$0] } ?? []
         // `assessment` carries the history's findings as last set: with the same ones, its status
-        // is the one a recording would judge; with others, the recording judges.
-        guard historyFindings == engine.historyFindings(of: identity), assessment.status == recorded.status else { return nil }
+        // is the one a recording would judge; with others, the recording judges. The same ones:
+        // the same ids and severities, for their evidence tells the count, which every burst changes.
+        func kinds(_ findings: [Finding]) -> [String] { findings.map { "\($0.id) \($0.severity.rawValue)" } }
+        guard kinds(historyFindings) == kinds(engine.historyFindings(of: identity)), assessment.status == recorded.status else { return nil }
         recordDue = due
         return (cache, historyFindings)
     }

@@ -284,6 +284,8 @@ struct WatchTests {
         // Two pairs: four net new, below the default growth of five.
         for pair in 0..<2 { _ = try ns.ip("link", "add", "ha\(pair)", "type", "veth", "peer", "name", "hb\(pair)") }
         try watcher.wait("four", seconds: 3) { $0.contains("watch: 4 tunnel interfaces") }
+        func recordings() throws -> Int64 { try StateSQL.integers(state.path, "SELECT count(*) FROM counts").first ?? 0 }
+        let before = try recordings()
         // Six times: a third pair made (six net new) and deleted (four).
         for round in 0..<6 {
             _ = try ns.ip("link", "add", "hc\(round)", "type", "veth", "peer", "name", "hd\(round)")
@@ -291,6 +293,10 @@ struct WatchTests {
             _ = try ns.ip("link", "del", "hc\(round)")
             try watcher.wait("four, round \(round)", seconds: 3) { occurrences($0, "watch: 4 tunnel interfaces") == round + 2 }
         }
+        // Recorded when the growth came (with its alert), and then at most every five seconds:
+        // the finding's evidence tells the count, but its coming or going alone is news.
+        let during = try recordings() - before
+        #expect(during >= 1 && during <= 3, "\(during) recordings for 12 changes")
         #expect(try Self.waitForMetrics(alerts, seconds: 3) { $0.contains("\"leak-growth\"") })
         usleep(300_000)
         #expect(occurrences(sent(), "\"event\":\"transition\"") == 1, "\(sent())")
