@@ -257,7 +257,7 @@ extension StateDatabase {
     /// their boot), with everything kept about them, when `identity` is a Linux one of this boot.
     /// Done once per connection and boot: every run that could add a namespace of another boot
     /// ran before this boot began, so once they are forgotten none comes back (a watcher records
-    /// every second or so, and the probe is a scan of the namespaces).
+    /// many times a minute, and the probe is a scan of the namespaces).
     func forgetOtherBoots(than identity: String) throws {
         guard NamespaceIdentity.isLinux(identity), let boot = NamespaceIdentity.bootID(of: identity), boot != otherBootsForgotten else { return }
         let gone = "SELECT id FROM namespaces WHERE (identity LIKE 'netns-cookie:%' OR identity LIKE 'net:[%') AND (boot IS NULL OR boot <> ?1)"
