@@ -96,14 +96,21 @@ final class LinuxEventSource: WatchSource {
                 // looked up before judging (a look at every process), not left unknown.
                 if kernel.needsPeerLook(changes) { peerLookWanted = true }
                 // An announcement is not always the last word: `ip tuntap add` makes a tun
-                // persistent and lets go of it without another event, and a veth is announced
-                // before its peer is tied to it. Every link announced is read again before the
-                // burst is judged, and a tun or tap with holders (one may be new). A link whose
-                // last word was its removal is not asked about (the kernel would say it is gone).
+                // persistent and lets go of it without another event, and a veth's peer is
+                // announced (configured) before the two are tied together, with no event after.
+                // Every link announced is read again before the burst is judged, and a tun or tap
+                // with holders (one may be new), except a veth announced with its peer: the end
+                // made last is announced once tied, and nothing else changes without an event
+                // (its carrier was set off before). A link whose last word was its removal is not
+                // asked about (the kernel would say it is gone).
                 for change in changes {
                     switch change {
                     case let .link(interface):
-                        linksToReread.insert(interface.index)
+                        if interface.kind == .veth && interface.link != nil {
+                            linksToReread.remove(interface.index)
+                        } else {
+                            linksToReread.insert(interface.index)
+                        }
                         if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
                     case let .linkRemoved(index):
                         linksToReread.remove(index)

@@ -42,7 +42,7 @@ public struct Watch: ParsableCommand {
         at each traffic sample, which reads every link anyway.
 
         Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
-        rewritten after a judgement (at most once a second when the status or the number of findings \
+        rewritten after a judgement (at most once a second when the status or the number of orphans \
         changed, otherwise at most every 5 seconds), and every --stats-interval even when \
         nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.

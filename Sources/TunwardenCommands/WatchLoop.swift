@@ -267,7 +267,7 @@ final class WatchLoop {
 
     /// Writes the metrics of a judgement, or, within the spacing of the last write, has them
     /// written when that has passed (from the facts as they are then): `newsSpacing` when the
-    /// status or the number of findings differs from the metrics last written (what alerting
+    /// status or the number of orphans differs from the metrics last written (what alerting
     /// rules look at), else `metricsSpacing`.
     private func metricsChanged(_ judged: Assessment, observations: Observations?) {
         guard runtime.monitoring.textfile != nil else {
@@ -276,7 +276,7 @@ final class WatchLoop {
         }
         let now = Date()
         if let written = metricsWritten {
-            let same = written.status == judged.status && written.findings == judged.findings.count
+            let same = written.status == judged.status && written.orphans == Self.orphans(judged)
             let due = written.at.addingTimeInterval(same ? Self.metricsSpacing : Self.newsSpacing)
             if now < due {
                 metricsDue = min(metricsDue ?? due, due)
@@ -284,7 +284,7 @@ final class WatchLoop {
             }
         }
         runtime.monitoring.writeMetrics(judged, observations: observations)
-        metricsWritten = (now, judged.status, judged.findings.count)
+        metricsWritten = (now, judged.status, Self.orphans(judged))
         metricsDue = nil
     }
 
@@ -307,7 +307,7 @@ final class WatchLoop {
         }
         guard let assessment = engine.assessment(of: identity) else { return }
         runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
-        metricsWritten = (Date(), assessment.status, assessment.findings.count)
+        metricsWritten = (Date(), assessment.status, Self.orphans(assessment))
     }
 
     /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
@@ -325,15 +325,18 @@ final class WatchLoop {
         return TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9
     }
 
-    /// Metrics whose status and number of findings stay as written are rewritten at most this
+    /// Metrics whose status and number of orphans stay as written are rewritten at most this
     /// often: each burst of events changes their counts a little, and node_exporter reads them
     /// every scrape interval (15 s or more), not more often. Each rewrite renames a new file over
     /// the old one, which on ext4 starts writing the new file's data back.
     static let metricsSpacing: TimeInterval = 5
-    /// Metrics with another status or number of findings are rewritten at most this often.
+    /// Metrics with another status or number of orphans are rewritten at most this often.
     static let newsSpacing: TimeInterval = 1
-    /// When metrics were last written, with the status and the number of findings they showed.
-    private var metricsWritten: (at: Date, status: AuditStatus, findings: Int)?
+    /// When metrics were last written, with the status and the number of orphans they showed.
+    private var metricsWritten: (at: Date, status: AuditStatus, orphans: Int)?
+    private static func orphans(_ assessment: Assessment) -> Int {
+        assessment.kindStateCounts.reduce(0) { $0 + ($1.state == .orphaned ? $1.count : 0) }
+    }
     /// When metrics a judgement changed are due to be written; nil: none wait.
     private var metricsDue: Date?
 

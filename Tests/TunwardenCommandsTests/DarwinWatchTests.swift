@@ -125,7 +125,7 @@ import TunwardenCore
         while !(((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").contains("feth")), Date().timeIntervalSince(start) < 3 { usleep(20_000) }
         let sent = (try? String(contentsOfFile: alerts, encoding: .utf8)) ?? ""
         #expect(sent.contains("\"new-orphan\"") || sent.contains("\"transition\""), "\(sent)")
-        // Within a second: a new finding does not wait for the five seconds other changes wait.
+        // Within a second: a new orphan does not wait for the five seconds other changes wait.
         #expect(try WatchTests.waitForMetrics(state.path + "/m.prom", seconds: 3) { $0.contains("tunwarden_findings{id=\"orphaned-feth\"") })
         // The same state as audit: first-seen times for the pair.
         let observed = try StateStore(directory: state.path).database()?.observations(namespace: "darwin").namespaces["darwin"] ?? [:]

@@ -141,7 +141,7 @@ struct WatchTests {
         let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--format", "json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
         #expect((object["summary"] as? [String: Any])?["orphaned"] as? Int == 2000)
-        // The metrics follow within a second (the number of orphans, and so of findings, changed).
+        // The metrics follow within a second (the number of orphans changed).
         let line = "tunwarden_interfaces{kind=\"tun\",state=\"orphaned\",netns=\"\(ns.name)\"} 2000"
         #expect(try Self.waitForMetrics(metrics, seconds: 3) { $0.contains(line) })
         #expect(watcher.terminate().status == 0)
@@ -163,7 +163,7 @@ struct WatchTests {
             .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
     }
 
-    @Test func metricsFollowAStatusOrFindingWithinASecondAndOtherChangesAtMostEveryFiveSeconds() throws {
+    @Test func metricsFollowAStatusOrOrphanWithinASecondAndOtherChangesAtMostEveryFiveSeconds() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         let metrics = state.path + "/m.prom"
@@ -216,7 +216,7 @@ struct WatchTests {
         written += rewrites()
         #expect(written >= 1 && written <= 2, "\(written) rewrites for 10 judgements")
 
-        // A new orphan changes the findings and the status: written within a second, though the
+        // A new orphan changes the orphans and the status: written within a second, though the
         // last write is under five seconds old.
         let made = Date()
         _ = try ns.ip("tuntap", "add", "dev", "mo0", "mode", "tun")
@@ -245,7 +245,7 @@ struct WatchTests {
         }
         #expect(try Self.waitForMetrics(metrics, seconds: 4) { $0.contains(growth) }, "\(watcher.log)")
         #expect(try Self.waitForMetrics(alerts, seconds: 3) { $0.contains("\"leak-growth\"") })
-        // A burst that adds findings is written at once, from the judgement itself: every
+        // A burst that adds orphans is written at once, from the judgement itself: every
         // rewrite that shows the new count shows the growth too.
         usleep(1_100_000)
         let batch = state.path + "/three"
