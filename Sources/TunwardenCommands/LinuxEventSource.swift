@@ -106,7 +106,8 @@ final class LinuxEventSource: WatchSource {
                 for change in changes {
                     switch change {
                     case let .link(interface):
-                        if interface.kind == .veth && interface.link != nil {
+                        // (An untied veth names index 0 as its link: veth_get_iflink has no peer.)
+                        if interface.kind == .veth, let peer = interface.link, peer != 0 {
                             linksToReread.remove(interface.index)
                         } else {
                             linksToReread.insert(interface.index)
