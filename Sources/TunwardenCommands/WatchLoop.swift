@@ -255,7 +255,9 @@ final class WatchLoop {
         } catch {
             lock.release()
             Terminal.note("watch: observations not saved: \(error)")
+            // Tried again, whole, within `recordSpacing` (or at a stop) though no event comes.
             fullRecordDue = true
+            recordDue = Date().addingTimeInterval(Self.recordSpacing)
             return (nil, [])
         }
         lock.release()

@@ -6,7 +6,10 @@ import Foundation
 /// Once a count recorded within the window has reached `growth` net new, the finding stays while
 /// more than half of `growth` remain: a host whose count hovers at the threshold (a container's
 /// veth pair made and deleted every few seconds) keeps one finding, and one alert, rather than
-/// raising and resolving it at every change.
+/// raising and resolving it at every change. Net new is always counted from the window's start
+/// as it is now: a sample that reached `growth` over today's baseline counts, even if a higher
+/// baseline of its own time kept the finding from being raised then (the finding is judged from
+/// the count history alone, so every run judges it alike).
 public struct GrowthPolicy: Sendable, Equatable {
     public var growth: Int
     public var window: TimeInterval
