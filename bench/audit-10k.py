@@ -5,6 +5,8 @@ Makes a throwaway network namespace holding N persistent tun devices (some held 
 some with addresses and routes), then times, in the same run and interleaved, whole processes:
   tunwarden --netns NS audit --format json   (links, addresses, routes, holders, findings, JSON)
   tunwarden --netns NS audit                 (as people type it: the table, keeping observations)
+  tunwarden --netns NS audit --format nagios --textfile F
+                                             (as the packaged hourly timer runs it, keeping observations)
   ip -n NS -j -d link show                   (a link dump alone)
   ip netns exec NS ip tuntap show            (a link dump, then three sysfs reads per tun device)
 and prints the median wall time and peak RSS of each, and the ratios. Beside them it times the
@@ -96,6 +98,12 @@ try:
     # `tunwarden audit` with no options, as people type it: the text table, keeping observations.
     text_state = tempfile.mkdtemp(prefix="tunwarden-bench-")
     also_states.update({(path, "text"): tempfile.mkdtemp(prefix="tunwarden-bench-") for path in also})
+    # What packaging/systemd/tunwarden-audit.service runs every hour: one Nagios line and the
+    # textfile metrics, keeping observations.
+    timer_state = tempfile.mkdtemp(prefix="tunwarden-bench-")
+    also_states.update({(path, "timer"): tempfile.mkdtemp(prefix="tunwarden-bench-") for path in also})
+    def timer(path, directory):
+        return [path, "--netns", NS, "audit", "--state-dir", directory, "--format", "nagios", "--textfile", os.path.join(directory, "t.prom")]
     commands = {
         "tunwarden audit --format json": [binary, "--netns", NS, "audit", "--no-state", "--format", "json"],
         "  (same, keeping observations)": [binary, "--netns", NS, "audit", "--state-dir", state, "--format", "json"],
@@ -105,6 +113,8 @@ try:
                                                       "--format", "json"] for path in also},
         "tunwarden audit (as typed: text)": [binary, "--netns", NS, "audit", "--state-dir", text_state],
         **{f"  (also {path}, as typed)": [path, "--netns", NS, "audit", "--state-dir", also_states[(path, "text")]] for path in also},
+        "tunwarden audit (as the timer runs it)": timer(binary, timer_state),
+        **{f"  (also {path}, as the timer)": timer(path, also_states[(path, "timer")]) for path in also},
         "ip -j -d link show": ["ip", "-n", NS, "-j", "-d", "link", "show"],
         "ip tuntap show": ["ip", "netns", "exec", NS, "ip", "tuntap", "show"],
     }
@@ -135,10 +145,14 @@ try:
     print(f"tunwarden keeping observations / ip -j -d link show: {kept / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
     typed = medians["tunwarden audit (as typed: text)"]
     print(f"tunwarden audit as typed (text, keeping observations) / ip -j -d link show: {typed / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
+    timed = medians["tunwarden audit (as the timer runs it)"]
+    print(f"tunwarden audit as the timer runs it (nagios, textfile, keeping observations) / ip -j -d link show: "
+          f"{timed / medians['ip -j -d link show']:.2f}x  (target <= 1.0)")
     for path in also:
         print(f"  (also {path}): --no-state {medians[f'  (also {path})'] / medians['ip -j -d link show']:.2f}x, "
               f"keeping observations {medians[f'  (also {path}, keeping observations)'] / medians['ip -j -d link show']:.2f}x, "
-              f"as typed {medians[f'  (also {path}, as typed)'] / medians['ip -j -d link show']:.2f}x")
+              f"as typed {medians[f'  (also {path}, as typed)'] / medians['ip -j -d link show']:.2f}x, "
+              f"as the timer {medians[f'  (also {path}, as the timer)'] / medians['ip -j -d link show']:.2f}x")
     print(f"ip tuntap show / tunwarden:     {medians['ip tuntap show'] / tw:.2f}x  (target >= 5)")
     rss = max(r[1] for r in results["tunwarden audit --format json"])
     print(f"tunwarden peak RSS:             {rss:.1f} MiB (target < 64)")
@@ -165,6 +179,8 @@ finally:
         shutil.rmtree(state, ignore_errors=True)
     if "text_state" in globals():
         shutil.rmtree(text_state, ignore_errors=True)
+    if "timer_state" in globals():
+        shutil.rmtree(timer_state, ignore_errors=True)
     for directory in also_states.values():
         shutil.rmtree(directory, ignore_errors=True)
     if floor:
