@@ -38,6 +38,22 @@ import Testing
         #expect(NagiosLine.unknown("a | b") == "TUNWARDEN UNKNOWN: a / b")
     }
 
+    /// Findings grouped by id in the order the ids first appear, even when one id's findings are
+    /// apart; info findings left out; five names, then an ellipsis; dead routes counted whatever
+    /// the severity.
+    @Test func nagiosLineGroupsFindingsByIdInOrderOfFirstAppearance() {
+        func finding(_ id: String, _ severity: Severity, _ name: String?, routes: Int = 0) -> Finding {
+            Finding(id: id, severity: severity, ifname: name, reapable: false, evidence: "e",
+                    routes: routes == 0 ? nil : (0..<routes).map { Build.route("10.\($0).0.0/16", 7) })
+        }
+        let findings = [finding(FindingID.deadTunnelRoute, .critical, "t9", routes: 3)]
+            + (0..<7).map { finding("orphaned-tun", .warning, "t\($0)") }
+            + [finding("holder-unknown", .info, nil), finding("leak-growth", .warning, nil), finding("orphaned-tun", .warning, "late")]
+        let assessment = Assessment(snapshot: Build.snapshot([]), policy: AuditPolicy(), interfaces: [], findings: findings, status: .critical)
+        #expect(NagiosLine.render(assessment) ==
+            "TUNWARDEN CRITICAL: 1 dead-tunnel-route (t9); 8 orphaned-tun (t0, t1, t2, t3, t4, …); 1 leak-growth | tunnels=0;76;95;0 orphaned=0;1;;0 suspect=0;;;0 unknown=0;;;0 dead_routes=3;1;;0")
+    }
+
     @Test func jsonReportKeysAndTypes() throws {
         let bytes = AuditReport(assessment()).json(pretty: false)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
