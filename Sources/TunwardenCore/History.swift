@@ -113,7 +113,12 @@ public enum AlertDecision {
         public var time: Date
         public var netns: String?
         public var host: String
+        /// The findings that explain the alert, at most `AlertDecision.findingsLimit` (see
+        /// `decide`), in report order.
         public var findings: [Finding]
+        /// How many findings (info left out) there were, when some are not in `findings`; nil
+        /// when all are.
+        public var findingsTotal: Int?
         /// Whether nothing was alerted in this namespace before: `previousStatus` is then the ok
         /// that an empty history stands for, not a status any run reported. Not in the JSON.
         public var first = false
@@ -129,8 +134,34 @@ public enum AlertDecision {
                 json.field("netns", netns)
                 json.field("host", host)
                 json.field("findings", findings)
+                json.field("findings_total", findingsTotal)
             }
         }
+    }
+
+    /// The most findings an alert carries. A leaking host has thousands (one per orphan): every
+    /// one of them in each alert made megabytes, sent to every sink (webhooks refuse them), and
+    /// kept with each of the alerts the state keeps.
+    public static let findingsLimit = 100
+
+    /// The findings an alert carries, in report order: of those not about one interface and
+    /// those about an orphan the alert is about (`fresh`) first, then of the rest, at most
+    /// `findingsLimit` in all; and how many there were (info left out) when some are left out.
+    static func chosen(_ findings: [Finding], fresh: [String]) -> (findings: [Finding], total: Int?) {
+        let about = Set(fresh)
+        var chosen = [Bool](repeating: false, count: findings.count)
+        var total = 0, taken = 0
+        for position in findings.indices where findings[position].severity != .info {
+            total += 1
+            guard taken < findingsLimit, findings[position].ifname.map(about.contains) ?? true else { continue }
+            chosen[position] = true
+            taken += 1
+        }
+        for position in findings.indices where taken < findingsLimit && !chosen[position] && findings[position].severity != .info {
+            chosen[position] = true
+            taken += 1
+        }
+        return (findings.indices.filter { chosen[$0] }.map { findings[$0] }, total > taken ? total : nil)
     }
 
     public static func decide(_ assessment: Assessment, history: NamespaceHistory, host: String) -> Alert? {
@@ -165,10 +196,11 @@ public enum AlertDecision {
             return nil
         }
         let judged = assessment.adding(extra)
+        let (findings, total) = chosen(judged.findings, fresh: fresh)
         return Alert(event: event, status: status, previousStatus: previous, newOrphans: fresh,
                      summary: AuditTable.summaryLine(judged), time: judged.snapshot.takenAt,
                      netns: judged.snapshot.namespace, host: host,
-                     findings: judged.findings.filter { $0.severity != .info }, first: history.alertedStatus == nil)
+                     findings: findings, findingsTotal: total, first: history.alertedStatus == nil)
     }
 
     /// Remembers what was alerted (or, with no alert, that the condition is unchanged).

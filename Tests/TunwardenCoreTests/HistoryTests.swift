@@ -53,6 +53,35 @@ import TunwardenCore
         #expect(one.finding(samples([(0, 3), (10, 4)]), current: 3, now: t0 + 20) == nil)
     }
 
+    /// A leaking host's alert carries at most `findingsLimit` findings, those about its new
+    /// orphans among them however late they come, and says how many there were; a small host's
+    /// carries them all and no total.
+    @Test func anAlertCarriesAtMostAHundredFindingsThoseOfItsNewOrphansAmongThem() throws {
+        let names = (0..<300).map { "o\($0)" }
+        var history = NamespaceHistory()
+        let first = assessment(orphans: Array(names.prefix(299)))
+        let alert = try #require(AlertDecision.decide(first, history: history, host: "h"))
+        #expect(alert.findings.count == AlertDecision.findingsLimit)
+        #expect(alert.findings.map(\.ifname) == names.prefix(100).map { $0 })
+        #expect(alert.findingsTotal == 299)
+        #expect(String(decoding: alert.json(), as: UTF8.self).contains(#""findings_total":299"#))
+        AlertDecision.remember(first, alert: alert, in: &history)
+        // One more orphan, the last in report order: its finding is carried.
+        let more = assessment(orphans: names)
+        let next = try #require(AlertDecision.decide(more, history: history, host: "h"))
+        #expect(next.event == "new-orphan" && next.newOrphans == ["o299"])
+        #expect(next.findings.count == AlertDecision.findingsLimit)
+        #expect(next.findings.contains { $0.ifname == "o299" })
+        #expect(next.findings.filter { $0.ifname != "o299" }.map(\.ifname) == names.prefix(99).map { $0 })
+        #expect(next.findingsTotal == 300)
+        // In report order: the new orphan's finding comes last, as in the report.
+        #expect(next.findings.last?.ifname == "o299")
+        // A small host: every finding, no total.
+        let small = try #require(AlertDecision.decide(assessment(orphans: ["s1", "s2"]), history: NamespaceHistory(), host: "h"))
+        #expect(small.findings.count == 2 && small.findingsTotal == nil)
+        #expect(!String(decoding: small.json(), as: UTF8.self).contains("findings_total"))
+    }
+
     func assessment(orphans: [String], live: [String] = []) -> Assessment {
         let interfaces = orphans.enumerated().map { Build.tun($0.offset + 2, $0.element) }
             + live.enumerated().map { Build.tun($0.offset + 100, $0.element, persistent: false) }
