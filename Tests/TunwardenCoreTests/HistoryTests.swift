@@ -61,10 +61,12 @@ import TunwardenCore
         var history = NamespaceHistory()
         let first = assessment(orphans: Array(names.prefix(299)))
         let alert = try #require(AlertDecision.decide(first, history: history, host: "h"))
+        // The count over the limit (a finding about no one interface) first, then 99 orphans.
         #expect(alert.findings.count == AlertDecision.findingsLimit)
-        #expect(alert.findings.map(\.ifname) == names.prefix(100).map { $0 })
-        #expect(alert.findingsTotal == 299)
-        #expect(String(decoding: alert.json(), as: UTF8.self).contains(#""findings_total":299"#))
+        #expect(alert.findings.first?.id == "tunnel-count")
+        #expect(alert.findings.dropFirst().map(\.ifname) == names.prefix(99).map { $0 })
+        #expect(alert.findingsTotal == 300)
+        #expect(String(decoding: alert.json(), as: UTF8.self).hasSuffix(#","findings_total":300}"#))
         AlertDecision.remember(first, alert: alert, in: &history)
         // One more orphan, the last in report order: its finding is carried.
         let more = assessment(orphans: names)
@@ -72,8 +74,9 @@ import TunwardenCore
         #expect(next.event == "new-orphan" && next.newOrphans == ["o299"])
         #expect(next.findings.count == AlertDecision.findingsLimit)
         #expect(next.findings.contains { $0.ifname == "o299" })
-        #expect(next.findings.filter { $0.ifname != "o299" }.map(\.ifname) == names.prefix(99).map { $0 })
-        #expect(next.findingsTotal == 300)
+        #expect(next.findings.first?.id == "tunnel-count")
+        #expect(next.findings.dropFirst().filter { $0.ifname != "o299" }.map(\.ifname) == names.prefix(98).map { $0 })
+        #expect(next.findingsTotal == 301)
         // In report order: the new orphan's finding comes last, as in the report.
         #expect(next.findings.last?.ifname == "o299")
         // A small host: every finding, no total.
