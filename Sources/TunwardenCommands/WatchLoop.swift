@@ -193,8 +193,8 @@ final class WatchLoop {
         // `assessment` carries the history's findings as last set: with the same ones, its status
         // is the one a recording would judge; with others, the recording judges. The same ones:
         // the same ids and severities, for their evidence tells the count, which every burst changes.
-        func kinds(_ findings: [Finding]) -> [String] { findings.map { "\($0.id) \($0.severity.rawValue)" } }
-        guard kinds(historyFindings) == kinds(engine.historyFindings(of: identity)), assessment.status == recorded.status else { return nil }
+        let same = historyFindings.elementsEqual(engine.historyFindings(of: identity)) { $0.id == $1.id && $0.severity == $1.severity }
+        guard same, assessment.status == recorded.status else { return nil }
         recordDue = due
         return (cache, historyFindings)
     }
@@ -278,7 +278,7 @@ final class WatchLoop {
         }
         let now = Date()
         if let written = metricsWritten {
-            let same = written.status == judged.status && written.orphans == Self.orphans(judged)
+            let same = written.status == judged.status && written.orphans == judged.count(.orphaned)
             let due = written.at.addingTimeInterval(same ? Self.metricsSpacing : Self.newsSpacing)
             if now < due {
                 metricsDue = min(metricsDue ?? due, due)
@@ -286,7 +286,7 @@ final class WatchLoop {
             }
         }
         runtime.monitoring.writeMetrics(judged, observations: observations)
-        metricsWritten = (now, judged.status, Self.orphans(judged))
+        metricsWritten = (now, judged.status, judged.count(.orphaned))
         metricsDue = nil
     }
 
@@ -309,7 +309,7 @@ final class WatchLoop {
         }
         guard let assessment = engine.assessment(of: identity) else { return }
         runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
-        metricsWritten = (Date(), assessment.status, Self.orphans(assessment))
+        metricsWritten = (Date(), assessment.status, assessment.count(.orphaned))
     }
 
     /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
@@ -336,9 +336,6 @@ final class WatchLoop {
     static let newsSpacing: TimeInterval = 1
     /// When metrics were last written, with the status and the number of orphans they showed.
     private var metricsWritten: (at: Date, status: AuditStatus, orphans: Int)?
-    private static func orphans(_ assessment: Assessment) -> Int {
-        assessment.kindStateCounts.reduce(0) { $0 + ($1.state == .orphaned ? $1.count : 0) }
-    }
     /// When metrics a judgement changed are due to be written; nil: none wait.
     private var metricsDue: Date?
 

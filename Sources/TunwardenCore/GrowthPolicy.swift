@@ -22,8 +22,13 @@ public struct GrowthPolicy: Sendable, Equatable {
     /// The count at the start of the window: the last sample at or before it, or the oldest one
     /// when the history is shorter than the window.
     public func baseline(_ counts: [CountSample], now: Date) -> CountSample? {
+        baselinePosition(counts, now: now).map { counts[$0] }
+    }
+
+    /// Where `baseline` is in `counts`.
+    private func baselinePosition(_ counts: [CountSample], now: Date) -> Int? {
         let start = now.addingTimeInterval(-window)
-        return counts.last { $0.time <= start } ?? counts.first
+        return counts.indices.last { counts[$0].time <= start } ?? counts.indices.first
     }
 
     /// How many net new the finding needs to stay once reached: more than this.
@@ -32,8 +37,7 @@ public struct GrowthPolicy: Sendable, Equatable {
     /// The finding for a namespace whose count is `current` now, given its samples (in time
     /// order, from the window's baseline on); nil when there is none.
     public func finding(_ counts: [CountSample], current: Int, now: Date) -> Finding? {
-        let start = now.addingTimeInterval(-window)
-        guard let position = counts.indices.last(where: { counts[$0].time <= start }) ?? counts.indices.first else { return nil }
+        guard let position = baselinePosition(counts, now: now) else { return nil }
         let base = counts[position]
         let grown = current - base.count
         // The most net new a sample since the baseline recorded.
