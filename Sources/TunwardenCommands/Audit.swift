@@ -137,6 +137,11 @@ public struct Audit: ParsableCommand {
         }
         var assessment = engine.assessment(of: identity)!
         CaptureReport.tell(assessment.snapshot, verbose: verbose, to: console)
+        // The table's rows do not depend on what recording adds (ages, leak growth): with
+        // thousands of them, they are made on the second core while the recording runs.
+        let color = console.colorEnabled(color ?? .auto), width = console.width
+        let tableRows = keepState && !quiet && format == .table && assessment.interfaces.count >= ReportRendering.shareFrom
+            ? Background { [assessment] in AuditTable.rows(assessment, includeContext: all, color: color, width: width) } : nil
         var observations: Observations?
         if keepState {
             do {
@@ -150,8 +155,8 @@ public struct Audit: ParsableCommand {
         if quiet { throw ExitCode(assessment.status.exitCode) }
         switch format {
         case .table:
-            console.write(AuditTable.render(assessment, includeContext: all, color: console.colorEnabled(color ?? .auto), observations: observations,
-                                            width: console.width, verbose: verbose))
+            let rows = tableRows?.value ?? AuditTable.rows(assessment, includeContext: all, color: color, width: width)
+            console.write(AuditTable.render(assessment, rows: rows, observations: observations, verbose: verbose))
         case .json:
             for piece in ReportRendering.json(AuditReport(assessment, includeContext: all, observations: observations), pretty: console.isTerminal) {
                 console.write(piece)

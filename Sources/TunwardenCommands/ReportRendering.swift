@@ -18,29 +18,19 @@ enum ReportRendering {
         let findingShare = min(report.findings.count, count) * 2 / 5
         let middle = max(0, (count - findingShare) / 2)
         let capacity = (pretty ? report.jsonSizeHint * 2 : report.jsonSizeHint) / 2
-        let second = Part()
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
+        let second = Background { [report] in
             var part = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: capacity)
             report.writeEntries(middle..<count, to: &part)
-            second.writer = part
-            done.signal()
+            return part
         }
         var first = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: capacity)
         report.writeEntries(0..<middle, to: &first)
         var findings = JSONWriter.fragment(pretty: pretty, depth: AuditReport.entriesDepth, capacity: report.findings.count * 400 + 64)
         report.writeFindings(to: &findings)
-        done.wait()
-        guard let rest = second.writer else { preconditionFailure("the second half of the entries was not written") }
+        let rest = second.value
         // The parts are not copied into one buffer: they are the pieces of the output.
         var writer = JSONWriter(pretty: pretty, capacity: 4096)
         report.write(to: &writer, entries: [first, rest], findings: findings)
         return writer.pieces
     }
-}
-
-/// The half written on the other thread, handed over through the semaphore (which orders the
-/// write before the read).
-private final class Part: @unchecked Sendable {
-    var writer: JSONWriter?
 }

@@ -55,15 +55,44 @@ public enum AuditTable {
     /// `verbose` lists every finding instead.
     public static func render(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false,
                               observations: Observations? = nil, width: Int? = nil, verbose: Bool = false) -> String {
-        let paint = Painter(enabled: color)
-        let now = assessment.snapshot.takenAt
-        var lines: [[String]] = [["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"] + (observations == nil ? [] : ["AGE"])]
-        // The list columns' items, to shorten them when the table must fit a width.
-        var lists: [[[String]]] = [[]]
-        var states: [InterfaceState?] = [nil]
+        render(assessment, rows: rows(assessment, includeContext: includeContext, color: color, width: width),
+               observations: observations, verbose: verbose)
+    }
+
+    /// A table's rows as the assessment's interfaces alone give them: every column but AGE, which
+    /// needs the observations that recording the assessment returns. A caller can make them while
+    /// the recording runs (at 10,000 interfaces they are most of the table's cost) and finish the
+    /// table with `render(_:rows:observations:verbose:)`. Without a width they are laid out
+    /// already: AGE is the last column, so it changes the padding of no other.
+    public struct Rows: Sendable {
+        /// The header and one line of cells per row.
+        fileprivate var lines: [[String]]
+        /// The list columns' items per line, kept only to fit a width.
+        fileprivate var lists: [[[String]]]
+        fileprivate var states: [InterfaceState?]
+        /// Each line's tunnel, whose age AGE shows (nil: the header, or a context interface, of
+        /// which tunwarden keeps no observations).
+        fileprivate var tunnels: [Tunnel?]
+        fileprivate let paint: Painter
+        fileprivate let width: Int?
+        fileprivate let includeContext: Bool
+        /// Without a width: the rows after the header laid out, each padded through its last
+        /// column, and where each one ends in `bytes`.
+        fileprivate var laidOut: (bytes: [UInt8], ends: [Int], widths: [Int])?
+
+        fileprivate struct Tunnel: Sendable {
+            let index: Int
+            let name: String
+        }
+    }
+
+    /// The rows of `assessment`'s table (see `Rows`), with its colouring, for output fitted to
+    /// `width` or (nil) never fitted.
+    public static func rows(_ assessment: Assessment, includeContext: Bool = false, color: Bool = false, width: Int? = nil) -> Rows {
+        let header = ["IFNAME", "KIND", "STATE", "HOLDERS", "ADDRESSES", "ROUTES"]
+        var table = Rows(lines: [header], lists: [[]], states: [nil], tunnels: [nil], paint: Painter(enabled: color), width: width,
+                         includeContext: includeContext, laidOut: nil)
         let contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
-        // This namespace's observations, looked up once rather than once per row.
-        let seenHere = observations?.namespaces[assessment.snapshot.namespaceIdentity]
         /// Adds one row. Its interface is read where it lies: a copy of each of ten thousand
         /// interfaces was a third of a large table's cost.
         func add(_ interface: NetworkInterface, state: InterfaceState, holdersKnown: Bool, holders found: [Holder], routes: [Route]) {
@@ -83,19 +112,13 @@ public enum AuditTable {
                 destinations.count == 1 ? destinations[0]
                     : destinations.prefix(4).joined(separator: ",") + (destinations.count > 4 ? " (+\(destinations.count - 4))" : ""),
             ]
-            if observations != nil {
-                // tunwarden keeps observations of tunnels only: a context interface has no age.
-                if isContext {
-                    line.append("-")
-                } else {
-                    let seen = seenHere?[Observations.key(interface.index, interface.name)]?.firstSeen
-                    line.append(seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)")
-                }
-            }
-            lines.append(line)
+            // Room for the age, where a width leaves it to be added to the cells.
+            if width != nil { line.reserveCapacity(line.count + 1) }
+            table.lines.append(line)
             // Only a table fitted to a terminal needs the lists again.
-            if width != nil { lists.append([holders, addresses, destinations]) }
-            states.append(isContext ? nil : state)
+            if width != nil { table.lists.append([holders, addresses, destinations]) }
+            table.states.append(isContext ? nil : state)
+            table.tunnels.append(isContext ? nil : Rows.Tunnel(index: interface.index, name: interface.name))
         }
         for row in rows(assessment, includeContext: includeContext) {
             switch row {
@@ -108,16 +131,70 @@ public enum AuditTable {
                 add(interface, state: .live, holdersKnown: assessment.snapshot.holders.complete, holders: [], routes: contextRoutes[interface.index] ?? [])
             }
         }
-        if let width, lines.count > 1 {
-            fit(&lines, lists: lists, width: width)
+        if width == nil, table.lines.count > 1 {
+            let cellWidths = table.lines.map { $0.map(characters) }
+            let widths = columnWidths(cellWidths)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(table.lines.count * (widths.reduce(0, +) + 2 * widths.count + 16))
+            var ends: [Int] = []
+            ends.reserveCapacity(table.lines.count)
+            for n in table.lines.indices.dropFirst() {
+                append(table.lines[n], cellWidths: cellWidths[n], widths: widths, state: table.states[n], paint: table.paint,
+                       padLast: true, to: &bytes)
+                ends.append(bytes.count)
+            }
+            table.laidOut = (bytes, ends, widths)
         }
-        // A header over no rows reads like output that was cut off: say what was found instead.
-        var out = lines.count > 1 ? layout(lines, states: states, paint: paint)
-            : includeContext ? "No interfaces at all in this namespace.\n"
-            : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+        return table
+    }
+
+    /// The whole report from `rows`, made of `assessment` (or of it before its history's findings
+    /// were added: the rows do not show them). With `observations`, an AGE column shows how long
+    /// tunwarden has known each tunnel.
+    public static func render(_ assessment: Assessment, rows table: Rows, observations: Observations?, verbose: Bool = false) -> String {
+        let now = assessment.snapshot.takenAt
+        // This namespace's observations, looked up once rather than once per row.
+        let seenHere = observations?.namespaces[assessment.snapshot.namespaceIdentity]
+        func age(_ tunnel: Rows.Tunnel?) -> String {
+            // tunwarden keeps observations of tunnels only: a context interface has no age.
+            guard let tunnel else { return "-" }
+            let seen = seenHere?[Observations.key(tunnel.index, tunnel.name)]?.firstSeen
+            return seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)"
+        }
+        var out: String
+        if table.lines.count == 1 {
+            // A header over no rows reads like output that was cut off: say what was found instead.
+            out = table.includeContext ? "No interfaces at all in this namespace.\n"
+                : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+        } else if let laidOut = table.laidOut {
+            let (bytes, ends, widths) = laidOut
+            let header = table.lines[0] + (observations == nil ? [] : ["AGE"])
+            var text: [UInt8] = []
+            text.reserveCapacity(bytes.count + ends.count * 8 + 128)
+            append(header, cellWidths: header.map(characters), widths: widths + [0], state: nil, bold: table.paint.enabled,
+                   paint: table.paint, padLast: false, to: &text)
+            endLine(&text, from: 0)
+            var start = 0
+            for (n, end) in ends.enumerated() {
+                let lineStart = text.count
+                text += bytes[start..<end]
+                if observations != nil { text += age(table.tunnels[n + 1]).utf8 }
+                endLine(&text, from: lineStart)
+                start = end
+            }
+            out = String(decoding: text, as: UTF8.self)
+        } else {
+            var lines = table.lines
+            if observations != nil {
+                lines[0].append("AGE")
+                for n in lines.indices.dropFirst() { lines[n].append(age(table.tunnels[n])) }
+            }
+            if let width = table.width { fit(&lines, lists: table.lists, width: width) }
+            out = layout(lines, states: table.states, paint: table.paint)
+        }
         if !assessment.findings.isEmpty {
             out += "\nFindings:\n"
-            out += findingsText(assessment.findings, paint: paint, width: width, verbose: verbose)
+            out += findingsText(assessment.findings, paint: table.paint, width: table.width, verbose: verbose)
         }
         out += "\n" + summaryLine(assessment) + "\n"
         return out
@@ -204,28 +281,46 @@ public enum AuditTable {
         // tables of tens of thousands of rows spent most of their time growing and measuring
         // Strings.
         let cellWidths = lines.map { $0.map(characters) }
-        var widths = [Int](repeating: 0, count: lines[0].count)
-        for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
+        let widths = columnWidths(cellWidths)
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count + 1))
-        let space = UInt8(ascii: " ")
         for (n, line) in lines.enumerated() {
             let start = out.count
-            let bold = n == 0 && paint.enabled
-            if bold { out += Painter.start("1").utf8 }
-            for (i, cell) in line.enumerated() {
-                let code = i == 2 ? paint.code(states[n]) : nil
-                if let code { out += Painter.start(code).utf8 }
-                out += cell.utf8
-                if i != line.count - 1 { out += repeatElement(space, count: widths[i] - cellWidths[n][i] + 2) }
-                if code != nil { out += Painter.end.utf8 }
-            }
-            if bold { out += Painter.end.utf8 }
-            // Spaces that end a line (a cell left empty) are dropped.
-            while out.count > start, out[out.count - 1] == space { out.removeLast() }
-            out.append(UInt8(ascii: "\n"))
+            append(line, cellWidths: cellWidths[n], widths: widths, state: states[n], bold: n == 0 && paint.enabled, paint: paint,
+                   padLast: false, to: &out)
+            endLine(&out, from: start)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The width of each column: its widest cell's.
+    static func columnWidths(_ cellWidths: [[Int]]) -> [Int] {
+        var widths = [Int](repeating: 0, count: cellWidths.first?.count ?? 0)
+        for line in cellWidths { for (i, width) in line.enumerated() { widths[i] = max(widths[i], width) } }
+        return widths
+    }
+
+    /// Appends one line's cells, each but the last (every one with `padLast`) followed by the
+    /// spaces that line up the next column; the STATE cell painted as `state`, the whole line bold
+    /// with `bold`.
+    static func append(_ line: [String], cellWidths: [Int], widths: [Int], state: InterfaceState?, bold: Bool = false,
+                       paint: Painter, padLast: Bool, to out: inout [UInt8]) {
+        if bold { out += Painter.start("1").utf8 }
+        for (i, cell) in line.enumerated() {
+            let code = i == 2 ? paint.code(state) : nil
+            if let code { out += Painter.start(code).utf8 }
+            out += cell.utf8
+            if padLast || i != line.count - 1 { out += repeatElement(UInt8(ascii: " "), count: widths[i] - cellWidths[i] + 2) }
+            if code != nil { out += Painter.end.utf8 }
+        }
+        if bold { out += Painter.end.utf8 }
+    }
+
+    /// Ends the line that began at `start`: the spaces that end it (after a cell left empty, or
+    /// padding) are dropped.
+    static func endLine(_ out: inout [UInt8], from start: Int) {
+        while out.count > start, out[out.count - 1] == UInt8(ascii: " ") { out.removeLast() }
+        out.append(UInt8(ascii: "\n"))
     }
 
     /// How many characters `text` shows as: its length in bytes when they are plain ASCII (nearly

@@ -38,7 +38,7 @@ extension JSONRecord {
 /// `\u00XX`; everything else, UTF-8 included, is copied as it is. Interface names arrive as the
 /// text `InterfaceName` makes of their bytes, so a name that is not printable UTF-8 appears as
 /// its `\xHH` text (in JSON `"zz\\xff"`), losslessly.
-public struct JSONWriter {
+public struct JSONWriter: Sendable {
     /// Everything written so far.
     public var bytes: [UInt8] {
         guard !segments.isEmpty else { return buffer }

@@ -179,6 +179,34 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted").histories["scripted"] != nil)
     }
 
+    /// With thousands of rows, the table's rows are made while the recording runs: the table
+    /// still shows the age the recording gives each one, fitted to a terminal or not.
+    @Test func aLargeAuditTableShowsTheAgeOfEveryRow() throws {
+        func many(at time: Date) -> Snapshot {
+            var snapshot = Self.snapshot()
+            let orphan = snapshot.interfaces[0]
+            snapshot.interfaces = (0..<2500).map { n in
+                var interface = orphan
+                (interface.index, interface.name) = (100 + n, "many\(n)")
+                return interface
+            }
+            snapshot.takenAt = time
+            return snapshot
+        }
+        let now = Date()
+        _ = try exitCode { try Audit.parse(["--quiet"]).run(in: context(.audit, snapshot: many(at: now.addingTimeInterval(-7200)))) }
+        #expect(console.output.isEmpty)
+        for (run, width) in [nil, 200].enumerated() {
+            let start = console.output.count
+            console.width = width
+            let code = try exitCode { try Audit.parse([]).run(in: context(.audit, snapshot: many(at: now.addingTimeInterval(Double(run))))) }
+            #expect(code == 2, "2,500 tunnels are over the limit: \(console.errors)")
+            let lines = String(decoding: console.output[start...], as: UTF8.self).split(separator: "\n")
+            #expect(lines.first?.hasSuffix("  AGE") == true, "\(lines.first ?? "")")
+            #expect(lines.filter { $0.hasPrefix("many") && $0.hasSuffix("  2h") }.count == 2500, "width \(width ?? 0)")
+        }
+    }
+
     @Test func anAuditWithoutStateWritesNothingThere() throws {
         let code = try exitCode { try Audit.parse(["--no-state", "--format", "nagios"]).run(in: context(.audit)) }
         #expect(code == 1)

@@ -132,4 +132,37 @@ import Testing
         ])
         #expect(AuditTable.characters("tün-é0") == 6 && AuditTable.characters("w0") == 2 && AuditTable.characters("a\r\nb") == 3)
     }
+
+    /// AGE, the last column, is added to rows made without it (the audit makes them while the
+    /// recording that gives the ages runs): aligned as any column, a context interface's age
+    /// "-", the same table fitted or not when it fits, and rows made before the history's
+    /// findings were added give the table the finished assessment gives.
+    @Test func ageIsAddedToRowsMadeWithoutIt() {
+        let assessment = Self.mixed()
+        let now = assessment.snapshot.takenAt
+        var observations = Observations()
+        observations.namespaces[assessment.snapshot.namespaceIdentity] = [
+            Observations.key(7, "w0"): InterfaceObservation(ifindex: 7, ifname: "w0", kind: .tun, firstSeen: now.addingTimeInterval(-(3 * 86400 + 7200)),
+                                                            lastSeen: now, orphanedSince: nil),
+        ]
+        let expected = [
+            "IFNAME  KIND  STATE     HOLDERS      ADDRESSES    ROUTES       AGE",
+            "lo      -     -         (none)       127.0.0.1/8  (none)       -",
+            "w0      tun   orphaned  (none)       (none)       (none)       3d 2h",
+            "tün-é0  tun   live      openvpn[42]  10.9.0.1/24  10.9.0.0/24  (new)",
+            "",
+        ]
+        for width in [nil, 200] {
+            let text = AuditTable.render(assessment, includeContext: true, observations: observations, width: width)
+            #expect(Array(text.split(separator: "\n", omittingEmptySubsequences: false).prefix(5)).map(String.init) == expected, "width \(width ?? 0)")
+        }
+        let growth = Finding(id: FindingID.leakGrowth, severity: .warning, ifname: nil, reapable: false, evidence: "grew")
+        let finished = assessment.adding([growth])
+        for width in [nil, 200] {
+            let early = AuditTable.rows(assessment, includeContext: true, width: width)
+            #expect(AuditTable.render(finished, rows: early, observations: observations)
+                == AuditTable.render(finished, includeContext: true, observations: observations, width: width))
+        }
+        #expect(AuditTable.render(finished, rows: AuditTable.rows(assessment), observations: observations).contains("WARNING leak-growth: grew"))
+    }
 }
