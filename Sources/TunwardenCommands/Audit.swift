@@ -152,6 +152,7 @@ public struct Audit: ParsableCommand {
             }
         }
         monitoring.writeMetrics(assessment, observations: observations)
+        context.keepUntilExit(engine, assessment, observations as Any, tableRows as Any)
         if quiet { throw ExitCode(assessment.status.exitCode) }
         switch format {
         case .table:
