@@ -29,6 +29,9 @@ public final class StateDatabase {
     /// the rows recorded since the next time (see `counts`). Forgotten after any failure.
     private var countsRead: [Int64: CountsRead] = [:]
 
+    /// The rows `readAhead(namespace:)` read, for the next recording (see `rowsInKeyOrder`).
+    var readAhead: ReadAhead?
+
     /// The boot whose Linux namespaces alone this connection's database holds, once a committed
     /// transaction has forgotten those of other boots (see `forgetOtherBoots`), and the boot the
     /// transaction under way has (to be kept when it commits).

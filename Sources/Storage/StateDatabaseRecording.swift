@@ -23,7 +23,7 @@ extension StateDatabase {
                 if let last = row.lastRun, last > now {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                let (current, changed, gone) = try compare(assessment, with: row, at: now)
+                let (current, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
@@ -33,12 +33,12 @@ extension StateDatabase {
     }
 
     /// The namespace's observations after seeing `assessment` at `now`, with the rows to write
-    /// (those whose content changed) and to delete (interfaces gone). The rows are read in their
-    /// key's order (ifindex, then the name's bytes) and merged with the assessment's interfaces in
-    /// the same order, so no row is looked up by key: at 10,000 interfaces that lookup was most of
-    /// the time recording took.
-    private func compare(_ assessment: Assessment, with row: NamespaceRow, at now: Date)
-        throws -> (current: [String: InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
+    /// (those whose content changed) and to delete (interfaces gone). `rows` are in their key's
+    /// order (ifindex, then the name's bytes), as `rowsInKeyOrder` gives them, and are merged with
+    /// the assessment's interfaces in the same order, so no row is looked up by key: at 10,000
+    /// interfaces that lookup was most of the time recording took.
+    private func compare(_ assessment: Assessment, with rows: [InterfaceObservation], at now: Date)
+        -> (current: [String: InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
         func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
             a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
         }
@@ -46,42 +46,29 @@ extension StateDatabase {
         var order = Array(interfaces.indices)
         let key = { (position: Int) in (interfaces[position].interface.index, interfaces[position].interface.name) }
         if !zip(order, order.dropFirst()).allSatisfy({ !precedes(key($1), key($0)) }) { order.sort { precedes(key($0), key($1)) } }
-        let rows = try connection.statement("SELECT \(Self.interfaceColumns) FROM interfaces WHERE namespace = ?1 ORDER BY ifindex, ifname")
-        rows.bind(1, row.id)
-        defer { rows.finishReading() }
         var current: [String: InterfaceObservation] = [:]
         current.reserveCapacity(interfaces.count)
         var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
-        var more = try rows.step()
+        var next = rows.startIndex
         for position in order {
             // The interface is read where it lies: a copy of each of ten thousand was an eighth
             // of recording's time.
             let index = interfaces[position].interface.index, name = interfaces[position].interface.name
-            let kind = interfaces[position].interface.kind
-            // Rows before this interface's key are interfaces gone. Keys are compared in place:
-            // no row is decoded unless it is needed.
-            var order = 1
-            while more {
-                let rowIndex = rows.int(0)
-                order = rowIndex != index ? (rowIndex < index ? -1 : 1) : rows.text(1, comparedTo: name)
-                guard order < 0 else { break }
-                gone.append(InterfaceKey(ifindex: rowIndex, ifname: rows.string(1) ?? ""))
-                more = try rows.step()
+            // Rows before this interface's key are interfaces gone.
+            while next < rows.endIndex, precedes((rows[next].ifindex, rows[next].ifname), (index, name)) {
+                gone.append(InterfaceKey(ifindex: rows[next].ifindex, ifname: rows[next].ifname))
+                next += 1
             }
             var before: InterfaceObservation?
-            if more, order == 0 {
-                // The name and (nearly always) the kind are the assessment's own: not made again.
-                before = try Self.observation(rows, lastSeen: row.lastRun, name: name, kind: rows.text(2, equals: kind.rawValue) ? kind : nil)
-                more = try rows.step()
+            if next < rows.endIndex, rows[next].ifindex == index, rows[next].ifname == name {
+                before = rows[next]
+                next += 1
             }
             let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
             current[Observations.key(index, name)] = observation
         }
-        while more {
-            gone.append(InterfaceKey(ifindex: rows.int(0), ifname: rows.string(1) ?? ""))
-            more = try rows.step()
-        }
+        gone += rows[next...].map { InterfaceKey(ifindex: $0.ifindex, ifname: $0.ifname) }
         return (current, changed, gone)
     }
 

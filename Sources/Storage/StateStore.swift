@@ -66,6 +66,13 @@ public struct StateStore: Sendable {
         return database
     }
 
+    /// Reads namespace `identity`'s observations ahead of recording it (see
+    /// `StateDatabase.readAhead`), from an existing database only. Whatever fails is left to the
+    /// recording, which meets it again and deals with it (a damaged file moved aside, say).
+    public func readAhead(namespace identity: String) {
+        try? database(create: false)?.readAhead(namespace: identity)
+    }
+
     /// Closes the database (the next use opens it again).
     public func close() {
         connection.database = nil

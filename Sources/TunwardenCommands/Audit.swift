@@ -123,8 +123,16 @@ public struct Audit: ParsableCommand {
         // Judged as it is read: links are judged while the kernel still dumps the rest.
         let engine = JudgingEngine(policy: policy)
         let identity: String
+        let store = StateStore(directory: context.stateDirectory)
+        // What was observed of the namespace before is read on another thread while the kernel
+        // dumps what is there now; the recording uses it unless another run wrote meanwhile.
+        var readAhead: Background<Void>?
         do {
-            identity = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil).load(into: engine)
+            let backend = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil)
+            if keepState, let expected = backend.namespaceIdentityAhead() {
+                readAhead = Background { [store] in store.readAhead(namespace: expected) }
+            }
+            identity = try backend.load(into: engine)
         } catch {
             let reason = ErrorAdvice.text(error)
             switch format {
@@ -144,8 +152,10 @@ public struct Audit: ParsableCommand {
             ? Background { [assessment] in AuditTable.rows(assessment, includeContext: all, color: color, width: width) } : nil
         var observations: Observations?
         if keepState {
+            // The database is the read-ahead's until it is done.
+            _ = readAhead?.value
             do {
-                (assessment, observations, _) = try Self.observe(assessment, store: StateStore(directory: context.stateDirectory),
+                (assessment, observations, _) = try Self.observe(assessment, store: store,
                                                               monitoring: monitoring, command: "audit")
             } catch {
                 console.note("observations not used: \(error)")

@@ -292,9 +292,16 @@ public protocol InventoryBackend {
     /// identity. A backend that can judge interfaces while it is still reading the rest does so
     /// (see `StreamedSnapshot`); by default the snapshot is taken, then loaded.
     func load(into engine: JudgingEngine) throws -> String
+
+    /// The identity the next snapshot's namespace will most likely have, found without taking
+    /// one, so that a caller can prepare for it (read its observations) while the snapshot is
+    /// taken; nil where it is not known beforehand. A snapshot's own identity is the one to trust.
+    func namespaceIdentityAhead() -> String?
 }
 
 extension InventoryBackend {
+    public func namespaceIdentityAhead() -> String? { nil }
+
     public func load(into engine: JudgingEngine) throws -> String {
         let snapshot = try snapshot()
         engine.load(snapshot)

@@ -140,6 +140,65 @@ import TunwardenCore
         #expect(database.rowsWritten - changed == 7)
     }
 
+    /// Rows read ahead (while the kernel's dump runs) stand in for the recording's own read only
+    /// while no other run has written: a recording after another connection's write sees that
+    /// write, one after none records what reading in its own transaction would, and rows read
+    /// ahead for another namespace, or used once already, are not used.
+    @Test func rowsReadAheadAreUsedOnlyWhileNoOtherRunHasWritten() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        let database = try #require(try store.database())
+        _ = try database.record(Self.assessment(50, orphaned: [3], at: Self.t0), label: nil, alerting: Self.judging)
+
+        // Another run records t7 orphaned after this one read ahead: this one's recording keeps
+        // the orphaned-since time that run wrote, and alerts nothing new (that run alerted it).
+        store.readAhead(namespace: Self.identity)
+        let other = try #require(try StateStore(directory: directory.path).database())
+        let otherRecording = try other.record(Self.assessment(50, orphaned: [3, 7], at: Self.t0 + 10), label: nil, alerting: Self.judging)
+        #expect(otherRecording.alert?.newOrphans == ["t7"])
+        let after = try database.record(Self.assessment(50, orphaned: [3, 7], at: Self.t0 + 20), label: nil, alerting: Self.judging)
+        #expect(after.observations.namespaces[Self.identity]?["9:t7"]?.orphanedSince == Self.t0 + 10)
+        #expect(after.alert == nil)
+        // Another run (a watcher's traffic sample) writes t4's counters, which leaves the
+        // namespace's last run as it was: only SQLite's data_version tells.
+        store.readAhead(namespace: Self.identity)
+        var sampled = NetworkInterface(index: 6, name: "t4", kind: .tun, carrier: false, tun: TunDetails(persistent: true))
+        sampled.stats = TrafficCounters(rxPackets: 5, txPackets: 6, rxBytes: 700, txBytes: 800)
+        #expect(try other.noteTraffic([sampled], namespace: Self.identity, at: Self.t0 + 25))
+        let afterSample = try database.record(Self.assessment(50, orphaned: [3, 7], at: Self.t0 + 30), label: nil, alerting: Self.judging)
+        #expect(afterSample.observations.namespaces[Self.identity]?["6:t4"]?.traffic == sampled.stats)
+
+        // Nothing written since: the rows read ahead are used, and the recording equals one that
+        // read its rows itself (compared with a copy of the database).
+        store.readAhead(namespace: Self.identity)
+        #expect(database.readAhead?.rows.count == 50)
+        let copy = try Directory()
+        try database.checkpoint()
+        try FileManager.default.copyItem(atPath: directory.path + "/state.db", toPath: copy.path + "/state.db")
+        let copied = try #require(try StateStore(directory: copy.path).database())
+        var next = Self.assessment(51, orphaned: [3, 7, 50], at: Self.t0 + 40)
+        next.interfaces.remove(at: 20)
+        let withReadAhead = try database.record(next, label: nil, alerting: Self.judging)
+        let withoutReadAhead = try copied.record(next, label: nil, alerting: Self.judging)
+        #expect(withReadAhead.observations == withoutReadAhead.observations)
+        #expect(withReadAhead.alert?.newOrphans == ["t50"] && withoutReadAhead.alert?.newOrphans == ["t50"])
+        #expect(try database.observations(namespace: Self.identity) == copied.observations(namespace: Self.identity))
+        // Used once.
+        #expect(database.readAhead == nil)
+
+        // Rows this connection wrote after reading ahead are not another run's write (SQLite's
+        // data_version does not count them), so the rows read ahead are what is used: the proof
+        // that they stand in for the read. (tunwarden never writes between the two.)
+        store.readAhead(namespace: Self.identity)
+        try database.connection.statement("DELETE FROM interfaces WHERE ifname = 't0'").run()
+        let stale = try database.record(Self.assessment(51, orphaned: [3, 7, 50], at: Self.t0 + 50), label: nil, alerting: nil)
+        #expect(stale.observations.namespaces[Self.identity]?["2:t0"]?.firstSeen == Self.t0, "the row read ahead, not a new one")
+
+        // Read ahead for another namespace: not used for this one.
+        store.readAhead(namespace: "netns-cookie:99@boot:b1")
+        #expect(database.readAhead == nil, "a namespace never recorded has nothing to read")
+    }
+
     /// The watcher's entry point reads and writes only the interfaces named, decides the alert
     /// in the same transaction, and leaves the rows as a whole recording would.
     @Test func recordingAChangeTouchesOnlyItsInterfaces() throws {

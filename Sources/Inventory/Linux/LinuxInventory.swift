@@ -237,6 +237,10 @@ public struct LinuxInventory: InventoryBackend {
         return NamespaceIdentity.linux(cookie: socket.namespaceCookie(), inode: inode, bootID: bootID)
     }
 
+    public func namespaceIdentityAhead() -> String? {
+        try? namespaceIdentity()
+    }
+
     /// A netlink socket in the inspected namespace, and that namespace's inode; the namespace's
     /// descriptor is closed once the socket is made (the socket keeps the namespace).
     func socketInNamespace() throws -> (socket: NetlinkSocket, inode: UInt64) {
