@@ -54,8 +54,10 @@ extension StateDatabase {
             // The interface is read where it lies: a copy of each of ten thousand was an eighth
             // of recording's time.
             let index = interfaces[position].interface.index, name = interfaces[position].interface.name
-            // Rows before this interface's key are interfaces gone.
-            while next < rows.endIndex, precedes((rows[next].ifindex, rows[next].ifname), (index, name)) {
+            // Rows before this interface's key are interfaces gone. (Names are compared byte by
+            // byte only when the indexes are equal and the names are not: rarely.)
+            while next < rows.endIndex, rows[next].ifindex != index ? rows[next].ifindex < index
+                    : rows[next].ifname != name && rows[next].ifname.utf8.lexicographicallyPrecedes(name.utf8) {
                 gone.append(InterfaceKey(ifindex: rows[next].ifindex, ifname: rows[next].ifname))
                 next += 1
             }

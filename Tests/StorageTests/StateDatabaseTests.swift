@@ -140,6 +140,24 @@ import TunwardenCore
         #expect(database.rowsWritten - changed == 7)
     }
 
+    /// An interface renamed keeps its index: its old row is forgotten and it is new under its
+    /// new name, whether that name sorts before the old one or after it, and the rows around it
+    /// keep their first sightings.
+    @Test func aRenamedInterfaceIsNewAndItsOldRowForgotten() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        _ = try database.record(Self.assessment(4, at: Self.t0), label: nil, alerting: nil)
+        var renamed = Self.assessment(4, at: Self.t0 + 60)
+        renamed.interfaces[1].interface.name = "a1"   // sorts before "t1"
+        renamed.interfaces[2].interface.name = "zz2"  // sorts after "t2"
+        let recorded = try database.record(renamed, label: nil, alerting: nil)
+        let stored = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
+        #expect(stored.keys.sorted() == ["2:t0", "3:a1", "4:zz2", "5:t3"])
+        #expect(stored["3:a1"]?.firstSeen == Self.t0 + 60 && stored["4:zz2"]?.firstSeen == Self.t0 + 60)
+        #expect(stored["2:t0"]?.firstSeen == Self.t0 && stored["5:t3"]?.firstSeen == Self.t0)
+        #expect(recorded.observations.namespaces[Self.identity] == stored)
+    }
+
     /// Rows read ahead (while the kernel's dump runs) stand in for the recording's own read only
     /// while no other run has written: a recording after another connection's write sees that
     /// write, one after none records what reading in its own transaction would, and rows read
