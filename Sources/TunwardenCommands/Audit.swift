@@ -130,7 +130,7 @@ public struct Audit: ParsableCommand {
         do {
             let backend = try context.backend(capture: from, namespace: from == nil ? settings.namespace(global) : nil)
             if keepState, let expected = backend.namespaceIdentityAhead() {
-                readAhead = Background { [store] in store.readAhead(namespace: expected) }
+                readAhead = Background(yielding: true) { [store] in store.readAhead(namespace: expected) }
             }
             identity = try backend.load(into: engine)
         } catch {
