@@ -37,12 +37,31 @@ extension Section {
     func blockEnds(at position: Int) -> Bool {
         if Self.isIfconfigHeader(text, position) { return true }
         if text.startsLine(position) {
-            // Body lines are indented with a tab; a paste that lost indents still starts them with a keyword.
-            if text.indented(position) { return false }
-            return !Self.isBodyWord(text[position])
+            // Body lines are indented with a tab; a paste that lost indents still starts them with
+            // a keyword. An indented header of another tool's table (`  PID COMM` of
+            // `ps -axo pid,comm` run right after) is not a body line.
+            if text.indented(position) {
+                return !Self.isBodyWord(text[position]) && (Self.psHeader(text, position) != nil || Self.isLsofHeader(text, position)
+                                                            || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position))
+            }
+            if Self.isBodyWord(text[position]) { return false }
+            // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
+            // line of its own, unindented: when the next line is indented again, the block goes on.
+            return !continuesWrappedLine(at: position)
         }
         // Mid-line (a listing whose line breaks were lost): only another record ends it.
         return CaptureReader.startsOutput(text, at: position) && !Self.isBodyWord(text[position])
+    }
+
+    /// Whether the unindented line at `position` is the tail of a wrapped body line: short, not
+    /// the start of any record or command, and followed by an indented line.
+    func continuesWrappedLine(at position: Int) -> Bool {
+        var next = position
+        while next < range.upperBound, text.line(next) == text.line(position) { next += 1 }
+        guard next < range.upperBound, next - position <= 6, text.indented(next),
+              !CaptureReader.startsOutput(text, at: position), !ShellCommand.isPrompt(text[position]),
+              !CaptureReader.mayStartCommand(text, at: position) else { return false }
+        return true
     }
 
     mutating func readIfconfigBlock(from start: Int, into contents: inout CaptureContents) -> Int {

@@ -61,6 +61,8 @@ extension Section {
                 }
                 continue
             }
+            // Another tool's output right after the table (`netstat -rn; ifconfig -a`) ends it.
+            if text.startsLine(position), Self.startsOtherOutput(text, position) { break }
             // A line of the table that is not a row: damaged, or the listing cut off mid-row.
             if text.startsLine(position) || position == start, looksLikeRouteLine(position) {
                 var lineEnd = position
@@ -79,12 +81,23 @@ extension Section {
         return position
     }
 
+    /// Whether output of a tool other than netstat starts at `position`: an interface block, an
+    /// lsof or ps header, `route get` or `netstat -i` output.
+    static func startsOtherOutput(_ text: CaptureText, _ position: Int) -> Bool {
+        isIfconfigHeader(text, position) || isLsofHeader(text, position) || psHeader(text, position) != nil
+            || isRouteGet(text, position) || isNetstatInterfacesHeader(text, position)
+    }
+
     /// Whether the line at `position` reads as a damaged route row rather than prose: it starts
-    /// with a destination-like word and has few words.
+    /// with a word that could be a destination (`default`, or hex digits, dots and colons with a
+    /// digit or a colon among them, and a zone after `%`), and has few words. A line of prose
+    /// after the table ("Best regards", "EDIT: fixed") is not one.
     func looksLikeRouteLine(_ position: Int) -> Bool {
         guard netstatHeader || tool == .netstat || !familiesSeen.isEmpty else { return false }
         let first = text[position]
-        guard first == "default" || first.first?.isHexDigit == true || first.contains(".") || first.contains(":") else { return false }
+        let address = first.split(separator: "%", maxSplits: 1).first ?? ""
+        guard first == "default" || (!address.isEmpty && address.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" || $0 == "/" }
+                                     && address.contains { $0.isNumber || $0 == ":" }) else { return false }
         var words = 0
         var at = position
         while at < range.upperBound, text.line(at) == text.line(position) { words += 1; at += 1 }
@@ -113,8 +126,8 @@ extension Section {
         row.line = text.line(position)
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
-        let key = CaptureContents.RouteKey(destination: row.destination, gateway: row.gateway, flags: row.flags, netif: row.netif,
-                                           linkIndex: row.linkIndex, zone: row.zone)
+        let key = Self.key(row)
+        sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted { contents.routes.append(row) }
     }
 }

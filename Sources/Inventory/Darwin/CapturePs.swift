@@ -32,7 +32,10 @@ extension Section {
     /// TTY TIME CMD), or PID COMMAND with an absolute path (`ps -axo pid,comm`).
     func psRowLayout(_ position: Int) -> PsLayout? {
         if let psLayout {
-            guard psRowFits(position, psLayout), (tool == .ps && text.startsLine(position)) || rowShape(position, psLayout) else { return nil }
+            // Under its command line or its header, a row is any line that starts with a number
+            // where the header has PID (`402 zerotier-one`, a command that is not a path).
+            guard psRowFits(position, psLayout), ((tool == .ps || psHeaderSeen) && text.startsLine(position)) || rowShape(position, psLayout)
+            else { return nil }
             return psLayout
         }
         for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0),

@@ -151,6 +151,7 @@ struct Section {
     // MARK: Reading a section
 
     mutating func read(into contents: inout CaptureContents) {
+        routesAtStart = contents.routes.count
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
@@ -182,6 +183,7 @@ struct Section {
         var position = range.lowerBound
         while position < range.upperBound {
             let next: Int
+            let (blocksBefore, fragmentBefore, routesBefore, headerBefore) = (ifconfigBlocks, ifconfigFragment, sectionRoutes, netstatHeader)
             if Self.isIfconfigHeader(text, position) {
                 next = readIfconfigBlock(from: position, into: &contents)
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
@@ -201,10 +203,18 @@ struct Section {
                 next = skipTable(from: position, what: "`netstat -i` output is not used", into: &contents)
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
                 next = readIfconfigFragment(from: position, into: &contents)
+            } else if isElision(position) {
+                // `...` where output was left out: the listing read last is not whole.
+                contents.notes.append("\(at(position)): '\(text[position])' marks output left out; the listing before it is partial")
+                if lastRecord == .ifconfig { ifconfigFragment = true }
+                if lastRecord == .netstat { elided = true }
+                next = position + 1
             } else {
                 if skippedLines.last != text.line(position) { skippedLines.append(text.line(position)) }
                 next = position + 1
             }
+            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig }
+            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat }
             position = max(next, position + 1)
         }
         finish(into: &contents)
@@ -223,6 +233,8 @@ struct Section {
             if let command, command.tool == .ifconfig {
                 whole = !ifconfigFragment && !command.arguments.contains { ShellCommand.isInterfaceName($0) }
                     && command.filters.isEmpty && command.reshaping.isEmpty
+                    // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
+                    && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
             } else {
                 // Without its command line, a listing is whole when it starts at an interface
                 // header and holds lo0, which `ifconfig -a` always lists.
@@ -250,7 +262,9 @@ struct Section {
                 families = sectionFamilies
             }
             if cutShort { filter = .unseen("the listing stops in the middle of a row") }
+            if elided { filter = .unseen("part of the listing was left out ('...')") }
             contents.routeListings.append((families, filter))
+            if filter == nil, netstatHeader { supersedeEarlierRoutes(of: families, in: &contents) }
         }
         if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true
@@ -304,10 +318,47 @@ struct Section {
     }
 
     var sectionRoutes = 0
+    /// How many routes were recorded before this section, and the rows this section read
+    /// (recorded here or, the same row, before).
+    var routesAtStart = 0
+    var sectionKeys: Set<CaptureContents.RouteKey> = []
+    /// Which listing was read last, for an elision mark after it.
+    var lastRecord: RecordKind?
+    var elided = false
     var sectionFamilyCounts: [AddressFamily: Int] = [:]
+
+    enum RecordKind {
+        case ifconfig, netstat
+    }
+
+    /// Marks that people put where they left output out of a paste.
+    static let elisionMarks: Set<String> = ["...", "…", "[...]", "[…]", "(...)", "(…)", "<snip>", "[snip]", "(snip)", "snip", "...snip...",
+                                            "[snipped]", "<snipped>", "[truncated]", "[...snip...]", "etc.", "...etc", "...."]
+
+    /// Whether the line at `position` is an elision mark alone.
+    func isElision(_ position: Int) -> Bool {
+        text.startsLine(position) && text.endsLine(position) && Self.elisionMarks.contains(String(text[position]))
+    }
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
     var lsofHeaderSeen = false
+
+    /// A whole listing of `families` is the routing table as it was when it ran: the rows of those
+    /// families that listings before it showed and it does not are gone by then (a transcript of
+    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
+    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
+        let earlier = contents.routes[..<routesAtStart]
+        let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
+        guard kept.count < earlier.count else { return }
+        contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
+        contents.routes = Array(kept) + contents.routes[routesAtStart...]
+        contents.routeKeys = Set(contents.routes.map(Self.key))
+    }
+
+    static func key(_ row: DarwinParsers.NetstatRow) -> CaptureContents.RouteKey {
+        CaptureContents.RouteKey(destination: row.destination, gateway: row.gateway, flags: row.flags, netif: row.netif,
+                                 linkIndex: row.linkIndex, zone: row.zone)
+    }
 
     /// `lines 3, 5–9 and 12` from sorted line numbers.
     static func describe(lines: [Int]) -> String {

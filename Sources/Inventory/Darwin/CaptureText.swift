@@ -62,9 +62,37 @@ struct CaptureText {
         return result
     }
 
+    /// `data` decoded as UTF-16, when it is: it starts with a UTF-16 byte order mark, or (no mark)
+    /// NUL is every other byte of its start, as in ASCII text saved as UTF-16. Nil otherwise.
+    static func utf16Text(_ data: Data) -> String? {
+        let bytes = Array(data.prefix(512))
+        guard bytes.count >= 2 else { return nil }
+        var bigEndian: Bool
+        var body = data
+        if bytes[0] == 0xFF, bytes[1] == 0xFE {
+            bigEndian = false
+            body = data.dropFirst(2)
+        } else if bytes[0] == 0xFE, bytes[1] == 0xFF {
+            bigEndian = true
+            body = data.dropFirst(2)
+        } else {
+            let pairs = bytes.count / 2
+            let evenNULs = stride(from: 0, to: pairs * 2, by: 2).count { bytes[$0] == 0 && bytes[$0 + 1] != 0 }
+            let oddNULs = stride(from: 0, to: pairs * 2, by: 2).count { bytes[$0 + 1] == 0 && bytes[$0] != 0 }
+            guard pairs >= 4, max(evenNULs, oddNULs) * 10 >= pairs * 9 else { return nil }
+            bigEndian = evenNULs > oddNULs
+        }
+        let units = stride(from: body.startIndex, to: body.endIndex - 1, by: 2).map { at -> UInt16 in
+            let first = UInt16(body[at]), second = UInt16(body[at + 1])
+            return bigEndian ? first << 8 | second : second << 8 | first
+        }
+        return String(decoding: units, as: UTF16.self)
+    }
+
     /// Where words end and lines break, in one pass over the bytes.
     private mutating func tokenize() {
         let bytes = Array(text.utf8)
+        let quoted = Self.isQuoted(bytes)
         var line: Int32 = 1
         var position = 0
         var wordStart = -1
@@ -81,6 +109,14 @@ struct CaptureText {
         }
         while position < bytes.count {
             let byte = bytes[position]
+            // A line quoted in a mail or a Markdown post (`> `, `>> `, `> > `) is read as the line
+            // it quotes: the markers and the one space after each go, the indent after them stays.
+            if byte == UInt8(ascii: ">"), !lineHasWord, wordStart < 0, quoted || Self.quoteMarker(bytes, at: position) {
+                position += 1
+                if position < bytes.count, bytes[position] == 0x20 { position += 1 }
+                whitespaceBefore = false
+                continue
+            }
             var spaceLength = 0
             switch byte {
             case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
@@ -110,9 +146,38 @@ struct CaptureText {
         lineCount = Int(line)
     }
 
+    /// Whether most lines that have words start with `>`: then it marks a quote even where a
+    /// word follows it at once (`>lo0: flags=…`, as some mail programs quote).
+    static func isQuoted(_ bytes: [UInt8]) -> Bool {
+        var lines = 0, quotedLines = 0
+        var atLineStart = true
+        for byte in bytes {
+            if byte == 0x0A { atLineStart = true; continue }
+            guard atLineStart, byte != 0x20, byte != 0x09, byte != 0x0D else { continue }
+            atLineStart = false
+            lines += 1
+            if byte == UInt8(ascii: ">") { quotedLines += 1 }
+        }
+        return lines > 0 && quotedLines * 2 > lines
+    }
+
+    /// Whether the `>` at `position`, first on its line (after nothing but other markers and
+    /// spaces), quotes the line: followed by a space, a tab, another `>` or the line's end. A `>`
+    /// followed by a word (`>foo`) is text.
+    static func quoteMarker(_ bytes: [UInt8], at position: Int) -> Bool {
+        guard position + 1 < bytes.count else { return true }
+        let next = bytes[position + 1]
+        return next == 0x20 || next == 0x09 || next == 0x0A || next == 0x0D || next == UInt8(ascii: ">")
+    }
+
     /// The bytes as UTF-8 text without terminal control sequences (CSI `ESC [ … final`, OSC
-    /// `ESC ] … BEL`), which colourful prompts leave in a copied transcript.
+    /// `ESC ] … BEL`), which colourful prompts leave in a copied transcript. A byte order mark
+    /// is dropped, and text in UTF-16 (what a Windows editor or PowerShell's `>` saves) is
+    /// decoded as such.
     static func clean(_ data: Data) -> String {
+        var data = data
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
+        if let utf16 = utf16Text(data) { data = Data(utf16.utf8) }
         guard data.contains(0x1B) else { return String(decoding: data, as: UTF8.self) }
         var cleaned: [UInt8] = []
         cleaned.reserveCapacity(data.count)

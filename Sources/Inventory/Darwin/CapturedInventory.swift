@@ -80,9 +80,18 @@ public struct CapturedInventory: InventoryBackend {
 
     /// Reads one capture file, refusing one too large to be a listing.
     static func load(_ path: String, as name: String) throws -> CaptureText {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw InventoryError("\(path) is a directory, not a capture file: give the directory that holds it, or put the tool's output in a file of that name")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InventoryError("\(path) cannot be read") }
         defer { try? handle.close() }
-        let data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        let data: Data
+        do {
+            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        } catch {
+            throw InventoryError("\(path) cannot be read: \((error as NSError).localizedFailureReason ?? String(describing: error))")
+        }
         guard data.count <= maximumFileSize else {
             throw InventoryError("\(path) is larger than \(maximumFileSize >> 20) MiB, far beyond any real ifconfig, netstat, lsof or ps listing; trim it to the listings")
         }

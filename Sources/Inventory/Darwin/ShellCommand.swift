@@ -25,6 +25,9 @@ struct ShellCommand {
     var reshaping: [String] = []
     /// The words the prompt and command take up.
     var words: Range<Int>
+    /// What follows `;`, `&&` or `||` on the command line: other commands, whose output comes
+    /// after this one's without a line of its own to tell where.
+    var followedBy: [String] = []
 
     /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
     func hasOption(_ letter: Character) -> Bool {
@@ -46,11 +49,14 @@ struct ShellCommand {
     var display: String {
         ([privileged ? "sudo" : nil, name].compactMap { $0 } + arguments).joined(separator: " ")
             + filters.map { " | \($0.text)" }.joined() + reshaping.map { " | \($0)" }.joined()
+            + (followedBy.isEmpty ? "" : "; " + followedBy.joined(separator: " "))
     }
 
     static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
     /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
     static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]
+    /// The prompt characters themes put before the directory rather than after it.
+    static let arrowPrompts: Set<Character> = ["❯", "➜", "»", "λ", "→", "▶"]
 
     /// The command that starts at word `position`, if one does: a prompt followed by a command,
     /// or one of tunwarden's tools at the start of a line with arguments it accepts.
@@ -58,7 +64,18 @@ struct ShellCommand {
         let word = text[position]
         if isPrompt(word), position + 1 < text.count {
             // `>` alone also marks quoted text (e-mail, Markdown): after it only tunwarden's tools count.
-            guard var command = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") else { return nil }
+            var parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">")
+            // Themes put the directory and the git status after an arrow (oh-my-zsh's default:
+            // `➜  ~ `, `➜  src git:(main) ✗ `): up to three words of the line are passed over
+            // to find one of tunwarden's tools.
+            if parsed == nil, word.count == 1, let arrow = word.first, arrowPrompts.contains(arrow) {
+                var start = position + 1
+                while parsed == nil, start - position < 4, start + 1 < text.count, text.line(start + 1) == text.line(position) {
+                    start += 1
+                    parsed = parse(text, from: start, prompted: true, anyCommand: false)
+                }
+            }
+            guard var command = parsed else { return nil }
             command.words = position..<command.words.upperBound
             if word.last == "#" { command.privileged = true }
             return command
@@ -73,6 +90,10 @@ struct ShellCommand {
     static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
+        // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
+        if last == ">" {
+            return (word.first == "~" || word.first == "/") && word.count <= 128 && !word.contains("<") && !word.contains("=")
+        }
         guard last == "$" || last == "%" || last == "#" else { return false }
         return word.count <= 128 && !word.contains("=") && !word.contains("<") && word.first != "%" && word.first != "$"
     }
@@ -114,12 +135,20 @@ struct ShellCommand {
         let takesValue = valued[tool] ?? []
         var arguments: [String] = []
         var positional = 0
+        var separated = false
         argumentLoop: while onLine(position) {
-            let word = String(text[position])
+            var word = String(text[position])
             if word == "|" { break }
+            if Self.separators.contains(word) { separated = true; break }
+            // `ifconfig -v en0; ifconfig -v utun4`: the word before `;` is the last of this command.
+            if word.count > 1, word.hasSuffix(";") {
+                word.removeLast()
+                separated = true
+            }
             if word.hasPrefix("-") || word.hasPrefix("+"), word.count > 1, !word.contains(":") {
                 arguments.append(word)
                 position += 1
+                if separated { break }
                 // `-nPp 71881`: a valued option last in a cluster takes the next word.
                 if let letter = word.last, takesValue.contains(letter), word.first == "-", onLine(position), text[position] != "|" {
                     arguments.append(String(text[position]))
@@ -135,10 +164,11 @@ struct ShellCommand {
                 // BSD-style letters (`aux`, `auxww`, `-ef` was taken above) only first.
                 guard arguments.isEmpty, positional == 0, word.allSatisfy({ "aAcCeEhjlLmMrSTuvwxX".contains($0) }) else { break argumentLoop }
             case .route:
-                // `route -n get default`, `route monitor`.
+                // `route -n get default`, `route monitor`, `route -n delete -net 0.0.0.0/1 …`
+                // (whose words run to the line's end).
                 if positional == 0 {
-                    guard ["get", "monitor", "show", "print"].contains(word) else { break argumentLoop }
-                } else {
+                    guard ["get", "monitor", "show", "print", "delete", "add", "change", "flush"].contains(word) else { break argumentLoop }
+                } else if !arguments.contains(where: { ["delete", "add", "change", "flush"].contains($0) }) {
                     guard positional == 1, arguments.last == "get" || arguments.last == "show" else { break argumentLoop }
                 }
             case .netstat, .lsof, .other:
@@ -147,6 +177,7 @@ struct ShellCommand {
             arguments.append(word)
             positional += 1
             position += 1
+            if separated { break }
         }
         command.arguments = arguments
         command.privileged = command.privileged || privileged
@@ -159,6 +190,14 @@ struct ShellCommand {
             case .ifconfig: guard !arguments.isEmpty || endsLine else { return nil }
             case .route: guard !arguments.isEmpty else { return nil }
             case .other: return nil
+            }
+        }
+        // The other commands of the line are part of it, not output.
+        if separated {
+            if onLine(position), Self.separators.contains(String(text[position])) { position += 1 }
+            while onLine(position) {
+                command.followedBy.append(String(text[position]))
+                position += 1
             }
         }
         // The pipeline.
@@ -217,6 +256,9 @@ struct ShellCommand {
         command.words = start..<position
         return command
     }
+
+    /// Words that end one command of a line and start another.
+    static let separators: Set<String> = [";", "&&", "||", "&"]
 
     static func unquote(_ word: String) -> String {
         var word = Substring(word)

@@ -6,7 +6,7 @@ extension FindingRules {
         FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: nil, scope: .snapshot,
                     summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier"),
         FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone", reap: nil, scope: .snapshot,
-                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel"),
+                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone"),
         FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
                     summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
     ]
@@ -15,8 +15,9 @@ extension FindingRules {
 /// Judging routes: into dead tunnels, split defaults, and defaults that leave only through a tunnel.
 extension Heuristics {
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
+        let goneDefaults = goneDefaultFindings(snapshot)
         let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
-        guard !unicast.isEmpty else { return [] }
+        guard !unicast.isEmpty else { return goneDefaults }
         // Routes are few and interfaces may be tens of thousands: look up only the interfaces
         // routes name, by position, without copying any.
         let needsIndexNames = unicast.contains { $0.nextHops.contains { $0.interfaceName == nil && $0.interfaceIndex != nil } }
@@ -112,6 +113,33 @@ extension Heuristics {
                     routes: routes
                 ))
             }
+        }
+        return goneDefaults + findings
+    }
+
+    /// macOS, from a listing of every interface and every default route: general (not
+    /// interface-scoped) default routes of a family that all leave through interfaces that no
+    /// longer exist, so that every packet taking the default route goes nowhere — what a VPN that
+    /// took the default route leaves when it dies without removing it. (A scoped default, flag
+    /// I, serves only its own interface's traffic and saves nothing.)
+    static func goneDefaultFindings(_ snapshot: Snapshot) -> [Finding] {
+        guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
+        let existing = Set(snapshot.interfaces.map(\.name))
+        var findings: [Finding] = []
+        for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
+            let general = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast && !$0.isInterfaceScoped }
+            let names = general.map { Set($0.nextHops.compactMap(\.interfaceName)) }
+            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.isDisjoint(with: existing) }) else { continue }
+            let gone = names.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
+            let familyName = family == .inet ? "IPv4" : "IPv6"
+            let removal = general.map { route in
+                "route -n delete\(family == .inet6 ? " -inet6" : "") default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")"
+            }
+            findings.append(Finding(
+                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: false,
+                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), which no longer exists, and no default route of \(familyName) leaves through an interface that does: every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
+                routes: general
+            ))
         }
         return findings
     }

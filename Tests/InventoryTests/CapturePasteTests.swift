@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+@testable import Inventory
+import TunwardenCore
+
+/// Pastes as they arrive in mails, tickets and forum posts: quoted, wrapped, with a closing line
+/// of prose, themed prompts, several commands on one line, a before-and-after transcript, output
+/// left out, a byte order mark or UTF-16. Each was once misread: the verdict is the one the same
+/// output gives when pasted plainly.
+@Suite struct CapturePasteTests {
+    static func assess(_ text: String, file: String = "paste.txt") -> Assessment {
+        Heuristics.assess(CapturedInventory.snapshot(from: CaptureReader.read(CaptureText(file: file, text: text)), label: file))
+    }
+
+    static func assess(data: Data) -> Assessment {
+        Heuristics.assess(CapturedInventory.snapshot(from: CaptureReader.read(CaptureText(file: "paste.txt", data: data)), label: "paste.txt"))
+    }
+
+    /// A complete interface listing, and an IPv4 table whose only default leaves through the
+    /// tunnel utun4 (a warning: `default-via-tunnel`).
+    static let defaultViaTunnel = """
+    % ifconfig -a
+    lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+    \tinet 127.0.0.1 netmask 0xff000000
+    en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+    \tinet 192.168.178.40 netmask 0xffffff00 broadcast 192.168.178.255
+    \tstatus: active
+    utun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1400
+    \tinet 10.64.0.2 --> 10.64.0.1 netmask 0xffffffff
+    % netstat -rnf inet
+    Destination        Gateway            Flags               Netif Expire
+    default            10.64.0.1          UGScg               utun4
+    192.168.178        link#12            UCS                   en0      !
+    """
+
+    /// A complete interface listing, and an IPv4 table whose split default goes into utun6, which
+    /// the listing does not hold (critical: `split-default`).
+    static let blackhole = """
+    $ ifconfig -a
+    lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+    \tinet 127.0.0.1 netmask 0xff000000
+    en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+    \tinet6 2a02:8109:b6c0:1a00:a8d3:4f1e:91b2:3c7d prefixlen 64 autoconf secured
+    \tinet 192.168.31.20 netmask 0xffffff00 broadcast 192.168.31.255
+    \tstatus: active
+    $ netstat -rnf inet
+    Destination        Gateway            Flags               Netif Expire
+    default            192.168.31.1       UGScg                 en0
+    0/1                198.18.0.1         UGSc                utun6
+    128.0/1            198.18.0.1         UGSc                utun6
+    """
+
+    static func ids(_ assessment: Assessment) -> [String] { assessment.findings.map(\.id) }
+
+    @Test func theTwoPastesAreReadAsTheyArePlainly() {
+        #expect(Self.assess(Self.defaultViaTunnel).status == .warning)
+        #expect(Self.ids(Self.assess(Self.defaultViaTunnel)).contains(FindingID.defaultViaTunnel))
+        #expect(Self.assess(Self.blackhole).status == .critical)
+    }
+
+    /// Quoted in a mail or a Markdown post, once or twice, with or without the space after `>`.
+    @Test(arguments: ["> ", ">> ", "> > ", ">"])
+    func quotedLinesAreReadAsTheLinesTheyQuote(marker: String) {
+        let quoted = Self.defaultViaTunnel.split(separator: "\n", omittingEmptySubsequences: false).map { marker + $0 }.joined(separator: "\n")
+        let assessment = Self.assess(quoted)
+        #expect(assessment.status == .warning, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.snapshot.interfaces.first { $0.name == "utun4" }?.addresses.count == 1)
+        // `>` followed by a word is text, not a quote mark, unless most lines start with `>`.
+        #expect(CaptureText(file: "t", text: "ab\n>foo bar\ncd")[1] == ">foo")
+        #expect(CaptureText(file: "t", text: ">ab\n>foo bar\ncd")[1] == "foo")
+    }
+
+    /// A mail client wraps a long body line: its tail lands unindented on a line of its own.
+    @Test(arguments: ["secured", "autoconf secured", "prefixlen 64 autoconf secured"])
+    func aWrappedIfconfigLineKeepsItsBlockWhole(tail: String) {
+        let head = "\tinet6 2a02:8109:b6c0:1a00:a8d3:4f1e:91b2:3c7d prefixlen 64 autoconf secured"
+        let cut = String(head.dropLast(tail.count + 1))
+        let wrapped = Self.blackhole.replacingOccurrences(of: head, with: cut + "\n" + tail)
+        #expect(wrapped != Self.blackhole)
+        let assessment = Self.assess(wrapped)
+        #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.snapshot.interfaces.first { $0.name == "en0" }?.addresses.contains { $0.local.description == "192.168.31.20" } == true)
+    }
+
+    /// A closing line after the table is prose, not a route row cut off.
+    @Test(arguments: ["Best regards", "Any ideas?", "Cheers", "EDIT: fixed it", "Thanks in advance!", "add more below"])
+    func proseAfterTheTableLeavesTheTableWhole(line: String) {
+        let assessment = Self.assess(Self.defaultViaTunnel + "\n" + line)
+        #expect(assessment.status == .warning, "\(line): \(assessment.findings.map(\.evidence))")
+        #expect(!assessment.snapshot.readingProblems.contains { $0.contains("stops in the middle") })
+    }
+
+    /// A table that truly stops mid-row still says so.
+    @Test func aRowCutOffIsStillCutOff() {
+        let assessment = Self.assess(Self.defaultViaTunnel + "\n172.16            link#")
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("stops in the middle") })
+    }
+
+    /// Themed prompts: oh-my-zsh's arrow with the directory and git status after it, fish's `~>`.
+    @Test(arguments: ["➜  ~ ", "➜  src git:(main) ✗ ", "mika@mbp ~> ", "mika@mbp ~/src> ", "❯ "])
+    func themedPromptsAreRecognised(prompt: String) {
+        let text = Self.blackhole.replacingOccurrences(of: "$ ", with: prompt)
+        let assessment = Self.assess(text)
+        #expect(assessment.status == .critical, "\(prompt): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// netstat's table first and the interface listing right after, with no line between.
+    @Test func anInterfaceListingRightAfterTheTableIsRead() {
+        let lines = Self.blackhole.split(separator: "\n").map(String.init)
+        let ifconfig = lines[1..<7], netstat = lines[8...]
+        let assessment = Self.assess((Array(netstat) + Array(ifconfig)).joined(separator: "\n"))
+        #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
+        #expect(!assessment.snapshot.readingProblems.contains { $0.contains("not a route row") })
+    }
+
+    /// ps output without its command line: rows whose command is not a path are rows all the same.
+    @Test(arguments: ["PID COMM", "  PID COMM", "PID UCOMM", "  PID COMMAND"])
+    func psRowsUnderAHeaderAreReadWhateverTheirCommand(header: String) {
+        let text = """
+        feth4312: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        \tether 66:65:74:68:10:d8
+        \tinet 172.27.40.3 netmask 0xffff0000 broadcast 172.27.255.255
+        \tpeer: feth9312
+        \(header)
+            1 /sbin/launchd
+          402 zerotier-one
+        """
+        let assessment = Self.assess(text)
+        #expect(assessment.snapshot.processNames?[402] == "zerotier-one")
+        #expect(!Self.ids(assessment).contains(FindingID.orphanedFeth), "\(header): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// Several commands on one line: the listing is of the interfaces named, not of every one.
+    @Test(arguments: ["ifconfig -v en0; ifconfig -v utun4", "ifconfig en0 && ifconfig utun4", "ifconfig -a; ifconfig utun4"])
+    func commandsJoinedOnOneLineAreNotACompleteListing(line: String) {
+        let text = Self.blackhole.replacingOccurrences(of: "$ ifconfig -a", with: "$ " + line)
+        let assessment = Self.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(line): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+    }
+
+    /// A complete listing joined with a netstat on one line stays complete.
+    @Test func aCompleteListingFollowedByNetstatOnOneLineStaysComplete() {
+        var lines = Self.blackhole.split(separator: "\n").map(String.init)
+        lines[0] = "$ ifconfig -a; netstat -rnf inet"
+        lines.remove(at: 7)
+        #expect(Self.assess(lines.joined(separator: "\n")).status == .critical)
+    }
+
+    /// Routes shown, deleted by hand, shown again: the later listing is the table now.
+    @Test func aLaterWholeListingSupersedesEarlierOnes() {
+        let before = Self.blackhole.split(separator: "\n").map(String.init)
+        let after = before[7...].filter { !$0.contains("utun6") }
+        let text = (before + ["$ sudo route -n delete -net 0.0.0.0/1", "delete net 0.0.0.0: gateway 198.18.0.1",
+                              "$ sudo route -n delete -net 128.0.0.0/1", "delete net 128.0.0.0: gateway 198.18.0.1"] + after)
+            .joined(separator: "\n")
+        let assessment = Self.assess(text)
+        #expect(assessment.status == .ok, "\(assessment.findings.map(\.evidence))")
+        #expect(!assessment.snapshot.routes.contains { $0.nextHops.contains { $0.interfaceName == "utun6" } })
+        // A later listing filtered by grep supersedes nothing.
+        let grepped = (before + ["$ netstat -rn | grep en0", "default            192.168.31.1       UGScg                 en0"]).joined(separator: "\n")
+        #expect(Self.assess(grepped).status == .critical)
+        // The same listing twice keeps its rows.
+        #expect(Self.assess(Self.blackhole + "\n" + before[7...].joined(separator: "\n")).status == .critical)
+    }
+
+    /// Output left out with `...` (or the like): the listing before the mark is not whole.
+    @Test(arguments: ["...", "…", "[...]", "<snip>", "[snip]"])
+    func anElidedListingIsNotWhole(mark: String) {
+        let text = Self.blackhole.replacingOccurrences(of: "\tstatus: active\n", with: "\tstatus: active\n\(mark)\n")
+        let assessment = Self.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(mark): \(assessment.findings.map(\.evidence))")
+        // Left out of the table instead: the table is not whole (its split default is still a
+        // blackhole: no route left out could be more specific than all of it).
+        let table = Self.assess(Self.blackhole + "\n" + mark)
+        #expect(!table.snapshot.listsEveryRoute(of: .inet, withWord: "default"))
+        #expect(table.status == .critical)
+    }
+
+    /// The only general default route leaves through a tunnel that is gone.
+    @Test func aDefaultRouteIntoAGoneTunnelIsABlackhole() throws {
+        let text = Self.blackhole
+            .replacingOccurrences(of: "default            192.168.31.1       UGScg                 en0",
+                                  with: "default            10.8.0.1           UGScg               utun6\ndefault            192.168.31.1       UGScIg                en0")
+            .replacingOccurrences(of: "0/1                198.18.0.1         UGSc                utun6\n", with: "")
+            .replacingOccurrences(of: "128.0/1            198.18.0.1         UGSc                utun6", with: "")
+        let assessment = Self.assess(text)
+        let finding = try #require(assessment.findings.first { $0.id == FindingID.splitDefault })
+        #expect(finding.severity == .critical && finding.ifname == "utun6")
+        #expect(finding.evidence.contains("route -n delete default 10.8.0.1"))
+        // A general default through en0 as well: traffic still has a way out.
+        let saved = text.replacingOccurrences(of: "UGScIg", with: "UGScg ")
+        #expect(!Self.assess(saved).findings.contains { $0.id == FindingID.splitDefault })
+        // The tunnel exists: not this finding.
+        let live = text.replacingOccurrences(of: "\tstatus: active", with: "\tstatus: active\nutun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1400")
+        #expect(!Self.assess(live).findings.contains { $0.id == FindingID.splitDefault && $0.severity == .critical })
+    }
+
+    /// A byte order mark, and UTF-16 as Windows tools save text, with or without a mark.
+    @Test func byteOrderMarksAndUTF16AreRead() {
+        let utf8 = Data(Self.blackhole.utf8)
+        #expect(Self.assess(data: Data([0xEF, 0xBB, 0xBF]) + utf8).status == .critical)
+        let little = Data(Self.blackhole.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let big = Data(Self.blackhole.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        #expect(Self.assess(data: Data([0xFF, 0xFE]) + little).status == .critical)
+        #expect(Self.assess(data: Data([0xFE, 0xFF]) + big).status == .critical)
+        #expect(Self.assess(data: little).status == .critical)
+        #expect(Self.assess(data: big).status == .critical)
+        // UTF-8 text is not taken for UTF-16.
+        #expect(CaptureText.utf16Text(utf8) == nil)
+    }
+
+    /// A capture directory whose ifconfig.txt is a directory is refused, naming it.
+    @Test func aDirectoryWhereAFileShouldBeIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-capture-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("ifconfig.txt"), withIntermediateDirectories: true)
+        #expect {
+            try CapturedInventory(path: directory.path).snapshot()
+        } throws: { error in
+            "\(error)".contains("ifconfig.txt is a directory")
+        }
+    }
+}
