@@ -23,11 +23,13 @@ extension StateDatabase {
                 if let last = row.lastRun, last > now {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                let (current, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now)
+                let (current, inOrder, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
-                return try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
+                var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
+                recording.observations.recordedOrder = Observations.RecordedOrder(namespace: identity, list: inOrder)
+                return recording
             }
         }
     }
@@ -38,7 +40,7 @@ extension StateDatabase {
     /// the assessment's interfaces in the same order, so no row is looked up by key: at 10,000
     /// interfaces that lookup was most of the time recording took.
     private func compare(_ assessment: Assessment, with rows: [InterfaceObservation], at now: Date)
-        -> (current: [String: InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
+        -> (current: [String: InterfaceObservation], inOrder: [InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
         func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
             a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
         }
@@ -48,6 +50,8 @@ extension StateDatabase {
         if !zip(order, order.dropFirst()).allSatisfy({ !precedes(key($1), key($0)) }) { order.sort { precedes(key($0), key($1)) } }
         var current: [String: InterfaceObservation] = [:]
         current.reserveCapacity(interfaces.count)
+        // In the assessment's order: filled as the interfaces come in key order.
+        var inOrder = [InterfaceObservation?](repeating: nil, count: interfaces.count)
         var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
         var next = rows.startIndex
         for position in order {
@@ -69,9 +73,10 @@ extension StateDatabase {
             let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
             current[Observations.key(index, name)] = observation
+            inOrder[position] = observation
         }
         gone += rows[next...].map { InterfaceKey(ifindex: $0.ifindex, ifname: $0.ifname) }
-        return (current, changed, gone)
+        return (current, inOrder.compactMap { $0 }, changed, gone)
     }
 
     /// Records a change that touched a few interfaces of a namespace whose whole inventory the

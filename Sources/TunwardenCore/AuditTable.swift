@@ -70,20 +70,15 @@ public enum AuditTable {
         /// The list columns' items per line, kept only to fit a width.
         fileprivate var lists: [[[String]]]
         fileprivate var states: [InterfaceState?]
-        /// Each line's tunnel, whose age AGE shows (nil: the header, or a context interface, of
-        /// which tunwarden keeps no observations).
-        fileprivate var tunnels: [Tunnel?]
+        /// Each line's tunnel, by its position in the assessment, whose age AGE shows (nil: the
+        /// header, or a context interface, of which tunwarden keeps no observations).
+        fileprivate var tunnels: [Int?]
         fileprivate let paint: Painter
         fileprivate let width: Int?
         fileprivate let includeContext: Bool
         /// Without a width: the rows after the header laid out, each padded through its last
         /// column, and where each one ends in `bytes`.
         fileprivate var laidOut: (bytes: [UInt8], ends: [Int], widths: [Int])?
-
-        fileprivate struct Tunnel: Sendable {
-            let index: Int
-            let name: String
-        }
     }
 
     /// The rows of `assessment`'s table (see `Rows`), with its colouring, for output fitted to
@@ -95,7 +90,7 @@ public enum AuditTable {
         let contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
         /// Adds one row. Its interface is read where it lies: a copy of each of ten thousand
         /// interfaces was a third of a large table's cost.
-        func add(_ interface: NetworkInterface, state: InterfaceState, holdersKnown: Bool, holders found: [Holder], routes: [Route]) {
+        func add(_ interface: NetworkInterface, position: Int?, state: InterfaceState, holdersKnown: Bool, holders found: [Holder], routes: [Route]) {
             let holders: [String]
             if !found.isEmpty {
                 holders = found.map(\.display)
@@ -118,17 +113,17 @@ public enum AuditTable {
             // Only a table fitted to a terminal needs the lists again.
             if width != nil { table.lists.append([holders, addresses, destinations]) }
             table.states.append(isContext ? nil : state)
-            table.tunnels.append(isContext ? nil : Rows.Tunnel(index: interface.index, name: interface.name))
+            table.tunnels.append(isContext ? nil : position)
         }
         for row in rows(assessment, includeContext: includeContext) {
             switch row {
             case let .assessed(position):
-                add(assessment.interfaces[position].interface, state: assessment.interfaces[position].state,
+                add(assessment.interfaces[position].interface, position: position, state: assessment.interfaces[position].state,
                     holdersKnown: assessment.interfaces[position].holdersKnown, holders: assessment.interfaces[position].holders,
                     routes: assessment.interfaces[position].routes)
             case let .context(position):
                 let interface = assessment.snapshot.interfaces[position]
-                add(interface, state: .live, holdersKnown: assessment.snapshot.holders.complete, holders: [], routes: contextRoutes[interface.index] ?? [])
+                add(interface, position: nil, state: .live, holdersKnown: assessment.snapshot.holders.complete, holders: [], routes: contextRoutes[interface.index] ?? [])
             }
         }
         if width == nil, table.lines.count > 1 {
@@ -153,12 +148,11 @@ public enum AuditTable {
     /// tunwarden has known each tunnel.
     public static func render(_ assessment: Assessment, rows table: Rows, observations: Observations?, verbose: Bool = false) -> String {
         let now = assessment.snapshot.takenAt
-        // This namespace's observations, looked up once rather than once per row.
-        let seenHere = observations?.namespaces[assessment.snapshot.namespaceIdentity]
-        func age(_ tunnel: Rows.Tunnel?) -> String {
+        let identity = assessment.snapshot.namespaceIdentity
+        func age(_ position: Int?) -> String {
             // tunwarden keeps observations of tunnels only: a context interface has no age.
-            guard let tunnel else { return "-" }
-            let seen = seenHere?[Observations.key(tunnel.index, tunnel.name)]?.firstSeen
+            guard let position else { return "-" }
+            let seen = observations?.observation(of: assessment.interfaces[position].interface, at: position, in: identity)?.firstSeen
             return seen.map { now.timeIntervalSince($0) < 1 ? "(new)" : DurationText.format(now.timeIntervalSince($0)) } ?? "(new)"
         }
         var out: String

@@ -120,8 +120,27 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
     public var namespaces: [String: [String: InterfaceObservation]] = [:]
     /// Per namespace identity: counts over time, what was last alerted, what was reaped.
     public var histories: [String: NamespaceHistory] = [:]
+    /// One namespace's observations in the order of the assessment they were recorded from (the
+    /// `i`th is of `assessment.interfaces[i]`), as a recording returns them: a report or table of
+    /// that assessment finds each by position, where ten thousand lookups by key cost
+    /// milliseconds. Not stored, and not part of what makes two observations equal.
+    public var recordedOrder: RecordedOrder?
+
+    public struct RecordedOrder: Sendable {
+        public let namespace: String
+        public let list: [InterfaceObservation]
+
+        public init(namespace: String, list: [InterfaceObservation]) {
+            self.namespace = namespace
+            self.list = list
+        }
+    }
 
     public init() {}
+
+    public static func == (a: Observations, b: Observations) -> Bool {
+        a.version == b.version && a.namespaces == b.namespaces && a.histories == b.histories
+    }
 
     enum CodingKeys: String, CodingKey { case version, namespaces, histories }
 
@@ -162,6 +181,17 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
     /// The observation of an interface, if it has been seen before.
     public func observation(of interface: NetworkInterface, in namespace: String) -> InterfaceObservation? {
         namespaces[namespace]?[Self.key(interface.index, interface.name)]
+    }
+
+    /// The observation of `interface`, which is at `position` of an assessment of `namespace`: by
+    /// position when the observations were recorded from that assessment (see `recordedOrder`),
+    /// by key otherwise.
+    public func observation(of interface: NetworkInterface, at position: Int, in namespace: String) -> InterfaceObservation? {
+        if let order = recordedOrder, order.namespace == namespace, position < order.list.count,
+           order.list[position].ifindex == interface.index, order.list[position].ifname == interface.name {
+            return order.list[position]
+        }
+        return observation(of: interface, in: namespace)
     }
 
     /// Records an assessment made at `now`: new interfaces get a first-seen time, orphans an

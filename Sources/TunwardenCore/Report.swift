@@ -103,7 +103,7 @@ public struct AuditReport: JSONRecord, Sendable {
     let rows: [AuditTable.Row]
     /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
     let contextRoutes: [Int: [Route]]
-    let observations: [String: InterfaceObservation]?
+    let observations: Observations?
 
     /// How many interfaces the report lists.
     public var interfaceCount: Int { rows.count }
@@ -113,7 +113,7 @@ public struct AuditReport: JSONRecord, Sendable {
         let (interface, state, reason, holdersKnown, holders, routes) = AuditTable.row(rows[position], of: assessment, contextRoutes: contextRoutes)
         return InterfaceEntry(interface: interface, state: state, reason: reason, holdersKnown: holdersKnown,
                               holders: holders, routes: routes,
-                              observation: observations?[Observations.key(interface.index, interface.name)])
+                              observation: observations?.observation(of: interface, in: assessment.snapshot.namespaceIdentity))
     }
 
     public func write(to json: inout JSONWriter) {
@@ -158,7 +158,8 @@ public struct AuditReport: JSONRecord, Sendable {
             switch rows[position] {
             case let .assessed(index):
                 // Written from the assessment in place: see `InterfaceEntry.write(_:state:…)`.
-                let observation = observations?[Observations.key(assessment.interfaces[index].interface.index, assessment.interfaces[index].interface.name)]
+                let observation = observations?.observation(of: assessment.interfaces[index].interface, at: index,
+                                                            in: assessment.snapshot.namespaceIdentity)
                 json.element { json in
                     InterfaceEntry.write(assessment.interfaces[index].interface, state: assessment.interfaces[index].state,
                                          reason: assessment.interfaces[index].reason, holdersKnown: assessment.interfaces[index].holdersKnown,
@@ -187,7 +188,7 @@ public struct AuditReport: JSONRecord, Sendable {
         )
         rows = AuditTable.rows(assessment, includeContext: includeContext)
         contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
-        self.observations = observations.map { $0.namespaces[assessment.snapshot.namespaceIdentity] ?? [:] }
+        self.observations = observations
         findings = assessment.findings
     }
 }

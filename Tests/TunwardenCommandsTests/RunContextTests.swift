@@ -203,7 +203,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
             #expect(code == 2, "2,500 tunnels are over the limit: \(console.errors)")
             let lines = String(decoding: console.output[start...], as: UTF8.self).split(separator: "\n")
             #expect(lines.first?.hasSuffix("  AGE") == true, "\(lines.first ?? "")")
-            #expect(lines.filter { $0.hasPrefix("many") && $0.hasSuffix("  2h") }.count == 2500, "width \(width ?? 0)")
+            #expect(lines.filter { $0.hasPrefix("many") && $0.hasSuffix("  2h") }.count == 2500, "width \(width ?? 0): \(lines.dropFirst().first ?? "")")
         }
     }
 
