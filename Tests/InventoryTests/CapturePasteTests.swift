@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Inventory
-import TunwardenCore
+@testable import TunwardenCore
 
 /// Pastes as they arrive in mails, tickets and forum posts: quoted, wrapped, with a closing line
 /// of prose, themed prompts, several commands on one line, a before-and-after transcript, output
@@ -194,6 +194,134 @@ import TunwardenCore
         // The tunnel exists: not this finding.
         let live = text.replacingOccurrences(of: "\tstatus: active", with: "\tstatus: active\nutun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1400")
         #expect(!Self.assess(live).findings.contains { $0.id == FindingID.splitDefault && $0.severity == .critical })
+    }
+
+    /// A VPN (utun4) holding the general default while en0 keeps a scoped one; the interface
+    /// listing above it varies, and none of its variants may call utun4 gone.
+    static func vpnDefault(ifconfig: String) -> String {
+        ifconfig + """
+
+        $ netstat -rnf inet
+        Destination        Gateway            Flags               Netif Expire
+        default            10.20.0.1          UGScg               utun4
+        default            192.168.2.1        UGScIg                en0
+        """
+    }
+
+    static let loAndEn0 = """
+    lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+    	inet 127.0.0.1 netmask 0xff000000
+    en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+    	inet 192.168.2.20 netmask 0xffffff00 broadcast 192.168.2.255
+    	status: active
+    """
+
+    static func noGoneTunnel(_ text: String, _ label: String) {
+        let assessment = Self.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(label): \(assessment.findings.map(\.evidence))")
+        #expect(!assessment.findings.contains { $0.evidence.contains("no longer exists") }, "\(label)")
+    }
+
+    /// Command lines whose listing is not of every interface, however they say so.
+    @Test(arguments: ["$ ifconfig 'utun9'", "$ ifconfig utun9;ifconfig utun8", "$ ifconfig |& grep -A2 en0", "$ ifconfig -d", "$ ifconfig -u",
+                      "$ ifconfig -a | head -6", "➜  vpn ifconfig | head -6", "➜  vpn git:(main) ✗ ifconfig -u"])
+    func aPartialInterfaceListingNeverMakesALiveTunnelGone(command: String) {
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+        // The same listing in full: utun4 missing from it is gone.
+        #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)).status == .critical)
+    }
+
+    /// Output left out, marked anywhere and in any of the usual ways.
+    @Test(arguments: ["...\n" + loAndEn0, loAndEn0 + "\n\t...", loAndEn0.replacingOccurrences(of: "\tstatus", with: "-- snip --\n\tstatus"),
+                      loAndEn0 + "\n[... 12 more interfaces ...]", loAndEn0 + "\n(output trimmed)", loAndEn0 + "\n<snip>"])
+    func anElisionAnywhereMakesTheListingPartial(listing: String) {
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + listing), listing)
+        // A whole paste indented four spaces (a Markdown code block) likewise.
+        let indented = Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + listing).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "    " + $0 }.joined(separator: "\n")
+        Self.noGoneTunnel(indented, "indented: " + listing)
+    }
+
+    /// Prose ending in an ellipsis is not an elision mark.
+    @Test func proseEndingInAnEllipsisLeavesTheListingWhole() {
+        #expect(Self.assess("Here is my output...\n" + Self.blackhole).status == .critical)
+    }
+
+    /// A default route through a physical interface the listing lacks says more of the listing
+    /// than of the route: no blackhole is claimed.
+    @Test func onlyATunnelMissingFromTheListingIsGone() {
+        let text = "$ ifconfig -a\n" + Self.loAndEn0.replacingOccurrences(of: "en0:", with: "en1:") + """
+
+        $ netstat -rnf inet
+        Destination        Gateway            Flags               Netif Expire
+        default            192.168.2.1        UGScg                 en0
+        """
+        Self.noGoneTunnel(text, "en0 missing")
+        #expect(Heuristics.isTunnelName("utun12") && Heuristics.isTunnelName("feth4312") && !Heuristics.isTunnelName("en0") && !Heuristics.isTunnelName("utun"))
+    }
+
+    /// A short line of prose after a block, then route rows indented as a Markdown code block:
+    /// the prose ends the block and the rows are rows.
+    @Test func proseThenIndentedRowsEndTheBlock() {
+        let text = "$ ifconfig -a\n" + Self.loAndEn0 + """
+
+        Routes with utun:
+            0/1                198.18.0.1         UGSc                utun6
+            128.0/1            198.18.0.1         UGSc                utun6
+        """
+        #expect(Self.assess(text).findings.contains { $0.id == FindingID.splitDefault })
+    }
+
+    /// Supersession goes by what the later listing shows, and by the order listings ran.
+    @Test func laterListingsSupersedeOnlyWhatTheyShow() {
+        // A later `netstat -rn` showing only IPv6 rows leaves the IPv4 table as it was.
+        let ipv6Only = Self.blackhole + """
+
+        $ netstat -rn
+        Destination                             Gateway                                 Flags               Netif Expire
+        ::1                                     ::1                                     UHL                   lo0
+        """
+        #expect(Self.assess(ipv6Only).status == .critical)
+        // Routes deleted and listed again on one command line.
+        let oneLine = Self.blackhole + """
+
+        $ sudo route -n delete -net 0.0.0.0/1 && sudo route -n delete -net 128.0.0.0/1 && netstat -rnf inet
+        delete net 0.0.0.0: gateway 198.18.0.1
+        delete net 128.0.0.0: gateway 198.18.0.1
+        Destination        Gateway            Flags               Netif Expire
+        default            192.168.31.1       UGScg                 en0
+        """
+        #expect(Self.assess(oneLine).status == .ok, "\(Self.assess(oneLine).findings.map(\.evidence))")
+        // Two tables in one ticket, no prompts: "Before:" and "After deleting both:".
+        let lines = Self.blackhole.split(separator: "\n").map(String.init)
+        let ticket = (lines[1..<7] + ["Before:"] + lines[8...] + ["After deleting both:", lines[8], lines[9]]).joined(separator: "\n")
+        #expect(Self.assess(ticket).status == .ok, "\(Self.assess(ticket).findings.map(\.evidence))")
+    }
+
+    /// An interface listing, a route table, the VPN connected, the table again: the tunnel the
+    /// later table names may have come since the listing, so it is not called gone.
+    @Test func aTunnelNamedOnlyInALaterTableIsUnknown() throws {
+        let text = "$ ifconfig -a\n" + Self.loAndEn0 + """
+
+        $ netstat -rnf inet
+        Destination        Gateway            Flags               Netif Expire
+        default            192.168.2.1        UGScg                 en0
+        $ # now I connect the VPN
+        $ netstat -rnf inet
+        Destination        Gateway            Flags               Netif Expire
+        default            10.20.0.1          UGScg               utun4
+        default            192.168.2.1        UGScIg                en0
+        """
+        let assessment = Self.assess(text)
+        Self.noGoneTunnel(text, "connected later")
+        #expect(try #require(assessment.interfaces.first { $0.interface.name == "utun4" }).state == .unknown)
+    }
+
+    /// A table numbered by `cat -n` reads as the table.
+    @Test func numberedLinesReadAsTheLinesTheyNumber() {
+        let lines = Self.blackhole.split(separator: "\n").map(String.init)
+        let numbered = lines[..<8] + ["$ cat -n routes.txt"] + lines[8...].enumerated().map { "     \($0.offset + 1)\t\($0.element)" }
+        #expect(Self.assess(numbered.joined(separator: "\n")).status == .critical)
     }
 
     /// A byte order mark, and UTF-16 as Windows tools save text, with or without a mark.

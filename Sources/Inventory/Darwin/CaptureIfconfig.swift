@@ -42,7 +42,8 @@ extension Section {
             // `ps -axo pid,comm` run right after) is not a body line.
             if text.indented(position) {
                 return !Self.isBodyWord(text[position]) && (Self.psHeader(text, position) != nil || Self.isLsofHeader(text, position)
-                                                            || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position))
+                                                            || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position)
+                                                            || Self.routeRowEnd(text, position, strict: true, limit: range.upperBound) != nil)
             }
             if Self.isBodyWord(text[position]) { return false }
             // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
@@ -58,7 +59,7 @@ extension Section {
     func continuesWrappedLine(at position: Int) -> Bool {
         var next = position
         while next < range.upperBound, text.line(next) == text.line(position) { next += 1 }
-        guard next < range.upperBound, next - position <= 6, text.indented(next),
+        guard next < range.upperBound, next - position <= 6, text.indented(next), Self.isBodyWord(text[next]),
               !CaptureReader.startsOutput(text, at: position), !ShellCommand.isPrompt(text[position]),
               !CaptureReader.mayStartCommand(text, at: position) else { return false }
         return true
@@ -123,6 +124,13 @@ extension Section {
         func name() -> String { label }
         while position < end {
             if position > start, blockEnds(at: position) { break }
+            // `...` inside a block (indented with it): output was left out of the listing.
+            if text.startsLine(position), let elision = elisionEnd(position) {
+                ifconfigFragment = true
+                contents.notes.append("\(at(position)): '\(text.excerpt(position..<elision, limit: 40))' marks output left out; the listing is partial")
+                position = elision
+                continue
+            }
             let current = text[position]
             switch current {
             case "mtu":

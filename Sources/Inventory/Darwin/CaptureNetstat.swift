@@ -39,12 +39,20 @@ extension Section {
         let end = range.upperBound
         while position < end {
             if Self.isNetstatTitle(text, position) {
+                // A title of a family this listing has shown already starts another listing.
+                let titled: AddressFamily? = text[position] == "Internet:" ? .inet : text[position] == "Internet6:" ? .inet6 : nil
+                if let titled, familiesSeen.contains(titled), sectionRoutes > 0 { startAnotherListing(into: &contents) }
+                titleSinceHeader = true
                 if text[position] == "Internet:" { family = .inet; familiesSeen.insert(.inet) }
                 if text[position] == "Internet6:" { family = .inet6; familiesSeen.insert(.inet6) }
                 position += text[position] == "Routing" ? 2 : 1
                 continue
             }
             if Self.isNetstatHeader(text, position) {
+                // A header again with no title since, after rows: another listing (a ticket's
+                // "Before:" and "After:" tables).
+                if netstatHeader, sectionRoutes > 0, !titleSinceHeader { startAnotherListing(into: &contents) }
+                titleSinceHeader = false
                 netstatHeader = true
                 position += 3
                 while position < end, Self.headerWords.contains(String(text[position])) { position += 1 }
@@ -71,7 +79,8 @@ extension Section {
                     cutShort = true
                     contents.problems.append("\(at(position)): the route listing stops in the middle of a row ('\(text.excerpt(position..<lineEnd, limit: 60))'); routes after it are unknown")
                 } else {
-                    contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
+                    rowsSkipped = true
+                    contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped, so the listing is partial")
                 }
                 position = lineEnd
                 continue
@@ -79,6 +88,15 @@ extension Section {
             break
         }
         return position
+    }
+
+    /// Ends the route listing read so far and starts another in the same section.
+    mutating func startAnotherListing(into contents: inout CaptureContents) {
+        finishRouteListing(into: &contents)
+        (netstatHeader, familiesSeen, sectionRoutes, sectionFamilyCounts, sectionKeys) = (false, [], 0, [:], [])
+        (cutShort, elided, rowsSkipped, elidedBeforeAnything) = (false, false, false, false)
+        routesAtStart = contents.routes.count
+        listing = contents.nextListing()
     }
 
     /// Whether output of a tool other than netstat starts at `position`: an interface block, an
@@ -124,6 +142,7 @@ extension Section {
         }
         row.zone = zone
         row.line = text.line(position)
+        row.listing = listing
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)

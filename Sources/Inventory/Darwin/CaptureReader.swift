@@ -55,6 +55,27 @@ struct CaptureContents {
 
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
+
+    /// Listings (of interfaces, or of routes) numbered in the order they appear, which in a
+    /// transcript is the order they ran: the last listing of every interface, and each route
+    /// listing's number.
+    var listings = 0
+    var lastWholeInterfaceListing: Int?
+    var routeListingNumbers: [Int] = []
+
+    mutating func nextListing() -> Int {
+        listings += 1
+        return listings
+    }
+
+    /// The route listings that came after the one that followed the last listing of every
+    /// interface: the interfaces they name may have come since that listing (a VPN connected
+    /// between two `netstat` runs), so one it does not hold is not known to be gone.
+    var routeListingsAfterInterfaces: Set<Int> {
+        guard let interfaces = lastWholeInterfaceListing else { return [] }
+        let after = routeListingNumbers.filter { $0 > interfaces }.sorted()
+        return Set(after.dropFirst())
+    }
 }
 
 /// Reads captured text of any shape: a tool's output alone, a terminal transcript with prompts and
@@ -152,12 +173,14 @@ struct Section {
 
     mutating func read(into contents: inout CaptureContents) {
         routesAtStart = contents.routes.count
+        listing = contents.nextListing()
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
         }
         if let command {
-            if command.tool == .route {
+            // `sudo route -n delete … && netstat -rnf inet`: the output is the last command's.
+            if command.tool == .route, !command.followedBy.contains(where: { ShellCommand.tools[($0 as NSString).lastPathComponent] != nil }) {
                 contents.notes.append("\(at(range.lowerBound))–\(text.line(range.upperBound - 1)): output of `\(command.display)` is not used")
                 return
             }
@@ -169,7 +192,8 @@ struct Section {
                     add(entry, to: &contents)
                     ifconfigBlocks += 1
                 }
-                if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty {
+                if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
+                   !command.hasOption("d"), !command.hasOption("u") {
                     contents.ifconfigSeen = true
                     contents.interfacesComplete = true
                 }
@@ -203,12 +227,16 @@ struct Section {
                 next = skipTable(from: position, what: "`netstat -i` output is not used", into: &contents)
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
                 next = readIfconfigFragment(from: position, into: &contents)
-            } else if isElision(position) {
-                // `...` where output was left out: the listing read last is not whole.
-                contents.notes.append("\(at(position)): '\(text[position])' marks output left out; the listing before it is partial")
-                if lastRecord == .ifconfig { ifconfigFragment = true }
-                if lastRecord == .netstat { elided = true }
-                next = position + 1
+            } else if let end = elisionEnd(position) {
+                // `...` where output was left out: the listing read last, or (before any) the
+                // listing it is part of, is not whole.
+                contents.notes.append("\(at(position)): '\(text.excerpt(position..<end, limit: 40))' marks output left out; the listing is partial")
+                switch lastRecord {
+                case .ifconfig: ifconfigFragment = true
+                case .netstat: elided = true
+                case nil: elidedBeforeAnything = true
+                }
+                next = end
             } else {
                 if skippedLines.last != text.line(position) { skippedLines.append(text.line(position)) }
                 next = position + 1
@@ -229,10 +257,12 @@ struct Section {
         if ifconfigBlocks > 0 || ifconfigFragment {
             contents.ifconfigSeen = true
             // A listing of every interface: `ifconfig`, `ifconfig -a`/`-v`/`-u`… without a name.
-            let whole: Bool
+            var whole: Bool
             if let command, command.tool == .ifconfig {
                 whole = !ifconfigFragment && !command.arguments.contains { ShellCommand.isInterfaceName($0) }
-                    && command.filters.isEmpty && command.reshaping.isEmpty
+                    && command.filters.isEmpty && command.reshaping.isEmpty && command.unread.isEmpty
+                    // `-d` and `-u` list only the interfaces that are down, or up.
+                    && !command.hasOption("d") && !command.hasOption("u")
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
             } else {
@@ -240,32 +270,13 @@ struct Section {
                 // header and holds lo0, which `ifconfig -a` always lists.
                 whole = !ifconfigFragment && sawLoopback
             }
-            if whole { contents.interfacesComplete = true }
-        }
-        if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
-            contents.netstatSeen = true
-            var families = familiesSeen
-            var filter: TextFilter?
-            if let command, command.tool == .netstat {
-                if let value = command.value(of: "f") {
-                    families = value == "inet6" ? [.inet6] : value == "inet" ? [.inet] : []
-                } else if families.isEmpty {
-                    families = [.inet, .inet6]
-                }
-                filter = command.filters.first
-                if !command.reshaping.isEmpty { filter = .unseen("`\(command.display)` reshaped the listing") }
-            } else if !netstatHeader {
-                // Rows without a header come from a filtered listing (`netstat -rn | grep utun`).
-                filter = .unseen("the route rows have no header, so the listing was filtered")
-                families = sectionFamilies
-            } else if families.isEmpty {
-                families = sectionFamilies
+            if elidedBeforeAnything { whole = false }
+            if whole {
+                contents.interfacesComplete = true
+                contents.lastWholeInterfaceListing = listing
             }
-            if cutShort { filter = .unseen("the listing stops in the middle of a row") }
-            if elided { filter = .unseen("part of the listing was left out ('...')") }
-            contents.routeListings.append((families, filter))
-            if filter == nil, netstatHeader { supersedeEarlierRoutes(of: families, in: &contents) }
         }
+        finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true
             contents.lsofPIDs.formUnion(lsofPIDs)
@@ -317,27 +328,85 @@ struct Section {
         }
     }
 
+    /// Records the route listing read (if any): the families it covers and the filter it went
+    /// through; a whole one supersedes earlier listings of its families.
+    mutating func finishRouteListing(into contents: inout CaptureContents) {
+        if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
+            contents.netstatSeen = true
+            var families = familiesSeen
+            var filter: TextFilter?
+            if let command, command.tool == .netstat {
+                if let value = command.value(of: "f") {
+                    families = value == "inet6" ? [.inet6] : value == "inet" ? [.inet] : []
+                } else if families.isEmpty {
+                    families = [.inet, .inet6]
+                }
+                filter = command.filters.first
+                if !command.reshaping.isEmpty { filter = .unseen("`\(command.display)` reshaped the listing") }
+            } else if !netstatHeader {
+                // Rows without a header come from a filtered listing (`netstat -rn | grep utun`).
+                filter = .unseen("the route rows have no header, so the listing was filtered")
+                families = sectionFamilies
+            } else if families.isEmpty {
+                families = sectionFamilies
+            }
+            if cutShort { filter = .unseen("the listing stops in the middle of a row") }
+            if elided { filter = .unseen("part of the listing was left out ('...')") }
+            if rowsSkipped { filter = .unseen("some of its rows could not be read") }
+            if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
+            contents.routeListings.append((families, filter))
+            contents.routeListingNumbers.append(listing)
+            // What a whole listing shows of a family: the families of its titles and rows.
+            if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
+        }
+    }
+
     var sectionRoutes = 0
     /// How many routes were recorded before this section, and the rows this section read
     /// (recorded here or, the same row, before).
     var routesAtStart = 0
     var sectionKeys: Set<CaptureContents.RouteKey> = []
+    /// This section's number among the capture's listings (`CaptureContents.nextListing`); a
+    /// section that holds several route tables numbers each.
+    var listing = 0
     /// Which listing was read last, for an elision mark after it.
     var lastRecord: RecordKind?
     var elided = false
+    /// An elision mark came before any listing of the section.
+    var elidedBeforeAnything = false
+    /// A line in the route table was not a row that could be read.
+    var rowsSkipped = false
+    /// A netstat section title was read since the last header (`Internet6:` starts the second
+    /// table of one `netstat -rn`).
+    var titleSinceHeader = false
     var sectionFamilyCounts: [AddressFamily: Int] = [:]
 
     enum RecordKind {
         case ifconfig, netstat
     }
 
-    /// Marks that people put where they left output out of a paste.
-    static let elisionMarks: Set<String> = ["...", "…", "[...]", "[…]", "(...)", "(…)", "<snip>", "[snip]", "(snip)", "snip", "...snip...",
-                                            "[snipped]", "<snipped>", "[truncated]", "[...snip...]", "etc.", "...etc", "...."]
+    /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
+    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided", "etc"]
 
-    /// Whether the line at `position` is an elision mark alone.
-    func isElision(_ position: Int) -> Bool {
-        text.startsLine(position) && text.endsLine(position) && Self.elisionMarks.contains(String(text[position]))
+    /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
+    /// a line of at most eight words that starts with a word of dots and brackets holding an
+    /// ellipsis (`...`, `…`, `[...]`, `[... 12 more interfaces ...]`), or that starts with a
+    /// bracket, a dash or an asterisk and says so (`-- snip --`, `(output trimmed)`, `<snip>`).
+    /// Prose that ends with an ellipsis ("Here is my output...") is not one.
+    func elisionEnd(_ position: Int) -> Int? {
+        guard text.startsLine(position) else { return nil }
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        guard end - position <= 8 else { return nil }
+        let first = text[position]
+        let punctuation = Set(".…[]()<>-–—*#:")
+        if first.allSatisfy({ punctuation.contains($0) }), first.contains("...") || first.contains("…") { return end }
+        guard let lead = first.first, "[(<-–—*#".contains(lead) else { return nil }
+        for at in position..<end {
+            let bare = text[at].lowercased().filter { $0.isLetter }
+            if Self.elisionWords.contains(bare) { return end }
+        }
+        return nil
     }
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false

@@ -5,7 +5,8 @@ import Foundation
 /// Words make a listing that lost its line breaks (pasted into a forum, a chat or a ticket) read
 /// the same as the original; the lines, where they survived, mark where rows and blocks end.
 /// The text is cleaned first: bytes that are not UTF-8 become U+FFFD, terminal colour sequences
-/// are dropped, and NUL, no-break and ideographic spaces separate words like a space. Each word
+/// are dropped, and NUL, no-break and ideographic spaces separate words like a space. Lines
+/// quoted with `>` (a mail, a Markdown post) or numbered by `cat -n` read as the lines they hold. Each word
 /// costs twelve bytes, so ten megabytes of one line stay cheap.
 struct CaptureText {
     /// The file the text came from, as notes name it.
@@ -117,6 +118,13 @@ struct CaptureText {
                 whitespaceBefore = false
                 continue
             }
+            // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
+            // tool's output starts a line with digits and a tab.
+            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, let after = Self.lineNumberEnd(bytes, at: position) {
+                position = after
+                whitespaceBefore = false
+                continue
+            }
             var spaceLength = 0
             switch byte {
             case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
@@ -144,6 +152,15 @@ struct CaptureText {
         }
         endWord(at: bytes.count)
         lineCount = Int(line)
+    }
+
+    /// Past the tab after the digits at `position`, when digits (at most seven) and a tab are
+    /// what comes there.
+    static func lineNumberEnd(_ bytes: [UInt8], at position: Int) -> Int? {
+        var at = position
+        while at < bytes.count, at - position < 7, bytes[at] >= 0x30, bytes[at] <= 0x39 { at += 1 }
+        guard at > position, at < bytes.count, bytes[at] == 0x09 else { return nil }
+        return at + 1
     }
 
     /// Whether most lines that have words start with `>`: then it marks a quote even where a

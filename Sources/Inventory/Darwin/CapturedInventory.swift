@@ -172,9 +172,13 @@ public struct CapturedInventory: InventoryBackend {
         for name in conflicting { indexByName[name] = nil }
         let listed = Set(interfaces.map(\.name))
 
-        // Interfaces the capture shows only in routes: kind from the name, state unknown.
-        if !contents.interfacesComplete {
-            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif) {
+        // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
+        // listing of every interface, only those named in route listings run after the one that
+        // followed it (the interface may have come since: a VPN connected between two netstats).
+        let later = contents.routeListingsAfterInterfaces
+        if !contents.interfacesComplete || !later.isEmpty {
+            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif)
+                && (!contents.interfacesComplete || later.contains(row.listing)) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)

@@ -63,6 +63,9 @@ public enum DarwinParsers {
         public var zone: String?
         /// Where it was read, for messages.
         public var line: Int = 0
+        /// Which listing of the capture it came from (`CaptureContents.nextListing`), in the order
+        /// they were run.
+        public var listing: Int = 0
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).

@@ -28,6 +28,11 @@ struct ShellCommand {
     /// What follows `;`, `&&` or `||` on the command line: other commands, whose output comes
     /// after this one's without a line of its own to tell where.
     var followedBy: [String] = []
+    /// The word that joined them (`;`, `&&`, `||`).
+    var separator = ";"
+    /// Words of the command line this reading of it did not take in (`ifconfig 'utun4'`,
+    /// `ifconfig |& grep utun`): what they do to the output is unknown.
+    var unread: [String] = []
 
     /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
     func hasOption(_ letter: Character) -> Bool {
@@ -49,7 +54,8 @@ struct ShellCommand {
     var display: String {
         ([privileged ? "sudo" : nil, name].compactMap { $0 } + arguments).joined(separator: " ")
             + filters.map { " | \($0.text)" }.joined() + reshaping.map { " | \($0)" }.joined()
-            + (followedBy.isEmpty ? "" : "; " + followedBy.joined(separator: " "))
+            + (unread.isEmpty ? "" : " " + unread.joined(separator: " "))
+            + (followedBy.isEmpty ? "" : " \(separator) " + followedBy.joined(separator: " "))
     }
 
     static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
@@ -64,17 +70,18 @@ struct ShellCommand {
         let word = text[position]
         if isPrompt(word), position + 1 < text.count {
             // `>` alone also marks quoted text (e-mail, Markdown): after it only tunwarden's tools count.
-            var parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">")
+            var parsed: ShellCommand?
             // Themes put the directory and the git status after an arrow (oh-my-zsh's default:
-            // `➜  ~ `, `➜  src git:(main) ✗ `): up to three words of the line are passed over
-            // to find one of tunwarden's tools.
-            if parsed == nil, word.count == 1, let arrow = word.first, arrowPrompts.contains(arrow) {
+            // `➜  ~ `, `➜  vpn git:(main) ✗ `): one of tunwarden's tools among the next four words
+            // of the line is the command, before any other word is taken for one.
+            if word.count == 1, let arrow = word.first, arrowPrompts.contains(arrow) {
                 var start = position + 1
-                while parsed == nil, start - position < 4, start + 1 < text.count, text.line(start + 1) == text.line(position) {
-                    start += 1
+                while parsed == nil, start - position <= 4, start < text.count, text.line(start) == text.line(position) {
                     parsed = parse(text, from: start, prompted: true, anyCommand: false)
+                    start += 1
                 }
             }
+            if parsed == nil { parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") }
             guard var command = parsed else { return nil }
             command.words = position..<command.words.upperBound
             if word.last == "#" { command.privileged = true }
@@ -136,15 +143,20 @@ struct ShellCommand {
         var arguments: [String] = []
         var positional = 0
         var separated = false
+        var separator = ";"
         argumentLoop: while onLine(position) {
             var word = String(text[position])
-            if word == "|" { break }
-            if Self.separators.contains(word) { separated = true; break }
-            // `ifconfig -v en0; ifconfig -v utun4`: the word before `;` is the last of this command.
-            if word.count > 1, word.hasSuffix(";") {
-                word.removeLast()
+            if word == "|" || word == "|&" { break }
+            if Self.separators.contains(word) { separated = true; separator = word; break }
+            // `ifconfig -v en0; ifconfig -v utun4` (and `utun4;ifconfig`): the word before `;` is
+            // the last of this command.
+            if word.count > 1, let semicolon = word.firstIndex(of: ";") {
+                word = String(word[..<semicolon])
                 separated = true
+                if word.isEmpty { break }
             }
+            // `ifconfig 'utun4'`: the shell takes the quotes away.
+            if word.count > 2, let first = word.first, first == "'" || first == "\"", word.last == first { word = Self.unquote(word) }
             if word.hasPrefix("-") || word.hasPrefix("+"), word.count > 1, !word.contains(":") {
                 arguments.append(word)
                 position += 1
@@ -194,14 +206,28 @@ struct ShellCommand {
         }
         // The other commands of the line are part of it, not output.
         if separated {
+            command.separator = separator
             if onLine(position), Self.separators.contains(String(text[position])) { position += 1 }
+            // The rest of a word `utun4;ifconfig` holds the next command's first word.
+            if position > start, position - 1 < text.count, text.line(position - 1) == line,
+               let semicolon = text[position - 1].firstIndex(of: ";"), text[position - 1][text[position - 1].index(after: semicolon)...].isEmpty == false {
+                command.followedBy.append(String(text[position - 1][text[position - 1].index(after: semicolon)...]))
+            }
             while onLine(position) {
                 command.followedBy.append(String(text[position]))
                 position += 1
             }
+        } else if prompted, tool != .other {
+            // Words left before the pipeline (or the line's end) that were not read as arguments,
+            // up to where output plainly starts (a paste that lost its line breaks).
+            while onLine(position), text[position] != "|", text[position] != "|&", !CaptureReader.startsOutput(text, at: position),
+                  !isPrompt(text[position]) {
+                command.unread.append(String(text[position]))
+                position += 1
+            }
         }
         // The pipeline.
-        while onLine(position), text[position] == "|" {
+        while onLine(position), text[position] == "|" || text[position] == "|&" {
             position += 1
             guard onLine(position) else { break }
             let stage = String(text[position])

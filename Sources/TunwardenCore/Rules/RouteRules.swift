@@ -118,10 +118,11 @@ extension Heuristics {
     }
 
     /// macOS, from a listing of every interface and every default route: general (not
-    /// interface-scoped) default routes of a family that all leave through interfaces that no
-    /// longer exist, so that every packet taking the default route goes nowhere — what a VPN that
-    /// took the default route leaves when it dies without removing it. (A scoped default, flag
-    /// I, serves only its own interface's traffic and saves nothing.)
+    /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
+    /// by name) that no longer exist, so that every packet taking the default route goes nowhere
+    /// — what a VPN that took the default route leaves when it dies without removing it. (A
+    /// scoped default, flag I, serves only its own interface's traffic and saves nothing.) A
+    /// physical interface missing from the listing says more of the listing than of the route.
     static func goneDefaultFindings(_ snapshot: Snapshot) -> [Finding] {
         guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
         let existing = Set(snapshot.interfaces.map(\.name))
@@ -129,7 +130,7 @@ extension Heuristics {
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
             let general = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast && !$0.isInterfaceScoped }
             let names = general.map { Set($0.nextHops.compactMap(\.interfaceName)) }
-            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.isDisjoint(with: existing) }) else { continue }
+            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.isDisjoint(with: existing) && $0.allSatisfy(isTunnelName) }) else { continue }
             let gone = names.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
             let familyName = family == .inet ? "IPv4" : "IPv6"
             let removal = general.map { route in
@@ -142,6 +143,15 @@ extension Heuristics {
             ))
         }
         return findings
+    }
+
+    /// Whether a macOS interface name is a tunnel's: `utunN` or `fethN`.
+    static func isTunnelName(_ name: String) -> Bool {
+        for prefix in ["utun", "feth"] where name.hasPrefix(prefix) {
+            let unit = name.dropFirst(prefix.count)
+            if !unit.isEmpty, unit.allSatisfy(\.isNumber) { return true }
+        }
+        return false
     }
 
     /// On macOS, a general (not interface-scoped) default route that leaves only through a
