@@ -30,6 +30,9 @@ final class LinuxEventSource: WatchSource {
     private var holderScanWanted = false
     private var peerLookWanted = false
     private var linksToReread = Set<Int>()
+    /// Veths announced untied (their link 0), waiting to be read again, by index: what was
+    /// announced of each (see `read(ready:)`).
+    private var untiedVeths: [Int: NetworkInterface] = [:]
     /// The processes whose exits the proc events socket lets through, one by one (none when it is
     /// opened); nil when every process's exit passes (too many holders, or a filter the kernel refused).
     private var exitsFiltered: Set<Int32>? = []
@@ -80,7 +83,7 @@ final class LinuxEventSource: WatchSource {
     var lookDescriptors: [Int32] { nodeEvents.map { [$0.descriptor] } ?? [] }
 
     func snapshot() throws -> Snapshot {
-        (holderScanWanted, peerLookWanted, linksToReread) = (false, false, [])
+        (holderScanWanted, peerLookWanted, linksToReread, untiedVeths) = (false, false, [], [:])
         let snapshot = try kernel.snapshot()
         lastCounters = Self.counters(snapshot.interfaces)
         return snapshot
@@ -99,26 +102,40 @@ final class LinuxEventSource: WatchSource {
                 // persistent and lets go of it without another event, and a veth's peer is
                 // announced (configured) before the two are tied together, with no event after.
                 // Every link announced is read again before the burst is judged, and a tun or tap
-                // with holders (one may be new), except a veth announced with its peer: the end
-                // made last is announced once tied, and nothing else changes without an event
-                // (its carrier was set off before). A link whose last word was its removal is not
-                // asked about (the kernel would say it is gone).
+                // with holders (one may be new), except a veth announced with its peer, and that
+                // peer: the end made last is announced once tied, and nothing else changes
+                // without an event (its carrier was set off before). A link whose last word was
+                // its removal is not asked about (the kernel would say it is gone).
+                // The peer a veth's announcement names, in this namespace, was announced untied
+                // just before (veth_newlink announces the peer it makes, then ties the two and
+                // announces the end it was asked for): nothing of it changed since but its link,
+                // which is now this end, so it is not read again.
+                var tied: [FactChange] = []
                 for change in changes {
                     switch change {
                     case let .link(interface):
                         // (An untied veth names index 0 as its link: veth_get_iflink has no peer.)
                         if interface.kind == .veth, let peer = interface.link, peer != 0 {
                             linksToReread.remove(interface.index)
+                            untiedVeths[interface.index] = nil
+                            if interface.linkNetnsID == nil, var untied = untiedVeths.removeValue(forKey: peer) {
+                                untied.link = interface.index
+                                tied.append(.link(untied))
+                                linksToReread.remove(peer)
+                            }
                         } else {
                             linksToReread.insert(interface.index)
+                            untiedVeths[interface.index] = interface.kind == .veth && interface.link == 0 && interface.linkNetnsID == nil ? interface : nil
                         }
                         if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
                     case let .linkRemoved(index):
                         linksToReread.remove(index)
+                        untiedVeths[index] = nil
                     default:
                         continue
                     }
                 }
+                if !tied.isEmpty { news.append(.changes(tied)) }
             case let .lost(reason):
                 news.append(.resync(reason))
             }
@@ -157,7 +174,7 @@ final class LinuxEventSource: WatchSource {
 
     /// The looks asked for since the last judgement, taken once for a whole burst of events.
     func settle() -> [WatchNews] {
-        defer { (holderScanWanted, peerLookWanted, linksToReread) = (false, false, []) }
+        defer { (holderScanWanted, peerLookWanted, linksToReread, untiedVeths) = (false, false, [], [:]) }
         var changes: [FactChange] = []
         if !linksToReread.isEmpty {
             do { changes += try kernel.links(linksToReread.sorted()) } catch { return [.resync("links could not be read again (\(error))")] }
