@@ -154,6 +154,9 @@ public struct NetworkInterface: Sendable, Equatable {
     /// (`ifconfig utun3`, a grep'd listing) did not list it, so its state is unknown. Not in the
     /// JSON schema.
     public var unlisted = false
+    /// Listed by name alone (`ifconfig -l`): its addresses are unknown, not absent. Not in the
+    /// JSON schema.
+    public var addressesUnknown = false
     /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
     /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
     public var agentDescriptions: [String] = []

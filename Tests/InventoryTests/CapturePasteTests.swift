@@ -324,6 +324,80 @@ import Testing
         #expect(Self.assess(numbered.joined(separator: "\n")).status == .critical)
     }
 
+    static let vpnOff = """
+    Internet:
+    Destination        Gateway            Flags               Netif Expire
+    default            192.168.2.1        UGScg                 en0
+    """
+    static let vpnOn = """
+    Internet:
+    Destination        Gateway            Flags               Netif Expire
+    default            10.20.0.1          UGScg               utun4
+    default            192.168.2.1        UGScIg                en0
+    """
+
+    /// Route tables before and after a VPN connected, in any order around the interface
+    /// listing, with or without command lines: the tunnel may have come after the listing.
+    @Test(arguments: [
+        loAndEn0 + "\n" + vpnOff + "\n" + vpnOn,
+        "% ifconfig -a; netstat -rn\n" + loAndEn0 + "\n" + vpnOff + "\n% netstat -rn\n" + vpnOn,
+        vpnOff + "\n" + loAndEn0 + "\n" + vpnOn,
+        "% ifconfig -l\nlo0 en0\n% netstat -rn\n" + vpnOff + "\n% netstat -rn\n" + vpnOn,
+    ])
+    func tablesFromBeforeAndAfterATunnelCameNeverMakeItGone(text: String) {
+        Self.noGoneTunnel(text, text)
+    }
+
+    /// `ifconfig -l` with an address family lists only interfaces that have one.
+    @Test func anAddressFamilyListingIsNotAListingOfEveryInterface() {
+        Self.noGoneTunnel("% ifconfig -l ether\nen0\n% netstat -rn\n" + Self.vpnOn, "-l ether")
+        // `ifconfig -l; netstat -rn`: the names are the first line; the table is read after them.
+        let joined = Self.assess("% ifconfig -l; netstat -rn\nlo0 en0\n" + Self.vpnOn)
+        #expect(joined.status == .critical, "\(joined.findings.map(\.evidence))")
+        #expect(!joined.snapshot.interfaces.contains { $0.name == "utun4" })
+    }
+
+    /// Units that `ifconfig -l` names have unknown addresses: not idle, so no hoard.
+    @Test func unitsListedByNameAloneAreNotIdle() {
+        let text = """
+        % ifconfig -l
+        lo0 en0 utun0 utun1 utun2
+        % sudo lsof -nP
+        COMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME
+        nesession   412 root    5u  systm 0xabc123               0t0      [ctl com.apple.net.utun_control id 8 unit 1]
+        nesession   412 root    6u  systm 0xabc124               0t0      [ctl com.apple.net.utun_control id 8 unit 2]
+        nesession   412 root    7u  systm 0xabc125               0t0      [ctl com.apple.net.utun_control id 8 unit 3]
+        launchd       1 root    3u  systm 0xabc127               0t0      [ctl com.apple.netsrc id 7 unit 1]
+        """
+        #expect(!Self.ids(Self.assess(text)).contains(FindingID.utunHoard))
+    }
+
+    /// Rows left out of a ps listing, or a line put in by hand between interface blocks or
+    /// after them under `ifconfig -a`: the listing is partial.
+    @Test func handEditedListingsArePartial() {
+        let feth = "% ifconfig -a\n" + Self.loAndEn0 + "\nfeth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800\n\tinet 10.147.17.5 netmask 0xffffff00\n"
+        let trimmedPs = feth + "% ps -axo pid,comm\n  PID COMM\n    1 /sbin/launchd\n[...]"
+        #expect(!Self.ids(Self.assess(trimmedPs)).contains(FindingID.orphanedFeth))
+        for line in ["(removed 12 idle utun interfaces)", "[40 more utun interfaces]", "<cut>", "---8<---"] {
+            Self.noGoneTunnel("% ifconfig -a\n" + Self.loAndEn0 + "\n\(line)\n% netstat -rn\n" + Self.vpnOn, line)
+        }
+        // The words of the next command's prompt are not such a line.
+        #expect(Self.assess("me@mac ~ % ifconfig -a\n" + Self.loAndEn0 + "\nme@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
+    }
+
+    /// What a `route` command prints is not used, but a table pasted after it is read.
+    @Test func aTableAfterARouteCommandIsRead() {
+        let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n% netstat -rn\n" + Self.vpnOn
+            + "\n% sudo route -n delete default 10.20.0.1\ndelete net default: gateway 10.20.0.1\nRouting table now:\n" + Self.vpnOff
+        #expect(Self.assess(text).status == .ok, "\(Self.assess(text).findings.map(\.evidence))")
+    }
+
+    /// A line of prose after the table that starts like a row is not a row that could not be read.
+    @Test(arguments: ["default gateway should be 192.168.2.1", "- toggled Wi-Fi, rebooted etc."])
+    func proseStartingLikeARowLeavesTheTableWhole(line: String) {
+        #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0) + "\n" + line).status == .critical)
+    }
+
     /// A byte order mark, and UTF-16 as Windows tools save text, with or without a mark.
     @Test func byteOrderMarksAndUTF16AreRead() {
         let utf8 = Data(Self.blackhole.utf8)

@@ -92,12 +92,16 @@ extension Section {
 
     /// Ends the route listing read so far and starts another in the same section.
     mutating func startAnotherListing(into contents: inout CaptureContents) {
+        // Each listing is weighed against those before it: past a few hundred in one capture
+        // (no real paste has them), the rest are read as one, so that reading stays linear.
+        guard contents.routeListings.count < Self.listingLimit else { return }
         finishRouteListing(into: &contents)
         (netstatHeader, familiesSeen, sectionRoutes, sectionFamilyCounts, sectionKeys) = (false, [], 0, [:], [])
         (cutShort, elided, rowsSkipped, elidedBeforeAnything) = (false, false, false, false)
         routesAtStart = contents.routes.count
-        listing = contents.nextListing()
     }
+
+    static let listingLimit = 256
 
     /// Whether output of a tool other than netstat starts at `position`: an interface block, an
     /// lsof or ps header, `route get` or `netstat -i` output.
@@ -116,6 +120,11 @@ extension Section {
         let address = first.split(separator: "%", maxSplits: 1).first ?? ""
         guard first == "default" || (!address.isEmpty && address.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" || $0 == "/" }
                                      && address.contains { $0.isNumber || $0 == ":" }) else { return false }
+        // "default gateway should be 192.168.1.1": a row's second word is a gateway.
+        if position + 1 < range.upperBound, text.line(position + 1) == text.line(position) {
+            let gateway = text[position + 1]
+            guard gateway.contains(where: { $0.isNumber || $0 == ":" }) || gateway.hasPrefix("link#") else { return false }
+        }
         var words = 0
         var at = position
         while at < range.upperBound, text.line(at) == text.line(position) { words += 1; at += 1 }
@@ -142,7 +151,6 @@ extension Section {
         }
         row.zone = zone
         row.line = text.line(position)
-        row.listing = listing
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)

@@ -66,6 +66,13 @@ extension Section {
         let end = range.upperBound
         while position < end {
             guard let layout = psRowLayout(position) else {
+                // `[...]` where rows were left out: the listing is partial.
+                if let elision = elisionEnd(position) {
+                    psElided = true
+                    contents.notes.append("\(at(position)): '\(text.excerpt(position..<elision, limit: 40))' marks output left out; the listing is partial")
+                    position = elision
+                    continue
+                }
                 if text.startsLine(position), tool == .ps, !CaptureReader.startsOutput(text, at: position) {
                     var lineEnd = position
                     while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }

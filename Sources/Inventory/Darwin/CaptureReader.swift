@@ -56,25 +56,18 @@ struct CaptureContents {
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
 
-    /// Listings (of interfaces, or of routes) numbered in the order they appear, which in a
-    /// transcript is the order they ran: the last listing of every interface, and each route
-    /// listing's number.
-    var listings = 0
-    var lastWholeInterfaceListing: Int?
-    var routeListingNumbers: [Int] = []
+    /// What each route listing showed, before a later one superseded it: its families, and the
+    /// interfaces its rows name.
+    var routeListingNames: [(families: Set<AddressFamily>, names: Set<String>)] = []
 
-    mutating func nextListing() -> Int {
-        listings += 1
-        return listings
-    }
-
-    /// The route listings that came after the one that followed the last listing of every
-    /// interface: the interfaces they name may have come since that listing (a VPN connected
-    /// between two `netstat` runs), so one it does not hold is not known to be gone.
-    var routeListingsAfterInterfaces: Set<Int> {
-        guard let interfaces = lastWholeInterfaceListing else { return [] }
-        let after = routeListingNumbers.filter { $0 > interfaces }.sorted()
-        return Set(after.dropFirst())
+    /// Whether a tunnel the routes name, but the listing of every interface does not, may have
+    /// come after that listing rather than gone before it: the capture holds several route
+    /// listings of a family it has routes in, and not all of them name it, so routes came or
+    /// went between them (a VPN connected between two netstats) and the interface listing's
+    /// time is not known to be the routes' time.
+    func mayHaveComeSince(_ name: String, families: Set<AddressFamily>) -> Bool {
+        let relevant = routeListingNames.filter { !$0.families.isDisjoint(with: families) }
+        return relevant.count > 1 && !relevant.allSatisfy { $0.names.contains(name) }
     }
 }
 
@@ -164,7 +157,9 @@ struct Section {
         self.hint = hint
     }
 
-    var tool: ShellCommand.Tool? { command?.tool ?? hint }
+    var tool: ShellCommand.Tool? { shapeOnly ? nil : command?.tool ?? hint }
+    /// The command's own output is not used, and the section is read by shape alone.
+    var shapeOnly = false
     var file: String { text.file }
 
     func at(_ position: Int) -> String { "\(file):\(text.line(position))" }
@@ -173,41 +168,47 @@ struct Section {
 
     mutating func read(into contents: inout CaptureContents) {
         routesAtStart = contents.routes.count
-        listing = contents.nextListing()
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
         }
+        var position = range.lowerBound
         if let command {
-            // `sudo route -n delete … && netstat -rnf inet`: the output is the last command's.
-            if command.tool == .route, !command.followedBy.contains(where: { ShellCommand.tools[($0 as NSString).lastPathComponent] != nil }) {
-                contents.notes.append("\(at(range.lowerBound))–\(text.line(range.upperBound - 1)): output of `\(command.display)` is not used")
-                return
+            // What `route` and a netstat that lists no routes print is not used; a route table
+            // pasted after it (`sudo route -n delete …`, then the table) is read by its shape.
+            if command.tool == .route || (command.tool == .netstat && !command.hasOption("r")) {
+                contents.notes.append("\(at(range.lowerBound)): output of `\(command.display)` is not used; what follows it is read by its shape")
+                shapeOnly = true
             }
             if command.tool == .ifconfig, command.hasOption("l") {
-                // `ifconfig -l`: every interface's name on one line, nothing more.
-                for position in range where ShellCommand.isInterfaceName(text[position]) {
-                    var entry = DarwinParsers.IfconfigEntry(name: String(text[position]), flags: [])
-                    entry.headerMissing = true
-                    add(entry, to: &contents)
-                    ifconfigBlocks += 1
+                // `ifconfig -l`: every interface's name on one line, nothing more; what follows
+                // (`ifconfig -l; netstat -rn`) is read by its shape.
+                let line = text.line(position)
+                while position < range.upperBound, text.line(position) == line {
+                    if ShellCommand.isInterfaceName(text[position]) {
+                        var entry = DarwinParsers.IfconfigEntry(name: String(text[position]), flags: [])
+                        entry.headerMissing = true
+                        entry.nameOnly = true
+                        add(entry, to: &contents)
+                        ifconfigBlocks += 1
+                    }
+                    position += 1
                 }
+                // `-l inet` (or `ether`) lists only the interfaces with such addresses.
                 if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
-                   !command.hasOption("d"), !command.hasOption("u") {
+                   !command.hasOption("d"), !command.hasOption("u"), !command.arguments.contains(where: { !$0.hasPrefix("-") }) {
                     contents.ifconfigSeen = true
                     contents.interfacesComplete = true
                 }
-                return
-            }
-            if command.tool == .netstat, !command.hasOption("r") {
-                contents.notes.append("\(at(range.lowerBound)): output of `\(command.display)` is not a routing table; not used")
-                return
+                contents.ifconfigSeen = contents.ifconfigSeen || ifconfigBlocks > 0
+                ifconfigBlocks = 0
+                shapeOnly = true
             }
         }
-        var position = range.lowerBound
         while position < range.upperBound {
             let next: Int
             let (blocksBefore, fragmentBefore, routesBefore, headerBefore) = (ifconfigBlocks, ifconfigFragment, sectionRoutes, netstatHeader)
+            let (psRowsBefore, psHeaderBefore) = (psRows, psHeaderSeen)
             if Self.isIfconfigHeader(text, position) {
                 next = readIfconfigBlock(from: position, into: &contents)
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
@@ -234,15 +235,30 @@ struct Section {
                 switch lastRecord {
                 case .ifconfig: ifconfigFragment = true
                 case .netstat: elided = true
+                case .ps: psElided = true
                 case nil: elidedBeforeAnything = true
                 }
                 next = end
             } else {
                 if skippedLines.last != text.line(position) { skippedLines.append(text.line(position)) }
+                // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
+                // (`(removed 12 idle utuns)`), and what it stands for is not known.
+                // Under its own command line, nothing but blocks comes after a block at all.
+                // (The words before the next command's prompt, `user@host ~ %`, are its line's.)
+                let promptLine = range.upperBound < text.count && text.line(position) == text.line(range.upperBound)
+                if lastRecord == .ifconfig, !promptLine {
+                    gapAfterBlock = true
+                    if tool == .ifconfig { ifconfigFragment = true }
+                }
                 next = position + 1
             }
+            if ifconfigBlocks > blocksBefore {
+                if gapAfterBlock { ifconfigFragment = true }
+                gapAfterBlock = false
+            }
             if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig }
-            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat }
+            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false }
+            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false }
             position = max(next, position + 1)
         }
         finish(into: &contents)
@@ -271,10 +287,7 @@ struct Section {
                 whole = !ifconfigFragment && sawLoopback
             }
             if elidedBeforeAnything { whole = false }
-            if whole {
-                contents.interfacesComplete = true
-                contents.lastWholeInterfaceListing = listing
-            }
+            if whole { contents.interfacesComplete = true }
         }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
@@ -304,7 +317,9 @@ struct Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
-            if let command, command.tool == .ps {
+            if psElided {
+                contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
+            } else if let command, command.tool == .ps {
                 if let filter = command.filters.first {
                     contents.processFilters.append(filter)
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
@@ -355,7 +370,8 @@ struct Section {
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }
             if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
             contents.routeListings.append((families, filter))
-            contents.routeListingNumbers.append(listing)
+            // Only a whole listing says which interfaces had no routes then.
+            if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }
             // What a whole listing shows of a family: the families of its titles and rows.
             if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
         }
@@ -366,9 +382,6 @@ struct Section {
     /// (recorded here or, the same row, before).
     var routesAtStart = 0
     var sectionKeys: Set<CaptureContents.RouteKey> = []
-    /// This section's number among the capture's listings (`CaptureContents.nextListing`); a
-    /// section that holds several route tables numbers each.
-    var listing = 0
     /// Which listing was read last, for an elision mark after it.
     var lastRecord: RecordKind?
     var elided = false
@@ -382,11 +395,15 @@ struct Section {
     var sectionFamilyCounts: [AddressFamily: Int] = [:]
 
     enum RecordKind {
-        case ifconfig, netstat
+        case ifconfig, netstat, ps
     }
+    /// A line that is no tool's output came after an interface block (see `read`).
+    var gapAfterBlock = false
+    /// An elision mark came after ps rows.
+    var psElided = false
 
     /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
-    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided", "etc"]
+    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
 
     /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
     /// a line of at most eight words that starts with a word of dots and brackets holding an
@@ -416,6 +433,7 @@ struct Section {
     /// families that listings before it showed and it does not are gone by then (a transcript of
     /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
     mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
+        guard contents.routeListings.count <= Self.listingLimit else { return }
         let earlier = contents.routes[..<routesAtStart]
         let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
         guard kept.count < earlier.count else { return }

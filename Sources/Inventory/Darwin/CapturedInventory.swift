@@ -160,6 +160,7 @@ public struct CapturedInventory: InventoryBackend {
                 mtu: entry.mtu, hardwareAddress: entry.ether, addresses: entry.addresses, peerName: entry.peer
             )
             interface.agentDescriptions = entry.agents
+            interface.addressesUnknown = entry.nameOnly
             interfaces.append(interface)
         }
         let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
@@ -173,12 +174,13 @@ public struct CapturedInventory: InventoryBackend {
         let listed = Set(interfaces.map(\.name))
 
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
-        // listing of every interface, only those named in route listings run after the one that
-        // followed it (the interface may have come since: a VPN connected between two netstats).
-        let later = contents.routeListingsAfterInterfaces
-        if !contents.interfacesComplete || !later.isEmpty {
+        // listing of every interface, only those that may have come since it (see
+        // `CaptureContents.mayHaveComeSince`); the others are gone.
+        var routeFamilies: [String: Set<AddressFamily>] = [:]
+        for row in contents.routes { routeFamilies[row.netif, default: []].insert(row.destination.family) }
+        do {
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif)
-                && (!contents.interfacesComplete || later.contains(row.listing)) {
+                && (!contents.interfacesComplete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [])) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)

@@ -46,6 +46,8 @@ public enum DarwinParsers {
         public var agents: [String] = []
         /// Known only from a block whose header line was cut off: flags and state are unknown.
         public var headerMissing = false
+        /// Only its name is known (`ifconfig -l`): its flags, state and addresses are not.
+        public var nameOnly = false
 
         /// The kernel's interface index, where the output shows it.
         public var kernelIndex: Int? { index ?? scopeID }
@@ -63,9 +65,6 @@ public enum DarwinParsers {
         public var zone: String?
         /// Where it was read, for messages.
         public var line: Int = 0
-        /// Which listing of the capture it came from (`CaptureContents.nextListing`), in the order
-        /// they were run.
-        public var listing: Int = 0
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).

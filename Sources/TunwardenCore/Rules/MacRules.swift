@@ -101,7 +101,8 @@ extension Heuristics {
             // Continuity); only a pile well beyond that is a hoard.
             guard let (holder, units) = byHolder[pid],
                   units.count >= (systemUtunHolders.contains(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
-            let idle = units.filter { $0.interface.addresses.allSatisfy(\.isLinkLocal) }
+            // A unit whose addresses the capture does not show (`ifconfig -l`) is not known idle.
+            let idle = units.filter { !$0.interface.addressesUnknown && $0.interface.addresses.allSatisfy(\.isLinkLocal) }
             guard idle.count * 2 > units.count else { continue }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in

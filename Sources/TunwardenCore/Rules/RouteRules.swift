@@ -138,7 +138,7 @@ extension Heuristics {
             }
             findings.append(Finding(
                 id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: false,
-                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), which no longer exists, and no default route of \(familyName) leaves through an interface that does: every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
+                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), which no longer exist\(gone.count == 1 ? "s" : ""), and no default route of \(familyName) leaves through an interface that does: every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
                 routes: general
             ))
         }
