@@ -385,6 +385,30 @@ import Testing
         #expect(Self.assess("me@mac ~ % ifconfig -a\n" + Self.loAndEn0 + "\nme@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
     }
 
+    /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;
+    /// a note in brackets, a cut mark or an indented note inside the listing do not.
+    @Test func whatFollowsTheLastBlockDecidesWhetherTheListingIsWhole() {
+        for line in ["Next, the routing table:", "```", "me@mac ~ % ", "$", "---"] {
+            let text = "$ ifconfig -a\n" + Self.loAndEn0 + "\n\(line)\n$ netstat -rn\n" + Self.vpnOn
+            #expect(Self.assess(text).status == .critical, "\(line)")
+        }
+        let fenced = "```\n$ ifconfig -a\n" + Self.loAndEn0 + "\n```\n\n```console\n$ netstat -rn\n" + Self.vpnOn + "\n```"
+        #expect(Self.assess(fenced).status == .critical)
+        for line in ["(removed 12 idle utuns)", "---8<---", "\t(utun0-utun4 removed)", "    [utun0-utun4 removed for brevity]"] {
+            let blocks = Self.loAndEn0.replacingOccurrences(of: "en0:", with: "\(line)\nen0:")
+            Self.noGoneTunnel("$ ifconfig -a\n" + blocks + "\n$ netstat -rn\n" + Self.vpnOn, line)
+            Self.noGoneTunnel(Self.loAndEn0 + "\n\(line)\nme@mac ~ % netstat -rn\n" + Self.vpnOn, "no command line: " + line)
+        }
+    }
+
+    /// `ifconfig -l` output wrapped onto several lines still names every interface.
+    @Test func wrappedNamesOfIfconfigLAreAllRead() {
+        let text = "$ ifconfig -l\nlo0 en0\nutun4\n$ netstat -rn\n" + Self.vpnOn
+        let assessment = Self.assess(text)
+        #expect(assessment.snapshot.interfaces.contains { $0.name == "utun4" })
+        Self.noGoneTunnel(text, "wrapped -l")
+    }
+
     /// What a `route` command prints is not used, but a table pasted after it is read.
     @Test func aTableAfterARouteCommandIsRead() {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n% netstat -rn\n" + Self.vpnOn

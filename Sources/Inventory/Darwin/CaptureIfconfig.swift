@@ -54,6 +54,13 @@ extension Section {
         return CaptureReader.startsOutput(text, at: position) && !Self.isBodyWord(text[position])
     }
 
+    /// Where the line that `position` is on ends (within the section).
+    func lineEnd(_ position: Int) -> Int {
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        return end
+    }
+
     /// Whether the unindented line at `position` is the tail of a wrapped body line: short, not
     /// the start of any record or command, and followed by an indented line.
     func continuesWrappedLine(at position: Int) -> Bool {
@@ -124,8 +131,9 @@ extension Section {
         func name() -> String { label }
         while position < end {
             if position > start, blockEnds(at: position) { break }
-            // `...` inside a block (indented with it): output was left out of the listing.
-            if text.startsLine(position), let elision = elisionEnd(position) {
+            // `...` inside a block (indented with it), or a note put in by hand (`(utun0-utun4
+            // removed)`): output was left out of the listing.
+            if text.startsLine(position), let elision = elisionEnd(position) ?? (isHandMark(position) ? lineEnd(position) : nil) {
                 ifconfigFragment = true
                 contents.notes.append("\(at(position)): '\(text.excerpt(position..<elision, limit: 40))' marks output left out; the listing is partial")
                 position = elision

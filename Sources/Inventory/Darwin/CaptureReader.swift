@@ -183,8 +183,11 @@ struct Section {
             if command.tool == .ifconfig, command.hasOption("l") {
                 // `ifconfig -l`: every interface's name on one line, nothing more; what follows
                 // (`ifconfig -l; netstat -rn`) is read by its shape.
-                let line = text.line(position)
-                while position < range.upperBound, text.line(position) == line {
+                // The names are one line, which a mail client may have wrapped: the lines that
+                // hold nothing but interface names.
+                var line = text.line(position)
+                while position < range.upperBound, text.line(position) == line || Self.namesOnlyLine(text, position, limit: range.upperBound) {
+                    line = text.line(position)
                     if ShellCommand.isInterfaceName(text[position]) {
                         var entry = DarwinParsers.IfconfigEntry(name: String(text[position]), flags: [])
                         entry.headerMissing = true
@@ -244,11 +247,11 @@ struct Section {
                 // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
                 // (`(removed 12 idle utuns)`), and what it stands for is not known.
                 // Under its own command line, nothing but blocks comes after a block at all.
-                // (The words before the next command's prompt, `user@host ~ %`, are its line's.)
-                let promptLine = range.upperBound < text.count && text.line(position) == text.line(range.upperBound)
-                if lastRecord == .ifconfig, !promptLine {
+                // After the last block, a note in brackets (`(removed 12 idle utuns)`) or a cut
+                // mark does the same; prose, a Markdown fence or the next prompt does not.
+                if lastRecord == .ifconfig {
                     gapAfterBlock = true
-                    if tool == .ifconfig { ifconfigFragment = true }
+                    if isHandMark(position) { ifconfigFragment = true }
                 }
                 next = position + 1
             }
@@ -404,6 +407,25 @@ struct Section {
 
     /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
     static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
+
+    /// Whether the line starting at `position` holds nothing but interface names.
+    static func namesOnlyLine(_ text: CaptureText, _ position: Int, limit: Int) -> Bool {
+        guard text.startsLine(position) else { return false }
+        var at = position
+        while at < limit, text.line(at) == text.line(position) {
+            guard ShellCommand.isInterfaceName(text[at]) else { return false }
+            at += 1
+        }
+        return true
+    }
+
+    /// Whether the line at `position` is a note put into a listing by hand: it starts with a
+    /// bracket (`(removed 12 idle utuns)`, `[40 more utun interfaces]`, `<cut>`), or is a cut
+    /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
+    func isHandMark(_ position: Int) -> Bool {
+        guard text.startsLine(position), let lead = text[position].first else { return false }
+        return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
+    }
 
     /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
     /// a line of at most eight words that starts with a word of dots and brackets holding an
