@@ -409,6 +409,43 @@ import Testing
         Self.noGoneTunnel(text, "wrapped -l")
     }
 
+    /// The smallest blackhole: lo0 alone listed, and a split default into utun6.
+    static let minimalBlackhole = """
+    lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+    \tinet 127.0.0.1 netmask 0xff000000
+    Destination        Gateway            Flags               Netif Expire
+    0/1                198.18.0.1         UGSc                utun6
+    128.0/1            198.18.0.1         UGSc                utun6
+    """
+
+    /// Chat, forum and theme shapes around the smallest blackhole keep it critical.
+    @Test(arguments: [
+        "```" + minimalBlackhole + "```",
+        minimalBlackhole.replacingOccurrences(of: "Destination", with: "</details>\n<details><summary>netstat -rn</summary>\n\nDestination"),
+        "~ ❯ ifconfig -a                               ✔  at 10:15:22\n" + minimalBlackhole,
+        "% ifconfig -a 2>&1\n" + minimalBlackhole,
+        "% ifconfig -a | tee ifconfig.txt\n" + minimalBlackhole,
+        "% ifconfig -a | pbcopy && pbpaste\n" + minimalBlackhole,
+    ])
+    func chatAndThemeShapesKeepABlackhole(text: String) {
+        #expect(Self.assess(text).status == .critical, "\(text)")
+    }
+
+    /// A name misread off a screenshot (`utunl0` for `utun10`), a cut listing behind a two-line
+    /// theme's frame, or listings that disagree on indexes: nothing is proven gone.
+    @Test func unsureListingsProveNothingGone() {
+        let listing = Self.minimalBlackhole.replacingOccurrences(of: "\tinet 127.0.0.1 netmask 0xff000000",
+                                                                 with: "\tinet 127.0.0.1 netmask 0xff000000\nutun10: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380")
+        Self.noGoneTunnel(listing.replacingOccurrences(of: "utun6", with: "utunl0"), "routes misread")
+        Self.noGoneTunnel(listing.replacingOccurrences(of: "utun6", with: "utun10").replacingOccurrences(of: "utun10:", with: "utunI0:"), "header misread")
+        Self.noGoneTunnel("╰─ ifconfig | head -n 3\n" + Self.minimalBlackhole, "two-line theme")
+        let conflicting = Self.minimalBlackhole.replacingOccurrences(of: "\tinet 127.0.0.1 netmask 0xff000000", with: "\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x2")
+            .replacingOccurrences(of: "Netif Expire\n", with: "Netif Expire\n127.0.0.1          link#1             UHS                   lo0\n")
+        let assessment = Self.assess(conflicting)
+        #expect(assessment.status == .unknown, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+    }
+
     /// What a `route` command prints is not used, but a table pasted after it is read.
     @Test func aTableAfterARouteCommandIsRead() {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n% netstat -rn\n" + Self.vpnOn

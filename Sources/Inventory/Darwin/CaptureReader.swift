@@ -424,8 +424,14 @@ struct Section {
     /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
     func isHandMark(_ position: Int) -> Bool {
         guard text.startsLine(position), let lead = text[position].first else { return false }
+        // HTML a forum wraps around a paste (`</details>`, `<br>`) is markup, not a note.
+        let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter }).lowercased()
+        if lead == "<", Self.markupTags.contains(tag) { return false }
         return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
     }
+
+    static let markupTags: Set<String> = ["details", "summary", "br", "p", "pre", "code", "div", "span", "b", "i", "em", "strong",
+                                          "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt"]
 
     /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
     /// a line of at most eight words that starts with a word of dots and brackets holding an

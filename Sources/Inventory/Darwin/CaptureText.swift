@@ -126,6 +126,16 @@ struct CaptureText {
                 continue
             }
             var spaceLength = 0
+            // A Markdown fence (three backticks or more) separates words like a space, also when a
+            // chat message glues it to the first line (```lo0: flags=…).
+            if byte == 0x60, position + 2 < bytes.count, bytes[position + 1] == 0x60, bytes[position + 2] == 0x60 {
+                var end = position
+                while end < bytes.count, bytes[end] == 0x60 { end += 1 }
+                endWord(at: position)
+                if !lineHasWord { whitespaceBefore = false }
+                position = end
+                continue
+            }
             switch byte {
             case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
             case 0x0A: spaceLength = 1

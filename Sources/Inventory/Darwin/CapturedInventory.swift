@@ -179,8 +179,11 @@ public struct CapturedInventory: InventoryBackend {
         var routeFamilies: [String: Set<AddressFamily>] = [:]
         for row in contents.routes { routeFamilies[row.netif, default: []].insert(row.destination.family) }
         do {
+            // (Also when the listings disagree on indexes, or a name is misread, `utunl0` for
+            // `utun10`: the listing says nothing sure of it.)
+            let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif)
-                && (!contents.interfacesComplete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [])) {
+                && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? []) || Self.misread(row.netif)) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)
@@ -251,6 +254,13 @@ public struct CapturedInventory: InventoryBackend {
     static func isMulticast(_ prefix: IPPrefix) -> Bool {
         let first = prefix.address.bytes[0]
         return prefix.family == .inet ? (224...239).contains(first) && prefix.length >= 4 : first == 0xff && prefix.length >= 8
+    }
+
+    /// Whether a tunnel's name is one macOS never gives: letters after `utun` or `feth` (`utunl0`,
+    /// `utunI0`), as text read off a screenshot has them.
+    static func misread(_ name: String) -> Bool {
+        let letters = name.prefix { $0.isLetter }
+        return ["utun", "feth"].contains { letters.hasPrefix($0) && letters.count > $0.count }
     }
 
     static func kind(of name: String) -> InterfaceKind {

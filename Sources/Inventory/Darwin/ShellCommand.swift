@@ -95,6 +95,10 @@ struct ShellCommand {
     /// `>` of a quoted transcript), or a word ending in `$`, `%` or `#` that is not a value
     /// (`user$`, `host:~#`, `[user@host dir]$`); ifconfig's `flags=…<…>` never is.
     static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
+        // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`), alone or
+        // with a prompt character after it.
+        if let first = word.first, "╰└╭┌├".contains(first), word.count <= 4,
+           word.dropFirst().allSatisfy({ "─━$%#>❯➜".contains($0) }) { return true }
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
         // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
@@ -219,10 +223,17 @@ struct ShellCommand {
             }
         } else if prompted, tool != .other {
             // Words left before the pipeline (or the line's end) that were not read as arguments,
-            // up to where output plainly starts (a paste that lost its line breaks).
+            // up to where output plainly starts (a paste that lost its line breaks). Redirections
+            // that keep the output (`2>&1`) change nothing; a theme's right prompt (`✔ at
+            // 10:15:22`, `took 3s`) ends the line.
             while onLine(position), text[position] != "|", text[position] != "|&", !CaptureReader.startsOutput(text, at: position),
                   !isPrompt(text[position]) {
-                command.unread.append(String(text[position]))
+                let word = text[position]
+                if Self.isRightPrompt(word) {
+                    while onLine(position) { position += 1 }
+                    break
+                }
+                if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }
                 position += 1
             }
         }
@@ -237,7 +248,7 @@ struct ShellCommand {
             var startedQuoted = false
             var done = false
             let isPattern = ["grep", "egrep", "fgrep", "rg"].contains(stage)
-            let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column"].contains(stage)
+            let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column", "pbcopy"].contains(stage)
             let takesProgram = ["awk", "sed", "cut", "tr", "xargs"].contains(stage)
             while onLine(position) {
                 let word = String(text[position])
@@ -273,7 +284,8 @@ struct ShellCommand {
                 } else {
                     command.reshaping.append(([stage] + stageWords).joined(separator: " "))
                 }
-            case "less", "more", "cat":
+            case "less", "more", "cat", "tee", "pbcopy", "pbpaste":
+                // They pass the output on as it is (`| pbcopy && pbpaste` shows it back).
                 break
             default:
                 command.reshaping.append(([stage] + stageWords).joined(separator: " "))
@@ -281,6 +293,14 @@ struct ShellCommand {
         }
         command.words = start..<position
         return command
+    }
+
+    /// Whether a word starts the right prompt of a theme (powerlevel10k, spaceship): a status
+    /// mark, or a time of day.
+    static func isRightPrompt<S: StringProtocol>(_ word: S) -> Bool {
+        if let first = word.first, "✔✘✗✓⏎".contains(first) { return true }
+        let parts = word.split(separator: ":")
+        return parts.count >= 2 && parts.count <= 3 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
     }
 
     /// Words that end one command of a line and start another.
