@@ -431,6 +431,43 @@ import Testing
         #expect(Self.assess(text).status == .critical, "\(text)")
     }
 
+    /// Headings, HTML a forum adds, and right prompts keep the smallest blackhole critical.
+    @Test(arguments: [
+        "ifconfig -a output\n" + minimalBlackhole,
+        "### ifconfig -a output\n" + minimalBlackhole,
+        "<!-- Output of `ifconfig -a` -->\n" + minimalBlackhole.replacingOccurrences(of: "Destination", with: "<img width=\"812\" alt=\"Screenshot\">\n<!-- Output of `netstat -rn` -->\nDestination"),
+        "~ ❯ ifconfig -a                      at 10:15:22\n" + minimalBlackhole,
+        "~ ❯ ifconfig -a                      took 2s at 10:15:22\n" + minimalBlackhole,
+        "╰─ ifconfig -a                ─╯\n" + minimalBlackhole,
+    ])
+    func headingsMarkupAndRightPromptsKeepABlackhole(text: String) {
+        #expect(Self.assess(text).status == .critical, "\(text)")
+    }
+
+    /// Output sent to a file and shown cut (`> if.txt; head -n 8 if.txt`, or `head` on a saved
+    /// file at its own prompt) is a partial listing.
+    @Test func outputShownThroughHeadIsPartial() {
+        let listing = Self.loAndEn0 + "\n"
+        Self.noGoneTunnel("me@mac ~ % ifconfig -a > if.txt; head -n 8 if.txt\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "redirect")
+        Self.noGoneTunnel("me@mac ~ % ifconfig -a > ~/Desktop/if.txt\nme@mac ~ % head -n 8 ~/Desktop/if.txt\n" + listing
+                          + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "head on a file")
+    }
+
+    /// A ps row cut at the window's edge may be ZeroTier's: its feth is not called orphaned.
+    @Test func aPsRowCutShortMayBeZeroTier() {
+        let text = "% ifconfig -a\n" + Self.loAndEn0 + """
+
+        feth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        \tinet 10.147.17.5 netmask 0xffff0000 broadcast 10.147.255.255
+        \tpeer: feth1000
+        \tstatus: active
+        % ps aux
+        USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
+        root               402   2.8  0.5 432436494  62531   ??  Ss    8:02AM   0:53.91 /Library/Application Support/ZeroTier/On
+        """
+        #expect(!Self.ids(Self.assess(text)).contains(FindingID.orphanedFeth))
+    }
+
     /// A name misread off a screenshot (`utunl0` for `utun10`), a cut listing behind a two-line
     /// theme's frame, or listings that disagree on indexes: nothing is proven gone.
     @Test func unsureListingsProveNothingGone() {

@@ -28,9 +28,11 @@ extension Section {
     func isBodyStart(_ position: Int) -> Bool {
         guard text.startsLine(position) || position == range.lowerBound else { return false }
         let word = text[position]
-        guard word == "inet6" || word == "inet" || (tool == .ifconfig && Self.isBodyWord(word)) else { return false }
+        // Mid-line (right after a command, `ifconfig -a output`), only an address line is one.
+        let relaxed = tool == .ifconfig && text.startsLine(position)
+        guard word == "inet6" || word == "inet" || (relaxed && Self.isBodyWord(word)) else { return false }
         return position + 1 < range.upperBound && (IPAddress(String(text[position + 1]).split(separator: "%").first.map(String.init) ?? "") != nil
-                                                    || tool == .ifconfig)
+                                                    || relaxed)
     }
 
     /// Whether the block that includes the word before `position` ends at `position`.

@@ -10,6 +10,15 @@ extension Section {
         var headerWords: Int
     }
 
+    /// Whether the ps rows were cut at a terminal's width: macOS `ps` without `-ww` cuts each
+    /// line at the window's edge, so several rows end at one column of 70 or more, and a
+    /// program's path may be cut off (`/Library/Application Support/ZeroTier/On`).
+    var psRowsCutAtWidth: Bool {
+        if let command, command.tool == .ps, command.arguments.contains(where: { $0.contains("ww") }) { return false }
+        guard let widest = psRowSpans.max(), widest >= 70 else { return false }
+        return psRowSpans.count { $0 == widest } >= 2
+    }
+
     static func psHeader(_ text: CaptureText, _ position: Int) -> PsLayout? {
         let word = text[position]
         guard word == "PID" || word == "USER" || word == "UID", position + 1 < text.count else { return nil }
@@ -97,6 +106,7 @@ extension Section {
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 contents.processes[Int32(pid)] = command
                 psRows += 1
+                if text.startsLine(position) { psRowSpans.append(text.lineSpan(position)) }
             } else {
                 contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; row skipped")
             }

@@ -273,6 +273,11 @@ struct Section {
             let label = tool == nil || tool == .other ? "not tool output" : "not \(tool!.rawValue) output"
             contents.notes.append("\(file): \(Self.describe(lines: skippedLines)) skipped (\(label))")
         }
+        // Output shown through `head if.txt`, `grep utun file`, `sed …` is part of a listing.
+        if let command, command.tool == .other, Self.cuttingCommands.contains((command.name as NSString).lastPathComponent) {
+            if ifconfigBlocks > 0 { ifconfigFragment = true }
+            if netstatHeader || sectionRoutes > 0 { elided = true }
+        }
         if ifconfigBlocks > 0 || ifconfigFragment {
             contents.ifconfigSeen = true
             // A listing of every interface: `ifconfig`, `ifconfig -a`/`-v`/`-u`… without a name.
@@ -322,6 +327,8 @@ struct Section {
             contents.psSeen = true
             if psElided {
                 contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
+            } else if psRowsCutAtWidth {
+                contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
                 if let filter = command.filters.first {
                     contents.processFilters.append(filter)
@@ -404,6 +411,8 @@ struct Section {
     var gapAfterBlock = false
     /// An elision mark came after ps rows.
     var psElided = false
+    /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
+    var psRowSpans: [Int] = []
 
     /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
     static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
@@ -425,13 +434,17 @@ struct Section {
     func isHandMark(_ position: Int) -> Bool {
         guard text.startsLine(position), let lead = text[position].first else { return false }
         // HTML a forum wraps around a paste (`</details>`, `<br>`) is markup, not a note.
-        let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter }).lowercased()
-        if lead == "<", Self.markupTags.contains(tag) { return false }
+        let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
+        if lead == "<", Self.markupTags.contains(tag) || text[position].hasPrefix("<!") { return false }
         return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
     }
 
+    /// Commands whose output is only part of what they read.
+    static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq"]
+
     static let markupTags: Set<String> = ["details", "summary", "br", "p", "pre", "code", "div", "span", "b", "i", "em", "strong",
-                                          "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt"]
+                                          "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt",
+                                          "a", "img", "picture", "source", "video", "h1", "h2", "h3", "h4", "h5", "h6", "small", "samp"]
 
     /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
     /// a line of at most eight words that starts with a word of dots and brackets holding an

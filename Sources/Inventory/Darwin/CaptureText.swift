@@ -49,6 +49,15 @@ struct CaptureText {
     /// Whether the word at `position` ends its line (or the text).
     func endsLine(_ position: Int) -> Bool { position + 1 >= count || lines[position + 1] != lines[position] }
 
+    /// How many bytes the line that `position` is on takes from its first word to the end of its
+    /// last: the column a row stops at, for rows that start at the line's start.
+    func lineSpan(_ position: Int) -> Int {
+        var first = position, last = position
+        while first > 0, lines[first - 1] == lines[position] { first -= 1 }
+        while last + 1 < count, lines[last + 1] == lines[position] { last += 1 }
+        return Int(ends[last] - starts[first])
+    }
+
     /// Whether the word at `position` begins an indented line (ifconfig's body lines start with a tab).
     func indented(_ position: Int) -> Bool { indentedFlags[position] }
 

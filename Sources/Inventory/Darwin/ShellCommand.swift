@@ -101,6 +101,8 @@ struct ShellCommand {
            word.dropFirst().allSatisfy({ "─━$%#>❯➜".contains($0) }) { return true }
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
+        // `##`, `###`: a Markdown heading, not a root prompt.
+        if word.allSatisfy({ $0 == "#" }) { return false }
         // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
         if last == ">" {
             return (word.first == "~" || word.first == "/") && word.count <= 128 && !word.contains("<") && !word.contains("=")
@@ -227,10 +229,20 @@ struct ShellCommand {
             // that keep the output (`2>&1`) change nothing; a theme's right prompt (`✔ at
             // 10:15:22`, `took 3s`) ends the line.
             while onLine(position), text[position] != "|", text[position] != "|&", !CaptureReader.startsOutput(text, at: position),
-                  !isPrompt(text[position]) {
+                  !isPrompt(text[position]) || isRedirect(text, at: position, onLine: onLine) {
                 let word = text[position]
-                if Self.isRightPrompt(word) {
+                let next = onLine(position + 1) ? text[position + 1] : ""
+                if Self.isRightPrompt(word) || ((word == "at" || word == "took") && (Self.isRightPrompt(next) || Self.isDuration(next))) {
                     while onLine(position) { position += 1 }
+                    break
+                }
+                // `ifconfig -a > if.txt; head -n 8 if.txt`: the output went to a file, and what is
+                // shown is whatever came after.
+                if isRedirect(text, at: position, onLine: onLine) {
+                    while onLine(position) {
+                        command.unread.append(String(text[position]))
+                        position += 1
+                    }
                     break
                 }
                 if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }
@@ -299,8 +311,26 @@ struct ShellCommand {
     /// mark, or a time of day.
     static func isRightPrompt<S: StringProtocol>(_ word: S) -> Bool {
         if let first = word.first, "✔✘✗✓⏎".contains(first) { return true }
+        // The right end of a framed theme (powerlevel10k's `─╯`).
+        if !word.isEmpty, word.allSatisfy({ "─━╯╮┘┐".contains($0) }) { return true }
         let parts = word.split(separator: ":")
         return parts.count >= 2 && parts.count <= 3 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Whether the word at `position` sends the output to a file (`> if.txt`, `>>log`): not
+    /// `>&2`, nor a `>` that quotes a transcript (followed by a prompt or by output).
+    static func isRedirect(_ text: CaptureText, at position: Int, onLine: (Int) -> Bool) -> Bool {
+        let word = text[position]
+        guard word.hasPrefix(">"), !word.hasPrefix(">&") else { return false }
+        if word.count > (word.hasPrefix(">>") ? 2 : 1) { return true }
+        guard onLine(position + 1) else { return false }
+        return !isPrompt(text[position + 1]) && !CaptureReader.startsOutput(text, at: position + 1) && !tools.keys.contains(String(text[position + 1]))
+    }
+
+    /// A duration as themes show it: `2s`, `1m3s`, `350ms`.
+    static func isDuration<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, first.isNumber else { return false }
+        return word.allSatisfy { $0.isNumber || "hms.".contains($0) } && word.contains { "hms".contains($0) }
     }
 
     /// Words that end one command of a line and start another.

@@ -70,6 +70,15 @@ extension Heuristics {
         if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
             return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
+        // A process whose command names ZeroTier without being its program is one cut short
+        // (`ps aux` without -ww stops at the window's edge: `/Library/Application Support/ZeroTier/On`),
+        // unless it is the search itself (`grep zerotier`).
+        if let cut = processes.sorted(by: { $0.key < $1.key }).first(where: { entry in
+            let words = entry.value.lowercased()
+            return words.contains("zerotier") && !["grep", "egrep", "fgrep", "rg", "pgrep"].contains { words.hasPrefix($0 + " ") }
+        }) {
+            return (.unknown, "pid \(cut.key) (\(cut.value.prefix(60))) may be ZeroTier with its command cut short (ps without -ww), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
+        }
         let peerText: String
         if let peer = interface.peerName {
             peerText = hasInterface(peer) ? " (peer \(peer))" : " (its peer \(peer) is missing)"
