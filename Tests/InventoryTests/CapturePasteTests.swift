@@ -453,6 +453,38 @@ import Testing
                           + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "head on a file")
     }
 
+    /// Notes of what was taken out, however they are set, make the listing partial; commands
+    /// and prose that show nothing of the listing leave it whole.
+    @Test func notesOfRemovalAndUnrelatedCommands() {
+        for note in ["<!-- utun1 to utun9 removed, they all look the same -->", "# removed utun1-utun9", "*(utun1 to utun9 removed)*",
+                     "// removed utun1-utun9", "**[utun1-utun9 removed, all identical]**"] {
+            Self.noGoneTunnel("$ ifconfig -a\n" + Self.loAndEn0 + "\n\(note)\n$ netstat -rn\n" + Self.vpnOn, note)
+        }
+        let blackhole = Self.minimalBlackhole.replacingOccurrences(of: "Destination", with: "### netstat -rn\nDestination")
+        for before in ["$ grep nameserver /etc/resolv.conf\nnameserver 198.18.0.2\n\nifconfig -a:\n",
+                       "Since ClashX crashed I am 100% cut off from the internet. Output below:\n\n",
+                       "$ tail -n 2 /var/log/system.log\nDec  4 10:01:02 mbp ClashX[812]: tun stopped\n\n### ifconfig -a\n",
+                       "$ ifconfig utun0\nutun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\n### ifconfig -a\n",
+                       "$ ifconfig -a > if.txt; cat if.txt\n"] {
+            #expect(Self.assess(before + blackhole).status == .critical, "\(before)")
+        }
+    }
+
+    /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.
+    @Test func theZeroTierAppIsNotTheService() {
+        let text = "% ifconfig -a\n" + Self.loAndEn0 + """
+
+        feth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        \tinet 10.147.17.5 netmask 0xffff0000 broadcast 10.147.255.255
+        \tpeer: feth1000
+        \tstatus: active
+        % ps auxww
+        USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
+        alice              812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier
+        """
+        #expect(Self.ids(Self.assess(text)).contains(FindingID.orphanedFeth))
+    }
+
     /// A ps row cut at the window's edge may be ZeroTier's: its feth is not called orphaned.
     @Test func aPsRowCutShortMayBeZeroTier() {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + """

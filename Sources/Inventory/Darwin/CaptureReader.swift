@@ -117,6 +117,8 @@ enum CaptureReader {
     static func mayStartCommand(_ text: CaptureText, at position: Int) -> Bool {
         let word = text[position]
         if ShellCommand.isPrompt(word) { return true }
+        // A Markdown heading may name a command (`### ifconfig -a`).
+        if word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil)
     }
 
@@ -273,8 +275,10 @@ struct Section {
             let label = tool == nil || tool == .other ? "not tool output" : "not \(tool!.rawValue) output"
             contents.notes.append("\(file): \(Self.describe(lines: skippedLines)) skipped (\(label))")
         }
-        // Output shown through `head if.txt`, `grep utun file`, `sed …` is part of a listing.
-        if let command, command.tool == .other, Self.cuttingCommands.contains((command.name as NSString).lastPathComponent) {
+        // Output shown through `head if.txt`, `grep utun ifconfig.txt`, `sed …` on a saved
+        // listing is part of it (a grep of another file, or `cut` in prose, says nothing).
+        if let command, command.tool == .other, Self.cuttingCommands.contains((command.name as NSString).lastPathComponent),
+           command.followedBy.isEmpty, command.arguments.contains(where: Self.namesSavedListing) {
             if ifconfigBlocks > 0 { ifconfigFragment = true }
             if netstatHeader || sectionRoutes > 0 { elided = true }
         }
@@ -433,10 +437,29 @@ struct Section {
     /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
     func isHandMark(_ position: Int) -> Bool {
         guard text.startsLine(position), let lead = text[position].first else { return false }
-        // HTML a forum wraps around a paste (`</details>`, `<br>`) is markup, not a note.
+        // A line that says something was taken out, however it is set (`# removed utun1-utun9`,
+        // `<!-- 9 more utun blocks cut -->`, `*(utun1 to utun9 removed)*`).
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }) {
+            return true
+        }
+        // HTML a forum wraps around a paste (`</details>`, `<br>`, a template's `<!-- Output of
+        // … -->`) is markup, not a note.
         let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
         if lead == "<", Self.markupTags.contains(tag) || text[position].hasPrefix("<!") { return false }
         return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
+    }
+
+    /// Words that say output was taken out of a paste.
+    static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided", "redacted",
+                                            "cut", "hidden", "skipped"]
+
+    /// Whether a command's argument names a file that holds a saved listing (`if.txt`,
+    /// `~/Desktop/ifconfig.txt`, `routes.txt`).
+    static func namesSavedListing(_ argument: String) -> Bool {
+        let name = (argument as NSString).lastPathComponent.lowercased()
+        return ["ifconfig", "netstat", "route", "lsof", "if.", "rt.", "ps.", "interfaces", "capture", "snap"].contains { name.contains($0) }
     }
 
     /// Commands whose output is only part of what they read.

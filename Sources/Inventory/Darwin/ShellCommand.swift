@@ -68,6 +68,14 @@ struct ShellCommand {
     /// or one of tunwarden's tools at the start of a line with arguments it accepts.
     static func recognize(in text: CaptureText, at position: Int) -> ShellCommand? {
         let word = text[position]
+        // A Markdown heading that names a command (`### ifconfig -a`, `## netstat -rn output`)
+        // heads that command's output; the rest of the heading is its title.
+        if word.count >= 2, word.allSatisfy({ $0 == "#" }), position + 1 < text.count, text.line(position + 1) == text.line(position),
+           var command = parse(text, from: position + 1, prompted: true, anyCommand: false) {
+            command.words = position..<command.words.upperBound
+            command.unread = []
+            return command
+        }
         if isPrompt(word), position + 1 < text.count {
             // `>` alone also marks quoted text (e-mail, Markdown): after it only tunwarden's tools count.
             var parsed: ShellCommand?
@@ -135,11 +143,15 @@ struct ShellCommand {
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one.
-            guard prompted, anyCommand, isCommandWord(base) else { return nil }
+            // (`# removed utun1-utun9` is a note, not a root prompt before a command.)
+            guard prompted, anyCommand, isCommandWord(base), !Section.removalWords.contains(base) else { return nil }
             var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
-            while onLine(position), !CaptureReader.startsOutput(text, at: position) { position += 1 }
+            while onLine(position), !CaptureReader.startsOutput(text, at: position) {
+                command.arguments.append(String(text[position]))
+                position += 1
+            }
             command.words = start..<position
             return command
         }
@@ -239,10 +251,24 @@ struct ShellCommand {
                 // `ifconfig -a > if.txt; head -n 8 if.txt`: the output went to a file, and what is
                 // shown is whatever came after.
                 if isRedirect(text, at: position, onLine: onLine) {
+                    var rest: [String] = []
                     while onLine(position) {
-                        command.unread.append(String(text[position]))
+                        rest.append(String(text[position]))
                         position += 1
                     }
+                    // `> if.txt; cat if.txt` shows the whole file; anything else may not.
+                    var words = rest
+                    var target = String(words.removeFirst().drop { $0 == ">" })
+                    if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
+                    var separated = false
+                    if target.hasSuffix(";") {
+                        target.removeLast()
+                        separated = true
+                    } else if let next = words.first, Self.separators.contains(next) {
+                        words.removeFirst()
+                        separated = true
+                    }
+                    if !(separated && words == ["cat", target]) { command.unread += rest }
                     break
                 }
                 if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }

@@ -75,7 +75,10 @@ extension Heuristics {
         // unless it is the search itself (`grep zerotier`).
         if let cut = processes.sorted(by: { $0.key < $1.key }).first(where: { entry in
             let words = entry.value.lowercased()
-            return words.contains("zerotier") && !["grep", "egrep", "fgrep", "rg", "pgrep"].contains { words.hasPrefix($0 + " ") }
+            // (ZeroTier's menu-bar app, `/Applications/ZeroTier.app/…`, runs on when the service
+            // has crashed: it is whole, and not the service.)
+            return words.contains("zerotier") && !words.contains(".app/contents/macos/")
+                && !["grep", "egrep", "fgrep", "rg", "pgrep", "tail", "less", "cat"].contains { words.hasPrefix($0 + " ") }
         }) {
             return (.unknown, "pid \(cut.key) (\(cut.value.prefix(60))) may be ZeroTier with its command cut short (ps without -ww), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
