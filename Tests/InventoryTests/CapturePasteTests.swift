@@ -470,6 +470,20 @@ import Testing
         }
     }
 
+    /// Redacting values, and prose that happens to use a word of removal, remove no interface;
+    /// `head`, `grep` or `sed` of any saved file right above a listing show part of it.
+    @Test func redactionAndProseAreNotRemovalButCuttingCommandsAre() {
+        let redacted = Self.loAndEn0.replacingOccurrences(of: "\tinet 192.168.2.20", with: "\tether [redacted]\n\tether xx:xx:xx:xx:xx:xx (hidden)\n\tinet 192.168.2.20")
+        #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + redacted)).status == .critical)
+        for line in ["I skipped nothing, this is the full output.", "VPN cut out at 10:00 and never came back.", "I redacted my MAC address.",
+                     "Nothing removed.", "<!-- MAC redacted -->", "(MAC address redacted)", "[IP addresses anonymized]"] {
+            #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0 + "\n" + line)).status == .critical, "\(line)")
+        }
+        for command in ["$ head -n 15 ~/Desktop/net.txt", "$ sed -n 1,15p vpn-debug.txt", "$ grep -v utun4 before.txt", "$ cut -c1-200 dump.txt"] {
+            Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+        }
+    }
+
     /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.
     @Test func theZeroTierAppIsNotTheService() {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + """

@@ -275,10 +275,14 @@ struct Section {
             let label = tool == nil || tool == .other ? "not tool output" : "not \(tool!.rawValue) output"
             contents.notes.append("\(file): \(Self.describe(lines: skippedLines)) skipped (\(label))")
         }
-        // Output shown through `head if.txt`, `grep utun ifconfig.txt`, `sed …` on a saved
-        // listing is part of it (a grep of another file, or `cut` in prose, says nothing).
-        if let command, command.tool == .other, Self.cuttingCommands.contains((command.name as NSString).lastPathComponent),
-           command.followedBy.isEmpty, command.arguments.contains(where: Self.namesSavedListing) {
+        // Output shown through `head if.txt`, `grep utun dump.txt`, `sed …` is part of a listing,
+        // when the listing starts right under the command (a listing pasted later, after other
+        // lines, is not its output), and the command reads like one (`cut` takes options; "100%
+        // cut off from the internet" is prose).
+        let cutter = command.map { ($0.name as NSString).lastPathComponent } ?? ""
+        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter), command.followedBy.isEmpty,
+           cutter != "cut" || command.arguments.contains(where: { $0.hasPrefix("-") }),
+           !range.isEmpty, CaptureReader.startsOutput(text, at: range.lowerBound) {
             if ifconfigBlocks > 0 { ifconfigFragment = true }
             if netstatHeader || sectionRoutes > 0 { elided = true }
         }
@@ -439,11 +443,21 @@ struct Section {
         guard text.startsLine(position), let lead = text[position].first else { return false }
         // A line that says something was taken out, however it is set (`# removed utun1-utun9`,
         // `<!-- 9 more utun blocks cut -->`, `*(utun1 to utun9 removed)*`).
+        // It must say what: interfaces, blocks or lines (prose such as "the VPN cut out at 10:00"
+        // or "I redacted my MAC address" removes nothing from the listing).
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
-        if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }) {
+        if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
+           (position..<end).contains(where: { at in
+               let word = text[at].lowercased()
+               return ["utun", "feth", "interface", "block", "line", "more"].contains { word.contains($0) }
+           }) {
             return true
         }
+        // A note that values were masked (`(MAC address redacted)`) takes no interface out.
+        if (position..<end).contains(where: { at in
+            ["redact", "anonymi", "mask", "censor", "obfuscat", "changed"].contains { text[at].lowercased().contains($0) }
+        }) { return false }
         // HTML a forum wraps around a paste (`</details>`, `<br>`, a template's `<!-- Output of
         // … -->`) is markup, not a note.
         let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
@@ -452,15 +466,8 @@ struct Section {
     }
 
     /// Words that say output was taken out of a paste.
-    static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided", "redacted",
+    static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
                                             "cut", "hidden", "skipped"]
-
-    /// Whether a command's argument names a file that holds a saved listing (`if.txt`,
-    /// `~/Desktop/ifconfig.txt`, `routes.txt`).
-    static func namesSavedListing(_ argument: String) -> Bool {
-        let name = (argument as NSString).lastPathComponent.lowercased()
-        return ["ifconfig", "netstat", "route", "lsof", "if.", "rt.", "ps.", "interfaces", "capture", "snap"].contains { name.contains($0) }
-    }
 
     /// Commands whose output is only part of what they read.
     static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq"]

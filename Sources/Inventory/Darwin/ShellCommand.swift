@@ -91,6 +91,8 @@ struct ShellCommand {
             }
             if parsed == nil { parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") }
             guard var command = parsed else { return nil }
+            // `# removed utun1-utun9` is a note, not a root prompt before a command.
+            if word == "#", command.tool == .other, Section.removalWords.contains(command.name) { return nil }
             command.words = position..<command.words.upperBound
             if word.last == "#" { command.privileged = true }
             return command
@@ -143,8 +145,7 @@ struct ShellCommand {
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one.
-            // (`# removed utun1-utun9` is a note, not a root prompt before a command.)
-            guard prompted, anyCommand, isCommandWord(base), !Section.removalWords.contains(base) else { return nil }
+            guard prompted, anyCommand, isCommandWord(base) else { return nil }
             var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
