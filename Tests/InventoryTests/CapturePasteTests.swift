@@ -476,12 +476,33 @@ import Testing
         let redacted = Self.loAndEn0.replacingOccurrences(of: "\tinet 192.168.2.20", with: "\tether [redacted]\n\tether xx:xx:xx:xx:xx:xx (hidden)\n\tinet 192.168.2.20")
         #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + redacted)).status == .critical)
         for line in ["I skipped nothing, this is the full output.", "VPN cut out at 10:00 and never came back.", "I redacted my MAC address.",
-                     "Nothing removed.", "<!-- MAC redacted -->", "(MAC address redacted)", "[IP addresses anonymized]"] {
+                     "Nothing removed.", "<!-- MAC redacted -->", "(MAC address redacted)", "[IP addresses anonymized]",
+                     "I removed the app and now everything is offline", "Deleted Tunnelblick, but the internet is blocked",
+                     "I uninstalled and deleted the client. Any more ideas?"] {
             #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0 + "\n" + line)).status == .critical, "\(line)")
         }
         for command in ["$ head -n 15 ~/Desktop/net.txt", "$ sed -n 1,15p vpn-debug.txt", "$ grep -v utun4 before.txt", "$ cut -c1-200 dump.txt"] {
             Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
         }
+    }
+
+    /// A paste that lost its line breaks: a command before the listing ends at the next prompt.
+    @Test func aFlattenedCommandEndsAtTheNextPrompt() {
+        let text = "$ grep nameserver /etc/resolv.conf\nnameserver 192.168.1.1\n$ ifconfig -a\n" + Self.loAndEn0 + "\n$ netstat -rnf inet\n"
+            + Self.vpnOn.replacingOccurrences(of: "default            192.168.2.1        UGScIg                en0", with: "")
+        #expect(Self.assess(CaptureShapeTests.flattened(text)).status == Self.assess(text).status)
+        #expect(Self.assess(text).status == .critical)
+    }
+
+    /// lsof shows a process holding a utun the interface listing lacks: the listing is from
+    /// another time, and the utun exists.
+    @Test func aUtunHeldInLsofIsNotGone() {
+        let text = "$ ifconfig -a\n" + Self.loAndEn0 + "\n$ netstat -rnf inet\n" + Self.vpnOn + """
+
+        $ sudo lsof -nP | grep utun_control
+        openvpn   4242 root    7u  systm 0x9740abcd      0t0      [ctl com.apple.net.utun_control id 2 unit 5]
+        """
+        Self.noGoneTunnel(text, "held in lsof")
     }
 
     /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.

@@ -449,8 +449,10 @@ struct Section {
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
         if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
            (position..<end).contains(where: { at in
-               let word = text[at].lowercased()
-               return ["utun", "feth", "interface", "block", "line", "more"].contains { word.contains($0) }
+               // Whole words ("offline" is not "line", "blocked" not "block").
+               let word = text[at].lowercased().filter(\.isLetter)
+               return word.hasPrefix("utun") || word.hasPrefix("feth")
+                   || ["interface", "interfaces", "block", "blocks", "line", "lines"].contains(word)
            }) {
             return true
         }

@@ -193,8 +193,9 @@ public struct CapturedInventory: InventoryBackend {
             }
         }
 
-        // A utun an lsof listing shows held exists; a partial capture may not list it otherwise.
-        if !contents.interfacesComplete {
+        // A utun an lsof listing shows held exists; a partial capture may not list it otherwise,
+        // and a listing of every interface that lacks it is contradicted (taken at another time).
+        do {
             for holder in contents.holders where indexByName[holder.ifname] == nil && !listed.contains(holder.ifname) {
                 var interface = NetworkInterface(index: standIn(), name: holder.ifname, kind: .utun, infoKind: InterfaceKind.utun.rawValue)
                 interface.unlisted = true

@@ -149,7 +149,8 @@ struct ShellCommand {
             var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
-            while onLine(position), !CaptureReader.startsOutput(text, at: position) {
+            // (A prompt ends them too: a paste that lost its line breaks holds the next command.)
+            while onLine(position), !CaptureReader.startsOutput(text, at: position), !isPrompt(text[position]) {
                 command.arguments.append(String(text[position]))
                 position += 1
             }
