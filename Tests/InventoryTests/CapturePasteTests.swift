@@ -505,33 +505,29 @@ import Testing
         Self.noGoneTunnel(text, "held in lsof")
     }
 
-    /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.
-    @Test func theZeroTierAppIsNotTheService() {
-        let text = "% ifconfig -a\n" + Self.loAndEn0 + """
+    /// A feth pair's first end in an interface listing, then `ps` (as `command`) with one row.
+    static func fethWithPs(_ command: String, row: String) -> String {
+        "% ifconfig -a\n" + loAndEn0 + """
 
         feth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
         \tinet 10.147.17.5 netmask 0xffff0000 broadcast 10.147.255.255
         \tpeer: feth1000
         \tstatus: active
-        % ps auxww
+        % \(command)
         USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
-        alice              812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier
+        \(row)
         """
+    }
+
+    /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.
+    @Test func theZeroTierAppIsNotTheService() {
+        let text = Self.fethWithPs("ps auxww", row: "alice              812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier")
         #expect(Self.ids(Self.assess(text)).contains(FindingID.orphanedFeth))
     }
 
     /// A ps row cut at the window's edge may be ZeroTier's: its feth is not called orphaned.
     @Test func aPsRowCutShortMayBeZeroTier() {
-        let text = "% ifconfig -a\n" + Self.loAndEn0 + """
-
-        feth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
-        \tinet 10.147.17.5 netmask 0xffff0000 broadcast 10.147.255.255
-        \tpeer: feth1000
-        \tstatus: active
-        % ps aux
-        USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
-        root               402   2.8  0.5 432436494  62531   ??  Ss    8:02AM   0:53.91 /Library/Application Support/ZeroTier/On
-        """
+        let text = Self.fethWithPs("ps aux", row: "root               402   2.8  0.5 432436494  62531   ??  Ss    8:02AM   0:53.91 /Library/Application Support/ZeroTier/On")
         #expect(!Self.ids(Self.assess(text)).contains(FindingID.orphanedFeth))
     }
 
