@@ -157,4 +157,56 @@ extension Section {
         sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted { contents.routes.append(row) }
     }
+
+    /// A whole listing of `families` is the routing table as it was when it ran: the rows of those
+    /// families that listings before it showed and it does not are gone by then (a transcript of
+    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
+    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
+        guard contents.routeListings.count <= Self.listingLimit else { return }
+        let earlier = contents.routes[..<routesAtStart]
+        let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
+        guard kept.count < earlier.count else { return }
+        contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
+        contents.routes = Array(kept) + contents.routes[routesAtStart...]
+        contents.routeKeys = Set(contents.routes.map(Self.key))
+    }
+
+    static func key(_ row: DarwinParsers.NetstatRow) -> CaptureContents.RouteKey {
+        CaptureContents.RouteKey(destination: row.destination, gateway: row.gateway, flags: row.flags, netif: row.netif,
+                                 linkIndex: row.linkIndex, zone: row.zone)
+    }
+
+    /// Records the route listing read (if any): the families it covers and the filter it went
+    /// through; a whole one supersedes earlier listings of its families.
+    mutating func finishRouteListing(into contents: inout CaptureContents) {
+        if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
+            contents.netstatSeen = true
+            var families = familiesSeen
+            var filter: TextFilter?
+            if let command, command.tool == .netstat {
+                if let value = command.value(of: "f") {
+                    families = value == "inet6" ? [.inet6] : value == "inet" ? [.inet] : []
+                } else if families.isEmpty {
+                    families = [.inet, .inet6]
+                }
+                filter = command.filters.first
+                if !command.reshaping.isEmpty { filter = .unseen("`\(command.display)` reshaped the listing") }
+            } else if !netstatHeader {
+                // Rows without a header come from a filtered listing (`netstat -rn | grep utun`).
+                filter = .unseen("the route rows have no header, so the listing was filtered")
+                families = sectionFamilies
+            } else if families.isEmpty {
+                families = sectionFamilies
+            }
+            if cutShort { filter = .unseen("the listing stops in the middle of a row") }
+            if elided { filter = .unseen("part of the listing was left out ('...')") }
+            if rowsSkipped { filter = .unseen("some of its rows could not be read") }
+            if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
+            contents.routeListings.append((families, filter))
+            // Only a whole listing says which interfaces had no routes then.
+            if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }
+            // What a whole listing shows of a family: the families of its titles and rows.
+            if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
+        }
+    }
 }

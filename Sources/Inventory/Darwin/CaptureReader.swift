@@ -1,76 +1,6 @@
 import Foundation
 import TunwardenCore
 
-/// Everything read from a capture: the records recognised, what each listing covers (so that
-/// what a listing leaves out is unknown rather than absent), and notes on what was left aside.
-struct CaptureContents {
-    typealias IfconfigEntry = DarwinParsers.IfconfigEntry
-
-    var interfaces: [IfconfigEntry] = []
-    var ifconfigSeen = false
-    /// Some listing named every interface (plain `ifconfig`, `-a`, `-v`), not one or a fragment.
-    var interfacesComplete = false
-
-    var routes: [DarwinParsers.NetstatRow] = []
-    var netstatSeen = false
-    /// Families some route listing showed, and the filters (`grep`, a cut-off paste) each went through.
-    var routeListings: [(families: Set<AddressFamily>, filter: TextFilter?)] = []
-
-    var holders: [DarwinParsers.UtunHolder] = []
-    var lsofSeen = false
-    /// Why the lsof listings do not cover every process; empty when one does.
-    var lsofLimits: [String] = []
-    var lsofWhole = false
-    /// Processes some lsof listing covered.
-    var lsofPIDs: Set<Int32> = []
-
-    var processes: [Int32: String] = [:]
-    var psSeen = false
-    var psWhole = false
-    var processFilters: [TextFilter] = []
-
-    /// What is already recorded, so that a listing pasted twice counts once, in constant time per
-    /// record (a hostile paste may hold hundreds of thousands).
-    var interfacePositions: [String: Int] = [:]
-    var routeKeys: Set<RouteKey> = []
-    var holderKeys: Set<DarwinParsers.UtunHolder> = []
-
-    /// A route row without where it was read.
-    struct RouteKey: Hashable {
-        var destination: IPPrefix
-        var gateway: IPAddress?
-        var flags: String
-        var netif: String
-        var linkIndex: Int?
-        var zone: String?
-    }
-
-    /// What was left aside as not tool output (for --verbose), and rows that could not be read.
-    var notes: [String] = []
-    var problems: [String] = []
-    /// Whether the text had no words at all.
-    var isBlank = true
-    /// The capture's first words, for a refusal.
-    var firstWords = ""
-
-    /// Whether anything at all was recognised.
-    var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
-
-    /// What each route listing showed, before a later one superseded it: its families, and the
-    /// interfaces its rows name.
-    var routeListingNames: [(families: Set<AddressFamily>, names: Set<String>)] = []
-
-    /// Whether a tunnel the routes name, but the listing of every interface does not, may have
-    /// come after that listing rather than gone before it: the capture holds several route
-    /// listings of a family it has routes in, and not all of them name it, so routes came or
-    /// went between them (a VPN connected between two netstats) and the interface listing's
-    /// time is not known to be the routes' time.
-    func mayHaveComeSince(_ name: String, families: Set<AddressFamily>) -> Bool {
-        let relevant = routeListingNames.filter { !$0.families.isDisjoint(with: families) }
-        return relevant.count > 1 && !relevant.allSatisfy { $0.names.contains(name) }
-    }
-}
-
 /// Reads captured text of any shape: a tool's output alone, a terminal transcript with prompts and
 /// other commands in between, a whole forum post or ticket with prose around the listings, and
 /// any of these with their line breaks lost. Command lines, where present, say which tool printed
@@ -361,41 +291,11 @@ struct Section {
         }
     }
 
-    /// Records the route listing read (if any): the families it covers and the filter it went
-    /// through; a whole one supersedes earlier listings of its families.
-    mutating func finishRouteListing(into contents: inout CaptureContents) {
-        if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
-            contents.netstatSeen = true
-            var families = familiesSeen
-            var filter: TextFilter?
-            if let command, command.tool == .netstat {
-                if let value = command.value(of: "f") {
-                    families = value == "inet6" ? [.inet6] : value == "inet" ? [.inet] : []
-                } else if families.isEmpty {
-                    families = [.inet, .inet6]
-                }
-                filter = command.filters.first
-                if !command.reshaping.isEmpty { filter = .unseen("`\(command.display)` reshaped the listing") }
-            } else if !netstatHeader {
-                // Rows without a header come from a filtered listing (`netstat -rn | grep utun`).
-                filter = .unseen("the route rows have no header, so the listing was filtered")
-                families = sectionFamilies
-            } else if families.isEmpty {
-                families = sectionFamilies
-            }
-            if cutShort { filter = .unseen("the listing stops in the middle of a row") }
-            if elided { filter = .unseen("part of the listing was left out ('...')") }
-            if rowsSkipped { filter = .unseen("some of its rows could not be read") }
-            if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
-            contents.routeListings.append((families, filter))
-            // Only a whole listing says which interfaces had no routes then.
-            if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }
-            // What a whole listing shows of a family: the families of its titles and rows.
-            if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
-        }
-    }
 
     var sectionRoutes = 0
+    var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
+    var psHeaderSeen = false
+    var lsofHeaderSeen = false
     /// How many routes were recorded before this section, and the rows this section read
     /// (recorded here or, the same row, before).
     var routesAtStart = 0
@@ -421,104 +321,6 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
-
-    /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
-    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
-
-    /// Whether the line starting at `position` holds nothing but interface names.
-    static func namesOnlyLine(_ text: CaptureText, _ position: Int, limit: Int) -> Bool {
-        guard text.startsLine(position) else { return false }
-        var at = position
-        while at < limit, text.line(at) == text.line(position) {
-            guard ShellCommand.isInterfaceName(text[at]) else { return false }
-            at += 1
-        }
-        return true
-    }
-
-    /// Whether the line at `position` is a note put into a listing by hand: it starts with a
-    /// bracket (`(removed 12 idle utuns)`, `[40 more utun interfaces]`, `<cut>`), or is a cut
-    /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
-    func isHandMark(_ position: Int) -> Bool {
-        guard text.startsLine(position), let lead = text[position].first else { return false }
-        // A line that says something was taken out, however it is set (`# removed utun1-utun9`,
-        // `<!-- 9 more utun blocks cut -->`, `*(utun1 to utun9 removed)*`).
-        // It must say what: interfaces, blocks or lines (prose such as "the VPN cut out at 10:00"
-        // or "I redacted my MAC address" removes nothing from the listing).
-        var end = position
-        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
-        if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
-           (position..<end).contains(where: { at in
-               // Whole words ("offline" is not "line", "blocked" not "block").
-               let word = text[at].lowercased().filter(\.isLetter)
-               return word.hasPrefix("utun") || word.hasPrefix("feth")
-                   || ["interface", "interfaces", "block", "blocks", "line", "lines"].contains(word)
-           }) {
-            return true
-        }
-        // A note that values were masked (`(MAC address redacted)`) takes no interface out.
-        if (position..<end).contains(where: { at in
-            ["redact", "anonymi", "mask", "censor", "obfuscat", "changed"].contains { text[at].lowercased().contains($0) }
-        }) { return false }
-        // HTML a forum wraps around a paste (`</details>`, `<br>`, a template's `<!-- Output of
-        // … -->`) is markup, not a note.
-        let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
-        if lead == "<", Self.markupTags.contains(tag) || text[position].hasPrefix("<!") { return false }
-        return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
-    }
-
-    /// Words that say output was taken out of a paste.
-    static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
-                                            "cut", "hidden", "skipped"]
-
-    /// Commands whose output is only part of what they read.
-    static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq"]
-
-    static let markupTags: Set<String> = ["details", "summary", "br", "p", "pre", "code", "div", "span", "b", "i", "em", "strong",
-                                          "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt",
-                                          "a", "img", "picture", "source", "video", "h1", "h2", "h3", "h4", "h5", "h6", "small", "samp"]
-
-    /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
-    /// a line of at most eight words that starts with a word of dots and brackets holding an
-    /// ellipsis (`...`, `…`, `[...]`, `[... 12 more interfaces ...]`), or that starts with a
-    /// bracket, a dash or an asterisk and says so (`-- snip --`, `(output trimmed)`, `<snip>`).
-    /// Prose that ends with an ellipsis ("Here is my output...") is not one.
-    func elisionEnd(_ position: Int) -> Int? {
-        guard text.startsLine(position) else { return nil }
-        var end = position
-        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
-        guard end - position <= 8 else { return nil }
-        let first = text[position]
-        let punctuation = Set(".…[]()<>-–—*#:")
-        if first.allSatisfy({ punctuation.contains($0) }), first.contains("...") || first.contains("…") { return end }
-        guard let lead = first.first, "[(<-–—*#".contains(lead) else { return nil }
-        for at in position..<end {
-            let bare = text[at].lowercased().filter { $0.isLetter }
-            if Self.elisionWords.contains(bare) { return end }
-        }
-        return nil
-    }
-    var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
-    var psHeaderSeen = false
-    var lsofHeaderSeen = false
-
-    /// A whole listing of `families` is the routing table as it was when it ran: the rows of those
-    /// families that listings before it showed and it does not are gone by then (a transcript of
-    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
-    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
-        guard contents.routeListings.count <= Self.listingLimit else { return }
-        let earlier = contents.routes[..<routesAtStart]
-        let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
-        guard kept.count < earlier.count else { return }
-        contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
-        contents.routes = Array(kept) + contents.routes[routesAtStart...]
-        contents.routeKeys = Set(contents.routes.map(Self.key))
-    }
-
-    static func key(_ row: DarwinParsers.NetstatRow) -> CaptureContents.RouteKey {
-        CaptureContents.RouteKey(destination: row.destination, gateway: row.gateway, flags: row.flags, netif: row.netif,
-                                 linkIndex: row.linkIndex, zone: row.zone)
-    }
 
     /// `lines 3, 5–9 and 12` from sorted line numbers.
     static func describe(lines: [Int]) -> String {

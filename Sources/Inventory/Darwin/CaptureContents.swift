@@ -1,0 +1,72 @@
+import Foundation
+import TunwardenCore
+
+/// Everything read from a capture: the records recognised, what each listing covers (so that
+/// what a listing leaves out is unknown rather than absent), and notes on what was left aside.
+struct CaptureContents {
+    typealias IfconfigEntry = DarwinParsers.IfconfigEntry
+
+    var interfaces: [IfconfigEntry] = []
+    var ifconfigSeen = false
+    /// Some listing named every interface (plain `ifconfig`, `-a`, `-v`), not one or a fragment.
+    var interfacesComplete = false
+
+    var routes: [DarwinParsers.NetstatRow] = []
+    var netstatSeen = false
+    /// Families some route listing showed, and the filters (`grep`, a cut-off paste) each went through.
+    var routeListings: [(families: Set<AddressFamily>, filter: TextFilter?)] = []
+
+    var holders: [DarwinParsers.UtunHolder] = []
+    var lsofSeen = false
+    /// Why the lsof listings do not cover every process; empty when one does.
+    var lsofLimits: [String] = []
+    var lsofWhole = false
+    /// Processes some lsof listing covered.
+    var lsofPIDs: Set<Int32> = []
+
+    var processes: [Int32: String] = [:]
+    var psSeen = false
+    var psWhole = false
+    var processFilters: [TextFilter] = []
+
+    /// What is already recorded, so that a listing pasted twice counts once, in constant time per
+    /// record (a hostile paste may hold hundreds of thousands).
+    var interfacePositions: [String: Int] = [:]
+    var routeKeys: Set<RouteKey> = []
+    var holderKeys: Set<DarwinParsers.UtunHolder> = []
+
+    /// A route row without where it was read.
+    struct RouteKey: Hashable {
+        var destination: IPPrefix
+        var gateway: IPAddress?
+        var flags: String
+        var netif: String
+        var linkIndex: Int?
+        var zone: String?
+    }
+
+    /// What was left aside as not tool output (for --verbose), and rows that could not be read.
+    var notes: [String] = []
+    var problems: [String] = []
+    /// Whether the text had no words at all.
+    var isBlank = true
+    /// The capture's first words, for a refusal.
+    var firstWords = ""
+
+    /// Whether anything at all was recognised.
+    var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
+
+    /// What each route listing showed, before a later one superseded it: its families, and the
+    /// interfaces its rows name.
+    var routeListingNames: [(families: Set<AddressFamily>, names: Set<String>)] = []
+
+    /// Whether a tunnel the routes name, but the listing of every interface does not, may have
+    /// come after that listing rather than gone before it: the capture holds several route
+    /// listings of a family it has routes in, and not all of them name it, so routes came or
+    /// went between them (a VPN connected between two netstats) and the interface listing's
+    /// time is not known to be the routes' time.
+    func mayHaveComeSince(_ name: String, families: Set<AddressFamily>) -> Bool {
+        let relevant = routeListingNames.filter { !$0.families.isDisjoint(with: families) }
+        return relevant.count > 1 && !relevant.allSatisfy { $0.names.contains(name) }
+    }
+}

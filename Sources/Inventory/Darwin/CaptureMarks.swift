@@ -1,0 +1,83 @@
+import Foundation
+import TunwardenCore
+
+/// What people put into a paste and what it says of the listings in it: marks where output was
+/// left out, notes added by hand, the markup a forum wraps around it.
+extension Section {
+    /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
+    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
+
+    /// Whether the line starting at `position` holds nothing but interface names.
+    static func namesOnlyLine(_ text: CaptureText, _ position: Int, limit: Int) -> Bool {
+        guard text.startsLine(position) else { return false }
+        var at = position
+        while at < limit, text.line(at) == text.line(position) {
+            guard ShellCommand.isInterfaceName(text[at]) else { return false }
+            at += 1
+        }
+        return true
+    }
+
+    /// Whether the line at `position` is a note put into a listing by hand: it starts with a
+    /// bracket (`(removed 12 idle utuns)`, `[40 more utun interfaces]`, `<cut>`), or is a cut
+    /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
+    func isHandMark(_ position: Int) -> Bool {
+        guard text.startsLine(position), let lead = text[position].first else { return false }
+        // A line that says something was taken out, however it is set (`# removed utun1-utun9`,
+        // `<!-- 9 more utun blocks cut -->`, `*(utun1 to utun9 removed)*`).
+        // It must say what: interfaces, blocks or lines (prose such as "the VPN cut out at 10:00"
+        // or "I redacted my MAC address" removes nothing from the listing).
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
+           (position..<end).contains(where: { at in
+               // Whole words ("offline" is not "line", "blocked" not "block").
+               let word = text[at].lowercased().filter(\.isLetter)
+               return word.hasPrefix("utun") || word.hasPrefix("feth")
+                   || ["interface", "interfaces", "block", "blocks", "line", "lines"].contains(word)
+           }) {
+            return true
+        }
+        // A note that values were masked (`(MAC address redacted)`) takes no interface out.
+        if (position..<end).contains(where: { at in
+            ["redact", "anonymi", "mask", "censor", "obfuscat", "changed"].contains { text[at].lowercased().contains($0) }
+        }) { return false }
+        // HTML a forum wraps around a paste (`</details>`, `<br>`, a template's `<!-- Output of
+        // … -->`) is markup, not a note.
+        let tag = String(text[position].drop { $0 == "<" || $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
+        if lead == "<", Self.markupTags.contains(tag) || text[position].hasPrefix("<!") { return false }
+        return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
+    }
+
+    /// Words that say output was taken out of a paste.
+    static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
+                                            "cut", "hidden", "skipped"]
+
+    /// Commands whose output is only part of what they read.
+    static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq"]
+
+    static let markupTags: Set<String> = ["details", "summary", "br", "p", "pre", "code", "div", "span", "b", "i", "em", "strong",
+                                          "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt",
+                                          "a", "img", "picture", "source", "video", "h1", "h2", "h3", "h4", "h5", "h6", "small", "samp"]
+
+    /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
+    /// a line of at most eight words that starts with a word of dots and brackets holding an
+    /// ellipsis (`...`, `…`, `[...]`, `[... 12 more interfaces ...]`), or that starts with a
+    /// bracket, a dash or an asterisk and says so (`-- snip --`, `(output trimmed)`, `<snip>`).
+    /// Prose that ends with an ellipsis ("Here is my output...") is not one.
+    func elisionEnd(_ position: Int) -> Int? {
+        guard text.startsLine(position) else { return nil }
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        guard end - position <= 8 else { return nil }
+        let first = text[position]
+        let punctuation = Set(".…[]()<>-–—*#:")
+        if first.allSatisfy({ punctuation.contains($0) }), first.contains("...") || first.contains("…") { return end }
+        guard let lead = first.first, "[(<-–—*#".contains(lead) else { return nil }
+        for at in position..<end {
+            let bare = text[at].lowercased().filter { $0.isLetter }
+            if Self.elisionWords.contains(bare) { return end }
+        }
+        return nil
+    }
+}
