@@ -494,6 +494,25 @@ import Testing
         #expect(Self.assess(text).status == .critical)
     }
 
+    /// A VPN that reconnected between the listings shows under another utun number: the same
+    /// point-to-point pair, or the same index, under two names. Its routes are not a blackhole.
+    @Test func aTunnelRenumberedBetweenListingsIsNotGone() {
+        let listing = Self.loAndEn0 + "\nutun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1500 index 20\n\tinet 10.8.0.6 --> 10.8.0.5 netmask 0xffffffff\n"
+        let pair = listing + """
+        Destination        Gateway            Flags        Netif Expire
+        0/1                10.8.0.5           UGSc         utun3
+        10.8.0.5           10.8.0.6           UH           utun3
+        128.0/1            10.8.0.5           UGSc         utun3
+        """
+        Self.noGoneTunnel(pair, "same pair, other name")
+        let index = listing + """
+        Destination        Gateway            Flags        Netif Expire
+        default            link#20            UCSg         utun3
+        default            192.168.2.1        UGScIg         en0
+        """
+        Self.noGoneTunnel(index, "same index, other name")
+    }
+
     /// lsof shows a process holding a utun the interface listing lacks: the listing is from
     /// another time, and the utun exists.
     @Test func aUtunHeldInLsofIsNotGone() {

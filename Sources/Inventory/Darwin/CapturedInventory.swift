@@ -163,6 +163,25 @@ public struct CapturedInventory: InventoryBackend {
             interface.addressesUnknown = entry.nameOnly
             interfaces.append(interface)
         }
+        // The same interface under another name in the routing table: an index ifconfig gives
+        // one name that netstat's `link#N` gives another, or a point-to-point pair ifconfig
+        // shows on one utun that a host route shows on another. A VPN that reconnected between
+        // the two listings moves from utun3 to utun4 so; neither listing then speaks for the
+        // other's moment.
+        let nameByIndex = Dictionary(contents.interfaces.compactMap { entry in entry.kernelIndex.map { ($0, entry.name) } }, uniquingKeysWith: { a, _ in a })
+        for (name, index) in indexFromRoutes.sorted(by: { $0.key < $1.key }) {
+            if let listed = nameByIndex[index], listed != name { conflicts.append("index \(index): \(listed) in ifconfig, \(name) in netstat") }
+        }
+        var peerPairs: [String: String] = [:]
+        for entry in contents.interfaces {
+            for address in entry.addresses {
+                if let peer = address.peer { peerPairs["\(peer)|\(address.local)"] = entry.name }
+            }
+        }
+        for row in contents.routes where row.destination.length == (row.destination.family == .inet ? 32 : 128) {
+            guard let gateway = row.gateway, let listed = peerPairs["\(row.destination.address)|\(gateway)"], listed != row.netif else { continue }
+            conflicts.append("\(listed)'s point-to-point pair in ifconfig is \(row.netif)'s in netstat")
+        }
         let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
         if !conflicts.isEmpty {
             problems.append("ifconfig and netstat disagree on interface indexes (\(conflicts.prefix(4).joined(separator: "; "))\(conflicts.count > 4 ? "; …" : "")): they were taken at different times (or an interface was re-created in between), so routes of those names are not tied to the interfaces ifconfig shows")
