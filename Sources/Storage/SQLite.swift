@@ -220,27 +220,6 @@ final class SQLiteStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
-    /// Whether a text column holds exactly the UTF-8 bytes of `text`, compared in place.
-    func text(_ column: Int32, equals text: String) -> Bool {
-        guard let stored = sqlite3_column_text(raw, column) else { return false }
-        let count = Int(sqlite3_column_bytes(raw, column))
-        var text = text
-        return text.withUTF8 { bytes in bytes.count == count && (count == 0 || memcmp(bytes.baseAddress!, stored, count) == 0) }
-    }
-
-    /// How a text column's bytes order against `text`'s (SQLite's BINARY collation): -1, 0 or 1.
-    func text(_ column: Int32, comparedTo text: String) -> Int {
-        let stored = sqlite3_column_text(raw, column)
-        let count = Int(sqlite3_column_bytes(raw, column))
-        var text = text
-        return text.withUTF8 { bytes in
-            let common = min(count, bytes.count)
-            let order = common == 0 ? 0 : memcmp(stored!, bytes.baseAddress!, common)
-            if order != 0 { return order < 0 ? -1 : 1 }
-            return count == bytes.count ? 0 : (count < bytes.count ? -1 : 1)
-        }
-    }
-
     func blob(_ column: Int32) -> [UInt8]? {
         let count = Int(sqlite3_column_bytes(raw, column))
         guard let bytes = sqlite3_column_blob(raw, column) else { return isNull(column) ? nil : [] }

@@ -94,14 +94,7 @@ public final class StateDatabase {
 
     /// Every interface observed in a namespace, keyed as `Observations` keys them.
     func interfaceRows(_ row: NamespaceRow) throws -> [String: InterfaceObservation] {
-        let statement = try connection.statement("SELECT \(Self.interfaceColumns) FROM interfaces WHERE namespace = ?1")
-        statement.bind(1, row.id)
-        var result: [String: InterfaceObservation] = [:]
-        while try statement.step() {
-            let observation = try Self.observation(statement, lastSeen: row.lastRun)
-            result[Observations.key(observation.ifindex, observation.ifname)] = observation
-        }
-        return result
+        Dictionary(try interfaceRowsInKeyOrder(row).map { (Observations.key($0.ifindex, $0.ifname), $0) }, uniquingKeysWith: { _, last in last })
     }
 
     func interfaceRow(_ namespace: Int64, _ key: InterfaceKey, lastSeen: Date?) throws -> InterfaceObservation? {
@@ -111,9 +104,8 @@ public final class StateDatabase {
     }
 
     /// The observation in the current row of a statement selecting `interfaceColumns`.
-    /// `name` and `kind`, when given, are what the row holds, already at hand.
-    static func observation(_ statement: SQLiteStatement, lastSeen: Date?, name: String? = nil, kind: InterfaceKind? = nil) throws -> InterfaceObservation {
-        guard let kind = kind ?? statement.string(2).flatMap(InterfaceKind.init(rawValue:)), let name = name ?? statement.string(1),
+    static func observation(_ statement: SQLiteStatement, lastSeen: Date?) throws -> InterfaceObservation {
+        guard let kind = statement.string(2).flatMap(InterfaceKind.init(rawValue:)), let name = statement.string(1),
               let firstSeen = statement.date(3) else {
             throw SQLiteError(operation: "read an interface", code: 11, message: "a row with no name, kind or first sighting")
         }

@@ -132,7 +132,6 @@ struct Section {
                 // `-l inet` (or `ether`) lists only the interfaces with such addresses.
                 if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
                    !command.hasOption("d"), !command.hasOption("u"), !command.arguments.contains(where: { !$0.hasPrefix("-") }) {
-                    contents.ifconfigSeen = true
                     contents.interfacesComplete = true
                 }
                 contents.ifconfigSeen = contents.ifconfigSeen || ifconfigBlocks > 0

@@ -39,22 +39,14 @@ struct SortedFindings {
         // changes): written where they are. Taken out and put back, they moved every finding
         // after them twice, ten thousand of them on a leaking host.
         if old.count == new.count, zip(old, new).allSatisfy({ Finding.ReportKey($0) == Finding.ReportKey($1) }) {
-            var written: [Finding.ReportKey] = []
-            for finding in new {
-                let key = Finding.ReportKey(finding)
-                guard !written.contains(key) else { continue }
-                written.append(key)
+            for key in Self.distinctKeys(new) {
                 let bucket = key.positions(in: all)
                 let start = firstOwner(notBelow: owner, in: bucket)
                 for (offset, replacement) in new.filter({ Finding.ReportKey($0) == key }).enumerated() { all[start + offset] = replacement }
             }
             return
         }
-        var cleared: [Finding.ReportKey] = []
-        for finding in old {
-            let key = Finding.ReportKey(finding)
-            guard !cleared.contains(key) else { continue }
-            cleared.append(key)
+        for key in Self.distinctKeys(old) {
             let bucket = key.positions(in: all)
             let start = firstOwner(notBelow: owner, in: bucket)
             let end = firstOwner(notBelow: owner &+ 1, in: start..<bucket.upperBound, wholeLast: owner == Self.wholeOwner)
@@ -68,6 +60,13 @@ struct SortedFindings {
             all.insert(finding, at: position)
             owners.insert(owner, at: position)
         }
+    }
+
+    /// The report keys of `findings`, each once, in the order they first come.
+    private static func distinctKeys(_ findings: [Finding]) -> [Finding.ReportKey] {
+        var keys: [Finding.ReportKey] = []
+        for finding in findings where !keys.contains(Finding.ReportKey(finding)) { keys.append(Finding.ReportKey(finding)) }
+        return keys
     }
 
     /// Replaces the namespace-wide findings.
