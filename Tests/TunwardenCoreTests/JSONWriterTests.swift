@@ -118,6 +118,27 @@ import Testing
         #expect(JSONWriter.string("a\"b\n\r\t\u{08}\u{1f}") == #""a\"b\n\r\t\u0008\u001f""#)
     }
 
+    /// Short strings and long ones take different paths through the writer: at every length
+    /// around where they part, a string is copied as it is, or escaped where a byte anywhere in it
+    /// must be.
+    @Test func everyLengthIsCopiedOrEscapedAlike() throws {
+        for length in 0...80 {
+            let plain = String(repeating: "a", count: length)
+            #expect(JSONWriter.string(plain) == "\"\(plain)\"")
+            for position in [0, length / 2, max(0, length - 1)] where length > 0 {
+                for special in ["\"", "\\", "\n", "\u{01}"] {
+                    var characters = Array(plain)
+                    characters[position] = Character(special)
+                    let text = String(characters)
+                    let written = JSONWriter.string(text)
+                    let decoded = try JSONSerialization.jsonObject(with: Data("[\(written)]".utf8)) as? [String]
+                    #expect(decoded == [text], "length \(length), escape at \(position): \(written)")
+                    #expect(written.utf8.count == length + 2 + (special == "\u{01}" ? 5 : 1))
+                }
+            }
+        }
+    }
+
     struct Numbers: JSONRecord {
         var signed: Int64
         var unsigned: UInt64
