@@ -190,6 +190,7 @@ public enum AuditTable {
             out += "\nFindings:\n"
             out += findingsText(assessment.findings, paint: table.paint, width: table.width, verbose: verbose)
         }
+        out += undecidedText(assessment, width: table.width, verbose: verbose)
         out += "\n" + summaryLine(assessment) + "\n"
         return out
     }

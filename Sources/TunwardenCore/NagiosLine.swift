@@ -32,9 +32,15 @@ public enum NagiosLine {
             "\(part.count) \(part.id)" + (part.names.isEmpty ? "" : " (\(part.names.joined(separator: ", "))\(part.more ? ", …" : ""))")
         }
         if detail.isEmpty {
-            detail.append(assessment.status == .unknown
-                ? "\(assessment.count(.unknown)) tunnel interfaces could not be judged (run as root)"
-                : "\(assessment.interfaces.count) tunnel interfaces, none orphaned")
+            if assessment.status == .unknown {
+                // The first unknown interface's reason says what was missing: holders unreadable
+                // without root on Linux, a partial listing in a capture.
+                let unknown = assessment.count(.unknown)
+                let reason = assessment.interfaces.first { $0.state == .unknown }.map { ": " + $0.reason.prefix(160) } ?? ""
+                detail.append("\(unknown) tunnel interface\(unknown == 1 ? "" : "s") could not be judged\(reason)")
+            } else {
+                detail.append("\(assessment.interfaces.count) tunnel interfaces, none orphaned")
+            }
         }
         let perfdata = [
             "tunnels=\(assessment.interfaces.count);\(assessment.policy.effectiveWarn);\(assessment.policy.limit);0",

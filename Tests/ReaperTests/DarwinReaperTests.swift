@@ -204,8 +204,9 @@ final class StandInTools {
         #expect(missing.stderr.contains("does not exist"))
     }
 
-    /// One pasted file, as a forum post: prose around ifconfig and a `ps aux | grep` whose only
-    /// row is the grep itself, line breaks lost, and no lsof at all.
+    /// One pasted file, as a forum post: prose around ifconfig and a `ps auxww | grep` whose only
+    /// row is the grep itself, line breaks lost, and no lsof at all. (Without `ww` the daemon's
+    /// row could have been cut before grep saw it: see `CapturePsWidthTests`.)
     static let pastedPost = """
     Hallo zusammen, nach dem Absturz von ZeroTier sieht mein Mac so aus:
     mia@Mias-Air ~ % ifconfig -a
@@ -219,7 +220,7 @@ final class StandInTools {
     \tpeer: feth7210
     feth7210: flags=8943<UP,BROADCAST,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
     \tpeer: feth2210
-    mia@Mias-Air ~ % ps aux | grep -i zerotier
+    mia@Mias-Air ~ % ps auxww | grep -i zerotier
     mia  5120   0.0  0.0 408626880   1360 s000  S+    9:41AM   0:00.00 grep -i zerotier
     Danke!
     """

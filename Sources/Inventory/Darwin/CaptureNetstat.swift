@@ -151,6 +151,8 @@ extension Section {
         }
         row.zone = zone
         row.line = text.line(position)
+        // Refs and Use before the name: the older layout, whose Netif column is never widened.
+        if netifPosition - position - 3 >= 2 { row.netifWidth = destination.family == .inet ? 7 : 8 }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)

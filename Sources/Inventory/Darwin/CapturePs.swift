@@ -19,6 +19,43 @@ extension Section {
         return psRowSpans.count { $0 == widest } >= 2
     }
 
+    /// How many columns ps was told to print at least: 131 for one `w` (`ps auxw`), all of
+    /// them for two (`ps auxww`, `-w -w`), none beyond the terminal's otherwise.
+    var psColumnsAsked: Int? {
+        guard let command, command.tool == .ps else { return nil }
+        let options = command.arguments.filter { argument in
+            let letters = argument.hasPrefix("-") ? argument.dropFirst() : Substring(argument)
+            return !letters.isEmpty && letters.allSatisfy(\.isLetter)
+        }
+        switch options.reduce(0, { $0 + $1.count { $0 == "w" } }) {
+        case 0: return nil
+        case 1: return 131
+        default: return Int.max
+        }
+    }
+
+    /// Whether rows of this ps listing may have been cut at the terminal's width before a filter
+    /// (`| grep -i zerotier`) saw them, so that a process the filter looks for can be missing
+    /// from its output although it runs.
+    ///
+    /// macOS `ps` cuts its command column at the terminal's width whenever the terminal is its
+    /// output, standard error or input: `ps aux | grep` in a terminal is cut as `ps aux` is,
+    /// unless `-ww` is given. A row cut before the name the filter looks for is dropped whole,
+    /// with nothing left to show it was there. The listing is trusted only where its own rows
+    /// prove the terminal wide enough for a daemon's command as long as ZeroTier's to reach its
+    /// name, from the column where the commands start.
+    var psRowsMayBeCutBeforeFiltering: Bool {
+        if let asked = psColumnsAsked, asked == Int.max { return false }
+        guard let commandsStart = psCommandOffsets.max() else { return true }
+        let proven = max(psRowSpans.max() ?? 0, psColumnsAsked ?? 0)
+        return proven < commandsStart + Self.longDaemonCommand
+    }
+
+    /// How far past the start of its column a daemon's command reaches:
+    /// `/Library/Application Support/ZeroTier/One/zerotier-one` is 54 bytes, and rows' leading
+    /// blanks, which the offsets do not count, differ by a few columns more.
+    static let longDaemonCommand = 60
+
     static func psHeader(_ text: CaptureText, _ position: Int) -> PsLayout? {
         let word = text[position]
         guard word == "PID" || word == "USER" || word == "UID", position + 1 < text.count else { return nil }
@@ -106,7 +143,10 @@ extension Section {
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 contents.processes[Int32(pid)] = command
                 psRows += 1
-                if text.startsLine(position) { psRowSpans.append(text.lineSpan(position)) }
+                if text.startsLine(position) {
+                    psRowSpans.append(text.lineSpan(position))
+                    psCommandOffsets.append(text.lineOffset(position + layout.commandColumn))
+                }
             } else {
                 contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; row skipped")
             }

@@ -268,7 +268,7 @@ struct Section {
                 contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
                 if let filter = command.filters.first {
-                    contents.processFilters.append(filter)
+                    contents.processFilters.append(psRowsMayBeCutBeforeFiltering ? Self.cutBeforeFiltering(filter) : filter)
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
@@ -282,14 +282,21 @@ struct Section {
             } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
                       let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
                 // `ps aux | grep -i zerotier` pasted without its command line shows the grep
-                // itself, and with it the filter the listing went through.
-                contents.processFilters.append(filter)
+                // itself, and with it the filter the listing went through (and not whether its
+                // ps was told -ww).
+                contents.processFilters.append(psRowsMayBeCutBeforeFiltering ? Self.cutBeforeFiltering(filter) : filter)
             } else {
                 contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
             }
         }
     }
 
+
+    /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
+    /// that a process runs, never that one does not.
+    static func cutBeforeFiltering(_ filter: TextFilter) -> TextFilter {
+        .unseen("`\(filter.text)` saw rows that ps may have cut at the terminal's width first, so a long command can be missing; run ps auxww | \(filter.text)")
+    }
 
     var sectionRoutes = 0
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
@@ -320,6 +327,8 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
+    /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.
+    var psCommandOffsets: [Int] = []
 
     /// `lines 3, 5–9 and 12` from sorted line numbers.
     static func describe(lines: [Int]) -> String {

@@ -58,6 +58,14 @@ struct CaptureText {
         return Int(ends[last] - starts[first])
     }
 
+    /// How many bytes into its line the word at `position` starts, counted from the line's first
+    /// word: where a column begins, measured as `lineSpan` measures a row's end.
+    func lineOffset(_ position: Int) -> Int {
+        var first = position
+        while first > 0, lines[first - 1] == lines[position] { first -= 1 }
+        return Int(starts[position] - starts[first])
+    }
+
     /// Whether the word at `position` begins an indented line (ifconfig's body lines start with a tab).
     func indented(_ position: Int) -> Bool { indentedFlags[position] }
 

@@ -135,6 +135,8 @@ public struct CapturedInventory: InventoryBackend {
 
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
+        var contents = contents
+        let cutShortNames = restoreCutNames(&contents)
         var problems = contents.problems
 
         // Which index each name has, where the routing table shows it: `link#N` in the Gateway
@@ -202,7 +204,8 @@ public struct CapturedInventory: InventoryBackend {
             // `utun10`: the listing says nothing sure of it.)
             let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif)
-                && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? []) || Self.misread(row.netif)) {
+                && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? []) || Self.misread(row.netif)
+                    || cutShortNames.contains(row.netif)) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)

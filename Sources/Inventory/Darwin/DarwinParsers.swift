@@ -65,6 +65,10 @@ public enum DarwinParsers {
         public var zone: String?
         /// Where it was read, for messages.
         public var line: Int = 0
+        /// How wide the Netif column is when netstat cuts names to it: older macOS (the layout with
+        /// Refs and Use columns) prints 7 characters of an IPv4 route's interface and 8 of an
+        /// IPv6 one's. Nil where names are printed whole.
+        public var netifWidth: Int?
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).

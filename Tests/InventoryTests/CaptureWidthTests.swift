@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// Columns macOS tools cut to a width: `ps` cuts every row at the terminal's edge (also when
+/// piped into grep), and older netstat cuts a route's interface name to its Netif column. What
+/// was cut away is never read as absent.
+@Suite struct CaptureWidthTests {
+    static func assess(_ text: String) -> Assessment { CapturePasteTests.assess(text) }
+
+    /// A ZeroTier pair in a complete listing, then `command` (a ps behind grep) showing `rows`.
+    static func zeroTierPair(then command: String, rows: [String]) -> String {
+        "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + """
+
+        feth1207: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        \tinet 10.242.7.5 netmask 0xffffff00 broadcast 10.242.7.255
+        \tpeer: feth6207
+        \tstatus: active
+        feth6207: flags=8963<UP,BROADCAST,SMART,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
+        \tpeer: feth1207
+        \tstatus: active
+        % \(command)
+
+        """ + rows.joined(separator: "\n")
+    }
+
+    static let auxGrep = "kathrin           5120   0.0  0.0 408626880   1360 s000  S+    9:41AM   0:00.00 grep -i zerotier"
+    static let efGrep = "  501  5120  3100   0  9:41AM ttys000    0:00.00 grep -i zerotier"
+    static let axoGrep = " 5120 grep -i zerotier"
+
+    static func feth(_ assessment: Assessment) -> AssessedInterface? {
+        assessment.interfaces.first { $0.interface.name == "feth1207" }
+    }
+
+    /// `ps aux | grep -i zerotier` shows only the grep: the daemon's row, cut at the window's
+    /// edge before its name, would have been dropped by grep, so nothing is proven.
+    @Test(arguments: [("ps aux | grep -i zerotier", auxGrep), ("ps -ef | grep -i zerotier", efGrep),
+                      ("ps -axo pid,command | grep -i zerotier", axoGrep), ("ps auxw | grep -i zerotier", auxGrep)])
+    func aGrepBehindACuttingPsProvesNothingAbsent(command: String, row: String) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: [row]))
+        #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
+        #expect(Self.feth(assessment)?.state == .unknown, "\(command)")
+        // (A `pid,command` row whose command is not a path is not told from prose: no ps at all.)
+        if !command.contains("pid,command") {
+            #expect(Self.feth(assessment)?.reason.contains("ps auxww | grep -i zerotier") == true, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+        }
+        // The same paste without its command line: the grep row gives the filter away, not the width.
+        let bare = Self.assess(Self.zeroTierPair(then: "", rows: [row]).replacingOccurrences(of: "% \n", with: ""))
+        #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command) without its command line")
+    }
+
+    /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough,
+    /// or a row as wide as the daemon's would need.
+    @Test(arguments: [("ps auxww | grep -i zerotier", [auxGrep]), ("ps -ww -ef | grep -i zerotier", [efGrep]), ("ps -efw | grep -i zerotier", [efGrep]),
+                      ("ps -ef | grep -i zerotier", [efGrep, "  501   812     1   0  8:02AM ??         0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier -NSDocumentRevisionsDebugMode YES"])])
+    func wholeRowsStillProveTheDaemonAbsent(command: String, rows: [String]) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows))
+        #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+    }
+
+    /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width.
+    @Test func theDaemonsOwnRowDecides() {
+        let daemon = "root               402   0.3  0.1 411936208  24208   ??  Ss    8:02AM   0:04.17 /Library/Application Support/ZeroTier/One/zerotier-one"
+        #expect(Self.feth(Self.assess(Self.zeroTierPair(then: "ps aux | grep -i zerotier", rows: [Self.auxGrep, daemon])))?.state == .live)
+    }
+
+    // MARK: netstat's Netif column
+
+    /// A complete listing holding `interfaces` (name and IPv4 address), then an old-layout
+    /// (Refs, Use) IPv4 table whose rows name `netif`.
+    static func oldTable(interfaces: [(String, String)], netif: String) -> String {
+        var text = "$ ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n"
+        for (name, address) in interfaces {
+            text += "\(name): flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800\n\tinet \(address) netmask 0xffffff00\n\tstatus: active\n"
+        }
+        let column = String(repeating: " ", count: max(0, 7 - netif.count)) + netif
+        return text + """
+        $ netstat -rn -f inet
+        Routing tables
+
+        Internet:
+        Destination        Gateway            Flags        Refs      Use   Netif Expire
+        0/1                172.24.0.1         UGSc           19        0 \(column)
+        default            192.168.2.1        UGSc            4      511     en0
+        128.0/1            172.24.0.1         UGSc           11        0 \(column)
+        172.24             link#14            UC              2        0 \(column)      !
+        """
+    }
+
+    /// `feth248` is feth2481 cut to seven characters: its split default is a live tunnel's.
+    @Test func aNameCutToTheColumnIsTheOneItBegins() {
+        let assessment = Self.assess(Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248"))
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
+        let split = assessment.findings.first { $0.id == FindingID.splitDefault }
+        #expect(split?.ifname == "feth2481" && split?.severity == .info, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.snapshot.readingNotes.contains { $0.contains("netstat cut feth2481 to 'feth248'") })
+        #expect(!assessment.interfaces.contains { $0.interface.name == "feth248" })
+    }
+
+    /// A cut name two listed interfaces begin is neither's, and is not gone either.
+    @Test func aCutNameOfSeveralIsNeithersAndNotGone() {
+        let assessment = Self.assess(Self.oldTable(interfaces: [("utun1003", "10.10.10.1"), ("utun1004", "10.10.11.1")], netif: "utun100"))
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun100" }?.state == .unknown)
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("may be any of utun1003, utun1004") })
+    }
+
+    /// What the column cut from a gone tunnel's name is still gone, and a name that fits the
+    /// column, or a table whose column is not cut (no Refs and Use), is taken as written.
+    @Test func namesNotCutAreTakenAsWritten() {
+        #expect(Self.assess(Self.oldTable(interfaces: [("feth9999", "172.25.8.14")], netif: "feth248")).status == .critical)
+        #expect(Self.assess(Self.oldTable(interfaces: [("utun60", "172.25.8.14")], netif: "utun6")).status == .critical)
+        let modern = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
+            .replacingOccurrences(of: "Flags        Refs      Use   Netif", with: "Flags               Netif")
+            .replacingOccurrences(of: #"(UGSc|UC)( +)\d+( +)\d+ "#, with: "$1$2", options: .regularExpression)
+        #expect(Self.assess(modern).status == .critical, "\(modern)")
+    }
+}
