@@ -524,16 +524,18 @@ import Testing
         Self.noGoneTunnel(text, "held in lsof")
     }
 
-    /// A feth pair's first end in an interface listing, then `ps` (as `command`) with one row.
+    /// A ZeroTier feth pair's first end in an interface listing, then `ps` (as `command`) with
+    /// launchd and one row more.
     static func fethWithPs(_ command: String, row: String) -> String {
         "% ifconfig -a\n" + loAndEn0 + """
 
-        feth0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        feth1207: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
         \tinet 10.147.17.5 netmask 0xffff0000 broadcast 10.147.255.255
-        \tpeer: feth1000
+        \tpeer: feth6207
         \tstatus: active
         % \(command)
         USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
+        root                 1   0.0  0.1 410000000  12000   ??  Ss    8:01AM   0:12.00 /sbin/launchd
         \(row)
         """
     }

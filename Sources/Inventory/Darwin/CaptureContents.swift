@@ -53,6 +53,13 @@ struct CaptureContents {
     /// The capture's first words, for a refusal.
     var firstWords = ""
 
+    /// How many commands that may change interfaces or routes (`wg-quick up`, `open -a`,
+    /// `sudo route add`) the capture has shown so far: listings read at different moments may
+    /// show different times' tables.
+    var moment = 0
+    /// The moments at which some listing named every interface.
+    var completeInterfaceMoments: Set<Int> = []
+
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
 
@@ -65,8 +72,14 @@ struct CaptureContents {
     /// listings of a family it has routes in, and not all of them name it, so routes came or
     /// went between them (a VPN connected between two netstats) and the interface listing's
     /// time is not known to be the routes' time.
+    ///
+    /// Likewise when no route naming it was read at the moment of a listing of every interface:
+    /// a command between them may have made the tunnel (a VPN started after `ifconfig -a`), or
+    /// taken it away with its routes.
     func mayHaveComeSince(_ name: String, families: Set<AddressFamily>) -> Bool {
         let relevant = routeListingNames.filter { !$0.families.isDisjoint(with: families) }
-        return relevant.count > 1 && !relevant.allSatisfy { $0.names.contains(name) }
+        if relevant.count > 1 && !relevant.allSatisfy({ $0.names.contains(name) }) { return true }
+        let named = Set(routes.lazy.filter { $0.netif == name }.map(\.moment))
+        return !named.isEmpty && named.isDisjoint(with: completeInterfaceMoments)
     }
 }

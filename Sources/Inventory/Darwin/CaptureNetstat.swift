@@ -151,6 +151,7 @@ extension Section {
         }
         row.zone = zone
         row.line = text.line(position)
+        row.moment = contents.moment
         // Refs and Use before the name: the older layout, whose Netif column is never widened.
         if netifPosition - position - 3 >= 2 { row.netifWidth = destination.family == .inet ? 7 : 8 }
         sectionRoutes += 1

@@ -143,6 +143,7 @@ extension Section {
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 contents.processes[Int32(pid)] = command
                 psRows += 1
+                if pid == 1 { psSawLaunchd = true }
                 if text.startsLine(position) {
                     psRowSpans.append(text.lineSpan(position))
                     psCommandOffsets.append(text.lineOffset(position + layout.commandColumn))

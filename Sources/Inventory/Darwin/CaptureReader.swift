@@ -36,6 +36,7 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             section.read(into: &contents)
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
+            if command.mayChangeTables { contents.moment += 1 }
             current = command
             sectionStart = command.words.upperBound
         }
@@ -133,6 +134,7 @@ struct Section {
                 if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
                    !command.hasOption("d"), !command.hasOption("u"), !command.arguments.contains(where: { !$0.hasPrefix("-") }) {
                     contents.interfacesComplete = true
+                    contents.completeInterfaceMoments.insert(contents.moment)
                 }
                 contents.ifconfigSeen = contents.ifconfigSeen || ifconfigBlocks > 0
                 ifconfigBlocks = 0
@@ -232,7 +234,10 @@ struct Section {
                 whole = !ifconfigFragment && sawLoopback
             }
             if elidedBeforeAnything { whole = false }
-            if whole { contents.interfacesComplete = true }
+            if whole {
+                contents.interfacesComplete = true
+                contents.completeInterfaceMoments.insert(contents.moment)
+            }
         }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
@@ -274,11 +279,13 @@ struct Section {
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
                                                         && !(command.arguments.first?.contains("a") ?? false)) {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only this terminal's processes (add -ax)"))
+                } else if !psSawLaunchd {
+                    contents.processFilters.append(Self.withoutLaunchd)
                 } else {
                     contents.psWhole = true
                 }
             } else if psHeaderSeen {
-                contents.psWhole = true
+                if psSawLaunchd { contents.psWhole = true } else { contents.processFilters.append(Self.withoutLaunchd) }
             } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
                       let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
                 // `ps aux | grep -i zerotier` pasted without its command line shows the grep
@@ -291,6 +298,10 @@ struct Section {
         }
     }
 
+
+    /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
+    /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
+    static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
 
     /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
     /// that a process runs, never that one does not.
@@ -327,6 +338,8 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
+    /// Whether a ps row of pid 1 (launchd) was read.
+    var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.
     var psCommandOffsets: [Int] = []
 

@@ -112,6 +112,7 @@ public struct CapturedInventory: InventoryBackend {
         }
         if whole {
             contents.interfacesComplete = contents.ifconfigSeen
+            contents.completeInterfaceMoments = contents.ifconfigSeen ? [contents.moment] : []
             contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
             if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
             if ps != nil { contents.psSeen = true; contents.psWhole = true; contents.processFilters = [] }
@@ -296,6 +297,8 @@ public struct CapturedInventory: InventoryBackend {
         guard let command = processes?[holder.pid] else { return holder.command }
         let lsofName = holder.command.replacingOccurrences(of: "\\x20", with: " ")
         let names = Heuristics.executableNames(of: command)
-        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? names.first ?? holder.command
+        // A ps row that names another program (cut at the window's edge: `Application` of
+        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands.
+        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? holder.command
     }
 }

@@ -69,6 +69,9 @@ public enum DarwinParsers {
         /// Refs and Use columns) prints 7 characters of an IPv4 route's interface and 8 of an
         /// IPv6 one's. Nil where names are printed whole.
         public var netifWidth: Int?
+        /// How many commands that may change the tables came before the row's listing (see
+        /// `CaptureContents.moment`).
+        public var moment = 0
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).

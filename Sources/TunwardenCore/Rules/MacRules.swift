@@ -6,7 +6,7 @@ extension FindingRules {
         FindingRule(id: FindingID.utunHoard, severity: "warning", reap: .removeRoutes, scope: .snapshot,
                     summary: "macOS: one process holds 3 or more utuns, most of them idle; their link-local routes can go"),
         FindingRule(id: FindingID.orphanedFeth, severity: "warning", reap: .deleteInterface, scope: .snapshot,
-                    summary: "macOS: feth interfaces while no zerotier-one runs"),
+                    summary: "macOS: a ZeroTier-named feth pair (fethN, feth(N+5000)) while no zerotier-one runs"),
     ]
 }
 
@@ -61,6 +61,12 @@ extension Heuristics {
         if interface.unlisted {
             return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
         }
+        // ZeroTier names its pair fethN (N below 5000) and feth(N+5000); a pair named otherwise
+        // was made by something else (by hand, for a VM's bridge), which no process owns either.
+        guard isZeroTierPair(interface) else {
+            let peer = interface.peerName.map { "its peer \($0)" } ?? "no peer"
+            return (.unknown, "\(interface.name) with \(peer) is not named as ZeroTier names its pairs (fethN with feth(N+5000)), so something else made it (by hand, a VM's bridge); no process owns a feth, so nothing in the capture shows whether it is in use")
+        }
         guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
         let owners = processes.filter { entry in policy.fethOwners.contains { command(entry.value, runs: $0) } }
         if let owner = owners.min(by: { $0.key < $1.key }) {
@@ -95,6 +101,17 @@ extension Heuristics {
         return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
     }
 
+    /// Whether a feth and its peer are named as ZeroTier names its pairs: fethN, N from 0 to 4999,
+    /// with feth(N+5000), either end.
+    static func isZeroTierPair(_ interface: NetworkInterface) -> Bool {
+        func unit(_ name: String) -> Int? {
+            guard name.hasPrefix("feth"), let number = Int(name.dropFirst(4)), String(number) == name.dropFirst(4) else { return nil }
+            return number
+        }
+        guard let own = unit(interface.name), let peer = interface.peerName.flatMap(unit) else { return false }
+        return (0..<5000).contains(min(own, peer)) && max(own, peer) == min(own, peer) + 5000
+    }
+
     /// macOS daemons that hold utuns for the system's own services on every Mac.
     static let systemUtunHolders: Set<String> = ["identityservicesd", "rapportd", "remoted", "sharingd", "networkserviceproxy", "WiFiAgent"]
 
@@ -125,9 +142,13 @@ extension Heuristics {
             let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
             let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
             let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
+            // A capture without the IPv6 routes cannot count them: it says so rather than "0".
+            let counted = snapshot.routeFamilies?.contains(.inet6) ?? true
+            let routeText = counted || !routes.isEmpty ? "Their \(routes.count) link-local routes can be removed"
+                : "Their link-local routes (the capture has no IPv6 routing table to show them) can be removed"
             findings.append(Finding(
                 id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: !routes.isEmpty,
-                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. Their \(routes.count) link-local routes can be removed; the utuns go only when \(restart).",
+                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. \(routeText); the utuns go only when \(restart).",
                 routes: routes.isEmpty ? nil : routes
             ))
         }

@@ -62,7 +62,12 @@ extension Heuristics {
             var routes = grouped
             let whole = coverage(of: routes.map(\.destination)) >= 255.0 / 256.0
             var share = 1.0
-            if !whole {
+            if whole {
+                // The pieces that take the space (0/1 and 128/1), not the tunnel's own subnet
+                // and host routes beside them, where they alone take it.
+                let pieces = grouped.filter { (1...8).contains($0.destination.length) }
+                if coverage(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
+            } else {
                 // The pieces a split default leaves (8/5, 64/2, 128.0/1 of the 1/8 … 128/1
                 // cascade): prefixes of /1 to /8 that together take a sizeable part of the space.
                 routes = grouped.filter { (1...8).contains($0.destination.length) }

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// Who owns what a capture shows: a feth pair is ZeroTier's only when named as ZeroTier names
+/// them, a ps listing is every process only when it holds launchd, a holder's name is lsof's
+/// unless ps has the same program whole, and findings list what they say they list.
+@Suite struct CaptureOwnerTests {
+    static let launchd = "root                 1   0.0  0.1 410000000  12000   ??  Ss    8:01AM   0:12.00 /sbin/launchd"
+
+    static func pair(_ first: String, _ second: String, psRows: [String]) -> String {
+        "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + """
+
+        \(first): flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 2800
+        \tinet 10.77.0.1 netmask 0xffffff00 broadcast 10.77.0.255
+        \tpeer: \(second)
+        \tstatus: active
+        \(second): flags=8963<UP,BROADCAST,SMART,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 2800
+        \tpeer: \(first)
+        \tstatus: active
+        % ps auxww
+        USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
+
+        """ + psRows.joined(separator: "\n")
+    }
+
+    static func orphaned(_ text: String) -> [String] {
+        CapturePasteTests.assess(text).findings.filter { $0.id == FindingID.orphanedFeth }.compactMap(\.ifname).sorted()
+    }
+
+    /// fethN with feth(N+5000) is ZeroTier's; any other pair (by hand, a VM's bridge) is not
+    /// proven abandoned by ZeroTier's absence.
+    @Test(arguments: [("feth1207", "feth6207", true), ("feth0", "feth5000", true), ("feth4999", "feth9999", true),
+                      ("feth0", "feth1", false), ("feth5000", "feth10000", false), ("feth12", "feth5013", false), ("feth007", "feth5007", false)])
+    func onlyZeroTiersNamingIsJudgedByZeroTier(first: String, second: String, zeroTier: Bool) {
+        let text = Self.pair(first, second, psRows: [Self.launchd])
+        #expect(Self.orphaned(text) == (zeroTier ? [first, second].sorted() : []), "\(first)/\(second)")
+        if !zeroTier {
+            let assessment = CapturePasteTests.assess(text)
+            #expect(assessment.interfaces.first { $0.interface.name == first }?.reason.contains("not named as ZeroTier names its pairs") == true)
+        }
+    }
+
+    /// A listing without launchd is one user's or the first rows of a sorted one.
+    @Test func aPsListingWithoutLaunchdIsNotEveryProcess() {
+        let sven = "sven               901   0.0  0.1 410000000  12000   ??  S     8:05AM   0:01.00 /Applications/Mail.app/Contents/MacOS/Mail"
+        #expect(Self.orphaned(Self.pair("feth1207", "feth6207", psRows: [sven])).isEmpty)
+        #expect(Self.orphaned(Self.pair("feth1207", "feth6207", psRows: [sven]).replacingOccurrences(of: "% ps auxww\n", with: "")).isEmpty)
+        #expect(Self.orphaned(Self.pair("feth1207", "feth6207", psRows: [Self.launchd, sven])) == ["feth1207", "feth6207"])
+    }
+
+    /// A ps row cut at the window's edge names another program (`Application` of `Application
+    /// Support`): the holder keeps lsof's name.
+    @Test func aHolderKeepsLsofsNameWhenPsNamesAnother() {
+        let holder = DarwinParsers.UtunHolder(pid: 1881, command: "openvpn", user: "root", unit: 5)
+        #expect(CapturedInventory.displayName(holder, processes: [1881: "/Library/Application Support/Tun"]) == "openvpn")
+        #expect(CapturedInventory.displayName(holder, processes: [1881: "/opt/homebrew/sbin/openvpn --config x"]) == "openvpn")
+        let cut = DarwinParsers.UtunHolder(pid: 77, command: "Tunnelbli", user: "root", unit: 3)
+        #expect(CapturedInventory.displayName(cut, processes: [77: "/Applications/Tunnelblick.app/Contents/Resources/Tunnelblick --x"]) == "Tunnelblick")
+    }
+
+    /// A split default lists the pieces that take the space, not the tunnel's own subnet and
+    /// host routes beside them.
+    @Test func aSplitDefaultListsItsPieces() throws {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + """
+
+        utun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+        \tinet 10.66.66.2 --> 10.66.66.2 netmask 0xffffffff
+        % netstat -rn -f inet
+        Destination        Gateway            Flags               Netif Expire
+        0/1                10.66.66.1         UGSc                utun6
+        default            192.168.2.1        UGScg                 en0
+        10.66.66.2         10.66.66.2         UH                  utun6
+        10.66/16           10.66.66.1         UGSc                utun6
+        128.0/1            10.66.66.1         UGSc                utun6
+        """
+        let split = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.splitDefault })
+        #expect(split.routes?.map(\.display) == ["0.0.0.0/1 via 10.66.66.1", "128.0.0.0/1 via 10.66.66.1"], "\(split.evidence)")
+    }
+
+    /// A hoard in a capture without IPv6 routes does not claim to have counted them.
+    @Test func aHoardWithoutRoutesDoesNotCountThem() throws {
+        var text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n"
+        for unit in 4..<8 { text += "utun\(unit): flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::\(unit)%utun\(unit) prefixlen 64 scopeid 0x\(unit + 10)\n" }
+        text += "% sudo lsof -nP\nCOMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME\n"
+        for unit in 4..<8 { text += "nesession 454 root   \(unit)u  systm 0x9a1c33e1a3c1b7c\(unit)      0t0      [ctl com.apple.net.utun_control id 6 unit \(unit + 1)]\n" }
+        let hoard = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard })
+        #expect(hoard.evidence.contains("the capture has no IPv6 routing table") && !hoard.evidence.contains("Their 0"), "\(hoard.evidence)")
+    }
+}
