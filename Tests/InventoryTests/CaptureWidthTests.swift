@@ -115,5 +115,31 @@ import Testing
             .replacingOccurrences(of: "Flags        Refs      Use   Netif", with: "Flags               Netif")
             .replacingOccurrences(of: #"(UGSc|UC)( +)\d+( +)\d+ "#, with: "$1$2", options: .regularExpression)
         #expect(Self.assess(modern).status == .critical, "\(modern)")
+        // A listing whose column shows a longer name does not cut names (`-ll` keeps Refs and Use).
+        let longer = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
+            + "\n172.25             link#15            UC              2        0 feth7481      !"
+        #expect(Self.assess(longer).status == .critical)
+    }
+
+    /// A table cut to its titles says nothing of the routes: every Mac's has lo0's.
+    @Test func aTableWithNoRowsIsNotEveryRoute() {
+        let contents = CaptureReader.read(CaptureText(file: "netstat.txt", text: "% netstat -rn\nRouting tables\n\nInternet:\n"))
+        #expect(contents.routeListings.map(\.filter?.text) == ["the listing has no rows, where every table has lo0's"])
+        let snapshot = CapturedInventory.snapshot(from: contents, label: "x")
+        #expect(!snapshot.listsEveryRoute(of: .inet, withWord: "default"))
+    }
+
+    /// `netstat -rnll`'s round-trip columns are neither rows nor lines left unread.
+    @Test func roundTripColumnsAreRead() {
+        let text = """
+        % netstat -rnll -f inet
+        Destination        Gateway            Flags               Refs      Use    Mtu          Netif Expire    rtt(ms) rttvar(ms)
+        default            192.168.1.1        UGScg                 12      511   1500            en0
+        192.168.1.1        0:1e:c2:a4:5b:10   UHLWIir               14      322   1500            en0   1198      4.123      1.056
+        192.168.1          link#5             UCS                    3        0   1500            en0      !
+        """
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))
+        #expect(contents.routes.count == 3)
+        #expect(!contents.notes.contains { $0.contains("skipped") }, "\(contents.notes)")
     }
 }

@@ -14,7 +14,7 @@ extension Section {
         position + 2 < text.count && text[position] == "Destination" && text[position + 1] == "Gateway" && text[position + 2] == "Flags"
     }
 
-    static let headerWords: Set<String> = ["Gateway", "Flags", "Refs", "Use", "Mtu", "Netif", "Expire", "Interface"]
+    static let headerWords: Set<String> = ["Gateway", "Flags", "Refs", "Use", "Mtu", "Netif", "Expire", "Interface", "rtt(ms)", "rttvar(ms)"]
 
     /// The end of a route row starting at `position` (DESTINATION GATEWAY FLAGS [REFS USE] [MTU]
     /// NETIF [EXPIRE]), or nil when none starts there. `strict` (no header vouches for the rows)
@@ -62,8 +62,9 @@ extension Section {
             if let rowEnd = Self.routeRowEnd(text, position, strict: strict, limit: end) {
                 readRouteRow(position, netifAt: rowEnd - 1, into: &contents)
                 position = rowEnd
-                // The Expire column: `!`, seconds, or both, unless a row starts there (`127 …`).
-                while position < end, text[position] == "!" || Int(text[position]) != nil,
+                // The Expire column: `!`, seconds, or both, and `-ll`'s round-trip times
+                // (`4.123 1.056`), unless a row starts there (`127 …`).
+                while position < end, text[position] == "!" || Int(text[position]) != nil || (text[position].contains(".") && Double(text[position]) != nil),
                       !text.startsLine(position), Self.routeRowEnd(text, position, strict: strict, limit: end) == nil {
                     position += 1
                 }
@@ -152,6 +153,7 @@ extension Section {
         row.zone = zone
         row.line = text.line(position)
         row.moment = contents.moment
+        row.listing = contents.routeListings.count
         // Refs and Use before the name: the older layout, whose Netif column is never widened.
         if netifPosition - position - 3 >= 2 { row.netifWidth = destination.family == .inet ? 7 : 8 }
         sectionRoutes += 1
@@ -201,6 +203,8 @@ extension Section {
             } else if families.isEmpty {
                 families = sectionFamilies
             }
+            // A Mac's table always has lo0's routes: one with no rows at all was cut off.
+            if sectionRoutes == 0, filter == nil { filter = .unseen("the listing has no rows, where every table has lo0's") }
             if cutShort { filter = .unseen("the listing stops in the middle of a row") }
             if elided { filter = .unseen("part of the listing was left out ('...')") }
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }

@@ -72,6 +72,8 @@ public enum DarwinParsers {
         /// How many commands that may change the tables came before the row's listing (see
         /// `CaptureContents.moment`).
         public var moment = 0
+        /// Which route listing of the capture the row was read in.
+        public var listing = 0
     }
 
     /// A process holding a utun control socket: unit N is utun(N-1).
