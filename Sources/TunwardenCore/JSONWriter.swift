@@ -152,13 +152,17 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func field(_ key: String, _ value: Bool) {
-        member(key, room: 5) { out in
-            for byte in value ? Self.trueText : Self.falseText { out.append(byte) }
+        writeKey(key)
+        if value {
+            buffer.append(contentsOf: "true".utf8)
+        } else {
+            buffer.append(contentsOf: "false".utf8)
         }
     }
 
     public mutating func field<Number: BinaryInteger>(_ key: String, _ value: Number) {
-        member(key, room: Self.integerRoom) { out in Self.append(value, to: &out) }
+        writeKey(key)
+        writeInteger(value)
     }
 
     /// A time, as `Timestamp.format` writes it.
@@ -239,41 +243,14 @@ public struct JSONWriter: Sendable {
 
     /// A schema key, copied without looking for bytes to escape: there are none.
     private mutating func writeKey(_ key: String) {
-        member(key, room: 0) { _ in }
-    }
-
-    /// Writes a member: its separator, `key` (a schema key) and the value `value` writes, in at
-    /// most `room` bytes.
-    ///
-    /// Compact output, the one written at volume, takes the key's bytes and the value in one
-    /// reservation of the buffer, byte by byte: for the short strings keys and most values are,
-    /// that costs a fraction of appending each piece to the array on its own.
-    @inline(__always)
-    private mutating func member(_ key: String, room: Int, _ value: (inout OutputSpan<UInt8>) -> Void) {
         assert(!key.utf8.contains(where: Self.mustEscape), "a schema key that needs escaping: \(key)")
-        guard !pretty else {
-            beginMember()
-            buffer.append(UInt8(ascii: "\""))
-            buffer.append(contentsOf: key.utf8)
-            buffer.append(contentsOf: #"": "#.utf8)
-            buffer.append(addingCapacity: room, initializingWith: value)
-            return
-        }
-        let separated = depth > 0 && members > 0
-        if depth > 0 { members += 1 }
-        let key = key.utf8Span.span
-        buffer.append(addingCapacity: key.count + 4 + room) { out in
-            if separated { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            for position in key.indices { out.append(key[position]) }
-            out.append(UInt8(ascii: "\""))
-            out.append(UInt8(ascii: ":"))
-            value(&out)
-        }
+        beginMember()
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(contentsOf: key.utf8)
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: ":"))
+        if pretty { buffer.append(UInt8(ascii: " ")) }
     }
-
-    private static let trueText: [UInt8] = Array("true".utf8)
-    private static let falseText: [UInt8] = Array("false".utf8)
 
     /// A map's key, which holds data (a Linux interface name may hold a quote or a backslash).
     private mutating func writeMapKey(_ name: String) {
@@ -288,44 +265,17 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func writeString(_ text: String) {
-        // Nearly every string (names, addresses, ids, evidence) needs no escape. A short one is
-        // copied a byte at a time into room reserved once, and looked at on the way; a long one
-        // is looked at first, then copied whole. The rare string that needs escapes is written
-        // again, escaped.
-        let bytes = text.utf8Span.span
-        var found = false
-        if bytes.count <= Self.shortString {
-            let start = buffer.count
-            buffer.append(addingCapacity: bytes.count + 2) { out in
-                out.append(UInt8(ascii: "\""))
-                var escapes: UInt8 = 0
-                for position in bytes.indices {
-                    escapes |= Self.escapeBit(bytes[position])
-                    out.append(bytes[position])
-                }
-                out.append(UInt8(ascii: "\""))
-                found = escapes != 0
-            }
-            guard found else { return }
+        buffer.append(UInt8(ascii: "\""))
+        // Nearly every string (names, addresses, ids, evidence) needs no escape. It is copied
+        // whole and then checked where it landed, which costs less than walking the String's
+        // UTF-8 view first; the rare string that needs escapes is taken back out and rewritten.
+        let start = buffer.count
+        buffer.append(contentsOf: text.utf8)
+        if needsEscape(from: start) {
             buffer.removeSubrange(start...)
-        } else {
-            var escapes: UInt8 = 0
-            for position in bytes.indices { escapes |= Self.escapeBit(bytes[position]) }
-            found = escapes != 0
+            writeEscaped(text)
         }
         buffer.append(UInt8(ascii: "\""))
-        if found { writeEscaped(text) } else { buffer.append(contentsOf: text.utf8) }
-        buffer.append(UInt8(ascii: "\""))
-    }
-
-    /// The longest string copied a byte at a time: longer ones are copied whole.
-    private static let shortString = 32
-
-    /// 1 for a byte JSON does not allow in a string as it is, 0 otherwise; branch-free, so a
-    /// loop over many bytes can test several at once.
-    @inline(__always)
-    private static func escapeBit(_ byte: UInt8) -> UInt8 {
-        (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
     }
 
     /// Writes `text`'s bytes, each one JSON does not allow in a string as its escape.
@@ -346,21 +296,30 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Whether any byte written from `start` on must be escaped: a control character, the quote
+    /// or the backslash. Every byte is looked at, without stopping at the first such one, so that
+    /// the loop can test many bytes at a time.
+    private func needsEscape(from start: Int) -> Bool {
+        var found: UInt8 = 0
+        for position in start..<buffer.count {
+            let byte = buffer[position]
+            found |= (byte < 0x20 ? 1 : 0) | (byte == UInt8(ascii: "\"") ? 1 : 0) | (byte == UInt8(ascii: "\\") ? 1 : 0)
+        }
+        return found != 0
+    }
+
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
-    /// The most bytes an integer takes: a sign and the 20 digits of `UInt64.max`.
-    private static let integerRoom = 21
-
-    /// Appends an integer's decimal digits, most significant first, without making a String.
-    private static func append<Number: BinaryInteger>(_ value: Number, to out: inout OutputSpan<UInt8>) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+    /// Writes an integer's decimal digits, most significant first, without making a String.
+    private mutating func writeInteger<Number: BinaryInteger>(_ value: Number) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
         let magnitude = UInt64(value.magnitude)
         var divisor: UInt64 = 1
         while magnitude / divisor >= 10 { divisor *= 10 }
         while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            buffer.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
             divisor /= 10
         }
     }

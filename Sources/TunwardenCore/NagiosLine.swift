@@ -36,8 +36,12 @@ public enum NagiosLine {
                 // The first unknown interface's reason says what was missing: holders unreadable
                 // without root on Linux, a partial listing in a capture.
                 let unknown = assessment.count(.unknown)
-                let reason = assessment.interfaces.first { $0.state == .unknown }.map { ": " + $0.reason.prefix(160) } ?? ""
-                detail.append("\(unknown) tunnel interface\(unknown == 1 ? "" : "s") could not be judged\(reason)")
+                if let first = assessment.interfaces.first(where: { $0.state == .unknown }) {
+                    detail.append("\(unknown) tunnel interface\(unknown == 1 ? "" : "s") could not be judged: \(Self.plugin(text: first.reason, limit: 160))")
+                } else {
+                    // (An empty capture: nothing was there to judge.)
+                    detail.append("nothing could be judged")
+                }
             } else {
                 detail.append("\(assessment.interfaces.count) tunnel interfaces, none orphaned")
             }
@@ -54,6 +58,18 @@ public enum NagiosLine {
 
     /// The line for an audit that could not be made.
     public static func unknown(_ reason: String) -> String {
-        "TUNWARDEN UNKNOWN: \(reason.replacingOccurrences(of: "|", with: "/"))"
+        "TUNWARDEN UNKNOWN: \(plugin(text: reason))"
+    }
+
+    /// `text` as a plugin's output may hold it: Nagios ends the text at the first `|` (the
+    /// performance data follows it) and at a line break, so those become `/` and a space; past
+    /// `limit` characters it is cut at a word with `…`.
+    static func plugin(text: String, limit: Int = .max) -> String {
+        var cleaned = String(text.map { $0 == "|" ? "/" : $0.isNewline ? " " : $0 })
+        if cleaned.count > limit {
+            let cut = cleaned.prefix(limit)
+            cleaned = String(cut[..<(cut.lastIndex(of: " ") ?? cut.endIndex)]) + "…"
+        }
+        return cleaned
     }
 }

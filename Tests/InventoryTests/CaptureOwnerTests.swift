@@ -31,7 +31,7 @@ import Testing
 
     /// fethN with feth(N+5000) is ZeroTier's; any other pair (by hand, a VM's bridge) is not
     /// proven abandoned by ZeroTier's absence.
-    @Test(arguments: [("feth1207", "feth6207", true), ("feth0", "feth5000", true), ("feth4999", "feth9999", true),
+    @Test(arguments: [("feth1207", "feth6207", true), ("feth100", "feth5100", true), ("feth4999", "feth9999", true), ("feth0", "feth5000", false), ("feth99", "feth5099", false),
                       ("feth0", "feth1", false), ("feth5000", "feth10000", false), ("feth12", "feth5013", false), ("feth007", "feth5007", false)])
     func onlyZeroTiersNamingIsJudgedByZeroTier(first: String, second: String, zeroTier: Bool) {
         let text = Self.pair(first, second, psRows: [Self.launchd])
@@ -77,6 +77,26 @@ import Testing
         """
         let split = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.splitDefault })
         #expect(split.routes?.map(\.display) == ["0.0.0.0/1 via 10.66.66.1", "128.0.0.0/1 via 10.66.66.1"], "\(split.evidence)")
+    }
+
+    /// Routes into a tunnel that is gone are all reported: the split's pieces as split-default,
+    /// the rest (a corporate VPN's 10/8, or routes beside a split) as dead-tunnel-route; and
+    /// 2000::/3, all of IPv6 the internet routes, is a whole split by itself.
+    @Test func everyRouteIntoAGoneTunnelIsReported() throws {
+        let listing = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n% netstat -rn\nRouting tables\n\nInternet:\n"
+            + "Destination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n"
+        let corporate = CapturePasteTests.assess(listing + "10                 10.20.0.1          UGSc                utun6\n172.16/12          10.20.0.1          UGSc                utun6\n")
+        let dead = try #require(corporate.findings.first { $0.id == FindingID.deadTunnelRoute }, "\(corporate.findings.map(\.evidence))")
+        #expect(dead.severity == .warning && dead.ifname == "utun6" && dead.routes?.count == 2)
+        #expect(dead.evidence.contains("which no longer exists") && dead.evidence.contains("route -n delete -net 172.16.0.0/12"))
+        let beside = CapturePasteTests.assess(listing + "0/1                10.20.0.1          UGSc                utun6\n128.0/1            10.20.0.1          UGSc                utun6\n10.1/16            10.20.0.1          UGSc                utun6\n")
+        #expect(beside.findings.first { $0.id == FindingID.splitDefault }?.routes?.count == 2)
+        #expect(beside.findings.first { $0.id == FindingID.deadTunnelRoute }?.routes?.map(\.display) == ["10.1.0.0/16 via 10.20.0.1"])
+        let v6 = CapturePasteTests.assess(listing.replacingOccurrences(of: "Internet:", with: "Internet6:")
+            .replacingOccurrences(of: "default            192.168.2.1        UGScg                 en0\n", with: "")
+            + "2000::/3           fe80::1%utun6      UGSc                utun6\n")
+        let split = try #require(v6.findings.first { $0.id == FindingID.splitDefault }, "\(v6.findings.map(\.evidence))")
+        #expect(split.severity == .critical && split.evidence.hasPrefix("1 route captures all IPv6 default traffic"), "\(split.evidence)")
     }
 
     /// A hoard in a capture without IPv6 routes does not claim to have counted them.

@@ -36,33 +36,57 @@ import Testing
     /// `ps aux | grep -i zerotier` shows only the grep: the daemon's row, cut at the window's
     /// edge before its name, would have been dropped by grep, so nothing is proven.
     @Test(arguments: [("ps aux | grep -i zerotier", auxGrep), ("ps -ef | grep -i zerotier", efGrep),
-                      ("ps -axo pid,command | grep -i zerotier", axoGrep), ("ps auxw | grep -i zerotier", auxGrep)])
+                      ("ps -axo pid,command | grep -i zerotier", axoGrep),
+                      // One w gives 131 columns: not enough for `zerotier-one` at the end of the path.
+                      ("ps auxw | grep zerotier-one", auxGrep.replacingOccurrences(of: "-i zerotier", with: "zerotier-one"))])
     func aGrepBehindACuttingPsProvesNothingAbsent(command: String, row: String) {
         let assessment = Self.assess(Self.zeroTierPair(then: command, rows: [row]))
         #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
         #expect(Self.feth(assessment)?.state == .unknown, "\(command)")
         // (A `pid,command` row whose command is not a path is not told from prose: no ps at all.)
         if !command.contains("pid,command") {
-            #expect(Self.feth(assessment)?.reason.contains("ps auxww | grep -i zerotier") == true, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+            #expect(Self.feth(assessment)?.reason.contains("ps auxww | grep") == true, "\(command): \(Self.feth(assessment)?.reason ?? "")")
         }
         // The same paste without its command line: the grep row gives the filter away, not the width.
         let bare = Self.assess(Self.zeroTierPair(then: "", rows: [row]).replacingOccurrences(of: "% \n", with: ""))
         #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command) without its command line")
     }
 
-    /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough,
-    /// or a row as wide as the daemon's would need.
+    /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough
+    /// for the word grep looks for (`ZeroTier` ends 37 columns into the daemon's path), or a row
+    /// as wide as the daemon's would need.
     @Test(arguments: [("ps auxww | grep -i zerotier", [auxGrep]), ("ps -ww -ef | grep -i zerotier", [efGrep]), ("ps -efw | grep -i zerotier", [efGrep]),
+                      ("ps auxw | grep -i zerotier", [auxGrep]),
                       ("ps -ef | grep -i zerotier", [efGrep, "  501   812     1   0  8:02AM ??         0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier -NSDocumentRevisionsDebugMode YES"])])
     func wholeRowsStillProveTheDaemonAbsent(command: String, rows: [String]) {
         let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows))
         #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(command): \(Self.feth(assessment)?.reason ?? "")")
     }
 
-    /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width.
+    /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width, and
+    /// a cut one is named as the reason.
     @Test func theDaemonsOwnRowDecides() {
         let daemon = "root               402   0.3  0.1 411936208  24208   ??  Ss    8:02AM   0:04.17 /Library/Application Support/ZeroTier/One/zerotier-one"
         #expect(Self.feth(Self.assess(Self.zeroTierPair(then: "ps aux | grep -i zerotier", rows: [Self.auxGrep, daemon])))?.state == .live)
+        let cut = Self.feth(Self.assess(Self.zeroTierPair(then: "ps aux | grep -i zerotier", rows: [Self.auxGrep, String(daemon.prefix(125))])))
+        #expect(cut?.state == .unknown && cut?.reason.hasPrefix("pid 402 (/Library/Application Support/ZeroTier/One/zer) may be ZeroTier") == true, "\(cut?.reason ?? "")")
+    }
+
+    /// A whole `ps -ef` in a narrow window: every long row stops at one column, wherever its
+    /// right-aligned first column made it start, so the listing is cut and proves nothing absent.
+    @Test(arguments: [80, 78, 60])
+    func aListingCutAtTheWindowsEdgeProvesNothingAbsent(width: Int) {
+        let rows = [
+            "  UID   PID  PPID   C STIME   TTY           TIME CMD",
+            "    0     1     0   0  8:02AM ??         0:51.73 /sbin/launchd",
+            "    0   412     1   0  8:02AM ??         0:12.34 /Library/Application Support/ZeroTier/One/zerotier-one",
+            "    0   308     1   0  8:02AM ??         2:50.07 /System/Library/PrivateFrameworks/MobileDevice.framework/Versions/A/AppleMobileDeviceHelper",
+            "  501  1204     1   0  8:03AM ??         0:03.10 /System/Library/CoreServices/Finder.app/Contents/MacOS/Finder",
+            "  501  2211  2200   0  8:05AM ttys000    0:00.05 -zsh",
+        ].map { String($0.prefix(width - 1)) }
+        let text = Self.zeroTierPair(then: "ps -ef", rows: rows)
+        #expect(!Self.assess(text).findings.contains { $0.id == FindingID.orphanedFeth }, "\(width)")
+        #expect(!Self.assess(text.replacingOccurrences(of: "% ps -ef\n", with: "")).findings.contains { $0.id == FindingID.orphanedFeth }, "\(width) without its command")
     }
 
     // MARK: netstat's Netif column
@@ -102,8 +126,25 @@ import Testing
     @Test func aCutNameOfSeveralIsNeithersAndNotGone() {
         let assessment = Self.assess(Self.oldTable(interfaces: [("utun1003", "10.10.10.1"), ("utun1004", "10.10.11.1")], netif: "utun100"))
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
-        #expect(assessment.interfaces.first { $0.interface.name == "utun100" }?.state == .unknown)
-        #expect(assessment.snapshot.readingProblems.contains { $0.contains("may be any of utun1003, utun1004") })
+        #expect(assessment.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown)
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("may be any of utun1003, utun1004") }, "\(assessment.snapshot.readingProblems)")
+    }
+
+    /// A cut name that is itself listed beside a longer one, or one only a partial or an
+    /// earlier listing speaks for, is tied to no interface: unknown, never gone, never guessed.
+    @Test func aCutNameTheListingsCannotSettleIsTiedToNone() {
+        let both = Self.assess(Self.oldTable(interfaces: [("utun100", "10.10.9.1"), ("utun1003", "10.10.10.1")], netif: "utun100"))
+        #expect(!both.findings.contains { $0.severity == .critical }, "\(both.findings.map(\.evidence))")
+        #expect(both.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown)
+        #expect(both.interfaces.first { $0.interface.name == "utun100" }?.routes.isEmpty == true)
+        let partial = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
+            .replacingOccurrences(of: "$ ifconfig -a\n", with: "$ ifconfig feth2481\n")
+        let fromPartial = Self.assess(partial)
+        #expect(fromPartial.interfaces.first { $0.interface.name == "feth248…" }?.state == .unknown, "\(fromPartial.interfaces.map(\.interface.name))")
+        let later = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
+            .replacingOccurrences(of: "$ netstat -rn -f inet", with: "$ sudo zerotier-cli leave 8056c2e21c000001\n200 leave OK\n$ netstat -rn -f inet")
+        #expect(!Self.assess(later).findings.contains { $0.severity == .critical })
+        #expect(Self.assess(later).interfaces.contains { $0.interface.name == "feth248…" })
     }
 
     /// What the column cut from a gone tunnel's name is still gone, and a name that fits the

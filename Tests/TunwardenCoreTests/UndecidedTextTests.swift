@@ -40,5 +40,11 @@ import Testing
         let assessment = Self.unreadable(2)
         let reason = try #require(assessment.interfaces.first?.reason)
         #expect(NagiosLine.render(assessment).hasPrefix("TUNWARDEN UNKNOWN: 2 tunnel interfaces could not be judged: \(reason) |"), "\(NagiosLine.render(assessment))")
+        // A reason holding `|` or a line break would end the plugin's text: neither is left.
+        var piped = assessment
+        piped.interfaces[0].reason = "run ps auxww | grep -i zerotier\nthen again " + String(repeating: "word ", count: 60)
+        let line = NagiosLine.render(piped)
+        #expect(line.filter { $0 == "|" }.count == 1 && !line.contains("\n"), "\(line)")
+        #expect(line.contains("run ps auxww / grep -i zerotier then again word") && line.contains("word…"), "\(line)")
     }
 }

@@ -33,6 +33,8 @@ struct CaptureContents {
     /// record (a hostile paste may hold hundreds of thousands).
     var interfacePositions: [String: Int] = [:]
     var routeKeys: Set<RouteKey> = []
+    /// The moments at which rows already read were read again (the first moment is the row's).
+    var repeatedRouteMoments: [RouteKey: Set<Int>] = [:]
     var holderKeys: Set<DarwinParsers.UtunHolder> = []
 
     /// A route row without where it was read.
@@ -59,6 +61,8 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
+    /// The moments at which some ps listing showed every process.
+    var psWholeMoments: Set<Int> = []
 
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }
@@ -76,10 +80,21 @@ struct CaptureContents {
     /// Likewise when no route naming it was read at the moment of a listing of every interface:
     /// a command between them may have made the tunnel (a VPN started after `ifconfig -a`), or
     /// taken it away with its routes.
-    func mayHaveComeSince(_ name: String, families: Set<AddressFamily>) -> Bool {
+    /// (`moments` is `routeMoments()`, made once for all the names asked about.)
+    func mayHaveComeSince(_ name: String, families: Set<AddressFamily>, moments: [String: Set<Int>]) -> Bool {
         let relevant = routeListingNames.filter { !$0.families.isDisjoint(with: families) }
         if relevant.count > 1 && !relevant.allSatisfy({ $0.names.contains(name) }) { return true }
-        let named = Set(routes.lazy.filter { $0.netif == name }.map(\.moment))
+        let named = moments[name] ?? []
         return !named.isEmpty && named.isDisjoint(with: completeInterfaceMoments)
+    }
+
+    /// The moments at which routes naming each interface were read.
+    func routeMoments() -> [String: Set<Int>] {
+        var moments: [String: Set<Int>] = [:]
+        for row in routes {
+            moments[row.netif, default: []].insert(row.moment)
+            if let again = repeatedRouteMoments[Section.key(row)] { moments[row.netif, default: []].formUnion(again) }
+        }
+        return moments
     }
 }

@@ -104,7 +104,10 @@ extension Section {
         return end
     }
 
-    func add(_ entry: DarwinParsers.IfconfigEntry, to contents: inout CaptureContents) {
+    mutating func add(_ entry: DarwinParsers.IfconfigEntry, to contents: inout CaptureContents) {
+        var entry = entry
+        entry.moment = contents.moment
+        sectionInterfaceNames.insert(entry.name)
         if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
             if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
@@ -269,5 +272,26 @@ extension Section {
         let linkLocal = local.bytes[0] == 0xfe && local.bytes[1] & 0xc0 == 0x80
         entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, scope: linkLocal ? "link" : "global"))
         return next
+    }
+}
+
+extension Section {
+    /// Records that this section listed every interface. Under its own command line, after an
+    /// earlier listing of every interface, it is the listing of now (a transcript's second round,
+    /// after `sudo killall -9 ClashX` or a crash told in prose): the interfaces only earlier
+    /// listings showed are gone. After a command that may have changed them, only its moment has
+    /// every interface listed.
+    mutating func recordWholeInterfaceListing(into contents: inout CaptureContents) {
+        if contents.interfacesComplete, command?.tool == .ifconfig {
+            let gone = contents.interfaces.filter { !sectionInterfaceNames.contains($0.name) }.map(\.name)
+            if !gone.isEmpty {
+                contents.notes.append("\(file): \(gone.count) interface\(gone.count == 1 ? "" : "s") of earlier listings (\(gone.prefix(6).joined(separator: ", "))\(gone.count > 6 ? ", …" : "")) not in the later listing of every interface at line \(text.line(range.lowerBound)), which is used")
+                contents.interfaces.removeAll { !sectionInterfaceNames.contains($0.name) }
+                contents.interfacePositions = Dictionary(uniqueKeysWithValues: contents.interfaces.enumerated().map { ($1.name, $0) })
+            }
+        }
+        if let earlier = contents.completeInterfaceMoments.max(), earlier != contents.moment { contents.completeInterfaceMoments = [] }
+        contents.interfacesComplete = true
+        contents.completeInterfaceMoments.insert(contents.moment)
     }
 }

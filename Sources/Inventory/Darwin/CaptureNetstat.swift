@@ -160,7 +160,12 @@ extension Section {
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)
         sectionKeys.insert(key)
-        if contents.routeKeys.insert(key).inserted { contents.routes.append(row) }
+        if contents.routeKeys.insert(key).inserted {
+            contents.routes.append(row)
+        } else {
+            // The same row again, in a later listing: the route was there at that moment too.
+            contents.repeatedRouteMoments[key, default: []].insert(contents.moment)
+        }
     }
 
     /// A whole listing of `families` is the routing table as it was when it ran: the rows of those

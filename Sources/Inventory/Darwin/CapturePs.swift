@@ -11,11 +11,11 @@ extension Section {
     }
 
     /// Whether the ps rows were cut at a terminal's width: macOS `ps` without `-ww` cuts each
-    /// line at the window's edge, so several rows end at one column of 70 or more, and a
+    /// line at the window's edge, so several rows end at one column of 40 or more, and a
     /// program's path may be cut off (`/Library/Application Support/ZeroTier/On`).
     var psRowsCutAtWidth: Bool {
-        if let command, command.tool == .ps, command.arguments.contains(where: { $0.contains("ww") }) { return false }
-        guard let widest = psRowSpans.max(), widest >= 70 else { return false }
+        if psColumnsAsked == Int.max { return false }
+        guard let widest = psRowSpans.max(), widest >= 40 else { return false }
         return psRowSpans.count { $0 == widest } >= 2
     }
 
@@ -43,18 +43,30 @@ extension Section {
     /// unless `-ww` is given. A row cut before the name the filter looks for is dropped whole,
     /// with nothing left to show it was there. The listing is trusted only where its own rows
     /// prove the terminal wide enough for a daemon's command as long as ZeroTier's to reach its
-    /// name, from the column where the commands start.
-    var psRowsMayBeCutBeforeFiltering: Bool {
+    /// name, from the column where the commands start: where the filter's word ends in that
+    /// command (column 37 for `grep -i zerotier`, 54 for `grep zerotier-one`).
+    func psRowsMayBeCut(before filter: TextFilter) -> Bool {
         if let asked = psColumnsAsked, asked == Int.max { return false }
         guard let commandsStart = psCommandOffsets.max() else { return true }
+        // Where the filter first finds its word in the daemon's command; a filter that would not
+        // find it there shows no daemon row anyway, and says so itself.
+        let daemon = filter.ignoreCase ? Self.longDaemonCommand.lowercased() : Self.longDaemonCommand
+        let reaches = filter.patterns.compactMap { pattern -> Int? in
+            let pattern = filter.ignoreCase ? pattern.lowercased() : pattern
+            guard !pattern.isEmpty, let found = daemon.range(of: pattern) else { return nil }
+            return daemon.utf8.distance(from: daemon.utf8.startIndex, to: found.upperBound)
+        }
+        guard let reach = reaches.min(), !filter.opaque, !filter.inverted else { return false }
         let proven = max(psRowSpans.max() ?? 0, psColumnsAsked ?? 0)
-        return proven < commandsStart + Self.longDaemonCommand
+        return proven < commandsStart + reach + Self.columnsSlack
     }
 
-    /// How far past the start of its column a daemon's command reaches:
-    /// `/Library/Application Support/ZeroTier/One/zerotier-one` is 54 bytes, and rows' leading
-    /// blanks, which the offsets do not count, differ by a few columns more.
-    static let longDaemonCommand = 60
+    /// The longest command of a daemon a filter looks for that tunwarden knows: ZeroTier's, as
+    /// launchd starts it.
+    static let longDaemonCommand = "/Library/Application Support/ZeroTier/One/zerotier-one"
+    /// Columns of room for rows whose fields are wider than the row shown (a longer user name,
+    /// a larger pid).
+    static let columnsSlack = 4
 
     static func psHeader(_ text: CaptureText, _ position: Int) -> PsLayout? {
         let word = text[position]
@@ -145,8 +157,10 @@ extension Section {
                 psRows += 1
                 if pid == 1 { psSawLaunchd = true }
                 if text.startsLine(position) {
-                    psRowSpans.append(text.lineSpan(position))
-                    psCommandOffsets.append(text.lineOffset(position + layout.commandColumn))
+                    // Columns as the terminal showed them: ps cut every row at one column.
+                    let lead = text.lineLead(position)
+                    psRowSpans.append(lead + text.lineSpan(position))
+                    psCommandOffsets.append(lead + text.lineOffset(position + layout.commandColumn))
                 }
             } else {
                 contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; row skipped")
@@ -154,5 +168,17 @@ extension Section {
             position = commandEnd
         }
         return position
+    }
+}
+
+extension Section {
+    /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
+    /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
+    static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
+
+    /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
+    /// that a process runs, never that one does not.
+    static func cutBeforeFiltering(_ filter: TextFilter) -> TextFilter {
+        .unseen("`\(filter.text)` saw rows that ps may have cut at the terminal's width first, so a long command can be missing; run ps auxww | \(filter.text)")
     }
 }

@@ -133,8 +133,7 @@ struct Section {
                 // `-l inet` (or `ether`) lists only the interfaces with such addresses.
                 if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
                    !command.hasOption("d"), !command.hasOption("u"), !command.arguments.contains(where: { !$0.hasPrefix("-") }) {
-                    contents.interfacesComplete = true
-                    contents.completeInterfaceMoments.insert(contents.moment)
+                    recordWholeInterfaceListing(into: &contents)
                 }
                 contents.ifconfigSeen = contents.ifconfigSeen || ifconfigBlocks > 0
                 ifconfigBlocks = 0
@@ -234,10 +233,7 @@ struct Section {
                 whole = !ifconfigFragment && sawLoopback
             }
             if elidedBeforeAnything { whole = false }
-            if whole {
-                contents.interfacesComplete = true
-                contents.completeInterfaceMoments.insert(contents.moment)
-            }
+            if whole { recordWholeInterfaceListing(into: &contents) }
         }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
@@ -273,7 +269,7 @@ struct Section {
                 contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
                 if let filter = command.filters.first {
-                    contents.processFilters.append(psRowsMayBeCutBeforeFiltering ? Self.cutBeforeFiltering(filter) : filter)
+                    contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
@@ -283,31 +279,27 @@ struct Section {
                     contents.processFilters.append(Self.withoutLaunchd)
                 } else {
                     contents.psWhole = true
+                    contents.psWholeMoments.insert(contents.moment)
                 }
             } else if psHeaderSeen {
-                if psSawLaunchd { contents.psWhole = true } else { contents.processFilters.append(Self.withoutLaunchd) }
+                if psSawLaunchd {
+                    contents.psWhole = true
+                    contents.psWholeMoments.insert(contents.moment)
+                } else {
+                    contents.processFilters.append(Self.withoutLaunchd)
+                }
             } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
                       let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
                 // `ps aux | grep -i zerotier` pasted without its command line shows the grep
                 // itself, and with it the filter the listing went through (and not whether its
                 // ps was told -ww).
-                contents.processFilters.append(psRowsMayBeCutBeforeFiltering ? Self.cutBeforeFiltering(filter) : filter)
+                contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
             } else {
                 contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
             }
         }
     }
 
-
-    /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
-    /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
-    static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
-
-    /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
-    /// that a process runs, never that one does not.
-    static func cutBeforeFiltering(_ filter: TextFilter) -> TextFilter {
-        .unseen("`\(filter.text)` saw rows that ps may have cut at the terminal's width first, so a long command can be missing; run ps auxww | \(filter.text)")
-    }
 
     var sectionRoutes = 0
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
@@ -338,6 +330,8 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
+    /// The interfaces this section's blocks named.
+    var sectionInterfaceNames: Set<String> = []
     /// Whether a ps row of pid 1 (launchd) was read.
     var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.

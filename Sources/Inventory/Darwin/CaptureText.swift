@@ -66,6 +66,23 @@ struct CaptureText {
         return Int(starts[position] - starts[first])
     }
 
+    /// How many spaces come before the first word of the line `position` is on: with
+    /// `lineSpan` or `lineOffset`, the column a terminal shows a row end or a column start at
+    /// (ps right-aligns its first column, so rows start at different columns).
+    func lineLead(_ position: Int) -> Int {
+        var first = position
+        while first > 0, lines[first - 1] == lines[position] { first -= 1 }
+        let utf8 = text.utf8
+        var index = utf8.index(utf8.startIndex, offsetBy: Int(starts[first]))
+        var lead = 0
+        while index > utf8.startIndex {
+            index = utf8.index(before: index)
+            guard utf8[index] == UInt8(ascii: " ") else { break }
+            lead += 1
+        }
+        return lead
+    }
+
     /// Whether the word at `position` begins an indented line (ifconfig's body lines start with a tab).
     func indented(_ position: Int) -> Bool { indentedFlags[position] }
 

@@ -204,9 +204,11 @@ public struct CapturedInventory: InventoryBackend {
             // (Also when the listings disagree on indexes, or a name is misread, `utunl0` for
             // `utun10`: the listing says nothing sure of it.)
             let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
-            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && ShellCommand.isInterfaceName(row.netif)
-                && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? []) || Self.misread(row.netif)
-                    || cutShortNames.contains(row.netif)) {
+            let moments = contents.routeMoments()
+            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
+                && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
+                && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
+                    || Self.misread(row.netif) || cutShortNames.contains(row.netif)) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)
@@ -257,6 +259,12 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.processNames = processes
         snapshot.processFilter = contents.psWhole ? nil : contents.processFilters.first
+        // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
+        // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
+        let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
+        if contents.psWhole, !fethMoments.isSubset(of: contents.psWholeMoments) {
+            snapshot.processFilter = .unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")
+        }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {
             snapshot.routeFamilies = whole.reduce(into: Set<AddressFamily>()) { $0.formUnion($1.families) }

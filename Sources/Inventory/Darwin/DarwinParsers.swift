@@ -48,6 +48,9 @@ public enum DarwinParsers {
         public var headerMissing = false
         /// Only its name is known (`ifconfig -l`): its flags, state and addresses are not.
         public var nameOnly = false
+        /// How many commands that may change the tables came before the block's listing (see
+        /// `CaptureContents.moment`).
+        public var moment = 0
 
         /// The kernel's interface index, where the output shows it.
         public var kernelIndex: Int? { index ?? scopeID }

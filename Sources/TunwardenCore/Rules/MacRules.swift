@@ -61,20 +61,17 @@ extension Heuristics {
         if interface.unlisted {
             return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
         }
-        // ZeroTier names its pair fethN (N below 5000) and feth(N+5000); a pair named otherwise
+        // ZeroTier names its pair fethN (N from 100 to 4999) and feth(N+5000); a pair named otherwise
         // was made by something else (by hand, for a VM's bridge), which no process owns either.
         guard isZeroTierPair(interface) else {
             let peer = interface.peerName.map { "its peer \($0)" } ?? "no peer"
-            return (.unknown, "\(interface.name) with \(peer) is not named as ZeroTier names its pairs (fethN with feth(N+5000)), so something else made it (by hand, a VM's bridge); no process owns a feth, so nothing in the capture shows whether it is in use")
+            return (.unknown, "\(interface.name) with \(peer) is not named as ZeroTier names its pairs (fethN, N from 100 to 4999, with feth(N+5000)), so something else made it (by hand, a VM's bridge); no process owns a feth, so nothing in the capture shows whether it is in use")
         }
         guard let processes = snapshot.processNames else { return (.unknown, "running processes unknown (no ps output)") }
         let owners = processes.filter { entry in policy.fethOwners.contains { command(entry.value, runs: $0) } }
         if let owner = owners.min(by: { $0.key < $1.key }) {
             let name = policy.fethOwners.first { command(owner.value, runs: $0) } ?? owner.value
             return (.live, "\(name)[\(owner.key)] is running")
-        }
-        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
-            return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
         // A process whose command names ZeroTier without being its program is one cut short
         // (`ps aux` without -ww stops at the window's edge: `/Library/Application Support/ZeroTier/On`),
@@ -88,12 +85,12 @@ extension Heuristics {
         }) {
             return (.unknown, "pid \(cut.key) (\(cut.value.prefix(60))) may be ZeroTier with its command cut short (ps without -ww), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
-        let peerText: String
-        if let peer = interface.peerName {
-            peerText = hasInterface(peer) ? " (peer \(peer))" : " (its peer \(peer) is missing)"
-        } else {
-            peerText = " (no peer)"
+        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
+            return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
+        // (A pair named as ZeroTier's always has its peer named.)
+        let peer = interface.peerName ?? ""
+        let peerText = hasInterface(peer) ? " (peer \(peer))" : " (its peer \(peer) is missing)"
         findings.append(Finding(
             id: FindingID.orphanedFeth, severity: .warning, ifname: interface.name, reapable: true,
             evidence: "feth \(interface.name)\(peerText) exists while no \(policy.fethOwners.joined(separator: " or ")) process runs; ZeroTier destroys its pairs only in an exit handler, so a crash leaves them, and their addresses mislead other software. Reap with: ifconfig \(interface.name) destroy"
@@ -101,15 +98,15 @@ extension Heuristics {
         return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
     }
 
-    /// Whether a feth and its peer are named as ZeroTier names its pairs: fethN, N from 0 to 4999,
-    /// with feth(N+5000), either end.
+    /// Whether a feth and its peer are named as ZeroTier names its pairs: fethN, N from 100 to 4999
+    /// (ZeroTier leaves lower numbers to other software), with feth(N+5000), either end.
     static func isZeroTierPair(_ interface: NetworkInterface) -> Bool {
         func unit(_ name: String) -> Int? {
             guard name.hasPrefix("feth"), let number = Int(name.dropFirst(4)), String(number) == name.dropFirst(4) else { return nil }
             return number
         }
         guard let own = unit(interface.name), let peer = interface.peerName.flatMap(unit) else { return false }
-        return (0..<5000).contains(min(own, peer)) && max(own, peer) == min(own, peer) + 5000
+        return (100..<5000).contains(min(own, peer)) && max(own, peer) == min(own, peer) + 5000
     }
 
     /// macOS daemons that hold utuns for the system's own services on every Mac.

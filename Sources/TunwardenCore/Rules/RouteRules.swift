@@ -60,24 +60,31 @@ extension Heuristics {
             let name = String(key.split(separator: "|")[0])
             let family = grouped[0].family == .inet ? "IPv4" : "IPv6"
             var routes = grouped
-            let whole = coverage(of: routes.map(\.destination)) >= 255.0 / 256.0
+            let whole = defaultShare(of: routes.map(\.destination)) >= 255.0 / 256.0
             var share = 1.0
+            // A tunnel that is gone: the routes into it that the finding below does not name.
+            var leftOver: [Route] = []
+            defer { if byName[name] == nil, !leftOver.isEmpty { findings.append(goneTunnelRoutes(leftOver, into: name, snapshot: snapshot)) } }
             if whole {
                 // The pieces that take the space (0/1 and 128/1), not the tunnel's own subnet
                 // and host routes beside them, where they alone take it.
                 let pieces = grouped.filter { (1...8).contains($0.destination.length) }
-                if coverage(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
+                if defaultShare(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
             } else {
                 // The pieces a split default leaves (8/5, 64/2, 128.0/1 of the 1/8 … 128/1
                 // cascade): prefixes of /1 to /8 that together take a sizeable part of the space.
                 routes = grouped.filter { (1...8).contains($0.destination.length) }
-                share = coverage(of: routes.map(\.destination))
-                guard share >= 1.0 / 16.0 else { continue }
+                share = defaultShare(of: routes.map(\.destination))
+                guard share >= 1.0 / 16.0 else {
+                    leftOver = grouped
+                    continue
+                }
             }
+            leftOver = grouped.filter { route in !routes.contains { $0 == route } }
             let list = routes.map(\.display).joined(separator: ", ")
-            let percent = "\(Int((share * 100).rounded(.down)))% of \(family)"
+            let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin
-                ? " Remove them with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
+                ? " Remove \(routes.count == 1 ? "it" : "them") with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
             if let entry = byName[name] {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
@@ -95,32 +102,58 @@ extension Heuristics {
                 } else if alive || !entry.holders.isEmpty {
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
-                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what)\(holders); the rest follows the default route. Pieces of a split default like these are what a VPN or proxy adds to take part of the traffic.",
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) takes" : "s (\(list)) take") \(percent) into \(what)\(holders); the rest follows the default route. Pieces of a split default like these are what a VPN or proxy adds to take part of the traffic.",
                         routes: routes
                     ))
                 } else {
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .warning, ifname: name, reapable: false,
-                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) take \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) takes" : "s (\(list)) take") \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
                         routes: routes
                     ))
                 }
             } else if whole {
                 findings.append(Finding(
                     id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
-                    evidence: "\(routes.count) routes capture all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
+                    evidence: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
                     routes: routes
                 ))
             } else {
                 findings.append(Finding(
                     id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
-                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? "" : "s") (\(list)) send \(percent) into \(name), which no longer exists: that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
+                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), which no longer exists: that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
                     routes: routes
                 ))
             }
         }
         return goneDefaults + findings
     }
+
+    /// Routes into a tunnel a listing of every interface no longer holds, beside any split default
+    /// into it: what they send is blackholed too (a corporate VPN's 10/8 and 172.16/12 after it
+    /// died).
+    static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding {
+        let list = routes.map(\.display).joined(separator: ", ")
+        let removal = routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ")
+        return Finding(
+            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
+            evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), which no longer exists: \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
+            routes: routes
+        )
+    }
+
+    /// The share of a family's default traffic `prefixes` take: of all IPv4 addresses, and of
+    /// IPv6's global unicast space (2000::/3), the only part of it the internet routes, so that
+    /// `2000::/3` alone takes all of it as `::/1` and `8000::/1` together do.
+    static func defaultShare(of prefixes: [IPPrefix]) -> Double {
+        guard let first = prefixes.first, first.family == .inet6 else { return coverage(of: prefixes) }
+        let inside = prefixes.compactMap { prefix -> IPPrefix? in
+            prefix.contains(globalUnicast) ? globalUnicast : globalUnicast.contains(prefix) ? prefix : nil
+        }
+        return min(1, coverage(of: inside) / globalUnicast.shareOfAddressSpace)
+    }
+
+    static let globalUnicast = IPPrefix(address: IPAddress("2000::")!, length: 3)!
 
     /// macOS, from a listing of every interface and every default route: general (not
     /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
