@@ -220,6 +220,9 @@ import TunwardenCore
         #expect(!owned.findings.contains { $0.id == "orphaned-feth" })
         let orphaned = Heuristics.assess(try CapturedInventory.build(ifconfig: feth, netstat: nil, lsof: nil, ps: "PID COMM\n1 /sbin/launchd\n"))
         #expect(orphaned.findings.filter { $0.id == "orphaned-feth" && $0.reapable }.compactMap(\.ifname) == ["feth8846", "feth3846"])
+        // The live Mac's own outputs, whole and of one moment, decide as a capture does.
+        let live = Heuristics.assess(try CapturedInventory.build(ifconfig: feth, netstat: nil, lsof: nil, ps: "PID COMM\n1 /sbin/launchd\n", whole: true))
+        #expect(live.findings.filter { $0.id == "orphaned-feth" && $0.reapable }.compactMap(\.ifname) == ["feth8846", "feth3846"])
         let unknown = Heuristics.assess(try CapturedInventory.build(ifconfig: feth, netstat: nil, lsof: nil, ps: nil))
         #expect(unknown.interfaces.allSatisfy { $0.state == .unknown })
         #expect(unknown.status == .unknown)

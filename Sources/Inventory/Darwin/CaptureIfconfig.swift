@@ -112,6 +112,9 @@ extension Section {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
             if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
                 contents.interfaces[existing] = entry
+            } else {
+                // Listed again: it was there at this moment too.
+                contents.interfaces[existing].moment = entry.moment
             }
         } else {
             contents.interfacePositions[entry.name] = contents.interfaces.count

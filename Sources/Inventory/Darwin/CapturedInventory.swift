@@ -115,7 +115,10 @@ public struct CapturedInventory: InventoryBackend {
             contents.completeInterfaceMoments = contents.ifconfigSeen ? [contents.moment] : []
             contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
             if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
-            if ps != nil { contents.psSeen = true; contents.psWhole = true; contents.processFilters = [] }
+            if ps != nil {
+                (contents.psSeen, contents.psWhole, contents.processFilters) = (true, true, [])
+                contents.psWholeMoments = [contents.moment]
+            }
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
         snapshot.missingSources = missingFiles(present, snapshot: snapshot)
