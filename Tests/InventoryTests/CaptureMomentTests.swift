@@ -27,6 +27,8 @@ import Testing
         "user@mbp ~ % sudo route -n add -net 0.0.0.0/1 10.66.66.1\nadd net 0.0.0.0: gateway 10.66.66.1\n",
         "user@mbp ~ % scutil --nc start \"Work VPN\"\n",
         "user@mbp ~ % sudo ifconfig utun6 up\n",
+        "user@mbp ~ % clear; sudo openvpn --config corp.ovpn --daemon\n",
+        "user@mbp ~ % cd ~/vpn && sudo openvpn --config corp.ovpn --daemon\n",
     ])
     func aTunnelMadeBetweenTheListingsIsNotGone(between: String) {
         let assessment = CapturePasteTests.assess(Self.ifconfig + between + Self.netstat)
@@ -46,15 +48,27 @@ import Testing
         #expect(assessment.status == .critical, "\(between): \(assessment.findings.map(\.evidence))")
     }
 
-    /// A second round of listings is the table of now: a tunnel only the first `ifconfig -a`
-    /// showed is gone by the second, and routes still naming it lead nowhere.
-    @Test(arguments: ["user@mbp ~ % sudo killall -9 ClashX\n", "ClashX crashed here, then I ran the same commands again:\n"])
-    func aLaterRoundOfListingsIsTheTableOfNow(between: String) {
+    /// A second round of listings is the table of now. After a command that may have removed a
+    /// tunnel only the first `ifconfig -a` showed, it is gone, and routes still naming it lead
+    /// nowhere; with none between, the two listings of one moment disagree (the tunnel went away,
+    /// or the second paste was cut at a block's end), and the tunnel is unknown.
+    @Test(arguments: [("user@mbp ~ % sudo killall -9 ClashX\n", true), ("ClashX crashed here, then I ran the same commands again:\n", false),
+                      ("user@mbp ~ % ping -c 1 1.1.1.1\n", false)])
+    func aLaterRoundOfListingsIsTheTableOfNow(between: String, removing: Bool) {
         let withTunnel = Self.ifconfig.replacingOccurrences(of: "\tstatus: active", with: "\tstatus: active\nutun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1500\n\tinet 10.66.66.2 --> 10.66.66.1 netmask 0xffffffff")
         let assessment = CapturePasteTests.assess(withTunnel + Self.netstat + between + Self.ifconfig + Self.netstat)
-        #expect(assessment.status == .critical, "\(between): \(assessment.findings.map(\.evidence))")
         #expect(!assessment.interfaces.contains { $0.interface.name == "utun6" && $0.state == .live })
-        // The first round alone, or both rounds with the tunnel in each, is a live tunnel.
+        if removing {
+            #expect(assessment.status == .critical, "\(between): \(assessment.findings.map(\.evidence))")
+        } else {
+            #expect(!assessment.findings.contains { $0.severity == .critical }, "\(between): \(assessment.findings.map(\.evidence))")
+            #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+            #expect(assessment.snapshot.readingProblems.contains { $0.contains("whether it went away or the paste was cut is unknown") })
+        }
+        // Routes read only before the tunnel went, and never again, prove nothing gone.
+        let routesBefore = CapturePasteTests.assess(withTunnel + Self.netstat + between + Self.ifconfig)
+        #expect(!routesBefore.findings.contains { $0.severity == .critical }, "\(between): \(routesBefore.findings.map(\.evidence))")
+        // Both rounds with the tunnel in each: a live tunnel.
         #expect(CapturePasteTests.assess(withTunnel + Self.netstat + between + withTunnel + Self.netstat).status == .ok)
     }
 
@@ -67,6 +81,12 @@ import Testing
         let later = ps + "user@mbp ~ % sudo launchctl load /Library/LaunchDaemons/com.zerotier.one.plist\n" + pair
         #expect(!CapturePasteTests.assess(later).findings.contains { $0.id == FindingID.orphanedFeth })
         #expect(CapturePasteTests.assess(ps + pair).findings.contains { $0.id == FindingID.orphanedFeth })
+        // So does a filtered one, and one taken after the pair's listing.
+        let grep = "user@mbp ~ % ps auxww | grep -i zerotier\nmia               5120   0.0  0.0 408626880   1360 s000  S+    9:41AM   0:00.00 grep -i zerotier\n"
+        let kickstart = "user@mbp ~ % sudo launchctl kickstart system/com.zerotier.one\n"
+        #expect(!CapturePasteTests.assess(grep + kickstart + pair).findings.contains { $0.id == FindingID.orphanedFeth })
+        #expect(!CapturePasteTests.assess(pair + "user@mbp ~ % sudo killall zerotier-one\n" + grep).findings.contains { $0.id == FindingID.orphanedFeth })
+        #expect(CapturePasteTests.assess(pair + grep).findings.contains { $0.id == FindingID.orphanedFeth })
     }
 
     /// ping's `100.0% packet loss` ends in `%` like a zsh prompt but is output: the listings
@@ -77,20 +97,22 @@ import Testing
         #expect(!ShellCommand.isPrompt("100.0%") && !ShellCommand.isPrompt("50%") && ShellCommand.isPrompt("%") && ShellCommand.isPrompt("host%"))
     }
 
-    @Test func whichCommandsMayChangeTheTables() throws {
-        func command(_ line: String) throws -> ShellCommand {
-            let text = CaptureText(file: "t", text: "% " + line)
-            return try #require(ShellCommand.recognize(in: text, at: 0), "\(line)")
-        }
+    @Test func whichCommandsMayChangeTheTables() {
+        func changes(_ line: String) -> Bool { ShellCommand.mayChangeTables(line: line.split(separator: " ").map(String.init)) }
         for line in ["wg-quick up wg0", "open -a Tailscale", "sudo route delete default", "ifconfig feth0 create", "networksetup -setv6off Wi-Fi",
                      "launchctl kickstart -k system/com.zerotier.one", "tunwarden reap --from x", "killall openvpn", "tailscale up",
-                     "brew services restart zerotier-one", "pfctl -f /etc/pf.conf", "ipconfig set en0 DHCP"] {
-            #expect(try command(line).mayChangeTables, "\(line)")
+                     "brew services restart zerotier-one", "pfctl -f /etc/pf.conf", "ipconfig set en0 DHCP", "sudo ifconfig utun6 up",
+                     // Every command of a compound line counts.
+                     "clear; sudo openvpn --config corp.ovpn --daemon", "clear;sudo openvpn --daemon", "cd ~/vpn && sudo openvpn --daemon",
+                     "ifconfig utun6 || sudo wg-quick up wg0", "netstat -rn | awk '/utun6/ {print $1}' | xargs -n1 sudo route -n delete",
+                     "sleep 5 & sudo wg-quick up wg0", "(sudo openvpn --daemon)", "sudo -u root openvpn"] {
+            #expect(changes(line), "\(line)")
         }
-        for line in ["route -n get default", "ifconfig utun3", "netstat -rn", "sudo lsof -nP", "ps auxww", "scutil --nc list", "networksetup -listallnetworkservices",
-                     "launchctl list", "cat /etc/hosts", "tunwarden audit", "tailscale status", "brew services list", "pfctl -s rules",
-                     "ipconfig getifaddr en0"] {
-            #expect(try !command(line).mayChangeTables, "\(line)")
+        for line in ["route -n get default", "ifconfig utun3", "ifconfig -a inet", "netstat -rn", "sudo lsof -nP", "ps auxww", "scutil --nc list",
+                     "networksetup -listallnetworkservices", "launchctl list", "cat /etc/hosts", "tunwarden audit", "tailscale status",
+                     "brew services list", "pfctl -s rules", "ipconfig getifaddr en0", "sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
+                     "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && sleep 1"] {
+            #expect(!changes(line), "\(line)")
         }
     }
 }

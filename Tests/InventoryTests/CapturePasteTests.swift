@@ -224,7 +224,8 @@ import Testing
 
     /// Command lines whose listing is not of every interface, however they say so.
     @Test(arguments: ["$ ifconfig 'utun9'", "$ ifconfig utun9;ifconfig utun8", "$ ifconfig |& grep -A2 en0", "$ ifconfig -d", "$ ifconfig -u",
-                      "$ ifconfig -a | head -6", "➜  vpn ifconfig | head -6", "➜  vpn git:(main) ✗ ifconfig -u"])
+                      "$ ifconfig -a | head -6", "➜  vpn ifconfig | head -6", "➜  vpn git:(main) ✗ ifconfig -u",
+                      "$ ifconfig -a inet", "$ ifconfig inet6"])
     func aPartialInterfaceListingNeverMakesALiveTunnelGone(command: String) {
         Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
         // The same listing in full: utun4 missing from it is gone.

@@ -162,6 +162,45 @@ import Testing
         #expect(Self.assess(longer).status == .critical)
     }
 
+    /// A row's `link#N` settles a cut name, or unsettles one that the listing has whole; the
+    /// IPv6 table of an older layout (no Refs and Use of its own) cuts names at 8.
+    @Test func linkIndexesAndTheIPv6TableOfAnOlderLayout() {
+        func listing(_ blocks: [(String, Int)]) -> String {
+            "$ ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n" + blocks.map { name, index in
+                "\(name): flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::\(index)%\(name) prefixlen 64 scopeid 0x\(String(index, radix: 16))\n"
+            }.joined()
+        }
+        let table = """
+        $ netstat -rn
+        Routing tables
+
+        Internet:
+        Destination        Gateway            Flags        Refs      Use   Netif Expire
+        default            link#1010          UCS            92        0 utun100
+        default            192.168.2.1        UGScI           4      511     en0
+
+        Internet6:
+        Destination                             Gateway                                 Flags         Netif Expire
+        default                                 fe80::%utun1000                         UGcI       utun1000
+        """
+        // utun100 is listed, but index 1010 is not its: the route is some utun100X's.
+        let contradicted = Self.assess(listing([("utun100", 31), ("utun10003", 40)]) + table)
+        #expect(contradicted.interfaces.first { $0.interface.name == "utun100" }?.routes.isEmpty == true)
+        #expect(contradicted.interfaces.contains { $0.interface.name == "utun100…" })
+        // Index 1010 is utun1003's: the route is.
+        let settled = Self.assess(listing([("utun100", 31), ("utun1003", 1010), ("utun10003", 40)]) + table)
+        #expect(settled.interfaces.first { $0.interface.name == "utun1003" }?.routes.contains { $0.destination.length == 0 } == true)
+        // IPv6: utun1000 is utun10003 cut to 8.
+        #expect(settled.interfaces.first { $0.interface.name == "utun10003" }?.routes.isEmpty == false)
+        #expect(!settled.findings.contains { $0.evidence.contains("no longer exists") }, "\(settled.findings.map(\.evidence))")
+    }
+
+    /// `ps -U www` names a user, not two `w`s.
+    @Test func aUserNamedLikeWidthsIsNotAWidth() {
+        let contents = CaptureReader.read(CaptureText(file: "p", text: "% ps -U www -o pid,command | grep -i zerotier\n 5120 /usr/bin/grep -i zerotier\n"))
+        #expect(contents.processFilters.first?.text.contains("saw rows that ps may have cut") == true, "\(contents.processFilters)")
+    }
+
     /// A table cut to its titles says nothing of the routes: every Mac's has lo0's.
     @Test func aTableWithNoRowsIsNotEveryRoute() {
         let contents = CaptureReader.read(CaptureText(file: "netstat.txt", text: "% netstat -rn\nRouting tables\n\nInternet:\n"))

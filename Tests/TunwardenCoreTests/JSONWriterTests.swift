@@ -118,9 +118,8 @@ import Testing
         #expect(JSONWriter.string("a\"b\n\r\t\u{08}\u{1f}") == #""a\"b\n\r\t\u0008\u001f""#)
     }
 
-    /// Short strings and long ones take different paths through the writer: at every length
-    /// around where they part, a string is copied as it is, or escaped where a byte anywhere in it
-    /// must be.
+    /// At every length from none to 80 bytes, a string is copied as it is, or escaped where a
+    /// byte at its start, middle or end must be, and nowhere else.
     @Test func everyLengthIsCopiedOrEscapedAlike() throws {
         for length in 0...80 {
             let plain = String(repeating: "a", count: length)

@@ -61,8 +61,11 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
-    /// The moments at which some ps listing showed every process.
-    var psWholeMoments: Set<Int> = []
+    /// Interfaces one listing of every interface showed and a later one of the same moment did not
+    /// (see `Section.recordWholeInterfaceListing`): neither listed nor gone.
+    var disputedNames: Set<String> = []
+    /// The moments at which ps listings were read, whole or not.
+    var psMoments: Set<Int> = []
 
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }

@@ -14,11 +14,26 @@ extension CapturedInventory {
     /// one such name and not the cut name itself. Otherwise (several, the cut name listed too,
     /// or only a partial or earlier listing to go by) it is none of them for sure: the routes
     /// are given the cut name with `…`, an interface the capture does not list, whose state is
-    /// unknown and which is never gone. Either way a note says so.
+    /// unknown and which is never gone. A row's `link#N` settles it where it names one listed
+    /// interface's index, and unsettles it where it names none of theirs. Either way a note says
+    /// so. An IPv6 table of a listing whose IPv4 one has the older layout is of that layout
+    /// (its own rows have no Refs and Use), and a listing whose flags show `g` (macOS 11 on)
+    /// does not cut names.
     static func restoreCutNames(_ contents: inout CaptureContents) -> Set<String> {
         let listed = Set(contents.interfaces.map(\.name))
+        let indexOf = Dictionary(contents.interfaces.compactMap { entry in entry.kernelIndex.map { (entry.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        var older: Set<Int> = []
         var uncut: Set<String> = []
         for row in contents.routes {
+            if row.netifWidth != nil { older.insert(row.listing) }
+            if let width = row.netifWidth, row.netif.utf8.count > width { uncut.insert("\(row.listing)|\(width)") }
+            if row.flags.contains("g") { uncut.insert("\(row.listing)|7"); uncut.insert("\(row.listing)|8") }
+        }
+        for position in contents.routes.indices where contents.routes[position].netifWidth == nil && older.contains(contents.routes[position].listing)
+            && contents.routes[position].destination.family == .inet6 {
+            contents.routes[position].netifWidth = 8
+        }
+        for row in contents.routes where row.destination.family == .inet6 {
             if let width = row.netifWidth, row.netif.utf8.count > width { uncut.insert("\(row.listing)|\(width)") }
         }
         var restored: [String: String] = [:]
@@ -28,14 +43,23 @@ extension CapturedInventory {
             let name = row.netif
             guard let width = row.netifWidth, name.utf8.count == width, !uncut.contains("\(row.listing)|\(width)") else { continue }
             let longer = listed.filter { $0.utf8.count > width && $0.utf8.starts(with: name.utf8) }.sorted()
-            guard !longer.isEmpty else { continue }
+            guard !longer.isEmpty || (listed.contains(name) && row.linkIndex.map({ index in indexOf[name].map { $0 != index } ?? false }) == true)
+            else { continue }
+            let candidates = (listed.contains(name) ? [name] : []) + longer
+            // `link#N` names the interface the route is on: the one candidate of that index.
+            let byIndex = row.linkIndex.map { index in candidates.filter { indexOf[$0] == index } }
             let sure = contents.interfacesComplete && contents.completeInterfaceMoments.contains(row.moment)
-            if sure, longer.count == 1, !listed.contains(name) {
+            if let byIndex, byIndex.count == 1 {
+                if byIndex[0] != name {
+                    contents.routes[position].netif = byIndex[0]
+                    restored[name] = byIndex[0]
+                }
+            } else if byIndex == nil || byIndex?.isEmpty == false, sure, longer.count == 1, !listed.contains(name) {
                 contents.routes[position].netif = longer[0]
                 restored[name] = longer[0]
             } else {
                 contents.routes[position].netif = name + "…"
-                unsure[name] = (listed.contains(name) ? [name] : []) + longer
+                unsure[name] = candidates
             }
         }
         for (cut, whole) in restored.sorted(by: { $0.key < $1.key }) {

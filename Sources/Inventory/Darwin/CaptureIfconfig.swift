@@ -280,15 +280,24 @@ extension Section {
 
 extension Section {
     /// Records that this section listed every interface. Under its own command line, after an
-    /// earlier listing of every interface, it is the listing of now (a transcript's second round,
-    /// after `sudo killall -9 ClashX` or a crash told in prose): the interfaces only earlier
-    /// listings showed are gone. After a command that may have changed them, only its moment has
-    /// every interface listed.
+    /// earlier listing of every interface, it is the listing of now (a transcript's second round):
+    /// the interfaces only earlier listings showed are not listed any more. After a command that
+    /// may have changed them (`sudo killall -9 ClashX`), they are gone. Without one between, the
+    /// two listings of one moment disagree, and a paste cut at a block's end cannot be told from
+    /// a tunnel that went away: those interfaces are disputed, their state unknown, never gone.
+    /// After a command that may have changed them, only the new moment has every interface listed.
     mutating func recordWholeInterfaceListing(into contents: inout CaptureContents) {
         if contents.interfacesComplete, command?.tool == .ifconfig {
-            let gone = contents.interfaces.filter { !sectionInterfaceNames.contains($0.name) }.map(\.name)
-            if !gone.isEmpty {
-                contents.notes.append("\(file): \(gone.count) interface\(gone.count == 1 ? "" : "s") of earlier listings (\(gone.prefix(6).joined(separator: ", "))\(gone.count > 6 ? ", …" : "")) not in the later listing of every interface at line \(text.line(range.lowerBound)), which is used")
+            let missing = contents.interfaces.filter { !sectionInterfaceNames.contains($0.name) }.map(\.name)
+            if !missing.isEmpty {
+                let sameMoment = contents.completeInterfaceMoments.contains(contents.moment)
+                let names = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", …" : "")
+                if sameMoment {
+                    contents.disputedNames.formUnion(missing)
+                    contents.problems.append("\(file): \(names) of an earlier listing of every interface \(missing.count == 1 ? "is" : "are") not in the one at line \(text.line(range.lowerBound)), with no command between them that could have removed \(missing.count == 1 ? "it" : "them"): whether \(missing.count == 1 ? "it went away or the paste was cut" : "they went away or the paste was cut") is unknown")
+                } else {
+                    contents.notes.append("\(file): \(missing.count) interface\(missing.count == 1 ? "" : "s") of earlier listings (\(names)) not in the later listing of every interface at line \(text.line(range.lowerBound)), which is used")
+                }
                 contents.interfaces.removeAll { !sectionInterfaceNames.contains($0.name) }
                 contents.interfacePositions = Dictionary(uniqueKeysWithValues: contents.interfaces.enumerated().map { ($1.name, $0) })
             }

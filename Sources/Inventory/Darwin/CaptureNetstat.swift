@@ -179,6 +179,8 @@ extension Section {
         contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
         contents.routes = Array(kept) + contents.routes[routesAtStart...]
         contents.routeKeys = Set(contents.routes.map(Self.key))
+        // A row taken away and read again later counts from then on, not from before.
+        contents.repeatedRouteMoments = contents.repeatedRouteMoments.filter { contents.routeKeys.contains($0.key) }
     }
 
     static func key(_ row: DarwinParsers.NetstatRow) -> CaptureContents.RouteKey {

@@ -23,10 +23,14 @@ extension Section {
     /// them for two (`ps auxww`, `-w -w`), none beyond the terminal's otherwise.
     var psColumnsAsked: Int? {
         guard let command, command.tool == .ps else { return nil }
-        let options = command.arguments.filter { argument in
+        // Option words only: `-w`, `-ww`, `-efw`, or BSD letters first (`auxww`); not a value
+        // (`-U www`).
+        let options = command.arguments.enumerated().filter { position, argument in
             let letters = argument.hasPrefix("-") ? argument.dropFirst() : Substring(argument)
-            return !letters.isEmpty && letters.allSatisfy(\.isLetter)
-        }
+            let isValue = position > 0 && command.arguments[position - 1].hasPrefix("-")
+                && (ShellCommand.valued[.ps] ?? []).contains(command.arguments[position - 1].last ?? " ")
+            return !letters.isEmpty && letters.allSatisfy(\.isLetter) && !isValue && (argument.hasPrefix("-") || position == 0)
+        }.map(\.element)
         switch options.reduce(0, { $0 + $1.count { $0 == "w" } }) {
         case 0: return nil
         case 1: return 131
@@ -46,6 +50,8 @@ extension Section {
     /// name, from the column where the commands start: where the filter's word ends in that
     /// command (column 37 for `grep -i zerotier`, 54 for `grep zerotier-one`).
     func psRowsMayBeCut(before filter: TextFilter) -> Bool {
+        // A filter that cannot be reasoned about says so itself.
+        guard !filter.opaque, !filter.inverted else { return false }
         if let asked = psColumnsAsked, asked == Int.max { return false }
         guard let commandsStart = psCommandOffsets.max() else { return true }
         // Where the filter first finds its word in the daemon's command; a filter that would not
@@ -56,7 +62,7 @@ extension Section {
             guard !pattern.isEmpty, let found = daemon.range(of: pattern) else { return nil }
             return daemon.utf8.distance(from: daemon.utf8.startIndex, to: found.upperBound)
         }
-        guard let reach = reaches.min(), !filter.opaque, !filter.inverted else { return false }
+        guard let reach = reaches.min() else { return false }
         let proven = max(psRowSpans.max() ?? 0, psColumnsAsked ?? 0)
         return proven < commandsStart + reach + Self.columnsSlack
     }

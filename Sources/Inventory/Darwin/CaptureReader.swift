@@ -19,6 +19,9 @@ enum CaptureReader {
             contents.isBlank = false
             if contents.firstWords.isEmpty { contents.firstWords = text.excerpt(0..<min(text.count, 8), limit: 60) }
         }
+        // The files of a capture directory are read in a fixed order, not the order they were
+        // made in: moments compare within one file only.
+        contents.moment = 0
         // Where commands start, in one pass.
         var commands: [ShellCommand] = []
         var position = 0
@@ -36,12 +39,26 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             section.read(into: &contents)
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
-            if command.mayChangeTables { contents.moment += 1 }
+            if ShellCommand.mayChangeTables(line: commandLine(command, in: text)) { contents.moment += 1 }
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
         last.read(into: &contents)
+    }
+
+    /// The words of `command`'s line from its command word on (past a prompt), to the line's end.
+    static func commandLine(_ command: ShellCommand, in text: CaptureText) -> [String] {
+        var position = command.words.lowerBound
+        let line = text.line(position)
+        while position < command.words.upperBound, !text[position].hasPrefix(command.name), text[position] != "sudo" { position += 1 }
+        if position >= command.words.upperBound { position = command.words.lowerBound }
+        var words: [String] = []
+        while position < text.count, text.line(position) == line {
+            words.append(String(text[position]))
+            position += 1
+        }
+        return words
     }
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
@@ -223,8 +240,10 @@ struct Section {
             if let command, command.tool == .ifconfig {
                 whole = !ifconfigFragment && !command.arguments.contains { ShellCommand.isInterfaceName($0) }
                     && command.filters.isEmpty && command.reshaping.isEmpty && command.unread.isEmpty
-                    // `-d` and `-u` list only the interfaces that are down, or up.
+                    // `-d` and `-u` list only the interfaces that are down, or up; `-a inet` only
+                    // those with an address of that family.
                     && !command.hasOption("d") && !command.hasOption("u")
+                    && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
             } else {
@@ -263,6 +282,7 @@ struct Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
+            contents.psMoments.insert(contents.moment)
             if psElided {
                 contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
             } else if psRowsCutAtWidth {
@@ -279,13 +299,11 @@ struct Section {
                     contents.processFilters.append(Self.withoutLaunchd)
                 } else {
                     contents.psWhole = true
-                    contents.psWholeMoments.insert(contents.moment)
-                }
+                                    }
             } else if psHeaderSeen {
                 if psSawLaunchd {
                     contents.psWhole = true
-                    contents.psWholeMoments.insert(contents.moment)
-                } else {
+                                    } else {
                     contents.processFilters.append(Self.withoutLaunchd)
                 }
             } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),

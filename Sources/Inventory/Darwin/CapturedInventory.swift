@@ -117,7 +117,7 @@ public struct CapturedInventory: InventoryBackend {
             if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
             if ps != nil {
                 (contents.psSeen, contents.psWhole, contents.processFilters) = (true, true, [])
-                contents.psWholeMoments = [contents.moment]
+                contents.psMoments = [contents.moment]
             }
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
@@ -140,7 +140,8 @@ public struct CapturedInventory: InventoryBackend {
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
         var contents = contents
-        let cutShortNames = restoreCutNames(&contents)
+        // Names neither listed nor gone: cut by netstat's column, or disputed by two listings.
+        let cutShortNames = restoreCutNames(&contents).union(contents.disputedNames)
         var problems = contents.problems
 
         // Which index each name has, where the routing table shows it: `link#N` in the Gateway
@@ -216,6 +217,8 @@ public struct CapturedInventory: InventoryBackend {
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)
                 interface.unlisted = true
+                // (Its addresses are unknown, not none: it is never an idle unit of a hoard.)
+                interface.addressesUnknown = true
                 indexByName[row.netif] = interface.index
                 interfaces.append(interface)
             }
@@ -227,6 +230,7 @@ public struct CapturedInventory: InventoryBackend {
             for holder in contents.holders where indexByName[holder.ifname] == nil && !listed.contains(holder.ifname) {
                 var interface = NetworkInterface(index: standIn(), name: holder.ifname, kind: .utun, infoKind: InterfaceKind.utun.rawValue)
                 interface.unlisted = true
+                interface.addressesUnknown = true
                 indexByName[holder.ifname] = interface.index
                 interfaces.append(interface)
             }
@@ -265,7 +269,7 @@ public struct CapturedInventory: InventoryBackend {
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
         let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
-        if contents.psWhole, !fethMoments.isSubset(of: contents.psWholeMoments) {
+        if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
             snapshot.processFilter = .unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")
         }
         let whole = contents.routeListings.filter { $0.filter == nil }

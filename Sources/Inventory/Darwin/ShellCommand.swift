@@ -146,9 +146,11 @@ struct ShellCommand {
         let name = String(text[position])
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {
-            // Other commands only after a prompt, and only words that look like one.
-            guard prompted, anyCommand, isCommandWord(base) else { return nil }
-            var command = ShellCommand(tool: .other, name: name, privileged: privileged, words: start..<(position + 1))
+            // Other commands only after a prompt, and only words that look like one (`clear;`
+            // is `clear` and the next command).
+            let bare = base.count > 1 && base.hasSuffix(";") ? String(base.dropLast()) : base
+            guard prompted, anyCommand, isCommandWord(bare) else { return nil }
+            var command = ShellCommand(tool: .other, name: bare == base ? name : String(name.dropLast()), privileged: privileged, words: start..<(position + 1))
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
             // (A prompt ends them too: a paste that lost its line breaks holds the next command.)

@@ -55,6 +55,8 @@ extension Heuristics {
             if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
         }
         var findings: [Finding] = []
+        // The routes into each tunnel that is gone that no split-default finding names.
+        var leftOver: [String: [Route]] = [:]
         for key in groups.keys.sorted() {
             guard let grouped = groups[key] else { continue }
             let name = String(key.split(separator: "|")[0])
@@ -62,25 +64,21 @@ extension Heuristics {
             var routes = grouped
             let whole = defaultShare(of: routes.map(\.destination)) >= 255.0 / 256.0
             var share = 1.0
-            // A tunnel that is gone: the routes into it that the finding below does not name.
-            var leftOver: [Route] = []
-            defer { if byName[name] == nil, !leftOver.isEmpty { findings.append(goneTunnelRoutes(leftOver, into: name, snapshot: snapshot)) } }
+            // The pieces a split default is made of: prefixes of /1 to /8 of the space default
+            // traffic goes to (8/5, 64/2, 128.0/1 of the 1/8 … 128/1 cascade; for IPv6 within or
+            // around 2000::/3, not a ULA's fc00::/7), not the tunnel's own subnet and host routes.
+            let pieces = grouped.filter { (1...8).contains($0.destination.length) && defaultShare(of: [$0.destination]) > 0 }
             if whole {
-                // The pieces that take the space (0/1 and 128/1), not the tunnel's own subnet
-                // and host routes beside them, where they alone take it.
-                let pieces = grouped.filter { (1...8).contains($0.destination.length) }
                 if defaultShare(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
             } else {
-                // The pieces a split default leaves (8/5, 64/2, 128.0/1 of the 1/8 … 128/1
-                // cascade): prefixes of /1 to /8 that together take a sizeable part of the space.
-                routes = grouped.filter { (1...8).contains($0.destination.length) }
+                routes = pieces
                 share = defaultShare(of: routes.map(\.destination))
-                guard share >= 1.0 / 16.0 else {
-                    leftOver = grouped
-                    continue
-                }
             }
-            leftOver = grouped.filter { route in !routes.contains { $0 == route } }
+            if byName[name] == nil {
+                let named = whole || share >= 1.0 / 16.0 ? routes : []
+                leftOver[name, default: []] += grouped.filter { route in !named.contains { $0 == route } }
+            }
+            guard whole || share >= 1.0 / 16.0 else { continue }
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin
@@ -126,15 +124,30 @@ extension Heuristics {
                 ))
             }
         }
+        for name in leftOver.keys.sorted() {
+            if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot) { findings.append(finding) }
+        }
         return goneDefaults + findings
     }
 
-    /// Routes into a tunnel a listing of every interface no longer holds, beside any split default
-    /// into it: what they send is blackholed too (a corporate VPN's 10/8 and 172.16/12 after it
-    /// died).
-    static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding {
+    /// Routes into a macOS tunnel (utun, feth) a listing of every interface no longer holds,
+    /// beside any split default into it: what they send is blackholed too (a corporate VPN's
+    /// 10/8 and 172.16/12 after it died). Link-local and interface-scoped rows, which the kernel
+    /// keeps per interface and which say nothing of where traffic goes, are left out; nil when
+    /// none is left.
+    static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding? {
+        guard snapshot.platform == .darwin, isTunnelName(name) else { return nil }
+        let routes = routes.filter { route in
+            let bytes = route.destination.address.bytes
+            let linkLocal = route.family == .inet6 ? bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 : bytes[0] == 169 && bytes[1] == 254
+            return !route.isInterfaceScoped && !linkLocal
+        }
+        guard !routes.isEmpty else { return nil }
         let list = routes.map(\.display).joined(separator: ", ")
-        let removal = routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ")
+        let removal = routes.map { route in
+            let host = route.destination.length == (route.family == .inet ? 32 : 128)
+            return "route -n delete\(route.family == .inet6 ? " -inet6" : "") \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
+        }.joined(separator: "; ")
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
             evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), which no longer exists: \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
@@ -269,7 +282,7 @@ extension Heuristics {
                 }
             }
             let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
-            if coverage(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
+            if defaultShare(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
         }
         var routesByInterface: [Int: [Route]] = [:]
         for route in deadRoutes {
