@@ -29,6 +29,8 @@ import Testing
         "user@mbp ~ % sudo ifconfig utun6 up\n",
         "user@mbp ~ % clear; sudo openvpn --config corp.ovpn --daemon\n",
         "user@mbp ~ % cd ~/vpn && sudo openvpn --config corp.ovpn --daemon\n",
+        // oh-my-zsh and lambda themes show the directory (and git status) after their arrow.
+        "➜  ~ open -a ClashX\n", "➜  vpn git:(main) ✗ sudo wg-quick up wg0\n", "λ ~/ sudo openvpn --daemon\n",
     ])
     func aTunnelMadeBetweenTheListingsIsNotGone(between: String) {
         let assessment = CapturePasteTests.assess(Self.ifconfig + between + Self.netstat)
@@ -37,6 +39,33 @@ import Testing
         // Listed again after the command, the listing speaks for the routes' moment.
         let again = CapturePasteTests.assess(Self.ifconfig + between + Self.ifconfig + Self.netstat)
         #expect(again.status == .critical, "\(between) then ifconfig -a again")
+    }
+
+    /// One line running a listing, a command that may change the tables and more (`ifconfig -a &&
+    /// open -a ClashX && netstat -rn`) prints more than one moment with nothing to tell them
+    /// apart; and `clear; ifconfig | head` pipes its listing on: neither listing is whole.
+    @Test(arguments: ["% ifconfig -a && open -a ClashX && sleep 5 && netstat -rn -f inet\n", "% ifconfig -a; sudo wg-quick up wg0; netstat -rn -f inet\n",
+                      "% clear; ifconfig | head -9\n"])
+    func severalCommandsOnOneLineAreNotOneListing(line: String) {
+        let listing = CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        let text = line.contains("head") ? line + CapturePasteTests.loAndEn0 + "\n" + Self.netstat : line + listing
+        let assessment = CapturePasteTests.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(line): \(assessment.findings.map(\.evidence))")
+        // Changes before every listing of the line only start its moment.
+        let deleted = CapturePasteTests.assess(Self.ifconfig + Self.netstat + "% sudo route -n delete -net 0.0.0.0/1 && netstat -rn -f inet\n"
+            + "Destination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n128.0/1            10.66.66.1         UGSc                utun6\n")
+        // (the later listing is whole: the route deleted on its line is gone from the picture)
+        #expect(!deleted.findings.contains { $0.routes?.contains { $0.destination.description == "0.0.0.0/1" } == true }, "\(deleted.findings.map(\.evidence))")
+        #expect(deleted.snapshot.routes.contains { $0.destination.description == "128.0.0.0/1" })
+    }
+
+    /// A prompt's words before its last (`(base) user@host ~ %`, `[user@host ~]$`) are the
+    /// prompt's, not a note left in the listing above it; and reading commands, wherever the
+    /// line puts them, keep one moment.
+    @Test(arguments: ["(base) user@MacBook-Pro ~ % ", "[user@host ~]$ ", "[host:~] user% ", "(venv) ~/proj % "])
+    func promptDecorationsAreThePrompts(prompt: String) {
+        let text = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: prompt) + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: prompt)
+        #expect(CapturePasteTests.assess(text).status == .critical, "\(prompt)")
     }
 
     /// Reading commands between them change nothing: the tunnel missing from a whole listing
@@ -111,7 +140,10 @@ import Testing
         for line in ["route -n get default", "ifconfig utun3", "ifconfig -a inet", "netstat -rn", "sudo lsof -nP", "ps auxww", "scutil --nc list",
                      "networksetup -listallnetworkservices", "launchctl list", "cat /etc/hosts", "tunwarden audit", "tailscale status",
                      "brew services list", "pfctl -s rules", "ipconfig getifaddr en0", "sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
-                     "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && sleep 1"] {
+                     "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && sleep 1",
+                     "exit", "sudo su -", "export LANG=C", "sudo zerotier-cli listnetworks", "sudo -u alice netstat -rn",
+                     "netstat -rn | awk '{print $1; print $2}'", "ifconfig en0 inet", "ifconfig -a > if.txt; cat if.txt",
+                     "sudo killall -HUP mDNSResponder mDNSResponderHelper"] {
             #expect(!changes(line), "\(line)")
         }
     }

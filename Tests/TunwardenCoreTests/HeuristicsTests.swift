@@ -154,6 +154,14 @@ enum Build {
         let cascade = ["100::/8", "200::/7", "400::/6", "800::/5", "1000::/4", "2000::/3", "4000::/2", "8000::/1"]
         let a = Heuristics.assess(Build.snapshot([orphan], routes: cascade.map { Build.route($0, 7) }))
         #expect(a.findings.first?.severity == .critical)
+        // All of IPv6 the internet routes is 2000::/3: it, or ::/1 holding it, captures as much,
+        // and OpenVPN's ::/3 + 2000::/4 + 3000::/4 too; a ULA's fc00::/7 alone does not.
+        for routes in [["2000::/3"], ["::/1"], ["::/3", "2000::/4", "3000::/4"]] {
+            let internet = Heuristics.assess(Build.snapshot([orphan], routes: routes.map { Build.route($0, 7) }))
+            #expect(internet.findings.first { $0.id == "dead-tunnel-route" }?.severity == .critical, "\(routes)")
+        }
+        let ula = Heuristics.assess(Build.snapshot([orphan], routes: [Build.route("fc00::/7", 7), Build.route("2000::/4", 7)]))
+        #expect(ula.findings.first { $0.id == "dead-tunnel-route" }?.severity == .warning)
     }
 
     @Test func splitAcrossTablesIsNotACapture() {

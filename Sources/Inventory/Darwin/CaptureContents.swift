@@ -61,6 +61,10 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
+    /// Indexes a route row's `link#N` gives a name that the interface listing gives another.
+    var indexConflicts: [String] = []
+    /// The file of the last listing of every interface.
+    var completeListingFile: String?
     /// Interfaces one listing of every interface showed and a later one of the same moment did not
     /// (see `Section.recordWholeInterfaceListing`): neither listed nor gone.
     var disputedNames: Set<String> = []

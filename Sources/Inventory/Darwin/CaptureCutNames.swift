@@ -24,17 +24,14 @@ extension CapturedInventory {
         let indexOf = Dictionary(contents.interfaces.compactMap { entry in entry.kernelIndex.map { (entry.name, $0) } }, uniquingKeysWith: { a, _ in a })
         var older: Set<Int> = []
         var uncut: Set<String> = []
-        for row in contents.routes {
-            if row.netifWidth != nil { older.insert(row.listing) }
-            if let width = row.netifWidth, row.netif.utf8.count > width { uncut.insert("\(row.listing)|\(width)") }
-            if row.flags.contains("g") { uncut.insert("\(row.listing)|7"); uncut.insert("\(row.listing)|8") }
-        }
+        for row in contents.routes where row.netifWidth != nil { older.insert(row.listing) }
         for position in contents.routes.indices where contents.routes[position].netifWidth == nil && older.contains(contents.routes[position].listing)
             && contents.routes[position].destination.family == .inet6 {
             contents.routes[position].netifWidth = 8
         }
-        for row in contents.routes where row.destination.family == .inet6 {
+        for row in contents.routes {
             if let width = row.netifWidth, row.netif.utf8.count > width { uncut.insert("\(row.listing)|\(width)") }
+            if row.flags.contains("g") { uncut.insert("\(row.listing)|7"); uncut.insert("\(row.listing)|8") }
         }
         var restored: [String: String] = [:]
         var unsure: [String: [String]] = [:]
@@ -60,6 +57,11 @@ extension CapturedInventory {
             } else {
                 contents.routes[position].netif = name + "…"
                 unsure[name] = candidates
+                // The listed name's own index is not the row's: the listings disagree, as any
+                // index conflict says (taken at different times).
+                if listed.contains(name), let index = row.linkIndex, let own = indexOf[name], own != index {
+                    contents.indexConflicts.append("\(name): index \(own) in ifconfig, \(index) in netstat")
+                }
             }
         }
         for (cut, whole) in restored.sorted(by: { $0.key < $1.key }) {

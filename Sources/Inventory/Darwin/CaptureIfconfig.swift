@@ -279,6 +279,12 @@ extension Section {
 }
 
 extension Section {
+    /// Why the output of a line of several commands is no one listing's whole: one of them may
+    /// have changed the tables between the others, or cut a listing on its way.
+    static func mixedOutput(_ command: ShellCommand?) -> String {
+        "what follows `\(command?.display ?? "")` is the output of several commands of one line, one of which may have changed the tables or cut a listing"
+    }
+
     /// Records that this section listed every interface. Under its own command line, after an
     /// earlier listing of every interface, it is the listing of now (a transcript's second round):
     /// the interfaces only earlier listings showed are not listed any more. After a command that
@@ -290,7 +296,8 @@ extension Section {
         if contents.interfacesComplete, command?.tool == .ifconfig {
             let missing = contents.interfaces.filter { !sectionInterfaceNames.contains($0.name) }.map(\.name)
             if !missing.isEmpty {
-                let sameMoment = contents.completeInterfaceMoments.contains(contents.moment)
+                // (Moments of two files are not comparable: their order is not known.)
+                let sameMoment = contents.completeInterfaceMoments.contains(contents.moment) || contents.completeListingFile != file
                 let names = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", …" : "")
                 if sameMoment {
                     contents.disputedNames.formUnion(missing)
@@ -303,6 +310,7 @@ extension Section {
             }
         }
         if let earlier = contents.completeInterfaceMoments.max(), earlier != contents.moment { contents.completeInterfaceMoments = [] }
+        contents.completeListingFile = file
         contents.interfacesComplete = true
         contents.completeInterfaceMoments.insert(contents.moment)
     }

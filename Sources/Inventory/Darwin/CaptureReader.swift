@@ -26,7 +26,15 @@ enum CaptureReader {
         var commands: [ShellCommand] = []
         var position = 0
         while position < text.count {
-            if mayStartCommand(text, at: position), let command = ShellCommand.recognize(in: text, at: position) {
+            if mayStartCommand(text, at: position), var command = ShellCommand.recognize(in: text, at: position) {
+                // What a prompt shows before its last word (`(base) user@host ~ %`, `[user@host
+                // ~]$`) is the prompt's, not the end of the output before it: a few words back to
+                // the line's start (a paste that lost its line breaks has many, and keeps them).
+                var first = command.words.lowerBound
+                while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound) { first -= 1 }
+                if first < command.words.lowerBound, command.words.lowerBound - first <= 4, text.startsLine(first) {
+                    command.words = first..<command.words.upperBound
+                }
                 commands.append(command)
                 position = command.words.upperBound
                 continue
@@ -35,30 +43,21 @@ enum CaptureReader {
         }
         var sectionStart = 0
         var current: ShellCommand?
+        var mixed = false
         for command in commands {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
+            section.mixedMoments = mixed
             section.read(into: &contents)
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
-            if ShellCommand.mayChangeTables(line: commandLine(command, in: text)) { contents.moment += 1 }
+            let line = ShellCommand.line(of: command, in: text)
+            if ShellCommand.mayChangeTables(line: line) { contents.moment += 1 }
+            mixed = ShellCommand.changesBetweenItsCommands(line: line) || (command.tool == .other && ShellCommand.pipesAListingOn(line: line))
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
+        last.mixedMoments = mixed
         last.read(into: &contents)
-    }
-
-    /// The words of `command`'s line from its command word on (past a prompt), to the line's end.
-    static func commandLine(_ command: ShellCommand, in text: CaptureText) -> [String] {
-        var position = command.words.lowerBound
-        let line = text.line(position)
-        while position < command.words.upperBound, !text[position].hasPrefix(command.name), text[position] != "sudo" { position += 1 }
-        if position >= command.words.upperBound { position = command.words.lowerBound }
-        var words: [String] = []
-        while position < text.count, text.line(position) == line {
-            words.append(String(text[position]))
-            position += 1
-        }
-        return words
     }
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
@@ -216,109 +215,6 @@ struct Section {
         finish(into: &contents)
     }
 
-    /// Records what the section covers once it is read.
-    mutating func finish(into contents: inout CaptureContents) {
-        if !skippedLines.isEmpty {
-            let label = tool == nil || tool == .other ? "not tool output" : "not \(tool!.rawValue) output"
-            contents.notes.append("\(file): \(Self.describe(lines: skippedLines)) skipped (\(label))")
-        }
-        // Output shown through `head if.txt`, `grep utun dump.txt`, `sed …` is part of a listing,
-        // when the listing starts right under the command (a listing pasted later, after other
-        // lines, is not its output), and the command reads like one (`cut` takes options; "100%
-        // cut off from the internet" is prose).
-        let cutter = command.map { ($0.name as NSString).lastPathComponent } ?? ""
-        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter), command.followedBy.isEmpty,
-           cutter != "cut" || command.arguments.contains(where: { $0.hasPrefix("-") }),
-           !range.isEmpty, CaptureReader.startsOutput(text, at: range.lowerBound) {
-            if ifconfigBlocks > 0 { ifconfigFragment = true }
-            if netstatHeader || sectionRoutes > 0 { elided = true }
-        }
-        if ifconfigBlocks > 0 || ifconfigFragment {
-            contents.ifconfigSeen = true
-            // A listing of every interface: `ifconfig`, `ifconfig -a`/`-v`/`-u`… without a name.
-            var whole: Bool
-            if let command, command.tool == .ifconfig {
-                whole = !ifconfigFragment && !command.arguments.contains { ShellCommand.isInterfaceName($0) }
-                    && command.filters.isEmpty && command.reshaping.isEmpty && command.unread.isEmpty
-                    // `-d` and `-u` list only the interfaces that are down, or up; `-a inet` only
-                    // those with an address of that family.
-                    && !command.hasOption("d") && !command.hasOption("u")
-                    && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
-                    // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
-                    && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
-            } else {
-                // Without its command line, a listing is whole when it starts at an interface
-                // header and holds lo0, which `ifconfig -a` always lists.
-                whole = !ifconfigFragment && sawLoopback
-            }
-            if elidedBeforeAnything { whole = false }
-            if whole { recordWholeInterfaceListing(into: &contents) }
-        }
-        finishRouteListing(into: &contents)
-        if lsofRows > 0 || lsofHeaderSeen {
-            contents.lsofSeen = true
-            contents.lsofPIDs.formUnion(lsofPIDs)
-            if let command, command.tool == .lsof {
-                if let pids = command.value(of: "p") {
-                    contents.lsofLimits.append("`\(command.display)` lists only pid \(pids)")
-                } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
-                    contents.lsofLimits.append("`\(command.display)` lists only some processes")
-                } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
-                    contents.lsofLimits.append("`\(command.display)` may have filtered out utun sockets")
-                } else if !command.reshaping.isEmpty {
-                    contents.lsofLimits.append("`\(command.display)` reshaped the listing")
-                } else if !command.privileged {
-                    contents.lsofLimits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
-                } else {
-                    contents.lsofWhole = true
-                }
-            } else if !lsofHeaderSeen {
-                contents.lsofLimits.append("the lsof rows have no header, so the listing was filtered")
-            } else if lsofPIDs.count == 1 {
-                contents.lsofLimits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
-            } else {
-                contents.lsofWhole = true
-            }
-        }
-        if psRows > 0 || psHeaderSeen {
-            contents.psSeen = true
-            contents.psMoments.insert(contents.moment)
-            if psElided {
-                contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
-            } else if psRowsCutAtWidth {
-                contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
-            } else if let command, command.tool == .ps {
-                if let filter = command.filters.first {
-                    contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
-                } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
-                    contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
-                } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
-                                                        && !(command.arguments.first?.contains("a") ?? false)) {
-                    contents.processFilters.append(.unseen("`\(command.display)` lists only this terminal's processes (add -ax)"))
-                } else if !psSawLaunchd {
-                    contents.processFilters.append(Self.withoutLaunchd)
-                } else {
-                    contents.psWhole = true
-                                    }
-            } else if psHeaderSeen {
-                if psSawLaunchd {
-                    contents.psWhole = true
-                                    } else {
-                    contents.processFilters.append(Self.withoutLaunchd)
-                }
-            } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
-                      let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
-                // `ps aux | grep -i zerotier` pasted without its command line shows the grep
-                // itself, and with it the filter the listing went through (and not whether its
-                // ps was told -ww).
-                contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
-            } else {
-                contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
-            }
-        }
-    }
-
-
     var sectionRoutes = 0
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
@@ -348,6 +244,9 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
+    /// A command of this section's command line may have changed the tables before another
+    /// printed what follows: its listings are of more than one moment.
+    var mixedMoments = false
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []
     /// Whether a ps row of pid 1 (launchd) was read.

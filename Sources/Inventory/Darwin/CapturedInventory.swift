@@ -189,6 +189,7 @@ public struct CapturedInventory: InventoryBackend {
             guard let gateway = row.gateway, let listed = peerPairs["\(row.destination.address)|\(gateway)"], listed != row.netif else { continue }
             conflicts.append("\(listed)'s point-to-point pair in ifconfig is \(row.netif)'s in netstat")
         }
+        conflicts += contents.indexConflicts
         let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
         if !conflicts.isEmpty {
             problems.append("ifconfig and netstat disagree on interface indexes (\(conflicts.prefix(4).joined(separator: "; "))\(conflicts.count > 4 ? "; …" : "")): they were taken at different times (or an interface was re-created in between), so routes of those names are not tied to the interfaces ifconfig shows")
@@ -222,6 +223,16 @@ public struct CapturedInventory: InventoryBackend {
                 indexByName[row.netif] = interface.index
                 interfaces.append(interface)
             }
+        }
+
+        // An interface two listings of one moment disagree on is neither listed nor gone.
+        for name in contents.disputedNames.sorted() where indexByName[name] == nil && !listed.contains(name) {
+            let kind = kind(of: name)
+            var interface = NetworkInterface(index: standIn(), name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
+            interface.unlisted = true
+            interface.addressesUnknown = true
+            indexByName[name] = interface.index
+            interfaces.append(interface)
         }
 
         // A utun an lsof listing shows held exists; a partial capture may not list it otherwise,

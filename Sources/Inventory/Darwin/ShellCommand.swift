@@ -88,6 +88,18 @@ struct ShellCommand {
                     parsed = parse(text, from: start, prompted: true, anyCommand: false)
                     start += 1
                 }
+                // Any other command comes after the directory oh-my-zsh (`➜`) and lambda (`λ`)
+                // themes show, and the git status after it (`git:(main)`, `✗`).
+                if parsed == nil, arrow == "➜" || arrow == "λ" {
+                    var after = position + 2
+                    while after < text.count, text.line(after) == text.line(position),
+                          text[after].hasPrefix("git:(") || text[after].hasPrefix("hg:(") || ["✗", "✔", "±", "⚡", "*"].contains(text[after]) {
+                        after += 1
+                    }
+                    if after < text.count, text.line(after) == text.line(position) {
+                        parsed = parse(text, from: after, prompted: true, anyCommand: true)
+                    }
+                }
             }
             if parsed == nil { parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") }
             guard var command = parsed else { return nil }

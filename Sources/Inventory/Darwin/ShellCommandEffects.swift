@@ -10,18 +10,82 @@ extension ShellCommand {
     /// that read (the listings' own, `route get`, text tools, name lookups, DNS cache flushes)
     /// change nothing; anything unknown may have.
     static func mayChangeTables(line words: [String]) -> Bool {
+        changes(line: words).contains(true)
+    }
+
+    /// Whether a command line runs a command that may change the tables after one that lists
+    /// them (`ifconfig -a && open -a ClashX && netstat -rn`, `ifconfig -a && open -a Tailscale`):
+    /// the output that follows is then of more than one moment, with nothing to tell where one
+    /// ends. Changes before every listing of the line (`sudo route delete … && netstat -rn`) only
+    /// start the moment its output is of.
+    static func changesBetweenItsCommands(line words: [String]) -> Bool {
+        let parts = segments(line: words)
+        guard let firstListing = parts.firstIndex(where: isListing) else { return false }
+        return parts[(firstListing + 1)...].contains(where: segmentMayChange)
+    }
+
+    /// Whether a command is one of the listings tunwarden reads.
+    static func isListing(_ segment: [String]) -> Bool {
+        guard let program = segment.first(where: { $0 != "sudo" && !$0.hasPrefix("-") }).map({ ($0 as NSString).lastPathComponent }),
+              let tool = Tool(rawValue: program) else { return false }
+        return tool != .other && !segmentMayChange(segment)
+    }
+
+    /// Whether a line of several commands pipes a listing tool's output on (`clear; ifconfig |
+    /// head -40`): read as the line's first command's output, the listing would pass for whole.
+    static func pipesAListingOn(line words: [String]) -> Bool {
+        let parts = segments(line: words, keepingPipes: true)
+        guard parts.count > 1 else { return false }
+        for (offset, segment) in parts.enumerated() where offset + 1 < parts.count && parts[offset + 1].first == "|" {
+            if let program = segment.first(where: { $0 != "sudo" }).map({ ($0 as NSString).lastPathComponent }), Tool(rawValue: program) != nil { return true }
+        }
+        return false
+    }
+
+    /// The commands of a line, in order: split at `;`, `&&`, `||`, `&` and pipes, not inside
+    /// quotes (`awk '{print $1; print $2}'`). With `keepingPipes`, a command a pipe feeds starts
+    /// with `|`.
+    static func segments(line words: [String], keepingPipes: Bool = false) -> [[String]] {
+        var result: [[String]] = []
         var segment: [String] = []
+        var quote: Character?
+        func close() {
+            if !segment.isEmpty { result.append(segment) }
+            segment = []
+        }
         for word in words {
+            if let open = quote {
+                segment.append(word)
+                if word.last == open { quote = nil }
+                continue
+            }
+            if let first = word.first, first == "'" || first == "\"", !(word.count > 1 && word.last == first) {
+                quote = first
+                segment.append(word)
+                continue
+            }
+            if word == "|" || word == "|&" {
+                close()
+                if keepingPipes { segment.append("|") }
+                continue
+            }
+            if separators.contains(word) {
+                close()
+                continue
+            }
             let parts = word.count > 1 && word.contains(";") ? word.split(separator: ";", omittingEmptySubsequences: false).map(String.init) : [word]
             for (offset, part) in parts.enumerated() {
-                if offset > 0 || separators.contains(part) || part == "|" || part == "|&" {
-                    if segmentMayChange(segment) { return true }
-                    segment = []
-                }
-                if !part.isEmpty, !separators.contains(part), part != "|", part != "|&" { segment.append(part) }
+                if offset > 0 { close() }
+                if !part.isEmpty { segment.append(part) }
             }
         }
-        return segmentMayChange(segment)
+        close()
+        return result
+    }
+
+    /// For each command of the line, in order, whether it may change the tables.
+    static func changes(line words: [String]) -> [Bool] {
+        segments(line: words).map(segmentMayChange)
     }
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
@@ -34,25 +98,41 @@ extension ShellCommand {
             if bare.isEmpty || ["sudo", "env", "time", "nohup", "exec", "command", "builtin", "then", "do", "else", "!"].contains(bare)
                 || (bare.hasPrefix("-") && rest.startIndex != words.startIndex) || (bare.contains("=") && !bare.hasPrefix("-")) {
                 rest = rest.dropFirst()
+                // sudo's options that take a value (`sudo -u alice netstat -rn`).
+                if ["-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t"].contains(bare), rest.startIndex != words.startIndex { rest = rest.dropFirst() }
                 continue
             }
             break
         }
         guard let first = rest.first else { return false }
         let program = (first.trimmingCharacters(in: CharacterSet(charactersIn: "({")) as NSString).lastPathComponent
-        let arguments = Array(rest.dropFirst())
+        // Redirections (`> if.txt`, `2>&1`) say where output goes, not what the command does.
+        var arguments: [String] = []
+        var target = false
+        for word in rest.dropFirst() {
+            if target { target = false; continue }
+            if [">", ">>", "<", "2>", "&>", "2>>"].contains(word) { target = true; continue }
+            if word.hasPrefix(">") || word.hasPrefix("<") || word.hasPrefix("2>") || word.hasPrefix("&>") { continue }
+            arguments.append(word)
+        }
         let positional = arguments.filter { !$0.hasPrefix("-") }
         switch program {
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "":
             return false
-        // `ifconfig utun6 destroy`, `ifconfig feth0 create`, `ifconfig utun6 up`: a verb after the name.
-        case "ifconfig": return positional.count > 1 || arguments.contains { ifconfigVerbs.contains($0) }
+        // `ifconfig utun6 destroy`, `ifconfig feth0 create`, `ifconfig utun6 up`: a verb after the
+        // name. (`ifconfig en0 inet` only shows that family.)
+        case "ifconfig":
+            let families = ["inet", "inet6", "link", "ether"]
+            return arguments.contains { ifconfigVerbs.contains($0) } || positional.filter { !families.contains($0) }.count > 1
+                || (positional.count > 2)
         case "route": return !["get", "monitor", "show"].contains(positional.first ?? "")
         case "scutil": return arguments.contains("--nc") && !arguments.contains("list") && !arguments.contains("status") && !arguments.contains("show")
         // Interfaces and routes stay as they are when only DNS or search domains are set.
         case "networksetup":
             return !arguments.allSatisfy { !$0.hasPrefix("-") || $0.hasPrefix("-get") || $0.hasPrefix("-list") || $0 == "-setdnsservers" || $0 == "-setsearchdomains" }
         case "launchctl": return !["list", "print", "blame"].contains(positional.first ?? "")
+        case "zerotier-cli": return !["info", "listnetworks", "listpeers", "peers", "status", "listmoons", "-j"].contains(positional.first ?? "info")
+        case "systemextensionsctl": return positional.first != "list"
         case "tunwarden": return positional.contains("reap")
         case "ipconfig": return positional.first == "set"
         case "pfctl": return !arguments.allSatisfy { $0.hasPrefix("-s") || !$0.hasPrefix("-") }
@@ -61,7 +141,7 @@ extension ShellCommand {
             return !(positional.first == "services" ? ["list", "info"].contains(positional.dropFirst().first ?? "list")
                 : ["list", "info", "config", "doctor"].contains(positional.first ?? ""))
         // The DNS cache flush every troubleshooting guide gives.
-        case "killall": return !(arguments.contains("-HUP") && positional == ["mDNSResponder"])
+        case "killall": return !(arguments.contains("-HUP") && positional.allSatisfy { ["mDNSResponder", "mDNSResponderHelper"].contains($0) })
         default: return !readingPrograms.contains(program)
         }
     }
@@ -76,6 +156,16 @@ extension ShellCommand {
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "man", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "traceroute", "traceroute6", "mtr", "dig", "nslookup", "host", "curl", "wget", "nc", "ssh", "sleep", "wg",
-        "dscacheutil", "true", "read",
+        "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "tcpdump", "vim", "vi", "nano", "emacs",
     ]
+
+    /// The words of `command`'s line from its command word on (past a prompt) to its last: the
+    /// commands after `;`, `&&` or `|` with it, never output (a paste that lost its line breaks
+    /// has its output on the same line).
+    static func line(of command: ShellCommand, in text: CaptureText) -> [String] {
+        var position = command.words.lowerBound
+        while position < command.words.upperBound, !text[position].hasPrefix(command.name), text[position] != "sudo" { position += 1 }
+        if position >= command.words.upperBound { position = command.words.lowerBound }
+        return (position..<command.words.upperBound).map { String(text[$0]) }
+    }
 }

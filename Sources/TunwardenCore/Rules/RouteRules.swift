@@ -250,9 +250,10 @@ extension Heuristics {
 
     /// Routes of type unicast whose every next hop leaves through a dead tunnel, grouped by
     /// interface. Critical when the dead routes of a family and table together capture default
-    /// traffic: a default route, or more-specific routes covering all but at most the first /8 of
-    /// the address space (0/1 + 128/1, or the 1/8 … 128/1 cascade), which proxies and VPNs add to
-    /// take all traffic without touching the default route.
+    /// traffic: a default route, or more-specific routes covering all but at most 1/256 of the
+    /// space default traffic goes to (0/1 + 128/1, or the 1/8 … 128/1 cascade; for IPv6 its
+    /// internet addresses, 2000::/3, which `::/1` or `2000::/3` alone cover), which proxies and
+    /// VPNs add to take all traffic without touching the default route.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
