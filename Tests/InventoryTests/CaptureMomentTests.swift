@@ -31,6 +31,10 @@ import Testing
         "user@mbp ~ % cd ~/vpn && sudo openvpn --config corp.ovpn --daemon\n",
         // oh-my-zsh and lambda themes show the directory (and git status) after their arrow.
         "➜  ~ open -a ClashX\n", "➜  vpn git:(main) ✗ sudo wg-quick up wg0\n", "λ ~/ sudo openvpn --daemon\n",
+        // agnoster's segments end in a powerline glyph.
+        "user@MacBook-Pro \u{E0B0} ~ \u{E0B0} open -a ClashX\n",
+        // Listings saved before a change and shown after it: their moments are not told.
+        "user@mbp ~ % open -a ClashX\nuser@mbp ~ % cat /tmp/saved.txt\n",
     ])
     func aTunnelMadeBetweenTheListingsIsNotGone(between: String) {
         let assessment = CapturePasteTests.assess(Self.ifconfig + between + Self.netstat)
@@ -59,6 +63,15 @@ import Testing
         #expect(deleted.snapshot.routes.contains { $0.destination.description == "128.0.0.0/1" })
     }
 
+    /// Listings saved to files before a change and shown together after it are of moments the
+    /// capture does not tell; with no change, they are one.
+    @Test func savedListingsShownAfterAChangeAreNotOneMoment() {
+        let shown = "user@mbp ~ % ifconfig -a > /tmp/if.txt\nuser@mbp ~ % open -a ClashX\nuser@mbp ~ % netstat -rn -f inet > /tmp/ns.txt\n"
+            + "user@mbp ~ % cat /tmp/if.txt /tmp/ns.txt\n" + CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        #expect(!CapturePasteTests.assess(shown).findings.contains { $0.severity == .critical })
+        #expect(CapturePasteTests.assess(shown.replacingOccurrences(of: "user@mbp ~ % open -a ClashX\n", with: "")).status == .critical)
+    }
+
     /// A prompt's words before its last (`(base) user@host ~ %`, `[user@host ~]$`) are the
     /// prompt's, not a note left in the listing above it; and reading commands, wherever the
     /// line puts them, keep one moment.
@@ -66,6 +79,10 @@ import Testing
     func promptDecorationsAreThePrompts(prompt: String) {
         let text = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: prompt) + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: prompt)
         #expect(CapturePasteTests.assess(text).status == .critical, "\(prompt)")
+        // The routes first, and the paste ending at a prompt with nothing typed after it.
+        let reversed = Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: prompt) + Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: prompt)
+            + prompt.trimmingCharacters(in: .whitespaces) + "\n"
+        #expect(CapturePasteTests.assess(reversed).status == .critical, "\(prompt) at the end")
     }
 
     /// Reading commands between them change nothing: the tunnel missing from a whole listing

@@ -97,13 +97,27 @@ import Testing
             + "2000::/3           fe80::1%utun6      UGSc                utun6\n")
         let split = try #require(v6.findings.first { $0.id == FindingID.splitDefault }, "\(v6.findings.map(\.evidence))")
         #expect(split.severity == .critical && split.evidence.hasPrefix("1 route captures all IPv6 default traffic"), "\(split.evidence)")
-        // One finding per tunnel, whatever its families; link-local and scoped rows, which go
-        // with the interface and send nothing elsewhere, are not in it.
+        // One finding per tunnel, whatever its families; scoped rows, which serve only the
+        // interface's own traffic, are not in it.
         let both = CapturePasteTests.assess(listing + "10                 10.20.0.1          UGSc                utun6\ndefault            10.20.0.1          UGScI               utun6\n"
-            + "\nInternet6:\nDestination        Gateway            Flags               Netif Expire\nfd00::/8           fe80::1%utun6      UGSc                utun6\nfe80::%utun6/64    fe80::1%utun6      UcI                 utun6\n")
+            + "\nInternet6:\nDestination        Gateway            Flags               Netif Expire\nfd00::/8           fe80::1%utun6      UGSc                utun6\n")
         let deadOnes = both.findings.filter { $0.id == FindingID.deadTunnelRoute }
         #expect(deadOnes.count == 1 && Set(deadOnes.first?.routes?.map { $0.destination.description } ?? []) == ["10.0.0.0/8", "fd00::/8"],
                 "\(deadOnes.map { $0.evidence })")
+    }
+
+    /// A route of a tunnel's IPv6 link-local zone (`fe80::%utun6/64`) goes when the tunnel goes:
+    /// with one in the table, the tunnel existed when netstat ran, and a listing that lacks it is
+    /// of another moment.
+    @Test func aLinkLocalRouteShowsTheTunnelExisted() {
+        let listing = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n% netstat -rn\nRouting tables\n\nInternet:\n"
+            + "Destination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n"
+            + "0/1                10.20.0.1          UGSc                utun6\n128.0/1            10.20.0.1          UGSc                utun6\n"
+        #expect(CapturePasteTests.assess(listing).status == .critical)
+        let withZone = CapturePasteTests.assess(listing + "\nInternet6:\nDestination        Gateway            Flags               Netif Expire\n"
+            + "fe80::%utun6/64    fe80::1%utun6      UcI                 utun6\n")
+        #expect(!withZone.findings.contains { $0.severity == .critical }, "\(withZone.findings.map(\.evidence))")
+        #expect(withZone.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
     }
 
     /// A hoard in a capture without IPv6 routes does not claim to have counted them.

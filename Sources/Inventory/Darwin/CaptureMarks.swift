@@ -29,6 +29,9 @@ extension Section {
         // or "I redacted my MAC address" removes nothing from the listing).
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        // A prompt with nothing typed after it (`[user@host ~]$`, `(base) user@host ~ %`) ends
+        // the paste; it is no note.
+        if end - position <= 5, ShellCommand.isPrompt(text[end - 1]) { return false }
         if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
            (position..<end).contains(where: { at in
                // Whole words ("offline" is not "line", "blocked" not "block").

@@ -52,6 +52,10 @@ enum CaptureReader {
             let line = ShellCommand.line(of: command, in: text)
             if ShellCommand.mayChangeTables(line: line) { contents.moment += 1 }
             mixed = ShellCommand.changesBetweenItsCommands(line: line) || (command.tool == .other && ShellCommand.pipesAListingOn(line: line))
+                // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`)
+                // hold listings of moments the capture does not tell.
+                || (contents.moment > 0 && command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
+                    && !command.arguments.filter { !$0.hasPrefix("-") }.isEmpty)
             current = command
             sectionStart = command.words.upperBound
         }

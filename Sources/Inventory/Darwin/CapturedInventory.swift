@@ -210,10 +210,15 @@ public struct CapturedInventory: InventoryBackend {
             // `utun10`: the listing says nothing sure of it.)
             let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
             let moments = contents.routeMoments()
+            // Routes scoped to an interface's IPv6 link-local zone (`fe80::%utun6/64`, its own
+            // address's `…%utun6` host route) go when its link-local address goes, which is when
+            // it goes: with them, it existed when netstat ran, whatever a listing of another
+            // moment says.
+            let existedThen = Set(contents.routes.compactMap { row in row.zone.flatMap { zone in row.destination.family == .inet6 && zone == row.netif || row.netif == "lo0" ? zone : nil } })
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
-                    || Self.misread(row.netif) || cutShortNames.contains(row.netif)) {
+                    || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
                 let kind = kind(of: row.netif)
                 var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
                                                  infoKind: kind == .other ? nil : kind.rawValue)

@@ -60,7 +60,7 @@ struct ShellCommand {
 
     static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
     /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
-    static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]
+    static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "\u{E0B0}", "\u{E0B1}"]
     /// The prompt characters themes put before the directory rather than after it.
     static let arrowPrompts: Set<Character> = ["❯", "➜", "»", "λ", "→", "▶"]
 
@@ -123,6 +123,8 @@ struct ShellCommand {
            word.dropFirst().allSatisfy({ "─━$%#>❯➜".contains($0) }) { return true }
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
+        // agnoster and powerline themes end each segment with a separator glyph (U+E0B0).
+        if last == "\u{E0B0}" || last == "\u{E0B1}" { return true }
         // `##`, `###`: a Markdown heading, not a root prompt.
         if word.allSatisfy({ $0 == "#" }) { return false }
         // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
