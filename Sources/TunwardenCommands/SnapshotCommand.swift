@@ -10,7 +10,7 @@ import Darwin
 public struct SnapshotCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Capture ifconfig -a -v, netstat -rn, lsof -nP and ps -axo pid,comm into a directory (macOS).",
+        abstract: "Capture ifconfig -a -v, netstat -rn, lsof -nP and ps -axww -o pid,comm into a directory (macOS).",
         discussion: """
         Writes ifconfig.txt, netstat.txt, lsof.txt and ps.txt into DIR, each starting with the command line \
         that made it (at a # prompt when run as root), for `tunwarden audit --from DIR` \
@@ -34,7 +34,7 @@ public struct SnapshotCommand: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         #else
-        Terminal.error("snapshot captures the output of macOS tools (ifconfig -a -v, netstat -rn, lsof -nP, ps -axo pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
+        Terminal.error("snapshot captures the output of macOS tools (ifconfig -a -v, netstat -rn, lsof -nP, ps -axww -o pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
         throw ExitCode(AuditStatus.unknown.exitCode)
         #endif
     }

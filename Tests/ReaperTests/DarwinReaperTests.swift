@@ -17,7 +17,7 @@ final class StandInTools {
         try set("netstat.txt", netstat)
         try set("lsof.txt", lsof)
         try set("ps.txt", ps)
-        for (tool, listing) in [("ifconfig", "-a"), ("netstat", "-rn"), ("lsof", "-nP"), ("ps", "-axo")] {
+        for (tool, listing) in [("ifconfig", "-a"), ("netstat", "-rn"), ("lsof", "-nP"), ("ps", "-axww")] {
             let file = ["ifconfig": "ifconfig.txt", "netstat": "netstat.txt", "lsof": "lsof.txt", "ps": "ps.txt"][tool]!
             try script(tool, """
             #!/bin/sh
@@ -48,7 +48,7 @@ final class StandInTools {
     /// The calls that change something (not the listings).
     func changes() -> [String] {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !["ifconfig -a", "ifconfig -a -v", "netstat -rn", "lsof -nP", "ps -axo pid,comm"].contains($0) }
+        return text.split(separator: "\n").map(String.init).filter { !["ifconfig -a", "ifconfig -a -v", "netstat -rn", "lsof -nP", "ps -axww -o pid,comm"].contains($0) }
     }
 }
 

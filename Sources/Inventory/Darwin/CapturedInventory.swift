@@ -39,7 +39,7 @@ public struct CapturedInventory: InventoryBackend {
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
                     .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
                 guard !names.isEmpty else {
-                    throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axo pid,comm)")
+                    throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
                 }
                 for name in names {
                     let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
@@ -59,7 +59,7 @@ public struct CapturedInventory: InventoryBackend {
         }
         if !contents.readSomething, !contents.isBlank {
             throw InventoryError("\(path): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). "
-                + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axo pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
+                + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
         }
         var snapshot = Self.snapshot(from: contents, label: path)
         if !present.isEmpty {
@@ -214,7 +214,7 @@ public struct CapturedInventory: InventoryBackend {
             // address's `…%utun6` host route) go when its link-local address goes, which is when
             // it goes: with them, it existed when netstat ran, whatever a listing of another
             // moment says.
-            let existedThen = Set(contents.routes.compactMap { row in row.zone.flatMap { zone in row.destination.family == .inet6 && zone == row.netif || row.netif == "lo0" ? zone : nil } })
+            let existedThen = Set(contents.routes.compactMap { row in row.zone.flatMap { zone in (row.destination.family == .inet6 && zone == row.netif) || row.netif == "lo0" ? zone : nil } })
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)

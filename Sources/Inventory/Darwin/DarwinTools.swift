@@ -25,7 +25,7 @@ public struct DarwinTools: Sendable {
         ("ifconfig.txt", ["ifconfig", "-a", "-v"]),
         ("netstat.txt", ["netstat", "-rn"]),
         ("lsof.txt", ["lsof", "-nP"]),
-        ("ps.txt", ["ps", "-axo", "pid,comm"]),
+        ("ps.txt", ["ps", "-axww", "-o", "pid,comm"]),
     ]
 
     /// The outcome of running a tool.
@@ -110,7 +110,7 @@ public struct DarwinInventory: InventoryBackend, Sendable {
         let ifconfig = try output(["ifconfig", "-a", "-v"], required: true)
         let netstat = try output(["netstat", "-rn"], required: true)
         let lsof = privileged ? try output(["lsof", "-nP"], required: false) : nil
-        let ps = try output(["ps", "-axo", "pid,comm"], required: false)
+        let ps = try output(["ps", "-axww", "-o", "pid,comm"], required: false)
         do {
             var snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: ps, whole: true)
             snapshot.namespaceIdentity = "darwin"
