@@ -49,13 +49,16 @@ import Testing
     /// open -a ClashX && netstat -rn`) prints more than one moment with nothing to tell them
     /// apart; and `clear; ifconfig | head` pipes its listing on: neither listing is whole.
     @Test(arguments: ["% ifconfig -a && open -a ClashX && sleep 5 && netstat -rn -f inet\n", "% ifconfig -a; sudo wg-quick up wg0; netstat -rn -f inet\n",
-                      "% clear; ifconfig | head -9\n"])
+                      "% clear; ifconfig | head -9\n", "% netstat -rn; ifconfig | head -9\n"])
     func severalCommandsOnOneLineAreNotOneListing(line: String) {
         let listing = CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
-        let text = line.contains("head") ? line + CapturePasteTests.loAndEn0 + "\n" + Self.netstat : line + listing
+        let text = line.contains("head") ? line + CapturePasteTests.loAndEn0 + "\n" + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: "% ") : line + listing
         let assessment = CapturePasteTests.assess(text)
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(line): \(assessment.findings.map(\.evidence))")
-        // Changes before every listing of the line only start its moment.
+    }
+
+    /// Changes before every listing of a line only start the moment its output is of.
+    @Test func changesBeforeEveryListingOfALineStartItsMoment() {
         let deleted = CapturePasteTests.assess(Self.ifconfig + Self.netstat + "% sudo route -n delete -net 0.0.0.0/1 && netstat -rn -f inet\n"
             + "Destination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n128.0/1            10.66.66.1         UGSc                utun6\n")
         // (the later listing is whole: the route deleted on its line is gone from the picture)
@@ -70,6 +73,21 @@ import Testing
             + "user@mbp ~ % cat /tmp/if.txt /tmp/ns.txt\n" + CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
         #expect(!CapturePasteTests.assess(shown).findings.contains { $0.severity == .critical })
         #expect(CapturePasteTests.assess(shown.replacingOccurrences(of: "user@mbp ~ % open -a ClashX\n", with: "")).status == .critical)
+    }
+
+    /// Quotes with a separator glued on, a user named like a command, powerline path segments
+    /// and files saved at the same moment they are shown: none hides a change or makes one.
+    @Test func commandLinesAreReadAsTheShellReadsThem() {
+        #expect(ShellCommand.mayChangeTables(line: ["netstat", "-rn", "|", "grep", "'utun';", "open", "-a", "ClashX"]))
+        #expect(ShellCommand.mayChangeTables(line: ["echo", "\"hi\";", "sudo", "route", "add", "x"]))
+        #expect(!ShellCommand.mayChangeTables(line: ["echo", "'a", "b';", "ping", "x"]))
+        let psmith = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: "psmith@mbp ~ % ") + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: "psmith@mbp ~ % ")
+        #expect(CapturePasteTests.assess(psmith).status == .critical)
+        let powerline = Self.ifconfig + "user@mbp \u{E0B0} ~ \u{E0B0} src \u{E0B0} vpn \u{E0B0} ping -c 1 1.1.1.1\n" + Self.netstat
+        #expect(CapturePasteTests.assess(powerline).status == .critical)
+        let savedThenShown = "user@mbp ~ % sudo route -n delete -net 10.0.0.0/8\nuser@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % netstat -rn -f inet > ns.txt\nuser@mbp ~ % cat if.txt ns.txt\n"
+            + CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        #expect(CapturePasteTests.assess(savedThenShown).status == .critical)
     }
 
     /// A prompt's words before its last (`(base) user@host ~ %`, `[user@host ~]$`) are the

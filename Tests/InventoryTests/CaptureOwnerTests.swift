@@ -102,13 +102,14 @@ import Testing
         let both = CapturePasteTests.assess(listing + "10                 10.20.0.1          UGSc                utun6\ndefault            10.20.0.1          UGScI               utun6\n"
             + "\nInternet6:\nDestination        Gateway            Flags               Netif Expire\nfd00::/8           fe80::1%utun6      UGSc                utun6\n")
         let deadOnes = both.findings.filter { $0.id == FindingID.deadTunnelRoute }
+        // (The scoped `default … UGScI utun6` row is not in it: it serves utun6's own traffic.)
         #expect(deadOnes.count == 1 && Set(deadOnes.first?.routes?.map { $0.destination.description } ?? []) == ["10.0.0.0/8", "fd00::/8"],
                 "\(deadOnes.map { $0.evidence })")
     }
 
-    /// A route of a tunnel's IPv6 link-local zone (`fe80::%utun6/64`) goes when the tunnel goes:
-    /// with one in the table, the tunnel existed when netstat ran, and a listing that lacks it is
-    /// of another moment.
+    /// A route the system made for a tunnel (its link-local `fe80::%utun6/64`, its point-to-point
+    /// host route, its subnet's) goes when the tunnel goes: with one in the table, the tunnel
+    /// existed when netstat ran, and a listing that lacks it is of another moment.
     @Test func aLinkLocalRouteShowsTheTunnelExisted() {
         let listing = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n% netstat -rn\nRouting tables\n\nInternet:\n"
             + "Destination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n"
@@ -118,6 +119,11 @@ import Testing
             + "fe80::%utun6/64    fe80::1%utun6      UcI                 utun6\n")
         #expect(!withZone.findings.contains { $0.severity == .critical }, "\(withZone.findings.map(\.evidence))")
         #expect(withZone.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+        // So does its point-to-point host route, or any route the system made (no S flag).
+        for row in ["10.20.0.1          10.20.0.2          UH                  utun6", "10.20/16           link#22            UC                  utun6"] {
+            let kernel = CapturePasteTests.assess(listing + row + "\n")
+            #expect(!kernel.findings.contains { $0.severity == .critical }, "\(row): \(kernel.findings.map(\.evidence))")
+        }
     }
 
     /// A hoard in a capture without IPv6 routes does not claim to have counted them.

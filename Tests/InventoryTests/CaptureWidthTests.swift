@@ -108,7 +108,7 @@ import Testing
         0/1                172.24.0.1         UGSc           19        0 \(column)
         default            192.168.2.1        UGSc            4      511     en0
         128.0/1            172.24.0.1         UGSc           11        0 \(column)
-        172.24             link#14            UC              2        0 \(column)      !
+        172.24             link#14            UCS             2        0 \(column)      !
         """
     }
 
@@ -158,7 +158,7 @@ import Testing
         #expect(Self.assess(modern).status == .critical, "\(modern)")
         // A listing whose column shows a longer name does not cut names (`-ll` keeps Refs and Use).
         let longer = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
-            + "\n172.25             link#15            UC              2        0 feth7481      !"
+            + "\n172.25             link#15            UCS             2        0 feth7481      !"
         #expect(Self.assess(longer).status == .critical)
     }
 

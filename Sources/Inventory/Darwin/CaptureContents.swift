@@ -61,6 +61,8 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
+    /// The moment at which each file the capture shows saving output into (`> if.txt`) was saved.
+    var savedAt: [String: Int] = [:]
     /// Indexes a route row's `link#N` gives a name that the interface listing gives another.
     var indexConflicts: [String] = []
     /// The file of the last listing of every interface.

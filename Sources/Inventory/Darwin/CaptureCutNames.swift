@@ -60,7 +60,8 @@ extension CapturedInventory {
                 // The listed name's own index is not the row's: the listings disagree, as any
                 // index conflict says (taken at different times).
                 if listed.contains(name), let index = row.linkIndex, let own = indexOf[name], own != index {
-                    contents.indexConflicts.append("\(name): index \(own) in ifconfig, \(index) in netstat")
+                    let conflict = "\(name): index \(own) in ifconfig, \(index) in netstat"
+                    if !contents.indexConflicts.contains(conflict) { contents.indexConflicts.append(conflict) }
                 }
             }
         }

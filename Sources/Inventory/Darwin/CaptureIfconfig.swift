@@ -279,10 +279,11 @@ extension Section {
 }
 
 extension Section {
-    /// Why the output of a line of several commands is no one listing's whole: one of them may
-    /// have changed the tables between the others, or cut a listing on its way.
+    /// Why what follows a command line is no one listing's whole: its commands may have changed
+    /// the tables between them, a listing may be piped on after another command, or files shown
+    /// may have been saved at another moment.
     static func mixedOutput(_ command: ShellCommand?) -> String {
-        "what follows `\(command?.display ?? "")` is the output of several commands of one line, one of which may have changed the tables or cut a listing"
+        "what follows `\(command?.display ?? "")` may be of more than one moment or cut (commands that change the tables between its listings, a listing piped on, or files saved before a change)"
     }
 
     /// Records that this section listed every interface. Under its own command line, after an
@@ -301,7 +302,9 @@ extension Section {
                 let names = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", …" : "")
                 if sameMoment {
                     contents.disputedNames.formUnion(missing)
-                    contents.problems.append("\(file): \(names) of an earlier listing of every interface \(missing.count == 1 ? "is" : "are") not in the one at line \(text.line(range.lowerBound)), with no command between them that could have removed \(missing.count == 1 ? "it" : "them"): whether \(missing.count == 1 ? "it went away or the paste was cut" : "they went away or the paste was cut") is unknown")
+                    let between = contents.completeListingFile == file ? "with no command between them that could have removed \(missing.count == 1 ? "it" : "them")"
+                        : "in another file, whose order against this one is not known"
+                    contents.problems.append("\(file): \(names) of an earlier listing of every interface \(missing.count == 1 ? "is" : "are") not in the one at line \(text.line(range.lowerBound)), \(between): whether \(missing.count == 1 ? "it went away or the paste was cut" : "they went away or the paste was cut") is unknown")
                 } else {
                     contents.notes.append("\(file): \(missing.count) interface\(missing.count == 1 ? "" : "s") of earlier listings (\(names)) not in the later listing of every interface at line \(text.line(range.lowerBound)), which is used")
                 }

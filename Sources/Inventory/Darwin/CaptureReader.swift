@@ -31,7 +31,10 @@ enum CaptureReader {
                 // ~]$`) is the prompt's, not the end of the output before it: a few words back to
                 // the line's start (a paste that lost its line breaks has many, and keeps them).
                 var first = command.words.lowerBound
-                while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound) { first -= 1 }
+                while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound),
+                      Self.promptShaped(text[first - 1]) {
+                    first -= 1
+                }
                 if first < command.words.lowerBound, command.words.lowerBound - first <= 4, text.startsLine(first) {
                     command.words = first..<command.words.upperBound
                 }
@@ -51,17 +54,30 @@ enum CaptureReader {
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
             let line = ShellCommand.line(of: command, in: text)
             if ShellCommand.mayChangeTables(line: line) { contents.moment += 1 }
-            mixed = ShellCommand.changesBetweenItsCommands(line: line) || (command.tool == .other && ShellCommand.pipesAListingOn(line: line))
-                // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`)
-                // hold listings of moments the capture does not tell.
-                || (contents.moment > 0 && command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
-                    && !command.arguments.filter { !$0.hasPrefix("-") }.isEmpty)
+            // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
+            // listings of another moment: one saved at this moment, or with no change at all, is
+            // of this one.
+            for (offset, word) in line.enumerated() where [">", ">>"].contains(word) && offset + 1 < line.count { contents.savedAt[line[offset + 1]] = contents.moment }
+            for word in line where word.count > 1 && word.hasPrefix(">") && !word.hasPrefix(">>") && !word.hasPrefix(">&") { contents.savedAt[String(word.dropFirst())] = contents.moment }
+            let shownFiles = command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
+                ? command.arguments.filter { !$0.hasPrefix("-") } : []
+            mixed = ShellCommand.changesBetweenItsCommands(line: line) || ShellCommand.pipesAListingOn(line: line)
+                || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
         last.mixedMoments = mixed
         last.read(into: &contents)
+    }
+
+    /// Whether a word looks like part of a shell prompt before its last word: a conda or
+    /// virtualenv name (`(base)`), a bracketed `[user@host ~]`, a user and host, a directory,
+    /// a clock (`[10:15:22]`) or a git status.
+    static func promptShaped(_ word: Substring) -> Bool {
+        guard let first = word.first else { return false }
+        return (first == "(" && word.last == ")") || first == "[" || word.last == "]" || word.contains("@") || first == "~" || first == "/"
+            || word.hasPrefix("git:(")
     }
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
@@ -248,8 +264,8 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
-    /// A command of this section's command line may have changed the tables before another
-    /// printed what follows: its listings are of more than one moment.
+    /// What follows this section's command line may be of more than one moment, or cut (see
+    /// `mixedOutput`): its listings are not taken as whole.
     var mixedMoments = false
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []

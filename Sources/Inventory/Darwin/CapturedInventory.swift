@@ -210,11 +210,14 @@ public struct CapturedInventory: InventoryBackend {
             // `utun10`: the listing says nothing sure of it.)
             let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
             let moments = contents.routeMoments()
-            // Routes scoped to an interface's IPv6 link-local zone (`fe80::%utun6/64`, its own
-            // address's `…%utun6` host route) go when its link-local address goes, which is when
-            // it goes: with them, it existed when netstat ran, whatever a listing of another
-            // moment says.
-            let existedThen = Set(contents.routes.compactMap { row in row.zone.flatMap { zone in (row.destination.family == .inet6 && zone == row.netif) || row.netif == "lo0" ? zone : nil } })
+            // The routes the system makes for an interface that exists go when its addresses go,
+            // which is when it goes: its point-to-point host route (`198.18.0.1 198.18.0.1 UH`),
+            // its subnet's (`UC`), its scoped default and link-local ones (`fe80::%utun6/64`, its
+            // own `…%utun6` host route) — every route without the S flag. With one of them in the
+            // table, the interface existed when netstat ran, whatever a listing of another moment
+            // says; only static routes (an app's split, `UGSc`) are taken to outlive it.
+            var existedThen = Set(contents.routes.filter { !$0.flags.contains("S") }.map(\.netif))
+            existedThen.formUnion(contents.routes.compactMap { row in row.zone.flatMap { zone in (row.destination.family == .inet6 && zone == row.netif) || row.netif == "lo0" ? zone : nil } })
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)

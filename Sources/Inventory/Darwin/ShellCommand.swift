@@ -77,6 +77,14 @@ struct ShellCommand {
             return command
         }
         if isPrompt(word), position + 1 < text.count {
+            // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt.
+            if let glyph = word.last, glyph == "\u{E0B0}" || glyph == "\u{E0B1}" {
+                var later = position + 1
+                while later < text.count, text.line(later) == text.line(position) {
+                    if let last = text[later].last, last == "\u{E0B0}" || last == "\u{E0B1}" { return nil }
+                    later += 1
+                }
+            }
             // `>` alone also marks quoted text (e-mail, Markdown): after it only tunwarden's tools count.
             var parsed: ShellCommand?
             // Themes put the directory and the git status after an arrow (oh-my-zsh's default:

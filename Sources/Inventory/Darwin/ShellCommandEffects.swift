@@ -10,7 +10,7 @@ extension ShellCommand {
     /// that read (the listings' own, `route get`, text tools, name lookups, DNS cache flushes)
     /// change nothing; anything unknown may have.
     static func mayChangeTables(line words: [String]) -> Bool {
-        changes(line: words).contains(true)
+        segments(line: words).contains(where: segmentMayChange)
     }
 
     /// Whether a command line runs a command that may change the tables after one that lists
@@ -36,7 +36,8 @@ extension ShellCommand {
     static func pipesAListingOn(line words: [String]) -> Bool {
         let parts = segments(line: words, keepingPipes: true)
         guard parts.count > 1 else { return false }
-        for (offset, segment) in parts.enumerated() where offset + 1 < parts.count && parts[offset + 1].first == "|" {
+        // (The line's own first command is read with its pipeline: `ifconfig -a | head`.)
+        for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
             if let program = segment.first(where: { $0 != "sudo" }).map({ ($0 as NSString).lastPathComponent }), Tool(rawValue: program) != nil { return true }
         }
         return false
@@ -54,14 +55,27 @@ extension ShellCommand {
             segment = []
         }
         for word in words {
+            // A quoted word may end in a separator glued to it (`'utun';`): the quote ends first.
+            let bare = word.count > 1 && [";", "&", ")"].contains(word.last!) ? String(word.dropLast()) : word
+            let trailing = bare.count < word.count ? String(word.last!) : nil
             if let open = quote {
-                segment.append(word)
-                if word.last == open { quote = nil }
+                guard bare.last == open else {
+                    segment.append(word)
+                    continue
+                }
+                quote = nil
+                segment.append(bare)
+                if trailing == ";" || trailing == "&" { close() }
                 continue
             }
-            if let first = word.first, first == "'" || first == "\"", !(word.count > 1 && word.last == first) {
+            if let first = bare.first, first == "'" || first == "\"", !(bare.count > 1 && bare.last == first) {
                 quote = first
                 segment.append(word)
+                continue
+            }
+            if let first = bare.first, first == "'" || first == "\"", trailing == ";" || trailing == "&" {
+                segment.append(bare)
+                close()
                 continue
             }
             if word == "|" || word == "|&" {
@@ -81,11 +95,6 @@ extension ShellCommand {
         }
         close()
         return result
-    }
-
-    /// For each command of the line, in order, whether it may change the tables.
-    static func changes(line words: [String]) -> [Bool] {
-        segments(line: words).map(segmentMayChange)
     }
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
@@ -124,14 +133,13 @@ extension ShellCommand {
         case "ifconfig":
             let families = ["inet", "inet6", "link", "ether"]
             return arguments.contains { ifconfigVerbs.contains($0) } || positional.filter { !families.contains($0) }.count > 1
-                || (positional.count > 2)
         case "route": return !["get", "monitor", "show"].contains(positional.first ?? "")
         case "scutil": return arguments.contains("--nc") && !arguments.contains("list") && !arguments.contains("status") && !arguments.contains("show")
         // Interfaces and routes stay as they are when only DNS or search domains are set.
         case "networksetup":
             return !arguments.allSatisfy { !$0.hasPrefix("-") || $0.hasPrefix("-get") || $0.hasPrefix("-list") || $0 == "-setdnsservers" || $0 == "-setsearchdomains" }
         case "launchctl": return !["list", "print", "blame"].contains(positional.first ?? "")
-        case "zerotier-cli": return !["info", "listnetworks", "listpeers", "peers", "status", "listmoons", "-j"].contains(positional.first ?? "info")
+        case "zerotier-cli": return !["info", "listnetworks", "listpeers", "peers", "status", "listmoons"].contains(positional.first ?? "info")
         case "systemextensionsctl": return positional.first != "list"
         case "tunwarden": return positional.contains("reap")
         case "ipconfig": return positional.first == "set"
@@ -164,7 +172,7 @@ extension ShellCommand {
     /// has its output on the same line).
     static func line(of command: ShellCommand, in text: CaptureText) -> [String] {
         var position = command.words.lowerBound
-        while position < command.words.upperBound, !text[position].hasPrefix(command.name), text[position] != "sudo" { position += 1 }
+        while position < command.words.upperBound, text[position] != command.name, text[position] != command.name + ";", text[position] != "sudo" { position += 1 }
         if position >= command.words.upperBound { position = command.words.lowerBound }
         return (position..<command.words.upperBound).map { String(text[$0]) }
     }
