@@ -81,8 +81,18 @@ import Testing
         #expect(ShellCommand.mayChangeTables(line: ["netstat", "-rn", "|", "grep", "'utun';", "open", "-a", "ClashX"]))
         #expect(ShellCommand.mayChangeTables(line: ["echo", "\"hi\";", "sudo", "route", "add", "x"]))
         #expect(!ShellCommand.mayChangeTables(line: ["echo", "'a", "b';", "ping", "x"]))
-        let psmith = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: "psmith@mbp ~ % ") + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: "psmith@mbp ~ % ")
-        #expect(CapturePasteTests.assess(psmith).status == .critical)
+        // (`pingu@mbp ~ % ping …`: the command is `ping`, which reads, not the user `pingu@mbp`.)
+        let pingu = Self.ifconfig + "pingu@mbp ~ % ping -c 1 1.1.1.1\n" + Self.netstat
+        #expect(CapturePasteTests.assess(pingu).status == .critical)
+        // Quoted separators and quotes with separators glued on.
+        #expect(!ShellCommand.mayChangeTables(line: ["cut", "-d", "';'", "-f1", "x"]))
+        #expect(ShellCommand.mayChangeTables(line: ["grep", "'a", "b'&&", "open", "-a", "ClashX"]))
+        #expect(ShellCommand.mayChangeTables(line: ["grep", "'x'|xargs", "sudo", "route", "delete"]))
+        // A listing piped on after another command is cut; the line's other listings are whole.
+        #expect(ShellCommand.listingsPipedOn(line: ["netstat", "-rn;", "ifconfig", "|", "head", "-20"]) == [.ifconfig])
+        #expect(ShellCommand.listingsPipedOn(line: ["ifconfig", "-a;", "netstat", "-rn", "|", "grep", "utun"]) == [.netstat])
+        let bothWhole = "% ifconfig -a; netstat -rn | grep utun\n" + CapturePasteTests.loAndEn0 + "\n0/1                10.66.66.1         UGSc                utun6\n128.0/1            10.66.66.1         UGSc                utun6\n"
+        #expect(CapturePasteTests.assess(bothWhole).status == .critical, "\(CapturePasteTests.assess(bothWhole).findings.map(\.evidence))")
         let powerline = Self.ifconfig + "user@mbp \u{E0B0} ~ \u{E0B0} src \u{E0B0} vpn \u{E0B0} ping -c 1 1.1.1.1\n" + Self.netstat
         #expect(CapturePasteTests.assess(powerline).status == .critical)
         let savedThenShown = "user@mbp ~ % sudo route -n delete -net 10.0.0.0/8\nuser@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % netstat -rn -f inet > ns.txt\nuser@mbp ~ % cat if.txt ns.txt\n"

@@ -123,6 +123,7 @@ import Testing
         for row in ["10.20.0.1          10.20.0.2          UH                  utun6", "10.20/16           link#22            UC                  utun6"] {
             let kernel = CapturePasteTests.assess(listing + row + "\n")
             #expect(!kernel.findings.contains { $0.severity == .critical }, "\(row): \(kernel.findings.map(\.evidence))")
+            #expect(kernel.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(row)")
         }
     }
 

@@ -63,6 +63,20 @@ import Testing
         #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(command): \(Self.feth(assessment)?.reason ?? "")")
     }
 
+    /// A pattern of several words (`'ZeroTier One'`), quoted on the command line or shown
+    /// without its quotes by ps, and a grep whose output went through more filters or cuts
+    /// (`| head -1`, `| grep -v root`), prove nothing absent.
+    @Test(arguments: ["ps auxww | grep -i 'ZeroTier One'", "ps auxww | grep -i \"zerotier service\"", "ps auxww | grep -i zerotier | head -1",
+                      "ps auxww | grep -i zerotier | grep -v root", "ps auxww | grep -i zerotier | sort -k3 -r | head -n1"])
+    func aGrepThatMayMissTheDaemonProvesNothing(command: String) {
+        let row = Self.auxGrep.replacingOccurrences(of: "grep -i zerotier", with: "grep -i zerotier wide enough to prove every row whole and more")
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: [row]))
+        #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
+        let bare = Self.assess(Self.zeroTierPair(then: "", rows: [Self.auxGrep.replacingOccurrences(of: "grep -i zerotier", with: "grep -i ZeroTier One")])
+            .replacingOccurrences(of: "% \n", with: ""))
+        #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth })
+    }
+
     /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width, and
     /// a cut one is named as the reason.
     @Test func theDaemonsOwnRowDecides() {
@@ -154,7 +168,7 @@ import Testing
         #expect(Self.assess(Self.oldTable(interfaces: [("utun60", "172.25.8.14")], netif: "utun6")).status == .critical)
         let modern = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")
             .replacingOccurrences(of: "Flags        Refs      Use   Netif", with: "Flags               Netif")
-            .replacingOccurrences(of: #"(UGSc|UC)( +)\d+( +)\d+ "#, with: "$1$2", options: .regularExpression)
+            .replacingOccurrences(of: #"(UGSc|UCS)( +)\d+( +)\d+ "#, with: "$1$2", options: .regularExpression)
         #expect(Self.assess(modern).status == .critical, "\(modern)")
         // A listing whose column shows a longer name does not cut names (`-ll` keeps Refs and Use).
         let longer = Self.oldTable(interfaces: [("feth2481", "172.24.8.14")], netif: "feth248")

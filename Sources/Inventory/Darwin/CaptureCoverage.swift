@@ -40,7 +40,7 @@ extension Section {
                 whole = !ifconfigFragment && sawLoopback
             }
             if elidedBeforeAnything { whole = false }
-            if mixedMoments {
+            if mixedMoments || pipedOn.contains(.ifconfig) {
                 whole = false
                 contents.notes.append("\(at(range.lowerBound)): \(Self.mixedOutput(command)), so this listing is not taken as every interface")
             }
@@ -75,14 +75,18 @@ extension Section {
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
             contents.psMoments.insert(contents.moment)
-            if mixedMoments {
+            if mixedMoments || pipedOn.contains(.ps) {
                 contents.processFilters.append(.unseen(Self.mixedOutput(command)))
             } else if psElided {
                 contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
             } else if psRowsCutAtWidth {
                 contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
-                if let filter = command.filters.first {
+                if !command.reshaping.isEmpty || command.filters.count > 1 {
+                    // `| grep -i zerotier | head -1`, `| grep -v root`: what the first grep kept,
+                    // something after it may have dropped.
+                    contents.processFilters.append(.unseen("`\(command.display)` filtered or cut the listing more than once"))
+                } else if let filter = command.filters.first {
                     contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
@@ -104,8 +108,11 @@ extension Section {
                       let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
                 // `ps aux | grep -i zerotier` pasted without its command line shows the grep
                 // itself, and with it the filter the listing went through (and not whether its
-                // ps was told -ww).
-                contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
+                // ps was told -ww). ps shows its arguments without their quotes: with more than
+                // one word after the options, the pattern may have been several (`'ZeroTier One'`).
+                let words = grep.split(separator: " ").dropFirst().filter { !$0.hasPrefix("-") }
+                contents.processFilters.append(words.count > 1 ? .unseen("`\(grep.prefix(60))` may have had a pattern of several words, whose quotes ps does not show")
+                    : psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
             } else {
                 contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
             }

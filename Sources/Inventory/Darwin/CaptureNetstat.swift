@@ -212,7 +212,7 @@ extension Section {
             }
             // A Mac's table always has lo0's routes: one with no rows at all was cut off.
             if sectionRoutes == 0, filter == nil { filter = .unseen("the listing has no rows, where every table has lo0's") }
-            if mixedMoments { filter = .unseen(Self.mixedOutput(command)) }
+            if mixedMoments || pipedOn.contains(.netstat) { filter = .unseen(Self.mixedOutput(command)) }
             if cutShort { filter = .unseen("the listing stops in the middle of a row") }
             if elided { filter = .unseen("part of the listing was left out ('...')") }
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }

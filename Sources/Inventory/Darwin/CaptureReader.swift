@@ -30,12 +30,18 @@ enum CaptureReader {
                 // What a prompt shows before its last word (`(base) user@host ~ %`, `[user@host
                 // ~]$`) is the prompt's, not the end of the output before it: a few words back to
                 // the line's start (a paste that lost its line breaks has many, and keeps them).
+                // (Words shaped like a prompt's, or any few when the line starts with one such as
+                // `(base)`: `(base) MacBook-Pro:~ user$`, `(base) user@mbp vpn %`.)
                 var first = command.words.lowerBound
                 while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound),
-                      Self.promptShaped(text[first - 1]) {
+                      command.words.lowerBound - first < 4 {
                     first -= 1
                 }
-                if first < command.words.lowerBound, command.words.lowerBound - first <= 4, text.startsLine(first) {
+                while first < command.words.lowerBound, !(text.startsLine(first) && Self.promptShaped(text[first])),
+                      !(first..<command.words.lowerBound).allSatisfy({ Self.promptShaped(text[$0]) }) {
+                    first += 1
+                }
+                if first < command.words.lowerBound, text.startsLine(first) {
                     command.words = first..<command.words.upperBound
                 }
                 commands.append(command)
@@ -47,27 +53,37 @@ enum CaptureReader {
         var sectionStart = 0
         var current: ShellCommand?
         var mixed = false
+        var piped: Set<ShellCommand.Tool> = []
+        contents.savedAt = [:]
         for command in commands {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
-            section.mixedMoments = mixed
+            (section.mixedMoments, section.pipedOn) = (mixed, piped)
             section.read(into: &contents)
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
             let line = ShellCommand.line(of: command, in: text)
-            if ShellCommand.mayChangeTables(line: line) { contents.moment += 1 }
+            let changes = ShellCommand.mayChangeTables(line: line)
+            if changes { contents.moment += 1 }
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
-            // listings of another moment: one saved at this moment, or with no change at all, is
-            // of this one.
-            for (offset, word) in line.enumerated() where [">", ">>"].contains(word) && offset + 1 < line.count { contents.savedAt[line[offset + 1]] = contents.moment }
-            for word in line where word.count > 1 && word.hasPrefix(">") && !word.hasPrefix(">>") && !word.hasPrefix(">&") { contents.savedAt[String(word.dropFirst())] = contents.moment }
+            // listings of another moment. A file saved on a line that also changes the tables, or
+            // appended to at two moments, is of no moment the capture tells (-1).
+            for target in ShellCommand.redirectTargets(line: line) {
+                let moment = changes ? -1 : contents.moment
+                if target.appending, let earlier = contents.savedAt[target.path], earlier != moment {
+                    contents.savedAt[target.path] = -1
+                } else {
+                    contents.savedAt[target.path] = moment
+                }
+            }
             let shownFiles = command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
                 ? command.arguments.filter { !$0.hasPrefix("-") } : []
-            mixed = ShellCommand.changesBetweenItsCommands(line: line) || ShellCommand.pipesAListingOn(line: line)
+            mixed = ShellCommand.changesBetweenItsCommands(line: line)
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
+            piped = ShellCommand.listingsPipedOn(line: line)
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
-        last.mixedMoments = mixed
+        (last.mixedMoments, last.pipedOn) = (mixed, piped)
         last.read(into: &contents)
     }
 
@@ -264,9 +280,12 @@ struct Section {
     var psElided = false
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
-    /// What follows this section's command line may be of more than one moment, or cut (see
+    /// What follows this section's command line may be of more than one moment (see
     /// `mixedOutput`): its listings are not taken as whole.
     var mixedMoments = false
+    /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
+    /// ifconfig | head -20`): their listings here are cut.
+    var pipedOn: Set<ShellCommand.Tool> = []
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []
     /// Whether a ps row of pid 1 (launchd) was read.

@@ -212,11 +212,11 @@ public struct CapturedInventory: InventoryBackend {
             let moments = contents.routeMoments()
             // The routes the system makes for an interface that exists go when its addresses go,
             // which is when it goes: its point-to-point host route (`198.18.0.1 198.18.0.1 UH`),
-            // its subnet's (`UC`), its scoped default and link-local ones (`fe80::%utun6/64`, its
-            // own `…%utun6` host route) — every route without the S flag. With one of them in the
-            // table, the interface existed when netstat ran, whatever a listing of another moment
-            // says; only static routes (an app's split, `UGSc`) are taken to outlive it.
-            var existedThen = Set(contents.routes.filter { !$0.flags.contains("S") }.map(\.netif))
+            // its subnet's (`UC`), its link-local ones (`fe80::%utun6/64`, its own `…%utun6` host
+            // route): routes without the S flag, and not cloned (W) from another. With one of them
+            // in the table, the interface existed when netstat ran, whatever a listing of another
+            // moment says; only static routes (an app's split, `UGSc`) are taken to outlive it.
+            var existedThen = Set(contents.routes.filter { !$0.flags.contains("S") && !$0.flags.contains("W") }.map(\.netif))
             existedThen.formUnion(contents.routes.compactMap { row in row.zone.flatMap { zone in (row.destination.family == .inet6 && zone == row.netif) || row.netif == "lo0" ? zone : nil } })
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))

@@ -110,7 +110,7 @@ public struct DarwinInventory: InventoryBackend, Sendable {
         let ifconfig = try output(["ifconfig", "-a", "-v"], required: true)
         let netstat = try output(["netstat", "-rn"], required: true)
         let lsof = privileged ? try output(["lsof", "-nP"], required: false) : nil
-        let ps = try output(["ps", "-axww", "-o", "pid,comm"], required: false)
+        let ps = try output(DarwinTools.captures.first { $0.file == "ps.txt" }?.arguments ?? ["ps", "-axww", "-o", "pid,comm"], required: false)
         do {
             var snapshot = try CapturedInventory.build(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: ps, whole: true)
             snapshot.namespaceIdentity = "darwin"

@@ -59,11 +59,6 @@ struct ShellCommand {
     }
 
     static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
-    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
-    static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "\u{E0B0}", "\u{E0B1}"]
-    /// The prompt characters themes put before the directory rather than after it.
-    static let arrowPrompts: Set<Character> = ["❯", "➜", "»", "λ", "→", "▶"]
-
     /// The command that starts at word `position`, if one does: a prompt followed by a command,
     /// or one of tunwarden's tools at the start of a line with arguments it accepts.
     static func recognize(in text: CaptureText, at position: Int) -> ShellCommand? {
@@ -77,10 +72,11 @@ struct ShellCommand {
             return command
         }
         if isPrompt(word), position + 1 < text.count {
-            // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt.
+            // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt
+            // (looked for among the next few words: a paste that lost its line breaks goes on).
             if let glyph = word.last, glyph == "\u{E0B0}" || glyph == "\u{E0B1}" {
                 var later = position + 1
-                while later < text.count, text.line(later) == text.line(position) {
+                while later < text.count, later - position <= 4, text.line(later) == text.line(position) {
                     if let last = text[later].last, last == "\u{E0B0}" || last == "\u{E0B1}" { return nil }
                     later += 1
                 }
@@ -119,30 +115,6 @@ struct ShellCommand {
         }
         guard text.startsLine(position) else { return nil }
         return parse(text, from: position, prompted: false)
-    }
-
-    /// Whether a word ends a shell prompt: one of the prompt characters alone (`$`, `%`, `❯`, the
-    /// `>` of a quoted transcript), or a word ending in `$`, `%` or `#` that is not a value
-    /// (`user$`, `host:~#`, `[user@host dir]$`); ifconfig's `flags=…<…>` never is.
-    static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
-        // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`), alone or
-        // with a prompt character after it.
-        if let first = word.first, "╰└╭┌├".contains(first), word.count <= 4,
-           word.dropFirst().allSatisfy({ "─━$%#>❯➜".contains($0) }) { return true }
-        guard let last = word.last, promptEnds.contains(last) else { return false }
-        if word.count == 1 { return true }
-        // agnoster and powerline themes end each segment with a separator glyph (U+E0B0).
-        if last == "\u{E0B0}" || last == "\u{E0B1}" { return true }
-        // `##`, `###`: a Markdown heading, not a root prompt.
-        if word.allSatisfy({ $0 == "#" }) { return false }
-        // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
-        if last == ">" {
-            return (word.first == "~" || word.first == "/") && word.count <= 128 && !word.contains("<") && !word.contains("=")
-        }
-        guard last == "$" || last == "%" || last == "#" else { return false }
-        // `100.0%` (ping's packet loss, a progress meter): a number, not a prompt.
-        if last == "%", word.dropLast().allSatisfy({ $0.isNumber || $0 == "." }) { return false }
-        return word.count <= 128 && !word.contains("=") && !word.contains("<") && word.first != "%" && word.first != "$"
     }
 
     /// Options that take a value, by tool (`netstat -f inet`).
@@ -342,7 +314,7 @@ struct ShellCommand {
                 if isPattern, startedQuoted || !word.hasPrefix("-") { done = true }
                 if takesProgram, startedQuoted { done = true }
             }
-            let unquoted = stageWords.map(unquote)
+            let unquoted = Self.joiningQuoted(stageWords).map(unquote)
             switch stage {
             case "grep", "egrep", "fgrep", "rg":
                 if let filter = TextFilter.grep(stage == "fgrep" ? ["-F"] + unquoted : unquoted, extended: stage == "egrep" || stage == "rg") {
@@ -389,6 +361,23 @@ struct ShellCommand {
 
     /// Words that end one command of a line and start another.
     static let separators: Set<String> = [";", "&&", "||", "&"]
+
+    /// Words as the shell passes them: a quoted argument that spans words (`'ZeroTier One'`)
+    /// is one, its blanks kept.
+    static func joiningQuoted(_ words: [String]) -> [String] {
+        var result: [String] = []
+        var open: Character?
+        for word in words {
+            if open != nil {
+                result[result.count - 1] += " " + word
+                if word.last == open { open = nil }
+            } else {
+                result.append(word)
+                if let first = word.first, first == "'" || first == "\"", !(word.count > 1 && word.last == first) { open = first }
+            }
+        }
+        return result
+    }
 
     static func unquote(_ word: String) -> String {
         var word = Substring(word)

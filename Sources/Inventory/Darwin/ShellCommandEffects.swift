@@ -31,16 +31,36 @@ extension ShellCommand {
         return tool != .other && !segmentMayChange(segment)
     }
 
-    /// Whether a line of several commands pipes a listing tool's output on (`clear; ifconfig |
-    /// head -40`): read as the line's first command's output, the listing would pass for whole.
-    static func pipesAListingOn(line words: [String]) -> Bool {
+    /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
+    /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
+    /// listing would pass for whole. (The line's own first command is read with its pipeline.)
+    static func listingsPipedOn(line words: [String]) -> Set<Tool> {
         let parts = segments(line: words, keepingPipes: true)
-        guard parts.count > 1 else { return false }
-        // (The line's own first command is read with its pipeline: `ifconfig -a | head`.)
+        var tools: Set<Tool> = []
         for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
-            if let program = segment.first(where: { $0 != "sudo" }).map({ ($0 as NSString).lastPathComponent }), Tool(rawValue: program) != nil { return true }
+            if let program = segment.first(where: { $0 != "sudo" && $0 != "|" }).map({ ($0 as NSString).lastPathComponent }),
+               let tool = Tool(rawValue: program), tool != .other {
+                tools.insert(tool)
+            }
         }
-        return false
+        return tools
+    }
+
+    /// The files a line saves output into (`> if.txt`, `>> log`, `>if.txt`), outside quotes.
+    static func redirectTargets(line words: [String]) -> [(path: String, appending: Bool)] {
+        var targets: [(path: String, appending: Bool)] = []
+        for segment in segments(line: words) {
+            for (offset, word) in segment.enumerated() {
+                if word == ">" || word == ">>" {
+                    if offset + 1 < segment.count { targets.append((segment[offset + 1], word == ">>")) }
+                } else if word.hasPrefix(">>"), word.count > 2 {
+                    targets.append((String(word.dropFirst(2)), true))
+                } else if word.hasPrefix(">"), word.count > 1, !word.hasPrefix(">&") {
+                    targets.append((String(word.dropFirst()), false))
+                }
+            }
+        }
+        return targets
     }
 
     /// The commands of a line, in order: split at `;`, `&&`, `||`, `&` and pipes, not inside
@@ -54,28 +74,38 @@ extension ShellCommand {
             if !segment.isEmpty { result.append(segment) }
             segment = []
         }
-        for word in words {
-            // A quoted word may end in a separator glued to it (`'utun';`): the quote ends first.
-            let bare = word.count > 1 && [";", "&", ")"].contains(word.last!) ? String(word.dropLast()) : word
-            let trailing = bare.count < word.count ? String(word.last!) : nil
+        for word in words.flatMap(splitAfterQuote) {
+            // A quoted word may end in separators glued to it (`'utun';`, `'x'&&`, `'x'|head`),
+            // which the shell splits off: the quote ends first.
+            var bare = Substring(word)
+            while bare.count > 1, let last = bare.last, ";&|)".contains(last) { bare = bare.dropLast() }
+            let quoted = bare.last.map { $0 == "'" || $0 == "\"" } ?? false
+            if !quoted { bare = Substring(word) }
+            let trailing = word.dropFirst(bare.count)
+            func closeAfterQuote() {
+                guard !trailing.isEmpty else { return }
+                close()
+                if trailing.contains("|"), keepingPipes { segment.append("|") }
+            }
             if let open = quote {
                 guard bare.last == open else {
                     segment.append(word)
                     continue
                 }
                 quote = nil
-                segment.append(bare)
-                if trailing == ";" || trailing == "&" { close() }
+                segment.append(String(bare))
+                closeAfterQuote()
                 continue
             }
-            if let first = bare.first, first == "'" || first == "\"", !(bare.count > 1 && bare.last == first) {
-                quote = first
-                segment.append(word)
-                continue
-            }
-            if let first = bare.first, first == "'" || first == "\"", trailing == ";" || trailing == "&" {
-                segment.append(bare)
-                close()
+            if let first = bare.first, first == "'" || first == "\"" {
+                if bare.count > 1, bare.last == first {
+                    // Quoted whole (`';'`, `'a;b'`): one word, whatever it holds.
+                    segment.append(String(bare))
+                    closeAfterQuote()
+                } else {
+                    quote = first
+                    segment.append(word)
+                }
                 continue
             }
             if word == "|" || word == "|&" {
@@ -95,6 +125,21 @@ extension ShellCommand {
         }
         close()
         return result
+    }
+
+    /// A word a closing quote ends before separators and more (`'x'|xargs`, `'a'&&b`), as the
+    /// shell splits it: the quoted part, the separators, and the rest.
+    static func splitAfterQuote(_ word: String) -> [String] {
+        guard let quote = word.first, quote == "'" || quote == "\"",
+              let closing = word.dropFirst().firstIndex(of: quote) else { return [word] }
+        var rest = word[word.index(after: closing)...]
+        var separators = ""
+        while let next = rest.first, ";&|".contains(next) {
+            separators.append(next)
+            rest = rest.dropFirst()
+        }
+        guard !separators.isEmpty, !rest.isEmpty else { return [word] }
+        return [String(word[...closing]), separators] + splitAfterQuote(String(rest))
     }
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
