@@ -91,6 +91,9 @@ import Testing
         // A listing piped on after another command is cut; the line's other listings are whole.
         #expect(ShellCommand.listingsPipedOn(line: ["netstat", "-rn;", "ifconfig", "|", "head", "-20"]) == [.ifconfig])
         #expect(ShellCommand.listingsPipedOn(line: ["ifconfig", "-a;", "netstat", "-rn", "|", "grep", "utun"]) == [.netstat])
+        #expect(ShellCommand.listingsPipedOn(line: ["netstat", "-rn;", "sudo", "lsof", "-nP", "|", "head", "-40"]) == [.lsof])
+        let lsofCut = CaptureReader.read(CaptureText(file: "p", text: "% netstat -rn; sudo lsof -nP | head -3\nCOMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nopenvpn 42 root 7u systm 0x1 0t0 [ctl com.apple.net.utun_control id 2 unit 5]\nrapportd 402 mia 9u systm 0x2 0t0 [ctl com.apple.net.utun_control id 2 unit 1]\n"))
+        #expect(!lsofCut.lsofWhole)
         let bothWhole = "% ifconfig -a; netstat -rn | grep utun\n" + CapturePasteTests.loAndEn0 + "\n0/1                10.66.66.1         UGSc                utun6\n128.0/1            10.66.66.1         UGSc                utun6\n"
         #expect(CapturePasteTests.assess(bothWhole).status == .critical, "\(CapturePasteTests.assess(bothWhole).findings.map(\.evidence))")
         let powerline = Self.ifconfig + "user@mbp \u{E0B0} ~ \u{E0B0} src \u{E0B0} vpn \u{E0B0} ping -c 1 1.1.1.1\n" + Self.netstat
@@ -188,7 +191,7 @@ import Testing
                      "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && sleep 1",
                      "exit", "sudo su -", "export LANG=C", "sudo zerotier-cli listnetworks", "sudo -u alice netstat -rn",
                      "netstat -rn | awk '{print $1; print $2}'", "ifconfig en0 inet", "ifconfig -a > if.txt; cat if.txt",
-                     "sudo killall -HUP mDNSResponder mDNSResponderHelper"] {
+                     "sudo killall -HUP mDNSResponder mDNSResponderHelper", "for i in 0 1 2; do ifconfig -v utun$i; done"] {
             #expect(!changes(line), "\(line)")
         }
     }

@@ -127,6 +127,30 @@ import Testing
         }
     }
 
+    /// A unit of a hoard is idle only when its addresses are known whole and no route beyond
+    /// its link-local ones goes into it: an ifconfig filtered of its address lines or cut by
+    /// `head`, or a VPN subnet routed into the unit, keeps its routes off the plan.
+    @Test func onlyProvenIdleUnitsAreReaped() throws {
+        func hoard(ifconfig command: String, routes: String = "") -> Set<String> {
+            var text = "% \(command)\n" + CapturePasteTests.loAndEn0 + "\n"
+            for unit in 4..<8 {
+                text += "utun\(unit): flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::\(unit)%utun\(unit) prefixlen 64 scopeid 0x\(unit + 10)\n"
+            }
+            text += "% netstat -rn\nRouting tables\n\nInternet:\nDestination        Gateway            Flags               Netif Expire\n" + routes
+            text += "\nInternet6:\nDestination                             Gateway                                 Flags               Netif Expire\n"
+            for unit in 4..<8 { text += "default                                 fe80::%utun\(unit)                            UGcIg               utun\(unit)\n" }
+            text += "% sudo lsof -nP\nCOMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME\n"
+            for unit in 4..<8 { text += "nesession 454 root   \(unit)u  systm 0x9a1c33e1a3c1b7c\(unit)      0t0      [ctl com.apple.net.utun_control id 6 unit \(unit + 1)]\n" }
+            let finding = CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard }
+            return Set(finding?.routes?.compactMap { $0.nextHops.first?.interfaceName } ?? [])
+        }
+        #expect(hoard(ifconfig: "ifconfig -a") == ["utun4", "utun5", "utun6", "utun7"])
+        #expect(hoard(ifconfig: "ifconfig -a", routes: "10.66/16           10.66.0.1          UGSc                utun6\n") == ["utun4", "utun5", "utun7"])
+        #expect(hoard(ifconfig: "ifconfig -a | grep -E 'utun|inet6'").isEmpty)
+        #expect(hoard(ifconfig: "ifconfig -a | head -40").isEmpty)
+        #expect(hoard(ifconfig: "ifconfig | grep -A3 utun") == ["utun4", "utun5", "utun6", "utun7"])
+    }
+
     /// A hoard in a capture without IPv6 routes does not claim to have counted them.
     @Test func aHoardWithoutRoutesDoesNotCountThem() throws {
         var text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n"

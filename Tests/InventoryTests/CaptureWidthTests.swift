@@ -72,9 +72,30 @@ import Testing
         let row = Self.auxGrep.replacingOccurrences(of: "grep -i zerotier", with: "grep -i zerotier wide enough to prove every row whole and more")
         let assessment = Self.assess(Self.zeroTierPair(then: command, rows: [row]))
         #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
-        let bare = Self.assess(Self.zeroTierPair(then: "", rows: [Self.auxGrep.replacingOccurrences(of: "grep -i zerotier", with: "grep -i ZeroTier One")])
-            .replacingOccurrences(of: "% \n", with: ""))
-        #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth })
+    }
+
+    /// A grep row shown by ps without its quotes, beside a row wide enough to prove the rows
+    /// whole: one word after the options is its pattern; several may have been one quoted one.
+    @Test func aGrepRowOfSeveralWordsProvesNothing() {
+        let app = "mia                812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier -NSDocumentRevisionsDebugMode YES"
+        func bare(_ grep: String) -> Assessment {
+            Self.assess(Self.zeroTierPair(then: "", rows: [app, Self.auxGrep.replacingOccurrences(of: "grep -i zerotier", with: grep)])
+                .replacingOccurrences(of: "% \n", with: ""))
+        }
+        #expect(bare("grep -i zerotier").findings.contains { $0.id == FindingID.orphanedFeth })
+        #expect(!bare("grep -i ZeroTier One").findings.contains { $0.id == FindingID.orphanedFeth })
+    }
+
+    /// A row wrapped by a forum's box (`…/Library/Application`, then `Support/ZeroTier/One/
+    /// zerotier-one` on a line of its own), `top`'s few sorted rows, and `grep -v grep` after
+    /// the grep: the first two prove nothing absent, the last changes nothing.
+    @Test func wrappedRowsTopAndGrepVGrep() {
+        let wrapped = ["root               298   0.0  0.1 411936208  24208   ??  Ss    8:02AM   0:04.17 /Library/Application", "Support/ZeroTier/One/zerotier-one", Self.auxGrep]
+        #expect(!Self.assess(Self.zeroTierPair(then: "ps auxww | grep -i zerotier", rows: wrapped)).findings.contains { $0.id == FindingID.orphanedFeth })
+        let top = ["Processes: 521 total, 2 running, 519 sleeping, 2718 threads", "", "PID    COMMAND      %CPU", "1      launchd      0.3", "412    WindowServer 4.1"]
+        #expect(!Self.assess(Self.zeroTierPair(then: "top -l 1 -stats pid,command,cpu -n 5", rows: top)).findings.contains { $0.id == FindingID.orphanedFeth })
+        let grepV = CaptureReader.read(CaptureText(file: "p", text: "% ps auxww | grep -i zerotier | grep -v grep\n" + Self.auxGrep + "\n"))
+        #expect(grepV.processFilters.map(\.text) == ["grep -i zerotier"])
     }
 
     /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width, and

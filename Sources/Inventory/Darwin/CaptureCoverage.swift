@@ -64,6 +64,8 @@ extension Section {
                 } else {
                     contents.lsofWhole = true
                 }
+            } else if mixedMoments || pipedOn.contains(.lsof) {
+                contents.lsofLimits.append(Self.mixedOutput(command))
             } else if !lsofHeaderSeen {
                 contents.lsofLimits.append("the lsof rows have no header, so the listing was filtered")
             } else if lsofPIDs.count == 1 {
@@ -77,17 +79,31 @@ extension Section {
             contents.psMoments.insert(contents.moment)
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.processFilters.append(.unseen(Self.mixedOutput(command)))
+            } else if let stray = psStrayOwnerLine {
+                // A line that is no row names ZeroTier (`Support/ZeroTier/One/zerotier-one` under
+                // a row a forum's box wrapped): a row of it was wrapped or cut.
+                contents.processFilters.append(.unseen("a line of the ps listing that is no row names ZeroTier ('\(stray.prefix(50))'): a row was wrapped or cut"))
+            } else if command.map({ ($0.name as NSString).lastPathComponent == "top" }) == true {
+                contents.processFilters.append(.unseen("top lists the processes it sorts first, not every one"))
             } else if psElided {
                 contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
             } else if psRowsCutAtWidth {
                 contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
-                if !command.reshaping.isEmpty || command.filters.count > 1 {
+                // A second grep that drops only the first one's own row (`| grep -v grep`), and a
+                // sort, drop nothing else.
+                let filters = command.filters.filter { !($0.inverted && $0.patterns == ["grep"]) }
+                let reshaping = command.reshaping.filter { !$0.hasPrefix("sort") }
+                if !reshaping.isEmpty || filters.count > 1 {
                     // `| grep -i zerotier | head -1`, `| grep -v root`: what the first grep kept,
                     // something after it may have dropped.
-                    contents.processFilters.append(.unseen("`\(command.display)` filtered or cut the listing more than once"))
-                } else if let filter = command.filters.first {
-                    contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
+                    contents.processFilters.append(.unseen("`\(command.display)` cut the listing, or filtered it again, after its first grep"))
+                } else if let filter = filters.first {
+                    if let unmatched = psRowMissingPattern(filter, contents: contents) {
+                        contents.processFilters.append(.unseen("a row grep let through does not hold its pattern ('\(unmatched.prefix(50))'): rows were wrapped or cut"))
+                    } else {
+                        contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
+                    }
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")

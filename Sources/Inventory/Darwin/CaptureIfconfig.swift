@@ -107,6 +107,14 @@ extension Section {
     mutating func add(_ entry: DarwinParsers.IfconfigEntry, to contents: inout CaptureContents) {
         var entry = entry
         entry.moment = contents.moment
+        // (A grep that keeps every address line, `grep -E '^utun|inet'`, keeps the addresses;
+        // so does `grep -A3 utun` of a plain ifconfig, whose utun blocks hold their addresses in
+        // the three lines after the header.)
+        if let command, !command.reshaping.isEmpty || !command.unread.isEmpty
+            || !command.filters.allSatisfy({ $0.certainlyShows(word: "inet") && $0.certainlyShows(word: "inet6") || Self.keepsUtunBlocks($0, of: command) }) {
+            entry.addressesPartial = true
+        }
+        if !pipedOn.isEmpty || mixedMoments { entry.addressesPartial = true }
         sectionInterfaceNames.insert(entry.name)
         if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
@@ -120,6 +128,14 @@ extension Section {
             contents.interfacePositions[entry.name] = contents.interfaces.count
             contents.interfaces.append(entry)
         }
+    }
+
+    /// Whether `filter` keeps each utun block of a plain (not `-v`) ifconfig whole: `grep -A N
+    /// utun` with N of 3 or more.
+    static func keepsUtunBlocks(_ filter: TextFilter, of command: ShellCommand) -> Bool {
+        guard !command.hasOption("v"), filter.certainlyShows(word: "utun0:"),
+              let match = filter.text.range(of: #"(-A ?|--after-context=)(\d+)"#, options: .regularExpression) else { return false }
+        return (Int(filter.text[match].filter(\.isNumber)) ?? 0) >= 3
     }
 
     mutating func readBody(from start: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents) -> Int {

@@ -67,6 +67,23 @@ extension Section {
         return proven < commandsStart + reach + Self.columnsSlack
     }
 
+    /// A row of this listing that its grep let through but that does not hold the grep's
+    /// pattern (its own grep row aside): the row was wrapped or cut (`…/Library/Application`,
+    /// its `Support/ZeroTier/One/zerotier-one` on the next line), and the listing proves
+    /// nothing absent. Nil when every row holds it, or the filter cannot be reasoned about.
+    func psRowMissingPattern(_ filter: TextFilter, contents: CaptureContents) -> String? {
+        guard !filter.opaque, !filter.inverted, !filter.patterns.isEmpty else { return nil }
+        for pid in psPIDs.sorted() {
+            guard let command = contents.processes[pid] else { continue }
+            let subject = filter.ignoreCase ? command.lowercased() : command
+            let holds = filter.patterns.contains { subject.contains(filter.ignoreCase ? $0.lowercased() : $0) }
+            if !holds, !["grep", "egrep", "fgrep", "rg"].contains(command.split(separator: " ").first.map { ($0 as NSString).lastPathComponent } ?? "") {
+                return command
+            }
+        }
+        return nil
+    }
+
     /// The longest command of a daemon a filter looks for that tunwarden knows: ZeroTier's, as
     /// launchd starts it.
     static let longDaemonCommand = "/Library/Application Support/ZeroTier/One/zerotier-one"
@@ -141,6 +158,8 @@ extension Section {
                     var lineEnd = position
                     while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
                     contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
+                    let line = text.excerpt(position..<lineEnd, limit: 200)
+                    if line.lowercased().contains("zerotier") { psStrayOwnerLine = line }
                     position = lineEnd
                     continue
                 }
@@ -160,6 +179,7 @@ extension Section {
             let command = text.excerpt((position + layout.commandColumn)..<commandEnd, limit: 4096)
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 contents.processes[Int32(pid)] = command
+                psPIDs.insert(Int32(pid))
                 psRows += 1
                 if pid == 1 { psSawLaunchd = true }
                 if text.startsLine(position) {

@@ -30,18 +30,14 @@ enum CaptureReader {
                 // What a prompt shows before its last word (`(base) user@host ~ %`, `[user@host
                 // ~]$`) is the prompt's, not the end of the output before it: a few words back to
                 // the line's start (a paste that lost its line breaks has many, and keeps them).
-                // (Words shaped like a prompt's, or any few when the line starts with one such as
-                // `(base)`: `(base) MacBook-Pro:~ user$`, `(base) user@mbp vpn %`.)
+                // (When the line starts with a word shaped like a prompt's, at most four words
+                // back: `(base) MacBook-Pro:~ user$`, `(base) user@mbp vpn %`.)
                 var first = command.words.lowerBound
                 while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound),
                       command.words.lowerBound - first < 4 {
                     first -= 1
                 }
-                while first < command.words.lowerBound, !(text.startsLine(first) && Self.promptShaped(text[first])),
-                      !(first..<command.words.lowerBound).allSatisfy({ Self.promptShaped(text[$0]) }) {
-                    first += 1
-                }
-                if first < command.words.lowerBound, text.startsLine(first) {
+                if first < command.words.lowerBound, text.startsLine(first), Self.promptShaped(text[first]) {
                     command.words = first..<command.words.upperBound
                 }
                 commands.append(command)
@@ -67,7 +63,7 @@ enum CaptureReader {
             // listings of another moment. A file saved on a line that also changes the tables, or
             // appended to at two moments, is of no moment the capture tells (-1).
             for target in ShellCommand.redirectTargets(line: line) {
-                let moment = changes ? -1 : contents.moment
+                let moment = ShellCommand.changesBetweenItsCommands(line: line) ? -1 : contents.moment
                 if target.appending, let earlier = contents.savedAt[target.path], earlier != moment {
                     contents.savedAt[target.path] = -1
                 } else {
@@ -288,6 +284,10 @@ struct Section {
     var pipedOn: Set<ShellCommand.Tool> = []
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []
+    /// The pids of this section's ps rows.
+    var psPIDs: Set<Int32> = []
+    /// A line of this section's ps listing that is no row but names ZeroTier.
+    var psStrayOwnerLine: String?
     /// Whether a ps row of pid 1 (launchd) was read.
     var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.

@@ -167,7 +167,7 @@ public struct CapturedInventory: InventoryBackend {
                 mtu: entry.mtu, hardwareAddress: entry.ether, addresses: entry.addresses, peerName: entry.peer
             )
             interface.agentDescriptions = entry.agents
-            interface.addressesUnknown = entry.nameOnly
+            interface.addressesUnknown = entry.nameOnly || entry.addressesPartial
             interfaces.append(interface)
         }
         // The same interface under another name in the routing table: an index ifconfig gives

@@ -48,6 +48,9 @@ public enum DarwinParsers {
         public var headerMissing = false
         /// Only its name is known (`ifconfig -l`): its flags, state and addresses are not.
         public var nameOnly = false
+        /// Its block went through a filter or a cut (`ifconfig | grep -A1 utun`, `| head`):
+        /// lines of it may be missing, so its addresses are not known to be all.
+        public var addressesPartial = false
         /// How many commands that may change the tables came before the block's listing (see
         /// `CaptureContents.moment`).
         public var moment = 0

@@ -46,7 +46,8 @@ extension ShellCommand {
         return tools
     }
 
-    /// The files a line saves output into (`> if.txt`, `>> log`, `>if.txt`), outside quotes.
+    /// The files a line saves output into (`> if.txt`, `>> log`, `>if.txt`). (A `>` inside a
+    /// quoted argument may be taken for one: that only makes a file's moment unknown.)
     static func redirectTargets(line words: [String]) -> [(path: String, appending: Bool)] {
         var targets: [(path: String, appending: Bool)] = []
         for segment in segments(line: words) {
@@ -171,7 +172,8 @@ extension ShellCommand {
         }
         let positional = arguments.filter { !$0.hasPrefix("-") }
         switch program {
-        case "netstat", "lsof", "ps", "done", "fi", "}", ")", "":
+        // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
+        case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
             return false
         // `ifconfig utun6 destroy`, `ifconfig feth0 create`, `ifconfig utun6 up`: a verb after the
         // name. (`ifconfig en0 inet` only shows that family.)

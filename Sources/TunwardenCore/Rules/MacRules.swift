@@ -128,7 +128,15 @@ extension Heuristics {
             guard let (holder, units) = byHolder[pid],
                   units.count >= (systemUtunHolders.contains(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
             // A unit whose addresses the capture does not show (`ifconfig -l`) is not known idle.
-            let idle = units.filter { !$0.interface.addressesUnknown && $0.interface.addresses.allSatisfy(\.isLinkLocal) }
+            // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet.)
+            let idle = units.filter { unit in
+                !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
+                    && !unit.routes.contains { route in
+                        let bytes = route.destination.address.bytes
+                        let local = route.family == .inet6 && (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 || bytes[0] == 0xff || route.destination.length == 0)
+                        return !local
+                    }
+            }
             guard idle.count * 2 > units.count else { continue }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in
