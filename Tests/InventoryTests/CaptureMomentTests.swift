@@ -103,6 +103,19 @@ import Testing
         #expect(CapturePasteTests.assess(savedThenShown).status == .critical)
     }
 
+    /// Another machine's output (after `ssh host`, a one-line `ssh host cmd`, or under a prompt
+    /// naming another host) is of no moment of this one's.
+    @Test(arguments: ["user@mbp ~ % ssh admin@studio.local\nadmin@Studio ~ % ifconfig -a\n", "user@mbp ~ % ssh admin@studio.local ifconfig -a\n",
+                      "admin@Studio ~ % ifconfig -a\n"])
+    func anotherMachinesListingIsNotThisOnes(remote: String) {
+        let text = Self.netstat + remote + CapturePasteTests.loAndEn0 + "\n"
+        #expect(!CapturePasteTests.assess(text).findings.contains { $0.severity == .critical }, "\(remote)")
+        // Back on this machine after `exit`, a listing is of a moment of its own again.
+        #expect(CapturePasteTests.assess(Self.ifconfig + Self.netstat).status == .critical)
+        #expect(ShellCommand.promptHost(["mike@Work-MBP", "~", "%"]) == "work-mbp" && ShellCommand.promptHost(["Work-MBP:~", "mike$"]) == "work-mbp"
+                && ShellCommand.promptHost(["[mike@host", "~]$"]) == "host" && ShellCommand.promptHost(["%"]) == nil)
+    }
+
     /// A prompt's words before its last (`(base) user@host ~ %`, `[user@host ~]$`) are the
     /// prompt's, not a note left in the listing above it; and reading commands, wherever the
     /// line puts them, keep one moment.

@@ -61,6 +61,11 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
+    /// The host the last prompt that named one named.
+    var promptHost: String?
+    /// The last command line ran something on another machine (`ssh host …`): the next one is
+    /// back on this one, or on that one, but of another moment either way.
+    var elsewhere = false
     /// The moment at which each file the capture shows saving output into (`> if.txt`) was saved.
     var savedAt: [String: Int] = [:]
     /// Indexes a route row's `link#N` gives a name that the interface listing gives another.

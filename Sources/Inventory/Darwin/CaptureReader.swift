@@ -58,7 +58,14 @@ enum CaptureReader {
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
             let line = ShellCommand.line(of: command, in: text)
             let changes = ShellCommand.mayChangeTables(line: line)
-            if changes { contents.moment += 1 }
+            // Another machine's output (after `ssh host`, under a prompt naming another host) is
+            // of no moment of this one's: a moment starts there, and again when it ends.
+            let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
+            let host = ShellCommand.promptHost(Array(prompt.prefix { $0 != command.name && $0 != "sudo" }))
+            let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
+            if let host { contents.promptHost = host }
+            if changes || otherHost || contents.elsewhere { contents.moment += 1 }
+            contents.elsewhere = ShellCommand.goesElsewhere(line: line)
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
             // listings of another moment. A file saved on a line that also changes the tables, or
             // appended to at two moments, is of no moment the capture tells (-1).

@@ -46,6 +46,30 @@ extension ShellCommand {
         return tools
     }
 
+    /// Whether a line runs a command on another machine (`ssh host`, `ssh host ps auxww`): what
+    /// follows it is that machine's, and the machine's own again only after it.
+    static func goesElsewhere(line words: [String]) -> Bool {
+        segments(line: words).contains { segment in
+            guard let program = segment.first(where: { $0 != "sudo" && !$0.contains("=") }).map({ ($0 as NSString).lastPathComponent }) else { return false }
+            return ["ssh", "mosh", "telnet", "rsh", "slogin"].contains(program)
+        }
+    }
+
+    /// The host a prompt names (`mike@Work-MBP ~ %`, `Work-MBP:~ mike$`, `[mike@Work-MBP ~]$`),
+    /// in lower case; nil when it names none.
+    static func promptHost(_ words: [String]) -> String? {
+        for word in words {
+            let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()"))
+            if let at = bare.firstIndex(of: "@") {
+                let host = bare[bare.index(after: at)...].prefix { $0 != ":" && $0 != " " }
+                if !host.isEmpty { return host.lowercased() }
+            } else if let colon = bare.firstIndex(of: ":"), colon > bare.startIndex, bare[bare.index(after: colon)...].hasPrefix("~") || bare[bare.index(after: colon)...].hasPrefix("/") {
+                return bare[..<colon].lowercased()
+            }
+        }
+        return nil
+    }
+
     /// The files a line saves output into (`> if.txt`, `>> log`, `>if.txt`). (A `>` inside a
     /// quoted argument may be taken for one: that only makes a file's moment unknown.)
     static func redirectTargets(line words: [String]) -> [(path: String, appending: Bool)] {
@@ -210,7 +234,7 @@ extension ShellCommand {
         "echo", "printf", "cat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "man", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
-        "ping", "ping6", "traceroute", "traceroute6", "mtr", "dig", "nslookup", "host", "curl", "wget", "nc", "ssh", "sleep", "wg",
+        "ping", "ping6", "traceroute", "traceroute6", "mtr", "dig", "nslookup", "host", "curl", "wget", "nc", "sleep", "wg",
         "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "tcpdump", "vim", "vi", "nano", "emacs",
     ]
 
