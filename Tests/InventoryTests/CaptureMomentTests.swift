@@ -106,14 +106,22 @@ import Testing
     /// Another machine's output (after `ssh host`, a one-line `ssh host cmd`, or under a prompt
     /// naming another host) is of no moment of this one's.
     @Test(arguments: ["user@mbp ~ % ssh admin@studio.local\nadmin@Studio ~ % ifconfig -a\n", "user@mbp ~ % ssh admin@studio.local ifconfig -a\n",
-                      "admin@Studio ~ % ifconfig -a\n"])
+                      "admin@Studio ~ % ifconfig -a\n", "user@mbp ~ % LC_ALL=C ssh studio\n% ifconfig -a\n", "Studio:~ admin$ ifconfig -a\n"])
     func anotherMachinesListingIsNotThisOnes(remote: String) {
         let text = Self.netstat + remote + CapturePasteTests.loAndEn0 + "\n"
         #expect(!CapturePasteTests.assess(text).findings.contains { $0.severity == .critical }, "\(remote)")
         // Back on this machine after `exit`, a listing is of a moment of its own again.
         #expect(CapturePasteTests.assess(Self.ifconfig + Self.netstat).status == .critical)
         #expect(ShellCommand.promptHost(["mike@Work-MBP", "~", "%"]) == "work-mbp" && ShellCommand.promptHost(["Work-MBP:~", "mike$"]) == "work-mbp"
-                && ShellCommand.promptHost(["[mike@host", "~]$"]) == "host" && ShellCommand.promptHost(["%"]) == nil)
+                && ShellCommand.promptHost(["[mike@host", "~]$"]) == "host" && ShellCommand.promptHost(["%"]) == nil
+                && ShellCommand.promptHost(["mike@MacBook-Pro.local", "~", "%"]) == "macbook-pro")
+        // The same machine however its prompt names it, and ssh that never leaves the shell.
+        for between in ["", "mike@MacBook-Pro.local ~ % ssh -V\nOpenSSH_9.0p1, LibreSSL 3.3.6\n", "mike@MacBook-Pro ~ % ssh -T git@github.com\nHi mike!\n",
+                        "mike@MacBook-Pro ~ % ssh -fN -D 1080 studio\n"] {
+            let same = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: "mike@MacBook-Pro ~ % ") + between
+                + Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: "MacBook-Pro:~ mike$ ")
+            #expect(CapturePasteTests.assess(same).status == .critical, "\(between)")
+        }
     }
 
     /// A prompt's words before its last (`(base) user@host ~ %`, `[user@host ~]$`) are the

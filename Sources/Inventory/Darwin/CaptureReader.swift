@@ -64,8 +64,9 @@ enum CaptureReader {
             let host = ShellCommand.promptHost(Array(prompt.prefix { $0 != command.name && $0 != "sudo" }))
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
             if let host { contents.promptHost = host }
-            if changes || otherHost || contents.elsewhere { contents.moment += 1 }
-            contents.elsewhere = ShellCommand.goesElsewhere(line: line)
+            let elsewhere = ShellCommand.goesElsewhere(line: line)
+            if changes || otherHost || elsewhere || contents.elsewhere { contents.moment += 1 }
+            contents.elsewhere = elsewhere
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
             // listings of another moment. A file saved on a line that also changes the tables, or
             // appended to at two moments, is of no moment the capture tells (-1).
@@ -96,7 +97,7 @@ enum CaptureReader {
     static func promptShaped(_ word: Substring) -> Bool {
         guard let first = word.first else { return false }
         return (first == "(" && word.last == ")") || first == "[" || word.last == "]" || word.contains("@") || first == "~" || first == "/"
-            || word.hasPrefix("git:(")
+            || word.hasPrefix("git:(") || word.contains(":~") || word.contains(":/")
     }
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.

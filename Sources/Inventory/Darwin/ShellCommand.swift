@@ -137,6 +137,11 @@ struct ShellCommand {
             while onLine(position), text[position].hasPrefix("-") { position += 1 }
             guard onLine(position) else { return nil }
         }
+        // Variables set for the command (`LC_ALL=C ssh studio`, `TERM=xterm ifconfig -a`).
+        if prompted, anyCommand {
+            while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true { position += 1 }
+            guard onLine(position) else { return nil }
+        }
         let name = String(text[position])
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {

@@ -50,8 +50,16 @@ extension ShellCommand {
     /// follows it is that machine's, and the machine's own again only after it.
     static func goesElsewhere(line words: [String]) -> Bool {
         segments(line: words).contains { segment in
-            guard let program = segment.first(where: { $0 != "sudo" && !$0.contains("=") }).map({ ($0 as NSString).lastPathComponent }) else { return false }
-            return ["ssh", "mosh", "telnet", "rsh", "slogin"].contains(program)
+            guard let start = segment.firstIndex(where: { $0 != "sudo" && !$0.contains("=") }) else { return false }
+            let program = (segment[start] as NSString).lastPathComponent.lowercased()
+            guard ["ssh", "mosh", "telnet", "rsh", "slogin"].contains(program) else { return false }
+            // ssh that never leaves this shell: `-V`, `-G`, `-Q`, `-O` print and return; `-f -N`
+            // goes to the background; `git@…` answers and returns.
+            let arguments = segment[(start + 1)...]
+            let letters = arguments.filter { $0.hasPrefix("-") && !$0.hasPrefix("--") }.joined()
+            if letters.contains(where: { "VGQO".contains($0) }) || (letters.contains("f") && letters.contains("N")) { return false }
+            if arguments.contains(where: { $0.hasPrefix("git@") }) { return false }
+            return true
         }
     }
 
@@ -60,11 +68,12 @@ extension ShellCommand {
     static func promptHost(_ words: [String]) -> String? {
         for word in words {
             let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()"))
+            // (The host's first label: `MacBook-Pro.local` is `MacBook-Pro`, as zsh's %m and %M.)
             if let at = bare.firstIndex(of: "@") {
-                let host = bare[bare.index(after: at)...].prefix { $0 != ":" && $0 != " " }
+                let host = bare[bare.index(after: at)...].prefix { $0 != ":" && $0 != " " && $0 != "." }
                 if !host.isEmpty { return host.lowercased() }
             } else if let colon = bare.firstIndex(of: ":"), colon > bare.startIndex, bare[bare.index(after: colon)...].hasPrefix("~") || bare[bare.index(after: colon)...].hasPrefix("/") {
-                return bare[..<colon].lowercased()
+                return bare[..<colon].prefix { $0 != "." }.lowercased()
             }
         }
         return nil
@@ -198,6 +207,9 @@ extension ShellCommand {
         switch program {
         // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
+            return false
+        // This machine's tables stay as they are; going to another is `goesElsewhere`'s.
+        case "ssh", "mosh", "telnet", "rsh", "slogin":
             return false
         // `ifconfig utun6 destroy`, `ifconfig feth0 create`, `ifconfig utun6 up`: a verb after the
         // name. (`ifconfig en0 inet` only shows that family.)
