@@ -248,6 +248,7 @@ extension ShellCommand {
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "traceroute", "traceroute6", "mtr", "dig", "nslookup", "host", "curl", "wget", "nc", "sleep", "wg",
         "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "tcpdump", "vim", "vi", "nano", "emacs",
+        "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
 
     /// The words of `command`'s line from its command word on (past a prompt) to its last: the
