@@ -39,7 +39,7 @@ public struct InterfaceAddress: Decodable, JSONRecord, Sendable, Equatable {
     public var family: AddressFamily { local.family }
 
     /// Whether the address is IPv6 link-local (fe80::/10), which every utun and many tun devices get on their own.
-    public var isLinkLocal: Bool { local.family == .inet6 && local.bytes[0] == 0xfe && local.bytes[1] & 0xc0 == 0x80 }
+    public var isLinkLocal: Bool { local.isIPv6LinkLocal }
 
     /// `10.8.0.18/32` or `10.8.0.18 peer 10.8.0.17/32`, as `ip addr` prints it.
     public var display: String {

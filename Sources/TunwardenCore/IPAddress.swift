@@ -13,6 +13,9 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     public var family: AddressFamily { bytes.count == 4 ? .inet : .inet6 }
 
+    /// Whether this is an IPv6 link-local address (fe80::/10), valid only with its zone.
+    public var isIPv6LinkLocal: Bool { family == .inet6 && bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 }
+
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text, with an optional `%zone`.
     public init?(_ text: String) {
         var body = Substring(text)

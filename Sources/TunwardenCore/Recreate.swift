@@ -20,7 +20,7 @@ public enum DarwinCommands {
         let gateway = route.nextHops.first?.gateway
         let scoped: (IPAddress) -> String = { address in
             let bare = IPAddress(bytes: address.bytes)!.description
-            return address.family == .inet6 && address.bytes[0] == 0xfe && address.bytes[1] & 0xc0 == 0x80 ? "\(bare)%\(interface)" : bare
+            return address.isIPv6LinkLocal ? "\(bare)%\(interface)" : bare
         }
         if route.destination.length == 0 {
             command.append("default")

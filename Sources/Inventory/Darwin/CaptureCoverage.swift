@@ -102,7 +102,7 @@ extension Section {
                     if let unmatched = psRowMissingPattern(filter, contents: contents) {
                         contents.processFilters.append(.unseen("a row grep let through does not hold its pattern ('\(unmatched.prefix(50))'): rows were wrapped or cut"))
                     } else {
-                        contents.processFilters.append(psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
+                        contents.processFilters.append(trusted(filter))
                     }
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
                     contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
@@ -128,7 +128,7 @@ extension Section {
                 // one word after the options, the pattern may have been several (`'ZeroTier One'`).
                 let words = grep.split(separator: " ").dropFirst().filter { !$0.hasPrefix("-") }
                 contents.processFilters.append(words.count > 1 ? .unseen("`\(grep.prefix(60))` may have had a pattern of several words, whose quotes ps does not show")
-                    : psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter)
+                    : trusted(filter))
             } else {
                 contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
             }

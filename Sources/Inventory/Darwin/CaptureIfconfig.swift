@@ -288,8 +288,7 @@ extension Section {
         }
         if parts.count == 2, zone == nil { zone = String(parts[1]) }
         if let scopeID, entry.scopeID == nil { entry.scopeID = scopeID }
-        let linkLocal = local.bytes[0] == 0xfe && local.bytes[1] & 0xc0 == 0x80
-        entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, scope: linkLocal ? "link" : "global"))
+        entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, scope: local.isIPv6LinkLocal ? "link" : "global"))
         return next
     }
 }

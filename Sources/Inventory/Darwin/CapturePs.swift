@@ -67,6 +67,12 @@ extension Section {
         return proven < commandsStart + reach + Self.columnsSlack
     }
 
+    /// `filter` as what this ps listing went through: itself, or, where rows may have been cut
+    /// before it saw them, a filter known only to hide what it may have hidden.
+    func trusted(_ filter: TextFilter) -> TextFilter {
+        psRowsMayBeCut(before: filter) ? Self.cutBeforeFiltering(filter) : filter
+    }
+
     /// A row of this listing that its grep let through but that does not hold the grep's
     /// pattern (its own grep row aside): the row was wrapped or cut (`…/Library/Application`,
     /// its `Support/ZeroTier/One/zerotier-one` on the next line), and the listing proves

@@ -199,6 +199,17 @@ public struct CapturedInventory: InventoryBackend {
         // Routes of a name the two listings disagree on belong to neither instance for sure.
         for name in conflicting { indexByName[name] = nil }
         let listed = Set(interfaces.map(\.name))
+        /// Adds an interface the capture shows only in routes, a holder or a disputed listing:
+        /// kind from its name, state unknown, and its addresses unknown rather than none (it is
+        /// never an idle unit of a hoard).
+        func addUnlisted(_ name: String, index: Int) {
+            let kind = kind(of: name)
+            var interface = NetworkInterface(index: index, name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
+            interface.unlisted = true
+            interface.addressesUnknown = true
+            indexByName[name] = interface.index
+            interfaces.append(interface)
+        }
 
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
         // listing of every interface, only those that may have come since it (see
@@ -222,36 +233,20 @@ public struct CapturedInventory: InventoryBackend {
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
                     || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
-                let kind = kind(of: row.netif)
-                var interface = NetworkInterface(index: indexFromRoutes[row.netif] ?? standIn(), name: row.netif, kind: kind,
-                                                 infoKind: kind == .other ? nil : kind.rawValue)
-                interface.unlisted = true
-                // (Its addresses are unknown, not none: it is never an idle unit of a hoard.)
-                interface.addressesUnknown = true
-                indexByName[row.netif] = interface.index
-                interfaces.append(interface)
+                addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn())
             }
         }
 
         // An interface two listings of one moment disagree on is neither listed nor gone.
         for name in contents.disputedNames.sorted() where indexByName[name] == nil && !listed.contains(name) {
-            let kind = kind(of: name)
-            var interface = NetworkInterface(index: standIn(), name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
-            interface.unlisted = true
-            interface.addressesUnknown = true
-            indexByName[name] = interface.index
-            interfaces.append(interface)
+            addUnlisted(name, index: standIn())
         }
 
         // A utun an lsof listing shows held exists; a partial capture may not list it otherwise,
         // and a listing of every interface that lacks it is contradicted (taken at another time).
         do {
             for holder in contents.holders where indexByName[holder.ifname] == nil && !listed.contains(holder.ifname) {
-                var interface = NetworkInterface(index: standIn(), name: holder.ifname, kind: .utun, infoKind: InterfaceKind.utun.rawValue)
-                interface.unlisted = true
-                interface.addressesUnknown = true
-                indexByName[holder.ifname] = interface.index
-                interfaces.append(interface)
+                addUnlisted(holder.ifname, index: standIn())
             }
         }
 

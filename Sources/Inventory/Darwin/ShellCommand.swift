@@ -74,10 +74,10 @@ struct ShellCommand {
         if isPrompt(word), position + 1 < text.count {
             // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt
             // (looked for among the next few words: a paste that lost its line breaks goes on).
-            if let glyph = word.last, glyph == "\u{E0B0}" || glyph == "\u{E0B1}" {
+            if let glyph = word.last, powerlineGlyphs.contains(glyph) {
                 var later = position + 1
                 while later < text.count, later - position <= 4, text.line(later) == text.line(position) {
-                    if let last = text[later].last, last == "\u{E0B0}" || last == "\u{E0B1}" { return nil }
+                    if let last = text[later].last, powerlineGlyphs.contains(last) { return nil }
                     later += 1
                 }
             }

@@ -26,8 +26,7 @@ extension ShellCommand {
 
     /// Whether a command is one of the listings tunwarden reads.
     static func isListing(_ segment: [String]) -> Bool {
-        guard let program = segment.first(where: { $0 != "sudo" && !$0.hasPrefix("-") }).map({ ($0 as NSString).lastPathComponent }),
-              let tool = Tool(rawValue: program) else { return false }
+        guard let program = program(of: segment)?.name, let tool = Tool(rawValue: program) else { return false }
         return tool != .other && !segmentMayChange(segment)
     }
 
@@ -38,10 +37,7 @@ extension ShellCommand {
         let parts = segments(line: words, keepingPipes: true)
         var tools: Set<Tool> = []
         for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
-            if let program = segment.first(where: { $0 != "sudo" && $0 != "|" }).map({ ($0 as NSString).lastPathComponent }),
-               let tool = Tool(rawValue: program), tool != .other {
-                tools.insert(tool)
-            }
+            if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
         }
         return tools
     }
@@ -50,12 +46,9 @@ extension ShellCommand {
     /// follows it is that machine's, and the machine's own again only after it.
     static func goesElsewhere(line words: [String]) -> Bool {
         segments(line: words).contains { segment in
-            guard let start = segment.firstIndex(where: { $0 != "sudo" && !$0.contains("=") }) else { return false }
-            let program = (segment[start] as NSString).lastPathComponent.lowercased()
-            guard ["ssh", "mosh", "telnet", "rsh", "slogin"].contains(program) else { return false }
+            guard let (program, arguments) = program(of: segment), remotePrograms.contains(program.lowercased()) else { return false }
             // ssh that never leaves this shell: `-V`, `-G`, `-Q`, `-O` print and return; `-f -N`
             // goes to the background; `git@…` answers and returns.
-            let arguments = segment[(start + 1)...]
             let letters = arguments.filter { $0.hasPrefix("-") && !$0.hasPrefix("--") }.joined()
             if letters.contains(where: { "VGQO".contains($0) }) || (letters.contains("f") && letters.contains("N")) { return false }
             if arguments.contains(where: { $0.hasPrefix("git@") }) { return false }
@@ -176,14 +169,15 @@ extension ShellCommand {
         return [String(word[...closing]), separators] + splitAfterQuote(String(rest))
     }
 
-    /// Whether one command (no separators in `words`) may have changed interfaces or routes.
-    static func segmentMayChange(_ words: [String]) -> Bool {
-        // What runs the command rather than being it: sudo (with its options), `env A=B`,
-        // shell keywords of a loop or a group.
+    /// The program one command runs (no separators in `words`) and the words after it, past
+    /// what runs it rather than being it: a pipe that feeds it, sudo with its options, `env`,
+    /// variables set for it (`LC_ALL=C`), shell keywords of a loop or a group. Nil when nothing
+    /// is left.
+    static func program(of words: [String]) -> (name: String, arguments: ArraySlice<String>)? {
         var rest = words[...]
         while let first = rest.first {
             let bare = first.trimmingCharacters(in: CharacterSet(charactersIn: "({"))
-            if bare.isEmpty || ["sudo", "env", "time", "nohup", "exec", "command", "builtin", "then", "do", "else", "!"].contains(bare)
+            if bare.isEmpty || ["|", "sudo", "env", "time", "nohup", "exec", "command", "builtin", "then", "do", "else", "!"].contains(bare)
                 || (bare.hasPrefix("-") && rest.startIndex != words.startIndex) || (bare.contains("=") && !bare.hasPrefix("-")) {
                 rest = rest.dropFirst()
                 // sudo's options that take a value (`sudo -u alice netstat -rn`).
@@ -192,12 +186,17 @@ extension ShellCommand {
             }
             break
         }
-        guard let first = rest.first else { return false }
-        let program = (first.trimmingCharacters(in: CharacterSet(charactersIn: "({")) as NSString).lastPathComponent
+        guard let first = rest.first else { return nil }
+        return ((first.trimmingCharacters(in: CharacterSet(charactersIn: "({")) as NSString).lastPathComponent, rest.dropFirst())
+    }
+
+    /// Whether one command (no separators in `words`) may have changed interfaces or routes.
+    static func segmentMayChange(_ words: [String]) -> Bool {
+        guard let (program, rest) = program(of: words) else { return false }
         // Redirections (`> if.txt`, `2>&1`) say where output goes, not what the command does.
         var arguments: [String] = []
         var target = false
-        for word in rest.dropFirst() {
+        for word in rest {
             if target { target = false; continue }
             if [">", ">>", "<", "2>", "&>", "2>>"].contains(word) { target = true; continue }
             if word.hasPrefix(">") || word.hasPrefix("<") || word.hasPrefix("2>") || word.hasPrefix("&>") { continue }
@@ -209,7 +208,7 @@ extension ShellCommand {
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
             return false
         // This machine's tables stay as they are; going to another is `goesElsewhere`'s.
-        case "ssh", "mosh", "telnet", "rsh", "slogin":
+        case _ where remotePrograms.contains(program):
             return false
         // `ifconfig utun6 destroy`, `ifconfig feth0 create`, `ifconfig utun6 up`: a verb after the
         // name. (`ifconfig en0 inet` only shows that family.)
@@ -236,6 +235,9 @@ extension ShellCommand {
         default: return !readingPrograms.contains(program)
         }
     }
+
+    /// Programs that run commands on another machine.
+    static let remotePrograms: Set<String> = ["ssh", "mosh", "telnet", "rsh", "slogin"]
 
     /// What `ifconfig NAME …` does to an interface rather than show of it.
     static let ifconfigVerbs: Set<String> = ["create", "destroy", "up", "down", "alias", "-alias", "delete", "peer", "-peer", "mtu", "add", "remove",

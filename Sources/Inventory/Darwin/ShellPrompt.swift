@@ -3,7 +3,9 @@ import Foundation
 /// Telling a shell prompt from output: the characters prompts end with, and the words that end one.
 extension ShellCommand {
     /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
-    static let promptEnds: Set<Character> = ["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "\u{E0B0}", "\u{E0B1}"]
+    static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]).union(powerlineGlyphs)
+    /// The glyphs agnoster and powerline themes end each segment of a prompt with.
+    static let powerlineGlyphs: Set<Character> = ["\u{E0B0}", "\u{E0B1}"]
     /// The prompt characters themes put before the directory rather than after it.
     static let arrowPrompts: Set<Character> = ["❯", "➜", "»", "λ", "→", "▶"]
 
@@ -18,7 +20,7 @@ extension ShellCommand {
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
         // agnoster and powerline themes end each segment with a separator glyph (U+E0B0).
-        if last == "\u{E0B0}" || last == "\u{E0B1}" { return true }
+        if powerlineGlyphs.contains(last) { return true }
         // `##`, `###`: a Markdown heading, not a root prompt.
         if word.allSatisfy({ $0 == "#" }) { return false }
         // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.

@@ -132,9 +132,8 @@ extension Heuristics {
             let idle = units.filter { unit in
                 !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
                     && !unit.routes.contains { route in
-                        let bytes = route.destination.address.bytes
-                        let local = route.family == .inet6 && (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 || bytes[0] == 0xff || route.destination.length == 0)
-                        return !local
+                        let address = route.destination.address
+                        return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || route.destination.length == 0))
                     }
             }
             guard idle.count * 2 > units.count else { continue }

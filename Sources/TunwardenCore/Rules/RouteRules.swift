@@ -138,8 +138,8 @@ extension Heuristics {
     static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding? {
         guard snapshot.platform == .darwin, isTunnelName(name) else { return nil }
         let routes = routes.filter { route in
-            let bytes = route.destination.address.bytes
-            let linkLocal = route.family == .inet6 ? bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 : bytes[0] == 169 && bytes[1] == 254
+            let address = route.destination.address
+            let linkLocal = route.family == .inet6 ? address.isIPv6LinkLocal : address.bytes[0] == 169 && address.bytes[1] == 254
             return !route.isInterfaceScoped && !linkLocal
         }
         guard !routes.isEmpty else { return nil }
