@@ -61,6 +61,8 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
+    /// The time the last `date` output showed (see `CaptureReader.shownDate`).
+    var lastShownDate: Date?
     /// The host the last prompt that named one named.
     var promptHost: String?
     /// The last command line ran something on another machine (`ssh host …`): the next one is
@@ -75,6 +77,9 @@ struct CaptureContents {
     /// Interfaces one listing of every interface showed and a later one of the same moment did not
     /// (see `Section.recordWholeInterfaceListing`): neither listed nor gone.
     var disputedNames: Set<String> = []
+    /// Interfaces output other than a listing showed to exist (see `Section.sighted`), with the
+    /// moments it ran at.
+    var sightings: [String: Set<Int>] = [:]
     /// The moments at which ps listings were read, whole or not.
     var psMoments: Set<Int> = []
 

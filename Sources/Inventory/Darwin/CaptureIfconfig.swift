@@ -238,10 +238,13 @@ extension Section {
         }
         guard let local = IPAddress(String(addressWord)), local.family == .inet else {
             contents.problems.append("\(at(position)): '\(addressWord.prefix(40))' after inet (\(name)) is not an IPv4 address (redacted?); that address is skipped")
+            // An address masked in the paste is still an address: the interface's are not all known.
+            entry.addressesPartial = true
             return next
         }
         if let damaged {
             contents.problems.append("\(at(position)): \(damaged.prefix(40)) (\(name)) is not a contiguous hex netmask; that address is skipped")
+            entry.addressesPartial = true
             return next
         }
         entry.addresses.append(InterfaceAddress(local: local, prefixLength: length, peer: peer, scope: "global"))
@@ -280,10 +283,12 @@ extension Section {
         }
         guard let first = parts.first, let local = IPAddress(String(first)), local.family == .inet6 else {
             contents.problems.append("\(at(position)): '\(addressWord.prefix(40))' after inet6 (\(name)) is not an IPv6 address (redacted?); that address is skipped")
+            entry.addressesPartial = true
             return next
         }
         if let damaged {
             contents.problems.append("\(at(position)): \(damaged) (\(name)); that address is skipped")
+            entry.addressesPartial = true
             return next
         }
         if parts.count == 2, zone == nil { zone = String(parts[1]) }

@@ -56,8 +56,8 @@ extension Section {
     static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
                                             "cut", "hidden", "skipped"]
 
-    /// Commands whose output is only part of what they read.
-    static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq"]
+    /// Commands whose output is only part of what they read (a pager's, the pages shown).
+    static let cuttingCommands: Set<String> = ["head", "tail", "sed", "grep", "egrep", "fgrep", "rg", "awk", "cut", "sort", "uniq", "less", "more"]
 
     static let markupTags: Set<String> = ["details", "summary", "br", "p", "pre", "code", "div", "span", "b", "i", "em", "strong",
                                           "hr", "sub", "sup", "kbd", "blockquote", "ul", "ol", "li", "table", "tr", "td", "th", "tt",
@@ -73,14 +73,28 @@ extension Section {
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
         guard end - position <= 8 else { return nil }
-        let first = text[position]
-        let punctuation = Set(".…[]()<>-–—*#:")
+        let words = (position..<end).map { text[$0] }
+        let first = words[0]
+        let punctuation = Set(".…[]()<>-–—*#:（）［］【】〔〕「」『』《》〈〉｛｝・。、")
         if first.allSatisfy({ punctuation.contains($0) }), first.contains("...") || first.contains("…") { return end }
-        guard let lead = first.first, "[(<-–—*#".contains(lead) else { return nil }
-        for at in position..<end {
-            let bare = text[at].lowercased().filter { $0.isLetter }
-            if Self.elisionWords.contains(bare) { return end }
-        }
+        // Dots set apart (`. . .`), alone on their line.
+        if words.allSatisfy({ $0.allSatisfy { punctuation.contains($0) } }), words.joined().contains("...") || words.joined().contains("…") { return end }
+        // A note in Chinese, Japanese or Korean that the rest was left out (`（以下略）`,
+        // `【以下省略】`, `后面省略`, `(이하 생략)`): no tool prints these characters.
+        if words.contains(where: { $0.contains("略") || $0.contains("생략") }) { return end }
+        let bare = words.map { $0.lowercased().filter(\.isLetter) }
+        // An ellipsis around a word (`...more...`, `…snip…`).
+        if first.hasPrefix("..") || first.hasPrefix("…"), first.hasSuffix("..") || first.hasSuffix("…"), !bare[0].isEmpty { return end }
+        // A short note that says so without brackets (`rest omitted`, `etc.`, `and so on`, `and 3
+        // more interfaces like the above`).
+        if words.count <= 4, bare.contains(where: { Self.elisionWords.contains($0) }) { return end }
+        if bare.allSatisfy({ ["etc", "and", "so", "on", ""].contains($0) }), bare.contains("etc") || bare.joined(separator: " ").contains("so on") { return end }
+        if let more = bare.firstIndex(of: "more"), bare[more...].contains(where: { word in
+            ["interface", "interfaces", "block", "blocks", "line", "lines", "row", "rows", "entries", "processes", "routes"].contains(word)
+                || word.hasPrefix("utun") || word.hasPrefix("feth")
+        }) { return end }
+        guard let lead = first.first, "[(<-–—*#（［【〔「『《〈".contains(lead) else { return nil }
+        for word in bare where Self.elisionWords.contains(word) { return end }
         return nil
     }
 }

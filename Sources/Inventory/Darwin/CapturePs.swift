@@ -163,6 +163,11 @@ extension Section {
                 if text.startsLine(position), tool == .ps, !CaptureReader.startsOutput(text, at: position) {
                     var lineEnd = position
                     while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
+                    // The next prompt, with nothing typed after it, ends the listing.
+                    if lineEnd - position <= 5, ShellCommand.isPrompt(text[lineEnd - 1]) {
+                        position = lineEnd
+                        continue
+                    }
                     contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
                     let line = text.excerpt(position..<lineEnd, limit: 200)
                     if line.lowercased().contains("zerotier") { psStrayOwnerLine = line }

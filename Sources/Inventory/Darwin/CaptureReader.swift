@@ -55,9 +55,15 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn) = (mixed, piped)
             section.read(into: &contents)
+            // A session that ended or began, or a clock far on, is a moment of its own.
+            if Self.breaksSession(text, in: section.range) { contents.moment += 1 }
+            if let current, (current.name as NSString).lastPathComponent == "date", let shown = Self.shownDate(text, in: section.range) {
+                if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > Self.dateGapLimit { contents.moment += 1 }
+                contents.lastShownDate = shown
+            }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
             let line = ShellCommand.line(of: command, in: text)
-            let changes = ShellCommand.mayChangeTables(line: line)
+            let changes = ShellCommand.mayChangeTables(line: line) || ["exit", "logout"].contains(command.name)
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
@@ -157,6 +163,7 @@ struct Section {
 
     mutating func read(into contents: inout CaptureContents) {
         routesAtStart = contents.routes.count
+        readNameFile(into: &contents)
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
@@ -216,7 +223,10 @@ struct Section {
             } else if Self.isRouteGet(text, position) {
                 next = skipRouteGet(from: position, into: &contents)
             } else if Self.isNetstatInterfacesHeader(text, position) {
-                next = skipTable(from: position, what: "`netstat -i` output is not used", into: &contents)
+                next = skipTable(from: position, what: "`netstat -i` output is used only to show which interfaces existed", into: &contents)
+                readInterfaceTableRows(position, next, into: &contents)
+            } else if let end = readSighting(at: position, into: &contents) {
+                next = end
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
                 next = readIfconfigFragment(from: position, into: &contents)
             } else if let end = elisionEnd(position) {
@@ -345,6 +355,8 @@ struct Section {
                 break
             }
             if text.startsLine(position), !fields.contains(word), position > start { break }
+            // The interface a route goes out of exists.
+            if word == "interface:", position + 1 < end { sighted(text[position + 1], into: &contents) }
             position += 1
         }
         contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used")

@@ -234,8 +234,37 @@ struct CaptureText {
     /// The bytes as UTF-8 text without terminal control sequences (CSI `ESC [ … final`, OSC
     /// `ESC ] … BEL`), which colourful prompts leave in a copied transcript. A byte order mark
     /// is dropped, and text in UTF-16 (what a Windows editor or PowerShell's `>` saves) is
-    /// decoded as such.
+    /// decoded as such. No other control character survives (see `withoutControls`): whatever
+    /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
+        withoutControls(withoutEscapes(data))
+    }
+
+    /// `text` with each backspace taking back the character before it on its line (as a
+    /// `script` typescript records a typo), and every other control character a terminal acts
+    /// on dropped: C0 and C1 controls but tab, line feed and carriage return, DEL, and the
+    /// formatting characters that reorder text (a right-to-left override).
+    static func withoutControls(_ text: String) -> String {
+        func unwanted(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.value {
+            case 0x09, 0x0A, 0x0D: return false
+            case 0x00..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C: return true
+            default: return false
+            }
+        }
+        guard text.unicodeScalars.contains(where: unwanted) else { return text }
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value == 0x08 {
+                if let last = kept.last, last != "\n" { kept.removeLast() }
+            } else if !unwanted(scalar) {
+                kept.append(scalar)
+            }
+        }
+        return String(kept)
+    }
+
+    private static func withoutEscapes(_ data: Data) -> String {
         var data = data
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         if let utf16 = utf16Text(data) { data = Data(utf16.utf8) }

@@ -140,6 +140,19 @@ public struct CapturedInventory: InventoryBackend {
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
         var contents = contents
+        // A tunnel other output showed to exist at or after the moment of the last listing of
+        // every interface, which lacks it: neither listed nor gone.
+        do {
+            let listedNames = Set(contents.interfaces.map(\.name))
+            let latest = contents.interfacesComplete ? contents.completeInterfaceMoments.max() : nil
+            for (name, moments) in contents.sightings.sorted(by: { $0.key < $1.key })
+            where !listedNames.contains(name) && kind(of: name).isTunnelStyle && moments.contains(where: { $0 >= (latest ?? Int.min) }) {
+                contents.disputedNames.insert(name)
+                if latest != nil {
+                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `route get`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
+                }
+            }
+        }
         // Names neither listed nor gone: cut by netstat's column, or disputed by two listings.
         let cutShortNames = restoreCutNames(&contents).union(contents.disputedNames)
         var problems = contents.problems
@@ -219,7 +232,7 @@ public struct CapturedInventory: InventoryBackend {
         do {
             // (Also when the listings disagree on indexes, or a name is misread, `utunl0` for
             // `utun10`: the listing says nothing sure of it.)
-            let complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
+            var complete = contents.interfacesComplete && conflicts.isEmpty && !interfaces.contains { Self.misread($0.name) }
             let moments = contents.routeMoments()
             // The routes the system makes for an interface that exists go when its addresses go,
             // which is when it goes: its point-to-point host route (`198.18.0.1 198.18.0.1 UH`),
@@ -229,6 +242,25 @@ public struct CapturedInventory: InventoryBackend {
             // moment says; only static routes (an app's split, `UGSc`) are taken to outlive it.
             var existedThen = Set(contents.routes.filter { !$0.flags.contains("S") && !$0.flags.contains("W") }.map(\.netif))
             existedThen.formUnion(contents.routes.compactMap { row in row.zone.flatMap { zone in (row.destination.family == .inet6 && zone == row.netif) || row.netif == "lo0" ? zone : nil } })
+            // Such a route read at the moment of the listing of every interface, into a tunnel
+            // the listing lacks: the listing is not all of that moment (cut, or of another time),
+            // and proves no other tunnel gone either.
+            if complete {
+                var existedAt: [String: Set<Int>] = [:]
+                for row in contents.routes where !row.flags.contains("S") && !row.flags.contains("W") {
+                    existedAt[row.netif, default: []].insert(row.moment)
+                    if let again = contents.repeatedRouteMoments[Section.key(row)] { existedAt[row.netif, default: []].formUnion(again) }
+                }
+                let contradicted = existedThen.filter { name in
+                    !listed.contains(name) && ShellCommand.isInterfaceName(name) && kind(of: name).isTunnelStyle && !cutShortNames.contains(name)
+                        && !Self.misread(name) && !(existedAt[name] ?? []).isDisjoint(with: contents.completeInterfaceMoments)
+                }
+                if !contradicted.isEmpty {
+                    complete = false
+                    let names = contradicted.sorted().prefix(4).joined(separator: ", ")
+                    problems.append("the listing of every interface lacks \(names), which routes the system makes only for an interface that exists show at that moment: the listing is cut or of another time, so no tunnel is taken as gone")
+                }
+            }
             for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)

@@ -49,7 +49,8 @@ public enum DarwinParsers {
         /// Only its name is known (`ifconfig -l`): its flags, state and addresses are not.
         public var nameOnly = false
         /// Its block went through a filter or a cut (`ifconfig | grep -A1 utun`, `| head`):
-        /// lines of it may be missing, so its addresses are not known to be all.
+        /// lines of it may be missing, so its addresses are not known to be all. Likewise when an
+        /// address in it could not be read (masked in the paste: `inet 10.x.x.x`).
         public var addressesPartial = false
         /// How many commands that may change the tables came before the block's listing (see
         /// `CaptureContents.moment`).

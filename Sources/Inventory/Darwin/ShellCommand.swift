@@ -327,9 +327,13 @@ struct ShellCommand {
                 } else {
                     command.reshaping.append(([stage] + stageWords).joined(separator: " "))
                 }
-            case "less", "more", "cat", "tee", "pbcopy", "pbpaste":
+            case "cat", "tee", "pbcopy", "pbpaste":
                 // They pass the output on as it is (`| pbcopy && pbpaste` shows it back).
                 break
+            case "less", "more":
+                // A pager shows the pages scrolled past, and a pager quit early leaves no mark in
+                // what was copied: the listing may be its first page only.
+                command.reshaping.append(([stage] + stageWords).joined(separator: " ") + " (a pager: only the pages shown)")
             default:
                 command.reshaping.append(([stage] + stageWords).joined(separator: " "))
             }

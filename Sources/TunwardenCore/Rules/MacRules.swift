@@ -112,6 +112,13 @@ extension Heuristics {
     /// macOS daemons that hold utuns for the system's own services on every Mac.
     static let systemUtunHolders: Set<String> = ["identityservicesd", "rapportd", "remoted", "sharingd", "networkserviceproxy", "WiFiAgent"]
 
+    /// Whether a holder's command name is one of `systemUtunHolders` as lsof prints it: lsof cuts
+    /// the COMMAND column to 9 characters unless told otherwise (`identitys`, `networkse`), and
+    /// the kernel keeps at most 16 of a process's name (`identityservices`).
+    static func isSystemUtunHolder(_ comm: String) -> Bool {
+        systemUtunHolders.contains(comm) || (comm.count >= 9 && systemUtunHolders.contains { $0.count > comm.count && $0.hasPrefix(comm) })
+    }
+
     /// One process holding several utuns, most of them idle (no address beyond link-local): the
     /// leak pattern of packet-tunnel apps and nesessionmanager. The idle units' link-local routes
     /// (`default fe80::%utunN`, `fe80::%utunN/64`) are reapable; the utuns themselves cannot be
@@ -126,7 +133,7 @@ extension Heuristics {
             // macOS's own service daemons keep a few utuns each on a healthy Mac (iCloud,
             // Continuity); only a pile well beyond that is a hoard.
             guard let (holder, units) = byHolder[pid],
-                  units.count >= (systemUtunHolders.contains(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
+                  units.count >= (isSystemUtunHolder(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
             // A unit whose addresses the capture does not show (`ifconfig -l`) is not known idle.
             // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet.)
             let idle = units.filter { unit in

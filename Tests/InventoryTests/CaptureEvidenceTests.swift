@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// What else in a paste speaks for or against a listing being the whole truth of its moment: a
+/// pager's pages, notes that the rest was left out in any language, a session that ended and
+/// another that began, output other than ifconfig that shows a tunnel exists, routes that only
+/// an existing interface has. In each, the tunnel utun6 that the listing lacks must not be called
+/// gone (a CRITICAL advising `route -n delete` on a live VPN's routes); each has its control,
+/// where it is.
+@Suite struct CaptureEvidenceTests {
+    static let ifconfig = CaptureMomentTests.ifconfig
+    static let netstat = CaptureMomentTests.netstat
+
+    static func expectNotGone(_ text: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let assessment = CapturePasteTests.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(label): \(assessment.findings.map(\.evidence))", sourceLocation: sourceLocation)
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(label)", sourceLocation: sourceLocation)
+    }
+
+    @Test func theControlIsCritical() {
+        #expect(CapturePasteTests.assess(Self.ifconfig + Self.netstat).status == .critical)
+    }
+
+    /// A note after the listing that the rest was left out, however it is written.
+    @Test(arguments: ["（后面的省略了）", "（以下略）", "【以下省略】", "后面省略", "以下略", "(이하 생략)", "rest omitted", "etc.", "and so on",
+                      "and 3 more interfaces like the above", "...more...", "…snip…", ". . .", "[truncated]"])
+    func aNoteThatTheRestWasLeftOut(note: String) {
+        Self.expectNotGone(Self.ifconfig + note + "\n" + Self.netstat, note)
+        // After the code block that held the listing, too.
+        Self.expectNotGone("```\n" + Self.ifconfig + "```\n" + note + "\n" + Self.netstat, "fenced, then \(note)")
+    }
+
+    /// A pager shows the pages scrolled past, and one quit early leaves no mark in what was
+    /// copied (a `:` prompt at most).
+    @Test(arguments: ["ifconfig -a | more", "ifconfig -a | less", "ifconfig | less -S"])
+    func aListingThroughAPager(command: String) {
+        let listing = "user@mbp ~ % \(command)\n" + CapturePasteTests.loAndEn0 + "\n"
+        Self.expectNotGone(listing + Self.netstat, command)
+        Self.expectNotGone(listing + ":\n" + Self.netstat, "\(command), paused")
+    }
+
+    /// A session that ended and one that began: the terminal's banners, `script`'s, `exit`.
+    @Test(arguments: ["user@mbp ~ % exit\n\nSaving session...\n...completed.\n\n[Process completed]\n\nLast login: Fri Dec  4 10:02:44 on ttys001\n",
+                      "Last login: Fri Dec  4 10:02:44 on ttys002\n",
+                      "user@mbp ~ % exit\n\nScript done on Thu Dec  3 09:12:09 2026\nScript started on Fri Dec  4 10:02:44 2026\n",
+                      "user@mbp ~ % logout\n"])
+    func aNewSession(between: String) {
+        Self.expectNotGone(Self.ifconfig + between + Self.netstat, between)
+    }
+
+    /// Two `date` outputs hours apart are two moments; a minute apart, one.
+    @Test func datesFarApart() {
+        func date(_ shown: String) -> String { "user@mbp ~ % date\n\(shown)\n" }
+        Self.expectNotGone(date("Thu Dec  3 09:00:00 CET 2026") + Self.ifconfig + date("Fri Dec  4 18:40:55 CET 2026") + Self.netstat, "a day apart")
+        Self.expectNotGone(date("Fri Dec  4 10:00:00 CET 2026") + Self.ifconfig + date("Fri Dec  4 18:40:55 CET 2026") + Self.netstat, "hours apart")
+        let close = CapturePasteTests.assess(date("Fri Dec  4 10:00:00 CET 2026") + Self.ifconfig + date("Fri Dec  4 10:01:02 CET 2026") + Self.netstat)
+        #expect(close.status == .critical, "a minute apart: \(close.findings.map(\.evidence))")
+    }
+
+    /// Output other than ifconfig that shows utun6 exists at the listing's moment or later.
+    static let sightings = [
+        "user@mbp ~ % sudo wg show\ninterface: utun6\n  public key: AbCd=\n  listening port: 51820\n",
+        "user@mbp ~ % netstat -in\nName       Mtu   Network       Address            Ipkts Ierrs    Opkts Oerrs  Coll\nlo0        16384 <Link#1>                        4096     0     4096     0     0\nutun6      1420  <Link#24>                     110293     0    93321     0     0\n",
+        "user@mbp ~ % scutil --nwi\nNetwork information\n\nIPv4 network interface information\n     utun6 : flags      : 0x5 (IPv4,DNS)\n\n   Network interfaces: utun6 en0\n",
+        "user@mbp ~ % cat /var/run/wireguard/wg0.name\nutun6\n",
+        "user@mbp ~ % route -n get 1.1.1.1\n   route to: 1.1.1.1\ndestination: 0.0.0.0\n       mask: 128.0.0.0\n    gateway: 10.66.66.1\n  interface: utun6\n      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING>\n recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire\n       0         0         0         0         0         0      1420         0\n",
+    ]
+
+    @Test(arguments: sightings)
+    func aTunnelOtherOutputShows(sighting: String) {
+        Self.expectNotGone(Self.ifconfig + Self.netstat + sighting, "after: \(sighting)")
+        Self.expectNotGone(Self.ifconfig + sighting + Self.netstat, "between: \(sighting)")
+        // Seen before a command that may have taken it away, it proves nothing of the listing after.
+        let before = CapturePasteTests.assess(sighting + "user@mbp ~ % sudo wg-quick down wg0\n" + Self.ifconfig + Self.netstat)
+        #expect(before.status == .critical, "before a change: \(sighting)")
+    }
+
+    /// A route only an existing interface has (no S flag), read at the listing's moment, into a
+    /// tunnel the listing lacks: the listing is not all of that moment, so it proves no other
+    /// tunnel gone either.
+    @Test func aListingContradictedByTheRoutes() {
+        let netstat = Self.netstat + """
+        Internet6:
+        Destination                             Gateway                                 Flags               Netif Expire
+        fe80::%utun3/64                         fe80::ce81:b1c:bd2c:69e%utun3           UcI                 utun3
+
+        """
+        Self.expectNotGone(Self.ifconfig + netstat, "utun3's link-local route")
+    }
+
+    /// lsof cuts its COMMAND column to 9 characters, and the kernel keeps 16 of a name.
+    @Test func systemDaemonsUnderCutNames() {
+        for name in ["identityservicesd", "identitys", "identityservices", "networkse", "networkservicepr", "rapportd"] {
+            #expect(Heuristics.isSystemUtunHolder(name), "\(name)")
+        }
+        for name in ["identity", "openvpn", "nesessionmanager", "networkservicez", "Tunnelblick"] {
+            #expect(!Heuristics.isSystemUtunHolder(name), "\(name)")
+        }
+    }
+
+    /// An address masked in the paste is an address all the same: the interface's addresses are
+    /// not known, and it is never an idle unit of a hoard.
+    @Test(arguments: ["inet 10.x.x.x --> 10.x.x.x netmask 0xff000000", "inet xxx.xxx.xxx.xxx netmask 0xffffff00", "inet6 <redacted> prefixlen 64"])
+    func aMaskedAddress(line: String) {
+        let text = CapturePasteTests.loAndEn0 + "\nutun5: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\t\(line)\n"
+            + "utun7: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::1%utun7 prefixlen 64 scopeid 0x14\n"
+        let assessment = CapturePasteTests.assess(text)
+        #expect(assessment.interfaces.first { $0.interface.name == "utun5" }?.interface.addressesUnknown == true, "\(line)")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun7" }?.interface.addressesUnknown == false)
+    }
+
+    /// A paste's control characters are never shown again: a backspace takes back the character
+    /// before it (a typescript's typo), and BEL, C1 controls and a right-to-left override go.
+    @Test func controlCharactersAreNotShownAgain() {
+        #expect(CaptureText.clean(Data("a\u{07}b\u{202E}c\u{08}d\ne\u{9B}f\u{08}\u{08}\tg".utf8)) == "abd\n\tg")
+        let paste = "user@mbp ~ % ps -axww -o pid,comm\n  PID COMM\n    1 /sbin/launchd\nnote \u{07}\u{202E}gnp.exe\n"
+            + "user@mbp ~ % ifconfig -v utun4\nutun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tagent domain:NetworkExtension type:VPN flags:0x3 desc:\"VPN: \u{202E}Evil\u{07}\"\n"
+        let assessment = CapturePasteTests.assess(paste)
+        let shown = assessment.snapshot.readingNotes + assessment.snapshot.readingProblems + assessment.findings.map(\.evidence)
+            + assessment.interfaces.map(\.reason)
+        for text in shown {
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || (0x202A...0x202E).contains($0.value) }, "\(text.debugDescription)")
+        }
+    }
+}
