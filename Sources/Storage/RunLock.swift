@@ -77,7 +77,23 @@ public final class RunLock {
     /// file, opened for reading.
     public static func acquire(directory: String, command: String, purpose: Purpose, patience: TimeInterval,
                                giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
-        let path = directory + "/lock"
+        try acquire(path: directory + "/lock", directory: directory, command: command, purpose: purpose, patience: patience, giveUp: giveUp)
+    }
+
+    /// Takes the lock of a reap journal, as `acquire(directory:…)` takes a state directory's: the
+    /// file `JOURNAL.lock` beside it. Two reaps with different state directories may share one
+    /// journal (a configured journal, an administrator's own `--state-dir`): what one acts on and
+    /// repairs from the journal is then decided under this lock, so that a reap never takes the
+    /// intents of another one acting right now for those of a run that was killed.
+    public static func acquire(journal: String, command: String, patience: TimeInterval,
+                               giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
+        let directory = (journal as NSString).deletingLastPathComponent
+        return try acquire(path: journal + ".lock", directory: directory.isEmpty ? "." : directory, command: command, purpose: .reaping,
+                           patience: patience, giveUp: giveUp)
+    }
+
+    private static func acquire(path: String, directory: String, command: String, purpose: Purpose, patience: TimeInterval,
+                                giveUp: (Holder) -> Bool) throws -> RunLock {
         var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0, errno == ENOENT {
             try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")

@@ -167,11 +167,14 @@ public struct Reap: ParsableCommand {
             }
         }
         let lock: RunLock
+        let journalLock: RunLock
         do {
             lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+            journalLock = try RunLock.acquire(journal: journalPath, command: "reap", patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
             throw fail("\(error)")
         }
+        defer { journalLock.release() }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
         let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console)
@@ -210,14 +213,20 @@ public struct Reap: ParsableCommand {
         do { reaper = try context.reaper(namespace) } catch { return }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
         guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return }
-        // Only under the reaping lock: a reap acting right now has intents without results too.
+        // Only under the reaping locks, the state directory's and the journal's: a reap acting
+        // right now has intents without results too, whichever state directory it keeps.
         let lock: RunLock
+        let journalLock: RunLock
         do {
             lock = try RunLock.acquire(directory: context.stateDirectory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
+            journalLock = try RunLock.acquire(journal: journal.path, command: "reap", patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
             throw fail("\(error)")
         }
-        defer { lock.release() }
+        defer {
+            journalLock.release()
+            lock.release()
+        }
         do {
             let records = try journal.lastRun()
             for line in try reaper.repairInterrupted(journal: journal, records: records) { context.console.note(line) }

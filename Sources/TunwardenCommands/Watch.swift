@@ -251,15 +251,22 @@ public struct Watch: ParsableCommand {
         }.min()
         guard !plan.items.isEmpty else { return waiting }
         let lock: RunLock
+        let journalLock: RunLock
         do {
             lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .reaping, patience: Self.lockPatience) {
+                $0.purpose == .reaping || tw_stop_requested() != 0
+            }
+            journalLock = try RunLock.acquire(journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
                 $0.purpose == .reaping || tw_stop_requested() != 0
             }
         } catch {
             Terminal.log("watch: reap postponed: \(error)", priority: 4)
             return Date().addingTimeInterval(Self.lockPatience)
         }
-        defer { lock.release() }
+        defer {
+            journalLock.release()
+            lock.release()
+        }
         let results: [ReapResult]
         do {
             results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),

@@ -201,4 +201,24 @@ import TunwardenCore
         let next = try RunLock.acquire(directory: directory + "/state", command: "audit", purpose: .observing, patience: 0)
         next.release()
     }
+
+    /// A journal's lock is its own, beside the journal, apart from any state directory's: two
+    /// reaps with different state directories sharing one journal never both hold it, and the
+    /// state directory's lock does not stand in for it (nor block it).
+    @Test func aJournalsLockIsBesideItAndExclusive() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = directory + "/shared/journal.jsonl"
+        let state = try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .reaping, patience: 1)
+        let held = try RunLock.acquire(journal: journal, command: "reap", patience: 1)
+        #expect(String(decoding: bytes(journal + ".lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
+        let refused = #expect(throws: RunLock.Busy.self) {
+            try RunLock.acquire(journal: journal, command: "reap", patience: 5) { $0.purpose == .reaping }
+        }
+        #expect(refused?.description == "another tunwarden reap (pid \(getpid())) is running")
+        held.release()
+        let next = try RunLock.acquire(journal: journal, command: "watch", patience: 0)
+        next.release()
+        state.release()
+    }
 }

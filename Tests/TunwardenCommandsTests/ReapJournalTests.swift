@@ -20,6 +20,31 @@ struct ReapJournalTests {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// Two reaps with different state directories and one journal: while one holds the journal's
+    /// lock (here this test, as a reap acting holds it), the other acts on nothing, changes nothing
+    /// in the journal, and says who holds it.
+    @Test func aReapSharingAJournalWithAnotherActingActsOnNothing() throws {
+        let ns = try TestNamespace()
+        let state = try TemporaryDirectory(), other = try TemporaryDirectory()
+        defer { ns.remove(); state.remove(); other.remove() }
+        try ns.ip("tuntap", "add", "dev", "jshare0", "mode", "tun")
+        let journal = other.path + "/journal.jsonl"
+        try Data().write(to: URL(fileURLWithPath: journal))
+        let acting = try RunLock.acquire(journal: journal, command: "reap", patience: 1)
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--yes", "--min-age", "0",
+                                        "--state-dir", state.path, "--journal", journal])
+        acting.release()
+        #expect(result.status == 3, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stderr.contains("another tunwarden reap (pid \(getpid())) is running"), "\(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "jshare0"])
+        #expect(lines(journal).isEmpty)
+        // Once the other is done, it acts.
+        let after = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--yes", "--min-age", "0",
+                                       "--state-dir", state.path, "--journal", journal])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(try linkNames(ns) == ["lo"])
+    }
+
     /// The intents fit on the disk, the results do not: every device is deleted, the output says
     /// so device by device, the run exits 1 and never claims nothing was changed. The journal keeps
     /// its intents and the part of the results that fitted; once there is room again the next reap
@@ -50,10 +75,10 @@ struct ReapJournalTests {
 
         // The tmpfs has 16 pages. The journal may grow by the intents and half the results: a
         // valid record fills it up to that much short of a page boundary, and a filler file takes
-        // every page beyond.
+        // every page beyond but one, which the journal's lock (`journal.jsonl.lock`) takes.
         let room = intents + results / 2
         let pages = (room + 200 + 4095) / 4096
-        try #require(pages <= 16, "the records do not fit a 64k tmpfs: \(room) bytes")
+        try #require(pages <= 15, "the records do not fit a 64k tmpfs: \(room) bytes")
         let prefillLength = pages * 4096 - room
         let stub = #"{"time":"2026-01-01T00:00:00Z","run":"prefill","type":"result","ifname":"pad","ifindex":1,"result":"skipped","detail":""}"#
         let prefill = stub.replacingOccurrences(of: #""detail":"""#, with: "\"detail\":\"" + String(repeating: "x", count: prefillLength - stub.utf8.count - 1) + "\"") + "\n"
@@ -77,7 +102,7 @@ struct ReapJournalTests {
         cp "$dir/journal.jsonl" "$state/after-second.jsonl"
         exit $status
         """
-        let result = try Shell.capture(["unshare", "-m", "sh", "-c", script, "sh", mountPoint, Shell.tunwardenBinary, ns.name, state.path, "\(16 - pages)"])
+        let result = try Shell.capture(["unshare", "-m", "sh", "-c", script, "sh", mountPoint, Shell.tunwardenBinary, ns.name, state.path, "\(16 - pages - 1)"])
         // The tmpfs lived only in the unshared mount namespace.
         #expect(!(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)).contains(mountPoint))
 
