@@ -72,6 +72,41 @@ struct ReaperKernelTests {
         #expect(!(try ns.ip("route", "show", "table", "all")).contains("rt0"))
     }
 
+    /// A macvlan, a macvtap, a vxlan and a vlan made on orphaned taps and moved into another
+    /// namespace (a container's, a qemu's) go with their lower device, though the lower's
+    /// namespace shows nothing of them: the reap finds them from the other namespace and deletes
+    /// none of those taps; a tap beside them with nothing stacked on it is deleted. (Kinds whose
+    /// driver this kernel lacks are left out.)
+    @Test func aDeviceStackedOnAnOrphanFromAnotherNamespaceKeepsIt() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "free0", "mode", "tap")
+        let stacks: [(lower: String, upper: String, add: [String])] = [
+            ("fmv0", "upmv", ["link", "add", "link", "fmv0", "name", "upmv", "type", "macvlan"]),
+            ("fmt0", "upmt", ["link", "add", "link", "fmt0", "name", "upmt", "type", "macvtap"]),
+            ("fvx0", "upvx", ["link", "add", "upvx", "type", "vxlan", "id", "42", "dev", "fvx0", "dstport", "4789"]),
+            ("fvl0", "upvl", ["link", "add", "link", "fvl0", "name", "upvl", "type", "vlan", "id", "7"]),
+        ]
+        var made: [(lower: String, upper: String)] = []
+        for stack in stacks {
+            try ns.ip("tuntap", "add", "dev", stack.lower, "mode", "tap")
+            guard (try? Shell.capture(["ip", "-n", ns.name] + stack.add))?.status == 0 else {
+                try ns.ip("link", "del", stack.lower)
+                continue
+            }
+            try ns.ip("link", "set", stack.upper, "netns", other.name)
+            made.append((stack.lower, stack.upper))
+        }
+        try #require(!made.isEmpty, "this kernel makes none of macvlan, macvtap, vxlan, vlan")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == Set(["lo"] + made.map(\.lower)), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(other) == Set(["lo"] + made.map(\.upper)))
+        for (lower, upper) in made {
+            #expect(result.stdout.contains("\(upper) (namespace \(other.name))") && result.stdout.contains(lower), "\(lower): \(result.stdout)")
+        }
+        #expect(result.stdout.contains("Deleted tap free0 (ifindex"))
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

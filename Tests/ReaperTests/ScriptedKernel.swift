@@ -1,6 +1,7 @@
 #if os(Linux)
 import Foundation
 import Glibc
+import Inventory
 @testable import Netlink
 @testable import Reaper
 import Testing
@@ -72,6 +73,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var refuse: (Request) -> Int32? = { _ in nil }
     /// Marks a dump interrupted (NLM_F_DUMP_INTR), when it says so.
     var interruptDump: (Request) -> Bool = { _ in false }
+    /// What other namespaces stack on this one's devices, as the reaper's last look finds it.
+    var foreignStacking = ForeignStacking.Found()
     /// The signal the reap signals report as caught (0: none).
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
@@ -100,7 +103,8 @@ final class ScriptedKernel: @unchecked Sendable {
         var reaper = LinuxReaper(namespaceName: nil)
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
-                                           inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true })
+                                           inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
+                                           foreignStacking: { _, _ in self.foreignStacking })
         return reaper
     }
 

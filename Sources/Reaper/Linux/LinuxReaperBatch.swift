@@ -121,6 +121,15 @@ extension LinuxReaper {
                     stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
                 }
             }
+            // Devices stacked on a target from another namespace (a macvlan moved into a
+            // container's) go with it too: every other namespace is asked, and one that cannot be
+            // leaves nothing deleted.
+            let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
+            guard elsewhere.unread.isEmpty else {
+                abandon(confirmed, .skipped, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
+                return results
+            }
+            for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
@@ -200,10 +209,6 @@ extension LinuxReaper {
         var whole: Bool
     }
 
-    /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
-    /// (macvlan, macvtap, vlan, ipvlan, ipvtap) or IFLA_VXLAN_LINK (vxlan).
-    static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "vxlan"]
-
     /// Looks at the targets right before deleting: one consistent dump of every link if the
     /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
     /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
@@ -223,35 +228,10 @@ extension LinuxReaper {
                 continue
             }
         }
-        for kind in stackingKinds {
-            links += try stacking(kind, client: client).filter { !targets.contains(Int($0.index)) }
+        for kind in ForeignStacking.stackingKinds {
+            links += try ForeignStacking.linksOf(kind, client: client).filter { !targets.contains(Int($0.index)) }
         }
         return View(links: links, whole: false)
-    }
-
-    /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose
-    /// driver is registered (`linkinfo_to_kind_ops`) and otherwise answers with every link; a
-    /// link of another kind in the answer therefore proves that no link of this kind exists, and
-    /// that answer need not be consistent.
-    static func stacking(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
-        var attempt = 0
-        while true {
-            var found: [LinkMessage] = []
-            var unfiltered = false
-            do {
-                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
-                    guard message.header.type == NetlinkType.newLink else { return }
-                    let link = try LinkMessage.decode(message.payload)
-                    if link.kind == kind { found.append(link) } else { unfiltered = true }
-                }
-                return unfiltered ? [] : found
-            } catch NetlinkError.dumpInterrupted(let operation, _) {
-                if unfiltered { return [] }
-                attempt += 1
-                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
-                usleep(useconds_t(5_000 * attempt))
-            }
-        }
     }
 
     /// Whether each device is still there after the delete, by ifindex: from one dump, or device

@@ -54,6 +54,11 @@ extension LinuxReaper {
         var inventory: (_ namespaceName: String?, _ namespaceDirectory: String) -> any InventoryBackend
         /// Whether this process may delete links and read every process's descriptors.
         var isPrivileged: () -> Bool
+        /// The devices other namespaces stack on the inspected one's (given by its descriptor, nil
+        /// for this process's own), looked for in `namespaceDirectory` and /proc.
+        var foreignStacking: (_ namespaceFD: Int32?, _ namespaceDirectory: String) -> ForeignStacking.Found = { fd, directory in
+            ForeignStacking.look(inspectedFD: fd, namespaceDirectory: directory)
+        }
 
         /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
         static var kernel: System {

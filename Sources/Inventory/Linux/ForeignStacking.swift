@@ -1,0 +1,147 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+import TunwardenCore
+
+/// Links stacked on a device of the inspected namespace from another namespace: a macvlan or
+/// vlan made on a tap and then moved into a container's namespace, a qemu's macvtap, a vxlan whose
+/// underlay is the tap. The kernel deletes them with their lower device, however far they moved,
+/// yet the lower's own namespace dumps nothing of them: each other namespace must be asked.
+///
+/// Every namespace a process runs in (`/proc/PID/ns/net`) and every one `ip netns` names is
+/// looked at: a netlink socket is made inside it, the kinds that stack on a device are dumped
+/// there (`stackingKinds`, each by the kernel's kind filter), and of those that name a lower in
+/// another namespace (IFLA_LINK_NETNSID), the ones whose namespace id there is the inspected
+/// namespace's are kept. A namespace held only by a bind mount outside `/run/netns` or by an open
+/// descriptor, with no process in it, is not seen. The two sides never change namespace: the
+/// socket is made by a thread that enters it.
+public enum ForeignStacking {
+    /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
+    /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
+    public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
+
+    /// A namespace other than the inspected one: a path that opens it.
+    struct Namespace {
+        var path: String
+        var label: String
+    }
+
+    /// What a look at the other namespaces found.
+    public struct Found {
+        /// The names of the links in other namespaces stacked on each link of the inspected
+        /// namespace (by ifindex there), each as `NAME (namespace LABEL)`.
+        public var uppers: [Int: [String]] = [:]
+        /// The namespaces that could not be looked at (not those whose last process exited).
+        public var unread: [String] = []
+
+        public init(uppers: [Int: [String]] = [:], unread: [String] = []) {
+            self.uppers = uppers
+            self.unread = unread
+        }
+    }
+
+    /// Looks at every other namespace for links stacked on the inspected one's. `inspectedFD`: a
+    /// descriptor of the inspected namespace, nil for this process's own. `knownPaths`: paths of
+    /// namespaces already found (a holder scan's), by inode, to spare reading /proc again.
+    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
+                            knownPaths: [UInt64: String]? = nil) -> Found {
+        var found = Found()
+        var own: Int32? = inspectedFD
+        if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/self/ns/net") { own = fd }
+        defer { if inspectedFD == nil, let own { close(own) } }
+        guard let own, case let .ok(inspectedInode) = Sys.statDescriptor(own) else {
+            found.unread = ["the inspected namespace (its descriptor cannot be had)"]
+            return found
+        }
+        let others = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, knownPaths: knownPaths)
+        for namespace in others {
+            let fd: Int32
+            switch Sys.openFile(namespace.path) {
+            case let .ok(opened): fd = opened
+            case .failed(ENOENT), .failed(ESRCH): continue  // its last process exited: nothing to see
+            case .failed: found.unread.append(namespace.label); continue
+            }
+            defer { close(fd) }
+            do {
+                let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+                var naming: [LinkMessage] = []
+                for kind in stackingKinds {
+                    naming += try linksOf(kind, client: client).filter { $0.linkNetnsID != nil && Self.lower(of: $0) != nil }
+                }
+                guard !naming.isEmpty else { continue }
+                // The id this namespace gives the inspected one: asked after the dump, whose links
+                // naming it made the kernel give it one.
+                let replies = try client.request(operation: "RTM_GETNSID") { NamespaceIDMessage.request(fd: own, sequence: $0) }
+                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { continue }
+                let id = try NamespaceIDMessage.decodeID(reply.payload)
+                guard id != NamespaceIDMessage.notAssigned else { continue }
+                for link in naming where link.linkNetnsID == id {
+                    guard let lower = Self.lower(of: link) else { continue }
+                    let name = link.name.map(InterfaceName.text) ?? "ifindex \(link.index)"
+                    found.uppers[lower, default: []].append("\(name) (namespace \(namespace.label))")
+                }
+            } catch {
+                found.unread.append(namespace.label)
+            }
+        }
+        return found
+    }
+
+    /// The device a link sits on: IFLA_LINK, or a vxlan's IFLA_VXLAN_LINK.
+    static func lower(of link: LinkMessage) -> Int? {
+        if let index = link.link, Int(index) != Int(link.index) { return Int(index) }
+        return link.vxlanLink.map { Int($0) }
+    }
+
+    /// Every namespace but the inspected one, once each: those `ip netns` names first (by name),
+    /// then those processes run in (by inode).
+    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
+                           knownPaths: [UInt64: String]?) -> [Namespace] {
+        var seen: Set<UInt64> = [inspected]
+        var result: [Namespace] = []
+        if case let .ok(names) = Sys.listDirectory(path: namespaceDirectory) {
+            for name in names.sorted() {
+                guard case let .ok(stat) = Sys.statPath("\(namespaceDirectory)/\(name)"), seen.insert(stat.inode).inserted else { continue }
+                result.append(Namespace(path: "\(namespaceDirectory)/\(name)", label: name))
+            }
+        }
+        var paths = knownPaths ?? [:]
+        if knownPaths == nil, case let .ok(entries) = Sys.listDirectory(path: procRoot) {
+            for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                let path = "\(procRoot)/\(entry)/ns/net"
+                if case let .ok(stat) = Sys.statPath(path), paths[stat.inode] == nil { paths[stat.inode] = path }
+            }
+        }
+        for (inode, path) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
+            result.append(Namespace(path: path, label: "net:[\(inode)]"))
+        }
+        return result
+    }
+
+    /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose
+    /// driver is registered (`linkinfo_to_kind_ops`) and otherwise answers with every link; a
+    /// link of another kind in the answer therefore proves that no link of this kind exists, and
+    /// that answer need not be consistent.
+    public static func linksOf(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
+        var attempt = 0
+        while true {
+            var found: [LinkMessage] = []
+            var unfiltered = false
+            do {
+                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
+                    guard message.header.type == NetlinkType.newLink else { return }
+                    let link = try LinkMessage.decode(message.payload)
+                    if link.kind == kind { found.append(link) } else { unfiltered = true }
+                }
+                return unfiltered ? [] : found
+            } catch NetlinkError.dumpInterrupted(let operation, _) {
+                if unfiltered { return [] }
+                attempt += 1
+                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
+    }
+}
+#endif
