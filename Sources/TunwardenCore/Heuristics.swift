@@ -272,12 +272,13 @@ public enum Heuristics {
     /// masters (bridges, bonds). Deleting a device deletes what is stacked on it, and a device
     /// enslaved to a master has been configured into something: neither is an orphan.
     struct Stacking {
-        /// Names of the links stacked on each interface index, in this namespace.
+        /// Names of the links stacked on each interface index: in this namespace, then those of
+        /// other namespaces (`Snapshot.foreignUppers`).
         let uppers: [Int: [String]]
         /// Names of the interfaces that are the master of some interface, by index.
         let masters: [Int: String]
 
-        init(_ interfaces: [NetworkInterface]) {
+        init(_ interfaces: [NetworkInterface], foreign: [Int: [String]] = [:]) {
             var uppers: [Int: [String]] = [:]
             for position in interfaces.indices {
                 // A veth's link is its peer, not a device underneath it.
@@ -286,6 +287,7 @@ public enum Heuristics {
                     uppers[lower, default: []].append(interfaces[position].name)
                 }
             }
+            for (lower, names) in foreign { uppers[lower, default: []] += names }
             self.uppers = uppers
             masters = NetworkInterface.masterNames(in: interfaces)
         }

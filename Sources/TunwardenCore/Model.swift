@@ -247,6 +247,10 @@ public struct Snapshot: Sendable, Equatable {
     public var processNames: [Int32: String]?
     /// Inputs a captured snapshot lacked, with what each would have told ("lsof.txt: holders").
     public var missingSources: [String] = []
+    /// Links of other network namespaces stacked on this one's, by the lower's ifindex, each as
+    /// `NAME (namespace LABEL)` (Linux: a macvlan moved into a container's namespace). The kernel
+    /// deletes them with their lower. Not in the JSON schema.
+    public var foreignUppers: [Int: [String]] = [:]
     /// Names of other network namespaces (`ip netns` names) by the kernel's `net:[INODE]`, for
     /// holders found in them; only those a finding may name. Not in the JSON schema.
     public var namespaceNames: [String: String] = [:]

@@ -1,6 +1,7 @@
 #if os(Linux)
 import Foundation
 import Glibc
+import Inventory
 import Netlink
 @testable import Reaper
 import Storage
@@ -67,6 +68,32 @@ import TunwardenCore
         expectRestored(kernel, 4, name: "stmq", up: true)
         #expect(kernel.openDescriptors.isEmpty, "every /dev/net/tun descriptor is closed")
         #expect(journal.filter { $0.type == .result }.map(\.result) == [.failed, .failed, .failed])
+    }
+
+    /// A device another namespace stacks on a target by the last look (a macvlan made on it and
+    /// moved into a container's namespace) keeps that target: it is skipped and restored, the
+    /// others are deleted. A namespace that cannot be looked at leaves nothing deleted.
+    @Test func aDeviceStackedFromAnotherNamespaceAtTheLastLookKeepsItsLower() throws {
+        let kernel = ScriptedKernel([Link(2, "fs0", tap: true), Link(3, "fs1", tap: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            kernel.foreignStacking = ForeignStacking.Found(uppers: [2: ["mv0 (namespace ctr)"]])
+        }
+        let (results, _) = try reap(reaper, plan)
+        #expect(results.first { $0.ifname == "fs0" }?.outcome == .skipped)
+        #expect(results.first { $0.ifname == "fs0" }?.detail?.contains("mv0 (namespace ctr) now sits on it") == true, "\(results)")
+        #expect(results.first { $0.ifname == "fs1" }?.outcome == .deleted, "\(results)")
+        #expect(kernel.link(2) != nil && kernel.link(3) == nil)
+        expectRestored(kernel, 2, name: "fs0")
+
+        let unread = ScriptedKernel([Link(2, "fu0", tap: true)])
+        unread.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532999]"])
+        let (refused, _) = try reap(unread.reaper(), try unread.plan())
+        #expect(unread.deletions.isEmpty)
+        #expect(refused.first?.outcome == .skipped && refused.first?.detail?.contains("net:[4026532999] could not be read") == true, "\(refused)")
+        expectRestored(unread, 2, name: "fu0")
     }
 
     @Test func aRefusedDeleteRestoresGroupNameAndUpStateAndJournalsExactlyThat() throws {

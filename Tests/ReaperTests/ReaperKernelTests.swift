@@ -98,13 +98,21 @@ struct ReaperKernelTests {
             made.append((stack.lower, stack.upper))
         }
         try #require(!made.isEmpty, "this kernel makes none of macvlan, macvtap, vxlan, vlan")
+        // The audit says so too: each of those taps is suspect, not orphaned.
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
+        let entries = report?["interfaces"] as? [[String: Any]] ?? []
+        for (lower, upper) in made {
+            let entry = entries.first { $0["ifname"] as? String == lower }
+            #expect(entry?["state"] as? String == "suspect", "\(lower): \(entry ?? [:])")
+            #expect((entry?["state_reason"] as? String)?.contains("\(upper) (namespace \(other.name)) sits on it") == true, "\(entry ?? [:])")
+        }
+        #expect(entries.first { $0["ifname"] as? String == "free0" }?["state"] as? String == "orphaned")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
         #expect(try linkNames(ns) == Set(["lo"] + made.map(\.lower)), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(try linkNames(other) == Set(["lo"] + made.map(\.upper)))
-        for (lower, upper) in made {
-            #expect(result.stdout.contains("\(upper) (namespace \(other.name))") && result.stdout.contains(lower), "\(lower): \(result.stdout)")
-        }
-        #expect(result.stdout.contains("Deleted tap free0 (ifindex"))
+        #expect(result.stdout.contains("Deleted tap free0 (ifindex"), "\(result.stdout)")
+        #expect(result.stdout.contains("Reaped 1 of 1."), "\(result.stdout)")
     }
 
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {

@@ -64,10 +64,15 @@ public enum ForeignStacking {
             }
             defer { close(fd) }
             do {
-                let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+                var client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
                 var naming: [LinkMessage] = []
                 for kind in stackingKinds {
-                    naming += try linksOf(kind, client: client).filter { $0.linkNetnsID != nil && Self.lower(of: $0) != nil }
+                    guard let links = try linksOfKnownKind(kind, client: client) else {
+                        // No such link can exist; the socket still holds the rest of that dump.
+                        client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+                        continue
+                    }
+                    naming += links.filter { $0.linkNetnsID != nil && Self.lower(of: $0) != nil }
                 }
                 guard !naming.isEmpty else { continue }
                 // The id this namespace gives the inspected one: asked after the dump, whose links
@@ -117,6 +122,35 @@ public enum ForeignStacking {
             result.append(Namespace(path: path, label: "net:[\(inode)]"))
         }
         return result
+    }
+
+    /// What stops reading a dump the kernel did not filter.
+    private struct Unfiltered: Error {}
+
+    /// Every link of `kind`, as `linksOf` gives them, or nil as soon as the answer shows that the
+    /// kernel has no such kind (it answers with every link, and the first is of another kind):
+    /// the rest of that answer, which on a namespace of ten thousand links costs as much as a
+    /// whole dump, is not read, and the client must not be used again.
+    static func linksOfKnownKind(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage]? {
+        var attempt = 0
+        while true {
+            var found: [LinkMessage] = []
+            do {
+                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
+                    guard message.header.type == NetlinkType.newLink else { return }
+                    let link = try LinkMessage.decode(message.payload)
+                    guard link.kind == kind else { throw Unfiltered() }
+                    found.append(link)
+                }
+                return found
+            } catch is Unfiltered {
+                return nil
+            } catch NetlinkError.dumpInterrupted(let operation, _) {
+                attempt += 1
+                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
+                usleep(useconds_t(5_000 * attempt))
+            }
+        }
     }
 
     /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose

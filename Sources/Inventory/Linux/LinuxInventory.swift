@@ -85,8 +85,15 @@ public struct LinuxInventory: InventoryBackend {
         // it first sizes every device (under RCU). Scanned during the fills, 100 held devices cost
         // 15 ms of waiting, with the lock's waiter spinning on the core the decoder needs.
         group.enter()
+        let namespaceDirectory = self.namespaceDirectory
         Thread.detachNewThread {
-            side.holders = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            let (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            side.holders = (scan, census)
+            // Devices other namespaces stack on this one's go with them: look in each namespace
+            // the scan found a process in, and in those `ip netns` names.
+            let known = Dictionary(uniqueKeysWithValues: census.processes.map { ($0.key, "\(procRoot)/\($0.value.samplePID)/ns/net") })
+            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
+                                                knownPaths: known).uppers
             group.leave()
         }
         let client = sideSocket.client
@@ -130,6 +137,7 @@ public struct LinuxInventory: InventoryBackend {
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
             frame.namespaceNames = namespaceNames(for: sideResult.holders)
+            frame.foreignUppers = sideResult.foreignUppers
             stream = StreamedSnapshot(frame, judging: judging)
             for interface in waiting { take(interface) }
             waiting = []
@@ -368,6 +376,7 @@ private struct SideResult {
     var routes: [RouteMessage]
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
+    var foreignUppers: [Int: [String]]
 }
 
 /// The second socket and its client, used by the address and route dumps alone until their
@@ -385,6 +394,7 @@ private final class SideSocket: @unchecked Sendable {
 /// DispatchGroup wait (which orders the writes before the reads).
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
+    var foreign: [Int: [String]] = [:]
     var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage]), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
@@ -392,7 +402,7 @@ private final class SideResults: @unchecked Sendable {
     func result() -> Result<SideResult, any Error> {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
-            return SideResult(addresses: dumps.addresses, routes: dumps.routes, holders: holders, census: census)
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, holders: holders, census: census, foreignUppers: foreign)
         }
     }
 }

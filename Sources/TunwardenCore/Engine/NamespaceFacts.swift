@@ -503,7 +503,7 @@ final class NamespaceFacts {
 
     /// What judging an interface needs from the namespace as it stands.
     private func context(snapshot: Snapshot, policy: AuditPolicy) -> Heuristics.JudgingContext {
-        let stacking = self.stacking ?? Heuristics.Stacking(snapshot.interfaces)
+        let stacking = self.stacking ?? Heuristics.Stacking(snapshot.interfaces, foreign: snapshot.foreignUppers)
         self.stacking = stacking
         let links = self.links
         let slotByIndex = self.slotByIndex
@@ -541,7 +541,7 @@ final class NamespaceFacts {
             let names = interfaces.contains { $0.kind == .veth }
                 ? Dictionary(interfaces.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first }) : [:]
             let present = interfaces.contains { $0.kind == .feth } ? Set(interfaces.map(\.name)) : []
-            let stacking = Heuristics.Stacking(interfaces)
+            let stacking = Heuristics.Stacking(interfaces, foreign: snapshot.foreignUppers)
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) })

@@ -195,7 +195,9 @@ public final class StreamedSnapshot {
         // Listed in index order, as `Heuristics.Stacking` lists them, whatever order they came in.
         var stacked = uppers[interface.index] ?? []
         if stacked.count > 1 { stacked.sort { $0.index < $1.index } }
-        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: stacked.map(\.name),
+        // Then those of other namespaces, as `Heuristics.Stacking` lists them.
+        let names = stacked.map(\.name) + (frame.foreignUppers[interface.index] ?? [])
+        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names,
                                                    masterName: name(of:), findings: &findings) else { return nil }
         return (assessed, findings)
     }
