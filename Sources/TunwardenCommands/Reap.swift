@@ -196,7 +196,12 @@ public struct Reap: ParsableCommand {
             console.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")
         }
         if reaper.stoppingSignal != 0 {
-            console.error("interrupted by signal \(reaper.stoppingSignal): the batch in hand was rolled back and the rest not attempted; the results above are exact"
+            // Say what the signal stopped: the results name each device it kept from deletion.
+            let stopped = items.filter { $0.result == .skipped && ($0.detail?.contains("interrupted by") ?? false) }
+            let what = stopped.isEmpty
+                ? "it came after the last deletion, so nothing was rolled back or left out"
+                : "\(stopped.count) device\(stopped.count == 1 ? " was" : "s were") left as \(stopped.count == 1 ? "it was" : "they were") (those marked interrupted above)"
+            console.error("interrupted by signal \(reaper.stoppingSignal): \(what); the results above are exact"
                 + (journalProblem == nil ? " and journaled" : ""))
             throw ExitCode(128 + reaper.stoppingSignal)
         }

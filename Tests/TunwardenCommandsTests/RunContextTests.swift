@@ -16,7 +16,7 @@ final class RecordingConsole: Console, @unchecked Sendable {
     var width: Int?
     var answers: [String] = []
     private(set) var output: [UInt8] = []
-    private(set) var errors = ""
+    var errors = ""
 
     var text: String { String(decoding: output, as: UTF8.self) }
     func colorEnabled(_ choice: ColorChoice) -> Bool { choice == .always }
@@ -32,11 +32,12 @@ final class RecordingConsole: Console, @unchecked Sendable {
 final class RecordingReaper: PlanReaper, @unchecked Sendable {
     var plans: [ReapPlan] = []
     var outcome: JournalRecord.Outcome = .deleted
+    var detail: String?
     var stoppingSignal: Int32 = 0
 
     func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((Int, Int) -> Void)?) throws -> [ReapResult] {
         plans.append(plan)
-        return plan.items.map { ReapResult(ifname: $0.ifname, ifindex: $0.interface.index, kind: $0.interface.kind, outcome: outcome) }
+        return plan.items.map { ReapResult(ifname: $0.ifname, ifindex: $0.interface.index, kind: $0.interface.kind, outcome: outcome, detail: detail) }
     }
 
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
@@ -155,12 +156,20 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(reaper.plans.count == 1)
     }
 
+    /// A signal exits 128 plus it, and says what it stopped: the devices it kept from deletion,
+    /// or nothing when it came after the last deletion (never "rolled back" when nothing was).
     @Test func aSignalDuringTheActExits128PlusIt() throws {
         reaper.outcome = .skipped
+        reaper.detail = "interrupted by SIGTERM before deleting"
         reaper.stoppingSignal = SIGTERM
         let code = try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap)) }
         #expect(code == 128 + SIGTERM)
-        #expect(console.errors.contains("interrupted by signal \(SIGTERM)"), "\(console.errors)")
+        #expect(console.errors.contains("interrupted by signal \(SIGTERM): 1 device was left as it was"), "\(console.errors)")
+        console.errors = ""
+        reaper.outcome = .deleted
+        reaper.detail = nil
+        #expect(try exitCode { try Reap.parse(["--yes", "--min-age", "0"]).run(in: context(.reap)) } == 128 + SIGTERM)
+        #expect(console.errors.contains("it came after the last deletion, so nothing was rolled back or left out"), "\(console.errors)")
     }
 
     @Test func anInventoryThatFailsStopsTheReapBeforeAnything() throws {
