@@ -45,8 +45,31 @@ public struct StateStore: Sendable {
 
     private final class Connection: @unchecked Sendable {
         var database: StateDatabase?
+        /// The file the open database is, as opened: device and inode.
+        var file: (device: UInt64, inode: UInt64)?
+        var openings = 0
     }
     private let connection = Connection()
+
+    /// How many times a database was opened in this process. A caller that keeps what it last
+    /// recorded (the watcher) compares it: after another opening, the file may be a fresh one
+    /// (the old moved aside or removed), which must be recorded whole.
+    public var openings: Int { connection.openings }
+
+    /// Whether the database open now is no longer the file at `path` (moved aside, removed or
+    /// replaced by another run): the next `database` call opens the file there.
+    public var openFileReplaced: Bool {
+        guard connection.database != nil else { return false }
+        guard let identity = fileIdentity(), let file = connection.file else { return true }
+        return identity != file
+    }
+
+    /// The device and inode of the file at `path`, or nil when there is none.
+    private func fileIdentity() -> (device: UInt64, inode: UInt64)? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
+    }
 
     public init(directory: String) {
         self.directory = directory
@@ -56,13 +79,22 @@ public struct StateStore: Sendable {
     /// there is none and `create` is false. Throws `StorageError` (`isCorrupt` for damage, with
     /// the damaged file's path: the database, or a `state.json` being imported).
     public func database(create: Bool = true) throws -> StateDatabase? {
-        if let open = connection.database { return open }
+        if let open = connection.database {
+            // Still the file at `path`? Another run may have moved a damaged one aside, or the
+            // directory may have been removed or replaced: writing on into the old file would lose
+            // every record and alert twice what other runs no longer see as alerted.
+            if let identity = fileIdentity(), let file = connection.file, identity == file { return open }
+            connection.database = nil
+            connection.file = nil
+        }
         let exists = FileManager.default.fileExists(atPath: path)
         let legacy = FileManager.default.fileExists(atPath: legacyPath)
         guard create || exists || legacy else { return nil }
         if !exists { try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.") }
         let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil)
         connection.database = database
+        connection.file = fileIdentity()
+        connection.openings += 1
         return database
     }
 
@@ -76,6 +108,7 @@ public struct StateStore: Sendable {
     /// Closes the database (the next use opens it again).
     public func close() {
         connection.database = nil
+        connection.file = nil
     }
 
     static let corruptAdvice = "Move it aside (it is kept for inspection) to start with fresh observations; ages and grace periods then start over."

@@ -129,6 +129,9 @@ final class WatchLoop {
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
         recordDue = nil
         let changes = engine.takeChanges(of: identity)
+        // A database opened again since the last recording may be a fresh file (the old one moved
+        // aside as damaged, or removed): only a whole recording makes it complete.
+        if store.openFileReplaced || store.openings != openingsRecorded { fullRecordDue = true }
         guard fullRecordDue else {
             let recorded = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
             if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }
@@ -140,6 +143,7 @@ final class WatchLoop {
         guard let recording else { return (nil, []) }
         cache = recording.observations
         fullRecordDue = false
+        openingsRecorded = store.openings
         noteRecorded(assessment, historyFindings: recording.historyFindings)
         // The whole namespace was written (thousands of rows, at a first judgement): copied into
         // the database file now, not by a later burst's commit.
@@ -345,6 +349,8 @@ final class WatchLoop {
     /// Whether the next judgement records the whole namespace (after a full inventory, or a
     /// recording that failed) rather than what changed.
     private var fullRecordDue = true
+    /// `StateStore.openings` at the last whole recording.
+    private var openingsRecorded = 0
     /// The namespace's observations as last recorded, kept up to date by each recording.
     private var cache = Observations()
 

@@ -54,6 +54,28 @@ import TunwardenCore
         #expect(try StateStore(directory: directory.path + "/nested/state").database()?.observations(namespace: Self.identity).namespaces == read.namespaces)
     }
 
+    /// A store kept open (the watcher's) follows the file at its path: when another run moves a
+    /// damaged database aside, or the file is removed or replaced, the next use opens the file
+    /// now there, and `openings` tells the keeper to record whole, instead of writing on into a
+    /// file no other run reads.
+    @Test func aStoreKeptOpenFollowsTheFileAtItsPath() throws {
+        let directory = try Directory()
+        let store = StateStore(directory: directory.path)
+        let first = try #require(try store.database())
+        _ = try first.record(Self.assessment(2, orphaned: [1], at: Self.t0), label: nil, alerting: nil)
+        #expect(store.openings == 1 && !store.openFileReplaced)
+        #expect(try store.database() === first)
+        try FileManager.default.moveItem(atPath: store.path, toPath: store.path + ".corrupt-test")
+        #expect(store.openFileReplaced)
+        let second = try #require(try store.database())
+        #expect(second !== first && store.openings == 2 && !store.openFileReplaced)
+        // The fresh file knows nothing of the first one's namespace.
+        #expect(try second.observations(namespace: Self.identity).namespaces[Self.identity]?.isEmpty ?? true)
+        try FileManager.default.removeItem(atPath: store.path)
+        #expect(store.openFileReplaced)
+        #expect(try store.database() !== second && store.openings == 3)
+    }
+
     /// A recording reads only the count samples recorded since its connection last read them;
     /// what it returns is what reading them all gives, whoever recorded them (another run,
     /// stale ones refused), however far the window moves, and past `maximumSamples`.
