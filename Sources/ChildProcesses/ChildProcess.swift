@@ -9,8 +9,9 @@ import Darwin
 /// The one way tunwarden runs another program: the macOS tools it reads, `route -n monitor`, and
 /// `--alert-exec`. A child starts with signals unblocked and at their defaults (whatever
 /// tunwarden blocks or catches) and with no descriptor of tunwarden's but its standard three, so
-/// it holds no netlink socket, lock or journal open. A child that outlives its time gets SIGTERM,
-/// then after a grace period SIGKILL, and is always waited for, so no zombie is left behind. On
+/// it holds no netlink socket, lock or journal open. It runs in a process group of its own: a
+/// child that outlives its time gets SIGTERM, then after a grace period SIGKILL, each sent to
+/// that group (so what it started goes too), and is always waited for, so no zombie is left behind. On
 /// Linux the wait is a pidfd in the same poll as the child's output: nothing is polled on a timer.
 public enum ChildProcess {
     /// How a child ended, with what it wrote.
@@ -249,7 +250,10 @@ final class Spawned {
         for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT))
+        // A process group of its own, so that stopping it stops what it started too (the
+        // `sleep` of a shell command line).
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT | POSIX_SPAWN_SETPGROUP))
         return posix_spawn(&pid, path, &actions, &attributes, argv, envp)
     }
     #endif
@@ -284,16 +288,25 @@ final class Spawned {
         if pidfd >= 0 { close(pidfd); pidfd = -1 }
     }
 
-    /// SIGTERM, up to `grace` seconds for it to end, then SIGKILL; always waits for it.
+    /// SIGTERM to its process group (it and whatever it started), up to `grace` seconds for it
+    /// to end, then SIGKILL to the group; always waits for it. What is left of the group once it
+    /// is gone gets SIGKILL too. (The group keeps its number while any member lives, so no other
+    /// process is ever signalled.)
     func stop(grace: TimeInterval) {
         guard !reapIfExited() else { return }
-        kill(pid, SIGTERM)
+        signal(SIGTERM)
+        defer { _ = kill(-pid, SIGKILL) }
         if waitForExit(within: grace) { return }
-        kill(pid, SIGKILL)
+        signal(SIGKILL)
         var status: Int32 = 0
         var result: Int32
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
         if result == pid { record(status) }
+    }
+
+    /// Sends `number` to its process group, or to it alone should it lead none.
+    private func signal(_ number: Int32) {
+        if kill(-pid, number) != 0 { kill(pid, number) }
     }
 
     /// Whether it exits within `seconds`, waiting on its pidfd where there is one.

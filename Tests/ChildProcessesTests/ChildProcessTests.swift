@@ -34,6 +34,26 @@ import Glibc
         #expect(Date().timeIntervalSince(started) < 4)
     }
 
+    /// What a child started goes with it when it is stopped (`--alert-exec 'notify; sleep 100'`):
+    /// the signals go to its process group. A process it started that ignores SIGTERM gets SIGKILL.
+    @Test func stoppingAChildStopsWhatItStarted() throws {
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "sh -c 'trap \"\" TERM; sleep 30' & echo $!; sleep 30 & echo $!; wait"],
+                                           timeout: 0.5, grace: 0.5)
+        #expect(outcome.timedOut)
+        let pids = String(decoding: outcome.output, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
+        #expect(pids.count == 2, "\(String(decoding: outcome.output, as: UTF8.self))")
+        let deadline = Date().addingTimeInterval(5)
+        for pid in pids {
+            // Gone, or a zombie waiting for init: not running either way.
+            func running() -> Bool {
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+                return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
+            }
+            while running(), Date() < deadline { usleep(10_000) }
+            #expect(!running(), "pid \(pid) still runs")
+        }
+    }
+
     @Test func aChildGetsNoneOfTheParentsDescriptors() throws {
         // Opened without close-on-exec, as a lock or journal might be.
         let leaked = open("/dev/null", O_RDONLY)

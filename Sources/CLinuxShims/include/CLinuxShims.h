@@ -72,7 +72,8 @@ int tw_pidfd_open(int pid);
 /// Starts `path` with `argv` and `envp` (NULL-terminated) by posix_spawn(2): descriptors
 /// `stdin_fd`, `stdout_fd` and `stderr_fd` become 0, 1 and 2, every other descriptor is closed in
 /// the child (closefrom, glibc 2.34 and later; otherwise only close-on-exec ones are), and signals
-/// are unblocked and set back to their defaults. Returns 0 with the pid in `*pid`, or an errno.
+/// are unblocked and set back to their defaults; the child leads a process group of its own.
+/// Returns 0 with the pid in `*pid`, or an errno.
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid);
 #endif
 
