@@ -19,6 +19,8 @@ import TunwardenCore
 /// Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)` at
 /// each look instead, and the devices of those gone read again.
 final class LinuxEventSource: WatchSource {
+    /// Set when the named namespace watched is found deleted (see `WatchSource.gone`).
+    private(set) var gone: String?
     let kernel: LinuxWatchSource
     private let processEvents: Int32
     /// Opens and closes of tun nodes; nil where inotify is unavailable (the periodic look remains).
@@ -251,6 +253,10 @@ final class LinuxEventSource: WatchSource {
             guard let candidates else { return moved }
             return moved + finishLook(at: candidates, found: LinuxWatchSource.changes(from: candidates, in: all))
         } catch {
+            if let missing = error as? InventoryError, missing.namespaceGone {
+                gone = missing.message
+                return []
+            }
             Terminal.note("watch: traffic sample failed: \(error)")
             return []
         }

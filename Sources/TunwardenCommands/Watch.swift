@@ -185,6 +185,11 @@ public struct Watch: ParsableCommand {
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
         loop.run(watching: "\(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(reaping)")
         loop.notifier?.send("STOPPING=1")
+        if let gone = loop.gone {
+            // Its sockets would keep the deleted namespace, and the devices in it, alive.
+            Terminal.log("watch: stopping: the namespace watched was deleted: \(gone)", priority: 3)
+            throw ExitCode(AuditStatus.unknown.exitCode)
+        }
         Terminal.log("watch: stopping on signal")
         throw ExitCode(0)
         #elseif os(macOS)

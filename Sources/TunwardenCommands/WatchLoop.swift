@@ -63,6 +63,10 @@ final class WatchLoop {
             fullRecordDue = true
             return true
         } catch {
+            if let missing = error as? InventoryError, missing.namespaceGone {
+                namespaceGone = missing.message
+                return false
+            }
             Terminal.note("watch: inventory failed, retrying: \(error)")
             return false
         }
@@ -349,6 +353,11 @@ final class WatchLoop {
     /// Whether the next judgement records the whole namespace (after a full inventory, or a
     /// recording that failed) rather than what changed.
     private var fullRecordDue = true
+    /// Set when an inventory found the named namespace deleted.
+    private var namespaceGone: String?
+    /// Why the loop stopped with nothing left to watch (the named namespace was deleted): its
+    /// sockets would otherwise keep the namespace, and its devices, alive.
+    var gone: String? { namespaceGone ?? source.gone }
     /// `StateStore.openings` at the last whole recording.
     private var openingsRecorded = 0
     /// The namespace's observations as last recorded, kept up to date by each recording.
@@ -401,7 +410,7 @@ final class WatchLoop {
                 }
             }
         }
-        while !control.stopRequested {
+        while !control.stopRequested, gone == nil {
             // Sleep until the first deadline, or an event.
             let looking = hasCandidates || source.looksWithoutCandidates
             // With nothing to look at, what tun nodes' openings asked for is moot (and their news

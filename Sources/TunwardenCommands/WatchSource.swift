@@ -37,6 +37,13 @@ protocol WatchSource: AnyObject {
     func noteHolders(_ held: [Int32: [Int]], nodes: [Int32: Int32])
     /// Stops whatever the source runs (a monitor process).
     func close()
+    /// Why there is nothing left to watch (the named namespace was deleted), once the source
+    /// found so; the watcher then stops and exits 3.
+    var gone: String? { get }
+}
+
+extension WatchSource {
+    var gone: String? { nil }
 }
 
 /// What a source found.

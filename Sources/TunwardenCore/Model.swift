@@ -332,6 +332,9 @@ public struct InventoryError: Error, CustomStringConvertible, Sendable {
     /// Whether the system refused for want of privilege that root has (entering another network
     /// namespace): the same command run as root gets past it.
     public var needsRoot = false
+    /// Whether the named namespace to inspect does not exist (`ip netns del` removed its name):
+    /// a watcher of it has nothing left to watch.
+    public var namespaceGone = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

@@ -51,6 +51,23 @@ struct WatchTests {
         }
     }
 
+    /// A watcher whose namespace is deleted (`ip netns del`) stops and exits 3 within a stats
+    /// interval, saying why: its sockets would otherwise keep the namespace, and the devices in
+    /// it, alive with no name to reach them by.
+    @Test func aWatcherOfADeletedNamespaceStopsAndExits3() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "gone0", "mode", "tun")
+        let watcher = try Watcher(ns, state: state, extra: ["--stats-interval", "1s"])
+        ns.remove()
+        let deadline = Date().addingTimeInterval(10)
+        while watcher.process.isRunning, Date() < deadline { usleep(20_000) }
+        #expect(!watcher.process.isRunning, "still watching a deleted namespace: \(watcher.log)")
+        watcher.process.waitUntilExit()
+        #expect(watcher.process.terminationStatus == 3)
+        #expect(watcher.log.contains("watch: stopping: the namespace watched was deleted"), "\(watcher.log)")
+    }
+
     @Test func holderExitAlertsWithinASecondAndSigtermExitsCleanly() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

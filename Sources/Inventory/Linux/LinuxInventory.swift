@@ -220,7 +220,9 @@ public struct LinuxInventory: InventoryBackend {
             }
             return (fd, inode)
         case let .failed(code) where code == ENOENT:
-            throw InventoryError("no network namespace named '\(name)' (\(path) does not exist); `ip netns list` shows the names there are")
+            var gone = InventoryError("no network namespace named '\(name)' (\(path) does not exist); `ip netns list` shows the names there are")
+            gone.namespaceGone = true
+            throw gone
         case let .failed(code):
             throw InventoryError("cannot open network namespace '\(name)' at \(path): \(Sys.describe(code))")
         }
