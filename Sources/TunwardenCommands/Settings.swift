@@ -12,12 +12,34 @@ struct Settings {
     /// Reads the configuration file `--config` (or `TUNWARDEN_CONFIG`, or the default path) names;
     /// a file that cannot be used ends the run with exit code 64, before anything is done.
     static func load(_ global: GlobalOptions, for section: ConfigSection) throws -> Settings {
+        let settings: Settings
         do {
-            return Settings(file: try Configuration.load(explicitPath: global.config), section: section)
+            settings = Settings(file: try Configuration.load(explicitPath: global.config), section: section)
         } catch {
             Terminal.error("bad configuration: \(error)")
             throw ExitCode(ExitCode.validationFailure.rawValue)
         }
+        if section == .audit || section == .watch, let conflict = settings.judgingConflict() { Terminal.warning(conflict) }
+        return settings
+    }
+
+    /// The thresholds an alert's status rests on.
+    static let judgingKeys = ["limit", "warn", "growth", "growth-window"]
+
+    /// What the file's `audit:` and `watch:` sections judge differently, while both keep one state
+    /// directory: the last alerted status is one for the namespace, so each would alert the other's
+    /// status back at every run (a CRITICAL from the hourly audit, a WARNING from the watcher).
+    func judgingConflict() -> String? {
+        guard file.text("state-dir", for: .audit) == file.text("state-dir", for: .watch) else { return nil }
+        for key in Self.judgingKeys {
+            let audit = file.value(key, for: .audit), watch = file.value(key, for: .watch)
+            guard audit != watch else { continue }
+            let places = [("audit", file.origin(key, for: .audit)), ("watch", file.origin(key, for: .watch))]
+                .map { command, origin in "\(command)'s \(origin.map { "at \($0)" } ?? "the default")" }.joined(separator: ", ")
+            return "the configuration sets \(key) differently for audit and watch (\(places)), which share one state directory and its alerts: "
+                + "the status each alerts is the other's back at every run; set \(key) at the top level, or give them different state-dir"
+        }
+        return nil
     }
 
     func integer(_ given: Int?, _ key: String, default fallback: Int) -> Int {

@@ -64,6 +64,23 @@ struct ConfigCommandTests {
         #expect(viaEnvironment.stdout.hasPrefix("{"))
     }
 
+    /// `audit:` and `watch:` judging with different thresholds over one state directory would
+    /// alert each other's status back at every run: both commands say so, naming the lines; the
+    /// same thresholds, or separate state directories, say nothing.
+    @Test func differentThresholdsForAuditAndWatchOverOneStateAreWarnedOf() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let config = state.path + "/tunwarden.conf"
+        try write("state-dir: \(state.path)/s\naudit:\n  limit: 4\nwatch:\n  limit: 100\n", to: config)
+        let audit = try run(["--netns", ns.name, "audit"], config: config)
+        #expect(audit.stderr.contains("warning: the configuration sets limit differently for audit and watch (audit's at \(config):3, watch's at \(config):5)"),
+                "\(audit.stderr)")
+        try write("state-dir: \(state.path)/s\nlimit: 4\naudit:\n  growth: 3\nwatch:\n  growth: 3\n", to: config)
+        #expect(!(try run(["--netns", ns.name, "audit"], config: config)).stderr.contains("differently"))
+        try write("audit:\n  limit: 4\n  state-dir: \(state.path)/a\nwatch:\n  limit: 100\n  state-dir: \(state.path)/w\n", to: config)
+        #expect(!(try run(["--netns", ns.name, "audit"], config: config)).stderr.contains("differently"))
+    }
+
     @Test func aBadFileIsExit64NamingTheLineAndKeyAndNothingIsDone() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
