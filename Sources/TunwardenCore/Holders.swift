@@ -66,6 +66,9 @@ public struct HolderScan: Sendable, Equatable {
     /// than anything in it. Their descriptors are unknown, so a device is proven free of holders
     /// only by the kernel's own count of attached queues.
     public var opaquePIDs: [Int32]
+    /// Packet sockets bound to each ifindex of the inspected namespace (Linux `/proc/net/packet`:
+    /// `tcpdump -i tap0`, a DHCP client): processes that use a device without a tun descriptor.
+    public var packetSockets: [Int: Int] = [:]
 
     public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
                 processesScanned: Int, opaquePIDs: [Int32] = []) {

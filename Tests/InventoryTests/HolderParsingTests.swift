@@ -75,5 +75,21 @@ import Testing
         #expect(throws: (any Error).self) { try LinuxInventory.validateNamespaceName("") }
         #expect(throws: Never.self) { try LinuxInventory.validateNamespaceName("blue") }
     }
+
+    /// `/proc/net/packet`: sockets counted by the ifindex they are bound to; one bound to every
+    /// device (0) ties itself to none; a file without the Iface column is not read.
+    @Test func packetSocketsAreCountedByTheirBoundDevice() {
+        let text = """
+        sk               RefCnt Type Proto  Iface R Rmem   User   Inode
+        ffff8e1a0b3e2000 3      3    0003   7     1 0      0      61423
+        ffff8e1a0b3e6800 3      3    0003   7     1 0      0      61424
+        ffff8e1a0b3e7000 3      2    0800   12    1 0      101    61425
+        ffff8e1a0b3e7800 3      3    0003   0     1 0      0      61426
+
+        """
+        #expect(PacketSockets.parse(text) == [7: 2, 12: 1])
+        #expect(PacketSockets.parse("sk RefCnt Type Proto\n") == nil)
+        #expect(PacketSockets.parse("sk RefCnt Type Proto  Iface R Rmem   User   Inode\n") == [:])
+    }
 }
 #endif

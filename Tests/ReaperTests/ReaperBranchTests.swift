@@ -88,6 +88,16 @@ import TunwardenCore
         #expect(kernel.link(2) != nil && kernel.link(3) == nil)
         expectRestored(kernel, 2, name: "fs0")
 
+        // A packet socket bound to a target by the last look (tcpdump started) keeps it too.
+        let sniffed = ScriptedKernel([Link(2, "fp0", tap: true), Link(3, "fp1", tap: true)])
+        var sniffing = sniffed.reaper()
+        sniffing.stepHook = { step in if step == "grouped" { sniffed.packetSockets = [3: 1] } }
+        let (watched, _) = try reap(sniffing, try sniffed.plan())
+        #expect(watched.first { $0.ifname == "fp1" }?.detail?.contains("1 packet socket is now bound to it") == true, "\(watched)")
+        #expect(watched.first { $0.ifname == "fp0" }?.outcome == .deleted)
+        #expect(sniffed.link(3) != nil && sniffed.link(2) == nil)
+        expectRestored(sniffed, 3, name: "fp1")
+
         let unread = ScriptedKernel([Link(2, "fu0", tap: true)])
         unread.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532999]"])
         let (refused, _) = try reap(unread.reaper(), try unread.plan())

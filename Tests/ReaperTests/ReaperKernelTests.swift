@@ -115,6 +115,33 @@ struct ReaperKernelTests {
         #expect(result.stdout.contains("Reaped 1 of 1."), "\(result.stdout)")
     }
 
+    /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what
+    /// `tcpdump -i` or a DHCP client holds): the audit calls it suspect and the reap leaves it; a
+    /// packet socket bound to every device ties it to none.
+    @Test func aPacketSocketBoundToATapKeepsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "pk0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "pk1", "mode", "tap")
+        try ns.python("""
+        import socket, sys, time
+        bound = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        bound.bind(("pk0", 0))
+        everywhere = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        print("ready", flush=True)
+        time.sleep(60)
+        """)
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let pk0 = entries.first { $0["ifname"] as? String == "pk0" }
+        #expect(pk0?["state"] as? String == "suspect", "\(pk0 ?? [:])")
+        #expect((pk0?["state_reason"] as? String)?.contains("1 packet socket is bound to it") == true, "\(pk0 ?? [:])")
+        #expect(entries.first { $0["ifname"] as? String == "pk1" }?["state"] as? String == "orphaned")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "pk0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("Deleted tap pk1 (ifindex"))
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

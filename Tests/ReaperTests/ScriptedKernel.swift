@@ -75,6 +75,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var interruptDump: (Request) -> Bool = { _ in false }
     /// What other namespaces stack on this one's devices, as the reaper's last look finds it.
     var foreignStacking = ForeignStacking.Found()
+    /// The packet sockets bound to each ifindex, as the reaper's last look lists them.
+    var packetSockets: [Int: Int] = [:]
     /// The signal the reap signals report as caught (0: none).
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
@@ -104,7 +106,7 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
-                                           foreignStacking: { _, _ in self.foreignStacking })
+                                           foreignStacking: { _, _ in self.foreignStacking }, packetSockets: { _ in self.packetSockets })
         return reaper
     }
 

@@ -132,7 +132,11 @@ public final class LinuxWatchSource {
     }
 
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
-        let (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
+        var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
+        if let namespace = try? inventory.openNamespace() {
+            scan.packetSockets = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) ?? [:]
+            if let fd = namespace.fd { close(fd) }
+        }
         return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)
     }
 

@@ -87,7 +87,8 @@ public struct LinuxInventory: InventoryBackend {
         group.enter()
         let namespaceDirectory = self.namespaceDirectory
         Thread.detachNewThread {
-            let (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
+            scan.packetSockets = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) ?? [:]
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // the scan found a process in, and in those `ip netns` names.

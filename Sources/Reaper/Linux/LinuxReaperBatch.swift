@@ -130,6 +130,8 @@ extension LinuxReaper {
                 return results
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
+            // A process that bound a packet socket to a target since the plan (tcpdump) uses it.
+            let bound = system.packetSockets(namespaceFD) ?? [:]
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
@@ -140,7 +142,10 @@ extension LinuxReaper {
                     released = true
                     continue
                 }
-                if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
+                if let sockets = bound[Int(target.index)], sockets > 0 {
+                    record(target, .skipped, "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") now bound to it: a process uses it" + restore(&target, client: client))
+                    released = true
+                } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
                     record(target, .skipped, problem + restore(&target, client: client))
                     released = true
                 } else {

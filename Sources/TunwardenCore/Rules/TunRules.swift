@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it or is a port of a bridge or bond"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, or has packet sockets bound to it"),
     ]
 }
 
@@ -74,6 +74,14 @@ extension Heuristics {
         let kernelRulesOut = tun.multiQueue == true ? tun.numQueues != nil && tun.numDisabledQueues != nil : tun.multiQueue == false
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
+        }
+        if let sockets = scan.packetSockets[interface.index], sockets > 0 {
+            let reason = "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") bound to it (tcpdump, a DHCP client): a process uses it without a tun descriptor"
+            findings.append(Finding(
+                id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
+            ))
+            return (.suspect, reason)
         }
         if !uppers.isEmpty || master != nil {
             var parts: [String] = []
