@@ -144,7 +144,11 @@ final class WatchLoop {
         let recording: Recording?
         (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
                                                                patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
-        guard let recording else { return (nil, []) }
+        guard let recording else {
+            alertWithoutState(assessment)
+            return (nil, [])
+        }
+        unrecordedHistory = nil
         cache = recording.observations
         fullRecordDue = false
         openingsRecorded = store.openings
@@ -243,6 +247,25 @@ final class WatchLoop {
         return assessment.interfaces.filter(Self.isCandidate).map(\.interface)
     }
 
+    /// What was alerted while the state could not be recorded (see `alertWithoutState`); nil
+    /// once a recording succeeds again.
+    private var unrecordedHistory: NamespaceHistory?
+
+    /// Decides and delivers the alert of a judgement the state could not record (a read-only or
+    /// broken state directory): against what was last recorded and what this watcher alerted since,
+    /// so that each change is still alerted, once. An alert is never lost to the state; another run
+    /// sharing the broken state may alert the same change too.
+    private func alertWithoutState(_ assessment: Assessment) {
+        var history = unrecordedHistory ?? cache.histories[identity] ?? NamespaceHistory()
+        let alert = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
+        if let alert {
+            Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)
+            _ = runtime.monitoring.sinks.deliver(alert)
+        }
+        AlertDecision.remember(assessment, alert: alert, in: &history)
+        unrecordedHistory = history
+    }
+
     /// Records the interfaces whose verdicts changed since the last judgement, with the state
     /// directory's lock held as every observer holds it, then delivers the alert the recording
     /// claimed (if any) and retries undelivered ones that are due. A recording that fails is noted,
@@ -263,12 +286,14 @@ final class WatchLoop {
         } catch {
             lock.release()
             Terminal.note("watch: observations not saved: \(error)")
+            alertWithoutState(assessment)
             // Tried again, whole, within `recordSpacing` (or at a stop) though no event comes.
             fullRecordDue = true
             recordDue = Date().addingTimeInterval(Self.recordSpacing)
             return (nil, [])
         }
         lock.release()
+        unrecordedHistory = nil
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
         if recording.wasStale { fullRecordDue = true }
         nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)

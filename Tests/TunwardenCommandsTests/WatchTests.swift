@@ -68,6 +68,31 @@ struct WatchTests {
         #expect(watcher.log.contains("watch: stopping: the namespace watched was deleted"), "\(watcher.log)")
     }
 
+    /// A state that cannot be recorded (here `state.db` is a directory) loses no alert: the
+    /// watcher alerts each change all the same, once, and says it alerts without the state.
+    @Test func aStateThatCannotBeRecordedLosesNoAlert() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try FileManager.default.createDirectory(atPath: state.path + "/state.db/in-the-way", withIntermediateDirectories: true)
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        try ns.ip("tuntap", "add", "dev", "rs0", "mode", "tun")
+        try watcher.wait("first alert") { $0.contains("new orphans: rs0") }
+        try ns.ip("tuntap", "add", "dev", "rs1", "mode", "tun")
+        try watcher.wait("second alert") { $0.contains("new orphans: rs1") }
+        #expect(watcher.log.contains("watch: alerting without the state, which could not record this judgement"))
+        func sent() -> [String] {
+            ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["new_orphans"] as? [String]
+            }.flatMap { $0 }
+        }
+        let start = Date()
+        while sent().count < 2, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        #expect(watcher.terminate().status == 0)
+        // Each new orphan once: the watcher remembers what it alerted.
+        #expect(sent() == ["rs0", "rs1"], "\(watcher.log)")
+    }
+
     @Test func holderExitAlertsWithinASecondAndSigtermExitsCleanly() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
