@@ -26,6 +26,8 @@ public enum ChildProcess {
         public var timedOut: Bool
         /// Whether it closed its input before reading all of it.
         public var inputRefused: Bool
+        /// Whether it was stopped because the caller was asked to stop (see `run`'s `interrupt`).
+        public var interrupted = false
 
         public var succeeded: Bool { status == 0 && !timedOut }
     }
@@ -38,9 +40,12 @@ public enum ChildProcess {
     /// Runs `path` with `arguments`, feeding it `input` and collecting what it writes (at most
     /// `outputLimit` bytes of each stream; the rest is read and dropped), for at most `timeout`
     /// seconds, then SIGTERM and `grace` seconds more before SIGKILL. `environment` replaces the
-    /// inherited one when given.
+    /// inherited one when given. `interrupt`: a descriptor that becomes readable when the caller
+    /// may have been asked to stop (a watcher's signal pipe), with `stopping` saying whether it
+    /// was: then the child is stopped at once as it is at its timeout (`Outcome.interrupted`).
     public static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: [UInt8] = [],
-                           timeout: TimeInterval, grace: TimeInterval = 2, outputLimit: Int = 64 << 20) throws -> Outcome {
+                           timeout: TimeInterval, grace: TimeInterval = 2, outputLimit: Int = 64 << 20,
+                           interrupt: (descriptor: Int32, stopping: () -> Bool)? = nil) throws -> Outcome {
         // A child that closes its input early must not end the caller with SIGPIPE: the signal is
         // blocked on this thread while feeding it, and one left pending is taken before unblocking.
         var pipeSignal = sigset_t()
@@ -65,7 +70,15 @@ public enum ChildProcess {
         // is read for a moment more, not waited for.
         child.onExit = { deadline = min(deadline, Date().addingTimeInterval(0.5)) }
         var backoff = 0.001
+        // Polled until it fires without a stop (a reload asked for, say): it stays readable until
+        // its owner drains it, so from then on the stop is asked about every tenth of a second.
+        var watching = interrupt
+        var askEvery: TimeInterval?
         while true {
+            if let interrupt, interrupt.stopping() {
+                outcome.interrupted = true
+                break
+            }
             var descriptors: [pollfd] = []
             if child.input >= 0 { descriptors.append(pollfd(fd: child.input, events: Int16(POLLOUT), revents: 0)) }
             if child.output >= 0 { descriptors.append(pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)) }
@@ -82,7 +95,8 @@ public enum ChildProcess {
             }
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { break }
-            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining, 3600) * 1000) + 1)
+            if let watched = watching { descriptors.append(pollfd(fd: watched.descriptor, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining, askEvery ?? 3600, 3600) * 1000) + 1)
             if ready < 0, errno != EINTR { break }
             for descriptor in descriptors where descriptor.revents != 0 {
                 if descriptor.fd == child.input {
@@ -99,12 +113,16 @@ public enum ChildProcess {
                     if !drain(child.errorOutput, into: &outcome.errorOutput, limit: outputLimit) { child.closeErrorOutput() }
                 } else if descriptor.fd == child.pidfd {
                     _ = child.reapIfExited()
+                } else if let watched = watching, descriptor.fd == watched.descriptor, !watched.stopping() {
+                    watching = nil
+                    askEvery = 0.1
                 }
             }
         }
         if child.exit == nil {
-            outcome.timedOut = !child.reapIfExited()
-            if outcome.timedOut { child.stop(grace: grace) }
+            let running = !child.reapIfExited()
+            outcome.timedOut = running && !outcome.interrupted
+            if running { child.stop(grace: outcome.interrupted ? min(grace, 0.5) : grace) }
         }
         (outcome.status, outcome.signal) = child.exit ?? (nil, nil)
         return outcome

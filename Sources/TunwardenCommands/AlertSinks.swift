@@ -21,6 +21,11 @@ struct AlertSinks {
     var execTimeout: TimeInterval = 30
     /// How a webhook POST is sent: the system's way, or a test's stand-in.
     var transport: any WebhookTransport = SystemWebhookTransport()
+    /// What tells a sink that the run was asked to stop: the watcher's signal descriptor and
+    /// whether a stop was asked. An exec then is stopped at once, and a webhook tries no more, so
+    /// that SIGTERM stops a watcher at once even while a sink hangs. (Set by the watcher for its
+    /// whole life; an audit leaves it nil.)
+    nonisolated(unsafe) static var interrupt: (descriptor: Int32, stopping: () -> Bool)?
 
     /// The sinks configured.
     var kinds: AlertSinkSet {
@@ -102,14 +107,17 @@ struct AlertSinks {
         environment["TUNWARDEN_NEW_ORPHANS"] = Self.abbreviated(alert.newOrphans, separator: " ", limit: 1000)
         let outcome: ChildProcess.Outcome
         do {
-            outcome = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, input: body, timeout: execTimeout)
+            outcome = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, input: body, timeout: execTimeout,
+                                           interrupt: Self.interrupt)
         } catch {
             Terminal.note("--alert-exec could not start: \(error)")
             return "--alert-exec could not start: \(error)"
         }
         if outcome.inputRefused { Terminal.note("--alert-exec did not read the alert") }
         var problem: String?
-        if outcome.timedOut {
+        if outcome.interrupted {
+            problem = "--alert-exec was stopped: tunwarden was asked to stop"
+        } else if outcome.timedOut {
             problem = "--alert-exec did not finish within \(Int(execTimeout)) s and was stopped"
         } else if let signal = outcome.signal {
             problem = "--alert-exec was ended by signal \(signal)"
@@ -130,6 +138,7 @@ struct AlertSinks {
         for attempt in 1...webhookAttempts {
             guard let problem = transport.post(url, body: body, timeout: webhookTimeout) else { return nil }
             lastProblem = problem
+            if Self.interrupt?.stopping() == true { break }
             if attempt < webhookAttempts {
                 usleep(useconds_t(delay * 1_000_000))
                 delay *= 2

@@ -177,6 +177,8 @@ public struct Watch: ParsableCommand {
         }
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime, control: control,
                              notifier: SystemdNotifier())
+        // A sink that hangs holds no stop up.
+        AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
         loop.reaper = { assessment, observations in
             guard loop.runtime.reap else { return nil }
@@ -204,8 +206,10 @@ public struct Watch: ParsableCommand {
             runtime.reap = false
         }
         let source = RouteMonitorSource(inventory: DarwinInventory(privileged: geteuid() == 0), rereadInterval: runtime.statsInterval)
+        let control = PortableSignalControl()
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
-                             control: PortableSignalControl(), notifier: SystemdNotifier())
+                             control: control, notifier: SystemdNotifier())
+        AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
         loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
         Terminal.log("watch: stopping on signal")

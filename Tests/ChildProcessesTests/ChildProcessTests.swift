@@ -54,6 +54,30 @@ import Glibc
         }
     }
 
+    /// A caller asked to stop stops its child at once (`interrupt`); its descriptor readable for
+    /// anything else (a reload) changes nothing.
+    @Test func aStopAskedForStopsTheChildAtOnce() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        final class Flag: @unchecked Sendable { var stop = false }
+        let flag = Flag()
+        let writer = ends[1]
+        Thread.detachNewThread {
+            usleep(200_000)
+            _ = write(writer, "r", 1)  // a reload: no stop
+            usleep(200_000)
+            flag.stop = true
+            _ = write(writer, "s", 1)
+        }
+        let started = Date()
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "sleep 30"], timeout: 20, interrupt: (ends[0], { flag.stop }))
+        #expect(outcome.interrupted && !outcome.timedOut)
+        #expect(outcome.signal == SIGTERM)
+        let took = Date().timeIntervalSince(started)
+        #expect(took >= 0.35 && took < 3, "took \(took) s")
+    }
+
     @Test func aChildGetsNoneOfTheParentsDescriptors() throws {
         // Opened without close-on-exec, as a lock or journal might be.
         let leaked = open("/dev/null", O_RDONLY)

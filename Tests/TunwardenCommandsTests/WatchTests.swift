@@ -93,6 +93,23 @@ struct WatchTests {
         #expect(sent() == ["rs0", "rs1"], "\(watcher.log)")
     }
 
+    /// SIGTERM stops a watcher at once even while its --alert-exec hangs: the command (and what
+    /// it started) is stopped, and the alert stays undelivered for a later run.
+    @Test func aHangingAlertExecHoldsNoStopUp() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let marker = state.path + "/exec-started"
+        let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "touch \(marker); sleep 30"])
+        try ns.ip("tuntap", "add", "dev", "hang0", "mode", "tun")
+        try watcher.wait("the alert") { $0.contains("new orphans: hang0") }
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: marker), Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        let (seconds, status) = watcher.terminate()
+        #expect(status == 0)
+        #expect(seconds < 2, "SIGTERM took \(seconds) s while --alert-exec hung: \(watcher.log)")
+        #expect(watcher.log.contains("--alert-exec was stopped: tunwarden was asked to stop"), "\(watcher.log)")
+    }
+
     @Test func holderExitAlertsWithinASecondAndSigtermExitsCleanly() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
