@@ -63,7 +63,11 @@ extension Reap {
         let deleted = results.count { $0.result == .deleted }
         var summary = "Reaped \(deleted) of \(results.count)"
         let skipped = results.filter { $0.result == .skipped }
-        if !skipped.isEmpty { summary += "; \(skipped.count) skipped: " + skipped.map { "\($0.ifname) \($0.detail ?? "")" }.joined(separator: ", ") }
+        // Each skipped one has its line above; the summary names a few, not thousands on one line.
+        if !skipped.isEmpty {
+            let named = skipped.prefix(3).map { "\($0.ifname) \($0.detail ?? "")" }.joined(separator: ", ")
+            summary += "; \(skipped.count) skipped: " + named + (skipped.count > 3 ? ", and \(skipped.count - 3) more (each above)" : "")
+        }
         let failed = results.count { $0.result == .failed }
         if failed > 0 { summary += "; \(failed) failed" }
         return text + summary + ".\n"

@@ -156,6 +156,19 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(reaper.plans.count == 1)
     }
 
+    /// The closing summary names a few skipped devices, not every one on one line (each has its
+    /// own line above): a reap that skipped hundreds printed a line of 40 KB.
+    @Test func theSummaryNamesAFewSkippedDevices() {
+        let results = (0..<400).map { ReapItemResult(ifname: "sk\($0)", ifindex: $0 + 2, kind: .tun, result: $0 < 397 ? .skipped : .deleted,
+                                                     detail: $0 < 397 ? "a process holds it" : nil) }
+        let text = Reap.describe(results)
+        let summary = text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(summary == "Reaped 3 of 400; 397 skipped: sk0 a process holds it, sk1 a process holds it, sk2 a process holds it, and 394 more (each above).")
+        #expect(text.contains("Skipped tun sk396 (ifindex 398): a process holds it\n"))
+        let few = Reap.describe(Array(results.suffix(4)))
+        #expect(few.hasSuffix("Reaped 3 of 4; 1 skipped: sk396 a process holds it.\n"), "\(few)")
+    }
+
     /// A signal exits 128 plus it, and says what it stopped: the devices it kept from deletion,
     /// or nothing when it came after the last deletion (never "rolled back" when nothing was).
     @Test func aSignalDuringTheActExits128PlusIt() throws {
