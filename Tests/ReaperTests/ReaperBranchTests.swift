@@ -98,6 +98,14 @@ import TunwardenCore
         #expect(sniffed.link(3) != nil && sniffed.link(2) == nil)
         expectRestored(sniffed, 3, name: "fp1")
 
+        // With the packet socket list unreadable at the last look, nothing is deleted.
+        let blind = ScriptedKernel([Link(2, "fb0", tap: true)])
+        blind.packetSocketsUnreadable = "scripted"
+        let (unseen, _) = try reap(blind.reaper(), try blind.plan())
+        #expect(blind.deletions.isEmpty)
+        #expect(unseen.first?.detail?.contains("cannot tell whether a packet socket is bound to it (scripted)") == true, "\(unseen)")
+        expectRestored(blind, 2, name: "fb0")
+
         let unread = ScriptedKernel([Link(2, "fu0", tap: true)])
         unread.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532999]"])
         let (refused, _) = try reap(unread.reaper(), try unread.plan())

@@ -115,6 +115,26 @@ struct ReaperKernelTests {
         #expect(result.stdout.contains("Reaped 1 of 1."), "\(result.stdout)")
     }
 
+    /// A macvlan made straight into another namespace whose ifindex there equals its lower's
+    /// here: the kernel then leaves IFLA_LINK out (it equals the link's own index), and the
+    /// link's index is its lower's. The tap is kept all the same.
+    @Test func aStackedDeviceWhoseIndexEqualsItsLowersKeepsIt() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "col0", "mode", "tap")
+        guard (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "col0", "name", "colmv", "netns", other.name, "type", "macvlan"]))?.status == 0 else {
+            return  // no macvlan driver in this kernel
+        }
+        let index = { (namespace: TestNamespace, name: String) -> Int? in
+            let links = (try? JSONSerialization.jsonObject(with: Data(((try? namespace.ip("-j", "link", "show", name)) ?? "[]").utf8))) as? [[String: Any]]
+            return links?.first?["ifindex"] as? Int
+        }
+        try #require(index(ns, "col0") != nil && index(ns, "col0") == index(other, "colmv"), "the indexes do not collide here; nothing to test")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "col0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(other) == ["lo", "colmv"])
+    }
+
     /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what
     /// `tcpdump -i` or a DHCP client holds): the audit calls it suspect and the reap leaves it; a
     /// packet socket bound to every device ties it to none.

@@ -77,6 +77,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var foreignStacking = ForeignStacking.Found()
     /// The packet sockets bound to each ifindex, as the reaper's last look lists them.
     var packetSockets: [Int: Int] = [:]
+    /// Why the list cannot be read at the last look, when it cannot.
+    var packetSocketsUnreadable: String?
     /// The signal the reap signals report as caught (0: none).
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
@@ -106,7 +108,7 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
-                                           foreignStacking: { _, _ in self.foreignStacking }, packetSockets: { _ in self.packetSockets })
+                                           foreignStacking: { _, _ in self.foreignStacking }, packetSockets: { _ in self.packetSocketsUnreadable.map { .failure(PacketSockets.Unreadable(description: $0)) } ?? .success(self.packetSockets) })
         return reaper
     }
 

@@ -21,9 +21,10 @@ public enum ForeignStacking {
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
     public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
 
-    /// A namespace other than the inspected one: a path that opens it.
+    /// A namespace other than the inspected one: the paths that open it (its name under
+    /// `/run/netns`, or the `ns/net` of each process in it, tried in turn as processes exit).
     struct Namespace {
-        var path: String
+        var paths: [String]
         var label: String
     }
 
@@ -42,10 +43,8 @@ public enum ForeignStacking {
     }
 
     /// Looks at every other namespace for links stacked on the inspected one's. `inspectedFD`: a
-    /// descriptor of the inspected namespace, nil for this process's own. `knownPaths`: paths of
-    /// namespaces already found (a holder scan's), by inode, to spare reading /proc again.
-    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
-                            knownPaths: [UInt64: String]? = nil) -> Found {
+    /// descriptor of the inspected namespace, nil for this process's own.
+    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns") -> Found {
         var found = Found()
         var own: Int32? = inspectedFD
         if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/self/ns/net") { own = fd }
@@ -54,13 +53,23 @@ public enum ForeignStacking {
             found.unread = ["the inspected namespace (its descriptor cannot be had)"]
             return found
         }
-        let others = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, knownPaths: knownPaths)
+        let others = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
         for namespace in others {
-            let fd: Int32
-            switch Sys.openFile(namespace.path) {
-            case let .ok(opened): fd = opened
-            case .failed(ENOENT), .failed(ESRCH): continue  // its last process exited: nothing to see
-            case .failed: found.unread.append(namespace.label); continue
+            // Each process's link in turn: one that exited says nothing of the others. Only when
+            // every one is gone (the processes all exited) is there nothing to see.
+            var opened: Int32?
+            var refused = false
+            for path in namespace.paths {
+                switch Sys.openFile(path) {
+                case let .ok(fd): opened = fd
+                case .failed(ENOENT), .failed(ESRCH): continue
+                case .failed: refused = true
+                }
+                if opened != nil { break }
+            }
+            guard let fd = opened else {
+                if refused { found.unread.append(namespace.label) }
+                continue
             }
             defer { close(fd) }
             do {
@@ -76,9 +85,13 @@ public enum ForeignStacking {
                 }
                 guard !naming.isEmpty else { continue }
                 // The id this namespace gives the inspected one: asked after the dump, whose links
-                // naming it made the kernel give it one.
+                // naming it made the kernel give it one. Without an answer, a link naming some
+                // other namespace may name this one.
                 let replies = try client.request(operation: "RTM_GETNSID") { NamespaceIDMessage.request(fd: own, sequence: $0) }
-                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { continue }
+                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else {
+                    found.unread.append(namespace.label)
+                    continue
+                }
                 let id = try NamespaceIDMessage.decodeID(reply.payload)
                 guard id != NamespaceIDMessage.notAssigned else { continue }
                 for link in naming where link.linkNetnsID == id {
@@ -93,33 +106,38 @@ public enum ForeignStacking {
         return found
     }
 
-    /// The device a link sits on: IFLA_LINK, or a vxlan's IFLA_VXLAN_LINK.
+    /// The ifindex, in the namespace IFLA_LINK_NETNSID names, of the device a link of another
+    /// namespace sits on: a vxlan's IFLA_VXLAN_LINK; for the other kinds IFLA_LINK, which the
+    /// kernel leaves out when that index equals the link's own (numbers of two namespaces that
+    /// happen to match: the link's index is then its lower's).
     static func lower(of link: LinkMessage) -> Int? {
-        if let index = link.link, Int(index) != Int(link.index) { return Int(index) }
-        return link.vxlanLink.map { Int($0) }
+        if link.kind == "vxlan" { return link.vxlanLink.map { Int($0) } }
+        return Int(link.link ?? Int32(link.index))
     }
 
     /// Every namespace but the inspected one, once each: those `ip netns` names first (by name),
     /// then those processes run in (by inode).
-    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
-                           knownPaths: [UInt64: String]?) -> [Namespace] {
+    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String) -> [Namespace] {
         var seen: Set<UInt64> = [inspected]
         var result: [Namespace] = []
         if case let .ok(names) = Sys.listDirectory(path: namespaceDirectory) {
             for name in names.sorted() {
                 guard case let .ok(stat) = Sys.statPath("\(namespaceDirectory)/\(name)"), seen.insert(stat.inode).inserted else { continue }
-                result.append(Namespace(path: "\(namespaceDirectory)/\(name)", label: name))
+                result.append(Namespace(paths: ["\(namespaceDirectory)/\(name)"], label: name))
             }
         }
-        var paths = knownPaths ?? [:]
-        if knownPaths == nil, case let .ok(entries) = Sys.listDirectory(path: procRoot) {
+        var paths: [UInt64: [String]] = [:]
+        // Every process's link, not one per namespace: the first may exit before it is opened.
+        if case let .ok(entries) = Sys.listDirectory(path: procRoot) {
             for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                 let path = "\(procRoot)/\(entry)/ns/net"
-                if case let .ok(stat) = Sys.statPath(path), paths[stat.inode] == nil { paths[stat.inode] = path }
+                // One closed even to root (a sandbox supervisor, as the holder scan's opaque
+                // processes are) cannot be looked into: the blind spot the README names.
+                if case let .ok(stat) = Sys.statPath(path) { paths[stat.inode, default: []].append(path) }
             }
         }
-        for (inode, path) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
-            result.append(Namespace(path: path, label: "net:[\(inode)]"))
+        for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
+            result.append(Namespace(paths: found, label: "net:[\(inode)]"))
         }
         return result
     }

@@ -75,6 +75,8 @@ public final class LinuxWatchSource {
     /// namespace is made by a thread that enters it, which cost more than a burst's requests.
     /// Dropped after any failure, so that the next request starts on a fresh one.
     private var requestClient: RtnetlinkClient?
+    /// The packet sockets the last holder look could read (see `holderLook`).
+    private var lastPacketSockets: [Int: Int] = [:]
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
@@ -133,8 +135,13 @@ public final class LinuxWatchSource {
 
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
+        // What was known stays when the list cannot be read this time.
+        scan.packetSockets = lastPacketSockets
         if let namespace = try? inventory.openNamespace() {
-            scan.packetSockets = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) ?? [:]
+            if case let .success(counts) = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+                scan.packetSockets = counts
+                lastPacketSockets = counts
+            }
             if let fd = namespace.fd { close(fd) }
         }
         return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)

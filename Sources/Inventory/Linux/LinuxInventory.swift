@@ -88,13 +88,13 @@ public struct LinuxInventory: InventoryBackend {
         let namespaceDirectory = self.namespaceDirectory
         Thread.detachNewThread {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-            scan.packetSockets = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) ?? [:]
+            // (Unreadable, nothing is known of them: the reaper's last look reads them again and
+            // deletes nothing without them.)
+            scan.packetSockets = (try? PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
-            // the scan found a process in, and in those `ip netns` names.
-            let known = Dictionary(uniqueKeysWithValues: census.processes.map { ($0.key, "\(procRoot)/\($0.value.samplePID)/ns/net") })
-            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
-                                                knownPaths: known).uppers
+            // a process runs in, and in those `ip netns` names.
+            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory).uppers
             group.leave()
         }
         let client = sideSocket.client

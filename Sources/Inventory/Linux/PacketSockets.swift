@@ -13,30 +13,52 @@ import Netlink
 /// it) and read from here. Sockets of other kinds bound to the device (`SO_BINDTODEVICE`) are not
 /// counted.
 public enum PacketSockets {
+    /// Why the list could not be read.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+
     /// How many packet sockets are bound to each ifindex in the namespace behind `namespaceFD`
-    /// (nil: this process's own); nil when the list cannot be read (no packet socket support, or
-    /// no way into the namespace).
-    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> [Int: Int]? {
+    /// (nil: this process's own). None where the kernel has no packet sockets (the file does not
+    /// exist); `Unreadable` when the list could not be had (no way into the namespace, a read
+    /// that failed, a layout not understood): then nothing is known.
+    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<[Int: Int], Unreadable> {
         let path = "\(procRoot)/thread-self/net/packet"
-        let fd: Int32
+        let opened: (fd: Int32, errno: Int32)
         if let namespaceFD {
-            guard let opened = try? NamespaceThread.run(in: namespaceFD, { () -> Int32 in open(path, O_RDONLY | O_CLOEXEC) }), opened >= 0 else { return nil }
-            fd = opened
+            do {
+                opened = try NamespaceThread.run(in: namespaceFD) { () -> (Int32, Int32) in
+                    let fd = open(path, O_RDONLY | O_CLOEXEC)
+                    return (fd, fd < 0 ? errno : 0)
+                }
+            } catch {
+                return .failure(Unreadable(description: "cannot enter the namespace to read \(path): \(error)"))
+            }
         } else {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            opened = (fd, fd < 0 ? errno : 0)
         }
+        guard opened.fd >= 0 else {
+            // No packet sockets in this kernel: none can be bound.
+            if opened.errno == ENOENT { return .success([:]) }
+            return .failure(Unreadable(description: "\(path) cannot be opened: \(String(cString: strerror(opened.errno)))"))
+        }
+        let fd = opened.fd
         defer { close(fd) }
         var text: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return nil }
+            guard count >= 0 else { return .failure(Unreadable(description: "\(path) could not be read: \(String(cString: strerror(errno)))")) }
             if count == 0 { break }
             text += buffer.prefix(count)
         }
-        return parse(String(decoding: text, as: UTF8.self))
+        guard let counts = parse(String(decoding: text, as: UTF8.self)) else {
+            return .failure(Unreadable(description: "\(path) has no Iface column"))
+        }
+        return .success(counts)
     }
 
     /// The counts from the text of `/proc/net/packet`: a header naming the columns, then one

@@ -130,8 +130,15 @@ extension LinuxReaper {
                 return results
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
-            // A process that bound a packet socket to a target since the plan (tcpdump) uses it.
-            let bound = system.packetSockets(namespaceFD) ?? [:]
+            // A process that bound a packet socket to a target since the plan (tcpdump) uses it;
+            // with the list unreadable, any target may be used.
+            let bound: [Int: Int]
+            switch system.packetSockets(namespaceFD) {
+            case let .success(counts): bound = counts
+            case let .failure(problem):
+                abandon(confirmed, .skipped, "cannot tell whether a packet socket is bound to it (\(problem)); nothing deleted")
+                return results
+            }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
