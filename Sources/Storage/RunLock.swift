@@ -80,16 +80,38 @@ public final class RunLock {
         try acquire(path: directory + "/lock", directory: directory, command: command, purpose: purpose, patience: patience, giveUp: giveUp)
     }
 
-    /// Takes the lock of a reap journal, as `acquire(directory:…)` takes a state directory's: the
-    /// file `JOURNAL.lock` beside it. Two reaps with different state directories may share one
+    /// Takes the lock of a reap journal: flock(2) on the journal file itself, which is one lock
+    /// however the file is named (a symbolic or hard link to it, another spelling of its path),
+    /// taken without writing to it. Two reaps with different state directories may share one
     /// journal (a configured journal, an administrator's own `--state-dir`): what one acts on and
     /// repairs from the journal is then decided under this lock, so that a reap never takes the
-    /// intents of another one acting right now for those of a run that was killed.
+    /// intents of another one acting right now for those of a run that was killed. The journal
+    /// must exist (a reap checks it can write it first); who holds the lock is not told.
     public static func acquire(journal: String, command: String, patience: TimeInterval,
                                giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
-        let directory = (journal as NSString).deletingLastPathComponent
-        return try acquire(path: journal + ".lock", directory: directory.isEmpty ? "." : directory, command: command, purpose: .reaping,
-                           patience: patience, giveUp: giveUp)
+        let fd = open(journal, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StorageError(path: journal, problem: "cannot be opened to lock it (\(String(cString: strerror(errno))))",
+                               advice: "Check the journal (--journal).")
+        }
+        let lock = RunLock(path: journal, fd: fd, writable: false)
+        let holder = Holder(pid: nil, command: "reap", purpose: .reaping)
+        let started = Date()
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR:
+                continue
+            case EWOULDBLOCK:
+                if giveUp(holder) { throw Busy(path: journal, holder: holder, waited: nil) }
+                let waited = Date().timeIntervalSince(started)
+                if waited >= patience { throw Busy(path: journal, holder: holder, waited: waited) }
+                usleep(20_000)
+            default:
+                throw StorageError(path: journal, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
+            }
+        }
+        lock.held = true
+        return lock
     }
 
     private static func acquire(path: String, directory: String, command: String, purpose: Purpose, patience: TimeInterval,

@@ -187,6 +187,21 @@ extension StateDatabase {
         return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: true)
     }
 
+    /// Takes on what was alerted for namespace `identity` in another file of this state directory
+    /// (one moved aside as damaged, or removed, since the watcher recorded into it): the status
+    /// and the orphans alerted, when this database has no alert memory of the namespace yet. So a
+    /// watcher that follows a fresh file alerts only what changed, not every orphan again as the
+    /// "first audit here". A database that already remembers the namespace is left as it is.
+    public func adoptAlerted(namespace identity: String, label: NamespaceLabel?, status: AuditStatus, orphans: [String]) throws {
+        try guarded {
+            try connection.transaction(writing: true) {
+                let row = try ensureNamespace(identity, label: label)
+                guard row.alertedStatus == nil else { return }
+                try remember(status, orphans: orphans, alerted: [], touched: nil, previous: nil, namespace: row.id)
+            }
+        }
+    }
+
     /// Remembers what was alerted on (or that the condition is unchanged): the status, and the
     /// orphans, writing only names that came or went. `alerted` are the names remembered before
     /// (for a change: those it touched, and the orphans it did not touch).

@@ -134,8 +134,23 @@ final class WatchLoop {
         recordDue = nil
         let changes = engine.takeChanges(of: identity)
         // A database opened again since the last recording may be a fresh file (the old one moved
-        // aside as damaged, or removed): only a whole recording makes it complete.
-        if store.openFileReplaced || store.openings != openingsRecorded { fullRecordDue = true }
+        // aside as damaged, or removed): only a whole recording makes it complete, and what this
+        // watcher alerted goes into it first, so that the recording alerts only what changed.
+        if store.openFileReplaced || store.openings != openingsRecorded {
+            fullRecordDue = true
+            if openingsRecorded > 0, let known = unrecordedHistory ?? cache.histories[identity], let status = known.alertedStatus {
+                // Every orphan the last recording saw was alerted by then (a change's history names
+                // only the orphans it touched; its observations have them all).
+                let orphans = unrecordedHistory?.alertedOrphans
+                    ?? (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname).sorted()
+                do {
+                    try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
+                                                                   status: status, orphans: orphans)
+                } catch {
+                    Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
+                }
+            }
+        }
         guard fullRecordDue else {
             let recorded = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
             if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }

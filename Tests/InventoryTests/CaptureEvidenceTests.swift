@@ -50,6 +50,33 @@ import Testing
         Self.expectNotGone(Self.ifconfig + between + Self.netstat, between)
     }
 
+    /// Prose that only looks like a note stays prose: 策略 ("policy"), 忽略 ("ignore"), a question
+    /// about more interfaces, "more" with no count.
+    @Test(arguments: ["以下是策略路由：", "忽略这个警告", "Why are there more utun interfaces now?", "Let me know if you need more lines.",
+                      "No more utun4 anymore."])
+    func proseIsNoNote(prose: String) {
+        let assessment = CapturePasteTests.assess(Self.ifconfig + prose + "\n" + Self.netstat)
+        #expect(assessment.status == .critical, "\(prose): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// More ways of saying the rest was left out.
+    @Test(arguments: ["중략", "(후략)", "이하 동일", "以下同様", "等等", "usw.", "и т.д.", "⋮", "--- abridged ---", "Shortened for brevity",
+                      "+ 37 similar utun interfaces not shown", "…and 30 others", "not all interfaces shown", "— more —", "· · ·"])
+    func moreNotesThatTheRestWasLeftOut(note: String) {
+        Self.expectNotGone(Self.ifconfig + note + "\n" + Self.netstat, note)
+    }
+
+    /// A line between rows of a ps listing is a hand edit whatever it says: the listing is
+    /// partial, and the ZeroTier pair it would call orphaned is unknown.
+    @Test(arguments: ["중략", "usw.", "(some rows removed)", "the rest are system daemons"])
+    func aLineBetweenPsRowsMakesThePsListingPartial(note: String) {
+        let rows = [CaptureOwnerTests.launchd, "root                86   0.0  0.1 410000000  12000   ??  Ss    8:01AM   0:01.00 /usr/libexec/logd"]
+        let control = CaptureOwnerTests.pair("feth8846", "feth3846", psRows: rows) + "\n"
+        #expect(CaptureOwnerTests.orphaned(control) == ["feth3846", "feth8846"], "the control")
+        let edited = CaptureOwnerTests.pair("feth8846", "feth3846", psRows: [rows[0], note, rows[1]]) + "\n"
+        #expect(CaptureOwnerTests.orphaned(edited).isEmpty, "\(note)")
+    }
+
     /// Two `date` outputs hours apart are two moments; a minute apart, one.
     @Test func datesFarApart() {
         func date(_ shown: String) -> String { "user@mbp ~ % date\n\(shown)\n" }
@@ -57,6 +84,22 @@ import Testing
         Self.expectNotGone(date("Fri Dec  4 10:00:00 CET 2026") + Self.ifconfig + date("Fri Dec  4 18:40:55 CET 2026") + Self.netstat, "hours apart")
         let close = CapturePasteTests.assess(date("Fri Dec  4 10:00:00 CET 2026") + Self.ifconfig + date("Fri Dec  4 10:01:02 CET 2026") + Self.netstat)
         #expect(close.status == .critical, "a minute apart: \(close.findings.map(\.evidence))")
+        // Other forms, and zones: `date -u` a minute after a CET `date` is a minute.
+        Self.expectNotGone(date("2026-12-05T09:02:11+01:00") + Self.ifconfig + date("2026-12-05T17:45:03+01:00") + Self.netstat, "ISO")
+        Self.expectNotGone(date("Sa.  5 Dez. 09:02:11 CET 2026") + Self.ifconfig + date("Sa.  5 Dez. 17:45:03 CET 2026") + Self.netstat, "German")
+        Self.expectNotGone(date("Sat, 05 Dec 2026 09:02:11 +0100") + Self.ifconfig + date("Sat, 05 Dec 2026 17:45:03 +0100") + Self.netstat, "RFC 2822")
+        let zones = CapturePasteTests.assess(date("Sat Dec  5 09:02:11 CET 2026") + Self.ifconfig + date("Sat Dec  5 08:03:02 UTC 2026") + Self.netstat)
+        #expect(zones.status == .critical, "a minute apart across zones: \(zones.findings.map(\.evidence))")
+    }
+
+    /// Prompts that show the time: hours apart, or back past midnight, are two moments.
+    @Test func promptClocksFarApart() {
+        let late = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ %", with: "[09:02:11] user@mbp ~ %")
+            + Self.netstat.replacingOccurrences(of: "user@mbp ~ %", with: "[17:45:03] user@mbp ~ %")
+        Self.expectNotGone(late, "prompt clocks 8 h apart")
+        let soon = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ %", with: "[09:02:11] user@mbp ~ %")
+            + Self.netstat.replacingOccurrences(of: "user@mbp ~ %", with: "[09:03:40] user@mbp ~ %")
+        #expect(CapturePasteTests.assess(soon).status == .critical)
     }
 
     /// Output other than ifconfig that shows utun6 exists at the listing's moment or later.
@@ -65,6 +108,10 @@ import Testing
         "user@mbp ~ % netstat -in\nName       Mtu   Network       Address            Ipkts Ierrs    Opkts Oerrs  Coll\nlo0        16384 <Link#1>                        4096     0     4096     0     0\nutun6      1420  <Link#24>                     110293     0    93321     0     0\n",
         "user@mbp ~ % scutil --nwi\nNetwork information\n\nIPv4 network interface information\n     utun6 : flags      : 0x5 (IPv4,DNS)\n\n   Network interfaces: utun6 en0\n",
         "user@mbp ~ % cat /var/run/wireguard/wg0.name\nutun6\n",
+        "user@mbp ~ % sudo wg show interfaces\nutun6\n",
+        "user@mbp ~ % scutil --nc status \"Work VPN\"\nConnected\nExtended Status <dictionary> {\n  IPv4 : <dictionary> {\n    InterfaceName : utun6\n  }\n}\n",
+        "user@mbp ~ % ls /var/run/wireguard\nutun6.sock  wg0.name\n",
+        "user@mbp ~ % ipconfig getifaddr utun6\n10.66.66.2\n",
         "user@mbp ~ % route -n get 1.1.1.1\n   route to: 1.1.1.1\ndestination: 0.0.0.0\n       mask: 128.0.0.0\n    gateway: 10.66.66.1\n  interface: utun6\n      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING>\n recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire\n       0         0         0         0         0         0      1420         0\n",
     ]
 

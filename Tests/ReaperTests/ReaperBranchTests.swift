@@ -110,7 +110,7 @@ import TunwardenCore
         unread.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532999]"])
         let (refused, _) = try reap(unread.reaper(), try unread.plan())
         #expect(unread.deletions.isEmpty)
-        #expect(refused.first?.outcome == .skipped && refused.first?.detail?.contains("net:[4026532999] could not be read") == true, "\(refused)")
+        #expect(refused.first?.outcome == .failed && refused.first?.detail?.contains("net:[4026532999] could not be read") == true, "\(refused)")
         expectRestored(unread, 2, name: "fu0")
     }
 

@@ -202,23 +202,32 @@ import TunwardenCore
         next.release()
     }
 
-    /// A journal's lock is its own, beside the journal, apart from any state directory's: two
-    /// reaps with different state directories sharing one journal never both hold it, and the
-    /// state directory's lock does not stand in for it (nor block it).
-    @Test func aJournalsLockIsBesideItAndExclusive() throws {
+    /// A journal's lock is the journal file's own, apart from any state directory's, and one
+    /// however the journal is named: two reaps with different state directories sharing one
+    /// journal (through a symbolic or a hard link, too) never both hold it. Taking it writes
+    /// nothing into the journal.
+    @Test func aJournalsLockIsTheFilesOwnAndExclusive() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/shared", withIntermediateDirectories: true)
         let journal = directory + "/shared/journal.jsonl"
+        let record = Data("{\"run\":\"r\"}\n".utf8)
+        try record.write(to: URL(fileURLWithPath: journal))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/symlink.jsonl", withDestinationPath: journal)
+        #expect(link(journal, directory + "/hardlink.jsonl") == 0)
         let state = try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .reaping, patience: 1)
         let held = try RunLock.acquire(journal: journal, command: "reap", patience: 1)
-        #expect(String(decoding: bytes(journal + ".lock"), as: UTF8.self) == "\(getpid()) reap reaping\n")
-        let refused = #expect(throws: RunLock.Busy.self) {
-            try RunLock.acquire(journal: journal, command: "reap", patience: 5) { $0.purpose == .reaping }
+        for alias in [journal, directory + "/symlink.jsonl", directory + "/hardlink.jsonl"] {
+            let refused = #expect(throws: RunLock.Busy.self) {
+                try RunLock.acquire(journal: alias, command: "reap", patience: 5) { $0.purpose == .reaping }
+            }
+            #expect(refused?.description == "another tunwarden reap (pid unknown) is running", "\(alias)")
         }
-        #expect(refused?.description == "another tunwarden reap (pid \(getpid())) is running")
         held.release()
-        let next = try RunLock.acquire(journal: journal, command: "watch", patience: 0)
+        #expect(bytes(journal) == Array(record))
+        let next = try RunLock.acquire(journal: directory + "/symlink.jsonl", command: "watch", patience: 0)
         next.release()
         state.release()
+        #expect(throws: StorageError.self) { try RunLock.acquire(journal: directory + "/missing.jsonl", command: "reap", patience: 0) }
     }
 }

@@ -63,6 +63,8 @@ struct CaptureContents {
     var completeInterfaceMoments: Set<Int> = []
     /// The time the last `date` output showed (see `CaptureReader.shownDate`).
     var lastShownDate: Date?
+    /// The time of day the last prompt that shows one showed, in seconds.
+    var lastPromptClock: Int?
     /// The host the last prompt that named one named.
     var promptHost: String?
     /// The last command line ran something on another machine (`ssh host …`): the next one is

@@ -4,8 +4,12 @@ import TunwardenCore
 /// What people put into a paste and what it says of the listings in it: marks where output was
 /// left out, notes added by hand, the markup a forum wraps around it.
 extension Section {
-    /// Words that say output was left out (`-- snip --`, `(output trimmed)`).
-    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided"]
+    /// Words that say output was left out (`-- snip --`, `(output trimmed)`, `--- abridged ---`).
+    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided", "abridged", "shortened", "gekürzt"]
+
+    /// Phrases of Chinese and Japanese that say the rest was left out or is the same.
+    static let cjkElisions = ["以下略", "省略", "后略", "後略", "中略", "下略", "(略", "（略", "略)", "略）", "りゃく", "以下同様", "以下同样",
+                              "以下相同", "等等", "剩下的", "其余", "其餘", "이하 동일", "이하동일"]
 
     /// Whether the line starting at `position` holds nothing but interface names.
     static func namesOnlyLine(_ text: CaptureText, _ position: Int, limit: Int) -> Bool {
@@ -75,24 +79,36 @@ extension Section {
         guard end - position <= 8 else { return nil }
         let words = (position..<end).map { text[$0] }
         let first = words[0]
-        let punctuation = Set(".…[]()<>-–—*#:（）［］【】〔〕「」『』《》〈〉｛｝・。、")
+        let punctuation = Set(".…[]()<>-–—*#:（）［］【】〔〕「」『』《》〈〉｛｝・。、·")
         if first.allSatisfy({ punctuation.contains($0) }), first.contains("...") || first.contains("…") { return end }
         // Dots set apart (`. . .`), alone on their line.
-        if words.allSatisfy({ $0.allSatisfy { punctuation.contains($0) } }), words.joined().contains("...") || words.joined().contains("…") { return end }
+        if words.allSatisfy({ $0.allSatisfy { punctuation.contains($0) } }),
+           words.joined().filter({ $0 == "." || $0 == "·" }).count >= 3 || words.joined().contains("…") { return end }
         // A note in Chinese, Japanese or Korean that the rest was left out (`（以下略）`,
-        // `【以下省略】`, `后面省略`, `(이하 생략)`): no tool prints these characters.
-        if words.contains(where: { $0.contains("略") || $0.contains("생략") }) { return end }
+        // `【以下省略】`, `后面省略`, `(이하 생략)`, `중략`, `以下同様`): no tool prints these. Whole
+        // phrases only: 略 alone is also in 策略 ("policy") and 忽略 ("ignore").
+        let line = words.joined(separator: " ")
+        if Self.cjkElisions.contains(where: { line.contains($0) }) || words.contains(where: { $0.hasSuffix("략") || $0 == "略" }) { return end }
         let bare = words.map { $0.lowercased().filter(\.isLetter) }
-        // An ellipsis around a word (`...more...`, `…snip…`).
+        // Dots across or around a word (`⋮`, `⋯`, `...more...`, `…snip…`).
+        if words.count == 1, ["⋮", "⋯", "︙"].contains(first) { return end }
         if first.hasPrefix("..") || first.hasPrefix("…"), first.hasSuffix("..") || first.hasSuffix("…"), !bare[0].isEmpty { return end }
-        // A short note that says so without brackets (`rest omitted`, `etc.`, `and so on`, `and 3
-        // more interfaces like the above`).
+        // A short note that says so without brackets (`rest omitted`, `etc.`, `usw.`, `and so on`,
+        // `and 3 more interfaces like the above`, `…and 30 others`).
         if words.count <= 4, bare.contains(where: { Self.elisionWords.contains($0) }) { return end }
-        if bare.allSatisfy({ ["etc", "and", "so", "on", ""].contains($0) }), bare.contains("etc") || bare.joined(separator: " ").contains("so on") { return end }
-        if let more = bare.firstIndex(of: "more"), bare[more...].contains(where: { word in
-            ["interface", "interfaces", "block", "blocks", "line", "lines", "row", "rows", "entries", "processes", "routes"].contains(word)
-                || word.hasPrefix("utun") || word.hasPrefix("feth")
-        }) { return end }
+        let lower = line.lowercased()
+        if lower.contains("not shown") || (lower.contains("not all") && lower.contains("shown")) || lower.contains("и т.д") || lower.contains("и т. д") { return end }
+        // `— more —`: the word between dashes or dots, nothing else.
+        if words.count <= 3, bare.filter({ !$0.isEmpty }) == ["more"], words.count > 1 { return end }
+        if bare.allSatisfy({ ["etc", "etcetera", "usw", "and", "so", "on", "forth", ""].contains($0) }),
+           bare.contains { ["etc", "etcetera", "usw"].contains($0) } || line.lowercased().contains("so on") || line.lowercased().contains("so forth") { return end }
+        // "N more …" and "N others" name a count left out; "more" alone is prose ("why are there
+        // more utun interfaces now?").
+        if let more = bare.indices.first(where: { ["more", "others", "similar"].contains(bare[$0]) && $0 > 0 && Int(words[$0 - 1].filter(\.isNumber)) != nil }),
+           more == bare.count - 1 || bare[more...].contains(where: { word in
+               ["interface", "interfaces", "block", "blocks", "line", "lines", "row", "rows", "entries", "processes", "routes", "utuns", "like", "not"].contains(word)
+                   || word.hasPrefix("utun") || word.hasPrefix("feth")
+           }) { return end }
         guard let lead = first.first, "[(<-–—*#（［【〔「『《〈".contains(lead) else { return nil }
         for word in bare where Self.elisionWords.contains(word) { return end }
         return nil

@@ -171,12 +171,21 @@ extension Section {
                     contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
                     let line = text.excerpt(position..<lineEnd, limit: 200)
                     if line.lowercased().contains("zerotier") { psStrayOwnerLine = line }
+                    // A line of no command's shape (no path) after rows: a note put in by hand,
+                    // whatever its words, unless only the prompt follows it (see below).
+                    if psRows > 0, !line.contains("/") { psNoteLine = line }
                     position = lineEnd
                     continue
                 }
                 break
             }
             if psLayout == nil { psLayout = layout }
+            if let note = psNoteLine {
+                // Rows after it: it stands between rows of one listing, which ps never prints.
+                psElided = true
+                contents.notes.append("\(at(position)): '\(note.prefix(40))' between rows of the ps listing is no row: the listing was edited, and is partial")
+                psNoteLine = nil
+            }
             let pidWord = text[position + layout.pidColumn]
             var commandEnd = position + layout.commandColumn
             // The command runs to the end of its line, or where the next row starts.

@@ -67,7 +67,13 @@ enum CaptureReader {
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
-            let host = ShellCommand.promptHost(Array(prompt.prefix { $0 != command.name && $0 != "sudo" }))
+            let promptWords = Array(prompt.prefix { $0 != command.name && $0 != "sudo" })
+            // A prompt that shows the time: far on (or back, past midnight) is another moment.
+            if let clock = Self.promptClock(promptWords) {
+                if let last = contents.lastPromptClock, clock - last > Int(Self.dateGapLimit) || clock < last { contents.moment += 1 }
+                contents.lastPromptClock = clock
+            }
+            let host = ShellCommand.promptHost(promptWords)
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
             if let host { contents.promptHost = host }
             let elsewhere = ShellCommand.goesElsewhere(line: line)
@@ -164,6 +170,7 @@ struct Section {
     mutating func read(into contents: inout CaptureContents) {
         routesAtStart = contents.routes.count
         readNameFile(into: &contents)
+        readCommandSightings(into: &contents)
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
@@ -306,6 +313,8 @@ struct Section {
     var psPIDs: Set<Int32> = []
     /// A line of this section's ps listing that is no row but names ZeroTier.
     var psStrayOwnerLine: String?
+    /// The last line of the ps listing that was no row and no command text, until the next row.
+    var psNoteLine: String?
     /// Whether a ps row of pid 1 (launchd) was read.
     var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.

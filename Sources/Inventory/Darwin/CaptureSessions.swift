@@ -17,7 +17,8 @@ extension CaptureReader {
             let word = text[position]
             let next = position + 1 < range.upperBound && text.line(position + 1) == text.line(position) ? text[position + 1] : nil
             switch word {
-            case "Last": if next == "login:" { return true }
+            case "Last": if next == "login:" || next == "failed" { return true }
+            case "Session": if next == "ended" || next == "closed" || next?.hasPrefix("restored") == true { return true }
             case "[Process": if next == "completed]" { return true }
             case "Script": if next == "started" || next == "done" { return true }
             case "Saving": if next?.hasPrefix("session") == true { return true }
@@ -28,21 +29,91 @@ extension CaptureReader {
         return false
     }
 
-    /// The time a `date` command printed at the start of `range`, in its default form (`Fri Dec  4
-    /// 10:11:02 CET 2026`, the zone optional), read as if in one zone: only the gap between two
-    /// of them matters.
+    /// The time a `date` command printed at the start of `range`: its default form (`Fri Dec  4
+    /// 10:11:02 CET 2026`, in English, German or Japanese), `-u`, `-R`, `-I`, `+%F %T`. The zone is
+    /// taken where it is printed (`CET`, `+0100`, `UTC`); without one, both times are read in one.
     static func shownDate(_ text: CaptureText, in range: Range<Int>) -> Date? {
-        let words = range.prefix(6).map { String(text[$0]) }
-        guard words.count >= 5 else { return nil }
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard let month = months.firstIndex(of: words[1]), let day = Int(words[2]) else { return nil }
-        let clock = words[3].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3, let year = Int(words[4]) ?? (words.count > 5 ? Int(words[5]) : nil) else { return nil }
+        guard !range.isEmpty else { return nil }
+        let line = text.line(range.lowerBound)
+        var words: [String] = []
+        for position in range {
+            guard text.line(position) == line, words.count < 10 else { break }
+            words.append(String(text[position]))
+        }
+        return parseDate(words)
+    }
+
+    static let monthNames: [String: Int] = [
+        "jan": 1, "feb": 2, "mar": 3, "mär": 3, "mrz": 3, "apr": 4, "may": 5, "mai": 5, "jun": 6, "jul": 7, "aug": 8,
+        "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "dez": 12,
+    ]
+
+    /// A date and time of day from the words of one line, or nil when they do not hold both.
+    static func parseDate(_ words: [String]) -> Date? {
+        var year: Int?, month: Int?, day: Int?, clock: [Int]?, zone: TimeZone?
+        func readClock(_ word: Substring) {
+            let parts = word.split(separator: ":").map { Int($0) }
+            if parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }) { clock = parts.map { $0! } + (parts.count == 2 ? [0] : []) }
+        }
+        func readOffset(_ word: Substring) {
+            guard let sign = word.first, sign == "+" || sign == "-" else { return }
+            let digits = word.dropFirst().filter(\.isNumber)
+            guard digits.count == 4, let value = Int(digits) else { return }
+            zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * ((value / 100) * 3600 + (value % 100) * 60))
+        }
+        for word in words {
+            let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ",."))
+            // ISO 8601: 2026-12-05, 2026-12-05T09:02:11+01:00
+            let iso = trimmed.split(separator: "T", maxSplits: 1)
+            let dateParts = iso[0].split(separator: "-").map { Int($0) }
+            if dateParts.count == 3, dateParts.allSatisfy({ $0 != nil }), iso[0].count == 10 {
+                (year, month, day) = (dateParts[0], dateParts[1], dateParts[2])
+                if iso.count == 2 {
+                    let rest = iso[1]
+                    let cut = rest.firstIndex { $0 == "+" || $0 == "-" || $0 == "Z" } ?? rest.endIndex
+                    readClock(rest[..<cut])
+                    if rest[cut...].first == "Z" { zone = TimeZone(identifier: "UTC") } else { readOffset(rest[cut...]) }
+                }
+                continue
+            }
+            if trimmed.contains(":"), trimmed.first?.isNumber == true { readClock(Substring(trimmed)); continue }
+            if trimmed.hasPrefix("+") || (trimmed.hasPrefix("-") && trimmed.count == 5) { readOffset(Substring(trimmed)); continue }
+            // Japanese: 2026年12月 5日, or its parts.
+            if trimmed.contains("年") || trimmed.contains("月") || trimmed.contains("日") {
+                var number = ""
+                for character in trimmed {
+                    if character.isNumber { number.append(character); continue }
+                    if character == "年" { year = Int(number) } else if character == "月" { month = Int(number) } else if character == "日" { day = Int(number) }
+                    number = ""
+                }
+                continue
+            }
+            if let value = Int(trimmed) {
+                if trimmed.count == 4 { year = value } else if trimmed.count <= 2, day == nil { day = value }
+                continue
+            }
+            if trimmed.count >= 3, let named = monthNames[String(trimmed.prefix(3)).lowercased()] { month = named; continue }
+            if trimmed.count >= 3, trimmed.count <= 5, trimmed.allSatisfy({ $0.isUppercase }), let named = TimeZone(abbreviation: trimmed) { zone = named }
+        }
+        guard let year, let month, let day, let clock else { return nil }
         var components = DateComponents()
-        (components.year, components.month, components.day) = (year, month + 1, day)
+        (components.year, components.month, components.day) = (year, month, day)
         (components.hour, components.minute, components.second) = (clock[0], clock[1], clock[2])
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = zone ?? TimeZone(identifier: "UTC")!
         return calendar.date(from: components)
+    }
+
+    /// The time of day a prompt shows (`[09:02:11]`, powerlevel10k's `at 09:02:11`), in seconds.
+    static func promptClock(_ words: [String]) -> Int? {
+        for word in words {
+            let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}"))
+            let parts = bare.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }), bare.first?.isNumber == true else { continue }
+            let values = parts.map { $0! }
+            guard values[0] < 24, values[1] < 60 else { continue }
+            return values[0] * 3600 + values[1] * 60 + (values.count == 3 ? values[2] : 0)
+        }
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 
 /// Output that shows an interface existed when it ran without listing it as ifconfig does: the
 /// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `route get` (`interface:
@@ -28,7 +29,46 @@ extension Section {
             for at in (position + 2)..<end { sighted(text[at], into: &contents) }
             return end
         }
+        // `scutil --nc status`: `InterfaceName : utun4`.
+        if text[position] == "InterfaceName", end - position == 3, text[position + 1] == ":" {
+            sighted(text[position + 2], into: &contents)
+            return end
+        }
+        // `wg-quick`: `[+] Interface for wg0 is utun4`.
+        if text[position] == "[+]", end - position == 6, text[position + 1] == "Interface", text[position + 4] == "is" {
+            sighted(text[position + 5], into: &contents)
+            return end
+        }
+        // `scutil --dns`: `if_index : 24 (utun4)`.
+        if text[position] == "if_index", end - position == 4, text[position + 1] == ":" {
+            let word = text[position + 3]
+            if word.hasPrefix("("), word.hasSuffix(")") { sighted(word.dropFirst().dropLast(), into: &contents) }
+            return end
+        }
         return nil
+    }
+
+    /// What commands other than the listings print that shows an interface exists: `wg show
+    /// interfaces` (names), `wg show all dump` (a row per peer, led by the interface),
+    /// wireguard-go's socket files (`ls /var/run/wireguard`: `utun4.sock`), and an address that
+    /// `ipconfig getifaddr utun4` printed.
+    func readCommandSightings(into contents: inout CaptureContents) {
+        guard let command, !range.isEmpty else { return }
+        let name = (command.name as NSString).lastPathComponent
+        switch name {
+        case "wg":
+            guard command.arguments.first == "show" else { return }
+            for position in range where text.startsLine(position) { sighted(text[position], into: &contents) }
+        case "ls":
+            guard command.arguments.contains(where: { $0.contains("wireguard") }) else { return }
+            for position in range where text[position].hasSuffix(".sock") { sighted(text[position].dropLast(5), into: &contents) }
+        case "ipconfig":
+            guard command.arguments.first == "getifaddr", command.arguments.count == 2,
+                  IPAddress(String(text[range.lowerBound])) != nil else { return }
+            sighted(Substring(command.arguments[1]), into: &contents)
+        default:
+            return
+        }
     }
 
     /// The rows of a `netstat -i` table starting at `start` (its header), up to `end`: each

@@ -99,6 +99,9 @@ public enum ForeignStacking {
                     let name = link.name.map(InterfaceName.text) ?? "ifindex \(link.index)"
                     found.uppers[lower, default: []].append("\(name) (namespace \(namespace.label))")
                 }
+            } catch NetlinkError.enterNamespace(errno: EINVAL) {
+                // Not a namespace at all (a plain file left under /run/netns): nothing sits there.
+                continue
             } catch {
                 found.unread.append(namespace.label)
             }
@@ -127,19 +130,49 @@ public enum ForeignStacking {
             }
         }
         var paths: [UInt64: [String]] = [:]
-        // Every process's link, not one per namespace: the first may exit before it is opened.
+        // Every thread's link, not one per namespace: the first may exit before it is opened, and
+        // one thread of a process may have entered a namespace its others are not in.
         if case let .ok(entries) = Sys.listDirectory(path: procRoot) {
             for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                let path = "\(procRoot)/\(entry)/ns/net"
-                // One closed even to root (a sandbox supervisor, as the holder scan's opaque
-                // processes are) cannot be looked into: the blind spot the README names.
-                if case let .ok(stat) = Sys.statPath(path) { paths[stat.inode, default: []].append(path) }
+                let tasks: [String]
+                if case let .ok(listed) = Sys.listDirectory(path: "\(procRoot)/\(entry)/task") { tasks = listed } else { tasks = [entry] }
+                var inodes: Set<UInt64> = []
+                for task in tasks where task.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    let path = "\(procRoot)/\(entry)/task/\(task)/ns/net"
+                    // One closed even to root (a sandbox supervisor, as the holder scan's opaque
+                    // processes are) cannot be looked into: the blind spot the README names.
+                    if case let .ok(stat) = Sys.statPath(path), inodes.insert(stat.inode).inserted { paths[stat.inode, default: []].append(path) }
+                }
+            }
+        }
+        // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`).
+        for mountPoint in nsfsMounts(procRoot: procRoot) {
+            if case let .ok(stat) = Sys.statPath(mountPoint), !seen.contains(stat.inode), paths[stat.inode] == nil {
+                paths[stat.inode] = [mountPoint]
             }
         }
         for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
             result.append(Namespace(paths: found, label: "net:[\(inode)]"))
         }
         return result
+    }
+
+    /// The mount points of namespace files bound somewhere (`nsfs` in this process's mountinfo).
+    static func nsfsMounts(procRoot: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "\(procRoot)/self/mountinfo", encoding: .utf8) else { return [] }
+        var points: [String] = []
+        for line in text.split(separator: "\n") {
+            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "nsfs" else { continue }
+            // Mountinfo writes a space, tab, newline and backslash in a path as octal escapes.
+            var point = String(fields[4])
+            for (escape, character) in [("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")] {
+                point = point.replacingOccurrences(of: escape, with: character)
+            }
+            points.append(point)
+        }
+        return points
     }
 
     /// What stops reading a dump the kernel did not filter.

@@ -126,7 +126,7 @@ extension LinuxReaper {
             // leaves nothing deleted.
             let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
             guard elsewhere.unread.isEmpty else {
-                abandon(confirmed, .skipped, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
+                abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
                 return results
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
@@ -136,7 +136,7 @@ extension LinuxReaper {
             switch system.packetSockets(namespaceFD) {
             case let .success(counts): bound = counts
             case let .failure(problem):
-                abandon(confirmed, .skipped, "cannot tell whether a packet socket is bound to it (\(problem)); nothing deleted")
+                abandon(confirmed, .failed, "cannot tell whether a packet socket is bound to it (\(problem)); nothing deleted")
                 return results
             }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
