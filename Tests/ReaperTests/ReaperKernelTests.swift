@@ -135,6 +135,40 @@ struct ReaperKernelTests {
         #expect(try linkNames(other) == ["lo", "colmv"])
     }
 
+    /// A macvlan in a namespace that only one thread of a process is in (its name removed, its
+    /// process's other threads elsewhere) keeps its tap: namespaces are found through every thread.
+    @Test func aStackedDeviceInANamespaceOnlyAThreadIsInKeepsIt() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "thr0", "mode", "tap")
+        guard (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "thr0", "name", "thrmv", "netns", other.name, "type", "macvlan"]))?.status == 0 else {
+            return  // no macvlan driver in this kernel
+        }
+        // A process of this (the host's) namespace, one of whose threads enters the other one.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
+        process.arguments = ["-c", """
+        import ctypes, os, sys, threading, time
+        libc = ctypes.CDLL(None, use_errno=True)
+        def enter():
+            fd = os.open(sys.argv[1], os.O_RDONLY)
+            if libc.setns(fd, 0x40000000) != 0: os._exit(3)
+            print("ready", flush=True)
+            time.sleep(60)
+        threading.Thread(target=enter, daemon=True).start()
+        time.sleep(60)
+        """, "/run/netns/\(other.name)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        #expect(String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "ready\n")
+        // Only the thread keeps the namespace now.
+        _ = try Shell.capture(["ip", "netns", "del", other.name])
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "thr0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+    }
+
     /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what
     /// `tcpdump -i` or a DHCP client holds): the audit calls it suspect and the reap leaves it; a
     /// packet socket bound to every device ties it to none.
