@@ -307,19 +307,40 @@ final class Spawned {
     }
 
     /// SIGTERM to its process group (it and whatever it started), up to `grace` seconds for it
-    /// to end, then SIGKILL to the group; always waits for it. What is left of the group once it
-    /// is gone gets SIGKILL too. (The group keeps its number while any member lives, so no other
-    /// process is ever signalled.)
+    /// to end, then SIGKILL to the group; always waits for it. Where it has a pidfd (Linux), what
+    /// is left of the group once it has exited gets SIGKILL too, before it is reaped: until then
+    /// its number stays its group's, so no other process can be hit. A member that left the group
+    /// (`setsid`) is not reached.
     func stop(grace: TimeInterval) {
-        guard !reapIfExited() else { return }
+        guard exit == nil else { return }
         signal(SIGTERM)
-        defer { _ = kill(-pid, SIGKILL) }
-        if waitForExit(within: grace) { return }
-        signal(SIGKILL)
+        if pidfd >= 0 {
+            // The pidfd turns readable when it exits, before anything reaps it.
+            if !pidfdReadable(within: grace) {
+                signal(SIGKILL)
+                _ = pidfdReadable(within: 3600)
+            }
+            _ = kill(-pid, SIGKILL)
+        } else if waitForExit(within: grace) {
+            return
+        } else {
+            signal(SIGKILL)
+        }
         var status: Int32 = 0
         var result: Int32
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
         if result == pid { record(status) }
+    }
+
+    /// Whether its pidfd turns readable (it exited) within `seconds`.
+    private func pidfdReadable(within seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            let remaining = deadline.timeIntervalSinceNow
+            if poll(&descriptor, 1, Int32(max(0, min(remaining, 3600)) * 1000) + 1) > 0 { return true }
+            if Date() >= deadline { return false }
+        }
     }
 
     /// Sends `number` to its process group, or to it alone should it lead none.

@@ -91,11 +91,22 @@ public struct StateStore: Sendable {
         let legacy = FileManager.default.fileExists(atPath: legacyPath)
         guard create || exists || legacy else { return nil }
         if !exists { try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.") }
-        let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil)
-        connection.database = database
-        connection.file = fileIdentity()
-        connection.openings += 1
-        return database
+        // The file opened must be the one there after opening: one replaced meanwhile (by a run
+        // moving it aside) is opened again, so that the connection is never stamped with another
+        // file's identity. (One made by this opening had no identity before it.)
+        var attempts = 0
+        while true {
+            let before = fileIdentity()
+            let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil)
+            let after = fileIdentity()
+            attempts += 1
+            if before == nil || (after != nil && before! == after!) || attempts == 3 {
+                connection.database = database
+                connection.file = after
+                connection.openings += 1
+                return database
+            }
+        }
     }
 
     /// Reads namespace `identity`'s observations ahead of recording it (see

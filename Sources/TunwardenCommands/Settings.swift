@@ -19,7 +19,9 @@ struct Settings {
             Terminal.error("bad configuration: \(error)")
             throw ExitCode(ExitCode.validationFailure.rawValue)
         }
-        if section == .audit || section == .watch, let conflict = settings.judgingConflict() { Terminal.warning(conflict) }
+        // Told by the long-running watcher, once per start or reload, not by every hourly audit
+        // (whose warnings land in cron mail).
+        if section == .watch, let conflict = settings.judgingConflict() { Terminal.warning(conflict) }
         return settings
     }
 
