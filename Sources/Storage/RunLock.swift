@@ -95,23 +95,29 @@ public final class RunLock {
                                advice: "Check the journal (--journal).")
         }
         let lock = RunLock(path: journal, fd: fd, writable: false)
-        let holder = Holder(pid: nil, command: "reap", purpose: .reaping)
+        try lock.take(exclusive: true, patience: patience, giveUp: giveUp) { Holder(pid: nil, command: "reap", purpose: .reaping) }
+        return lock
+    }
+
+    /// Takes flock(2) on the lock's file, waiting while another run holds it, for at most
+    /// `patience` seconds, and not at all once `giveUp` says so of the holder (asked every 20 ms).
+    private func take(exclusive: Bool, patience: TimeInterval, giveUp: (Holder) -> Bool, holder: () -> Holder) throws {
         let started = Date()
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             switch errno {
             case EINTR:
                 continue
             case EWOULDBLOCK:
-                if giveUp(holder) { throw Busy(path: journal, holder: holder, waited: nil) }
+                let holder = holder()
+                if giveUp(holder) { throw Busy(path: path, holder: holder, waited: nil) }
                 let waited = Date().timeIntervalSince(started)
-                if waited >= patience { throw Busy(path: journal, holder: holder, waited: waited) }
+                if waited >= patience { throw Busy(path: path, holder: holder, waited: waited) }
                 usleep(20_000)
             default:
-                throw StorageError(path: journal, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
+                throw StorageError(path: path, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
             }
         }
-        lock.held = true
-        return lock
+        held = true
     }
 
     private static func acquire(path: String, directory: String, command: String, purpose: Purpose, patience: TimeInterval,
@@ -132,22 +138,7 @@ public final class RunLock {
         }
         let exclusive = purpose == .reaping
         let lock = RunLock(path: path, fd: fd, writable: writable && exclusive)
-        let started = Date()
-        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR:
-                continue
-            case EWOULDBLOCK:
-                let holder = lock.holder()
-                if giveUp(holder) { throw Busy(path: path, holder: holder, waited: nil) }
-                let waited = Date().timeIntervalSince(started)
-                if waited >= patience { throw Busy(path: path, holder: holder, waited: waited) }
-                usleep(20_000)
-            default:
-                throw StorageError(path: path, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
-            }
-        }
-        lock.held = true
+        try lock.take(exclusive: exclusive, patience: patience, giveUp: giveUp) { lock.holder() }
         if lock.writable {
             let line = Data("\(getpid()) \(command) \(purpose.rawValue)\n".utf8)
             if ftruncate(fd, 0) == 0 {
