@@ -169,6 +169,23 @@ struct ReaperKernelTests {
         #expect(try linkNames(ns) == ["lo", "thr0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
     }
 
+    /// A device left fenced by a reap that was killed (its private name and link group) is
+    /// unknown to an audit, never an orphan to record or alert under that name; a device that
+    /// only looks so by name, in group 0, is judged as any.
+    @Test func aDeviceAReapFencedIsNoOrphanToAnAudit() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "tw0123456789abc", "mode", "tap")
+        try ns.ip("link", "set", "tw0123456789abc", "group", "16777300")
+        try ns.ip("tuntap", "add", "dev", "twfedcba9876543", "mode", "tap")
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let fenced = entries.first { $0["ifname"] as? String == "tw0123456789abc" }
+        #expect(fenced?["state"] as? String == "unknown", "\(fenced ?? [:])")
+        #expect((fenced?["state_reason"] as? String)?.contains("fenced by a reap") == true)
+        #expect(entries.first { $0["ifname"] as? String == "twfedcba9876543" }?["state"] as? String == "orphaned")
+    }
+
     /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what
     /// `tcpdump -i` or a DHCP client holds): the audit calls it suspect and the reap leaves it; a
     /// packet socket bound to every device ties it to none.

@@ -27,6 +27,17 @@ extension Heuristics {
             : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
     }
 
+    /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
+    /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. Its own name
+    /// and group are in the reap's journal; judged under the private name it would be recorded,
+    /// and alerted, as a new orphan.
+    static func fencedByReap(_ interface: NetworkInterface) -> Bool {
+        let name = interface.name
+        guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }),
+              let group = interface.group else { return false }
+        return group >= 0x0100_0000
+    }
+
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          scanText: String, uppers: [String] = [], master: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
@@ -35,6 +46,9 @@ extension Heuristics {
             return (.live, "not persistent: the kernel removes it when its last holder closes, so something holds it")
         }
         if !holders.isEmpty { return (.live, "held") }
+        if Self.fencedByReap(interface) {
+            return (.unknown, "fenced by a reap (its private name and link group \(interface.group ?? 0)): a reap is acting on it, or was killed while it did; the next `tunwarden reap` puts its name back first")
+        }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {
             return (.live, "\(queues) queue\(queues == 1 ? "" : "s") attached")
