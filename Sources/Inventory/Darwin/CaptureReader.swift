@@ -56,9 +56,15 @@ enum CaptureReader {
             (section.mixedMoments, section.pipedOn) = (mixed, piped)
             section.read(into: &contents)
             // A session that ended or began, or a clock far on, is a moment of its own.
-            if Self.breaksSession(text, in: section.range) { contents.moment += 1 }
+            if Self.breaksSession(text, in: section.range) {
+                contents.moment += 1
+                contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): a terminal session ended or began here: what follows is of another moment")
+            }
             if let current, (current.name as NSString).lastPathComponent == "date", let shown = Self.shownDate(text, in: section.range) {
-                if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > Self.dateGapLimit { contents.moment += 1 }
+                if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > Self.dateGapLimit {
+                    contents.moment += 1
+                    contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): `date` shows \(Int(abs(shown.timeIntervalSince(last)) / 60)) minutes since the last one: what follows is of another moment")
+                }
                 contents.lastShownDate = shown
             }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
@@ -70,7 +76,10 @@ enum CaptureReader {
             let promptWords = Array(prompt.prefix { $0 != command.name && $0 != "sudo" })
             // A prompt that shows the time: far on (or back, past midnight) is another moment.
             if let clock = Self.promptClock(promptWords) {
-                if let last = contents.lastPromptClock, clock - last > Int(Self.dateGapLimit) || clock < last { contents.moment += 1 }
+                if let last = contents.lastPromptClock, clock - last > Int(Self.dateGapLimit) || clock < last {
+                    contents.moment += 1
+                    contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): the prompt's clock moved from \(last / 3600):\(String(format: "%02d", last / 60 % 60)) to \(clock / 3600):\(String(format: "%02d", clock / 60 % 60)): what follows is of another moment")
+                }
                 contents.lastPromptClock = clock
             }
             let host = ShellCommand.promptHost(promptWords)
