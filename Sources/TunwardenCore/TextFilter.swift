@@ -64,6 +64,9 @@ public struct TextFilter: Sendable, Equatable, CustomStringConvertible {
                 position += 2
                 continue
             }
+            // A grep that stops after some matches (`-m1`, `--max-count=1`) cuts what it shows:
+            // it is no filter whose output can be followed.
+            if argument.hasPrefix("--max-count") || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.contains("m")) { return nil }
             if argument.hasPrefix("--") {
                 switch argument {
                 case "--ignore-case": ignoreCase = true

@@ -15,7 +15,7 @@ extension Section {
         // lines, is not its output), and the command reads like one (`cut` takes options; "100%
         // cut off from the internet" is prose).
         let cutter = command.map { ($0.name as NSString).lastPathComponent } ?? ""
-        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter), command.followedBy.isEmpty,
+        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter) || !command.reshaping.isEmpty, command.followedBy.isEmpty,
            cutter != "cut" || command.arguments.contains(where: { $0.hasPrefix("-") }),
            !range.isEmpty, CaptureReader.startsOutput(text, at: range.lowerBound) {
             if ifconfigBlocks > 0 { ifconfigFragment = true }

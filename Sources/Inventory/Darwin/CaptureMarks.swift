@@ -102,13 +102,24 @@ extension Section {
         if words.count <= 3, bare.filter({ !$0.isEmpty }) == ["more"], words.count > 1 { return end }
         if bare.allSatisfy({ ["etc", "etcetera", "usw", "and", "so", "on", "forth", ""].contains($0) }),
            bare.contains { ["etc", "etcetera", "usw"].contains($0) } || line.lowercased().contains("so on") || line.lowercased().contains("so forth") { return end }
-        // "N more …" and "N others" name a count left out; "more" alone is prose ("why are there
-        // more utun interfaces now?").
-        if let more = bare.indices.first(where: { ["more", "others", "similar"].contains(bare[$0]) && $0 > 0 && Int(words[$0 - 1].filter(\.isNumber)) != nil }),
-           more == bare.count - 1 || bare[more...].contains(where: { word in
-               ["interface", "interfaces", "block", "blocks", "line", "lines", "row", "rows", "entries", "processes", "routes", "utuns", "like", "not"].contains(word)
-                   || word.hasPrefix("utun") || word.hasPrefix("feth")
-           }) { return end }
+        // "N more …", "many more utuns follow", "…and more", "more of the same" say a count was left
+        // out; "more" in a question is prose ("why are there more utun interfaces now?").
+        let quantities: Set<String> = ["many", "lots", "dozens", "hundreds", "several", "few", "bunch", "tons", "plenty"]
+        if let more = bare.indices.first(where: { index in
+            guard ["more", "others", "similar"].contains(bare[index]) else { return false }
+            if index > 0, Int(words[index - 1].filter(\.isNumber)) != nil || quantities.contains(bare[index - 1]) { return true }
+            if bare.first == "and" || first.hasPrefix("+") { return true }
+            return index + 1 < bare.count && ["follow", "follows", "like", "of"].contains(bare[index + 1])
+        }), more == bare.count - 1 || bare[more...].contains(where: { word in
+            ["interface", "interfaces", "block", "blocks", "line", "lines", "row", "rows", "entries", "processes", "routes", "utuns", "like",
+             "not", "below", "follow", "follows", "same"].contains(word) || word.hasPrefix("utun") || word.hasPrefix("feth")
+        }) { return end }
+        // "same for the rest", "didn't paste the rest", "the rest look identical".
+        if let rest = bare.firstIndex(of: "rest"), bare.contains(where: { ["same", "paste", "pasted", "omitted", "cut", "identical", "similar", "left", "skipped"].contains($0) }),
+           rest > 0 { return end }
+        // Etc. in other languages (`ecc.`, `enz.`, `itd.`, `vb.`), and a lone `..` or scissors.
+        if words.count <= 2, bare.contains(where: { ["ecc", "enz", "itd", "vb", "usw", "etc"].contains($0) }) { return end }
+        if words.count == 1, first == ".." || first.contains("✂") || first == "&hellip;" { return end }
         guard let lead = first.first, "[(<-–—*#（［【〔「『《〈".contains(lead) else { return nil }
         for word in bare where Self.elisionWords.contains(word) { return end }
         return nil

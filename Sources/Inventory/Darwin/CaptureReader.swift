@@ -119,6 +119,8 @@ enum CaptureReader {
         guard let first = word.first else { return false }
         return (first == "(" && word.last == ")") || first == "[" || word.last == "]" || word.contains("@") || first == "~" || first == "/"
             || word.hasPrefix("git:(") || word.contains(":~") || word.contains(":/")
+            // A clock (zsh's `%*`: `09:02:11 user@host ~ %`).
+            || (first.isNumber && word.contains(":") && word.split(separator: ":").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) })
     }
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.

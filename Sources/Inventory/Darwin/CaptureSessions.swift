@@ -58,8 +58,10 @@ extension CaptureReader {
         func readOffset(_ word: Substring) {
             guard let sign = word.first, sign == "+" || sign == "-" else { return }
             let digits = word.dropFirst().filter(\.isNumber)
-            guard digits.count == 4, let value = Int(digits) else { return }
-            zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * ((value / 100) * 3600 + (value % 100) * 60))
+            // `+0100`, `+01:00`, and the two digits macOS prints for zones without a name (`+03`).
+            guard digits.count == 4 || digits.count == 2, let value = Int(digits) else { return }
+            let seconds = digits.count == 2 ? value * 3600 : (value / 100) * 3600 + (value % 100) * 60
+            zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * seconds)
         }
         for word in words {
             let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ",."))
@@ -77,15 +79,26 @@ extension CaptureReader {
                 continue
             }
             if trimmed.contains(":"), trimmed.first?.isNumber == true { readClock(Substring(trimmed)); continue }
-            if trimmed.hasPrefix("+") || (trimmed.hasPrefix("-") && trimmed.count == 5) { readOffset(Substring(trimmed)); continue }
-            // Japanese: 2026年12月 5日, or its parts.
-            if trimmed.contains("年") || trimmed.contains("月") || trimmed.contains("日") {
+            if trimmed.hasPrefix("+") || (trimmed.hasPrefix("-") && (trimmed.count == 5 || trimmed.count == 3 || trimmed.count == 6)) {
+                readOffset(Substring(trimmed))
+                continue
+            }
+            // Japanese: 2026年12月 5日 09時02分11秒, or its parts.
+            if trimmed.contains(where: { "年月日時分秒".contains($0) }) {
                 var number = ""
+                var time: [Int] = []
                 for character in trimmed {
                     if character.isNumber { number.append(character); continue }
-                    if character == "年" { year = Int(number) } else if character == "月" { month = Int(number) } else if character == "日" { day = Int(number) }
+                    switch character {
+                    case "年": year = Int(number)
+                    case "月": month = Int(number)
+                    case "日": day = Int(number)
+                    case "時", "分", "秒": if let value = Int(number) { time.append(value) }
+                    default: break
+                    }
                     number = ""
                 }
+                if time.count >= 2 { clock = time + (time.count == 2 ? [0] : []) }
                 continue
             }
             if let value = Int(trimmed) {
@@ -104,14 +117,26 @@ extension CaptureReader {
         return calendar.date(from: components)
     }
 
-    /// The time of day a prompt shows (`[09:02:11]`, powerlevel10k's `at 09:02:11`), in seconds.
+    /// The time of day a prompt shows (`[09:02:11]`, `(09:02)`, `[11:55 PM]`, `09:02:11 user@host`),
+    /// in seconds.
     static func promptClock(_ words: [String]) -> Int? {
-        for word in words {
-            let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}"))
+        for (position, word) in words.enumerated() {
+            var bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}"))
+            // A 12-hour clock: `11:55 PM`, `11:55PM`.
+            var half: String?
+            for marker in ["AM", "PM", "am", "pm"] where bare.hasSuffix(marker) {
+                half = marker.uppercased()
+                bare = String(bare.dropLast(2))
+            }
+            if half == nil, position + 1 < words.count {
+                let next = words[position + 1].trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}")).uppercased()
+                if next == "AM" || next == "PM" { half = next }
+            }
             let parts = bare.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
             guard parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }), bare.first?.isNumber == true else { continue }
-            let values = parts.map { $0! }
+            var values = parts.map { $0! }
             guard values[0] < 24, values[1] < 60 else { continue }
+            if let half, values[0] <= 12 { values[0] = values[0] % 12 + (half == "PM" ? 12 : 0) }
             return values[0] * 3600 + values[1] * 60 + (values.count == 3 ? values[2] : 0)
         }
         return nil

@@ -57,6 +57,11 @@ public enum ForeignStacking {
         for namespace in others {
             // Each process's link in turn: one that exited says nothing of the others. Only when
             // every one is gone (the processes all exited) is there nothing to see.
+            // Known to exist, with no path that opens it.
+            if namespace.paths.isEmpty {
+                found.unread.append(namespace.label)
+                continue
+            }
             var opened: Int32?
             var refused = false
             for path in namespace.paths {
@@ -145,10 +150,14 @@ public enum ForeignStacking {
                 }
             }
         }
-        // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`).
-        for mountPoint in nsfsMounts(procRoot: procRoot) {
-            if case let .ok(stat) = Sys.statPath(mountPoint), !seen.contains(stat.inode), paths[stat.inode] == nil {
-                paths[stat.inode] = [mountPoint]
+        // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`). One
+        // whose mount point no longer opens it (another mount over it) cannot be looked into.
+        for (mountPoint, inode) in nsfsMounts(procRoot: procRoot) where !seen.contains(inode) && paths[inode] == nil {
+            if case let .ok(stat) = Sys.statPath(mountPoint), stat.inode == inode {
+                paths[inode] = [mountPoint]
+            } else {
+                seen.insert(inode)
+                result.append(Namespace(paths: [], label: "\(mountPoint) (net:[\(inode)], covered by another mount)"))
             }
         }
         for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
@@ -157,20 +166,22 @@ public enum ForeignStacking {
         return result
     }
 
-    /// The mount points of namespace files bound somewhere (`nsfs` in this process's mountinfo).
-    static func nsfsMounts(procRoot: String) -> [String] {
+    /// The mount points of network namespace files bound somewhere, with each namespace's inode
+    /// (`nsfs` in this process's mountinfo, whose root names the namespace: `net:[4026532…]`).
+    static func nsfsMounts(procRoot: String) -> [(point: String, inode: UInt64)] {
         guard let text = try? String(contentsOfFile: "\(procRoot)/self/mountinfo", encoding: .utf8) else { return [] }
-        var points: [String] = []
+        var points: [(point: String, inode: UInt64)] = []
         for line in text.split(separator: "\n") {
             // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER
             let fields = line.split(separator: " ")
-            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "nsfs" else { continue }
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "nsfs",
+                  fields[3].hasPrefix("net:["), fields[3].hasSuffix("]"), let inode = UInt64(fields[3].dropFirst(5).dropLast()) else { continue }
             // Mountinfo writes a space, tab, newline and backslash in a path as octal escapes.
             var point = String(fields[4])
             for (escape, character) in [("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")] {
                 point = point.replacingOccurrences(of: escape, with: character)
             }
-            points.append(point)
+            points.append((point, inode))
         }
         return points
     }
