@@ -61,7 +61,8 @@ import Testing
 
     /// More ways of saying the rest was left out.
     @Test(arguments: ["중략", "(후략)", "이하 동일", "以下同様", "等等", "usw.", "и т.д.", "⋮", "--- abridged ---", "Shortened for brevity",
-                      "+ 37 similar utun interfaces not shown", "…and 30 others", "not all interfaces shown", "— more —", "· · ·"])
+                      "+ 37 similar utun interfaces not shown", "…and 30 others", "not all interfaces shown", "— more —", "· · ·",
+                      "many more utuns follow", "…and more", "more of the same", "same for the rest", "ecc.", "..", "✂️"])
     func moreNotesThatTheRestWasLeftOut(note: String) {
         Self.expectNotGone(Self.ifconfig + note + "\n" + Self.netstat, note)
     }
@@ -90,6 +91,33 @@ import Testing
         Self.expectNotGone(date("Sat, 05 Dec 2026 09:02:11 +0100") + Self.ifconfig + date("Sat, 05 Dec 2026 17:45:03 +0100") + Self.netstat, "RFC 2822")
         let zones = CapturePasteTests.assess(date("Sat Dec  5 09:02:11 CET 2026") + Self.ifconfig + date("Sat Dec  5 08:03:02 UTC 2026") + Self.netstat)
         #expect(zones.status == .critical, "a minute apart across zones: \(zones.findings.map(\.evidence))")
+    }
+
+    /// More shapes of time: Japanese clock units, a zone of two digits, 12-hour prompt clocks,
+    /// a bare clock before the prompt.
+    @Test func moreShapesOfTime() {
+        func date(_ shown: String) -> String { "user@mbp ~ % date\n\(shown)\n" }
+        Self.expectNotGone(date("2026年 12月 5日 土曜日 09時02分11秒 JST") + Self.ifconfig + date("2026年 12月 5日 土曜日 09時45分11秒 JST") + Self.netstat, "Japanese")
+        Self.expectNotGone(date("Sat Dec  5 09:02:11 +03 2026") + Self.ifconfig + date("Sat Dec  5 09:05:11 UTC 2026") + Self.netstat, "+03 then UTC, 3 h")
+        let close = CapturePasteTests.assess(date("Sat Dec  5 09:02:11 +03 2026") + Self.ifconfig + date("Sat Dec  5 06:05:11 UTC 2026") + Self.netstat)
+        #expect(close.status == .critical, "+03 then UTC, 3 min: \(close.findings.map(\.evidence))")
+        func prompted(_ first: String, _ second: String) -> String {
+            Self.ifconfig.replacingOccurrences(of: "user@mbp ~ %", with: "\(first) user@mbp ~ %")
+                + Self.netstat.replacingOccurrences(of: "user@mbp ~ %", with: "\(second) user@mbp ~ %")
+        }
+        Self.expectNotGone(prompted("[11:55 AM]", "[11:58 PM]"), "12-hour, 12 h apart")
+        #expect(CapturePasteTests.assess(prompted("[12:58 PM]", "[1:05 PM]")).status == .critical, "12-hour, 7 min across noon")
+        Self.expectNotGone(prompted("09:02:11", "17:45:03"), "zsh %* before the prompt")
+    }
+
+    /// A grep that stops after its first match, and a saved listing shown through a pager or head.
+    @Test func cutsThroughOtherCommands() {
+        let rows = [CaptureOwnerTests.launchd]
+        let m1 = CaptureOwnerTests.pair("feth8846", "feth3846", psRows: rows).replacingOccurrences(of: "% ps auxww", with: "% ps auxww | grep -m1 zerotier") + "\n"
+        #expect(CaptureOwnerTests.orphaned(m1).isEmpty, "grep -m1")
+        for shown in ["cat if.txt | less", "cat if.txt | head -40", "pbpaste | more"] {
+            Self.expectNotGone("user@mbp ~ % \(shown)\n" + CapturePasteTests.loAndEn0 + "\n" + Self.netstat, shown)
+        }
     }
 
     /// Prompts that show the time: hours apart, or back past midnight, are two moments.

@@ -15,7 +15,13 @@ extension Section {
         // lines, is not its output), and the command reads like one (`cut` takes options; "100%
         // cut off from the internet" is prose).
         let cutter = command.map { ($0.name as NSString).lastPathComponent } ?? ""
-        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter) || !command.reshaping.isEmpty, command.followedBy.isEmpty,
+        // (An other command's words are its arguments, pipes and all: `cat if.txt | less`.)
+        let pipedThroughCut = command.map { command in
+            command.arguments.split(separator: "|", omittingEmptySubsequences: false).dropFirst().contains { stage in
+                stage.first.map { Self.cuttingCommands.contains(($0 as NSString).lastPathComponent) } ?? false
+            }
+        } ?? false
+        if let command, command.tool == .other, Self.cuttingCommands.contains(cutter) || pipedThroughCut, command.followedBy.isEmpty,
            cutter != "cut" || command.arguments.contains(where: { $0.hasPrefix("-") }),
            !range.isEmpty, CaptureReader.startsOutput(text, at: range.lowerBound) {
             if ifconfigBlocks > 0 { ifconfigFragment = true }

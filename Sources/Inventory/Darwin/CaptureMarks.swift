@@ -119,7 +119,7 @@ extension Section {
            rest > 0 { return end }
         // Etc. in other languages (`ecc.`, `enz.`, `itd.`, `vb.`), and a lone `..` or scissors.
         if words.count <= 2, bare.contains(where: { ["ecc", "enz", "itd", "vb", "usw", "etc"].contains($0) }) { return end }
-        if words.count == 1, first == ".." || first.contains("✂") || first == "&hellip;" { return end }
+        if words.count == 1, first == ".." || first.unicodeScalars.contains("\u{2702}") || first == "&hellip;" { return end }
         guard let lead = first.first, "[(<-–—*#（［【〔「『《〈".contains(lead) else { return nil }
         for word in bare where Self.elisionWords.contains(word) { return end }
         return nil

@@ -89,10 +89,11 @@ extension CaptureReader {
                 var time: [Int] = []
                 for character in trimmed {
                     if character.isNumber { number.append(character); continue }
+                    // (土曜日, "Saturday", ends in 日 too: only a number before it counts.)
                     switch character {
-                    case "年": year = Int(number)
-                    case "月": month = Int(number)
-                    case "日": day = Int(number)
+                    case "年": year = Int(number) ?? year
+                    case "月": month = Int(number) ?? month
+                    case "日": day = Int(number) ?? day
                     case "時", "分", "秒": if let value = Int(number) { time.append(value) }
                     default: break
                     }
