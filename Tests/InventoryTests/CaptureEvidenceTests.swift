@@ -110,6 +110,17 @@ import Testing
         Self.expectNotGone(prompted("09:02:11", "17:45:03"), "zsh %* before the prompt")
     }
 
+    /// `zerotier-cli` answering (200) shows zerotier-one runs: its pairs are not orphaned, whatever
+    /// a ps listing beside it says.
+    @Test func zerotierCliAnswering() {
+        let whole = CaptureOwnerTests.pair("feth8846", "feth3846", psRows: [CaptureOwnerTests.launchd]) + "\n"
+        #expect(CaptureOwnerTests.orphaned(whole) == ["feth3846", "feth8846"], "the control")
+        let answered = whole + "% sudo zerotier-cli info\n200 info 8056c2e21c 1.14.0 ONLINE\n"
+        #expect(CaptureOwnerTests.orphaned(answered).isEmpty)
+        let refused = whole + "% sudo zerotier-cli info\nzerotier-cli: missing port and zerotier-one.port not found in /Library/Application Support/ZeroTier/One\n"
+        #expect(CaptureOwnerTests.orphaned(refused) == ["feth3846", "feth8846"])
+    }
+
     /// A grep that stops after its first match, and a saved listing shown through a pager or head.
     @Test func cutsThroughOtherCommands() {
         let rows = [CaptureOwnerTests.launchd]

@@ -28,6 +28,9 @@ struct CaptureContents {
     var psSeen = false
     var psWhole = false
     var processFilters: [TextFilter] = []
+    /// Set when output other than ps shows a feth pair's owner runs (`zerotier-cli` answered):
+    /// no ps listing then proves it does not.
+    var ownerAnswered: TextFilter?
 
     /// What is already recorded, so that a listing pasted twice counts once, in constant time per
     /// record (a hostile paste may hold hundreds of thousands).

@@ -51,7 +51,8 @@ extension Section {
     /// What commands other than the listings print that shows an interface exists: `wg show
     /// interfaces` (names), `wg show all dump` (a row per peer, led by the interface),
     /// wireguard-go's socket files (`ls /var/run/wireguard`: `utun4.sock`), and an address that
-    /// `ipconfig getifaddr utun4` printed.
+    /// `ipconfig getifaddr utun4` printed. And `zerotier-cli`'s answer, which shows zerotier-one
+    /// runs (the pairs it owns are not orphaned, whatever a ps listing says).
     func readCommandSightings(into contents: inout CaptureContents) {
         guard let command, !range.isEmpty else { return }
         let name = (command.name as NSString).lastPathComponent
@@ -62,6 +63,10 @@ extension Section {
         case "ls":
             guard command.arguments.contains(where: { $0.contains("wireguard") }) else { return }
             for position in range where text[position].hasSuffix(".sock") { sighted(text[position].dropLast(5), into: &contents) }
+        case "zerotier-cli":
+            // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers.
+            guard range.contains(where: { text.startsLine($0) && text[$0] == "200" }) else { return }
+            contents.ownerAnswered = .unseen("`\(command.display)` got an answer (200), which only a running zerotier-one gives")
         case "ipconfig":
             guard command.arguments.first == "getifaddr", command.arguments.count == 2,
                   IPAddress(String(text[range.lowerBound])) != nil else { return }

@@ -311,7 +311,7 @@ public struct CapturedInventory: InventoryBackend {
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.processNames = processes
-        snapshot.processFilter = contents.psWhole ? nil : contents.processFilters.first
+        snapshot.processFilter = contents.ownerAnswered ?? (contents.psWhole ? nil : contents.processFilters.first)
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
         let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
