@@ -45,7 +45,7 @@ import Testing
     @Test(arguments: ["user@mbp ~ % exit\n\nSaving session...\n...completed.\n\n[Process completed]\n\nLast login: Fri Dec  4 10:02:44 on ttys001\n",
                       "Last login: Fri Dec  4 10:02:44 on ttys002\n",
                       "user@mbp ~ % exit\n\nScript done on Thu Dec  3 09:12:09 2026\nScript started on Fri Dec  4 10:02:44 2026\n",
-                      "user@mbp ~ % logout\n"])
+                      "user@mbp ~ % logout\n", "\nSession ended, press any key to close the tab\n"])
     func aNewSession(between: String) {
         Self.expectNotGone(Self.ifconfig + between + Self.netstat, between)
     }
@@ -98,6 +98,8 @@ import Testing
     @Test func moreShapesOfTime() {
         func date(_ shown: String) -> String { "user@mbp ~ % date\n\(shown)\n" }
         Self.expectNotGone(date("2026年 12月 5日 土曜日 09時02分11秒 JST") + Self.ifconfig + date("2026年 12月 5日 土曜日 09時45分11秒 JST") + Self.netstat, "Japanese")
+        Self.expectNotGone(date("2026年12月 5日 星期六 09时02分11秒 CST") + Self.ifconfig + date("2026年12月 5日 星期六 09时45分11秒 CST") + Self.netstat, "Chinese")
+        Self.expectNotGone(date("sam.  5 déc. 2026 09:02:11 CET") + Self.ifconfig + date("sam.  5 déc. 2026 17:45:03 CET") + Self.netstat, "French")
         Self.expectNotGone(date("Sat Dec  5 09:02:11 +03 2026") + Self.ifconfig + date("Sat Dec  5 09:05:11 UTC 2026") + Self.netstat, "+03 then UTC, 3 h")
         let close = CapturePasteTests.assess(date("Sat Dec  5 09:02:11 +03 2026") + Self.ifconfig + date("Sat Dec  5 06:05:11 UTC 2026") + Self.netstat)
         #expect(close.status == .critical, "+03 then UTC, 3 min: \(close.findings.map(\.evidence))")

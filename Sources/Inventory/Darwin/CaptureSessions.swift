@@ -18,7 +18,7 @@ extension CaptureReader {
             let next = position + 1 < range.upperBound && text.line(position + 1) == text.line(position) ? text[position + 1] : nil
             switch word {
             case "Last": if next == "login:" || next == "failed" { return true }
-            case "Session": if next == "ended" || next == "closed" || next?.hasPrefix("restored") == true { return true }
+            case "Session": if next?.hasPrefix("ended") == true || next?.hasPrefix("closed") == true || next?.hasPrefix("restored") == true { return true }
             case "[Process": if next == "completed]" { return true }
             case "Script": if next == "started" || next == "done" { return true }
             case "Saving": if next?.hasPrefix("session") == true { return true }
@@ -30,7 +30,7 @@ extension CaptureReader {
     }
 
     /// The time a `date` command printed at the start of `range`: its default form (`Fri Dec  4
-    /// 10:11:02 CET 2026`, in English, German or Japanese), `-u`, `-R`, `-I`, `+%F %T`. The zone is
+    /// 10:11:02 CET 2026`, in English, German, French, Chinese or Japanese), `-u`, `-R`, `-I`, `+%F %T`. The zone is
     /// taken where it is printed (`CET`, `+0100`, `UTC`); without one, both times are read in one.
     static func shownDate(_ text: CaptureText, in range: Range<Int>) -> Date? {
         guard !range.isEmpty else { return nil }
@@ -45,7 +45,7 @@ extension CaptureReader {
 
     static let monthNames: [String: Int] = [
         "jan": 1, "feb": 2, "mar": 3, "mär": 3, "mrz": 3, "apr": 4, "may": 5, "mai": 5, "jun": 6, "jul": 7, "aug": 8,
-        "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "dez": 12,
+        "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "dez": 12, "déc": 12, "fév": 2, "aoû": 8,
     ]
 
     /// A date and time of day from the words of one line, or nil when they do not hold both.
@@ -84,7 +84,7 @@ extension CaptureReader {
                 continue
             }
             // Japanese: 2026年12月 5日 09時02分11秒, or its parts.
-            if trimmed.contains(where: { "年月日時分秒".contains($0) }) {
+            if trimmed.contains(where: { "年月日時时分秒".contains($0) }) {
                 var number = ""
                 var time: [Int] = []
                 for character in trimmed {
@@ -94,7 +94,7 @@ extension CaptureReader {
                     case "年": year = Int(number) ?? year
                     case "月": month = Int(number) ?? month
                     case "日": day = Int(number) ?? day
-                    case "時", "分", "秒": if let value = Int(number) { time.append(value) }
+                    case "時", "时", "分", "秒": if let value = Int(number) { time.append(value) }
                     default: break
                     }
                     number = ""
@@ -106,6 +106,9 @@ extension CaptureReader {
                 if trimmed.count == 4 { year = value } else if trimmed.count <= 2, day == nil { day = value }
                 continue
             }
+            // French first (juin and juil share their first three letters), then by three letters.
+            let frenchMonths = ["janv": 1, "févr": 2, "mars": 3, "avr": 4, "mai": 5, "juin": 6, "juil": 7, "août": 8, "sept": 9, "oct": 10, "nov": 11, "déc": 12]
+            if let named = frenchMonths[trimmed.lowercased()] { month = named; continue }
             if trimmed.count >= 3, let named = monthNames[String(trimmed.prefix(3)).lowercased()] { month = named; continue }
             if trimmed.count >= 3, trimmed.count <= 5, trimmed.allSatisfy({ $0.isUppercase }), let named = TimeZone(abbreviation: trimmed) { zone = named }
         }

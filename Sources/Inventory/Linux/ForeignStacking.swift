@@ -55,13 +55,13 @@ public enum ForeignStacking {
         }
         let others = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
         for namespace in others {
-            // Each process's link in turn: one that exited says nothing of the others. Only when
-            // every one is gone (the processes all exited) is there nothing to see.
             // Known to exist, with no path that opens it.
             if namespace.paths.isEmpty {
                 found.unread.append(namespace.label)
                 continue
             }
+            // Each thread's link in turn: one that exited says nothing of the others. Only when
+            // every one is gone (the threads all exited) is there nothing to see.
             var opened: Int32?
             var refused = false
             for path in namespace.paths {
