@@ -138,14 +138,10 @@ final class WatchLoop {
         // watcher alerted goes into it first, so that the recording alerts only what changed.
         if store.openFileReplaced || store.openings != openingsRecorded {
             fullRecordDue = true
-            if openingsRecorded > 0, let known = unrecordedHistory ?? cache.histories[identity], let status = known.alertedStatus {
-                // Every orphan the last recording saw was alerted by then (a change's history names
-                // only the orphans it touched; its observations have them all).
-                let orphans = unrecordedHistory?.alertedOrphans
-                    ?? (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname).sorted()
+            if openingsRecorded > 0, let known = alertedSoFar(), let status = known.alertedStatus {
                 do {
                     try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
-                                                                   status: status, orphans: orphans)
+                                                                   status: status, orphans: known.alertedOrphans)
                 } catch {
                     Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
                 }
@@ -266,12 +262,22 @@ final class WatchLoop {
     /// once a recording succeeds again.
     private var unrecordedHistory: NamespaceHistory?
 
+    /// What this watcher knows was alerted: since the state last recorded, or as it recorded it.
+    /// Every orphan the last recording saw was alerted by then (a change's history names only the
+    /// orphans it touched; the observations kept have them all).
+    private func alertedSoFar() -> NamespaceHistory? {
+        if let unrecordedHistory { return unrecordedHistory }
+        guard var history = cache.histories[identity] else { return nil }
+        history.alertedOrphans = (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname).sorted()
+        return history
+    }
+
     /// Decides and delivers the alert of a judgement the state could not record (a read-only or
     /// broken state directory): against what was last recorded and what this watcher alerted since,
     /// so that each change is still alerted, once. An alert is never lost to the state; another run
     /// sharing the broken state may alert the same change too.
     private func alertWithoutState(_ assessment: Assessment) {
-        var history = unrecordedHistory ?? cache.histories[identity] ?? NamespaceHistory()
+        var history = alertedSoFar() ?? NamespaceHistory()
         let alert = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
         if let alert {
             Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)

@@ -93,6 +93,32 @@ struct WatchTests {
         #expect(sent() == ["rs0", "rs1"], "\(watcher.log)")
     }
 
+    /// A state that breaks while the watcher runs (its file replaced by a directory) loses no
+    /// alert and repeats none: what was alerted before is remembered, and only the new orphan is.
+    @Test func aStateThatBreaksMidwayRepeatsNoAlert() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        for name in ["br0", "br1"] {
+            try ns.ip("tuntap", "add", "dev", name, "mode", "tun")
+            try watcher.wait(name) { $0.contains("new orphans: \(name)") }
+        }
+        for file in ["state.db", "state.db-wal", "state.db-shm"] { try? FileManager.default.removeItem(atPath: state.path + "/" + file) }
+        try FileManager.default.createDirectory(atPath: state.path + "/state.db/in-the-way", withIntermediateDirectories: true)
+        try ns.ip("tuntap", "add", "dev", "br2", "mode", "tun")
+        try watcher.wait("br2") { $0.contains("new orphans: br2") }
+        func sent() -> [String] {
+            ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["new_orphans"] as? [String]
+            }.flatMap { $0 }
+        }
+        let start = Date()
+        while sent().count < 3, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        #expect(watcher.terminate().status == 0)
+        #expect(sent() == ["br0", "br1", "br2"], "\(watcher.log)")
+    }
+
     /// SIGTERM stops a watcher at once even while its --alert-exec hangs: the command (and what
     /// it started) is stopped, and the alert stays undelivered for a later run.
     @Test func aHangingAlertExecHoldsNoStopUp() throws {
