@@ -77,51 +77,7 @@ public final class RunLock {
     /// file, opened for reading.
     public static func acquire(directory: String, command: String, purpose: Purpose, patience: TimeInterval,
                                giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
-        try acquire(path: directory + "/lock", directory: directory, command: command, purpose: purpose, patience: patience, giveUp: giveUp)
-    }
-
-    /// Takes the lock of a reap journal: flock(2) on the journal file itself, which is one lock
-    /// however the file is named (a symbolic or hard link to it, another spelling of its path),
-    /// taken without writing to it. Two reaps with different state directories may share one
-    /// journal (a configured journal, an administrator's own `--state-dir`): what one acts on and
-    /// repairs from the journal is then decided under this lock, so that a reap never takes the
-    /// intents of another one acting right now for those of a run that was killed. The journal
-    /// must exist (a reap checks it can write it first); who holds the lock is not told.
-    public static func acquire(journal: String, command: String, patience: TimeInterval,
-                               giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
-        let fd = open(journal, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw StorageError(path: journal, problem: "cannot be opened to lock it (\(String(cString: strerror(errno))))",
-                               advice: "Check the journal (--journal).")
-        }
-        let lock = RunLock(path: journal, fd: fd, writable: false)
-        try lock.take(exclusive: true, patience: patience, giveUp: giveUp) { Holder(pid: nil, command: "reap", purpose: .reaping) }
-        return lock
-    }
-
-    /// Takes flock(2) on the lock's file, waiting while another run holds it, for at most
-    /// `patience` seconds, and not at all once `giveUp` says so of the holder (asked every 20 ms).
-    private func take(exclusive: Bool, patience: TimeInterval, giveUp: (Holder) -> Bool, holder: () -> Holder) throws {
-        let started = Date()
-        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
-            switch errno {
-            case EINTR:
-                continue
-            case EWOULDBLOCK:
-                let holder = holder()
-                if giveUp(holder) { throw Busy(path: path, holder: holder, waited: nil) }
-                let waited = Date().timeIntervalSince(started)
-                if waited >= patience { throw Busy(path: path, holder: holder, waited: waited) }
-                usleep(20_000)
-            default:
-                throw StorageError(path: path, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
-            }
-        }
-        held = true
-    }
-
-    private static func acquire(path: String, directory: String, command: String, purpose: Purpose, patience: TimeInterval,
-                                giveUp: (Holder) -> Bool) throws -> RunLock {
+        let path = directory + "/lock"
         var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0, errno == ENOENT {
             try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
@@ -146,6 +102,59 @@ public final class RunLock {
             }
         }
         return lock
+    }
+
+    /// Takes the lock of a reap journal: flock(2) on the journal file itself, which is one lock
+    /// however the file is named (a symbolic or hard link to it, another spelling of its path),
+    /// taken without writing to it. Two reaps with different state directories may share one
+    /// journal (a configured journal, an administrator's own `--state-dir`): what one acts on and
+    /// repairs from the journal is then decided under this lock, so that a reap never takes the
+    /// intents of another one acting right now for those of a run that was killed. The journal
+    /// must exist (a reap checks it can write it first); who holds the lock is not told.
+    public static func acquire(journal: String, patience: TimeInterval, giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
+        let fd = open(journal, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StorageError(path: journal, problem: "cannot be opened to lock it (\(String(cString: strerror(errno))))",
+                               advice: "Check the journal (--journal).")
+        }
+        let lock = RunLock(path: journal, fd: fd, writable: false)
+        try lock.take(exclusive: true, patience: patience, giveUp: giveUp) { Holder(pid: nil, command: "reap", purpose: .reaping) }
+        return lock
+    }
+
+    /// The locks a reap acts under, taken in this order by every run that reaps or repairs: the
+    /// state directory's, exclusively, then its journal's (see `acquire(journal:…)`). The first
+    /// is released if the second cannot be had.
+    public static func acquireReaping(directory: String, journal: String, command: String, patience: TimeInterval,
+                                      giveUp: (Holder) -> Bool) throws -> (state: RunLock, journal: RunLock) {
+        let state = try acquire(directory: directory, command: command, purpose: .reaping, patience: patience, giveUp: giveUp)
+        do {
+            return (state, try acquire(journal: journal, patience: patience, giveUp: giveUp))
+        } catch {
+            state.release()
+            throw error
+        }
+    }
+
+    /// Takes flock(2) on the lock's file, waiting while another run holds it, for at most
+    /// `patience` seconds, and not at all once `giveUp` says so of the holder (asked every 20 ms).
+    private func take(exclusive: Bool, patience: TimeInterval, giveUp: (Holder) -> Bool, holder: () -> Holder) throws {
+        let started = Date()
+        while flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR:
+                continue
+            case EWOULDBLOCK:
+                let holder = holder()
+                if giveUp(holder) { throw Busy(path: path, holder: holder, waited: nil) }
+                let waited = Date().timeIntervalSince(started)
+                if waited >= patience { throw Busy(path: path, holder: holder, waited: waited) }
+                usleep(20_000)
+            default:
+                throw StorageError(path: path, problem: "cannot be locked (\(String(cString: strerror(errno))))", advice: "Check the file system.")
+            }
+        }
+        held = true
     }
 
     /// Gives the lock up, clearing the holder's line first. Safe to call more than once.

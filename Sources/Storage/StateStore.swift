@@ -83,7 +83,7 @@ public struct StateStore: Sendable {
             // Still the file at `path`? Another run may have moved a damaged one aside, or the
             // directory may have been removed or replaced: writing on into the old file would lose
             // every record and alert twice what other runs no longer see as alerted.
-            if let identity = fileIdentity(), let file = connection.file, identity == file { return open }
+            if !openFileReplaced { return open }
             connection.database = nil
             connection.file = nil
         }

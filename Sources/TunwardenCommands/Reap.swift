@@ -169,8 +169,8 @@ public struct Reap: ParsableCommand {
         let lock: RunLock
         let journalLock: RunLock
         do {
-            lock = try RunLock.acquire(directory: store.directory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
-            journalLock = try RunLock.acquire(journal: journalPath, command: "reap", patience: Self.lockPatience) { $0.purpose == .reaping }
+            (lock, journalLock) = try RunLock.acquireReaping(directory: store.directory, journal: journalPath, command: "reap",
+                                                             patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
             throw fail("\(error)")
         }
@@ -220,17 +220,16 @@ public struct Reap: ParsableCommand {
         guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
-        let lock: RunLock
-        let journalLock: RunLock
+        let locks: (state: RunLock, journal: RunLock)
         do {
-            lock = try RunLock.acquire(directory: context.stateDirectory, command: "reap", purpose: .reaping, patience: Self.lockPatience) { $0.purpose == .reaping }
-            journalLock = try RunLock.acquire(journal: journal.path, command: "reap", patience: Self.lockPatience) { $0.purpose == .reaping }
+            locks = try RunLock.acquireReaping(directory: context.stateDirectory, journal: journal.path, command: "reap",
+                                               patience: Self.lockPatience) { $0.purpose == .reaping }
         } catch {
             throw fail("\(error)")
         }
         defer {
-            journalLock.release()
-            lock.release()
+            locks.journal.release()
+            locks.state.release()
         }
         do {
             let records = try journal.lastRun()

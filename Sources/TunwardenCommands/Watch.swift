@@ -259,13 +259,9 @@ public struct Watch: ParsableCommand {
             return nil
         }.min()
         guard !plan.items.isEmpty else { return waiting }
-        let lock: RunLock
-        let journalLock: RunLock
+        let locks: (state: RunLock, journal: RunLock)
         do {
-            lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .reaping, patience: Self.lockPatience) {
-                $0.purpose == .reaping || tw_stop_requested() != 0
-            }
-            journalLock = try RunLock.acquire(journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
+            locks = try RunLock.acquireReaping(directory: store.directory, journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
                 $0.purpose == .reaping || tw_stop_requested() != 0
             }
         } catch {
@@ -273,8 +269,8 @@ public struct Watch: ParsableCommand {
             return Date().addingTimeInterval(Self.lockPatience)
         }
         defer {
-            journalLock.release()
-            lock.release()
+            locks.journal.release()
+            locks.state.release()
         }
         let results: [ReapResult]
         do {

@@ -68,10 +68,12 @@ extension Section {
                                           "a", "img", "picture", "source", "video", "h1", "h2", "h3", "h4", "h5", "h6", "small", "samp"]
 
     /// Where the line at `position` ends, when it is a mark where output was left out of a paste:
-    /// a line of at most eight words that starts with a word of dots and brackets holding an
-    /// ellipsis (`...`, `…`, `[...]`, `[... 12 more interfaces ...]`), or that starts with a
-    /// bracket, a dash or an asterisk and says so (`-- snip --`, `(output trimmed)`, `<snip>`).
-    /// Prose that ends with an ellipsis ("Here is my output...") is not one.
+    /// a line of at most eight words that is dots and brackets holding an ellipsis (`...`, `…`,
+    /// `. . .`, `⋮`, `[... 12 more interfaces ...]`), that holds a CJK phrase saying so (`以下略`,
+    /// `중략`), that starts with a bracket, a dash or an asterisk and says so (`-- snip --`,
+    /// `(output trimmed)`), or that is a short note without one (`rest omitted`, `etc.`, `N more
+    /// interfaces`, `…and 30 others`, `same for the rest`). Prose that ends with an ellipsis ("Here
+    /// is my output...") or mentions more of something without a count is not one.
     func elisionEnd(_ position: Int) -> Int? {
         guard text.startsLine(position) else { return nil }
         var end = position

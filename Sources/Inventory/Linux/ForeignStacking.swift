@@ -81,7 +81,7 @@ public enum ForeignStacking {
                 var client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
                 var naming: [LinkMessage] = []
                 for kind in stackingKinds {
-                    guard let links = try linksOfKnownKind(kind, client: client) else {
+                    guard let links = try linksOf(kind, client: client, stopEarly: true) else {
                         // No such link can exist; the socket still holds the rest of that dump.
                         client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
                         continue
@@ -189,37 +189,14 @@ public enum ForeignStacking {
     /// What stops reading a dump the kernel did not filter.
     private struct Unfiltered: Error {}
 
-    /// Every link of `kind`, as `linksOf` gives them, or nil as soon as the answer shows that the
-    /// kernel has no such kind (it answers with every link, and the first is of another kind):
-    /// the rest of that answer, which on a namespace of ten thousand links costs as much as a
-    /// whole dump, is not read, and the client must not be used again.
-    static func linksOfKnownKind(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage]? {
-        var attempt = 0
-        while true {
-            var found: [LinkMessage] = []
-            do {
-                try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
-                    guard message.header.type == NetlinkType.newLink else { return }
-                    let link = try LinkMessage.decode(message.payload)
-                    guard link.kind == kind else { throw Unfiltered() }
-                    found.append(link)
-                }
-                return found
-            } catch is Unfiltered {
-                return nil
-            } catch NetlinkError.dumpInterrupted(let operation, _) {
-                attempt += 1
-                guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
-                usleep(useconds_t(5_000 * attempt))
-            }
-        }
-    }
-
-    /// Every link of `kind`, from a kind-filtered dump. The kernel filters only by kinds whose
-    /// driver is registered (`linkinfo_to_kind_ops`) and otherwise answers with every link; a
-    /// link of another kind in the answer therefore proves that no link of this kind exists, and
-    /// that answer need not be consistent.
-    public static func linksOf(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
+    /// Every link of `kind`, from a kind-filtered dump, or nil when the answer shows the kernel has
+    /// no such kind. The kernel filters only by kinds whose driver is registered
+    /// (`linkinfo_to_kind_ops`) and otherwise answers with every link; a link of another kind in
+    /// the answer therefore proves that no link of this kind exists, and that answer need not be
+    /// consistent. With `stopEarly`, the rest of such an answer (on a namespace of ten thousand
+    /// links as costly as a whole dump) is not read, and the client must not be used again;
+    /// otherwise it is read to its end and the client stays usable.
+    static func linksOf(_ kind: String, client: RtnetlinkClient, stopEarly: Bool) throws -> [LinkMessage]? {
         var attempt = 0
         while true {
             var found: [LinkMessage] = []
@@ -228,16 +205,28 @@ public enum ForeignStacking {
                 try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
                     guard message.header.type == NetlinkType.newLink else { return }
                     let link = try LinkMessage.decode(message.payload)
-                    if link.kind == kind { found.append(link) } else { unfiltered = true }
+                    guard link.kind == kind else {
+                        unfiltered = true
+                        if stopEarly { throw Unfiltered() }
+                        return
+                    }
+                    found.append(link)
                 }
-                return unfiltered ? [] : found
+                return unfiltered ? nil : found
+            } catch is Unfiltered {
+                return nil
             } catch NetlinkError.dumpInterrupted(let operation, _) {
-                if unfiltered { return [] }
+                if unfiltered { return nil }
                 attempt += 1
                 guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
                 usleep(useconds_t(5_000 * attempt))
             }
         }
+    }
+
+    /// Every link of `kind` (none where the kernel has no such kind), the dump read to its end.
+    public static func linksOf(_ kind: String, client: RtnetlinkClient) throws -> [LinkMessage] {
+        try linksOf(kind, client: client, stopEarly: false) ?? []
     }
 }
 #endif
