@@ -115,16 +115,20 @@ struct ReaperKernelTests {
         #expect(result.stdout.contains("Reaped 1 of 1."), "\(result.stdout)")
     }
 
+    /// Makes a tap `lower` in `ns` and a macvlan `upper` on it, made straight into `other`;
+    /// false when this kernel has no macvlan driver.
+    func macvlan(_ upper: String, on lower: String, in ns: TestNamespace, madeIn other: TestNamespace) throws -> Bool {
+        try ns.ip("tuntap", "add", "dev", lower, "mode", "tap")
+        return (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", lower, "name", upper, "netns", other.name, "type", "macvlan"]))?.status == 0
+    }
+
     /// A macvlan made straight into another namespace whose ifindex there equals its lower's
     /// here: the kernel then leaves IFLA_LINK out (it equals the link's own index), and the
     /// link's index is its lower's. The tap is kept all the same.
     @Test func aStackedDeviceWhoseIndexEqualsItsLowersKeepsIt() throws {
         let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); other.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "col0", "mode", "tap")
-        guard (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "col0", "name", "colmv", "netns", other.name, "type", "macvlan"]))?.status == 0 else {
-            return  // no macvlan driver in this kernel
-        }
+        guard try macvlan("colmv", on: "col0", in: ns, madeIn: other) else { return }  // no macvlan driver in this kernel
         let index = { (namespace: TestNamespace, name: String) -> Int? in
             let links = (try? JSONSerialization.jsonObject(with: Data(((try? namespace.ip("-j", "link", "show", name)) ?? "[]").utf8))) as? [[String: Any]]
             return links?.first?["ifindex"] as? Int
@@ -140,10 +144,7 @@ struct ReaperKernelTests {
     @Test func aStackedDeviceInANamespaceOnlyAThreadIsInKeepsIt() throws {
         let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); other.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "thr0", "mode", "tap")
-        guard (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "thr0", "name", "thrmv", "netns", other.name, "type", "macvlan"]))?.status == 0 else {
-            return  // no macvlan driver in this kernel
-        }
+        guard try macvlan("thrmv", on: "thr0", in: ns, madeIn: other) else { return }  // no macvlan driver in this kernel
         // A process of this (the host's) namespace, one of whose threads enters the other one.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")

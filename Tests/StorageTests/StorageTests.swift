@@ -216,18 +216,18 @@ import TunwardenCore
         try FileManager.default.createSymbolicLink(atPath: directory + "/symlink.jsonl", withDestinationPath: journal)
         #expect(link(journal, directory + "/hardlink.jsonl") == 0)
         let state = try RunLock.acquire(directory: directory + "/state", command: "reap", purpose: .reaping, patience: 1)
-        let held = try RunLock.acquire(journal: journal, command: "reap", patience: 1)
+        let held = try RunLock.acquire(journal: journal, patience: 1)
         for alias in [journal, directory + "/symlink.jsonl", directory + "/hardlink.jsonl"] {
             let refused = #expect(throws: RunLock.Busy.self) {
-                try RunLock.acquire(journal: alias, command: "reap", patience: 5) { $0.purpose == .reaping }
+                try RunLock.acquire(journal: alias, patience: 5) { $0.purpose == .reaping }
             }
             #expect(refused?.description == "another tunwarden reap (pid unknown) is running", "\(alias)")
         }
         held.release()
         #expect(bytes(journal) == Array(record))
-        let next = try RunLock.acquire(journal: directory + "/symlink.jsonl", command: "watch", patience: 0)
+        let next = try RunLock.acquire(journal: directory + "/symlink.jsonl", patience: 0)
         next.release()
         state.release()
-        #expect(throws: StorageError.self) { try RunLock.acquire(journal: directory + "/missing.jsonl", command: "reap", patience: 0) }
+        #expect(throws: StorageError.self) { try RunLock.acquire(journal: directory + "/missing.jsonl", patience: 0) }
     }
 }

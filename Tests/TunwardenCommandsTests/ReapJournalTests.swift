@@ -30,7 +30,7 @@ struct ReapJournalTests {
         try ns.ip("tuntap", "add", "dev", "jshare0", "mode", "tun")
         let journal = other.path + "/journal.jsonl"
         try Data().write(to: URL(fileURLWithPath: journal))
-        let acting = try RunLock.acquire(journal: journal, command: "reap", patience: 1)
+        let acting = try RunLock.acquire(journal: journal, patience: 1)
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--yes", "--min-age", "0",
                                         "--state-dir", state.path, "--journal", journal])
         acting.release()

@@ -68,6 +68,19 @@ struct WatchTests {
         #expect(watcher.log.contains("watch: stopping: the namespace watched was deleted"), "\(watcher.log)")
     }
 
+    /// The new orphans of the alerts an `--alert-exec 'cat >> FILE; echo >> FILE'` wrote, in
+    /// order, once at least `count` are there (or after 3 s: the exec sink writes after the log line).
+    static func newOrphansSent(to path: String, atLeast count: Int) -> [String] {
+        func sent() -> [String] {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["new_orphans"] as? [String]
+            }.flatMap { $0 }
+        }
+        let start = Date()
+        while sent().count < count, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        return sent()
+    }
+
     /// A state that cannot be recorded (here `state.db` is a directory) loses no alert: the
     /// watcher alerts each change all the same, once, and says it alerts without the state.
     @Test func aStateThatCannotBeRecordedLosesNoAlert() throws {
@@ -81,16 +94,10 @@ struct WatchTests {
         try ns.ip("tuntap", "add", "dev", "rs1", "mode", "tun")
         try watcher.wait("second alert") { $0.contains("new orphans: rs1") }
         #expect(watcher.log.contains("watch: alerting without the state, which could not record this judgement"))
-        func sent() -> [String] {
-            ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["new_orphans"] as? [String]
-            }.flatMap { $0 }
-        }
-        let start = Date()
-        while sent().count < 2, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        let sent = Self.newOrphansSent(to: alerts, atLeast: 2)
         #expect(watcher.terminate().status == 0)
         // Each new orphan once: the watcher remembers what it alerted.
-        #expect(sent() == ["rs0", "rs1"], "\(watcher.log)")
+        #expect(sent == ["rs0", "rs1"], "\(watcher.log)")
     }
 
     /// A state that breaks while the watcher runs (its file replaced by a directory) loses no
@@ -108,15 +115,9 @@ struct WatchTests {
         try FileManager.default.createDirectory(atPath: state.path + "/state.db/in-the-way", withIntermediateDirectories: true)
         try ns.ip("tuntap", "add", "dev", "br2", "mode", "tun")
         try watcher.wait("br2") { $0.contains("new orphans: br2") }
-        func sent() -> [String] {
-            ((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["new_orphans"] as? [String]
-            }.flatMap { $0 }
-        }
-        let start = Date()
-        while sent().count < 3, Date().timeIntervalSince(start) < 3 { usleep(20_000) }
+        let sent = Self.newOrphansSent(to: alerts, atLeast: 3)
         #expect(watcher.terminate().status == 0)
-        #expect(sent() == ["br0", "br1", "br2"], "\(watcher.log)")
+        #expect(sent == ["br0", "br1", "br2"], "\(watcher.log)")
     }
 
     /// SIGTERM stops a watcher at once even while its --alert-exec hangs: the command (and what
