@@ -25,7 +25,7 @@ public struct Reap: ParsableCommand {
         recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
         back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
         journal by the next one. Before acting, only the journal's last record is checked. One reap \
-        acts at a time per state directory: a reap that finds another acting says so and changes nothing.
+        acts at a time per state directory and per journal: a reap that finds another acting says so and changes nothing.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed, or the journal could not take the results of \
