@@ -130,7 +130,7 @@ import TunwardenCore
             #expect(result.detail?.contains(String(cString: strerror(EPERM))) == true, "the kernel's refusal is named: \(result)")
         }
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
-        #expect(byName["rbmq"]?.detail?.contains("set down and up again") == true, "\(byName["rbmq"]?.detail ?? "")")
+        #expect(byName["rbmq"]?.detail?.contains("taken down to be fenced and set up again") == true, "\(byName["rbmq"]?.detail ?? "")")
         expectRestored(kernel, 2, name: "rb0")
         expectRestored(kernel, 3, name: "rbmq", up: true)
         expectRestored(kernel, 4, name: "rbtap", group: 7)
@@ -255,6 +255,40 @@ import TunwardenCore
         #expect(kernel.openDescriptors.isEmpty)
         let recorded = journal.filter { $0.type == .result && $0.ifname == "bz1" }
         #expect(recorded.map(\.result) == [.skipped] && recorded.first?.detail == byName["bz1"]?.detail)
+    }
+
+    @Test func aMultiQueueDeviceAttachedBeforeItIsTakenDownIsNeverTouched() throws {
+        let kernel = ScriptedKernel([Link(3, "mq1", multiQueue: true, up: true), Link(4, "mq2", multiQueue: true, up: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            if step == "reverified" { kernel.change(3) { $0.queues = 2; $0.disabledQueues = 1 } }
+        }
+        let (results, _) = try reap(reaper, plan)
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["mq1"]?.outcome == .skipped)
+        #expect(byName["mq1"]?.detail == "became attached since the plan was made (a process holds a queue: 2 attached, 1 disabled)")
+        #expect(byName["mq2"]?.outcome == .deleted)
+        // Not one request changed mq1: it was only looked at.
+        #expect(kernel.requests.filter { $0.index == 3 }.allSatisfy { $0.type == NetlinkType.getLink }, "\(kernel.requests.filter { $0.index == 3 })")
+        expectRestored(kernel, 3, name: "mq1", up: true)
+    }
+
+    @Test func aDeviceThatCannotBeGivenBackWholeIsReportedFailed() throws {
+        let kernel = ScriptedKernel([Link(3, "mq1", multiQueue: true, up: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        // Fenced, then attached by its private name; and the kernel will not set it up again.
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            kernel.change(3) { $0.queues = 1 }
+            kernel.refuse = { $0.type == NetlinkType.newLink && $0.change & 1 == 1 && $0.ifFlags & 1 == 1 ? EPERM : nil }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        #expect(results.map(\.outcome) == [.failed], "\(results)")
+        #expect(results.first?.detail?.contains("a process holds a queue (1 attached, 0 disabled); it could not be set up again") == true, "\(results)")
+        #expect(journal.filter { $0.type == .result }.map(\.result) == [.failed])
+        #expect(kernel.link(3)?.name == Array("mq1".utf8) && kernel.link(3)?.group == 0)
     }
 
     @Test func aSignalBeforeTheDeleteRollsTheBatchBackAndLeavesTheRestUnattempted() throws {

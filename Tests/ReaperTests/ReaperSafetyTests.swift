@@ -167,7 +167,10 @@ struct ReaperSafetyTests {
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "mqc", "mode", "tun", "multi_queue")
         try ns.ip("link", "set", "mqc", "up")
+        try ns.ip("addr", "add", "fd09::1/64", "dev", "mqc", "nodad")
+        try ns.ip("route", "add", "10.99.0.0/16", "dev", "mqc")
         try ns.ip("tuntap", "add", "dev", "sqc", "mode", "tap")
+        let before = try madeByHand(ns, "mqc")
         let plan = try plan(ns)
         // Attached after re-verification, before fencing: the kernel's queue count must catch the
         // multi-queue one, the exclusive attach the single-queue one.
@@ -186,8 +189,80 @@ struct ReaperSafetyTests {
         let now = try links(ns).values
         let mqc = try #require(now.first { $0.name == Array("mqc".utf8) })
         #expect(mqc.group == 0 && mqc.altNames.isEmpty && mqc.flags & 1 == 1, "name, group and up restored")
+        // Its queue was seen before it was taken down: it never was, and lost nothing.
+        let mqcResult = try #require(results.first { $0.ifname == "mqc" })
+        #expect(mqcResult.detail?.contains("a process holds a queue") == true && mqcResult.detail?.contains("taken down") == false, "\(mqcResult)")
+        let after = try madeByHand(ns, "mqc")
+        #expect(after.addresses == before.addresses && after.routes == before.routes)
         let sqc = try #require(now.first { $0.name == Array("sqc".utf8) })
         #expect(sqc.group == 0 && sqc.altNames.isEmpty)
+    }
+
+    /// The routes and addresses of `device` that were made by hand (not by the kernel for its
+    /// addresses or link-local configuration), in a form that does not depend on the carrier.
+    func madeByHand(_ ns: TestNamespace, _ device: String) throws -> (routes: Set<String>, addresses: Set<String>) {
+        var routes = Set<String>()
+        for family in ["-4", "-6"] {
+            let listed = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "-d", family, "route", "show", "table", "all").utf8)) as? [[String: Any]] ?? []
+            for route in listed where route["protocol"] as? String != "kernel" {
+                var shown = route
+                shown["flags"] = (route["flags"] as? [String] ?? []).filter { $0 != "linkdown" && $0 != "dead" }
+                shown["nexthops"] = (route["nexthops"] as? [[String: Any]])?.map { hop in
+                    var hop = hop
+                    hop["flags"] = (hop["flags"] as? [String] ?? []).filter { $0 != "linkdown" && $0 != "dead" }
+                    return hop
+                }
+                let data = try JSONSerialization.data(withJSONObject: shown.compactMapValues { $0 }, options: [.sortedKeys])
+                routes.insert(String(decoding: data, as: UTF8.self))
+            }
+        }
+        let addresses = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "addr", "show", "dev", device).utf8)) as? [[String: Any]] ?? []
+        let global = (addresses.first?["addr_info"] as? [[String: Any]] ?? []).filter { $0["scope"] as? String == "global" }
+        return (routes, Set(global.map { "\($0["local"] ?? "")/\($0["prefixlen"] ?? "")" }))
+    }
+
+    @Test func aMultiQueueDeviceTakenDownToBeFencedGetsItsAddressesAndRoutesBack() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "mqd", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "mqe", "mode", "tun", "multi_queue")
+        for device in ["mqd", "mqe"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("addr", "add", "10.9.0.1/24", "dev", "mqd")
+        try ns.ip("addr", "add", "fd09::1/64", "dev", "mqd", "nodad")
+        try ns.ip("addr", "add", "fd0a::1/64", "dev", "mqd", "nodad", "valid_lft", "3000", "preferred_lft", "2000")
+        try ns.ip("route", "add", "10.99.0.0/16", "dev", "mqd")
+        try ns.ip("route", "add", "10.98.0.0/16", "via", "10.9.0.2", "dev", "mqd", "src", "10.9.0.1", "mtu", "1300", "metric", "7")
+        try ns.ip("route", "add", "10.97.0.0/16", "via", "192.0.2.9", "dev", "mqd", "onlink")
+        try ns.ip("route", "add", "10.96.0.0/16", "nexthop", "via", "10.9.0.2", "dev", "mqd", "nexthop", "via", "10.9.0.3", "dev", "mqd")
+        try ns.ip("route", "add", "default", "dev", "mqd", "table", "100")
+        // Its gateway through another route of its own: put back only once that one is back.
+        try ns.ip("route", "add", "10.95.0.0/16", "via", "10.99.0.1", "dev", "mqd")
+        try ns.ip("-6", "route", "add", "fd10::/64", "via", "fd09::2", "dev", "mqd")
+        try ns.ip("-6", "route", "add", "fd11::/64", "dev", "mqd", "metric", "300", "table", "100")
+        try ns.ip("route", "add", "10.94.0.0/16", "dev", "mqe")
+        let before = try madeByHand(ns, "mqd")
+        #expect(before.routes.count == 9 && before.addresses == ["10.9.0.1/24", "fd09::1/64", "fd0a::1/64"], "\(before)")
+        let plan = try plan(ns)
+        #expect(Set(plan.items.map(\.ifname)) == ["mqd", "mqe"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let attackers = Locked<[Attacher]>([])
+        // Fenced (down, under a private name): a process finds it by that name and attaches.
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            let fenced = try! self.links(ns).values.first { $0.index == Int32(plan.items.first { $0.ifname == "mqd" }!.interface.index) }!
+            attackers.mutate { $0.append(try! Attacher(ns, name: fenced.name!, multiQueue: true)) }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "downed")
+        let mqd = try #require(results.first { $0.ifname == "mqd" })
+        #expect(mqd.outcome == .skipped, "\(mqd)")
+        #expect(mqd.detail?.contains("3 IPv6 addresses") == false && mqd.detail?.contains("2 IPv6 addresses and 8 routes put back") == true, "\(mqd.detail ?? "")")
+        #expect(results.first { $0.ifname == "mqe" }?.outcome == .deleted)
+        for attacker in attackers.value { #expect(attacker.check() == "alive") }
+        let after = try madeByHand(ns, "mqd")
+        // mqe's route went with mqe; everything of mqd's is back as it was.
+        #expect(after.addresses == before.addresses)
+        #expect(after.routes == before.routes.filter { !$0.contains("mqe") }, "missing: \(before.routes.subtracting(after.routes)), extra: \(after.routes.subtracting(before.routes))")
+        try expectResultsTrue(results, ns)
     }
 
     @Test func aRenameDuringTheActNeverMakesAReportLie() throws {

@@ -24,6 +24,8 @@ extension LinuxReaper {
         var takenDown = false
         var renamed = false
         var grouped = false
+        /// What taking it down cost it, to be given back if it is not deleted.
+        var downed: DownedState?
 
         init(item: ReapItem, fenceName: [UInt8]) {
             self.item = item
@@ -41,7 +43,22 @@ extension LinuxReaper {
         /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
         /// not be restored: the batch stops short of deleting them.
         func abandon(_ targets: [Target], _ outcome: JournalRecord.Outcome, _ detail: String) {
-            for var target in targets { record(target, outcome, detail + restore(&target, client: client)) }
+            for target in targets { giveBack(target, outcome, detail) }
+        }
+        /// Restores `target` and records it with `outcome` and `detail`, or as failed, saying what,
+        /// when it could not be restored whole.
+        func giveBack(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String) {
+            var target = target
+            let (text, whole) = restore(&target, client: client)
+            record(target, whole ? outcome : .failed, detail + text)
+        }
+        /// The addresses and routes of the batch's multi-queue targets, read once, when the first
+        /// one must be taken down.
+        var downedStates: [Int32: DownedState]?
+        let multiQueueIndices = Set(batch.filter(\.multiQueue).map(\.index))
+        func downedState(of index: Int32) throws -> DownedState {
+            if downedStates == nil { downedStates = try DownedState.read(for: multiQueueIndices, client: client) }
+            return downedStates?[index] ?? DownedState()
         }
         var targets = batch
 
@@ -66,11 +83,9 @@ extension LinuxReaper {
                 record(target, .skipped, "not attempted: interrupted by \(signal)")
                 continue
             }
-            switch fence(&target, client: client) {
+            switch fence(&target, client: client, downedState: downedState) {
             case nil: fenced.append(target)
-            case let (outcome, detail)?:
-                let restored = restore(&target, client: client)
-                record(target, outcome, detail + restored)
+            case let (outcome, detail)?: giveBack(target, outcome, detail)
             }
         }
         stepHook?("fenced")
@@ -83,7 +98,7 @@ extension LinuxReaper {
                 target.grouped = true
                 grouped.append(target)
             } catch {
-                record(target, .failed, "cannot set its group: \(error)" + restore(&target, client: client))
+                giveBack(target, .failed, "cannot set its group: \(error)")
             }
         }
         stepHook?("grouped")
@@ -142,7 +157,7 @@ extension LinuxReaper {
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
-            for var target in confirmed {
+            for target in confirmed {
                 guard let link = byIndex[Int(target.index)] else {
                     // Deleted by someone else: there is nothing to restore.
                     record(target, .skipped, "gone since the plan was made (deleted by something else)")
@@ -150,10 +165,10 @@ extension LinuxReaper {
                     continue
                 }
                 if let sockets = bound[Int(target.index)], sockets > 0 {
-                    record(target, .skipped, "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") now bound to it: a process uses it" + restore(&target, client: client))
+                    giveBack(target, .skipped, "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") now bound to it: a process uses it")
                     released = true
                 } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
-                    record(target, .skipped, problem + restore(&target, client: client))
+                    giveBack(target, .skipped, problem)
                     released = true
                 } else {
                     kept.append(target)
@@ -188,7 +203,7 @@ extension LinuxReaper {
             }
         } else {
             var sent: [Target] = []
-            for var target in confirmed {
+            for target in confirmed {
                 let index = target.index
                 do {
                     try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
@@ -196,7 +211,7 @@ extension LinuxReaper {
                 } catch NetlinkError.kernel(_, ENODEV, _) {
                     record(target, .skipped, "gone since the plan was made (deleted by something else)")
                 } catch {
-                    record(target, .failed, "\(error)" + restore(&target, client: client))
+                    giveBack(target, .failed, "\(error)")
                 }
             }
             confirmed = sent
@@ -268,10 +283,36 @@ extension LinuxReaper {
     }
 
     /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
-    /// is recorded in `target`, for `restore`).
-    func fence(_ target: inout Target, client: RtnetlinkClient) -> (JournalRecord.Outcome, String)? {
+    /// is recorded in `target`, for `restore`). `downedState` gives what a device that must be
+    /// taken down would lose, read before it is.
+    func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState) -> (JournalRecord.Outcome, String)? {
         if target.multiQueue {
-            if target.item.interface.isUp {
+            // Renaming needs the device down, and down it loses its IPv6 addresses and routes. The
+            // last look before that: a process that attached since re-verification keeps the
+            // device untouched (one that attaches after it finds the device given back whole).
+            let live: LinkMessage
+            do {
+                let index = target.index
+                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else {
+                    return (.failed, "cannot look at it before fencing: RTM_GETLINK gave no link")
+                }
+                live = try LinkMessage.decode(reply.payload)
+            } catch {
+                return Self.netlinkOutcome(error, doing: "look at it before fencing")
+            }
+            if let queues = live.tun?.numQueues, let disabled = live.tun?.numDisabledQueues, queues + disabled > 0 {
+                return (.skipped, "became attached since the plan was made (a process holds a queue: \(queues) attached, \(disabled) disabled)")
+            }
+            guard live.name == target.name else {
+                return (.skipped, "renamed since the plan was made (now \(live.name.map(InterfaceName.text) ?? "unnamed"))")
+            }
+            if live.flags & Self.iffUp != 0 {
+                do {
+                    target.downed = try downedState(target.index)
+                } catch {
+                    return (.failed, "cannot read its addresses and routes before taking it down to rename it: \(error)")
+                }
                 do {
                     try client.request(operation: "RTM_NEWLINK (down)") { LinkMessage.setUpRequest(index: target.index, up: false, sequence: $0) }
                     target.takenDown = true
@@ -339,12 +380,14 @@ extension LinuxReaper {
         return nil
     }
 
-    /// Undoes what fencing did to a target that will not be deleted: group, private name,
-    /// down. tunwarden's own queue stays attached until the batch ends (the batch closes every
-    /// descriptor it opened exactly once). Returns text to add to its result: empty when everything was restored, otherwise
-    /// what could not be.
-    func restore(_ target: inout Target, client: RtnetlinkClient) -> String {
+    /// Undoes what fencing did to a target that will not be deleted: group, private name, down
+    /// (with its IPv6 addresses and routes added again). tunwarden's own queue stays attached until
+    /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
+    /// add to its result (what was given back beyond the fence, what could not be) and whether the
+    /// device is as it was.
+    func restore(_ target: inout Target, client: RtnetlinkClient) -> (text: String, whole: Bool) {
         var problems: [String] = []
+        var notes: [String] = []
         let index = target.index
         if target.grouped {
             let prior = target.item.interface.group ?? 0
@@ -367,13 +410,28 @@ extension LinuxReaper {
         }
         if target.takenDown {
             if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {
-                problems.append("it could not be set up again")
+                problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
+            } else if let downed = target.downed {
+                let back = downed.putBack(client: client)
+                if back.missing.isEmpty, back.addresses + back.routes == 0 {
+                    notes.append("it was taken down to be fenced and set up again (it had no IPv6 address or route to lose)")
+                } else if back.missing.isEmpty {
+                    notes.append("it was taken down to be fenced and set up again, its \(Self.counted(back.addresses, "IPv6 address", "IPv6 addresses")) and \(Self.counted(back.routes, "route", "routes")) put back")
+                } else {
+                    problems.append("it was taken down to be fenced and set up again, but \(back.missing.count) of its addresses and routes could not be put back: \(back.missing.prefix(5).joined(separator: ", "))\(back.missing.count > 5 ? ", …" : "") (the journal's recreate commands list them)")
+                }
             } else {
-                problems.append("it was set down and up again for the check, which drops its routes and IPv6 addresses: the journal's recreate commands restore them")
+                problems.append("it was taken down to be fenced and set up again, which drops its routes and IPv6 addresses: the journal's recreate commands list them")
             }
             target.takenDown = false
+            target.downed = nil
         }
-        return problems.isEmpty ? "" : "; " + problems.joined(separator: "; ")
+        let text = (notes + problems).map { "; " + $0 }.joined()
+        return (text, problems.isEmpty)
+    }
+
+    static func counted(_ count: Int, _ one: String, _ many: String) -> String {
+        "\(count) \(count == 1 ? one : many)"
     }
 
     /// The outcome of a refused fencing request: a device that vanished is skipped, anything else failed.
