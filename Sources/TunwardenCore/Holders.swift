@@ -69,6 +69,9 @@ public struct HolderScan: Sendable, Equatable {
     /// Packet sockets bound to each ifindex of the inspected namespace (Linux `/proc/net/packet`:
     /// `tcpdump -i tap0`, a DHCP client): processes that use a device without a tun descriptor.
     public var packetSockets: [Int: Int] = [:]
+    /// TCP and UDP sockets bound to each ifindex with SO_BINDTODEVICE (Linux: a DHCP or DNS server
+    /// serving only a VM's tap, a socket unit with `BindToDevice=`): use without a tun descriptor too.
+    public var boundSockets: [Int: Int] = [:]
 
     public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
                 processesScanned: Int, opaquePIDs: [Int32] = []) {

@@ -57,6 +57,7 @@ import Testing
             precondition(replayed == route)
         }
         _ = try? Replay.addAddressRequest(fromDumped: payload, sequence: 1)
+        if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)

@@ -98,12 +98,22 @@ import TunwardenCore
         #expect(sniffed.link(3) != nil && sniffed.link(2) == nil)
         expectRestored(sniffed, 3, name: "fp1")
 
+        // So does a socket bound to it with SO_BINDTODEVICE (a DHCP server for the VM started).
+        let served = ScriptedKernel([Link(2, "fd0", tap: true), Link(3, "fd1", tap: true)])
+        var serving = served.reaper()
+        serving.stepHook = { step in if step == "grouped" { served.boundSockets = [3: 2] } }
+        let (bound, _) = try reap(serving, try served.plan())
+        #expect(bound.first { $0.ifname == "fd1" }?.outcome == .skipped)
+        #expect(bound.first { $0.ifname == "fd1" }?.detail?.contains("2 sockets are now bound to it with SO_BINDTODEVICE") == true, "\(bound)")
+        #expect(served.link(3) != nil && served.link(2) == nil)
+        expectRestored(served, 3, name: "fd1")
+
         // With the packet socket list unreadable at the last look, nothing is deleted.
         let blind = ScriptedKernel([Link(2, "fb0", tap: true)])
-        blind.packetSocketsUnreadable = "scripted"
+        blind.socketsUnreadable = "scripted"
         let (unseen, _) = try reap(blind.reaper(), try blind.plan())
         #expect(blind.deletions.isEmpty)
-        #expect(unseen.first?.detail?.contains("cannot tell whether a packet socket is bound to it (scripted)") == true, "\(unseen)")
+        #expect(unseen.first?.detail?.contains("cannot tell whether a socket is bound to it (scripted)") == true, "\(unseen)")
         expectRestored(blind, 2, name: "fb0")
 
         let unread = ScriptedKernel([Link(2, "fu0", tap: true)])

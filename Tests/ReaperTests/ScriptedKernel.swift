@@ -77,8 +77,10 @@ final class ScriptedKernel: @unchecked Sendable {
     var foreignStacking = ForeignStacking.Found()
     /// The packet sockets bound to each ifindex, as the reaper's last look lists them.
     var packetSockets: [Int: Int] = [:]
-    /// Why the list cannot be read at the last look, when it cannot.
-    var packetSocketsUnreadable: String?
+    /// The sockets bound to each ifindex with SO_BINDTODEVICE, as the last look lists them.
+    var boundSockets: [Int: Int] = [:]
+    /// Why the lists cannot be read at the last look, when they cannot.
+    var socketsUnreadable: String?
     /// The signal the reap signals report as caught (0: none).
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
@@ -108,7 +110,7 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
-                                           foreignStacking: { _, _ in self.foreignStacking }, packetSockets: { _ in self.packetSocketsUnreadable.map { .failure(PacketSockets.Unreadable(description: $0)) } ?? .success(self.packetSockets) })
+                                           foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success((self.packetSockets, self.boundSockets)) })
         return reaper
     }
 

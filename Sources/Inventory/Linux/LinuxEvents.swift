@@ -75,8 +75,8 @@ public final class LinuxWatchSource {
     /// namespace is made by a thread that enters it, which cost more than a burst's requests.
     /// Dropped after any failure, so that the next request starts on a fresh one.
     private var requestClient: RtnetlinkClient?
-    /// The packet sockets the last holder look could read (see `holderLook`).
-    private var lastPacketSockets: [Int: Int] = [:]
+    /// The packet sockets and SO_BINDTODEVICE sockets the last holder look could read (see `holderLook`).
+    private var lastSockets: (packet: [Int: Int], bound: [Int: Int]) = ([:], [:])
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
@@ -136,11 +136,11 @@ public final class LinuxWatchSource {
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
         // What was known stays when the list cannot be read this time.
-        scan.packetSockets = lastPacketSockets
+        (scan.packetSockets, scan.boundSockets) = lastSockets
         if let namespace = try? inventory.openNamespace() {
-            if case let .success(counts) = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
-                scan.packetSockets = counts
-                lastPacketSockets = counts
+            if case let .success(counts) = SocketUse.counts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+                (scan.packetSockets, scan.boundSockets) = counts
+                lastSockets = counts
             }
             if let fd = namespace.fd { close(fd) }
         }

@@ -90,7 +90,9 @@ public struct LinuxInventory: InventoryBackend {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
             // (Unreadable, nothing is known of them: the reaper's last look reads them again and
             // deletes nothing without them.)
-            scan.packetSockets = (try? PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
+            if let sockets = try? SocketUse.counts(namespaceFD: namespace.fd, procRoot: procRoot).get() {
+                (scan.packetSockets, scan.boundSockets) = sockets
+            }
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

@@ -10,14 +10,10 @@ import Netlink
 /// The kernel lists a namespace's packet sockets in `/proc/net/packet`, with the ifindex each is
 /// bound to (`Iface`; 0 for one bound to every device, which ties it to none). The file is opened
 /// by a thread inside the namespace (a `/proc/net` file belongs to the namespace of whoever opened
-/// it) and read from here. Sockets of other kinds bound to the device (`SO_BINDTODEVICE`) are not
-/// counted.
+/// it) and read from here. Sockets of other kinds bound to the device (`SO_BINDTODEVICE`) are
+/// counted by `BoundSockets`.
 public enum PacketSockets {
-    /// Why the list could not be read.
-    public struct Unreadable: Error, CustomStringConvertible {
-        public var description: String
-        public init(description: String) { self.description = description }
-    }
+    public typealias Unreadable = SocketUse.Unreadable
 
     /// How many packet sockets are bound to each ifindex in the namespace behind `namespaceFD`
     /// (nil: this process's own). None where the kernel has no packet sockets (the file does not

@@ -2,7 +2,8 @@
 import CLinuxShims
 import Glibc
 
-/// A NETLINK_ROUTE socket: the Linux transport for `RtnetlinkClient`.
+/// A NETLINK_ROUTE socket (or, asked for, a NETLINK_SOCK_DIAG one): the Linux transport for
+/// `RtnetlinkClient`, which frames the requests and dumps of both alike.
 ///
 /// The socket belongs to the network namespace it was created in for its whole life, so a socket
 /// made for another namespace answers about that namespace while the rest of the process stays
@@ -22,13 +23,20 @@ public final class NetlinkSocket: NetlinkTransport {
     /// The socket's descriptor, for waiting on it together with others (poll); tunwarden keeps ownership.
     public var descriptor: Int32 { fd }
 
-    /// Opens a socket in this thread's network namespace, or, when `namespaceFD` is given (an open
-    /// `/run/netns/NAME` or `/proc/PID/ns/net`), in that namespace.
-    public init(namespaceFD: Int32? = nil) throws {
+    /// NETLINK_ROUTE.
+    public static let route: Int32 = 0
+    /// NETLINK_SOCK_DIAG: the kernel's lists of sockets (what `ss` reads).
+    public static let socketDiagnostics: Int32 = 4
+
+    /// Opens a socket of the netlink family `netlinkProtocol` in this thread's network namespace,
+    /// or, when `namespaceFD` is given (an open `/run/netns/NAME` or `/proc/PID/ns/net`), in that
+    /// namespace, made by a short-lived thread that enters it (no thread of the caller ever
+    /// changes namespace).
+    public init(namespaceFD: Int32? = nil, netlinkProtocol: Int32 = NetlinkSocket.route) throws {
         if let namespaceFD {
-            fd = try Self.createInNamespace(namespaceFD)
+            fd = try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create(netlinkProtocol) }
         } else {
-            fd = try Self.create()
+            fd = try Self.create(netlinkProtocol)
         }
     }
 
@@ -41,8 +49,8 @@ public final class NetlinkSocket: NetlinkTransport {
 
     deinit { close(fd) }
 
-    private static func create() throws -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
+    private static func create(_ netlinkProtocol: Int32 = route) throws -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
         guard fd >= 0 else { throw NetlinkError.system(call: "socket(AF_NETLINK)", errno: errno) }
         var size = receiveBufferBytes
         // SO_RCVBUFFORCE passes the rmem_max cap when privileged; otherwise take what is allowed.
@@ -67,12 +75,6 @@ public final class NetlinkSocket: NetlinkTransport {
             throw NetlinkError.system(call: "bind(AF_NETLINK)", errno: code)
         }
         return fd
-    }
-
-    /// Creates the socket on a short-lived thread that enters the target namespace, so that no
-    /// thread of the caller ever changes namespace.
-    private static func createInNamespace(_ namespaceFD: Int32) throws -> Int32 {
-        try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create() }
     }
 
     /// rtnetlink multicast groups (RTNLGRP_*), from include/uapi/linux/rtnetlink.h.

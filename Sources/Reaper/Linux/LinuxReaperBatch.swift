@@ -145,13 +145,13 @@ extension LinuxReaper {
                 return results
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
-            // A process that bound a packet socket to a target since the plan (tcpdump) uses it;
-            // with the list unreadable, any target may be used.
-            let bound: [Int: Int]
-            switch system.packetSockets(namespaceFD) {
-            case let .success(counts): bound = counts
+            // A process that bound a socket to a target since the plan (tcpdump, a server
+            // listening only on it) uses it; with the lists unreadable, any target may be used.
+            let sockets: (packet: [Int: Int], bound: [Int: Int])
+            switch system.socketUse(namespaceFD) {
+            case let .success(counts): sockets = counts
             case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether a packet socket is bound to it (\(problem)); nothing deleted")
+                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
                 return results
             }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
@@ -164,8 +164,8 @@ extension LinuxReaper {
                     released = true
                     continue
                 }
-                if let sockets = bound[Int(target.index)], sockets > 0 {
-                    giveBack(target, .skipped, "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") now bound to it: a process uses it")
+                if let use = Heuristics.socketUse(packet: sockets.packet[Int(target.index)] ?? 0, bound: sockets.bound[Int(target.index)] ?? 0, now: true) {
+                    giveBack(target, .skipped, use)
                     released = true
                 } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
                     giveBack(target, .skipped, problem)

@@ -59,9 +59,9 @@ extension LinuxReaper {
         var foreignStacking: (_ namespaceFD: Int32?, _ namespaceDirectory: String) -> ForeignStacking.Found = { fd, directory in
             ForeignStacking.look(inspectedFD: fd, namespaceDirectory: directory)
         }
-        /// The packet sockets bound to each ifindex of the inspected namespace (see
-        /// `PacketSockets.boundCounts`).
-        var packetSockets: (_ namespaceFD: Int32?) -> Result<[Int: Int], PacketSockets.Unreadable> = { fd in PacketSockets.boundCounts(namespaceFD: fd) }
+        /// The packet sockets and the SO_BINDTODEVICE sockets bound to each ifindex of the
+        /// inspected namespace (see `SocketUse.counts`).
+        var socketUse: (_ namespaceFD: Int32?) -> Result<(packet: [Int: Int], bound: [Int: Int]), SocketUse.Unreadable> = { fd in SocketUse.counts(namespaceFD: fd) }
 
         /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
         static var kernel: System {

@@ -254,9 +254,10 @@ final class NamespaceFacts {
             for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
                 for slot in slots(named: name) { dirty.insert(slot) }
             }
-            // And those whose packet sockets changed (found by index).
+            // And those whose packet or bound sockets changed (found by index).
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)
-            where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] {
+                .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)
+            where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, or has packet sockets bound to it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, or has sockets bound to it (packet sockets, SO_BINDTODEVICE)"),
     ]
 }
 
@@ -31,6 +31,16 @@ extension Heuristics {
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. Its own name
     /// and group are in the reap's journal; judged under the private name it would be recorded,
     /// and alerted, as a new orphan.
+    /// Why sockets tie a device to a process, in words (nil when none do): `packet` sockets bound
+    /// to it, `bound` ones bound with SO_BINDTODEVICE. The reaper's last look says it the same way.
+    public static func socketUse(packet: Int, bound: Int, now: Bool = false) -> String? {
+        var parts: [String] = []
+        let are = { (count: Int) in count == 1 ? " is" : "s are" }
+        if packet > 0 { parts.append("\(packet) packet socket\(are(packet))\(now ? " now" : "") bound to it (tcpdump, a DHCP client)") }
+        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it with SO_BINDTODEVICE (a server that listens only on it)") }
+        return parts.isEmpty ? nil : parts.joined(separator: " and ") + ": a process uses it without a tun descriptor"
+    }
+
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
         let name = interface.name
         guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }),
@@ -89,8 +99,7 @@ extension Heuristics {
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
         }
-        if let sockets = scan.packetSockets[interface.index], sockets > 0 {
-            let reason = "\(sockets) packet socket\(sockets == 1 ? " is" : "s are") bound to it (tcpdump, a DHCP client): a process uses it without a tun descriptor"
+        if let reason = Self.socketUse(packet: scan.packetSockets[interface.index] ?? 0, bound: scan.boundSockets[interface.index] ?? 0) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."

@@ -1,0 +1,80 @@
+#if os(Linux)
+import Glibc
+import Netlink
+
+/// TCP and UDP sockets bound to one device of a namespace with SO_BINDTODEVICE: a DHCP or DNS
+/// server that serves only a virtual machine's tap, a systemd socket unit with `BindToDevice=`,
+/// `ping -I tap0`. Such a process uses the device without a tun descriptor, so the holder scan
+/// cannot see it, and deleting the device leaves its socket bound to an ifindex that no longer
+/// exists (a device made again gets another).
+///
+/// The kernel lists a namespace's sockets through NETLINK_SOCK_DIAG (what `ss` reads), each with
+/// the ifindex it is bound to. A netlink socket answers for the namespace it was made in, so one
+/// is made there. TIME_WAIT entries are left out: they are what closed connections leave, not a
+/// process's socket. Raw and ICMP ("ping") sockets are not listed this way on every kernel and
+/// are not looked for.
+public enum BoundSockets {
+    static let inet: UInt8 = 2, inet6: UInt8 = 10
+    static let tcp: UInt8 = 6, udp: UInt8 = 17
+
+    /// How many TCP and UDP sockets are bound to each ifindex in the namespace behind
+    /// `namespaceFD` (nil: this process's own); `Unreadable` when the lists could not be had (no
+    /// way into the namespace, a kernel without socket diagnostics for TCP or UDP over IPv4):
+    /// then nothing is known.
+    public static func boundCounts(namespaceFD: Int32?) -> Result<[Int: Int], SocketUse.Unreadable> {
+        let client: RtnetlinkClient
+        do {
+            client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NetlinkSocket.socketDiagnostics))
+        } catch {
+            return .failure(SocketUse.Unreadable(description: "cannot open a socket-diagnostics socket in the namespace: \(error)"))
+        }
+        var counts: [Int: Int] = [:]
+        let notTimeWait = ~(UInt32(1) << UInt32(SocketDiagnostics.timeWait))
+        for family in [inet, inet6] {
+            for transport in [tcp, udp] {
+                var found: [Int: Int] = [:]
+                do {
+                    try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (\(transport == tcp ? "TCP" : "UDP") over IPv\(family == inet ? 4 : 6))",
+                                        request: { SocketDiagnostics.dumpRequest(family: family, transport: transport, states: notTimeWait, sequence: $0) },
+                                        restart: { found = [:] }) { message in
+                        guard message.header.type == SocketDiagnostics.byFamily else { return }
+                        let socket = try SocketDiagnostics.decode(message.payload)
+                        if socket.boundInterface != 0, socket.state != SocketDiagnostics.timeWait { found[Int(socket.boundInterface), default: 0] += 1 }
+                    }
+                } catch NetlinkError.kernel(_, let code, _) where family == inet6 && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
+                    // A kernel without IPv6 has no IPv6 sockets.
+                    continue
+                } catch {
+                    return .failure(SocketUse.Unreadable(description: "the kernel's list of sockets could not be read: \(error)"))
+                }
+                counts.merge(found, uniquingKeysWith: +)
+            }
+        }
+        return .success(counts)
+    }
+}
+
+/// The sockets that tie processes to devices without a tun descriptor: packet sockets
+/// (`PacketSockets`) and sockets bound with SO_BINDTODEVICE (`BoundSockets`).
+public enum SocketUse {
+    /// Why a list could not be read.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// Both counts for the namespace behind `namespaceFD` (nil: this process's own), each by
+    /// ifindex; `Unreadable` when either list could not be had.
+    public static func counts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<(packet: [Int: Int], bound: [Int: Int]), Unreadable> {
+        let packet: [Int: Int]
+        switch PacketSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(counts): packet = counts
+        case let .failure(problem): return .failure(problem)
+        }
+        switch BoundSockets.boundCounts(namespaceFD: namespaceFD) {
+        case let .success(bound): return .success((packet, bound))
+        case let .failure(problem): return .failure(problem)
+        }
+    }
+}
+#endif
