@@ -307,7 +307,7 @@ public enum Heuristics {
         case .tun, .tap:
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
-                               uppers: uppers, master: master, findings: &findings)
+                               uppers: uppers, master: master, routes: routes, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
             if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {

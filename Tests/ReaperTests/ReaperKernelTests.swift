@@ -248,6 +248,32 @@ struct ReaperKernelTests {
         #expect(result.stdout.contains("Deleted tap bd2 (ifindex"))
     }
 
+    /// A tap nobody holds, one of whose routes also leaves through a live veth: the kernel deletes
+    /// a multipath route whole with any of its devices, so deleting the tap would cut the veth's
+    /// path. It is suspect and left; a tap whose multipath route leaves only through itself is not.
+    @Test func aTapSharingAMultipathRouteWithALiveDeviceIsKept() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "mp0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "mp1", "mode", "tap")
+        try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
+        for device in ["mp0", "mp1", "va", "vb"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("addr", "add", "10.9.0.1/24", "dev", "mp0")
+        try ns.ip("addr", "add", "10.8.0.1/24", "dev", "mp1")
+        try ns.ip("addr", "add", "10.7.0.1/24", "dev", "va")
+        try ns.ip("route", "add", "10.70.0.0/16", "nexthop", "via", "10.9.0.2", "dev", "mp0", "nexthop", "via", "10.7.0.2", "dev", "va")
+        try ns.ip("route", "add", "10.71.0.0/16", "nexthop", "via", "10.8.0.2", "dev", "mp1", "nexthop", "via", "10.8.0.3", "dev", "mp1")
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let mp0 = entries.first { $0["ifname"] as? String == "mp0" }
+        #expect(mp0?["state"] as? String == "suspect", "\(mp0 ?? [:])")
+        #expect((mp0?["state_reason"] as? String)?.contains("its route 10.70.0.0/16 also leaves through va") == true, "\(mp0 ?? [:])")
+        #expect(entries.first { $0["ifname"] as? String == "mp1" }?["state"] as? String == "orphaned")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "mp0", "va", "vb"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try ns.ip("route", "show", "10.70.0.0/16").contains("nexthop via 10.7.0.2 dev va"))
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

@@ -28,9 +28,9 @@ import Testing
                                     carrier: true, mtu: 1500, group: 0, master: 3, link: 12, linkNetnsID: 4,
                                     hardwareAddress: "aa:bb:cc:dd:ee:ff", peerName: "eth0")
         let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
-        var multipath = Build.route("0.0.0.0/1", 7)
+        var multipath = Build.route("198.18.0.0/15", 7)
         multipath.nextHops = [NextHop(gateway: IPAddress("10.8.0.1"), interfaceIndex: 7, interfaceName: "kure_tun"),
-                              NextHop(interfaceIndex: 8, interfaceName: "vpn\"0")]
+                              NextHop(gateway: IPAddress("10.8.0.3"), interfaceIndex: 7, interfaceName: "kure_tun")]
         multipath.metric = 50
         multipath.routeProtocol = .static
         return Heuristics.assess(Build.snapshot([ethernet, orphan, live, veth],

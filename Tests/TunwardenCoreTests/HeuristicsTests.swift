@@ -54,6 +54,20 @@ enum Build {
         #expect(a.status == .warning)
     }
 
+    @Test func anOrphanSharingAMultipathRouteWithAnotherDeviceIsSuspect() {
+        var shared = Build.route("10.70.0.0/16", 7)
+        shared.nextHops = [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7), NextHop(gateway: IPAddress("10.7.0.2"), interfaceIndex: 2, interfaceName: "eth0")]
+        var own = Build.route("10.71.0.0/16", 8)
+        own.nextHops = [NextHop(gateway: IPAddress("10.8.0.2"), interfaceIndex: 8), NextHop(gateway: IPAddress("10.8.0.3"), interfaceIndex: 8)]
+        let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
+        let a = Heuristics.assess(Build.snapshot([ethernet, Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap)], routes: [shared, own]))
+        let tap7 = a.interfaces.first { $0.interface.name == "tap7" }
+        #expect(tap7?.state == .suspect)
+        #expect(tap7?.reason.contains("its route 10.70.0.0/16 also leaves through eth0") == true, "\(tap7?.reason ?? "")")
+        #expect(!a.findings.contains { $0.ifname == "tap7" && $0.reapable })
+        #expect(a.interfaces.first { $0.interface.name == "tap8" }?.state == .orphaned)
+    }
+
     @Test func tapIsJudgedLikeTun() {
         let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
         #expect(a.interfaces.first?.state == .orphaned)

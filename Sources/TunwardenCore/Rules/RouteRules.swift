@@ -297,7 +297,7 @@ extension Heuristics {
             let interface = assessed.interface
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
-            var evidence = "\(routes.count) route\(routes.count == 1 ? "" : "s") send traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
+            var evidence = "\(routes.count) \(routes.count == 1 ? "route sends" : "routes send") traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
             if captures {
                 let families = Set(routes.filter { capturing.contains(group($0)) }.map(\.family))
                 let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")

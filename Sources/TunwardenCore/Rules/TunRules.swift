@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, or has sockets bound to it (packet sockets, SO_BINDTODEVICE)"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), or shares a multipath route with another device"),
     ]
 }
 
@@ -41,6 +41,27 @@ extension Heuristics {
         return parts.isEmpty ? nil : parts.joined(separator: " and ") + ": a process uses it without a tun descriptor"
     }
 
+    /// Why deleting `interface` would cut other devices' paths, in words (nil when it would not):
+    /// the kernel deletes a multipath route whole when any device it leaves through goes, so a
+    /// route that also leaves through a live device depends on this one.
+    static func sharedRoutes(of interface: NetworkInterface, in routes: [Route]) -> String? {
+        var others: Set<String> = []
+        var shared: [Route] = []
+        for route in routes {
+            let elsewhere = route.nextHops.compactMap { hop in
+                hop.interfaceIndex.flatMap { $0 == interface.index ? nil : (hop.interfaceName ?? "ifindex \($0)") }
+            }
+            guard !elsewhere.isEmpty else { continue }
+            shared.append(route)
+            others.formUnion(elsewhere)
+        }
+        guard let first = shared.first else { return nil }
+        let devices = others.sorted()
+        let which = shared.count == 1 ? "its route \(first.destination)\(first.table == .main ? "" : " (table \(first.table))") also leaves"
+                                      : "\(shared.count) of its routes (\(first.destination), …) also leave"
+        return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes a multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
+    }
+
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
         let name = interface.name
         guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }),
@@ -49,7 +70,8 @@ extension Heuristics {
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
-                         scanText: String, uppers: [String] = [], master: String? = nil, findings: inout [Finding]) -> (InterfaceState, String) {
+                         scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [],
+                         findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -100,6 +122,13 @@ extension Heuristics {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
         }
         if let reason = Self.socketUse(packet: scan.packetSockets[interface.index] ?? 0, bound: scan.boundSockets[interface.index] ?? 0) {
+            findings.append(Finding(
+                id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
+                evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
+            ))
+            return (.suspect, reason)
+        }
+        if let reason = Self.sharedRoutes(of: interface, in: routes) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
