@@ -117,15 +117,54 @@ public enum RecreateCommands {
         // Routes the kernel makes by itself (for addresses, link-local, the local table) come back with them.
         for route in routes where route.type == .unicast && route.routeProtocol != .kernel && route.nexthopObject == nil {
             var add = "\(ip) route add \(route.destination)"
-            if route.nextHops.count == 1, let gateway = route.nextHops[0].gateway { add += " via \(gateway)" }
-            add += " dev \(name)"
+            let multipath = route.nextHops.count > 1
+            if !multipath {
+                if let gateway = route.nextHops.first?.gateway { add += " via \(gateway)" }
+                add += " dev \(name)"
+                if route.nextHops.first?.onlink == true { add += " onlink" }
+            }
             if route.table != .main { add += " table \(route.table)" }
             if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
             if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
             if let scope = route.scope, scope != .global { add += " scope \(scope)" }
+            if let source = route.preferredSource { add += " src \(source)" }
+            add += metricWords(route).map { " " + $0 }.joined()
+            if multipath {
+                for hop in route.nextHops {
+                    add += " nexthop"
+                    if let gateway = hop.gateway { add += " via \(gateway)" }
+                    let device = hop.interfaceIndex == interface.index ? name : hop.interfaceName.map { ShellWord.quote(InterfaceName.kernelBytes($0)) }
+                    if let device { add += " dev \(device)" }
+                    if let weight = hop.weight, weight != 1 { add += " weight \(weight)" }
+                    if hop.onlink { add += " onlink" }
+                }
+            }
             commands.append(add)
         }
         return commands
+    }
+
+    /// `ip route`'s word for each RTAX_* metric it can set, and how the kernel's value is written
+    /// back: rtt and rttvar are kept in eighths and quarters of a millisecond, rto_min in
+    /// milliseconds, `features` as a mask whose one settable bit is ECN.
+    static let metricKeywords: [(number: UInt16, keyword: String, text: @Sendable (UInt32) -> String?)] = [
+        (2, "mtu", { "\($0)" }), (3, "window", { "\($0)" }), (4, "rtt", { "\($0 / 8)ms" }), (5, "rttvar", { "\($0 / 4)ms" }),
+        (6, "ssthresh", { "\($0)" }), (7, "cwnd", { "\($0)" }), (8, "advmss", { "\($0)" }), (9, "reordering", { "\($0)" }),
+        (10, "hoplimit", { "\($0)" }), (11, "initcwnd", { "\($0)" }), (12, "features", { $0 & 1 != 0 ? "ecn" : nil }),
+        (13, "rto_min", { "\($0)ms" }), (14, "initrwnd", { "\($0)" }), (15, "quickack", { "\($0)" }),
+        (17, "fastopen_no_cookie", { "\($0)" }),
+    ]
+
+    /// `mtu lock 1300 advmss 1200 congctl bbr`: the route's metrics as `ip route add` takes them.
+    static func metricWords(_ route: Route) -> [String] {
+        let locked = route.kernelMetrics[1] ?? 0
+        var words: [String] = []
+        for entry in metricKeywords {
+            guard let value = route.kernelMetrics[entry.number], let text = entry.text(value) else { continue }
+            words.append(entry.keyword + (locked & (1 << UInt32(entry.number)) != 0 ? " lock " : " ") + text)
+        }
+        if let algorithm = route.congestionControl { words.append("congctl \(ShellWord.quote(Array(algorithm.utf8)))") }
+        return words
     }
 
     /// The line that heads the commands of a device whose namespace `ip netns` has no name for.

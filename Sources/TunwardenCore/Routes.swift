@@ -5,11 +5,19 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     public var gateway: IPAddress?
     public var interfaceIndex: Int?
     public var interfaceName: String?
+    /// Whether the gateway is taken as on the link without a route to it (RTNH_F_ONLINK); kept
+    /// for the recreate commands, not part of the JSON schema.
+    public var onlink = false
+    /// A multipath hop's share (`weight`, rtnh_hops + 1); nil for a single-path route. Not part
+    /// of the JSON schema.
+    public var weight: Int?
 
-    public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil) {
+    public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil, onlink: Bool = false, weight: Int? = nil) {
         self.gateway = gateway
         self.interfaceIndex = interfaceIndex
         self.interfaceName = interfaceName
+        self.onlink = onlink
+        self.weight = weight
     }
 
     enum CodingKeys: String, CodingKey { case gateway, interfaceIndex = "ifindex", interfaceName = "dev" }
@@ -40,6 +48,14 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     /// The route's flags as BSD netstat prints them (`UGcIg`), for a macOS route; not part of the
     /// JSON schema. `I` marks a route scoped to its interface, which general traffic never takes.
     public var bsdFlags: String?
+    /// The source address the route prefers (RTA_PREFSRC, `src`); kept for the recreate commands,
+    /// not part of the JSON schema.
+    public var preferredSource: IPAddress?
+    /// The route's metrics by RTAX_* number (RTAX_LOCK, 1, the mask of locked ones) and its
+    /// congestion control algorithm: `mtu 1300`, `advmss 1200`, `congctl bbr`. Kept for the
+    /// recreate commands, not part of the JSON schema.
+    public var kernelMetrics: [UInt16: UInt32] = [:]
+    public var congestionControl: String?
 
     /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
     /// interface uses it, so a scoped default captures nothing.

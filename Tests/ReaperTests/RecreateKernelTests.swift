@@ -42,6 +42,12 @@ struct RecreateKernelTests {
             for route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
                 view.append(line(route, route.keys.sorted()))
             }
+            // Multipath routes name their devices in their hops only.
+            for route in try objects([family, "-j", "-d", "route", "show", "table", "all"])
+            where (route["nexthops"] as? [[String: Any]])?.contains(where: { $0["dev"] as? String == name }) == true {
+                let hops = (route["nexthops"] as? [[String: Any]] ?? []).map { line($0, $0.keys.sorted()) }
+                view.append(line(route, route.keys.sorted().filter { $0 != "nexthops" }) + " hops=\(hops)")
+            }
         }
         return view
     }
@@ -75,6 +81,12 @@ struct RecreateKernelTests {
         try ns.ip("addr", "add", "10.66.1.1/24", "dev", "rfull0", "metric", "9", "valid_lft", "3000", "preferred_lft", "2000")
         try ns.ip("addr", "add", "10.66.2.1/24", "dev", "rfull0", "scope", "link")
         try ns.ip("addr", "add", "239.1.2.3/32", "dev", "rfull0", "autojoin")
+        try ns.ip("route", "add", "10.77.0.0/16", "via", "192.0.2.9", "dev", "rfull0", "onlink")
+        try ns.ip("route", "add", "10.78.0.0/16", "via", "10.66.1.2", "dev", "rfull0", "src", "10.66.1.1", "mtu", "lock", "1300",
+                  "advmss", "1200", "initcwnd", "10", "rtt", "100ms", "features", "ecn", "congctl", "reno", "table", "100")
+        try ns.ip("route", "add", "10.79.0.0/16", "nexthop", "via", "10.66.1.2", "dev", "rfull0", "weight", "3",
+                  "nexthop", "via", "10.66.1.3", "dev", "rfull0")
+        try ns.ip("-6", "route", "add", "2001:db8:9::/64", "via", "2001:db8:6::2", "dev", "rfull0", "metric", "300", "mtu", "1400")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
         let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }

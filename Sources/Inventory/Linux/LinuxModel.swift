@@ -77,6 +77,9 @@ extension LinuxInventory {
         return names
     }
 
+    /// RTNH_F_ONLINK.
+    static let onlinkFlag: UInt32 = 0x4
+
     /// The model route of a route message, its next hops not yet named (the engine, or a
     /// `StreamedSnapshot`, names them from the links).
     static func route(_ message: RouteMessage) -> Route? {
@@ -90,16 +93,22 @@ extension LinuxInventory {
         if message.nextHops.isEmpty {
             if message.outputInterface != nil || message.gateway != nil {
                 let index = message.outputInterface.map(Int.init)
-                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index))
+                hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,
+                                    onlink: message.flags & onlinkFlag != 0))
             }
         } else {
             hops = message.nextHops.map { hop in
-                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex))
+                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
+                        onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
             }
         }
-        return Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
-                     metric: message.priority, routeProtocol: RouteProtocol(kernel: UInt32(message.protocolID)), scope: RouteScope(kernel: UInt32(message.scope)),
-                     nextHops: hops, nexthopObject: message.nexthopID)
+        var route = Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
+                          metric: message.priority, routeProtocol: RouteProtocol(kernel: UInt32(message.protocolID)), scope: RouteScope(kernel: UInt32(message.scope)),
+                          nextHops: hops, nexthopObject: message.nexthopID)
+        route.preferredSource = message.preferredSource.flatMap { IPAddress(bytes: $0) }
+        route.kernelMetrics = message.metrics
+        route.congestionControl = message.congestionControl
+        return route
     }
 
     /// iproute2's order and names; RUNNING is left out as `ip link` leaves it out.

@@ -8,6 +8,7 @@ public struct RouteMessage: Equatable, Sendable {
         public static let gateway: UInt16 = 5
         public static let priority: UInt16 = 6
         public static let preferredSource: UInt16 = 7
+        public static let metrics: UInt16 = 8
         public static let multipath: UInt16 = 9
         public static let table: UInt16 = 15
         public static let via: UInt16 = 18
@@ -47,11 +48,17 @@ public struct RouteMessage: Equatable, Sendable {
     public var preferredSource: [UInt8]?
     public var nexthopID: UInt32?
     public var nextHops: [NextHop] = []
+    /// RTA_METRICS: each RTAX_* number with its value (RTAX_LOCK, 1, is the mask of locked ones).
+    public var metrics: [UInt16: UInt32] = [:]
+    /// RTAX_CC_ALGO: the congestion control algorithm the route asks for.
+    public var congestionControl: String?
 
     public init() {}
 
     /// Size of `struct rtmsg`.
     public static let headerSize = 12
+    /// RTAX_CC_ALGO, the one metric that is a string.
+    static let congestionControlMetric: UInt16 = 16
     /// Size of `struct rtnexthop`.
     static let nextHopHeaderSize = 8
 
@@ -88,6 +95,16 @@ public struct RouteMessage: Equatable, Sendable {
                 } else {
                     attributes.fail(.malformed("RTA_VIA shorter than its family field"))
                 }
+            case Attribute.metrics:
+                var congestionControl: String?
+                var metrics: [UInt16: UInt32] = [:]
+                attributes.nested { inner in
+                    while inner.next() {
+                        if inner.type == Self.congestionControlMetric { congestionControl = inner.string() } else { metrics[inner.type] = inner.uint32() }
+                    }
+                }
+                route.metrics = metrics
+                route.congestionControl = congestionControl
             case Attribute.multipath:
                 do throws(NetlinkError) {
                     route.nextHops = try decodeNextHops(attributes.data)
