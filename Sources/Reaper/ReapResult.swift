@@ -24,6 +24,13 @@ public struct ReapRefusal: Error, CustomStringConvertible, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// An error's text as a clause inside a refusal's sentence: without the full stop it may end with.
+    public static func clause(_ error: any Error) -> String {
+        var text = "\(error)"
+        while text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
 }
 
 /// A reap that acted but could not journal every result afterwards (a full disk, a signal).

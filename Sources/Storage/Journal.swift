@@ -257,8 +257,25 @@ public struct Journal: Sendable {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
-        close(fd)
+        defer { close(fd) }
+        try Self.requireRegularFile(fd, path: path)
         return torn
+    }
+
+    /// Refuses a journal that is not a regular file (/dev/null, a FIFO, a terminal): records
+    /// written there are not kept, and it cannot be synced or locked as a journal must be.
+    static func requireRegularFile(_ fd: Int32, path: String) throws {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            throw StorageError(path: path, problem: "cannot be examined (\(String(cString: strerror(errno))))", advice: "Choose another --journal path.")
+        }
+        let type = status.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            let what = type == S_IFCHR ? "a character device" : type == S_IFIFO ? "a pipe" : type == S_IFSOCK ? "a socket"
+                : type == S_IFBLK ? "a block device" : "not a file"
+            throw StorageError(path: path, problem: "is \(what), not a regular file, so records written to it would not be kept",
+                               advice: "Choose a --journal path that is a file (or none yet).")
+        }
     }
 
     /// Appends records as JSON lines in one write and flushes them to disk. When the journal does
@@ -313,7 +330,8 @@ public struct Journal: Sendable {
     /// Checks the last line that has a line end and whatever follows it, reading the file
     /// backwards from its end only as far as the start of that line.
     func checkTail() throws -> [TornRecord] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking: a FIFO put where the journal should be must be refused, not waited on.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             // No journal yet; where its directory cannot be, `checkWritable` says why.
             if errno == ENOENT || errno == ENOTDIR { return [] }
@@ -325,6 +343,7 @@ public struct Journal: Sendable {
         guard fstat(fd, &status) == 0 else {
             throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))", advice: "Check the file.")
         }
+        try Self.requireRegularFile(fd, path: path)
         // `tail` holds the file from offset `start` to its end.
         var start = Int(status.st_size)
         var tail: [UInt8] = []

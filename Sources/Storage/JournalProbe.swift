@@ -20,7 +20,8 @@ extension Journal {
                 throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                    advice: "Choose another --journal path, or run as root.")
             }
-            close(fd)
+            defer { close(fd) }
+            try Self.requireRegularFile(fd, path: path)
             return torn
         }
         var ancestor = (path as NSString).deletingLastPathComponent

@@ -31,4 +31,21 @@ import Storage
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["damaged.jsonl", "file", "readonly.jsonl"])
     }
+
+    /// A journal that is not a file (/dev/null, a FIFO) keeps nothing: the dry run and the real
+    /// run both refuse it, the same way, and neither waits on a FIFO with no writer.
+    @Test func aJournalThatIsNotAFileIsRefusedByBothRuns() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(mkfifo(directory + "/fifo", 0o600) == 0)
+        for path in ["/dev/null", directory + "/fifo"] {
+            for dryRun in [true, false] {
+                let refused = #expect(throws: StorageError.self) {
+                    let journal = Journal(path: path)
+                    _ = try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable()
+                }
+                #expect(refused?.description.contains("not a regular file") == true, "\(path): \(refused?.description ?? "")")
+            }
+        }
+    }
 }

@@ -39,7 +39,7 @@ public struct DarwinReaper {
             fresh = ReapPlan.make(assessment, observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
                                   policy: ReapPolicy(minimumAge: 0), now: snapshot.takenAt)
         } catch {
-            throw ReapRefusal("cannot re-verify the plan: \(error); nothing was changed")
+            throw ReapRefusal("cannot re-verify the plan: \(ReapRefusal.clause(error)); nothing was changed")
         }
         var results: [ReapResult] = []
         var verified: [ReapItem] = []

@@ -102,7 +102,7 @@ public struct LinuxReaper {
                 }
             })
         } catch {
-            throw ReapRefusal("cannot journal the plan before acting: \(error); nothing was changed")
+            throw ReapRefusal("cannot journal the plan before acting: \(ReapRefusal.clause(error)); nothing was changed")
         }
 
         let namespaceFD = try openNamespace()
@@ -111,7 +111,7 @@ public struct LinuxReaper {
         do {
             client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         } catch {
-            throw ReapRefusal("cannot open a netlink socket: \(error); nothing was changed")
+            throw ReapRefusal("cannot open a netlink socket: \(ReapRefusal.clause(error)); nothing was changed")
         }
         stepHook?("reverified")
 
@@ -169,7 +169,7 @@ public struct LinuxReaper {
         do {
             snapshot = try system.inventory(namespaceName, namespaceDirectory).snapshot()
         } catch {
-            throw ReapRefusal("cannot re-verify the plan: \(error); nothing was changed")
+            throw ReapRefusal("cannot re-verify the plan: \(ReapRefusal.clause(error)); nothing was changed")
         }
         guard snapshot.holders.complete else {
             throw ReapRefusal("cannot re-verify the plan: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")); nothing was changed")
