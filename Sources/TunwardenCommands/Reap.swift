@@ -126,7 +126,8 @@ public struct Reap: ParsableCommand {
                 throw fail("\(error)")
             }
         }
-        if !dryRun { try repairInterruptedRun(journal: journal, namespace: namespace, context: context) }
+        // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.
+        let repairFailed = dryRun ? false : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
         let snapshot: Snapshot
         do {
             snapshot = try context.backend(capture: from, namespace: namespace, patient: true).snapshot()
@@ -153,7 +154,7 @@ public struct Reap: ParsableCommand {
         }
         if plan.items.isEmpty || dryRun {
             if format == .json { console.write(ReapReport(plan: plan, results: nil).json(pretty: console.isTerminal) + [10]) }
-            throw ExitCode(0)
+            throw ExitCode(repairFailed ? 1 : 0)
         }
         if !yes {
             guard console.inputIsTerminal else {
@@ -163,7 +164,7 @@ public struct Reap: ParsableCommand {
             console.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
             guard let answer = console.readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 console.note("nothing was changed")
-                throw ExitCode(0)
+                throw ExitCode(repairFailed ? 1 : 0)
             }
         }
         let lock: RunLock
@@ -205,19 +206,19 @@ public struct Reap: ParsableCommand {
                 + (journalProblem == nil ? " and journaled" : ""))
             throw ExitCode(128 + reaper.stoppingSignal)
         }
-        throw ExitCode(journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
+        throw ExitCode(repairFailed || journalProblem != nil || items.contains { $0.result == .failed } ? 1 : 0)
     }
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
     /// records, before anything is planned: otherwise its private link group and names would be
-    /// taken for the devices' own state.
-    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws {
+    /// taken for the devices' own state. Returns whether a device could not be given back.
+    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws -> Bool {
         func fail(_ message: String) -> ExitCode { Self.fail(message, context.console) }
-        guard from == nil, context.isPrivileged else { return }
+        guard from == nil, context.isPrivileged else { return false }
         let reaper: any PlanReaper
-        do { reaper = try context.reaper(namespace) } catch { return }
+        do { reaper = try context.reaper(namespace) } catch { return false }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return }
+        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return false }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -233,7 +234,11 @@ public struct Reap: ParsableCommand {
         }
         do {
             let records = try journal.lastRun()
-            for line in try reaper.repairInterrupted(journal: journal, records: records) { context.console.note(line) }
+            let repairs = try reaper.repairInterrupted(journal: journal, records: records)
+            for repair in repairs {
+                if repair.failed { context.console.error(repair.line) } else { context.console.note(repair.line) }
+            }
+            return repairs.contains { $0.failed }
         } catch {
             throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }

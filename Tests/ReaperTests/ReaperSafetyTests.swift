@@ -383,8 +383,38 @@ struct ReaperSafetyTests {
         #expect(now[klmq.index]?.name == Array("klmq".utf8) && now[klmq.index]?.group == 0 && (now[klmq.index]!.flags & 1) == 1)
         let results = try journal.read().filter { $0.type == .result && $0.run == "killed" }
         #expect(results.count == 2)
+        #expect(lines.allSatisfy { !$0.failed && $0.line.hasPrefix("Repaired") }, "\(lines)")
         // Repaired once: the next look finds nothing left to do.
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
+    }
+
+    /// A killed run's fenced device whose name a new device took meanwhile cannot be given back:
+    /// it stays fenced (name and group), so no audit takes it for an orphan and no reap deletes it
+    /// under its private name; the repair says so, journals a failure, and the reap exits 1.
+    @Test func aFencedDeviceWhoseNameWasTakenStaysFencedAndTheReapSaysSo() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "ktmq", "mode", "tun", "multi_queue")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let ktmq = try #require(snapshot.interfaces.first { $0.name == "ktmq" })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "ktmq", ifindex: ktmq.index,
+                                          prior: PriorState(ktmq, routes: []), fenceGroup: 0x1234_5678, fenceName: "tw0000000000003")])
+        try ns.ip("link", "set", "ktmq", "name", "tw0000000000003")
+        try ns.ip("link", "set", "tw0000000000003", "group", "\(0x1234_5678)")
+        try ns.ip("tuntap", "add", "dev", "ktmq", "mode", "tun")
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 1, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stderr.contains("Could not repair ktmq"), "\(result.stderr)")
+        let now = try links(ns)
+        #expect(now[ktmq.index]?.name == Array("tw0000000000003".utf8) && now[ktmq.index]?.group == 0x1234_5678, "left fenced")
+        let repaired = try journal.read().filter { $0.type == .result && $0.run == "killed" }
+        #expect(repaired.map(\.result) == [.failed])
+        // The newcomer is an orphan like any other; the fenced device is nobody's to take.
+        #expect(!result.stdout.contains("tw0000000000003"), "\(result.stdout)")
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        #expect(entries.first { $0["ifname"] as? String == "tw0000000000003" }?["state"] as? String == "unknown")
     }
 
     @Test func auditShowsNamesEscapedAndKeepsThemLosslessInJSON() throws {

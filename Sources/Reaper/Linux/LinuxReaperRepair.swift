@@ -23,8 +23,10 @@ extension LinuxReaper {
     /// Finds the reaps in `journal` that were cut off between their intent and result records
     /// (killed outright, or the machine went down), undoes their fences on the devices that are
     /// still there (link group, private name, alternative name), and journals a result for each.
-    /// Returns one line per device for people. Does nothing for runs that journaled their results.
-    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [String] {
+    /// Returns one line per device for people, and whether that device could not be given back
+    /// (then it stays fenced, so that nothing takes it for an orphan, and its result is failed).
+    /// Does nothing for runs that journaled their results.
+    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [(line: String, failed: Bool)] {
         let open = unfinishedIntents(records)
         guard !open.isEmpty else { return [] }
         let namespaceFD = try openNamespace()
@@ -32,7 +34,7 @@ extension LinuxReaper {
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-        var lines: [String] = []
+        var lines: [(line: String, failed: Bool)] = []
         var repairs: [JournalRecord] = []
         let now = Date()
         for intent in open {
@@ -42,26 +44,41 @@ extension LinuxReaper {
             if let link = byIndex[intent.ifindex], link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false) {
                 var done: [String] = []
                 let index = Int32(intent.ifindex)
-                if link.group == intent.fenceGroup {
+                // The name first: a device that cannot have its name back stays fenced (private
+                // name, private group), which every audit and reap leaves alone.
+                var keptFenced = false
+                if let fenceName, link.name == fenceName {
+                    let original = InterfaceName.kernelBytes(intent.ifname)
+                    do {
+                        try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }
+                        done.append("renamed back")
+                        if intent.prior?.flags.contains("UP") == true {
+                            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
+                                done.append("set up again (routes and IPv6 addresses it lost going down are in the journal's recreate commands)")
+                            } else {
+                                done.append("could not be set up again")
+                                outcome = .failed
+                            }
+                        }
+                    } catch {
+                        keptFenced = true
+                        outcome = .failed
+                        let fenced = ShellWord.quote(fenceName)
+                        done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(link.group ?? 0), which audits and reaps leave alone; free the name \(intent.ifname) and give it back with `ip link set dev \(fenced) name \(ShellWord.quote(original))`, `ip link set dev \(ShellWord.quote(original)) group \(intent.prior?.group ?? 0)`\(intent.prior?.flags.contains("UP") == true ? " and `… up`" : "")")
+                    }
+                }
+                if !keptFenced, link.group == intent.fenceGroup {
                     let prior = intent.prior?.group ?? 0
-                    _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }
-                    done.append("group \(prior) restored")
+                    if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) != nil {
+                        done.append("group \(prior) restored")
+                    } else {
+                        done.append("its link group could not be set back to \(prior)")
+                        outcome = .failed
+                    }
                 }
                 if let fenceName, link.altNames.contains(fenceName) {
                     _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
                     done.append("private alternative name removed")
-                }
-                if let fenceName, link.name == fenceName {
-                    let original = InterfaceName.kernelBytes(intent.ifname)
-                    if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }) != nil {
-                        done.append("renamed back")
-                        if intent.prior?.flags.contains("UP") == true {
-                            _ = try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }
-                            done.append("set up again")
-                        }
-                    } else {
-                        done.append("could not be renamed back from \(intent.fenceName ?? "")")
-                    }
                 }
                 detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
             } else if byIndex[intent.ifindex] == nil {
@@ -70,7 +87,7 @@ extension LinuxReaper {
             } else {
                 detail = "run \(intent.run) was interrupted before fencing it; nothing to undo"
             }
-            lines.append("Repaired \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)")
+            lines.append(("\(outcome == .failed ? "Could not repair" : "Repaired") \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)", outcome == .failed))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
                                          ifindex: intent.ifindex, result: outcome, detail: detail))
         }

@@ -79,7 +79,7 @@ extension Heuristics {
         }
         if !holders.isEmpty { return (.live, "held") }
         if Self.fencedByReap(interface) {
-            return (.unknown, "fenced by a reap (its private name and link group \(interface.group ?? 0)): a reap is acting on it, or was killed while it did; the next `tunwarden reap` puts its name back first")
+            return (.unknown, "fenced by a reap (its private name and link group \(interface.group ?? 0)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` puts its name back first), or could not give its name back (`tunwarden journal` says why)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {
