@@ -25,6 +25,9 @@ public struct ReapOptions: ParsableArguments {
         if protect.contains("") {
             throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
         }
+        for pattern in protect {
+            if let slip = Glob.slip(in: pattern) { throw ValidationError("--protect '\(pattern)': \(slip)") }
+        }
         try OptionCheck.path(journal, "--journal")
         for kind in only {
             if let refusal = Self.refusal(onlyKind: kind, capture: nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }

@@ -124,6 +124,9 @@ struct ConfigKey: Sendable {
         case .patterns:
             let patterns = try list(node)
             if let empty = patterns.first(where: \.isEmpty) { throw fail("a pattern cannot be empty ('\(empty)')") }
+            for pattern in patterns {
+                if let slip = Glob.slip(in: pattern) { throw fail("pattern '\(pattern)': \(slip)") }
+            }
             return .texts(patterns)
         case .kinds:
             let kinds = try list(node)

@@ -165,6 +165,34 @@ public struct ReapPlan: Sendable, Equatable {
 /// is itself. The name is the `InterfaceName` text tunwarden carries; it is matched as the bytes
 /// that text stands for, so `?` matches a byte that is not UTF-8 just as it matches a letter.
 public enum Glob {
+    /// What in `pattern` is almost certainly a slip, in words, or nil: a `[` with no `]` to close
+    /// it (fnmatch then takes it as itself, so `tun[0-9` protects only a name with a bracket in
+    /// it), or a trailing backslash (which matches nothing).
+    public static func slip(in pattern: String) -> String? {
+        let p = Array(pattern.utf8)
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case UInt8(ascii: "\\"):
+                if i + 1 == p.count { return "it ends with a backslash, which matches nothing" }
+                i += 2
+            case UInt8(ascii: "["):
+                var j = i + 1
+                if j < p.count, p[j] == UInt8(ascii: "!") || p[j] == UInt8(ascii: "^") { j += 1 }
+                // A "]" right after the opening is one of the set.
+                if j < p.count, p[j] == UInt8(ascii: "]") { j += 1 }
+                while j < p.count, p[j] != UInt8(ascii: "]") { j += p[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard j < p.count else {
+                    return "its '[' has no ']' to close it, so it would match only a name with a '[' in it (write '\\[' for that)"
+                }
+                i = j + 1
+            default:
+                i += 1
+            }
+        }
+        return nil
+    }
+
     public static func matches(_ pattern: String, _ name: String) -> Bool {
         matches(pattern: Array(pattern.utf8), name: InterfaceName.kernelBytes(name))
     }

@@ -12,6 +12,8 @@ import TestSupport
         (["audit", "--state-dir", ""], "--state-dir takes a path; got an empty one"),
         (["reap", "--dry-run", "--state-dir", ""], "--state-dir takes a path; got an empty one"),
         (["reap", "--dry-run", "--protect", "wg*", "--protect", ""], "--protect takes a shell pattern"),
+        (["reap", "--dry-run", "--protect", "["], "--protect '[': its '[' has no ']' to close it"),
+        (["reap", "--dry-run", "--protect", "wg\\"], "it ends with a backslash, which matches nothing"),
         (["reap", "--dry-run", "--journal", ""], "--journal takes a path; got an empty one"),
         (["audit", "--from", ""], "--from takes a path; got an empty one"),
         (["journal", "--journal", ""], "--journal takes a path; got an empty one"),

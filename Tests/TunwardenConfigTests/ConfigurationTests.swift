@@ -85,6 +85,7 @@ import Testing
         ("watch:\n  stats-interval: inf\n", 2, "watch.stats-interval", "expected a duration like 90s"),
         ("limit: 9223372036854775807\n", 1, "limit", "must be from 1 to 1000000; got 9223372036854775807"),
         ("protect: ['wg*', '']\n", 1, "protect", "a pattern cannot be empty"),
+        ("reap:\n  protect: ['tun[0-9']\n", 2, "reap.protect", "pattern 'tun[0-9': its '[' has no ']' to close it"),
         ("state-dir: ''\n", 1, "state-dir", "expected an absolute path"),
     ] as [(String, Int, String, String)])
     func badSettingsNameTheirLineAndKey(text: String, line: Int, key: String, problem: String) {

@@ -179,6 +179,14 @@ import Glibc
         #expect(Glob.matches(pattern: Array(pattern.utf8), name: Array(name.utf8)) == expected, "\(pattern) vs \(name): fnmatch says \(expected)")
     }
 
+    /// A bracket left open or a trailing backslash is named as a slip; closed brackets, escaped
+    /// brackets and "]" first in a set are not.
+    @Test(arguments: [("[", true), ("tun[0-9", true), ("wg\\", true), ("[!", true), ("[]", true),
+                      ("tun[0-9]", false), ("\\[x", false), ("[]a]", false), ("[!]]", false), ("wg*", false), ("a\\]b", false)])
+    func slipsInPatterns(pattern: String, isSlip: Bool) {
+        #expect((Glob.slip(in: pattern) != nil) == isSlip, "\(pattern)")
+    }
+
     @Test func namesThatAreNotUTF8AreMatchedByTheirBytes() {
         let name = InterfaceName.text([0x7a, 0x7a, 0xff])
         #expect(Glob.matches("zz?", name))
