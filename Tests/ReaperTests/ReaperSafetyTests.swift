@@ -146,7 +146,8 @@ struct ReaperSafetyTests {
         try ns.ip("tuntap", "add", "dev", "mqb", "mode", "tun", "multi_queue")
         try ns.ip("link", "set", "mqb", "up")
         let plan = try plan(ns)
-        #expect(plan.items.count == 2)
+        let verdicts = { Heuristics.assess(try! LinuxInventory(namespaceName: ns.name).snapshot()).interfaces.map { "\($0.interface.name): \($0.state) (\($0.reason))" } }
+        #expect(plan.items.count == 2, "\(verdicts())")
         var reaper = LinuxReaper(namespaceName: ns.name)
         reaper.lookTargetByTarget = targetByTarget
         let attackers = Locked<[Attacher]>([])
