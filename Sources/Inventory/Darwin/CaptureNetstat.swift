@@ -99,6 +99,7 @@ extension Section {
         finishRouteListing(into: &contents)
         (netstatHeader, familiesSeen, sectionRoutes, sectionFamilyCounts, sectionKeys) = (false, [], 0, [:], [])
         (cutShort, elided, rowsSkipped, elidedBeforeAnything) = (false, false, false, false)
+        (generalRouteNetifs, destinationOfTwoNetifs) = ([:], nil)
         routesAtStart = contents.routes.count
     }
 
@@ -156,6 +157,16 @@ extension Section {
         row.listing = contents.routeListings.count
         // Refs and Use before the name: the older layout, whose Netif column is never widened.
         if netifPosition - position - 3 >= 2 { row.netifWidth = destination.family == .inet ? 7 : 8 }
+        // One table holds one general route to a destination: the same one into two interfaces
+        // is two tables, of two moments (a loop's rounds, pasted one after the other).
+        if !row.flags.contains("I"), zone == nil {
+            let destination = row.destination.description
+            if let earlier = generalRouteNetifs[destination], earlier != row.netif {
+                if destinationOfTwoNetifs == nil { destinationOfTwoNetifs = "\(destinationWord) into \(earlier) and \(row.netif)" }
+            } else {
+                generalRouteNetifs[destination] = row.netif
+            }
+        }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)
@@ -191,6 +202,14 @@ extension Section {
     /// Records the route listing read (if any): the families it covers and the filter it went
     /// through; a whole one supersedes earlier listings of its families.
     mutating func finishRouteListing(into contents: inout CaptureContents) {
+        if let twice = destinationOfTwoNetifs {
+            // Its rows are of a moment of their own, which nothing before or after speaks for.
+            mixedMoments = true
+            contents.moment += 1
+            for index in routesAtStart..<contents.routes.count { contents.routes[index].moment = contents.moment }
+            contents.moment += 1
+            contents.notes.append("\(at(range.lowerBound)): the route rows send \(twice), which one table cannot: they are of several moments")
+        }
         if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
             contents.netstatSeen = true
             var families = familiesSeen

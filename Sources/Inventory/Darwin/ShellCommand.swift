@@ -281,11 +281,17 @@ struct ShellCommand {
             }
         }
         // The pipeline.
-        while onLine(position), text[position] == "|" || text[position] == "|&" {
+        var pipelineSeparated = false
+        pipeline: while onLine(position), text[position] == "|" || text[position] == "|&" {
             position += 1
             guard onLine(position) else { break }
-            let stage = String(text[position])
+            var stage = String(text[position])
             position += 1
+            // `| sort; …`: a stage without arguments, and the line's other commands after it.
+            if stage.count > 1, stage.hasSuffix(";") {
+                stage.removeLast()
+                pipelineSeparated = true
+            }
             var stageWords: [String] = []
             var quote: Character?
             var startedQuoted = false
@@ -293,10 +299,21 @@ struct ShellCommand {
             let isPattern = ["grep", "egrep", "fgrep", "rg"].contains(stage)
             let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column", "pbcopy"].contains(stage)
             let takesProgram = ["awk", "sed", "cut", "tr", "xargs"].contains(stage)
-            while onLine(position) {
-                let word = String(text[position])
+            while onLine(position), !pipelineSeparated {
+                var word = String(text[position])
                 if quote == nil {
+                    // `| grep utun; sleep 30; netstat …`: the other commands of the line follow.
+                    if Self.separators.contains(word) {
+                        pipelineSeparated = true
+                        command.separator = word
+                        position += 1
+                        break
+                    }
                     if word == "|" || done { break }
+                    if word.count > 1, word.hasSuffix(";"), !(word.first == "'" || word.first == "\"") || word.dropLast().last == word.first {
+                        word.removeLast()
+                        pipelineSeparated = true
+                    }
                     // These take options (and counts) only; a plain word is output.
                     if optionsOnly, !word.hasPrefix("-"), Int(word) == nil { break }
                 }
@@ -318,6 +335,7 @@ struct ShellCommand {
                 // never has, and after a program its input files: what follows is output.
                 if isPattern, startedQuoted || !word.hasPrefix("-") { done = true }
                 if takesProgram, startedQuoted { done = true }
+                if pipelineSeparated { break }
             }
             let unquoted = Self.joiningQuoted(stageWords).map(unquote)
             switch stage {
@@ -336,6 +354,13 @@ struct ShellCommand {
                 command.reshaping.append(([stage] + stageWords).joined(separator: " ") + " (a pager: only the pages shown)")
             default:
                 command.reshaping.append(([stage] + stageWords).joined(separator: " "))
+            }
+            if pipelineSeparated {
+                while onLine(position) {
+                    command.followedBy.append(String(text[position]))
+                    position += 1
+                }
+                break pipeline
             }
         }
         command.words = start..<position
