@@ -232,6 +232,21 @@ import Testing
         #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)).status == .critical)
     }
 
+    /// Blocks printed by a command line that chose which interfaces to show (a loop or xargs
+    /// over names) are no listing of every interface, lo0 among them or not; `ifconfig -a` and a
+    /// saved listing shown whole are.
+    @Test(arguments: ["% for i in lo0 en0; do ifconfig $i; done", "% for i in lo0 en0\nfor> do ifconfig -v $i\nfor> done",
+                      "$ for i in lo0 en0\n> do\n> ifconfig $i\n> done", "% echo lo0 en0 | xargs -n1 ifconfig",
+                      "% printf '%s\\n' lo0 en0 | xargs -n 1 sudo ifconfig", "% time ifconfig lo0 en0"])
+    func blocksOfNamedInterfacesAreNoWholeListing(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(contents.ifconfigSeen && !contents.interfacesComplete, "\(command)")
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+        for whole in ["% ifconfig -a", "% ifconfig", "% ifconfig -a > if.txt\n% cat if.txt"] {
+            #expect(CaptureReader.read(CaptureText(file: "paste.txt", text: whole + "\n" + Self.loAndEn0 + "\n")).interfacesComplete, "\(whole)")
+        }
+    }
+
     /// Output left out, marked anywhere and in any of the usual ways.
     @Test(arguments: ["...\n" + loAndEn0, loAndEn0 + "\n\t...", loAndEn0.replacingOccurrences(of: "\tstatus", with: "-- snip --\n\tstatus"),
                       loAndEn0 + "\n[... 12 more interfaces ...]", loAndEn0 + "\n(output trimmed)", loAndEn0 + "\n<snip>"])
