@@ -289,4 +289,19 @@ import Testing
             + "0/1                utun4              USc                 utun4\n128.0/1            utun4              USc                 utun4\n"
         #expect(CapturePasteTests.assess(scoped + Self.ifconfigWithUtun5).status == .critical)
     }
+
+    /// A listing through one grep shows every row the grep would certainly let through: rows into
+    /// utun4 an earlier `| grep utun` showed and a later one does not are gone by then, and
+    /// neither critical nor advised away (their `route -n delete` would take the new tunnel's).
+    @Test func aLaterGrepThatWouldShowARowSupersedesIt() {
+        let first = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        for second in ["user@mbp ~ % netstat -rn -f inet | grep utun   # after reconnecting\n", "user@mbp ~ % netstat -rn -f inet | grep -i UTUN\n"] {
+            let assessment = CapturePasteTests.assess(first + second + Self.utun5Rows + Self.ifconfigWithUtun5)
+            #expect(assessment.status == .ok, "\(second): \(assessment.findings.map(\.evidence))")
+            #expect(!assessment.snapshot.routes.contains { $0.nextHops.first?.interfaceName == "utun4" }, "\(second)")
+        }
+        // A grep that would not show utun4's rows says nothing of them.
+        let other = CapturePasteTests.assess(first + "user@mbp ~ % netstat -rn -f inet | grep utun5\n" + Self.utun5Rows + Self.ifconfigWithUtun5)
+        #expect(other.snapshot.routes.contains { $0.nextHops.first?.interfaceName == "utun4" })
+    }
 }

@@ -434,6 +434,25 @@ import Testing
     128.0/1            198.18.0.1         UGSc                utun6
     """
 
+    /// A `#` after a command's words starts a comment, which is neither a root prompt nor the
+    /// command's words nor output; a `#` that ends a prompt is a root prompt.
+    @Test(arguments: ["% netstat -rn -f inet    # ifconfig no longer shows utun6 after the crash", "% netstat -rn -f inet #gone since the crash",
+                      "% netstat -rn -f inet | grep -v fe80   # sudo route … would fix it", "% netstat -rn -f inet; # ifconfig -a said so",
+                      "root@mbp ~ # netstat -rn -f inet", "sh-3.2# netstat -rn -f inet", "[root@mbp ~]# netstat -rn -f inet",
+                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root"])
+    func aCommentIsNoPrompt(line: String) {
+        let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n" + line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))
+        #expect(contents.notes.contains { $0.hasSuffix("netstat -rn -f inet\(line.contains("grep") ? " | grep -v fe80" : "")`") }, "\(line): \(contents.notes)")
+        #expect(Self.assess(text).status == .critical, "\(line): \(Self.assess(text).findings.map(\.evidence))")
+        // Still a comment, and not the `head` it follows: the listing is cut.
+        Self.noGoneTunnel("% ifconfig -a | head -4   # the rest is more of the same\n" + Self.loAndEn0 + "\n" + line + "\n"
+            + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n", line)
+        // A wait commented on is a wait all the same.
+        Self.noGoneTunnel(line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
+            + "% sleep 60   # reconnecting from the menu bar\n% ifconfig -a\n" + Self.loAndEn0 + "\n", "sleep after \(line)")
+    }
+
     /// Chat, forum and theme shapes around the smallest blackhole keep it critical.
     @Test(arguments: [
         "```" + minimalBlackhole + "```",

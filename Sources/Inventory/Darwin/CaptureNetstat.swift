@@ -181,11 +181,14 @@ extension Section {
 
     /// A whole listing of `families` is the routing table as it was when it ran: the rows of those
     /// families that listings before it showed and it does not are gone by then (a transcript of
-    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
-    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
+    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again). A listing through one grep is
+    /// so for the rows the grep would certainly have shown (`| grep utun`: every row into a utun).
+    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, shownBy filter: TextFilter? = nil, in contents: inout CaptureContents) {
         guard contents.routeListings.count <= Self.listingLimit else { return }
         let earlier = contents.routes[..<routesAtStart]
-        let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
+        let kept = earlier.filter {
+            !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) || filter.map { [netif = $0.netif] in !$0.certainlyShows(word: netif) } == true
+        }
         guard kept.count < earlier.count else { return }
         contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
         contents.routes = Array(kept) + contents.routes[routesAtStart...]
@@ -241,6 +244,9 @@ extension Section {
             if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }
             // What a whole listing shows of a family: the families of its titles and rows.
             if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
+            if let filter, let command, command.tool == .netstat, command.filters.count == 1, filter == command.filters.first {
+                supersedeEarlierRoutes(of: families, shownBy: filter, in: &contents)
+            }
         }
     }
 }

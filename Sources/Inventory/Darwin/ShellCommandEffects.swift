@@ -135,7 +135,7 @@ extension ShellCommand {
     }
 
     /// The commands of a line, in order: split at `;`, `&&`, `||`, `&` and pipes, not inside
-    /// quotes (`awk '{print $1; print $2}'`). With `keepingPipes`, a command a pipe feeds starts
+    /// quotes (`awk '{print $1; print $2}'`), up to a comment. With `keepingPipes`, a command a pipe feeds starts
     /// with `|`.
     static func segments(line words: [String], keepingPipes: Bool = false) -> [[String]] {
         var result: [[String]] = []
@@ -146,6 +146,8 @@ extension ShellCommand {
             segment = []
         }
         for word in words.flatMap(splitAfterQuote) {
+            // A comment runs to the line's end (`netstat -rn   # after the crash`).
+            if quote == nil, word.hasPrefix("#") { break }
             // A quoted word may end in separators glued to it (`'utun';`, `'x'&&`, `'x'|head`),
             // which the shell splits off: the quote ends first.
             var bare = Substring(word)
