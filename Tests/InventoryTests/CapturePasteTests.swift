@@ -453,6 +453,29 @@ import Testing
             + "% sleep 60   # reconnecting from the menu bar\n% ifconfig -a\n" + Self.loAndEn0 + "\n", "sleep after \(line)")
     }
 
+    /// A typescript shown with `cat -v` or vim ends its lines in a literal `^M`: read as the
+    /// carriage return it stands for, glued to a word or not, the listing reads as plainly.
+    @Test(arguments: ["^M", " ^M", "^M^M", "^M  "])
+    func caretNotationOfALineEndIsALineEnd(end: String) {
+        let text = "Script started on Tue Mar 12 09:14:02 2024\nbob$ ifconfig -a" + end + "\n"
+            + Self.minimalBlackhole.split(separator: "\n").map { $0 + end }.joined(separator: "\n") + "\n"
+        #expect(Self.assess(text).status == .critical, "\(end): \(Self.assess(text).findings.map(\.evidence))")
+        // Elsewhere `^M` is text (`grep ^Mac`).
+        #expect(CaptureText.withCarriageReturns("ps aux | grep ^Mac^M\nutun3^M") == "ps aux | grep ^Mac\r\nutun3\r")
+    }
+
+    /// A routing table under its command line of which no row could be read says so: the
+    /// capture lacks its routes, and is not OK for having none.
+    @Test func aTableWithNoReadableRowIsMissing() {
+        let unreadable = "% ifconfig -a\n" + Self.loAndEn0 + "\n% netstat -rn -f inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "0/1                198.18.0.1         UGSc                utun6^[[0m\n128.0/1            198.18.0.1         UGSc                utun6^[[0m\n"
+        let assessment = Self.assess(unreadable)
+        #expect(assessment.status != .ok)
+        #expect(assessment.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("netstat -rn -f inet") }, "\(assessment.findings.map(\.evidence))")
+        // Read, the same rows say what they say.
+        #expect(Self.assess(unreadable.replacingOccurrences(of: "^[[0m", with: "")).status == .critical)
+    }
+
     /// Chat, forum and theme shapes around the smallest blackhole keep it critical.
     @Test(arguments: [
         "```" + minimalBlackhole + "```",

@@ -67,6 +67,11 @@ extension Section {
             }
             if whole { recordWholeInterfaceListing(into: &contents) }
         }
+        // A routing table shown under its command line of which no row could be read (damaged,
+        // or in a form tunwarden does not know) says nothing, which must not pass for "no routes".
+        if let command, command.tool == .netstat, command.hasOption("r"), !shapeOnly, sectionRoutes == 0, !skippedLines.isEmpty || rowsSkipped {
+            contents.unreadableRouteListings.append("`\(command.display)` at \(at(range.lowerBound))")
+        }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true

@@ -237,7 +237,15 @@ struct CaptureText {
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withoutControls(withoutEscapes(data))
+        withCarriageReturns(withoutControls(withoutEscapes(data)))
+    }
+
+    /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a
+    /// `script` typescript's line ends) made the carriage return it stands for, where it ends a
+    /// line (`ifconfig -a^M`, `utun3^M`): glued to the last word, it would make that word unreadable.
+    static func withCarriageReturns(_ text: String) -> String {
+        guard text.contains("^M") else { return text }
+        return text.replacingOccurrences(of: #"\^M(?=(?:\^M|[ \t\r])*(?:\n|$))"#, with: "\r", options: .regularExpression)
     }
 
     /// `text` with each backspace taking back the character before it on its line (as a
