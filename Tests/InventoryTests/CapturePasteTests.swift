@@ -401,6 +401,18 @@ import Testing
         #expect(Self.assess("me@mac ~ % ifconfig -a\n" + Self.loAndEn0 + "\nme@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
     }
 
+    /// A paste that opens a code block and never closes it was cut inside it: its last listing
+    /// is partial, and a tunnel missing from it is not gone. Closed, the same block is whole.
+    @Test(arguments: ["```\n", "Here is what I see, the VPN works right now:\n\n```console\n", "> ```\n"])
+    func aCodeBlockNeverClosedWasCut(opening: String) {
+        let body = opening + Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)
+        let routesFirst = opening + "$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
+        Self.noGoneTunnel(routesFirst, opening)
+        #expect(Self.assess(routesFirst + "```\n").status == .critical, "\(opening) closed")
+        #expect(Self.assess(body + "\n```\n").status == .critical, "\(opening) closed, routes last")
+    }
+
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;
     /// a note in brackets, a cut mark or an indented note inside the listing do not.
     @Test func whatFollowsTheLastBlockDecidesWhetherTheListingIsWhole() {

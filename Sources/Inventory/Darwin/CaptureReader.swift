@@ -124,6 +124,12 @@ enum CaptureReader {
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
         (last.mixedMoments, last.pipedOn, last.repeated) = (mixed, piped, repeating)
+        // A code block opened before any output and never closed: the paste was cut inside it.
+        // (A lone fence after output may close a block whose opening was not pasted.)
+        if let fence = text.unpairedFenceLine {
+            let firstOutput = (0..<(commands.first?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? commands.first?.words.lowerBound
+            last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
+        }
         last.read(into: &contents)
     }
 
@@ -295,6 +301,14 @@ struct Section {
             if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false }
             position = max(next, position + 1)
         }
+        if cutAtEnd, let record = lastRecord {
+            contents.notes.append("\(file): the text ends inside a Markdown code block it opened (```): it was cut there, so the last listing is partial")
+            switch record {
+            case .ifconfig: ifconfigFragment = true
+            case .netstat: elided = true
+            case .ps: psElided = true
+            }
+        }
         finish(into: &contents)
     }
 
@@ -337,6 +351,8 @@ struct Section {
     /// The section's command line runs its commands again and again (a loop, `watch`): each
     /// block or table it printed is whole, but of a moment of its own.
     var repeated = false
+    /// The text ends inside a code block it opened, after this section: its last listing was cut.
+    var cutAtEnd = false
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []

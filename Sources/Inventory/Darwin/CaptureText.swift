@@ -30,6 +30,32 @@ struct CaptureText {
         self.init(file: file, data: Data(text.utf8))
     }
 
+    /// The line of the first Markdown fence (three backticks or more), when the text has an odd
+    /// number of them: one block is never closed, or was pasted without its opening.
+    var unpairedFenceLine: Int? {
+        var fences = 0
+        var run = 0
+        var line = 1
+        var first: Int?
+        for byte in text.utf8 {
+            if byte == 0x60 {
+                run += 1
+                continue
+            }
+            if run >= 3 {
+                fences += 1
+                if first == nil { first = line }
+            }
+            run = 0
+            if byte == 0x0A { line += 1 }
+        }
+        if run >= 3 {
+            fences += 1
+            if first == nil { first = line }
+        }
+        return fences % 2 == 1 ? first : nil
+    }
+
     var count: Int { starts.count }
     var isEmpty: Bool { starts.isEmpty }
 
