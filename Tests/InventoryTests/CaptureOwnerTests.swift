@@ -107,6 +107,22 @@ import Testing
                 "\(deadOnes.map { $0.evidence })")
     }
 
+    /// A general default route into a tunnel that is gone is reported and advised away by its
+    /// gateway also when a filtered table (`| grep utun`) cannot say whether another default
+    /// still works; a scoped one (flag I) is not.
+    @Test(arguments: ["% netstat -rn | grep utun\n", "% netstat -rn -f inet | grep -E 'utun|default'\n", ""])
+    func aDefaultIntoAGoneTunnelIsReportedFromAFilteredTable(command: String) throws {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n" + command
+            + "default            10.8.0.5           UGSc            9        0  utun3\n10.8.0.1/32        10.8.0.5           UGSc            0        0    utun3\n"
+            + "default            10.8.0.5           UGScI           9        0  utun3\n"
+        let assessment = CapturePasteTests.assess(text)
+        // (A grep that keeps every default row lets the default be judged as the only one.)
+        let named = assessment.findings.flatMap { $0.routes ?? [] }.filter { $0.nextHops.first?.interfaceName == "utun3" }
+        #expect(named.map(\.display).sorted() == ["10.8.0.1/32 via 10.8.0.5", "default via 10.8.0.5"], "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.findings.contains { $0.evidence.contains("route -n delete default 10.8.0.5") })
+        #expect(!assessment.findings.contains { $0.routes?.contains { $0.isInterfaceScoped } == true })
+    }
+
     /// A route the system made for a tunnel (its link-local `fe80::%utun6/64`, its point-to-point
     /// host route, its subnet's) goes when the tunnel goes: with one in the table, the tunnel
     /// existed when netstat ran, and a listing that lacks it is of another moment.

@@ -16,8 +16,22 @@ extension FindingRules {
 extension Heuristics {
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let goneDefaults = goneDefaultFindings(snapshot)
+        // General default routes into a tunnel that is gone, which `goneDefaultFindings` cannot
+        // judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
+        // whatever takes them is blackholed all the same.
+        var strayDefaults: [String: [Route]] = [:]
+        if snapshot.platform == .darwin, snapshot.interfacesKnown {
+            let existing = Set(snapshot.interfaces.map(\.name))
+            for route in snapshot.routes where route.type == .unicast && route.destination.length == 0 && !route.isInterfaceScoped
+                && !goneDefaults.contains(where: { $0.routes?.contains(route) == true }) {
+                let names = Set(route.nextHops.compactMap(\.interfaceName))
+                if names.count == 1, let name = names.first, isTunnelName(name), !existing.contains(name) { strayDefaults[name, default: []].append(route) }
+            }
+        }
         let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
-        guard !unicast.isEmpty else { return goneDefaults }
+        guard !unicast.isEmpty else {
+            return goneDefaults + strayDefaults.keys.sorted().compactMap { goneTunnelRoutes(strayDefaults[$0] ?? [], into: $0, snapshot: snapshot) }
+        }
         // Routes are few and interfaces may be tens of thousands: look up only the interfaces
         // routes name, by position, without copying any.
         let needsIndexNames = unicast.contains { $0.nextHops.contains { $0.interfaceName == nil && $0.interfaceIndex != nil } }
@@ -124,6 +138,7 @@ extension Heuristics {
                 ))
             }
         }
+        for (name, routes) in strayDefaults { leftOver[name, default: []].insert(contentsOf: routes, at: 0) }
         for name in leftOver.keys.sorted() {
             if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot) { findings.append(finding) }
         }
@@ -146,7 +161,10 @@ extension Heuristics {
         let list = routes.map(\.display).joined(separator: ", ")
         let removal = routes.map { route in
             let host = route.destination.length == (route.family == .inet ? 32 : 128)
-            return "route -n delete\(route.family == .inet6 ? " -inet6" : "") \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
+            let family = route.family == .inet6 ? " -inet6" : ""
+            // (A default route is deleted by its gateway: the scoped defaults of other interfaces stay.)
+            if route.destination.length == 0 { return "route -n delete\(family) default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")" }
+            return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
         }.joined(separator: "; ")
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
