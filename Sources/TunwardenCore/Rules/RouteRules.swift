@@ -80,8 +80,12 @@ extension Heuristics {
             var share = 1.0
             // The pieces a split default is made of: prefixes of /1 to /8 of the space default
             // traffic goes to (8/5, 64/2, 128.0/1 of the 1/8 … 128/1 cascade; for IPv6 within or
-            // around 2000::/3, not a ULA's fc00::/7), not the tunnel's own subnet and host routes.
-            let pieces = grouped.filter { (1...8).contains($0.destination.length) && defaultShare(of: [$0.destination]) > 0 }
+            // around 2000::/3, such as `::/1` and `8000::/1`, not a ULA's fc00::/7), not the
+            // tunnel's own subnet and host routes.
+            let pieces = grouped.filter { route in
+                (1...8).contains(route.destination.length)
+                    && (defaultShare(of: [route.destination]) > 0 || (route.family == .inet6 && !Self.localIPv6.contains { $0.contains(route.destination) }))
+            }
             if whole {
                 if defaultShare(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
             } else {
@@ -108,7 +112,7 @@ extension Heuristics {
                     let unknown = alive ? "" : " Whether \(name) is still in use is unknown from this capture (\(entry.reason))."
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
-                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
+                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific route\(routes.count == 1 ? "" : "s"): \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
                         routes: routes
                     ))
                 } else if alive || !entry.holders.isEmpty {
@@ -185,6 +189,8 @@ extension Heuristics {
     }
 
     static let globalUnicast = IPPrefix(address: IPAddress("2000::")!, length: 3)!
+    /// IPv6 space that never leaves a site: unique local (fc00::/7), link-local and multicast.
+    static let localIPv6 = ["fc00::/7", "fe80::/10", "ff00::/8"].map { IPPrefix($0)! }
 
     /// macOS, from a listing of every interface and every default route: general (not
     /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
@@ -214,9 +220,10 @@ extension Heuristics {
         return findings
     }
 
-    /// Whether a macOS interface name is a tunnel's: `utunN` or `fethN`.
+    /// Whether a macOS interface name is a tunnel's: `utunN`, `fethN`, or tuntaposx's `tunN` and
+    /// `tapN` (older OpenVPN and Tunnelblick setups).
     static func isTunnelName(_ name: String) -> Bool {
-        for prefix in ["utun", "feth"] where name.hasPrefix(prefix) {
+        for prefix in ["utun", "feth", "tun", "tap"] where name.hasPrefix(prefix) {
             let unit = name.dropFirst(prefix.count)
             if !unit.isEmpty, unit.allSatisfy(\.isNumber) { return true }
         }
