@@ -86,7 +86,7 @@ import Testing
     @Test func commandLinesAreReadAsTheShellReadsThem() {
         #expect(ShellCommand.mayChangeTables(line: ["netstat", "-rn", "|", "grep", "'utun';", "open", "-a", "ClashX"]))
         #expect(ShellCommand.mayChangeTables(line: ["echo", "\"hi\";", "sudo", "route", "add", "x"]))
-        #expect(!ShellCommand.mayChangeTables(line: ["echo", "'a", "b';", "ping", "x"]))
+        #expect(!ShellCommand.mayChangeTables(line: ["echo", "'a", "b';", "ping", "-c", "1", "x"]))
         // (`pingu@mbp ~ % ping …`: the command is `ping`, which reads, not the user `pingu@mbp`.)
         let pingu = Self.ifconfig + "pingu@mbp ~ % ping -c 1 1.1.1.1\n" + Self.netstat
         #expect(CapturePasteTests.assess(pingu).status == .critical)
@@ -209,18 +209,99 @@ import Testing
                      // Every command of a compound line counts.
                      "clear; sudo openvpn --config corp.ovpn --daemon", "clear;sudo openvpn --daemon", "cd ~/vpn && sudo openvpn --daemon",
                      "ifconfig utun6 || sudo wg-quick up wg0", "netstat -rn | awk '/utun6/ {print $1}' | xargs -n1 sudo route -n delete",
-                     "sleep 5 & sudo wg-quick up wg0", "(sudo openvpn --daemon)", "sudo -u root openvpn"] {
+                     "sleep 5 & sudo wg-quick up wg0", "(sudo openvpn --daemon)", "sudo -u root openvpn",
+                     // Time let pass, in which anything may have changed them.
+                     "ping -c 2 1.1.1.1 && sleep 1", "sudo tcpdump -ni utun4 -c 3", "route -n monitor", "ping 10.8.0.1", "ping -c 100 1.1.1.1",
+                     "top -o cpu", "tail -f /var/log/system.log", "log stream --predicate x", "sudo -u root sleep 30"] {
             #expect(changes(line), "\(line)")
         }
         for line in ["route -n get default", "ifconfig utun3", "ifconfig -a inet", "netstat -rn", "sudo lsof -nP", "ps auxww", "scutil --nc list",
                      "networksetup -listallnetworkservices", "launchctl list", "cat /etc/hosts", "tunwarden audit", "tailscale status",
                      "brew services list", "pfctl -s rules", "ipconfig getifaddr en0", "sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
-                     "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && sleep 1",
+                     "networksetup -setdnsservers Wi-Fi 1.1.1.1", "netstat -rn | grep utun | head -5", "ifconfig -a; netstat -rn", "ping -c 2 1.1.1.1 && ping6 -c3 ::1",
                      "exit", "sudo su -", "export LANG=C", "sudo zerotier-cli listnetworks", "sudo -u alice netstat -rn",
                      "netstat -rn | awk '{print $1; print $2}'", "ifconfig en0 inet", "ifconfig -a > if.txt; cat if.txt",
                      "sudo killall -HUP mDNSResponder mDNSResponderHelper", "for i in 0 1 2; do ifconfig -v utun$i; done",
                      "git remote -v", "ssh-add -l", "ssh-keygen -lf ~/.ssh/id_ed25519.pub", "scp notes.txt studio:"] {
             #expect(!changes(line), "\(line)")
         }
+    }
+
+    /// The routes of one moment into utun4, then a listing of every interface at a later one.
+    static let utun4Rows = "0/1                utun4              USc                 utun4\n128.0/1            utun4              USc                 utun4\n"
+    static let utun5Rows = "0/1                utun5              USc                 utun5\n128.0/1            utun5              USc                 utun5\n"
+    static let ifconfigWithUtun5 = ifconfig + "utun5: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1420\n\tinet 10.64.0.2 --> 10.64.0.2 netmask 0xffffffff\n"
+
+    /// A tunnel routes showed before time passed (a wait, a capture or ping left running until
+    /// ^C, `route monitor` watching the table change) and a later listing lacks may have been
+    /// replaced meanwhile (a VPN that reconnected on another utun): unknown, and no route is
+    /// advised away.
+    @Test(arguments: [
+        "user@mbp ~ % sleep 60\n",
+        "user@mbp ~ % sudo tcpdump -ni utun4 -c 3\nPassword:\nlistening on utun4, link-type NULL (BSD loopback), snapshot length 524288 bytes\ntcpdump: pcap_loop: The interface disappeared\n0 packets captured\n",
+        "user@mbp ~ % route -n monitor\n\ngot message of size 168 on Tue Mar 12 09:20:41 2024\nRTM_DELETE: Delete Route: len 168, pid: 0, seq 0, errno 0, ifscope 0, flags:<UP,DONE,STATIC,PRCLONING>\nlocks:  inits: \nsockaddrs: <DST,GATEWAY,NETMASK>\n 0.0.0.0 link#24 (0) 8000\n^C\n",
+        "user@mbp ~ % ping 10.64.0.1\nPING 10.64.0.1 (10.64.0.1): 56 data bytes\nRequest timeout for icmp_seq 0\n^C\n",
+        "user@mbp ~ % date; sleep 30; date\nTue Mar 12 09:20:31 CET 2024\nTue Mar 12 09:21:01 CET 2024\n",
+    ])
+    func timePassingBetweenTheListingsIsAnotherMoment(between: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + between + Self.ifconfigWithUtun5)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(!assessment.findings.contains { $0.evidence.contains("route -n delete") }, "\(between)")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown, "\(between)")
+        // With nothing between, the same listings are one moment and utun4 is gone.
+        #expect(CapturePasteTests.assess(routes + Self.ifconfigWithUtun5).status == .critical)
+    }
+
+    /// A loop, or one line with a wait between its listings, prints tables of several moments
+    /// with nothing to tell where one ends; what follows is of another moment again.
+    @Test(arguments: [
+        "user@mbp ~ % while true; do netstat -rn -f inet | grep utun; sleep 5; done\n",
+        "user@mbp ~ % while true; do date; netstat -rn -f inet | grep utun; sleep 5; done\nTue Mar 12 09:20:31 CET 2024\n",
+        "user@mbp ~ % for i in 1 2 3; do netstat -rn -f inet | grep utun; done\n",
+        "user@mbp ~ % until false; do sudo netstat -rn -f inet | grep utun; done\n",
+        "user@mbp ~ % repeat 3 netstat -rn -f inet | grep utun\n",
+        "user@mbp ~ % watch -n 5 'netstat -rn -f inet | grep utun'\n",
+        "user@mbp ~ % netstat -rn -f inet | grep utun; sleep 30; netstat -rn -f inet | grep utun\n",
+        // Typed over several lines, with zsh's continuation prompts.
+        "user@mbp ~ % while true\nwhile> do netstat -rn -f inet | grep utun; sleep 5\nwhile> done\n",
+    ])
+    func aLoopsOutputIsOfSeveralMoments(line: String) {
+        // (Rounds that all show utun4: no row of them says the table changed.)
+        let assessment = CapturePasteTests.assess(line + Self.utun4Rows + Self.utun4Rows + "^C\n" + Self.ifconfigWithUtun5)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(line): \(assessment.findings.map(\.evidence))")
+        #expect(!assessment.findings.contains { $0.evidence.contains("route -n delete") }, "\(line)")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown, "\(line)")
+        // The loop's listing is no whole one either, before a listing of every interface.
+        let before = CapturePasteTests.assess(Self.ifconfigWithUtun5 + line + Self.utun4Rows + Self.utun4Rows)
+        #expect(!before.findings.contains { $0.severity == .critical }, "\(line) after ifconfig -a: \(before.findings.map(\.evidence))")
+    }
+
+    /// Without a command line to tell, one table that sends the same general destination into
+    /// two interfaces is two tables of two moments; the same rows into one interface are not.
+    @Test func oneDestinationIntoTwoInterfacesIsTwoMoments() {
+        let twice = CapturePasteTests.assess(Self.utun4Rows + Self.utun5Rows + Self.ifconfigWithUtun5)
+        #expect(!twice.findings.contains { $0.severity == .critical }, "\(twice.findings.map(\.evidence))")
+        #expect(twice.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown)
+        #expect(CapturePasteTests.assess(Self.utun4Rows + Self.utun4Rows + Self.ifconfigWithUtun5).status == .critical)
+        // Interface-scoped defaults (flag I), one per interface, are one table.
+        let scoped = "default            192.168.2.1        UGScg                 en0\ndefault            10.66.66.1         UGScIg              utun6\n"
+            + "0/1                utun4              USc                 utun4\n128.0/1            utun4              USc                 utun4\n"
+        #expect(CapturePasteTests.assess(scoped + Self.ifconfigWithUtun5).status == .critical)
+    }
+
+    /// A listing through one grep shows every row the grep would certainly let through: rows into
+    /// utun4 an earlier `| grep utun` showed and a later one does not are gone by then, and
+    /// neither critical nor advised away (their `route -n delete` would take the new tunnel's).
+    @Test func aLaterGrepThatWouldShowARowSupersedesIt() {
+        let first = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        for second in ["user@mbp ~ % netstat -rn -f inet | grep utun   # after reconnecting\n", "user@mbp ~ % netstat -rn -f inet | grep -i UTUN\n"] {
+            let assessment = CapturePasteTests.assess(first + second + Self.utun5Rows + Self.ifconfigWithUtun5)
+            #expect(assessment.status == .ok, "\(second): \(assessment.findings.map(\.evidence))")
+            #expect(!assessment.snapshot.routes.contains { $0.nextHops.first?.interfaceName == "utun4" }, "\(second)")
+        }
+        // A grep that would not show utun4's rows says nothing of them.
+        let other = CapturePasteTests.assess(first + "user@mbp ~ % netstat -rn -f inet | grep utun5\n" + Self.utun5Rows + Self.ifconfigWithUtun5)
+        #expect(other.snapshot.routes.contains { $0.nextHops.first?.interfaceName == "utun4" })
     }
 }

@@ -79,6 +79,34 @@ import Testing
         #expect(split.routes?.map(\.display) == ["0.0.0.0/1 via 10.66.66.1", "128.0.0.0/1 via 10.66.66.1"], "\(split.evidence)")
     }
 
+    /// An IPv6 split lists both its halves (`8000::/1` lies outside 2000::/3 but is half the
+    /// split), not a ULA's fc00::/7 beside them; one route is one route.
+    @Test func anIPv6SplitListsBothHalves() throws {
+        let listing = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\nutun2: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fd00::2 prefixlen 64\n"
+            + "% netstat -rn -f inet6\nDestination                             Gateway                                 Flags         Netif Expire\n"
+        let halves = CapturePasteTests.assess(listing + "::/1                                    utun2                                   USc           utun2\n"
+            + "8000::/1                                utun2                                   USc           utun2\nfc00::/7                                utun2                                   USc           utun2\n")
+        let split = try #require(halves.findings.first { $0.id == FindingID.splitDefault }, "\(halves.findings.map(\.evidence))")
+        #expect(split.routes?.map { $0.destination.description } == ["::/1", "8000::/1"], "\(split.evidence)")
+        #expect(split.evidence.contains("through 2 more-specific routes: ::/1, 8000::/1"), "\(split.evidence)")
+        let one = CapturePasteTests.assess(listing + "2000::/3                                utun2                                   USc           utun2\n")
+        #expect(one.findings.first { $0.id == FindingID.splitDefault }?.evidence.contains("through 1 more-specific route: 2000::/3") == true,
+                "\(one.findings.map(\.evidence))")
+    }
+
+    /// tuntaposx's `tun0` and `tap0` (older OpenVPN, Tunnelblick) are tunnels: every route into
+    /// one that is gone is reported, not only its split default.
+    @Test(arguments: ["tun0", "tap1"])
+    func aTuntaposxTunnelsRoutesAreReported(name: String) throws {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n% netstat -rn -f inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "0/1                10.8.0.5           UGSc                \(name)\ndefault            192.168.2.1        UGScg                 en0\n"
+            + "10.8.0.1/32        10.8.0.5           UGSc                \(name)\n128.0/1            10.8.0.5           UGSc                \(name)\n"
+        let assessment = CapturePasteTests.assess(text)
+        #expect(assessment.findings.first { $0.id == FindingID.splitDefault }?.severity == .critical)
+        let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute }, "\(assessment.findings.map(\.evidence))")
+        #expect(dead.ifname == name && dead.evidence.contains("route -n delete -host 10.8.0.1"))
+    }
+
     /// Routes into a tunnel that is gone are all reported: the split's pieces as split-default,
     /// the rest (a corporate VPN's 10/8, or routes beside a split) as dead-tunnel-route; and
     /// 2000::/3, all of IPv6 the internet routes, is a whole split by itself.
@@ -105,6 +133,22 @@ import Testing
         // (The scoped `default … UGScI utun6` row is not in it: it serves utun6's own traffic.)
         #expect(deadOnes.count == 1 && Set(deadOnes.first?.routes?.map { $0.destination.description } ?? []) == ["10.0.0.0/8", "fd00::/8"],
                 "\(deadOnes.map { $0.evidence })")
+    }
+
+    /// A general default route into a tunnel that is gone is reported and advised away by its
+    /// gateway also when a filtered table (`| grep utun`) cannot say whether another default
+    /// still works; a scoped one (flag I) is not.
+    @Test(arguments: ["% netstat -rn | grep utun\n", "% netstat -rn -f inet | grep -E 'utun|default'\n", ""])
+    func aDefaultIntoAGoneTunnelIsReportedFromAFilteredTable(command: String) throws {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n" + command
+            + "default            10.8.0.5           UGSc            9        0  utun3\n10.8.0.1/32        10.8.0.5           UGSc            0        0    utun3\n"
+            + "default            10.8.0.5           UGScI           9        0  utun3\n"
+        let assessment = CapturePasteTests.assess(text)
+        // (A grep that keeps every default row lets the default be judged as the only one.)
+        let named = assessment.findings.flatMap { $0.routes ?? [] }.filter { $0.nextHops.first?.interfaceName == "utun3" }
+        #expect(named.map(\.display).sorted() == ["10.8.0.1/32 via 10.8.0.5", "default via 10.8.0.5"], "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.findings.contains { $0.evidence.contains("route -n delete default 10.8.0.5") })
+        #expect(!assessment.findings.contains { $0.routes?.contains { $0.isInterfaceScoped } == true })
     }
 
     /// A route the system made for a tunnel (its link-local `fe80::%utun6/64`, its point-to-point

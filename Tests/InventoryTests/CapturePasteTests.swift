@@ -232,6 +232,21 @@ import Testing
         #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)).status == .critical)
     }
 
+    /// Blocks printed by a command line that chose which interfaces to show (a loop or xargs
+    /// over names) are no listing of every interface, lo0 among them or not; `ifconfig -a` and a
+    /// saved listing shown whole are.
+    @Test(arguments: ["% for i in lo0 en0; do ifconfig $i; done", "% for i in lo0 en0\nfor> do ifconfig -v $i\nfor> done",
+                      "$ for i in lo0 en0\n> do\n> ifconfig $i\n> done", "% echo lo0 en0 | xargs -n1 ifconfig",
+                      "% printf '%s\\n' lo0 en0 | xargs -n 1 sudo ifconfig", "% time ifconfig lo0 en0"])
+    func blocksOfNamedInterfacesAreNoWholeListing(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(contents.ifconfigSeen && !contents.interfacesComplete, "\(command)")
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+        for whole in ["% ifconfig -a", "% ifconfig", "% ifconfig -a > if.txt\n% cat if.txt"] {
+            #expect(CaptureReader.read(CaptureText(file: "paste.txt", text: whole + "\n" + Self.loAndEn0 + "\n")).interfacesComplete, "\(whole)")
+        }
+    }
+
     /// Output left out, marked anywhere and in any of the usual ways.
     @Test(arguments: ["...\n" + loAndEn0, loAndEn0 + "\n\t...", loAndEn0.replacingOccurrences(of: "\tstatus", with: "-- snip --\n\tstatus"),
                       loAndEn0 + "\n[... 12 more interfaces ...]", loAndEn0 + "\n(output trimmed)", loAndEn0 + "\n<snip>"])
@@ -386,6 +401,18 @@ import Testing
         #expect(Self.assess("me@mac ~ % ifconfig -a\n" + Self.loAndEn0 + "\nme@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
     }
 
+    /// A paste that opens a code block and never closes it was cut inside it: its last listing
+    /// is partial, and a tunnel missing from it is not gone. Closed, the same block is whole.
+    @Test(arguments: ["```\n", "Here is what I see, the VPN works right now:\n\n```console\n", "> ```\n"])
+    func aCodeBlockNeverClosedWasCut(opening: String) {
+        let body = opening + Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)
+        let routesFirst = opening + "$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
+        Self.noGoneTunnel(routesFirst, opening)
+        #expect(Self.assess(routesFirst + "```\n").status == .critical, "\(opening) closed")
+        #expect(Self.assess(body + "\n```\n").status == .critical, "\(opening) closed, routes last")
+    }
+
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;
     /// a note in brackets, a cut mark or an indented note inside the listing do not.
     @Test func whatFollowsTheLastBlockDecidesWhetherTheListingIsWhole() {
@@ -418,6 +445,48 @@ import Testing
     0/1                198.18.0.1         UGSc                utun6
     128.0/1            198.18.0.1         UGSc                utun6
     """
+
+    /// A `#` after a command's words starts a comment, which is neither a root prompt nor the
+    /// command's words nor output; a `#` that ends a prompt is a root prompt.
+    @Test(arguments: ["% netstat -rn -f inet    # ifconfig no longer shows utun6 after the crash", "% netstat -rn -f inet #gone since the crash",
+                      "% netstat -rn -f inet | grep -v fe80   # sudo route … would fix it", "% netstat -rn -f inet; # ifconfig -a said so",
+                      "root@mbp ~ # netstat -rn -f inet", "sh-3.2# netstat -rn -f inet", "[root@mbp ~]# netstat -rn -f inet",
+                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root"])
+    func aCommentIsNoPrompt(line: String) {
+        let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n" + line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))
+        #expect(contents.notes.contains { $0.hasSuffix("netstat -rn -f inet\(line.contains("grep") ? " | grep -v fe80" : "")`") }, "\(line): \(contents.notes)")
+        #expect(Self.assess(text).status == .critical, "\(line): \(Self.assess(text).findings.map(\.evidence))")
+        // Still a comment, and not the `head` it follows: the listing is cut.
+        Self.noGoneTunnel("% ifconfig -a | head -4   # the rest is more of the same\n" + Self.loAndEn0 + "\n" + line + "\n"
+            + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n", line)
+        // A wait commented on is a wait all the same.
+        Self.noGoneTunnel(line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
+            + "% sleep 60   # reconnecting from the menu bar\n% ifconfig -a\n" + Self.loAndEn0 + "\n", "sleep after \(line)")
+    }
+
+    /// A typescript shown with `cat -v` or vim ends its lines in a literal `^M`: read as the
+    /// carriage return it stands for, glued to a word or not, the listing reads as plainly.
+    @Test(arguments: ["^M", " ^M", "^M^M", "^M  "])
+    func caretNotationOfALineEndIsALineEnd(end: String) {
+        let text = "Script started on Tue Mar 12 09:14:02 2024\nbob$ ifconfig -a" + end + "\n"
+            + Self.minimalBlackhole.split(separator: "\n").map { $0 + end }.joined(separator: "\n") + "\n"
+        #expect(Self.assess(text).status == .critical, "\(end): \(Self.assess(text).findings.map(\.evidence))")
+        // Elsewhere `^M` is text (`grep ^Mac`).
+        #expect(CaptureText.withCarriageReturns("ps aux | grep ^Mac^M\nutun3^M") == "ps aux | grep ^Mac\r\nutun3\r")
+    }
+
+    /// A routing table under its command line of which no row could be read says so: the
+    /// capture lacks its routes, and is not OK for having none.
+    @Test func aTableWithNoReadableRowIsMissing() {
+        let unreadable = "% ifconfig -a\n" + Self.loAndEn0 + "\n% netstat -rn -f inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "0/1                198.18.0.1         UGSc                utun6^[[0m\n128.0/1            198.18.0.1         UGSc                utun6^[[0m\n"
+        let assessment = Self.assess(unreadable)
+        #expect(assessment.status != .ok)
+        #expect(assessment.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("netstat -rn -f inet") }, "\(assessment.findings.map(\.evidence))")
+        // Read, the same rows say what they say.
+        #expect(Self.assess(unreadable.replacingOccurrences(of: "^[[0m", with: "")).status == .critical)
+    }
 
     /// Chat, forum and theme shapes around the smallest blackhole keep it critical.
     @Test(arguments: [

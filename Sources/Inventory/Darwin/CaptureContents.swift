@@ -73,6 +73,8 @@ struct CaptureContents {
     /// The last command line ran something on another machine (`ssh host …`): the next one is
     /// back on this one, or on that one, but of another moment either way.
     var elsewhere = false
+    /// Route listings under a `netstat -r` command line of which no row could be read.
+    var unreadableRouteListings: [String] = []
     /// The moment at which each file the capture shows saving output into (`> if.txt`) was saved.
     var savedAt: [String: Int] = [:]
     /// Indexes a route row's `link#N` gives a name that the interface listing gives another.

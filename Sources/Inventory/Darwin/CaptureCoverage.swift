@@ -4,6 +4,14 @@ import TunwardenCore
 /// What a section of a capture covers, once it is read: whether its interface listing is every
 /// interface, its route listing every route, its lsof and ps listings every holder and process.
 extension Section {
+    /// Whether a command only shows a file whole (`cat if.txt`, `less if.txt`), so that a
+    /// listing saved in it reads as it was saved.
+    static func showsSavedFile(_ command: ShellCommand) -> Bool {
+        command.tool == .other && ["cat", "less", "more", "bat"].contains((command.name as NSString).lastPathComponent)
+            && !command.arguments.isEmpty && !command.arguments.contains { $0.hasPrefix("|") || $0.hasPrefix(">") || $0.hasPrefix("<") }
+            && command.followedBy.isEmpty
+    }
+
     /// Records what the section covers once it is read.
     mutating func finish(into contents: inout CaptureContents) {
         if !skippedLines.isEmpty {
@@ -40,9 +48,16 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+            } else if let command, !Self.showsSavedFile(command), repeated || CaptureReader.startsOutput(text, at: range.lowerBound)
+                        || (command.arguments + command.followedBy).contains(where: { $0.contains("ifconfig") }) {
+                // Printed by another command line (`for i in lo0 en0 utun3; do ifconfig $i; done`,
+                // `echo lo0 en0 | xargs -n1 ifconfig`), the blocks are those it chose to show. (A
+                // listing pasted after other lines under an unrelated command is read by shape.)
+                whole = false
+                contents.notes.append("\(at(range.lowerBound)): `\(command.display)` is not `ifconfig -a`, so its listing is not taken as every interface")
             } else {
-                // Without its command line, a listing is whole when it starts at an interface
-                // header and holds lo0, which `ifconfig -a` always lists.
+                // Without its command line, or shown from a file, a listing is whole when it
+                // starts at an interface header and holds lo0, which `ifconfig -a` always lists.
                 whole = !ifconfigFragment && sawLoopback
             }
             if elidedBeforeAnything { whole = false }
@@ -51,6 +66,11 @@ extension Section {
                 contents.notes.append("\(at(range.lowerBound)): \(Self.mixedOutput(command)), so this listing is not taken as every interface")
             }
             if whole { recordWholeInterfaceListing(into: &contents) }
+        }
+        // A routing table shown under its command line of which no row could be read (damaged,
+        // or in a form tunwarden does not know) says nothing, which must not pass for "no routes".
+        if let command, command.tool == .netstat, command.hasOption("r"), !shapeOnly, sectionRoutes == 0, !skippedLines.isEmpty || rowsSkipped {
+            contents.unreadableRouteListings.append("`\(command.display)` at \(at(range.lowerBound))")
         }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {

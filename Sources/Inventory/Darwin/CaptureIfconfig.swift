@@ -114,7 +114,7 @@ extension Section {
             || !command.filters.allSatisfy({ $0.certainlyShows(word: "inet") && $0.certainlyShows(word: "inet6") || Self.keepsUtunBlocks($0, of: command) }) {
             entry.addressesPartial = true
         }
-        if !pipedOn.isEmpty || mixedMoments { entry.addressesPartial = true }
+        if !pipedOn.isEmpty || (mixedMoments && !repeated) { entry.addressesPartial = true }
         sectionInterfaceNames.insert(entry.name)
         if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.

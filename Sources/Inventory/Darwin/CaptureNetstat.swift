@@ -99,6 +99,7 @@ extension Section {
         finishRouteListing(into: &contents)
         (netstatHeader, familiesSeen, sectionRoutes, sectionFamilyCounts, sectionKeys) = (false, [], 0, [:], [])
         (cutShort, elided, rowsSkipped, elidedBeforeAnything) = (false, false, false, false)
+        (generalRouteNetifs, destinationOfTwoNetifs) = ([:], nil)
         routesAtStart = contents.routes.count
     }
 
@@ -156,6 +157,16 @@ extension Section {
         row.listing = contents.routeListings.count
         // Refs and Use before the name: the older layout, whose Netif column is never widened.
         if netifPosition - position - 3 >= 2 { row.netifWidth = destination.family == .inet ? 7 : 8 }
+        // One table holds one general route to a destination: the same one into two interfaces
+        // is two tables, of two moments (a loop's rounds, pasted one after the other).
+        if !row.flags.contains("I"), zone == nil {
+            let destination = row.destination.description
+            if let earlier = generalRouteNetifs[destination], earlier != row.netif {
+                if destinationOfTwoNetifs == nil { destinationOfTwoNetifs = "\(destinationWord) into \(earlier) and \(row.netif)" }
+            } else {
+                generalRouteNetifs[destination] = row.netif
+            }
+        }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
         let key = Self.key(row)
@@ -170,11 +181,14 @@ extension Section {
 
     /// A whole listing of `families` is the routing table as it was when it ran: the rows of those
     /// families that listings before it showed and it does not are gone by then (a transcript of
-    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again).
-    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, in contents: inout CaptureContents) {
+    /// `netstat -rn`, `sudo route delete …`, `netstat -rn` again). A listing through one grep is
+    /// so for the rows the grep would certainly have shown (`| grep utun`: every row into a utun).
+    mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, shownBy filter: TextFilter? = nil, in contents: inout CaptureContents) {
         guard contents.routeListings.count <= Self.listingLimit else { return }
         let earlier = contents.routes[..<routesAtStart]
-        let kept = earlier.filter { !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) }
+        let kept = earlier.filter {
+            !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) || filter.map { [netif = $0.netif] in !$0.certainlyShows(word: netif) } == true
+        }
         guard kept.count < earlier.count else { return }
         contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
         contents.routes = Array(kept) + contents.routes[routesAtStart...]
@@ -191,6 +205,14 @@ extension Section {
     /// Records the route listing read (if any): the families it covers and the filter it went
     /// through; a whole one supersedes earlier listings of its families.
     mutating func finishRouteListing(into contents: inout CaptureContents) {
+        if let twice = destinationOfTwoNetifs {
+            // Its rows are of a moment of their own, which nothing before or after speaks for.
+            mixedMoments = true
+            contents.moment += 1
+            for index in routesAtStart..<contents.routes.count { contents.routes[index].moment = contents.moment }
+            contents.moment += 1
+            contents.notes.append("\(at(range.lowerBound)): the route rows send \(twice), which one table cannot: they are of several moments")
+        }
         if netstatHeader || !familiesSeen.isEmpty || sectionRoutes > 0 {
             contents.netstatSeen = true
             var families = familiesSeen
@@ -222,6 +244,9 @@ extension Section {
             if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }
             // What a whole listing shows of a family: the families of its titles and rows.
             if filter == nil, netstatHeader { supersedeEarlierRoutes(of: familiesSeen.union(sectionFamilies), in: &contents) }
+            if let filter, let command, command.tool == .netstat, command.filters.count == 1, filter == command.filters.first {
+                supersedeEarlierRoutes(of: families, shownBy: filter, in: &contents)
+            }
         }
     }
 }

@@ -49,11 +49,17 @@ enum CaptureReader {
         var sectionStart = 0
         var current: ShellCommand?
         var mixed = false
+        // The last line's output spans moments (a loop, or a change between its listings): what
+        // follows it is of another moment than any of it.
+        var spanned = false
+        // A loop typed over several lines is open: bash's `> …` continuation lines are its body.
+        var loopOpen = false
+        var repeating = false
         var piped: Set<ShellCommand.Tool> = []
         contents.savedAt = [:]
         for command in commands {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
-            (section.mixedMoments, section.pipedOn) = (mixed, piped)
+            (section.mixedMoments, section.pipedOn, section.repeated) = (mixed, piped, repeating)
             section.read(into: &contents)
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
@@ -69,7 +75,14 @@ enum CaptureReader {
             }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
             let line = ShellCommand.line(of: command, in: text)
-            let changes = ShellCommand.mayChangeTables(line: line) || ["exit", "logout"].contains(command.name)
+            // (A command after bash's `>` continuation prompt of an open loop is the loop's body.)
+            loopOpen = loopOpen && text[command.words.lowerBound] == ">"
+            let repeats = ShellCommand.repeats(line: line) || loopOpen
+            if repeats {
+                contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): `\(command.display)` runs its commands again and again: its output spans moments, and what follows it is of another")
+            }
+            loopOpen = loopOpen || ShellCommand.opensLoop(line: line)
+            let changes = ShellCommand.mayChangeTables(line: line) || repeats || ["exit", "logout"].contains(command.name)
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
@@ -86,7 +99,7 @@ enum CaptureReader {
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
             if let host { contents.promptHost = host }
             let elsewhere = ShellCommand.goesElsewhere(line: line)
-            if changes || otherHost || elsewhere || contents.elsewhere { contents.moment += 1 }
+            if changes || otherHost || elsewhere || contents.elsewhere || spanned { contents.moment += 1 }
             contents.elsewhere = elsewhere
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
             // listings of another moment. A file saved on a line that also changes the tables, or
@@ -101,14 +114,22 @@ enum CaptureReader {
             }
             let shownFiles = command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
                 ? command.arguments.filter { !$0.hasPrefix("-") } : []
-            mixed = ShellCommand.changesBetweenItsCommands(line: line)
+            repeating = repeats
+            spanned = repeats || ShellCommand.changesBetweenItsCommands(line: line)
+            mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
             piped = ShellCommand.listingsPipedOn(line: line)
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
-        (last.mixedMoments, last.pipedOn) = (mixed, piped)
+        (last.mixedMoments, last.pipedOn, last.repeated) = (mixed, piped, repeating)
+        // A code block opened before any output and never closed: the paste was cut inside it.
+        // (A lone fence after output may close a block whose opening was not pasted.)
+        if let fence = text.unpairedFenceLine {
+            let firstOutput = (0..<(commands.first?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? commands.first?.words.lowerBound
+            last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
+        }
         last.read(into: &contents)
     }
 
@@ -280,6 +301,14 @@ struct Section {
             if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false }
             position = max(next, position + 1)
         }
+        if cutAtEnd, let record = lastRecord {
+            contents.notes.append("\(file): the text ends inside a Markdown code block it opened (```): it was cut there, so the last listing is partial")
+            switch record {
+            case .ifconfig: ifconfigFragment = true
+            case .netstat: elided = true
+            case .ps: psElided = true
+            }
+        }
         finish(into: &contents)
     }
 
@@ -291,6 +320,10 @@ struct Section {
     /// (recorded here or, the same row, before).
     var routesAtStart = 0
     var sectionKeys: Set<CaptureContents.RouteKey> = []
+    /// The interface each general (not interface-scoped) destination of this section's rows
+    /// leaves through, and the first destination found leaving through two (see `readRouteRow`).
+    var generalRouteNetifs: [String: String] = [:]
+    var destinationOfTwoNetifs: String?
     /// Which listing was read last, for an elision mark after it.
     var lastRecord: RecordKind?
     var elided = false
@@ -315,6 +348,11 @@ struct Section {
     /// What follows this section's command line may be of more than one moment (see
     /// `mixedOutput`): its listings are not taken as whole.
     var mixedMoments = false
+    /// The section's command line runs its commands again and again (a loop, `watch`): each
+    /// block or table it printed is whole, but of a moment of its own.
+    var repeated = false
+    /// The text ends inside a code block it opened, after this section: its last listing was cut.
+    var cutAtEnd = false
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []

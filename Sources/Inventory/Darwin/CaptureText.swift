@@ -30,6 +30,32 @@ struct CaptureText {
         self.init(file: file, data: Data(text.utf8))
     }
 
+    /// The line of the first Markdown fence (three backticks or more), when the text has an odd
+    /// number of them: one block is never closed, or was pasted without its opening.
+    var unpairedFenceLine: Int? {
+        var fences = 0
+        var run = 0
+        var line = 1
+        var first: Int?
+        for byte in text.utf8 {
+            if byte == 0x60 {
+                run += 1
+                continue
+            }
+            if run >= 3 {
+                fences += 1
+                if first == nil { first = line }
+            }
+            run = 0
+            if byte == 0x0A { line += 1 }
+        }
+        if run >= 3 {
+            fences += 1
+            if first == nil { first = line }
+        }
+        return fences % 2 == 1 ? first : nil
+    }
+
     var count: Int { starts.count }
     var isEmpty: Bool { starts.isEmpty }
 
@@ -237,7 +263,15 @@ struct CaptureText {
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withoutControls(withoutEscapes(data))
+        withCarriageReturns(withoutControls(withoutEscapes(data)))
+    }
+
+    /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a
+    /// `script` typescript's line ends) made the carriage return it stands for, where it ends a
+    /// line (`ifconfig -a^M`, `utun3^M`): glued to the last word, it would make that word unreadable.
+    static func withCarriageReturns(_ text: String) -> String {
+        guard text.contains("^M") else { return text }
+        return text.replacingOccurrences(of: #"\^M(?=(?:\^M|[ \t\r])*(?:\n|$))"#, with: "\r", options: .regularExpression)
     }
 
     /// `text` with each backspace taking back the character before it on its line (as a

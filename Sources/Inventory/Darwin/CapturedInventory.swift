@@ -329,7 +329,11 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.readingProblems = problems
         var missing: [String] = []
         if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces)") }
-        if !contents.netstatSeen { missing.append("netstat -rn output (routes)") }
+        if !contents.netstatSeen {
+            missing.append("netstat -rn output (routes)")
+        } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
+            missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
+        }
         if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders)") }
         if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes)") }
         snapshot.missingSources = missing

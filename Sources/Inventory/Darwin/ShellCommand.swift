@@ -71,6 +71,16 @@ struct ShellCommand {
             command.unread = []
             return command
         }
+        // A `#` after command words starts a comment (`netstat -rn   # after the crash`), in bash
+        // and in zsh as oh-my-zsh sets it: only one that ends a prompt is a root prompt (`sh-3.2#`,
+        // `root@mbp ~ #`, `[root@mbp ~]#`).
+        if word.last == "#", !text.startsLine(position) {
+            var before = position - 1
+            while before >= 0, text.line(before) == text.line(position) {
+                if !CaptureReader.promptShaped(text[before]) { return nil }
+                before -= 1
+            }
+        }
         if isPrompt(word), position + 1 < text.count {
             // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt
             // (looked for among the next few words: a paste that lost its line breaks goes on).
@@ -153,10 +163,11 @@ struct ShellCommand {
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
             // (A prompt ends them too: a paste that lost its line breaks holds the next command.)
-            while onLine(position), !CaptureReader.startsOutput(text, at: position), !isPrompt(text[position]) {
+            while onLine(position), !CaptureReader.startsOutput(text, at: position), !isPrompt(text[position]), !text[position].hasPrefix("#") {
                 command.arguments.append(String(text[position]))
                 position += 1
             }
+            position = pastComment(text, from: position, onLine: onLine)
             command.words = start..<position
             return command
         }
@@ -169,7 +180,7 @@ struct ShellCommand {
         var separator = ";"
         argumentLoop: while onLine(position) {
             var word = String(text[position])
-            if word == "|" || word == "|&" { break }
+            if word == "|" || word == "|&" || word.hasPrefix("#") { break }
             if Self.separators.contains(word) { separated = true; separator = word; break }
             // `ifconfig -v en0; ifconfig -v utun4` (and `utun4;ifconfig`): the word before `;` is
             // the last of this command.
@@ -186,8 +197,15 @@ struct ShellCommand {
                 if separated { break }
                 // `-nPp 71881`: a valued option last in a cluster takes the next word.
                 if let letter = word.last, takesValue.contains(letter), word.first == "-", onLine(position), text[position] != "|" {
-                    arguments.append(String(text[position]))
+                    var value = String(text[position])
                     position += 1
+                    // (`-f inet; ifconfig -a`: the value ends at the `;`.)
+                    if value.count > 1, let semicolon = value.firstIndex(of: ";") {
+                        value = String(value[..<semicolon])
+                        separated = true
+                    }
+                    arguments.append(value)
+                    if separated { break }
                 }
                 continue
             }
@@ -236,7 +254,7 @@ struct ShellCommand {
                let semicolon = text[position - 1].firstIndex(of: ";"), text[position - 1][text[position - 1].index(after: semicolon)...].isEmpty == false {
                 command.followedBy.append(String(text[position - 1][text[position - 1].index(after: semicolon)...]))
             }
-            while onLine(position) {
+            while onLine(position), !text[position].hasPrefix("#") {
                 command.followedBy.append(String(text[position]))
                 position += 1
             }
@@ -245,7 +263,7 @@ struct ShellCommand {
             // up to where output plainly starts (a paste that lost its line breaks). Redirections
             // that keep the output (`2>&1`) change nothing; a theme's right prompt (`✔ at
             // 10:15:22`, `took 3s`) ends the line.
-            while onLine(position), text[position] != "|", text[position] != "|&", !CaptureReader.startsOutput(text, at: position),
+            while onLine(position), text[position] != "|", text[position] != "|&", !text[position].hasPrefix("#"), !CaptureReader.startsOutput(text, at: position),
                   !isPrompt(text[position]) || isRedirect(text, at: position, onLine: onLine) {
                 let word = text[position]
                 let next = onLine(position + 1) ? text[position + 1] : ""
@@ -281,11 +299,17 @@ struct ShellCommand {
             }
         }
         // The pipeline.
-        while onLine(position), text[position] == "|" || text[position] == "|&" {
+        var pipelineSeparated = false
+        pipeline: while onLine(position), text[position] == "|" || text[position] == "|&" {
             position += 1
             guard onLine(position) else { break }
-            let stage = String(text[position])
+            var stage = String(text[position])
             position += 1
+            // `| sort; …`: a stage without arguments, and the line's other commands after it.
+            if stage.count > 1, stage.hasSuffix(";") {
+                stage.removeLast()
+                pipelineSeparated = true
+            }
             var stageWords: [String] = []
             var quote: Character?
             var startedQuoted = false
@@ -293,10 +317,22 @@ struct ShellCommand {
             let isPattern = ["grep", "egrep", "fgrep", "rg"].contains(stage)
             let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column", "pbcopy"].contains(stage)
             let takesProgram = ["awk", "sed", "cut", "tr", "xargs"].contains(stage)
-            while onLine(position) {
-                let word = String(text[position])
+            while onLine(position), !pipelineSeparated {
+                var word = String(text[position])
                 if quote == nil {
+                    if word.hasPrefix("#") { break }
+                    // `| grep utun; sleep 30; netstat …`: the other commands of the line follow.
+                    if Self.separators.contains(word) {
+                        pipelineSeparated = true
+                        command.separator = word
+                        position += 1
+                        break
+                    }
                     if word == "|" || done { break }
+                    if word.count > 1, word.hasSuffix(";"), !(word.first == "'" || word.first == "\"") || word.dropLast().last == word.first {
+                        word.removeLast()
+                        pipelineSeparated = true
+                    }
                     // These take options (and counts) only; a plain word is output.
                     if optionsOnly, !word.hasPrefix("-"), Int(word) == nil { break }
                 }
@@ -318,6 +354,7 @@ struct ShellCommand {
                 // never has, and after a program its input files: what follows is output.
                 if isPattern, startedQuoted || !word.hasPrefix("-") { done = true }
                 if takesProgram, startedQuoted { done = true }
+                if pipelineSeparated { break }
             }
             let unquoted = Self.joiningQuoted(stageWords).map(unquote)
             switch stage {
@@ -337,9 +374,26 @@ struct ShellCommand {
             default:
                 command.reshaping.append(([stage] + stageWords).joined(separator: " "))
             }
+            if pipelineSeparated {
+                while onLine(position), !text[position].hasPrefix("#") {
+                    command.followedBy.append(String(text[position]))
+                    position += 1
+                }
+                break pipeline
+            }
         }
+        position = pastComment(text, from: position, onLine: onLine)
         command.words = start..<position
         return command
+    }
+
+    /// Past a comment that ends the command line (`# after the crash`), which is neither the
+    /// command's nor output.
+    private static func pastComment(_ text: CaptureText, from position: Int, onLine: (Int) -> Bool) -> Int {
+        guard onLine(position), text[position].hasPrefix("#") else { return position }
+        var end = position
+        while onLine(end) { end += 1 }
+        return end
     }
 
     /// Whether a word starts the right prompt of a theme (powerlevel10k, spaceship): a status

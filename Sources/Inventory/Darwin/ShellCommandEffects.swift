@@ -4,7 +4,8 @@ import Foundation
 extension ShellCommand {
     /// Whether a command line may have changed interfaces or routes, so that listings before and
     /// after it show different moments: a VPN or app started or stopped (`wg-quick up`, `open -a`,
-    /// `openvpn --daemon`), a route added or deleted, an interface configured. `words` are the
+    /// `openvpn --daemon`), a route added or deleted, an interface configured, or time let pass
+    /// in which anything else may have done so (see `passesTime`). `words` are the
     /// line's words from the command's own on, to the end of the line: every command of it counts,
     /// after `;`, `&&`, `||`, `&` or in a pipeline (`| xargs sudo route delete`). Only the tools
     /// that read (the listings' own, `route get`, text tools, name lookups, DNS cache flushes)
@@ -22,6 +23,49 @@ extension ShellCommand {
         let parts = segments(line: words)
         guard let firstListing = parts.firstIndex(where: isListing) else { return false }
         return parts[(firstListing + 1)...].contains(where: segmentMayChange)
+    }
+
+    /// Whether a line runs its commands again and again, so that its output spans moments with
+    /// nothing to tell where one ends: a loop (`while true; do netstat -rn | grep utun; sleep 5;
+    /// done`, `for i in lo0 en0; do ifconfig $i; done`, also the first line of one typed over
+    /// several), zsh's `repeat 3 …`, or `watch`.
+    static func repeats(line words: [String]) -> Bool {
+        segments(line: words).contains { segment in
+            guard let name = program(of: segment)?.name else { return false }
+            return loopKeywords.contains(name) || name == "watch"
+        }
+    }
+
+    /// The shell words that start a loop.
+    static let loopKeywords: Set<String> = ["for", "while", "until", "select", "repeat"]
+
+    /// Whether a line opens a loop it does not close (`for i in lo0 en0 utun3` typed alone, its
+    /// body and `done` on the continuation lines that follow).
+    static func opensLoop(line words: [String]) -> Bool {
+        let parts = segments(line: words)
+        let opened = parts.filter { program(of: $0).map { loopKeywords.contains($0.name) && $0.name != "repeat" } ?? false }.count
+        let closed = parts.filter { $0.first == "done" }.count
+        return opened > closed
+    }
+
+    /// Whether one command waits, or runs until it is interrupted, so that time passes in which
+    /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
+    /// utun): `sleep`, `tcpdump`, `route monitor`, `ping` without a small `-c` count, `top` and
+    /// `nettop` without `-l`, `tail -f`, `log stream`, `caffeinate`, `mtr`.
+    static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
+        switch program {
+        case "sleep", "tcpdump", "caffeinate", "mtr", "wait": return true
+        case "route": return arguments.contains("monitor")
+        case "ping", "ping6":
+            // `ping -c 3` (or `-c3`) is over in seconds; without a count it runs until ^C.
+            let count = arguments.firstIndex(of: "-c").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil }
+                ?? arguments.first { $0.hasPrefix("-c") && $0.count > 2 }.flatMap { Int($0.dropFirst(2)) }
+            return count.map { $0 > 10 } ?? true
+        case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
+        case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
+        case "log": return arguments.first == "stream"
+        default: return false
+        }
     }
 
     /// Whether a command is one of the listings tunwarden reads.
@@ -91,7 +135,7 @@ extension ShellCommand {
     }
 
     /// The commands of a line, in order: split at `;`, `&&`, `||`, `&` and pipes, not inside
-    /// quotes (`awk '{print $1; print $2}'`). With `keepingPipes`, a command a pipe feeds starts
+    /// quotes (`awk '{print $1; print $2}'`), up to a comment. With `keepingPipes`, a command a pipe feeds starts
     /// with `|`.
     static func segments(line words: [String], keepingPipes: Bool = false) -> [[String]] {
         var result: [[String]] = []
@@ -102,6 +146,8 @@ extension ShellCommand {
             segment = []
         }
         for word in words.flatMap(splitAfterQuote) {
+            // A comment runs to the line's end (`netstat -rn   # after the crash`).
+            if quote == nil, word.hasPrefix("#") { break }
             // A quoted word may end in separators glued to it (`'utun';`, `'x'&&`, `'x'|head`),
             // which the shell splits off: the quote ends first.
             var bare = Substring(word)
@@ -203,6 +249,7 @@ extension ShellCommand {
             arguments.append(word)
         }
         let positional = arguments.filter { !$0.hasPrefix("-") }
+        if passesTime(program, arguments) { return true }
         switch program {
         // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
@@ -215,7 +262,7 @@ extension ShellCommand {
         case "ifconfig":
             let families = ["inet", "inet6", "link", "ether"]
             return arguments.contains { ifconfigVerbs.contains($0) } || positional.filter { !families.contains($0) }.count > 1
-        case "route": return !["get", "monitor", "show"].contains(positional.first ?? "")
+        case "route": return !["get", "show"].contains(positional.first ?? "")
         case "scutil": return arguments.contains("--nc") && !arguments.contains("list") && !arguments.contains("status") && !arguments.contains("show")
         // Interfaces and routes stay as they are when only DNS or search domains are set.
         case "networksetup":
@@ -248,8 +295,8 @@ extension ShellCommand {
         "echo", "printf", "cat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "man", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
-        "ping", "ping6", "traceroute", "traceroute6", "mtr", "dig", "nslookup", "host", "curl", "wget", "nc", "sleep", "wg",
-        "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "tcpdump", "vim", "vi", "nano", "emacs",
+        "ping", "ping6", "traceroute", "traceroute6", "dig", "nslookup", "host", "curl", "wget", "nc", "wg",
+        "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "vim", "vi", "nano", "emacs",
         "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
 

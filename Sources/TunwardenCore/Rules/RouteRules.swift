@@ -16,8 +16,22 @@ extension FindingRules {
 extension Heuristics {
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let goneDefaults = goneDefaultFindings(snapshot)
+        // General default routes into a tunnel that is gone, which `goneDefaultFindings` cannot
+        // judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
+        // whatever takes them is blackholed all the same.
+        var strayDefaults: [String: [Route]] = [:]
+        if snapshot.platform == .darwin, snapshot.interfacesKnown {
+            let existing = Set(snapshot.interfaces.map(\.name))
+            for route in snapshot.routes where route.type == .unicast && route.destination.length == 0 && !route.isInterfaceScoped
+                && !goneDefaults.contains(where: { $0.routes?.contains(route) == true }) {
+                let names = Set(route.nextHops.compactMap(\.interfaceName))
+                if names.count == 1, let name = names.first, isTunnelName(name), !existing.contains(name) { strayDefaults[name, default: []].append(route) }
+            }
+        }
         let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
-        guard !unicast.isEmpty else { return goneDefaults }
+        guard !unicast.isEmpty else {
+            return goneDefaults + strayDefaults.keys.sorted().compactMap { goneTunnelRoutes(strayDefaults[$0] ?? [], into: $0, snapshot: snapshot) }
+        }
         // Routes are few and interfaces may be tens of thousands: look up only the interfaces
         // routes name, by position, without copying any.
         let needsIndexNames = unicast.contains { $0.nextHops.contains { $0.interfaceName == nil && $0.interfaceIndex != nil } }
@@ -66,8 +80,12 @@ extension Heuristics {
             var share = 1.0
             // The pieces a split default is made of: prefixes of /1 to /8 of the space default
             // traffic goes to (8/5, 64/2, 128.0/1 of the 1/8 … 128/1 cascade; for IPv6 within or
-            // around 2000::/3, not a ULA's fc00::/7), not the tunnel's own subnet and host routes.
-            let pieces = grouped.filter { (1...8).contains($0.destination.length) && defaultShare(of: [$0.destination]) > 0 }
+            // around 2000::/3, such as `::/1` and `8000::/1`, not a ULA's fc00::/7), not the
+            // tunnel's own subnet and host routes.
+            let pieces = grouped.filter { route in
+                (1...8).contains(route.destination.length)
+                    && (defaultShare(of: [route.destination]) > 0 || (route.family == .inet6 && !Self.localIPv6.contains { $0.contains(route.destination) }))
+            }
             if whole {
                 if defaultShare(of: pieces.map(\.destination)) >= 255.0 / 256.0 { routes = pieces }
             } else {
@@ -94,7 +112,7 @@ extension Heuristics {
                     let unknown = alive ? "" : " Whether \(name) is still in use is unknown from this capture (\(entry.reason))."
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
-                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific routes: \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
+                        evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific route\(routes.count == 1 ? "" : "s"): \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
                         routes: routes
                     ))
                 } else if alive || !entry.holders.isEmpty {
@@ -124,6 +142,7 @@ extension Heuristics {
                 ))
             }
         }
+        for (name, routes) in strayDefaults { leftOver[name, default: []].insert(contentsOf: routes, at: 0) }
         for name in leftOver.keys.sorted() {
             if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot) { findings.append(finding) }
         }
@@ -146,7 +165,10 @@ extension Heuristics {
         let list = routes.map(\.display).joined(separator: ", ")
         let removal = routes.map { route in
             let host = route.destination.length == (route.family == .inet ? 32 : 128)
-            return "route -n delete\(route.family == .inet6 ? " -inet6" : "") \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
+            let family = route.family == .inet6 ? " -inet6" : ""
+            // (A default route is deleted by its gateway: the scoped defaults of other interfaces stay.)
+            if route.destination.length == 0 { return "route -n delete\(family) default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")" }
+            return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
         }.joined(separator: "; ")
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
@@ -167,6 +189,8 @@ extension Heuristics {
     }
 
     static let globalUnicast = IPPrefix(address: IPAddress("2000::")!, length: 3)!
+    /// IPv6 space that never leaves a site: unique local (fc00::/7), link-local and multicast.
+    static let localIPv6 = ["fc00::/7", "fe80::/10", "ff00::/8"].map { IPPrefix($0)! }
 
     /// macOS, from a listing of every interface and every default route: general (not
     /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
@@ -196,9 +220,10 @@ extension Heuristics {
         return findings
     }
 
-    /// Whether a macOS interface name is a tunnel's: `utunN` or `fethN`.
+    /// Whether a macOS interface name is a tunnel's: `utunN`, `fethN`, or tuntaposx's `tunN` and
+    /// `tapN` (older OpenVPN and Tunnelblick setups).
     static func isTunnelName(_ name: String) -> Bool {
-        for prefix in ["utun", "feth"] where name.hasPrefix(prefix) {
+        for prefix in ["utun", "feth", "tun", "tap"] where name.hasPrefix(prefix) {
             let unit = name.dropFirst(prefix.count)
             if !unit.isEmpty, unit.allSatisfy(\.isNumber) { return true }
         }
