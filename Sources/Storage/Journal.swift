@@ -272,7 +272,7 @@ public struct Journal: Sendable {
         let type = status.st_mode & S_IFMT
         guard type == S_IFREG else {
             let what = type == S_IFCHR ? "a character device" : type == S_IFIFO ? "a pipe" : type == S_IFSOCK ? "a socket"
-                : type == S_IFBLK ? "a block device" : "not a file"
+                : type == S_IFBLK ? "a block device" : type == S_IFDIR ? "a directory" : "something else"
             throw StorageError(path: path, problem: "is \(what), not a regular file, so records written to it would not be kept",
                                advice: "Choose a --journal path that is a file (or none yet).")
         }

@@ -220,7 +220,7 @@ struct ReaperKernelTests {
     @Test func aSocketBoundToATapWithBindToDeviceKeepsIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for name in ["bd0", "bd1", "bd2"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        for name in ["bd0", "bd1", "bd2", "bd3"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
         try ns.python("""
         import socket, time
         server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -230,6 +230,9 @@ struct ReaperKernelTests {
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"bd1")
         listener.bind(("::", 8080))
         listener.listen()
+        lite = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, 136)
+        lite.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"bd3")
+        lite.bind(("::", 5000))
         unbound = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         unbound.bind(("0.0.0.0", 68))
         print("ready", flush=True)
@@ -238,13 +241,13 @@ struct ReaperKernelTests {
         let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
         let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
         let entry = { (name: String) in entries.first { $0["ifname"] as? String == name } }
-        for name in ["bd0", "bd1"] {
+        for name in ["bd0", "bd1", "bd3"] {
             #expect(entry(name)?["state"] as? String == "suspect", "\(entry(name) ?? [:])")
             #expect((entry(name)?["state_reason"] as? String)?.contains("1 socket is bound to it with SO_BINDTODEVICE") == true, "\(entry(name) ?? [:])")
         }
         #expect(entry("bd2")?["state"] as? String == "orphaned")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
-        #expect(try linkNames(ns) == ["bd0", "bd1", "lo"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["bd0", "bd1", "bd3", "lo"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(result.stdout.contains("Deleted tap bd2 (ifindex"))
     }
 

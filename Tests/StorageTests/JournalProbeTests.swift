@@ -38,7 +38,8 @@ import Storage
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(mkfifo(directory + "/fifo", 0o600) == 0)
-        for path in ["/dev/null", directory + "/fifo"] {
+        try FileManager.default.createDirectory(atPath: directory + "/dir", withIntermediateDirectories: false)
+        for path in ["/dev/null", directory + "/fifo", directory + "/dir"] {
             for dryRun in [true, false] {
                 let refused = #expect(throws: StorageError.self) {
                     let journal = Journal(path: path)

@@ -2,7 +2,7 @@
 import Glibc
 import Netlink
 
-/// TCP and UDP sockets bound to one device of a namespace with SO_BINDTODEVICE: a DHCP or DNS
+/// TCP, UDP and UDP-Lite sockets bound to one device of a namespace with SO_BINDTODEVICE: a DHCP or DNS
 /// server that serves only a virtual machine's tap, a systemd socket unit with `BindToDevice=`,
 /// `ping -I tap0`. Such a process uses the device without a tun descriptor, so the holder scan
 /// cannot see it, and deleting the device leaves its socket bound to an ifindex that no longer
@@ -12,10 +12,11 @@ import Netlink
 /// the ifindex it is bound to. A netlink socket answers for the namespace it was made in, so one
 /// is made there. TIME_WAIT entries are left out: they are what closed connections leave, not a
 /// process's socket. Raw and ICMP ("ping") sockets are not listed this way on every kernel and
-/// are not looked for.
+/// are not looked for; nor is a UDP socket given a device but never bound to a port, which the
+/// kernel lists nowhere (it receives nothing).
 public enum BoundSockets {
     static let inet: UInt8 = 2, inet6: UInt8 = 10
-    static let tcp: UInt8 = 6, udp: UInt8 = 17
+    static let tcp: UInt8 = 6, udp: UInt8 = 17, udpLite: UInt8 = 136
 
     /// How many TCP and UDP sockets are bound to each ifindex in the namespace behind
     /// `namespaceFD` (nil: this process's own); `Unreadable` when the lists could not be had (no
@@ -31,18 +32,18 @@ public enum BoundSockets {
         var counts: [Int: Int] = [:]
         let notTimeWait = ~(UInt32(1) << UInt32(SocketDiagnostics.timeWait))
         for family in [inet, inet6] {
-            for transport in [tcp, udp] {
+            for transport in [tcp, udp, udpLite] {
                 var found: [Int: Int] = [:]
                 do {
-                    try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (\(transport == tcp ? "TCP" : "UDP") over IPv\(family == inet ? 4 : 6))",
+                    try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (\(transport == tcp ? "TCP" : transport == udp ? "UDP" : "UDP-Lite") over IPv\(family == inet ? 4 : 6))",
                                         request: { SocketDiagnostics.dumpRequest(family: family, transport: transport, states: notTimeWait, sequence: $0) },
                                         restart: { found = [:] }) { message in
                         guard message.header.type == SocketDiagnostics.byFamily else { return }
                         let socket = try SocketDiagnostics.decode(message.payload)
                         if socket.boundInterface != 0, socket.state != SocketDiagnostics.timeWait { found[Int(socket.boundInterface), default: 0] += 1 }
                     }
-                } catch NetlinkError.kernel(_, let code, _) where family == inet6 && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
-                    // A kernel without IPv6 has no IPv6 sockets.
+                } catch NetlinkError.kernel(_, let code, _) where (family == inet6 || transport == udpLite) && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
+                    // A kernel without IPv6 has no IPv6 sockets, one without UDP-Lite no UDP-Lite ones.
                     continue
                 } catch {
                     return .failure(SocketUse.Unreadable(description: "the kernel's list of sockets could not be read: \(error)"))
