@@ -114,9 +114,12 @@ public enum RecreateCommands {
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
-        // Routes the kernel makes by itself (for addresses, link-local, the local table) come back with them.
-        for route in routes where route.type == .unicast && route.routeProtocol != .kernel && route.nexthopObject == nil {
-            var add = "\(ip) route add \(route.destination)"
+        // Routes the kernel makes by itself (for addresses, link-local, the local table) come back
+        // with them. The others go in an order in which each gateway is reachable when its route
+        // is added.
+        let made = routes.filter { $0.routeProtocol != .kernel && $0.nexthopObject == nil }
+        for route in orderedByGateway(made, of: interface) {
+            var add = "\(ip) route add " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
             let multipath = route.nextHops.count > 1
             if !multipath {
                 if let gateway = route.nextHops.first?.gateway { add += " via \(gateway)" }
@@ -127,6 +130,11 @@ public enum RecreateCommands {
             if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
             if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
             if let scope = route.scope, scope != .global { add += " scope \(scope)" }
+            if route.tos != 0 { add += " tos 0x" + String(route.tos, radix: 16) }
+            if let realms = route.realms, realms != 0 {
+                add += realms >> 16 == 0 ? " realm \(realms & 0xFFFF)" : " realms \(realms >> 16)/\(realms & 0xFFFF)"
+            }
+            if let preference = route.preference, let word = Self.preferenceWords[preference] { add += " pref \(word)" }
             if let source = route.preferredSource { add += " src \(source)" }
             add += metricWords(route).map { " " + $0 }.joined()
             if multipath {
@@ -142,6 +150,34 @@ public enum RecreateCommands {
             commands.append(add)
         }
         return commands
+    }
+
+    /// `ip route`'s words for an IPv6 route's preference (RTA_PREF).
+    static let preferenceWords: [UInt8: String] = [0: "medium", 1: "high", 3: "low"]
+
+    /// `routes` in an order `ip route add` accepts them in: a route whose gateway lies in none of
+    /// the device's subnets comes after the route that reaches it (`10.50.0.0/16 via 10.99.0.7`
+    /// after `10.99.0.0/24`). Routes without a gateway, `onlink` ones, and whatever no order
+    /// helps keep their place among themselves.
+    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
+        var reachable = interface.addresses.compactMap { IPPrefix(address: $0.local, length: $0.prefixLength) }
+            + interface.addresses.compactMap { $0.peer.flatMap { IPPrefix(address: $0, length: $0.family.bits) } }
+        func ready(_ route: Route) -> Bool {
+            route.nextHops.allSatisfy { hop in
+                guard let gateway = hop.gateway, !hop.onlink else { return true }
+                let host = IPPrefix(address: gateway, length: gateway.family.bits)!
+                return reachable.contains { $0.contains(host) }
+            }
+        }
+        var placed: [Route] = [], waiting = routes
+        while true {
+            let (next, rest) = (waiting.filter(ready), waiting.filter { !ready($0) })
+            guard !next.isEmpty else { break }
+            placed += next
+            reachable += next.map(\.destination)
+            waiting = rest
+        }
+        return placed + waiting
     }
 
     /// `ip route`'s word for each RTAX_* metric it can set, and how the kernel's value is written
@@ -161,7 +197,9 @@ public enum RecreateCommands {
         var words: [String] = []
         for entry in metricKeywords {
             guard let value = route.kernelMetrics[entry.number], let text = entry.text(value) else { continue }
-            words.append(entry.keyword + (locked & (1 << UInt32(entry.number)) != 0 ? " lock " : " ") + text)
+            // ip sets the lock of rto_min itself, and takes no `lock` word for it.
+            let lock = locked & (1 << UInt32(entry.number)) != 0 && entry.keyword != "rto_min"
+            words.append(entry.keyword + (lock ? " lock " : " ") + text)
         }
         if let algorithm = route.congestionControl { words.append("congctl \(ShellWord.quote(Array(algorithm.utf8)))") }
         return words

@@ -56,6 +56,12 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     /// recreate commands, not part of the JSON schema.
     public var kernelMetrics: [UInt16: UInt32] = [:]
     public var congestionControl: String?
+    /// The type of service the route is for (`tos`), its realms (RTA_FLOW: from in the high 16
+    /// bits, to in the low) and an IPv6 route's preference (RTA_PREF: 0 medium, 1 high, 3 low).
+    /// Kept for the recreate commands, not part of the JSON schema.
+    public var tos: UInt8 = 0
+    public var realms: UInt32?
+    public var preference: UInt8?
 
     /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
     /// interface uses it, so a scoped default captures nothing.

@@ -92,6 +92,13 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "10.79.0.0/16", "nexthop", "via", "10.66.1.2", "dev", "rfull0", "weight", "3",
                   "nexthop", "via", "10.66.1.3", "dev", "rfull0")
         try ns.ip("-6", "route", "add", "2001:db8:9::/64", "via", "2001:db8:6::2", "dev", "rfull0", "metric", "300", "mtu", "1400")
+        // A gateway reached through another of its routes, listed before that route.
+        try ns.ip("route", "add", "10.99.0.0/24", "dev", "rfull0")
+        try ns.ip("route", "add", "10.50.0.0/16", "via", "10.99.0.7", "dev", "rfull0", "rto_min", "50ms", "realm", "5")
+        try ns.ip("route", "add", "10.53.0.0/16", "dev", "rfull0", "tos", "0x10", "table", "1000")
+        try ns.ip("route", "add", "10.54.0.0/16", "dev", "rfull0", "realms", "3/4")
+        try ns.ip("-6", "route", "add", "2001:db8:a::/64", "via", "2001:db8:6::3", "dev", "rfull0", "pref", "high")
+        try ns.ip("route", "add", "local", "10.58.0.0/16", "dev", "rfull0", "table", "local")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
         let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }

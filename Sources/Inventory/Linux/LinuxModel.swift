@@ -108,6 +108,9 @@ extension LinuxInventory {
         route.preferredSource = message.preferredSource.flatMap { IPAddress(bytes: $0) }
         route.kernelMetrics = message.metrics
         route.congestionControl = message.congestionControl
+        route.tos = message.tos
+        route.realms = message.realms
+        route.preference = message.preference
         return route
     }
 

@@ -10,7 +10,9 @@ public struct RouteMessage: Equatable, Sendable {
         public static let preferredSource: UInt16 = 7
         public static let metrics: UInt16 = 8
         public static let multipath: UInt16 = 9
+        public static let flow: UInt16 = 11
         public static let table: UInt16 = 15
+        public static let preference: UInt16 = 20
         public static let via: UInt16 = 18
         public static let nexthopID: UInt16 = 30
     }
@@ -52,6 +54,10 @@ public struct RouteMessage: Equatable, Sendable {
     public var metrics: [UInt16: UInt32] = [:]
     /// RTAX_CC_ALGO: the congestion control algorithm the route asks for.
     public var congestionControl: String?
+    /// RTA_FLOW: the route's realms (from in the high 16 bits, to in the low).
+    public var realms: UInt32?
+    /// RTA_PREF: an IPv6 route's preference (0 medium, 1 high, 3 low).
+    public var preference: UInt8?
 
     public init() {}
 
@@ -88,6 +94,8 @@ public struct RouteMessage: Equatable, Sendable {
             case Attribute.preferredSource: route.preferredSource = attributes.rawBytes
             case Attribute.table: route.table = attributes.uint32()
             case Attribute.nexthopID: route.nexthopID = attributes.uint32()
+            case Attribute.flow: route.realms = attributes.uint32()
+            case Attribute.preference: route.preference = attributes.uint8()
             case Attribute.via:
                 if let (family, address) = decodeVia(attributes.data) {
                     route.viaFamily = family
