@@ -140,7 +140,7 @@ import TunwardenCore
             #expect(result.detail?.contains(String(cString: strerror(EPERM))) == true, "the kernel's refusal is named: \(result)")
         }
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
-        #expect(byName["rbmq"]?.detail?.contains("taken down to be fenced and set up again") == true, "\(byName["rbmq"]?.detail ?? "")")
+        #expect(byName["rbmq"]?.detail?.contains("taken down to be fenced, then given its name back and set up again") == true, "\(byName["rbmq"]?.detail ?? "")")
         expectRestored(kernel, 2, name: "rb0")
         expectRestored(kernel, 3, name: "rbmq", up: true)
         expectRestored(kernel, 4, name: "rbtap", group: 7)

@@ -171,7 +171,7 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "fd09::1/64", "dev", "mqc", "nodad")
         try ns.ip("route", "add", "10.99.0.0/16", "dev", "mqc")
         try ns.ip("tuntap", "add", "dev", "sqc", "mode", "tap")
-        let before = try madeByHand(ns, "mqc")
+        let before = try configuration(ns, "mqc")
         let plan = try plan(ns)
         // Attached after re-verification, before fencing: the kernel's queue count must catch the
         // multi-queue one, the exclusive attach the single-queue one.
@@ -193,19 +193,21 @@ struct ReaperSafetyTests {
         // Its queue was seen before it was taken down: it never was, and lost nothing.
         let mqcResult = try #require(results.first { $0.ifname == "mqc" })
         #expect(mqcResult.detail?.contains("a process holds a queue") == true && mqcResult.detail?.contains("taken down") == false, "\(mqcResult)")
-        let after = try madeByHand(ns, "mqc")
+        let after = try configuration(ns, "mqc")
         #expect(after.addresses == before.addresses && after.routes == before.routes)
         let sqc = try #require(now.first { $0.name == Array("sqc".utf8) })
         #expect(sqc.group == 0 && sqc.altNames.isEmpty)
     }
 
-    /// The routes and addresses of `device` that were made by hand (not by the kernel for its
-    /// addresses or link-local configuration), in a form that does not depend on the carrier.
-    func madeByHand(_ ns: TestNamespace, _ device: String) throws -> (routes: Set<String>, addresses: Set<String>) {
+    /// The routes and addresses of `device` as `ip` shows them, in a form that does not depend on
+    /// the carrier: state flags (link down, dead) and lifetimes left out, and the IPv6 link-local
+    /// addresses and routes the kernel makes when a carrier comes left out.
+    func configuration(_ ns: TestNamespace, _ device: String) throws -> (routes: Set<String>, addresses: Set<String>) {
+        func linkLocal(_ text: String?) -> Bool { text.map { $0.hasPrefix("fe80") || $0.hasPrefix("ff00") } ?? false }
         var routes = Set<String>()
         for family in ["-4", "-6"] {
             let listed = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "-d", family, "route", "show", "table", "all").utf8)) as? [[String: Any]] ?? []
-            for route in listed where route["protocol"] as? String != "kernel" {
+            for route in listed where !linkLocal(route["dst"] as? String) {
                 var shown = route
                 shown["flags"] = (route["flags"] as? [String] ?? []).filter { $0 != "linkdown" && $0 != "dead" }
                 shown["nexthops"] = (route["nexthops"] as? [[String: Any]])?.map { hop in
@@ -213,13 +215,14 @@ struct ReaperSafetyTests {
                     hop["flags"] = (hop["flags"] as? [String] ?? []).filter { $0 != "linkdown" && $0 != "dead" }
                     return hop
                 }
+                shown["expires"] = nil
                 let data = try JSONSerialization.data(withJSONObject: shown.compactMapValues { $0 }, options: [.sortedKeys])
                 routes.insert(String(decoding: data, as: UTF8.self))
             }
         }
         let addresses = try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "addr", "show", "dev", device).utf8)) as? [[String: Any]] ?? []
-        let global = (addresses.first?["addr_info"] as? [[String: Any]] ?? []).filter { $0["scope"] as? String == "global" }
-        return (routes, Set(global.map { "\($0["local"] ?? "")/\($0["prefixlen"] ?? "")" }))
+        let kept = (addresses.first?["addr_info"] as? [[String: Any]] ?? []).filter { !linkLocal($0["local"] as? String) }
+        return (routes, Set(kept.map { "\($0["local"] ?? "")/\($0["prefixlen"] ?? "") label \($0["label"] ?? "-")" }))
     }
 
     @Test func aMultiQueueDeviceTakenDownToBeFencedGetsItsAddressesAndRoutesBack() throws {
@@ -227,8 +230,12 @@ struct ReaperSafetyTests {
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "mqd", "mode", "tun", "multi_queue")
         try ns.ip("tuntap", "add", "dev", "mqe", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "mqf", "mode", "tun", "multi_queue")
         for device in ["mqd", "mqe"] { try ns.ip("link", "set", device, "up") }
         try ns.ip("addr", "add", "10.9.0.1/24", "dev", "mqd")
+        // A second address of the subnet: renaming relabels it (mqd:2 unless given back).
+        try ns.ip("addr", "add", "10.9.0.5/24", "dev", "mqd")
+        try ns.ip("addr", "add", "10.3.0.1/24", "dev", "mqd")
         try ns.ip("addr", "add", "fd09::1/64", "dev", "mqd", "nodad")
         try ns.ip("addr", "add", "fd0a::1/64", "dev", "mqd", "nodad", "valid_lft", "3000", "preferred_lft", "2000")
         try ns.ip("route", "add", "10.99.0.0/16", "dev", "mqd")
@@ -240,29 +247,43 @@ struct ReaperSafetyTests {
         try ns.ip("route", "add", "10.95.0.0/16", "via", "10.99.0.1", "dev", "mqd")
         try ns.ip("-6", "route", "add", "fd10::/64", "via", "fd09::2", "dev", "mqd")
         try ns.ip("-6", "route", "add", "fd11::/64", "dev", "mqd", "metric", "300", "table", "100")
+        // Routes a person marked as the kernel's, a kernel route changed, one deleted.
+        try ns.ip("route", "add", "10.44.0.0/16", "dev", "mqd", "proto", "kernel")
+        try ns.ip("route", "replace", "10.9.0.0/24", "dev", "mqd", "proto", "kernel", "scope", "link", "src", "10.9.0.1", "mtu", "1280")
+        try ns.ip("route", "del", "10.3.0.0/24", "dev", "mqd")
         try ns.ip("route", "add", "10.94.0.0/16", "dev", "mqe")
-        let before = try madeByHand(ns, "mqd")
-        #expect(before.routes.count == 9 && before.addresses == ["10.9.0.1/24", "fd09::1/64", "fd0a::1/64"], "\(before)")
+        // mqf is down: no route to lose, but two addresses to relabel.
+        try ns.ip("addr", "add", "10.7.0.1/24", "dev", "mqf")
+        try ns.ip("addr", "add", "10.7.0.2/24", "dev", "mqf")
+        let before = try configuration(ns, "mqd"), beforeF = try configuration(ns, "mqf")
+        #expect(before.addresses.contains("10.9.0.5/24 label mqd") && before.addresses.count == 5, "\(before.addresses)")
         let plan = try plan(ns)
-        #expect(Set(plan.items.map(\.ifname)) == ["mqd", "mqe"])
+        #expect(Set(plan.items.map(\.ifname)) == ["mqd", "mqe", "mqf"])
         var reaper = LinuxReaper(namespaceName: ns.name)
         let attackers = Locked<[Attacher]>([])
-        // Fenced (down, under a private name): a process finds it by that name and attaches.
+        // Fenced (renamed to a private name, and down): a process finds each by that name and attaches.
         reaper.stepHook = { step in
             guard step == "fenced" else { return }
-            let fenced = try! self.links(ns).values.first { $0.index == Int32(plan.items.first { $0.ifname == "mqd" }!.interface.index) }!
-            attackers.mutate { $0.append(try! Attacher(ns, name: fenced.name!, multiQueue: true)) }
+            for name in ["mqd", "mqf"] {
+                let index = Int32(plan.items.first { $0.ifname == name }!.interface.index)
+                let fenced = try! self.links(ns).values.first { $0.index == index }!
+                attackers.mutate { $0.append(try! Attacher(ns, name: fenced.name!, multiQueue: true)) }
+            }
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "downed")
         let mqd = try #require(results.first { $0.ifname == "mqd" })
         #expect(mqd.outcome == .skipped, "\(mqd)")
-        #expect(mqd.detail?.contains("3 IPv6 addresses") == false && mqd.detail?.contains("2 IPv6 addresses and 8 routes put back") == true, "\(mqd.detail ?? "")")
+        #expect(mqd.detail?.contains("renamed and taken down to be fenced, then given its name back and set up again; its 5 addresses and") == true
+                && mqd.detail?.hasSuffix("routes are as they were") == true, "\(mqd.detail ?? "")")
+        #expect(results.first { $0.ifname == "mqf" }?.detail?.contains("renamed to be fenced, then given its name back; its 2 addresses and 2 routes are as they were") == true, "\(results)")
         #expect(results.first { $0.ifname == "mqe" }?.outcome == .deleted)
         for attacker in attackers.value { #expect(attacker.check() == "alive") }
-        let after = try madeByHand(ns, "mqd")
-        // mqe's route went with mqe; everything of mqd's is back as it was.
-        #expect(after.addresses == before.addresses)
-        #expect(after.routes == before.routes.filter { !$0.contains("mqe") }, "missing: \(before.routes.subtracting(after.routes)), extra: \(after.routes.subtracting(before.routes))")
+        let after = try configuration(ns, "mqd"), afterF = try configuration(ns, "mqf")
+        // mqe's route went with mqe; everything of mqd's and mqf's is as it was.
+        #expect(after.addresses == before.addresses, "\(after.addresses)")
+        #expect(afterF.addresses == beforeF.addresses, "\(afterF.addresses)")
+        let expected = before.routes.filter { !$0.contains("mqe") }
+        #expect(after.routes == expected, "missing: \(expected.subtracting(after.routes)), extra: \(after.routes.subtracting(expected))")
         try expectResultsTrue(results, ns)
     }
 

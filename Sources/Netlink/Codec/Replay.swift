@@ -9,27 +9,46 @@
 /// (dead, link down, offloaded), which the kernel refuses in a request.
 public enum Replay {
     /// RTNH_F_ONLINK: the one next-hop flag a request may carry that a dump reports.
-    static let onlink: UInt8 = 0x4
+    public static let onlink: UInt8 = 0x4
     /// RTA_MULTIPATH.
     static let multipath: UInt16 = 9
 
-    /// An RTM_NEWROUTE request (create, exclusive, acknowledged) made from the payload of a route
-    /// the kernel dumped. Throws for a payload that is not a well-formed route.
-    public static func addRouteRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+    /// An RTM_NEWROUTE request (create, and exclusive or, with `replace`, replacing the route of
+    /// the same key; acknowledged) made from the payload of a route the kernel dumped. Throws for a
+    /// payload that is not a well-formed route.
+    public static func addRouteRequest(fromDumped payload: ArraySlice<UInt8>, replace: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        try routeRequest(type: NetlinkType.newRoute, flags: NetlinkFlags.create | (replace ? NetlinkFlags.replace : NetlinkFlags.exclusive),
+                         fromDumped: payload, sequence: sequence)
+    }
+
+    /// An RTM_DELROUTE request (acknowledged) for exactly the route the kernel dumped.
+    public static func deleteRouteRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        try routeRequest(type: NetlinkType.delRoute, flags: 0, fromDumped: payload, sequence: sequence)
+    }
+
+    /// An RTM_DELADDR request (acknowledged) for exactly the address the kernel dumped.
+    public static func deleteAddressRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        guard payload.count >= AddressMessage.headerSize else {
+            throw .truncated(what: "ifaddrmsg", need: AddressMessage.headerSize, have: payload.count)
+        }
+        var body = Array(payload.prefix(AddressMessage.headerSize))
+        try copyAttributes(payload.dropFirst(AddressMessage.headerSize), into: &body) { _, _ in nil }
+        return NetlinkMessage.encode(type: NetlinkType.delAddress, flags: NetlinkFlags.request | NetlinkFlags.ack, sequence: sequence, payload: body)
+    }
+
+    private static func routeRequest(type: UInt16, flags: UInt16, fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         guard payload.count >= RouteMessage.headerSize else {
             throw .truncated(what: "rtmsg", need: RouteMessage.headerSize, have: payload.count)
         }
         var body = Array(payload.prefix(RouteMessage.headerSize))
         // rtm_flags: RTM_F_* (cloned, offload, trap) and RTNH_F_* (dead, link down) report state;
         // only "onlink" asks for something.
-        let flags = payload.readNative(UInt32.self, at: payload.startIndex + 8) & UInt32(onlink)
-        body.replaceSubrange(8..<12, with: withUnsafeBytes(of: flags) { Array($0) })
+        let asked = payload.readNative(UInt32.self, at: payload.startIndex + 8) & UInt32(onlink)
+        body.replaceSubrange(8..<12, with: withUnsafeBytes(of: asked) { Array($0) })
         try copyAttributes(payload.dropFirst(RouteMessage.headerSize), into: &body) { type, data throws(NetlinkError) in
             type == multipath ? try Self.statelessNextHops(data) : nil
         }
-        return NetlinkMessage.encode(type: NetlinkType.newRoute,
-                                     flags: NetlinkFlags.request | NetlinkFlags.ack | NetlinkFlags.create | NetlinkFlags.exclusive,
-                                     sequence: sequence, payload: body)
+        return NetlinkMessage.encode(type: type, flags: NetlinkFlags.request | NetlinkFlags.ack | flags, sequence: sequence, payload: body)
     }
 
     /// An RTM_NEWADDR request (create, exclusive, acknowledged) made from the payload of an address

@@ -3,94 +3,208 @@ import Glibc
 import Netlink
 import TunwardenCore
 
-/// What a device loses when the reaper takes it down to fence it, kept so that it can be given
-/// back if the device is not deleted after all: its IPv6 addresses and the routes that leave only
-/// through it, as the kernel listed them right before.
+/// What a device loses when the reaper fences it, kept so that it can be given back if the
+/// device is not deleted after all: its addresses and the routes that leave only through it, as
+/// the kernel listed them right before.
 ///
-/// A multi-queue device can only be renamed (its fence) while it is down, and down it loses its
-/// IPv6 addresses (unless `keep_addr_on_down` is set) and every route through it alone, in every
-/// table. When a process attaches in that moment, the device is kept, and it must come back as it
-/// was. IPv4 addresses survive; the routes the kernel makes for its addresses and its link-local
-/// address come back by themselves (adding them again finds them there). Routes that also leave
-/// through another device survive with that hop marked dead, and come back to life with the
-/// device. Not kept: routes through nexthop objects (`ip nexthop`), which the kernel removes with
-/// the object.
+/// A multi-queue device can only be renamed (its fence) while it is down. Down, it loses its IPv6
+/// addresses (unless `keep_addr_on_down` is set) and every route through it alone, in every
+/// table; up again, the kernel makes the routes of its addresses anew, including any the person
+/// had changed or deleted. Renaming also relabels its IPv4 addresses (`inetdev_changename`: the
+/// first takes the device's name, the others the name and a `:N`). When a process attaches in
+/// that moment, the device is kept, and it must come back as it was: the addresses are added
+/// again (IPv4 ones whose label changed are deleted and added again), the routes added again or,
+/// where the kernel remade one of the same key, replaced, and routes the kernel made that were
+/// not there before deleted. Then the device is listed again and compared with what was kept:
+/// whatever differs is reported. Routes through nexthop objects (`ip nexthop`) are not kept (the
+/// kernel removes them with the object), and IPv6 link-local addresses and routes, which the
+/// kernel makes by itself when the device gets a carrier, are not compared.
 struct DownedState {
-    /// The dumped RTM_NEWADDR payloads of the device's IPv6 addresses.
+    /// The dumped RTM_NEWADDR payloads of the device's addresses, IPv4 then IPv6, in the kernel's order.
     var addresses: [[UInt8]] = []
     /// The dumped RTM_NEWROUTE payloads of the routes that leave only through the device.
     var routes: [[UInt8]] = []
 
-    /// RTPROT_KERNEL: routes the kernel makes for addresses and devices, which it makes again.
-    static let kernelProtocol: UInt8 = 2
     /// RTM_F_CLONED: a cached route, not one of the table's.
     static let cloned: UInt32 = 0x200
     static let inet: UInt8 = 2
     static let inet6: UInt8 = 10
 
-    /// The state of each of the devices `indices`, from one dump of the IPv6 addresses and one of
-    /// each family's routes. Throws when a dump cannot be had: then nothing may be taken down.
+    /// The state of each of the devices `indices`, from one dump of each family's addresses and
+    /// routes. Throws when a dump cannot be had: then nothing may be taken down.
     static func read(for indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: DownedState] {
         var states: [Int32: DownedState] = [:]
         for index in indices { states[index] = DownedState() }
-        try client.dumpEach(operation: "RTM_GETADDR (IPv6)", request: { AddressMessage.dumpRequest(family: inet6, sequence: $0) },
-                            restart: { for index in indices { states[index]?.addresses = [] } }) { message in
-            guard message.header.type == NetlinkType.newAddress else { return }
-            let address = try AddressMessage.decode(message.payload)
-            let index = Int32(bitPattern: address.index)
-            guard address.family == inet6, indices.contains(index) else { return }
-            states[index]?.addresses.append(Array(message.payload))
-        }
-        for family in [inet, inet6] {
-            try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
-                                restart: { for index in indices { states[index]?.routes.removeAll { $0.first == family } } }) { message in
-                guard message.header.type == NetlinkType.newRoute else { return }
-                let route = try RouteMessage.decode(message.payload)
-                guard route.protocolID != kernelProtocol, route.flags & cloned == 0, route.nexthopID == nil else { return }
-                let devices = route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex)
-                guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
+        for (index, payloads) in try addresses(of: indices, client: client) { states[index]?.addresses = payloads }
+        for (index, payloads) in try routes(through: indices, client: client) {
+            for payload in payloads {
                 // Made into a request now, so that one the kernel would not take back is known before anything changes.
-                _ = try Replay.addRouteRequest(fromDumped: message.payload, sequence: 0)
-                states[index]?.routes.append(Array(message.payload))
+                _ = try Replay.addRouteRequest(fromDumped: payload[...], sequence: 0)
             }
+            states[index]?.routes = payloads
         }
         return states
     }
 
-    /// Adds the addresses, then the routes, again. Routes go in rounds, since one may need
-    /// another's gateway first; one already there counts as put back. Returns how many of each
-    /// came back and a description of each that did not.
-    func putBack(client: RtnetlinkClient) -> (addresses: Int, routes: Int, missing: [String]) {
-        var missing: [String] = []
-        var addressesBack = 0
-        for payload in addresses {
-            switch Self.add(client, operation: "RTM_NEWADDR", { try Replay.addAddressRequest(fromDumped: payload[...], sequence: $0) }) {
-            case nil: addressesBack += 1
-            case let problem?: missing.append("address \(Self.describeAddress(payload)) (\(problem))")
+    /// The addresses of each of the devices `indices`, IPv4 then IPv6, as dumped payloads.
+    static func addresses(of indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
+        var found: [Int32: [[UInt8]]] = [:]
+        for family in [inet, inet6] {
+            var ofFamily: [Int32: [[UInt8]]] = [:]
+            try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { ofFamily = [:] }) { message in
+                guard message.header.type == NetlinkType.newAddress else { return }
+                let address = try AddressMessage.decode(message.payload)
+                let index = Int32(bitPattern: address.index)
+                guard address.family == family, indices.contains(index) else { return }
+                ofFamily[index, default: []].append(Array(message.payload))
+            }
+            found.merge(ofFamily, uniquingKeysWith: +)
+        }
+        return found
+    }
+
+    /// The routes that leave only through each of the devices `indices` (not cached ones, not
+    /// those through nexthop objects), as dumped payloads.
+    static func routes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
+        var found: [Int32: [[UInt8]]] = [:]
+        for family in [inet, inet6] {
+            var ofFamily: [Int32: [[UInt8]]] = [:]
+            try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { ofFamily = [:] }) { message in
+                guard message.header.type == NetlinkType.newRoute else { return }
+                let route = try RouteMessage.decode(message.payload)
+                guard route.flags & cloned == 0, route.nexthopID == nil else { return }
+                let devices = route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex)
+                guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
+                ofFamily[index, default: []].append(Array(message.payload))
+            }
+            found.merge(ofFamily, uniquingKeysWith: +)
+        }
+        return found
+    }
+
+    /// Gives device `index` (renamed back and up again) what was kept, then compares. Returns how
+    /// many addresses and routes were kept, and a description of each thing that still differs.
+    func putBack(index: Int32, client: RtnetlinkClient) -> (addresses: Int, routes: Int, differences: [String]) {
+        var problems: [String] = []
+        let kept = addresses.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
+        let current = (try? Self.addresses(of: [index], client: client)[index] ?? []) ?? []
+        let now = current.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
+        // IPv4 addresses relabelled by the renames: all of them deleted (others after the first,
+        // which takes its secondaries with it), then all added again in their order.
+        let relabelled = kept.contains { saved in
+            saved.1.family == Self.inet && now.contains { $0.1.family == Self.inet && $0.1.sameAddress(as: saved.1) && $0.1 != saved.1 }
+        }
+        if relabelled {
+            for (payload, _) in now.filter({ $0.1.family == Self.inet }).reversed() {
+                _ = Self.send(client, "RTM_DELADDR") { try Replay.deleteAddressRequest(fromDumped: payload[...], sequence: $0) }
             }
         }
+        for (payload, saved) in kept where relabelled || saved.family == Self.inet6 || !now.contains(where: { $0.1.sameAddress(as: saved) }) {
+            if let problem = Self.send(client, "RTM_NEWADDR", { try Replay.addAddressRequest(fromDumped: payload[...], sequence: $0) }) {
+                problems.append("address \(Self.describeAddress(payload)) (\(problem))")
+            }
+        }
+        // Routes in rounds, since one may need another's gateway first; one whose key the kernel
+        // remade is replaced by the one kept.
         var pending = routes
-        var problems: [String] = []
-        var routesBack = 0
         while !pending.isEmpty {
             var next: [[UInt8]] = []
-            problems = []
             for payload in pending {
-                if let problem = Self.add(client, operation: "RTM_NEWROUTE", { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }) {
-                    next.append(payload)
-                    problems.append("route \(Self.describeRoute(payload)) (\(problem))")
-                } else {
-                    routesBack += 1
+                var problem = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
+                if problem == Self.exists {
+                    problem = Self.send(client, "RTM_NEWROUTE (replace)") { try Replay.addRouteRequest(fromDumped: payload[...], replace: true, sequence: $0) }
                 }
+                if problem != nil { next.append(payload) }
             }
             if next.count == pending.count { break }
             pending = next
         }
-        return (addressesBack, routesBack, missing + problems)
+        // Routes the kernel made coming up that were not there (one the person had deleted).
+        let keptRoutes = routes.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+        if let made = try? Self.routes(through: [index], client: client)[index] {
+            for payload in made {
+                guard let route = try? RouteMessage.decode(payload[...]), !Self.kernelOwnsLinkLocal(route),
+                      !keptRoutes.contains(Self.comparable(route)) else { continue }
+                _ = Self.send(client, "RTM_DELROUTE") { try Replay.deleteRouteRequest(fromDumped: payload[...], sequence: $0) }
+            }
+        }
+        // The kernel finishes an IPv6 address in a work queue (its local route comes with that):
+        // a difference is looked at again a few times before it is reported.
+        var differences = compare(index: index, client: client)
+        for _ in 0..<10 where !differences.isEmpty {
+            usleep(20_000)
+            differences = compare(index: index, client: client)
+        }
+        return (kept.count, routes.count, problems + differences)
     }
 
-    /// Sends one request; nil when the kernel took it or already had what it adds.
-    private static func add(_ client: RtnetlinkClient, operation: String, _ build: (UInt32) throws -> [UInt8]) -> String? {
+    /// What differs between the device now and what was kept, in words.
+    func compare(index: Int32, client: RtnetlinkClient) -> [String] {
+        guard let addressesNow = try? Self.addresses(of: [index], client: client)[index] ?? [],
+              let routesNow = try? Self.routes(through: [index], client: client)[index] ?? [] else {
+            return ["its addresses and routes could not be listed again to check them"]
+        }
+        var differences: [String] = []
+        var now = addressesNow.compactMap { try? AddressMessage.decode($0[...]) }.map(Self.comparable)
+        for payload in addresses {
+            guard let saved = (try? AddressMessage.decode(payload[...])).map(Self.comparable) else { continue }
+            if let position = now.firstIndex(of: saved) {
+                now.remove(at: position)
+            } else {
+                differences.append(now.contains { $0.sameAddress(as: saved) } ? "address \(Self.describeAddress(payload)) changed (label, flags or metric)"
+                                                                             : "address \(Self.describeAddress(payload)) missing")
+            }
+        }
+        for extra in now where !(extra.family == Self.inet6 && extra.scope == 253) {
+            differences.append("address \(Self.describe(extra)) not there before")
+        }
+        var routesLeft = routesNow.compactMap { try? RouteMessage.decode($0[...]) }.filter { !Self.kernelOwnsLinkLocal($0) }.map(Self.comparable)
+        for payload in routes {
+            guard let saved = try? RouteMessage.decode(payload[...]), !Self.kernelOwnsLinkLocal(saved) else { continue }
+            if let position = routesLeft.firstIndex(of: Self.comparable(saved)) {
+                routesLeft.remove(at: position)
+            } else {
+                differences.append("route \(Self.describeRoute(saved)) missing or changed")
+            }
+        }
+        for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
+        return differences
+    }
+
+    /// A route with what only reports its state taken out (dead, link down, offloaded).
+    static func comparable(_ route: RouteMessage) -> RouteMessage {
+        var route = route
+        route.flags &= UInt32(Replay.onlink)
+        for position in route.nextHops.indices { route.nextHops[position].flags &= Replay.onlink }
+        return route
+    }
+
+    /// An address with what only reports its state taken out (lifetimes left, tentative,
+    /// deprecated, DAD failed, optimistic).
+    static func comparable(_ address: AddressMessage) -> AddressMessage {
+        var address = address
+        address.preferredLifetime = nil
+        address.validLifetime = nil
+        // secondary, nodad, home, permanent, mngtmpaddr, noprefixroute, autojoin, stable-privacy.
+        address.flags &= 0x01 | 0x02 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+        return address
+    }
+
+    /// IPv6 link-local and multicast routes, and the local routes of link-local addresses: the
+    /// kernel makes them when the device gets a carrier, and removes them when it loses it.
+    static func kernelOwnsLinkLocal(_ route: RouteMessage) -> Bool {
+        guard route.family == inet6 else { return false }
+        let first = route.destination?.first ?? 0, second = route.destination?.dropFirst().first ?? 0
+        return first == 0xff || (first == 0xfe && second & 0xc0 == 0x80)
+    }
+
+    /// What the kernel answers when a request adds what is already there.
+    static let exists = "exists"
+
+    /// Sends one request; nil when the kernel took it, `exists` for EEXIST, else what went wrong.
+    private static func send(_ client: RtnetlinkClient, _ operation: String, _ build: (UInt32) throws -> [UInt8]) -> String? {
         do {
             var built: Result<Void, any Error> = .success(())
             try client.request(operation: operation) { sequence in
@@ -102,24 +216,35 @@ struct DownedState {
             if case let .failure(error) = built { return "\(error)" }
             return nil
         } catch NetlinkError.kernel(_, EEXIST, _) {
-            return nil
+            return exists
         } catch {
             return "\(error)"
         }
     }
 
     static func describeAddress(_ payload: [UInt8]) -> String {
-        guard let address = try? AddressMessage.decode(payload[...]), let bytes = address.local ?? address.address,
-              let ip = IPAddress(bytes: bytes) else { return "(unreadable)" }
+        guard let address = try? AddressMessage.decode(payload[...]) else { return "(unreadable)" }
+        return describe(address)
+    }
+
+    static func describe(_ address: AddressMessage) -> String {
+        guard let bytes = address.local ?? address.address, let ip = IPAddress(bytes: bytes) else { return "(unreadable)" }
         return "\(ip)/\(address.prefixLength)"
     }
 
-    static func describeRoute(_ payload: [UInt8]) -> String {
-        guard let route = try? RouteMessage.decode(payload[...]) else { return "(unreadable)" }
+    static func describeRoute(_ route: RouteMessage) -> String {
         let destination = route.destinationLength == 0 ? "default"
             : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "(unreadable)"
         let main: UInt32 = 254
         return route.table == main ? destination : "\(destination) (table \(route.table))"
+    }
+}
+
+extension AddressMessage {
+    /// Whether `other` is the same address on the same device (local, peer and prefix length),
+    /// whatever its label, flags or lifetimes.
+    func sameAddress(as other: AddressMessage) -> Bool {
+        family == other.family && prefixLength == other.prefixLength && local == other.local && address == other.address && index == other.index
     }
 }
 #endif

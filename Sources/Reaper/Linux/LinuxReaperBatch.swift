@@ -24,7 +24,7 @@ extension LinuxReaper {
         var takenDown = false
         var renamed = false
         var grouped = false
-        /// What taking it down cost it, to be given back if it is not deleted.
+        /// Its addresses and routes before fencing (multi-queue), to be given back if it is not deleted.
         var downed: DownedState?
 
         init(item: ReapItem, fenceName: [UInt8]) {
@@ -53,7 +53,7 @@ extension LinuxReaper {
             record(target, whole ? outcome : .failed, detail + text)
         }
         /// The addresses and routes of the batch's multi-queue targets, read once, when the first
-        /// one must be taken down.
+        /// one is fenced.
         var downedStates: [Int32: DownedState]?
         let multiQueueIndices = Set(batch.filter(\.multiQueue).map(\.index))
         func downedState(of index: Int32) throws -> DownedState {
@@ -307,12 +307,13 @@ extension LinuxReaper {
             guard live.name == target.name else {
                 return (.skipped, "renamed since the plan was made (now \(live.name.map(InterfaceName.text) ?? "unnamed"))")
             }
+            // Renaming relabels its IPv4 addresses, and down it loses more: what it has is read first.
+            do {
+                target.downed = try downedState(target.index)
+            } catch {
+                return (.failed, "cannot read its addresses and routes before renaming it: \(error)")
+            }
             if live.flags & Self.iffUp != 0 {
-                do {
-                    target.downed = try downedState(target.index)
-                } catch {
-                    return (.failed, "cannot read its addresses and routes before taking it down to rename it: \(error)")
-                }
                 do {
                     try client.request(operation: "RTM_NEWLINK (down)") { LinkMessage.setUpRequest(index: target.index, up: false, sequence: $0) }
                     target.takenDown = true
@@ -380,8 +381,9 @@ extension LinuxReaper {
         return nil
     }
 
-    /// Undoes what fencing did to a target that will not be deleted: group, private name, down
-    /// (with its IPv6 addresses and routes added again). tunwarden's own queue stays attached until
+    /// Undoes what fencing did to a target that will not be deleted: group, private name, down,
+    /// and what the rename and going down changed of its addresses and routes (`DownedState`),
+    /// checked against what it had. tunwarden's own queue stays attached until
     /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
     /// add to its result (what was given back beyond the fence, what could not be) and whether the
     /// device is as it was.
@@ -389,6 +391,7 @@ extension LinuxReaper {
         var problems: [String] = []
         var notes: [String] = []
         let index = target.index
+        let (wasDown, changed) = (target.takenDown, target.takenDown || target.renamed)
         if target.grouped {
             let prior = target.item.interface.group ?? 0
             if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) == nil {
@@ -411,21 +414,23 @@ extension LinuxReaper {
         if target.takenDown {
             if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {
                 problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
-            } else if let downed = target.downed {
-                let back = downed.putBack(client: client)
-                if back.missing.isEmpty, back.addresses + back.routes == 0 {
-                    notes.append("it was taken down to be fenced and set up again (it had no IPv6 address or route to lose)")
-                } else if back.missing.isEmpty {
-                    notes.append("it was taken down to be fenced and set up again, its \(Self.counted(back.addresses, "IPv6 address", "IPv6 addresses")) and \(Self.counted(back.routes, "route", "routes")) put back")
-                } else {
-                    problems.append("it was taken down to be fenced and set up again, but \(back.missing.count) of its addresses and routes could not be put back: \(back.missing.prefix(5).joined(separator: ", "))\(back.missing.count > 5 ? ", …" : "") (the journal's recreate commands list them)")
-                }
-            } else {
-                problems.append("it was taken down to be fenced and set up again, which drops its routes and IPv6 addresses: the journal's recreate commands list them")
+                target.downed = nil
             }
             target.takenDown = false
-            target.downed = nil
         }
+        // Renamed (and perhaps taken down): what that changed is given back and checked.
+        if changed, let downed = target.downed {
+            let back = downed.putBack(index: index, client: client)
+            let what = "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
+            let done = wasDown ? "it was renamed and taken down to be fenced, then given its name back and set up again"
+                               : "it was renamed to be fenced, then given its name back"
+            if back.differences.isEmpty {
+                notes.append("\(done); \(what) are as they were")
+            } else {
+                problems.append("\(done), but \(what) are not all as they were: \(back.differences.prefix(5).joined(separator: "; "))\(back.differences.count > 5 ? "; …" : "") (the journal's recreate commands list what it had)")
+            }
+        }
+        target.downed = nil
         let text = (notes + problems).map { "; " + $0 }.joined()
         return (text, problems.isEmpty)
     }
