@@ -171,20 +171,24 @@ struct ReaperKernelTests {
     }
 
     /// A device left fenced by a reap that was killed (its private name and link group) is
-    /// unknown to an audit, never an orphan to record or alert under that name; a device that
-    /// only looks so by name, in group 0, is judged as any.
+    /// unknown to an audit, never an orphan to record or alert under that name, also a
+    /// multi-queue one renamed before its group was set (the reap was killed in between; only
+    /// multi-queue devices are renamed); a single-queue device that only looks so by name, in
+    /// group 0, is judged as any.
     @Test func aDeviceAReapFencedIsNoOrphanToAnAudit() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
         try ns.ip("tuntap", "add", "dev", "tw0123456789abc", "mode", "tap")
         try ns.ip("link", "set", "tw0123456789abc", "group", "16777300")
         try ns.ip("tuntap", "add", "dev", "twfedcba9876543", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "tw00000000000aa", "mode", "tap", "multi_queue")
         let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
         let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
         let fenced = entries.first { $0["ifname"] as? String == "tw0123456789abc" }
         #expect(fenced?["state"] as? String == "unknown", "\(fenced ?? [:])")
         #expect((fenced?["state_reason"] as? String)?.contains("fenced by a reap") == true)
         #expect(entries.first { $0["ifname"] as? String == "twfedcba9876543" }?["state"] as? String == "orphaned")
+        #expect(entries.first { $0["ifname"] as? String == "tw00000000000aa" }?["state"] as? String == "unknown")
     }
 
     /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what

@@ -410,6 +410,33 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// A run killed after it took a multi-queue device down died with what it had kept of its
+    /// addresses and routes: the repair gives back name, group and up, and names what the device
+    /// still lacks, as a failure.
+    @Test func aRepairNamesWhatAKilledRunsFenceCostTheDevice() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "kdmq", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "kdmq", "up")
+        try ns.ip("addr", "add", "10.9.0.1/24", "dev", "kdmq")
+        try ns.ip("addr", "add", "fd09::1/64", "dev", "kdmq", "nodad")
+        try ns.ip("route", "add", "10.99.0.0/16", "dev", "kdmq", "table", "100")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let kdmq = try #require(snapshot.interfaces.first { $0.name == "kdmq" })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kdmq", ifindex: kdmq.index,
+                                          prior: PriorState(kdmq, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == kdmq.index } }),
+                                          fenceGroup: 0x1234_5678, fenceName: "tw0000000000004")])
+        try ns.ip("link", "set", "kdmq", "down")
+        try ns.ip("link", "set", "kdmq", "name", "tw0000000000004")
+        try ns.ip("link", "set", "tw0000000000004", "group", "\(0x1234_5678)")
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let line = try #require(lines.first)
+        #expect(line.failed && line.line.contains("renamed back, set up again, but it lacks what it had before the fence: address fd09::1/64, route 10.99.0.0/16 table 100"), "\(line)")
+        #expect(try links(ns)[kdmq.index]?.name == Array("kdmq".utf8))
+        #expect(try journal.read().filter { $0.type == .result && $0.run == "killed" }.map(\.result) == [.failed])
+    }
+
     /// A killed run's fenced device whose name a new device took meanwhile cannot be given back:
     /// it stays fenced (name and group), so no audit takes it for an orphan and no reap deletes it
     /// under its private name; the repair says so, journals a failure, and the reap exits 1.

@@ -54,9 +54,18 @@ extension LinuxReaper {
                         done.append("renamed back")
                         if intent.prior?.flags.contains("UP") == true {
                             if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
-                                done.append("set up again (routes and IPv6 addresses it lost going down are in the journal's recreate commands)")
+                                done.append("set up again")
                             } else {
                                 done.append("could not be set up again")
+                                outcome = .failed
+                            }
+                        }
+                        // What the run killed had kept of its addresses and routes died with it:
+                        // what the device lacks now of what its intent recorded is named.
+                        if let prior = intent.prior {
+                            let lost = Self.lostSince(prior, index: index, client: client)
+                            if !lost.isEmpty {
+                                done.append("but it lacks what it had before the fence: \(lost.prefix(5).joined(separator: ", "))\(lost.count > 5 ? ", …" : "") (`tunwarden journal` shows the commands that recreate it, which list them)")
                                 outcome = .failed
                             }
                         }
@@ -93,6 +102,37 @@ extension LinuxReaper {
         }
         try journal.append(repairs)
         return lines
+    }
+
+    /// What device `index` lacks now of the addresses and routes `prior` recorded (going down
+    /// drops its IPv6 addresses and routes; renaming relabels IPv4 addresses), in words. The
+    /// routes the kernel makes for addresses and IPv6 link-local ones are not asked for.
+    static func lostSince(_ prior: PriorState, index: Int32, client: RtnetlinkClient) -> [String] {
+        guard let addresses = try? DownedState.addresses(of: [index], client: client)[index] ?? [],
+              let routes = try? DownedState.routes(through: [index], client: client)[index] ?? [] else {
+            return ["(its addresses and routes could not be listed to check)"]
+        }
+        let now = addresses.compactMap { try? AddressMessage.decode($0[...]) }
+        var lost: [String] = []
+        for address in prior.addresses where !(address.family == .inet6 && address.isLinkLocal) {
+            let match = now.first { message in
+                message.prefixLength == UInt8(address.prefixLength) && (message.local ?? message.address).flatMap { IPAddress(bytes: $0) } == IPAddress(bytes: address.local.bytes)
+            }
+            if match == nil {
+                lost.append("address \(address.local)/\(address.prefixLength)")
+            } else if address.family == .inet, let label = address.label, let now = match?.label, InterfaceName.kernelBytes(label) != now {
+                lost.append("the label \(label) of \(address.local) (now \(InterfaceName.text(now)))")
+            }
+        }
+        let present = routes.compactMap { try? RouteMessage.decode($0[...]) }
+        for route in prior.routes where route.routeProtocol != .kernel && route.nexthopObject == nil {
+            let found = present.contains { message in
+                Int(message.destinationLength) == route.destination.length && RouteTable(kernel: message.table) == route.table
+                    && (message.destination.flatMap { IPAddress(bytes: $0) } ?? IPPrefix(address: route.destination.address, length: 0)?.address) == route.destination.address
+            }
+            if !found { lost.append("route \(route.display)") }
+        }
+        return lost
     }
 
     /// The links `request` dumps (every link by default), from a dump the kernel did not mark

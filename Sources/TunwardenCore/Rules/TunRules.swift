@@ -64,9 +64,10 @@ extension Heuristics {
 
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
         let name = interface.name
-        guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }),
-              let group = interface.group else { return false }
-        return group >= 0x0100_0000
+        guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }) else { return false }
+        // A reap renames only multi-queue devices, and sets the group after the name: one killed
+        // in between leaves the name alone.
+        return (interface.group ?? 0) >= 0x0100_0000 || interface.tun?.multiQueue == true
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
@@ -79,7 +80,8 @@ extension Heuristics {
         }
         if !holders.isEmpty { return (.live, "held") }
         if Self.fencedByReap(interface) {
-            return (.unknown, "fenced by a reap (its private name and link group \(interface.group ?? 0)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` puts its name back first), or could not give its name back (`tunwarden journal` says why)")
+            let group = (interface.group ?? 0) >= 0x0100_0000 ? " and link group \(interface.group ?? 0)" : ""
+            return (.unknown, "fenced by a reap (its private name\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` puts its name back first), or could not give its name back (`tunwarden journal` says why)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {
