@@ -48,6 +48,17 @@ public struct StateStore: Sendable {
         /// The file the open database is, as opened: device and inode.
         var file: (device: UInt64, inode: UInt64)?
         var openings = 0
+        /// Whether the open file was seen holding a database (at least one page).
+        var hadContent = false
+        /// What happened to the file that a caller should say (see `takeNotice`).
+        var notice: String?
+    }
+
+    /// What became of the database file since last asked, in words, once: an emptied file kept
+    /// aside. Whichever use of the store met it, the caller that reports (the watcher) says it.
+    public func takeNotice() -> String? {
+        defer { connection.notice = nil }
+        return connection.notice
     }
     private let connection = Connection()
 
@@ -61,14 +72,37 @@ public struct StateStore: Sendable {
     public var openFileReplaced: Bool {
         guard connection.database != nil else { return false }
         guard let identity = fileIdentity(), let file = connection.file else { return true }
-        return identity != file
+        return identity != file || openFileEmptied
     }
+
+    /// Whether the database open now was emptied in place (`: > state.db`): the same file, now
+    /// shorter than one page. Its write-ahead log then belongs to no database, and every other run
+    /// waits on it; the next `database` call moves both aside and starts a fresh one. (Only the
+    /// file's size is looked at: opening the file here and closing it again would drop the locks
+    /// SQLite holds on it, which belong to the process, not to a descriptor.)
+    public var openFileEmptied: Bool {
+        guard connection.database != nil, let file = connection.file,
+              let identity = fileIdentity(), identity == file, let size = fileSize() else { return false }
+        // (A new database may be all in its log at first: only one seen holding pages counts.)
+        guard size >= Self.smallestDatabase else { return connection.hadContent }
+        connection.hadContent = true
+        return false
+    }
+
+    /// SQLite's smallest page, below which a file holds no database.
+    static let smallestDatabase = 512
 
     /// The device and inode of the file at `path`, or nil when there is none.
     private func fileIdentity() -> (device: UInt64, inode: UInt64)? {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
         return (UInt64(status.st_dev), UInt64(status.st_ino))
+    }
+
+    private func fileSize() -> Int? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return Int(status.st_size)
     }
 
     public init(directory: String) {
@@ -79,11 +113,19 @@ public struct StateStore: Sendable {
     /// there is none and `create` is false. Throws `StorageError` (`isCorrupt` for damage, with
     /// the damaged file's path: the database, or a `state.json` being imported).
     public func database(create: Bool = true) throws -> StateDatabase? {
+        var create = create
         if let open = connection.database {
             // Still the file at `path`? Another run may have moved a damaged one aside, or the
             // directory may have been removed or replaced: writing on into the old file would lose
             // every record and alert twice what other runs no longer see as alerted.
             if !openFileReplaced { return open }
+            // Emptied in place: kept aside as damaged, with its log, and a fresh one started.
+            if openFileEmptied {
+                // (A fresh one whoever asks: the watcher that had it open must see a new opening.)
+                create = true
+                let kept = try? moveAside(path)
+                connection.notice = "\(path) was emptied in place; it is kept aside\(kept.map { " as \($0)" } ?? "") and the state is recorded again into a fresh database"
+            }
             connection.database = nil
             connection.file = nil
         }
@@ -103,6 +145,7 @@ public struct StateStore: Sendable {
             if before == nil || (after != nil && before! == after!) || attempts == 3 {
                 connection.database = database
                 connection.file = after
+                connection.hadContent = (fileSize() ?? 0) >= Self.smallestDatabase
                 connection.openings += 1
                 return database
             }

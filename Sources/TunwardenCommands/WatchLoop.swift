@@ -127,7 +127,10 @@ final class WatchLoop {
     private func record(putOff mayWait: Bool = true) throws -> (observations: Observations?, historyFindings: [Finding]) {
         // Whether the changes may wait is asked of the assessment as it stands, history's
         // findings in place: taking them out and back (two moves of every finding, at every burst
-        // of a leaking host) is for a recording.
+        // of a leaking host) is for a recording. A database that is not the one last recorded into
+        // (the old one emptied or moved aside, whichever use of the store met it) gets everything
+        // at once: other runs read it.
+        if store.openFileReplaced || store.openings != openingsRecorded { fullRecordDue = true }
         if mayWait, let current = engine.assessment(of: identity), let meanwhile = putOff(current) { return meanwhile }
         engine.setHistoryFindings([], of: identity)
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
@@ -474,6 +477,14 @@ final class WatchLoop {
             }
             if control.stopRequested { break }
             now = Date()
+            // A state database emptied in place (`: > state.db`) leaves every other run waiting
+            // on its log: it is moved aside at once, and everything recorded again into a fresh one.
+            if store.openFileEmptied {
+                _ = try? store.database(create: true)
+                fullRecordDue = true
+                if judgeAt == nil { judgeAt = .distantPast }
+            }
+            if let notice = store.takeNotice() { Terminal.log("watch: \(notice)") }
             if control.takeReload(), let reloaded = reload(runtime) {
                 runtime = reloaded
                 engine.policy = runtime.policy

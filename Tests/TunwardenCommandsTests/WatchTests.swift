@@ -120,6 +120,40 @@ struct WatchTests {
         #expect(sent == ["br0", "br1", "br2"], "\(watcher.log)")
     }
 
+    /// A state database emptied in place under a running watcher (`: > state.db`) is kept aside
+    /// and the state recorded again: other runs do not wait on it, and what the watcher alerted is
+    /// not alerted again by an audit.
+    @Test func aStateDatabaseEmptiedInPlaceIsStartedAgainWithoutRepeatingAlerts() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let alerts = state.path + "/alerts"
+        let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        try ns.ip("tuntap", "add", "dev", "em0", "mode", "tun")
+        try watcher.wait("em0") { $0.contains("new orphans: em0") }
+        #expect(truncate(state.path + "/state.db", 0) == 0)
+        // Any event wakes the watcher (a quiet one notices at its next stats interval).
+        try ns.ip("link", "add", "ev0", "type", "veth", "peer", "name", "ev1")
+        try watcher.wait("emptied") { $0.contains("state.db was emptied in place") }
+        // The judgement that follows records everything again.
+        try watcher.wait("recorded again") { $0.components(separatedBy: "was emptied in place").last?.contains("3 tunnel interfaces, 1 orphaned") == true }
+        var history = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "history", "--state-dir", state.path])
+        let started = Date()
+        while history.stdout.contains("No history"), Date().timeIntervalSince(started) < 8 {
+            usleep(200_000)
+            history = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "history", "--state-dir", state.path])
+        }
+        // Recorded again at once, not after the watcher's window for changes that cannot alert.
+        #expect(history.status == 0 && Date().timeIntervalSince(started) < 2, "\(history.stderr)")
+        let auditAlerts = state.path + "/audit-alerts"
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--alert-exec", "cat >> \(auditAlerts); echo >> \(auditAlerts)"])
+        #expect(audit.status == 1, "\(audit.stderr)")
+        #expect(watcher.terminate().status == 0)
+        #expect(Self.newOrphansSent(to: alerts, atLeast: 1) == ["em0"], "\(watcher.log)")
+        #expect(!FileManager.default.fileExists(atPath: auditAlerts), "the audit alerted again: \((try? String(contentsOfFile: auditAlerts, encoding: .utf8)) ?? "") \(watcher.log)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0.hasPrefix("state.db.corrupt-") }
+        #expect(!kept.isEmpty, "the emptied file is kept aside")
+    }
+
     /// SIGTERM stops a watcher at once even while its --alert-exec hangs: the command (and what
     /// it started) is stopped, and the alert stays undelivered for a later run.
     @Test func aHangingAlertExecHoldsNoStopUp() throws {
