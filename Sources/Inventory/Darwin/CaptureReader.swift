@@ -52,6 +52,8 @@ enum CaptureReader {
         // The last line's output spans moments (a loop, or a change between its listings): what
         // follows it is of another moment than any of it.
         var spanned = false
+        // The last line waited on a person after its output (a pager): what follows is of a later moment.
+        var paged = false
         // A loop typed over several lines is open: bash's `> …` continuation lines are its body.
         var loopOpen = false
         var repeating = false
@@ -99,7 +101,8 @@ enum CaptureReader {
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
             if let host { contents.promptHost = host }
             let elsewhere = ShellCommand.goesElsewhere(line: line)
-            if changes || otherHost || elsewhere || contents.elsewhere || spanned { contents.moment += 1 }
+            if changes || otherHost || elsewhere || contents.elsewhere || spanned || paged { contents.moment += 1 }
+            paged = ShellCommand.waitsAfterItsOutput(line: line)
             contents.elsewhere = elsewhere
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
             // listings of another moment. A file saved on a line that also changes the tables, or
