@@ -58,10 +58,11 @@ enum CaptureReader {
         var loopOpen = false
         var repeating = false
         var piped: Set<ShellCommand.Tool> = []
+        var listsEveryInterface = false
         contents.savedAt = [:]
         for command in commands {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
-            (section.mixedMoments, section.pipedOn, section.repeated) = (mixed, piped, repeating)
+            (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.read(into: &contents)
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
@@ -122,11 +123,12 @@ enum CaptureReader {
             mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
             piped = ShellCommand.listingsPipedOn(line: line)
+            listsEveryInterface = ShellCommand.listsEveryInterface(line: line)
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
-        (last.mixedMoments, last.pipedOn, last.repeated) = (mixed, piped, repeating)
+        (last.mixedMoments, last.pipedOn, last.repeated, last.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
         // A code block opened before any output and never closed: the paste was cut inside it.
         // (A lone fence after output may close a block whose opening was not pasted.)
         if let fence = text.unpairedFenceLine {
@@ -359,6 +361,9 @@ struct Section {
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []
+    /// The section's command line lists every interface with a plain `ifconfig` after commands
+    /// that print no interface blocks (`date; ifconfig -a`): see `ShellCommand.listsEveryInterface`.
+    var listsEveryInterface = false
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []
     /// The pids of this section's ps rows.

@@ -141,6 +141,36 @@ extension ShellCommand {
         return tool != .other && !segmentMayChange(segment)
     }
 
+    /// Whether a line lists every interface with one plain `ifconfig` (`-a`, `-v`, `-L`: no name,
+    /// no family, no `-d`, `-u` or `-l`) whose output goes to the terminal, after commands that
+    /// print no interface blocks: `date; ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ &&
+    /// ifconfig`, `netstat -rn && ifconfig`, `command ifconfig -a`, `time ifconfig -a`. Its blocks
+    /// are then all of them, as under a line that starts with it. A loop's (`for i in lo0 en0; do
+    /// ifconfig $i; done`), one fed names (`xargs ifconfig`), or a second ifconfig on the line
+    /// show only the blocks chosen.
+    static func listsEveryInterface(line words: [String]) -> Bool {
+        let parts = segments(line: words, keepingPipes: true)
+        let listings = parts.indices.filter { program(of: parts[$0])?.name == "ifconfig" }
+        guard listings.count == 1, let index = listings.first, parts[index].first != "|",
+              index + 1 == parts.count || parts[index + 1].first != "|",
+              let (_, arguments) = program(of: parts[index]) else { return false }
+        let plain = arguments.allSatisfy { argument in
+            ["2>&1", "2>/dev/null"].contains(argument)
+                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul".contains($0) })
+        }
+        guard plain else { return false }
+        return parts[..<index].allSatisfy { segment in
+            guard let (program, _) = program(of: segment), !segmentMayChange(segment) else { return false }
+            // (A stage a listing of another tool pipes into prints that listing's rows.)
+            if segment.first == "|" { return readingPrograms.contains(program) }
+            return printsNoListing.contains(program) || ["netstat", "lsof", "ps"].contains(program)
+        }
+    }
+
+    /// Reading programs whose output holds no interface block, whatever their arguments.
+    static let printsNoListing: Set<String> = ["echo", "printf", "date", "clear", "cd", "pwd", "uptime", "sw_vers", "uname", "hostname",
+                                               "whoami", "id", "true", "export", "unset"]
+
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
     /// listing would pass for whole. (The line's own first command is read with its pipeline.)
