@@ -439,6 +439,18 @@ import Testing
         #expect(Self.assess(body + "\n```\n").status == .critical, "\(opening) closed, routes last")
     }
 
+    /// A code block never closed whose last listing is followed by a bare prompt was not cut
+    /// inside that listing: the shell came back, so the listing ran to its end, whatever prose
+    /// follows. A prompt before a later listing says nothing of that one.
+    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here."])
+    func aPromptAfterTheLastListingOfAnOpenCodeBlockEndsIt(prompt: String) {
+        let routesFirst = "```\n$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
+        #expect(Self.assess(routesFirst + prompt + "\n").status == .critical, "\(prompt)")
+        let promptThenMore = routesFirst.replacingOccurrences(of: "$ ifconfig -a\n", with: "$ ifconfig -a\n" + prompt + "\n")
+        Self.noGoneTunnel(promptThenMore, "prompt before the blocks: \(prompt)")
+    }
+
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;
     /// a note in brackets, a cut mark or an indented note inside the listing do not.
     @Test func whatFollowsTheLastBlockDecidesWhetherTheListingIsWhole() {

@@ -291,6 +291,7 @@ struct Section {
                 // Under its own command line, nothing but blocks comes after a block at all.
                 // After the last block, a note in brackets (`(removed 12 idle utuns)`) or a cut
                 // mark does the same; prose, a Markdown fence or the next prompt does not.
+                if lastRecord != nil, isBarePrompt(position) { promptAfterLastRecord = true }
                 if lastRecord == .ifconfig {
                     gapAfterBlock = true
                     if isHandMark(position) { ifconfigFragment = true }
@@ -301,12 +302,12 @@ struct Section {
                 if gapAfterBlock { ifconfigFragment = true }
                 gapAfterBlock = false
             }
-            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig }
-            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false }
-            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false }
+            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
+            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
+            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
             position = max(next, position + 1)
         }
-        if cutAtEnd, let record = lastRecord {
+        if cutAtEnd, let record = lastRecord, !promptAfterLastRecord {
             contents.notes.append("\(file): the text ends inside a Markdown code block it opened (```): it was cut there, so the last listing is partial")
             switch record {
             case .ifconfig: ifconfigFragment = true
@@ -356,8 +357,11 @@ struct Section {
     /// The section's command line runs its commands again and again (a loop, `watch`): each
     /// block or table it printed is whole, but of a moment of its own.
     var repeated = false
-    /// The text ends inside a code block it opened, after this section: its last listing was cut.
+    /// The text ends inside a code block it opened, after this section: its last listing was cut,
+    /// unless a prompt after it shows the shell came back (`promptAfterLastRecord`).
     var cutAtEnd = false
+    /// A bare prompt came after the last listing read: the listing ran to its end.
+    var promptAfterLastRecord = false
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []
