@@ -81,6 +81,18 @@ import Testing
         #expect(CapturePasteTests.assess(shown.replacingOccurrences(of: "user@mbp ~ % open -a ClashX\n", with: "")).status == .critical)
     }
 
+    /// `bat` shows saved files as `cat` does: listings saved at one moment and shown with it are
+    /// that moment, and a listing saved before a change and shown after it is of none told.
+    @Test(arguments: ["bat -pp", "bat --paging=never", "bat -P", "bat --style=plain --paging=never", "/opt/homebrew/bin/bat -pp"])
+    func savedListingsShownWithBatKeepTheirMoment(bat: String) {
+        let rows = Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        let shown = "user@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % netstat -rn -f inet > rt.txt\nuser@mbp ~ % \(bat) if.txt\n"
+            + CapturePasteTests.loAndEn0 + "\nuser@mbp ~ % \(bat) rt.txt\n" + rows
+        #expect(CapturePasteTests.assess(shown).status == .critical, "\(bat): \(CapturePasteTests.assess(shown).findings.map(\.evidence))")
+        let afterChange = "user@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % open -a ClashX\n" + Self.netstat + "user@mbp ~ % \(bat) if.txt\n" + CapturePasteTests.loAndEn0 + "\n"
+        #expect(!CapturePasteTests.assess(afterChange).findings.contains { $0.severity == .critical }, "\(bat) after a change")
+    }
+
     /// Quotes with a separator glued on, a user named like a command, powerline path segments
     /// and files saved at the same moment they are shown: none hides a change or makes one.
     @Test func commandLinesAreReadAsTheShellReadsThem() {

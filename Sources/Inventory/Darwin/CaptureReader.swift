@@ -116,7 +116,7 @@ enum CaptureReader {
                     contents.savedAt[target.path] = moment
                 }
             }
-            let shownFiles = command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
+            let shownFiles = command.tool == .other && ["cat", "bat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
                 ? command.arguments.filter { !$0.hasPrefix("-") } : []
             repeating = repeats
             spanned = repeats || ShellCommand.changesBetweenItsCommands(line: line)

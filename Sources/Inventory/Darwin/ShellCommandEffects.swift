@@ -389,7 +389,7 @@ extension ShellCommand {
 
     /// Programs that only read: text tools, lookups, and the system's own reports.
     static let readingPrograms: Set<String> = [
-        "echo", "printf", "cat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
+        "echo", "printf", "cat", "bat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "dig", "nslookup", "host", "curl", "wg",
