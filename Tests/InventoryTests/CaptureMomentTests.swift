@@ -81,6 +81,18 @@ import Testing
         #expect(CapturePasteTests.assess(shown.replacingOccurrences(of: "user@mbp ~ % open -a ClashX\n", with: "")).status == .critical)
     }
 
+    /// `bat` shows saved files as `cat` does: listings saved at one moment and shown with it are
+    /// that moment, and a listing saved before a change and shown after it is of none told.
+    @Test(arguments: ["bat -pp", "bat --paging=never", "bat -P", "bat --style=plain --paging=never", "/opt/homebrew/bin/bat -pp"])
+    func savedListingsShownWithBatKeepTheirMoment(bat: String) {
+        let rows = Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        let shown = "user@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % netstat -rn -f inet > rt.txt\nuser@mbp ~ % \(bat) if.txt\n"
+            + CapturePasteTests.loAndEn0 + "\nuser@mbp ~ % \(bat) rt.txt\n" + rows
+        #expect(CapturePasteTests.assess(shown).status == .critical, "\(bat): \(CapturePasteTests.assess(shown).findings.map(\.evidence))")
+        let afterChange = "user@mbp ~ % ifconfig -a > if.txt\nuser@mbp ~ % open -a ClashX\n" + Self.netstat + "user@mbp ~ % \(bat) if.txt\n" + CapturePasteTests.loAndEn0 + "\n"
+        #expect(!CapturePasteTests.assess(afterChange).findings.contains { $0.severity == .critical }, "\(bat) after a change")
+    }
+
     /// Quotes with a separator glued on, a user named like a command, powerline path segments
     /// and files saved at the same moment they are shown: none hides a change or makes one.
     @Test func commandLinesAreReadAsTheShellReadsThem() {
@@ -251,6 +263,55 @@ import Testing
         #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown, "\(between)")
         // With nothing between, the same listings are one moment and utun4 is gone.
         #expect(CapturePasteTests.assess(routes + Self.ifconfigWithUtun5).status == .critical)
+    }
+
+    /// Commands that can take minutes, waiting on the network or on a person, let time pass as
+    /// `sleep` does: a ping counted out over minutes, a traceroute through silent hops, a read
+    /// of the keyboard, an editor, a pager, a download. A tunnel the earlier routes showed may
+    /// have been replaced meanwhile: unknown, and no route is advised away.
+    @Test(arguments: [
+        "user@mbp ~ % traceroute -n 8.8.8.8\ntraceroute to 8.8.8.8 (8.8.8.8), 64 hops max, 52 byte packets\n 1  * * *\n 2  * * *\n 3  10.0.0.1  9.334 ms  8.902 ms  9.114 ms\n",
+        "user@mbp ~ % ping -c 5 -i 60 8.8.8.8\nPING 8.8.8.8 (8.8.8.8): 56 data bytes\n64 bytes from 8.8.8.8: icmp_seq=0 ttl=117 time=14.1 ms\n",
+        "user@mbp ~ % ping -c10 -i30 1.1.1.1\n", "user@mbp ~ % ping -c 5 -W 5000 1.1.1.1\n", "user@mbp ~ % sudo ping -qc 20 10.64.0.1\n",
+        "user@mbp ~ % ping -t 60 1.1.1.1\n",
+        "user@mbp ~ % read '?reconnect ClashX, then press enter '\nreconnect ClashX, then press enter \n",
+        "user@mbp ~ % sudo vim /etc/hosts\n", "user@mbp ~ % nano ~/.ssh/config\n", "user@mbp ~ % man ifconfig\n",
+        "user@mbp ~ % less /var/log/system.log\n", "user@mbp ~ % cat notes.txt | more\n",
+        "user@mbp ~ % curl -m 120 -sS https://example.com -o /dev/null\ncurl: (28) Connection timed out after 120002 milliseconds\n",
+        "user@mbp ~ % curl -sS https://example.com -o /dev/null\n", "user@mbp ~ % nc -v 10.64.0.1 22\n",
+        "user@mbp ~ % wget https://example.com/big.iso\n",
+    ])
+    func waitingOnTheNetworkOrAPersonIsAnotherMoment(between: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + between + Self.ifconfigWithUtun5)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(!assessment.findings.contains { $0.evidence.contains("route -n delete") }, "\(between)")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown, "\(between)")
+    }
+
+    /// Commands over in a few seconds leave the listings around them one moment: a short ping
+    /// (its count times its interval, with `-W`'s wait, at most `-t`), a bounded curl, the text
+    /// tools, a lookup.
+    @Test(arguments: ["ping -c 3 1.1.1.1", "ping -c3 1.1.1.1", "ping -qc3 1.1.1.1", "ping -n -c 3 1.1.1.1", "ping -c 3 -W 1000 1.1.1.1",
+                      "ping -c 3 -t 5 1.1.1.1", "ping -c 50 -t 3 1.1.1.1", "ping -c 10 -i 0.2 1.1.1.1", "curl -m 3 -sI https://example.com",
+                      "cat /etc/hosts", "grep utun notes.txt", "head -3 notes.txt", "echo done", "date", "dig +short example.com"])
+    func shortCommandsBetweenTheListingsKeepOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
+        #expect(ShellCommand.pingDuration(["-c", "5", "-i", "60", "x"]) == 300 && ShellCommand.pingDuration(["-qc3", "x"]) == 3
+                && ShellCommand.pingDuration(["-c", "5", "-W", "5000", "x"]) == 10 && ShellCommand.pingDuration(["-c", "9", "-t", "4", "x"]) == 4
+                && ShellCommand.pingDuration(["x"]) == nil)
+    }
+
+    /// A pager waits on its reader after it has shown what it shows: what follows it is of a
+    /// later moment, unless its output was piped on or it was told not to page.
+    @Test func aPagerWaitsAfterItsOutput() {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let after = CapturePasteTests.assess(routes + "user@mbp ~ % less notes.txt\nnothing here\n" + Self.ifconfigWithUtun5)
+        #expect(after.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown, "\(after.findings.map(\.evidence))")
+        #expect(!ShellCommand.waitsAfterItsOutput(line: ["less", "notes.txt", "|", "grep", "x"]) && !ShellCommand.waitsAfterItsOutput(line: ["bat", "-pp", "if.txt"]))
+        #expect(ShellCommand.waitsAfterItsOutput(line: ["ifconfig", "-a", "|", "less"]) && ShellCommand.waitsAfterItsOutput(line: ["bat", "if.txt"]))
     }
 
     /// A loop, or one line with a wait between its listings, prints tables of several moments

@@ -247,6 +247,32 @@ import Testing
         }
     }
 
+    /// A plain `ifconfig -a` after commands that print no interface blocks lists every interface
+    /// as it does first on its line: after `;` or `&&`, after a header echoed or a date, after
+    /// another tool's listing, behind `command` or `time`. The note names the line as written.
+    @Test(arguments: ["% date; ifconfig -a", "% date;ifconfig -a", "% clear; ifconfig -a; ps -ax | grep -i clash", "% echo '--- ifconfig ---'; ifconfig -a",
+                      "% printf '\\n== ifconfig ==\\n'; ifconfig -a", "% cd ~ && ifconfig -a", "% netstat -rn -f inet && ifconfig",
+                      "% netstat -rn | grep -c utun; ifconfig -a", "% command ifconfig -a", "% time ifconfig -v", "% date; sudo ifconfig -a 2>&1"])
+    func aWholeListingLaterOnItsLineIsWhole(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(contents.interfacesComplete, "\(command): \(contents.notes)")
+        #expect(Self.assess(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0)).status == .critical, "\(command)")
+        #expect(!contents.notes.contains { $0.contains("is not `ifconfig -a`") }, "\(command)")
+        if command.contains("; ") { #expect(contents.notes.contains { $0.contains("`" + command.dropFirst(2)) }, "\(command): \(contents.notes)") }
+    }
+
+    /// Later on its line too, an ifconfig that names, filters or is piped on, a second ifconfig,
+    /// or a command before it that may print blocks of its own (a saved listing) or loops, is
+    /// no listing of every interface.
+    @Test(arguments: ["% date; ifconfig -a | head -6", "% date; ifconfig en0", "% date; ifconfig -u", "% date; ifconfig -a inet",
+                      "% cat old.txt; ifconfig -a", "% date; ifconfig -a; ifconfig utun4", "% for i in 1 2; do ifconfig -a; done",
+                      "% while true; do ifconfig; sleep 5; done", "% date; echo lo0 en0 | xargs ifconfig", "% date; ifconfig -a > if.txt; cat old.txt"])
+    func aListingLaterOnItsLineThatChoosesIsPartial(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(!contents.interfacesComplete, "\(command)")
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+    }
+
     /// Output left out, marked anywhere and in any of the usual ways.
     @Test(arguments: ["...\n" + loAndEn0, loAndEn0 + "\n\t...", loAndEn0.replacingOccurrences(of: "\tstatus", with: "-- snip --\n\tstatus"),
                       loAndEn0 + "\n[... 12 more interfaces ...]", loAndEn0 + "\n(output trimmed)", loAndEn0 + "\n<snip>"])
@@ -411,6 +437,18 @@ import Testing
         Self.noGoneTunnel(routesFirst, opening)
         #expect(Self.assess(routesFirst + "```\n").status == .critical, "\(opening) closed")
         #expect(Self.assess(body + "\n```\n").status == .critical, "\(opening) closed, routes last")
+    }
+
+    /// A code block never closed whose last listing is followed by a bare prompt was not cut
+    /// inside that listing: the shell came back, so the listing ran to its end, whatever prose
+    /// follows. A prompt before a later listing says nothing of that one.
+    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here."])
+    func aPromptAfterTheLastListingOfAnOpenCodeBlockEndsIt(prompt: String) {
+        let routesFirst = "```\n$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
+        #expect(Self.assess(routesFirst + prompt + "\n").status == .critical, "\(prompt)")
+        let promptThenMore = routesFirst.replacingOccurrences(of: "$ ifconfig -a\n", with: "$ ifconfig -a\n" + prompt + "\n")
+        Self.noGoneTunnel(promptThenMore, "prompt before the blocks: \(prompt)")
     }
 
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;

@@ -5,11 +5,12 @@ import TunwardenCore
 /// interface, its route listing every route, its lsof and ps listings every holder and process.
 extension Section {
     /// Whether a command only shows a file whole (`cat if.txt`, `less if.txt`), so that a
-    /// listing saved in it reads as it was saved.
+    /// listing saved in it reads as it was saved. (`cat old.txt; ifconfig -a` shows more.)
     static func showsSavedFile(_ command: ShellCommand) -> Bool {
         command.tool == .other && ["cat", "less", "more", "bat"].contains((command.name as NSString).lastPathComponent)
             && !command.arguments.isEmpty && !command.arguments.contains { $0.hasPrefix("|") || $0.hasPrefix(">") || $0.hasPrefix("<") }
-            && command.followedBy.isEmpty
+            && !command.arguments.contains { $0.contains(";") || ShellCommand.separators.contains($0) }
+            && command.followedBy.isEmpty && command.gluedSeparator.isEmpty
     }
 
     /// Records what the section covers once it is read.
@@ -32,7 +33,8 @@ extension Section {
         if let command, command.tool == .other, Self.cuttingCommands.contains(cutter) || pipedThroughCut, command.followedBy.isEmpty,
            cutter != "cut" || command.arguments.contains(where: { $0.hasPrefix("-") }),
            !range.isEmpty, CaptureReader.startsOutput(text, at: range.lowerBound) {
-            if ifconfigBlocks > 0 { ifconfigFragment = true }
+            // (A plain ifconfig of the line is not piped on: what the pipe cut is another command's.)
+            if ifconfigBlocks > 0, !listsEveryInterface { ifconfigFragment = true }
             if netstatHeader || sectionRoutes > 0 { elided = true }
         }
         if ifconfigBlocks > 0 || ifconfigFragment {
@@ -48,6 +50,8 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+            } else if command != nil, listsEveryInterface, !repeated {
+                whole = !ifconfigFragment
             } else if let command, !Self.showsSavedFile(command), repeated || CaptureReader.startsOutput(text, at: range.lowerBound)
                         || (command.arguments + command.followedBy).contains(where: { $0.contains("ifconfig") }) {
                 // Printed by another command line (`for i in lo0 en0 utun3; do ifconfig $i; done`,

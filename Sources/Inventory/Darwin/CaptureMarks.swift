@@ -22,6 +22,15 @@ extension Section {
         return true
     }
 
+    /// Whether the line at `position` is a prompt with nothing typed after it (`[user@host ~]$`,
+    /// `(base) user@host ~ %`): the shell came back, so the command before it ran to its end.
+    func isBarePrompt(_ position: Int) -> Bool {
+        guard text.startsLine(position) else { return false }
+        var end = position
+        while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        return end - position <= 5 && ShellCommand.isPrompt(text[end - 1])
+    }
+
     /// Whether the line at `position` is a note put into a listing by hand: it starts with a
     /// bracket (`(removed 12 idle utuns)`, `[40 more utun interfaces]`, `<cut>`), or is a cut
     /// mark (`---8<---`, `✂`). No line of ifconfig output starts so.
@@ -33,9 +42,7 @@ extension Section {
         // or "I redacted my MAC address" removes nothing from the listing).
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
-        // A prompt with nothing typed after it (`[user@host ~]$`, `(base) user@host ~ %`) ends
-        // the paste; it is no note.
-        if end - position <= 5, ShellCommand.isPrompt(text[end - 1]) { return false }
+        if isBarePrompt(position) { return false }
         if end - position <= 12, (position..<end).contains(where: { Self.removalWords.contains(text[$0].lowercased().filter(\.isLetter)) }),
            (position..<end).contains(where: { at in
                // Whole words ("offline" is not "line", "blocked" not "block").

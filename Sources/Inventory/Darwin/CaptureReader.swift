@@ -52,14 +52,17 @@ enum CaptureReader {
         // The last line's output spans moments (a loop, or a change between its listings): what
         // follows it is of another moment than any of it.
         var spanned = false
+        // The last line waited on a person after its output (a pager): what follows is of a later moment.
+        var paged = false
         // A loop typed over several lines is open: bash's `> …` continuation lines are its body.
         var loopOpen = false
         var repeating = false
         var piped: Set<ShellCommand.Tool> = []
+        var listsEveryInterface = false
         contents.savedAt = [:]
         for command in commands {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
-            (section.mixedMoments, section.pipedOn, section.repeated) = (mixed, piped, repeating)
+            (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.read(into: &contents)
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
@@ -99,7 +102,8 @@ enum CaptureReader {
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost
             if let host { contents.promptHost = host }
             let elsewhere = ShellCommand.goesElsewhere(line: line)
-            if changes || otherHost || elsewhere || contents.elsewhere || spanned { contents.moment += 1 }
+            if changes || otherHost || elsewhere || contents.elsewhere || spanned || paged { contents.moment += 1 }
+            paged = ShellCommand.waitsAfterItsOutput(line: line)
             contents.elsewhere = elsewhere
             // Files shown after a change (`ifconfig -a > if.txt`, `open -a …`, `cat if.txt`) hold
             // listings of another moment. A file saved on a line that also changes the tables, or
@@ -112,18 +116,19 @@ enum CaptureReader {
                     contents.savedAt[target.path] = moment
                 }
             }
-            let shownFiles = command.tool == .other && ["cat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
+            let shownFiles = command.tool == .other && ["cat", "bat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
                 ? command.arguments.filter { !$0.hasPrefix("-") } : []
             repeating = repeats
             spanned = repeats || ShellCommand.changesBetweenItsCommands(line: line)
             mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
             piped = ShellCommand.listingsPipedOn(line: line)
+            listsEveryInterface = ShellCommand.listsEveryInterface(line: line)
             current = command
             sectionStart = command.words.upperBound
         }
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
-        (last.mixedMoments, last.pipedOn, last.repeated) = (mixed, piped, repeating)
+        (last.mixedMoments, last.pipedOn, last.repeated, last.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
         // A code block opened before any output and never closed: the paste was cut inside it.
         // (A lone fence after output may close a block whose opening was not pasted.)
         if let fence = text.unpairedFenceLine {
@@ -286,6 +291,7 @@ struct Section {
                 // Under its own command line, nothing but blocks comes after a block at all.
                 // After the last block, a note in brackets (`(removed 12 idle utuns)`) or a cut
                 // mark does the same; prose, a Markdown fence or the next prompt does not.
+                if lastRecord != nil, isBarePrompt(position) { promptAfterLastRecord = true }
                 if lastRecord == .ifconfig {
                     gapAfterBlock = true
                     if isHandMark(position) { ifconfigFragment = true }
@@ -296,12 +302,12 @@ struct Section {
                 if gapAfterBlock { ifconfigFragment = true }
                 gapAfterBlock = false
             }
-            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig }
-            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false }
-            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false }
+            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
+            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
+            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
             position = max(next, position + 1)
         }
-        if cutAtEnd, let record = lastRecord {
+        if cutAtEnd, let record = lastRecord, !promptAfterLastRecord {
             contents.notes.append("\(file): the text ends inside a Markdown code block it opened (```): it was cut there, so the last listing is partial")
             switch record {
             case .ifconfig: ifconfigFragment = true
@@ -351,11 +357,17 @@ struct Section {
     /// The section's command line runs its commands again and again (a loop, `watch`): each
     /// block or table it printed is whole, but of a moment of its own.
     var repeated = false
-    /// The text ends inside a code block it opened, after this section: its last listing was cut.
+    /// The text ends inside a code block it opened, after this section: its last listing was cut,
+    /// unless a prompt after it shows the shell came back (`promptAfterLastRecord`).
     var cutAtEnd = false
+    /// A bare prompt came after the last listing read: the listing ran to its end.
+    var promptAfterLastRecord = false
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []
+    /// The section's command line lists every interface with a plain `ifconfig` after commands
+    /// that print no interface blocks (`date; ifconfig -a`): see `ShellCommand.listsEveryInterface`.
+    var listsEveryInterface = false
     /// The interfaces this section's blocks named.
     var sectionInterfaceNames: Set<String> = []
     /// The pids of this section's ps rows.

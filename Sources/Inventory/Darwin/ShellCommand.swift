@@ -30,6 +30,9 @@ struct ShellCommand {
     var followedBy: [String] = []
     /// The word that joined them (`;`, `&&`, `||`).
     var separator = ";"
+    /// The `;` written glued to an other command's word (`clear; ifconfig -a`), whose arguments
+    /// then hold the line's next commands.
+    var gluedSeparator = ""
     /// Words of the command line this reading of it did not take in (`ifconfig 'utun4'`,
     /// `ifconfig |& grep utun`): what they do to the output is unknown.
     var unread: [String] = []
@@ -52,10 +55,10 @@ struct ShellCommand {
 
     /// The command line as written, for notes.
     var display: String {
-        ([privileged ? "sudo" : nil, name].compactMap { $0 } + arguments).joined(separator: " ")
+        ([privileged ? "sudo" : nil, name + gluedSeparator].compactMap { $0 } + arguments).joined(separator: " ")
             + filters.map { " | \($0.text)" }.joined() + reshaping.map { " | \($0)" }.joined()
             + (unread.isEmpty ? "" : " " + unread.joined(separator: " "))
-            + (followedBy.isEmpty ? "" : " \(separator) " + followedBy.joined(separator: " "))
+            + (followedBy.isEmpty ? "" : (separator == ";" ? "; " : " \(separator) ") + followedBy.joined(separator: " "))
     }
 
     static let tools: [String: Tool] = ["ifconfig": .ifconfig, "netstat": .netstat, "lsof": .lsof, "ps": .ps, "route": .route]
@@ -160,10 +163,13 @@ struct ShellCommand {
             let bare = base.count > 1 && base.hasSuffix(";") ? String(base.dropLast()) : base
             guard prompted, anyCommand, isCommandWord(bare) else { return nil }
             var command = ShellCommand(tool: .other, name: bare == base ? name : String(name.dropLast()), privileged: privileged, words: start..<(position + 1))
+            if bare != base { command.gluedSeparator = ";" }
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
-            // (A prompt ends them too: a paste that lost its line breaks holds the next command.)
-            while onLine(position), !CaptureReader.startsOutput(text, at: position), !isPrompt(text[position]), !text[position].hasPrefix("#") {
+            // (A prompt ends them too: a paste that lost its line breaks holds the next command;
+            // a `>` that sends output to a file does not.)
+            while onLine(position), !CaptureReader.startsOutput(text, at: position), !isPrompt(text[position]) || isRedirect(text, at: position, onLine: onLine),
+                  !text[position].hasPrefix("#") {
                 command.arguments.append(String(text[position]))
                 position += 1
             }

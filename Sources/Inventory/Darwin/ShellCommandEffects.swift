@@ -50,17 +50,25 @@ extension ShellCommand {
 
     /// Whether one command waits, or runs until it is interrupted, so that time passes in which
     /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
-    /// utun): `sleep`, `tcpdump`, `route monitor`, `ping` without a small `-c` count, `top` and
-    /// `nettop` without `-l`, `tail -f`, `log stream`, `caffeinate`, `mtr`.
+    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` without `-l`, `tail -f`,
+    /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
+    /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
+    /// `shortWait` (see `pingDuration`). `curl -m 3` is bounded by its own limit. Name lookups
+    /// (`dig`, `host`) are over in moments when the network answers, and are not counted. (A
+    /// pager waits too, but only after it has shown its output: see `waitsAfterItsOutput`.)
     static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
         switch program {
-        case "sleep", "tcpdump", "caffeinate", "mtr", "wait": return true
+        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget", "nc", "ncat",
+             "vim", "vi", "nvim", "view", "nano", "pico", "emacs", "mg", "ed":
+            return true
         case "route": return arguments.contains("monitor")
-        case "ping", "ping6":
-            // `ping -c 3` (or `-c3`) is over in seconds; without a count it runs until ^C.
-            let count = arguments.firstIndex(of: "-c").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil }
-                ?? arguments.first { $0.hasPrefix("-c") && $0.count > 2 }.flatMap { Int($0.dropFirst(2)) }
-            return count.map { $0 > 10 } ?? true
+        case "ping", "ping6": return pingDuration(arguments).map { $0 > shortWait } ?? true
+        case "curl":
+            // `-m 120`, `--max-time 120`, `-m120`, `--max-time=120`: the longest it may take.
+            let limit = arguments.firstIndex { $0 == "-m" || $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
+                ?? arguments.first { $0.hasPrefix("--max-time=") }.flatMap { Double($0.dropFirst("--max-time=".count)) }
+                ?? arguments.first { $0.hasPrefix("-m") && !$0.hasPrefix("--") && $0.count > 2 }.flatMap { Double($0.dropFirst(2)) }
+            return limit.map { $0 > shortWait } ?? true
         case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
         case "log": return arguments.first == "stream"
@@ -68,11 +76,100 @@ extension ShellCommand {
         }
     }
 
+    /// The longest a command may run and still leave the listings before and after it one
+    /// moment, in seconds: about what `ping -c 5` takes. Longer, and a tunnel that dropped may
+    /// have come back on another utun meanwhile.
+    static let shortWait = 5.0
+
+    /// How long `ping` runs, in seconds, as its options set it: the count times the interval
+    /// (`-c 5 -i 60` is five minutes), and the wait for the last reply that `-W` asks for, at
+    /// most the `-t` timeout. Nil when it runs until it is interrupted (no `-c` and no `-t`).
+    /// (The wait of its own that only an unanswered last packet adds is not counted: `ping -c 3`
+    /// is taken as the three seconds it takes when the network answers.)
+    static func pingDuration(_ arguments: [String]) -> Double? {
+        var values: [Character: Double] = [:]
+        var position = arguments.startIndex
+        while position < arguments.endIndex {
+            let word = arguments[position]
+            position += 1
+            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else { continue }
+            // Clustered letters (`-qc3`, `-nc 3`): a letter that takes a value takes the rest of
+            // the word, or the next word.
+            var letters = word.dropFirst()
+            while let letter = letters.first {
+                letters = letters.dropFirst()
+                guard pingValued.contains(letter) else { continue }
+                var value = String(letters)
+                if value.isEmpty, position < arguments.endIndex {
+                    value = arguments[position]
+                    position += 1
+                }
+                if let number = Double(value) { values[letter] = number }
+                break
+            }
+        }
+        let timeout = values["t"]
+        guard let count = values["c"] else { return timeout }
+        let duration = count * (values["i"] ?? 1) + (values["W"] ?? 0) / 1000
+        return timeout.map { min($0, duration) } ?? duration
+    }
+
+    /// The options of macOS `ping` and `ping6` that take a value.
+    static let pingValued: Set<Character> = ["b", "B", "c", "g", "G", "h", "i", "k", "K", "l", "m", "M", "p", "P", "s", "S", "t", "W", "z"]
+
+    /// Whether a line waits on a person after it has shown its output: a pager whose output goes
+    /// to the terminal (`less if.txt`, `ifconfig -a | less`, `more`, `bat` unless told not to
+    /// page). What it showed is of the moment it started; what follows it, of a later one.
+    static func waitsAfterItsOutput(line words: [String]) -> Bool {
+        let parts = segments(line: words, keepingPipes: true)
+        return parts.indices.contains { index in
+            guard let (program, arguments) = program(of: parts[index]), pagers.contains(program) else { return false }
+            // (Its output piped on or saved, a pager only passes it on.)
+            if index + 1 < parts.count, parts[index + 1].first == "|" { return false }
+            if arguments.contains(where: { $0.hasPrefix(">") || $0.hasPrefix("1>") }) { return false }
+            // `bat -pp`, `bat -P`, `bat --paging=never` print without paging.
+            return program != "bat" || !arguments.contains { $0 == "-pp" || $0 == "-P" || $0 == "--paging=never" || $0 == "--pager=never" }
+        }
+    }
+
+    /// Programs that page what they show, and wait for a person to quit.
+    static let pagers: Set<String> = ["less", "more", "most", "bat"]
+
     /// Whether a command is one of the listings tunwarden reads.
     static func isListing(_ segment: [String]) -> Bool {
         guard let program = program(of: segment)?.name, let tool = Tool(rawValue: program) else { return false }
         return tool != .other && !segmentMayChange(segment)
     }
+
+    /// Whether a line lists every interface with one plain `ifconfig` (`-a`, `-v`, `-L`: no name,
+    /// no family, no `-d`, `-u` or `-l`) whose output goes to the terminal, after commands that
+    /// print no interface blocks: `date; ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ &&
+    /// ifconfig`, `netstat -rn && ifconfig`, `command ifconfig -a`, `time ifconfig -a`. Its blocks
+    /// are then all of them, as under a line that starts with it. A loop's (`for i in lo0 en0; do
+    /// ifconfig $i; done`), one fed names (`xargs ifconfig`), or a second ifconfig on the line
+    /// show only the blocks chosen.
+    static func listsEveryInterface(line words: [String]) -> Bool {
+        let parts = segments(line: words, keepingPipes: true)
+        let listings = parts.indices.filter { program(of: parts[$0])?.name == "ifconfig" }
+        guard listings.count == 1, let index = listings.first, parts[index].first != "|",
+              index + 1 == parts.count || parts[index + 1].first != "|",
+              let (_, arguments) = program(of: parts[index]) else { return false }
+        let plain = arguments.allSatisfy { argument in
+            ["2>&1", "2>/dev/null"].contains(argument)
+                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul".contains($0) })
+        }
+        guard plain else { return false }
+        return parts[..<index].allSatisfy { segment in
+            guard let (program, _) = program(of: segment), !segmentMayChange(segment) else { return false }
+            // (A stage a listing of another tool pipes into prints that listing's rows.)
+            if segment.first == "|" { return readingPrograms.contains(program) }
+            return printsNoListing.contains(program) || ["netstat", "lsof", "ps"].contains(program)
+        }
+    }
+
+    /// Reading programs whose output holds no interface block, whatever their arguments.
+    static let printsNoListing: Set<String> = ["echo", "printf", "date", "clear", "cd", "pwd", "uptime", "sw_vers", "uname", "hostname",
+                                               "whoami", "id", "true", "export", "unset"]
 
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
@@ -292,11 +389,11 @@ extension ShellCommand {
 
     /// Programs that only read: text tools, lookups, and the system's own reports.
     static let readingPrograms: Set<String> = [
-        "echo", "printf", "cat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
-        "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "man", "whoami", "id",
+        "echo", "printf", "cat", "bat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
+        "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
-        "ping", "ping6", "traceroute", "traceroute6", "dig", "nslookup", "host", "curl", "wget", "nc", "wg",
-        "dscacheutil", "true", "read", "exit", "logout", "su", "export", "alias", "unset", "vim", "vi", "nano", "emacs",
+        "ping", "ping6", "dig", "nslookup", "host", "curl", "wg",
+        "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset",
         "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
 
