@@ -301,6 +301,27 @@ import TunwardenCore
         #expect(kernel.link(3)?.name == Array("mq1".utf8) && kernel.link(3)?.group == 0)
     }
 
+    /// A device kept after its fence whose name a new device took meanwhile (a daemon restarting
+    /// made one under it) cannot be given its name back: it stays fenced, under its private name
+    /// and in the private group, down, and its result says how to finish, as a failure.
+    @Test func aKeptDeviceWhoseNameWasTakenStaysFenced() throws {
+        let kernel = ScriptedKernel([Link(3, "mq1", multiQueue: true, up: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            kernel.change(3) { $0.queues = 1 }
+            kernel.add(Link(9, "mq1"))
+        }
+        let (results, journal) = try reap(reaper, plan)
+        #expect(results.map(\.outcome) == [.failed], "\(results)")
+        let detail = results.first?.detail ?? ""
+        #expect(detail.contains("left fenced under that name and link group") && detail.contains("ip link set dev tw"), "\(detail)")
+        let kept = try #require(kernel.link(3))
+        #expect(kept.name != Array("mq1".utf8) && kept.group >= 0x0100_0000 && !kept.up, "\(kept)")
+        #expect(journal.filter { $0.type == .result }.map(\.result) == [.failed])
+    }
+
     @Test func aSignalBeforeTheDeleteRollsTheBatchBackAndLeavesTheRestUnattempted() throws {
         let kernel = ScriptedKernel([Link(2, "sg0"), Link(3, "sgmq", multiQueue: true, up: true), Link(4, "sg1")])
         let plan = try kernel.plan()

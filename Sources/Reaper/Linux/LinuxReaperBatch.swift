@@ -49,7 +49,7 @@ extension LinuxReaper {
         /// when it could not be restored whole.
         func giveBack(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String) {
             var target = target
-            let (text, whole) = restore(&target, client: client)
+            let (text, whole) = restore(&target, fenceGroup: group, client: client)
             record(target, whole ? outcome : .failed, detail + text)
         }
         /// The addresses and routes of the batch's multi-queue targets, read once, when the first
@@ -387,11 +387,31 @@ extension LinuxReaper {
     /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
     /// add to its result (what was given back beyond the fence, what could not be) and whether the
     /// device is as it was.
-    func restore(_ target: inout Target, client: RtnetlinkClient) -> (text: String, whole: Bool) {
+    func restore(_ target: inout Target, fenceGroup: UInt32, client: RtnetlinkClient) -> (text: String, whole: Bool) {
         var problems: [String] = []
         var notes: [String] = []
         let index = target.index
         let (wasDown, changed) = (target.takenDown, target.takenDown || target.renamed)
+        // The name first: a device that cannot have it back (a restarting daemon made a new device
+        // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves
+        // alone, and the person is told how to finish.
+        if target.renamed {
+            let name = target.name
+            do {
+                try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: name, sequence: $0) }
+                target.renamed = false
+            } catch {
+                if !target.grouped {
+                    _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }
+                }
+                let ip = namespaceName.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+                let (fenced, original) = (ShellWord.quote(target.fenceName), ShellWord.quote(target.name))
+                var finish = ["\(ip) link set dev \(fenced) name \(original)", "\(ip) link set dev \(original) group \(target.item.interface.group ?? 0)"]
+                if target.item.interface.isUp { finish.append("\(ip) link set dev \(original) up") }
+                problems.append("it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish.joined(separator: "; "))`\(wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")")
+                return ("; " + problems.joined(separator: "; "), false)
+            }
+        }
         if target.grouped {
             let prior = target.item.interface.group ?? 0
             if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) == nil {
@@ -403,13 +423,6 @@ extension LinuxReaper {
             let name = target.fenceName
             _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0) }
             target.altNameAdded = false
-        }
-        if target.renamed {
-            let name = target.name
-            if (try? client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: name, sequence: $0) }) == nil {
-                problems.append("it could not be renamed back from \(InterfaceName.text(target.fenceName)) (the name \(target.item.ifname) may be taken)")
-            }
-            target.renamed = false
         }
         if target.takenDown {
             if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {

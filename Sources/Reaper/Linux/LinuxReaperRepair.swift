@@ -72,8 +72,17 @@ extension LinuxReaper {
                     } catch {
                         keptFenced = true
                         outcome = .failed
-                        let fenced = ShellWord.quote(fenceName)
-                        done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(link.group ?? 0), which audits and reaps leave alone; free the name \(intent.ifname) and give it back with `ip link set dev \(fenced) name \(ShellWord.quote(original))`, `ip link set dev \(ShellWord.quote(original)) group \(intent.prior?.group ?? 0)`\(intent.prior?.flags.contains("UP") == true ? " and `… up`" : "")")
+                        // Killed between renaming and grouping: the private group is set now.
+                        var group = link.group ?? 0
+                        if let fenceGroup = intent.fenceGroup, group != fenceGroup,
+                           (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }) != nil {
+                            group = fenceGroup
+                        }
+                        let ip = (intent.netns ?? namespaceName).map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+                        let (fenced, named) = (ShellWord.quote(fenceName), ShellWord.quote(original))
+                        var finish = ["\(ip) link set dev \(fenced) name \(named)", "\(ip) link set dev \(named) group \(intent.prior?.group ?? 0)"]
+                        if intent.prior?.flags.contains("UP") == true { finish.append("\(ip) link set dev \(named) up") }
+                        done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(group), which audits and reaps leave alone; once the name \(intent.ifname) is free, `\(finish.joined(separator: "; "))`, and the journal's recreate commands list the addresses and routes it may have lost")
                     }
                 }
                 if !keptFenced, link.group == intent.fenceGroup {
