@@ -258,6 +258,10 @@ public enum RecreateCommands {
             add += " valid_lft forever preferred_lft \(preferred)"
         }
         for flag in settableAddressFlags where address.flags.contains(flag) { add += " \(flag)" }
+        // An IPv6 address that had passed duplicate address detection comes back without it: on
+        // a device without carrier DAD never ends, leaving it tentative (a route cannot take it as
+        // its source) or, with a finite lifetime, deleting it.
+        if address.family == .inet6, !address.flags.contains("tentative"), !address.flags.contains("nodad") { add += " nodad" }
         return add
     }
 }

@@ -355,6 +355,39 @@ struct ReaperSafetyTests {
         #expect(names.isSuperset(of: ["base0", "mv0", "vx0", "virbr0", "virbr0-nic", "late0", "mv1", "late1", "vx1"]))
     }
 
+    /// Multi-queue taps whose IPv6 addresses had passed duplicate address detection (no `nodad`
+    /// flag), one with a finite lifetime, and IPv6 routes taking them as source: given back after
+    /// a process attached (DAD would make them tentative, and the routes would be refused) and
+    /// after a signal with no carrier (DAD would never end, and delete the finite one).
+    @Test(arguments: ["attach", "signal"])
+    func addressesThatHadPassedDADComeBackUsable(how: String) throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "dad0", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "dad0", "up")
+        // Passed DAD without asking for nodad: as with a carrier and DAD done.
+        _ = try Shell.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.dad0.accept_dad=0"])
+        try ns.ip("addr", "add", "fd0b::1/64", "dev", "dad0")
+        try ns.ip("addr", "add", "fd0d::1/64", "dev", "dad0", "valid_lft", "3000", "preferred_lft", "2000")
+        _ = try Shell.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.dad0.accept_dad=1"])
+        try ns.ip("-6", "route", "add", "fd0c::/64", "via", "fd0b::2", "dev", "dad0", "src", "fd0d::1")
+        let before = try configuration(ns, "dad0")
+        let plan = try plan(ns)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let attackers = Locked<[Attacher]>([])
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            if how == "signal" { raise(SIGTERM); return }
+            let fenced = try! self.links(ns).values.first { $0.index == Int32(plan.items[0].interface.index) }!
+            attackers.mutate { $0.append(try! Attacher(ns, name: fenced.name!, tap: true, multiQueue: true)) }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "dad")
+        #expect(results.first?.outcome == .skipped && results.first?.detail?.contains("are as they were") == true, "\(results)")
+        let after = try configuration(ns, "dad0")
+        #expect(after.addresses == before.addresses, "\(after.addresses)")
+        #expect(after.routes == before.routes, "missing: \(before.routes.subtracting(after.routes)), extra: \(after.routes.subtracting(before.routes))")
+    }
+
     @Test func aSignalDuringTheActRollsTheBatchBack() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

@@ -187,6 +187,19 @@ import Glibc
         #expect((Glob.slip(in: pattern) != nil) == isSlip, "\(pattern)")
     }
 
+    /// An IPv6 address that had passed duplicate address detection is recreated with `nodad`
+    /// (on a device without carrier DAD never ends); one still tentative is recreated as it was.
+    @Test func ipv6AddressesThatHadPassedDADAreRecreatedWithoutIt() {
+        var tap = Build.tun(4, "t6", kind: .tap)
+        tap.addresses = [InterfaceAddress(local: IPAddress("fd0b::1")!, prefixLength: 64, scope: "global", flags: ["permanent"]),
+                         InterfaceAddress(local: IPAddress("fd0c::1")!, prefixLength: 64, scope: "global", flags: ["tentative", "permanent"]),
+                         InterfaceAddress(local: IPAddress("fd0d::1")!, prefixLength: 64, scope: "global", flags: ["nodad", "permanent"]),
+                         InterfaceAddress(local: IPAddress("10.1.0.1")!, prefixLength: 24, scope: "global")]
+        let commands = RecreateCommands.commands(for: tap, routes: [], namespace: nil).filter { $0.contains("addr add") }
+        #expect(commands == ["ip addr add 10.1.0.1/24 dev t6", "ip addr add fd0d::1/64 dev t6 nodad",
+                             "ip addr add fd0c::1/64 dev t6", "ip addr add fd0b::1/64 dev t6 nodad"], "\(commands)")
+    }
+
     @Test func namesThatAreNotUTF8AreMatchedByTheirBytes() {
         let name = InterfaceName.text([0x7a, 0x7a, 0xff])
         #expect(Glob.matches("zz?", name))

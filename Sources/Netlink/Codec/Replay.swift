@@ -10,6 +10,8 @@
 public enum Replay {
     /// RTNH_F_ONLINK: the one next-hop flag a request may carry that a dump reports.
     public static let onlink: UInt8 = 0x4
+    /// IFA_F_NODAD.
+    static let nodad: UInt8 = 0x02
     /// RTA_MULTIPATH.
     static let multipath: UInt16 = 9
 
@@ -53,13 +55,21 @@ public enum Replay {
 
     /// An RTM_NEWADDR request (create, exclusive, acknowledged) made from the payload of an address
     /// the kernel dumped. The kernel itself keeps only the flags a request may set, and takes the
-    /// lifetimes left from IFA_CACHEINFO. Throws for a payload that is not a well-formed address.
-    public static func addAddressRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+    /// lifetimes left from IFA_CACHEINFO. With `skipDAD` the request also asks for no duplicate
+    /// address detection (IFA_F_NODAD): an IPv6 address that had passed it comes back usable at
+    /// once, where DAD would leave it tentative on a device without carrier (and delete it, if
+    /// its lifetime is finite). Throws for a payload that is not a well-formed address.
+    public static func addAddressRequest(fromDumped payload: ArraySlice<UInt8>, skipDAD: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         guard payload.count >= AddressMessage.headerSize else {
             throw .truncated(what: "ifaddrmsg", need: AddressMessage.headerSize, have: payload.count)
         }
         var body = Array(payload.prefix(AddressMessage.headerSize))
-        try copyAttributes(payload.dropFirst(AddressMessage.headerSize), into: &body) { _, _ in nil }
+        if skipDAD { body[2] |= nodad }
+        try copyAttributes(payload.dropFirst(AddressMessage.headerSize), into: &body) { type, data in
+            guard skipDAD, type == AddressMessage.Attribute.flags, data.count == 4 else { return nil }
+            let flags = data.readNative(UInt32.self, at: data.startIndex) | UInt32(nodad)
+            return withUnsafeBytes(of: flags) { Array($0) }
+        }
         return NetlinkMessage.encode(type: NetlinkType.newAddress,
                                      flags: NetlinkFlags.request | NetlinkFlags.ack | NetlinkFlags.create | NetlinkFlags.exclusive,
                                      sequence: sequence, payload: body)

@@ -25,6 +25,8 @@ struct DownedState {
     /// The dumped RTM_NEWROUTE payloads of the routes that leave only through the device.
     var routes: [[UInt8]] = []
 
+    /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
+    static let tentative: UInt32 = 0x40
     /// RTM_F_CLONED: a cached route, not one of the table's.
     static let cloned: UInt32 = 0x200
     static let inet: UInt8 = 2
@@ -102,7 +104,10 @@ struct DownedState {
             }
         }
         for (payload, saved) in kept where relabelled || saved.family == Self.inet6 || !now.contains(where: { $0.1.sameAddress(as: saved) }) {
-            if let problem = Self.send(client, "RTM_NEWADDR", { try Replay.addAddressRequest(fromDumped: payload[...], sequence: $0) }) {
+            // An IPv6 address that had passed duplicate address detection comes back without it.
+            let flags = (try? AddressMessage.decode(payload[...]))?.flags ?? 0
+            let passed = saved.family == Self.inet6 && flags & Self.tentative == 0
+            if let problem = Self.send(client, "RTM_NEWADDR", { try Replay.addAddressRequest(fromDumped: payload[...], skipDAD: passed, sequence: $0) }) {
                 problems.append("address \(Self.describeAddress(payload)) (\(problem))")
             }
         }
@@ -187,8 +192,9 @@ struct DownedState {
         var address = address
         address.preferredLifetime = nil
         address.validLifetime = nil
-        // secondary, nodad, home, permanent, mngtmpaddr, noprefixroute, autojoin, stable-privacy.
-        address.flags &= 0x01 | 0x02 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+        // secondary, home, permanent, mngtmpaddr, noprefixroute, autojoin, stable-privacy (not
+        // nodad, which a put-back address may be given: see `putBack`).
+        address.flags &= 0x01 | 0x10 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
         return address
     }
 
