@@ -179,9 +179,16 @@ public enum Glob {
             case UInt8(ascii: "["):
                 var j = i + 1
                 if j < p.count, p[j] == UInt8(ascii: "!") || p[j] == UInt8(ascii: "^") { j += 1 }
-                // A "]" right after the opening is one of the set.
+                // A "]" right after the opening is one of the set, as is a class like "[:alpha:]".
                 if j < p.count, p[j] == UInt8(ascii: "]") { j += 1 }
-                while j < p.count, p[j] != UInt8(ascii: "]") { j += p[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                while j < p.count, p[j] != UInt8(ascii: "]") {
+                    if p[j] == UInt8(ascii: "["), j + 1 < p.count, p[j + 1] == UInt8(ascii: ":"),
+                       let close = (j + 2..<max(j + 2, p.count - 1)).first(where: { p[$0] == UInt8(ascii: ":") && p[$0 + 1] == UInt8(ascii: "]") }) {
+                        j = close + 2
+                        continue
+                    }
+                    j += p[j] == UInt8(ascii: "\\") ? 2 : 1
+                }
                 guard j < p.count else {
                     return "its '[' has no ']' to close it, so it would match only a name with a '[' in it (write '\\[' for that)"
                 }

@@ -104,7 +104,7 @@ import TunwardenCore
         serving.stepHook = { step in if step == "grouped" { served.boundSockets = [3: 2] } }
         let (bound, _) = try reap(serving, try served.plan())
         #expect(bound.first { $0.ifname == "fd1" }?.outcome == .skipped)
-        #expect(bound.first { $0.ifname == "fd1" }?.detail?.contains("2 sockets are now bound to it with SO_BINDTODEVICE") == true, "\(bound)")
+        #expect(bound.first { $0.ifname == "fd1" }?.detail?.contains("2 sockets are now bound to it (SO_BINDTODEVICE") == true, "\(bound)")
         #expect(served.link(3) != nil && served.link(2) == nil)
         expectRestored(served, 3, name: "fd1")
 

@@ -247,7 +247,7 @@ struct ReaperKernelTests {
         let entry = { (name: String) in entries.first { $0["ifname"] as? String == name } }
         for name in ["bd0", "bd1", "bd3"] {
             #expect(entry(name)?["state"] as? String == "suspect", "\(entry(name) ?? [:])")
-            #expect((entry(name)?["state_reason"] as? String)?.contains("1 socket is bound to it with SO_BINDTODEVICE") == true, "\(entry(name) ?? [:])")
+            #expect((entry(name)?["state_reason"] as? String)?.contains("1 socket is bound to it (SO_BINDTODEVICE") == true, "\(entry(name) ?? [:])")
         }
         #expect(entry("bd2")?["state"] as? String == "orphaned")
         let result = try reap(ns, state, "--min-age", "0", "--yes")

@@ -59,8 +59,13 @@ enum Build {
         shared.nextHops = [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7), NextHop(gateway: IPAddress("10.7.0.2"), interfaceIndex: 2, interfaceName: "eth0")]
         var own = Build.route("10.71.0.0/16", 8)
         own.nextHops = [NextHop(gateway: IPAddress("10.8.0.2"), interfaceIndex: 8), NextHop(gateway: IPAddress("10.8.0.3"), interfaceIndex: 8)]
+        // An IPv6 multipath route only loses the hop through a device that goes.
+        var shared6 = Build.route("fd70::/64", 9)
+        shared6.nextHops = [NextHop(gateway: IPAddress("fe80::1"), interfaceIndex: 9), NextHop(gateway: IPAddress("fe80::2"), interfaceIndex: 2, interfaceName: "eth0")]
         let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
-        let a = Heuristics.assess(Build.snapshot([ethernet, Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap)], routes: [shared, own]))
+        let a = Heuristics.assess(Build.snapshot([ethernet, Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap)],
+                                                 routes: [shared, own, shared6]))
+        #expect(a.interfaces.first { $0.interface.name == "tap9" }?.state == .orphaned)
         let tap7 = a.interfaces.first { $0.interface.name == "tap7" }
         #expect(tap7?.state == .suspect)
         #expect(tap7?.reason.contains("its route 10.70.0.0/16 also leaves through eth0") == true, "\(tap7?.reason ?? "")")

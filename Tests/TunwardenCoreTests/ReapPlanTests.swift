@@ -182,7 +182,8 @@ import Glibc
     /// A bracket left open or a trailing backslash is named as a slip; closed brackets, escaped
     /// brackets and "]" first in a set are not.
     @Test(arguments: [("[", true), ("tun[0-9", true), ("wg\\", true), ("[!", true), ("[]", true),
-                      ("tun[0-9]", false), ("\\[x", false), ("[]a]", false), ("[!]]", false), ("wg*", false), ("a\\]b", false)])
+                      ("[[:alpha:]", true),
+                      ("tun[0-9]", false), ("\\[x", false), ("[]a]", false), ("[!]]", false), ("wg*", false), ("a\\]b", false), ("[[:digit:]]x", false)])
     func slipsInPatterns(pattern: String, isSlip: Bool) {
         #expect((Glob.slip(in: pattern) != nil) == isSlip, "\(pattern)")
     }

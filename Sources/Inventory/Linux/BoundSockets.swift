@@ -2,16 +2,16 @@
 import Glibc
 import Netlink
 
-/// TCP, UDP and UDP-Lite sockets bound to one device of a namespace with SO_BINDTODEVICE: a DHCP or DNS
-/// server that serves only a virtual machine's tap, a systemd socket unit with `BindToDevice=`,
-/// `ping -I tap0`. Such a process uses the device without a tun descriptor, so the holder scan
+/// TCP, UDP and UDP-Lite sockets bound to one device of a namespace (with SO_BINDTODEVICE, or
+/// through a link-local address's scope): a DHCP or DNS server that serves only a virtual
+/// machine's tap, a systemd socket unit with `BindToDevice=`. Such a process uses the device without a tun descriptor, so the holder scan
 /// cannot see it, and deleting the device leaves its socket bound to an ifindex that no longer
 /// exists (a device made again gets another).
 ///
 /// The kernel lists a namespace's sockets through NETLINK_SOCK_DIAG (what `ss` reads), each with
 /// the ifindex it is bound to. A netlink socket answers for the namespace it was made in, so one
-/// is made there. TIME_WAIT entries are left out: they are what closed connections leave, not a
-/// process's socket. Raw and ICMP ("ping") sockets are not listed this way on every kernel and
+/// is made there. Sockets no process holds (inode 0: TIME_WAIT and FIN_WAIT2 leftovers, orphaned
+/// connections) are left out. Raw and ICMP ("ping") sockets are not listed this way on every kernel and
 /// are not looked for; nor is a UDP socket given a device but never bound to a port, which the
 /// kernel lists nowhere (it receives nothing).
 public enum BoundSockets {
@@ -40,7 +40,10 @@ public enum BoundSockets {
                                         restart: { found = [:] }) { message in
                         guard message.header.type == SocketDiagnostics.byFamily else { return }
                         let socket = try SocketDiagnostics.decode(message.payload)
-                        if socket.boundInterface != 0, socket.state != SocketDiagnostics.timeWait { found[Int(socket.boundInterface), default: 0] += 1 }
+                        // Inode 0: no process holds it (a FIN_WAIT2 or TIME_WAIT leftover, an orphaned socket).
+                        if socket.boundInterface != 0, socket.inode != 0, socket.state != SocketDiagnostics.timeWait {
+                            found[Int(socket.boundInterface), default: 0] += 1
+                        }
                     }
                 } catch NetlinkError.kernel(_, let code, _) where (family == inet6 || transport == udpLite) && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
                     // A kernel without IPv6 has no IPv6 sockets, one without UDP-Lite no UDP-Lite ones.

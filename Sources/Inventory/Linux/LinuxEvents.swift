@@ -138,9 +138,14 @@ public final class LinuxWatchSource {
         // What was known stays when the list cannot be read this time.
         (scan.packetSockets, scan.boundSockets) = lastSockets
         if let namespace = try? inventory.openNamespace() {
-            if case let .success(counts) = SocketUse.counts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
-                (scan.packetSockets, scan.boundSockets) = counts
-                lastSockets = counts
+            // Each list on its own: one that cannot be read takes nothing from the other.
+            if case let .success(counts) = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+                scan.packetSockets = counts
+                lastSockets.packet = counts
+            }
+            if case let .success(counts) = BoundSockets.boundCounts(namespaceFD: namespace.fd) {
+                scan.boundSockets = counts
+                lastSockets.bound = counts
             }
             if let fd = namespace.fd { close(fd) }
         }

@@ -90,9 +90,9 @@ public struct LinuxInventory: InventoryBackend {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
             // (Unreadable, nothing is known of them: the reaper's last look reads them again and
             // deletes nothing without them.)
-            if let sockets = try? SocketUse.counts(namespaceFD: namespace.fd, procRoot: procRoot).get() {
-                (scan.packetSockets, scan.boundSockets) = sockets
-            }
+            // Each list on its own: one that cannot be read takes nothing from the other.
+            scan.packetSockets = (try? PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
+            scan.boundSockets = (try? BoundSockets.boundCounts(namespaceFD: namespace.fd).get()) ?? [:]
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

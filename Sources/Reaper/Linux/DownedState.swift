@@ -17,8 +17,10 @@ import TunwardenCore
 /// where the kernel remade one of the same key, replaced, and routes the kernel made that were
 /// not there before deleted. Then the device is listed again and compared with what was kept:
 /// whatever differs is reported. Routes through nexthop objects (`ip nexthop`) are not kept (the
-/// kernel removes them with the object), and IPv6 link-local addresses and routes, which the
-/// kernel makes by itself when the device gets a carrier, are not compared.
+/// kernel removes them with the object; a device without carrier has none), nor routes learned
+/// from router advertisements (the next advertisement brings them back), and IPv6 link-local
+/// addresses and routes, which the kernel makes by itself when the device gets a carrier, are
+/// not compared.
 struct DownedState {
     /// The dumped RTM_NEWADDR payloads of the device's addresses, IPv4 then IPv6, in the kernel's order.
     var addresses: [[UInt8]] = []
@@ -27,6 +29,9 @@ struct DownedState {
 
     /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
     static let tentative: UInt32 = 0x40
+    /// RTPROT_RA: a route learned from a router advertisement, which comes back with the next one
+    /// (given back, it would lose its expiry and become a static route).
+    static let routerAdvertisement: UInt8 = 9
     /// RTM_F_CLONED: a cached route, not one of the table's.
     static let cloned: UInt32 = 0x200
     static let inet: UInt8 = 2
@@ -67,7 +72,8 @@ struct DownedState {
     }
 
     /// The routes that leave only through each of the devices `indices` (not cached ones, not
-    /// those through nexthop objects), as dumped payloads.
+    /// those through nexthop objects, not those learned from router advertisements), as dumped
+    /// payloads.
     static func routes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
         var found: [Int32: [[UInt8]]] = [:]
         for family in [inet, inet6] {
@@ -76,7 +82,7 @@ struct DownedState {
                                 restart: { ofFamily = [:] }) { message in
                 guard message.header.type == NetlinkType.newRoute else { return }
                 let route = try RouteMessage.decode(message.payload)
-                guard route.flags & cloned == 0, route.nexthopID == nil else { return }
+                guard route.flags & cloned == 0, route.nexthopID == nil, route.protocolID != routerAdvertisement else { return }
                 let devices = route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex)
                 guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
                 ofFamily[index, default: []].append(Array(message.payload))
@@ -211,15 +217,11 @@ struct DownedState {
 
     /// Sends one request; nil when the kernel took it, `exists` for EEXIST, else what went wrong.
     private static func send(_ client: RtnetlinkClient, _ operation: String, _ build: (UInt32) throws -> [UInt8]) -> String? {
+        // Built once first, so that nothing is sent (and waited on) for a request that cannot be made.
+        let probe: [UInt8]
+        do { probe = try build(0) } catch { return "\(error)" }
         do {
-            var built: Result<Void, any Error> = .success(())
-            try client.request(operation: operation) { sequence in
-                do { return try build(sequence) } catch {
-                    built = .failure(error)
-                    return []
-                }
-            }
-            if case let .failure(error) = built { return "\(error)" }
+            try client.request(operation: operation) { sequence in (try? build(sequence)) ?? probe }
             return nil
         } catch NetlinkError.kernel(_, EEXIST, _) {
             return exists

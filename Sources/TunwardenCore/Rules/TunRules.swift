@@ -27,27 +27,24 @@ extension Heuristics {
             : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
     }
 
-    /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
-    /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. Its own name
-    /// and group are in the reap's journal; judged under the private name it would be recorded,
-    /// and alerted, as a new orphan.
     /// Why sockets tie a device to a process, in words (nil when none do): `packet` sockets bound
     /// to it, `bound` ones bound with SO_BINDTODEVICE. The reaper's last look says it the same way.
     public static func socketUse(packet: Int, bound: Int, now: Bool = false) -> String? {
         var parts: [String] = []
         let are = { (count: Int) in count == 1 ? " is" : "s are" }
         if packet > 0 { parts.append("\(packet) packet socket\(are(packet))\(now ? " now" : "") bound to it (tcpdump, a DHCP client)") }
-        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it with SO_BINDTODEVICE (a server that listens only on it)") }
+        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it (SO_BINDTODEVICE, or a link-local address on it: a server that listens only on it)") }
         return parts.isEmpty ? nil : parts.joined(separator: " and ") + ": a process uses it without a tun descriptor"
     }
 
     /// Why deleting `interface` would cut other devices' paths, in words (nil when it would not):
-    /// the kernel deletes a multipath route whole when any device it leaves through goes, so a
-    /// route that also leaves through a live device depends on this one.
+    /// the kernel deletes an IPv4 multipath route whole when any device it leaves through goes
+    /// (`fib_sync_down_dev`), so such a route that also leaves through a live device depends on
+    /// this one. (An IPv6 multipath route only loses the hop through the device.)
     static func sharedRoutes(of interface: NetworkInterface, in routes: [Route]) -> String? {
         var others: Set<String> = []
         var shared: [Route] = []
-        for route in routes {
+        for route in routes where route.family == .inet {
             let elsewhere = route.nextHops.compactMap { hop in
                 hop.interfaceIndex.flatMap { $0 == interface.index ? nil : (hop.interfaceName ?? "ifindex \($0)") }
             }
@@ -59,9 +56,14 @@ extension Heuristics {
         let devices = others.sorted()
         let which = shared.count == 1 ? "its route \(first.destination)\(first.table == .main ? "" : " (table \(first.table))") also leaves"
                                       : "\(shared.count) of its routes (\(first.destination), …) also leave"
-        return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes a multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
+        return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes an IPv4 multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
     }
 
+    /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
+    /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up (a multi-queue device renamed by a reap killed
+    /// before it set the group has the name alone). Its own name
+    /// and group are in the reap's journal; judged under the private name it would be recorded,
+    /// and alerted, as a new orphan.
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
         let name = interface.name
         guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }) else { return false }
