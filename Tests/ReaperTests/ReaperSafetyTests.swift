@@ -470,6 +470,28 @@ struct ReaperSafetyTests {
         #expect(try journal.read().filter { $0.type == .result && $0.run == "killed" }.map(\.result) == [.failed])
     }
 
+    /// A run killed after it took a multi-queue device down but before it renamed it: the device
+    /// has its own name and group, and is down; the repair sets it up and names what it lacks.
+    @Test func aRepairSetsUpADeviceAKilledRunTookDownBeforeItsRename() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "kemq", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "kemq", "up")
+        try ns.ip("addr", "add", "fd09::1/64", "dev", "kemq", "nodad")
+        try ns.ip("route", "add", "10.99.0.0/16", "dev", "kemq")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let kemq = try #require(snapshot.interfaces.first { $0.name == "kemq" })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kemq", ifindex: kemq.index,
+                                          prior: PriorState(kemq, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == kemq.index } }),
+                                          fenceGroup: 0x1234_5678, fenceName: "tw0000000000005")])
+        try ns.ip("link", "set", "kemq", "down")
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let line = try #require(lines.first)
+        #expect(line.failed && line.line.contains("set up again, but it lacks what it had before: address fd09::1/64, route 10.99.0.0/16"), "\(line)")
+        #expect((try links(ns)[kemq.index]?.flags ?? 0) & 1 == 1)
+    }
+
     /// A killed run's fenced device whose name a new device took meanwhile cannot be given back:
     /// it stays fenced (name and group), so no audit takes it for an orphan and no reap deletes it
     /// under its private name; the repair says so, journals a failure, and the reap exits 1.

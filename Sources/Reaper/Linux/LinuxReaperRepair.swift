@@ -102,8 +102,29 @@ extension LinuxReaper {
             } else if byIndex[intent.ifindex] == nil {
                 outcome = .deleted
                 detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
+            } else if let link = byIndex[intent.ifindex] {
+                // Not fenced, but perhaps taken down already (a multi-queue device is, before its
+                // rename): set up again, and what it lacks named.
+                var done: [String] = []
+                let index = Int32(intent.ifindex)
+                if intent.prior?.flags.contains("UP") == true, link.flags & Self.iffUp == 0 {
+                    if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
+                        done.append("set up again")
+                    } else {
+                        done.append("could not be set up again")
+                        outcome = .failed
+                    }
+                }
+                if let prior = intent.prior, !done.isEmpty {
+                    let lost = Self.lostSince(prior, index: index, client: client)
+                    if !lost.isEmpty {
+                        done.append("but it lacks what it had before: \(lost.prefix(5).joined(separator: ", "))\(lost.count > 5 ? ", …" : "") (`tunwarden journal` shows the commands that recreate it, which list them)")
+                        outcome = .failed
+                    }
+                }
+                detail = "run \(intent.run) was interrupted before fencing it; " + (done.isEmpty ? "nothing to undo" : done.joined(separator: ", "))
             } else {
-                detail = "run \(intent.run) was interrupted before fencing it; nothing to undo"
+                detail = "run \(intent.run) was interrupted after its intent"
             }
             lines.append(("\(outcome == .failed ? "Could not repair" : "Repaired") \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)", outcome == .failed))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
