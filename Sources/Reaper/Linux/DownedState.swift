@@ -13,7 +13,8 @@ import TunwardenCore
 /// had changed or deleted. Renaming also relabels its IPv4 addresses (`inetdev_changename`: the
 /// first takes the device's name, the others the name and a `:N`). When a process attaches in
 /// that moment, the device is kept, and it must come back as it was: the addresses are added
-/// again (IPv4 ones whose label changed are deleted and added again), the routes added again or,
+/// again (an IPv4 address the renames relabelled is reported, not deleted and added again, which
+/// would take every route that has it as source with it), the routes added again or,
 /// where the kernel remade one of the same key, replaced, and routes the kernel made that were
 /// not there before deleted. Then the device is listed again and compared with what was kept:
 /// whatever differs is reported. Routes through nexthop objects (`ip nexthop`) are not kept (the
@@ -99,17 +100,10 @@ struct DownedState {
         let kept = addresses.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
         let current = (try? Self.addresses(of: [index], client: client)[index] ?? []) ?? []
         let now = current.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
-        // IPv4 addresses relabelled by the renames: all of them deleted (others after the first,
-        // which takes its secondaries with it), then all added again in their order.
-        let relabelled = kept.contains { saved in
-            saved.1.family == Self.inet && now.contains { $0.1.family == Self.inet && $0.1.sameAddress(as: saved.1) && $0.1 != saved.1 }
-        }
-        if relabelled {
-            for (payload, _) in now.filter({ $0.1.family == Self.inet }).reversed() {
-                _ = Self.send(client, "RTM_DELADDR") { try Replay.deleteAddressRequest(fromDumped: payload[...], sequence: $0) }
-            }
-        }
-        for (payload, saved) in kept where relabelled || saved.family == Self.inet6 || !now.contains(where: { $0.1.sameAddress(as: saved) }) {
+        // IPv4 addresses the renames relabelled are left so (and named by the comparison): giving a
+        // label back means deleting the address, which takes with it every route, of any device,
+        // that has it as source.
+        for (payload, saved) in kept where saved.family == Self.inet6 || !now.contains(where: { $0.1.sameAddress(as: saved) }) {
             // An IPv6 address that had passed duplicate address detection comes back without it.
             let flags = (try? AddressMessage.decode(payload[...]))?.flags ?? 0
             let passed = saved.family == Self.inet6 && flags & Self.tentative == 0
@@ -163,9 +157,17 @@ struct DownedState {
             guard let saved = (try? AddressMessage.decode(payload[...])).map(Self.comparable) else { continue }
             if let position = now.firstIndex(of: saved) {
                 now.remove(at: position)
+            } else if let position = now.firstIndex(where: { $0.sameAddress(as: saved) }) {
+                let current = now.remove(at: position)
+                var relabelled = current
+                relabelled.label = saved.label
+                if relabelled == saved, let label = saved.label, let was = current.label {
+                    differences.append("the rename relabelled address \(Self.describeAddress(payload)) from \(InterfaceName.text(label)) to \(InterfaceName.text(was)) (`ip addr del` and `ip addr add … label \(InterfaceName.text(label))` give it back, and drop every route that has it as source)")
+                } else {
+                    differences.append("address \(Self.describeAddress(payload)) changed (flags or metric)")
+                }
             } else {
-                differences.append(now.contains { $0.sameAddress(as: saved) } ? "address \(Self.describeAddress(payload)) changed (label, flags or metric)"
-                                                                             : "address \(Self.describeAddress(payload)) missing")
+                differences.append("address \(Self.describeAddress(payload)) missing")
             }
         }
         for extra in now where !(extra.family == Self.inet6 && extra.scope == 253) {
