@@ -281,6 +281,24 @@ struct ReaperKernelTests {
         #expect(try ns.ip("route", "show", "10.70.0.0/16").contains("nexthop via 10.7.0.2 dev va"))
     }
 
+    /// A tap nobody holds whose address another device's route takes as source: deleting the tap
+    /// deletes the address, and the kernel then removes that route too. The reap leaves the tap.
+    @Test func aTapWhoseAddressAnotherDevicesRouteUsesAsSourceIsKept() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "sr0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "sr1", "mode", "tap")
+        try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
+        for device in ["sr0", "sr1", "va", "vb"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "sr0")
+        try ns.ip("addr", "add", "10.2.0.1/24", "dev", "sr1")
+        try ns.ip("route", "add", "10.61.0.0/24", "dev", "va", "src", "10.1.0.1")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "sr0", "va", "vb"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("takes its address 10.1.0.1 as source"), "\(result.stdout)")
+        #expect(try ns.ip("route", "show", "10.61.0.0/24").contains("src 10.1.0.1"))
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
