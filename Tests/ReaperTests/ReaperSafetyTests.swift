@@ -247,6 +247,7 @@ struct ReaperSafetyTests {
         try ns.ip("route", "add", "10.95.0.0/16", "via", "10.99.0.1", "dev", "mqd")
         try ns.ip("-6", "route", "add", "fd10::/64", "via", "fd09::2", "dev", "mqd")
         try ns.ip("-6", "route", "add", "fd11::/64", "dev", "mqd", "metric", "300", "table", "100")
+        try ns.ip("-6", "route", "add", "fd12::/64", "dev", "mqd", "expires", "600")
         // Routes a person marked as the kernel's, a kernel route changed, one deleted.
         try ns.ip("route", "add", "10.44.0.0/16", "dev", "mqd", "proto", "kernel")
         try ns.ip("route", "replace", "10.9.0.0/24", "dev", "mqd", "proto", "kernel", "scope", "link", "src", "10.9.0.1", "mtu", "1280")
@@ -286,6 +287,8 @@ struct ReaperSafetyTests {
         #expect(afterF.addresses == beforeF.addresses.subtracting(["10.7.0.2/24 label mqf"]).union(["10.7.0.2/24 label mqf:2"]), "\(afterF.addresses)")
         let expected = before.routes.filter { !$0.contains("mqe") }
         #expect(after.routes == expected, "missing: \(expected.subtracting(after.routes)), extra: \(after.routes.subtracting(expected))")
+        // A route that expired in ten minutes still does (in a little less).
+        #expect(try ns.ip("-6", "route", "show", "fd12::/64").contains("expires"))
         try expectResultsTrue(results, ns)
     }
 

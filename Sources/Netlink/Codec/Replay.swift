@@ -47,8 +47,22 @@ public enum Replay {
         // only "onlink" asks for something.
         let asked = payload.readNative(UInt32.self, at: payload.startIndex + 8) & UInt32(onlink)
         body.replaceSubrange(8..<12, with: withUnsafeBytes(of: asked) { Array($0) })
+        var expiresIn: UInt32?
+        var hasExpires = false
         try copyAttributes(payload.dropFirst(RouteMessage.headerSize), into: &body) { type, data throws(NetlinkError) in
-            type == multipath ? try Self.statelessNextHops(data) : nil
+            if type == RouteMessage.Attribute.expires { hasExpires = true }
+            if type == RouteMessage.Attribute.cacheInfo, data.count >= 12 {
+                let ticks = data.readNative(Int32.self, at: data.startIndex + 8)
+                if ticks > 0 { expiresIn = max(1, UInt32(ticks) / 100) }
+            }
+            return type == multipath ? try Self.statelessNextHops(data) : nil
+        }
+        // A dump tells an IPv6 route's time left only in RTA_CACHEINFO; a request takes it in
+        // RTA_EXPIRES (seconds). Without it the route would come back for good.
+        if type == NetlinkType.newRoute, payload[payload.startIndex] == 10, !hasExpires, let expiresIn {
+            body.appendNative(UInt16(8))
+            body.appendNative(RouteMessage.Attribute.expires)
+            body.appendNative(expiresIn)
         }
         return NetlinkMessage.encode(type: type, flags: NetlinkFlags.request | NetlinkFlags.ack | flags, sequence: sequence, payload: body)
     }

@@ -11,6 +11,8 @@ public struct RouteMessage: Equatable, Sendable {
         public static let metrics: UInt16 = 8
         public static let multipath: UInt16 = 9
         public static let flow: UInt16 = 11
+        public static let cacheInfo: UInt16 = 12
+        public static let expires: UInt16 = 23
         public static let table: UInt16 = 15
         public static let preference: UInt16 = 20
         public static let via: UInt16 = 18
@@ -58,6 +60,9 @@ public struct RouteMessage: Equatable, Sendable {
     public var realms: UInt32?
     /// RTA_PREF: an IPv6 route's preference (0 medium, 1 high, 3 low).
     public var preference: UInt8?
+    /// Seconds left before the route expires (RTA_CACHEINFO's `rta_expires`, in the kernel's
+    /// USER_HZ ticks of 1/100 s); nil for a route that does not.
+    public var expiresIn: UInt32?
 
     public init() {}
 
@@ -96,6 +101,13 @@ public struct RouteMessage: Equatable, Sendable {
             case Attribute.nexthopID: route.nexthopID = attributes.uint32()
             case Attribute.flow: route.realms = attributes.uint32()
             case Attribute.preference: route.preference = attributes.uint8()
+            case Attribute.cacheInfo:
+                // struct rta_cacheinfo: clntref, lastuse, expires (s32), error, used, …
+                let data = attributes.data
+                if data.count >= 12 {
+                    let ticks = data.readNative(Int32.self, at: data.startIndex + 8)
+                    if ticks > 0 { route.expiresIn = max(1, UInt32(ticks) / 100) }
+                }
             case Attribute.via:
                 if let (family, address) = decodeVia(attributes.data) {
                     route.viaFamily = family

@@ -189,6 +189,8 @@ struct DownedState {
     /// A route with what only reports its state taken out (dead, link down, offloaded).
     static func comparable(_ route: RouteMessage) -> RouteMessage {
         var route = route
+        // Whether it expires, not the seconds left, which count down.
+        route.expiresIn = route.expiresIn.map { _ in 1 }
         route.flags &= UInt32(Replay.onlink)
         for position in route.nextHops.indices { route.nextHops[position].flags &= Replay.onlink }
         return route
