@@ -248,6 +248,9 @@ struct ReaperSafetyTests {
         try ns.ip("-6", "route", "add", "fd10::/64", "via", "fd09::2", "dev", "mqd")
         try ns.ip("-6", "route", "add", "fd11::/64", "dev", "mqd", "metric", "300", "table", "100")
         try ns.ip("-6", "route", "add", "fd12::/64", "dev", "mqd", "expires", "600")
+        // Two routes of one key (`ip route append`): both come back.
+        try ns.ip("route", "add", "10.93.0.0/16", "via", "10.9.0.2", "dev", "mqd")
+        try ns.ip("route", "append", "10.93.0.0/16", "via", "10.9.0.9", "dev", "mqd")
         // Routes a person marked as the kernel's, a kernel route changed, one deleted.
         try ns.ip("route", "add", "10.44.0.0/16", "dev", "mqd", "proto", "kernel")
         try ns.ip("route", "replace", "10.9.0.0/24", "dev", "mqd", "proto", "kernel", "scope", "link", "src", "10.9.0.1", "mtu", "1280")

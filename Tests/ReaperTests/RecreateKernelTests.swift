@@ -99,6 +99,8 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "10.54.0.0/16", "dev", "rfull0", "realms", "3/4")
         try ns.ip("-6", "route", "add", "2001:db8:a::/64", "via", "2001:db8:6::3", "dev", "rfull0", "pref", "high")
         try ns.ip("route", "add", "local", "10.58.0.0/16", "dev", "rfull0", "table", "local")
+        try ns.ip("route", "add", "10.59.0.0/16", "via", "10.66.1.2", "dev", "rfull0")
+        try ns.ip("route", "append", "10.59.0.0/16", "via", "10.66.1.9", "dev", "rfull0")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
         let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }

@@ -54,6 +54,8 @@ public enum NetlinkFlags {
     public static let replace: UInt16 = 0x100
     public static let exclusive: UInt16 = 0x200
     public static let create: UInt16 = 0x400
+    /// NLM_F_APPEND: add beside what has the same key.
+    public static let append: UInt16 = 0x800
     /// On an NLMSG_ERROR: the original request's payload was left out.
     public static let capped: UInt16 = 0x100
     /// On an NLMSG_ERROR: extended-ack attributes follow.

@@ -15,12 +15,19 @@ public enum Replay {
     /// RTA_MULTIPATH.
     static let multipath: UInt16 = 9
 
-    /// An RTM_NEWROUTE request (create, and exclusive or, with `replace`, replacing the route of
-    /// the same key; acknowledged) made from the payload of a route the kernel dumped. Throws for a
-    /// payload that is not a well-formed route.
-    public static func addRouteRequest(fromDumped payload: ArraySlice<UInt8>, replace: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
-        try routeRequest(type: NetlinkType.newRoute, flags: NetlinkFlags.create | (replace ? NetlinkFlags.replace : NetlinkFlags.exclusive),
-                         fromDumped: payload, sequence: sequence)
+    /// How a route is added: alone (exclusive), in place of the route of the same key, or beside
+    /// it (`ip route append`: another route of the same prefix, type of service and metric).
+    public enum Adding: Sendable { case exclusive, replacing, appending }
+
+    /// An RTM_NEWROUTE request (create, `how` as asked; acknowledged) made from the payload of a
+    /// route the kernel dumped. Throws for a payload that is not a well-formed route.
+    public static func addRouteRequest(fromDumped payload: ArraySlice<UInt8>, _ how: Adding = .exclusive, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let mode: UInt16 = switch how {
+        case .exclusive: NetlinkFlags.exclusive
+        case .replacing: NetlinkFlags.replace
+        case .appending: NetlinkFlags.append
+        }
+        return try routeRequest(type: NetlinkType.newRoute, flags: NetlinkFlags.create | mode, fromDumped: payload, sequence: sequence)
     }
 
     /// An RTM_DELROUTE request (acknowledged) for exactly the route the kernel dumped.

@@ -113,15 +113,19 @@ struct DownedState {
         }
         // Routes in rounds, since one may need another's gateway first; one whose key the kernel
         // remade is replaced by the one kept.
+        // A second route of the same key (`ip route append`) goes beside the first, not in its place.
+        var keysPut: Set<[UInt8]> = []
         var pending = routes
         while !pending.isEmpty {
             var next: [[UInt8]] = []
             for payload in pending {
+                let key = Self.key(payload)
                 var problem = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
                 if problem == Self.exists {
-                    problem = Self.send(client, "RTM_NEWROUTE (replace)") { try Replay.addRouteRequest(fromDumped: payload[...], replace: true, sequence: $0) }
+                    let how: Replay.Adding = keysPut.contains(key) ? .appending : .replacing
+                    problem = Self.send(client, "RTM_NEWROUTE (\(how))") { try Replay.addRouteRequest(fromDumped: payload[...], how, sequence: $0) }
                 }
-                if problem != nil { next.append(payload) }
+                if problem != nil { next.append(payload) } else { keysPut.insert(key) }
             }
             if next.count == pending.count { break }
             pending = next
@@ -184,6 +188,17 @@ struct DownedState {
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
         return differences
+    }
+
+    /// What the kernel tells routes apart by in a table: family, prefix, type of service, table
+    /// and metric.
+    static func key(_ payload: [UInt8]) -> [UInt8] {
+        guard let route = try? RouteMessage.decode(payload[...]) else { return payload }
+        var key = [route.family, route.destinationLength, route.tos]
+        key += route.destination ?? []
+        withUnsafeBytes(of: route.table) { key += $0 }
+        withUnsafeBytes(of: route.priority ?? 0) { key += $0 }
+        return key
     }
 
     /// A route with what only reports its state taken out (dead, link down, offloaded).
