@@ -176,7 +176,13 @@ public struct StateStore: Sendable {
         let identity = connection.database?.fileIdentity
         close()
         let stamp = Timestamp.format(now).replacingOccurrences(of: ":", with: "")
-        let target = damaged + ".corrupt-" + stamp
+        // Two kept within one second (a file emptied twice) get a number after the stamp.
+        var target = damaged + ".corrupt-" + stamp
+        var attempt = 1
+        while FileManager.default.fileExists(atPath: target), attempt < 100 {
+            attempt += 1
+            target = damaged + ".corrupt-" + stamp + "-\(attempt)"
+        }
         if damaged == path, let identity, StateDatabase.identity(of: path).map({ $0 != identity }) ?? true {
             // Already moved aside by another run, which started a fresh database.
             return target

@@ -332,6 +332,11 @@ import TunwardenCore
         let kept = try store.moveAside(now: Self.t0)
         #expect(kept == store.path + ".corrupt-2027-01-15T080000Z")
         #expect(try StateStore(directory: directory.path).database() != nil)
+        // Damaged again within the same second: kept beside the first, not refused.
+        try Data("damaged again, and again long enough to look like something: 0123456789012345678901234567890123456789".utf8)
+            .write(to: URL(fileURLWithPath: store.path))
+        let again = StateStore(directory: directory.path)
+        #expect(try again.moveAside(now: Self.t0) == store.path + ".corrupt-2027-01-15T080000Z-2")
 
         // Damage SQLite finds in the pages: the interfaces' table overwritten in the middle.
         let other = try Directory()
