@@ -396,6 +396,29 @@ struct ReaperSafetyTests {
         #expect(after.routes == before.routes, "missing: \(before.routes.subtracting(after.routes)), extra: \(after.routes.subtracting(before.routes))")
     }
 
+    /// An IPv6 multipath route across two multi-queue targets of one batch goes when both are
+    /// down; rolled back, it is added again by the second one given back, and a device given back
+    /// while it could not be yet says so.
+    @Test func anIPv6RouteSharedByTwoTargetsComesBackOrIsNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["sha", "shb"] {
+            try ns.ip("tuntap", "add", "dev", name, "mode", "tun", "multi_queue")
+            try ns.ip("link", "set", name, "up")
+        }
+        try ns.ip("-6", "route", "add", "fd70::/64", "nexthop", "via", "fe80::1", "dev", "sha", "nexthop", "via", "fe80::2", "dev", "shb")
+        let plan = try plan(ns)
+        #expect(plan.items.count == 2)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "shared")
+        #expect(try ns.ip("-6", "route", "show", "fd70::/64").contains("nexthop"), "\(results)")
+        for result in results {
+            let named = result.detail?.contains("route fd70::/64, which it shares with other devices, missing") == true
+            #expect(result.detail?.contains("are as they were") == true || (named && result.outcome == .failed), "\(result)")
+        }
+    }
+
     @Test func aSignalDuringTheActRollsTheBatchBack() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

@@ -27,6 +27,10 @@ struct DownedState {
     var addresses: [[UInt8]] = []
     /// The dumped RTM_NEWROUTE payloads of the routes that leave only through the device.
     var routes: [[UInt8]] = []
+    /// Those of multipath routes that leave through it and other devices: they survive its going
+    /// down (an IPv6 one is lost only when every device it leaves through is down, as when two
+    /// targets of one batch share it), so they are added again only when missing, and checked.
+    var shared: [[UInt8]] = []
 
     /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
     static let tentative: UInt32 = 0x40
@@ -51,6 +55,7 @@ struct DownedState {
             }
             states[index]?.routes = payloads
         }
+        for (index, payloads) in try routes(through: indices, client: client, alone: false) { states[index]?.shared = payloads }
         return states
     }
 
@@ -75,7 +80,7 @@ struct DownedState {
     /// The routes that leave only through each of the devices `indices` (not cached ones, not
     /// those through nexthop objects, not those learned from router advertisements), as dumped
     /// payloads.
-    static func routes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
+    static func routes(through indices: Set<Int32>, client: RtnetlinkClient, alone: Bool = true) throws -> [Int32: [[UInt8]]] {
         var found: [Int32: [[UInt8]]] = [:]
         for family in [inet, inet6] {
             var ofFamily: [Int32: [[UInt8]]] = [:]
@@ -85,8 +90,13 @@ struct DownedState {
                 let route = try RouteMessage.decode(message.payload)
                 guard route.flags & cloned == 0, route.nexthopID == nil, route.protocolID != routerAdvertisement else { return }
                 let devices = route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex)
-                guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
-                ofFamily[index, default: []].append(Array(message.payload))
+                if alone {
+                    guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
+                    ofFamily[index, default: []].append(Array(message.payload))
+                } else {
+                    guard Set(devices).count > 1 else { return }
+                    for index in Set(devices) where indices.contains(index) { ofFamily[index, default: []].append(Array(message.payload)) }
+                }
             }
             found.merge(ofFamily, uniquingKeysWith: +)
         }
@@ -129,6 +139,12 @@ struct DownedState {
             }
             if next.count == pending.count { break }
             pending = next
+        }
+        // Shared multipath routes that went (every device they leave through was down): added again.
+        let sharedNow = ((try? Self.routes(through: [index], client: client, alone: false)[index]) ?? []).compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+        for payload in shared {
+            guard let route = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(route)) else { continue }
+            _ = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
         }
         // Routes the kernel made coming up that were not there (one the person had deleted).
         let keptRoutes = routes.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
@@ -187,6 +203,13 @@ struct DownedState {
             }
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
+        if !shared.isEmpty {
+            let sharedNow = ((try? Self.routes(through: [index], client: client, alone: false)[index]) ?? []).compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            for payload in shared {
+                guard let saved = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(saved)) else { continue }
+                differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
+            }
+        }
         return differences
     }
 
