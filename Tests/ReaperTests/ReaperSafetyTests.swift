@@ -474,6 +474,19 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// A journal at `state` holding what a reap killed right after its intent for `name` leaves:
+    /// that intent (the device's state as the inventory sees it now, with its routes, and the
+    /// fence it names). Returns the device's ifindex and the journal.
+    func killedIntent(_ ns: TestNamespace, _ state: TemporaryDirectory, _ name: String, fenceName: String) throws -> (index: Int, journal: Journal) {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let device = try #require(snapshot.interfaces.first { $0.name == name })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
+                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } }),
+                                          fenceGroup: 0x1234_5678, fenceName: fenceName)])
+        return (device.index, journal)
+    }
+
     /// A run killed after it took a multi-queue device down died with what it had kept of its
     /// addresses and routes: the repair gives back name, group and up, and names what the device
     /// still lacks, as a failure.
@@ -485,19 +498,14 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "10.9.0.1/24", "dev", "kdmq")
         try ns.ip("addr", "add", "fd09::1/64", "dev", "kdmq", "nodad")
         try ns.ip("route", "add", "10.99.0.0/16", "dev", "kdmq", "table", "100")
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let kdmq = try #require(snapshot.interfaces.first { $0.name == "kdmq" })
-        let journal = Journal(path: state.path + "/journal.jsonl")
-        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kdmq", ifindex: kdmq.index,
-                                          prior: PriorState(kdmq, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == kdmq.index } }),
-                                          fenceGroup: 0x1234_5678, fenceName: "tw0000000000004")])
+        let (index, journal) = try killedIntent(ns, state, "kdmq", fenceName: "tw0000000000004")
         try ns.ip("link", "set", "kdmq", "down")
         try ns.ip("link", "set", "kdmq", "name", "tw0000000000004")
         try ns.ip("link", "set", "tw0000000000004", "group", "\(0x1234_5678)")
         let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
         let line = try #require(lines.first)
         #expect(line.failed && line.line.contains("renamed back, set up again, but it lacks what it had before the fence: address fd09::1/64, route 10.99.0.0/16 table 100"), "\(line)")
-        #expect(try links(ns)[kdmq.index]?.name == Array("kdmq".utf8))
+        #expect(try links(ns)[index]?.name == Array("kdmq".utf8))
         #expect(try journal.read().filter { $0.type == .result && $0.run == "killed" }.map(\.result) == [.failed])
     }
 
@@ -510,17 +518,12 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "kemq", "up")
         try ns.ip("addr", "add", "fd09::1/64", "dev", "kemq", "nodad")
         try ns.ip("route", "add", "10.99.0.0/16", "dev", "kemq")
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let kemq = try #require(snapshot.interfaces.first { $0.name == "kemq" })
-        let journal = Journal(path: state.path + "/journal.jsonl")
-        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kemq", ifindex: kemq.index,
-                                          prior: PriorState(kemq, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == kemq.index } }),
-                                          fenceGroup: 0x1234_5678, fenceName: "tw0000000000005")])
+        let (index, journal) = try killedIntent(ns, state, "kemq", fenceName: "tw0000000000005")
         try ns.ip("link", "set", "kemq", "down")
         let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
         let line = try #require(lines.first)
         #expect(line.failed && line.line.contains("set up again, but it lacks what it had before: address fd09::1/64, route 10.99.0.0/16"), "\(line)")
-        #expect((try links(ns)[kemq.index]?.flags ?? 0) & 1 == 1)
+        #expect((try links(ns)[index]?.flags ?? 0) & 1 == 1)
     }
 
     /// A killed run's fenced device whose name a new device took meanwhile cannot be given back:
