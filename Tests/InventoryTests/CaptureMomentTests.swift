@@ -280,6 +280,9 @@ import Testing
         "user@mbp ~ % curl -m 120 -sS https://example.com -o /dev/null\ncurl: (28) Connection timed out after 120002 milliseconds\n",
         "user@mbp ~ % curl -sS https://example.com -o /dev/null\n", "user@mbp ~ % nc -v 10.64.0.1 22\n",
         "user@mbp ~ % wget https://example.com/big.iso\n",
+        // A limit longer than a few seconds, bundled with other letters; `-o`'s value is no limit.
+        "user@mbp ~ % curl -sm 120 https://example.com\n", "user@mbp ~ % curl -sSm60 https://example.com\n",
+        "user@mbp ~ % curl -so m3 https://example.com\n",
     ])
     func waitingOnTheNetworkOrAPersonIsAnotherMoment(between: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
@@ -302,6 +305,16 @@ import Testing
         #expect(ShellCommand.pingDuration(["-c", "5", "-i", "60", "x"]) == 300 && ShellCommand.pingDuration(["-qc3", "x"]) == 3
                 && ShellCommand.pingDuration(["-c", "5", "-W", "5000", "x"]) == 10 && ShellCommand.pingDuration(["-c", "9", "-t", "4", "x"]) == 4
                 && ShellCommand.pingDuration(["x"]) == nil)
+    }
+
+    /// curl's own time limit bounds it however its options are written: `-m` clustered with other
+    /// letters, with its value in the same word or the next, as getopt reads them.
+    @Test(arguments: ["curl -sm 3 https://ifconfig.me", "curl -sSm3 https://ifconfig.me", "curl -Im 3 https://www.apple.com",
+                      "curl -fsSLm 2 -o /dev/null https://example.com", "curl -o /dev/null -sm2 https://example.com"])
+    func curlsBundledTimeLimitKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
     }
 
     /// A pager waits on its reader after it has shown what it shows: what follows it is of a

@@ -53,7 +53,7 @@ extension ShellCommand {
     /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` without `-l`, `tail -f`,
     /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
     /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
-    /// `shortWait` (see `pingDuration`). `curl -m 3` is bounded by its own limit. Name lookups
+    /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) is bounded by its own limit. Name lookups
     /// (`dig`, `host`) are over in moments when the network answers, and are not counted. (A
     /// pager waits too, but only after it has shown its output: see `waitsAfterItsOutput`.)
     static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
@@ -64,10 +64,10 @@ extension ShellCommand {
         case "route": return arguments.contains("monitor")
         case "ping", "ping6": return pingDuration(arguments).map { $0 > shortWait } ?? true
         case "curl":
-            // `-m 120`, `--max-time 120`, `-m120`, `--max-time=120`: the longest it may take.
-            let limit = arguments.firstIndex { $0 == "-m" || $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
+            // `-m 120`, `-m120`, `-sm 3`, `-sSm3`, `--max-time 120`, `--max-time=120`: the longest it may take.
+            let limit = shortOptions(arguments, valued: curlValued).values["m"].flatMap { Double($0) }
+                ?? arguments.firstIndex { $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
                 ?? arguments.first { $0.hasPrefix("--max-time=") }.flatMap { Double($0.dropFirst("--max-time=".count)) }
-                ?? arguments.first { $0.hasPrefix("-m") && !$0.hasPrefix("--") && $0.count > 2 }.flatMap { Double($0.dropFirst(2)) }
             return limit.map { $0 > shortWait } ?? true
         case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
@@ -87,27 +87,7 @@ extension ShellCommand {
     /// (The wait of its own that only an unanswered last packet adds is not counted: `ping -c 3`
     /// is taken as the three seconds it takes when the network answers.)
     static func pingDuration(_ arguments: [String]) -> Double? {
-        var values: [Character: Double] = [:]
-        var position = arguments.startIndex
-        while position < arguments.endIndex {
-            let word = arguments[position]
-            position += 1
-            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else { continue }
-            // Clustered letters (`-qc3`, `-nc 3`): a letter that takes a value takes the rest of
-            // the word, or the next word.
-            var letters = word.dropFirst()
-            while let letter = letters.first {
-                letters = letters.dropFirst()
-                guard pingValued.contains(letter) else { continue }
-                var value = String(letters)
-                if value.isEmpty, position < arguments.endIndex {
-                    value = arguments[position]
-                    position += 1
-                }
-                if let number = Double(value) { values[letter] = number }
-                break
-            }
-        }
+        let values = shortOptions(arguments, valued: pingValued).values.compactMapValues { Double($0) }
         let timeout = values["t"]
         guard let count = values["c"] else { return timeout }
         let duration = count * (values["i"] ?? 1) + (values["W"] ?? 0) / 1000
@@ -116,6 +96,45 @@ extension ShellCommand {
 
     /// The options of macOS `ping` and `ping6` that take a value.
     static let pingValued: Set<Character> = ["b", "B", "c", "g", "G", "h", "i", "k", "K", "l", "m", "M", "p", "P", "s", "S", "t", "W", "z"]
+
+    /// The options of `curl` that take a value (`-m 3`, `-o out.html`, `-H 'Accept: */*'`).
+    static let curlValued: Set<Character> = ["A", "b", "c", "C", "d", "D", "e", "E", "F", "H", "K", "m", "o", "P", "Q", "r", "T", "t", "u",
+                                             "U", "w", "x", "X", "y", "Y", "z"]
+
+    /// A command's short options, read as getopt reads them, and the words that are none of
+    /// them (its operands: hosts, ports, files). Letters may be clustered (`-qc3`, `-nc 3`, `curl
+    /// -sSm3`, `curl -sm 3`); a letter in `valued` takes the rest of its word as its value, or the
+    /// next word when it ends the word. A flag's value is empty; a letter given twice keeps its
+    /// last value.
+    static func shortOptions(_ arguments: [String], valued: Set<Character>) -> (values: [Character: String], operands: [String]) {
+        var values: [Character: String] = [:]
+        var operands: [String] = []
+        var position = arguments.startIndex
+        while position < arguments.endIndex {
+            let word = arguments[position]
+            position += 1
+            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else {
+                if !word.hasPrefix("--") { operands.append(word) }
+                continue
+            }
+            var letters = word.dropFirst()
+            while let letter = letters.first {
+                letters = letters.dropFirst()
+                guard valued.contains(letter) else {
+                    values[letter] = ""
+                    continue
+                }
+                var value = String(letters)
+                if value.isEmpty, position < arguments.endIndex {
+                    value = arguments[position]
+                    position += 1
+                }
+                values[letter] = value
+                break
+            }
+        }
+        return (values, operands)
+    }
 
     /// Whether a line waits on a person after it has shown its output: a pager whose output goes
     /// to the terminal (`less if.txt`, `ifconfig -a | less`, `more`, `bat` unless told not to
