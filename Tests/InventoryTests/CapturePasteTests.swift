@@ -442,13 +442,18 @@ import Testing
     /// A code block never closed whose last listing is followed by a bare prompt was not cut
     /// inside that listing: the shell came back, so the listing ran to its end, whatever prose
     /// follows. A prompt before a later listing says nothing of that one.
-    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here."])
+    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here.",
+                      // oh-my-zsh's default theme puts its arrow before the directory and git status.
+                      "➜  ~ ", "➜  ~", "➜  Downloads ", "➜  vpn git:(main) ✗ ", "➜  vpn git:(main) ", "λ ~/src ",
+                      "➜  ~ \n\nSorry for the formatting, first post here."])
     func aPromptAfterTheLastListingOfAnOpenCodeBlockEndsIt(prompt: String) {
         let routesFirst = "```\n$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
             + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
         #expect(Self.assess(routesFirst + prompt + "\n").status == .critical, "\(prompt)")
         let promptThenMore = routesFirst.replacingOccurrences(of: "$ ifconfig -a\n", with: "$ ifconfig -a\n" + prompt + "\n")
         Self.noGoneTunnel(promptThenMore, "prompt before the blocks: \(prompt)")
+        // An arrow with more after it than a directory and git status is output, not a prompt.
+        Self.noGoneTunnel(routesFirst + "➜  Local:   http://localhost:5173/\n", "arrowed output")
     }
 
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;

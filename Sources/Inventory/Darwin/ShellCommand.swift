@@ -107,12 +107,7 @@ struct ShellCommand {
                 }
                 // Any other command comes after the directory oh-my-zsh (`➜`) and lambda (`λ`)
                 // themes show, and the git status after it (`git:(main)`, `✗`).
-                if parsed == nil, arrow == "➜" || arrow == "λ" {
-                    var after = position + 2
-                    while after < text.count, text.line(after) == text.line(position),
-                          text[after].hasPrefix("git:(") || text[after].hasPrefix("hg:(") || ["✗", "✔", "±", "⚡", "*"].contains(text[after]) {
-                        after += 1
-                    }
+                if parsed == nil, let after = arrowThemeEnd(in: text, at: position) {
                     if after < text.count, text.line(after) == text.line(position) {
                         parsed = parse(text, from: after, prompted: true, anyCommand: true)
                     }
@@ -128,6 +123,19 @@ struct ShellCommand {
         }
         guard text.startsLine(position) else { return nil }
         return parse(text, from: position, prompted: false)
+    }
+
+    /// Where the words that oh-my-zsh's (`➜`) and lambda (`λ`) themes show after their arrow end:
+    /// past the directory and the git status after it (`➜  ~ `, `➜  vpn git:(main) ✗ `), where a
+    /// typed command would start. Nil when the word at `position` is no such arrow.
+    static func arrowThemeEnd(in text: CaptureText, at position: Int) -> Int? {
+        guard text[position] == "➜" || text[position] == "λ" else { return nil }
+        var after = position + 2
+        while after < text.count, text.line(after) == text.line(position),
+              text[after].hasPrefix("git:(") || text[after].hasPrefix("hg:(") || ["✗", "✔", "±", "⚡", "*"].contains(text[after]) {
+            after += 1
+        }
+        return after
     }
 
     /// Options that take a value, by tool (`netstat -f inet`).
