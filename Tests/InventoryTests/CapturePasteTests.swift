@@ -261,12 +261,29 @@ import Testing
         if command.contains("; ") { #expect(contents.notes.contains { $0.contains("`" + command.dropFirst(2)) }, "\(command): \(contents.notes)") }
     }
 
+    /// Any command that only reads, prints no interface blocks and is over in moments may come
+    /// before it: a short ping, the system's reports of its network, a directory listed.
+    @Test(arguments: ["% ping -c 1 1.1.1.1; ifconfig -a", "% scutil --nwi; ifconfig -a", "% route -n get default; ifconfig -a",
+                      "% ls /var/run/wireguard; ifconfig -a", "% networksetup -listallhardwareports; ifconfig -a",
+                      "% networksetup -getinfo Wi-Fi && ifconfig -a", "% sysctl -n kern.osrelease; ifconfig -a", "% dig +short example.com; ifconfig -a",
+                      "% scutil --nc list; sudo ifconfig -a"])
+    func aWholeListingAfterAnyReadingCommandIsWhole(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(contents.interfacesComplete, "\(command): \(contents.notes)")
+        #expect(Self.assess(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0)).status == .critical, "\(command)")
+    }
+
     /// Later on its line too, an ifconfig that names, filters or is piped on, a second ifconfig,
     /// or a command before it that may print blocks of its own (a saved listing) or loops, is
     /// no listing of every interface.
     @Test(arguments: ["% date; ifconfig -a | head -6", "% date; ifconfig en0", "% date; ifconfig -u", "% date; ifconfig -a inet",
                       "% cat old.txt; ifconfig -a", "% date; ifconfig -a; ifconfig utun4", "% for i in 1 2; do ifconfig -a; done",
-                      "% while true; do ifconfig; sleep 5; done", "% date; echo lo0 en0 | xargs ifconfig", "% date; ifconfig -a > if.txt; cat old.txt"])
+                      "% while true; do ifconfig; sleep 5; done", "% date; echo lo0 en0 | xargs ifconfig", "% date; ifconfig -a > if.txt; cat old.txt",
+                      // What shows a file, the clipboard or a download may show a saved listing's
+                      // blocks; what waits or changes the tables starts another moment.
+                      "% head -40 if.txt; ifconfig -a", "% tail -20 if.txt; ifconfig -a", "% grep -A8 utun if.txt; ifconfig -a", "% pbpaste; ifconfig -a",
+                      "% bat -pp if.txt; ifconfig -a", "% curl -s https://example.com/if.txt; ifconfig -a", "% ping -c 10 1.1.1.1; ifconfig -a",
+                      "% sleep 2; ifconfig -a", "% sudo route -n delete -net 0.0.0.0/1; ifconfig -a", "% ssh studio uptime; ifconfig -a"])
     func aListingLaterOnItsLineThatChoosesIsPartial(command: String) {
         let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
         #expect(!contents.interfacesComplete, "\(command)")

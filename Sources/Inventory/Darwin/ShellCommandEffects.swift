@@ -162,9 +162,11 @@ extension ShellCommand {
 
     /// Whether a line lists every interface with one plain `ifconfig` (`-a`, `-v`, `-L`: no name,
     /// no family, no `-d`, `-u` or `-l`) whose output goes to the terminal, after commands that
-    /// print no interface blocks: `date; ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ &&
-    /// ifconfig`, `netstat -rn && ifconfig`, `command ifconfig -a`, `time ifconfig -a`. Its blocks
-    /// are then all of them, as under a line that starts with it. A loop's (`for i in lo0 en0; do
+    /// print no interface blocks and change nothing (see `printsNoInterfaceBlocks`): `date;
+    /// ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ && ifconfig`, `netstat -rn &&
+    /// ifconfig`, `ping -c 1 1.1.1.1; ifconfig -a`, `route -n get default; ifconfig -a`, `command
+    /// ifconfig -a`, `time ifconfig -a`. Its blocks are then all of them, as under a line that
+    /// starts with it. A loop's (`for i in lo0 en0; do
     /// ifconfig $i; done`), one fed names (`xargs ifconfig`), or a second ifconfig on the line
     /// show only the blocks chosen.
     static func listsEveryInterface(line words: [String]) -> Bool {
@@ -182,13 +184,24 @@ extension ShellCommand {
             guard let (program, _) = program(of: segment), !segmentMayChange(segment) else { return false }
             // (A stage a listing of another tool pipes into prints that listing's rows.)
             if segment.first == "|" { return readingPrograms.contains(program) }
-            return printsNoListing.contains(program) || ["netstat", "lsof", "ps"].contains(program)
+            return printsNoInterfaceBlocks(program)
         }
     }
 
-    /// Reading programs whose output holds no interface block, whatever their arguments.
-    static let printsNoListing: Set<String> = ["echo", "printf", "date", "clear", "cd", "pwd", "uptime", "sw_vers", "uname", "hostname",
-                                               "whoami", "id", "true", "export", "unset"]
+    /// Whether a command that changes nothing and lets no time pass (see `segmentMayChange`)
+    /// prints no interface blocks, whatever its arguments: the system's own reports (`sw_vers`,
+    /// `scutil --nwi`, `route get`, `networksetup -listallhardwareports`), a short `ping`, the
+    /// other listings. Those that show what a file or a download holds (`cat if.txt`, `head`,
+    /// `grep`, `pbpaste`, `curl`) may print a saved listing's blocks, and programs that run on
+    /// another machine print that machine's. A shell started or left (`su`, `exit`) runs what
+    /// follows it in another session.
+    static func printsNoInterfaceBlocks(_ program: String) -> Bool {
+        !showsContents.contains(program) && !remotePrograms.contains(program) && !["su", "exit", "logout"].contains(program)
+    }
+
+    /// Reading programs that print what a file, the clipboard, a repository or a download holds.
+    static let showsContents: Set<String> = ["cat", "bat", "less", "more", "most", "head", "tail", "grep", "egrep", "fgrep", "rg", "awk",
+                                             "sed", "sort", "uniq", "cut", "tr", "tee", "pbpaste", "git", "curl", "wget"]
 
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
