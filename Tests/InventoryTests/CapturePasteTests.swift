@@ -583,6 +583,18 @@ import Testing
                           + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "head on a file")
     }
 
+    /// A redirection glued to an option (`-a>if.txt`, `-v>>if.txt`) sends the output to a file as
+    /// one written apart does: what a later `head` or `grep` of the file shows is partial, first on
+    /// the line or later on it; `cat` of the file right after shows it whole.
+    @Test(arguments: ["ifconfig -a>if.txt; head -36 if.txt", "clear; ifconfig -a>if.txt; head -36 if.txt", "date; ifconfig -v>>if.txt; head -n 20 if.txt",
+                      "clear; ifconfig -a>if.txt 2>&1; head -36 if.txt", "cd ~ && ifconfig -a>/tmp/if.txt && grep -A3 utun /tmp/if.txt",
+                      "sudo ifconfig -a>if.txt; sed -n 1,20p if.txt"])
+    func outputSentToAFileByAGluedRedirectionIsPartial(line: String) {
+        let listing = Self.loAndEn0 + "\n"
+        Self.noGoneTunnel("me@mac ~ % \(line)\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn, line)
+        #expect(Self.assess("me@mac ~ % ifconfig -a>if.txt; cat if.txt\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
+    }
+
     /// Notes of what was taken out, however they are set, make the listing partial; commands
     /// and prose that show nothing of the listing leave it whole.
     @Test func notesOfRemovalAndUnrelatedCommands() {

@@ -195,6 +195,19 @@ struct ShellCommand {
         argumentLoop: while onLine(position) {
             var word = String(text[position])
             if word == "|" || word == "|&" || word.hasPrefix("#") { break }
+            // `ifconfig -a>if.txt; head if.txt`: a redirection glued to an option sends the output
+            // to a file, as one written apart does.
+            if word.hasPrefix("-"), let redirect = word.firstIndex(of: ">"), !word[..<redirect].contains(";") {
+                if word.distance(from: word.startIndex, to: redirect) > 1 { arguments.append(String(word[..<redirect])) }
+                var rest = [String(word[redirect...])]
+                position += 1
+                while onLine(position) {
+                    rest.append(String(text[position]))
+                    position += 1
+                }
+                command.unread += unreadAfterRedirect(rest)
+                break
+            }
             if Self.separators.contains(word) { separated = true; separator = word; break }
             // `ifconfig -v en0; ifconfig -v utun4` (and `utun4;ifconfig`): the word before `;` is
             // the last of this command.
@@ -293,19 +306,7 @@ struct ShellCommand {
                         rest.append(String(text[position]))
                         position += 1
                     }
-                    // `> if.txt; cat if.txt` shows the whole file; anything else may not.
-                    var words = rest
-                    var target = String(words.removeFirst().drop { $0 == ">" })
-                    if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
-                    var separated = false
-                    if target.hasSuffix(";") {
-                        target.removeLast()
-                        separated = true
-                    } else if let next = words.first, Self.separators.contains(next) {
-                        words.removeFirst()
-                        separated = true
-                    }
-                    if !(separated && words == ["cat", target]) { command.unread += rest }
+                    command.unread += unreadAfterRedirect(rest)
                     break
                 }
                 if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }
@@ -408,6 +409,24 @@ struct ShellCommand {
         var end = position
         while onLine(end) { end += 1 }
         return end
+    }
+
+    /// The words from a redirection of a command's output to the line's end (`> if.txt; head -20
+    /// if.txt`) that leave what is shown of it unknown: none when the line shows the saved file
+    /// whole right after (`> if.txt; cat if.txt`, `>if.txt; cat if.txt`), else all of them.
+    static func unreadAfterRedirect(_ rest: [String]) -> [String] {
+        var words = rest
+        var target = String(words.removeFirst().drop { $0 == ">" })
+        if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
+        var separated = false
+        if target.hasSuffix(";") {
+            target.removeLast()
+            separated = true
+        } else if let next = words.first, Self.separators.contains(next) {
+            words.removeFirst()
+            separated = true
+        }
+        return separated && words == ["cat", target] ? [] : rest
     }
 
     /// Whether a word starts the right prompt of a theme (powerlevel10k, spaceship): a status

@@ -175,9 +175,11 @@ extension ShellCommand {
         guard listings.count == 1, let index = listings.first, parts[index].first != "|",
               index + 1 == parts.count || parts[index + 1].first != "|",
               let (_, arguments) = program(of: parts[index]) else { return false }
+        // (An option with a redirection glued to it, `-a>if.txt` or `-a>>if.txt`, sends the
+        // output to a file: what is shown after is whatever showed that file.)
         let plain = arguments.allSatisfy { argument in
             ["2>&1", "2>/dev/null"].contains(argument)
-                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul".contains($0) })
+                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul<>&|".contains($0) })
         }
         guard plain else { return false }
         return parts[..<index].allSatisfy { segment in
