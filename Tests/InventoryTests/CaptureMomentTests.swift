@@ -283,6 +283,11 @@ import Testing
         // A limit longer than a few seconds, bundled with other letters; `-o`'s value is no limit.
         "user@mbp ~ % curl -sm 120 https://example.com\n", "user@mbp ~ % curl -sSm60 https://example.com\n",
         "user@mbp ~ % curl -so m3 https://example.com\n",
+        // nc listening, probing several ports, without a timeout, or with a long one; `-G` bounds
+        // only the connect of a probe, not a session.
+        "user@mbp ~ % nc -l 7890\n", "user@mbp ~ % nc -l -w 2 7890\n", "user@mbp ~ % nc -z -w 2 10.0.0.1 20-1000\n",
+        "user@mbp ~ % nc -z -w 2 10.0.0.1 22 80 443\n", "user@mbp ~ % nc -z 10.0.0.1 22\n", "user@mbp ~ % nc -zw 30 10.0.0.1 22\n",
+        "user@mbp ~ % nc -G 2 10.0.0.1 22\n",
     ])
     func waitingOnTheNetworkOrAPersonIsAnotherMoment(between: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
@@ -312,6 +317,16 @@ import Testing
     @Test(arguments: ["curl -sm 3 https://ifconfig.me", "curl -sSm3 https://ifconfig.me", "curl -Im 3 https://www.apple.com",
                       "curl -fsSLm 2 -o /dev/null https://example.com", "curl -o /dev/null -sm2 https://example.com"])
     func curlsBundledTimeLimitKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// nc probing one port with a connect timeout of a few seconds (`-w`, macOS's `-G`, with `-z`),
+    /// or closing a connection idle for `-w`'s few seconds, is over in moments.
+    @Test(arguments: ["nc -z -G 2 -w 2 127.0.0.1 7890", "nc -zw2 127.0.0.1 7890", "nc -z -G 3 10.0.0.1 22", "nc -vz -w 1 10.64.0.1 51820",
+                      "ncat -z -w 2 127.0.0.1 7890", "nc -w 2 my-router.local 80", "nc -zvG2 localhost 7890"])
+    func ncWithAShortTimeoutKeepsOneMoment(command: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
         let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
         #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")

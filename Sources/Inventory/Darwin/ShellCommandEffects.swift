@@ -53,12 +53,13 @@ extension ShellCommand {
     /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` without `-l`, `tail -f`,
     /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
     /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
-    /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) is bounded by its own limit. Name lookups
-    /// (`dig`, `host`) are over in moments when the network answers, and are not counted. (A
-    /// pager waits too, but only after it has shown its output: see `waitsAfterItsOutput`.)
+    /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) and `nc -z -w 2`
+    /// are bounded by their own limits. Name lookups (`dig`, `host`) are over in moments when the
+    /// network answers, and are not counted. (A pager waits too, but only after it has shown its
+    /// output: see `waitsAfterItsOutput`.)
     static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
         switch program {
-        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget", "nc", "ncat",
+        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget",
              "vim", "vi", "nvim", "view", "nano", "pico", "emacs", "mg", "ed":
             return true
         case "route": return arguments.contains("monitor")
@@ -69,6 +70,14 @@ extension ShellCommand {
                 ?? arguments.firstIndex { $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
                 ?? arguments.first { $0.hasPrefix("--max-time=") }.flatMap { Double($0.dropFirst("--max-time=".count)) }
             return limit.map { $0 > shortWait } ?? true
+        case "nc", "ncat":
+            // A probe of one port (`nc -z -G 2 -w 2 host 7890`) is over once it connects or its
+            // connect timeout (`-G`, or `-w`) passes; a connection (`nc -w 2 host 22`) closes once
+            // idle for `-w`'s seconds. Listening (`-l`), several ports, or no timeout wait.
+            let (options, operands) = shortOptions(arguments, valued: ncValued)
+            if options["l"] != nil || operands.count > 2 || operands.contains(where: { $0.contains("-") && $0.allSatisfy { $0.isNumber || $0 == "-" } }) { return true }
+            let limits = (options["z"] != nil ? [options["w"], options["G"]] : [options["w"]]).compactMap { $0.flatMap { Double($0) } }
+            return limits.min().map { $0 > shortWait } ?? true
         case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
         case "log": return arguments.first == "stream"
@@ -96,6 +105,9 @@ extension ShellCommand {
 
     /// The options of macOS `ping` and `ping6` that take a value.
     static let pingValued: Set<Character> = ["b", "B", "c", "g", "G", "h", "i", "k", "K", "l", "m", "M", "p", "P", "s", "S", "t", "W", "z"]
+
+    /// The options of macOS `nc` (and of `ncat`, where they agree) that take a value.
+    static let ncValued: Set<Character> = ["b", "G", "H", "I", "i", "J", "K", "L", "M", "m", "O", "P", "p", "s", "T", "V", "w", "X", "x"]
 
     /// The options of `curl` that take a value (`-m 3`, `-o out.html`, `-H 'Accept: */*'`).
     static let curlValued: Set<Character> = ["A", "b", "c", "C", "d", "D", "e", "E", "F", "H", "K", "m", "o", "P", "Q", "r", "T", "t", "u",
@@ -203,7 +215,7 @@ extension ShellCommand {
 
     /// Reading programs that print what a file, the clipboard, a repository or a download holds.
     static let showsContents: Set<String> = ["cat", "bat", "less", "more", "most", "head", "tail", "grep", "egrep", "fgrep", "rg", "awk",
-                                             "sed", "sort", "uniq", "cut", "tr", "tee", "pbpaste", "git", "curl", "wget"]
+                                             "sed", "sort", "uniq", "cut", "tr", "tee", "pbpaste", "git", "curl", "wget", "nc", "ncat"]
 
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
@@ -426,7 +438,7 @@ extension ShellCommand {
         "echo", "printf", "cat", "bat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
-        "ping", "ping6", "dig", "nslookup", "host", "curl", "wg",
+        "ping", "ping6", "dig", "nslookup", "host", "curl", "nc", "ncat", "wg",
         "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset",
         "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
