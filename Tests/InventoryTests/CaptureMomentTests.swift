@@ -254,6 +254,8 @@ import Testing
         "user@mbp ~ % route -n monitor\n\ngot message of size 168 on Tue Mar 12 09:20:41 2024\nRTM_DELETE: Delete Route: len 168, pid: 0, seq 0, errno 0, ifscope 0, flags:<UP,DONE,STATIC,PRCLONING>\nlocks:  inits: \nsockaddrs: <DST,GATEWAY,NETMASK>\n 0.0.0.0 link#24 (0) 8000\n^C\n",
         "user@mbp ~ % ping 10.64.0.1\nPING 10.64.0.1 (10.64.0.1): 56 data bytes\nRequest timeout for icmp_seq 0\n^C\n",
         "user@mbp ~ % date; sleep 30; date\nTue Mar 12 09:20:31 CET 2024\nTue Mar 12 09:21:01 CET 2024\n",
+        // nettop without a sample count runs until it is quit.
+        "user@mbp ~ % nettop -P -J bytes_in,bytes_out\n", "user@mbp ~ % sudo nettop -m route\n",
     ])
     func timePassingBetweenTheListingsIsAnotherMoment(between: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
@@ -327,6 +329,14 @@ import Testing
     @Test(arguments: ["nc -z -G 2 -w 2 127.0.0.1 7890", "nc -zw2 127.0.0.1 7890", "nc -z -G 3 10.0.0.1 22", "nc -vz -w 1 10.64.0.1 51820",
                       "ncat -z -w 2 127.0.0.1 7890", "nc -w 2 my-router.local 80", "nc -zvG2 localhost 7890"])
     func ncWithAShortTimeoutKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// nettop told how many samples to take, to the screen (`-l`) or as CSV (`-L`), exits after them.
+    @Test(arguments: ["nettop -L 1", "nettop -P -L 1 -J bytes_in,bytes_out", "sudo nettop -m route -L1", "nettop -l 1 -P"])
+    func nettopWithASampleCountKeepsOneMoment(command: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
         let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
         #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")

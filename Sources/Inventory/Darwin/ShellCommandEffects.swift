@@ -50,7 +50,7 @@ extension ShellCommand {
 
     /// Whether one command waits, or runs until it is interrupted, so that time passes in which
     /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
-    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` without `-l`, `tail -f`,
+    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` without `-l`, `nettop` without `-l` or `-L`, `tail -f`,
     /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
     /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
     /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) and `nc -z -w 2`
@@ -78,7 +78,9 @@ extension ShellCommand {
             if options["l"] != nil || operands.count > 2 || operands.contains(where: { $0.contains("-") && $0.allSatisfy { $0.isNumber || $0 == "-" } }) { return true }
             let limits = (options["z"] != nil ? [options["w"], options["G"]] : [options["w"]]).compactMap { $0.flatMap { Double($0) } }
             return limits.min().map { $0 > shortWait } ?? true
-        case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
+        case "top": return !arguments.contains { $0.hasPrefix("-l") }
+        // nettop's `-L n` logs n samples as CSV and exits, as `-l n` does.
+        case "nettop": return !arguments.contains { $0.hasPrefix("-l") || $0.hasPrefix("-L") }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
         case "log": return arguments.first == "stream"
         default: return false
