@@ -232,6 +232,14 @@ import Testing
         #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)).status == .critical)
     }
 
+    /// What is typed at macOS's own root prompt, which shows the directory (`root@mbp jane #`),
+    /// is read as its command says: piped through `head`, or naming interfaces, it is partial.
+    @Test(arguments: ["root@mbp jane # ifconfig -a | head -4", "root@mbp jane # ifconfig utun9", "root@Janes-MacBook-Pro Downloads # ifconfig -u",
+                      "(base) root@mbp vpn # ifconfig -a | head -4"])
+    func aListingAtMacOSsRootPromptIsReadAsItsCommandSays(command: String) {
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+    }
+
     /// Blocks printed by a command line that chose which interfaces to show (a loop or xargs
     /// over names) are no listing of every interface, lo0 among them or not; `ifconfig -a` and a
     /// saved listing shown whole are.
@@ -511,7 +519,10 @@ import Testing
     @Test(arguments: ["% netstat -rn -f inet    # ifconfig no longer shows utun6 after the crash", "% netstat -rn -f inet #gone since the crash",
                       "% netstat -rn -f inet | grep -v fe80   # sudo route … would fix it", "% netstat -rn -f inet; # ifconfig -a said so",
                       "root@mbp ~ # netstat -rn -f inet", "sh-3.2# netstat -rn -f inet", "[root@mbp ~]# netstat -rn -f inet",
-                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root"])
+                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root",
+                      // macOS's own zsh prompt as root shows the directory's last part.
+                      "root@Janes-MacBook-Pro jane # netstat -rn -f inet", "root@mbp Downloads # netstat -rn -f inet",
+                      "(base) root@mbp vpn # netstat -rn -f inet # after the crash", "root@mbp jane # netstat -rn -f inet | grep -v fe80"])
     func aCommentIsNoPrompt(line: String) {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n" + line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
         let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))

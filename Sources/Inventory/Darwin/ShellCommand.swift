@@ -76,8 +76,8 @@ struct ShellCommand {
         }
         // A `#` after command words starts a comment (`netstat -rn   # after the crash`), in bash
         // and in zsh as oh-my-zsh sets it: only one that ends a prompt is a root prompt (`sh-3.2#`,
-        // `root@mbp ~ #`, `[root@mbp ~]#`).
-        if word.last == "#", !text.startsLine(position) {
+        // `root@mbp ~ #`, `[root@mbp ~]#`, macOS's own `root@mbp jane #`).
+        if word.last == "#", !text.startsLine(position), !(word == "#" && endsDefaultZshPrompt(text, at: position)) {
             var before = position - 1
             while before >= 0, text.line(before) == text.line(position) {
                 if !CaptureReader.promptShaped(text[before]) { return nil }
@@ -123,6 +123,23 @@ struct ShellCommand {
         }
         guard text.startsLine(position) else { return nil }
         return parse(text, from: position, prompted: false)
+    }
+
+    /// Whether the `#` at `position` ends the prompt macOS's /etc/zshrc sets (`%n@%m %1~ %#`): the
+    /// user and host, then the directory's last part (`root@Janes-MacBook-Pro jane #`,
+    /// `root@mbp Downloads #`), only prompt decorations such as `(base)` before them. Any other
+    /// word before a `#` is a command's (`bob$ netstat -rn # note` is a comment).
+    static func endsDefaultZshPrompt(_ text: CaptureText, at position: Int) -> Bool {
+        guard position >= 2, text.line(position - 2) == text.line(position) else { return false }
+        let parts = text[position - 2].split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }),
+              !text[position - 1].contains(where: { "$%#=<>|;&'\"`".contains($0) }) else { return false }
+        var before = position - 3
+        while before >= 0, text.line(before) == text.line(position) {
+            guard text[before].first == "(", text[before].last == ")" else { return false }
+            before -= 1
+        }
+        return true
     }
 
     /// Where the words that oh-my-zsh's (`➜`) and lambda (`λ`) themes show after their arrow end:
