@@ -254,6 +254,8 @@ import Testing
         "user@mbp ~ % route -n monitor\n\ngot message of size 168 on Tue Mar 12 09:20:41 2024\nRTM_DELETE: Delete Route: len 168, pid: 0, seq 0, errno 0, ifscope 0, flags:<UP,DONE,STATIC,PRCLONING>\nlocks:  inits: \nsockaddrs: <DST,GATEWAY,NETMASK>\n 0.0.0.0 link#24 (0) 8000\n^C\n",
         "user@mbp ~ % ping 10.64.0.1\nPING 10.64.0.1 (10.64.0.1): 56 data bytes\nRequest timeout for icmp_seq 0\n^C\n",
         "user@mbp ~ % date; sleep 30; date\nTue Mar 12 09:20:31 CET 2024\nTue Mar 12 09:21:01 CET 2024\n",
+        // nettop without a sample count runs until it is quit.
+        "user@mbp ~ % nettop -P -J bytes_in,bytes_out\n", "user@mbp ~ % sudo nettop -m route\n",
     ])
     func timePassingBetweenTheListingsIsAnotherMoment(between: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
@@ -280,6 +282,14 @@ import Testing
         "user@mbp ~ % curl -m 120 -sS https://example.com -o /dev/null\ncurl: (28) Connection timed out after 120002 milliseconds\n",
         "user@mbp ~ % curl -sS https://example.com -o /dev/null\n", "user@mbp ~ % nc -v 10.64.0.1 22\n",
         "user@mbp ~ % wget https://example.com/big.iso\n",
+        // A limit longer than a few seconds, bundled with other letters; `-o`'s value is no limit.
+        "user@mbp ~ % curl -sm 120 https://example.com\n", "user@mbp ~ % curl -sSm60 https://example.com\n",
+        "user@mbp ~ % curl -so m3 https://example.com\n",
+        // nc listening, probing several ports, without a timeout, or with a long one; `-G` bounds
+        // only the connect of a probe, not a session.
+        "user@mbp ~ % nc -l 7890\n", "user@mbp ~ % nc -l -w 2 7890\n", "user@mbp ~ % nc -z -w 2 10.0.0.1 20-1000\n",
+        "user@mbp ~ % nc -z -w 2 10.0.0.1 22 80 443\n", "user@mbp ~ % nc -z 10.0.0.1 22\n", "user@mbp ~ % nc -zw 30 10.0.0.1 22\n",
+        "user@mbp ~ % nc -G 2 10.0.0.1 22\n",
     ])
     func waitingOnTheNetworkOrAPersonIsAnotherMoment(between: String) {
         let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
@@ -302,6 +312,34 @@ import Testing
         #expect(ShellCommand.pingDuration(["-c", "5", "-i", "60", "x"]) == 300 && ShellCommand.pingDuration(["-qc3", "x"]) == 3
                 && ShellCommand.pingDuration(["-c", "5", "-W", "5000", "x"]) == 10 && ShellCommand.pingDuration(["-c", "9", "-t", "4", "x"]) == 4
                 && ShellCommand.pingDuration(["x"]) == nil)
+    }
+
+    /// curl's own time limit bounds it however its options are written: `-m` clustered with other
+    /// letters, with its value in the same word or the next, as getopt reads them.
+    @Test(arguments: ["curl -sm 3 https://ifconfig.me", "curl -sSm3 https://ifconfig.me", "curl -Im 3 https://www.apple.com",
+                      "curl -fsSLm 2 -o /dev/null https://example.com", "curl -o /dev/null -sm2 https://example.com"])
+    func curlsBundledTimeLimitKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// nc probing one port with a connect timeout of a few seconds (`-w`, macOS's `-G`, with `-z`),
+    /// or closing a connection idle for `-w`'s few seconds, is over in moments.
+    @Test(arguments: ["nc -z -G 2 -w 2 127.0.0.1 7890", "nc -zw2 127.0.0.1 7890", "nc -z -G 3 10.0.0.1 22", "nc -vz -w 1 10.64.0.1 51820",
+                      "ncat -z -w 2 127.0.0.1 7890", "nc -w 2 my-router.local 80", "nc -zvG2 localhost 7890"])
+    func ncWithAShortTimeoutKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// nettop told how many samples to take, to the screen (`-l`) or as CSV (`-L`), exits after them.
+    @Test(arguments: ["nettop -L 1", "nettop -P -L 1 -J bytes_in,bytes_out", "sudo nettop -m route -L1", "nettop -l 1 -P"])
+    func nettopWithASampleCountKeepsOneMoment(command: String) {
+        let routes = "user@mbp ~ % netstat -rn -f inet | grep utun\n" + Self.utun4Rows
+        let assessment = CapturePasteTests.assess(routes + "user@mbp ~ % \(command)\n" + Self.ifconfigWithUtun5)
+        #expect(assessment.status == .critical, "\(command): \(assessment.findings.map(\.evidence))")
     }
 
     /// A pager waits on its reader after it has shown what it shows: what follows it is of a

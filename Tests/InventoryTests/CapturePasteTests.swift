@@ -232,6 +232,14 @@ import Testing
         #expect(Self.assess(Self.vpnDefault(ifconfig: "$ ifconfig -a\n" + Self.loAndEn0)).status == .critical)
     }
 
+    /// What is typed at macOS's own root prompt, which shows the directory (`root@mbp jane #`),
+    /// is read as its command says: piped through `head`, or naming interfaces, it is partial.
+    @Test(arguments: ["root@mbp jane # ifconfig -a | head -4", "root@mbp jane # ifconfig utun9", "root@Janes-MacBook-Pro Downloads # ifconfig -u",
+                      "(base) root@mbp vpn # ifconfig -a | head -4"])
+    func aListingAtMacOSsRootPromptIsReadAsItsCommandSays(command: String) {
+        Self.noGoneTunnel(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0), command)
+    }
+
     /// Blocks printed by a command line that chose which interfaces to show (a loop or xargs
     /// over names) are no listing of every interface, lo0 among them or not; `ifconfig -a` and a
     /// saved listing shown whole are.
@@ -261,12 +269,29 @@ import Testing
         if command.contains("; ") { #expect(contents.notes.contains { $0.contains("`" + command.dropFirst(2)) }, "\(command): \(contents.notes)") }
     }
 
+    /// Any command that only reads, prints no interface blocks and is over in moments may come
+    /// before it: a short ping, the system's reports of its network, a directory listed.
+    @Test(arguments: ["% ping -c 1 1.1.1.1; ifconfig -a", "% scutil --nwi; ifconfig -a", "% route -n get default; ifconfig -a",
+                      "% ls /var/run/wireguard; ifconfig -a", "% networksetup -listallhardwareports; ifconfig -a",
+                      "% networksetup -getinfo Wi-Fi && ifconfig -a", "% sysctl -n kern.osrelease; ifconfig -a", "% dig +short example.com; ifconfig -a",
+                      "% scutil --nc list; sudo ifconfig -a"])
+    func aWholeListingAfterAnyReadingCommandIsWhole(command: String) {
+        let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
+        #expect(contents.interfacesComplete, "\(command): \(contents.notes)")
+        #expect(Self.assess(Self.vpnDefault(ifconfig: command + "\n" + Self.loAndEn0)).status == .critical, "\(command)")
+    }
+
     /// Later on its line too, an ifconfig that names, filters or is piped on, a second ifconfig,
     /// or a command before it that may print blocks of its own (a saved listing) or loops, is
     /// no listing of every interface.
     @Test(arguments: ["% date; ifconfig -a | head -6", "% date; ifconfig en0", "% date; ifconfig -u", "% date; ifconfig -a inet",
                       "% cat old.txt; ifconfig -a", "% date; ifconfig -a; ifconfig utun4", "% for i in 1 2; do ifconfig -a; done",
-                      "% while true; do ifconfig; sleep 5; done", "% date; echo lo0 en0 | xargs ifconfig", "% date; ifconfig -a > if.txt; cat old.txt"])
+                      "% while true; do ifconfig; sleep 5; done", "% date; echo lo0 en0 | xargs ifconfig", "% date; ifconfig -a > if.txt; cat old.txt",
+                      // What shows a file, the clipboard or a download may show a saved listing's
+                      // blocks; what waits or changes the tables starts another moment.
+                      "% head -40 if.txt; ifconfig -a", "% tail -20 if.txt; ifconfig -a", "% grep -A8 utun if.txt; ifconfig -a", "% pbpaste; ifconfig -a",
+                      "% bat -pp if.txt; ifconfig -a", "% curl -s https://example.com/if.txt; ifconfig -a", "% ping -c 10 1.1.1.1; ifconfig -a",
+                      "% sleep 2; ifconfig -a", "% sudo route -n delete -net 0.0.0.0/1; ifconfig -a", "% ssh studio uptime; ifconfig -a"])
     func aListingLaterOnItsLineThatChoosesIsPartial(command: String) {
         let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: command + "\n" + Self.loAndEn0 + "\n"))
         #expect(!contents.interfacesComplete, "\(command)")
@@ -442,13 +467,18 @@ import Testing
     /// A code block never closed whose last listing is followed by a bare prompt was not cut
     /// inside that listing: the shell came back, so the listing ran to its end, whatever prose
     /// follows. A prompt before a later listing says nothing of that one.
-    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here."])
+    @Test(arguments: ["me@mac ~ % ", "[me@mac ~]$", "(base) me@mac ~ %", "$", "me@mac ~ % \n\nSorry for the formatting, first post here.",
+                      // oh-my-zsh's default theme puts its arrow before the directory and git status.
+                      "➜  ~ ", "➜  ~", "➜  Downloads ", "➜  vpn git:(main) ✗ ", "➜  vpn git:(main) ", "λ ~/src ",
+                      "➜  ~ \n\nSorry for the formatting, first post here."])
     func aPromptAfterTheLastListingOfAnOpenCodeBlockEndsIt(prompt: String) {
         let routesFirst = "```\n$ netstat -rnf inet\nDestination        Gateway            Flags               Netif Expire\n"
             + "default            10.20.0.1          UGScg               utun4\ndefault            192.168.2.1        UGScIg                en0\n$ ifconfig -a\n" + Self.loAndEn0 + "\n"
         #expect(Self.assess(routesFirst + prompt + "\n").status == .critical, "\(prompt)")
         let promptThenMore = routesFirst.replacingOccurrences(of: "$ ifconfig -a\n", with: "$ ifconfig -a\n" + prompt + "\n")
         Self.noGoneTunnel(promptThenMore, "prompt before the blocks: \(prompt)")
+        // An arrow with more after it than a directory and git status is output, not a prompt.
+        Self.noGoneTunnel(routesFirst + "➜  Local:   http://localhost:5173/\n", "arrowed output")
     }
 
     /// After the last block, prose, a Markdown fence or an empty prompt leave the listing whole;
@@ -489,7 +519,10 @@ import Testing
     @Test(arguments: ["% netstat -rn -f inet    # ifconfig no longer shows utun6 after the crash", "% netstat -rn -f inet #gone since the crash",
                       "% netstat -rn -f inet | grep -v fe80   # sudo route … would fix it", "% netstat -rn -f inet; # ifconfig -a said so",
                       "root@mbp ~ # netstat -rn -f inet", "sh-3.2# netstat -rn -f inet", "[root@mbp ~]# netstat -rn -f inet",
-                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root"])
+                      "MacBook-Pro:~ root# netstat -rn -f inet   # as root",
+                      // macOS's own zsh prompt as root shows the directory's last part.
+                      "root@Janes-MacBook-Pro jane # netstat -rn -f inet", "root@mbp Downloads # netstat -rn -f inet",
+                      "(base) root@mbp vpn # netstat -rn -f inet # after the crash", "root@mbp jane # netstat -rn -f inet | grep -v fe80"])
     func aCommentIsNoPrompt(line: String) {
         let text = "% ifconfig -a\n" + Self.loAndEn0 + "\n" + line + "\n" + Self.minimalBlackhole.components(separatedBy: "\n").dropFirst(2).joined(separator: "\n") + "\n"
         let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))
@@ -559,6 +592,18 @@ import Testing
         Self.noGoneTunnel("me@mac ~ % ifconfig -a > if.txt; head -n 8 if.txt\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "redirect")
         Self.noGoneTunnel("me@mac ~ % ifconfig -a > ~/Desktop/if.txt\nme@mac ~ % head -n 8 ~/Desktop/if.txt\n" + listing
                           + "me@mac ~ % netstat -rn\n" + Self.vpnOn, "head on a file")
+    }
+
+    /// A redirection glued to an option (`-a>if.txt`, `-v>>if.txt`) sends the output to a file as
+    /// one written apart does: what a later `head` or `grep` of the file shows is partial, first on
+    /// the line or later on it; `cat` of the file right after shows it whole.
+    @Test(arguments: ["ifconfig -a>if.txt; head -36 if.txt", "clear; ifconfig -a>if.txt; head -36 if.txt", "date; ifconfig -v>>if.txt; head -n 20 if.txt",
+                      "clear; ifconfig -a>if.txt 2>&1; head -36 if.txt", "cd ~ && ifconfig -a>/tmp/if.txt && grep -A3 utun /tmp/if.txt",
+                      "sudo ifconfig -a>if.txt; sed -n 1,20p if.txt"])
+    func outputSentToAFileByAGluedRedirectionIsPartial(line: String) {
+        let listing = Self.loAndEn0 + "\n"
+        Self.noGoneTunnel("me@mac ~ % \(line)\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn, line)
+        #expect(Self.assess("me@mac ~ % ifconfig -a>if.txt; cat if.txt\n" + listing + "me@mac ~ % netstat -rn\n" + Self.vpnOn).status == .critical)
     }
 
     /// Notes of what was taken out, however they are set, make the listing partial; commands

@@ -23,12 +23,13 @@ extension Section {
     }
 
     /// Whether the line at `position` is a prompt with nothing typed after it (`[user@host ~]$`,
-    /// `(base) user@host ~ %`): the shell came back, so the command before it ran to its end.
+    /// `(base) user@host ~ %`, oh-my-zsh's `➜  ~ ` and `➜  vpn git:(main) ✗ `, whose arrow comes
+    /// before the directory): the shell came back, so the command before it ran to its end.
     func isBarePrompt(_ position: Int) -> Bool {
         guard text.startsLine(position) else { return false }
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
-        return end - position <= 5 && ShellCommand.isPrompt(text[end - 1])
+        return end - position <= 5 && (ShellCommand.isPrompt(text[end - 1]) || ShellCommand.arrowThemeEnd(in: text, at: position) == end)
     }
 
     /// Whether the line at `position` is a note put into a listing by hand: it starts with a

@@ -76,8 +76,8 @@ struct ShellCommand {
         }
         // A `#` after command words starts a comment (`netstat -rn   # after the crash`), in bash
         // and in zsh as oh-my-zsh sets it: only one that ends a prompt is a root prompt (`sh-3.2#`,
-        // `root@mbp ~ #`, `[root@mbp ~]#`).
-        if word.last == "#", !text.startsLine(position) {
+        // `root@mbp ~ #`, `[root@mbp ~]#`, macOS's own `root@mbp jane #`).
+        if word.last == "#", !text.startsLine(position), !(word == "#" && endsDefaultZshPrompt(text, at: position)) {
             var before = position - 1
             while before >= 0, text.line(before) == text.line(position) {
                 if !CaptureReader.promptShaped(text[before]) { return nil }
@@ -107,12 +107,7 @@ struct ShellCommand {
                 }
                 // Any other command comes after the directory oh-my-zsh (`➜`) and lambda (`λ`)
                 // themes show, and the git status after it (`git:(main)`, `✗`).
-                if parsed == nil, arrow == "➜" || arrow == "λ" {
-                    var after = position + 2
-                    while after < text.count, text.line(after) == text.line(position),
-                          text[after].hasPrefix("git:(") || text[after].hasPrefix("hg:(") || ["✗", "✔", "±", "⚡", "*"].contains(text[after]) {
-                        after += 1
-                    }
+                if parsed == nil, let after = arrowThemeEnd(in: text, at: position) {
                     if after < text.count, text.line(after) == text.line(position) {
                         parsed = parse(text, from: after, prompted: true, anyCommand: true)
                     }
@@ -128,6 +123,36 @@ struct ShellCommand {
         }
         guard text.startsLine(position) else { return nil }
         return parse(text, from: position, prompted: false)
+    }
+
+    /// Whether the `#` at `position` ends the prompt macOS's /etc/zshrc sets (`%n@%m %1~ %#`): the
+    /// user and host, then the directory's last part (`root@Janes-MacBook-Pro jane #`,
+    /// `root@mbp Downloads #`), only prompt decorations such as `(base)` before them. Any other
+    /// word before a `#` is a command's (`bob$ netstat -rn # note` is a comment).
+    static func endsDefaultZshPrompt(_ text: CaptureText, at position: Int) -> Bool {
+        guard position >= 2, text.line(position - 2) == text.line(position) else { return false }
+        let parts = text[position - 2].split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }),
+              !text[position - 1].contains(where: { "$%#=<>|;&'\"`".contains($0) }) else { return false }
+        var before = position - 3
+        while before >= 0, text.line(before) == text.line(position) {
+            guard text[before].first == "(", text[before].last == ")" else { return false }
+            before -= 1
+        }
+        return true
+    }
+
+    /// Where the words that oh-my-zsh's (`➜`) and lambda (`λ`) themes show after their arrow end:
+    /// past the directory and the git status after it (`➜  ~ `, `➜  vpn git:(main) ✗ `), where a
+    /// typed command would start. Nil when the word at `position` is no such arrow.
+    static func arrowThemeEnd(in text: CaptureText, at position: Int) -> Int? {
+        guard text[position] == "➜" || text[position] == "λ" else { return nil }
+        var after = position + 2
+        while after < text.count, text.line(after) == text.line(position),
+              text[after].hasPrefix("git:(") || text[after].hasPrefix("hg:(") || ["✗", "✔", "±", "⚡", "*"].contains(text[after]) {
+            after += 1
+        }
+        return after
     }
 
     /// Options that take a value, by tool (`netstat -f inet`).
@@ -187,6 +212,19 @@ struct ShellCommand {
         argumentLoop: while onLine(position) {
             var word = String(text[position])
             if word == "|" || word == "|&" || word.hasPrefix("#") { break }
+            // `ifconfig -a>if.txt; head if.txt`: a redirection glued to an option sends the output
+            // to a file, as one written apart does.
+            if word.hasPrefix("-"), let redirect = word.firstIndex(of: ">"), !word[..<redirect].contains(";") {
+                if word.distance(from: word.startIndex, to: redirect) > 1 { arguments.append(String(word[..<redirect])) }
+                var rest = [String(word[redirect...])]
+                position += 1
+                while onLine(position) {
+                    rest.append(String(text[position]))
+                    position += 1
+                }
+                command.unread += unreadAfterRedirect(rest)
+                break
+            }
             if Self.separators.contains(word) { separated = true; separator = word; break }
             // `ifconfig -v en0; ifconfig -v utun4` (and `utun4;ifconfig`): the word before `;` is
             // the last of this command.
@@ -285,19 +323,7 @@ struct ShellCommand {
                         rest.append(String(text[position]))
                         position += 1
                     }
-                    // `> if.txt; cat if.txt` shows the whole file; anything else may not.
-                    var words = rest
-                    var target = String(words.removeFirst().drop { $0 == ">" })
-                    if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
-                    var separated = false
-                    if target.hasSuffix(";") {
-                        target.removeLast()
-                        separated = true
-                    } else if let next = words.first, Self.separators.contains(next) {
-                        words.removeFirst()
-                        separated = true
-                    }
-                    if !(separated && words == ["cat", target]) { command.unread += rest }
+                    command.unread += unreadAfterRedirect(rest)
                     break
                 }
                 if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }
@@ -400,6 +426,24 @@ struct ShellCommand {
         var end = position
         while onLine(end) { end += 1 }
         return end
+    }
+
+    /// The words from a redirection of a command's output to the line's end (`> if.txt; head -20
+    /// if.txt`) that leave what is shown of it unknown: none when the line shows the saved file
+    /// whole right after (`> if.txt; cat if.txt`, `>if.txt; cat if.txt`), else all of them.
+    static func unreadAfterRedirect(_ rest: [String]) -> [String] {
+        var words = rest
+        var target = String(words.removeFirst().drop { $0 == ">" })
+        if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
+        var separated = false
+        if target.hasSuffix(";") {
+            target.removeLast()
+            separated = true
+        } else if let next = words.first, Self.separators.contains(next) {
+            words.removeFirst()
+            separated = true
+        }
+        return separated && words == ["cat", target] ? [] : rest
     }
 
     /// Whether a word starts the right prompt of a theme (powerlevel10k, spaceship): a status

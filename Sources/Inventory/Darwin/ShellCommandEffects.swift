@@ -50,26 +50,37 @@ extension ShellCommand {
 
     /// Whether one command waits, or runs until it is interrupted, so that time passes in which
     /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
-    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` without `-l`, `tail -f`,
+    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` without `-l`, `nettop` without `-l` or `-L`, `tail -f`,
     /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
     /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
-    /// `shortWait` (see `pingDuration`). `curl -m 3` is bounded by its own limit. Name lookups
-    /// (`dig`, `host`) are over in moments when the network answers, and are not counted. (A
-    /// pager waits too, but only after it has shown its output: see `waitsAfterItsOutput`.)
+    /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) and `nc -z -w 2`
+    /// are bounded by their own limits. Name lookups (`dig`, `host`) are over in moments when the
+    /// network answers, and are not counted. (A pager waits too, but only after it has shown its
+    /// output: see `waitsAfterItsOutput`.)
     static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
         switch program {
-        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget", "nc", "ncat",
+        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget",
              "vim", "vi", "nvim", "view", "nano", "pico", "emacs", "mg", "ed":
             return true
         case "route": return arguments.contains("monitor")
         case "ping", "ping6": return pingDuration(arguments).map { $0 > shortWait } ?? true
         case "curl":
-            // `-m 120`, `--max-time 120`, `-m120`, `--max-time=120`: the longest it may take.
-            let limit = arguments.firstIndex { $0 == "-m" || $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
+            // `-m 120`, `-m120`, `-sm 3`, `-sSm3`, `--max-time 120`, `--max-time=120`: the longest it may take.
+            let limit = shortOptions(arguments, valued: curlValued).values["m"].flatMap { Double($0) }
+                ?? arguments.firstIndex { $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
                 ?? arguments.first { $0.hasPrefix("--max-time=") }.flatMap { Double($0.dropFirst("--max-time=".count)) }
-                ?? arguments.first { $0.hasPrefix("-m") && !$0.hasPrefix("--") && $0.count > 2 }.flatMap { Double($0.dropFirst(2)) }
             return limit.map { $0 > shortWait } ?? true
-        case "top", "nettop": return !arguments.contains { $0.hasPrefix("-l") }
+        case "nc", "ncat":
+            // A probe of one port (`nc -z -G 2 -w 2 host 7890`) is over once it connects or its
+            // connect timeout (`-G`, or `-w`) passes; a connection (`nc -w 2 host 22`) closes once
+            // idle for `-w`'s seconds. Listening (`-l`), several ports, or no timeout wait.
+            let (options, operands) = shortOptions(arguments, valued: ncValued)
+            if options["l"] != nil || operands.count > 2 || operands.contains(where: { $0.contains("-") && $0.allSatisfy { $0.isNumber || $0 == "-" } }) { return true }
+            let limits = (options["z"] != nil ? [options["w"], options["G"]] : [options["w"]]).compactMap { $0.flatMap { Double($0) } }
+            return limits.min().map { $0 > shortWait } ?? true
+        case "top": return !arguments.contains { $0.hasPrefix("-l") }
+        // nettop's `-L n` logs n samples as CSV and exits, as `-l n` does.
+        case "nettop": return !arguments.contains { $0.hasPrefix("-l") || $0.hasPrefix("-L") }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
         case "log": return arguments.first == "stream"
         default: return false
@@ -87,27 +98,7 @@ extension ShellCommand {
     /// (The wait of its own that only an unanswered last packet adds is not counted: `ping -c 3`
     /// is taken as the three seconds it takes when the network answers.)
     static func pingDuration(_ arguments: [String]) -> Double? {
-        var values: [Character: Double] = [:]
-        var position = arguments.startIndex
-        while position < arguments.endIndex {
-            let word = arguments[position]
-            position += 1
-            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else { continue }
-            // Clustered letters (`-qc3`, `-nc 3`): a letter that takes a value takes the rest of
-            // the word, or the next word.
-            var letters = word.dropFirst()
-            while let letter = letters.first {
-                letters = letters.dropFirst()
-                guard pingValued.contains(letter) else { continue }
-                var value = String(letters)
-                if value.isEmpty, position < arguments.endIndex {
-                    value = arguments[position]
-                    position += 1
-                }
-                if let number = Double(value) { values[letter] = number }
-                break
-            }
-        }
+        let values = shortOptions(arguments, valued: pingValued).values.compactMapValues { Double($0) }
         let timeout = values["t"]
         guard let count = values["c"] else { return timeout }
         let duration = count * (values["i"] ?? 1) + (values["W"] ?? 0) / 1000
@@ -116,6 +107,48 @@ extension ShellCommand {
 
     /// The options of macOS `ping` and `ping6` that take a value.
     static let pingValued: Set<Character> = ["b", "B", "c", "g", "G", "h", "i", "k", "K", "l", "m", "M", "p", "P", "s", "S", "t", "W", "z"]
+
+    /// The options of macOS `nc` (and of `ncat`, where they agree) that take a value.
+    static let ncValued: Set<Character> = ["b", "G", "H", "I", "i", "J", "K", "L", "M", "m", "O", "P", "p", "s", "T", "V", "w", "X", "x"]
+
+    /// The options of `curl` that take a value (`-m 3`, `-o out.html`, `-H 'Accept: */*'`).
+    static let curlValued: Set<Character> = ["A", "b", "c", "C", "d", "D", "e", "E", "F", "H", "K", "m", "o", "P", "Q", "r", "T", "t", "u",
+                                             "U", "w", "x", "X", "y", "Y", "z"]
+
+    /// A command's short options, read as getopt reads them, and the words that are none of
+    /// them (its operands: hosts, ports, files). Letters may be clustered (`-qc3`, `-nc 3`, `curl
+    /// -sSm3`, `curl -sm 3`); a letter in `valued` takes the rest of its word as its value, or the
+    /// next word when it ends the word. A flag's value is empty; a letter given twice keeps its
+    /// last value.
+    static func shortOptions(_ arguments: [String], valued: Set<Character>) -> (values: [Character: String], operands: [String]) {
+        var values: [Character: String] = [:]
+        var operands: [String] = []
+        var position = arguments.startIndex
+        while position < arguments.endIndex {
+            let word = arguments[position]
+            position += 1
+            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else {
+                if !word.hasPrefix("--") { operands.append(word) }
+                continue
+            }
+            var letters = word.dropFirst()
+            while let letter = letters.first {
+                letters = letters.dropFirst()
+                guard valued.contains(letter) else {
+                    values[letter] = ""
+                    continue
+                }
+                var value = String(letters)
+                if value.isEmpty, position < arguments.endIndex {
+                    value = arguments[position]
+                    position += 1
+                }
+                values[letter] = value
+                break
+            }
+        }
+        return (values, operands)
+    }
 
     /// Whether a line waits on a person after it has shown its output: a pager whose output goes
     /// to the terminal (`less if.txt`, `ifconfig -a | less`, `more`, `bat` unless told not to
@@ -143,9 +176,11 @@ extension ShellCommand {
 
     /// Whether a line lists every interface with one plain `ifconfig` (`-a`, `-v`, `-L`: no name,
     /// no family, no `-d`, `-u` or `-l`) whose output goes to the terminal, after commands that
-    /// print no interface blocks: `date; ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ &&
-    /// ifconfig`, `netstat -rn && ifconfig`, `command ifconfig -a`, `time ifconfig -a`. Its blocks
-    /// are then all of them, as under a line that starts with it. A loop's (`for i in lo0 en0; do
+    /// print no interface blocks and change nothing (see `printsNoInterfaceBlocks`): `date;
+    /// ifconfig -a`, `clear; ifconfig -a; netstat -rn`, `cd ~ && ifconfig`, `netstat -rn &&
+    /// ifconfig`, `ping -c 1 1.1.1.1; ifconfig -a`, `route -n get default; ifconfig -a`, `command
+    /// ifconfig -a`, `time ifconfig -a`. Its blocks are then all of them, as under a line that
+    /// starts with it. A loop's (`for i in lo0 en0; do
     /// ifconfig $i; done`), one fed names (`xargs ifconfig`), or a second ifconfig on the line
     /// show only the blocks chosen.
     static func listsEveryInterface(line words: [String]) -> Bool {
@@ -154,22 +189,35 @@ extension ShellCommand {
         guard listings.count == 1, let index = listings.first, parts[index].first != "|",
               index + 1 == parts.count || parts[index + 1].first != "|",
               let (_, arguments) = program(of: parts[index]) else { return false }
+        // (An option with a redirection glued to it, `-a>if.txt` or `-a>>if.txt`, sends the
+        // output to a file: what is shown after is whatever showed that file.)
         let plain = arguments.allSatisfy { argument in
             ["2>&1", "2>/dev/null"].contains(argument)
-                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul".contains($0) })
+                || (argument.hasPrefix("-") && !argument.hasPrefix("--") && argument.count > 1 && !argument.contains { "dul<>&|".contains($0) })
         }
         guard plain else { return false }
         return parts[..<index].allSatisfy { segment in
             guard let (program, _) = program(of: segment), !segmentMayChange(segment) else { return false }
             // (A stage a listing of another tool pipes into prints that listing's rows.)
             if segment.first == "|" { return readingPrograms.contains(program) }
-            return printsNoListing.contains(program) || ["netstat", "lsof", "ps"].contains(program)
+            return printsNoInterfaceBlocks(program)
         }
     }
 
-    /// Reading programs whose output holds no interface block, whatever their arguments.
-    static let printsNoListing: Set<String> = ["echo", "printf", "date", "clear", "cd", "pwd", "uptime", "sw_vers", "uname", "hostname",
-                                               "whoami", "id", "true", "export", "unset"]
+    /// Whether a command that changes nothing and lets no time pass (see `segmentMayChange`)
+    /// prints no interface blocks, whatever its arguments: the system's own reports (`sw_vers`,
+    /// `scutil --nwi`, `route get`, `networksetup -listallhardwareports`), a short `ping`, the
+    /// other listings. Those that show what a file or a download holds (`cat if.txt`, `head`,
+    /// `grep`, `pbpaste`, `curl`) may print a saved listing's blocks, and programs that run on
+    /// another machine print that machine's. A shell started or left (`su`, `exit`) runs what
+    /// follows it in another session.
+    static func printsNoInterfaceBlocks(_ program: String) -> Bool {
+        !showsContents.contains(program) && !remotePrograms.contains(program) && !["su", "exit", "logout"].contains(program)
+    }
+
+    /// Reading programs that print what a file, the clipboard, a repository or a download holds.
+    static let showsContents: Set<String> = ["cat", "bat", "less", "more", "most", "head", "tail", "grep", "egrep", "fgrep", "rg", "awk",
+                                             "sed", "sort", "uniq", "cut", "tr", "tee", "pbpaste", "git", "curl", "wget", "nc", "ncat"]
 
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
@@ -392,7 +440,7 @@ extension ShellCommand {
         "echo", "printf", "cat", "bat", "grep", "egrep", "fgrep", "rg", "awk", "sed", "head", "tail", "sort", "uniq", "wc", "cut", "tr",
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
-        "ping", "ping6", "dig", "nslookup", "host", "curl", "wg",
+        "ping", "ping6", "dig", "nslookup", "host", "curl", "nc", "ncat", "wg",
         "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset",
         "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
