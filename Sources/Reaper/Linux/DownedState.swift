@@ -34,6 +34,8 @@ struct DownedState {
 
     /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
     static let tentative: UInt32 = 0x40
+    /// RTPROT_KERNEL: a route the kernel made itself (for an address, a device coming up).
+    static let kernelProtocol: UInt8 = 2
     /// RTPROT_RA: a route learned from a router advertisement, which comes back with the next one
     /// (given back, it would lose its expiry and become a static route).
     static let routerAdvertisement: UInt8 = 9
@@ -146,31 +148,34 @@ struct DownedState {
             guard let route = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(route)) else { continue }
             _ = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
         }
-        // Routes the kernel made coming up that were not there (one the person had deleted).
+        // Routes the kernel made coming up that were not there (one the person had deleted). Only
+        // the kernel's own: a route someone else added meanwhile is theirs, and only named.
         let keptRoutes = routes.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
         if let made = try? Self.routes(through: [index], client: client)[index] {
             for payload in made {
-                guard let route = try? RouteMessage.decode(payload[...]), !Self.kernelOwnsLinkLocal(route),
+                guard let route = try? RouteMessage.decode(payload[...]), route.protocolID == Self.kernelProtocol, !Self.kernelOwnsLinkLocal(route),
                       !keptRoutes.contains(Self.comparable(route)) else { continue }
                 _ = Self.send(client, "RTM_DELROUTE") { try Replay.deleteRouteRequest(fromDumped: payload[...], sequence: $0) }
             }
         }
-        // The kernel finishes an IPv6 address in a work queue (its local route comes with that):
-        // a difference is looked at again a few times before it is reported.
-        var differences = compare(index: index, client: client)
-        for _ in 0..<10 where !differences.isEmpty {
+        // The kernel finishes an IPv6 address in a work queue (its local route comes with that): an
+        // IPv6 difference is looked at again a few times before it is reported.
+        var (differences, settling) = compare(index: index, client: client)
+        for _ in 0..<10 where settling {
             usleep(20_000)
-            differences = compare(index: index, client: client)
+            (differences, settling) = compare(index: index, client: client)
         }
         return (kept.count, routes.count, problems + differences)
     }
 
-    /// What differs between the device now and what was kept, in words.
-    func compare(index: Int32, client: RtnetlinkClient) -> [String] {
+    /// What differs between the device now and what was kept, in words, and whether an IPv6
+    /// address or route is among what is missing (the kernel may still be finishing it).
+    func compare(index: Int32, client: RtnetlinkClient) -> (differences: [String], settling: Bool) {
         guard let addressesNow = try? Self.addresses(of: [index], client: client)[index] ?? [],
               let routesNow = try? Self.routes(through: [index], client: client)[index] ?? [] else {
-            return ["its addresses and routes could not be listed again to check them"]
+            return (["its addresses and routes could not be listed again to check them"], false)
         }
+        var settling = false
         var differences: [String] = []
         var now = addressesNow.compactMap { try? AddressMessage.decode($0[...]) }.map(Self.comparable)
         for payload in addresses {
@@ -188,6 +193,7 @@ struct DownedState {
                 }
             } else {
                 differences.append("address \(Self.describeAddress(payload)) missing")
+                if saved.family == Self.inet6 { settling = true }
             }
         }
         for extra in now where !(extra.family == Self.inet6 && extra.scope == 253) {
@@ -200,6 +206,7 @@ struct DownedState {
                 routesLeft.remove(at: position)
             } else {
                 differences.append("route \(Self.describeRoute(saved)) missing or changed")
+                if saved.family == Self.inet6 { settling = true }
             }
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
@@ -210,7 +217,7 @@ struct DownedState {
                 differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
             }
         }
-        return differences
+        return (differences, settling)
     }
 
     /// What the kernel tells routes apart by in a table: family, prefix, type of service, table
