@@ -301,6 +301,18 @@ import TunwardenCore
         #expect(kernel.link(3)?.name == Array("mq1".utf8) && kernel.link(3)?.group == 0)
     }
 
+    /// A multi-queue device the kernel will not rename, once it is down: it is set up again and
+    /// its result says it was taken down, not renamed.
+    @Test func aDeviceTakenDownButNotRenamedIsSetUpAndSaysSo() throws {
+        let kernel = ScriptedKernel([Link(3, "mq1", multiQueue: true, up: true)])
+        kernel.refuse = { $0.type == NetlinkType.newLink && $0.name != nil ? EPERM : nil }
+        let (results, _) = try reap(kernel.reaper(), try kernel.plan())
+        #expect(results.map(\.outcome) == [.failed], "\(results)")
+        #expect(results.first?.detail?.contains("cannot rename it to a private name") == true
+                && results.first?.detail?.contains("it was taken down to be fenced, then set up again") == true, "\(results)")
+        expectRestored(kernel, 3, name: "mq1", up: true)
+    }
+
     /// A device kept after its fence whose name a new device took meanwhile (a daemon restarting
     /// made one under it) cannot be given its name back: it stays fenced, under its private name
     /// and in the private group, down, and its result says how to finish, as a failure.

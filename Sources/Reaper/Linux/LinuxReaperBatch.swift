@@ -391,7 +391,8 @@ extension LinuxReaper {
         var problems: [String] = []
         var notes: [String] = []
         let index = target.index
-        let (wasDown, changed) = (target.takenDown, target.takenDown || target.renamed)
+        let (wasDown, wasRenamed) = (target.takenDown, target.renamed)
+        let changed = wasDown || wasRenamed
         // The name first: a device that cannot have it back (a restarting daemon made a new device
         // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves
         // alone, and the person is told how to finish.
@@ -435,8 +436,11 @@ extension LinuxReaper {
         if changed, let downed = target.downed {
             let back = downed.putBack(index: index, client: client)
             let what = "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
-            let done = wasDown ? "it was renamed and taken down to be fenced, then given its name back and set up again"
-                               : "it was renamed to be fenced, then given its name back"
+            let done = switch (wasRenamed, wasDown) {
+            case (true, true): "it was renamed and taken down to be fenced, then given its name back and set up again"
+            case (true, false): "it was renamed to be fenced, then given its name back"
+            default: "it was taken down to be fenced, then set up again"
+            }
             if back.differences.isEmpty {
                 notes.append("\(done); \(what) are as they were")
             } else {
