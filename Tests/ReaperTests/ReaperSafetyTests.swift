@@ -378,7 +378,15 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "fd0b::1/64", "dev", "dad0")
         try ns.ip("addr", "add", "fd0d::1/64", "dev", "dad0", "valid_lft", "3000", "preferred_lft", "2000")
         _ = try Shell.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.ipv6.conf.dad0.accept_dad=1"])
-        try ns.ip("-6", "route", "add", "fd0c::/64", "via", "fd0b::2", "dev", "dad0", "src", "fd0d::1")
+        // (The kernel may take a moment to make the address usable as a source.)
+        for attempt in 1...50 {
+            do {
+                try ns.ip("-6", "route", "add", "fd0c::/64", "via", "fd0b::2", "dev", "dad0", "src", "fd0d::1")
+                break
+            } catch where attempt < 50 {
+                usleep(20_000)
+            }
+        }
         let before = try configuration(ns, "dad0")
         let plan = try plan(ns)
         var reaper = LinuxReaper(namespaceName: ns.name)

@@ -84,7 +84,7 @@ extension LinuxInventory {
     /// `StreamedSnapshot`, names them from the links).
     static func route(_ message: RouteMessage) -> Route? {
         // Cloned (cache) entries are not configuration.
-        if message.flags & 0x200 != 0 { return nil }
+        if message.flags & RouteMessage.cloned != 0 { return nil }
         let width = message.family == afInet ? 4 : 16
         let destinationBytes = message.destination ?? [UInt8](repeating: 0, count: width)
         guard let address = IPAddress(bytes: destinationBytes),

@@ -35,16 +35,6 @@ public enum Replay {
         try routeRequest(type: NetlinkType.delRoute, flags: 0, fromDumped: payload, sequence: sequence)
     }
 
-    /// An RTM_DELADDR request (acknowledged) for exactly the address the kernel dumped.
-    public static func deleteAddressRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
-        guard payload.count >= AddressMessage.headerSize else {
-            throw .truncated(what: "ifaddrmsg", need: AddressMessage.headerSize, have: payload.count)
-        }
-        var body = Array(payload.prefix(AddressMessage.headerSize))
-        try copyAttributes(payload.dropFirst(AddressMessage.headerSize), into: &body) { _, _ in nil }
-        return NetlinkMessage.encode(type: NetlinkType.delAddress, flags: NetlinkFlags.request | NetlinkFlags.ack, sequence: sequence, payload: body)
-    }
-
     private static func routeRequest(type: UInt16, flags: UInt16, fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         guard payload.count >= RouteMessage.headerSize else {
             throw .truncated(what: "rtmsg", need: RouteMessage.headerSize, have: payload.count)

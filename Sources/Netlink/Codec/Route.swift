@@ -68,6 +68,8 @@ public struct RouteMessage: Equatable, Sendable {
 
     /// Size of `struct rtmsg`.
     public static let headerSize = 12
+    /// RTM_F_CLONED in `flags`: a cached route, not one of a table's.
+    public static let cloned: UInt32 = 0x200
     /// RTAX_CC_ALGO, the one metric that is a string.
     static let congestionControlMetric: UInt16 = 16
     /// Size of `struct rtnexthop`.

@@ -39,8 +39,6 @@ struct DownedState {
     /// RTPROT_RA: a route learned from a router advertisement, which comes back with the next one
     /// (given back, it would lose its expiry and become a static route).
     static let routerAdvertisement: UInt8 = 9
-    /// RTM_F_CLONED: a cached route, not one of the table's.
-    static let cloned: UInt32 = 0x200
     static let inet: UInt8 = 2
     static let inet6: UInt8 = 10
 
@@ -50,14 +48,14 @@ struct DownedState {
         var states: [Int32: DownedState] = [:]
         for index in indices { states[index] = DownedState() }
         for (index, payloads) in try addresses(of: indices, client: client) { states[index]?.addresses = payloads }
-        for (index, payloads) in try routes(through: indices, client: client) {
-            for payload in payloads {
+        for (index, through) in try routes(through: indices, client: client) {
+            for payload in through.alone {
                 // Made into a request now, so that one the kernel would not take back is known before anything changes.
                 _ = try Replay.addRouteRequest(fromDumped: payload[...], sequence: 0)
             }
-            states[index]?.routes = payloads
+            states[index]?.routes = through.alone
+            states[index]?.shared = through.shared
         }
-        for (index, payloads) in try routes(through: indices, client: client, alone: false) { states[index]?.shared = payloads }
         return states
     }
 
@@ -79,28 +77,37 @@ struct DownedState {
         return found
     }
 
-    /// The routes that leave only through each of the devices `indices` (not cached ones, not
-    /// those through nexthop objects, not those learned from router advertisements), as dumped
-    /// payloads.
-    static func routes(through indices: Set<Int32>, client: RtnetlinkClient, alone: Bool = true) throws -> [Int32: [[UInt8]]] {
-        var found: [Int32: [[UInt8]]] = [:]
+    /// The routes through one device, as dumped payloads: those that leave through it alone, and
+    /// the multipath ones it shares with other devices.
+    struct Through {
+        var alone: [[UInt8]] = []
+        var shared: [[UInt8]] = []
+    }
+
+    /// The routes through each of the devices `indices` (not cached ones, not those through
+    /// nexthop objects, not those learned from router advertisements), from one dump of each family.
+    static func routes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: Through] {
+        var found: [Int32: Through] = [:]
         for family in [inet, inet6] {
-            var ofFamily: [Int32: [[UInt8]]] = [:]
+            var ofFamily: [Int32: Through] = [:]
             try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
                                 restart: { ofFamily = [:] }) { message in
                 guard message.header.type == NetlinkType.newRoute else { return }
                 let route = try RouteMessage.decode(message.payload)
-                guard route.flags & cloned == 0, route.nexthopID == nil, route.protocolID != routerAdvertisement else { return }
-                let devices = route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex)
-                if alone {
-                    guard let index = devices.first, devices.allSatisfy({ $0 == index }), indices.contains(index) else { return }
-                    ofFamily[index, default: []].append(Array(message.payload))
-                } else {
-                    guard Set(devices).count > 1 else { return }
-                    for index in Set(devices) where indices.contains(index) { ofFamily[index, default: []].append(Array(message.payload)) }
+                guard route.flags & RouteMessage.cloned == 0, route.nexthopID == nil, route.protocolID != routerAdvertisement else { return }
+                let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
+                for index in devices where indices.contains(index) {
+                    if devices.count == 1 {
+                        ofFamily[index, default: Through()].alone.append(Array(message.payload))
+                    } else {
+                        ofFamily[index, default: Through()].shared.append(Array(message.payload))
+                    }
                 }
             }
-            found.merge(ofFamily, uniquingKeysWith: +)
+            for (index, through) in ofFamily {
+                found[index, default: Through()].alone += through.alone
+                found[index, default: Through()].shared += through.shared
+            }
         }
         return found
     }
@@ -142,17 +149,17 @@ struct DownedState {
             if next.count == pending.count { break }
             pending = next
         }
-        // Shared multipath routes that went (every device they leave through was down): added again.
-        let sharedNow = ((try? Self.routes(through: [index], client: client, alone: false)[index]) ?? []).compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
-        for payload in shared {
-            guard let route = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(route)) else { continue }
-            _ = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
-        }
-        // Routes the kernel made coming up that were not there (one the person had deleted). Only
-        // the kernel's own: a route someone else added meanwhile is theirs, and only named.
-        let keptRoutes = routes.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
-        if let made = try? Self.routes(through: [index], client: client)[index] {
-            for payload in made {
+        if let through = try? Self.routes(through: [index], client: client)[index] ?? Through() {
+            // Shared multipath routes that went (every device they leave through was down): added again.
+            let sharedNow = through.shared.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            for payload in shared {
+                guard let route = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(route)) else { continue }
+                _ = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
+            }
+            // Routes the kernel made coming up that were not there (one the person had deleted).
+            // Only the kernel's own: a route someone else added meanwhile is theirs, and only named.
+            let keptRoutes = routes.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            for payload in through.alone {
                 guard let route = try? RouteMessage.decode(payload[...]), route.protocolID == Self.kernelProtocol, !Self.kernelOwnsLinkLocal(route),
                       !keptRoutes.contains(Self.comparable(route)) else { continue }
                 _ = Self.send(client, "RTM_DELROUTE") { try Replay.deleteRouteRequest(fromDumped: payload[...], sequence: $0) }
@@ -172,7 +179,7 @@ struct DownedState {
     /// address or route is among what is missing (the kernel may still be finishing it).
     func compare(index: Int32, client: RtnetlinkClient) -> (differences: [String], settling: Bool) {
         guard let addressesNow = try? Self.addresses(of: [index], client: client)[index] ?? [],
-              let routesNow = try? Self.routes(through: [index], client: client)[index] ?? [] else {
+              let routesNow = try? Self.routes(through: [index], client: client)[index] ?? Through() else {
             return (["its addresses and routes could not be listed again to check them"], false)
         }
         var settling = false
@@ -199,7 +206,7 @@ struct DownedState {
         for extra in now where !(extra.family == Self.inet6 && extra.scope == 253) {
             differences.append("address \(Self.describe(extra)) not there before")
         }
-        var routesLeft = routesNow.compactMap { try? RouteMessage.decode($0[...]) }.filter { !Self.kernelOwnsLinkLocal($0) }.map(Self.comparable)
+        var routesLeft = routesNow.alone.compactMap { try? RouteMessage.decode($0[...]) }.filter { !Self.kernelOwnsLinkLocal($0) }.map(Self.comparable)
         for payload in routes {
             guard let saved = try? RouteMessage.decode(payload[...]), !Self.kernelOwnsLinkLocal(saved) else { continue }
             if let position = routesLeft.firstIndex(of: Self.comparable(saved)) {
@@ -211,7 +218,7 @@ struct DownedState {
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
         if !shared.isEmpty {
-            let sharedNow = ((try? Self.routes(through: [index], client: client, alone: false)[index]) ?? []).compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            let sharedNow = routesNow.shared.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
             for payload in shared {
                 guard let saved = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(saved)) else { continue }
                 differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")

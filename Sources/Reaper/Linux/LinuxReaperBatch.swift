@@ -405,11 +405,9 @@ extension LinuxReaper {
                 if !target.grouped {
                     _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }
                 }
-                let ip = namespaceName.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
-                let (fenced, original) = (ShellWord.quote(target.fenceName), ShellWord.quote(target.name))
-                var finish = ["\(ip) link set dev \(fenced) name \(original)", "\(ip) link set dev \(original) group \(target.item.interface.group ?? 0)"]
-                if target.item.interface.isUp { finish.append("\(ip) link set dev \(original) up") }
-                problems.append("it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish.joined(separator: "; "))`\(wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")")
+                let finish = Self.unfenceCommands(namespace: namespaceName, fenceName: target.fenceName, name: target.name,
+                                                  group: target.item.interface.group ?? 0, up: target.item.interface.isUp)
+                problems.append("it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`\(wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")")
                 return ("; " + problems.joined(separator: "; "), false)
             }
         }

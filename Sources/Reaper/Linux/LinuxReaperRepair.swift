@@ -52,23 +52,10 @@ extension LinuxReaper {
                     do {
                         try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }
                         done.append("renamed back")
-                        if intent.prior?.flags.contains("UP") == true {
-                            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
-                                done.append("set up again")
-                            } else {
-                                done.append("could not be set up again")
-                                outcome = .failed
-                            }
-                        }
-                        // What the run killed had kept of its addresses and routes died with it:
-                        // what the device lacks now of what its intent recorded is named.
-                        if let prior = intent.prior {
-                            let lost = Self.lostSince(prior, index: index, client: client)
-                            if !lost.isEmpty {
-                                done.append("but it lacks what it had before the fence: \(lost.prefix(5).joined(separator: ", "))\(lost.count > 5 ? ", …" : "") (`tunwarden journal` shows the commands that recreate it, which list them)")
-                                outcome = .failed
-                            }
-                        }
+                        let back = Self.setUpAndCheck(intent, index: index, setUp: intent.prior?.flags.contains("UP") == true,
+                                                      checkAnyway: true, lacking: "before the fence", client: client)
+                        done += back.done
+                        if back.failed { outcome = .failed }
                     } catch {
                         keptFenced = true
                         outcome = .failed
@@ -78,11 +65,9 @@ extension LinuxReaper {
                            (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }) != nil {
                             group = fenceGroup
                         }
-                        let ip = (intent.netns ?? namespaceName).map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
-                        let (fenced, named) = (ShellWord.quote(fenceName), ShellWord.quote(original))
-                        var finish = ["\(ip) link set dev \(fenced) name \(named)", "\(ip) link set dev \(named) group \(intent.prior?.group ?? 0)"]
-                        if intent.prior?.flags.contains("UP") == true { finish.append("\(ip) link set dev \(named) up") }
-                        done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(group), which audits and reaps leave alone; once the name \(intent.ifname) is free, `\(finish.joined(separator: "; "))`, and the journal's recreate commands list the addresses and routes it may have lost")
+                        let finish = Self.unfenceCommands(namespace: intent.netns ?? namespaceName, fenceName: fenceName, name: original,
+                                                          group: intent.prior?.group ?? 0, up: intent.prior?.flags.contains("UP") == true)
+                        done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(group), which audits and reaps leave alone; once the name \(intent.ifname) is free, `\(finish)`, and the journal's recreate commands list the addresses and routes it may have lost")
                     }
                 }
                 if !keptFenced, link.group == intent.fenceGroup {
@@ -99,32 +84,17 @@ extension LinuxReaper {
                     done.append("private alternative name removed")
                 }
                 detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
-            } else if byIndex[intent.ifindex] == nil {
-                outcome = .deleted
-                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
             } else if let link = byIndex[intent.ifindex] {
                 // Not fenced, but perhaps taken down already (a multi-queue device is, before its
                 // rename): set up again, and what it lacks named.
-                var done: [String] = []
-                let index = Int32(intent.ifindex)
-                if intent.prior?.flags.contains("UP") == true, link.flags & Self.iffUp == 0 {
-                    if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
-                        done.append("set up again")
-                    } else {
-                        done.append("could not be set up again")
-                        outcome = .failed
-                    }
-                }
-                if let prior = intent.prior, !done.isEmpty {
-                    let lost = Self.lostSince(prior, index: index, client: client)
-                    if !lost.isEmpty {
-                        done.append("but it lacks what it had before: \(lost.prefix(5).joined(separator: ", "))\(lost.count > 5 ? ", …" : "") (`tunwarden journal` shows the commands that recreate it, which list them)")
-                        outcome = .failed
-                    }
-                }
-                detail = "run \(intent.run) was interrupted before fencing it; " + (done.isEmpty ? "nothing to undo" : done.joined(separator: ", "))
+                let back = Self.setUpAndCheck(intent, index: Int32(intent.ifindex),
+                                              setUp: intent.prior?.flags.contains("UP") == true && link.flags & Self.iffUp == 0,
+                                              checkAnyway: false, lacking: "before", client: client)
+                if back.failed { outcome = .failed }
+                detail = "run \(intent.run) was interrupted before fencing it; " + (back.done.isEmpty ? "nothing to undo" : back.done.joined(separator: ", "))
             } else {
-                detail = "run \(intent.run) was interrupted after its intent"
+                outcome = .deleted
+                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
             }
             lines.append(("\(outcome == .failed ? "Could not repair" : "Repaired") \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)", outcome == .failed))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
@@ -134,12 +104,48 @@ extension LinuxReaper {
         return lines
     }
 
+    /// Sets device `index` up again when `setUp`, then, when it did or `checkAnyway`, names what
+    /// the device lacks of the state `intent` recorded (`lacking` says since when): what the run
+    /// killed had kept of its addresses and routes died with it. Returns the words for the result
+    /// and whether it is a failure.
+    static func setUpAndCheck(_ intent: JournalRecord, index: Int32, setUp: Bool, checkAnyway: Bool, lacking: String,
+                       client: RtnetlinkClient) -> (done: [String], failed: Bool) {
+        var done: [String] = []
+        var failed = false
+        if setUp {
+            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
+                done.append("set up again")
+            } else {
+                done.append("could not be set up again")
+                failed = true
+            }
+        }
+        if let prior = intent.prior, setUp || checkAnyway {
+            let lost = Self.lostSince(prior, index: index, client: client)
+            if !lost.isEmpty {
+                done.append("but it lacks what it had \(lacking): \(lost.prefix(5).joined(separator: ", "))\(lost.count > 5 ? ", …" : "") (`tunwarden journal` shows the commands that recreate it, which list them)")
+                failed = true
+            }
+        }
+        return (done, failed)
+    }
+
+    /// The `ip` commands that finish giving back a device left fenced (under `fenceName`) because
+    /// its name was taken: once the name is free, its name, its link group, and up if it was.
+    static func unfenceCommands(namespace: String?, fenceName: [UInt8], name: [UInt8], group: UInt32, up: Bool) -> String {
+        let ip = namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+        let (fenced, named) = (ShellWord.quote(fenceName), ShellWord.quote(name))
+        var commands = ["\(ip) link set dev \(fenced) name \(named)", "\(ip) link set dev \(named) group \(group)"]
+        if up { commands.append("\(ip) link set dev \(named) up") }
+        return commands.joined(separator: "; ")
+    }
+
     /// What device `index` lacks now of the addresses and routes `prior` recorded (going down
     /// drops its IPv6 addresses and routes; renaming relabels IPv4 addresses), in words. The
     /// routes the kernel makes for addresses and IPv6 link-local ones are not asked for.
     static func lostSince(_ prior: PriorState, index: Int32, client: RtnetlinkClient) -> [String] {
         guard let addresses = try? DownedState.addresses(of: [index], client: client)[index] ?? [],
-              let routes = try? DownedState.routes(through: [index], client: client)[index] ?? [] else {
+              let routes = try? DownedState.routes(through: [index], client: client)[index]?.alone ?? [] else {
             return ["(its addresses and routes could not be listed to check)"]
         }
         let now = addresses.compactMap { try? AddressMessage.decode($0[...]) }
