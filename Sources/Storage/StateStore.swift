@@ -71,8 +71,8 @@ public struct StateStore: Sendable {
     /// replaced by another run): the next `database` call opens the file there.
     public var openFileReplaced: Bool {
         guard connection.database != nil else { return false }
-        guard let identity = fileIdentity(), let file = connection.file else { return true }
-        return identity != file || openFileEmptied
+        guard let status = fileStatus(), let file = connection.file else { return true }
+        return status.identity != file || emptied(status)
     }
 
     /// Whether the database open now was emptied in place (`: > state.db`): the same file, now
@@ -81,10 +81,14 @@ public struct StateStore: Sendable {
     /// file's size is looked at: opening the file here and closing it again would drop the locks
     /// SQLite holds on it, which belong to the process, not to a descriptor.)
     public var openFileEmptied: Bool {
-        guard connection.database != nil, let file = connection.file,
-              let identity = fileIdentity(), identity == file, let size = fileSize() else { return false }
+        guard connection.database != nil, let status = fileStatus(), status.identity == connection.file ?? (0, 0) else { return false }
+        return emptied(status)
+    }
+
+    /// Whether the open file, the same one as `status` shows, was emptied.
+    private func emptied(_ status: (identity: (device: UInt64, inode: UInt64), size: Int)) -> Bool {
         // (A new database may be all in its log at first: only one seen holding pages counts.)
-        guard size >= Self.smallestDatabase else { return connection.hadContent }
+        guard status.size >= Self.smallestDatabase else { return connection.hadContent }
         connection.hadContent = true
         return false
     }
@@ -92,18 +96,15 @@ public struct StateStore: Sendable {
     /// SQLite's smallest page, below which a file holds no database.
     static let smallestDatabase = 512
 
-    /// The device and inode of the file at `path`, or nil when there is none.
-    private func fileIdentity() -> (device: UInt64, inode: UInt64)? {
+    /// The device, inode and size of the file at `path` (one stat), or nil when there is none.
+    private func fileStatus() -> (identity: (device: UInt64, inode: UInt64), size: Int)? {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
-        return (UInt64(status.st_dev), UInt64(status.st_ino))
+        return ((UInt64(status.st_dev), UInt64(status.st_ino)), Int(status.st_size))
     }
 
-    private func fileSize() -> Int? {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        return Int(status.st_size)
-    }
+    /// The device and inode of the file at `path`, or nil when there is none.
+    private func fileIdentity() -> (device: UInt64, inode: UInt64)? { fileStatus()?.identity }
 
     public init(directory: String) {
         self.directory = directory
@@ -145,7 +146,7 @@ public struct StateStore: Sendable {
             if before == nil || (after != nil && before! == after!) || attempts == 3 {
                 connection.database = database
                 connection.file = after
-                connection.hadContent = (fileSize() ?? 0) >= Self.smallestDatabase
+                connection.hadContent = (fileStatus()?.size ?? 0) >= Self.smallestDatabase
                 connection.openings += 1
                 return database
             }

@@ -130,7 +130,8 @@ final class WatchLoop {
         // of a leaking host) is for a recording. A database that is not the one last recorded into
         // (the old one emptied or moved aside, whichever use of the store met it) gets everything
         // at once: other runs read it.
-        if store.openFileReplaced || store.openings != openingsRecorded { fullRecordDue = true }
+        let freshDatabase = store.openFileReplaced || store.openings != openingsRecorded
+        if freshDatabase { fullRecordDue = true }
         if mayWait, let current = engine.assessment(of: identity), let meanwhile = putOff(current) { return meanwhile }
         engine.setHistoryFindings([], of: identity)
         guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
@@ -139,15 +140,12 @@ final class WatchLoop {
         // A database opened again since the last recording may be a fresh file (the old one moved
         // aside as damaged, or removed): only a whole recording makes it complete, and what this
         // watcher alerted goes into it first, so that the recording alerts only what changed.
-        if store.openFileReplaced || store.openings != openingsRecorded {
-            fullRecordDue = true
-            if openingsRecorded > 0, let known = alertedSoFar(), let status = known.alertedStatus {
-                do {
-                    try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
-                                                                   status: status, orphans: known.alertedOrphans)
-                } catch {
-                    Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
-                }
+        if freshDatabase, openingsRecorded > 0, let known = alertedSoFar(), let status = known.alertedStatus {
+            do {
+                try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
+                                                               status: status, orphans: known.alertedOrphans)
+            } catch {
+                Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
             }
         }
         guard fullRecordDue else {
