@@ -130,7 +130,8 @@ public struct Reap: ParsableCommand {
             }
         }
         // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.
-        let repairFailed = dryRun ? false : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
+        let repairs = dryRun ? [] : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
+        let repairFailed = repairs.contains { $0.failed }
         let snapshot: Snapshot
         do {
             snapshot = try context.backend(capture: from, namespace: namespace, patient: true).snapshot()
@@ -156,7 +157,7 @@ public struct Reap: ParsableCommand {
             console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
-            if format == .json { console.write(ReapReport(plan: plan, results: nil).json(pretty: console.isTerminal) + [10]) }
+            if format == .json { console.write(ReapReport(plan: plan, results: nil, repairs: repairs).json(pretty: console.isTerminal) + [10]) }
             throw ExitCode(repairFailed ? 1 : 0)
         }
         if !yes {
@@ -193,7 +194,7 @@ public struct Reap: ParsableCommand {
         lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
-        case .json: console.write(ReapReport(plan: plan, results: items).json(pretty: console.isTerminal) + [10])
+        case .json: console.write(ReapReport(plan: plan, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
         default: console.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
         }
         if let journalProblem {
@@ -214,14 +215,15 @@ public struct Reap: ParsableCommand {
 
     /// Undoes what a reap killed outright (SIGKILL, a power cut) left behind, from its intent
     /// records, before anything is planned: otherwise its private link group and names would be
-    /// taken for the devices' own state. Returns whether a device could not be given back.
-    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws -> Bool {
+    /// taken for the devices' own state. Returns what became of each device, which the JSON
+    /// report carries and people read on standard error.
+    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws -> [ReapRepair] {
         func fail(_ message: String) -> ExitCode { Self.fail(message, context.console) }
-        guard from == nil, context.isPrivileged else { return false }
+        guard from == nil, context.isPrivileged else { return [] }
         let reaper: any PlanReaper
-        do { reaper = try context.reaper(namespace) } catch { return false }
+        do { reaper = try context.reaper(namespace) } catch { return [] }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return false }
+        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return [] }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -241,7 +243,7 @@ public struct Reap: ParsableCommand {
             for repair in repairs {
                 if repair.failed { context.console.error(repair.line) } else { context.console.note(repair.line) }
             }
-            return repairs.contains { $0.failed }
+            return repairs
         } catch {
             throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }

@@ -79,9 +79,8 @@ protocol PlanReaper {
     /// left behind, or a reap acting right now.
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
     /// Undoes what the reaps behind `records`' unfinished intents left on the devices, journals a
-    /// result for each, and returns one line per device for people, with whether that device
-    /// could not be given back.
-    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [(line: String, failed: Bool)]
+    /// result for each, and returns what became of each device.
+    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair]
     /// The signal (SIGTERM, SIGINT, SIGHUP) that stopped the last `execute` early, or 0.
     var stoppingSignal: Int32 { get }
 }
@@ -116,7 +115,7 @@ struct DarwinPlanReaper: PlanReaper {
     }
 
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
-    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [(line: String, failed: Bool)] { [] }
+    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] { [] }
     var stoppingSignal: Int32 { 0 }
 }
 #endif

@@ -33,7 +33,45 @@ public struct ReapItemResult: JSONRecord, Sendable, Equatable {
     }
 }
 
-/// A reap as JSON: the plan, what was left out and why, and after a real run the results.
+/// What the repair of a reap killed outright (SIGKILL, a power cut) did to one device it had
+/// left fenced or down, as the next reap reports it before planning: `skipped` when the device was
+/// given back (or had nothing to undo), `failed` when it could not be, or lacks what it had,
+/// `deleted` when it is gone. The same words the journal's result record for it has.
+public struct ReapRepair: JSONRecord, Sendable, Equatable {
+    /// The id of the run that was killed, as its journal records name it.
+    public var run: String
+    public var ifname: String
+    public var ifindex: Int
+    public var result: ReapOutcome
+    public var detail: String
+
+    public init(run: String, ifname: String, ifindex: Int, result: ReapOutcome, detail: String) {
+        self.run = run
+        self.ifname = ifname
+        self.ifindex = ifindex
+        self.result = result
+        self.detail = detail
+    }
+
+    /// Whether the device could not be given back as it was: the reap exits 1 for it.
+    public var failed: Bool { result == .failed }
+
+    /// The repair in one line for people.
+    public var line: String { "\(failed ? "Could not repair" : "Repaired") \(ifname) (ifindex \(ifindex)): \(detail)" }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("run", run)
+            json.field("ifname", ifname)
+            json.field("ifindex", ifindex)
+            json.field("result", result.rawValue)
+            json.field("detail", detail)
+        }
+    }
+}
+
+/// A reap as JSON: what the repair of a killed reap did, the plan, what was left out and why, and
+/// after a real run the results.
 public struct ReapReport: JSONRecord, Sendable {
     /// An item of the plan: what would be done (or was attempted), to which device, why, and the
     /// commands that would make it again.
@@ -102,14 +140,17 @@ public struct ReapReport: JSONRecord, Sendable {
     var version = 1
     var netns: String?
     var dryRun: Bool
+    /// Left out when there was nothing to repair (always for a dry run, which repairs nothing).
+    var repairs: [ReapRepair]?
     var plan: [PlannedEntry]
     var excluded: [ExcludedEntry]
     var results: [ReapItemResult]?
     var summary: Summary
 
-    public init(plan: ReapPlan, results: [ReapItemResult]?) {
+    public init(plan: ReapPlan, results: [ReapItemResult]?, repairs: [ReapRepair] = []) {
         netns = plan.namespace
         dryRun = results == nil
+        self.repairs = repairs.isEmpty ? nil : repairs
         self.plan = plan.items.map { item in
             let darwin = item.interface.kind == .utun || item.interface.kind == .feth
             return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
@@ -134,6 +175,7 @@ public struct ReapReport: JSONRecord, Sendable {
             json.field("version", version)
             json.field("netns", netns)
             json.field("dry_run", dryRun)
+            json.field("repairs", repairs)
             json.field("plan", plan)
             json.field("excluded", excluded)
             json.field("results", results)

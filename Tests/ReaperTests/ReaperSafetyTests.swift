@@ -549,15 +549,23 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "ktmq", "name", "tw0000000000003")
         try ns.ip("link", "set", "tw0000000000003", "group", "\(0x1234_5678)")
         try ns.ip("tuntap", "add", "dev", "ktmq", "mode", "tun")
-        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes",
+                                        "--format", "json"])
         #expect(result.status == 1, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(result.stderr.contains("Could not repair ktmq"), "\(result.stderr)")
+        // The JSON report says it too: a program reading it learns why the run exits 1.
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let repairs = report?["repairs"] as? [[String: Any]] ?? []
+        #expect(repairs.count == 1 && repairs.first?["ifname"] as? String == "ktmq" && repairs.first?["result"] as? String == "failed"
+                && repairs.first?["ifindex"] as? Int == ktmq.index && repairs.first?["run"] as? String == "killed", "\(result.stdout)")
+        #expect((repairs.first?["detail"] as? String)?.contains("could not be renamed back from tw0000000000003") == true, "\(result.stdout)")
         let now = try links(ns)
         #expect(now[ktmq.index]?.name == Array("tw0000000000003".utf8) && now[ktmq.index]?.group == 0x1234_5678, "left fenced")
         let repaired = try journal.read().filter { $0.type == .result && $0.run == "killed" }
         #expect(repaired.map(\.result) == [.failed])
         // The newcomer is an orphan like any other; the fenced device is nobody's to take.
-        #expect(!result.stdout.contains("tw0000000000003"), "\(result.stdout)")
+        #expect(!((report?["plan"] as? [[String: Any]]) ?? []).contains { $0["ifname"] as? String == "tw0000000000003" }, "\(result.stdout)")
+        #expect(((report?["results"] as? [[String: Any]]) ?? []).map { $0["ifname"] as? String } == ["ktmq"], "\(result.stdout)")
         let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
         let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
         #expect(entries.first { $0["ifname"] as? String == "tw0000000000003" }?["state"] as? String == "unknown")

@@ -90,6 +90,18 @@ import Testing
         let results = plan.items.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.interface.index, kind: $0.interface.kind, result: .deleted, detail: nil) }
         try check("reap-plan.json", ReapReport(plan: plan, results: nil).json(pretty: true))
         try check("reap-report.json", ReapReport(plan: plan, results: results).json(pretty: true))
+        // A reap that first repaired what a killed one left: one device given back, one not.
+        let repairs = [
+            ReapRepair(run: "20251203T000000Z-1234", ifname: "mq0", ifindex: 9, result: .skipped,
+                       detail: "run 20251203T000000Z-1234 was interrupted before deleting it; renamed back, set up again, group 0 restored"),
+            ReapRepair(run: "20251203T000000Z-1234", ifname: "mq1", ifindex: 10, result: .failed,
+                       detail: "run 20251203T000000Z-1234 was interrupted before fencing it; set up again, but it lacks what it had before: route 10.99.0.0/16"),
+        ]
+        try check("reap-report-repairs.json", ReapReport(plan: plan, results: results, repairs: repairs).json(pretty: true))
+        #expect(repairs.map(\.line) == [
+            "Repaired mq0 (ifindex 9): run 20251203T000000Z-1234 was interrupted before deleting it; renamed back, set up again, group 0 restored",
+            "Could not repair mq1 (ifindex 10): run 20251203T000000Z-1234 was interrupted before fencing it; set up again, but it lacks what it had before: route 10.99.0.0/16",
+        ])
     }
 
     @Test func theAlert() throws {

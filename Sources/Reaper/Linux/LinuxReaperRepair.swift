@@ -23,10 +23,10 @@ extension LinuxReaper {
     /// Finds the reaps in `journal` that were cut off between their intent and result records
     /// (killed outright, or the machine went down), undoes their fences on the devices that are
     /// still there (link group, private name, alternative name), and journals a result for each.
-    /// Returns one line per device for people, and whether that device could not be given back
-    /// (then it stays fenced, so that nothing takes it for an orphan, and its result is failed).
-    /// Does nothing for runs that journaled their results.
-    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [(line: String, failed: Bool)] {
+    /// Returns what became of each device; one that could not be given back stays fenced, so
+    /// that nothing takes it for an orphan, and its result is failed. Does nothing for runs that
+    /// journaled their results.
+    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] {
         let open = unfinishedIntents(records)
         guard !open.isEmpty else { return [] }
         let namespaceFD = try openNamespace()
@@ -34,7 +34,7 @@ extension LinuxReaper {
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-        var lines: [(line: String, failed: Bool)] = []
+        var given: [ReapRepair] = []
         var repairs: [JournalRecord] = []
         let now = Date()
         for intent in open {
@@ -96,12 +96,12 @@ extension LinuxReaper {
                 outcome = .deleted
                 detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
             }
-            lines.append(("\(outcome == .failed ? "Could not repair" : "Repaired") \(intent.ifname) (ifindex \(intent.ifindex)): \(detail)", outcome == .failed))
+            given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
                                          ifindex: intent.ifindex, result: outcome, detail: detail))
         }
         try journal.append(repairs)
-        return lines
+        return given
     }
 
     /// Sets device `index` up again when `setUp`, then, when it did or `checkAnyway`, names what
