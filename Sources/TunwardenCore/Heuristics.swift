@@ -135,11 +135,14 @@ public enum Heuristics {
         let nameOf: (Int) -> String?
         /// Whether an interface of this name exists.
         let hasInterface: (String) -> Bool
+        /// The routes that take a source address, by it (see `routesBySource`).
+        let routesBySource: [[UInt8]: [Route]]
     }
 
     /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
     static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
+                                  sourced: routesSourced(from: interface, bySource: context.routesBySource),
                                   masterName: { context.stacking.masters[$0] }, findings: &findings) {
             return alone
         }
@@ -298,7 +301,7 @@ public enum Heuristics {
     /// by index with `masterName`): tun, tap, utun and kernel-owned tunnels. Nil for veth and feth,
     /// which need the rest of the snapshot (peers, running processes), and for interfaces that are
     /// not tunnels (see `judgesAlone`).
-    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String],
+    static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String], sourced: [Route],
                            masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
         guard judgesAlone(interface.kind) else { return nil }
         let (holders, elsewhere) = index.split(interface.name)
@@ -307,7 +310,7 @@ public enum Heuristics {
         case .tun, .tap:
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
-                               uppers: uppers, master: master, routes: routes, findings: &findings)
+                               uppers: uppers, master: master, routes: routes, sourced: sourced, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
             if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {

@@ -73,6 +73,40 @@ enum Build {
         #expect(a.interfaces.first { $0.interface.name == "tap8" }?.state == .orphaned)
     }
 
+    /// Deleting a device deletes its addresses, and the kernel then deletes the main table's IPv4
+    /// routes that take one of them as source, of any device or none: such a tap is suspect. Its
+    /// own routes, another table's, and IPv6 ones (which only lose their source) do not count.
+    @Test func anOrphanWhoseAddressOtherRoutesTakeAsSourceIsSuspect() {
+        func sourced(_ prefix: String, _ index: Int?, _ source: String, table: RouteTable = .main, type: RouteType = .unicast) -> Route {
+            var route = Build.route(prefix, index ?? 0, table: table, type: type)
+            route.nextHops = index.map { [NextHop(interfaceIndex: $0, interfaceName: $0 == 2 ? "eth0" : "tap\($0)")] } ?? []
+            route.preferredSource = IPAddress(source)
+            return route
+        }
+        let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
+        var taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap)]
+        taps[0].addresses = [InterfaceAddress(local: IPAddress("10.7.0.1")!, prefixLength: 24, scope: "global")]
+        taps[1].addresses = [InterfaceAddress(local: IPAddress("10.8.0.1")!, prefixLength: 24, scope: "global")]
+        taps[2].addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global"),
+                             InterfaceAddress(local: IPAddress("fd09::1")!, prefixLength: 64, scope: "global")]
+        let routes = [
+            sourced("10.61.0.0/24", 2, "10.7.0.1"), sourced("10.62.0.0/24", 2, "10.7.0.1"),
+            sourced("10.63.0.0/24", nil, "10.8.0.1", type: .blackhole),
+            // None of these holds tap9 back.
+            sourced("10.9.0.0/24", 9, "10.9.0.1"), sourced("10.64.0.0/24", 2, "10.9.0.1", table: RouteTable(kernel: 100)),
+            sourced("fd64::/64", 2, "fd09::1"),
+        ]
+        let a = Heuristics.assess(Build.snapshot([ethernet] + taps, routes: routes))
+        let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
+        #expect(verdicts["tap7"]?.state == .suspect)
+        #expect(verdicts["tap7"]?.reason == "2 routes of eth0 (10.61.0.0/24, …) take its address 10.7.0.1 as source, and the kernel would delete them with its addresses",
+                "\(verdicts["tap7"]?.reason ?? "")")
+        #expect(verdicts["tap8"]?.state == .suspect)
+        #expect(verdicts["tap8"]?.reason.hasPrefix("a route (blackhole 10.63.0.0/24) takes its address 10.8.0.1 as source") == true, "\(verdicts["tap8"]?.reason ?? "")")
+        #expect(verdicts["tap9"]?.state == .orphaned, "\(verdicts["tap9"]?.reason ?? "")")
+        #expect(!a.findings.contains { ($0.ifname == "tap7" || $0.ifname == "tap8") && $0.reapable })
+    }
+
     @Test func tapIsJudgedLikeTun() {
         let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
         #expect(a.interfaces.first?.state == .orphaned)

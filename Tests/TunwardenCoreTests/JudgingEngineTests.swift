@@ -17,6 +17,13 @@ import Testing
         var processes = 12
         var peers: [Int32: PeerNamespace] = [:]
 
+        /// What Linux does once `address`, an IPv4 one, is on no device: it deletes the main
+        /// table's routes that take it as source.
+        mutating func removeRoutesSourced(from address: InterfaceAddress) {
+            guard address.family == .inet, !links.values.contains(where: { $0.addresses.contains { $0.local == address.local } }) else { return }
+            routes.removeAll { $0.family == .inet && $0.table == .main && $0.preferredSource == address.local }
+        }
+
         func snapshot(at time: Date) -> Snapshot {
             var interfaces = links.keys.sorted().map { links[$0]! }
             let masters = NetworkInterface.masterNames(in: interfaces)
@@ -67,9 +74,18 @@ import Testing
         guard let index = world.links.keys.randomElement(using: &generator) else { return nil }
         var prefix = prefixes.randomElement(using: &generator)!
         if prefix.contains(":") == false, Bool.random(using: &generator) { prefix = "10.\(Int.random(in: 0...3, using: &generator)).0.0/16" }
-        return Route(destination: IPPrefix(prefix)!, type: Int.random(in: 0...5, using: &generator) == 0 ? .blackhole : .unicast,
-                     table: Bool.random(using: &generator) ? .main : .local, metric: UInt32.random(in: 0...2, using: &generator),
-                     nextHops: [NextHop(interfaceIndex: index, interfaceName: world.links[index]!.name)])
+        let blackhole = Int.random(in: 0...5, using: &generator) == 0
+        var route = Route(destination: IPPrefix(prefix)!, type: blackhole ? .blackhole : .unicast,
+                          table: Bool.random(using: &generator) ? .main : .local, metric: UInt32.random(in: 0...2, using: &generator),
+                          nextHops: [NextHop(interfaceIndex: index, interfaceName: world.links[index]!.name)])
+        // Now and then one that takes a device's IPv4 address as source (tying that device to
+        // it), or, as a blackhole route or one through a nexthop object, that names no device.
+        if route.family == .inet, Int.random(in: 0...2, using: &generator) == 0,
+           let source = world.links.values.flatMap({ $0.addresses.filter { $0.family == .inet } }).randomElement(using: &generator) {
+            route.preferredSource = source.local
+            if blackhole || Int.random(in: 0...4, using: &generator) == 0 { route.nextHops = [] }
+        }
+        return route
     }
 
     /// Changes a world at random and returns the changes that describe it, as a watcher would
@@ -91,8 +107,10 @@ import Testing
                 }
             case 2:
                 guard let index = world.links.keys.randomElement(using: &generator) else { continue }
+                let addresses = world.links[index]!.addresses
                 world.links[index] = nil
                 world.routes.removeAll { $0.nextHops.contains { $0.interfaceIndex == index } }
+                for address in addresses { world.removeRoutesSourced(from: address) }
                 changes.append(.linkRemoved(index: index))
             case 3:
                 // A link changes: carrier, queues, persistence, or its name.
@@ -137,15 +155,25 @@ import Testing
                 changes.append(.holders(world.snapshot(at: Date()).holders, namespaceNames: ["net:[9]": "blue"]))
             case 8:
                 guard let index = world.links.keys.randomElement(using: &generator), var interface = world.links[index] else { continue }
-                let address = InterfaceAddress(local: IPAddress("fd00::\(Int.random(in: 1...3, using: &generator))")!, prefixLength: 64, scope: "global")
+                // (An IPv4 one may be another device's, and a route's source.)
+                let address = Bool.random(using: &generator)
+                    ? InterfaceAddress(local: IPAddress("fd00::\(Int.random(in: 1...3, using: &generator))")!, prefixLength: 64, scope: "global")
+                    : InterfaceAddress(local: IPAddress("10.9.\(Int.random(in: 1...8, using: &generator)).1")!, prefixLength: 24, scope: "global")
                 if interface.addresses.contains(where: { $0.local == address.local }) {
                     interface.addresses.removeAll { $0.local == address.local }
                     changes.append(.addressRemoved(index: index, address))
+                    world.links[index] = interface
+                    // Linux drops the IPv4 routes through a device that loses its last IPv4
+                    // address, and those of the main table whose source address no device has.
+                    if address.family == .inet, !interface.addresses.contains(where: { $0.family == .inet }) {
+                        world.routes.removeAll { $0.family == .inet && !$0.nextHops.isEmpty && $0.nextHops.allSatisfy { $0.interfaceIndex == index } }
+                    }
+                    world.removeRoutesSourced(from: address)
                 } else {
                     interface.addresses.append(address)
                     changes.append(.addressAdded(index: index, address))
+                    world.links[index] = interface
                 }
-                world.links[index] = interface
             default:
                 let nsid = Int32.random(in: 1...3, using: &generator)
                 world.peers[nsid] = Bool.random(using: &generator) ? nil

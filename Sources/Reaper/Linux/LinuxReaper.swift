@@ -202,18 +202,6 @@ public struct LinuxReaper {
                 }
                 continue
             }
-            // Deleting it deletes its addresses, and the kernel then removes every route, of any
-            // device, that has one of them as source (`fib_sync_down_addr`).
-            let own = Set(now.interface.addresses.map { IPAddress(bytes: $0.local.bytes) })
-            let sourced = snapshot.routes.filter { route in
-                route.preferredSource.map { own.contains(IPAddress(bytes: $0.bytes)) } == true
-                    && route.nextHops.contains { $0.interfaceIndex != nil && $0.interfaceIndex != item.interface.index }
-            }
-            if let first = sourced.first {
-                let devices = Set(sourced.flatMap { $0.nextHops.compactMap(\.interfaceName) }).sorted()
-                skip("\(sourced.count == 1 ? "a route" : "\(sourced.count) routes") of \(devices.isEmpty ? "another device" : devices.joined(separator: ", ")) (\(first.display)\(sourced.count > 1 ? ", …" : "")) \(sourced.count == 1 ? "takes" : "take") its address \(first.preferredSource!) as source, and the kernel would remove \(sourced.count == 1 ? "it" : "them") with its addresses")
-                continue
-            }
             var refreshed = item
             refreshed.interface = now.interface
             refreshed.routes = now.routes

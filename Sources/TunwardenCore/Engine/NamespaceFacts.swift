@@ -23,6 +23,8 @@ final class NamespaceFacts {
     private var referrers: [Int: Set<Slot>] = [:]
     private var routes: [Route] = []
     private var routesByIndex: [Int: [Route]] = [:]
+    /// The routes that take a source address, by it (see `Heuristics.routesBySource`).
+    private var routesBySource: [[UInt8]: [Route]] = [:]
     private var holderIndex: Heuristics.HolderIndex
     private var stacking: Heuristics.Stacking?
     private var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
@@ -87,6 +89,7 @@ final class NamespaceFacts {
         nextSlot = snapshot.interfaces.count
         routes = snapshot.routes
         routesByIndex = Heuristics.routesPerInterface(routes)
+        routesBySource = Heuristics.routesBySource(routes)
         interfaceList = snapshot.interfaces
         indexOrdered = snapshot.interfaces.indices.dropFirst().allSatisfy { snapshot.interfaces[$0 - 1].index < snapshot.interfaces[$0].index }
         freshlyLoaded = true
@@ -205,11 +208,15 @@ final class NamespaceFacts {
                 }
             }
             touchLink(index, slot: slot, old: old, new: nil)
-            // The kernel deletes a device's routes with it without announcing each deletion.
+            // The kernel deletes a device's routes with it without announcing each deletion, and
+            // those its addresses were the source of.
             let gone = routes.filter { $0.nextHops.contains { $0.interfaceIndex == index } }
             if !gone.isEmpty {
                 routes.removeAll { $0.nextHops.contains { $0.interfaceIndex == index } }
                 rebuildRoutesByIndex(touching: gone)
+            }
+            if metadata.platform == .linux {
+                for address in old.addresses where address.family == .inet { flushRoutesSourced(from: address.local) }
             }
         case let .addressAdded(index, address):
             guard let slot = slotByIndex[index], var interface = links[slot] else { return false }
@@ -227,6 +234,7 @@ final class NamespaceFacts {
             store(interface, in: slot)
             dirty.insert(slot)
             if metadata.platform == .linux, hadIPv4, !interface.addresses.contains(where: { $0.family == .inet }) { flushIPv4Routes(of: index) }
+            if metadata.platform == .linux, address.family == .inet { flushRoutesSourced(from: address.local) }
         case let .routeAdded(route):
             let identity = route.identity
             put(route) { $0.identity == identity }
@@ -294,6 +302,15 @@ final class NamespaceFacts {
         guard !gone.isEmpty else { return }
         routes.removeAll(where: flushed)
         rebuildRoutesByIndex(touching: gone)
+    }
+
+    /// Drops the main table's IPv4 routes that take `address` as source once no device has it,
+    /// as Linux does, without announcing it, when the address is removed (`fib_sync_down_addr`).
+    private func flushRoutesSourced(from address: IPAddress) {
+        guard let sourced = routesBySource[address.bytes], !sourced.isEmpty else { return }
+        for slot in order where links[slot]?.addresses.contains(where: { $0.local.bytes == address.bytes }) == true { return }
+        routes.removeAll { $0.family == .inet && $0.table == .main && $0.preferredSource?.bytes == address.bytes }
+        rebuildRoutesByIndex(touching: sourced)
     }
 
     /// Whether an interface counts in `Heuristics.Stacking`: it has a master, or is stacked on a
@@ -417,21 +434,32 @@ final class NamespaceFacts {
 
     private func renameInRoutes(_ index: Int, to name: String) {
         guard routesByIndex[index] != nil else { return }
+        var renamed: [Route] = []
         for position in routes.indices where routes[position].nextHops.contains(where: { $0.interfaceIndex == index }) {
             for hop in routes[position].nextHops.indices where routes[position].nextHops[hop].interfaceIndex == index {
                 routes[position].nextHops[hop].interfaceName = name
             }
+            renamed.append(routes[position])
         }
-        rebuildRoutesByIndex(touching: [])
+        // (The devices whose addresses they take as source name them in their verdicts.)
+        rebuildRoutesByIndex(touching: renamed)
     }
 
     /// Re-derives the routes of each device and marks the devices the given routes leave through.
     private func rebuildRoutesByIndex(touching changed: [Route]) {
         routesByIndex = Heuristics.routesPerInterface(routes)
+        routesBySource = Heuristics.routesBySource(routes)
         for route in changed {
             for hop in route.nextHops {
                 if let index = hop.interfaceIndex, let slot = slotByIndex[index] { dirty.insert(slot) }
             }
+        }
+        // And the tun and tap devices whose addresses the changed routes take as source.
+        let sources = Set(Heuristics.routesBySource(changed).keys)
+        guard !sources.isEmpty else { return }
+        for slot in order {
+            guard let link = links[slot], link.kind == .tun || link.kind == .tap else { continue }
+            if link.addresses.contains(where: { sources.contains($0.local.bytes) }) { dirty.insert(slot) }
         }
     }
 
@@ -516,7 +544,7 @@ final class NamespaceFacts {
         let slotByName = self.slotByName
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                         hasInterface: { slotByName[$0] != nil })
+                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource)
     }
 
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
@@ -550,7 +578,7 @@ final class NamespaceFacts {
             let stacking = Heuristics.Stacking(interfaces, foreign: snapshot.foreignUppers)
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
-                                                nameOf: { names[$0] }, hasInterface: { present.contains($0) })
+                                                nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource)
         }
         assessedList = []
         assessedSlots = []

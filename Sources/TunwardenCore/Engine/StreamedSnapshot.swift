@@ -24,6 +24,8 @@ public final class StreamedSnapshot {
     private let holders: Heuristics.HolderIndex?
     /// The frame's routes by the devices they leave through, next hops not yet named.
     private let routesByIndex: [Int: [Route]]
+    /// The frame's routes that take a source address, by it, next hops not yet named.
+    private let routesBySource: [[UInt8]: [Route]]
     private var interfaces: [NetworkInterface] = []
     /// The name of every link so far, by index, once they came out of index order (in order, a
     /// name is found by its index in `interfaces`; see `name(of:)`).
@@ -52,6 +54,7 @@ public final class StreamedSnapshot {
         // A stream that only gathers never looks up holders or routes.
         holders = judging ? Heuristics.HolderIndex(frame.holders, namespaceNames: frame.namespaceNames) : nil
         routesByIndex = judging ? Heuristics.routesPerInterface(frame.routes) : [:]
+        routesBySource = judging ? Heuristics.routesBySource(frame.routes) : [:]
         // Room reserved is address space until written (see `listReservation`); regrowing these
         // lists of large values would move them into fresh pages again and again.
         interfaces.reserveCapacity(NetworkInterface.listReservation)
@@ -183,21 +186,28 @@ public final class StreamedSnapshot {
     private func judgeOnArrival(_ interface: NetworkInterface) -> (assessed: AssessedInterface, findings: [Finding])? {
         guard let holders, !repeated, Heuristics.judgesAlone(interface.kind) else { return nil }
         if let master = interface.master, master > 0, name(of: master) == nil { return nil }
-        var routes = routesByIndex[interface.index] ?? []
-        for route in routes.indices {
-            for hop in routes[route].nextHops.indices {
-                guard let index = routes[route].nextHops[hop].interfaceIndex else { continue }
-                guard let name = name(of: index) else { return nil }
-                routes[route].nextHops[hop].interfaceName = name
+        // Routes named as the finished snapshot names them; a device still to come leaves the
+        // verdict for later.
+        func named(_ routes: [Route]) -> [Route]? {
+            var routes = routes
+            for route in routes.indices {
+                for hop in routes[route].nextHops.indices {
+                    guard let index = routes[route].nextHops[hop].interfaceIndex else { continue }
+                    guard let name = name(of: index) else { return nil }
+                    routes[route].nextHops[hop].interfaceName = name
+                }
             }
+            return routes
         }
+        guard let routes = named(routesByIndex[interface.index] ?? []),
+              let sourced = named(Heuristics.routesSourced(from: interface, bySource: routesBySource)) else { return nil }
         var findings: [Finding] = []
         // Listed in index order, as `Heuristics.Stacking` lists them, whatever order they came in.
         var stacked = uppers[interface.index] ?? []
         if stacked.count > 1 { stacked.sort { $0.index < $1.index } }
         // Then those of other namespaces, as `Heuristics.Stacking` lists them.
         let names = stacked.map(\.name) + (frame.foreignUppers[interface.index] ?? [])
-        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names,
+        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names, sourced: sourced,
                                                    masterName: name(of:), findings: &findings) else { return nil }
         return (assessed, findings)
     }

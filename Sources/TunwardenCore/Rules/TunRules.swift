@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), or shares a multipath route with another device"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, or has an address other routes take as source"),
     ]
 }
 
@@ -59,6 +59,43 @@ extension Heuristics {
         return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes an IPv4 multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
     }
 
+    /// The IPv4 routes of the main table that name a source address (`src`, RTA_PREFSRC), by that
+    /// address's bytes: what `routesSourced(from:bySource:)` looks in.
+    static func routesBySource(_ routes: [Route]) -> [[UInt8]: [Route]] {
+        var result: [[UInt8]: [Route]] = [:]
+        for route in routes where route.family == .inet && route.table == .main {
+            if let source = route.preferredSource { result[source.bytes, default: []].append(route) }
+        }
+        return result
+    }
+
+    /// The routes that would go with `interface` though they do not leave through it alone: those
+    /// of the main table that take one of its IPv4 addresses as source, whatever their device or
+    /// type (a blackhole route, one through a nexthop object). Deleting a device deletes its
+    /// addresses, and the kernel then deletes every such route (`fib_sync_down_addr`); an IPv6
+    /// route only loses its source.
+    static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]]) -> [Route] {
+        guard !bySource.isEmpty else { return [] }
+        var found: [Route] = []
+        for address in interface.addresses where address.family == .inet {
+            for route in bySource[address.local.bytes] ?? [] where route.nextHops.isEmpty || route.nextHops.contains(where: { $0.interfaceIndex != interface.index }) {
+                found.append(route)
+            }
+        }
+        return found
+    }
+
+    /// Why deleting a device would take `sourced` (see `routesSourced(from:bySource:)`) with it, in
+    /// words; the reaper's last look says it the same way.
+    static func sourcedRoutesReason(_ sourced: [Route]) -> String? {
+        guard let first = sourced.first, let source = first.preferredSource else { return nil }
+        let devices = Set(sourced.flatMap { route in route.nextHops.compactMap { hop in hop.interfaceIndex.map { hop.interfaceName ?? "ifindex \($0)" } } }).sorted()
+        let what = first.type == .unicast ? first.display : "\(first.type.name) \(first.display)"
+        let routes = sourced.count == 1 ? "a route" : "\(sourced.count) routes"
+        return "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(sourced.count > 1 ? ", …" : "")) "
+            + "\(sourced.count == 1 ? "takes" : "take") its address \(source) as source, and the kernel would delete \(sourced.count == 1 ? "it" : "them") with its addresses"
+    }
+
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up (a multi-queue device renamed by a reap killed
     /// before it set the group has the name alone). Its own name
@@ -73,7 +110,7 @@ extension Heuristics {
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
-                         scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [],
+                         scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [], sourced: [Route],
                          findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
@@ -132,7 +169,7 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) {
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
