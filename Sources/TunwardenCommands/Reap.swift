@@ -150,14 +150,16 @@ public struct Reap: ParsableCommand {
         if keepState {
             do { observations = try Self.record(assessment, in: store, waitingForAnotherReap: dryRun) } catch { throw fail("\(error)") }
         }
-        let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
+        var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
+        plan.leaveOut(repairFailed: Set(repairs.filter(\.failed).map(\.ifindex)))
 
         if format == .table, !quiet {
             if from != nil { console.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
             console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
         }
         if plan.items.isEmpty || dryRun {
-            if format == .json { console.write(ReapReport(plan: plan, results: nil, repairs: repairs).json(pretty: console.isTerminal) + [10]) }
+            // (A real run with nothing to do has no results, and is no dry run.)
+            if format == .json { console.write(ReapReport(plan: plan, results: dryRun ? nil : [], repairs: repairs).json(pretty: console.isTerminal) + [10]) }
             throw ExitCode(repairFailed ? 1 : 0)
         }
         if !yes {

@@ -17,9 +17,14 @@ extension Reap {
         }.sorted { $0.1 < $1.1 }
         var protected = 0
         for exclusion in plan.excluded {
-            if case let .protected(pattern) = exclusion.reason {
+            switch exclusion.reason {
+            case let .protected(pattern):
                 text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n"
                 protected += 1
+            case .repairFailed:
+                text += "Left \(exclusion.ifname) alone: given back damaged by the repair above; the killed run's intent records in the journal (`tunwarden journal`) hold all it had.\n"
+            default:
+                break
             }
         }
         if !young.isEmpty {
@@ -34,8 +39,9 @@ extension Reap {
                 text += "; --min-age changes the grace period.\n"
             }
         }
-        if plan.items.isEmpty, protected > 0, young.isEmpty {
-            text += "Nothing to reap: every reapable orphan is protected.\n"
+        if plan.items.isEmpty, protected > 0 || plan.excluded.contains(where: { $0.reason == .repairFailed }), young.isEmpty {
+            text += protected > 0 && plan.excluded.allSatisfy({ $0.reason != .repairFailed })
+                ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every reapable orphan is protected or was left alone.\n"
         } else         if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
         } else {

@@ -56,6 +56,10 @@ public struct ReapExclusion: Sendable, Equatable {
         case tooYoung(reapableAt: Date)
         case protected(pattern: String)
         case kindNotSelected
+        /// Given back damaged in this run by the repair of a reap killed outright: left for a
+        /// person to look at (what it lacks, and the killed run's intent records in the journal,
+        /// which alone hold all it had) rather than deleted with its state half gone.
+        case repairFailed
     }
 
     public var ifname: String
@@ -72,6 +76,16 @@ public struct ReapExclusion: Sendable, Equatable {
 public struct ReapPlan: Sendable, Equatable {
     public var items: [ReapItem]
     public var excluded: [ReapExclusion]
+
+    /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
+    /// back whole (see `ReapExclusion.Reason.repairFailed`).
+    public mutating func leaveOut(repairFailed indexes: Set<Int>) {
+        guard !indexes.isEmpty else { return }
+        for item in items where indexes.contains(item.interface.index) {
+            excluded.append(ReapExclusion(ifname: item.ifname, reason: .repairFailed))
+        }
+        items.removeAll { indexes.contains($0.interface.index) }
+    }
     /// The namespace the plan is for (nil: the caller's own).
     public var namespace: String?
     public var madeAt: Date

@@ -163,6 +163,7 @@ public struct ReapReport: JSONRecord, Sendable {
             case let .tooYoung(at): ExcludedEntry(ifname: exclusion.ifname, reason: "too-young", reapableAt: at)
             case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
             case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
+            case .repairFailed: ExcludedEntry(ifname: exclusion.ifname, reason: "repair-failed")
             }
         }
         self.results = results

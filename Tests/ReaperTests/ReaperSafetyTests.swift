@@ -517,6 +517,35 @@ struct ReaperSafetyTests {
         #expect(try journal.read().filter { $0.type == .result && $0.run == "killed" }.map(\.result) == [.failed])
     }
 
+    /// A device the repair gives back damaged is not deleted by the same run: its intent records
+    /// would then hold only what was left of it, and only the killed run's hold all it had. The
+    /// reap leaves it out of its plan, says why in the JSON, and exits 1; a real run with nothing
+    /// left to do is no dry run.
+    @Test func aDeviceGivenBackDamagedIsLeftOutOfTheSameRunsPlan() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "kfmq", "mode", "tun", "multi_queue")
+        try ns.ip("link", "set", "kfmq", "up")
+        try ns.ip("addr", "add", "fd09::1/64", "dev", "kfmq", "nodad")
+        let (index, _) = try killedIntent(ns, state, "kfmq", fenceName: "tw0000000000006")
+        try ns.ip("link", "set", "kfmq", "down")
+        try ns.ip("link", "set", "kfmq", "name", "tw0000000000006")
+        try ns.ip("link", "set", "tw0000000000006", "group", "\(0x1234_5678)")
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes",
+                                        "--format", "json"])
+        #expect(result.status == 1, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try links(ns)[index]?.name == Array("kfmq".utf8), "the device is still there, under its own name")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((report?["repairs"] as? [[String: Any]])?.map { $0["result"] as? String } == ["failed"], "\(result.stdout)")
+        #expect((report?["plan"] as? [[String: Any]])?.isEmpty == true, "\(result.stdout)")
+        #expect((report?["excluded"] as? [[String: Any]])?.contains { $0["ifname"] as? String == "kfmq" && $0["reason"] as? String == "repair-failed" } == true,
+                "\(result.stdout)")
+        #expect(report?["dry_run"] as? Bool == false && (report?["results"] as? [Any])?.isEmpty == true, "\(result.stdout)")
+        // In words too.
+        let text = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--dry-run"])
+        #expect(text.stdout.contains("Would delete tun kfmq"), "the next run, with nothing to repair, plans it as any orphan: \(text.stdout)")
+    }
+
     /// A run killed after it took a multi-queue device down but before it renamed it: the device
     /// has its own name and group, and is down; the repair sets it up and names what it lacks.
     @Test func aRepairSetsUpADeviceAKilledRunTookDownBeforeItsRename() throws {
