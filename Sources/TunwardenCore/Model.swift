@@ -146,6 +146,9 @@ public struct NetworkInterface: Sendable, Equatable {
     public var linkNetnsID: Int32?
     public var hardwareAddress: String?
     public var tun: TunDetails?
+    /// The id of the XDP program attached to it (0 when the kernel attached one but named no
+    /// id); nil when none is attached.
+    public var xdpProgram: UInt32?
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).

@@ -58,6 +58,7 @@ import Testing
         }
         _ = try? Replay.addAddressRequest(fromDumped: payload, sequence: 1)
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
+        if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)

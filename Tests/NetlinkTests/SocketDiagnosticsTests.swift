@@ -26,4 +26,44 @@ import Testing
         #expect(socket == SocketDiagnostics.Socket(family: 2, state: 10, boundInterface: 7, uid: 1000, inode: 424242))
         #expect(throws: NetlinkError.self) { try SocketDiagnostics.decode(reply.prefix(71)) }
     }
+
+    @Test func theAFXDPRequestAsksForEverySocketWithItsDevice() throws {
+        let request = SocketDiagnostics.xdpDumpRequest(sequence: 9)
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == 20 && message.header.flags == NetlinkFlags.request | NetlinkFlags.dump && message.header.sequence == 9)
+        // struct xdp_diag_req: AF_XDP, no protocol, every inode, XDP_SHOW_INFO, no cookie.
+        #expect(Array(message.payload) == [44, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test func anAFXDPReplyGivesTheBoundDevice() throws {
+        var reply: [UInt8] = [44, 3, 0, 0]            // AF_XDP, SOCK_RAW
+        reply.appendNative(UInt32(5151))               // inode
+        reply += [UInt8](repeating: 0xcc, count: 8)    // cookie
+        reply += [8, 0, 9, 0, 1, 2, 3, 4]              // another attribute first
+        reply += [12, 0, 1, 0]                         // XDP_DIAG_INFO
+        reply.appendNative(UInt32(12))                 // ifindex
+        reply.appendNative(UInt32(0))                  // queue
+        #expect(try SocketDiagnostics.decodeXDP(reply[...]) == 12)
+        // Unbound, or without the info asked for: no device.
+        #expect(try SocketDiagnostics.decodeXDP(reply.prefix(24)) == 0)
+        #expect(throws: NetlinkError.self) { try SocketDiagnostics.decodeXDP(reply.prefix(15)) }
+        #expect(throws: NetlinkError.self) { try SocketDiagnostics.decodeXDP(reply.prefix(30)) }
+    }
+
+    /// IFLA_XDP: an attached program's id, from the one-mode attribute or a per-mode one; none
+    /// when XDP_ATTACHED_NONE.
+    @Test(arguments: [(UInt8(2), UInt16(4), UInt32(77), UInt32?(77)), (4, 6, 78, 78), (0, 4, 0, nil), (1, 9, 5, 0)])
+    func aLinksXDPProgramDecodes(_ attached: UInt8, _ idType: UInt16, _ id: UInt32, _ expected: UInt32?) throws {
+        var payload = [UInt8](repeating: 0, count: 16)
+        payload[4] = 3                                  // ifindex 3
+        payload += [8, 0, 3, 0] + Array("xd0".utf8) + [0]
+        var nest: [UInt8] = [5, 0, 2, 0, attached, 0, 0, 0]
+        nest += [8, 0]
+        nest.appendNative(idType)
+        nest.appendNative(id)
+        payload += [UInt8(4 + nest.count), 0, 43, 0x80] + nest
+        let link = try LinkMessage.decode(payload[...])
+        #expect(link.xdpProgramID == expected)
+        #expect(link.name == Array("xd0".utf8))
+    }
 }

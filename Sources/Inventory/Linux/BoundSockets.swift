@@ -4,7 +4,7 @@ import Netlink
 
 /// TCP, UDP and UDP-Lite sockets bound to one device of a namespace (with SO_BINDTODEVICE, or
 /// through a link-local address's scope): a DHCP or DNS server that serves only a virtual
-/// machine's tap, a systemd socket unit with `BindToDevice=`. Such a process uses the device without a tun descriptor, so the holder scan
+/// machine's tap, a systemd socket unit with `BindToDevice=`; and AF_XDP sockets bound to it. Such a process uses the device without a tun descriptor, so the holder scan
 /// cannot see it, and deleting the device leaves its socket bound to an ifindex that no longer
 /// exists (a device made again gets another).
 ///
@@ -22,7 +22,7 @@ public enum BoundSockets {
     /// `namespaceFD` (nil: this process's own); `Unreadable` when the lists could not be had (no
     /// way into the namespace, a kernel without socket diagnostics for TCP or UDP over IPv4):
     /// then nothing is known.
-    public static func boundCounts(namespaceFD: Int32?) -> Result<[Int: Int], SocketUse.Unreadable> {
+    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<[Int: Int], SocketUse.Unreadable> {
         let client: RtnetlinkClient
         do {
             client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NetlinkSocket.socketDiagnostics))
@@ -54,7 +54,50 @@ public enum BoundSockets {
                 counts.merge(found, uniquingKeysWith: +)
             }
         }
+        switch xdpCounts(client: client, namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(found): counts.merge(found, uniquingKeysWith: +)
+        case let .failure(problem): return .failure(problem)
+        }
         return .success(counts)
+    }
+
+    /// How many AF_XDP sockets are bound to each ifindex: a program that takes a device's packets
+    /// straight from its driver (an XDP data plane, a traffic generator) uses it without a tun
+    /// descriptor. Where the kernel cannot list them by device (AF_XDP socket diagnostics,
+    /// `xsk_diag`, not built), the namespace's count of AF_XDP sockets (`/proc/net/protocols`)
+    /// decides: none, nothing is bound; some, which device they use is unknown.
+    static func xdpCounts(client: RtnetlinkClient, namespaceFD: Int32?, procRoot: String) -> Result<[Int: Int], SocketUse.Unreadable> {
+        var found: [Int: Int] = [:]
+        do {
+            try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (AF_XDP)", request: { SocketDiagnostics.xdpDumpRequest(sequence: $0) },
+                                restart: { found = [:] }) { message in
+                guard message.header.type == SocketDiagnostics.byFamily else { return }
+                let index = try SocketDiagnostics.decodeXDP(message.payload)
+                if index != 0 { found[Int(index), default: 0] += 1 }
+            }
+            return .success(found)
+        } catch NetlinkError.kernel(_, let code, _) where [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
+            switch NamespaceProcFile.read("protocols", namespaceFD: namespaceFD, procRoot: procRoot) {
+            case let .success(text):
+                let sockets = text.flatMap { xdpSocketsInUse(String(decoding: $0, as: UTF8.self)) } ?? 0
+                guard sockets > 0 else { return .success([:]) }
+                return .failure(SocketUse.Unreadable(description: "\(sockets) AF_XDP socket\(sockets == 1 ? " is" : "s are") open in the namespace, and this kernel cannot say which device each is bound to (no AF_XDP socket diagnostics: CONFIG_XDP_SOCKETS_DIAG, module xsk_diag)"))
+            case let .failure(problem):
+                return .failure(problem)
+            }
+        } catch {
+            return .failure(SocketUse.Unreadable(description: "the kernel's list of AF_XDP sockets could not be read: \(error)"))
+        }
+    }
+
+    /// The `sockets` column of the `XDP` line of `/proc/net/protocols`; nil when there is no
+    /// such line (a kernel without AF_XDP).
+    static func xdpSocketsInUse(_ text: String) -> Int? {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count > 2, fields[0] == "XDP" { return Int(fields[2]) }
+        }
+        return nil
     }
 }
 
@@ -75,7 +118,7 @@ public enum SocketUse {
         case let .success(counts): packet = counts
         case let .failure(problem): return .failure(problem)
         }
-        switch BoundSockets.boundCounts(namespaceFD: namespaceFD) {
+        switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(bound): return .success((packet, bound))
         case let .failure(problem): return .failure(problem)
         }

@@ -143,7 +143,7 @@ public final class LinuxWatchSource {
                 scan.packetSockets = counts
                 lastSockets.packet = counts
             }
-            if case let .success(counts) = BoundSockets.boundCounts(namespaceFD: namespace.fd) {
+            if case let .success(counts) = BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
                 scan.boundSockets = counts
                 lastSockets.bound = counts
             }

@@ -92,7 +92,7 @@ public struct LinuxInventory: InventoryBackend {
             // deletes nothing without them.)
             // Each list on its own: one that cannot be read takes nothing from the other.
             scan.packetSockets = (try? PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
-            scan.boundSockets = (try? BoundSockets.boundCounts(namespaceFD: namespace.fd).get()) ?? [:]
+            scan.boundSockets = (try? BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

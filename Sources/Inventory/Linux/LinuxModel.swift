@@ -22,7 +22,7 @@ extension LinuxInventory {
                              vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
                              numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
         }
-        return NetworkInterface(
+        var interface = NetworkInterface(
             index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames.names(link.flags),
             operstate: link.operstate.map(operstateName), carrier: link.carrier, mtu: link.mtu.map(Int.init),
             // A vxlan names the device it is bound to in its own data, not in IFLA_LINK; either way
@@ -32,6 +32,8 @@ extension LinuxInventory {
             stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
             txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
+        interface.xdpProgram = link.xdpProgramID
+        return interface
     }
 
     /// The model addresses of each interface index, in the kernel's order.

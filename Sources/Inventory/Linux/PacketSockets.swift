@@ -8,9 +8,8 @@ import Netlink
 /// it, and deleting the device takes it from under the process.
 ///
 /// The kernel lists a namespace's packet sockets in `/proc/net/packet`, with the ifindex each is
-/// bound to (`Iface`; 0 for one bound to every device, which ties it to none). The file is opened
-/// by a thread inside the namespace (a `/proc/net` file belongs to the namespace of whoever opened
-/// it) and read from here. Sockets of other kinds bound to the device (`SO_BINDTODEVICE`) are
+/// bound to (`Iface`; 0 for one bound to every device, which ties it to none), read from inside
+/// the namespace (`NamespaceProcFile`). Sockets of other kinds bound to the device (`SO_BINDTODEVICE`) are
 /// counted by `BoundSockets`.
 public enum PacketSockets {
     public typealias Unreadable = SocketUse.Unreadable
@@ -20,39 +19,15 @@ public enum PacketSockets {
     /// exist); `Unreadable` when the list could not be had (no way into the namespace, a read
     /// that failed, a layout not understood): then nothing is known.
     public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<[Int: Int], Unreadable> {
-        let path = "\(procRoot)/thread-self/net/packet"
-        let opened: (fd: Int32, errno: Int32)
-        if let namespaceFD {
-            do {
-                opened = try NamespaceThread.run(in: namespaceFD) { () -> (Int32, Int32) in
-                    let fd = open(path, O_RDONLY | O_CLOEXEC)
-                    return (fd, fd < 0 ? errno : 0)
-                }
-            } catch {
-                return .failure(Unreadable(description: "cannot enter the namespace to read \(path): \(error)"))
-            }
-        } else {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            opened = (fd, fd < 0 ? errno : 0)
-        }
-        guard opened.fd >= 0 else {
-            // No packet sockets in this kernel: none can be bound.
-            if opened.errno == ENOENT { return .success([:]) }
-            return .failure(Unreadable(description: "\(path) cannot be opened: \(String(cString: strerror(opened.errno)))"))
-        }
-        let fd = opened.fd
-        defer { close(fd) }
-        var text: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return .failure(Unreadable(description: "\(path) could not be read: \(String(cString: strerror(errno)))")) }
-            if count == 0 { break }
-            text += buffer.prefix(count)
+        let text: [UInt8]
+        switch NamespaceProcFile.read("packet", namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(bytes?): text = bytes
+        // No packet sockets in this kernel: none can be bound.
+        case .success(nil): return .success([:])
+        case let .failure(problem): return .failure(problem)
         }
         guard let counts = parse(String(decoding: text, as: UTF8.self)) else {
-            return .failure(Unreadable(description: "\(path) has no Iface column"))
+            return .failure(Unreadable(description: "\(procRoot)/thread-self/net/packet has no Iface column"))
         }
         return .success(counts)
     }

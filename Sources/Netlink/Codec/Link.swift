@@ -19,8 +19,21 @@ public struct LinkMessage: Equatable, Sendable {
         public static let extMask: UInt16 = 29
         public static let carrier: UInt16 = 33
         public static let linkNetnsID: UInt16 = 37
+        /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
+        public static let xdp: UInt16 = 43
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
+    }
+
+    /// IFLA_XDP_* attributes inside IFLA_XDP.
+    public enum XDPAttribute {
+        /// XDP_ATTACHED_*: 0 none, 1 driver, 2 generic (skb), 3 offloaded, 4 several modes.
+        public static let attached: UInt16 = 2
+        /// The program's id (one mode); with several modes, one id per mode follows instead.
+        public static let programID: UInt16 = 4
+        public static let driverProgramID: UInt16 = 5
+        public static let genericProgramID: UInt16 = 6
+        public static let offloadedProgramID: UInt16 = 7
     }
 
     /// RTM_NEWLINKPROP and RTM_DELLINKPROP (include/uapi/linux/rtnetlink.h): add or remove
@@ -131,6 +144,9 @@ public struct LinkMessage: Equatable, Sendable {
     public var tun: TunInfo?
     /// IFLA_VXLAN_LINK of a vxlan device: the device it is bound to, if any.
     public var vxlanLink: UInt32?
+    /// The id of the XDP program attached to the device (the first the kernel names when several
+    /// are, one per mode); nil when none is, or the kernel did not say.
+    public var xdpProgramID: UInt32?
 
     public init() {}
 
@@ -177,6 +193,22 @@ public struct LinkMessage: Equatable, Sendable {
                 }
             case Attribute.linkinfo:
                 attributes.nested { info in link.decodeLinkInfo(&info) }
+            case Attribute.xdp:
+                attributes.nested { xdp in
+                    var attached: UInt8 = 0
+                    var program: UInt32?
+                    while xdp.next() {
+                        switch xdp.type {
+                        case XDPAttribute.attached: attached = xdp.uint8()
+                        case XDPAttribute.programID, XDPAttribute.driverProgramID, XDPAttribute.genericProgramID, XDPAttribute.offloadedProgramID:
+                            let id = xdp.uint32()
+                            if program == nil, id != 0 { program = id }
+                        default: break
+                        }
+                    }
+                    // Attached without an id (a kernel that names none) is still attached.
+                    if attached != 0 { link.xdpProgramID = program ?? 0 }
+                }
             default: break
             }
         }

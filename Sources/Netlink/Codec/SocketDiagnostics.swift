@@ -44,4 +44,42 @@ public enum SocketDiagnostics {
                       boundInterface: payload.readNative(UInt32.self, at: base + interfaceOffset),
                       uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68))
     }
+
+    // MARK: AF_XDP sockets (include/uapi/linux/xdp_diag.h)
+
+    /// AF_XDP.
+    public static let xdpFamily: UInt8 = 44
+    /// Size of `struct xdp_diag_req`.
+    static let xdpRequestSize = 20
+    /// Size of `struct xdp_diag_msg`.
+    public static let xdpMessageSize = 16
+    /// XDP_SHOW_INFO: each socket's device and queue (XDP_DIAG_INFO).
+    static let xdpShowInfo: UInt32 = 1
+    /// XDP_DIAG_INFO: `struct xdp_diag_info`, the ifindex then the queue.
+    static let xdpInfoAttribute: UInt16 = 1
+
+    /// A dump request for every AF_XDP socket, with the device each is bound to.
+    public static func xdpDumpRequest(sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: xdpRequestSize)
+        payload[0] = xdpFamily
+        withUnsafeBytes(of: xdpShowInfo) { payload.replaceSubrange(8..<12, with: $0) }
+        return NetlinkMessage.encode(type: byFamily, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+
+    /// The ifindex the AF_XDP socket one SOCK_DIAG_BY_FAMILY reply describes is bound to; 0 when
+    /// it is bound to none (or the reply names none). Throws for a payload shorter than
+    /// `struct xdp_diag_msg`, or attributes that do not parse.
+    public static func decodeXDP(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> UInt32 {
+        guard payload.count >= xdpMessageSize else { throw .truncated(what: "xdp_diag_msg", need: xdpMessageSize, have: payload.count) }
+        var attributes = AttributeDecoder(payload[(payload.startIndex + xdpMessageSize)...])
+        var index: UInt32 = 0
+        while attributes.next() {
+            guard attributes.type == xdpInfoAttribute else { continue }
+            let data = attributes.data
+            guard data.count >= 4 else { throw .truncated(what: "xdp_diag_info", need: 8, have: data.count) }
+            index = data.readNative(UInt32.self, at: data.startIndex)
+        }
+        try attributes.finish()
+        return index
+    }
 }

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, or has an address other routes take as source"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, or has an XDP program attached"),
     ]
 }
 
@@ -33,7 +33,7 @@ extension Heuristics {
         var parts: [String] = []
         let are = { (count: Int) in count == 1 ? " is" : "s are" }
         if packet > 0 { parts.append("\(packet) packet socket\(are(packet))\(now ? " now" : "") bound to it (tcpdump, a DHCP client)") }
-        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it (SO_BINDTODEVICE, or a link-local address on it: a server that listens only on it)") }
+        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it (SO_BINDTODEVICE or a link-local address on it: a server that listens only on it; or AF_XDP: a program that takes its packets from the driver)") }
         return parts.isEmpty ? nil : parts.joined(separator: " and ") + ": a process uses it without a tun descriptor"
     }
 
@@ -94,6 +94,14 @@ extension Heuristics {
         let routes = sourced.count == 1 ? "a route" : "\(sourced.count) routes"
         return "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(sourced.count > 1 ? ", …" : "")) "
             + "\(sourced.count == 1 ? "takes" : "take") its address \(source) as source, and the kernel would delete \(sourced.count == 1 ? "it" : "them") with its addresses"
+    }
+
+    /// Why an XDP program attached to a device ties it to something, in words (nil when none is):
+    /// a process holding its bpf_link, or someone who set it up with `ip link set … xdp`, means
+    /// the device to carry traffic, and deleting it detaches the program.
+    static func xdpReason(_ interface: NetworkInterface) -> String? {
+        guard let program = interface.xdpProgram else { return nil }
+        return "an XDP program\(program == 0 ? "" : " (id \(program))") is attached to it (`bpftool net` names who attached it): it was set up to process its packets, and deleting it detaches the program"
     }
 
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
@@ -169,7 +177,7 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) {
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(interface) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
