@@ -59,6 +59,14 @@ import Testing
         _ = try? Replay.addAddressRequest(fromDumped: payload, sequence: 1)
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
+        // A neighbour entry that decodes is asked for again as itself.
+        if let neighbour = try? NeighbourMessage.decode(payload) {
+            decoded += 1
+            if let request = neighbour.addRequest(index: neighbour.index, sequence: 1) {
+                let again = try? NetlinkMessage.split(request[...]).first.map { try NeighbourMessage.decode($0.payload) }
+                precondition(again == .some(.some(neighbour)))
+            }
+        }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)

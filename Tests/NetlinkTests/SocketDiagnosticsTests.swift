@@ -66,4 +66,24 @@ import Testing
         #expect(link.xdpProgramID == expected)
         #expect(link.name == Array("xd0".utf8))
     }
+
+    /// A permanent ARP entry as `ip neigh add 10.91.0.5 lladdr 02:00:00:00:00:05 dev … nud
+    /// permanent` leaves it, read and asked for again on another ifindex.
+    @Test func aNeighbourEntryDecodesAndIsAskedForAgain() throws {
+        var payload: [UInt8] = [2, 0, 0, 0]           // AF_INET
+        payload.appendNative(Int32(7))                 // ifindex
+        payload.appendNative(UInt16(0x80))             // NUD_PERMANENT
+        payload += [0, 1]                              // flags, type
+        payload += [8, 0, 1, 0, 10, 91, 0, 5]          // NDA_DST
+        payload += [10, 0, 2, 0, 2, 0, 0, 0, 0, 5, 0, 0]  // NDA_LLADDR, padded
+        payload += [8, 0, 4, 0, 0, 0, 0, 0]            // NDA_PROBES, not read
+        let neighbour = try NeighbourMessage.decode(payload[...])
+        #expect(neighbour.family == 2 && neighbour.index == 7 && neighbour.state == 0x80)
+        #expect(neighbour.destination == [10, 91, 0, 5] && neighbour.linkLayerAddress == [2, 0, 0, 0, 0, 5])
+        let request = try #require(neighbour.addRequest(index: 9, sequence: 3))
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == 28 && message.header.flags == NetlinkFlags.request | NetlinkFlags.ack | NetlinkFlags.create | NetlinkFlags.replace)
+        #expect(Array(message.payload) == [2, 0, 0, 0, 9, 0, 0, 0, 0x80, 0, 0, 0] + [8, 0, 1, 0, 10, 91, 0, 5] + [10, 0, 2, 0, 2, 0, 0, 0, 0, 5, 0, 0])
+        #expect(throws: NetlinkError.self) { try NeighbourMessage.decode(payload.prefix(11)) }
+    }
 }

@@ -295,6 +295,41 @@ struct ReaperSafetyTests {
         try expectResultsTrue(results, ns)
     }
 
+    /// Going down to be fenced flushes a device's neighbour entries, permanent ones too, which the
+    /// kernel never makes again: a tap kept after all gets those made by hand back, and a result
+    /// that says so only when they are.
+    @Test func aMultiQueueTapKeptAfterBeingTakenDownGetsItsPermanentNeighboursBack() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "mqn", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "mqn", "up")
+        try ns.ip("addr", "add", "10.91.0.1/24", "dev", "mqn")
+        try ns.ip("addr", "add", "fd91::1/64", "dev", "mqn", "nodad")
+        try ns.ip("neigh", "add", "10.91.0.5", "lladdr", "02:00:00:00:00:05", "dev", "mqn", "nud", "permanent")
+        try ns.ip("neigh", "add", "fd91::5", "lladdr", "02:00:00:00:00:06", "dev", "mqn", "nud", "permanent")
+        try ns.ip("route", "add", "10.92.0.0/16", "via", "10.91.0.5", "dev", "mqn", "table", "100")
+        func permanent() throws -> Set<String> {
+            Set(try ns.ip("neigh", "show", "dev", "mqn", "nud", "permanent").split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) })
+        }
+        let before = try permanent()
+        #expect(before.count == 2, "\(before)")
+        let plan = try plan(ns)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let attackers = Locked<[Attacher]>([])
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            let index = Int32(plan.items.first { $0.ifname == "mqn" }!.interface.index)
+            let fenced = try! self.links(ns).values.first { $0.index == index }!
+            attackers.mutate { $0.append(try! Attacher(ns, name: fenced.name!, tap: true, multiQueue: true)) }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "neigh")
+        let mqn = try #require(results.first { $0.ifname == "mqn" })
+        #expect(mqn.outcome == .skipped && mqn.detail?.hasSuffix("routes and 2 permanent neighbour entries are as they were") == true, "\(mqn)")
+        #expect(try permanent() == before)
+        for attacker in attackers.value { #expect(attacker.check() == "alive") }
+        try expectResultsTrue(results, ns)
+    }
+
     @Test func aRenameDuringTheActNeverMakesAReportLie() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

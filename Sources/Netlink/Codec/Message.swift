@@ -18,6 +18,8 @@ public enum NetlinkType {
     public static let newRoute: UInt16 = 24
     public static let delRoute: UInt16 = 25
     public static let getRoute: UInt16 = 26
+    public static let newNeighbour: UInt16 = 28
+    public static let getNeighbour: UInt16 = 30
     public static let newNSID: UInt16 = 88
     public static let getNSID: UInt16 = 90
 
@@ -33,6 +35,8 @@ public enum NetlinkType {
         case getAddress: return "RTM_GETADDR"
         case newRoute: return "RTM_NEWROUTE"
         case delRoute: return "RTM_DELROUTE"
+        case newNeighbour: return "RTM_NEWNEIGH"
+        case getNeighbour: return "RTM_GETNEIGH"
         case getRoute: return "RTM_GETROUTE"
         case newNSID: return "RTM_NEWNSID"
         case getNSID: return "RTM_GETNSID"

@@ -4,12 +4,12 @@ import Netlink
 import TunwardenCore
 
 /// What a device loses when the reaper fences it, kept so that it can be given back if the
-/// device is not deleted after all: its addresses and the routes that leave only through it, as
-/// the kernel listed them right before.
+/// device is not deleted after all: its addresses, the routes that leave only through it, and its
+/// neighbour entries made by hand, as the kernel listed them right before.
 ///
 /// A multi-queue device can only be renamed (its fence) while it is down. Down, it loses its IPv6
-/// addresses (unless `keep_addr_on_down` is set) and every route through it alone, in every
-/// table; up again, the kernel makes the routes of its addresses anew, including any the person
+/// addresses (unless `keep_addr_on_down` is set), every route through it alone, in every
+/// table, and its neighbour entries, permanent ones included; up again, the kernel makes the routes of its addresses anew, including any the person
 /// had changed or deleted. Renaming also relabels its IPv4 addresses (`inetdev_changename`: the
 /// first takes the device's name, the others the name and a `:N`). When a process attaches in
 /// that moment, the device is kept, and it must come back as it was: the addresses are added
@@ -31,6 +31,9 @@ struct DownedState {
     /// down (an IPv6 one is lost only when every device it leaves through is down, as when two
     /// targets of one batch share it), so they are added again only when missing, and checked.
     var shared: [[UInt8]] = []
+    /// Its neighbour entries made by hand (`ip neigh add … nud permanent`): the kernel flushes
+    /// them when it goes down, and makes only learned ones again.
+    var neighbours: [NeighbourMessage] = []
 
     /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
     static let tentative: UInt32 = 0x40
@@ -56,7 +59,21 @@ struct DownedState {
             states[index]?.routes = through.alone
             states[index]?.shared = through.shared
         }
+        for (index, entries) in try neighbours(of: indices, client: client) { states[index]?.neighbours = entries }
         return states
+    }
+
+    /// The permanent neighbour entries of each of the devices `indices` (proxy entries, which a
+    /// dump lists only when asked for, are not kept).
+    static func neighbours(of indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [NeighbourMessage]] {
+        var found: [Int32: [NeighbourMessage]] = [:]
+        try client.dumpEach(operation: "RTM_GETNEIGH", request: { NeighbourMessage.dumpRequest(sequence: $0) }, restart: { found = [:] }) { message in
+            guard message.header.type == NetlinkType.newNeighbour else { return }
+            let neighbour = try NeighbourMessage.decode(message.payload)
+            guard indices.contains(neighbour.index), neighbour.state & NeighbourMessage.permanent != 0, neighbour.destination != nil else { return }
+            found[neighbour.index, default: []].append(neighbour)
+        }
+        return found
     }
 
     /// The addresses of each of the devices `indices`, IPv4 then IPv6, as dumped payloads.
@@ -114,7 +131,7 @@ struct DownedState {
 
     /// Gives device `index` (renamed back and up again) what was kept, then compares. Returns how
     /// many addresses and routes were kept, and a description of each thing that still differs.
-    func putBack(index: Int32, client: RtnetlinkClient) -> (addresses: Int, routes: Int, differences: [String]) {
+    func putBack(index: Int32, client: RtnetlinkClient) -> (addresses: Int, routes: Int, neighbours: Int, differences: [String]) {
         var problems: [String] = []
         let kept = addresses.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
         let current = (try? Self.addresses(of: [index], client: client)[index] ?? []) ?? []
@@ -165,6 +182,15 @@ struct DownedState {
                 _ = Self.send(client, "RTM_DELROUTE") { try Replay.deleteRouteRequest(fromDumped: payload[...], sequence: $0) }
             }
         }
+        // The entries made by hand (learned ones come back with traffic).
+        for neighbour in neighbours {
+            if let problem = Self.send(client, "RTM_NEWNEIGH", { sequence in
+                guard let request = neighbour.addRequest(index: index, sequence: sequence) else { throw NetlinkError.malformed("a neighbour entry without an address") }
+                return request
+            }) {
+                problems.append("neighbour entry \(Self.describe(neighbour)) (\(problem))")
+            }
+        }
         // The kernel finishes an IPv6 address in a work queue (its local route comes with that): an
         // IPv6 difference is looked at again a few times before it is reported.
         var (differences, settling) = compare(index: index, client: client)
@@ -172,7 +198,7 @@ struct DownedState {
             usleep(20_000)
             (differences, settling) = compare(index: index, client: client)
         }
-        return (kept.count, routes.count, problems + differences)
+        return (kept.count, routes.count, neighbours.count, problems + differences)
     }
 
     /// What differs between the device now and what was kept, in words, and whether an IPv6
@@ -224,7 +250,23 @@ struct DownedState {
                 differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
             }
         }
+        if !neighbours.isEmpty {
+            guard let entriesNow = try? Self.neighbours(of: [index], client: client)[index] ?? [] else {
+                return (differences + ["its neighbour entries could not be listed again to check them"], settling)
+            }
+            for saved in neighbours where !entriesNow.contains(where: {
+                $0.family == saved.family && $0.destination == saved.destination && $0.linkLayerAddress == saved.linkLayerAddress
+            }) {
+                differences.append("neighbour entry \(Self.describe(saved)) missing")
+            }
+        }
         return (differences, settling)
+    }
+
+    static func describe(_ neighbour: NeighbourMessage) -> String {
+        let address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
+        guard let link = neighbour.linkLayerAddress, !link.isEmpty else { return address }
+        return "\(address) lladdr \(link.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":"))"
     }
 
     /// What the kernel tells routes apart by in a table: family, prefix, type of service, table

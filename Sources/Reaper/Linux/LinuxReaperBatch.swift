@@ -433,7 +433,9 @@ extension LinuxReaper {
         // Renamed (and perhaps taken down): what that changed is given back and checked.
         if changed, let downed = target.downed {
             let back = downed.putBack(index: index, client: client)
-            let what = "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
+            let what = back.neighbours == 0
+                ? "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
+                : "its \(Self.counted(back.addresses, "address", "addresses")), \(Self.counted(back.routes, "route", "routes")) and \(Self.counted(back.neighbours, "permanent neighbour entry", "permanent neighbour entries"))"
             let done = switch (wasRenamed, wasDown) {
             case (true, true): "it was renamed and taken down to be fenced, then given its name back and set up again"
             case (true, false): "it was renamed to be fenced, then given its name back"

@@ -1,0 +1,73 @@
+/// An RTM_NEWNEIGH message: one entry of a device's neighbour table (ARP for IPv4, NDP for IPv6)
+/// as the kernel lists it (`struct ndmsg` followed by NDA_* attributes, include/uapi/linux/
+/// neighbour.h). Read for the entries a person made (`ip neigh add … nud permanent`), which the
+/// kernel flushes when the device goes down and never makes again by itself.
+public struct NeighbourMessage: Equatable, Sendable {
+    /// Size of `struct ndmsg`.
+    public static let headerSize = 12
+    /// NDA_DST and NDA_LLADDR.
+    static let destinationAttribute: UInt16 = 1
+    static let linkLayerAttribute: UInt16 = 2
+    /// NUD_PERMANENT: an entry set by hand, never aged out.
+    public static let permanent: UInt16 = 0x80
+
+    public var family: UInt8 = 0
+    public var index: Int32 = 0
+    /// NUD_* state bits.
+    public var state: UInt16 = 0
+    /// NTF_* flags (NTF_PROXY 0x08, NTF_ROUTER 0x80, …).
+    public var flags: UInt8 = 0
+    public var destination: [UInt8]?
+    public var linkLayerAddress: [UInt8]?
+
+    public init() {}
+
+    /// Decodes an RTM_NEWNEIGH payload.
+    public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> NeighbourMessage {
+        guard payload.count >= headerSize else { throw .truncated(what: "ndmsg", need: headerSize, have: payload.count) }
+        let base = payload.startIndex
+        var neighbour = NeighbourMessage()
+        neighbour.family = payload[base]
+        neighbour.index = payload.readNative(Int32.self, at: base + 4)
+        neighbour.state = payload.readNative(UInt16.self, at: base + 8)
+        neighbour.flags = payload[base + 10]
+        var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        while attributes.next() {
+            switch attributes.type {
+            case destinationAttribute: neighbour.destination = Array(attributes.data)
+            case linkLayerAttribute: neighbour.linkLayerAddress = Array(attributes.data)
+            default: break
+            }
+        }
+        try attributes.finish()
+        return neighbour
+    }
+
+    /// A dump request for every neighbour entry of every device (IPv4 and IPv6 tables).
+    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence,
+                              payload: [UInt8](repeating: 0, count: headerSize))
+    }
+
+    /// An RTM_NEWNEIGH request (create or replace, acknowledged) that makes this entry again on
+    /// device `index`: its address, its link-layer address, its state and its flags, as `ip neigh
+    /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would. Nil without an address.
+    public func addRequest(index: Int32, sequence: UInt32) -> [UInt8]? {
+        guard let destination else { return nil }
+        var body = [UInt8](repeating: 0, count: Self.headerSize)
+        body[0] = family
+        withUnsafeBytes(of: index) { body.replaceSubrange(4..<8, with: $0) }
+        withUnsafeBytes(of: state) { body.replaceSubrange(8..<10, with: $0) }
+        body[10] = flags
+        for (type, data) in [(Self.destinationAttribute, destination), (Self.linkLayerAttribute, linkLayerAddress)] {
+            guard let data else { continue }
+            body.appendNative(UInt16(4 + data.count))
+            body.appendNative(type)
+            body += data
+            body.padTo4()
+        }
+        return NetlinkMessage.encode(type: NetlinkType.newNeighbour,
+                                     flags: NetlinkFlags.request | NetlinkFlags.ack | NetlinkFlags.create | NetlinkFlags.replace,
+                                     sequence: sequence, payload: body)
+    }
+}
