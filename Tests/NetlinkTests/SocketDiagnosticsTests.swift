@@ -78,7 +78,7 @@ import Testing
         payload += [10, 0, 2, 0, 2, 0, 0, 0, 0, 5, 0, 0]  // NDA_LLADDR, padded
         payload += [8, 0, 4, 0, 0, 0, 0, 0]            // NDA_PROBES, not read
         let neighbour = try NeighbourMessage.decode(payload[...])
-        #expect(neighbour.family == 2 && neighbour.index == 7 && neighbour.state == 0x80)
+        #expect(neighbour.family == 2 && neighbour.index == 7 && neighbour.state == 0x80 && neighbour.type == 1)
         #expect(neighbour.destination == [10, 91, 0, 5] && neighbour.linkLayerAddress == [2, 0, 0, 0, 0, 5])
         let request = try #require(neighbour.addRequest(index: 9, sequence: 3))
         let message = try #require(try NetlinkMessage.split(request[...]).first)

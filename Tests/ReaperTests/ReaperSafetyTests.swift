@@ -295,9 +295,9 @@ struct ReaperSafetyTests {
         try expectResultsTrue(results, ns)
     }
 
-    /// Going down to be fenced flushes a device's neighbour entries, permanent ones too, which the
-    /// kernel never makes again: a tap kept after all gets those made by hand back, and a result
-    /// that says so only when they are.
+    /// Going down to be fenced flushes a device's neighbour entries, those made by hand too
+    /// (permanent, noarp, proxy), which the kernel never makes again: a tap kept after all gets
+    /// them back, and a result that says so only when they are.
     @Test func aMultiQueueTapKeptAfterBeingTakenDownGetsItsPermanentNeighboursBack() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -307,12 +307,17 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "fd91::1/64", "dev", "mqn", "nodad")
         try ns.ip("neigh", "add", "10.91.0.5", "lladdr", "02:00:00:00:00:05", "dev", "mqn", "nud", "permanent")
         try ns.ip("neigh", "add", "fd91::5", "lladdr", "02:00:00:00:00:06", "dev", "mqn", "nud", "permanent")
+        try ns.ip("neigh", "add", "10.91.0.6", "lladdr", "02:00:00:00:00:07", "dev", "mqn", "nud", "noarp")
+        try ns.ip("neigh", "add", "proxy", "10.91.0.8", "dev", "mqn")
         try ns.ip("route", "add", "10.92.0.0/16", "via", "10.91.0.5", "dev", "mqn", "table", "100")
         func permanent() throws -> Set<String> {
-            Set(try ns.ip("neigh", "show", "dev", "mqn", "nud", "permanent").split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) })
+            let lines = try ns.ip("neigh", "show", "dev", "mqn", "nud", "permanent") + ns.ip("neigh", "show", "dev", "mqn", "nud", "noarp")
+                + ns.ip("neigh", "show", "proxy", "dev", "mqn")
+            // (Less the kernel's own NOARP entries for multicast addresses, which come and go.)
+            return Set(lines.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("ff") })
         }
         let before = try permanent()
-        #expect(before.count == 2, "\(before)")
+        #expect(before.count == 4, "\(before)")
         let plan = try plan(ns)
         var reaper = LinuxReaper(namespaceName: ns.name)
         let attackers = Locked<[Attacher]>([])
@@ -324,9 +329,49 @@ struct ReaperSafetyTests {
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "neigh")
         let mqn = try #require(results.first { $0.ifname == "mqn" })
-        #expect(mqn.outcome == .skipped && mqn.detail?.hasSuffix("routes and 2 permanent neighbour entries are as they were") == true, "\(mqn)")
+        #expect(mqn.outcome == .skipped && mqn.detail?.hasSuffix("routes and 4 neighbour entries made by hand are as they were") == true, "\(mqn)")
         #expect(try permanent() == before)
         for attacker in attackers.value { #expect(attacker.check() == "alive") }
+        try expectResultsTrue(results, ns)
+    }
+
+    /// The fence stops attaches, not configuration by ifindex or address: a route another device
+    /// takes a target's address for as source, a multipath route through it and a live device,
+    /// or an XDP program attached to it, since the plan, keeps it, and the route is still there.
+    @Test func whatComesToDependOnATargetAfterItsFenceKeepsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for device in ["ld0", "ld1", "ld2", "ld3"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
+        try ns.ip("tuntap", "add", "dev", "ldmq", "mode", "tap", "multi_queue")
+        try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
+        for device in ["ld0", "ld1", "ld2", "ld3", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "ld0")
+        try ns.ip("addr", "add", "10.3.0.1/24", "dev", "ld3")
+        try ns.ip("addr", "add", "10.4.0.1/24", "dev", "ldmq")
+        try ns.ip("addr", "add", "10.5.0.1/24", "dev", "lva")
+        let plan = try plan(ns)
+        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ldmq"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        let xdp = Locked<Process?>(nil)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            try! ns.ip("route", "add", "10.80.0.0/24", "dev", "lva", "src", "10.1.0.1")
+            try! ns.ip("route", "add", "blackhole", "10.81.0.0/24", "src", "10.4.0.1")
+            try! ns.ip("route", "add", "10.82.0.0/24", "nexthop", "dev", "ld3", "nexthop", "dev", "lva")
+            xdp.mutate { $0 = try? XDPUseTests.start(ns, "ld2", "link") }
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "late")
+        let outcome = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(outcome["ld0"]?.outcome == .skipped && outcome["ld0"]?.detail?.contains("now takes its address 10.1.0.1 as source") == true, "\(results)")
+        #expect(outcome["ldmq"]?.outcome == .skipped && outcome["ldmq"]?.detail?.contains("(10.81.0.0/24) now takes its address 10.4.0.1") == true, "\(results)")
+        #expect(outcome["ld3"]?.outcome == .skipped && outcome["ld3"]?.detail?.contains("multipath route (10.82.0.0/24)") == true, "\(results)")
+        #expect(outcome["ld1"]?.outcome == .deleted, "\(results)")
+        if xdp.value != nil {
+            #expect(outcome["ld2"]?.outcome == .skipped && outcome["ld2"]?.detail?.contains("an XDP program") == true, "\(results)")
+        }
+        #expect(try ns.ip("route", "show", "10.80.0.0/24").contains("src 10.1.0.1"))
+        #expect(try ns.ip("route", "show", "10.81.0.0/24").contains("src 10.4.0.1"))
+        #expect(try ns.ip("route", "show", "10.82.0.0/24").contains("ld3"))
         try expectResultsTrue(results, ns)
     }
 

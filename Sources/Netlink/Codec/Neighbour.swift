@@ -10,6 +10,14 @@ public struct NeighbourMessage: Equatable, Sendable {
     static let linkLayerAttribute: UInt16 = 2
     /// NUD_PERMANENT: an entry set by hand, never aged out.
     public static let permanent: UInt16 = 0x80
+    /// NUD_NOARP: an entry that needs no resolution (set by hand with `nud noarp`, or the
+    /// kernel's own for broadcast and multicast neighbours, and every neighbour of a device
+    /// without ARP).
+    public static let noARP: UInt16 = 0x40
+    /// NTF_PROXY: a proxy entry (`ip neigh add proxy …`), listed only by a dump that asks for them.
+    public static let proxy: UInt8 = 0x08
+    /// RTN_UNICAST, as `ndm_type` names the kind of address an entry is for.
+    public static let unicast: UInt8 = 1
 
     public var family: UInt8 = 0
     public var index: Int32 = 0
@@ -17,6 +25,8 @@ public struct NeighbourMessage: Equatable, Sendable {
     public var state: UInt16 = 0
     /// NTF_* flags (NTF_PROXY 0x08, NTF_ROUTER 0x80, …).
     public var flags: UInt8 = 0
+    /// RTN_* kind of the entry's address (`ndm_type`: 1 unicast, 3 broadcast, 5 multicast).
+    public var type: UInt8 = 0
     public var destination: [UInt8]?
     public var linkLayerAddress: [UInt8]?
 
@@ -31,6 +41,7 @@ public struct NeighbourMessage: Equatable, Sendable {
         neighbour.index = payload.readNative(Int32.self, at: base + 4)
         neighbour.state = payload.readNative(UInt16.self, at: base + 8)
         neighbour.flags = payload[base + 10]
+        neighbour.type = payload[base + 11]
         var attributes = AttributeDecoder(payload[(base + headerSize)...])
         while attributes.next() {
             switch attributes.type {
@@ -43,15 +54,18 @@ public struct NeighbourMessage: Equatable, Sendable {
         return neighbour
     }
 
-    /// A dump request for every neighbour entry of every device (IPv4 and IPv6 tables).
-    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
-        NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence,
-                              payload: [UInt8](repeating: 0, count: headerSize))
+    /// A dump request for every neighbour entry of every device (IPv4 and IPv6 tables), or with
+    /// `proxy` for every proxy entry instead (the kernel lists the two apart).
+    public static func dumpRequest(proxy: Bool = false, sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: headerSize)
+        if proxy { payload[10] = Self.proxy }
+        return NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 
     /// An RTM_NEWNEIGH request (create or replace, acknowledged) that makes this entry again on
     /// device `index`: its address, its link-layer address, its state and its flags, as `ip neigh
-    /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would. Nil without an address.
+    /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would (the kind of address is the
+    /// kernel's to find, and not sent). Nil without an address.
     public func addRequest(index: Int32, sequence: UInt32) -> [UInt8]? {
         guard let destination else { return nil }
         var body = [UInt8](repeating: 0, count: Self.headerSize)

@@ -31,8 +31,9 @@ struct DownedState {
     /// down (an IPv6 one is lost only when every device it leaves through is down, as when two
     /// targets of one batch share it), so they are added again only when missing, and checked.
     var shared: [[UInt8]] = []
-    /// Its neighbour entries made by hand (`ip neigh add … nud permanent`): the kernel flushes
-    /// them when it goes down, and makes only learned ones again.
+    /// Its neighbour entries made by hand (`ip neigh add … nud permanent`, `nud noarp`, `ip neigh
+    /// add proxy …`): the kernel flushes them when it goes down, and makes only learned ones
+    /// again.
     var neighbours: [NeighbourMessage] = []
 
     /// IFA_F_TENTATIVE: an IPv6 address still in (or unable to start) duplicate address detection.
@@ -47,7 +48,9 @@ struct DownedState {
 
     /// The state of each of the devices `indices`, from one dump of each family's addresses and
     /// routes. Throws when a dump cannot be had: then nothing may be taken down.
-    static func read(for indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: DownedState] {
+    /// `withoutARP`: those of them that are NOARP devices (a tun), whose every neighbour entry is
+    /// NOARP and the kernel's own.
+    static func read(for indices: Set<Int32>, withoutARP: Set<Int32> = [], client: RtnetlinkClient) throws -> [Int32: DownedState] {
         var states: [Int32: DownedState] = [:]
         for index in indices { states[index] = DownedState() }
         for (index, payloads) in try addresses(of: indices, client: client) { states[index]?.addresses = payloads }
@@ -59,19 +62,30 @@ struct DownedState {
             states[index]?.routes = through.alone
             states[index]?.shared = through.shared
         }
-        for (index, entries) in try neighbours(of: indices, client: client) { states[index]?.neighbours = entries }
+        for (index, entries) in try neighbours(of: indices, withoutARP: withoutARP, client: client) { states[index]?.neighbours = entries }
         return states
     }
 
-    /// The permanent neighbour entries of each of the devices `indices` (proxy entries, which a
-    /// dump lists only when asked for, are not kept).
-    static func neighbours(of indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [NeighbourMessage]] {
+    /// The neighbour entries made by hand of each of the devices `indices`: permanent ones, NOARP
+    /// ones for a unicast address on a device with ARP (the kernel's own NOARP entries are for
+    /// broadcast and multicast addresses, or on devices without ARP, `withoutARP`), and proxy
+    /// entries (one dump each: the kernel lists them apart).
+    static func neighbours(of indices: Set<Int32>, withoutARP: Set<Int32> = [], client: RtnetlinkClient) throws -> [Int32: [NeighbourMessage]] {
         var found: [Int32: [NeighbourMessage]] = [:]
-        try client.dumpEach(operation: "RTM_GETNEIGH", request: { NeighbourMessage.dumpRequest(sequence: $0) }, restart: { found = [:] }) { message in
-            guard message.header.type == NetlinkType.newNeighbour else { return }
-            let neighbour = try NeighbourMessage.decode(message.payload)
-            guard indices.contains(neighbour.index), neighbour.state & NeighbourMessage.permanent != 0, neighbour.destination != nil else { return }
-            found[neighbour.index, default: []].append(neighbour)
+        for proxy in [false, true] {
+            var ofKind: [Int32: [NeighbourMessage]] = [:]
+            try client.dumpEach(operation: proxy ? "RTM_GETNEIGH (proxy)" : "RTM_GETNEIGH", request: { NeighbourMessage.dumpRequest(proxy: proxy, sequence: $0) },
+                                restart: { ofKind = [:] }) { message in
+                guard message.header.type == NetlinkType.newNeighbour else { return }
+                let neighbour = try NeighbourMessage.decode(message.payload)
+                guard indices.contains(neighbour.index), neighbour.destination != nil else { return }
+                let byHand = proxy
+                    ? neighbour.flags & NeighbourMessage.proxy != 0
+                    : neighbour.state & NeighbourMessage.permanent != 0
+                        || (neighbour.state & NeighbourMessage.noARP != 0 && neighbour.type == NeighbourMessage.unicast && !withoutARP.contains(neighbour.index))
+                if byHand { ofKind[neighbour.index, default: []].append(neighbour) }
+            }
+            found.merge(ofKind, uniquingKeysWith: +)
         }
         return found
     }
@@ -182,7 +196,7 @@ struct DownedState {
                 _ = Self.send(client, "RTM_DELROUTE") { try Replay.deleteRouteRequest(fromDumped: payload[...], sequence: $0) }
             }
         }
-        // The entries made by hand (learned ones come back with traffic).
+        // The entries made by hand (learned ones come back with traffic), proxy ones included.
         for neighbour in neighbours {
             if let problem = Self.send(client, "RTM_NEWNEIGH", { sequence in
                 guard let request = neighbour.addRequest(index: index, sequence: sequence) else { throw NetlinkError.malformed("a neighbour entry without an address") }
@@ -256,6 +270,8 @@ struct DownedState {
             }
             for saved in neighbours where !entriesNow.contains(where: {
                 $0.family == saved.family && $0.destination == saved.destination && $0.linkLayerAddress == saved.linkLayerAddress
+                    && $0.flags & NeighbourMessage.proxy == saved.flags & NeighbourMessage.proxy
+                    && $0.state & (NeighbourMessage.permanent | NeighbourMessage.noARP) == saved.state & (NeighbourMessage.permanent | NeighbourMessage.noARP)
             }) {
                 differences.append("neighbour entry \(Self.describe(saved)) missing")
             }
@@ -264,7 +280,8 @@ struct DownedState {
     }
 
     static func describe(_ neighbour: NeighbourMessage) -> String {
-        let address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
+        var address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
+        if neighbour.flags & NeighbourMessage.proxy != 0 { address = "proxy " + address }
         guard let link = neighbour.linkLayerAddress, !link.isEmpty else { return address }
         return "\(address) lladdr \(link.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":"))"
     }

@@ -57,7 +57,10 @@ extension LinuxReaper {
         var downedStates: [Int32: DownedState]?
         let multiQueueIndices = Set(batch.filter(\.multiQueue).map(\.index))
         func downedState(of index: Int32) throws -> DownedState {
-            if downedStates == nil { downedStates = try DownedState.read(for: multiQueueIndices, client: client) }
+            if downedStates == nil {
+                let withoutARP = Set(batch.filter { $0.multiQueue && $0.item.interface.flags.contains("NOARP") }.map(\.index))
+                downedStates = try DownedState.read(for: multiQueueIndices, withoutARP: withoutARP, client: client)
+            }
             return downedStates?[index] ?? DownedState()
         }
         var targets = batch
@@ -104,10 +107,13 @@ extension LinuxReaper {
         stepHook?("grouped")
 
         // 4. Right before deleting: look, and take out of the group whatever fails verification,
-        //    until a look shows every remaining target verified. The look is one dump of every
-        //    link, which also proves the group holds nothing else; while links come and go too
-        //    fast for a consistent dump, it is each target by itself plus the (small) dumps of
-        //    the kinds that stack on a device, and the targets are then deleted one by one.
+        //    until a look shows every remaining target verified. What takes longest to ask (other
+        //    namespaces, the socket lists, addresses and routes) is asked first, and the links
+        //    last, right before the deletion: a queue attached by ifindex since then has the
+        //    least time to go unseen. The look at the links is one dump of every link, which
+        //    also proves the group holds nothing else; while links come and go too fast for a
+        //    consistent dump, it is each target by itself plus the (small) dumps of the kinds
+        //    that stack on a device, and the targets are then deleted one by one.
         var confirmed = grouped
         var settled = false
         var whole = true
@@ -117,6 +123,32 @@ extension LinuxReaper {
                 return results
             }
             let targetIndices = Set(confirmed.map { Int($0.index) })
+            // Devices stacked on a target from another namespace (a macvlan moved into a
+            // container's) go with it too: every other namespace is asked, and one that cannot be
+            // leaves nothing deleted.
+            let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
+            guard elsewhere.unread.isEmpty else {
+                abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
+                return results
+            }
+            // A process that bound a socket to a target since the plan (tcpdump, a server
+            // listening only on it) uses it; with the lists unreadable, any target may be used.
+            let sockets: (packet: [Int: Int], bound: [Int: Int])
+            switch system.socketUse(namespaceFD) {
+            case let .success(counts): sockets = counts
+            case let .failure(problem):
+                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
+                return results
+            }
+            // Routes of other devices that depend on a target, configured since the plan (by
+            // ifindex or address, which the fence does not stop).
+            let dependents: [Int32: String]
+            do {
+                dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
+            } catch {
+                abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
+                return results
+            }
             let view: View
             do {
                 view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
@@ -136,24 +168,7 @@ extension LinuxReaper {
                     stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
                 }
             }
-            // Devices stacked on a target from another namespace (a macvlan moved into a
-            // container's) go with it too: every other namespace is asked, and one that cannot be
-            // leaves nothing deleted.
-            let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
-            guard elsewhere.unread.isEmpty else {
-                abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
-                return results
-            }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
-            // A process that bound a socket to a target since the plan (tcpdump, a server
-            // listening only on it) uses it; with the lists unreadable, any target may be used.
-            let sockets: (packet: [Int: Int], bound: [Int: Int])
-            switch system.socketUse(namespaceFD) {
-            case let .success(counts): sockets = counts
-            case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
-                return results
-            }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
@@ -166,6 +181,9 @@ extension LinuxReaper {
                 }
                 if let use = Heuristics.socketUse(packet: sockets.packet[Int(target.index)] ?? 0, bound: sockets.bound[Int(target.index)] ?? 0, now: true) {
                     giveBack(target, .skipped, use)
+                    released = true
+                } else if let dependent = dependents[target.index] {
+                    giveBack(target, .skipped, dependent)
                     released = true
                 } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
                     giveBack(target, .skipped, problem)
@@ -227,6 +245,44 @@ extension LinuxReaper {
             }
         }
         return results
+    }
+
+    /// Why deleting each of `targets` would take other devices' routes with it, where it would:
+    /// an IPv4 route of the main table that takes one of its IPv4 addresses as source and does
+    /// not leave through it alone (the kernel deletes it with the address), or an IPv4 multipath
+    /// route that leaves through it and another device (the kernel deletes it whole). The
+    /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
+    /// `sharedRoutes`); this is what changed since. Throws when a dump cannot be had.
+    static func dependentRoutes(of targets: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: String] {
+        let inet: UInt8 = 2, main: UInt32 = 254
+        var owners: [[UInt8]: Set<Int32>] = [:]
+        try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: inet, sequence: $0) }, restart: { owners = [:] }) { message in
+            guard message.header.type == NetlinkType.newAddress else { return }
+            let address = try AddressMessage.decode(message.payload)
+            let index = Int32(bitPattern: address.index)
+            if address.family == inet, targets.contains(index), let local = address.local ?? address.address { owners[local, default: []].insert(index) }
+        }
+        var found: [Int32: String] = [:]
+        try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { found = [:] }) { message in
+            guard message.header.type == NetlinkType.newRoute else { return }
+            let route = try RouteMessage.decode(message.payload)
+            guard route.family == inet else { return }
+            let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
+            let destination = route.destinationLength == 0 ? "default"
+                : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
+            if route.table == main, let source = route.preferredSource, let sourced = owners[source] {
+                for target in sourced where found[target] == nil && !(devices == [target]) {
+                    let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
+                    found[target] = "a route (\(destination)) now takes its address \(address) as source, and the kernel would delete it with its addresses"
+                }
+            }
+            if route.nextHops.count > 1 {
+                for target in devices.intersection(targets) where found[target] == nil && devices.count > 1 {
+                    found[target] = "a multipath route (\(destination)) now also leaves through another device, and the kernel would delete it whole with it"
+                }
+            }
+        }
+        return found
     }
 
     /// What the last check before deleting saw: every link (`whole`), or the targets and the
@@ -360,6 +416,9 @@ extension LinuxReaper {
         guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
         if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
         if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
+        if let program = link.xdpProgramID {
+            return "an XDP program\(program == 0 ? "" : " (id \(program))") was attached to it since the plan (deleting it would detach the program)"
+        }
         if target.multiQueue {
             guard link.name == target.fenceName else {
                 return "renamed by something else since it was fenced (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
@@ -435,7 +494,7 @@ extension LinuxReaper {
             let back = downed.putBack(index: index, client: client)
             let what = back.neighbours == 0
                 ? "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
-                : "its \(Self.counted(back.addresses, "address", "addresses")), \(Self.counted(back.routes, "route", "routes")) and \(Self.counted(back.neighbours, "permanent neighbour entry", "permanent neighbour entries"))"
+                : "its \(Self.counted(back.addresses, "address", "addresses")), \(Self.counted(back.routes, "route", "routes")) and \(Self.counted(back.neighbours, "neighbour entry made by hand", "neighbour entries made by hand"))"
             let done = switch (wasRenamed, wasDown) {
             case (true, true): "it was renamed and taken down to be fenced, then given its name back and set up again"
             case (true, false): "it was renamed to be fenced, then given its name back"
