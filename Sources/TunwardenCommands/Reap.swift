@@ -132,6 +132,13 @@ public struct Reap: ParsableCommand {
         // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.
         let repairs = dryRun ? [] : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
         let repairFailed = repairs.contains { $0.failed }
+        // A dry run repairs nothing, but says what the real run would repair first.
+        let pending = dryRun ? pendingRepairs(journal: journal, namespace: namespace, context: context) : []
+        if !pending.isEmpty {
+            let runs = Set(pending.map(\.run)).sorted().joined(separator: ", ")
+            let names = pending.prefix(5).map(\.ifname).joined(separator: ", ") + (pending.count > 5 ? ", …" : "")
+            console.note("the journal holds intents without results (run \(runs): a reap killed outright, or one acting right now) for \(pending.count) device\(pending.count == 1 ? "" : "s") (\(names)); a real reap gives back what a killed one left fenced or down before planning, and exits 1 for any it cannot give back whole")
+        }
         let snapshot: Snapshot
         do {
             snapshot = try context.backend(capture: from, namespace: namespace, patient: true).snapshot()
@@ -159,7 +166,9 @@ public struct Reap: ParsableCommand {
         }
         if plan.items.isEmpty || dryRun {
             // (A real run with nothing to do has no results, and is no dry run.)
-            if format == .json { console.write(ReapReport(plan: plan, results: dryRun ? nil : [], repairs: repairs).json(pretty: console.isTerminal) + [10]) }
+            if format == .json {
+                console.write(ReapReport(plan: plan, results: dryRun ? nil : [], repairs: repairs, pendingRepairs: pending).json(pretty: console.isTerminal) + [10])
+            }
             throw ExitCode(repairFailed ? 1 : 0)
         }
         if !yes {
@@ -249,6 +258,13 @@ public struct Reap: ParsableCommand {
         } catch {
             throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }
+    }
+
+    /// The devices a reap killed outright left that the next real reap would repair, from the
+    /// journal's intent records, without a lock and without touching anything (for a dry run).
+    func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) -> [PendingRepair] {
+        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let last = try? journal.lastRun() else { return [] }
+        return reaper.unfinishedIntents(last).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the

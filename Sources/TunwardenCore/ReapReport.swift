@@ -70,6 +70,28 @@ public struct ReapRepair: JSONRecord, Sendable, Equatable {
     }
 }
 
+/// A device a reap killed outright left fenced or down, which the next real reap gives back
+/// before planning: what a dry run reports of it, since it repairs nothing.
+public struct PendingRepair: JSONRecord, Sendable, Equatable {
+    public var run: String
+    public var ifname: String
+    public var ifindex: Int
+
+    public init(run: String, ifname: String, ifindex: Int) {
+        self.run = run
+        self.ifname = ifname
+        self.ifindex = ifindex
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("run", run)
+            json.field("ifname", ifname)
+            json.field("ifindex", ifindex)
+        }
+    }
+}
+
 /// A reap as JSON: what the repair of a killed reap did, the plan, what was left out and why, and
 /// after a real run the results.
 public struct ReapReport: JSONRecord, Sendable {
@@ -142,15 +164,18 @@ public struct ReapReport: JSONRecord, Sendable {
     var dryRun: Bool
     /// Left out when there was nothing to repair (always for a dry run, which repairs nothing).
     var repairs: [ReapRepair]?
+    /// A dry run's: what the next real run would repair first; left out when nothing.
+    var pendingRepairs: [PendingRepair]?
     var plan: [PlannedEntry]
     var excluded: [ExcludedEntry]
     var results: [ReapItemResult]?
     var summary: Summary
 
-    public init(plan: ReapPlan, results: [ReapItemResult]?, repairs: [ReapRepair] = []) {
+    public init(plan: ReapPlan, results: [ReapItemResult]?, repairs: [ReapRepair] = [], pendingRepairs: [PendingRepair] = []) {
         netns = plan.namespace
         dryRun = results == nil
         self.repairs = repairs.isEmpty ? nil : repairs
+        self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
         self.plan = plan.items.map { item in
             let darwin = item.interface.kind == .utun || item.interface.kind == .feth
             return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
@@ -177,6 +202,7 @@ public struct ReapReport: JSONRecord, Sendable {
             json.field("netns", netns)
             json.field("dry_run", dryRun)
             json.field("repairs", repairs)
+            json.field("pending_repairs", pendingRepairs)
             json.field("plan", plan)
             json.field("excluded", excluded)
             json.field("results", results)

@@ -611,6 +611,13 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "kfmq", "down")
         try ns.ip("link", "set", "kfmq", "name", "tw0000000000006")
         try ns.ip("link", "set", "tw0000000000006", "group", "\(0x1234_5678)")
+        // A dry run repairs nothing, and says what the real run will repair first.
+        let dry = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--dry-run",
+                                     "--format", "json"])
+        let pending = (try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])?["pending_repairs"] as? [[String: Any]]
+        #expect(pending?.map { $0["ifname"] as? String } == ["kfmq"] && pending?.first?["ifindex"] as? Int == index, "\(dry.stdout)")
+        #expect(dry.stderr.contains("intents without results (run killed"), "\(dry.stderr)")
+        #expect(try links(ns)[index]?.name == Array("tw0000000000006".utf8), "a dry run changes nothing")
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes",
                                         "--format", "json"])
         #expect(result.status == 1, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
