@@ -80,28 +80,36 @@ extension Section {
         if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true
             contents.lsofPIDs.formUnion(lsofPIDs)
+            var limits: [String] = []
             if let command, command.tool == .lsof {
                 if let pids = command.value(of: "p") {
-                    contents.lsofLimits.append("`\(command.display)` lists only pid \(pids)")
+                    limits.append("`\(command.display)` lists only pid \(pids)")
                 } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
-                    contents.lsofLimits.append("`\(command.display)` lists only some processes")
+                    limits.append("`\(command.display)` lists only some processes")
                 } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
-                    contents.lsofLimits.append("`\(command.display)` may have filtered out utun sockets")
+                    limits.append("`\(command.display)` may have filtered out utun sockets")
                 } else if !command.reshaping.isEmpty {
-                    contents.lsofLimits.append("`\(command.display)` reshaped the listing")
+                    limits.append("`\(command.display)` reshaped the listing")
                 } else if !command.privileged {
-                    contents.lsofLimits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
-                } else {
-                    contents.lsofWhole = true
+                    limits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
                 }
             } else if mixedMoments || pipedOn.contains(.lsof) {
-                contents.lsofLimits.append(Self.mixedOutput(command))
+                limits.append(Self.mixedOutput(command))
             } else if !lsofHeaderSeen {
-                contents.lsofLimits.append("the lsof rows have no header, so the listing was filtered")
+                limits.append("the lsof rows have no header, so the listing was filtered")
             } else if lsofPIDs.count == 1 {
-                contents.lsofLimits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
-            } else {
+                limits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
+            }
+            // A row whose socket name was cut (a terminal or mail program wrapped it and the rest
+            // could not be joined) held some utun: which one, no other row says.
+            if !cutUtunRows.isEmpty {
+                let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
+                limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
+            }
+            if limits.isEmpty {
                 contents.lsofWhole = true
+            } else {
+                contents.lsofLimits += limits
             }
         }
         if psRows > 0 || psHeaderSeen {

@@ -322,6 +322,9 @@ struct Section {
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
     var lsofHeaderSeen = false
+    /// The lines of lsof rows cut before their utun control socket's unit was whole (see
+    /// `controlSocketName`): whose socket each was is unknown.
+    var cutUtunRows: [Int] = []
     /// How many routes were recorded before this section, and the rows this section read
     /// (recorded here or, the same row, before).
     var routesAtStart = 0
