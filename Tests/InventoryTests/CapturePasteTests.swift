@@ -96,6 +96,48 @@ import Testing
         #expect(assessment.snapshot.readingProblems.contains { $0.contains("stops in the middle") })
     }
 
+    /// A web page, a wiki or a chat (Confluence, Teams) puts invisible characters inside and
+    /// between words: zero-width space and joiners, word joiner, U+FEFF, soft hyphen. They take
+    /// no room, so the rows read as the rows one sees, wherever they are.
+    @Test(arguments: ["\u{200B}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}", "\u{00AD}", "\u{180E}", "\u{200B}\u{FEFF}"])
+    func invisibleCharactersAreNotThere(mark: String) {
+        let places = [("UGSc  ", "UGSc\(mark)  "), ("   utun6", "   \(mark)utun6"), ("128.0/1", "128\(mark).0/1"), ("UGScg", "UG\(mark)Scg"),
+                      ("en0: flags", "en\(mark)0: flags"), ("$ netstat -rnf inet", "$ netstat\(mark) -rnf inet"), ("198.18.0.1", "198.18.0.1\(mark)")]
+        var everywhere = Self.blackhole
+        for (plain, marked) in places {
+            #expect(Self.blackhole.contains(plain), "\(plain)")
+            everywhere = everywhere.replacingOccurrences(of: plain, with: marked)
+            let assessment = Self.assess(Self.blackhole.replacingOccurrences(of: plain, with: marked))
+            #expect(assessment.status == .critical, "\(marked.debugDescription): \(assessment.findings.map(\.evidence))")
+            #expect(assessment.snapshot.readingProblems.isEmpty, "\(marked.debugDescription): \(assessment.snapshot.readingProblems)")
+        }
+        let assessment = Self.assess(everywhere)
+        #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.findings.contains { $0.id == FindingID.splitDefault && $0.ifname == "utun6" })
+    }
+
+    /// A route row that still cannot be read (a braille blank or a Hangul filler, which are
+    /// characters, not format ones, glued into it) is skipped; when it names a tunnel or takes
+    /// default traffic, the audit does not pass for clean: a tunnel only such rows name is
+    /// unknown, and capture-missing names the rows.
+    @Test(arguments: ["\u{2800}", "\u{3164}"])
+    func anUnreadableRowIntoATunnelOrOfADefaultIsNotPassedOver(junk: String) throws {
+        let intoTunnel = Self.blackhole.replacingOccurrences(of: "   utun6", with: "   \(junk)utun6")
+        let assessment = Self.assess(intoTunnel)
+        #expect(assessment.status == .unknown, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+        let missing = try #require(assessment.findings.first { $0.id == FindingID.captureMissing })
+        #expect(missing.evidence.contains("a route into utun6 at paste.txt:11"), "\(missing.evidence)")
+        // One row read into the gone tunnel, one not: what was read decides, and the other is named.
+        let oneOfTwo = Self.assess(Self.blackhole.replacingOccurrences(of: "128.0/1            198.18.0.1         UGSc  ", with: "128.0/1            198.18.0.1         UGSc\(junk)  "))
+        #expect(!oneOfTwo.interfaces.contains { $0.interface.name == "utun6" && $0.state == .unknown })
+        #expect(oneOfTwo.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("utun6") })
+        // A default row whose interface cannot be read at all.
+        let defaultRow = Self.assess(Self.blackhole.replacingOccurrences(of: "UGScg                 en0", with: "UGScg\(junk)en\(junk)0"))
+        #expect(defaultRow.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("a default route at paste.txt:10") },
+                "\(defaultRow.findings.map(\.evidence))")
+    }
+
     /// Themed prompts: oh-my-zsh's arrow with the directory and git status after it, fish's `~>`.
     @Test(arguments: ["➜  ~ ", "➜  src git:(main) ✗ ", "mika@mbp ~> ", "mika@mbp ~/src> ", "❯ "])
     func themedPromptsAreRecognised(prompt: String) {

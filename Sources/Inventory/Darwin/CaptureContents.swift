@@ -73,6 +73,9 @@ struct CaptureContents {
     /// The last command line ran something on another machine (`ssh host …`): the next one is
     /// back on this one, or on that one, but of another moment either way.
     var elsewhere = false
+    /// Route lines that could not be read and may have routed into a tunnel or taken default
+    /// traffic (see `Section.noteUnreadableRow`): where each is, and the tunnels it names.
+    var unreadableRouteRows: [(place: String, tunnels: [String], wide: Bool)] = []
     /// Route listings under a `netstat -r` command line of which no row could be read.
     var unreadableRouteListings: [String] = []
     /// The moment at which each file the capture shows saving output into (`> if.txt`) was saved.
