@@ -627,6 +627,29 @@ import Testing
         #expect(Self.assess(text).status == .critical, "\(text)")
     }
 
+    /// powerlevel10k's right prompt after the command: segments opened by its left-pointing
+    /// separators (U+E0B2, U+E0B3), Nerd Font icons from the Private Use Area (a clock before
+    /// the time, U+F017), and its context (`user@host`). It ends the command line.
+    @Test(arguments: ["\u{E0B2} ✔ \u{E0B2} 10:02:11 \u{F017}", "\u{E0B2} ✔ \u{E0B2} 10:02:11", "\u{E0B3} 10:02:11", "\u{F017} 10:02:11",
+                      "\u{F00C} \u{E0B3} 3s \u{F252} \u{E0B3} 10:02:11 \u{F017}", "\u{F0DF4} 10:02:11", "jane@Janes-MacBook-Pro",
+                      "\u{E0B2} \u{F179} \u{E0B2} jane@mbp"])
+    func aPowerlevel10kRightPromptEndsTheCommandLine(rightPrompt: String) {
+        let left = "\u{F179} \u{E0B0} ~ \u{E0B0} ifconfig -a"
+        let text = left + String(repeating: " ", count: 30) + rightPrompt + "\n" + Self.minimalBlackhole
+        let assessment = Self.assess(text)
+        #expect(assessment.status == .critical, "\(rightPrompt.unicodeScalars.map { String($0.value, radix: 16) }): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// Words on an ifconfig command line that tunwarden cannot follow make its listing partial,
+    /// and a note names them.
+    @Test func wordsLeftOnTheCommandLineAreNamed() {
+        let assessment = Self.assess("~ ❯ ifconfig -a ≈ whatever\n" + Self.minimalBlackhole)
+        #expect(assessment.status != .critical)
+        #expect(assessment.snapshot.readingNotes.contains { $0.contains("cannot follow ('≈ whatever')") }, "\(assessment.snapshot.readingNotes)")
+        // A `user@host` that is not the line's last word is not a right prompt.
+        #expect(Self.assess("~ ❯ ifconfig -a jane@mbp x\n" + Self.minimalBlackhole).status != .critical)
+    }
+
     /// Output sent to a file and shown cut (`> if.txt; head -n 8 if.txt`, or `head` on a saved
     /// file at its own prompt) is a partial listing.
     @Test func outputShownThroughHeadIsPartial() {

@@ -50,6 +50,9 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+                if !command.unread.isEmpty {
+                    contents.notes.append("\(at(range.lowerBound)): `\(command.display)` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), so its listing is not taken as every interface")
+                }
             } else if command != nil, listsEveryInterface, !repeated {
                 whole = !ifconfigFragment
             } else if let command, !Self.showsSavedFile(command), repeated || CaptureReader.startsOutput(text, at: range.lowerBound)
