@@ -149,10 +149,37 @@ import Testing
     /// netstat's table first and the interface listing right after, with no line between.
     @Test func anInterfaceListingRightAfterTheTableIsRead() {
         let lines = Self.blackhole.split(separator: "\n").map(String.init)
-        let ifconfig = lines[1..<7], netstat = lines[8...]
-        let assessment = Self.assess((Array(netstat) + Array(ifconfig)).joined(separator: "\n"))
+        let ifconfig = Array(lines[1..<3]) + Self.gifAndStf + Array(lines[3..<7]), netstat = lines[8...]
+        let assessment = Self.assess((Array(netstat) + ifconfig).joined(separator: "\n"))
         #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
         #expect(!assessment.snapshot.readingProblems.contains { $0.contains("not a route row") })
+    }
+
+    /// The blocks `ifconfig -a` lists right after lo0 on every macOS.
+    static let gifAndStf = ["gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280", "stf0: flags=0<> mtu 1280"]
+
+    /// Interface blocks pasted without their command lines are every interface only in the shape
+    /// `ifconfig -a` prints them: lo0, then gif0 and stf0. Blocks of single interfaces
+    /// (`ifconfig lo0; ifconfig en0; ifconfig utun3`, the commands left out) are partial, however
+    /// many and whichever; a tunnel only the routes name is then unknown, never gone.
+    @Test func blocksWithoutACommandLineAreWholeOnlyInTheShapeOfIfconfigA() {
+        let lo0 = ["lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384", "\tinet 127.0.0.1 netmask 0xff000000"]
+        let en0 = ["en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500", "\tinet 192.168.31.20 netmask 0xffffff00 broadcast 192.168.31.255"]
+        let utun3 = ["utun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380", "\tinet6 fe80::4%utun3 prefixlen 64 scopeid 0x12"]
+        let table = ["Destination        Gateway            Flags               Netif Expire", "default            192.168.31.1       UGScg                 en0",
+                     "0/1                198.18.0.1         UGSc                utun4", "128.0/1            198.18.0.1         UGSc                utun4"]
+        let (gif0, stf0) = (Self.gifAndStf[0], Self.gifAndStf[1])
+        for blocks in [lo0 + en0 + utun3, en0 + lo0 + utun3, lo0 + [gif0] + en0 + utun3, lo0 + [stf0, gif0] + en0 + utun3, en0 + utun3 + lo0 + [gif0, stf0],
+                       lo0 + en0 + [gif0, stf0] + utun3] {
+            for text in [(blocks + table).joined(separator: "\n"), "Here is what I see:\n\n```\n" + (blocks + table).joined(separator: "\n") + "\n```"] {
+                let assessment = Self.assess(text)
+                #expect(!assessment.findings.contains { $0.severity == .critical }, "\(blocks.filter { !$0.hasPrefix("\t") }): \(assessment.findings.map(\.evidence))")
+                #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown)
+            }
+        }
+        let whole = (lo0 + [gif0, stf0] + en0 + utun3 + table).joined(separator: "\n")
+        #expect(Self.assess(whole).status == .critical)
+        #expect(Self.assess("```\n" + whole + "\n```").status == .critical)
     }
 
     /// ps output without its command line: rows whose command is not a path are rows all the same.
@@ -253,6 +280,8 @@ import Testing
     static let loAndEn0 = """
     lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
     	inet 127.0.0.1 netmask 0xff000000
+    gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280
+    stf0: flags=0<> mtu 1280
     en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
     	inet 192.168.2.20 netmask 0xffffff00 broadcast 192.168.2.255
     	status: active
@@ -551,6 +580,8 @@ import Testing
     static let minimalBlackhole = """
     lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
     \tinet 127.0.0.1 netmask 0xff000000
+    gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280
+    stf0: flags=0<> mtu 1280
     Destination        Gateway            Flags               Netif Expire
     0/1                198.18.0.1         UGSc                utun6
     128.0/1            198.18.0.1         UGSc                utun6

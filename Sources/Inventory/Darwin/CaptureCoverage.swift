@@ -64,8 +64,15 @@ extension Section {
                 contents.notes.append("\(at(range.lowerBound)): `\(command.display)` is not `ifconfig -a`, so its listing is not taken as every interface")
             } else {
                 // Without its command line, or shown from a file, a listing is whole when it
-                // starts at an interface header and holds lo0, which `ifconfig -a` always lists.
-                whole = !ifconfigFragment && sawLoopback
+                // starts at an interface header and holds lo0, gif0 and stf0 one after the other,
+                // as `ifconfig -a` always lists them. Blocks of single interfaces (`ifconfig lo0;
+                // ifconfig en0`, the commands left out of the paste) lack that. (A capture
+                // directory's ifconfig.txt is the listing of every interface by definition: lo0
+                // in it is enough.)
+                whole = !ifconfigFragment && sawLoopback && (hint == .ifconfig || loopbackRun == ["lo0", "gif0", "stf0"])
+                if !ifconfigFragment, sawLoopback, !whole {
+                    contents.notes.append("\(at(range.lowerBound)): interface blocks without their command line that do not start with lo0, gif0 and stf0, as every `ifconfig -a` does, are not taken as every interface")
+                }
             }
             if elidedBeforeAnything { whole = false }
             if mixedMoments || pipedOn.contains(.ifconfig) {

@@ -186,6 +186,10 @@ struct Section {
     var ifconfigBlocks = 0
     var ifconfigFragment = false
     var sawLoopback = false
+    /// The names of the first blocks, up to three, when the first is lo0: `ifconfig -a` lists
+    /// lo0 first and gif0 and stf0 right after it on every macOS (10.14 to 15 seen), which
+    /// output pieced together from single blocks (`ifconfig lo0; ifconfig en0`) does not.
+    var loopbackRun: [String] = []
     var skippedLines: [Int] = []
 
     init(text: CaptureText, range: Range<Int>, command: ShellCommand?, hint: ShellCommand.Tool?) {
