@@ -230,6 +230,24 @@ import Testing
         #expect(!settled.findings.contains { $0.evidence.contains("no longer exists") }, "\(settled.findings.map(\.evidence))")
     }
 
+    /// A `ps | grep` that printed nothing (the prompt came back, or the next command followed)
+    /// leaves the pair unknown: a paste cannot tell an empty answer from one left out. The
+    /// reason names the command and what to paste instead, not "no ps output". zsh's `no
+    /// matches found` (grep never ran) is no answer at all.
+    @Test(arguments: ["ps auxww | grep zerotier | grep -v grep", "ps auxww | grep [z]erotier", "ps -axww -o pid,comm | grep -i zerotier"])
+    func aPsThatPrintedNothingIsNamed(command: String) {
+        for after in ["", "% ", "% netstat -rn"] {
+            let assessment = Self.assess(Self.zeroTierPair(then: command, rows: []).replacingOccurrences(of: "\n\n", with: "\n") + after)
+            #expect(Self.feth(assessment)?.state == .unknown, "\(command) + \(after)")
+            let reason = Self.feth(assessment)?.reason ?? ""
+            #expect(reason.contains("`\(command)` printed nothing") && reason.contains("ps -axww -o pid,comm"), "\(command) + \(after): \(reason)")
+            #expect(!assessment.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("ps output") })
+        }
+        let zsh = Self.assess(Self.zeroTierPair(then: command, rows: ["zsh: no matches found: [z]erotier", "% "]))
+        #expect(Self.feth(zsh)?.state == .unknown)
+        #expect(Self.feth(zsh)?.reason.contains("printed nothing") == false)
+    }
+
     /// `ps -U www` names a user, not two `w`s.
     @Test func aUserNamedLikeWidthsIsNotAWidth() {
         let contents = CaptureReader.read(CaptureText(file: "p", text: "% ps -U www -o pid,command | grep -i zerotier\n 5120 /usr/bin/grep -i zerotier\n"))

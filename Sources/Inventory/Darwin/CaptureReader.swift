@@ -212,6 +212,16 @@ struct Section {
         routesAtStart = contents.routes.count
         readNameFile(into: &contents)
         readCommandSightings(into: &contents)
+        // `ps aux | grep zerotier | grep -v grep` answering nothing (the next command, or the
+        // prompt alone, right after it) is an answer, but one a paste cannot tell from output left
+        // out of it: the processes stay unknown, and the reason names the command rather than
+        // asking for ps output that was pasted. (zsh's `no matches found` is not nothing.)
+        if let command, command.tool == .ps, !mixedMoments,
+           range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
+            contents.psSeen = true
+            contents.psMoments.insert(contents.moment)
+            contents.processFilters.append(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
+        }
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
