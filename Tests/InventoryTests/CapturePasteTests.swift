@@ -155,6 +155,18 @@ import Testing
         #expect(!assessment.snapshot.readingProblems.contains { $0.contains("not a route row") })
     }
 
+    /// An interface listing that went through grep may show every utun's header, but not that it
+    /// is all: a tunnel only the routes name stays unknown, and its reason says the grep is why.
+    @Test(arguments: ["ifconfig | grep utun", "ifconfig -a | grep -E '^(en|utun)'", "ifconfig | grep -A1 utun", "ifconfig -a | grep -v awdl"])
+    func aTunnelMissingFromAGreppedListingSaysTheGrepIsWhy(command: String) throws {
+        let text = "% \(command)\nen0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500\nutun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n"
+            + "% netstat -rn -f inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "0/1                198.18.0.1         UGSc                utun4\n128.0/1            198.18.0.1         UGSc                utun4\n"
+        let utun4 = try #require(Self.assess(text).interfaces.first { $0.interface.name == "utun4" })
+        #expect(utun4.state == .unknown)
+        #expect(utun4.reason.contains("went through grep (`ifconfig"), "\(command): \(utun4.reason)")
+    }
+
     /// The blocks `ifconfig -a` lists right after lo0 on every macOS.
     static let gifAndStf = ["gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280", "stf0: flags=0<> mtu 1280"]
 

@@ -10,6 +10,9 @@ struct CaptureContents {
     var ifconfigSeen = false
     /// Some listing named every interface (plain `ifconfig`, `-a`, `-v`), not one or a fragment.
     var interfacesComplete = false
+    /// Why interface listings under an ifconfig command line were not taken as every interface
+    /// (`ifconfig | grep utun` went through grep), for the reason of a tunnel they do not show.
+    var interfaceListingLimits: [String] = []
 
     var routes: [DarwinParsers.NetstatRow] = []
     var netstatSeen = false

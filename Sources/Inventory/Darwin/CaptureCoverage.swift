@@ -50,6 +50,11 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+                if !whole, !command.filters.isEmpty {
+                    contents.interfaceListingLimits.append("the capture's interface listing went through grep (`\(command.display.prefix(60))`), which need not show every interface")
+                } else if !whole, !command.unread.isEmpty {
+                    contents.interfaceListingLimits.append("`\(command.display.prefix(60))` has words tunwarden cannot follow, which may change what it lists")
+                }
                 if !command.unread.isEmpty {
                     contents.notes.append("\(at(range.lowerBound)): `\(command.display)` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), so its listing is not taken as every interface")
                 }

@@ -220,6 +220,7 @@ public struct CapturedInventory: InventoryBackend {
             var interface = NetworkInterface(index: index, name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
             interface.unlisted = true
             interface.addressesUnknown = true
+            if !contents.interfacesComplete { interface.unlistedBecause = contents.interfaceListingLimits.first }
             indexByName[name] = interface.index
             interfaces.append(interface)
         }
