@@ -157,6 +157,9 @@ public struct NetworkInterface: Sendable, Equatable {
     /// (`ifconfig utun3`, a grep'd listing) did not list it, so its state is unknown. Not in the
     /// JSON schema.
     public var unlisted = false
+    /// Why the capture's interface listings do not settle an `unlisted` interface, when they
+    /// say (`ifconfig | grep utun` went through grep). Not in the JSON schema.
+    public var unlistedBecause: String?
     /// Listed by name alone (`ifconfig -l`): its addresses are unknown, not absent. Not in the
     /// JSON schema.
     public var addressesUnknown = false

@@ -96,6 +96,48 @@ import Testing
         #expect(assessment.snapshot.readingProblems.contains { $0.contains("stops in the middle") })
     }
 
+    /// A web page, a wiki or a chat (Confluence, Teams) puts invisible characters inside and
+    /// between words: zero-width space and joiners, word joiner, U+FEFF, soft hyphen. They take
+    /// no room, so the rows read as the rows one sees, wherever they are.
+    @Test(arguments: ["\u{200B}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}", "\u{00AD}", "\u{180E}", "\u{200B}\u{FEFF}"])
+    func invisibleCharactersAreNotThere(mark: String) {
+        let places = [("UGSc  ", "UGSc\(mark)  "), ("   utun6", "   \(mark)utun6"), ("128.0/1", "128\(mark).0/1"), ("UGScg", "UG\(mark)Scg"),
+                      ("en0: flags", "en\(mark)0: flags"), ("$ netstat -rnf inet", "$ netstat\(mark) -rnf inet"), ("198.18.0.1", "198.18.0.1\(mark)")]
+        var everywhere = Self.blackhole
+        for (plain, marked) in places {
+            #expect(Self.blackhole.contains(plain), "\(plain)")
+            everywhere = everywhere.replacingOccurrences(of: plain, with: marked)
+            let assessment = Self.assess(Self.blackhole.replacingOccurrences(of: plain, with: marked))
+            #expect(assessment.status == .critical, "\(marked.debugDescription): \(assessment.findings.map(\.evidence))")
+            #expect(assessment.snapshot.readingProblems.isEmpty, "\(marked.debugDescription): \(assessment.snapshot.readingProblems)")
+        }
+        let assessment = Self.assess(everywhere)
+        #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.findings.contains { $0.id == FindingID.splitDefault && $0.ifname == "utun6" })
+    }
+
+    /// A route row that still cannot be read (a braille blank or a Hangul filler, which are
+    /// characters, not format ones, glued into it) is skipped; when it names a tunnel or takes
+    /// default traffic, the audit does not pass for clean: a tunnel only such rows name is
+    /// unknown, and capture-missing names the rows.
+    @Test(arguments: ["\u{2800}", "\u{3164}"])
+    func anUnreadableRowIntoATunnelOrOfADefaultIsNotPassedOver(junk: String) throws {
+        let intoTunnel = Self.blackhole.replacingOccurrences(of: "   utun6", with: "   \(junk)utun6")
+        let assessment = Self.assess(intoTunnel)
+        #expect(assessment.status == .unknown, "\(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+        let missing = try #require(assessment.findings.first { $0.id == FindingID.captureMissing })
+        #expect(missing.evidence.contains("a route into utun6 at paste.txt:11"), "\(missing.evidence)")
+        // One row read into the gone tunnel, one not: what was read decides, and the other is named.
+        let oneOfTwo = Self.assess(Self.blackhole.replacingOccurrences(of: "128.0/1            198.18.0.1         UGSc  ", with: "128.0/1            198.18.0.1         UGSc\(junk)  "))
+        #expect(!oneOfTwo.interfaces.contains { $0.interface.name == "utun6" && $0.state == .unknown })
+        #expect(oneOfTwo.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("utun6") })
+        // A default row whose interface cannot be read at all.
+        let defaultRow = Self.assess(Self.blackhole.replacingOccurrences(of: "UGScg                 en0", with: "UGScg\(junk)en\(junk)0"))
+        #expect(defaultRow.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("a default route at paste.txt:10") },
+                "\(defaultRow.findings.map(\.evidence))")
+    }
+
     /// Themed prompts: oh-my-zsh's arrow with the directory and git status after it, fish's `~>`.
     @Test(arguments: ["➜  ~ ", "➜  src git:(main) ✗ ", "mika@mbp ~> ", "mika@mbp ~/src> ", "❯ "])
     func themedPromptsAreRecognised(prompt: String) {
@@ -107,10 +149,49 @@ import Testing
     /// netstat's table first and the interface listing right after, with no line between.
     @Test func anInterfaceListingRightAfterTheTableIsRead() {
         let lines = Self.blackhole.split(separator: "\n").map(String.init)
-        let ifconfig = lines[1..<7], netstat = lines[8...]
-        let assessment = Self.assess((Array(netstat) + Array(ifconfig)).joined(separator: "\n"))
+        let ifconfig = Array(lines[1..<3]) + Self.gifAndStf + Array(lines[3..<7]), netstat = lines[8...]
+        let assessment = Self.assess((Array(netstat) + ifconfig).joined(separator: "\n"))
         #expect(assessment.status == .critical, "\(assessment.findings.map(\.evidence))")
         #expect(!assessment.snapshot.readingProblems.contains { $0.contains("not a route row") })
+    }
+
+    /// An interface listing that went through grep may show every utun's header, but not that it
+    /// is all: a tunnel only the routes name stays unknown, and its reason says the grep is why.
+    @Test(arguments: ["ifconfig | grep utun", "ifconfig -a | grep -E '^(en|utun)'", "ifconfig | grep -A1 utun", "ifconfig -a | grep -v awdl"])
+    func aTunnelMissingFromAGreppedListingSaysTheGrepIsWhy(command: String) throws {
+        let text = "% \(command)\nen0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500\nutun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n"
+            + "% netstat -rn -f inet\nDestination        Gateway            Flags               Netif Expire\n"
+            + "0/1                198.18.0.1         UGSc                utun4\n128.0/1            198.18.0.1         UGSc                utun4\n"
+        let utun4 = try #require(Self.assess(text).interfaces.first { $0.interface.name == "utun4" })
+        #expect(utun4.state == .unknown)
+        #expect(utun4.reason.contains("went through grep (`ifconfig"), "\(command): \(utun4.reason)")
+    }
+
+    /// The blocks `ifconfig -a` lists right after lo0 on every macOS.
+    static let gifAndStf = ["gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280", "stf0: flags=0<> mtu 1280"]
+
+    /// Interface blocks pasted without their command lines are every interface only in the shape
+    /// `ifconfig -a` prints them: lo0, then gif0 and stf0. Blocks of single interfaces
+    /// (`ifconfig lo0; ifconfig en0; ifconfig utun3`, the commands left out) are partial, however
+    /// many and whichever; a tunnel only the routes name is then unknown, never gone.
+    @Test func blocksWithoutACommandLineAreWholeOnlyInTheShapeOfIfconfigA() {
+        let lo0 = ["lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384", "\tinet 127.0.0.1 netmask 0xff000000"]
+        let en0 = ["en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500", "\tinet 192.168.31.20 netmask 0xffffff00 broadcast 192.168.31.255"]
+        let utun3 = ["utun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380", "\tinet6 fe80::4%utun3 prefixlen 64 scopeid 0x12"]
+        let table = ["Destination        Gateway            Flags               Netif Expire", "default            192.168.31.1       UGScg                 en0",
+                     "0/1                198.18.0.1         UGSc                utun4", "128.0/1            198.18.0.1         UGSc                utun4"]
+        let (gif0, stf0) = (Self.gifAndStf[0], Self.gifAndStf[1])
+        for blocks in [lo0 + en0 + utun3, en0 + lo0 + utun3, lo0 + [gif0] + en0 + utun3, lo0 + [stf0, gif0] + en0 + utun3, en0 + utun3 + lo0 + [gif0, stf0],
+                       lo0 + en0 + [gif0, stf0] + utun3] {
+            for text in [(blocks + table).joined(separator: "\n"), "Here is what I see:\n\n```\n" + (blocks + table).joined(separator: "\n") + "\n```"] {
+                let assessment = Self.assess(text)
+                #expect(!assessment.findings.contains { $0.severity == .critical }, "\(blocks.filter { !$0.hasPrefix("\t") }): \(assessment.findings.map(\.evidence))")
+                #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.state == .unknown)
+            }
+        }
+        let whole = (lo0 + [gif0, stf0] + en0 + utun3 + table).joined(separator: "\n")
+        #expect(Self.assess(whole).status == .critical)
+        #expect(Self.assess("```\n" + whole + "\n```").status == .critical)
     }
 
     /// ps output without its command line: rows whose command is not a path are rows all the same.
@@ -211,6 +292,8 @@ import Testing
     static let loAndEn0 = """
     lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
     	inet 127.0.0.1 netmask 0xff000000
+    gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280
+    stf0: flags=0<> mtu 1280
     en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
     	inet 192.168.2.20 netmask 0xffffff00 broadcast 192.168.2.255
     	status: active
@@ -509,6 +592,8 @@ import Testing
     static let minimalBlackhole = """
     lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
     \tinet 127.0.0.1 netmask 0xff000000
+    gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280
+    stf0: flags=0<> mtu 1280
     Destination        Gateway            Flags               Netif Expire
     0/1                198.18.0.1         UGSc                utun6
     128.0/1            198.18.0.1         UGSc                utun6
@@ -583,6 +668,29 @@ import Testing
     ])
     func headingsMarkupAndRightPromptsKeepABlackhole(text: String) {
         #expect(Self.assess(text).status == .critical, "\(text)")
+    }
+
+    /// powerlevel10k's right prompt after the command: segments opened by its left-pointing
+    /// separators (U+E0B2, U+E0B3), Nerd Font icons from the Private Use Area (a clock before
+    /// the time, U+F017), and its context (`user@host`). It ends the command line.
+    @Test(arguments: ["\u{E0B2} ✔ \u{E0B2} 10:02:11 \u{F017}", "\u{E0B2} ✔ \u{E0B2} 10:02:11", "\u{E0B3} 10:02:11", "\u{F017} 10:02:11",
+                      "\u{F00C} \u{E0B3} 3s \u{F252} \u{E0B3} 10:02:11 \u{F017}", "\u{F0DF4} 10:02:11", "jane@Janes-MacBook-Pro",
+                      "\u{E0B2} \u{F179} \u{E0B2} jane@mbp"])
+    func aPowerlevel10kRightPromptEndsTheCommandLine(rightPrompt: String) {
+        let left = "\u{F179} \u{E0B0} ~ \u{E0B0} ifconfig -a"
+        let text = left + String(repeating: " ", count: 30) + rightPrompt + "\n" + Self.minimalBlackhole
+        let assessment = Self.assess(text)
+        #expect(assessment.status == .critical, "\(rightPrompt.unicodeScalars.map { String($0.value, radix: 16) }): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// Words on an ifconfig command line that tunwarden cannot follow make its listing partial,
+    /// and a note names them.
+    @Test func wordsLeftOnTheCommandLineAreNamed() {
+        let assessment = Self.assess("~ ❯ ifconfig -a ≈ whatever\n" + Self.minimalBlackhole)
+        #expect(assessment.status != .critical)
+        #expect(assessment.snapshot.readingNotes.contains { $0.contains("cannot follow ('≈ whatever')") }, "\(assessment.snapshot.readingNotes)")
+        // A `user@host` that is not the line's last word is not a right prompt.
+        #expect(Self.assess("~ ❯ ifconfig -a jane@mbp x\n" + Self.minimalBlackhole).status != .critical)
     }
 
     /// Output sent to a file and shown cut (`> if.txt; head -n 8 if.txt`, or `head` on a saved

@@ -230,6 +230,24 @@ import Testing
         #expect(!settled.findings.contains { $0.evidence.contains("no longer exists") }, "\(settled.findings.map(\.evidence))")
     }
 
+    /// A `ps | grep` that printed nothing (the prompt came back, or the next command followed)
+    /// leaves the pair unknown: a paste cannot tell an empty answer from one left out. The
+    /// reason names the command and what to paste instead, not "no ps output". zsh's `no
+    /// matches found` (grep never ran) is no answer at all.
+    @Test(arguments: ["ps auxww | grep zerotier | grep -v grep", "ps auxww | grep [z]erotier", "ps -axww -o pid,comm | grep -i zerotier"])
+    func aPsThatPrintedNothingIsNamed(command: String) {
+        for after in ["", "% ", "% netstat -rn"] {
+            let assessment = Self.assess(Self.zeroTierPair(then: command, rows: []).replacingOccurrences(of: "\n\n", with: "\n") + after)
+            #expect(Self.feth(assessment)?.state == .unknown, "\(command) + \(after)")
+            let reason = Self.feth(assessment)?.reason ?? ""
+            #expect(reason.contains("`\(command)` printed nothing") && reason.contains("ps -axww -o pid,comm"), "\(command) + \(after): \(reason)")
+            #expect(!assessment.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("ps output") })
+        }
+        let zsh = Self.assess(Self.zeroTierPair(then: command, rows: ["zsh: no matches found: [z]erotier", "% "]))
+        #expect(Self.feth(zsh)?.state == .unknown)
+        #expect(Self.feth(zsh)?.reason.contains("printed nothing") == false)
+    }
+
     /// `ps -U www` names a user, not two `w`s.
     @Test func aUserNamedLikeWidthsIsNotAWidth() {
         let contents = CaptureReader.read(CaptureText(file: "p", text: "% ps -U www -o pid,command | grep -i zerotier\n 5120 /usr/bin/grep -i zerotier\n"))
@@ -256,5 +274,87 @@ import Testing
         let contents = CaptureReader.read(CaptureText(file: "paste.txt", text: text))
         #expect(contents.routes.count == 3)
         #expect(!contents.notes.contains { $0.contains("skipped") }, "\(contents.notes)")
+    }
+
+    /// Sixteen link-local utuns: utun0–3 held by macOS services, utun4–15 by nesessionmanager,
+    /// whose `sudo lsof -nP | grep utun_control` rows go through `shape` (a terminal's wrap, a
+    /// cut) before they are pasted.
+    static func utunHoard(lsofRows shape: ([String]) -> [String]) -> String {
+        var text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n"
+        for unit in 0..<16 {
+            text += "utun\(unit): flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::\(unit + 1)%utun\(unit) prefixlen 64 scopeid 0x\(String(unit + 17, radix: 16))\n"
+        }
+        let holders = ["rapportd    669 jane ", "identitys   692 jane ", "identitys   692 jane ", "rapportd    669 jane "]
+            + Array(repeating: "nesession   412 root ", count: 12)
+        let rows = holders.enumerated().map { index, holder in
+            holder + "     \(10 + index)u    systm 0x6902b14dbdf4\(String(0xe6fe + index, radix: 16))      0t0                     [ctl com.apple.net.utun_control id 6 unit \(index + 1)]"
+        }
+        text += "% sudo lsof -nP | grep utun_control\n" + shape(rows).joined(separator: "\n") + "\n"
+        text += "% netstat -rn -f inet6\nRouting tables\n\nInternet6:\nDestination                             Gateway                                 Flags               Netif Expire\n"
+        for unit in 0..<16 {
+            text += "default                                 fe80::%utun\(unit)                            UGcIg               utun\(unit)\n"
+            text += "fe80::%utun\(unit)/64                      fe80::\(unit + 1)%utun\(unit)                       UcI                 utun\(unit)\n"
+        }
+        return text
+    }
+
+    /// The tunnels whose routes a utun-hoard finding would remove.
+    static func hoardRoutes(_ assessment: Assessment) -> Set<String> {
+        Set(assessment.findings.filter { $0.id == FindingID.utunHoard }.flatMap { $0.routes ?? [] }.compactMap { $0.nextHops.first?.interfaceName })
+    }
+
+    /// A terminal hard-wraps a row wider than its window: the rest of the row goes on the next
+    /// line, wherever it breaks (inside the unit, `unit 1` then `0]`; before it; inside the
+    /// control's name). The rest is joined to its row, so every unit is read as printed and no
+    /// service's utun ends up in nesessionmanager's hoard.
+    @Test func lsofRowsWrappedByTheTerminalAreJoined() {
+        let longest = Self.utunHoard(lsofRows: { $0 }).split(separator: "\n").filter { $0.contains("[ctl") }.map(\.count).max() ?? 0
+        let whole = Self.utunHoard(lsofRows: { $0 })
+        let expected = Set((4..<16).map { "utun\($0)" })
+        #expect(Self.hoardRoutes(Self.assess(whole)) == expected)
+        // Hard wrap at the window's width, and a mail program's wrap at the last space before it.
+        for width in 20..<longest {
+            let hard = Self.utunHoard(lsofRows: { rows in
+                rows.map { row in row.count > width ? String(row.prefix(width)) + "\n" + String(row.dropFirst(width)) : row }
+            })
+            let soft = Self.utunHoard(lsofRows: { rows in
+                rows.map { row in
+                    guard row.count > width, let space = row.prefix(width).lastIndex(of: " ") else { return row }
+                    return String(row[..<space]) + " \n" + String(row[row.index(after: space)...])
+                }
+            })
+            for (how, text) in [("hard", hard), ("soft", soft)] {
+                let assessment = Self.assess(text)
+                #expect(Self.hoardRoutes(assessment).isSubset(of: expected), "\(how) wrap at \(width): \(assessment.findings.map(\.evidence))")
+                // (Narrower than any terminal, a break may fall in the first columns: such a row
+                // is skipped, and the listing is partial.)
+                guard width >= 60 else {
+                    #expect(assessment.snapshot.holders.complete || assessment.snapshot.holders.incompleteReason?.contains("wrapped or cut") == true)
+                    continue
+                }
+                #expect(Self.hoardRoutes(assessment) == expected, "\(how) wrap at \(width): \(assessment.findings.map(\.evidence))")
+                for unit in 9..<16 {
+                    #expect(assessment.interfaces.first { $0.interface.name == "utun\(unit)" }?.holders.map(\.pid) == [412], "\(how) wrap at \(width): utun\(unit)")
+                }
+                #expect(assessment.snapshot.holders.complete, "\(how) wrap at \(width): \(assessment.snapshot.holders.incompleteReason ?? "")")
+            }
+        }
+    }
+
+    /// A row cut inside its unit (`| cut -c1-N`, a paste that lost the wrapped rest) names no
+    /// unit: `unit 1` may be 1 or 10–16. It is skipped, and the lsof listing counts as partial,
+    /// saying why, so no utun is put in a hoard by a unit that may not be its own.
+    @Test(arguments: [1, 2])
+    func lsofRowsCutInsideTheirUnitAreSkippedAndMakeTheListingPartial(cutFromEnd: Int) {
+        let text = Self.utunHoard(lsofRows: { rows in rows.map { row in row.hasSuffix("unit 1]") || row.hasSuffix("unit 4]") ? row : String(row.dropLast(cutFromEnd)) } })
+        let assessment = Self.assess(text)
+        #expect(Self.hoardRoutes(assessment).isSubset(of: Set((4..<16).map { "utun\($0)" })), "\(assessment.findings.map(\.evidence))")
+        #expect(!assessment.snapshot.holders.complete)
+        #expect(assessment.snapshot.holders.incompleteReason?.contains("wrapped or cut") == true, "\(assessment.snapshot.holders.incompleteReason ?? "")")
+        #expect(!assessment.interfaces.contains { $0.reason.contains("run as root") })
+        #expect(assessment.findings.contains { $0.id == FindingID.holderUnknown && $0.evidence.contains("wrapped or cut") })
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("wrapped or cut") })
+        // The rows cut after their `]` are whole, and what they show holds.
+        #expect(assessment.interfaces.first { $0.interface.name == "utun0" }?.holders.map(\.pid) == [669])
     }
 }

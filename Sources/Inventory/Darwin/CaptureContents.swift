@@ -10,6 +10,9 @@ struct CaptureContents {
     var ifconfigSeen = false
     /// Some listing named every interface (plain `ifconfig`, `-a`, `-v`), not one or a fragment.
     var interfacesComplete = false
+    /// Why interface listings under an ifconfig command line were not taken as every interface
+    /// (`ifconfig | grep utun` went through grep), for the reason of a tunnel they do not show.
+    var interfaceListingLimits: [String] = []
 
     var routes: [DarwinParsers.NetstatRow] = []
     var netstatSeen = false
@@ -73,6 +76,9 @@ struct CaptureContents {
     /// The last command line ran something on another machine (`ssh host …`): the next one is
     /// back on this one, or on that one, but of another moment either way.
     var elsewhere = false
+    /// Route lines that could not be read and may have routed into a tunnel or taken default
+    /// traffic (see `Section.noteUnreadableRow`): where each is, and the tunnels it names.
+    var unreadableRouteRows: [(place: String, tunnels: [String], wide: Bool)] = []
     /// Route listings under a `netstat -r` command line of which no row could be read.
     var unreadableRouteListings: [String] = []
     /// The moment at which each file the capture shows saving output into (`> if.txt`) was saved.

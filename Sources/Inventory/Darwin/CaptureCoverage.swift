@@ -50,6 +50,14 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+                if !whole, !command.filters.isEmpty {
+                    contents.interfaceListingLimits.append("the capture's interface listing went through grep (`\(command.display.prefix(60))`), which need not show every interface")
+                } else if !whole, !command.unread.isEmpty {
+                    contents.interfaceListingLimits.append("`\(command.display.prefix(60))` has words tunwarden cannot follow, which may change what it lists")
+                }
+                if !command.unread.isEmpty {
+                    contents.notes.append("\(at(range.lowerBound)): `\(command.display)` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), so its listing is not taken as every interface")
+                }
             } else if command != nil, listsEveryInterface, !repeated {
                 whole = !ifconfigFragment
             } else if let command, !Self.showsSavedFile(command), repeated || CaptureReader.startsOutput(text, at: range.lowerBound)
@@ -61,8 +69,15 @@ extension Section {
                 contents.notes.append("\(at(range.lowerBound)): `\(command.display)` is not `ifconfig -a`, so its listing is not taken as every interface")
             } else {
                 // Without its command line, or shown from a file, a listing is whole when it
-                // starts at an interface header and holds lo0, which `ifconfig -a` always lists.
-                whole = !ifconfigFragment && sawLoopback
+                // starts at an interface header and holds lo0, gif0 and stf0 one after the other,
+                // as `ifconfig -a` always lists them. Blocks of single interfaces (`ifconfig lo0;
+                // ifconfig en0`, the commands left out of the paste) lack that. (A capture
+                // directory's ifconfig.txt is the listing of every interface by definition: lo0
+                // in it is enough.)
+                whole = !ifconfigFragment && sawLoopback && (hint == .ifconfig || loopbackRun == ["lo0", "gif0", "stf0"])
+                if !ifconfigFragment, sawLoopback, !whole {
+                    contents.notes.append("\(at(range.lowerBound)): interface blocks without their command line that do not start with lo0, gif0 and stf0, as every `ifconfig -a` does, are not taken as every interface")
+                }
             }
             if elidedBeforeAnything { whole = false }
             if mixedMoments || pipedOn.contains(.ifconfig) {
@@ -80,28 +95,36 @@ extension Section {
         if lsofRows > 0 || lsofHeaderSeen {
             contents.lsofSeen = true
             contents.lsofPIDs.formUnion(lsofPIDs)
+            var limits: [String] = []
             if let command, command.tool == .lsof {
                 if let pids = command.value(of: "p") {
-                    contents.lsofLimits.append("`\(command.display)` lists only pid \(pids)")
+                    limits.append("`\(command.display)` lists only pid \(pids)")
                 } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
-                    contents.lsofLimits.append("`\(command.display)` lists only some processes")
+                    limits.append("`\(command.display)` lists only some processes")
                 } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
-                    contents.lsofLimits.append("`\(command.display)` may have filtered out utun sockets")
+                    limits.append("`\(command.display)` may have filtered out utun sockets")
                 } else if !command.reshaping.isEmpty {
-                    contents.lsofLimits.append("`\(command.display)` reshaped the listing")
+                    limits.append("`\(command.display)` reshaped the listing")
                 } else if !command.privileged {
-                    contents.lsofLimits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
-                } else {
-                    contents.lsofWhole = true
+                    limits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
                 }
             } else if mixedMoments || pipedOn.contains(.lsof) {
-                contents.lsofLimits.append(Self.mixedOutput(command))
+                limits.append(Self.mixedOutput(command))
             } else if !lsofHeaderSeen {
-                contents.lsofLimits.append("the lsof rows have no header, so the listing was filtered")
+                limits.append("the lsof rows have no header, so the listing was filtered")
             } else if lsofPIDs.count == 1 {
-                contents.lsofLimits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
-            } else {
+                limits.append("the lsof listing shows only pid \(lsofPIDs.first!)")
+            }
+            // A row whose socket name was cut (a terminal or mail program wrapped it and the rest
+            // could not be joined) held some utun: which one, no other row says.
+            if !cutUtunRows.isEmpty {
+                let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
+                limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
+            }
+            if limits.isEmpty {
                 contents.lsofWhole = true
+            } else {
+                contents.lsofLimits += limits
             }
         }
         if psRows > 0 || psHeaderSeen {

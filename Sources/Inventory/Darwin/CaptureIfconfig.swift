@@ -82,7 +82,12 @@ extension Section {
         }
         let end = readBody(from: start + 2, into: &entry, contents: &contents)
         ifconfigBlocks += 1
-        if entry.name == "lo0" { sawLoopback = true }
+        if entry.name == "lo0" {
+            sawLoopback = true
+            if ifconfigBlocks == 1 { loopbackRun = ["lo0"] }
+        } else if !loopbackRun.isEmpty, loopbackRun.count < 3 {
+            loopbackRun.append(entry.name)
+        }
         add(entry, to: &contents)
         return end
     }

@@ -46,30 +46,99 @@ extension Section {
                 lsofPIDs.insert(pid)
                 lsofRows += 1
             }
-            if isUtunSocket(position) {
-                readUtunSocket(position, into: &contents)
-                lsofRows += 1
+            if text[position] == "[ctl" || (text[position].hasPrefix("[") && "[ctl".hasPrefix(text[position]) && text.endsLine(position)) {
+                switch controlSocketName(position) {
+                case .utun(let unit, let last):
+                    readUtunSocket(position, unitWord: unit, into: &contents)
+                    lsofRows += 1
+                    position = last
+                case .other(let last):
+                    position = last
+                case .cut:
+                    var lineEnd = position
+                    while lineEnd + 1 < end, !text.endsLine(lineEnd) { lineEnd += 1 }
+                    contents.problems.append("\(at(position)): an lsof row was wrapped or cut inside its utun control socket's name ('\(text.excerpt(position..<lineEnd + 1, limit: 70))'), so its unit is unknown; skipped, and the lsof listing counts as partial")
+                    cutUtunRows.append(text.line(position))
+                    lsofRows += 1
+                }
             }
             position += 1
         }
         return position
     }
 
-    /// `COMMAND PID USER FD systm DEVICE SIZE/OFF [ctl com.apple.net.utun_control id N unit U]`.
-    mutating func readUtunSocket(_ position: Int, into contents: inout CaptureContents) {
+    /// What the NAME column that opens with `[ctl` at `position` names, and the position of its
+    /// last word.
+    enum ControlSocketName: Equatable {
+        /// A utun control socket, with its unit's digits.
+        case utun(unit: String, last: Int)
+        /// Another kernel control (`com.apple.network.statistics`), or a name not in lsof's form.
+        case other(last: Int)
+        /// A name that may be a utun control socket's, but the row was cut before its `]`: its
+        /// unit is not known.
+        case cut
+    }
+
+    static let utunControl = "com.apple.net.utun_control"
+
+    /// Reads `[ctl com.apple.net.utun_control id N unit U]` at `position`. The name ends with
+    /// the `]` after the unit, on the same line. When a terminal or a mail program wrapped the
+    /// row, the `]` is on the next line, which then holds nothing but the rest of the name
+    /// (`0]` after `… unit 1`, `1]` after `… unit`, `tl com.apple…` after `[c`). That line is
+    /// joined to the row when exactly one way of joining gives the name's form: the break fell
+    /// inside a word (`1` and `0]` make `10]`) or between two (`unit` and `1]`). A name that is
+    /// neither closed nor joined is cut, unless what is left of it shows it names another control.
+    func controlSocketName(_ position: Int) -> ControlSocketName {
+        let end = range.upperBound
+        var last = position
+        while last + 1 < end, !text[last].hasSuffix("]"), !text.endsLine(last) { last += 1 }
+        let words = (position...last).map { String(text[$0]) }
+        if words.last?.hasSuffix("]") == true {
+            guard words.count > 1, words[1] == Self.utunControl else { return .other(last: last) }
+            guard let unitAt = words.lastIndex(of: "unit"), unitAt == words.count - 2 else { return .utun(unit: "", last: last) }
+            return .utun(unit: String(words[unitAt + 1].dropLast()), last: last)
+        }
+        // The name ends its line unclosed: the next line may hold its rest, and nothing more.
+        var rest: [String] = []
+        var restLast = last + 1
+        if restLast < end, !lsofRowStart(restLast), !isUtunSocket(restLast), !CaptureReader.startsOutput(text, at: restLast) {
+            while restLast + 1 < end, !text[restLast].hasSuffix("]"), !text.endsLine(restLast) { restLast += 1 }
+            if text[restLast].hasSuffix("]"), text.endsLine(restLast) {
+                rest = (last + 1...restLast).map { String(text[$0]) }
+            }
+        }
+        if !rest.isEmpty {
+            let spaced = words + rest
+            let joined = Array(words.dropLast()) + [words[words.count - 1] + rest[0]] + Array(rest.dropFirst())
+            let readings = [spaced, joined].compactMap(Self.controlName)
+            if readings.count == 1, let reading = readings.first {
+                return reading.name == Self.utunControl ? .utun(unit: reading.unit, last: restLast) : .other(last: restLast)
+            }
+        }
+        // What is left of the name may still be a utun control socket's.
+        guard words.count < 2 || Self.utunControl.hasPrefix(words[1]) else { return .other(last: last) }
+        return .cut
+    }
+
+    /// The control's name and unit of `[ctl NAME id N unit U]`, when the words are that.
+    static func controlName(_ words: [String]) -> (name: String, unit: String)? {
+        func digits(_ word: Substring) -> Bool { !word.isEmpty && word.allSatisfy(\.isASCII) && word.allSatisfy(\.isNumber) }
+        guard words.count == 6, words[0] == "[ctl", words[2] == "id", digits(Substring(words[3])), words[4] == "unit",
+              words[5].hasSuffix("]"), digits(words[5].dropLast()) else { return nil }
+        return (words[1], String(words[5].dropLast()))
+    }
+
+    /// `COMMAND PID USER FD systm DEVICE SIZE/OFF [ctl com.apple.net.utun_control id N unit U]`,
+    /// with the unit's digits as `controlSocketName` read them.
+    mutating func readUtunSocket(_ position: Int, unitWord: String, into contents: inout CaptureContents) {
         var systm: Int?
         for back in 1...4 where position - back >= range.lowerBound && text[position - back] == "systm" { systm = position - back; break }
-        var unitWord: Substring?
-        var after = position + 2
-        while after + 1 < range.upperBound, after < position + 8 {
-            if text[after] == "unit" { unitWord = text[after + 1]; break }
-            after += 1
-        }
         guard let systm, systm - 4 >= range.lowerBound, let pid = Int(text[systm - 3]) else {
-            contents.problems.append("\(at(position)): a utun control socket without the 'COMMAND PID USER FD systm' columns before it; skipped")
+            contents.problems.append("\(at(position)): a utun control socket without the 'COMMAND PID USER FD systm' columns before it (the row was wrapped or cut); skipped, and the lsof listing counts as partial")
+            cutUtunRows.append(text.line(position))
             return
         }
-        guard let unitWord, let unit = Int(unitWord.trimmingCharacters(in: CharacterSet(charactersIn: "]"))) else {
+        guard let unit = Int(unitWord) else {
             contents.problems.append("\(at(position)): a utun control socket of pid \(pid) without its unit; skipped")
             return
         }
@@ -78,7 +147,7 @@ extension Section {
             return
         }
         guard DarwinParsers.Bounds.utunUnit.contains(unit) else {
-            contents.problems.append("\(at(position)): unit \(unitWord.trimmingCharacters(in: CharacterSet(charactersIn: "]")).prefix(24)) is not a utun control unit (1 to \(UInt32.max)); skipped")
+            contents.problems.append("\(at(position)): unit \(unitWord.prefix(24)) is not a utun control unit (1 to \(UInt32.max)); skipped")
             return
         }
         lsofPIDs.insert(Int32(pid))

@@ -82,6 +82,7 @@ extension Section {
                 } else {
                     rowsSkipped = true
                     contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped, so the listing is partial")
+                    noteUnreadableRow(position..<lineEnd, into: &contents)
                 }
                 position = lineEnd
                 continue
@@ -89,6 +90,34 @@ extension Section {
             break
         }
         return position
+    }
+
+    /// Records a route line that could not be read when what it shows matters: it names a
+    /// tunnel (`utun4` anywhere in it, also glued to other text or as a gateway's zone), or its
+    /// destination is a default or half of a split default (`default`, `0/1`, `128.0/1`,
+    /// `::/1`, `8000::/1`). Such a row may be the one that sends every packet into a tunnel
+    /// that is gone: the audit says it could not be read rather than let its absence pass for
+    /// no such route (see `CapturedInventory.snapshot`).
+    mutating func noteUnreadableRow(_ words: Range<Int>, into contents: inout CaptureContents) {
+        let bytes = Array(text.excerpt(words, limit: 200).utf8)
+        var tunnels: [String] = []
+        var start = 0
+        while start + 4 < bytes.count {
+            let stem = String(decoding: bytes[start..<start + 4], as: UTF8.self)
+            var digitsEnd = start + 4
+            while digitsEnd < bytes.count, digitsEnd - start < 9, (0x30...0x39).contains(bytes[digitsEnd]) { digitsEnd += 1 }
+            if stem == "utun" || stem == "feth", digitsEnd > start + 4 {
+                let name = String(decoding: bytes[start..<digitsEnd], as: UTF8.self)
+                if !tunnels.contains(name) { tunnels.append(name) }
+                start = digitsEnd
+            } else {
+                start += 1
+            }
+        }
+        let destination = String(text[words.lowerBound].filter { $0.isASCII && ($0.isLetter || $0.isNumber || ".:/%".contains($0)) })
+        let wide = destination == "default" || DarwinParsers.destinationPrefix(destination, family: family).map { $0.prefix.length <= 1 } == true
+        guard !tunnels.isEmpty || wide else { return }
+        contents.unreadableRouteRows.append((place: at(words.lowerBound), tunnels: tunnels, wide: wide))
     }
 
     /// Ends the route listing read so far and starts another in the same section.

@@ -186,6 +186,10 @@ struct Section {
     var ifconfigBlocks = 0
     var ifconfigFragment = false
     var sawLoopback = false
+    /// The names of the first blocks, up to three, when the first is lo0: `ifconfig -a` lists
+    /// lo0 first and gif0 and stf0 right after it on every macOS (10.14 to 15 seen), which
+    /// output pieced together from single blocks (`ifconfig lo0; ifconfig en0`) does not.
+    var loopbackRun: [String] = []
     var skippedLines: [Int] = []
 
     init(text: CaptureText, range: Range<Int>, command: ShellCommand?, hint: ShellCommand.Tool?) {
@@ -208,6 +212,16 @@ struct Section {
         routesAtStart = contents.routes.count
         readNameFile(into: &contents)
         readCommandSightings(into: &contents)
+        // `ps aux | grep zerotier | grep -v grep` answering nothing (the next command, or the
+        // prompt alone, right after it) is an answer, but one a paste cannot tell from output left
+        // out of it: the processes stay unknown, and the reason names the command rather than
+        // asking for ps output that was pasted. (zsh's `no matches found` is not nothing.)
+        if let command, command.tool == .ps, !mixedMoments,
+           range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
+            contents.psSeen = true
+            contents.psMoments.insert(contents.moment)
+            contents.processFilters.append(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
+        }
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
@@ -322,6 +336,9 @@ struct Section {
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
     var lsofHeaderSeen = false
+    /// The lines of lsof rows cut before their utun control socket's unit was whole (see
+    /// `controlSocketName`): whose socket each was is unknown.
+    var cutUtunRows: [Int] = []
     /// How many routes were recorded before this section, and the rows this section read
     /// (recorded here or, the same row, before).
     var routesAtStart = 0

@@ -276,14 +276,18 @@ struct CaptureText {
 
     /// `text` with each backspace taking back the character before it on its line (as a
     /// `script` typescript records a typo), and every other control character a terminal acts
-    /// on dropped: C0 and C1 controls but tab, line feed and carriage return, DEL, and the
-    /// formatting characters that reorder text (a right-to-left override).
+    /// on dropped: C0 and C1 controls but tab, line feed and carriage return, DEL, and every
+    /// invisible format character: those that reorder text (a right-to-left override), and
+    /// those a web page, a wiki or a chat puts inside words (zero-width space and joiners, word
+    /// joiner, U+FEFF, soft hyphen). They take no room, so a row that holds them (`UGSc\u{200B}g`)
+    /// reads as the row one sees.
     static func withoutControls(_ text: String) -> String {
         func unwanted(_ scalar: Unicode.Scalar) -> Bool {
             switch scalar.value {
             case 0x09, 0x0A, 0x0D: return false
-            case 0x00..<0x20, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C: return true
-            default: return false
+            case 0x00..<0x20, 0x7F...0x9F: return true
+            case 0xA0..<0xAD: return false
+            default: return scalar.value >= 0xAD && scalar.properties.generalCategory == .format
             }
         }
         guard text.unicodeScalars.contains(where: unwanted) else { return text }

@@ -220,6 +220,7 @@ public struct CapturedInventory: InventoryBackend {
             var interface = NetworkInterface(index: index, name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
             interface.unlisted = true
             interface.addressesUnknown = true
+            if !contents.interfacesComplete { interface.unlistedBecause = contents.interfaceListingLimits.first }
             indexByName[name] = interface.index
             interfaces.append(interface)
         }
@@ -282,6 +283,15 @@ public struct CapturedInventory: InventoryBackend {
             }
         }
 
+        // A tunnel named only by a route line that could not be read: what that route did, and
+        // whether the tunnel is still there, are unknown. (One that rows read show gone stays
+        // gone: those rows decide.)
+        for name in contents.unreadableRouteRows.flatMap(\.tunnels)
+        where indexByName[name] == nil && !listed.contains(name) && routeFamilies[name] == nil && !Self.misread(name) {
+            addUnlisted(name, index: standIn())
+            problems.append("\(name) is named only by route rows that could not be read: whether it is gone, and where those routes sent traffic, is unknown")
+        }
+
         let routes = contents.routes.map { row -> Route in
             let type: RouteType = row.flags.contains("B") ? .blackhole : row.flags.contains("R") ? .unreachable
                 : row.flags.contains("b") ? .broadcast : row.flags.contains("m") || isMulticast(row.destination) ? .multicast : .unicast
@@ -333,6 +343,11 @@ public struct CapturedInventory: InventoryBackend {
             missing.append("netstat -rn output (routes)")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
             missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
+        }
+        if !contents.unreadableRouteRows.isEmpty {
+            let rows = contents.unreadableRouteRows
+            let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }
+            missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic")
         }
         if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders)") }
         if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes)") }

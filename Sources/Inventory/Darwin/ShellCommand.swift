@@ -311,7 +311,9 @@ struct ShellCommand {
                   !isPrompt(text[position]) || isRedirect(text, at: position, onLine: onLine) {
                 let word = text[position]
                 let next = onLine(position + 1) ? text[position + 1] : ""
-                if Self.isRightPrompt(word) || ((word == "at" || word == "took") && (Self.isRightPrompt(next) || Self.isDuration(next))) {
+                // (powerlevel10k's context, `user@host`, ends the line when it is shown.)
+                if Self.isRightPrompt(word) || ((word == "at" || word == "took") && (Self.isRightPrompt(next) || Self.isDuration(next)))
+                    || (!onLine(position + 1) && Self.isUserAtHost(word)) {
                     while onLine(position) { position += 1 }
                     break
                 }
@@ -447,13 +449,24 @@ struct ShellCommand {
     }
 
     /// Whether a word starts the right prompt of a theme (powerlevel10k, spaceship): a status
-    /// mark, or a time of day.
+    /// mark, a time of day, a segment's left-pointing separator, or an icon. Icons are Nerd Font
+    /// glyphs, which live in the Private Use Area (a clock, U+F017, before the time); no tool's
+    /// option or argument holds one.
     static func isRightPrompt<S: StringProtocol>(_ word: S) -> Bool {
-        if let first = word.first, "✔✘✗✓⏎".contains(first) { return true }
+        if let first = word.first, "✔✘✗✓⏎".contains(first) || rightPowerlineGlyphs.contains(first) { return true }
+        if let scalar = word.unicodeScalars.first, (0xE000...0xF8FF).contains(scalar.value) || (0xF0000...0x10FFFD).contains(scalar.value) { return true }
         // The right end of a framed theme (powerlevel10k's `─╯`).
         if !word.isEmpty, word.allSatisfy({ "─━╯╮┘┐".contains($0) }) { return true }
         let parts = word.split(separator: ":")
         return parts.count >= 2 && parts.count <= 3 && parts.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Whether a word is `user@host` as prompts show it (`jane@Janes-MacBook-Pro`): a name, `@`,
+    /// and a host name, nothing else.
+    static func isUserAtHost<S: StringProtocol>(_ word: S) -> Bool {
+        let parts = word.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, word.count <= 128, let host = parts.last?.first, host.isLetter else { return false }
+        return parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) } }
     }
 
     /// Whether the word at `position` sends the output to a file (`> if.txt`, `>>log`): not

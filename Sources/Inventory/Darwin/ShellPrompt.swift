@@ -6,6 +6,9 @@ extension ShellCommand {
     static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]).union(powerlineGlyphs)
     /// The glyphs agnoster and powerline themes end each segment of a prompt with.
     static let powerlineGlyphs: Set<Character> = ["\u{E0B0}", "\u{E0B1}"]
+    /// The glyphs that open each segment of a right prompt (powerlevel10k's classic and rainbow
+    /// styles): they point left, and only come after the command.
+    static let rightPowerlineGlyphs: Set<Character> = ["\u{E0B2}", "\u{E0B3}"]
     /// The prompt characters themes put before the directory rather than after it.
     static let arrowPrompts: Set<Character> = ["❯", "➜", "»", "λ", "→", "▶"]
 

@@ -20,7 +20,7 @@ extension Heuristics {
     static func judgeUtun(_ interface: NetworkInterface, holders: [Holder], scan: HolderScan) -> (InterfaceState, String) {
         if !holders.isEmpty { return (.live, "held") }
         if interface.unlisted {
-            return (.unknown, "seen only in routes: the capture does not list it, so its state and holders are unknown")
+            return (.unknown, "seen only in routes: \(interface.unlistedBecause ?? "the capture does not list it"), so its state and holders are unknown")
         }
         guard scan.complete else {
             return (.live, "held by a process the capture does not show (\(scan.incompleteReason ?? "no lsof output")): a utun exists only while its control socket is open")
@@ -59,7 +59,7 @@ extension Heuristics {
     static func judgeFeth(_ interface: NetworkInterface, snapshot: Snapshot, policy: AuditPolicy, hasInterface: (String) -> Bool,
                           findings: inout [Finding]) -> (InterfaceState, String) {
         if interface.unlisted {
-            return (.unknown, "seen only in routes: the capture does not list it, so its peer and state are unknown")
+            return (.unknown, "seen only in routes: \(interface.unlistedBecause ?? "the capture does not list it"), so its peer and state are unknown")
         }
         // ZeroTier names its pair fethN (N from 100 to 4999) and feth(N+5000); a pair named otherwise
         // was made by something else (by hand, for a VM's bridge), which no process owns either.
