@@ -72,6 +72,9 @@ public struct HolderScan: Sendable, Equatable {
     /// TCP and UDP sockets bound to each ifindex with SO_BINDTODEVICE (Linux: a DHCP or DNS server
     /// serving only a VM's tap, a socket unit with `BindToDevice=`): use without a tun descriptor too.
     public var boundSockets: [Int: Int] = [:]
+    /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
+    /// then which device a socket uses is unknown, and no tun/tap is proven unused.
+    public var socketsUnknown: String?
 
     public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
                 processesScanned: Int, opaquePIDs: [Int32] = []) {

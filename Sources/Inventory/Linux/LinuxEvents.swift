@@ -139,13 +139,17 @@ public final class LinuxWatchSource {
         (scan.packetSockets, scan.boundSockets) = lastSockets
         if let namespace = try? inventory.openNamespace() {
             // Each list on its own: one that cannot be read takes nothing from the other.
-            if case let .success(counts) = PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+            switch PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+            case let .success(counts):
                 scan.packetSockets = counts
                 lastSockets.packet = counts
+            case let .failure(problem): scan.socketsUnknown = problem.description
             }
-            if case let .success(counts) = BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+            switch BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
+            case let .success(counts):
                 scan.boundSockets = counts
                 lastSockets.bound = counts
+            case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
             }
             if let fd = namespace.fd { close(fd) }
         }

@@ -91,8 +91,14 @@ public struct LinuxInventory: InventoryBackend {
             // (Unreadable, nothing is known of them: the reaper's last look reads them again and
             // deletes nothing without them.)
             // Each list on its own: one that cannot be read takes nothing from the other.
-            scan.packetSockets = (try? PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
-            scan.boundSockets = (try? BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot).get()) ?? [:]
+            switch PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) {
+            case let .success(counts): scan.packetSockets = counts
+            case let .failure(problem): scan.socketsUnknown = problem.description
+            }
+            switch BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) {
+            case let .success(counts): scan.boundSockets = counts
+            case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
+            }
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

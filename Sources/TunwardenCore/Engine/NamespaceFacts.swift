@@ -253,6 +253,7 @@ final class NamespaceFacts {
                 // Every verdict says whether its holders are known.
                 markAllDirty()
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
+                || scan.socketsUnknown != holderIndex.scan.socketsUnknown
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {
                 // Every verdict that names the scan depends on it.

@@ -201,6 +201,11 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
+        // Unused as far as holders and configuration show; but a socket of a list the kernel could
+        // not give may use it (the reaper deletes nothing without those lists).
+        if let unknown = scan.socketsUnknown {
+            return (.unknown, "no carrier and no holder, but which device each socket is bound to cannot be known (\(unknown)), so a socket may use it")
+        }
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
