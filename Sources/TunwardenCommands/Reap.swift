@@ -98,7 +98,10 @@ public struct Reap: ParsableCommand {
     /// its `ExitCode`.
     func run(in context: RunContext) throws {
         let settings = context.settings, console = context.console
-        func fail(_ message: String) -> ExitCode { Self.fail(message, console) }
+        // Once the repair of a killed reap has given devices back, a refusal no longer means
+        // that nothing was changed.
+        var repaired = false
+        func fail(_ message: String) -> ExitCode { Self.fail(message, console, repaired: repaired) }
         // --quiet prints only failures, in the table's words, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
         var policy: ReapPolicy
@@ -132,6 +135,7 @@ public struct Reap: ParsableCommand {
         // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.
         let repairs = dryRun ? [] : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
         let repairFailed = repairs.contains { $0.failed }
+        repaired = !repairs.isEmpty
         // A dry run repairs nothing, but says what the real run would repair first.
         let pending = dryRun ? pendingRepairs(journal: journal, namespace: namespace, context: context) : []
         if !pending.isEmpty {
@@ -178,7 +182,7 @@ public struct Reap: ParsableCommand {
             }
             console.progress("Delete \(plan.items.count) interface\(plan.items.count == 1 ? "" : "s") listed above? [y/N] ")
             guard let answer = console.readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                console.note("nothing was changed")
+                console.note(repaired ? "nothing else was changed (the repairs above were made)" : "nothing was changed")
                 throw ExitCode(repairFailed ? 1 : 0)
             }
         }
@@ -193,7 +197,7 @@ public struct Reap: ParsableCommand {
         defer { journalLock.release() }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
-        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console)
+        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired)
         let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
         if keepState, deleted > 0 {
             do {
@@ -287,7 +291,8 @@ public struct Reap: ParsableCommand {
 
     /// Carries out the plan. Returns every result, with why the journal lacks their records when
     /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
-    func execute(_ plan: ReapPlan, journalPath: String, reaper: any PlanReaper, console: any Console) throws -> (results: [ReapResult], journalProblem: String?) {
+    func execute(_ plan: ReapPlan, journalPath: String, reaper: any PlanReaper, console: any Console,
+                 repaired: Bool = false) throws -> (results: [ReapResult], journalProblem: String?) {
         let journal = Journal(path: journalPath)
         let runID = UUID().uuidString.lowercased()
         let showProgress = !quiet && console.errorIsTerminal && plan.items.count >= 500
@@ -298,15 +303,26 @@ public struct Reap: ParsableCommand {
         } catch let incomplete as ReapJournalIncomplete {
             return (incomplete.results, incomplete.reason)
         } catch {
-            throw Self.fail("\(error)", console)
+            throw Self.fail("\(error)", console, repaired: repaired)
         }
     }
 
     /// Prints the error and gives exit code 3 to throw: the inventory or tunwarden's own files
-    /// cannot be trusted.
-    static func fail(_ message: String, _ console: any Console) -> ExitCode {
-        console.error(message.hasSuffix("nothing was changed") ? message
-            : message.hasSuffix(".") ? message + " Nothing was changed." : message + "; nothing was changed")
+    /// cannot be trusted. `repaired`: the run gave back what a killed reap had left (and said so)
+    /// before it stopped, which is then all it changed.
+    static func fail(_ message: String, _ console: any Console, repaired: Bool = false) -> ExitCode {
+        var message = message
+        if repaired {
+            for ending in ["; nothing was changed", ". Nothing was changed.", "nothing was changed"] where message.hasSuffix(ending) {
+                message = String(message.dropLast(ending.count))
+                break
+            }
+            console.error((message.hasSuffix(".") ? message + " Nothing else was changed" : message + "; nothing else was changed")
+                + " (the repairs above were made).")
+        } else {
+            console.error(message.hasSuffix("nothing was changed") ? message
+                : message.hasSuffix(".") ? message + " Nothing was changed." : message + "; nothing was changed")
+        }
         return ExitCode(AuditStatus.unknown.exitCode)
     }
 }

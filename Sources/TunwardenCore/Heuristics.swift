@@ -137,12 +137,15 @@ public enum Heuristics {
         let hasInterface: (String) -> Bool
         /// The routes that take a source address, by it (see `routesBySource`).
         let routesBySource: [[UInt8]: [Route]]
+        /// Whether a device other than the one with this index has this IPv4 address.
+        let addressElsewhere: ([UInt8], Int) -> Bool
     }
 
     /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
     static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
-                                  sourced: routesSourced(from: interface, bySource: context.routesBySource),
+                                  sourced: routesSourced(from: interface, bySource: context.routesBySource,
+                                                         heldElsewhere: { context.addressElsewhere($0, interface.index) }),
                                   masterName: { context.stacking.masters[$0] }, findings: &findings) {
             return alone
         }

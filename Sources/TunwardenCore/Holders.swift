@@ -69,8 +69,9 @@ public struct HolderScan: Sendable, Equatable {
     /// Packet sockets bound to each ifindex of the inspected namespace (Linux `/proc/net/packet`:
     /// `tcpdump -i tap0`, a DHCP client): processes that use a device without a tun descriptor.
     public var packetSockets: [Int: Int] = [:]
-    /// TCP and UDP sockets bound to each ifindex with SO_BINDTODEVICE (Linux: a DHCP or DNS server
-    /// serving only a VM's tap, a socket unit with `BindToDevice=`): use without a tun descriptor too.
+    /// TCP, UDP and AF_XDP sockets bound to each ifindex (Linux: with SO_BINDTODEVICE, a DHCP or
+    /// DNS server serving only a VM's tap, a socket unit with `BindToDevice=`; an AF_XDP program
+    /// taking its packets): use without a tun descriptor too.
     public var boundSockets: [Int: Int] = [:]
     /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
     /// then which device a socket uses is unknown, and no tun/tap is proven unused.

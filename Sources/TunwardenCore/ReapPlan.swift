@@ -56,9 +56,10 @@ public struct ReapExclusion: Sendable, Equatable {
         case tooYoung(reapableAt: Date)
         case protected(pattern: String)
         case kindNotSelected
-        /// Given back damaged in this run by the repair of a reap killed outright: left for a
-        /// person to look at (what it lacks, and the killed run's intent records in the journal,
-        /// which alone hold all it had) rather than deleted with its state half gone.
+        /// Given back damaged in this run by the repair of a reap killed outright: not deleted in
+        /// the same run, whose intent records would hold only what was left of it (the killed
+        /// run's hold all it had, and the repair's result says what it lacks). The next run
+        /// plans it as any orphan.
         case repairFailed
     }
 
@@ -77,6 +78,10 @@ public struct ReapPlan: Sendable, Equatable {
     public var items: [ReapItem]
     public var excluded: [ReapExclusion]
 
+    /// The namespace the plan is for (nil: the caller's own).
+    public var namespace: String?
+    public var madeAt: Date
+
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).
     public mutating func leaveOut(repairFailed indexes: Set<Int>) {
@@ -86,9 +91,6 @@ public struct ReapPlan: Sendable, Equatable {
         }
         items.removeAll { indexes.contains($0.interface.index) }
     }
-    /// The namespace the plan is for (nil: the caller's own).
-    public var namespace: String?
-    public var madeAt: Date
 
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
     /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`.

@@ -65,6 +65,7 @@ import Testing
             if let request = neighbour.addRequest(index: neighbour.index, sequence: 1) {
                 var asked = neighbour
                 asked.type = 0
+                if neighbour.flags & NeighbourMessage.proxy != 0 { asked.state = NeighbourMessage.permanent }
                 let again = try? NetlinkMessage.split(request[...]).first.map { try NeighbourMessage.decode($0.payload) }
                 precondition(again == .some(.some(asked)))
             }

@@ -98,6 +98,9 @@ import Testing
                        detail: "run 20251203T000000Z-1234 was interrupted before fencing it; set up again, but it lacks what it had before: route 10.99.0.0/16"),
         ]
         try check("reap-report-repairs.json", ReapReport(plan: plan, results: results, repairs: repairs).json(pretty: true))
+        // A dry run after a killed reap: what the real run would repair first.
+        try check("reap-plan-pending.json", ReapReport(plan: plan, results: nil,
+                                                       pendingRepairs: [PendingRepair(run: "20251203T000000Z-1234", ifname: "mq0", ifindex: 9)]).json(pretty: true))
         #expect(repairs.map(\.line) == [
             "Repaired mq0 (ifindex 9): run 20251203T000000Z-1234 was interrupted before deleting it; renamed back, set up again, group 0 restored",
             "Could not repair mq1 (ifindex 10): run 20251203T000000Z-1234 was interrupted before fencing it; set up again, but it lacks what it had before: route 10.99.0.0/16",

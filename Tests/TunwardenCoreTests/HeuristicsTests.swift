@@ -83,8 +83,12 @@ enum Build {
             route.preferredSource = IPAddress(source)
             return route
         }
-        let ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
-        var taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap)]
+        var ethernet = NetworkInterface(index: 2, name: "eth0", kind: .other, infoKind: nil, flags: ["UP"], mtu: 1500)
+        // An address another device has too stays when the tap goes, and so do its routes.
+        ethernet.addresses = [InterfaceAddress(local: IPAddress("10.10.0.1")!, prefixLength: 32, scope: "global")]
+        var taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap),
+                    Build.tun(10, "tap10", kind: .tap)]
+        taps[3].addresses = [InterfaceAddress(local: IPAddress("10.10.0.1")!, prefixLength: 24, scope: "global")]
         taps[0].addresses = [InterfaceAddress(local: IPAddress("10.7.0.1")!, prefixLength: 24, scope: "global")]
         taps[1].addresses = [InterfaceAddress(local: IPAddress("10.8.0.1")!, prefixLength: 24, scope: "global")]
         taps[2].addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global"),
@@ -94,7 +98,7 @@ enum Build {
             sourced("10.63.0.0/24", nil, "10.8.0.1", type: .blackhole),
             // None of these holds tap9 back.
             sourced("10.9.0.0/24", 9, "10.9.0.1"), sourced("10.64.0.0/24", 2, "10.9.0.1", table: RouteTable(kernel: 100)),
-            sourced("fd64::/64", 2, "fd09::1"),
+            sourced("fd64::/64", 2, "fd09::1"), sourced("10.65.0.0/24", 2, "10.10.0.1"),
         ]
         let a = Heuristics.assess(Build.snapshot([ethernet] + taps, routes: routes))
         let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
@@ -104,7 +108,26 @@ enum Build {
         #expect(verdicts["tap8"]?.state == .suspect)
         #expect(verdicts["tap8"]?.reason.hasPrefix("a route (blackhole 10.63.0.0/24) takes its address 10.8.0.1 as source") == true, "\(verdicts["tap8"]?.reason ?? "")")
         #expect(verdicts["tap9"]?.state == .orphaned, "\(verdicts["tap9"]?.reason ?? "")")
+        #expect(verdicts["tap10"]?.state == .orphaned, "\(verdicts["tap10"]?.reason ?? "")")
         #expect(!a.findings.contains { ($0.ifname == "tap7" || $0.ifname == "tap8") && $0.reapable })
+    }
+
+    /// An XDP program attached makes an unheld tap suspect; socket lists that could not be read
+    /// make one nothing else marks unknown, not orphaned, and leave a suspect one suspect.
+    @Test func anXDPProgramOrUnknownSocketsKeepATapFromBeingOrphaned() {
+        var xdp = Build.tun(7, "tap7", kind: .tap)
+        xdp.xdpProgram = 42
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        var a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: [xdp, Build.tun(8, "tap8", kind: .tap)],
+                                           routes: [], holders: scan))
+        #expect(a.interfaces.first?.state == .suspect && a.interfaces.first?.reason.contains("an XDP program (id 42) is attached to it") == true)
+        #expect(a.interfaces.last?.state == .orphaned)
+        scan.socketsUnknown = "the kernel's list of sockets could not be read: EOPNOTSUPP"
+        a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: [xdp, Build.tun(8, "tap8", kind: .tap)],
+                                       routes: [], holders: scan))
+        #expect(a.interfaces.first?.state == .suspect)
+        #expect(a.interfaces.last?.state == .unknown && a.interfaces.last?.reason.contains("EOPNOTSUPP") == true, "\(a.interfaces.last?.reason ?? "")")
+        #expect(!a.findings.contains { $0.reapable })
     }
 
     @Test func tapIsJudgedLikeTun() {

@@ -14,6 +14,7 @@ import Testing
         var routes: [Route] = []
         var holders: [HolderAttachment] = []
         var complete = true
+        var socketsUnknown: String?
         var processes = 12
         var peers: [Int32: PeerNamespace] = [:]
 
@@ -30,10 +31,10 @@ import Testing
             for position in interfaces.indices {
                 interfaces[position].masterName = interfaces[position].master.flatMap { masters[$0] }
             }
+            var scan = HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied", attachments: holders, processesScanned: processes)
+            scan.socketsUnknown = socketsUnknown
             var snapshot = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: time, interfaces: interfaces, routes: routes,
-                                    holders: HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied",
-                                                        attachments: holders, processesScanned: processes),
-                                    peerNamespaces: peers)
+                                    holders: scan, peerNamespaces: peers)
             snapshot.namespaceNames = ["net:[9]": "blue"]
             return snapshot
         }
@@ -117,6 +118,7 @@ import Testing
                 guard let index = world.links.keys.randomElement(using: &generator), var interface = world.links[index] else { continue }
                 interface.carrier = Bool.random(using: &generator)
                 if interface.tun != nil { interface.tun?.numQueues = UInt32.random(in: 0...1, using: &generator) }
+                if Int.random(in: 0...3, using: &generator) == 0 { interface.xdpProgram = interface.xdpProgram == nil ? UInt32.random(in: 0...9, using: &generator) : nil }
                 if Bool.random(using: &generator) { interface.name = "r\(Int.random(in: 1...30, using: &generator))" }
                 world.links[index] = interface
                 for position in world.routes.indices {
@@ -151,6 +153,7 @@ import Testing
                                                           ifname: world.links[index]!.name, inInspectedNamespace: here))
                 }
                 if Int.random(in: 0...4, using: &generator) == 0 { world.complete.toggle() }
+                if Int.random(in: 0...5, using: &generator) == 0 { world.socketsUnknown = world.socketsUnknown == nil ? "no inet_diag" : nil }
                 if Int.random(in: 0...2, using: &generator) == 0 { world.processes += 1 }
                 changes.append(.holders(world.snapshot(at: Date()).holders, namespaceNames: ["net:[9]": "blue"]))
             case 8:

@@ -18,7 +18,7 @@ public enum BoundSockets {
     static let inet: UInt8 = 2, inet6: UInt8 = 10
     static let tcp: UInt8 = 6, udp: UInt8 = 17, udpLite: UInt8 = 136
 
-    /// How many TCP and UDP sockets are bound to each ifindex in the namespace behind
+    /// How many TCP, UDP and AF_XDP sockets are bound to each ifindex in the namespace behind
     /// `namespaceFD` (nil: this process's own); `Unreadable` when the lists could not be had (no
     /// way into the namespace, a kernel without socket diagnostics for TCP or UDP over IPv4):
     /// then nothing is known.

@@ -152,6 +152,9 @@ public final class LinuxWatchSource {
             case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
             }
             if let fd = namespace.fd { close(fd) }
+        } else {
+            // The counts kept are from an earlier look: which device a socket uses now is unknown.
+            scan.socketsUnknown = "the namespace cannot be entered to list its sockets"
         }
         return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)
     }
@@ -214,7 +217,8 @@ public final class LinuxWatchSource {
             guard reported.insert(known.index).inserted else { return nil }
             guard let link = fresh[known.index] else { return .linkRemoved(index: known.index) }
             let same = sameAttachment(name: link.name == known.name, flags: link.flags, carrier: link.carrier, persist: link.tun?.persistent,
-                                      numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues, as: known)
+                                      numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues,
+                                      xdpProgram: link.xdpProgram, as: known)
             return same ? nil : .link(link)
         }
     }
@@ -266,16 +270,18 @@ public final class LinuxWatchSource {
     static func unchanged(_ link: LinkMessage.Attachment, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
         guard let name = link.name else { return false }
         return sameAttachment(name: InterfaceName.isText(known.name, of: name), flags: flagNames.names(link.flags), carrier: link.carrier,
-                              persist: link.persist, numQueues: link.numQueues, numDisabledQueues: link.numDisabledQueues, as: known)
+                              persist: link.persist, numQueues: link.numQueues, numDisabledQueues: link.numDisabledQueues,
+                              xdpProgram: link.xdpProgramID, as: known)
     }
 
-    /// Whether a link's name (`name`: the same as `known`'s), flags, carrier, persistence and
-    /// queue counts are `known`'s: what attaching and detaching change, the one list of them for
-    /// a look that reads them off the kernel's messages and one that has the links read already.
+    /// Whether a link's name (`name`: the same as `known`'s), flags, carrier, persistence, queue
+    /// counts and XDP program are `known`'s: what attaching and detaching change (a program
+    /// attached through a bpf_link raises no event), the one list of them for a look that reads
+    /// them off the kernel's messages and one that has the links read already.
     static func sameAttachment(name: Bool, flags: [String], carrier: Bool?, persist: Bool?, numQueues: UInt32?, numDisabledQueues: UInt32?,
-                               as known: NetworkInterface) -> Bool {
+                               xdpProgram: UInt32?, as known: NetworkInterface) -> Bool {
         name && flags == known.flags && carrier == known.carrier && persist == known.tun?.persistent
-            && numQueues == known.tun?.numQueues && numDisabledQueues == known.tun?.numDisabledQueues
+            && numQueues == known.tun?.numQueues && numDisabledQueues == known.tun?.numDisabledQueues && xdpProgram == known.xdpProgram
     }
 
     /// Up to this many links are asked for one by one; more are read in one dump.

@@ -194,26 +194,29 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.linkinfo:
                 attributes.nested { info in link.decodeLinkInfo(&info) }
             case Attribute.xdp:
-                attributes.nested { xdp in
-                    var attached: UInt8 = 0
-                    var program: UInt32?
-                    while xdp.next() {
-                        switch xdp.type {
-                        case XDPAttribute.attached: attached = xdp.uint8()
-                        case XDPAttribute.programID, XDPAttribute.driverProgramID, XDPAttribute.genericProgramID, XDPAttribute.offloadedProgramID:
-                            let id = xdp.uint32()
-                            if program == nil, id != 0 { program = id }
-                        default: break
-                        }
-                    }
-                    // Attached without an id (a kernel that names none) is still attached.
-                    if attached != 0 { link.xdpProgramID = program ?? 0 }
-                }
+                attributes.nested { xdp in link.xdpProgramID = Self.xdpProgram(&xdp) }
             default: break
             }
         }
         try attributes.finish()
         return link
+    }
+
+    /// The attached XDP program's id from IFLA_XDP's attributes (0 when one is attached and the
+    /// kernel names no id), or nil when none is attached.
+    static func xdpProgram(_ xdp: inout AttributeDecoder) -> UInt32? {
+        var attached: UInt8 = 0
+        var program: UInt32?
+        while xdp.next() {
+            switch xdp.type {
+            case XDPAttribute.attached: attached = xdp.uint8()
+            case XDPAttribute.programID, XDPAttribute.driverProgramID, XDPAttribute.genericProgramID, XDPAttribute.offloadedProgramID:
+                let id = xdp.uint32()
+                if program == nil, id != 0 { program = id }
+            default: break
+            }
+        }
+        return attached != 0 ? program ?? 0 : nil
     }
 
     private mutating func decodeLinkInfo(_ info: inout AttributeDecoder) {

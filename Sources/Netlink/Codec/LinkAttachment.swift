@@ -5,7 +5,8 @@ extension LinkMessage {
     ///
     /// Each field is what `LinkMessage.decode` gives for it: `name` is `decode`'s `name` (as a
     /// slice of the payload), `persist`, `numQueues` and `numDisabledQueues` are its `tun`'s
-    /// (nil unless the device is of kind `tun` and carries IFLA_INFO_DATA).
+    /// (nil unless the device is of kind `tun` and carries IFLA_INFO_DATA), and `xdpProgramID`
+    /// its own (a program attached through a bpf_link raises no event either).
     public struct Attachment: Equatable {
         public var index: Int32 = 0
         public var flags: UInt32 = 0
@@ -14,6 +15,7 @@ extension LinkMessage {
         public var persist: Bool?
         public var numQueues: UInt32?
         public var numDisabledQueues: UInt32?
+        public var xdpProgramID: UInt32?
     }
 
     /// Reads an RTM_NEWLINK payload's `Attachment`. It walks every attribute as `decode` does and
@@ -34,6 +36,7 @@ extension LinkMessage {
             case Attribute.ifname: attachment.name = attributes.data.prefix { $0 != 0 }
             case Attribute.carrier: attachment.carrier = attributes.uint8() != 0
             case Attribute.linkinfo: attributes.nested { info in attachment.readLinkInfo(&info) }
+            case Attribute.xdp: attributes.nested { xdp in attachment.xdpProgramID = LinkMessage.xdpProgram(&xdp) }
             default: break
             }
         }

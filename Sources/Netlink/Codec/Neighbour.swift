@@ -8,6 +8,8 @@ public struct NeighbourMessage: Equatable, Sendable {
     /// NDA_DST and NDA_LLADDR.
     static let destinationAttribute: UInt16 = 1
     static let linkLayerAttribute: UInt16 = 2
+    /// NDA_PROTOCOL: who made the entry (RTPROT_*), as `ip neigh add … protocol` set it.
+    static let protocolAttribute: UInt16 = 12
     /// NUD_PERMANENT: an entry set by hand, never aged out.
     public static let permanent: UInt16 = 0x80
     /// NUD_NOARP: an entry that needs no resolution (set by hand with `nud noarp`, or the
@@ -29,6 +31,7 @@ public struct NeighbourMessage: Equatable, Sendable {
     public var type: UInt8 = 0
     public var destination: [UInt8]?
     public var linkLayerAddress: [UInt8]?
+    public var protocolID: UInt8?
 
     public init() {}
 
@@ -47,6 +50,7 @@ public struct NeighbourMessage: Equatable, Sendable {
             switch attributes.type {
             case destinationAttribute: neighbour.destination = Array(attributes.data)
             case linkLayerAttribute: neighbour.linkLayerAddress = Array(attributes.data)
+            case protocolAttribute: neighbour.protocolID = attributes.uint8()
             default: break
             }
         }
@@ -64,16 +68,20 @@ public struct NeighbourMessage: Equatable, Sendable {
 
     /// An RTM_NEWNEIGH request (create or replace, acknowledged) that makes this entry again on
     /// device `index`: its address, its link-layer address, its state and its flags, as `ip neigh
-    /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would (the kind of address is the
-    /// kernel's to find, and not sent). Nil without an address.
+    /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would, with who made it (the kind of
+    /// address is the kernel's to find, and not sent). Nil without an address.
     public func addRequest(index: Int32, sequence: UInt32) -> [UInt8]? {
         guard let destination else { return nil }
         var body = [UInt8](repeating: 0, count: Self.headerSize)
         body[0] = family
         withUnsafeBytes(of: index) { body.replaceSubrange(4..<8, with: $0) }
-        withUnsafeBytes(of: state) { body.replaceSubrange(8..<10, with: $0) }
+        // A proxy entry is dumped with no state, but made permanent (as `ip neigh add proxy`
+        // makes it): otherwise the next loss of carrier would flush it.
+        let asked = flags & Self.proxy != 0 ? Self.permanent : state
+        withUnsafeBytes(of: asked) { body.replaceSubrange(8..<10, with: $0) }
         body[10] = flags
-        for (type, data) in [(Self.destinationAttribute, destination), (Self.linkLayerAttribute, linkLayerAddress)] {
+        for (type, data) in [(Self.destinationAttribute, destination), (Self.linkLayerAttribute, linkLayerAddress),
+                             (Self.protocolAttribute, protocolID.map { [$0] })] {
             guard let data else { continue }
             body.appendNative(UInt16(4 + data.count))
             body.appendNative(type)

@@ -76,7 +76,7 @@ public enum SocketDiagnostics {
         while attributes.next() {
             guard attributes.type == xdpInfoAttribute else { continue }
             let data = attributes.data
-            guard data.count >= 4 else { throw .truncated(what: "xdp_diag_info", need: 8, have: data.count) }
+            guard data.count >= 4 else { throw .truncated(what: "xdp_diag_info's ifindex", need: 4, have: data.count) }
             index = data.readNative(UInt32.self, at: data.startIndex)
         }
         try attributes.finish()

@@ -107,13 +107,16 @@ extension LinuxReaper {
         stepHook?("grouped")
 
         // 4. Right before deleting: look, and take out of the group whatever fails verification,
-        //    until a look shows every remaining target verified. What takes longest to ask (other
-        //    namespaces, the socket lists, addresses and routes) is asked first, and the links
-        //    last, right before the deletion: a queue attached by ifindex since then has the
-        //    least time to go unseen. The look at the links is one dump of every link, which
-        //    also proves the group holds nothing else; while links come and go too fast for a
-        //    consistent dump, it is each target by itself plus the (small) dumps of the kinds
-        //    that stack on a device, and the targets are then deleted one by one.
+        //    until a look shows every remaining target verified. The fence stops attaching by
+        //    name, not what is done to a device by ifindex or address (stacking a device on it,
+        //    making it a port, attaching an XDP program, routes that depend on it, binding a
+        //    socket to it): what takes longest to ask (other namespaces, addresses and routes)
+        //    is asked first, then the links, then the socket lists (a few small dumps), right
+        //    before the deletion, so that each has the least time to go unseen. The look at the
+        //    links is one dump of every link, which also proves the group holds nothing else;
+        //    while links come and go too fast for a consistent dump, it is each target by itself
+        //    plus the (small) dumps of the kinds that stack on a device, and the targets are then
+        //    deleted one by one.
         var confirmed = grouped
         var settled = false
         var whole = true
@@ -129,15 +132,6 @@ extension LinuxReaper {
             let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
             guard elsewhere.unread.isEmpty else {
                 abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
-                return results
-            }
-            // A process that bound a socket to a target since the plan (tcpdump, a server
-            // listening only on it) uses it; with the lists unreadable, any target may be used.
-            let sockets: (packet: [Int: Int], bound: [Int: Int])
-            switch system.socketUse(namespaceFD) {
-            case let .success(counts): sockets = counts
-            case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
                 return results
             }
             // Routes of other devices that depend on a target, configured since the plan (by
@@ -169,6 +163,15 @@ extension LinuxReaper {
                 }
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
+            // A process that bound a socket to a target since the plan (tcpdump, a server
+            // listening only on it) uses it; with the lists unreadable, any target may be used.
+            let sockets: (packet: [Int: Int], bound: [Int: Int])
+            switch system.socketUse(namespaceFD) {
+            case let .success(counts): sockets = counts
+            case let .failure(problem):
+                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
+                return results
+            }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
@@ -256,12 +259,17 @@ extension LinuxReaper {
     static func dependentRoutes(of targets: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: String] {
         let inet: UInt8 = 2, main: UInt32 = 254
         var owners: [[UInt8]: Set<Int32>] = [:]
-        try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: inet, sequence: $0) }, restart: { owners = [:] }) { message in
+        // Addresses a device that stays has too: they stay, and so do their routes.
+        var staying = Set<[UInt8]>()
+        try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: inet, sequence: $0) },
+                            restart: { (owners, staying) = ([:], []) }) { message in
             guard message.header.type == NetlinkType.newAddress else { return }
             let address = try AddressMessage.decode(message.payload)
             let index = Int32(bitPattern: address.index)
-            if address.family == inet, targets.contains(index), let local = address.local ?? address.address { owners[local, default: []].insert(index) }
+            guard address.family == inet, let local = address.local ?? address.address else { return }
+            if targets.contains(index) { owners[local, default: []].insert(index) } else { staying.insert(local) }
         }
+        for address in staying { owners[address] = nil }
         var found: [Int32: String] = [:]
         try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { found = [:] }) { message in
             guard message.header.type == NetlinkType.newRoute else { return }

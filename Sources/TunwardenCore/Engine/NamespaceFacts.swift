@@ -216,10 +216,14 @@ final class NamespaceFacts {
                 rebuildRoutesByIndex(touching: gone)
             }
             if metadata.platform == .linux {
-                for address in old.addresses where address.family == .inet { flushRoutesSourced(from: address.local) }
+                for address in old.addresses where address.family == .inet {
+                    dirtySourcing(address)
+                    flushRoutesSourced(from: address.local)
+                }
             }
         case let .addressAdded(index, address):
             guard let slot = slotByIndex[index], var interface = links[slot] else { return false }
+            dirtySourcing(address)
             if let position = interface.addresses.firstIndex(where: { $0.isSameAssignment(as: address) }) {
                 interface.addresses[position] = address
             } else {
@@ -229,6 +233,7 @@ final class NamespaceFacts {
             dirty.insert(slot)
         case let .addressRemoved(index, address):
             guard let slot = slotByIndex[index], var interface = links[slot] else { return false }
+            dirtySourcing(address)
             let hadIPv4 = interface.addresses.contains { $0.family == .inet }
             interface.addresses.removeAll { $0.isSameAssignment(as: address) }
             store(interface, in: slot)
@@ -303,6 +308,16 @@ final class NamespaceFacts {
         guard !gone.isEmpty else { return }
         routes.removeAll(where: flushed)
         rebuildRoutesByIndex(touching: gone)
+    }
+
+    /// Marks the tun and tap devices that have `address`, when routes take it as source: whether
+    /// another device has it too decides whether those routes would go with them.
+    private func dirtySourcing(_ address: InterfaceAddress) {
+        guard address.family == .inet, routesBySource[address.local.bytes] != nil else { return }
+        for slot in order {
+            guard let link = links[slot], link.kind == .tun || link.kind == .tap else { continue }
+            if link.addresses.contains(where: { $0.local.bytes == address.local.bytes }) { dirty.insert(slot) }
+        }
     }
 
     /// Drops the main table's IPv4 routes that take `address` as source once no device has it,
@@ -545,7 +560,10 @@ final class NamespaceFacts {
         let slotByName = self.slotByName
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource)
+                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource,
+                                         addressElsewhere: { address, index in
+                                             links.values.contains { $0.index != index && $0.addresses.contains { $0.family == .inet && $0.local.bytes == address } }
+                                         })
     }
 
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
@@ -579,7 +597,10 @@ final class NamespaceFacts {
             let stacking = Heuristics.Stacking(interfaces, foreign: snapshot.foreignUppers)
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
-                                                nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource)
+                                                nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
+                                                addressElsewhere: { address, index in
+                                                    interfaces.contains { $0.index != index && $0.addresses.contains { $0.family == .inet && $0.local.bytes == address } }
+                                                })
         }
         assessedList = []
         assessedSlots = []

@@ -199,15 +199,17 @@ public final class StreamedSnapshot {
             }
             return routes
         }
-        guard let routes = named(routesByIndex[interface.index] ?? []),
-              let sourced = named(Heuristics.routesSourced(from: interface, bySource: routesBySource)) else { return nil }
+        // A tap some route takes an address of as source is judged when every device is in:
+        // whether another has that address too decides.
+        guard Heuristics.routesSourced(from: interface, bySource: routesBySource).isEmpty,
+              let routes = named(routesByIndex[interface.index] ?? []) else { return nil }
         var findings: [Finding] = []
         // Listed in index order, as `Heuristics.Stacking` lists them, whatever order they came in.
         var stacked = uppers[interface.index] ?? []
         if stacked.count > 1 { stacked.sort { $0.index < $1.index } }
         // Then those of other namespaces, as `Heuristics.Stacking` lists them.
         let names = stacked.map(\.name) + (frame.foreignUppers[interface.index] ?? [])
-        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names, sourced: sourced,
+        guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names, sourced: [],
                                                    masterName: name(of:), findings: &findings) else { return nil }
         return (assessed, findings)
     }

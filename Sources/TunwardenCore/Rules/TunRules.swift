@@ -72,12 +72,14 @@ extension Heuristics {
     /// The routes that would go with `interface` though they do not leave through it alone: those
     /// of the main table that take one of its IPv4 addresses as source, whatever their device or
     /// type (a blackhole route, one through a nexthop object). Deleting a device deletes its
-    /// addresses, and the kernel then deletes every such route (`fib_sync_down_addr`); an IPv6
-    /// route only loses its source.
-    static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]]) -> [Route] {
+    /// addresses, and the kernel then deletes every such route (`fib_sync_down_addr`) unless
+    /// another device has the address too (`heldElsewhere`, asked only of an address some route
+    /// takes); an IPv6 route only loses its source.
+    static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]],
+                              heldElsewhere: ([UInt8]) -> Bool = { _ in false }) -> [Route] {
         guard !bySource.isEmpty else { return [] }
         var found: [Route] = []
-        for address in interface.addresses where address.family == .inet {
+        for address in interface.addresses where address.family == .inet && bySource[address.local.bytes] != nil && !heldElsewhere(address.local.bytes) {
             for route in bySource[address.local.bytes] ?? [] where route.nextHops.isEmpty || route.nextHops.contains(where: { $0.interfaceIndex != interface.index }) {
                 found.append(route)
             }
@@ -86,7 +88,7 @@ extension Heuristics {
     }
 
     /// Why deleting a device would take `sourced` (see `routesSourced(from:bySource:)`) with it, in
-    /// words; the reaper's last look says it the same way.
+    /// words.
     static func sourcedRoutesReason(_ sourced: [Route]) -> String? {
         guard let first = sourced.first, let source = first.preferredSource else { return nil }
         let devices = Set(sourced.flatMap { route in route.nextHops.compactMap { hop in hop.interfaceIndex.map { hop.interfaceName ?? "ifindex \($0)" } } }).sorted()
