@@ -142,7 +142,7 @@ extension LinuxInventory {
     /// A hardware address as iproute2 writes it: two lowercase hex digits per byte, joined by
     /// colons (`aa:bb:cc:00:11:22`); nil for none. Put together as bytes: a host of ten thousand
     /// veth devices decodes ten thousand of them per audit.
-    static func macText(_ bytes: [UInt8]) -> String? {
+    public static func macText(_ bytes: [UInt8]) -> String? {
         guard !bytes.isEmpty else { return nil }
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 3)

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import Inventory
 import Netlink
 import TunwardenCore
 
@@ -282,8 +283,8 @@ struct DownedState {
     static func describe(_ neighbour: NeighbourMessage) -> String {
         var address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
         if neighbour.flags & NeighbourMessage.proxy != 0 { address = "proxy " + address }
-        guard let link = neighbour.linkLayerAddress, !link.isEmpty else { return address }
-        return "\(address) lladdr \(link.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":"))"
+        guard let link = neighbour.linkLayerAddress.flatMap({ LinuxInventory.macText($0) }) else { return address }
+        return "\(address) lladdr \(link)"
     }
 
     /// What the kernel tells routes apart by in a table: family, prefix, type of service, table
