@@ -13,6 +13,17 @@ extension Section {
             && command.followedBy.isEmpty && command.gluedSeparator.isEmpty
     }
 
+    /// Whether the blocks a command printed for every interface start with lo0, as every
+    /// `ifconfig -a` does. Blocks that start elsewhere were trimmed off the top (by hand, to keep a
+    /// post short): the listing is not every interface, and the capture says so.
+    mutating func startsAtLoopback(into contents: inout CaptureContents) -> Bool {
+        if loopbackRun.first == "lo0" { return true }
+        let reason = "`ifconfig -a` output does not start with lo0: blocks were left out"
+        contents.notes.append("\(at(range.lowerBound)): \(reason), so the listing is not taken as every interface")
+        contents.interfaceListingLimits.append(reason)
+        return false
+    }
+
     /// Records what the section covers once it is read.
     mutating func finish(into contents: inout CaptureContents) {
         if !skippedLines.isEmpty {
@@ -50,6 +61,7 @@ extension Section {
                     && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
+                if whole, !startsAtLoopback(into: &contents) { whole = false }
                 if !whole, !command.filters.isEmpty {
                     contents.interfaceListingLimits.append("the capture's interface listing went through grep (`\(command.display.prefix(60))`), which need not show every interface")
                 } else if !whole, !command.unread.isEmpty {
@@ -59,7 +71,7 @@ extension Section {
                     contents.notes.append("\(at(range.lowerBound)): `\(command.display)` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), so its listing is not taken as every interface")
                 }
             } else if command != nil, listsEveryInterface, !repeated {
-                whole = !ifconfigFragment
+                whole = !ifconfigFragment && startsAtLoopback(into: &contents)
             } else if let command, !Self.showsSavedFile(command), repeated || CaptureReader.startsOutput(text, at: range.lowerBound)
                         || (command.arguments + command.followedBy).contains(where: { $0.contains("ifconfig") }) {
                 // Printed by another command line (`for i in lo0 en0 utun3; do ifconfig $i; done`,

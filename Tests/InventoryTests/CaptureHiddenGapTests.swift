@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// Listings that look whole under their command line and are not: blocks trimmed off the top,
+/// addresses of one family only, a header a lost line break glued into the block before it, a
+/// listing whose right prompt's clock shows it is of another moment. In each, the tunnel utun6
+/// that routes go into must not be called gone, nor a live unit idle; each has its control.
+@Suite struct CaptureHiddenGapTests {
+    static let netstat = CaptureMomentTests.netstat
+
+    static func expectNotGone(_ text: String, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        CaptureEvidenceTests.expectNotGone(text, label, sourceLocation: sourceLocation)
+    }
+
+    static func unlistedReason(_ text: String) -> String {
+        CapturePasteTests.assess(text).interfaces.first { $0.interface.name == "utun6" }?.reason ?? ""
+    }
+
+    // MARK: Blocks trimmed off the top
+
+    /// `ifconfig -a` starts with lo0, gif0 and stf0 on every macOS: a listing under its command
+    /// line that starts elsewhere had its top trimmed, and says so. (The controls: the same
+    /// listing whole, Sequoia's shape with anpi and bridge blocks, and the corpus's listings of
+    /// real Macs, 10.14 to Apple silicon, are all every interface.)
+    @Test func aListingWithItsTopTrimmedIsNotEveryInterface() throws {
+        let blocks = CapturePasteTests.loAndEn0.split(separator: "\n").map(String.init)
+        for command in ["user@mbp ~ % ifconfig -a\n", "user@mbp ~ % ifconfig\n", "user@mbp ~ % sudo ifconfig -a -v\n", "% ifconfig -a\n",
+                        "### ifconfig -a\n```\n", "user@mbp ~ % date; ifconfig -a\nFri Dec  4 10:02:44 CET 2026\n"] {
+            let whole = command + blocks.joined(separator: "\n") + "\n" + Self.netstat
+            #expect(CapturePasteTests.assess(whole).status == .critical, "the control: \(command)")
+            // Without lo0's block; without gif0's too (starting at stf0); without all three.
+            for trimmed in [2, 3, 4] {
+                let text = command + blocks.dropFirst(trimmed).joined(separator: "\n") + "\n" + Self.netstat
+                Self.expectNotGone(text, "\(command) without its first \(trimmed) lines")
+                #expect(Self.unlistedReason(text).contains("does not start with lo0"), "\(Self.unlistedReason(text))")
+            }
+        }
+        let sequoia = "user@mbp ~ % ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n" + """
+        anpi0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+        \toptions=400<CHANNEL_IO>
+        \tether 2a:11:22:33:44:55
+        \tmedia: none
+        \tstatus: inactive
+        bridge100: flags=8a63<UP,BROADCAST,SMART,RUNNING,ALLMULTI,SIMPLEX,MULTICAST> mtu 1500
+        \toptions=3<RXCSUM,TXCSUM>
+        \tether 3e:22:33:44:55:64
+        \tinet 192.168.64.1 netmask 0xffffff00 broadcast 192.168.64.255
+        \tConfiguration:
+        \t\tid 0:0:0:0:0:0 priority 0 hellotime 0 fwddelay 0
+        \tmember: vmenet0 flags=3<LEARNING,DISCOVER>
+        \t        ifmaxaddr 0 port 24 priority 0 path cost 0
+        \tAddress cache:
+        \tstatus: active
+
+        """ + Self.netstat
+        #expect(CapturePasteTests.assess(sequoia).status == .critical, "\(CapturePasteTests.assess(sequoia).snapshot.readingNotes)")
+        let (root, expectations) = try CaptureCorpusTests.corpus()
+        for expectation in expectations {
+            let directory = root.appendingPathComponent(expectation.case)
+            let paste = directory.appendingPathComponent("paste.txt")
+            let path = FileManager.default.fileExists(atPath: paste.path) ? paste.path : directory.path
+            guard let snapshot = try? CapturedInventory(path: path).snapshot() else { continue }
+            #expect(!snapshot.readingNotes.contains { $0.contains("does not start with lo0") }, "\(expectation.case)")
+        }
+    }
+}
