@@ -65,4 +65,27 @@ import Testing
             #expect(!snapshot.readingNotes.contains { $0.contains("does not start with lo0") }, "\(expectation.case)")
         }
     }
+
+    // MARK: One address family
+
+    /// `ifconfig -a inet6` prints no IPv4 address: a connected VPN's utun looks like an idle
+    /// unit, and must not be one of a hoard whose routes are proposed for deletion.
+    @Test(arguments: ["ifconfig -a inet6", "ifconfig inet6", "ifconfig -a inet", "ifconfig -a link", "ifconfig -a ether", "date; ifconfig -a inet6"])
+    func aListingOfOneFamilyProvesNoUnitIdle(command: String) {
+        func hoard(_ command: String) -> Set<String> {
+            var text = "% \(command)\n" + CapturePasteTests.loAndEn0 + "\n"
+            for unit in 4..<8 {
+                text += "utun\(unit): flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet6 fe80::\(unit)%utun\(unit) prefixlen 64 scopeid 0x\(unit + 10)\n"
+            }
+            text += "% netstat -rn\nRouting tables\n\nInternet:\nDestination        Gateway            Flags               Netif Expire\n"
+            text += "\nInternet6:\nDestination                             Gateway                                 Flags               Netif Expire\n"
+            for unit in 4..<8 { text += "default                                 fe80::%utun\(unit)                            UGcIg               utun\(unit)\n" }
+            text += "% sudo lsof -nP\nCOMMAND     PID USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME\n"
+            for unit in 4..<8 { text += "nesession 454 root   \(unit)u  systm 0x9a1c33e1a3c1b7c\(unit)      0t0      [ctl com.apple.net.utun_control id 6 unit \(unit + 1)]\n" }
+            let finding = CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard }
+            return Set(finding?.routes?.compactMap { $0.nextHops.first?.interfaceName } ?? [])
+        }
+        #expect(hoard("ifconfig -a") == ["utun4", "utun5", "utun6", "utun7"], "the control")
+        #expect(hoard(command).isEmpty, "\(command)")
+    }
 }

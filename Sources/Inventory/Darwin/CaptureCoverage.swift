@@ -58,7 +58,7 @@ extension Section {
                     // `-d` and `-u` list only the interfaces that are down, or up; `-a inet` only
                     // those with an address of that family.
                     && !command.hasOption("d") && !command.hasOption("u")
-                    && !command.arguments.contains { ["inet", "inet6", "link", "ether"].contains($0) }
+                    && !command.arguments.contains { Self.addressFamilies.contains($0) }
                     // `ifconfig -a; ifconfig utun4`: the named one's block may be any of them.
                     && !command.followedBy.contains { ShellCommand.isInterfaceName($0) }
                 if whole, !startsAtLoopback(into: &contents) { whole = false }

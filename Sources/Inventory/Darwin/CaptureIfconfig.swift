@@ -119,6 +119,9 @@ extension Section {
             || !command.filters.allSatisfy({ $0.certainlyShows(word: "inet") && $0.certainlyShows(word: "inet6") || Self.keepsUtunBlocks($0, of: command) }) {
             entry.addressesPartial = true
         }
+        // `ifconfig -a inet6` (or `inet`, `link`, `ether`) prints only that family's addresses:
+        // a utun whose IPv4 address it left out must not pass for one with none.
+        if let command, Self.namesAddressFamily(command) { entry.addressesPartial = true }
         if !pipedOn.isEmpty || (mixedMoments && !repeated) { entry.addressesPartial = true }
         sectionInterfaceNames.insert(entry.name)
         if let existing = contents.interfacePositions[entry.name] {
@@ -133,6 +136,19 @@ extension Section {
             contents.interfacePositions[entry.name] = contents.interfaces.count
             contents.interfaces.append(entry)
         }
+    }
+
+    /// The address families `ifconfig` takes as an argument, each of which limits the addresses
+    /// (and the interfaces) it lists to that family's.
+    static let addressFamilies: Set<String> = ["inet", "inet6", "link", "ether"]
+
+    /// Whether an `ifconfig` on the command line is told an address family (`ifconfig -a inet6`,
+    /// `date; ifconfig -a inet6`), so that its blocks hold only that family's addresses.
+    static func namesAddressFamily(_ command: ShellCommand) -> Bool {
+        if command.tool == .ifconfig { return command.arguments.contains { addressFamilies.contains($0) } }
+        let words = [command.name] + command.arguments + command.followedBy
+        guard let start = words.firstIndex(where: { ($0 as NSString).lastPathComponent == "ifconfig" }) else { return false }
+        return words[start...].contains { addressFamilies.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: ";&|"))) }
     }
 
     /// Whether `filter` keeps each utun block of a plain (not `-v`) ifconfig whole: `grep -A N
