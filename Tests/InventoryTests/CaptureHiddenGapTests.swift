@@ -88,4 +88,56 @@ import Testing
         #expect(hoard("ifconfig -a") == ["utun4", "utun5", "utun6", "utun7"], "the control")
         #expect(hoard(command).isEmpty, "\(command)")
     }
+
+    // MARK: A header glued into the block before it
+
+    /// utun3's block, then utun6's (alive: it has the routes' gateway as its peer).
+    static let tunnels = """
+    utun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+    \tinet6 fe80::1015:2003:ab03:1%utun3 prefixlen 64 scopeid 0x11
+    \tnd6 options=201<PERFORMNUD,DAD>
+    utun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+    \tinet 10.66.66.2 --> 10.66.66.1 netmask 0xffffffff
+    \tinet6 fe80::101c:2004:ab04:1%utun6 prefixlen 64 scopeid 0x12
+    \tnd6 options=201<PERFORMNUD,DAD>
+    """
+
+    static func listing(_ tunnels: String, trailer: String = "") -> String {
+        "user@mbp ~ % ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\n" + trailer + tunnels + "\n" + netstat
+    }
+
+    /// A line break lost after a flag list (`…<PERFORMNUD,DAD>utun6: flags=…`): the header is
+    /// split off and utun6 read as the block of its own it is.
+    @Test(arguments: ["\tnd6 options=201<PERFORMNUD,DAD>utun6:", "\tnd6 options=201<PERFORMNUD,DAD>\n\toptions=6460<TSO4,TSO6,CHANNEL_IO>utun6:"])
+    func aHeaderGluedAfterAFlagListIsSplitOff(glued: String) {
+        let tunnels = Self.tunnels.replacingOccurrences(of: "\tnd6 options=201<PERFORMNUD,DAD>\nutun6:", with: glued)
+        #expect(tunnels.contains(">utun6: flags="))
+        let assessment = CapturePasteTests.assess(Self.listing(tunnels))
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
+        let utun6 = assessment.snapshot.interfaces.first { $0.name == "utun6" }
+        #expect(utun6 != nil && utun6?.unlisted == false && utun6?.addresses.count == 2)
+        #expect(assessment.snapshot.interfaces.first { $0.name == "utun3" }?.addresses.count == 1)
+        #expect(assessment.snapshot.readingNotes.contains { $0.contains("utun6's header is glued") })
+    }
+
+    /// Glued after a word that does not end in `>` (`status: activeutun6:`, `scopeid
+    /// 0x11utun6:`), the name's start cannot be told; and a header lost whole leaves its body's
+    /// `%utun6` zone inside utun3's block. The listing is partial: utun6 is unknown, not gone.
+    /// (The first two lose utun6's link-local line too, so that only the glued header tells. A
+    /// bridge's `member: vmenet0 flags=3<…>` is the control: no header is glued there.)
+    @Test(arguments: [
+        ("\tnd6 options=201<PERFORMNUD,DAD>\nutun6:", "\tstatus: activeutun6:", true),
+        ("prefixlen 64 scopeid 0x11\n\tnd6 options=201<PERFORMNUD,DAD>\nutun6:", "prefixlen 64 scopeid 0x11utun6:", true),
+        ("utun6: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n", "", false),
+    ])
+    func aHeaderGluedOrLostWithoutAMarkMakesTheListingPartial(plain: String, damaged: String, dropZone: Bool) {
+        var tunnels = Self.tunnels
+        if dropZone { tunnels = tunnels.replacingOccurrences(of: "\tinet6 fe80::101c:2004:ab04:1%utun6 prefixlen 64 scopeid 0x12\n", with: "") }
+        #expect(CapturePasteTests.assess(Self.listing(tunnels)).status != .critical, "the control")
+        #expect(tunnels.contains(plain))
+        Self.expectNotGone(Self.listing(tunnels.replacingOccurrences(of: plain, with: damaged)), "\(damaged.debugDescription)")
+        // A bridge's member line holds `flags=` after a name, and is no header glued on.
+        let bridge = "bridge100: flags=8a63<UP,BROADCAST,SMART,RUNNING,ALLMULTI,SIMPLEX,MULTICAST> mtu 1500\n\tmember: vmenet0 flags=3<LEARNING,DISCOVER>\n\tstatus: active\n"
+        #expect(CapturePasteTests.assess(Self.listing("", trailer: bridge)).status == .critical, "a bridge's member line")
+    }
 }

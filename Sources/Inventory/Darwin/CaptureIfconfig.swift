@@ -5,10 +5,17 @@ import TunwardenCore
 /// index and agent lines.
 extension Section {
     static func isIfconfigHeader(_ text: CaptureText, _ position: Int) -> Bool {
-        guard position + 1 < text.count else { return false }
-        let word = text[position]
-        guard word.count >= 3, word.last == ":", ShellCommand.isInterfaceName(word.dropLast()) else { return false }
+        guard position + 1 < text.count, headerName(text[position]) != nil else { return false }
         return text[position + 1].hasPrefix("flags=")
+    }
+
+    /// The interface a header's first word names: `utun4:`, or `…<PERFORMNUD,DAD>utun4:` when a
+    /// lost line break glued the header to the end of the line before it. (Words of a block's body
+    /// that end in a flag list all end in `>`, so what follows the last `>` is the header's.)
+    static func headerName(_ word: Substring) -> Substring? {
+        guard word.count >= 3, word.last == ":" else { return nil }
+        let name = word.lastIndex(of: ">").map { word[word.index(after: $0)...].dropLast() } ?? word.dropLast()
+        return ShellCommand.isInterfaceName(name) ? name : nil
     }
 
     /// Words that begin the lines of an interface block, for pastes that lost its tab indents.
@@ -75,7 +82,11 @@ extension Section {
     }
 
     mutating func readIfconfigBlock(from start: Int, into contents: inout CaptureContents) -> Int {
-        var entry = DarwinParsers.IfconfigEntry(name: String(text[start].dropLast()), flags: [])
+        let name = Self.headerName(text[start]) ?? text[start].dropLast()
+        var entry = DarwinParsers.IfconfigEntry(name: String(name), flags: [])
+        if text[start].count > name.count + 2, !text.startsLine(start) || !text[start].hasPrefix(">") {
+            contents.notes.append("\(at(start)): \(name)'s header is glued to the end of the line before it ('\(text[start].prefix(48))'), a line break lost: read as a block of its own")
+        }
         let flagsWord = text[start + 1]
         if let open = flagsWord.firstIndex(of: "<"), let close = flagsWord.lastIndex(of: ">"), open < close {
             entry.flags = flagsWord[flagsWord.index(after: open)..<close].split(separator: ",").map(String.init)
@@ -185,6 +196,15 @@ extension Section {
                 continue
             }
             let current = text[position]
+            // `status: activeutun4: flags=8051<…>`: a header glued to the line before it by a lost
+            // line break, where the name's start cannot be told (`headerName` splits only after
+            // a `>`). Interfaces are missing from the listing, and the body that follows is not
+            // this block's. (A bridge's `member: en1 flags=3<…>` has no colon before `flags=`.)
+            if position > start, current.hasPrefix("flags="), current.contains("<"), !text.startsLine(position - 1), text[position - 1].hasSuffix(":") {
+                ifconfigFragment = true
+                entry.addressesPartial = true
+                contents.notes.append("\(at(position)): an interface header is glued to the end of the line before it ('\(text.excerpt((position - 1)..<(position + 1), limit: 48))'), a line break lost, and its name cannot be told apart; the listing is partial")
+            }
             switch current {
             case "mtu":
                 if let value = word(position + 1), let mtu = Int(value) {
@@ -309,6 +329,17 @@ extension Section {
         }
         if let damaged {
             contents.problems.append("\(at(position)): \(damaged) (\(name)); that address is skipped")
+            entry.addressesPartial = true
+            return next
+        }
+        // An address of another interface inside this block (`inet6 fe80::…%utun4` in utun3's):
+        // a lost line break glued that interface's header into this block, so the listing holds
+        // neither block as it was.
+        if parts.count == 2, !entry.name.isEmpty, parts[1] != entry.name, ShellCommand.isInterfaceName(parts[1]) {
+            if !entry.addressesPartial || !ifconfigFragment {
+                contents.notes.append("\(at(position)): '\(addressWord.prefix(48))' in \(entry.name)'s block names another interface: its header was lost or glued to a line before; the listing is partial")
+            }
+            ifconfigFragment = true
             entry.addressesPartial = true
             return next
         }
