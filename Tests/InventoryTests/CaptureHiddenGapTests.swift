@@ -140,4 +140,24 @@ import Testing
         let bridge = "bridge100: flags=8a63<UP,BROADCAST,SMART,RUNNING,ALLMULTI,SIMPLEX,MULTICAST> mtu 1500\n\tmember: vmenet0 flags=3<LEARNING,DISCOVER>\n\tstatus: active\n"
         #expect(CapturePasteTests.assess(Self.listing("", trailer: bridge)).status == .critical, "a bridge's member line")
     }
+
+    // MARK: A right prompt's clock
+
+    /// A theme's right prompt shows the time as a left prompt does (powerlevel10k's `at
+    /// 10:02:11`, a bare clock, a clock glyph, a 12-hour clock): 45 minutes between the listings
+    /// is another moment, a minute is not.
+    @Test(arguments: [("at 10:02:11", "at 10:47:30", "at 10:03:02"), ("10:02:11", "10:47:30", "10:03:02"),
+                      ("\u{F017} 10:02:11", "\u{F017} 10:47:30", "\u{F017} 10:03:02"), ("10:02:11 AM", "10:47:30 AM", "10:03:02 AM"),
+                      ("✔ at 10:02:11", "✔ at 10:47:30", "✔ at 10:03:02")])
+    func aRightPromptsClockSplitsMoments(first: String, later: String, soon: String) {
+        for prompt in ["~ ❯", "user@mbp ~ %"] {
+            func transcript(_ second: String) -> String {
+                CaptureMomentTests.ifconfig.replacingOccurrences(of: "user@mbp ~ % ifconfig -a", with: "\(prompt) ifconfig -a                                   \(first)")
+                    + Self.netstat.replacingOccurrences(of: "user@mbp ~ % netstat -rn -f inet", with: "\(prompt) netstat -rn -f inet                           \(second)")
+            }
+            Self.expectNotGone(transcript(later), "\(prompt) … \(first), then \(later)")
+            let close = CapturePasteTests.assess(transcript(soon))
+            #expect(close.status == .critical, "\(prompt) … \(first), then \(soon): \(close.findings.map(\.evidence))")
+        }
+    }
 }

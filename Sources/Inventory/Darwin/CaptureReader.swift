@@ -90,8 +90,9 @@ enum CaptureReader {
             // of no moment of this one's: a moment starts there, and again when it ends.
             let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
             let promptWords = Array(prompt.prefix { $0 != command.name && $0 != "sudo" })
-            // A prompt that shows the time: far on (or back, past midnight) is another moment.
-            if let clock = Self.promptClock(promptWords) {
+            // A prompt that shows the time, on the left or on the right: far on (or back, past
+            // midnight) is another moment.
+            if let clock = Self.promptClock(promptWords) ?? Self.promptClock(command.rightPrompt) {
                 if let last = contents.lastPromptClock, clock - last > Int(Self.dateGapLimit) || clock < last {
                     contents.moment += 1
                     contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): the prompt's clock moved from \(last / 3600):\(String(format: "%02d", last / 60 % 60)) to \(clock / 3600):\(String(format: "%02d", clock / 60 % 60)): what follows is of another moment")

@@ -36,6 +36,9 @@ struct ShellCommand {
     /// Words of the command line this reading of it did not take in (`ifconfig 'utun4'`,
     /// `ifconfig |& grep utun`): what they do to the output is unknown.
     var unread: [String] = []
+    /// A theme's right prompt at the end of the command line (`at 10:02:11`, `✔ took 3s`): the
+    /// prompt's, not the command's, and its clock tells the moment as a left prompt's does.
+    var rightPrompt: [String] = []
 
     /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
     func hasOption(_ letter: Character) -> Bool {
@@ -314,7 +317,10 @@ struct ShellCommand {
                 // (powerlevel10k's context, `user@host`, ends the line when it is shown.)
                 if Self.isRightPrompt(word) || ((word == "at" || word == "took") && (Self.isRightPrompt(next) || Self.isDuration(next)))
                     || (!onLine(position + 1) && Self.isUserAtHost(word)) {
-                    while onLine(position) { position += 1 }
+                    while onLine(position) {
+                        command.rightPrompt.append(String(text[position]))
+                        position += 1
+                    }
                     break
                 }
                 // `ifconfig -a > if.txt; head -n 8 if.txt`: the output went to a file, and what is
