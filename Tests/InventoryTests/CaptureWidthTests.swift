@@ -341,6 +341,42 @@ import Testing
         }
     }
 
+    /// A narrow window (a forum's box, a split pane) folds each row over three lines or more,
+    /// and the first ends before the NAME column. The rest of such a row is read with it: every
+    /// unit is read as printed, and a listing is never whole while rows of it went unread.
+    @Test func lsofRowsFoldedOverSeveralLinesAreJoined() {
+        let expected = Set((4..<16).map { "utun\($0)" })
+        func fold(_ row: String, _ width: Int) -> String {
+            var lines: [String] = []
+            var rest = Substring(row)
+            while rest.count > width { lines.append(String(rest.prefix(width))); rest = rest.dropFirst(width) }
+            return (lines + [String(rest)]).joined(separator: "\n")
+        }
+        for width in 40..<70 {
+            let assessment = Self.assess(Self.utunHoard(lsofRows: { rows in rows.map { fold($0, width) } }))
+            let holders = assessment.snapshot.holders
+            #expect(Self.hoardRoutes(assessment).isSubset(of: expected), "fold at \(width): \(assessment.findings.map(\.evidence))")
+            #expect(!holders.complete || holders.attachments.count == 16, "fold at \(width): whole with \(holders.attachments.count) holders")
+            if !holders.complete { #expect(holders.incompleteReason?.contains("wrapped or cut") == true, "fold at \(width): \(holders.incompleteReason ?? "")") }
+            // (The widths where a row's first line ends inside DEVICE or SIZE/OFF.)
+            guard (44...58).contains(width) else { continue }
+            #expect(Self.hoardRoutes(assessment) == expected, "fold at \(width): \(assessment.findings.map(\.evidence))")
+            #expect(holders.complete && holders.attachments.count == 16, "fold at \(width): \(holders.incompleteReason ?? "")")
+        }
+    }
+
+    /// A `systm` row cut before its NAME column (`| cut -c1-60`, the rest of the row lost) held
+    /// some socket: the listing counts as partial, and says why, rather than whole without holders.
+    @Test(arguments: [48, 60, 72])
+    func lsofRowsCutBeforeTheirNameMakeTheListingPartial(width: Int) {
+        let text = Self.utunHoard(lsofRows: { rows in rows.map { String($0.prefix(width)) } })
+        let assessment = Self.assess(text)
+        #expect(Self.hoardRoutes(assessment).isEmpty, "\(assessment.findings.map(\.evidence))")
+        #expect(!assessment.snapshot.holders.complete)
+        #expect(assessment.snapshot.holders.incompleteReason?.contains("wrapped or cut") == true, "\(assessment.snapshot.holders.incompleteReason ?? "")")
+        #expect(!assessment.interfaces.contains { $0.reason.contains("run as root") })
+    }
+
     /// A row cut inside its unit (`| cut -c1-N`, a paste that lost the wrapped rest) names no
     /// unit: `unit 1` may be 1 or 10–16. It is skipped, and the lsof listing counts as partial,
     /// saying why, so no utun is put in a hoard by a unit that may not be its own.

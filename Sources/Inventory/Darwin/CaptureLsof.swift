@@ -28,11 +28,28 @@ extension Section {
             position += 4
             while position < end, ["TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME", "SIZE", "OFF"].contains(String(text[position])) { position += 1 }
         }
+        // A `systm` row whose line ended before its NAME column (a terminal or a forum's box
+        // wrapped it at 44 to 58 columns): its line, and how many lines of its rest were read.
+        var openRow: (line: Int, continued: Int)?
+        func closeOpenRow(_ contents: inout CaptureContents) {
+            guard let row = openRow else { return }
+            contents.problems.append("\(file):\(row.line): an lsof row ends before its NAME column and its rest could not be read (wrapped or cut), so which socket it held is unknown; the lsof listing counts as partial")
+            cutUtunRows.append(row.line)
+            openRow = nil
+        }
         while position < end {
             if position > start {
                 if text.startsLine(position) {
-                    // A line that is not an lsof row ends the listing.
-                    guard lsofRowStart(position) || Self.isLsofHeader(text, position) || isUtunSocket(position) else { break }
+                    if let row = openRow, row.continued < 3, !lsofRowStart(position), !Self.isLsofHeader(text, position),
+                       !CaptureReader.startsOutput(text, at: position), !ShellCommand.isPrompt(text[position]) {
+                        // The rest of a wrapped row: its DEVICE column's tail, SIZE/OFF, and the
+                        // start of its NAME (`621d1ff 0t0 [ctl com.appl`).
+                        openRow?.continued = row.continued + 1
+                    } else {
+                        closeOpenRow(&contents)
+                        // A line that is not an lsof row ends the listing.
+                        guard lsofRowStart(position) || Self.isLsofHeader(text, position) || isUtunSocket(position) else { break }
+                    }
                 } else if !isUtunSocket(position), CaptureReader.startsOutput(text, at: position) {
                     break
                 }
@@ -45,8 +62,14 @@ extension Section {
             if lsofRowStart(position), let pid = Int32(text[position + 1]) {
                 lsofPIDs.insert(pid)
                 lsofRows += 1
+                if text[position + 4] == "systm" {
+                    var name = position + 5
+                    while name < end, !text.startsLine(name), !text[name].hasPrefix("[") { name += 1 }
+                    if name >= end || text.startsLine(name) { openRow = (text.line(position), 0) }
+                }
             }
             if text[position] == "[ctl" || (text[position].hasPrefix("[") && "[ctl".hasPrefix(text[position]) && text.endsLine(position)) {
+                openRow = nil
                 switch controlSocketName(position) {
                 case .utun(let unit, let last):
                     readUtunSocket(position, unitWord: unit, into: &contents)
@@ -64,6 +87,7 @@ extension Section {
             }
             position += 1
         }
+        closeOpenRow(&contents)
         return position
     }
 
