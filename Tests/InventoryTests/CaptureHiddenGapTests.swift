@@ -160,4 +160,39 @@ import Testing
             #expect(close.status == .critical, "\(prompt) … \(first), then \(soon): \(close.findings.map(\.evidence))")
         }
     }
+
+    // MARK: A listing interrupted with ^C
+
+    /// `^C` under a listing (a slow `lsof` without -n, a `ps` or `netstat` stopped early): the
+    /// command was stopped before its end, and its listing is partial, whether `^C` has a line of
+    /// its own or starts the prompt's (`^Cuser@mbp ~ %`).
+    @Test(arguments: ["^C\n% netstat -rn -f inet6\n", "^C% netstat -rn -f inet6\n"])
+    func anLsofInterruptedWithCtrlCIsPartial(after: String) {
+        let whole = CaptureWidthTests.utunHoard(lsofRows: { $0 })
+        #expect(CapturePasteTests.assess(whole).snapshot.holders.complete, "the control")
+        let cut = whole.replacingOccurrences(of: "\n% netstat -rn -f inet6\n", with: "\n" + after)
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasSuffix("unit 15]") && !$0.hasSuffix("unit 16]") }
+            .joined(separator: "\n")
+        let holders = CapturePasteTests.assess(cut).snapshot.holders
+        #expect(!holders.complete)
+        #expect(holders.incompleteReason?.contains("interrupted with ^C") == true, "\(holders.incompleteReason ?? "")")
+    }
+
+    /// A ps stopped with `^C` proves no daemon absent: the ZeroTier pair is not orphaned.
+    @Test func aPsInterruptedWithCtrlCProvesNothingAbsent() {
+        let rows = [CaptureOwnerTests.launchd, "root                86   0.0  0.1 410000000  12000   ??  Ss    8:01AM   0:01.00 /usr/libexec/logd"]
+        #expect(CaptureOwnerTests.orphaned(CaptureOwnerTests.pair("feth8846", "feth3846", psRows: rows) + "\n") == ["feth3846", "feth8846"], "the control")
+        #expect(CaptureOwnerTests.orphaned(CaptureOwnerTests.pair("feth8846", "feth3846", psRows: rows + ["^C"]) + "\n").isEmpty)
+    }
+
+    /// A routing table stopped with `^C` is not every route: it neither says which interfaces
+    /// had none nor takes the place of a whole listing before it.
+    @Test func aNetstatInterruptedWithCtrlCSupersedesNothing() {
+        let later = "user@mbp ~ % netstat -rn -f inet\nRouting tables\n\nInternet:\nDestination        Gateway            Flags               Netif Expire\ndefault            192.168.2.1        UGScg                 en0\n"
+        let whole = CaptureMomentTests.ifconfig + Self.netstat + later + "user@mbp ~ % \n"
+        #expect(CapturePasteTests.assess(whole).status != .critical, "the control: the later whole table stands")
+        let cut = CaptureMomentTests.ifconfig + Self.netstat + later + "^C\nuser@mbp ~ % \n"
+        let assessment = CapturePasteTests.assess(cut)
+        #expect(assessment.findings.contains { $0.id == FindingID.splitDefault && $0.ifname == "utun6" }, "\(assessment.findings.map(\.evidence))")
+    }
 }

@@ -92,6 +92,10 @@ extension Section {
                 }
             }
             if elidedBeforeAnything { whole = false }
+            if interruptedAt != nil {
+                whole = false
+                contents.interfaceListingLimits.append(interruptedReason)
+            }
             if mixedMoments || pipedOn.contains(.ifconfig) {
                 whole = false
                 contents.notes.append("\(at(range.lowerBound)): \(Self.mixedOutput(command)), so this listing is not taken as every interface")
@@ -129,6 +133,7 @@ extension Section {
             }
             // A row whose socket name was cut (a terminal or mail program wrapped it and the rest
             // could not be joined) held some utun: which one, no other row says.
+            if interruptedAt != nil { limits.append(interruptedReason) }
             if !cutUtunRows.isEmpty {
                 let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
                 limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
@@ -144,6 +149,8 @@ extension Section {
             contents.psMoments.insert(contents.moment)
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.processFilters.append(.unseen(Self.mixedOutput(command)))
+            } else if interruptedAt != nil {
+                contents.processFilters.append(.unseen(interruptedReason))
             } else if let stray = psStrayOwnerLine {
                 // A line that is no row names ZeroTier (`Support/ZeroTier/One/zerotier-one` under
                 // a row a forum's box wrapped): a row of it was wrapped or cut.

@@ -268,6 +268,8 @@ extension Section {
             if elided { filter = .unseen("part of the listing was left out ('...')") }
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }
             if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
+            // (Nor does an interrupted listing supersede earlier ones: it is not whole.)
+            if interruptedAt != nil { filter = .unseen(interruptedReason) }
             contents.routeListings.append((families, filter))
             // Only a whole listing says which interfaces had no routes then.
             if filter == nil { contents.routeListingNames.append((familiesSeen.union(sectionFamilies), Set(sectionKeys.map(\.netif)))) }

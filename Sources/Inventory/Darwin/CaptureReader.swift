@@ -227,6 +227,14 @@ struct Section {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
             return
         }
+        // `^C` on a line of the output, or before the next prompt (`^Cuser@mbp ~ %`): the command
+        // that printed it was stopped before its end (a slow `lsof` without -n often is), so
+        // what it printed is cut.
+        func interrupts(_ position: Int) -> Bool { position < text.count && text.startsLine(position) && text[position].hasPrefix("^C") }
+        if let interrupted = range.first(where: interrupts) ?? (interrupts(range.upperBound) ? range.upperBound : nil) {
+            interruptedAt = interrupted
+            contents.notes.append("\(at(interrupted)): `^C`: \(command.map { "`\($0.display.prefix(60))`" } ?? "the command") was interrupted, so what it printed is partial")
+        }
         var position = range.lowerBound
         if let command {
             // What `route` and a netstat that lists no routes print is not used; a route table
@@ -367,6 +375,10 @@ struct Section {
     var gapAfterBlock = false
     /// An elision mark came after ps rows.
     var psElided = false
+    /// Where a `^C` line shows the section's command was interrupted (see `read`).
+    var interruptedAt: Int?
+    /// Why listings of an interrupted section are partial.
+    var interruptedReason: String { "`\(command?.display.prefix(60) ?? "")` was interrupted with ^C" }
     /// How far each ps row that starts a line reaches (see `psRowsCutAtWidth`).
     var psRowSpans: [Int] = []
     /// What follows this section's command line may be of more than one moment (see
