@@ -58,6 +58,27 @@ import Testing
         #expect(Self.assess(Self.blackhole).status == .critical)
     }
 
+    /// Jira and Confluence wrap pasted output in block macros, on lines of their own or glued to
+    /// the first line inside (`{noformat}user@mbp ~ % ifconfig -a`, `{code:bash}lo0: flags=…`):
+    /// they are fences, and the listings inside read as they do plainly. (A note in braces that
+    /// says blocks were removed is still a note.)
+    @Test(arguments: [("{noformat}", "{noformat}"), ("{code}", "{code}"), ("{code:bash}", "{code}"), ("{code:title=ifconfig -a|borderStyle=solid}", "{code}"),
+                      ("{quote}", "{quote}"), ("{panel:title=Output}", "{panel}"), ("{noformat:nopanel=true}", "{noformat}")])
+    func wikiBlockMacrosAreFences(open: String, close: String) {
+        let ifconfig = CaptureMomentTests.ifconfig, netstat = CaptureMomentTests.netstat
+        #expect(Self.assess(ifconfig + netstat).status == .critical, "the control")
+        let ownLines = open + "\n" + ifconfig + close + "\nand the routes:\n" + open + "\n" + netstat + close + "\n"
+        let glued = open + ifconfig + close + "\n" + open + netstat + close + "\n"
+        let bare = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix("user@mbp") }.joined(separator: "\n") + "\n" }
+        let gluedToBlocks = open + bare(ifconfig) + close + "\n" + open + bare(netstat) + close + "\n"
+        for (shape, text) in [("own lines", ownLines), ("glued to the prompt", glued), ("glued to lo0", gluedToBlocks)] {
+            let assessment = Self.assess(text)
+            #expect(assessment.status == .critical, "\(open) \(shape): \(assessment.findings.map(\.evidence)) \(assessment.snapshot.readingNotes)")
+        }
+        let noted = open + "\n" + ifconfig + "{utun1-utun9 removed}\n" + close + "\n" + netstat
+        #expect(Self.assess(noted).status != .critical, "\(open) with a note")
+    }
+
     /// Quoted in a mail or a Markdown post, once or twice, with or without the space after `>`.
     @Test(arguments: ["> ", ">> ", "> > ", ">"])
     func quotedLinesAreReadAsTheLinesTheyQuote(marker: String) {

@@ -185,6 +185,13 @@ struct CaptureText {
                 whitespaceBefore = false
                 continue
             }
+            // A Jira or Confluence block macro (`{noformat}`, `{code:bash}`, `{quote}`, `{panel:…}`)
+            // is a fence like Markdown's, alone on its line or glued to its first word.
+            if byte == UInt8(ascii: "{"), !lineHasWord, wordStart < 0, let after = Self.blockMacroEnd(bytes, at: position) {
+                whitespaceBefore = false
+                position = after
+                continue
+            }
             var spaceLength = 0
             // A Markdown fence (three backticks or more) separates words like a space, also when a
             // chat message glues it to the first line (```lo0: flags=…).
@@ -226,6 +233,24 @@ struct CaptureText {
 
     /// Past the tab after the digits at `position`, when digits (at most seven) and a tab are
     /// what comes there.
+    /// The wiki markup macros that open and close a block of verbatim text, as Jira and
+    /// Confluence write them.
+    static let blockMacros: [[UInt8]] = ["noformat", "code", "quote", "panel"].map { Array($0.utf8) }
+
+    /// Where a block macro that starts at `position` ends: `{noformat}`, `{code}`, or one with
+    /// parameters (`{code:bash}`, `{panel:title=Output}`), on one line.
+    static func blockMacroEnd(_ bytes: [UInt8], at position: Int) -> Int? {
+        guard let name = blockMacros.first(where: { macro in
+            position + 1 + macro.count < bytes.count && Array(bytes[(position + 1)..<(position + 1 + macro.count)]).map { $0 | 0x20 } == macro
+        }) else { return nil }
+        var at = position + 1 + name.count
+        if bytes[at] == UInt8(ascii: ":") {
+            while at < bytes.count, at - position < 200, bytes[at] != UInt8(ascii: "}"), bytes[at] != 0x0A { at += 1 }
+        }
+        guard at < bytes.count, bytes[at] == UInt8(ascii: "}") else { return nil }
+        return at + 1
+    }
+
     static func lineNumberEnd(_ bytes: [UInt8], at position: Int) -> Int? {
         var at = position
         while at < bytes.count, at - position < 7, bytes[at] >= 0x30, bytes[at] <= 0x39 { at += 1 }
