@@ -110,9 +110,10 @@ extension LinuxReaper {
         //    until a look shows every remaining target verified. The fence stops attaching by
         //    name, not what is done to a device by ifindex or address (stacking a device on it,
         //    making it a port, attaching an XDP program, routes that depend on it, binding a
-        //    socket to it): what takes longest to ask (other namespaces, addresses and routes)
-        //    is asked first, then the links, then the socket lists (a few small dumps), right
-        //    before the deletion, so that each has the least time to go unseen. The look at the
+        //    socket to it): what grows with the load is asked first (the socket lists, as long
+        //    as the namespace has sockets; other namespaces, as many as the host has), then the
+        //    targets' addresses and routes, and the links last, right before the deletion, so
+        //    that what the fence leaves open has the least time to go unseen. The look at the
         //    links is one dump of every link, which also proves the group holds nothing else;
         //    while links come and go too fast for a consistent dump, it is each target by itself
         //    plus the (small) dumps of the kinds that stack on a device, and the targets are then
@@ -126,6 +127,15 @@ extension LinuxReaper {
                 return results
             }
             let targetIndices = Set(confirmed.map { Int($0.index) })
+            // A process that bound a socket to a target since the plan (tcpdump, a server
+            // listening only on it) uses it; with the lists unreadable, any target may be used.
+            let sockets: (packet: [Int: Int], bound: [Int: Int])
+            switch system.socketUse(namespaceFD) {
+            case let .success(counts): sockets = counts
+            case let .failure(problem):
+                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
+                return results
+            }
             // Devices stacked on a target from another namespace (a macvlan moved into a
             // container's) go with it too: every other namespace is asked, and one that cannot be
             // leaves nothing deleted.
@@ -163,15 +173,6 @@ extension LinuxReaper {
                 }
             }
             for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
-            // A process that bound a socket to a target since the plan (tcpdump, a server
-            // listening only on it) uses it; with the lists unreadable, any target may be used.
-            let sockets: (packet: [Int: Int], bound: [Int: Int])
-            switch system.socketUse(namespaceFD) {
-            case let .success(counts): sockets = counts
-            case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
-                return results
-            }
             let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
             var kept: [Target] = []
             var released = false
@@ -278,15 +279,17 @@ extension LinuxReaper {
             let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
             let destination = route.destinationLength == 0 ? "default"
                 : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
-            if route.table == main, let source = route.preferredSource, let sourced = owners[source] {
-                for target in sourced where found[target] == nil && !(devices == [target]) {
+            // A route through targets alone goes with them anyway.
+            let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
+            if route.table == main, let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
+                for target in sourced where found[target] == nil {
                     let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
-                    found[target] = "a route (\(destination)) now takes its address \(address) as source, and the kernel would delete it with its addresses"
+                    found[target] = "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
                 }
             }
-            if route.nextHops.count > 1 {
-                for target in devices.intersection(targets) where found[target] == nil && devices.count > 1 {
-                    found[target] = "a multipath route (\(destination)) now also leaves through another device, and the kernel would delete it whole with it"
+            if route.nextHops.count > 1, !throughTargetsAlone {
+                for target in devices.intersection(targets) where found[target] == nil {
+                    found[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
                 }
             }
         }
