@@ -10,8 +10,8 @@ import TunwardenCore
 ///
 /// A multi-queue device can only be renamed (its fence) while it is down. Down, it loses its IPv6
 /// addresses (unless `keep_addr_on_down` is set), every route through it alone, in every
-/// table, and its neighbour entries, permanent ones included; up again, the kernel makes the routes of its addresses anew, including any the person
-/// had changed or deleted. Renaming also relabels its IPv4 addresses (`inetdev_changename`: the
+/// table, and its neighbour entries, permanent ones included; up again, the kernel makes the
+/// routes of its addresses anew, including any the person had changed or deleted. Renaming also relabels its IPv4 addresses (`inetdev_changename`: the
 /// first takes the device's name, the others the name and a `:N`). When a process attaches in
 /// that moment, the device is kept, and it must come back as it was: the addresses are added
 /// again (an IPv4 address the renames relabelled is reported, not deleted and added again, which
