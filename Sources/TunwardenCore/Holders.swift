@@ -73,6 +73,9 @@ public struct HolderScan: Sendable, Equatable {
     /// DNS server serving only a VM's tap, a socket unit with `BindToDevice=`; an AF_XDP program
     /// taking its packets): use without a tun descriptor too.
     public var boundSockets: [Int: Int] = [:]
+    /// Traffic-control `mirred` actions a filter uses that send packets to each ifindex (Linux:
+    /// `tc … action mirred egress redirect dev tap0`): another device's traffic depends on it.
+    public var redirects: [Int: Int] = [:]
     /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
     /// then which device a socket uses is unknown, and no tun/tap is proven unused.
     public var socketsUnknown: String?

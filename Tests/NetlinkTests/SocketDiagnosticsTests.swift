@@ -86,4 +86,37 @@ import Testing
         #expect(Array(message.payload) == [2, 0, 0, 0, 9, 0, 0, 0, 0x80, 0, 0, 0] + [8, 0, 1, 0, 10, 91, 0, 5] + [10, 0, 2, 0, 2, 0, 0, 0, 0, 5, 0, 0])
         #expect(throws: NetlinkError.self) { try NeighbourMessage.decode(payload.prefix(11)) }
     }
+
+    /// RTM_GETACTION for `mirred` actions, and a reply listing one bound redirect and one action
+    /// of another kind.
+    @Test func mirredActionsAreAskedForAndRead() throws {
+        let request = TrafficAction.mirredDumpRequest(sequence: 4)
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == 50 && message.header.flags == NetlinkFlags.request | NetlinkFlags.dump)
+        // tcamsg, then TCA_ACT_TAB { 1 { TCA_ACT_KIND "mirred" } }.
+        #expect(Array(message.payload) == [0, 0, 0, 0, 20, 0, 1, 0, 16, 0, 1, 0, 11, 0, 1, 0] + Array("mirred".utf8) + [0, 0])
+        func action(_ kind: String, target: UInt32, bound: Int32) -> [UInt8] {
+            var parameters: [UInt8] = []
+            for value in [UInt32(1), 0, 4] { parameters.appendNative(value) }     // index, capab, action
+            parameters.appendNative(Int32(1))                                   // refcnt
+            parameters.appendNative(bound)                                      // bindcnt
+            parameters.appendNative(Int32(1))                                   // eaction
+            parameters.appendNative(target)                                     // ifindex
+            var options: [UInt8] = []
+            options.appendNative(UInt16(4 + parameters.count)); options.appendNative(UInt16(2)); options += parameters
+            let kindBytes = Array(kind.utf8) + [0]
+            var body: [UInt8] = []
+            body.appendNative(UInt16(4 + kindBytes.count)); body.appendNative(UInt16(1)); body += kindBytes
+            while body.count % 4 != 0 { body.append(0) }
+            body.appendNative(UInt16(4 + options.count)); body.appendNative(UInt16(2)); body += options
+            var nest: [UInt8] = []
+            nest.appendNative(UInt16(4 + body.count)); nest.appendNative(UInt16(1)); nest += body
+            return nest
+        }
+        let actions = action("mirred", target: 7, bound: 1) + action("gact", target: 9, bound: 1)
+        var payload: [UInt8] = [0, 0, 0, 0]
+        payload.appendNative(UInt16(4 + actions.count)); payload.appendNative(UInt16(1)); payload += actions
+        #expect(try TrafficAction.decodeMirred(payload[...]) == [TrafficAction.Mirred(targetIndex: 7, boundFilters: 1)])
+        #expect(throws: NetlinkError.self) { try TrafficAction.decodeMirred(payload.prefix(3)) }
+    }
 }

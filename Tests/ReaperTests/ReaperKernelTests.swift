@@ -327,6 +327,31 @@ struct ReaperKernelTests {
         #expect(try ns.ip("route", "show", "10.61.0.0/24").contains("src 10.1.0.1"))
     }
 
+    /// A tap a tc filter on a live device redirects packets to is configured into something:
+    /// suspect, not planned; the tap beside it is deleted.
+    @Test func aTapATcActionRedirectsPacketsToIsKept() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "tcr0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "tcr1", "mode", "tap")
+        try ns.ip("link", "add", "tcva", "type", "veth", "peer", "name", "tcvb")
+        let filter = ["tc", "filter", "add", "dev", "tcva", "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
+                      "action", "mirred", "egress", "redirect", "dev", "tcr0"]
+        guard (try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "qdisc", "add", "dev", "tcva", "ingress"]).status) == 0,
+              (try? Shell.capture(["ip", "netns", "exec", ns.name] + filter).status) == 0 else {
+            FileHandle.standardError.write(Data("aTapATcActionRedirectsPacketsToIsKept: no tc u32 filter or mirred action here; untested\n".utf8))
+            return
+        }
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let tcr0 = entries.first { $0["ifname"] as? String == "tcr0" }
+        #expect(tcr0?["state"] as? String == "suspect" && (tcr0?["state_reason"] as? String)?.contains("a tc action (mirred) sends") == true, "\(tcr0 ?? [:])")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "tcr0", "tcva", "tcvb"], "stdout: \(result.stdout)")
+        #expect(try Shell.capture(["ip", "netns", "exec", ns.name, "tc", "actions", "ls", "action", "mirred"]).stdout.contains("device tcr0"))
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

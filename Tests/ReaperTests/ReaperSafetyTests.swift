@@ -337,20 +337,23 @@ struct ReaperSafetyTests {
 
     /// The fence stops attaches, not configuration by ifindex or address: a route another device
     /// takes a target's address for as source, a multipath route through it and a live device,
-    /// or an XDP program attached to it, since the plan, keeps it, and the route is still there.
+    /// an XDP program attached to it, or a tc action redirecting another device's packets to it,
+    /// since the plan, keeps it, and the route is still there.
     @Test func whatComesToDependOnATargetAfterItsFenceKeepsIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for device in ["ld0", "ld1", "ld2", "ld3"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
+        for device in ["ld0", "ld1", "ld2", "ld3", "ld4"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
         try ns.ip("tuntap", "add", "dev", "ldmq", "mode", "tap", "multi_queue")
         try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
-        for device in ["ld0", "ld1", "ld2", "ld3", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
+        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
+        // (A kernel without tc's u32 filter or mirred action leaves that case untested.)
+        let tc = (try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "qdisc", "add", "dev", "lvb", "ingress"]).status) == 0
         try ns.ip("addr", "add", "10.1.0.1/24", "dev", "ld0")
         try ns.ip("addr", "add", "10.3.0.1/24", "dev", "ld3")
         try ns.ip("addr", "add", "10.4.0.1/24", "dev", "ldmq")
         try ns.ip("addr", "add", "10.5.0.1/24", "dev", "lva")
         let plan = try plan(ns)
-        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ldmq"])
+        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ld4", "ldmq"])
         var reaper = LinuxReaper(namespaceName: ns.name)
         let xdp = Locked<Process?>(nil)
         reaper.stepHook = { step in
@@ -359,6 +362,10 @@ struct ReaperSafetyTests {
             try! ns.ip("route", "add", "blackhole", "10.81.0.0/24", "src", "10.4.0.1")
             try! ns.ip("route", "add", "10.82.0.0/24", "nexthop", "dev", "ld3", "nexthop", "dev", "lva")
             xdp.mutate { $0 = try? XDPUseTests.start(ns, "ld2", "link") }
+            if tc {
+                _ = try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "filter", "add", "dev", "lvb", "parent", "ffff:", "protocol", "all",
+                                        "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ld4"])
+            }
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "late")
         let outcome = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
@@ -366,6 +373,9 @@ struct ReaperSafetyTests {
         #expect(outcome["ldmq"]?.outcome == .skipped && outcome["ldmq"]?.detail?.contains("(10.81.0.0/24) takes its address 10.4.0.1") == true, "\(results)")
         #expect(outcome["ld3"]?.outcome == .skipped && outcome["ld3"]?.detail?.contains("multipath route (10.82.0.0/24)") == true, "\(results)")
         #expect(outcome["ld1"]?.outcome == .deleted, "\(results)")
+        if tc {
+            #expect(outcome["ld4"]?.outcome == .skipped && outcome["ld4"]?.detail?.contains("a tc action (mirred) now sends another device's packets to it") == true, "\(results)")
+        }
         if xdp.value != nil {
             #expect(outcome["ld2"]?.outcome == .skipped && outcome["ld2"]?.detail?.contains("an XDP program") == true, "\(results)")
         }

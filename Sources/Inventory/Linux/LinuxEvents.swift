@@ -76,7 +76,7 @@ public final class LinuxWatchSource {
     /// Dropped after any failure, so that the next request starts on a fresh one.
     private var requestClient: RtnetlinkClient?
     /// The packet sockets and SO_BINDTODEVICE sockets the last holder look could read (see `holderLook`).
-    private var lastSockets: (packet: [Int: Int], bound: [Int: Int]) = ([:], [:])
+    private var lastSockets: (packet: [Int: Int], bound: [Int: Int], redirects: [Int: Int]) = ([:], [:], [:])
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
@@ -136,7 +136,7 @@ public final class LinuxWatchSource {
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
         // What was known stays when the list cannot be read this time.
-        (scan.packetSockets, scan.boundSockets) = lastSockets
+        (scan.packetSockets, scan.boundSockets, scan.redirects) = lastSockets
         if let namespace = try? inventory.openNamespace() {
             // Each list on its own: one that cannot be read takes nothing from the other.
             switch PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
@@ -150,6 +150,10 @@ public final class LinuxWatchSource {
                 scan.boundSockets = counts
                 lastSockets.bound = counts
             case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
+            }
+            if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespace.fd) {
+                scan.redirects = counts
+                lastSockets.redirects = counts
             }
             if let fd = namespace.fd { close(fd) }
         } else {

@@ -99,6 +99,9 @@ public struct LinuxInventory: InventoryBackend {
             case let .success(counts): scan.boundSockets = counts
             case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
             }
+            // (Unreadable, nothing is known of them: the reaper's last look reads them again and
+            // deletes nothing without them.)
+            scan.redirects = (try? TrafficRedirects.counts(namespaceFD: namespace.fd).get()) ?? [:]
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

@@ -144,11 +144,15 @@ extension LinuxReaper {
                 abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
                 return results
             }
-            // Routes of other devices that depend on a target, configured since the plan (by
-            // ifindex or address, which the fence does not stop).
-            let dependents: [Int32: String]
+            // Routes of other devices that depend on a target, and traffic-control actions that
+            // send packets to one, configured since the plan (by ifindex or address, which the
+            // fence does not stop).
+            var dependents: [Int32: String]
             do {
                 dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
+                for (index, count) in try TrafficRedirects.counts(client: client) where targetIndices.contains(index) {
+                    if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
+                }
             } catch {
                 abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
                 return results

@@ -271,7 +271,9 @@ final class NamespaceFacts {
             // And those whose packet or bound sockets changed (found by index).
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)
                 .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)
-            where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index] {
+                .union(holderIndex.scan.redirects.keys).union(scan.redirects.keys)
+            where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
+                || holderIndex.scan.redirects[index] != scan.redirects[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, or has an XDP program attached"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, or receives another device's packets through a tc mirred action"),
     ]
 }
 
@@ -98,6 +98,13 @@ extension Heuristics {
             + "\(sourced.count == 1 ? "takes" : "take") its address \(source) as source, and the kernel would delete \(sourced.count == 1 ? "it" : "them") with its addresses"
     }
 
+    /// Why traffic-control actions that send packets to a device tie it to others, in words (nil
+    /// when none do); the reaper's last look says it the same way.
+    public static func redirectReason(_ count: Int, now: Bool = false) -> String? {
+        guard count > 0 else { return nil }
+        return "\(count == 1 ? "a tc action (mirred) \(now ? "now " : "")sends" : "\(count) tc actions (mirred) \(now ? "now " : "")send") another device's packets to it, and would send them nowhere once it is gone"
+    }
+
     /// Why an XDP program attached to a device ties it to something, in words (nil when none is):
     /// a process holding its bpf_link, or someone who set it up with `ip link set … xdp`, means
     /// the device to carry traffic, and deleting it detaches the program.
@@ -179,7 +186,8 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(interface) {
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(interface)
+            ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
