@@ -196,6 +196,11 @@ public struct NetworkInterface: Sendable, Equatable {
 
     public var isUp: Bool { flags.contains("UP") }
 
+    /// Whether it has the IPv4 address with these bytes.
+    public func hasIPv4Address(_ bytes: [UInt8]) -> Bool {
+        addresses.contains { $0.family == .inet && $0.local.bytes == bytes }
+    }
+
     /// The names of the interfaces that are some interface's master (a bridge, a bond), by
     /// index: the link dump states a master only as an index, and may list it after its ports.
     public static func masterNames(in interfaces: [NetworkInterface]) -> [Int: String] {

@@ -1,6 +1,7 @@
 #if os(Linux)
 import Glibc
 import Netlink
+import TunwardenCore
 
 /// TCP, UDP and UDP-Lite sockets bound to one device of a namespace (with SO_BINDTODEVICE, or
 /// through a link-local address's scope): a DHCP or DNS server that serves only a virtual
@@ -108,6 +109,24 @@ public enum SocketUse {
     public struct Unreadable: Error, CustomStringConvertible {
         public var description: String
         public init(description: String) { self.description = description }
+    }
+
+    /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
+    /// namespace behind `namespaceFD` (nil: this process's own): packet sockets, bound sockets and
+    /// traffic-control redirects. Each list on its own: one that cannot be read takes nothing from
+    /// the others and leaves `scan`'s counts for it as they were; for the socket lists, why goes
+    /// into `socketsUnknown` (redirects that cannot be read are left unsaid: the reaper's last look
+    /// reads them again and deletes nothing without them).
+    public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String) {
+        switch PacketSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(counts): scan.packetSockets = counts
+        case let .failure(problem): scan.socketsUnknown = problem.description
+        }
+        switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(counts): scan.boundSockets = counts
+        case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
+        }
+        if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespaceFD) { scan.redirects = counts }
     }
 
     /// Both counts for the namespace behind `namespaceFD` (nil: this process's own), each by

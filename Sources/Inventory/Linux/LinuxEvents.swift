@@ -138,23 +138,8 @@ public final class LinuxWatchSource {
         // What was known stays when the list cannot be read this time.
         (scan.packetSockets, scan.boundSockets, scan.redirects) = lastSockets
         if let namespace = try? inventory.openNamespace() {
-            // Each list on its own: one that cannot be read takes nothing from the other.
-            switch PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
-            case let .success(counts):
-                scan.packetSockets = counts
-                lastSockets.packet = counts
-            case let .failure(problem): scan.socketsUnknown = problem.description
-            }
-            switch BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: inventory.procRoot) {
-            case let .success(counts):
-                scan.boundSockets = counts
-                lastSockets.bound = counts
-            case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
-            }
-            if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespace.fd) {
-                scan.redirects = counts
-                lastSockets.redirects = counts
-            }
+            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: inventory.procRoot)
+            lastSockets = (scan.packetSockets, scan.boundSockets, scan.redirects)
             if let fd = namespace.fd { close(fd) }
         } else {
             // The counts kept are from an earlier look: which device a socket uses now is unknown.

@@ -88,20 +88,7 @@ public struct LinuxInventory: InventoryBackend {
         let namespaceDirectory = self.namespaceDirectory
         Thread.detachNewThread {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-            // (Unreadable, nothing is known of them: the reaper's last look reads them again and
-            // deletes nothing without them.)
-            // Each list on its own: one that cannot be read takes nothing from the other.
-            switch PacketSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) {
-            case let .success(counts): scan.packetSockets = counts
-            case let .failure(problem): scan.socketsUnknown = problem.description
-            }
-            switch BoundSockets.boundCounts(namespaceFD: namespace.fd, procRoot: procRoot) {
-            case let .success(counts): scan.boundSockets = counts
-            case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
-            }
-            // (Unreadable, nothing is known of them: the reaper's last look reads them again and
-            // deletes nothing without them.)
-            scan.redirects = (try? TrafficRedirects.counts(namespaceFD: namespace.fd).get()) ?? [:]
+            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot)
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

@@ -14,7 +14,7 @@ public enum TrafficRedirects {
         do {
             try client.dumpEach(operation: "RTM_GETACTION (mirred)", request: { TrafficAction.mirredDumpRequest(sequence: $0) },
                                 restart: { counts = [:] }) { message in
-                guard message.header.type == TrafficAction.getAction || message.header.type == TrafficAction.getAction - 2 else { return }
+                guard message.header.type == TrafficAction.getAction || message.header.type == TrafficAction.newAction else { return }
                 for action in try TrafficAction.decodeMirred(message.payload) where action.boundFilters > 0 && action.targetIndex != 0 {
                     counts[Int(action.targetIndex), default: 0] += 1
                 }

@@ -3,8 +3,10 @@
 /// device. Read for that device: deleting it leaves the action pointing nowhere, and the traffic
 /// of the device the filter sits on goes nowhere with it.
 public enum TrafficAction {
-    /// RTM_GETACTION; the kernel answers a dump with messages of the request's type.
+    /// RTM_GETACTION; the kernel answers a dump with messages of the request's type (older
+    /// kernels with RTM_NEWACTION).
     public static let getAction: UInt16 = 50
+    public static let newAction: UInt16 = 48
     /// TCA_ACT_TAB, TCA_ACT_KIND, TCA_ACT_OPTIONS, and TCA_MIRRED_PARMS inside the options.
     static let table: UInt16 = 1
     static let kind: UInt16 = 1

@@ -431,9 +431,7 @@ extension LinuxReaper {
         guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
         if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
         if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
-        if let program = link.xdpProgramID {
-            return "an XDP program\(program == 0 ? "" : " (id \(program))") was attached to it since the plan (deleting it would detach the program)"
-        }
+        if let attached = Heuristics.xdpReason(program: link.xdpProgramID, now: true) { return attached }
         if target.multiQueue {
             guard link.name == target.fenceName else {
                 return "renamed by something else since it was fenced (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"

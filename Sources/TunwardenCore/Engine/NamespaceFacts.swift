@@ -316,9 +316,15 @@ final class NamespaceFacts {
     /// another device has it too decides whether those routes would go with them.
     private func dirtySourcing(_ address: InterfaceAddress) {
         guard address.family == .inet, routesBySource[address.local.bytes] != nil else { return }
+        dirtyTunsHaving([address.local.bytes])
+    }
+
+    /// Marks the tun and tap devices that have one of these IPv4 addresses.
+    private func dirtyTunsHaving(_ addresses: Set<[UInt8]>) {
+        guard !addresses.isEmpty else { return }
         for slot in order {
             guard let link = links[slot], link.kind == .tun || link.kind == .tap else { continue }
-            if link.addresses.contains(where: { $0.local.bytes == address.local.bytes }) { dirty.insert(slot) }
+            if link.addresses.contains(where: { $0.family == .inet && addresses.contains($0.local.bytes) }) { dirty.insert(slot) }
         }
     }
 
@@ -326,7 +332,7 @@ final class NamespaceFacts {
     /// as Linux does, without announcing it, when the address is removed (`fib_sync_down_addr`).
     private func flushRoutesSourced(from address: IPAddress) {
         guard let sourced = routesBySource[address.bytes], !sourced.isEmpty else { return }
-        for slot in order where links[slot]?.addresses.contains(where: { $0.local.bytes == address.bytes }) == true { return }
+        for slot in order where links[slot]?.hasIPv4Address(address.bytes) == true { return }
         routes.removeAll { $0.family == .inet && $0.table == .main && $0.preferredSource?.bytes == address.bytes }
         rebuildRoutesByIndex(touching: sourced)
     }
@@ -473,12 +479,7 @@ final class NamespaceFacts {
             }
         }
         // And the tun and tap devices whose addresses the changed routes take as source.
-        let sources = Set(Heuristics.routesBySource(changed).keys)
-        guard !sources.isEmpty else { return }
-        for slot in order {
-            guard let link = links[slot], link.kind == .tun || link.kind == .tap else { continue }
-            if link.addresses.contains(where: { sources.contains($0.local.bytes) }) { dirty.insert(slot) }
-        }
+        dirtyTunsHaving(Set(Heuristics.routesBySource(changed).keys))
     }
 
     func changesInclude(where test: (AssessedInterface) -> Bool) -> Bool {
@@ -563,9 +564,7 @@ final class NamespaceFacts {
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
                                          hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource,
-                                         addressElsewhere: { address, index in
-                                             links.values.contains { $0.index != index && $0.addresses.contains { $0.family == .inet && $0.local.bytes == address } }
-                                         })
+                                         addressElsewhere: { address, index in links.values.contains { $0.index != index && $0.hasIPv4Address(address) } })
     }
 
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
@@ -600,9 +599,7 @@ final class NamespaceFacts {
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                addressElsewhere: { address, index in
-                                                    interfaces.contains { $0.index != index && $0.addresses.contains { $0.family == .inet && $0.local.bytes == address } }
-                                                })
+                                                addressElsewhere: { address, index in interfaces.contains { $0.index != index && $0.hasIPv4Address(address) } })
         }
         assessedList = []
         assessedSlots = []

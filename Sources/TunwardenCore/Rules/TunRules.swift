@@ -108,9 +108,10 @@ extension Heuristics {
     /// Why an XDP program attached to a device ties it to something, in words (nil when none is):
     /// a process holding its bpf_link, or someone who set it up with `ip link set … xdp`, means
     /// the device to carry traffic, and deleting it detaches the program.
-    static func xdpReason(_ interface: NetworkInterface) -> String? {
-        guard let program = interface.xdpProgram else { return nil }
-        return "an XDP program\(program == 0 ? "" : " (id \(program))") is attached to it (`bpftool net` names who attached it): it was set up to process its packets, and deleting it detaches the program"
+    /// The reaper's last look says it the same way (`now`: attached since the plan).
+    public static func xdpReason(program: UInt32?, now: Bool = false) -> String? {
+        guard let program else { return nil }
+        return "an XDP program\(program == 0 ? "" : " (id \(program))") is \(now ? "now " : "")attached to it (`bpftool net` names who attached it): it was set up to process its packets, and deleting it detaches the program"
     }
 
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
@@ -186,7 +187,7 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(interface)
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
