@@ -19,21 +19,25 @@ public struct Reap: ParsableCommand {
         Right before acting, tunwarden re-inventories and fences every target by ifindex: it attaches \
         to each single-queue device exclusively through a private alternative name (if a process \
         attached since the plan, the kernel says EBUSY and the device is skipped), and renames each \
-        multi-queue device to a private name so that no attach by its old name can reach it. Whatever \
-        fails the last check is restored and left out (a multi-queue device gets back the addresses \
-        and routes the fence took and is checked; what differs makes its result failed); the rest \
-        is deleted in batches with one \
+        multi-queue device to a private name so that no attach by its old name can reach it. The last \
+        check also looks again for what the fence cannot stop (sockets bound to it, devices stacked \
+        on it, routes that depend on it, an XDP program or a tc redirect). Whatever \
+        fails the last check is restored and left out (a multi-queue device gets back the addresses, \
+        routes and neighbour entries made by hand that the fence took, and is checked; what differs \
+        makes its result failed); the rest is deleted in batches with one \
         RTM_DELLINK per batch. Every device's full prior state and the `ip` commands that would \
         recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
         back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
-        journal by the next one, which names what it cannot give back and then exits 1. Before acting, only the journal's last record is checked. One reap \
+        journal by the next one, which names what it cannot give back, leaves such a device out of \
+        its plan and exits 1 (with --format json, under "repairs"; a dry run names what it would \
+        repair). Before acting, only the journal's last record is checked. One reap \
         acts at a time per state directory and per journal: a reap that finds another acting says so and changes nothing.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed, or the journal could not take the results of \
         what was done (every result is still printed); 3 the inventory cannot be trusted (not root, \
         holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
-        changed; 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
+        changed (nothing else, once a killed reap's devices were given back); 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
         real run would, but for what only acting finds (a killed reap's repair that cannot be \
         completed, socket lists the last check cannot read).
 
