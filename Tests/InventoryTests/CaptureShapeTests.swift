@@ -503,6 +503,17 @@ import TunwardenCore
         }
     }
 
+    /// A block whose last word names a value that never comes (`mtu`, `ether`, `status:`, …), with
+    /// its header or without: read, not a crash (the reader once stepped past the text's end).
+    @Test(arguments: ["mtu", "index", "ether", "peer:", "status:"])
+    func aBlockEndingInAValuesNameIsRead(_ last: String) {
+        for text in ["inet 10.0.0.1 netmask 0xffffff00 \(last)", "\tinet 10.0.0.1 netmask 0xffffff00\n\t\(last)",
+                     "utun3: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> \(last)"] {
+            let contents = CaptureReader.read(CaptureText(file: "cut.txt", data: Data(text.utf8)))
+            #expect(contents.interfaces.count <= 1, "\(text)")
+        }
+    }
+
     @Test func emptyCapturesAreNothingToJudge() throws {
         let snapshot = try CapturedInventory.build(ifconfig: "", netstat: "", lsof: "", ps: "")
         #expect(Heuristics.assess(snapshot).status == .unknown)

@@ -257,7 +257,8 @@ extension Section {
                 position += 1
             }
         }
-        return position
+        // A value named by the block's last word (`mtu` and nothing after it) steps past its end.
+        return min(position, end)
     }
 
     mutating func readInet(at position: Int, into entry: inout DarwinParsers.IfconfigEntry, contents: inout CaptureContents, name: String) -> Int {
