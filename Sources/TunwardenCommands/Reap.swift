@@ -21,7 +21,7 @@ public struct Reap: ParsableCommand {
         attached since the plan, the kernel says EBUSY and the device is skipped), and renames each \
         multi-queue device to a private name so that no attach by its old name can reach it. The last \
         check also looks again for what the fence cannot stop (sockets bound to it, devices stacked \
-        on it, routes that depend on it, an XDP program or a tc redirect). Whatever \
+        on it, routes that depend on it, an XDP program, a tc redirect or an nftables fwd or dup). Whatever \
         fails the last check is restored and left out (a multi-queue device gets back the addresses, \
         routes and neighbour entries made by hand that the fence took, and is checked; what differs \
         makes its result failed); the rest is deleted in batches with one \
@@ -39,7 +39,7 @@ public struct Reap: ParsableCommand {
         holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
         changed (nothing else, once a killed reap's devices were given back); 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
         real run would, but for what only acting finds (a killed reap's repair that cannot be \
-        completed, socket lists the last check cannot read).
+        completed, socket lists or nftables rules the last check cannot read).
 
         Examples:
           sudo tunwarden reap --dry-run

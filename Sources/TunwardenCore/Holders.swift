@@ -76,6 +76,12 @@ public struct HolderScan: Sendable, Equatable {
     /// Traffic-control `mirred` actions a filter uses that send packets to each ifindex (Linux:
     /// `tc … action mirred egress redirect dev tap0`): another device's traffic depends on it.
     public var redirects: [Int: Int] = [:]
+    /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
+    /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
+    public var forwards: [Int: Int] = [:]
+    /// Why some nftables statement sends packets to a device known only as packets come (nil:
+    /// none does): then any tun/tap may be the one, and none is proven unused.
+    public var forwardsUnknown: String?
     /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
     /// then which device a socket uses is unknown, and no tun/tap is proven unused.
     public var socketsUnknown: String?

@@ -60,6 +60,8 @@ import Testing
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }
+        if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }
+        if (try? NftablesRule.decodeSetElementValues(payload)) != nil { decoded += 1 }
         // A neighbour entry that decodes is asked for again as itself.
         if let neighbour = try? NeighbourMessage.decode(payload) {
             decoded += 1
@@ -94,7 +96,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack"])
+    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack", "nft-rule-dump", "nft-setelem-dump"])
     func truncatedAndMutatedCapturesNeverCrash(name: String) throws {
         let original = try CapturedMessageTests.fixture(name)
         // Every truncation of the first messages.

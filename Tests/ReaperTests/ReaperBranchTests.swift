@@ -116,6 +116,27 @@ import TunwardenCore
         #expect(unseen.first?.detail?.contains("cannot tell whether a socket is bound to it (scripted)") == true, "\(unseen)")
         expectRestored(blind, 2, name: "fb0")
 
+        // So does an nftables rule sending packets to it; with the rules unreadable, or one
+        // whose device is known only as packets come, nothing is deleted.
+        let forwarded = ScriptedKernel([Link(2, "fn0", tap: true), Link(3, "fn1", tap: true)])
+        var forwarding = forwarded.reaper()
+        forwarding.stepHook = { step in if step == "grouped" { forwarded.forwards = NftablesForwards.Found(counts: [2: 1]) } }
+        let (kept, _) = try reap(forwarding, try forwarded.plan())
+        #expect(kept.first { $0.ifname == "fn0" }?.outcome == .skipped)
+        #expect(kept.first { $0.ifname == "fn0" }?.detail?.contains("an nftables rule now sends packets to it (fwd or dup)") == true, "\(kept)")
+        #expect(forwarded.link(2) != nil && forwarded.link(3) == nil)
+        expectRestored(forwarded, 2, name: "fn0")
+        for forwards in [nil, NftablesForwards.Found(unresolved: "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression)")] {
+            let unsure = ScriptedKernel([Link(2, "fx0", tap: true)])
+            unsure.forwards = forwards
+            let (refused, _) = try reap(unsure.reaper(), try unsure.plan())
+            #expect(unsure.deletions.isEmpty)
+            #expect(refused.first?.outcome == .failed, "\(refused)")
+            #expect(refused.first?.detail?.contains(forwards == nil ? "cannot tell whether an nftables rule sends packets to it (scripted: no nftables list)"
+                                                                    : "(from its meta expression), which may be any of them; nothing deleted") == true, "\(refused)")
+            expectRestored(unsure, 2, name: "fx0")
+        }
+
         let unread = ScriptedKernel([Link(2, "fu0", tap: true)])
         unread.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532999]"])
         let (refused, _) = try reap(unread.reaper(), try unread.plan())

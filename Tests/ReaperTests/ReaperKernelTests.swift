@@ -352,6 +352,54 @@ struct ReaperKernelTests {
         #expect(try Shell.capture(["ip", "netns", "exec", ns.name, "tc", "actions", "ls", "action", "mirred"]).stdout.contains("device tcr0"))
     }
 
+    /// A tap an nftables rule sends packets to (fwd or dup, by name or through a map) is configured
+    /// into something: suspect, not planned; the tap beside it is deleted. A rule whose device is
+    /// known only as packets come makes every other tap unknown, and nothing is planned.
+    @Test func aTapAnNftablesRuleSendsPacketsToIsKept() throws {
+        guard Shell.which("nft") != nil else {
+            FileHandle.standardError.write(Data("aTapAnNftablesRuleSendsPacketsToIsKept: no nft here; untested\n".utf8))
+            return
+        }
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for tap in ["nf0", "nf1", "nf2", "nf3"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        try ns.ip("link", "add", "nfva", "type", "veth", "peer", "name", "nfvb")
+        func nft(_ arguments: String...) throws {
+            let result = try Shell.capture(["ip", "netns", "exec", ns.name, "nft"] + arguments)
+            try #require(result.status == 0, "nft \(arguments): \(result.stderr)")
+        }
+        try nft("add", "table", "netdev", "t")
+        try nft("add", "chain", "netdev", "t", "c", "{ type filter hook ingress device nfva priority 0; }")
+        try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "\"nf0\"")
+        try nft("add", "map", "netdev", "t", "m", "{ type mark : iface_index; }")
+        try nft("add", "element", "netdev", "t", "m", "{ 7 : \"nf1\" }")
+        try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "meta", "mark", "map", "@m")
+        try nft("add", "table", "ip", "f")
+        try nft("add", "chain", "ip", "f", "p", "{ type filter hook prerouting priority 0; }")
+        try nft("add", "rule", "ip", "f", "p", "dup", "to", "10.0.0.2", "device", "\"nf2\"")
+        func states() throws -> [String: (state: String, reason: String)] {
+            let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+            let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        }
+        let judged = try states()
+        for tap in ["nf0", "nf1", "nf2"] {
+            #expect(judged[tap]?.state == "suspect" && judged[tap]?.reason.contains("an nftables rule sends packets to it (fwd or dup)") == true, "\(tap): \(judged)")
+        }
+        #expect(judged["nf3"]?.state == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "nf0", "nf1", "nf2", "nfva", "nfvb"], "stdout: \(result.stdout)")
+
+        try ns.ip("tuntap", "add", "dev", "nf4", "mode", "tap")
+        try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "iif")
+        let unsure = try states()
+        #expect(unsure["nf4"]?.state == "unknown" && unsure["nf4"]?.reason.contains("(table netdev t, chain c) sends packets to a device it picks as packets come") == true,
+                "\(unsure)")
+        let nothing = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns).contains("nf4"), "stdout: \(nothing.stdout)\nstderr: \(nothing.stderr)")
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

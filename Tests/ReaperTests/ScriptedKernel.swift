@@ -81,6 +81,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var boundSockets: [Int: Int] = [:]
     /// Why the lists cannot be read at the last look, when they cannot.
     var socketsUnreadable: String?
+    /// What nftables rules send packets to, as the last look lists it; nil: the rules cannot be read.
+    var forwards: NftablesForwards.Found? = NftablesForwards.Found()
     /// The signal the reap signals report as caught (0: none).
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
@@ -110,7 +112,8 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
-                                           foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success((self.packetSockets, self.boundSockets)) })
+                                           foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success((self.packetSockets, self.boundSockets)) },
+                                           forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) })
         return reaper
     }
 

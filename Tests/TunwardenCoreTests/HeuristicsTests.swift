@@ -130,6 +130,24 @@ enum Build {
         #expect(!a.findings.contains { $0.reapable })
     }
 
+    /// nftables statements that send packets to a tap make it suspect; one whose device is known
+    /// only as packets come makes every tap nothing else marks unknown.
+    @Test func nftablesForwardsKeepATapFromBeingOrphaned() {
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        scan.forwards = [7: 2]
+        let taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap)]
+        var a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
+        #expect(a.interfaces.first?.state == .suspect && a.interfaces.first?.reason == "2 nftables statements send packets to it (fwd or dup), and would send them nowhere once it is gone",
+                "\(a.interfaces.first?.reason ?? "")")
+        #expect(a.interfaces.last?.state == .orphaned)
+        scan.forwardsUnknown = "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression)"
+        a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
+        #expect(a.interfaces.first?.state == .suspect)
+        #expect(a.interfaces.last?.state == .unknown && a.interfaces.last?.reason.hasSuffix("(from its meta expression), which may be this one") == true,
+                "\(a.interfaces.last?.reason ?? "")")
+        #expect(!a.findings.contains { $0.reapable })
+    }
+
     @Test func tapIsJudgedLikeTun() {
         let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
         #expect(a.interfaces.first?.state == .orphaned)

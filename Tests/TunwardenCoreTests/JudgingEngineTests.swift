@@ -15,6 +15,9 @@ import Testing
         var holders: [HolderAttachment] = []
         var complete = true
         var socketsUnknown: String?
+        /// nftables statements sending packets to devices, and a statement whose device is not known.
+        var forwards: [Int: Int] = [:]
+        var forwardsUnknown: String?
         var processes = 12
         var peers: [Int32: PeerNamespace] = [:]
 
@@ -33,6 +36,7 @@ import Testing
             }
             var scan = HolderScan(complete: complete, incompleteReason: complete ? nil : "permission denied", attachments: holders, processesScanned: processes)
             scan.socketsUnknown = socketsUnknown
+            (scan.forwards, scan.forwardsUnknown) = (forwards, forwardsUnknown)
             var snapshot = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: time, interfaces: interfaces, routes: routes,
                                     holders: scan, peerNamespaces: peers)
             snapshot.namespaceNames = ["net:[9]": "blue"]
@@ -154,6 +158,10 @@ import Testing
                 }
                 if Int.random(in: 0...4, using: &generator) == 0 { world.complete.toggle() }
                 if Int.random(in: 0...5, using: &generator) == 0 { world.socketsUnknown = world.socketsUnknown == nil ? "no inet_diag" : nil }
+                if Int.random(in: 0...3, using: &generator) == 0, let index = world.links.keys.randomElement(using: &generator) {
+                    world.forwards[index] = world.forwards[index] == nil ? Int.random(in: 1...2, using: &generator) : nil
+                }
+                if Int.random(in: 0...7, using: &generator) == 0 { world.forwardsUnknown = world.forwardsUnknown == nil ? "an nftables rule picks" : nil }
                 if Int.random(in: 0...2, using: &generator) == 0 { world.processes += 1 }
                 changes.append(.holders(world.snapshot(at: Date()).holders, namespaceNames: ["net:[9]": "blue"]))
             case 8:

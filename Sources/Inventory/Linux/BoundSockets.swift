@@ -113,10 +113,10 @@ public enum SocketUse {
 
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
     /// namespace behind `namespaceFD` (nil: this process's own): packet sockets, bound sockets and
-    /// traffic-control redirects. Each list on its own: one that cannot be read takes nothing from
-    /// the others and leaves `scan`'s counts for it as they were; for the socket lists, why goes
-    /// into `socketsUnknown` (redirects that cannot be read are left unsaid: the reaper's last look
-    /// reads them again and deletes nothing without them).
+    /// traffic-control redirects and nftables forwards. Each list on its own: one that cannot be
+    /// read takes nothing from the others and leaves `scan`'s counts for it as they were; for the
+    /// socket lists, why goes into `socketsUnknown` (redirects and forwards that cannot be read are
+    /// left unsaid: the reaper's last look reads them again and deletes nothing without them).
     public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String) {
         switch PacketSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(counts): scan.packetSockets = counts
@@ -127,6 +127,9 @@ public enum SocketUse {
         case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
         }
         if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespaceFD) { scan.redirects = counts }
+        if case let .success(found) = NftablesForwards.found(namespaceFD: namespaceFD) {
+            (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved)
+        }
     }
 
     /// Both counts for the namespace behind `namespaceFD` (nil: this process's own), each by
@@ -141,6 +144,14 @@ public enum SocketUse {
         case let .success(bound): return .success((packet, bound))
         case let .failure(problem): return .failure(problem)
         }
+    }
+}
+extension HolderScan {
+    /// Takes `other`'s lists of what uses devices without a tun descriptor (packet and bound
+    /// sockets, redirects, forwards), leaving its own holders as they are.
+    public mutating func takeUses(of other: HolderScan) {
+        (packetSockets, boundSockets, redirects) = (other.packetSockets, other.boundSockets, other.redirects)
+        (forwards, forwardsUnknown) = (other.forwards, other.forwardsUnknown)
     }
 }
 #endif

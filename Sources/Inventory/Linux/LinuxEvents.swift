@@ -75,8 +75,9 @@ public final class LinuxWatchSource {
     /// namespace is made by a thread that enters it, which cost more than a burst's requests.
     /// Dropped after any failure, so that the next request starts on a fresh one.
     private var requestClient: RtnetlinkClient?
-    /// The packet sockets and SO_BINDTODEVICE sockets the last holder look could read (see `holderLook`).
-    private var lastSockets: (packet: [Int: Int], bound: [Int: Int], redirects: [Int: Int]) = ([:], [:], [:])
+    /// What uses devices without a tun descriptor (sockets, redirects, forwards), as the last
+    /// holder look could read it (see `holderLook`); its holders are not kept.
+    private var lastUses = HolderScan(complete: true, attachments: [], processesScanned: 0)
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
@@ -136,10 +137,10 @@ public final class LinuxWatchSource {
     private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
         // What was known stays when the list cannot be read this time.
-        (scan.packetSockets, scan.boundSockets, scan.redirects) = lastSockets
+        scan.takeUses(of: lastUses)
         if let namespace = try? inventory.openNamespace() {
             SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: inventory.procRoot)
-            lastSockets = (scan.packetSockets, scan.boundSockets, scan.redirects)
+            lastUses.takeUses(of: scan)
             if let fd = namespace.fd { close(fd) }
         } else {
             // The counts kept are from an earlier look: which device a socket uses now is unknown.

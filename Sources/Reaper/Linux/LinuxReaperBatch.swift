@@ -144,9 +144,9 @@ extension LinuxReaper {
                 abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
                 return results
             }
-            // Routes of other devices that depend on a target, and traffic-control actions that
-            // send packets to one, configured since the plan (by ifindex or address, which the
-            // fence does not stop).
+            // Routes of other devices that depend on a target, and traffic-control actions and
+            // nftables rules that send packets to one, configured since the plan (by ifindex or
+            // address, which the fence does not stop).
             var dependents: [Int32: String]
             do {
                 dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
@@ -155,6 +155,19 @@ extension LinuxReaper {
                 }
             } catch {
                 abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
+                return results
+            }
+            switch system.forwards(namespaceFD) {
+            case let .success(found):
+                if let unresolved = found.unresolved {
+                    abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
+                    return results
+                }
+                for (index, count) in found.counts where targetIndices.contains(index) {
+                    if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
+                }
+            case let .failure(problem):
+                abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
                 return results
             }
             let view: View

@@ -258,7 +258,7 @@ final class NamespaceFacts {
                 // Every verdict says whether its holders are known.
                 markAllDirty()
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
-                || scan.socketsUnknown != holderIndex.scan.socketsUnknown
+                || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {
                 // Every verdict that names the scan depends on it.
@@ -268,12 +268,13 @@ final class NamespaceFacts {
             for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
                 for slot in slots(named: name) { dirty.insert(slot) }
             }
-            // And those whose packet or bound sockets changed (found by index).
+            // And those whose packet or bound sockets, redirects or forwards changed (found by index).
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)
                 .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)
                 .union(holderIndex.scan.redirects.keys).union(scan.redirects.keys)
+                .union(holderIndex.scan.forwards.keys).union(scan.forwards.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
-                || holderIndex.scan.redirects[index] != scan.redirects[index] {
+                || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

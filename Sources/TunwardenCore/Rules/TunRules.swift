@@ -105,6 +105,13 @@ extension Heuristics {
         return "\(count == 1 ? "a tc action (mirred) \(now ? "now " : "")sends" : "\(count) tc actions (mirred) \(now ? "now " : "")send") another device's packets to it, and would send them nowhere once it is gone"
     }
 
+    /// Why nftables statements that send packets to a device tie it to others, in words (nil when
+    /// none do); the reaper's last look says it the same way.
+    public static func forwardReason(_ count: Int, now: Bool = false) -> String? {
+        guard count > 0 else { return nil }
+        return "\(count == 1 ? "an nftables rule \(now ? "now " : "")sends" : "\(count) nftables statements \(now ? "now " : "")send") packets to it (fwd or dup), and would send them nowhere once it is gone"
+    }
+
     /// Why an XDP program attached to a device ties it to something, in words (nil when none is):
     /// a process holding its bpf_link, or someone who set it up with `ip link set … xdp`, means
     /// the device to carry traffic, and deleting it detaches the program.
@@ -188,7 +195,7 @@ extension Heuristics {
             return (.suspect, reason)
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
-            ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) {
+            ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
@@ -216,6 +223,9 @@ extension Heuristics {
         // not give may use it (the reaper deletes nothing without those lists).
         if let unknown = scan.socketsUnknown {
             return (.unknown, "no carrier and no holder, but which device each socket is bound to cannot be known (\(unknown)), so a socket may use it")
+        }
+        if let unknown = scan.forwardsUnknown {
+            return (.unknown, "no carrier and no holder, but \(unknown), which may be this one")
         }
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"

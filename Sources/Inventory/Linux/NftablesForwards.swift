@@ -1,0 +1,114 @@
+#if os(Linux)
+import Glibc
+import Netlink
+
+/// nftables rules whose `fwd` or `dup` statements send packets to a device (`fwd to "tap0"` in a
+/// netdev ingress chain of another device): a device configured into another's traffic, though
+/// no process holds it; deleting it leaves the rule sending that traffic nowhere.
+public enum NftablesForwards {
+    /// What the namespace's rules send packets to.
+    public struct Found: Equatable, Sendable {
+        /// How many statements send packets to each ifindex (a map counts once for each of its
+        /// values).
+        public var counts: [Int: Int] = [:]
+        /// Why some statement's device is known only as packets come (nil: every one is known),
+        /// in words that name the rule: then any device may be the one.
+        public var unresolved: String?
+
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil) {
+            self.counts = counts
+            self.unresolved = unresolved
+        }
+    }
+
+    /// The rules' forwards, over `client` (a NETLINK_NETFILTER client in the namespace): the rules,
+    /// then the maps they look devices up in, all from one generation of the ruleset (read again
+    /// when it changed in between). None where the kernel has no nftables. Throws when the lists
+    /// cannot be had.
+    public static func found(client: RtnetlinkClient, attempts: Int = 5) throws -> Found {
+        for _ in 0..<attempts {
+            var found = Found()
+            var generations = Set<UInt16>()
+            var maps = Set<NftablesRule.Device>()
+            do {
+                try client.dumpEach(operation: "NFT_MSG_GETRULE", request: { NftablesRule.rulesDumpRequest(sequence: $0) },
+                                    restart: { found = Found(); generations = []; maps = [] }) { message in
+                    guard message.header.type == NftablesRule.ruleMessage else { return }
+                    let rule = try NftablesRule.decodeRule(message.payload)
+                    generations.insert(rule.generation)
+                    for device in rule.devices {
+                        switch device {
+                        case let .index(index): found.counts[Int(index), default: 0] += 1
+                        case .map: maps.insert(device)
+                        case let .runtime(what):
+                            found.unresolved = found.unresolved ?? "an nftables rule (table \(familyName(rule.family)) \(text(rule.table)), chain "
+                                + "\(text(rule.chain))) sends packets to a device it picks as packets come (from \(what))"
+                        }
+                    }
+                }
+                for device in maps {
+                    guard case let .map(family, table, name) = device else { continue }
+                    try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
+                        NftablesRule.setElementsDumpRequest(sequence: $0, family: family, table: table, set: name)
+                    }, restart: {}) { message in
+                        guard message.header.type == NftablesRule.setElementMessage else { return }
+                        let (values, generation) = try NftablesRule.decodeSetElementValues(message.payload)
+                        generations.insert(generation)
+                        for value in values { found.counts[Int(value), default: 0] += 1 }
+                    }
+                }
+            } catch NetlinkError.kernel(_, let code, _) where [EOPNOTSUPP, EPROTONOSUPPORT, ENOENT].contains(code) {
+                // No nftables in this kernel; or a map gone since the rules were listed, which a
+                // new generation tells.
+                if code == ENOENT, !maps.isEmpty { continue }
+                return Found()
+            }
+            if generations.count <= 1 { return found }
+        }
+        throw NetlinkError.dumpInterrupted(operation: "NFT_MSG_GETRULE with the maps it uses", attempts: attempts)
+    }
+
+    /// The same for the namespace behind `namespaceFD` (nil: this process's own), on a socket of
+    /// its own; `Unreadable` when the rules cannot be had. A kernel without nftables (no
+    /// NETLINK_NETFILTER) has none. Where nf_tables is a module that is not loaded, no rule can
+    /// exist, and none is asked for: asking would make the kernel load it.
+    public static func found(namespaceFD: Int32?, modules: String = "/proc/modules") -> Result<Found, SocketUse.Unreadable> {
+        if !mayHaveRules(modules: modules) { return .success(Found()) }
+        do {
+            let socket: NetlinkSocket
+            do {
+                socket = try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NftablesRule.netlinkProtocol)
+            } catch NetlinkError.system(_, let code) where code == EPROTONOSUPPORT {
+                return .success(Found())
+            }
+            return .success(try found(client: RtnetlinkClient(transport: socket)))
+        } catch {
+            return .failure(SocketUse.Unreadable(description: "the kernel's list of nftables rules could not be read: \(error)"))
+        }
+    }
+
+    /// Whether nftables can hold rules without being loaded first: it is loaded (listed in
+    /// `modules`), built in (the kernel lists no modules, or `modules.builtin` names it), or it
+    /// cannot be told.
+    static func mayHaveRules(modules: String) -> Bool {
+        let lines = { (path: String) -> [Substring]? in
+            guard case let .ok(bytes) = Sys.readSmallFile(path, limit: 4 << 20) else { return nil }
+            return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        }
+        guard let listed = lines(modules) else { return true }      // no modules: built in or absent
+        if listed.contains(where: { $0.hasPrefix("nf_tables ") }) { return true }
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let builtin = lines("/lib/modules/\(release)/modules.builtin") else { return true }
+        return builtin.contains { $0.hasSuffix("/nf_tables.ko") }
+    }
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The name `nft` gives a table's family (NFPROTO_*).
+    static func familyName(_ family: UInt8) -> String {
+        [1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"][family] ?? "family \(family)"
+    }
+}
+#endif

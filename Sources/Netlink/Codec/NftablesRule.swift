@@ -1,0 +1,220 @@
+/// nftables rules (include/uapi/linux/netfilter/nf_tables.h, over NETLINK_NETFILTER), read for
+/// one thing: the devices their `fwd` and `dup` statements send packets to (`fwd to "tap0"` in a
+/// netdev chain, `dup to 10.0.0.2 device "tap0"`). Such a device is configured into another
+/// device's traffic, though no process holds it; deleting it leaves the rule sending that traffic
+/// nowhere.
+///
+/// A statement takes its device's ifindex from a register. `nft` fills it right before, with a
+/// constant (`immediate`) or with a map lookup (`fwd to meta mark map { 1 : "tap0" }`), whose
+/// elements then name the devices. A register filled any other way, or by expressions this reader
+/// does not know in between, names a device only as packets come: that is reported as such,
+/// never guessed.
+public enum NftablesRule {
+    /// NETLINK_NETFILTER, the netlink protocol nftables speaks.
+    public static let netlinkProtocol: Int32 = 12
+    /// NFNL_SUBSYS_NFTABLES: the high byte of every nftables message type.
+    static let subsystem: UInt16 = 10
+    /// NFT_MSG_NEWRULE / NFT_MSG_GETRULE, NFT_MSG_NEWSETELEM / NFT_MSG_GETSETELEM.
+    static let newRule: UInt16 = 6, getRule: UInt16 = 7, newSetElement: UInt16 = 12, getSetElement: UInt16 = 13
+    /// NFTA_RULE_TABLE, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS; NFTA_LIST_ELEM; NFTA_EXPR_NAME,
+    /// NFTA_EXPR_DATA; NFTA_DATA_VALUE.
+    static let ruleTable: UInt16 = 1, ruleChain: UInt16 = 2, ruleExpressions: UInt16 = 4
+    static let listElement: UInt16 = 1
+    static let expressionName: UInt16 = 1, expressionData: UInt16 = 2
+    static let dataValue: UInt16 = 1
+    /// NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS; NFTA_SET_ELEM_DATA.
+    static let elementsTable: UInt16 = 1, elementsSet: UInt16 = 2, elementsList: UInt16 = 3
+    static let elementData: UInt16 = 2
+
+    /// The message type of a rule, as a dump lists it.
+    public static let ruleMessage: UInt16 = subsystem << 8 | newRule
+    /// The message type of a set's elements, as a dump lists them.
+    public static let setElementMessage: UInt16 = subsystem << 8 | newSetElement
+
+    /// Where a `fwd` or `dup` statement takes its device from.
+    public enum Device: Equatable, Hashable, Sendable {
+        /// A constant ifindex.
+        case index(UInt32)
+        /// The values of a map, looked up by something of the packet: any of them may be used.
+        case map(family: UInt8, table: [UInt8], name: [UInt8])
+        /// Something else, known only as packets come (in words: what fills the register).
+        case runtime(String)
+    }
+
+    /// One rule's `fwd` and `dup` statements (none for most rules), with where the rule sits.
+    public struct Rule: Equatable, Sendable {
+        /// The family of its table (NFPROTO_NETDEV 5, NFPROTO_IPV4 2, …).
+        public var family: UInt8
+        public var table: [UInt8]
+        public var chain: [UInt8]
+        /// The devices its statements send packets to, in its order.
+        public var devices: [Device]
+        /// The generation of the ruleset the kernel listed it from (`nfgenmsg.res_id`).
+        public var generation: UInt16
+    }
+
+    /// A dump request for every rule of every family.
+    public static func rulesDumpRequest(sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: subsystem << 8 | getRule, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence,
+                              payload: [0, 0, 0, 0])     // struct nfgenmsg: family UNSPEC, version 0, res_id 0
+    }
+
+    /// A dump request for the elements of one set (or map).
+    public static func setElementsDumpRequest(sequence: UInt32, family: UInt8, table: [UInt8], set: [UInt8]) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [family, 0, 0, 0])
+        attributes.append(type: elementsTable, payload: table + [0])
+        attributes.append(type: elementsSet, payload: set + [0])
+        return NetlinkMessage.encode(type: subsystem << 8 | getSetElement, flags: NetlinkFlags.request | NetlinkFlags.dump,
+                                     sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// The generation a reply was listed from: `nfgenmsg.res_id`, big-endian. Throws for a
+    /// payload shorter than `struct nfgenmsg`.
+    public static func generation(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> UInt16 {
+        guard payload.count >= 4 else { throw .truncated(what: "nfgenmsg", need: 4, have: payload.count) }
+        return UInt16(payload[payload.startIndex + 2]) << 8 | UInt16(payload[payload.startIndex + 3])
+    }
+
+    /// One expression of a rule, as far as a register's story needs it.
+    private struct Expression {
+        var name: [UInt8] = []
+        /// Attribute type to its payload, for the few attributes read.
+        var attributes: [UInt16: ArraySlice<UInt8>] = [:]
+
+        func register(_ type: UInt16) -> UInt32? {
+            guard let data = attributes[type], data.count == 4 else { return nil }
+            // nftables sends registers big-endian (NLA_U32 through nla_put_be32).
+            return data.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+    }
+
+    /// Expressions that only read registers (or write none), so one between a register's filling
+    /// and its use leaves it as it was.
+    private static let readers: Set<[UInt8]> = Set(["cmp", "counter", "log", "limit", "quota", "range", "last", "notrack",
+                                                      "reject", "dup", "fwd", "queue", "connlimit", "match"].map { Array($0.utf8) })
+
+    /// The `fwd` and `dup` statements of one rule. Throws for a payload shorter than `struct
+    /// nfgenmsg`, or attributes that do not parse.
+    public static func decodeRule(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> Rule {
+        let generation = try generation(payload)
+        var rule = Rule(family: payload[payload.startIndex], table: [], chain: [], devices: [], generation: generation)
+        var expressions: [Expression] = []
+        var attributes = AttributeDecoder(payload.dropFirst(4))
+        while attributes.next() {
+            switch attributes.type {
+            case ruleTable: rule.table = attributes.bytesUpToNUL()
+            case ruleChain: rule.chain = attributes.bytesUpToNUL()
+            case ruleExpressions:
+                attributes.nested { list in
+                    while list.next() {
+                        guard list.type == listElement else { continue }
+                        var expression = Expression()
+                        list.nested { element in
+                            while element.next() {
+                                switch element.type {
+                                case expressionName: expression.name = element.bytesUpToNUL()
+                                case expressionData:
+                                    element.nested { data in
+                                        while data.next() { expression.attributes[data.type] = data.data }
+                                    }
+                                default: break
+                                }
+                            }
+                        }
+                        expressions.append(expression)
+                    }
+                }
+            default: break
+            }
+        }
+        try attributes.finish()
+        for (position, expression) in expressions.enumerated() {
+            // NFTA_FWD_SREG_DEV is 1, NFTA_DUP_SREG_DEV is 2.
+            let deviceRegister: UInt32?
+            switch expression.name {
+            case Array("fwd".utf8): deviceRegister = expression.register(1)
+            case Array("dup".utf8): deviceRegister = expression.register(2)
+            default: continue
+            }
+            guard let deviceRegister else { continue }          // `dup to ADDRESS` without a device
+            rule.devices.append(source(of: deviceRegister, before: position, in: expressions, family: rule.family, table: rule.table))
+        }
+        return rule
+    }
+
+    /// Where the value in `register` at expression `position` came from: the nearest expression
+    /// before it that fills the register, provided every expression in between is known to leave
+    /// it alone.
+    private static func source(of register: UInt32, before position: Int, in expressions: [Expression], family: UInt8, table: [UInt8]) -> Device {
+        let wanted = firstWord(register)
+        for expression in expressions[..<position].reversed() {
+            switch expression.name {
+            case Array("immediate".utf8):
+                // NFTA_IMMEDIATE_DREG 1, NFTA_IMMEDIATE_DATA 2 { NFTA_DATA_VALUE 1 }.
+                guard let target = expression.register(1), covers(target, wanted) else { continue }
+                guard let data = expression.attributes[2] else { return .runtime("an immediate value without data") }
+                var inner = AttributeDecoder(data)
+                while inner.next() {
+                    guard inner.type == dataValue else { continue }
+                    let value = inner.data, offset = Int(wanted - firstWord(target)) * 4
+                    guard value.count >= offset + 4 else { break }
+                    return .index(value.readNative(UInt32.self, at: value.startIndex + offset))
+                }
+                return .runtime("an immediate value that is not a device index")
+            case Array("lookup".utf8):
+                // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_DREG 3.
+                guard let target = expression.register(3), covers(target, wanted) else { continue }
+                guard let set = expression.attributes[1] else { return .runtime("a lookup in a map without a name") }
+                return .map(family: family, table: table, name: Array(set.prefix { $0 != 0 }))
+            default:
+                guard readers.contains(expression.name) else {
+                    return .runtime("its \(String(decoding: expression.name, as: UTF8.self)) expression")
+                }
+            }
+        }
+        return .runtime("a register nothing before it in the rule fills")
+    }
+
+    /// The index of the first 4-byte word a register names: NFT_REG_1…4 are 16 bytes each, from
+    /// word 0; NFT_REG32_00…15 (8…23) are one word each.
+    private static func firstWord(_ register: UInt32) -> UInt32 {
+        register >= 8 ? register - 8 : (register &- 1) &* 4
+    }
+
+    /// Whether a value written to register `target` (of the width its kind has) covers `word`.
+    private static func covers(_ target: UInt32, _ word: UInt32) -> Bool {
+        guard (1...4).contains(target) || (8...23).contains(target) else { return false }
+        let start = firstWord(target)
+        return word >= start && word - start < (target >= 8 ? 1 : 4)
+    }
+
+    /// The values of a map's elements that can be device indices (exactly four bytes), as one
+    /// reply lists them. Throws for a payload shorter than `struct nfgenmsg`, or attributes that
+    /// do not parse.
+    public static func decodeSetElementValues(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (values: [UInt32], generation: UInt16) {
+        let generation = try generation(payload)
+        var values: [UInt32] = []
+        var attributes = AttributeDecoder(payload.dropFirst(4))
+        while attributes.next() {
+            guard attributes.type == elementsList else { continue }
+            attributes.nested { list in
+                while list.next() {
+                    guard list.type == listElement else { continue }
+                    list.nested { element in
+                        while element.next() {
+                            guard element.type == elementData else { continue }
+                            element.nested { data in
+                                while data.next() {
+                                    guard data.type == dataValue, data.data.count == 4 else { continue }
+                                    values.append(data.data.readNative(UInt32.self, at: data.data.startIndex))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try attributes.finish()
+        return (values, generation)
+    }
+}
