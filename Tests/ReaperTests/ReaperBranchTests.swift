@@ -248,6 +248,26 @@ import TunwardenCore
         #expect(!kernel.requests.contains { [2, 3, 9].contains($0.index) }, "nothing sent for them: \(kernel.requests)")
     }
 
+    /// A single-queue device renamed after re-verification (its fence attaches by a private
+    /// alternative name, whatever the name) is skipped at the last look, not deleted under a
+    /// name the report and journal do not give; so is one renamed after its fence.
+    @Test func aDeviceRenamedAfterReverificationIsSkippedAndGivenBack() throws {
+        for step in ["reverified", "grouped"] {
+            let kernel = ScriptedKernel([Link(3, "rr0"), Link(4, "rr1", tap: true)])
+            let plan = try kernel.plan()
+            var reaper = kernel.reaper()
+            reaper.stepHook = { if $0 == step { kernel.change(3) { $0.name = Array("keep-rr0".utf8) } } }
+            let (results, journal) = try reap(reaper, plan)
+            let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+            #expect(byName["rr0"]?.outcome == .skipped && byName["rr0"]?.detail?.contains("renamed since the plan was made (now keep-rr0)") == true,
+                    "\(step): \(results)")
+            #expect(byName["rr1"]?.outcome == .deleted, "\(step): \(results)")
+            let skipped: [JournalRecord.Outcome?] = journal.filter { $0.type == .result && $0.ifname == "rr0" }.map(\.result)
+            #expect(skipped == [.skipped], "\(step): \(journal)")
+            expectRestored(kernel, 3, name: "keep-rr0")
+        }
+    }
+
     @Test func aDeviceReplacedAfterReverificationIsNotTheOneFenced() throws {
         let kernel = ScriptedKernel([Link(3, "rq0"), Link(4, "rq1")])
         let plan = try kernel.plan()

@@ -458,10 +458,15 @@ extension LinuxReaper {
                 return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
             }
         } else {
-            // A rename after fencing changes nothing that matters: tunwarden holds the device's only
-            // queue, so nobody can be attached to it, and the alternative name still proves which
-            // device that is. (Renamed before fencing, it was skipped at re-verification.)
+            // tunwarden holds the device's only queue, so nobody can be attached to it, and the
+            // alternative name proves which device that is. But a device renamed since the plan
+            // (after re-verification: the fence attaches by the alternative name, whatever the
+            // name) is not the one the plan, the report and the journal name, and its new name
+            // may be one --protect keeps.
             guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
+            guard link.name == target.name else {
+                return "renamed since the plan was made (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
+            }
         }
         return nil
     }
