@@ -61,19 +61,41 @@ public enum DarwinCommands {
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
 /// a new device's, its alias, the bridge or bond it was a port of, whether it was up, its
 /// addresses (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
-/// sets) and the routes that do not come back with the addresses. Names, labels and the alias are
-/// written as `ShellWord`s, which give back the kernel's exact bytes.
+/// sets), the neighbour entries made by hand and the routes that do not come back with the
+/// addresses. Names, labels and the alias are written as `ShellWord`s, which give back the
+/// kernel's exact bytes.
 public enum RecreateCommands {
+    /// A neighbour entry a person made on a device (`ip neigh add … nud permanent`, `nud noarp`,
+    /// `ip neigh add proxy …`): the kernel never makes it again by itself.
+    public struct Neighbour: Equatable, Sendable {
+        public enum Kind: String, Sendable { case permanent, noarp, proxy }
+        public var address: IPAddress
+        /// The link-layer address, `aa:bb:…` (none for a proxy entry, or a NOARP one given none).
+        public var linkLayerAddress: String?
+        public var kind: Kind
+        /// NTF_ROUTER: the neighbour is an IPv6 router.
+        public var router: Bool
+
+        public init(address: IPAddress, linkLayerAddress: String?, kind: Kind, router: Bool = false) {
+            self.address = address
+            self.linkLayerAddress = linkLayerAddress
+            self.kind = kind
+            self.router = router
+        }
+    }
+
     /// `commands(for:routes:namespace:unnamedNamespace:)` for a device in the namespace
     /// `ip -n NAME` names, or the one the commands run in when `namespace` is nil.
     public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?) -> [String] {
         commands(for: interface, routes: routes, namespace: namespace, unnamedNamespace: nil)
     }
 
-    /// The commands for `interface` and its `routes`. `namespace` is the name `ip -n` is given;
-    /// `unnamedNamespace`, the identity (`net:[INODE]`) of a namespace with no such name, puts a
-    /// first line in front saying where the commands must be run.
-    public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?, unnamedNamespace: String?) -> [String] {
+    /// The commands for `interface`, its `routes` and its `neighbours` made by hand. `namespace`
+    /// is the name `ip -n` is given; `unnamedNamespace`, the identity (`net:[INODE]`) of a
+    /// namespace with no such name, puts a first line in front saying where the commands must be
+    /// run.
+    public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?, unnamedNamespace: String?,
+                                neighbours: [Neighbour] = []) -> [String] {
         let ip = namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
@@ -113,6 +135,18 @@ public enum RecreateCommands {
         let addresses = interface.addresses.filter { !($0.isLinkLocal && $0.family == .inet6) }
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
+        }
+        for neighbour in neighbours {
+            var add = "\(ip) neigh add "
+            if neighbour.kind == .proxy {
+                add += "proxy \(neighbour.address)"
+            } else {
+                add += "\(neighbour.address)"
+                if let link = neighbour.linkLayerAddress { add += " lladdr \(link)" }
+                add += " nud \(neighbour.kind.rawValue)"
+                if neighbour.router { add += " router" }
+            }
+            commands.append(add + " dev \(name)")
         }
         // Routes the kernel makes by itself (for addresses, link-local, the local table) come back
         // with them. The others go in an order in which each gateway is reachable when its route

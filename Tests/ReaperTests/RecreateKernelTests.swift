@@ -15,7 +15,8 @@ struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
     /// (flags, MTU, queue length, alias, master, group, MAC, promiscuity and allmulti counts, tun
     /// settings), each address but the automatic link-local one with every key `ip -j` gives it
-    /// (lifetimes only as finite or forever, since they count down), and its routes.
+    /// (lifetimes only as finite or forever, since they count down), its routes, and its permanent
+    /// and proxy neighbour entries.
     static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
         func objects(_ arguments: [String]) throws -> [[String: Any]] {
             try JSONSerialization.jsonObject(with: Data(try ip(arguments).utf8)) as? [[String: Any]] ?? []
@@ -42,6 +43,12 @@ struct RecreateKernelTests {
                 if let seconds = address[key] as? NSNumber { shown[key] = seconds.int64Value == 0xFFFF_FFFF ? "forever" : "finite" }
             }
             view.append(line(shown, shown.keys.sorted()))
+        }
+        for proxy in [[], ["proxy"]] {
+            for entry in try objects(["-j", "neigh", "show"] + proxy + ["dev", name])
+            where proxy.isEmpty ? ((entry["state"] as? [String]) ?? []).contains("PERMANENT") : true {
+                view.append("neigh " + line(entry, entry.keys.sorted()))
+            }
         }
         for family in ["-4", "-6"] {
             for route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
@@ -103,6 +110,10 @@ struct RecreateKernelTests {
         try ns.ip("route", "append", "10.59.0.0/16", "via", "10.66.1.9", "dev", "rfull0")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
+        // Neighbour entries made by hand, which go with the device and never come back by themselves.
+        try ns.ip("neigh", "add", "10.66.1.5", "lladdr", "02:00:00:00:00:05", "nud", "permanent", "dev", "rfull0")
+        try ns.ip("neigh", "add", "2001:db8:6::5", "lladdr", "02:00:00:00:00:06", "nud", "permanent", "router", "dev", "rfull0")
+        try ns.ip("neigh", "add", "proxy", "2001:db8:6::7", "dev", "rfull0")
         let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }
         let before = try ["rfull0", "rfull1"].map { try Self.ipView($0, run) }
 

@@ -90,6 +90,28 @@ import TunwardenCore
         ])
     }
 
+    /// Neighbour entries made by hand come back after the addresses (an entry needs none, but a
+    /// person reads them in that order), each as `ip neigh add` makes it.
+    @Test func neighbourEntriesMadeByHandComeBackAfterTheAddresses() {
+        var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        device.addresses = [InterfaceAddress(local: IPAddress("10.66.0.1")!, prefixLength: 24, scope: "global")]
+        let neighbours = [
+            RecreateCommands.Neighbour(address: IPAddress("10.66.0.5")!, linkLayerAddress: "02:00:00:00:00:05", kind: .permanent),
+            RecreateCommands.Neighbour(address: IPAddress("2001:db8::5")!, linkLayerAddress: "02:00:00:00:00:06", kind: .permanent, router: true),
+            RecreateCommands.Neighbour(address: IPAddress("10.66.0.6")!, linkLayerAddress: nil, kind: .noarp),
+            RecreateCommands.Neighbour(address: IPAddress("2001:db8::7")!, linkLayerAddress: nil, kind: .proxy),
+        ]
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: "blue", unnamedNamespace: nil, neighbours: neighbours) == [
+            "ip -n blue tuntap add dev tap9 mode tap",
+            "ip -n blue link set dev tap9 up",
+            "ip -n blue addr add 10.66.0.1/24 dev tap9",
+            "ip -n blue neigh add 10.66.0.5 lladdr 02:00:00:00:00:05 nud permanent dev tap9",
+            "ip -n blue neigh add 2001:db8::5 lladdr 02:00:00:00:00:06 nud permanent router dev tap9",
+            "ip -n blue neigh add 10.66.0.6 nud noarp dev tap9",
+            "ip -n blue neigh add proxy 2001:db8::7 dev tap9",
+        ])
+    }
+
     @Test func flagsAreSetOnlyWhereTheyDifferFromANewDevice() {
         let plain = NetworkInterface(index: 2, name: "t0", kind: .tun, flags: ["POINTOPOINT", "NOARP", "MULTICAST"])
         #expect(RecreateCommands.commands(for: plain, routes: [], namespace: nil) == ["ip tuntap add dev t0 mode tun"])

@@ -18,6 +18,8 @@ public struct NeighbourMessage: Equatable, Sendable {
     public static let noARP: UInt16 = 0x40
     /// NTF_PROXY: a proxy entry (`ip neigh add proxy …`), listed only by a dump that asks for them.
     public static let proxy: UInt8 = 0x08
+    /// NTF_ROUTER: the neighbour is an IPv6 router.
+    public static let router: UInt8 = 0x80
     /// RTN_UNICAST, as `ndm_type` names the kind of address an entry is for.
     public static let unicast: UInt8 = 1
 

@@ -60,6 +60,15 @@ public struct LinuxReaper {
     /// The signal that interrupted the last `execute`, or 0.
     public static var interruptingSignal: Int32 { tw_reap_signal() }
 
+    /// A neighbour entry made by hand as recreate commands give it back; nil without an address.
+    static func recreated(_ neighbour: NeighbourMessage) -> RecreateCommands.Neighbour? {
+        guard let address = neighbour.destination.flatMap({ IPAddress(bytes: $0) }) else { return nil }
+        let kind: RecreateCommands.Neighbour.Kind = neighbour.flags & NeighbourMessage.proxy != 0 ? .proxy
+            : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
+        return RecreateCommands.Neighbour(address: address, linkLayerAddress: neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) },
+                                          kind: kind, router: neighbour.flags & NeighbourMessage.router != 0)
+    }
+
     /// Executes `plan`. Throws `ReapRefusal` (nothing changed) when the system cannot be trusted or
     /// acted on, and `ReapJournalIncomplete` (with every result) when it acted but could not journal
     /// the results; otherwise returns one result per planned item, in plan order.
@@ -89,6 +98,25 @@ public struct LinuxReaper {
         var names = PrivateNames()
         for item in verified { fenceNames[item.interface.index] = names.next() }
 
+        let namespaceFD = try openNamespace()
+        defer { if let namespaceFD { close(namespaceFD) } }
+        let client: RtnetlinkClient
+        do {
+            client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
+        } catch {
+            throw ReapRefusal("cannot open a netlink socket: \(ReapRefusal.clause(error)); nothing was changed")
+        }
+        // Neighbour entries made by hand go with a deleted device, and the kernel never makes
+        // them again: the recreate commands give them back too.
+        let neighbours: [Int32: [NeighbourMessage]]
+        do {
+            neighbours = try DownedState.neighbours(of: Set(verified.map { Int32($0.interface.index) }),
+                                                    withoutARP: Set(verified.filter { $0.interface.flags.contains("NOARP") }.map { Int32($0.interface.index) }),
+                                                    client: client)
+        } catch {
+            throw ReapRefusal("cannot list the neighbour entries made by hand, to journal them: \(ReapRefusal.clause(error)); nothing was changed")
+        }
+
         let now = Date()
         let place = journalNamespace()
         do {
@@ -97,21 +125,19 @@ public struct LinuxReaper {
                     JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
                                   prior: PriorState(item.interface, routes: item.routes),
                                   recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: place.name,
-                                                                      unnamedNamespace: place.unnamedIdentity),
+                                                                      unnamedNamespace: place.unnamedIdentity,
+                                                                      neighbours: (neighbours[Int32(item.interface.index)] ?? []).compactMap(Self.recreated)),
                                   fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!))
                 }
             })
         } catch {
+            // What of the intents reached the file would read as a run killed outright: results
+            // saying that nothing was started answer them, when the journal takes them.
+            try? journal.append(verified.map { item in
+                JournalRecord(time: now, run: runID, type: .result, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
+                              result: .skipped, detail: "not started: the plan could not be journaled before acting; nothing was changed")
+            })
             throw ReapRefusal("cannot journal the plan before acting: \(ReapRefusal.clause(error)); nothing was changed")
-        }
-
-        let namespaceFD = try openNamespace()
-        defer { if let namespaceFD { close(namespaceFD) } }
-        let client: RtnetlinkClient
-        do {
-            client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
-        } catch {
-            throw ReapRefusal("cannot open a netlink socket: \(ReapRefusal.clause(error)); nothing was changed")
         }
         stepHook?("reverified")
 

@@ -91,7 +91,10 @@ extension LinuxReaper {
                                               setUp: intent.prior?.flags.contains("UP") == true && link.flags & Self.iffUp == 0,
                                               checkAnyway: false, lacking: "before", client: client)
                 if back.failed { outcome = .failed }
-                detail = "run \(intent.run) was interrupted before fencing it; " + (back.done.isEmpty ? "nothing to undo" : back.done.joined(separator: ", "))
+                // Untouched, it may never have been started: its run could have stopped, or failed
+                // to journal its plan, right after writing this intent.
+                detail = back.done.isEmpty ? "run \(intent.run) left no result for it, and had not fenced it; nothing to undo"
+                    : "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
             } else {
                 outcome = .deleted
                 detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
