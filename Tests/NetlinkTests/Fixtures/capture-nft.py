@@ -10,6 +10,9 @@ values set up here.
 """
 import ctypes, os, socket, struct, subprocess, sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from capture import attr, dump  # noqa: E402 (the same framing as the rtnetlink captures)
+
 NS = "tw-capture-nft-%d" % os.getpid()
 OUT = sys.argv[1] if len(sys.argv) > 1 else "."
 NETLINK_NETFILTER = 12
@@ -19,25 +22,6 @@ def ip(*args):
 
 def nft(*args):
     subprocess.run(["ip", "netns", "exec", NS, "nft"] + list(args), check=True)
-
-def attr(t, data):
-    a = struct.pack("=HH", 4 + len(data), t) + data
-    return a + b"\0" * (((len(a) + 3) & ~3) - len(a))
-
-def dump(sock, msg_type, payload, seq):
-    sock.send(struct.pack("=IHHII", 16 + len(payload), msg_type, 0x301, seq, 0) + payload)
-    stream = b""
-    while True:
-        data = sock.recv(65536)
-        stream += data
-        off, done = 0, False
-        while off + 16 <= len(data):
-            length, mtype = struct.unpack_from("=IH", data, off)
-            if mtype in (2, 3):
-                done = True
-            off += (length + 3) & ~3
-        if done:
-            return stream
 
 subprocess.run(["ip", "netns", "add", NS], check=True)
 try:
