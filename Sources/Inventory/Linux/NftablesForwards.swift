@@ -48,14 +48,16 @@ public enum NftablesForwards {
                 }
                 for device in maps {
                     guard case let .map(family, table, name) = device else { continue }
+                    var values: [UInt32] = []
                     try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
                         NftablesRule.setElementsDumpRequest(sequence: $0, family: family, table: table, set: name)
-                    }, restart: {}) { message in
+                    }, restart: { values = [] }) { message in
                         guard message.header.type == NftablesRule.setElementMessage else { return }
-                        let (values, generation) = try NftablesRule.decodeSetElementValues(message.payload)
+                        let (listed, generation) = try NftablesRule.decodeSetElementValues(message.payload)
                         generations.insert(generation)
-                        for value in values { found.counts[Int(value), default: 0] += 1 }
+                        values += listed
                     }
+                    for value in values { found.counts[Int(value), default: 0] += 1 }
                 }
             } catch NetlinkError.kernel(_, let code, _) where [EOPNOTSUPP, EPROTONOSUPPORT, ENOENT].contains(code) {
                 // No nftables in this kernel; or a map gone since the rules were listed, which a
