@@ -86,9 +86,19 @@ import Testing
         // The nearest filling counts; a filling of another register, or a cmp, in between does not matter.
         #expect(try devices([Self.immediate(8, [1]), Self.immediate(8, [6]), Self.immediate(9, [5]), ("cmp", [(1, Self.register(9))]),
                              ("dup", [(1, Self.register(9)), (2, Self.register(8))])]) == [.index(6)])
-        // An expression not known to leave registers alone in between: known only as packets come.
+        // An expression that writes the register in between: known only as packets come.
         #expect(try devices([Self.immediate(8, [6]), ("payload", [(1, Self.register(8))]), ("fwd", [(1, Self.register(8))])])
                 == [.runtime("its payload expression")])
+        // One that writes another register (`fwd ip to ip daddr device "v1"` loads the address
+        // after the device), or writes none (`meta mark set` reads one), leaves it alone.
+        #expect(try devices([Self.immediate(8, [6]), ("payload", [(1, Self.register(9))]), ("meta", [(2, [0, 0, 0, 3]), (3, Self.register(10))]),
+                             ("fwd", [(1, Self.register(8)), (2, Self.register(9))])]) == [.index(6)])
+        // A 16-byte register covers four words: a write to NFT_REG_1 reaches NFT_REG32_02.
+        #expect(try devices([Self.immediate(10, [6]), ("payload", [(1, Self.register(1))]), ("fwd", [(1, Self.register(10))])])
+                == [.runtime("its payload expression")])
+        // An expression this reader does not know: known only as packets come.
+        #expect(try devices([Self.immediate(8, [6]), ("inner", [(1, Self.register(12))]), ("fwd", [(1, Self.register(8))])])
+                == [.runtime("its inner expression")])
         // Nothing fills it.
         #expect(try devices([("fwd", [(1, Self.register(8))])]) == [.runtime("a register nothing before it in the rule fills")])
         // A verdict register, or one out of range, is never a device.
@@ -99,6 +109,19 @@ import Testing
         // A lookup fills its destination register from a map.
         #expect(try devices([("lookup", [(1, Array("m".utf8) + [0]), (2, Self.register(8)), (3, Self.register(8))]), ("fwd", [(1, Self.register(8))])])
                 == [.map(family: 5, table: Array("t".utf8), name: Array("m".utf8))])
+    }
+
+    /// A map filled as packets come (`update @m { ip saddr : "tap0" }`) names the data it puts in.
+    @Test func dynamicMapFillsAreReadLikeDevices() throws {
+        let rule = try NftablesRule.decodeRule(Self.rule([
+            ("payload", [(1, Self.register(8))]), Self.immediate(9, [4]),
+            ("dynset", [(1, Array("m".utf8) + [0]), (4, Self.register(8)), (5, Self.register(9))]),
+            ("dynset", [(1, Array("n".utf8) + [0]), (4, Self.register(8)), (5, Self.register(8))]),
+            ("dynset", [(1, Array("s".utf8) + [0]), (4, Self.register(8))]),
+        ])[...])
+        #expect(rule.devices.isEmpty)
+        #expect(rule.mapFills == [NftablesRule.MapFill(map: Array("m".utf8), data: .index(4)),
+                                  NftablesRule.MapFill(map: Array("n".utf8), data: .runtime("its payload expression"))])
     }
 
     @Test func brokenRulesThrowAndNeverTrap() throws {

@@ -377,19 +377,26 @@ struct ReaperKernelTests {
         try nft("add", "table", "ip", "f")
         try nft("add", "chain", "ip", "f", "p", "{ type filter hook prerouting priority 0; }")
         try nft("add", "rule", "ip", "f", "p", "dup", "to", "10.0.0.2", "device", "\"nf2\"")
+        // A forward to a live device whose address comes from the packet decides nothing about the taps.
+        try nft("add", "rule", "netdev", "t", "c", "fwd", "ip", "to", "ip", "daddr", "device", "\"nfvb\"")
+        // A map filled as packets come: empty now, it will name nf5 with the next packet.
+        try ns.ip("tuntap", "add", "dev", "nf5", "mode", "tap")
+        try nft("add", "map", "netdev", "t", "d", "{ type ipv4_addr : iface_index; flags dynamic; }")
+        try nft("add", "rule", "netdev", "t", "c", "update", "@d", "{", "ip", "saddr", ":", "\"nf5\"", "}")
+        try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "ip", "saddr", "map", "@d")
         func states() throws -> [String: (state: String, reason: String)] {
             let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
             let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
             return Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
         }
         let judged = try states()
-        for tap in ["nf0", "nf1", "nf2"] {
+        for tap in ["nf0", "nf1", "nf2", "nf5"] {
             #expect(judged[tap]?.state == "suspect" && judged[tap]?.reason.contains("an nftables rule sends packets to it (fwd or dup)") == true, "\(tap): \(judged)")
         }
         #expect(judged["nf3"]?.state == "orphaned", "\(judged)")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
         #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
-        #expect(try linkNames(ns) == ["lo", "nf0", "nf1", "nf2", "nfva", "nfvb"], "stdout: \(result.stdout)")
+        #expect(try linkNames(ns) == ["lo", "nf0", "nf1", "nf2", "nf5", "nfva", "nfvb"], "stdout: \(result.stdout)")
 
         try ns.ip("tuntap", "add", "dev", "nf4", "mode", "tap")
         try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "iif")

@@ -22,32 +22,47 @@ public enum NftablesForwards {
     }
 
     /// The rules' forwards, over `client` (a NETLINK_NETFILTER client in the namespace): the rules,
-    /// then the maps they look devices up in, all from one generation of the ruleset (read again
-    /// when it changed in between). None where the kernel has no nftables. Throws when the lists
-    /// cannot be had.
+    /// then the maps they look devices up in (and the maps those are filled from as packets come),
+    /// all from one generation of the ruleset (read again when it changed in between). None where
+    /// the kernel has no nftables. Throws when the lists cannot be had.
     public static func found(client: RtnetlinkClient, attempts: Int = 5) throws -> Found {
         for _ in 0..<attempts {
             var found = Found()
             var generations = Set<UInt16>()
             var maps = Set<NftablesRule.Device>()
+            // What rules put into each map as packets come, with the words that name each rule.
+            var fills: [NftablesRule.Device: [(data: NftablesRule.Device, rule: String)]] = [:]
             do {
                 try client.dumpEach(operation: "NFT_MSG_GETRULE", request: { NftablesRule.rulesDumpRequest(sequence: $0) },
-                                    restart: { found = Found(); generations = []; maps = [] }) { message in
+                                    restart: { found = Found(); generations = []; maps = []; fills = [:] }) { message in
                     guard message.header.type == NftablesRule.ruleMessage else { return }
                     let rule = try NftablesRule.decodeRule(message.payload)
                     generations.insert(rule.generation)
+                    let named = "an nftables rule (table \(familyName(rule.family)) \(text(rule.table)), chain \(text(rule.chain)))"
                     for device in rule.devices {
                         switch device {
                         case let .index(index): found.counts[Int(index), default: 0] += 1
                         case .map: maps.insert(device)
                         case let .runtime(what):
-                            found.unresolved = found.unresolved ?? "an nftables rule (table \(familyName(rule.family)) \(text(rule.table)), chain "
-                                + "\(text(rule.chain))) sends packets to a device it picks as packets come (from \(what))"
+                            found.unresolved = found.unresolved ?? "\(named) sends packets to a device it picks as packets come (from \(what))"
                         }
                     }
+                    for fill in rule.mapFills {
+                        fills[.map(family: rule.family, table: rule.table, name: fill.map), default: []].append((fill.data, named))
+                    }
                 }
-                for device in maps {
+                var pending = Array(maps)
+                while let device = pending.popLast() {
                     guard case let .map(family, table, name) = device else { continue }
+                    for (data, rule) in fills[device] ?? [] {
+                        switch data {
+                        case let .index(index): found.counts[Int(index), default: 0] += 1
+                        case .map: if maps.insert(data).inserted { pending.append(data) }
+                        case let .runtime(what):
+                            found.unresolved = found.unresolved ?? "\(rule) fills map \(text(name)), through which packets are sent to devices, "
+                                + "with a device it picks as packets come (from \(what))"
+                        }
+                    }
                     var values: [UInt32] = []
                     try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
                         NftablesRule.setElementsDumpRequest(sequence: $0, family: family, table: table, set: name)

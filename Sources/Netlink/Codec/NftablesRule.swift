@@ -6,9 +6,10 @@
 ///
 /// A statement takes its device's ifindex from a register. `nft` fills it right before, with a
 /// constant (`immediate`) or with a map lookup (`fwd to meta mark map { 1 : "tap0" }`), whose
-/// elements then name the devices. A register filled any other way, or by expressions this reader
-/// does not know in between, names a device only as packets come: that is reported as such,
-/// never guessed.
+/// elements then name the devices; a map may also be filled as packets come (`update @m { ip
+/// saddr : "tap0" }`, a `dynset`), whose data is read the same way. A register filled any other
+/// way, or by an expression this reader does not know in between, names a device only as packets
+/// come: that is reported as such, never guessed.
 public enum NftablesRule {
     /// NETLINK_NETFILTER, the netlink protocol nftables speaks.
     public static let netlinkProtocol: Int32 = 12
@@ -49,8 +50,18 @@ public enum NftablesRule {
         public var chain: [UInt8]
         /// The devices its statements send packets to, in its order.
         public var devices: [Device]
+        /// What its `dynset` statements put into maps of its table as packets come: the map's
+        /// name, and where the data comes from (read like a device; it is one when the map is
+        /// one a statement takes its device from).
+        public var mapFills: [MapFill] = []
         /// The generation of the ruleset the kernel listed it from (`nfgenmsg.res_id`).
         public var generation: UInt16
+    }
+
+    /// Data a rule puts into a map as packets come.
+    public struct MapFill: Equatable, Sendable {
+        public var map: [UInt8]
+        public var data: Device
     }
 
     /// A dump request for every rule of every family.
@@ -91,7 +102,15 @@ public enum NftablesRule {
     /// Expressions that only read registers (or write none), so one between a register's filling
     /// and its use leaves it as it was.
     private static let readers: Set<[UInt8]> = Set(["cmp", "counter", "log", "limit", "quota", "range", "last", "notrack",
-                                                      "reject", "dup", "fwd", "queue", "connlimit", "match"].map { Array($0.utf8) })
+                                                      "reject", "dup", "fwd", "queue", "connlimit", "match", "target", "dynset",
+                                                      "nat", "masq", "redir", "tproxy", "synproxy", "flow_offload", "objref"].map { Array($0.utf8) })
+    /// Expressions that write one register, with the attribute naming it (`NFTA_PAYLOAD_DREG`,
+    /// `NFTA_META_DREG`, …): one that writes another register than the one followed leaves it
+    /// as it was (`meta mark set`, `payload` writing the packet, name no such register and write none).
+    private static let writers: [[UInt8]: UInt16] = Dictionary(uniqueKeysWithValues: [
+        ("payload", 1), ("meta", 1), ("ct", 1), ("bitwise", 2), ("byteorder", 2), ("exthdr", 1), ("hash", 2), ("numgen", 1),
+        ("rt", 1), ("fib", 1), ("osf", 1), ("socket", 2), ("xfrm", 1), ("tunnel", 2),
+    ].map { (Array($0.0.utf8), UInt16($0.1)) })
 
     /// The `fwd` and `dup` statements of one rule. Throws for a payload shorter than `struct
     /// nfgenmsg`, or attributes that do not parse.
@@ -129,11 +148,17 @@ public enum NftablesRule {
         }
         try attributes.finish()
         for (position, expression) in expressions.enumerated() {
-            // NFTA_FWD_SREG_DEV is 1, NFTA_DUP_SREG_DEV is 2.
+            // NFTA_FWD_SREG_DEV is 1, NFTA_DUP_SREG_DEV is 2; NFTA_DYNSET_SET_NAME 1, NFTA_DYNSET_SREG_DATA 5.
             let deviceRegister: UInt32?
             switch expression.name {
             case Array("fwd".utf8): deviceRegister = expression.register(1)
             case Array("dup".utf8): deviceRegister = expression.register(2)
+            case Array("dynset".utf8):
+                if let map = expression.attributes[1], let data = expression.register(5) {
+                    rule.mapFills.append(MapFill(map: Array(map.prefix { $0 != 0 }),
+                                                 data: source(of: data, before: position, in: expressions, family: rule.family, table: rule.table)))
+                }
+                continue
             default: continue
             }
             guard let deviceRegister else { continue }          // `dup to ADDRESS` without a device
@@ -167,6 +192,10 @@ public enum NftablesRule {
                 guard let set = expression.attributes[1] else { return .runtime("a lookup in a map without a name") }
                 return .map(family: family, table: table, name: Array(set.prefix { $0 != 0 }))
             default:
+                if let attribute = writers[expression.name] {
+                    guard let target = expression.register(attribute), covers(target, wanted) else { continue }
+                    return .runtime("its \(String(decoding: expression.name, as: UTF8.self)) expression")
+                }
                 guard readers.contains(expression.name) else {
                     return .runtime("its \(String(decoding: expression.name, as: UTF8.self)) expression")
                 }
