@@ -149,6 +149,9 @@ public struct NetworkInterface: Sendable, Equatable {
     /// The id of the XDP program attached to it (0 when the kernel attached one but named no
     /// id); nil when none is attached.
     public var xdpProgram: UInt32?
+    /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
+    /// process can attach to a tun device by any of them. Not in the JSON schema.
+    public var altNames: [String] = []
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).

@@ -59,7 +59,7 @@ public enum DarwinCommands {
 /// They give back what `ip` can set: the tun/tap device with its owner, group and features, its
 /// MTU, transmit queue length, link group, MAC address (tap), the flags `ip link set` changes
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
-/// a new device's, its alias, the bridge or bond it was a port of, whether it was up, its
+/// a new device's, its alias and alternative names, the bridge or bond it was a port of, whether it was up, its
 /// addresses (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
 /// sets), the neighbour entries made by hand and the routes that do not come back with the
 /// addresses. Names, labels and the alias are written as `ShellWord`s, which give back the
@@ -122,6 +122,9 @@ public enum RecreateCommands {
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let alias = interface.alias { commands.append("\(link) alias \(ShellWord.quote(InterfaceName.kernelBytes(alias)))") }
+        for altName in interface.altNames {
+            commands.append("\(ip) link property add dev \(name) altname \(ShellWord.quote(InterfaceName.kernelBytes(altName)))")
+        }
         if let master = interface.master, master > 0 {
             if let masterName = interface.masterName {
                 commands.append("\(link) master \(ShellWord.quote(InterfaceName.kernelBytes(masterName)))")

@@ -407,6 +407,23 @@ struct ReaperKernelTests {
         #expect(try linkNames(ns).contains("nf4"), "stdout: \(nothing.stdout)\nstderr: \(nothing.stderr)")
     }
 
+    /// A multi-queue orphan with an alternative name is never planned (the rename fence would not
+    /// stop an attach by it), and the audit says how to let reap delete it; the one beside it is.
+    @Test func aMultiQueueOrphanWithAnAlternativeNameIsNotPlanned() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "amq0", "mode", "tap", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "amq1", "mode", "tap", "multi_queue")
+        try ns.ip("link", "property", "add", "dev", "amq0", "altname", "enp-amq0")
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
+        let findings = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        let amq0 = findings.first { $0["ifname"] as? String == "amq0" && $0["id"] as? String == "orphaned-tun" }
+        #expect(amq0?["reapable"] as? Bool == false && (amq0?["evidence"] as? String)?.contains("alternative names (enp-amq0)") == true, "\(findings)")
+        let dry = try reap(ns, state, "--min-age", "0", "--dry-run", "--format", "json")
+        let planned = ((try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])?["plan"] as? [[String: Any]] ?? []).map { $0["ifname"] as? String }
+        #expect(planned == ["amq1"], "\(dry.stdout)")
+    }
+
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

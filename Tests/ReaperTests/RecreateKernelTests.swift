@@ -13,7 +13,7 @@ import TunwardenCore
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
-    /// (flags, MTU, queue length, alias, master, group, MAC, promiscuity and allmulti counts, tun
+    /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, promiscuity and allmulti counts, tun
     /// settings), each address but the automatic link-local one with every key `ip -j` gives it
     /// (lifetimes only as finite or forever, since they count down), its routes, and its permanent
     /// and proxy neighbour entries.
@@ -34,7 +34,7 @@ struct RecreateKernelTests {
         }
         let link = try #require(try objects(["-d", "-j", "link", "show", "dev", name]).first)
         let info = (link["linkinfo"] as? [String: Any])?["info_data"] as? [String: Any] ?? [:]
-        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "master", "group", "address", "promiscuity", "allmulti"]),
+        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "promiscuity", "allmulti"]),
                     line(info, info.keys.sorted())]
         for address in try objects(["-j", "addr", "show", "dev", name]).first?["addr_info"] as? [[String: Any]] ?? [] {
             guard !((address["local"] as? String) ?? "").hasPrefix("fe80:") else { continue }
@@ -87,6 +87,7 @@ struct RecreateKernelTests {
         try ns.ip("link", "set", "rfull0", "arp", "off", "promisc", "on", "allmulticast", "on", "txqueuelen", "1234", "alias", "my alias",
                   "mtu", "1400", "address", "02:00:00:00:00:42")
         try ns.ip("link", "set", "rfull0", "up")
+        try ns.ip("link", "property", "add", "dev", "rfull0", "altname", "rfull0-alt", "altname", "rfull0.two")
         try ns.ip("addr", "add", "2001:db8:5::1/64", "dev", "rfull0", "nodad", "noprefixroute")
         try ns.ip("addr", "add", "2001:db8:6::1/64", "dev", "rfull0", "nodad", "home", "mngtmpaddr", "valid_lft", "3000", "preferred_lft", "2000")
         try ns.ip("addr", "add", "10.66.0.1/24", "brd", "+", "dev", "rfull0", "label", "rfull0:a", "noprefixroute")

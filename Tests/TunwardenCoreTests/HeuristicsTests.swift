@@ -148,6 +148,23 @@ enum Build {
         #expect(!a.findings.contains { $0.reapable })
     }
 
+    /// A multi-queue orphan with alternative names is orphaned but not reapable (the reaper's
+    /// rename fence would not stop an attach by one), and says how to make it so; a single-queue
+    /// one, fenced by an exclusive attach, stays reapable.
+    @Test func aMultiQueueOrphanWithAlternativeNamesIsNotReapable() {
+        var multi = Build.tun(7, "mq7")
+        multi.tun = TunDetails(persistent: true, multiQueue: true, numQueues: 0, numDisabledQueues: 0)
+        multi.altNames = ["enp-mq7"]
+        var single = Build.tun(8, "sq8")
+        single.altNames = ["enp-sq8"]
+        let a = Heuristics.assess(Build.snapshot([multi, single]))
+        let finding = { (name: String) in a.findings.first { $0.ifname == name && $0.id == FindingID.orphanedTun } }
+        #expect(a.interfaces.map(\.state) == [.orphaned, .orphaned])
+        #expect(finding("mq7")?.reapable == false && finding("mq7")?.evidence.contains("not reaped while it has alternative names (enp-mq7)") == true,
+                "\(finding("mq7")?.evidence ?? "")")
+        #expect(finding("sq8")?.reapable == true)
+    }
+
     @Test func tapIsJudgedLikeTun() {
         let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
         #expect(a.interfaces.first?.state == .orphaned)

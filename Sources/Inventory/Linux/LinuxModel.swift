@@ -33,6 +33,7 @@ extension LinuxInventory {
             txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
         interface.xdpProgram = link.xdpProgramID
+        interface.altNames = link.altNames.map(InterfaceName.text)
         return interface
     }
 

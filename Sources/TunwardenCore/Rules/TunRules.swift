@@ -230,10 +230,17 @@ extension Heuristics {
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"
         let queueText = tun.numQueues != nil ? ", 0 queues attached" : ""
+        // The reaper fences a multi-queue device by renaming it, which an attach by an
+        // alternative name would get past: it deletes none that has one.
+        let altNamed = tun.multiQueue == true && !interface.altNames.isEmpty
+        let altNameText = altNamed
+            ? " It is not reaped while it has alternative names (\(interface.altNames.joined(separator: ", "))), through which a process could attach "
+                + "to it past the reaper's fence; `ip link property del dev \(interface.name) altname NAME` for each lets reap delete it."
+            : ""
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent,
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
-                                ", and no process holds it (", scanText, ").")
+                                ", and no process holds it (", scanText, ").", altNameText)
         ))
         return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
     }
