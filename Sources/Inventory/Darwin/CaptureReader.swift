@@ -157,7 +157,8 @@ enum CaptureReader {
         if ShellCommand.isPrompt(word) { return true }
         // A Markdown heading may name a command (`### ifconfig -a`).
         if word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
-        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil)
+        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil
+                                             || ShellCommand.directoryPromptEnd(in: text, at: position) != nil)
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat
