@@ -55,6 +55,12 @@ public struct CapturedInventory: InventoryBackend {
         } else {
             let name = (path as NSString).lastPathComponent
             let text = try Self.load(path, as: name)
+            // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
+            // one that holds nothing readable is, so that neither an audit nor a reap passes.
+            guard !text.isEmpty else {
+                throw InventoryError("\(path): the capture is empty (nothing but blank space in it): nothing to judge. "
+                    + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
+            }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
         if !contents.readSomething, !contents.isBlank {
