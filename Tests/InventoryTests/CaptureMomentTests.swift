@@ -51,6 +51,43 @@ import Testing
         }
     }
 
+    /// Theme prompts whose commands were once skipped as prose, so that `open -a ClashX` between
+    /// the listings went unseen and utun6 was called gone: each as the theme shows it, with the
+    /// line a two-line theme puts above.
+    static let themePrompts: [(theme: String, above: String, prompt: String)] = [
+        ("prezto sorin", "", "~ ❯❯❯ "), ("gnzh", "╭─jane@Janes-MacBook-Pro ~\n", "╰─➤ "), ("crunch", "", "10:02 ~ ➭ "),
+        ("simple", "", "~/ ⇒ "), ("cloud", "", "☁  ~ "), ("kennethreitz", "", "~ "), ("minimal", "", "jane ~ "),
+        ("jonathan", "┌─(~)─┐\n", "└─(10:02:~)── "), ("agnoster as root, glyphs lost", "", "⚡ jane@mbp  ~  "), ("an emoji", "", "🍎 ~ "),
+        ("xonsh", "", "jane@Janes-MacBook-Pro ~ @ "), ("a path", "", "jane /usr/local/src "),
+    ]
+
+    @Test(arguments: themePrompts.indices)
+    func aThemePromptShowsTheCommandBetweenTheListings(index: Int) {
+        let (theme, above, prompt) = Self.themePrompts[index]
+        func session(_ between: String) -> String {
+            let ifconfig = Self.ifconfig.replacingOccurrences(of: "user@mbp ~ % ", with: above + prompt)
+            let netstat = Self.netstat.replacingOccurrences(of: "user@mbp ~ % ", with: above + prompt)
+            return ifconfig + between + netstat
+        }
+        #expect(CapturePasteTests.assess(session("")).status == .critical, "\(theme): the control")
+        let assessment = CapturePasteTests.assess(session(above + prompt + "open -a ClashX\n"))
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(theme): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(theme)")
+    }
+
+    /// Output and prose whose lines start like such a prompt are no command lines: a ps row of a
+    /// path, a route row, prose naming a directory.
+    @Test func linesThatOnlyLookLikeThemePromptsAreNoCommands() {
+        for line in ["  412 /Library/Application Support/ZeroTier/One/zerotier-one", "rapportd 669 jane cwd DIR 1,4 640 2 /",
+                     "The file is in ~/Downloads now.", "default            192.168.2.1        UGScg                 en0", "❯ is the prompt",
+                     "[jane@mbp ~]$ ifconfig -a"] {
+            let text = CaptureText(file: "t.txt", text: line)
+            #expect(ShellCommand.directoryPromptEnd(in: text, at: 0) == nil, "\(line)")
+        }
+        for word in ["❯❯❯", "➤", "➭", "⇒", "╰─➤", "└─(10:02:~)──"] { #expect(ShellCommand.isPrompt(word), "\(word)") }
+        for word in ["┌─(~)─┐", "->", ">>>", "(10:02)"] { #expect(!ShellCommand.isPrompt(word), "\(word)") }
+    }
+
     /// One line running a listing, a command that may change the tables and more (`ifconfig -a &&
     /// open -a ClashX && netstat -rn`) prints more than one moment with nothing to tell them
     /// apart; and `clear; ifconfig | head` pipes its listing on: neither listing is whole.

@@ -52,4 +52,19 @@ import TestSupport
         let result = try HostileRun.run(["audit", "--from", capture.path + "/paste.txt", "--format", "json"], timeout: 120)
         #expect(!result.signalled && [0, 1, 2, 3].contains(result.status), "status \(result.status), stderr: \(result.stderr.prefix(500))")
     }
+
+    /// An empty capture (`pbpaste > cap.txt` with nothing copied), or one of blank space alone, is
+    /// refused as one with nothing readable is: `reap` too exits 3 rather than finding nothing
+    /// to reap.
+    @Test(arguments: ["", " \n\n\t  \n"])
+    func anEmptyCaptureIsRefused(text: String) throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: capture.path + "/cap.txt"))
+        for command in [["audit"], ["audit", "--format", "json"], ["reap", "--dry-run"]] {
+            let result = try HostileRun.run(command + ["--from", capture.path + "/cap.txt"], timeout: 10)
+            #expect(result.status == 3, "\(command): status \(result.status), stdout: \(result.stdout)")
+            #expect(result.stderr.contains("the capture is empty"), "\(command): \(result.stderr)")
+        }
+    }
 }

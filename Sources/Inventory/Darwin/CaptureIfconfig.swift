@@ -92,6 +92,17 @@ extension Section {
             entry.flags = flagsWord[flagsWord.index(after: open)..<close].split(separator: ",").map(String.init)
         }
         let end = readBody(from: start + 2, into: &entry, contents: &contents)
+        // A header in the middle of its line whose block ends with that line, while the next line
+        // goes on with words that are neither a header nor a body line: what stands before the
+        // header (a prefix on every line that `LinePrefix` does not know, `run 42 | utun4: …`)
+        // may stand before each body line too, and end the block after its header. Its
+        // addresses are then unknown, not none.
+        if !text.startsLine(start), !text[start].contains(">"), end < range.upperBound, end > start, text.startsLine(end),
+           text.line(end - 1) == text.line(start), !Self.isIfconfigHeader(text, end), !Self.isBodyWord(text[end]) {
+            entry.addressesPartial = true
+            let first = (max(start - 3, 0)..<start).first { text.line($0) == text.line(start) } ?? start
+            contents.notes.append("\(at(start)): \(entry.name)'s header is not at its line's start ('\(text.excerpt(first..<(start + 1), limit: 48))'), and its block ends with that line: its body may be on the lines after it, behind the same prefix, so its addresses are unknown")
+        }
         ifconfigBlocks += 1
         if entry.name == "lo0" {
             sawLoopback = true

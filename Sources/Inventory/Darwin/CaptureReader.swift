@@ -19,6 +19,7 @@ enum CaptureReader {
             contents.isBlank = false
             if contents.firstWords.isEmpty { contents.firstWords = text.excerpt(0..<min(text.count, 8), limit: 60) }
         }
+        if let prefix = text.linePrefix { contents.notes.append("\(text.file): \(prefix.note)") }
         // The files of a capture directory are read in a fixed order, not the order they were
         // made in: moments compare within one file only.
         contents.moment = 0
@@ -156,7 +157,8 @@ enum CaptureReader {
         if ShellCommand.isPrompt(word) { return true }
         // A Markdown heading may name a command (`### ifconfig -a`).
         if word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
-        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil)
+        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil
+                                             || ShellCommand.directoryPromptEnd(in: text, at: position) != nil)
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat

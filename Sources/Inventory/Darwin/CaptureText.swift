@@ -6,7 +6,8 @@ import Foundation
 /// the same as the original; the lines, where they survived, mark where rows and blocks end.
 /// The text is cleaned first: bytes that are not UTF-8 become U+FFFD, terminal colour sequences
 /// are dropped, and NUL, no-break and ideographic spaces separate words like a space. Lines
-/// quoted with `>` (a mail, a Markdown post) or numbered by `cat -n` read as the lines they hold. Each word
+/// quoted with `>` (a mail, a Markdown post), numbered by `cat -n`, or behind a prefix on every line
+/// (`LinePrefix`: a CI log's timestamp, a chat nick) read as the lines they hold. Each word
 /// costs twelve bytes, so ten megabytes of one line stay cheap.
 struct CaptureText {
     /// The file the text came from, as notes name it.
@@ -20,9 +21,13 @@ struct CaptureText {
     /// How many lines the text has.
     private(set) var lineCount = 1
 
+    /// The prefix taken off every line (a CI log's timestamp, a chat nick, `grep -n`'s number),
+    /// when the lines carried one: see `LinePrefix`.
+    let linePrefix: LinePrefix?
+
     init(file: String, data: Data) {
         self.file = file
-        text = Self.clean(data)
+        (text, linePrefix) = LinePrefix.strip(Self.clean(data))
         tokenize()
     }
 

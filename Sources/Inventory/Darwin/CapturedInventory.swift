@@ -55,6 +55,12 @@ public struct CapturedInventory: InventoryBackend {
         } else {
             let name = (path as NSString).lastPathComponent
             let text = try Self.load(path, as: name)
+            // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
+            // one that holds nothing readable is, so that neither an audit nor a reap passes.
+            guard !text.isEmpty else {
+                throw InventoryError("\(path): the capture is empty (nothing but blank space in it): nothing to judge. "
+                    + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
+            }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
         if !contents.readSomething, !contents.isBlank {
@@ -168,6 +174,20 @@ public struct CapturedInventory: InventoryBackend {
 
         var nextIndex = max(contents.interfaces.compactMap(\.kernelIndex).max() ?? 0, indexFromRoutes.values.max() ?? 0) + 1
         func standIn() -> Int { defer { nextIndex += 1 }; return nextIndex }
+        // The interfaces the routing table shows to have a link-local address: the gateway of a
+        // directly attached route (`fe80::%utun4/64  fe80::1015:2003:ab03:1%utun4  UcI  utun4`
+        // names the interface's own address) or its own host route (`fe80::…%utun4 link#20
+        // UHLI lo0`). A block of one of them that shows no such address lost lines, and its
+        // addresses are unknown rather than none.
+        var linkLocalInRoutes: Set<String> = []
+        for row in contents.routes where row.destination.family == .inet6 {
+            if !row.flags.contains("G"), let gateway = row.gateway, gateway.isIPv6LinkLocal, gateway.bytes[8...].contains(where: { $0 != 0 }) {
+                linkLocalInRoutes.insert(row.netif)
+            }
+            if row.destination.length == 128, row.destination.address.isIPv6LinkLocal, row.flags.contains("L"), let zone = row.zone, zone != row.netif {
+                linkLocalInRoutes.insert(zone)
+            }
+        }
         var interfaces: [NetworkInterface] = []
         var conflicts: [String] = []
         for entry in contents.interfaces {
@@ -181,6 +201,10 @@ public struct CapturedInventory: InventoryBackend {
             )
             interface.agentDescriptions = entry.agents
             interface.addressesUnknown = entry.nameOnly || entry.addressesPartial
+            if !interface.addressesUnknown, linkLocalInRoutes.contains(entry.name), !entry.addresses.contains(where: \.isLinkLocal) {
+                interface.addressesUnknown = true
+                problems.append("\(entry.name)'s block shows no link-local address, but the routing table shows it has one: lines of the block were lost, so its addresses are unknown")
+            }
             interfaces.append(interface)
         }
         // The same interface under another name in the routing table: an index ifconfig gives

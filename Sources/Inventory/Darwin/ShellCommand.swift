@@ -125,6 +125,11 @@ struct ShellCommand {
             return command
         }
         guard text.startsLine(position) else { return nil }
+        // A prompt that ends in its directory (`☁  ~ open -a ClashX`, `jane ~ netstat -rn`).
+        if let after = directoryPromptEnd(in: text, at: position), var command = parse(text, from: after, prompted: true, anyCommand: true) {
+            command.words = position..<command.words.upperBound
+            return command
+        }
         return parse(text, from: position, prompted: false)
     }
 

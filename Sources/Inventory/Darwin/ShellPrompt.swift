@@ -2,8 +2,14 @@ import Foundation
 
 /// Telling a shell prompt from output: the characters prompts end with, and the words that end one.
 extension ShellCommand {
-    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes.
-    static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶"]).union(powerlineGlyphs)
+    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes
+    /// (gnzh's `➤`, crunch's `➭`, simple's `⇒`).
+    static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "➤", "➭", "⇒"]).union(powerlineGlyphs)
+    /// The prompt characters no output line starts a word of: a word of nothing else (prezto's
+    /// sorin theme shows `❯❯❯`) is a prompt.
+    static let themeArrows: Set<Character> = promptEnds.subtracting(["$", "%", "#", ">"])
+    /// The corners and lines that frame a two-line theme prompt.
+    static let frameCorners = "╰└╭┌├"
     /// The glyphs agnoster and powerline themes end each segment of a prompt with.
     static let powerlineGlyphs: Set<Character> = ["\u{E0B0}", "\u{E0B1}"]
     /// The glyphs that open each segment of a right prompt (powerlevel10k's classic and rainbow
@@ -18,8 +24,13 @@ extension ShellCommand {
     static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
         // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`), alone or
         // with a prompt character after it.
-        if let first = word.first, "╰└╭┌├".contains(first), word.count <= 4,
-           word.dropFirst().allSatisfy({ "─━$%#>❯➜".contains($0) }) { return true }
+        if let first = word.first, frameCorners.contains(first), word.count <= 4,
+           word.dropFirst().allSatisfy({ "─━".contains($0) || promptEnds.contains($0) }) { return true }
+        // jonathan's second line, a clock and the directory in the frame: `└─(10:02:~)──`.
+        if let first = word.first, frameCorners.contains(first), word.count <= 64, let open = word.firstIndex(of: "("),
+           let close = word.lastIndex(of: ")"), open < close, word[word.index(after: word.startIndex)..<open].allSatisfy({ "─━".contains($0) }),
+           !word[word.index(after: close)...].isEmpty, word[word.index(after: close)...].allSatisfy({ "─━".contains($0) || promptEnds.contains($0) }) { return true }
+        if word.count <= 4, word.allSatisfy({ themeArrows.contains($0) }) { return true }
         guard let last = word.last, promptEnds.contains(last) else { return false }
         if word.count == 1 { return true }
         // agnoster and powerline themes end each segment with a separator glyph (U+E0B0).
@@ -34,5 +45,46 @@ extension ShellCommand {
         // `100.0%` (ping's packet loss, a progress meter): a number, not a prompt.
         if last == "%", word.dropLast().allSatisfy({ $0.isNumber || $0 == "." }) { return false }
         return word.count <= 128 && !word.contains("=") && !word.contains("<") && word.first != "%" && word.first != "$"
+    }
+
+    /// Where the command starts after a prompt that ends in its directory, with no prompt
+    /// character after it: oh-my-zsh's cloud, minimal and kennethreitz themes (`☁  ~ `, `jane ~ `,
+    /// `~/src `), agnoster's root prompt with its powerline glyphs lost (`⚡ jane@mbp  ~  `), an
+    /// emoji theme's `🍎 ~ `, and xonsh's `jane@mbp ~ @ `. At most three words that decorate a
+    /// prompt come first (a symbol, a user name or `user@host`, a clock), then the directory,
+    /// then (xonsh) `@`. Nil unless such a prompt starts the line at `position` and a command
+    /// word follows it on the line.
+    static func directoryPromptEnd(in text: CaptureText, at position: Int) -> Int? {
+        guard text.startsLine(position) else { return nil }
+        let line = text.line(position)
+        func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
+        var at = position
+        while onLine(at), !isDirectoryWord(text[at]) {
+            guard at - position < 3, isPromptDecoration(text[at]) else { return nil }
+            at += 1
+        }
+        guard onLine(at) else { return nil }
+        at += 1
+        if onLine(at), text[at] == "@" { at += 1 }
+        guard onLine(at), !isPrompt(text[at]), text[at] == "sudo" || isCommandWord(text[at]) else { return nil }
+        return at
+    }
+
+    /// Whether a word names a directory as a prompt shows it: `~`, `~/src`, `/etc`, `~/`.
+    static func isDirectoryWord<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, first == "~" || first == "/", word.count <= 128 else { return false }
+        if first == "~", word.count > 1, word.dropFirst().first != "/" { return false }
+        return !word.contains(where: { "$%#>]);|&<'\"`=:*".contains($0) })
+    }
+
+    /// Whether a word may decorate a prompt before its directory: a symbol or an emoji (`☁`,
+    /// `⚡`, `🍎`), a user name, `user@host`, or a clock (`10:02`).
+    static func isPromptDecoration<S: StringProtocol>(_ word: S) -> Bool {
+        if isUserAtHost(word) { return true }
+        if word.count <= 2, word.allSatisfy({ !$0.isASCII && !$0.isLetter && !$0.isNumber }) { return true }
+        if let first = word.first, first.isASCII, first.isLowercase, word.count <= 32,
+           word.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }) { return true }
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        return (2...3).contains(parts.count) && parts.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy(\.isNumber) }
     }
 }
