@@ -8,9 +8,9 @@ import Darwin
 
 /// A device's full state before it was removed, as the journal keeps it.
 ///
-/// Keys added after the first version (`txqlen`, `ifalias`, `master`, `master_ifname`, and the
-/// address keys beyond family, local, prefixlen, address and scope) are optional, so journals
-/// written before them stay readable.
+/// Keys added after the first version (`txqlen`, `ifalias`, `master`, `master_ifname`, `neigh`,
+/// and the address keys beyond family, local, prefixlen, address and scope) are optional, so
+/// journals written before them stay readable.
 public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
     public var kind: InterfaceKind
     public var infoKind: String?
@@ -28,8 +28,10 @@ public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
     public var tun: TunDetails?
     public var addresses: [InterfaceAddress]
     public var routes: [Route]
+    /// Its neighbour entries made by hand (nil: none, or a journal written before they were kept).
+    public var neighbours: [RecreateCommands.Neighbour]?
 
-    public init(_ interface: NetworkInterface, routes: [Route]) {
+    public init(_ interface: NetworkInterface, routes: [Route], neighbours: [RecreateCommands.Neighbour] = []) {
         kind = interface.kind
         infoKind = interface.infoKind
         flags = interface.flags
@@ -43,11 +45,12 @@ public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
         tun = interface.tun
         addresses = interface.addresses
         self.routes = routes
+        self.neighbours = neighbours.isEmpty ? nil : neighbours
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, infoKind = "info_kind", flags, mtu, group, txQueueLength = "txqlen", alias = "ifalias", master
-        case masterName = "master_ifname", address, tun, addresses = "addr_info", routes
+        case masterName = "master_ifname", address, tun, addresses = "addr_info", routes, neighbours = "neigh"
     }
 
     public func write(to json: inout JSONWriter) {
@@ -65,6 +68,7 @@ public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
             json.field("tun", tun)
             json.field("addr_info", addresses)
             json.field("routes", routes)
+            if let neighbours { json.field("neigh", neighbours) }
         }
     }
 }

@@ -67,8 +67,8 @@ public enum DarwinCommands {
 public enum RecreateCommands {
     /// A neighbour entry a person made on a device (`ip neigh add … nud permanent`, `nud noarp`,
     /// `ip neigh add proxy …`): the kernel never makes it again by itself.
-    public struct Neighbour: Equatable, Sendable {
-        public enum Kind: String, Sendable { case permanent, noarp, proxy }
+    public struct Neighbour: Equatable, Sendable, Decodable, JSONRecord {
+        public enum Kind: String, Sendable, Decodable { case permanent, noarp, proxy }
         public var address: IPAddress
         /// The link-layer address, `aa:bb:…` (none for a proxy entry, or a NOARP one given none).
         public var linkLayerAddress: String?
@@ -81,6 +81,31 @@ public enum RecreateCommands {
             self.linkLayerAddress = linkLayerAddress
             self.kind = kind
             self.router = router
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case address = "dst", linkLayerAddress = "lladdr", kind = "state", router
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let text = try container.decode(String.self, forKey: .address)
+            guard let address = IPAddress(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .address, in: container, debugDescription: "not an IP address: \(text)")
+            }
+            self.init(address: address, linkLayerAddress: try container.decodeIfPresent(String.self, forKey: .linkLayerAddress),
+                      kind: try container.decode(Kind.self, forKey: .kind), router: try container.decodeIfPresent(Bool.self, forKey: .router) ?? false)
+        }
+
+        /// `{"dst": …, "lladdr": …, "state": "permanent" | "noarp" | "proxy", "router": true}`,
+        /// as `ip -j neigh` names them (`lladdr` only when it has one, `router` only when set).
+        public func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.field("dst", address.description)
+                json.field("lladdr", linkLayerAddress)
+                json.field("state", kind.rawValue)
+                if router { json.field("router", true) }
+            }
         }
     }
 

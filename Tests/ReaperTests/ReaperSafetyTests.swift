@@ -614,6 +614,29 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// A multi-queue device a killed run took down lost its neighbour entries made by hand, which
+    /// its intent recorded: the repair sets it up again and names them as what it lacks (failed).
+    @Test func aRepairNamesTheNeighbourEntriesAKilledRunsFenceFlushed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "knmq", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "knmq", "up")
+        try ns.ip("neigh", "add", "10.68.0.5", "lladdr", "02:00:00:00:00:05", "nud", "permanent", "dev", "knmq")
+        let knmq = try #require(try LinuxInventory(namespaceName: ns.name).snapshot().interfaces.first { $0.name == "knmq" })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let saved = RecreateCommands.Neighbour(address: IPAddress("10.68.0.5")!, linkLayerAddress: "02:00:00:00:00:05", kind: .permanent)
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "knmq", ifindex: knmq.index,
+                                          prior: PriorState(knmq, routes: [], neighbours: [saved]), fenceGroup: 0x1234_5670, fenceName: "tw0000000000009")])
+        // What the killed run's fence did: down (which flushes the entry), renamed, grouped.
+        try ns.ip("link", "set", "knmq", "down")
+        try ns.ip("link", "set", "knmq", "name", "tw0000000000009")
+        try ns.ip("link", "set", "tw0000000000009", "group", "\(0x1234_5670)")
+        try ns.ip("neigh", "flush", "dev", "tw0000000000009")
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        #expect(lines.count == 1 && lines.first?.failed == true && lines.first?.line.contains("neighbour entry 10.68.0.5") == true, "\(lines)")
+        #expect(try links(ns)[knmq.index]?.name == Array("knmq".utf8))
+    }
+
     /// A journal at `state` holding what a reap killed right after its intent for `name` leaves:
     /// that intent (the device's state as the inventory sees it now, with its routes, and the
     /// fence it names). Returns the device's ifindex and the journal.

@@ -19,7 +19,11 @@ import TunwardenCore
             InterfaceAddress(local: IPAddress("2001:db8::1")!, prefixLength: 64, scope: "global", flags: ["nodad", "mngtmpaddr"],
                              validLifetime: 3000, preferredLifetime: 2000),
         ]
-        let prior = PriorState(device, routes: [])
+        let prior = PriorState(device, routes: [], neighbours: [
+            RecreateCommands.Neighbour(address: IPAddress("10.66.0.5")!, linkLayerAddress: "02:00:00:00:00:05", kind: .permanent),
+            RecreateCommands.Neighbour(address: IPAddress("2001:db8::5")!, linkLayerAddress: "02:00:00:00:00:06", kind: .permanent, router: true),
+            RecreateCommands.Neighbour(address: IPAddress("2001:db8::7")!, linkLayerAddress: nil, kind: .proxy),
+        ])
         let record = JournalRecord(time: Date(timeIntervalSince1970: 1_800_000_000), run: "r1", type: .intent, netns: "blue",
                                    ifname: device.name, ifindex: 7, prior: prior, recreate: [])
         let journal = Journal(path: path)
@@ -33,6 +37,10 @@ import TunwardenCore
         let line = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         #expect(line.contains(#""txqlen":1234"#) && line.contains(#""ifalias":"my alias\\x07""#) && line.contains(#""master_ifname":"br0""#))
         #expect(line.contains(#""valid_life_time":3000"#) && line.contains(#""flags":["nodad","mngtmpaddr"]"#))
+        #expect(line.contains(#""neigh":[{"dst":"10.66.0.5","lladdr":"02:00:00:00:00:05","state":"permanent"},"#
+                              + #"{"dst":"2001:db8::5","lladdr":"02:00:00:00:00:06","state":"permanent","router":true},{"dst":"2001:db8::7","state":"proxy"}]"#), "\(line)")
+        // None made by hand: no key at all.
+        #expect(PriorState(device, routes: []).neighbours == nil)
     }
 
     @Test func aRecordWrittenBeforeTheNewKeysStillReads() throws {

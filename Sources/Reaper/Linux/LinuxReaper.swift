@@ -122,11 +122,11 @@ public struct LinuxReaper {
         do {
             try journal.append(batches.flatMap { batch in
                 batch.items.map { item in
-                    JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
-                                  prior: PriorState(item.interface, routes: item.routes),
+                    let byHand = (neighbours[Int32(item.interface.index)] ?? []).compactMap(Self.recreated)
+                    return JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
+                                  prior: PriorState(item.interface, routes: item.routes, neighbours: byHand),
                                   recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: place.name,
-                                                                      unnamedNamespace: place.unnamedIdentity,
-                                                                      neighbours: (neighbours[Int32(item.interface.index)] ?? []).compactMap(Self.recreated)),
+                                                                      unnamedNamespace: place.unnamedIdentity, neighbours: byHand),
                                   fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!))
                 }
             })

@@ -143,9 +143,10 @@ extension LinuxReaper {
         return commands.joined(separator: "; ")
     }
 
-    /// What device `index` lacks now of the addresses and routes `prior` recorded (going down
-    /// drops its IPv6 addresses and routes; renaming relabels IPv4 addresses), in words. The
-    /// routes the kernel makes for addresses and IPv6 link-local ones are not asked for.
+    /// What device `index` lacks now of the addresses, routes and neighbour entries made by hand
+    /// `prior` recorded (going down drops its IPv6 addresses and routes and flushes its neighbour
+    /// entries; renaming relabels IPv4 addresses), in words. The routes the kernel makes for
+    /// addresses and IPv6 link-local ones are not asked for.
     static func lostSince(_ prior: PriorState, index: Int32, client: RtnetlinkClient) -> [String] {
         guard let addresses = try? DownedState.addresses(of: [index], client: client)[index] ?? [],
               let routes = try? DownedState.routes(through: [index], client: client)[index]?.alone ?? [] else {
@@ -170,6 +171,15 @@ extension LinuxReaper {
                     && (message.destination.flatMap { IPAddress(bytes: $0) } ?? IPPrefix(address: route.destination.address, length: 0)?.address) == route.destination.address
             }
             if !found { lost.append("route \(route.display)") }
+        }
+        if let saved = prior.neighbours, !saved.isEmpty {
+            guard let entries = try? DownedState.neighbours(of: [index], client: client)[index] ?? [] else {
+                return lost + ["(its neighbour entries could not be listed to check)"]
+            }
+            let present = Set(entries.compactMap(LinuxReaper.recreated).map { "\($0.kind) \($0.address)" })
+            for entry in saved where !present.contains("\(entry.kind) \(entry.address)") {
+                lost.append("\(entry.kind == .proxy ? "proxy " : "")neighbour entry \(entry.address)")
+            }
         }
         return lost
     }
