@@ -268,6 +268,39 @@ import TunwardenCore
         }
     }
 
+    /// A last look that took too long to reach the deletion (the reaper stopped, a stalled
+    /// machine) is taken again; when every look does, nothing is deleted and every device is
+    /// given back.
+    @Test func aStaleLastLookIsTakenAgainAndNeverActedOn() throws {
+        let kernel = ScriptedKernel([Link(3, "sl0"), Link(4, "sl1", tap: true)])
+        var reaper = kernel.reaper()
+        reaper.lastLookLimit = .milliseconds(100)
+        var looks = 0
+        reaper.stepHook = { step in
+            guard step == "verified" else { return }
+            looks += 1
+            // Stopped once, between the look and the deletion; meanwhile sl1 became a port.
+            if looks == 1 {
+                kernel.change(4) { $0.master = 9 }
+                usleep(150_000)
+            }
+        }
+        let (results, _) = try reap(reaper, try kernel.plan())
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(looks == 2)
+        #expect(byName["sl0"]?.outcome == .deleted, "\(results)")
+        #expect(byName["sl1"]?.outcome == .skipped && byName["sl1"]?.detail?.contains("it became a port of ifindex 9") == true, "\(results)")
+
+        let stalled = ScriptedKernel([Link(3, "st0")])
+        var stalling = stalled.reaper()
+        stalling.lastLookLimit = .milliseconds(50)
+        stalling.stepHook = { if $0 == "verified" { usleep(80_000) } }
+        let (refused, _) = try reap(stalling, try stalled.plan())
+        #expect(stalled.deletions.isEmpty)
+        #expect(refused.first?.outcome == .failed && refused.first?.detail?.contains("too long for what it saw to still hold; nothing deleted") == true, "\(refused)")
+        expectRestored(stalled, 3, name: "st0")
+    }
+
     @Test func aDeviceReplacedAfterReverificationIsNotTheOneFenced() throws {
         let kernel = ScriptedKernel([Link(3, "rq0"), Link(4, "rq1")])
         let plan = try kernel.plan()

@@ -118,116 +118,131 @@ extension LinuxReaper {
         //    while links come and go too fast for a consistent dump, it is each target by itself
         //    plus the (small) dumps of the kinds that stack on a device, and the targets are then
         //    deleted one by one.
+        //    The look is only as good as it is recent: one that took longer than
+        //    `lastLookLimit` from its first list to the deletion (the reaper stopped or starved,
+        //    a stalled machine) is taken again, and after three such looks nothing is deleted.
         var confirmed = grouped
-        var settled = false
         var whole = true
-        for _ in 0..<4 {
+        var staleLooks = 0
+        lastLook: while true {
+            var settled = false
+            var lookStarted = ContinuousClock.now
+            for _ in 0..<4 {
+                lookStarted = ContinuousClock.now
+                if let signal = caughtSignal() {
+                    abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
+                    return results
+                }
+                let targetIndices = Set(confirmed.map { Int($0.index) })
+                // A process that bound a socket to a target since the plan (tcpdump, a server
+                // listening only on it) uses it; with the lists unreadable, any target may be used.
+                let sockets: (packet: [Int: Int], bound: [Int: Int])
+                switch system.socketUse(namespaceFD) {
+                case let .success(counts): sockets = counts
+                case let .failure(problem):
+                    abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
+                    return results
+                }
+                // Devices stacked on a target from another namespace (a macvlan moved into a
+                // container's) go with it too: every other namespace is asked, and one that cannot be
+                // leaves nothing deleted.
+                let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
+                guard elsewhere.unread.isEmpty else {
+                    abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
+                    return results
+                }
+                // Routes of other devices that depend on a target, and traffic-control actions and
+                // nftables rules that send packets to one, configured since the plan (by ifindex or
+                // address, which the fence does not stop).
+                var dependents: [Int32: String]
+                do {
+                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
+                    for (index, count) in try TrafficRedirects.counts(client: client) where targetIndices.contains(index) {
+                        if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
+                    }
+                } catch {
+                    abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
+                    return results
+                }
+                switch system.forwards(namespaceFD) {
+                case let .success(found):
+                    if let unresolved = found.unresolved {
+                        abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
+                        return results
+                    }
+                    for (index, count) in found.counts where targetIndices.contains(index) {
+                        if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
+                    }
+                case let .failure(problem):
+                    abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
+                    return results
+                }
+                let view: View
+                do {
+                    view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
+                } catch {
+                    abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
+                    return results
+                }
+                whole = view.whole
+                if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
+                    let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
+                    abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
+                    return results
+                }
+                var stacked: [Int: [String]] = [:]
+                for link in view.links where link.linkNetnsID == nil {
+                    for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
+                        stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
+                    }
+                }
+                for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
+                let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+                var kept: [Target] = []
+                var released = false
+                for target in confirmed {
+                    guard let link = byIndex[Int(target.index)] else {
+                        // Deleted by someone else: there is nothing to restore.
+                        record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                        released = true
+                        continue
+                    }
+                    if let use = Heuristics.socketUse(packet: sockets.packet[Int(target.index)] ?? 0, bound: sockets.bound[Int(target.index)] ?? 0, now: true) {
+                        giveBack(target, .skipped, use)
+                        released = true
+                    } else if let dependent = dependents[target.index] {
+                        giveBack(target, .skipped, dependent)
+                        released = true
+                    } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
+                        giveBack(target, .skipped, problem)
+                        released = true
+                    } else {
+                        kept.append(target)
+                    }
+                }
+                confirmed = kept
+                if !released {
+                    settled = true
+                    break
+                }
+            }
+            guard !confirmed.isEmpty else { return results }
+            guard settled else {
+                abandon(confirmed, .failed, "the devices kept changing while being verified; nothing deleted")
+                return results
+            }
+            stepHook?("verified")
             if let signal = caughtSignal() {
                 abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
                 return results
             }
-            let targetIndices = Set(confirmed.map { Int($0.index) })
-            // A process that bound a socket to a target since the plan (tcpdump, a server
-            // listening only on it) uses it; with the lists unreadable, any target may be used.
-            let sockets: (packet: [Int: Int], bound: [Int: Int])
-            switch system.socketUse(namespaceFD) {
-            case let .success(counts): sockets = counts
-            case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether a socket is bound to it (\(problem)); nothing deleted")
+            if ContinuousClock.now - lookStarted > lastLookLimit {
+                staleLooks += 1
+                if staleLooks < 3 { continue lastLook }
+                abandon(confirmed, .failed, "each last look before deleting took longer than \(lastLookLimit) to reach the deletion (a stopped or starved process, a stalled machine), too long for what it saw to still hold; nothing deleted")
                 return results
             }
-            // Devices stacked on a target from another namespace (a macvlan moved into a
-            // container's) go with it too: every other namespace is asked, and one that cannot be
-            // leaves nothing deleted.
-            let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
-            guard elsewhere.unread.isEmpty else {
-                abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
-                return results
-            }
-            // Routes of other devices that depend on a target, and traffic-control actions and
-            // nftables rules that send packets to one, configured since the plan (by ifindex or
-            // address, which the fence does not stop).
-            var dependents: [Int32: String]
-            do {
-                dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
-                for (index, count) in try TrafficRedirects.counts(client: client) where targetIndices.contains(index) {
-                    if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
-                }
-            } catch {
-                abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
-                return results
-            }
-            switch system.forwards(namespaceFD) {
-            case let .success(found):
-                if let unresolved = found.unresolved {
-                    abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
-                    return results
-                }
-                for (index, count) in found.counts where targetIndices.contains(index) {
-                    if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
-                }
-            case let .failure(problem):
-                abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
-                return results
-            }
-            let view: View
-            do {
-                view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
-            } catch {
-                abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
-                return results
-            }
-            whole = view.whole
-            if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
-                let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
-                abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
-                return results
-            }
-            var stacked: [Int: [String]] = [:]
-            for link in view.links where link.linkNetnsID == nil {
-                for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
-                    stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
-                }
-            }
-            for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
-            let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-            var kept: [Target] = []
-            var released = false
-            for target in confirmed {
-                guard let link = byIndex[Int(target.index)] else {
-                    // Deleted by someone else: there is nothing to restore.
-                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
-                    released = true
-                    continue
-                }
-                if let use = Heuristics.socketUse(packet: sockets.packet[Int(target.index)] ?? 0, bound: sockets.bound[Int(target.index)] ?? 0, now: true) {
-                    giveBack(target, .skipped, use)
-                    released = true
-                } else if let dependent = dependents[target.index] {
-                    giveBack(target, .skipped, dependent)
-                    released = true
-                } else if let problem = Self.verificationProblem(target, link: link, group: group, stackedOn: stacked[Int(target.index)] ?? []) {
-                    giveBack(target, .skipped, problem)
-                    released = true
-                } else {
-                    kept.append(target)
-                }
-            }
-            confirmed = kept
-            if !released {
-                settled = true
-                break
-            }
-        }
-        guard !confirmed.isEmpty else { return results }
-        guard settled else {
-            abandon(confirmed, .failed, "the devices kept changing while being verified; nothing deleted")
-            return results
-        }
-        stepHook?("verified")
-        if let signal = caughtSignal() {
-            abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
-            return results
+            break
         }
 
         // 5. One deletion for the whole group, or, when the group could not be seen whole, one
