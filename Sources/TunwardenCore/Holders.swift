@@ -79,8 +79,9 @@ public struct HolderScan: Sendable, Equatable {
     /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
     /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
     public var forwards: [Int: Int] = [:]
-    /// Why some nftables statement sends packets to a device known only as packets come (nil:
-    /// none does): then any tun/tap may be the one, and none is proven unused.
+    /// Why the device some nftables statement sends packets to cannot be known (nil: every one
+    /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
+    /// one picked only as packets come, or rules that cannot be read. Then none is proven unused.
     public var forwardsUnknown: String?
     /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
     /// then which device a socket uses is unknown, and no tun/tap is proven unused.

@@ -29,6 +29,7 @@ import Testing
     @Test func capturedMapElementsAreDeviceIndices() throws {
         let replies = try CapturedMessageTests.messages("nft-setelem-dump", type: NftablesRule.setElementMessage)
         let decoded = try replies.map { try NftablesRule.decodeSetElementValues($0.payload) }
+        #expect(decoded.allSatisfy { $0.others == 0 })
         // tap0 is 3; vb is 4 or 5, as the kernel numbered the pair.
         let values = Set(decoded.flatMap(\.values))
         #expect(values.count == 2 && values.contains(3) && values.isSubset(of: [3, 4, 5]), "\(values)")
@@ -96,6 +97,17 @@ import Testing
         // A 16-byte register covers four words: a write to NFT_REG_1 reaches NFT_REG32_02.
         #expect(try devices([Self.immediate(10, [6]), ("payload", [(1, Self.register(1))]), ("fwd", [(1, Self.register(10))])])
                 == [.runtime("its payload expression")])
+        // A value runs on into the registers after its first: 8 bytes into NFT_REG32_00 fill _01 too.
+        #expect(try devices([Self.immediate(9, [6]), Self.immediate(8, [1, 2]), ("fwd", [(1, Self.register(9))])]) == [.index(2)])
+        // A payload load says how long it is: 4 bytes into NFT_REG32_00 leave _01 alone; one that
+        // does not say is taken to fill as much as any value can.
+        #expect(try devices([Self.immediate(9, [6]), ("payload", [(1, Self.register(8)), (4, Self.register(4))]), ("fwd", [(1, Self.register(9))])])
+                == [.index(6)])
+        #expect(try devices([Self.immediate(9, [6]), ("meta", [(1, Self.register(8))]), ("fwd", [(1, Self.register(9))])])
+                == [.runtime("its meta expression")])
+        // A map lookup's data starts at its register: a device further in is not its first word.
+        #expect(try devices([("lookup", [(1, Array("m".utf8) + [0]), (3, Self.register(8))]), ("fwd", [(1, Self.register(9))])])
+                == [.runtime("a map whose data is more than a device index")])
         // An expression this reader does not know: known only as packets come.
         #expect(try devices([Self.immediate(8, [6]), ("inner", [(1, Self.register(12))]), ("fwd", [(1, Self.register(8))])])
                 == [.runtime("its inner expression")])
@@ -129,7 +141,8 @@ import Testing
         #expect(throws: NetlinkError.self) { try NftablesRule.decodeRule(bytes.prefix(3)) }
         #expect(throws: NetlinkError.self) { try NftablesRule.decodeSetElementValues(bytes.prefix(2)) }
         for end in 0...bytes.count { _ = try? NftablesRule.decodeRule(bytes.prefix(end)) }
-        // A register attribute of the wrong size is no register.
-        #expect(try NftablesRule.decodeRule(Self.rule([Self.immediate(8, [6]), ("fwd", [(1, [8])])])[...]).devices == [])
+        // A `fwd` whose device register cannot be read names a device that is not known.
+        #expect(try NftablesRule.decodeRule(Self.rule([Self.immediate(8, [6]), ("fwd", [(1, [8])])])[...]).devices
+                == [.runtime("a device register that cannot be read")])
     }
 }

@@ -291,14 +291,45 @@ import TunwardenCore
         #expect(byName["sl0"]?.outcome == .deleted, "\(results)")
         #expect(byName["sl1"]?.outcome == .skipped && byName["sl1"]?.detail?.contains("it became a port of ifindex 9") == true, "\(results)")
 
+        // Looks stalled longer each time: none is acted on.
         let stalled = ScriptedKernel([Link(3, "st0")])
         var stalling = stalled.reaper()
         stalling.lastLookLimit = .milliseconds(50)
-        stalling.stepHook = { if $0 == "verified" { usleep(80_000) } }
+        var stalls = [80_000, 200_000, 500_000]
+        stalling.stepHook = { if $0 == "verified", !stalls.isEmpty { usleep(useconds_t(stalls.removeFirst())) } }
         let (refused, _) = try reap(stalling, try stalled.plan())
         #expect(stalled.deletions.isEmpty)
-        #expect(refused.first?.outcome == .failed && refused.first?.detail?.contains("too long for what it saw to still hold; nothing deleted") == true, "\(refused)")
+        #expect(refused.first?.outcome == .failed && refused.first?.detail?.contains("what a look saw may no longer hold; nothing deleted") == true, "\(refused)")
         expectRestored(stalled, 3, name: "st0")
+
+        // A host whose every honest look takes longer than the limit still reaps: the second
+        // look, no slower than the first by half, is acted on.
+        let slow = ScriptedKernel([Link(3, "sw0")])
+        var patient = slow.reaper()
+        patient.lastLookLimit = .milliseconds(20)
+        var slowLooks = 0
+        patient.stepHook = { if $0 == "verified" { slowLooks += 1; usleep(60_000) } }
+        let (done, _) = try reap(patient, try slow.plan())
+        #expect(done.first?.outcome == .deleted && slowLooks == 2, "\(done)")
+    }
+
+    /// Deleting one by one (links churned too fast for a whole look), a pause between two
+    /// deletions longer than a look may take leaves the rest undeleted and given back.
+    @Test func aPauseBetweenDeletionsOneByOneLeavesTheRest() throws {
+        let kernel = ScriptedKernel([Link(3, "pd0"), Link(4, "pd1"), Link(5, "pd2")])
+        var reaper = kernel.reaper()
+        reaper.lookTargetByTarget = true
+        reaper.lastLookLimit = .milliseconds(50)
+        var deletes = 0
+        kernel.refuse = { request in
+            if request.type == NetlinkType.delLink { deletes += 1; if deletes == 1 { usleep(120_000) } }
+            return nil
+        }
+        let (results, _) = try reap(reaper, try kernel.plan())
+        #expect(results.filter { $0.outcome == .deleted }.count == 1, "\(results)")
+        let rest = results.filter { $0.outcome == .skipped }
+        #expect(rest.count == 2 && rest.allSatisfy { $0.detail?.contains("passed between two deletions") == true }, "\(results)")
+        for target in rest { expectRestored(kernel, Int32(target.ifindex), name: target.ifname) }
     }
 
     @Test func aDeviceReplacedAfterReverificationIsNotTheOneFenced() throws {

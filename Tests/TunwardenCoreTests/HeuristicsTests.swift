@@ -140,7 +140,7 @@ enum Build {
         #expect(a.interfaces.first?.state == .suspect && a.interfaces.first?.reason == "2 nftables statements send packets to it (fwd or dup), and would send them nowhere once it is gone",
                 "\(a.interfaces.first?.reason ?? "")")
         #expect(a.interfaces.last?.state == .orphaned)
-        scan.forwardsUnknown = "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression)"
+        scan.forwardsUnknown = "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression), which may be this one"
         a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
         #expect(a.interfaces.first?.state == .suspect)
         #expect(a.interfaces.last?.state == .unknown && a.interfaces.last?.reason.hasSuffix("(from its meta expression), which may be this one") == true,

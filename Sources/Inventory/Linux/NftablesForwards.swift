@@ -51,6 +51,11 @@ public enum NftablesForwards {
                         fills[.map(family: rule.family, table: rule.table, name: fill.map), default: []].append((fill.data, named))
                     }
                 }
+            } catch NetlinkError.kernel(_, let code, _) where [EOPNOTSUPP, EPROTONOSUPPORT].contains(code) {
+                // The kernel has no nftables: no rule can exist.
+                return Found()
+            }
+            do {
                 var pending = Array(maps)
                 while let device = pending.popLast() {
                     guard case let .map(family, table, name) = device else { continue }
@@ -64,21 +69,25 @@ public enum NftablesForwards {
                         }
                     }
                     var values: [UInt32] = []
+                    var others = 0
                     try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
                         NftablesRule.setElementsDumpRequest(sequence: $0, family: family, table: table, set: name)
-                    }, restart: { values = [] }) { message in
+                    }, restart: { (values, others) = ([], 0) }) { message in
                         guard message.header.type == NftablesRule.setElementMessage else { return }
-                        let (listed, generation) = try NftablesRule.decodeSetElementValues(message.payload)
-                        generations.insert(generation)
-                        values += listed
+                        let listed = try NftablesRule.decodeSetElementValues(message.payload)
+                        generations.insert(listed.generation)
+                        values += listed.values
+                        others += listed.others
                     }
                     for value in values { found.counts[Int(value), default: 0] += 1 }
+                    if others > 0 {
+                        found.unresolved = found.unresolved ?? "nftables map \(text(name)) (table \(familyName(family)) \(text(table))), through which packets "
+                            + "are sent to devices, holds \(others) value\(others == 1 ? "" : "s") that \(others == 1 ? "is" : "are") not a device index alone"
+                    }
                 }
-            } catch NetlinkError.kernel(_, let code, _) where [EOPNOTSUPP, EPROTONOSUPPORT, ENOENT].contains(code) {
-                // No nftables in this kernel; or a map gone since the rules were listed, which a
-                // new generation tells.
-                if code == ENOENT, !maps.isEmpty { continue }
-                return Found()
+            } catch NetlinkError.kernel(_, let code, _) where code == ENOENT {
+                // A map gone since the rules were listed: the ruleset changed; read it again.
+                continue
             }
             if generations.count <= 1 { return found }
         }

@@ -104,13 +104,18 @@ public enum NftablesRule {
     private static let readers: Set<[UInt8]> = Set(["cmp", "counter", "log", "limit", "quota", "range", "last", "notrack",
                                                       "reject", "dup", "fwd", "queue", "connlimit", "match", "target", "dynset",
                                                       "nat", "masq", "redir", "tproxy", "synproxy", "flow_offload", "objref"].map { Array($0.utf8) })
-    /// Expressions that write one register, with the attribute naming it (`NFTA_PAYLOAD_DREG`,
-    /// `NFTA_META_DREG`, …): one that writes another register than the one followed leaves it
-    /// as it was (`meta mark set`, `payload` writing the packet, name no such register and write none).
-    private static let writers: [[UInt8]: UInt16] = Dictionary(uniqueKeysWithValues: [
-        ("payload", 1), ("meta", 1), ("ct", 1), ("bitwise", 2), ("byteorder", 2), ("exthdr", 1), ("hash", 2), ("numgen", 1),
-        ("rt", 1), ("fib", 1), ("osf", 1), ("socket", 2), ("xfrm", 1), ("tunnel", 2),
-    ].map { (Array($0.0.utf8), UInt16($0.1)) })
+    /// Expressions that write registers, with the attribute naming the first (`NFTA_PAYLOAD_DREG`,
+    /// `NFTA_META_DREG`, …) and the one giving how many bytes they write, where they have one
+    /// (`NFTA_PAYLOAD_LEN`, …; without it, as many as any value can have): one that writes
+    /// elsewhere than the register followed leaves it as it was (`meta mark set`, `payload`
+    /// writing the packet, name no such register and write none).
+    private static let writers: [[UInt8]: (register: UInt16, length: UInt16?)] = Dictionary(uniqueKeysWithValues: [
+        ("payload", (1, 4)), ("meta", (1, nil)), ("ct", (1, nil)), ("bitwise", (2, 3)), ("byteorder", (2, 4)), ("exthdr", (1, 4)),
+        ("hash", (2, nil)), ("numgen", (1, nil)), ("rt", (1, nil)), ("fib", (1, nil)), ("osf", (1, nil)), ("socket", (2, nil)),
+        ("xfrm", (1, nil)), ("tunnel", (2, nil)),
+    ].map { (Array($0.0.utf8), (UInt16($0.1.0), $0.1.1.map(UInt16.init))) })
+    /// The most 4-byte words one value fills (NFT_REG32_00…15: 64 bytes).
+    static let longestValue: UInt32 = 16
 
     /// The `fwd` and `dup` statements of one rule. Throws for a payload shorter than `struct
     /// nfgenmsg`, or attributes that do not parse.
@@ -161,7 +166,12 @@ public enum NftablesRule {
                 continue
             default: continue
             }
-            guard let deviceRegister else { continue }          // `dup to ADDRESS` without a device
+            guard let deviceRegister else {
+                // `dup to ADDRESS` names no device; a `fwd` always does, so one without a
+                // readable device register is not known.
+                if expression.name == Array("fwd".utf8) { rule.devices.append(.runtime("a device register that cannot be read")) }
+                continue
+            }
             rule.devices.append(source(of: deviceRegister, before: position, in: expressions, family: rule.family, table: rule.table))
         }
         return rule
@@ -176,24 +186,31 @@ public enum NftablesRule {
             switch expression.name {
             case Array("immediate".utf8):
                 // NFTA_IMMEDIATE_DREG 1, NFTA_IMMEDIATE_DATA 2 { NFTA_DATA_VALUE 1 }.
-                guard let target = expression.register(1), covers(target, wanted) else { continue }
-                guard let data = expression.attributes[2] else { return .runtime("an immediate value without data") }
-                var inner = AttributeDecoder(data)
-                while inner.next() {
-                    guard inner.type == dataValue else { continue }
-                    let value = inner.data, offset = Int(wanted - firstWord(target)) * 4
-                    guard value.count >= offset + 4 else { break }
-                    return .index(value.readNative(UInt32.self, at: value.startIndex + offset))
+                guard let target = expression.register(1) else { continue }
+                guard let data = expression.attributes[2] else {
+                    guard covers(target, wanted, words: 1) else { continue }
+                    return .runtime("an immediate value without data")
                 }
-                return .runtime("an immediate value that is not a device index")
+                var inner = AttributeDecoder(data)
+                var value: ArraySlice<UInt8>?
+                while inner.next() { if inner.type == dataValue { value = inner.data } }
+                // A verdict (`accept`, `jump`) goes to the verdict register, no data register.
+                guard let value else { continue }
+                guard covers(target, wanted, words: UInt32((value.count + 3) / 4)) else { continue }
+                let offset = Int(wanted - firstWord(target)) * 4
+                guard value.count >= offset + 4 else { return .runtime("an immediate value that is not a device index") }
+                return .index(value.readNative(UInt32.self, at: value.startIndex + offset))
             case Array("lookup".utf8):
-                // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_DREG 3.
-                guard let target = expression.register(3), covers(target, wanted) else { continue }
+                // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_DREG 3. A map's data may be longer than a device
+                // index: only its first word is read as one.
+                guard let target = expression.register(3), covers(target, wanted, words: longestValue) else { continue }
+                guard wanted == firstWord(target) else { return .runtime("a map whose data is more than a device index") }
                 guard let set = expression.attributes[1] else { return .runtime("a lookup in a map without a name") }
                 return .map(family: family, table: table, name: Array(set.prefix { $0 != 0 }))
             default:
-                if let attribute = writers[expression.name] {
-                    guard let target = expression.register(attribute), covers(target, wanted) else { continue }
+                if let writer = writers[expression.name] {
+                    let length = writer.length.flatMap { expression.register($0) }.map { ($0 + 3) / 4 } ?? longestValue
+                    guard let target = expression.register(writer.register), covers(target, wanted, words: max(length, 1)) else { continue }
                     return .runtime("its \(String(decoding: expression.name, as: UTF8.self)) expression")
                 }
                 guard readers.contains(expression.name) else {
@@ -210,19 +227,22 @@ public enum NftablesRule {
         register >= 8 ? register - 8 : (register &- 1) &* 4
     }
 
-    /// Whether a value written to register `target` (of the width its kind has) covers `word`.
-    private static func covers(_ target: UInt32, _ word: UInt32) -> Bool {
+    /// Whether a value of `words` 4-byte words written from register `target` on covers `word`
+    /// (a value runs on into the registers after its first).
+    private static func covers(_ target: UInt32, _ word: UInt32, words: UInt32) -> Bool {
         guard (1...4).contains(target) || (8...23).contains(target) else { return false }
         let start = firstWord(target)
-        return word >= start && word - start < (target >= 8 ? 1 : 4)
+        return word >= start && word - start < words
     }
 
-    /// The values of a map's elements that can be device indices (exactly four bytes), as one
-    /// reply lists them. Throws for a payload shorter than `struct nfgenmsg`, or attributes that
-    /// do not parse.
-    public static func decodeSetElementValues(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (values: [UInt32], generation: UInt16) {
+    /// The values of a map's elements, as one reply lists them: those that can be device indices
+    /// (exactly four bytes), and how many others there are (a map whose data is longer than an
+    /// index, whose first word is then read). Throws for a payload shorter than `struct
+    /// nfgenmsg`, or attributes that do not parse.
+    public static func decodeSetElementValues(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (values: [UInt32], others: Int, generation: UInt16) {
         let generation = try generation(payload)
         var values: [UInt32] = []
+        var others = 0
         var attributes = AttributeDecoder(payload.dropFirst(4))
         while attributes.next() {
             guard attributes.type == elementsList else { continue }
@@ -234,8 +254,12 @@ public enum NftablesRule {
                             guard element.type == elementData else { continue }
                             element.nested { data in
                                 while data.next() {
-                                    guard data.type == dataValue, data.data.count == 4 else { continue }
-                                    values.append(data.data.readNative(UInt32.self, at: data.data.startIndex))
+                                    guard data.type == dataValue else { continue }
+                                    if data.data.count == 4 {
+                                        values.append(data.data.readNative(UInt32.self, at: data.data.startIndex))
+                                    } else {
+                                        others += 1
+                                    }
                                 }
                             }
                         }
@@ -244,6 +268,6 @@ public enum NftablesRule {
             }
         }
         try attributes.finish()
-        return (values, generation)
+        return (values, others, generation)
     }
 }

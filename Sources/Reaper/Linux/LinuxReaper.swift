@@ -44,10 +44,12 @@ public struct LinuxReaper {
     var lookTargetByTarget = false
     /// What the reaper takes from the system: the real kernel, or scripted stand-ins in tests.
     var system = System.kernel
-    /// The longest a last look may take from its first list to the deletion and still be acted
+    /// The longest a last look may take from its first list to the deletion and surely be acted
     /// on: a reaper stopped or starved in between deletes on what it saw, which may no longer
-    /// hold. A second at most: the last look of 10,000 devices beside 57,000 sockets takes about a
-    /// tenth of that.
+    /// hold. The last look of 10,000 devices beside 57,000 sockets takes about a tenth of a
+    /// second; one that asks thousands of other namespaces, or reads a full routing table, may
+    /// take longer honestly, and is acted on when it is no slower than the batch's quickest by
+    /// half.
     var lastLookLimit: Duration = .seconds(1)
 
     public init(namespaceName: String?) {

@@ -120,10 +120,14 @@ extension LinuxReaper {
         //    deleted one by one.
         //    The look is only as good as it is recent: one that took longer than
         //    `lastLookLimit` from its first list to the deletion (the reaper stopped or starved,
-        //    a stalled machine) is taken again, and after three such looks nothing is deleted.
+        //    a stalled machine) is taken again. A host whose honest look takes longer (a full
+        //    routing table, hundreds of namespaces) is not refused for it: a look that took at
+        //    most half as long again as the quickest of this batch's is acted on. After three
+        //    looks too slow for either, nothing is deleted.
         var confirmed = grouped
         var whole = true
-        var staleLooks = 0
+        var staleLooks: [Duration] = []
+        var quickestLook: Duration?
         lastLook: while true {
             var settled = false
             var lookStarted = ContinuousClock.now
@@ -236,10 +240,17 @@ extension LinuxReaper {
                 abandon(confirmed, .skipped, "interrupted by \(signal) before deleting")
                 return results
             }
-            if ContinuousClock.now - lookStarted > lastLookLimit {
-                staleLooks += 1
-                if staleLooks < 3 { continue lastLook }
-                abandon(confirmed, .failed, "each last look before deleting took longer than \(lastLookLimit) to reach the deletion (a stopped or starved process, a stalled machine), too long for what it saw to still hold; nothing deleted")
+            let took = ContinuousClock.now - lookStarted
+            let quickest = min(quickestLook ?? took, took)
+            // The quickest look counts as honest only once another was timed beside it.
+            let honest = quickestLook.map { _ in quickest * 3 / 2 } ?? .zero
+            quickestLook = quickest
+            if took > max(lastLookLimit, honest) {
+                staleLooks.append(took)
+                if staleLooks.count < 3 { continue lastLook }
+                let times = staleLooks.map { Self.seconds($0) }.joined(separator: ", ")
+                abandon(confirmed, .failed, "each last look before deleting took too long to reach the deletion (\(times)): longer than \(Self.seconds(lastLookLimit)) "
+                        + "and half as long again as the quickest, as when the reaper is stopped or starved or the machine stalls; what a look saw may no longer hold; nothing deleted")
                 return results
             }
             break
@@ -257,7 +268,20 @@ extension LinuxReaper {
             }
         } else {
             var sent: [Target] = []
-            for target in confirmed {
+            var checkpoint = ContinuousClock.now
+            for (position, target) in confirmed.enumerated() {
+                // One by one, each deletion is a step a stop can fall between: a signal, or a
+                // pause longer than a look may take, leaves the rest undeleted.
+                let paused = ContinuousClock.now - checkpoint
+                if let signal = caughtSignal() {
+                    abandon(Array(confirmed[position...]), .skipped, "interrupted by \(signal) before deleting")
+                    break
+                }
+                if paused > lastLookLimit {
+                    abandon(Array(confirmed[position...]), .skipped, "not deleted: \(Self.seconds(paused)) passed between two deletions (the reaper stopped or starved), so the last look may no longer hold; the next reap looks again")
+                    break
+                }
+                checkpoint = ContinuousClock.now
                 let index = target.index
                 do {
                     try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
@@ -450,6 +474,12 @@ extension LinuxReaper {
             return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
         }
         return nil
+    }
+
+    /// A duration in seconds for people, to the millisecond (`1.204 s`).
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        return "\(whole).\(String(format: "%03lld", fraction / 1_000_000_000_000_000)) s"
     }
 
     /// Why a grouped target must not be deleted, judged by ifindex from the last dump; nil when

@@ -225,7 +225,7 @@ extension Heuristics {
             return (.unknown, "no carrier and no holder, but which device each socket is bound to cannot be known (\(unknown)), so a socket may use it")
         }
         if let unknown = scan.forwardsUnknown {
-            return (.unknown, "no carrier and no holder, but \(unknown), which may be this one")
+            return (.unknown, "no carrier and no holder, but \(unknown)")
         }
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"
@@ -235,7 +235,7 @@ extension Heuristics {
         let altNamed = tun.multiQueue == true && !interface.altNames.isEmpty
         let altNameText = altNamed
             ? " It is not reaped while it has alternative names (\(interface.altNames.joined(separator: ", "))), through which a process could attach "
-                + "to it past the reaper's fence; `ip link property del dev \(interface.name) altname NAME` for each lets reap delete it."
+                + "to it past the reaper's fence; `ip link property del dev \(ShellWord.quote(InterfaceName.kernelBytes(interface.name))) altname NAME` for each lets reap delete it."
             : ""
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed,
