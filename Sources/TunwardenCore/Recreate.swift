@@ -75,16 +75,23 @@ public enum RecreateCommands {
         public var kind: Kind
         /// NTF_ROUTER: the neighbour is an IPv6 router.
         public var router: Bool
+        /// NTF_EXT_LEARNED: learned outside the kernel (`extern_learn`).
+        public var externLearned: Bool
+        /// NDA_PROTOCOL: who made it (`protocol N`), when it was said.
+        public var protocolID: UInt8?
 
-        public init(address: IPAddress, linkLayerAddress: String?, kind: Kind, router: Bool = false) {
+        public init(address: IPAddress, linkLayerAddress: String?, kind: Kind, router: Bool = false, externLearned: Bool = false,
+                    protocolID: UInt8? = nil) {
             self.address = address
             self.linkLayerAddress = linkLayerAddress
             self.kind = kind
             self.router = router
+            self.externLearned = externLearned
+            self.protocolID = protocolID
         }
 
         enum CodingKeys: String, CodingKey {
-            case address = "dst", linkLayerAddress = "lladdr", kind = "state", router
+            case address = "dst", linkLayerAddress = "lladdr", kind = "state", router, externLearned = "extern_learn", protocolID = "protocol"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -94,17 +101,22 @@ public enum RecreateCommands {
                 throw DecodingError.dataCorruptedError(forKey: .address, in: container, debugDescription: "not an IP address: \(text)")
             }
             self.init(address: address, linkLayerAddress: try container.decodeIfPresent(String.self, forKey: .linkLayerAddress),
-                      kind: try container.decode(Kind.self, forKey: .kind), router: try container.decodeIfPresent(Bool.self, forKey: .router) ?? false)
+                      kind: try container.decode(Kind.self, forKey: .kind), router: try container.decodeIfPresent(Bool.self, forKey: .router) ?? false,
+                      externLearned: try container.decodeIfPresent(Bool.self, forKey: .externLearned) ?? false,
+                      protocolID: try container.decodeIfPresent(UInt8.self, forKey: .protocolID))
         }
 
-        /// `{"dst": …, "lladdr": …, "state": "permanent" | "noarp" | "proxy", "router": true}`,
-        /// as `ip -j neigh` names them (`lladdr` only when it has one, `router` only when set).
+        /// `{"dst": …, "lladdr": …, "state": "permanent" | "noarp" | "proxy", "router": true,
+        /// "extern_learn": true, "protocol": N}`, keys modelled on `ip -j neigh` (`lladdr` and
+        /// `protocol` only when it has them, the flags only when set).
         public func write(to json: inout JSONWriter) {
             json.object { json in
                 json.field("dst", address.description)
                 json.field("lladdr", linkLayerAddress)
                 json.field("state", kind.rawValue)
                 if router { json.field("router", true) }
+                if externLearned { json.field("extern_learn", true) }
+                if let protocolID { json.field("protocol", protocolID) }
             }
         }
     }
@@ -172,8 +184,10 @@ public enum RecreateCommands {
                 add += "\(neighbour.address)"
                 if let link = neighbour.linkLayerAddress { add += " lladdr \(link)" }
                 add += " nud \(neighbour.kind.rawValue)"
-                if neighbour.router { add += " router" }
             }
+            if neighbour.router { add += " router" }
+            if neighbour.externLearned { add += " extern_learn" }
+            if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
             commands.append(add + " dev \(name)")
         }
         // Routes the kernel makes by itself (for addresses, link-local, the local table) come back

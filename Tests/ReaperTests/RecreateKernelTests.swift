@@ -44,12 +44,15 @@ struct RecreateKernelTests {
             }
             view.append(line(shown, shown.keys.sorted()))
         }
+        // (In an order of their own: the kernel lists a neighbour table in its hash order.)
+        var neighbours: [String] = []
         for proxy in [[], ["proxy"]] {
             for entry in try objects(["-j", "neigh", "show"] + proxy + ["dev", name])
             where proxy.isEmpty ? ((entry["state"] as? [String]) ?? []).contains("PERMANENT") : true {
-                view.append("neigh " + line(entry, entry.keys.sorted()))
+                neighbours.append("neigh " + line(entry, entry.keys.sorted()))
             }
         }
+        view += neighbours.sorted()
         for family in ["-4", "-6"] {
             for route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
                 view.append(line(route, route.keys.sorted()))
@@ -114,7 +117,8 @@ struct RecreateKernelTests {
         // Neighbour entries made by hand, which go with the device and never come back by themselves.
         try ns.ip("neigh", "add", "10.66.1.5", "lladdr", "02:00:00:00:00:05", "nud", "permanent", "dev", "rfull0")
         try ns.ip("neigh", "add", "2001:db8:6::5", "lladdr", "02:00:00:00:00:06", "nud", "permanent", "router", "dev", "rfull0")
-        try ns.ip("neigh", "add", "proxy", "2001:db8:6::7", "dev", "rfull0")
+        try ns.ip("neigh", "add", "proxy", "2001:db8:6::7", "dev", "rfull0", "router")
+        try ns.ip("neigh", "add", "10.66.1.8", "lladdr", "02:00:00:00:00:08", "nud", "permanent", "dev", "rfull0", "extern_learn", "protocol", "99")
         let run: ([String]) throws -> String = { try Shell.run(["ip", "-n", ns.name] + $0) }
         let before = try ["rfull0", "rfull1"].map { try Self.ipView($0, run) }
 

@@ -99,7 +99,8 @@ import TunwardenCore
             RecreateCommands.Neighbour(address: IPAddress("10.66.0.5")!, linkLayerAddress: "02:00:00:00:00:05", kind: .permanent),
             RecreateCommands.Neighbour(address: IPAddress("2001:db8::5")!, linkLayerAddress: "02:00:00:00:00:06", kind: .permanent, router: true),
             RecreateCommands.Neighbour(address: IPAddress("10.66.0.6")!, linkLayerAddress: nil, kind: .noarp),
-            RecreateCommands.Neighbour(address: IPAddress("2001:db8::7")!, linkLayerAddress: nil, kind: .proxy),
+            RecreateCommands.Neighbour(address: IPAddress("2001:db8::7")!, linkLayerAddress: nil, kind: .proxy, router: true),
+            RecreateCommands.Neighbour(address: IPAddress("10.66.0.8")!, linkLayerAddress: "02:00:00:00:00:08", kind: .permanent, externLearned: true, protocolID: 99),
         ]
         #expect(RecreateCommands.commands(for: device, routes: [], namespace: "blue", unnamedNamespace: nil, neighbours: neighbours) == [
             "ip -n blue tuntap add dev tap9 mode tap",
@@ -108,7 +109,8 @@ import TunwardenCore
             "ip -n blue neigh add 10.66.0.5 lladdr 02:00:00:00:00:05 nud permanent dev tap9",
             "ip -n blue neigh add 2001:db8::5 lladdr 02:00:00:00:00:06 nud permanent router dev tap9",
             "ip -n blue neigh add 10.66.0.6 nud noarp dev tap9",
-            "ip -n blue neigh add proxy 2001:db8::7 dev tap9",
+            "ip -n blue neigh add proxy 2001:db8::7 router dev tap9",
+            "ip -n blue neigh add 10.66.0.8 lladdr 02:00:00:00:00:08 nud permanent extern_learn protocol 99 dev tap9",
         ])
     }
 

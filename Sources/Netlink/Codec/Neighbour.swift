@@ -20,6 +20,8 @@ public struct NeighbourMessage: Equatable, Sendable {
     public static let proxy: UInt8 = 0x08
     /// NTF_ROUTER: the neighbour is an IPv6 router.
     public static let router: UInt8 = 0x80
+    /// NTF_EXT_LEARNED: an entry learned outside the kernel (`ip neigh add … extern_learn`).
+    public static let externLearned: UInt8 = 0x10
     /// RTN_UNICAST, as `ndm_type` names the kind of address an entry is for.
     public static let unicast: UInt8 = 1
 

@@ -73,7 +73,8 @@ public struct LinuxReaper {
         let kind: RecreateCommands.Neighbour.Kind = neighbour.flags & NeighbourMessage.proxy != 0 ? .proxy
             : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
         return RecreateCommands.Neighbour(address: address, linkLayerAddress: neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) },
-                                          kind: kind, router: neighbour.flags & NeighbourMessage.router != 0)
+                                          kind: kind, router: neighbour.flags & NeighbourMessage.router != 0,
+                                          externLearned: neighbour.flags & NeighbourMessage.externLearned != 0, protocolID: neighbour.protocolID)
     }
 
     /// Executes `plan`. Throws `ReapRefusal` (nothing changed) when the system cannot be trusted or
