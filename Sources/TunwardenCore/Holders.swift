@@ -79,6 +79,10 @@ public struct HolderScan: Sendable, Equatable {
     /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
     /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
     public var forwards: [Int: Int] = [:]
+    /// The nftables base chains and flowtables hooked on each device, by name (`InterfaceName`
+    /// text), in words (`chain netdev t c`): a firewall or fast path set up for it, which deleting
+    /// it unhooks (older kernels release such a chain, rules and all).
+    public var nftablesHooks: [String: [String]] = [:]
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come, or rules that cannot be read. Then none is proven unused.

@@ -62,6 +62,8 @@ import Testing
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeSetElementValues(payload)) != nil { decoded += 1 }
+        if (try? NftablesRule.decodeHooked(payload, flowtable: false)) != nil { decoded += 1 }
+        if (try? NftablesRule.decodeHooked(payload, flowtable: true)) != nil { decoded += 1 }
         // A neighbour entry that decodes is asked for again as itself.
         if let neighbour = try? NeighbourMessage.decode(payload) {
             decoded += 1

@@ -136,6 +136,33 @@ import Testing
                                   NftablesRule.MapFill(map: Array("n".utf8), data: .runtime("its payload expression"))])
     }
 
+    /// A chain hooked on one device or several, and a flowtable's devices, by name.
+    @Test func hooksNameTheirDevices() throws {
+        func names(_ list: [String]) -> AttributeEncoder {
+            var encoder = AttributeEncoder()
+            for name in list { encoder.append(type: 1, string: name) }
+            return encoder
+        }
+        var chain = AttributeEncoder(prefix: [5, 0, 0, 7])
+        chain.append(type: 1, string: "t")
+        chain.append(type: 3, string: "c")
+        chain.appendNested(type: 4) { hook in
+            hook.append(type: 1, payload: [0, 0, 0, 0])
+            hook.append(type: 3, string: "tap0")
+            hook.append(type: 4 | 0x8000, payload: names(["tap1", "tap2"]).bytes)
+        }
+        let hooked = try NftablesRule.decodeHooked(chain.bytes[...], flowtable: false)
+        #expect(hooked == NftablesRule.Hooked(family: 5, table: Array("t".utf8), name: Array("c".utf8),
+                                              devices: ["tap0", "tap1", "tap2"].map { Array($0.utf8) }, generation: 7))
+        var flowtable = AttributeEncoder(prefix: [1, 0, 0, 7])
+        flowtable.append(type: 1, string: "f")
+        flowtable.append(type: 2, string: "ft")
+        flowtable.appendNested(type: 3) { hook in hook.append(type: 3 | 0x8000, payload: names(["eth0", "tap3"]).bytes) }
+        #expect(try NftablesRule.decodeHooked(flowtable.bytes[...], flowtable: true).devices == ["eth0", "tap3"].map { Array($0.utf8) })
+        #expect(throws: NetlinkError.self) { try NftablesRule.decodeHooked(chain.bytes.prefix(3), flowtable: false) }
+        for end in 0...chain.bytes.count { _ = try? NftablesRule.decodeHooked(chain.bytes.prefix(end), flowtable: false) }
+    }
+
     @Test func brokenRulesThrowAndNeverTrap() throws {
         let bytes = Self.rule([Self.immediate(8, [6]), ("fwd", [(1, Self.register(8))])])
         #expect(throws: NetlinkError.self) { try NftablesRule.decodeRule(bytes.prefix(3)) }

@@ -384,6 +384,9 @@ struct ReaperKernelTests {
         try nft("add", "map", "netdev", "t", "d", "{ type ipv4_addr : iface_index; flags dynamic; }")
         try nft("add", "rule", "netdev", "t", "c", "update", "@d", "{", "ip", "saddr", ":", "\"nf5\"", "}")
         try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "ip", "saddr", "map", "@d")
+        // A chain hooked on a tap: a firewall set up for it.
+        try ns.ip("tuntap", "add", "dev", "nf6", "mode", "tap")
+        try nft("add", "chain", "netdev", "t", "h6", "{ type filter hook ingress device nf6 priority 0; }")
         func states() throws -> [String: (state: String, reason: String)] {
             let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
             let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
@@ -393,10 +396,11 @@ struct ReaperKernelTests {
         for tap in ["nf0", "nf1", "nf2", "nf5"] {
             #expect(judged[tap]?.state == "suspect" && judged[tap]?.reason.contains("an nftables rule sends packets to it (fwd or dup)") == true, "\(tap): \(judged)")
         }
+        #expect(judged["nf6"]?.state == "suspect" && judged["nf6"]?.reason.contains("nftables chain netdev t h6 is hooked on it") == true, "\(judged)")
         #expect(judged["nf3"]?.state == "orphaned", "\(judged)")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
         #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
-        #expect(try linkNames(ns) == ["lo", "nf0", "nf1", "nf2", "nf5", "nfva", "nfvb"], "stdout: \(result.stdout)")
+        #expect(try linkNames(ns) == ["lo", "nf0", "nf1", "nf2", "nf5", "nf6", "nfva", "nfvb"], "stdout: \(result.stdout)")
 
         try ns.ip("tuntap", "add", "dev", "nf4", "mode", "tap")
         try nft("add", "rule", "netdev", "t", "c", "fwd", "to", "iif")

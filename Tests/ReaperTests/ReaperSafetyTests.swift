@@ -342,10 +342,10 @@ struct ReaperSafetyTests {
     @Test func whatComesToDependOnATargetAfterItsFenceKeepsIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
+        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
         try ns.ip("tuntap", "add", "dev", "ldmq", "mode", "tap", "multi_queue")
         try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
-        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
+        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
         // (A kernel without tc's u32 filter or mirred action, or a machine without nft, leaves that case untested.)
         let tc = (try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "qdisc", "add", "dev", "lvb", "ingress"]).status) == 0
         let nft = ["ip", "netns", "exec", ns.name, "nft"]
@@ -357,7 +357,7 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "10.4.0.1/24", "dev", "ldmq")
         try ns.ip("addr", "add", "10.5.0.1/24", "dev", "lva")
         let plan = try plan(ns)
-        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ldmq"])
+        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ldmq"])
         var reaper = LinuxReaper(namespaceName: ns.name)
         let xdp = Locked<Process?>(nil)
         reaper.stepHook = { step in
@@ -370,7 +370,10 @@ struct ReaperSafetyTests {
                 _ = try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "filter", "add", "dev", "lvb", "parent", "ffff:", "protocol", "all",
                                         "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ld4"])
             }
-            if nftables { _ = try? Shell.capture(nft + ["add", "rule", "netdev", "t", "c", "dup", "to", "\"ld5\""]) }
+            if nftables {
+                _ = try? Shell.capture(nft + ["add", "rule", "netdev", "t", "c", "dup", "to", "\"ld5\""])
+                _ = try? Shell.capture(nft + ["add", "chain", "netdev", "t", "h6", "{ type filter hook ingress device ld6 priority 0; }"])
+            }
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "late")
         let outcome = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
@@ -383,6 +386,7 @@ struct ReaperSafetyTests {
         }
         if nftables {
             #expect(outcome["ld5"]?.outcome == .skipped && outcome["ld5"]?.detail?.contains("an nftables rule now sends packets to it") == true, "\(results)")
+            #expect(outcome["ld6"]?.outcome == .skipped && outcome["ld6"]?.detail?.contains("nftables chain netdev t h6 is now hooked on it") == true, "\(results)")
         }
         if xdp.value != nil {
             #expect(outcome["ld2"]?.outcome == .skipped && outcome["ld2"]?.detail?.contains("an XDP program") == true, "\(results)")

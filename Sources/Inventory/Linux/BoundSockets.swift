@@ -129,7 +129,9 @@ public enum SocketUse {
         }
         if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespaceFD) { scan.redirects = counts }
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
-        case let .success(found): (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
+        case let .success(found):
+            (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
+            scan.nftablesHooks = Dictionary(found.hooked.map { (InterfaceName.text($0.key), $0.value) }, uniquingKeysWith: +)
         case let .failure(problem):
             // The reaper deletes nothing without the rules: the audit does not call a tap reapable either.
             scan.forwardsUnknown = "which devices nftables rules send packets to cannot be known (\(problem)), so one may send packets to it"
@@ -155,7 +157,7 @@ extension HolderScan {
     /// sockets, redirects, forwards), leaving its own holders as they are.
     public mutating func takeUses(of other: HolderScan) {
         (packetSockets, boundSockets, redirects) = (other.packetSockets, other.boundSockets, other.redirects)
-        (forwards, forwardsUnknown) = (other.forwards, other.forwardsUnknown)
+        (forwards, forwardsUnknown, nftablesHooks) = (other.forwards, other.forwardsUnknown, other.nftablesHooks)
     }
 }
 #endif

@@ -14,17 +14,22 @@ public enum NftablesForwards {
         /// Why some statement's device is known only as packets come (nil: every one is known),
         /// in words that name the rule: then any device may be the one.
         public var unresolved: String?
+        /// The base chains and flowtables hooked on each device, by name (the kernel's bytes), in
+        /// words (`chain netdev t c`).
+        public var hooked: [[UInt8]: [String]] = [:]
 
-        public init(counts: [Int: Int] = [:], unresolved: String? = nil) {
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooked: [[UInt8]: [String]] = [:]) {
             self.counts = counts
             self.unresolved = unresolved
+            self.hooked = hooked
         }
     }
 
     /// The rules' forwards, over `client` (a NETLINK_NETFILTER client in the namespace): the rules,
-    /// then the maps they look devices up in (and the maps those are filled from as packets come),
-    /// all from one generation of the ruleset (read again when it changed in between). None where
-    /// the kernel has no nftables. Throws when the lists cannot be had.
+    /// the chains and flowtables hooked on devices, then the maps the rules look devices up in (and
+    /// the maps those are filled from as packets come), all from one generation of the ruleset
+    /// (read again when it changed in between). None where the kernel has no nftables. Throws when
+    /// the lists cannot be had.
     public static func found(client: RtnetlinkClient, attempts: Int = 5) throws -> Found {
         for _ in 0..<attempts {
             var found = Found()
@@ -54,6 +59,23 @@ public enum NftablesForwards {
             } catch NetlinkError.kernel(_, let code, _) where [EOPNOTSUPP, EPROTONOSUPPORT].contains(code) {
                 // The kernel has no nftables: no rule can exist.
                 return Found()
+            }
+            for flowtables in [false, true] {
+                var hooked: [[UInt8]: [String]] = [:]
+                do {
+                    try client.dumpEach(operation: flowtables ? "NFT_MSG_GETFLOWTABLE" : "NFT_MSG_GETCHAIN",
+                                        request: { NftablesRule.hooksDumpRequest(flowtables: flowtables, sequence: $0) },
+                                        restart: { hooked = [:] }) { message in
+                        guard message.header.type == (flowtables ? NftablesRule.flowtableMessage : NftablesRule.chainMessage) else { return }
+                        let found = try NftablesRule.decodeHooked(message.payload, flowtable: flowtables)
+                        generations.insert(found.generation)
+                        let what = "\(flowtables ? "flowtable" : "chain") \(familyName(found.family)) \(text(found.table)) \(text(found.name))"
+                        for device in found.devices { hooked[device, default: []].append(what) }
+                    }
+                } catch NetlinkError.kernel(_, let code, _) where flowtables && code == EOPNOTSUPP {
+                    // A kernel without flowtables has none.
+                }
+                found.hooked.merge(hooked, uniquingKeysWith: +)
             }
             do {
                 var pending = Array(maps)

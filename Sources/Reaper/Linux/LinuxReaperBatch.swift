@@ -177,6 +177,9 @@ extension LinuxReaper {
                     for (index, count) in found.counts where targetIndices.contains(index) {
                         if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
                     }
+                    for target in confirmed where dependents[target.index] == nil {
+                        if let reason = Heuristics.hookReason(found.hooked[target.name] ?? [], now: true) { dependents[target.index] = reason }
+                    }
                 case let .failure(problem):
                     abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
                     return results

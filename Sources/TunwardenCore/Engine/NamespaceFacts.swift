@@ -264,8 +264,13 @@ final class NamespaceFacts {
                 // Every verdict that names the scan depends on it.
                 for slot in order where links[slot].map({ [.tun, .tap, .utun].contains($0.kind) }) ?? false { dirty.insert(slot) }
             }
-            // And the interfaces whose holders changed, whatever their kind (holders are found by name).
+            // And the interfaces whose holders changed, whatever their kind (holders are found by
+            // name), or the nftables chains hooked on them (by name too).
             for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
+                for slot in slots(named: name) { dirty.insert(slot) }
+            }
+            for name in Set(holderIndex.scan.nftablesHooks.keys).union(scan.nftablesHooks.keys)
+            where holderIndex.scan.nftablesHooks[name] != scan.nftablesHooks[name] {
                 for slot in slots(named: name) { dirty.insert(slot) }
             }
             // And those whose packet or bound sockets, redirects or forwards changed (found by index).

@@ -112,6 +112,15 @@ extension Heuristics {
         return "\(count == 1 ? "an nftables rule \(now ? "now " : "")sends" : "\(count) nftables statements \(now ? "now " : "")send") packets to it (fwd or dup), and would send them nowhere once it is gone"
     }
 
+    /// Why nftables chains or flowtables hooked on a device tie it to others, in words (nil when
+    /// none are); the reaper's last look says it the same way.
+    public static func hookReason(_ hooks: [String], now: Bool = false) -> String? {
+        guard let first = hooks.first else { return nil }
+        let more = hooks.count > 1 ? " and \(hooks.count - 1) more" : ""
+        return "nftables \(first)\(more) \(hooks.count == 1 ? "is" : "are") \(now ? "now " : "")hooked on it (a firewall or fast path set up for it), "
+            + "which deleting it would unhook (older kernels release such a chain, rules and all)"
+    }
+
     /// Why an XDP program attached to a device ties it to something, in words (nil when none is):
     /// a process holding its bpf_link, or someone who set it up with `ip link set … xdp`, means
     /// the device to carry traffic, and deleting it detaches the program.
@@ -195,7 +204,8 @@ extension Heuristics {
             return (.suspect, reason)
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
-            ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0) {
+            ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
+            ?? Self.hookReason(scan.nftablesHooks[interface.name] ?? []) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
