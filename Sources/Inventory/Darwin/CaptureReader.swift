@@ -294,6 +294,8 @@ struct Section {
             } else if Self.isNetstatInterfacesHeader(text, position) {
                 next = skipTable(from: position, what: "`netstat -i` output is used only to show which interfaces existed", into: &contents)
                 readInterfaceTableRows(position, next, into: &contents)
+            } else if let end = readAbsence(at: position, into: &contents) {
+                next = end
             } else if let end = readSighting(at: position, into: &contents) {
                 next = end
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
