@@ -52,6 +52,49 @@ import Testing
         #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command) without its command line")
     }
 
+    /// The rows of `ps ax`, `ps -A`, `-c`, `-o` with a command name, and `pgrep -l`, shown
+    /// without their header (grep dropped it): read by the columns the command line asked for,
+    /// and by their shape without it. ZeroTier's row shows it runs.
+    static let daemonPath = "/Library/Application Support/ZeroTier/One/zerotier-one"
+    @Test(arguments: [
+        ("ps ax | grep -i zerotier", ["  412   ??  Ss     0:03.21 \(daemonPath)", " 8812 s001  S+     0:00.00 grep -i zerotier"]),
+        ("ps -A | grep zerotier", ["  412 ??         0:03.21 \(daemonPath)", " 8812 ttys001    0:00.00 grep zerotier"]),
+        ("ps -Ac | grep zerotier", ["  412 ??         0:03.21 zerotier-one"]),
+        ("ps -axco pid,command | grep -i zero", ["  412 zerotier-one"]),
+        ("ps -ax -o pid=,ppid=,comm= | grep zerotier", ["  412     1 zerotier-one"]),
+        ("pgrep -l zerotier", ["412 zerotier-one"]), ("pgrep -lf zerotier", ["412 \(daemonPath)"]),
+    ])
+    func psRowsWithoutTheirHeaderShowTheDaemon(command: String, rows: [String]) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows) + "\n% \n")
+        #expect(Self.feth(assessment)?.state == .live, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+        #expect(!assessment.snapshot.missingSources.contains { $0.contains("ps") }, "\(command)")
+        // Without the command line, the rows of `ps ax` and `ps -A` are told by their shape
+        // (after a line of prose: right under an interface block, an indented row is the block's).
+        if command.hasPrefix("ps ax") || command.hasPrefix("ps -A |") {
+            let bare = Self.assess(Self.zeroTierPair(then: "", rows: rows).replacingOccurrences(of: "% \n", with: "and ZeroTier's process:\n"))
+            #expect(Self.feth(bare)?.state == .live, "\(command) without its command line")
+        }
+    }
+
+    /// Output that cannot tell whether the daemon runs says why, never that ps output is missing:
+    /// pids alone (`pgrep`), nothing at all, or only the grep's own row of a ps that cuts rows.
+    @Test(arguments: [("pgrep zerotier", ["412"], "printed only process ids (412)"), ("pgrep zerotier", [], "printed nothing"),
+                      ("pgrep -l zero", ["300 zeroconfd"], "lists only the processes its pattern matched"),
+                      ("ps ax | grep -i zerotier", [" 8812 s001  S+     0:00.00 grep -i zerotier"], "ps auxww | grep"),
+                      ("ps -A | grep zerotier", [" 8812 ttys001    0:00.00 grep zerotier"], "ps auxww | grep")])
+    func psOutputThatCannotTellSaysWhy(command: String, rows: [String], reason: String) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows) + "\n% \n")
+        #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
+        #expect(Self.feth(assessment)?.state == .unknown, "\(command)")
+        #expect(Self.feth(assessment)?.reason.contains(reason) == true, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+    }
+
+    /// `ps axww | grep` rows are whole: only the grep's own row proves the daemon is not running.
+    @Test func wholeRowsOfPsAxProveTheDaemonAbsent() {
+        let assessment = Self.assess(Self.zeroTierPair(then: "ps axww | grep -i zerotier", rows: [" 8812 s001  S+     0:00.00 grep -i zerotier"]) + "\n% \n")
+        #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(Self.feth(assessment)?.reason ?? "")")
+    }
+
     /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough
     /// for the word grep looks for (`ZeroTier` ends 37 columns into the daemon's path), or a row
     /// as wide as the daemon's would need.

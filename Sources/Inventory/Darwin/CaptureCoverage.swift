@@ -144,6 +144,14 @@ extension Section {
                 contents.lsofLimits += limits
             }
         }
+        if !pgrepPIDs.isEmpty, let command {
+            // Pids alone say that something matched, not which program runs: the processes stay
+            // unknown, and the reason says what to paste instead.
+            contents.psSeen = true
+            contents.psMoments.insert(contents.moment)
+            let pids = pgrepPIDs.prefix(4).joined(separator: ", ") + (pgrepPIDs.count > 4 ? ", …" : "")
+            contents.processFilters.append(.unseen("`\(command.display.prefix(60))` printed only process ids (\(pids)), not the programs they run; paste the output of `pgrep -lf` with the same pattern instead"))
+        }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
             contents.psMoments.insert(contents.moment)
@@ -155,6 +163,10 @@ extension Section {
                 // A line that is no row names ZeroTier (`Support/ZeroTier/One/zerotier-one` under
                 // a row a forum's box wrapped): a row of it was wrapped or cut.
                 contents.processFilters.append(.unseen("a line of the ps listing that is no row names ZeroTier ('\(stray.prefix(50))'): a row was wrapped or cut"))
+            } else if let command, Self.isPgrep(command) {
+                // pgrep lists only what its pattern matched (the name, or with -f the command
+                // line): what it shows runs, and nothing else is known.
+                contents.processFilters.append(.unseen("`\(command.display.prefix(60))` lists only the processes its pattern matched"))
             } else if command.map({ ($0.name as NSString).lastPathComponent == "top" }) == true {
                 contents.processFilters.append(.unseen("top lists the processes it sorts first, not every one"))
             } else if psElided {
