@@ -200,12 +200,29 @@ import Testing
         #expect(!assessment.interfaces.contains { $0.interface.name == "feth248" })
     }
 
+    /// A cut name that one listed interface begins may still be an interface of its own, which
+    /// the listing lacks (gone): only a row that shows it is the listed one's (its gateway on
+    /// that interface's subnet or its own address, or its own subnet's route) reads it as that
+    /// one; else it is unknown, neither live nor gone.
+    @Test func aCutNameIsTheOneItBeginsOnlyWhereTheRowsShowIt() {
+        let elsewhere = Self.assess(Self.oldTable(interfaces: [("utun1001", "10.9.0.2")], netif: "utun100"))
+        #expect(elsewhere.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown, "\(elsewhere.interfaces.map(\.interface.name))")
+        #expect(elsewhere.interfaces.first { $0.interface.name == "utun1001" }?.routes.isEmpty == true)
+        #expect(!elsewhere.findings.contains { $0.severity == .critical })
+        #expect(elsewhere.snapshot.readingProblems.contains { $0.contains("may be utun100 itself, which no listing shows, or utun1001") }, "\(elsewhere.snapshot.readingProblems)")
+        // The gateway is the tunnel's own address (a point-to-point pair): the routes are its.
+        let pair = "utun1000: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet 172.24.0.1 --> 172.24.0.1 netmask 0xffffffff\n$ netstat"
+        let own = Self.assess(Self.oldTable(interfaces: [], netif: "utun100").replacingOccurrences(of: "$ netstat", with: pair))
+        #expect(own.findings.first { $0.id == FindingID.splitDefault }?.ifname == "utun1000", "\(own.findings.map(\.evidence))")
+        #expect(!own.findings.contains { $0.severity == .critical })
+    }
+
     /// A cut name two listed interfaces begin is neither's, and is not gone either.
     @Test func aCutNameOfSeveralIsNeithersAndNotGone() {
         let assessment = Self.assess(Self.oldTable(interfaces: [("utun1003", "10.10.10.1"), ("utun1004", "10.10.11.1")], netif: "utun100"))
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
         #expect(assessment.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown)
-        #expect(assessment.snapshot.readingProblems.contains { $0.contains("may be any of utun1003, utun1004") }, "\(assessment.snapshot.readingProblems)")
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("any of utun1003, utun1004") }, "\(assessment.snapshot.readingProblems)")
     }
 
     /// A cut name that is itself listed beside a longer one, or one only a partial or an
