@@ -117,6 +117,10 @@ extension Section {
                     limits.append("`\(command.display)` lists only pid \(pids)")
                 } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
                     limits.append("`\(command.display)` lists only some processes")
+                } else if command.hasOption("i") || command.hasOption("U") {
+                    // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control
+                    // socket (`systm`) is neither, so no holder can show.
+                    limits.append("`\(command.display.prefix(60))` lists only \(command.hasOption("i") ? "internet" : "UNIX domain") sockets, never the utun control sockets that hold utuns; `sudo lsof -nP | grep utun_control` lists those")
                 } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
                     limits.append("`\(command.display)` may have filtered out utun sockets")
                 } else if !command.reshaping.isEmpty {
