@@ -218,6 +218,19 @@ import TunwardenCore
         #expect(whole.lsofWhole)
     }
 
+    /// sudo refusing to run lsof (`sudo -n` without a cached password, three wrong passwords)
+    /// leaves no lsof output, and the capture says that sudo is why.
+    @Test(arguments: ["sudo: a password is required", "Password:\nSorry, try again.\nPassword:\nSorry, try again.\nPassword:\nsudo: 3 incorrect password attempts"])
+    func sudoThatDidNotRunLsofIsNamed(failure: String) {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\nutun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n"
+            + "\tinet6 fe80::1:2:3:4%utun4 prefixlen 64 scopeid 0x14\n% sudo -n lsof -nP | grep utun_control\n\(failure)\n% \n"
+        let missing = CapturedInventory.snapshot(from: Self.contents(text), label: "paste").missingSources
+        #expect(missing.contains { $0.hasPrefix("lsof output (utun holders: `sudo lsof -nP | grep utun_control` did not run: sudo: ") }, "\(missing)")
+        // The control: no word of sudo's, no reason.
+        let silent = text.replacingOccurrences(of: failure + "\n", with: "")
+        #expect(CapturedInventory.snapshot(from: Self.contents(silent), label: "paste").missingSources.contains("lsof output (utun holders)"))
+    }
+
     @Test(arguments: [false, true])
     func aFragmentNamedByItsZoneAndATableCutShort(flat: Bool) {
         var text = """

@@ -313,6 +313,15 @@ struct Section {
                 // `pgrep zerotier`: a pid alone on its line, of a program it does not name.
                 pgrepPIDs.append(String(text[position]))
                 next = position + 1
+            } else if let command, command.privileged, command.tool != .other, text.startsLine(position), text[position] == "sudo:" {
+                // `sudo: a password is required`, `sudo: 3 incorrect password attempts`: sudo
+                // did not run the command, so none of its output is here.
+                var end = position
+                while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+                let words = text.excerpt(position..<end, limit: 80)
+                if contents.sudoFailures[command.tool] == nil { contents.sudoFailures[command.tool] = "`\(command.display.prefix(60))` did not run: \(words)" }
+                contents.notes.append("\(at(position)): \(words): sudo did not run `\(command.display.prefix(60))`")
+                next = end
             } else if let end = readAbsence(at: position, into: &contents) {
                 next = end
             } else if let end = readSighting(at: position, into: &contents) {

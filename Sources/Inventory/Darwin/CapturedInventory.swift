@@ -387,9 +387,11 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.readingNotes = contents.notes
         snapshot.readingProblems = problems
         var missing: [String] = []
-        if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces)") }
+        // (Where sudo refused to run the tool, that is why.)
+        func failure(_ tool: ShellCommand.Tool) -> String { contents.sudoFailures[tool].map { ": \($0)" } ?? "" }
+        if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces\(failure(.ifconfig)))") }
         if !contents.netstatSeen {
-            missing.append("netstat -rn output (routes)")
+            missing.append("netstat -rn output (routes\(failure(.netstat)))")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
             missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
         }
@@ -398,8 +400,8 @@ public struct CapturedInventory: InventoryBackend {
             let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }
             missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic")
         }
-        if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders)") }
-        if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes)") }
+        if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders\(failure(.lsof)))") }
+        if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes\(failure(.ps)))") }
         snapshot.missingSources = missing
         return snapshot
     }
