@@ -257,6 +257,10 @@ public struct Snapshot: Sendable, Equatable {
     public var peerNamespaces: [Int32: PeerNamespace]
     /// Whether the interface list is known (a captured snapshot may lack `ifconfig` output).
     public var interfacesKnown = true
+    /// Interfaces a captured snapshot shows did not exist when its routes into them were read,
+    /// though it does not list every interface (`ifconfig utun4` answered `interface utun4 does
+    /// not exist`): routes into them lead into a tunnel that is gone. Not in the JSON schema.
+    public var goneInterfaces: Set<String> = []
     /// Running processes by pid, when known (macOS `ps`); nil when not captured.
     public var processNames: [Int32: String]?
     /// Inputs a captured snapshot lacked, with what each would have told ("lsof.txt: holders").
@@ -282,6 +286,12 @@ public struct Snapshot: Sendable, Equatable {
     /// Rows of tool output that could not be read and were skipped, each naming its file and
     /// line: always shown, since the judgement lacks them.
     public var readingProblems: [String] = []
+
+    /// Whether an interface the snapshot does not hold (`existing` are the names it holds) is
+    /// known to be gone: every interface is listed, or the capture showed this one gone.
+    public func isGone(_ name: String, existing: Set<String>) -> Bool {
+        !existing.contains(name) && (interfacesKnown || goneInterfaces.contains(name))
+    }
 
     /// Whether the capture lists every route of `family` that leaves through any interface with
     /// `word` among its row's words (`default`), so that a route it does not show does not exist.

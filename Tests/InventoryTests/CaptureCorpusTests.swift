@@ -49,9 +49,8 @@ import TunwardenCore
                 #expect(!assessment.findings.contains { $0.severity == .critical }, "\(expectation.case)")
             }
             // A blackhole the expert sees is seen: critical stays critical, whatever shape the
-            // paste has. (Known gap: a quoted `ifconfig: interface utun7 does not exist` is not
-            // read as proof that utun7 is gone, so that residue is a warning.)
-            if expectation.status == "critical", expectation.case != "markdown-quote-partial-residue-gone" {
+            // paste has.
+            if expectation.status == "critical" {
                 #expect(assessment.status == .critical, "\(expectation.case): \(assessment.status) \(assessment.findings.map(\.id))")
             }
             for (name, pids) in expectation.holders ?? [:] {

@@ -212,4 +212,44 @@ import Testing
             #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || (0x202A...0x202E).contains($0.value) }, "\(text.debugDescription)")
         }
     }
+
+    /// `ifconfig utun6` answered `ifconfig: interface utun6 does not exist`, as macOS's ifconfig
+    /// does for a name no interface has: at that moment utun6 is gone, so the split default
+    /// into it is a blackhole, though no listing of every interface shows it; and the capture
+    /// does not lack ifconfig output.
+    static let doesNotExist = "user@mbp ~ % ifconfig utun6\nifconfig: interface utun6 does not exist\n"
+
+    @Test func ifconfigSayingATunnelDoesNotExistShowsItGone() {
+        for (label, text) in [("before netstat", Self.doesNotExist + Self.netstat), ("after netstat", Self.netstat + Self.doesNotExist),
+                              ("quoted", (Self.netstat + Self.doesNotExist).split(separator: "\n").map { "> " + $0 }.joined(separator: "\n"))] {
+            let assessment = CapturePasteTests.assess(text)
+            #expect(assessment.status == .critical, "\(label): \(assessment.findings.map(\.evidence))")
+            #expect(assessment.findings.contains { $0.id == FindingID.splitDefault && $0.ifname == "utun6" && $0.evidence.contains("no longer exists") }, "\(label)")
+            #expect(!assessment.interfaces.contains { $0.interface.name == "utun6" }, "\(label)")
+            #expect(!assessment.snapshot.missingSources.contains { $0.contains("ifconfig") }, "\(label): \(assessment.snapshot.missingSources)")
+        }
+        // The control: without ifconfig's answer, the tunnel is unknown.
+        #expect(CapturePasteTests.assess(Self.netstat).status != .critical)
+        // Another interface's absence says nothing of utun6.
+        let other = Self.doesNotExist.replacingOccurrences(of: "utun6", with: "utun5")
+        #expect(CapturePasteTests.assess(other + Self.netstat).status != .critical)
+    }
+
+    /// ifconfig's answer speaks for its own moment only: a command between it and the routes may
+    /// have made the tunnel, and routes or a holder that show it exist contradict the answer.
+    @Test(arguments: [
+        ("made between", doesNotExist + "user@mbp ~ % open -a ClashX\n" + netstat),
+        ("one line of several moments", "user@mbp ~ % ifconfig utun6; sudo wg-quick up wg0; netstat -rn -f inet\nifconfig: interface utun6 does not exist\n"
+            + netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"),
+        ("a route only an existing interface has", doesNotExist + netstat + "198.18.0.1         198.18.0.1         UH                  utun6\n"),
+        ("a holder", doesNotExist + netstat + "user@mbp ~ % sudo lsof -nP | grep utun\n"
+            + "nesession  412  root    6u  systm 0x3d1a2b3c4d5e6f70      0t0      [ctl com.apple.net.utun_control id 9 unit 7]\n"),
+        ("sighted at that moment", doesNotExist + "user@mbp ~ % scutil --nc status Work\nInterfaceName : utun6\n" + netstat),
+    ])
+    func ifconfigSayingATunnelDoesNotExistIsOfItsMomentOnly(label: String, text: String) {
+        let assessment = CapturePasteTests.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(label): \(assessment.findings.map(\.evidence))")
+        // (A holder shows it exists: live, not unknown.)
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == (label == "a holder" ? .live : .unknown), "\(label)")
+    }
 }

@@ -194,6 +194,43 @@ import TunwardenCore
         #expect(assessment.interfaces.first?.holders.map(\.display) == ["tailscale[4411]"])
     }
 
+    /// `lsof -i` (and `-i4`, `-iTCP`, `-U`) selects internet (or UNIX domain) sockets, never a
+    /// utun's control socket: no holder can show in it, so the holders are unknown for that
+    /// reason, not missing from a whole listing (which would ask whether lsof ran as root).
+    @Test(arguments: ["sudo lsof -nP -i", "sudo lsof -nP -i4", "sudo lsof -i -n -P", "sudo lsof -nP -iTCP -sTCP:ESTABLISHED", "sudo lsof -nP -U"])
+    func anLsofOfInternetSocketsShowsNoUtunHolder(command: String) {
+        let rows = """
+        COMMAND     PID  USER   FD   TYPE             DEVICE SIZE/OFF NODE NAME
+        mDNSRespo   318 _mdnsresponder   44u  IPv4 0x5b3c1d2e3f4a5b6c      0t0  UDP *:5353
+        rapportd    669  jane    8u  IPv4 0x5b3c1d2e3f4a5b6d      0t0  TCP *:49152 (LISTEN)
+        nesession   412  root   12u  IPv4 0x5b3c1d2e3f4a5b6e      0t0  UDP 192.168.1.23:51820
+
+        """
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\nutun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n"
+            + "\tinet6 fe80::1:2:3:4%utun4 prefixlen 64 scopeid 0x14\n% \(command)\n" + rows
+        let contents = Self.contents(text)
+        #expect(!contents.lsofWhole, "\(command)")
+        #expect(contents.lsofLimits.first?.contains("never the utun control sockets that hold utuns") == true, "\(command): \(contents.lsofLimits)")
+        let assessment = Heuristics.assess(CapturedInventory.snapshot(from: contents, label: "paste"))
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.reason.contains("was lsof run as root") == false, "\(command)")
+        // The control: the whole listing without the utun's holder asks whether lsof ran as root.
+        let whole = Self.contents(text.replacingOccurrences(of: "% \(command)\n", with: "% sudo lsof -nP\n"))
+        #expect(whole.lsofWhole)
+    }
+
+    /// sudo refusing to run lsof (`sudo -n` without a cached password, three wrong passwords)
+    /// leaves no lsof output, and the capture says that sudo is why.
+    @Test(arguments: ["sudo: a password is required", "Password:\nSorry, try again.\nPassword:\nSorry, try again.\nPassword:\nsudo: 3 incorrect password attempts"])
+    func sudoThatDidNotRunLsofIsNamed(failure: String) {
+        let text = "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + "\nutun4: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n"
+            + "\tinet6 fe80::1:2:3:4%utun4 prefixlen 64 scopeid 0x14\n% sudo -n lsof -nP | grep utun_control\n\(failure)\n% \n"
+        let missing = CapturedInventory.snapshot(from: Self.contents(text), label: "paste").missingSources
+        #expect(missing.contains { $0.hasPrefix("lsof output (utun holders: `sudo lsof -nP | grep utun_control` did not run: sudo: ") }, "\(missing)")
+        // The control: no word of sudo's, no reason.
+        let silent = text.replacingOccurrences(of: failure + "\n", with: "")
+        #expect(CapturedInventory.snapshot(from: Self.contents(silent), label: "paste").missingSources.contains("lsof output (utun holders)"))
+    }
+
     @Test(arguments: [false, true])
     func aFragmentNamedByItsZoneAndATableCutShort(flat: Bool) {
         var text = """

@@ -52,6 +52,49 @@ import Testing
         #expect(!bare.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command) without its command line")
     }
 
+    /// The rows of `ps ax`, `ps -A`, `-c`, `-o` with a command name, and `pgrep -l`, shown
+    /// without their header (grep dropped it): read by the columns the command line asked for,
+    /// and by their shape without it. ZeroTier's row shows it runs.
+    static let daemonPath = "/Library/Application Support/ZeroTier/One/zerotier-one"
+    @Test(arguments: [
+        ("ps ax | grep -i zerotier", ["  412   ??  Ss     0:03.21 \(daemonPath)", " 8812 s001  S+     0:00.00 grep -i zerotier"]),
+        ("ps -A | grep zerotier", ["  412 ??         0:03.21 \(daemonPath)", " 8812 ttys001    0:00.00 grep zerotier"]),
+        ("ps -Ac | grep zerotier", ["  412 ??         0:03.21 zerotier-one"]),
+        ("ps -axco pid,command | grep -i zero", ["  412 zerotier-one"]),
+        ("ps -ax -o pid=,ppid=,comm= | grep zerotier", ["  412     1 zerotier-one"]),
+        ("pgrep -l zerotier", ["412 zerotier-one"]), ("pgrep -lf zerotier", ["412 \(daemonPath)"]),
+    ])
+    func psRowsWithoutTheirHeaderShowTheDaemon(command: String, rows: [String]) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows) + "\n% \n")
+        #expect(Self.feth(assessment)?.state == .live, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+        #expect(!assessment.snapshot.missingSources.contains { $0.contains("ps") }, "\(command)")
+        // Without the command line, the rows of `ps ax` and `ps -A` are told by their shape
+        // (after a line of prose: right under an interface block, an indented row is the block's).
+        if command.hasPrefix("ps ax") || command.hasPrefix("ps -A |") {
+            let bare = Self.assess(Self.zeroTierPair(then: "", rows: rows).replacingOccurrences(of: "% \n", with: "and ZeroTier's process:\n"))
+            #expect(Self.feth(bare)?.state == .live, "\(command) without its command line")
+        }
+    }
+
+    /// Output that cannot tell whether the daemon runs says why, never that ps output is missing:
+    /// pids alone (`pgrep`), nothing at all, or only the grep's own row of a ps that cuts rows.
+    @Test(arguments: [("pgrep zerotier", ["412"], "printed only process ids (412)"), ("pgrep zerotier", [], "printed nothing"),
+                      ("pgrep -l zero", ["300 zeroconfd"], "lists only the processes its pattern matched"),
+                      ("ps ax | grep -i zerotier", [" 8812 s001  S+     0:00.00 grep -i zerotier"], "ps auxww | grep"),
+                      ("ps -A | grep zerotier", [" 8812 ttys001    0:00.00 grep zerotier"], "ps auxww | grep")])
+    func psOutputThatCannotTellSaysWhy(command: String, rows: [String], reason: String) {
+        let assessment = Self.assess(Self.zeroTierPair(then: command, rows: rows) + "\n% \n")
+        #expect(!assessment.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
+        #expect(Self.feth(assessment)?.state == .unknown, "\(command)")
+        #expect(Self.feth(assessment)?.reason.contains(reason) == true, "\(command): \(Self.feth(assessment)?.reason ?? "")")
+    }
+
+    /// `ps axww | grep` rows are whole: only the grep's own row proves the daemon is not running.
+    @Test func wholeRowsOfPsAxProveTheDaemonAbsent() {
+        let assessment = Self.assess(Self.zeroTierPair(then: "ps axww | grep -i zerotier", rows: [" 8812 s001  S+     0:00.00 grep -i zerotier"]) + "\n% \n")
+        #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(Self.feth(assessment)?.reason ?? "")")
+    }
+
     /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough
     /// for the word grep looks for (`ZeroTier` ends 37 columns into the daemon's path), or a row
     /// as wide as the daemon's would need.
@@ -157,12 +200,29 @@ import Testing
         #expect(!assessment.interfaces.contains { $0.interface.name == "feth248" })
     }
 
+    /// A cut name that one listed interface begins may still be an interface of its own, which
+    /// the listing lacks (gone): only a row that shows it is the listed one's (its gateway on
+    /// that interface's subnet or its own address, or its own subnet's route) reads it as that
+    /// one; else it is unknown, neither live nor gone.
+    @Test func aCutNameIsTheOneItBeginsOnlyWhereTheRowsShowIt() {
+        let elsewhere = Self.assess(Self.oldTable(interfaces: [("utun1001", "10.9.0.2")], netif: "utun100"))
+        #expect(elsewhere.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown, "\(elsewhere.interfaces.map(\.interface.name))")
+        #expect(elsewhere.interfaces.first { $0.interface.name == "utun1001" }?.routes.isEmpty == true)
+        #expect(!elsewhere.findings.contains { $0.severity == .critical })
+        #expect(elsewhere.snapshot.readingProblems.contains { $0.contains("may be utun100 itself, which no listing shows, or utun1001") }, "\(elsewhere.snapshot.readingProblems)")
+        // The gateway is the tunnel's own address (a point-to-point pair): the routes are its.
+        let pair = "utun1000: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380\n\tinet 172.24.0.1 --> 172.24.0.1 netmask 0xffffffff\n$ netstat"
+        let own = Self.assess(Self.oldTable(interfaces: [], netif: "utun100").replacingOccurrences(of: "$ netstat", with: pair))
+        #expect(own.findings.first { $0.id == FindingID.splitDefault }?.ifname == "utun1000", "\(own.findings.map(\.evidence))")
+        #expect(!own.findings.contains { $0.severity == .critical })
+    }
+
     /// A cut name two listed interfaces begin is neither's, and is not gone either.
     @Test func aCutNameOfSeveralIsNeithersAndNotGone() {
         let assessment = Self.assess(Self.oldTable(interfaces: [("utun1003", "10.10.10.1"), ("utun1004", "10.10.11.1")], netif: "utun100"))
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(assessment.findings.map(\.evidence))")
         #expect(assessment.interfaces.first { $0.interface.name == "utun100…" }?.state == .unknown)
-        #expect(assessment.snapshot.readingProblems.contains { $0.contains("may be any of utun1003, utun1004") }, "\(assessment.snapshot.readingProblems)")
+        #expect(assessment.snapshot.readingProblems.contains { $0.contains("any of utun1003, utun1004") }, "\(assessment.snapshot.readingProblems)")
     }
 
     /// A cut name that is itself listed beside a longer one, or one only a partial or an

@@ -95,6 +95,13 @@ struct CaptureContents {
     var sightings: [String: Set<Int>] = [:]
     /// The moments at which ps listings were read, whole or not.
     var psMoments: Set<Int> = []
+    /// Interfaces ifconfig said do not exist (`ifconfig: interface utun4 does not exist`), with
+    /// the moments it said so (see `Section.readAbsence`): routes into one read at such a moment
+    /// lead into a tunnel that is gone, though no listing of every interface shows it.
+    var goneAt: [String: Set<Int>] = [:]
+    /// Listing commands sudo refused to run (`sudo: a password is required`), by tool, with
+    /// sudo's words: a capture without that tool's output says why.
+    var sudoFailures: [ShellCommand.Tool: String] = [:]
 
     /// Whether anything at all was recognised.
     var readSomething: Bool { ifconfigSeen || netstatSeen || lsofSeen || psSeen }

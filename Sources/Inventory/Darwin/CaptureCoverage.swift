@@ -117,6 +117,10 @@ extension Section {
                     limits.append("`\(command.display)` lists only pid \(pids)")
                 } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
                     limits.append("`\(command.display)` lists only some processes")
+                } else if command.hasOption("i") || command.hasOption("U") {
+                    // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control
+                    // socket (`systm`) is neither, so no holder can show.
+                    limits.append("`\(command.display.prefix(60))` lists only \(command.hasOption("i") ? "internet" : "UNIX domain") sockets, never the utun control sockets that hold utuns; `sudo lsof -nP | grep utun_control` lists those")
                 } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
                     limits.append("`\(command.display)` may have filtered out utun sockets")
                 } else if !command.reshaping.isEmpty {
@@ -144,6 +148,14 @@ extension Section {
                 contents.lsofLimits += limits
             }
         }
+        if !pgrepPIDs.isEmpty, let command {
+            // Pids alone say that something matched, not which program runs: the processes stay
+            // unknown, and the reason says what to paste instead.
+            contents.psSeen = true
+            contents.psMoments.insert(contents.moment)
+            let pids = pgrepPIDs.prefix(4).joined(separator: ", ") + (pgrepPIDs.count > 4 ? ", …" : "")
+            contents.processFilters.append(.unseen("`\(command.display.prefix(60))` printed only process ids (\(pids)), not the programs they run; paste the output of `pgrep -lf` with the same pattern instead"))
+        }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
             contents.psMoments.insert(contents.moment)
@@ -155,6 +167,10 @@ extension Section {
                 // A line that is no row names ZeroTier (`Support/ZeroTier/One/zerotier-one` under
                 // a row a forum's box wrapped): a row of it was wrapped or cut.
                 contents.processFilters.append(.unseen("a line of the ps listing that is no row names ZeroTier ('\(stray.prefix(50))'): a row was wrapped or cut"))
+            } else if let command, Self.isPgrep(command) {
+                // pgrep lists only what its pattern matched (the name, or with -f the command
+                // line): what it shows runs, and nothing else is known.
+                contents.processFilters.append(.unseen("`\(command.display.prefix(60))` lists only the processes its pattern matched"))
             } else if command.map({ ($0.name as NSString).lastPathComponent == "top" }) == true {
                 contents.processFilters.append(.unseen("top lists the processes it sorts first, not every one"))
             } else if psElided {

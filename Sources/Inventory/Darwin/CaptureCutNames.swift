@@ -11,8 +11,10 @@ extension CapturedInventory {
     /// interface's name is longer and begins with it, unless the same listing shows a longer
     /// name in that column (a later layout with Refs and Use, `-ll`). It is read as that
     /// interface when the listing of every interface, taken at the routes' moment, has exactly
-    /// one such name and not the cut name itself. Otherwise (several, the cut name listed too,
-    /// or only a partial or earlier listing to go by) it is none of them for sure: the routes
+    /// one such name and not the cut name itself, and the row shows it is that interface's (see
+    /// `routeShows`; else the cut name may be an interface of its own that is gone). Otherwise
+    /// (several, the cut name listed too, nothing in the row to tell, or only a partial or
+    /// earlier listing to go by) it is none of them for sure: the routes
     /// are given the cut name with `…`, an interface the capture does not list, whose state is
     /// unknown and which is never gone. A row's `link#N` settles it where it names one listed
     /// interface's index, and unsettles it where it names none of theirs. Either way a note says
@@ -35,6 +37,7 @@ extension CapturedInventory {
         }
         var restored: [String: String] = [:]
         var unsure: [String: [String]] = [:]
+        let original = contents.routes
         for position in contents.routes.indices {
             let row = contents.routes[position]
             let name = row.netif
@@ -51,7 +54,9 @@ extension CapturedInventory {
                     contents.routes[position].netif = byIndex[0]
                     restored[name] = byIndex[0]
                 }
-            } else if byIndex == nil || byIndex?.isEmpty == false, sure, longer.count == 1, !listed.contains(name) {
+            } else if byIndex == nil || byIndex?.isEmpty == false, sure, longer.count == 1, !listed.contains(name),
+                      Self.routeShows(row, on: longer[0], entries: contents.interfaces,
+                                      rows: original.filter { $0.listing == row.listing && $0.netif == name }) {
                 contents.routes[position].netif = longer[0]
                 restored[name] = longer[0]
             } else {
@@ -69,8 +74,32 @@ extension CapturedInventory {
             contents.notes.append("netstat cut \(whole) to '\(cut)' (its Netif column is \(cut.utf8.count) characters wide on this macOS); those routes are read as \(whole)'s")
         }
         for (cut, candidates) in unsure.sorted(by: { $0.key < $1.key }) {
-            contents.problems.append("netstat's '\(cut)' may be \(candidates.count == 1 ? candidates[0] : "any of " + candidates.joined(separator: ", ")) cut to its Netif column's \(cut.utf8.count) characters, which the listings cannot settle, so its routes are shown as \(cut)…'s and tied to no interface")
+            let itself = listed.contains(cut) ? "" : "\(cut) itself, which no listing shows, or "
+            contents.problems.append("netstat's '\(cut)' may be \(itself)\(candidates.count == 1 ? candidates[0] : "any of " + candidates.joined(separator: ", ")) cut to its Netif column's \(cut.utf8.count) characters, which the listings cannot settle, so its routes are shown as \(cut)…'s and tied to no interface")
         }
         return Set(unsure.keys.map { $0 + "…" })
+    }
+
+    /// Whether a route row whose Netif column was cut shows that it is `name`'s, the one listed
+    /// interface whose name begins with the cut one. `rows` are the rows of the row's table with
+    /// the same cut name. It does when its destination's zone names `name`; when the system made
+    /// the route (no S flag, not cloned), which it does only for an interface that exists, and of
+    /// the cut name and `name` only `name` is listed; when it is a directly attached route (no G
+    /// flag) to a subnet holding one of `name`'s addresses; or when its gateway is one of
+    /// `name`'s addresses or peers, or lies on one of its subnets or in such a row's. Otherwise
+    /// the cut name may be an interface of its own that is gone (`utun100` beside a listed
+    /// `utun1001`), and nothing settles which.
+    static func routeShows(_ row: DarwinParsers.NetstatRow, on name: String, entries: [DarwinParsers.IfconfigEntry],
+                           rows: [DarwinParsers.NetstatRow]) -> Bool {
+        if row.zone == name || (!row.flags.contains("S") && !row.flags.contains("W")) { return true }
+        let addresses = entries.filter { $0.name == name }.flatMap(\.addresses)
+        func host(_ address: IPAddress) -> IPPrefix? { IPPrefix(address: address, length: address.family == .inet ? 32 : 128) }
+        func attached(_ candidate: DarwinParsers.NetstatRow) -> Bool {
+            !candidate.flags.contains("G") && addresses.contains { address in host(address.local).map(candidate.destination.contains) ?? false }
+        }
+        if attached(row) { return true }
+        guard let gateway = row.gateway, let gatewayHost = host(gateway) else { return false }
+        let subnets = addresses.compactMap { IPPrefix(address: $0.local, length: $0.prefixLength) } + rows.filter(attached).map(\.destination)
+        return addresses.contains { $0.local == gateway || $0.peer == gateway } || subnets.contains { $0.contains(gatewayHost) }
     }
 }

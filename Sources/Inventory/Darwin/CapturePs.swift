@@ -1,7 +1,8 @@
 import Foundation
 import TunwardenCore
 
-/// Reading `ps` output of any common layout (`-axo pid,comm`, `aux`, `-ef`, `ax`).
+/// Reading `ps` output of any common layout (`-axo pid,comm`, `aux`, `-ef`, `ax`, `-A`), and
+/// `pgrep`'s.
 extension Section {
     /// Which columns a ps listing has: where the pid is, and how many words come before the command.
     struct PsLayout: Equatable {
@@ -116,21 +117,79 @@ extension Section {
 
     /// The layout of a ps row without a header at `position`, when one starts there: `ps aux`
     /// (USER PID %CPU %MEM VSZ RSS TT STAT STARTED TIME COMMAND), `ps -ef` (UID PID PPID C STIME
-    /// TTY TIME CMD), or PID COMMAND with an absolute path (`ps -axo pid,comm`).
+    /// TTY TIME CMD), `ps ax` (PID TT STAT TIME COMMAND), `ps -A` (PID TTY TIME CMD), or PID
+    /// COMMAND with an absolute path (`ps -axo pid,comm`).
     func psRowLayout(_ position: Int) -> PsLayout? {
         if let psLayout {
             // Under its command line or its header, a row is any line that starts with a number
-            // where the header has PID (`402 zerotier-one`, a command that is not a path).
-            guard psRowFits(position, psLayout), ((tool == .ps || psHeaderSeen) && text.startsLine(position)) || rowShape(position, psLayout)
+            // where the header has PID (`402 zerotier-one`, a command that is not a path). A
+            // layout known only from the command line's options (`ps ax | grep zerotier`) takes
+            // rows of its shape only, where the shape can be told (a terminal, then a time).
+            let checked = psLayoutFromCommand && !psHeaderSeen && Self.terminalLayouts.contains(psLayout)
+            guard psRowFits(position, psLayout),
+                  (!checked && (tool == .ps || psHeaderSeen || psLayoutFromCommand) && text.startsLine(position)) || rowShape(position, psLayout)
             else { return nil }
             return psLayout
         }
-        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0),
-                       PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0)]
+        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0)]
+            + Self.terminalLayouts + [PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0)]
         where psRowFits(position, layout) && rowShape(position, layout) {
             return layout
         }
         return nil
+    }
+
+    /// The layouts macOS `ps` prints without `-o`, `-f`, `-l`, `-j`, `-u` or `-v`: PID TT STAT
+    /// TIME COMMAND for options without a dash (`ps ax`), PID TTY TIME CMD for options with one
+    /// (`ps -A`, `ps -ax`, `ps -axc`).
+    static let terminalLayouts = [PsLayout(pidColumn: 0, commandColumn: 4, headerWords: 0), PsLayout(pidColumn: 0, commandColumn: 3, headerWords: 0)]
+
+    /// The columns a ps command line prints, for its rows shown without their header (`ps ax |
+    /// grep zerotier`, `ps -axco pid,command | grep zero`): nil where the options do not tell
+    /// (`-O`, fields of several words, `-l`), or where rows tell their layout themselves (`aux`,
+    /// `-ef`).
+    static func psLayout(of command: ShellCommand) -> PsLayout? {
+        guard command.tool == .ps else { return nil }
+        let options = command.arguments.enumerated().filter { position, argument in
+            let isValue = position > 0 && command.arguments[position - 1].hasPrefix("-")
+                && (ShellCommand.valued[.ps] ?? []).contains(command.arguments[position - 1].last ?? " ")
+            return !isValue && (argument.hasPrefix("-") || position == 0)
+        }.map(\.element)
+        let letters = options.flatMap { $0.hasPrefix("-") ? Array($0.dropFirst()) : Array($0) }
+        if letters.contains("O") { return nil }
+        if letters.contains("o") {
+            // The fields of every `-o`, each a word (`pid`, `comm=`), the command last.
+            var fields: [String] = []
+            for (position, argument) in command.arguments.enumerated() where argument.hasPrefix("-") && !argument.hasPrefix("--") {
+                guard let at = argument.dropFirst().firstIndex(of: "o") else { continue }
+                let rest = argument[argument.index(after: at)...]
+                let value = !rest.isEmpty ? String(rest) : position + 1 < command.arguments.count ? command.arguments[position + 1] : ""
+                fields += value.split(separator: ",", omittingEmptySubsequences: false).map { String($0.prefix { $0 != "=" }).lowercased() }
+            }
+            guard let last = fields.last, commandFields.contains(last), let pid = fields.firstIndex(of: "pid"),
+                  fields.dropLast().allSatisfy(oneWordFields.contains) else { return nil }
+            return PsLayout(pidColumn: pid, commandColumn: fields.count - 1, headerWords: 0)
+        }
+        if letters.contains(where: { "fljuvmMLZ".contains($0) }) { return nil }
+        if let first = command.arguments.first, !first.hasPrefix("-") { return terminalLayouts[0] }
+        return terminalLayouts[1]
+    }
+
+    /// `-o` fields that name the command, and fields that print one word in every row.
+    static let commandFields: Set<String> = ["comm", "command", "args", "ucomm"]
+    static let oneWordFields: Set<String> = ["pid", "ppid", "pgid", "sess", "uid", "ruid", "user", "ruser", "%cpu", "pcpu", "%mem", "pmem",
+                                             "rss", "vsz", "tt", "tty", "stat", "state", "time", "cputime", "etime", "nice", "pri", "flags"]
+
+    /// How `pgrep` prints what it matched: its rows are PID NAME with `-l` (PID and the whole
+    /// command with `-lf`), pids alone otherwise. Nil when `command` is no pgrep.
+    static func pgrepLayout(of command: ShellCommand) -> (layout: PsLayout?, pidsOnly: Bool)? {
+        guard isPgrep(command) else { return nil }
+        let lists = command.arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("l") }
+        return lists ? (PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0), false) : (nil, true)
+    }
+
+    static func isPgrep(_ command: ShellCommand) -> Bool {
+        command.tool == .other && (command.name as NSString).lastPathComponent == "pgrep"
     }
 
     func psRowFits(_ position: Int, _ layout: PsLayout) -> Bool {
@@ -141,9 +200,25 @@ extension Section {
     func rowShape(_ position: Int, _ layout: PsLayout) -> Bool {
         func number(_ at: Int) -> Bool { Int(text[at]) != nil }
         func decimal(_ at: Int) -> Bool { text[at].contains(".") && Double(text[at]) != nil }
+        // A terminal as ps shows it (`??`, `s001`, `ttys001`, `console`), a state (`Ss`, `S+`),
+        // and a cpu time (`0:03.21`).
+        func terminal(_ at: Int) -> Bool {
+            let word = text[at]
+            let unit = word.hasPrefix("ttys") ? word.dropFirst(4) : word.hasPrefix("s") ? word.dropFirst() : ""
+            return word == "??" || word == "console" || (unit.count >= 3 && unit.allSatisfy(\.isNumber))
+        }
+        func state(_ at: Int) -> Bool {
+            text[at].first.map { $0.isUppercase && $0.isASCII } == true && text[at].allSatisfy { $0.isASCII && ($0.isLetter || "<>+".contains($0)) }
+        }
+        func cpuTime(_ at: Int) -> Bool {
+            let parts = text[at].split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy(\.isNumber) && Double(parts[1]) != nil && parts[1].count == 5
+        }
         switch (layout.pidColumn, layout.commandColumn) {
         case (1, 10): return decimal(position + 2) && decimal(position + 3) && number(position + 4) && number(position + 5)
         case (1, 7): return number(position) && number(position + 2) && number(position + 3) && text[position + 6].contains(":")
+        case (0, 4): return terminal(position + 1) && state(position + 2) && cpuTime(position + 3)
+        case (0, 3): return terminal(position + 1) && cpuTime(position + 2)
         default: return text[position + layout.commandColumn].hasPrefix("/")
         }
     }

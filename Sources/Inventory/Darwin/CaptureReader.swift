@@ -183,6 +183,13 @@ struct Section {
     var netstatHeader = false
     var cutShort = false
     var psLayout: PsLayout?
+    /// `psLayout` is what the command line's options print (`ps ax`, `pgrep -l`), not what a
+    /// header or a row's shape showed.
+    var psLayoutFromCommand = false
+    /// The section's command is a `pgrep` without `-l`, which prints pids alone; and the pids it
+    /// printed.
+    var pgrepPIDsOnly = false
+    var pgrepPIDs: [String] = []
     var lsofPIDs: Set<Int32> = []
     var lsofRows = 0
     var psRows = 0
@@ -219,7 +226,7 @@ struct Section {
         // prompt alone, right after it) is an answer, but one a paste cannot tell from output left
         // out of it: the processes stay unknown, and the reason names the command rather than
         // asking for ps output that was pasted. (zsh's `no matches found` is not nothing.)
-        if let command, command.tool == .ps, !mixedMoments,
+        if let command, command.tool == .ps || Self.isPgrep(command), !mixedMoments,
            range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
             contents.psSeen = true
             contents.psMoments.insert(contents.moment)
@@ -239,6 +246,13 @@ struct Section {
         }
         var position = range.lowerBound
         if let command {
+            // Rows shown without their header (`ps ax | grep zerotier`, `pgrep -l zerotier`)
+            // have the columns the command line asked for.
+            if let layout = Self.psLayout(of: command) ?? Self.pgrepLayout(of: command)?.layout {
+                psLayout = layout
+                psLayoutFromCommand = true
+            }
+            pgrepPIDsOnly = Self.pgrepLayout(of: command)?.pidsOnly ?? false
             // What `route` and a netstat that lists no routes print is not used; a route table
             // pasted after it (`sudo route -n delete …`, then the table) is read by its shape.
             if command.tool == .route || (command.tool == .netstat && !command.hasOption("r")) {
@@ -294,6 +308,22 @@ struct Section {
             } else if Self.isNetstatInterfacesHeader(text, position) {
                 next = skipTable(from: position, what: "`netstat -i` output is used only to show which interfaces existed", into: &contents)
                 readInterfaceTableRows(position, next, into: &contents)
+            } else if pgrepPIDsOnly, text.startsLine(position), Int32(text[position]) != nil,
+                      position + 1 >= range.upperBound || text.startsLine(position + 1) {
+                // `pgrep zerotier`: a pid alone on its line, of a program it does not name.
+                pgrepPIDs.append(String(text[position]))
+                next = position + 1
+            } else if let command, command.privileged, command.tool != .other, text.startsLine(position), text[position] == "sudo:" {
+                // `sudo: a password is required`, `sudo: 3 incorrect password attempts`: sudo
+                // did not run the command, so none of its output is here.
+                var end = position
+                while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+                let words = text.excerpt(position..<end, limit: 80)
+                if contents.sudoFailures[command.tool] == nil { contents.sudoFailures[command.tool] = "`\(command.display.prefix(60))` did not run: \(words)" }
+                contents.notes.append("\(at(position)): \(words): sudo did not run `\(command.display.prefix(60))`")
+                next = end
+            } else if let end = readAbsence(at: position, into: &contents) {
+                next = end
             } else if let end = readSighting(at: position, into: &contents) {
                 next = end
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {

@@ -48,6 +48,26 @@ extension Section {
         return nil
     }
 
+    /// What ifconfig prints for a name no interface has, `ifconfig: interface utun4 does not
+    /// exist`: records that the interface was gone at the current moment, and returns where the
+    /// words end. Output of several moments (a loop, `ifconfig utun4; open -a ClashX; …` on one
+    /// line) does not tell at which the interface was gone, so its answer is only noted.
+    func readAbsence(at position: Int, into contents: inout CaptureContents) -> Int? {
+        guard position + 5 < range.upperBound, text[position] == "ifconfig:", text[position + 1] == "interface",
+              text[position + 3] == "does", text[position + 4] == "not", text[position + 5] == "exist",
+              ShellCommand.isInterfaceName(text[position + 2]) else { return nil }
+        let name = String(text[position + 2])
+        // The error is ifconfig's answer: the capture holds ifconfig output, if of no listing.
+        contents.ifconfigSeen = true
+        if mixedMoments {
+            contents.notes.append("\(at(position)): ifconfig says \(name) does not exist, at one of several moments the command line spans, so routes into it are not taken as into a gone tunnel")
+        } else {
+            contents.goneAt[name, default: []].insert(contents.moment)
+            contents.notes.append("\(at(position)): ifconfig says \(name) does not exist at this moment")
+        }
+        return position + 6
+    }
+
     /// What commands other than the listings print that shows an interface exists: `wg show
     /// interfaces` (names), `wg show all dump` (a row per peer, led by the interface),
     /// wireguard-go's socket files (`ls /var/run/wireguard`: `utun4.sock`), and an address that

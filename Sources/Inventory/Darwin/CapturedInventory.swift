@@ -239,12 +239,13 @@ public struct CapturedInventory: InventoryBackend {
         /// Adds an interface the capture shows only in routes, a holder or a disputed listing:
         /// kind from its name, state unknown, and its addresses unknown rather than none (it is
         /// never an idle unit of a hoard).
-        func addUnlisted(_ name: String, index: Int) {
+        func addUnlisted(_ name: String, index: Int, because reason: String? = nil) {
             let kind = kind(of: name)
             var interface = NetworkInterface(index: index, name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
             interface.unlisted = true
             interface.addressesUnknown = true
             if !contents.interfacesComplete { interface.unlistedBecause = contents.interfaceListingLimits.first }
+            if let reason { interface.unlistedBecause = reason }
             indexByName[name] = interface.index
             interfaces.append(interface)
         }
@@ -254,6 +255,9 @@ public struct CapturedInventory: InventoryBackend {
         // `CaptureContents.mayHaveComeSince`); the others are gone.
         var routeFamilies: [String: Set<AddressFamily>] = [:]
         for row in contents.routes { routeFamilies[row.netif, default: []].insert(row.destination.family) }
+        // Tunnels the capture shows gone at the moment of every route into them, without a
+        // listing of every interface (see `goneAt`).
+        var shownGone: Set<String> = []
         do {
             // (Also when the listings disagree on indexes, or a name is misread, `utunl0` for
             // `utun10`: the listing says nothing sure of it.)
@@ -286,11 +290,31 @@ public struct CapturedInventory: InventoryBackend {
                     problems.append("the listing of every interface lacks \(names), which routes the system makes only for an interface that exists show at that moment: the listing is cut or of another time, so no tunnel is taken as gone")
                 }
             }
-            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil
+            // Tunnels ifconfig said do not exist (`ifconfig: interface utun4 does not exist`) at
+            // every moment routes into them were read: gone for those routes, as they would be by
+            // a listing of every interface that lacks them. A route the system makes only for an
+            // interface that exists, a holder, or other output showing the tunnel at such a moment
+            // (`wg show`, `route get`) contradicts the answer; routes read at another moment (a
+            // command between may have made the tunnel) are not settled by it.
+            var doubtedGone: [String: String] = [:]
+            for (name, goneMoments) in contents.goneAt.sorted(by: { $0.key < $1.key })
+            where !listed.contains(name) && kind(of: name).isTunnelStyle && !cutShortNames.contains(name) {
+                guard let routeMoments = moments[name] else { continue }
+                if existedThen.contains(name) || contents.holders.contains(where: { $0.ifname == name })
+                    || !(contents.sightings[name] ?? []).isDisjoint(with: goneMoments) {
+                    problems.append("ifconfig said \(name) does not exist, but other output of that moment (a route the system makes only for an interface that exists, a holder, a sighting) shows it: whether it is gone is unknown")
+                    doubtedGone[name] = "ifconfig said it does not exist, but other output shows it"
+                } else if routeMoments.isSubset(of: goneMoments) {
+                    shownGone.insert(name)
+                } else {
+                    doubtedGone[name] = "ifconfig said it does not exist at another moment than some routes into it were read, with a command between that may have made it"
+                }
+            }
+            for row in contents.routes where !listed.contains(row.netif) && indexByName[row.netif] == nil && !shownGone.contains(row.netif)
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
                     || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
-                addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn())
+                addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn(), because: doubtedGone[row.netif])
             }
         }
 
@@ -344,6 +368,7 @@ public struct CapturedInventory: InventoryBackend {
         var snapshot = Snapshot(platform: .darwin, namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
+        snapshot.goneInterfaces = shownGone
         snapshot.processNames = processes
         snapshot.processFilter = contents.ownerAnswered ?? (contents.psWhole ? nil : contents.processFilters.first)
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
@@ -362,9 +387,11 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.readingNotes = contents.notes
         snapshot.readingProblems = problems
         var missing: [String] = []
-        if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces)") }
+        // (Where sudo refused to run the tool, that is why.)
+        func failure(_ tool: ShellCommand.Tool) -> String { contents.sudoFailures[tool].map { ": \($0)" } ?? "" }
+        if !contents.ifconfigSeen { missing.append("ifconfig output (interfaces\(failure(.ifconfig)))") }
         if !contents.netstatSeen {
-            missing.append("netstat -rn output (routes)")
+            missing.append("netstat -rn output (routes\(failure(.netstat)))")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
             missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
         }
@@ -373,8 +400,8 @@ public struct CapturedInventory: InventoryBackend {
             let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }
             missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic")
         }
-        if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders)") }
-        if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes)") }
+        if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders\(failure(.lsof)))") }
+        if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes\(failure(.ps)))") }
         snapshot.missingSources = missing
         return snapshot
     }

@@ -20,12 +20,14 @@ extension Heuristics {
         // judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
         // whatever takes them is blackholed all the same.
         var strayDefaults: [String: [Route]] = [:]
-        if snapshot.platform == .darwin, snapshot.interfacesKnown {
+        if snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty {
             let existing = Set(snapshot.interfaces.map(\.name))
             for route in snapshot.routes where route.type == .unicast && route.destination.length == 0 && !route.isInterfaceScoped
                 && !goneDefaults.contains(where: { $0.routes?.contains(route) == true }) {
                 let names = Set(route.nextHops.compactMap(\.interfaceName))
-                if names.count == 1, let name = names.first, isTunnelName(name), !existing.contains(name) { strayDefaults[name, default: []].append(route) }
+                if names.count == 1, let name = names.first, isTunnelName(name), snapshot.isGone(name, existing: existing) {
+                    strayDefaults[name, default: []].append(route)
+                }
             }
         }
         let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
@@ -65,7 +67,7 @@ extension Heuristics {
         }
         var groups: [String: [Route]] = [:]
         for (route, name) in routeNames {
-            let tunnel = byName[name] != nil || (snapshot.interfacesKnown && !known.contains(name))
+            let tunnel = byName[name] != nil || snapshot.isGone(name, existing: known)
             if tunnel { groups["\(name)|\(route.family.rawValue)|\(route.table)", default: []].append(route) }
         }
         var findings: [Finding] = []
@@ -192,20 +194,21 @@ extension Heuristics {
     /// IPv6 space that never leaves a site: unique local (fc00::/7), link-local and multicast.
     static let localIPv6 = ["fc00::/7", "fe80::/10", "ff00::/8"].map { IPPrefix($0)! }
 
-    /// macOS, from a listing of every interface and every default route: general (not
+    /// macOS, from a listing of every interface (or ifconfig's answer that the tunnels do not
+    /// exist, see `Snapshot.goneInterfaces`) and every default route: general (not
     /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
     /// by name) that no longer exist, so that every packet taking the default route goes nowhere
     /// — what a VPN that took the default route leaves when it dies without removing it. (A
     /// scoped default, flag I, serves only its own interface's traffic and saves nothing.) A
     /// physical interface missing from the listing says more of the listing than of the route.
     static func goneDefaultFindings(_ snapshot: Snapshot) -> [Finding] {
-        guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
+        guard snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty else { return [] }
         let existing = Set(snapshot.interfaces.map(\.name))
         var findings: [Finding] = []
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
             let general = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast && !$0.isInterfaceScoped }
             let names = general.map { Set($0.nextHops.compactMap(\.interfaceName)) }
-            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.isDisjoint(with: existing) && $0.allSatisfy(isTunnelName) }) else { continue }
+            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { isTunnelName($0) && snapshot.isGone($0, existing: existing) } }) else { continue }
             let gone = names.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
             let familyName = family == .inet ? "IPv4" : "IPv6"
             let removal = general.map { route in
