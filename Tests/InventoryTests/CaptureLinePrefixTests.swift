@@ -62,6 +62,14 @@ import Testing
 
     /// GitHub Actions shows a one-line step's command after `##[group]Run `: it is read as the
     /// command line.
+    /// A log saved with Windows line ends (or a `script` typescript) is stripped the same way.
+    @Test func aPrefixIsTakenOffLinesEndingInCRLF() {
+        let text = Self.prefixed({ "2024-12-05T10:02:11.\(1_234_567 + $0)Z " }).replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(Self.reaped(text) == ["utun4", "utun5", "utun6"])
+        let snapshot = CapturedInventory.snapshot(from: CaptureReader.read(CaptureText(file: "log.txt", text: text)), label: "log.txt")
+        #expect(snapshot.readingNotes.contains { $0.contains("every line starts with") })
+    }
+
     @Test func aGitHubActionsStepNamesItsCommand() {
         let text = "##[group]Run ifconfig -a\n" + Self.session.split(separator: "\n").dropFirst().joined(separator: "\n")
         let contents = CaptureReader.read(CaptureText(file: "log.txt", text: Self.prefixed({ "2024-12-05T10:02:11.\(1_234_567 + $0)Z " }, text)))

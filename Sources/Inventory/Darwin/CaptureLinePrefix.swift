@@ -65,7 +65,9 @@ struct LinePrefix: Equatable {
             return (text, nil)
         }
         let shape = candidate.key
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split at the byte: a Character takes "\r\n" whole, and a saved Windows log or a
+        // typescript would not split at all.
+        let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         var matches: [(line: Int, length: Int, number: Int?)] = []
         var nonBlank = 0
         for (number, line) in lines.enumerated() {
