@@ -85,7 +85,7 @@ public struct HolderScan: Sendable, Equatable {
     public var nftablesHooks: [String: [String]] = [:]
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
-    /// one picked only as packets come, or rules that cannot be read. Then none is proven unused.
+    /// one picked only as packets come. Then none is proven unused.
     public var forwardsUnknown: String?
     /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
     /// then which device a socket uses is unknown, and no tun/tap is proven unused.
