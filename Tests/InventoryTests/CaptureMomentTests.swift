@@ -88,6 +88,33 @@ import Testing
         for word in ["┌─(~)─┐", "->", ">>>", "(10:02)"] { #expect(!ShellCommand.isPrompt(word), "\(word)") }
     }
 
+    /// Prose that names a directory, and output rows that start with a path (`mount`'s, the
+    /// `ps -axo command` rows of agents), were once read as a theme prompt and a command: a
+    /// command between the listings, whose routes then went unjudged. Nothing ran between them.
+    @Test(arguments: [
+        "so in ~/Downloads run this next\n", "so in ~/Downloads open the dmg\n", "in ~/Downloads run this next\n",
+        "user@mbp ~ % mount\n/dev/disk3s1s1 on / (apfs, sealed, local, read-only, journaled)\ndevfs on /dev (devfs, local, nobrowse)\n"
+            + "/dev/disk3s6 on /System/Volumes/VM (apfs, local, noexec, journaled, noatime, nobrowse)\nmap auto_home on /System/Volumes/Data/home (autofs, automounted, nobrowse)\n",
+        "user@mbp ~ % ps -axo command\nCOMMAND\n/sbin/launchd\n/usr/sbin/cfprefsd agent\n/usr/libexec/trustd agent\n/usr/sbin/distnoted agent\n",
+    ])
+    func linesWithAPathBetweenTheListingsAreNoCommand(between: String) {
+        let assessment = CapturePasteTests.assess(Self.ifconfig + between + Self.netstat)
+        #expect(assessment.status == .critical, "\(between): \(assessment.findings.map(\.evidence))")
+        for line in between.split(separator: "\n") where !line.contains("%") {
+            #expect(ShellCommand.directoryPromptEnd(in: CaptureText(file: "t.txt", text: String(line)), at: 0) == nil, "\(line)")
+        }
+    }
+
+    /// A sentence that names a directory above a paste with no prompt is no command line: the
+    /// listing under it is still `ifconfig -a`'s, every interface.
+    @Test func proseWithADirectoryAboveAPasteIsNoCommand() {
+        let listing = CapturePasteTests.loAndEn0 + "\n" + Self.netstat.split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+        let text = "so in ~/Downloads i ran ifconfig -a and got\n" + listing
+        #expect(ShellCommand.directoryPromptEnd(in: CaptureText(file: "t.txt", text: text), at: 0) == nil)
+        let contents = CaptureReader.read(CaptureText(file: "t.txt", text: text))
+        #expect(!contents.notes.contains { $0.contains("command `i ran") }, "\(contents.notes)")
+    }
+
     /// One line running a listing, a command that may change the tables and more (`ifconfig -a &&
     /// open -a ClashX && netstat -rn`) prints more than one moment with nothing to tell them
     /// apart; and `clear; ifconfig | head` pipes its listing on: neither listing is whole.

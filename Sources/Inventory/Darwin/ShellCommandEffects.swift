@@ -441,7 +441,7 @@ extension ShellCommand {
         "less", "more", "tee", "pbcopy", "pbpaste", "clear", "history", "pwd", "ls", "cd", "which", "type", "whoami", "id",
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "dig", "nslookup", "host", "curl", "nc", "ncat", "wg",
-        "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset",
+        "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset", "mount", "df", "diskutil",
         "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
     ]
 

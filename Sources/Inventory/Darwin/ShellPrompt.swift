@@ -50,25 +50,67 @@ extension ShellCommand {
     /// Where the command starts after a prompt that ends in its directory, with no prompt
     /// character after it: oh-my-zsh's cloud, minimal and kennethreitz themes (`☁  ~ `, `jane ~ `,
     /// `~/src `), agnoster's root prompt with its powerline glyphs lost (`⚡ jane@mbp  ~  `), an
-    /// emoji theme's `🍎 ~ `, and xonsh's `jane@mbp ~ @ `. At most three words that decorate a
-    /// prompt come first (a symbol, a user name or `user@host`, a clock), then the directory,
-    /// then (xonsh) `@`. Nil unless such a prompt starts the line at `position` and a command
-    /// word follows it on the line.
+    /// emoji theme's `🍎 ~ `, and xonsh's `jane@Janes-MacBook-Pro ~ @ `. At most three words that
+    /// decorate a prompt come first (a symbol, a user name or `user@host`, a clock; no more than
+    /// one plain word, and no word of prose), then the directory, then (xonsh) `@`, then a command
+    /// the reader knows by name (`ifconfig`, `sudo`, `open`, `cat`). A directory with nothing
+    /// before it starts with `~`: a line that starts with an absolute path is output (a `ps`
+    /// row's `/usr/sbin/cfprefsd agent`, a `mount` row's `/dev/disk3s1s1 on /`). Nil unless such
+    /// a prompt starts the line at `position` and a known command follows it on the line.
     static func directoryPromptEnd(in text: CaptureText, at position: Int) -> Int? {
         guard text.startsLine(position) else { return nil }
         let line = text.line(position)
         func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
         var at = position
+        var plainWords = 0
         while onLine(at), !isDirectoryWord(text[at]) {
             guard at - position < 3, isPromptDecoration(text[at]) else { return nil }
+            if isPlainWord(text[at]) {
+                plainWords += 1
+                guard plainWords == 1, !proseWords.contains(String(text[at])) else { return nil }
+            }
             at += 1
         }
-        guard onLine(at) else { return nil }
+        guard onLine(at), at > position || text[at].first == "~" else { return nil }
         at += 1
         if onLine(at), text[at] == "@" { at += 1 }
-        guard onLine(at), !isPrompt(text[at]), text[at] == "sudo" || isCommandWord(text[at]) else { return nil }
+        guard onLine(at), !isPrompt(text[at]), isKnownCommand(text[at]) else { return nil }
         return at
     }
+
+    /// Whether a word names a command the reader knows (tunwarden's tools, `sudo`, the commands
+    /// whose effects it weighs, and common shell tools), by itself or by its path's last part
+    /// (`/usr/local/bin/wg-quick`). A word of prose after a directory (`in ~/Downloads run this`)
+    /// is none.
+    static func isKnownCommand<S: StringProtocol>(_ word: S) -> Bool {
+        guard isCommandWord(word) else { return false }
+        var name = String(word)
+        if name.count > 1, name.hasSuffix(";") { name.removeLast() }
+        let base = (name as NSString).lastPathComponent
+        return tools[base] != nil || knownCommands.contains(base) || readingPrograms.contains(base) || showsContents.contains(base)
+            || remotePrograms.contains(base) || pagers.contains(base)
+    }
+
+    /// Commands typed at a prompt beyond the ones that only read: those that start, stop or
+    /// change a tunnel or the routes, and the shell's own.
+    static let knownCommands: Set<String> = [
+        "sudo", "open", "kill", "killall", "pkill", "scutil", "networksetup", "ipconfig", "wg-quick", "openvpn", "tailscale",
+        "zerotier-cli", "brew", "launchctl", "sleep", "watch", "sh", "bash", "zsh", "fish", "env", "time", "nohup", "exec",
+        "source", "ssh", "pfctl", "dscacheutil", "networkquality", "traceroute", "mtr", "vim", "nano", "make", "python3",
+        "tunwarden", "for", "while", "until", "tcpdump", "sing-box", "clash", "mihomo", "v2ray", "xray", "wireguard-go",
+    ]
+
+    /// A prompt decoration that is a plain lowercase word: a user name (`jane ~ `), or prose.
+    static func isPlainWord<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, first.isASCII, first.isLowercase else { return false }
+        return word.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }
+    }
+
+    /// Short words of English prose that are no user name (`so in ~/Downloads open it`).
+    static let proseWords: Set<String> = [
+        "a", "an", "the", "so", "in", "on", "at", "to", "of", "from", "into", "under", "then", "and", "or", "but", "i", "we", "you",
+        "it", "is", "my", "our", "your", "now", "also", "just", "here", "there", "inside", "within", "via", "cd", "ok", "okay", "see",
+    ]
 
     /// Whether a word names a directory as a prompt shows it: `~`, `~/src`, `/etc`, `~/`.
     static func isDirectoryWord<S: StringProtocol>(_ word: S) -> Bool {
