@@ -60,6 +60,51 @@ import Testing
         #expect(snapshot.interfaces.first { $0.name == "utun7" }?.addresses.count == 2, "\(name)")
     }
 
+    /// The stamps of a log whose listings are hours or days apart: `ifconfig -a` at 10:02 on
+    /// Dec 5, `netstat -rn` later (the line of `user@mbp ~ % netstat` and after it). Each once
+    /// lost its time with its prefix, so that both listings counted as one moment and utun6,
+    /// which a VPN may have made again since, was called gone.
+    static let jumpingStamps: [(String, @Sendable (Int, Bool) -> String)] = [
+        ("ts, hours", { line, later in String(format: "Dec 05 %02d:02:%02d ", later ? 14 : 10, line % 60) }),
+        ("ts, days", { line, later in String(format: "Dec %02d 10:02:%02d ", later ? 9 : 5, line % 60) }),
+        ("GitHub Actions, a day", { line, later in String(format: "2024-12-%02dT10:02:%02d.1234567Z ", later ? 6 : 5, line % 60) }),
+        ("Jenkins", { line, later in String(format: "[%02d:02:%02d] ", later ? 16 : 10, line % 60) }),
+        ("irssi", { _, later in later ? "16:41 < jane> " : "10:02 < jane> " }),
+    ]
+
+    @Test(arguments: jumpingStamps.indices)
+    func listingsWhoseStampsJumpAreOfTwoMoments(index: Int) {
+        let (name, stamp) = Self.jumpingStamps[index]
+        let session = CaptureMomentTests.ifconfig + CaptureMomentTests.netstat
+        let netstatLine = session.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("% netstat") }!
+        func stamped(jump: Bool) -> String {
+            Self.prefixed({ stamp($0, jump && $0 >= netstatLine) }, session)
+        }
+        #expect(CapturePasteTests.assess(stamped(jump: false)).status == .critical, "\(name): the control")
+        let assessment = CapturePasteTests.assess(stamped(jump: true))
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(name): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(name)")
+        let contents = CaptureReader.read(CaptureText(file: "log.txt", text: stamped(jump: true)))
+        #expect(contents.notes.contains { $0.contains("the lines' stamps moved from") }, "\(name): \(contents.notes)")
+        // Without prompts (a chat where the two listings were pasted hours apart), the jump
+        // splits the one stretch of output.
+        let bare = stamped(jump: true).replacingOccurrences(of: "user@mbp ~ % ifconfig -a", with: "")
+            .replacingOccurrences(of: "user@mbp ~ % netstat -rn -f inet", with: "")
+        #expect(CapturePasteTests.assess(bare).status != .critical, "\(name), no prompts")
+    }
+
+    /// Stamps a few seconds apart across midnight, or a second back, are one moment still.
+    @Test func stampsCloseInTimeKeepOneMoment() {
+        let session = CaptureMomentTests.ifconfig + CaptureMomentTests.netstat
+        let netstatLine = session.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("% netstat") }!
+        let midnight = Self.prefixed({ $0 >= netstatLine ? "2024-12-06T00:00:01Z " : "2024-12-05T23:59:58Z " }, session)
+        #expect(CapturePasteTests.assess(midnight).status == .critical)
+        let back = Self.prefixed({ $0 >= netstatLine ? "Dec 05 10:02:10 " : "Dec 05 10:02:40 " }, session)
+        #expect(CapturePasteTests.assess(back).status == .critical)
+        #expect(LinePrefix.time(Array("2024-12-06T00:00:01.5Z ".utf8))! - LinePrefix.time(Array("2024-12-05T23:59:58Z ".utf8))! == 3)
+        #expect(LinePrefix.time(Array("[10:02:11,250] ".utf8)) == 10 * 3600 + 2 * 60 + 11)
+    }
+
     /// GitHub Actions shows a one-line step's command after `##[group]Run `: it is read as the
     /// command line.
     /// A log saved with Windows line ends (or a `script` typescript) is stripped the same way.

@@ -40,6 +40,11 @@ struct LinePrefix: Equatable {
     let sample: String
     /// How many lines it was taken off.
     let lines: Int
+    /// The time each stamped line's prefix shows, in seconds, by the line's 1-based number: a day
+    /// count times 86,400 plus the time of day where the stamp has a date (`2024-12-05T10:02:11Z`,
+    /// `Dec 05 10:02:01`), the time of day alone where it has none (`[10:02:11]`, `10:02 < jane>`).
+    /// Empty for the prefixes that hold no time (a nick, a line number).
+    var stamps: [Int: Int] = [:]
 
     /// The note that says the prefix was taken off.
     var note: String { "every line starts with \(shape.description) ('\(sample)'): the lines are read without it (\(lines) lines)" }
@@ -108,7 +113,11 @@ struct LinePrefix: Equatable {
         }
         let first = matches[0]
         let sample = String(decoding: lines[first.line].utf8.prefix(first.length), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        return (stripped.joined(separator: "\n"), LinePrefix(shape: shape, sample: sample, lines: matches.count))
+        var prefix = LinePrefix(shape: shape, sample: sample, lines: matches.count)
+        for match in matches {
+            if let time = time(Array(lines[match.line].utf8.prefix(match.length))) { prefix.stamps[match.line + 1] = time }
+        }
+        return (stripped.joined(separator: "\n"), prefix)
     }
 
     /// The prefix at the start of `line`: its shape, how many bytes it takes (with the one space
@@ -205,6 +214,47 @@ struct LinePrefix: Equatable {
         }
         return at
     }
+
+    /// The time a line's prefix shows, as `stamps` holds it; nil when it shows none.
+    static func time(_ prefix: [UInt8]) -> Int? {
+        let at = prefix.first == UInt8(ascii: "[") ? 1 : 0
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= prefix.count else { return nil }
+            return Int(String(decoding: prefix[range], as: UTF8.self))
+        }
+        if isoTimestamp(prefix, at: at) != nil, let year = number(at..<(at + 4)), let month = number((at + 5)..<(at + 7)),
+           let day = number((at + 8)..<(at + 10)), let clock = seconds(prefix, at: at + 11) {
+            return dayNumber(year: year, month: month, day: day) * 86_400 + clock
+        }
+        if let clockEnd = syslogTimestamp(prefix, at: at) {
+            let month = monthOrder.firstIndex(of: String(decoding: prefix[at..<(at + 3)], as: UTF8.self)) ?? 0
+            var start = at + 4
+            while start < prefix.count, prefix[start] == 0x20 { start += 1 }
+            var end = start
+            while end < prefix.count, isDigit(prefix[end]) { end += 1 }
+            guard let day = number(start..<end), clockEnd > end, let clock = seconds(prefix, at: end + 1) else { return nil }
+            // No year: within one capture, a later month is a later day (December to January aside).
+            return (month * 31 + day) * 86_400 + clock
+        }
+        return seconds(prefix, at: at)
+    }
+
+    /// The seconds since midnight of the `HH:MM` or `HH:MM:SS` at `start`.
+    static func seconds(_ line: [UInt8], at start: Int) -> Int? {
+        guard let end = clock(line, at: start, seconds: false) else { return nil }
+        let parts = String(decoding: line[start..<end], as: UTF8.self).split(whereSeparator: { $0 == "." || $0 == "," }).first?.split(separator: ":").compactMap { Int($0) } ?? []
+        guard parts.count >= 2 else { return nil }
+        return parts[0] * 3600 + parts[1] * 60 + (parts.count > 2 ? parts[2] : 0)
+    }
+
+    /// Days from a fixed origin to a date of the proleptic Gregorian calendar.
+    static func dayNumber(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let m = month <= 2 ? month + 9 : month - 3
+        return 365 * y + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + day
+    }
+
+    static let monthOrder = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static let months: Set<String> = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

@@ -61,10 +61,39 @@ enum CaptureReader {
         var piped: Set<ShellCommand.Tool> = []
         var listsEveryInterface = false
         contents.savedAt = [:]
+        // Where the time in the lines' stamps (a CI log's, `ts`'s, a chat log's) jumps: what
+        // follows is of another moment, as after a prompt's clock that moved on.
+        let stampBreaks = Self.stampBreaks(text)
+        var nextBreak = 0
+        /// Reads the output from `sectionStart` to `end` with the command that printed it, split
+        /// where the stamps jump: the output after a jump is of another moment, and of no command
+        /// the capture shows. Whether a jump falls on the line of the command at `end`.
+        func readOutput(to end: Int, into contents: inout CaptureContents) -> Bool {
+            var jumpsAtEnd = false
+            while nextBreak < stampBreaks.count, stampBreaks[nextBreak].position <= end || (end < text.count && text.line(stampBreaks[nextBreak].position) == text.line(end)) {
+                let (position, note) = stampBreaks[nextBreak]
+                nextBreak += 1
+                if end < text.count, text.line(position) == text.line(end) {
+                    jumpsAtEnd = true
+                    contents.notes.append(note)
+                    continue
+                }
+                guard position > sectionStart else { continue }
+                var section = Section(text: text, range: sectionStart..<position, command: current, hint: current == nil ? hint : nil)
+                (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
+                section.read(into: &contents)
+                contents.moment += 1
+                contents.notes.append(note)
+                (current, sectionStart, mixed, piped, repeating, listsEveryInterface, spanned, paged) = (nil, position, false, [], false, false, false, false)
+            }
+            return jumpsAtEnd
+        }
         for command in commands {
+            let stampJumps = readOutput(to: command.words.lowerBound, into: &contents)
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.read(into: &contents)
+            if stampJumps { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
                 contents.moment += 1
@@ -129,6 +158,7 @@ enum CaptureReader {
             current = command
             sectionStart = command.words.upperBound
         }
+        _ = readOutput(to: text.count, into: &contents)
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
         (last.mixedMoments, last.pipedOn, last.repeated, last.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
         // A code block opened before any output and never closed: the paste was cut inside it.
@@ -138,6 +168,28 @@ enum CaptureReader {
             last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
         }
         last.read(into: &contents)
+    }
+
+    /// Where the time in the stamps that start the lines jumps (`LinePrefix.stamps`): the first
+    /// word of each line whose stamp is more than `dateGapLimit` after the last stamp before it, or
+    /// more than a minute before it (a clock past midnight, another day), with the note that says so.
+    static func stampBreaks(_ text: CaptureText) -> [(position: Int, note: String)] {
+        guard let stamps = text.linePrefix?.stamps, !stamps.isEmpty, !text.isEmpty else { return [] }
+        var breaks: [(position: Int, note: String)] = []
+        var last: (line: Int, time: Int)?
+        var position = 0
+        for line in stamps.keys.sorted() {
+            let time = stamps[line]!
+            defer { last = (line, time) }
+            guard let previous = last, time - previous.time > Int(dateGapLimit) || previous.time - time > 60 else { continue }
+            while position < text.count, text.line(position) < line { position += 1 }
+            guard position < text.count else { break }
+            func shown(_ seconds: Int) -> String { "\(seconds % 86_400 / 3600):\(String(format: "%02d", seconds / 60 % 60))" }
+            let days = time / 86_400 - previous.time / 86_400
+            let later = days > 0 ? " \(days) day\(days == 1 ? "" : "s") later" : ""
+            breaks.append((position, "\(text.file):\(line): the lines' stamps moved from \(shown(previous.time)) to \(shown(time))\(later): what follows is of another moment"))
+        }
+        return breaks
     }
 
     /// Whether a word looks like part of a shell prompt before its last word: a conda or
