@@ -40,6 +40,7 @@ import Testing
 
     static let prefixes: [(String, @Sendable (Int) -> String)] = [
         ("GitHub Actions", { "2024-12-05T10:02:11.\(1_234_567 + $0)Z " }),
+        ("GitLab's raw log, its stream after the stamp", { "2024-12-05T10:02:11.\(123_456 + $0)Z 0\($0 % 2 == 0 ? "0O" : "1E")\($0 % 5 == 4 ? "+" : "") " }),
         ("Jenkins Timestamper", { String(format: "[10:%02d:%02d] ", 2 + $0 / 60, $0 % 60) }),
         ("ts", { String(format: "Dec 05 10:%02d:%02d ", 2 + $0 / 60, $0 % 60) }),
         ("irssi", { String(format: "10:%02d < jane> ", $0 % 60) }),
@@ -129,6 +130,8 @@ import Testing
         #expect(Self.reaped(text).isEmpty)
         let snapshot = CapturedInventory.snapshot(from: CaptureReader.read(CaptureText(file: "log.txt", text: text)), label: "log.txt")
         #expect(snapshot.interfaces.first { $0.name == "utun7" }?.addressesUnknown == true)
+        // Said without --verbose too: the bodies went unread, and a plain OK would hide that.
+        #expect(snapshot.readingProblems.contains { $0.contains("interface blocks") && $0.contains("could not be read") }, "\(snapshot.readingProblems)")
     }
 
     /// A block that lost its address lines while the routing table shows the unit's link-local

@@ -71,6 +71,9 @@ struct CaptureContents {
     var lastShownDate: Date?
     /// The time of day the last prompt that shows one showed, in seconds.
     var lastPromptClock: Int?
+    /// The interfaces whose header stood in the middle of its line and whose body could not be
+    /// read behind the same prefix: their addresses are unknown.
+    var unreadBodies: [String] = []
     /// The host the last prompt that named one named.
     var promptHost: String?
     /// The last command line ran something on another machine (`ssh host …`): the next one is

@@ -100,6 +100,7 @@ extension Section {
         if !text.startsLine(start), !text[start].contains(">"), end < range.upperBound, end > start, text.startsLine(end),
            text.line(end - 1) == text.line(start), !Self.isIfconfigHeader(text, end), !Self.isBodyWord(text[end]) {
             entry.addressesPartial = true
+            contents.unreadBodies.append(entry.name)
             let first = (max(start - 3, 0)..<start).first { text.line($0) == text.line(start) } ?? start
             contents.notes.append("\(at(start)): \(entry.name)'s header is not at its line's start ('\(text.excerpt(first..<(start + 1), limit: 48))'), and its block ends with that line: its body may be on the lines after it, behind the same prefix, so its addresses are unknown")
         }

@@ -151,6 +151,9 @@ struct LinePrefix: Equatable {
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
+    /// Whether a byte is a lowercase hex digit.
+    static func isHex(_ byte: UInt8) -> Bool { isDigit(byte) || (0x61...0x66).contains(byte) }
+
     /// A timestamp at `at`, bare or in brackets, and where it ends with the space after it.
     static func timestamp(_ line: [UInt8], at start: Int) -> (Shape, Int)? {
         let bracketed = start < line.count && line[start] == UInt8(ascii: "[")
@@ -171,7 +174,18 @@ struct LinePrefix: Equatable {
         }
         // The stamp ends its line (a blank line of the log) or is followed by one space.
         if end == line.count || line[end] == 0x0D { return (shape, end) }
-        return line[end] == 0x20 ? (shape, end + 1) : nil
+        guard line[end] == 0x20 else { return nil }
+        end += 1
+        // GitLab's raw job log puts the stream after the stamp: two hex digits, `O` or `E`, and
+        // `+` on a line that goes on the last one (`2024-12-05T10:02:11.123456Z 00O `).
+        if case .isoTimestamp(bracketed: false) = shape, end + 3 <= line.count, isHex(line[end]), isHex(line[end + 1]),
+           line[end + 2] == UInt8(ascii: "O") || line[end + 2] == UInt8(ascii: "E") {
+            var markerEnd = end + 3
+            if markerEnd < line.count, line[markerEnd] == UInt8(ascii: "+") { markerEnd += 1 }
+            if markerEnd == line.count || line[markerEnd] == 0x0D { return (shape, markerEnd) }
+            if line[markerEnd] == 0x20 { return (shape, markerEnd + 1) }
+        }
+        return (shape, end)
     }
 
     /// `HH:MM`, `HH:MM:SS`, with a fraction of a second after the seconds: where it ends.

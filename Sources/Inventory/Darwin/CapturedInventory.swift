@@ -162,6 +162,12 @@ public struct CapturedInventory: InventoryBackend {
         // Names neither listed nor gone: cut by netstat's column, or disputed by two listings.
         let cutShortNames = restoreCutNames(&contents).union(contents.disputedNames)
         var problems = contents.problems
+        // Told without --verbose: a listing whose bodies went unread must not pass for one that
+        // shows every unit idle or addressless.
+        if !contents.unreadBodies.isEmpty {
+            let names = contents.unreadBodies.prefix(6).joined(separator: ", ") + (contents.unreadBodies.count > 6 ? ", …" : "")
+            problems.append("the bodies of \(contents.unreadBodies.count) interface block\(contents.unreadBodies.count == 1 ? "" : "s") (\(names)) could not be read: each header stands in the middle of its line, behind a prefix tunwarden does not know, so their addresses are unknown")
+        }
 
         // Which index each name has, where the routing table shows it: `link#N` in the Gateway
         // column names the index of the row's interface, or of its destination's zone.
