@@ -83,6 +83,14 @@ public struct HolderScan: Sendable, Equatable {
     /// text), in words (`chain netdev t c`): a firewall or fast path set up for it, which deleting
     /// it unhooks (older kernels release such a chain, rules and all).
     public var nftablesHooks: [String: [String]] = [:]
+    /// The same for name prefixes (`devices = { "tap*" }`), by prefix as `InterfaceName` text.
+    public var nftablesHookPrefixes: [String: [String]] = [:]
+
+    /// What nftables has hooked on the device named `name`, by name or prefix.
+    public func nftablesHooks(on name: String) -> [String] {
+        let bytes = InterfaceName.kernelBytes(name)
+        return (nftablesHooks[name] ?? []) + nftablesHookPrefixes.filter { bytes.starts(with: InterfaceName.kernelBytes($0.key)) }.flatMap(\.value)
+    }
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.

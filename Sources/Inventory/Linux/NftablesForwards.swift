@@ -17,11 +17,20 @@ public enum NftablesForwards {
         /// The base chains and flowtables hooked on each device, by name (the kernel's bytes), in
         /// words (`chain netdev t c`).
         public var hooked: [[UInt8]: [String]] = [:]
+        /// The same for name prefixes (a chain hooked on `"tap*"` is hooked on every device whose
+        /// name starts so).
+        public var hookedPrefixes: [[UInt8]: [String]] = [:]
 
-        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooked: [[UInt8]: [String]] = [:]) {
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooked: [[UInt8]: [String]] = [:], hookedPrefixes: [[UInt8]: [String]] = [:]) {
             self.counts = counts
             self.unresolved = unresolved
             self.hooked = hooked
+            self.hookedPrefixes = hookedPrefixes
+        }
+
+        /// What is hooked on the device named `name` (the kernel's bytes), by name or prefix.
+        public func hooks(on name: [UInt8]) -> [String] {
+            (hooked[name] ?? []) + hookedPrefixes.filter { name.starts(with: $0.key) }.flatMap(\.value)
         }
     }
 
@@ -61,21 +70,23 @@ public enum NftablesForwards {
                 return Found()
             }
             for flowtables in [false, true] {
-                var hooked: [[UInt8]: [String]] = [:]
+                var hooked: [[UInt8]: [String]] = [:], prefixed: [[UInt8]: [String]] = [:]
                 do {
                     try client.dumpEach(operation: flowtables ? "NFT_MSG_GETFLOWTABLE" : "NFT_MSG_GETCHAIN",
                                         request: { NftablesRule.hooksDumpRequest(flowtables: flowtables, sequence: $0) },
-                                        restart: { hooked = [:] }) { message in
+                                        restart: { (hooked, prefixed) = ([:], [:]) }) { message in
                         guard message.header.type == (flowtables ? NftablesRule.flowtableMessage : NftablesRule.chainMessage) else { return }
                         let found = try NftablesRule.decodeHooked(message.payload, flowtable: flowtables)
                         generations.insert(found.generation)
                         let what = "\(flowtables ? "flowtable" : "chain") \(familyName(found.family)) \(text(found.table)) \(text(found.name))"
                         for device in found.devices { hooked[device, default: []].append(what) }
+                        for prefix in found.prefixes { prefixed[prefix, default: []].append(what) }
                     }
                 } catch NetlinkError.kernel(_, let code, _) where flowtables && code == EOPNOTSUPP {
                     // A kernel without flowtables has none.
                 }
                 found.hooked.merge(hooked, uniquingKeysWith: +)
+                found.hookedPrefixes.merge(prefixed, uniquingKeysWith: +)
             }
             do {
                 var pending = Array(maps)

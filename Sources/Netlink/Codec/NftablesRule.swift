@@ -44,6 +44,8 @@ public enum NftablesRule {
         public var table: [UInt8]
         public var name: [UInt8]
         public var devices: [[UInt8]]
+        /// Name prefixes it is hooked on every device of (NFTA_DEVICE_PREFIX, `devices = { "tap*" }`).
+        public var prefixes: [[UInt8]] = []
         public var generation: UInt16
     }
 
@@ -56,7 +58,7 @@ public enum NftablesRule {
     /// The devices one chain or flowtable message names in its hook: NFTA_CHAIN_TABLE 1,
     /// NFTA_CHAIN_NAME 3, NFTA_CHAIN_HOOK 4 { NFTA_HOOK_DEV 3, NFTA_HOOK_DEVS 4 }; NFTA_FLOWTABLE_TABLE
     /// 1, NFTA_FLOWTABLE_NAME 2, NFTA_FLOWTABLE_HOOK 3 { NFTA_FLOWTABLE_HOOK_DEVS 3 }; each list of
-    /// NFTA_DEVICE_NAME 1. Throws for a payload shorter than `struct nfgenmsg`, or attributes that
+    /// NFTA_DEVICE_NAME 1 and NFTA_DEVICE_PREFIX 2 (a wildcard, on newer kernels). Throws for a payload shorter than `struct nfgenmsg`, or attributes that
     /// do not parse.
     public static func decodeHooked(_ payload: ArraySlice<UInt8>, flowtable: Bool) throws(NetlinkError) -> Hooked {
         let generation = try generation(payload)
@@ -75,7 +77,10 @@ public enum NftablesRule {
                             hooked.devices.append(hook.bytesUpToNUL())
                         } else if hook.type == listAttribute {
                             hook.nested { list in
-                                while list.next() { if list.type == 1 { hooked.devices.append(list.bytesUpToNUL()) } }
+                                while list.next() {
+                                    if list.type == 1 { hooked.devices.append(list.bytesUpToNUL()) }
+                                    if list.type == 2 { hooked.prefixes.append(list.bytesUpToNUL()) }
+                                }
                             }
                         }
                     }

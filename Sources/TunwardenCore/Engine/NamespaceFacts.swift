@@ -259,6 +259,7 @@ final class NamespaceFacts {
                 markAllDirty()
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
                 || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
+                || scan.nftablesHookPrefixes != holderIndex.scan.nftablesHookPrefixes
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {
                 // Every verdict that names the scan depends on it.

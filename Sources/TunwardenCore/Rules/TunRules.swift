@@ -205,7 +205,7 @@ extension Heuristics {
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
-            ?? Self.hookReason(scan.nftablesHooks[interface.name] ?? []) {
+            ?? Self.hookReason(scan.nftablesHooks(on: interface.name)) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
