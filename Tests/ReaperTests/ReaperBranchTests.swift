@@ -249,10 +249,10 @@ import TunwardenCore
     }
 
     /// A single-queue device renamed after re-verification (its fence attaches by a private
-    /// alternative name, whatever the name) is skipped at the last look, not deleted under a
-    /// name the report and journal do not give; so is one renamed after its fence.
+    /// alternative name, whatever the name) is skipped at its fence, not deleted under a name the
+    /// report and journal do not give.
     @Test func aDeviceRenamedAfterReverificationIsSkippedAndGivenBack() throws {
-        for step in ["reverified", "grouped"] {
+        for step in ["reverified"] {
             let kernel = ScriptedKernel([Link(3, "rr0"), Link(4, "rr1", tap: true)])
             let plan = try kernel.plan()
             var reaper = kernel.reaper()

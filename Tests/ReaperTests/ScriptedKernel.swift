@@ -317,9 +317,9 @@ final class ScriptedKernel: @unchecked Sendable {
         return 0
     }
 
-    fileprivate func attachedFlags(_ descriptor: Int32) -> UInt16? {
+    fileprivate func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? {
         guard let attached = openDescriptors[descriptor], let index = attached, let link = links[index] else { return nil }
-        return (link.tunType == 2 ? LinuxReaper.iffTap : LinuxReaper.iffTun) | LinuxReaper.iffNoPI | (link.persist ? LinuxReaper.iffPersist : 0)
+        return (link.name, (link.tunType == 2 ? LinuxReaper.iffTap : LinuxReaper.iffTun) | LinuxReaper.iffNoPI | (link.persist ? LinuxReaper.iffPersist : 0))
     }
 
     fileprivate func closeTun(_ descriptor: Int32) {
@@ -355,7 +355,7 @@ final class ScriptedKernel: @unchecked Sendable {
         func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {
             kernel.attach(descriptor, name: name, tap: interface.kind == .tap)
         }
-        func attachedFlags(_ descriptor: Int32) -> UInt16? { kernel.attachedFlags(descriptor) }
+        func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? { kernel.attached(descriptor) }
         func close(_ descriptor: Int32) { kernel.closeTun(descriptor) }
     }
 

@@ -473,8 +473,13 @@ extension LinuxReaper {
         }
         // TUNSETIFF creates a device when no device answers to the name: that one is not
         // persistent, and closing the descriptor removes it again.
-        guard let flags = system.tun.attachedFlags(fd), flags & Self.iffPersist != 0 else {
+        guard let attached = system.tun.attached(fd), attached.flags & Self.iffPersist != 0 else {
             return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
+        }
+        // The private name reaches the device whatever its name: one renamed since the plan (to
+        // a name --protect keeps, say) is not the one the plan, the report and the journal name.
+        guard attached.name == target.name else {
+            return (.skipped, "renamed since the plan was made (now \(InterfaceName.text(attached.name)))")
         }
         return nil
     }
@@ -506,15 +511,11 @@ extension LinuxReaper {
                 return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
             }
         } else {
-            // tunwarden holds the device's only queue, so nobody can be attached to it, and the
-            // alternative name proves which device that is. But a device renamed since the plan
-            // (after re-verification: the fence attaches by the alternative name, whatever the
-            // name) is not the one the plan, the report and the journal name, and its new name
-            // may be one --protect keeps.
+            // A rename after fencing changes nothing that matters: tunwarden holds the device's
+            // only queue, so nobody can be attached to it, and the alternative name still proves
+            // which device that is. (Renamed before, it was skipped at its fence; skipping renames
+            // here would keep a look from ever settling while something renames devices.)
             guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
-            guard link.name == target.name else {
-                return "renamed since the plan was made (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
-            }
         }
         return nil
     }

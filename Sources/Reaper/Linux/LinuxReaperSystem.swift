@@ -22,8 +22,8 @@ protocol TunDevice {
     /// TUNSETIFF on `descriptor` with `name` (exact bytes) and the device's own type and
     /// features; returns 0 when attached, otherwise the errno (EBUSY: someone else is attached).
     func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32
-    /// The IFF_* flags of the device `descriptor` is attached to (TUNGETIFF), or nil.
-    func attachedFlags(_ descriptor: Int32) -> UInt16?
+    /// The name and IFF_* flags of the device `descriptor` is attached to (TUNGETIFF), or nil.
+    func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)?
     /// Closes a descriptor `open` gave; once per descriptor.
     func close(_ descriptor: Int32)
 }
@@ -98,8 +98,8 @@ struct KernelTunDevice: TunDevice {
         LinuxReaper.attach(fd: descriptor, name: name, to: interface)
     }
 
-    func attachedFlags(_ descriptor: Int32) -> UInt16? {
-        LinuxReaper.attachedFlags(fd: descriptor)
+    func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? {
+        LinuxReaper.attached(fd: descriptor)
     }
 
     func close(_ descriptor: Int32) {

@@ -45,11 +45,12 @@ extension LinuxReaper {
     }
 
     /// The IFF_* flags of the device `fd` is attached to (TUNGETIFF), or nil.
-    static func attachedFlags(fd: Int32) -> UInt16? {
+    static func attached(fd: Int32) -> (name: [UInt8], flags: UInt16)? {
         var request = [UInt8](repeating: 0, count: 40)
         let rc = request.withUnsafeMutableBytes { tw_ioctl_ptr(fd, tunGetIFF, $0.baseAddress) }
         guard rc == 0 else { return nil }
-        return request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt16.self) }
+        // struct ifreq: the name (IFNAMSIZ, NUL-terminated), then the flags.
+        return (Array(request[0..<16].prefix { $0 != 0 }), request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt16.self) })
     }
 
     /// Private names for one run: `tw` and 13 hex digits (15 bytes, the most a name may have),
