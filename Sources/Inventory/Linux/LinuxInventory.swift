@@ -92,7 +92,8 @@ public struct LinuxInventory: InventoryBackend {
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.
-            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory).uppers
+            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
+                                                 confirmingAbsence: false).uppers
             group.leave()
         }
         let client = sideSocket.client
