@@ -79,18 +79,8 @@ public struct HolderScan: Sendable, Equatable {
     /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
     /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
     public var forwards: [Int: Int] = [:]
-    /// The nftables base chains and flowtables hooked on each device, by name (`InterfaceName`
-    /// text), in words (`chain netdev t c`): a firewall or fast path set up for it, which deleting
-    /// it unhooks (older kernels release such a chain, rules and all).
-    public var nftablesHooks: [String: [String]] = [:]
-    /// The same for name prefixes (`devices = { "tap*" }`), by prefix as `InterfaceName` text.
-    public var nftablesHookPrefixes: [String: [String]] = [:]
-
-    /// What nftables has hooked on the device named `name`, by name or prefix.
-    public func nftablesHooks(on name: String) -> [String] {
-        let bytes = InterfaceName.kernelBytes(name)
-        return (nftablesHooks[name] ?? []) + nftablesHookPrefixes.filter { bytes.starts(with: InterfaceName.kernelBytes($0.key)) }.flatMap(\.value)
-    }
+    /// The nftables base chains and flowtables hooked on devices (Linux).
+    public var nftablesHooks = NftablesHooks()
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.
@@ -112,5 +102,30 @@ public struct HolderScan: Sendable, Equatable {
     /// A scan that could not be made at all.
     public static func unavailable(_ reason: String) -> HolderScan {
         HolderScan(complete: false, incompleteReason: reason, attachments: [], processesScanned: 0)
+    }
+}
+
+/// The nftables base chains and flowtables hooked on devices, by name or by name prefix (the
+/// kernel's bytes; `devices = { "tap*" }` on newer kernels), each in words (`chain netdev t c`):
+/// a firewall or fast path set up for a device, which deleting it unhooks (older kernels release
+/// such a chain, rules and all). The inventory reads them and the reaper's last look asks again;
+/// both match a device the same way.
+public struct NftablesHooks: Sendable, Equatable {
+    public var byName: [[UInt8]: [String]]
+    public var byPrefix: [[UInt8]: [String]]
+
+    public init(byName: [[UInt8]: [String]] = [:], byPrefix: [[UInt8]: [String]] = [:]) {
+        self.byName = byName
+        self.byPrefix = byPrefix
+    }
+
+    /// What is hooked on the device named `name` (the kernel's bytes), by name or prefix.
+    public func on(_ name: [UInt8]) -> [String] {
+        (byName[name] ?? []) + byPrefix.filter { name.starts(with: $0.key) }.flatMap(\.value)
+    }
+
+    /// The same for a name as `InterfaceName` text; nothing to look up costs nothing.
+    public func on(interface name: String) -> [String] {
+        byName.isEmpty && byPrefix.isEmpty ? [] : on(InterfaceName.kernelBytes(name))
     }
 }

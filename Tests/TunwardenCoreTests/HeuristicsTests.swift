@@ -135,8 +135,7 @@ enum Build {
     @Test func nftablesForwardsKeepATapFromBeingOrphaned() {
         var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
         scan.forwards = [7: 2]
-        scan.nftablesHooks = ["tap9": ["chain netdev t h9"]]
-        scan.nftablesHookPrefixes = ["vm-": ["chain netdev t vms"]]
+        scan.nftablesHooks = NftablesHooks(byName: [Array("tap9".utf8): ["chain netdev t h9"]], byPrefix: [Array("vm-".utf8): ["chain netdev t vms"]])
         let taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap), Build.tun(10, "vm-3", kind: .tap)]
         var a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
         #expect(a.interfaces.first?.state == .suspect && a.interfaces.first?.reason == "2 nftables statements send packets to it (fwd or dup), and would send them nowhere once it is gone",
@@ -144,8 +143,7 @@ enum Build {
         #expect(a.interfaces[1].state == .orphaned)
         #expect(a.interfaces[2].state == .suspect && a.interfaces[2].reason.hasPrefix("nftables chain netdev t h9 is hooked on it") == true)
         #expect(a.interfaces[3].state == .suspect && a.interfaces[3].reason.hasPrefix("nftables chain netdev t vms is hooked on it") == true)
-        scan.nftablesHooks = [:]
-        scan.nftablesHookPrefixes = [:]
+        scan.nftablesHooks = NftablesHooks()
         scan.forwardsUnknown = "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression), which may be this one"
         a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
         #expect(a.interfaces.first?.state == .suspect)

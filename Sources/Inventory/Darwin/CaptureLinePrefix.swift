@@ -106,7 +106,7 @@ struct LinePrefix: Equatable {
         guard matches.count >= 3, matches.count * 5 >= nonBlank * 4 else { return (text, nil) }
         var stripped = lines.map { String($0) }
         for match in matches {
-            var line = Substring(lines[match.line].utf8.dropFirst(match.length)) ?? ""
+            var line = Substring(lines[match.line].utf8.dropFirst(match.length))
             // GitHub Actions shows a step's command after `##[group]Run `: the command line.
             if line.hasPrefix("##[group]Run ") { line = line.dropFirst("##[group]Run ".count) }
             stripped[match.line] = String(line)

@@ -131,8 +131,7 @@ public enum SocketUse {
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
             (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
-            scan.nftablesHooks = Dictionary(found.hooked.map { (InterfaceName.text($0.key), $0.value) }, uniquingKeysWith: +)
-            scan.nftablesHookPrefixes = Dictionary(found.hookedPrefixes.map { (InterfaceName.text($0.key), $0.value) }, uniquingKeysWith: +)
+            scan.nftablesHooks = found.hooks
         case .failure:
             // Left unsaid, as unreadable redirects are: nftables answers only CAP_NET_ADMIN,
             // which the hourly audit's unit does not have (it needs none other than to read
@@ -157,10 +156,10 @@ public enum SocketUse {
 }
 extension HolderScan {
     /// Takes `other`'s lists of what uses devices without a tun descriptor (packet and bound
-    /// sockets, redirects, forwards), leaving its own holders as they are.
+    /// sockets, redirects, forwards, nftables hooks), leaving its own holders as they are.
     public mutating func takeUses(of other: HolderScan) {
         (packetSockets, boundSockets, redirects) = (other.packetSockets, other.boundSockets, other.redirects)
-        (forwards, forwardsUnknown, nftablesHooks, nftablesHookPrefixes) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.nftablesHookPrefixes)
+        (forwards, forwardsUnknown, nftablesHooks) = (other.forwards, other.forwardsUnknown, other.nftablesHooks)
     }
 }
 #endif

@@ -1,6 +1,7 @@
 #if os(Linux)
 import Glibc
 import Netlink
+import TunwardenCore
 
 /// nftables rules whose `fwd` or `dup` statements send packets to a device (`fwd to "tap0"` in a
 /// netdev ingress chain of another device): a device configured into another's traffic, though
@@ -14,23 +15,13 @@ public enum NftablesForwards {
         /// Why some statement's device is known only as packets come (nil: every one is known),
         /// in words that name the rule: then any device may be the one.
         public var unresolved: String?
-        /// The base chains and flowtables hooked on each device, by name (the kernel's bytes), in
-        /// words (`chain netdev t c`).
-        public var hooked: [[UInt8]: [String]] = [:]
-        /// The same for name prefixes (a chain hooked on `"tap*"` is hooked on every device whose
-        /// name starts so).
-        public var hookedPrefixes: [[UInt8]: [String]] = [:]
+        /// The base chains and flowtables hooked on devices, by name or prefix.
+        public var hooks = NftablesHooks()
 
-        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooked: [[UInt8]: [String]] = [:], hookedPrefixes: [[UInt8]: [String]] = [:]) {
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooks: NftablesHooks = NftablesHooks()) {
             self.counts = counts
             self.unresolved = unresolved
-            self.hooked = hooked
-            self.hookedPrefixes = hookedPrefixes
-        }
-
-        /// What is hooked on the device named `name` (the kernel's bytes), by name or prefix.
-        public func hooks(on name: [UInt8]) -> [String] {
-            (hooked[name] ?? []) + hookedPrefixes.filter { name.starts(with: $0.key) }.flatMap(\.value)
+            self.hooks = hooks
         }
     }
 
@@ -85,8 +76,8 @@ public enum NftablesForwards {
                 } catch NetlinkError.kernel(_, let code, _) where flowtables && code == EOPNOTSUPP {
                     // A kernel without flowtables has none.
                 }
-                found.hooked.merge(hooked, uniquingKeysWith: +)
-                found.hookedPrefixes.merge(prefixed, uniquingKeysWith: +)
+                found.hooks.byName.merge(hooked, uniquingKeysWith: +)
+                found.hooks.byPrefix.merge(prefixed, uniquingKeysWith: +)
             }
             do {
                 var pending = Array(maps)

@@ -1,8 +1,9 @@
 /// nftables rules (include/uapi/linux/netfilter/nf_tables.h, over NETLINK_NETFILTER), read for
-/// one thing: the devices their `fwd` and `dup` statements send packets to (`fwd to "tap0"` in a
-/// netdev chain, `dup to 10.0.0.2 device "tap0"`). Such a device is configured into another
-/// device's traffic, though no process holds it; deleting it leaves the rule sending that traffic
-/// nowhere.
+/// the devices their `fwd` and `dup` statements send packets to (`fwd to "tap0"` in a netdev
+/// chain, `dup to 10.0.0.2 device "tap0"`), and base chains and flowtables for the devices they
+/// are hooked on. Such a device is configured into another device's traffic, or set up for,
+/// though no process holds it; deleting it leaves the rule sending that traffic nowhere, or the
+/// chain unhooked.
 ///
 /// A statement takes its device's ifindex from a register. `nft` fills it right before, with a
 /// constant (`immediate`) or with a map lookup (`fwd to meta mark map { 1 : "tap0" }`), whose
@@ -29,71 +30,6 @@ public enum NftablesRule {
 
     /// The message type of a rule, as a dump lists it.
     public static let ruleMessage: UInt16 = subsystem << 8 | newRule
-    /// NFT_MSG_NEWCHAIN / NFT_MSG_GETCHAIN, NFT_MSG_NEWFLOWTABLE / NFT_MSG_GETFLOWTABLE.
-    static let newChain: UInt16 = 3, getChain: UInt16 = 4, newFlowtable: UInt16 = 22, getFlowtable: UInt16 = 23
-    /// The message types of a chain and a flowtable, as dumps list them.
-    public static let chainMessage: UInt16 = subsystem << 8 | newChain
-    public static let flowtableMessage: UInt16 = subsystem << 8 | newFlowtable
-
-    /// A base chain or flowtable and the devices it is hooked on, by name (a netdev chain's
-    /// `device "tap0"` or `devices = { … }`, a flowtable's `devices`): set up for those devices,
-    /// it loses its hook on one that is deleted (and older kernels release a chain left with
-    /// none, rules and all).
-    public struct Hooked: Equatable, Sendable {
-        public var family: UInt8
-        public var table: [UInt8]
-        public var name: [UInt8]
-        public var devices: [[UInt8]]
-        /// Name prefixes it is hooked on every device of (NFTA_DEVICE_PREFIX, `devices = { "tap*" }`).
-        public var prefixes: [[UInt8]] = []
-        public var generation: UInt16
-    }
-
-    /// A dump request for every chain (`flowtables`: every flowtable) of every family.
-    public static func hooksDumpRequest(flowtables: Bool, sequence: UInt32) -> [UInt8] {
-        NetlinkMessage.encode(type: subsystem << 8 | (flowtables ? getFlowtable : getChain), flags: NetlinkFlags.request | NetlinkFlags.dump,
-                              sequence: sequence, payload: [0, 0, 0, 0])
-    }
-
-    /// The devices one chain or flowtable message names in its hook: NFTA_CHAIN_TABLE 1,
-    /// NFTA_CHAIN_NAME 3, NFTA_CHAIN_HOOK 4 { NFTA_HOOK_DEV 3, NFTA_HOOK_DEVS 4 }; NFTA_FLOWTABLE_TABLE
-    /// 1, NFTA_FLOWTABLE_NAME 2, NFTA_FLOWTABLE_HOOK 3 { NFTA_FLOWTABLE_HOOK_DEVS 3 }; each list of
-    /// NFTA_DEVICE_NAME 1 and NFTA_DEVICE_PREFIX 2 (a wildcard, on newer kernels). Throws for a payload shorter than `struct nfgenmsg`, or attributes that
-    /// do not parse.
-    public static func decodeHooked(_ payload: ArraySlice<UInt8>, flowtable: Bool) throws(NetlinkError) -> Hooked {
-        let generation = try generation(payload)
-        var hooked = Hooked(family: payload[payload.startIndex], table: [], name: [], devices: [], generation: generation)
-        let (nameAttribute, hookAttribute): (UInt16, UInt16) = flowtable ? (2, 3) : (3, 4)
-        let (deviceAttribute, listAttribute): (UInt16?, UInt16) = flowtable ? (nil, 3) : (3, 4)
-        var attributes = AttributeDecoder(payload.dropFirst(4))
-        while attributes.next() {
-            switch attributes.type {
-            case 1: hooked.table = attributes.bytesUpToNUL()
-            case nameAttribute: hooked.name = attributes.bytesUpToNUL()
-            case hookAttribute:
-                attributes.nested { hook in
-                    while hook.next() {
-                        if hook.type == deviceAttribute {
-                            hooked.devices.append(hook.bytesUpToNUL())
-                        } else if hook.type == listAttribute {
-                            hook.nested { list in
-                                while list.next() {
-                                    if list.type == 1 { hooked.devices.append(list.bytesUpToNUL()) }
-                                    if list.type == 2 { hooked.prefixes.append(list.bytesUpToNUL()) }
-                                }
-                            }
-                        }
-                    }
-                }
-            default: break
-            }
-        }
-        try attributes.finish()
-        // Kernels name a chain's one device both alone and in the list.
-        var seen = Set<[UInt8]>()
-        hooked.devices = hooked.devices.filter { seen.insert($0).inserted }
-        return hooked
-    }
     /// The message type of a set's elements, as a dump lists them.
     public static let setElementMessage: UInt16 = subsystem << 8 | newSetElement
 
@@ -334,5 +270,71 @@ public enum NftablesRule {
         }
         try attributes.finish()
         return (values, others, generation)
+    }
+
+    /// NFT_MSG_NEWCHAIN / NFT_MSG_GETCHAIN, NFT_MSG_NEWFLOWTABLE / NFT_MSG_GETFLOWTABLE.
+    static let newChain: UInt16 = 3, getChain: UInt16 = 4, newFlowtable: UInt16 = 22, getFlowtable: UInt16 = 23
+    /// The message types of a chain and a flowtable, as dumps list them.
+    public static let chainMessage: UInt16 = subsystem << 8 | newChain
+    public static let flowtableMessage: UInt16 = subsystem << 8 | newFlowtable
+
+    /// A base chain or flowtable and the devices it is hooked on, by name (a netdev chain's
+    /// `device "tap0"` or `devices = { … }`, a flowtable's `devices`): set up for those devices,
+    /// it loses its hook on one that is deleted (and older kernels release a chain left with
+    /// none, rules and all).
+    public struct Hooked: Equatable, Sendable {
+        public var family: UInt8
+        public var table: [UInt8]
+        public var name: [UInt8]
+        public var devices: [[UInt8]]
+        /// Name prefixes it is hooked on every device of (NFTA_DEVICE_PREFIX, `devices = { "tap*" }`).
+        public var prefixes: [[UInt8]] = []
+        public var generation: UInt16
+    }
+
+    /// A dump request for every chain (`flowtables`: every flowtable) of every family.
+    public static func hooksDumpRequest(flowtables: Bool, sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: subsystem << 8 | (flowtables ? getFlowtable : getChain), flags: NetlinkFlags.request | NetlinkFlags.dump,
+                              sequence: sequence, payload: [0, 0, 0, 0])
+    }
+
+    /// The devices one chain or flowtable message names in its hook: NFTA_CHAIN_TABLE 1,
+    /// NFTA_CHAIN_NAME 3, NFTA_CHAIN_HOOK 4 { NFTA_HOOK_DEV 3, NFTA_HOOK_DEVS 4 }; NFTA_FLOWTABLE_TABLE
+    /// 1, NFTA_FLOWTABLE_NAME 2, NFTA_FLOWTABLE_HOOK 3 { NFTA_FLOWTABLE_HOOK_DEVS 3 }; each list of
+    /// NFTA_DEVICE_NAME 1 and NFTA_DEVICE_PREFIX 2 (a wildcard, on newer kernels). Throws for a
+    /// payload shorter than `struct nfgenmsg`, or attributes that do not parse.
+    public static func decodeHooked(_ payload: ArraySlice<UInt8>, flowtable: Bool) throws(NetlinkError) -> Hooked {
+        let generation = try generation(payload)
+        var hooked = Hooked(family: payload[payload.startIndex], table: [], name: [], devices: [], generation: generation)
+        let (nameAttribute, hookAttribute): (UInt16, UInt16) = flowtable ? (2, 3) : (3, 4)
+        let (deviceAttribute, listAttribute): (UInt16?, UInt16) = flowtable ? (nil, 3) : (3, 4)
+        var attributes = AttributeDecoder(payload.dropFirst(4))
+        while attributes.next() {
+            switch attributes.type {
+            case 1: hooked.table = attributes.bytesUpToNUL()
+            case nameAttribute: hooked.name = attributes.bytesUpToNUL()
+            case hookAttribute:
+                attributes.nested { hook in
+                    while hook.next() {
+                        if hook.type == deviceAttribute {
+                            hooked.devices.append(hook.bytesUpToNUL())
+                        } else if hook.type == listAttribute {
+                            hook.nested { list in
+                                while list.next() {
+                                    if list.type == 1 { hooked.devices.append(list.bytesUpToNUL()) }
+                                    if list.type == 2 { hooked.prefixes.append(list.bytesUpToNUL()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            default: break
+            }
+        }
+        try attributes.finish()
+        // Kernels name a chain's one device both alone and in the list.
+        var seen = Set<[UInt8]>()
+        hooked.devices = hooked.devices.filter { seen.insert($0).inserted }
+        return hooked
     }
 }

@@ -259,7 +259,7 @@ final class NamespaceFacts {
                 markAllDirty()
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
                 || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
-                || scan.nftablesHookPrefixes != holderIndex.scan.nftablesHookPrefixes
+                || scan.nftablesHooks.byPrefix != holderIndex.scan.nftablesHooks.byPrefix
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {
                 // Every verdict that names the scan depends on it.
@@ -270,9 +270,9 @@ final class NamespaceFacts {
             for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
                 for slot in slots(named: name) { dirty.insert(slot) }
             }
-            for name in Set(holderIndex.scan.nftablesHooks.keys).union(scan.nftablesHooks.keys)
-            where holderIndex.scan.nftablesHooks[name] != scan.nftablesHooks[name] {
-                for slot in slots(named: name) { dirty.insert(slot) }
+            let (hooked, hooking) = (holderIndex.scan.nftablesHooks.byName, scan.nftablesHooks.byName)
+            for name in Set(hooked.keys).union(hooking.keys) where hooked[name] != hooking[name] {
+                for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
             }
             // And those whose packet or bound sockets, redirects or forwards changed (found by index).
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)

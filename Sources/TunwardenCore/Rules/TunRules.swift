@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, or receives another device's packets through a tc mirred action"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action or an nftables fwd or dup, or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -205,7 +205,7 @@ extension Heuristics {
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
-            ?? Self.hookReason(scan.nftablesHooks(on: interface.name)) {
+            ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name)) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
