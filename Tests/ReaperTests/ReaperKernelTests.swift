@@ -99,9 +99,7 @@ struct ReaperKernelTests {
         }
         try #require(!made.isEmpty, "this kernel makes none of macvlan, macvtap, vxlan, vlan")
         // The audit says so too: each of those taps is suspect, not orphaned.
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
-        let entries = report?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         for (lower, upper) in made {
             let entry = entries.first { $0["ifname"] as? String == lower }
             #expect(entry?["state"] as? String == "suspect", "\(lower): \(entry ?? [:])")
@@ -182,8 +180,7 @@ struct ReaperKernelTests {
         try ns.ip("link", "set", "tw0123456789abc", "group", "16777300")
         try ns.ip("tuntap", "add", "dev", "twfedcba9876543", "mode", "tap")
         try ns.ip("tuntap", "add", "dev", "tw00000000000aa", "mode", "tap", "multi_queue")
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let fenced = entries.first { $0["ifname"] as? String == "tw0123456789abc" }
         #expect(fenced?["state"] as? String == "unknown", "\(fenced ?? [:])")
         #expect((fenced?["state_reason"] as? String)?.contains("fenced by a reap") == true)
@@ -207,8 +204,7 @@ struct ReaperKernelTests {
         print("ready", flush=True)
         time.sleep(60)
         """)
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let pk0 = entries.first { $0["ifname"] as? String == "pk0" }
         #expect(pk0?["state"] as? String == "suspect", "\(pk0 ?? [:])")
         #expect((pk0?["state_reason"] as? String)?.contains("1 packet socket is bound to it") == true, "\(pk0 ?? [:])")
@@ -242,8 +238,7 @@ struct ReaperKernelTests {
         print("ready", flush=True)
         time.sleep(60)
         """)
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let entry = { (name: String) in entries.first { $0["ifname"] as? String == name } }
         for name in ["bd0", "bd1", "bd3"] {
             #expect(entry(name)?["state"] as? String == "suspect", "\(entry(name) ?? [:])")
@@ -270,8 +265,7 @@ struct ReaperKernelTests {
         try ns.ip("addr", "add", "10.7.0.1/24", "dev", "va")
         try ns.ip("route", "add", "10.70.0.0/16", "nexthop", "via", "10.9.0.2", "dev", "mp0", "nexthop", "via", "10.7.0.2", "dev", "va")
         try ns.ip("route", "add", "10.71.0.0/16", "nexthop", "via", "10.8.0.2", "dev", "mp1", "nexthop", "via", "10.8.0.3", "dev", "mp1")
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let mp0 = entries.first { $0["ifname"] as? String == "mp0" }
         #expect(mp0?["state"] as? String == "suspect", "\(mp0 ?? [:])")
         #expect((mp0?["state_reason"] as? String)?.contains("its route 10.70.0.0/16 also leaves through va") == true, "\(mp0 ?? [:])")
@@ -311,13 +305,12 @@ struct ReaperKernelTests {
         }
         // Another table's route keeps its source: it holds nothing back.
         try ns.ip("route", "add", "10.62.0.0/24", "dev", va, "src", "10.2.0.1", "table", "100")
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let found = entries.first { $0["ifname"] as? String == sr0 }
-        #expect(found?["state"] as? String == "suspect", "\(audit.stdout)")
+        #expect(found?["state"] as? String == "suspect", "\(entries)")
         #expect((found?["state_reason"] as? String)?.contains("10.61.0.0/24") == true
                 && (found?["state_reason"] as? String)?.contains("its address 10.1.0.1 as source") == true, "\(found ?? [:])")
-        #expect(entries.first { $0["ifname"] as? String == sr1 }?["state"] as? String == "orphaned", "\(audit.stdout)")
+        #expect(entries.first { $0["ifname"] as? String == sr1 }?["state"] as? String == "orphaned", "\(entries)")
         let dry = try reap(ns, state, "--min-age", "0", "--dry-run", "--format", "json")
         let planned = ((try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])?["plan"] as? [[String: Any]] ?? []).map { $0["ifname"] as? String }
         #expect(planned == [sr1], "\(dry.stdout)")
@@ -342,8 +335,7 @@ struct ReaperKernelTests {
             FileHandle.standardError.write(Data("aTapATcActionRedirectsPacketsToIsKept: no tc u32 filter or mirred action here; untested\n".utf8))
             return
         }
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let tcr0 = entries.first { $0["ifname"] as? String == "tcr0" }
         #expect(tcr0?["state"] as? String == "suspect" && (tcr0?["state_reason"] as? String)?.contains("a tc action (mirred) sends") == true, "\(tcr0 ?? [:])")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
@@ -388,8 +380,7 @@ struct ReaperKernelTests {
         try ns.ip("tuntap", "add", "dev", "nf6", "mode", "tap")
         try nft("add", "chain", "netdev", "t", "h6", "{ type filter hook ingress device nf6 priority 0; }")
         func states() throws -> [String: (state: String, reason: String)] {
-            let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-            let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+            let entries = try ns.auditedInterfaces()
             return Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
         }
         let judged = try states()
@@ -419,8 +410,7 @@ struct ReaperKernelTests {
         try ns.ip("tuntap", "add", "dev", "amq0", "mode", "tap", "multi_queue")
         try ns.ip("tuntap", "add", "dev", "amq1", "mode", "tap", "multi_queue")
         try ns.ip("link", "property", "add", "dev", "amq0", "altname", "enp-amq0")
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let findings = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        let findings = try ns.auditReport()["findings"] as? [[String: Any]] ?? []
         let amq0 = findings.first { $0["ifname"] as? String == "amq0" && $0["id"] as? String == "orphaned-tun" }
         #expect(amq0?["reapable"] as? Bool == false && (amq0?["evidence"] as? String)?.contains("alternative names (enp-amq0)") == true, "\(findings)")
         let dry = try reap(ns, state, "--min-age", "0", "--dry-run", "--format", "json")

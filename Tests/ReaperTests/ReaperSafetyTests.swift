@@ -761,8 +761,7 @@ struct ReaperSafetyTests {
         // The newcomer is an orphan like any other; the fenced device is nobody's to take.
         #expect(!((report?["plan"] as? [[String: Any]]) ?? []).contains { $0["ifname"] as? String == "tw0000000000003" }, "\(result.stdout)")
         #expect(((report?["results"] as? [[String: Any]]) ?? []).map { $0["ifname"] as? String } == ["ktmq"], "\(result.stdout)")
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         #expect(entries.first { $0["ifname"] as? String == "tw0000000000003" }?["state"] as? String == "unknown")
     }
 

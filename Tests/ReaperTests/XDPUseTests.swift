@@ -63,8 +63,7 @@ struct XDPUseTests {
     }
 
     func verdict(_ ns: TestNamespace, _ device: String) throws -> (state: String?, reason: String?) {
-        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state"])
-        let entries = (try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let entries = try ns.auditedInterfaces()
         let entry = entries.first { $0["ifname"] as? String == device }
         return (entry?["state"] as? String, entry?["state_reason"] as? String)
     }

@@ -122,6 +122,24 @@ public final class TestNamespace {
     """
 }
 
+extension TestNamespace {
+    /// The report of an audit of this namespace by the binary under test, keeping no observations,
+    /// as parsed JSON; output that is not a JSON object throws, so a test never reads an empty
+    /// report as a verdict.
+    public func auditReport() throws -> [String: Any] {
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "audit", "--format", "json", "--no-state"])
+        guard let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any] else {
+            throw ShellError(command: "tunwarden --netns \(name) audit --format json --no-state", status: audit.status, output: audit.stdout + audit.stderr)
+        }
+        return report
+    }
+
+    /// The `interfaces` records of `auditReport()`.
+    public func auditedInterfaces() throws -> [[String: Any]] {
+        try auditReport()["interfaces"] as? [[String: Any]] ?? []
+    }
+}
+
 /// A command that failed.
 public struct ShellError: Error, CustomStringConvertible {
     public var command: String
