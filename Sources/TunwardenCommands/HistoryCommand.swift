@@ -10,6 +10,7 @@ public struct HistoryCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show the tunnel count over time: a sparkline with min/max, the current growth rate, and when alerts fired.",
+        usage: "tunwarden history [<options>]",
         discussion: """
         The history is built by every audit, reap and watcher that keeps state (an hourly timer builds it best), \
         one per namespace, kept in state.db in the state directory. Without --netns every namespace recorded in \

@@ -8,6 +8,7 @@ public struct JournalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "journal",
         abstract: "Show the reap journal: each run, what it removed or skipped, and the commands that recreate each device.",
+        usage: "tunwarden journal [<options>]",
         discussion: """
         With --netns NAME (or the configuration's netns) only the runs that acted in that namespace are \
         shown; it need not exist any more. Without it every run is shown, and each run in a named \

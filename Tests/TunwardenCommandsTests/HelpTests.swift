@@ -37,6 +37,17 @@ import TestSupport
             #expect(kept, "\(command.first ?? "tunwarden") --help at 80 columns breaks the line '\(line)'")
         }
     }
+
+    /// Nothing in a command's help, its usage line included, is wider than an 80-column
+    /// terminal that says it is 80 columns wide.
+    @Test(arguments: [[]] + commands.map { [$0] })
+    func everyLineFitsEightyColumns(command: [String]) throws {
+        let narrow = try Self.help(command + ["--help"], columns: 80)
+        #expect(narrow.status == 0)
+        for line in narrow.stdout.split(separator: "\n") {
+            #expect(line.count <= 80, "\(command.first ?? "tunwarden") --help at 80 columns: '\(line)' is \(line.count) wide")
+        }
+    }
 }
 
 /// `tunwarden help NAME` for a NAME that is no command.
