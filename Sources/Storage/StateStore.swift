@@ -17,14 +17,35 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(problem). \(advice)" }
 
     /// Creates `directory` (and the directories above it) for tunwarden's own files, mode 0755,
-    /// or throws the error that names it, with `advice` on what to do instead.
+    /// or throws the error that names it, with the system's words for why and `advice` on what
+    /// to do instead.
     static func createDirectory(_ directory: String, advice: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
-        } catch {
-            throw StorageError(path: directory, problem: "cannot be created (\(error.localizedDescription))", advice: advice)
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o755) == 0 {
+                chmod(path, 0o755)          // whatever the umask
+                continue
+            }
+            let code = errno
+            var status = stat()
+            guard code == EEXIST, stat(path, &status) == 0 else {
+                throw StorageError(path: directory, problem: "cannot be created (\(String(cString: strerror(code))))", advice: advice)
+            }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw StorageError(path: directory, problem: "cannot be created (\(path == "./" + component ? String(component) : path) exists and is not a directory)", advice: advice)
+            }
         }
+    }
+
+    /// What the system said of a failed file operation: the C library's words for its errno
+    /// where Foundation kept one, else Foundation's own description.
+    static func reason(_ error: Error) -> String {
+        let bridged = error as NSError
+        if let posix = bridged.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return error.localizedDescription
     }
 }
 
@@ -191,7 +212,7 @@ public struct StateStore: Sendable {
         do {
             try FileManager.default.moveItem(atPath: damaged, toPath: target)
         } catch {
-            throw StorageError(path: damaged, problem: "cannot be moved aside (\(error.localizedDescription))", advice: "Move it by hand.")
+            throw StorageError(path: damaged, problem: "cannot be moved aside (\(StorageError.reason(error)))", advice: "Move it by hand.")
         }
         if damaged == path {
             _ = try? FileManager.default.moveItem(atPath: path + "-wal", toPath: target + "-wal")

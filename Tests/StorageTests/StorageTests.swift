@@ -10,6 +10,29 @@ import TunwardenCore
         return path
     }
 
+    /// A state directory that cannot be made is named with the system's own words for why, not
+    /// Foundation's "The operation could not be completed".
+    @Test func aDirectoryThatCannotBeMadeSaysWhy() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tw-notdir-\(UUID().uuidString)").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let error = #expect(throws: StorageError.self) { try StorageError.createDirectory(file + "/state", advice: "Choose another.") }
+        #expect(error?.problem == "cannot be created (\(file) exists and is not a directory)", "\(String(describing: error))")
+        let below = #expect(throws: StorageError.self) { try StorageError.createDirectory(file + "/state/more", advice: "Choose another.") }
+        #expect(below?.problem == "cannot be created (\(file) exists and is not a directory)", "\(String(describing: below))")
+        // What can be made is made, mode 0755 whatever the umask, and making it again is no error.
+        let fresh = file + "-dir/a/b"
+        defer { try? FileManager.default.removeItem(atPath: file + "-dir") }
+        let mask = umask(0o077)
+        defer { umask(mask) }
+        try StorageError.createDirectory(fresh, advice: "")
+        try StorageError.createDirectory(fresh + "/", advice: "")
+        for made in [file + "-dir", file + "-dir/a", fresh] {
+            let mode = try FileManager.default.attributesOfItem(atPath: made)[.posixPermissions] as? Int
+            #expect(mode == 0o755, "\(made): \(String(describing: mode))")
+        }
+    }
+
     @Test func journalAppendsAndReadsBack() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
