@@ -100,16 +100,24 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     /// device, the new name of a multi-queue one) the device carries while fenced, as
     /// `InterfaceName` text.
     public var fenceName: String?
+    /// Intent records of a Linux reap: the identity of the namespace it acted in, one incarnation
+    /// in one boot (see `NamespaceIdentity`), so that only a reap in that same namespace takes the
+    /// record for its own to repair: not one in a namespace made again under the same name, or
+    /// after a restart, or one in another namespace that has no name either. Nil in records
+    /// written before it was kept.
+    public var namespaceIdentity: String?
 
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
-        case fenceGroup = "fence_group", fenceName = "fence_name"
+        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id"
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
-                recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil) {
+                recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil,
+                namespaceIdentity: String? = nil) {
         self.fenceGroup = fenceGroup
         self.fenceName = fenceName
+        self.namespaceIdentity = namespaceIdentity
         self.time = time
         self.run = run
         self.type = type
@@ -138,6 +146,7 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("detail", detail)
             json.field("fence_group", fenceGroup)
             json.field("fence_name", fenceName)
+            json.field("netns_id", namespaceIdentity)
         }
     }
 

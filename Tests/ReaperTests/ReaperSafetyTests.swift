@@ -618,6 +618,46 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// An intent answers for one device in one incarnation of one namespace. After its namespace
+    /// is made again under the same name (or the machine restarts), the device that now has the
+    /// ifindex is someone else's; in the same namespace, a device that took the ifindex is not
+    /// the one the intent recorded. Neither is touched, nor reported as repaired.
+    @Test func aRepairLeavesAloneADeviceThatOnlySharesTheIfindex() throws {
+        var ns = try TestNamespace()
+        let state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "kr0", "mode", "tap")
+        try ns.ip("link", "set", "kr0", "up")
+        let old = try #require(try LinuxInventory(namespaceName: ns.name).snapshot().interfaces.first { $0.name == "kr0" })
+        let oldIdentity = try LinuxInventory(namespaceName: ns.name).namespaceIdentity()
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let intent = { (identity: String?) in
+            JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "kr0", ifindex: old.index,
+                          prior: PriorState(old, routes: []), fenceGroup: 0x1234_5677, fenceName: "tw000000000000a", namespaceIdentity: identity)
+        }
+        // The namespace made again under its name; its first device takes the same ifindex, down.
+        let name = ns.name
+        ns.remove()
+        ns = try TestNamespace(name: name)
+        try ns.ip("tuntap", "add", "dev", "uplink1", "mode", "tap")
+        let newcomer = try #require(try links(ns).values.first { $0.name == Array("uplink1".utf8) })
+        #expect(Int(newcomer.index) == old.index, "the test needs the ifindex taken again")
+        for identity in [oldIdentity, nil] {
+            try journal.append([intent(identity)])
+            let reaper = LinuxReaper(namespaceName: ns.name)
+            if identity != nil { #expect(reaper.unfinishedIntents(try journal.lastRun()).isEmpty) }
+            #expect(try reaper.repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
+            #expect(try links(ns)[Int(newcomer.index)].map { $0.flags & 1 } == 0, "uplink1 was set up")
+        }
+        // In the namespace the intent names, another device at the ifindex means its device is gone.
+        try journal.append([intent(try LinuxInventory(namespaceName: ns.name).namespaceIdentity())])
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        #expect(lines.count == 1 && lines.first?.line.contains("the device is gone") == true
+                && lines.first?.line.contains("now belongs to uplink1, which was left alone") == true, "\(lines)")
+        #expect(try links(ns)[Int(newcomer.index)].map { $0.flags & 1 } == 0, "uplink1 was set up")
+        #expect(try journal.read().filter { $0.type == .result }.map(\.result) == [.deleted])
+    }
+
     /// A multi-queue device a killed run took down lost its neighbour entries made by hand, which
     /// its intent recorded: the repair sets it up again and names them as what it lacks (failed).
     @Test func aRepairNamesTheNeighbourEntriesAKilledRunsFenceFlushed() throws {

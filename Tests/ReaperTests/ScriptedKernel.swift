@@ -87,6 +87,9 @@ final class ScriptedKernel: @unchecked Sendable {
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
     var inventoryFailure: InventoryError?
+    /// The identity of the namespace the table stands for (see `NamespaceIdentity`); a test
+    /// changes it to stand for the namespace made again, or another one.
+    var namespaceIdentity = "netns-cookie:1@boot:scripted"
     /// Descriptors of /dev/net/tun the reaper holds, and the link each is attached to (nil: not
     /// attached, or attached to a device TUNSETIFF made because no device had the name).
     private(set) var openDescriptors: [Int32: Int32?] = [:]
@@ -131,7 +134,7 @@ final class ScriptedKernel: @unchecked Sendable {
                                                                   numQueues: link.multiQueue ? link.queues : nil,
                                                                   numDisabledQueues: link.multiQueue ? link.disabledQueues : nil) : nil)
         }
-        return Snapshot(platform: .linux, namespaceIdentity: "scripted", takenAt: Date(), interfaces: interfaces, routes: [],
+        return Snapshot(platform: .linux, namespaceIdentity: namespaceIdentity, takenAt: Date(), interfaces: interfaces, routes: [],
                         holders: HolderScan(complete: true, attachments: [], processesScanned: 1))
     }
 
@@ -369,6 +372,7 @@ final class ScriptedKernel: @unchecked Sendable {
     private struct Inventory: InventoryBackend {
         let kernel: ScriptedKernel
         func snapshot() throws -> Snapshot { try kernel.snapshot() }
+        func namespaceIdentityAhead() -> String? { kernel.namespaceIdentity }
     }
 }
 #endif

@@ -20,7 +20,9 @@ import TunwardenCore
         let routes = [Route(destination: IPPrefix("0.0.0.0/1")!, routeProtocol: .static, scope: .global,
                             nextHops: [NextHop(gateway: IPAddress("10.8.0.1"), interfaceIndex: 7, interfaceName: "kure_tun")])]
         let intent = JournalRecord(time: moment, run: "run-1", type: .intent, netns: "blue", ifname: "kure_tun", ifindex: 7,
-                                   prior: PriorState(device, routes: routes), recreate: RecreateCommands.commands(for: device, routes: routes, namespace: "blue"))
+                                   prior: PriorState(device, routes: routes), recreate: RecreateCommands.commands(for: device, routes: routes, namespace: "blue"),
+                                   fenceGroup: 16_777_300, fenceName: "tw0123456789abc",
+                                   namespaceIdentity: "netns-cookie:4103@boot:8e1f3f2a-53c4-4c5e-9d2b-0f6a2d1e7c11")
         let result = JournalRecord(time: moment.addingTimeInterval(1), run: "run-1", type: .result, netns: "blue", ifname: "kure_tun", ifindex: 7,
                                    result: .failed, detail: "RTM_DELLINK: Operation not permitted (EPERM)")
         return [intent, result]

@@ -87,7 +87,7 @@ public struct LinuxReaper {
         }
         guard !plan.items.isEmpty else { return [] }
         var results: [Int: ReapResult] = [:]
-        let (verified, refused, usedGroups) = try reverify(plan)
+        let (verified, refused, usedGroups, identity) = try reverify(plan)
         for result in refused { results[result.ifindex] = result }
 
         // Batches, their groups and every device's private name are chosen before anything is
@@ -135,7 +135,8 @@ public struct LinuxReaper {
                                   prior: PriorState(item.interface, routes: item.routes, neighbours: byHand),
                                   recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: place.name,
                                                                       unnamedNamespace: place.unnamedIdentity, neighbours: byHand),
-                                  fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!))
+                                  fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
+                                  namespaceIdentity: identity)
                 }
             })
         } catch {
@@ -197,8 +198,8 @@ public struct LinuxReaper {
 
     /// Takes a fresh inventory and keeps only the items that are still the same device (same
     /// ifindex, same name bytes) and still orphaned; also returns the link groups in use, so
-    /// batches can pick groups nothing is in.
-    func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>) {
+    /// batches can pick groups nothing is in, and the identity of the namespace it looked at.
+    func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>, identity: String) {
         let snapshot: Snapshot
         do {
             snapshot = try system.inventory(namespaceName, namespaceDirectory).snapshot()
@@ -241,7 +242,7 @@ public struct LinuxReaper {
             refreshed.routes = now.routes
             verified.append(refreshed)
         }
-        return (verified, refused, Set(snapshot.interfaces.compactMap(\.group)))
+        return (verified, refused, Set(snapshot.interfaces.compactMap(\.group)), snapshot.namespaceIdentity)
     }
 
     func openNamespace() throws -> Int32? {

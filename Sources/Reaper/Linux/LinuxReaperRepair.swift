@@ -10,14 +10,37 @@ import TunwardenCore
 /// Undoing what a reap killed outright left behind, from its intent records in the journal.
 extension LinuxReaper {
     /// The intent records of this namespace that no result record answers: a reap cut off
-    /// between the two, or one acting right now.
+    /// between the two, or one acting right now. An intent that names its namespace's identity is
+    /// this namespace's only when the identity is this one's: a namespace made again under the
+    /// same name, the same one after a restart, and another namespace without a name all differ.
+    /// One written before identities were journaled goes by its namespace's name, as it did.
     public func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] {
         var finished = Set<String>()
         for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        let open = records.filter { $0.type == .intent && $0.fenceGroup != nil && !finished.contains("\($0.run)|\($0.ifindex)") }
+        guard !open.isEmpty else { return [] }
         let here: Set<String?> = [namespaceName, journalNamespace().name]
-        return records.filter {
-            $0.type == .intent && $0.fenceGroup != nil && here.contains($0.netns) && !finished.contains("\($0.run)|\($0.ifindex)")
+        // Asked only when there is something to match: it opens a socket in the namespace.
+        let identity = open.contains { $0.namespaceIdentity != nil }
+            ? system.inventory(namespaceName, namespaceDirectory).namespaceIdentityAhead() : nil
+        return open.filter { intent in
+            guard let recorded = intent.namespaceIdentity else { return here.contains(intent.netns) }
+            return recorded == identity
         }
+    }
+
+    /// Whether `link` is the device `intent` recorded, as far as what the intent kept tells: its
+    /// name (the kernel's bytes), a tun device of the same type, and its hardware address where it
+    /// had one. A device that is not fenced is only known by these; the ifindex alone can belong
+    /// to another device in another namespace or incarnation of this one.
+    static func isRecorded(_ link: LinkMessage, by intent: JournalRecord) -> Bool {
+        guard link.name == InterfaceName.kernelBytes(intent.ifname), link.kind == "tun" else { return false }
+        if let prior = intent.prior {
+            let type: UInt8 = prior.kind == .tap ? 2 : 1
+            if let now = link.tun?.type, now != type { return false }
+            if let address = prior.address, let now = link.hardwareAddress.flatMap(LinuxInventory.macText), now != address { return false }
+        }
+        return true
     }
 
     /// Finds the reaps in `journal` that were cut off between their intent and result records
@@ -84,6 +107,13 @@ extension LinuxReaper {
                     done.append("private alternative name removed")
                 }
                 detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
+            } else if let link = byIndex[intent.ifindex], !Self.isRecorded(link, by: intent) {
+                // Another device has the ifindex now. In the namespace the intent names, its device
+                // is gone; an intent from before identities were journaled may be another
+                // namespace's, which its own reap will answer.
+                guard intent.namespaceIdentity != nil else { continue }
+                outcome = .deleted
+                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since): ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
             } else if let link = byIndex[intent.ifindex] {
                 // Not fenced, but perhaps taken down already (a multi-queue device is, before its
                 // rename): set up again, and what it lacks named.
