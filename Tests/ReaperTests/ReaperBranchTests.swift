@@ -201,6 +201,40 @@ import TunwardenCore
         #expect(kernel.link(2) == nil && kernel.link(3) == nil && kernel.link(4) == nil)
     }
 
+    /// A target that left for another namespace after the last look is gone from this one as if
+    /// deleted: the link notifications tell it apart, whether the group went in one deletion or
+    /// the targets one by one, and when they were lost the result says it could not be told.
+    @Test(arguments: [false, true])
+    func aTargetMovedAwayIsNotReportedDeleted(oneByOne: Bool) throws {
+        let kernel = ScriptedKernel([Link(2, "mv0"), Link(3, "mv1", tap: true), Link(4, "mvmq", multiQueue: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            if step == "grouped", oneByOne { kernel.interruptDump = { $0.kindFilter == nil } }
+            if step == "verified" {
+                kernel.remove(3)
+                kernel.movedAway[3] = 7
+            }
+        }
+        let (results, journal) = try reap(reaper, plan)
+        let moved = try #require(results.first { $0.ifindex == 3 })
+        #expect(moved.outcome == .failed && moved.detail?.contains("moved to another network namespace (netns id 7") == true, "\(moved)")
+        #expect(results.filter { $0.ifindex != 3 }.allSatisfy { $0.outcome == .deleted && $0.detail == nil }, "\(results)")
+        #expect(journal.first { $0.type == .result && $0.ifindex == 3 }?.result == .failed)
+
+        let lost = ScriptedKernel([Link(2, "ls0"), Link(3, "ls1")])
+        var unsure = lost.reaper()
+        unsure.stepHook = { step in
+            if step == "verified" {
+                lost.remove(3)
+                lost.departuresLost = true
+            }
+        }
+        let (told, _) = try reap(unsure, try lost.plan())
+        #expect(told.allSatisfy { $0.outcome == .deleted }, "\(told)")
+        #expect(told.allSatisfy { $0.detail?.contains("could not be told (the link notifications were lost)") == true }, "\(told)")
+    }
+
     @Test func dumpsInterruptedEverywhereAtTheLastLookDeleteNothing() throws {
         let kernel = ScriptedKernel([Link(2, "ie0"), Link(3, "iemq", multiQueue: true, up: true)])
         let plan = try kernel.plan()

@@ -618,6 +618,38 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// A target moved to another namespace after the last look (`ip link set … netns`) vanishes
+    /// from this one as if deleted; its removal notification says otherwise, and the report says
+    /// it was not deleted, with how to take the fence off it there. The other targets go.
+    @Test func aTargetMovedAwayBeforeTheDeleteIsNotReportedDeleted() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        for name in ["mv0", "mv1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        try ns.ip("tuntap", "add", "dev", "mvmq", "mode", "tap", "multi_queue")
+        let plan = try plan(ns)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "verified" else { return }
+            _ = try? ns.ip("link", "set", "mv0", "netns", other.name)
+            _ = try? ns.ip("link", "set", "dev", String(decoding: self.fenceNameOfRenamed(ns), as: UTF8.self), "netns", other.name)
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "moved")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["mv1"]?.outcome == .deleted, "\(results)")
+        for name in ["mv0", "mvmq"] {
+            #expect(byName[name]?.outcome == .failed && byName[name]?.detail?.contains("moved to another network namespace") == true, "\(results)")
+        }
+        #expect(byName["mv0"]?.detail?.contains("ip link property del dev mv0 altname tw") == true, "\(results)")
+        #expect(byName["mvmq"]?.detail?.contains(" name mvmq; ip link set dev mvmq group 0") == true, "\(results)")
+        let there = try other.ip("-br", "link")
+        #expect(there.contains("mv0") && there.contains("tw"), "\(there)")
+    }
+
+    /// The private name a multi-queue target carries while fenced: the one link named `tw…`.
+    func fenceNameOfRenamed(_ ns: TestNamespace) -> [UInt8] {
+        ((try? links(ns).values.first { $0.name?.starts(with: Array("tw".utf8)) == true })??.name) ?? []
+    }
+
     /// An intent answers for one device in one incarnation of one namespace. After its namespace
     /// is made again under the same name (or the machine restarts), the device that now has the
     /// ifindex is someone else's; in the same namespace, a device that took the ifindex is not

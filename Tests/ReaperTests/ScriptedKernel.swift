@@ -87,6 +87,10 @@ final class ScriptedKernel: @unchecked Sendable {
     var caughtSignal: Int32 = 0
     /// When set, the inventory fails with this instead of reading the table.
     var inventoryFailure: InventoryError?
+    /// Devices that left for another namespace, with that namespace's id, as link notifications
+    /// would tell the reaper; `departuresLost` stands for notifications lost.
+    var movedAway: [Int32: Int32] = [:]
+    var departuresLost = false
     /// The identity of the namespace the table stands for (see `NamespaceIdentity`); a test
     /// changes it to stand for the namespace made again, or another one.
     var namespaceIdentity = "netns-cookie:1@boot:scripted"
@@ -116,7 +120,8 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
                                            foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success((self.packetSockets, self.boundSockets)) },
-                                           forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) })
+                                           forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
+                                           departures: { _ in Departures(kernel: self) })
         return reaper
     }
 
@@ -367,6 +372,14 @@ final class ScriptedKernel: @unchecked Sendable {
         func install() { kernel.caughtSignal = 0 }
         func caught() -> Int32 { kernel.caughtSignal }
         func restore() {}
+    }
+
+    private final class Departures: LinkDepartures {
+        let kernel: ScriptedKernel
+        init(kernel: ScriptedKernel) { self.kernel = kernel }
+        func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
+            kernel.departuresLost ? nil : kernel.movedAway.filter { indices.contains($0.key) }
+        }
     }
 
     private struct Inventory: InventoryBackend {

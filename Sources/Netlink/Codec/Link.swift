@@ -21,6 +21,7 @@ public struct LinkMessage: Equatable, Sendable {
         public static let linkNetnsID: UInt16 = 37
         /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
         public static let xdp: UInt16 = 43
+        public static let newNetnsID: UInt16 = 45
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
     }
@@ -147,6 +148,10 @@ public struct LinkMessage: Equatable, Sendable {
     /// The id of the XDP program attached to the device (the first the kernel names when several
     /// are, one per mode); nil when none is, or the kernel did not say.
     public var xdpProgramID: UInt32?
+    /// IFLA_NEW_NETNSID: present only on the RTM_DELLINK the kernel sends when the device moves to
+    /// another network namespace (`ip link set DEV netns OTHER`), where it names that namespace by
+    /// its id in the one the device left; a deleted device's RTM_DELLINK has none.
+    public var newNetnsID: Int32?
 
     public init() {}
 
@@ -178,6 +183,7 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.mtu: link.mtu = attributes.uint32()
             case Attribute.link: link.link = attributes.int32()
             case Attribute.linkNetnsID: link.linkNetnsID = attributes.int32()
+            case Attribute.newNetnsID: link.newNetnsID = attributes.int32()
             case Attribute.master: link.master = attributes.uint32()
             case Attribute.operstate: link.operstate = attributes.uint8()
             case Attribute.carrier: link.carrier = attributes.uint8() != 0

@@ -124,6 +124,9 @@ extension LinuxReaper {
         //    routing table, hundreds of namespaces) is not refused for it: a look that took at
         //    most half as long again as the quickest of this batch's is acted on. After three
         //    looks too slow for either, nothing is deleted.
+        // Watched from before the first look: a target moved to another namespace at any moment
+        // after it vanishes from this one's dumps as if deleted (see step 6).
+        let departures = system.departures(namespaceFD)
         var confirmed = grouped
         var whole = true
         var staleLooks: [Duration] = []
@@ -290,7 +293,11 @@ extension LinuxReaper {
                     try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
                     sent.append(target)
                 } catch NetlinkError.kernel(_, ENODEV, _) {
-                    record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                    if let moved = Self.movedAway(target, departures) {
+                        record(target, .failed, moved)
+                    } else {
+                        record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                    }
                 } catch {
                     giveBack(target, .failed, "\(error)")
                 }
@@ -298,16 +305,36 @@ extension LinuxReaper {
             confirmed = sent
         }
 
-        // 6. Check that they are gone, by ifindex.
+        // 6. Check that they are gone, by ifindex, and that they went with the deletion: a target
+        //    moved to another namespace before it (`ip link set … netns`) is gone from this one
+        //    too, alive elsewhere, and only its removal notification says so.
         let present = Self.stillPresent(confirmed.map { Int($0.index) }, client: client)
+        let moved = departures?.moved(among: Set(confirmed.map(\.index)))
         for target in confirmed {
             switch present[Int(target.index)] {
             case true?: record(target, .failed, "still present after RTM_DELLINK")
-            case false?: record(target, .deleted)
+            case false? where moved == nil:
+                record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
+            case false?:
+                if let movedAway = Self.movedAway(target, departures) { record(target, .failed, movedAway) } else { record(target, .deleted) }
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             }
         }
         return results
+    }
+
+    /// Why `target` counts as not deleted when `departures` saw it move to another network
+    /// namespace, with the commands that take this reap's fence off it there; nil when it did not
+    /// move (or that could not be told).
+    static func movedAway(_ target: Target, _ departures: (any LinkDepartures)?) -> String? {
+        guard let namespace = departures?.moved(among: [target.index])?[target.index] else { return nil }
+        let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
+        let group = target.item.interface.group ?? 0
+        let giveBack = target.multiQueue
+            ? "ip link set dev \(fence) name \(name); ip link set dev \(name) group \(group)\(target.takenDown ? "; ip link set dev \(name) up" : "")"
+            : "ip link property del dev \(name) altname \(fence); ip link set dev \(name) group \(group)"
+        return "not deleted: it moved to another network namespace (netns id \(namespace) as this one knows it, `ip netns list-id`) before the deletion "
+            + "and lives on there, still fenced by this reap; there, `\(giveBack)` gives it back"
     }
 
     /// Why deleting each of `targets` would take other devices' routes with it, where it would:

@@ -39,6 +39,17 @@ protocol ReapSignals {
     func restore()
 }
 
+/// The link notifications of the inspected namespace from the moment a watch begins. A device
+/// that leaves the namespace (`ip link set DEV netns OTHER`) vanishes from its dumps just as a
+/// deleted one does; only the RTM_DELLINK the kernel sends for a move names where it went.
+protocol LinkDepartures: AnyObject {
+    /// Of `indices`, the devices whose removal notification since the watch began says they moved
+    /// to another namespace, with that namespace's id as the inspected one knows it. Nil when
+    /// notifications were lost (the watch's buffer overflowed) or could not be read, so that a
+    /// move cannot be ruled out.
+    func moved(among indices: Set<Int32>) -> [Int32: Int32]?
+}
+
 extension LinuxReaper {
     /// Everything the reaper takes from the system apart from its journal: the rtnetlink
     /// conversation, the tun device, the signals, the inventory it re-verifies the plan with (which
@@ -65,6 +76,9 @@ extension LinuxReaper {
         /// The devices the inspected namespace's nftables rules send packets to (see
         /// `NftablesForwards.found`).
         var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in NftablesForwards.found(namespaceFD: fd) }
+        /// A watch on the link notifications of the inspected namespace, begun before the last
+        /// look, or nil when it cannot be had (see `LinkDepartures`).
+        var departures: (_ namespaceFD: Int32?) -> (any LinkDepartures)? = { fd in KernelLinkDepartures(namespaceFD: fd) }
 
         /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
         static var kernel: System {
@@ -84,6 +98,35 @@ extension LinuxReaper {
 struct KernelRtnetlink: RtnetlinkConnector {
     func connect(namespaceFD: Int32?) throws -> any NetlinkTransport {
         try NetlinkSocket(namespaceFD: namespaceFD)
+    }
+}
+
+/// Link notifications over a netlink socket subscribed to RTNLGRP_LINK in the inspected namespace.
+/// What arrives is kept as it is read, so that asking twice loses nothing.
+final class KernelLinkDepartures: LinkDepartures {
+    private let socket: NetlinkSocket
+    private var movedAway: [Int32: Int32] = [:]
+    private var lost = false
+
+    init?(namespaceFD: Int32?) {
+        guard let socket = try? NetlinkSocket(namespaceFD: namespaceFD), (try? socket.subscribe([NetlinkSocket.Group.link])) != nil else { return nil }
+        self.socket = socket
+    }
+
+    func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
+        var datagram: [UInt8] = []
+        while !lost, socket.waitReadable(milliseconds: 0) {
+            do {
+                try socket.receive(into: &datagram)
+                for message in try NetlinkMessage.split(datagram[...]) where message.header.type == NetlinkType.delLink {
+                    let link = try LinkMessage.decode(message.payload)
+                    if let namespace = link.newNetnsID { movedAway[link.index] = namespace }
+                }
+            } catch {
+                lost = true
+            }
+        }
+        return lost ? nil : movedAway.filter { indices.contains($0.key) }
     }
 }
 
