@@ -127,7 +127,6 @@ public enum SocketUse {
         case let .success(counts): scan.boundSockets = counts
         case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
         }
-        if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespaceFD) { scan.redirects = counts }
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
             (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
@@ -137,6 +136,10 @@ public enum SocketUse {
             // which the hourly audit's unit does not have (it needs none other than to read
             // holders), and the reaper, which has it, deletes nothing without the rules.
             break
+        }
+        if case let .success(found) = TrafficRedirects.found(namespaceFD: namespaceFD) {
+            scan.redirects = found.counts
+            if let unresolved = found.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
         }
     }
 

@@ -159,14 +159,20 @@ extension LinuxReaper {
                 // nftables rules that send packets to one, configured since the plan (by ifindex or
                 // address, which the fence does not stop).
                 var dependents: [Int32: String]
+                let redirects: TrafficRedirects.Found
                 do {
                     dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
-                    for (index, count) in try TrafficRedirects.counts(client: client) where targetIndices.contains(index) {
-                        if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
-                    }
+                    redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
                     return results
+                }
+                if let unresolved = redirects.unresolved {
+                    abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
+                    return results
+                }
+                for (index, count) in redirects.counts where targetIndices.contains(index) {
+                    if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
                 }
                 switch system.forwards(namespaceFD) {
                 case let .success(found):
