@@ -99,7 +99,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack", "nft-rule-dump", "nft-setelem-dump", "tc-action-dump", "qdisc-dump"])
+    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack", "nft-rule-dump", "nft-setelem-dump", "tc-action-dump", "qdisc-dump", "nft-tee-rule-dump"])
     func truncatedAndMutatedCapturesNeverCrash(name: String) throws {
         let original = try CapturedMessageTests.fixture(name)
         // Every truncation of the first messages.

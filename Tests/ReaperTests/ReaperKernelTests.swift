@@ -382,6 +382,38 @@ struct ReaperKernelTests {
         #expect(try linkNames(ns) == ["lo", "tcb0", "tcbva", "tcbvb"], "stdout: \(result.stdout)")
     }
 
+    /// A tap an iptables TEE target duplicates another device's packets to (`--oif`), through
+    /// iptables-nft or iptables-legacy (x_tables, IPv4 and IPv6), is configured into something:
+    /// suspect, not planned; the tap beside it is deleted. A TEE without `--oif` names no device.
+    @Test(arguments: ["iptables-nft", "iptables-legacy", "ip6tables-legacy"])
+    func aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept(_ tool: String) throws {
+        guard Shell.which(tool) != nil else {
+            FileHandle.standardError.write(Data("aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept: no \(tool) here; untested\n".utf8))
+            return
+        }
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "tee0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "tee1", "mode", "tap")
+        try ns.ip("link", "add", "teeva", "type", "veth", "peer", "name", "teevb")
+        let gateway = tool.hasPrefix("ip6") ? "fd00::2" : "10.9.7.2"
+        let rules = [["-i", "teeva", "-j", "TEE", "--gateway", gateway, "--oif", "tee0"], ["-i", "teevb", "-j", "TEE", "--gateway", gateway]]
+        for rule in rules {
+            let added = try Shell.capture(["ip", "netns", "exec", ns.name, tool, "-t", "mangle", "-A", "PREROUTING"] + rule)
+            guard added.status == 0 else {
+                FileHandle.standardError.write(Data("aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept: \(tool) cannot add a TEE rule here (\(added.stderr)); untested\n".utf8))
+                return
+            }
+        }
+        let entries = try ns.auditedInterfaces()
+        let judged = Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        #expect(judged["tee0"]?.0 == "suspect" && judged["tee0"]?.1.contains("duplicates another device's packets to it by its name (TEE --oif)") == true, "\(judged)")
+        #expect(judged["tee1"]?.0 == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "tee0", "teeva", "teevb"], "stdout: \(result.stdout)")
+    }
+
     /// A tap an nftables rule sends packets to (fwd or dup, by name or through a map) is configured
     /// into something: suspect, not planned; the tap beside it is deleted. A rule whose device is
     /// known only as packets come makes every other tap unknown, and nothing is planned.

@@ -184,10 +184,13 @@ extension LinuxReaper {
                         if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
                     }
                     for target in confirmed where dependents[target.index] == nil {
-                        if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true) { dependents[target.index] = reason }
+                        if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true)
+                            ?? Heuristics.namedForwardReason(found.byName[target.name] ?? [], now: true) {
+                            dependents[target.index] = reason
+                        }
                     }
                 case let .failure(problem):
-                    abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
+                    abandon(confirmed, .failed, "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
                     return results
                 }
                 let view: View

@@ -62,9 +62,9 @@ extension LinuxReaper {
         /// The packet sockets and the SO_BINDTODEVICE sockets bound to each ifindex of the
         /// inspected namespace (see `SocketUse.counts`).
         var socketUse: (_ namespaceFD: Int32?) -> Result<(packet: [Int: Int], bound: [Int: Int]), SocketUse.Unreadable> = { fd in SocketUse.counts(namespaceFD: fd) }
-        /// The devices the inspected namespace's nftables rules send packets to (see
-        /// `NftablesForwards.found`).
-        var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in NftablesForwards.found(namespaceFD: fd) }
+        /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
+        /// send packets to (see `XtablesForwards.withNftables`).
+        var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }
 
         /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
         static var kernel: System {
