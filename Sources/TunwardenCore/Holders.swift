@@ -79,6 +79,10 @@ public struct HolderScan: Sendable, Equatable {
     /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
     /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
     public var forwards: [Int: Int] = [:]
+    /// The rules that duplicate packets to a device by its name, by the name's bytes, each in
+    /// words (Linux: iptables `-j TEE --oif tap0`, through iptables-nft or iptables-legacy):
+    /// another device's traffic depends on whichever device has that name.
+    public var forwardsByName: [[UInt8]: [String]] = [:]
     /// The nftables base chains and flowtables hooked on devices (Linux).
     public var nftablesHooks = NftablesHooks()
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one

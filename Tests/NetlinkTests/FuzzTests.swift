@@ -60,6 +60,7 @@ import Testing
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }
+        if (try? TrafficBlock.decodePorts(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeSetElementValues(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeHooked(payload, flowtable: false)) != nil { decoded += 1 }
@@ -98,7 +99,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack", "nft-rule-dump", "nft-setelem-dump"])
+    @Test(arguments: ["link-dump", "addr-dump", "route-dump", "error-extack", "nft-rule-dump", "nft-setelem-dump", "tc-action-dump", "qdisc-dump", "nft-tee-rule-dump"])
     func truncatedAndMutatedCapturesNeverCrash(name: String) throws {
         let original = try CapturedMessageTests.fixture(name)
         // Every truncation of the first messages.

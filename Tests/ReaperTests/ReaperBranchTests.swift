@@ -126,13 +126,25 @@ import TunwardenCore
         #expect(kept.first { $0.ifname == "fn0" }?.detail?.contains("an nftables rule now sends packets to it (fwd or dup)") == true, "\(kept)")
         #expect(forwarded.link(2) != nil && forwarded.link(3) == nil)
         expectRestored(forwarded, 2, name: "fn0")
+        // An iptables TEE target duplicating packets to it by name, added since the plan, keeps it too.
+        let teed = ScriptedKernel([Link(2, "ft0", tap: true), Link(3, "ft1", tap: true)])
+        var teeing = teed.reaper()
+        teeing.stepHook = { step in
+            if step == "grouped" { teed.forwards = NftablesForwards.Found(byName: [Array("ft1".utf8): ["an iptables-legacy rule (table ip mangle)"]]) }
+        }
+        let (tee, _) = try reap(teeing, try teed.plan())
+        #expect(tee.first { $0.ifname == "ft1" }?.outcome == .skipped)
+        #expect(tee.first { $0.ifname == "ft1" }?.detail?.contains("an iptables-legacy rule (table ip mangle) now duplicates another device's packets to it by its name") == true,
+                "\(tee)")
+        #expect(teed.link(3) != nil && teed.link(2) == nil)
+        expectRestored(teed, 3, name: "ft1")
         for forwards in [nil, NftablesForwards.Found(unresolved: "an nftables rule (table netdev t, chain c) sends packets to a device it picks as packets come (from its meta expression)")] {
             let unsure = ScriptedKernel([Link(2, "fx0", tap: true)])
             unsure.forwards = forwards
             let (refused, _) = try reap(unsure.reaper(), try unsure.plan())
             #expect(unsure.deletions.isEmpty)
             #expect(refused.first?.outcome == .failed, "\(refused)")
-            #expect(refused.first?.detail?.contains(forwards == nil ? "cannot tell whether an nftables rule sends packets to it (scripted: no nftables list)"
+            #expect(refused.first?.detail?.contains(forwards == nil ? "cannot tell whether an nftables or iptables rule sends packets to it (scripted: no nftables list)"
                                                                     : "(from its meta expression), which may be any of them; nothing deleted") == true, "\(refused)")
             expectRestored(unsure, 2, name: "fx0")
         }

@@ -344,6 +344,76 @@ struct ReaperKernelTests {
         #expect(try Shell.capture(["ip", "netns", "exec", ns.name, "tc", "actions", "ls", "action", "mirred"]).stdout.contains("device tcr0"))
     }
 
+    /// A tap bound to a shared tc block that a `mirred … blockid` action on a live device mirrors
+    /// to (Linux 6.8+) receives that device's packets as if named: suspect, not planned; the tap
+    /// beside it is deleted.
+    @Test func aTapOfASharedBlockATcActionMirrorsToIsKept() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "tcb0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "tcb1", "mode", "tap")
+        try ns.ip("link", "add", "tcbva", "type", "veth", "peer", "name", "tcbvb")
+        func tc(_ arguments: String...) -> Bool { (try? Shell.capture(["ip", "netns", "exec", ns.name, "tc"] + arguments).status) == 0 }
+        // iproute2 may not write TCA_MIRRED_BLOCKID (4) yet: the action (index 41, egress mirror to
+        // block 22) is made by hand, with RTM_NEWACTION.
+        let makeAction = """
+            import socket, struct, sys
+            def attr(t, d):
+                return struct.pack("=HH", 4 + len(d), t) + d + b"\\0" * ((4 - len(d) % 4) % 4)
+            options = attr(2, struct.pack("=IIiiiiI", 41, 0, 3, 0, 0, 2, 0)) + attr(4, struct.pack("=I", 22))
+            action = attr(1, b"mirred\\0") + attr(0x8002, options)
+            payload = b"\\0\\0\\0\\0" + attr(0x8001, attr(0x8001, action))
+            s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+            s.send(struct.pack("=IHHII", 16 + len(payload), 48, 0x605, 1, 0) + payload)
+            sys.exit(struct.unpack_from("=i", s.recv(4096), 16)[0] != 0)
+            """
+        guard tc("qdisc", "add", "dev", "tcb0", "ingress_block", "22", "clsact"), tc("qdisc", "add", "dev", "tcbva", "clsact"),
+              (try? Shell.capture(["ip", "netns", "exec", ns.name, "python3", "-c", makeAction]).status) == 0 else {
+            FileHandle.standardError.write(Data("aTapOfASharedBlockATcActionMirrorsToIsKept: no shared tc blocks or mirred to a block (Linux 6.8+) here; untested\n".utf8))
+            return
+        }
+        try #require(tc("filter", "add", "dev", "tcbva", "ingress", "protocol", "all", "u32", "match", "u32", "0", "0", "action", "mirred", "index", "41"))
+        let entries = try ns.auditedInterfaces()
+        let judged = Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        #expect(judged["tcb0"]?.0 == "suspect" && judged["tcb0"]?.1.contains("a tc action (mirred) sends") == true, "\(judged)")
+        #expect(judged["tcb1"]?.0 == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "tcb0", "tcbva", "tcbvb"], "stdout: \(result.stdout)")
+    }
+
+    /// A tap an iptables TEE target duplicates another device's packets to (`--oif`), through
+    /// iptables-nft or iptables-legacy (x_tables, IPv4 and IPv6), is configured into something:
+    /// suspect, not planned; the tap beside it is deleted. A TEE without `--oif` names no device.
+    @Test(arguments: ["iptables-nft", "iptables-legacy", "ip6tables-legacy"])
+    func aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept(_ tool: String) throws {
+        guard Shell.which(tool) != nil else {
+            FileHandle.standardError.write(Data("aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept: no \(tool) here; untested\n".utf8))
+            return
+        }
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "tee0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "tee1", "mode", "tap")
+        try ns.ip("link", "add", "teeva", "type", "veth", "peer", "name", "teevb")
+        let gateway = tool.hasPrefix("ip6") ? "fd00::2" : "10.9.7.2"
+        let rules = [["-i", "teeva", "-j", "TEE", "--gateway", gateway, "--oif", "tee0"], ["-i", "teevb", "-j", "TEE", "--gateway", gateway]]
+        for rule in rules {
+            let added = try Shell.capture(["ip", "netns", "exec", ns.name, tool, "-t", "mangle", "-A", "PREROUTING"] + rule)
+            guard added.status == 0 else {
+                FileHandle.standardError.write(Data("aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept: \(tool) cannot add a TEE rule here (\(added.stderr)); untested\n".utf8))
+                return
+            }
+        }
+        let entries = try ns.auditedInterfaces()
+        let judged = Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        #expect(judged["tee0"]?.0 == "suspect" && judged["tee0"]?.1.contains("duplicates another device's packets to it by its name (TEE --oif)") == true, "\(judged)")
+        #expect(judged["tee1"]?.0 == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "tee0", "teeva", "teevb"], "stdout: \(result.stdout)")
+    }
+
     /// A tap an nftables rule sends packets to (fwd or dup, by name or through a map) is configured
     /// into something: suspect, not planned; the tap beside it is deleted. A rule whose device is
     /// known only as packets come makes every other tap unknown, and nothing is planned.

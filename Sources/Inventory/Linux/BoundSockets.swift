@@ -112,8 +112,8 @@ public enum SocketUse {
     }
 
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
-    /// namespace behind `namespaceFD` (nil: this process's own): packet sockets, bound sockets and
-    /// traffic-control redirects and nftables forwards. Each list on its own: one that cannot be
+    /// namespace behind `namespaceFD` (nil: this process's own): packet sockets, bound sockets,
+    /// traffic-control redirects, nftables forwards and legacy iptables TEE targets. Each list on its own: one that cannot be
     /// read takes nothing from the others and leaves `scan`'s counts for it as they were; for the
     /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
     /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
@@ -127,16 +127,24 @@ public enum SocketUse {
         case let .success(counts): scan.boundSockets = counts
         case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
         }
-        if case let .success(counts) = TrafficRedirects.counts(namespaceFD: namespaceFD) { scan.redirects = counts }
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
             (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
-            scan.nftablesHooks = found.hooks
+            (scan.nftablesHooks, scan.forwardsByName) = (found.hooks, found.byName)
         case .failure:
             // Left unsaid, as unreadable redirects are: nftables answers only CAP_NET_ADMIN,
             // which the hourly audit's unit does not have (it needs none other than to read
             // holders), and the reaper, which has it, deletes nothing without the rules.
             break
+        }
+        // Legacy x_tables answer only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
+        if case let .success(legacy) = XtablesForwards.found(namespaceFD: namespaceFD, procRoot: procRoot) {
+            scan.forwardsByName.merge(legacy.byName, uniquingKeysWith: +)
+            if let unresolved = legacy.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
+        }
+        if case let .success(found) = TrafficRedirects.found(namespaceFD: namespaceFD) {
+            scan.redirects = found.counts
+            if let unresolved = found.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
         }
     }
 
@@ -156,10 +164,11 @@ public enum SocketUse {
 }
 extension HolderScan {
     /// Takes `other`'s lists of what uses devices without a tun descriptor (packet and bound
-    /// sockets, redirects, forwards, nftables hooks), leaving its own holders as they are.
+    /// sockets, redirects, forwards by index and by name, nftables hooks), leaving its own holders
+    /// as they are.
     public mutating func takeUses(of other: HolderScan) {
         (packetSockets, boundSockets, redirects) = (other.packetSockets, other.boundSockets, other.redirects)
-        (forwards, forwardsUnknown, nftablesHooks) = (other.forwards, other.forwardsUnknown, other.nftablesHooks)
+        (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
     }
 }
 #endif

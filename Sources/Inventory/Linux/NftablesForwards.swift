@@ -4,8 +4,9 @@ import Netlink
 import TunwardenCore
 
 /// nftables rules whose `fwd` or `dup` statements send packets to a device (`fwd to "tap0"` in a
-/// netdev ingress chain of another device): a device configured into another's traffic, though
-/// no process holds it; deleting it leaves the rule sending that traffic nowhere.
+/// netdev ingress chain of another device), or whose x_tables TEE target (iptables-nft's `-j TEE
+/// --oif tap0`) duplicates them to it: a device configured into another's traffic, though no
+/// process holds it; deleting it leaves the rule sending that traffic nowhere.
 public enum NftablesForwards {
     /// What the namespace's rules send packets to.
     public struct Found: Equatable, Sendable {
@@ -17,11 +18,15 @@ public enum NftablesForwards {
         public var unresolved: String?
         /// The base chains and flowtables hooked on devices, by name or prefix.
         public var hooks = NftablesHooks()
+        /// The rules that duplicate packets to a device by its name (an x_tables TEE target's
+        /// `--oif`, through iptables-nft or iptables-legacy), in words, by the name's bytes.
+        public var byName: [[UInt8]: [String]] = [:]
 
-        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooks: NftablesHooks = NftablesHooks()) {
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooks: NftablesHooks = NftablesHooks(), byName: [[UInt8]: [String]] = [:]) {
             self.counts = counts
             self.unresolved = unresolved
             self.hooks = hooks
+            self.byName = byName
         }
     }
 
@@ -47,6 +52,7 @@ public enum NftablesForwards {
                     for device in rule.devices {
                         switch device {
                         case let .index(index): found.counts[Int(index), default: 0] += 1
+                        case let .named(name): found.byName[name, default: []].append(named)
                         case .map: maps.insert(device)
                         case let .runtime(what):
                             found.unresolved = found.unresolved ?? "\(named) sends packets to a device it picks as packets come (from \(what))"
@@ -86,6 +92,7 @@ public enum NftablesForwards {
                     for (data, rule) in fills[device] ?? [] {
                         switch data {
                         case let .index(index): found.counts[Int(index), default: 0] += 1
+                        case let .named(device): found.byName[device, default: []].append(rule)
                         case .map: if maps.insert(data).inserted { pending.append(data) }
                         case let .runtime(what):
                             found.unresolved = found.unresolved ?? "\(rule) fills map \(text(name)), through which packets are sent to devices, "

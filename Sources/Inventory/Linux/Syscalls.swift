@@ -137,6 +137,24 @@ enum Sys {
         return .ok(UInt64(info.st_ino))
     }
 
+    /// A raw socket of `family` (AF_INET, AF_INET6) in the caller's thread's network namespace,
+    /// through which that namespace's x_tables are read.
+    static func rawSocket(family: Int32) -> Outcome<Int32> {
+        repeatOnEINTR { socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW)) }
+    }
+
+    /// getsockopt whose buffer carries the request in and the answer out (IPT_SO_GET_INFO, …):
+    /// the answer, as long as the kernel says it is.
+    static func exchangeOption(_ fd: Int32, level: Int32, option: Int32, _ request: [UInt8]) -> Outcome<[UInt8]> {
+        var buffer = request
+        var length = socklen_t(buffer.count)
+        while true {
+            let result = buffer.withUnsafeMutableBytes { getsockopt(fd, level, option, $0.baseAddress, &length) }
+            if result == 0 { return .ok(Array(buffer.prefix(Int(length)))) }
+            if errno != EINTR { return .failed(errno) }
+        }
+    }
+
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))
     }

@@ -10,7 +10,9 @@
 /// elements then name the devices; a map may also be filled as packets come (`update @m { ip
 /// saddr : "tap0" }`, a `dynset`), whose data is read the same way. A register filled any other
 /// way, or by an expression this reader does not know in between, names a device only as packets
-/// come: that is reported as such, never guessed.
+/// come: that is reported as such, never guessed. An iptables-nft rule's `target` expression
+/// carries an x_tables target as is; of those, TEE (`-j TEE --oif tap0`) names the device it
+/// duplicates packets to, by name (see `XtablesTable.teeDevice`).
 public enum NftablesRule {
     /// NETLINK_NETFILTER, the netlink protocol nftables speaks.
     public static let netlinkProtocol: Int32 = 12
@@ -41,6 +43,9 @@ public enum NftablesRule {
         case map(family: UInt8, table: [UInt8], name: [UInt8])
         /// Something else, known only as packets come (in words: what fills the register).
         case runtime(String)
+        /// The device of this name (the kernel's bytes), whichever device has it when packets
+        /// come: an x_tables TEE target's `--oif`.
+        case named([UInt8])
     }
 
     /// One rule's `fwd` and `dup` statements (none for most rules), with where the rule sits.
@@ -159,6 +164,19 @@ public enum NftablesRule {
             switch expression.name {
             case Array("fwd".utf8): deviceRegister = expression.register(1)
             case Array("dup".utf8): deviceRegister = expression.register(2)
+            case Array("target".utf8):
+                // NFTA_TARGET_NAME 1, NFTA_TARGET_REV 2 (big-endian), NFTA_TARGET_INFO 3.
+                guard let name = expression.attributes[1], name.prefix(while: { $0 != 0 }).elementsEqual("TEE".utf8) else { continue }
+                guard let revision = expression.register(2), let info = expression.attributes[3] else {
+                    rule.devices.append(.runtime("a TEE target without its revision or data"))
+                    continue
+                }
+                switch XtablesTable.teeDevice(revision: revision, info: info) {
+                case .routed: break
+                case let .named(device): rule.devices.append(.named(device))
+                case let .unknown(what): rule.devices.append(.runtime(what))
+                }
+                continue
             case Array("dynset".utf8):
                 if let map = expression.attributes[1], let data = expression.register(5) {
                     rule.mapFills.append(MapFill(map: Array(map.prefix { $0 != 0 }),

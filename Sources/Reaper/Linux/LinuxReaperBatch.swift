@@ -162,14 +162,20 @@ extension LinuxReaper {
                 // nftables rules that send packets to one, configured since the plan (by ifindex or
                 // address, which the fence does not stop).
                 var dependents: [Int32: String]
+                let redirects: TrafficRedirects.Found
                 do {
                     dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
-                    for (index, count) in try TrafficRedirects.counts(client: client) where targetIndices.contains(index) {
-                        if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
-                    }
+                    redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
                     return results
+                }
+                if let unresolved = redirects.unresolved {
+                    abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
+                    return results
+                }
+                for (index, count) in redirects.counts where targetIndices.contains(index) {
+                    if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
                 }
                 switch system.forwards(namespaceFD) {
                 case let .success(found):
@@ -181,10 +187,13 @@ extension LinuxReaper {
                         if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
                     }
                     for target in confirmed where dependents[target.index] == nil {
-                        if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true) { dependents[target.index] = reason }
+                        if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true)
+                            ?? Heuristics.namedForwardReason(found.byName[target.name] ?? [], now: true) {
+                            dependents[target.index] = reason
+                        }
                     }
                 case let .failure(problem):
-                    abandon(confirmed, .failed, "cannot tell whether an nftables rule sends packets to it (\(problem)); nothing deleted")
+                    abandon(confirmed, .failed, "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
                     return results
                 }
                 let view: View

@@ -73,9 +73,9 @@ extension LinuxReaper {
         /// The packet sockets and the SO_BINDTODEVICE sockets bound to each ifindex of the
         /// inspected namespace (see `SocketUse.counts`).
         var socketUse: (_ namespaceFD: Int32?) -> Result<(packet: [Int: Int], bound: [Int: Int]), SocketUse.Unreadable> = { fd in SocketUse.counts(namespaceFD: fd) }
-        /// The devices the inspected namespace's nftables rules send packets to (see
-        /// `NftablesForwards.found`).
-        var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in NftablesForwards.found(namespaceFD: fd) }
+        /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
+        /// send packets to (see `XtablesForwards.withNftables`).
+        var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }
         /// A watch on the link notifications of the inspected namespace, begun before the last
         /// look, or nil when it cannot be had (see `LinkDepartures`).
         var departures: (_ namespaceFD: Int32?) -> (any LinkDepartures)? = { fd in KernelLinkDepartures(namespaceFD: fd) }

@@ -274,6 +274,11 @@ final class NamespaceFacts {
             for name in Set(hooked.keys).union(hooking.keys) where hooked[name] != hooking[name] {
                 for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
             }
+            // And those rules duplicate packets to by name (iptables TEE --oif).
+            let (teed, teeing) = (holderIndex.scan.forwardsByName, scan.forwardsByName)
+            for name in Set(teed.keys).union(teeing.keys) where teed[name] != teeing[name] {
+                for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
+            }
             // And those whose packet or bound sockets, redirects or forwards changed (found by index).
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)
                 .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)

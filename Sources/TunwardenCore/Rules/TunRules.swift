@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action or an nftables fwd or dup, or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -112,6 +112,16 @@ extension Heuristics {
         return "\(count == 1 ? "an nftables rule \(now ? "now " : "")sends" : "\(count) nftables statements \(now ? "now " : "")send") packets to it (fwd or dup), and would send them nowhere once it is gone"
     }
 
+    /// Why rules that duplicate packets to a device by its name (`rules`, each in words: iptables
+    /// `-j TEE --oif`) tie it to others, in words (nil when none do); the reaper's last look says
+    /// it the same way.
+    public static func namedForwardReason(_ rules: [String], now: Bool = false) -> String? {
+        guard let first = rules.first else { return nil }
+        let more = rules.count > 1 ? " and \(rules.count - 1) more" : ""
+        return "\(first)\(more) \(now ? "now " : "")\(rules.count == 1 ? "duplicates" : "duplicate") another device's packets to it by its name "
+            + "(TEE --oif), and would send them nowhere once it is gone"
+    }
+
     /// Why nftables chains or flowtables hooked on a device tie it to others, in words (nil when
     /// none are); the reaper's last look says it the same way.
     public static func hookReason(_ hooks: [String], now: Bool = false) -> String? {
@@ -205,7 +215,8 @@ extension Heuristics {
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
-            ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name)) {
+            ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name))
+            ?? Self.namedForwardReason(scan.forwardsByName.isEmpty ? [] : scan.forwardsByName[InterfaceName.kernelBytes(interface.name)] ?? []) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
