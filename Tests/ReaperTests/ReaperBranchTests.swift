@@ -247,6 +247,57 @@ import TunwardenCore
         #expect(told.allSatisfy { $0.detail?.contains("could not be told (the link notifications were lost)") == true }, "\(told)")
     }
 
+    /// A request whose answer is lost may have been carried out. A deletion so lost is checked
+    /// device by device: what is gone is deleted, what is still there is given back, failed.
+    @Test func aDeletionWhoseAnswerIsLostIsJudgedByWhatIsLeft() throws {
+        let done = ScriptedKernel([Link(2, "la0"), Link(3, "la1", tap: true), Link(4, "lamq", multiQueue: true, up: true)])
+        done.loseAnswer = { $0.type == NetlinkType.delLink }
+        let (deleted, journal) = try reap(done.reaper(), try done.plan())
+        #expect(deleted.count == 3 && deleted.allSatisfy { $0.outcome == .deleted }, "\(deleted)")
+        #expect(journal.filter { $0.type == .result }.map(\.result) == [.deleted, .deleted, .deleted])
+
+        let notDone = ScriptedKernel([Link(2, "lb0"), Link(3, "lbmq", multiQueue: true, up: true)])
+        notDone.drop = { $0.type == NetlinkType.delLink }
+        let (kept, _) = try reap(notDone.reaper(), try notDone.plan())
+        #expect(kept.allSatisfy { $0.outcome == .failed && $0.detail?.contains("answer was lost") == true && $0.detail?.contains("it is still there") == true }, "\(kept)")
+        expectRestored(notDone, 2, name: "lb0")
+        expectRestored(notDone, 3, name: "lbmq", up: true)
+    }
+
+    /// A fencing step whose answer is lost is looked up on the device: made, the reap goes on;
+    /// when the device cannot be looked at either, it counts as made, so that giving the device
+    /// back undoes it. Nothing is left with a private name, group or alternative name.
+    @Test func aFencingStepWhoseAnswerIsLostIsUndoneOrGoneOn() throws {
+        let lookedUp = ScriptedKernel([Link(2, "lc0"), Link(3, "lcmq", multiQueue: true, up: true)])
+        lookedUp.loseAnswer = { $0.type == NetlinkType.newLink || $0.type == LinkMessage.newLinkProp }
+        let (results, _) = try reap(lookedUp.reaper(), try lookedUp.plan())
+        #expect(results.allSatisfy { $0.outcome == .deleted }, "\(results)")
+
+        for step in ["down", "rename", "group", "altname"] {
+            let blind = ScriptedKernel([Link(2, "ld0"), Link(3, "ldmq", multiQueue: true, up: true)])
+            var lost = false
+            blind.loseAnswer = { request in
+                // The step's own answer, then the look that would tell: the reaper cannot know.
+                if lost { return request.type == NetlinkType.getLink && !request.isDump }
+                let hit = switch step {
+                case "down": request.type == NetlinkType.newLink && request.change & 1 == 1 && request.ifFlags & 1 == 0
+                case "rename": request.type == NetlinkType.newLink && request.name?.starts(with: Array("tw".utf8)) == true
+                case "group": request.type == NetlinkType.newLink && (request.group ?? 0) >= 1 << 24
+                default: request.type == LinkMessage.newLinkProp
+                }
+                if hit { lost = true }
+                return hit
+            }
+            let reaper = blind.reaper()
+            let (given, _) = try reap(reaper, try blind.plan())
+            #expect(given.contains { $0.outcome == .failed && $0.detail?.contains("answer was lost") == true }, "\(step): \(given)")
+            for result in given where result.outcome != .deleted {
+                let name = result.ifname
+                expectRestored(blind, Int32(result.ifindex), name: name, up: name == "ldmq")
+            }
+        }
+    }
+
     @Test func dumpsInterruptedEverywhereAtTheLastLookDeleteNothing() throws {
         let kernel = ScriptedKernel([Link(2, "ie0"), Link(3, "iemq", multiQueue: true, up: true)])
         let plan = try kernel.plan()

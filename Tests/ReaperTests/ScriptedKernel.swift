@@ -71,6 +71,11 @@ final class ScriptedKernel: @unchecked Sendable {
     private(set) var requests: [Request] = []
     /// Answers a request (not a dump) with this errno instead of carrying it out, when it gives one.
     var refuse: (Request) -> Int32? = { _ in nil }
+    /// Carries out a request (not a dump) but loses its answer, when it says so: the reaper's
+    /// receive fails as with ENOBUFS.
+    var loseAnswer: (Request) -> Bool = { _ in false }
+    /// Neither carries out a request (not a dump) nor answers it, when it says so.
+    var drop: (Request) -> Bool = { _ in false }
     /// Marks a dump interrupted (NLM_F_DUMP_INTR), when it says so.
     var interruptDump: (Request) -> Bool = { _ in false }
     /// What other namespaces stack on this one's devices, as the reaper's last look finds it.
@@ -175,9 +180,10 @@ final class ScriptedKernel: @unchecked Sendable {
             return [bytes]
         }
         if let code = refuse(request) { return [ack(message, errno: code)] }
+        if drop(request) { return [] }
         var replies: [[UInt8]] = []
         let code = carryOut(request, replies: &replies, sequence: sequence)
-        return replies + [ack(message, errno: code)]
+        return loseAnswer(request) ? [] : replies + [ack(message, errno: code)]
     }
 
     private func carryOut(_ request: Request, replies: inout [[UInt8]], sequence: UInt32) -> Int32 {

@@ -112,7 +112,8 @@ public final class RtnetlinkClient {
     }
 
     /// Sends a request that carries NLM_F_ACK and returns the replies that came before the
-    /// acknowledgement. A refusal throws `NetlinkError.kernel` with the extended-ack text.
+    /// acknowledgement. A refusal throws `NetlinkError.kernel` with the extended-ack text; an
+    /// answer that cannot be read, once the request is sent, throws `NetlinkError.unanswered`.
     @discardableResult
     public func request(operation: String, _ build: (UInt32) -> [UInt8]) throws -> [NetlinkMessage] {
         let sequence = nextSequence()
@@ -124,19 +125,28 @@ public final class RtnetlinkClient {
         }
         try transport.send(datagram)
         var replies: [NetlinkMessage] = []
-        while true {
-            let received = try transport.receive()
-            for message in try NetlinkMessage.split(received[...]) {
-                guard try belongs(message, to: sequence, operation: operation) else { continue }
-                if message.header.type == NetlinkType.error {
-                    let error = try ErrorMessage.decode(message.payload, flags: message.header.flags)
-                    if error.errno != 0 {
-                        throw NetlinkError.kernel(operation: operation, errno: error.errno, message: error.message)
+        // Sent, the request is the kernel's: only its own refusal says it was not carried out.
+        // Anything else that keeps its answer from being read leaves that unknown.
+        do {
+            while true {
+                let received = try transport.receive()
+                for message in try NetlinkMessage.split(received[...]) {
+                    guard try belongs(message, to: sequence, operation: operation) else { continue }
+                    if message.header.type == NetlinkType.error {
+                        let error = try ErrorMessage.decode(message.payload, flags: message.header.flags)
+                        if error.errno != 0 {
+                            throw NetlinkError.kernel(operation: operation, errno: error.errno, message: error.message)
+                        }
+                        return replies
                     }
-                    return replies
+                    replies.append(message)
                 }
-                replies.append(message)
             }
+        } catch let error as NetlinkError {
+            if case .kernel = error { throw error }
+            throw NetlinkError.unanswered(operation: operation, detail: "\(error)")
+        } catch {
+            throw NetlinkError.unanswered(operation: operation, detail: "\(error)")
         }
     }
 

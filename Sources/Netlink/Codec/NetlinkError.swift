@@ -15,6 +15,10 @@ public enum NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedReply(operation: String, detail: String)
     /// A system call failed.
     case system(call: String, errno: Int32)
+    /// A request was sent but its answer could not be read (the receive failed, or what came back
+    /// could not be made out): the kernel may or may not have carried it out, so whoever sent it
+    /// must look at what it was to change before saying either.
+    case unanswered(operation: String, detail: String)
     /// A thread could not enter the network namespace it was to work in (setns); EPERM means the
     /// process lacks CAP_SYS_ADMIN there.
     case enterNamespace(errno: Int32)
@@ -35,6 +39,8 @@ public enum NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(operation): unexpected reply: \(detail)"
         case let .system(call, errno):
             return "\(call) failed: \(ErrnoName.describe(errno))"
+        case let .unanswered(operation, detail):
+            return "\(operation) was sent, but its answer was lost (\(detail)); whether the kernel carried it out is not known"
         case let .enterNamespace(errno):
             return "setns(CLONE_NEWNET) failed: \(ErrnoName.describe(errno))"
         }
@@ -49,6 +55,7 @@ public enum ErrnoName {
         3: ("ESRCH", "No such process"),
         4: ("EINTR", "Interrupted system call"),
         9: ("EBADF", "Bad file descriptor"),
+        11: ("EAGAIN", "Resource temporarily unavailable"),
         12: ("ENOMEM", "Cannot allocate memory"),
         13: ("EACCES", "Permission denied"),
         16: ("EBUSY", "Device or resource busy"),

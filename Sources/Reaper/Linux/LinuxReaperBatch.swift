@@ -97,8 +97,10 @@ extension LinuxReaper {
         var grouped: [Target] = []
         for var target in fenced {
             do {
-                try client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: target.index, group: group, sequence: $0) }
-                target.grouped = true
+                let index = target.index
+                try Self.change(&target.grouped, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == group }) {
+                    LinkMessage.setGroupRequest(index: index, group: group, sequence: $0)
+                }
                 grouped.append(target)
             } catch {
                 giveBack(target, .failed, "cannot set its group: \(error)")
@@ -274,9 +276,14 @@ extension LinuxReaper {
         // 5. One deletion for the whole group, or, when the group could not be seen whole, one
         //    per target by ifindex (each pays the kernel's unregistration cost, but deletes
         //    exactly that device).
+        //    A deletion whose answer is lost may have been carried out: step 6 tells, device by
+        //    device, and gives back what is still there.
+        var unanswered: [Int32: String] = [:]
         if whole {
             do {
                 try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
+            } catch NetlinkError.unanswered(let operation, let detail) {
+                for target in confirmed { unanswered[target.index] = "\(operation)'s answer was lost (\(detail))" }
             } catch {
                 abandon(confirmed, .failed, "\(error)")
                 return results
@@ -301,6 +308,9 @@ extension LinuxReaper {
                 do {
                     try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
                     sent.append(target)
+                } catch NetlinkError.unanswered(let operation, let detail) {
+                    unanswered[index] = "\(operation)'s answer was lost (\(detail))"
+                    sent.append(target)
                 } catch NetlinkError.kernel(_, ENODEV, _) {
                     if let moved = Self.movedAway(target, departures) {
                         record(target, .failed, moved)
@@ -321,11 +331,15 @@ extension LinuxReaper {
         let moved = departures?.moved(among: Set(confirmed.map(\.index)))
         for target in confirmed {
             switch present[Int(target.index)] {
+            case true? where unanswered[target.index] != nil:
+                giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
             case true?: record(target, .failed, "still present after RTM_DELLINK")
             case false? where moved == nil:
                 record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
             case false?:
                 if let movedAway = Self.movedAway(target, departures) { record(target, .failed, movedAway) } else { record(target, .deleted) }
+            case nil where unanswered[target.index] != nil:
+                record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             }
         }
@@ -477,25 +491,29 @@ extension LinuxReaper {
             }
             if live.flags & Self.iffUp != 0 {
                 do {
-                    try client.request(operation: "RTM_NEWLINK (down)") { LinkMessage.setUpRequest(index: target.index, up: false, sequence: $0) }
-                    target.takenDown = true
+                    let index = target.index
+                    try Self.change(&target.takenDown, index, "RTM_NEWLINK (down)", client: client, isDone: { $0.flags & Self.iffUp == 0 }) {
+                        LinkMessage.setUpRequest(index: index, up: false, sequence: $0)
+                    }
                 } catch {
                     return Self.netlinkOutcome(error, doing: "take it down to rename it")
                 }
             }
             do {
-                try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: target.index, name: target.fenceName, sequence: $0) }
-                target.renamed = true
+                let (index, fenceName) = (target.index, target.fenceName)
+                try Self.change(&target.renamed, index, "RTM_NEWLINK (rename)", client: client, isDone: { $0.name == fenceName }) {
+                    LinkMessage.renameRequest(index: index, name: fenceName, sequence: $0)
+                }
             } catch {
                 return Self.netlinkOutcome(error, doing: "rename it to a private name")
             }
             return nil
         }
         do {
-            try client.request(operation: "RTM_NEWLINKPROP (altname)") {
-                LinkMessage.altNameRequest(index: target.index, altName: target.fenceName, add: true, sequence: $0)
+            let (index, fenceName) = (target.index, target.fenceName)
+            try Self.change(&target.altNameAdded, index, "RTM_NEWLINKPROP (altname)", client: client, isDone: { $0.altNames.contains(fenceName) }) {
+                LinkMessage.altNameRequest(index: index, altName: fenceName, add: true, sequence: $0)
             }
-            target.altNameAdded = true
         } catch {
             return Self.netlinkOutcome(error, doing: "give it a private alternative name")
         }
@@ -574,7 +592,10 @@ extension LinuxReaper {
         if target.renamed {
             let name = target.name
             do {
-                try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: name, sequence: $0) }
+                var back = false
+                try Self.change(&back, index, "RTM_NEWLINK (rename)", client: client, isDone: { $0.name == name }) {
+                    LinkMessage.renameRequest(index: index, name: name, sequence: $0)
+                }
                 target.renamed = false
             } catch {
                 if !target.grouped {
@@ -588,18 +609,29 @@ extension LinuxReaper {
         }
         if target.grouped {
             let prior = target.item.interface.group ?? 0
-            if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) == nil {
+            var back = false
+            if (try? Self.change(&back, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == prior }) {
+                LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
+            }) == nil {
                 problems.append("its link group could not be set back to \(prior)")
             }
             target.grouped = false
         }
         if target.altNameAdded {
             let name = target.fenceName
-            _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0) }
+            var back = false
+            if (try? Self.change(&back, index, "RTM_DELLINKPROP (altname)", client: client, isDone: { !$0.altNames.contains(name) }) {
+                LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0)
+            }) == nil {
+                problems.append("its private alternative name \(InterfaceName.text(name)) could not be removed (`ip link property del dev \(ShellWord.quote(target.name)) altname \(ShellWord.quote(name))`)")
+            }
             target.altNameAdded = false
         }
         if target.takenDown {
-            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) == nil {
+            var back = false
+            if (try? Self.change(&back, index, "RTM_NEWLINK (up)", client: client, isDone: { $0.flags & Self.iffUp != 0 }) {
+                LinkMessage.setUpRequest(index: index, up: true, sequence: $0)
+            }) == nil {
                 problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
                 target.downed = nil
             }
@@ -625,6 +657,32 @@ extension LinuxReaper {
         target.downed = nil
         let text = (notes + problems).map { "; " + $0 }.joined()
         return (text, problems.isEmpty)
+    }
+
+    /// Sends `request`, a change to device `index`, and sets `made` once it is made. The kernel's
+    /// refusal throws. When the answer is lost, the device is looked at and `isDone` tells from
+    /// it whether the change was made; when it cannot be looked at either, the change may have
+    /// been made: `made` is set all the same, so that `restore` undoes it, and the error thrown.
+    static func change(_ made: inout Bool, _ index: Int32, _ operation: String, client: RtnetlinkClient,
+                       isDone: (LinkMessage) -> Bool, request: (UInt32) -> [UInt8]) throws {
+        do {
+            try client.request(operation: operation, request)
+        } catch NetlinkError.unanswered(let operation, let detail) {
+            let replies = try? client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+            guard let reply = replies?.first(where: { $0.header.type == NetlinkType.newLink }), let link = try? LinkMessage.decode(reply.payload) else {
+                made = true
+                throw NetlinkError.unanswered(operation: operation, detail: detail)
+            }
+            guard isDone(link) else { throw NotCarriedOut(operation: operation, detail: detail) }
+        }
+        made = true
+    }
+
+    /// A change whose answer was lost and which the device, looked at, shows was not made.
+    struct NotCarriedOut: Error, CustomStringConvertible {
+        var operation: String
+        var detail: String
+        var description: String { "\(operation) was not carried out (its answer was lost: \(detail); the device shows no change)" }
     }
 
     static func counted(_ count: Int, _ one: String, _ many: String) -> String {
