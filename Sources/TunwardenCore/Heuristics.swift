@@ -137,7 +137,7 @@ public enum Heuristics {
         let hasInterface: (String) -> Bool
         /// The routes that take a source address, by it (see `routesBySource`).
         let routesBySource: [[UInt8]: [Route]]
-        /// Whether a device other than the one with this index has this IPv4 address.
+        /// Whether a device other than the one with this index has this address (4 bytes IPv4, 16 IPv6).
         let addressElsewhere: ([UInt8], Int) -> Bool
     }
 
@@ -146,6 +146,8 @@ public enum Heuristics {
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
                                   sourced: routesSourced(from: interface, bySource: context.routesBySource,
                                                          heldElsewhere: { context.addressElsewhere($0, interface.index) }),
+                                  ownAddressSockets: socketsOnOwnAddresses(of: interface, addressSockets: context.holders.scan.addressSockets,
+                                                                           heldElsewhere: { context.addressElsewhere($0, interface.index) }),
                                   masterName: { context.stacking.masters[$0] }, findings: &findings) {
             return alone
         }
@@ -305,6 +307,7 @@ public enum Heuristics {
     /// which need the rest of the snapshot (peers, running processes), and for interfaces that are
     /// not tunnels (see `judgesAlone`).
     static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String], sourced: [Route],
+                           ownAddressSockets: [(address: IPAddress, sockets: Int)] = [],
                            masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
         guard judgesAlone(interface.kind) else { return nil }
         let (holders, elsewhere) = index.split(interface.name)
@@ -313,7 +316,7 @@ public enum Heuristics {
         case .tun, .tap:
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
-                               uppers: uppers, master: master, routes: routes, sourced: sourced, findings: &findings)
+                               uppers: uppers, master: master, routes: routes, sourced: sourced, ownAddressSockets: ownAddressSockets, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
             if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {

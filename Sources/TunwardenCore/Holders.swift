@@ -73,6 +73,21 @@ public struct HolderScan: Sendable, Equatable {
     /// DNS server serving only a VM's tap, a socket unit with `BindToDevice=`; an AF_XDP program
     /// taking its packets): use without a tun descriptor too.
     public var boundSockets: [Int: Int] = [:]
+    /// Packet sockets with a membership (PACKET_ADD_MEMBERSHIP: promiscuous, all-multicast or one
+    /// multicast address) on each ifindex they are not bound to (Linux: a sniffer or LLDP daemon
+    /// that reads every device and asks this one for more of its traffic): use without a tun
+    /// descriptor, which deleting the device takes away.
+    public var packetMemberships: [Int: Int] = [:]
+    /// The multicast groups sockets joined on each ifindex (Linux: IP_ADD_MEMBERSHIP or
+    /// IPV6_JOIN_GROUP with its ifindex, as an mDNS responder or a DHCPv6 and router-advertisement
+    /// server does per device), in words (`224.0.0.251`, `ff02::1 (2 memberships, the kernel holds
+    /// 1)`): only those beyond the memberships the kernel holds on every device itself.
+    public var multicastGroups: [Int: [String]] = [:]
+    /// How many sockets bound to no device are bound to each specific local address, by its bytes
+    /// (4 for IPv4, IPv4-mapped IPv6 included; 16 for IPv6): a server listening on an address only
+    /// one device has (`dnsmasq --bind-interfaces`) serves through that device, and deleting it
+    /// deletes the address.
+    public var addressSockets: [[UInt8]: Int] = [:]
     /// Traffic-control `mirred` actions a filter uses that send packets to each ifindex (Linux:
     /// `tc … action mirred egress redirect dev tap0`): another device's traffic depends on it.
     public var redirects: [Int: Int] = [:]
@@ -106,6 +121,40 @@ public struct HolderScan: Sendable, Equatable {
     /// A scan that could not be made at all.
     public static func unavailable(_ reason: String) -> HolderScan {
         HolderScan(complete: false, incompleteReason: reason, attachments: [], processesScanned: 0)
+    }
+}
+
+/// The kernel's lists of what sockets tie to the devices of one namespace, as the inventory and
+/// the reaper's last look read them (see `HolderScan`'s fields of the same names).
+public struct SocketLists: Sendable, Equatable {
+    public var packet: [Int: Int]
+    public var bound: [Int: Int]
+    public var packetMemberships: [Int: Int]
+    public var multicastGroups: [Int: [String]]
+    public var addressSockets: [[UInt8]: Int]
+
+    public init(packet: [Int: Int] = [:], bound: [Int: Int] = [:], packetMemberships: [Int: Int] = [:],
+                multicastGroups: [Int: [String]] = [:], addressSockets: [[UInt8]: Int] = [:]) {
+        (self.packet, self.bound, self.packetMemberships) = (packet, bound, packetMemberships)
+        (self.multicastGroups, self.addressSockets) = (multicastGroups, addressSockets)
+    }
+
+    /// Whether anything in these lists ties a socket to the device with this index (its own
+    /// addresses' sockets aside, which `Heuristics.socketsOnOwnAddresses` finds).
+    public func ties(_ index: Int) -> Bool {
+        packet[index] != nil || bound[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil
+    }
+}
+
+extension HolderScan {
+    /// The socket lists this scan carries.
+    public var socketLists: SocketLists {
+        get { SocketLists(packet: packetSockets, bound: boundSockets, packetMemberships: packetMemberships,
+                          multicastGroups: multicastGroups, addressSockets: addressSockets) }
+        set {
+            (packetSockets, boundSockets, packetMemberships) = (newValue.packet, newValue.bound, newValue.packetMemberships)
+            (multicastGroups, addressSockets) = (newValue.multicastGroups, newValue.addressSockets)
+        }
     }
 }
 

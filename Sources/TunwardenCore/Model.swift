@@ -204,6 +204,11 @@ public struct NetworkInterface: Sendable, Equatable {
         addresses.contains { $0.family == .inet && $0.local.bytes == bytes }
     }
 
+    /// Whether it has this address, of either family (4 bytes IPv4, 16 IPv6).
+    public func hasAddress(_ bytes: [UInt8]) -> Bool {
+        addresses.contains { $0.local.bytes == bytes }
+    }
+
     /// The names of the interfaces that are some interface's master (a bridge, a bond), by
     /// index: the link dump states a master only as an index, and may list it after its ports.
     public static func masterNames(in interfaces: [NetworkInterface]) -> [Int: String] {

@@ -76,8 +76,8 @@ import Testing
         #expect(throws: Never.self) { try LinuxInventory.validateNamespaceName("blue") }
     }
 
-    /// `/proc/net/packet`: sockets counted by the ifindex they are bound to; one bound to every
-    /// device (0) ties itself to none; a file without the Iface column is not read.
+    /// `/proc/net/packet`: sockets counted by the ifindex they are bound to; those bound to every
+    /// device under 0 (they may hold memberships anywhere); a file without the Iface column is not read.
     @Test func packetSocketsAreCountedByTheirBoundDevice() {
         let text = """
         sk               RefCnt Type Proto  Iface R Rmem   User   Inode
@@ -87,9 +87,54 @@ import Testing
         ffff8e1a0b3e7800 3      3    0003   0     1 0      0      61426
 
         """
-        #expect(PacketSockets.parse(text) == [7: 2, 12: 1])
+        #expect(PacketSockets.parse(text) == [7: 2, 12: 1, 0: 1])
         #expect(PacketSockets.parse("sk RefCnt Type Proto\n") == nil)
         #expect(PacketSockets.parse("sk RefCnt Type Proto  Iface R Rmem   User   Inode\n") == [:])
+    }
+
+    /// `/proc/net/igmp` as Linux 6.18 wrote it: a tap that is up holds 224.0.0.1 (the kernel's),
+    /// and a socket joined 224.0.0.251 on it and on a tap that is down; only the socket's count.
+    @Test func ipv4MembershipsBeyondTheKernelsOwnAreFound() {
+        let text = """
+        Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter
+        1\tlo        :     1      V3
+        \t\t\t\t010000E0     1 0:00000000\t\t0
+        3\ttp1       :     2      V3
+        \t\t\t\tFB0000E0     1 0:00000000\t\t0
+        \t\t\t\t010000E0     1 0:00000000\t\t0
+        4\ttp2       :     1      V3
+        \t\t\t\tFB0000E0     1 0:00000000\t\t0
+
+        """
+        let words = { (text: String) in MulticastMemberships.parseIPv4(text).map { MulticastMemberships.words($0, autojoined: []) } }
+        #expect(words(text) == [3: ["224.0.0.251"], 4: ["224.0.0.251"]])
+        #expect(words(text.replacingOccurrences(of: "010000E0     1", with: "010000E0     2")) ==
+                [1: ["224.0.0.1 (2 memberships, of which the kernel holds 1)"], 3: ["224.0.0.251", "224.0.0.1 (2 memberships, of which the kernel holds 1)"], 4: ["224.0.0.251"]])
+        // An address configured with autojoin on tp2 holds its group through the kernel's socket.
+        let parsed = MulticastMemberships.parseIPv4(text) ?? [:]
+        #expect(MulticastMemberships.words(parsed, autojoined: [.init(index: 4, bytes: [224, 0, 0, 251])]) == [3: ["224.0.0.251"]])
+        #expect(MulticastMemberships.parseIPv4("Idx\tDevice\n\t\t\t\tFB0000E0     1 0:00000000\t\t0\n") == nil)
+    }
+
+    /// `/proc/net/igmp6` as Linux 6.18 wrote it for a forwarding tap with addresses (all-nodes,
+    /// all-routers and solicited-node groups: the kernel's) and a tap a socket joined ff02::fb on.
+    @Test func ipv6MembershipsBeyondTheKernelsOwnAreFound() {
+        let text = """
+        1    lo              ff020000000000000000000000000001     1 0000000C 0
+        2    tp0             ff0200000000000000000001ff000000     2 00000004 0
+        2    tp0             ff050000000000000000000000000002     1 00000004 0
+        2    tp0             ff010000000000000000000000000002     1 00000008 0
+        2    tp0             ff020000000000000000000000000002     1 00000004 0
+        2    tp0             ff0200000000000000000001ff000002     1 00000004 0
+        2    tp0             ff020000000000000000000000000001     1 0000000C 0
+        2    tp0             ff010000000000000000000000000001     1 00000008 0
+        3    tp1             ff0200000000000000000000000000fb     1 00000004 0
+        3    tp1             ff020000000000000000000000000001     1 0000000C 0
+        3    tp1             ff010000000000000000000000000001     2 00000008 0
+
+        """
+        #expect(MulticastMemberships.parseIPv6(text).map { MulticastMemberships.words($0, autojoined: []) } == [3: ["ff02::fb", "ff01::1 (2 memberships, of which the kernel holds 1)"]])
+        #expect(MulticastMemberships.parseIPv6("2    tp0             ff05000000000000000000000000000     1 00000004 0\n") == nil)
     }
 }
 #endif

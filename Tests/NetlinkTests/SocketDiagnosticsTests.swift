@@ -15,7 +15,8 @@ import Testing
     @Test func aReplyGivesTheBoundDeviceStateOwnerAndInode() throws {
         var reply: [UInt8] = [2, 10, 0, 0]          // AF_INET, TCP_LISTEN
         reply += [0x1f, 0x90, 0, 0]                  // ports
-        reply += [UInt8](repeating: 0, count: 32)    // addresses
+        reply += [10, 9, 0, 1] + [UInt8](repeating: 0, count: 12)  // idiag_src: 10.9.0.1
+        reply += [UInt8](repeating: 0, count: 16)    // idiag_dst
         reply.appendNative(UInt32(7))                // idiag_if
         reply += [UInt8](repeating: 0xee, count: 8)  // cookie
         reply += [UInt8](repeating: 0, count: 12)    // expires, queues
@@ -23,8 +24,46 @@ import Testing
         reply.appendNative(UInt32(424242))           // inode
         reply += [8, 0, 1, 0, 0, 0, 0, 0]            // an attribute, not read
         let socket = try SocketDiagnostics.decode(reply[...])
-        #expect(socket == SocketDiagnostics.Socket(family: 2, state: 10, boundInterface: 7, uid: 1000, inode: 424242))
+        #expect(socket == SocketDiagnostics.Socket(family: 2, state: 10, boundInterface: 7, uid: 1000, inode: 424242, localAddress: [10, 9, 0, 1]))
         #expect(throws: NetlinkError.self) { try SocketDiagnostics.decode(reply.prefix(71)) }
+        // An IPv6 socket's local address is all 16 bytes.
+        reply[0] = 10
+        reply.replaceSubrange(8..<24, with: [0xfd, 0, 0, 9] + [UInt8](repeating: 0, count: 11) + [1])
+        #expect(try SocketDiagnostics.decode(reply[...]).localAddress == [0xfd, 0, 0, 9] + [UInt8](repeating: 0, count: 11) + [1])
+    }
+
+    @Test func thePacketSocketRequestAsksForEveryDeviceAndMembership() throws {
+        let request = SocketDiagnostics.packetDumpRequest(sequence: 3)
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == 20 && message.header.flags == NetlinkFlags.request | NetlinkFlags.dump && message.header.sequence == 3)
+        // struct packet_diag_req: AF_PACKET, every protocol and inode, PACKET_SHOW_INFO | PACKET_SHOW_MCLIST, no cookie.
+        #expect(Array(message.payload) == [17, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// A packet socket bound to no device with a promiscuous membership on ifindex 4, as
+    /// `PACKET_ADD_MEMBERSHIP` with `PACKET_MR_PROMISC` leaves it.
+    @Test func aPacketSocketReplyGivesItsDeviceAndMemberships() throws {
+        var reply: [UInt8] = [17, 3, 0, 3]             // AF_PACKET, SOCK_RAW, ETH_P_ALL
+        reply.appendNative(UInt32(142102))             // inode
+        reply += [UInt8](repeating: 0xcc, count: 8)    // cookie
+        var info: [UInt8] = []
+        for value in [UInt32(0), 0, 0, 0, 0, 1] { info.appendNative(value) }   // unbound, running
+        reply += [28, 0, 0, 0] + info                  // PACKET_DIAG_INFO
+        var membership: [UInt8] = []
+        membership.appendNative(UInt32(4))             // pdmc_index
+        membership.appendNative(UInt32(1))             // pdmc_count
+        membership.appendNative(UInt16(1))             // PACKET_MR_PROMISC
+        membership.appendNative(UInt16(0))             // pdmc_alen
+        membership += [UInt8](repeating: 0, count: 32)
+        reply += [48, 0, 1, 0] + membership            // PACKET_DIAG_MCLIST, one entry
+        #expect(try SocketDiagnostics.decodePacket(reply[...]) == SocketDiagnostics.PacketSocket(boundInterface: 0, membershipInterfaces: [4]))
+        // Without the list: no membership; a cut entry or header is refused.
+        #expect(try SocketDiagnostics.decodePacket(reply.prefix(44)) == SocketDiagnostics.PacketSocket(boundInterface: 0, membershipInterfaces: []))
+        var cut = Array(reply.prefix(44)) + [44, 0, 1, 0] + membership.prefix(40)
+        #expect(throws: NetlinkError.self) { try SocketDiagnostics.decodePacket(cut[...]) }
+        cut = Array(reply.prefix(16)) + [8, 0, 0, 0, 1, 2, 3, 4]
+        #expect(try SocketDiagnostics.decodePacket(cut[...]).boundInterface == 0x0403_0201)
+        #expect(throws: NetlinkError.self) { try SocketDiagnostics.decodePacket(reply.prefix(15)) }
     }
 
     @Test func theAFXDPRequestAsksForEverySocketWithItsDevice() throws {

@@ -108,6 +108,17 @@ import TunwardenCore
         #expect(served.link(3) != nil && served.link(2) == nil)
         expectRestored(served, 3, name: "fd1")
 
+        // So do a multicast group joined on it and a packet socket's membership on it since the
+        // plan (an mDNS responder or a sniffer started).
+        let joined = ScriptedKernel([Link(2, "fm0", tap: true), Link(3, "fm1", tap: true), Link(4, "fm2", tap: true)])
+        var joining = joined.reaper()
+        joining.stepHook = { step in if step == "grouped" { (joined.multicastGroups, joined.packetMemberships) = ([3: ["224.0.0.251"]], [4: 1]) } }
+        let (members, _) = try reap(joining, try joined.plan())
+        #expect(members.first { $0.ifname == "fm1" }?.detail?.contains("a socket now holds multicast group 224.0.0.251 on it") == true, "\(members)")
+        #expect(members.first { $0.ifname == "fm2" }?.detail?.contains("1 packet socket now has a membership on it") == true, "\(members)")
+        #expect(joined.link(3) != nil && joined.link(4) != nil && joined.link(2) == nil)
+        expectRestored(joined, 3, name: "fm1")
+
         // With the packet socket list unreadable at the last look, nothing is deleted.
         let blind = ScriptedKernel([Link(2, "fb0", tap: true)])
         blind.socketsUnreadable = "scripted"

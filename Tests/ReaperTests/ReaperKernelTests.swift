@@ -250,6 +250,94 @@ struct ReaperKernelTests {
         #expect(result.stdout.contains("Deleted tap bd2 (ifindex"))
     }
 
+    /// Taps nobody holds, on which a live process's sockets hold multicast groups (IPv4 and IPv6
+    /// joins by ifindex, as an mDNS responder makes; on a tap that is down too; one more holder
+    /// of a group the kernel itself holds), or on which an unbound packet socket holds a
+    /// promiscuous membership: suspect, naming what holds them, and left by the reap. A control
+    /// tap that is up, forwards and has addresses (one a multicast address with autojoin) carries
+    /// only the kernel's own groups and goes.
+    @Test func multicastAndPacketMembershipsOnATapKeepIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["mc0", "mc1", "mc2", "mc3", "pm0", "ctl0"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        for name in ["mc0", "mc1", "mc3", "pm0", "ctl0"] { try ns.ip("link", "set", name, "up") }
+        try ns.ip("addr", "add", "10.9.1.1/24", "dev", "ctl0")
+        try ns.ip("addr", "add", "fd00:91::1/64", "dev", "ctl0", "nodad")
+        // A multicast address configured with autojoin: the kernel's own socket joins its group.
+        try ns.ip("addr", "add", "239.1.2.3/32", "dev", "ctl0", "autojoin")
+        _ = try Shell.run(["ip", "netns", "exec", ns.name, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"])
+        try ns.python("""
+        import socket, struct, time
+        def index(name): return socket.if_nametoindex(name)
+        four = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        four.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        four.bind(("0.0.0.0", 5353))
+        for name in ["mc0", "mc2"]:
+            four.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, struct.pack("4s4si", socket.inet_aton("224.0.0.251"), bytes(4), index(name)))
+        six = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        six.bind(("::", 5354))
+        six.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("I", index("mc1")))
+        six.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::1") + struct.pack("I", index("mc3")))
+        sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        sniffer.setsockopt(263, 1, struct.pack("iHH8s", index("pm0"), 1, 0, bytes(8)))  # PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC
+        print("ready", flush=True)
+        time.sleep(60)
+        """)
+        let entries = try ns.auditedInterfaces()
+        let entry = { (name: String) in entries.first { $0["ifname"] as? String == name } ?? [:] }
+        for (name, reason) in [("mc0", "holds multicast group 224.0.0.251 on it"), ("mc1", "holds multicast group ff02::fb on it"),
+                               ("mc2", "holds multicast group 224.0.0.251 on it"), ("mc3", "holds multicast group ff02::1 (2 memberships, of which the kernel holds 1)"),
+                               ("pm0", "1 packet socket has a membership on it (PACKET_ADD_MEMBERSHIP")] {
+            #expect(entry(name)["state"] as? String == "suspect", "\(entry(name))")
+            #expect((entry(name)["state_reason"] as? String)?.contains(reason) == true, "\(entry(name))")
+        }
+        #expect(entry("ctl0")["state"] as? String == "orphaned", "\(entry("ctl0"))")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "mc0", "mc1", "mc2", "mc3", "pm0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("Deleted tap ctl0 (ifindex"))
+    }
+
+    /// Taps nobody holds, whose address (IPv4, IPv6, IPv4 through an IPv6 socket) a live server is
+    /// bound to without SO_BINDTODEVICE, as `dnsmasq --bind-interfaces` binds: deleting the tap
+    /// deletes the address under it, so it is suspect and left. A tap whose address a device that
+    /// stays has too, or whose address no socket is bound to, goes.
+    @Test func aServerBoundToAnAddressOnlyATapHasKeepsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["ab0", "ab1", "ab2", "ab3", "ab4"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        // A device that stays: a tap a process holds.
+        try ns.hold("keep0", mode: "tap")
+        for (address, device) in [("10.9.0.1/24", "ab0"), ("10.9.3.1/24", "ab3"), ("10.9.2.1/24", "ab2"), ("10.9.2.1/24", "keep0"), ("10.9.4.1/24", "ab4")] {
+            try ns.ip("addr", "add", address, "dev", device)
+        }
+        try ns.ip("addr", "add", "fd00:9::1/64", "dev", "ab1", "nodad")
+        try ns.python("""
+        import socket, time
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("10.9.0.1", 53))
+        tcp.listen()
+        udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        udp6.bind(("fd00:9::1", 53))
+        shared = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        shared.bind(("10.9.2.1", 53))
+        mapped = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        mapped.bind(("::ffff:10.9.3.1", 53))
+        mapped.listen()
+        print("ready", flush=True)
+        time.sleep(60)
+        """)
+        let entries = try ns.auditedInterfaces()
+        let entry = { (name: String) in entries.first { $0["ifname"] as? String == name } ?? [:] }
+        for (name, address) in [("ab0", "10.9.0.1"), ("ab1", "fd00:9::1"), ("ab3", "10.9.3.1")] {
+            #expect(entry(name)["state"] as? String == "suspect", "\(entry(name))")
+            #expect((entry(name)["state_reason"] as? String)?.contains("1 socket is bound to its address \(address), which no other device has") == true, "\(entry(name))")
+        }
+        for name in ["ab2", "ab4"] { #expect(entry(name)["state"] as? String == "orphaned", "\(entry(name))") }
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "ab0", "ab1", "ab3", "keep0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("Deleted tap ab2 (ifindex") && result.stdout.contains("Deleted tap ab4 (ifindex"))
+    }
+
     /// A tap nobody holds, one of whose routes also leaves through a live veth: the kernel deletes
     /// a multipath route whole with any of its devices, so deleting the tap would cut the veth's
     /// path. It is suspect and left; a tap whose multipath route leaves only through itself is not.

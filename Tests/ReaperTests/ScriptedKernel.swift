@@ -84,6 +84,10 @@ final class ScriptedKernel: @unchecked Sendable {
     var packetSockets: [Int: Int] = [:]
     /// The sockets bound to each ifindex with SO_BINDTODEVICE, as the last look lists them.
     var boundSockets: [Int: Int] = [:]
+    /// The packet sockets with a membership on each ifindex, and the multicast groups sockets
+    /// joined on each, as the last look lists them.
+    var packetMemberships: [Int: Int] = [:]
+    var multicastGroups: [Int: [String]] = [:]
     /// Why the lists cannot be read at the last look, when they cannot.
     var socketsUnreadable: String?
     /// What nftables rules send packets to, as the last look lists it; nil: the rules cannot be read.
@@ -124,7 +128,7 @@ final class ScriptedKernel: @unchecked Sendable {
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
                                            inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
-                                           foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success((self.packetSockets, self.boundSockets)) },
+                                           foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success(SocketLists(packet: self.packetSockets, bound: self.boundSockets, packetMemberships: self.packetMemberships, multicastGroups: self.multicastGroups)) },
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
                                            departures: { _ in Departures(kernel: self) })
         return reaper

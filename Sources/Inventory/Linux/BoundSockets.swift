@@ -7,7 +7,9 @@ import TunwardenCore
 /// through a link-local address's scope): a DHCP or DNS server that serves only a virtual
 /// machine's tap, a systemd socket unit with `BindToDevice=`; and AF_XDP sockets bound to it. Such a process uses the device without a tun descriptor, so the holder scan
 /// cannot see it, and deleting the device leaves its socket bound to an ifindex that no longer
-/// exists (a device made again gets another).
+/// exists (a device made again gets another). The same lists give each socket's local address:
+/// one bound to no device but to an address only one device has (`dnsmasq --bind-interfaces`)
+/// serves through that device, and `addressSockets` counts them by address.
 ///
 /// The kernel lists a namespace's sockets through NETLINK_SOCK_DIAG (what `ss` reads), each with
 /// the ifindex it is bound to. A netlink socket answers for the namespace it was made in, so one
@@ -20,10 +22,11 @@ public enum BoundSockets {
     static let tcp: UInt8 = 6, udp: UInt8 = 17, udpLite: UInt8 = 136
 
     /// How many TCP, UDP and AF_XDP sockets are bound to each ifindex in the namespace behind
-    /// `namespaceFD` (nil: this process's own); `Unreadable` when the lists could not be had (no
-    /// way into the namespace, a kernel without socket diagnostics for TCP or UDP over IPv4):
-    /// then nothing is known.
-    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<[Int: Int], SocketUse.Unreadable> {
+    /// `namespaceFD` (nil: this process's own), and how many TCP and UDP sockets bound to no
+    /// device are bound to each specific local address (see `HolderScan.addressSockets`);
+    /// `Unreadable` when the lists could not be had (no way into the namespace, a kernel without
+    /// socket diagnostics for TCP or UDP over IPv4): then nothing is known.
+    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<(devices: [Int: Int], addresses: [[UInt8]: Int]), SocketUse.Unreadable> {
         let client: RtnetlinkClient
         do {
             client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NetlinkSocket.socketDiagnostics))
@@ -31,19 +34,24 @@ public enum BoundSockets {
             return .failure(SocketUse.Unreadable(description: "cannot open a socket-diagnostics socket in the namespace: \(error)"))
         }
         var counts: [Int: Int] = [:]
+        var addresses: [[UInt8]: Int] = [:]
         let notTimeWait = ~(UInt32(1) << UInt32(SocketDiagnostics.timeWait))
         for family in [inet, inet6] {
             for transport in [tcp, udp, udpLite] {
                 var found: [Int: Int] = [:]
+                var foundAddresses: [[UInt8]: Int] = [:]
                 do {
                     try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (\(transport == tcp ? "TCP" : transport == udp ? "UDP" : "UDP-Lite") over IPv\(family == inet ? 4 : 6))",
                                         request: { SocketDiagnostics.dumpRequest(family: family, transport: transport, states: notTimeWait, sequence: $0) },
-                                        restart: { found = [:] }) { message in
+                                        restart: { (found, foundAddresses) = ([:], [:]) }) { message in
                         guard message.header.type == SocketDiagnostics.byFamily else { return }
                         let socket = try SocketDiagnostics.decode(message.payload)
                         // Inode 0: no process holds it (a FIN_WAIT2 or TIME_WAIT leftover, an orphaned socket).
-                        if socket.boundInterface != 0, socket.inode != 0, socket.state != SocketDiagnostics.timeWait {
+                        guard socket.inode != 0, socket.state != SocketDiagnostics.timeWait else { return }
+                        if socket.boundInterface != 0 {
                             found[Int(socket.boundInterface), default: 0] += 1
+                        } else if let address = specificAddress(socket.localAddress) {
+                            foundAddresses[address, default: 0] += 1
                         }
                     }
                 } catch NetlinkError.kernel(_, let code, _) where (family == inet6 || transport == udpLite) && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
@@ -53,13 +61,26 @@ public enum BoundSockets {
                     return .failure(SocketUse.Unreadable(description: "the kernel's list of sockets could not be read: \(error)"))
                 }
                 counts.merge(found, uniquingKeysWith: +)
+                addresses.merge(foundAddresses, uniquingKeysWith: +)
             }
         }
         switch xdpCounts(client: client, namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(found): counts.merge(found, uniquingKeysWith: +)
         case let .failure(problem): return .failure(problem)
         }
-        return .success(counts)
+        return .success((counts, addresses))
+    }
+
+    /// The address a socket is bound to as a device would carry it: 4 bytes for IPv4 and for
+    /// IPv4-mapped IPv6 (`::ffff:10.9.0.1`, an IPv6 socket that takes IPv4), 16 for other IPv6;
+    /// nil for none (the wildcard, all zero).
+    static func specificAddress(_ local: [UInt8]) -> [UInt8]? {
+        guard local.contains(where: { $0 != 0 }) else { return nil }
+        if local.count == 16, local.prefix(10).allSatisfy({ $0 == 0 }), local[10] == 0xff, local[11] == 0xff {
+            let mapped = Array(local.suffix(4))
+            return mapped.contains(where: { $0 != 0 }) ? mapped : nil
+        }
+        return local
     }
 
     /// How many AF_XDP sockets are bound to each ifindex: a program that takes a device's packets
@@ -103,7 +124,8 @@ public enum BoundSockets {
 }
 
 /// The sockets that tie processes to devices without a tun descriptor: packet sockets
-/// (`PacketSockets`) and sockets bound with SO_BINDTODEVICE (`BoundSockets`).
+/// (`PacketSockets`), sockets bound with SO_BINDTODEVICE or to a device's address
+/// (`BoundSockets`), and multicast memberships (`MulticastMemberships`).
 public enum SocketUse {
     /// Why a list could not be read.
     public struct Unreadable: Error, CustomStringConvertible {
@@ -112,20 +134,17 @@ public enum SocketUse {
     }
 
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
-    /// namespace behind `namespaceFD` (nil: this process's own): packet sockets, bound sockets,
-    /// traffic-control redirects, nftables forwards and legacy iptables TEE targets. Each list on its own: one that cannot be
-    /// read takes nothing from the others and leaves `scan`'s counts for it as they were; for the
+    /// namespace behind `namespaceFD` (nil: this process's own): the sockets (`lists`),
+    /// traffic-control redirects, nftables forwards and legacy iptables TEE targets. Each on its
+    /// own: one that cannot be read takes nothing from the others and leaves `scan`'s counts for
+    /// it as they were; for the
     /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
     /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
     /// them).
     public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String) {
-        switch PacketSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(counts): scan.packetSockets = counts
+        switch lists(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(lists): scan.socketLists = lists
         case let .failure(problem): scan.socketsUnknown = problem.description
-        }
-        switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(counts): scan.boundSockets = counts
-        case let .failure(problem): scan.socketsUnknown = scan.socketsUnknown ?? problem.description
         }
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
@@ -148,26 +167,32 @@ public enum SocketUse {
         }
     }
 
-    /// Both counts for the namespace behind `namespaceFD` (nil: this process's own), each by
-    /// ifindex; `Unreadable` when either list could not be had.
-    public static func counts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<(packet: [Int: Int], bound: [Int: Int]), Unreadable> {
-        let packet: [Int: Int]
-        switch PacketSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(counts): packet = counts
+    /// The socket lists of the namespace behind `namespaceFD` (nil: this process's own): packet
+    /// sockets and their memberships (`PacketSockets`), sockets bound to a device or an address
+    /// (`BoundSockets`), multicast groups joined on each device (`MulticastMemberships`), each by
+    /// ifindex or address; `Unreadable` when any list could not be had.
+    public static func lists(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<SocketLists, Unreadable> {
+        var lists = SocketLists()
+        switch PacketSockets.counts(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(found): (lists.packet, lists.packetMemberships) = (found.bound, found.memberships)
         case let .failure(problem): return .failure(problem)
         }
         switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(bound): return .success((packet, bound))
+        case let .success(found): (lists.bound, lists.addressSockets) = (found.devices, found.addresses)
         case let .failure(problem): return .failure(problem)
         }
+        switch MulticastMemberships.socketGroups(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(groups): lists.multicastGroups = groups
+        case let .failure(problem): return .failure(problem)
+        }
+        return .success(lists)
     }
 }
 extension HolderScan {
-    /// Takes `other`'s lists of what uses devices without a tun descriptor (packet and bound
-    /// sockets, redirects, forwards by index and by name, nftables hooks), leaving its own holders
-    /// as they are.
+    /// Takes `other`'s lists of what uses devices without a tun descriptor (sockets, redirects,
+    /// forwards by index and by name, nftables hooks), leaving its own holders as they are.
     public mutating func takeUses(of other: HolderScan) {
-        (packetSockets, boundSockets, redirects) = (other.packetSockets, other.boundSockets, other.redirects)
+        (socketLists, redirects) = (other.socketLists, other.redirects)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
     }
 }

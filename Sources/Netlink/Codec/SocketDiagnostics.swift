@@ -1,6 +1,8 @@
 /// The kernel's lists of TCP and UDP sockets (NETLINK_SOCK_DIAG, `struct inet_diag_req_v2` and
-/// `struct inet_diag_msg` from include/uapi/linux/inet_diag.h), read for one thing: the device a
-/// socket is bound to with SO_BINDTODEVICE (`idiag_if`, the socket's `sk_bound_dev_if`).
+/// `struct inet_diag_msg` from include/uapi/linux/inet_diag.h), read for two things: the device a
+/// socket is bound to with SO_BINDTODEVICE (`idiag_if`, the socket's `sk_bound_dev_if`), and the
+/// local address it is bound to (`idiag_src`), which ties it to the devices that carry that address.
+/// Packet sockets' lists (include/uapi/linux/packet_diag.h) and AF_XDP sockets' are read here too.
 public enum SocketDiagnostics {
     /// SOCK_DIAG_BY_FAMILY.
     public static let byFamily: UInt16 = 20
@@ -11,6 +13,8 @@ public enum SocketDiagnostics {
     /// Where `idiag_if` lies in `struct inet_diag_msg`: after family, state, timer and retrans
     /// (4 bytes), the ports (4) and the two addresses (32).
     static let interfaceOffset = 40
+    /// Where `idiag_src` lies: after family, state, timer, retrans and the two ports.
+    static let sourceOffset = 8
     /// TCP_TIME_WAIT: what a closed connection leaves behind, not a process's socket.
     public static let timeWait: UInt8 = 6
 
@@ -23,6 +27,14 @@ public enum SocketDiagnostics {
         public var boundInterface: UInt32
         public var uid: UInt32
         public var inode: UInt32
+        /// The local address as the kernel gives it: 4 bytes for AF_INET, 16 for AF_INET6 (an
+        /// IPv4-mapped one, `::ffff:a.b.c.d`, as it is); all zero for a socket bound to none.
+        public var localAddress: [UInt8]
+
+        public init(family: UInt8, state: UInt8, boundInterface: UInt32, uid: UInt32, inode: UInt32, localAddress: [UInt8] = []) {
+            (self.family, self.state, self.boundInterface, self.uid, self.inode) = (family, state, boundInterface, uid, inode)
+            self.localAddress = localAddress
+        }
     }
 
     /// A dump request for every socket of `transport` (IPPROTO_TCP 6, IPPROTO_UDP 17) in
@@ -40,9 +52,74 @@ public enum SocketDiagnostics {
     public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> Socket {
         guard payload.count >= messageSize else { throw .truncated(what: "inet_diag_msg", need: messageSize, have: payload.count) }
         let base = payload.startIndex
-        return Socket(family: payload[base], state: payload[base + 1],
+        let family = payload[base]
+        let length = family == 2 ? 4 : 16
+        return Socket(family: family, state: payload[base + 1],
                       boundInterface: payload.readNative(UInt32.self, at: base + interfaceOffset),
-                      uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68))
+                      uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68),
+                      localAddress: Array(payload[(base + sourceOffset)..<(base + sourceOffset + length)]))
+    }
+
+    // MARK: Packet sockets (include/uapi/linux/packet_diag.h)
+
+    /// AF_PACKET.
+    public static let packetFamily: UInt8 = 17
+    /// Size of `struct packet_diag_req`.
+    static let packetRequestSize = 20
+    /// Size of `struct packet_diag_msg`.
+    public static let packetMessageSize = 16
+    /// PACKET_SHOW_INFO | PACKET_SHOW_MCLIST: each socket's device, and its memberships.
+    static let packetShowInfoAndMemberships: UInt32 = 1 | 2
+    /// PACKET_DIAG_INFO (`struct packet_diag_info`, the ifindex first) and PACKET_DIAG_MCLIST
+    /// (`struct packet_diag_mclist` entries back to back, each 44 bytes, the ifindex first).
+    static let packetInfoAttribute: UInt16 = 0, packetMembershipsAttribute: UInt16 = 1
+    static let packetMembershipSize = 44
+
+    /// What one packet socket ties itself to: the ifindex it is bound to (0: none, it takes every
+    /// device's packets), and the ifindex of each of its memberships (PACKET_ADD_MEMBERSHIP:
+    /// promiscuous, all-multicast or one multicast address on that device), whatever it is bound to.
+    public struct PacketSocket: Equatable, Sendable {
+        public var boundInterface: UInt32
+        public var membershipInterfaces: [UInt32]
+
+        public init(boundInterface: UInt32, membershipInterfaces: [UInt32]) {
+            (self.boundInterface, self.membershipInterfaces) = (boundInterface, membershipInterfaces)
+        }
+    }
+
+    /// A dump request for every packet socket, with its device and memberships.
+    public static func packetDumpRequest(sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: packetRequestSize)
+        payload[0] = packetFamily
+        withUnsafeBytes(of: packetShowInfoAndMemberships) { payload.replaceSubrange(8..<12, with: $0) }
+        return NetlinkMessage.encode(type: byFamily, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+
+    /// The packet socket one SOCK_DIAG_BY_FAMILY reply describes. Throws for a payload shorter
+    /// than `struct packet_diag_msg`, attributes that do not parse, or a membership list that is
+    /// not whole entries.
+    public static func decodePacket(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> PacketSocket {
+        guard payload.count >= packetMessageSize else { throw .truncated(what: "packet_diag_msg", need: packetMessageSize, have: payload.count) }
+        var attributes = AttributeDecoder(payload[(payload.startIndex + packetMessageSize)...])
+        var socket = PacketSocket(boundInterface: 0, membershipInterfaces: [])
+        while attributes.next() {
+            let data = attributes.data
+            switch attributes.type {
+            case packetInfoAttribute:
+                guard data.count >= 4 else { throw .truncated(what: "packet_diag_info's ifindex", need: 4, have: data.count) }
+                socket.boundInterface = data.readNative(UInt32.self, at: data.startIndex)
+            case packetMembershipsAttribute:
+                guard data.count % packetMembershipSize == 0 else {
+                    throw .malformed("PACKET_DIAG_MCLIST holds \(data.count) bytes, not whole \(packetMembershipSize)-byte entries")
+                }
+                for entry in stride(from: data.startIndex, to: data.endIndex, by: packetMembershipSize) {
+                    socket.membershipInterfaces.append(data.readNative(UInt32.self, at: entry))
+                }
+            default: continue
+            }
+        }
+        try attributes.finish()
+        return socket
     }
 
     // MARK: AF_XDP sockets (include/uapi/linux/xdp_diag.h)

@@ -144,8 +144,9 @@ extension LinuxReaper {
                 }
                 let targetIndices = Set(confirmed.map { Int($0.index) })
                 // A process that bound a socket to a target since the plan (tcpdump, a server
-                // listening only on it) uses it; with the lists unreadable, any target may be used.
-                let sockets: (packet: [Int: Int], bound: [Int: Int])
+                // listening only on it or on an address only it has), or joined a multicast group
+                // on it, uses it; with the lists unreadable, any target may be used.
+                let sockets: SocketLists
                 switch system.socketUse(namespaceFD) {
                 case let .success(counts): sockets = counts
                 case let .failure(problem):
@@ -166,7 +167,7 @@ extension LinuxReaper {
                 var dependents: [Int32: String]
                 let redirects: TrafficRedirects.Found
                 do {
-                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), client: client)
+                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets, client: client)
                     redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
@@ -228,7 +229,7 @@ extension LinuxReaper {
                         released = true
                         continue
                     }
-                    if let use = Heuristics.socketUse(packet: sockets.packet[Int(target.index)] ?? 0, bound: sockets.bound[Int(target.index)] ?? 0, now: true) {
+                    if let use = Heuristics.socketUse(sockets, index: Int(target.index), now: true) {
                         giveBack(target, .skipped, use)
                         released = true
                     } else if let dependent = dependents[target.index] {
@@ -365,22 +366,35 @@ extension LinuxReaper {
     /// not leave through it alone (the kernel deletes it with the address), or an IPv4 multipath
     /// route that leaves through it and another device (the kernel deletes it whole). The
     /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
-    /// `sharedRoutes`); this is what changed since. Throws when a dump cannot be had.
-    static func dependentRoutes(of targets: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: String] {
-        let inet: UInt8 = 2, main: UInt32 = 254
+    /// `sharedRoutes`); this is what changed since. Also, first, sockets bound to an address
+    /// only targets have (`addressSockets`, by address: see `HolderScan.addressSockets`), whose
+    /// deletion deletes the address under them (`Heuristics.socketsOnOwnAddresses`). Throws when
+    /// a dump cannot be had.
+    static func dependentRoutes(of targets: Set<Int32>, addressSockets: [[UInt8]: Int] = [:], client: RtnetlinkClient) throws -> [Int32: String] {
+        let inet: UInt8 = 2, inet6: UInt8 = 10, main: UInt32 = 254
         var owners: [[UInt8]: Set<Int32>] = [:]
         // Addresses a device that stays has too: they stay, and so do their routes.
         var staying = Set<[UInt8]>()
-        try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: inet, sequence: $0) },
-                            restart: { (owners, staying) = ([:], []) }) { message in
-            guard message.header.type == NetlinkType.newAddress else { return }
-            let address = try AddressMessage.decode(message.payload)
-            let index = Int32(bitPattern: address.index)
-            guard address.family == inet, let local = address.local ?? address.address else { return }
-            if targets.contains(index) { owners[local, default: []].insert(index) } else { staying.insert(local) }
+        // IPv6 addresses matter only to sockets bound to one.
+        let families = addressSockets.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
+        for family in families {
+            try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { (owners, staying) = (owners.filter { $0.key.count != (family == inet ? 4 : 16) }, staying.filter { $0.count != (family == inet ? 4 : 16) }) }) { message in
+                guard message.header.type == NetlinkType.newAddress else { return }
+                let address = try AddressMessage.decode(message.payload)
+                let index = Int32(bitPattern: address.index)
+                guard address.family == family, let local = address.local ?? address.address else { return }
+                if targets.contains(index) { owners[local, default: []].insert(index) } else { staying.insert(local) }
+            }
         }
         for address in staying { owners[address] = nil }
         var found: [Int32: String] = [:]
+        for (address, sockets) in addressSockets where sockets > 0 {
+            guard let holders = owners[address], let text = IPAddress(bytes: address) else { continue }
+            for target in holders where found[target] == nil {
+                found[target] = Heuristics.socketUse(SocketLists(), index: Int(target), ownAddresses: [(text, sockets)], now: true)
+            }
+        }
         try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { found = [:] }) { message in
             guard message.header.type == NetlinkType.newRoute else { return }
             let route = try RouteMessage.decode(message.payload)

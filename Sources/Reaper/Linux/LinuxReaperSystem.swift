@@ -70,9 +70,10 @@ extension LinuxReaper {
         var foreignStacking: (_ namespaceFD: Int32?, _ namespaceDirectory: String) -> ForeignStacking.Found = { fd, directory in
             ForeignStacking.look(inspectedFD: fd, namespaceDirectory: directory)
         }
-        /// The packet sockets and the SO_BINDTODEVICE sockets bound to each ifindex of the
-        /// inspected namespace (see `SocketUse.counts`).
-        var socketUse: (_ namespaceFD: Int32?) -> Result<(packet: [Int: Int], bound: [Int: Int]), SocketUse.Unreadable> = { fd in SocketUse.counts(namespaceFD: fd) }
+        /// The socket lists of the inspected namespace: what packet sockets, sockets bound to a
+        /// device or an address, and multicast memberships tie to each device (see
+        /// `SocketUse.lists`).
+        var socketUse: (_ namespaceFD: Int32?) -> Result<SocketLists, SocketUse.Unreadable> = { fd in SocketUse.lists(namespaceFD: fd) }
         /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
         /// send packets to (see `XtablesForwards.withNftables`).
         var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }

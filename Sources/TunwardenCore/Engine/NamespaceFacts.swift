@@ -216,9 +216,9 @@ final class NamespaceFacts {
                 rebuildRoutesByIndex(touching: gone)
             }
             if metadata.platform == .linux {
-                for address in old.addresses where address.family == .inet {
+                for address in old.addresses {
                     dirtySourcing(address)
-                    flushRoutesSourced(from: address.local)
+                    if address.family == .inet { flushRoutesSourced(from: address.local) }
                 }
             }
         case let .addressAdded(index, address):
@@ -279,7 +279,15 @@ final class NamespaceFacts {
             for name in Set(teed.keys).union(teeing.keys) where teed[name] != teeing[name] {
                 for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
             }
-            // And those whose packet or bound sockets, redirects or forwards changed (found by index).
+            // And those whose sockets, redirects or forwards changed (found by index), and those
+            // with an address whose sockets changed.
+            let (wasBound, isBound) = (holderIndex.scan.addressSockets, scan.addressSockets)
+            dirtyTunsHaving(Set(Set(wasBound.keys).union(isBound.keys).filter { wasBound[$0] != isBound[$0] }))
+            let (was, now) = (holderIndex.scan.socketLists, scan.socketLists)
+            for index in Set(was.packetMemberships.keys).union(now.packetMemberships.keys).union(was.multicastGroups.keys).union(now.multicastGroups.keys)
+            where was.packetMemberships[index] != now.packetMemberships[index] || was.multicastGroups[index] != now.multicastGroups[index] {
+                if let slot = slotByIndex[index] { dirty.insert(slot) }
+            }
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)
                 .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)
                 .union(holderIndex.scan.redirects.keys).union(scan.redirects.keys)
@@ -324,19 +332,21 @@ final class NamespaceFacts {
         rebuildRoutesByIndex(touching: gone)
     }
 
-    /// Marks the tun and tap devices that have `address`, when routes take it as source: whether
-    /// another device has it too decides whether those routes would go with them.
+    /// Marks the tun and tap devices that have `address`, when routes take it as source or sockets
+    /// are bound to it: whether another device has it too decides whether those routes would go
+    /// with them, and whether those sockets use them.
     private func dirtySourcing(_ address: InterfaceAddress) {
-        guard address.family == .inet, routesBySource[address.local.bytes] != nil else { return }
+        guard (address.family == .inet && routesBySource[address.local.bytes] != nil)
+            || holderIndex.scan.addressSockets[address.local.bytes] != nil else { return }
         dirtyTunsHaving([address.local.bytes])
     }
 
-    /// Marks the tun and tap devices that have one of these IPv4 addresses.
+    /// Marks the tun and tap devices that have one of these addresses.
     private func dirtyTunsHaving(_ addresses: Set<[UInt8]>) {
         guard !addresses.isEmpty else { return }
         for slot in order {
             guard let link = links[slot], link.kind == .tun || link.kind == .tap else { continue }
-            if link.addresses.contains(where: { $0.family == .inet && addresses.contains($0.local.bytes) }) { dirty.insert(slot) }
+            if link.addresses.contains(where: { addresses.contains($0.local.bytes) }) { dirty.insert(slot) }
         }
     }
 
@@ -576,7 +586,7 @@ final class NamespaceFacts {
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
                                          hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource,
-                                         addressElsewhere: { address, index in links.values.contains { $0.index != index && $0.hasIPv4Address(address) } })
+                                         addressElsewhere: { address, index in links.values.contains { $0.index != index && $0.hasAddress(address) } })
     }
 
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
@@ -611,7 +621,7 @@ final class NamespaceFacts {
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                addressElsewhere: { address, index in interfaces.contains { $0.index != index && $0.hasIPv4Address(address) } })
+                                                addressElsewhere: { address, index in interfaces.contains { $0.index != index && $0.hasAddress(address) } })
         }
         assessedList = []
         assessedSlots = []

@@ -201,7 +201,10 @@ public final class StreamedSnapshot {
         }
         // A tap some route takes an address of as source is judged when every device is in:
         // whether another has that address too decides.
-        guard Heuristics.routesSourced(from: interface, bySource: routesBySource).isEmpty,
+        // So is one with an address a socket is bound to.
+        let addressSockets = holders.scan.addressSockets
+        guard addressSockets.isEmpty || !interface.addresses.contains(where: { addressSockets[$0.local.bytes] != nil }),
+              Heuristics.routesSourced(from: interface, bySource: routesBySource).isEmpty,
               let routes = named(routesByIndex[interface.index] ?? []) else { return nil }
         var findings: [Finding] = []
         // Listed in index order, as `Heuristics.Stacking` lists them, whatever order they came in.

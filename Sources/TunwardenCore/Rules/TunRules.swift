@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE), shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -27,14 +27,45 @@ extension Heuristics {
             : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
     }
 
-    /// Why sockets tie a device to a process, in words (nil when none do): `packet` sockets bound
-    /// to it, `bound` ones bound with SO_BINDTODEVICE. The reaper's last look says it the same way.
-    public static func socketUse(packet: Int, bound: Int, now: Bool = false) -> String? {
+    /// Why sockets tie the device with ifindex `index` to a process, in words (nil when none do):
+    /// packet sockets bound to it or with a membership on it, sockets bound to it with
+    /// SO_BINDTODEVICE, multicast groups joined on it, and `ownAddresses`, addresses only it has
+    /// that sockets are bound to (see `socketsOnOwnAddresses`). The reaper's last look says it the
+    /// same way.
+    public static func socketUse(_ lists: SocketLists, index: Int, ownAddresses: [(address: IPAddress, sockets: Int)] = [], now: Bool = false) -> String? {
         var parts: [String] = []
         let are = { (count: Int) in count == 1 ? " is" : "s are" }
-        if packet > 0 { parts.append("\(packet) packet socket\(are(packet))\(now ? " now" : "") bound to it (tcpdump, a DHCP client)") }
-        if bound > 0 { parts.append("\(bound) socket\(are(bound))\(now ? " now" : "") bound to it (SO_BINDTODEVICE or a link-local address on it: a server that listens only on it; or AF_XDP: a program that takes its packets from the driver)") }
-        return parts.isEmpty ? nil : parts.joined(separator: " and ") + ": a process uses it without a tun descriptor"
+        let now = now ? " now" : ""
+        if let packet = lists.packet[index], packet > 0 { parts.append("\(packet) packet socket\(are(packet))\(now) bound to it (tcpdump, a DHCP client)") }
+        if let members = lists.packetMemberships[index], members > 0 {
+            parts.append("\(members) packet socket\(now)\(members == 1 ? " has" : "s have") a membership on it (PACKET_ADD_MEMBERSHIP: promiscuous, all-multicast or a multicast address, as a sniffer reading every device sets)")
+        }
+        if let bound = lists.bound[index], bound > 0 {
+            parts.append("\(bound) socket\(are(bound))\(now) bound to it (SO_BINDTODEVICE or a link-local address on it: a server that listens only on it; or AF_XDP: a program that takes its packets from the driver)")
+        }
+        if let groups = lists.multicastGroups[index], let first = groups.first {
+            let more = groups.count > 1 ? " and \(groups.count - 1) more" : ""
+            parts.append("a socket\(now) holds multicast group \(first)\(more) on it (IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP: an mDNS responder, a DHCPv6 or router-advertisement server)")
+        }
+        for (address, sockets) in ownAddresses {
+            parts.append("\(sockets) socket\(are(sockets))\(now) bound to its address \(address), which no other device has (a server listening on it, as dnsmasq --bind-interfaces does), and deleting it deletes the address")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ") + ": a process uses it without a tun descriptor"
+    }
+
+    /// The addresses of `interface` that sockets are bound to (`HolderScan.addressSockets`) and
+    /// that no other device has (`heldElsewhere`, asked only of an address some socket is bound
+    /// to), each with how many sockets.
+    static func socketsOnOwnAddresses(of interface: NetworkInterface, addressSockets: [[UInt8]: Int],
+                                      heldElsewhere: ([UInt8]) -> Bool) -> [(address: IPAddress, sockets: Int)] {
+        guard !addressSockets.isEmpty else { return [] }
+        var found: [(address: IPAddress, sockets: Int)] = []
+        for address in interface.addresses {
+            guard let sockets = addressSockets[address.local.bytes], sockets > 0, !found.contains(where: { $0.address == address.local }),
+                  !heldElsewhere(address.local.bytes) else { continue }
+            found.append((address.local, sockets))
+        }
+        return found
     }
 
     /// Why deleting `interface` would cut other devices' paths, in words (nil when it would not):
@@ -155,7 +186,7 @@ extension Heuristics {
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [], sourced: [Route],
-                         findings: inout [Finding]) -> (InterfaceState, String) {
+                         ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -206,7 +237,7 @@ extension Heuristics {
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
         }
-        if let reason = Self.socketUse(packet: scan.packetSockets[interface.index] ?? 0, bound: scan.boundSockets[interface.index] ?? 0) {
+        if let reason = Self.socketUse(scan.socketLists, index: interface.index, ownAddresses: ownAddressSockets) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
