@@ -123,6 +123,9 @@ public struct Reap: ParsableCommand {
         if from == nil, !context.isPrivileged {
             throw fail("reaping needs root (to delete interfaces, and to read every process's descriptors to prove nobody holds them)")
         }
+        if from == nil, !context.lackedForReaping.isEmpty {
+            throw fail("reaping needs \(context.lackedForReaping.joined(separator: " and ")) (to fence and delete interfaces), which this process lacks although it runs as root: a container or a service unit (CapabilityBoundingSet=) may have dropped it")
+        }
         var observations = Observations()
         let keepState = !state.noState && from == nil
         if keepState {

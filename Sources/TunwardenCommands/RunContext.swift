@@ -24,6 +24,9 @@ struct RunContext {
     var console: any Console
     /// Whether the process has root's privileges, which reaping needs.
     var isPrivileged: Bool
+    /// The capabilities reaping needs that the process lacks although it runs as root (dropped by
+    /// a container or a unit), by name; empty when it has them all.
+    var lackedForReaping: [String] = []
     /// The live system's inventory of a namespace (nil: the process's own). `patient` asks for one
     /// that waits out interrupted dumps, as a reap would rather do than refuse.
     var inventory: (_ namespace: String?, _ patient: Bool) throws -> any InventoryBackend
@@ -38,8 +41,12 @@ struct RunContext {
     /// sets, this process's streams and privileges, and this platform's inventory and reaper.
     static func live(_ global: GlobalOptions, for section: ConfigSection, stateDirectory given: String?) throws -> RunContext {
         let settings = try Settings.load(global, for: section)
-        return RunContext(settings: settings, stateDirectory: settings.stateDirectory(given: given), console: TerminalConsole(),
-                          isPrivileged: geteuid() == 0, inventory: Backends.live, reaper: LiveReaper.make, endsTheProcess: true)
+        var context = RunContext(settings: settings, stateDirectory: settings.stateDirectory(given: given), console: TerminalConsole(),
+                                 isPrivileged: geteuid() == 0, inventory: Backends.live, reaper: LiveReaper.make, endsTheProcess: true)
+        #if os(Linux)
+        if context.isPrivileged { context.lackedForReaping = ProcessCapabilities.missing([ProcessCapabilities.netAdmin]) }
+        #endif
+        return context
     }
 
     /// Keeps `values` allocated until the process ends, when this run ends it. A run's last

@@ -32,6 +32,23 @@ struct ReapPreflightTests {
         #expect(try ns.ip("link", "show", "unpriv0").contains("unpriv0"))
     }
 
+    /// Root without CAP_NET_ADMIN (a container, a unit's bounding set) cannot fence or delete: the
+    /// reap refuses before acting, as it does without root, instead of journaling a plan whose
+    /// every step the kernel then refuses; a dry run says the same.
+    @Test func rootWithoutNetAdminRefusesBeforeActing() throws {
+        let ns = try TestNamespace(), parent = try TemporaryDirectory()
+        defer { ns.remove(); parent.remove() }
+        try ns.ip("tuntap", "add", "dev", "nocap0", "mode", "tun")
+        for arguments in [["--yes"], ["--dry-run"]] {
+            let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin",
+                                            Shell.tunwardenBinary, "reap", "--min-age", "0", "--state-dir", parent.path + "/state"] + arguments)
+            #expect(result.status == 3, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("reaping needs CAP_NET_ADMIN"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: parent.path + "/state/journal.jsonl"), "\(arguments) journaled")
+        }
+        #expect(try ns.ip("link", "show", "nocap0").contains("nocap0"))
+    }
+
     /// A dry run checks what the real run checks before acting and exits as it would: a journal
     /// whose last record is damaged (a reap reads only the journal's tail), or one that cannot be
     /// created, stops both with exit 3; neither touches the journal or creates one.

@@ -281,14 +281,9 @@ struct HolderScanner {
         return nil
     }
 
-    /// Whether CAP_SYS_PTRACE (19) and CAP_DAC_READ_SEARCH (2) are in this process's effective set.
+    /// Whether CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH are in this process's effective set.
     static func hasInspectionCapabilities() -> Bool {
-        guard case let .ok(bytes) = Sys.readSmallFile("/proc/self/status") else { return false }
-        let status = String(decoding: bytes, as: UTF8.self)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
-        let needed: UInt64 = (1 << 19) | (1 << 2)
-        return mask & needed == needed
+        ProcessCapabilities.missing([ProcessCapabilities.sysPtrace, ProcessCapabilities.dacReadSearch]).isEmpty
     }
 
     /// `net:[4026531840]` → 4026531840 (and likewise for another namespace `type`).

@@ -264,7 +264,12 @@ public struct LinuxReaper {
             raised.rlim_cur = min(limit.rlim_max, 1 << 20)
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
-        return max(16, min(65536, Int(limit.rlim_cur) - 128))
+        // Less what is open already, and a margin for the sockets and namespace descriptors the
+        // last look opens: half of a small limit. Under a limit too small for even one device
+        // beside those, batches of one fail honestly, device by device.
+        let soft = Int(min(limit.rlim_cur, 1 << 30))
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 16
+        return max(1, min(65536, soft - open - min(128, soft / 2)))
     }
 }
 #endif

@@ -90,7 +90,7 @@ extension LinuxReaper {
                        inventory.snapshotAttempts = 10
                        return inventory
                    },
-                   isPrivileged: { geteuid() == 0 })
+                   isPrivileged: { geteuid() == 0 && ProcessCapabilities.missing([ProcessCapabilities.netAdmin]).isEmpty })
         }
     }
 }
