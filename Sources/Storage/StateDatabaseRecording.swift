@@ -95,27 +95,38 @@ extension StateDatabase {
                               alerting: AlertJudging?, cache: inout Observations) throws -> Recording {
         let identity = assessment.snapshot.namespaceIdentity
         let now = assessment.snapshot.takenAt
-        let recording: Recording = try guarded {
+        // The namespace's entry is taken out of the cache while it changes, so that it changes in
+        // place rather than being copied whole. What a failed recording changed is undone and the
+        // entry put back: until a whole recording fills the cache again, what the watcher alerted
+        // is read from it (an orphan it holds was alerted), and must not lose or gain anyone.
+        var interfaces: [String: InterfaceObservation]?
+        var undo: [String: InterfaceObservation?] = [:]
+        func change(_ key: String, to observation: InterfaceObservation?) {
+            if undo[key] == nil { undo[key] = .some(interfaces?[key]) }
+            interfaces?[key] = observation
+        }
+        let recording: Recording
+        do {
+            recording = try guarded {
             try connection.transaction(writing: true) {
                 try forgetOtherBoots(than: identity)
                 var row = try ensureNamespace(identity, label: label)
                 if let last = row.lastRun, last > now {
                     return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
                 }
-                // Taken out of the cache while it changes, so that it changes in place rather than
-                // being copied whole (a failure is followed by a whole recording, which fills the cache again).
-                var interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
+                interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
                 for key in removed {
                     try delete(key, namespace: row.id)
-                    interfaces[Observations.key(key.ifindex, key.ifname)] = nil
+                    change(Observations.key(key.ifindex, key.ifname), to: nil)
                 }
                 for entry in changed {
                     let key = InterfaceKey(entry.interface)
                     let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
                     let observation = InterfaceObservation.continuing(before, with: entry, at: now)
                     if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
-                    interfaces[Observations.key(key.ifindex, key.ifname)] = observation
+                    change(Observations.key(key.ifindex, key.ifname), to: observation)
                 }
+                let interfaces = interfaces ?? [:]
                 row.lastRun = now
                 let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
                 // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
@@ -123,6 +134,13 @@ extension StateDatabase {
                 let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
                 return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
             }
+            }
+        } catch {
+            if var taken = interfaces {
+                for (key, before) in undo { taken[key] = before }
+                cache.namespaces[identity] = taken
+            }
+            throw error
         }
         if !recording.wasStale { cache = recording.observations }
         return recording

@@ -275,6 +275,30 @@ import TunwardenCore
         #expect(try database.record(later, label: nil, alerting: Self.judging).alert == nil)
     }
 
+    /// A change that cannot be recorded (a full disk, a read-only file) leaves the cache as it
+    /// was: the watcher reads from it what it alerted until a whole recording succeeds, and an
+    /// orphan missing from it would be alerted again, one added to it never.
+    @Test func aChangeThatCannotBeRecordedLeavesTheCacheAsItWas() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        var cache = try database.record(Self.assessment(10, orphaned: [3], at: Self.t0), label: nil, alerting: Self.judging).observations
+        let kept = cache
+        var next = Self.assessment(11, orphaned: [3, 10], at: Self.t0 + 30)
+        next.interfaces.remove(at: 5)
+        // The namespace's own row is written; the interfaces' rows fail, as on a disk that fills.
+        try database.connection.execute("""
+            CREATE TEMP TRIGGER full_on_insert BEFORE INSERT ON interfaces BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+            CREATE TEMP TRIGGER full_on_update BEFORE UPDATE ON interfaces BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+            """)
+        #expect(throws: (any Error).self) {
+            try database.recordChanges(next, changed: [next.interfaces.last!], removed: [InterfaceKey(ifindex: 7, ifname: "t5")],
+                                       label: nil, alerting: Self.judging, cache: &cache)
+        }
+        #expect(cache.namespaces[Self.identity] == kept.namespaces[Self.identity])
+        #expect(cache.namespaces[Self.identity]?.values.filter { $0.orphanedSince != nil }.map(\.ifname) == ["t3"])
+        #expect(cache.namespaces[Self.identity]?["7:t5"] != nil, "the removal the failed recording made is undone")
+    }
+
     /// Two runs (connections) recording the same change: one decides the alert, the other finds
     /// it decided; an older inventory recorded after a newer one writes nothing.
     @Test func anAlertIsDecidedOnceBetweenRuns() throws {
