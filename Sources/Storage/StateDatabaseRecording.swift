@@ -108,32 +108,32 @@ extension StateDatabase {
         let recording: Recording
         do {
             recording = try guarded {
-            try connection.transaction(writing: true) {
-                try forgetOtherBoots(than: identity)
-                var row = try ensureNamespace(identity, label: label)
-                if let last = row.lastRun, last > now {
-                    return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
+                try connection.transaction(writing: true) {
+                    try forgetOtherBoots(than: identity)
+                    var row = try ensureNamespace(identity, label: label)
+                    if let last = row.lastRun, last > now {
+                        return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
+                    }
+                    interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
+                    for key in removed {
+                        try delete(key, namespace: row.id)
+                        change(Observations.key(key.ifindex, key.ifname), to: nil)
+                    }
+                    for entry in changed {
+                        let key = InterfaceKey(entry.interface)
+                        let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
+                        let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+                        if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
+                        change(Observations.key(key.ifindex, key.ifname), to: observation)
+                    }
+                    let interfaces = interfaces ?? [:]
+                    row.lastRun = now
+                    let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
+                    // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
+                    // name the change touched is one it changed, so the thousands of others need no look.
+                    let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
+                    return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
                 }
-                interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
-                for key in removed {
-                    try delete(key, namespace: row.id)
-                    change(Observations.key(key.ifindex, key.ifname), to: nil)
-                }
-                for entry in changed {
-                    let key = InterfaceKey(entry.interface)
-                    let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
-                    let observation = InterfaceObservation.continuing(before, with: entry, at: now)
-                    if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
-                    change(Observations.key(key.ifindex, key.ifname), to: observation)
-                }
-                let interfaces = interfaces ?? [:]
-                row.lastRun = now
-                let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
-                // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
-                // name the change touched is one it changed, so the thousands of others need no look.
-                let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
-                return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
-            }
             }
         } catch {
             if var taken = interfaces {
