@@ -153,7 +153,6 @@ import Testing
         "user@mbp ~ % scutil --nc status \"Work VPN\"\nConnected\nExtended Status <dictionary> {\n  IPv4 : <dictionary> {\n    InterfaceName : utun6\n  }\n}\n",
         "user@mbp ~ % ls /var/run/wireguard\nutun6.sock  wg0.name\n",
         "user@mbp ~ % ipconfig getifaddr utun6\n10.66.66.2\n",
-        "user@mbp ~ % route -n get 1.1.1.1\n   route to: 1.1.1.1\ndestination: 0.0.0.0\n       mask: 128.0.0.0\n    gateway: 10.66.66.1\n  interface: utun6\n      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING>\n recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire\n       0         0         0         0         0         0      1420         0\n",
     ]
 
     @Test(arguments: sightings)

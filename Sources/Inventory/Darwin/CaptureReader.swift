@@ -539,11 +539,12 @@ struct Section {
                 break
             }
             if text.startsLine(position), !fields.contains(word), position > start { break }
-            // The interface a route goes out of exists.
-            if word == "interface:", position + 1 < end { sighted(text[position + 1], into: &contents) }
             position += 1
         }
-        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used")
+        // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
+        // a static route into a tunnel that went away still names it, so it shows nothing exists.
+        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
+            + "the interface it names is its route's, which a route that outlived its tunnel names too")
         return position
     }
 

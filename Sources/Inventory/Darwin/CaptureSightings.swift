@@ -2,11 +2,13 @@ import Foundation
 import TunwardenCore
 
 /// Output that shows an interface existed when it ran without listing it as ifconfig does: the
-/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `route get` (`interface:
-/// utun4`), `scutil --nwi` (`Network interfaces: utun4 en0`), and the file in which wireguard-go
-/// keeps a tunnel's utun name (`cat /var/run/wireguard/wg0.name`). Each sighting is kept with its
-/// moment: a tunnel seen at or after the moment of the listing of every interface that lacks it
-/// is not gone (see `CaptureContents.sightings`).
+/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `scutil --nwi` (`Network
+/// interfaces: utun4 en0`). Each sighting is kept with its moment: a tunnel seen at or after the
+/// moment of the listing of every interface that lacks it is not gone (see
+/// `CaptureContents.sightings`).
+///
+/// Output that only repeats the routing table is no sighting: `route get`'s `interface: utun4`
+/// is the interface its route names, and a static route outlives the tunnel it leads into.
 extension Section {
     /// Records a sighting of `name` at the current moment, when it names an interface.
     func sighted(_ name: Substring, into contents: inout CaptureContents) {
@@ -22,7 +24,13 @@ extension Section {
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
         if text[position] == "interface:", end - position == 2 {
-            sighted(text[position + 1], into: &contents)
+            // `wg show`'s, under its command line or followed by its fields; `route get`'s (its
+            // lines picked out by grep) or one of no known tool shows no interface exists.
+            if isWireGuardShow(after: end) {
+                sighted(text[position + 1], into: &contents)
+            } else {
+                contents.notes.append("\(at(position)): `interface: \(text[position + 1])` is not `wg show`'s; as `route get` prints it, it names a route's interface, which a route into a gone tunnel names too, so it does not show \(text[position + 1]) exists")
+            }
             return end
         }
         if text[position] == "Network", position + 1 < end, text[position + 1] == "interfaces:" {
@@ -46,6 +54,14 @@ extension Section {
             return end
         }
         return nil
+    }
+
+    /// Whether an `interface:` line ending at `end` is `wg show`'s: under a `wg` command line, or
+    /// followed by the fields wg prints under it (`public key:`, `private key:`, `listening port:`).
+    func isWireGuardShow(after end: Int) -> Bool {
+        if let command, (command.name as NSString).lastPathComponent == "wg" { return true }
+        guard end + 1 < range.upperBound, text.startsLine(end) else { return false }
+        return ["public", "private", "listening"].contains(text[end]) && ["key:", "port:"].contains(text[end + 1])
     }
 
     /// What ifconfig prints for a name no interface has, `ifconfig: interface utun4 does not

@@ -155,7 +155,7 @@ public struct CapturedInventory: InventoryBackend {
             where !listedNames.contains(name) && kind(of: name).isTunnelStyle && moments.contains(where: { $0 >= (latest ?? Int.min) }) {
                 contents.disputedNames.insert(name)
                 if latest != nil {
-                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `route get`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
+                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
                 }
             }
         }
@@ -300,7 +300,7 @@ public struct CapturedInventory: InventoryBackend {
             // every moment routes into them were read: gone for those routes, as they would be by
             // a listing of every interface that lacks them. A route the system makes only for an
             // interface that exists, a holder, or other output showing the tunnel at such a moment
-            // (`wg show`, `route get`) contradicts the answer; routes read at another moment (a
+            // (`wg show`, `netstat -i`) contradicts the answer; routes read at another moment (a
             // command between may have made the tunnel) are not settled by it.
             var doubtedGone: [String: String] = [:]
             for (name, goneMoments) in contents.goneAt.sorted(by: { $0.key < $1.key })
