@@ -35,7 +35,7 @@ import Testing
     static func verdict(_ text: String, file: String = "paste.txt") -> Verdict { Verdict(CapturePasteTests.assess(text, file: file)) }
 
     /// The text without the command line that contains `command` and its output: the lines up to
-    /// the next prompt, Markdown fence or blank line.
+    /// the next prompt (`%`, `$` or oh-my-zsh's `➜`), Markdown fence or blank line.
     static func dropping(_ command: String, from text: String) -> String {
         var kept: [Substring] = []
         var skipping = false
@@ -44,7 +44,7 @@ import Testing
                 skipping = true
                 continue
             }
-            if skipping, line.contains("% ") || line.contains("$ ") || line.hasSuffix("$") || line.hasSuffix("%") || line.hasPrefix("```") || line.isEmpty {
+            if skipping, line.contains("% ") || line.contains("$ ") || line.hasSuffix("$") || line.hasSuffix("%") || line.hasPrefix("➜") || line.hasPrefix("```") || line.isEmpty {
                 skipping = false
             }
             if !skipping { kept.append(line) }
@@ -133,5 +133,57 @@ import Testing
         let held = Self.verdict(text + "\n" + holder)
         #expect(held.status != .critical, "\(held)")
         #expect(held.states == ["utun2 live"], "\(held)")
+    }
+
+    // MARK: What wireguard-go leaves behind
+
+    /// wireguard-go crashed: `sudo wg show` prints nothing, its socket and name file are still
+    /// in /var/run/wireguard, `ifconfig -a` lacks utun3, and the split defaults of both families
+    /// go into it.
+    @Test func wireGuardsLeftoverFiles() throws {
+        let text = try Self.fixture("wireguard-stale-files.txt")
+        let verdict = Self.verdict(text)
+        #expect(verdict.status == .critical, "\(verdict)")
+        #expect(verdict.exit == 2)
+        #expect(verdict.findings == ["critical split-default utun3", "critical split-default utun3", "info capture-missing -", "warning dead-tunnel-route utun3"], "\(verdict)")
+        #expect(verdict.states == ["utun0 live", "utun1 live"], "\(verdict)")
+        let without = Self.dropping("cat /var/run/wireguard", from: Self.dropping("ls -la /var/run/wireguard", from: text))
+        #expect(!without.contains("utun3.sock") && !without.contains("wg0.name"))
+        #expect(Self.verdict(without) == verdict)
+        // The tie is noted.
+        #expect(CapturePasteTests.assess(text).snapshot.readingNotes.contains { $0.contains("names utun3") && $0.contains("leaves this file behind") })
+    }
+
+    /// The other shapes of the same files, and wg-quick's line read from them (by `down`, or by
+    /// an `up` that finds them and stops), after the listings (and before or between them, where
+    /// the command only reads): the tunnel the listing lacks, or ifconfig says does not exist, is
+    /// gone all the same.
+    @Test(arguments: [
+        ("ls", "user@mbp ~ % ls /var/run/wireguard\nutun6.sock  wg0.name\n", true),
+        ("ls -l of the socket", "user@mbp ~ % sudo ls -l /var/run/wireguard/*.sock\nsrwxr-xr-x  1 root  daemon  0 Dec  5 09:12 /var/run/wireguard/utun6.sock\n", true),
+        ("find", "user@mbp ~ % sudo find /var/run/wireguard\n/var/run/wireguard\n/var/run/wireguard/utun6.sock\n/var/run/wireguard/wg0.name\n", false),
+        ("cat of the name file", "user@mbp ~ % sudo cat /var/run/wireguard/wg0.name\nutun6\n", true),
+        ("wg-quick down", "user@mbp ~ % sudo wg-quick down wg0\n[+] Interface for wg0 is utun6\n[#] rm -f /var/run/wireguard/utun6.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", false),
+        ("wg-quick up that finds them", "user@mbp ~ % sudo wg-quick up wg0\n[+] Interface for wg0 is utun6\nwg-quick: `wg0' already exists as `utun6'\n", false),
+    ])
+    func wireGuardsFilesShowNothingExists(label: String, lines: String, readOnly: Bool) {
+        let ifconfig = CaptureEvidenceTests.ifconfig, netstat = CaptureEvidenceTests.netstat
+        var texts = [("after", ifconfig + netstat + lines), ("after ifconfig's answer", CaptureEvidenceTests.doesNotExist + netstat + lines)]
+        if readOnly { texts += [("before", lines + ifconfig + netstat), ("between", ifconfig + lines + netstat)] }
+        for (place, text) in texts {
+            let assessment = CapturePasteTests.assess(text)
+            #expect(Verdict(assessment) == Self.verdict(text.replacingOccurrences(of: lines, with: "")), "\(label), \(place)")
+            #expect(assessment.findings.contains { $0.id == FindingID.splitDefault && $0.ifname == "utun6" && $0.severity == .critical }, "\(label), \(place): \(Verdict(assessment))")
+        }
+    }
+
+    /// wg-quick's line right after the `up` that started wireguard-go shows the tunnel at that
+    /// moment, and so does `wg show`: neither is outweighed by an earlier listing.
+    @Test func wireGuardThatAnswers() {
+        let ifconfig = CaptureEvidenceTests.ifconfig, netstat = CaptureEvidenceTests.netstat
+        let up = "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] wg setconf utun6 /dev/fd/63\n"
+        let assessment = CapturePasteTests.assess(ifconfig + netstat + up)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(Verdict(assessment))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
     }
 }
