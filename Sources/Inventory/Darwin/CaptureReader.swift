@@ -281,8 +281,7 @@ struct Section {
         if let command, command.tool == .ps || Self.isPgrep(command), !mixedMoments,
            range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
             contents.psSeen = true
-            contents.psMoments.insert(contents.moment)
-            contents.processFilters.append(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
+            contents.addProcessListing(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
         }
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }

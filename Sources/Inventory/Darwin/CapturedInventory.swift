@@ -122,8 +122,8 @@ public struct CapturedInventory: InventoryBackend {
             contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
             if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
             if ps != nil {
-                (contents.psSeen, contents.psWhole, contents.processFilters) = (true, true, [])
-                contents.psMoments = [contents.moment]
+                contents.psSeen = true
+                contents.processListings = [(contents.moment, nil)]
             }
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
@@ -376,12 +376,16 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.goneInterfaces = shownGone
         snapshot.processNames = processes
-        snapshot.processFilter = contents.ownerAnswered ?? (contents.psWhole ? nil : contents.processFilters.first)
+        // The process listings of the moments the feths were listed at (of every moment, without
+        // feths), whatever their order: a whole one, or one whose grep shows the owner's rows,
+        // settles what a cut one leaves open.
+        let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
+        snapshot.processFilters = contents.ownerAnswered.map { [$0] }
+            ?? contents.processFilters(at: fethMoments.isEmpty ? contents.psMoments : fethMoments) ?? []
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
-        let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
         if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
-            snapshot.processFilter = .unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")
+            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")]
         }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {

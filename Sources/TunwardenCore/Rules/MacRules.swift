@@ -85,7 +85,8 @@ extension Heuristics {
         }) {
             return (.unknown, "pid \(cut.key) (\(cut.value.prefix(60))) may be ZeroTier with its command cut short (ps without -ww), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
-        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
+        if let filter = snapshot.processFilters.first,
+           !snapshot.processFilters.contains(where: { filter in policy.fethOwners.allSatisfy { filter.certainlyShows(word: $0) } }) {
             return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
         // (A pair named as ZeroTier's always has its peer named.)
