@@ -205,18 +205,32 @@ enum CaptureReader {
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
     static func mayStartCommand(_ text: CaptureText, at position: Int) -> Bool {
+        // A prompt ends with `$`, `%`, `#`, `>` or a character beyond ASCII (a theme's arrow), or
+        // starts with one (a frame's corner); a Markdown heading, which may name a command
+        // (`### ifconfig -a`), starts with `#`. Other words are told by their bytes alone.
+        let (first, last) = (text.firstByte(position), text.lastByte(position))
+        if first >= 0x80 || last >= 0x80 || first == UInt8(ascii: "#") || "$%#>".utf8.contains(last) {
+            let word = text[position]
+            if ShellCommand.isPrompt(word) { return true }
+            if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
+        }
+        guard text.startsLine(position) else { return false }
         let word = text[position]
-        if ShellCommand.isPrompt(word) { return true }
-        // A Markdown heading may name a command (`### ifconfig -a`).
-        if word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
-        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil
-                                             || ShellCommand.directoryPromptEnd(in: text, at: position) != nil)
+        let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
+        return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat
     /// title or header, an lsof or ps header, `route get` output, or a route row.
     static func startsOutput(_ text: CaptureText, at position: Int) -> Bool {
-        Section.isIfconfigHeader(text, position) || Section.isNetstatTitle(text, position) || Section.isNetstatHeader(text, position)
+        // Each record starts with a word of few shapes: an interface's name and colon, a title or
+        // header (`Internet:`, `Routing`, `Destination`, `COMMAND`, `PID`, `USER`, `UID`, `Name`),
+        // `route to:`, or a route row, whose flags start with U where no header vouches for it.
+        // The words of other output are told from them by their first and last bytes.
+        let first = text.firstByte(position)
+        guard text.lastByte(position) == UInt8(ascii: ":") || first == UInt8(ascii: "r") || (first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z"))
+                || (position + 2 < text.count && text.firstByte(position + 2) == UInt8(ascii: "U")) else { return false }
+        return Section.isIfconfigHeader(text, position) || Section.isNetstatTitle(text, position) || Section.isNetstatHeader(text, position)
             || Section.isLsofHeader(text, position) || Section.psHeader(text, position) != nil || Section.isRouteGet(text, position)
             || Section.isNetstatInterfacesHeader(text, position) || Section.routeRowEnd(text, position, strict: true, limit: text.count) != nil
     }
