@@ -186,4 +186,17 @@ import Testing
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(Verdict(assessment))")
         #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
     }
+
+    // MARK: What the capture lacks, said whole
+
+    /// A mail client wrapped the IPv6 table at 57 columns, inside words: the rows it cut are
+    /// named in capture-missing, and the parenthesis that lists them closes.
+    @Test func unreadableRowsAreListedInClosedParentheses() throws {
+        let assessment = CapturePasteTests.assess(try Self.fixture("wrap57-mid-word.txt"), file: "wrap57-mid-word.txt")
+        let rows = try #require(assessment.snapshot.missingSources.first { $0.hasPrefix("readable route rows (") })
+        #expect(rows.hasSuffix(": where they sent traffic)"), "\(rows)")
+        #expect(rows.contains("a default route at wrap57-mid-word.txt:29") && rows.contains("a route into utun0 at wrap57-mid-word.txt:43"), "\(rows)")
+        let evidence = try #require(assessment.findings.first { $0.id == FindingID.captureMissing }?.evidence)
+        #expect(evidence.filter { $0 == "(" }.count == evidence.filter { $0 == ")" }.count, "\(evidence)")
+    }
 }

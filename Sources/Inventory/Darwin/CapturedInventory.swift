@@ -408,7 +408,7 @@ public struct CapturedInventory: InventoryBackend {
         if !contents.unreadableRouteRows.isEmpty {
             let rows = contents.unreadableRouteRows
             let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }
-            missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic")
+            missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic)")
         }
         if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders\(failure(.lsof)))") }
         if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes\(failure(.ps)))") }
