@@ -277,9 +277,10 @@ public struct Snapshot: Sendable, Equatable {
     /// Names of other network namespaces (`ip netns` names) by the kernel's `net:[INODE]`, for
     /// holders found in them; only those a finding may name. Not in the JSON schema.
     public var namespaceNames: [String: String] = [:]
-    /// For a capture: the filter its process listing went through (`ps aux | grep zerotier`);
-    /// nil when it lists every process.
-    public var processFilter: TextFilter?
+    /// For a capture: the filters its process listings went through (`ps aux | grep zerotier`),
+    /// each of which may have left a process out; empty when one lists every process. One whose
+    /// filter certainly shows a program's rows settles whether that program runs.
+    public var processFilters: [TextFilter] = []
     /// For a capture: the filter its route listing went through (`netstat -rn | grep utun`); nil
     /// when it lists every route of `routeFamilies`.
     public var routeFilter: TextFilter?

@@ -148,12 +148,9 @@ import Testing
         "user@mbp ~ % sudo wg show\ninterface: utun6\n  public key: AbCd=\n  listening port: 51820\n",
         "user@mbp ~ % netstat -in\nName       Mtu   Network       Address            Ipkts Ierrs    Opkts Oerrs  Coll\nlo0        16384 <Link#1>                        4096     0     4096     0     0\nutun6      1420  <Link#24>                     110293     0    93321     0     0\n",
         "user@mbp ~ % scutil --nwi\nNetwork information\n\nIPv4 network interface information\n     utun6 : flags      : 0x5 (IPv4,DNS)\n\n   Network interfaces: utun6 en0\n",
-        "user@mbp ~ % cat /var/run/wireguard/wg0.name\nutun6\n",
         "user@mbp ~ % sudo wg show interfaces\nutun6\n",
         "user@mbp ~ % scutil --nc status \"Work VPN\"\nConnected\nExtended Status <dictionary> {\n  IPv4 : <dictionary> {\n    InterfaceName : utun6\n  }\n}\n",
-        "user@mbp ~ % ls /var/run/wireguard\nutun6.sock  wg0.name\n",
         "user@mbp ~ % ipconfig getifaddr utun6\n10.66.66.2\n",
-        "user@mbp ~ % route -n get 1.1.1.1\n   route to: 1.1.1.1\ndestination: 0.0.0.0\n       mask: 128.0.0.0\n    gateway: 10.66.66.1\n  interface: utun6\n      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING>\n recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire\n       0         0         0         0         0         0      1420         0\n",
     ]
 
     @Test(arguments: sightings)

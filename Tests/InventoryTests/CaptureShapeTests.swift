@@ -181,9 +181,9 @@ import TunwardenCore
         // Its one row proves the terminal wide enough for a long command to reach the name
         // grep looks for; with the line breaks lost, nothing proves it.
         if flat {
-            #expect(contents.processFilters.first?.text.hasPrefix("`grep tailscale` saw rows that ps may have cut at the terminal's width") == true)
+            #expect(contents.processListings.compactMap(\.filter).first?.text.hasPrefix("`grep tailscale` saw rows that ps may have cut at the terminal's width") == true)
         } else {
-            #expect(contents.processFilters.first?.text == "grep tailscale")
+            #expect(contents.processListings.compactMap(\.filter).first?.text == "grep tailscale")
         }
         #expect(contents.notes.contains { $0.contains("`route get` output is not used") || $0.contains("route get default") })
         let snapshot = CapturedInventory.snapshot(from: contents, label: "paste")
@@ -326,7 +326,7 @@ import TunwardenCore
         #expect(read.processes[81234] == "grep zerotier")
         #expect(Heuristics.command(read.processes[412]!, runs: "zerotier-one"))
         #expect(!Heuristics.command(read.processes[81234]!, runs: "zerotier-one"))
-        #expect(read.processFilters.first?.certainlyShows(word: "zerotier-one") == true)
+        #expect(read.processListings.compactMap(\.filter).first?.certainlyShows(word: "zerotier-one") == true)
 
         var ef = """
         $ ps -ef

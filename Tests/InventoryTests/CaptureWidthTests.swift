@@ -138,7 +138,7 @@ import Testing
         let top = ["Processes: 521 total, 2 running, 519 sleeping, 2718 threads", "", "PID    COMMAND      %CPU", "1      launchd      0.3", "412    WindowServer 4.1"]
         #expect(!Self.assess(Self.zeroTierPair(then: "top -l 1 -stats pid,command,cpu -n 5", rows: top)).findings.contains { $0.id == FindingID.orphanedFeth })
         let grepV = CaptureReader.read(CaptureText(file: "p", text: "% ps auxww | grep -i zerotier | grep -v grep\n" + Self.auxGrep + "\n"))
-        #expect(grepV.processFilters.map(\.text) == ["grep -i zerotier"])
+        #expect(grepV.processListings.compactMap(\.filter).map(\.text) == ["grep -i zerotier"])
     }
 
     /// The daemon's row, whole or cut, keeps its pair live or undecided whatever the width, and
@@ -311,7 +311,7 @@ import Testing
     /// `ps -U www` names a user, not two `w`s.
     @Test func aUserNamedLikeWidthsIsNotAWidth() {
         let contents = CaptureReader.read(CaptureText(file: "p", text: "% ps -U www -o pid,command | grep -i zerotier\n 5120 /usr/bin/grep -i zerotier\n"))
-        #expect(contents.processFilters.first?.text.contains("saw rows that ps may have cut") == true, "\(contents.processFilters)")
+        #expect(contents.processListings.compactMap(\.filter).first?.text.contains("saw rows that ps may have cut") == true, "\(contents.processListings)")
     }
 
     /// A table cut to its titles says nothing of the routes: every Mac's has lo0's.

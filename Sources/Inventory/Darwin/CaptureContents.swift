@@ -29,8 +29,10 @@ struct CaptureContents {
 
     var processes: [Int32: String] = [:]
     var psSeen = false
-    var psWhole = false
-    var processFilters: [TextFilter] = []
+    /// What each process listing (ps, pgrep, or a `ps | grep` that printed nothing) covers, in
+    /// the order read, with its moment: listings of different moments are evidence of different
+    /// times, and a cut listing says nothing a whole one of its moment does not settle.
+    var processListings: [(moment: Int, filter: TextFilter?)] = []
     /// Set when output other than ps shows a feth pair's owner runs (`zerotier-cli` answered):
     /// no ps listing then proves it does not.
     var ownerAnswered: TextFilter?
@@ -96,8 +98,24 @@ struct CaptureContents {
     /// Interfaces output other than a listing showed to exist (see `Section.sighted`), with the
     /// moments it ran at.
     var sightings: [String: Set<Int>] = [:]
-    /// The moments at which ps listings were read, whole or not.
-    var psMoments: Set<Int> = []
+    /// The moments at which process listings were read, whole or not.
+    var psMoments: Set<Int> { Set(processListings.map(\.moment)) }
+
+    /// Records a process listing read at the current moment, with the filter it went through
+    /// (nil when it lists every process).
+    mutating func addProcessListing(_ filter: TextFilter?) {
+        processListings.append((moment, filter))
+    }
+
+    /// Some process listing lists every process.
+    var psWhole: Bool { processListings.contains { $0.filter == nil } }
+
+    /// The filters of the process listings read at any of `moments`, in the order read; nil when
+    /// one of them lists every process.
+    func processFilters(at moments: Set<Int>) -> [TextFilter]? {
+        let listings = processListings.filter { moments.contains($0.moment) }
+        return listings.contains { $0.filter == nil } ? nil : listings.compactMap(\.filter)
+    }
     /// Interfaces ifconfig said do not exist (`ifconfig: interface utun4 does not exist`), with
     /// the moments it said so (see `Section.readAbsence`): routes into one read at such a moment
     /// lead into a tunnel that is gone, though no listing of every interface shows it.

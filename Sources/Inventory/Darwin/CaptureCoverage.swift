@@ -152,31 +152,29 @@ extension Section {
             // Pids alone say that something matched, not which program runs: the processes stay
             // unknown, and the reason says what to paste instead.
             contents.psSeen = true
-            contents.psMoments.insert(contents.moment)
             let pids = pgrepPIDs.prefix(4).joined(separator: ", ") + (pgrepPIDs.count > 4 ? ", …" : "")
-            contents.processFilters.append(.unseen("`\(command.display.prefix(60))` printed only process ids (\(pids)), not the programs they run; paste the output of `pgrep -lf` with the same pattern instead"))
+            contents.addProcessListing(.unseen("`\(command.display.prefix(60))` printed only process ids (\(pids)), not the programs they run; paste the output of `pgrep -lf` with the same pattern instead"))
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
-            contents.psMoments.insert(contents.moment)
             if mixedMoments || pipedOn.contains(.ps) {
-                contents.processFilters.append(.unseen(Self.mixedOutput(command)))
+                contents.addProcessListing(.unseen(Self.mixedOutput(command)))
             } else if interruptedAt != nil {
-                contents.processFilters.append(.unseen(interruptedReason))
+                contents.addProcessListing(.unseen(interruptedReason))
             } else if let stray = psStrayOwnerLine {
                 // A line that is no row names ZeroTier (`Support/ZeroTier/One/zerotier-one` under
                 // a row a forum's box wrapped): a row of it was wrapped or cut.
-                contents.processFilters.append(.unseen("a line of the ps listing that is no row names ZeroTier ('\(stray.prefix(50))'): a row was wrapped or cut"))
+                contents.addProcessListing(.unseen("a line of the ps listing that is no row names ZeroTier ('\(stray.prefix(50))'): a row was wrapped or cut"))
             } else if let command, Self.isPgrep(command) {
                 // pgrep lists only what its pattern matched (the name, or with -f the command
                 // line): what it shows runs, and nothing else is known.
-                contents.processFilters.append(.unseen("`\(command.display.prefix(60))` lists only the processes its pattern matched"))
+                contents.addProcessListing(.unseen("`\(command.display.prefix(60))` lists only the processes its pattern matched"))
             } else if command.map({ ($0.name as NSString).lastPathComponent == "top" }) == true {
-                contents.processFilters.append(.unseen("top lists the processes it sorts first, not every one"))
+                contents.addProcessListing(.unseen("top lists the processes it sorts first, not every one"))
             } else if psElided {
-                contents.processFilters.append(.unseen("part of the ps listing was left out ('...')"))
+                contents.addProcessListing(.unseen("part of the ps listing was left out ('...')"))
             } else if psRowsCutAtWidth {
-                contents.processFilters.append(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
+                contents.addProcessListing(.unseen("ps cut its rows at the terminal's width, so commands may be cut off (run it as ps auxww)"))
             } else if let command, command.tool == .ps {
                 // A second grep that drops only the first one's own row (`| grep -v grep`), and a
                 // sort, drop nothing else.
@@ -185,28 +183,28 @@ extension Section {
                 if !reshaping.isEmpty || filters.count > 1 {
                     // `| grep -i zerotier | head -1`, `| grep -v root`: what the first grep kept,
                     // something after it may have dropped.
-                    contents.processFilters.append(.unseen("`\(command.display)` cut the listing, or filtered it again, after its first grep"))
+                    contents.addProcessListing(.unseen("`\(command.display)` cut the listing, or filtered it again, after its first grep"))
                 } else if let filter = filters.first {
                     if let unmatched = psRowMissingPattern(filter, contents: contents) {
-                        contents.processFilters.append(.unseen("a row grep let through does not hold its pattern ('\(unmatched.prefix(50))'): rows were wrapped or cut"))
+                        contents.addProcessListing(.unseen("a row grep let through does not hold its pattern ('\(unmatched.prefix(50))'): rows were wrapped or cut"))
                     } else {
-                        contents.processFilters.append(trusted(filter))
+                        contents.addProcessListing(trusted(filter))
                     }
                 } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
-                    contents.processFilters.append(.unseen("`\(command.display)` lists only some processes"))
+                    contents.addProcessListing(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
                                                         && !(command.arguments.first?.contains("a") ?? false)) {
-                    contents.processFilters.append(.unseen("`\(command.display)` lists only this terminal's processes (add -ax)"))
+                    contents.addProcessListing(.unseen("`\(command.display)` lists only this terminal's processes (add -ax)"))
                 } else if !psSawLaunchd {
-                    contents.processFilters.append(Self.withoutLaunchd)
+                    contents.addProcessListing(Self.withoutLaunchd)
                 } else {
-                    contents.psWhole = true
+                    contents.addProcessListing(nil)
                 }
             } else if psHeaderSeen {
                 if psSawLaunchd {
-                    contents.psWhole = true
+                    contents.addProcessListing(nil)
                 } else {
-                    contents.processFilters.append(Self.withoutLaunchd)
+                    contents.addProcessListing(Self.withoutLaunchd)
                 }
             } else if let grep = contents.processes.values.sorted().first(where: { $0.hasPrefix("grep ") }),
                       let filter = TextFilter.grep(grep.split(separator: " ").dropFirst().map { ShellCommand.unquote(String($0)) }) {
@@ -215,10 +213,10 @@ extension Section {
                 // ps was told -ww). ps shows its arguments without their quotes: with more than
                 // one word after the options, the pattern may have been several (`'ZeroTier One'`).
                 let words = grep.split(separator: " ").dropFirst().filter { !$0.hasPrefix("-") }
-                contents.processFilters.append(words.count > 1 ? .unseen("`\(grep.prefix(60))` may have had a pattern of several words, whose quotes ps does not show")
+                contents.addProcessListing(words.count > 1 ? .unseen("`\(grep.prefix(60))` may have had a pattern of several words, whose quotes ps does not show")
                     : trusted(filter))
             } else {
-                contents.processFilters.append(.unseen("the ps rows have no header, so the listing was filtered"))
+                contents.addProcessListing(.unseen("the ps rows have no header, so the listing was filtered"))
             }
         }
     }

@@ -8,7 +8,7 @@ extension Section {
     }
 
     func isUtunSocket(_ position: Int) -> Bool {
-        text[position] == "[ctl" && position + 1 < range.upperBound && text[position + 1] == "com.apple.net.utun_control"
+        text.firstByte(position) == UInt8(ascii: "[") && text[position] == "[ctl" && position + 1 < range.upperBound && text[position + 1] == "com.apple.net.utun_control"
     }
 
     static let lsofTypes: Set<String> = ["DIR", "REG", "CHR", "PIPE", "unix", "IPv4", "IPv6", "KQUEUE", "systm", "NPOLICY", "FSEVENT",
@@ -68,7 +68,7 @@ extension Section {
                     if name >= end || text.startsLine(name) { openRow = (text.line(position), 0) }
                 }
             }
-            if text[position] == "[ctl" || (text[position].hasPrefix("[") && "[ctl".hasPrefix(text[position]) && text.endsLine(position)) {
+            if text.firstByte(position) == UInt8(ascii: "["), text[position] == "[ctl" || ("[ctl".hasPrefix(text[position]) && text.endsLine(position)) {
                 openRow = nil
                 switch controlSocketName(position) {
                 case .utun(let unit, let last):

@@ -273,7 +273,10 @@ extension Section {
             }
             let command = text.excerpt((position + layout.commandColumn)..<commandEnd, limit: 4096)
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
-                contents.processes[Int32(pid)] = command
+                // A row ps cut at the terminal's width does not take the place of the whole one
+                // another listing showed, whichever came first.
+                let cutOfWhole = contents.processes[Int32(pid)].map { $0.count > command.count && $0.hasPrefix(command) } ?? false
+                if !cutOfWhole { contents.processes[Int32(pid)] = command }
                 psPIDs.insert(Int32(pid))
                 psRows += 1
                 if pid == 1 { psSawLaunchd = true }

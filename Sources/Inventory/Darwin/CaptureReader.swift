@@ -205,18 +205,32 @@ enum CaptureReader {
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
     static func mayStartCommand(_ text: CaptureText, at position: Int) -> Bool {
+        // A prompt ends with `$`, `%`, `#`, `>` or a character beyond ASCII (a theme's arrow), or
+        // starts with one (a frame's corner); a Markdown heading, which may name a command
+        // (`### ifconfig -a`), starts with `#`. Other words are told by their bytes alone.
+        let (first, last) = (text.firstByte(position), text.lastByte(position))
+        if first >= 0x80 || last >= 0x80 || first == UInt8(ascii: "#") || "$%#>".utf8.contains(last) {
+            let word = text[position]
+            if ShellCommand.isPrompt(word) { return true }
+            if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
+        }
+        guard text.startsLine(position) else { return false }
         let word = text[position]
-        if ShellCommand.isPrompt(word) { return true }
-        // A Markdown heading may name a command (`### ifconfig -a`).
-        if word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
-        return text.startsLine(position) && (word == "sudo" || ShellCommand.tools[(String(word) as NSString).lastPathComponent] != nil
-                                             || ShellCommand.directoryPromptEnd(in: text, at: position) != nil)
+        let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
+        return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat
     /// title or header, an lsof or ps header, `route get` output, or a route row.
     static func startsOutput(_ text: CaptureText, at position: Int) -> Bool {
-        Section.isIfconfigHeader(text, position) || Section.isNetstatTitle(text, position) || Section.isNetstatHeader(text, position)
+        // Each record starts with a word of few shapes: an interface's name and colon, a title or
+        // header (`Internet:`, `Routing`, `Destination`, `COMMAND`, `PID`, `USER`, `UID`, `Name`),
+        // `route to:`, or a route row, whose flags start with U where no header vouches for it.
+        // The words of other output are told from them by their first and last bytes.
+        let first = text.firstByte(position)
+        guard text.lastByte(position) == UInt8(ascii: ":") || first == UInt8(ascii: "r") || (first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z"))
+                || (position + 2 < text.count && text.firstByte(position + 2) == UInt8(ascii: "U")) else { return false }
+        return Section.isIfconfigHeader(text, position) || Section.isNetstatTitle(text, position) || Section.isNetstatHeader(text, position)
             || Section.isLsofHeader(text, position) || Section.psHeader(text, position) != nil || Section.isRouteGet(text, position)
             || Section.isNetstatInterfacesHeader(text, position) || Section.routeRowEnd(text, position, strict: true, limit: text.count) != nil
     }
@@ -281,8 +295,7 @@ struct Section {
         if let command, command.tool == .ps || Self.isPgrep(command), !mixedMoments,
            range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
             contents.psSeen = true
-            contents.psMoments.insert(contents.moment)
-            contents.processFilters.append(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
+            contents.addProcessListing(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
         }
         guard !range.isEmpty else {
             if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
@@ -539,11 +552,12 @@ struct Section {
                 break
             }
             if text.startsLine(position), !fields.contains(word), position > start { break }
-            // The interface a route goes out of exists.
-            if word == "interface:", position + 1 < end { sighted(text[position + 1], into: &contents) }
             position += 1
         }
-        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used")
+        // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
+        // a static route into a tunnel that went away still names it, so it shows nothing exists.
+        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
+            + "the interface it names is its route's, which a route that outlived its tunnel names too")
         return position
     }
 

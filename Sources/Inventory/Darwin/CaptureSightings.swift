@@ -2,11 +2,17 @@ import Foundation
 import TunwardenCore
 
 /// Output that shows an interface existed when it ran without listing it as ifconfig does: the
-/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `route get` (`interface:
-/// utun4`), `scutil --nwi` (`Network interfaces: utun4 en0`), and the file in which wireguard-go
-/// keeps a tunnel's utun name (`cat /var/run/wireguard/wg0.name`). Each sighting is kept with its
-/// moment: a tunnel seen at or after the moment of the listing of every interface that lacks it
-/// is not gone (see `CaptureContents.sightings`).
+/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `scutil --nwi` (`Network
+/// interfaces: utun4 en0`). Each sighting is kept with its moment: a tunnel seen at or after the
+/// moment of the listing of every interface that lacks it is not gone (see
+/// `CaptureContents.sightings`).
+///
+/// Output that only repeats the routing table is no sighting: `route get`'s `interface: utun4`
+/// is the interface its route names, and a static route outlives the tunnel it leads into. Nor
+/// are the files wireguard-go leaves behind when it crashes or is killed (`ls /var/run/wireguard`:
+/// `utun4.sock`; `cat /var/run/wireguard/wg0.name`: `utun4`), nor wg-quick's `Interface for wg0
+/// is utun4` read from them anywhere but right after the `wg-quick up` that started
+/// wireguard-go: they tie a WireGuard name to a utun, which is noted, and no more.
 extension Section {
     /// Records a sighting of `name` at the current moment, when it names an interface.
     func sighted(_ name: Substring, into contents: inout CaptureContents) {
@@ -22,7 +28,13 @@ extension Section {
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
         if text[position] == "interface:", end - position == 2 {
-            sighted(text[position + 1], into: &contents)
+            // `wg show`'s, under its command line or followed by its fields; `route get`'s (its
+            // lines picked out by grep) or one of no known tool shows no interface exists.
+            if isWireGuardShow(after: end) {
+                sighted(text[position + 1], into: &contents)
+            } else {
+                contents.notes.append("\(at(position)): `interface: \(text[position + 1])` is not `wg show`'s; as `route get` prints it, it names a route's interface, which a route into a gone tunnel names too, so it does not show \(text[position + 1]) exists")
+            }
             return end
         }
         if text[position] == "Network", position + 1 < end, text[position + 1] == "interfaces:" {
@@ -36,7 +48,12 @@ extension Section {
         }
         // `wg-quick`: `[+] Interface for wg0 is utun4`.
         if text[position] == "[+]", end - position == 6, text[position + 1] == "Interface", text[position + 4] == "is" {
-            sighted(text[position + 5], into: &contents)
+            if startedWireGuard {
+                sighted(text[position + 5], into: &contents)
+            } else {
+                contents.notes.append("\(at(position)): wg-quick read \(text[position + 3])'s utun, \(text[position + 5]), from the files wireguard-go leaves behind when it dies; "
+                    + "outside a `wg-quick up` that started it, they do not show \(text[position + 5]) exists")
+            }
             return end
         }
         // `scutil --dns`: `if_index : 24 (utun4)`.
@@ -46,6 +63,22 @@ extension Section {
             return end
         }
         return nil
+    }
+
+    /// Whether this is the output of a `wg-quick up` that started wireguard-go: one that found
+    /// the files of an earlier one stops with "`wg0' already exists as `utun4'" instead, and
+    /// `down` and the others read the files alone.
+    var startedWireGuard: Bool {
+        guard let command, (command.name as NSString).lastPathComponent == "wg-quick", command.arguments.first == "up" else { return false }
+        return !range.contains { $0 + 1 < range.upperBound && text[$0] == "already" && text[$0 + 1] == "exists" }
+    }
+
+    /// Whether an `interface:` line ending at `end` is `wg show`'s: under a `wg` command line, or
+    /// followed by the fields wg prints under it (`public key:`, `private key:`, `listening port:`).
+    func isWireGuardShow(after end: Int) -> Bool {
+        if let command, (command.name as NSString).lastPathComponent == "wg" { return true }
+        guard end + 1 < range.upperBound, text.startsLine(end) else { return false }
+        return ["public", "private", "listening"].contains(text[end]) && ["key:", "port:"].contains(text[end + 1])
     }
 
     /// What ifconfig prints for a name no interface has, `ifconfig: interface utun4 does not
@@ -69,10 +102,11 @@ extension Section {
     }
 
     /// What commands other than the listings print that shows an interface exists: `wg show
-    /// interfaces` (names), `wg show all dump` (a row per peer, led by the interface),
-    /// wireguard-go's socket files (`ls /var/run/wireguard`: `utun4.sock`), and an address that
-    /// `ipconfig getifaddr utun4` printed. And `zerotier-cli`'s answer, which shows zerotier-one
-    /// runs (the pairs it owns are not orphaned, whatever a ps listing says).
+    /// interfaces` (names of the sockets wg could connect to: it removes the others), `wg show all
+    /// dump` (a row per peer, led by the interface), and an address that `ipconfig getifaddr
+    /// utun4` printed. And `zerotier-cli`'s answer, which shows zerotier-one runs (the pairs it
+    /// owns are not orphaned, whatever a ps listing says). wireguard-go's socket files (`ls
+    /// /var/run/wireguard`: `utun4.sock`) are only noted: they outlive it.
     func readCommandSightings(into contents: inout CaptureContents) {
         guard let command, !range.isEmpty else { return }
         let name = (command.name as NSString).lastPathComponent
@@ -80,9 +114,12 @@ extension Section {
         case "wg":
             guard command.arguments.first == "show" else { return }
             for position in range where text.startsLine(position) { sighted(text[position], into: &contents) }
-        case "ls":
+        case "ls", "find":
             guard command.arguments.contains(where: { $0.contains("wireguard") }) else { return }
-            for position in range where text[position].hasSuffix(".sock") { sighted(text[position].dropLast(5), into: &contents) }
+            let sockets = range.map { text[$0] }.filter { $0.hasSuffix(".sock") }.map { ($0 as NSString).lastPathComponent }
+            guard !sockets.isEmpty else { return }
+            contents.notes.append("\(at(range.lowerBound)): \(sockets.prefix(4).joined(separator: ", ")): wireguard-go leaves its socket behind when it crashes or is killed, "
+                + "so a socket file does not show its utun exists (`sudo wg show` does)")
         case "zerotier-cli":
             // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers.
             guard range.contains(where: { text.startsLine($0) && text[$0] == "200" }) else { return }
@@ -102,10 +139,15 @@ extension Section {
         for position in (start + 1)..<end where text.startsLine(position) { sighted(text[position], into: &contents) }
     }
 
-    /// The names a `cat` of wireguard-go's name file printed (`/var/run/wireguard/wg0.name`).
+    /// The utun a `cat` of wireguard-go's name file printed (`/var/run/wireguard/wg0.name`): a
+    /// hint of which utun the WireGuard tunnel had, noted; the file outlives wireguard-go, so it
+    /// shows nothing exists.
     func readNameFile(into contents: inout CaptureContents) {
         guard let command, (command.name as NSString).lastPathComponent == "cat",
-              command.arguments.contains(where: { $0.hasSuffix(".name") && $0.contains("wireguard") }) else { return }
-        for position in range { sighted(text[position], into: &contents) }
+              let file = command.arguments.first(where: { $0.hasSuffix(".name") && $0.contains("wireguard") }) else { return }
+        let names = range.map { text[$0] }.filter { ShellCommand.isInterfaceName($0) }
+        guard !names.isEmpty else { return }
+        contents.notes.append("\(at(range.lowerBound)): \(file) names \(names.prefix(4).joined(separator: ", ")): wireguard-go leaves this file behind when it crashes or is killed, "
+            + "so it does not show that utun exists (`sudo wg show` does)")
     }
 }

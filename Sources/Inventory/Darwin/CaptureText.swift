@@ -18,6 +18,10 @@ struct CaptureText {
     private var lines: [Int32] = []
     /// Whether the word is the first on its line and there is whitespace before it.
     private var indentedFlags: [Bool] = []
+    /// Each word's first and last bytes (UTF-8), which tell most words apart from the words that
+    /// start a record without reading them whole.
+    private var firstBytes: [UInt8] = []
+    private var lastBytes: [UInt8] = []
     /// How many lines the text has.
     private(set) var lineCount = 1
 
@@ -70,6 +74,12 @@ struct CaptureText {
         let end = utf8.index(start, offsetBy: Int(ends[position] - starts[position]))
         return text[start..<end]
     }
+
+    /// The first byte (UTF-8) of the word at `position`.
+    func firstByte(_ position: Int) -> UInt8 { firstBytes[position] }
+
+    /// The last byte (UTF-8) of the word at `position`.
+    func lastByte(_ position: Int) -> UInt8 { lastBytes[position] }
 
     /// The 1-based line the word at `position` is on.
     func line(_ position: Int) -> Int { Int(lines[position]) }
@@ -170,6 +180,8 @@ struct CaptureText {
             ends.append(Int32(end))
             lines.append(line)
             indentedFlags.append(!lineHasWord && whitespaceBefore)
+            firstBytes.append(bytes[wordStart])
+            lastBytes.append(bytes[end - 1])
             lineHasWord = true
             wordStart = -1
         }
@@ -300,7 +312,17 @@ struct CaptureText {
     /// `script` typescript's line ends) made the carriage return it stands for, where it ends a
     /// line (`ifconfig -a^M`, `utun3^M`): glued to the last word, it would make that word unreadable.
     static func withCarriageReturns(_ text: String) -> String {
-        guard text.contains("^M") else { return text }
+        // (Looked for byte by byte: Foundation's `contains` would convert the text to UTF-16.)
+        var previous: UInt8 = 0
+        var found = false
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "^"), byte == UInt8(ascii: "M") {
+                found = true
+                break
+            }
+            previous = byte
+        }
+        guard found else { return text }
         return text.replacingOccurrences(of: #"\^M(?=(?:\^M|[ \t\r])*(?:\n|$))"#, with: "\r", options: .regularExpression)
     }
 
@@ -336,25 +358,27 @@ struct CaptureText {
         var data = data
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         if let utf16 = utf16Text(data) { data = Data(utf16.utf8) }
-        guard data.contains(0x1B) else { return String(decoding: data, as: UTF8.self) }
+        // (Read as an array: Data's own iteration costs a call per byte.)
+        let bytes = [UInt8](data)
+        guard bytes.contains(0x1B) else { return String(decoding: bytes, as: UTF8.self) }
         var cleaned: [UInt8] = []
-        cleaned.reserveCapacity(data.count)
-        var position = data.startIndex
-        while position < data.endIndex {
-            let byte = data[position]
-            guard byte == 0x1B, position + 1 < data.endIndex else {
+        cleaned.reserveCapacity(bytes.count)
+        var position = 0
+        while position < bytes.count {
+            let byte = bytes[position]
+            guard byte == 0x1B, position + 1 < bytes.count else {
                 cleaned.append(byte)
                 position += 1
                 continue
             }
-            let next = data[position + 1]
+            let next = bytes[position + 1]
             position += 2
             if next == UInt8(ascii: "[") {
-                while position < data.endIndex, !(0x40...0x7E).contains(data[position]) { position += 1 }
+                while position < bytes.count, !(0x40...0x7E).contains(bytes[position]) { position += 1 }
                 position += 1
             } else if next == UInt8(ascii: "]") {
-                while position < data.endIndex, data[position] != 0x07, data[position] != 0x1B { position += 1 }
-                if position < data.endIndex, data[position] == 0x1B { position += 1 }
+                while position < bytes.count, bytes[position] != 0x07, bytes[position] != 0x1B { position += 1 }
+                if position < bytes.count, bytes[position] == 0x1B { position += 1 }
                 position += 1
             }
         }

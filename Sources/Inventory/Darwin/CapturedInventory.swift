@@ -122,8 +122,8 @@ public struct CapturedInventory: InventoryBackend {
             contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
             if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
             if ps != nil {
-                (contents.psSeen, contents.psWhole, contents.processFilters) = (true, true, [])
-                contents.psMoments = [contents.moment]
+                contents.psSeen = true
+                contents.processListings = [(contents.moment, nil)]
             }
         }
         var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
@@ -155,7 +155,7 @@ public struct CapturedInventory: InventoryBackend {
             where !listedNames.contains(name) && kind(of: name).isTunnelStyle && moments.contains(where: { $0 >= (latest ?? Int.min) }) {
                 contents.disputedNames.insert(name)
                 if latest != nil {
-                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `route get`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
+                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
                 }
             }
         }
@@ -300,7 +300,7 @@ public struct CapturedInventory: InventoryBackend {
             // every moment routes into them were read: gone for those routes, as they would be by
             // a listing of every interface that lacks them. A route the system makes only for an
             // interface that exists, a holder, or other output showing the tunnel at such a moment
-            // (`wg show`, `route get`) contradicts the answer; routes read at another moment (a
+            // (`wg show`, `netstat -i`) contradicts the answer; routes read at another moment (a
             // command between may have made the tunnel) are not settled by it.
             var doubtedGone: [String: String] = [:]
             for (name, goneMoments) in contents.goneAt.sorted(by: { $0.key < $1.key })
@@ -376,12 +376,16 @@ public struct CapturedInventory: InventoryBackend {
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.goneInterfaces = shownGone
         snapshot.processNames = processes
-        snapshot.processFilter = contents.ownerAnswered ?? (contents.psWhole ? nil : contents.processFilters.first)
+        // The process listings of the moments the feths were listed at (of every moment, without
+        // feths), whatever their order: a whole one, or one whose grep shows the owner's rows,
+        // settles what a cut one leaves open.
+        let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
+        snapshot.processFilters = contents.ownerAnswered.map { [$0] }
+            ?? contents.processFilters(at: fethMoments.isEmpty ? contents.psMoments : fethMoments) ?? []
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
-        let fethMoments = Set(contents.interfaces.filter { $0.name.hasPrefix("feth") }.map(\.moment))
         if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
-            snapshot.processFilter = .unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")
+            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")]
         }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {
@@ -404,7 +408,7 @@ public struct CapturedInventory: InventoryBackend {
         if !contents.unreadableRouteRows.isEmpty {
             let rows = contents.unreadableRouteRows
             let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }
-            missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic")
+            missing.append("readable route rows (\(what.prefix(4).joined(separator: "; "))\(rows.count > 4 ? "; …" : ""): where they sent traffic)")
         }
         if !contents.lsofSeen, interfaces.contains(where: { $0.kind == .utun }) { missing.append("lsof output (utun holders\(failure(.lsof)))") }
         if !contents.psSeen, interfaces.contains(where: { $0.kind == .feth }) { missing.append("ps output (running processes\(failure(.ps)))") }

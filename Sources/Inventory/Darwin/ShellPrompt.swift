@@ -10,6 +10,10 @@ extension ShellCommand {
     static let themeArrows: Set<Character> = promptEnds.subtracting(["$", "%", "#", ">"])
     /// The corners and lines that frame a two-line theme prompt.
     static let frameCorners = "╰└╭┌├"
+    /// `promptEnds` and `frameCorners` as scalars (each is one), for telling most words apart
+    /// from prompts at a glance.
+    static let promptEndScalars = Set(promptEnds.flatMap(\.unicodeScalars))
+    static let frameCornerScalars = Set(frameCorners.unicodeScalars)
     /// The glyphs agnoster and powerline themes end each segment of a prompt with.
     static let powerlineGlyphs: Set<Character> = ["\u{E0B0}", "\u{E0B1}"]
     /// The glyphs that open each segment of a right prompt (powerlevel10k's classic and rainbow
@@ -22,6 +26,11 @@ extension ShellCommand {
     /// `>` of a quoted transcript), or a word ending in `$`, `%` or `#` that is not a value
     /// (`user$`, `host:~#`, `[user@host dir]$`); ifconfig's `flags=…<…>` never is.
     static func isPrompt<S: StringProtocol>(_ word: S) -> Bool {
+        // Every prompt starts with a frame corner or ends with a prompt character: the words of
+        // output, nearly all, are told by their first and last scalars alone, without walking
+        // their characters.
+        guard let firstScalar = word.unicodeScalars.first, let lastScalar = word.unicodeScalars.last,
+              promptEndScalars.contains(lastScalar) || frameCornerScalars.contains(firstScalar) else { return false }
         // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`), alone or
         // with a prompt character after it.
         if let first = word.first, frameCorners.contains(first), word.count <= 4,
@@ -61,6 +70,8 @@ extension ShellCommand {
         guard text.startsLine(position) else { return nil }
         let line = text.line(position)
         func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
+        // The directory (`~…`, `/…`) comes within the first four words: most lines have none.
+        guard (position..<(position + 4)).contains(where: { onLine($0) && [UInt8(ascii: "~"), UInt8(ascii: "/")].contains(text.firstByte($0)) }) else { return nil }
         var at = position
         var plainWords = 0
         while onLine(at), !isDirectoryWord(text[at]) {

@@ -85,7 +85,8 @@ extension Heuristics {
         }) {
             return (.unknown, "pid \(cut.key) (\(cut.value.prefix(60))) may be ZeroTier with its command cut short (ps without -ww), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
-        if let filter = snapshot.processFilter, !policy.fethOwners.allSatisfy({ filter.certainlyShows(word: $0) }) {
+        if let filter = snapshot.processFilters.first,
+           !snapshot.processFilters.contains(where: { filter in policy.fethOwners.allSatisfy { filter.certainlyShows(word: $0) } }) {
             return (.unknown, "the process listing is partial (\(filter)), so whether \(policy.fethOwners.joined(separator: " or ")) runs is unknown")
         }
         // (A pair named as ZeroTier's always has its peer named.)
@@ -107,6 +108,13 @@ extension Heuristics {
         }
         guard let own = unit(interface.name), let peer = interface.peerName.flatMap(unit) else { return false }
         return (100..<5000).contains(min(own, peer)) && max(own, peer) == min(own, peer) + 5000
+    }
+
+    /// Whether a route is an interface-scoped default (`default fe80::%utun4 UGcIg`), which macOS
+    /// makes for every utun and which takes no general traffic; one without the I flag is the
+    /// machine's default.
+    static func isScopedDefault(_ route: Route) -> Bool {
+        route.destination.length == 0 && route.isInterfaceScoped
     }
 
     /// macOS daemons that hold utuns for the system's own services on every Mac.
@@ -135,19 +143,21 @@ extension Heuristics {
             guard let (holder, units) = byHolder[pid],
                   units.count >= (isSystemUtunHolder(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
             // A unit whose addresses the capture does not show (`ifconfig -l`) is not known idle.
-            // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet.)
+            // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet,
+            // or a default without the I flag, which is the general one, not the scoped one every
+            // utun has.)
             let idle = units.filter { unit in
                 !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
                     && !unit.routes.contains { route in
                         let address = route.destination.address
-                        return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || route.destination.length == 0))
+                        return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || isScopedDefault(route)))
                     }
             }
             guard idle.count * 2 > units.count else { continue }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in
                 route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
-                    && (route.destination.length == 0 || route.destination.address.bytes[0] == 0xfe)
+                    && (isScopedDefault(route) || route.destination.address.bytes[0] == 0xfe)
             }
             // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
             let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
