@@ -606,19 +606,19 @@ struct ReaperKernelTests {
         let ns = try TestNamespace()
         defer { ns.remove() }
         try ns.ip("tuntap", "add", "dev", "busy0", "mode", "tun")
-        try ns.ip("tuntap", "add", "dev", "free0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "excl0", "mode", "tun")
         try ns.hold("busy0")
         let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
         let busy = try #require(snapshot.interfaces.first { $0.name == "busy0" })
-        let free = try #require(snapshot.interfaces.first { $0.name == "free0" })
+        let free = try #require(snapshot.interfaces.first { $0.name == "excl0" })
         let namespaceFD = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
         defer { close(namespaceFD) }
         let fds = try NamespaceThread.run(in: namespaceFD) { try LinuxReaper.openTunDescriptors(count: 2) }
         defer { fds.forEach { close($0) } }
         #expect(LinuxReaper.attach(fd: fds[0], name: Array("busy0".utf8), to: busy) == EBUSY)
-        #expect(LinuxReaper.attach(fd: fds[1], name: Array("free0".utf8), to: free) == 0)
-        // While tunwarden holds free0, nobody else can attach to it.
-        #expect(throws: (any Error).self) { try ns.hold("free0") }
+        #expect(LinuxReaper.attach(fd: fds[1], name: Array("excl0".utf8), to: free) == 0)
+        // While tunwarden holds excl0, nobody else can attach to it.
+        #expect(throws: (any Error).self) { try ns.hold("excl0") }
     }
 
     @Test func minimumAgeIsHonouredAcrossRuns() throws {

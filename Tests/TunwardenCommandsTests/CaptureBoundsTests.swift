@@ -67,4 +67,31 @@ import TestSupport
             #expect(result.stderr.contains("the capture is empty"), "\(command): \(result.stderr)")
         }
     }
+
+    /// `--from -` reads standard input as one file of pasted output (`pbpaste | tunwarden audit
+    /// --from -`), judged as that file would be; an empty one is refused as an empty file is.
+    @Test func standardInputIsOnePaste() throws {
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        let paste = capture.path + "/paste.txt"
+        try Data("""
+            user@mac ~ % ifconfig utun3
+            ifconfig: interface utun3 does not exist
+            user@mac ~ % netstat -rn -f inet | grep utun3
+            0/1                utun3              USc            utun3
+            128.0/1            utun3              USc            utun3
+
+            """.utf8).write(to: URL(fileURLWithPath: paste))
+        let fromFile = try Shell.capture([Shell.tunwardenBinary, "audit", "--no-state", "--format", "json", "--from", paste])
+        for command in [["audit", "--no-state", "--format", "json"], ["reap", "--dry-run", "--no-state", "--format", "json"]] {
+            let piped = try Shell.capture(["/bin/sh", "-c", "\"$0\" \"$@\" --from - < \(paste)", Shell.tunwardenBinary] + command)
+            #expect(piped.status == (command[0] == "audit" ? 2 : 0), "\(command): \(piped.stderr)")
+            #expect(piped.stdout.contains("split-default") || command[0] == "reap", "\(piped.stdout)")
+            if command[0] == "audit" {
+                #expect(fromFile.stdout.replacingOccurrences(of: paste, with: "-") == piped.stdout || fromFile.status == piped.status, "\(piped.stdout)")
+            }
+        }
+        let empty = try Shell.capture(["/bin/sh", "-c", "\"$0\" audit --no-state --from - < /dev/null", Shell.tunwardenBinary])
+        #expect(empty.status == 3 && empty.stderr.contains("standard input: the capture is empty"), "\(empty.stderr)")
+    }
 }

@@ -9,8 +9,11 @@ import TunwardenCore
 /// grep'd routing table nothing of the routes it filtered out, `lsof -p PID` nothing of other
 /// processes' holders.
 public struct CapturedInventory: InventoryBackend {
-    /// The directory or file.
+    /// The directory or file; `-` for standard input (`pbpaste | tunwarden audit --from -`).
     public var path: String
+
+    /// The path that stands for standard input, read as one file of pasted output.
+    public static let standardInput = "-"
 
     /// The largest capture file read: far beyond any real listing, small enough to read whole.
     public static let maximumFileSize = 64 << 20
@@ -26,7 +29,7 @@ public struct CapturedInventory: InventoryBackend {
 
     public func snapshot() throws -> Snapshot {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard path == Self.standardInput || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InventoryError("\(path) does not exist; --from takes a capture directory (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) or one file of pasted output")
         }
         var contents = CaptureContents()
@@ -53,12 +56,13 @@ public struct CapturedInventory: InventoryBackend {
                 }
             }
         } else {
-            let name = (path as NSString).lastPathComponent
-            let text = try Self.load(path, as: name)
+            let fromInput = path == Self.standardInput
+            let name = fromInput ? "standard input" : (path as NSString).lastPathComponent
+            let text = fromInput ? try Self.read(FileHandle.standardInput, path: name, as: name) : try Self.load(path, as: name)
             // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
             // one that holds nothing readable is, so that neither an audit nor a reap passes.
             guard !text.isEmpty else {
-                throw InventoryError("\(path): the capture is empty (nothing but blank space in it): nothing to judge. "
+                throw InventoryError("\(fromInput ? name : path): the capture is empty (nothing but blank space in it): nothing to judge. "
                     + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
             }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
@@ -92,6 +96,12 @@ public struct CapturedInventory: InventoryBackend {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InventoryError("\(path) cannot be read") }
         defer { try? handle.close() }
+        return try read(handle, path: path, as: name)
+    }
+
+    /// Reads one capture from `handle` (a file, or standard input), refusing one too large to be
+    /// a listing; `path` names it in errors.
+    static func read(_ handle: FileHandle, path: String, as name: String) throws -> CaptureText {
         let data: Data
         do {
             data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
