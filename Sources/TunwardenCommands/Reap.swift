@@ -65,7 +65,7 @@ public struct Reap: ParsableCommand {
     @OptionGroup public var rules: ReapOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "With --dry-run, plan for a captured macOS snapshot (a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, or one pasted file) and print the exact commands.",
+        "With --dry-run, plan for a captured macOS snapshot (a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, or one pasted file; - for standard input) and print the exact commands.",
         discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied. Only what the capture proves is planned: a feth pair needs ifconfig and ps, not lsof.",
         valueName: "path"))
     public var from: String?
