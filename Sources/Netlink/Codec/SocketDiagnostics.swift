@@ -89,9 +89,16 @@ public enum SocketDiagnostics {
 
     /// A dump request for every packet socket, with its device and memberships.
     public static func packetDumpRequest(sequence: UInt32) -> [UInt8] {
-        var payload = [UInt8](repeating: 0, count: packetRequestSize)
-        payload[0] = packetFamily
-        withUnsafeBytes(of: packetShowInfoAndMemberships) { payload.replaceSubrange(8..<12, with: $0) }
+        familyDumpRequest(family: packetFamily, size: packetRequestSize, show: packetShowInfoAndMemberships, sequence: sequence)
+    }
+
+    /// A SOCK_DIAG_BY_FAMILY dump request of a family whose request (`packet_diag_req`,
+    /// `xdp_diag_req`) starts with the family and carries what to show in its third word: the
+    /// request `size` bytes long, everything else zero (every socket).
+    static func familyDumpRequest(family: UInt8, size: Int, show: UInt32, sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: size)
+        payload[0] = family
+        withUnsafeBytes(of: show) { payload.replaceSubrange(8..<12, with: $0) }
         return NetlinkMessage.encode(type: byFamily, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 
@@ -137,10 +144,7 @@ public enum SocketDiagnostics {
 
     /// A dump request for every AF_XDP socket, with the device each is bound to.
     public static func xdpDumpRequest(sequence: UInt32) -> [UInt8] {
-        var payload = [UInt8](repeating: 0, count: xdpRequestSize)
-        payload[0] = xdpFamily
-        withUnsafeBytes(of: xdpShowInfo) { payload.replaceSubrange(8..<12, with: $0) }
-        return NetlinkMessage.encode(type: byFamily, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+        familyDumpRequest(family: xdpFamily, size: xdpRequestSize, show: xdpShowInfo, sequence: sequence)
     }
 
     /// The ifindex the AF_XDP socket one SOCK_DIAG_BY_FAMILY reply describes is bound to; 0 when
