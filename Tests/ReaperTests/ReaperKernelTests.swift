@@ -461,8 +461,7 @@ struct ReaperKernelTests {
             return
         }
         try #require(tc("filter", "add", "dev", "tcbva", "ingress", "protocol", "all", "u32", "match", "u32", "0", "0", "action", "mirred", "index", "41"))
-        let entries = try ns.auditedInterfaces()
-        let judged = Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        let judged = try ns.auditedVerdicts()
         #expect(judged["tcb0"]?.0 == "suspect" && judged["tcb0"]?.1.contains("a tc action (mirred) sends") == true, "\(judged)")
         #expect(judged["tcb1"]?.0 == "orphaned", "\(judged)")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
@@ -493,8 +492,7 @@ struct ReaperKernelTests {
                 return
             }
         }
-        let entries = try ns.auditedInterfaces()
-        let judged = Dictionary(uniqueKeysWithValues: entries.map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) })
+        let judged = try ns.auditedVerdicts()
         #expect(judged["tee0"]?.0 == "suspect" && judged["tee0"]?.1.contains("duplicates another device's packets to it by its name (TEE --oif)") == true, "\(judged)")
         #expect(judged["tee1"]?.0 == "orphaned", "\(judged)")
         let result = try reap(ns, state, "--min-age", "0", "--yes")

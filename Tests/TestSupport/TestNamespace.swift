@@ -138,6 +138,12 @@ extension TestNamespace {
     public func auditedInterfaces() throws -> [[String: Any]] {
         try auditReport()["interfaces"] as? [[String: Any]] ?? []
     }
+
+    /// Each interface of `auditReport()` by name, with its state and the reason given for it.
+    public func auditedVerdicts() throws -> [String: (state: String, reason: String)] {
+        Dictionary(try auditedInterfaces().map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) },
+                   uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// A command that failed.
