@@ -586,7 +586,23 @@ final class NamespaceFacts {
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
                                          hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource,
-                                         addressElsewhere: { address, index in links.values.contains { $0.index != index && $0.hasAddress(address) } })
+                                         addressElsewhere: Self.addressElsewhere(links.values, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty))
+    }
+
+    /// Whether a device other than the one with the given ifindex carries an address, answered
+    /// from one pass over `interfaces` that maps every address to the devices carrying it: it is
+    /// asked of each address a socket is bound to, thousands of them on a host whose DNS server
+    /// binds every address, and of each address routes take as source. Nothing is built when it
+    /// will not be `asked`.
+    static func addressElsewhere(_ interfaces: some Sequence<NetworkInterface>, asked: Bool) -> ([UInt8], Int) -> Bool {
+        guard asked else { return { _, _ in false } }
+        var carriers: [[UInt8]: [Int]] = [:]
+        for interface in interfaces {
+            for address in interface.addresses where carriers[address.local.bytes]?.contains(interface.index) != true {
+                carriers[address.local.bytes, default: []].append(interface.index)
+            }
+        }
+        return { address, index in carriers[address]?.contains { $0 != index } ?? false }
     }
 
     /// Judges a freshly loaded namespace: every interface, in order, straight into the lists.
@@ -621,7 +637,7 @@ final class NamespaceFacts {
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                addressElsewhere: { address, index in interfaces.contains { $0.index != index && $0.hasAddress(address) } })
+                                                addressElsewhere: Self.addressElsewhere(interfaces, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty))
         }
         assessedList = []
         assessedSlots = []
