@@ -24,7 +24,7 @@ import Testing
         reply.appendNative(UInt32(424242))           // inode
         reply += [8, 0, 1, 0, 0, 0, 0, 0]            // an attribute, not read
         let socket = try SocketDiagnostics.decode(reply[...])
-        #expect(socket == SocketDiagnostics.Socket(family: 2, state: 10, boundInterface: 7, uid: 1000, inode: 424242, localAddress: [10, 9, 0, 1]))
+        #expect(socket == SocketDiagnostics.Socket(family: 2, state: 10, boundInterface: 7, uid: 1000, inode: 424242, localAddress: [10, 9, 0, 1], localPort: 8080))
         #expect(throws: NetlinkError.self) { try SocketDiagnostics.decode(reply.prefix(71)) }
         // An IPv6 socket's local address is all 16 bytes.
         reply[0] = 10

@@ -618,6 +618,33 @@ struct ReaperSafetyTests {
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
     }
 
+    /// A server that binds a target's only address after the plan uses it: the last look sees
+    /// the socket (its list is read apart from the routes, whose dump starts over) and gives the
+    /// target back; the other target goes.
+    @Test func aSocketBoundToATargetsAddressAfterThePlanKeepsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["ab0", "ab1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        try ns.ip("addr", "add", "10.43.0.1/24", "dev", "ab0")
+        try ns.ip("link", "set", "ab0", "up")
+        let plan = try plan(ns)
+        #expect(Set(plan.items.map(\.ifname)) == ["ab0", "ab1"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            _ = try? ns.python("""
+                import socket, sys, time
+                s = socket.socket(); s.bind(("10.43.0.1", 8080)); s.listen()
+                print("ready", flush=True); time.sleep(3600)
+                """)
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "bound")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["ab0"]?.outcome == .skipped && byName["ab0"]?.detail?.contains("bound to its address 10.43.0.1") == true, "\(results)")
+        #expect(byName["ab1"]?.outcome == .deleted, "\(results)")
+        #expect(try links(ns).values.contains { $0.name == Array("ab0".utf8) })
+    }
+
     /// A target moved to another namespace after the last look (`ip link set … netns`) vanishes
     /// from this one as if deleted; its removal notification says otherwise, and the report says
     /// it was not deleted, with how to take the fence off it there. The other targets go.

@@ -30,10 +30,12 @@ public enum SocketDiagnostics {
         /// The local address as the kernel gives it: 4 bytes for AF_INET, 16 for AF_INET6 (an
         /// IPv4-mapped one, `::ffff:a.b.c.d`, as it is); all zero for a socket bound to none.
         public var localAddress: [UInt8]
+        /// The local port (`idiag_sport`, in host order); 0 for a socket bound to none.
+        public var localPort: UInt16
 
-        public init(family: UInt8, state: UInt8, boundInterface: UInt32, uid: UInt32, inode: UInt32, localAddress: [UInt8] = []) {
+        public init(family: UInt8, state: UInt8, boundInterface: UInt32, uid: UInt32, inode: UInt32, localAddress: [UInt8] = [], localPort: UInt16 = 0) {
             (self.family, self.state, self.boundInterface, self.uid, self.inode) = (family, state, boundInterface, uid, inode)
-            self.localAddress = localAddress
+            (self.localAddress, self.localPort) = (localAddress, localPort)
         }
     }
 
@@ -57,7 +59,8 @@ public enum SocketDiagnostics {
         return Socket(family: family, state: payload[base + 1],
                       boundInterface: payload.readNative(UInt32.self, at: base + interfaceOffset),
                       uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68),
-                      localAddress: Array(payload[(base + sourceOffset)..<(base + sourceOffset + length)]))
+                      localAddress: Array(payload[(base + sourceOffset)..<(base + sourceOffset + length)]),
+                      localPort: UInt16(bigEndian: payload.readNative(UInt16.self, at: base + 4)))
     }
 
     // MARK: Packet sockets (include/uapi/linux/packet_diag.h)

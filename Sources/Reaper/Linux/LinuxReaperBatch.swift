@@ -395,7 +395,10 @@ extension LinuxReaper {
                 found[target] = Heuristics.socketUse(SocketLists(), index: Int(target), ownAddresses: [(text, sockets)], now: true)
             }
         }
-        try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { found = [:] }) { message in
+        // The route dump starts over (and empties what it found) before each try, the first
+        // included: what the sockets showed stays apart from it.
+        var byRoutes: [Int32: String] = [:]
+        try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { byRoutes = [:] }) { message in
             guard message.header.type == NetlinkType.newRoute else { return }
             let route = try RouteMessage.decode(message.payload)
             guard route.family == inet else { return }
@@ -405,17 +408,18 @@ extension LinuxReaper {
             // A route through targets alone goes with them anyway.
             let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
             if route.table == main, let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
-                for target in sourced where found[target] == nil {
+                for target in sourced where found[target] == nil && byRoutes[target] == nil {
                     let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
-                    found[target] = "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
+                    byRoutes[target] = "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
                 }
             }
             if route.nextHops.count > 1, !throughTargetsAlone {
-                for target in devices.intersection(targets) where found[target] == nil {
-                    found[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
+                for target in devices.intersection(targets) where found[target] == nil && byRoutes[target] == nil {
+                    byRoutes[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
                 }
             }
         }
+        found.merge(byRoutes) { sockets, _ in sockets }
         return found
     }
 
