@@ -165,6 +165,9 @@ import Testing
         ("cat of the name file", "user@mbp ~ % sudo cat /var/run/wireguard/wg0.name\nutun6\n", true),
         ("wg-quick down", "user@mbp ~ % sudo wg-quick down wg0\n[+] Interface for wg0 is utun6\n[#] rm -f /var/run/wireguard/utun6.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", false),
         ("wg-quick up that finds them", "user@mbp ~ % sudo wg-quick up wg0\n[+] Interface for wg0 is utun6\nwg-quick: `wg0' already exists as `utun6'\n", false),
+        ("wg-quick up that fails and tears down", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] wg setconf utun6 /dev/fd/63\nLine unrecognized: `PresharedKey=abc'\nConfiguration parsing error\n[#] rm -f /var/run/wireguard/utun6.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", false),
+        ("wg-quick up whose cleanup alone shows", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] ifconfig utun6 inet 10.66.66.2/32 10.66.66.2 alias\n[#] rm -f /var/run/wireguard/utun6.sock\n", false),
+        ("wg-quick up that reports an error", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] wg setconf utun6 /dev/fd/63\nError: Unable to set configuration\n", false),
     ])
     func wireGuardsFilesShowNothingExists(label: String, lines: String, readOnly: Bool) {
         let ifconfig = CaptureEvidenceTests.ifconfig, netstat = CaptureEvidenceTests.netstat
@@ -185,6 +188,21 @@ import Testing
         let assessment = CapturePasteTests.assess(ifconfig + netstat + up)
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(Verdict(assessment))")
         #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+    }
+
+    /// A real paste: wg-quick up started wireguard-go on utun3, failed to parse its
+    /// configuration and tore the tunnel down; ifconfig lists no utun3 and the split default
+    /// into it stays behind.
+    @Test func aFailedWireGuardUpLeavesItsSplitCritical() throws {
+        let text = try Self.fixture("wgquick-up-failed-teardown.txt")
+        let verdict = Self.verdict(text)
+        #expect(verdict.status == .critical && verdict.exit == 2, "\(verdict)")
+        #expect(verdict.findings == ["critical split-default utun3", "info capture-missing -", "warning dead-tunnel-route utun3"], "\(verdict)")
+        #expect(verdict.states == ["utun0 live", "utun1 live"], "\(verdict)")
+        // The control: the same up without the failure shows utun3 at that moment.
+        let kept = text.replacingOccurrences(of: "Line unrecognized: `PresharedKey=abc'\nConfiguration parsing error\n[#] rm -f /var/run/wireguard/utun3.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", with: "")
+        #expect(kept != text)
+        #expect(Self.verdict(kept).status != .critical, "\(Self.verdict(kept))")
     }
 
     // MARK: What the capture lacks, said whole

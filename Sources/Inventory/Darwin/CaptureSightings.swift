@@ -74,6 +74,8 @@ extension Section {
         if text[position] == "[+]", end - position == 6, text[position + 1] == "Interface", text[position + 4] == "is" {
             if startedWireGuard {
                 sighted(text[position + 5], by: shown(or: "`wg-quick up`"), into: &contents)
+            } else if let command, command.arguments.first == "up", !range.contains(where: { text[$0] == "already" }) {
+                contents.notes.append("\(at(position)): this `wg-quick up` started \(text[position + 5]) for \(text[position + 3]), then reported an error or removed wireguard-go's files as it tore the tunnel down, so it does not show \(text[position + 5]) exists")
             } else {
                 contents.notes.append("\(at(position)): wg-quick read \(text[position + 3])'s utun, \(text[position + 5]), from the files wireguard-go leaves behind when it dies; "
                     + "outside a `wg-quick up` that started it, they do not show \(text[position + 5]) exists")
@@ -100,12 +102,19 @@ extension Section {
         return command.arguments.first == "--nc" && command.arguments.dropFirst().first == "status"
     }
 
-    /// Whether this is the output of a `wg-quick up` that started wireguard-go: one that found
-    /// the files of an earlier one stops with "`wg0' already exists as `utun4'" instead, and
-    /// `down` and the others read the files alone.
+    /// Whether this is the output of a `wg-quick up` that started wireguard-go and kept it: one
+    /// that found the files of an earlier one stops with "`wg0' already exists as `utun4'"
+    /// instead; one that failed after starting it (`Configuration parsing error`) tears it down,
+    /// removing its files (`[#] rm -f /var/run/wireguard/utun3.sock`); `down` and the others read
+    /// the files alone.
     var startedWireGuard: Bool {
         guard let command, (command.name as NSString).lastPathComponent == "wg-quick", command.arguments.first == "up" else { return false }
-        return !range.contains { $0 + 1 < range.upperBound && text[$0] == "already" && text[$0 + 1] == "exists" }
+        return !range.contains { position in
+            let word = text[position]
+            if position + 1 < range.upperBound, word == "already", text[position + 1] == "exists" { return true }
+            if position + 2 < range.upperBound, word == "rm", text[position + 1] == "-f", text[position + 2].hasPrefix("/var/run/wireguard/") { return true }
+            return ["error", "error:"].contains(word.lowercased())
+        }
     }
 
     /// Whether an `interface:` line ending at `end` is `wg show`'s: under a `wg` command line, or
