@@ -166,11 +166,11 @@ import Testing
     /// `^C` under a listing (a slow `lsof` without -n, a `ps` or `netstat` stopped early): the
     /// command was stopped before its end, and its listing is partial, whether `^C` has a line of
     /// its own or starts the prompt's (`^Cuser@mbp ~ %`).
-    @Test(arguments: ["^C\n% netstat -rn -f inet6\n", "^C% netstat -rn -f inet6\n"])
+    @Test(arguments: ["^C\n% netstat -rn\n", "^C% netstat -rn\n"])
     func anLsofInterruptedWithCtrlCIsPartial(after: String) {
         let whole = CaptureWidthTests.utunHoard(lsofRows: { $0 })
         #expect(CapturePasteTests.assess(whole).snapshot.holders.complete, "the control")
-        let cut = whole.replacingOccurrences(of: "\n% netstat -rn -f inet6\n", with: "\n" + after)
+        let cut = whole.replacingOccurrences(of: "\n% netstat -rn\n", with: "\n" + after)
             .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasSuffix("unit 15]") && !$0.hasSuffix("unit 16]") }
             .joined(separator: "\n")
         let holders = CapturePasteTests.assess(cut).snapshot.holders

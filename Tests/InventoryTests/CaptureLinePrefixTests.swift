@@ -16,7 +16,9 @@ import Testing
             if unit == 7 { text += "\tinet 10.8.0.2 --> 10.8.0.1 netmask 0xffffffff\n" }
             text += "\tinet6 fe80::10\(unit)%utun\(unit) prefixlen 64 scopeid 0x\(unit + 10) \n\tnd6 options=201<PERFORMNUD,DAD>\n"
         }
-        text += "jane@mbp ~ % netstat -rn -f inet6\nRouting tables\n\nInternet6:\n"
+        text += "jane@mbp ~ % netstat -rn\nRouting tables\n\nInternet:\n"
+        text += "Destination        Gateway            Flags               Netif Expire\n127.0.0.1          127.0.0.1          UH                    lo0\n"
+        text += "10.8.0.1           10.8.0.2           UH                  utun7\n\nInternet6:\n"
         text += "Destination                             Gateway                                 Flags               Netif Expire\n"
         for unit in 4..<8 { text += "default                                 fe80::%utun\(unit)                            UGcIg               utun\(unit)\n" }
         for unit in 4..<8 { text += "fe80::%utun\(unit)/64                      fe80::10\(unit)%utun\(unit)                       UcI                 utun\(unit)\n" }

@@ -165,6 +165,9 @@ import Testing
         ("cat of the name file", "user@mbp ~ % sudo cat /var/run/wireguard/wg0.name\nutun6\n", true),
         ("wg-quick down", "user@mbp ~ % sudo wg-quick down wg0\n[+] Interface for wg0 is utun6\n[#] rm -f /var/run/wireguard/utun6.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", false),
         ("wg-quick up that finds them", "user@mbp ~ % sudo wg-quick up wg0\n[+] Interface for wg0 is utun6\nwg-quick: `wg0' already exists as `utun6'\n", false),
+        ("wg-quick up that fails and tears down", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] wg setconf utun6 /dev/fd/63\nLine unrecognized: `PresharedKey=abc'\nConfiguration parsing error\n[#] rm -f /var/run/wireguard/utun6.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", false),
+        ("wg-quick up whose cleanup alone shows", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] ifconfig utun6 inet 10.66.66.2/32 10.66.66.2 alias\n[#] rm -f /var/run/wireguard/utun6.sock\n", false),
+        ("wg-quick up that reports an error", "user@mbp ~ % sudo wg-quick up wg0\n[#] wireguard-go utun\n[+] Interface for wg0 is utun6\n[#] wg setconf utun6 /dev/fd/63\nError: Unable to set configuration\n", false),
     ])
     func wireGuardsFilesShowNothingExists(label: String, lines: String, readOnly: Bool) {
         let ifconfig = CaptureEvidenceTests.ifconfig, netstat = CaptureEvidenceTests.netstat
@@ -185,6 +188,64 @@ import Testing
         let assessment = CapturePasteTests.assess(ifconfig + netstat + up)
         #expect(!assessment.findings.contains { $0.severity == .critical }, "\(Verdict(assessment))")
         #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown)
+    }
+
+    /// A real paste: wg-quick up started wireguard-go on utun3, failed to parse its
+    /// configuration and tore the tunnel down; ifconfig lists no utun3 and the split default
+    /// into it stays behind.
+    @Test func aFailedWireGuardUpLeavesItsSplitCritical() throws {
+        let text = try Self.fixture("wgquick-up-failed-teardown.txt")
+        let verdict = Self.verdict(text)
+        #expect(verdict.status == .critical && verdict.exit == 2, "\(verdict)")
+        #expect(verdict.findings == ["critical split-default utun3", "info capture-missing -", "warning dead-tunnel-route utun3"], "\(verdict)")
+        #expect(verdict.states == ["utun0 live", "utun1 live"], "\(verdict)")
+        // The control: the same up without the failure shows utun3 at that moment.
+        let kept = text.replacingOccurrences(of: "Line unrecognized: `PresharedKey=abc'\nConfiguration parsing error\n[#] rm -f /var/run/wireguard/utun3.sock\n[#] rm -f /var/run/wireguard/wg0.name\n", with: "")
+        #expect(kept != text)
+        #expect(Self.verdict(kept).status != .critical, "\(Self.verdict(kept))")
+    }
+
+    /// The built-in VPNs' interfaces (IKEv2's `ipsec0`, L2TP's `ppp0`) go away when their
+    /// connection ends, as a utun does when its holder closes it: a general default into one
+    /// that is gone is as critical as a split default into it, and beside it their other routes
+    /// are dead-tunnel-route warnings. Neither is ever planned for reaping or counted in a hoard.
+    @Test(arguments: [
+        ("ipsec-ikev2-gone.txt", "ipsec0", ["critical split-default ipsec0"]),
+        ("ipsec0-gone-default-and-subnet.txt", "ipsec0", ["critical split-default ipsec0", "info capture-missing -", "warning dead-tunnel-route ipsec0"]),
+        ("ppp0-gone-default.txt", "ppp0", ["critical split-default ppp0", "info capture-missing -"]),
+        ("ipsec0-gone-split.txt", "ipsec0", ["critical split-default ipsec0", "info capture-missing -"]),
+        ("utun9-gone-default-and-subnet.txt", "utun9", ["critical split-default utun9", "info capture-missing -", "warning dead-tunnel-route utun9"]),
+    ])
+    func aDefaultIntoAGoneBuiltInVPNInterfaceIsCritical(fixture: String, tunnel: String, findings: [String]) throws {
+        let text = try Self.fixture(fixture)
+        let verdict = Self.verdict(text)
+        #expect(verdict.status == .critical && verdict.exit == 2, "\(verdict)")
+        #expect(verdict.findings == findings, "\(verdict)")
+        #expect(verdict.states == (0...3).map { "utun\($0) live" }, "\(verdict)")
+        let plan = CaptureHoardTests.reapCommands(text)
+        #expect(!plan.contains { $0.contains(tunnel) }, "\(plan)")
+        // Another unit of the same kind, and a table filtered to it, judge the same way.
+        let renamed = text.replacingOccurrences(of: tunnel, with: tunnel.hasPrefix("ppp") ? "ppp1" : tunnel.hasPrefix("ipsec") ? "ipsec3" : "utun12")
+        #expect(Self.verdict(renamed).status == .critical, "\(Self.verdict(renamed))")
+    }
+
+    /// The control: the same IKEv2 default into an ipsec0 the listing holds is no finding.
+    @Test func aDefaultIntoALiveBuiltInVPNInterfaceIsNoFinding() throws {
+        let verdict = Self.verdict(try Self.fixture("ipsec-ikev2-live.txt"))
+        #expect(verdict.status == .ok && verdict.exit == 0 && verdict.findings.isEmpty, "\(verdict)")
+    }
+
+    /// A table filtered to the VPN's rows cannot tell whether another default still works: the
+    /// default into a gone ipsec0 is a dead-tunnel-route warning with its command, as for a utun.
+    @Test func aFilteredTableNamesTheDeadDefaultIntoAGoneIpsec() throws {
+        let text = try Self.fixture("ipsec-ikev2-gone.txt")
+            .replacingOccurrences(of: "jane@MacBook-Pro ~ % netstat -rn\n", with: "jane@MacBook-Pro ~ % netstat -rn | grep ipsec\n")
+        let start = try #require(text.range(of: "| grep ipsec\n"))
+        let end = try #require(text.range(of: "jane@MacBook-Pro ~ % sudo lsof"))
+        let filtered = String(text[..<start.upperBound]) + "default            link#25            UCSg               ipsec0       \n" + String(text[end.lowerBound...])
+        let verdict = Self.verdict(filtered)
+        #expect(verdict.findings == ["warning dead-tunnel-route ipsec0"], "\(verdict)")
+        #expect(verdict.status == .warning, "\(verdict)")
     }
 
     // MARK: What the capture lacks, said whole

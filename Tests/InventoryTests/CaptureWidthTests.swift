@@ -350,7 +350,7 @@ import Testing
             holder + "     \(10 + index)u    systm 0x6902b14dbdf4\(String(0xe6fe + index, radix: 16))      0t0                     [ctl com.apple.net.utun_control id 6 unit \(index + 1)]"
         }
         text += "% sudo lsof -nP | grep utun_control\n" + shape(rows).joined(separator: "\n") + "\n"
-        text += "% netstat -rn -f inet6\nRouting tables\n\nInternet6:\nDestination                             Gateway                                 Flags               Netif Expire\n"
+        text += "% netstat -rn\nRouting tables\n\nInternet:\nDestination        Gateway            Flags               Netif Expire\n127.0.0.1          127.0.0.1          UH                    lo0\n\nInternet6:\nDestination                             Gateway                                 Flags               Netif Expire\n"
         for unit in 0..<16 {
             text += "default                                 fe80::%utun\(unit)                            UGcIg               utun\(unit)\n"
             text += "fe80::%utun\(unit)/64                      fe80::\(unit + 1)%utun\(unit)                       UcI                 utun\(unit)\n"

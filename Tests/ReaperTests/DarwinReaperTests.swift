@@ -70,6 +70,8 @@ final class StandInTools {
     """
     static let netstat = """
     Routing tables
+    Internet:
+    Destination Gateway Flags Netif Expire
     Internet6:
     Destination Gateway Flags Netif Expire
     default fe80::%utun0 UGcIg utun0

@@ -93,9 +93,9 @@ import TunwardenCore
 
     /// For a macOS capture, utun and feth are what --only selects among.
     @Test func macOSKindsSelectInACapture() throws {
-        let utuns = try run(["reap", "--from", Self.captures + "/hoard-nesessionmanager-40-utuns", "--dry-run", "--only", "utun"])
+        let utuns = try run(["reap", "--from", Self.captures + "/hoard-ifconfig-v-vpn-agent", "--dry-run", "--only", "utun"])
         #expect(utuns.status == 0, "\(utuns.stderr)")
-        #expect(utuns.stdout.contains("Would remove 1 link-local route of idle utun"), "\(utuns.stdout)")
+        #expect(utuns.stdout.contains("Would remove 2 link-local routes of idle utun utun4"), "\(utuns.stdout)")
         let feths = try run(["reap", "--from", Self.captures + "/zerotier-feth-orphan-after-crash", "--dry-run", "--only", "feth"])
         #expect(feths.status == 0, "\(feths.stderr)")
         #expect(feths.stdout.contains("Would destroy feth"), "\(feths.stdout)")

@@ -98,6 +98,8 @@ struct CaptureContents {
     /// Interfaces output other than a listing showed to exist (see `Section.sighted`), with the
     /// moments it ran at.
     var sightings: [String: Set<Int>] = [:]
+    /// The output behind each of `sightings`, with its file and line, for the reasons that cite it.
+    var sightingSources: [String: [String]] = [:]
     /// The moments at which process listings were read, whole or not.
     var psMoments: Set<Int> { Set(processListings.map(\.moment)) }
 

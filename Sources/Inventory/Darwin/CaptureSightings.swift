@@ -2,8 +2,8 @@ import Foundation
 import TunwardenCore
 
 /// Output that shows an interface existed when it ran without listing it as ifconfig does: the
-/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `scutil --nwi` (`Network
-/// interfaces: utun4 en0`). Each sighting is kept with its moment: a tunnel seen at or after the
+/// rows of `netstat -i`, WireGuard's `wg show` (`interface: utun4`), `scutil --nc status`
+/// (`InterfaceName : utun4`). Each sighting is kept with its moment: a tunnel seen at or after the
 /// moment of the listing of every interface that lacks it is not gone (see
 /// `CaptureContents.sightings`).
 ///
@@ -12,13 +12,23 @@ import TunwardenCore
 /// are the files wireguard-go leaves behind when it crashes or is killed (`ls /var/run/wireguard`:
 /// `utun4.sock`; `cat /var/run/wireguard/wg0.name`: `utun4`), nor wg-quick's `Interface for wg0
 /// is utun4` read from them anywhere but right after the `wg-quick up` that started
-/// wireguard-go: they tie a WireGuard name to a utun, which is noted, and no more.
+/// wireguard-go: they tie a WireGuard name to a utun, which is noted, and no more. Nor is what
+/// configd keeps of the services that VPNs publish (`scutil --nwi`, `scutil --dns`, `scutil`'s
+/// `show State:/Network/Service/…`): a VPN killed before it withdraws its state leaves it behind.
 extension Section {
-    /// Records a sighting of `name` at the current moment, when it names an interface.
-    func sighted(_ name: Substring, into contents: inout CaptureContents) {
+    /// Records a sighting of `name` at the current moment, when it names an interface, with the
+    /// output that showed it (`by`, as a reason names it: "`sudo wg show`", "a `netstat -i` row").
+    func sighted(_ name: Substring, by source: String, into contents: inout CaptureContents) {
         let bare = name.hasSuffix("*") ? name.dropLast() : name
         guard ShellCommand.isInterfaceName(bare) else { return }
         contents.sightings[String(bare), default: []].insert(contents.moment)
+        let cited = "\(source) at \(at(range.lowerBound))"
+        if !(contents.sightingSources[String(bare)]?.contains(cited) ?? false) { contents.sightingSources[String(bare), default: []].append(cited) }
+    }
+
+    /// This section's command line as a reason names it, or `fallback` when it has none.
+    func shown(or fallback: String) -> String {
+        command.map { "`\($0.display.prefix(80))`" } ?? fallback
     }
 
     /// The sightings on the line at `position` (`interface: utun4`, `Network interfaces: utun4
@@ -31,46 +41,80 @@ extension Section {
             // `wg show`'s, under its command line or followed by its fields; `route get`'s (its
             // lines picked out by grep) or one of no known tool shows no interface exists.
             if isWireGuardShow(after: end) {
-                sighted(text[position + 1], into: &contents)
+                sighted(text[position + 1], by: shown(or: "`wg show`'s fields"), into: &contents)
             } else {
                 contents.notes.append("\(at(position)): `interface: \(text[position + 1])` is not `wg show`'s; as `route get` prints it, it names a route's interface, which a route into a gone tunnel names too, so it does not show \(text[position + 1]) exists")
             }
             return end
         }
+        // `scutil --nwi`: the interfaces of the services configd last ranked, not the kernel's.
         if text[position] == "Network", position + 1 < end, text[position + 1] == "interfaces:" {
-            for at in (position + 2)..<end { sighted(text[at], into: &contents) }
+            let names = ((position + 2)..<end).map { text[$0] }.filter { ShellCommand.isInterfaceName($0) }
+            if !names.isEmpty {
+                contents.notes.append("\(at(position)): `Network interfaces: \(names.prefix(4).joined(separator: " "))` is configd's network information (`scutil --nwi`), built from the state network services published, "
+                    + "which a VPN killed before it could withdraw its own keeps; it does not show \(names.prefix(4).joined(separator: ", ")) exist\(names.count == 1 ? "s" : "")")
+            }
             return end
         }
-        // `scutil --nc status`: `InterfaceName : utun4`.
+        // `InterfaceName : utun4`: a connected VPN's, under `scutil --nc status`; elsewhere
+        // (`scutil <<< "show State:/Network/Service/…/IPv4"`, `scutil` then `> show …`) configd's
+        // dynamic store, which keeps a service's state after its tunnel is gone.
         if text[position] == "InterfaceName", end - position == 3, text[position + 1] == ":" {
-            sighted(text[position + 2], into: &contents)
+            let name = text[position + 2]
+            if isNetworkConnectionStatus {
+                sighted(name, by: shown(or: "`scutil --nc status`"), into: &contents)
+            } else if ShellCommand.isInterfaceName(name) {
+                let under = command.map { "under `\($0.display.prefix(80))`" } ?? "under no command line"
+                contents.notes.append("\(at(position)): `InterfaceName : \(name)` \(under) is configd's record of a network service, which stays after its tunnel is gone (a VPN killed before it could remove it); "
+                    + "only `scutil --nc status` prints a connected VPN's, so it does not show \(name) exists")
+            }
             return end
         }
         // `wg-quick`: `[+] Interface for wg0 is utun4`.
         if text[position] == "[+]", end - position == 6, text[position + 1] == "Interface", text[position + 4] == "is" {
             if startedWireGuard {
-                sighted(text[position + 5], into: &contents)
+                sighted(text[position + 5], by: shown(or: "`wg-quick up`"), into: &contents)
+            } else if let command, command.arguments.first == "up", !range.contains(where: { text[$0] == "already" }) {
+                contents.notes.append("\(at(position)): this `wg-quick up` started \(text[position + 5]) for \(text[position + 3]), then reported an error or removed wireguard-go's files as it tore the tunnel down, so it does not show \(text[position + 5]) exists")
             } else {
                 contents.notes.append("\(at(position)): wg-quick read \(text[position + 3])'s utun, \(text[position + 5]), from the files wireguard-go leaves behind when it dies; "
                     + "outside a `wg-quick up` that started it, they do not show \(text[position + 5]) exists")
             }
             return end
         }
-        // `scutil --dns`: `if_index : 24 (utun4)`.
+        // `scutil --dns`: `if_index : 24 (utun4)`, the name configd stored with the resolver
+        // (since 2017; not looked up as it prints), which outlives the interface as --nwi's does.
         if text[position] == "if_index", end - position == 4, text[position + 1] == ":" {
             let word = text[position + 3]
-            if word.hasPrefix("("), word.hasSuffix(")") { sighted(word.dropFirst().dropLast(), into: &contents) }
+            if word.hasPrefix("("), word.hasSuffix(")"), ShellCommand.isInterfaceName(word.dropFirst().dropLast()) {
+                let name = word.dropFirst().dropLast()
+                contents.notes.append("\(at(position)): `if_index : \(text[position + 2]) (\(name))` is the interface configd stored with a DNS resolver (`scutil --dns`), which stays while the service's state does, after its tunnel is gone; it does not show \(name) exists")
+            }
             return end
         }
         return nil
     }
 
-    /// Whether this is the output of a `wg-quick up` that started wireguard-go: one that found
-    /// the files of an earlier one stops with "`wg0' already exists as `utun4'" instead, and
-    /// `down` and the others read the files alone.
+    /// Whether this is the output of `scutil --nc status` (Network Extension and built-in VPNs):
+    /// the status of a connection, whose `InterfaceName` is its utun while it is connected.
+    var isNetworkConnectionStatus: Bool {
+        guard let command, (command.name as NSString).lastPathComponent == "scutil" else { return false }
+        return command.arguments.first == "--nc" && command.arguments.dropFirst().first == "status"
+    }
+
+    /// Whether this is the output of a `wg-quick up` that started wireguard-go and kept it: one
+    /// that found the files of an earlier one stops with "`wg0' already exists as `utun4'"
+    /// instead; one that failed after starting it (`Configuration parsing error`) tears it down,
+    /// removing its files (`[#] rm -f /var/run/wireguard/utun3.sock`); `down` and the others read
+    /// the files alone.
     var startedWireGuard: Bool {
         guard let command, (command.name as NSString).lastPathComponent == "wg-quick", command.arguments.first == "up" else { return false }
-        return !range.contains { $0 + 1 < range.upperBound && text[$0] == "already" && text[$0 + 1] == "exists" }
+        return !range.contains { position in
+            let word = text[position]
+            if position + 1 < range.upperBound, word == "already", text[position + 1] == "exists" { return true }
+            if position + 2 < range.upperBound, word == "rm", text[position + 1] == "-f", text[position + 2].hasPrefix("/var/run/wireguard/") { return true }
+            return ["error", "error:"].contains(word.lowercased())
+        }
     }
 
     /// Whether an `interface:` line ending at `end` is `wg show`'s: under a `wg` command line, or
@@ -113,7 +157,7 @@ extension Section {
         switch name {
         case "wg":
             guard command.arguments.first == "show" else { return }
-            for position in range where text.startsLine(position) { sighted(text[position], into: &contents) }
+            for position in range where text.startsLine(position) { sighted(text[position], by: shown(or: "`wg show`"), into: &contents) }
         case "ls", "find":
             guard command.arguments.contains(where: { $0.contains("wireguard") }) else { return }
             let sockets = range.map { text[$0] }.filter { $0.hasSuffix(".sock") }.map { ($0 as NSString).lastPathComponent }
@@ -127,7 +171,7 @@ extension Section {
         case "ipconfig":
             guard command.arguments.first == "getifaddr", command.arguments.count == 2,
                   IPAddress(String(text[range.lowerBound])) != nil else { return }
-            sighted(Substring(command.arguments[1]), into: &contents)
+            sighted(Substring(command.arguments[1]), by: shown(or: "`ipconfig getifaddr`"), into: &contents)
         default:
             return
         }
@@ -136,7 +180,7 @@ extension Section {
     /// The rows of a `netstat -i` table starting at `start` (its header), up to `end`: each
     /// row's first word names an interface (with `*` when it is down).
     func readInterfaceTableRows(_ start: Int, _ end: Int, into contents: inout CaptureContents) {
-        for position in (start + 1)..<end where text.startsLine(position) { sighted(text[position], into: &contents) }
+        for position in (start + 1)..<end where text.startsLine(position) { sighted(text[position], by: shown(or: "a `netstat -i` table"), into: &contents) }
     }
 
     /// The utun a `cat` of wireguard-go's name file printed (`/var/run/wireguard/wg0.name`): a

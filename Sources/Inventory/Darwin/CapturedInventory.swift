@@ -165,7 +165,8 @@ public struct CapturedInventory: InventoryBackend {
             where !listedNames.contains(name) && kind(of: name).isTunnelStyle && moments.contains(where: { $0 >= (latest ?? Int.min) }) {
                 contents.disputedNames.insert(name)
                 if latest != nil {
-                    contents.problems.append("\(name) is not in the listing of every interface, but other output (`netstat -i`, `wg show`, `scutil --nwi`) shows it at that moment or later: whether it went away is unknown")
+                    let sources = (contents.sightingSources[name] ?? []).prefix(3).joined(separator: ", ")
+                    contents.problems.append("\(name) is not in the listing of every interface, but other output (\(sources)) shows it at that moment or later: whether it went away is unknown")
                 }
             }
         }

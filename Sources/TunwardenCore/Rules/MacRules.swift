@@ -130,7 +130,9 @@ extension Heuristics {
     /// One process holding several utuns, most of them idle (no address beyond link-local): the
     /// leak pattern of packet-tunnel apps and nesessionmanager. The idle units' link-local routes
     /// (`default fe80::%utunN`, `fe80::%utunN/64`) are reapable; the utuns themselves cannot be
-    /// destroyed without killing the holder.
+    /// destroyed without killing the holder. A unit is idle only when the capture shows every
+    /// route into it (see `routesLeftOut`): one behind a filtered or missing routing table is
+    /// named as not known idle, and none of its routes is offered for removal.
     static func hoardFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot, policy: AuditPolicy) -> [Finding] {
         var byHolder: [Int32: (holder: Holder, units: [AssessedInterface])] = [:]
         for position in interfaces.indices where interfaces[position].interface.kind == .utun {
@@ -146,14 +148,17 @@ extension Heuristics {
             // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet,
             // or a default without the I flag, which is the general one, not the scoped one every
             // utun has.)
-            let idle = units.filter { unit in
+            let linkLocalOnly = units.filter { unit in
                 !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
                     && !unit.routes.contains { route in
                         let address = route.destination.address
                         return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || isScopedDefault(route)))
                     }
             }
-            guard idle.count * 2 > units.count else { continue }
+            guard linkLocalOnly.count * 2 > units.count else { continue }
+            // Only a listing of every route into a unit shows it has none beyond link-local.
+            let unsure = linkLocalOnly.compactMap { unit in routesLeftOut(into: unit.interface.name, snapshot: snapshot).map { (unit.interface.name, $0) } }
+            let idle = linkLocalOnly.filter { unit in !unsure.contains { $0.0 == unit.interface.name } }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in
                 route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
@@ -163,17 +168,40 @@ extension Heuristics {
             let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
             let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
             let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
-            // A capture without the IPv6 routes cannot count them: it says so rather than "0".
-            let counted = snapshot.routeFamilies?.contains(.inet6) ?? true
-            let routeText = counted || !routes.isEmpty ? "Their \(routes.count) link-local routes can be removed"
-                : "Their link-local routes (the capture has no IPv6 routing table to show them) can be removed"
+            // A unit whose routes the capture may not all show is named with why, and keeps them.
+            var idleText = "\(idle.count) of them idle (no address or route beyond link-local): \(idle.map(\.interface.name).joined(separator: ", "))."
+            if let (_, reason) = unsure.first {
+                let names = unsure.map(\.0).joined(separator: ", ")
+                let (them, their) = unsure.count == 1 ? ("it", "its") : ("them", "their")
+                idleText = idle.isEmpty ? "\(unsure.count) of them with no address beyond link-local (\(names)), but none known idle" : idleText + " \(unsure.count) more (\(names)) have no address beyond link-local, but are not known idle"
+                idleText += ": whether a route sends traffic into \(them) is unknown, since \(reason), and a route left out may be one such as `default fe80::%utunN UGcg`, the machine's general IPv6 default. None of \(their) routes is planned for removal; the whole `netstat -rn` settles it."
+            }
+            let routeText = routes.isEmpty ? "" : unsure.isEmpty ? " Their \(routes.count) link-local routes can be removed."
+                : " The \(routes.count) link-local routes of the idle ones can be removed."
             findings.append(Finding(
                 id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: !routes.isEmpty,
-                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idle.count) of them idle (no address beyond link-local): \(idle.map(\.interface.name).joined(separator: ", ")). Each reconnect of a packet-tunnel app that leaks leaves one more. \(routeText); the utuns go only when \(restart).",
+                evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idleText) Each reconnect of a packet-tunnel app that leaks leaves one more.\(routeText) The utuns go only when \(restart).",
                 routes: routes.isEmpty ? nil : routes
             ))
         }
         return findings
+    }
+
+    /// Why the capture may not show every route into the interface `name`, of either family,
+    /// or nil when it shows them all: a family it has no whole table of, or a filter its route
+    /// listing went through that may have left out a row of that interface
+    /// (`netstat -rn -f inet6 | grep -v default`). A rule that concludes an interface has no
+    /// route of some kind asks this first.
+    static func routesLeftOut(into name: String, snapshot: Snapshot) -> String? {
+        let missing = [AddressFamily.inet6, .inet].filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
+        var reasons: [String] = []
+        if missing.count < 2, let filter = snapshot.routeFilter, !filter.certainlyShows(word: name) {
+            reasons.append("the route listing is partial (\(filter))")
+        }
+        if !missing.isEmpty {
+            reasons.append("the capture has no whole \(missing.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " or ")) routing table")
+        }
+        return reasons.isEmpty ? nil : reasons.joined(separator: " and ")
     }
 
     /// More-specific routes that together capture default traffic into one tunnel (0/1 + 128/1,

@@ -223,10 +223,13 @@ extension Heuristics {
         return findings
     }
 
-    /// Whether a macOS interface name is a tunnel's: `utunN`, `fethN`, or tuntaposx's `tunN` and
-    /// `tapN` (older OpenVPN and Tunnelblick setups).
+    /// Whether a macOS interface name is a tunnel's for judging the routes into it: `utunN`,
+    /// `fethN`, tuntaposx's `tunN` and `tapN` (older OpenVPN and Tunnelblick setups), and the
+    /// built-in VPNs' `ipsecN` (IKEv2, Cisco IPSec) and `pppN` (L2TP, PPTP), which go away when
+    /// their connection ends. (Only utuns are counted in a hoard, and neither ipsec nor ppp is
+    /// ever reaped.)
     static func isTunnelName(_ name: String) -> Bool {
-        for prefix in ["utun", "feth", "tun", "tap"] where name.hasPrefix(prefix) {
+        for prefix in ["utun", "feth", "tun", "tap", "ipsec", "ppp"] where name.hasPrefix(prefix) {
             let unit = name.dropFirst(prefix.count)
             if !unit.isEmpty, unit.allSatisfy(\.isNumber) { return true }
         }
