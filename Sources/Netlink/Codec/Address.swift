@@ -7,6 +7,7 @@ public struct AddressMessage: Equatable, Sendable {
         public static let label: UInt16 = 3
         public static let broadcast: UInt16 = 4
         public static let cacheInfo: UInt16 = 6
+        public static let multicast: UInt16 = 7
         public static let flags: UInt16 = 8
         public static let routePriority: UInt16 = 9
     }
@@ -29,6 +30,8 @@ public struct AddressMessage: Equatable, Sendable {
     /// IFA_LABEL (IPv4): the label's bytes, without the NUL; the device's name unless set otherwise.
     public var label: [UInt8]?
     public var broadcast: [UInt8]?
+    /// IFA_MULTICAST: the group of an RTM_NEWMULTICAST entry (a membership the device holds).
+    public var multicast: [UInt8]?
     /// IFA_CACHEINFO: seconds left before the address stops being preferred and valid;
     /// `infiniteLifetime` for forever.
     public var preferredLifetime: UInt32?
@@ -59,6 +62,7 @@ public struct AddressMessage: Equatable, Sendable {
             case Attribute.local: message.local = attributes.rawBytes
             case Attribute.label: message.label = attributes.bytesUpToNUL()
             case Attribute.broadcast: message.broadcast = attributes.rawBytes
+            case Attribute.multicast: message.multicast = attributes.rawBytes
             case Attribute.flags: message.flags = attributes.uint32()
             case Attribute.routePriority: message.routePriority = attributes.uint32()
             case Attribute.cacheInfo:
@@ -86,5 +90,20 @@ public struct AddressMessage: Equatable, Sendable {
         var payload = [UInt8](repeating: 0, count: headerSize)
         payload[0] = family
         return NetlinkMessage.encode(type: NetlinkType.getAddress, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+
+    /// RTM_NEWMULTICAST and RTM_GETMULTICAST (include/uapi/linux/rtnetlink.h).
+    public static let newMulticast: UInt16 = 56
+    public static let getMulticast: UInt16 = 58
+
+    /// An RTM_GETMULTICAST dump request of `family`'s group memberships of every device: one
+    /// message per device and group (typed RTM_GETMULTICAST), the group in IFA_MULTICAST. (AF_INET6 on every
+    /// kernel; AF_INET only on recent ones.) Unlike `/proc/net/igmp6` it does not count a
+    /// group's holders, and unlike it, it costs the kernel one walk of the devices however many
+    /// there are: the file starts its walk over for each page it is read by.
+    public static func multicastDumpRequest(family: UInt8, sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: headerSize)
+        payload[0] = family
+        return NetlinkMessage.encode(type: getMulticast, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 }
