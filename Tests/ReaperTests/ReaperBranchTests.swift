@@ -309,6 +309,32 @@ import TunwardenCore
         }
     }
 
+    /// Giving back a multi-queue target whose rename back is carried out but answered by nothing,
+    /// not even the look that would tell: the result says that whether it has its name back could
+    /// not be told, never that it was refused.
+    @Test func aRenameBackWhoseAnswerIsLostIsReportedAsUnknown() throws {
+        let kernel = ScriptedKernel([Link(3, "rbmq", multiQueue: true)])
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        var giving = false
+        reaper.stepHook = { step in
+            if step == "grouped" {
+                kernel.packetSockets = [3: 1]
+                giving = true
+            }
+        }
+        kernel.loseAnswer = { request in
+            giving && ((request.type == NetlinkType.newLink && request.name == Array("rbmq".utf8))
+                       || (request.type == NetlinkType.getLink && !request.isDump))
+        }
+        let (results, _) = try reap(reaper, plan)
+        let result = try #require(results.first)
+        #expect(result.outcome == .failed, "\(result)")
+        #expect(result.detail?.contains("whether it was given its name back from tw") == true && result.detail?.contains("could not be told") == true, "\(result)")
+        #expect(result.detail?.contains("could not be given its name back") == false, "\(result)")
+        #expect(kernel.link(3)?.name == Array("rbmq".utf8), "the kernel did rename it back")
+    }
+
     @Test func dumpsInterruptedEverywhereAtTheLastLookDeleteNothing() throws {
         let kernel = ScriptedKernel([Link(2, "ie0"), Link(3, "iemq", multiQueue: true, up: true)])
         let plan = try kernel.plan()

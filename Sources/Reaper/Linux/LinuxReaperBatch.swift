@@ -621,7 +621,14 @@ extension LinuxReaper {
                 }
                 let finish = Self.unfenceCommands(namespace: namespaceName, fenceName: target.fenceName, name: target.name,
                                                   group: target.item.interface.group ?? 0, up: target.item.interface.isUp)
-                problems.append("it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`\(wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")")
+                // Its answer lost and the device not to be looked at: the kernel may have renamed
+                // it back. Said as unknown, and the rest of the fence kept, as for a refusal.
+                let unknown: Bool
+                if case NetlinkError.unanswered = error { unknown = true } else { unknown = false }
+                let what = unknown
+                    ? "whether it was given its name back from \(InterfaceName.text(target.fenceName)) could not be told (\(ReapRefusal.clause(error))): `ip link show` tells; if it still has that name, it is left fenced under it and link group \(fenceGroup), which audits and reaps leave alone, and `\(finish)` finishes giving it back"
+                    : "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`"
+                problems.append(what + (wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : ""))
                 return ("; " + problems.joined(separator: "; "), false)
             }
         }
