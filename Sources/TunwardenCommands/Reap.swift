@@ -37,7 +37,7 @@ public struct Reap: ParsableCommand {
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed, or the journal could not take the results of \
-        what was done (every result is still printed); 3 the inventory cannot be trusted (not root, \
+        what was done (every result is still printed); 3 the inventory cannot be trusted (not root, or root without CAP_NET_ADMIN, \
         holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
         changed (nothing else, once a killed reap's devices were given back); 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
         real run would, but for what only acting finds (a killed reap's repair that cannot be \
