@@ -187,9 +187,7 @@ enum MulticastMemberships {
             // ff02::1:ffXX:XXXX, a solicited-node group: the kernel's, as often as it likes.
             if bytes.prefix(13) == [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff] { continue }
             // ff02::1 and ff01::1 always; ff02::2, ff01::2 and ff05::2 while forwarding.
-            let kernels = bytes[2..<15].allSatisfy { $0 == 0 } && bytes[0] == 0xff && [1, 2, 5].contains(bytes[1]) && (bytes[15] == 1 || bytes[15] == 2)
-                && !(bytes[1] == 5 && bytes[15] == 1)
-            let kernelHolds = kernels ? 1 : 0
+            let kernelHolds = kernelGroup(bytes) ? 1 : 0
             if users > kernelHolds { found[device, default: []].append(Membership(group: group, users: users, kernelHolds: kernelHolds)) }
         }
         return found
