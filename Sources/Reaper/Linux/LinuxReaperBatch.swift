@@ -313,8 +313,8 @@ extension LinuxReaper {
                     unanswered[index] = "\(operation)'s answer was lost (\(detail))"
                     sent.append(target)
                 } catch NetlinkError.kernel(_, ENODEV, _) {
-                    if let moved = Self.movedAway(target, departures) {
-                        record(target, .failed, moved)
+                    if let namespace = departures?.moved(among: [index])?[index] {
+                        record(target, .failed, Self.movedAway(target, to: namespace))
                     } else {
                         record(target, .skipped, "gone since the plan was made (deleted by something else)")
                     }
@@ -338,7 +338,7 @@ extension LinuxReaper {
             case false? where moved == nil:
                 record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
             case false?:
-                if let movedAway = Self.movedAway(target, departures) { record(target, .failed, movedAway) } else { record(target, .deleted) }
+                if let namespace = moved?[target.index] { record(target, .failed, Self.movedAway(target, to: namespace)) } else { record(target, .deleted) }
             case nil where unanswered[target.index] != nil:
                 record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
@@ -347,11 +347,10 @@ extension LinuxReaper {
         return results
     }
 
-    /// Why `target` counts as not deleted when `departures` saw it move to another network
-    /// namespace, with the commands that take this reap's fence off it there; nil when it did not
-    /// move (or that could not be told).
-    static func movedAway(_ target: Target, _ departures: (any LinkDepartures)?) -> String? {
-        guard let namespace = departures?.moved(among: [target.index])?[target.index] else { return nil }
+    /// Why `target` counts as not deleted, having moved to the network namespace with id
+    /// `namespace` (as the inspected one knows it), with the commands that take this reap's fence
+    /// off it there.
+    static func movedAway(_ target: Target, to namespace: Int32) -> String {
         let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
         let group = target.item.interface.group ?? 0
         let giveBack = target.multiQueue
