@@ -132,7 +132,7 @@ struct HolderScanKernelTests {
     /// Threads that share a table add no holders: one attachment per descriptor, whether kcmp tells
     /// the tables apart or is unavailable and every task's table is read. A table kcmp calls shared
     /// is not read again (so when it calls every table shared, a private one goes unread).
-    @Test(arguments: Comparison.allCases)
+    @Test(.serialized, arguments: Comparison.allCases)
     func threadsSharingATableHoldOnce(comparison: Comparison) throws {
         let ns = try TestNamespace()
         defer { ns.remove() }

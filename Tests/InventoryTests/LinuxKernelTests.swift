@@ -190,10 +190,10 @@ struct LinuxKernelTests {
     @Test func splitDefaultRoutesIntoAnOrphanAreCritical() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
-        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
-        try ns.ip("link", "set", "kure_tun", "up")
-        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tun")
-        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tun")
+        try ns.ip("tuntap", "add", "dev", "kure_tua", "mode", "tun")
+        try ns.ip("link", "set", "kure_tua", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tua")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tua")
         let a = try audit(ns)
         let finding = try #require(a.findings.first { $0.id == "dead-tunnel-route" })
         #expect(finding.severity == .critical)

@@ -26,7 +26,7 @@ struct InFlightDescriptorTests {
         time.sleep(3600)
     """
 
-    @Test(arguments: [false, true])
+    @Test(.serialized, arguments: [false, true])
     func aDescriptorInFlightKeepsItsDevice(multiQueue: Bool) throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }

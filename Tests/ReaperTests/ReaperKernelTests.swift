@@ -28,23 +28,26 @@ struct ReaperKernelTests {
         return Set(links.compactMap { $0["ifname"] as? String })
     }
 
-    func makeOrphans(_ ns: TestNamespace) throws {
-        try ns.ip("tuntap", "add", "dev", "rt0", "mode", "tun")
-        try ns.ip("link", "set", "rt0", "up")
-        try ns.ip("route", "add", "0.0.0.0/1", "dev", "rt0")
-        try ns.ip("route", "add", "128.0.0.0/1", "dev", "rt0")
-        try ns.ip("tuntap", "add", "dev", "rtap0", "mode", "tap")
-        try ns.ip("tuntap", "add", "dev", "rmq0", "mode", "tun", "multi_queue")
+    /// Makes three orphans, `rtN` (up, with split routes), `rtapN` and `rmqN` (multi-queue), for
+    /// N `unit`: each test that calls this passes its own, so that one test's reap, fencing its
+    /// devices, never makes another's unknown.
+    func makeOrphans(_ ns: TestNamespace, unit: Int) throws {
+        try ns.ip("tuntap", "add", "dev", "rt\(unit)", "mode", "tun")
+        try ns.ip("link", "set", "rt\(unit)", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "rt\(unit)")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "rt\(unit)")
+        try ns.ip("tuntap", "add", "dev", "rtap\(unit)", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "rmq\(unit)", "mode", "tun", "multi_queue")
     }
 
     @Test func dryRunChangesNothing() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try makeOrphans(ns)
+        try makeOrphans(ns, unit: 1)
         let before = try fullState(ns)
         let result = try reap(ns, state, "--dry-run", "--min-age", "0")
         #expect(result.status == 0)
-        #expect(result.stdout.contains("Would delete tun rt0 (ifindex "))
+        #expect(result.stdout.contains("Would delete tun rt1 (ifindex "))
         #expect(result.stdout.contains("its routes 0.0.0.0/1, 128.0.0.0/1 go with it"))
         #expect(result.stdout.contains("3 interfaces to delete."))
         #expect(try fullState(ns) == before)
@@ -55,7 +58,7 @@ struct ReaperKernelTests {
     @Test func realRunRemovesExactlyTheOrphans() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try makeOrphans(ns)
+        try makeOrphans(ns, unit: 0)
         try ns.ip("tuntap", "add", "dev", "rheld0", "mode", "tun")
         try ns.hold("rheld0")
         try ns.ip("tuntap", "add", "dev", "keep0", "mode", "tun")
@@ -305,8 +308,8 @@ struct ReaperKernelTests {
         defer { ns.remove(); state.remove() }
         for name in ["ab0", "ab1", "ab2", "ab3", "ab4"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
         // A device that stays: a tap a process holds.
-        try ns.hold("keep0", mode: "tap")
-        for (address, device) in [("10.9.0.1/24", "ab0"), ("10.9.3.1/24", "ab3"), ("10.9.2.1/24", "ab2"), ("10.9.2.1/24", "keep0"), ("10.9.4.1/24", "ab4")] {
+        try ns.hold("abkeep0", mode: "tap")
+        for (address, device) in [("10.9.0.1/24", "ab0"), ("10.9.3.1/24", "ab3"), ("10.9.2.1/24", "ab2"), ("10.9.2.1/24", "abkeep0"), ("10.9.4.1/24", "ab4")] {
             try ns.ip("addr", "add", address, "dev", device)
         }
         try ns.ip("addr", "add", "fd00:9::1/64", "dev", "ab1", "nodad")
@@ -333,7 +336,7 @@ struct ReaperKernelTests {
         }
         for name in ["ab2", "ab4"] { #expect(entry(name)["state"] as? String == "orphaned", "\(entry(name))") }
         let result = try reap(ns, state, "--min-age", "0", "--yes")
-        #expect(try linkNames(ns) == ["lo", "ab0", "ab1", "ab3", "keep0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "ab0", "ab1", "ab3", "abkeep0"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(result.stdout.contains("Deleted tap ab2 (ifindex") && result.stdout.contains("Deleted tap ab4 (ifindex"))
     }
 
@@ -367,7 +370,7 @@ struct ReaperKernelTests {
     /// those routes too (`fib_sync_down_addr`). The audit calls it suspect and says why, no plan
     /// holds it, and the reap leaves it; a route of another table keeps its source (the kernel
     /// deletes only the main table's), and a tap whose address no route takes is deleted.
-    @Test(arguments: ["dev", "blackhole", "prohibit", "nexthop object"])
+    @Test(.serialized, arguments: ["dev", "blackhole", "prohibit", "nexthop object"])
     func aTapWhoseAddressARouteTakesAsSourceIsKept(_ route: String) throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -471,7 +474,7 @@ struct ReaperKernelTests {
     /// A tap an iptables TEE target duplicates another device's packets to (`--oif`), through
     /// iptables-nft or iptables-legacy (x_tables, IPv4 and IPv6), is configured into something:
     /// suspect, not planned; the tap beside it is deleted. A TEE without `--oif` names no device.
-    @Test(arguments: ["iptables-nft", "iptables-legacy", "ip6tables-legacy"])
+    @Test(.serialized, arguments: ["iptables-nft", "iptables-legacy", "ip6tables-legacy"])
     func aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept(_ tool: String) throws {
         guard Shell.which(tool) != nil else {
             FileHandle.standardError.write(Data("aTapAnIptablesTeeTargetDuplicatesPacketsToIsKept: no \(tool) here; untested\n".utf8))
@@ -576,24 +579,24 @@ struct ReaperKernelTests {
     @Test func deviceAttachedAfterThePlanIsSkipped() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "late0", "mode", "tun")
-        try ns.ip("tuntap", "add", "dev", "latemq0", "mode", "tun", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "tardy0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "tardymq0", "mode", "tun", "multi_queue")
         try ns.ip("tuntap", "add", "dev", "gone0", "mode", "tun")
         let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
         let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
                                  policy: ReapPolicy(minimumAge: 0), now: Date())
-        #expect(plan.items.map(\.ifname).sorted() == ["gone0", "late0", "latemq0"])
+        #expect(plan.items.map(\.ifname).sorted() == ["gone0", "tardy0", "tardymq0"])
         // Between plan and execution: two devices get a holder; gone0 is still an orphan.
-        try ns.hold("late0")
-        try ns.hold("latemq0", multiQueue: true)
+        try ns.hold("tardy0")
+        try ns.hold("tardymq0", multiQueue: true)
         let journal = Journal(path: state.path + "/journal.jsonl")
         let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: journal, runID: "test")
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
-        #expect(byName["late0"]?.outcome == .skipped)
-        #expect(byName["late0"]?.detail?.contains("became attached") == true)
-        #expect(byName["latemq0"]?.outcome == .skipped)
+        #expect(byName["tardy0"]?.outcome == .skipped)
+        #expect(byName["tardy0"]?.detail?.contains("became attached") == true)
+        #expect(byName["tardymq0"]?.outcome == .skipped)
         #expect(byName["gone0"]?.outcome == .deleted)
-        #expect(try linkNames(ns) == ["lo", "late0", "latemq0"])
+        #expect(try linkNames(ns) == ["lo", "tardy0", "tardymq0"])
         let records = try journal.read()
         #expect(records.filter { $0.type == .intent }.map(\.ifname) == ["gone0"])
         #expect(records.filter { $0.type == .result }.count == 3)
@@ -637,7 +640,7 @@ struct ReaperKernelTests {
     @Test func unattendedRunWithoutYesRefusesAndChangesNothing() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try makeOrphans(ns)
+        try makeOrphans(ns, unit: 2)
         let before = try fullState(ns)
         let result = try reap(ns, state, "--min-age", "0")
         #expect(result.status == 64)

@@ -624,11 +624,11 @@ struct ReaperSafetyTests {
     @Test func aSocketBoundToATargetsAddressAfterThePlanKeepsIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for name in ["ab0", "ab1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
-        try ns.ip("addr", "add", "10.43.0.1/24", "dev", "ab0")
-        try ns.ip("link", "set", "ab0", "up")
+        for name in ["abs0", "abs1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        try ns.ip("addr", "add", "10.43.0.1/24", "dev", "abs0")
+        try ns.ip("link", "set", "abs0", "up")
         let plan = try plan(ns)
-        #expect(Set(plan.items.map(\.ifname)) == ["ab0", "ab1"])
+        #expect(Set(plan.items.map(\.ifname)) == ["abs0", "abs1"])
         var reaper = LinuxReaper(namespaceName: ns.name)
         reaper.stepHook = { step in
             guard step == "grouped" else { return }
@@ -640,9 +640,9 @@ struct ReaperSafetyTests {
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "bound")
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
-        #expect(byName["ab0"]?.outcome == .skipped && byName["ab0"]?.detail?.contains("bound to its address 10.43.0.1") == true, "\(results)")
-        #expect(byName["ab1"]?.outcome == .deleted, "\(results)")
-        #expect(try links(ns).values.contains { $0.name == Array("ab0".utf8) })
+        #expect(byName["abs0"]?.outcome == .skipped && byName["abs0"]?.detail?.contains("bound to its address 10.43.0.1") == true, "\(results)")
+        #expect(byName["abs1"]?.outcome == .deleted, "\(results)")
+        #expect(try links(ns).values.contains { $0.name == Array("abs0".utf8) })
     }
 
     /// A target moved to another namespace after the last look (`ip link set … netns`) vanishes

@@ -8,8 +8,17 @@ import Glibc
 /// It is made with `ip netns add` under a unique name and removed by `remove()` (call it in a
 /// `defer`), which first kills every holder process the test started. Nothing outside the
 /// namespace is created or changed.
+///
+/// Kernel tests run at once, and a tun holder is seen from every namespace by the device name
+/// alone, so a device held (or fenced by a reap) in one test's namespace makes a device of the
+/// same name in another test's namespace unknown. Each tun or tap name therefore belongs to one
+/// test function: `ip tuntap add`, `hold` and renames through `ip(...)` throw when another test
+/// of this run has used the name. A parameterized test's cases share their names and must be
+/// `.serialized`.
 public final class TestNamespace {
     public let name: String
+    /// The test function that made this namespace, as `file:function`.
+    let owner: String
     private var holders: [Process] = []
     private var removed = false
 
@@ -24,8 +33,9 @@ public final class TestNamespace {
 
     /// Makes the namespace, under `name` when one is given (to make a namespace again under the
     /// name of one removed before), else under a new unique name.
-    public init(name: String? = nil) throws {
+    public init(name: String? = nil, file: String = #fileID, function: String = #function) throws {
         self.name = name ?? "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        owner = "\(file):\(function)"
         try Shell.run(["ip", "netns", "add", self.name])
         try ip("link", "set", "lo", "up")
     }
@@ -35,7 +45,8 @@ public final class TestNamespace {
     /// Runs `ip -n NAME ARGS…` and fails on a non-zero exit.
     @discardableResult
     public func ip(_ args: String...) throws -> String {
-        try Shell.run(["ip", "-n", name] + args)
+        if let device = TunNames.made(by: args) { try TunNames.claim(device, for: owner) }
+        return try Shell.run(["ip", "-n", name] + args)
     }
 
     /// Starts a process inside the namespace that opens /dev/net/tun and attaches to `device`
@@ -45,7 +56,8 @@ public final class TestNamespace {
     /// (and stays dumpable, so its /proc entries are that user's), as openvpn's `--user` does.
     @discardableResult
     public func hold(_ device: String, mode: String = "tun", multiQueue: Bool = false, user: Int? = nil) throws -> Process {
-        try python(Self.holderScript, [device, mode, multiQueue ? "mq" : "sq"] + (user.map { ["\($0)"] } ?? []))
+        for name in device.split(separator: ",") { try TunNames.claim(String(name), for: owner) }
+        return try python(Self.holderScript, [device, mode, multiQueue ? "mq" : "sq"] + (user.map { ["\($0)"] } ?? []))
     }
 
     /// Starts `python3 -c SCRIPT ARGUMENTS…` inside the namespace and returns once the script has
@@ -143,6 +155,52 @@ extension TestNamespace {
     public func auditedVerdicts() throws -> [String: (state: String, reason: String)] {
         Dictionary(try auditedInterfaces().map { ($0["ifname"] as? String ?? "", ($0["state"] as? String ?? "", $0["state_reason"] as? String ?? "")) },
                    uniquingKeysWith: { first, _ in first })
+    }
+}
+
+/// The tun and tap names the kernel tests of this run have used, each with the one test function
+/// it belongs to (see `TestNamespace`).
+enum TunNames {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var owners: [String: String] = [:]
+
+    /// A name used by two test functions.
+    struct Clash: Error, CustomStringConvertible {
+        var device: String, owner: String, other: String
+        var description: String {
+            "the device name \(device) is used by \(owner) and by \(other); kernel tests run at once and a holder "
+                + "of one makes the other's device unknown, so give each test names of its own"
+        }
+    }
+
+    /// Records `device` as `owner`'s, or throws `Clash` when another test function has used it.
+    static func claim(_ device: String, for owner: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let other = owners[device], other != owner { throw Clash(device: device, owner: owner, other: other) }
+        owners[device] = owner
+    }
+
+    /// The tun or tap name an `ip` command makes: `tuntap add [dev] NAME …`, or the new name of
+    /// `link set DEV name NEW`; nil for any other command.
+    static func made(by args: [String]) -> String? {
+        if args.count >= 3, args[0] == "tuntap", args[1] == "add" {
+            var rest = args.dropFirst(2)
+            while let word = rest.first {
+                rest = rest.dropFirst()
+                switch word {
+                case "dev", "name": return rest.first
+                case "mode", "user", "group": rest = rest.dropFirst()
+                case "pi", "vnet_hdr", "multi_queue", "one_queue", "numqueues": continue
+                default: return word
+                }
+            }
+            return nil
+        }
+        if args.count >= 5, args[0] == "link", args[1] == "set", let index = args.firstIndex(of: "name"), index + 1 < args.count {
+            return args[index + 1]
+        }
+        return nil
     }
 }
 

@@ -52,20 +52,20 @@ struct AuditCommandTests {
     @Test func splitDefaultIntoAnOrphanIsCriticalInEveryFormat() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
-        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
-        try ns.ip("link", "set", "kure_tun", "up")
-        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tun")
-        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tun")
+        try ns.ip("tuntap", "add", "dev", "kure_tub", "mode", "tun")
+        try ns.ip("link", "set", "kure_tub", "up")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "kure_tub")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "kure_tub")
         try ns.ip("tuntap", "add", "dev", "vpn0", "mode", "tun")
         try ns.hold("vpn0")
 
         let table = try audit(ns)
         #expect(table.status == 2)
-        #expect(table.stdout.contains("kure_tun  tun   orphaned"))
+        #expect(table.stdout.contains("kure_tub  tun   orphaned"))
         #expect(table.stdout.split(separator: "\n").first?.split(separator: " ").last == "AGE")
         #expect(table.stdout.contains("python3["))
-        #expect(table.stdout.contains("CRITICAL dead-tunnel-route kure_tun"))
-        #expect(table.stdout.contains("WARNING orphaned-tun kure_tun [reapable]"))
+        #expect(table.stdout.contains("CRITICAL dead-tunnel-route kure_tub"))
+        #expect(table.stdout.contains("WARNING orphaned-tun kure_tub [reapable]"))
         #expect(table.stdout.hasSuffix("2 tunnel interfaces, 1 orphaned, 1 critical finding; status CRITICAL.\n"))
 
         let report = try audit(ns, "--format", "json")
@@ -74,7 +74,7 @@ struct AuditCommandTests {
         #expect(object["status"] as? String == "critical")
         #expect(object["netns"] as? String == ns.name)
         let interfaces = try #require(object["interfaces"] as? [[String: Any]])
-        let orphan = try #require(interfaces.first { $0["ifname"] as? String == "kure_tun" })
+        let orphan = try #require(interfaces.first { $0["ifname"] as? String == "kure_tub" })
         #expect(orphan["kind"] as? String == "tun")
         #expect(orphan["info_kind"] as? String == "tun")
         #expect(orphan["state"] as? String == "orphaned")
@@ -88,13 +88,13 @@ struct AuditCommandTests {
         let findings = try #require(object["findings"] as? [[String: Any]])
         let dead = try #require(findings.first { $0["id"] as? String == "dead-tunnel-route" })
         #expect(dead["severity"] as? String == "critical")
-        #expect(dead["ifname"] as? String == "kure_tun")
+        #expect(dead["ifname"] as? String == "kure_tub")
         #expect(dead["reapable"] as? Bool == false)
         #expect(findings.contains { $0["id"] as? String == "orphaned-tun" && $0["reapable"] as? Bool == true })
 
         let nagios = try audit(ns, "--format", "nagios")
         #expect(nagios.status == 2)
-        #expect(nagios.stdout.hasPrefix("TUNWARDEN CRITICAL: 1 dead-tunnel-route (kure_tun); 1 orphaned-tun (kure_tun) | "))
+        #expect(nagios.stdout.hasPrefix("TUNWARDEN CRITICAL: 1 dead-tunnel-route (kure_tub); 1 orphaned-tun (kure_tub) | "))
         #expect(nagios.stdout.contains("tunnels=2;76;95;0"))
         #expect(nagios.stdout.contains("orphaned=1;1;;0"))
         #expect(nagios.stdout.split(separator: "\n").count == 1)
@@ -124,7 +124,7 @@ struct AuditCommandTests {
     @Test func unprivilegedAuditCallsNothingOrphaned() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
-        try ns.ip("tuntap", "add", "dev", "kure_tun", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "kure_tuc", "mode", "tun")
         try ns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
         try ns.hold("uvpn0")
         let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -55,17 +55,17 @@ struct PeopleOutputKernelTests {
     @Test func aPlanSaysWhyNothingIsReapable() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for name in ["keep0", "young0", "young1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        for name in ["pkeep0", "young0", "young1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
         let protected = try HostileRun.run(in: ns, ["reap", "--dry-run", "--no-state", "--min-age", "0", "--protect", "*"])
         #expect(protected.status == 0, "\(protected.stderr)")
-        #expect(protected.stdout.contains("Protected keep0 (matches the protect pattern '*')."))
+        #expect(protected.stdout.contains("Protected pkeep0 (matches the protect pattern '*')."))
         #expect(protected.stdout.contains("Nothing to reap: every reapable orphan is protected."), "\(protected.stdout)")
         let noClock = try HostileRun.run(in: ns, ["reap", "--dry-run", "--no-state", "--min-age", "15m"])
         #expect(noClock.stdout.contains("3 orphaned interfaces are not reapable yet"), "\(noClock.stdout)")
         #expect(noClock.stdout.contains("with --no-state no clock runs, so they never will"), "\(noClock.stdout)")
         #expect(!noClock.stdout.contains("becomes reapable at"))
         let clock = try HostileRun.run(in: ns, ["reap", "--dry-run", "--state-dir", state.path, "--min-age", "15m"])
-        for name in ["keep0", "young0", "young1"] { #expect(clock.stdout.contains(name), "\(clock.stdout)") }
+        for name in ["pkeep0", "young0", "young1"] { #expect(clock.stdout.contains(name), "\(clock.stdout)") }
         #expect(clock.stdout.contains(" becomes reapable at "), "\(clock.stdout)")
     }
 }

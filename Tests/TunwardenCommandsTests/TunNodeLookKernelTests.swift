@@ -148,21 +148,21 @@ struct TunNodeLookKernelTests {
     @Test func theExitOfAHolderFoundLaterIsHeard() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "late0", "mode", "tun")
-        let attacher = try ns.python(Self.attacherScript, ["", "late0"])
+        try ns.ip("tuntap", "add", "dev", "nlate0", "mode", "tun")
+        let attacher = try ns.python(Self.attacherScript, ["", "nlate0"])
         let decoy = Self.notANode(in: state)
         let running = start(ns, state: state, tunNode: decoy, statsInterval: 3)
         defer { Self.stop(running) }
-        #expect(running.wait { Self.state(of: "late0", in: $0) == .orphaned })
+        #expect(running.wait { Self.state(of: "nlate0", in: $0) == .orphaned })
         // Bursts of events that cannot change who holds what, before and after.
         try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
         kill(attacher.processIdentifier, SIGUSR1)
-        #expect(running.wait(seconds: 4) { Self.state(of: "late0", in: $0) == .live }, "the sample did not look")
+        #expect(running.wait(seconds: 4) { Self.state(of: "nlate0", in: $0) == .live }, "the sample did not look")
         try ns.ip("link", "del", "lva")
         // The next sample is about 3 s away: only the exit can explain what follows.
         kill(attacher.processIdentifier, SIGKILL)
         attacher.waitUntilExit()
-        #expect(running.wait(seconds: 1) { Self.state(of: "late0", in: $0) == .orphaned }, "the holder's exit went unheard")
+        #expect(running.wait(seconds: 1) { Self.state(of: "nlate0", in: $0) == .orphaned }, "the holder's exit went unheard")
     }
 
     @Test func aContainersOwnNodeIsWatchedOnceAHolderHasOpenedIt() throws {

@@ -86,25 +86,25 @@ struct WatchEventKernelTests {
         let watched = try Watched(ns)
         #expect(watched.state("held0") == .live)
 
-        try ns.ip("tuntap", "add", "dev", "t1", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "ev1", "mode", "tun")
         try watched.compare("a persistent tun made and let go of")
-        #expect(watched.state("t1") == .orphaned)
+        #expect(watched.state("ev1") == .orphaned)
 
-        try ns.ip("link", "set", "t1", "up")
-        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "t1")
-        try ns.ip("-6", "addr", "add", "fd00::1/64", "dev", "t1", "nodad")
-        try ns.ip("route", "add", "10.2.0.0/16", "dev", "t1")
-        try ns.ip("route", "add", "0.0.0.0/1", "dev", "t1", "table", "100")
-        try ns.ip("route", "add", "128.0.0.0/1", "dev", "t1", "table", "100")
+        try ns.ip("link", "set", "ev1", "up")
+        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "ev1")
+        try ns.ip("-6", "addr", "add", "fd00::1/64", "dev", "ev1", "nodad")
+        try ns.ip("route", "add", "10.2.0.0/16", "dev", "ev1")
+        try ns.ip("route", "add", "0.0.0.0/1", "dev", "ev1", "table", "100")
+        try ns.ip("route", "add", "128.0.0.0/1", "dev", "ev1", "table", "100")
         try watched.compare("addresses and routes added")
-        try ns.ip("route", "replace", "10.2.0.0/16", "dev", "t1", "proto", "static")
+        try ns.ip("route", "replace", "10.2.0.0/16", "dev", "ev1", "proto", "static")
         try ns.ip("route", "del", "128.0.0.0/1", "table", "100")
-        try ns.ip("addr", "del", "10.1.0.1/24", "dev", "t1")
+        try ns.ip("addr", "del", "10.1.0.1/24", "dev", "ev1")
         try watched.compare("a route replaced, a route and an address deleted")
 
         // Down: the kernel flushes the IPv4 routes without a word.
-        try ns.ip("link", "set", "t1", "down")
-        try ns.ip("link", "set", "t1", "name", "t1renamed")
+        try ns.ip("link", "set", "ev1", "down")
+        try ns.ip("link", "set", "ev1", "name", "ev1renamed")
         try watched.compare("set down and renamed")
 
         try ns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
@@ -117,16 +117,16 @@ struct WatchEventKernelTests {
         #expect(watched.state("va") == nil)
 
         // A process attaches to the down orphan: no event; the look at orphan candidates sees it.
-        try ns.ip("tuntap", "add", "dev", "t2", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "ev2", "mode", "tun")
         try watched.catchUp()
-        #expect(watched.state("t2") == .orphaned)
-        let second = try ns.hold("t2")
+        #expect(watched.state("ev2") == .orphaned)
+        let second = try ns.hold("ev2")
         let candidates = watched.engine.assessment(of: watched.identity)!.interfaces
             .filter { ($0.interface.kind == .tun || $0.interface.kind == .tap) && ($0.state == .orphaned || !$0.interface.isUp) }
             .map(\.interface)
         watched.engine.apply(watched.source.look(at: candidates) ?? [], to: watched.identity, at: Date())
         try watched.compare("a holder attached to a down orphan")
-        #expect(watched.state("t2") == .live)
+        #expect(watched.state("ev2") == .live)
 
         // Its holder exits: the proc connector says so, and the devices it held are read again.
         var held: [Int32: [Int]] = [:]
@@ -137,10 +137,10 @@ struct WatchEventKernelTests {
         ns.release(second)
         ns.release(first)
         try watched.compare("both holders exited")
-        #expect(watched.state("t2") == .orphaned)
+        #expect(watched.state("ev2") == .orphaned)
         #expect(watched.state("held0") == .orphaned)
 
-        try ns.ip("link", "del", "t1renamed")
+        try ns.ip("link", "del", "ev1renamed")
         try ns.ip("link", "del", "tp0")
         try watched.compare("a tun, and a tap with a macvlan on it, deleted")
         #expect(watched.resyncs == 0)

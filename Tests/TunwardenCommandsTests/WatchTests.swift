@@ -57,7 +57,7 @@ struct WatchTests {
     @Test func aWatcherOfADeletedNamespaceStopsAndExits3() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "gone0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "wgone0", "mode", "tun")
         let watcher = try Watcher(ns, state: state, extra: ["--stats-interval", "1s"])
         ns.remove()
         let deadline = Date().addingTimeInterval(10)
