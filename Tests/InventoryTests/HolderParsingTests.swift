@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Inventory
+import TunwardenCore
 
 /// The pure parts of the /proc scan.
 @Suite struct HolderParsingTests {
@@ -118,6 +119,24 @@ import Testing
 
     /// `/proc/net/igmp6` as Linux 6.18 wrote it for a forwarding tap with addresses (all-nodes,
     /// all-routers and solicited-node groups: the kernel's) and a tap a socket joined ff02::fb on.
+    /// The groups the kernel joins on every device itself, and nothing else, are the kernel's,
+    /// wherever the group's bytes lie in a message.
+    @Test func theKernelsOwnIPv6GroupsAreKnownInPlace() {
+        func group(_ text: String) -> [UInt8] { IPAddress(text)!.bytes }
+        let kernels = ["ff02::1", "ff01::1", "ff02::2", "ff01::2", "ff05::2", "ff02::1:ff00:1", "ff02::1:ffab:cdef"]
+        let sockets = ["ff05::1", "ff02::fb", "ff02::1:2", "ff02::1:3", "ff02::1:fe00:1", "ff12::1", "ff02::101", "fe02::1", "ff02:0:0:1::1",
+                       "ff05::1:3", "ff02::3", "ff0e::2"]
+        for (texts, expected) in [(kernels, true), (sockets, false)] {
+            for text in texts {
+                let bytes = group(text)
+                #expect(MulticastMemberships.kernelGroup(bytes) == expected, "\(text)")
+                let embedded = [0xff, 0x02] + bytes + [1]
+                #expect(MulticastMemberships.kernelGroup(embedded[2..<18]) == expected, "\(text) in place")
+            }
+        }
+        #expect(!MulticastMemberships.kernelGroup(group("ff02::1")[...].dropLast()))
+    }
+
     @Test func ipv6MembershipsBeyondTheKernelsOwnAreFound() {
         let text = """
         1    lo              ff020000000000000000000000000001     1 0000000C 0

@@ -107,6 +107,24 @@ import Testing
         #expect(linkLocal.allSatisfy { $0.scope == 253 })
     }
 
+    /// An RTM_GETMULTICAST entry (ifaddrmsg, IFA_MULTICAST, IFA_CACHEINFO, as Linux 6.18 sends
+    /// them) is read in place: family, ifindex and the group's bytes; one without a group has none,
+    /// and a cut one throws.
+    @Test func multicastEntriesAreReadInPlace() throws {
+        let group: [UInt8] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb]
+        var payload: [UInt8] = [10, 128, 0, 0xfd] + withUnsafeBytes(of: UInt32(7).littleEndian, Array.init)
+        payload += [20, 0, 7, 0] + group
+        payload += [20, 0, 6, 0] + [UInt8](repeating: 0xaa, count: 16)
+        // Read from the middle of a larger buffer, as a dump's messages are.
+        let buffer = [UInt8](repeating: 0x55, count: 5) + payload + [0x55]
+        let entry = try AddressMessage.multicastEntry(buffer[5..<(5 + payload.count)])
+        #expect(entry.family == 10 && entry.index == 7 && entry.group.map(Array.init) == group)
+        let bare = try AddressMessage.multicastEntry(Array(payload.prefix(8))[...])
+        #expect(bare.group == nil && bare.index == 7)
+        #expect(throws: NetlinkError.self) { try AddressMessage.multicastEntry(Array(payload.prefix(6))[...]) }
+        #expect(throws: NetlinkError.self) { try AddressMessage.multicastEntry(Array(payload.prefix(8 + 12))[...]) }
+    }
+
     @Test func routesFromAllTablesDecode() throws {
         let routes = try Self.messages("route-dump", type: NetlinkType.newRoute).map { try RouteMessage.decode($0.payload) }
         let upper = try #require(routes.first { $0.destination == [128, 0, 0, 0] && $0.destinationLength == 1 })

@@ -46,7 +46,15 @@ import Testing
         let attachment = try? LinkMessage.decodeAttachment(payload)
         if let link { precondition(attachment == CapturedMessageTests.attachment(of: link)) }
         if attachment == nil { precondition(link == nil) }
-        if (try? AddressMessage.decode(payload)) != nil { decoded += 1 }
+        let address = try? AddressMessage.decode(payload)
+        if address != nil { decoded += 1 }
+        // The in-place multicast reader reads what `decode` reads of those fields, and refuses
+        // nothing `decode` takes (it may take what `decode` refuses inside attributes it skips).
+        let entry = try? AddressMessage.multicastEntry(payload)
+        if entry == nil { precondition(address == nil) }
+        if let address, let entry {
+            precondition(entry.family == address.family && entry.index == address.index && entry.group.map(Array.init) == address.multicast)
+        }
         if (try? RouteMessage.decode(payload)) != nil { decoded += 1 }
         // A route that decodes is handed back as the same route, its state flags dropped.
         if var route = try? RouteMessage.decode(payload) {

@@ -147,8 +147,8 @@ enum MulticastMemberships {
                                 restart: { found = [:] }) { message in
                 // Linux answers with RTM_GETMULTICAST; RTM_NEWMULTICAST is what notifications carry.
                 guard message.header.type == AddressMessage.getMulticast || message.header.type == AddressMessage.newMulticast else { return }
-                let entry = try AddressMessage.decode(message.payload)
-                guard entry.family == 10, let bytes = entry.multicast, bytes.count == 16, !kernelGroup(bytes), let group = IPAddress(bytes: bytes) else { return }
+                let entry = try AddressMessage.multicastEntry(message.payload)
+                guard entry.family == 10, let bytes = entry.group, bytes.count == 16, !kernelGroup(bytes), let group = IPAddress(bytes: Array(bytes)) else { return }
                 found[Int(entry.index), default: []].append(Membership(group: group, users: 1, kernelHolds: 0))
             }
             return .success(found)
@@ -161,10 +161,17 @@ enum MulticastMemberships {
 
     /// Whether an IPv6 group is one the kernel joins on devices itself: a solicited-node group
     /// (ff02::1:ffXX:XXXX), ff02::1 and ff01::1, or ff02::2, ff01::2 and ff05::2.
-    static func kernelGroup(_ bytes: [UInt8]) -> Bool {
-        if bytes.prefix(13).elementsEqual([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff]) { return true }
-        return bytes[2..<15].allSatisfy { $0 == 0 } && bytes[0] == 0xff && [1, 2, 5].contains(bytes[1]) && (bytes[15] == 1 || bytes[15] == 2)
-            && !(bytes[1] == 5 && bytes[15] == 1)
+    static func kernelGroup(_ bytes: [UInt8]) -> Bool { kernelGroup(bytes[...]) }
+
+    /// The same for a group's 16 bytes where they lie in a message.
+    static func kernelGroup(_ group: ArraySlice<UInt8>) -> Bool {
+        guard group.count == 16 else { return false }
+        let b = group.startIndex
+        guard group[b] == 0xff, group[(b + 2)..<(b + 11)].allSatisfy({ $0 == 0 }) else { return false }
+        // ff02::1:ffXX:XXXX, a solicited-node group.
+        if group[b + 1] == 0x02, group[b + 11] == 1, group[b + 12] == 0xff { return true }
+        let scope = group[b + 1], last = group[b + 15]
+        return group[(b + 11)..<(b + 15)].allSatisfy { $0 == 0 } && (last == 1 && (scope == 1 || scope == 2) || last == 2 && (scope == 1 || scope == 2 || scope == 5))
     }
 
     /// The same from the text of `/proc/net/igmp6`: one line per membership,

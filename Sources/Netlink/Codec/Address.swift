@@ -92,6 +92,24 @@ public struct AddressMessage: Equatable, Sendable {
         return NetlinkMessage.encode(type: NetlinkType.getAddress, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 
+    /// The family, ifindex and group (IFA_MULTICAST, nil when absent) of an RTM_GETMULTICAST
+    /// entry, read in place: a dump holds two or more entries for every device, almost all of
+    /// them groups the kernel joins itself, which the caller drops without decoding the rest.
+    /// Throws as `decode` does on a malformed entry.
+    public static func multicastEntry(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (family: UInt8, index: UInt32, group: ArraySlice<UInt8>?) {
+        guard payload.count >= headerSize else {
+            throw .truncated(what: "ifaddrmsg", need: headerSize, have: payload.count)
+        }
+        let base = payload.startIndex
+        var group: ArraySlice<UInt8>?
+        var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        while attributes.next() {
+            if attributes.type == Attribute.multicast { group = attributes.data }
+        }
+        try attributes.finish()
+        return (payload[base], payload.readNative(UInt32.self, at: base + 4), group)
+    }
+
     /// RTM_NEWMULTICAST and RTM_GETMULTICAST (include/uapi/linux/rtnetlink.h).
     public static let newMulticast: UInt16 = 56
     public static let getMulticast: UInt16 = 58
