@@ -11,7 +11,8 @@ final class StandInTools {
     let directory: TemporaryDirectory
     var log: String { directory.path + "/calls.log" }
 
-    init(ifconfig: String, netstat: String, lsof: String, ps: String, failing: String? = nil) throws {
+    /// `lsofStatus`: what lsof exits with after printing its listing (1: some file could not be listed).
+    init(ifconfig: String, netstat: String, lsof: String, ps: String, failing: String? = nil, lsofStatus: Int = 0) throws {
         directory = try TemporaryDirectory()
         try set("ifconfig.txt", ifconfig)
         try set("netstat.txt", netstat)
@@ -22,7 +23,7 @@ final class StandInTools {
             try script(tool, """
             #!/bin/sh
             echo "\(tool) $*" >> "\(log)"
-            if [ "$1" = "\(listing)" ]; then cat "\(directory.path)/\(file)"; exit 0; fi
+            if [ "$1" = "\(listing)" ]; then cat "\(directory.path)/\(file)"; exit \(tool == "lsof" ? lsofStatus : 0); fi
             \(failing == tool ? "echo '\(tool): permission denied' >&2; exit 1" : "exit 0")
             """)
         }
@@ -173,6 +174,22 @@ final class StandInTools {
         let captured = try CapturedInventory(path: target.path + "/snap").snapshot()
         #expect(captured.interfaces.count == 5)
         #expect(captured.missingSources.isEmpty)
+    }
+
+    /// lsof exits 1 with its listing when some file could not be listed: the capture keeps that
+    /// listing, as the live inventory does; an lsof that exits 1 with nothing is a failure.
+    @Test func captureKeepsTheListingOfAnLsofThatExits1() throws {
+        let complaining = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps, lsofStatus: 1)
+        let target = try TemporaryDirectory()
+        let (written, failed) = try complaining.tools.capture(into: target.path + "/snap")
+        #expect(written == ["ifconfig.txt", "netstat.txt", "lsof.txt", "ps.txt"] && failed.isEmpty, "\(failed)")
+        let captured = try CapturedInventory(path: target.path + "/snap").snapshot()
+        let live = try DarwinInventory(tools: complaining.tools, privileged: true).snapshot()
+        #expect(captured.holders == live.holders && captured.missingSources.isEmpty)
+        let silent = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: "", ps: Self.ps, lsofStatus: 1)
+        let (_, failedSilent) = try silent.tools.capture(into: target.path + "/empty")
+        #expect(failedSilent == ["lsof -nP (for lsof.txt)"])
+        #expect(!FileManager.default.fileExists(atPath: target.path + "/empty/lsof.txt"))
     }
 }
 

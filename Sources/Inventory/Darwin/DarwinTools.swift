@@ -61,14 +61,23 @@ public struct DarwinTools: Sendable {
                       stderr: String(decoding: outcome.errorOutput, as: UTF8.self))
     }
 
+    /// The listing a tool's run gave, or nil when it failed: its output when it exited 0, and
+    /// lsof's when it exited 1 with output, as it does when some file could not be listed (a
+    /// volume it cannot stat, a process gone meanwhile), with the rest listed.
+    public static func listing(of arguments: [String], _ output: Output) -> String? {
+        if output.status == 0 { return output.stdout }
+        return arguments.first == "lsof" && output.status == 1 && !output.stdout.isEmpty ? output.stdout : nil
+    }
+
     /// Captures every tool's output into `directory`, for `audit --from` here or elsewhere, each
-    /// file headed by its command line.
+    /// file headed by its command line; what each tool's output counts as is what the live
+    /// inventory takes (`listing(of:_:)`).
     /// Returns the files written; a tool that fails leaves its file out (and is reported).
     public func capture(into directory: String) throws -> (written: [String], failed: [String]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var written: [String] = [], failed: [String] = []
         for (file, arguments) in Self.captures {
-            guard let output = try? run(arguments), output.status == 0 else {
+            guard let output = try? run(arguments), let listing = Self.listing(of: arguments, output) else {
                 failed.append("\(arguments.joined(separator: " ")) (for \(file))")
                 continue
             }
@@ -76,7 +85,7 @@ public struct DarwinTools: Sendable {
             // prompt, so that the capture says what it covers: an lsof run without root sees
             // only its user's sockets.
             let prompt = geteuid() == 0 ? "#" : "$"
-            let text = "\(prompt) \(arguments.joined(separator: " "))\n" + output.stdout
+            let text = "\(prompt) \(arguments.joined(separator: " "))\n" + listing
             try Data(text.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(file)))
             written.append(file)
         }
@@ -99,13 +108,11 @@ public struct DarwinInventory: InventoryBackend, Sendable {
     public func snapshot() throws -> Snapshot {
         func output(_ arguments: [String], required: Bool) throws -> String? {
             let result = try tools.run(arguments)
-            guard result.status == 0 else {
-                // lsof exits 1 when some files could not be listed, with output still useful.
-                if arguments[0] == "lsof", !result.stdout.isEmpty { return result.stdout }
+            guard let listing = DarwinTools.listing(of: arguments, result) else {
                 if required { throw InventoryError("`\(arguments.joined(separator: " "))` failed (exit \(result.status)): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
                 return nil
             }
-            return result.stdout
+            return listing
         }
         let ifconfig = try output(["ifconfig", "-a", "-v"], required: true)
         let netstat = try output(["netstat", "-rn"], required: true)
