@@ -308,6 +308,20 @@ import Testing
         #expect(Self.feth(zsh)?.reason.contains("printed nothing") == false)
     }
 
+    /// A ps that selects processes (by pid, user, real group or terminal) lists only those:
+    /// ZeroTier's absence from it proves nothing, even with launchd in it; the same listing of
+    /// every process proves the pair orphaned.
+    @Test(arguments: ["ps -axww -o pid,comm -G staff", "ps -axww -o pid,comm -t ttys000", "ps -Tww -o pid,comm",
+                      "ps -axww -o pid,comm -p 1,88", "ps -axww -U root -o pid,comm"])
+    func aPsThatSelectsProcessesProvesNothingAbsent(command: String) {
+        let rows = ["  PID COMM", "    1 /sbin/launchd", "   88 /usr/sbin/syslogd"]
+        let selected = Self.assess(Self.zeroTierPair(then: command, rows: rows))
+        #expect(Self.feth(selected)?.state == .unknown, "\(command): \(Self.feth(selected)?.reason ?? "")")
+        #expect(!selected.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
+        let whole = Self.assess(Self.zeroTierPair(then: "ps -axww -o pid,comm", rows: rows))
+        #expect(Self.feth(whole)?.state == .orphaned, "\(Self.feth(whole)?.reason ?? "")")
+    }
+
     /// `ps -U www` names a user, not two `w`s.
     @Test func aUserNamedLikeWidthsIsNotAWidth() {
         let contents = CaptureReader.read(CaptureText(file: "p", text: "% ps -U www -o pid,command | grep -i zerotier\n 5120 /usr/bin/grep -i zerotier\n"))

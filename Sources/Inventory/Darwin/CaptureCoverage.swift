@@ -190,7 +190,7 @@ extension Section {
                     } else {
                         contents.addProcessListing(trusted(filter))
                     }
-                } else if !command.reshaping.isEmpty || command.value(of: "p") != nil || command.value(of: "U") != nil || command.value(of: "u") != nil {
+                } else if !command.reshaping.isEmpty || Self.psSelections.contains(where: { command.value(of: $0) != nil }) || command.hasOption("T") {
                     contents.addProcessListing(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
                                                         && !(command.arguments.first?.contains("a") ?? false)) {

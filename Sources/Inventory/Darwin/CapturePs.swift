@@ -296,6 +296,11 @@ extension Section {
 }
 
 extension Section {
+    /// The options with which macOS ps lists only the processes they select: by pid (`-p`), by
+    /// user (`-U`, `-u`), by real group (`-G`) or by terminal (`-t`; `-T`, which takes no value,
+    /// selects the terminal ps runs on).
+    static let psSelections: [Character] = ["p", "U", "u", "G", "t"]
+
     /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
     /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
     static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
