@@ -69,7 +69,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
     }
 
-    /// Dotted quad for IPv4; RFC 5952 form for IPv6 (lower case, longest zero run compressed).
+    /// Dotted quad for IPv4; for IPv6 the form iproute2 prints (glibc's `inet_ntop`): RFC 5952's
+    /// lower case with the first longest run of two or more zero groups compressed, and the last
+    /// 32 bits as a dotted quad in an IPv4-mapped address (`::ffff:10.1.2.3`) and in one whose
+    /// first 96 bits are zero but not its seventh group (`::192.0.2.2`, as a sit tunnel's).
     public var description: String {
         let zoneSuffix = zone.map { "%\($0)" } ?? ""
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") + zoneSuffix }
@@ -94,6 +97,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                 continue
             }
             if !text.isEmpty, !text.hasSuffix(":") { text += ":" }
+            if i == 6, bestStart == 0, bestLength == 6 || (bestLength == 5 && groups[5] == 0xffff) {
+                text += bytes[12...].map(String.init).joined(separator: ".")
+                break
+            }
             text += String(groups[i], radix: 16)
             i += 1
         }

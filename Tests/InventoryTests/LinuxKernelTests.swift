@@ -218,6 +218,31 @@ struct LinuxKernelTests {
         #expect(ours == expected)
     }
 
+    /// Each address of a tunnel reads as `ip -j addr show` prints it: family, local, peer,
+    /// prefix length and scope, IPv6 addresses holding an IPv4 address in their last 32 bits
+    /// included (`::ffff:10.1.2.3`, and `::192.0.2.2` as sit tunnels have).
+    @Test func addressesAgreeWithIproute2() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "orc0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "orc1", "mode", "tap")
+        for (address, device) in [("::ffff:10.1.2.3/128", "orc0"), ("::192.0.2.2/96", "orc0"), ("2001:db8::1:0:0:1/64", "orc0"),
+                                  ("fe80::1/64", "orc1"), ("10.77.0.1/24", "orc1"), ("fd00:0:0:1::1/64", "orc1")] {
+            try ns.ip("addr", "add", address, "dev", device, "nodad")
+        }
+        try ns.ip("addr", "add", "10.78.0.1", "peer", "10.78.0.2/32", "dev", "orc0")
+        func facts(_ address: [String: Any]) -> String {
+            ["family", "local", "address", "prefixlen", "scope"].map { "\(address[$0] ?? "-")" }.joined(separator: " ")
+        }
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "addr", "show").utf8)) as? [[String: Any]])
+        let ours = try ns.auditedInterfaces()
+        for device in ["orc0", "orc1"] {
+            let expected = (listed.first { $0["ifname"] as? String == device }?["addr_info"] as? [[String: Any]] ?? []).map(facts).sorted()
+            let found = (ours.first { $0["ifname"] as? String == device }?["addr_info"] as? [[String: Any]] ?? []).map(facts).sorted()
+            #expect(found == expected && expected.count >= 3, "\(device)")
+        }
+    }
+
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

@@ -409,11 +409,39 @@ enum Build {
     @Test(arguments: [
         ("10.8.0.1", "10.8.0.1"), ("::", "::"), ("::1", "::1"), ("fe80::1%utun3", "fe80::1%utun3"),
         ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),
-        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("::ffff:192.0.2.1", "::ffff:c000:201"),
+        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+        // An IPv4 address in the last 32 bits, as glibc's inet_ntop (and so iproute2) prints it.
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"), ("::ffff:c000:201", "::ffff:192.0.2.1"), ("::ffff:0:0", "::ffff:0.0.0.0"),
+        ("::192.0.2.2", "::192.0.2.2"), ("::1:2", "::0.1.0.2"), ("::0.0.1.0", "::100"), ("::ffff:0:102:304", "::ffff:0:102:304"),
+        ("64:ff9b::c000:201", "64:ff9b::c000:201"), ("0:0:0:0:0:1:0:0", "::1:0:0"), ("1::ffff:102:304", "1::ffff:102:304"),
     ])
     func addressesRoundTripInCanonicalForm(input: String, canonical: String) {
         #expect(IPAddress(input)?.description == canonical)
     }
+
+    #if canImport(Glibc)
+    /// Every IPv6 address is printed as glibc's inet_ntop prints it (iproute2's form): checked on
+    /// addresses made of zero, 0xffff and other groups in every mix, so that each rule of the form
+    /// (the first longest zero run, runs of one left alone, the dotted tails) is met many times.
+    @Test func ipv6TextIsInetNtopsText() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<8 {
+                switch UInt8.random(in: 0..<4, using: &generator) {
+                case 0, 1: bytes += [0, 0]
+                case 2: bytes += [0xff, 0xff]
+                default: bytes += [UInt8.random(in: 0...255, using: &generator), UInt8.random(in: 0...255, using: &generator)]
+                }
+            }
+            var text = [CChar](repeating: 0, count: 64)
+            _ = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &text, 64) }
+            let expected = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            #expect(IPAddress(bytes: bytes)?.description == expected, "\(bytes)")
+            #expect(IPAddress(expected)?.bytes == bytes, "\(expected)")
+        }
+    }
+    #endif
 
     @Test(arguments: ["", "1.2.3", "1.2.3.256", "1::2::3", "12345::", "g::1", "1.2.3.4.5"])
     func invalidAddressesAreRejected(text: String) {
