@@ -243,6 +243,40 @@ struct LinuxKernelTests {
         }
     }
 
+    /// Routes that name a nexthop object are read the same whether the kernel also writes the
+    /// object's device into them (`nexthop_compat_mode` 1, the default) or not (0): a split
+    /// default through an object shows under its tunnel, and a route through a group under each
+    /// member's device. (The kernel takes nexthop objects only on a device with carrier, and
+    /// drops them with their routes when the carrier goes, so these tunnels are held.)
+    @Test func routesThroughNexthopObjectsAreReadInEitherCompatMode() throws {
+        var seen: [String: [String]] = [:]
+        for mode in ["1", "0"] {
+            let ns = try TestNamespace()
+            defer { ns.remove() }
+            let set = try Shell.capture(["ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.ipv4.nexthop_compat_mode=\(mode)"])
+            try #require(set.status == 0, "nexthop_compat_mode cannot be set here: \(set.stderr)")
+            for device in ["nho0", "nho1"] {
+                try ns.hold(device)
+                try ns.ip("link", "set", device, "up")
+            }
+            try ns.ip("nexthop", "add", "id", "1", "dev", "nho0")
+            try ns.ip("nexthop", "add", "id", "2", "dev", "nho1")
+            try ns.ip("nexthop", "add", "id", "3", "group", "1,3/2")
+            for destination in ["0.0.0.0/1", "128.0.0.0/1"] { try ns.ip("route", "add", destination, "nhid", "1") }
+            try ns.ip("route", "add", "10.50.0.0/16", "nhid", "3")
+            let report = try ns.auditReport()
+            let interfaces = report["interfaces"] as? [[String: Any]] ?? []
+            for device in ["nho0", "nho1"] {
+                let routes = interfaces.first { $0["ifname"] as? String == device }?["routes"] as? [[String: Any]] ?? []
+                seen["\(device) in mode \(mode)"] = routes.compactMap { $0["dst"] as? String }.filter { !$0.contains(":") }.sorted()
+            }
+            #expect(interfaces.first { $0["ifname"] as? String == "nho0" }?["state"] as? String == "live")
+        }
+        #expect(seen["nho0 in mode 1"] == ["0.0.0.0/1", "10.50.0.0/16", "128.0.0.0/1"], "\(seen)")
+        #expect(seen["nho1 in mode 1"] == ["10.50.0.0/16"], "\(seen)")
+        #expect(seen["nho0 in mode 0"] == seen["nho0 in mode 1"] && seen["nho1 in mode 0"] == seen["nho1 in mode 1"], "\(seen)")
+    }
+
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

@@ -66,6 +66,7 @@ import Testing
         }
         _ = try? Replay.addAddressRequest(fromDumped: payload, sequence: 1)
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
+        if (try? NexthopMessage.decode(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodePacket(payload)) != nil { decoded += 1 }
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }

@@ -14,8 +14,18 @@ import TunwardenCore
 /// missed, and takes a fresh inventory.
 public struct LinuxEventDecoder {
     private var flagNames = FlagNames()
+    /// Whether routes of the namespace use nexthop objects: then a change to an object may
+    /// change where they go, which only a fresh inventory tells.
+    public var objectsInUse = false
 
     public init() {}
+
+    /// A notification whose meaning only a fresh inventory can give: a route that names a
+    /// nexthop object and nothing else of where it goes (`nexthop_compat_mode` 0), or a change
+    /// to a nexthop object while routes use them.
+    public struct NeedsFreshLook: Error, CustomStringConvertible {
+        public var description: String
+    }
 
     /// The changes one received datagram announces, in the order the kernel sent them.
     public mutating func changes(in datagram: [UInt8]) throws -> [FactChange] {
@@ -43,10 +53,16 @@ public struct LinuxEventDecoder {
                 ? .addressRemoved(index: Int(decoded.index), address) : .addressAdded(index: Int(decoded.index), address)
         case NetlinkType.newRoute, NetlinkType.delRoute:
             let decoded = try RouteMessage.decode(message.payload)
-            guard decoded.family == LinuxInventory.afInet || decoded.family == LinuxInventory.afInet6,
-                  let route = LinuxInventory.route(decoded) else { return nil }
+            guard decoded.family == LinuxInventory.afInet || decoded.family == LinuxInventory.afInet6 else { return nil }
+            if LinuxInventory.needsNexthopObject(decoded), let id = decoded.nexthopID {
+                throw NeedsFreshLook(description: "a route names nexthop object \(id) and nothing else of where it goes (nexthop_compat_mode 0)")
+            }
+            guard let route = LinuxInventory.route(decoded) else { return nil }
             if message.header.type == NetlinkType.delRoute { return .routeRemoved(route) }
             return message.header.flags & NetlinkFlags.replace != 0 ? .routeReplaced(route) : .routeAdded(route)
+        case NexthopMessage.newNexthop, NexthopMessage.deleteNexthop:
+            guard objectsInUse else { return nil }
+            throw NeedsFreshLook(description: "a nexthop object that routes may use changed")
         default:
             return nil
         }
@@ -91,6 +107,7 @@ public final class LinuxWatchSource {
     public func snapshot() throws -> Snapshot {
         let snapshot = try inventory.snapshot()
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
+        decoder.objectsInUse = snapshot.routes.contains { $0.nexthopObject != nil }
         return snapshot
     }
 
@@ -113,6 +130,8 @@ public final class LinuxWatchSource {
                 // The rest of what is queued is as stale as what was dropped.
                 while events.waitReadable(milliseconds: 0), (try? events.receive(into: &datagram)) != nil {}
                 return .lost("events were lost (ENOBUFS)")
+            } catch let fresh as LinuxEventDecoder.NeedsFreshLook {
+                return .lost(fresh.description)
             } catch {
                 return .lost("an event could not be read (\(error))")
             }

@@ -119,7 +119,7 @@ public struct LinuxInventory: InventoryBackend {
                         return route.family == family ? route : nil
                     }
                 }
-                return (Self.addressesByIndex(addresses), routes)
+                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client))
             }
         }
         // Links wait here until addresses, routes and holders are in, then go to the stream as
@@ -133,7 +133,7 @@ public struct LinuxInventory: InventoryBackend {
         func startStream(_ sideResult: SideResult) {
             addresses = sideResult.addresses
             // Next hops are named by the stream, from the links.
-            let routes = sideResult.routes.compactMap { Self.route($0) }
+            let routes = sideResult.routes.compactMap { Self.route($0, nexthops: sideResult.nexthops) }
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
             frame.namespaceNames = namespaceNames(for: sideResult.holders)
@@ -182,6 +182,17 @@ public struct LinuxInventory: InventoryBackend {
         }
         stream.finish(peerNamespaces: peers)
         return stream
+    }
+
+    /// The next hops of the nexthop objects `routes` name and nothing else of where they go
+    /// (`needsNexthopObject`), dumped over `client` only when some route does; none otherwise.
+    /// Throws when the objects cannot be had: those routes' devices would be unknown.
+    static func nexthops(for routes: [RouteMessage], client: RtnetlinkClient) throws -> [UInt32: [NextHop]] {
+        guard routes.contains(where: needsNexthopObject) else { return [:] }
+        let objects = try client.dump(operation: "RTM_GETNEXTHOP", request: { NexthopMessage.dumpRequest(sequence: $0) }) { message -> NexthopMessage? in
+            message.header.type == NexthopMessage.newNexthop ? try NexthopMessage.decode(message.payload) : nil
+        }
+        return nexthopTable(objects)
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a
@@ -275,13 +286,15 @@ public struct LinuxInventory: InventoryBackend {
         return id
     }
 
-    /// A socket in the inspected namespace subscribed to link, address and route changes, for a
-    /// watcher: every change there arrives on it as a message.
+    /// A socket in the inspected namespace subscribed to link, address, route and nexthop object
+    /// changes, for a watcher: every change there arrives on it as a message.
     public func eventSocket(receiveBuffer: Int32? = nil) throws -> NetlinkSocket {
         let socket = try socketInNamespace().socket
         if let receiveBuffer { socket.setReceiveBuffer(bytes: receiveBuffer) }
         try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
                               NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])
+        // Nexthop objects exist from Linux 5.3; a kernel without them has none to change.
+        try? socket.subscribe([NetlinkSocket.Group.nexthop])
         return socket
     }
 
@@ -376,6 +389,8 @@ struct FlagNames {
 private struct SideResult {
     var addresses: [Int: [InterfaceAddress]]
     var routes: [RouteMessage]
+    /// The next hops of the nexthop objects routes name alone (see `LinuxInventory.nexthops`).
+    var nexthops: [UInt32: [NextHop]]
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
     var foreignUppers: [Int: [String]]
@@ -397,14 +412,15 @@ private final class SideSocket: @unchecked Sendable {
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
     var foreign: [Int: [String]] = [:]
-    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage]), any Error> =
+    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]]), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
     /// Both results together; call only after the group was waited for.
     func result() -> Result<SideResult, any Error> {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
-            return SideResult(addresses: dumps.addresses, routes: dumps.routes, holders: holders, census: census, foreignUppers: foreign)
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, holders: holders, census: census,
+                              foreignUppers: foreign)
         }
     }
 }

@@ -83,9 +83,39 @@ extension LinuxInventory {
     /// RTNH_F_ONLINK.
     static let onlinkFlag: UInt32 = 0x4
 
+    /// Whether a route names a nexthop object and nothing else of where it goes, as routes are
+    /// dumped while `net.ipv4.nexthop_compat_mode` is 0: only the objects (`nexthopTable`) say.
+    static func needsNexthopObject(_ message: RouteMessage) -> Bool {
+        message.nexthopID != nil && message.outputInterface == nil && message.gateway == nil && message.nextHops.isEmpty
+    }
+
+    /// The next hops of each nexthop object, by id: a device and gateway object's one, a group's
+    /// those of its members with the members' weights, a blackhole's none. An id a group names
+    /// that is not among `objects` adds nothing.
+    static func nexthopTable(_ objects: [NexthopMessage]) -> [UInt32: [NextHop]] {
+        var single: [UInt32: NextHop] = [:]
+        for object in objects where !object.blackhole && object.members.isEmpty && (object.outputInterface != nil || object.gateway != nil) {
+            single[object.id] = NextHop(gateway: object.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: object.outputInterface.map(Int.init),
+                                        onlink: false)
+        }
+        var table = single.mapValues { [$0] }
+        // (The kernel takes no group as a member of another.)
+        for object in objects where !object.members.isEmpty {
+            table[object.id] = object.members.compactMap { member in
+                single[member.id].map { hop in
+                    var hop = hop
+                    hop.weight = member.weight
+                    return hop
+                }
+            }
+        }
+        return table
+    }
+
     /// The model route of a route message, its next hops not yet named (the engine, or a
-    /// `StreamedSnapshot`, names them from the links).
-    static func route(_ message: RouteMessage) -> Route? {
+    /// `StreamedSnapshot`, names them from the links). A route that names only a nexthop object
+    /// takes that object's next hops from `nexthops` (see `nexthopTable`).
+    static func route(_ message: RouteMessage, nexthops: [UInt32: [NextHop]] = [:]) -> Route? {
         // Cloned (cache) entries are not configuration.
         if message.flags & RouteMessage.cloned != 0 { return nil }
         let width = message.family == afInet ? 4 : 16
@@ -93,7 +123,9 @@ extension LinuxInventory {
         guard let address = IPAddress(bytes: destinationBytes),
               let destination = IPPrefix(address: address, length: Int(message.destinationLength)) else { return nil }
         var hops: [NextHop] = []
-        if message.nextHops.isEmpty {
+        if needsNexthopObject(message), let id = message.nexthopID {
+            hops = nexthops[id] ?? []
+        } else if message.nextHops.isEmpty {
             if message.outputInterface != nil || message.gateway != nil {
                 let index = message.outputInterface.map(Int.init)
                 hops.append(NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,

@@ -84,6 +84,8 @@ public final class NetlinkSocket: NetlinkTransport {
         public static let ipv4Route: UInt32 = 7
         public static let ipv6Address: UInt32 = 9
         public static let ipv6Route: UInt32 = 11
+        /// RTNLGRP_NEXTHOP (Linux 5.3); older kernels refuse it.
+        public static let nexthop: UInt32 = 32
     }
 
     /// Joins multicast groups: the kernel then sends this socket a message for every change in them.
