@@ -142,6 +142,10 @@ public struct NetworkInterface: Sendable, Equatable {
     public var masterName: String?
     /// The peer or underlying interface index (a veth's peer).
     public var link: Int?
+    /// Whether `link` comes from the kind's own data (a vxlan's IFLA_VXLAN_LINK) rather than
+    /// IFLA_LINK: it is the device underneath all the same, but the JSON's `link`, like `ip`'s,
+    /// holds IFLA_LINK alone. Not in the JSON schema.
+    public var linkFromKindData = false
     /// The namespace id `link` lives in, when not this namespace.
     public var linkNetnsID: Int32?
     public var hardwareAddress: String?

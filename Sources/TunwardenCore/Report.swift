@@ -77,7 +77,7 @@ public struct AuditReport: JSONRecord, Sendable {
                 json.field("mtu", interface.mtu)
                 json.field("group", interface.group)
                 json.field("master", interface.master)
-                json.field("link", interface.link)
+                json.field("link", interface.linkFromKindData ? nil : interface.link)
                 json.field("link_netnsid", interface.linkNetnsID)
                 json.field("peer", interface.peerName)
                 json.field("address", interface.hardwareAddress)

@@ -277,6 +277,30 @@ struct LinuxKernelTests {
         #expect(seen["nho0 in mode 0"] == seen["nho0 in mode 1"] && seen["nho1 in mode 0"] == seen["nho1 in mode 1"], "\(seen)")
     }
 
+    /// The JSON's `link` is ip's: IFLA_LINK (a macvlan's lower device, a veth's peer), and no
+    /// `link` for a vxlan, whose lower device ip shows only in its kind's data; the tap under
+    /// the vxlan is kept all the same, as the device the kernel deletes the vxlan with.
+    @Test func theLinkOfEachDeviceIsIproute2s() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        for tap in ["lnk0", "lnk1"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        try ns.ip("link", "add", "lnkvx", "type", "vxlan", "id", "10", "dev", "lnk0", "dstport", "4789")
+        try ns.ip("link", "add", "link", "lnk1", "name", "lnkmv", "type", "macvlan")
+        try ns.ip("link", "add", "lnkva", "type", "veth", "peer", "name", "lnkvb")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "link", "show").utf8)) as? [[String: Any]])
+        let ours = try ns.auditReport()
+        let all = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state", "--all"])
+        let interfaces = (try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        let names = Dictionary(uniqueKeysWithValues: interfaces.compactMap { entry in (entry["ifindex"] as? Int).map { ($0, entry["ifname"] as? String ?? "") } })
+        for device in ["lnkvx", "lnkmv", "lnkva", "lnkvb"] {
+            let theirs = listed.first { $0["ifname"] as? String == device }?["link"] as? String
+            let mine = (interfaces.first { $0["ifname"] as? String == device }?["link"] as? Int).map { names[$0] ?? "?" }
+            #expect(mine == theirs, "\(device)")
+        }
+        let tap = (ours["interfaces"] as? [[String: Any]] ?? []).first { $0["ifname"] as? String == "lnk0" }
+        #expect(tap?["state"] as? String == "suspect" && (tap?["state_reason"] as? String)?.contains("lnkvx") == true, "\(tap ?? [:])")
+    }
+
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

@@ -32,6 +32,7 @@ extension LinuxInventory {
             stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
             txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
+        interface.linkFromKindData = link.link == nil && link.vxlanLink != nil
         interface.xdpProgram = link.xdpProgramID
         interface.altNames = link.altNames.map(InterfaceName.text)
         return interface
