@@ -194,11 +194,13 @@ public enum RecreateCommands {
         // with them. The others go in an order in which each gateway is reachable when its route
         // is added.
         let made = routes.filter { $0.routeProtocol != .kernel && $0.nexthopObject == nil }
-        // A second route of the same prefix, type of service, table and metric was appended.
+        // A second route of the same prefix, sources, type of service, table and metric was appended.
         var keys: Set<String> = []
         for route in orderedByGateway(made, of: interface) {
-            let verb = keys.insert("\(route.destination) \(route.tos) \(route.table) \(route.metric ?? 0)").inserted ? "add" : "append"
+            let key = "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
+            let verb = keys.insert(key).inserted ? "add" : "append"
             var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
+            if let source = route.source { add += " from \(source)" }
             let multipath = route.nextHops.count > 1
             if !multipath {
                 if let gateway = route.nextHops.first?.gateway { add += " via \(gateway)" }

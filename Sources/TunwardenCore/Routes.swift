@@ -43,7 +43,7 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     public var scope: RouteScope?
     /// Every next hop; a single-path route has exactly one. Empty for blackhole and similar types.
     public var nextHops: [NextHop]
-    /// Set when the route's next hops are a nexthop object (RTA_NH_ID) this snapshot did not resolve.
+    /// The nexthop object (RTA_NH_ID) the route names; its next hops are that object's.
     public var nexthopObject: UInt32?
     /// The route's flags as BSD netstat prints them (`UGcIg`), for a macOS route; not part of the
     /// JSON schema. `I` marks a route scoped to its interface, which general traffic never takes.
@@ -56,10 +56,13 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     /// recreate commands, not part of the JSON schema.
     public var kernelMetrics: [UInt16: UInt32] = [:]
     public var congestionControl: String?
-    /// The type of service the route is for (`tos`), its realms (RTA_FLOW: from in the high 16
-    /// bits, to in the low) and an IPv6 route's preference (RTA_PREF: 0 medium, 1 high, 3 low).
-    /// Kept for the recreate commands, not part of the JSON schema.
+    /// The type of service the route is for (`tos`, in the JSON when not 0), its realms
+    /// (RTA_FLOW: from in the high 16 bits, to in the low) and an IPv6 route's preference
+    /// (RTA_PREF: 0 medium, 1 high, 3 low); the last two are kept for the recreate commands and
+    /// are not part of the JSON schema.
     public var tos: UInt8 = 0
+    /// The sources an IPv6 source-specific route is for (`from`, RTA_SRC); nil for any.
+    public var source: IPPrefix?
     public var realms: UInt32?
     public var preference: UInt8?
 
@@ -98,6 +101,8 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     public func write(to json: inout JSONWriter) {
         json.object { json in
             json.field("dst", destination.description)
+            json.field("from", source?.description)
+            json.field("tos", tos == 0 ? nil : "0x" + (tos < 0x10 ? "0" : "") + String(tos, radix: 16))
             json.field("type", type.name)
             json.field("table", table.name)
             json.field("metric", metric)

@@ -301,6 +301,28 @@ struct LinuxKernelTests {
         #expect(tap?["state"] as? String == "suspect" && (tap?["state_reason"] as? String)?.contains("lnkvx") == true, "\(tap ?? [:])")
     }
 
+    /// Routes told apart only by their type of service or, in IPv6, by the sources they are for
+    /// (`from`) are told apart in the report as `ip -j route` tells them apart.
+    @Test func routesForATypeOfServiceOrSourcesAreToldApart() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.hold("tosd0")
+        try ns.ip("link", "set", "tosd0", "up")
+        for tos in ["0x10", "0x08"] { try ns.ip("route", "add", "10.96.0.0/16", "dev", "tosd0", "tos", tos) }
+        try ns.ip("route", "add", "10.96.0.0/16", "dev", "tosd0")
+        for source in ["2001:db8:1::/48", "2001:db8:2::/48"] { try ns.ip("-6", "route", "add", "2001:db8:300::/48", "from", source, "dev", "tosd0") }
+        func keys(_ routes: [[String: Any]]) -> [String] {
+            routes.filter { ($0["dst"] as? String)?.hasPrefix("10.96.") == true || ($0["dst"] as? String)?.hasPrefix("2001:db8:300") == true }
+                .map { "\($0["dst"] ?? "") from \($0["from"] ?? "-") tos \($0["tos"] ?? "-")" }.sorted()
+        }
+        var theirs: [[String: Any]] = []
+        for family in ["-4", "-6"] {
+            theirs += try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip(family, "-j", "route", "show").utf8)) as? [[String: Any]])
+        }
+        let ours = try ns.auditedInterfaces().first { $0["ifname"] as? String == "tosd0" }?["routes"] as? [[String: Any]] ?? []
+        #expect(keys(ours) == keys(theirs) && keys(ours).count == 5, "\(keys(ours)) vs \(keys(theirs))")
+    }
+
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

@@ -145,6 +145,9 @@ extension LinuxInventory {
         route.kernelMetrics = message.metrics
         route.congestionControl = message.congestionControl
         route.tos = message.tos
+        if message.sourceLength > 0, let bytes = message.source, let address = IPAddress(bytes: bytes) {
+            route.source = IPPrefix(address: address, length: Int(message.sourceLength))
+        }
         route.realms = message.realms
         route.preference = message.preference
         return route

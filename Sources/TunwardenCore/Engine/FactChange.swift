@@ -38,8 +38,8 @@ extension Route {
         let hops: [String]
     }
 
-    /// Family, table, destination, metric and type: what a replacing route (NLM_F_REPLACE)
-    /// replaces every route of.
+    /// Family, table, destination (with the sources and type of service it is for), metric and
+    /// type: what a replacing route (NLM_F_REPLACE) replaces every route of.
     public struct BaseIdentity: Hashable, Sendable {
         let destination: String
         let table: String
@@ -52,7 +52,8 @@ extension Route {
     }
 
     public var baseIdentity: BaseIdentity {
-        BaseIdentity(destination: "\(family.rawValue) \(destination)", table: "\(table)", metric: metric ?? 0, type: "\(type)")
+        BaseIdentity(destination: "\(family.rawValue) \(destination) from \(source.map(\.description) ?? "any") tos \(tos)", table: "\(table)",
+                     metric: metric ?? 0, type: "\(type)")
     }
 }
 
