@@ -94,20 +94,46 @@ public enum RawSockets {
     /// not be read: then which devices they use is unknown.
     public static func uses(namespaceFD: Int32?, procRoot: String = "/proc", readDevice: @escaping DeviceReader = RawSockets.readDevice,
                             askKernel: Bool = true) -> Result<Found, SocketUse.Unreadable> {
+        // One trip into the namespace for the socket raw_diag is asked through and every
+        // listing: while the link dump keeps both cores busy, each trip's thread can wait a
+        // whole time slice to run.
+        let every = Listing.allCases
+        let enter = { () -> (diagnostics: Result<NetlinkSocket, any Error>?, files: [NamespaceProcFile.Opened]) in
+            (askKernel ? Result { try NetlinkSocket(netlinkProtocol: NetlinkSocket.socketDiagnostics) } : nil,
+             NamespaceProcFile.open(every.map(\.rawValue), procRoot: procRoot))
+        }
+        let entered: (diagnostics: Result<NetlinkSocket, any Error>?, files: [NamespaceProcFile.Opened])
+        if let namespaceFD {
+            do {
+                entered = try NamespaceThread.run(in: namespaceFD, enter)
+            } catch {
+                return .failure(SocketUse.Unreadable(description: "cannot enter the namespace to list its raw and ping sockets: \(error)"))
+            }
+        } else {
+            entered = enter()
+        }
+        let texts: [Listing: [UInt8]?]
+        switch NamespaceProcFile.read(entered.files) {
+        case let .success(read): texts = Dictionary(uniqueKeysWithValues: zip(every, read))
+        case let .failure(problem): return .failure(problem)
+        }
         var found = Found()
         var listings: [Listing] = [.icmp, .icmp6]
-        if askKernel {
-            switch fromDiagnostics(namespaceFD: namespaceFD) {
+        switch entered.diagnostics {
+        case let .success(socket)?:
+            switch fromDiagnostics(client: RtnetlinkClient(transport: socket)) {
             case let .success((sockets, unlisted)):
                 for socket in sockets { found.add(describe(raw: socket), device: Int(socket.boundInterface), address: socket.localAddress) }
                 listings += unlisted
             case let .failure(problem): return .failure(problem)
             }
-        } else {
+        case let .failure(error)?:
+            return .failure(SocketUse.Unreadable(description: "cannot open a socket-diagnostics socket in the namespace: \(error)"))
+        case nil:
             listings += [.raw, .raw6]
         }
         let listed: [Listed]
-        switch read(listings, namespaceFD: namespaceFD, procRoot: procRoot) {
+        switch parse(listings.map { ($0, texts[$0] ?? nil) }, procRoot: procRoot) {
         case let .success(sockets): listed = sockets.filter { $0.inode != 0 }
         case let .failure(problem): return .failure(problem)
         }
@@ -145,20 +171,9 @@ public enum RawSockets {
 
     // MARK: the kernel's lists
 
-    /// The raw sockets (inode 0 left out) of each family `raw_diag` lists in the namespace, and
-    /// the listings to read instead for each family it cannot list (not built: the dump answers
-    /// ENOENT, or EOPNOTSUPP or EAFNOSUPPORT).
-    static func fromDiagnostics(namespaceFD: Int32?) -> Result<(sockets: [SocketDiagnostics.Socket], unlisted: [Listing]), SocketUse.Unreadable> {
-        let client: RtnetlinkClient
-        do {
-            client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NetlinkSocket.socketDiagnostics))
-        } catch {
-            return .failure(SocketUse.Unreadable(description: "cannot open a socket-diagnostics socket in the namespace: \(error)"))
-        }
-        return fromDiagnostics(client: client)
-    }
-
-    /// `fromDiagnostics(namespaceFD:)` through `client`.
+    /// The raw sockets (inode 0 left out) of each family `raw_diag` lists in the namespace of
+    /// `client`'s socket, and the listings to read instead for each family it cannot list (not
+    /// built: the dump answers ENOENT, or EOPNOTSUPP or EAFNOSUPPORT).
     static func fromDiagnostics(client: RtnetlinkClient) -> Result<(sockets: [SocketDiagnostics.Socket], unlisted: [Listing]), SocketUse.Unreadable> {
         var sockets: [SocketDiagnostics.Socket] = []
         var unlisted: [Listing] = []
@@ -186,19 +201,22 @@ public enum RawSockets {
     /// listing the kernel does not have (no IPv6).
     static func read(_ listings: [Listing], namespaceFD: Int32?, procRoot: String) -> Result<[Listed], SocketUse.Unreadable> {
         switch NamespaceProcFile.read(listings.map(\.rawValue), namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(texts):
-            var sockets: [Listed] = []
-            for (listing, text) in zip(listings, texts) {
-                guard let text else { continue }
-                switch parse(text, listing: listing) {
-                case let .success(found): sockets += found
-                case let .failure(problem):
-                    return .failure(SocketUse.Unreadable(description: "\(procRoot)/thread-self/net/\(listing.rawValue) is not understood (\(problem.description))"))
-                }
-            }
-            return .success(sockets)
-        case let .failure(problem): return .failure(problem)
+        case let .success(texts): parse(Array(zip(listings, texts)), procRoot: procRoot)
+        case let .failure(problem): .failure(problem)
         }
+    }
+
+    /// The sockets in the texts of `listings` (nil: a listing the kernel does not have), in order.
+    static func parse(_ listings: [(Listing, [UInt8]?)], procRoot: String) -> Result<[Listed], SocketUse.Unreadable> {
+        var sockets: [Listed] = []
+        for case let (listing, text?) in listings {
+            switch parse(text, listing: listing) {
+            case let .success(found): sockets += found
+            case let .failure(problem):
+                return .failure(SocketUse.Unreadable(description: "\(procRoot)/thread-self/net/\(listing.rawValue) is not understood (\(problem.description))"))
+            }
+        }
+        return .success(sockets)
     }
 
     /// The sockets in the text of a listing: a header whose columns start `sl local_address` and
