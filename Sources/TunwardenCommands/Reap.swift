@@ -21,7 +21,7 @@ public struct Reap: ParsableCommand {
         attached since the plan, the kernel says EBUSY and the device is skipped), and renames each \
         multi-queue device to a private name so that no attach by its old name can reach it. The last \
         check also looks again for what the fence cannot stop (sockets bound to it or to an address \
-        only it has, multicast groups and packet-socket memberships held on it, devices stacked \
+        only it has, raw and ping sockets included, multicast groups and packet-socket memberships held on it, devices stacked \
         on it, routes that depend on it, an XDP program, a tc redirect to it or to its shared tc block, an nftables fwd, dup \
         or chain hooked on it, an iptables TEE --oif to it). Whatever \
         fails the last check is restored and left out (a multi-queue device gets back the addresses, \

@@ -86,8 +86,19 @@ public struct HolderScan: Sendable, Equatable {
     /// How many sockets bound to no device are bound to each specific local address, by its bytes
     /// (4 for IPv4, IPv4-mapped IPv6 included; 16 for IPv6): a server listening on an address only
     /// one device has (`dnsmasq --bind-interfaces`) serves through that device, and deleting it
-    /// deletes the address.
+    /// deletes the address. Raw and ping sockets count here too (`rawAddressSockets` says which
+    /// they are), so whatever asks whether a socket is bound to an address sees them.
     public var addressSockets: [[UInt8]: Int] = [:]
+    /// The raw and ICMP ("ping") sockets bound to each ifindex (Linux: SO_BINDTODEVICE or
+    /// SO_BINDTOIFINDEX: `ping -I tap0`, keepalived's VRRP socket, systemd-networkd's ICMPv6
+    /// socket for one link), each in words with the process holding it where that is known
+    /// (`a raw IPv4 socket (protocol 112, VRRP) of keepalived[812]`): use without a tun
+    /// descriptor, which deleting the device takes away.
+    public var rawSockets: [Int: [String]] = [:]
+    /// The raw and ping sockets bound to no device but to a specific local address, by the
+    /// address's bytes as `addressSockets` has them, each in words as in `rawSockets`: they are
+    /// among the sockets `addressSockets` counts.
+    public var rawAddressSockets: [[UInt8]: [String]] = [:]
     /// Traffic-control `mirred` actions a filter uses that send packets to each ifindex (Linux:
     /// `tc … action mirred egress redirect dev tap0`): another device's traffic depends on it.
     public var redirects: [Int: Int] = [:]
@@ -104,8 +115,9 @@ public struct HolderScan: Sendable, Equatable {
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.
     public var forwardsUnknown: String?
-    /// Why the kernel's lists of sockets bound to devices could not be read (nil: they were):
-    /// then which device a socket uses is unknown, and no tun/tap is proven unused.
+    /// Why the kernel's lists of sockets bound to devices could not be read, or a raw or ping
+    /// socket's device could not be asked of its holder (nil: they were, and it could): then
+    /// which device a socket uses is unknown, and no tun/tap is proven unused.
     public var socketsUnknown: String?
 
     public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
@@ -132,17 +144,23 @@ public struct SocketLists: Sendable, Equatable {
     public var packetMemberships: [Int: Int]
     public var multicastGroups: [Int: [String]]
     public var addressSockets: [[UInt8]: Int]
+    /// `HolderScan.rawSockets`.
+    public var raw: [Int: [String]]
+    /// `HolderScan.rawAddressSockets`.
+    public var rawAddresses: [[UInt8]: [String]]
 
     public init(packet: [Int: Int] = [:], bound: [Int: Int] = [:], packetMemberships: [Int: Int] = [:],
-                multicastGroups: [Int: [String]] = [:], addressSockets: [[UInt8]: Int] = [:]) {
+                multicastGroups: [Int: [String]] = [:], addressSockets: [[UInt8]: Int] = [:],
+                raw: [Int: [String]] = [:], rawAddresses: [[UInt8]: [String]] = [:]) {
         (self.packet, self.bound, self.packetMemberships) = (packet, bound, packetMemberships)
         (self.multicastGroups, self.addressSockets) = (multicastGroups, addressSockets)
+        (self.raw, self.rawAddresses) = (raw, rawAddresses)
     }
 
     /// Whether anything in these lists ties a socket to the device with this index (its own
     /// addresses' sockets aside, which `Heuristics.socketsOnOwnAddresses` finds).
     public func ties(_ index: Int) -> Bool {
-        packet[index] != nil || bound[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil
+        packet[index] != nil || bound[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil || raw[index] != nil
     }
 }
 
@@ -150,10 +168,11 @@ extension HolderScan {
     /// The socket lists this scan carries.
     public var socketLists: SocketLists {
         get { SocketLists(packet: packetSockets, bound: boundSockets, packetMemberships: packetMemberships,
-                          multicastGroups: multicastGroups, addressSockets: addressSockets) }
+                          multicastGroups: multicastGroups, addressSockets: addressSockets, raw: rawSockets, rawAddresses: rawAddressSockets) }
         set {
             (packetSockets, boundSockets, packetMemberships) = (newValue.packet, newValue.bound, newValue.packetMemberships)
             (multicastGroups, addressSockets) = (newValue.multicastGroups, newValue.addressSockets)
+            (rawSockets, rawAddressSockets) = (newValue.raw, newValue.rawAddresses)
         }
     }
 }

@@ -2,7 +2,7 @@
 import CLinuxShims
 import Foundation
 import Glibc
-import Inventory
+@testable import Inventory
 import Netlink
 import Testing
 import TestSupport
@@ -643,6 +643,60 @@ struct ReaperSafetyTests {
         #expect(byName["abs0"]?.outcome == .skipped && byName["abs0"]?.detail?.contains("bound to its address 10.43.0.1") == true, "\(results)")
         #expect(byName["abs1"]?.outcome == .deleted, "\(results)")
         #expect(try links(ns).values.contains { $0.name == Array("abs0".utf8) })
+    }
+
+    /// A raw socket bound to a target after the plan (a VRRP daemon started on it) uses it: no
+    /// socket list the kernel has here shows its device, and the last look, asking the process
+    /// that holds it, gives the target back, naming the socket; the other target goes.
+    @Test func aRawSocketBoundToATargetAfterThePlanKeepsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["rsklate0", "rsklate1"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tap") }
+        let plan = try plan(ns)
+        #expect(Set(plan.items.map(\.ifname)) == ["rsklate0", "rsklate1"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            _ = try? ns.python("""
+                import socket, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"rsklate0")
+                print("ready", flush=True); time.sleep(3600)
+                """)
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "raw")
+        let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(byName["rsklate0"]?.outcome == .skipped, "\(results)")
+        #expect(byName["rsklate0"]?.detail?.contains("a raw IPv4 socket (protocol 112, VRRP) of python3[") == true
+            && byName["rsklate0"]?.detail?.contains("is now bound to it") == true, "\(results)")
+        #expect(byName["rsklate1"]?.outcome == .deleted, "\(results)")
+        #expect(try links(ns).values.contains { $0.name == Array("rsklate0".utf8) })
+    }
+
+    /// A raw socket whose device cannot be read (the process refuses pidfd_getfd: no
+    /// CAP_SYS_PTRACE, a seccomp filter) may be bound to any device: every tap nobody holds is
+    /// unknown, saying which socket and why, and no plan holds one. Asked for real, the same
+    /// socket, bound to nothing, changes nothing: the tap is an orphan again.
+    @Test func aRawSocketWhoseDeviceCannotBeReadLeavesEveryTapUnknown() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "rskunk0", "mode", "tap")
+        let holder = try ns.python("""
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+            print("ready", flush=True); time.sleep(3600)
+            """)
+        var inventory = LinuxInventory(namespaceName: ns.name)
+        inventory.readSocketDevice = { _ in .refused("pidfd_getfd: Operation not permitted") }
+        let snapshot = try inventory.snapshot()
+        let verdict = Heuristics.assess(snapshot).interfaces.first { $0.interface.name == "rskunk0" }
+        #expect(verdict?.state == .unknown, "\(verdict?.reason ?? "-")")
+        #expect(verdict?.reason.contains("a raw IPv4 socket (protocol 112, VRRP) of python3[\(holder.processIdentifier)] cannot be asked which device it is bound to: pidfd_getfd: Operation not permitted") == true,
+                "\(verdict?.reason ?? "-")")
+        let blind = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                  policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(blind.items.isEmpty, "\(blind.items.map(\.ifname))")
+        #expect(try plan(ns).items.map(\.ifname) == ["rskunk0"])
     }
 
     /// A target moved to another namespace after the last look (`ip link set … netns`) vanishes

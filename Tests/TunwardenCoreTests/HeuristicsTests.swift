@@ -130,6 +130,36 @@ enum Build {
         #expect(!a.findings.contains { $0.reapable })
     }
 
+    /// Raw and ping sockets bound to a tap, or to an address only it has, make it suspect; the
+    /// reason names each kind of socket and its process, and apart from them counts the other
+    /// sockets on the address. On an address another device has too, they hold nothing back.
+    @Test func rawAndPingSocketsKeepATapFromBeingOrphaned() {
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        scan.rawSockets = [7: ["a raw IPv4 socket (protocol 112, VRRP) of keepalived[812]"],
+                           8: ["an ICMP echo (ping) socket of ping[900]", "a raw IPv6 socket (protocol 58, ICMPv6) of systemd-network[640]"]]
+        let ten91: [UInt8] = [10, 9, 1, 1], ten92: [UInt8] = [10, 9, 2, 1], shared: [UInt8] = [10, 9, 3, 1]
+        scan.rawAddressSockets = [ten91: ["a raw IPv4 socket (protocol 1, ICMP) of probe[77]"], ten92: ["an ICMP echo (ping) socket of ping[901]"],
+                                  shared: ["an ICMP echo (ping) socket of ping[902]"]]
+        scan.addressSockets = [ten91: 1, ten92: 3, shared: 1]
+        var taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap),
+                    Build.tun(10, "tap10", kind: .tap), Build.tun(11, "tap11", kind: .tap), Build.tun(12, "tap12", kind: .tap)]
+        taps[2].addresses = [InterfaceAddress(local: IPAddress("10.9.1.1")!, prefixLength: 24, scope: "global")]
+        taps[3].addresses = [InterfaceAddress(local: IPAddress("10.9.2.1")!, prefixLength: 24, scope: "global")]
+        for tap in [4, 5] { taps[tap].addresses = [InterfaceAddress(local: IPAddress("10.9.3.1")!, prefixLength: 24, scope: "global")] }
+        let a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: taps, routes: [], holders: scan))
+        let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
+        #expect(verdicts["tap7"]?.state == .suspect)
+        #expect(verdicts["tap7"]?.reason == "a raw IPv4 socket (protocol 112, VRRP) of keepalived[812] is bound to it (SO_BINDTODEVICE or SO_BINDTOIFINDEX: `ping -I`, a VRRP daemon such as keepalived, "
+            + "a router-advertisement or DHCP client): a process uses it without a tun descriptor", "\(verdicts["tap7"]?.reason ?? "")")
+        #expect(verdicts["tap8"]?.reason.hasPrefix("an ICMP echo (ping) socket of ping[900] and 1 more are bound to it (SO_BINDTODEVICE") == true, "\(verdicts["tap8"]?.reason ?? "")")
+        #expect(verdicts["tap9"]?.reason == "a raw IPv4 socket (protocol 1, ICMP) of probe[77] is bound to its address 10.9.1.1, which no other device has, "
+            + "and deleting it deletes the address: a process uses it without a tun descriptor", "\(verdicts["tap9"]?.reason ?? "")")
+        #expect(verdicts["tap10"]?.reason.hasPrefix("2 sockets are bound to its address 10.9.2.1, which no other device has (a server listening on it, as dnsmasq --bind-interfaces does), "
+            + "and deleting it deletes the address; an ICMP echo (ping) socket of ping[901] is bound to its address 10.9.2.1") == true, "\(verdicts["tap10"]?.reason ?? "")")
+        #expect(verdicts["tap11"]?.state == .orphaned && verdicts["tap12"]?.state == .orphaned)
+        #expect(Set(a.findings.filter(\.reapable).compactMap(\.ifname)) == ["tap11", "tap12"])
+    }
+
     /// nftables statements that send packets to a tap make it suspect; one whose device is known
     /// only as packets come makes every tap nothing else marks unknown.
     @Test func nftablesForwardsKeepATapFromBeingOrphaned() {

@@ -14,9 +14,9 @@ import TunwardenCore
 /// The kernel lists a namespace's sockets through NETLINK_SOCK_DIAG (what `ss` reads), each with
 /// the ifindex it is bound to. A netlink socket answers for the namespace it was made in, so one
 /// is made there. Sockets no process holds (inode 0: TIME_WAIT and FIN_WAIT2 leftovers, orphaned
-/// connections) are left out. Raw and ICMP ("ping") sockets are not listed this way on every kernel and
-/// are not looked for; nor is a UDP socket given a device but never bound to a port, which the
-/// kernel lists nowhere (it receives nothing).
+/// connections) are left out. Raw and ICMP ("ping") sockets are not listed this way on every
+/// kernel: `RawSockets` finds them. Not looked for: a UDP socket given a device but never bound
+/// to a port, which the kernel lists nowhere (it receives nothing).
 public enum BoundSockets {
     static let inet: UInt8 = 2, inet6: UInt8 = 10
     static let tcp: UInt8 = 6, udp: UInt8 = 17, udpLite: UInt8 = 136
@@ -125,7 +125,8 @@ public enum BoundSockets {
 
 /// The sockets that tie processes to devices without a tun descriptor: packet sockets
 /// (`PacketSockets`), sockets bound with SO_BINDTODEVICE or to a device's address
-/// (`BoundSockets`), and multicast memberships (`MulticastMemberships`).
+/// (`BoundSockets`, and `RawSockets` for raw and ping sockets), and multicast memberships
+/// (`MulticastMemberships`).
 public enum SocketUse {
     /// Why a list could not be read.
     public struct Unreadable: Error, CustomStringConvertible {
@@ -141,8 +142,9 @@ public enum SocketUse {
     /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
     /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
     /// them).
-    public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String) {
-        switch lists(namespaceFD: namespaceFD, procRoot: procRoot) {
+    public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String,
+                            readDevice: @escaping RawSockets.DeviceReader = RawSockets.readDevice) {
+        switch lists(namespaceFD: namespaceFD, procRoot: procRoot, readDevice: readDevice) {
         case let .success(lists): scan.socketLists = lists
         case let .failure(problem): scan.socketsUnknown = problem.description
         }
@@ -169,9 +171,12 @@ public enum SocketUse {
 
     /// The socket lists of the namespace behind `namespaceFD` (nil: this process's own): packet
     /// sockets and their memberships (`PacketSockets`), sockets bound to a device or an address
-    /// (`BoundSockets`), multicast groups joined on each device (`MulticastMemberships`), each by
-    /// ifindex or address; `Unreadable` when any list could not be had.
-    public static func lists(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<SocketLists, Unreadable> {
+    /// (`BoundSockets`; raw and ping ones through `RawSockets`, asking `readDevice` for the
+    /// device of those the kernel lists without it, and counted in `addressSockets` too),
+    /// multicast groups joined on each device (`MulticastMemberships`), each by ifindex or
+    /// address; `Unreadable` when any list could not be had.
+    public static func lists(namespaceFD: Int32?, procRoot: String = "/proc",
+                             readDevice: @escaping RawSockets.DeviceReader = RawSockets.readDevice) -> Result<SocketLists, Unreadable> {
         var lists = SocketLists()
         switch PacketSockets.counts(namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(found): (lists.packet, lists.packetMemberships) = (found.bound, found.memberships)
@@ -179,6 +184,12 @@ public enum SocketUse {
         }
         switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(found): (lists.bound, lists.addressSockets) = (found.devices, found.addresses)
+        case let .failure(problem): return .failure(problem)
+        }
+        switch RawSockets.uses(namespaceFD: namespaceFD, procRoot: procRoot, readDevice: readDevice) {
+        case let .success(found):
+            (lists.raw, lists.rawAddresses) = (found.devices, found.addresses)
+            for (address, sockets) in found.addresses { lists.addressSockets[address, default: 0] += sockets.count }
         case let .failure(problem): return .failure(problem)
         }
         switch MulticastMemberships.socketGroups(namespaceFD: namespaceFD, procRoot: procRoot) {

@@ -17,6 +17,8 @@ public struct LinuxInventory: InventoryBackend {
     public var procRoot = "/proc"
     /// The file holding this boot's id, which is part of a namespace's identity.
     var bootIDPath = "/proc/sys/kernel/random/boot_id"
+    /// Asks which device a raw or ping socket a process holds is bound to (see `RawSockets`).
+    var readSocketDevice: RawSockets.DeviceReader = RawSockets.readDevice
 
     public init(namespaceName: String? = nil) {
         self.namespaceName = namespaceName
@@ -86,9 +88,10 @@ public struct LinuxInventory: InventoryBackend {
         // 15 ms of waiting, with the lock's waiter spinning on the core the decoder needs.
         group.enter()
         let namespaceDirectory = self.namespaceDirectory
+        let readSocketDevice = self.readSocketDevice
         Thread.detachNewThread {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot)
+            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot, readDevice: readSocketDevice)
             side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names.

@@ -167,7 +167,8 @@ extension LinuxReaper {
                 var dependents: [Int32: String]
                 let redirects: TrafficRedirects.Found
                 do {
-                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets, client: client)
+                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets,
+                                                         rawAddressSockets: sockets.rawAddresses, client: client)
                     redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
@@ -367,9 +368,10 @@ extension LinuxReaper {
     /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
     /// `sharedRoutes`); this is what changed since. Also, first, sockets bound to an address
     /// only targets have (`addressSockets`, by address: see `HolderScan.addressSockets`), whose
-    /// deletion deletes the address under them (`Heuristics.socketsOnOwnAddresses`). Throws when
-    /// a dump cannot be had.
-    static func dependentRoutes(of targets: Set<Int32>, addressSockets: [[UInt8]: Int] = [:], client: RtnetlinkClient) throws -> [Int32: String] {
+    /// deletion deletes the address under them (`Heuristics.socketsOnOwnAddresses`), the raw and
+    /// ping sockets among them named from `rawAddressSockets`. Throws when a dump cannot be had.
+    static func dependentRoutes(of targets: Set<Int32>, addressSockets: [[UInt8]: Int] = [:], rawAddressSockets: [[UInt8]: [String]] = [:],
+                                client: RtnetlinkClient) throws -> [Int32: String] {
         let inet: UInt8 = 2, inet6: UInt8 = 10, main: UInt32 = 254
         var owners: [[UInt8]: Set<Int32>] = [:]
         // Addresses a device that stays has too: they stay, and so do their routes.
@@ -391,7 +393,7 @@ extension LinuxReaper {
         for (address, sockets) in addressSockets where sockets > 0 {
             guard let holders = owners[address], let text = IPAddress(bytes: address) else { continue }
             for target in holders where found[target] == nil {
-                found[target] = Heuristics.socketUse(SocketLists(), index: Int(target), ownAddresses: [(text, sockets)], now: true)
+                found[target] = Heuristics.socketUse(SocketLists(rawAddresses: rawAddressSockets), index: Int(target), ownAddresses: [(text, sockets)], now: true)
             }
         }
         // The route dump starts over (and empties what it found) before each try, the first

@@ -282,10 +282,14 @@ final class NamespaceFacts {
             // And those whose sockets, redirects or forwards changed (found by index), and those
             // with an address whose sockets changed.
             let (wasBound, isBound) = (holderIndex.scan.addressSockets, scan.addressSockets)
-            dirtyTunsHaving(Set(Set(wasBound.keys).union(isBound.keys).filter { wasBound[$0] != isBound[$0] }))
+            let (wasRaw, isRaw) = (holderIndex.scan.rawAddressSockets, scan.rawAddressSockets)
+            dirtyTunsHaving(Set(Set(wasBound.keys).union(isBound.keys).filter { wasBound[$0] != isBound[$0] })
+                .union(Set(wasRaw.keys).union(isRaw.keys).filter { wasRaw[$0] != isRaw[$0] }))
             let (was, now) = (holderIndex.scan.socketLists, scan.socketLists)
             for index in Set(was.packetMemberships.keys).union(now.packetMemberships.keys).union(was.multicastGroups.keys).union(now.multicastGroups.keys)
-            where was.packetMemberships[index] != now.packetMemberships[index] || was.multicastGroups[index] != now.multicastGroups[index] {
+                .union(was.raw.keys).union(now.raw.keys)
+            where was.packetMemberships[index] != now.packetMemberships[index] || was.multicastGroups[index] != now.multicastGroups[index]
+                || was.raw[index] != now.raw[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             for index in Set(holderIndex.scan.packetSockets.keys).union(scan.packetSockets.keys)

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -29,9 +29,10 @@ extension Heuristics {
 
     /// Why sockets tie the device with ifindex `index` to a process, in words (nil when none do):
     /// packet sockets bound to it or with a membership on it, sockets bound to it with
-    /// SO_BINDTODEVICE, multicast groups joined on it, and `ownAddresses`, addresses only it has
-    /// that sockets are bound to (see `socketsOnOwnAddresses`). The reaper's last look says it the
-    /// same way.
+    /// SO_BINDTODEVICE, raw and ping sockets bound to it (each named, with its process where
+    /// known), multicast groups joined on it, and `ownAddresses`, addresses only it has that
+    /// sockets are bound to (see `socketsOnOwnAddresses`; the raw and ping sockets among them
+    /// named from `lists.rawAddresses`). The reaper's last look says it the same way.
     public static func socketUse(_ lists: SocketLists, index: Int, ownAddresses: [(address: IPAddress, sockets: Int)] = [], now: Bool = false) -> String? {
         var parts: [String] = []
         let are = { (count: Int) in count == 1 ? " is" : "s are" }
@@ -43,12 +44,23 @@ extension Heuristics {
         if let bound = lists.bound[index], bound > 0 {
             parts.append("\(bound) socket\(are(bound))\(now) bound to it (SO_BINDTODEVICE or a link-local address on it: a server that listens only on it; or AF_XDP: a program that takes its packets from the driver)")
         }
+        if let raw = lists.raw[index], let first = raw.first {
+            parts.append("\(first)\(raw.count > 1 ? " and \(raw.count - 1) more" : "") \(raw.count == 1 ? "is" : "are")\(now) bound to it "
+                + "(SO_BINDTODEVICE or SO_BINDTOIFINDEX: `ping -I`, a VRRP daemon such as keepalived, a router-advertisement or DHCP client)")
+        }
         if let groups = lists.multicastGroups[index], let first = groups.first {
             let more = groups.count > 1 ? " and \(groups.count - 1) more" : ""
             parts.append("a socket\(now) holds multicast group \(first)\(more) on it (IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP: an mDNS responder, a DHCPv6 or router-advertisement server)")
         }
         for (address, sockets) in ownAddresses {
-            parts.append("\(sockets) socket\(are(sockets))\(now) bound to its address \(address), which no other device has (a server listening on it, as dnsmasq --bind-interfaces does), and deleting it deletes the address")
+            let raw = lists.rawAddresses[address.bytes] ?? []
+            let others = sockets - raw.count
+            if others > 0 {
+                parts.append("\(others) socket\(are(others))\(now) bound to its address \(address), which no other device has (a server listening on it, as dnsmasq --bind-interfaces does), and deleting it deletes the address")
+            }
+            if let first = raw.first {
+                parts.append("\(first)\(raw.count > 1 ? " and \(raw.count - 1) more" : "") \(raw.count == 1 ? "is" : "are")\(now) bound to its address \(address), which no other device has, and deleting it deletes the address")
+            }
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ") + ": a process uses it without a tun descriptor"
     }
