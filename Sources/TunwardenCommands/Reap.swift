@@ -207,7 +207,9 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
         let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired)
-        let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
+        // (Routes removed from a utun or tuntaposx device delete no interface.)
+        let deletions = Set(plan.items.filter { $0.action == .deleteInterface }.map(\.ifname))
+        let deleted = results.count { $0.outcome == .deleted && deletions.contains($0.ifname) }
         if keepState, deleted > 0 {
             do {
                 try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)

@@ -6,7 +6,7 @@ import Testing
 /// tuntaposx's `tunN` and `tapN` (the tun/tap kext of older OpenVPN and Tunnelblick setups) in
 /// pastes: the kext's status line in each block, `open (pid N)` or `closed`, says whether a
 /// process uses the interface. An open one is live and held by that pid; the routes into a closed
-/// one lead nowhere.
+/// one lead nowhere and may be planned away; the interface itself is never planned for deletion.
 @Suite struct CaptureTuntaposxTests {
     /// An OpenVPN client's tun0 whose block ends with `status` (none when nil), and a split
     /// default into it beside en0's default, as `ifconfig -a` and `netstat -rn -f inet` print
@@ -78,35 +78,73 @@ import Testing
     }
 
     /// `closed`: nothing reads what goes into tun0, so its split default blackholes every packet
-    /// (critical) and its other routes are dead.
-    @Test func aClosedTunsRoutesLeadNowhere() throws {
+    /// (critical), its other routes are dead, and the plan removes the routes, never tun0.
+    @Test func aClosedTunsRoutesLeadNowhereAndArePlannedAwayButTheTunStays() throws {
         let assessment = CapturePasteTests.assess(Self.openVPN(status: "closed"))
         let tun0 = try Self.verdict(assessment)
         #expect(tun0.state == .orphaned && tun0.holders.isEmpty && tun0.holdersKnown)
         #expect(tun0.reason.contains("no process has /dev/tun0 open") && tun0.reason.contains("`ifconfig tun0 destroy` cannot remove"), "\(tun0.reason)")
         #expect(assessment.status == .critical)
         let split = try #require(assessment.findings.first { $0.id == FindingID.splitDefault }, "\(assessment.findings.map(\.evidence))")
-        #expect(split.severity == .critical && split.ifname == "tun0")
+        #expect(split.severity == .critical && split.reapable && split.ifname == "tun0")
         #expect(split.routes?.map { $0.destination.description } == ["0.0.0.0/1", "128.0.0.0/1"])
         #expect(split.evidence.contains("into tun0, which is closed (its ifconfig status line says no process has /dev/tun0 open)"), "\(split.evidence)")
         let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute }, "\(assessment.findings.map(\.evidence))")
-        #expect(dead.severity == .warning && dead.evidence.contains("route -n delete -host 10.8.0.1"), "\(dead.evidence)")
+        #expect(dead.severity == .warning && dead.reapable && dead.evidence.contains("route -n delete -host 10.8.0.1"), "\(dead.evidence)")
         // One finding per route: the split's pieces are not dead-tunnel-routes as well.
         #expect(assessment.findings.filter { $0.id == FindingID.deadTunnelRoute }.count == 1)
+
+        let plan = Self.plan(assessment)
+        #expect(plan.items.count == 1 && plan.excluded.isEmpty)
+        let item = try #require(plan.items.first)
+        #expect(item.action == .removeRoutes && item.ifname == "tun0" && item.onMacOS)
+        let commands = DarwinCommands.reap(item).map { $0.joined(separator: " ") }
+        #expect(commands == ["route -n delete -net 0.0.0.0/1 10.8.0.5", "route -n delete -net 128.0.0.0/1 10.8.0.5",
+                             "route -n delete -host 10.8.0.1 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
+        #expect(!commands.contains { $0.contains("destroy") })
+        #expect(ReapPlan.describe(item, now: Date(), conditional: true).hasPrefix("Would remove 4 routes into closed tun tun0: "))
+        // The JSON plan gives macOS's commands, and those that would put the routes back.
+        let json = String(decoding: ReapReport(plan: plan, results: nil).json(pretty: false), as: UTF8.self)
+        #expect(json.contains(#""commands":["route -n delete -net 0.0.0.0/1 10.8.0.5""#) && json.contains(#""recreate":["route -n add -net 0.0.0.0/1 10.8.0.5""#), "\(json)")
+        // Even a finding that calls it a reapable orphan (as a Linux tun's would) plans no deletion.
+        let asking = assessment.adding([Finding(id: FindingID.orphanedTun, severity: .warning, ifname: "tun0", reapable: true, evidence: "orphaned")])
+        #expect(Self.plan(asking).items.map(\.action) == [.removeRoutes])
+        // --only tap leaves it out; --protect keeps it.
+        let onlyTap = ReapPlan.make(assessment, observations: Observations(), namespaceKey: "k", policy: ReapPolicy(minimumAge: 0, onlyKinds: [.tap]),
+                                    now: assessment.snapshot.takenAt)
+        #expect(onlyTap.items.isEmpty && onlyTap.excluded.map(\.ifname) == ["tun0"])
     }
 
-    /// A general default route into a closed tun is critical as one into a gone tunnel is, with
-    /// en0's scoped default beside it or with none: the default-via-tunnel warning, about a
-    /// tunnel that carries the default, is not raised for one that carries nothing.
+    /// The grace period of a closed tun's routes counts from when it was first seen closed, not
+    /// from when it was first seen: they became stale when OpenVPN closed /dev/tun0.
+    @Test func theRoutesOfAClosedTunWaitForTheMinimumAgeFromWhenItClosed() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let open = CapturePasteTests.assess(Self.openVPN(status: "open (pid 4242)"))
+        let closed = CapturePasteTests.assess(Self.openVPN(status: "closed"))
+        var observations = Observations()
+        observations.record(open, namespace: "k", at: now - 2000)
+        observations.record(closed, namespace: "k", at: now - 300)
+        let young = ReapPlan.make(closed, observations: observations, namespaceKey: "k", policy: ReapPolicy(minimumAge: 900), now: now)
+        #expect(young.items.isEmpty && young.excluded == [ReapExclusion(ifname: "tun0", reason: .tooYoung(reapableAt: now + 600))])
+        let old = ReapPlan.make(closed, observations: observations, namespaceKey: "k", policy: ReapPolicy(minimumAge: 900), now: now + 600)
+        #expect(old.items.map(\.ifname) == ["tun0"])
+    }
+
+    /// A general default route into a closed tun is critical as one into a gone tunnel is, and
+    /// the plan removes it by its gateway, with en0's scoped default beside it or with none: the
+    /// default-via-tunnel warning, about a tunnel that carries the default, is not raised for
+    /// one that carries nothing.
     @Test(arguments: ["default            192.168.2.1        UGScIg                en0\n", ""])
-    func aDefaultRouteIntoAClosedTunIsCritical(scoped: String) throws {
+    func aDefaultRouteIntoAClosedTunIsCriticalAndPlannedAway(scoped: String) throws {
         let text = Self.openVPN(status: "closed").replacingOccurrences(of: "default            192.168.2.1        UGScg                 en0\n",
                                                                        with: "default            10.8.0.5           UGSc                 tun0\n" + scoped)
         let assessment = CapturePasteTests.assess(text)
         let gone = try #require(assessment.findings.first { $0.id == FindingID.splitDefault && $0.routes?.contains { $0.destination.length == 0 } == true },
                                 "\(assessment.findings.map(\.evidence))")
-        #expect(gone.severity == .critical && gone.evidence.hasPrefix("The IPv4 default route leaves through tun0, which is closed"), "\(gone.evidence)")
+        #expect(gone.severity == .critical && gone.reapable && gone.evidence.hasPrefix("The IPv4 default route leaves through tun0, which is closed"), "\(gone.evidence)")
         #expect(!assessment.findings.contains { $0.id == FindingID.defaultViaTunnel }, "\(assessment.findings.map(\.evidence))")
+        let commands = Self.plan(assessment).items.flatMap(DarwinCommands.reap).map { $0.joined(separator: " ") }
+        #expect(commands.contains("route -n delete default 10.8.0.5") && !commands.contains { $0.contains("destroy") }, "\(commands)")
     }
 
     /// Docker's tap1 (docker-tuntap-osx), open: live, held by the process ps names; no lsof is
@@ -163,6 +201,7 @@ import Testing
         let kept = CapturePasteTests.assess(Self.openVPN(status: "closed", filter: "grep -A3 tun0"))
         #expect(try Self.verdict(kept).state == .orphaned)
         #expect(kept.findings.first { $0.id == FindingID.splitDefault }?.severity == .critical)
+        #expect(Self.plan(kept).items.map(\.ifname) == ["tun0"])
         let cut = CapturePasteTests.assess(Self.openVPN(status: nil, filter: "grep -A1 tun0"))
         let tun0 = try Self.verdict(cut)
         #expect(tun0.state == .unknown && tun0.reason.hasPrefix("no status line in its ifconfig block (`ifconfig | grep -A1 tun0` may have left lines of it out)"),

@@ -36,8 +36,8 @@ extension Heuristics {
     /// Open is live, held by that pid, named from the capture's ps as a utun's holder is. Closed
     /// is orphaned: nothing reads what is sent into it, so the routes into it lead nowhere, as a
     /// gone tunnel's do (see `splitDefaultFindings`). Either way the interface is the kext's,
-    /// which `ifconfig tunN destroy` cannot remove: no rule plans to delete it. A block without
-    /// the status line leaves the holder unknown.
+    /// which `ifconfig tunN destroy` cannot remove: no rule plans to delete it, only to remove
+    /// the routes into a closed one. A block without the status line leaves the holder unknown.
     static func judgeTuntaposx(_ interface: NetworkInterface, device: TuntaposxDevice, routes: [Route], snapshot: Snapshot) -> AssessedInterface {
         let node = "/dev/\(interface.name)"
         var holders: [Holder] = []

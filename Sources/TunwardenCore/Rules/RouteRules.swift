@@ -3,10 +3,10 @@ import Foundation
 extension FindingRules {
     /// The findings about routes.
     static let routes: [FindingRule] = [
-        FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: nil, scope: .snapshot,
-                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap"),
-        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: nil, scope: .snapshot,
-                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap"),
+        FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: .removeRoutes, scope: .snapshot,
+                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap, which are reapable"),
+        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: .removeRoutes, scope: .snapshot,
+                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
                     summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
     ]
@@ -16,7 +16,9 @@ extension FindingRules {
 extension Heuristics {
     /// Split defaults, and on macOS every route into a tunnel that leads nowhere: one that is
     /// gone, or a tuntaposx device that is closed (nobody has /dev/tunN open). The routes into a
-    /// closed one are judged as a gone tunnel's (see `judgeTuntaposx`).
+    /// closed one are judged as a gone tunnel's, and since the interface is still there to
+    /// remove them from, those findings are reapable: the plan removes the routes, never the
+    /// interface (see `judgeTuntaposx`).
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let goneDefaults = goneDefaultFindings(snapshot)
         let closed = snapshot.platform == .darwin ? closedTuntaposx(in: interfaces.lazy.map(\.interface)) : []
@@ -140,13 +142,13 @@ extension Heuristics {
                 }
             } else if whole {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
+                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: closedHere,
                     evidence: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), \(leadsNowhere(name, closed: closedHere)): \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
                     routes: routes
                 ))
             } else {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
+                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: closedHere,
                     evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), \(leadsNowhere(name, closed: closedHere)): that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
                     routes: routes
                 ))
@@ -163,7 +165,8 @@ extension Heuristics {
     /// (`closed`) into a tuntaposx device nobody has open, beside any split default into it:
     /// what they send is blackholed too (a corporate VPN's 10/8 and 172.16/12 after it died).
     /// Link-local and interface-scoped rows, which the kernel keeps per interface and which say
-    /// nothing of where traffic goes, are left out; nil when none is left.
+    /// nothing of where traffic goes, are left out; nil when none is left. Into a closed device
+    /// the finding is reapable: the plan removes these routes from it.
     static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot, closed: Bool = false) -> Finding? {
         guard snapshot.platform == .darwin, isTunnelName(name) else { return nil }
         let routes = routes.filter { route in
@@ -181,7 +184,7 @@ extension Heuristics {
             return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
         }.joined(separator: "; ")
         return Finding(
-            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
+            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: closed,
             evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
             routes: routes
         )
@@ -251,7 +254,7 @@ extension Heuristics {
                 nowhere = "which no longer exist or are closed (\(closedOnes.joined(separator: ", ")): no process has \(closedOnes.count == 1 ? "its device" : "their devices") open), and no default route of \(familyName) leaves through an interface that works"
             }
             findings.append(Finding(
-                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: false,
+                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: !closedOnes.isEmpty,
                 evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), \(nowhere): every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
                 routes: general
             ))
