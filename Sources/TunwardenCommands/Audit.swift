@@ -32,7 +32,9 @@ public struct Audit: ParsableCommand {
                     a tap with a macvlan on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)
 
-        On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too.
+        On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too, and \
+        tuntaposx's tun and tap (tun0 to tun15, tap0 to tap15) by the status line of their ifconfig block: \
+        open (pid N) is live, closed leaves the routes into it leading nowhere.
 
         Findings: \(FindingID.all.joined(separator: ", ")). The JSON schema is in README.md.
 

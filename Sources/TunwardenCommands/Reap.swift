@@ -66,7 +66,7 @@ public struct Reap: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "With --dry-run, plan for a captured macOS snapshot (a directory of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, or one pasted file; - for standard input) and print the exact commands.",
-        discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied. Only what the capture proves is planned: a feth pair needs ifconfig and ps, not lsof.",
+        discussion: "Nothing is ever executed for a capture. A capture has no history, so the grace period is not applied. Only what the capture proves is planned: a feth pair needs ifconfig and ps, not lsof, and the routes into a closed tuntaposx tun or tap need ifconfig and netstat.",
         valueName: "path"))
     public var from: String?
 
@@ -207,7 +207,9 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
         let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired)
-        let deleted = results.count { $0.outcome == .deleted && $0.kind != .utun }
+        // (Routes removed from a utun or tuntaposx device delete no interface.)
+        let deletions = Set(plan.items.filter { $0.action == .deleteInterface }.map(\.ifname))
+        let deleted = results.count { $0.outcome == .deleted && deletions.contains($0.ifname) }
         if keepState, deleted > 0 {
             do {
                 try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)

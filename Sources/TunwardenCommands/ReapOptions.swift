@@ -12,7 +12,7 @@ public struct ReapOptions: ParsableArguments {
     public var protect: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Only remove interfaces of this kind: tun or tap; for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
+        "Only remove interfaces of this kind: tun or tap (on macOS, the routes into closed tuntaposx ones); for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
     public var only: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))

@@ -143,6 +143,9 @@ public enum Heuristics {
 
     /// Judges one tunnel-style interface: the interface-scope rules, whose findings go to `findings`.
     static func judge(_ interface: NetworkInterface, routes: [Route], context: JudgingContext, findings: inout [Finding]) -> AssessedInterface {
+        if let device = interface.tuntaposx {
+            return judgeTuntaposx(interface, device: device, routes: routes, snapshot: context.snapshot)
+        }
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
                                   sourced: routesSourced(from: interface, bySource: context.routesBySource,
                                                          heldElsewhere: { context.addressElsewhere($0, interface.index) }),
@@ -188,7 +191,9 @@ public enum Heuristics {
                 evidence: "The capture's lsof covers only part of the processes (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not cover, not by nobody. Capture `sudo lsof -nP` for every holder."
             ))
         } else if !snapshot.holders.complete, snapshot.platform != .darwin || snapshot.missingSources.isEmpty,
-                  counts.holderDevices > 0 {
+                  // (On macOS lsof names only utuns' holders: a tuntaposx device's own status
+                  // line names its opener, and says so when it has none.)
+                  (snapshot.platform == .darwin ? counts.utun : counts.holderDevices) > 0 {
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
                 evidence: "Holders could not be read (\(snapshot.holders.incompleteReason ?? "scan incomplete")), so no device without a visible holder is called orphaned. "
@@ -309,7 +314,8 @@ public enum Heuristics {
     static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String], sourced: [Route],
                            ownAddressSockets: [(address: IPAddress, sockets: Int)] = [],
                            masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
-        guard judgesAlone(interface.kind) else { return nil }
+        // (A macOS tuntaposx tun or tap is judged by its status line, see `judgeTuntaposx`.)
+        guard judgesAlone(interface.kind), interface.tuntaposx == nil else { return nil }
         let (holders, elsewhere) = index.split(interface.name)
         var verdict: (InterfaceState, String)
         switch interface.kind {

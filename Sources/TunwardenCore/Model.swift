@@ -89,6 +89,24 @@ public struct TunDetails: Decodable, JSONRecord, Sendable, Equatable {
     }
 }
 
+/// What the ifconfig block of a macOS tuntaposx interface (`tunN`, `tapN`: the tun/tap kext of
+/// older OpenVPN and Tunnelblick setups) says of its character device, `/dev/tunN` or
+/// `/dev/tapN`. The kext answers SIOCGIFSTATUS with `open (pid N)` while a process has the device
+/// open and `closed` otherwise, and ifconfig prints that answer as a line of the block. The
+/// device's opener is what uses the interface, and this line names it: unlike a utun's holder,
+/// it needs no lsof.
+public enum TuntaposxDevice: Sendable, Equatable {
+    /// `open (pid N)`: process N opened the device, and the kext still counts it open (the
+    /// descriptor may since have passed to a process N forked).
+    case open(pid: Int32)
+    /// `closed`: no process has the device open, so nothing reads what is sent into the
+    /// interface.
+    case closed
+    /// The block has no status line: a filtered or cut listing, or a driver that prints none.
+    /// `because` says why the block may lack lines, when the capture shows it.
+    case unstated(because: String?)
+}
+
 /// Traffic counters, for "idle since" judgements.
 public struct TrafficCounters: Decodable, JSONRecord, Sendable, Equatable {
     public var rxPackets: UInt64
@@ -173,6 +191,10 @@ public struct NetworkInterface: Sendable, Equatable {
     /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
     /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
     public var agentDescriptions: [String] = []
+    /// For a macOS tuntaposx `tunN` or `tapN`: what its ifconfig block says of the character
+    /// device that keeps it in use. Nil for every other interface (a Linux tun or tap is
+    /// described by `tun`). Not in the JSON schema: the verdict's reason and holders carry it.
+    public var tuntaposx: TuntaposxDevice?
 
     public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
                 operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,

@@ -15,9 +15,10 @@ public struct ReapPolicy: Sendable, Equatable {
         self.onlyKinds = onlyKinds
     }
 
-    /// The kinds a reap ever acts on: tun and tap devices on Linux; on macOS feth pairs, and the
-    /// link-local routes of idle utuns. Every other kind is reported and never reaped, so an
-    /// `onlyKinds` naming one would select nothing.
+    /// The kinds a reap ever acts on: tun and tap devices on Linux; on macOS feth pairs, the
+    /// link-local routes of idle utuns, and the routes into closed tuntaposx tun and tap devices
+    /// (never those devices). Every other kind is reported and never reaped, so an `onlyKinds`
+    /// naming one would select nothing.
     public static let removableKinds: [InterfaceKind] = [.tun, .tap, .utun, .feth]
 
     /// The removable kinds that exist only on macOS: on Linux they can be planned for a capture,
@@ -29,7 +30,8 @@ public struct ReapPolicy: Sendable, Equatable {
 public enum ReapAction: String, Sendable, Equatable {
     /// Delete the interface; its routes and addresses go with it.
     case deleteInterface = "delete-interface"
-    /// Remove the listed routes; the interface stays (a macOS utun cannot be destroyed).
+    /// Remove the listed routes; the interface stays (a macOS utun or tuntaposx device cannot be
+    /// destroyed).
     case removeRoutes = "remove-routes"
 }
 
@@ -47,6 +49,10 @@ public struct ReapItem: Sendable, Equatable {
     public var holders: [Holder] = []
 
     public var ifname: String { interface.name }
+
+    /// Whether the item is carried out with macOS's tools (`DarwinCommands`): it is a utun's,
+    /// a feth's or a tuntaposx device's.
+    public var onMacOS: Bool { interface.kind == .utun || interface.kind == .feth || interface.tuntaposx != nil }
 }
 
 /// An orphan that is not a target, and why.
@@ -97,8 +103,10 @@ public struct ReapPlan: Sendable, Equatable {
     ///
     /// Only reapable findings whose rule deletes the interface (`orphaned-tun`, `orphaned-feth`),
     /// on interfaces in state `orphaned` with their holders known, are candidates; so an interface
-    /// whose holders are unknown is never a target. A rule that removes routes (`utun-hoard`) plans
-    /// its routes instead.
+    /// whose holders are unknown is never a target, and neither is a macOS tuntaposx device,
+    /// which its kext owns. A rule that removes routes (`utun-hoard`; `split-default` and
+    /// `dead-tunnel-route` into a closed tuntaposx device) plans its routes instead, one item per
+    /// interface with the routes of every such finding.
     public static func make(_ assessment: Assessment, observations: Observations, namespaceKey: String,
                             policy: ReapPolicy, now: Date) -> ReapPlan {
         let reapable = Dictionary(
@@ -126,21 +134,38 @@ public struct ReapPlan: Sendable, Equatable {
             }
             return true
         }
-        for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle {
+        for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle
+            && entry.interface.tuntaposx == nil {
             guard let finding = reapable[entry.interface.name] else { continue }
             let since = observations.observation(of: entry.interface, in: namespaceKey)?.orphanedSince ?? now
             guard admits(entry.interface, since: since) else { continue }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
         }
-        // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum age.
+        // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum
+        // age. Closed tuntaposx devices: the routes into them, once closed for the minimum age.
+        // A second finding about an interface already planned adds its routes to that item.
+        var planned: [Int: Int] = [:]
+        var refused = Set<Int>()
         for finding in assessment.findings where finding.reapable && FindingRules.rule(finding.id)?.reap == .removeRoutes {
             let routes = finding.routes ?? []
-            for entry in assessment.interfaces where entry.interface.kind == .utun {
+            for entry in assessment.interfaces
+            where entry.interface.kind == .utun || (entry.interface.tuntaposx == .closed && entry.state == .orphaned) {
                 let own = routes.filter { route in route.nextHops.contains { $0.interfaceName == entry.interface.name } }
-                guard !own.isEmpty else { continue }
-                // An idle utun's age counts from when it was first seen.
-                let since = observations.observation(of: entry.interface, in: namespaceKey)?.firstSeen ?? now
-                guard admits(entry.interface, since: since) else { continue }
+                guard !own.isEmpty, !refused.contains(entry.interface.index) else { continue }
+                if let item = planned[entry.interface.index] {
+                    items[item].routes += own.filter { !items[item].routes.contains($0) }
+                    items[item].evidence += " " + finding.evidence
+                    continue
+                }
+                // An idle utun's age counts from when it was first seen; a closed device's from
+                // when it was first seen closed.
+                let observation = observations.observation(of: entry.interface, in: namespaceKey)
+                let since = (entry.interface.kind == .utun ? observation?.firstSeen : observation?.orphanedSince) ?? now
+                guard admits(entry.interface, since: since) else {
+                    refused.insert(entry.interface.index)
+                    continue
+                }
+                planned[entry.interface.index] = items.count
                 items.append(ReapItem(action: .removeRoutes, interface: entry.interface, evidence: finding.evidence, orphanedSince: nil,
                                       routes: own, holders: entry.holders))
             }
@@ -152,6 +177,9 @@ public struct ReapPlan: Sendable, Equatable {
     /// its routes 0.0.0.0/1, 128.0.0.0/1 go with it".
     public static func describe(_ item: ReapItem, now: Date, conditional: Bool) -> String {
         let interface = item.interface
+        if item.action == .removeRoutes, interface.tuntaposx != nil {
+            return "\(conditional ? "Would remove" : "Removing") \(item.routes.count) route\(item.routes.count == 1 ? "" : "s") into closed \(interface.kind.rawValue) \(interface.name): \(item.routes.map(\.display).joined(separator: ", ")); \(interface.name) itself stays, since tuntaposx's kext owns it"
+        }
         if item.action == .removeRoutes {
             let holders = item.holders.isEmpty ? "its holder" : item.holders.map(\.display).joined(separator: " and ")
             return "\(conditional ? "Would remove" : "Removing") \(item.routes.count) link-local route\(item.routes.count == 1 ? "" : "s") of idle \(interface.kind.rawValue) \(interface.name): \(item.routes.map(\.display).joined(separator: ", ")); the \(interface.kind.rawValue) itself stays until \(holders) closes it"

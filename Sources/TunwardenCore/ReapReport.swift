@@ -177,7 +177,7 @@ public struct ReapReport: JSONRecord, Sendable {
         self.repairs = repairs.isEmpty ? nil : repairs
         self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
         self.plan = plan.items.map { item in
-            let darwin = item.interface.kind == .utun || item.interface.kind == .feth
+            let darwin = item.onMacOS
             return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
                                 orphanedSince: item.orphanedSince, addresses: item.interface.addresses, routes: item.routes,
                                 commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil,

@@ -4,7 +4,7 @@ import Testing
 @testable import Reaper
 import Storage
 import TestSupport
-import TunwardenCore
+@testable import TunwardenCore
 
 /// Stand-in macOS tools: each prints its recorded output and logs the arguments it was called with.
 final class StandInTools {
@@ -144,6 +144,50 @@ final class StandInTools {
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0.outcome) })
         #expect(byName == ["feth8846": .skipped, "feth3846": .skipped, "utun0": .deleted, "utun1": .deleted, "utun2": .skipped])
         #expect(!standIns.changes().contains { $0.hasPrefix("ifconfig") })
+    }
+
+    /// A closed tuntaposx tun0 on the live system: reap removes the routes into it with `route -n
+    /// delete` and never runs `ifconfig tun0 destroy` (tuntaposx's kext owns tun0), not even for
+    /// a plan that asks for it; once a process has opened tun0 again, its routes are left alone.
+    @Test func aClosedTunsRoutesAreRemovedAndTheTunIsNeverDestroyed() throws {
+        let ifconfig = """
+        lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384 index 1
+        \tinet 127.0.0.1 netmask 0xff000000
+        en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500 index 6
+        \tinet 192.168.2.20 netmask 0xffffff00 broadcast 192.168.2.255
+        \tstatus: active
+        tun0: flags=8851<UP,POINTOPOINT,RUNNING,SIMPLEX,MULTICAST> mtu 1500 index 21
+        \tinet 10.8.0.6 --> 10.8.0.5 netmask 0xffffffff
+        \tclosed
+        """
+        let netstat = """
+        Routing tables
+        Internet:
+        Destination Gateway Flags Netif Expire
+        0/1 10.8.0.5 UGSc tun0
+        default 192.168.2.1 UGScg en0
+        128.0/1 10.8.0.5 UGSc tun0
+        """
+        let lsof = "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n"
+        let standIns = try StandInTools(ifconfig: ifconfig, netstat: netstat, lsof: lsof, ps: Self.ps)
+        let planned = try plan(standIns)
+        #expect(planned.items.map(\.action) == [.removeRoutes] && planned.items.map(\.ifname) == ["tun0"])
+        let tun0 = try #require(planned.items.first).interface
+        var asking = planned
+        asking.items.append(ReapItem(action: .deleteInterface, interface: tun0, evidence: "closed", routes: []))
+        let journal = Journal(path: standIns.directory.path + "/journal.jsonl")
+        let results = try DarwinReaper(tools: standIns.tools, privileged: true).execute(asking, journal: journal, runID: "t")
+        #expect(standIns.changes() == ["route -n delete -net 0.0.0.0/1 10.8.0.5", "route -n delete -net 128.0.0.0/1 10.8.0.5"])
+        #expect(results.filter { $0.outcome == .deleted }.count == 1 && results.filter { $0.outcome == .skipped }.count == 1, "\(results)")
+        let intent = try #require(try journal.read().first { $0.type == .intent && $0.ifname == "tun0" })
+        #expect(intent.recreate == ["route -n add -net 0.0.0.0/1 10.8.0.5", "route -n add -net 128.0.0.0/1 10.8.0.5"])
+
+        // OpenVPN opened tun0 again: the plan made while it was closed changes nothing.
+        let reopened = try StandInTools(ifconfig: ifconfig.replacingOccurrences(of: "\tclosed", with: "\topen (pid 4242)"), netstat: netstat, lsof: lsof, ps: Self.ps)
+        let skipped = try DarwinReaper(tools: reopened.tools, privileged: true)
+            .execute(planned, journal: Journal(path: reopened.directory.path + "/journal.jsonl"), runID: "t")
+        #expect(skipped.map(\.outcome) == [.skipped] && skipped.first?.detail == "no longer closed, or its routes gone, since the plan was made")
+        #expect(reopened.changes().isEmpty)
     }
 
     @Test func aFailingCommandIsReportedWithItsError() throws {

@@ -54,7 +54,7 @@ extension Section {
                                                             || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position)
                                                             || Self.routeRowEnd(text, position, strict: true, limit: range.upperBound) != nil)
             }
-            if Self.isBodyWord(text[position]) { return false }
+            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) { return false }
             // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
             // line of its own, unindented: when the next line is indented again, the block goes on.
             return !continuesWrappedLine(at: position)
@@ -68,6 +68,17 @@ extension Section {
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
         return end
+    }
+
+    /// Whether the line at `position` is nothing but a tuntaposx status line (`open (pid 4242)`,
+    /// `closed`): a body line of a block whose paste lost its tab indents.
+    func isDeviceStatusLine(_ position: Int) -> Bool {
+        let end = lineEnd(position)
+        switch end - position {
+        case 1: return text[position] == "closed"
+        case 3: return text[position] == "open" && text[position + 1] == "(pid" && text[position + 2].hasSuffix(")")
+        default: return false
+        }
     }
 
     /// Whether the unindented line at `position` is the tail of a wrapped body line: short, not
@@ -141,6 +152,7 @@ extension Section {
         if let command, !command.reshaping.isEmpty || !command.unread.isEmpty
             || !command.filters.allSatisfy({ $0.certainlyShows(word: "inet") && $0.certainlyShows(word: "inet6") || Self.keepsUtunBlocks($0, of: command) }) {
             entry.addressesPartial = true
+            entry.linesMayBeMissing = "`\(command.display.prefix(60))` may have left lines of it out"
         }
         // `ifconfig -a inet6` (or `inet`, `link`, `ether`) prints only that family's addresses:
         // a utun whose IPv4 address it left out must not pass for one with none.
@@ -239,6 +251,25 @@ extension Section {
             case "status:":
                 entry.status = word(position + 1).map(String.init)
                 position += 2
+            // tuntaposx's status line: `open (pid 4242)` while a process has /dev/tun0 open,
+            // `closed` otherwise. Only a tun or tap block has one; the words are read as that
+            // line only there, and `open (pid` only with its pid on the same line.
+            case "open" where CapturedInventory.isTuntaposx(entry.name):
+                guard position + 2 < end, text[position + 1] == "(pid", text.line(position + 2) == text.line(position),
+                      text[position + 2].hasSuffix(")") else {
+                    position += 1
+                    continue
+                }
+                let pidWord = text[position + 2].dropLast()
+                if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
+                    entry.deviceStatus = .open(pid: Int32(pid))
+                } else {
+                    problem(position, "pid \(pidWord.prefix(24)) in \(name())'s status line is not a process id; whether its device is open is unknown")
+                }
+                position += 3
+            case "closed" where CapturedInventory.isTuntaposx(entry.name):
+                entry.deviceStatus = .closed
+                position += 1
             case "agent":
                 position += 1
                 // `agent domain:NetworkExtension type:VPN flags:0x… desc:"VPN: Example Tunnel"`

@@ -217,6 +217,12 @@ public struct CapturedInventory: InventoryBackend {
                 mtu: entry.mtu, hardwareAddress: entry.ether, addresses: entry.addresses, peerName: entry.peer
             )
             interface.agentDescriptions = entry.agents
+            if kind == .tun || kind == .tap {
+                // (Lines a filter or a cut took out may have held the status line.)
+                interface.tuntaposx = entry.deviceStatus
+                    ?? .unstated(because: entry.linesMayBeMissing
+                        ?? (entry.addressesPartial || entry.headerMissing ? "lines of its block may be missing from the capture" : nil))
+            }
             interface.addressesUnknown = entry.nameOnly || entry.addressesPartial
             if !interface.addressesUnknown, linkLocalInRoutes.contains(entry.name), !entry.addresses.contains(where: \.isLinkLocal) {
                 interface.addressesUnknown = true
@@ -261,6 +267,7 @@ public struct CapturedInventory: InventoryBackend {
             var interface = NetworkInterface(index: index, name: name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue)
             interface.unlisted = true
             interface.addressesUnknown = true
+            if kind == .tun || kind == .tap { interface.tuntaposx = .unstated(because: nil) }
             if !contents.interfacesComplete { interface.unlistedBecause = contents.interfaceListingLimits.first }
             if let reason { interface.unlistedBecause = reason }
             indexByName[name] = interface.index
@@ -439,8 +446,22 @@ public struct CapturedInventory: InventoryBackend {
         return ["utun", "feth"].contains { letters.hasPrefix($0) && letters.count > $0.count }
     }
 
+    /// The kind macOS gives an interface of this name: `utunN` (and `utun` misread, see
+    /// `misread`), `fethN`, and tuntaposx's `tunN` and `tapN`, which only digits follow (`tun0`
+    /// to `tun15`, `tap0` to `tap15`); everything else is context.
     static func kind(of name: String) -> InterfaceKind {
-        name.hasPrefix("utun") ? .utun : name.hasPrefix("feth") ? .feth : .other
+        if name.hasPrefix("utun") { return .utun }
+        if name.hasPrefix("feth") { return .feth }
+        for (prefix, kind) in [("tun", InterfaceKind.tun), ("tap", .tap)] where name.hasPrefix(prefix) {
+            let unit = name.dropFirst(prefix.count)
+            if !unit.isEmpty, unit.allSatisfy(\.isASCII), unit.allSatisfy(\.isNumber) { return kind }
+        }
+        return .other
+    }
+
+    /// Whether a name is a tuntaposx interface's (`tun0`, `tap3`).
+    static func isTuntaposx(_ name: String) -> Bool {
+        [.tun, .tap].contains(kind(of: name))
     }
 
     /// lsof cuts COMMAND to nine characters; ps has the whole command. Its executable is the

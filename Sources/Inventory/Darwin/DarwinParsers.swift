@@ -44,6 +44,9 @@ public enum DarwinParsers {
         public var index: Int?
         /// The `desc:` of each `agent` line (`ifconfig -v`).
         public var agents: [String] = []
+        /// The status line of a tuntaposx `tunN` or `tapN` (`open (pid N)`, `closed`), when its
+        /// block has one.
+        public var deviceStatus: TuntaposxDevice?
         /// Known only from a block whose header line was cut off: flags and state are unknown.
         public var headerMissing = false
         /// Only its name is known (`ifconfig -l`): its flags, state and addresses are not.
@@ -52,6 +55,9 @@ public enum DarwinParsers {
         /// lines of it may be missing, so its addresses are not known to be all. Likewise when an
         /// address in it could not be read (masked in the paste: `inet 10.x.x.x`).
         public var addressesPartial = false
+        /// Why lines of its block may be missing, when the command that printed it went through
+        /// a filter or a cut (`` `ifconfig | grep -A1 tun0` may have left lines of it out ``).
+        public var linesMayBeMissing: String?
         /// How many commands that may change the tables came before the block's listing (see
         /// `CaptureContents.moment`).
         public var moment = 0

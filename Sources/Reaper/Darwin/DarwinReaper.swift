@@ -4,8 +4,10 @@ import Storage
 import TunwardenCore
 
 /// Carries out a reap plan on macOS with the system's own tools: `ifconfig fethN destroy` for
-/// orphaned feth interfaces, `route -n delete …` for the link-local routes of hoarded idle utuns.
-/// A utun itself is never destroyed (it cannot be: it exists while its holder keeps it).
+/// orphaned feth interfaces, `route -n delete …` for the link-local routes of hoarded idle utuns
+/// and for the routes into closed tuntaposx tun and tap devices. A utun itself is never destroyed
+/// (it cannot be: it exists while its holder keeps it), nor is a tuntaposx device (its kext owns
+/// it: `ifconfig tunN destroy` fails).
 ///
 /// Right before acting it re-inventories and plans again; an item is carried out only if the
 /// fresh plan still holds it (a feth still orphaned, a route still there on a still idle utun).
@@ -45,9 +47,11 @@ public struct DarwinReaper {
         var verified: [ReapItem] = []
         for item in plan.items {
             guard var current = fresh.items.first(where: { $0.ifname == item.ifname && $0.action == item.action }) else {
+                let detail = item.action == .deleteInterface ? "no longer orphaned or gone since the plan was made"
+                    : item.interface.kind == .utun ? "no longer an idle hoarded utun since the plan was made"
+                    : "no longer closed, or its routes gone, since the plan was made"
                 results.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
-                                          detail: item.action == .deleteInterface ? "no longer orphaned or gone since the plan was made"
-                                                                                  : "no longer an idle hoarded utun since the plan was made"))
+                                          detail: detail))
                 continue
             }
             if item.action == .removeRoutes {

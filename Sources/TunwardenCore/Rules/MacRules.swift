@@ -1,7 +1,8 @@
 import Foundation
 
 extension FindingRules {
-    /// The findings about macOS utun and feth interfaces.
+    /// The findings about macOS utun and feth interfaces. (A tuntaposx tun or tap is judged by
+    /// its status line, and the routes into a closed one by the route rules.)
     static let mac: [FindingRule] = [
         FindingRule(id: FindingID.utunHoard, severity: "warning", reap: .removeRoutes, scope: .snapshot,
                     summary: "macOS: one process holds 3 or more utuns, most of them idle; their link-local routes can go"),
@@ -26,6 +27,51 @@ extension Heuristics {
             return (.live, "held by a process the capture does not show (\(scan.incompleteReason ?? "no lsof output")): a utun exists only while its control socket is open")
         }
         return (.unknown, "no holder in the lsof output, yet a utun exists only while held (was lsof run as root?)")
+    }
+
+    // MARK: macOS tuntaposx tun and tap
+
+    /// A tuntaposx `tunN` or `tapN` is used by whoever has its character device open, and its
+    /// ifconfig block says who: `open (pid N)` or `closed`, the kext's answer to SIOCGIFSTATUS.
+    /// Open is live, held by that pid, named from the capture's ps as a utun's holder is. Closed
+    /// is orphaned: nothing reads what is sent into it, so the routes into it lead nowhere, as a
+    /// gone tunnel's do (see `splitDefaultFindings`). Either way the interface is the kext's,
+    /// which `ifconfig tunN destroy` cannot remove: no rule plans to delete it, only to remove
+    /// the routes into a closed one. A block without the status line leaves the holder unknown.
+    static func judgeTuntaposx(_ interface: NetworkInterface, device: TuntaposxDevice, routes: [Route], snapshot: Snapshot) -> AssessedInterface {
+        let node = "/dev/\(interface.name)"
+        var holders: [Holder] = []
+        var holdersKnown = true
+        let verdict: (InterfaceState, String)
+        if interface.unlisted {
+            holdersKnown = false
+            verdict = (.unknown, "seen only in routes: \(interface.unlistedBecause ?? "the capture does not list it"), so whether a process has \(node) open is unknown")
+        } else {
+            switch device {
+            case .open(let pid):
+                let (name, note) = openerName(pid, snapshot: snapshot)
+                let holder = Holder(pid: pid, comm: name ?? "?")
+                holders = [holder]
+                verdict = (.live, "held by \(holder.display): its ifconfig status line says `open (pid \(pid))`, so that process has \(node) open (tuntaposx)\(note)")
+            case .closed:
+                verdict = (.orphaned, "closed: its ifconfig status line says no process has \(node) open, so nothing reads what is sent into it; the interface belongs to tuntaposx's kext, which `ifconfig \(interface.name) destroy` cannot remove, so only the routes into it can be cleaned")
+            case .unstated(let because):
+                holdersKnown = false
+                verdict = (.unknown, "no status line in its ifconfig block (\(because ?? "an edited paste, or a driver other than tuntaposx")): tuntaposx prints `open (pid N)` while a process has \(node) open and `closed` otherwise, so whether anything holds it is unknown; `ifconfig \(interface.name)` shows it")
+            }
+        }
+        return AssessedInterface(interface: interface, state: verdict.0, reason: verdict.1, holders: holders, holdersKnown: holdersKnown, routes: routes)
+    }
+
+    /// The name the capture's ps gives the process `pid` (the last path component of its
+    /// program), or nil, with a clause that ends a verdict and says why there is none.
+    static func openerName(_ pid: Int32, snapshot: Snapshot) -> (name: String?, note: String) {
+        guard let processes = snapshot.processNames else { return (nil, "; the capture has no ps output to name it") }
+        if let command = processes[pid] { return (executableNames(of: command).first ?? command, "") }
+        if let filter = snapshot.processFilters.first {
+            return (nil, "; the capture's ps listing is partial (\(filter)) and does not show it")
+        }
+        return (nil, "; the capture's ps lists no process \(pid): it has exited since it passed the descriptor on (to a process it forked), or ps ran at another moment")
     }
 
     /// Whether `command` (a `ps` command column: a path, possibly with spaces, then arguments)

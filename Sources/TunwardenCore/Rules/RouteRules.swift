@@ -3,10 +3,10 @@ import Foundation
 extension FindingRules {
     /// The findings about routes.
     static let routes: [FindingRule] = [
-        FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: nil, scope: .snapshot,
-                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier"),
-        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone", reap: nil, scope: .snapshot,
-                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone"),
+        FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: .removeRoutes, scope: .snapshot,
+                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap, which are reapable"),
+        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: .removeRoutes, scope: .snapshot,
+                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
                     summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
     ]
@@ -14,25 +14,33 @@ extension FindingRules {
 
 /// Judging routes: into dead tunnels, split defaults, and defaults that leave only through a tunnel.
 extension Heuristics {
+    /// Split defaults, and on macOS every route into a tunnel that leads nowhere: one that is
+    /// gone, or a tuntaposx device that is closed (nobody has /dev/tunN open). The routes into a
+    /// closed one are judged as a gone tunnel's, and since the interface is still there to
+    /// remove them from, those findings are reapable: the plan removes the routes, never the
+    /// interface (see `judgeTuntaposx`).
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let goneDefaults = goneDefaultFindings(snapshot)
-        // General default routes into a tunnel that is gone, which `goneDefaultFindings` cannot
-        // judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
+        let closed = snapshot.platform == .darwin ? closedTuntaposx(in: interfaces.lazy.map(\.interface)) : []
+        // General default routes into a tunnel that is gone or closed, which `goneDefaultFindings`
+        // cannot judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
         // whatever takes them is blackholed all the same.
         var strayDefaults: [String: [Route]] = [:]
-        if snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty {
+        if snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty || !closed.isEmpty {
             let existing = Set(snapshot.interfaces.map(\.name))
             for route in snapshot.routes where route.type == .unicast && route.destination.length == 0 && !route.isInterfaceScoped
                 && !goneDefaults.contains(where: { $0.routes?.contains(route) == true }) {
                 let names = Set(route.nextHops.compactMap(\.interfaceName))
-                if names.count == 1, let name = names.first, isTunnelName(name), snapshot.isGone(name, existing: existing) {
+                if names.count == 1, let name = names.first, isTunnelName(name), closed.contains(name) || snapshot.isGone(name, existing: existing) {
                     strayDefaults[name, default: []].append(route)
                 }
             }
         }
         let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
         guard !unicast.isEmpty else {
-            return goneDefaults + strayDefaults.keys.sorted().compactMap { goneTunnelRoutes(strayDefaults[$0] ?? [], into: $0, snapshot: snapshot) }
+            return goneDefaults + strayDefaults.keys.sorted().compactMap {
+                goneTunnelRoutes(strayDefaults[$0] ?? [], into: $0, snapshot: snapshot, closed: closed.contains($0))
+            }
         }
         // Routes are few and interfaces may be tens of thousands: look up only the interfaces
         // routes name, by position, without copying any.
@@ -76,6 +84,8 @@ extension Heuristics {
         for key in groups.keys.sorted() {
             guard let grouped = groups[key] else { continue }
             let name = String(key.split(separator: "|")[0])
+            // (A closed tuntaposx device is judged as gone: nothing reads what is sent into it.)
+            let closedHere = closed.contains(name)
             let family = grouped[0].family == .inet ? "IPv4" : "IPv6"
             var routes = grouped
             let whole = defaultShare(of: routes.map(\.destination)) >= 255.0 / 256.0
@@ -94,7 +104,7 @@ extension Heuristics {
                 routes = pieces
                 share = defaultShare(of: routes.map(\.destination))
             }
-            if byName[name] == nil {
+            if byName[name] == nil || closedHere {
                 let named = whole || share >= 1.0 / 16.0 ? routes : []
                 leftOver[name, default: []] += grouped.filter { route in !named.contains { $0 == route } }
             }
@@ -103,7 +113,7 @@ extension Heuristics {
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin
                 ? " Remove \(routes.count == 1 ? "it" : "them") with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
-            if let entry = byName[name] {
+            if let entry = byName[name], !closedHere {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
                 let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
@@ -132,31 +142,32 @@ extension Heuristics {
                 }
             } else if whole {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: false,
-                    evidence: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), which no longer exists: \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
+                    id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: closedHere,
+                    evidence: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), \(leadsNowhere(name, closed: closedHere)): \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
                     routes: routes
                 ))
             } else {
                 findings.append(Finding(
-                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
-                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), which no longer exists: that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
+                    id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: closedHere,
+                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), \(leadsNowhere(name, closed: closedHere)): that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
                     routes: routes
                 ))
             }
         }
         for (name, routes) in strayDefaults { leftOver[name, default: []].insert(contentsOf: routes, at: 0) }
         for name in leftOver.keys.sorted() {
-            if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot) { findings.append(finding) }
+            if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot, closed: closed.contains(name)) { findings.append(finding) }
         }
         return goneDefaults + findings
     }
 
-    /// Routes into a macOS tunnel (utun, feth) a listing of every interface no longer holds,
-    /// beside any split default into it: what they send is blackholed too (a corporate VPN's
-    /// 10/8 and 172.16/12 after it died). Link-local and interface-scoped rows, which the kernel
-    /// keeps per interface and which say nothing of where traffic goes, are left out; nil when
-    /// none is left.
-    static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding? {
+    /// Routes into a macOS tunnel (utun, feth) a listing of every interface no longer holds, or
+    /// (`closed`) into a tuntaposx device nobody has open, beside any split default into it:
+    /// what they send is blackholed too (a corporate VPN's 10/8 and 172.16/12 after it died).
+    /// Link-local and interface-scoped rows, which the kernel keeps per interface and which say
+    /// nothing of where traffic goes, are left out; nil when none is left. Into a closed device
+    /// the finding is reapable: the plan removes these routes from it.
+    static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot, closed: Bool = false) -> Finding? {
         guard snapshot.platform == .darwin, isTunnelName(name) else { return nil }
         let routes = routes.filter { route in
             let address = route.destination.address
@@ -173,10 +184,25 @@ extension Heuristics {
             return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
         }.joined(separator: "; ")
         return Finding(
-            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
-            evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), which no longer exists: \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
+            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: closed,
+            evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
             routes: routes
         )
+    }
+
+    /// Why a tunnel the routes of a finding go into leads nowhere, as a clause after its name:
+    /// it no longer exists, or (a macOS tuntaposx device) it is closed.
+    static func leadsNowhere(_ name: String, closed: Bool) -> String {
+        closed ? "which is closed (its ifconfig status line says no process has /dev/\(name) open)"
+            : "which no longer exists"
+    }
+
+    /// The names of the macOS tuntaposx devices among `interfaces` that are closed (and listed,
+    /// not only seen in routes): nobody reads what is sent into them.
+    static func closedTuntaposx<S: Sequence>(in interfaces: S) -> Set<String> where S.Element == NetworkInterface {
+        var names = Set<String>()
+        for interface in interfaces where interface.tuntaposx == .closed && !interface.unlisted { names.insert(interface.name) }
+        return names
     }
 
     /// The share of a family's default traffic `prefixes` take: of all IPv4 addresses, and of
@@ -202,21 +228,34 @@ extension Heuristics {
     /// scoped default, flag I, serves only its own interface's traffic and saves nothing.) A
     /// physical interface missing from the listing says more of the listing than of the route.
     static func goneDefaultFindings(_ snapshot: Snapshot) -> [Finding] {
-        guard snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty else { return [] }
+        guard snapshot.platform == .darwin else { return [] }
+        // (A closed tuntaposx device leads nowhere as a gone tunnel does.)
+        let closed = closedTuntaposx(in: snapshot.interfaces)
+        guard snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty || !closed.isEmpty else { return [] }
         let existing = Set(snapshot.interfaces.map(\.name))
         var findings: [Finding] = []
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
             let general = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast && !$0.isInterfaceScoped }
             let names = general.map { Set($0.nextHops.compactMap(\.interfaceName)) }
-            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { isTunnelName($0) && snapshot.isGone($0, existing: existing) } }) else { continue }
+            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { isTunnelName($0) && (closed.contains($0) || snapshot.isGone($0, existing: existing)) } })
+            else { continue }
             let gone = names.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
+            let closedOnes = gone.filter { closed.contains($0) }
             let familyName = family == .inet ? "IPv4" : "IPv6"
             let removal = general.map { route in
                 "route -n delete\(family == .inet6 ? " -inet6" : "") default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")"
             }
+            let nowhere: String
+            if closedOnes.isEmpty {
+                nowhere = "which no longer exist\(gone.count == 1 ? "s" : ""), and no default route of \(familyName) leaves through an interface that does"
+            } else if gone.count == 1 {
+                nowhere = "\(leadsNowhere(gone[0], closed: true)), and no default route of \(familyName) leaves through an interface that works"
+            } else {
+                nowhere = "which no longer exist or are closed (\(closedOnes.joined(separator: ", ")): no process has \(closedOnes.count == 1 ? "its device" : "their devices") open), and no default route of \(familyName) leaves through an interface that works"
+            }
             findings.append(Finding(
-                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: false,
-                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), which no longer exist\(gone.count == 1 ? "s" : ""), and no default route of \(familyName) leaves through an interface that does: every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
+                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: !closedOnes.isEmpty,
+                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), \(nowhere): every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
                 routes: general
             ))
         }
@@ -244,7 +283,8 @@ extension Heuristics {
     static func defaultViaTunnelFindings(_ snapshot: Snapshot) -> [Finding] {
         guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
         var findings: [Finding] = []
-        let kindByName = Dictionary(snapshot.interfaces.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        // (A default into a closed tuntaposx device leads nowhere: `goneDefaultFindings` says so.)
+        let kindByName = Dictionary(snapshot.interfaces.filter { $0.tuntaposx != .closed }.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
         for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
             let defaults = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast }
             let general = defaults.filter { !$0.isInterfaceScoped }
@@ -293,7 +333,11 @@ extension Heuristics {
         let positions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
         var deadPosition: [Int: Int] = [:]
         for index in hopIndices {
-            if let position = positions.position(of: index), isDead(interfaces[position]) { deadPosition[index] = position }
+            // (The routes into a closed tuntaposx device are judged as a gone tunnel's, by
+            // `splitDefaultFindings`, which can offer their removal.)
+            if let position = positions.position(of: index), isDead(interfaces[position]), interfaces[position].interface.tuntaposx != .closed {
+                deadPosition[index] = position
+            }
         }
         guard !deadPosition.isEmpty else { return [] }
         func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
