@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "CLinuxShims.h"
 
@@ -255,4 +257,104 @@ int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return result;
+}
+
+/* Writes `value` in decimal after `text` (which has room), without the C library's formatting,
+   which a child of a multi-threaded process must not call. Returns the end. */
+static char *tw_decimal(char *text, unsigned long long value) {
+    char digits[24];
+    int count = 0;
+    do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
+    while (count > 0) *text++ = digits[--count];
+    return text;
+}
+
+static void tw_answer(int out, int status, int stage, int value) {
+    int message[3] = { status, stage, value };
+    ssize_t written;
+    do { written = write(out, message, sizeof message); } while (written < 0 && errno == EINTR);
+}
+
+/* Children that had not ended when their answer came (or did not come): waited for later. */
+static pid_t tw_unfinished[64];
+static int tw_unfinished_count;
+
+static void tw_wait_unfinished(void) {
+    for (int i = 0; i < tw_unfinished_count;) {
+        if (waitpid(tw_unfinished[i], NULL, WNOHANG) != 0) {
+            tw_unfinished[i] = tw_unfinished[--tw_unfinished_count];
+        } else {
+            i++;
+        }
+    }
+}
+
+int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value) {
+    *stage = 0;
+    *value = 0;
+    tw_wait_unfinished();
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) { *value = errno; return 2; }
+    pid_t child = fork();
+    if (child < 0) {
+        *value = errno;
+        close(ends[0]);
+        close(ends[1]);
+        return 2;
+    }
+    if (child == 0) {
+        /* Nothing of the parent's stays open here (its tun descriptors least of all), but the
+           pipe the answer goes through. */
+        int out = ends[1];
+        for (int other = 3; other < out; other++) close(other);
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, (unsigned)out + 1, ~0U, 0) != 0)
+#endif
+        for (int other = out + 1; other < 4096; other++) close(other);
+        int pidfd = -1;
+#ifdef SYS_pidfd_open
+        pidfd = thread > 0 ? (int)syscall(SYS_pidfd_open, thread, O_EXCL) : (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+        errno = ENOSYS;
+#endif
+        if (pidfd < 0) { int code = errno; tw_answer(out, code == ESRCH ? 1 : 2, 1, code); _exit(0); }
+        int copy = -1;
+#ifdef SYS_pidfd_getfd
+        do { copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0); } while (copy < 0 && errno == EINTR);
+#else
+        errno = ENOSYS;
+#endif
+        if (copy < 0) { int code = errno; tw_answer(out, (code == EBADF || code == ESRCH) ? 1 : 2, 2, code); _exit(0); }
+        /* The copy's link names its open file without asking the file's filesystem: a descriptor
+           the process swapped meanwhile for a file on a FUSE mount whose server never answers is
+           told apart here and never looked at. (Closing it, which _exit does, may wait on that
+           server: the answer is sent first, and the parent does not wait for this child.) */
+        char path[48] = "/proc/self/fd/";
+        *tw_decimal(path + 14, (unsigned long long)copy) = 0;
+        char expected[48] = "socket:[";
+        char *end = tw_decimal(expected + 8, inode);
+        *end++ = ']';
+        *end = 0;
+        char link[64];
+        ssize_t length = readlink(path, link, sizeof link);
+        if (length != (ssize_t)(end - expected) || memcmp(link, expected, (size_t)length) != 0) { tw_answer(out, 1, 0, 0); _exit(0); }
+        int index = 0;
+        socklen_t size = sizeof index;
+        if (getsockopt(copy, SOL_SOCKET, 62 /* SO_BINDTOIFINDEX */, &index, &size) != 0) { tw_answer(out, 2, 3, errno); _exit(0); }
+        tw_answer(out, 0, 0, index);
+        _exit(0);
+    }
+    close(ends[1]);
+    struct pollfd ready = { .fd = ends[0], .events = POLLIN };
+    int polled;
+    do { polled = poll(&ready, 1, timeout_ms); } while (polled < 0 && errno == EINTR);
+    int message[3];
+    ssize_t got = -1;
+    if (polled > 0) { do { got = read(ends[0], message, sizeof message); } while (got < 0 && errno == EINTR); }
+    close(ends[0]);
+    if (waitpid(child, NULL, WNOHANG) == 0 && tw_unfinished_count < 64) tw_unfinished[tw_unfinished_count++] = child;
+    if (got != (ssize_t)sizeof message) return 3;
+    *stage = message[1];
+    *value = message[2];
+    return message[0];
 }

@@ -85,6 +85,39 @@ import TunwardenCore
         }
     }
 
+    /// A socket's device is asked of a copy of its holder's descriptor, taken by a child
+    /// process: a socket bound to lo answers lo's index; a descriptor that holds something else
+    /// than the socket named (a file put in its place, as a FUSE file could be, which nothing
+    /// here may touch) or nothing at all is gone.
+    @Test(.enabled(if: getuid() == 0, "copying another process's descriptor needs root (this one's parent, as the child sees it)"))
+    func theDeviceIsAskedOfACopyTheChildTakes() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(socket >= 0)
+        defer { close(socket) }
+        var index: Int32 = 1
+        try #require(setsockopt(socket, SOL_SOCKET, 62, &index, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        var status = stat()
+        try #require(fstat(socket, &status) == 0)
+        let inode = UInt64(status.st_ino)
+        let pid = getpid()
+        #expect(RawSockets.readDevice(.init(pid: pid, fd: socket, inode: inode, comm: "t")) == .bound(1))
+        let file = open("/dev/null", O_RDONLY)
+        defer { close(file) }
+        #expect(RawSockets.readDevice(.init(pid: pid, fd: file, inode: inode, comm: "t")) == .gone)
+        #expect(RawSockets.readDevice(.init(pid: pid, fd: 4000, inode: inode, comm: "t")) == .gone)
+        #expect(RawSockets.readDevice(.init(pid: pid, fd: socket, inode: inode + 1, comm: "t")) == .gone)
+    }
+
+    /// A listing read twice (a socket that closed meanwhile made one fall out of a pass, or
+    /// come twice) keeps each socket once.
+    @Test func eachSocketIsTakenOnceWhateverThePasses() {
+        let a = RawSockets.Listed(listing: .icmp, number: 1, localAddress: [0, 0, 0, 0], inode: 7)
+        let b = RawSockets.Listed(listing: .icmp, number: 2, localAddress: [0, 0, 0, 0], inode: 8)
+        var changed = a
+        changed.number = 9
+        #expect(RawSockets.oncePerInode([a, b, changed, b]) == [a, b])
+    }
+
     @Test func aSocketIsNamedByWhatItIs() {
         #expect(RawSockets.describe(RawSockets.Listed(listing: .raw, number: 112, localAddress: [0, 0, 0, 0], inode: 1)) == "a raw IPv4 socket (protocol 112, VRRP)")
         #expect(RawSockets.describe(RawSockets.Listed(listing: .raw6, number: 58, localAddress: [], inode: 1)) == "a raw IPv6 socket (protocol 58, ICMPv6)")

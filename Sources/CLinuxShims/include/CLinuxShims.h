@@ -72,6 +72,16 @@ int tw_pidfd_open(int pid);
 /// pidfd_open(2) with PIDFD_THREAD: a descriptor for the one thread `tid`, whose descriptor table
 /// may be its own (unshare(CLONE_FILES)); -1 with errno set (EINVAL before Linux 6.9).
 int tw_pidfd_open_thread(int tid);
+/// Which device the socket behind descriptor `fd` of process `pid` (of thread `thread`, when
+/// not 0, whose descriptor table is its own) is bound to, asked by a child process: it copies the
+/// descriptor (pidfd_getfd), checks from the copy's /proc link alone (no call into the file's
+/// filesystem) that it is the socket with `inode`, and asks SO_BINDTOIFINDEX. Nothing this process
+/// does touches the copy, so a descriptor swapped for a file whose filesystem never answers (FUSE)
+/// cannot hold it up: at worst the child is left waiting. Returns 0 with `*value` the ifindex
+/// (0: none), 1 when the descriptor no longer holds that socket, 2 when refused with `*value` the
+/// errno and `*stage` 1 (pidfd_open), 2 (pidfd_getfd), 3 (getsockopt) or 0 (pipe or fork), and 3
+/// when no answer came within `timeout_ms`.
+int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value);
 /// pidfd_getfd(2): a close-on-exec copy in this process of descriptor `fd` of the task behind
 /// `pidfd`, the same open file; -1 with errno set (EPERM without the right to ptrace-attach to
 /// it, EBADF when it has no such descriptor, ESRCH when it is exiting, ENOSYS before Linux 5.6).

@@ -24,37 +24,38 @@ extension RawSockets {
 
     /// Which device the socket behind `descriptor` is bound to, from a copy of the descriptor
     /// (pidfd_open, pidfd_getfd: the right to ptrace-attach to the process) and getsockopt
-    /// SO_BINDTOIFINDEX on it; the copy is closed before this returns. A copy that is not of the
-    /// socket with the descriptor's inode (the process closed it and opened another, or exited
-    /// and its pid went to another) is `gone`. Refused, before any copy is taken, where taking
-    /// one would change the socket: see `classifierChange`.
+    /// SO_BINDTOIFINDEX on it, taken and asked by a child process (`tw_ask_bound_device`): the
+    /// process could swap the descriptor for a file on a FUSE mount whose server never answers,
+    /// and closing or even looking at a copy of that would hold up whoever took it, for good.
+    /// A copy that is not of the socket with the descriptor's inode (the process closed it and
+    /// opened another, or exited and its pid went to another) is `gone`; no answer within
+    /// `answerTimeout` is a refusal. Refused, before any copy is taken, where taking one would
+    /// change the socket: see `classifierChange`.
     public static let readDevice: DeviceReader = { descriptor in
         if let change = classifierChange(descriptor) { return .refused(change) }
-        let pidfd = descriptor.thread.map { tw_pidfd_open_thread($0) } ?? tw_pidfd_open(descriptor.pid)
-        guard pidfd >= 0 else {
-            let code = errno
-            return code == ESRCH ? .gone : .refused("pidfd_open\(descriptor.thread == nil ? "" : " (PIDFD_THREAD, Linux 6.9)"): \(Sys.describe(code))")
+        var stage: Int32 = 0, value: Int32 = 0
+        let status = tw_ask_bound_device(descriptor.pid, descriptor.thread ?? 0, descriptor.fd, descriptor.inode,
+                                         answerTimeout, &stage, &value)
+        switch status {
+        case 0: return .bound(Int(value))
+        case 1: return .gone
+        case 3: return .refused("the process that asks it gave no answer within \(answerTimeout) ms")
+        default:
+            switch stage {
+            case 1: return .refused("pidfd_open\(descriptor.thread == nil ? "" : " (PIDFD_THREAD, Linux 6.9)"): \(Sys.describe(value))")
+            case 2:
+                let hint = value == EPERM || value == EACCES
+                    ? " (it needs the right to ptrace-attach to the process: root or CAP_SYS_PTRACE, under a Yama ptrace_scope below 3 and a seccomp filter that allows pidfd_getfd)"
+                    : value == ENOSYS ? " (Linux 5.6 or later has it)" : ""
+                return .refused("pidfd_getfd: \(Sys.describe(value))\(hint)")
+            case 3: return .refused("getsockopt SO_BINDTOIFINDEX: \(Sys.describe(value))")
+            default: return .refused("a process to ask it could not be started: \(Sys.describe(value))")
+            }
         }
-        defer { close(pidfd) }
-        var copy: Int32
-        repeat { copy = tw_pidfd_getfd(pidfd, descriptor.fd) } while copy < 0 && errno == EINTR
-        guard copy >= 0 else {
-            let code = errno
-            if code == EBADF || code == ESRCH { return .gone }
-            let hint = code == EPERM || code == EACCES
-                ? " (it needs the right to ptrace-attach to the process: root or CAP_SYS_PTRACE, under a Yama ptrace_scope below 3 and a seccomp filter that allows pidfd_getfd)"
-                : code == ENOSYS ? " (Linux 5.6 or later has it)" : ""
-            return .refused("pidfd_getfd: \(Sys.describe(code))\(hint)")
-        }
-        defer { close(copy) }
-        guard case let .ok(inode) = Sys.statDescriptor(copy), inode == descriptor.inode else { return .gone }
-        var index: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(copy, SOL_SOCKET, bindToIndex, &index, &length) == 0 else {
-            return .refused("getsockopt SO_BINDTOIFINDEX: \(Sys.describe(errno))")
-        }
-        return .bound(Int(index))
     }
+
+    /// How long the child asking a socket's device may take, in milliseconds.
+    static let answerTimeout: Int32 = 2_000
 
     /// Why a copy of `descriptor` must not be taken, or nil when it may: receiving a socket
     /// (pidfd_getfd, like SCM_RIGHTS) moves it into the receiver's cgroup v1 `net_cls` and

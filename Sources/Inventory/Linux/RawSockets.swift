@@ -132,11 +132,30 @@ public enum RawSockets {
         case nil:
             listings += [.raw, .raw6]
         }
-        let listed: [Listed]
+        var listed: [Listed]
         switch parse(listings.map { ($0, texts[$0] ?? nil) }, procRoot: procRoot) {
         case let .success(sockets): listed = sockets.filter { $0.inode != 0 }
         case let .failure(problem): return .failure(problem)
         }
+        // Each read of these files gives at most a page, and the kernel finds where the next
+        // page starts by counting entries again: a socket that closes meanwhile before the
+        // boundary makes one held all along fall out. A listing longer than one read is read
+        // again until two passes agree, and every socket any pass saw is taken.
+        if listings.contains(where: { (texts[$0] ?? nil)?.count ?? 0 >= Self.onePieceLimit }) {
+            var previous = Set(listed.map(\.inode))
+            for _ in 0..<Self.extraPasses {
+                let again: [Listed]
+                switch read(listings, namespaceFD: namespaceFD, procRoot: procRoot) {
+                case let .success(sockets): again = sockets.filter { $0.inode != 0 }
+                case let .failure(problem): return .failure(problem)
+                }
+                let inodes = Set(again.map(\.inode))
+                listed += again.filter { !previous.contains($0.inode) && !listed.contains($0) }
+                if inodes == previous { break }
+                previous = inodes
+            }
+        }
+        listed = Self.oncePerInode(listed)
         guard !listed.isEmpty else { return .success(found) }
         let wanted = Dictionary(listed.map { ($0.inode, $0) }, uniquingKeysWith: { first, _ in first })
         let named = { (inode: UInt64) in wanted[inode].map(describe) ?? "a raw or ping socket" }
@@ -170,6 +189,17 @@ public enum RawSockets {
     }
 
     // MARK: the kernel's lists
+
+    /// Below this many bytes a listing came in one read (a page holds at least twice as many).
+    static let onePieceLimit = 2048
+    /// How many more passes a listing of several reads gets, at most, to be read twice alike.
+    static let extraPasses = 4
+
+    /// `listed` with each inode once, the first time it came.
+    static func oncePerInode(_ listed: [Listed]) -> [Listed] {
+        var seen = Set<UInt64>()
+        return listed.filter { seen.insert($0.inode).inserted }
+    }
 
     /// The raw sockets (inode 0 left out) of each family `raw_diag` lists in the namespace of
     /// `client`'s socket, and the listings to read instead for each family it cannot list (not
