@@ -82,6 +82,19 @@ import TunwardenCore
         #expect(try decoder.changes(in: object).isEmpty)
         decoder.objectsInUse = true
         #expect(throws: LinuxEventDecoder.NeedsFreshLook.self) { try decoder.changes(in: object) }
+        // A device that goes down or loses its carrier takes the objects through it with it,
+        // unannounced: while routes use objects, that asks for a fresh look too.
+        func link(flags: UInt32, type: UInt16 = NetlinkType.newLink) -> [UInt8] {
+            var attributes = AttributeEncoder(prefix: [0, 0, 0, 0] + withUnsafeBytes(of: Int32(5), Array.init) + withUnsafeBytes(of: flags, Array.init) + [0, 0, 0, 0])
+            attributes.append(type: 3, string: "nho9")
+            return NetlinkMessage.encode(type: type, flags: 0, sequence: 0, payload: attributes.bytes)
+        }
+        #expect(try decoder.changes(in: link(flags: 0x1 | 0x10000)).count == 1)
+        #expect(throws: LinuxEventDecoder.NeedsFreshLook.self) { try decoder.changes(in: link(flags: 0x1)) }
+        #expect(throws: LinuxEventDecoder.NeedsFreshLook.self) { try decoder.changes(in: link(flags: 0x10000)) }
+        #expect(throws: LinuxEventDecoder.NeedsFreshLook.self) { try decoder.changes(in: link(flags: 0x1 | 0x10000, type: NetlinkType.delLink)) }
+        decoder.objectsInUse = false
+        #expect(try decoder.changes(in: link(flags: 0)).count == 1)
     }
 }
 #endif

@@ -35,25 +35,26 @@ extension Route {
     /// differ only in their next hops exist side by side after `ip route append`).
     public struct Identity: Hashable, Sendable {
         let base: BaseIdentity
+        let type: String
         let hops: [String]
     }
 
-    /// Family, table, destination (with the sources and type of service it is for), metric and
-    /// type: what a replacing route (NLM_F_REPLACE) replaces every route of.
+    /// Family, table, destination (with the sources and type of service it is for) and metric:
+    /// what a replacing route (NLM_F_REPLACE) replaces every route of, as the kernel keys routes
+    /// (`ip route replace blackhole …` replaces a unicast route of that key).
     public struct BaseIdentity: Hashable, Sendable {
         let destination: String
         let table: String
         let metric: UInt32
-        let type: String
     }
 
     public var identity: Identity {
-        Identity(base: baseIdentity, hops: nextHops.map { "\($0.interfaceIndex ?? -1)|\($0.gateway?.description ?? "")" })
+        Identity(base: baseIdentity, type: "\(type)", hops: nextHops.map { "\($0.interfaceIndex ?? -1)|\($0.gateway?.description ?? "")" })
     }
 
     public var baseIdentity: BaseIdentity {
         BaseIdentity(destination: "\(family.rawValue) \(destination) from \(source.map(\.description) ?? "any") tos \(tos)", table: "\(table)",
-                     metric: metric ?? 0, type: "\(type)")
+                     metric: metric ?? 0)
     }
 }
 
