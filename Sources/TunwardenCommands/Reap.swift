@@ -175,7 +175,9 @@ public struct Reap: ParsableCommand {
 
         if format == .table, !quiet {
             if from != nil { console.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
-            console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil))
+            let unknown = assessment.interfaces.filter { $0.state == .unknown }.map { ($0.interface.name, $0.reason) }
+            console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil,
+                                        unknown: unknown))
         }
         if plan.items.isEmpty || dryRun {
             // (A real run with nothing to do has no results, and is no dry run.)

@@ -5,7 +5,10 @@ import TunwardenCore
 extension Reap {
     /// The plan for people: one line per target, then what was left out and why. `clock` says
     /// whether orphans' ages are kept (observations); without them no orphan ever comes of age.
-    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false, clock: Bool = true) -> String {
+    /// `unknown`: the tunnels whose state could not be told, each with why; when nothing is
+    /// planned, they are named, since one is never reaped.
+    static func describe(_ plan: ReapPlan, now: Date, conditional: Bool, commands: Bool = false, clock: Bool = true,
+                         unknown: [(name: String, reason: String)] = []) -> String {
         var text = ""
         for item in plan.items {
             text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n"
@@ -42,8 +45,12 @@ extension Reap {
         if plan.items.isEmpty, protected > 0 || plan.excluded.contains(where: { $0.reason == .repairFailed }), young.isEmpty {
             text += protected > 0 && plan.excluded.allSatisfy({ $0.reason != .repairFailed })
                 ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every reapable orphan is protected or was left alone.\n"
-        } else         if plan.items.isEmpty {
+        } else if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
+            if let first = unknown.first {
+                text += "\(unknown.count) tunnel interface\(unknown.count == 1 ? " is" : "s are") unknown, and none is reaped until it can be told "
+                    + "orphaned (`tunwarden audit` says why for each): \(first.name): \(first.reason)\(unknown.count > 1 ? "; and \(unknown.count - 1) more" : "")\n"
+            }
         } else {
             let deletions = plan.items.count { $0.action == .deleteInterface }
             let clearings = plan.items.count - deletions

@@ -68,6 +68,21 @@ struct PeopleOutputKernelTests {
         for name in ["pkeep0", "young0", "young1"] { #expect(clock.stdout.contains(name), "\(clock.stdout)") }
         #expect(clock.stdout.contains(" becomes reapable at "), "\(clock.stdout)")
     }
+
+    /// A plan with nothing in it because a tunnel is unknown names that tunnel and why, rather
+    /// than only saying no orphan is reapable.
+    @Test func aPlanNamesTheUnknownTunnelsItLeavesAlone() throws {
+        let ns = try TestNamespace(), other = try TestNamespace()
+        defer { ns.remove(); other.remove() }
+        try ns.ip("tuntap", "add", "dev", "unk0", "mode", "tap")
+        // A holder of a device of the same name elsewhere: whether it holds this one cannot be told.
+        try other.hold("unk0", mode: "tap")
+        let plan = try HostileRun.run(in: ns, ["reap", "--dry-run", "--no-state", "--min-age", "0"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("Nothing to reap: no orphaned interface is reapable."), "\(plan.stdout)")
+        #expect(plan.stdout.contains("1 tunnel interface is unknown, and none is reaped until it can be told orphaned (`tunwarden audit` says why for each): unk0: "),
+                "\(plan.stdout)")
+    }
 }
 
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
