@@ -84,10 +84,13 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
 
     public var family: AddressFamily { destination.family }
 
-    /// `0.0.0.0/1 via 198.18.0.1 dev utun33 table main`, shortened to what differs from the usual.
+    /// `0.0.0.0/1 via 198.18.0.1 dev utun33 table main`, shortened to what differs from the usual
+    /// (the sources and type of service it is for, too, where it has them).
     public var display: String {
         var text = destination.length == 0 ? "default" : destination.description
         if family == .inet6, destination.length == 0 { text = "default (::/0)" }
+        if let source { text += " from \(source)" }
+        if tos != 0 { text += " tos 0x" + (tos < 0x10 ? "0" : "") + String(tos, radix: 16) }
         if let gateway = nextHops.first?.gateway, nextHops.count == 1 { text += " via \(gateway)" }
         if nextHops.count > 1 { text += " (\(nextHops.count) next hops)" }
         if table != .main { text += " table \(table)" }

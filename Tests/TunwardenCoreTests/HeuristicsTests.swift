@@ -435,6 +435,20 @@ enum Build {
     }
 }
 
+@Suite struct RouteDisplayTests {
+    /// Routes told apart only by the type of service or the sources they are for are told apart
+    /// in words too (in findings, plans and tables).
+    @Test func theSourcesAndTypeOfServiceAreShown() throws {
+        var route = Route(destination: try #require(IPPrefix("10.96.0.0/16")), nextHops: [NextHop(interfaceIndex: 3)])
+        #expect(route.display == "10.96.0.0/16")
+        route.tos = 0x8
+        #expect(route.display == "10.96.0.0/16 tos 0x08")
+        var v6 = Route(destination: try #require(IPPrefix("2001:db8:300::/48")), nextHops: [NextHop(interfaceIndex: 3)])
+        v6.source = IPPrefix("2001:db8:1::/48")
+        #expect(v6.display == "2001:db8:300::/48 from 2001:db8:1::/48")
+    }
+}
+
 @Suite struct AddressTests {
     @Test(arguments: [
         ("10.8.0.1", "10.8.0.1"), ("::", "::"), ("::1", "::1"), ("fe80::1%utun3", "fe80::1%utun3"),
