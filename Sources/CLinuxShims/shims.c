@@ -208,25 +208,6 @@ int tw_pidfd_open(int pid) {
 #endif
 }
 
-int tw_pidfd_open_thread(int tid) {
-#ifdef SYS_pidfd_open
-    /* PIDFD_THREAD is O_EXCL (include/uapi/linux/pidfd.h). */
-    return (int)syscall(SYS_pidfd_open, tid, O_EXCL);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-int tw_pidfd_getfd(int pidfd, int fd) {
-#ifdef SYS_pidfd_getfd
-    return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -313,6 +294,7 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
         for (int other = out + 1; other < 4096; other++) close(other);
         int pidfd = -1;
 #ifdef SYS_pidfd_open
+        /* PIDFD_THREAD is O_EXCL (include/uapi/linux/pidfd.h; Linux 6.9). */
         pidfd = thread > 0 ? (int)syscall(SYS_pidfd_open, thread, O_EXCL) : (int)syscall(SYS_pidfd_open, pid, 0);
 #else
         errno = ENOSYS;

@@ -69,9 +69,6 @@ void tw_restore_reap_signals(void);
 /// pidfd_open(2): a descriptor that polls readable once process `pid` has exited; -1 with errno
 /// set (ENOSYS before Linux 5.3).
 int tw_pidfd_open(int pid);
-/// pidfd_open(2) with PIDFD_THREAD: a descriptor for the one thread `tid`, whose descriptor table
-/// may be its own (unshare(CLONE_FILES)); -1 with errno set (EINVAL before Linux 6.9).
-int tw_pidfd_open_thread(int tid);
 /// Which device the socket behind descriptor `fd` of process `pid` (of thread `thread`, when
 /// not 0, whose descriptor table is its own) is bound to, asked by a child process: it copies the
 /// descriptor (pidfd_getfd), checks from the copy's /proc link alone (no call into the file's
@@ -82,10 +79,6 @@ int tw_pidfd_open_thread(int tid);
 /// errno and `*stage` 1 (pidfd_open), 2 (pidfd_getfd), 3 (getsockopt) or 0 (pipe or fork), and 3
 /// when no answer came within `timeout_ms`.
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value);
-/// pidfd_getfd(2): a close-on-exec copy in this process of descriptor `fd` of the task behind
-/// `pidfd`, the same open file; -1 with errno set (EPERM without the right to ptrace-attach to
-/// it, EBADF when it has no such descriptor, ESRCH when it is exiting, ENOSYS before Linux 5.6).
-int tw_pidfd_getfd(int pidfd, int fd);
 /// Starts `path` with `argv` and `envp` (NULL-terminated) by posix_spawn(2): descriptors
 /// `stdin_fd`, `stdout_fd` and `stderr_fd` become 0, 1 and 2, every other descriptor is closed in
 /// the child (closefrom, glibc 2.34 and later; otherwise only close-on-exec ones are), and signals

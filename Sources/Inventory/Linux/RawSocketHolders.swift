@@ -19,9 +19,6 @@ extension RawSockets {
         return HolderScanner.namespaceInode(link)
     }
 
-    /// SO_BINDTOIFINDEX (include/uapi/asm-generic/socket.h; Linux 5.0).
-    static let bindToIndex: Int32 = 62
-
     /// Which device the socket behind `descriptor` is bound to, from a copy of the descriptor
     /// (pidfd_open, pidfd_getfd: the right to ptrace-attach to the process) and getsockopt
     /// SO_BINDTOIFINDEX on it, taken and asked by a child process (`tw_ask_bound_device`): the

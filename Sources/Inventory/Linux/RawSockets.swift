@@ -1,5 +1,4 @@
 #if os(Linux)
-import CLinuxShims
 import Glibc
 import Netlink
 import TunwardenCore
@@ -150,7 +149,7 @@ public enum RawSockets {
                 case let .failure(problem): return .failure(problem)
                 }
                 let inodes = Set(again.map(\.inode))
-                listed += again.filter { !previous.contains($0.inode) && !listed.contains($0) }
+                listed += again
                 if inodes == previous { break }
                 previous = inodes
             }
