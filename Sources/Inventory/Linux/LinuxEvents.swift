@@ -17,8 +17,6 @@ public struct LinuxEventDecoder {
     /// Whether routes of the namespace use nexthop objects: then a change to an object may
     /// change where they go, which only a fresh inventory tells.
     public var objectsInUse = false
-    /// IFF_UP and IFF_LOWER_UP (the carrier).
-    static let upAndRunning: UInt32 = 0x1 | 0x10000
 
     public init() {}
 
@@ -47,7 +45,7 @@ public struct LinuxEventDecoder {
             guard link.family == 0 else { return nil }
             // A device going down or losing its carrier takes the nexthop objects through it, and
             // the routes that use them, with no notification of theirs.
-            if objectsInUse, message.header.type == NetlinkType.delLink || link.flags & Self.upAndRunning != Self.upAndRunning {
+            if objectsInUse, message.header.type == NetlinkType.delLink || link.flags & (LinkMessage.up | LinkMessage.lowerUp) != LinkMessage.up | LinkMessage.lowerUp {
                 throw NeedsFreshLook(description: "a device went down, lost its carrier or went away while routes use nexthop objects, which the kernel then drops unannounced")
             }
             if message.header.type == NetlinkType.delLink { return .linkRemoved(index: Int(link.index)) }

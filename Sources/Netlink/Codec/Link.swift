@@ -116,6 +116,10 @@ public struct LinkMessage: Equatable, Sendable {
     public var index: Int32 = 0
     /// IFF_* flags (IFF_UP 0x1, IFF_POINTOPOINT 0x10, IFF_RUNNING 0x40, IFF_LOWER_UP 0x10000, …).
     public var flags: UInt32 = 0
+    /// IFF_UP in `flags`: the device is set up.
+    public static let up: UInt32 = 0x1
+    /// IFF_LOWER_UP in `flags`: the device has its carrier.
+    public static let lowerUp: UInt32 = 0x10000
     /// IFLA_IFNAME: the name's bytes as the kernel holds them, without the NUL. Not necessarily
     /// UTF-8; anything that acts on a device by name must use these bytes.
     public var name: [UInt8]?

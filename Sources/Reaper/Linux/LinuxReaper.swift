@@ -61,8 +61,6 @@ public struct LinuxReaper {
     static let tunGetIFF: UInt = 0x8004_54d2
     static let iffTun: UInt16 = 0x0001, iffTap: UInt16 = 0x0002, iffNoPI: UInt16 = 0x1000
     static let iffVnetHeader: UInt16 = 0x4000, iffMultiQueue: UInt16 = 0x0100, iffPersist: UInt16 = 0x0800
-    /// IFF_UP in a link's ifi_flags.
-    static let iffUp: UInt32 = 0x1
 
     /// The signal that interrupted the last `execute`, or 0.
     public static var interruptingSignal: Int32 { tw_reap_signal() }

@@ -508,10 +508,10 @@ extension LinuxReaper {
             } catch {
                 return (.failed, "cannot read its addresses and routes before renaming it: \(error)")
             }
-            if live.flags & Self.iffUp != 0 {
+            if live.flags & LinkMessage.up != 0 {
                 do {
                     let index = target.index
-                    try Self.change(&target.takenDown, index, "RTM_NEWLINK (down)", client: client, isDone: { $0.flags & Self.iffUp == 0 }) {
+                    try Self.change(&target.takenDown, index, "RTM_NEWLINK (down)", client: client, isDone: { $0.flags & LinkMessage.up == 0 }) {
                         LinkMessage.setUpRequest(index: index, up: false, sequence: $0)
                     }
                 } catch {
@@ -655,7 +655,7 @@ extension LinuxReaper {
         }
         if target.takenDown {
             var back = false
-            if (try? Self.change(&back, index, "RTM_NEWLINK (up)", client: client, isDone: { $0.flags & Self.iffUp != 0 }) {
+            if (try? Self.change(&back, index, "RTM_NEWLINK (up)", client: client, isDone: { $0.flags & LinkMessage.up != 0 }) {
                 LinkMessage.setUpRequest(index: index, up: true, sequence: $0)
             }) == nil {
                 problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")

@@ -118,7 +118,7 @@ extension LinuxReaper {
                 // Not fenced, but perhaps taken down already (a multi-queue device is, before its
                 // rename): set up again, and what it lacks named.
                 let back = Self.setUpAndCheck(intent, index: Int32(intent.ifindex),
-                                              setUp: intent.prior?.flags.contains("UP") == true && link.flags & Self.iffUp == 0,
+                                              setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
                                               checkAnyway: false, lacking: "before", client: client)
                 if back.failed { outcome = .failed }
                 // Untouched, it may never have been started: its run could have stopped, or failed
