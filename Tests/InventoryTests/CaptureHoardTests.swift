@@ -7,6 +7,18 @@ import Testing
 /// default (`UGcIg`) and link-local routes of its idle units. A default without the I flag is
 /// the machine's general IPv6 default: its unit carries traffic, is not idle, and keeps it.
 @Suite struct CaptureHoardTests {
+    /// The paste of a fixture in which one process holds utun0–7, all live, and the hoard
+    /// finding about them: a warning, and the only finding.
+    static func hoardOfEightLiveUnits(_ fixture: String) throws -> (text: String, hoard: Finding) {
+        let text = try CaptureProofTests.fixture(fixture)
+        let verdict = CaptureProofTests.verdict(text)
+        #expect(verdict.status == .warning, "\(verdict)")
+        #expect(verdict.exit == 1)
+        #expect(verdict.findings == ["warning utun-hoard -"], "\(verdict)")
+        #expect(verdict.states == (0...7).map { "utun\($0) live" }, "\(verdict)")
+        return (text, try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard }))
+    }
+
     /// The commands a reap of the paste would run, with no minimum age.
     static func reapCommands(_ text: String) -> [String] {
         let assessment = CapturePasteTests.assess(text)
@@ -18,13 +30,7 @@ import Testing
     /// nesessionmanager holds utun0–7; utun7's default (`default fe80::%utun7 UGcg`) is not
     /// scoped, the only general IPv6 default.
     @Test func anUnscopedDefaultIsNoIdleUnitsRoute() throws {
-        let text = try CaptureProofTests.fixture("hoard-unscoped-v6-default.txt")
-        let verdict = CaptureProofTests.verdict(text)
-        #expect(verdict.status == .warning, "\(verdict)")
-        #expect(verdict.exit == 1)
-        #expect(verdict.findings == ["warning utun-hoard -"], "\(verdict)")
-        #expect(verdict.states == (0...7).map { "utun\($0) live" }, "\(verdict)")
-        let hoard = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard })
+        let (text, hoard) = try Self.hoardOfEightLiveUnits("hoard-unscoped-v6-default.txt")
         #expect(hoard.evidence.contains("7 of them idle (no address or route beyond link-local): utun0, utun1, utun2, utun3, utun4, utun5, utun6."), "\(hoard.evidence)")
         #expect(CaptureWidthTests.hoardRoutes(CapturePasteTests.assess(text)) == Set((0...6).map { "utun\($0)" }))
         let commands = Self.reapCommands(text)
@@ -72,13 +78,7 @@ import Testing
     @Test(arguments: [("hoard-v6-grep-v-default.txt", "the route listing is partial (grep -v default) and the capture has no whole IPv4 routing table"),
                       ("hoard-grep-fe80-only.txt", "the route listing is partial (grep ^fe80::%utun)")])
     func aFilteredRouteListingLeavesNoUnitKnownIdle(fixture: String, reason: String) throws {
-        let text = try CaptureProofTests.fixture(fixture)
-        let verdict = CaptureProofTests.verdict(text)
-        #expect(verdict.status == .warning, "\(verdict)")
-        #expect(verdict.exit == 1)
-        #expect(verdict.findings == ["warning utun-hoard -"], "\(verdict)")
-        #expect(verdict.states == (0...7).map { "utun\($0) live" }, "\(verdict)")
-        let hoard = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard })
+        let (text, hoard) = try Self.hoardOfEightLiveUnits(fixture)
         #expect(!hoard.reapable && hoard.routes == nil, "\(hoard)")
         let units = (0...7).map { "utun\($0)" }.joined(separator: ", ")
         #expect(hoard.evidence.contains("holds 8 utun interfaces, 8 of them with no address beyond link-local (\(units)), but none known idle: whether a route sends traffic into them is unknown, since \(reason),"), "\(hoard.evidence)")
