@@ -105,6 +105,10 @@ public struct HolderScan: Sendable, Equatable {
     /// nftables `fwd` and `dup` statements that send packets to each ifindex (Linux: `fwd to
     /// "tap0"` in a netdev chain of another device): another device's traffic depends on it too.
     public var forwards: [Int: Int] = [:]
+    /// The vxlan devices whose forwarding entries send packets out through each ifindex, by name
+    /// (Linux: `bridge fdb add … dev vxlan0 dst 192.0.2.1 via tap0`; one of another namespace as
+    /// `NAME (namespace LABEL)`): the overlay's traffic depends on it.
+    public var vxlanVias: [Int: [String]] = [:]
     /// The rules that duplicate packets to a device by its name, by the name's bytes, each in
     /// words (Linux: iptables `-j TEE --oif tap0`, through iptables-nft or iptables-legacy):
     /// another device's traffic depends on whichever device has that name.

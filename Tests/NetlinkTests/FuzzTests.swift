@@ -81,6 +81,8 @@ import Testing
             if let request = neighbour.addRequest(index: neighbour.index, sequence: 1) {
                 var asked = neighbour
                 asked.type = 0
+                // A forwarding entry's device is not asked for again: a neighbour entry has none.
+                asked.viaIndex = nil
                 if neighbour.flags & NeighbourMessage.proxy != 0 { asked.state = NeighbourMessage.permanent }
                 let again = try? NetlinkMessage.split(request[...]).first.map { try NeighbourMessage.decode($0.payload) }
                 precondition(again == .some(.some(asked)))

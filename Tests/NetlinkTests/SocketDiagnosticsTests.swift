@@ -126,6 +126,33 @@ import Testing
         #expect(throws: NetlinkError.self) { try NeighbourMessage.decode(payload.prefix(11)) }
     }
 
+    /// A vxlan's forwarding entry as `bridge fdb add 00:00:00:00:00:00 dev vxlan0 dst 192.0.2.1
+    /// via tap0` leaves it, and the dump request that lists one device's entries alone.
+    @Test func aVxlanForwardingEntryNamesTheDeviceItSendsThrough() throws {
+        var payload: [UInt8] = [7, 0, 0, 0]           // AF_BRIDGE
+        payload.appendNative(Int32(5))                 // the vxlan's ifindex
+        payload.appendNative(UInt16(0x80))             // NUD_PERMANENT
+        payload += [0x02, 0]                           // NTF_SELF, type
+        payload += [10, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]  // NDA_LLADDR, padded
+        payload += [8, 0, 1, 0, 192, 0, 2, 1]          // NDA_DST
+        payload += [8, 0, 8, 0, 3, 0, 0, 0]            // NDA_IFINDEX: through ifindex 3
+        payload += [8, 0, 7, 0, 42, 0, 0, 0]           // NDA_VNI, not read
+        let entry = try NeighbourMessage.decode(payload[...])
+        #expect(entry.family == NeighbourMessage.bridgeFamily && entry.index == 5 && entry.viaIndex == 3)
+        #expect(entry.destination == [192, 0, 2, 1])
+        // One without NDA_IFINDEX leaves its route to decide.
+        #expect(try NeighbourMessage.decode(payload.prefix(32)).viaIndex == nil)
+        // A short NDA_IFINDEX is an error, not a guess.
+        var short = Array(payload.prefix(32))
+        short += [6, 0, 8, 0, 3, 0, 0, 0]
+        #expect(throws: NetlinkError.self) { try NeighbourMessage.decode(short[...]) }
+        let request = NeighbourMessage.forwardingDumpRequest(device: 5, sequence: 9)
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == NetlinkType.getNeighbour && message.header.flags == NetlinkFlags.request | NetlinkFlags.dump)
+        // An ifinfomsg, not an ndmsg: the kernel's legacy parse then filters on the device.
+        #expect(Array(message.payload) == [7, 0, 0, 0, 5, 0, 0, 0] + [UInt8](repeating: 0, count: 8))
+    }
+
     /// RTM_GETACTION for `mirred` actions, and a reply listing one bound redirect and one action
     /// of another kind.
     @Test func mirredActionsAreAskedForAndRead() throws {

@@ -479,6 +479,42 @@ struct ReaperKernelTests {
         #expect(try Shell.capture(["ip", "netns", "exec", ns.name, "tc", "actions", "ls", "action", "mirred"]).stdout.contains("device tcr0"))
     }
 
+    /// A tap a vxlan's forwarding entry sends packets out through (`bridge fdb add … via`), the
+    /// vxlan in this namespace or made here and moved to another, is configured into an overlay:
+    /// suspect, not planned, and kept with the entry; the tap beside them is deleted.
+    @Test func aTapAVxlanForwardingEntrySendsThroughIsKept() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        for tap in ["fdv0", "fdv1", "fdv2"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        guard (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "fdvx", "type", "vxlan", "id", "51", "dstport", "4789"]))?.status == 0 else {
+            FileHandle.standardError.write(Data("aTapAVxlanForwardingEntrySendsThroughIsKept: no vxlan driver here; untested\n".utf8))
+            return
+        }
+        try ns.ip("link", "add", "fdvy", "type", "vxlan", "id", "52", "dstport", "4790")
+        func fdb(_ arguments: String...) throws {
+            let result = try Shell.capture(["bridge", "-n", ns.name, "fdb"] + arguments)
+            try #require(result.status == 0, "bridge fdb \(arguments): \(result.stderr)")
+        }
+        try fdb("add", "00:00:00:00:00:00", "dev", "fdvx", "dst", "192.0.2.1", "via", "fdv0")
+        try fdb("append", "00:00:00:00:00:00", "dev", "fdvx", "dst", "192.0.2.2")
+        try fdb("add", "00:00:00:00:00:00", "dev", "fdvy", "dst", "192.0.2.3", "via", "fdv1")
+        // Moved away, fdvy still sends through this namespace's fdv1.
+        try ns.ip("link", "set", "fdvy", "netns", other.name)
+        let entries = try ns.auditedInterfaces()
+        func reason(_ name: String) -> String? { entries.first { $0["ifname"] as? String == name }?["state_reason"] as? String }
+        func verdict(_ name: String) -> String? { entries.first { $0["ifname"] as? String == name }?["state"] as? String }
+        #expect(verdict("fdv0") == "suspect" && reason("fdv0")?.contains("forwarding entries of fdvx send packets out through it") == true, "\(entries)")
+        #expect(verdict("fdv1") == "suspect" && reason("fdv1")?.contains("forwarding entries of fdvy (namespace \(other.name)) send") == true, "\(entries)")
+        #expect(verdict("fdv2") == "orphaned", "\(entries)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "fdv0", "fdv1", "fdvx"], "stdout: \(result.stdout)")
+        #expect(try Shell.capture(["bridge", "-n", ns.name, "fdb", "show", "dev", "fdvx"]).stdout.contains("via fdv0"))
+        // Without the entry, the tap is an orphan like any other.
+        try fdb("del", "00:00:00:00:00:00", "dev", "fdvx", "dst", "192.0.2.1", "via", "fdv0")
+        #expect(try ns.auditedInterfaces().first { $0["ifname"] as? String == "fdv0" }?["state"] as? String == "orphaned")
+    }
+
     /// A tap bound to a shared tc block that a `mirred … blockid` action on a live device mirrors
     /// to (Linux 6.8+) receives that device's packets as if named: suspect, not planned; the tap
     /// beside it is deleted.

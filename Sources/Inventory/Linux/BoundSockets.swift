@@ -136,9 +136,9 @@ public enum SocketUse {
 
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
     /// namespace behind `namespaceFD` (nil: this process's own): the sockets (`lists`),
-    /// traffic-control redirects, nftables forwards and legacy iptables TEE targets. Each on its
-    /// own: one that cannot be read takes nothing from the others and leaves `scan`'s counts for
-    /// it as they were; for the
+    /// traffic-control redirects, nftables forwards, legacy iptables TEE targets and the devices
+    /// vxlan forwarding entries send through. Each on its own: one that cannot be read takes
+    /// nothing from the others and leaves `scan`'s counts for it as they were; for the
     /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
     /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
     /// them).
@@ -163,6 +163,8 @@ public enum SocketUse {
             scan.forwardsByName.merge(legacy.byName, uniquingKeysWith: +)
             if let unresolved = legacy.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
         }
+        // Read without privileges; one that cannot be read is left unsaid as redirects are.
+        if case let .success(vias) = VxlanForwarding.found(namespaceFD: namespaceFD) { scan.vxlanVias = vias }
         if case let .success(found) = TrafficRedirects.found(namespaceFD: namespaceFD) {
             scan.redirects = found.counts
             if let unresolved = found.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
@@ -201,9 +203,10 @@ public enum SocketUse {
 }
 extension HolderScan {
     /// Takes `other`'s lists of what uses devices without a tun descriptor (sockets, redirects,
-    /// forwards by index and by name, nftables hooks), leaving its own holders as they are.
+    /// forwards by index and by name, nftables hooks, vxlan forwarding entries), leaving its own
+    /// holders as they are.
     public mutating func takeUses(of other: HolderScan) {
-        (socketLists, redirects) = (other.socketLists, other.redirects)
+        (socketLists, redirects, vxlanVias) = (other.socketLists, other.redirects, other.vxlanVias)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
     }
 }

@@ -33,11 +33,16 @@ public enum ForeignStacking {
         /// The names of the links in other namespaces stacked on each link of the inspected
         /// namespace (by ifindex there), each as `NAME (namespace LABEL)`.
         public var uppers: [Int: [String]] = [:]
+        /// The vxlans of other namespaces whose forwarding entries send packets through each link
+        /// of the inspected namespace (by ifindex there), each as `NAME (namespace LABEL)`: a
+        /// vxlan made here and moved away keeps this namespace as its link namespace.
+        public var vias: VxlanForwarding.Vias = [:]
         /// The namespaces that could not be looked at (not those whose last process exited).
         public var unread: [String] = []
 
-        public init(uppers: [Int: [String]] = [:], unread: [String] = []) {
+        public init(uppers: [Int: [String]] = [:], vias: VxlanForwarding.Vias = [:], unread: [String] = []) {
             self.uppers = uppers
+            self.vias = vias
             self.unread = unread
         }
     }
@@ -122,7 +127,9 @@ public enum ForeignStacking {
                         client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
                         continue
                     }
-                    naming += links.filter { $0.linkNetnsID != nil && Self.lower(of: $0) != nil }
+                    // A vxlan that names another link namespace may send through its devices by its
+                    // forwarding entries, with or without a device it is bound to.
+                    naming += links.filter { $0.linkNetnsID != nil && (Self.lower(of: $0) != nil || $0.kind == "vxlan") }
                 }
                 guard !naming.isEmpty else { continue }
                 // The id this namespace gives the inspected one: asked after the dump, whose links
@@ -139,6 +146,11 @@ public enum ForeignStacking {
                     guard let lower = Self.lower(of: link) else { continue }
                     let name = link.name.map(InterfaceName.text) ?? "ifindex \(link.index)"
                     found.uppers[lower, default: []].append("\(name) (namespace \(namespace.label))")
+                }
+                let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
+                if !vxlans.isEmpty {
+                    let vias = try VxlanForwarding.vias(of: vxlans, client: client) { "\($0) (namespace \(namespace.label))" }
+                    found.vias.merge(vias, uniquingKeysWith: +)
                 }
             } catch NetlinkError.enterNamespace(errno: EINVAL) {
                 // Not a namespace at all (a plain file left under /run/netns): nothing sits there.

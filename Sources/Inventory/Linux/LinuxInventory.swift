@@ -92,11 +92,14 @@ public struct LinuxInventory: InventoryBackend {
         Thread.detachNewThread {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
             SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot, readDevice: readSocketDevice)
-            side.holders = (scan, census)
             // Devices other namespaces stack on this one's go with them: look in each namespace
-            // a process runs in, and in those `ip netns` names.
-            side.foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
-                                                 confirmingAbsence: false).uppers
+            // a process runs in, and in those `ip netns` names. Their vxlans may also send
+            // through this one's devices.
+            let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
+                                               confirmingAbsence: false)
+            scan.vxlanVias.merge(foreign.vias, uniquingKeysWith: +)
+            side.holders = (scan, census)
+            side.foreign = foreign.uppers
             group.leave()
         }
         let client = sideSocket.client

@@ -8,8 +8,13 @@ public struct NeighbourMessage: Equatable, Sendable {
     /// NDA_DST and NDA_LLADDR.
     static let destinationAttribute: UInt16 = 1
     static let linkLayerAttribute: UInt16 = 2
+    /// NDA_IFINDEX: in a vxlan's forwarding entry, the device its packets leave through (`bridge
+    /// fdb add … dev vxlan0 dst 192.0.2.1 via tap0`).
+    static let viaAttribute: UInt16 = 8
     /// NDA_PROTOCOL: who made the entry (RTPROT_*), as `ip neigh add … protocol` set it.
     static let protocolAttribute: UInt16 = 12
+    /// AF_BRIDGE: the family of forwarding-database (fdb) entries.
+    public static let bridgeFamily: UInt8 = 7
     /// NUD_PERMANENT: an entry set by hand, never aged out.
     public static let permanent: UInt16 = 0x80
     /// NUD_NOARP: an entry that needs no resolution (set by hand with `nud noarp`, or the
@@ -36,6 +41,9 @@ public struct NeighbourMessage: Equatable, Sendable {
     public var destination: [UInt8]?
     public var linkLayerAddress: [UInt8]?
     public var protocolID: UInt8?
+    /// The ifindex a vxlan forwarding entry sends through (NDA_IFINDEX; nil or 0: the route to its
+    /// remote decides), in the vxlan's link namespace.
+    public var viaIndex: Int32?
 
     public init() {}
 
@@ -55,6 +63,7 @@ public struct NeighbourMessage: Equatable, Sendable {
             case destinationAttribute: neighbour.destination = Array(attributes.data)
             case linkLayerAttribute: neighbour.linkLayerAddress = Array(attributes.data)
             case protocolAttribute: neighbour.protocolID = attributes.uint8()
+            case viaAttribute: neighbour.viaIndex = attributes.int32()
             default: break
             }
         }
@@ -67,6 +76,18 @@ public struct NeighbourMessage: Equatable, Sendable {
     public static func dumpRequest(proxy: Bool = false, sequence: UInt32) -> [UInt8] {
         var payload = [UInt8](repeating: 0, count: headerSize)
         if proxy { payload[10] = Self.proxy }
+        return NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+
+    /// A dump request for the forwarding entries of the one device `index` (as `bridge fdb show dev
+    /// DEVICE` lists them): the header is an ifinfomsg (16 bytes, family AF_BRIDGE, the device's
+    /// index where ifinfomsg has it), which a socket without strict checking takes as a filter on
+    /// that device; an ndmsg of 12 bytes would dump every device's entries. Entries of other
+    /// devices are still to be dropped by whoever reads the answer, should a kernel not filter.
+    public static func forwardingDumpRequest(device index: Int32, sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: 16)
+        payload[0] = bridgeFamily
+        withUnsafeBytes(of: index) { payload.replaceSubrange(4..<8, with: $0) }
         return NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 

@@ -148,6 +148,16 @@ extension Heuristics {
         return "\(count == 1 ? "a tc action (mirred) \(now ? "now " : "")sends" : "\(count) tc actions (mirred) \(now ? "now " : "")send") another device's packets to it, and would send them nowhere once it is gone"
     }
 
+    /// Why vxlan forwarding entries that send packets out through a device (`vxlans`, their
+    /// names) tie it to an overlay, in words (nil when none do); the reaper's last look says it
+    /// the same way.
+    public static func viaReason(_ vxlans: [String], now: Bool = false) -> String? {
+        guard let first = vxlans.first else { return nil }
+        let more = vxlans.count > 1 ? " and \(vxlans.count - 1) more" : ""
+        return "forwarding entries of \(first)\(more) \(now ? "now " : "")send packets out through it (bridge fdb … via), "
+            + "and would point at a device that is gone once it is deleted"
+    }
+
     /// Why nftables statements that send packets to a device tie it to others, in words (nil when
     /// none do); the reaper's last look says it the same way.
     public static func forwardReason(_ count: Int, now: Bool = false) -> String? {
@@ -258,6 +268,7 @@ extension Heuristics {
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
+            ?? Self.viaReason(scan.vxlanVias[interface.index] ?? [])
             ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name))
             ?? Self.namedForwardReason(scan.forwardsByName.isEmpty ? [] : scan.forwardsByName[InterfaceName.kernelBytes(interface.name)] ?? []) {
             findings.append(Finding(
