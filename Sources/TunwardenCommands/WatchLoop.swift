@@ -36,12 +36,45 @@ final class WatchLoop {
     /// rtnetlink storms.
     static let urgentWindow: TimeInterval = 0.005
 
-    private let engine: JudgingEngine
-    private var identity = ""
-    private var loaded = false
+    let engine: JudgingEngine
+    private(set) var identity = ""
+    private(set) var loaded = false
     private var lastSummary = ""
     /// Whether there are down or orphaned tun and tap devices to look at (see `candidates`).
     private var hasCandidates = false
+    /// When the last recording was made, and the status it recorded (history's findings included).
+    var lastRecording: (at: Date, status: AuditStatus)?
+    /// When the changes put off are to be recorded; nil: none wait.
+    var recordDue: Date?
+    /// Whether the holders the source was last told of may have changed: after a snapshot, a
+    /// holder scan, or a change to a device a process can hold or did hold. Walking every verdict
+    /// for them at each burst, when a container's veth pair came or went, read megabytes.
+    private var holdingsStale = true
+    /// The indices of the devices held when the source was last told.
+    private var heldIndices = Set<Int>()
+    /// What was alerted while the state could not be recorded (see `alertWithoutState`); nil
+    /// once a recording succeeds again.
+    var unrecordedHistory: NamespaceHistory?
+    /// When metrics were last written, with the status and the number of orphans they showed.
+    var metricsWritten: (at: Date, status: AuditStatus, orphans: Int)?
+    /// When metrics a judgement changed are due to be written; nil: none wait.
+    var metricsDue: Date?
+
+    private var nextReapDue: Date?
+    /// When the next undelivered alert is to be retried.
+    var nextDelivery: Date?
+    /// Whether the next judgement records the whole namespace (after a full inventory, or a
+    /// recording that failed) rather than what changed.
+    var fullRecordDue = true
+    /// Set when an inventory found the named namespace deleted.
+    private var namespaceGone: String?
+    /// Why the loop stopped with nothing left to watch (the named namespace was deleted): its
+    /// sockets would otherwise keep the namespace, and its devices, alive.
+    var gone: String? { namespaceGone ?? source.gone }
+    /// `StateStore.openings` at the last whole recording.
+    var openingsRecorded = 0
+    /// The namespace's observations as last recorded, kept up to date by each recording.
+    var cache = Observations()
 
     init(source: any WatchSource, store: StateStore, runtime: Watch.Runtime, control: any WatchControl, notifier: SystemdNotifier? = nil) {
         self.source = source
@@ -120,116 +153,6 @@ final class WatchLoop {
         return true
     }
 
-    /// Records the engine's assessment without history's findings (the recording judges those
-    /// afresh): the whole namespace when due, else what changed, unless that may wait (`mayWait`,
-    /// see `putOff`). Returns the observations recorded (or, while changes wait, those last
-    /// recorded; nil when the state could not be used) and the findings the history adds.
-    private func record(putOff mayWait: Bool = true) throws -> (observations: Observations?, historyFindings: [Finding]) {
-        // Whether the changes may wait is asked of the assessment as it stands, history's
-        // findings in place: taking them out and back (two moves of every finding, at every burst
-        // of a leaking host) is for a recording. A database that is not the one last recorded into
-        // (the old one emptied or moved aside, whichever use of the store met it) gets everything
-        // at once: other runs read it.
-        let freshDatabase = store.openFileReplaced || store.openings != openingsRecorded
-        if freshDatabase { fullRecordDue = true }
-        if mayWait, let current = engine.assessment(of: identity), let meanwhile = putOff(current) { return meanwhile }
-        engine.setHistoryFindings([], of: identity)
-        guard let assessment = engine.assessment(of: identity) else { return (nil, []) }
-        recordDue = nil
-        let changes = engine.takeChanges(of: identity)
-        // A database opened again since the last recording may be a fresh file (the old one moved
-        // aside as damaged, or removed): only a whole recording makes it complete, and what this
-        // watcher alerted goes into it first, so that the recording alerts only what changed.
-        if freshDatabase, openingsRecorded > 0, let known = alertedSoFar(), let status = known.alertedStatus {
-            do {
-                try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
-                                                               status: status, orphans: known.alertedOrphans)
-            } catch {
-                Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
-            }
-        }
-        guard fullRecordDue else {
-            let recorded = try observeChanges(assessment, changed: changes.changed, removed: changes.removed)
-            if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }
-            return recorded
-        }
-        let recording: Recording?
-        (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
-                                                               patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
-        guard let recording else {
-            alertWithoutState(assessment)
-            return (nil, [])
-        }
-        unrecordedHistory = nil
-        cache = recording.observations
-        fullRecordDue = false
-        openingsRecorded = store.openings
-        noteRecorded(assessment, historyFindings: recording.historyFindings)
-        // The whole namespace was written (thousands of rows, at a first judgement): copied into
-        // the database file now, not by a later burst's commit.
-        do { try store.database(create: false)?.checkpoint() } catch { Terminal.note("watch: state not checkpointed: \(error)") }
-        return (recording.observations, recording.historyFindings)
-    }
-
-    /// A recording of changes is put off for up to this long after the last one, unless they are
-    /// to be recorded at once (see `putOff`): a busy spell (containers' veth pairs coming and
-    /// going every 200 ms) writes the state every five seconds, not at every burst. Each
-    /// recording is a transaction of about a millisecond whatever it holds; a change after a
-    /// quiet spell is recorded at once.
-    static let recordSpacing: TimeInterval = 5
-    /// When the last recording was made, and the status it recorded (history's findings included).
-    private var lastRecording: (at: Date, status: AuditStatus)?
-    /// When the changes put off are to be recorded; nil: none wait.
-    private var recordDue: Date?
-
-    private func noteRecorded(_ assessment: Assessment, historyFindings: [Finding]) {
-        lastRecording = (Date(), assessment.status(adding: historyFindings))
-    }
-
-    /// Kinds whose verdicts rest on holders or whose orphans are reaped (tun and tap, utun, feth):
-    /// their changes are recorded at once, so that an orphaned-since time, which reaping ages, is
-    /// never carried across a spell another run recorded and this watcher did not.
-    static let recordedAtOnce: Set<InterfaceKind> = [.tun, .tap, .utun, .feth]
-
-    /// What a judgement uses while its changes wait (the observations and count history as last
-    /// recorded, and the leak growth they give), or nil when they are to be recorded now. It is
-    /// asked of the assessment with history's findings as last set. They are recorded now when a
-    /// whole recording is due; when the last recording is `recordSpacing` old; when they could
-    /// make an alert, which a recording claims (an interface orphaned, another status, leak
-    /// growth that comes or goes); when an orphan recorded as such changed or went (its alerted
-    /// name and orphaned-since time end now, not later); or when they touch a kind in
-    /// `recordedAtOnce`.
-    private func putOff(_ assessment: Assessment) -> (observations: Observations?, historyFindings: [Finding])? {
-        guard !fullRecordDue, let recorded = lastRecording, let history = cache.histories[identity] else { return nil }
-        let due = recorded.at.addingTimeInterval(Self.recordSpacing)
-        guard Date() < due else { return nil }
-        let seen = cache.namespaces[identity] ?? [:]
-        func orphanOrAtOnce(_ index: Int, _ name: String) -> Bool {
-            guard let observation = seen[Observations.key(index, name)] else { return false }
-            return observation.orphanedSince != nil || Self.recordedAtOnce.contains(observation.kind)
-        }
-        let mustRecord = engine.changesInclude(of: identity) { entry in
-            entry.state == .orphaned || Self.recordedAtOnce.contains(entry.interface.kind) || orphanOrAtOnce(entry.interface.index, entry.interface.name)
-        } || engine.removalsInclude(of: identity, where: orphanOrAtOnce)
-        guard !mustRecord else { return nil }
-        let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: assessment.interfaces.count, now: assessment.snapshot.takenAt)
-        let historyFindings = growth.map { [$0] } ?? []
-        // `assessment` carries the history's findings as last set: with the same ones, its status
-        // is the one a recording would judge; with others, the recording judges. The same ones:
-        // the same ids and severities, for their evidence tells the count, which every burst changes.
-        let same = historyFindings.elementsEqual(engine.historyFindings(of: identity)) { $0.id == $1.id && $0.severity == $1.severity }
-        guard same, assessment.status == recorded.status else { return nil }
-        recordDue = due
-        return (cache, historyFindings)
-    }
-
-    /// Whether the holders the source was last told of may have changed: after a snapshot, a
-    /// holder scan, or a change to a device a process can hold or did hold. Walking every verdict
-    /// for them at each burst, when a container's veth pair came or went, read megabytes.
-    private var holdingsStale = true
-    /// The indices of the devices held when the source was last told.
-    private var heldIndices = Set<Int>()
-
     /// Notes changes that may change who holds what (verdicts' holders are the holder scan's
     /// attachments, by device name).
     private func noteHoldings(_ changes: [FactChange]) {
@@ -259,114 +182,6 @@ final class WatchLoop {
         return assessment.interfaces.filter(Self.isCandidate).map(\.interface)
     }
 
-    /// What was alerted while the state could not be recorded (see `alertWithoutState`); nil
-    /// once a recording succeeds again.
-    private var unrecordedHistory: NamespaceHistory?
-
-    /// What this watcher knows was alerted: since the state last recorded, or as it recorded it.
-    /// Every orphan the last recording saw was alerted by then (a change's history names only the
-    /// orphans it touched; the observations kept have them all).
-    private func alertedSoFar() -> NamespaceHistory? {
-        if let unrecordedHistory { return unrecordedHistory }
-        guard var history = cache.histories[identity] else { return nil }
-        history.alertedOrphans = (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname).sorted()
-        return history
-    }
-
-    /// Decides and delivers the alert of a judgement the state could not record (a read-only or
-    /// broken state directory): against what was last recorded and what this watcher alerted since,
-    /// so that each change is still alerted, once. An alert is never lost to the state; another run
-    /// sharing the broken state may alert the same change too.
-    private func alertWithoutState(_ assessment: Assessment) {
-        var history = alertedSoFar() ?? NamespaceHistory()
-        let alert = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
-        if let alert {
-            Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)
-            _ = runtime.monitoring.sinks.deliver(alert)
-        }
-        AlertDecision.remember(assessment, alert: alert, in: &history)
-        unrecordedHistory = history
-    }
-
-    /// Records the interfaces whose verdicts changed since the last judgement, with the state
-    /// directory's lock held as every observer holds it, then delivers the alert the recording
-    /// claimed (if any) and retries undelivered ones that are due. A recording that fails is noted,
-    /// and the next judgement records the whole namespace.
-    private func observeChanges(_ assessment: Assessment, changed: [AssessedInterface],
-                                removed: [(index: Int, name: String)]) throws -> (observations: Observations?, historyFindings: [Finding]) {
-        let lock = try RunLock.acquire(directory: store.directory, command: "watch", purpose: .observing, patience: Watch.lockPatience) { _ in
-            self.control.stopRequested
-        }
-        let recording: Recording
-        do {
-            guard let database = try store.database(create: true) else {
-                lock.release()
-                return (nil, [])
-            }
-            recording = try database.recordChanges(assessment, changed: changed, removed: removed.map { InterfaceKey(ifindex: $0.index, ifname: $0.name) },
-                                                   label: NamespaceLabels.label(assessment.snapshot), alerting: runtime.monitoring.judging, cache: &cache)
-        } catch {
-            lock.release()
-            Terminal.note("watch: observations not saved: \(error)")
-            alertWithoutState(assessment)
-            // Tried again, whole, within `recordSpacing` (or at a stop) though no event comes.
-            fullRecordDue = true
-            recordDue = Date().addingTimeInterval(Self.recordSpacing)
-            return (nil, [])
-        }
-        lock.release()
-        unrecordedHistory = nil
-        // Another run recorded a newer inventory: the next judgement records the whole namespace.
-        if recording.wasStale { fullRecordDue = true }
-        nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
-        return (recording.observations, recording.historyFindings)
-    }
-
-    /// Writes the metrics of a judgement, or, within the spacing of the last write, has them
-    /// written when that has passed (from the facts as they are then): `newsSpacing` when the
-    /// status or the number of orphans differs from the metrics last written (what alerting
-    /// rules look at), else `metricsSpacing`.
-    private func metricsChanged(_ judged: Assessment, observations: Observations?) {
-        guard runtime.monitoring.textfile != nil else {
-            metricsDue = nil
-            return
-        }
-        let now = Date()
-        if let written = metricsWritten {
-            let same = written.status == judged.status && written.orphans == judged.count(.orphaned)
-            let due = written.at.addingTimeInterval(same ? Self.metricsSpacing : Self.newsSpacing)
-            if now < due {
-                metricsDue = min(metricsDue ?? due, due)
-                return
-            }
-        }
-        runtime.monitoring.writeMetrics(judged, observations: observations)
-        metricsWritten = (now, judged.status, judged.count(.orphaned))
-        metricsDue = nil
-    }
-
-    /// Writes the metrics of the facts as they stand: the last judgement's, with the finding only
-    /// the count history last recorded gives (leak growth) added as a recording adds it. `now`:
-    /// when they say tunwarden last looked, if later than that judgement.
-    private func writeCurrentMetrics(now: Date? = nil) {
-        // Served (or moot, after a reload that dropped the textfile), so that no deadline stays past.
-        metricsDue = nil
-        // Only what growth is judged from is kept of this first reading, so that the engine puts
-        // the finding in place below rather than in a copy of every finding.
-        guard runtime.monitoring.textfile != nil, loaded,
-              let current = engine.assessment(of: identity).map({ (count: $0.interfaces.count, takenAt: $0.snapshot.takenAt) }) else { return }
-        // The history as last recorded, even while the next recording is to be whole: metrics
-        // without it would say nothing was reaped (a counter reset) and drop leak growth.
-        let observations = cache.histories[identity] != nil ? cache : nil
-        if let history = observations?.histories[identity] {
-            let growth = runtime.monitoring.growthPolicy.finding(history.counts, current: current.count, now: current.takenAt)
-            engine.setHistoryFindings(growth.map { [$0] } ?? [], of: identity)
-        }
-        guard let assessment = engine.assessment(of: identity) else { return }
-        runtime.monitoring.writeMetrics(assessment, observations: observations, now: now)
-        metricsWritten = (Date(), assessment.status, assessment.count(.orphaned))
-    }
-
     /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
     /// serves (reaping and recording what waits) count only while no judgement is due: until
     /// that judgement, a past one would keep `poll` from sleeping at all.
@@ -381,34 +196,6 @@ final class WatchLoop {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9
     }
-
-    /// Metrics whose status and number of orphans stay as written are rewritten at most this
-    /// often: each burst of events changes their counts a little, and node_exporter reads them
-    /// every scrape interval (15 s or more), not more often. Each rewrite renames a new file over
-    /// the old one, which on ext4 starts writing the new file's data back.
-    static let metricsSpacing: TimeInterval = 5
-    /// Metrics with another status or number of orphans are rewritten at most this often.
-    static let newsSpacing: TimeInterval = 1
-    /// When metrics were last written, with the status and the number of orphans they showed.
-    private var metricsWritten: (at: Date, status: AuditStatus, orphans: Int)?
-    /// When metrics a judgement changed are due to be written; nil: none wait.
-    private var metricsDue: Date?
-
-    private var nextReapDue: Date?
-    /// When the next undelivered alert is to be retried.
-    private var nextDelivery: Date?
-    /// Whether the next judgement records the whole namespace (after a full inventory, or a
-    /// recording that failed) rather than what changed.
-    private var fullRecordDue = true
-    /// Set when an inventory found the named namespace deleted.
-    private var namespaceGone: String?
-    /// Why the loop stopped with nothing left to watch (the named namespace was deleted): its
-    /// sockets would otherwise keep the namespace, and its devices, alive.
-    var gone: String? { namespaceGone ?? source.gone }
-    /// `StateStore.openings` at the last whole recording.
-    private var openingsRecorded = 0
-    /// The namespace's observations as last recorded, kept up to date by each recording.
-    private var cache = Observations()
 
     /// Runs until a stop is requested.
     func run(watching description: String) {

@@ -1,0 +1,213 @@
+import Foundation
+import TunwardenCore
+
+/// Reading a section: the command line says which tool printed what follows and through which
+/// filters; where it does not, each record is recognised by its shape. Every word is either read
+/// into a listing, recognised and left aside with a note saying so, or noted as skipped: none is
+/// dropped silently.
+extension Section {
+    mutating func read(into contents: inout CaptureContents) {
+        routesAtStart = contents.routes.count
+        readNameFile(into: &contents)
+        readCommandSightings(into: &contents)
+        // `ps aux | grep zerotier | grep -v grep` answering nothing (the next command, or the
+        // prompt alone, right after it) is an answer, but one a paste cannot tell from output left
+        // out of it: the processes stay unknown, and the reason names the command rather than
+        // asking for ps output that was pasted. (zsh's `no matches found` is not nothing.)
+        if let command, command.tool == .ps || Self.isPgrep(command), !mixedMoments,
+           range.isEmpty || (isBarePrompt(range.lowerBound) && text.line(range.upperBound - 1) == text.line(range.lowerBound)) {
+            contents.psSeen = true
+            contents.addProcessListing(.unseen("`\(command.display.prefix(80))` printed nothing, which a paste cannot tell from output left out of it; paste the output of `ps -axww -o pid,comm` instead"))
+        }
+        guard !range.isEmpty else {
+            if let command, command.tool != .other { contents.notes.append("\(file): `\(command.display)` printed nothing") }
+            return
+        }
+        // `^C` on a line of the output, or before the next prompt (`^Cuser@mbp ~ %`): the command
+        // that printed it was stopped before its end (a slow `lsof` without -n often is), so
+        // what it printed is cut.
+        func interrupts(_ position: Int) -> Bool { position < text.count && text.startsLine(position) && text[position].hasPrefix("^C") }
+        if let interrupted = range.first(where: interrupts) ?? (interrupts(range.upperBound) ? range.upperBound : nil) {
+            interruptedAt = interrupted
+            contents.notes.append("\(at(interrupted)): `^C`: \(command.map { "`\($0.display.prefix(60))`" } ?? "the command") was interrupted, so what it printed is partial")
+        }
+        var position = range.lowerBound
+        if let command {
+            // Rows shown without their header (`ps ax | grep zerotier`, `pgrep -l zerotier`)
+            // have the columns the command line asked for.
+            if let layout = Self.psLayout(of: command) ?? Self.pgrepLayout(of: command)?.layout {
+                psLayout = layout
+                psLayoutFromCommand = true
+            }
+            pgrepPIDsOnly = Self.pgrepLayout(of: command)?.pidsOnly ?? false
+            // What `route` and a netstat that lists no routes print is not used; a route table
+            // pasted after it (`sudo route -n delete …`, then the table) is read by its shape.
+            if command.tool == .route || (command.tool == .netstat && !command.hasOption("r")) {
+                contents.notes.append("\(at(range.lowerBound)): output of `\(command.display)` is not used; what follows it is read by its shape")
+                shapeOnly = true
+            }
+            if command.tool == .ifconfig, command.hasOption("l") {
+                // `ifconfig -l`: every interface's name on one line, nothing more; what follows
+                // (`ifconfig -l; netstat -rn`) is read by its shape.
+                // The names are one line, which a mail client may have wrapped: the lines that
+                // hold nothing but interface names.
+                var line = text.line(position)
+                while position < range.upperBound, text.line(position) == line || Self.namesOnlyLine(text, position, limit: range.upperBound) {
+                    line = text.line(position)
+                    if ShellCommand.isInterfaceName(text[position]) {
+                        var entry = DarwinParsers.IfconfigEntry(name: String(text[position]), flags: [])
+                        entry.headerMissing = true
+                        entry.nameOnly = true
+                        add(entry, to: &contents)
+                        ifconfigBlocks += 1
+                    }
+                    position += 1
+                }
+                // `-l inet` (or `ether`) lists only the interfaces with such addresses.
+                if ifconfigBlocks > 0, command.filters.isEmpty, command.reshaping.isEmpty, command.unread.isEmpty,
+                   !command.hasOption("d"), !command.hasOption("u"), !command.arguments.contains(where: { !$0.hasPrefix("-") }) {
+                    recordWholeInterfaceListing(into: &contents)
+                }
+                contents.ifconfigSeen = contents.ifconfigSeen || ifconfigBlocks > 0
+                ifconfigBlocks = 0
+                shapeOnly = true
+            }
+        }
+        while position < range.upperBound {
+            let next: Int
+            let (blocksBefore, fragmentBefore, routesBefore, headerBefore) = (ifconfigBlocks, ifconfigFragment, sectionRoutes, netstatHeader)
+            let (psRowsBefore, psHeaderBefore) = (psRows, psHeaderSeen)
+            if Self.isIfconfigHeader(text, position) {
+                next = readIfconfigBlock(from: position, into: &contents)
+            } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
+                        || Self.routeRowEnd(text, position, strict: !netstatHeader && tool != .netstat, limit: range.upperBound) != nil {
+                next = readNetstat(from: position, into: &contents)
+            } else if Self.isLsofHeader(text, position) || isUtunSocket(position) || (tool == .lsof && lsofRowStart(position)) {
+                next = readLsof(from: position, into: &contents)
+            } else if let layout = Self.psHeader(text, position) {
+                psLayout = layout
+                psHeaderSeen = true
+                next = readPs(from: position + layout.headerWords, into: &contents)
+            } else if psRowLayout(position) != nil {
+                next = readPs(from: position, into: &contents)
+            } else if Self.isRouteGet(text, position) {
+                next = skipRouteGet(from: position, into: &contents)
+            } else if Self.isNetstatInterfacesHeader(text, position) {
+                next = skipTable(from: position, what: "`netstat -i` output is used only to show which interfaces existed", into: &contents)
+                readInterfaceTableRows(position, next, into: &contents)
+            } else if pgrepPIDsOnly, text.startsLine(position), Int32(text[position]) != nil,
+                      position + 1 >= range.upperBound || text.startsLine(position + 1) {
+                // `pgrep zerotier`: a pid alone on its line, of a program it does not name.
+                pgrepPIDs.append(String(text[position]))
+                next = position + 1
+            } else if let command, command.privileged, command.tool != .other, text.startsLine(position), text[position] == "sudo:" {
+                // `sudo: a password is required`, `sudo: 3 incorrect password attempts`: sudo
+                // did not run the command, so none of its output is here.
+                var end = position
+                while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+                let words = text.excerpt(position..<end, limit: 80)
+                if contents.sudoFailures[command.tool] == nil { contents.sudoFailures[command.tool] = "`\(command.display.prefix(60))` did not run: \(words)" }
+                contents.notes.append("\(at(position)): \(words): sudo did not run `\(command.display.prefix(60))`")
+                next = end
+            } else if let end = readAbsence(at: position, into: &contents) {
+                next = end
+            } else if let end = readSighting(at: position, into: &contents) {
+                next = end
+            } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
+                next = readIfconfigFragment(from: position, into: &contents)
+            } else if let end = elisionEnd(position) {
+                // `...` where output was left out: the listing read last, or (before any) the
+                // listing it is part of, is not whole.
+                contents.notes.append("\(at(position)): '\(text.excerpt(position..<end, limit: 40))' marks output left out; the listing is partial")
+                switch lastRecord {
+                case .ifconfig: ifconfigFragment = true
+                case .netstat: elided = true
+                case .ps: psElided = true
+                case nil: elidedBeforeAnything = true
+                }
+                next = end
+            } else {
+                if skippedLines.last != text.line(position) { skippedLines.append(text.line(position)) }
+                // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
+                // (`(removed 12 idle utuns)`), and what it stands for is not known.
+                // Under its own command line, nothing but blocks comes after a block at all.
+                // After the last block, a note in brackets (`(removed 12 idle utuns)`) or a cut
+                // mark does the same; prose, a Markdown fence or the next prompt does not.
+                if lastRecord != nil, isBarePrompt(position) { promptAfterLastRecord = true }
+                if lastRecord == .ifconfig {
+                    gapAfterBlock = true
+                    if isHandMark(position) { ifconfigFragment = true }
+                }
+                next = position + 1
+            }
+            if ifconfigBlocks > blocksBefore {
+                if gapAfterBlock { ifconfigFragment = true }
+                gapAfterBlock = false
+            }
+            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
+            if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
+            if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
+            position = max(next, position + 1)
+        }
+        if cutAtEnd, let record = lastRecord, !promptAfterLastRecord {
+            contents.notes.append("\(file): the text ends inside a Markdown code block it opened (```): it was cut there, so the last listing is partial")
+            switch record {
+            case .ifconfig: ifconfigFragment = true
+            case .netstat: elided = true
+            case .ps: psElided = true
+            }
+        }
+        finish(into: &contents)
+    }
+
+    // MARK: Output that is recognised and left aside
+
+    static func isRouteGet(_ text: CaptureText, _ position: Int) -> Bool {
+        position + 1 < text.count && text[position] == "route" && text[position + 1] == "to:"
+    }
+
+    static func isNetstatInterfacesHeader(_ text: CaptureText, _ position: Int) -> Bool {
+        position + 4 < text.count && text[position] == "Name" && text[position + 1] == "Mtu" && text[position + 2] == "Network"
+            && text[position + 3] == "Address" && text[position + 4] == "Ipkts"
+    }
+
+    /// `route get` output: its fields, then a metrics header and one row of numbers.
+    mutating func skipRouteGet(from start: Int, into contents: inout CaptureContents) -> Int {
+        var position = start
+        let end = range.upperBound
+        let fields: Set<String> = ["route", "to:", "destination:", "mask:", "gateway:", "interface:", "flags:", "index:"]
+        var sawMetrics = false
+        while position < end {
+            let word = String(text[position])
+            if word == "recvpipe" {
+                sawMetrics = true
+                position += 1
+                continue
+            }
+            if sawMetrics {
+                if Int(word) != nil || ["sendpipe", "ssthresh", "rtt,msec", "rttvar", "hopcount", "mtu", "expire"].contains(word) { position += 1; continue }
+                break
+            }
+            if text.startsLine(position), !fields.contains(word), position > start { break }
+            position += 1
+        }
+        // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
+        // a static route into a tunnel that went away still names it, so it shows nothing exists.
+        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
+            + "the interface it names is its route's, which a route that outlived its tunnel names too")
+        return position
+    }
+
+    /// A table left aside whole: to the first line that does not start like its rows.
+    mutating func skipTable(from start: Int, what: String, into contents: inout CaptureContents) -> Int {
+        var position = start + 1
+        let end = range.upperBound
+        while position < end {
+            if text.startsLine(position), CaptureReader.startsOutput(text, at: position) || ShellCommand.isPrompt(text[position]) { break }
+            if !text.startsLine(position), CaptureReader.startsOutput(text, at: position), !Self.isNetstatInterfacesHeader(text, position) { break }
+            position += 1
+        }
+        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): \(what)")
+        return position
+    }
+}

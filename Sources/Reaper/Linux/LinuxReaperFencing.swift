@@ -1,0 +1,221 @@
+#if os(Linux)
+import Glibc
+import Netlink
+import Storage
+import TunwardenCore
+
+/// Fencing one target of a batch and giving back one that is not deleted. Each step of the fence
+/// is recorded in the target as it is made, a step whose answer was lost included, so that
+/// `restore` undoes exactly what was done and says what it could not undo.
+extension LinuxReaper {
+    /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
+    /// is recorded in `target`, for `restore`). `downedState` gives what a device that must be
+    /// taken down would lose, read before it is.
+    func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState) -> (JournalRecord.Outcome, String)? {
+        if target.multiQueue {
+            // Renaming needs the device down, and down it loses its IPv6 addresses and routes. The
+            // last look before that: a process that attached since re-verification keeps the
+            // device untouched (one that attaches after it finds the device given back whole).
+            let live: LinkMessage
+            do {
+                let index = target.index
+                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else {
+                    return (.failed, "cannot look at it before fencing: RTM_GETLINK gave no link")
+                }
+                live = try LinkMessage.decode(reply.payload)
+            } catch {
+                return Self.netlinkOutcome(error, doing: "look at it before fencing")
+            }
+            if let queues = live.tun?.numQueues, let disabled = live.tun?.numDisabledQueues, queues + disabled > 0 {
+                return (.skipped, "became attached since the plan was made (a process holds a queue: \(queues) attached, \(disabled) disabled)")
+            }
+            guard live.name == target.name else {
+                return (.skipped, "renamed since the plan was made (now \(live.name.map(InterfaceName.text) ?? "unnamed"))")
+            }
+            // Renaming relabels its IPv4 addresses, and down it loses more: what it has is read first.
+            do {
+                target.downed = try downedState(target.index)
+            } catch {
+                return (.failed, "cannot read its addresses and routes before renaming it: \(error)")
+            }
+            if live.flags & LinkMessage.up != 0 {
+                do {
+                    let index = target.index
+                    try Self.change(&target.takenDown, index, "RTM_NEWLINK (down)", client: client, isDone: { $0.flags & LinkMessage.up == 0 }) {
+                        LinkMessage.setUpRequest(index: index, up: false, sequence: $0)
+                    }
+                } catch {
+                    return Self.netlinkOutcome(error, doing: "take it down to rename it")
+                }
+            }
+            do {
+                let (index, fenceName) = (target.index, target.fenceName)
+                try Self.change(&target.renamed, index, "RTM_NEWLINK (rename)", client: client, isDone: { $0.name == fenceName }) {
+                    LinkMessage.renameRequest(index: index, name: fenceName, sequence: $0)
+                }
+            } catch {
+                return Self.netlinkOutcome(error, doing: "rename it to a private name")
+            }
+            return nil
+        }
+        do {
+            let (index, fenceName) = (target.index, target.fenceName)
+            try Self.change(&target.altNameAdded, index, "RTM_NEWLINKPROP (altname)", client: client, isDone: { $0.altNames.contains(fenceName) }) {
+                LinkMessage.altNameRequest(index: index, altName: fenceName, add: true, sequence: $0)
+            }
+        } catch {
+            return Self.netlinkOutcome(error, doing: "give it a private alternative name")
+        }
+        guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
+        let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
+        switch code {
+        case 0: break
+        case EBUSY: return (.skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
+        case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
+        default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
+        }
+        // TUNSETIFF creates a device when no device answers to the name: that one is not
+        // persistent, and closing the descriptor removes it again.
+        guard let attached = system.tun.attached(fd), attached.flags & Self.iffPersist != 0 else {
+            return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
+        }
+        // The private name reaches the device whatever its name: one renamed since the plan (to
+        // a name --protect keeps, say) is not the one the plan, the report and the journal name.
+        guard attached.name == target.name else {
+            return (.skipped, "renamed since the plan was made (now \(InterfaceName.text(attached.name)))")
+        }
+        return nil
+    }
+
+    /// Undoes what fencing did to a target that will not be deleted: group, private name, down,
+    /// and what the rename and going down changed of its addresses and routes (`DownedState`),
+    /// checked against what it had. tunwarden's own queue stays attached until
+    /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
+    /// add to its result (what was given back beyond the fence, what could not be) and whether the
+    /// device is as it was.
+    func restore(_ target: inout Target, fenceGroup: UInt32, client: RtnetlinkClient) -> (text: String, whole: Bool) {
+        var problems: [String] = []
+        var notes: [String] = []
+        let index = target.index
+        let (wasDown, wasRenamed) = (target.takenDown, target.renamed)
+        let changed = wasDown || wasRenamed
+        // The name first: a device that cannot have it back (a restarting daemon made a new device
+        // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves
+        // alone, and the person is told how to finish.
+        if target.renamed {
+            let name = target.name
+            do {
+                var back = false
+                try Self.change(&back, index, "RTM_NEWLINK (rename)", client: client, isDone: { $0.name == name }) {
+                    LinkMessage.renameRequest(index: index, name: name, sequence: $0)
+                }
+                target.renamed = false
+            } catch {
+                if !target.grouped {
+                    _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }
+                }
+                let finish = Self.unfenceCommands(namespace: namespaceName, fenceName: target.fenceName, name: target.name,
+                                                  group: target.item.interface.group ?? 0, up: target.item.interface.isUp)
+                // Its answer lost and the device not to be looked at: the kernel may have renamed
+                // it back. Said as unknown, and the rest of the fence kept, as for a refusal.
+                let unknown: Bool
+                if case NetlinkError.unanswered = error { unknown = true } else { unknown = false }
+                let what = unknown
+                    ? "whether it was given its name back from \(InterfaceName.text(target.fenceName)) could not be told (\(ReapRefusal.clause(error))): `ip link show` tells; if it still has that name, it is left fenced under it and link group \(fenceGroup), which audits and reaps leave alone, and `\(finish)` finishes giving it back"
+                    : "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`"
+                problems.append(what + (wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : ""))
+                return ("; " + problems.joined(separator: "; "), false)
+            }
+        }
+        if target.grouped {
+            let prior = target.item.interface.group ?? 0
+            var back = false
+            if (try? Self.change(&back, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == prior }) {
+                LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
+            }) == nil {
+                problems.append("its link group could not be set back to \(prior)")
+            }
+            target.grouped = false
+        }
+        if target.altNameAdded {
+            let name = target.fenceName
+            var back = false
+            if (try? Self.change(&back, index, "RTM_DELLINKPROP (altname)", client: client, isDone: { !$0.altNames.contains(name) }) {
+                LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0)
+            }) == nil {
+                problems.append("its private alternative name \(InterfaceName.text(name)) could not be removed (`ip link property del dev \(ShellWord.quote(target.name)) altname \(ShellWord.quote(name))`)")
+            }
+            target.altNameAdded = false
+        }
+        if target.takenDown {
+            var back = false
+            if (try? Self.change(&back, index, "RTM_NEWLINK (up)", client: client, isDone: { $0.flags & LinkMessage.up != 0 }) {
+                LinkMessage.setUpRequest(index: index, up: true, sequence: $0)
+            }) == nil {
+                problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
+                target.downed = nil
+            }
+            target.takenDown = false
+        }
+        // Renamed (and perhaps taken down): what that changed is given back and checked.
+        if changed, let downed = target.downed {
+            let back = downed.putBack(index: index, client: client)
+            let what = back.neighbours == 0
+                ? "its \(Self.counted(back.addresses, "address", "addresses")) and \(Self.counted(back.routes, "route", "routes"))"
+                : "its \(Self.counted(back.addresses, "address", "addresses")), \(Self.counted(back.routes, "route", "routes")) and \(Self.counted(back.neighbours, "neighbour entry made by hand", "neighbour entries made by hand"))"
+            let done = switch (wasRenamed, wasDown) {
+            case (true, true): "it was renamed and taken down to be fenced, then given its name back and set up again"
+            case (true, false): "it was renamed to be fenced, then given its name back"
+            default: "it was taken down to be fenced, then set up again"
+            }
+            if back.differences.isEmpty {
+                notes.append("\(done); \(what) are as they were")
+            } else {
+                problems.append("\(done), but \(what) are not all as they were: \(back.differences.prefix(5).joined(separator: "; "))\(back.differences.count > 5 ? "; …" : "") (the journal's recreate commands list what it had)")
+            }
+        }
+        target.downed = nil
+        let text = (notes + problems).map { "; " + $0 }.joined()
+        return (text, problems.isEmpty)
+    }
+
+    /// Sends `request`, a change to device `index`, and sets `made` once it is made. The kernel's
+    /// refusal throws. When the answer is lost, the device is looked at and `isDone` tells from
+    /// it whether the change was made; when it cannot be looked at either, the change may have
+    /// been made: `made` is set all the same, so that `restore` undoes it, and the error thrown.
+    static func change(_ made: inout Bool, _ index: Int32, _ operation: String, client: RtnetlinkClient,
+                       isDone: (LinkMessage) -> Bool, request: (UInt32) -> [UInt8]) throws {
+        do {
+            try client.request(operation: operation, request)
+        } catch NetlinkError.unanswered(let operation, let detail) {
+            let replies = try? client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+            guard let reply = replies?.first(where: { $0.header.type == NetlinkType.newLink }), let link = try? LinkMessage.decode(reply.payload) else {
+                made = true
+                throw NetlinkError.unanswered(operation: operation, detail: detail)
+            }
+            guard isDone(link) else { throw NotCarriedOut(operation: operation, detail: detail) }
+        }
+        made = true
+    }
+
+    /// A change whose answer was lost and which the device, looked at, shows was not made.
+    struct NotCarriedOut: Error, CustomStringConvertible {
+        var operation: String
+        var detail: String
+        var description: String { "\(operation) was not carried out (its answer was lost: \(detail); the device shows no change)" }
+    }
+
+    static func counted(_ count: Int, _ one: String, _ many: String) -> String {
+        "\(count) \(count == 1 ? one : many)"
+    }
+
+    /// The outcome of a refused fencing request: a device that vanished is skipped, anything else failed.
+    static func netlinkOutcome(_ error: any Error, doing what: String) -> (JournalRecord.Outcome, String) {
+        if case let NetlinkError.kernel(_, code, _) = error, code == ENODEV {
+            return (.skipped, "gone since the plan was made")
+        }
+        return (.failed, "cannot \(what): \(error)")
+    }
+}
+#endif

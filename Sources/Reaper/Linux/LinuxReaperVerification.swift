@@ -1,0 +1,180 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import TunwardenCore
+
+/// What a batch looks at around its deletion. Right before it: the routes and the sockets bound to
+/// addresses that depend on a target, the links as one consistent dump or target by target, and
+/// whether each grouped target may still be deleted. Right after it: whether each target is gone,
+/// and what to say of one that moved to another network namespace instead. Each look is by
+/// ifindex, as the fence is. A look that cannot be had before the deletion throws; the check
+/// after it answers nil for a target it could not check, never a guess.
+extension LinuxReaper {
+    /// Why `target` counts as not deleted, having moved to the network namespace with id
+    /// `namespace` (as the inspected one knows it), with the commands that take this reap's fence
+    /// off it there.
+    static func movedAway(_ target: Target, to namespace: Int32) -> String {
+        let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
+        let group = target.item.interface.group ?? 0
+        let giveBack = target.multiQueue
+            ? "ip link set dev \(fence) name \(name); ip link set dev \(name) group \(group)\(target.takenDown ? "; ip link set dev \(name) up" : "")"
+            : "ip link property del dev \(name) altname \(fence); ip link set dev \(name) group \(group)"
+        return "not deleted: it moved to another network namespace (netns id \(namespace) as this one knows it, `ip netns list-id`) before the deletion "
+            + "and lives on there, still fenced by this reap; there, `\(giveBack)` gives it back"
+    }
+
+    /// Why deleting each of `targets` would take other devices' routes with it, where it would:
+    /// an IPv4 route of the main table that takes one of its IPv4 addresses as source and does
+    /// not leave through it alone (the kernel deletes it with the address), or an IPv4 multipath
+    /// route that leaves through it and another device (the kernel deletes it whole). The
+    /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
+    /// `sharedRoutes`); this is what changed since. Also, first, sockets bound to an address
+    /// only targets have (`addressSockets`, by address: see `HolderScan.addressSockets`), whose
+    /// deletion deletes the address under them (`Heuristics.socketsOnOwnAddresses`), the raw and
+    /// ping sockets among them named from `rawAddressSockets`. Throws when a dump cannot be had.
+    static func dependentRoutes(of targets: Set<Int32>, addressSockets: [[UInt8]: Int] = [:], rawAddressSockets: [[UInt8]: [String]] = [:],
+                                client: RtnetlinkClient) throws -> [Int32: String] {
+        let inet: UInt8 = 2, inet6: UInt8 = 10, main: UInt32 = 254
+        var owners: [[UInt8]: Set<Int32>] = [:]
+        // Addresses a device that stays has too: they stay, and so do their routes.
+        var staying = Set<[UInt8]>()
+        // IPv6 addresses matter only to sockets bound to one.
+        let families = addressSockets.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
+        for family in families {
+            try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { (owners, staying) = (owners.filter { $0.key.count != (family == inet ? 4 : 16) }, staying.filter { $0.count != (family == inet ? 4 : 16) }) }) { message in
+                guard message.header.type == NetlinkType.newAddress else { return }
+                let address = try AddressMessage.decode(message.payload)
+                let index = Int32(bitPattern: address.index)
+                guard address.family == family, let local = address.local ?? address.address else { return }
+                if targets.contains(index) { owners[local, default: []].insert(index) } else { staying.insert(local) }
+            }
+        }
+        for address in staying { owners[address] = nil }
+        var found: [Int32: String] = [:]
+        for (address, sockets) in addressSockets where sockets > 0 {
+            guard let holders = owners[address], let text = IPAddress(bytes: address) else { continue }
+            for target in holders where found[target] == nil {
+                found[target] = Heuristics.socketUse(SocketLists(rawAddresses: rawAddressSockets), index: Int(target), ownAddresses: [(text, sockets)], now: true)
+            }
+        }
+        // The route dump starts over (and empties what it found) before each try, the first
+        // included: what the sockets showed stays apart from it.
+        var byRoutes: [Int32: String] = [:]
+        try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { byRoutes = [:] }) { message in
+            guard message.header.type == NetlinkType.newRoute else { return }
+            let route = try RouteMessage.decode(message.payload)
+            guard route.family == inet else { return }
+            let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
+            let destination = route.destinationLength == 0 ? "default"
+                : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
+            // A route through targets alone goes with them anyway.
+            let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
+            if route.table == main, let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
+                for target in sourced where found[target] == nil && byRoutes[target] == nil {
+                    let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
+                    byRoutes[target] = "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
+                }
+            }
+            if route.nextHops.count > 1, !throughTargetsAlone {
+                for target in devices.intersection(targets) where found[target] == nil && byRoutes[target] == nil {
+                    byRoutes[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
+                }
+            }
+        }
+        found.merge(byRoutes) { sockets, _ in sockets }
+        return found
+    }
+
+    /// What the last check before deleting saw: every link (`whole`), or the targets and the
+    /// links of the kinds that stack on a device.
+    struct View {
+        var links: [LinkMessage]
+        var whole: Bool
+    }
+
+    /// Looks at the targets right before deleting: one consistent dump of every link if the
+    /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
+    /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
+    /// are small enough to come back uninterrupted. Throws when neither can be had.
+    static func look(at targets: Set<Int>, client: RtnetlinkClient, wholeFirst: Bool = true) throws -> View {
+        if wholeFirst {
+            do {
+                return View(links: try dumpLinks(client, attempts: 6), whole: true)
+            } catch NetlinkError.dumpInterrupted {}
+        }
+        var links: [LinkMessage] = []
+        for index in targets {
+            do {
+                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                if let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) { links.append(try LinkMessage.decode(reply.payload)) }
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                continue
+            }
+        }
+        for kind in ForeignStacking.stackingKinds {
+            links += try ForeignStacking.linksOf(kind, client: client).filter { !targets.contains(Int($0.index)) }
+        }
+        return View(links: links, whole: false)
+    }
+
+    /// Whether each device is still there after the delete, by ifindex: from one dump, or device
+    /// by device while dumps keep being interrupted; nil for a device that could not be checked.
+    static func stillPresent(_ indices: [Int], client: RtnetlinkClient) -> [Int: Bool] {
+        if let links = try? dumpLinks(client, attempts: 6) {
+            let present = Set(links.map { Int($0.index) })
+            return Dictionary(uniqueKeysWithValues: indices.map { ($0, present.contains($0)) })
+        }
+        var result: [Int: Bool] = [:]
+        for index in indices {
+            do {
+                try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
+                result[index] = true
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                result[index] = false
+            } catch {
+                continue
+            }
+        }
+        return result
+    }
+
+    /// A duration in seconds for people, to the millisecond (`1.204 s`).
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        return "\(whole).\(String(format: "%03lld", fraction / 1_000_000_000_000_000)) s"
+    }
+
+    /// Why a grouped target must not be deleted, judged by ifindex from the last dump; nil when
+    /// it may be.
+    static func verificationProblem(_ target: Target, link: LinkMessage, group: UInt32, stackedOn uppers: [String]) -> String? {
+        guard link.group == group else { return "its link group was changed since it was fenced" }
+        guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
+        if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
+        if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
+        if let attached = Heuristics.xdpReason(program: link.xdpProgramID, now: true) { return attached }
+        if target.multiQueue {
+            guard link.name == target.fenceName else {
+                return "renamed by something else since it was fenced (now \(link.name.map(InterfaceName.text) ?? "unnamed"))"
+            }
+            if !link.altNames.isEmpty {
+                return "it has alternative names (\(link.altNames.map(InterfaceName.text).joined(separator: ", "))), through which a process could attach"
+            }
+            let queues = link.tun?.numQueues, disabled = link.tun?.numDisabledQueues
+            guard queues == 0, disabled == 0 else {
+                if queues == nil || disabled == nil { return "the kernel did not report its queues" }
+                return "a process holds a queue (\(queues!) attached, \(disabled!) disabled)"
+            }
+        } else {
+            // A rename after fencing changes nothing that matters: tunwarden holds the device's
+            // only queue, so nobody can be attached to it, and the alternative name still proves
+            // which device that is. (Renamed before, it was skipped at its fence; skipping renames
+            // here would keep a look from ever settling while something renames devices.)
+            guard link.altNames.contains(target.fenceName) else { return "its private alternative name was removed by something else" }
+        }
+        return nil
+    }
+}
+#endif
