@@ -22,8 +22,8 @@ public struct Reap: ParsableCommand {
         multi-queue device to a private name so that no attach by its old name can reach it. The last \
         check also looks again for what the fence cannot stop (sockets bound to it or to an address \
         only it has, raw and ping sockets included, multicast groups and packet-socket memberships held on it, devices stacked \
-        on it, routes that depend on it, an XDP program, a tc redirect to it or to its shared tc block, an nftables fwd, dup \
-        or chain hooked on it, an iptables TEE --oif to it). Whatever \
+        on it, routes that depend on it, an XDP program, a tc redirect to it or to its shared tc block, a vxlan forwarding \
+        entry through it, an nftables fwd, dup or chain hooked on it, an iptables TEE --oif to it). Whatever \
         fails the last check is restored and left out (a multi-queue device gets back the addresses, \
         routes and neighbour entries made by hand that the fence took, and is checked; what differs \
         makes its result failed); the rest is deleted in batches with one \

@@ -337,15 +337,18 @@ struct ReaperSafetyTests {
 
     /// The fence stops attaches, not configuration by ifindex or address: a route another device
     /// takes a target's address for as source, a multipath route through it and a live device,
-    /// an XDP program attached to it, or a tc action redirecting another device's packets to it,
-    /// since the plan, keeps it, and the route is still there.
+    /// an XDP program attached to it, a tc action redirecting another device's packets to it, or a
+    /// vxlan forwarding entry sending through it, since the plan, keeps it, and the route is still
+    /// there.
     @Test func whatComesToDependOnATargetAfterItsFenceKeepsIt() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
+        for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ld7"] { try ns.ip("tuntap", "add", "dev", device, "mode", "tap") }
         try ns.ip("tuntap", "add", "dev", "ldmq", "mode", "tap", "multi_queue")
         try ns.ip("link", "add", "lva", "type", "veth", "peer", "name", "lvb")
         for device in ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ldmq", "lva", "lvb"] { try ns.ip("link", "set", device, "up") }
+        // (A kernel without the vxlan driver leaves that case untested.)
+        let vxlan = (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "ldvx", "type", "vxlan", "id", "61", "dstport", "4789"]).status) == 0
         // (A kernel without tc's u32 filter or mirred action, or a machine without nft, leaves that case untested.)
         let tc = (try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "qdisc", "add", "dev", "lvb", "ingress"]).status) == 0
         let nft = ["ip", "netns", "exec", ns.name, "nft"]
@@ -357,7 +360,7 @@ struct ReaperSafetyTests {
         try ns.ip("addr", "add", "10.4.0.1/24", "dev", "ldmq")
         try ns.ip("addr", "add", "10.5.0.1/24", "dev", "lva")
         let plan = try plan(ns)
-        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ldmq"])
+        #expect(Set(plan.items.map(\.ifname)) == ["ld0", "ld1", "ld2", "ld3", "ld4", "ld5", "ld6", "ld7", "ldmq"])
         var reaper = LinuxReaper(namespaceName: ns.name)
         let xdp = Locked<Process?>(nil)
         reaper.stepHook = { step in
@@ -369,6 +372,9 @@ struct ReaperSafetyTests {
             if tc {
                 _ = try? Shell.capture(["ip", "netns", "exec", ns.name, "tc", "filter", "add", "dev", "lvb", "parent", "ffff:", "protocol", "all",
                                         "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ld4"])
+            }
+            if vxlan {
+                _ = try? Shell.capture(["bridge", "-n", ns.name, "fdb", "add", "00:00:00:00:00:00", "dev", "ldvx", "dst", "192.0.2.7", "via", "ld7"])
             }
             if nftables {
                 _ = try? Shell.capture(nft + ["add", "rule", "netdev", "t", "c", "dup", "to", "\"ld5\""])
@@ -387,6 +393,9 @@ struct ReaperSafetyTests {
         if nftables {
             #expect(outcome["ld5"]?.outcome == .skipped && outcome["ld5"]?.detail?.contains("an nftables rule now sends packets to it") == true, "\(results)")
             #expect(outcome["ld6"]?.outcome == .skipped && outcome["ld6"]?.detail?.contains("nftables chain netdev t h6 is now hooked on it") == true, "\(results)")
+        }
+        if vxlan {
+            #expect(outcome["ld7"]?.outcome == .skipped && outcome["ld7"]?.detail?.contains("forwarding entries of ldvx now send packets out through it") == true, "\(results)")
         }
         if xdp.value != nil {
             #expect(outcome["ld2"]?.outcome == .skipped && outcome["ld2"]?.detail?.contains("an XDP program") == true, "\(results)")

@@ -145,8 +145,8 @@ extension NamespaceFacts {
             for name in Set(teed.keys).union(teeing.keys) where teed[name] != teeing[name] {
                 for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
             }
-            // And those whose sockets, redirects or forwards changed (found by index), and those
-            // with an address whose sockets changed.
+            // And those whose sockets, redirects, forwards or vxlan forwarding entries changed
+            // (found by index), and those with an address whose sockets changed.
             let (wasBound, isBound) = (holderIndex.scan.addressSockets, scan.addressSockets)
             let (wasRaw, isRaw) = (holderIndex.scan.rawAddressSockets, scan.rawAddressSockets)
             dirtyTunsHaving(Set(Set(wasBound.keys).union(isBound.keys).filter { wasBound[$0] != isBound[$0] })
@@ -162,8 +162,10 @@ extension NamespaceFacts {
                 .union(holderIndex.scan.boundSockets.keys).union(scan.boundSockets.keys)
                 .union(holderIndex.scan.redirects.keys).union(scan.redirects.keys)
                 .union(holderIndex.scan.forwards.keys).union(scan.forwards.keys)
+                .union(holderIndex.scan.vxlanVias.keys).union(scan.vxlanVias.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
-                || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index] {
+                || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index]
+                || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next
