@@ -8,7 +8,9 @@ public struct ReapOptions: ParsableArguments {
         "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d (default: 15m).", valueName: "duration"))
     public var minAge: String?
 
-    @Option(name: .long, help: ArgumentHelp("Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).", valueName: "glob"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).",
+        discussion: "fnmatch(3) on the name's bytes; \\xHH is the byte HH, as names are shown.", valueName: "glob"))
     public var protect: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
@@ -26,7 +28,7 @@ public struct ReapOptions: ParsableArguments {
             throw ValidationError("--protect takes a shell pattern such as 'wg*'; got an empty one, which protects nothing")
         }
         for pattern in protect {
-            if let slip = Glob.slip(in: pattern) { throw ValidationError("--protect '\(pattern)': \(slip)") }
+            if let slip = Glob.slip(in: pattern) { throw ValidationError("--protect '\(Glob.display(pattern))': \(slip)") }
         }
         try OptionCheck.path(journal, "--journal")
         for kind in only {

@@ -22,7 +22,7 @@ extension Reap {
         for exclusion in plan.excluded {
             switch exclusion.reason {
             case let .protected(pattern):
-                text += "Protected \(exclusion.ifname) (matches the protect pattern '\(pattern)').\n"
+                text += "Protected \(exclusion.ifname) (matches the protect pattern '\(Glob.display(pattern))').\n"
                 protected += 1
             case .repairFailed:
                 text += "Left \(exclusion.ifname) alone: given back damaged by the repair above; the killed run's intent records in the journal (`tunwarden journal`) hold all it had.\n"

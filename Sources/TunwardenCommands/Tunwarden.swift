@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildInfo
+import Foundation
 import TunwardenCore
 
 /// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
@@ -84,15 +85,16 @@ public struct Tunwarden: ParsableCommand {
     /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
     public static func main() {
         Terminal.prepareStandardStreams()
-        if asksForVersion(Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(commandLineArguments.dropFirst())
+        if asksForVersion(arguments) {
             Terminal.write(versionText + "\n")
             Terminal.exit(0)
         }
-        if let topic = unknownHelpTopic(in: Array(CommandLine.arguments.dropFirst())) {
+        if let topic = unknownHelpTopic(in: arguments) {
             exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch let code as ExitCode {
             // Commands end by throwing their exit code (so that tests can run them in-process);
@@ -102,6 +104,16 @@ public struct Tunwarden: ParsableCommand {
             exit(withError: error)
         }
         Terminal.exit(0)
+    }
+
+    /// The process's arguments as the kernel gave them, each byte that is not UTF-8 written `\xHH`
+    /// (`InterfaceName.argumentText`) rather than lost to U+FFFD as in `CommandLine.arguments`.
+    static var commandLineArguments: [String] {
+        (0..<Int(CommandLine.argc)).map { index in
+            guard let argument = CommandLine.unsafeArgv[index] else { return "" }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(argument).assumingMemoryBound(to: UInt8.self), count: strlen(argument))
+            return InterfaceName.argumentText(Array(bytes))
+        }
     }
 
     /// Whether `-V` or `--version` is among the options, before any `--`.

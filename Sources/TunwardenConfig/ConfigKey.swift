@@ -125,7 +125,7 @@ struct ConfigKey: Sendable {
             let patterns = try list(node)
             if let empty = patterns.first(where: \.isEmpty) { throw fail("a pattern cannot be empty ('\(empty)')") }
             for pattern in patterns {
-                if let slip = Glob.slip(in: pattern) { throw fail("pattern '\(pattern)': \(slip)") }
+                if let slip = Glob.slip(in: pattern) { throw fail("pattern '\(Glob.display(pattern))': \(slip)") }
             }
             return .texts(patterns)
         case .kinds:

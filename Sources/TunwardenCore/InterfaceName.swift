@@ -94,6 +94,26 @@ public enum InterfaceName {
         return bytes
     }
 
+    /// A command-line argument's text: its UTF-8 as it is, and each byte that is not UTF-8 written
+    /// `\xHH`, as `text(_:)` writes it, rather than replaced by U+FFFD, which would lose it. A
+    /// `--protect` pattern (see `Glob`) given in a name's own bytes then still means those bytes.
+    public static func argumentText(_ bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var text = ""
+        var position = 0
+        while position < bytes.count {
+            let length = scalarLength(bytes, at: position)
+            if length > 0 {
+                text += String(decoding: bytes[position..<position + length], as: UTF8.self)
+                position += length
+            } else {
+                text += escape(bytes[position])
+                position += 1
+            }
+        }
+        return text
+    }
+
     /// Whether the name's text is exactly its bytes read as UTF-8 (nothing needed escaping).
     public static func isPlain(_ name: String) -> Bool { !name.utf8.contains(0x5c) }
 

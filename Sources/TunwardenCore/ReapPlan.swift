@@ -208,6 +208,9 @@ public struct ReapPlan: Sendable, Equatable {
 /// and a backslash makes the next character literal, inside brackets too. A `[` without its `]`
 /// is itself. The name is the `InterfaceName` text tunwarden carries; it is matched as the bytes
 /// that text stands for, so `?` matches a byte that is not UTF-8 just as it matches a letter.
+/// `\xHH` (two hex digits) in a pattern is the byte HH, as names are shown: a name copied from
+/// tunwarden's output matches itself, and so does a pattern given in the name's own bytes (the
+/// command line writes those that are not UTF-8 so, see `InterfaceName.argumentText`).
 public enum Glob {
     /// What in `pattern` is almost certainly a slip, in words, or nil: a `[` with no `]` to close
     /// it (fnmatch then takes it as itself, so `tun[0-9` protects only a name with a bracket in
@@ -245,7 +248,45 @@ public enum Glob {
     }
 
     public static func matches(_ pattern: String, _ name: String) -> Bool {
-        matches(pattern: Array(pattern.utf8), name: InterfaceName.kernelBytes(name))
+        matches(pattern: bytes(of: pattern), name: InterfaceName.kernelBytes(name))
+    }
+
+    /// The pattern as fnmatch reads it: `\xHH` becomes the byte HH, escaped, so that it is
+    /// itself even where it is `*`, `?` or `[`.
+    static func bytes(of pattern: String) -> [UInt8] {
+        let utf8 = Array(pattern.utf8)
+        guard utf8.contains(0x5c) else { return utf8 }
+        var bytes: [UInt8] = []
+        var position = 0
+        while position < utf8.count {
+            if utf8[position] == 0x5c, position + 3 < utf8.count, utf8[position + 1] == UInt8(ascii: "x"),
+               let high = InterfaceName.hexValue(utf8[position + 2]), let low = InterfaceName.hexValue(utf8[position + 3]) {
+                bytes += [0x5c, high << 4 | low]
+                position += 4
+            } else if utf8[position] == 0x5c, position + 1 < utf8.count {
+                // An escape and what it escapes, as they are: `\\x41` is a backslash, then `x41`.
+                bytes += utf8[position...position + 1]
+                position += 2
+            } else {
+                bytes.append(utf8[position])
+                position += 1
+            }
+        }
+        return bytes
+    }
+
+    /// The pattern as people are shown it: a character that is not printable as its UTF-8 bytes
+    /// in `\xHH` (which the pattern reads as those bytes), never a raw control character.
+    public static func display(_ pattern: String) -> String {
+        var text = ""
+        for scalar in pattern.unicodeScalars {
+            if InterfaceName.isPrintable(scalar) {
+                text.unicodeScalars.append(scalar)
+            } else {
+                for byte in String(scalar).utf8 { text += InterfaceName.escape(byte) }
+            }
+        }
+        return text
     }
 
     /// fnmatch(3) on bytes: the pattern's bytes against the name's.

@@ -75,6 +75,23 @@ struct ReaperKernelTests {
         #expect(!(try ns.ip("route", "show", "table", "all")).contains("rt0"))
     }
 
+    /// `--protect` given a device's own bytes that are not UTF-8 (a shell's `$'pv\xff*'`), or the
+    /// name as tunwarden shows it, protects it; the unprotected orphan beside it is deleted.
+    @Test func aProtectPatternInTheNamesOwnBytesProtectsIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try Shell.run(["sh", "-c", "ip -n \"$0\" tuntap add dev \"$(printf 'pv\\3770')\" mode tap && ip -n \"$0\" tuntap add dev \"$(printf 'pw\\3770')\" mode tap "
+                       + "&& ip -n \"$0\" tuntap add dev pvfree mode tap", ns.name])
+        // Through a shell, so that the argument reaches tunwarden as the bytes themselves.
+        let result = try Shell.capture(["sh", "-c", "exec \"$0\" --netns \"$1\" reap --state-dir \"$2\" --min-age 0 --yes --protect \"$(printf 'pv\\377*')\" "
+                                        + "--protect 'pw\\xff0'", Shell.tunwardenBinary, ns.name, state.path])
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains(#"Protected pv\xff0 (matches the protect pattern 'pv\xff*')."#), "\(result.stdout)")
+        #expect(result.stdout.contains(#"Protected pw\xff0 (matches the protect pattern 'pw\xff0')."#), "\(result.stdout)")
+        let left = try ns.auditedInterfaces().compactMap { $0["ifname"] as? String }
+        #expect(Set(left) == [#"pv\xff0"#, #"pw\xff0"#], "\(left)\n\(result.stdout)")
+    }
+
     /// A macvlan, a macvtap, a vxlan and a vlan made on orphaned taps and moved into another
     /// namespace (a container's, a qemu's) go with their lower device, though the lower's
     /// namespace shows nothing of them: the reap finds them from the other namespace and deletes

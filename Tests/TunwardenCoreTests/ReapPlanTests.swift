@@ -108,6 +108,34 @@ import TunwardenCore
         #expect(Glob.matches(pattern, name) == expected)
     }
 
+    /// `\xHH` in a pattern is the byte HH, as names are shown: a name copied from tunwarden's
+    /// output, or given on the command line in its own bytes, is a pattern that matches it.
+    @Test func patternsNameBytesAsNamesAreShown() {
+        let name = InterfaceName.text([0x76, 0x6d, 0xff, 0x30])
+        #expect(Glob.matches(#"vm\xff0"#, name) && Glob.matches(#"vm\xff*"#, name) && Glob.matches(#"vm\xFF?"#, name))
+        #expect(!Glob.matches(#"vm\xfe*"#, name) && !Glob.matches("vm?", name))
+        // The byte is itself even where it is a wildcard.
+        #expect(Glob.matches(#"vm\x2ax"#, "vm*x") && !Glob.matches(#"vm\x2ax"#, "vmax"))
+        #expect(Glob.matches(#"[\x41b]x"#, "Ax") && !Glob.matches(#"[\x41b]x"#, "xx"))
+        // An escaped backslash stays one: `\\x41` is a backslash, then `x41`.
+        #expect(Glob.matches(#"a\\x41"#, InterfaceName.text(Array(#"a\x41"#.utf8))) && !Glob.matches(#"a\\x41"#, "aA"))
+        // `\x` without two hex digits is an escaped x, as before.
+        #expect(Glob.matches(#"a\xg"#, "axg"))
+        #expect(Glob.matches(InterfaceName.argumentText([0x76, 0x6d, 0xff, 0x2a]), name))
+    }
+
+    /// A command-line argument keeps its bytes (those that are not UTF-8 as `\xHH`), and a
+    /// pattern is shown without a raw control character.
+    @Test func argumentsKeepTheirBytesAndPatternsShowNoControlCharacter() {
+        #expect(InterfaceName.argumentText(Array("wg*".utf8)) == "wg*")
+        #expect(InterfaceName.argumentText([0x76, 0x6d, 0xff, 0x2a]) == #"vm\xff*"#)
+        #expect(InterfaceName.argumentText([0xc3, 0xa9, 0xc3]) == #"é\xc3"#)
+        #expect(InterfaceName.argumentText([]) == "")
+        #expect(Glob.display("k\u{1}*") == #"k\x01*"#)
+        #expect(Glob.display("t\u{202e}n") == #"t\xe2\x80\xaen"#)
+        #expect(Glob.display(#"wg\*é"#) == #"wg\*é"#)
+    }
+
     @Test func durations() {
         #expect(DurationText.parse("0") == 0)
         #expect(DurationText.parse("90s") == 90)
