@@ -104,7 +104,8 @@ public enum AuditTable {
                 interface.name, isContext ? (interface.infoKind ?? "-") : interface.kind.rawValue,
                 isContext ? "-" : state.rawValue, holders.count == 1 ? holders[0] : holders.joined(separator: ","),
                 addresses.count == 1 ? addresses[0] : addresses.joined(separator: ","),
-                destinations.count == 1 ? destinations[0]
+                // Whole for a pipe or a file, which is never fitted; a terminal's starts from four.
+                destinations.count == 1 ? destinations[0] : width == nil ? destinations.joined(separator: ",")
                     : destinations.prefix(4).joined(separator: ",") + (destinations.count > 4 ? " (+\(destinations.count - 4))" : ""),
             ]
             // Room for the age, where a width leaves it to be added to the cells.

@@ -203,7 +203,7 @@ public enum RecreateCommands {
             if let source = route.source { add += " from \(source)" }
             let multipath = route.nextHops.count > 1
             if !multipath {
-                if let gateway = route.nextHops.first?.gateway { add += " via \(gateway)" }
+                if let gateway = route.nextHops.first?.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
                 add += " dev \(name)"
                 if route.nextHops.first?.onlink == true { add += " onlink" }
             }
@@ -221,7 +221,7 @@ public enum RecreateCommands {
             if multipath {
                 for hop in route.nextHops {
                     add += " nexthop"
-                    if let gateway = hop.gateway { add += " via \(gateway)" }
+                    if let gateway = hop.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
                     let device = hop.interfaceIndex == interface.index ? name : hop.interfaceName.map { ShellWord.quote(InterfaceName.kernelBytes($0)) }
                     if let device { add += " dev \(device)" }
                     if let weight = hop.weight, weight != 1 { add += " weight \(weight)" }
@@ -231,6 +231,12 @@ public enum RecreateCommands {
             commands.append(add)
         }
         return commands
+    }
+
+    /// A gateway as `ip route add … via` takes it: an IPv6 gateway of an IPv4 route (RTA_VIA) is
+    /// `inet6 ADDRESS`, which `ip` needs to be told (it refuses the address alone).
+    static func gatewayWords(_ gateway: IPAddress, of route: Route) -> String {
+        gateway.family == route.family ? "\(gateway)" : "\(gateway.family.rawValue) \(gateway)"
     }
 
     /// `ip route`'s words for an IPv6 route's preference (RTA_PREF).
@@ -282,7 +288,10 @@ public enum RecreateCommands {
             let lock = locked & (1 << UInt32(entry.number)) != 0 && entry.keyword != "rto_min"
             words.append(entry.keyword + (lock ? " lock " : " ") + text)
         }
-        if let algorithm = route.congestionControl { words.append("congctl \(ShellWord.quote(Array(algorithm.utf8)))") }
+        // RTAX_CC_ALGO (16) is locked in the mask too (`congctl lock cubic`).
+        if let algorithm = route.congestionControl {
+            words.append("congctl " + (locked & (1 << 16) != 0 ? "lock " : "") + ShellWord.quote(Array(algorithm.utf8)))
+        }
         return words
     }
 

@@ -63,12 +63,17 @@ public enum RouteTable: KernelName {
 
 /// Who installed a route (rtm_protocol): the kernel, a DHCP client, a person with `ip route add`, ….
 public enum RouteProtocol: KernelName {
-    case unspec, redirect, kernel, boot, `static`, dhcp, bgp, ospf
+    case unspec, redirect, kernel, boot, `static`, gated, ra, mrt, zebra, bird, dnrouted, xorp, ntk, dhcp, keepalived, babel, openr
+    case bgp, isis, ospf, rip, eigrp
     case other(UInt32)
 
+    /// iproute2's names (its rt_protos table, as `ip route` prints them): `ra` is the kernel's own
+    /// for routes learned from IPv6 router advertisements.
     public static let named: [(value: RouteProtocol, number: UInt32, name: String)] = [
         (.unspec, 0, "unspec"), (.redirect, 1, "redirect"), (.kernel, 2, "kernel"), (.boot, 3, "boot"), (.static, 4, "static"),
-        (.dhcp, 16, "dhcp"), (.bgp, 186, "bgp"), (.ospf, 188, "ospf"),
+        (.gated, 8, "gated"), (.ra, 9, "ra"), (.mrt, 10, "mrt"), (.zebra, 11, "zebra"), (.bird, 12, "bird"), (.dnrouted, 13, "dnrouted"),
+        (.xorp, 14, "xorp"), (.ntk, 15, "ntk"), (.dhcp, 16, "dhcp"), (.keepalived, 18, "keepalived"), (.babel, 42, "babel"),
+        (.openr, 99, "openr"), (.bgp, 186, "bgp"), (.isis, 187, "isis"), (.ospf, 188, "ospf"), (.rip, 189, "rip"), (.eigrp, 192, "eigrp"),
     ]
     public static func number(_ number: UInt32) -> RouteProtocol { .other(number) }
     public var otherNumber: UInt32? { if case let .other(number) = self { number } else { nil } }

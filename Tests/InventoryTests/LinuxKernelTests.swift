@@ -323,6 +323,38 @@ struct LinuxKernelTests {
         #expect(keys(ours) == keys(theirs) && keys(ours).count == 5, "\(keys(ours)) vs \(keys(theirs))")
     }
 
+    /// Route protocols, address flags and link flags carry the names `ip -j` gives them: `ra` and
+    /// the routing daemons' protocols, `dynamic` for an address with lifetimes (and nothing for
+    /// one without), `NO-CARRIER` for a device that is up without carrier.
+    @Test func protocolsAndFlagsAreNamedAsIproute2NamesThem() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        try ns.ip("tuntap", "add", "dev", "nmf0", "mode", "tap")
+        try ns.ip("link", "set", "nmf0", "up")
+        try ns.ip("addr", "add", "10.97.0.1/24", "dev", "nmf0")
+        try ns.ip("addr", "add", "10.97.1.1/24", "dev", "nmf0", "valid_lft", "3000", "preferred_lft", "2000")
+        try ns.ip("addr", "add", "2001:db8:97::1/64", "dev", "nmf0", "nodad", "valid_lft", "5000", "preferred_lft", "4000")
+        for (number, name) in [(8, "gated"), (9, "ra"), (11, "zebra"), (12, "bird"), (18, "keepalived"), (42, "babel"), (99, "openr"), (192, "eigrp"), (77, nil)] {
+            try ns.ip("route", "add", "10.98.\(number).0/24", "dev", "nmf0", "proto", "\(number)")
+            let ours = try ns.auditedInterfaces().first { $0["ifname"] as? String == "nmf0" }?["routes"] as? [[String: Any]] ?? []
+            let mine = ours.first { $0["dst"] as? String == "10.98.\(number).0/24" }?["protocol"] as? String
+            let theirs = (try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "route", "show", "10.98.\(number).0/24").utf8)) as? [[String: Any]])?
+                .first?["protocol"] as? String
+            #expect(mine == theirs && mine == name ?? "\(number)", "proto \(number): \(mine ?? "-") vs ip's \(theirs ?? "-")")
+        }
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "addr", "show", "dev", "nmf0").utf8)) as? [[String: Any]])
+        let infos = listed.first?["addr_info"] as? [[String: Any]] ?? []
+        let entry = try #require(try ns.auditedInterfaces().first { $0["ifname"] as? String == "nmf0" })
+        for info in infos {
+            let theirs = ["secondary", "temporary", "nodad", "optimistic", "dadfailed", "home", "deprecated", "tentative", "dynamic",
+                          "mngtmpaddr", "noprefixroute", "autojoin", "stable-privacy"].filter { info[$0] as? Bool == true }
+            let mine = (entry["addr_info"] as? [[String: Any]] ?? []).first { $0["local"] as? String == info["local"] as? String }?["flags"] as? [String] ?? []
+            #expect(mine == theirs, "\(info["local"] ?? "?"): \(mine) vs ip's \(theirs)")
+        }
+        let links = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "link", "show", "dev", "nmf0").utf8)) as? [[String: Any]])
+        #expect(entry["flags"] as? [String] == links.first?["flags"] as? [String] && (entry["flags"] as? [String])?.first == "NO-CARRIER", "\(entry["flags"] ?? "-")")
+    }
+
     @Test func missingNamespaceIsAClearError() throws {
         let inventory = LinuxInventory(namespaceName: "twtest-does-not-exist-\(getpid())")
         let error = #expect(throws: InventoryError.self) { try inventory.snapshot() }

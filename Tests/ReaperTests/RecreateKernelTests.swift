@@ -112,6 +112,12 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "local", "10.58.0.0/16", "dev", "rfull0", "table", "local")
         try ns.ip("route", "add", "10.59.0.0/16", "via", "10.66.1.2", "dev", "rfull0")
         try ns.ip("route", "append", "10.59.0.0/16", "via", "10.66.1.9", "dev", "rfull0")
+        // IPv4 through IPv6 gateways (RTA_VIA), which ip takes only as `via inet6`, and a locked
+        // congestion control algorithm.
+        try ns.ip("route", "add", "10.82.0.0/16", "via", "inet6", "2001:db8:6::9", "dev", "rfull0")
+        try ns.ip("route", "add", "10.83.0.0/16", "nexthop", "via", "inet6", "2001:db8:6::9", "dev", "rfull0",
+                  "nexthop", "via", "inet6", "2001:db8:6::8", "dev", "rfull0")
+        try ns.ip("route", "add", "10.84.0.0/16", "dev", "rfull0", "congctl", "lock", "reno")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
         // Neighbour entries made by hand, which go with the device and never come back by themselves.

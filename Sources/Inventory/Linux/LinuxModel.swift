@@ -60,8 +60,11 @@ extension LinuxInventory {
                                 metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
     }
 
+    /// IFA_F_PERMANENT: an address without lifetimes.
+    static let permanentFlag: UInt32 = 0x80
+
     /// IFA_F_* flags in iproute2's order and names (ip/ipaddress.c); IFA_F_SECONDARY is
-    /// `temporary` on an IPv6 address.
+    /// `temporary` on an IPv6 address, and IFA_F_PERMANENT is written as its absence, `dynamic`.
     static let addressFlagTable: [(UInt32, String)] = [
         (0x01, "secondary"), (0x02, "nodad"), (0x04, "optimistic"), (0x08, "dadfailed"), (0x10, "home"), (0x20, "deprecated"),
         (0x40, "tentative"), (0x80, "permanent"), (0x100, "mngtmpaddr"), (0x200, "noprefixroute"), (0x400, "autojoin"),
@@ -69,11 +72,16 @@ extension LinuxInventory {
     ]
 
     static func addressFlagNames(_ flags: UInt32, family: UInt8) -> [String] {
-        guard flags != 0 else { return [] }
         var names: [String] = []
         var known: UInt32 = 0
         for (bit, name) in addressFlagTable {
             known |= bit
+            // As ip prints them: IFA_F_PERMANENT turned around, an address without it `dynamic`
+            // (it has lifetimes), one with it nothing.
+            if bit == permanentFlag {
+                if flags & bit == 0 { names.append("dynamic") }
+                continue
+            }
             guard flags & bit != 0 else { continue }
             names.append(bit == 0x01 && family == afInet6 ? "temporary" : name)
         }
@@ -161,12 +169,19 @@ extension LinuxInventory {
         (0x10000, "LOWER_UP"), (0x20000, "DORMANT"), (0x40000, "ECHO"),
     ]
 
+    /// The names `ip link` prints for IFF_* flags, in its order: `NO-CARRIER` first for a device
+    /// that is up but not running (IFF_RUNNING itself is not printed). (`M-DOWN`, which ip adds
+    /// when the device IFLA_LINK names is down, depends on another link and is not written.)
     static func flagNames(_ flags: UInt32) -> [String] {
         var names: [String] = []
-        names.reserveCapacity(flags.nonzeroBitCount)
+        names.reserveCapacity(flags.nonzeroBitCount + 1)
+        if flags & 0x1 != 0, flags & runningFlag == 0 { names.append("NO-CARRIER") }
         for (bit, name) in flagTable where flags & bit != 0 { names.append(name) }
         return names
     }
+
+    /// IFF_RUNNING.
+    static let runningFlag: UInt32 = 0x40
 
     static let operstateNames = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"]
 
