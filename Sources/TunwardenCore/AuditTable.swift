@@ -319,11 +319,29 @@ public enum AuditTable {
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// How many characters `text` shows as: its length in bytes when they are plain ASCII (nearly
-    /// every cell: names, kinds, addresses), counted a character at a time only otherwise.
+    /// How many terminal columns `text` takes: its length in bytes when they are plain ASCII
+    /// (nearly every cell: names, kinds, addresses), measured a character at a time only
+    /// otherwise, a wide one (CJK, an emoji shown as one) taking two columns (see `columns(of:)`).
     static func characters(_ text: String) -> Int {
-        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "\r") { return text.count }
+        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "\r") { return text.reduce(0) { $0 + columns(of: $1) } }
         return text.utf8.count
+    }
+
+    /// The columns a terminal gives one character, as wcwidth(3) does for the common cases: two
+    /// for East Asian wide and fullwidth characters and for emoji shown as pictures (by default
+    /// or asked for with VS16), none for a character made only of combining marks, one otherwise.
+    static func columns(of character: Character) -> Int {
+        let scalars = character.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if scalars.allSatisfy({ [.nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) { return 0 }
+        if first.properties.isEmojiPresentation || (first.properties.isEmoji && scalars.contains("\u{FE0F}")) { return 2 }
+        switch first.value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xAC00...0xD7A3,
+             0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
     }
 
     /// The destinations of an interface's unicast routes (`default` for a default route), or `(none)`.

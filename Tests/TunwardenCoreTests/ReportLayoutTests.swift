@@ -133,6 +133,25 @@ import Testing
         #expect(AuditTable.characters("tün-é0") == 6 && AuditTable.characters("w0") == 2 && AuditTable.characters("a\r\nb") == 3)
     }
 
+    /// A wide character takes two terminal columns and a combining mark none, as a terminal shows
+    /// them: an emoji, CJK, fullwidth forms, and an emoji made a picture by VS16.
+    @Test func wideCharactersTakeTwoColumns() {
+        #expect(AuditTable.characters("e😀") == 3 && AuditTable.characters("隧道0") == 5 && AuditTable.characters("ｗｇ") == 4)
+        #expect(AuditTable.characters("e\u{0301}x") == 2 && AuditTable.characters("☺\u{FE0F}") == 2 && AuditTable.characters("☺") == 1)
+        let wide = NetworkInterface(index: 9, name: "e😀", kind: .tun, infoKind: "tun", tun: TunDetails(persistent: true, multiQueue: false))
+        let plain = NetworkInterface(index: 10, name: "w0", kind: .tun, infoKind: "tun", tun: TunDetails(persistent: true, multiQueue: false))
+        let snapshot = Snapshot(platform: .linux, interfaces: [wide, plain], routes: [], holders: HolderScan(complete: true, attachments: [], processesScanned: 1))
+        let lines = AuditTable.render(Heuristics.assess(snapshot)).split(separator: "\n").prefix(3)
+        // The KIND column starts at the same terminal column on every line.
+        func kindColumn(_ line: Substring) -> Int {
+            let name = line.prefix { $0 != " " }
+            let gap = line.dropFirst(name.count).prefix { $0 == " " }
+            return name.reduce(0) { $0 + AuditTable.columns(of: $1) } + gap.count
+        }
+        let starts = lines.map(kindColumn)
+        #expect(Set(starts).count == 1, "\(lines)")
+    }
+
     /// AGE, the last column, is added to rows made without it (the audit makes them while the
     /// recording that gives the ages runs): aligned as any column, a context interface's age
     /// "-", the same table fitted or not when it fits, and rows made before the history's
