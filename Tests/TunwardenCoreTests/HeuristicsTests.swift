@@ -548,9 +548,10 @@ enum Build {
         #expect(RouteScope(kernel: 253) == .link && RouteScope(kernel: 0).name == "global")
         // A number with a name is that name, however it arrives.
         #expect(RouteTable(name: "254") == .main)
-        let route = Route(destination: IPPrefix("10.0.0.0/8")!, type: .blackhole, table: .other(52), routeProtocol: .other(99), scope: .link, nextHops: [])
+        #expect(RouteProtocol(kernel: 9).name == "ra" && RouteProtocol(name: "99") == .openr)
+        let route = Route(destination: IPPrefix("10.0.0.0/8")!, type: .blackhole, table: .other(52), routeProtocol: .other(77), scope: .link, nextHops: [])
         let json = String(decoding: route.json(), as: UTF8.self)
-        #expect(json.contains(#""type":"blackhole""#) && json.contains(#""table":"52""#) && json.contains(#""protocol":"99""#) && json.contains(#""scope":"link""#))
+        #expect(json.contains(#""type":"blackhole""#) && json.contains(#""table":"52""#) && json.contains(#""protocol":"77""#) && json.contains(#""scope":"link""#))
         #expect(try JSONDecoder().decode(Route.self, from: Data(json.utf8)) == route)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Route.self, from: Data(json.replacingOccurrences(of: "blackhole", with: "bogus").utf8)) }
     }

@@ -38,7 +38,7 @@ public enum VxlanForwarding {
     /// The devices the forwarding entries of `vxlans` (links of the namespace `client` is in) send
     /// through, each vxlan named by `label` (its name, by default). A vxlan gone since it was
     /// listed has no entries.
-    static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, label: (String) -> String = { $0 }) throws -> Vias {
+    public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, label: (String) -> String = { $0 }) throws -> Vias {
         var vias: Vias = [:]
         for vxlan in vxlans {
             let name = label(vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)")

@@ -181,19 +181,6 @@ extension LinuxReaper {
                 for (index, count) in redirects.counts where targetIndices.contains(index) {
                     if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
                 }
-                // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of
-                // this namespace's vxlans, and of those made here and moved away.
-                var vias: VxlanForwarding.Vias
-                do {
-                    vias = try VxlanForwarding.found(client: client)
-                } catch {
-                    abandon(confirmed, .failed, "cannot list the vxlan forwarding entries that may send through it: \(error); nothing deleted")
-                    return results
-                }
-                vias.merge(elsewhere.vias, uniquingKeysWith: +)
-                for (index, names) in vias where targetIndices.contains(index) {
-                    if dependents[Int32(index)] == nil, let reason = Heuristics.viaReason(names, now: true) { dependents[Int32(index)] = reason }
-                }
                 switch system.forwards(namespaceFD) {
                 case let .success(found):
                     if let unresolved = found.unresolved {
@@ -225,6 +212,20 @@ extension LinuxReaper {
                     let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
                     abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
                     return results
+                }
+                // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of
+                // this namespace's vxlans (every one is in the look, whole or by kind), and of those
+                // made here and moved away.
+                var vias: VxlanForwarding.Vias
+                do {
+                    vias = try VxlanForwarding.vias(of: view.links.filter { $0.kind == "vxlan" && $0.linkNetnsID == nil }, client: client)
+                } catch {
+                    abandon(confirmed, .failed, "cannot list the vxlan forwarding entries that may send through it: \(error); nothing deleted")
+                    return results
+                }
+                vias.merge(elsewhere.vias, uniquingKeysWith: +)
+                for (index, names) in vias where targetIndices.contains(index) {
+                    if dependents[Int32(index)] == nil, let reason = Heuristics.viaReason(names, now: true) { dependents[Int32(index)] = reason }
                 }
                 var stacked: [Int: [String]] = [:]
                 for link in view.links where link.linkNetnsID == nil {
