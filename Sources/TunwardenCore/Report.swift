@@ -39,9 +39,11 @@ public struct AuditReport: JSONRecord, Sendable {
         var holders: [Holder]
         var routes: [Route]
         var observation: InterfaceObservation?
+        /// Whether the device its IFLA_LINK names, in this namespace, is down (see `lowerDown`).
+        var lowerDown: Bool
 
         init(interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder],
-             routes: [Route], observation: InterfaceObservation?) {
+             routes: [Route], observation: InterfaceObservation?, lowerDown: Bool = false) {
             self.interface = interface
             self.state = state
             self.reason = reason
@@ -49,17 +51,19 @@ public struct AuditReport: JSONRecord, Sendable {
             self.holders = holders
             self.routes = routes
             self.observation = observation
+            self.lowerDown = lowerDown
         }
 
         public func write(to json: inout JSONWriter) {
             Self.write(interface, state: state, reason: reason, holdersKnown: holdersKnown, holders: holders, routes: routes,
-                       observation: observation, to: &json)
+                       observation: observation, lowerDown: lowerDown, to: &json)
         }
 
         /// Writes an entry from its parts where they lie, without gathering them into an entry
-        /// first (a copy of each of tens of thousands of interfaces).
+        /// first (a copy of each of tens of thousands of interfaces). With `lowerDown` the flags
+        /// end with `M-DOWN`, as `ip link` ends them when the device IFLA_LINK names is down.
         static func write(_ interface: NetworkInterface, state: InterfaceState, reason: String, holdersKnown: Bool, holders: [Holder],
-                          routes: [Route], observation: InterfaceObservation?, to json: inout JSONWriter) {
+                          routes: [Route], observation: InterfaceObservation?, lowerDown: Bool = false, to json: inout JSONWriter) {
             json.object { json in
                 json.field("ifindex", interface.index)
                 json.field("ifname", interface.name)
@@ -71,7 +75,7 @@ public struct AuditReport: JSONRecord, Sendable {
                 json.field("orphaned_since", observation?.orphanedSince)
                 json.field("idle_since", observation?.idleSince)
                 json.field("holders_seen", observation?.holdersSeen)
-                json.field("flags", interface.flags)
+                json.field("flags", lowerDown ? interface.flags + ["M-DOWN"] : interface.flags)
                 json.field("operstate", interface.operstate)
                 json.field("carrier", interface.carrier)
                 json.field("mtu", interface.mtu)
@@ -104,6 +108,9 @@ public struct AuditReport: JSONRecord, Sendable {
     /// Routes by interface index, for the context interfaces listed (assessed ones carry their own).
     let contextRoutes: [Int: [Route]]
     let observations: Observations?
+    /// The interfaces (by index) whose IFLA_LINK device, in this namespace, is down or not listed,
+    /// as `ip link` tells them (`M-DOWN`): a veth whose peer is down, a macvlan on a device that is.
+    let lowerDown: Set<Int>
 
     /// How many interfaces the report lists.
     public var interfaceCount: Int { rows.count }
@@ -113,7 +120,8 @@ public struct AuditReport: JSONRecord, Sendable {
         let (interface, state, reason, holdersKnown, holders, routes) = AuditTable.row(rows[position], of: assessment, contextRoutes: contextRoutes)
         return InterfaceEntry(interface: interface, state: state, reason: reason, holdersKnown: holdersKnown,
                               holders: holders, routes: routes,
-                              observation: observations?.observation(of: interface, in: assessment.snapshot.namespaceIdentity))
+                              observation: observations?.observation(of: interface, in: assessment.snapshot.namespaceIdentity),
+                              lowerDown: lowerDown.contains(interface.index))
     }
 
     public func write(to json: inout JSONWriter) {
@@ -164,7 +172,7 @@ public struct AuditReport: JSONRecord, Sendable {
                     InterfaceEntry.write(assessment.interfaces[index].interface, state: assessment.interfaces[index].state,
                                          reason: assessment.interfaces[index].reason, holdersKnown: assessment.interfaces[index].holdersKnown,
                                          holders: assessment.interfaces[index].holders, routes: assessment.interfaces[index].routes,
-                                         observation: observation, to: &json)
+                                         observation: observation, lowerDown: lowerDown.contains(assessment.interfaces[index].interface.index), to: &json)
                 }
             case .context:
                 json.element(entry(position))
@@ -190,5 +198,16 @@ public struct AuditReport: JSONRecord, Sendable {
         contextRoutes = includeContext ? Heuristics.routesPerInterface(assessment.snapshot.routes) : [:]
         self.observations = observations
         findings = assessment.findings
+        lowerDown = Self.lowerDown(in: assessment.snapshot.interfaces)
+    }
+
+    /// See `lowerDown`. A vxlan's lower device is not its IFLA_LINK, and one in another namespace
+    /// (IFLA_LINK_NETNSID) is not looked up, as ip does not look it up.
+    static func lowerDown(in interfaces: [NetworkInterface]) -> Set<Int> {
+        let linked = { (interface: NetworkInterface) in interface.link != nil && !interface.linkFromKindData && interface.linkNetnsID == nil }
+        // Nearly every host of thousands of tuns has no such link: no table of them is made.
+        guard interfaces.contains(where: linked) else { return [] }
+        let up = Dictionary(interfaces.map { ($0.index, $0.isUp) }, uniquingKeysWith: { first, _ in first })
+        return Set(interfaces.filter { linked($0) && up[$0.link!] != true }.map(\.index))
     }
 }

@@ -351,8 +351,22 @@ struct LinuxKernelTests {
             let mine = (entry["addr_info"] as? [[String: Any]] ?? []).first { $0["local"] as? String == info["local"] as? String }?["flags"] as? [String] ?? []
             #expect(mine == theirs, "\(info["local"] ?? "?"): \(mine) vs ip's \(theirs)")
         }
-        let links = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "link", "show", "dev", "nmf0").utf8)) as? [[String: Any]])
-        #expect(entry["flags"] as? [String] == links.first?["flags"] as? [String] && (entry["flags"] as? [String])?.first == "NO-CARRIER", "\(entry["flags"] ?? "-")")
+        // A veth whose peer is down, and a macvlan on a device that is down, end with M-DOWN.
+        try ns.ip("link", "add", "nmfa", "type", "veth", "peer", "name", "nmfb")
+        try ns.ip("link", "set", "nmfa", "up")
+        if (try? Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "nmfb", "name", "nmfm", "type", "macvlan"]))?.status == 0 {
+            try ns.ip("link", "set", "nmfm", "up")
+        }
+        let links = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "link", "show").utf8)) as? [[String: Any]])
+        let all = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--format", "json", "--no-state", "--all"])
+        let ours = (try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["interfaces"] as? [[String: Any]] ?? []
+        for link in links {
+            let name = link["ifname"] as? String ?? "?"
+            let mine = ours.first { $0["ifname"] as? String == name }?["flags"] as? [String]
+            #expect(mine == link["flags"] as? [String], "\(name): \(mine ?? []) vs ip's \(link["flags"] ?? "-")")
+        }
+        #expect((entry["flags"] as? [String])?.first == "NO-CARRIER", "\(entry["flags"] ?? "-")")
+        #expect((ours.first { $0["ifname"] as? String == "nmfa" }?["flags"] as? [String])?.last == "M-DOWN")
     }
 
     @Test func missingNamespaceIsAClearError() throws {

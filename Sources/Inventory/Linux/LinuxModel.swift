@@ -171,7 +171,7 @@ extension LinuxInventory {
 
     /// The names `ip link` prints for IFF_* flags, in its order: `NO-CARRIER` first for a device
     /// that is up but not running (IFF_RUNNING itself is not printed). (`M-DOWN`, which ip adds
-    /// when the device IFLA_LINK names is down, depends on another link and is not written.)
+    /// when the device IFLA_LINK names is down, depends on another link: the report adds it.)
     static func flagNames(_ flags: UInt32) -> [String] {
         var names: [String] = []
         names.reserveCapacity(flags.nonzeroBitCount + 1)
