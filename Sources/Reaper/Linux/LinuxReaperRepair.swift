@@ -15,6 +15,11 @@ extension LinuxReaper {
     /// same name, the same one after a restart, and another namespace without a name all differ.
     /// One written before identities were journaled goes by its namespace's name, as it did.
     public func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] {
+        unfinishedIntents(records, held: held)
+    }
+
+    /// The same, for the namespace `held` holds (nil: the one `namespaceName` names now).
+    func unfinishedIntents(_ records: [JournalRecord], held: HeldNamespace?) -> [JournalRecord] {
         var finished = Set<String>()
         for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
         let open = records.filter { $0.type == .intent && $0.fenceGroup != nil && !finished.contains("\($0.run)|\($0.ifindex)") }
@@ -22,7 +27,7 @@ extension LinuxReaper {
         let here: Set<String?> = [namespaceName, journalNamespace().name]
         // Asked only when there is something to match: it opens a socket in the namespace.
         let identity = open.contains { $0.namespaceIdentity != nil }
-            ? system.inventory(namespaceName, namespaceDirectory).namespaceIdentityAhead() : nil
+            ? system.inventory(namespaceName, namespaceDirectory, held).namespaceIdentityAhead() : nil
         return open.filter { intent in
             guard let recorded = intent.namespaceIdentity else { return here.contains(intent.netns) }
             return recorded == identity
@@ -50,10 +55,12 @@ extension LinuxReaper {
     /// that nothing takes it for an orphan, and its result is failed. Does nothing for runs that
     /// journaled their results.
     public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] {
-        let open = unfinishedIntents(records)
+        // One namespace from matching the intents to acting on them.
+        let held = try holdNamespace()
+        defer { withExtendedLifetime(held) {} }
+        let open = unfinishedIntents(records, held: held)
         guard !open.isEmpty else { return [] }
-        let namespaceFD = try openNamespace()
-        defer { if let namespaceFD { close(namespaceFD) } }
+        let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
