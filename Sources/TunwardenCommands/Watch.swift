@@ -164,7 +164,10 @@ public struct Watch: ParsableCommand {
         let runtime = try startingRuntime()
         let source: LinuxEventSource
         do {
-            source = try LinuxEventSource(inventory: LinuxInventory(namespaceName: runtime.namespace), receiveBuffer: Int32(clamping: runtime.eventBuffer))
+            // A named namespace is held: the watcher looks at the one it subscribed to, and stops
+            // once its name names another one or none (see `LinuxEventSource.gone`).
+            let inventory = try runtime.namespace.map { LinuxInventory(holding: try HeldNamespace(name: $0)) } ?? LinuxInventory()
+            source = try LinuxEventSource(inventory: inventory, receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
             Terminal.error("cannot subscribe to rtnetlink events: \(ErrorAdvice.text(error))")
             throw ExitCode(AuditStatus.unknown.exitCode)
@@ -181,11 +184,14 @@ public struct Watch: ParsableCommand {
         AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
         loop.reaper = { assessment, observations in
-            guard loop.runtime.reap else { return nil }
-            return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store)
+            // Facts of a namespace whose name names another now are no plan for either.
+            guard loop.runtime.reap, loop.gone == nil else { return nil }
+            return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store,
+                           held: source.kernel.inventory.held)
         }
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
-        loop.run(watching: "\(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(reaping)")
+        let watched = runtime.namespace.map { "namespace \($0)" } ?? "this namespace"
+        loop.run(watching: "\(watched) for link, address and route events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {
             // Its sockets would keep the deleted namespace, and the devices in it, alive.
@@ -248,8 +254,9 @@ public struct Watch: ParsableCommand {
 
     #if os(Linux)
     /// Reaps what is due under the watcher's reap policy, exactly as `tunwarden reap --yes` would,
-    /// and returns when the next orphan becomes due (nil: none waiting).
-    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore) -> Date? {
+    /// and returns when the next orphan becomes due (nil: none waiting). The watcher's facts are
+    /// those of the namespace `held` holds (nil: its own), and the reaper acts in that one alone.
+    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore, held: HeldNamespace?) -> Date? {
         let snapshot = assessment.snapshot
         guard snapshot.holders.complete else { return nil }
         let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
@@ -274,8 +281,8 @@ public struct Watch: ParsableCommand {
         }
         let results: [ReapResult]
         do {
-            results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
-                                                                            runID: UUID().uuidString.lowercased())
+            let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
+            results = try reaper.execute(plan, journal: Journal(path: runtime.journalPath), runID: UUID().uuidString.lowercased())
         } catch let incomplete as ReapJournalIncomplete {
             results = incomplete.results
             Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
