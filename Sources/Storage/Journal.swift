@@ -39,10 +39,15 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     /// after a restart, or one in another namespace that has no name either. Nil in records
     /// written before it was kept.
     public var namespaceIdentity: String?
+    /// On the last record of an append a reaper makes under the journal's lock: every intent of
+    /// the journal up to and including this record that no result up to this record answers, by
+    /// run (see `Journal.openIntents()`), so that a look for unfinished intents reads back no
+    /// further than here. Nil on every other record, and in records written before it was kept.
+    public var openRuns: [OpenRun]?
 
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
-        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id"
+        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs"
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
@@ -80,6 +85,7 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("fence_group", fenceGroup)
             json.field("fence_name", fenceName)
             json.field("netns_id", namespaceIdentity)
+            json.field("open_runs", openRuns)
         }
     }
 
@@ -226,20 +232,34 @@ public struct Journal: Sendable {
 
     /// Appends records as JSON lines in one write and flushes them to disk. When the journal does
     /// not end with a line end (a record was cut short), one is written first.
-    public func append(_ records: [JournalRecord]) throws {
+    ///
+    /// With `known`, the intents a look (`openIntents()`) found open right before, under the
+    /// journal's lock, the last record carries the checkpoint that bounds the next look: those
+    /// intents, less the ones these records answer, with the intents among them
+    /// (`JournalRecord.openRuns`). Only a reaper holding the journal's lock passes it: nothing
+    /// else may be appended between that look and this append.
+    public func append(_ records: [JournalRecord], after known: OpenIntents? = nil) throws {
         guard !records.isEmpty else { return }
-        var data = Data()
-        for record in records {
-            data.append(contentsOf: record.json())
-            data.append(UInt8(ascii: "\n"))
-        }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
         defer { close(fd) }
-        if !Self.endsWithLineEnd(fd) { data.insert(UInt8(ascii: "\n"), at: 0) }
+        var data = Data()
+        if !Self.endsWithLineEnd(fd) { data.append(UInt8(ascii: "\n")) }
+        var status = stat()
+        let base = fstat(fd, &status) == 0 ? Int(status.st_size) : nil
+        var offsets: [Int] = []
+        for (position, record) in records.enumerated() {
+            var record = record
+            let offset = (base ?? 0) + data.count
+            offsets.append(offset)
+            // Where the file's size is unknown, the offsets would be wrong: no checkpoint.
+            if position == records.count - 1, let known, base != nil { record.openRuns = known.runs(after: records, at: offsets) }
+            data.append(contentsOf: record.json())
+            data.append(UInt8(ascii: "\n"))
+        }
         var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {

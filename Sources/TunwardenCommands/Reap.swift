@@ -251,7 +251,7 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { return [] }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return [] }
+        guard let open = try? journal.openIntents(), !reaper.unfinishedIntents(open.records).isEmpty else { return [] }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -266,8 +266,7 @@ public struct Reap: ParsableCommand {
             locks.state.release()
         }
         do {
-            let records = try journal.lastRun()
-            let repairs = try reaper.repairInterrupted(journal: journal, records: records)
+            let repairs = try reaper.repairInterrupted(journal: journal)
             for repair in repairs {
                 if repair.failed { context.console.error(repair.line) } else { context.console.note(repair.line) }
             }
@@ -280,8 +279,8 @@ public struct Reap: ParsableCommand {
     /// The devices a reap killed outright left that the next real reap would repair, from the
     /// journal's intent records, without a lock and without touching anything (for a dry run).
     func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) -> [PendingRepair] {
-        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let last = try? journal.lastRun() else { return [] }
-        return reaper.unfinishedIntents(last).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
+        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let open = try? journal.openIntents() else { return [] }
+        return reaper.unfinishedIntents(open.records).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the

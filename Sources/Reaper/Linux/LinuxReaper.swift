@@ -139,6 +139,10 @@ public struct LinuxReaper {
 
         let now = Date()
         let place = journalNamespace()
+        // The intents still open in the journal (killed runs of any namespace), so that this
+        // run's appends carry the checkpoint that keeps the next look short; without it (the
+        // journal could not be read back), none is written, and the next look reads further.
+        let known = try? journal.openIntents()
         do {
             try journal.append(batches.flatMap { batch in
                 batch.items.map { item in
@@ -150,14 +154,14 @@ public struct LinuxReaper {
                                   fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
                                   namespaceIdentity: identity)
                 }
-            })
+            }, after: known)
         } catch {
             // What of the intents reached the file would read as a run killed outright: results
             // saying that nothing was started answer them, when the journal takes them.
             try? journal.append(verified.map { item in
                 JournalRecord(time: now, run: runID, type: .result, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
                               result: .skipped, detail: "not started: the plan could not be journaled before acting; nothing was changed")
-            })
+            }, after: known)
             throw ReapRefusal("cannot journal the plan before acting: \(ReapRefusal.clause(error)); nothing was changed")
         }
         stepHook?("reverified")
@@ -188,7 +192,7 @@ public struct LinuxReaper {
             try journal.append(finished.map {
                 JournalRecord(time: end, run: runID, type: .result, netns: place.name, ifname: $0.ifname, ifindex: $0.ifindex,
                               result: $0.outcome, detail: $0.detail)
-            })
+            }, after: known)
         } catch {
             throw ReapJournalIncomplete(results: finished, reason: "\(error)")
         }
