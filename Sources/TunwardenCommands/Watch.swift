@@ -183,11 +183,12 @@ public struct Watch: ParsableCommand {
         // A sink that hangs holds no stop up.
         AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
+        let repairs = RepairCheck()
         loop.reaper = { assessment, observations in
             // Facts of a namespace whose name names another now are no plan for either.
             guard loop.runtime.reap, loop.gone == nil else { return nil }
             return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store,
-                           held: source.kernel.inventory.held)
+                           held: source.kernel.inventory.held, repairs: repairs)
         }
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
         let watched = runtime.namespace.map { "namespace \($0)" } ?? "this namespace"
@@ -251,60 +252,6 @@ public struct Watch: ParsableCommand {
         Terminal.log("watch: SIGHUP: configuration reloaded (limit \(kept.policy.limit), reap \(kept.reap ? "on" : "off"))")
         return kept
     }
-
-    #if os(Linux)
-    /// Reaps what is due under the watcher's reap policy, exactly as `tunwarden reap --yes` would,
-    /// and returns when the next orphan becomes due (nil: none waiting). The watcher's facts are
-    /// those of the namespace `held` holds (nil: its own), and the reaper acts in that one alone.
-    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore, held: HeldNamespace?) -> Date? {
-        let snapshot = assessment.snapshot
-        guard snapshot.holders.complete else { return nil }
-        let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
-                                 policy: runtime.reapPolicy, now: snapshot.takenAt)
-        let waiting = plan.excluded.compactMap { exclusion -> Date? in
-            if case let .tooYoung(at) = exclusion.reason { return at }
-            return nil
-        }.min()
-        guard !plan.items.isEmpty else { return waiting }
-        let locks: (state: RunLock, journal: RunLock)
-        do {
-            locks = try RunLock.acquireReaping(directory: store.directory, journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
-                $0.purpose == .reaping || tw_stop_requested() != 0
-            }
-        } catch {
-            Terminal.log("watch: reap postponed: \(error)", priority: 4)
-            return Date().addingTimeInterval(Self.lockPatience)
-        }
-        defer {
-            locks.journal.release()
-            locks.state.release()
-        }
-        let results: [ReapResult]
-        do {
-            let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
-            results = try reaper.execute(plan, journal: Journal(path: runtime.journalPath), runID: UUID().uuidString.lowercased())
-        } catch let incomplete as ReapJournalIncomplete {
-            results = incomplete.results
-            Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
-        } catch {
-            Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
-            return waiting
-        }
-        for result in results {
-            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
-                         priority: result.outcome == .failed ? 3 : 5)
-        }
-        let deleted = results.count { $0.outcome == .deleted }
-        if deleted > 0 {
-            do {
-                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
-            } catch {
-                Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
-            }
-        }
-        return waiting
-    }
-    #endif
 }
 
 /// The systemd notification protocol (sd_notify): datagrams to $NOTIFY_SOCKET.

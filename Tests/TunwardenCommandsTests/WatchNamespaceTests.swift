@@ -14,6 +14,31 @@ import TunwardenCore
 struct WatchNamespaceTests {
     typealias Watcher = WatchTests.Watcher
 
+    /// `watch --reap` gives back what a reap killed outright in its namespace left fenced, under
+    /// the reaping locks, before it reaps anything, as `reap` does: here a multi-queue tap left
+    /// renamed, down and grouped. It is not deleted (it has not been orphaned for --min-age).
+    @Test func watchReapRepairsAKilledReapFirst() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "wkmq0", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "wkmq0", "up")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let device = try #require(snapshot.interfaces.first { $0.name == "wkmq0" })
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "wkmq0", ifindex: device.index,
+                                          prior: PriorState(device, routes: []), fenceGroup: 0x1234_56d1, fenceName: "tw00000000000d1",
+                                          namespaceIdentity: snapshot.namespaceIdentity)])
+        try ns.ip("link", "set", "wkmq0", "down")
+        try ns.ip("link", "set", "wkmq0", "name", "tw00000000000d1")
+        try ns.ip("link", "set", "tw00000000000d1", "group", "\(0x1234_56d1)")
+        let watcher = try Watcher(ns, state: state, extra: ["--reap", "--min-age", "1h"])
+        try watcher.wait("the repair") { $0.contains("watch: Repaired wkmq0 (ifindex \(device.index))") }
+        let link = try ns.ip("-d", "link", "show", "dev", "wkmq0")
+        #expect(link.contains(",UP") && !link.contains("group \(0x1234_56d1)"), "\(link)")
+        #expect(try journal.read().filter { $0.run == "killed" && $0.type == .result }.count == 1)
+        #expect(watcher.terminate().status == 0)
+    }
+
     /// The watched namespace deleted and made again under its name (a service restarting), with
     /// a new tap of the same name and index: the watcher reads nothing of the new namespace into
     /// the old one's facts and reaps nothing there; it stops and exits 3, saying why.
