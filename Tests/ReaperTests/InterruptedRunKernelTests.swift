@@ -60,5 +60,33 @@ struct InterruptedRunKernelTests {
         #expect(!again.stderr.contains("Repaired"), "repaired twice: \(again.stderr)")
         #expect(try journal.read().filter { $0.run == "killed-ikmq0" && $0.type == .result }.count == 1)
     }
+
+    /// A single-queue tap a killed reap left with its fence (private alternative name, link
+    /// group) and its own name is no orphan to an audit; after another namespace's reap, the next
+    /// reap here takes the fence off first, so that when it then deletes the tap, its intent
+    /// journals the tap's own group and names, not the fence's.
+    @Test func aSingleQueueFenceIsUnknownThenTakenOffNeverJournaledAsTheDevicesOwn() throws {
+        let a = try TestNamespace(), b = try TestNamespace(), state = try TemporaryDirectory()
+        defer { a.remove(); b.remove(); state.remove() }
+        try a.ip("tuntap", "add", "dev", "iksq0", "mode", "tap")
+        try a.ip("link", "set", "iksq0", "up")
+        try b.ip("tuntap", "add", "dev", "ikb1", "mode", "tap")
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        _ = try killedIntent(a, journal, "iksq0", fenceName: "tw00000000000c2", group: 0x1234_56c2)
+        try a.ip("link", "property", "add", "dev", "iksq0", "altname", "tw00000000000c2")
+        try a.ip("link", "set", "iksq0", "group", "\(0x1234_56c2)")
+
+        let audit = try Shell.capture([Shell.tunwardenBinary, "--netns", a.name, "audit", "--no-state"])
+        #expect(audit.stdout.contains("fenced by a reap (its private alternative name tw00000000000c2 and link group \(0x1234_56c2))"),
+                "\(audit.stdout)")
+        #expect(try reap(b, state, "--yes").status == 0)
+        let result = try reap(a, state, "--yes")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("Repaired iksq0") && result.stdout.contains("Deleted tap iksq0"), "\(result.stdout)\n\(result.stderr)")
+        let intents = try journal.read().filter { $0.type == .intent && $0.ifname == "iksq0" && $0.run != "killed-iksq0" }
+        let intent = try #require(intents.first)
+        #expect(intent.prior?.group == 0, "\(String(describing: intent.prior))")
+        #expect(intent.recreate?.contains { $0.contains("tw00000000000c2") || $0.contains("group") } == false, "\(intent.recreate ?? [])")
+    }
 }
 #endif
