@@ -128,7 +128,8 @@ public struct Watch: ParsableCommand {
 
         /// The settings only a restart can change, for a reload's message.
         var fixed: [String: String] {
-            ["netns": namespace ?? "(this process's own)", "state-dir": stateDirectory, "event-buffer": "\(eventBuffer)"]
+            ["netns": namespace.map { InterfaceName.text(Array($0.utf8)) } ?? "(this process's own)", "state-dir": stateDirectory,
+             "event-buffer": "\(eventBuffer)"]
         }
     }
 
@@ -191,7 +192,7 @@ public struct Watch: ParsableCommand {
                            held: source.kernel.inventory.held, repairs: repairs)
         }
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
-        let watched = runtime.namespace.map { "namespace \($0)" } ?? "this namespace"
+        let watched = runtime.namespace.map { "namespace \(InterfaceName.text(Array($0.utf8)))" } ?? "this namespace"
         loop.run(watching: "\(watched) for link, address and route events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {

@@ -63,5 +63,18 @@ struct WatchNamespaceTests {
         #expect(try ns.ip("-br", "link").contains("wremade0"), "the new namespace's tap was deleted: \(watcher.log)")
         #expect(!watcher.log.contains("reap: wremade0"), "\(watcher.log)")
     }
+
+    /// A namespace name with a newline (root can make one) never starts a log line of its own:
+    /// under systemd that line could claim any priority. It is written `\x0a`, as names are.
+    @Test func aNamespaceNameNeverBreaksALogLine() throws {
+        let ns = try TestNamespace(name: "twtest-\(getpid())-nl\n<2>tunwarden: FORGED")
+        let state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let watcher = try Watcher(ns, state: state, environment: ["JOURNAL_STREAM": "1:1"])
+        #expect(watcher.terminate().status == 0)
+        let lines = watcher.log.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("<2>") }, "\(watcher.log)")
+        #expect(watcher.log.contains("watching namespace twtest-\(getpid())-nl\\x0a<2>tunwarden: FORGED for link"), "\(watcher.log)")
+    }
 }
 #endif
