@@ -134,7 +134,7 @@ public struct Tunwarden: ParsableCommand {
 public struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("netns"), help: ArgumentHelp(
         "Inspect the named network namespace (as `ip -n NAME` does) instead of this process's own.",
-        discussion: "NAME is a file under /run/netns, as `ip netns list` prints it. The process itself stays where it is.",
+        discussion: "NAME is a file under /run/netns, as `ip netns list` prints it, in UTF-8 (a name that is not is refused, shown with \\xHH escapes: run tunwarden inside it with `ip netns exec` instead). The process itself stays where it is.",
         valueName: "name"))
     public var netns: String?
 

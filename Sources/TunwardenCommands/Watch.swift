@@ -45,7 +45,11 @@ public struct Watch: ParsableCommand {
         rewritten after a judgement (at most once a second when the status or the number of orphans \
         changed, otherwise at most every 5 seconds), and every --stats-interval even when \
         nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
-        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
+        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age, \
+        after giving back, as reap does, what a reap killed outright in the namespace left fenced. \
+        A named namespace watched that is deleted, or deleted and made again under its name, ends \
+        the watch with exit status 3 within a --stats-interval: the watcher holds the one it \
+        subscribed to, and never reads or reaps the new one.
 
         Audits, reaps and the watcher sharing a state directory record in one database (state.db), \
         each alert decided and claimed in the transaction that records it, so an event is alerted \
