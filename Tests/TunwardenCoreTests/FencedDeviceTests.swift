@@ -24,7 +24,7 @@ import TunwardenCore
         }
         #expect(byName["tap0"]?.reason.contains("fenced by a reap (its private alternative name tw3017b8c855f16 and link group 1583292193)") == true,
                 "\(byName["tap0"]?.reason ?? "-")")
-        #expect(byName["tap0"]?.reason.contains("`tunwarden watch --reap`, gives it back first") == true)
+        #expect(byName["tap0"]?.reason.contains("the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first") == true)
         #expect(byName["tap2"]?.state == .orphaned)
         let plan = ReapPlan.make(assessment, observations: Observations(), namespaceKey: "netns-cookie:1@boot:b", policy: ReapPolicy(minimumAge: 0),
                                  now: Date())

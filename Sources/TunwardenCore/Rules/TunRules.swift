@@ -225,7 +225,7 @@ extension Heuristics {
             let group = (interface.group ?? 0) >= 0x0100_0000 ? " and link group \(interface.group ?? 0)" : ""
             let name = Self.isPrivateName(interface.name) ? "its private name"
                 : "its private alternative name \(interface.altNames.first(where: Self.isPrivateName) ?? "")"
-            return (.unknown, "fenced by a reap (\(name)\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` in this namespace with that reap's journal, or `tunwarden watch --reap`, gives it back first), or could not give it back (`tunwarden journal` says why)")
+            return (.unknown, "fenced by a reap (\(name)\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first), or could not give it back (`tunwarden journal` says why)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {
