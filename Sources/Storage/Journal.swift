@@ -6,73 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A device's full state before it was removed, as the journal keeps it.
-///
-/// Keys added after the first version (`txqlen`, `ifalias`, `master`, `master_ifname`, `neigh`,
-/// and the address keys beyond family, local, prefixlen, address and scope) are optional, so
-/// journals written before them stay readable.
-public struct PriorState: Decodable, JSONRecord, Sendable, Equatable {
-    public var kind: InterfaceKind
-    public var infoKind: String?
-    public var flags: [String]
-    public var mtu: Int?
-    public var group: UInt32?
-    public var txQueueLength: UInt32?
-    /// IFLA_IFALIAS as `InterfaceName` text.
-    public var alias: String?
-    /// The ifindex of the bridge or bond the device was a port of, and that master's name as
-    /// `InterfaceName` text.
-    public var master: Int?
-    public var masterName: String?
-    public var address: String?
-    public var tun: TunDetails?
-    public var addresses: [InterfaceAddress]
-    public var routes: [Route]
-    /// Its neighbour entries made by hand (nil: none, or a journal written before they were kept).
-    public var neighbours: [RecreateCommands.Neighbour]?
-
-    public init(_ interface: NetworkInterface, routes: [Route], neighbours: [RecreateCommands.Neighbour] = []) {
-        kind = interface.kind
-        infoKind = interface.infoKind
-        flags = interface.flags
-        mtu = interface.mtu
-        group = interface.group
-        txQueueLength = interface.txQueueLength
-        alias = interface.alias
-        master = interface.master
-        masterName = interface.masterName
-        address = interface.hardwareAddress
-        tun = interface.tun
-        addresses = interface.addresses
-        self.routes = routes
-        self.neighbours = neighbours.isEmpty ? nil : neighbours
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kind, infoKind = "info_kind", flags, mtu, group, txQueueLength = "txqlen", alias = "ifalias", master
-        case masterName = "master_ifname", address, tun, addresses = "addr_info", routes, neighbours = "neigh"
-    }
-
-    public func write(to json: inout JSONWriter) {
-        json.object { json in
-            json.field("kind", kind.rawValue)
-            json.field("info_kind", infoKind)
-            json.field("flags", flags)
-            json.field("mtu", mtu)
-            json.field("group", group)
-            json.field("txqlen", txQueueLength)
-            json.field("ifalias", alias)
-            json.field("master", master)
-            json.field("master_ifname", masterName)
-            json.field("address", address)
-            json.field("tun", tun)
-            json.field("addr_info", addresses)
-            json.field("routes", routes)
-            if let neighbours { json.field("neigh", neighbours) }
-        }
-    }
-}
-
 /// One line of the journal: an intent (written and flushed before acting) or a result (after).
 public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     public enum Kind: String, Decodable, Sendable { case intent, result }
@@ -106,10 +39,15 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     /// after a restart, or one in another namespace that has no name either. Nil in records
     /// written before it was kept.
     public var namespaceIdentity: String?
+    /// On the last record of an append a reaper makes under the journal's lock: every intent of
+    /// the journal up to and including this record that no result up to this record answers, by
+    /// run (see `Journal.openIntents()`), so that a look for unfinished intents reads back no
+    /// further than here. Nil on every other record, and in records written before it was kept.
+    public var openRuns: [OpenRun]?
 
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
-        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id"
+        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs"
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
@@ -147,6 +85,7 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("fence_group", fenceGroup)
             json.field("fence_name", fenceName)
             json.field("netns_id", namespaceIdentity)
+            json.field("open_runs", openRuns)
         }
     }
 
@@ -293,20 +232,34 @@ public struct Journal: Sendable {
 
     /// Appends records as JSON lines in one write and flushes them to disk. When the journal does
     /// not end with a line end (a record was cut short), one is written first.
-    public func append(_ records: [JournalRecord]) throws {
+    ///
+    /// With `known`, the intents a look (`openIntents()`) found open right before, under the
+    /// journal's lock, the last record carries the checkpoint that bounds the next look: those
+    /// intents, less the ones these records answer, with the intents among them
+    /// (`JournalRecord.openRuns`). Only a reaper holding the journal's lock passes it: nothing
+    /// else may be appended between that look and this append.
+    public func append(_ records: [JournalRecord], after known: OpenIntents? = nil) throws {
         guard !records.isEmpty else { return }
-        var data = Data()
-        for record in records {
-            data.append(contentsOf: record.json())
-            data.append(UInt8(ascii: "\n"))
-        }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
         }
         defer { close(fd) }
-        if !Self.endsWithLineEnd(fd) { data.insert(UInt8(ascii: "\n"), at: 0) }
+        var data = Data()
+        if !Self.endsWithLineEnd(fd) { data.append(UInt8(ascii: "\n")) }
+        var status = stat()
+        let base = fstat(fd, &status) == 0 ? Int(status.st_size) : nil
+        var offsets: [Int] = []
+        for (position, record) in records.enumerated() {
+            var record = record
+            let offset = (base ?? 0) + data.count
+            offsets.append(offset)
+            // Where the file's size is unknown, the offsets would be wrong: no checkpoint.
+            if position == records.count - 1, let known, base != nil { record.openRuns = known.runs(after: records, at: offsets) }
+            data.append(contentsOf: record.json())
+            data.append(UInt8(ascii: "\n"))
+        }
         var failure = writeAll(fd, data)
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {

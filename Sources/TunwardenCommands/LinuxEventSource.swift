@@ -19,8 +19,12 @@ import TunwardenCore
 /// Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)` at
 /// each look instead, and the devices of those gone read again.
 final class LinuxEventSource: WatchSource {
-    /// Set when the named namespace watched is found deleted (see `WatchSource.gone`).
-    private(set) var gone: String?
+    /// Why the named namespace watched is gone (see `WatchSource.gone`): found deleted by a
+    /// look, or its name, looked at each time this is asked (one stat), deleted or given to
+    /// another namespace. The watcher holds the namespace it subscribed to, so it never reads the
+    /// new one into the old one's facts; it stops instead.
+    var gone: String? { goneFound ?? kernel.inventory.held?.nameLost() }
+    private var goneFound: String?
     let kernel: LinuxWatchSource
     private let processEvents: Int32
     /// Opens and closes of tun nodes; nil where inotify is unavailable (the periodic look remains).
@@ -254,7 +258,7 @@ final class LinuxEventSource: WatchSource {
             return moved + finishLook(at: candidates, found: LinuxWatchSource.changes(from: candidates, in: all))
         } catch {
             if let missing = error as? InventoryError, missing.namespaceGone {
-                gone = missing.message
+                goneFound = missing.message
                 return []
             }
             Terminal.note("watch: traffic sample failed: \(error)")

@@ -30,15 +30,20 @@ public struct Reap: ParsableCommand {
         RTM_DELLINK per batch. Every device's full prior state and the `ip` commands that would \
         recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
         back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
-        journal by the next one, which names what it cannot give back, leaves such a device out of \
+        journal by the next reap in its namespace that shares the journal (or `watch --reap`), whatever \
+        ran in between, which names what it cannot give back, leaves such a device out of \
         its plan and exits 1 (with --format json, under "repairs"; a dry run names what it would \
-        repair). Before acting, only the journal's last record is checked. One reap \
+        repair). Before acting, only the journal's last record is checked, and killed runs are \
+        looked for back to the last checkpoint a reap wrote, however large the journal. The plan \
+        is carried out only in the namespace it was made in: one deleted and made again under the \
+        name since (while the question waits, say) is refused, changing nothing. One reap \
         acts at a time per state directory and per journal: a reap that finds another acting says so and changes nothing.
 
         Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
         skipped for a safe reason; 1 something failed, or the journal could not take the results of \
         what was done (every result is still printed); 3 the inventory cannot be trusted (not root, or root without CAP_NET_ADMIN, \
-        holders unreadable, damaged state or journal) or another reap is acting, and nothing was \
+        holders unreadable, damaged state or journal), another reap is acting, or the namespace is not \
+        the one the plan was made in, and nothing was \
         changed (nothing else, once a killed reap's devices were given back); 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
         real run would, but for what only acting finds (a killed reap's repair that cannot be \
         completed, socket lists or nftables rules the last check cannot read).
@@ -251,7 +256,7 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { return [] }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let last = try? journal.lastRun(), !reaper.unfinishedIntents(last).isEmpty else { return [] }
+        guard let open = try? journal.openIntents(), !reaper.unfinishedIntents(open.records).isEmpty else { return [] }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -266,8 +271,7 @@ public struct Reap: ParsableCommand {
             locks.state.release()
         }
         do {
-            let records = try journal.lastRun()
-            let repairs = try reaper.repairInterrupted(journal: journal, records: records)
+            let repairs = try reaper.repairInterrupted(journal: journal)
             for repair in repairs {
                 if repair.failed { context.console.error(repair.line) } else { context.console.note(repair.line) }
             }
@@ -280,8 +284,8 @@ public struct Reap: ParsableCommand {
     /// The devices a reap killed outright left that the next real reap would repair, from the
     /// journal's intent records, without a lock and without touching anything (for a dry run).
     func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) -> [PendingRepair] {
-        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let last = try? journal.lastRun() else { return [] }
-        return reaper.unfinishedIntents(last).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
+        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let open = try? journal.openIntents() else { return [] }
+        return reaper.unfinishedIntents(open.records).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the

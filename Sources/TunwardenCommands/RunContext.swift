@@ -82,12 +82,13 @@ protocol PlanReaper {
     /// result per item in plan order. Throws `ReapRefusal` when nothing was changed and
     /// `ReapJournalIncomplete`, with every result, when it acted but could not journal the results.
     func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult]
-    /// The intent records among `records` that no result answers: what a reap killed outright
-    /// left behind, or a reap acting right now.
+    /// The intent records of this reaper's namespace among `records` that no result answers:
+    /// what a reap killed outright left behind, or a reap acting right now.
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
-    /// Undoes what the reaps behind `records`' unfinished intents left on the devices, journals a
-    /// result for each, and returns what became of each device.
-    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair]
+    /// Undoes what the reaps behind the journal's unfinished intents of this namespace left on
+    /// the devices, whatever was appended after them, journals a result for each, and returns
+    /// what became of each device. The caller holds the reaping locks.
+    func repairInterrupted(journal: Journal) throws -> [ReapRepair]
     /// The signal (SIGTERM, SIGINT, SIGHUP) that stopped the last `execute` early, or 0.
     var stoppingSignal: Int32 { get }
 }
@@ -122,7 +123,7 @@ struct DarwinPlanReaper: PlanReaper {
     }
 
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
-    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] { [] }
+    func repairInterrupted(journal: Journal) throws -> [ReapRepair] { [] }
     var stoppingSignal: Int32 { 0 }
 }
 #endif

@@ -127,9 +127,30 @@ enum Terminal {
 
     /// Logs a line on standard error (`tunwarden: …`), with a syslog priority prefix under systemd
     /// (which sets JOURNAL_STREAM for services whose standard error goes to the journal).
+    /// A log line is one line: a control character in `message` (a newline in a namespace's
+    /// name, say, which would start a line of its own, with any priority it claims) is written
+    /// `\xHH`, never raw.
     static func log(_ message: String, priority: Int = 6) {
         let prefix = underJournal ? "<\(priority)>" : ""
-        writeError("\(prefix)tunwarden: \(message)\n")
+        writeError("\(prefix)tunwarden: \(oneLine(message))\n")
+    }
+
+    /// `text` with every control character (C0, DEL, C1) written `\xHH` per byte.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var line = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                for byte in String(scalar).utf8 { line += (byte < 0x10 ? "\\x0" : "\\x") + String(byte, radix: 16) }
+            } else {
+                line.unicodeScalars.append(scalar)
+            }
+        }
+        return line
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
     }
 
     /// Whether standard error goes to systemd's journal; read once (the environment of a process

@@ -145,7 +145,7 @@ public struct Tunwarden: ParsableCommand {
 public struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("netns"), help: ArgumentHelp(
         "Inspect the named network namespace (as `ip -n NAME` does) instead of this process's own.",
-        discussion: "NAME is a file under /run/netns, as `ip netns list` prints it. The process itself stays where it is.",
+        discussion: "NAME is a file under /run/netns, as `ip netns list` prints it, in UTF-8 (a name that is not is refused, shown with \\xHH escapes: run tunwarden inside it with `ip netns exec` instead). The process itself stays where it is.",
         valueName: "name"))
     public var netns: String?
 
@@ -159,9 +159,33 @@ public struct GlobalOptions: ParsableArguments {
 
     public func validate() throws {
         if let netns {
-            if !NamespaceName.isValid(netns) {
-                throw ValidationError("'\(netns)' is not a network namespace name: use a name that `ip netns list` prints")
+            // A name that is not UTF-8 (`ip netns add` takes any bytes) reaches tunwarden with
+            // U+FFFD in place of its odd bytes, and would name another file: refused, shown as
+            // the bytes it is.
+            if netns.unicodeScalars.contains("\u{FFFD}"), let raw = Self.argumentNotUTF8(decodingTo: netns) {
+                throw ValidationError("the network namespace name '\(InterfaceName.text(raw))' is not UTF-8, and tunwarden takes namespace names as UTF-8 text: run it inside that namespace instead (`ip netns exec`, with the name as the shell gives it)")
             }
+            if !NamespaceName.isValid(netns) {
+                throw ValidationError("'\(InterfaceName.text(Array(netns.utf8)))' is not a network namespace name: use a name that `ip netns list` prints")
+            }
+        }
+    }
+
+    /// The bytes of the command-line argument that is `value` (alone, or after `--netns=`) but
+    /// is not valid UTF-8, as the process was given it; nil when there is none.
+    static func argumentNotUTF8(decodingTo value: String, arguments: [[UInt8]] = rawArguments()) -> [UInt8]? {
+        for argument in arguments where String(validating: argument, as: UTF8.self) == nil {
+            let prefix = Array("--netns=".utf8)
+            let candidate = argument.starts(with: prefix) ? Array(argument.dropFirst(prefix.count)) : argument
+            if String(decoding: candidate, as: UTF8.self) == value { return candidate }
+        }
+        return nil
+    }
+
+    /// The process's arguments as the bytes it was given.
+    static func rawArguments() -> [[UInt8]] {
+        (0..<Int(CommandLine.argc)).compactMap { index in
+            CommandLine.unsafeArgv[index].map { pointer in Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))) }
         }
     }
 }

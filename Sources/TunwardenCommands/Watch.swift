@@ -45,7 +45,11 @@ public struct Watch: ParsableCommand {
         rewritten after a judgement (at most once a second when the status or the number of orphans \
         changed, otherwise at most every 5 seconds), and every --stats-interval even when \
         nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
-        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age.
+        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age, \
+        after giving back, as reap does, what a reap killed outright in the namespace left fenced. \
+        A named namespace watched that is deleted, or deleted and made again under its name, ends \
+        the watch with exit status 3 within a --stats-interval: the watcher holds the one it \
+        subscribed to, and never reads or reaps the new one.
 
         Audits, reaps and the watcher sharing a state directory record in one database (state.db), \
         each alert decided and claimed in the transaction that records it, so an event is alerted \
@@ -128,7 +132,8 @@ public struct Watch: ParsableCommand {
 
         /// The settings only a restart can change, for a reload's message.
         var fixed: [String: String] {
-            ["netns": namespace ?? "(this process's own)", "state-dir": stateDirectory, "event-buffer": "\(eventBuffer)"]
+            ["netns": namespace.map { InterfaceName.text(Array($0.utf8)) } ?? "(this process's own)", "state-dir": stateDirectory,
+             "event-buffer": "\(eventBuffer)"]
         }
     }
 
@@ -164,7 +169,10 @@ public struct Watch: ParsableCommand {
         let runtime = try startingRuntime()
         let source: LinuxEventSource
         do {
-            source = try LinuxEventSource(inventory: LinuxInventory(namespaceName: runtime.namespace), receiveBuffer: Int32(clamping: runtime.eventBuffer))
+            // A named namespace is held: the watcher looks at the one it subscribed to, and stops
+            // once its name names another one or none (see `LinuxEventSource.gone`).
+            let inventory = try runtime.namespace.map { LinuxInventory(holding: try HeldNamespace(name: $0)) } ?? LinuxInventory()
+            source = try LinuxEventSource(inventory: inventory, receiveBuffer: Int32(clamping: runtime.eventBuffer))
         } catch {
             Terminal.error("cannot subscribe to rtnetlink events: \(ErrorAdvice.text(error))")
             throw ExitCode(AuditStatus.unknown.exitCode)
@@ -180,12 +188,16 @@ public struct Watch: ParsableCommand {
         // A sink that hangs holds no stop up.
         AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
+        let repairs = RepairCheck()
         loop.reaper = { assessment, observations in
-            guard loop.runtime.reap else { return nil }
-            return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store)
+            // Facts of a namespace whose name names another now are no plan for either.
+            guard loop.runtime.reap, loop.gone == nil else { return nil }
+            return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store,
+                           held: source.kernel.inventory.held, repairs: repairs)
         }
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
-        loop.run(watching: "\(runtime.namespace.map { "namespace \($0)" } ?? "this namespace") for link, address and route events\(reaping)")
+        let watched = runtime.namespace.map { "namespace \(InterfaceName.text(Array($0.utf8)))" } ?? "this namespace"
+        loop.run(watching: "\(watched) for link, address and route events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {
             // Its sockets would keep the deleted namespace, and the devices in it, alive.
@@ -245,59 +257,6 @@ public struct Watch: ParsableCommand {
         Terminal.log("watch: SIGHUP: configuration reloaded (limit \(kept.policy.limit), reap \(kept.reap ? "on" : "off"))")
         return kept
     }
-
-    #if os(Linux)
-    /// Reaps what is due under the watcher's reap policy, exactly as `tunwarden reap --yes` would,
-    /// and returns when the next orphan becomes due (nil: none waiting).
-    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore) -> Date? {
-        let snapshot = assessment.snapshot
-        guard snapshot.holders.complete else { return nil }
-        let plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
-                                 policy: runtime.reapPolicy, now: snapshot.takenAt)
-        let waiting = plan.excluded.compactMap { exclusion -> Date? in
-            if case let .tooYoung(at) = exclusion.reason { return at }
-            return nil
-        }.min()
-        guard !plan.items.isEmpty else { return waiting }
-        let locks: (state: RunLock, journal: RunLock)
-        do {
-            locks = try RunLock.acquireReaping(directory: store.directory, journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
-                $0.purpose == .reaping || tw_stop_requested() != 0
-            }
-        } catch {
-            Terminal.log("watch: reap postponed: \(error)", priority: 4)
-            return Date().addingTimeInterval(Self.lockPatience)
-        }
-        defer {
-            locks.journal.release()
-            locks.state.release()
-        }
-        let results: [ReapResult]
-        do {
-            results = try LinuxReaper(namespaceName: runtime.namespace).execute(plan, journal: Journal(path: runtime.journalPath),
-                                                                            runID: UUID().uuidString.lowercased())
-        } catch let incomplete as ReapJournalIncomplete {
-            results = incomplete.results
-            Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
-        } catch {
-            Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
-            return waiting
-        }
-        for result in results {
-            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
-                         priority: result.outcome == .failed ? 3 : 5)
-        }
-        let deleted = results.count { $0.outcome == .deleted }
-        if deleted > 0 {
-            do {
-                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
-            } catch {
-                Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
-            }
-        }
-        return waiting
-    }
-    #endif
 }
 
 /// The systemd notification protocol (sd_notify): datagrams to $NOTIFY_SOCKET.

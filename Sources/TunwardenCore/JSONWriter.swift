@@ -124,6 +124,12 @@ public struct JSONWriter: Sendable {
         body(&self)
     }
 
+    /// Writes the next element of the innermost array: a whole number.
+    public mutating func element<Number: BinaryInteger>(_ value: Number) {
+        beginMember()
+        writeInteger(value)
+    }
+
     public mutating func element<Record: JSONRecord>(_ record: Record) {
         element { record.write(to: &$0) }
     }

@@ -86,6 +86,10 @@ public struct ReapPlan: Sendable, Equatable {
 
     /// The namespace the plan is for (nil: the caller's own).
     public var namespace: String?
+    /// The identity of the namespace the plan was made in, one incarnation in one boot (see
+    /// `NamespaceIdentity`): the reaper acts only in that one, not in one made again under its
+    /// name since, whose devices were never seen orphaned however alike they are.
+    public var namespaceIdentity: String
     public var madeAt: Date
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
@@ -170,7 +174,7 @@ public struct ReapPlan: Sendable, Equatable {
                                       routes: own, holders: entry.holders))
             }
         }
-        return ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, madeAt: now)
+        return ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, namespaceIdentity: namespaceKey, madeAt: now)
     }
 
     /// "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h;

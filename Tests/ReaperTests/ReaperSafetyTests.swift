@@ -614,7 +614,7 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "klmq", "name", "tw0000000000002")
         try ns.ip("link", "set", "tw0000000000002", "group", "\(0x1234_5678)")
 
-        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         #expect(lines.count == 3)
         #expect(lines.contains { $0.line.contains("kl1") && $0.line.contains("run killed left no result for it, and had not fenced it; nothing to undo") }, "\(lines)")
         let now = try links(ns)
@@ -624,7 +624,7 @@ struct ReaperSafetyTests {
         #expect(results.count == 3)
         #expect(lines.allSatisfy { !$0.failed && $0.line.hasPrefix("Repaired") }, "\(lines)")
         // Repaired once: the next look finds nothing left to do.
-        #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
+        #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).isEmpty)
     }
 
     /// A server that binds a target's only address after the plan uses it: the last look sees
@@ -767,13 +767,13 @@ struct ReaperSafetyTests {
         for identity in [oldIdentity, nil] {
             try journal.append([intent(identity)])
             let reaper = LinuxReaper(namespaceName: ns.name)
-            if identity != nil { #expect(reaper.unfinishedIntents(try journal.lastRun()).isEmpty) }
-            #expect(try reaper.repairInterrupted(journal: journal, records: try journal.lastRun()).isEmpty)
+            if identity != nil { #expect(reaper.unfinishedIntents(try journal.openIntents().records).isEmpty) }
+            #expect(try reaper.repairInterrupted(journal: journal).isEmpty)
             #expect(try links(ns)[Int(newcomer.index)].map { $0.flags & 1 } == 0, "uplink1 was set up")
         }
         // In the namespace the intent names, another device at the ifindex means its device is gone.
         try journal.append([intent(try LinuxInventory(namespaceName: ns.name).namespaceIdentity())])
-        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         #expect(lines.count == 1 && lines.first?.line.contains("the device is gone") == true
                 && lines.first?.line.contains("now belongs to uplink1, which was left alone") == true, "\(lines)")
         #expect(try links(ns)[Int(newcomer.index)].map { $0.flags & 1 } == 0, "uplink1 was set up")
@@ -798,7 +798,7 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "knmq", "name", "tw0000000000009")
         try ns.ip("link", "set", "tw0000000000009", "group", "\(0x1234_5670)")
         try ns.ip("neigh", "flush", "dev", "tw0000000000009")
-        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         #expect(lines.count == 1 && lines.first?.failed == true && lines.first?.line.contains("neighbour entry 10.68.0.5") == true, "\(lines)")
         #expect(try links(ns)[knmq.index]?.name == Array("knmq".utf8))
     }
@@ -831,7 +831,7 @@ struct ReaperSafetyTests {
         try ns.ip("link", "set", "kdmq", "down")
         try ns.ip("link", "set", "kdmq", "name", "tw0000000000004")
         try ns.ip("link", "set", "tw0000000000004", "group", "\(0x1234_5678)")
-        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         let line = try #require(lines.first)
         #expect(line.failed && line.line.contains("renamed back, set up again, but it lacks what it had before the fence: address fd09::1/64, route 10.99.0.0/16 table 100"), "\(line)")
         #expect(try links(ns)[index]?.name == Array("kdmq".utf8))
@@ -885,7 +885,7 @@ struct ReaperSafetyTests {
         try ns.ip("route", "add", "10.99.0.0/16", "dev", "kemq")
         let (index, journal) = try killedIntent(ns, state, "kemq", fenceName: "tw0000000000005")
         try ns.ip("link", "set", "kemq", "down")
-        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal, records: try journal.lastRun())
+        let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         let line = try #require(lines.first)
         #expect(line.failed && line.line.contains("set up again, but it lacks what it had before: address fd09::1/64, route 10.99.0.0/16"), "\(line)")
         #expect((try links(ns)[index]?.flags ?? 0) & 1 == 1)

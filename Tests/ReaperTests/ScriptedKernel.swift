@@ -127,7 +127,7 @@ final class ScriptedKernel: @unchecked Sendable {
         var reaper = LinuxReaper(namespaceName: nil)
         reaper.namespaceDirectory = "/nonexistent-netns-directory"
         reaper.system = LinuxReaper.System(rtnetlink: Connector(kernel: self), tun: Tun(kernel: self), signals: Signals(kernel: self),
-                                           inventory: { _, _ in Inventory(kernel: self) }, isPrivileged: { true },
+                                           inventory: { _, _, _ in Inventory(kernel: self) }, isPrivileged: { true },
                                            foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success(SocketLists(packet: self.packetSockets, bound: self.boundSockets, packetMemberships: self.packetMemberships, multicastGroups: self.multicastGroups)) },
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
                                            departures: { _ in Departures(kernel: self) })

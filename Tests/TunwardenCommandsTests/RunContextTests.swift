@@ -41,7 +41,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
     }
 
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] { [] }
-    func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] { [] }
+    func repairInterrupted(journal: Journal) throws -> [ReapRepair] { [] }
 }
 
 /// `reap` and `audit` run in-process with a stand-in system, a temporary state directory and a

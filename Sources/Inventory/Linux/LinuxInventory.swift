@@ -20,8 +20,20 @@ public struct LinuxInventory: InventoryBackend {
     /// Asks which device a raw or ping socket a process holds is bound to (see `RawSockets`).
     var readSocketDevice: RawSockets.DeviceReader = RawSockets.readDevice
 
+    /// The namespace held open, when this inventory inspects one it holds: every look goes
+    /// through its descriptor, and fails as a deleted namespace's would (`namespaceGone`) once its
+    /// name names another namespace or nothing (see `HeldNamespace`).
+    public private(set) var held: HeldNamespace?
+
     public init(namespaceName: String? = nil) {
         self.namespaceName = namespaceName
+    }
+
+    /// An inventory of the namespace `held` holds, whatever its name comes to name.
+    public init(holding held: HeldNamespace) {
+        namespaceName = held.name
+        namespaceDirectory = held.directory
+        self.held = held
     }
 
     /// How many whole snapshots to try, a little further apart each time, while the kernel keeps
@@ -220,36 +232,31 @@ public struct LinuxInventory: InventoryBackend {
     // MARK: namespaces
 
     /// Opens the named namespace (fd and inode), or identifies the caller's own (inode only).
+    /// A namespace held is reached through its descriptor, as long as its name still names it.
     func openNamespace() throws -> (fd: Int32?, inode: UInt64) {
+        if let held {
+            if let lost = held.nameLost() {
+                var gone = InventoryError(lost)
+                gone.namespaceGone = true
+                throw gone
+            }
+            return (try held.duplicate(), held.inode)
+        }
         guard let name = namespaceName else {
             guard case let .ok(own) = Sys.statPath("\(procRoot)/thread-self/ns/net") else {
                 throw InventoryError("cannot identify this process's network namespace (\(procRoot)/thread-self/ns/net is unreadable); is /proc mounted?")
             }
             return (nil, own.inode)
         }
-        try Self.validateNamespaceName(name)
-        let path = "\(namespaceDirectory)/\(name)"
-        switch Sys.openFile(path) {
-        case let .ok(fd):
-            guard case let .ok(inode) = Sys.statDescriptor(fd) else {
-                close(fd)
-                throw InventoryError("cannot stat \(path)")
-            }
-            return (fd, inode)
-        case let .failed(code) where code == ENOENT:
-            var gone = InventoryError("no network namespace named '\(name)' (\(path) does not exist); `ip netns list` shows the names there are")
-            gone.namespaceGone = true
-            throw gone
-        case let .failed(code):
-            throw InventoryError("cannot open network namespace '\(name)' at \(path): \(Sys.describe(code))")
-        }
+        let opened = try HeldNamespace(name: name, directory: namespaceDirectory)
+        return (try opened.duplicate(), opened.inode)
     }
 
     /// The error for `what` failing in the inspected namespace, which it names. Entering another
     /// network namespace needs CAP_SYS_ADMIN, which root has: a refused setns says so, and is
     /// marked `needsRoot` for the command to say how to run it as root.
     func failure(_ what: String, _ error: any Error) -> InventoryError {
-        guard let name = namespaceName else { return InventoryError("\(what): \(error)") }
+        guard let name = namespaceName.map(HeldNamespace.text) else { return InventoryError("\(what): \(error)") }
         guard case NetlinkError.enterNamespace(EPERM) = error else { return InventoryError("\(what) in namespace \(name): \(error)") }
         var refused = InventoryError("cannot enter network namespace '\(name)': that needs root (or CAP_SYS_ADMIN), which this process lacks (setns: EPERM)")
         refused.needsRoot = true
@@ -314,62 +321,8 @@ public struct LinuxInventory: InventoryBackend {
     /// Namespace names are file names under /run/netns, as `ip netns` makes them.
     public static func validateNamespaceName(_ name: String) throws {
         if !NamespaceName.isValid(name) {
-            throw InventoryError("'\(name)' is not a network namespace name: names are plain file names under /run/netns, as `ip netns list` prints them")
+            throw InventoryError("'\(HeldNamespace.text(name))' is not a network namespace name: names are plain file names under /run/netns, as `ip netns list` prints them")
         }
-    }
-
-    /// Identifies the namespaces veth peers live in, by the id the inspected namespace gives them,
-    /// with how many processes run in each: every namespace a scanned process runs in, and every
-    /// named one under `namespaceDirectory`. A count of zero is given only when every process was
-    /// accounted for; otherwise it is nil (unknown).
-    func peerNamespaces(client: RtnetlinkClient, census: HolderScanner.NamespaceCensus, inspected: UInt64,
-                        censusComplete: Bool) -> [Int32: PeerNamespace] {
-        var complete = censusComplete
-        var processesByID: [Int32: Int] = [:]
-        func id(ofPID pid: Int32) -> Int32?? {
-            do {
-                return try namespaceID(client: client) { NamespaceIDMessage.request(pid: UInt32(pid), sequence: $0) }
-            } catch NetlinkError.kernel(_, let errno, _) where errno == ESRCH {
-                return .some(nil)  // exited: nothing to count
-            } catch {
-                return nil
-            }
-        }
-        for (inode, entry) in census.processes where inode != inspected {
-            switch id(ofPID: entry.samplePID) {
-            case let .some(.some(nsid)) where nsid != NamespaceIDMessage.notAssigned: processesByID[nsid, default: 0] += entry.count
-            case .some: break
-            case .none: complete = false
-            }
-        }
-        // Processes that hide their namespace link from us are placed by the kernel instead.
-        for pid in census.hiddenPIDs {
-            switch id(ofPID: pid) {
-            case let .some(.some(nsid)) where nsid != NamespaceIDMessage.notAssigned: processesByID[nsid, default: 0] += 1
-            case .some: break
-            case .none: complete = false
-            }
-        }
-        var result: [Int32: PeerNamespace] = processesByID.mapValues { PeerNamespace(name: nil, processCount: $0) }
-        guard case let .ok(dirFD) = Sys.openDirectory(namespaceDirectory),
-              case let .ok(names) = Sys.listDirectory(dirFD) else { return result }
-        for name in names.sorted() {
-            guard case let .ok(fd) = Sys.openFile("\(namespaceDirectory)/\(name)") else { continue }
-            defer { close(fd) }
-            guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
-                  let nsid = (try? namespaceID(client: client, { NamespaceIDMessage.request(fd: fd, sequence: $0) })) ?? nil,
-                  nsid != NamespaceIDMessage.notAssigned else { continue }
-            result[nsid] = PeerNamespace(name: name, processCount: processesByID[nsid] ?? (complete ? 0 : nil))
-        }
-        return result
-    }
-
-    /// The id the inspected namespace gives the namespace a request names, or nil when the kernel
-    /// sent no id.
-    func namespaceID(client: RtnetlinkClient, _ request: (UInt32) -> [UInt8]) throws -> Int32? {
-        let replies = try client.request(operation: "RTM_GETNSID", request)
-        guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { return nil }
-        return try NamespaceIDMessage.decodeID(reply.payload)
     }
 }
 

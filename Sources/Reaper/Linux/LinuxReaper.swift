@@ -35,6 +35,10 @@ import TunwardenCore
 public struct LinuxReaper {
     public var namespaceName: String?
     public var namespaceDirectory = "/run/netns"
+    /// The namespace to act in, held open (the watcher's own): every look and act goes through
+    /// its descriptor. Without it, a named namespace is opened by name once per `execute` or
+    /// repair, and held for its duration.
+    public var held: HeldNamespace?
     /// Most devices attached at once; nil means as many as the descriptor limit allows.
     public var batchLimit: Int?
     /// Called between the steps of a batch with the step's name; tests use it to race the reaper.
@@ -54,6 +58,13 @@ public struct LinuxReaper {
 
     public init(namespaceName: String?) {
         self.namespaceName = namespaceName
+    }
+
+    /// A reaper acting in the namespace `held` holds, whatever its name comes to name.
+    public init(holding held: HeldNamespace) {
+        namespaceName = held.name
+        namespaceDirectory = held.directory
+        self.held = held
     }
 
     /// TUNSETIFF, TUNGETIFF and the IFF_* flags they take, from include/uapi/linux/if_tun.h.
@@ -85,7 +96,11 @@ public struct LinuxReaper {
         }
         guard !plan.items.isEmpty else { return [] }
         var results: [Int: ReapResult] = [:]
-        let (verified, refused, usedGroups, identity) = try reverify(plan)
+        // One namespace from the re-verification to the deletion: the one the name names now,
+        // held, which must be the one the plan was made in.
+        let held = try holdNamespace()
+        defer { withExtendedLifetime(held) {} }
+        let (verified, refused, usedGroups, identity) = try reverify(plan, held: held)
         for result in refused { results[result.ifindex] = result }
 
         // Batches, their groups and every device's private name are chosen before anything is
@@ -104,8 +119,7 @@ public struct LinuxReaper {
         var names = PrivateNames()
         for item in verified { fenceNames[item.interface.index] = names.next() }
 
-        let namespaceFD = try openNamespace()
-        defer { if let namespaceFD { close(namespaceFD) } }
+        let namespaceFD = held?.descriptor
         let client: RtnetlinkClient
         do {
             client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
@@ -125,6 +139,10 @@ public struct LinuxReaper {
 
         let now = Date()
         let place = journalNamespace()
+        // The intents still open in the journal (killed runs of any namespace), so that this
+        // run's appends carry the checkpoint that keeps the next look short; without it (the
+        // journal could not be read back), none is written, and the next look reads further.
+        let known = try? journal.openIntents()
         do {
             try journal.append(batches.flatMap { batch in
                 batch.items.map { item in
@@ -136,14 +154,14 @@ public struct LinuxReaper {
                                   fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
                                   namespaceIdentity: identity)
                 }
-            })
+            }, after: known)
         } catch {
             // What of the intents reached the file would read as a run killed outright: results
             // saying that nothing was started answer them, when the journal takes them.
             try? journal.append(verified.map { item in
                 JournalRecord(time: now, run: runID, type: .result, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
                               result: .skipped, detail: "not started: the plan could not be journaled before acting; nothing was changed")
-            })
+            }, after: known)
             throw ReapRefusal("cannot journal the plan before acting: \(ReapRefusal.clause(error)); nothing was changed")
         }
         stepHook?("reverified")
@@ -174,7 +192,7 @@ public struct LinuxReaper {
             try journal.append(finished.map {
                 JournalRecord(time: end, run: runID, type: .result, netns: place.name, ifname: $0.ifname, ifindex: $0.ifindex,
                               result: $0.outcome, detail: $0.detail)
-            })
+            }, after: known)
         } catch {
             throw ReapJournalIncomplete(results: finished, reason: "\(error)")
         }
@@ -194,15 +212,22 @@ public struct LinuxReaper {
 
     // MARK: verification
 
-    /// Takes a fresh inventory and keeps only the items that are still the same device (same
-    /// ifindex, same name bytes) and still orphaned; also returns the link groups in use, so
-    /// batches can pick groups nothing is in, and the identity of the namespace it looked at.
-    func reverify(_ plan: ReapPlan) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>, identity: String) {
+    /// Takes a fresh inventory of the namespace `held` holds (nil: this process's own) and keeps
+    /// only the items that are still the same device (same ifindex, same name bytes) and still
+    /// orphaned; also returns the link groups in use, so batches can pick groups nothing is in,
+    /// and the identity of the namespace it looked at. Refuses the whole plan when that namespace
+    /// is not the one the plan was made in (one made again under its name since): its devices
+    /// are others, however alike, and none of them was ever seen orphaned.
+    func reverify(_ plan: ReapPlan, held: HeldNamespace?) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>, identity: String) {
         let snapshot: Snapshot
         do {
-            snapshot = try system.inventory(namespaceName, namespaceDirectory).snapshot()
+            snapshot = try system.inventory(namespaceName, namespaceDirectory, held).snapshot()
         } catch {
             throw ReapRefusal("cannot re-verify the plan: \(ReapRefusal.clause(error)); nothing was changed")
+        }
+        guard snapshot.namespaceIdentity == plan.namespaceIdentity else {
+            let place = namespaceName.map { "network namespace '\(InterfaceName.text(Array($0.utf8)))'" } ?? "this process's network namespace"
+            throw ReapRefusal("\(place) is not the one the plan was made in (\(plan.namespaceIdentity)) but another (\(snapshot.namespaceIdentity)): it was deleted and made again under its name since, and the planned devices went with the old one; nothing was changed")
         }
         guard snapshot.holders.complete else {
             throw ReapRefusal("cannot re-verify the plan: holders could not be read (\(snapshot.holders.incompleteReason ?? "incomplete scan")); nothing was changed")
@@ -243,13 +268,16 @@ public struct LinuxReaper {
         return (verified, refused, Set(snapshot.interfaces.compactMap(\.group)), snapshot.namespaceIdentity)
     }
 
-    func openNamespace() throws -> Int32? {
+    /// The namespace to act in, held for the caller's duration: the one `held` holds, else the
+    /// one `namespaceName` names now (nil: this process's own).
+    func holdNamespace() throws -> HeldNamespace? {
+        if let held { return held }
         guard let name = namespaceName else { return nil }
-        let fd = open("\(namespaceDirectory)/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ReapRefusal("cannot open network namespace '\(name)': \(String(cString: strerror(errno))); nothing was changed")
+        do {
+            return try HeldNamespace(name: name, directory: namespaceDirectory)
+        } catch {
+            throw ReapRefusal("\(error); nothing was changed")
         }
-        return fd
     }
 
     /// How many devices one batch may hold open: the descriptor limit, less a margin.

@@ -14,7 +14,13 @@ extension LinuxReaper {
     /// this namespace's only when the identity is this one's: a namespace made again under the
     /// same name, the same one after a restart, and another namespace without a name all differ.
     /// One written before identities were journaled goes by its namespace's name, as it did.
+    /// `records` may be a whole journal, or the open intents `Journal.openIntents()` finds.
     public func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord] {
+        unfinishedIntents(records, held: held)
+    }
+
+    /// The same, for the namespace `held` holds (nil: the one `namespaceName` names now).
+    func unfinishedIntents(_ records: [JournalRecord], held: HeldNamespace?) -> [JournalRecord] {
         var finished = Set<String>()
         for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
         let open = records.filter { $0.type == .intent && $0.fenceGroup != nil && !finished.contains("\($0.run)|\($0.ifindex)") }
@@ -22,7 +28,7 @@ extension LinuxReaper {
         let here: Set<String?> = [namespaceName, journalNamespace().name]
         // Asked only when there is something to match: it opens a socket in the namespace.
         let identity = open.contains { $0.namespaceIdentity != nil }
-            ? system.inventory(namespaceName, namespaceDirectory).namespaceIdentityAhead() : nil
+            ? system.inventory(namespaceName, namespaceDirectory, held).namespaceIdentityAhead() : nil
         return open.filter { intent in
             guard let recorded = intent.namespaceIdentity else { return here.contains(intent.netns) }
             return recorded == identity
@@ -44,16 +50,22 @@ extension LinuxReaper {
     }
 
     /// Finds the reaps in `journal` that were cut off between their intent and result records
-    /// (killed outright, or the machine went down), undoes their fences on the devices that are
-    /// still there (link group, private name, alternative name), and journals a result for each.
-    /// Returns what became of each device; one that could not be given back stays fenced, so
-    /// that nothing takes it for an orphan, and its result is failed. Does nothing for runs that
-    /// journaled their results.
-    public func repairInterrupted(journal: Journal, records: [JournalRecord]) throws -> [ReapRepair] {
-        let open = unfinishedIntents(records)
+    /// (killed outright, or the machine went down) in this namespace, whatever other runs
+    /// appended since (reaps in other namespaces, the watcher's), undoes their fences on the
+    /// devices that are still there (link group, private name, alternative name), and journals a
+    /// result for each, so that none is repaired twice. Returns what became of each device; one
+    /// that could not be given back stays fenced, so that nothing takes it for an orphan, and its
+    /// result is failed. Does nothing for runs that journaled their results. The caller holds the
+    /// journal's lock: the results carry the checkpoint that bounds the next look.
+    public func repairInterrupted(journal: Journal) throws -> [ReapRepair] {
+        let known = try journal.openIntents()
+        guard !known.records.isEmpty else { return [] }
+        // One namespace from matching the intents to acting on them.
+        let held = try holdNamespace()
+        defer { withExtendedLifetime(held) {} }
+        let open = unfinishedIntents(known.records, held: held)
         guard !open.isEmpty else { return [] }
-        let namespaceFD = try openNamespace()
-        defer { if let namespaceFD { close(namespaceFD) } }
+        let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
@@ -133,7 +145,7 @@ extension LinuxReaper {
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
                                          ifindex: intent.ifindex, result: outcome, detail: detail))
         }
-        try journal.append(repairs)
+        try journal.append(repairs, after: known)
         return given
     }
 

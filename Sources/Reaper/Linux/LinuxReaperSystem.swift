@@ -59,10 +59,10 @@ extension LinuxReaper {
         var rtnetlink: any RtnetlinkConnector
         var tun: any TunDevice
         var signals: any ReapSignals
-        /// The inventory of the namespace with this name (nil: the caller's own), taken again right
-        /// before acting. It must be patient with interrupted dumps: a reap would rather wait for a
-        /// quiet moment than refuse.
-        var inventory: (_ namespaceName: String?, _ namespaceDirectory: String) -> any InventoryBackend
+        /// The inventory of the namespace held (`held`), else of the namespace with this name (nil:
+        /// the caller's own), taken again right before acting. It must be patient with interrupted
+        /// dumps: a reap would rather wait for a quiet moment than refuse.
+        var inventory: (_ namespaceName: String?, _ namespaceDirectory: String, _ held: HeldNamespace?) -> any InventoryBackend
         /// Whether this process may delete links and read every process's descriptors.
         var isPrivileged: () -> Bool
         /// The devices other namespaces stack on the inspected one's (given by its descriptor, nil
@@ -84,9 +84,9 @@ extension LinuxReaper {
         /// The running kernel, through netlink sockets, /dev/net/tun, signal handlers and /proc.
         static var kernel: System {
             System(rtnetlink: KernelRtnetlink(), tun: KernelTunDevice(), signals: KernelReapSignals(),
-                   inventory: { name, directory in
-                       var inventory = LinuxInventory(namespaceName: name)
-                       inventory.namespaceDirectory = directory
+                   inventory: { name, directory, held in
+                       var inventory = held.map { LinuxInventory(holding: $0) } ?? LinuxInventory(namespaceName: name)
+                       if held == nil { inventory.namespaceDirectory = directory }
                        inventory.snapshotAttempts = 10
                        return inventory
                    },

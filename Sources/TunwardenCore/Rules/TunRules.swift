@@ -194,16 +194,22 @@ extension Heuristics {
     }
 
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
-    /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up (a multi-queue device renamed by a reap killed
-    /// before it set the group has the name alone). Its own name
-    /// and group are in the reap's journal; judged under the private name it would be recorded,
-    /// and alerted, as a new orphan.
+    /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. A multi-queue
+    /// device is renamed to the private name; a single-queue one keeps its name and gets the
+    /// private name as an alternative name. A reap sets the group last, so one killed before it
+    /// leaves the private name alone, which is fence enough. Its own name, group and alternative
+    /// names are in the reap's journal; judged as it stands, the device would be recorded and
+    /// alerted as a new orphan under the private name, or planned with the fence taken for its
+    /// own state (the recreate commands would put the fence back).
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
-        let name = interface.name
-        guard name.utf8.count == 15, name.hasPrefix("tw"), name.dropFirst(2).allSatisfy({ "0123456789abcdef".contains($0) }) else { return false }
-        // A reap renames only multi-queue devices, and sets the group after the name: one killed
-        // in between leaves the name alone.
-        return (interface.group ?? 0) >= 0x0100_0000 || interface.tun?.multiQueue == true
+        let grouped = (interface.group ?? 0) >= 0x0100_0000
+        if isPrivateName(interface.name) { return grouped || interface.tun?.multiQueue == true }
+        return interface.tun?.multiQueue != true && interface.altNames.contains(where: isPrivateName)
+    }
+
+    /// Whether a name is of the form a reap's private names have: `tw` and 13 hex digits.
+    static func isPrivateName(_ name: String) -> Bool {
+        name.utf8.count == 15 && name.hasPrefix("tw") && name.dropFirst(2).allSatisfy { "0123456789abcdef".contains($0) }
     }
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
@@ -217,7 +223,9 @@ extension Heuristics {
         if !holders.isEmpty { return (.live, "held") }
         if Self.fencedByReap(interface) {
             let group = (interface.group ?? 0) >= 0x0100_0000 ? " and link group \(interface.group ?? 0)" : ""
-            return (.unknown, "fenced by a reap (its private name\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` puts its name back first), or could not give its name back (`tunwarden journal` says why)")
+            let name = Self.isPrivateName(interface.name) ? "its private name"
+                : "its private alternative name \(interface.altNames.first(where: Self.isPrivateName) ?? "")"
+            return (.unknown, "fenced by a reap (\(name)\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first), or could not give it back (`tunwarden journal` says why)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {

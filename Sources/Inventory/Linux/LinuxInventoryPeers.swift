@@ -1,0 +1,63 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+import TunwardenCore
+
+/// Where veth peers live: the namespaces the inspected one gives ids to, named and counted.
+extension LinuxInventory {
+    /// Identifies the namespaces veth peers live in, by the id the inspected namespace gives them,
+    /// with how many processes run in each: every namespace a scanned process runs in, and every
+    /// named one under `namespaceDirectory`. A count of zero is given only when every process was
+    /// accounted for; otherwise it is nil (unknown).
+    func peerNamespaces(client: RtnetlinkClient, census: HolderScanner.NamespaceCensus, inspected: UInt64,
+                        censusComplete: Bool) -> [Int32: PeerNamespace] {
+        var complete = censusComplete
+        var processesByID: [Int32: Int] = [:]
+        func id(ofPID pid: Int32) -> Int32?? {
+            do {
+                return try namespaceID(client: client) { NamespaceIDMessage.request(pid: UInt32(pid), sequence: $0) }
+            } catch NetlinkError.kernel(_, let errno, _) where errno == ESRCH {
+                return .some(nil)  // exited: nothing to count
+            } catch {
+                return nil
+            }
+        }
+        for (inode, entry) in census.processes where inode != inspected {
+            switch id(ofPID: entry.samplePID) {
+            case let .some(.some(nsid)) where nsid != NamespaceIDMessage.notAssigned: processesByID[nsid, default: 0] += entry.count
+            case .some: break
+            case .none: complete = false
+            }
+        }
+        // Processes that hide their namespace link from us are placed by the kernel instead.
+        for pid in census.hiddenPIDs {
+            switch id(ofPID: pid) {
+            case let .some(.some(nsid)) where nsid != NamespaceIDMessage.notAssigned: processesByID[nsid, default: 0] += 1
+            case .some: break
+            case .none: complete = false
+            }
+        }
+        var result: [Int32: PeerNamespace] = processesByID.mapValues { PeerNamespace(name: nil, processCount: $0) }
+        guard case let .ok(dirFD) = Sys.openDirectory(namespaceDirectory),
+              case let .ok(names) = Sys.listDirectory(dirFD) else { return result }
+        for name in names.sorted() {
+            guard case let .ok(fd) = Sys.openFile("\(namespaceDirectory)/\(name)") else { continue }
+            defer { close(fd) }
+            guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
+                  let nsid = (try? namespaceID(client: client, { NamespaceIDMessage.request(fd: fd, sequence: $0) })) ?? nil,
+                  nsid != NamespaceIDMessage.notAssigned else { continue }
+            result[nsid] = PeerNamespace(name: name, processCount: processesByID[nsid] ?? (complete ? 0 : nil))
+        }
+        return result
+    }
+
+    /// The id the inspected namespace gives the namespace a request names, or nil when the kernel
+    /// sent no id.
+    func namespaceID(client: RtnetlinkClient, _ request: (UInt32) -> [UInt8]) throws -> Int32? {
+        let replies = try client.request(operation: "RTM_GETNSID", request)
+        guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { return nil }
+        return try NamespaceIDMessage.decodeID(reply.payload)
+    }
+}
+#endif

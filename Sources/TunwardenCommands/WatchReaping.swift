@@ -1,0 +1,121 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Reaper
+import Storage
+import TunwardenCore
+import CLinuxShims
+
+/// `watch --reap`: reaping from the watcher, exactly as `tunwarden reap --yes` would, repairs of
+/// killed reaps first.
+extension Watch {
+    /// Reaps what is due under the watcher's reap policy, exactly as `tunwarden reap --yes` would,
+    /// and returns when the next orphan becomes due (nil: none waiting).
+    ///
+    /// As `reap` does, it first gives back what a reap killed outright in this namespace left
+    /// fenced (its unfinished intents in the journal, whatever was appended after them), under
+    /// the same locks as the reap, and leaves out of the plan a device it could not give back
+    /// whole. The watcher's facts are those of the namespace `held` holds (nil: its own), and the
+    /// reaper acts in that one alone: the plan carries its identity, and the reaper refuses in
+    /// another one (see `LinuxReaper.reverify`).
+    func reapDue(_ assessment: Assessment, observations: Observations, runtime: Runtime, store: StateStore,
+                 held: HeldNamespace?, repairs: RepairCheck) -> Date? {
+        let snapshot = assessment.snapshot
+        guard snapshot.holders.complete else { return nil }
+        var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
+                                 policy: runtime.reapPolicy, now: snapshot.takenAt)
+        let waiting = plan.excluded.compactMap { exclusion -> Date? in
+            if case let .tooYoung(at) = exclusion.reason { return at }
+            return nil
+        }.min()
+        let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
+        let journal = Journal(path: runtime.journalPath)
+        let repairDue = repairs.due(journal, reaper: reaper)
+        guard !plan.items.isEmpty || repairDue else { return waiting }
+        let locks: (state: RunLock, journal: RunLock)
+        do {
+            locks = try RunLock.acquireReaping(directory: store.directory, journal: runtime.journalPath, command: "watch", patience: Self.lockPatience) {
+                $0.purpose == .reaping || tw_stop_requested() != 0
+            }
+        } catch {
+            Terminal.log("watch: reap postponed: \(error)", priority: 4)
+            return Date().addingTimeInterval(Self.lockPatience)
+        }
+        defer {
+            locks.journal.release()
+            locks.state.release()
+        }
+        if repairDue {
+            do {
+                let repaired = try reaper.repairInterrupted(journal: journal)
+                for repair in repaired { Terminal.log("watch: \(repair.line)", priority: repair.failed ? 3 : 5) }
+                plan.leaveOut(repairFailed: Set(repaired.filter(\.failed).map(\.ifindex)))
+                repairs.tried(journal)
+            } catch {
+                Terminal.log("watch: reap postponed: cannot repair what an interrupted reap left behind: \(error)", priority: 3)
+                return waiting
+            }
+        }
+        guard !plan.items.isEmpty else { return waiting }
+        let results: [ReapResult]
+        do {
+            results = try reaper.execute(plan, journal: journal, runID: UUID().uuidString.lowercased())
+        } catch let incomplete as ReapJournalIncomplete {
+            results = incomplete.results
+            Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
+        } catch {
+            Terminal.log("watch: reap failed, nothing more is removed until the next change: \(error)", priority: 3)
+            return waiting
+        }
+        for result in results {
+            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
+                         priority: result.outcome == .failed ? 3 : 5)
+        }
+        let deleted = results.count { $0.outcome == .deleted }
+        if deleted > 0 {
+            do {
+                try store.database()?.addReaped(deleted, namespace: snapshot.namespaceIdentity)
+            } catch {
+                Terminal.log("watch: reaped count not saved: \(error)", priority: 4)
+            }
+        }
+        return waiting
+    }
+}
+
+/// Whether the journal holds intents of a reap killed outright in the watcher's namespace, for
+/// `watch --reap` to repair before it reaps: asked at every judgement, it reads the journal
+/// (without a lock, as `reap` first does) only when the journal changed since it last found
+/// nothing to repair, or last tried a repair.
+final class RepairCheck {
+    /// The journal's device, inode and size when it was last found to need nothing.
+    private var settled: [UInt64]?
+
+    /// Whether `reaper` finds intents of its namespace in `journal` that no result answers.
+    func due(_ journal: Journal, reaper: LinuxReaper) -> Bool {
+        guard let now = Self.key(journal) else { return false }
+        guard now != settled else { return false }
+        // A journal that cannot be read now is read again at the next judgement.
+        guard let open = try? journal.openIntents() else { return false }
+        if reaper.unfinishedIntents(open.records).isEmpty {
+            settled = now
+            return false
+        }
+        return true
+    }
+
+    /// Notes that a repair was made (whatever it could give back): intents it left open (one
+    /// whose device it could not tell) are not tried again until the journal changes.
+    func tried(_ journal: Journal) {
+        settled = Self.key(journal)
+    }
+
+    /// The journal's device, inode and size; nil when there is no journal (nothing to repair).
+    private static func key(_ journal: Journal) -> [UInt64]? {
+        var info = stat()
+        guard stat(journal.path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(info.st_size)]
+    }
+}
+#endif

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import Storage
+import TunwardenCore
+
+/// The look for intents no result answers (what reaps killed outright left): it finds them
+/// whatever was appended after them, never finds an answered one, and reads back only as far as
+/// the last checkpoint plus the open runs' own intents.
+@Suite struct JournalOpenIntentsTests {
+    /// A journal in a fresh directory, removed with it by the caller.
+    func journal() throws -> (Journal, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-open-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (Journal(path: directory + "/journal.jsonl"), directory)
+    }
+
+    func intent(_ run: String, _ ifindex: Int, netns: String = "a", padding: Int = 0) -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_700_000_000), run: run, type: .intent, netns: netns, ifname: "tap\(ifindex)",
+                      ifindex: ifindex, recreate: padding > 0 ? [String(repeating: "#", count: padding)] : nil,
+                      fenceGroup: 0x1234_5678, fenceName: "tw000000000000\(ifindex % 10)")
+    }
+
+    func result(_ run: String, _ ifindex: Int, netns: String = "a") -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_700_000_001), run: run, type: .result, netns: netns, ifname: "tap\(ifindex)",
+                      ifindex: ifindex, result: .deleted)
+    }
+
+    /// A whole run, as a reaper holding the journal's lock appends it: intents, then results,
+    /// each append with the checkpoint of the open intents found right before.
+    func completeRun(_ journal: Journal, _ run: String, devices: ClosedRange<Int>, netns: String = "b", padding: Int = 0) throws {
+        let known = try journal.openIntents()
+        try journal.append(devices.map { intent(run, $0, netns: netns, padding: padding) }, after: known)
+        try journal.append(devices.map { result(run, $0, netns: netns) }, after: known)
+    }
+
+    /// The finding's first case: a run killed in one namespace, then runs of another namespace
+    /// (and of the watcher) appended after it. Its intents are still found, by run and device.
+    @Test func aKilledRunsIntentsAreFoundWhateverWasAppendedAfterThem() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try completeRun(journal, "before", devices: 2...3)
+        try journal.append([intent("killed", 7), intent("killed", 8)], after: try journal.openIntents())
+        for run in 0..<5 { try completeRun(journal, "later-\(run)", devices: 2...4) }
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.run) == ["killed", "killed"])
+        #expect(open.records.map(\.ifindex) == [7, 8])
+        // The last record names them: where they lie and that both are open.
+        let last = try #require(try journal.read().last)
+        #expect(last.openRuns?.map(\.run) == ["killed"] && last.openRuns?.first?.ifindexes == nil, "\(String(describing: last.openRuns))")
+    }
+
+    /// A run repaired (or answered in part) is not found again: its results answer its intents,
+    /// and the checkpoint after them names only what is left.
+    @Test func answeredIntentsAreNeverFoundAgain() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try journal.append([intent("killed", 7), intent("killed", 8), intent("killed", 9)], after: try journal.openIntents())
+        try completeRun(journal, "other", devices: 2...2)
+        // A repair that answered two of the three.
+        try journal.append([result("killed", 7), result("killed", 9)], after: try journal.openIntents())
+        try completeRun(journal, "later", devices: 3...3)
+        var open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [8])
+        #expect(try journal.read().last?.openRuns == [OpenRun(run: "killed", at: 0, ifindexes: [8])])
+        try journal.append([result("killed", 8)], after: open)
+        open = try journal.openIntents()
+        #expect(open.records.isEmpty)
+        #expect(try journal.read().last?.openRuns == [])
+        try completeRun(journal, "last", devices: 2...2)
+        #expect(try journal.openIntents().records.isEmpty)
+    }
+
+    /// The look is bounded: past the last checkpoint it reads only the open runs' intents, where
+    /// the checkpoint says they lie, however much was journaled in between or before.
+    @Test func theLookReadsOnlyTheTailAndTheOpenRuns() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for run in 0..<20 { try completeRun(journal, "early-\(run)", devices: 2...21, padding: 2_000) }
+        try journal.append([intent("killed", 7)], after: try journal.openIntents())
+        for run in 0..<20 { try completeRun(journal, "later-\(run)", devices: 2...21, padding: 2_000) }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int)
+        #expect(size > 1_500_000)
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.run) == ["killed"])
+        #expect(open.bytesRead <= 2 * 64 * 1024, "read \(open.bytesRead) of \(size) bytes")
+    }
+
+    /// A journal written before checkpoints is read back to its start, and still gives every open
+    /// intent; once a reaper's append puts a checkpoint in, the next look is short.
+    @Test func aJournalWithoutCheckpointsIsReadWholeOnce() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try journal.append([intent("killed", 7)])
+        for run in 0..<10 {
+            try journal.append((2...21).map { intent("old-\(run)", $0, padding: 2_000) })
+            try journal.append((2...21).map { result("old-\(run)", $0) })
+        }
+        var open = try journal.openIntents()
+        #expect(open.records.map(\.run) == ["killed"])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int)
+        #expect(open.bytesRead == size)
+        try completeRun(journal, "new", devices: 2...2)
+        open = try journal.openIntents()
+        #expect(open.records.map(\.run) == ["killed"])
+        #expect(open.bytesRead <= 2 * 64 * 1024, "read \(open.bytesRead) bytes")
+    }
+
+    /// A checkpoint whose open run is not where it says (the journal was cut or rewritten under
+    /// it) is not trusted: the whole journal is read, and what it holds decides.
+    @Test func aCheckpointThatPointsAmissIsNotTrusted() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try completeRun(journal, "first", devices: 2...3)
+        try journal.append([intent("killed", 7)], after: try journal.openIntents())
+        try completeRun(journal, "later", devices: 2...3)
+        // The first run's lines taken out: the checkpoints' offsets now point into other records.
+        let lines = try String(contentsOfFile: journal.path, encoding: .utf8).split(separator: "\n")
+        try (lines.dropFirst(4).joined(separator: "\n") + "\n").write(toFile: journal.path, atomically: true, encoding: .utf8)
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.run) == ["killed"])
+    }
+
+    /// A record cut short at the end (a write that did not finish) is skipped; what is before it
+    /// stands.
+    @Test func aTornLastRecordIsSkipped() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try journal.append([intent("killed", 7)], after: try journal.openIntents())
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"time\":\"2025-12-03T00:00:00Z\",\"run\":\"cut".utf8))
+        try handle.close()
+        #expect(try journal.openIntents().records.map(\.run) == ["killed"])
+        #expect(try Journal(path: directory + "/none.jsonl").openIntents().records.isEmpty)
+    }
+}
