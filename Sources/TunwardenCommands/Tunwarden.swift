@@ -160,9 +160,9 @@ public struct GlobalOptions: ParsableArguments {
     public func validate() throws {
         if let netns {
             // A name that is not UTF-8 (`ip netns add` takes any bytes) reaches tunwarden with
-            // U+FFFD in place of its odd bytes, and would name another file: refused, shown as
-            // the bytes it is.
-            if netns.unicodeScalars.contains("\u{FFFD}"), let raw = Self.argumentNotUTF8(decodingTo: netns) {
+            // `\xHH` in place of its odd bytes (`Tunwarden.commandLineArguments`), and would name
+            // another file: refused, shown as the bytes it is.
+            if netns.utf8.contains(0x5c), let raw = Self.argumentNotUTF8(decodingTo: netns) {
                 throw ValidationError("the network namespace name '\(InterfaceName.text(raw))' is not UTF-8, and tunwarden takes namespace names as UTF-8 text: run it inside that namespace instead (`ip netns exec`, with the name as the shell gives it)")
             }
             if !NamespaceName.isValid(netns) {
@@ -171,13 +171,14 @@ public struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// The bytes of the command-line argument that is `value` (alone, or after `--netns=`) but
-    /// is not valid UTF-8, as the process was given it; nil when there is none.
+    /// The bytes of the command-line argument that is `value` (alone, or after `--netns=`) as
+    /// the command line reads it (`InterfaceName.argumentText`) but is not valid UTF-8, as the
+    /// process was given it; nil when there is none.
     static func argumentNotUTF8(decodingTo value: String, arguments: [[UInt8]] = rawArguments()) -> [UInt8]? {
         for argument in arguments where String(validating: argument, as: UTF8.self) == nil {
             let prefix = Array("--netns=".utf8)
             let candidate = argument.starts(with: prefix) ? Array(argument.dropFirst(prefix.count)) : argument
-            if String(decoding: candidate, as: UTF8.self) == value { return candidate }
+            if InterfaceName.argumentText(candidate) == value { return candidate }
         }
         return nil
     }

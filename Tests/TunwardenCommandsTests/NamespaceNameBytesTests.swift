@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import TunwardenCommands
+import TunwardenCore
 
 /// `--netns` with a name that is not UTF-8 (`ip netns add` takes any bytes): the argument would
 /// reach tunwarden with U+FFFD in place of the odd bytes, and name another file. It is refused as
@@ -19,11 +20,11 @@ import TestSupport
 
     @Test func theArgumentIsFoundByItsBytes() {
         let odd: [UInt8] = Array("twx-nu".utf8) + [0xff]
-        let decoded = String(decoding: odd, as: UTF8.self)
+        let decoded = InterfaceName.argumentText(odd)
         #expect(GlobalOptions.argumentNotUTF8(decodingTo: decoded, arguments: [Array("tunwarden".utf8), Array("--netns".utf8), odd]) == odd)
         #expect(GlobalOptions.argumentNotUTF8(decodingTo: decoded, arguments: [Array("--netns=".utf8) + odd]) == odd)
-        // A name that holds U+FFFD itself, given as UTF-8, is that name.
-        #expect(GlobalOptions.argumentNotUTF8(decodingTo: "a\u{FFFD}", arguments: [Array("a\u{FFFD}".utf8)]) == nil)
+        // A name that holds a backslash and x itself, given as UTF-8, is that name.
+        #expect(GlobalOptions.argumentNotUTF8(decodingTo: #"a\xff"#, arguments: [Array(#"a\xff"#.utf8)]) == nil)
     }
 }
 #endif
