@@ -119,7 +119,7 @@ enum CaptureReader {
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
-            let promptWords = Array(prompt.prefix { $0 != command.name && $0 != "sudo" })
+            let promptWords = Array(prompt.prefix { ShellCommand.commandName($0) != command.name && ShellCommand.commandName($0) != "sudo" })
             // A prompt that shows the time, on the left or on the right: far on (or back, past
             // midnight) is another moment.
             if let clock = Self.promptClock(promptWords) ?? Self.promptClock(command.rightPrompt) {
@@ -215,9 +215,11 @@ enum CaptureReader {
             if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         }
         guard text.startsLine(position) else { return false }
-        let word = text[position]
+        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`.)
+        let word = "\\'\"".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
         let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
         return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
+            || ShellCommand.emojiPromptEnd(in: text, at: position) != nil
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat

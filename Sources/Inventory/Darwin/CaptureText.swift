@@ -242,6 +242,14 @@ struct CaptureText {
                 continue
             }
             if wordStart < 0 { wordStart = position }
+            // nushell's prompt ends in `〉` (U+3009) glued to the command (`〉ifconfig -a`,
+            // `~/src〉ifconfig -a`): in a line's first word, the word ends after it.
+            if byte == 0xE3, !lineHasWord, position + 3 < bytes.count, bytes[position + 1] == 0x80, bytes[position + 2] == 0x89,
+               bytes[position + 3] > 0x20 {
+                position += 3
+                endWord(at: position)
+                continue
+            }
             position += 1
         }
         endWord(at: bytes.count)

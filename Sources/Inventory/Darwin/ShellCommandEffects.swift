@@ -367,7 +367,7 @@ extension ShellCommand {
     static func program(of words: [String]) -> (name: String, arguments: ArraySlice<String>)? {
         var rest = words[...]
         while let first = rest.first {
-            let bare = first.trimmingCharacters(in: CharacterSet(charactersIn: "({"))
+            let bare = commandName(first.trimmingCharacters(in: CharacterSet(charactersIn: "({")))
             if bare.isEmpty || ["|", "sudo", "env", "time", "nohup", "exec", "command", "builtin", "then", "do", "else", "!"].contains(bare)
                 || (bare.hasPrefix("-") && rest.startIndex != words.startIndex) || (bare.contains("=") && !bare.hasPrefix("-")) {
                 rest = rest.dropFirst()
@@ -378,7 +378,7 @@ extension ShellCommand {
             break
         }
         guard let first = rest.first else { return nil }
-        return ((first.trimmingCharacters(in: CharacterSet(charactersIn: "({")) as NSString).lastPathComponent, rest.dropFirst())
+        return ((commandName(first.trimmingCharacters(in: CharacterSet(charactersIn: "({"))) as NSString).lastPathComponent, rest.dropFirst())
     }
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
@@ -450,7 +450,11 @@ extension ShellCommand {
     /// has its output on the same line).
     static func line(of command: ShellCommand, in text: CaptureText) -> [String] {
         var position = command.words.lowerBound
-        while position < command.words.upperBound, text[position] != command.name, text[position] != command.name + ";", text[position] != "sudo" { position += 1 }
+        while position < command.words.upperBound {
+            let word = commandName(text[position])
+            if word == command.name || word == command.name + ";" || word == "sudo" { break }
+            position += 1
+        }
         if position >= command.words.upperBound { position = command.words.lowerBound }
         return (position..<command.words.upperBound).map { String(text[$0]) }
     }
