@@ -159,13 +159,16 @@ extension Section {
         if let command, Self.namesAddressFamily(command) { entry.addressesPartial = true }
         if !pipedOn.isEmpty || (mixedMoments && !repeated) { entry.addressesPartial = true }
         sectionInterfaceNames.insert(entry.name)
+        contents.interfaceStamps[entry.name] = .init(file: file, moment: contents.moment)
         if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
             if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
                 contents.interfaces[existing] = entry
             } else {
-                // Listed again: it was there at this moment too.
+                // Listed again: it was there at this moment too. (A tuntaposx block's status line
+                // is of its own moment: the later one says what the device is now.)
                 contents.interfaces[existing].moment = entry.moment
+                if CapturedInventory.isTuntaposx(entry.name) { contents.interfaces[existing].deviceStatus = entry.deviceStatus }
             }
         } else {
             contents.interfacePositions[entry.name] = contents.interfaces.count

@@ -198,6 +198,7 @@ extension Section {
         }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
+        contents.routeStamps[row.netif, default: []].insert(.init(file: file, moment: contents.moment))
         let key = Self.key(row)
         sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted {

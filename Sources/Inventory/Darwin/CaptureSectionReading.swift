@@ -82,7 +82,8 @@ extension Section {
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
                         || Self.routeRowEnd(text, position, strict: !netstatHeader && tool != .netstat, limit: range.upperBound) != nil {
                 next = readNetstat(from: position, into: &contents)
-            } else if Self.isLsofHeader(text, position) || isUtunSocket(position) || (tool == .lsof && lsofRowStart(position)) {
+            } else if Self.isLsofHeader(text, position) || isUtunSocket(position) || (tool == .lsof && lsofRowStart(position))
+                        || (text.startsLine(position) && lsofRowStart(position) && openedDevice(position) != nil) {
                 next = readLsof(from: position, into: &contents)
             } else if let layout = Self.psHeader(text, position) {
                 psLayout = layout

@@ -76,6 +76,7 @@ public struct CapturedInventory: InventoryBackend {
         }
         var interfaces: [NetworkInterface] = []
         var conflicts: [String] = []
+        let processes = contents.psSeen ? contents.processes : nil
         for entry in contents.interfaces {
             let index = entry.kernelIndex ?? indexFromRoutes[entry.name] ?? standIn()
             if let seen = indexFromRoutes[entry.name], seen != index { conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat") }
@@ -91,6 +92,11 @@ public struct CapturedInventory: InventoryBackend {
                 interface.tuntaposx = entry.deviceStatus
                     ?? .unstated(because: entry.linesMayBeMissing
                         ?? (entry.addressesPartial || entry.headerMissing ? "lines of its block may be missing from the capture" : nil))
+                // `closed` of another moment than the routes, or that lsof contradicts.
+                if entry.deviceStatus == .closed,
+                   let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
+                    interface.tuntaposx = .doubted(because: doubt)
+                }
             }
             interface.addressesUnknown = entry.nameOnly || entry.addressesPartial
             if !interface.addressesUnknown, linkLocalInRoutes.contains(entry.name), !entry.addresses.contains(where: \.isLinkLocal) {
@@ -245,19 +251,7 @@ public struct CapturedInventory: InventoryBackend {
             return route
         }
 
-        let processes = contents.psSeen ? contents.processes : nil
-        let holders: HolderScan
-        if contents.lsofSeen {
-            let attachments = contents.holders.map { holder in
-                HolderAttachment(holder: Holder(pid: holder.pid, comm: displayName(holder, processes: processes)), ifname: holder.ifname, inInspectedNamespace: true)
-            }
-            let complete = contents.lsofWhole
-            holders = HolderScan(complete: complete, incompleteReason: complete ? nil : contents.lsofLimits.joined(separator: "; "),
-                                 remedy: complete ? nil : "Capture `sudo lsof -nP` (every process)",
-                                 attachments: attachments, processesScanned: max(contents.lsofPIDs.count, processes?.count ?? 0))
-        } else {
-            holders = .unavailable("the capture has no lsof output")
-        }
+        let holders = holderScan(contents, processes: processes, problems: &problems)
         var snapshot = Snapshot(platform: .darwin, namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
@@ -331,16 +325,5 @@ public struct CapturedInventory: InventoryBackend {
     /// Whether a name is a tuntaposx interface's (`tun0`, `tap3`).
     static func isTuntaposx(_ name: String) -> Bool {
         [.tun, .tap].contains(kind(of: name))
-    }
-
-    /// lsof cuts COMMAND to nine characters; ps has the whole command. Its executable is the
-    /// first words (a path may hold spaces) whose last path component starts with lsof's name.
-    static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {
-        guard let command = processes?[holder.pid] else { return holder.command }
-        let lsofName = holder.command.replacingOccurrences(of: "\\x20", with: " ")
-        let names = Heuristics.executableNames(of: command)
-        // A ps row that names another program (cut at the window's edge: `Application` of
-        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands.
-        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? holder.command
     }
 }
