@@ -77,6 +77,18 @@ import Testing
         #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.holders.map(\.display) == ["nesession[9120]", "com.wireg[9188]"])
     }
 
+    /// nesessionmanager holds utun4–7: utun6 has a ULA address, utun7 is WireGuard's provider's
+    /// too. The pile is its own three, two of them idle: a hoard, whose plan leaves utun6 and utun7
+    /// alone (utun7 was once an idle unit, its link-local routes planned away).
+    @Test func aSharedUnitIsNoIdleUnitButLeavesThePileAHoard() throws {
+        let text = try CaptureProofTests.fixture("nesession-hoard-shared-unit.txt")
+        let hoard = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard })
+        #expect(hoard.evidence.contains("nesession[448] holds 4 utun interfaces, 2 of them idle (no address or route beyond link-local): utun4, utun5."), "\(hoard.evidence)")
+        #expect(hoard.evidence.contains("utun7 is held by com.wireg[1561] too, which uses it."), "\(hoard.evidence)")
+        let commands = CaptureHoardTests.reapCommands(text)
+        #expect(commands.count == 4 && !commands.contains { $0.contains("utun6") || $0.contains("utun7") }, "\(commands)")
+    }
+
     /// A plan item's holders agree with their verb: one holder closes it, two close it.
     @Test func thePlanSaysWhoClosesAUtunInGoodGrammar() {
         var utun = NetworkInterface(index: 21, name: "utun6", kind: .utun)

@@ -218,7 +218,8 @@ extension Heuristics {
                         return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || isScopedDefault(route)))
                     }
             }
-            guard linkLocalOnly.count * 2 > units.count else { continue }
+            // (Most of its own: a shared unit is the other process's tunnel, not part of the pile.)
+            guard linkLocalOnly.count * 2 > units.count - shared.count else { continue }
             // Only a listing of every route into a unit shows it has none beyond link-local.
             let unsure = linkLocalOnly.compactMap { unit in routesLeftOut(into: unit.interface.name, snapshot: snapshot).map { (unit.interface.name, $0) } }
             let idle = linkLocalOnly.filter { unit in !unsure.contains { $0.0 == unit.interface.name } }
