@@ -158,6 +158,10 @@ extension Section {
         // a utun whose IPv4 address it left out must not pass for one with none.
         if let command, Self.namesAddressFamily(command) { entry.addressesPartial = true }
         if !pipedOn.isEmpty || (mixedMoments && !repeated) { entry.addressesPartial = true }
+        if let cut = namedCuts[.ifconfig] {
+            entry.addressesPartial = true
+            entry.linesMayBeMissing = entry.linesMayBeMissing ?? "a line before it names `\(cut)`, which may have left lines of it out"
+        }
         sectionInterfaceNames.insert(entry.name)
         contents.interfaceStamps[entry.name] = .init(file: file, moment: contents.moment)
         if let existing = contents.interfacePositions[entry.name] {

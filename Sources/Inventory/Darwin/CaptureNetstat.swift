@@ -269,6 +269,7 @@ extension Section {
             if elided { filter = .unseen("part of the listing was left out ('...')") }
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }
             if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
+            if let cut = cutByNamedLine[.netstat] { filter = .unseen("a line before the listing names `\(cut)`, which may have cut or filtered it") }
             // (Nor does an interrupted listing supersede earlier ones: it is not whole.)
             if interruptedAt != nil { filter = .unseen(interruptedReason) }
             contents.routeListings.append((families, filter))

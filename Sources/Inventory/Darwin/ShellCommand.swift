@@ -40,6 +40,12 @@ struct ShellCommand {
     /// A theme's right prompt at the end of the command line (`at 10:02:11`, `✔ took 3s`): the
     /// prompt's, not the command's, and its clock tells the moment as a left prompt's does.
     var rightPrompt: [String] = []
+    /// The command was named in the line that introduces a Markdown code block ("Output of
+    /// `ifconfig -a | head -57`:"), not typed at a prompt: `words` are that line's, prose and all
+    /// (see `introduced(in:lineAt:)`).
+    var introduced = false
+    /// The command line's own words, when `words` are not them (an introduced command's).
+    var namedLine: [String]?
 
     /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
     func hasOption(_ letter: Character) -> Bool {

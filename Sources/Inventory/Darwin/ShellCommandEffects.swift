@@ -449,6 +449,7 @@ extension ShellCommand {
     /// commands after `;`, `&&` or `|` with it, never output (a paste that lost its line breaks
     /// has its output on the same line).
     static func line(of command: ShellCommand, in text: CaptureText) -> [String] {
+        if let named = command.namedLine { return named }
         var position = command.words.lowerBound
         while position < command.words.upperBound {
             let word = commandName(text[position])
