@@ -70,6 +70,14 @@ import Testing
         #expect(CaptureHoardTests.reapCommands(head).isEmpty, "\(command): \(CaptureHoardTests.reapCommands(head))")
     }
 
+    /// And `\ps auxww | head -2` cuts the process listing, so no ZeroTier is proven absent.
+    @Test(arguments: ["% \\ps auxww | head -2\n", "% \"ps\" auxww | head -2\n", "% sudo \\ps auxww | head -2\n"])
+    func aCutProcessListingUnderAnEscapedCommandIsCut(commandLine: String) {
+        let pair = CaptureOwnerTests.pair("feth1207", "feth6207", psRows: [CaptureOwnerTests.launchd])
+        #expect(CaptureOwnerTests.orphaned(pair) == ["feth1207", "feth6207"])
+        #expect(CaptureOwnerTests.orphaned(pair.replacingOccurrences(of: "% ps auxww\n", with: commandLine)).isEmpty, "\(commandLine)")
+    }
+
     /// Commands between the listings are seen however their word is written: `\sleep 600` lets
     /// time pass, `"open" -a ClashX` may start a VPN.
     @Test(arguments: ["user@mbp ~ % \\sleep 600\n", "user@mbp ~ % \"open\" -a ClashX\n", "user@mbp ~ % 'sudo' wg-quick up wg0\n",

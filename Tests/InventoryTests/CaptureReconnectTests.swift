@@ -52,6 +52,16 @@ import Testing
         #expect(problem?.contains("utun4, utun5, utun6") == true && problem?.contains("another moment") == true, "\(assessment.snapshot.readingProblems)")
     }
 
+    /// Listed again after the change, the utuns are of lsof's moment, and its holders are theirs.
+    @Test func aListingOfLsofsMomentTiesItsHolders() throws {
+        let text = try CaptureProofTests.fixture("nesession-lsof-after-reconnect.txt")
+        let listing = try #require(text.range(of: "jane@MacBook-Pro ~ % netstat -rn"))
+        let again = text.replacingOccurrences(of: "jane@MacBook-Pro ~ % sudo lsof", with: String(text[..<listing.lowerBound]) + "jane@MacBook-Pro ~ % sudo lsof")
+        let assessment = CapturePasteTests.assess(again)
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.holders.map(\.display) == ["nesession[9120]"])
+        #expect(assessment.findings.contains { $0.id == FindingID.utunHoard }, "\(assessment.findings.map(\.evidence))")
+    }
+
     /// lsof first, the interface listings after the change: the same.
     @Test func holdersReadBeforeAChangeAreTiedToNoLaterListing() throws {
         let text = try CaptureProofTests.fixture("nesession-lsof-after-reconnect.txt")
