@@ -185,10 +185,11 @@ public enum Heuristics {
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
         if snapshot.platform == .darwin, !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
            counts.utun > 0 {
-            // A partial lsof (one process, a filtered listing): what it shows holds, the rest is unknown.
+            // A partial lsof (one process, a filtered listing, one of another moment than the
+            // interface listing): what it shows holds, the rest is unknown.
             findings.append(Finding(
                 id: FindingID.holderUnknown, severity: .info, ifname: nil, reapable: false,
-                evidence: "The capture's lsof covers only part of the processes (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not cover, not by nobody. Capture `sudo lsof -nP` for every holder."
+                evidence: "The capture's lsof does not show every utun's holder (\(snapshot.holders.incompleteReason ?? "a partial listing")): a utun it shows no holder for is held by a process it does not show, not by nobody. Capture `sudo lsof -nP` for every holder, with no command between it and `ifconfig -a`."
             ))
         } else if !snapshot.holders.complete, snapshot.platform != .darwin || snapshot.missingSources.isEmpty,
                   // (On macOS lsof names only utuns' holders: a tuntaposx device's own status

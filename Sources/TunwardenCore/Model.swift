@@ -105,6 +105,11 @@ public enum TuntaposxDevice: Sendable, Equatable {
     /// The block has no status line: a filtered or cut listing, or a driver that prints none.
     /// `because` says why the block may lack lines, when the capture shows it.
     case unstated(because: String?)
+    /// The block said `closed`, but other output of the capture makes that say nothing of the
+    /// routes into the interface: they were read at another moment, with a command between that
+    /// may have opened the device again, or lsof shows a process with it open. `because` says
+    /// which, continuing "its ifconfig status line …".
+    case doubted(because: String)
 }
 
 /// Traffic counters, for "idle since" judgements.

@@ -186,7 +186,7 @@ public struct ReapPlan: Sendable, Equatable {
         }
         if item.action == .removeRoutes {
             let holders = item.holders.isEmpty ? "its holder" : item.holders.map(\.display).joined(separator: " and ")
-            return "\(conditional ? "Would remove" : "Removing") \(item.routes.count) link-local route\(item.routes.count == 1 ? "" : "s") of idle \(interface.kind.rawValue) \(interface.name): \(item.routes.map(\.display).joined(separator: ", ")); the \(interface.kind.rawValue) itself stays until \(holders) closes it"
+            return "\(conditional ? "Would remove" : "Removing") \(item.routes.count) link-local route\(item.routes.count == 1 ? "" : "s") of idle \(interface.kind.rawValue) \(interface.name): \(item.routes.map(\.display).joined(separator: ", ")); the \(interface.kind.rawValue) itself stays until \(holders) \(item.holders.count > 1 ? "close" : "closes") it"
         }
         if interface.kind == .feth {
             let peer = interface.peerName.map { " (peer \($0))" } ?? ""

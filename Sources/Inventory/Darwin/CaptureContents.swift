@@ -20,6 +20,16 @@ struct CaptureContents {
     var routeListings: [(families: Set<AddressFamily>, filter: TextFilter?)] = []
 
     var holders: [DarwinParsers.UtunHolder] = []
+    /// When lsof showed each of `holders` (see `CapturedInventory.holderScan`): an lsof read
+    /// across a command that may change interfaces (a VPN that reconnects takes the lowest free
+    /// unit, one a leaked utun had) says nothing of who held an earlier listing's utuns.
+    var holderStamps: [DarwinParsers.UtunHolder: Set<Stamp>] = [:]
+    /// When each interface was last listed.
+    var interfaceStamps: [String: Stamp] = [:]
+    /// When routes into each interface were read (also rows a later listing superseded).
+    var routeStamps: [String: Set<Stamp>] = [:]
+    /// Processes lsof showed with a tuntaposx device open (`openvpn … CHR … /dev/tun0`).
+    var deviceOpeners: [DeviceOpener] = []
     var lsofSeen = false
     /// Why the lsof listings do not cover every process; empty when one does.
     var lsofLimits: [String] = []
@@ -44,6 +54,32 @@ struct CaptureContents {
     /// The moments at which rows already read were read again (the first moment is the row's).
     var repeatedRouteMoments: [RouteKey: Set<Int>] = [:]
     var holderKeys: Set<DarwinParsers.UtunHolder> = []
+
+    /// When a record was read: its file, and the moment within that file (see `moment`). The
+    /// files of a capture directory are read in a fixed order, not the order they were made in,
+    /// and `tunwarden snapshot` makes them together: moments compare within one file only.
+    struct Stamp: Hashable {
+        var file: String
+        var moment: Int
+
+        /// Whether nothing the capture shows came between the two: they are of one file and one
+        /// moment, or of two files of a capture directory.
+        func isSameMoment(as other: Stamp) -> Bool {
+            file != other.file || moment == other.moment
+        }
+    }
+
+    /// A process that lsof showed with a tuntaposx device (`/dev/tunN`, `/dev/tapN`) open: it uses
+    /// the interface of that name, whatever an ifconfig status line of another moment said.
+    struct DeviceOpener: Hashable {
+        var pid: Int32
+        /// lsof's COMMAND column (cut to nine characters).
+        var command: String
+        /// The interface the device is (`tun0` for `/dev/tun0`).
+        var ifname: String
+        /// When the lsof listing was read.
+        var stamp: Stamp
+    }
 
     /// A route row without where it was read.
     struct RouteKey: Hashable {

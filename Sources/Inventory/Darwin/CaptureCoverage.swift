@@ -30,6 +30,13 @@ extension Section {
             let label = tool == nil || tool == .other ? "not tool output" : "not \(tool!.rawValue) output"
             contents.notes.append("\(file): \(Self.describe(lines: skippedLines)) skipped (\(label))")
         }
+        for (tool, cut) in cutByNamedLine.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            contents.notes.append("\(at(range.lowerBound)): a line before the \(tool.rawValue) listing names `\(cut)`, which may have cut or filtered it: the listing is partial")
+        }
+        if let cut = cutByNamedLine[.ifconfig] {
+            ifconfigFragment = true
+            contents.interfaceListingLimits.append("a line before the interface listing names `\(cut)`, which may have cut it")
+        }
         // Output shown through `head if.txt`, `grep utun dump.txt`, `sed …` is part of a listing,
         // when the listing starts right under the command (a listing pasted later, after other
         // lines, is not its output), and the command reads like one (`cut` takes options; "100%
@@ -138,6 +145,7 @@ extension Section {
             // A row whose socket name was cut (a terminal or mail program wrapped it and the rest
             // could not be joined) held some utun: which one, no other row says.
             if interruptedAt != nil { limits.append(interruptedReason) }
+            if let cut = cutByNamedLine[.lsof] { limits.append("a line before the lsof listing names `\(cut)`, which may have cut or filtered it") }
             if !cutUtunRows.isEmpty {
                 let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
                 limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
@@ -159,6 +167,8 @@ extension Section {
             contents.psSeen = true
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.addProcessListing(.unseen(Self.mixedOutput(command)))
+            } else if let cut = cutByNamedLine[.ps] {
+                contents.addProcessListing(.unseen("a line before the ps listing names `\(cut)`, which may have cut or filtered it"))
             } else if interruptedAt != nil {
                 contents.addProcessListing(.unseen(interruptedReason))
             } else if let stray = psStrayOwnerLine {

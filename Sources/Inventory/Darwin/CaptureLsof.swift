@@ -7,6 +7,19 @@ extension Section {
         position + 3 < text.count && text[position] == "COMMAND" && text[position + 1] == "PID" && text[position + 2] == "USER" && text[position + 3] == "FD"
     }
 
+    /// The tuntaposx interface whose character device the lsof row at `position` has open
+    /// (`openvpn-2 412 root 5u CHR 33,0 0t2240 637 /dev/tun0`: NAME, the row's last word, is
+    /// `/dev/tunN` or `/dev/tapN`), or nil.
+    func openedDevice(_ position: Int) -> String? {
+        guard position + 4 < range.upperBound, text[position + 4] == "CHR" else { return nil }
+        var last = position + 4
+        while last + 1 < range.upperBound, !text.endsLine(last) { last += 1 }
+        let name = text[last]
+        guard name.hasPrefix("/dev/") else { return nil }
+        let device = String(name.dropFirst("/dev/".count))
+        return CapturedInventory.isTuntaposx(device) ? device : nil
+    }
+
     func isUtunSocket(_ position: Int) -> Bool {
         text.firstByte(position) == UInt8(ascii: "[") && text[position] == "[ctl" && position + 1 < range.upperBound && text[position + 1] == "com.apple.net.utun_control"
     }
@@ -62,6 +75,11 @@ extension Section {
             if lsofRowStart(position), let pid = Int32(text[position + 1]) {
                 lsofPIDs.insert(pid)
                 lsofRows += 1
+                if let ifname = openedDevice(position) {
+                    let opener = CaptureContents.DeviceOpener(pid: pid, command: String(text[position]), ifname: ifname,
+                                                             stamp: .init(file: file, moment: contents.moment))
+                    if !contents.deviceOpeners.contains(opener) { contents.deviceOpeners.append(opener) }
+                }
                 if text[position + 4] == "systm" {
                     var name = position + 5
                     while name < end, !text.startsLine(name), !text[name].hasPrefix("[") { name += 1 }
@@ -177,5 +195,6 @@ extension Section {
         lsofPIDs.insert(Int32(pid))
         let holder = DarwinParsers.UtunHolder(pid: Int32(pid), command: String(text[systm - 4]), user: String(text[systm - 2]), unit: unit)
         if contents.holderKeys.insert(holder).inserted { contents.holders.append(holder) }
+        contents.holderStamps[holder, default: []].insert(.init(file: file, moment: contents.moment))
     }
 }

@@ -198,6 +198,7 @@ extension Section {
         }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
+        contents.routeStamps[row.netif, default: []].insert(.init(file: file, moment: contents.moment))
         let key = Self.key(row)
         sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted {
@@ -268,6 +269,7 @@ extension Section {
             if elided { filter = .unseen("part of the listing was left out ('...')") }
             if rowsSkipped { filter = .unseen("some of its rows could not be read") }
             if elidedBeforeAnything { filter = .unseen("part of the listing was left out ('...')") }
+            if let cut = cutByNamedLine[.netstat] { filter = .unseen("a line before the listing names `\(cut)`, which may have cut or filtered it") }
             // (Nor does an interrupted listing supersede earlier ones: it is not whole.)
             if interruptedAt != nil { filter = .unseen(interruptedReason) }
             contents.routeListings.append((families, filter))

@@ -45,6 +45,12 @@ enum CaptureReader {
                 position = command.words.upperBound
                 continue
             }
+            // A line that introduces a code block with the command of its output.
+            if text.startsLine(position), let command = ShellCommand.introduced(in: text, lineAt: position) {
+                commands.append(command)
+                position = command.words.upperBound
+                continue
+            }
             position += 1
         }
         var sectionStart = 0
@@ -106,7 +112,8 @@ enum CaptureReader {
                 }
                 contents.lastShownDate = shown
             }
-            contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`")
+            contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`"
+                + (command.introduced ? ", named for the code block that follows" : ""))
             let line = ShellCommand.line(of: command, in: text)
             // (A command after bash's `>` continuation prompt of an open loop is the loop's body.)
             loopOpen = loopOpen && text[command.words.lowerBound] == ">"
@@ -118,8 +125,9 @@ enum CaptureReader {
             let changes = ShellCommand.mayChangeTables(line: line) || repeats || ["exit", "logout"].contains(command.name)
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
-            let prompt = (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
-            let promptWords = Array(prompt.prefix { $0 != command.name && $0 != "sudo" })
+            // (An introduced command's line is prose, with no prompt.)
+            let prompt = command.introduced ? [] : (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
+            let promptWords = Array(prompt.prefix { ShellCommand.commandName($0) != command.name && ShellCommand.commandName($0) != "sudo" })
             // A prompt that shows the time, on the left or on the right: far on (or back, past
             // midnight) is another moment.
             if let clock = Self.promptClock(promptWords) ?? Self.promptClock(command.rightPrompt) {
@@ -163,8 +171,10 @@ enum CaptureReader {
         (last.mixedMoments, last.pipedOn, last.repeated, last.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
         // A code block opened before any output and never closed: the paste was cut inside it.
         // (A lone fence after output may close a block whose opening was not pasted.)
+        // (A command named before the block, in prose, is outside it.)
         if let fence = text.unpairedFenceLine {
-            let firstOutput = (0..<(commands.first?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? commands.first?.words.lowerBound
+            let typed = commands.first { !$0.introduced }
+            let firstOutput = (0..<(typed?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? typed?.words.lowerBound
             last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
         }
         last.read(into: &contents)
@@ -215,9 +225,11 @@ enum CaptureReader {
             if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         }
         guard text.startsLine(position) else { return false }
-        let word = text[position]
+        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`.)
+        let word = "\\'\"".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
         let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
         return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
+            || ShellCommand.emojiPromptEnd(in: text, at: position) != nil
     }
 
     /// Whether a record of some tool plainly starts at `position`: an interface block, a netstat

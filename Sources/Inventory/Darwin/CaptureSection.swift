@@ -122,6 +122,11 @@ struct Section {
     var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.
     var psCommandOffsets: [Int] = []
+    /// Listing tools that a line of this section that is no command line named with a pipeline
+    /// that may cut their output (see `namedCut`), with the words it named.
+    var namedCuts: [ShellCommand.Tool: String] = [:]
+    /// The listings this section read after such a line, with its words: each is partial.
+    var cutByNamedLine: [ShellCommand.Tool: String] = [:]
 
     /// `lines 3, 5–9 and 12` from sorted line numbers.
     static func describe(lines: [Int]) -> String {

@@ -76,13 +76,14 @@ extension Section {
         while position < range.upperBound {
             let next: Int
             let (blocksBefore, fragmentBefore, routesBefore, headerBefore) = (ifconfigBlocks, ifconfigFragment, sectionRoutes, netstatHeader)
-            let (psRowsBefore, psHeaderBefore) = (psRows, psHeaderSeen)
+            let (psRowsBefore, psHeaderBefore, lsofRowsBefore, lsofHeaderBefore) = (psRows, psHeaderSeen, lsofRows, lsofHeaderSeen)
             if Self.isIfconfigHeader(text, position) {
                 next = readIfconfigBlock(from: position, into: &contents)
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
                         || Self.routeRowEnd(text, position, strict: !netstatHeader && tool != .netstat, limit: range.upperBound) != nil {
                 next = readNetstat(from: position, into: &contents)
-            } else if Self.isLsofHeader(text, position) || isUtunSocket(position) || (tool == .lsof && lsofRowStart(position)) {
+            } else if Self.isLsofHeader(text, position) || isUtunSocket(position) || (tool == .lsof && lsofRowStart(position))
+                        || (text.startsLine(position) && lsofRowStart(position) && openedDevice(position) != nil) {
                 next = readLsof(from: position, into: &contents)
             } else if let layout = Self.psHeader(text, position) {
                 psLayout = layout
@@ -127,7 +128,11 @@ extension Section {
                 }
                 next = end
             } else {
-                if skippedLines.last != text.line(position) { skippedLines.append(text.line(position)) }
+                if skippedLines.last != text.line(position) {
+                    skippedLines.append(text.line(position))
+                    // `I ran ifconfig -a | head -57 and got:`, or the prompt of a shell not known.
+                    if let cut = namedCut(onLineOf: position), namedCuts[cut.tool] == nil { namedCuts[cut.tool] = cut.words }
+                }
                 // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
                 // (`(removed 12 idle utuns)`), and what it stands for is not known.
                 // Under its own command line, nothing but blocks comes after a block at all.
@@ -147,6 +152,13 @@ extension Section {
             if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
             if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
             if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
+            // A listing read after a line that named its command with a cut is partial.
+            for (tool, grew) in [(ShellCommand.Tool.ifconfig, ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore),
+                                 (.netstat, sectionRoutes > routesBefore || netstatHeader != headerBefore),
+                                 (.ps, psRows > psRowsBefore || psHeaderSeen != psHeaderBefore),
+                                 (.lsof, lsofRows > lsofRowsBefore || lsofHeaderSeen != lsofHeaderBefore)] where grew {
+                if let cut = namedCuts[tool], cutByNamedLine[tool] == nil { cutByNamedLine[tool] = cut }
+            }
             position = max(next, position + 1)
         }
         if cutAtEnd, let record = lastRecord, !promptAfterLastRecord {

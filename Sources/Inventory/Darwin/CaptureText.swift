@@ -24,6 +24,8 @@ struct CaptureText {
     private var lastBytes: [UInt8] = []
     /// How many lines the text has.
     private(set) var lineCount = 1
+    /// The lines a Markdown fence (three backticks or more) starts, which hold no word of it.
+    private(set) var fenceLines: Set<Int> = []
 
     /// The prefix taken off every line (a CI log's timestamp, a chat nick, `grep -n`'s number),
     /// when the lines carried one: see `LinePrefix`.
@@ -216,7 +218,7 @@ struct CaptureText {
                 var end = position
                 while end < bytes.count, bytes[end] == 0x60 { end += 1 }
                 endWord(at: position)
-                if !lineHasWord { whitespaceBefore = false }
+                if !lineHasWord { whitespaceBefore = false; fenceLines.insert(Int(line)) }
                 position = end
                 continue
             }
@@ -242,6 +244,14 @@ struct CaptureText {
                 continue
             }
             if wordStart < 0 { wordStart = position }
+            // nushell's prompt ends in `〉` (U+3009) glued to the command (`〉ifconfig -a`,
+            // `~/src〉ifconfig -a`): in a line's first word, the word ends after it.
+            if byte == 0xE3, !lineHasWord, position + 3 < bytes.count, bytes[position + 1] == 0x80, bytes[position + 2] == 0x89,
+               bytes[position + 3] > 0x20 {
+                position += 3
+                endWord(at: position)
+                continue
+            }
             position += 1
         }
         endWord(at: bytes.count)

@@ -22,137 +22,6 @@ public struct CapturedInventory: InventoryBackend {
         self.path = path
     }
 
-    /// The files of a capture directory, with the tool each is expected to hold.
-    static let directoryFiles: [(name: String, tool: ShellCommand.Tool)] = [
-        ("ifconfig.txt", .ifconfig), ("netstat.txt", .netstat), ("lsof.txt", .lsof), ("ps.txt", .ps),
-    ]
-
-    public func snapshot() throws -> Snapshot {
-        var isDirectory: ObjCBool = false
-        guard path == Self.standardInput || FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw InventoryError("\(path) does not exist; --from takes a capture directory (ifconfig.txt, netstat.txt, lsof.txt, ps.txt) or one file of pasted output")
-        }
-        var contents = CaptureContents()
-        // The capture directory's files there, each with whether it is blank.
-        var present: [String: Bool] = [:]
-        if isDirectory.boolValue {
-            let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent($0.name)) }
-            if named.isEmpty {
-                // Any other text files: pasted output, read by shape.
-                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-                    .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
-                guard !names.isEmpty else {
-                    throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
-                }
-                for name in names {
-                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
-                    CaptureReader.read(text, expecting: nil, into: &contents)
-                }
-            } else {
-                for (name, tool) in named {
-                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
-                    present[name] = text.isEmpty
-                    CaptureReader.read(text, expecting: tool, into: &contents)
-                }
-            }
-        } else {
-            let fromInput = path == Self.standardInput
-            let name = fromInput ? "standard input" : (path as NSString).lastPathComponent
-            let text = fromInput ? try Self.read(FileHandle.standardInput, path: name, as: name) : try Self.load(path, as: name)
-            // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
-            // one that holds nothing readable is, so that neither an audit nor a reap passes.
-            guard !text.isEmpty else {
-                throw InventoryError("\(fromInput ? name : path): the capture is empty (nothing but blank space in it): nothing to judge. "
-                    + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
-            }
-            CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
-        }
-        if !contents.readSomething, !contents.isBlank {
-            throw InventoryError("\(path): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). "
-                + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
-        }
-        var snapshot = Self.snapshot(from: contents, label: path)
-        if !present.isEmpty {
-            snapshot.missingSources = Self.missingFiles(present, snapshot: snapshot)
-        }
-        return snapshot
-    }
-
-    /// What a capture directory lacks, by file: a missing one by what it would have told (when
-    /// that matters, see `missingText`), an empty one as empty. `present` maps each file there to
-    /// whether it is blank.
-    static func missingFiles(_ present: [String: Bool], snapshot: Snapshot) -> [String] {
-        directoryFiles.compactMap { file -> String? in
-            guard let isBlank = present[file.name] else { return missingText(file.tool, snapshot: snapshot, file: file.name) }
-            return isBlank ? "\(file.name) (empty)" : nil
-        }
-    }
-
-    /// Reads one capture file, refusing one too large to be a listing.
-    static func load(_ path: String, as name: String) throws -> CaptureText {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw InventoryError("\(path) is a directory, not a capture file: give the directory that holds it, or put the tool's output in a file of that name")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw InventoryError("\(path) cannot be read") }
-        defer { try? handle.close() }
-        return try read(handle, path: path, as: name)
-    }
-
-    /// Reads one capture from `handle` (a file, or standard input), refusing one too large to be
-    /// a listing; `path` names it in errors.
-    static func read(_ handle: FileHandle, path: String, as name: String) throws -> CaptureText {
-        let data: Data
-        do {
-            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
-        } catch {
-            throw InventoryError("\(path) cannot be read: \((error as NSError).localizedFailureReason ?? String(describing: error))")
-        }
-        guard data.count <= maximumFileSize else {
-            throw InventoryError("\(path) is larger than \(maximumFileSize >> 20) MiB, far beyond any real ifconfig, netstat, lsof or ps listing; trim it to the listings")
-        }
-        return CaptureText(file: name, data: data)
-    }
-
-    /// Turns raw outputs (the live system's, or a test's) into a snapshot. `whole` says each
-    /// output is the tool's complete, unfiltered listing, as the live backend runs them.
-    public static func build(ifconfig: String?, netstat: String?, lsof: String?, ps: String?, directory: String = "",
-                             takenAt: Date = Date(), whole: Bool = false) throws -> Snapshot {
-        var contents = CaptureContents()
-        var present: [String: Bool] = [:]
-        for (file, output) in zip(directoryFiles, [ifconfig, netstat, lsof, ps]) {
-            guard let output else { continue }
-            let text = CaptureText(file: file.name, text: output)
-            present[file.name] = text.isEmpty
-            CaptureReader.read(text, expecting: file.tool, into: &contents)
-        }
-        if whole {
-            contents.interfacesComplete = contents.ifconfigSeen
-            contents.completeInterfaceMoments = contents.ifconfigSeen ? [contents.moment] : []
-            contents.routeListings = contents.netstatSeen ? [([.inet, .inet6], nil)] : []
-            if lsof != nil { contents.lsofSeen = true; contents.lsofWhole = true; contents.lsofLimits = [] }
-            if ps != nil {
-                contents.psSeen = true
-                contents.processListings = [(contents.moment, nil)]
-            }
-        }
-        var snapshot = snapshot(from: contents, label: directory, takenAt: takenAt)
-        snapshot.missingSources = missingFiles(present, snapshot: snapshot)
-        return snapshot
-    }
-
-    /// What a missing source would have told, when it would have told anything: lsof matters only
-    /// for utuns (who holds them), ps only for feth pairs (whether their owner runs).
-    static func missingText(_ tool: ShellCommand.Tool, snapshot: Snapshot, file: String) -> String? {
-        switch tool {
-        case .ifconfig: return "\(file) (interfaces)"
-        case .netstat: return "\(file) (routes)"
-        case .lsof: return snapshot.interfaces.contains { $0.kind == .utun } ? "\(file) (utun holders)" : nil
-        case .ps: return snapshot.interfaces.contains { $0.kind == .feth } || !snapshot.holders.attachments.isEmpty ? "\(file) (running processes)" : nil
-        default: return nil
-        }
-    }
-
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
         var contents = contents
@@ -207,6 +76,7 @@ public struct CapturedInventory: InventoryBackend {
         }
         var interfaces: [NetworkInterface] = []
         var conflicts: [String] = []
+        let processes = contents.psSeen ? contents.processes : nil
         for entry in contents.interfaces {
             let index = entry.kernelIndex ?? indexFromRoutes[entry.name] ?? standIn()
             if let seen = indexFromRoutes[entry.name], seen != index { conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat") }
@@ -222,6 +92,11 @@ public struct CapturedInventory: InventoryBackend {
                 interface.tuntaposx = entry.deviceStatus
                     ?? .unstated(because: entry.linesMayBeMissing
                         ?? (entry.addressesPartial || entry.headerMissing ? "lines of its block may be missing from the capture" : nil))
+                // `closed` of another moment than the routes, or that lsof contradicts.
+                if entry.deviceStatus == .closed,
+                   let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
+                    interface.tuntaposx = .doubted(because: doubt)
+                }
             }
             interface.addressesUnknown = entry.nameOnly || entry.addressesPartial
             if !interface.addressesUnknown, linkLocalInRoutes.contains(entry.name), !entry.addresses.contains(where: \.isLinkLocal) {
@@ -376,19 +251,7 @@ public struct CapturedInventory: InventoryBackend {
             return route
         }
 
-        let processes = contents.psSeen ? contents.processes : nil
-        let holders: HolderScan
-        if contents.lsofSeen {
-            let attachments = contents.holders.map { holder in
-                HolderAttachment(holder: Holder(pid: holder.pid, comm: displayName(holder, processes: processes)), ifname: holder.ifname, inInspectedNamespace: true)
-            }
-            let complete = contents.lsofWhole
-            holders = HolderScan(complete: complete, incompleteReason: complete ? nil : contents.lsofLimits.joined(separator: "; "),
-                                 remedy: complete ? nil : "Capture `sudo lsof -nP` (every process)",
-                                 attachments: attachments, processesScanned: max(contents.lsofPIDs.count, processes?.count ?? 0))
-        } else {
-            holders = .unavailable("the capture has no lsof output")
-        }
+        let holders = holderScan(contents, processes: processes, problems: &problems)
         var snapshot = Snapshot(platform: .darwin, namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
@@ -462,16 +325,5 @@ public struct CapturedInventory: InventoryBackend {
     /// Whether a name is a tuntaposx interface's (`tun0`, `tap3`).
     static func isTuntaposx(_ name: String) -> Bool {
         [.tun, .tap].contains(kind(of: name))
-    }
-
-    /// lsof cuts COMMAND to nine characters; ps has the whole command. Its executable is the
-    /// first words (a path may hold spaces) whose last path component starts with lsof's name.
-    static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {
-        guard let command = processes?[holder.pid] else { return holder.command }
-        let lsofName = holder.command.replacingOccurrences(of: "\\x20", with: " ")
-        let names = Heuristics.executableNames(of: command)
-        // A ps row that names another program (cut at the window's edge: `Application` of
-        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands.
-        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? holder.command
     }
 }

@@ -13,7 +13,8 @@ struct ShellCommand {
     }
 
     var tool: Tool
-    /// The command word as written (`netstat`, `/usr/sbin/lsof`, `cat`).
+    /// The command word as the shell reads it, its quotes and backslashes taken away (`netstat`,
+    /// `/usr/sbin/lsof`, `cat`; `ifconfig` for `\ifconfig` or `"ifconfig"`: see `shellWord`).
     var name: String
     /// The tool's own arguments.
     var arguments: [String] = []
@@ -39,6 +40,12 @@ struct ShellCommand {
     /// A theme's right prompt at the end of the command line (`at 10:02:11`, `✔ took 3s`): the
     /// prompt's, not the command's, and its clock tells the moment as a left prompt's does.
     var rightPrompt: [String] = []
+    /// The command was named in the line that introduces a Markdown code block ("Output of
+    /// `ifconfig -a | head -57`:"), not typed at a prompt: `words` are that line's, prose and all
+    /// (see `introduced(in:lineAt:)`).
+    var introduced = false
+    /// The command line's own words, when `words` are not them (an introduced command's).
+    var namedLine: [String]?
 
     /// Whether `arguments` hold a short option letter (`-rn` holds r and n).
     func hasOption(_ letter: Character) -> Bool {
@@ -126,7 +133,9 @@ struct ShellCommand {
         }
         guard text.startsLine(position) else { return nil }
         // A prompt that ends in its directory (`☁  ~ open -a ClashX`, `jane ~ netstat -rn`).
-        if let after = directoryPromptEnd(in: text, at: position), var command = parse(text, from: after, prompted: true, anyCommand: true) {
+        // (Or in one emoji: `🍺 ifconfig -a`.)
+        if let after = directoryPromptEnd(in: text, at: position) ?? emojiPromptEnd(in: text, at: position),
+           var command = parse(text, from: after, prompted: true, anyCommand: true) {
             command.words = position..<command.words.upperBound
             return command
         }
@@ -218,6 +227,44 @@ struct ShellCommand {
             }
         }
         return result
+    }
+
+    /// The word as the shell passes it on, when it is one word of its own: its quotes taken
+    /// away (`"ifconfig"`, `'ifconfig'`, `'if'"config"`) and each backslash outside single
+    /// quotes dropped before the character it escapes (`\ifconfig`, typed to skip an alias of
+    /// that name; `a\\b` is `a\b`). A command word so written runs the same program as the
+    /// bare one. Nil when a quote opened in the word does not close in it: the shell's word
+    /// goes on past the blank, and is no command's name by itself.
+    static func shellWord<S: StringProtocol>(_ word: S) -> String? {
+        guard word.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") }) else { return String(word) }
+        let characters = Array(word)
+        var result = ""
+        var quote: Character?
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            index += 1
+            if quote == "'" {
+                if character == "'" { quote = nil } else { result.append(character) }
+            } else if character == "\\", index < characters.count {
+                // (Within double quotes a backslash escapes only `$`, a backquote, `"` and itself.)
+                if quote == "\"", !"$`\"\\".contains(characters[index]) { result.append(character) }
+                result.append(characters[index])
+                index += 1
+            } else if character == quote {
+                quote = nil
+            } else if quote == nil, character == "'" || character == "\"" {
+                quote = character
+            } else {
+                result.append(character)
+            }
+        }
+        return quote == nil ? result : nil
+    }
+
+    /// `shellWord` of a word that may be a command's, or the word as written when it is none.
+    static func commandName<S: StringProtocol>(_ word: S) -> String {
+        shellWord(word) ?? String(word)
     }
 
     static func unquote(_ word: String) -> String {

@@ -22,7 +22,8 @@ extension ShellCommand {
         var privileged = false
         let line = text.line(start)
         func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
-        if text[position] == "sudo" {
+        // (The command word is read as the shell reads it: `\ifconfig`, `"sudo"`.)
+        if commandName(text[position]) == "sudo" {
             privileged = true
             position += 1
             while onLine(position), text[position].hasPrefix("-") { position += 1 }
@@ -33,7 +34,7 @@ extension ShellCommand {
             while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true { position += 1 }
             guard onLine(position) else { return nil }
         }
-        let name = String(text[position])
+        let name = commandName(text[position])
         let base = (name as NSString).lastPathComponent
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one (`clear;`
@@ -193,7 +194,7 @@ extension ShellCommand {
         pipeline: while onLine(position), text[position] == "|" || text[position] == "|&" {
             position += 1
             guard onLine(position) else { break }
-            var stage = String(text[position])
+            var stage = commandName(text[position])
             position += 1
             // `| sort; …`: a stage without arguments, and the line's other commands after it.
             if stage.count > 1, stage.hasSuffix(";") {

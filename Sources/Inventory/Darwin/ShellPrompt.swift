@@ -2,9 +2,10 @@ import Foundation
 
 /// Telling a shell prompt from output: the characters prompts end with, and the words that end one.
 extension ShellCommand {
-    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, and the arrows of zsh themes
-    /// (gnzh's `➤`, crunch's `➭`, simple's `⇒`).
-    static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "➤", "➭", "⇒"]).union(powerlineGlyphs)
+    /// Characters a shell prompt ends with: `$`, `%`, `#`, `>`, the arrows of zsh themes
+    /// (gnzh's `➤`, crunch's `➭`, simple's `⇒`), and nushell's `〉` (its default before 0.80,
+    /// glued to the command: see `CaptureText.tokenize`).
+    static let promptEnds: Set<Character> = Set<Character>(["$", "%", "#", ">", "❯", "➜", "»", "λ", "→", "▶", "➤", "➭", "⇒", "〉"]).union(powerlineGlyphs)
     /// The prompt characters no output line starts a word of: a word of nothing else (prezto's
     /// sorin theme shows `❯❯❯`) is a prompt.
     static let themeArrows: Set<Character> = promptEnds.subtracting(["$", "%", "#", ">"])
@@ -46,8 +47,8 @@ extension ShellCommand {
         if powerlineGlyphs.contains(last) { return true }
         // `##`, `###`: a Markdown heading, not a root prompt.
         if word.allSatisfy({ $0 == "#" }) { return false }
-        // fish's `user@host ~> ` and `~/src> `: a directory glued to `>`.
-        if last == ">" {
+        // fish's `user@host ~> ` and `~/src> `, nushell's `~/src〉`: a directory glued to `>`.
+        if last == ">" || last == "〉" {
             return (word.first == "~" || word.first == "/") && word.count <= 128 && !word.contains("<") && !word.contains("=")
         }
         guard last == "$" || last == "%" || last == "#" else { return false }
@@ -89,13 +90,27 @@ extension ShellCommand {
         return at
     }
 
+    /// Where the command starts after a prompt of one emoji and nothing else (`PS1='🍺 '`), when a
+    /// command the reader knows by name (see `isKnownCommand`) follows it on the line. Only
+    /// pictographs count, not a bullet or a dash that starts an item of prose. Nil otherwise.
+    static func emojiPromptEnd(in text: CaptureText, at position: Int) -> Int? {
+        guard text.startsLine(position), text.firstByte(position) >= 0xE2, position + 1 < text.count, text.line(position + 1) == text.line(position) else { return nil }
+        let word = text[position]
+        guard word.count <= 2, word.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation }),
+              word.unicodeScalars.allSatisfy({ $0.properties.isEmoji && !$0.isASCII || $0.value == 0xFE0F }),
+              !isPrompt(text[position + 1]), isKnownCommand(text[position + 1]) else { return nil }
+        return position + 1
+    }
+
     /// Whether a word names a command the reader knows (tunwarden's tools, `sudo`, the commands
     /// whose effects it weighs, and common shell tools), by itself or by its path's last part
     /// (`/usr/local/bin/wg-quick`). A word of prose after a directory (`in ~/Downloads run this`)
     /// is none.
     static func isKnownCommand<S: StringProtocol>(_ word: S) -> Bool {
+        // (As the shell reads it: `\ifconfig`, `"open"`.)
+        let word = commandName(word)
         guard isCommandWord(word) else { return false }
-        var name = String(word)
+        var name = word
         if name.count > 1, name.hasSuffix(";") { name.removeLast() }
         let base = (name as NSString).lastPathComponent
         return tools[base] != nil || knownCommands.contains(base) || readingPrograms.contains(base) || showsContents.contains(base)

@@ -37,9 +37,14 @@ extension Heuristics {
     /// is orphaned: nothing reads what is sent into it, so the routes into it lead nowhere, as a
     /// gone tunnel's do (see `splitDefaultFindings`). Either way the interface is the kext's,
     /// which `ifconfig tunN destroy` cannot remove: no rule plans to delete it, only to remove
-    /// the routes into a closed one. A block without the status line leaves the holder unknown.
+    /// the routes into a closed one. A block without the status line leaves the holder unknown,
+    /// unless lsof shows a process with the device open: that process holds it. A `closed` that
+    /// other output doubts (see `TuntaposxDevice.doubted`) leaves it unknown, with lsof's openers
+    /// named: nothing of it is planned away.
     static func judgeTuntaposx(_ interface: NetworkInterface, device: TuntaposxDevice, routes: [Route], snapshot: Snapshot) -> AssessedInterface {
         let node = "/dev/\(interface.name)"
+        // The processes lsof shows with the device open.
+        let openers = snapshot.holders.attachments.filter { $0.ifname == interface.name && $0.inInspectedNamespace }.map(\.holder)
         var holders: [Holder] = []
         var holdersKnown = true
         let verdict: (InterfaceState, String)
@@ -55,6 +60,14 @@ extension Heuristics {
                 verdict = (.live, "held by \(holder.display): its ifconfig status line says `open (pid \(pid))`, so that process has \(node) open (tuntaposx)\(note)")
             case .closed:
                 verdict = (.orphaned, "closed: its ifconfig status line says no process has \(node) open, so nothing reads what is sent into it; the interface belongs to tuntaposx's kext, which `ifconfig \(interface.name) destroy` cannot remove, so only the routes into it can be cleaned")
+            case .doubted(let because):
+                holdersKnown = false
+                holders = openers
+                verdict = (.unknown, "its ifconfig status line \(because), so whether anything reads what is sent into it when the routes were read is unknown; `ifconfig \(interface.name)` and `netstat -rn` with no command between them show it")
+            case .unstated(let because) where !openers.isEmpty:
+                holders = openers
+                holdersKnown = snapshot.holders.complete
+                verdict = (.live, "held by \(openers.map(\.display).joined(separator: ", ")): lsof shows it with \(node) open (its ifconfig block has no status line: \(because ?? "an edited paste, or a driver other than tuntaposx"))")
             case .unstated(let because):
                 holdersKnown = false
                 verdict = (.unknown, "no status line in its ifconfig block (\(because ?? "an edited paste, or a driver other than tuntaposx")): tuntaposx prints `open (pid N)` while a process has \(node) open and `closed` otherwise, so whether anything holds it is unknown; `ifconfig \(interface.name)` shows it")
@@ -190,18 +203,23 @@ extension Heuristics {
             // Continuity); only a pile well beyond that is a hoard.
             guard let (holder, units) = byHolder[pid],
                   units.count >= (isSystemUtunHolder(holder.comm) ? max(policy.hoardThreshold, 10) : policy.hoardThreshold) else { continue }
+            // A unit another process holds too (a VPN's provider, to which nesessionmanager handed
+            // the utun) is that process's tunnel, in use: no idle member of the pile.
+            let shared = units.filter { unit in unit.holders.contains { $0.pid != pid } }
             // A unit whose addresses the capture does not show (`ifconfig -l`) is not known idle.
             // (Nor is one that routes send traffic into beyond its link-local ones: a VPN's subnet,
             // or a default without the I flag, which is the general one, not the scoped one every
             // utun has.)
             let linkLocalOnly = units.filter { unit in
-                !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
+                !shared.contains { $0.interface.name == unit.interface.name }
+                    && !unit.interface.addressesUnknown && unit.interface.addresses.allSatisfy(\.isLinkLocal)
                     && !unit.routes.contains { route in
                         let address = route.destination.address
                         return !(route.family == .inet6 && (address.isIPv6LinkLocal || address.bytes[0] == 0xff || isScopedDefault(route)))
                     }
             }
-            guard linkLocalOnly.count * 2 > units.count else { continue }
+            // (Most of its own: a shared unit is the other process's tunnel, not part of the pile.)
+            guard linkLocalOnly.count * 2 > units.count - shared.count else { continue }
             // Only a listing of every route into a unit shows it has none beyond link-local.
             let unsure = linkLocalOnly.compactMap { unit in routesLeftOut(into: unit.interface.name, snapshot: snapshot).map { (unit.interface.name, $0) } }
             let idle = linkLocalOnly.filter { unit in !unsure.contains { $0.0 == unit.interface.name } }
@@ -221,6 +239,10 @@ extension Heuristics {
                 let (them, their) = unsure.count == 1 ? ("it", "its") : ("them", "their")
                 idleText = idle.isEmpty ? "\(unsure.count) of them with no address beyond link-local (\(names)), but none known idle" : idleText + " \(unsure.count) more (\(names)) have no address beyond link-local, but are not known idle"
                 idleText += ": whether a route sends traffic into \(them) is unknown, since \(reason), and a route left out may be one such as `default fe80::%utunN UGcg`, the machine's general IPv6 default. None of \(their) routes is planned for removal; the whole `netstat -rn` settles it."
+            }
+            for unit in shared {
+                let others = unit.holders.filter { $0.pid != pid }.map(\.display).joined(separator: " and ")
+                idleText += " \(unit.interface.name) is held by \(others) too, which uses it."
             }
             let routeText = routes.isEmpty ? "" : unsure.isEmpty ? " Their \(routes.count) link-local routes can be removed."
                 : " The \(routes.count) link-local routes of the idle ones can be removed."

@@ -1,0 +1,88 @@
+import Foundation
+import TunwardenCore
+
+/// Who a capture shows using each tunnel: the processes lsof shows holding a utun's control
+/// socket or a tuntaposx device, and what a tuntaposx block's status line says, each tied to a
+/// listed interface only where they were read at the moment it was listed. A command between
+/// them that may change interfaces breaks the tie: XNU gives a new utun the lowest free unit, so
+/// a VPN that reconnects after its daemon was killed takes the numbers leaked utuns had, and
+/// Tunnelblick reopens the `/dev/tun0` an earlier `ifconfig` showed closed.
+extension CapturedInventory {
+    /// Why holders read at another moment than the interface listing are tied to none of it.
+    static let otherMomentHolders = "lsof was taken at another moment than the interface listing, with a command between them that may have changed which process holds which utun: a VPN that reconnects takes the lowest free unit, one a leaked utun had"
+
+    /// The holder scan the capture's lsof listings make: each utun control socket tied to the
+    /// utun of its unit, when lsof showed it at the moment that utun was listed (or the capture
+    /// does not list the utun), and each process lsof showed with a tuntaposx device open. A
+    /// utun listed at another moment than every lsof that showed a holder of its unit keeps no
+    /// holder, the scan is incomplete, and `problems` names those utuns and says why: their
+    /// holders are unknown, and none of them is an idle unit of a hoard.
+    static func holderScan(_ contents: CaptureContents, processes: [Int32: String]?, problems: inout [String]) -> HolderScan {
+        guard contents.lsofSeen else { return .unavailable("the capture has no lsof output") }
+        var attachments: [HolderAttachment] = []
+        var untied: [DarwinParsers.UtunHolder] = []
+        for holder in contents.holders {
+            if let listed = contents.interfaceStamps[holder.ifname], contents.interfacePositions[holder.ifname] != nil,
+               !(contents.holderStamps[holder] ?? []).contains(where: { $0.isSameMoment(as: listed) }) {
+                untied.append(holder)
+                continue
+            }
+            attachments.append(HolderAttachment(holder: Holder(pid: holder.pid, comm: displayName(holder.pid, lsofName: holder.command, processes: processes)),
+                                                ifname: holder.ifname, inInspectedNamespace: true))
+        }
+        for opener in contents.deviceOpeners where !attachments.contains(where: { $0.ifname == opener.ifname && $0.holder.pid == opener.pid }) {
+            attachments.append(HolderAttachment(holder: Holder(pid: opener.pid, comm: displayName(opener.pid, lsofName: opener.command, processes: processes)),
+                                                ifname: opener.ifname, inInspectedNamespace: true))
+        }
+        var reasons = contents.lsofWhole ? [] : contents.lsofLimits
+        if !untied.isEmpty {
+            let units = Set(untied.map(\.unit)).sorted()
+            let names = units.prefix(8).map { "utun\($0 - 1)" }.joined(separator: ", ") + (units.count > 8 ? ", …" : "")
+            problems.append("\(otherMomentHolders). The holders it shows of \(names) are tied to none of the listed utuns, whose holders are unknown")
+            reasons.insert(otherMomentHolders, at: 0)
+        }
+        let complete = reasons.isEmpty
+        return HolderScan(complete: complete, incompleteReason: complete ? nil : reasons.joined(separator: "; "),
+                          remedy: complete ? nil : "Capture `sudo lsof -nP` (every process)",
+                          attachments: attachments, processesScanned: max(contents.lsofPIDs.count, processes?.count ?? 0))
+    }
+
+    /// Why a tuntaposx block's `closed` says nothing of the routes into it, or nil when it does:
+    /// an lsof row of the block's moment or of the routes' shows a process with the device open
+    /// (the two were read at different times, as when a VPN connects from its menu with no
+    /// command), or the routes were read at another moment than the block, with a command between
+    /// that may have opened the device again (`open -a Tunnelblick`, `sleep`).
+    static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> String? {
+        let node = "/dev/\(entry.name)"
+        guard let listed = contents.interfaceStamps[entry.name] else { return nil }
+        let routes = contents.routeStamps[entry.name] ?? []
+        let openers = contents.deviceOpeners.filter { opener in
+            opener.ifname == entry.name && (opener.stamp.isSameMoment(as: listed) || routes.contains { opener.stamp.isSameMoment(as: $0) })
+        }
+        if !openers.isEmpty {
+            let names = openers.map { "\(displayName($0.pid, lsofName: $0.command, processes: processes))[\($0.pid)]" }.joined(separator: " and ")
+            return "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command)"
+        }
+        if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
+            return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"
+        }
+        return nil
+    }
+
+    /// The name of a utun's holder (see `displayName(_:lsofName:processes:)`).
+    static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {
+        displayName(holder.pid, lsofName: holder.command, processes: processes)
+    }
+
+    /// The name of the process `pid`, which lsof shows as `lsofName`: lsof cuts COMMAND to nine
+    /// characters, ps has the whole command. Its executable is the first words (a path may hold
+    /// spaces) whose last path component starts with lsof's name.
+    static func displayName(_ pid: Int32, lsofName command: String, processes: [Int32: String]?) -> String {
+        guard let full = processes?[pid] else { return command }
+        let lsofName = command.replacingOccurrences(of: "\\x20", with: " ")
+        let names = Heuristics.executableNames(of: full)
+        // A ps row that names another program (cut at the window's edge: `Application` of
+        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands.
+        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? command
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import TunwardenCore
+
+/// Commands named in prose rather than typed at a prompt. A line that introduces a Markdown code
+/// block and names one listing command in a code span ("Output of `ifconfig -a | head -57`:", a
+/// GitHub issue's `<details><summary><code>…</code></summary>`) is read as the command line of
+/// the block's output, as a prompt's would be. And a line that is no command line but names a
+/// listing's command with a pipeline that may cut it (`I ran ifconfig -a | head -57 and got:`,
+/// the prompt of a shell tunwarden does not know) makes the listing after it partial. The safe
+/// direction is always partial: a cut listing read as whole calls a live tunnel gone.
+extension ShellCommand {
+    /// The listing tools a line may name for what follows it.
+    static let namedListingTools: Set<Tool> = [.ifconfig, .netstat, .lsof, .ps]
+
+    /// The command the line starting at `position` names for the code block that opens right
+    /// after it (see `opensCodeBlock`): the one code span (backticks, `<code>`, or a `<summary>`
+    /// of nothing else) of the line that holds a whole listing command, read as it would be at a
+    /// prompt. Nil when the line names none, or several (their outputs may stand in the block
+    /// in any order), or when no code block follows it.
+    static func introduced(in text: CaptureText, lineAt position: Int) -> ShellCommand? {
+        guard text.startsLine(position) else { return nil }
+        var last = position
+        while last + 1 < text.count, text.line(last + 1) == text.line(position) {
+            last += 1
+            if last - position > 48 { return nil }
+        }
+        let words = (position...last).map { String(text[$0]) }
+        guard words.contains(where: { $0.contains("`") || $0.contains("<") }), opensCodeBlock(text, after: last) else { return nil }
+        var found: [ShellCommand] = []
+        for span in codeSpans(in: words.joined(separator: " ")) {
+            let spanText = CaptureText(file: text.file, text: span)
+            guard !spanText.isEmpty, var command = recognize(in: spanText, at: 0), namedListingTools.contains(command.tool),
+                  command.words.upperBound == spanText.count, command.followedBy.isEmpty else { continue }
+            command.namedLine = line(of: command, in: spanText)
+            found.append(command)
+        }
+        guard found.count == 1, var command = found.first else { return nil }
+        command.words = position..<(last + 1)
+        command.introduced = true
+        return command
+    }
+
+    /// Whether a Markdown code block opens right after the word at `last`, which ends its line:
+    /// past blank lines and lines of HTML markup alone (`</summary>`), within a few lines, comes
+    /// a fence of backticks (with an info string, ```` ```console ````, or glued to the block's
+    /// first line) or of tildes.
+    static func opensCodeBlock(_ text: CaptureText, after last: Int) -> Bool {
+        var line = text.line(last)
+        var next = last + 1
+        for _ in 0..<4 {
+            let nextLine = next < text.count ? text.line(next) : line + 9
+            guard nextLine - line <= 8 else { return (line + 1...line + 8).contains { text.fenceLines.contains($0) } }
+            if (line + 1...nextLine).contains(where: { text.fenceLines.contains($0) }) || text[next].hasPrefix("~~~") { return true }
+            // A line of markup alone (`</summary>`, `<br>`, `<details>`) goes on to the next.
+            var end = next
+            while end < text.count, text.line(end) == nextLine {
+                guard isMarkup(text[end]) else { return false }
+                end += 1
+            }
+            (line, next) = (nextLine, end)
+        }
+        return false
+    }
+
+    /// Whether a word is HTML markup alone, one tag or several (`</summary>`, `<details><summary>`).
+    static func isMarkup<S: StringProtocol>(_ word: S) -> Bool {
+        var rest = Substring(word)
+        while rest.first == "<", let close = rest.firstIndex(of: ">") {
+            let tag = String(rest.dropFirst().drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }).lowercased()
+            guard Section.markupTags.contains(tag) else { return false }
+            rest = rest[rest.index(after: close)...]
+        }
+        return rest.isEmpty && !word.isEmpty
+    }
+
+    /// The code spans of a line of Markdown or HTML, each once: between backticks (one or more),
+    /// in `<code>`, and a `<summary>` with its inner tags taken away; HTML's entities read.
+    static func codeSpans(in line: String) -> [String] {
+        var spans: [String] = []
+        let patterns = [("(`+)(.+?)\\1", 2), ("<code>(.*?)</code>", 1), ("<summary>(.*?)</summary>", 1)]
+        for (pattern, group) in patterns {
+            guard let expression = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { continue }
+            for match in expression.matches(in: line, range: NSRange(line.startIndex..., in: line)) {
+                guard let range = Range(match.range(at: group), in: line) else { continue }
+                var span = String(line[range]).replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression)
+                for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#124;", "|"), ("&vert;", "|"), ("&amp;", "&")] {
+                    span = span.replacingOccurrences(of: entity, with: character)
+                }
+                span = span.trimmingCharacters(in: .whitespaces)
+                if !span.isEmpty, !spans.contains(span) { spans.append(span) }
+            }
+        }
+        return spans
+    }
+}
+
+extension Section {
+    /// The listing command the line at `position` names with a pipeline that may cut or filter
+    /// its output (`ifconfig -a | head -57`, `"netstat -rn|grep utun"`, `<code>ps aux | grep
+    /// zero</code>`), for a line that is no command line: the tool, and the words from its name to
+    /// the pipeline's stage. A stage that passes the output on whole (`cat`, `tee`, `pbcopy`)
+    /// cuts nothing.
+    func namedCut(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
+        var at = position
+        while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
+        var tokens: [String] = []
+        while at < range.upperBound, text.line(at) == text.line(position), tokens.count < 96 {
+            // (A pipe glued to its neighbours, `-a|head`, is a word of its own.)
+            let word = String(text[at])
+            if word == "|" || word == "|&" || !word.contains("|") {
+                tokens.append(word)
+            } else {
+                for (offset, part) in word.split(separator: "|", omittingEmptySubsequences: false).enumerated() {
+                    if offset > 0 { tokens.append("|") }
+                    if !part.isEmpty { tokens.append(String(part)) }
+                }
+            }
+            at += 1
+        }
+        for (index, token) in tokens.enumerated() {
+            guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool),
+                  let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
+            let stage = Self.bareCommandWord(tokens[pipe + 1])
+            guard ShellCommand.isCommandWord(stage), !["cat", "tee", "pbcopy"].contains(stage) else { continue }
+            return (tool, tokens[index...(pipe + 1)].map(Self.bareCommandWord).joined(separator: " "))
+        }
+        return nil
+    }
+
+    /// A word of prose as the command word it may name: without HTML tags, the Markdown and
+    /// quotes around it, and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`).
+    static func bareCommandWord(_ word: String) -> String {
+        var bare = word.contains("<") ? word.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression) : word
+        bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_(\"'[“‘")).trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?"))
+        return (ShellCommand.commandName(bare) as NSString).lastPathComponent
+    }
+}

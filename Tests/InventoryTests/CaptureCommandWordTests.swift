@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// A command word is read as the shell reads it: `\ifconfig` (a backslash that skips an alias),
+/// `"ifconfig"` and `'ifconfig'` run ifconfig, so the `| head` after them cuts its listing. A
+/// listing read as whole when it was cut calls a live tunnel gone.
+@Suite struct CaptureCommandWordTests {
+    /// `\ifconfig -a | head -57`, whose output stops before utun7's block, then wg-quick's split
+    /// default into utun7: a live tunnel the listing does not reach.
+    static func session(_ commandLine: String) throws -> String {
+        try CaptureProofTests.fixture("backslash-ifconfig-head.txt")
+            .replacingOccurrences(of: "jane@MacBook-Pro ~ % \\ifconfig -a | head -57\n", with: commandLine + "\n")
+    }
+
+    static func expectCutListing(_ text: String, _ label: String) throws {
+        let assessment = CapturePasteTests.assess(text)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(label): \(assessment.findings.map(\.evidence))")
+        let utun7 = try #require(assessment.interfaces.first { $0.interface.name == "utun7" }, "\(label)")
+        #expect(utun7.state == .unknown, "\(label): \(utun7.state) \(utun7.reason)")
+        #expect(assessment.status == .unknown, "\(label): \(assessment.status)")
+    }
+
+    @Test func theReviewersPasteIsACutListing() throws {
+        try Self.expectCutListing(try CaptureProofTests.fixture("backslash-ifconfig-head.txt"), "fixture")
+    }
+
+    /// Every way of writing the command word that runs ifconfig, at a prompt or alone on its line.
+    @Test(arguments: [
+        "jane@MacBook-Pro ~ % \\ifconfig -a | head -57", "jane@MacBook-Pro ~ % \"ifconfig\" -a | head -57",
+        "jane@MacBook-Pro ~ % 'ifconfig' -a | head -57", "jane@MacBook-Pro ~ % \\sudo ifconfig -a | head -57",
+        "jane@MacBook-Pro ~ % sudo \\ifconfig -a | head -57", "jane@MacBook-Pro ~ % i\\fconfig -a | head -57",
+        "jane@MacBook-Pro ~ % \"/sbin/ifconfig\" -a | head -57", "jane@MacBook-Pro ~ % command \\ifconfig -a | head -57",
+        "jane@MacBook-Pro ~ % \"sudo\" ifconfig -a | \\head -57", "jane@MacBook-Pro ~ % 'if'\"config\" -a | head -57",
+        "\\ifconfig -a | head -57", "$ \\ifconfig -a | grep -A2 flags", "➜  ~ \\ifconfig -a | head -57",
+    ])
+    func aQuotedOrEscapedCommandWordRunsTheTool(commandLine: String) throws {
+        try Self.expectCutListing(try Self.session(commandLine), commandLine)
+    }
+
+    /// Prompts of shells people run on macOS: nushell's `〉` (its older default, glued to the
+    /// command, after the directory or alone) and a bare emoji prompt (`PS1='🍺 '`). (Where a
+    /// prompt is not known at all, see `CaptureIntroducedCommandTests`.)
+    @Test(arguments: ["〉ifconfig -a | head -57", "~/src〉ifconfig -a | head -57", "🍺 ifconfig -a | head -57", "🍺 \\ifconfig -a | head -57"])
+    func otherShellsPromptsKeepTheFilter(commandLine: String) throws {
+        try Self.expectCutListing(try Self.session(commandLine), commandLine)
+    }
+
+    /// Only a pictograph alone is such a prompt: a bullet or a dash starts an item of prose, whose
+    /// words are no command between the listings (utun6, gone from the listing, stays gone).
+    @Test(arguments: ["• open -a ClashX is what I tried first\n", "– open -a ClashX did nothing\n"])
+    func aBulletIsNoPrompt(line: String) {
+        let assessment = CapturePasteTests.assess(CaptureMomentTests.ifconfig + line + CaptureMomentTests.netstat)
+        #expect(assessment.status == .critical, "\(line): \(assessment.findings.map(\.evidence))")
+        #expect(CapturePasteTests.assess(CaptureMomentTests.ifconfig + "🍺 open -a ClashX\n" + CaptureMomentTests.netstat).status != .critical)
+    }
+
+    /// The control: `ifconfig -a` lists every interface, and utun7 is gone.
+    @Test(arguments: ["jane@MacBook-Pro ~ % ifconfig -a", "jane@MacBook-Pro ~ % \\ifconfig -a", "jane@MacBook-Pro ~ % \"ifconfig\" -a", "🍺 ifconfig -a"])
+    func aWholeListingStillShowsATunnelGone(commandLine: String) throws {
+        let assessment = CapturePasteTests.assess(try Self.session(commandLine))
+        #expect(assessment.status == .critical, "\(commandLine): \(assessment.findings.map(\.evidence))")
+    }
+
+    /// The other tools: a `\netstat -rn | head` leaves out rows, so no hoarded unit is known idle.
+    @Test(arguments: ["\\netstat -rn | head -30", "\"netstat\" -rn | head -30", "'netstat' -rn | head -30"])
+    func aCutRouteListingUnderAnEscapedCommandIsCut(command: String) throws {
+        let head = try CaptureHoardTests.routesFiltered(command, keeping: { !$0.contains("utun5") && !$0.contains("utun6") && !$0.contains("utun7") })
+        #expect(CaptureHoardTests.reapCommands(head).isEmpty, "\(command): \(CaptureHoardTests.reapCommands(head))")
+    }
+
+    /// And `\ps auxww | head -2` cuts the process listing, so no ZeroTier is proven absent.
+    @Test(arguments: ["% \\ps auxww | head -2\n", "% \"ps\" auxww | head -2\n", "% sudo \\ps auxww | head -2\n"])
+    func aCutProcessListingUnderAnEscapedCommandIsCut(commandLine: String) {
+        let pair = CaptureOwnerTests.pair("feth1207", "feth6207", psRows: [CaptureOwnerTests.launchd])
+        #expect(CaptureOwnerTests.orphaned(pair) == ["feth1207", "feth6207"])
+        #expect(CaptureOwnerTests.orphaned(pair.replacingOccurrences(of: "% ps auxww\n", with: commandLine)).isEmpty, "\(commandLine)")
+    }
+
+    /// Commands between the listings are seen however their word is written: `\sleep 600` lets
+    /// time pass, `"open" -a ClashX` may start a VPN.
+    @Test(arguments: ["user@mbp ~ % \\sleep 600\n", "user@mbp ~ % \"open\" -a ClashX\n", "user@mbp ~ % 'sudo' wg-quick up wg0\n",
+                      "user@mbp ~ % \\sudo \\wg-quick up wg0\n"])
+    func anEscapedCommandBetweenTheListingsStartsAnotherMoment(between: String) {
+        let assessment = CapturePasteTests.assess(CaptureMomentTests.ifconfig + between + CaptureMomentTests.netstat)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(between)")
+    }
+
+    /// What the shell makes of a word: quotes taken away, a backslash dropped before what it
+    /// escapes; a quote left open leaves no word of its own.
+    @Test func theShellWordOfAWord() {
+        #expect(ShellCommand.shellWord("\\ifconfig") == "ifconfig")
+        #expect(ShellCommand.shellWord("\"ifconfig\"") == "ifconfig")
+        #expect(ShellCommand.shellWord("'if'\"config\"") == "ifconfig")
+        #expect(ShellCommand.shellWord("i\\fconfig") == "ifconfig")
+        #expect(ShellCommand.shellWord("a\\\\b") == "a\\b")
+        #expect(ShellCommand.shellWord("'a\\b'") == "a\\b")
+        #expect(ShellCommand.shellWord("\"unclosed") == nil)
+        #expect(ShellCommand.shellWord("netstat") == "netstat")
+    }
+}
