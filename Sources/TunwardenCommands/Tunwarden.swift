@@ -85,7 +85,12 @@ public struct Tunwarden: ParsableCommand {
     /// that returns ends through `Terminal.exit`, which reports standard output that was lost.
     public static func main() {
         Terminal.prepareStandardStreams()
-        let arguments = Array(commandLineArguments.dropFirst())
+        let arguments: [String]
+        do {
+            arguments = Array(try commandLineArguments(GlobalOptions.rawArguments()).dropFirst())
+        } catch {
+            exit(withError: error)
+        }
         if asksForVersion(arguments) {
             Terminal.write(versionText + "\n")
             Terminal.exit(0)
@@ -106,14 +111,35 @@ public struct Tunwarden: ParsableCommand {
         Terminal.exit(0)
     }
 
-    /// The process's arguments as the kernel gave them, each byte that is not UTF-8 written `\xHH`
-    /// (`InterfaceName.argumentText`) rather than lost to U+FFFD as in `CommandLine.arguments`.
-    static var commandLineArguments: [String] {
-        (0..<Int(CommandLine.argc)).map { index in
-            guard let argument = CommandLine.unsafeArgv[index] else { return "" }
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(argument).assumingMemoryBound(to: UInt8.self), count: strlen(argument))
-            return InterfaceName.argumentText(Array(bytes))
+    /// The process's arguments (`raw`, as the kernel gave them) as text. `CommandLine.arguments`
+    /// puts U+FFFD in place of bytes that are not UTF-8, which would make a path, a command or a
+    /// name another one without a word: such an argument is refused (bad usage), but for the two
+    /// that say what they mean in such bytes. A `--protect` pattern keeps them as `\xHH`, which the
+    /// pattern reads as those bytes (`Glob.pattern(fromArgument:)`); a `--netns` name is written
+    /// so too, for its own refusal to name it (`GlobalOptions.validate`).
+    static func commandLineArguments(_ raw: [[UInt8]]) throws -> [String] {
+        var arguments: [String] = []
+        for (position, argument) in raw.enumerated() {
+            if let text = String(validating: argument, as: UTF8.self) {
+                arguments.append(text)
+                continue
+            }
+            let previous = position > 0 ? raw[position - 1] : []
+            func valueOf(_ option: String) -> [UInt8]? {
+                if previous == Array(option.utf8) { return argument }
+                let prefix = Array((option + "=").utf8)
+                return argument.starts(with: prefix) ? Array(argument.dropFirst(prefix.count)) : nil
+            }
+            if let pattern = valueOf("--protect") {
+                arguments.append((argument == pattern ? "" : "--protect=") + Glob.pattern(fromArgument: pattern))
+            } else if let name = valueOf("--netns") {
+                arguments.append((argument == name ? "" : "--netns=") + InterfaceName.argumentText(name))
+            } else {
+                throw ValidationError("the argument '\(InterfaceName.text(argument))' is not UTF-8: tunwarden takes paths, names and commands as UTF-8 "
+                                      + "text (only a --protect pattern may hold other bytes, which it matches as they are)")
+            }
         }
+        return arguments
     }
 
     /// Whether `-V` or `--version` is among the options, before any `--`.

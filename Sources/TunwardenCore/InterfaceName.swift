@@ -95,8 +95,7 @@ public enum InterfaceName {
     }
 
     /// A command-line argument's text: its UTF-8 as it is, and each byte that is not UTF-8 written
-    /// `\xHH`, as `text(_:)` writes it, rather than replaced by U+FFFD, which would lose it. A
-    /// `--protect` pattern (see `Glob`) given in a name's own bytes then still means those bytes.
+    /// `\xHH`, as `text(_:)` writes it, rather than replaced by U+FFFD, which would lose it.
     public static func argumentText(_ bytes: [UInt8]) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         var text = ""

@@ -214,7 +214,7 @@ public struct ReapPlan: Sendable, Equatable {
 /// that text stands for, so `?` matches a byte that is not UTF-8 just as it matches a letter.
 /// `\xHH` (two hex digits) in a pattern is the byte HH, as names are shown: a name copied from
 /// tunwarden's output matches itself, and so does a pattern given in the name's own bytes (the
-/// command line writes those that are not UTF-8 so, see `InterfaceName.argumentText`).
+/// command line writes those that are not UTF-8 so, see `pattern(fromArgument:)`).
 public enum Glob {
     /// What in `pattern` is almost certainly a slip, in words, or nil: a `[` with no `]` to close
     /// it (fnmatch then takes it as itself, so `tun[0-9` protects only a name with a bracket in
@@ -277,6 +277,31 @@ public enum Glob {
             }
         }
         return bytes
+    }
+
+    /// A pattern given as a command-line argument's bytes, as text this type reads: each byte that
+    /// is not UTF-8 written `\xHH`, the byte itself (`InterfaceName.argumentText`). A backslash
+    /// right before such a byte escaped it, as fnmatch reads it; `\xHH` is already that byte as
+    /// itself, so the backslash goes (`vm\<0xff>0` matches `vm<0xff>0` as fnmatch would).
+    public static func pattern(fromArgument bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var text = ""
+        var escaping = false
+        var position = 0
+        while position < bytes.count {
+            let length = InterfaceName.scalarLength(bytes, at: position)
+            if length > 0 {
+                text += String(decoding: bytes[position..<position + length], as: UTF8.self)
+                escaping = bytes[position] == 0x5c ? !escaping : false
+                position += length
+            } else {
+                if escaping { text.removeLast() }
+                text += InterfaceName.escape(bytes[position])
+                escaping = false
+                position += 1
+            }
+        }
+        return text
     }
 
     /// The pattern as people are shown it: a character that is not printable as its UTF-8 bytes

@@ -92,6 +92,25 @@ struct ReaperKernelTests {
         #expect(Set(left) == [#"pv\xff0"#, #"pw\xff0"#], "\(left)\n\(result.stdout)")
     }
 
+    /// A byte that is not UTF-8 in any other argument (a path, a command, a namespace name) is
+    /// refused as bad usage before anything is done, never read as another path: the state
+    /// directory, journal and configuration file named are not some other file.
+    @Test func anArgumentThatIsNotUTF8IsRefusedUnlessItIsAPattern() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "pxkeep0", "mode", "tap")
+        for option in ["--state-dir", "--journal", "--config", "--alert-exec"] {
+            for form in ["\(option) \"$2/$(printf 'x\\377')\"", "\(option)=\"$2/$(printf 'x\\377')\""] {
+                let command = option == "--alert-exec" ? "reap --min-age 0 --yes --state-dir \"$2\"" : "reap --min-age 0 --yes"
+                let result = try Shell.capture(["sh", "-c", "exec \"$0\" --netns \"$1\" \(command) \(form)", Shell.tunwardenBinary, ns.name, state.path])
+                #expect(result.status == 64, "\(form): \(result.status) \(result.stdout) \(result.stderr)")
+                #expect(result.stderr.contains(#"x\xff' is not UTF-8"#), "\(form): \(result.stderr)")
+            }
+        }
+        #expect(try ns.auditedInterfaces().contains { $0["ifname"] as? String == "pxkeep0" })
+        #expect((try FileManager.default.contentsOfDirectory(atPath: state.path)).isEmpty)
+    }
+
     /// A macvlan, a macvtap, a vxlan and a vlan made on orphaned taps and moved into another
     /// namespace (a container's, a qemu's) go with their lower device, though the lower's
     /// namespace shows nothing of them: the reap finds them from the other namespace and deletes

@@ -121,7 +121,13 @@ import TunwardenCore
         #expect(Glob.matches(#"a\\x41"#, InterfaceName.text(Array(#"a\x41"#.utf8))) && !Glob.matches(#"a\\x41"#, "aA"))
         // `\x` without two hex digits is an escaped x, as before.
         #expect(Glob.matches(#"a\xg"#, "axg"))
-        #expect(Glob.matches(InterfaceName.argumentText([0x76, 0x6d, 0xff, 0x2a]), name))
+        #expect(Glob.matches(Glob.pattern(fromArgument: [0x76, 0x6d, 0xff, 0x2a]), name))
+        // A backslash before such a byte escapes it, as fnmatch reads it: the byte is itself.
+        let escaped = Glob.pattern(fromArgument: [0x76, 0x6d, 0x5c, 0xff, 0x30])
+        #expect(escaped == #"vm\xff0"# && Glob.matches(escaped, name) && !Glob.matches(escaped, InterfaceName.text(Array(#"vm\xff0"#.utf8))))
+        // An escaped backslash before it is a backslash of the name.
+        let backslash = Glob.pattern(fromArgument: [0x76, 0x5c, 0x5c, 0xff])
+        #expect(Glob.matches(backslash, InterfaceName.text([0x76, 0x5c, 0xff])) && !Glob.matches(backslash, InterfaceName.text([0x76, 0xff])))
     }
 
     /// A command-line argument keeps its bytes (those that are not UTF-8 as `\xHH`), and a

@@ -57,14 +57,16 @@ public enum ForeignStacking {
     /// (the reaper's last look), a driver registered while the look went on (a module loaded to
     /// make such a link) makes the whole look start again, asking every kind; an audit, which
     /// deletes nothing, spares the inspected namespace those questions (each one a dump begun
-    /// beside its own link dump).
+    /// beside its own link dump). The reaper's look also counts a namespace whose vxlans'
+    /// forwarding entries kept changing as one not read; an audit takes what it read.
     public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
                             confirmingAbsence: Bool = true) -> Found {
         var absent = Set<String>()
-        let first = look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &absent, learn: true)
+        let first = look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &absent, learn: true,
+                         settled: confirmingAbsence)
         guard confirmingAbsence, !absent.isEmpty, Self.anyRegistered(absent, inspectedFD: inspectedFD, procRoot: procRoot) else { return first }
         var none = Set<String>()
-        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false)
+        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false, settled: true)
     }
 
     /// Whether any of `kinds` has a driver registered now (asked in the inspected namespace; a
@@ -82,8 +84,10 @@ public enum ForeignStacking {
     }
 
     /// One look; kinds found without a driver go into `absent` when `learn`, and kinds already
-    /// there are not asked.
-    static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool) -> Found {
+    /// there are not asked. With `settled`, a namespace whose vxlan entries never read twice
+    /// alike is one that could not be read (see `VxlanForwarding.vias`).
+    static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool,
+                     settled: Bool) -> Found {
         var found = Found()
         var own: Int32? = inspectedFD
         if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/self/ns/net") { own = fd }
@@ -149,7 +153,7 @@ public enum ForeignStacking {
                 }
                 let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
                 if !vxlans.isEmpty {
-                    let vias = try VxlanForwarding.vias(of: vxlans, client: client) { "\($0) (namespace \(namespace.label))" }
+                    let vias = try VxlanForwarding.vias(of: vxlans, client: client, settled: settled) { "\($0) (namespace \(namespace.label))" }
                     found.vias.merge(vias, uniquingKeysWith: +)
                 }
             } catch NetlinkError.enterNamespace(errno: EINVAL) {

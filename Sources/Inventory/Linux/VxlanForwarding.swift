@@ -38,27 +38,69 @@ public enum VxlanForwarding {
     /// The devices the forwarding entries of `vxlans` (links of the namespace `client` is in) send
     /// through, each vxlan named by `label` (its name, by default). A vxlan gone since it was
     /// listed has no entries.
-    public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, label: (String) -> String = { $0 }) throws -> Vias {
+    ///
+    /// A list longer than one datagram is read in pieces, the kernel finding where the next piece
+    /// starts by counting entries again: an entry removed meanwhile (a learned address aging out)
+    /// before the boundary makes one that stays fall out. Such a list is read again until two
+    /// passes agree, and every entry any pass saw is taken. With `settled`, a list that never read
+    /// twice alike throws `Unsettled` (the reaper acts on no such view).
+    public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, settled: Bool = false,
+                            label: (String) -> String = { $0 }) throws -> Vias {
         var vias: Vias = [:]
         for vxlan in vxlans {
             let name = label(vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)")
             var through = Set<Int32>()
+            var previous: Set<Entry>?
+            var agreed = false
             do {
-                try client.dumpEach(operation: "RTM_GETNEIGH (fdb of \(name))",
-                                    request: { NeighbourMessage.forwardingDumpRequest(device: vxlan.index, sequence: $0) },
-                                    restart: { through = [] }) { message in
-                    guard message.header.type == NetlinkType.newNeighbour else { return }
-                    let entry = try NeighbourMessage.decode(message.payload)
-                    // Entries of other devices, should a kernel not filter the dump.
-                    guard entry.family == NeighbourMessage.bridgeFamily, entry.index == vxlan.index, let via = entry.viaIndex, via > 0 else { return }
-                    through.insert(via)
+                for _ in 0...extraPasses {
+                    var entries = Set<Entry>()
+                    try client.dumpEach(operation: "RTM_GETNEIGH (fdb of \(name))",
+                                        request: { NeighbourMessage.forwardingDumpRequest(device: vxlan.index, sequence: $0) },
+                                        restart: { entries = [] }) { message in
+                        guard message.header.type == NetlinkType.newNeighbour else { return }
+                        let entry = try NeighbourMessage.decode(message.payload)
+                        // Entries of other devices, should a kernel not filter the dump.
+                        guard entry.family == NeighbourMessage.bridgeFamily, entry.index == vxlan.index else { return }
+                        entries.insert(Entry(linkLayerAddress: entry.linkLayerAddress, destination: entry.destination, via: entry.viaIndex))
+                        // Taken from every pass: an entry listed was there.
+                        if let via = entry.viaIndex, via > 0 { through.insert(via) }
+                    }
+                    if entries.count < onePieceEntries || entries == previous {
+                        agreed = true
+                        break
+                    }
+                    previous = entries
                 }
             } catch NetlinkError.kernel(_, ENODEV, _) {
                 continue
             }
+            if settled, !agreed { throw Unsettled(vxlan: name) }
             for index in through.sorted() { vias[Int(index), default: []].append(name) }
         }
         return vias
     }
+
+    /// A vxlan's forwarding entries changed at every reading: which devices they send through
+    /// cannot be told.
+    public struct Unsettled: Error, CustomStringConvertible {
+        public var vxlan: String
+        public var description: String {
+            "the forwarding entries of \(vxlan) kept changing while they were read (\(VxlanForwarding.extraPasses + 1) readings, no two alike)"
+        }
+    }
+
+    /// One forwarding entry, as far as telling two readings apart goes.
+    struct Entry: Hashable {
+        var linkLayerAddress: [UInt8]?
+        var destination: [UInt8]?
+        var via: Int32?
+    }
+
+    /// Fewer entries than this came in one datagram (one holds well over a hundred): the list was
+    /// read at one moment.
+    static let onePieceEntries = 16
+    /// How many more readings a list of several datagrams gets, at most, to be read twice alike.
+    static let extraPasses = 4
 }
 #endif
