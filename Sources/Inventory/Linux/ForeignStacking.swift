@@ -153,7 +153,7 @@ public enum ForeignStacking {
                 }
                 let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
                 if !vxlans.isEmpty {
-                    let vias = try VxlanForwarding.vias(of: vxlans, client: client, settled: settled) { "\($0) (namespace \(namespace.label))" }
+                    let vias = try VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: fd, settled: settled) { "\($0) (namespace \(namespace.label))" }
                     found.vias.merge(vias, uniquingKeysWith: +)
                 }
             } catch NetlinkError.enterNamespace(errno: EINVAL) {

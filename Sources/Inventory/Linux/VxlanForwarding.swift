@@ -17,11 +17,12 @@ public enum VxlanForwarding {
     public typealias Vias = [Int: [String]]
 
     /// The forwarding entries of the namespace's own vxlans (those that name no other link
-    /// namespace), over `client` (an rtnetlink client in the namespace). Nothing is dumped where
-    /// the kernel has no vxlan driver or the namespace no vxlan. Throws when a list cannot be had.
-    public static func found(client: RtnetlinkClient) throws -> Vias {
+    /// namespace), over `client` (an rtnetlink client in the namespace `namespaceFD` names, nil
+    /// for this process's own). Nothing is dumped where the kernel has no vxlan driver or the
+    /// namespace no vxlan. Throws when a list cannot be had.
+    public static func found(client: RtnetlinkClient, namespaceFD: Int32?) throws -> Vias {
         let vxlans = try ForeignStacking.linksOf("vxlan", client: client).filter { $0.linkNetnsID == nil }
-        return try vias(of: vxlans, client: client)
+        return try vias(of: vxlans, client: client, namespaceFD: namespaceFD)
     }
 
     /// The same for the namespace behind `namespaceFD` (nil: this process's own), on a socket of
@@ -29,31 +30,38 @@ public enum VxlanForwarding {
     public static func found(namespaceFD: Int32?) -> Result<Vias, SocketUse.Unreadable> {
         do {
             let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
-            return .success(try found(client: client))
+            return .success(try found(client: client, namespaceFD: namespaceFD))
         } catch {
             return .failure(SocketUse.Unreadable(description: "the forwarding entries of the namespace's vxlan devices could not be read: \(error)"))
         }
     }
 
-    /// The devices the forwarding entries of `vxlans` (links of the namespace `client` is in) send
-    /// through, each vxlan named by `label` (its name, by default). A vxlan gone since it was
-    /// listed has no entries.
+    /// The devices the forwarding entries of `vxlans` (links of the namespace `client` is in, and
+    /// `namespaceFD` names, nil for this process's own) send through, each vxlan named by `label`
+    /// (its name, by default). A vxlan gone since it was listed has no entries.
     ///
     /// A list longer than one datagram is read in pieces, the kernel finding where the next piece
-    /// starts by counting entries again: an entry removed meanwhile (a learned address aging out)
-    /// before the boundary makes one that stays fall out. Such a list is read again until two
-    /// passes agree, and every entry any pass saw is taken. With `settled`, a list that never read
-    /// twice alike throws `Unsettled` (the reaper acts on no such view).
-    public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, settled: Bool = false,
+    /// starts by counting entries again: an entry removed meanwhile (a learned address aging out,
+    /// a flush) before the boundary makes one that stays fall out, and nothing in the answer says
+    /// so. The kernel announces every removal (RTM_DELNEIGH to RTNLGRP_NEIGH), so removals are
+    /// watched from before each reading: a reading during which none was announced for that vxlan
+    /// (and no announcement was lost) is whole; so is one of a single datagram. Otherwise the list
+    /// is read again, every entry any reading saw taken, and where the watch cannot be had, two
+    /// readings alike count as whole. With `settled`, a list never read whole throws `Unsettled`
+    /// (the reaper acts on no such view); otherwise what was seen is taken.
+    public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, namespaceFD: Int32?, settled: Bool = false,
                             label: (String) -> String = { $0 }) throws -> Vias {
+        guard !vxlans.isEmpty else { return [:] }
+        var removals = RemovalWatch(namespaceFD: namespaceFD)
         var vias: Vias = [:]
         for vxlan in vxlans {
             let name = label(vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)")
             var through = Set<Int32>()
             var previous: Set<Entry>?
-            var agreed = false
+            var whole = false
             do {
                 for _ in 0...extraPasses {
+                    removals.drain()
                     var entries = Set<Entry>()
                     try client.dumpEach(operation: "RTM_GETNEIGH (fdb of \(name))",
                                         request: { NeighbourMessage.forwardingDumpRequest(device: vxlan.index, sequence: $0) },
@@ -63,11 +71,12 @@ public enum VxlanForwarding {
                         // Entries of other devices, should a kernel not filter the dump.
                         guard entry.family == NeighbourMessage.bridgeFamily, entry.index == vxlan.index else { return }
                         entries.insert(Entry(linkLayerAddress: entry.linkLayerAddress, destination: entry.destination, via: entry.viaIndex))
-                        // Taken from every pass: an entry listed was there.
+                        // Taken from every reading: an entry listed was there.
                         if let via = entry.viaIndex, via > 0 { through.insert(via) }
                     }
-                    if entries.count < onePieceEntries || entries == previous {
-                        agreed = true
+                    let undisturbed = removals.drain().map { !$0.contains(vxlan.index) }
+                    if entries.count < onePieceEntries || undisturbed ?? (entries == previous) {
+                        whole = true
                         break
                     }
                     previous = entries
@@ -75,10 +84,54 @@ public enum VxlanForwarding {
             } catch NetlinkError.kernel(_, ENODEV, _) {
                 continue
             }
-            if settled, !agreed { throw Unsettled(vxlan: name) }
+            if settled, !whole { throw Unsettled(vxlan: name) }
             for index in through.sorted() { vias[Int(index), default: []].append(name) }
         }
         return vias
+    }
+
+    /// A watch on the removal of forwarding entries in one namespace: a netlink socket that
+    /// joined RTNLGRP_NEIGH, or none where it cannot be had.
+    struct RemovalWatch {
+        private var socket: NetlinkSocket?
+
+        init(namespaceFD: Int32?) {
+            socket = try? NetlinkSocket(namespaceFD: namespaceFD)
+            // Room for a burst of a busy host's neighbour changes; a lost one only costs a reading.
+            socket?.setReceiveBuffer(bytes: 1 << 20)
+            do { try socket?.subscribe([NetlinkSocket.Group.neighbour]) } catch { socket = nil }
+        }
+
+        /// The vxlans (by ifindex) whose forwarding entries were announced removed since the last
+        /// drain, reading what waits without blocking; nil when there is no watch, or an
+        /// announcement was lost (any entry may have gone), or more kept coming than
+        /// `drainLimit` datagrams (a flood a reading cannot be told whole in).
+        mutating func drain() -> Set<Int32>? {
+            guard let socket else { return nil }
+            var removed = Set<Int32>()
+            var lost = false
+            var datagram: [UInt8] = []
+            var read = 0
+            while socket.waitReadable(milliseconds: 0) {
+                read += 1
+                if read > VxlanForwarding.drainLimit { return nil }
+                do {
+                    try socket.receive(into: &datagram)
+                } catch {
+                    // ENOBUFS: announcements were dropped.
+                    lost = true
+                    continue
+                }
+                guard let messages = try? NetlinkMessage.split(datagram[...]) else {
+                    lost = true
+                    continue
+                }
+                for message in messages where message.header.type == NetlinkType.delNeighbour {
+                    if let device = NeighbourMessage.bridgeDevice(message.payload) { removed.insert(device) }
+                }
+            }
+            return lost ? nil : removed
+        }
     }
 
     /// A vxlan's forwarding entries changed at every reading: which devices they send through
@@ -100,7 +153,9 @@ public enum VxlanForwarding {
     /// Fewer entries than this came in one datagram (one holds well over a hundred): the list was
     /// read at one moment.
     static let onePieceEntries = 16
-    /// How many more readings a list of several datagrams gets, at most, to be read twice alike.
+    /// How many more readings a list of several datagrams gets, at most, to be read whole.
     static let extraPasses = 4
+    /// How many notifications a drain of the removal watch reads at most (each one a datagram).
+    static let drainLimit = 100_000
 }
 #endif

@@ -79,6 +79,14 @@ public struct NeighbourMessage: Equatable, Sendable {
         return NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 
+    /// The device of a forwarding-database entry (family AF_BRIDGE) from its header alone, nil for
+    /// any other family or a payload too short: a watch on removals reads a busy host's many
+    /// neighbour notifications this far and no further.
+    public static func bridgeDevice(_ payload: ArraySlice<UInt8>) -> Int32? {
+        guard payload.count >= headerSize, payload[payload.startIndex] == bridgeFamily else { return nil }
+        return payload.readNative(Int32.self, at: payload.startIndex + 4)
+    }
+
     /// A dump request for the forwarding entries of the one device `index` (as `bridge fdb show dev
     /// DEVICE` lists them): the header is an ifinfomsg (16 bytes, family AF_BRIDGE, the device's
     /// index where ifinfomsg has it), which a socket without strict checking takes as a filter on

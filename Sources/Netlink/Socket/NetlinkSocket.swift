@@ -80,6 +80,8 @@ public final class NetlinkSocket: NetlinkTransport {
     /// rtnetlink multicast groups (RTNLGRP_*), from include/uapi/linux/rtnetlink.h.
     public enum Group {
         public static let link: UInt32 = 1
+        /// RTNLGRP_NEIGH: neighbour entries, and forwarding-database entries (AF_BRIDGE).
+        public static let neighbour: UInt32 = 3
         public static let ipv4Address: UInt32 = 5
         public static let ipv4Route: UInt32 = 7
         public static let ipv6Address: UInt32 = 9

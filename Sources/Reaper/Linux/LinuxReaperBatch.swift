@@ -218,7 +218,7 @@ extension LinuxReaper {
                 // made here and moved away.
                 var vias: VxlanForwarding.Vias
                 do {
-                    vias = try VxlanForwarding.vias(of: view.links.filter { $0.kind == "vxlan" && $0.linkNetnsID == nil }, client: client, settled: true)
+                    vias = try VxlanForwarding.vias(of: view.links.filter { $0.kind == "vxlan" && $0.linkNetnsID == nil }, client: client, namespaceFD: namespaceFD, settled: true)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the vxlan forwarding entries that may send through it: \(error); nothing deleted")
                     return results
