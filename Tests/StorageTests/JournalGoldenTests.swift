@@ -10,7 +10,8 @@ import TunwardenCore
 @Suite struct JournalGoldenTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
-    /// An intent record with every part of a device's prior state, and its result.
+    /// An intent record with every part of a device's prior state, and its result with a
+    /// checkpoint.
     static func records() -> [JournalRecord] {
         let moment = Date(timeIntervalSince1970: 1_764_720_000)
         var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "NOARP"], operstate: "DOWN",
@@ -23,8 +24,10 @@ import TunwardenCore
                                    prior: PriorState(device, routes: routes), recreate: RecreateCommands.commands(for: device, routes: routes, namespace: "blue"),
                                    fenceGroup: 16_777_300, fenceName: "tw0123456789abc",
                                    namespaceIdentity: "netns-cookie:4103@boot:8e1f3f2a-53c4-4c5e-9d2b-0f6a2d1e7c11")
-        let result = JournalRecord(time: moment.addingTimeInterval(1), run: "run-1", type: .result, netns: "blue", ifname: "kure_tun", ifindex: 7,
+        var result = JournalRecord(time: moment.addingTimeInterval(1), run: "run-1", type: .result, netns: "blue", ifname: "kure_tun", ifindex: 7,
                                    result: .failed, detail: "RTM_DELLINK: Operation not permitted (EPERM)")
+        // The last record of an append carries the checkpoint: runs whose intents no result answers.
+        result.openRuns = [OpenRun(run: "run-0", at: 0, ifindexes: [3, 4]), OpenRun(run: "run-1", at: 812)]
         return [intent, result]
     }
 
