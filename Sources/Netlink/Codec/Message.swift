@@ -19,6 +19,7 @@ public enum NetlinkType {
     public static let delRoute: UInt16 = 25
     public static let getRoute: UInt16 = 26
     public static let newNeighbour: UInt16 = 28
+    public static let delNeighbour: UInt16 = 29
     public static let getNeighbour: UInt16 = 30
     public static let newNSID: UInt16 = 88
     public static let getNSID: UInt16 = 90
@@ -36,6 +37,7 @@ public enum NetlinkType {
         case newRoute: return "RTM_NEWROUTE"
         case delRoute: return "RTM_DELROUTE"
         case newNeighbour: return "RTM_NEWNEIGH"
+        case delNeighbour: return "RTM_DELNEIGH"
         case getNeighbour: return "RTM_GETNEIGH"
         case getRoute: return "RTM_GETROUTE"
         case newNSID: return "RTM_NEWNSID"
