@@ -86,6 +86,10 @@ public final class LinuxWatchSource {
     public let inventory: LinuxInventory
     /// The socket notifications arrive on.
     public let events: NetlinkSocket
+    /// The devices vxlans of other namespaces send through, as the last snapshot found them (the
+    /// kernel announces their entries' changes in their own namespaces, not here): every holder
+    /// change handed out keeps them.
+    private var foreignVias: VxlanForwarding.Vias = [:]
     private var decoder = LinuxEventDecoder()
     private var datagram: [UInt8] = []
     /// The namespace's inode, which tells the holder scan which holders are here.
@@ -113,6 +117,7 @@ public final class LinuxWatchSource {
         let snapshot = try inventory.snapshot()
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
         decoder.objectsInUse = snapshot.routes.contains { $0.nexthopObject != nil }
+        foreignVias = snapshot.foreignVias
         return snapshot
     }
 
@@ -170,6 +175,8 @@ public final class LinuxWatchSource {
             // The counts kept are from an earlier look: which device a socket uses now is unknown.
             scan.socketsUnknown = "the namespace cannot be entered to list its sockets"
         }
+        // Other namespaces' vxlans are not read again here (see `foreignVias`).
+        scan.vxlanVias.merge(foreignVias, uniquingKeysWith: +)
         return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)
     }
 
