@@ -20,8 +20,33 @@ public enum VxlanForwarding {
     /// namespace), over `client` (an rtnetlink client in the namespace). Nothing is dumped where
     /// the kernel has no vxlan driver or the namespace no vxlan. Throws when a list cannot be had.
     public static func found(client: RtnetlinkClient) throws -> Vias {
+        try entries(client: client).vias
+    }
+
+    /// The same, with the entries that send through a device (see `Entries`).
+    public static func entries(client: RtnetlinkClient) throws -> Entries {
         let vxlans = try ForeignStacking.linksOf("vxlan", client: client).filter { $0.linkNetnsID == nil }
-        return try vias(of: vxlans, client: client)
+        return try entries(of: vxlans, client: client)
+    }
+
+    /// One forwarding entry of a vxlan: the vxlan's ifindex and the entry's hardware address, which
+    /// together name it (its remotes, each with or without a device, are its contents).
+    public struct Key: Hashable, Sendable {
+        public var vxlan: Int32
+        public var address: [UInt8]
+
+        public init(vxlan: Int32, address: [UInt8]) {
+            self.vxlan = vxlan
+            self.address = address
+        }
+    }
+
+    /// What a read of forwarding entries found: the devices they send through, and which entries
+    /// send through one, by which a watcher tells the notification of a change that may have
+    /// taken a device away (a replaced entry announced without one) from one that cannot.
+    public struct Entries: Sendable {
+        public var vias: Vias = [:]
+        public var sending: Set<Key> = []
     }
 
     /// The same for the namespace behind `namespaceFD` (nil: this process's own), on a socket of
@@ -39,26 +64,34 @@ public enum VxlanForwarding {
     /// through, each vxlan named by `label` (its name, by default). A vxlan gone since it was
     /// listed has no entries.
     public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, label: (String) -> String = { $0 }) throws -> Vias {
-        var vias: Vias = [:]
+        try entries(of: vxlans, client: client, label: label).vias
+    }
+
+    /// The same, with the entries that send through a device.
+    public static func entries(of vxlans: [LinkMessage], client: RtnetlinkClient, label: (String) -> String = { $0 }) throws -> Entries {
+        var found = Entries()
         for vxlan in vxlans {
             let name = label(vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)")
             var through = Set<Int32>()
+            var sending = Set<Key>()
             do {
                 try client.dumpEach(operation: "RTM_GETNEIGH (fdb of \(name))",
                                     request: { NeighbourMessage.forwardingDumpRequest(device: vxlan.index, sequence: $0) },
-                                    restart: { through = [] }) { message in
+                                    restart: { (through, sending) = ([], []) }) { message in
                     guard message.header.type == NetlinkType.newNeighbour else { return }
                     let entry = try NeighbourMessage.decode(message.payload)
                     // Entries of other devices, should a kernel not filter the dump.
                     guard entry.family == NeighbourMessage.bridgeFamily, entry.index == vxlan.index, let via = entry.viaIndex, via > 0 else { return }
                     through.insert(via)
+                    sending.insert(Key(vxlan: vxlan.index, address: entry.linkLayerAddress ?? []))
                 }
             } catch NetlinkError.kernel(_, ENODEV, _) {
                 continue
             }
-            for index in through.sorted() { vias[Int(index), default: []].append(name) }
+            for index in through.sorted() { found.vias[Int(index), default: []].append(name) }
+            found.sending.formUnion(sending)
         }
-        return vias
+        return found
     }
 }
 #endif
