@@ -153,6 +153,19 @@ int tw_proc_events_filter(int fd, const int *tgids, int count) {
     return every ? 1 : 0;
 }
 
+int tw_netlink_keep_family(int fd, unsigned char family) {
+    /* The family is the first byte after the message header (ndm_family, ifi_family, rtm_family);
+       a byte needs no thought of byte order. A message too short to have one is dropped. */
+    struct sock_filter program[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, family, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    struct sock_fprog filter = { .len = sizeof program / sizeof program[0], .filter = program };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &filter, sizeof filter) == 0 ? 0 : -errno;
+}
+
 int tw_proc_events_read(int fd, int *tgids, int max) {
     char buffer[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
     ssize_t length;

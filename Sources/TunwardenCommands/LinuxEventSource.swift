@@ -15,8 +15,9 @@ import TunwardenCore
 /// The Linux watch source: rtnetlink notifications applied as they come, holder exits from the
 /// kernel's proc connector (a down device losing its last holder raises no rtnetlink event), and
 /// looks at down or orphaned tun/tap devices' links (nor does a process attaching to a down
-/// device), asked for when a tun node is opened or closed (inotify) and taken periodically besides.
-/// Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)` at
+/// device), asked for when a tun node is opened or closed (inotify) and taken periodically besides;
+/// vxlan forwarding entries read again when neighbour notifications announce a change to one
+/// that may send through a device (see `ForwardingEvents`). Where the proc connector is unavailable, the known holders are checked by `kill(pid, 0)` at
 /// each look instead, and the devices of those gone read again.
 final class LinuxEventSource: WatchSource {
     /// Why the named namespace watched is gone (see `WatchSource.gone`): found deleted by a
@@ -35,6 +36,8 @@ final class LinuxEventSource: WatchSource {
     private var lastCounters: [Int: TrafficCounters] = [:]
     private var holderScanWanted = false
     private var peerLookWanted = false
+    /// Whether neighbour notifications said vxlan forwarding entries may have changed.
+    private var forwardingWanted = false
     private var linksToReread = Set<Int>()
     /// Veths announced untied (their link 0), waiting to be read again, by index: what was
     /// announced of each (see `read(ready:)`).
@@ -61,6 +64,9 @@ final class LinuxEventSource: WatchSource {
             Terminal.log("watch: tun device opens cannot be watched (\(error)); attaching to a down device is noticed by the periodic look only")
         }
         noteNodeProblem()
+        if !kernel.neighboursFiltered {
+            Terminal.log("watch: the kernel does not filter neighbour events; every ARP and NDP change wakes the watcher, which passes over it")
+        }
     }
 
     /// Logs a tun node that could not be watched: opens of it are then noticed by the periodic look only.
@@ -81,7 +87,7 @@ final class LinuxEventSource: WatchSource {
         exitsFiltered = result == 0 ? Set(pids) : nil
     }
 
-    var descriptors: [Int32] { [kernel.events.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
+    var descriptors: [Int32] { [kernel.events.descriptor, kernel.neighbours.descriptor] + (processEvents >= 0 ? [processEvents] : []) }
 
     /// Opens and closes of tun nodes matter only while there are devices to look at: the rest of
     /// the time they stay queued in the kernel, and other processes opening the node never wake
@@ -89,7 +95,7 @@ final class LinuxEventSource: WatchSource {
     var lookDescriptors: [Int32] { nodeEvents.map { [$0.descriptor] } ?? [] }
 
     func snapshot() throws -> Snapshot {
-        (holderScanWanted, peerLookWanted, linksToReread, untiedVeths) = (false, false, [], [:])
+        (holderScanWanted, peerLookWanted, forwardingWanted, linksToReread, untiedVeths) = (false, false, false, [], [:])
         let snapshot = try kernel.snapshot()
         lastCounters = Self.counters(snapshot.interfaces)
         return snapshot
@@ -146,6 +152,12 @@ final class LinuxEventSource: WatchSource {
                 news.append(.resync(reason))
             }
         }
+        // A change to vxlan forwarding entries (`bridge fdb add … via tap0`): they are read again
+        // once the burst is over, however many changes it brings.
+        if ready.contains(kernel.neighbours.descriptor), kernel.forwardingNews() {
+            forwardingWanted = true
+            news.append(.pending)
+        }
         var holderExited = false
         if processEvents >= 0, ready.contains(processEvents) {
             var more = true
@@ -180,7 +192,7 @@ final class LinuxEventSource: WatchSource {
 
     /// The looks asked for since the last judgement, taken once for a whole burst of events.
     func settle() -> [WatchNews] {
-        defer { (holderScanWanted, peerLookWanted, linksToReread, untiedVeths) = (false, false, [], [:]) }
+        defer { (holderScanWanted, peerLookWanted, forwardingWanted, linksToReread, untiedVeths) = (false, false, false, [], [:]) }
         var changes: [FactChange] = []
         if !linksToReread.isEmpty {
             do { changes += try kernel.links(linksToReread.sorted()) } catch { return [.resync("links could not be read again (\(error))")] }
@@ -189,6 +201,11 @@ final class LinuxEventSource: WatchSource {
             do { changes += try kernel.peerChanges() } catch { return [.resync("peer namespaces could not be read (\(error))")] }
         } else if holderScanWanted {
             changes.append(kernel.holderChange())
+        }
+        // After a holder look, whose scan it keeps: the entries are read with which of them send
+        // through a device, which tells what later notifications mean.
+        if forwardingWanted {
+            do { changes.append(try kernel.forwardingChange()) } catch { return [.resync("vxlan forwarding entries could not be read (\(error))")] }
         }
         return [.changes(changes)]
     }

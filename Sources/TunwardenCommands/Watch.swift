@@ -41,6 +41,12 @@ public struct Watch: ParsableCommand {
         covers (further apart, up to a minute, where that would take more than 0.1% of a core), and \
         at each traffic sample, which reads every link anyway.
 
+        It also follows vxlan forwarding entries that send through a device ('bridge fdb add ... via \
+        tap0', which make the tap suspect): a neighbour event that adds, deletes or replaces one makes \
+        it read the namespace's entries again after the burst. ARP and NDP events are dropped by the \
+        kernel before they reach it, so neighbour churn costs nothing. The entries of vxlans in other \
+        namespaces are taken at each full inventory.
+
         Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
         rewritten after a judgement (at most once a second when the status or the number of orphans \
         changed, otherwise at most every 5 seconds), and every --stats-interval even when \
@@ -197,7 +203,7 @@ public struct Watch: ParsableCommand {
         }
         let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
         let watched = runtime.namespace.map { "namespace \(InterfaceName.text(Array($0.utf8)))" } ?? "this namespace"
-        loop.run(watching: "\(watched) for link, address and route events\(reaping)")
+        loop.run(watching: "\(watched) for link, address, route and forwarding-entry events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {
             // Its sockets would keep the deleted namespace, and the devices in it, alive.

@@ -305,6 +305,9 @@ public struct Snapshot: Sendable, Equatable {
     /// `NAME (namespace LABEL)` (Linux: a macvlan moved into a container's namespace). The kernel
     /// deletes them with their lower. Not in the JSON schema.
     public var foreignUppers: [Int: [String]] = [:]
+    /// Those of `holders.vxlanVias` that vxlans of other namespaces send through (Linux), kept
+    /// apart for a watcher, which reads the namespace's own again without them. Not in the JSON schema.
+    public var foreignVias: [Int: [String]] = [:]
     /// Names of other network namespaces (`ip netns` names) by the kernel's `net:[INODE]`, for
     /// holders found in them; only those a finding may name. Not in the JSON schema.
     public var namespaceNames: [String: String] = [:]

@@ -59,6 +59,12 @@ int tw_proc_events_read(int fd, int *tgids, int max);
 /// for the first time is still alive once this returns.
 int tw_proc_events_filter(int fd, const int *tgids, int count);
 
+/// Has the kernel drop, before they are queued, the messages reaching the netlink socket `fd`
+/// whose family (the first byte after the message header: an rtnetlink ndmsg's, ifinfomsg's or
+/// rtmsg's) is not `family` (a socket filter), so that they never wake its reader nor fill its
+/// receive buffer. Returns 0, or -errno with no filter attached.
+int tw_netlink_keep_family(int fd, unsigned char family);
+
 /// Catches SIGTERM, SIGINT and SIGHUP while a reap acts, so that it can finish or roll back the
 /// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
 /// last signal caught (0 for none); `tw_restore_reap_signals` puts back the previous handlers.

@@ -17,6 +17,10 @@ public struct LinuxEventDecoder {
     /// Whether routes of the namespace use nexthop objects: then a change to an object may
     /// change where they go, which only a fresh inventory tells.
     public var objectsInUse = false
+    /// The namespace's vxlans whose forwarding entries send through its devices, as last read:
+    /// one moved to another namespace takes them there, where no notification here tells of them
+    /// and only a fresh inventory (which looks in the other namespaces) sees them.
+    public var vxlansSending = Set<Int32>()
 
     public init() {}
 
@@ -48,7 +52,12 @@ public struct LinuxEventDecoder {
             if objectsInUse, message.header.type == NetlinkType.delLink || link.flags & (LinkMessage.up | LinkMessage.lowerUp) != LinkMessage.up | LinkMessage.lowerUp {
                 throw NeedsFreshLook(description: "a device went down, lost its carrier or went away while routes use nexthop objects, which the kernel then drops unannounced")
             }
-            if message.header.type == NetlinkType.delLink { return .linkRemoved(index: Int(link.index)) }
+            if message.header.type == NetlinkType.delLink {
+                if link.newNetnsID != nil, vxlansSending.contains(link.index) {
+                    throw NeedsFreshLook(description: "vxlan \(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)") moved to another namespace, taking forwarding entries that send through devices here")
+                }
+                return .linkRemoved(index: Int(link.index))
+            }
             return LinuxInventory.interface(link, flagNames: &flagNames).map { .link($0) }
         case NetlinkType.newAddress, NetlinkType.delAddress:
             let decoded = try AddressMessage.decode(message.payload)
@@ -77,16 +86,32 @@ public struct LinuxEventDecoder {
 /// What a Linux watcher reads the kernel through: one full snapshot at start (and after lost
 /// events), rtnetlink notifications as fact changes in between, and the looks the kernel
 /// announces nothing for (a holder scan, the links of orphan candidates, what the namespaces of
-/// new veth peers hold).
+/// new veth peers hold); neighbour notifications say when vxlan forwarding entries are to be
+/// read again (see `ForwardingEvents`).
 ///
-/// The event socket subscribes before the first snapshot is taken, so nothing that happens
+/// The event sockets subscribe before the first snapshot is taken, so nothing that happens
 /// while it is taken is missed: events from before it only repeat what it shows, and applying
 /// them in order ends in the same facts.
 public final class LinuxWatchSource {
     public let inventory: LinuxInventory
     /// The socket notifications arrive on.
     public let events: NetlinkSocket
-    private var decoder = LinuxEventDecoder()
+    /// The socket neighbour notifications arrive on (see `LinuxInventory.forwardingEventSocket`).
+    public let neighbours: NetlinkSocket
+    /// Whether the kernel drops the ARP and NDP notifications before they reach `neighbours`.
+    public let neighboursFiltered: Bool
+    /// The buffer neighbour notifications are received into, kept from one to the next.
+    var neighbourDatagram: [UInt8] = []
+    /// Which neighbour notifications call for reading the forwarding entries again.
+    var forwarding = ForwardingEvents()
+    /// The devices vxlans of other namespaces send through, as the last snapshot found them (the
+    /// kernel announces their entries' changes in their own namespaces, not here): every holder
+    /// change handed out keeps them.
+    var foreignVias: VxlanForwarding.Vias = [:]
+    /// The last holder scan handed out (the snapshot's or a look's), with its namespace names: a
+    /// change to vxlan forwarding entries alone is handed out as this scan with the new vias.
+    var lastScan: (scan: HolderScan, names: [String: String])?
+    var decoder = LinuxEventDecoder()
     private var datagram: [UInt8] = []
     /// The namespace's inode, which tells the holder scan which holders are here.
     private let namespaceInode: UInt64
@@ -98,11 +123,12 @@ public final class LinuxWatchSource {
     private var requestClient: RtnetlinkClient?
     /// What uses devices without a tun descriptor (sockets, redirects, forwards), as the last
     /// holder look could read it (see `holderLook`); its holders are not kept.
-    private var lastUses = HolderScan(complete: true, attachments: [], processesScanned: 0)
+    var lastUses = HolderScan(complete: true, attachments: [], processesScanned: 0)
 
     public init(inventory: LinuxInventory, receiveBuffer: Int32) throws {
         self.inventory = inventory
         events = try inventory.eventSocket(receiveBuffer: receiveBuffer)
+        (neighbours, neighboursFiltered) = try inventory.forwardingEventSocket()
         let namespace = try inventory.openNamespace()
         if let fd = namespace.fd { close(fd) }
         namespaceInode = namespace.inode
@@ -113,6 +139,10 @@ public final class LinuxWatchSource {
         let snapshot = try inventory.snapshot()
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
         decoder.objectsInUse = snapshot.routes.contains { $0.nexthopObject != nil }
+        (lastScan, foreignVias) = ((snapshot.holders, snapshot.namespaceNames), snapshot.foreignVias)
+        // Which entries send through a device, which the snapshot does not say (its vias are by
+        // device): a change announced after the snapshot is read again anyway.
+        if let read = try? readForwarding() { noteSending(read) } else { dropClient() }
         return snapshot
     }
 
@@ -170,7 +200,11 @@ public final class LinuxWatchSource {
             // The counts kept are from an earlier look: which device a socket uses now is unknown.
             scan.socketsUnknown = "the namespace cannot be entered to list its sockets"
         }
-        return (.holders(scan, namespaceNames: inventory.namespaceNames(for: scan)), census, scan)
+        // Other namespaces' vxlans are not read again here (see `foreignVias`).
+        scan.vxlanVias.merge(foreignVias, uniquingKeysWith: +)
+        let names = inventory.namespaceNames(for: scan)
+        lastScan = (scan, names)
+        return (.holders(scan, namespaceNames: names), census, scan)
     }
 
     /// A fresh holder scan and what it tells of the namespaces veth peers live in.
@@ -266,12 +300,23 @@ public final class LinuxWatchSource {
     }
 
     /// The kept request socket's client, made in the namespace when there is none.
-    private func client() throws -> RtnetlinkClient {
+    func client() throws -> RtnetlinkClient {
         if let requestClient { return requestClient }
         let made = RtnetlinkClient(transport: try inventory.socketInNamespace().socket)
         requestClient = made
         return made
     }
+
+    /// The namespace's own vxlans' forwarding entries, over the kept request socket, removals
+    /// watched from a socket of the namespace's own (see `VxlanForwarding.entries`).
+    func readForwarding() throws -> VxlanForwarding.Entries {
+        let namespace = try inventory.openNamespace()
+        defer { if let fd = namespace.fd { close(fd) } }
+        return try VxlanForwarding.entries(client: try client(), namespaceFD: namespace.fd)
+    }
+
+    /// Drops the kept request socket after a conversation cut short: the next request starts on a fresh one.
+    func dropClient() { requestClient = nil }
 
     /// Where the interface with this index is in `known` (in index order), by binary search.
     static func position(of index: Int, in known: [NetworkInterface]) -> Int? {

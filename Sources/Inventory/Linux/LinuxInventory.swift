@@ -111,7 +111,7 @@ public struct LinuxInventory: InventoryBackend {
                                                confirmingAbsence: false)
             scan.vxlanVias.merge(foreign.vias, uniquingKeysWith: +)
             side.holders = (scan, census)
-            side.foreign = foreign.uppers
+            side.foreign = foreign
             group.leave()
         }
         let client = sideSocket.client
@@ -155,7 +155,8 @@ public struct LinuxInventory: InventoryBackend {
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
             frame.namespaceNames = namespaceNames(for: sideResult.holders)
-            frame.foreignUppers = sideResult.foreignUppers
+            frame.foreignUppers = sideResult.foreign.uppers
+            frame.foreignVias = sideResult.foreign.vias
             stream = StreamedSnapshot(frame, judging: judging)
             for interface in waiting { take(interface) }
             waiting = []
@@ -352,7 +353,7 @@ private struct SideResult {
     var nexthops: [UInt32: [NextHop]]
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
-    var foreignUppers: [Int: [String]]
+    var foreign: ForeignStacking.Found
 }
 
 /// The second socket and its client, used by the address and route dumps alone until their
@@ -370,7 +371,7 @@ private final class SideSocket: @unchecked Sendable {
 /// DispatchGroup wait (which orders the writes before the reads).
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
-    var foreign: [Int: [String]] = [:]
+    var foreign = ForeignStacking.Found()
     var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]]), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
@@ -379,7 +380,7 @@ private final class SideResults: @unchecked Sendable {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
             return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, holders: holders, census: census,
-                              foreignUppers: foreign)
+                              foreign: foreign)
         }
     }
 }

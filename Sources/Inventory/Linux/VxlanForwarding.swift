@@ -21,8 +21,33 @@ public enum VxlanForwarding {
     /// for this process's own). Nothing is dumped where the kernel has no vxlan driver or the
     /// namespace no vxlan. Throws when a list cannot be had.
     public static func found(client: RtnetlinkClient, namespaceFD: Int32?) throws -> Vias {
+        try entries(client: client, namespaceFD: namespaceFD).vias
+    }
+
+    /// The same, with the entries that send through a device (see `Entries`).
+    public static func entries(client: RtnetlinkClient, namespaceFD: Int32?) throws -> Entries {
         let vxlans = try ForeignStacking.linksOf("vxlan", client: client).filter { $0.linkNetnsID == nil }
-        return try vias(of: vxlans, client: client, namespaceFD: namespaceFD)
+        return try entries(of: vxlans, client: client, namespaceFD: namespaceFD)
+    }
+
+    /// One forwarding entry of a vxlan: the vxlan's ifindex and the entry's hardware address, which
+    /// together name it (its remotes, each with or without a device, are its contents).
+    public struct Key: Hashable, Sendable {
+        public var vxlan: Int32
+        public var address: [UInt8]
+
+        public init(vxlan: Int32, address: [UInt8]) {
+            self.vxlan = vxlan
+            self.address = address
+        }
+    }
+
+    /// What a read of forwarding entries found: the devices they send through, and which entries
+    /// send through one, by which a watcher tells the notification of a change that may have
+    /// taken a device away (a replaced entry announced without one) from one that cannot.
+    public struct Entries: Sendable {
+        public var vias: Vias = [:]
+        public var sending: Set<Key> = []
     }
 
     /// The same for the namespace behind `namespaceFD` (nil: this process's own), on a socket of
@@ -51,12 +76,19 @@ public enum VxlanForwarding {
     /// (the reaper acts on no such view); otherwise what was seen is taken.
     public static func vias(of vxlans: [LinkMessage], client: RtnetlinkClient, namespaceFD: Int32?, settled: Bool = false,
                             label: (String) -> String = { $0 }) throws -> Vias {
-        guard !vxlans.isEmpty else { return [:] }
+        try entries(of: vxlans, client: client, namespaceFD: namespaceFD, settled: settled, label: label).vias
+    }
+
+    /// The same, with the entries that send through a device.
+    public static func entries(of vxlans: [LinkMessage], client: RtnetlinkClient, namespaceFD: Int32?, settled: Bool = false,
+                               label: (String) -> String = { $0 }) throws -> Entries {
+        guard !vxlans.isEmpty else { return Entries() }
         var removals = RemovalWatch(namespaceFD: namespaceFD)
-        var vias: Vias = [:]
+        var found = Entries()
         for vxlan in vxlans {
             let name = label(vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)")
             var through = Set<Int32>()
+            var sending = Set<Key>()
             var previous: Set<Entry>?
             var whole = false
             do {
@@ -72,7 +104,10 @@ public enum VxlanForwarding {
                         guard entry.family == NeighbourMessage.bridgeFamily, entry.index == vxlan.index else { return }
                         entries.insert(Entry(linkLayerAddress: entry.linkLayerAddress, destination: entry.destination, via: entry.viaIndex))
                         // Taken from every reading: an entry listed was there.
-                        if let via = entry.viaIndex, via > 0 { through.insert(via) }
+                        if let via = entry.viaIndex, via > 0 {
+                            through.insert(via)
+                            sending.insert(Key(vxlan: vxlan.index, address: entry.linkLayerAddress ?? []))
+                        }
                     }
                     let undisturbed = removals.drain().map { !$0.contains(vxlan.index) }
                     if entries.count < onePieceEntries || undisturbed ?? (entries == previous) {
@@ -85,9 +120,10 @@ public enum VxlanForwarding {
                 continue
             }
             if settled, !whole { throw Unsettled(vxlan: name) }
-            for index in through.sorted() { vias[Int(index), default: []].append(name) }
+            for index in through.sorted() { found.vias[Int(index), default: []].append(name) }
+            found.sending.formUnion(sending)
         }
-        return vias
+        return found
     }
 
     /// A watch on the removal of forwarding entries in one namespace: a netlink socket that

@@ -80,7 +80,8 @@ public final class NetlinkSocket: NetlinkTransport {
     /// rtnetlink multicast groups (RTNLGRP_*), from include/uapi/linux/rtnetlink.h.
     public enum Group {
         public static let link: UInt32 = 1
-        /// RTNLGRP_NEIGH: neighbour entries, and forwarding-database entries (AF_BRIDGE).
+        /// RTNLGRP_NEIGH: neighbour entries (ARP and NDP, AF_INET and AF_INET6) and forwarding
+        /// database entries (AF_BRIDGE), every change of each.
         public static let neighbour: UInt32 = 3
         public static let ipv4Address: UInt32 = 5
         public static let ipv4Route: UInt32 = 7
@@ -99,6 +100,15 @@ public final class NetlinkSocket: NetlinkTransport {
                 throw NetlinkError.system(call: "setsockopt(NETLINK_ADD_MEMBERSHIP \(group))", errno: errno)
             }
         }
+    }
+
+    /// Has the kernel drop every message of another family than `family` (the first byte of an
+    /// rtnetlink message's payload) before it reaches this socket: a subscriber to a group whose
+    /// busiest families it ignores (ARP and NDP in the neighbour group) is then neither woken nor
+    /// filled by them. Throws when the kernel refuses the filter; every message then arrives.
+    public func keepOnly(family: UInt8) throws {
+        let result = tw_netlink_keep_family(fd, family)
+        if result < 0 { throw NetlinkError.system(call: "setsockopt(SO_ATTACH_FILTER)", errno: -result) }
     }
 
     /// Sets the kernel's receive buffer for this socket (a small one makes event loss, and so
