@@ -293,25 +293,38 @@ public struct Journal: Sendable {
         }
     }
 
-    /// Checks the last line that has a line end and whatever follows it, reading the file
-    /// backwards from its end only as far as the start of that line.
-    func checkTail() throws -> [TornRecord] {
-        // Non-blocking: a FIFO put where the journal should be must be refused, not waited on.
+    /// The journal opened for reading, and its size; nil when there is none yet (where its
+    /// directory cannot be, `checkWritable` says why). Opened without waiting: a FIFO put where
+    /// the journal should be is refused, as is anything but a regular file. The caller closes it.
+    func openForReading() throws -> (fd: Int32, size: Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
-            // No journal yet; where its directory cannot be, `checkWritable` says why.
-            if errno == ENOENT || errno == ENOTDIR { return [] }
+            if errno == ENOENT || errno == ENOTDIR { return nil }
             throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))",
                                advice: "Check its permissions (tunwarden normally runs as root).")
         }
-        defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else {
-            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))", advice: "Check the file.")
+            let problem = String(cString: strerror(errno))
+            close(fd)
+            throw StorageError(path: path, problem: "cannot be read (\(problem))", advice: "Check the file.")
         }
-        try Self.requireRegularFile(fd, path: path)
+        do {
+            try Self.requireRegularFile(fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return (fd, Int(status.st_size))
+    }
+
+    /// Checks the last line that has a line end and whatever follows it, reading the file
+    /// backwards from its end only as far as the start of that line.
+    func checkTail() throws -> [TornRecord] {
+        guard let (fd, size) = try openForReading() else { return [] }
+        defer { close(fd) }
         // `tail` holds the file from offset `start` to its end.
-        var start = Int(status.st_size)
+        var start = size
         var tail: [UInt8] = []
         while start > 0 {
             let step = min(start, max(Self.tailStep, tail.count))

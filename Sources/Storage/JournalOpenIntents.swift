@@ -97,18 +97,8 @@ extension Journal {
     /// (the journal was cut or rewritten since) is not trusted, and the whole journal is read.
     /// Lines that do not parse (a record cut short) are left out. Empty when there is no journal.
     public func openIntents() throws -> OpenIntents {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return .none }
-            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))",
-                               advice: "Check its permissions (tunwarden normally runs as root).")
-        }
+        guard let (fd, size) = try openForReading() else { return .none }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))", advice: "Check the file.")
-        }
-        let size = Int(info.st_size)
         if let found = try look(fd, size: size, trustingCheckpoints: true) { return found }
         return try look(fd, size: size, trustingCheckpoints: false)!
     }
