@@ -170,6 +170,25 @@ import Testing
         #expect(try CaptureTuntaposxTests.verdict(CapturePasteTests.assess(before)).state == .orphaned)
     }
 
+    /// `closed` and the routes read together, then a change (`open -a Tunnelblick`, `sleep`, the
+    /// app started by its path), then an lsof that shows a process with `/dev/tun0` open: the
+    /// newest word on the device is that it is open, and the routes read before are the ones
+    /// the reconnected VPN adds again. Nothing is planned away, whatever the lsof's shape.
+    @Test(arguments: [
+        ("% open -a Tunnelblick\n% sleep 20\n", "% sudo lsof -nP | grep -E \"tun0|utun\"\nPassword:\n"),
+        ("% sleep 600\n", "% sudo lsof -nP\nCOMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n"),
+        ("% sudo openvpn --config ~/work.ovpn --daemon\n", "% sudo lsof /dev/tun0\nCOMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n"),
+    ])
+    func anLsofRowOfALaterMomentWithTheDeviceOpenContradictsClosed(between: String, lsof: String) throws {
+        let later = between + lsof + "openvpn-2   412 root    5u    CHR   33,0  0t2240   637 /dev/tun0\n"
+        let assessment = CapturePasteTests.assess(CaptureTuntaposxTests.openVPN(status: "closed", more: later))
+        let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+        #expect(tun0.state != .orphaned, "\(between): \(tun0.state) \(tun0.reason)")
+        #expect(tun0.reason.contains("with /dev/tun0 open"), "\(between): \(tun0.reason)")
+        #expect(!assessment.findings.contains { $0.severity == .critical || $0.reapable }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
+    }
+
     /// A tap's device row is read as a tun's is.
     @Test func anLsofRowOfATapDeviceIsReadToo() throws {
         let text = CaptureTuntaposxTests.openVPN(status: "closed").replacingOccurrences(of: "tun0", with: "tap0")
