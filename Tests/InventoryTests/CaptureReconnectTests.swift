@@ -121,6 +121,14 @@ import Testing
         "MacBook-Pro:~ bob$ osascript -e 'tell application \"Tunnelblick\" to connect \"work\"'\ntrue\n",
         "MacBook-Pro:~ bob$ sleep 20\n",
         "MacBook-Pro:~ bob$ sudo openvpn --config ~/work.ovpn --daemon\n",
+        // An app started by its path, capitals, blanks and all: an unknown command, which may
+        // have opened the device again.
+        "MacBook-Pro:~ bob$ /Applications/Tunnelblick.app/Contents/MacOS/Tunnelblick &\n[1] 4242\n",
+        "MacBook-Pro:~ bob$ /Applications/Tunnelblick.app/Contents/MacOS/Tunnelblick\n",
+        "MacBook-Pro:~ bob$ \"/Library/Application Support/Tunnelblick/Shared/openvpnstart\" start work.tblk 0\n",
+        "MacBook-Pro:~ bob$ /Library/Application\\ Support/Tunnelblick/Shared/openvpnstart start work.tblk 0\n",
+        "MacBook-Pro:~ bob$ ~/Downloads/OpenVPN-Reconnect\n",
+        "MacBook-Pro:~ bob$ OpenVPNConnect --connect work\n",
     ])
     func aClosedStatusSaysNothingOfRoutesReadAfterAChange(between: String) throws {
         let text = try CaptureProofTests.fixture("tunnelblick-closed-then-reconnect.txt")

@@ -39,10 +39,22 @@ extension ShellCommand {
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one (`clear;`
             // is `clear` and the next command).
-            let bare = base.count > 1 && base.hasSuffix(";") ? String(base.dropLast()) : base
-            guard prompted, anyCommand, isCommandWord(bare) else { return nil }
-            var command = ShellCommand(tool: .other, name: bare == base ? name : String(name.dropLast()), privileged: privileged, words: start..<(position + 1))
-            if bare != base { command.gluedSeparator = ";" }
+            guard prompted, anyCommand else { return nil }
+            // A path with blanks in it (`"/Library/Application Support/…/openvpnstart"`,
+            // `/Applications/My\ VPN.app/…`) is one word to the shell.
+            var last = position
+            var joined = String(text[position])
+            while Self.shellWord(joined) == nil || joined.hasSuffix("\\"), onLine(last + 1), last - position < 8 {
+                last += 1
+                joined += " " + text[last]
+            }
+            let full = last == position ? name : commandName(joined)
+            let fullBase = (full as NSString).lastPathComponent
+            let bare = fullBase.count > 1 && fullBase.hasSuffix(";") ? String(fullBase.dropLast()) : fullBase
+            guard isCommandWord(bare) || isRunnableWord(full) else { return nil }
+            position = last
+            var command = ShellCommand(tool: .other, name: bare == fullBase ? full : String(full.dropLast()), privileged: privileged, words: start..<(position + 1))
+            if bare != fullBase { command.gluedSeparator = ";" }
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
             // (A prompt ends them too: a paste that lost its line breaks holds the next command;
