@@ -112,6 +112,25 @@ import Testing
         #expect(ReapPlan.describe(one, now: Date(), conditional: true).hasSuffix("until nesession[9120] closes it"))
     }
 
+    /// The hoard judged from `ifconfig -a` and lsof of one moment, then a change, then
+    /// `netstat -rn`: the link-local routes read are those of whatever tunnels have the units
+    /// now (a tunnel still connecting has only those), so none is planned away, and the finding
+    /// says why. With nothing between, the routes are the listing's and are planned.
+    @Test(arguments: ["jane@MacBook-Pro ~ % sudo killall -9 nesessionmanager\n", "jane@MacBook-Pro ~ % sleep 600\n",
+                      "jane@MacBook-Pro ~ % /Applications/WireGuard.app/Contents/MacOS/WireGuard &\n",
+                      "jane@MacBook-Pro ~ % sudo launchctl kickstart -k system/com.apple.nesessionmanager\n"])
+    func routesReadAfterAChangeAreNoIdleUnitsRoutes(between: String) throws {
+        let text = try CaptureProofTests.fixture("nesession-routes-after-killall.txt")
+        let change = "jane@MacBook-Pro ~ % sudo killall -9 nesessionmanager\n"
+        #expect(text.contains(change))
+        let assessment = CapturePasteTests.assess(text.replacingOccurrences(of: change, with: between))
+        #expect(CaptureHoardTests.reapCommands(text.replacingOccurrences(of: change, with: between)).isEmpty, "\(between)")
+        let hoard = assessment.findings.first { $0.id == FindingID.utunHoard }
+        #expect(hoard?.reapable != true && hoard?.evidence.contains("at another moment than its listing") == true, "\(between): \(hoard?.evidence ?? "no hoard")")
+        let control = text.replacingOccurrences(of: change, with: "jane@MacBook-Pro ~ % echo done\ndone\n")
+        #expect(!CaptureHoardTests.reapCommands(control).isEmpty)
+    }
+
     // MARK: tuntaposx
 
     /// Tunnelblick's tun0 shown `closed` before a reconnect, the routes read after it: they are
