@@ -320,6 +320,11 @@ public struct Snapshot: Sendable, Equatable {
     public var routeFilter: TextFilter?
     /// For a capture: the address families whose route tables it lists; nil for every family.
     public var routeFamilies: Set<AddressFamily>?
+    /// For a capture: interfaces some of whose routes were read at another moment than the
+    /// interface was listed, with a command between them that may have changed the tables
+    /// (`sudo killall -9 nesessionmanager`, `sleep 600`), each with why. Those routes may be
+    /// another tunnel's, which took the unit since. Not in the JSON schema.
+    public var routesOfOtherMoment: [String: String] = [:]
     /// What reading a capture left aside because it is not tool output (prompts, banners, prose,
     /// other commands), each naming its file and lines: shown with --verbose.
     public var readingNotes: [String] = []

@@ -88,6 +88,19 @@ import Testing
         #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(between)")
     }
 
+    /// A command typed by its path or with capitals is a command the reader does not know, which
+    /// may change the tables: the listings before and after it are of two moments. Prose after
+    /// a prompt (`Password:`) is none.
+    @Test(arguments: ["user@mbp ~ % /Applications/WireGuard.app/Contents/MacOS/WireGuard &\n", "user@mbp ~ % OpenVPNConnect\n",
+                      "user@mbp ~ % \"/Applications/Cisco/Cisco AnyConnect Secure Mobility Client.app/Contents/MacOS/Cisco AnyConnect Secure Mobility Client\"\n",
+                      "user@mbp ~ % ~/bin/Reconnect-VPN.sh\n", "user@mbp ~ % sudo /Library/PrivilegedHelperTools/com.nordvpn.macos.helper\n"])
+    func aCommandByItsPathOrWithCapitalsStartsAnotherMoment(between: String) {
+        let assessment = CapturePasteTests.assess(CaptureMomentTests.ifconfig + between + CaptureMomentTests.netstat)
+        #expect(!assessment.findings.contains { $0.severity == .critical }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.state == .unknown, "\(between)")
+        #expect(!ShellCommand.isRunnableWord("Password:") && !ShellCommand.isRunnableWord("done.") && ShellCommand.isRunnableWord("Tunnelblick"))
+    }
+
     /// What the shell makes of a word: quotes taken away, a backslash dropped before what it
     /// escapes; a quote left open leaves no word of its own.
     @Test func theShellWordOfAWord() {

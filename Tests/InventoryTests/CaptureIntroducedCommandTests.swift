@@ -90,6 +90,15 @@ import Testing
         #expect(CapturePasteTests.assess(text).status == .critical, "\(intro): \(CapturePasteTests.assess(text).findings.map(\.evidence))")
     }
 
+    /// A cut note on the line that introduces the block, with the command in a code span or in
+    /// plain prose: the issue writer says there that the output was cut.
+    @Test(arguments: ["Output of `ifconfig -a` (output trimmed):\n\n", "`ifconfig -a` (first 57 lines):\n\n", "Relevant part of `ifconfig -a`:\n\n",
+                      "`ifconfig -a` (rest omitted):\n\n", "`ifconfig -a` (...)\n\n", "Excerpt of `ifconfig -a`:\n\n", "`ifconfig -a` (snip)\n\n",
+                      "Output of ifconfig -a (output trimmed):\n\n", "Beginning of ifconfig -a:\n\n", "<details><summary><code>ifconfig -a</code> (truncated)</summary>\n\n"])
+    func aCutNoteOnTheIntroducingLineMakesTheListingPartial(intro: String) throws {
+        try Self.expectCutListing(try Self.issue(intro: intro), intro)
+    }
+
     /// A command introducing a block that holds its own prompt line leaves that line the command.
     @Test func aPromptInsideTheBlockStaysItsCommand() throws {
         let text = try Self.issue(intro: "Output of `ifconfig -a`:\n\n", fence: "```\n% ifconfig -a | head -57\n")

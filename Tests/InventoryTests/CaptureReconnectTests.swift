@@ -112,6 +112,25 @@ import Testing
         #expect(ReapPlan.describe(one, now: Date(), conditional: true).hasSuffix("until nesession[9120] closes it"))
     }
 
+    /// The hoard judged from `ifconfig -a` and lsof of one moment, then a change, then
+    /// `netstat -rn`: the link-local routes read are those of whatever tunnels have the units
+    /// now (a tunnel still connecting has only those), so none is planned away, and the finding
+    /// says why. With nothing between, the routes are the listing's and are planned.
+    @Test(arguments: ["jane@MacBook-Pro ~ % sudo killall -9 nesessionmanager\n", "jane@MacBook-Pro ~ % sleep 600\n",
+                      "jane@MacBook-Pro ~ % /Applications/WireGuard.app/Contents/MacOS/WireGuard &\n",
+                      "jane@MacBook-Pro ~ % sudo launchctl kickstart -k system/com.apple.nesessionmanager\n"])
+    func routesReadAfterAChangeAreNoIdleUnitsRoutes(between: String) throws {
+        let text = try CaptureProofTests.fixture("nesession-routes-after-killall.txt")
+        let change = "jane@MacBook-Pro ~ % sudo killall -9 nesessionmanager\n"
+        #expect(text.contains(change))
+        let assessment = CapturePasteTests.assess(text.replacingOccurrences(of: change, with: between))
+        #expect(CaptureHoardTests.reapCommands(text.replacingOccurrences(of: change, with: between)).isEmpty, "\(between)")
+        let hoard = assessment.findings.first { $0.id == FindingID.utunHoard }
+        #expect(hoard?.reapable != true && hoard?.evidence.contains("at another moment than its listing") == true, "\(between): \(hoard?.evidence ?? "no hoard")")
+        let control = text.replacingOccurrences(of: change, with: "jane@MacBook-Pro ~ % echo done\ndone\n")
+        #expect(!CaptureHoardTests.reapCommands(control).isEmpty)
+    }
+
     // MARK: tuntaposx
 
     /// Tunnelblick's tun0 shown `closed` before a reconnect, the routes read after it: they are
@@ -121,6 +140,14 @@ import Testing
         "MacBook-Pro:~ bob$ osascript -e 'tell application \"Tunnelblick\" to connect \"work\"'\ntrue\n",
         "MacBook-Pro:~ bob$ sleep 20\n",
         "MacBook-Pro:~ bob$ sudo openvpn --config ~/work.ovpn --daemon\n",
+        // An app started by its path, capitals, blanks and all: an unknown command, which may
+        // have opened the device again.
+        "MacBook-Pro:~ bob$ /Applications/Tunnelblick.app/Contents/MacOS/Tunnelblick &\n[1] 4242\n",
+        "MacBook-Pro:~ bob$ /Applications/Tunnelblick.app/Contents/MacOS/Tunnelblick\n",
+        "MacBook-Pro:~ bob$ \"/Library/Application Support/Tunnelblick/Shared/openvpnstart\" start work.tblk 0\n",
+        "MacBook-Pro:~ bob$ /Library/Application\\ Support/Tunnelblick/Shared/openvpnstart start work.tblk 0\n",
+        "MacBook-Pro:~ bob$ ~/Downloads/OpenVPN-Reconnect\n",
+        "MacBook-Pro:~ bob$ OpenVPNConnect --connect work\n",
     ])
     func aClosedStatusSaysNothingOfRoutesReadAfterAChange(between: String) throws {
         let text = try CaptureProofTests.fixture("tunnelblick-closed-then-reconnect.txt")
@@ -168,6 +195,25 @@ import Testing
         // An lsof from before the process was killed says nothing of the later `closed`.
         let before = lsof + "% sudo killall openvpn\n" + CaptureTuntaposxTests.openVPN(status: "closed")
         #expect(try CaptureTuntaposxTests.verdict(CapturePasteTests.assess(before)).state == .orphaned)
+    }
+
+    /// `closed` and the routes read together, then a change (`open -a Tunnelblick`, `sleep`, the
+    /// app started by its path), then an lsof that shows a process with `/dev/tun0` open: the
+    /// newest word on the device is that it is open, and the routes read before are the ones
+    /// the reconnected VPN adds again. Nothing is planned away, whatever the lsof's shape.
+    @Test(arguments: [
+        ("% open -a Tunnelblick\n% sleep 20\n", "% sudo lsof -nP | grep -E \"tun0|utun\"\nPassword:\n"),
+        ("% sleep 600\n", "% sudo lsof -nP\nCOMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n"),
+        ("% sudo openvpn --config ~/work.ovpn --daemon\n", "% sudo lsof /dev/tun0\nCOMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n"),
+    ])
+    func anLsofRowOfALaterMomentWithTheDeviceOpenContradictsClosed(between: String, lsof: String) throws {
+        let later = between + lsof + "openvpn-2   412 root    5u    CHR   33,0  0t2240   637 /dev/tun0\n"
+        let assessment = CapturePasteTests.assess(CaptureTuntaposxTests.openVPN(status: "closed", more: later))
+        let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+        #expect(tun0.state != .orphaned, "\(between): \(tun0.state) \(tun0.reason)")
+        #expect(tun0.reason.contains("with /dev/tun0 open"), "\(between): \(tun0.reason)")
+        #expect(!assessment.findings.contains { $0.severity == .critical || $0.reapable }, "\(between): \(assessment.findings.map(\.evidence))")
+        #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
     }
 
     /// A tap's device row is read as a tun's is.

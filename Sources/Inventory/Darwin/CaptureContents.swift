@@ -67,6 +67,12 @@ struct CaptureContents {
         func isSameMoment(as other: Stamp) -> Bool {
             file != other.file || moment == other.moment
         }
+
+        /// Whether this was read after `other` in the same file, with a command between them
+        /// that may have changed the tables.
+        func isLater(than other: Stamp) -> Bool {
+            file == other.file && moment > other.moment
+        }
     }
 
     /// A process that lsof showed with a tuntaposx device (`/dev/tunN`, `/dev/tapN`) open: it uses

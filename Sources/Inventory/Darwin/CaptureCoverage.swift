@@ -13,6 +13,13 @@ extension Section {
             && command.followedBy.isEmpty && command.gluedSeparator.isEmpty
     }
 
+    /// Why a listing whose command line has words tunwarden did not read (`ps aux |head -6`,
+    /// `netstat -rn > rt.txt; head -40 rt.txt`, `| pbcopy && pbpaste | head`) is not taken as
+    /// whole: they may have cut it, or sent it elsewhere and shown something else.
+    static func unreadWords(_ command: ShellCommand) -> String {
+        "`\(command.display.prefix(60))` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), which may have cut the listing or sent it elsewhere"
+    }
+
     /// Whether the blocks a command printed for every interface start with lo0, as every
     /// `ifconfig -a` does. Blocks that start elsewhere were trimmed off the top (by hand, to keep a
     /// post short): the listing is not every interface, and the capture says so.
@@ -132,6 +139,8 @@ extension Section {
                     limits.append("`\(command.display)` may have filtered out utun sockets")
                 } else if !command.reshaping.isEmpty {
                     limits.append("`\(command.display)` reshaped the listing")
+                } else if !command.unread.isEmpty {
+                    limits.append(Self.unreadWords(command))
                 } else if !command.privileged {
                     limits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
                 }
@@ -190,7 +199,10 @@ extension Section {
                 // sort, drop nothing else.
                 let filters = command.filters.filter { !($0.inverted && $0.patterns == ["grep"]) }
                 let reshaping = command.reshaping.filter { !$0.hasPrefix("sort") }
-                if !reshaping.isEmpty || filters.count > 1 {
+                if !command.unread.isEmpty {
+                    // `ps aux |head -6`, `ps auxww > ps.txt; head -6 ps.txt`.
+                    contents.addProcessListing(.unseen(Self.unreadWords(command)))
+                } else if !reshaping.isEmpty || filters.count > 1 {
                     // `| grep -i zerotier | head -1`, `| grep -v root`: what the first grep kept,
                     // something after it may have dropped.
                     contents.addProcessListing(.unseen("`\(command.display)` cut the listing, or filtered it again, after its first grep"))

@@ -48,20 +48,25 @@ extension CapturedInventory {
     }
 
     /// Why a tuntaposx block's `closed` says nothing of the routes into it, or nil when it does:
-    /// an lsof row of the block's moment or of the routes' shows a process with the device open
-    /// (the two were read at different times, as when a VPN connects from its menu with no
-    /// command), or the routes were read at another moment than the block, with a command between
-    /// that may have opened the device again (`open -a Tunnelblick`, `sleep`).
+    /// an lsof row of the block's moment, of the routes' or of any later moment shows a process
+    /// with the device open (the two were read at different times, as when a VPN connects from
+    /// its menu with no command; or the VPN was started again since, `open -a Tunnelblick`, and
+    /// the routes it adds anew are the ones read), or the routes were read at another moment
+    /// than the block, with a command between that may have opened the device again (`open -a
+    /// Tunnelblick`, `sleep`). A reap acts on the present: the newest word on the device counts.
+    /// (An opener read before the block, with a change between, says only that the device was
+    /// open then: the VPN may have died since.)
     static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> String? {
         let node = "/dev/\(entry.name)"
         guard let listed = contents.interfaceStamps[entry.name] else { return nil }
         let routes = contents.routeStamps[entry.name] ?? []
         let openers = contents.deviceOpeners.filter { opener in
-            opener.ifname == entry.name && (opener.stamp.isSameMoment(as: listed) || routes.contains { opener.stamp.isSameMoment(as: $0) })
+            opener.ifname == entry.name && (opener.stamp.isSameMoment(as: listed) || opener.stamp.isLater(than: listed)
+                                            || routes.contains { opener.stamp.isSameMoment(as: $0) })
         }
         if !openers.isEmpty {
             let names = openers.map { "\(displayName($0.pid, lsofName: $0.command, processes: processes))[\($0.pid)]" }.joined(separator: " and ")
-            return "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command)"
+            return "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command, or was started again since)"
         }
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
             return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"

@@ -255,6 +255,8 @@ extension Section {
                 }
                 filter = command.filters.first
                 if !command.reshaping.isEmpty { filter = .unseen("`\(command.display)` reshaped the listing") }
+                // (`netstat -rn |head -40`, `netstat -rn > rt.txt; head -40 rt.txt`.)
+                if !command.unread.isEmpty { filter = .unseen(Self.unreadWords(command)) }
             } else if !netstatHeader {
                 // Rows without a header come from a filtered listing (`netstat -rn | grep utun`).
                 filter = .unseen("the route rows have no header, so the listing was filtered")

@@ -37,6 +37,9 @@ extension ShellCommand {
         guard found.count == 1, var command = found.first else { return nil }
         command.words = position..<(last + 1)
         command.introduced = true
+        // "Output of `ifconfig -a` (output trimmed):": the line says the block was cut.
+        let prose = words.joined(separator: " ").replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>", with: " ", options: .regularExpression)
+        if let note = Section.cutNote(in: prose.split(separator: " ").map(String.init)) { command.unread.append("(\(note))") }
         return command
     }
 
@@ -95,6 +98,39 @@ extension ShellCommand {
 }
 
 extension Section {
+    /// Words with which a line that introduces a listing says it was cut ("(output trimmed)",
+    /// "(first 57 lines)", "Relevant part of", "excerpt", "(...)"), beside `removalWords`.
+    static let cutNoteWords: Set<String> = ["partial", "excerpt", "shortened", "abridged", "relevant", "part", "snippet", "beginning",
+                                            "top", "first", "only", "parts", "portion", "extract", "selected"]
+
+    /// The word with which a line says the listing it introduces was cut, or nil.
+    static func cutNote(in words: [String]) -> String? {
+        for written in words {
+            // (Without HTML tags: `(truncated)</summary>`.)
+            let word = written.contains("<") ? written.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression) : written
+            let letters = word.lowercased().filter(\.isLetter)
+            if removalWords.contains(letters) || cutNoteWords.contains(letters) { return word }
+            if word.contains("...") || word.contains("…") { return word }
+        }
+        return nil
+    }
+
+    /// The listing tool a line of prose names with a note that it was cut ("Output of ifconfig
+    /// -a (output trimmed):", "ifconfig -a, rest omitted:"): the tool, and the line's words up to
+    /// the note. A listing after such a line is partial.
+    func namedCutNote(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
+        var at = position
+        while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
+        var words: [String] = []
+        while at < range.upperBound, text.line(at) == text.line(position), words.count < 48 {
+            words.append(String(text[at]))
+            at += 1
+        }
+        guard let tool = words.lazy.compactMap({ ShellCommand.tools[Self.bareCommandWord($0)] }).first(where: { ShellCommand.namedListingTools.contains($0) }),
+              let note = Self.cutNote(in: words) else { return nil }
+        return (tool, words.prefix(12).joined(separator: " ") + (words.count > 12 ? " …" : "") + " ('\(note)')")
+    }
+
     /// The listing command the line at `position` names with a pipeline that may cut or filter
     /// its output (`ifconfig -a | head -57`, `"netstat -rn|grep utun"`, `<code>ps aux | grep
     /// zero</code>`), for a line that is no command line: the tool, and the words from its name to

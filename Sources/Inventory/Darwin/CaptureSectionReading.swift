@@ -131,7 +131,7 @@ extension Section {
                 if skippedLines.last != text.line(position) {
                     skippedLines.append(text.line(position))
                     // `I ran ifconfig -a | head -57 and got:`, or the prompt of a shell not known.
-                    if let cut = namedCut(onLineOf: position), namedCuts[cut.tool] == nil { namedCuts[cut.tool] = cut.words }
+                    if let cut = namedCut(onLineOf: position) ?? namedCutNote(onLineOf: position), namedCuts[cut.tool] == nil { namedCuts[cut.tool] = cut.words }
                 }
                 // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
                 // (`(removed 12 idle utuns)`), and what it stands for is not known.

@@ -268,6 +268,12 @@ public struct CapturedInventory: InventoryBackend {
         if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
             snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")]
         }
+        // Routes into a utun read across a change from its listing (and from the holders tied to
+        // it): XNU gives a freed unit to the next tunnel, so they may be another's.
+        for (name, stamps) in contents.routeStamps where kind(of: name) == .utun {
+            guard let listed = contents.interfaceStamps[name], stamps.contains(where: { !$0.isSameMoment(as: listed) }) else { continue }
+            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command between them that may have changed which tunnel has that unit"
+        }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {
             snapshot.routeFamilies = whole.reduce(into: Set<AddressFamily>()) { $0.formUnion($1.families) }

@@ -126,7 +126,10 @@ struct ShellCommand {
             if parsed == nil { parsed = parse(text, from: position + 1, prompted: true, anyCommand: word != ">") }
             guard var command = parsed else { return nil }
             // `# removed utun1-utun9` is a note, not a root prompt before a command.
-            if word == "#", command.tool == .other, Section.removalWords.contains(command.name) { return nil }
+            if word == "#", command.tool == .other, Section.removalWords.contains(command.name.lowercased()) { return nil }
+            // `# ClashX を強制終了したら…` is a Markdown heading: after a lone `#`, a name with
+            // capitals is a title's word, and only a path is a command typed at a root prompt.
+            if word == "#", command.tool == .other, !isCommandWord(command.name), !command.name.contains("/") { return nil }
             command.words = position..<command.words.upperBound
             if word.last == "#" { command.privileged = true }
             return command
@@ -279,6 +282,25 @@ struct ShellCommand {
         guard let first = word.first, first.isASCII, first.isLetter, let last = word.last, last.isASCII, last.isNumber,
               word.count <= 24 else { return false }
         return word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    /// A word typed at a prompt that the shell would run, as `isCommandWord`'s are, in more
+    /// shapes: a name with capitals (`OpenVPNConnect`, `Tunnelblick`), or a path, which may hold
+    /// blanks once its quotes or backslashes are read (`/Applications/Tunnelblick.app/Contents/
+    /// MacOS/Tunnelblick`, `~/Downloads/OpenVPN-Reconnect`, `/Library/Application Support/…`).
+    /// Such a command is unknown to the reader, so it may change the tables: a new moment starts.
+    /// (A word of prose after a prompt, `Password:`, a sentence's last word `done.`, is none.)
+    static func isRunnableWord<S: StringProtocol>(_ word: S) -> Bool {
+        var word = Substring(word)
+        if word.count > 1, word.hasSuffix(";") || word.hasSuffix("&") { word = word.dropLast() }
+        guard let first = word.first, first.isASCII, first.isLetter || first == "/" || first == "~" || first == ".", word.count <= 200,
+              let lastCharacter = word.last, lastCharacter.isLetter || lastCharacter.isNumber || "-_".contains(lastCharacter) else { return false }
+        let path = word.contains("/")
+        return word.allSatisfy { character in
+            character.isASCII && (character.isLetter || character.isNumber || "-_./".contains(character)
+                || (path && " ~+@,".contains(character)))
+                || (path && !character.isASCII && (character.isLetter || character.isNumber))
+        }
     }
 
     /// A word that could name a command: lowercase ASCII letters, digits, and `-_./`.

@@ -39,10 +39,22 @@ extension ShellCommand {
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one (`clear;`
             // is `clear` and the next command).
-            let bare = base.count > 1 && base.hasSuffix(";") ? String(base.dropLast()) : base
-            guard prompted, anyCommand, isCommandWord(bare) else { return nil }
-            var command = ShellCommand(tool: .other, name: bare == base ? name : String(name.dropLast()), privileged: privileged, words: start..<(position + 1))
-            if bare != base { command.gluedSeparator = ";" }
+            guard prompted, anyCommand else { return nil }
+            // A path with blanks in it (`"/Library/Application Support/…/openvpnstart"`,
+            // `/Applications/My\ VPN.app/…`) is one word to the shell.
+            var last = position
+            var joined = String(text[position])
+            while Self.shellWord(joined) == nil || joined.hasSuffix("\\"), onLine(last + 1), last - position < 8 {
+                last += 1
+                joined += " " + text[last]
+            }
+            let full = last == position ? name : commandName(joined)
+            let fullBase = (full as NSString).lastPathComponent
+            let bare = fullBase.count > 1 && fullBase.hasSuffix(";") ? String(fullBase.dropLast()) : fullBase
+            guard isCommandWord(bare) || isRunnableWord(full) else { return nil }
+            position = last
+            var command = ShellCommand(tool: .other, name: bare == fullBase ? full : String(full.dropLast()), privileged: privileged, words: start..<(position + 1))
+            if bare != fullBase { command.gluedSeparator = ";" }
             position += 1
             // Its arguments run to the end of the line, or to where tool output plainly starts.
             // (A prompt ends them too: a paste that lost its line breaks holds the next command;
@@ -66,6 +78,15 @@ extension ShellCommand {
         argumentLoop: while onLine(position) {
             var word = String(text[position])
             if word == "|" || word == "|&" || word.hasPrefix("#") { break }
+            // `ps aux |head -6`: a pipe glued to the next stage's name ends the arguments too.
+            if Self.isPipe(word) { break }
+            // `ifconfig -a >if.txt; head if.txt`, `>>if.txt;`, `1>/tmp/if.txt;`: the output went
+            // to a file, whatever is glued to the target, and what is shown came after.
+            if Self.isOutputRedirect(word) {
+                command.unread += unreadAfterRedirect((position..<text.count).prefix { onLine($0) }.map { String(text[$0]) })
+                position = (position..<text.count).first { !onLine($0) } ?? text.count
+                break
+            }
             // `ifconfig -a>if.txt; head if.txt`: a redirection glued to an option sends the output
             // to a file, as one written apart does.
             if word.hasPrefix("-"), let redirect = word.firstIndex(of: ">"), !word[..<redirect].contains(";") {
@@ -156,12 +177,13 @@ extension ShellCommand {
                 command.followedBy.append(String(text[position]))
                 position += 1
             }
-        } else if prompted, tool != .other {
+        } else if tool != .other {
             // Words left before the pipeline (or the line's end) that were not read as arguments,
-            // up to where output plainly starts (a paste that lost its line breaks). Redirections
+            // up to where output plainly starts (a paste that lost its line breaks), on a line
+            // with a prompt or without one (a Markdown fence's first line). Redirections
             // that keep the output (`2>&1`) change nothing; a theme's right prompt (`✔ at
             // 10:15:22`, `took 3s`) ends the line.
-            while onLine(position), text[position] != "|", text[position] != "|&", !text[position].hasPrefix("#"), !CaptureReader.startsOutput(text, at: position),
+            while onLine(position), !Self.isPipe(text[position]), !text[position].hasPrefix("#"), !CaptureReader.startsOutput(text, at: position),
                   !isPrompt(text[position]) || isRedirect(text, at: position, onLine: onLine) {
                 let word = text[position]
                 let next = onLine(position + 1) ? text[position + 1] : ""
@@ -185,17 +207,23 @@ extension ShellCommand {
                     command.unread += unreadAfterRedirect(rest)
                     break
                 }
-                if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word) { command.unread.append(String(word)) }
+                // (A title's word after a bare line's command, `ifconfig -a output`, is prose.)
+                if !["2>&1", "2>/dev/null", "&>/dev/stdout"].contains(word), prompted || !Self.titleWords.contains(word.lowercased()) {
+                    command.unread.append(String(word))
+                }
                 position += 1
             }
         }
         // The pipeline.
         var pipelineSeparated = false
-        pipeline: while onLine(position), text[position] == "|" || text[position] == "|&" {
+        var savedBy: String?
+        pipeline: while onLine(position), Self.isPipe(text[position]) {
+            // (`|head -6`, `|&grep utun`: the stage's name may be glued to the pipe.)
+            let glued = text[position].drop { $0 == "|" || $0 == "&" }
             position += 1
-            guard onLine(position) else { break }
-            var stage = commandName(text[position])
-            position += 1
+            guard glued.isEmpty == false || onLine(position) else { break }
+            var stage = commandName(glued.isEmpty ? text[position] : glued)
+            if glued.isEmpty { position += 1 }
             // `| sort; …`: a stage without arguments, and the line's other commands after it.
             if stage.count > 1, stage.hasSuffix(";") {
                 stage.removeLast()
@@ -219,7 +247,7 @@ extension ShellCommand {
                         position += 1
                         break
                     }
-                    if word == "|" || done { break }
+                    if Self.isPipe(word) || done { break }
                     if word.count > 1, word.hasSuffix(";"), !(word.first == "'" || word.first == "\"") || word.dropLast().last == word.first {
                         word.removeLast()
                         pipelineSeparated = true
@@ -255,8 +283,13 @@ extension ShellCommand {
                 } else {
                     command.reshaping.append(([stage] + stageWords).joined(separator: " "))
                 }
-            case "cat", "tee", "pbcopy", "pbpaste":
-                // They pass the output on as it is (`| pbcopy && pbpaste` shows it back).
+            case "tee" where stageWords.contains(where: { Self.isOutputRedirect($0) || $0.hasPrefix(">") && !$0.hasPrefix(">&") }), "pbcopy":
+                // `| tee if.txt >/dev/null; head if.txt`, `| pbcopy && pbpaste | head -57`: the
+                // output went to a file or the clipboard, and what is shown is whatever the line
+                // does next; only `pbpaste` alone shows it back whole.
+                savedBy = ([stage] + stageWords).joined(separator: " ")
+            case "cat", "tee", "pbpaste":
+                // They pass the output on as it is.
                 break
             case "less", "more":
                 // A pager shows the pages scrolled past, and a pager quit early leaves no mark in
@@ -273,9 +306,32 @@ extension ShellCommand {
                 break pipeline
             }
         }
+        if let savedBy, command.followedBy != ["pbpaste"] || !savedBy.hasPrefix("pbcopy") {
+            command.unread.append("| \(savedBy)")
+        }
         position = pastComment(text, from: position, onLine: onLine)
         command.words = start..<position
         return command
+    }
+
+    /// Words that name a command's output in a title line without a prompt (`ifconfig -a
+    /// output`, `netstat -rn result:`), rather than being its arguments.
+    static let titleWords: Set<String> = ["output", "output:", "result", "result:", "results", "results:", ":", "-", "—"]
+
+    /// Whether a word starts a pipeline's next stage: `|`, `|&`, or either glued to the stage's
+    /// name (`|head`, `|grep`). (`||` runs the next command only if this one fails.)
+    static func isPipe<S: StringProtocol>(_ word: S) -> Bool {
+        word.hasPrefix("|") && !word.hasPrefix("||")
+    }
+
+    /// Whether a word sends standard output to a file, its target glued to it (`>if.txt`,
+    /// `>>if.txt;`, `1>/tmp/if.txt`, `&>log`). (A lone `>` may quote a transcript: see
+    /// `isRedirect`. `2>…` and `>&2` move other streams.)
+    static func isOutputRedirect<S: StringProtocol>(_ word: S) -> Bool {
+        var rest = Substring(word)
+        if rest.first == "1" || rest.first == "&" { rest = rest.dropFirst() }
+        guard rest.hasPrefix(">"), !rest.hasPrefix(">&") else { return false }
+        return rest.drop { $0 == ">" }.isEmpty == false && word != "&>/dev/stdout"
     }
 
     /// Past a comment that ends the command line (`# after the crash`), which is neither the
@@ -292,7 +348,9 @@ extension ShellCommand {
     /// whole right after (`> if.txt; cat if.txt`, `>if.txt; cat if.txt`), else all of them.
     static func unreadAfterRedirect(_ rest: [String]) -> [String] {
         var words = rest
-        var target = String(words.removeFirst().drop { $0 == ">" })
+        var first = Substring(words.removeFirst())
+        if first.first == "1" || first.first == "&" { first = first.dropFirst() }
+        var target = String(first.drop { $0 == ">" })
         if target.isEmpty, !words.isEmpty { target = words.removeFirst() }
         var separated = false
         if target.hasSuffix(";") {

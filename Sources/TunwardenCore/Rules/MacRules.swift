@@ -258,7 +258,8 @@ extension Heuristics {
     /// Why the capture may not show every route into the interface `name`, of either family,
     /// or nil when it shows them all: a family it has no whole table of, or a filter its route
     /// listing went through that may have left out a row of that interface
-    /// (`netstat -rn -f inet6 | grep -v default`). A rule that concludes an interface has no
+    /// (`netstat -rn -f inet6 | grep -v default`), or routes into it read at another moment than
+    /// its listing (see `Snapshot.routesOfOtherMoment`). A rule that concludes an interface has no
     /// route of some kind asks this first.
     static func routesLeftOut(into name: String, snapshot: Snapshot) -> String? {
         let missing = [AddressFamily.inet6, .inet].filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
@@ -269,6 +270,8 @@ extension Heuristics {
         if !missing.isEmpty {
             reasons.append("the capture has no whole \(missing.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " or ")) routing table")
         }
+        // (Routes of another moment than the unit's listing say nothing of what it is now.)
+        if let otherMoment = snapshot.routesOfOtherMoment[name] { reasons.append(otherMoment) }
         return reasons.isEmpty ? nil : reasons.joined(separator: " and ")
     }
 
