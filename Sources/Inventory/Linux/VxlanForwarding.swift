@@ -93,7 +93,8 @@ public enum VxlanForwarding {
             var whole = false
             do {
                 for _ in 0...extraPasses {
-                    removals.drain()
+                    // What came before this reading says nothing of it.
+                    _ = removals.drain()
                     var entries = Set<Entry>()
                     try client.dumpEach(operation: "RTM_GETNEIGH (fdb of \(name))",
                                         request: { NeighbourMessage.forwardingDumpRequest(device: vxlan.index, sequence: $0) },
