@@ -137,12 +137,13 @@ public enum SocketUse {
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
     /// namespace behind `namespaceFD` (nil: this process's own): the sockets (`lists`),
     /// traffic-control redirects, nftables forwards, legacy iptables TEE targets and the devices
-    /// vxlan forwarding entries send through. Each on its own: one that cannot be read takes
+    /// vxlan forwarding entries send through (unless `vxlanEntries` is false: the inventory reads
+    /// those of the vxlans its own link dump lists). Each on its own: one that cannot be read takes
     /// nothing from the others and leaves `scan`'s counts for it as they were; for the
     /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
     /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
     /// them).
-    public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String,
+    public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String, vxlanEntries: Bool = true,
                             readDevice: @escaping RawSockets.DeviceReader = RawSockets.readDevice) {
         switch lists(namespaceFD: namespaceFD, procRoot: procRoot, readDevice: readDevice) {
         case let .success(lists): scan.socketLists = lists
@@ -164,7 +165,7 @@ public enum SocketUse {
             if let unresolved = legacy.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
         }
         // Read without privileges; one that cannot be read is left unsaid as redirects are.
-        if case let .success(vias) = VxlanForwarding.found(namespaceFD: namespaceFD) { scan.vxlanVias = vias }
+        if vxlanEntries, case let .success(vias) = VxlanForwarding.found(namespaceFD: namespaceFD) { scan.vxlanVias = vias }
         if case let .success(found) = TrafficRedirects.found(namespaceFD: namespaceFD) {
             scan.redirects = found.counts
             if let unresolved = found.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }

@@ -103,7 +103,8 @@ public struct LinuxInventory: InventoryBackend {
         let readSocketDevice = self.readSocketDevice
         Thread.detachNewThread {
             var (scan, census) = HolderScanner(procRoot: procRoot).scan(inspectedNamespace: namespace.inode)
-            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot, readDevice: readSocketDevice)
+            // (The namespace's own vxlans' entries are read once the link dump has listed them.)
+            SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot, vxlanEntries: false, readDevice: readSocketDevice)
             // Devices other namespaces stack on this one's go with them: look in each namespace
             // a process runs in, and in those `ip netns` names. Their vxlans may also send
             // through this one's devices.
@@ -169,14 +170,23 @@ public struct LinuxInventory: InventoryBackend {
             stream.add(interface)
         }
         var flagNames = FlagNames()
+        // The namespace's own vxlans (no other link namespace), whose forwarding entries are
+        // read after the dump: asking for them beside it would cost another walk of every device.
+        var vxlans: [LinkMessage] = []
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
                 waiting.removeAll(keepingCapacity: true)
                 stream?.restart()
                 peerElsewhere = false
+                vxlans = []
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
                 if interface.linkNetnsID != nil { peerElsewhere = true }
+                if interface.infoKind == "vxlan", interface.linkNetnsID == nil {
+                    var vxlan = LinkMessage()
+                    (vxlan.index, vxlan.name, vxlan.kind) = (Int32(interface.index), InterfaceName.kernelBytes(interface.name), "vxlan")
+                    vxlans.append(vxlan)
+                }
                 if stream == nil, group.wait(timeout: .now()) == .success, case let .success(sideResult) = side.result() {
                     startStream(sideResult)
                 }
@@ -195,6 +205,11 @@ public struct LinuxInventory: InventoryBackend {
         }
         if stream == nil { startStream(sideResult) }
         guard let stream else { preconditionFailure("the stream was not started") }
+        // Entries that cannot be read are left unsaid, as redirects are: the reaper's last look
+        // reads them again and deletes nothing without them.
+        if !vxlans.isEmpty, let vias = try? VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: namespace.fd) {
+            stream.addVxlanVias(vias)
+        }
         var peers: [Int32: PeerNamespace] = [:]
         if peerElsewhere {
             peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)

@@ -102,6 +102,19 @@ public final class StreamedSnapshot {
         }
     }
 
+    /// Adds the devices vxlan forwarding entries send through (`HolderScan.vxlanVias`), found
+    /// after the links came: the namespace's own vxlans are known only once the dump has listed
+    /// them. The verdicts given on arrival to those devices are taken back, to be given again
+    /// when the snapshot is judged whole. Call before `finish`.
+    public func addVxlanVias(_ vias: [Int: [String]]) {
+        precondition(!finished, "vxlan entries added to a finished snapshot")
+        guard !vias.isEmpty else { return }
+        frame.holders.vxlanVias.merge(vias, uniquingKeysWith: +)
+        for index in vias.keys {
+            if let entry = arrivalEntry(of: index) { arrivals.takeBack(entry) }
+        }
+    }
+
     /// The name of the link with this index that came so far.
     private func name(of index: Int) -> String? {
         guard increasing else { return names[index] }
