@@ -56,9 +56,7 @@ extension LinuxInventory {
     /// it takes the filter (`filtered` says whether it did).
     public func forwardingEventSocket() throws -> (socket: NetlinkSocket, filtered: Bool) {
         let socket = try socketInNamespace().socket
-        let filtered = (try? socket.keepOnly(family: NeighbourMessage.bridgeFamily)) != nil
-        try socket.subscribe([NetlinkSocket.Group.neighbour])
-        return (socket, filtered)
+        return (socket, try VxlanForwarding.listen(on: socket))
     }
 }
 

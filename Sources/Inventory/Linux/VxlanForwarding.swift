@@ -127,16 +127,27 @@ public enum VxlanForwarding {
         return found
     }
 
+    /// Subscribes `socket` to the changes of forwarding entries (RTNLGRP_NEIGH), having the
+    /// kernel drop the ARP and NDP changes the group carries too, by far the most of it on a busy
+    /// host, before they are queued: they then neither wake the reader nor fill its buffer.
+    /// Returns whether the kernel took that filter; without it every change arrives, and a reader
+    /// passes over the others on their family. Throws when the group cannot be joined.
+    static func listen(on socket: NetlinkSocket) throws -> Bool {
+        let filtered = (try? socket.keepOnly(family: NeighbourMessage.bridgeFamily)) != nil
+        try socket.subscribe([NetlinkSocket.Group.neighbour])
+        return filtered
+    }
+
     /// A watch on the removal of forwarding entries in one namespace: a netlink socket that
-    /// joined RTNLGRP_NEIGH, or none where it cannot be had.
+    /// joined RTNLGRP_NEIGH (see `listen(on:)`), or none where it cannot be had.
     struct RemovalWatch {
         private var socket: NetlinkSocket?
 
         init(namespaceFD: Int32?) {
             socket = try? NetlinkSocket(namespaceFD: namespaceFD)
-            // Room for a burst of a busy host's neighbour changes; a lost one only costs a reading.
+            // Room for a burst of changes; a lost one only costs a reading.
             socket?.setReceiveBuffer(bytes: 1 << 20)
-            do { try socket?.subscribe([NetlinkSocket.Group.neighbour]) } catch { socket = nil }
+            do { _ = try socket.map(VxlanForwarding.listen) } catch { socket = nil }
         }
 
         /// The vxlans (by ifindex) whose forwarding entries were announced removed since the last
