@@ -137,16 +137,7 @@ enum Terminal {
 
     /// `text` with every control character (C0, DEL, C1) written `\xHH` per byte.
     static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var line = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) {
-                for byte in String(scalar).utf8 { line += (byte < 0x10 ? "\\x0" : "\\x") + String(byte, radix: 16) }
-            } else {
-                line.unicodeScalars.append(scalar)
-            }
-        }
-        return line
+        InterfaceName.escaping(text, isControl)
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {

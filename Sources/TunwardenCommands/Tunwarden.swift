@@ -113,10 +113,10 @@ public struct Tunwarden: ParsableCommand {
 
     /// The process's arguments (`raw`, as the kernel gave them) as text. `CommandLine.arguments`
     /// puts U+FFFD in place of bytes that are not UTF-8, which would make a path, a command or a
-    /// name another one without a word: such an argument is refused (bad usage), but for the two
-    /// that say what they mean in such bytes. A `--protect` pattern keeps them as `\xHH`, which the
-    /// pattern reads as those bytes (`Glob.pattern(fromArgument:)`); a `--netns` name is written
-    /// so too, for its own refusal to name it (`GlobalOptions.validate`).
+    /// name another one without a word: such an argument is refused (bad usage), shown with
+    /// `\xHH` escapes, but for a `--protect` pattern, which keeps them as `\xHH` and reads those
+    /// as the bytes (`Glob.pattern(fromArgument:)`). A `--netns` name that is not UTF-8
+    /// (`ip netns add` takes any bytes) is refused with a word on how to reach its namespace.
     static func commandLineArguments(_ raw: [[UInt8]]) throws -> [String] {
         var arguments: [String] = []
         for (position, argument) in raw.enumerated() {
@@ -133,7 +133,7 @@ public struct Tunwarden: ParsableCommand {
             if let pattern = valueOf("--protect") {
                 arguments.append((argument == pattern ? "" : "--protect=") + Glob.pattern(fromArgument: pattern))
             } else if let name = valueOf("--netns") {
-                arguments.append((argument == name ? "" : "--netns=") + InterfaceName.argumentText(name))
+                throw ValidationError("the network namespace name '\(InterfaceName.text(name))' is not UTF-8, and tunwarden takes namespace names as UTF-8 text: run it inside that namespace instead (`ip netns exec`, with the name as the shell gives it)")
             } else {
                 throw ValidationError("the argument '\(InterfaceName.text(argument))' is not UTF-8: tunwarden takes paths, names and commands as UTF-8 "
                                       + "text (only a --protect pattern may hold other bytes, which it matches as they are)")
@@ -185,28 +185,12 @@ public struct GlobalOptions: ParsableArguments {
 
     public func validate() throws {
         if let netns {
-            // A name that is not UTF-8 (`ip netns add` takes any bytes) reaches tunwarden with
-            // `\xHH` in place of its odd bytes (`Tunwarden.commandLineArguments`), and would name
-            // another file: refused, shown as the bytes it is.
-            if netns.utf8.contains(0x5c), let raw = Self.argumentNotUTF8(decodingTo: netns) {
-                throw ValidationError("the network namespace name '\(InterfaceName.text(raw))' is not UTF-8, and tunwarden takes namespace names as UTF-8 text: run it inside that namespace instead (`ip netns exec`, with the name as the shell gives it)")
-            }
+            // (A name that is not UTF-8 is refused as the command line is read: see
+            // `Tunwarden.commandLineArguments`.)
             if !NamespaceName.isValid(netns) {
                 throw ValidationError("'\(InterfaceName.text(Array(netns.utf8)))' is not a network namespace name: use a name that `ip netns list` prints")
             }
         }
-    }
-
-    /// The bytes of the command-line argument that is `value` (alone, or after `--netns=`) as
-    /// the command line reads it (`InterfaceName.argumentText`) but is not valid UTF-8, as the
-    /// process was given it; nil when there is none.
-    static func argumentNotUTF8(decodingTo value: String, arguments: [[UInt8]] = rawArguments()) -> [UInt8]? {
-        for argument in arguments where String(validating: argument, as: UTF8.self) == nil {
-            let prefix = Array("--netns=".utf8)
-            let candidate = argument.starts(with: prefix) ? Array(argument.dropFirst(prefix.count)) : argument
-            if InterfaceName.argumentText(candidate) == value { return candidate }
-        }
-        return nil
     }
 
     /// The process's arguments as the bytes it was given.

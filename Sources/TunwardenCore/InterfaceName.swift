@@ -94,23 +94,20 @@ public enum InterfaceName {
         return bytes
     }
 
-    /// A command-line argument's text: its UTF-8 as it is, and each byte that is not UTF-8 written
-    /// `\xHH`, as `text(_:)` writes it, rather than replaced by U+FFFD, which would lose it.
-    public static func argumentText(_ bytes: [UInt8]) -> String {
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        var text = ""
-        var position = 0
-        while position < bytes.count {
-            let length = scalarLength(bytes, at: position)
-            if length > 0 {
-                text += String(decoding: bytes[position..<position + length], as: UTF8.self)
-                position += length
+    /// `text` with each character `escaping` picks written as its UTF-8 bytes in `\xHH`, as
+    /// `text(_:)` writes a character that is not printable; every other character as it is (a
+    /// backslash included: the text is not made to read back).
+    public static func escaping(_ text: String, _ escaping: (Unicode.Scalar) -> Bool) -> String {
+        guard text.unicodeScalars.contains(where: escaping) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if escaping(scalar) {
+                for byte in String(scalar).utf8 { result += escape(byte) }
             } else {
-                text += escape(bytes[position])
-                position += 1
+                result.unicodeScalars.append(scalar)
             }
         }
-        return text
+        return result
     }
 
     /// Whether the name's text is exactly its bytes read as UTF-8 (nothing needed escaping).
@@ -142,7 +139,7 @@ public enum InterfaceName {
 
     /// Whether a character may be printed as itself: not a control, format, separator-control,
     /// private-use, surrogate or unassigned code point.
-    static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x20 || scalar.value == 0x7f { return false }
         if scalar.isASCII { return true }
         switch scalar.properties.generalCategory {

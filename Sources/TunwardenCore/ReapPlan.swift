@@ -280,9 +280,10 @@ public enum Glob {
     }
 
     /// A pattern given as a command-line argument's bytes, as text this type reads: each byte that
-    /// is not UTF-8 written `\xHH`, the byte itself (`InterfaceName.argumentText`). A backslash
-    /// right before such a byte escaped it, as fnmatch reads it; `\xHH` is already that byte as
-    /// itself, so the backslash goes (`vm\<0xff>0` matches `vm<0xff>0` as fnmatch would).
+    /// is not UTF-8 written `\xHH`, as `InterfaceName.text(_:)` writes it, rather than lost to
+    /// U+FFFD. A backslash right before such a byte escaped it, as fnmatch reads it; `\xHH` is
+    /// already that byte as itself, so the backslash goes (`vm\<0xff>0` matches `vm<0xff>0` as
+    /// fnmatch would).
     public static func pattern(fromArgument bytes: [UInt8]) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         var text = ""
@@ -307,15 +308,7 @@ public enum Glob {
     /// The pattern as people are shown it: a character that is not printable as its UTF-8 bytes
     /// in `\xHH` (which the pattern reads as those bytes), never a raw control character.
     public static func display(_ pattern: String) -> String {
-        var text = ""
-        for scalar in pattern.unicodeScalars {
-            if InterfaceName.isPrintable(scalar) {
-                text.unicodeScalars.append(scalar)
-            } else {
-                for byte in String(scalar).utf8 { text += InterfaceName.escape(byte) }
-            }
-        }
-        return text
+        InterfaceName.escaping(pattern) { !InterfaceName.isPrintable($0) }
     }
 
     /// fnmatch(3) on bytes: the pattern's bytes against the name's.

@@ -1,4 +1,5 @@
 #if os(Linux)
+import ArgumentParser
 import Foundation
 import Testing
 import TestSupport
@@ -18,13 +19,18 @@ import TunwardenCore
         }
     }
 
-    @Test func theArgumentIsFoundByItsBytes() {
+    @Test func theArgumentIsFoundByItsBytes() throws {
         let odd: [UInt8] = Array("twx-nu".utf8) + [0xff]
-        let decoded = InterfaceName.argumentText(odd)
-        #expect(GlobalOptions.argumentNotUTF8(decodingTo: decoded, arguments: [Array("tunwarden".utf8), Array("--netns".utf8), odd]) == odd)
-        #expect(GlobalOptions.argumentNotUTF8(decodingTo: decoded, arguments: [Array("--netns=".utf8) + odd]) == odd)
+        for arguments in [[Array("tunwarden".utf8), Array("--netns".utf8), odd], [Array("tunwarden".utf8), Array("--netns=".utf8) + odd]] {
+            #expect(throws: ValidationError.self) { try Tunwarden.commandLineArguments(arguments) }
+            do {
+                _ = try Tunwarden.commandLineArguments(arguments)
+            } catch {
+                #expect("\(error)".contains(#"'twx-nu\xff' is not UTF-8"#), "\(error)")
+            }
+        }
         // A name that holds a backslash and x itself, given as UTF-8, is that name.
-        #expect(GlobalOptions.argumentNotUTF8(decodingTo: #"a\xff"#, arguments: [Array(#"a\xff"#.utf8)]) == nil)
+        #expect(try Tunwarden.commandLineArguments([Array("--netns".utf8), Array(#"a\xff"#.utf8)]) == ["--netns", #"a\xff"#])
     }
 }
 #endif

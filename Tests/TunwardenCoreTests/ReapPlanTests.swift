@@ -133,10 +133,10 @@ import TunwardenCore
     /// A command-line argument keeps its bytes (those that are not UTF-8 as `\xHH`), and a
     /// pattern is shown without a raw control character.
     @Test func argumentsKeepTheirBytesAndPatternsShowNoControlCharacter() {
-        #expect(InterfaceName.argumentText(Array("wg*".utf8)) == "wg*")
-        #expect(InterfaceName.argumentText([0x76, 0x6d, 0xff, 0x2a]) == #"vm\xff*"#)
-        #expect(InterfaceName.argumentText([0xc3, 0xa9, 0xc3]) == #"é\xc3"#)
-        #expect(InterfaceName.argumentText([]) == "")
+        #expect(Glob.pattern(fromArgument: Array("wg*".utf8)) == "wg*")
+        #expect(Glob.pattern(fromArgument: [0x76, 0x6d, 0xff, 0x2a]) == #"vm\xff*"#)
+        #expect(Glob.pattern(fromArgument: [0xc3, 0xa9, 0xc3]) == #"é\xc3"#)
+        #expect(Glob.pattern(fromArgument: []) == "")
         #expect(Glob.display("k\u{1}*") == #"k\x01*"#)
         #expect(Glob.display("t\u{202e}n") == #"t\xe2\x80\xaen"#)
         #expect(Glob.display(#"wg\*é"#) == #"wg\*é"#)
