@@ -44,13 +44,12 @@ extension Heuristics {
         if let bound = lists.bound[index], bound > 0 {
             parts.append("\(bound) socket\(are(bound))\(now) bound to it (SO_BINDTODEVICE or a link-local address on it: a server that listens only on it; or AF_XDP: a program that takes its packets from the driver)")
         }
-        if let raw = lists.raw[index], let first = raw.first {
-            parts.append("\(first)\(raw.count > 1 ? " and \(raw.count - 1) more" : "") \(raw.count == 1 ? "is" : "are")\(now) bound to it "
+        if let raw = lists.raw[index], let named = firstAndMore(raw) {
+            parts.append("\(named) \(raw.count == 1 ? "is" : "are")\(now) bound to it "
                 + "(SO_BINDTODEVICE or SO_BINDTOIFINDEX: `ping -I`, a VRRP daemon such as keepalived, a router-advertisement or DHCP client)")
         }
-        if let groups = lists.multicastGroups[index], let first = groups.first {
-            let more = groups.count > 1 ? " and \(groups.count - 1) more" : ""
-            parts.append("a socket\(now) holds multicast group \(first)\(more) on it (IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP: an mDNS responder, a DHCPv6 or router-advertisement server)")
+        if let groups = lists.multicastGroups[index], let named = firstAndMore(groups) {
+            parts.append("a socket\(now) holds multicast group \(named) on it (IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP: an mDNS responder, a DHCPv6 or router-advertisement server)")
         }
         for (address, sockets) in ownAddresses {
             let raw = lists.rawAddresses[address.bytes] ?? []
@@ -58,8 +57,8 @@ extension Heuristics {
             if others > 0 {
                 parts.append("\(others) socket\(are(others))\(now) bound to its address \(address), which no other device has (a server listening on it, as dnsmasq --bind-interfaces does), and deleting it deletes the address")
             }
-            if let first = raw.first {
-                parts.append("\(first)\(raw.count > 1 ? " and \(raw.count - 1) more" : "") \(raw.count == 1 ? "is" : "are")\(now) bound to its address \(address), which no other device has, and deleting it deletes the address")
+            if let named = firstAndMore(raw) {
+                parts.append("\(named) \(raw.count == 1 ? "is" : "are")\(now) bound to its address \(address), which no other device has, and deleting it deletes the address")
             }
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ") + ": a process uses it without a tun descriptor"
@@ -148,13 +147,19 @@ extension Heuristics {
         return "\(count == 1 ? "a tc action (mirred) \(now ? "now " : "")sends" : "\(count) tc actions (mirred) \(now ? "now " : "")send") another device's packets to it, and would send them nowhere once it is gone"
     }
 
+    /// The first of `names` and how many more there are (`an ICMP echo socket of ping[9] and 2
+    /// more`), as the reasons name what ties a device; nil for none.
+    static func firstAndMore(_ names: [String]) -> String? {
+        guard let first = names.first else { return nil }
+        return names.count > 1 ? "\(first) and \(names.count - 1) more" : first
+    }
+
     /// Why vxlan forwarding entries that send packets out through a device (`vxlans`, their
     /// names) tie it to an overlay, in words (nil when none do); the reaper's last look says it
     /// the same way.
     public static func viaReason(_ vxlans: [String], now: Bool = false) -> String? {
-        guard let first = vxlans.first else { return nil }
-        let more = vxlans.count > 1 ? " and \(vxlans.count - 1) more" : ""
-        return "forwarding entries of \(first)\(more) \(now ? "now " : "")send packets out through it (bridge fdb … via), "
+        guard let named = firstAndMore(vxlans) else { return nil }
+        return "forwarding entries of \(named) \(now ? "now " : "")send packets out through it (bridge fdb … via), "
             + "and would point at a device that is gone once it is deleted"
     }
 
@@ -169,18 +174,16 @@ extension Heuristics {
     /// `-j TEE --oif`) tie it to others, in words (nil when none do); the reaper's last look says
     /// it the same way.
     public static func namedForwardReason(_ rules: [String], now: Bool = false) -> String? {
-        guard let first = rules.first else { return nil }
-        let more = rules.count > 1 ? " and \(rules.count - 1) more" : ""
-        return "\(first)\(more) \(now ? "now " : "")\(rules.count == 1 ? "duplicates" : "duplicate") another device's packets to it by its name "
+        guard let named = firstAndMore(rules) else { return nil }
+        return "\(named) \(now ? "now " : "")\(rules.count == 1 ? "duplicates" : "duplicate") another device's packets to it by its name "
             + "(TEE --oif), and would send them nowhere once it is gone"
     }
 
     /// Why nftables chains or flowtables hooked on a device tie it to others, in words (nil when
     /// none are); the reaper's last look says it the same way.
     public static func hookReason(_ hooks: [String], now: Bool = false) -> String? {
-        guard let first = hooks.first else { return nil }
-        let more = hooks.count > 1 ? " and \(hooks.count - 1) more" : ""
-        return "nftables \(first)\(more) \(hooks.count == 1 ? "is" : "are") \(now ? "now " : "")hooked on it (a firewall or fast path set up for it), "
+        guard let named = firstAndMore(hooks) else { return nil }
+        return "nftables \(named) \(hooks.count == 1 ? "is" : "are") \(now ? "now " : "")hooked on it (a firewall or fast path set up for it), "
             + "which deleting it would unhook (older kernels release such a chain, rules and all)"
     }
 
