@@ -1,0 +1,126 @@
+import Foundation
+
+/// A network interface as the system reports it.
+public struct NetworkInterface: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var kind: InterfaceKind
+    /// The platform's own word for the kind (Linux IFLA_INFO_KIND); nil for physical devices.
+    public var infoKind: String?
+    /// IFF_* flag names: UP, POINTOPOINT, RUNNING, LOWER_UP, …
+    public var flags: [String]
+    /// "UP", "DOWN", "UNKNOWN", … (iproute2's operstate names).
+    public var operstate: String?
+    /// Whether the link has carrier; a tun/tap has carrier exactly while a queue is attached (or TUNSETCARRIER forces it).
+    public var carrier: Bool?
+    public var mtu: Int?
+    public var group: UInt32?
+    /// The transmit queue length (Linux IFLA_TXQLEN).
+    public var txQueueLength: UInt32?
+    /// The interface's alias (Linux IFLA_IFALIAS), as `InterfaceName` text of its bytes.
+    public var alias: String?
+    /// The index of the bridge or bond this interface is a port of.
+    public var master: Int?
+    /// The master's name, as `InterfaceName` text, when the inventory saw it.
+    public var masterName: String?
+    /// The peer or underlying interface index (a veth's peer).
+    public var link: Int?
+    /// Whether `link` comes from the kind's own data (a vxlan's IFLA_VXLAN_LINK) rather than
+    /// IFLA_LINK: it is the device underneath all the same, but the JSON's `link`, like `ip`'s,
+    /// holds IFLA_LINK alone. Not in the JSON schema.
+    public var linkFromKindData = false
+    /// The namespace id `link` lives in, when not this namespace.
+    public var linkNetnsID: Int32?
+    public var hardwareAddress: String?
+    public var tun: TunDetails?
+    /// The id of the XDP program attached to it (0 when the kernel attached one but named no
+    /// id); nil when none is attached.
+    public var xdpProgram: UInt32?
+    /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
+    /// process can attach to a tun device by any of them. Not in the JSON schema.
+    public var altNames: [String] = []
+    public var stats: TrafficCounters?
+    public var addresses: [InterfaceAddress]
+    /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
+    public var peerName: String?
+    /// Known only from a route that leaves through it or a holder lsof shows: a partial capture
+    /// (`ifconfig utun3`, a grep'd listing) did not list it, so its state is unknown. Not in the
+    /// JSON schema.
+    public var unlisted = false
+    /// Why the capture's interface listings do not settle an `unlisted` interface, when they
+    /// say (`ifconfig | grep utun` went through grep). Not in the JSON schema.
+    public var unlistedBecause: String?
+    /// Listed by name alone (`ifconfig -l`): its addresses are unknown, not absent. Not in the
+    /// JSON schema.
+    public var addressesUnknown = false
+    /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
+    /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
+    public var agentDescriptions: [String] = []
+    /// For a macOS tuntaposx `tunN` or `tapN`: what its ifconfig block says of the character
+    /// device that keeps it in use. Nil for every other interface (a Linux tun or tap is
+    /// described by `tun`). Not in the JSON schema: the verdict's reason and holders carry it.
+    public var tuntaposx: TuntaposxDevice?
+
+    public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
+                operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,
+                link: Int? = nil, linkNetnsID: Int32? = nil, hardwareAddress: String? = nil, tun: TunDetails? = nil,
+                stats: TrafficCounters? = nil, addresses: [InterfaceAddress] = [], peerName: String? = nil,
+                txQueueLength: UInt32? = nil, alias: String? = nil, masterName: String? = nil) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.infoKind = infoKind
+        self.flags = flags
+        self.operstate = operstate
+        self.carrier = carrier
+        self.mtu = mtu
+        self.group = group
+        self.master = master
+        self.link = link
+        self.linkNetnsID = linkNetnsID
+        self.hardwareAddress = hardwareAddress
+        self.tun = tun
+        self.stats = stats
+        self.addresses = addresses
+        self.peerName = peerName
+        self.txQueueLength = txQueueLength
+        self.alias = alias
+        self.masterName = masterName
+    }
+
+    public var isUp: Bool { flags.contains("UP") }
+
+    /// Whether it has the IPv4 address with these bytes.
+    public func hasIPv4Address(_ bytes: [UInt8]) -> Bool {
+        addresses.contains { $0.family == .inet && $0.local.bytes == bytes }
+    }
+
+    /// Whether it has this address, of either family (4 bytes IPv4, 16 IPv6).
+    public func hasAddress(_ bytes: [UInt8]) -> Bool {
+        addresses.contains { $0.local.bytes == bytes }
+    }
+
+    /// The names of the interfaces that are some interface's master (a bridge, a bond), by
+    /// index: the link dump states a master only as an index, and may list it after its ports.
+    public static func masterNames(in interfaces: [NetworkInterface]) -> [Int: String] {
+        var masters = Set<Int>()
+        for position in interfaces.indices {
+            if let master = interfaces[position].master, master > 0 { masters.insert(master) }
+        }
+        guard !masters.isEmpty else { return [:] }
+        var names: [Int: String] = [:]
+        for position in interfaces.indices where masters.contains(interfaces[position].index) {
+            names[interfaces[position].index] = interfaces[position].name
+        }
+        return names
+    }
+}
+
+extension NetworkInterface {
+    /// How many entries the list of interfaces built while a link dump arrives reserves up front. Reserved room that is never written is
+    /// address space the kernel maps on first use, not memory, so a small namespace pays nothing
+    /// for it; a large one is spared regrowing those lists while the kernel fills the dump. With
+    /// 10,000 devices the regrowth moved each list into fresh pages several times: about 1,500
+    /// page faults on the decoding thread.
+    public static let listReservation = 1 << 15
+}
