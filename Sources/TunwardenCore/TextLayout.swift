@@ -71,3 +71,11 @@ public enum TextLayout {
         return widths
     }
 }
+
+extension String {
+    var trailingSpacesRemoved: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
