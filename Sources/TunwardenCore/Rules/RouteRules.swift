@@ -205,21 +205,6 @@ extension Heuristics {
         return names
     }
 
-    /// The share of a family's default traffic `prefixes` take: of all IPv4 addresses, and of
-    /// IPv6's global unicast space (2000::/3), the only part of it the internet routes, so that
-    /// `2000::/3` alone takes all of it as `::/1` and `8000::/1` together do.
-    static func defaultShare(of prefixes: [IPPrefix]) -> Double {
-        guard let first = prefixes.first, first.family == .inet6 else { return coverage(of: prefixes) }
-        let inside = prefixes.compactMap { prefix -> IPPrefix? in
-            prefix.contains(globalUnicast) ? globalUnicast : globalUnicast.contains(prefix) ? prefix : nil
-        }
-        return min(1, coverage(of: inside) / globalUnicast.shareOfAddressSpace)
-    }
-
-    static let globalUnicast = IPPrefix(address: IPAddress("2000::")!, length: 3)!
-    /// IPv6 space that never leaves a site: unique local (fc00::/7), link-local and multicast.
-    static let localIPv6 = ["fc00::/7", "fe80::/10", "ff00::/8"].map { IPPrefix($0)! }
-
     /// macOS, from a listing of every interface (or ifconfig's answer that the tunnels do not
     /// exist, see `Snapshot.goneInterfaces`) and every default route: general (not
     /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
@@ -309,97 +294,5 @@ extension Heuristics {
             ))
         }
         return findings
-    }
-
-
-    // MARK: routes
-
-    /// A tunnel-style interface that traffic cannot leave through: orphaned, or without carrier.
-    static func isDead(_ assessed: AssessedInterface) -> Bool {
-        assessed.state == .orphaned || assessed.interface.carrier == false
-    }
-
-    /// Routes of type unicast whose every next hop leaves through a dead tunnel, grouped by
-    /// interface. Critical when the dead routes of a family and table together capture default
-    /// traffic: a default route, or more-specific routes covering all but at most 1/256 of the
-    /// space default traffic goes to (0/1 + 128/1, or the 1/8 … 128/1 cascade; for IPv6 its
-    /// internet addresses, 2000::/3, which `::/1` or `2000::/3` alone cover), which proxies and
-    /// VPNs add to take all traffic without touching the default route.
-    static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
-        let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
-        guard !unicast.isEmpty else { return [] }
-        // Only interfaces routes leave through can matter; thousands of others are not visited.
-        let hopIndices = Set(unicast.flatMap { $0.nextHops.compactMap(\.interfaceIndex) })
-        let positions = IndexPositions(count: interfaces.count) { interfaces[$0].interface.index }
-        var deadPosition: [Int: Int] = [:]
-        for index in hopIndices {
-            // (The routes into a closed tuntaposx device are judged as a gone tunnel's, by
-            // `splitDefaultFindings`, which can offer their removal.)
-            if let position = positions.position(of: index), isDead(interfaces[position]), interfaces[position].interface.tuntaposx != .closed {
-                deadPosition[index] = position
-            }
-        }
-        guard !deadPosition.isEmpty else { return [] }
-        func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
-
-        var deadRoutes: [Route] = []
-        var liveRoutes: [Route] = []
-        for route in unicast {
-            if route.nextHops.allSatisfy(isDeadHop) { deadRoutes.append(route) } else { liveRoutes.append(route) }
-        }
-        func group(_ route: Route) -> String { "\(route.family.rawValue)|\(route.table)" }
-        // Which (family, table) groups capture default traffic.
-        var capturing = Set<String>()
-        for (key, routes) in Dictionary(grouping: deadRoutes, by: group) {
-            let shadowedDefault = routes.contains { route in
-                route.destination.length == 0 && liveRoutes.contains { other in
-                    other.destination.length == 0 && other.family == route.family && other.table == route.table
-                        && (other.metric ?? 0) < (route.metric ?? 0)
-                }
-            }
-            let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
-            if defaultShare(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
-        }
-        var routesByInterface: [Int: [Route]] = [:]
-        for route in deadRoutes {
-            for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
-        }
-        var findings: [Finding] = []
-        for index in routesByInterface.keys.sorted() {
-            guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
-            let assessed = interfaces[position]
-            let captures = routes.contains { capturing.contains(group($0)) }
-            let interface = assessed.interface
-            let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
-            let list = routes.map(\.display).joined(separator: ", ")
-            var evidence = "\(routes.count) \(routes.count == 1 ? "route sends" : "routes send") traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
-            if captures {
-                let families = Set(routes.filter { capturing.contains(group($0)) }.map(\.family))
-                let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
-                evidence += " Together they capture all \(names) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
-            } else {
-                evidence += " Traffic to these destinations is blackholed."
-            }
-            if assessed.state == .orphaned {
-                evidence += " They go away with the device when it is reaped."
-            }
-            findings.append(Finding(id: FindingID.deadTunnelRoute, severity: captures ? .critical : .warning,
-                                    ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
-        }
-        return findings
-    }
-
-    /// The share of the address space a set of same-family prefixes covers, counting overlaps once.
-    /// Prefixes either nest or are disjoint, so dropping every prefix inside another leaves a disjoint set.
-    public static func coverage(of prefixes: [IPPrefix]) -> Double {
-        // In order of first address (family first), the shorter of equal starts first: the kept
-        // prefixes are then disjoint and ordered, so a prefix inside any of them is inside the
-        // last one kept. One pass, where checking every kept prefix was quadratic in the routes.
-        let ordered = Set(prefixes).sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
-        var kept: [IPPrefix] = []
-        for prefix in ordered where !(kept.last?.contains(prefix) ?? false) {
-            kept.append(prefix)
-        }
-        return kept.reduce(0) { $0 + $1.shareOfAddressSpace }
     }
 }
