@@ -161,6 +161,8 @@ public enum RecreateCommands {
                 add += realms >> 16 == 0 ? " realm \(realms & 0xFFFF)" : " realms \(realms >> 16)/\(realms & 0xFFFF)"
             }
             if let preference = route.preference, let word = Self.preferenceWords[preference] { add += " pref \(word)" }
+            // It comes back with the time it had left when it was read: `ip` takes `expires` for IPv6 only.
+            if route.family == .inet6, let expiry = route.expiry { add += " expires \(expiry.seconds)" }
             if let source = route.preferredSource { add += " src \(source)" }
             add += metricWords(route).map { " " + $0 }.joined()
             if multipath {

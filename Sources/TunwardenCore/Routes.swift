@@ -31,6 +31,19 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     }
 }
 
+/// The seconds a route had left to live when it was read. Any two are equal, whatever their
+/// seconds: those count down between two reads of one route, which is no change of the route, while
+/// a route that stops or starts expiring has changed.
+public struct RouteExpiry: Sendable, Equatable {
+    public var seconds: UInt32
+
+    public init(seconds: UInt32) {
+        self.seconds = seconds
+    }
+
+    public static func == (_: RouteExpiry, _: RouteExpiry) -> Bool { true }
+}
+
 /// A route from any table.
 public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     public var destination: IPPrefix
@@ -65,6 +78,10 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     public var source: IPPrefix?
     public var realms: UInt32?
     public var preference: UInt8?
+    /// How long an IPv6 route had left to live when it was read (one learned from a router
+    /// advertisement, or added with `expires`); nil for a route that does not expire. Kept for the
+    /// recreate commands, not part of the JSON schema.
+    public var expiry: RouteExpiry?
 
     /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
     /// interface uses it, so a scoped default captures nothing.

@@ -54,7 +54,9 @@ struct RecreateKernelTests {
         }
         view += neighbours.sorted()
         for family in ["-4", "-6"] {
-            for route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
+            for var route in try objects([family, "-j", "route", "show", "table", "all", "dev", name]) {
+                // (Only whether it expires: the seconds left count down.)
+                if route["expires"] != nil { route["expires"] = "finite" }
                 view.append(line(route, route.keys.sorted()))
             }
             // Multipath routes name their devices in their hops only.
@@ -118,6 +120,8 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "10.83.0.0/16", "nexthop", "via", "inet6", "2001:db8:6::9", "dev", "rfull0",
                   "nexthop", "via", "inet6", "2001:db8:6::8", "dev", "rfull0")
         try ns.ip("route", "add", "10.84.0.0/16", "dev", "rfull0", "congctl", "lock", "reno")
+        // An IPv6 route that expires, which must not come back for good.
+        try ns.ip("-6", "route", "add", "2001:db8:70::/48", "dev", "rfull0", "expires", "600")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")
         try ns.ip("link", "set", "rfull1", "arp", "on", "multicast", "off", "dynamic", "on", "trailers", "off")
         // Neighbour entries made by hand, which go with the device and never come back by themselves.
@@ -141,6 +145,9 @@ struct RecreateKernelTests {
         #expect(after == before, "gone: \(Set(before.joined()).subtracting(after.joined())), new: \(Set(after.joined()).subtracting(before.joined()))")
         let left = try Self.lifetimes("rfull0", "10.66.1.1", ns)
         #expect((2900...3000).contains(left.valid) && (1900...2000).contains(left.preferred), "\(left)")
+        let route = try JSONSerialization.jsonObject(with: Data(try ns.ip("-6", "-j", "route", "show", "2001:db8:70::/48").utf8)) as? [[String: Any]]
+        let expires = try #require(route?.first?["expires"] as? Int, "\(route ?? [])")
+        #expect((500...600).contains(expires), "\(expires)")
     }
 
     /// A port of a bridge is never reaped (it has been configured into something), so its

@@ -90,6 +90,27 @@ import TunwardenCore
         ])
     }
 
+    /// An IPv6 route that expires comes back with the time it had left when it was read, not for
+    /// good; two reads of it differ in that time alone, which is no change of the route.
+    @Test func anIPv6RouteThatExpiresComesBackExpiring() {
+        let device = NetworkInterface(index: 7, name: "tun9", kind: .tun, infoKind: "tun", flags: ["UP"], tun: TunDetails(persistent: true))
+        var expiring = Route(destination: IPPrefix("2001:db8:70::/48")!, metric: 1024, routeProtocol: .boot,
+                             nextHops: [NextHop(gateway: nil, interfaceIndex: 7)])
+        expiring.expiry = RouteExpiry(seconds: 599)
+        // (An IPv4 route is not told to expire: `ip` refuses `expires` for one.)
+        var ipv4 = Route(destination: IPPrefix("10.70.0.0/16")!, routeProtocol: .boot, nextHops: [NextHop(gateway: nil, interfaceIndex: 7)])
+        ipv4.expiry = RouteExpiry(seconds: 30)
+        let commands = RecreateCommands.commands(for: device, routes: [expiring, ipv4], namespace: "blue")
+        #expect(commands.contains("ip -n blue route add 2001:db8:70::/48 dev tun9 metric 1024 expires 599"), "\(commands)")
+        #expect(commands.contains("ip -n blue route add 10.70.0.0/16 dev tun9"), "\(commands)")
+
+        var later = expiring
+        later.expiry = RouteExpiry(seconds: 12)
+        var permanent = expiring
+        permanent.expiry = nil
+        #expect(later == expiring && permanent != expiring)
+    }
+
     /// Neighbour entries made by hand come back after the addresses (an entry needs none, but a
     /// person reads them in that order), each as `ip neigh add` makes it.
     @Test func neighbourEntriesMadeByHandComeBackAfterTheAddresses() {

@@ -158,6 +158,8 @@ extension LinuxInventory {
         }
         route.realms = message.realms
         route.preference = message.preference
+        // (An IPv4 route that expires is a cached exception, not configuration.)
+        if message.family == afInet6 { route.expiry = message.expiresIn.map { RouteExpiry(seconds: $0) } }
         return route
     }
 
