@@ -128,7 +128,7 @@ public enum AuditTable {
             }
         }
         if width == nil, table.lines.count > 1 {
-            let cellWidths = table.lines.map { $0.map(characters) }
+            let cellWidths = table.lines.map { $0.map(TextLayout.columns) }
             let widths = columnWidths(cellWidths)
             var bytes: [UInt8] = []
             bytes.reserveCapacity(table.lines.count * (widths.reduce(0, +) + 2 * widths.count + 16))
@@ -166,7 +166,7 @@ public enum AuditTable {
             let header = table.lines[0] + (observations == nil ? [] : ["AGE"])
             var text: [UInt8] = []
             text.reserveCapacity(bytes.count + ends.count * 8 + 128)
-            append(header, cellWidths: header.map(characters), widths: widths + [0], state: nil, bold: table.paint.enabled,
+            append(header, cellWidths: header.map(TextLayout.columns), widths: widths + [0], state: nil, bold: table.paint.enabled,
                    paint: table.paint, padLast: false, to: &text)
             endLine(&text, from: 0)
             var start = 0

@@ -45,9 +45,10 @@ extension AuditTable {
         var shown: [String] = []
         var length = 0
         for name in names where shown.count < (width == nil ? 24 : names.count) {
-            if length + name.count + 2 > room { break }
+            let columns = TextLayout.columns(name)
+            if length + columns + 2 > room { break }
             shown.append(name)
-            length += name.count + 2
+            length += columns + 2
         }
         var list = shown.joined(separator: ", ")
         if shown.count < names.count { list += " and \(names.count - shown.count) more (--verbose lists every finding)" }

@@ -5,11 +5,11 @@ import Foundation
 extension AuditTable {
     /// Shortens the HOLDERS, ADDRESSES and ROUTES cells so that the table fits `width`.
     static func fit(_ lines: inout [[String]], lists: [[[String]]], width: Int) {
-        let natural = lines[0].indices.map { column in lines.map { characters($0[column]) }.max() ?? 0 }
+        let natural = lines[0].indices.map { column in lines.map { TextLayout.columns($0[column]) }.max() ?? 0 }
         let widths = TextLayout.columnWidths(natural: natural, shrinkable: [3, 4, 5], width: width, floors: lines[0].map(\.count))
         guard widths != natural else { return }
         for row in lines.indices.dropFirst() {
-            for (offset, column) in [3, 4, 5].enumerated() where characters(lines[row][column]) > widths[column] {
+            for (offset, column) in [3, 4, 5].enumerated() where TextLayout.columns(lines[row][column]) > widths[column] {
                 lines[row][column] = TextLayout.fit(lists[row][offset], width: widths[column])
             }
         }
@@ -17,11 +17,11 @@ extension AuditTable {
 
     /// The rows (the header first) in aligned columns, the state column painted by `states`.
     static func layout(_ lines: [[String]], states: [InterfaceState?], paint: Painter) -> String {
-        // Columns are as wide as their widest cell in characters, which is what a terminal shows.
+        // Columns are as wide as their widest cell in terminal columns, which is what a terminal shows.
         // The table is put together as UTF-8 bytes, each cell measured once and copied once:
         // tables of tens of thousands of rows spent most of their time growing and measuring
         // Strings.
-        let cellWidths = lines.map { $0.map(characters) }
+        let cellWidths = lines.map { $0.map(TextLayout.columns) }
         let widths = columnWidths(cellWidths)
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count + 1))
@@ -62,30 +62,5 @@ extension AuditTable {
     static func endLine(_ out: inout [UInt8], from start: Int) {
         while out.count > start, out[out.count - 1] == UInt8(ascii: " ") { out.removeLast() }
         out.append(UInt8(ascii: "\n"))
-    }
-
-    /// How many terminal columns `text` takes: its length in bytes when they are plain ASCII
-    /// (nearly every cell: names, kinds, addresses), measured a character at a time only
-    /// otherwise, a wide one (CJK, an emoji shown as one) taking two columns (see `columns(of:)`).
-    static func characters(_ text: String) -> Int {
-        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "\r") { return text.reduce(0) { $0 + columns(of: $1) } }
-        return text.utf8.count
-    }
-
-    /// The columns a terminal gives one character, as wcwidth(3) does for the common cases: two
-    /// for East Asian wide and fullwidth characters and for emoji shown as pictures (by default
-    /// or asked for with VS16), none for a character made only of combining marks, one otherwise.
-    static func columns(of character: Character) -> Int {
-        let scalars = character.unicodeScalars
-        guard let first = scalars.first else { return 0 }
-        if scalars.allSatisfy({ [.nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) { return 0 }
-        if first.properties.isEmojiPresentation || (first.properties.isEmoji && scalars.contains("\u{FE0F}")) { return 2 }
-        switch first.value {
-        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xAC00...0xD7A3,
-             0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
-            return 2
-        default:
-            return 1
-        }
     }
 }

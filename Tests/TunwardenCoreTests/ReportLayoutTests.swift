@@ -77,6 +77,21 @@ import Testing
         #expect(TextLayout.wrap("a b", width: nil, prefix: "> ") == ["> a b"])
     }
 
+    /// Holders, names and finding text with wide characters are fitted and wrapped by the
+    /// terminal columns they take, not by characters: a line is never wider than the terminal.
+    @Test func fitAndWrapCountTerminalColumns() {
+        // Two holders of 9 columns each (7 characters): 9 + 1 + 9 = 19 > 16.
+        #expect(TextLayout.fit(["隧道[42]", "隧道[43]"], width: 16) == "隧道[42] (+1)")
+        #expect(TextLayout.fit(["隧道[42]", "隧道[43]"], width: 19) == "隧道[42],隧道[43]")
+        // Cut short within a wide character's two columns: the character goes whole or not at all.
+        let cut = TextLayout.fit(["隧道隧道隧道隧道[1]", "x"], width: 11)
+        #expect(cut == "隧道… (+1)" && TextLayout.columns(cut) <= 11, "\(cut)")
+        for line in TextLayout.wrap("隧道隧道 隧道隧道 隧道隧道", width: 18, prefix: "  A: ", indent: 4) {
+            #expect(TextLayout.columns(line) <= 18, "\(line)")
+        }
+        #expect(TextLayout.wrap("隧道隧道 隧道隧道 隧道隧道", width: 18, prefix: "  A: ", indent: 4).count == 3)
+    }
+
     @Test func theCountFindingSaysItsThresholdsOnce() {
         let critical = Heuristics.countFinding(95, policy: AuditPolicy())!
         #expect(critical.evidence.hasPrefix("95 tunnel-style interfaces exist; the limit is 95. "))
@@ -130,14 +145,14 @@ import Testing
             "w0      tun   \u{1B}[33morphaned  \u{1B}[0m(none)       (none)       (none)",
             "tün-é0  tun   \u{1B}[32mlive      \u{1B}[0mopenvpn[42]  10.9.0.1/24  10.9.0.0/24",
         ])
-        #expect(AuditTable.characters("tün-é0") == 6 && AuditTable.characters("w0") == 2 && AuditTable.characters("a\r\nb") == 3)
+        #expect(TextLayout.columns("tün-é0") == 6 && TextLayout.columns("w0") == 2 && TextLayout.columns("a\r\nb") == 3)
     }
 
     /// A wide character takes two terminal columns and a combining mark none, as a terminal shows
     /// them: an emoji, CJK, fullwidth forms, and an emoji made a picture by VS16.
     @Test func wideCharactersTakeTwoColumns() {
-        #expect(AuditTable.characters("e😀") == 3 && AuditTable.characters("隧道0") == 5 && AuditTable.characters("ｗｇ") == 4)
-        #expect(AuditTable.characters("e\u{0301}x") == 2 && AuditTable.characters("☺\u{FE0F}") == 2 && AuditTable.characters("☺") == 1)
+        #expect(TextLayout.columns("e😀") == 3 && TextLayout.columns("隧道0") == 5 && TextLayout.columns("ｗｇ") == 4)
+        #expect(TextLayout.columns("e\u{0301}x") == 2 && TextLayout.columns("☺\u{FE0F}") == 2 && TextLayout.columns("☺") == 1)
         let wide = NetworkInterface(index: 9, name: "e😀", kind: .tun, infoKind: "tun", tun: TunDetails(persistent: true, multiQueue: false))
         let plain = NetworkInterface(index: 10, name: "w0", kind: .tun, infoKind: "tun", tun: TunDetails(persistent: true, multiQueue: false))
         let snapshot = Snapshot(platform: .linux, interfaces: [wide, plain], routes: [], holders: HolderScan(complete: true, attachments: [], processesScanned: 1))
@@ -146,7 +161,7 @@ import Testing
         func kindColumn(_ line: Substring) -> Int {
             let name = line.prefix { $0 != " " }
             let gap = line.dropFirst(name.count).prefix { $0 == " " }
-            return name.reduce(0) { $0 + AuditTable.columns(of: $1) } + gap.count
+            return name.reduce(0) { $0 + TextLayout.columns(of: $1) } + gap.count
         }
         let starts = lines.map(kindColumn)
         #expect(Set(starts).count == 1, "\(lines)")
