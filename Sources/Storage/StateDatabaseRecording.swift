@@ -13,7 +13,12 @@ extension StateDatabase {
     /// (`AlertDecision.decide`), remembered and, when there is an alert, claimed for this run to
     /// deliver, all in the same transaction: no other run decides on the same change. When another
     /// run has recorded a newer inventory of the namespace, nothing is written (`wasStale`).
-    public func record(_ assessment: Assessment, label: NamespaceLabel?, alerting: AlertJudging?) throws -> Recording {
+    ///
+    /// The observations returned are in `recordedOrder`; with `keyed` (the default) also by key,
+    /// as a reap's plan and the watcher look them up. A one-shot audit, which finds each by its
+    /// position, passes false: at ten thousand interfaces the map by key cost milliseconds that
+    /// nothing read.
+    public func record(_ assessment: Assessment, label: NamespaceLabel?, alerting: AlertJudging?, keyed: Bool = true) throws -> Recording {
         try guarded {
             try connection.transaction(writing: true) {
                 let identity = assessment.snapshot.namespaceIdentity
@@ -23,35 +28,41 @@ extension StateDatabase {
                 if let last = row.lastRun, last > now {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                let (current, inOrder, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now)
+                let (current, inOrder, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now, keyed: keyed)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
                 var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
                 recording.observations.recordedOrder = Observations.RecordedOrder(namespace: identity, list: inOrder)
+                if !keyed { recording.observations.namespaces[identity] = nil }
                 return recording
             }
         }
     }
 
-    /// The namespace's observations after seeing `assessment` at `now`, with the rows to write
-    /// (those whose content changed) and to delete (interfaces gone). `rows` are in their key's
-    /// order (ifindex, then the name's bytes), as `rowsInKeyOrder` gives them, and are merged with
-    /// the assessment's interfaces in the same order, so no row is looked up by key: at 10,000
-    /// interfaces that lookup was most of the time recording took.
-    private func compare(_ assessment: Assessment, with rows: [InterfaceObservation], at now: Date)
+    /// The namespace's observations after seeing `assessment` at `now` (by key only when
+    /// `keyed`), with the rows to write (those whose content changed) and to delete (interfaces
+    /// gone). `rows` are in their key's order (ifindex, then the name's bytes), as
+    /// `rowsInKeyOrder` gives them, and are merged with the assessment's interfaces in the same
+    /// order, so no row is looked up by key: at 10,000 interfaces that lookup was most of the time
+    /// recording took.
+    private func compare(_ assessment: Assessment, with rows: [InterfaceObservation], at now: Date, keyed: Bool)
         -> (current: [String: InterfaceObservation], inOrder: [InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
         func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
             a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
         }
         let interfaces = assessment.interfaces
-        var order = Array(interfaces.indices)
         let key = { (position: Int) in (interfaces[position].interface.index, interfaces[position].interface.name) }
-        if !zip(order, order.dropFirst()).allSatisfy({ !precedes(key($1), key($0)) }) { order.sort { precedes(key($0), key($1)) } }
+        // The kernel lists links by index, so the assessment is nearly always in key order already.
+        let sorted = zip(interfaces.indices, interfaces.indices.dropFirst()).allSatisfy { !precedes(key($1), key($0)) }
+        let order = sorted ? Array(interfaces.indices) : interfaces.indices.sorted { precedes(key($0), key($1)) }
         var current: [String: InterfaceObservation] = [:]
-        current.reserveCapacity(interfaces.count)
-        // In the assessment's order: filled as the interfaces come in key order.
-        var inOrder = [InterfaceObservation?](repeating: nil, count: interfaces.count)
+        if keyed { current.reserveCapacity(interfaces.count) }
+        // In the assessment's order: appended as they come when that is key order, otherwise
+        // filled in place as the interfaces come in key order.
+        var inOrder: [InterfaceObservation] = []
+        var placed: [InterfaceObservation?] = []
+        if sorted { inOrder.reserveCapacity(interfaces.count) } else { placed = Array(repeating: nil, count: interfaces.count) }
         var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
         var next = rows.startIndex
         for position in order {
@@ -72,11 +83,11 @@ extension StateDatabase {
             }
             let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
-            current[Observations.key(index, name)] = observation
-            inOrder[position] = observation
+            if keyed { current[Observations.key(index, name)] = observation }
+            if sorted { inOrder.append(observation) } else { placed[position] = observation }
         }
         gone += rows[next...].map { InterfaceKey(ifindex: $0.ifindex, ifname: $0.ifname) }
-        return (current, inOrder.compactMap { $0 }, changed, gone)
+        return (current, sorted ? inOrder : placed.compactMap { $0 }, changed, gone)
     }
 
     /// Records a change that touched a few interfaces of a namespace whose whole inventory the

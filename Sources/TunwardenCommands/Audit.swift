@@ -159,7 +159,7 @@ public struct Audit: ParsableCommand {
             _ = readAhead?.value
             do {
                 (assessment, observations, _) = try Self.observe(assessment, store: store,
-                                                              monitoring: monitoring, command: "audit")
+                                                              monitoring: monitoring, command: "audit", keyed: false)
             } catch {
                 console.note("observations not used: \(error)")
             }
@@ -196,12 +196,13 @@ extension Audit {
     /// recorded half-done. A damaged database (or `state.json` being imported) is moved aside and
     /// observing starts afresh; one that cannot be used is reported and the run goes on without
     /// ages or alerts. Throws `RunLock.Busy` when a reap held the lock for longer than `patience`.
-    /// Returns the assessment with what the history adds.
+    /// Returns the assessment with what the history adds, and the observations (by key too only
+    /// when `keyed`: see `StateDatabase.record`).
     static func observe(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
-                        patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false })
+                        patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }, keyed: Bool = true)
         throws -> (assessment: Assessment, observations: Observations?, nextDelivery: Date?) {
         let (recording, nextDelivery) = try observeRecording(assessment, store: store, monitoring: monitoring, command: command,
-                                                             patience: patience, giveUp: giveUp)
+                                                             patience: patience, giveUp: giveUp, keyed: keyed)
         guard let recording else { return (assessment, nil, nil) }
         return (assessment.adding(recording.historyFindings), recording.observations, nextDelivery)
     }
@@ -209,7 +210,7 @@ extension Audit {
     /// `observe`, returning the recording itself (nil: the state could not be used) rather than
     /// the assessment joined with its history's findings, for a caller that keeps those apart.
     static func observeRecording(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
-                                 patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false })
+                                 patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }, keyed: Bool = true)
         throws -> (recording: Recording?, nextDelivery: Date?) {
         let lock: RunLock
         do {
@@ -220,7 +221,7 @@ extension Audit {
             Terminal.note("observations not used: \(error)")
             return (nil, nil)
         }
-        let recording = record(assessment, store: store, alerting: monitoring.judging)
+        let recording = record(assessment, store: store, alerting: monitoring.judging, keyed: keyed)
         lock.release()
         guard let recording else { return (nil, nil) }
         // The alert is claimed already, so no other run sends it; a slow sink (a command that
@@ -230,11 +231,11 @@ extension Audit {
 
     /// Records the assessment (see `StateDatabase.record`), moving a damaged file aside and
     /// starting afresh once; nil when the state cannot be used (noted).
-    static func record(_ assessment: Assessment, store: StateStore, alerting: AlertJudging?) -> Recording? {
+    static func record(_ assessment: Assessment, store: StateStore, alerting: AlertJudging?, keyed: Bool = true) -> Recording? {
         for attempt in 1...2 {
             do {
                 guard let database = try store.database(create: true) else { return nil }
-                return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: alerting)
+                return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: alerting, keyed: keyed)
             } catch let error as StorageError where error.isCorrupt && attempt == 1 {
                 // A damaged file is kept for inspection and observing starts afresh, so a timer job
                 // does not lose its ages and alerts for good. (reap, which acts on ages, stops instead.)

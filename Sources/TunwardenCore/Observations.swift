@@ -178,9 +178,13 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
     /// How `namespaces` keys an interface: `ifindex:ifname`.
     public static func key(_ index: Int, _ name: String) -> String { String(index) + ":" + name }
 
-    /// The observation of an interface, if it has been seen before.
+    /// The observation of an interface, if it has been seen before. (Where a recording left the
+    /// namespace's observations only in `recordedOrder`, they are searched there.)
     public func observation(of interface: NetworkInterface, in namespace: String) -> InterfaceObservation? {
-        namespaces[namespace]?[Self.key(interface.index, interface.name)]
+        if namespaces[namespace] == nil, let order = recordedOrder, order.namespace == namespace {
+            return order.list.first { $0.ifindex == interface.index && $0.ifname == interface.name }
+        }
+        return namespaces[namespace]?[Self.key(interface.index, interface.name)]
     }
 
     /// The observation of `interface`, which is at `position` of an assessment of `namespace`: by

@@ -180,6 +180,29 @@ import TunwardenCore
         #expect(recorded.observations.namespaces[Self.identity] == stored)
     }
 
+    /// A recording for a one-shot audit (`keyed: false`) writes what a keyed one writes and gives
+    /// the same observations, in the assessment's order (also one not in key order), without the
+    /// map by key; a lookup by key still finds each.
+    @Test func anUnkeyedRecordingGivesTheSameObservationsInOrder() throws {
+        let directory = try Directory(), keyedDirectory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        let keyedDatabase = try #require(try StateStore(directory: keyedDirectory.path).database())
+        for (step, orphaned) in [Set([1, 4]), Set([4, 5])].enumerated() {
+            var assessment = Self.assessment(8, orphaned: orphaned, at: Self.t0 + Double(step) * 60)
+            if step == 1 { assessment.interfaces.swapAt(0, 6) }
+            let unkeyed = try database.record(assessment, label: nil, alerting: Self.judging, keyed: false)
+            let keyed = try keyedDatabase.record(assessment, label: nil, alerting: Self.judging)
+            #expect(unkeyed.observations.namespaces[Self.identity] == nil)
+            let order = try #require(unkeyed.observations.recordedOrder)
+            #expect(order.list.map(\.ifname) == assessment.interfaces.map(\.interface.name))
+            #expect(order.list == keyed.observations.recordedOrder?.list)
+            for entry in assessment.interfaces {
+                #expect(unkeyed.observations.observation(of: entry.interface, in: Self.identity) == keyed.observations.observation(of: entry.interface, in: Self.identity))
+            }
+            #expect(try database.observations(namespace: Self.identity).namespaces == keyedDatabase.observations(namespace: Self.identity).namespaces)
+        }
+    }
+
     /// Rows read ahead (while the kernel's dump runs) stand in for the recording's own read only
     /// while no other run has written: a recording after another connection's write sees that
     /// write, one after none records what reading in its own transaction would, and rows read
