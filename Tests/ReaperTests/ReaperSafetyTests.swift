@@ -543,6 +543,55 @@ struct ReaperSafetyTests {
         #expect(after.routes == before.routes, "missing: \(before.routes.subtracting(after.routes)), extra: \(after.routes.subtracting(before.routes))")
     }
 
+    /// A multi-queue tap given back after a signal takes no other device's routes: the kernel's
+    /// IPv6 link-local and multicast routes of a live veth, whose prefix and metric the tap's own
+    /// share (an IPv6 replace takes the first route of a prefix and metric, whatever its device),
+    /// stay the veth's, no `local` route is added beside the kernel's, and a route of the tap's
+    /// key that another device took while the tap was down is left alone and named.
+    @Test func aTapGivenBackTakesNoOtherDevicesRoute() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("link", "add", "gbva", "type", "veth", "peer", "name", "gbvb")
+        try ns.ip("link", "set", "gbva", "up")
+        try ns.ip("link", "set", "gbvb", "up")
+        try ns.ip("tuntap", "add", "dev", "gbmq", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "gbmq", "up")
+        try ns.ip("addr", "add", "2001:db8:81::1/64", "dev", "gbmq", "nodad")
+        try ns.ip("addr", "add", "fe80::1/64", "dev", "gbmq", "nodad")
+        try ns.ip("-6", "route", "add", "2001:db8:90::/64", "dev", "gbmq", "metric", "7")
+        func table() throws -> [String] {
+            try ns.ip("-6", "route", "show", "table", "all").split(separator: "\n").map { $0.replacingOccurrences(of: " linkdown", with: "") }.sorted()
+        }
+        // The veth's link-local routes come with its carrier.
+        for _ in 0..<150 where try !table().contains("fe80::/64 dev gbvb proto kernel metric 256 pref medium") { usleep(20_000) }
+        let before = try table()
+        try #require(before.contains("multicast ff00::/8 dev gbvb table local proto kernel metric 256 pref medium"), "\(before)")
+        var plan = try plan(ns)
+        plan.items = plan.items.filter { $0.interface.name == "gbmq" }
+        try #require(plan.items.count == 1)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "giveback")
+        #expect(results.first?.outcome == .skipped && results.first?.detail?.contains("are as they were") == true, "\(results)")
+        var after = try table()
+        for _ in 0..<50 where after != before { usleep(20_000); after = try table() }
+        #expect(after == before, "missing: \(Set(before).subtracting(after)), extra: \(Set(after).subtracting(before))")
+
+        // Again, with the tap's route of metric 7 taken by the veth while the tap is down.
+        plan = try self.plan(ns)
+        plan.items = plan.items.filter { $0.interface.name == "gbmq" }
+        reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            _ = try? Shell.run(["ip", "-n", ns.name, "-6", "route", "add", "2001:db8:90::/64", "dev", "gbvb", "metric", "7"])
+            raise(SIGTERM)
+        }
+        let second = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "giveback2")
+        #expect(second.first?.detail?.contains("route 2001:db8:90::/64 not given back: a route of the same destination, table and metric leaves through ifindex") == true, "\(second)")
+        let routes = try ns.ip("-6", "route", "show", "2001:db8:90::/64")
+        #expect(routes.contains("dev gbvb") && !routes.contains("dev gbmq"), "\(routes)")
+    }
+
     /// An IPv6 multipath route across two multi-queue targets of one batch goes when both are
     /// down; rolled back, it is added again by the second one given back, and a device given back
     /// while it could not be yet says so.

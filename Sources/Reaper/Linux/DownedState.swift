@@ -163,23 +163,37 @@ struct DownedState {
             }
         }
         // Routes in rounds, since one may need another's gateway first; one whose key the kernel
-        // remade is replaced by the one kept.
-        // A second route of the same key (`ip route append`) goes beside the first, not in its place.
+        // remade is replaced by the one kept. A second route of the same key (`ip route append`)
+        // goes beside the first, not in its place. The kernel's own IPv6 link-local and multicast
+        // routes are not sent: it makes them as the device comes up (sent again, the `local` route
+        // of a link-local address would be added beside its own).
         var keysPut: Set<[UInt8]> = []
-        var pending = routes
+        var pending = routes.filter { payload in (try? RouteMessage.decode(payload[...])).map { !Self.kernelOwnsLinkLocal($0) } ?? true }
+        var leftAlone: [[UInt8]: String] = [:]
         while !pending.isEmpty {
             var next: [[UInt8]] = []
             for payload in pending {
                 let key = Self.key(payload)
                 var problem = Self.send(client, "RTM_NEWROUTE") { try Replay.addRouteRequest(fromDumped: payload[...], sequence: $0) }
                 if problem == Self.exists {
-                    let how: Replay.Adding = keysPut.contains(key) ? .appending : .replacing
-                    problem = Self.send(client, "RTM_NEWROUTE (\(how))") { try Replay.addRouteRequest(fromDumped: payload[...], how, sequence: $0) }
+                    // A replace or an append acts on the routes of the key whatever their device
+                    // (an IPv6 replace on the first of its prefix and metric in the table): only
+                    // where every route of the key leaves through this device alone.
+                    if let other = Self.otherDevicesRoute(key: key, family: payload.first ?? 0, index: index, client: client) {
+                        leftAlone[payload] = other
+                    } else {
+                        let how: Replay.Adding = keysPut.contains(key) ? .appending : .replacing
+                        problem = Self.send(client, "RTM_NEWROUTE (\(how))") { try Replay.addRouteRequest(fromDumped: payload[...], how, sequence: $0) }
+                    }
                 }
-                if problem != nil { next.append(payload) } else { keysPut.insert(key) }
+                if problem != nil { next.append(payload) } else { keysPut.insert(key); leftAlone[payload] = nil }
             }
             if next.count == pending.count { break }
             pending = next
+        }
+        for payload in pending {
+            guard let why = leftAlone[payload], let route = try? RouteMessage.decode(payload[...]) else { continue }
+            problems.append("route \(Self.describeRoute(route)) not given back: \(why), left alone")
         }
         if let through = try? Self.routes(through: [index], client: client)[index] ?? Through() {
             // Shared multipath routes that went (every device they leave through was down): added again.
@@ -326,6 +340,30 @@ struct DownedState {
         guard route.family == inet6 else { return false }
         let first = route.destination?.first ?? 0, second = route.destination?.dropFirst().first ?? 0
         return first == 0xff || (first == 0xfe && second & 0xc0 == 0x80)
+    }
+
+    /// Why the routes of `key` (of `family`) are not only this device's to replace: a route of
+    /// the key that leaves through another device (or through a nexthop object), in words; nil
+    /// when every route of the key leaves through device `index` alone. A dump that cannot be
+    /// had is a reason too: then nothing is replaced.
+    static func otherDevicesRoute(key: [UInt8], family: UInt8, index: Int32, client: RtnetlinkClient) -> String? {
+        var other: String?
+        do {
+            try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { other = nil }) { message in
+                guard other == nil, message.header.type == NetlinkType.newRoute else { return }
+                let route = try RouteMessage.decode(message.payload)
+                guard route.flags & RouteMessage.cloned == 0, Self.key(Array(message.payload)) == key else { return }
+                let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
+                if route.nexthopID != nil || devices != [index] {
+                    let through = route.nexthopID.map { "nexthop object \($0)" } ?? devices.sorted().map { "ifindex \($0)" }.joined(separator: ", ")
+                    other = "a route of the same destination, table and metric leaves through \(through)"
+                }
+            }
+        } catch {
+            return "the routes could not be listed to see whose that route is (\(error))"
+        }
+        return other
     }
 
     /// What the kernel answers when a request adds what is already there.
