@@ -154,8 +154,8 @@ extension Section {
             at += 1
         }
         for (index, token) in tokens.enumerated() {
-            guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool),
-                  let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
+            guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool) else { continue }
+            guard let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
             let stage = Self.bareCommandWord(tokens[pipe + 1])
             guard ShellCommand.isCommandWord(stage), !["cat", "tee", "pbcopy"].contains(stage) else { continue }
             return (tool, tokens[index...(pipe + 1)].map(Self.bareCommandWord).joined(separator: " "))
@@ -164,10 +164,15 @@ extension Section {
     }
 
     /// A word of prose as the command word it may name: without HTML tags, the Markdown and
-    /// quotes around it, and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`).
+    /// quotes around it, and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`);
+    /// written as the shell reads it (`$'ifconfig'`, zsh's `=ifconfig`).
     static func bareCommandWord(_ word: String) -> String {
         var bare = word.contains("<") ? word.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression) : word
-        bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_(\"'[“‘")).trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?"))
+        let leading = CharacterSet(charactersIn: "`*_(\"'[“‘")
+        bare = bare.trimmingCharacters(in: leading)
+        let asTyped = (ShellCommand.commandName(bare) as NSString).lastPathComponent
+        if ShellCommand.tools[asTyped] != nil { return asTyped }
+        bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?"))
         return (ShellCommand.commandName(bare) as NSString).lastPathComponent
     }
 }

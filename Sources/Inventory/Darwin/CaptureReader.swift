@@ -225,8 +225,8 @@ enum CaptureReader {
             if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         }
         guard text.startsLine(position) else { return false }
-        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`.)
-        let word = "\\'\"".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
+        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`, `$'ifconfig'`, zsh's `=ifconfig`.)
+        let word = "\\'\"$=".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
         let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
         return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
             || ShellCommand.emojiPromptEnd(in: text, at: position) != nil
