@@ -135,7 +135,8 @@ extension Section {
     /// its output (`ifconfig -a | head -57`, `"netstat -rn|grep utun"`, `<code>ps aux | grep
     /// zero</code>`), for a line that is no command line: the tool, and the words from its name to
     /// the pipeline's stage. A stage that passes the output on whole (`cat`, `tee`, `pbcopy`)
-    /// cuts nothing.
+    /// cuts nothing. A listing fed through a substitution to a command that cuts what it reads
+    /// (`head -57 <<< "$(ifconfig -a)"`, `head -57 < <(ifconfig -a)`) is named cut too.
     func namedCut(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
         var at = position
         while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
@@ -155,6 +156,12 @@ extension Section {
         }
         for (index, token) in tokens.enumerated() {
             guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool) else { continue }
+            // `head -57 <<< "$(ifconfig -a)"`, `head -57 < <(ifconfig -a)`: a command that cuts
+            // what it reads, fed the listing by a substitution.
+            if token.contains("$(") || token.contains("<("),
+               let cutter = tokens[..<index].firstIndex(where: { Self.cuttingCommands.contains(Self.bareCommandWord($0)) }) {
+                return (tool, tokens[cutter...index].joined(separator: " "))
+            }
             guard let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
             let stage = Self.bareCommandWord(tokens[pipe + 1])
             guard ShellCommand.isCommandWord(stage), !["cat", "tee", "pbcopy"].contains(stage) else { continue }
@@ -164,12 +171,16 @@ extension Section {
     }
 
     /// A word of prose as the command word it may name: without HTML tags, the Markdown and
-    /// quotes around it, and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`);
+    /// quotes around it, a command or process substitution it opens (`"$(ifconfig`,
+    /// `<(ifconfig`), and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`);
     /// written as the shell reads it (`$'ifconfig'`, zsh's `=ifconfig`).
     static func bareCommandWord(_ word: String) -> String {
         var bare = word.contains("<") ? word.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression) : word
         let leading = CharacterSet(charactersIn: "`*_(\"'[“‘")
         bare = bare.trimmingCharacters(in: leading)
+        while let opener = ["$(", "<(", ">("].first(where: { bare.hasPrefix($0) }) {
+            bare = String(bare.dropFirst(opener.count)).trimmingCharacters(in: leading)
+        }
         let asTyped = (ShellCommand.commandName(bare) as NSString).lastPathComponent
         if ShellCommand.tools[asTyped] != nil { return asTyped }
         bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?"))
