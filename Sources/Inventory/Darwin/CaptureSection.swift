@@ -82,6 +82,15 @@ struct Section {
 
     enum RecordKind {
         case ifconfig, netstat, ps
+
+        /// The listing tool that prints such records.
+        var tool: ShellCommand.Tool {
+            switch self {
+            case .ifconfig: .ifconfig
+            case .netstat: .netstat
+            case .ps: .ps
+            }
+        }
     }
     /// A line that is no tool's output came after an interface block (see `read`).
     var gapAfterBlock = false
