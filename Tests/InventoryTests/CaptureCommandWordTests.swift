@@ -101,6 +101,29 @@ import Testing
         #expect(!ShellCommand.isRunnableWord("Password:") && !ShellCommand.isRunnableWord("done.") && ShellCommand.isRunnableWord("Tunnelblick"))
     }
 
+    /// bash's and zsh's `$'…'` (with its escapes), `$"…"`, and zsh's `=ifconfig` run ifconfig too,
+    /// at a prompt or alone on the line (the reviewer's paste is the first): the `| head` cuts it.
+    @Test(arguments: [
+        "jane@MacBook-Pro ~ % $'ifconfig' -a | head -57", "jane@MacBook-Pro ~ % $'\\x69fconfig' -a | head -57",
+        "jane@MacBook-Pro ~ % $\"ifconfig\" -a | head -57", "jane@MacBook-Pro ~ % =ifconfig -a | head -57",
+        "jane@MacBook-Pro ~ % $'\\151fconfig' -a | head -57", "jane@MacBook-Pro ~ % sudo $'ifconfig' -a | head -57",
+        "$'ifconfig' -a | head -57", "$'\\x69fconfig' -a | head -57", "$\"ifconfig\" -a | head -57", "=ifconfig -a | head -57",
+    ])
+    func aCommandWordInAShellsOwnQuotingRunsTheTool(commandLine: String) throws {
+        try Self.expectCutListing(try Self.session(commandLine), commandLine)
+    }
+
+    @Test func theReviewersAnsiCQuotedPasteIsACutListing() throws {
+        try Self.expectCutListing(try CaptureProofTests.fixture("ansi-c-quoted-ifconfig-head.txt"), "fixture")
+    }
+
+    /// The control: so written without the cut, the listing is every interface, and utun7 is gone.
+    @Test(arguments: ["jane@MacBook-Pro ~ % $'ifconfig' -a", "jane@MacBook-Pro ~ % =ifconfig -a", "$'\\x69fconfig' -a", "$\"ifconfig\" -a"])
+    func aWholeListingInAShellsOwnQuotingStillShowsATunnelGone(commandLine: String) throws {
+        let assessment = CapturePasteTests.assess(try Self.session(commandLine))
+        #expect(assessment.status == .critical, "\(commandLine): \(assessment.findings.map(\.evidence))")
+    }
+
     /// What the shell makes of a word: quotes taken away, a backslash dropped before what it
     /// escapes; a quote left open leaves no word of its own.
     @Test func theShellWordOfAWord() {
@@ -112,5 +135,11 @@ import Testing
         #expect(ShellCommand.shellWord("'a\\b'") == "a\\b")
         #expect(ShellCommand.shellWord("\"unclosed") == nil)
         #expect(ShellCommand.shellWord("netstat") == "netstat")
+        #expect(ShellCommand.shellWord("$'\\x69fconfig'") == "ifconfig")
+        #expect(ShellCommand.shellWord("$'\\151f'\"config\"") == "ifconfig")
+        #expect(ShellCommand.shellWord("$'a\\'b'") == "a'b")
+        #expect(ShellCommand.shellWord("$\"ifconfig\"") == "ifconfig")
+        #expect(ShellCommand.shellWord("$'unclosed") == nil)
+        #expect(ShellCommand.commandName("=ifconfig") == "ifconfig" && ShellCommand.commandName("=") == "=")
     }
 }

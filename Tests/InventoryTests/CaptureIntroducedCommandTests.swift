@@ -99,6 +99,41 @@ import Testing
         try Self.expectCutListing(try Self.issue(intro: intro), intro)
     }
 
+    /// The reviewer's issues: Jira's `{{ifconfig -a | head -57}}` before a `{noformat}` block, a
+    /// command and its filter in two code spans ("`ifconfig -a`, piped through `head -57`"), and
+    /// a caption under the block ("^ that was `ifconfig -a | head -57`").
+    @Test(arguments: ["issue-jira-noformat-head.md", "issue-span-piped-through-span.md", "issue-caption-after-fence.md"])
+    func theReviewersOtherWaysOfNamingACutAreCutListings(fixture: String) throws {
+        try Self.expectCutListing(try CaptureProofTests.fixture(fixture), fixture)
+    }
+
+    /// Jira's monospace is a code span, and a span of its own naming a command that cuts what it
+    /// reads is a stage of the named command's pipeline, before a block or before plain output.
+    @Test(arguments: [("Output of {{ifconfig -a | head -57}}:\n\n", "```\n"), ("{{ifconfig -a|head -57}}\n\n", "```\n"),
+                      ("Here is `ifconfig -a`, piped through `head -57`:\n\n", "```\n"), ("`ifconfig -a` into `sed -n 1,57p`:\n\n", "```\n"),
+                      ("I ran `ifconfig -a`, piped through `head -57`, and got:\n", "")])
+    func aJiraSpanOrACuttingSpanBesideTheCommandCutsTheListing(intro: String, fence: String) throws {
+        try Self.expectCutListing(try Self.issue(intro: intro, fence: fence), intro + fence)
+    }
+
+    /// A caption under the block that names the listing's command with a cut says the block was
+    /// cut, as a cut note there does.
+    @Test(arguments: ["^ that was `ifconfig -a | head -57`\n", "(that was {{ifconfig -a | head -57}})\n", "\n^ ifconfig -a | head -57\n"])
+    func aCaptionUnderTheBlockNamingACutMakesItPartial(caption: String) throws {
+        let text = try Self.issue(intro: "Output:\n\n").replacingOccurrences(of: "<PERFORMNUD,DAD>\n```\n", with: "<PERFORMNUD,DAD>\n```\n" + caption)
+        #expect(text.contains(caption))
+        try Self.expectCutListing(text, caption)
+    }
+
+    /// The controls: Jira's span of a plain `ifconfig -a`, a span of a command that cuts nothing,
+    /// and a caption naming the plain command leave the listing whole, and utun7 gone.
+    @Test(arguments: [("Output of {{ifconfig -a}}:\n\n", ""), ("Output of `ifconfig -a` (I ran it with `sudo`):\n\n", ""),
+                      ("Output:\n\n", "^ that was `ifconfig -a`\n"), ("Output of `ifconfig -a`:\n\n", "and `netstat -rn -f inet | grep utun` below:\n")])
+    func aWholeListingSpannedOrCaptionedSoIsWhole(intro: String, caption: String) throws {
+        let text = try Self.issue(intro: intro).replacingOccurrences(of: "<PERFORMNUD,DAD>\n```\n", with: "<PERFORMNUD,DAD>\n```\n" + caption)
+        #expect(CapturePasteTests.assess(text).status == .critical, "\(intro)\(caption): \(CapturePasteTests.assess(text).findings.map(\.evidence))")
+    }
+
     /// A command introducing a block that holds its own prompt line leaves that line the command.
     @Test func aPromptInsideTheBlockStaysItsCommand() throws {
         let text = try Self.issue(intro: "Output of `ifconfig -a`:\n\n", fence: "```\n% ifconfig -a | head -57\n")

@@ -216,6 +216,53 @@ import Testing
         #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
     }
 
+    /// The reviewer's session: `closed` and the routes read together, then `open -a Tunnelblick`
+    /// and `sleep 20`, then a ps (no lsof) that lists Tunnelblick and its openvpn: the VPN may
+    /// have opened `/dev/tun0` again, and the routes be the ones it adds anew. Nothing is planned.
+    @Test func aLaterProcessListingOfTheVPNContradictsClosed() throws {
+        let assessment = CapturePasteTests.assess(try CaptureProofTests.fixture("tunnelblick-closed-then-ps-later.txt"))
+        let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+        #expect(tun0.state == .unknown, "\(tun0.state) \(tun0.reason)")
+        #expect(tun0.reason.contains("a later process listing shows Tunnelblick[398] and openvpn[412] running"), "\(tun0.reason)")
+        #expect(!assessment.findings.contains { $0.severity == .critical || $0.reapable }, "\(assessment.findings.map(\.evidence))")
+        #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
+    }
+
+    /// Other changes and other listings that show a program that opens tun devices running later:
+    /// `closed` is doubted whatever the listing's shape.
+    @Test(arguments: [
+        ("% sleep 600\n", "% ps auxww | grep [o]penvpn\nroot  4242   0.0  0.1 4101232  6240   ??  Ss   10:02AM   0:00.21 /usr/local/opt/openvpn/sbin/openvpn --config /etc/openvpn/work.conf --daemon\n"),
+        ("% open -a Tunnelblick\n", "% pgrep -lf openvpn\n412 /Applications/Tunnelblick.app/Contents/Resources/openvpn/openvpn-2.5.8-openssl-1.1.1s/openvpn --cd /tmp --daemon\n"),
+        ("% sudo brew services start openvpn\n", CaptureTuntaposxTests.psRows),
+    ])
+    func aLaterProcessListingOfAProgramThatOpensTunsContradictsClosed(between: String, ps: String) throws {
+        let assessment = CapturePasteTests.assess(CaptureTuntaposxTests.openVPN(status: "closed", more: between + ps))
+        let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+        #expect(tun0.state == .unknown, "\(between): \(tun0.state) \(tun0.reason)")
+        #expect(tun0.reason.contains("a later process listing shows openvpn["), "\(between): \(tun0.reason)")
+        #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
+    }
+
+    /// The controls: a ps of the same moment (no command between), one before the block with a
+    /// change since (the VPN may have died), or a later one that shows no program that opens tun
+    /// devices leaves `closed` standing, and the routes are planned away.
+    @Test func aProcessListingOfTheSameMomentOrEarlierOrOfOtherProgramsLeavesClosedStanding() throws {
+        let fixture = try CaptureProofTests.fixture("tunnelblick-closed-then-ps-later.txt")
+        let change = "MacBook-Pro:~ bob$ open -a Tunnelblick\nMacBook-Pro:~ bob$ sleep 20\n"
+        #expect(fixture.contains(change))
+        let sameMoment = fixture.replacingOccurrences(of: change, with: "")
+        let otherPrograms = fixture.replacingOccurrences(of: "  398 /Applications/Tunnelblick.app/Contents/MacOS/Tunnelblick\n", with: "")
+            .replacingOccurrences(of: "  412 /Applications/Tunnelblick.app/Contents/Resources/openvpn/openvpn-2.5.8-openssl-1.1.1s/openvpn\n", with: "  412 /usr/sbin/cupsd\n")
+        let earlier = CaptureTuntaposxTests.psRows + "% sudo killall openvpn\n" + CaptureTuntaposxTests.openVPN(status: "closed")
+        for (label, text) in [("same moment", sameMoment), ("other programs", otherPrograms), ("earlier", earlier)] {
+            #expect(text != fixture)
+            let assessment = CapturePasteTests.assess(text)
+            let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+            #expect(tun0.state == .orphaned, "\(label): \(tun0.reason)")
+            #expect(CaptureTuntaposxTests.plan(assessment).items.map(\.ifname) == ["tun0"], "\(label)")
+        }
+    }
+
     /// A tap's device row is read as a tun's is.
     @Test func anLsofRowOfATapDeviceIsReadToo() throws {
         let text = CaptureTuntaposxTests.openVPN(status: "closed").replacingOccurrences(of: "tun0", with: "tap0")

@@ -76,6 +76,25 @@ import Testing
         try CaptureCommandWordTests.expectCutListing(try CaptureCommandWordTests.session(commandLine), commandLine)
     }
 
+    /// A listing fed by a substitution to a command that cuts it, on a line without a prompt (a
+    /// fence's first line; the reviewer's paste is the first) as with one: partial.
+    @Test(arguments: ["head -57 <<< \"$(ifconfig -a)\"", "head -57 < <(ifconfig -a)", "echo \"$(ifconfig -a)\" | head -57",
+                      "sed -n 1,57p <<< \"$(ifconfig)\"", "jane@MacBook-Pro ~ % head -57 <<< \"$(ifconfig -a)\""])
+    func aSubstitutedListingThatIsCutIsPartial(commandLine: String) throws {
+        try CaptureCommandWordTests.expectCutListing(try CaptureCommandWordTests.session(commandLine), commandLine)
+    }
+
+    @Test func theReviewersBareHereStringIsACutListing() throws {
+        try CaptureCommandWordTests.expectCutListing(try CaptureProofTests.fixture("bare-herestring-ifconfig-head.txt"), "fixture")
+    }
+
+    /// The control: a substitution shown whole (`echo`, `cat`) cuts nothing, and utun7 is gone.
+    @Test(arguments: ["echo \"$(ifconfig -a)\"", "cat <<< \"$(ifconfig -a)\""])
+    func aSubstitutedListingShownWholeIsWhole(commandLine: String) throws {
+        let assessment = CapturePasteTests.assess(try CaptureCommandWordTests.session(commandLine))
+        #expect(assessment.status == .critical, "\(commandLine): \(assessment.findings.map(\.evidence))")
+    }
+
     /// The parser's view: what follows the arguments of a bare line is kept, and a glued pipe
     /// starts the pipeline.
     @Test func theWordsAfterTheArgumentsAreKept() throws {

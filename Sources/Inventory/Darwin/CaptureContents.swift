@@ -38,6 +38,8 @@ struct CaptureContents {
     var lsofPIDs: Set<Int32> = []
 
     var processes: [Int32: String] = [:]
+    /// When a process listing showed each of `processes` running.
+    var processStamps: [Int32: Set<Stamp>] = [:]
     var psSeen = false
     /// What each process listing (ps, pgrep, or a `ps | grep` that printed nothing) covers, in
     /// the order read, with its moment: listings of different moments are evidence of different

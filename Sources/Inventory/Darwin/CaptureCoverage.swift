@@ -16,6 +16,30 @@ extension Section {
     /// Why a listing whose command line has words tunwarden did not read (`ps aux |head -6`,
     /// `netstat -rn > rt.txt; head -40 rt.txt`, `| pbcopy && pbpaste | head`) is not taken as
     /// whole: they may have cut it, or sent it elsewhere and shown something else.
+    /// Why the listing of an lsof command line does not show every utun's holder, if it does not:
+    /// it selects some processes or sockets, went through a filter that may drop utun sockets or
+    /// a stage that reshapes it, has words tunwarden does not follow, or ran without sudo.
+    static func lsofLimits(of command: ShellCommand) -> [String] {
+        if let pids = command.value(of: "p") {
+            return ["`\(command.display)` lists only pid \(pids)"]
+        } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
+            return ["`\(command.display)` lists only some processes"]
+        } else if command.hasOption("i") || command.hasOption("U") {
+            // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control socket
+            // (`systm`) is neither, so no holder can show.
+            return ["`\(command.display.prefix(60))` lists only \(command.hasOption("i") ? "internet" : "UNIX domain") sockets, never the utun control sockets that hold utuns; `sudo lsof -nP | grep utun_control` lists those"]
+        } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
+            return ["`\(command.display)` may have filtered out utun sockets"]
+        } else if !command.reshaping.isEmpty {
+            return ["`\(command.display)` reshaped the listing"]
+        } else if !command.unread.isEmpty {
+            return [unreadWords(command)]
+        } else if !command.privileged {
+            return ["`\(command.display)` ran without sudo, so it shows only its user's sockets"]
+        }
+        return []
+    }
+
     static func unreadWords(_ command: ShellCommand) -> String {
         "`\(command.display.prefix(60))` has words tunwarden cannot follow ('\(command.unread.joined(separator: " ").prefix(60))'), which may have cut the listing or sent it elsewhere"
     }
@@ -127,25 +151,12 @@ extension Section {
             contents.lsofPIDs.formUnion(lsofPIDs)
             var limits: [String] = []
             if let command, command.tool == .lsof {
-                if let pids = command.value(of: "p") {
-                    limits.append("`\(command.display)` lists only pid \(pids)")
-                } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
-                    limits.append("`\(command.display)` lists only some processes")
-                } else if command.hasOption("i") || command.hasOption("U") {
-                    // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control
-                    // socket (`systm`) is neither, so no holder can show.
-                    limits.append("`\(command.display.prefix(60))` lists only \(command.hasOption("i") ? "internet" : "UNIX domain") sockets, never the utun control sockets that hold utuns; `sudo lsof -nP | grep utun_control` lists those")
-                } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
-                    limits.append("`\(command.display)` may have filtered out utun sockets")
-                } else if !command.reshaping.isEmpty {
-                    limits.append("`\(command.display)` reshaped the listing")
-                } else if !command.unread.isEmpty {
-                    limits.append(Self.unreadWords(command))
-                } else if !command.privileged {
-                    limits.append("`\(command.display)` ran without sudo, so it shows only its user's sockets")
-                }
+                limits += Self.lsofLimits(of: command)
             } else if mixedMoments || pipedOn.contains(.lsof) {
                 limits.append(Self.mixedOutput(command))
+            } else if let holderListing {
+                // (`ifconfig -a; sudo lsof -nP | grep utun_control`: the rows are that lsof's.)
+                limits += Self.lsofLimits(of: holderListing)
             } else if !lsofHeaderSeen {
                 limits.append("the lsof rows have no header, so the listing was filtered")
             } else if lsofPIDs.count == 1 {

@@ -54,6 +54,9 @@ extension CapturedInventory {
     /// the routes it adds anew are the ones read), or the routes were read at another moment
     /// than the block, with a command between that may have opened the device again (`open -a
     /// Tunnelblick`, `sleep`). A reap acts on the present: the newest word on the device counts.
+    /// A process listing of a later moment that shows a program running that opens tuntaposx
+    /// devices (`openvpn`, Tunnelblick's, see `tunDevicePrograms`) doubts it too: the VPN may
+    /// have been started again since, and the routes read be the ones it adds anew.
     /// (An opener read before the block, with a change between, says only that the device was
     /// open then: the VPN may have died since.)
     static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> String? {
@@ -71,8 +74,22 @@ extension CapturedInventory {
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
             return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"
         }
+        let later = contents.processStamps.filter { pid, stamps in
+            stamps.contains { $0.isLater(than: listed) }
+                && Heuristics.executableNames(of: contents.processes[pid] ?? "").contains { name in tunDevicePrograms.contains { name.hasPrefix($0) } }
+        }.keys.sorted()
+        if !later.isEmpty {
+            let names = later.map { "\(Heuristics.executableNames(of: contents.processes[$0] ?? "").first ?? "")[\($0)]" }.joined(separator: " and ")
+            return "says `closed`, but a later process listing shows \(names) running, which may have opened \(node) again since (a VPN started again, such as by `open -a Tunnelblick`)"
+        }
         return nil
     }
+
+    /// The programs (the start of their executable's name) that open a tuntaposx device, or
+    /// start one that does: OpenVPN, Tunnelblick's own builds of it (`openvpn`, its
+    /// `openvpn-2.5.8-…` directories) and the app and daemon that start them, tinc, vpnc and
+    /// OpenConnect.
+    static let tunDevicePrograms = ["openvpn", "Tunnelblick", "tunnelblickd", "tincd", "vpnc", "openconnect"]
 
     /// The name of a utun's holder (see `displayName(_:lsofName:processes:)`).
     static func displayName(_ holder: DarwinParsers.UtunHolder, processes: [Int32: String]?) -> String {

@@ -15,7 +15,10 @@ extension Section {
         // (A grep that keeps every address line, `grep -E '^utun|inet'`, keeps the addresses;
         // so does `grep -A3 utun` of a plain ifconfig, whose utun blocks hold their addresses in
         // the three lines after the header.)
-        if let command, !command.reshaping.isEmpty || !command.unread.isEmpty
+        // (`sudo lsof -nP | grep utun_control; ifconfig -a`: the pipeline is the other listing's,
+        // and the blocks are the plain ifconfig's after it, as `listsEveryInterface` says.)
+        let ownPipeline = command.map { $0.tool == .ifconfig || $0.tool == .other || !listsEveryInterface } ?? false
+        if let command, ownPipeline, !command.reshaping.isEmpty || !command.unread.isEmpty
             || !command.filters.allSatisfy({ $0.certainlyShows(word: "inet") && $0.certainlyShows(word: "inet6") || Self.keepsUtunBlocks($0, of: command) }) {
             entry.addressesPartial = true
             entry.linesMayBeMissing = "`\(command.display.prefix(60))` may have left lines of it out"

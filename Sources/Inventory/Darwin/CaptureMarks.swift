@@ -64,6 +64,20 @@ extension Section {
         return "([<{".contains(lead) || text[position].contains("8<") || text[position].contains(">8") || text[position].contains("✂")
     }
 
+    /// Whether the line at `position` is a caption under a code block (`^ that was `ifconfig -a |
+    /// head -57``): it comes right after the line before it, with only a fence closing the block
+    /// (and blank lines) between, and opens no code block of its own, which would make it the
+    /// next block's introduction.
+    func captionsBlock(_ position: Int) -> Bool {
+        guard position > range.lowerBound, text.startsLine(position) else { return false }
+        let line = text.line(position)
+        let before = text.line(position - 1)
+        guard before + 1 < line, (before + 1..<line).contains(where: { text.fenceLines.contains($0) }) else { return false }
+        var last = position
+        while last + 1 < text.count, text.line(last + 1) == line { last += 1 }
+        return !ShellCommand.opensCodeBlock(text, after: last)
+    }
+
     /// Words that say output was taken out of a paste.
     static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
                                             "cut", "hidden", "skipped"]

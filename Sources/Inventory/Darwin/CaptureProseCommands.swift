@@ -13,9 +13,10 @@ extension ShellCommand {
     static let namedListingTools: Set<Tool> = [.ifconfig, .netstat, .lsof, .ps]
 
     /// The command the line starting at `position` names for the code block that opens right
-    /// after it (see `opensCodeBlock`): the one code span (backticks, `<code>`, or a `<summary>`
-    /// of nothing else) of the line that holds a whole listing command, read as it would be at a
-    /// prompt. Nil when the line names none, or several (their outputs may stand in the block
+    /// after it (see `opensCodeBlock`): the one code span (backticks, Jira's `{{…}}`, `<code>`, or
+    /// a `<summary>` of nothing else) of the line that holds a whole listing command, read as it
+    /// would be at a prompt; another span of the line that names a command that cuts what it
+    /// reads ("piped through `head -57`") is a stage of its pipeline. Nil when the line names none, or several (their outputs may stand in the block
     /// in any order), or when no code block follows it.
     static func introduced(in text: CaptureText, lineAt position: Int) -> ShellCommand? {
         guard text.startsLine(position) else { return nil }
@@ -25,20 +26,29 @@ extension ShellCommand {
             if last - position > 48 { return nil }
         }
         let words = (position...last).map { String(text[$0]) }
-        guard words.contains(where: { $0.contains("`") || $0.contains("<") }), opensCodeBlock(text, after: last) else { return nil }
+        guard words.contains(where: { $0.contains("`") || $0.contains("<") || $0.contains("{{") }), opensCodeBlock(text, after: last) else { return nil }
         var found: [ShellCommand] = []
+        var others: [String] = []
         for span in codeSpans(in: words.joined(separator: " ")) {
             let spanText = CaptureText(file: text.file, text: span)
             guard !spanText.isEmpty, var command = recognize(in: spanText, at: 0), namedListingTools.contains(command.tool),
-                  command.words.upperBound == spanText.count, command.followedBy.isEmpty else { continue }
+                  command.words.upperBound == spanText.count, command.followedBy.isEmpty else {
+                others.append(span)
+                continue
+            }
             command.namedLine = line(of: command, in: spanText)
             found.append(command)
         }
         guard found.count == 1, var command = found.first else { return nil }
         command.words = position..<(last + 1)
         command.introduced = true
+        // "Here is `ifconfig -a`, piped through `head -57`:": a span of its own that names a
+        // command that cuts what it reads is a stage of the named command's pipeline.
+        for span in others where Section.cuttingCommands.contains(Section.bareCommandWord(String(span.prefix { $0 != " " }))) {
+            command.unread.append("| \(span)")
+        }
         // "Output of `ifconfig -a` (output trimmed):": the line says the block was cut.
-        let prose = words.joined(separator: " ").replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>", with: " ", options: .regularExpression)
+        let prose = words.joined(separator: " ").replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>|\\{\\{.*?\\}\\}", with: " ", options: .regularExpression)
         if let note = Section.cutNote(in: prose.split(separator: " ").map(String.init)) { command.unread.append("(\(note))") }
         return command
     }
@@ -76,11 +86,12 @@ extension ShellCommand {
         return rest.isEmpty && !word.isEmpty
     }
 
-    /// The code spans of a line of Markdown or HTML, each once: between backticks (one or more),
-    /// in `<code>`, and a `<summary>` with its inner tags taken away; HTML's entities read.
+    /// The code spans of a line of Markdown, Jira or HTML, each once: between backticks (one or
+    /// more), in Jira's `{{…}}`, in `<code>`, and a `<summary>` with its inner tags taken away;
+    /// HTML's entities read.
     static func codeSpans(in line: String) -> [String] {
         var spans: [String] = []
-        let patterns = [("(`+)(.+?)\\1", 2), ("<code>(.*?)</code>", 1), ("<summary>(.*?)</summary>", 1)]
+        let patterns = [("(`+)(.+?)\\1", 2), ("\\{\\{(.+?)\\}\\}", 1), ("<code>(.*?)</code>", 1), ("<summary>(.*?)</summary>", 1)]
         for (pattern, group) in patterns {
             guard let expression = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { continue }
             for match in expression.matches(in: line, range: NSRange(line.startIndex..., in: line)) {
@@ -135,7 +146,10 @@ extension Section {
     /// its output (`ifconfig -a | head -57`, `"netstat -rn|grep utun"`, `<code>ps aux | grep
     /// zero</code>`), for a line that is no command line: the tool, and the words from its name to
     /// the pipeline's stage. A stage that passes the output on whole (`cat`, `tee`, `pbcopy`)
-    /// cuts nothing.
+    /// cuts nothing. A listing fed through a substitution to a command that cuts what it reads
+    /// (`head -57 <<< "$(ifconfig -a)"`, `head -57 < <(ifconfig -a)`), or followed by a code span
+    /// of its own that names such a command ("`ifconfig -a`, piped through `head -57`"), is named
+    /// cut too.
     func namedCut(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
         var at = position
         while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
@@ -154,8 +168,21 @@ extension Section {
             at += 1
         }
         for (index, token) in tokens.enumerated() {
-            guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool),
-                  let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
+            guard let tool = ShellCommand.tools[Self.bareCommandWord(token)], ShellCommand.namedListingTools.contains(tool) else { continue }
+            // `head -57 <<< "$(ifconfig -a)"`, `head -57 < <(ifconfig -a)`: a command that cuts
+            // what it reads, fed the listing by a substitution.
+            if token.contains("$(") || token.contains("<("),
+               let cutter = tokens[..<index].firstIndex(where: { Self.cuttingCommands.contains(Self.bareCommandWord($0)) }) {
+                return (tool, tokens[cutter...index].joined(separator: " "))
+            }
+            // "I ran `ifconfig -a`, piped through `head -57`": a code span of its own that names a
+            // command that cuts what it reads.
+            if let span = tokens[(index + 1)...].prefix(12).first(where: { word in
+                (word.hasPrefix("`") || word.hasPrefix("{{") || word.lowercased().hasPrefix("<code>")) && Self.cuttingCommands.contains(Self.bareCommandWord(word))
+            }) {
+                return (tool, "\(Self.bareCommandWord(token)) … \(Self.bareCommandWord(span))")
+            }
+            guard let pipe = tokens[(index + 1)...].prefix(12).firstIndex(where: { $0 == "|" || $0 == "|&" }), pipe + 1 < tokens.count else { continue }
             let stage = Self.bareCommandWord(tokens[pipe + 1])
             guard ShellCommand.isCommandWord(stage), !["cat", "tee", "pbcopy"].contains(stage) else { continue }
             return (tool, tokens[index...(pipe + 1)].map(Self.bareCommandWord).joined(separator: " "))
@@ -163,11 +190,20 @@ extension Section {
         return nil
     }
 
-    /// A word of prose as the command word it may name: without HTML tags, the Markdown and
-    /// quotes around it, and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`).
+    /// A word of prose as the command word it may name: without HTML tags, the Markdown (Jira's
+    /// `{{…}}` too) and quotes around it, a command or process substitution it opens (`"$(ifconfig`,
+    /// `<(ifconfig`), and a path (`<code>ifconfig`, `` `ifconfig ``, `"\ifconfig`, `/sbin/ifconfig`, `{{ifconfig`);
+    /// written as the shell reads it (`$'ifconfig'`, zsh's `=ifconfig`).
     static func bareCommandWord(_ word: String) -> String {
         var bare = word.contains("<") ? word.replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression) : word
-        bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_(\"'[“‘")).trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?"))
+        let leading = CharacterSet(charactersIn: "`*_(\"'[“‘{")
+        bare = bare.trimmingCharacters(in: leading)
+        while let opener = ["$(", "<(", ">("].first(where: { bare.hasPrefix($0) }) {
+            bare = String(bare.dropFirst(opener.count)).trimmingCharacters(in: leading)
+        }
+        let asTyped = (ShellCommand.commandName(bare) as NSString).lastPathComponent
+        if ShellCommand.tools[asTyped] != nil { return asTyped }
+        bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?}"))
         return (ShellCommand.commandName(bare) as NSString).lastPathComponent
     }
 }

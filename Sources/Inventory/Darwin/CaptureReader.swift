@@ -65,6 +65,7 @@ enum CaptureReader {
         var loopOpen = false
         var repeating = false
         var piped: Set<ShellCommand.Tool> = []
+        var holderListing: ShellCommand?
         var listsEveryInterface = false
         contents.savedAt = [:]
         // Where the time in the lines' stamps (a CI log's, `ts`'s, a chat log's) jumps: what
@@ -87,10 +88,12 @@ enum CaptureReader {
                 guard position > sectionStart else { continue }
                 var section = Section(text: text, range: sectionStart..<position, command: current, hint: current == nil ? hint : nil)
                 (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
+                section.holderListing = holderListing
                 section.read(into: &contents)
                 contents.moment += 1
                 contents.notes.append(note)
                 (current, sectionStart, mixed, piped, repeating, listsEveryInterface, spanned, paged) = (nil, position, false, [], false, false, false, false)
+                holderListing = nil
             }
             return jumpsAtEnd
         }
@@ -98,6 +101,7 @@ enum CaptureReader {
             let stampJumps = readOutput(to: command.words.lowerBound, into: &contents)
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
+            section.holderListing = holderListing
             section.read(into: &contents)
             if stampJumps { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
@@ -162,6 +166,7 @@ enum CaptureReader {
             mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
             piped = ShellCommand.listingsPipedOn(line: line)
+            holderListing = ShellCommand.holderListing(line: line)
             listsEveryInterface = ShellCommand.listsEveryInterface(line: line)
             current = command
             sectionStart = command.words.upperBound
@@ -169,6 +174,7 @@ enum CaptureReader {
         _ = readOutput(to: text.count, into: &contents)
         var last = Section(text: text, range: sectionStart..<text.count, command: current, hint: current == nil ? hint : nil)
         (last.mixedMoments, last.pipedOn, last.repeated, last.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
+        last.holderListing = holderListing
         // A code block opened before any output and never closed: the paste was cut inside it.
         // (A lone fence after output may close a block whose opening was not pasted.)
         // (A command named before the block, in prose, is outside it.)
@@ -225,8 +231,8 @@ enum CaptureReader {
             if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         }
         guard text.startsLine(position) else { return false }
-        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`.)
-        let word = "\\'\"".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
+        // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`, `$'ifconfig'`, zsh's `=ifconfig`.)
+        let word = "\\'\"$=".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
         let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
         return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
             || ShellCommand.emojiPromptEnd(in: text, at: position) != nil

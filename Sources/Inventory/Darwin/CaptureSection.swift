@@ -82,6 +82,15 @@ struct Section {
 
     enum RecordKind {
         case ifconfig, netstat, ps
+
+        /// The listing tool that prints such records.
+        var tool: ShellCommand.Tool {
+            switch self {
+            case .ifconfig: .ifconfig
+            case .netstat: .netstat
+            case .ps: .ps
+            }
+        }
     }
     /// A line that is no tool's output came after an interface block (see `read`).
     var gapAfterBlock = false
@@ -107,6 +116,10 @@ struct Section {
     /// Listing tools the command line pipes on after another of its commands (`netstat -rn;
     /// ifconfig | head -20`): their listings here are cut.
     var pipedOn: Set<ShellCommand.Tool> = []
+    /// The lsof the command line runs after its first command, piped only into a grep that keeps
+    /// every holder row (see `ShellCommand.holderListing`): lsof rows here are judged as that
+    /// command's, as they would be under a line of its own.
+    var holderListing: ShellCommand?
     /// The section's command line lists every interface with a plain `ifconfig` after commands
     /// that print no interface blocks (`date; ifconfig -a`): see `ShellCommand.listsEveryInterface`.
     var listsEveryInterface = false

@@ -131,7 +131,20 @@ extension Section {
                 if skippedLines.last != text.line(position) {
                     skippedLines.append(text.line(position))
                     // `I ran ifconfig -a | head -57 and got:`, or the prompt of a shell not known.
-                    if let cut = namedCut(onLineOf: position) ?? namedCutNote(onLineOf: position), namedCuts[cut.tool] == nil { namedCuts[cut.tool] = cut.words }
+                    if let cut = namedCut(onLineOf: position) ?? namedCutNote(onLineOf: position) {
+                        // `^ that was ifconfig -a | head -57` under the code block of the listing
+                        // read last: a caption of that listing, which is partial.
+                        if let record = lastRecord, record.tool == cut.tool, captionsBlock(position) {
+                            contents.notes.append("\(at(position)): the line after the code block names `\(cut.words)`, which may have cut or filtered the listing in it: the listing is partial")
+                            switch record {
+                            case .ifconfig: ifconfigFragment = true
+                            case .netstat: elided = true
+                            case .ps: psElided = true
+                            }
+                        } else if namedCuts[cut.tool] == nil {
+                            namedCuts[cut.tool] = cut.words
+                        }
+                    }
                 }
                 // `ifconfig -a` prints nothing between its blocks: a line there was put in by hand
                 // (`(removed 12 idle utuns)`), and what it stands for is not known.

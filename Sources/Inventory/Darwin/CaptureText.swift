@@ -24,7 +24,8 @@ struct CaptureText {
     private var lastBytes: [UInt8] = []
     /// How many lines the text has.
     private(set) var lineCount = 1
-    /// The lines a Markdown fence (three backticks or more) starts, which hold no word of it.
+    /// The lines a Markdown fence (three backticks or more) or a Jira or Confluence block macro
+    /// (`{noformat}`, `{code:bash}`) starts, which hold no word of it.
     private(set) var fenceLines: Set<Int> = []
 
     /// The prefix taken off every line (a CI log's timestamp, a chat nick, `grep -n`'s number),
@@ -208,6 +209,7 @@ struct CaptureText {
             // is a fence like Markdown's, alone on its line or glued to its first word.
             if byte == UInt8(ascii: "{"), !lineHasWord, wordStart < 0, let after = Self.blockMacroEnd(bytes, at: position) {
                 whitespaceBefore = false
+                fenceLines.insert(Int(line))
                 position = after
                 continue
             }

@@ -233,7 +233,8 @@ struct ShellCommand {
     }
 
     /// The word as the shell passes it on, when it is one word of its own: its quotes taken
-    /// away (`"ifconfig"`, `'ifconfig'`, `'if'"config"`) and each backslash outside single
+    /// away (`"ifconfig"`, `'ifconfig'`, `'if'"config"`, bash's and zsh's `$'ifconfig'` with its
+    /// escapes read, `$'\x69fconfig'`, and `$"ifconfig"`) and each backslash outside single
     /// quotes dropped before the character it escapes (`\ifconfig`, typed to skip an alias of
     /// that name; `a\\b` is `a\b`). A command word so written runs the same program as the
     /// bare one. Nil when a quote opened in the word does not close in it: the shell's word
@@ -247,6 +248,14 @@ struct ShellCommand {
         while index < characters.count {
             let character = characters[index]
             index += 1
+            // `$'…'` (its escapes read as C's) and `$"…"` (a double-quoted string).
+            if quote == nil, character == "$", index < characters.count, characters[index] == "'" || characters[index] == "\"" {
+                if characters[index] == "\"" { continue }
+                guard let (text, end) = ansiCQuoted(characters, from: index + 1) else { return nil }
+                result += text
+                index = end
+                continue
+            }
             if quote == "'" {
                 if character == "'" { quote = nil } else { result.append(character) }
             } else if character == "\\", index < characters.count {
@@ -265,9 +274,60 @@ struct ShellCommand {
         return quote == nil ? result : nil
     }
 
+    /// The text of a `$'…'` string whose first character after the quote is at `start`, its
+    /// escapes read as bash and zsh read them (`\x69`, `\151`, `\u0069`, `\n`, `\'`), and the
+    /// index past its closing quote. Nil when it does not close.
+    static func ansiCQuoted(_ characters: [Character], from start: Int) -> (String, Int)? {
+        var result = ""
+        var index = start
+        func digits(_ count: Int, radix: Int) -> String {
+            var taken = ""
+            while taken.count < count, index < characters.count, characters[index].isASCII, characters[index].isHexDigit,
+                  Int(String(characters[index]), radix: radix) != nil {
+                taken.append(characters[index])
+                index += 1
+            }
+            return taken
+        }
+        while index < characters.count {
+            let character = characters[index]
+            index += 1
+            if character == "'" { return (result, index) }
+            guard character == "\\", index < characters.count else {
+                result.append(character)
+                continue
+            }
+            let escaped = characters[index]
+            index += 1
+            let simple: [Character: Character] = ["n": "\n", "t": "\t", "r": "\r", "a": "\u{07}", "b": "\u{08}", "e": "\u{1B}", "E": "\u{1B}",
+                                                  "f": "\u{0C}", "v": "\u{0B}", "\\": "\\", "'": "'", "\"": "\"", "?": "?"]
+            if let plain = simple[escaped] {
+                result.append(plain)
+            } else if escaped == "x" || escaped == "u" || escaped == "U" {
+                let hex = digits(escaped == "x" ? 2 : escaped == "u" ? 4 : 8, radix: 16)
+                if let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) {
+                    result.unicodeScalars.append(scalar)
+                } else {
+                    result += "\\\(escaped)" + hex
+                }
+            } else if escaped.isASCII, let first = Int(String(escaped), radix: 8) {
+                let rest = digits(2, radix: 8)
+                let value = (rest.isEmpty ? first : first * (rest.count == 1 ? 8 : 64) + (Int(rest, radix: 8) ?? 0)) & 0xFF
+                result.unicodeScalars.append(Unicode.Scalar(UInt8(value)))
+            } else {
+                result += "\\\(escaped)"
+            }
+        }
+        return nil
+    }
+
     /// `shellWord` of a word that may be a command's, or the word as written when it is none.
+    /// zsh's `=name` (its path, as `which name` prints it) names the program `name` does.
     static func commandName<S: StringProtocol>(_ word: S) -> String {
-        shellWord(word) ?? String(word)
+        if word.count > 1, word.first == "=", let second = word.dropFirst().first, second.isLetter || "/\\'\"$".contains(second) {
+            return commandName(word.dropFirst())
+        }
+        return shellWord(word) ?? String(word)
     }
 
     static func unquote(_ word: String) -> String {

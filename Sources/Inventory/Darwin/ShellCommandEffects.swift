@@ -222,13 +222,37 @@ extension ShellCommand {
     /// The listing tools a line pipes on after another of its commands (`clear; ifconfig |
     /// head -40`, `netstat -rn; ifconfig | head -20`): read as part of the line's output, such a
     /// listing would pass for whole. (The line's own first command is read with its pipeline.)
+    /// (An lsof piped only into a grep that keeps every holder row is read as its own command
+    /// line: see `holderListing(line:)`.)
     static func listingsPipedOn(line words: [String]) -> Set<Tool> {
         let parts = segments(line: words, keepingPipes: true)
         var tools: Set<Tool> = []
         for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
             if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
         }
+        if tools.contains(.lsof), holderListing(line: words) != nil { tools.remove(.lsof) }
         return tools
+    }
+
+    /// The lsof a line runs after its first command (`ifconfig -a; sudo lsof -nP | grep
+    /// utun_control`), read as it would be on a line of its own, when its output can be told
+    /// from the rest of the line's: lsof is the line's only one, and it goes through one grep
+    /// that keeps every utun control socket's row and nothing else (no other stage, no
+    /// redirection). Its rows are then whole or not as that command's would be. Nil otherwise:
+    /// a listing piped on into anything else may be cut, and the line's output is not taken as
+    /// whole (see `listingsPipedOn`).
+    static func holderListing(line words: [String]) -> ShellCommand? {
+        let parts = segments(line: words, keepingPipes: true)
+        let listings = parts.indices.filter { program(of: parts[$0])?.name == "lsof" }
+        guard listings.count == 1, let index = listings.first, index > 0, parts[index].first != "|", index + 1 < parts.count,
+              parts[index + 1].first == "|", index + 2 == parts.count || parts[index + 2].first != "|",
+              !(parts[index] + parts[index + 1]).contains(where: { $0.contains(">") || $0.contains("<") || $0.contains("`") || $0.contains("$(") }) else { return nil }
+        let written = (parts[index] + parts[index + 1]).joined(separator: " ")
+        let text = CaptureText(file: "", text: written)
+        guard !text.isEmpty, let command = parse(text, from: 0, prompted: true), command.tool == .lsof, command.words.upperBound == text.count,
+              command.filters.count == 1, command.reshaping.isEmpty, command.unread.isEmpty, command.followedBy.isEmpty,
+              command.filters[0].certainlyShows(word: "com.apple.net.utun_control") else { return nil }
+        return command
     }
 
     /// Whether a line runs a command on another machine (`ssh host`, `ssh host ps auxww`): what
