@@ -217,7 +217,8 @@ import TunwardenCore
         #expect(results.allSatisfy { $0.outcome == .deleted }, "\(results)")
         let deletes = kernel.deletions
         #expect(!deletes.contains { $0.group != nil }, "no group delete on a view that was not whole: \(deletes)")
-        #expect(Set(deletes.map(\.index)) == [2, 3, 4])
+        // Each by its private name, which no other device answers to, not by an ifindex.
+        #expect(deletes.count == 3 && deletes.allSatisfy { $0.index == 0 && ($0.name ?? $0.lookupName)?.starts(with: Array("tw".utf8)) == true }, "\(deletes)")
         // Each target was looked at by itself, and the kinds that stack on a device were dumped.
         #expect(Set(kernel.requests.filter { $0.type == NetlinkType.getLink && !$0.isDump }.map(\.index)).isSuperset(of: [2, 3, 4]))
         #expect(kernel.requests.contains { $0.kindFilter == "macvlan" })

@@ -52,6 +52,8 @@ final class ScriptedKernel: @unchecked Sendable {
         var group: UInt32?
         var name: [UInt8]?
         var altName: [UInt8]?
+        /// IFLA_ALT_IFNAME outside a property list: a request for the device that answers to it.
+        var lookupName: [UInt8]?
         var kindFilter: String?
         var isDump: Bool { flags & NetlinkFlags.dump == NetlinkFlags.dump }
 
@@ -196,6 +198,14 @@ final class ScriptedKernel: @unchecked Sendable {
             for index in members { delete(index) }
             return 0
         }
+        // As the kernel does (`rtnl_dev_get`): without an ifindex, the device that answers to the
+        // name given, as its name or an alternative name.
+        var request = request
+        if request.index == 0, request.type == NetlinkType.newLink || request.type == NetlinkType.delLink, let name = request.name ?? request.lookupName {
+            guard let found = links.values.first(where: { $0.name == name || $0.altNames.contains(name) }) else { return ENODEV }
+            // (IFLA_IFNAME, found as an alternative name, then renames it, as the kernel does.)
+            request.index = found.index
+        }
         guard var link = links[request.index] else { return ENODEV }
         switch request.type {
         case NetlinkType.getLink:
@@ -243,6 +253,7 @@ final class ScriptedKernel: @unchecked Sendable {
             switch attributes.type {
             case LinkMessage.Attribute.group: request.group = attributes.uint32()
             case LinkMessage.Attribute.ifname: request.name = attributes.bytesUpToNUL()
+            case LinkMessage.Attribute.altIfname: request.lookupName = attributes.bytesUpToNUL()
             case LinkMessage.Attribute.propList:
                 attributes.nested { list in
                     while list.next() { if list.type == LinkMessage.Attribute.altIfname { request.altName = list.bytesUpToNUL() } }

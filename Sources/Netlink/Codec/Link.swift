@@ -282,6 +282,19 @@ public struct LinkMessage: Equatable, Sendable {
         return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
+    /// An RTM_NEWLINK request that puts the interface that answers to `name` into `group`, found
+    /// by the kernel by that name, not by an ifindex: a primary name (IFLA_IFNAME, which, being
+    /// its name already, renames nothing) or, with `alternative`, an alternative name
+    /// (IFLA_ALT_IFNAME, Linux 5.5+; given as IFLA_IFNAME it would rename the device). No device
+    /// answers to a private name but the one given it, whatever took the ifindex of a device
+    /// deleted meanwhile: ENODEV then.
+    public static func setGroupRequest(name: [UInt8], alternative: Bool, group: UInt32, sequence: UInt32) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
+        attributes.append(type: alternative ? Attribute.altIfname : Attribute.ifname, payload: name + [0])
+        attributes.append(type: Attribute.group, uint32: group)
+        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
     /// An RTM_NEWLINK request that renames interface `index` to `name` (exact bytes, at most 15), as
     /// `ip link set dev OLD name NEW` does but keyed by index. The kernel refuses (EBUSY) while the
     /// device is up.
@@ -321,6 +334,15 @@ public struct LinkMessage: Equatable, Sendable {
         var attributes = AttributeEncoder(prefix: header)
         attributes.append(type: Attribute.extMask, uint32: skipStats)
         return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
+    /// An RTM_DELLINK request for the interface that answers to `name`, found by the kernel by that
+    /// name (IFLA_IFNAME, or with `alternative` IFLA_ALT_IFNAME, Linux 5.5+, which also finds an
+    /// alternative name), not by an ifindex: ENODEV when no device answers to it.
+    public static func deleteRequest(name: [UInt8], alternative: Bool, sequence: UInt32) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
+        attributes.append(type: alternative ? Attribute.altIfname : Attribute.ifname, payload: name + [0])
+        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
     /// An RTM_DELLINK request for the one interface `index`.

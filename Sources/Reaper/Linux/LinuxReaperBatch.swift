@@ -93,15 +93,18 @@ extension LinuxReaper {
         }
         stepHook?("fenced")
 
-        // 3. Into the group.
+        // 3. Into the group, each by its private name: a device that took the ifindex of a
+        //    target deleted by something else since the fence answers to no such name.
         var grouped: [Target] = []
         for var target in fenced {
             do {
-                let index = target.index
-                try Self.change(&target.grouped, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == group }) {
-                    LinkMessage.setGroupRequest(index: index, group: group, sequence: $0)
+                let (index, fenceName, alternative, marked) = (target.index, target.fenceName, !target.renamed, target)
+                try Self.change(&target.grouped, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == group && Self.isTarget($0, marked) }) {
+                    LinkMessage.setGroupRequest(name: fenceName, alternative: alternative, group: group, sequence: $0)
                 }
                 grouped.append(target)
+            } catch NetlinkError.kernel(_, ENODEV, _) {
+                giveBack(target, .skipped, "no device answers to its private name \(InterfaceName.text(target.fenceName)) any more (deleted or renamed by something else since it was fenced)")
             } catch {
                 giveBack(target, .failed, "cannot set its group: \(error)")
             }
@@ -238,9 +241,14 @@ extension LinuxReaper {
                 var kept: [Target] = []
                 var released = false
                 for target in confirmed {
-                    guard let link = byIndex[Int(target.index)] else {
-                        // Deleted by someone else: there is nothing to restore.
-                        record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                    guard let link = byIndex[Int(target.index)], Self.isTarget(link, target, group: group) else {
+                        // Deleted by someone else: there is nothing to restore, and a device that
+                        // took its ifindex since is not touched.
+                        if let other = byIndex[Int(target.index)] {
+                            record(target, .skipped, "the device at its ifindex, \(other.name.map(InterfaceName.text) ?? "unnamed"), bears no mark of the fence (another device took the ifindex of one deleted by something else), so it is left alone")
+                        } else {
+                            record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                        }
                         released = true
                         continue
                     }
@@ -320,9 +328,11 @@ extension LinuxReaper {
                     break
                 }
                 checkpoint = ContinuousClock.now
-                let index = target.index
+                // By its private name, which no device but the target answers to: the device at
+                // its ifindex may be another since the look, if the target was deleted meanwhile.
+                let (index, fenceName, alternative) = (target.index, target.fenceName, !target.renamed)
                 do {
-                    try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(index: index, sequence: $0) }
+                    try client.request(operation: "RTM_DELLINK") { LinkMessage.deleteRequest(name: fenceName, alternative: alternative, sequence: $0) }
                     sent.append(target)
                 } catch NetlinkError.unanswered(let operation, let detail) {
                     unanswered[index] = "\(operation)'s answer was lost (\(detail))"
@@ -331,7 +341,7 @@ extension LinuxReaper {
                     if let namespace = departures?.moved(among: [index])?[index] {
                         record(target, .failed, Self.movedAway(target, to: namespace))
                     } else {
-                        record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                        giveBack(target, .skipped, "no device answers to its private name \(InterfaceName.text(fenceName)) any more (deleted or renamed by something else since it was fenced)")
                     }
                 } catch {
                     giveBack(target, .failed, "\(error)")
@@ -340,13 +350,16 @@ extension LinuxReaper {
             confirmed = sent
         }
 
-        // 6. Check that they are gone, by ifindex, and that they went with the deletion: a target
+        stepHook?("deleted")
+
+        // 6. Check that they are gone (no device at the ifindex bears the fence's mark: another
+        //    may have taken the ifindex the deletion freed), and that they went with the deletion: a target
         //    moved to another namespace before it (`ip link set … netns`) is gone from this one
         //    too, alive elsewhere, and only its removal notification says so.
-        let present = Self.stillPresent(confirmed.map { Int($0.index) }, client: client)
+        let present = Self.stillPresent(confirmed, group: group, client: client)
         let moved = departures?.moved(among: Set(confirmed.map(\.index)))
         for target in confirmed {
-            switch present[Int(target.index)] {
+            switch present[target.index] {
             case true? where unanswered[target.index] != nil:
                 giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
             case true?: record(target, .failed, "still present after RTM_DELLINK")

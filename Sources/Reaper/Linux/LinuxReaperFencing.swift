@@ -100,6 +100,17 @@ extension LinuxReaper {
         let index = target.index
         let (wasDown, wasRenamed) = (target.takenDown, target.renamed)
         let changed = wasDown || wasRenamed
+        // Everything below acts by ifindex: first, that the device there is still the target. A
+        // target deleted by something else meanwhile has nothing to give back, and a device that
+        // took its ifindex since is not touched.
+        if changed || target.grouped || target.altNameAdded, case let .gone(other) = Self.lookUp(target, group: fenceGroup, client: client) {
+            target.renamed = false
+            target.grouped = false
+            target.altNameAdded = false
+            target.takenDown = false
+            guard let other else { return ("; it was deleted by something else meanwhile, so there is nothing to give back", true) }
+            return ("; the device at its ifindex now, \(other), bears no mark of the fence (deleted by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
+        }
         // The name first: a device that cannot have it back (a restarting daemon made a new device
         // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves
         // alone, and the person is told how to finish.

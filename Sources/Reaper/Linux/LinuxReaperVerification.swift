@@ -120,25 +120,65 @@ extension LinuxReaper {
         return View(links: links, whole: false)
     }
 
-    /// Whether each device is still there after the delete, by ifindex: from one dump, or device
-    /// by device while dumps keep being interrupted; nil for a device that could not be checked.
-    static func stillPresent(_ indices: [Int], client: RtnetlinkClient) -> [Int: Bool] {
+    /// Whether each target is still there after the delete: a device at its ifindex that is the
+    /// target (`isTarget`; another device may have taken the ifindex the deletion freed), from one
+    /// dump, or device by device while dumps keep being interrupted; nil for one that could not
+    /// be checked.
+    static func stillPresent(_ targets: [Target], group: UInt32, client: RtnetlinkClient) -> [Int32: Bool] {
         if let links = try? dumpLinks(client, attempts: 6) {
-            let present = Set(links.map { Int($0.index) })
-            return Dictionary(uniqueKeysWithValues: indices.map { ($0, present.contains($0)) })
+            let byIndex = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+            return Dictionary(uniqueKeysWithValues: targets.map { target in (target.index, byIndex[target.index].map { isTarget($0, target, group: group) } ?? false) })
         }
-        var result: [Int: Bool] = [:]
-        for index in indices {
-            do {
-                try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
-                result[index] = true
-            } catch NetlinkError.kernel(_, ENODEV, _) {
-                result[index] = false
-            } catch {
-                continue
+        var result: [Int32: Bool] = [:]
+        for target in targets {
+            switch lookUp(target, group: group, client: client) {
+            case .target: result[target.index] = true
+            case .gone: result[target.index] = false
+            case .unknown: continue
             }
         }
         return result
+    }
+
+    /// What is at a target's ifindex now.
+    enum Lookup {
+        case target
+        /// Nothing, or another device (`other` names it).
+        case gone(other: String?)
+        case unknown(any Error)
+    }
+
+    /// Looks at the device at `target`'s ifindex (RTM_GETLINK) and tells whether it is the target
+    /// (`isTarget`, with the batch's private `group`).
+    static func lookUp(_ target: Target, group: UInt32, client: RtnetlinkClient) -> Lookup {
+        let index = target.index
+        do {
+            let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+            guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else { return .gone(other: nil) }
+            let link = try LinkMessage.decode(reply.payload)
+            return isTarget(link, target, group: group) ? .target : .gone(other: link.name.map(InterfaceName.text) ?? "an unnamed device")
+        } catch NetlinkError.kernel(_, ENODEV, _) {
+            return .gone(other: nil)
+        } catch {
+            return .unknown(error)
+        }
+    }
+
+    /// Whether `link`, found at a target's ifindex, is the target: a tun/tap device bearing a
+    /// mark the fence left on it (the private link group `group`, into which the reaper puts
+    /// devices only by their private name; the private name as its name, multi-queue, or among
+    /// its alternative names, single-queue), or, before any mark, its name. The kernel gives a
+    /// freed ifindex to the next device that asks for it (one moved in from another namespace
+    /// keeps its own, `ip link add … index N` and CRIU ask for one): a target deleted by something
+    /// else may have another device at its ifindex, which is never taken for it.
+    static func isTarget(_ link: LinkMessage, _ target: Target, group: UInt32? = nil) -> Bool {
+        guard link.index == target.index, link.tun != nil else { return false }
+        // Renamed by someone since, it is still the device the reaper grouped.
+        if let group, target.grouped, link.group == group { return true }
+        // A rename whose answer was lost may or may not have been made.
+        if target.renamed { return link.name == target.fenceName || link.name == target.name }
+        if target.altNameAdded { return link.altNames.contains(target.fenceName) }
+        return link.name == target.name
     }
 
     /// A duration in seconds for people, to the millisecond (`1.204 s`).
