@@ -90,7 +90,7 @@ public final class StateDatabase {
                             reapedTotal: statement.int(3), name: statement.string(4), isHost: statement.int64(5) != 0)
     }
 
-    static let interfaceColumns = "ifindex, ifname, kind, first_seen, orphaned_since, rx_packets, tx_packets, rx_bytes, tx_bytes, last_traffic_change, holders_seen"
+    static let interfaceColumns = "ifindex, ifname, kind, first_seen, orphaned_since, rx_packets, tx_packets, rx_bytes, tx_bytes, last_traffic_change, holders_seen, orphaned_since_boot"
 
     /// Every interface observed in a namespace, keyed as `Observations` keys them.
     func interfaceRows(_ row: NamespaceRow) throws -> [String: InterfaceObservation] {
@@ -117,6 +117,7 @@ public final class StateDatabase {
         }
         observation.lastTrafficChange = statement.date(9)
         observation.holdersSeen = try statement.string(10).map(HoldersText.decode)
+        observation.orphanedSinceBoot = statement.isNull(11) ? nil : statement.double(11)
         return observation
     }
 

@@ -46,6 +46,7 @@ extension StateDatabase {
                 throw StorageError(path: path, problem: "has schema version \(version), which this tunwarden does not know (it knows \(StateSchema.version))",
                                    advice: "Use the tunwarden that wrote it, or move the file away to start afresh.")
             }
+            if version < StateSchema.version { version = try migrate(connection, from: version) }
             let names = StateSchema.tables.map { "'\($0)'" }.joined(separator: ", ")
             guard try connection.integer("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (\(names))") == Int64(StateSchema.tables.count) else {
                 throw SQLiteError(operation: "read the schema", code: 11, message: "tables are missing")
@@ -56,6 +57,26 @@ extension StateDatabase {
             _ = rename(legacyPath, legacyPath + ".imported")
         }
         return database
+    }
+
+    /// Brings a database of schema `version` (older than this tunwarden's) up to
+    /// `StateSchema.version`, one step per transaction, keeping its rows; another run migrating
+    /// it meanwhile is waited for, and its work taken as done. Returns the version reached.
+    static func migrate(_ connection: SQLiteConnection, from version: Int64) throws -> Int64 {
+        var version = version
+        while version < StateSchema.version {
+            version = try connection.transaction(writing: true) {
+                let now = try connection.integer("PRAGMA user_version") ?? 0
+                guard now == version else { return now }
+                guard let step = StateSchema.migrations[now] else {
+                    throw SQLiteError(operation: "migrate the schema", code: 11, message: "no way from schema version \(now) to \(now + 1)")
+                }
+                try connection.execute(step)
+                try connection.execute("PRAGMA user_version = \(now + 1)")
+                return now + 1
+            }
+        }
+        return version
     }
 
     /// The device and inode of the file at `path`.

@@ -51,7 +51,7 @@ extension StateDatabase {
         func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
             a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
         }
-        let interfaces = assessment.interfaces
+        let interfaces = assessment.interfaces, bootClock = assessment.snapshot.agingClock
         let key = { (position: Int) in (interfaces[position].interface.index, interfaces[position].interface.name) }
         // The kernel lists links by index, so the assessment is nearly always in key order already.
         let sorted = zip(interfaces.indices, interfaces.indices.dropFirst()).allSatisfy { !precedes(key($1), key($0)) }
@@ -81,7 +81,7 @@ extension StateDatabase {
                 before = rows[next]
                 next += 1
             }
-            let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now)
+            let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now, bootClock: bootClock)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
             if keyed { current[Observations.key(index, name)] = observation }
             if sorted { inOrder.append(observation) } else { placed[position] = observation }
@@ -133,7 +133,7 @@ extension StateDatabase {
                     for entry in changed {
                         let key = InterfaceKey(entry.interface)
                         let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
-                        let observation = InterfaceObservation.continuing(before, with: entry, at: now)
+                        let observation = InterfaceObservation.continuing(before, with: entry, at: now, bootClock: assessment.snapshot.agingClock)
                         if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
                         change(Observations.key(key.ifindex, key.ifname), to: observation)
                     }
@@ -257,7 +257,7 @@ extension StateDatabase {
 
     /// Writes (inserts or replaces) an interface's row.
     func write(_ observation: InterfaceObservation, namespace: Int64) throws {
-        let statement = try connection.statement("INSERT OR REPLACE INTO interfaces (namespace, \(Self.interfaceColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+        let statement = try connection.statement("INSERT OR REPLACE INTO interfaces (namespace, \(Self.interfaceColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
         statement.bind(1, namespace).bind(2, observation.ifindex).bind(3, observation.ifname).bind(4, observation.kind.rawValue)
             .bind(5, observation.firstSeen).bind(6, observation.orphanedSince)
         if let traffic = observation.traffic {
@@ -265,6 +265,7 @@ extension StateDatabase {
                 .bind(9, Int64(bitPattern: traffic.rxBytes)).bind(10, Int64(bitPattern: traffic.txBytes))
         }
         statement.bind(11, observation.lastTrafficChange).bind(12, observation.holdersSeen.map(HoldersText.encode))
+            .bind(13, observation.orphanedSinceBoot)
         try statement.run()
     }
 

@@ -1,15 +1,16 @@
-/// The tables of `state.db`, at schema version 1 (`PRAGMA user_version`).
+/// The tables of `state.db`, at schema version 2 (`PRAGMA user_version`).
 ///
-/// Times are REAL seconds since 1970 (UTC). A namespace is one incarnation in one boot
+/// Times are REAL seconds since 1970 (UTC), but for `orphaned_since_boot`, seconds on the boot
+/// clock (CLOCK_BOOTTIME) of the namespace's boot, which the grace period counts on. A namespace is one incarnation in one boot
 /// (`NamespaceIdentity`); every other table refers to it by `namespaces.id`. Interface names are
 /// the text tunwarden shows and reports (a byte that is not printable UTF-8 as `\xHH`), as in
 /// the JSON. Counters are the kernel's unsigned 64-bit values stored in SQLite's signed integers
 /// by their bit pattern. Numbers tunwarden never writes are refused by CHECK constraints, and any
 /// found all the same make the database damaged.
 enum StateSchema {
-    static let version: Int64 = 1
+    static let version: Int64 = 2
 
-    /// The tables every version-1 database has; one missing makes the schema unreadable (damage).
+    /// The tables every database has; one missing makes the schema unreadable (damage).
     static let tables = ["namespaces", "interfaces", "counts", "alerted_orphans", "alerts", "meta"]
 
     static let create = """
@@ -38,6 +39,9 @@ enum StateSchema {
         last_traffic_change REAL,
         -- A JSON array of "comm[pid]", oldest first.
         holders_seen TEXT,
+        -- The boot clock when orphaned_since was, or (for a row older than this column) when an
+        -- orphan was next seen: its age counts from here, whatever the wall clock did.
+        orphaned_since_boot REAL,
         PRIMARY KEY (namespace, ifindex, ifname)
     ) WITHOUT ROWID;
     CREATE TABLE counts (
@@ -77,4 +81,12 @@ enum StateSchema {
     CREATE INDEX alerts_pending ON alerts (next_attempt) WHERE pending_exec OR pending_webhook;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
     """
+
+    /// What brings a database of each older version to the next, by the version it starts from:
+    /// run in one writing transaction with the new `user_version`, keeping every row.
+    static let migrations: [Int64: String] = [
+        // Version 1 counted ages on the wall clock. Its orphans get no boot-clock reading: the
+        // next recording gives them one, and their ages count from then, never from before.
+        1: "ALTER TABLE interfaces ADD COLUMN orphaned_since_boot REAL;",
+    ]
 }

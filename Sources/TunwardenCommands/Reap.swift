@@ -34,7 +34,9 @@ public struct Reap: ParsableCommand {
         ran in between, which names what it cannot give back, leaves such a device out of \
         its plan and exits 1 (with --format json, under "repairs"; a dry run names what it would \
         repair). Before acting, only the journal's last record is checked, and killed runs are \
-        looked for back to the last checkpoint a reap wrote, however large the journal. The plan \
+        looked for back to the last checkpoint a reap wrote, however large the journal, and in the \
+        newest rotated journal (JOURNAL.1, as logrotate names it); a device fenced by a run rotated \
+        further is named, with `tunwarden reap --journal JOURNAL.N` to give it back. The plan \
         is carried out only in the namespace it was made in: one deleted and made again under the \
         name since (while the question waits, say) is refused, changing nothing. One reap \
         acts at a time per state directory and per journal: a reap that finds another acting says so and changes nothing.
@@ -155,7 +157,7 @@ public struct Reap: ParsableCommand {
         if !pending.isEmpty {
             let runs = Set(pending.map(\.run)).sorted().joined(separator: ", ")
             let names = pending.prefix(5).map(\.ifname).joined(separator: ", ") + (pending.count > 5 ? ", …" : "")
-            console.note("the journal holds intents without results (run \(runs): a reap killed outright, or one acting right now) for \(pending.count) device\(pending.count == 1 ? "" : "s") (\(names)); a real reap gives back what a killed one left fenced or down before planning, and exits 1 for any it cannot give back whole")
+            console.note("the journal (or the newest one rotated away, \(journalPath).1) holds intents without results (run \(runs): a reap killed outright, or one acting right now) for \(pending.count) device\(pending.count == 1 ? "" : "s") (\(names)); a real reap gives back what a killed one left fenced or down before planning, and exits 1 for any it cannot give back whole")
         }
         let snapshot: Snapshot
         do {
@@ -180,7 +182,13 @@ public struct Reap: ParsableCommand {
 
         if format == .table, !quiet {
             if from != nil { console.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }
-            let unknown = assessment.interfaces.filter { $0.state == .unknown }.map { ($0.interface.name, $0.reason) }
+            // Past the repair (in a dry run, past the repairs it names), no intent is left that
+            // would give a fenced device back: the words say where its records may be instead.
+            let claimed = Set(pending.map(\.ifindex))
+            let unknown = assessment.interfaces.filter { $0.state == .unknown }.map { judged in
+                (judged.interface.name, from != nil || claimed.contains(judged.interface.index) ? judged.reason
+                    : Heuristics.unclaimedFence(judged.interface, journal: journalPath) ?? judged.reason)
+            }
             console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil,
                                         unknown: unknown))
         }
@@ -256,7 +264,7 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { return [] }
         // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let open = try? journal.openIntents(), !reaper.unfinishedIntents(open.records).isEmpty else { return [] }
+        guard let open = try? journal.openIntents(), reaper.hasSomethingToRepair(journal, open: open) else { return [] }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -285,7 +293,9 @@ public struct Reap: ParsableCommand {
     /// journal's intent records, without a lock and without touching anything (for a dry run).
     func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) -> [PendingRepair] {
         guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let open = try? journal.openIntents() else { return [] }
-        return reaper.unfinishedIntents(open.records).map { PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex) }
+        return (reaper.unfinishedRotatedIntents(journal) + reaper.unfinishedIntents(open.records)).map {
+            PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex)
+        }
     }
 
     /// How long a reap waits for another run's hold on the state directory: an audit or the

@@ -85,6 +85,10 @@ protocol PlanReaper {
     /// The intent records of this reaper's namespace among `records` that no result answers:
     /// what a reap killed outright left behind, or a reap acting right now.
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
+    /// The intents of this reaper's namespace in the newest rotated journal (`Journal.rotated`)
+    /// that `repairInterrupted` would repair: a killed run's, whose devices still bear its fence,
+    /// with no result in `journal` either.
+    func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord]
     /// Undoes what the reaps behind the journal's unfinished intents of this namespace left on
     /// the devices, whatever was appended after them, journals a result for each, and returns
     /// what became of each device. The caller holds the reaping locks.
@@ -103,6 +107,17 @@ enum LiveReaper {
         #else
         throw ReapRefusal("reaping this platform's interfaces is not supported yet; nothing was changed")
         #endif
+    }
+}
+
+extension PlanReaper {
+    /// A reaper that fences nothing leaves nothing for a repair to find after a rotation.
+    func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] { [] }
+
+    /// Whether `journal` (or, after a rotation, the newest rotated journal) holds intents of this
+    /// reaper's namespace for `repairInterrupted` to repair; `open`: the journal's open intents.
+    func hasSomethingToRepair(_ journal: Journal, open: OpenIntents) -> Bool {
+        !unfinishedIntents(open.records).isEmpty || !unfinishedRotatedIntents(journal).isEmpty
     }
 }
 

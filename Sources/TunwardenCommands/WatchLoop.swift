@@ -4,6 +4,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if os(Linux)
+import Inventory
+#endif
 import Storage
 import TunwardenCore
 
@@ -60,7 +63,26 @@ final class WatchLoop {
     /// When metrics a judgement changed are due to be written; nil: none wait.
     var metricsDue: Date?
 
-    private var nextReapDue: Date?
+    /// When the next orphan comes of age for `--reap`, on the boot clock where there is one
+    /// (`boot`) and else on the wall clock (`wall`): a wall clock stepped while the watcher
+    /// sleeps neither wakes it to a plan that would still wait nor keeps it asleep past the time.
+    private var nextReapDue: (wall: Date, boot: TimeInterval?)?
+
+    /// `nextReapDue` as a wall-clock time now.
+    private var reapDueNow: Date? {
+        guard let due = nextReapDue else { return nil }
+        guard let boot = due.boot, let bootNow = Self.bootClock() else { return due.wall }
+        return Date().addingTimeInterval(boot - bootNow)
+    }
+
+    /// The boot clock now (see `Snapshot.bootClock`); nil on a platform without one.
+    static func bootClock() -> TimeInterval? {
+        #if os(Linux)
+        BootClock.now()
+        #else
+        nil
+        #endif
+    }
     /// When the next undelivered alert is to be retried.
     var nextDelivery: Date?
     /// Whether the next judgement records the whole namespace (after a full inventory, or a
@@ -113,7 +135,7 @@ final class WatchLoop {
         // dated now, so that it is never older than the last one recorded (a reload judges the
         // same facts again, under new settings).
         guard loaded else { return false }
-        engine.apply([], to: identity, at: Date())
+        engine.apply([], to: identity, at: Date(), bootClock: Self.bootClock())
         let recorded: (observations: Observations?, historyFindings: [Finding])
         do {
             recorded = try record()
@@ -149,7 +171,11 @@ final class WatchLoop {
         }
         hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
         self.judged(judged)
-        if let reaper, let observations { nextReapDue = reaper(judged, observations) } else { nextReapDue = nil }
+        if let reaper, let observations, let due = reaper(judged, observations) {
+            nextReapDue = (due, judged.snapshot.bootClock.map { $0 + due.timeIntervalSince(judged.snapshot.takenAt) })
+        } else {
+            nextReapDue = nil
+        }
         return true
     }
 
@@ -223,7 +249,7 @@ final class WatchLoop {
                 case let .changes(changes):
                     // Changes that only repeat what is known (a look finding every link as it
                     // was) call for no judgement.
-                    guard loaded, !changes.isEmpty, engine.apply(changes, to: identity, at: Date()) else { continue }
+                    guard loaded, !changes.isEmpty, engine.apply(changes, to: identity, at: Date(), bootClock: Self.bootClock()) else { continue }
                     noteHoldings(changes)
                 case let .resync(reason):
                     if let reason { Terminal.log("watch: \(reason); resynchronising with a full inventory") }
@@ -250,7 +276,7 @@ final class WatchLoop {
             // With nothing to look at, what tun nodes' openings asked for is moot (and their news
             // is not read until there is something to look at again).
             if !looking { looks.dropAsked() }
-            let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [nextReapDue, recordDue],
+            let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [reapDueNow, recordDue],
                                       others: [nextStats, looking ? looks.due : nil, nextWatchdog, nextDelivery, metricsDue, source.deadline])
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
             var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -281,7 +307,7 @@ final class WatchLoop {
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
             if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
-            if let due = nextReapDue, now >= due, judgeAt == nil {
+            if let due = reapDueNow, now >= due, judgeAt == nil {
                 nextReapDue = nil
                 judgeAt = .distantPast
             }

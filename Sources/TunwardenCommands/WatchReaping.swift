@@ -92,13 +92,14 @@ final class RepairCheck {
     /// The journal's device, inode and size when it was last found to need nothing.
     private var settled: [UInt64]?
 
-    /// Whether `reaper` finds intents of its namespace in `journal` that no result answers.
+    /// Whether `reaper` finds intents of its namespace in `journal`, or in the newest rotated
+    /// journal, that no result answers. A rotation makes a new journal, so it is read again.
     func due(_ journal: Journal, reaper: LinuxReaper) -> Bool {
         guard let now = Self.key(journal) else { return false }
         guard now != settled else { return false }
         // A journal that cannot be read now is read again at the next judgement.
         guard let open = try? journal.openIntents() else { return false }
-        if reaper.unfinishedIntents(open.records).isEmpty {
+        if !reaper.hasSomethingToRepair(journal, open: open) {
             settled = now
             return false
         }

@@ -8,8 +8,15 @@ public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
     public var kind: InterfaceKind
     public var firstSeen: Date
     public var lastSeen: Date
-    /// When it was first seen orphaned in the current unbroken run of orphaned observations.
+    /// When it was first seen orphaned in the current unbroken run of orphaned observations, on
+    /// the wall clock: shown, never used to count the grace period (a clock step would move it).
     public var orphanedSince: Date?
+    /// The boot clock's reading (`Snapshot.bootClock`) at the first observation of the current
+    /// orphaned run that had one: what the grace period counts from (see `orphanedAge`). Nil while
+    /// not orphaned, on a platform without a boot clock, and for an orphan first seen by a
+    /// tunwarden that did not keep it, until the next observation sets it (so its age counts from
+    /// then, never from before). Kept in the state database only, in no JSON.
+    public var orphanedSinceBoot: TimeInterval? = nil
     /// The traffic counters when last read (nil where the platform reports none).
     public var traffic: TrafficCounters?
     /// When the counters were last seen to move; nil while they have not moved since first seen.
@@ -32,6 +39,18 @@ public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         self.orphanedSince = orphanedSince
+    }
+
+    /// How long the interface has been seen orphaned at `now`, when the boot clock read
+    /// `bootClock` (the snapshot's `agingClock`); nil when it is not orphaned. With a boot clock,
+    /// the time that really passed in this boot since `orphanedSinceBoot`, whatever the wall clock
+    /// did meanwhile (stepped by NTP's first sync, a resumed virtual machine, `date -s`); zero
+    /// when that reading is not kept yet. Without one (macOS, a capture), the wall clock's
+    /// difference from `orphanedSince`.
+    public func orphanedAge(at now: Date, bootClock: TimeInterval?) -> TimeInterval? {
+        guard let orphanedSince else { return nil }
+        guard let bootClock else { return now.timeIntervalSince(orphanedSince) }
+        return orphanedSinceBoot.map { max(0, bootClock - $0) } ?? 0
     }
 
     /// Since when the interface has carried no traffic, as far as tunwarden has seen: the last
@@ -80,9 +99,13 @@ public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
 }
 
 extension InterfaceObservation {
-    /// What is known of `entry` after seeing it at `now`: `previous` (nil: seen for the first
-    /// time) with its last sighting, traffic, holders and orphaned-since time brought up to date.
-    public static func continuing(_ previous: InterfaceObservation?, with entry: AssessedInterface, at now: Date) -> InterfaceObservation {
+    /// What is known of `entry` after seeing it at `now`, when the boot clock read `bootClock`
+    /// (the snapshot's `agingClock`): `previous` (nil: seen for the first time) with its last
+    /// sighting, traffic, holders and orphaned-since times brought up to date. An orphan whose
+    /// boot-clock reading is not kept yet (recorded before it was) gets this one: its age counts
+    /// from now.
+    public static func continuing(_ previous: InterfaceObservation?, with entry: AssessedInterface, at now: Date,
+                                  bootClock: TimeInterval? = nil) -> InterfaceObservation {
         var observation = previous ?? InterfaceObservation(
             ifindex: entry.interface.index, ifname: entry.interface.name, kind: entry.interface.kind,
             firstSeen: now, lastSeen: now, orphanedSince: nil
@@ -91,10 +114,14 @@ extension InterfaceObservation {
         observation.noteTraffic(entry.interface.stats, at: now)
         observation.noteHolders(entry.holders)
         switch entry.state {
-        case .orphaned: observation.orphanedSince = observation.orphanedSince ?? now
-        // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since time.
+        case .orphaned:
+            observation.orphanedSince = observation.orphanedSince ?? now
+            observation.orphanedSinceBoot = observation.orphanedSinceBoot ?? bootClock
+        // Not knowing is not a reason to forget: an unknown run keeps the orphaned-since times.
         case .unknown: break
-        case .live, .suspect: observation.orphanedSince = nil
+        case .live, .suspect:
+            observation.orphanedSince = nil
+            observation.orphanedSinceBoot = nil
         }
         return observation
     }
@@ -210,7 +237,7 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
         current.reserveCapacity(assessment.interfaces.count)
         for entry in assessment.interfaces {
             let key = Self.key(entry.interface.index, entry.interface.name)
-            current[key] = InterfaceObservation.continuing(previous[key], with: entry, at: now)
+            current[key] = InterfaceObservation.continuing(previous[key], with: entry, at: now, bootClock: assessment.snapshot.agingClock)
         }
         namespaces[namespace] = current
         histories[namespace, default: NamespaceHistory()].addSample(CountSample(time: now, count: assessment.interfaces.count))

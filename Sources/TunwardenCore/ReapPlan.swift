@@ -43,6 +43,10 @@ public struct ReapItem: Sendable, Equatable {
     /// The finding's evidence.
     public var evidence: String
     public var orphanedSince: Date?
+    /// How long it has been seen orphaned when planned, on the clock the grace period counts on
+    /// (see `InterfaceObservation.orphanedAge`): what the plan says, not `orphanedSince`'s
+    /// distance from the wall clock, which a step may have moved.
+    public var orphanedFor: TimeInterval?
     /// Routes that disappear with the device (or, for `removeRoutes`, the routes removed).
     public var routes: [Route]
     /// Who holds the interface (for `removeRoutes`: the process that keeps the utun alive).
@@ -105,6 +109,11 @@ public struct ReapPlan: Sendable, Equatable {
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
     /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`.
     ///
+    /// An orphan's age counts on the snapshot's boot clock where it has one (its `agingClock`,
+    /// read beside `now`; see `InterfaceObservation.orphanedAge`): a wall clock stepped forward
+    /// makes no orphan reapable early, and one stepped back none late. `now`, the wall clock, only
+    /// dates what is shown: "reapable at" is `now` plus the time still to wait.
+    ///
     /// Only reapable findings whose rule deletes the interface (`orphaned-tun`, `orphaned-feth`),
     /// on interfaces in state `orphaned` with their holders known, are candidates; so an interface
     /// whose holders are unknown is never a target, and neither is a macOS tuntaposx device,
@@ -120,9 +129,10 @@ public struct ReapPlan: Sendable, Equatable {
         )
         var items: [ReapItem] = []
         var excluded: [ReapExclusion] = []
-        /// Applies --protect, --only and the minimum age (counted from `since`); records why an
-        /// interface is left out and returns false, or returns true for a target.
-        func admits(_ interface: NetworkInterface, since: Date) -> Bool {
+        /// Applies --protect, --only and the minimum age (`age`: how long it has been seen
+        /// orphaned, or existed); records why an interface is left out and returns false, or
+        /// returns true for a target.
+        func admits(_ interface: NetworkInterface, age: TimeInterval) -> Bool {
             let name = interface.name
             if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
                 excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
@@ -132,8 +142,8 @@ public struct ReapPlan: Sendable, Equatable {
                 excluded.append(ReapExclusion(ifname: name, reason: .kindNotSelected))
                 return false
             }
-            if now.timeIntervalSince(since) < policy.minimumAge {
-                excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: since.addingTimeInterval(policy.minimumAge))))
+            if age < policy.minimumAge {
+                excluded.append(ReapExclusion(ifname: name, reason: .tooYoung(reapableAt: now.addingTimeInterval(policy.minimumAge - age))))
                 return false
             }
             return true
@@ -141,9 +151,11 @@ public struct ReapPlan: Sendable, Equatable {
         for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle
             && entry.interface.tuntaposx == nil {
             guard let finding = reapable[entry.interface.name] else { continue }
-            let since = observations.observation(of: entry.interface, in: namespaceKey)?.orphanedSince ?? now
-            guard admits(entry.interface, since: since) else { continue }
-            items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: since, routes: entry.routes))
+            let observation = observations.observation(of: entry.interface, in: namespaceKey)
+            let age = observation?.orphanedAge(at: now, bootClock: assessment.snapshot.agingClock) ?? 0
+            guard admits(entry.interface, age: age) else { continue }
+            items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,
+                                  orphanedFor: age, routes: entry.routes))
         }
         // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum
         // age. Closed tuntaposx devices: the routes into them, once closed for the minimum age.
@@ -162,10 +174,12 @@ public struct ReapPlan: Sendable, Equatable {
                     continue
                 }
                 // An idle utun's age counts from when it was first seen; a closed device's from
-                // when it was first seen closed.
+                // when it was first seen closed. (Both are macOS's, whose snapshots carry no boot
+                // clock: these ages are the wall clock's.)
                 let observation = observations.observation(of: entry.interface, in: namespaceKey)
-                let since = (entry.interface.kind == .utun ? observation?.firstSeen : observation?.orphanedSince) ?? now
-                guard admits(entry.interface, since: since) else {
+                let age = (entry.interface.kind == .utun ? observation.map { now.timeIntervalSince($0.firstSeen) }
+                    : observation?.orphanedAge(at: now, bootClock: assessment.snapshot.agingClock)) ?? 0
+                guard admits(entry.interface, age: age) else {
                     refused.insert(entry.interface.index)
                     continue
                 }
@@ -194,8 +208,8 @@ public struct ReapPlan: Sendable, Equatable {
         }
         var text = "\(conditional ? "Would delete" : "Deleting") \(interface.kind.rawValue) \(interface.name) (ifindex \(interface.index)): "
         text += interface.tun?.persistent == true ? "persistent, no process attached" : "no process attached"
-        if let since = item.orphanedSince, now.timeIntervalSince(since) >= 1 {
-            text += ", orphaned for \(DurationText.format(now.timeIntervalSince(since)))"
+        if let age = item.orphanedFor ?? item.orphanedSince.map({ now.timeIntervalSince($0) }), age >= 1 {
+            text += ", orphaned for \(DurationText.format(age))"
         }
         let unicast = item.routes.filter { $0.type == .unicast }.map { $0.destination.length == 0 ? "default" : $0.destination.description }
         let addresses = item.interface.addresses.map(\.display)

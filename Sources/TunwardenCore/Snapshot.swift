@@ -30,6 +30,12 @@ public struct Snapshot: Sendable, Equatable {
     /// namespace made after it; `darwin` for a Mac, `capture:DIR` for a capture.
     public var namespaceIdentity: String
     public var takenAt: Date
+    /// The machine's boot clock when the inventory was taken: seconds since boot on a clock that
+    /// no one steps (Linux's CLOCK_BOOTTIME, which counts suspended time too), read beside
+    /// `takenAt` by whoever took the inventory; nil where none was read (macOS, a capture). The
+    /// grace period before an orphan is reaped counts on it (see `agingClock`); `takenAt` is only
+    /// shown. Not in the JSON schema.
+    public var bootClock: TimeInterval?
     public var interfaces: [NetworkInterface]
     public var routes: [Route]
     public var holders: HolderScan
@@ -75,6 +81,13 @@ public struct Snapshot: Sendable, Equatable {
     /// Rows of tool output that could not be read and were skipped, each naming its file and
     /// line: always shown, since the judgement lacks them.
     public var readingProblems: [String] = []
+
+    /// `bootClock` where observations keyed by this snapshot's namespace identity can count ages
+    /// on it: only an identity that names its boot (see `NamespaceIdentity`) keeps one boot's
+    /// readings from being compared with another's. Nil otherwise: ages count on the wall clock.
+    public var agingClock: TimeInterval? {
+        NamespaceIdentity.bootID(of: namespaceIdentity) != nil ? bootClock : nil
+    }
 
     /// Whether an interface the snapshot does not hold (`existing` are the names it holds) is
     /// known to be gone: every interface is listed, or the capture showed this one gone.

@@ -133,4 +133,24 @@ import TunwardenCore
         #expect(try journal.openIntents().records.map(\.run) == ["killed"])
         #expect(try Journal(path: directory + "/none.jsonl").openIntents().records.isEmpty)
     }
+
+    /// After a rotation (the journal renamed to `PATH.1`, a new one made), the rotated journal's
+    /// open intents are found there, and a result in the new journal (a run that spanned the
+    /// rotation, or a repair since) answers them; other runs' results there do not.
+    @Test func aRotatedJournalsOpenIntentsAreFoundAndAnsweredFromTheNewJournal() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try completeRun(journal, "done", devices: 1...2)
+        try journal.append([intent("killed", 3), intent("spanning", 4), intent("spanning", 5)], after: try journal.openIntents())
+        #expect(rename(journal.path, journal.rotated.path) == 0)
+        #expect(journal.rotated.path == journal.path + ".1")
+        #expect(journal.rotatedOpenIntents().map(\.run) == ["killed", "spanning", "spanning"])
+        #expect(try journal.openIntents().records.isEmpty)
+
+        try journal.append([result("spanning", 4), result("other", 3)])
+        let open = try journal.unanswered(journal.rotatedOpenIntents())
+        #expect(open.map { "\($0.run) \($0.ifindex)" } == ["killed 3", "spanning 5"])
+        // Without a new journal (not made yet), nothing answers them.
+        #expect(try Journal(path: directory + "/none.jsonl").unanswered(open) == open)
+    }
 }

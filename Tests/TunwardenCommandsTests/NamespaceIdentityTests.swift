@@ -12,10 +12,12 @@ struct NamespaceIdentityTests {
         try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name] + [arguments[0], "--state-dir", state.path] + arguments.dropFirst())
     }
 
-    /// Moves every time in the state an hour back, as if the observations were made then.
+    /// Moves every time in the state an hour back, as if the observations were made then: the
+    /// boot clock's reading too, which grace periods count on.
     func age(_ state: TemporaryDirectory) throws {
         try StateSQL.execute(state.path, """
-            UPDATE interfaces SET first_seen = first_seen - 3600, orphaned_since = orphaned_since - 3600;
+            UPDATE interfaces SET first_seen = first_seen - 3600, orphaned_since = orphaned_since - 3600,
+                orphaned_since_boot = orphaned_since_boot - 3600;
             UPDATE namespaces SET last_run = last_run - 3600; UPDATE counts SET time = time - 3600
             """)
     }

@@ -30,4 +30,18 @@ import TunwardenCore
                                  now: Date())
         #expect(plan.items.map(\.ifname) == ["tap2"])
     }
+
+    /// Where a reap found no intent left to give a fenced device back from, its words promise
+    /// nothing: they name the journal and its newest rotation, and how to reach an older one.
+    /// A device that bears no fence has none of these words.
+    @Test func aFenceNoIntentClaimsSaysWhereToLook() {
+        var fenced = Build.tun(2, "tw00000000000c5", kind: .tap, multiQueue: true)
+        fenced.group = 0x1234_56c5
+        let words = Heuristics.unclaimedFence(fenced, journal: "/var/lib/tunwarden/journal.jsonl")
+        #expect(words?.hasPrefix("fenced by a reap (its private name and link group \(0x1234_56c5)), and no intent record without a result in "
+            + "/var/lib/tunwarden/journal.jsonl or /var/lib/tunwarden/journal.jsonl.1 names it, so no reap gives it back by itself") == true, "\(words ?? "-")")
+        #expect(words?.contains("`tunwarden reap --journal /var/lib/tunwarden/journal.jsonl.N` does (`gunzip -k /var/lib/tunwarden/journal.jsonl.N.gz` first)") == true)
+        #expect(words?.contains("gives it back first") == false)
+        #expect(Heuristics.unclaimedFence(Build.tun(3, "tap3", kind: .tap), journal: "/j") == nil)
+    }
 }

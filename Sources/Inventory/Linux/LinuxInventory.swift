@@ -72,7 +72,7 @@ public struct LinuxInventory: InventoryBackend {
     /// go into a `StreamedSnapshot` as they are decoded (judged there as they arrive when
     /// `judging`), while the kernel fills the next datagrams.
     private func takeSnapshot(judging: Bool) throws -> StreamedSnapshot {
-        let takenAt = Date()
+        let takenAt = Date(), bootClock = BootClock.now()
         let bootID = try self.bootID()
         let namespace = try openNamespace()
         defer { if let fd = namespace.fd { close(fd) } }
@@ -155,6 +155,7 @@ public struct LinuxInventory: InventoryBackend {
             let routes = sideResult.routes.compactMap { Self.route($0, nexthops: sideResult.nexthops) }
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
+            frame.bootClock = bootClock
             frame.namespaceNames = namespaceNames(for: sideResult.holders)
             frame.foreignUppers = sideResult.foreign.uppers
             frame.foreignVias = sideResult.foreign.vias

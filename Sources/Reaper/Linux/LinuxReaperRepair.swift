@@ -57,18 +57,27 @@ extension LinuxReaper {
     /// that could not be given back stays fenced, so that nothing takes it for an orphan, and its
     /// result is failed. Does nothing for runs that journaled their results. The caller holds the
     /// journal's lock: the results carry the checkpoint that bounds the next look.
+    ///
+    /// The intents of a run killed before the journal was rotated lie in the newest rotated
+    /// journal (`Journal.rotated`): those of this namespace whose devices still bear their fence,
+    /// or are down though they were up, are repaired too when no result in `journal` answers them,
+    /// and their results go to `journal`. Older rotated journals are not read.
     public func repairInterrupted(journal: Journal) throws -> [ReapRepair] {
         let known = try journal.openIntents()
-        guard !known.records.isEmpty else { return [] }
+        let rotated = journal.rotatedOpenIntents()
+        guard !known.records.isEmpty || !rotated.isEmpty else { return [] }
         // One namespace from matching the intents to acting on them.
         let held = try holdNamespace()
         defer { withExtendedLifetime(held) {} }
-        let open = unfinishedIntents(known.records, held: held)
-        guard !open.isEmpty else { return [] }
+        var open = unfinishedIntents(known.records, held: held)
+        let older = unfinishedIntents(rotated, held: held)
+        guard !open.isEmpty || !older.isEmpty else { return [] }
         let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+        if !older.isEmpty { open = try journal.unanswered(Self.leftMarked(older, byIndex: byIndex)) + open }
+        guard !open.isEmpty else { return [] }
         var given: [ReapRepair] = []
         var repairs: [JournalRecord] = []
         let now = Date()
@@ -76,7 +85,7 @@ extension LinuxReaper {
             let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
             var outcome: JournalRecord.Outcome = .skipped
             var detail: String
-            if let link = byIndex[intent.ifindex], link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false) {
+            if let link = byIndex[intent.ifindex], Self.bearsFence(link, of: intent) {
                 var done: [String] = []
                 let index = Int32(intent.ifindex)
                 // The name first: a device that cannot have its name back stays fenced (private
@@ -147,6 +156,43 @@ extension LinuxReaper {
         }
         try journal.append(repairs, after: known)
         return given
+    }
+
+    /// Whether `link` bears the fence `intent` names: its private link group, its private name,
+    /// or its private alternative name.
+    static func bearsFence(_ link: LinkMessage, of intent: JournalRecord) -> Bool {
+        let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
+        return link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false)
+    }
+
+    /// Those of `intents` whose devices (in `byIndex`, by ifindex) a killed run left marked: still
+    /// bearing their fence, or recorded by the intent and down though it was up (a multi-queue
+    /// device is taken down before its rename). Only these are worth looking for in the journal
+    /// after a rotation: the others have nothing left to undo.
+    static func leftMarked(_ intents: [JournalRecord], byIndex: [Int: LinkMessage]) -> [JournalRecord] {
+        intents.filter { intent in
+            guard let link = byIndex[intent.ifindex] else { return false }
+            return bearsFence(link, of: intent) || (isRecorded(link, by: intent) && intent.prior?.flags.contains("UP") == true
+                && link.flags & LinkMessage.up == 0)
+        }
+    }
+
+    /// The intents of this namespace in the newest rotated journal that `repairInterrupted` would
+    /// repair: a killed run's whose devices still bear its fence (or are down though they were
+    /// up) and that no result in `journal` answers. Dumps the namespace's links only when the
+    /// rotated journal holds open intents of this namespace; empty when nothing can be read.
+    public func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] {
+        let rotated = journal.rotatedOpenIntents()
+        guard !rotated.isEmpty else { return [] }
+        let held: HeldNamespace?
+        do { held = try holdNamespace() } catch { return [] }
+        return withExtendedLifetime(held) {
+            let older = unfinishedIntents(rotated, held: held)
+            guard !older.isEmpty, let transport = try? system.rtnetlink.connect(namespaceFD: held?.descriptor),
+                  let links = try? Self.dumpLinks(RtnetlinkClient(transport: transport)) else { return [] }
+            let marked = Self.leftMarked(older, byIndex: Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a }))
+            return (try? journal.unanswered(marked)) ?? marked
+        }
     }
 
     /// Sets device `index` up again when `setUp`, then, when it did or `checkAnyway`, names what

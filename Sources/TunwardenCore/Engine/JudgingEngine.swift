@@ -47,15 +47,16 @@ public final class JudgingEngine {
         namespaces[identity] = nil
     }
 
-    /// Applies changes to a namespace loaded before, in order, as of `time`. Returns whether the
+    /// Applies changes to a namespace loaded before, in order, as of `time`, when the boot clock
+    /// read `bootClock` (see `Snapshot.bootClock`; nil where none is read). Returns whether the
     /// facts changed: false when every change only repeated what was known (a link read again
     /// and found as it was), and false, applying nothing, when the namespace was never loaded.
     @discardableResult
-    public func apply(_ changes: [FactChange], to identity: String, at time: Date) -> Bool {
+    public func apply(_ changes: [FactChange], to identity: String, at time: Date, bootClock: TimeInterval? = nil) -> Bool {
         guard let state = namespaces[identity] else { return false }
         var changed = false
         for change in changes { changed = state.apply(change) || changed }
-        state.setTime(time)
+        state.setTime(time, bootClock: bootClock)
         return changed
     }
 

@@ -133,9 +133,11 @@ final class NamespaceFacts {
         return snapshot
     }
 
-    /// Dates the facts: the snapshot they make up was true at `time`.
-    func setTime(_ time: Date) {
+    /// Dates the facts: the snapshot they make up was true at `time`, when the boot clock read
+    /// `bootClock` (see `Snapshot.bootClock`).
+    func setTime(_ time: Date, bootClock: TimeInterval?) {
         metadata.takenAt = time
+        metadata.bootClock = bootClock
     }
 
     func markAllDirty() {

@@ -210,6 +210,26 @@ extension Heuristics {
         return interface.tun?.multiQueue != true && interface.altNames.contains(where: isPrivateName)
     }
 
+    /// "fenced by a reap (its private name and link group N)": what marks `interface` as fenced.
+    static func fenceMarks(_ interface: NetworkInterface) -> String {
+        let group = (interface.group ?? 0) >= 0x0100_0000 ? " and link group \(interface.group ?? 0)" : ""
+        let name = Self.isPrivateName(interface.name) ? "its private name"
+            : "its private alternative name \(interface.altNames.first(where: Self.isPrivateName) ?? "")"
+        return "fenced by a reap (\(name)\(group))"
+    }
+
+    /// Why a device a reap fenced stays fenced when a reap has looked for the intent records that
+    /// would give it back, in `journal` and in the newest rotated journal (`journal` + `.1`), and
+    /// found none without a result: nothing gives it back by itself, so the words say where its
+    /// records may be. Nil when `interface` bears no fence.
+    public static func unclaimedFence(_ interface: NetworkInterface, journal: String) -> String? {
+        guard fencedByReap(interface) else { return nil }
+        return "\(fenceMarks(interface)), and no intent record without a result in \(journal) or \(journal).1 names it, so no reap gives it back by itself: "
+            + "if the reap that fenced it was killed and its journal was rotated further, `tunwarden reap --journal \(journal).N` does "
+            + "(`gunzip -k \(journal).N.gz` first); if a reap could not give it back, `tunwarden journal` says why; "
+            + "a reap acting on it now with another journal gives it back or deletes it itself"
+    }
+
     /// Whether a name is of the form a reap's private names have: `tw` and 13 hex digits.
     static func isPrivateName(_ name: String) -> Bool {
         name.utf8.count == 15 && name.hasPrefix("tw") && name.dropFirst(2).allSatisfy { "0123456789abcdef".contains($0) }
@@ -225,10 +245,7 @@ extension Heuristics {
         }
         if !holders.isEmpty { return (.live, "held") }
         if Self.fencedByReap(interface) {
-            let group = (interface.group ?? 0) >= 0x0100_0000 ? " and link group \(interface.group ?? 0)" : ""
-            let name = Self.isPrivateName(interface.name) ? "its private name"
-                : "its private alternative name \(interface.altNames.first(where: Self.isPrivateName) ?? "")"
-            return (.unknown, "fenced by a reap (\(name)\(group)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first), or could not give it back (`tunwarden journal` says why)")
+            return (.unknown, "\(fenceMarks(interface)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first, from the killed run's intent records in that journal or in the newest one logrotate rotated away, its name with `.1` added; from one rotated further, only `tunwarden reap --journal` naming it, uncompressed, does), or could not give it back (`tunwarden journal` says why)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {

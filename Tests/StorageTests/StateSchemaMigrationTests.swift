@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import Storage
+import TunwardenCore
+
+/// A state database of schema version 1 (ages on the wall clock alone) is brought to version 2
+/// when opened, keeping every row; its orphans count their grace period from the next
+/// observation, which keeps a boot-clock reading, never from their wall-clock time.
+@Suite struct StateSchemaMigrationTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let identity = "netns-cookie:7@boot:b1"
+    static let hour: TimeInterval = 3600
+
+    /// Version 1's tables: this version's without the boot-clock column.
+    static var version1: String {
+        get throws {
+            let added = ["orphaned_since_boot REAL,", "-- The boot clock when orphaned_since was", "-- orphan was next seen: its age counts from here"]
+            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
+            try #require(schema != StateSchema.create && !schema.contains("orphaned_since_boot"))
+            return schema
+        }
+    }
+
+    /// A version-1 database in `directory` with one namespace (last run at t0) and two rows: a
+    /// tun orphaned for three days by the wall clock, and one held.
+    func makeVersion1(in directory: String) throws {
+        let connection = try SQLiteConnection(path: directory + "/state.db", create: true)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute(try Self.version1)
+        try connection.execute("PRAGMA user_version = 1")
+        let t0 = Self.t0.timeIntervalSince1970, old = t0 - 72 * Self.hour
+        try connection.execute("""
+            INSERT INTO namespaces (id, identity, boot, name, last_run) VALUES (1, '\(Self.identity)', 'b1', 'blue', \(t0));
+            INSERT INTO interfaces (namespace, ifindex, ifname, kind, first_seen, orphaned_since) VALUES (1, 2, 'mig0', 'tun', \(old), \(old));
+            INSERT INTO interfaces (namespace, ifindex, ifname, kind, first_seen, holders_seen) VALUES (1, 3, 'mig1', 'tun', \(old), '["vpn[1000]"]');
+            INSERT INTO counts (namespace, time, count) VALUES (1, \(t0), 2);
+            """)
+    }
+
+    /// An assessment of mig0 (orphaned) and mig1 (held) at `wall`, when the boot clock read `boot`.
+    func assessment(wall: Date, boot: TimeInterval) -> Assessment {
+        let interfaces = [2, 3].map { NetworkInterface(index: $0, name: "mig\($0 - 2)", kind: .tun, carrier: false, tun: TunDetails(persistent: true)) }
+        let holder = HolderAttachment(holder: Holder(pid: 1000, comm: "vpn", uid: 0, fd: 3), ifname: "mig1", inInspectedNamespace: true)
+        var snapshot = Snapshot(platform: .linux, namespace: "blue", namespaceIdentity: Self.identity, takenAt: wall, interfaces: interfaces,
+                                routes: [], holders: HolderScan(complete: true, attachments: [holder], processesScanned: 10))
+        snapshot.bootClock = boot
+        return Heuristics.assess(snapshot)
+    }
+
+    @Test func aVersion1DatabaseIsMigratedKeepingItsRows() throws {
+        let directory = try StateDatabaseTests.Directory()
+        try makeVersion1(in: directory.path)
+        let store = StateStore(directory: directory.path)
+        let database = try #require(try store.database(create: false))
+        #expect(try database.connection.integer("PRAGMA user_version") == StateSchema.version)
+        #expect(StateSchema.version == 2)
+        try database.quickCheck()
+        let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
+        #expect(read.count == 2)
+        let orphan = try #require(read[Observations.key(2, "mig0")])
+        #expect(orphan.orphanedSince == Self.t0 - 72 * Self.hour && orphan.firstSeen == Self.t0 - 72 * Self.hour)
+        #expect(orphan.orphanedSinceBoot == nil)
+        #expect(read[Observations.key(3, "mig1")]?.holdersSeen == ["vpn[1000]"])
+        // Opened again: already at version 2, nothing more to do.
+        store.close()
+        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 2)
+    }
+
+    /// After the migration, the orphan's three wall-clock days count for nothing: the first
+    /// recording keeps its boot-clock reading (and its wall-clock time, which is shown), and an
+    /// hour's grace period runs from there.
+    @Test func aMigratedOrphansAgeCountsFromItsNextObservation() throws {
+        let directory = try StateDatabaseTests.Directory()
+        try makeVersion1(in: directory.path)
+        let database = try #require(try StateStore(directory: directory.path).database())
+        let policy = ReapPolicy(minimumAge: Self.hour)
+        func plan(wall: Date, boot: TimeInterval) throws -> ReapPlan {
+            let assessment = assessment(wall: wall, boot: boot)
+            let observations = try database.record(assessment, label: NamespaceLabel(name: "blue"), alerting: nil).observations
+            return ReapPlan.make(assessment, observations: observations, namespaceKey: Self.identity, policy: policy, now: wall)
+        }
+        let first = try plan(wall: Self.t0 + 60, boot: 5000)
+        #expect(first.items.isEmpty)
+        #expect(first.excluded == [ReapExclusion(ifname: "mig0", reason: .tooYoung(reapableAt: Self.t0 + 60 + Self.hour))])
+        let row = try #require(try database.observations(namespace: Self.identity).namespaces[Self.identity]?[Observations.key(2, "mig0")])
+        #expect(row.orphanedSinceBoot == 5000 && row.orphanedSince == Self.t0 - 72 * Self.hour)
+        // The wall clock stepped forward a day: ten minutes of boot time are ten minutes.
+        #expect(try plan(wall: Self.t0 + 24 * Self.hour, boot: 5600).items.isEmpty)
+        #expect(try plan(wall: Self.t0 + 25 * Self.hour, boot: 5000 + Self.hour).items.map(\.ifname) == ["mig0"])
+    }
+
+    /// A database newer than any migration this tunwarden knows stays refused, unchanged.
+    @Test func noMigrationRunsFromAVersionWithoutOne() throws {
+        #expect(StateSchema.migrations.keys.sorted() == Array(1..<StateSchema.version))
+    }
+}
