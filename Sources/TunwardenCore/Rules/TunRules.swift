@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -101,45 +101,6 @@ extension Heuristics {
         return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes an IPv4 multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
     }
 
-    /// The IPv4 routes of the main table that name a source address (`src`, RTA_PREFSRC), by that
-    /// address's bytes: what `routesSourced(from:bySource:)` looks in.
-    static func routesBySource(_ routes: [Route]) -> [[UInt8]: [Route]] {
-        var result: [[UInt8]: [Route]] = [:]
-        for route in routes where route.family == .inet && route.table == .main {
-            if let source = route.preferredSource { result[source.bytes, default: []].append(route) }
-        }
-        return result
-    }
-
-    /// The routes that would go with `interface` though they do not leave through it alone: those
-    /// of the main table that take one of its IPv4 addresses as source, whatever their device or
-    /// type (a blackhole route, one through a nexthop object). Deleting a device deletes its
-    /// addresses, and the kernel then deletes every such route (`fib_sync_down_addr`) unless
-    /// another device has the address too (`heldElsewhere`, asked only of an address some route
-    /// takes); an IPv6 route only loses its source.
-    static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]],
-                              heldElsewhere: ([UInt8]) -> Bool = { _ in false }) -> [Route] {
-        guard !bySource.isEmpty else { return [] }
-        var found: [Route] = []
-        for address in interface.addresses where address.family == .inet && bySource[address.local.bytes] != nil && !heldElsewhere(address.local.bytes) {
-            for route in bySource[address.local.bytes] ?? [] where route.nextHops.isEmpty || route.nextHops.contains(where: { $0.interfaceIndex != interface.index }) {
-                found.append(route)
-            }
-        }
-        return found
-    }
-
-    /// Why deleting a device would take `sourced` (see `routesSourced(from:bySource:)`) with it, in
-    /// words.
-    static func sourcedRoutesReason(_ sourced: [Route]) -> String? {
-        guard let first = sourced.first, let source = first.preferredSource else { return nil }
-        let devices = Set(sourced.flatMap { route in route.nextHops.compactMap { hop in hop.interfaceIndex.map { hop.interfaceName ?? "ifindex \($0)" } } }).sorted()
-        let what = first.type == .unicast ? first.display : "\(first.type.name) \(first.display)"
-        let routes = sourced.count == 1 ? "a route" : "\(sourced.count) routes"
-        return "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(sourced.count > 1 ? ", …" : "")) "
-            + "\(sourced.count == 1 ? "takes" : "take") its address \(source) as source, and the kernel would delete \(sourced.count == 1 ? "it" : "them") with its addresses"
-    }
-
     /// Why traffic-control actions that send packets to a device tie it to others, in words (nil
     /// when none do); the reaper's last look says it the same way.
     public static func redirectReason(_ count: Int, now: Bool = false) -> String? {
@@ -217,6 +178,7 @@ extension Heuristics {
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [], sourced: [Route],
+                         tunnelsSourced: [(address: IPAddress, tunnels: [String])] = [],
                          ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
@@ -277,7 +239,8 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced)
+            ?? tunnelsSourced.first.flatMap({ Self.tunnelLocalReason($0.tunnels, address: $0.address) }) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
             ?? Self.viaReason(scan.vxlanVias[interface.index] ?? [])
             ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name))
