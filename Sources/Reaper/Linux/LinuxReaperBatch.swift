@@ -26,10 +26,13 @@ extension LinuxReaper {
         var grouped = false
         /// Its addresses and routes before fencing (multi-queue), to be given back if it is not deleted.
         var downed: DownedState?
+        /// The plan's `--protect` patterns, asked again of its names at the last look.
+        var protect: [String] = []
 
-        init(item: ReapItem, fenceName: [UInt8]) {
+        init(item: ReapItem, fenceName: [UInt8], protect: [String] = []) {
             self.item = item
             self.fenceName = fenceName
+            self.protect = protect
         }
     }
 

@@ -175,6 +175,11 @@ extension LinuxReaper {
     /// it may be.
     static func verificationProblem(_ target: Target, link: LinkMessage, group: UInt32, stackedOn uppers: [String]) -> String? {
         guard link.group == group else { return "its link group was changed since it was fenced" }
+        // A name given to it since the plan that `--protect` keeps (the fence's own excepted).
+        let names = ([link.name].compactMap { $0 } + link.altNames).filter { $0 != target.fenceName }.map(InterfaceName.text)
+        if let pattern = ReapPlan.protectingPattern(target.protect, names: names) {
+            return "it now has a name the protect pattern '\(Glob.display(pattern))' matches (\(names.first { Glob.matches(pattern, $0) } ?? ""))"
+        }
         guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
         if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
         if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
