@@ -160,15 +160,27 @@ extension Heuristics {
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. A multi-queue
     /// device is renamed to the private name; a single-queue one keeps its name and gets the
-    /// private name as an alternative name. A reap sets the group last, so one killed before it
-    /// leaves the private name alone, which is fence enough. Its own name, group and alternative
-    /// names are in the reap's journal; judged as it stands, the device would be recorded and
-    /// alerted as a new orphan under the private name, or planned with the fence taken for its
-    /// own state (the recreate commands would put the fence back).
+    /// private name as an alternative name. Its own name, group and alternative names are in the
+    /// reap's journal; judged as it stands, the device would be recorded and alerted as a new
+    /// orphan under the private name, or planned with the fence taken for its own state (the
+    /// recreate commands would put the fence back). The name's shape alone proves nothing (any
+    /// device may be named so): a device that has it without the group is judged as any, but
+    /// never reaped (see `privateLookalike(_:)`).
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
-        let grouped = (interface.group ?? 0) >= 0x0100_0000
-        if isPrivateName(interface.name) { return grouped || interface.tun?.multiQueue == true }
+        guard (interface.group ?? 0) >= 0x0100_0000 else { return false }
+        if isPrivateName(interface.name) { return true }
         return interface.tun?.multiQueue != true && interface.altNames.contains(where: isPrivateName)
+    }
+
+    /// The name of the form a reap's private names have that a device bears without a fence
+    /// group, its own or an alternative one; nil for none, or for a fenced device. A reap killed
+    /// after it named its fence and before it set the group leaves such a device, and so may an
+    /// ordinary one be named: it is judged as any, but not reaped, since a reap whose journal
+    /// this run did not read may have fenced it (the next reap with that journal gives it back).
+    static func privateLookalike(_ interface: NetworkInterface) -> String? {
+        guard !fencedByReap(interface) else { return nil }
+        if isPrivateName(interface.name) { return interface.name }
+        return interface.tun?.multiQueue != true ? interface.altNames.first(where: isPrivateName) : nil
     }
 
     /// Whether a name is of the form a reap's private names have: `tw` and 13 hex digits.
@@ -282,12 +294,18 @@ extension Heuristics {
         // The reaper fences a multi-queue device by renaming it, which an attach by an
         // alternative name would get past: it deletes none that has one.
         let altNamed = tun.multiQueue == true && !interface.altNames.isEmpty
-        let altNameText = altNamed
+        var altNameText = altNamed
             ? " It is not reaped while it has alternative names (\(interface.altNames.joined(separator: ", "))), through which a process could attach "
                 + "to it past the reaper's fence; `ip link property del dev \(ShellWord.quote(InterfaceName.kernelBytes(interface.name))) altname NAME` for each lets reap delete it."
             : ""
+        let lookalike = Self.privateLookalike(interface)
+        if let lookalike {
+            altNameText += " It is not reaped while \(lookalike == interface.name ? "its name" : "its alternative name \(lookalike)") has the form of a reap's private name "
+                + "(`tw` and 13 hex digits) without a reap's link group: a reap killed while it fenced the device leaves it so, and the next reap with that reap's "
+                + "journal gives it back; an ordinary device is reaped once \(lookalike == interface.name ? "renamed" : "that alternative name is removed")."
+        }
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed,
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && lookalike == nil,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
                                 ", and no process holds it (", scanText, ").", altNameText)
         ))
