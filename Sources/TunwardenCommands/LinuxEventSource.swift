@@ -283,6 +283,14 @@ final class LinuxEventSource: WatchSource {
         }
     }
 
+    /// A fresh holder scan, with the socket lists, tc actions, vxlan forwarding entries and
+    /// nftables and iptables rules it reads: a socket bound to a device, a tc filter's mirred
+    /// action or an nftables chain hooked on it raises no event this source subscribes to. The
+    /// engine marks only the devices whose part of it changed.
+    func rereadUses() -> [FactChange]? {
+        [kernel.holderChange()]
+    }
+
     static func counters(_ interfaces: [NetworkInterface]) -> [Int: TrafficCounters] {
         Dictionary(interfaces.compactMap { link in link.kind.isTunnelStyle ? link.stats.map { (link.index, $0) } : nil },
                    uniquingKeysWith: { first, _ in first })

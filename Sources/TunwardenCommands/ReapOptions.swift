@@ -11,7 +11,7 @@ public struct ReapOptions: ParsableArguments {
     public var minAge: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Never touch interfaces whose name matches this shell pattern (repeatable; replaces the file's list).",
+        "Never touch interfaces whose name or any alternative name matches this shell pattern (repeatable; replaces the file's list).",
         discussion: "fnmatch(3) on the name's bytes; \\xHH is the byte HH, as names are shown.", valueName: "glob"))
     public var protect: [String] = []
 

@@ -47,12 +47,16 @@ public struct Watch: ParsableCommand {
         kernel before they reach it, so neighbour churn costs nothing. The entries of vxlans in other \
         namespaces are taken at each full inventory.
 
-        Traffic counters are read every --stats-interval for 'idle since'. The metrics file is \
+        Traffic counters are read every --stats-interval for 'idle since'; so are, while tun or tap \
+        devices nobody holds exist, the holders, sockets, tc actions and nftables and iptables rules \
+        their verdicts rest on, which raise no event the watcher hears. The metrics file is \
         rewritten after a judgement (at most once a second when the status or the number of orphans \
         changed, otherwise at most every 5 seconds), and every --stats-interval even when \
         nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
         `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age, \
-        after giving back, as reap does, what a reap killed outright in the namespace left fenced. \
+        after giving back, as reap does, what a reap killed outright in the namespace left fenced; \
+        while the state cannot be used, no orphan's age can be proven and nothing is reaped, which \
+        is logged as a warning. \
         A named namespace watched that is deleted, or deleted and made again under its name, ends \
         the watch with exit status 3 within a --stats-interval: the watcher holds the one it \
         subscribed to, and never reads or reaps the new one.

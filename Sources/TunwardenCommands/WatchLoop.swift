@@ -45,6 +45,12 @@ final class WatchLoop {
     private var lastSummary = ""
     /// Whether there are down or orphaned tun and tap devices to look at (see `candidates`).
     private var hasCandidates = false
+    /// Whether there are tun and tap devices nobody holds (orphaned, suspect or unknown), whose
+    /// verdicts rest on what no event announces (sockets, tc actions, nftables rules): read
+    /// again at each traffic sample (see `WatchSource.rereadUses`).
+    private var hasUnheld = false
+    /// Whether reaping is held back because the state could not be used (logged once each way).
+    private var reapingHeld = false
     /// When the last recording was made, and the status it recorded (history's findings included).
     var lastRecording: (at: Date, status: AuditStatus)?
     /// When the changes put off are to be recorded; nil: none wait.
@@ -169,14 +175,35 @@ final class WatchLoop {
             heldIndices = Set(held.values.joined())
             holdingsStale = false
         }
-        hasCandidates = judged.interfaces.indices.contains { Self.isCandidate(judged.interfaces[$0]) }
+        (hasCandidates, hasUnheld) = (false, false)
+        for position in judged.interfaces.indices {
+            let entry = judged.interfaces[position]
+            guard entry.interface.kind == .tun || entry.interface.kind == .tap else { continue }
+            if Self.isCandidate(entry) { hasCandidates = true }
+            if entry.state != .live { hasUnheld = true }
+            if hasCandidates && hasUnheld { break }
+        }
         self.judged(judged)
         if let reaper, let observations, let due = reaper(judged, observations) {
             nextReapDue = (due, judged.snapshot.bootClock.map { $0 + due.timeIntervalSince(judged.snapshot.takenAt) })
         } else {
             nextReapDue = nil
         }
+        if reaper != nil { noteReapingHeld(runtime.reap && observations == nil) }
         return true
+    }
+
+    /// Says when reaping stops because the state cannot record this judgement (a read-only or
+    /// broken state directory), and when it resumes: without the observations no orphan's age
+    /// can be proven, so nothing is reaped, as `reap` refuses then (exit 3).
+    private func noteReapingHeld(_ held: Bool) {
+        guard held != reapingHeld else { return }
+        reapingHeld = held
+        if held {
+            Terminal.log("watch: not reaping: the state in \(store.directory) cannot be used, so no orphan's age can be proven; reaping resumes once it can be", priority: 4)
+        } else {
+            Terminal.log("watch: reaping again: the state can be used")
+        }
     }
 
     /// Notes changes that may change who holds what (verdicts' holders are the holder scan's
@@ -323,6 +350,8 @@ final class WatchLoop {
                     take([.changes(changes)], whole: looked != nil)
                     if looked != nil { looks.looked(at: now, cost: Self.threadCPUTime() - started) }
                 }
+                // What no event announces, and the verdicts of devices nobody holds rest on.
+                if hasUnheld, let changes = source.rereadUses() { take([.changes(changes)], whole: true) }
                 // A quiet watcher is alive all the same: the metrics say when it last looked. (No
                 // judgement is kept between bursts: one held would make the engine copy its lists
                 // at the next change.)

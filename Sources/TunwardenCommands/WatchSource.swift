@@ -31,6 +31,11 @@ protocol WatchSource: AnyObject {
     /// With `candidates`, the same read is also the look `look(at:)` would take at them (what it
     /// reports is added): a large host's link dump is then taken once per sample, not twice.
     func traffic(lookingAt candidates: [NetworkInterface]?) -> [FactChange]?
+    /// What raises no event the source hears, read again: which processes hold what, the
+    /// sockets bound to each device or address, tc actions, and nftables and iptables rules that
+    /// send packets to a device or hook on it (see `HolderScan`). Nil where the source has no
+    /// such read (its periodic full re-read covers it).
+    func rereadUses() -> [FactChange]?
     /// The processes known to hold devices, with the indices of the devices each holds (a
     /// holder's exit is news about those devices) and one tun descriptor of each (the node it
     /// opened, where the next process to attach may open it too).
@@ -44,6 +49,7 @@ protocol WatchSource: AnyObject {
 
 extension WatchSource {
     var gone: String? { nil }
+    func rereadUses() -> [FactChange]? { nil }
 }
 
 /// What a source found.

@@ -24,6 +24,8 @@ public enum Heuristics {
         let hasInterface: (String) -> Bool
         /// The routes that take a source address, by it (see `routesBySource`).
         let routesBySource: [[UInt8]: [Route]]
+        /// The kernel tunnels that send from an address, by it (see `tunnelsByLocal`).
+        let tunnelsByLocal: [[UInt8]: [String]]
         /// Whether a device other than the one with this index has this address (4 bytes IPv4, 16 IPv6).
         let addressElsewhere: ([UInt8], Int) -> Bool
     }
@@ -36,6 +38,8 @@ public enum Heuristics {
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
                                   sourced: routesSourced(from: interface, bySource: context.routesBySource,
                                                          heldElsewhere: { context.addressElsewhere($0, interface.index) }),
+                                  tunnelsSourced: tunnelsSourced(from: interface, byLocal: context.tunnelsByLocal,
+                                                                 heldElsewhere: { context.addressElsewhere($0, interface.index) }),
                                   ownAddressSockets: socketsOnOwnAddresses(of: interface, addressSockets: context.holders.scan.addressSockets,
                                                                            heldElsewhere: { context.addressElsewhere($0, interface.index) }),
                                   masterName: { context.stacking.masters[$0] }, findings: &findings) {
@@ -200,6 +204,7 @@ public enum Heuristics {
     /// which need the rest of the snapshot (peers, running processes), and for interfaces that are
     /// not tunnels (see `judgesAlone`).
     static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String], sourced: [Route],
+                           tunnelsSourced: [(address: IPAddress, tunnels: [String])] = [],
                            ownAddressSockets: [(address: IPAddress, sockets: Int)] = [],
                            masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
         // (A macOS tuntaposx tun or tap is judged by its status line, see `judgeTuntaposx`.)
@@ -210,7 +215,7 @@ public enum Heuristics {
         case .tun, .tap:
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
-                               uppers: uppers, master: master, routes: routes, sourced: sourced, ownAddressSockets: ownAddressSockets, findings: &findings)
+                               uppers: uppers, master: master, routes: routes, sourced: sourced, tunnelsSourced: tunnelsSourced, ownAddressSockets: ownAddressSockets, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
             if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {

@@ -39,6 +39,10 @@ public struct NetworkInterface: Sendable, Equatable {
     /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
     /// process can attach to a tun device by any of them. Not in the JSON schema.
     public var altNames: [String] = []
+    /// The local (source) address a kernel tunnel sends from (Linux: a vxlan's `local`, a gre,
+    /// ipip, sit, ip6tnl or vti tunnel's); nil when none is set. Whatever device has that address
+    /// is what the tunnel depends on. Not in the JSON schema.
+    public var tunnelLocal: IPAddress?
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).

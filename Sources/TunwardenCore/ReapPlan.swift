@@ -95,6 +95,9 @@ public struct ReapPlan: Sendable, Equatable {
     /// name since, whose devices were never seen orphaned however alike they are.
     public var namespaceIdentity: String
     public var madeAt: Date
+    /// The `--protect` patterns the plan was made with: the reaper's last look asks them again of
+    /// each target's names, which may have changed since (an alternative name added).
+    public var protect: [String] = []
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).
@@ -134,7 +137,7 @@ public struct ReapPlan: Sendable, Equatable {
         /// returns true for a target.
         func admits(_ interface: NetworkInterface, age: TimeInterval) -> Bool {
             let name = interface.name
-            if let pattern = policy.protect.first(where: { Glob.matches($0, name) }) {
+            if let pattern = Self.protectingPattern(policy.protect, names: [name] + interface.altNames) {
                 excluded.append(ReapExclusion(ifname: name, reason: .protected(pattern: pattern)))
                 return false
             }
@@ -188,7 +191,17 @@ public struct ReapPlan: Sendable, Equatable {
                                       routes: own, holders: entry.holders))
             }
         }
-        return ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, namespaceIdentity: namespaceKey, madeAt: now)
+        var plan = ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, namespaceIdentity: namespaceKey, madeAt: now)
+        plan.protect = policy.protect
+        return plan
+    }
+
+    /// The first of `patterns` that matches any of a device's `names` (its name and its
+    /// alternative names, each of which the kernel takes for it wherever a device is named), or
+    /// nil: a device is protected when any of its names matches.
+    public static func protectingPattern(_ patterns: [String], names: [String]) -> String? {
+        guard !patterns.isEmpty else { return nil }
+        return patterns.first { pattern in names.contains { Glob.matches(pattern, $0) } }
     }
 
     /// "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h;

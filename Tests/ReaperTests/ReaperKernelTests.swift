@@ -208,10 +208,10 @@ struct ReaperKernelTests {
     }
 
     /// A device left fenced by a reap that was killed (its private name and link group) is
-    /// unknown to an audit, never an orphan to record or alert under that name, also a
-    /// multi-queue one renamed before its group was set (the reap was killed in between; only
-    /// multi-queue devices are renamed); a single-queue device that only looks so by name, in
-    /// group 0, is judged as any.
+    /// unknown to an audit, never an orphan to record or alert under that name. One that only
+    /// looks so by name, in group 0 (a multi-queue one renamed by a reap killed before it set the
+    /// group, or any device named so), is judged as any, so that the audit is not unknown for
+    /// good, but never reaped: the reap leaves both.
     @Test func aDeviceAReapFencedIsNoOrphanToAnAudit() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }
@@ -224,7 +224,11 @@ struct ReaperKernelTests {
         #expect(fenced?["state"] as? String == "unknown", "\(fenced ?? [:])")
         #expect((fenced?["state_reason"] as? String)?.contains("fenced by a reap") == true)
         #expect(entries.first { $0["ifname"] as? String == "twfedcba9876543" }?["state"] as? String == "orphaned")
-        #expect(entries.first { $0["ifname"] as? String == "tw00000000000aa" }?["state"] as? String == "unknown")
+        #expect(entries.first { $0["ifname"] as? String == "tw00000000000aa" }?["state"] as? String == "orphaned")
+        let state = try TemporaryDirectory()
+        defer { state.remove() }
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "tw0123456789abc", "twfedcba9876543", "tw00000000000aa"], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
     }
 
     /// A tap nobody holds through a tun descriptor, but with a packet socket bound to it (what
@@ -449,8 +453,8 @@ struct ReaperKernelTests {
     /// A tap nobody holds whose address a route of the main table takes as source, whatever the
     /// route's device or type: deleting the tap deletes the address, and the kernel then deletes
     /// those routes too (`fib_sync_down_addr`). The audit calls it suspect and says why, no plan
-    /// holds it, and the reap leaves it; a route of another table keeps its source (the kernel
-    /// deletes only the main table's), and a tap whose address no route takes is deleted.
+    /// holds it, and the reap leaves it. A route of another table is not deleted, but is left with
+    /// a source no device has: that keeps its tap too. A tap whose address no route takes is deleted.
     @Test(.serialized, arguments: ["dev", "blackhole", "prohibit", "nexthop object"])
     func aTapWhoseAddressARouteTakesAsSourceIsKept(_ route: String) throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
@@ -458,13 +462,15 @@ struct ReaperKernelTests {
         // Names of this case's own: the cases run at once, and a reaper attached to a tap of the
         // same name in another namespace makes a tap "held elsewhere" (unknown), never planned.
         let tag = ["dev": "d", "blackhole": "b", "prohibit": "p"][route] ?? "n"
-        let (sr0, sr1, va, vb) = ("s\(tag)0", "s\(tag)1", "v\(tag)a", "v\(tag)b")
+        let (sr0, sr1, sr2, va, vb) = ("s\(tag)0", "s\(tag)1", "s\(tag)2", "v\(tag)a", "v\(tag)b")
         try ns.ip("tuntap", "add", "dev", sr0, "mode", "tap")
         try ns.ip("tuntap", "add", "dev", sr1, "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", sr2, "mode", "tap")
         try ns.ip("link", "add", va, "type", "veth", "peer", "name", vb)
-        for device in [sr0, sr1, va, vb] { try ns.ip("link", "set", device, "up") }
+        for device in [sr0, sr1, sr2, va, vb] { try ns.ip("link", "set", device, "up") }
         try ns.ip("addr", "add", "10.1.0.1/24", "dev", sr0)
         try ns.ip("addr", "add", "10.2.0.1/24", "dev", sr1)
+        try ns.ip("addr", "add", "10.3.0.1/24", "dev", sr2)
         switch route {
         case "dev": try ns.ip("route", "add", "10.61.0.0/24", "dev", va, "src", "10.1.0.1")
         case "nexthop object":
@@ -474,20 +480,23 @@ struct ReaperKernelTests {
             try ns.ip("route", "add", "10.61.0.0/24", "nhid", "2", "src", "10.1.0.1")
         default: try ns.ip("route", "add", route, "10.61.0.0/24", "src", "10.1.0.1")
         }
-        // Another table's route keeps its source: it holds nothing back.
+        // Another table's route is not deleted with the address, but cannot be used without it.
         try ns.ip("route", "add", "10.62.0.0/24", "dev", va, "src", "10.2.0.1", "table", "100")
         let entries = try ns.auditedInterfaces()
         let found = entries.first { $0["ifname"] as? String == sr0 }
         #expect(found?["state"] as? String == "suspect", "\(entries)")
         #expect((found?["state_reason"] as? String)?.contains("10.61.0.0/24") == true
                 && (found?["state_reason"] as? String)?.contains("its address 10.1.0.1 as source") == true, "\(found ?? [:])")
-        #expect(entries.first { $0["ifname"] as? String == sr1 }?["state"] as? String == "orphaned", "\(entries)")
+        let other = entries.first { $0["ifname"] as? String == sr1 }
+        #expect(other?["state"] as? String == "suspect", "\(entries)")
+        #expect((other?["state_reason"] as? String)?.contains("(10.62.0.0/24 table 100) takes its address 10.2.0.1 as source") == true, "\(other ?? [:])")
+        #expect(entries.first { $0["ifname"] as? String == sr2 }?["state"] as? String == "orphaned", "\(entries)")
         let dry = try reap(ns, state, "--min-age", "0", "--dry-run", "--format", "json")
         let planned = ((try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])?["plan"] as? [[String: Any]] ?? []).map { $0["ifname"] as? String }
-        #expect(planned == [sr1], "\(dry.stdout)")
+        #expect(planned == [sr2], "\(dry.stdout)")
         let result = try reap(ns, state, "--min-age", "0", "--yes")
         #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
-        #expect(try linkNames(ns) == ["lo", sr0, va, vb], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", sr0, sr1, va, vb], "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(try ns.ip("route", "show", "10.61.0.0/24").contains("src 10.1.0.1"))
     }
 

@@ -74,8 +74,9 @@ enum Build {
     }
 
     /// Deleting a device deletes its addresses, and the kernel then deletes the main table's IPv4
-    /// routes that take one of them as source, of any device or none: such a tap is suspect. Its
-    /// own routes, another table's, and IPv6 ones (which only lose their source) do not count.
+    /// routes that take one of them as source, of any device or none: such a tap is suspect. So is
+    /// one whose address a route of another table takes as source: that route stays, unusable.
+    /// Its own routes and IPv6 ones (which only lose their source) do not count.
     @Test func anOrphanWhoseAddressOtherRoutesTakeAsSourceIsSuspect() {
         func sourced(_ prefix: String, _ index: Int?, _ source: String, table: RouteTable = .main, type: RouteType = .unicast) -> Route {
             var route = Build.route(prefix, index ?? 0, table: table, type: type)
@@ -87,7 +88,8 @@ enum Build {
         // An address another device has too stays when the tap goes, and so do its routes.
         ethernet.addresses = [InterfaceAddress(local: IPAddress("10.10.0.1")!, prefixLength: 32, scope: "global")]
         var taps = [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap), Build.tun(9, "tap9", kind: .tap),
-                    Build.tun(10, "tap10", kind: .tap)]
+                    Build.tun(10, "tap10", kind: .tap), Build.tun(11, "tap11", kind: .tap)]
+        taps[4].addresses = [InterfaceAddress(local: IPAddress("10.11.0.1")!, prefixLength: 24, scope: "global")]
         taps[3].addresses = [InterfaceAddress(local: IPAddress("10.10.0.1")!, prefixLength: 24, scope: "global")]
         taps[0].addresses = [InterfaceAddress(local: IPAddress("10.7.0.1")!, prefixLength: 24, scope: "global")]
         taps[1].addresses = [InterfaceAddress(local: IPAddress("10.8.0.1")!, prefixLength: 24, scope: "global")]
@@ -97,8 +99,10 @@ enum Build {
             sourced("10.61.0.0/24", 2, "10.7.0.1"), sourced("10.62.0.0/24", 2, "10.7.0.1"),
             sourced("10.63.0.0/24", nil, "10.8.0.1", type: .blackhole),
             // None of these holds tap9 back.
-            sourced("10.9.0.0/24", 9, "10.9.0.1"), sourced("10.64.0.0/24", 2, "10.9.0.1", table: RouteTable(kernel: 100)),
+            sourced("10.9.0.0/24", 9, "10.9.0.1"),
             sourced("fd64::/64", 2, "fd09::1"), sourced("10.65.0.0/24", 2, "10.10.0.1"),
+            // Another table's route is left with a source no device has: it holds tap11 back.
+            sourced("10.64.0.0/24", 2, "10.11.0.1", table: RouteTable(kernel: 100)),
         ]
         let a = Heuristics.assess(Build.snapshot([ethernet] + taps, routes: routes))
         let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
@@ -109,6 +113,9 @@ enum Build {
         #expect(verdicts["tap8"]?.reason.hasPrefix("a route (blackhole 10.63.0.0/24) takes its address 10.8.0.1 as source") == true, "\(verdicts["tap8"]?.reason ?? "")")
         #expect(verdicts["tap9"]?.state == .orphaned, "\(verdicts["tap9"]?.reason ?? "")")
         #expect(verdicts["tap10"]?.state == .orphaned, "\(verdicts["tap10"]?.reason ?? "")")
+        #expect(verdicts["tap11"]?.state == .suspect)
+        #expect(verdicts["tap11"]?.reason == "a route of eth0 (10.64.0.0/24 table 100) takes its address 10.11.0.1 as source, "
+                + "and it would be left with a source address no device has, which no packet can be sent from", "\(verdicts["tap11"]?.reason ?? "")")
         #expect(!a.findings.contains { ($0.ifname == "tap7" || $0.ifname == "tap8") && $0.reapable })
     }
 

@@ -77,6 +77,19 @@ import TunwardenCore
         #expect(taps.items.map(\.ifname) == ["tap0"])
     }
 
+    /// The kernel takes a device's alternative names for it wherever a name is given (`ip link
+    /// show keep-vm7`): a pattern that matches any of them protects it, as its name does.
+    @Test func aPatternMatchingAnAlternativeNameProtects() {
+        var aliased = Build.tun(10, "tap7", kind: .tap)
+        aliased.altNames = ["vm7-uplink", "keep-vm7"]
+        let snapshot = Build.snapshot([aliased, Build.tun(11, "tap8", kind: .tap)])
+        let protected = plan(snapshot, policy: ReapPolicy(minimumAge: 0, protect: ["keep*"]))
+        #expect(protected.items.map(\.ifname) == ["tap8"])
+        #expect(protected.excluded == [ReapExclusion(ifname: "tap7", reason: .protected(pattern: "keep*"))])
+        #expect(protected.protect == ["keep*"])
+        #expect(plan(snapshot, policy: ReapPolicy(minimumAge: 0, protect: ["vm9*"])).items.map(\.ifname) == ["tap7", "tap8"])
+    }
+
     @Test func unknownHoldersAndNonOrphansAreNeverTargets() {
         let unknown = Build.snapshot([Build.tun(7, "t0")], complete: false)
         #expect(plan(unknown, policy: ReapPolicy(minimumAge: 0)).items.isEmpty)

@@ -161,4 +161,47 @@ import Testing
         #expect(verdict.state == .suspect)
         #expect(verdict.reason.contains("mv0 sits on it"))
     }
+
+    /// A tap whose address a kernel tunnel sends from is suspect, whichever comes first in the
+    /// dump: a tunnel coming after the tap takes back the verdict it was given on arrival, and a
+    /// tap coming after the tunnel is judged with the whole snapshot; both as a fresh load, and
+    /// as the engine's changes give it (the watcher's path).
+    @Test func aTapATunnelSendsFromIsSuspectWhateverComesFirst() {
+        let holders = HolderScan(complete: true, incompleteReason: nil, attachments: [], processesScanned: 5)
+        let frame = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(timeIntervalSince1970: 1_800_000_000), interfaces: [],
+                             routes: [], holders: holders)
+        let address = IPAddress(bytes: [10, 47, 0, 1])!
+        var tap = NetworkInterface(index: 4, name: "tap0", kind: .tap, infoKind: "tun", flags: ["UP"], carrier: false,
+                                   tun: TunDetails(persistent: true, multiQueue: false, numQueues: 0, numDisabledQueues: 0))
+        tap.addresses = [InterfaceAddress(local: address, prefixLength: 32, scope: "global")]
+        var vxlan = NetworkInterface(index: 5, name: "vx0", kind: .other, infoKind: "vxlan")
+        vxlan.tunnelLocal = address
+        for order in [[tap, vxlan], [vxlan, tap]] {
+            let streamed = StreamedSnapshot(frame, judging: true)
+            for link in order { streamed.add(link) }
+            #expect(streamed.judgedOnArrival == 0)
+            streamed.finish()
+            let engine = JudgingEngine()
+            engine.load(streamed)
+            let verdict = engine.assessment(of: "ns")!.interfaces.first { $0.interface.name == "tap0" }!
+            #expect(verdict.state == .suspect)
+            #expect(verdict.reason.contains("vxlan vx0 sends from its address 10.47.0.1"), "\(verdict.reason)")
+            #expect(engine.assessment(of: "ns") == Heuristics.assess(streamed.snapshot))
+        }
+        var whole = frame
+        whole.interfaces = [tap]
+        let engine = JudgingEngine()
+        engine.load(whole)
+        func state() -> InterfaceState? { engine.assessment(of: "ns")?.interfaces.first { $0.interface.name == "tap0" }?.state }
+        #expect(state() == .orphaned)
+        _ = engine.apply([.link(vxlan)], to: "ns", at: whole.takenAt)
+        #expect(state() == .suspect)
+        var moved = vxlan
+        moved.tunnelLocal = IPAddress(bytes: [10, 47, 0, 2])
+        _ = engine.apply([.link(moved)], to: "ns", at: whole.takenAt)
+        #expect(state() == .orphaned)
+        _ = engine.apply([.link(vxlan)], to: "ns", at: whole.takenAt)
+        _ = engine.apply([.linkRemoved(index: 5)], to: "ns", at: whole.takenAt)
+        #expect(state() == .orphaned)
+    }
 }

@@ -35,6 +35,7 @@ extension LinuxInventory {
         interface.linkFromKindData = link.link == nil && link.vxlanLink != nil
         interface.xdpProgram = link.xdpProgramID
         interface.altNames = link.altNames.map(InterfaceName.text)
+        interface.tunnelLocal = link.tunnelLocal.flatMap { IPAddress(bytes: $0) }
         return interface
     }
 

@@ -69,6 +69,17 @@ public struct LinkMessage: Equatable, Sendable {
     /// tunnel is bound to (drivers/net/vxlan; the kernel deletes the vxlan with that device).
     public static let vxlanLinkAttribute: UInt16 = 3
 
+    /// The attribute in IFLA_INFO_DATA that holds a kernel tunnel's local (source) address, by
+    /// kind: IFLA_VXLAN_LOCAL (4) and IFLA_VXLAN_LOCAL6 (17), IFLA_GRE_LOCAL (6), IFLA_IPTUN_LOCAL
+    /// (2) and IFLA_VTI_LOCAL (4). The tunnel sends from that address, so it stops working once
+    /// no device of its namespace has it.
+    static let tunnelLocalAttributes: [String: Set<UInt16>] = [
+        "vxlan": [4, 17],
+        "gre": [6], "gretap": [6], "erspan": [6], "ip6gre": [6], "ip6gretap": [6], "ip6erspan": [6],
+        "ipip": [2], "sit": [2], "ip6tnl": [2],
+        "vti": [4], "vti6": [4],
+    ]
+
     /// What the kernel reports about a tun/tap device in IFLA_INFO_DATA. Absent attributes stay nil:
     /// owner and group are sent only when set, the queue counts only for multi-queue devices.
     public struct TunInfo: Equatable, Sendable {
@@ -149,6 +160,10 @@ public struct LinkMessage: Equatable, Sendable {
     public var tun: TunInfo?
     /// IFLA_VXLAN_LINK of a vxlan device: the device it is bound to, if any.
     public var vxlanLink: UInt32?
+    /// The local (source) address of a kernel tunnel (a vxlan's `local`, a gre, ipip, sit, ip6tnl
+    /// or vti tunnel's), 4 or 16 bytes; nil when it has none set (the kernel then picks one per
+    /// packet) or is no such tunnel.
+    public var tunnelLocal: [UInt8]?
     /// The id of the XDP program attached to the device (the first the kernel names when several
     /// are, one per mode); nil when none is, or the kernel did not say.
     public var xdpProgramID: UInt32?
@@ -241,14 +256,19 @@ public struct LinkMessage: Equatable, Sendable {
         }
         // IFLA_INFO_DATA's layout depends on the kind, which the kernel sends first but need not.
         guard info.error == nil, let data else { return }
-        if kind == "vxlan" {
-            var vxlanAttributes = AttributeDecoder(data)
-            while vxlanAttributes.next() {
-                guard vxlanAttributes.type == Self.vxlanLinkAttribute else { continue }
-                let lower = vxlanAttributes.uint32()
-                if lower != 0 { vxlanLink = lower }
+        if let kind, let locals = Self.tunnelLocalAttributes[kind] {
+            var tunnelAttributes = AttributeDecoder(data)
+            while tunnelAttributes.next() {
+                if kind == "vxlan", tunnelAttributes.type == Self.vxlanLinkAttribute {
+                    let lower = tunnelAttributes.uint32()
+                    if lower != 0 { vxlanLink = lower }
+                } else if locals.contains(tunnelAttributes.type) {
+                    // An unset local is sent as all zeroes by some kinds (ipip, gre).
+                    let local = tunnelAttributes.rawBytes
+                    if (local.count == 4 || local.count == 16), local.contains(where: { $0 != 0 }) { tunnelLocal = local }
+                }
             }
-            if let error = vxlanAttributes.error { info.fail(error) }
+            if let error = tunnelAttributes.error { info.fail(error) }
             return
         }
         guard kind == "tun" else { return }

@@ -177,7 +177,7 @@ public struct LinuxReaper {
                 }
                 continue
             }
-            let targets = batch.items.map { Target(item: $0, fenceName: fenceNames[$0.interface.index]!) }
+            let targets = batch.items.map { Target(item: $0, fenceName: fenceNames[$0.interface.index]!, protect: plan.protect) }
             for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
             done += batch.items.count
             progress?(done, verified.count)

@@ -26,10 +26,13 @@ extension LinuxReaper {
         var grouped = false
         /// Its addresses and routes before fencing (multi-queue), to be given back if it is not deleted.
         var downed: DownedState?
+        /// The plan's `--protect` patterns, asked again of its names at the last look.
+        var protect: [String] = []
 
-        init(item: ReapItem, fenceName: [UInt8]) {
+        init(item: ReapItem, fenceName: [UInt8], protect: [String] = []) {
             self.item = item
             self.fenceName = fenceName
+            self.protect = protect
         }
     }
 
@@ -164,14 +167,22 @@ extension LinuxReaper {
                     abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
                     return results
                 }
-                // Routes of other devices that depend on a target, and traffic-control actions and
-                // nftables rules that send packets to one, configured since the plan (by ifindex or
-                // address, which the fence does not stop).
+                let view: View
+                do {
+                    view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
+                } catch {
+                    abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
+                    return results
+                }
+                // Routes of other devices and kernel tunnels (of every kind the look holds: every
+                // vxlan, and every other kind when it is whole) that depend on a target, and
+                // traffic-control actions and nftables rules that send packets to one, configured
+                // since the plan (by ifindex or address, which the fence does not stop).
                 var dependents: [Int32: String]
                 let redirects: TrafficRedirects.Found
                 do {
                     dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets,
-                                                         rawAddressSockets: sockets.rawAddresses, client: client)
+                                                         rawAddressSockets: sockets.rawAddresses, tunnelLocals: Self.tunnelLocals(view.links), client: client)
                     redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
@@ -201,13 +212,6 @@ extension LinuxReaper {
                     }
                 case let .failure(problem):
                     abandon(confirmed, .failed, "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
-                    return results
-                }
-                let view: View
-                do {
-                    view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
-                } catch {
-                    abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
                     return results
                 }
                 whole = view.whole

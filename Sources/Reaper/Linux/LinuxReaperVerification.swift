@@ -26,8 +26,10 @@ extension LinuxReaper {
     }
 
     /// Why deleting each of `targets` would take other devices' routes with it, where it would:
-    /// an IPv4 route of the main table that takes one of its IPv4 addresses as source and does
-    /// not leave through it alone (the kernel deletes it with the address), or an IPv4 multipath
+    /// an IPv4 route of any table that takes one of its IPv4 addresses as source and does not
+    /// leave through it alone (the kernel deletes one of the main table with the address, and
+    /// leaves one of another table unusable), a kernel tunnel in `tunnelLocals` (by address, see
+    /// `tunnelLocals(_:)`) that sends from one of its addresses, or an IPv4 multipath
     /// route that leaves through it and another device (the kernel deletes it whole). The
     /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
     /// `sharedRoutes`); this is what changed since. Also, first, sockets bound to an address
@@ -35,13 +37,13 @@ extension LinuxReaper {
     /// deletion deletes the address under them (`Heuristics.socketsOnOwnAddresses`), the raw and
     /// ping sockets among them named from `rawAddressSockets`. Throws when a dump cannot be had.
     static func dependentRoutes(of targets: Set<Int32>, addressSockets: [[UInt8]: Int] = [:], rawAddressSockets: [[UInt8]: [String]] = [:],
-                                client: RtnetlinkClient) throws -> [Int32: String] {
+                                tunnelLocals: [[UInt8]: [String]] = [:], client: RtnetlinkClient) throws -> [Int32: String] {
         let inet: UInt8 = 2, inet6: UInt8 = 10, main: UInt32 = 254
         var owners: [[UInt8]: Set<Int32>] = [:]
         // Addresses a device that stays has too: they stay, and so do their routes.
         var staying = Set<[UInt8]>()
-        // IPv6 addresses matter only to sockets bound to one.
-        let families = addressSockets.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
+        // IPv6 addresses matter only to sockets bound to one and to tunnels sending from one.
+        let families = addressSockets.keys.contains(where: { $0.count == 16 }) || tunnelLocals.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
         for family in families {
             try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
                                 restart: { (owners, staying) = (owners.filter { $0.key.count != (family == inet ? 4 : 16) }, staying.filter { $0.count != (family == inet ? 4 : 16) }) }) { message in
@@ -60,6 +62,13 @@ extension LinuxReaper {
                 found[target] = Heuristics.socketUse(SocketLists(rawAddresses: rawAddressSockets), index: Int(target), ownAddresses: [(text, sockets)], now: true)
             }
         }
+        // Kernel tunnels that send from an address only targets have.
+        for (address, tunnels) in tunnelLocals {
+            guard let holders = owners[address] else { continue }
+            for target in holders where found[target] == nil {
+                found[target] = Heuristics.tunnelLocalReason(tunnels, address: IPAddress(bytes: address), now: true)
+            }
+        }
         // The route dump starts over (and empties what it found) before each try, the first
         // included: what the sockets showed stays apart from it.
         var byRoutes: [Int32: String] = [:]
@@ -72,10 +81,14 @@ extension LinuxReaper {
                 : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
             // A route through targets alone goes with them anyway.
             let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
-            if route.table == main, let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
+            // Of the main table, the kernel deletes it with the address; of another, it is left
+            // with a source no device has, and cannot be used.
+            if let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
                 for target in sourced where found[target] == nil && byRoutes[target] == nil {
                     let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
-                    byRoutes[target] = "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
+                    byRoutes[target] = route.table == main
+                        ? "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
+                        : "a route (\(destination) table \(route.table)) takes its address \(address) as source, which no device that stays has, and would be left unusable without it"
                 }
             }
             if route.nextHops.count > 1, !throughTargetsAlone {
@@ -86,6 +99,17 @@ extension LinuxReaper {
         }
         found.merge(byRoutes) { sockets, _ in sockets }
         return found
+    }
+
+    /// The kernel tunnels among `links` that send from a local address (a vxlan's `local`, a gre,
+    /// ipip, sit, ip6tnl or vti tunnel's), by that address, each named `KIND NAME`.
+    static func tunnelLocals(_ links: [LinkMessage]) -> [[UInt8]: [String]] {
+        var result: [[UInt8]: [String]] = [:]
+        for link in links where link.linkNetnsID == nil {
+            guard let local = link.tunnelLocal else { continue }
+            result[local, default: []].append("\(link.kind ?? "tunnel") \(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")")
+        }
+        return result
     }
 
     /// What the last check before deleting saw: every link (`whole`), or the targets and the
@@ -191,6 +215,11 @@ extension LinuxReaper {
     /// it may be.
     static func verificationProblem(_ target: Target, link: LinkMessage, group: UInt32, stackedOn uppers: [String]) -> String? {
         guard link.group == group else { return "its link group was changed since it was fenced" }
+        // A name given to it since the plan that `--protect` keeps (the fence's own excepted).
+        let names = ([link.name].compactMap { $0 } + link.altNames).filter { $0 != target.fenceName }.map(InterfaceName.text)
+        if let pattern = ReapPlan.protectingPattern(target.protect, names: names) {
+            return "it now has a name the protect pattern '\(Glob.display(pattern))' matches (\(names.first { Glob.matches(pattern, $0) } ?? ""))"
+        }
         guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
         if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
         if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }

@@ -25,6 +25,8 @@ final class NamespaceFacts {
     var routesByIndex: [Int: [Route]] = [:]
     /// The routes that take a source address, by it (see `Heuristics.routesBySource`).
     var routesBySource: [[UInt8]: [Route]] = [:]
+    /// The kernel tunnels that send from an address, by it (see `Heuristics.tunnelsByLocal`).
+    var tunnelsByLocal: [[UInt8]: [String]] = [:]
     var holderIndex: Heuristics.HolderIndex
     var stacking: Heuristics.Stacking?
     var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
@@ -93,6 +95,7 @@ final class NamespaceFacts {
         routes = snapshot.routes
         routesByIndex = Heuristics.routesPerInterface(routes)
         routesBySource = Heuristics.routesBySource(routes)
+        tunnelsByLocal = Heuristics.tunnelsByLocal(snapshot.interfaces)
         interfaceList = snapshot.interfaces
         indexOrdered = snapshot.interfaces.indices.dropFirst().allSatisfy { snapshot.interfaces[$0 - 1].index < snapshot.interfaces[$0].index }
         freshlyLoaded = true

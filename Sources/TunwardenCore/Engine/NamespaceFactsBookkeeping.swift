@@ -33,6 +33,12 @@ extension NamespaceFacts {
             for other in order where links[other]?.kind == .feth { dirty.insert(other) }
         }
         if let old, old.name != new?.name { for named in slots(named: old.name) { dirty.insert(named) } }
+        // A kernel tunnel's local address ties the devices that have it to the tunnel, which
+        // their verdicts name.
+        if old?.tunnelLocal != nil || new?.tunnelLocal != nil {
+            tunnelsByLocal = Heuristics.tunnelsByLocal(interfaceList)
+            dirtyTunsHaving(Set([old?.tunnelLocal, new?.tunnelLocal].compactMap { $0?.bytes }))
+        }
     }
 
     /// The slots of interfaces with this name: one, but a capture may list a name twice.

@@ -204,11 +204,11 @@ extension NamespaceFacts {
         rebuildRoutesByIndex(touching: gone)
     }
 
-    /// Marks the tun and tap devices that have `address`, when routes take it as source or sockets
-    /// are bound to it: whether another device has it too decides whether those routes would go
-    /// with them, and whether those sockets use them.
+    /// Marks the tun and tap devices that have `address`, when routes take it as source, kernel
+    /// tunnels send from it or sockets are bound to it: whether another device has it too decides
+    /// whether those routes and tunnels would lose it with them, and whether those sockets use them.
     private func dirtySourcing(_ address: InterfaceAddress) {
-        guard (address.family == .inet && routesBySource[address.local.bytes] != nil)
+        guard (address.family == .inet && routesBySource[address.local.bytes] != nil) || tunnelsByLocal[address.local.bytes] != nil
             || holderIndex.scan.addressSockets[address.local.bytes] != nil else { return }
         dirtyTunsHaving([address.local.bytes])
     }

@@ -58,14 +58,15 @@ extension NamespaceFacts {
         let slotByName = self.slotByName
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource,
-                                         addressElsewhere: Self.addressElsewhere(links.values, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty))
+                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource, tunnelsByLocal: tunnelsByLocal,
+                                         addressElsewhere: Self.addressElsewhere(links.values, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
+                                                                                    || !tunnelsByLocal.isEmpty))
     }
 
     /// Whether a device other than the one with the given ifindex carries an address, answered
     /// from one pass over `interfaces` that maps every address to the devices carrying it: it is
     /// asked of each address a socket is bound to, thousands of them on a host whose DNS server
-    /// binds every address, and of each address routes take as source. Nothing is built when it
+    /// binds every address, and of each address routes take as source or tunnels send from. Nothing is built when it
     /// will not be `asked`.
     static func addressElsewhere(_ interfaces: some Sequence<NetworkInterface>, asked: Bool) -> ([UInt8], Int) -> Bool {
         guard asked else { return { _, _ in false } }
@@ -110,7 +111,9 @@ extension NamespaceFacts {
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                addressElsewhere: Self.addressElsewhere(interfaces, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty))
+                                                tunnelsByLocal: tunnelsByLocal,
+                                                addressElsewhere: Self.addressElsewhere(interfaces, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
+                                                                                           || !tunnelsByLocal.isEmpty))
         }
         assessedList = []
         assessedSlots = []

@@ -32,6 +32,9 @@ public final class StreamedSnapshot {
     private var names: [Int: String] = [:]
     /// The links stacked on each index so far (see `Heuristics.Stacking`).
     private var uppers: [Int: [(index: Int, name: String)]] = [:]
+    /// The addresses kernel tunnels so far send from (`NetworkInterface.tunnelLocal`): a tun or
+    /// tap with one is judged when the snapshot is whole.
+    private var tunnelLocals = Set<[UInt8]>()
     /// The verdicts given on arrival, in arrival order, with each one's findings, its link's
     /// position, and whether a later link took it back. Kept as the lists the engine keeps, so
     /// that a load in which every tunnel was judged on arrival takes them as they are.
@@ -96,6 +99,10 @@ public final class StreamedSnapshot {
             uppers[lower, default: []].append((link.index, link.name))
             if let earlier = arrivalEntry(of: lower) { arrivals.takeBack(earlier) }
         }
+        // A tunnel sending from an address ties the devices judged already that have it.
+        if let local = link.tunnelLocal?.bytes, tunnelLocals.insert(local).inserted {
+            for entry in arrivals.list.indices where arrivals.list[entry].interface.hasAddress(local) { arrivals.takeBack(entry) }
+        }
         if link.kind.isTunnelStyle { tunnels += 1 }
         if let (assessed, findings) = judgeOnArrival(interfaces[position]) {
             arrivals.append(assessed, findings: findings, position: position)
@@ -153,6 +160,7 @@ public final class StreamedSnapshot {
         tunnels = 0
         names = [:]
         uppers = [:]
+        tunnelLocals = []
         increasing = true
         repeated = false
     }
@@ -216,7 +224,9 @@ public final class StreamedSnapshot {
         // whether another has that address too decides.
         // So is one with an address a socket is bound to.
         let addressSockets = holders.scan.addressSockets
+        // And so is one with an address a kernel tunnel sends from.
         guard addressSockets.isEmpty || !interface.addresses.contains(where: { addressSockets[$0.local.bytes] != nil }),
+              tunnelLocals.isEmpty || !interface.addresses.contains(where: { tunnelLocals.contains($0.local.bytes) }),
               Heuristics.routesSourced(from: interface, bySource: routesBySource).isEmpty,
               let routes = named(routesByIndex[interface.index] ?? []) else { return nil }
         var findings: [Finding] = []

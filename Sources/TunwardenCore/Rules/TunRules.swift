@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -101,45 +101,6 @@ extension Heuristics {
         return "\(which) through \(devices.joined(separator: ", ")): the kernel deletes an IPv4 multipath route whole with any of its devices, so deleting it would cut \(devices.count == 1 ? "that device's" : "those devices'") path too"
     }
 
-    /// The IPv4 routes of the main table that name a source address (`src`, RTA_PREFSRC), by that
-    /// address's bytes: what `routesSourced(from:bySource:)` looks in.
-    static func routesBySource(_ routes: [Route]) -> [[UInt8]: [Route]] {
-        var result: [[UInt8]: [Route]] = [:]
-        for route in routes where route.family == .inet && route.table == .main {
-            if let source = route.preferredSource { result[source.bytes, default: []].append(route) }
-        }
-        return result
-    }
-
-    /// The routes that would go with `interface` though they do not leave through it alone: those
-    /// of the main table that take one of its IPv4 addresses as source, whatever their device or
-    /// type (a blackhole route, one through a nexthop object). Deleting a device deletes its
-    /// addresses, and the kernel then deletes every such route (`fib_sync_down_addr`) unless
-    /// another device has the address too (`heldElsewhere`, asked only of an address some route
-    /// takes); an IPv6 route only loses its source.
-    static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]],
-                              heldElsewhere: ([UInt8]) -> Bool = { _ in false }) -> [Route] {
-        guard !bySource.isEmpty else { return [] }
-        var found: [Route] = []
-        for address in interface.addresses where address.family == .inet && bySource[address.local.bytes] != nil && !heldElsewhere(address.local.bytes) {
-            for route in bySource[address.local.bytes] ?? [] where route.nextHops.isEmpty || route.nextHops.contains(where: { $0.interfaceIndex != interface.index }) {
-                found.append(route)
-            }
-        }
-        return found
-    }
-
-    /// Why deleting a device would take `sourced` (see `routesSourced(from:bySource:)`) with it, in
-    /// words.
-    static func sourcedRoutesReason(_ sourced: [Route]) -> String? {
-        guard let first = sourced.first, let source = first.preferredSource else { return nil }
-        let devices = Set(sourced.flatMap { route in route.nextHops.compactMap { hop in hop.interfaceIndex.map { hop.interfaceName ?? "ifindex \($0)" } } }).sorted()
-        let what = first.type == .unicast ? first.display : "\(first.type.name) \(first.display)"
-        let routes = sourced.count == 1 ? "a route" : "\(sourced.count) routes"
-        return "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(sourced.count > 1 ? ", …" : "")) "
-            + "\(sourced.count == 1 ? "takes" : "take") its address \(source) as source, and the kernel would delete \(sourced.count == 1 ? "it" : "them") with its addresses"
-    }
-
     /// Why traffic-control actions that send packets to a device tie it to others, in words (nil
     /// when none do); the reaper's last look says it the same way.
     public static func redirectReason(_ count: Int, now: Bool = false) -> String? {
@@ -199,14 +160,15 @@ extension Heuristics {
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. A multi-queue
     /// device is renamed to the private name; a single-queue one keeps its name and gets the
-    /// private name as an alternative name. A reap sets the group last, so one killed before it
-    /// leaves the private name alone, which is fence enough. Its own name, group and alternative
-    /// names are in the reap's journal; judged as it stands, the device would be recorded and
-    /// alerted as a new orphan under the private name, or planned with the fence taken for its
-    /// own state (the recreate commands would put the fence back).
+    /// private name as an alternative name. Its own name, group and alternative names are in the
+    /// reap's journal; judged as it stands, the device would be recorded and alerted as a new
+    /// orphan under the private name, or planned with the fence taken for its own state (the
+    /// recreate commands would put the fence back). The name's shape alone proves nothing (any
+    /// device may be named so): a device that has it without the group is judged as any, but
+    /// never reaped (see `privateLookalike(_:)`).
     static func fencedByReap(_ interface: NetworkInterface) -> Bool {
-        let grouped = (interface.group ?? 0) >= 0x0100_0000
-        if isPrivateName(interface.name) { return grouped || interface.tun?.multiQueue == true }
+        guard (interface.group ?? 0) >= 0x0100_0000 else { return false }
+        if isPrivateName(interface.name) { return true }
         return interface.tun?.multiQueue != true && interface.altNames.contains(where: isPrivateName)
     }
 
@@ -230,6 +192,17 @@ extension Heuristics {
             + "a reap acting on it now with another journal gives it back or deletes it itself"
     }
 
+    /// The name of the form a reap's private names have that a device bears without a fence
+    /// group, its own or an alternative one; nil for none, or for a fenced device. A reap killed
+    /// after it named its fence and before it set the group leaves such a device, and so may an
+    /// ordinary one be named: it is judged as any, but not reaped, since a reap whose journal
+    /// this run did not read may have fenced it (the next reap with that journal gives it back).
+    static func privateLookalike(_ interface: NetworkInterface) -> String? {
+        guard !fencedByReap(interface) else { return nil }
+        if isPrivateName(interface.name) { return interface.name }
+        return interface.tun?.multiQueue != true ? interface.altNames.first(where: isPrivateName) : nil
+    }
+
     /// Whether a name is of the form a reap's private names have: `tw` and 13 hex digits.
     static func isPrivateName(_ name: String) -> Bool {
         name.utf8.count == 15 && name.hasPrefix("tw") && name.dropFirst(2).allSatisfy { "0123456789abcdef".contains($0) }
@@ -237,6 +210,7 @@ extension Heuristics {
 
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [], sourced: [Route],
+                         tunnelsSourced: [(address: IPAddress, tunnels: [String])] = [],
                          ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
@@ -294,7 +268,8 @@ extension Heuristics {
             ))
             return (.suspect, reason)
         }
-        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced) ?? Self.xdpReason(program: interface.xdpProgram)
+        if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced)
+            ?? tunnelsSourced.first.flatMap({ Self.tunnelLocalReason($0.tunnels, address: $0.address) }) ?? Self.xdpReason(program: interface.xdpProgram)
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
             ?? Self.viaReason(scan.vxlanVias[interface.index] ?? [])
             ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name))
@@ -336,12 +311,18 @@ extension Heuristics {
         // The reaper fences a multi-queue device by renaming it, which an attach by an
         // alternative name would get past: it deletes none that has one.
         let altNamed = tun.multiQueue == true && !interface.altNames.isEmpty
-        let altNameText = altNamed
+        var altNameText = altNamed
             ? " It is not reaped while it has alternative names (\(interface.altNames.joined(separator: ", "))), through which a process could attach "
                 + "to it past the reaper's fence; `ip link property del dev \(ShellWord.quote(InterfaceName.kernelBytes(interface.name))) altname NAME` for each lets reap delete it."
             : ""
+        let lookalike = Self.privateLookalike(interface)
+        if let lookalike {
+            altNameText += " It is not reaped while \(lookalike == interface.name ? "its name" : "its alternative name \(lookalike)") has the form of a reap's private name "
+                + "(`tw` and 13 hex digits) without a reap's link group: a reap killed while it fenced the device leaves it so, and the next reap with that reap's "
+                + "journal gives it back; an ordinary device is reaped once \(lookalike == interface.name ? "renamed" : "that alternative name is removed")."
+        }
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed,
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && lookalike == nil,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
                                 ", and no process holds it (", scanText, ").", altNameText)
         ))
