@@ -120,6 +120,12 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "10.83.0.0/16", "nexthop", "via", "inet6", "2001:db8:6::9", "dev", "rfull0",
                   "nexthop", "via", "inet6", "2001:db8:6::8", "dev", "rfull0")
         try ns.ip("route", "add", "10.84.0.0/16", "dev", "rfull0", "congctl", "lock", "reno")
+        // Lightweight tunnel encapsulations, on a route and on a hop, and per-hop realms.
+        try ns.ip("route", "add", "10.85.0.0/16", "dev", "rfull0", "encap", "ip", "id", "42", "dst", "10.0.0.9", "ttl", "7", "tos", "0x10", "key", "csum")
+        try ns.ip("-6", "route", "add", "2001:db8:73::/48", "dev", "rfull0", "encap", "ip6", "id", "44", "dst", "2001:db8::10", "hoplimit", "9",
+                  "tc", "0x20", "seq")
+        try ns.ip("route", "add", "10.86.0.0/16", "nexthop", "via", "10.66.1.2", "realms", "5", "dev", "rfull0",
+                  "nexthop", "encap", "ip", "id", "7", "dst", "10.0.0.7", "via", "10.66.1.3", "realms", "2/6", "dev", "rfull0", "weight", "9")
         // An IPv6 route that expires, which must not come back for good.
         try ns.ip("-6", "route", "add", "2001:db8:70::/48", "dev", "rfull0", "expires", "600")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")

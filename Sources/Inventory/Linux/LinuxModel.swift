@@ -142,8 +142,11 @@ extension LinuxInventory {
             }
         } else {
             hops = message.nextHops.map { hop in
-                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
-                        onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
+                var next = NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
+                                   onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
+                next.realms = hop.realms
+                next.encapsulation = hop.encapsulation.map(encapsulation)
+                return next
             }
         }
         var route = Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
@@ -157,10 +160,24 @@ extension LinuxInventory {
             route.source = IPPrefix(address: address, length: Int(message.sourceLength))
         }
         route.realms = message.realms
+        route.encapsulation = message.encapsulation.map(encapsulation)
         route.preference = message.preference
         // (An IPv4 route that expires is a cached exception, not configuration.)
         if message.family == afInet6 { route.expiry = message.expiresIn.map { RouteExpiry(seconds: $0) } }
         return route
+    }
+
+    /// The model of a lightweight tunnel encapsulation.
+    static func encapsulation(_ message: RouteMessage.Encapsulation) -> RouteEncapsulation {
+        var encapsulation = RouteEncapsulation(type: message.type)
+        encapsulation.id = message.id ?? 0
+        encapsulation.destination = message.destination.flatMap { IPAddress(bytes: $0) }
+        encapsulation.source = message.source.flatMap { IPAddress(bytes: $0) }
+        encapsulation.ttl = message.ttl ?? 0
+        encapsulation.tos = message.tos ?? 0
+        encapsulation.flags = message.flags ?? 0
+        encapsulation.hasOptions = message.hasOptions
+        return encapsulation
     }
 
     /// iproute2's order and names; RUNNING is left out as `ip link` leaves it out.

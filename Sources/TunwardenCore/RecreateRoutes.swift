@@ -1,0 +1,127 @@
+/// The routes of the recreate commands.
+extension RecreateCommands {
+    /// The routes among `routes` that the commands add. Routes the kernel makes by itself (for
+    /// addresses, link-local, the local table) come back with the addresses, and those through a
+    /// nexthop object with that object.
+    static func routesToMake(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
+        routes.filter { $0.routeProtocol != .kernel && $0.nexthopObject == nil }
+    }
+
+    /// The lines that add `route` through `interface`: the command, after a comment line for
+    /// each part of it the command cannot give back (an encapsulation ip has no words for).
+    /// `keys` holds the routes added before it, so that a second route of the same prefix,
+    /// sources, type of service, table and metric is appended.
+    static func routeLines(_ route: Route, of interface: NetworkInterface, ip: String, keys: inout Set<String>) -> [String] {
+        let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
+        var comments: [String] = []
+        func note(_ encapsulation: RouteEncapsulation?, _ place: String) {
+            if let unwritten = encapsulation?.unwritten {
+                comments.append("# \(route.destination)\(place) had \(unwritten), which is not recreated: the route below goes without it")
+            }
+        }
+        let hops = route.nextHops
+        let key = "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
+        let verb = keys.insert(key).inserted ? "add" : "append"
+        var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
+        if let source = route.source { add += " from \(source)" }
+        let multipath = hops.count > 1
+        if !multipath {
+            note(route.encapsulation, "")
+            if let words = route.encapsulation?.ipWords { add += " " + words }
+            if let gateway = hops.first?.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
+            add += " dev \(name)"
+            if hops.first?.onlink == true { add += " onlink" }
+        }
+        if route.table != .main { add += " table \(route.table)" }
+        if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
+        if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
+        if let scope = route.scope, scope != .global { add += " scope \(scope)" }
+        if route.tos != 0 { add += " tos 0x" + String(route.tos, radix: 16) }
+        if let realms = route.realms, realms != 0 {
+            add += realms >> 16 == 0 ? " realm \(realms & 0xFFFF)" : " realms \(realms >> 16)/\(realms & 0xFFFF)"
+        }
+        if let preference = route.preference, let word = Self.preferenceWords[preference] { add += " pref \(word)" }
+        // It comes back with the time it had left when it was read: `ip` takes `expires` for IPv6 only.
+        if route.family == .inet6, let expiry = route.expiry { add += " expires \(expiry.seconds)" }
+        if let source = route.preferredSource { add += " src \(source)" }
+        add += metricWords(route).map { " " + $0 }.joined()
+        if multipath {
+            for hop in hops {
+                add += " nexthop"
+                note(hop.encapsulation, " (next hop \(hop.gateway.map(\.description) ?? hop.interfaceName ?? "?"))")
+                if let words = hop.encapsulation?.ipWords { add += " " + words }
+                if let gateway = hop.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
+                let device = hop.interfaceIndex == interface.index ? name : hop.interfaceName.map { ShellWord.quote(InterfaceName.kernelBytes($0)) }
+                if let device { add += " dev \(device)" }
+                if let weight = hop.weight, weight != 1 { add += " weight \(weight)" }
+                if hop.onlink { add += " onlink" }
+                // (A hop takes `realms` only, the route `realm` too.)
+                if let realms = hop.realms, realms != 0 {
+                    add += " realms " + (realms >> 16 == 0 ? "\(realms & 0xFFFF)" : "\(realms >> 16)/\(realms & 0xFFFF)")
+                }
+            }
+        }
+        return comments + [add]
+    }
+
+    /// A gateway as `ip route add … via` takes it: an IPv6 gateway of an IPv4 route (RTA_VIA) is
+    /// `inet6 ADDRESS`, which `ip` needs to be told (it refuses the address alone).
+    static func gatewayWords(_ gateway: IPAddress, of route: Route) -> String {
+        gateway.family == route.family ? "\(gateway)" : "\(gateway.family.rawValue) \(gateway)"
+    }
+
+    /// `ip route`'s words for an IPv6 route's preference (RTA_PREF).
+    static let preferenceWords: [UInt8: String] = [0: "medium", 1: "high", 3: "low"]
+
+    /// `routes` in an order `ip route add` accepts them in: a route whose gateway lies in none of
+    /// the device's subnets comes after the route that reaches it (`10.50.0.0/16 via 10.99.0.7`
+    /// after `10.99.0.0/24`). Routes without a gateway, `onlink` ones, and whatever no order
+    /// helps keep their place among themselves.
+    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
+        var reachable = interface.addresses.compactMap { IPPrefix(address: $0.local, length: $0.prefixLength) }
+            + interface.addresses.compactMap { $0.peer.flatMap { IPPrefix(address: $0, length: $0.family.bits) } }
+        func ready(_ route: Route) -> Bool {
+            route.nextHops.allSatisfy { hop in
+                guard let gateway = hop.gateway, !hop.onlink else { return true }
+                let host = IPPrefix(address: gateway, length: gateway.family.bits)!
+                return reachable.contains { $0.contains(host) }
+            }
+        }
+        var placed: [Route] = [], waiting = routes
+        while true {
+            let (next, rest) = (waiting.filter(ready), waiting.filter { !ready($0) })
+            guard !next.isEmpty else { break }
+            placed += next
+            reachable += next.map(\.destination)
+            waiting = rest
+        }
+        return placed + waiting
+    }
+
+    /// `ip route`'s word for each RTAX_* metric it can set, and how the kernel's value is written
+    /// back: rtt and rttvar are kept in eighths and quarters of a millisecond, rto_min in
+    /// milliseconds, `features` as a mask whose one settable bit is ECN.
+    static let metricKeywords: [(number: UInt16, keyword: String, text: @Sendable (UInt32) -> String?)] = [
+        (2, "mtu", { "\($0)" }), (3, "window", { "\($0)" }), (4, "rtt", { "\($0 / 8)ms" }), (5, "rttvar", { "\($0 / 4)ms" }),
+        (6, "ssthresh", { "\($0)" }), (7, "cwnd", { "\($0)" }), (8, "advmss", { "\($0)" }), (9, "reordering", { "\($0)" }),
+        (10, "hoplimit", { "\($0)" }), (11, "initcwnd", { "\($0)" }), (12, "features", { $0 & 1 != 0 ? "ecn" : nil }),
+        (13, "rto_min", { "\($0)ms" }), (14, "initrwnd", { "\($0)" }), (15, "quickack", { "\($0)" }),
+        (17, "fastopen_no_cookie", { "\($0)" }),
+    ]
+
+    /// `mtu lock 1300 advmss 1200 congctl bbr`: the route's metrics as `ip route add` takes them.
+    static func metricWords(_ route: Route) -> [String] {
+        let locked = route.kernelMetrics[1] ?? 0
+        var words: [String] = []
+        for entry in metricKeywords {
+            guard let value = route.kernelMetrics[entry.number], let text = entry.text(value) else { continue }
+            // ip sets the lock of rto_min itself, and takes no `lock` word for it.
+            let lock = locked & (1 << UInt32(entry.number)) != 0 && entry.keyword != "rto_min"
+            words.append(entry.keyword + (lock ? " lock " : " ") + text)
+        }
+        // RTAX_CC_ALGO (16) is locked in the mask too (`congctl lock cubic`).
+        if let algorithm = route.congestionControl {
+            words.append("congctl " + (locked & (1 << 16) != 0 ? "lock " : "") + ShellWord.quote(Array(algorithm.utf8)))
+        }
+        return words
+    }}

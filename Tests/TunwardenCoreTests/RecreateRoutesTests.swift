@@ -1,0 +1,56 @@
+import Testing
+import TunwardenCore
+
+/// The routes of the recreate commands, word by word: what a route carries besides its next hops.
+@Suite struct RecreateRoutesTests {
+    static let tun = NetworkInterface(index: 7, name: "tun9", kind: .tun, infoKind: "tun", flags: ["UP"], tun: TunDetails(persistent: true))
+
+    static func encapsulation(_ type: UInt16, id: UInt64, destination: String, ttl: UInt8 = 0, tos: UInt8 = 0, flags: UInt16 = 0) -> RouteEncapsulation {
+        var encapsulation = RouteEncapsulation(type: type)
+        encapsulation.id = id
+        encapsulation.destination = IPAddress(destination)
+        encapsulation.source = IPAddress(destination.contains(":") ? "::" : "0.0.0.0")
+        encapsulation.ttl = ttl
+        encapsulation.tos = tos
+        encapsulation.flags = flags
+        return encapsulation
+    }
+
+    /// `encap ip` and `encap ip6` come back as ip takes them (tos and tc in hex, the only base ip
+    /// reads them in), on a route and on a multipath hop.
+    @Test func aRoutesEncapsulationComesBack() {
+        var ipv4 = Route(destination: IPPrefix("10.70.0.0/16")!, routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 7)])
+        ipv4.encapsulation = Self.encapsulation(2, id: 42, destination: "10.0.0.9", ttl: 7, tos: 0x10, flags: 0x4 | 0x1)
+        var ipv6 = Route(destination: IPPrefix("2001:db8:73::/48")!, metric: 1024, routeProtocol: .boot, nextHops: [NextHop(interfaceIndex: 7)])
+        ipv6.encapsulation = Self.encapsulation(4, id: 44, destination: "2001:db8::10", ttl: 9, tos: 0x20, flags: 0x8)
+        var hop = NextHop(gateway: IPAddress("10.77.0.6"), interfaceIndex: 7, onlink: true, weight: 9)
+        hop.encapsulation = Self.encapsulation(2, id: 7, destination: "10.0.0.7")
+        hop.realms = 2 << 16 | 6
+        var first = NextHop(gateway: IPAddress("10.50.0.5"), interfaceIndex: 7, weight: 1)
+        first.realms = 5
+        let multipath = Route(destination: IPPrefix("10.51.0.0/16")!, routeProtocol: .boot, nextHops: [first, hop])
+        let commands = RecreateCommands.commands(for: Self.tun, routes: [ipv4, ipv6, multipath], namespace: nil)
+        #expect(commands.contains("ip route add 10.70.0.0/16 encap ip id 42 dst 10.0.0.9 ttl 7 tos 0x10 key csum dev tun9 scope link"), "\(commands)")
+        #expect(commands.contains("ip route add 2001:db8:73::/48 encap ip6 id 44 dst 2001:db8::10 hoplimit 9 tc 0x20 seq dev tun9 metric 1024"),
+                "\(commands)")
+        #expect(commands.contains("ip route add 10.51.0.0/16 nexthop via 10.50.0.5 dev tun9 realms 5 "
+            + "nexthop encap ip id 7 dst 10.0.0.7 via 10.77.0.6 dev tun9 weight 9 onlink realms 2/6"), "\(commands)")
+    }
+
+    /// An encapsulation ip cannot be given back from what was read is named in a comment line,
+    /// never dropped without a word; the route itself still comes back.
+    @Test func anEncapsulationThatCannotBeWrittenIsNamed() {
+        var mpls = Route(destination: IPPrefix("10.72.0.0/16")!, routeProtocol: .boot, nextHops: [NextHop(interfaceIndex: 7)])
+        mpls.encapsulation = RouteEncapsulation(type: 1)
+        var geneve = Route(destination: IPPrefix("10.73.0.0/16")!, routeProtocol: .boot, nextHops: [NextHop(interfaceIndex: 7)])
+        geneve.encapsulation = Self.encapsulation(2, id: 1, destination: "10.0.0.1")
+        geneve.encapsulation?.hasOptions = true
+        let commands = RecreateCommands.commands(for: Self.tun, routes: [mpls, geneve], namespace: nil)
+        #expect(commands.suffix(4) == [
+            "# 10.72.0.0/16 had its encap mpls (1), which is not recreated: the route below goes without it",
+            "ip route add 10.72.0.0/16 dev tun9",
+            "# 10.73.0.0/16 had the options of its encap ip (geneve_opts, vxlan_opts or erspan_opts), which is not recreated: the route below goes without it",
+            "ip route add 10.73.0.0/16 encap ip id 1 dst 10.0.0.1 dev tun9",
+        ])
+    }
+}
