@@ -10,7 +10,9 @@ extension RecreateCommands {
     /// The lines that add `route` through `interface`: the command, after a comment line for
     /// each part of it the command cannot give back (an encapsulation ip has no words for).
     /// `keys` holds the routes added before it, so that a second route of the same prefix,
-    /// sources, type of service, table and metric is appended.
+    /// sources, type of service, table and metric is appended. An IPv6 multipath route is
+    /// appended with this device's hops alone: IPv6 merges them into a route that exists, which
+    /// another device (live, or reaped in the same run) may still hold.
     static func routeLines(_ route: Route, of interface: NetworkInterface, ip: String, keys: inout Set<String>) -> [String] {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var comments: [String] = []
@@ -19,12 +21,13 @@ extension RecreateCommands {
                 comments.append("# \(route.destination)\(place) had \(unwritten), which is not recreated: the route below goes without it")
             }
         }
-        let hops = route.nextHops
+        let ipv6Multipath = route.family == .inet6 && route.nextHops.count > 1
+        let hops = ipv6Multipath ? route.nextHops.filter { $0.interfaceIndex == interface.index } : route.nextHops
         let key = "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
-        let verb = keys.insert(key).inserted ? "add" : "append"
+        let verb = keys.insert(key).inserted && !ipv6Multipath ? "add" : "append"
         var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
         if let source = route.source { add += " from \(source)" }
-        let multipath = hops.count > 1
+        let multipath = ipv6Multipath || hops.count > 1
         if !multipath {
             note(route.encapsulation, "")
             if let words = route.encapsulation?.ipWords { add += " " + words }

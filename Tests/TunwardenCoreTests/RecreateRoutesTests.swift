@@ -53,4 +53,16 @@ import TunwardenCore
             "ip route add 10.73.0.0/16 encap ip id 1 dst 10.0.0.1 dev tun9",
         ])
     }
+
+    /// An IPv6 multipath route another device still holds (or gets back from its own commands):
+    /// this device's hops alone are appended, which IPv6 merges into the route.
+    @Test func anIPv6MultipathRouteGetsOnlyThisDevicesHopAppended() {
+        let tap = NetworkInterface(index: 7, name: "tap1", kind: .tap, flags: ["UP"])
+        let route = Route(destination: IPPrefix("2001:db8:81::/48")!, metric: 1024, routeProtocol: .boot, nextHops: [
+            NextHop(gateway: IPAddress("2001:db8:61::5"), interfaceIndex: 7, interfaceName: "tap1", weight: 3),
+            NextHop(gateway: IPAddress("2001:db8::5"), interfaceIndex: 3, interfaceName: "va", weight: 1),
+        ])
+        #expect(RecreateCommands.commands(for: tap, routes: [route], namespace: nil).last ==
+            "ip route append 2001:db8:81::/48 metric 1024 nexthop via 2001:db8:61::5 dev tap1 weight 3")
+    }
 }
