@@ -78,14 +78,7 @@ public enum RecreateCommands {
     /// run.
     public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?, unnamedNamespace: String?,
                                 neighbours: [Neighbour] = []) -> [String] {
-        let ip = ipWord(namespace)
-        var (commands, made) = deviceCommands(for: interface, ip: ip, unnamedNamespace: unnamedNamespace, neighbours: neighbours)
-        guard made else { return commands }
-        var keys: Set<String> = []
-        for route in orderedByGateway(routesToMake(routes, of: interface), of: interface) {
-            commands += routeLines(route, of: interface, ip: ip, keys: &keys)
-        }
-        return commands
+        commands(forRun: [RunDevice(interface, routes: routes, neighbours: neighbours)], namespace: namespace, unnamedNamespace: unnamedNamespace)[0]
     }
 
     /// `ip -n NAME`, or `ip` when `namespace` is nil.

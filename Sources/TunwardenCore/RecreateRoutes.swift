@@ -1,5 +1,63 @@
-/// The routes of the recreate commands.
+/// The routes of the recreate commands, and the order the commands of one run's devices go in.
 extension RecreateCommands {
+    /// One device of a reap run, as `commands(forRun:namespace:unnamedNamespace:)` takes it: the
+    /// device, every route through it, and the neighbour entries made on it by hand.
+    public struct RunDevice: Sendable {
+        public var interface: NetworkInterface
+        public var routes: [Route]
+        public var neighbours: [Neighbour]
+
+        public init(_ interface: NetworkInterface, routes: [Route], neighbours: [Neighbour] = []) {
+            self.interface = interface
+            self.routes = routes
+            self.neighbours = neighbours
+        }
+    }
+
+    /// The commands of each device of one run, in the run's order, written to work when they are
+    /// replayed in that order. A route whose preferred source (`src`) is an address of a device
+    /// later in the run cannot be added before that device has it: it goes among that device's
+    /// commands, after its addresses, and a comment line where it would have been says so and
+    /// gives the command.
+    public static func commands(forRun devices: [RunDevice], namespace: String?, unnamedNamespace: String?) -> [[String]] {
+        let ip = ipWord(namespace)
+        var postponed: [[String]] = Array(repeating: [], count: devices.count)
+        var result: [[String]] = []
+        for (position, device) in devices.enumerated() {
+            var (commands, made) = deviceCommands(for: device.interface, ip: ip, unnamedNamespace: unnamedNamespace, neighbours: device.neighbours)
+            guard made else {
+                result.append(commands)
+                continue
+            }
+            var keys: Set<String> = []
+            var waiting: [(route: Route, owner: Int)] = []
+            for route in orderedByGateway(routesToMake(device.routes, of: device.interface), of: device.interface) {
+                if let owner = laterSourceOwner(route, at: position, among: devices) {
+                    waiting.append((route, owner))
+                } else {
+                    commands += routeLines(route, of: device.interface, ip: ip, keys: &keys)
+                }
+            }
+            for (route, owner) in waiting {
+                let lines = routeLines(route, of: device.interface, ip: ip, keys: &keys)
+                postponed[owner] += lines
+                commands.append("# its source \(route.preferredSource!) is an address of \(devices[owner].interface.name), made again further on, "
+                    + "so this route is added with that device's commands: \(lines.last!)")
+            }
+            result.append(commands + postponed[position])
+        }
+        return result
+    }
+
+    /// The position of the device after `position` in `devices` that has the address `route`
+    /// prefers as its source, when the route's own device does not; nil when there is none.
+    static func laterSourceOwner(_ route: Route, at position: Int, among devices: [RunDevice]) -> Int? {
+        guard let source = route.preferredSource, !devices[position].interface.hasAddress(source.bytes) else { return nil }
+        return devices.indices.last { other in
+            other > position && [.tun, .tap].contains(devices[other].interface.kind) && devices[other].interface.hasAddress(source.bytes)
+        }
+    }
+
     /// The routes among `routes` that the commands add. Routes the kernel makes by itself (for
     /// addresses, link-local, the local table) come back with the addresses, and those through a
     /// nexthop object with that object.

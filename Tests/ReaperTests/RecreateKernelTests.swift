@@ -15,8 +15,8 @@ struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
     /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, promiscuity and allmulti counts, tun
     /// settings), each address but the automatic link-local one with every key `ip -j` gives it
-    /// (lifetimes only as finite or forever, since they count down), its routes, and its permanent
-    /// and proxy neighbour entries.
+    /// (lifetimes only as finite or forever, since they count down), its routes, with a multipath
+    /// route's hops in one order, and its permanent and proxy neighbour entries.
     static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
         func objects(_ arguments: [String]) throws -> [[String: Any]] {
             try JSONSerialization.jsonObject(with: Data(try ip(arguments).utf8)) as? [[String: Any]] ?? []
@@ -62,7 +62,8 @@ struct RecreateKernelTests {
             // Multipath routes name their devices in their hops only.
             for route in try objects([family, "-j", "-d", "route", "show", "table", "all"])
             where (route["nexthops"] as? [[String: Any]])?.contains(where: { $0["dev"] as? String == name }) == true {
-                let hops = (route["nexthops"] as? [[String: Any]] ?? []).map { line($0, $0.keys.sorted()) }
+                // (IPv6 appends a hop given back after the others.)
+                let hops = (route["nexthops"] as? [[String: Any]] ?? []).map { line($0, $0.keys.sorted()) }.sorted()
                 view.append(line(route, route.keys.sorted().filter { $0 != "nexthops" }) + " hops=\(hops)")
             }
         }

@@ -1,7 +1,8 @@
 import Testing
 import TunwardenCore
 
-/// The routes of the recreate commands, word by word: what a route carries besides its next hops.
+/// The routes of the recreate commands, word by word: what a route carries besides its next hops,
+/// and the order the commands of one run's devices must be replayed in.
 @Suite struct RecreateRoutesTests {
     static let tun = NetworkInterface(index: 7, name: "tun9", kind: .tun, infoKind: "tun", flags: ["UP"], tun: TunDetails(persistent: true))
 
@@ -64,5 +65,29 @@ import TunwardenCore
         ])
         #expect(RecreateCommands.commands(for: tap, routes: [route], namespace: nil).last ==
             "ip route append 2001:db8:81::/48 metric 1024 nexthop via 2001:db8:61::5 dev tap1 weight 3")
+    }
+
+    /// A route whose preferred source is an address of a device made later in the run goes with
+    /// that device's commands, after its addresses; where it was, a comment line gives it.
+    @Test func aRouteWhoseSourceIsALaterDevicesAddressWaitsForIt() {
+        let tpa = NetworkInterface(index: 4, name: "tpa", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        var tpb = NetworkInterface(index: 5, name: "tpb", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        tpb.addresses = [InterfaceAddress(local: IPAddress("10.98.0.1")!, prefixLength: 24, scope: "global")]
+        var sourced = Route(destination: IPPrefix("10.99.0.0/16")!, table: .other(300), routeProtocol: .boot, scope: .link,
+                            nextHops: [NextHop(interfaceIndex: 4)])
+        sourced.preferredSource = IPAddress("10.98.0.1")
+        let plain = Route(destination: IPPrefix("10.97.0.0/16")!, routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 4)])
+        let add = "ip route add 10.99.0.0/16 dev tpa table 300 scope link src 10.98.0.1"
+        let run = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpa, routes: [sourced, plain]), RecreateCommands.RunDevice(tpb, routes: [])],
+                                            namespace: nil, unnamedNamespace: nil)
+        #expect(run[0] == [
+            "ip tuntap add dev tpa mode tap", "ip link set dev tpa up", "ip route add 10.97.0.0/16 dev tpa scope link",
+            "# its source 10.98.0.1 is an address of tpb, made again further on, so this route is added with that device's commands: " + add,
+        ])
+        #expect(run[1] == ["ip tuntap add dev tpb mode tap", "ip link set dev tpb up", "ip addr add 10.98.0.1/24 dev tpb", add])
+        // In the other order the source exists when the route is added, and nothing moves.
+        let reversed = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpb, routes: []), RecreateCommands.RunDevice(tpa, routes: [sourced])],
+                                                 namespace: nil, unnamedNamespace: nil)
+        #expect(reversed[1].last == add && !reversed.joined().contains { $0.hasPrefix("#") })
     }
 }
