@@ -58,11 +58,21 @@ extension RecreateCommands {
         }
     }
 
-    /// The routes among `routes` that the commands add. Routes the kernel makes by itself (for
-    /// addresses, link-local, the local table) come back with the addresses, and those through a
-    /// nexthop object with that object.
+    /// The routes among `routes` that the commands add: all but those through a nexthop object
+    /// and those the kernel makes again by itself with the device's addresses and link-local
+    /// prefix (`proto kernel` in the local table, or for one of its address's prefixes). A
+    /// `proto kernel` route no address explains was made by hand, and is kept.
     static func routesToMake(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
-        routes.filter { $0.routeProtocol != .kernel && $0.nexthopObject == nil }
+        let linkLocal = IPPrefix("fe80::/64")
+        let prefixes = Set(interface.addresses.flatMap { address in
+            [address.local, address.peer].compactMap { $0.flatMap { IPPrefix(address: $0, length: address.prefixLength) } }
+        })
+        return routes.filter { route in
+            guard route.nexthopObject == nil else { return false }
+            guard route.routeProtocol == .kernel else { return true }
+            let kernelMade = route.table == .local || route.type != .unicast || route.destination == linkLocal || prefixes.contains(route.destination)
+            return !kernelMade
+        }
     }
 
     /// The lines that add `route` through `interface`: the command, after a comment line for

@@ -127,6 +127,9 @@ struct RecreateKernelTests {
                   "tc", "0x20", "seq")
         try ns.ip("route", "add", "10.86.0.0/16", "nexthop", "via", "10.66.1.2", "realms", "5", "dev", "rfull0",
                   "nexthop", "encap", "ip", "id", "7", "dst", "10.0.0.7", "via", "10.66.1.3", "realms", "2/6", "dev", "rfull0", "weight", "9")
+        // `proto kernel` routes made by hand, which no address explains.
+        try ns.ip("route", "add", "10.87.0.0/16", "dev", "rfull0", "proto", "kernel")
+        try ns.ip("-6", "route", "add", "2001:db8:87::/48", "dev", "rfull0", "proto", "kernel")
         // An IPv6 route that expires, which must not come back for good.
         try ns.ip("-6", "route", "add", "2001:db8:70::/48", "dev", "rfull0", "expires", "600")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")

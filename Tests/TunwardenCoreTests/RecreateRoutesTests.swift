@@ -90,4 +90,22 @@ import TunwardenCore
                                                  namespace: nil, unnamedNamespace: nil)
         #expect(reversed[1].last == add && !reversed.joined().contains { $0.hasPrefix("#") })
     }
+
+    /// A `proto kernel` route that none of the device's addresses explains was made by hand and
+    /// comes back; those the kernel makes with the addresses do not.
+    @Test func aHandMadeKernelRouteComesBack() {
+        var device = Self.tun
+        device.addresses = [InterfaceAddress(local: IPAddress("10.7.1.1")!, prefixLength: 24, scope: "global")]
+        let prefixRoute = Route(destination: IPPrefix("10.7.1.0/24")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)])
+        let local = Route(destination: IPPrefix("10.7.1.1/32")!, type: .local, table: .local, routeProtocol: .kernel, scope: .host,
+                          nextHops: [NextHop(interfaceIndex: 7)])
+        let linkLocal = Route(destination: IPPrefix("fe80::/64")!, metric: 256, routeProtocol: .kernel, nextHops: [NextHop(interfaceIndex: 7)])
+        let byHand = Route(destination: IPPrefix("10.66.0.0/16")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)])
+        let byHand6 = Route(destination: IPPrefix("2001:db8:66::/48")!, metric: 1024, routeProtocol: .kernel, nextHops: [NextHop(interfaceIndex: 7)])
+        let commands = RecreateCommands.commands(for: device, routes: [prefixRoute, local, linkLocal, byHand, byHand6], namespace: nil)
+        #expect(commands.filter { $0.contains(" route ") } == [
+            "ip route add 10.66.0.0/16 dev tun9 proto kernel scope link",
+            "ip route add 2001:db8:66::/48 dev tun9 metric 1024 proto kernel",
+        ])
+    }
 }
