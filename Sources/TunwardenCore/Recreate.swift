@@ -5,7 +5,7 @@
 /// MTU, transmit queue length, link group, MAC address (tap), the flags `ip link set` changes
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
 /// a new device's, its alias and alternative names, the bridge or bond it was a port of, whether it was up, its
-/// addresses (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
+/// addresses but those the kernel makes again itself (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
 /// sets), the neighbour entries made by hand and the routes that do not come back with the
 /// addresses (see RecreateRoutes.swift). Names, labels and the alias are written as `ShellWord`s, which give back the
 /// kernel's exact bytes.
@@ -129,7 +129,7 @@ public enum RecreateCommands {
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.
-        let addresses = interface.addresses.filter { !($0.isLinkLocal && $0.family == .inet6) }
+        let addresses = interface.addresses.filter { !madeByKernel($0, of: interface) }
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
@@ -181,6 +181,32 @@ public enum RecreateCommands {
             settings.append("\(entry.keyword) \(set == entry.onSets ? "on" : "off")")
         }
         return settings
+    }
+
+    /// IFAPROT_KERNEL_LL (IFA_PROTO 3): the kernel's own IPv6 link-local address.
+    static let kernelLinkLocalProtocol: UInt8 = 3
+
+    /// Whether the kernel makes `address` again by itself, so that the commands leave it out: a
+    /// temporary (privacy) IPv6 address, which it derives from a `mngtmpaddr` one, and the IPv6
+    /// link-local address it gives a device. That one is told apart from one added by hand by the
+    /// kernel's mark (IFA_PROTO, Linux 6.3 and later); where the kernel marks none, by being the
+    /// EUI-64 address of the device's MAC or a stable-privacy one.
+    static func madeByKernel(_ address: InterfaceAddress, of interface: NetworkInterface) -> Bool {
+        guard address.family == .inet6 else { return false }
+        if address.flags.contains("temporary") { return true }
+        guard address.isLinkLocal else { return false }
+        if let made = address.addressProtocol { return made == kernelLinkLocalProtocol }
+        return address.flags.contains("stable-privacy") || address.local == eui64LinkLocal(interface.hardwareAddress)
+    }
+
+    /// `fe80::` with the modified EUI-64 interface identifier of a 48-bit MAC (`aa:bb:cc:dd:ee:ff`),
+    /// the link-local address the kernel derives from it; nil for any other hardware address.
+    static func eui64LinkLocal(_ mac: String?) -> IPAddress? {
+        guard let mac else { return nil }
+        let octets = mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        guard octets.count == 6 else { return nil }
+        let identifier = [octets[0] ^ 0x02, octets[1], octets[2], 0xff, 0xfe, octets[3], octets[4], octets[5]]
+        return IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + identifier)
     }
 
     /// The address flags `ip addr add` sets, in the order `ip addr` prints them; the others

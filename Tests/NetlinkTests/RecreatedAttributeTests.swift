@@ -2,9 +2,11 @@ import Testing
 @testable import Netlink
 
 /// Byte-level tests of what tunwarden reads only to write it back in the recreate commands: route
-/// encapsulations and per-hop realms. The messages were captured from Linux 6.18 with a plain
-/// netlink socket after these commands, on a tap `tcap1` (ifindex 2) with `10.50.0.1/24`:
+/// encapsulations and per-hop realms, and who made an address. The messages were captured from
+/// Linux 6.18 with a plain netlink socket after these commands, on a tap `tcap1` (ifindex 2) with
+/// `10.50.0.1/24` and a veth `vcap1` (ifindex 4, MAC 02:aa:bb:cc:dd:ee) that was up:
 ///
+///     ip addr add fe80::1/64 dev tcap1 nodad
 ///     ip route add 10.70.0.0/16 dev tcap1 encap ip id 42 dst 10.0.0.9 ttl 7 tos 0x10 key csum
 ///     ip -6 route add 2001:db8:73::/48 dev tcap1 encap ip6 id 44 dst 2001:db8::10 hoplimit 9 tc 0x20 seq
 ///     ip route add 10.51.0.0/16 nexthop via 10.50.0.5 realms 5 dev tcap1 \
@@ -30,6 +32,15 @@ import Testing
         "5800140802000000080005000a4d0006380016000c0001000000000000000007080002000a00000708000300000000000500050000000000",
         "05000400000000000600060000000000060015000200000008000b0006000200",
     ]
+    /// `fe80::1` added by hand on tcap1, and the link-local address the kernel gave vcap1.
+    static let handMadeLinkLocal = [
+        "0a4082fd0200000014000100fe80000000000000000000000000000114000600fffffffffffffffffef52f00fef52f000800080082000000",
+    ]
+    static let kernelLinkLocal = [
+        "0a40c0fd0400000014000100fe8000000000000000aabbfffeccddee14000600fffffffffffffffffff52f00fff52f0008000800c0000000",
+        "05000b0003000000",
+    ]
+
     @Test func anIPv4EncapsulationIsReadWithEveryField() throws {
         let route = try RouteMessage.decode(Self.bytes(Self.encapIPRoute))
         let encapsulation = try #require(route.encapsulation)
@@ -56,6 +67,13 @@ import Testing
         let second = try #require(route.nextHops[1].encapsulation)
         #expect(second.type == RouteMessage.Encapsulation.ip && second.id == 7 && second.destination == [10, 0, 0, 7])
         #expect(route.nextHops.map(\.hops) == [0, 8])
+    }
+
+    @Test func theKernelMarksOnlyItsOwnLinkLocalAddress() throws {
+        let handMade = try AddressMessage.decode(Self.bytes(Self.handMadeLinkLocal))
+        #expect(handMade.address?.prefix(2) == [0xfe, 0x80] && handMade.addressProtocol == nil)
+        let automatic = try AddressMessage.decode(Self.bytes(Self.kernelLinkLocal))
+        #expect(automatic.index == 4 && automatic.addressProtocol == AddressMessage.kernelLinkLocal)
     }
 
     /// A truncated encapsulation is an error, as any malformed attribute is, never a crash.

@@ -14,8 +14,9 @@ import TunwardenCore
 struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
     /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, promiscuity and allmulti counts, tun
-    /// settings), each address but the automatic link-local one with every key `ip -j` gives it
-    /// (lifetimes only as finite or forever, since they count down), its routes, with a multipath
+    /// settings), each address with every key `ip -j` gives it (lifetimes only as finite or
+    /// forever, since they count down; the devices here have no carrier, so the kernel gives them
+    /// no link-local address of its own), its routes, with a multipath
     /// route's hops in one order, and its permanent and proxy neighbour entries.
     static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
         func objects(_ arguments: [String]) throws -> [[String: Any]] {
@@ -37,7 +38,6 @@ struct RecreateKernelTests {
         var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "promiscuity", "allmulti"]),
                     line(info, info.keys.sorted())]
         for address in try objects(["-j", "addr", "show", "dev", name]).first?["addr_info"] as? [[String: Any]] ?? [] {
-            guard !((address["local"] as? String) ?? "").hasPrefix("fe80:") else { continue }
             var shown = address
             for key in ["valid_life_time", "preferred_life_time"] {
                 if let seconds = address[key] as? NSNumber { shown[key] = seconds.int64Value == 0xFFFF_FFFF ? "forever" : "finite" }
@@ -93,6 +93,8 @@ struct RecreateKernelTests {
         try ns.ip("link", "set", "rfull0", "arp", "off", "promisc", "on", "allmulticast", "on", "txqueuelen", "1234", "alias", "my alias",
                   "mtu", "1400", "address", "02:00:00:00:00:42")
         try ns.ip("link", "set", "rfull0", "up")
+        // A link-local address added by hand.
+        try ns.ip("addr", "add", "fe80::1/64", "dev", "rfull0", "nodad")
         try ns.ip("link", "property", "add", "dev", "rfull0", "altname", "rfull0-alt", "altname", "rfull0.two")
         try ns.ip("addr", "add", "2001:db8:5::1/64", "dev", "rfull0", "nodad", "noprefixroute")
         try ns.ip("addr", "add", "2001:db8:6::1/64", "dev", "rfull0", "nodad", "home", "mngtmpaddr", "valid_lft", "3000", "preferred_lft", "2000")

@@ -53,11 +53,13 @@ extension LinuxInventory {
         var peer: IPAddress?
         if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
         let lifetime: (UInt32?) -> UInt32? = { $0 == AddressMessage.infiniteLifetime ? nil : $0 }
-        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
-                                broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
-                                flags: addressFlagNames(message.flags, family: message.family),
-                                validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
-                                metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+        var address = InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
+                                       broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
+                                       flags: addressFlagNames(message.flags, family: message.family),
+                                       validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
+                                       metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+        address.addressProtocol = message.addressProtocol
+        return address
     }
 
     /// IFA_F_PERMANENT: an address without lifetimes.
