@@ -39,6 +39,9 @@ public struct NetworkInterface: Sendable, Equatable {
     /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
     /// process can attach to a tun device by any of them. Not in the JSON schema.
     public var altNames: [String] = []
+    /// Link mode, IPv6 address generation mode, GSO/GRO sizes and link-layer broadcast address,
+    /// read for the recreate commands. Not in the JSON schema.
+    public var linkSettings = LinkSettings()
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).

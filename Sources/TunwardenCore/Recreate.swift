@@ -2,7 +2,8 @@
 /// with every removal, so an operator can undo a reap by hand with `sh`.
 ///
 /// They give back what `ip` can set: the tun/tap device with its owner, group and features, its
-/// MTU, transmit queue length, link group, MAC address (tap), the flags `ip link set` changes
+/// MTU, transmit queue length, link group, MAC address (tap), the `LinkSettings` that differ from
+/// a new device's, the flags `ip link set` changes
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
 /// a new device's, its alias and alternative names, the bridge or bond it was a port of, whether it was up, its
 /// addresses but those the kernel makes again itself (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
@@ -113,6 +114,7 @@ public enum RecreateCommands {
         if let length = interface.txQueueLength { commands.append("\(link) txqueuelen \(length)") }
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
+        for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let alias = interface.alias { commands.append("\(link) alias \(ShellWord.quote(InterfaceName.kernelBytes(alias)))") }

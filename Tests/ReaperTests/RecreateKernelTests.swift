@@ -13,11 +13,12 @@ import TunwardenCore
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
-    /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, promiscuity and allmulti counts, tun
-    /// settings), each address with every key `ip -j` gives it (lifetimes only as finite or
-    /// forever, since they count down; the devices here have no carrier, so the kernel gives them
-    /// no link-local address of its own), its routes, with a multipath
-    /// route's hops in one order, and its permanent and proxy neighbour entries.
+    /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, broadcast address,
+    /// promiscuity and allmulti counts, link mode, IPv6 address generation mode, GSO and GRO
+    /// sizes, tun settings), each address with every key `ip -j` gives it (lifetimes only as
+    /// finite or forever, since they count down; the devices here have no carrier, so the kernel
+    /// gives them no link-local address of its own), its routes, with a multipath route's hops in
+    /// one order, and its permanent and proxy neighbour entries.
     static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
         func objects(_ arguments: [String]) throws -> [[String: Any]] {
             try JSONSerialization.jsonObject(with: Data(try ip(arguments).utf8)) as? [[String: Any]] ?? []
@@ -35,7 +36,8 @@ struct RecreateKernelTests {
         }
         let link = try #require(try objects(["-d", "-j", "link", "show", "dev", name]).first)
         let info = (link["linkinfo"] as? [String: Any])?["info_data"] as? [String: Any] ?? [:]
-        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "promiscuity", "allmulti"]),
+        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "broadcast", "promiscuity", "allmulti",
+                                "linkmode", "inet6_addr_gen_mode", "gso_max_size", "gso_max_segs", "gro_max_size"]),
                     line(info, info.keys.sorted())]
         for address in try objects(["-j", "addr", "show", "dev", name]).first?["addr_info"] as? [[String: Any]] ?? [] {
             var shown = address
@@ -93,7 +95,11 @@ struct RecreateKernelTests {
         try ns.ip("link", "set", "rfull0", "arp", "off", "promisc", "on", "allmulticast", "on", "txqueuelen", "1234", "alias", "my alias",
                   "mtu", "1400", "address", "02:00:00:00:00:42")
         try ns.ip("link", "set", "rfull0", "up")
-        // A link-local address added by hand.
+        // Link settings that differ from a new tap's (set before the routes: a link event marks
+        // routes added before it `linkdown`, which no command sets), and a link-local address
+        // added by hand, kept apart from the kernel's own by `addrgenmode none`.
+        try ns.ip("link", "set", "rfull0", "broadcast", "02:ff:ff:ff:ff:fe", "mode", "dormant", "addrgenmode", "none",
+                  "gso_max_size", "30000", "gso_max_segs", "100", "gro_max_size", "40000")
         try ns.ip("addr", "add", "fe80::1/64", "dev", "rfull0", "nodad")
         try ns.ip("link", "property", "add", "dev", "rfull0", "altname", "rfull0-alt", "altname", "rfull0.two")
         try ns.ip("addr", "add", "2001:db8:5::1/64", "dev", "rfull0", "nodad", "noprefixroute")

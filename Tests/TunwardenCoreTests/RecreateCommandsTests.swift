@@ -178,4 +178,34 @@ import TunwardenCore
             "ip addr add 2001:db8:77::1/64 dev tap9 nodad mngtmpaddr",
         ])
     }
+
+    /// Link settings come back where they differ from a new device's, before the device is set up.
+    @Test func linkSettingsComeBackBeforeTheDeviceIsUp() {
+        var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        device.linkSettings.broadcast = "02:ff:ff:ff:ff:fe"
+        device.linkSettings.linkMode = 1
+        device.linkSettings.ipv6AddressGeneration = 1
+        device.linkSettings.gsoMaxSize = 30000
+        device.linkSettings.gsoMaxSegments = 100
+        device.linkSettings.groMaxSize = 40000
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: nil) == [
+            "ip tuntap add dev tap9 mode tap",
+            "ip link set dev tap9 broadcast 02:ff:ff:ff:ff:fe",
+            "ip link set dev tap9 mode dormant",
+            "ip link set dev tap9 addrgenmode none",
+            "ip link set dev tap9 gso_max_size 30000",
+            "ip link set dev tap9 gso_max_segs 100",
+            "ip link set dev tap9 gro_max_size 40000",
+            "ip link set dev tap9 up",
+        ])
+        var defaults = device
+        defaults.linkSettings = LinkSettings()
+        defaults.linkSettings.broadcast = "ff:ff:ff:ff:ff:ff"
+        defaults.linkSettings.linkMode = 0
+        defaults.linkSettings.ipv6AddressGeneration = 0
+        defaults.linkSettings.gsoMaxSize = 65536
+        defaults.linkSettings.gsoMaxSegments = 65535
+        defaults.linkSettings.groMaxSize = 65536
+        #expect(RecreateCommands.commands(for: defaults, routes: [], namespace: nil) == ["ip tuntap add dev tap9 mode tap", "ip link set dev tap9 up"])
+    }
 }

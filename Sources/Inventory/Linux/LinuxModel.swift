@@ -35,6 +35,12 @@ extension LinuxInventory {
         interface.linkFromKindData = link.link == nil && link.vxlanLink != nil
         interface.xdpProgram = link.xdpProgramID
         interface.altNames = link.altNames.map(InterfaceName.text)
+        interface.linkSettings.linkMode = link.linkMode
+        interface.linkSettings.ipv6AddressGeneration = link.ipv6AddressGenerationMode
+        interface.linkSettings.gsoMaxSize = link.gsoMaxSize
+        interface.linkSettings.gsoMaxSegments = link.gsoMaxSegments
+        interface.linkSettings.groMaxSize = link.groMaxSize
+        interface.linkSettings.broadcast = link.broadcast.flatMap(macText)
         return interface
     }
 

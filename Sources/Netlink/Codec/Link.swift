@@ -6,25 +6,36 @@ public struct LinkMessage: Equatable, Sendable {
     /// IFLA_* attribute numbers, from include/uapi/linux/if_link.h.
     public enum Attribute {
         public static let address: UInt16 = 1
+        public static let broadcast: UInt16 = 2
         public static let ifname: UInt16 = 3
         public static let mtu: UInt16 = 4
         public static let link: UInt16 = 5
         public static let master: UInt16 = 10
         public static let txqlen: UInt16 = 13
         public static let operstate: UInt16 = 16
+        public static let linkMode: UInt16 = 17
         public static let linkinfo: UInt16 = 18
         public static let ifalias: UInt16 = 20
         public static let stats64: UInt16 = 23
+        /// IFLA_AF_SPEC: a nest per address family; AF_INET6's holds IFLA_INET6_ADDR_GEN_MODE.
+        public static let afSpec: UInt16 = 26
         public static let group: UInt16 = 27
         public static let extMask: UInt16 = 29
         public static let carrier: UInt16 = 33
         public static let linkNetnsID: UInt16 = 37
+        public static let gsoMaxSegments: UInt16 = 40
+        public static let gsoMaxSize: UInt16 = 41
         /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
         public static let xdp: UInt16 = 43
         public static let newNetnsID: UInt16 = 45
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
+        public static let groMaxSize: UInt16 = 58
     }
+
+    /// AF_INET6, the family nest of IFLA_AF_SPEC, and IFLA_INET6_ADDR_GEN_MODE inside it.
+    static let inet6Family: UInt16 = 10
+    static let inet6AddressGenerationMode: UInt16 = 8
 
     /// IFLA_XDP_* attributes inside IFLA_XDP.
     public enum XDPAttribute {
@@ -137,6 +148,18 @@ public struct LinkMessage: Equatable, Sendable {
     public var carrier: Bool?
     public var group: UInt32?
     public var hardwareAddress: [UInt8]?
+    /// IFLA_BROADCAST: the link-layer broadcast address (`ip link set … broadcast`).
+    public var broadcast: [UInt8]?
+    /// IFLA_LINKMODE: 0 default, 1 dormant (`ip link set … mode dormant`).
+    public var linkMode: UInt8?
+    /// IFLA_INET6_ADDR_GEN_MODE: how the kernel makes the device's IPv6 link-local address
+    /// (0 eui64, 1 none, 2 stable_secret, 3 random); nil when the device has no IPv6.
+    public var ipv6AddressGenerationMode: UInt8?
+    /// IFLA_GSO_MAX_SIZE, IFLA_GSO_MAX_SEGS and IFLA_GRO_MAX_SIZE: the largest packets the stack
+    /// builds for it and aggregates from it.
+    public var gsoMaxSize: UInt32?
+    public var gsoMaxSegments: UInt32?
+    public var groMaxSize: UInt32?
     /// IFLA_TXQLEN: the transmit queue length (`ip link set … txqueuelen`).
     public var txQueueLength: UInt32?
     /// IFLA_IFALIAS: the alias's bytes as the kernel holds them, without the NUL. Any bytes a
@@ -193,6 +216,22 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.carrier: link.carrier = attributes.uint8() != 0
             case Attribute.group: link.group = attributes.uint32()
             case Attribute.address: link.hardwareAddress = attributes.rawBytes
+            case Attribute.broadcast: link.broadcast = attributes.rawBytes
+            case Attribute.linkMode: link.linkMode = attributes.uint8()
+            case Attribute.gsoMaxSize: link.gsoMaxSize = attributes.uint32()
+            case Attribute.gsoMaxSegments: link.gsoMaxSegments = attributes.uint32()
+            case Attribute.groMaxSize: link.groMaxSize = attributes.uint32()
+            case Attribute.afSpec:
+                attributes.nested { families in
+                    while families.next() {
+                        guard families.type == Self.inet6Family else { continue }
+                        families.nested { inet6 in
+                            while inet6.next() {
+                                if inet6.type == Self.inet6AddressGenerationMode { link.ipv6AddressGenerationMode = inet6.uint8() }
+                            }
+                        }
+                    }
+                }
             case Attribute.txqlen: link.txQueueLength = attributes.uint32()
             case Attribute.ifalias: link.alias = attributes.bytesUpToNUL()
             case Attribute.stats64:
