@@ -20,6 +20,9 @@ public struct InterfaceAddress: Decodable, JSONRecord, Sendable, Equatable {
     public var preferredLifetime: UInt32?
     /// The metric of the prefix route the kernel makes for the address; nil for the default (0).
     public var metric: UInt32?
+    /// Who made it (Linux IFA_PROTO: 3 the kernel's own IPv6 link-local address); nil where the
+    /// kernel did not say. Kept for the recreate commands, not part of the JSON schema.
+    public var addressProtocol: UInt8?
 
     public init(local: IPAddress, prefixLength: Int, peer: IPAddress? = nil, scope: String, broadcast: IPAddress? = nil,
                 label: String? = nil, flags: [String] = [], validLifetime: UInt32? = nil, preferredLifetime: UInt32? = nil,

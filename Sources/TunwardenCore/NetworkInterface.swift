@@ -43,6 +43,9 @@ public struct NetworkInterface: Sendable, Equatable {
     /// ipip, sit, ip6tnl or vti tunnel's); nil when none is set. Whatever device has that address
     /// is what the tunnel depends on. Not in the JSON schema.
     public var tunnelLocal: IPAddress?
+    /// Link mode, IPv6 address generation mode, GSO/GRO sizes and link-layer broadcast address,
+    /// read for the recreate commands. Not in the JSON schema.
+    public var linkSettings = LinkSettings()
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
     /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).

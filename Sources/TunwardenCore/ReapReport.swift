@@ -176,12 +176,18 @@ public struct ReapReport: JSONRecord, Sendable {
         dryRun = results == nil
         self.repairs = repairs.isEmpty ? nil : repairs
         self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
+        // Linux commands are written for the whole run, as the journal has them (see `RecreateCommands.commands(forRun:…)`).
+        let linux = plan.items.filter { !$0.onMacOS }
+        let linuxRecreate = RecreateCommands.commands(forRun: linux.map { RecreateCommands.RunDevice($0.interface, routes: $0.routes) },
+                                                      namespace: plan.namespace, unnamedNamespace: nil)
+        var recreateByIndex: [Int: [String]] = [:]
+        for (item, commands) in zip(linux, linuxRecreate) { recreateByIndex[item.interface.index] = commands }
         self.plan = plan.items.map { item in
             let darwin = item.onMacOS
             return PlannedEntry(action: item.action, ifindex: item.interface.index, ifname: item.ifname, kind: item.interface.kind, evidence: item.evidence,
                                 orphanedSince: item.orphanedSince, addresses: item.interface.addresses, routes: item.routes,
                                 commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil,
-                                recreate: darwin ? DarwinCommands.recreate(item) : RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: plan.namespace))
+                                recreate: darwin ? DarwinCommands.recreate(item) : recreateByIndex[item.interface.index] ?? [])
         }
         excluded = plan.excluded.map { exclusion in
             switch exclusion.reason {

@@ -2,12 +2,13 @@
 /// with every removal, so an operator can undo a reap by hand with `sh`.
 ///
 /// They give back what `ip` can set: the tun/tap device with its owner, group and features, its
-/// MTU, transmit queue length, link group, MAC address (tap), the flags `ip link set` changes
+/// MTU, transmit queue length, link group, MAC address (tap), the `LinkSettings` that differ from
+/// a new device's, the flags `ip link set` changes
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
 /// a new device's, its alias and alternative names, the bridge or bond it was a port of, whether it was up, its
-/// addresses (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
+/// addresses but those the kernel makes again itself (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
 /// sets), the neighbour entries made by hand and the routes that do not come back with the
-/// addresses. Names, labels and the alias are written as `ShellWord`s, which give back the
+/// addresses (see RecreateRoutes.swift). Names, labels and the alias are written as `ShellWord`s, which give back the
 /// kernel's exact bytes.
 public enum RecreateCommands {
     /// A neighbour entry a person made on a device (`ip neigh add … nud permanent`, `nud noarp`,
@@ -78,7 +79,19 @@ public enum RecreateCommands {
     /// run.
     public static func commands(for interface: NetworkInterface, routes: [Route], namespace: String?, unnamedNamespace: String?,
                                 neighbours: [Neighbour] = []) -> [String] {
-        let ip = namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+        commands(forRun: [RunDevice(interface, routes: routes, neighbours: neighbours)], namespace: namespace, unnamedNamespace: unnamedNamespace)[0]
+    }
+
+    /// `ip -n NAME`, or `ip` when `namespace` is nil.
+    static func ipWord(_ namespace: String?) -> String {
+        namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+    }
+
+    /// The commands that make `interface` again with its link settings, addresses and
+    /// `neighbours`, but none of its routes; nil for a kind they cannot make, with the comment
+    /// line that says so.
+    static func deviceCommands(for interface: NetworkInterface, ip: String, unnamedNamespace: String?,
+                               neighbours: [Neighbour]) -> (commands: [String], made: Bool) {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
         if let unnamedNamespace { commands.append(unnamedNamespaceNote(unnamedNamespace)) }
@@ -94,13 +107,14 @@ public enum RecreateCommands {
             }
             commands.append(create)
         default:
-            return commands + ["# \(interface.kind.rawValue) \(interface.name): not recreated automatically"]
+            return (commands + ["# \(interface.kind.rawValue) \(interface.name): not recreated automatically"], false)
         }
         let link = "\(ip) link set dev \(name)"
         if let mtu = interface.mtu { commands.append("\(link) mtu \(mtu)") }
         if let length = interface.txQueueLength { commands.append("\(link) txqueuelen \(length)") }
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
+        for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let alias = interface.alias { commands.append("\(link) alias \(ShellWord.quote(InterfaceName.kernelBytes(alias)))") }
@@ -117,7 +131,7 @@ public enum RecreateCommands {
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.
-        let addresses = interface.addresses.filter { !($0.isLinkLocal && $0.family == .inet6) }
+        let addresses = interface.addresses.filter { !madeByKernel($0, of: interface) }
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
@@ -135,111 +149,7 @@ public enum RecreateCommands {
             if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
             commands.append(add + " dev \(name)")
         }
-        // Routes the kernel makes by itself (for addresses, link-local, the local table) come back
-        // with them. The others go in an order in which each gateway is reachable when its route
-        // is added.
-        let made = routes.filter { $0.routeProtocol != .kernel && $0.nexthopObject == nil }
-        // A second route of the same prefix, sources, type of service, table and metric was appended.
-        var keys: Set<String> = []
-        for route in orderedByGateway(made, of: interface) {
-            let key = "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
-            let verb = keys.insert(key).inserted ? "add" : "append"
-            var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
-            if let source = route.source { add += " from \(source)" }
-            let multipath = route.nextHops.count > 1
-            if !multipath {
-                if let gateway = route.nextHops.first?.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
-                add += " dev \(name)"
-                if route.nextHops.first?.onlink == true { add += " onlink" }
-            }
-            if route.table != .main { add += " table \(route.table)" }
-            if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
-            if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
-            if let scope = route.scope, scope != .global { add += " scope \(scope)" }
-            if route.tos != 0 { add += " tos 0x" + String(route.tos, radix: 16) }
-            if let realms = route.realms, realms != 0 {
-                add += realms >> 16 == 0 ? " realm \(realms & 0xFFFF)" : " realms \(realms >> 16)/\(realms & 0xFFFF)"
-            }
-            if let preference = route.preference, let word = Self.preferenceWords[preference] { add += " pref \(word)" }
-            // It comes back with the time it had left when it was read: `ip` takes `expires` for IPv6 only.
-            if route.family == .inet6, let expiry = route.expiry { add += " expires \(expiry.seconds)" }
-            if let source = route.preferredSource { add += " src \(source)" }
-            add += metricWords(route).map { " " + $0 }.joined()
-            if multipath {
-                for hop in route.nextHops {
-                    add += " nexthop"
-                    if let gateway = hop.gateway { add += " via " + Self.gatewayWords(gateway, of: route) }
-                    let device = hop.interfaceIndex == interface.index ? name : hop.interfaceName.map { ShellWord.quote(InterfaceName.kernelBytes($0)) }
-                    if let device { add += " dev \(device)" }
-                    if let weight = hop.weight, weight != 1 { add += " weight \(weight)" }
-                    if hop.onlink { add += " onlink" }
-                }
-            }
-            commands.append(add)
-        }
-        return commands
-    }
-
-    /// A gateway as `ip route add … via` takes it: an IPv6 gateway of an IPv4 route (RTA_VIA) is
-    /// `inet6 ADDRESS`, which `ip` needs to be told (it refuses the address alone).
-    static func gatewayWords(_ gateway: IPAddress, of route: Route) -> String {
-        gateway.family == route.family ? "\(gateway)" : "\(gateway.family.rawValue) \(gateway)"
-    }
-
-    /// `ip route`'s words for an IPv6 route's preference (RTA_PREF).
-    static let preferenceWords: [UInt8: String] = [0: "medium", 1: "high", 3: "low"]
-
-    /// `routes` in an order `ip route add` accepts them in: a route whose gateway lies in none of
-    /// the device's subnets comes after the route that reaches it (`10.50.0.0/16 via 10.99.0.7`
-    /// after `10.99.0.0/24`). Routes without a gateway, `onlink` ones, and whatever no order
-    /// helps keep their place among themselves.
-    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
-        var reachable = interface.addresses.compactMap { IPPrefix(address: $0.local, length: $0.prefixLength) }
-            + interface.addresses.compactMap { $0.peer.flatMap { IPPrefix(address: $0, length: $0.family.bits) } }
-        func ready(_ route: Route) -> Bool {
-            route.nextHops.allSatisfy { hop in
-                guard let gateway = hop.gateway, !hop.onlink else { return true }
-                let host = IPPrefix(address: gateway, length: gateway.family.bits)!
-                return reachable.contains { $0.contains(host) }
-            }
-        }
-        var placed: [Route] = [], waiting = routes
-        while true {
-            let (next, rest) = (waiting.filter(ready), waiting.filter { !ready($0) })
-            guard !next.isEmpty else { break }
-            placed += next
-            reachable += next.map(\.destination)
-            waiting = rest
-        }
-        return placed + waiting
-    }
-
-    /// `ip route`'s word for each RTAX_* metric it can set, and how the kernel's value is written
-    /// back: rtt and rttvar are kept in eighths and quarters of a millisecond, rto_min in
-    /// milliseconds, `features` as a mask whose one settable bit is ECN.
-    static let metricKeywords: [(number: UInt16, keyword: String, text: @Sendable (UInt32) -> String?)] = [
-        (2, "mtu", { "\($0)" }), (3, "window", { "\($0)" }), (4, "rtt", { "\($0 / 8)ms" }), (5, "rttvar", { "\($0 / 4)ms" }),
-        (6, "ssthresh", { "\($0)" }), (7, "cwnd", { "\($0)" }), (8, "advmss", { "\($0)" }), (9, "reordering", { "\($0)" }),
-        (10, "hoplimit", { "\($0)" }), (11, "initcwnd", { "\($0)" }), (12, "features", { $0 & 1 != 0 ? "ecn" : nil }),
-        (13, "rto_min", { "\($0)ms" }), (14, "initrwnd", { "\($0)" }), (15, "quickack", { "\($0)" }),
-        (17, "fastopen_no_cookie", { "\($0)" }),
-    ]
-
-    /// `mtu lock 1300 advmss 1200 congctl bbr`: the route's metrics as `ip route add` takes them.
-    static func metricWords(_ route: Route) -> [String] {
-        let locked = route.kernelMetrics[1] ?? 0
-        var words: [String] = []
-        for entry in metricKeywords {
-            guard let value = route.kernelMetrics[entry.number], let text = entry.text(value) else { continue }
-            // ip sets the lock of rto_min itself, and takes no `lock` word for it.
-            let lock = locked & (1 << UInt32(entry.number)) != 0 && entry.keyword != "rto_min"
-            words.append(entry.keyword + (lock ? " lock " : " ") + text)
-        }
-        // RTAX_CC_ALGO (16) is locked in the mask too (`congctl lock cubic`).
-        if let algorithm = route.congestionControl {
-            words.append("congctl " + (locked & (1 << 16) != 0 ? "lock " : "") + ShellWord.quote(Array(algorithm.utf8)))
-        }
-        return words
+        return (commands, true)
     }
 
     /// The line that heads the commands of a device whose namespace `ip netns` has no name for.
@@ -273,6 +183,32 @@ public enum RecreateCommands {
             settings.append("\(entry.keyword) \(set == entry.onSets ? "on" : "off")")
         }
         return settings
+    }
+
+    /// IFAPROT_KERNEL_LL (IFA_PROTO 3): the kernel's own IPv6 link-local address.
+    static let kernelLinkLocalProtocol: UInt8 = 3
+
+    /// Whether the kernel makes `address` again by itself, so that the commands leave it out: a
+    /// temporary (privacy) IPv6 address, which it derives from a `mngtmpaddr` one, and the IPv6
+    /// link-local address it gives a device. That one is told apart from one added by hand by the
+    /// kernel's mark (IFA_PROTO, Linux 6.3 and later); where the kernel marks none, by being the
+    /// EUI-64 address of the device's MAC or a stable-privacy one.
+    static func madeByKernel(_ address: InterfaceAddress, of interface: NetworkInterface) -> Bool {
+        guard address.family == .inet6 else { return false }
+        if address.flags.contains("temporary") { return true }
+        guard address.isLinkLocal else { return false }
+        if let made = address.addressProtocol { return made == kernelLinkLocalProtocol }
+        return address.flags.contains("stable-privacy") || address.local == eui64LinkLocal(interface.hardwareAddress)
+    }
+
+    /// `fe80::` with the modified EUI-64 interface identifier of a 48-bit MAC (`aa:bb:cc:dd:ee:ff`),
+    /// the link-local address the kernel derives from it; nil for any other hardware address.
+    static func eui64LinkLocal(_ mac: String?) -> IPAddress? {
+        guard let mac else { return nil }
+        let octets = mac.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        guard octets.count == 6 else { return nil }
+        let identifier = [octets[0] ^ 0x02, octets[1], octets[2], 0xff, 0xfe, octets[3], octets[4], octets[5]]
+        return IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + identifier)
     }
 
     /// The address flags `ip addr add` sets, in the order `ip addr` prints them; the others

@@ -11,6 +11,11 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     /// A multipath hop's share (`weight`, rtnh_hops + 1); nil for a single-path route. Not part
     /// of the JSON schema.
     public var weight: Int?
+    /// A multipath hop's realms (RTA_FLOW inside its `rtnexthop`: from in the high 16 bits, to in
+    /// the low) and its lightweight tunnel encapsulation; kept for the recreate commands, not part
+    /// of the JSON schema.
+    public var realms: UInt32?
+    public var encapsulation: RouteEncapsulation?
 
     public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil, onlink: Bool = false, weight: Int? = nil) {
         self.gateway = gateway
@@ -82,6 +87,9 @@ public struct Route: Decodable, JSONRecord, Sendable, Equatable {
     /// advertisement, or added with `expires`); nil for a route that does not expire. Kept for the
     /// recreate commands, not part of the JSON schema.
     public var expiry: RouteExpiry?
+    /// A single-path route's lightweight tunnel encapsulation (`encap ip …`); a multipath route's
+    /// are its hops'. Kept for the recreate commands, not part of the JSON schema.
+    public var encapsulation: RouteEncapsulation?
 
     /// A macOS route bound to its interface (flag `I`): only traffic already leaving through that
     /// interface uses it, so a scoped default captures nothing.

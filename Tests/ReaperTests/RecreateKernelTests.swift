@@ -13,10 +13,12 @@ import TunwardenCore
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct RecreateKernelTests {
     /// What `ip` reports about a device that a person would call its configuration: the link
-    /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, promiscuity and allmulti counts, tun
-    /// settings), each address but the automatic link-local one with every key `ip -j` gives it
-    /// (lifetimes only as finite or forever, since they count down), its routes, and its permanent
-    /// and proxy neighbour entries.
+    /// (flags, MTU, queue length, alias, alternative names, master, group, MAC, broadcast address,
+    /// promiscuity and allmulti counts, link mode, IPv6 address generation mode, GSO and GRO
+    /// sizes, tun settings), each address with every key `ip -j` gives it (lifetimes only as
+    /// finite or forever, since they count down; the devices here have no carrier, so the kernel
+    /// gives them no link-local address of its own), its routes, with a multipath route's hops in
+    /// one order, and its permanent and proxy neighbour entries.
     static func ipView(_ name: String, _ ip: ([String]) throws -> String) throws -> [String] {
         func objects(_ arguments: [String]) throws -> [[String: Any]] {
             try JSONSerialization.jsonObject(with: Data(try ip(arguments).utf8)) as? [[String: Any]] ?? []
@@ -34,10 +36,10 @@ struct RecreateKernelTests {
         }
         let link = try #require(try objects(["-d", "-j", "link", "show", "dev", name]).first)
         let info = (link["linkinfo"] as? [String: Any])?["info_data"] as? [String: Any] ?? [:]
-        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "promiscuity", "allmulti"]),
+        var view = [line(link, ["flags", "mtu", "txqlen", "ifalias", "altnames", "master", "group", "address", "broadcast", "promiscuity", "allmulti",
+                                "linkmode", "inet6_addr_gen_mode", "gso_max_size", "gso_max_segs", "gro_max_size"]),
                     line(info, info.keys.sorted())]
         for address in try objects(["-j", "addr", "show", "dev", name]).first?["addr_info"] as? [[String: Any]] ?? [] {
-            guard !((address["local"] as? String) ?? "").hasPrefix("fe80:") else { continue }
             var shown = address
             for key in ["valid_life_time", "preferred_life_time"] {
                 if let seconds = address[key] as? NSNumber { shown[key] = seconds.int64Value == 0xFFFF_FFFF ? "forever" : "finite" }
@@ -62,7 +64,8 @@ struct RecreateKernelTests {
             // Multipath routes name their devices in their hops only.
             for route in try objects([family, "-j", "-d", "route", "show", "table", "all"])
             where (route["nexthops"] as? [[String: Any]])?.contains(where: { $0["dev"] as? String == name }) == true {
-                let hops = (route["nexthops"] as? [[String: Any]] ?? []).map { line($0, $0.keys.sorted()) }
+                // (IPv6 appends a hop given back after the others.)
+                let hops = (route["nexthops"] as? [[String: Any]] ?? []).map { line($0, $0.keys.sorted()) }.sorted()
                 view.append(line(route, route.keys.sorted().filter { $0 != "nexthops" }) + " hops=\(hops)")
             }
         }
@@ -92,6 +95,12 @@ struct RecreateKernelTests {
         try ns.ip("link", "set", "rfull0", "arp", "off", "promisc", "on", "allmulticast", "on", "txqueuelen", "1234", "alias", "my alias",
                   "mtu", "1400", "address", "02:00:00:00:00:42")
         try ns.ip("link", "set", "rfull0", "up")
+        // Link settings that differ from a new tap's (set before the routes: a link event marks
+        // routes added before it `linkdown`, which no command sets), and a link-local address
+        // added by hand, kept apart from the kernel's own by `addrgenmode none`.
+        try ns.ip("link", "set", "rfull0", "broadcast", "02:ff:ff:ff:ff:fe", "mode", "dormant", "addrgenmode", "none",
+                  "gso_max_size", "30000", "gso_max_segs", "100", "gro_max_size", "40000")
+        try ns.ip("addr", "add", "fe80::1/64", "dev", "rfull0", "nodad")
         try ns.ip("link", "property", "add", "dev", "rfull0", "altname", "rfull0-alt", "altname", "rfull0.two")
         try ns.ip("addr", "add", "2001:db8:5::1/64", "dev", "rfull0", "nodad", "noprefixroute")
         try ns.ip("addr", "add", "2001:db8:6::1/64", "dev", "rfull0", "nodad", "home", "mngtmpaddr", "valid_lft", "3000", "preferred_lft", "2000")
@@ -120,6 +129,15 @@ struct RecreateKernelTests {
         try ns.ip("route", "add", "10.83.0.0/16", "nexthop", "via", "inet6", "2001:db8:6::9", "dev", "rfull0",
                   "nexthop", "via", "inet6", "2001:db8:6::8", "dev", "rfull0")
         try ns.ip("route", "add", "10.84.0.0/16", "dev", "rfull0", "congctl", "lock", "reno")
+        // Lightweight tunnel encapsulations, on a route and on a hop, and per-hop realms.
+        try ns.ip("route", "add", "10.85.0.0/16", "dev", "rfull0", "encap", "ip", "id", "42", "dst", "10.0.0.9", "ttl", "7", "tos", "0x10", "key", "csum")
+        try ns.ip("-6", "route", "add", "2001:db8:73::/48", "dev", "rfull0", "encap", "ip6", "id", "44", "dst", "2001:db8::10", "hoplimit", "9",
+                  "tc", "0x20", "seq")
+        try ns.ip("route", "add", "10.86.0.0/16", "nexthop", "via", "10.66.1.2", "realms", "5", "dev", "rfull0",
+                  "nexthop", "encap", "ip", "id", "7", "dst", "10.0.0.7", "via", "10.66.1.3", "realms", "2/6", "dev", "rfull0", "weight", "9")
+        // `proto kernel` routes made by hand, which no address explains.
+        try ns.ip("route", "add", "10.87.0.0/16", "dev", "rfull0", "proto", "kernel")
+        try ns.ip("-6", "route", "add", "2001:db8:87::/48", "dev", "rfull0", "proto", "kernel")
         // An IPv6 route that expires, which must not come back for good.
         try ns.ip("-6", "route", "add", "2001:db8:70::/48", "dev", "rfull0", "expires", "600")
         try ns.ip("tuntap", "add", "dev", "rfull1", "mode", "tun")

@@ -16,8 +16,11 @@ import Testing
     static func judged() -> Assessment {
         var orphan = Build.tun(7, "kure_tun")
         orphan.stats = TrafficCounters(rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: UInt64.max)
+        // (The kernel's own link-local address, IFA_PROTO 3, which the recreate commands leave to it.)
+        var linkLocal = InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")
+        linkLocal.addressProtocol = 3
         orphan.addresses = [InterfaceAddress(local: IPAddress("10.8.0.2")!, prefixLength: 24, peer: IPAddress("10.8.0.1"), scope: "global"),
-                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link"),
+                            linkLocal,
                             InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 24, scope: "global", broadcast: IPAddress("10.9.0.255"),
                                              label: "kure_tun:\\x01", flags: ["permanent", "noprefixroute"], validLifetime: 300,
                                              preferredLifetime: 0, metric: 9)]

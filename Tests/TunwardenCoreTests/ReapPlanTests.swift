@@ -171,8 +171,10 @@ import TunwardenCore
     @Test func recreateCommandsForATunWithEverything() {
         var device = NetworkInterface(index: 7, name: "kure_tun", kind: .tun, infoKind: "tun", flags: ["POINTOPOINT", "NOARP", "MULTICAST", "UP"], mtu: 1400, group: 3,
                                       tun: TunDetails(persistent: true, multiQueue: true, packetInfo: true, vnetHeader: true, owner: 1000, group: 100))
-        device.addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 32, peer: IPAddress("10.9.0.2"), scope: "global"),
-                            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")]
+        // The kernel's own link-local address (IFA_PROTO 3), which comes back by itself.
+        var linkLocal = InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link")
+        linkLocal.addressProtocol = 3
+        device.addresses = [InterfaceAddress(local: IPAddress("10.9.0.1")!, prefixLength: 32, peer: IPAddress("10.9.0.2"), scope: "global"), linkLocal]
         let routes = [
             Route(destination: IPPrefix("0.0.0.0/1")!, metric: 5, routeProtocol: .static, scope: .global, nextHops: [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7)]),
             Route(destination: IPPrefix("192.0.2.0/24")!, table: .other(100), routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 7)]),

@@ -157,4 +157,55 @@ import TunwardenCore
             "ip tuntap add dev t0 mode tun",
         ])
     }
+
+    /// An IPv6 link-local address added by hand comes back; the kernel's own does not, whether
+    /// the kernel marks it (IFA_PROTO 3) or, where it marks none, it is the MAC's EUI-64 one. A
+    /// temporary address does not either: the kernel derives a new one from the `mngtmpaddr` one.
+    @Test func onlyTheKernelsOwnIPv6AddressesAreLeftOut() {
+        var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"], hardwareAddress: "02:aa:bb:cc:dd:ee")
+        var marked = InterfaceAddress(local: IPAddress("fe80::1234")!, prefixLength: 64, scope: "link", flags: ["permanent"])
+        marked.addressProtocol = 3
+        device.addresses = [
+            InterfaceAddress(local: IPAddress("2001:db8:77:0:2505:482e:1df1:5c20")!, prefixLength: 64, scope: "global", flags: ["temporary", "dynamic"],
+                             validLifetime: 5997, preferredLifetime: 4997),
+            InterfaceAddress(local: IPAddress("2001:db8:77::1")!, prefixLength: 64, scope: "global", flags: ["nodad", "mngtmpaddr"]),
+            InterfaceAddress(local: IPAddress("fe80::1")!, prefixLength: 64, scope: "link", flags: ["nodad"]),
+            marked,
+            InterfaceAddress(local: IPAddress("fe80::aa:bbff:fecc:ddee")!, prefixLength: 64, scope: "link"),
+        ]
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: nil).filter { $0.contains("addr add") } == [
+            "ip addr add fe80::1/64 dev tap9 nodad",
+            "ip addr add 2001:db8:77::1/64 dev tap9 nodad mngtmpaddr",
+        ])
+    }
+
+    /// Link settings come back where they differ from a new device's, before the device is set up.
+    @Test func linkSettingsComeBackBeforeTheDeviceIsUp() {
+        var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        device.linkSettings.broadcast = "02:ff:ff:ff:ff:fe"
+        device.linkSettings.linkMode = 1
+        device.linkSettings.ipv6AddressGeneration = 1
+        device.linkSettings.gsoMaxSize = 30000
+        device.linkSettings.gsoMaxSegments = 100
+        device.linkSettings.groMaxSize = 40000
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: nil) == [
+            "ip tuntap add dev tap9 mode tap",
+            "ip link set dev tap9 broadcast 02:ff:ff:ff:ff:fe",
+            "ip link set dev tap9 mode dormant",
+            "ip link set dev tap9 addrgenmode none",
+            "ip link set dev tap9 gso_max_size 30000",
+            "ip link set dev tap9 gso_max_segs 100",
+            "ip link set dev tap9 gro_max_size 40000",
+            "ip link set dev tap9 up",
+        ])
+        var defaults = device
+        defaults.linkSettings = LinkSettings()
+        defaults.linkSettings.broadcast = "ff:ff:ff:ff:ff:ff"
+        defaults.linkSettings.linkMode = 0
+        defaults.linkSettings.ipv6AddressGeneration = 0
+        defaults.linkSettings.gsoMaxSize = 65536
+        defaults.linkSettings.gsoMaxSegments = 65535
+        defaults.linkSettings.groMaxSize = 65536
+        #expect(RecreateCommands.commands(for: defaults, routes: [], namespace: nil) == ["ip tuntap add dev tap9 mode tap", "ip link set dev tap9 up"])
+    }
 }

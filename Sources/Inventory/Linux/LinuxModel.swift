@@ -36,6 +36,12 @@ extension LinuxInventory {
         interface.xdpProgram = link.xdpProgramID
         interface.altNames = link.altNames.map(InterfaceName.text)
         interface.tunnelLocal = link.tunnelLocal.flatMap { IPAddress(bytes: $0) }
+        interface.linkSettings.linkMode = link.linkMode
+        interface.linkSettings.ipv6AddressGeneration = link.ipv6AddressGenerationMode
+        interface.linkSettings.gsoMaxSize = link.gsoMaxSize
+        interface.linkSettings.gsoMaxSegments = link.gsoMaxSegments
+        interface.linkSettings.groMaxSize = link.groMaxSize
+        interface.linkSettings.broadcast = link.broadcast.flatMap(macText)
         return interface
     }
 
@@ -54,11 +60,13 @@ extension LinuxInventory {
         var peer: IPAddress?
         if message.local != nil, let other = message.address, other != localBytes { peer = IPAddress(bytes: other) }
         let lifetime: (UInt32?) -> UInt32? = { $0 == AddressMessage.infiniteLifetime ? nil : $0 }
-        return InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
-                                broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
-                                flags: addressFlagNames(message.flags, family: message.family),
-                                validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
-                                metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+        var address = InterfaceAddress(local: local, prefixLength: Int(message.prefixLength), peer: peer, scope: RouteScope(kernel: UInt32(message.scope)).name,
+                                       broadcast: message.broadcast.flatMap { IPAddress(bytes: $0) }, label: message.label.map(InterfaceName.text),
+                                       flags: addressFlagNames(message.flags, family: message.family),
+                                       validLifetime: lifetime(message.validLifetime), preferredLifetime: lifetime(message.preferredLifetime),
+                                       metric: message.routePriority.flatMap { $0 == 0 ? nil : $0 })
+        address.addressProtocol = message.addressProtocol
+        return address
     }
 
     /// IFA_F_PERMANENT: an address without lifetimes.
@@ -143,8 +151,11 @@ extension LinuxInventory {
             }
         } else {
             hops = message.nextHops.map { hop in
-                NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
-                        onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
+                var next = NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
+                                   onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
+                next.realms = hop.realms
+                next.encapsulation = hop.encapsulation.map(encapsulation)
+                return next
             }
         }
         var route = Route(destination: destination, type: RouteType(kernel: UInt32(message.type)), table: RouteTable(kernel: message.table),
@@ -158,10 +169,24 @@ extension LinuxInventory {
             route.source = IPPrefix(address: address, length: Int(message.sourceLength))
         }
         route.realms = message.realms
+        route.encapsulation = message.encapsulation.map(encapsulation)
         route.preference = message.preference
         // (An IPv4 route that expires is a cached exception, not configuration.)
         if message.family == afInet6 { route.expiry = message.expiresIn.map { RouteExpiry(seconds: $0) } }
         return route
+    }
+
+    /// The model of a lightweight tunnel encapsulation.
+    static func encapsulation(_ message: RouteMessage.Encapsulation) -> RouteEncapsulation {
+        var encapsulation = RouteEncapsulation(type: message.type)
+        encapsulation.id = message.id ?? 0
+        encapsulation.destination = message.destination.flatMap { IPAddress(bytes: $0) }
+        encapsulation.source = message.source.flatMap { IPAddress(bytes: $0) }
+        encapsulation.ttl = message.ttl ?? 0
+        encapsulation.tos = message.tos ?? 0
+        encapsulation.flags = message.flags ?? 0
+        encapsulation.hasOptions = message.hasOptions
+        return encapsulation
     }
 
     /// iproute2's order and names; RUNNING is left out as `ip link` leaves it out.

@@ -10,7 +10,13 @@ public struct AddressMessage: Equatable, Sendable {
         public static let multicast: UInt16 = 7
         public static let flags: UInt16 = 8
         public static let routePriority: UInt16 = 9
+        /// IFA_PROTO (u8): who made the address.
+        public static let proto: UInt16 = 11
     }
+
+    /// IFAPROT_KERNEL_LL in IFA_PROTO: an IPv6 link-local address the kernel made itself (from
+    /// the MAC, or as its `addrgenmode` says); Linux 6.3 and later mark it so.
+    public static let kernelLinkLocal: UInt8 = 3
 
     /// `ifa_prefered` and `ifa_valid` of IFA_CACHEINFO when an address is forever.
     public static let infiniteLifetime: UInt32 = 0xFFFF_FFFF
@@ -38,6 +44,9 @@ public struct AddressMessage: Equatable, Sendable {
     public var validLifetime: UInt32?
     /// IFA_RT_PRIORITY: the metric of the prefix route the kernel makes for the address.
     public var routePriority: UInt32?
+    /// IFA_PROTO: IFAPROT_* (1 the kernel's loopback, 2 from a router advertisement, 3 the
+    /// kernel's link-local) or what `ip addr add … proto` gave; nil when the kernel sent none.
+    public var addressProtocol: UInt8?
 
     public init() {}
 
@@ -65,6 +74,7 @@ public struct AddressMessage: Equatable, Sendable {
             case Attribute.multicast: message.multicast = attributes.rawBytes
             case Attribute.flags: message.flags = attributes.uint32()
             case Attribute.routePriority: message.routePriority = attributes.uint32()
+            case Attribute.proto: message.addressProtocol = attributes.uint8()
             case Attribute.cacheInfo:
                 // struct ifa_cacheinfo: ifa_prefered, ifa_valid, cstamp, tstamp (u32 each).
                 let data = attributes.data

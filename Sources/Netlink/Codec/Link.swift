@@ -6,25 +6,36 @@ public struct LinkMessage: Equatable, Sendable {
     /// IFLA_* attribute numbers, from include/uapi/linux/if_link.h.
     public enum Attribute {
         public static let address: UInt16 = 1
+        public static let broadcast: UInt16 = 2
         public static let ifname: UInt16 = 3
         public static let mtu: UInt16 = 4
         public static let link: UInt16 = 5
         public static let master: UInt16 = 10
         public static let txqlen: UInt16 = 13
         public static let operstate: UInt16 = 16
+        public static let linkMode: UInt16 = 17
         public static let linkinfo: UInt16 = 18
         public static let ifalias: UInt16 = 20
         public static let stats64: UInt16 = 23
+        /// IFLA_AF_SPEC: a nest per address family; AF_INET6's holds IFLA_INET6_ADDR_GEN_MODE.
+        public static let afSpec: UInt16 = 26
         public static let group: UInt16 = 27
         public static let extMask: UInt16 = 29
         public static let carrier: UInt16 = 33
         public static let linkNetnsID: UInt16 = 37
+        public static let gsoMaxSegments: UInt16 = 40
+        public static let gsoMaxSize: UInt16 = 41
         /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
         public static let xdp: UInt16 = 43
         public static let newNetnsID: UInt16 = 45
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
+        public static let groMaxSize: UInt16 = 58
     }
+
+    /// AF_INET6, the family nest of IFLA_AF_SPEC, and IFLA_INET6_ADDR_GEN_MODE inside it.
+    static let inet6Family: UInt16 = 10
+    static let inet6AddressGenerationMode: UInt16 = 8
 
     /// IFLA_XDP_* attributes inside IFLA_XDP.
     public enum XDPAttribute {
@@ -148,6 +159,18 @@ public struct LinkMessage: Equatable, Sendable {
     public var carrier: Bool?
     public var group: UInt32?
     public var hardwareAddress: [UInt8]?
+    /// IFLA_BROADCAST: the link-layer broadcast address (`ip link set … broadcast`).
+    public var broadcast: [UInt8]?
+    /// IFLA_LINKMODE: 0 default, 1 dormant (`ip link set … mode dormant`).
+    public var linkMode: UInt8?
+    /// IFLA_INET6_ADDR_GEN_MODE: how the kernel makes the device's IPv6 link-local address
+    /// (0 eui64, 1 none, 2 stable_secret, 3 random); nil when the device has no IPv6.
+    public var ipv6AddressGenerationMode: UInt8?
+    /// IFLA_GSO_MAX_SIZE, IFLA_GSO_MAX_SEGS and IFLA_GRO_MAX_SIZE: the largest packets the stack
+    /// builds for it and aggregates from it.
+    public var gsoMaxSize: UInt32?
+    public var gsoMaxSegments: UInt32?
+    public var groMaxSize: UInt32?
     /// IFLA_TXQLEN: the transmit queue length (`ip link set … txqueuelen`).
     public var txQueueLength: UInt32?
     /// IFLA_IFALIAS: the alias's bytes as the kernel holds them, without the NUL. Any bytes a
@@ -208,6 +231,22 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.carrier: link.carrier = attributes.uint8() != 0
             case Attribute.group: link.group = attributes.uint32()
             case Attribute.address: link.hardwareAddress = attributes.rawBytes
+            case Attribute.broadcast: link.broadcast = attributes.rawBytes
+            case Attribute.linkMode: link.linkMode = attributes.uint8()
+            case Attribute.gsoMaxSize: link.gsoMaxSize = attributes.uint32()
+            case Attribute.gsoMaxSegments: link.gsoMaxSegments = attributes.uint32()
+            case Attribute.groMaxSize: link.groMaxSize = attributes.uint32()
+            case Attribute.afSpec:
+                attributes.nested { families in
+                    while families.next() {
+                        guard families.type == Self.inet6Family else { continue }
+                        families.nested { inet6 in
+                            while inet6.next() {
+                                if inet6.type == Self.inet6AddressGenerationMode { link.ipv6AddressGenerationMode = inet6.uint8() }
+                            }
+                        }
+                    }
+                }
             case Attribute.txqlen: link.txQueueLength = attributes.uint32()
             case Attribute.ifalias: link.alias = attributes.bytesUpToNUL()
             case Attribute.stats64:
@@ -290,119 +329,5 @@ public struct LinkMessage: Equatable, Sendable {
         }
         if let error = tunAttributes.error { info.fail(error) }
         self.tun = tun
-    }
-
-    /// An RTM_NEWLINK request that moves interface `index` into `group` (IFLA_GROUP), as
-    /// `ip link set dev NAME group N` does.
-    public static func setGroupRequest(index: Int32, group: UInt32, sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        var attributes = AttributeEncoder(prefix: header)
-        attributes.append(type: Attribute.group, uint32: group)
-        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_NEWLINK request that puts the interface that answers to `name` into `group`, found
-    /// by the kernel by that name, not by an ifindex: a primary name (IFLA_IFNAME, which, being
-    /// its name already, renames nothing) or, with `alternative`, an alternative name
-    /// (IFLA_ALT_IFNAME, Linux 5.5+; given as IFLA_IFNAME it would rename the device). No device
-    /// answers to a private name but the one given it, whatever took the ifindex of a device
-    /// deleted meanwhile: ENODEV then.
-    public static func setGroupRequest(name: [UInt8], alternative: Bool, group: UInt32, sequence: UInt32) -> [UInt8] {
-        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
-        attributes.append(type: alternative ? Attribute.altIfname : Attribute.ifname, payload: name + [0])
-        attributes.append(type: Attribute.group, uint32: group)
-        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_NEWLINK request that renames interface `index` to `name` (exact bytes, at most 15), as
-    /// `ip link set dev OLD name NEW` does but keyed by index. The kernel refuses (EBUSY) while the
-    /// device is up.
-    public static func renameRequest(index: Int32, name: [UInt8], sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        var attributes = AttributeEncoder(prefix: header)
-        attributes.append(type: Attribute.ifname, payload: name + [0])
-        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_NEWLINK request that sets interface `index` up or down (IFF_UP in ifi_flags, with
-    /// ifi_change naming only IFF_UP), as `ip link set dev NAME up|down` does.
-    public static func setUpRequest(index: Int32, up: Bool, sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        Swift.withUnsafeBytes(of: up ? flagUp : 0) { header.replaceSubrange(8..<12, with: $0) }
-        Swift.withUnsafeBytes(of: flagUp) { header.replaceSubrange(12..<16, with: $0) }
-        return NetlinkMessage.encode(type: NetlinkType.newLink, flags: NetlinkFlags.request, sequence: sequence, payload: header)
-    }
-
-    /// An RTM_NEWLINKPROP (`add`) or RTM_DELLINKPROP request for one alternative name of interface
-    /// `index`, as `ip link property add|del dev NAME altname ALT` does but keyed by index.
-    public static func altNameRequest(index: Int32, altName: [UInt8], add: Bool, sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        var attributes = AttributeEncoder(prefix: header)
-        attributes.appendNested(type: Attribute.propList) { $0.append(type: Attribute.altIfname, payload: altName + [0]) }
-        return NetlinkMessage.encode(type: add ? newLinkProp : delLinkProp, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_GETLINK request for the one interface `index`: not a dump, so the kernel answers
-    /// from one consistent moment however fast links come and go.
-    public static func getRequest(index: Int32, sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        var attributes = AttributeEncoder(prefix: header)
-        attributes.append(type: Attribute.extMask, uint32: skipStats)
-        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_DELLINK request for the interface that answers to `name`, found by the kernel by that
-    /// name (IFLA_IFNAME, or with `alternative` IFLA_ALT_IFNAME, Linux 5.5+, which also finds an
-    /// alternative name), not by an ifindex: ENODEV when no device answers to it.
-    public static func deleteRequest(name: [UInt8], alternative: Bool, sequence: UInt32) -> [UInt8] {
-        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
-        attributes.append(type: alternative ? Attribute.altIfname : Attribute.ifname, payload: name + [0])
-        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_DELLINK request for the one interface `index`.
-    public static func deleteRequest(index: Int32, sequence: UInt32) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        Swift.withUnsafeBytes(of: index) { header.replaceSubrange(4..<8, with: $0) }
-        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: header)
-    }
-
-    /// An RTM_GETLINK dump request for the interfaces of one kind (IFLA_LINKINFO/IFLA_INFO_KIND),
-    /// which the kernel filters itself when that kind's driver is loaded; when it is not, no link
-    /// of that kind can exist and the kernel answers with every link, so a caller must check
-    /// the kind of each answer.
-    public static func dumpRequest(kind: String, sequence: UInt32) -> [UInt8] {
-        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
-        attributes.append(type: Attribute.extMask, uint32: skipStats)
-        attributes.appendNested(type: Attribute.linkinfo) { $0.append(type: LinkInfoAttribute.kind, string: kind) }
-        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// An RTM_DELLINK request for every interface in `group`: one request, and the kernel
-    /// unregisters them together, paying its RCU grace period once rather than once per device.
-    public static func deleteGroupRequest(group: UInt32, sequence: UInt32) -> [UInt8] {
-        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
-        attributes.append(type: Attribute.group, uint32: group)
-        return NetlinkMessage.encode(type: NetlinkType.delLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
-    }
-
-    /// RTEXT_FILTER_SKIP_STATS. Despite its name the kernel still sends IFLA_STATS64 (the captured
-    /// fixture shows it); what it leaves out are the per-link IPv6 and ICMPv6 statistics in
-    /// IFLA_AF_SPEC, about a quarter of a tun device's message.
-    public static let skipStats: UInt32 = 1 << 3
-
-    /// An RTM_GETLINK dump request for every interface of every family, without the per-link
-    /// IPv6 statistics unless `withStats` is set.
-    public static func dumpRequest(sequence: UInt32, withStats: Bool = false) -> [UInt8] {
-        var payload = [UInt8](repeating: 0, count: headerSize)
-        var attributes = AttributeEncoder(prefix: payload)
-        attributes.append(type: Attribute.extMask, uint32: withStats ? 0 : skipStats)
-        payload = attributes.bytes
-        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 }

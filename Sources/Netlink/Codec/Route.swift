@@ -16,7 +16,72 @@ public struct RouteMessage: Equatable, Sendable {
         public static let table: UInt16 = 15
         public static let preference: UInt16 = 20
         public static let via: UInt16 = 18
+        /// RTA_ENCAP_TYPE: LWTUNNEL_ENCAP_* (u16), the kind of RTA_ENCAP's nest.
+        public static let encapType: UInt16 = 21
+        /// RTA_ENCAP: the lightweight tunnel's attributes, laid out as `encapType` says.
+        public static let encap: UInt16 = 22
         public static let nexthopID: UInt16 = 30
+    }
+
+    /// A route's lightweight tunnel encapsulation (RTA_ENCAP_TYPE and RTA_ENCAP, include/uapi/linux/lwtunnel.h):
+    /// the tunnel metadata a collect-metadata tunnel device sends a packet with (`encap ip id 42
+    /// dst 10.0.0.9`). The fields are read for the two IP types, whose attributes share their
+    /// numbers (LWTUNNEL_IP_* and LWTUNNEL_IP6_*); for any other type only `type` is known.
+    public struct Encapsulation: Equatable, Sendable {
+        /// LWTUNNEL_ENCAP_IP (2) and LWTUNNEL_ENCAP_IP6 (4), the types whose fields are read.
+        public static let ip: UInt16 = 2
+        public static let ip6: UInt16 = 4
+        /// LWTUNNEL_ENCAP_*: 1 mpls, 2 ip, 3 ila, 4 ip6, 5 seg6, 6 bpf, 7 seg6local, 8 rpl, 9 ioam6, 10 xfrm.
+        public var type: UInt16
+        /// LWTUNNEL_IP_ID: the tunnel id (VNI, key), sent big-endian.
+        public var id: UInt64?
+        /// LWTUNNEL_IP_DST and LWTUNNEL_IP_SRC: the outer addresses, 4 or 16 bytes.
+        public var destination: [UInt8]?
+        public var source: [UInt8]?
+        /// LWTUNNEL_IP_TTL (IPv6: the hop limit) and LWTUNNEL_IP_TOS (IPv6: the traffic class).
+        public var ttl: UInt8?
+        public var tos: UInt8?
+        /// LWTUNNEL_IP_FLAGS: TUNNEL_* bits, sent big-endian (0x1 csum, 0x4 key, 0x8 seq).
+        public var flags: UInt16?
+        /// Whether LWTUNNEL_IP_OPTS (geneve, vxlan or erspan options) was present.
+        public var hasOptions = false
+
+        public init(type: UInt16) {
+            self.type = type
+        }
+
+        /// The attribute numbers inside RTA_ENCAP for the IP types.
+        enum IPAttribute {
+            static let id: UInt16 = 1
+            static let destination: UInt16 = 2
+            static let source: UInt16 = 3
+            static let ttl: UInt16 = 4
+            static let tos: UInt16 = 5
+            static let flags: UInt16 = 6
+            static let options: UInt16 = 8
+        }
+
+        /// The encapsulation of RTA_ENCAP_TYPE `type` with RTA_ENCAP's payload `data`; the kernel
+        /// may send the two in either order, so they are put together once both are read.
+        static func decode(type: UInt16, _ data: ArraySlice<UInt8>?) throws(NetlinkError) -> Encapsulation {
+            var encapsulation = Encapsulation(type: type)
+            guard type == ip || type == ip6, let data else { return encapsulation }
+            var attributes = AttributeDecoder(data)
+            while attributes.next() {
+                switch attributes.type {
+                case IPAttribute.id: encapsulation.id = UInt64(bigEndian: attributes.uint64())
+                case IPAttribute.destination: encapsulation.destination = attributes.rawBytes
+                case IPAttribute.source: encapsulation.source = attributes.rawBytes
+                case IPAttribute.ttl: encapsulation.ttl = attributes.uint8()
+                case IPAttribute.tos: encapsulation.tos = attributes.uint8()
+                case IPAttribute.flags: encapsulation.flags = UInt16(bigEndian: attributes.uint16())
+                case IPAttribute.options: encapsulation.hasOptions = true
+                default: break
+                }
+            }
+            try attributes.finish()
+            return encapsulation
+        }
     }
 
     /// One next hop of a multipath route (`struct rtnexthop` and its attributes).
@@ -27,6 +92,10 @@ public struct RouteMessage: Equatable, Sendable {
         public var gateway: [UInt8]?
         /// RTA_VIA's address family, when the gateway is of another family than the route.
         public var viaFamily: UInt16?
+        /// The hop's RTA_FLOW: its realms (from in the high 16 bits, to in the low).
+        public var realms: UInt32?
+        /// The hop's own lightweight tunnel encapsulation.
+        public var encapsulation: Encapsulation?
     }
 
     public var family: UInt8 = 0
@@ -58,6 +127,8 @@ public struct RouteMessage: Equatable, Sendable {
     public var congestionControl: String?
     /// RTA_FLOW: the route's realms (from in the high 16 bits, to in the low).
     public var realms: UInt32?
+    /// RTA_ENCAP_TYPE and RTA_ENCAP of a single-path route (a multipath route's are its hops').
+    public var encapsulation: Encapsulation?
     /// RTA_PREF: an IPv6 route's preference (0 medium, 1 high, 3 low).
     public var preference: UInt8?
     /// Seconds left before the route expires (RTA_CACHEINFO's `rta_expires`, in the kernel's
@@ -91,8 +162,11 @@ public struct RouteMessage: Equatable, Sendable {
         route.type = payload[base + 7]
         route.flags = payload.readNative(UInt32.self, at: base + 8)
         var attributes = AttributeDecoder(payload[(base + headerSize)...])
+        var encapType: UInt16?, encapData: ArraySlice<UInt8>?
         while attributes.next() {
             switch attributes.type {
+            case Attribute.encapType: encapType = attributes.uint16()
+            case Attribute.encap: encapData = attributes.data
             case Attribute.destination: route.destination = attributes.rawBytes
             case Attribute.source: route.source = attributes.rawBytes
             case Attribute.outputInterface: route.outputInterface = attributes.int32()
@@ -137,6 +211,7 @@ public struct RouteMessage: Equatable, Sendable {
             }
         }
         try attributes.finish()
+        if let encapType { route.encapsulation = try Encapsulation.decode(type: encapType, encapData) }
         return route
     }
 
@@ -162,8 +237,12 @@ public struct RouteMessage: Equatable, Sendable {
                 interfaceIndex: data.readNative(Int32.self, at: offset + 4), gateway: nil, viaFamily: nil
             )
             var attributes = AttributeDecoder(data[(offset + nextHopHeaderSize)..<(offset + length)])
+            var encapType: UInt16?, encapData: ArraySlice<UInt8>?
             while attributes.next() {
                 switch attributes.type {
+                case Attribute.encapType: encapType = attributes.uint16()
+                case Attribute.encap: encapData = attributes.data
+                case Attribute.flow: hop.realms = attributes.uint32()
                 case Attribute.gateway: hop.gateway = attributes.rawBytes
                 case Attribute.via:
                     if let (family, address) = decodeVia(attributes.data) {
@@ -174,6 +253,7 @@ public struct RouteMessage: Equatable, Sendable {
                 }
             }
             try attributes.finish()
+            if let encapType { hop.encapsulation = try Encapsulation.decode(type: encapType, encapData) }
             hops.append(hop)
             offset += min(align4(length), data.endIndex - offset)
         }

@@ -144,16 +144,19 @@ public struct LinuxReaper {
         // journal could not be read back), none is written, and the next look reads further.
         let known = try? journal.openIntents()
         do {
-            try journal.append(batches.flatMap { batch in
-                batch.items.map { item in
-                    let byHand = (neighbours[Int32(item.interface.index)] ?? []).compactMap(Self.recreated)
-                    return JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
-                                  prior: PriorState(item.interface, routes: item.routes, neighbours: byHand),
-                                  recreate: RecreateCommands.commands(for: item.interface, routes: item.routes, namespace: place.name,
-                                                                      unnamedNamespace: place.unnamedIdentity, neighbours: byHand),
-                                  fenceGroup: batch.group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
-                                  namespaceIdentity: identity)
-                }
+            // The commands of the whole run are written together, in the journal's order, so that
+            // they work replayed in that order (a route may need a device made after its own).
+            let runItems = batches.flatMap { batch in batch.items.map { (item: $0, group: batch.group) } }
+            let byHand = runItems.map { (neighbours[Int32($0.item.interface.index)] ?? []).compactMap(Self.recreated) }
+            let recreate = RecreateCommands.commands(forRun: runItems.indices.map { RecreateCommands.RunDevice(runItems[$0].item.interface, routes: runItems[$0].item.routes, neighbours: byHand[$0]) },
+                                                     namespace: place.name, unnamedNamespace: place.unnamedIdentity)
+            try journal.append(runItems.indices.map { position in
+                let item = runItems[position].item
+                return JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
+                                     prior: PriorState(item.interface, routes: item.routes, neighbours: byHand[position]),
+                                     recreate: recreate[position],
+                                     fenceGroup: runItems[position].group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
+                                     namespaceIdentity: identity)
             }, after: known)
         } catch {
             // What of the intents reached the file would read as a run killed outright: results

@@ -1,0 +1,43 @@
+/// Link settings `ip -d link` shows and `ip link set` changes that tunwarden reads only to give
+/// them back in the recreate commands; not part of the JSON schema. Each is nil where the
+/// platform did not report it.
+public struct LinkSettings: Sendable, Equatable {
+    /// IFLA_LINKMODE: 0 default, 1 dormant.
+    public var linkMode: UInt8?
+    /// How the kernel makes the IPv6 link-local address (IFLA_INET6_ADDR_GEN_MODE: 0 eui64,
+    /// 1 none, 2 stable_secret, 3 random); nil for a device without IPv6.
+    public var ipv6AddressGeneration: UInt8?
+    /// The largest packets the stack builds for the device (GSO) and aggregates from it (GRO).
+    public var gsoMaxSize: UInt32?
+    public var gsoMaxSegments: UInt32?
+    public var groMaxSize: UInt32?
+    /// The link-layer broadcast address, `aa:bb:…`.
+    public var broadcast: String?
+
+    public init() {}
+
+    /// `ip link set`'s words for each IFLA_INET6_ADDR_GEN_MODE.
+    static let addressGenerationWords: [UInt8: String] = [0: "eui64", 1: "none", 2: "stable_secret", 3: "random"]
+
+    /// What a new tun or tap device starts with (net/core/dev.c, net/ethernet/eth.c): GSO and GRO
+    /// up to 64 KiB, 65,535 segments, and for a tap the all-ones broadcast address.
+    static let newDeviceGSOSize: UInt32 = 65536
+    static let newDeviceGSOSegments: UInt32 = 65535
+    static let newDeviceGROSize: UInt32 = 65536
+    static let etherBroadcast = "ff:ff:ff:ff:ff:ff"
+
+    /// The `ip link set` words for each setting that differs from a new device's (`mode dormant`,
+    /// `addrgenmode none`, `gso_max_size 30000`, …), one setting each, in the order they must be
+    /// given: all before the device is set up, so that `addrgenmode` holds before the kernel
+    /// would make a link-local address.
+    public func ipWords(tap: Bool) -> [String] {
+        var words: [String] = []
+        if tap, let broadcast, broadcast != Self.etherBroadcast { words.append("broadcast \(broadcast)") }
+        if let linkMode, linkMode != 0 { words.append(linkMode == 1 ? "mode dormant" : "mode \(linkMode)") }
+        if let mode = ipv6AddressGeneration, mode != 0 { words.append("addrgenmode \(Self.addressGenerationWords[mode] ?? "\(mode)")") }
+        if let gsoMaxSize, gsoMaxSize != Self.newDeviceGSOSize { words.append("gso_max_size \(gsoMaxSize)") }
+        if let gsoMaxSegments, gsoMaxSegments != Self.newDeviceGSOSegments { words.append("gso_max_segs \(gsoMaxSegments)") }
+        if let groMaxSize, groMaxSize != Self.newDeviceGROSize { words.append("gro_max_size \(groMaxSize)") }
+        return words
+    }
+}
