@@ -222,16 +222,34 @@ extension Heuristics {
             guard linkLocalOnly.count * 2 > units.count - shared.count else { continue }
             // Only a listing of every route into a unit shows it has none beyond link-local.
             let unsure = linkLocalOnly.compactMap { unit in routesLeftOut(into: unit.interface.name, snapshot: snapshot).map { (unit.interface.name, $0) } }
+            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
+            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
+            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
+            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
+            // Only a listing of every holder shows that no other process holds a unit too: an
+            // lsof of one process (`-c nesessionmanager`, `-p 448`), cut (`| head`), filtered by
+            // its name (`| grep nesession`) or run without sudo leaves the provider's row out,
+            // and its connecting utun would look idle. Then no unit of the pile is known idle.
+            if !snapshot.holders.complete {
+                let names = linkLocalOnly.map(\.interface.name)
+                if !names.isEmpty {
+                    let (them, their) = names.count == 1 ? ("it", "its") : ("them", "their")
+                    let idleText = "\(names.count) of them with no address beyond link-local (\(names.joined(separator: ", "))), but none known idle: "
+                        + "the capture's lsof does not show every holder (\(snapshot.holders.incompleteReason ?? "it is partial")), so another process "
+                        + "(a VPN's provider, to which \(holder.comm) handed the utun) may hold \(them) too and use \(them). None of \(their) routes is planned "
+                        + "for removal; the whole `sudo lsof -nP` settles it."
+                    findings.append(Finding(id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: false,
+                                            evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idleText) The utuns go only when \(restart).",
+                                            routes: nil))
+                    continue
+                }
+            }
             let idle = linkLocalOnly.filter { unit in !unsure.contains { $0.0 == unit.interface.name } }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in
                 route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
                     && (isScopedDefault(route) || route.destination.address.bytes[0] == 0xfe)
             }
-            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
-            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
-            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
-            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
             // A unit whose routes the capture may not all show is named with why, and keeps them.
             var idleText = "\(idle.count) of them idle (no address or route beyond link-local): \(idle.map(\.interface.name).joined(separator: ", "))."
             if let (_, reason) = unsure.first {
