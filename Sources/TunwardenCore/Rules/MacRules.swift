@@ -273,16 +273,16 @@ extension Heuristics {
         return findings
     }
 
-    /// Why the capture may not show every route into the interface `name`, of either family,
-    /// or nil when it shows them all: a family it has no whole table of, or a filter its route
-    /// listing went through that may have left out a row of that interface
-    /// (`netstat -rn -f inet6 | grep -v default`), or routes into it read at another moment than
-    /// its listing (see `Snapshot.routesOfOtherMoment`). A rule that concludes an interface has no
-    /// route of some kind asks this first.
-    static func routesLeftOut(into name: String, snapshot: Snapshot) -> String? {
-        let missing = [AddressFamily.inet6, .inet].filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
+    /// Why the capture may not show every route into the interface `name`, of `families` (either
+    /// family unless told), or nil when it shows them all: a family it has no whole table of, a
+    /// filter its route listing went through that may have left out a row of that interface
+    /// (`netstat -rn -f inet6 | grep -v default`), routes into it read at another moment than
+    /// its listing (see `Snapshot.routesOfOtherMoment`), or a row into it (or of a default) that
+    /// could not be read. A rule that concludes an interface has no route of some kind asks this first.
+    static func routesLeftOut(into name: String, of families: [AddressFamily] = [.inet6, .inet], snapshot: Snapshot) -> String? {
+        let missing = families.filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
         var reasons: [String] = []
-        if missing.count < 2, let filter = snapshot.routeFilter, !filter.certainlyShows(word: name) {
+        if missing.count < families.count, let filter = snapshot.routeFilter, !filter.certainlyShows(word: name) {
             reasons.append("the route listing is partial (\(filter))")
         }
         if !missing.isEmpty {
@@ -290,6 +290,8 @@ extension Heuristics {
         }
         // (Routes of another moment than the unit's listing say nothing of what it is now.)
         if let otherMoment = snapshot.routesOfOtherMoment[name] { reasons.append(otherMoment) }
+        // (Nor does a listing with a row that could not be read, into it or of a default.)
+        if let unreadable = snapshot.unreadableRoutes[name] ?? snapshot.unreadableRoutes[""] { reasons.append(unreadable) }
         return reasons.isEmpty ? nil : reasons.joined(separator: " and ")
     }
 
