@@ -133,9 +133,16 @@ extension Section {
         guard position + 5 < range.upperBound, text[position] == "ifconfig:", text[position + 1] == "interface",
               text[position + 3] == "does", text[position + 4] == "not", text[position + 5] == "exist",
               ShellCommand.isInterfaceName(text[position + 2]) else { return nil }
+        // ifconfig names the interface as the shell passed it, one space on either side: a name
+        // with a blank or a no-break space after it (`ifconfig 'utun7 '`, a command copied from a
+        // web page) is another name than the tunnel's, and says nothing of it.
         let name = String(text[position + 2])
         // The error is ifconfig's answer: the capture holds ifconfig output, if of no listing.
         contents.ifconfigSeen = true
+        guard text.separator(after: position + 1) == " ", text.separator(after: position + 2) == " " else {
+            contents.notes.append("\(at(position)): ifconfig's answer names \(name) with more than a space beside it (a blank or a no-break space the shell passed with the name): that is another name than the tunnel's, so it does not show \(name) is gone")
+            return position + 6
+        }
         if mixedMoments {
             contents.notes.append("\(at(position)): ifconfig says \(name) does not exist, at one of several moments the command line spans, so routes into it are not taken as into a gone tunnel")
         } else {

@@ -78,6 +78,16 @@ struct CaptureText {
         return text[start..<end]
     }
 
+    /// The text between the word at `position` and the next word: the blanks (a space, a tab,
+    /// a no-break space) that separate them as written, or nil after the last word.
+    func separator(after position: Int) -> Substring? {
+        guard position + 1 < count else { return nil }
+        let utf8 = text.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: Int(ends[position]))
+        let end = utf8.index(start, offsetBy: Int(starts[position + 1] - ends[position]))
+        return text[start..<end]
+    }
+
     /// The first byte (UTF-8) of the word at `position`.
     func firstByte(_ position: Int) -> UInt8 { firstBytes[position] }
 
