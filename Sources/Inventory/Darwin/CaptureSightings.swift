@@ -172,9 +172,15 @@ extension Section {
             contents.notes.append("\(at(range.lowerBound)): \(sockets.prefix(4).joined(separator: ", ")): wireguard-go leaves its socket behind when it crashes or is killed, "
                 + "so a socket file does not show its utun exists (`sudo wg show` does)")
         case "zerotier-cli":
-            // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers.
-            guard range.contains(where: { text.startsLine($0) && text[$0] == "200" }) else { return }
-            contents.ownerAnswered = .unseen("`\(command.display)` got an answer (200), which only a running zerotier-one gives")
+            // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers. With
+            // `-j` it answers in JSON (`"portDeviceName": "feth2466"`, `"nwid": …`, `"online":
+            // true`), which only its service gives too.
+            if range.contains(where: { text.startsLine($0) && text[$0] == "200" }) {
+                contents.ownerAnswered = .unseen("`\(command.display)` got an answer (200), which only a running zerotier-one gives")
+            } else if command.arguments.contains(where: { $0 == "-j" || $0 == "-json" }),
+                      range.contains(where: { ["\"portDeviceName\":", "\"nwid\":", "\"online\":", "\"planetWorldId\":"].contains(text[$0]) }) {
+                contents.ownerAnswered = .unseen("`\(command.display)` got an answer (its JSON), which only a running zerotier-one gives")
+            }
         case "ipconfig":
             guard command.arguments.first == "getifaddr", command.arguments.count == 2,
                   IPAddress(String(text[range.lowerBound])) != nil else { return }
