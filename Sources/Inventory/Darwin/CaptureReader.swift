@@ -71,7 +71,13 @@ enum CaptureReader {
         contents.savedAt = [:]
         // Where the time in the lines' stamps (a CI log's, `ts`'s, a chat log's) jumps: what
         // follows is of another moment, as after a prompt's clock that moved on.
-        let stampBreaks = Self.stampBreaks(text)
+        // (So does a new message of a thread copied from a chat, an issue or a mail, and a
+        // quote of an earlier one: see `messageBreaks`.)
+        let stampBreaks = (Self.stampBreaks(text) + Self.messageBreaks(text)).sorted { $0.position < $1.position }
+        // (A quote of an earlier message and the reply around it are of different moments: a
+        // command on one side and one on the other are.)
+        let quoteBoundaries = Self.quoteBoundaries(text, commandLines: Set(commands.map { text.line($0.words.upperBound - 1) }))
+        var nextBoundary = 0
         var nextBreak = 0
         /// Reads the output from `sectionStart` to `end` with the command that printed it, split
         /// where the stamps jump: the output after a jump is of another moment, and of no command
@@ -100,11 +106,19 @@ enum CaptureReader {
         }
         for command in commands {
             let stampJumps = readOutput(to: command.words.lowerBound, into: &contents)
+            var quoteChanged = false
+            while nextBoundary < quoteBoundaries.count, quoteBoundaries[nextBoundary].line <= text.line(command.words.lowerBound) {
+                if current != nil || sectionStart > 0 {
+                    quoteChanged = true
+                    contents.notes.append(quoteBoundaries[nextBoundary].note)
+                }
+                nextBoundary += 1
+            }
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.holderListing = holderListing
             section.read(into: &contents)
-            if stampJumps { contents.moment += 1 }
+            if stampJumps || quoteChanged { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
                 contents.moment += 1

@@ -29,6 +29,11 @@ struct CaptureText {
     /// (`{noformat}`, `{code:bash}`) starts, which hold no word of it.
     private(set) var fenceLines: Set<Int> = []
 
+    /// How many quote markers (`>`) each quoted line started with, by its 1-based number: a
+    /// mail's or a post's quote of an earlier message, one level per `>` (see `quoteMarker`).
+    /// Lines not quoted are not in it.
+    private(set) var quoteDepths: [Int: Int] = [:]
+
     /// The prefix taken off every line (a CI log's timestamp, a chat nick, `grep -n`'s number),
     /// when the lines carried one: see `LinePrefix`.
     let linePrefix: LinePrefix?
@@ -207,6 +212,7 @@ struct CaptureText {
                 position += 1
                 if position < bytes.count, bytes[position] == 0x20 { position += 1 }
                 whitespaceBefore = false
+                quoteDepths[Int(line), default: 0] += 1
                 continue
             }
             // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
