@@ -262,6 +262,15 @@ struct CaptureText {
                 position += spaceLength
                 continue
             }
+            // parrot's two-line prompt glues `$` to the command on its second line (`└──╼ $ifconfig`):
+            // after a frame corner alone at the line's start, the `$` or `#` is a word of its own.
+            if wordStart < 0, byte == UInt8(ascii: "$") || byte == UInt8(ascii: "#"), position + 1 < bytes.count,
+               (0x61...0x7A).contains(bytes[position + 1] | 0x20), Self.followsFrameCorner(bytes, starts: starts, lines: lines, line: line) {
+                wordStart = position
+                position += 1
+                endWord(at: position)
+                continue
+            }
             if wordStart < 0 { wordStart = position }
             // nushell's prompt ends in `〉` (U+3009) glued to the command (`〉ifconfig -a`,
             // `~/src〉ifconfig -a`): in a line's first word, the word ends after it.

@@ -52,6 +52,14 @@ extension CaptureText {
         return at + 1
     }
 
+    /// Whether the only word so far on `line` is the frame corner of a two-line prompt (`└──╼`,
+    /// `╰─`): it starts with `└` (E2 94 94) or `╰` (E2 95 B0).
+    static func followsFrameCorner(_ bytes: [UInt8], starts: [Int32], lines: [Int32], line: Int32) -> Bool {
+        guard let last = lines.last, last == line, lines.count == 1 || lines[lines.count - 2] != line, let start = starts.last.map(Int.init),
+              start + 2 < bytes.count, bytes[start] == 0xE2 else { return false }
+        return (bytes[start + 1] == 0x94 && bytes[start + 2] == 0x94) || (bytes[start + 1] == 0x95 && bytes[start + 2] == 0xB0)
+    }
+
     /// Past the tab after the digits at `position`, when digits (at most seven) and a tab are
     /// what comes there.
     static func lineNumberEnd(_ bytes: [UInt8], at position: Int) -> Int? {
