@@ -75,6 +75,11 @@ public struct Snapshot: Sendable, Equatable {
     /// (`sudo killall -9 nesessionmanager`, `sleep 600`), each with why. Those routes may be
     /// another tunnel's, which took the unit since. Not in the JSON schema.
     public var routesOfOtherMoment: [String: String] = [:]
+    /// For a capture: route rows into an interface that could not be read, by the interface's
+    /// name, or under "" for rows whose interface is unknown (a `default` or `0/1` row cut
+    /// short), each with where: such a row may be any route, so the capture does not show every
+    /// route into that interface. Not in the JSON schema.
+    public var unreadableRoutes: [String: String] = [:]
     /// What reading a capture left aside because it is not tool output (prompts, banners, prose,
     /// other commands), each naming its file and lines: shown with --verbose.
     public var readingNotes: [String] = []

@@ -82,6 +82,7 @@ final class StandInTools {
     """
     static let lsof = """
     COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME
+    launchd 1 root cwd DIR 1,17 640 2 /
     nesession 596 root 12u systm 0x1 0t0 [ctl com.apple.net.utun_control id 4 unit 1]
     nesession 596 root 13u systm 0x2 0t0 [ctl com.apple.net.utun_control id 4 unit 2]
     nesession 596 root 14u systm 0x3 0t0 [ctl com.apple.net.utun_control id 4 unit 3]

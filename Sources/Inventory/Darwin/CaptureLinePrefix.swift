@@ -3,9 +3,10 @@ import Foundation
 /// A prefix put before every line of a capture by what carried it rather than by the tools that
 /// printed it: a CI log's timestamp (GitHub Actions' `2024-12-05T10:02:11.1234567Z `, Jenkins'
 /// `[10:02:11] `), `ts`'s `Dec 05 10:02:01 `, a chat log's `10:02 < jane> ` or `<jane> `, the
-/// `NN:` of `grep -n`, or the line numbers of `less -N` and vim. Behind it, an interface block's
-/// body lines no longer start their lines, and each block would end after its header: the
-/// prefix is taken off, and the lines read as the tools printed them.
+/// `NN:` of `grep -n`, or the line numbers of `less -N` and vim (or `N. `, numbered as an
+/// ordered list). Behind it, an interface block's body lines no longer start their lines, and
+/// each block would end after its header: the prefix is taken off, and the lines read as the
+/// tools printed them.
 struct LinePrefix: Equatable {
     /// The kinds of prefix, each told by its own shape.
     enum Shape: Hashable {
@@ -19,7 +20,8 @@ struct LinePrefix: Equatable {
         case nick(after: Int)
         /// `grep -n`'s line number and colon (`82:`; `82-` for a context line).
         case grepLineNumber
-        /// A line number and a space, as `less -N` and vim's `:set number` show one.
+        /// A line number and a space, as `less -N` and vim's `:set number` show one (or a
+        /// period and a space, as an ordered list numbers lines).
         case lineNumber
 
         /// What a note calls the prefix.
@@ -140,10 +142,14 @@ struct LinePrefix: Equatable {
             return (.grepLineNumber, digitsEnd + 1, Int(String(decoding: line[0..<digitsEnd], as: UTF8.self)))
         }
         // `     12 …` of less -N, `  12 …` of vim: right-aligned, then one space (or the line's end).
+        // (Or a period and a space: `12. …`, lines numbered as an ordered list.)
         var start = 0
         while start < line.count, line[start] == 0x20 { start += 1 }
         var end = start
         while end < line.count, end - start < 8, isDigit(line[end]) { end += 1 }
+        if end > start, end - start < 8, end + 1 < line.count, line[end] == UInt8(ascii: "."), line[end + 1] == 0x20 {
+            return (.lineNumber, end + 2, Int(String(decoding: line[start..<end], as: UTF8.self)))
+        }
         guard end > start, end - start < 8, end == line.count || line[end] == 0x20 || line[end] == 0x0D else { return nil }
         let number = Int(String(decoding: line[start..<end], as: UTF8.self))
         return (.lineNumber, end < line.count && line[end] == 0x20 ? end + 1 : end, number)

@@ -78,6 +78,28 @@ extension Section {
         return !ShellCommand.opensCodeBlock(text, after: last)
     }
 
+    /// What a web page shows where it collapsed a long block, copied along with the block: the
+    /// page did not show everything. Compared with a line's letters alone, lowercased, its
+    /// numbers and punctuation gone (`Expand 12 lines` is `expand lines`, `Click to expand...`
+    /// is `click to expand`).
+    static let collapsedBlockNotes: Set<String> = [
+        "show more", "see more", "read more", "view more", "load more", "show all", "show all lines", "show lines", "show full",
+        "show full output", "expand", "expand lines", "expand all", "click to expand", "click to show", "click to see more",
+        "see it in full", "view full", "view the full", "view full file", "show the rest", "more lines",
+        "显示更多", "显示全部", "展开", "展开全部", "查看更多", "查看全部", "顯示更多", "展開", "展開全部", "mehr anzeigen", "alle anzeigen",
+        "alles anzeigen", "もっと見る", "続きを読む", "すべて表示", "全て表示", "afficher plus", "voir plus", "tout afficher",
+        "mostrar más", "ver más", "mostrar todo", "показать ещё", "показать еще", "показать все", "развернуть", "mostra altro",
+        "mostra di più", "meer weergeven", "toon meer", "pokaż więcej", "mostrar mais", "ver mais", "더 보기", "더보기", "펼치기",
+    ]
+
+    /// Whether the words of a line are a web page's note that it collapsed a block (see
+    /// `collapsedBlockNotes`), or Slack's `This snippet was truncated for display; see it in full`.
+    static func isCollapsedBlockNote(_ words: [Substring]) -> Bool {
+        let letters = words.joined(separator: " ").lowercased().map { $0.isLetter ? $0 : " " }
+        let line = String(letters).split(separator: " ").joined(separator: " ")
+        return !line.isEmpty && (collapsedBlockNotes.contains(line) || line.contains("see it in full") || line.contains("snippet was truncated"))
+    }
+
     /// Words that say output was taken out of a paste.
     static let removalWords: Set<String> = ["removed", "omitted", "trimmed", "snipped", "snip", "truncated", "deleted", "elided",
                                             "cut", "hidden", "skipped"]
@@ -100,6 +122,7 @@ extension Section {
         guard text.startsLine(position) else { return nil }
         var end = position
         while end < range.upperBound, text.line(end) == text.line(position) { end += 1 }
+        if end - position <= 12, Self.isCollapsedBlockNote((position..<end).map { text[$0] }) { return end }
         guard end - position <= 8 else { return nil }
         let words = (position..<end).map { text[$0] }
         let first = words[0]

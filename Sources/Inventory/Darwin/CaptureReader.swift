@@ -31,11 +31,12 @@ enum CaptureReader {
                 // What a prompt shows before its last word (`(base) user@host ~ %`, `[user@host
                 // ~]$`) is the prompt's, not the end of the output before it: a few words back to
                 // the line's start (a paste that lost its line breaks has many, and keeps them).
-                // (When the line starts with a word shaped like a prompt's, at most four words
-                // back: `(base) MacBook-Pro:~ user$`, `(base) user@mbp vpn %`.)
+                // (When the line starts with a word shaped like a prompt's, at most six words
+                // back: `(base) MacBook-Pro:~ user$`, `(base) user@mbp vpn %`, `[Sat Dec 05
+                // 17:02] jane@mbp ~ %`.)
                 var first = command.words.lowerBound
                 while first > (commands.last?.words.upperBound ?? 0), text.line(first - 1) == text.line(command.words.lowerBound),
-                      command.words.lowerBound - first < 4 {
+                      command.words.lowerBound - first < 6 {
                     first -= 1
                 }
                 if first < command.words.lowerBound, text.startsLine(first), Self.promptShaped(text[first]) {
@@ -70,7 +71,13 @@ enum CaptureReader {
         contents.savedAt = [:]
         // Where the time in the lines' stamps (a CI log's, `ts`'s, a chat log's) jumps: what
         // follows is of another moment, as after a prompt's clock that moved on.
-        let stampBreaks = Self.stampBreaks(text)
+        // (So does a new message of a thread copied from a chat, an issue or a mail, and a
+        // quote of an earlier one: see `messageBreaks`.)
+        let stampBreaks = (Self.stampBreaks(text) + Self.messageBreaks(text)).sorted { $0.position < $1.position }
+        // (A quote of an earlier message and the reply around it are of different moments: a
+        // command on one side and one on the other are.)
+        let quoteBoundaries = Self.quoteBoundaries(text, commandLines: Set(commands.map { text.line($0.words.upperBound - 1) }))
+        var nextBoundary = 0
         var nextBreak = 0
         /// Reads the output from `sectionStart` to `end` with the command that printed it, split
         /// where the stamps jump: the output after a jump is of another moment, and of no command
@@ -99,11 +106,19 @@ enum CaptureReader {
         }
         for command in commands {
             let stampJumps = readOutput(to: command.words.lowerBound, into: &contents)
+            var quoteChanged = false
+            while nextBoundary < quoteBoundaries.count, quoteBoundaries[nextBoundary].line <= text.line(command.words.lowerBound) {
+                if current != nil || sectionStart > 0 {
+                    quoteChanged = true
+                    contents.notes.append(quoteBoundaries[nextBoundary].note)
+                }
+                nextBoundary += 1
+            }
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.holderListing = holderListing
             section.read(into: &contents)
-            if stampJumps { contents.moment += 1 }
+            if stampJumps || quoteChanged { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
                 contents.moment += 1
@@ -130,8 +145,10 @@ enum CaptureReader {
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             // (An introduced command's line is prose, with no prompt.)
-            let prompt = command.introduced ? [] : (command.words.lowerBound..<command.words.upperBound).prefix(6).map { String(text[$0]) }
-            let promptWords = Array(prompt.prefix { ShellCommand.commandName($0) != command.name && ShellCommand.commandName($0) != "sudo" })
+            let prompt = command.introduced ? [] : (command.words.lowerBound..<command.words.upperBound).prefix(8).map { String(text[$0]) }
+            // (A two-line prompt shows its clock and host on the line above: see `framePromptWords`.)
+            let promptWords = (command.introduced ? [] : Self.framePromptWords(text, at: command.words.lowerBound))
+                + Array(prompt.prefix { ShellCommand.commandName($0) != command.name && ShellCommand.commandName($0) != "sudo" })
             // A prompt that shows the time, on the left or on the right: far on (or back, past
             // midnight) is another moment.
             if let clock = Self.promptClock(promptWords) ?? Self.promptClock(command.rightPrompt) {
@@ -210,14 +227,18 @@ enum CaptureReader {
 
     /// Whether a word looks like part of a shell prompt before its last word: a conda or
     /// virtualenv name (`(base)`), a bracketed `[user@host ~]`, a user and host, a directory,
-    /// a clock (`[10:15:22]`) or a git status.
+    /// a clock (`[10:15:22]`, `{10:15:22}`), a day's name (`Sat Dec 05 17:02`) or a git status.
     static func promptShaped(_ word: Substring) -> Bool {
         guard let first = word.first else { return false }
         return (first == "(" && word.last == ")") || first == "[" || word.last == "]" || word.contains("@") || first == "~" || first == "/"
+            || first == "{" || dayNames.contains(String(word))
             || word.hasPrefix("git:(") || word.contains(":~") || word.contains(":/")
             // A clock (zsh's `%*`: `09:02:11 user@host ~ %`).
             || (first.isNumber && word.contains(":") && word.split(separator: ":").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) })
     }
+
+    /// The days of the week as a prompt's date shows them (bash's `\d`, zsh's `%D{%a}`): `Sat`.
+    static let dayNames: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
     /// A cheap test before the full one: commands start after a prompt or at a line's start.
     static func mayStartCommand(_ text: CaptureText, at position: Int) -> Bool {
@@ -227,7 +248,7 @@ enum CaptureReader {
         let (first, last) = (text.firstByte(position), text.lastByte(position))
         if first >= 0x80 || last >= 0x80 || first == UInt8(ascii: "#") || "$%#>".utf8.contains(last) {
             let word = text[position]
-            if ShellCommand.isPrompt(word) { return true }
+            if ShellCommand.isPrompt(word) || ShellCommand.endsDecoratedPrompt(text, at: position) { return true }
             if first == UInt8(ascii: "#"), word.count >= 2, word.allSatisfy({ $0 == "#" }) { return true }
         }
         guard text.startsLine(position) else { return false }

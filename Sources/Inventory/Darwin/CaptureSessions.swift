@@ -125,7 +125,8 @@ extension CaptureReader {
     /// in seconds.
     static func promptClock(_ words: [String]) -> Int? {
         for (position, word) in words.enumerated() {
-            var bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}"))
+            // (Glued to the prompt's character too: bash's `\u \t$`, fish's `~ 17:02:11>`.)
+            var bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]()<>{}$%#"))
             // A 12-hour clock: `11:55 PM`, `11:55PM`.
             var half: String?
             for marker in ["AM", "PM", "am", "pm"] where bare.hasSuffix(marker) {

@@ -133,9 +133,16 @@ extension Section {
         guard position + 5 < range.upperBound, text[position] == "ifconfig:", text[position + 1] == "interface",
               text[position + 3] == "does", text[position + 4] == "not", text[position + 5] == "exist",
               ShellCommand.isInterfaceName(text[position + 2]) else { return nil }
+        // ifconfig names the interface as the shell passed it, one space on either side: a name
+        // with a blank or a no-break space after it (`ifconfig 'utun7 '`, a command copied from a
+        // web page) is another name than the tunnel's, and says nothing of it.
         let name = String(text[position + 2])
         // The error is ifconfig's answer: the capture holds ifconfig output, if of no listing.
         contents.ifconfigSeen = true
+        guard text.separator(after: position + 1) == " ", text.separator(after: position + 2) == " " else {
+            contents.notes.append("\(at(position)): ifconfig's answer names \(name) with more than a space beside it (a blank or a no-break space the shell passed with the name): that is another name than the tunnel's, so it does not show \(name) is gone")
+            return position + 6
+        }
         if mixedMoments {
             contents.notes.append("\(at(position)): ifconfig says \(name) does not exist, at one of several moments the command line spans, so routes into it are not taken as into a gone tunnel")
         } else {
@@ -165,9 +172,15 @@ extension Section {
             contents.notes.append("\(at(range.lowerBound)): \(sockets.prefix(4).joined(separator: ", ")): wireguard-go leaves its socket behind when it crashes or is killed, "
                 + "so a socket file does not show its utun exists (`sudo wg show` does)")
         case "zerotier-cli":
-            // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers.
-            guard range.contains(where: { text.startsLine($0) && text[$0] == "200" }) else { return }
-            contents.ownerAnswered = .unseen("`\(command.display)` got an answer (200), which only a running zerotier-one gives")
+            // `200 info … ONLINE`, `200 listnetworks …`: only a running zerotier-one answers. With
+            // `-j` it answers in JSON (`"portDeviceName": "feth2466"`, `"nwid": …`, `"online":
+            // true`), which only its service gives too.
+            if range.contains(where: { text.startsLine($0) && text[$0] == "200" }) {
+                contents.ownerAnswered = .unseen("`\(command.display)` got an answer (200), which only a running zerotier-one gives")
+            } else if command.arguments.contains(where: { $0 == "-j" || $0 == "-json" }),
+                      range.contains(where: { ["\"portDeviceName\":", "\"nwid\":", "\"online\":", "\"planetWorldId\":"].contains(text[$0]) }) {
+                contents.ownerAnswered = .unseen("`\(command.display)` got an answer (its JSON), which only a running zerotier-one gives")
+            }
         case "ipconfig":
             guard command.arguments.first == "getifaddr", command.arguments.count == 2,
                   IPAddress(String(text[range.lowerBound])) != nil else { return }

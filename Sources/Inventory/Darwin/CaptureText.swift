@@ -5,7 +5,8 @@ import Foundation
 /// Words make a listing that lost its line breaks (pasted into a forum, a chat or a ticket) read
 /// the same as the original; the lines, where they survived, mark where rows and blocks end.
 /// The text is cleaned first: bytes that are not UTF-8 become U+FFFD, terminal colour sequences
-/// are dropped, and NUL, no-break and ideographic spaces separate words like a space. Lines
+/// are dropped, and NUL, no-break (also written `&nbsp;`) and ideographic spaces separate words
+/// like a space, as do the cell borders of a Markdown table's rows. Lines
 /// quoted with `>` (a mail, a Markdown post), numbered by `cat -n`, or behind a prefix on every line
 /// (`LinePrefix`: a CI log's timestamp, a chat nick) read as the lines they hold. Each word
 /// costs twelve bytes, so ten megabytes of one line stay cheap.
@@ -27,6 +28,11 @@ struct CaptureText {
     /// The lines a Markdown fence (three backticks or more) or a Jira or Confluence block macro
     /// (`{noformat}`, `{code:bash}`) starts, which hold no word of it.
     private(set) var fenceLines: Set<Int> = []
+
+    /// How many quote markers (`>`) each quoted line started with, by its 1-based number: a
+    /// mail's or a post's quote of an earlier message, one level per `>` (see `quoteMarker`).
+    /// Lines not quoted are not in it.
+    private(set) var quoteDepths: [Int: Int] = [:]
 
     /// The prefix taken off every line (a CI log's timestamp, a chat nick, `grep -n`'s number),
     /// when the lines carried one: see `LinePrefix`.
@@ -75,6 +81,16 @@ struct CaptureText {
         let utf8 = text.utf8
         let start = utf8.index(utf8.startIndex, offsetBy: Int(starts[position]))
         let end = utf8.index(start, offsetBy: Int(ends[position] - starts[position]))
+        return text[start..<end]
+    }
+
+    /// The text between the word at `position` and the next word: the blanks (a space, a tab,
+    /// a no-break space) that separate them as written, or nil after the last word.
+    func separator(after position: Int) -> Substring? {
+        guard position + 1 < count else { return nil }
+        let utf8 = text.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: Int(ends[position]))
+        let end = utf8.index(start, offsetBy: Int(starts[position + 1] - ends[position]))
         return text[start..<end]
     }
 
@@ -196,6 +212,7 @@ struct CaptureText {
                 position += 1
                 if position < bytes.count, bytes[position] == 0x20 { position += 1 }
                 whitespaceBefore = false
+                quoteDepths[Int(line), default: 0] += 1
                 continue
             }
             // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
@@ -245,6 +262,15 @@ struct CaptureText {
                 position += spaceLength
                 continue
             }
+            // parrot's two-line prompt glues `$` to the command on its second line (`└──╼ $ifconfig`):
+            // after a frame corner alone at the line's start, the `$` or `#` is a word of its own.
+            if wordStart < 0, byte == UInt8(ascii: "$") || byte == UInt8(ascii: "#"), position + 1 < bytes.count,
+               (0x61...0x7A).contains(bytes[position + 1] | 0x20), Self.followsFrameCorner(bytes, starts: starts, lines: lines, line: line) {
+                wordStart = position
+                position += 1
+                endWord(at: position)
+                continue
+            }
             if wordStart < 0 { wordStart = position }
             // nushell's prompt ends in `〉` (U+3009) glued to the command (`〉ifconfig -a`,
             // `~/src〉ifconfig -a`): in a line's first word, the word ends after it.
@@ -260,64 +286,13 @@ struct CaptureText {
         lineCount = Int(line)
     }
 
-    /// Past the tab after the digits at `position`, when digits (at most seven) and a tab are
-    /// what comes there.
-    /// The wiki markup macros that open and close a block of verbatim text, as Jira and
-    /// Confluence write them.
-    static let blockMacros: [[UInt8]] = ["noformat", "code", "quote", "panel"].map { Array($0.utf8) }
-
-    /// Where a block macro that starts at `position` ends: `{noformat}`, `{code}`, or one with
-    /// parameters (`{code:bash}`, `{panel:title=Output}`), on one line.
-    static func blockMacroEnd(_ bytes: [UInt8], at position: Int) -> Int? {
-        guard let name = blockMacros.first(where: { macro in
-            position + 1 + macro.count < bytes.count && Array(bytes[(position + 1)..<(position + 1 + macro.count)]).map { $0 | 0x20 } == macro
-        }) else { return nil }
-        var at = position + 1 + name.count
-        if bytes[at] == UInt8(ascii: ":") {
-            while at < bytes.count, at - position < 200, bytes[at] != UInt8(ascii: "}"), bytes[at] != 0x0A { at += 1 }
-        }
-        guard at < bytes.count, bytes[at] == UInt8(ascii: "}") else { return nil }
-        return at + 1
-    }
-
-    static func lineNumberEnd(_ bytes: [UInt8], at position: Int) -> Int? {
-        var at = position
-        while at < bytes.count, at - position < 7, bytes[at] >= 0x30, bytes[at] <= 0x39 { at += 1 }
-        guard at > position, at < bytes.count, bytes[at] == 0x09 else { return nil }
-        return at + 1
-    }
-
-    /// Whether most lines that have words start with `>`: then it marks a quote even where a
-    /// word follows it at once (`>lo0: flags=…`, as some mail programs quote).
-    static func isQuoted(_ bytes: [UInt8]) -> Bool {
-        var lines = 0, quotedLines = 0
-        var atLineStart = true
-        for byte in bytes {
-            if byte == 0x0A { atLineStart = true; continue }
-            guard atLineStart, byte != 0x20, byte != 0x09, byte != 0x0D else { continue }
-            atLineStart = false
-            lines += 1
-            if byte == UInt8(ascii: ">") { quotedLines += 1 }
-        }
-        return lines > 0 && quotedLines * 2 > lines
-    }
-
-    /// Whether the `>` at `position`, first on its line (after nothing but other markers and
-    /// spaces), quotes the line: followed by a space, a tab, another `>` or the line's end. A `>`
-    /// followed by a word (`>foo`) is text.
-    static func quoteMarker(_ bytes: [UInt8], at position: Int) -> Bool {
-        guard position + 1 < bytes.count else { return true }
-        let next = bytes[position + 1]
-        return next == 0x20 || next == 0x09 || next == 0x0A || next == 0x0D || next == UInt8(ascii: ">")
-    }
-
     /// The bytes as UTF-8 text without terminal control sequences (CSI `ESC [ … final`, OSC
     /// `ESC ] … BEL`), which colourful prompts leave in a copied transcript. A byte order mark
     /// is dropped, and text in UTF-16 (what a Windows editor or PowerShell's `>` saves) is
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withCarriageReturns(withoutControls(withoutEscapes(data)))
+        withMarkdownTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data)))))
     }
 
     /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a

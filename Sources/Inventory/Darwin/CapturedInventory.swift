@@ -292,6 +292,11 @@ public struct CapturedInventory: InventoryBackend {
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
             missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
         }
+        for row in contents.unreadableRouteRows {
+            for name in row.tunnels.isEmpty ? [""] : row.tunnels where snapshot.unreadableRoutes[name] == nil {
+                snapshot.unreadableRoutes[name] = "a route row \(name.isEmpty ? "of a default" : "into \(name)") at \(row.place) could not be read"
+            }
+        }
         if !contents.unreadableRouteRows.isEmpty {
             let rows = contents.unreadableRouteRows
             let what = rows.map { row in row.tunnels.isEmpty ? "a default route at \(row.place)" : "a route into \(row.tunnels.joined(separator: ", ")) at \(row.place)" }

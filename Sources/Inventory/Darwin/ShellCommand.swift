@@ -94,7 +94,7 @@ struct ShellCommand {
                 before -= 1
             }
         }
-        if isPrompt(word), position + 1 < text.count {
+        if isPrompt(word) || endsDecoratedPrompt(text, at: position), position + 1 < text.count {
             // Powerline segments (`user  ~  src  cmd`): only the last one's glyph ends the prompt
             // (looked for among the next few words: a paste that lost its line breaks goes on).
             if let glyph = word.last, powerlineGlyphs.contains(glyph) {

@@ -32,10 +32,10 @@ extension ShellCommand {
         // their characters.
         guard let firstScalar = word.unicodeScalars.first, let lastScalar = word.unicodeScalars.last,
               promptEndScalars.contains(lastScalar) || frameCornerScalars.contains(firstScalar) else { return false }
-        // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`), alone or
-        // with a prompt character after it.
+        // The frame of a two-line theme prompt (powerlevel10k's `╰─`, bira's `└─`, parrot's
+        // `└──╼`), alone or with a prompt character after it.
         if let first = word.first, frameCorners.contains(first), word.count <= 4,
-           word.dropFirst().allSatisfy({ "─━".contains($0) || promptEnds.contains($0) }) { return true }
+           word.dropFirst().allSatisfy({ "─━╼".contains($0) || promptEnds.contains($0) }) { return true }
         // jonathan's second line, a clock and the directory in the frame: `└─(10:02:~)──`.
         if let first = word.first, frameCorners.contains(first), word.count <= 64, let open = word.firstIndex(of: "("),
            let close = word.lastIndex(of: ")"), open < close, word[word.index(after: word.startIndex)..<open].allSatisfy({ "─━".contains($0) }),
@@ -55,6 +55,48 @@ extension ShellCommand {
         // `100.0%` (ping's packet loss, a progress meter): a number, not a prompt.
         if last == "%", word.dropLast().allSatisfy({ $0.isNumber || $0 == "." }) { return false }
         return word.count <= 128 && !word.contains("=") && !word.contains("<") && word.first != "%" && word.first != "$"
+    }
+
+    /// Whether the word at `position` ends a prompt whose directory is followed by bracketed
+    /// parts glued to its `>`: fish's default prompt with the last command's status or
+    /// pipestatus (`jane@mbp ~ [2]> `, `~ [0|1]> `), with its git branch (`~/vpn (main)> `,
+    /// `(main|✚1)>`) or both, elvish's `~/vpn (main)> `, and PowerShell with posh-git
+    /// (`PS /Users/jane/vpn [main ≡]> `); or by a clock glued to it (`~ 17:02:11> `). Such a
+    /// word is one only when it follows a directory (`~`, `~/…`, `/…`, maybe with blanks in it:
+    /// `~/Library/Application Support/Tunnelblick`) on the same line, with nothing but other
+    /// bracketed parts between: a `>` after a bracket in prose or output has no directory before it.
+    static func endsDecoratedPrompt(_ text: CaptureText, at position: Int) -> Bool {
+        let word = text[position]
+        guard word.count >= 3, word.count <= 64, word.last == ">", let close = word.dropLast().last,
+              close == "]" || close == ")" || close.isNumber, !word.contains("<"), !word.contains("=") else { return false }
+        let line = text.line(position)
+        var at = position
+        if close.isNumber {
+            guard CaptureReader.isClock(word.dropLast()) else { return false }
+        } else {
+            let open: Character = close == "]" ? "[" : "("
+            // Back to the word that opens the bracket this one closes (`[main ≡]>` spans two words).
+            while !text[at].contains(open) {
+                at -= 1
+                guard at >= 0, position - at <= 3, text.line(at) == line else { return false }
+            }
+        }
+        // Then back over whole bracketed parts (`(main) [1]>`) to the directory, and over the
+        // words of a directory with blanks in it.
+        at -= 1
+        var plain = 0
+        while at >= 0, text.line(at) == line, position - at <= 8 {
+            let part = text[at]
+            if isDirectoryWord(part) { return true }
+            if let first = part.first, let last = part.last, plain == 0, (first == "(" && last == ")") || (first == "[" && last == "]") {
+                at -= 1
+                continue
+            }
+            guard plain < 3, !part.contains(where: { "$%#<>|;&=()[]`'\"".contains($0) }) else { return false }
+            plain += 1
+            at -= 1
+        }
+        return false
     }
 
     /// Where the command starts after a prompt that ends in its directory, with no prompt

@@ -222,16 +222,34 @@ extension Heuristics {
             guard linkLocalOnly.count * 2 > units.count - shared.count else { continue }
             // Only a listing of every route into a unit shows it has none beyond link-local.
             let unsure = linkLocalOnly.compactMap { unit in routesLeftOut(into: unit.interface.name, snapshot: snapshot).map { (unit.interface.name, $0) } }
+            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
+            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
+            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
+            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
+            // Only a listing of every holder shows that no other process holds a unit too: an
+            // lsof of one process (`-c nesessionmanager`, `-p 448`), cut (`| head`), filtered by
+            // its name (`| grep nesession`) or run without sudo leaves the provider's row out,
+            // and its connecting utun would look idle. Then no unit of the pile is known idle.
+            if !snapshot.holders.complete {
+                let names = linkLocalOnly.map(\.interface.name)
+                if !names.isEmpty {
+                    let (them, their) = names.count == 1 ? ("it", "its") : ("them", "their")
+                    let idleText = "\(names.count) of them with no address beyond link-local (\(names.joined(separator: ", "))), but none known idle: "
+                        + "the capture's lsof does not show every holder (\(snapshot.holders.incompleteReason ?? "it is partial")), so another process "
+                        + "(a VPN's provider, to which \(holder.comm) handed the utun) may hold \(them) too and use \(them). None of \(their) routes is planned "
+                        + "for removal; the whole `sudo lsof -nP` settles it."
+                    findings.append(Finding(id: FindingID.utunHoard, severity: .warning, ifname: nil, reapable: false,
+                                            evidence: "\(holder.display) holds \(units.count) utun interfaces\(behalf), \(idleText) The utuns go only when \(restart).",
+                                            routes: nil))
+                    continue
+                }
+            }
             let idle = linkLocalOnly.filter { unit in !unsure.contains { $0.0 == unit.interface.name } }
             let idleNames = Set(idle.map(\.interface.name))
             let routes = snapshot.routes.filter { route in
                 route.family == .inet6 && route.nextHops.contains { idleNames.contains($0.interfaceName ?? "") }
                     && (isScopedDefault(route) || route.destination.address.bytes[0] == 0xfe)
             }
-            // ifconfig -v names the app behind a Network Extension tunnel ("VPN: Example Tunnel").
-            let agents = Array(Set(units.flatMap(\.interface.agentDescriptions).filter { $0.hasPrefix("VPN:") })).sorted()
-            let behalf = agents.isEmpty ? "" : " on behalf of \(agents.map { "\"\($0)\"" }.joined(separator: ", ")) (ifconfig -v agent)"
-            let restart = agents.isEmpty ? "\(holder.comm) closes them (restart it)" : "\(holder.comm) closes them (disconnect or remove that VPN configuration, or restart)"
             // A unit whose routes the capture may not all show is named with why, and keeps them.
             var idleText = "\(idle.count) of them idle (no address or route beyond link-local): \(idle.map(\.interface.name).joined(separator: ", "))."
             if let (_, reason) = unsure.first {
@@ -255,16 +273,16 @@ extension Heuristics {
         return findings
     }
 
-    /// Why the capture may not show every route into the interface `name`, of either family,
-    /// or nil when it shows them all: a family it has no whole table of, or a filter its route
-    /// listing went through that may have left out a row of that interface
-    /// (`netstat -rn -f inet6 | grep -v default`), or routes into it read at another moment than
-    /// its listing (see `Snapshot.routesOfOtherMoment`). A rule that concludes an interface has no
-    /// route of some kind asks this first.
-    static func routesLeftOut(into name: String, snapshot: Snapshot) -> String? {
-        let missing = [AddressFamily.inet6, .inet].filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
+    /// Why the capture may not show every route into the interface `name`, of `families` (either
+    /// family unless told), or nil when it shows them all: a family it has no whole table of, a
+    /// filter its route listing went through that may have left out a row of that interface
+    /// (`netstat -rn -f inet6 | grep -v default`), routes into it read at another moment than
+    /// its listing (see `Snapshot.routesOfOtherMoment`), or a row into it (or of a default) that
+    /// could not be read. A rule that concludes an interface has no route of some kind asks this first.
+    static func routesLeftOut(into name: String, of families: [AddressFamily] = [.inet6, .inet], snapshot: Snapshot) -> String? {
+        let missing = families.filter { !(snapshot.routeFamilies?.contains($0) ?? true) }
         var reasons: [String] = []
-        if missing.count < 2, let filter = snapshot.routeFilter, !filter.certainlyShows(word: name) {
+        if missing.count < families.count, let filter = snapshot.routeFilter, !filter.certainlyShows(word: name) {
             reasons.append("the route listing is partial (\(filter))")
         }
         if !missing.isEmpty {
@@ -272,6 +290,8 @@ extension Heuristics {
         }
         // (Routes of another moment than the unit's listing say nothing of what it is now.)
         if let otherMoment = snapshot.routesOfOtherMoment[name] { reasons.append(otherMoment) }
+        // (Nor does a listing with a row that could not be read, into it or of a default.)
+        if let unreadable = snapshot.unreadableRoutes[name] ?? snapshot.unreadableRoutes[""] { reasons.append(unreadable) }
         return reasons.isEmpty ? nil : reasons.joined(separator: " and ")
     }
 

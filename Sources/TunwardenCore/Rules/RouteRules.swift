@@ -127,6 +127,15 @@ extension Heuristics {
                         evidence: "All \(family) traffic that would take the default route goes into \(what)\(holders), through \(routes.count) more-specific route\(routes.count == 1 ? "" : "s"): \(list). This is how VPNs and proxies take all traffic without touching the default route.\(unknown)",
                         routes: routes
                     ))
+                } else if let leftOut = routesLeftOut(into: name, of: [grouped[0].family], snapshot: snapshot) {
+                    // Half a split default read from a listing that may leave the other half out
+                    // (cut by `| head`, `^C` or the paste's end, a row that could not be read) is
+                    // no residue: the rest may go into the tunnel too, unseen.
+                    findings.append(Finding(
+                        id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
+                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) takes" : "s (\(list)) take") \(percent) into \(what)\(holders). Whether the rest of a split default goes into it too is unknown, since \(leftOut): the other half may be in a route the capture does not show. Nothing here is known to be the residue of a split default.",
+                        routes: routes
+                    ))
                 } else if alive || !entry.holders.isEmpty {
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .info, ifname: name, reapable: false,
