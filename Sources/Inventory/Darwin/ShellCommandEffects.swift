@@ -262,6 +262,6 @@ extension ShellCommand {
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "dig", "nslookup", "host", "curl", "nc", "ncat", "wg",
         "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset", "mount", "df", "diskutil",
-        "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
+        "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "ssh-copy-id",
     ]
 }

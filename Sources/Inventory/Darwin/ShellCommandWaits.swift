@@ -6,9 +6,10 @@ import Foundation
 extension ShellCommand {
     /// Whether one command waits, or runs until it is interrupted, so that time passes in which
     /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
-    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` without `-l`, `nettop` without `-l` or `-L`, `tail -f`,
+    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` and `nettop` beyond a few samples, `tail -f`,
     /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
-    /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
+    /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`, `scp`, `git clone`) or on the
+    /// disk (`log collect`); and `ping` for longer than
     /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) and `nc -z -w 2`
     /// are bounded by their own limits. Name lookups (`dig`, `host`) are over in moments when the
     /// network answers, and are not counted. (A pager waits too, but only after it has shown its
@@ -34,13 +35,32 @@ extension ShellCommand {
             if options["l"] != nil || operands.count > 2 || operands.contains(where: { $0.contains("-") && $0.allSatisfy { $0.isNumber || $0 == "-" } }) { return true }
             let limits = (options["z"] != nil ? [options["w"], options["G"]] : [options["w"]]).compactMap { $0.flatMap { Double($0) } }
             return limits.min().map { $0 > shortWait } ?? true
-        case "top": return !arguments.contains { $0.hasPrefix("-l") }
-        // nettop's `-L n` logs n samples as CSV and exits, as `-l n` does.
-        case "nettop": return !arguments.contains { $0.hasPrefix("-l") || $0.hasPrefix("-L") }
+        // `top -l 60 -s 10` logs 60 samples ten seconds apart (ten minutes); `-l 0` never stops.
+        // nettop's `-L n` logs n samples as CSV and exits, as `-l n` does. Without a count
+        // both run until they are quit.
+        case "top", "nettop":
+            let counts: [Character] = program == "top" ? ["l"] : ["l", "L"]
+            guard let samples = counts.lazy.compactMap({ optionValue(arguments, $0) }).first.flatMap({ Double($0) }) else { return true }
+            let interval = optionValue(arguments, "s").flatMap { Double($0) } ?? 1
+            return samples == 0 || (samples - 1) * interval > shortWait
+        // A transfer or a fetch lasts as long as the network takes, as `curl` without `-m` does.
+        case "scp", "rsync": return true
+        case "git": return arguments.contains { ["clone", "fetch", "pull", "push"].contains($0) }
         case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
-        case "log": return arguments.first == "stream"
+        // `log collect` gathers the whole log archive, which takes minutes.
+        case "log": return arguments.first == "stream" || arguments.first == "collect"
         default: return false
         }
+    }
+
+    /// The value of a short option written alone (`-l 60`, `-l60`), as top and nettop take
+    /// theirs; nil when it is not given.
+    static func optionValue(_ arguments: [String], _ letter: Character) -> String? {
+        for (position, argument) in arguments.enumerated() where argument.hasPrefix("-\(letter)") {
+            if argument.count > 2 { return String(argument.dropFirst(2)) }
+            return position + 1 < arguments.count ? arguments[position + 1] : nil
+        }
+        return nil
     }
 
     /// The longest a command may run and still leave the listings before and after it one
