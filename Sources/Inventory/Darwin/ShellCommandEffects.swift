@@ -215,6 +215,8 @@ extension ShellCommand {
         }
         let positional = arguments.filter { !$0.hasPrefix("-") }
         if passesTime(program, arguments) { return true }
+        // `echo $(open -a Tunnelblick)`: a command substituted into the line runs too.
+        if let inner = substitutedCommand(rest), mayChangeTables(line: inner) { return true }
         switch program {
         // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
@@ -242,10 +244,36 @@ extension ShellCommand {
         case "brew":
             return !(positional.first == "services" ? ["list", "info"].contains(positional.dropFirst().first ?? "list")
                 : ["list", "info", "config", "doctor"].contains(positional.first ?? ""))
+        // `su admin -c 'open -a Tunnelblick'` runs its command as that user; `su` and `su -`
+        // alone start a shell, which changes nothing by itself.
+        case "su":
+            guard let flag = arguments.firstIndex(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c") }) else { return false }
+            guard let command = joiningQuoted(Array(arguments[(flag + 1)...])).first.map(unquote), !command.isEmpty else { return true }
+            return mayChangeTables(line: command.split(separator: " ").map(String.init))
         // The DNS cache flush every troubleshooting guide gives.
         case "killall": return !(arguments.contains("-HUP") && positional.allSatisfy { ["mDNSResponder", "mDNSResponderHelper"].contains($0) })
         default: return !readingPrograms.contains(program)
         }
+    }
+
+    /// The words of the first command substituted into a command's words (`$(open -a
+    /// Tunnelblick)`, `` `wg-quick up wg0` ``, also inside double quotes), without the marks
+    /// around them; nil when there is none.
+    static func substitutedCommand(_ words: ArraySlice<String>) -> [String]? {
+        guard let start = words.firstIndex(where: { $0.contains("$(") || $0.contains("`") }) else { return nil }
+        var inner: [String] = []
+        for (offset, word) in words[start...].enumerated() {
+            var part = Substring(word)
+            if offset == 0 {
+                let marker = word.range(of: "$(") ?? word.range(of: "`")!
+                part = word[marker.upperBound...]
+            }
+            let closes = part.contains(")") || part.contains("`")
+            if let end = part.firstIndex(where: { $0 == ")" || $0 == "`" }) { part = part[..<end] }
+            if !part.isEmpty { inner.append(String(part)) }
+            if closes { break }
+        }
+        return inner.isEmpty ? nil : inner
     }
 
     /// Programs that run commands on another machine.

@@ -30,8 +30,17 @@ extension ShellCommand {
             guard onLine(position) else { return nil }
         }
         // Variables set for the command (`LC_ALL=C ssh studio`, `TERM=xterm ifconfig -a`).
+        // A quoted value may hold blanks (`VPN="Work VPN"; scutil --nc start "$VPN"`); one that
+        // ends in `;` was set by a command of its own, and the line's next command follows.
         if prompted, anyCommand {
-            while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true { position += 1 }
+            while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true {
+                var assignment = String(text[position])
+                while Self.shellWord(assignment) == nil, onLine(position + 1) {
+                    position += 1
+                    assignment += " " + text[position]
+                }
+                position += 1
+            }
             guard onLine(position) else { return nil }
         }
         let name = commandName(text[position])
@@ -51,7 +60,7 @@ extension ShellCommand {
             let full = last == position ? name : commandName(joined)
             let fullBase = (full as NSString).lastPathComponent
             let bare = fullBase.count > 1 && fullBase.hasSuffix(";") ? String(fullBase.dropLast()) : fullBase
-            guard isCommandWord(bare) || isRunnableWord(full) else { return nil }
+            guard isCommandWord(bare) || isRunnableWord(full) || isExpandedWord(text[position]) else { return nil }
             position = last
             var command = ShellCommand(tool: .other, name: bare == fullBase ? full : String(full.dropLast()), privileged: privileged, words: start..<(position + 1))
             if bare != fullBase { command.gluedSeparator = ";" }
