@@ -125,11 +125,40 @@ extension ShellCommand {
     static func listingsPipedOn(line words: [String]) -> Set<Tool> {
         let parts = segments(line: words, keepingPipes: true)
         var tools: Set<Tool> = []
-        for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
+        for (offset, segment) in parts.enumerated() where offset + 1 < parts.count && parts[offset + 1].first == "|" {
+            // (The first command's pipeline is read with it, unless a word that runs it comes
+            // first, where that reading stops: `command ps auxww | head -6`, `env ps …`, `time ps …`.)
+            if offset == 0, !runsWrapped(segment) { continue }
             if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
+        }
+        // `{ ps auxww; } | head -6`, `(ps auxww) | head -6`: a group or subshell piped on pipes
+        // on every listing in it.
+        if parts.contains(where: { $0.first == "|" }), words.contains(where: { $0.hasPrefix("{") || $0.hasPrefix("(") }) {
+            for segment in parts {
+                if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
+            }
+        }
+        // `echo "$(ps auxww)" | head -6`: a listing substituted into another command's words is
+        // printed by that command, its lines joined or cut as that command and the line do.
+        if let inner = substitutedCommand(words[...]), let program = program(of: inner)?.name, let tool = Tool(rawValue: program), tool != .other {
+            tools.insert(tool)
         }
         if tools.contains(.lsof), holderListing(line: words) != nil { tools.remove(.lsof) }
         return tools
+    }
+
+    /// Whether a command's first word is not its program's, past `sudo` with its options and
+    /// variables set for it (which the reading of a command line takes in): a word that runs the
+    /// program (`command`, `env`, `time`, `nice`) comes first.
+    static func runsWrapped(_ segment: [String]) -> Bool {
+        guard let program = program(of: segment)?.name else { return false }
+        var rest = segment[...]
+        if let first = rest.first, commandName(first) == "sudo" {
+            rest = rest.dropFirst().drop { $0.hasPrefix("-") }
+        }
+        rest = rest.drop { $0.contains("=") && !$0.hasPrefix("-") && $0.first?.isLetter == true }
+        guard let first = rest.first else { return false }
+        return (commandName(first) as NSString).lastPathComponent != program
     }
 
     /// The lsof a line runs after its first command (`ifconfig -a; sudo lsof -nP | grep

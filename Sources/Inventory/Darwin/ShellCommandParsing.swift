@@ -226,11 +226,15 @@ extension ShellCommand {
         // The pipeline.
         var pipelineSeparated = false
         var savedBy: String?
+        var continuedStage = false
         pipeline: while onLine(position), Self.isPipe(text[position]) {
             // (`|head -6`, `|&grep utun`: the stage's name may be glued to the pipe.)
             let glued = text[position].drop { $0 == "|" || $0 == "&" }
             position += 1
-            guard glued.isEmpty == false || onLine(position) else { break }
+            guard glued.isEmpty == false || onLine(position) else {
+                continuedStage = true
+                break
+            }
             var stage = commandName(glued.isEmpty ? text[position] : glued)
             if glued.isEmpty { position += 1 }
             // `| sort; …`: a stage without arguments, and the line's other commands after it.
@@ -314,6 +318,13 @@ extension ShellCommand {
                 }
                 break pipeline
             }
+        }
+        // `ps auxww |` with its next stage on the next line (zsh's `pipe> head -6`, bash's `>
+        // head -6`), or a line wrapped before its `| grep …` (a mail program's): what that stage
+        // did to the listing is not read, so the listing is not taken as whole.
+        if tool != .other, continuedStage || (!pipelineSeparated && command.followedBy.isEmpty && position < text.count
+                                               && text.line(position) == line + 1 && Self.isPipe(text[position])) {
+            command.reshaping.append("… (a stage on the next line)")
         }
         if let savedBy, command.followedBy != ["pbpaste"] || !savedBy.hasPrefix("pbcopy") {
             command.unread.append("| \(savedBy)")
