@@ -102,19 +102,15 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.holderListing = holderListing
+            // A time `date` printed before or after the listings of its line (`date; ifconfig -a`,
+            // `ifconfig -a; date`) is theirs: far from the last, it starts their moment.
+            for leading in [true, false] { Self.readShownTime(text, in: section.range, of: current, leading: leading, into: &contents) }
             section.read(into: &contents)
             if stampJumps { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
                 contents.moment += 1
                 contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): a terminal session ended or began here: what follows is of another moment")
-            }
-            if let current, (current.name as NSString).lastPathComponent == "date", let shown = Self.shownDate(text, in: section.range) {
-                if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > Self.dateGapLimit {
-                    contents.moment += 1
-                    contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): `date` shows \(Int(abs(shown.timeIntervalSince(last)) / 60)) minutes since the last one: what follows is of another moment")
-                }
-                contents.lastShownDate = shown
             }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`"
                 + (command.introduced ? ", named for the code block that follows" : ""))
@@ -183,6 +179,7 @@ enum CaptureReader {
             let firstOutput = (0..<(typed?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? typed?.words.lowerBound
             last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
         }
+        for leading in [true, false] { Self.readShownTime(text, in: last.range, of: current, leading: leading, into: &contents) }
         last.read(into: &contents)
     }
 
