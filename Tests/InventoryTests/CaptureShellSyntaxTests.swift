@@ -66,6 +66,33 @@ import Testing
         try Self.expectClosedStands(try Self.reconnect("MacBook-Pro:~ bob$ \(line)\n"), line)
     }
 
+    /// Without prompts (a fence of commands and outputs, Warp's blocks), a command that changes
+    /// the tables alone on its line between bare listings starts a moment, as at a prompt.
+    @Test(arguments: ["open -a Tunnelblick", "sleep 20", "sudo killall -9 openvpn", "```\n```\nopen -a Tunnelblick\n```\n```"])
+    func aBareChangeCommandStartsAMoment(line: String) throws {
+        let text = try CaptureProofTests.fixture("bare-lines-open-tunnelblick-between.txt")
+            .replacingOccurrences(of: "\nopen -a Tunnelblick\n", with: "\n\(line)\n")
+        try Self.expectNothingPlanned(text, line)
+    }
+
+    /// The hoard form: `sudo killall -9 nesessionmanager` and `scutil --nc start` between the
+    /// listing and lsof, without prompts: the killed pid's holders are tied to no unit.
+    @Test func aBareKillBeforeLsofTiesNoHolders() throws {
+        let text = try CaptureProofTests.fixture("bare-lines-hoard-killall-between.txt")
+        #expect(!CaptureProofTests.verdict(text).findings.contains("warning utun-hoard -"), "\(CaptureProofTests.verdict(text))")
+        #expect(CaptureHoardTests.reapCommands(text).isEmpty)
+    }
+
+    /// The controls: prose alone on its line, and a line without a prompt outside any code block
+    /// before any command, are no commands: `closed` stands for the routes.
+    @Test(arguments: ["I opened it again", "open the app", "sleep on it.", "then killall openvpn, as the guide says"])
+    func proseBetweenBareListingsIsNoCommand(line: String) throws {
+        let text = try CaptureProofTests.fixture("bare-lines-open-tunnelblick-between.txt")
+            .replacingOccurrences(of: "\nopen -a Tunnelblick\n", with: "\n\(line)\n")
+        try Self.expectClosedStands(text, line)
+        #expect(ShellCommand.bareChange(in: CaptureText(file: "", text: "open -a Tunnelblick\n"), lineAt: 0, inContext: false) == nil)
+    }
+
     /// The ZeroTier session of `zsh-pipe-continued-ps-head.txt` with `lines` for its ps command
     /// line (the reviewer's own has zsh's `ps auxww |` and `pipe> head -6`).
     static func zeroTier(_ lines: String) throws -> String {

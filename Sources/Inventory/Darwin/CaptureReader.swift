@@ -51,6 +51,15 @@ enum CaptureReader {
                 position = command.words.upperBound
                 continue
             }
+            // A command that changes the tables alone on its line, without a prompt, among
+            // others (a fence of commands and outputs, Warp's copied blocks).
+            if text.startsLine(position),
+               let command = ShellCommand.bareChange(in: text, lineAt: position,
+                                                     inContext: !commands.isEmpty || ShellCommand.insideFence(text, line: text.line(position))) {
+                commands.append(command)
+                position = command.words.upperBound
+                continue
+            }
             position += 1
         }
         var sectionStart = 0
