@@ -65,6 +65,8 @@ enum CaptureReader {
         var sectionStart = 0
         var current: ShellCommand?
         var mixed = false
+        // The moment the file the last line showed was saved at (`cat ~/if-before.txt`).
+        var shownMoment: Int?
         // The last line's output spans moments (a loop, or a change between its listings): what
         // follows it is of another moment than any of it.
         var spanned = false
@@ -102,6 +104,7 @@ enum CaptureReader {
                 contents.moment += 1
                 contents.notes.append(note)
                 (current, sectionStart, mixed, piped, repeating, listsEveryInterface, spanned, paged) = (nil, position, false, [], false, false, false, false)
+                shownMoment = nil
                 holderListing = nil
             }
             return jumpsAtEnd
@@ -114,7 +117,7 @@ enum CaptureReader {
             // A time `date` printed before or after the listings of its line (`date; ifconfig -a`,
             // `ifconfig -a; date`) is theirs: far from the last, it starts their moment.
             for leading in [true, false] { Self.readShownTime(text, in: section.range, of: current, leading: leading, into: &contents) }
-            section.read(into: &contents)
+            Self.read(section, at: shownMoment, into: &contents)
             if stampJumps { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
@@ -164,12 +167,14 @@ enum CaptureReader {
                     contents.savedAt[target.path] = moment
                 }
             }
-            let shownFiles = command.tool == .other && ["cat", "bat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
-                ? command.arguments.filter { !$0.hasPrefix("-") } : []
+            let shownFiles = Self.shownFiles(command, saved: contents.savedAt)
             repeating = repeats
             spanned = repeats || ShellCommand.changesBetweenItsCommands(line: line)
             mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
+            // What a file shows is of the moment it was saved at, when the capture shows one.
+            let savedMoments = Set(shownFiles.map { contents.savedAt[$0] ?? -1 })
+            shownMoment = savedMoments.count == 1 && savedMoments.first! >= 0 && !spanned ? savedMoments.first : nil
             piped = ShellCommand.listingsPipedOn(line: line)
             holderListing = ShellCommand.holderListing(line: line)
             listsEveryInterface = ShellCommand.listsEveryInterface(line: line)
@@ -189,7 +194,16 @@ enum CaptureReader {
             last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
         }
         for leading in [true, false] { Self.readShownTime(text, in: last.range, of: current, leading: leading, into: &contents) }
-        last.read(into: &contents)
+        Self.read(last, at: shownMoment, into: &contents)
+    }
+
+    /// Reads a section at `moment` when one is given (a saved file's), else at the current one.
+    static func read(_ section: Section, at moment: Int?, into contents: inout CaptureContents) {
+        var section = section
+        let now = contents.moment
+        if let moment { contents.moment = moment }
+        section.read(into: &contents)
+        contents.moment = now
     }
 
     /// Where the time in the stamps that start the lines jumps (`LinePrefix.stamps`): the first

@@ -217,6 +217,16 @@ extension ShellCommand {
     static func redirectTargets(line words: [String]) -> [(path: String, appending: Bool)] {
         var targets: [(path: String, appending: Bool)] = []
         for segment in segments(line: words) {
+            // `| tee ~/if-before.txt > /dev/null`, `| tee -a log`, `| pbcopy` save it too.
+            if let (program, arguments) = program(of: segment) {
+                if program == "tee" {
+                    for file in arguments.prefix(while: { !$0.hasPrefix(">") }) where !file.hasPrefix("-") {
+                        targets.append((file, arguments.contains("-a")))
+                    }
+                } else if program == "pbcopy" {
+                    targets.append((clipboard, false))
+                }
+            }
             for (offset, word) in segment.enumerated() {
                 if word == ">" || word == ">>" {
                     if offset + 1 < segment.count { targets.append((segment[offset + 1], word == ">>")) }
@@ -229,6 +239,9 @@ extension ShellCommand {
         }
         return targets
     }
+
+    /// The name `redirectTargets` gives the clipboard (`| pbcopy`), which `pbpaste` shows back.
+    static let clipboard = "(clipboard)"
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
     static func segmentMayChange(_ words: [String]) -> Bool {

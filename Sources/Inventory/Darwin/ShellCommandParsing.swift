@@ -260,6 +260,17 @@ extension ShellCommand {
                         position += 1
                         break
                     }
+                    // `| grep utun_control > ~/lsof-before.txt`: the output went to a file
+                    // (whose moment is the line's: see `redirectTargets`).
+                    if Self.isOutputRedirect(word) || word == ">" || word == ">>" {
+                        var rest: [String] = []
+                        while onLine(position) {
+                            rest.append(String(text[position]))
+                            position += 1
+                        }
+                        command.unread += unreadAfterRedirect(rest)
+                        break
+                    }
                     if Self.isPipe(word) || done { break }
                     if word.count > 1, word.hasSuffix(";"), !(word.first == "'" || word.first == "\"") || word.dropLast().last == word.first {
                         word.removeLast()
