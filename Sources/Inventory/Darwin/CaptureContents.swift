@@ -113,8 +113,11 @@ struct CaptureContents {
     var moment = 0
     /// The moments at which some listing named every interface.
     var completeInterfaceMoments: Set<Int> = []
-    /// The time the last `date` output showed (see `CaptureReader.shownDate`).
+    /// The time the last `date` output showed (see `CaptureReader.readShownTime`).
     var lastShownDate: Date?
+    /// The time of day the last `date` or `uptime` that printed only one showed (`date +%T`), in
+    /// seconds (see `CaptureReader.shownClock`).
+    var lastShownClock: Int?
     /// The time of day the last prompt that shows one showed, in seconds.
     var lastPromptClock: Int?
     /// The interfaces whose header stood in the middle of its line and whose body could not be

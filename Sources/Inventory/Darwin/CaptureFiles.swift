@@ -138,3 +138,18 @@ extension CapturedInventory {
         }
     }
 }
+
+extension CaptureReader {
+    /// The files (and the clipboard, `(clipboard)`) a command line shows: every file `cat`, `bat`,
+    /// `head`, `tail`, `less` or `more` names, those of the capture's saved files a `grep`, `awk`,
+    /// `sed` or `sort` names (its other words are patterns), and the clipboard for `pbpaste`.
+    static func shownFiles(_ command: ShellCommand, saved: [String: Int]) -> [String] {
+        guard command.tool == .other else { return [] }
+        switch (command.name as NSString).lastPathComponent {
+        case "cat", "bat", "head", "tail", "less", "more": return command.arguments.filter { !$0.hasPrefix("-") }
+        case "grep", "egrep", "fgrep", "rg", "awk", "sed", "sort": return command.arguments.filter { saved[$0] != nil }
+        case "pbpaste": return [ShellCommand.clipboard]
+        default: return []
+        }
+    }
+}

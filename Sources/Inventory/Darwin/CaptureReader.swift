@@ -52,11 +52,22 @@ enum CaptureReader {
                 position = command.words.upperBound
                 continue
             }
+            // A command that changes the tables alone on its line, without a prompt, among
+            // others (a fence of commands and outputs, Warp's copied blocks).
+            if text.startsLine(position),
+               let command = ShellCommand.bareChange(in: text, lineAt: position,
+                                                     inContext: !commands.isEmpty || ShellCommand.insideFence(text, line: text.line(position))) {
+                commands.append(command)
+                position = command.words.upperBound
+                continue
+            }
             position += 1
         }
         var sectionStart = 0
         var current: ShellCommand?
         var mixed = false
+        // The moment the file the last line showed was saved at (`cat ~/if-before.txt`).
+        var shownMoment: Int?
         // The last line's output spans moments (a loop, or a change between its listings): what
         // follows it is of another moment than any of it.
         var spanned = false
@@ -100,6 +111,7 @@ enum CaptureReader {
                 contents.moment += 1
                 contents.notes.append(note)
                 (current, sectionStart, mixed, piped, repeating, listsEveryInterface, spanned, paged) = (nil, position, false, [], false, false, false, false)
+                shownMoment = nil
                 holderListing = nil
             }
             return jumpsAtEnd
@@ -117,19 +129,15 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.holderListing = holderListing
-            section.read(into: &contents)
+            // A time `date` printed before or after the listings of its line (`date; ifconfig -a`,
+            // `ifconfig -a; date`) is theirs: far from the last, it starts their moment.
+            for leading in [true, false] { Self.readShownTime(text, in: section.range, of: current, leading: leading, into: &contents) }
+            Self.read(section, at: shownMoment, into: &contents)
             if stampJumps || quoteChanged { contents.moment += 1 }
             // A session that ended or began, or a clock far on, is a moment of its own.
             if Self.breaksSession(text, in: section.range) {
                 contents.moment += 1
                 contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): a terminal session ended or began here: what follows is of another moment")
-            }
-            if let current, (current.name as NSString).lastPathComponent == "date", let shown = Self.shownDate(text, in: section.range) {
-                if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > Self.dateGapLimit {
-                    contents.moment += 1
-                    contents.notes.append("\(text.file):\(text.line(section.range.lowerBound)): `date` shows \(Int(abs(shown.timeIntervalSince(last)) / 60)) minutes since the last one: what follows is of another moment")
-                }
-                contents.lastShownDate = shown
             }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`"
                 + (command.introduced ? ", named for the code block that follows" : ""))
@@ -176,12 +184,14 @@ enum CaptureReader {
                     contents.savedAt[target.path] = moment
                 }
             }
-            let shownFiles = command.tool == .other && ["cat", "bat", "head", "tail", "less", "more"].contains((command.name as NSString).lastPathComponent)
-                ? command.arguments.filter { !$0.hasPrefix("-") } : []
+            let shownFiles = Self.shownFiles(command, saved: contents.savedAt)
             repeating = repeats
             spanned = repeats || ShellCommand.changesBetweenItsCommands(line: line)
             mixed = spanned
                 || (contents.moment > 0 && shownFiles.contains { contents.savedAt[$0] != contents.moment })
+            // What a file shows is of the moment it was saved at, when the capture shows one.
+            let savedMoments = Set(shownFiles.map { contents.savedAt[$0] ?? -1 })
+            shownMoment = savedMoments.count == 1 && savedMoments.first! >= 0 && !spanned ? savedMoments.first : nil
             piped = ShellCommand.listingsPipedOn(line: line)
             holderListing = ShellCommand.holderListing(line: line)
             listsEveryInterface = ShellCommand.listsEveryInterface(line: line)
@@ -200,7 +210,17 @@ enum CaptureReader {
             let firstOutput = (0..<(typed?.words.lowerBound ?? text.count)).first { Self.startsOutput(text, at: $0) } ?? typed?.words.lowerBound
             last.cutAtEnd = firstOutput.map { text.line($0) > fence } ?? false
         }
-        last.read(into: &contents)
+        for leading in [true, false] { Self.readShownTime(text, in: last.range, of: current, leading: leading, into: &contents) }
+        Self.read(last, at: shownMoment, into: &contents)
+    }
+
+    /// Reads a section at `moment` when one is given (a saved file's), else at the current one.
+    static func read(_ section: Section, at moment: Int?, into contents: inout CaptureContents) {
+        var section = section
+        let now = contents.moment
+        if let moment { contents.moment = moment }
+        section.read(into: &contents)
+        contents.moment = now
     }
 
     /// Where the time in the stamps that start the lines jumps (`LinePrefix.stamps`): the first

@@ -29,28 +29,90 @@ extension CaptureReader {
         return false
     }
 
-    /// The time a `date` command printed at the start of `range`: its default form (`Fri Dec  4
-    /// 10:11:02 CET 2026`, in English, German, French, Chinese or Japanese), `-u`, `-R`, `-I`, `+%F %T`. The zone is
-    /// taken where it is printed (`CET`, `+0100`, `UTC`); without one, both times are read in one.
-    static func shownDate(_ text: CaptureText, in range: Range<Int>) -> Date? {
-        guard !range.isEmpty else { return nil }
-        let line = text.line(range.lowerBound)
-        var words: [String] = []
-        for position in range {
-            guard text.line(position) == line, words.count < 10 else { break }
-            words.append(String(text[position]))
+    /// Notes the time a `date` (or `gdate`, `uptime`) of `command`'s line printed, and starts a
+    /// new moment when it is more than `dateGapLimit` from the last one shown. With `leading`, the
+    /// line's first command is weighed and its output is the first line of `range` (`date;
+    /// ifconfig -a`, `date` alone, `date && netstat -rn`); else its last, after others (`ifconfig
+    /// -a; date`), whose output is the last line of `range`. Either way the line's commands run
+    /// within moments of each other: it is called before the output in `range` is read, so
+    /// that the listings of the line are of the moment the time starts.
+    static func readShownTime(_ text: CaptureText, in range: Range<Int>, of command: ShellCommand?, leading: Bool, into contents: inout CaptureContents) {
+        guard let command, !range.isEmpty else { return }
+        let parts = ShellCommand.segments(line: ShellCommand.line(of: command, in: text))
+        guard let part = leading ? parts.first : parts.last, leading || parts.count > 1,
+              let program = ShellCommand.program(of: part)?.name, ["date", "gdate", "uptime"].contains(program) else { return }
+        func lineWords(at start: Int) -> [String] {
+            var position = start
+            while position > range.lowerBound, text.line(position - 1) == text.line(start) { position -= 1 }
+            var words: [String] = []
+            while position < range.upperBound, text.line(position) == text.line(start), words.count < 12 {
+                words.append(String(text[position]))
+                position += 1
+            }
+            return words
         }
-        return parseDate(words)
+        var position = leading ? range.lowerBound : range.upperBound - 1
+        var words = lineWords(at: position)
+        // (A trailing time may stand above a prompt left empty at the paste's end.)
+        let shows = { (words: [String]) in
+            (program != "uptime" && (parseDate(words) ?? epochDate(words)) != nil) || shownClock(words, uptime: program == "uptime") != nil
+        }
+        if !leading, !shows(words) {
+            while position > range.lowerBound, text.line(position - 1) == text.line(range.upperBound - 1) { position -= 1 }
+            guard position > range.lowerBound else { return }
+            position -= 1
+            words = lineWords(at: position)
+        }
+        let place = "\(text.file):\(text.line(position))"
+        if program != "uptime", let shown = parseDate(words) ?? epochDate(words) {
+            if let last = contents.lastShownDate, abs(shown.timeIntervalSince(last)) > dateGapLimit {
+                contents.moment += 1
+                contents.notes.append("\(place): `date` shows \(Int(abs(shown.timeIntervalSince(last)) / 60)) minutes since the last one: what follows is of another moment")
+            }
+            contents.lastShownDate = shown
+        } else if let clock = shownClock(words, uptime: program == "uptime") {
+            if let last = contents.lastShownClock, clock - last > Int(dateGapLimit) || clock < last {
+                contents.moment += 1
+                contents.notes.append("\(place): `\(program)` shows \(clock / 3600):\(String(format: "%02d", clock / 60 % 60)) after \(last / 3600):\(String(format: "%02d", last / 60 % 60)): what follows is of another moment")
+            }
+            contents.lastShownClock = clock
+        }
+    }
+
+    /// The time `date +%s` prints: seconds since 1970, alone on its line.
+    static func epochDate(_ words: [String]) -> Date? {
+        guard words.count == 1, (9...11).contains(words[0].count), let seconds = Int(words[0]) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    /// The time of day, in seconds, that `date +%T` (or `+%H:%M`) prints alone on its line, or
+    /// that `uptime` prints first (`17:02  up 3 days, 2:11, 2 users, …`).
+    static func shownClock(_ words: [String], uptime: Bool) -> Int? {
+        guard let first = words.first, uptime ? words.count > 1 && words[1] == "up" : words.count == 1 else { return nil }
+        let parts = first.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }), first.first?.isNumber == true else { return nil }
+        let values = parts.map { $0! }
+        guard values[0] < 24, values[1] < 60, values.count == 2 || values[2] < 60 else { return nil }
+        return values[0] * 3600 + values[1] * 60 + (values.count == 3 ? values[2] : 0)
     }
 
     static let monthNames: [String: Int] = [
         "jan": 1, "feb": 2, "mar": 3, "mär": 3, "mrz": 3, "apr": 4, "may": 5, "mai": 5, "jun": 6, "jul": 7, "aug": 8,
         "sep": 9, "oct": 10, "okt": 10, "nov": 11, "dec": 12, "dez": 12, "déc": 12, "fév": 2, "aoû": 8,
+        // Spanish, Italian, Portuguese, Dutch, Polish and Russian, as macOS's `date` prints them.
+        "ene": 1, "abr": 4, "ago": 8, "dic": 12, "gen": 1, "mag": 5, "giu": 6, "lug": 7, "set": 9, "ott": 10, "fev": 2, "out": 10,
+        "mrt": 3, "mei": 5, "sty": 1, "lut": 2, "kwi": 4, "maj": 5, "cze": 6, "lip": 7, "sie": 8, "wrz": 9, "paź": 10, "lis": 11, "gru": 12,
+        "янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12,
     ]
 
-    /// A date and time of day from the words of one line, or nil when they do not hold both.
+    /// A date and time of day from the words of one line, or nil when they do not hold both:
+    /// `date`'s default form (`Fri Dec  4 10:11:02 CET 2026`, in English, German, French, Spanish,
+    /// Italian, Portuguese, Dutch, Polish, Russian, Chinese, Japanese or Korean), `-u`, `-R`, `-I`,
+    /// `+%F %T`. The zone is taken where it is printed (`CET`,
+    /// `+0100`, `UTC`); without one, both times are read in one.
     static func parseDate(_ words: [String]) -> Date? {
         var year: Int?, month: Int?, day: Int?, clock: [Int]?, zone: TimeZone?
+        var cjkTime: [Int] = []
         func readClock(_ word: Substring) {
             let parts = word.split(separator: ":").map { Int($0) }
             if parts.count >= 2, parts.count <= 3, parts.allSatisfy({ $0 != nil }) { clock = parts.map { $0! } + (parts.count == 2 ? [0] : []) }
@@ -83,23 +145,23 @@ extension CaptureReader {
                 readOffset(Substring(trimmed))
                 continue
             }
-            // Japanese: 2026年12月 5日 09時02分11秒, or its parts.
-            if trimmed.contains(where: { "年月日時时分秒".contains($0) }) {
+            // Japanese: 2026年12月 5日 09時02分11秒, or its parts; Korean: 2026년 12월  5일 17시 02분 11초.
+            if trimmed.contains(where: { "年月日時时分秒년월일시분초".contains($0) }) {
                 var number = ""
-                var time: [Int] = []
                 for character in trimmed {
                     if character.isNumber { number.append(character); continue }
                     // (土曜日, "Saturday", ends in 日 too: only a number before it counts.)
                     switch character {
-                    case "年": year = Int(number) ?? year
-                    case "月": month = Int(number) ?? month
-                    case "日": day = Int(number) ?? day
-                    case "時", "时", "分", "秒": if let value = Int(number) { time.append(value) }
+                    case "年", "년": year = Int(number) ?? year
+                    case "月", "월": month = Int(number) ?? month
+                    case "日", "일": day = Int(number) ?? day
+                    case "時", "时", "分", "秒", "시", "분", "초": if let value = Int(number) { cjkTime.append(value) }
                     default: break
                     }
                     number = ""
                 }
-                if time.count >= 2 { clock = time + (time.count == 2 ? [0] : []) }
+                // (Korean prints each part as a word of its own.)
+                if cjkTime.count >= 2 { clock = Array(cjkTime.prefix(3)) + (cjkTime.count == 2 ? [0] : []) }
                 continue
             }
             if let value = Int(trimmed) {

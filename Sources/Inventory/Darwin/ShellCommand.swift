@@ -363,6 +363,23 @@ struct ShellCommand {
         }
     }
 
+    /// A command word the shell turns into another before it runs anything, or shell syntax
+    /// around a command: an expansion (`$(brew --prefix openvpn)/sbin/openvpn`, a backquote,
+    /// `$OPENVPN`, `"$VPN_UP"`), a history reference (`!open`, `!-2`, `^down^up`), a job spec
+    /// (`%1`, `%+`, `%%`), a subshell, group or test (`(open -a Tunnelblick)`, `{`, `[`, `[[`,
+    /// `((`), a function's definition (`vpn()`), a no-op or negation before a command (`: ;
+    /// open -a Tunnelblick`, `! open …`, `;open …`), or a name no command word rule expects
+    /// (`2fa-vpn`, `@reconnect`, `+x`). Typed at a prompt it runs a program tunwarden does not
+    /// know (or fails to), so it may change the tables, as any unknown command may.
+    static func isExpandedWord<S: StringProtocol>(_ word: S) -> Bool {
+        guard let first = word.first, word.count <= 200 else { return false }
+        if "({[:;!".contains(first) { return true }
+        if "$`^%@+".contains(first) { return word.count > 1 }
+        if word.hasPrefix("\"$") { return true }
+        if first.isASCII, first.isNumber, word.contains(where: \.isLetter), isCommandWord("x" + word) { return true }
+        return word.count > 2 && word.hasSuffix("()") && word.dropLast(2).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
+    }
+
     /// A word that could name a command: lowercase ASCII letters, digits, and `-_./`.
     static func isCommandWord<S: StringProtocol>(_ word: S) -> Bool {
         guard let first = word.first, first.isASCII, first.isLowercase || first == "/" || first == "." else { return false }

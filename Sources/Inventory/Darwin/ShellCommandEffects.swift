@@ -48,108 +48,6 @@ extension ShellCommand {
         return opened > closed
     }
 
-    /// Whether one command waits, or runs until it is interrupted, so that time passes in which
-    /// other programs may change the tables (a VPN that reconnects meanwhile moves to another
-    /// utun): `sleep`, `tcpdump`, `route monitor`, `top` without `-l`, `nettop` without `-l` or `-L`, `tail -f`,
-    /// `log stream`, `caffeinate`; programs that wait on a person (`read`, an editor, `man`) or
-    /// on the network (`traceroute`, `mtr`, `curl`, `wget`, `nc`); and `ping` for longer than
-    /// `shortWait` (see `pingDuration`). `curl -m 3` (also `-sm 3`, `-sSm3`) and `nc -z -w 2`
-    /// are bounded by their own limits. Name lookups (`dig`, `host`) are over in moments when the
-    /// network answers, and are not counted. (A pager waits too, but only after it has shown its
-    /// output: see `waitsAfterItsOutput`.)
-    static func passesTime(_ program: String, _ arguments: [String]) -> Bool {
-        switch program {
-        case "sleep", "tcpdump", "caffeinate", "mtr", "wait", "read", "man", "traceroute", "traceroute6", "wget",
-             "vim", "vi", "nvim", "view", "nano", "pico", "emacs", "mg", "ed":
-            return true
-        case "route": return arguments.contains("monitor")
-        case "ping", "ping6": return pingDuration(arguments).map { $0 > shortWait } ?? true
-        case "curl":
-            // `-m 120`, `-m120`, `-sm 3`, `-sSm3`, `--max-time 120`, `--max-time=120`: the longest it may take.
-            let limit = shortOptions(arguments, valued: curlValued).values["m"].flatMap { Double($0) }
-                ?? arguments.firstIndex { $0 == "--max-time" }.flatMap { $0 + 1 < arguments.count ? Double(arguments[$0 + 1]) : nil }
-                ?? arguments.first { $0.hasPrefix("--max-time=") }.flatMap { Double($0.dropFirst("--max-time=".count)) }
-            return limit.map { $0 > shortWait } ?? true
-        case "nc", "ncat":
-            // A probe of one port (`nc -z -G 2 -w 2 host 7890`) is over once it connects or its
-            // connect timeout (`-G`, or `-w`) passes; a connection (`nc -w 2 host 22`) closes once
-            // idle for `-w`'s seconds. Listening (`-l`), several ports, or no timeout wait.
-            let (options, operands) = shortOptions(arguments, valued: ncValued)
-            if options["l"] != nil || operands.count > 2 || operands.contains(where: { $0.contains("-") && $0.allSatisfy { $0.isNumber || $0 == "-" } }) { return true }
-            let limits = (options["z"] != nil ? [options["w"], options["G"]] : [options["w"]]).compactMap { $0.flatMap { Double($0) } }
-            return limits.min().map { $0 > shortWait } ?? true
-        case "top": return !arguments.contains { $0.hasPrefix("-l") }
-        // nettop's `-L n` logs n samples as CSV and exits, as `-l n` does.
-        case "nettop": return !arguments.contains { $0.hasPrefix("-l") || $0.hasPrefix("-L") }
-        case "tail": return arguments.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("f") || $0.contains("F")) }
-        case "log": return arguments.first == "stream"
-        default: return false
-        }
-    }
-
-    /// The longest a command may run and still leave the listings before and after it one
-    /// moment, in seconds: about what `ping -c 5` takes. Longer, and a tunnel that dropped may
-    /// have come back on another utun meanwhile.
-    static let shortWait = 5.0
-
-    /// How long `ping` runs, in seconds, as its options set it: the count times the interval
-    /// (`-c 5 -i 60` is five minutes), and the wait for the last reply that `-W` asks for, at
-    /// most the `-t` timeout. Nil when it runs until it is interrupted (no `-c` and no `-t`).
-    /// (The wait of its own that only an unanswered last packet adds is not counted: `ping -c 3`
-    /// is taken as the three seconds it takes when the network answers.)
-    static func pingDuration(_ arguments: [String]) -> Double? {
-        let values = shortOptions(arguments, valued: pingValued).values.compactMapValues { Double($0) }
-        let timeout = values["t"]
-        guard let count = values["c"] else { return timeout }
-        let duration = count * (values["i"] ?? 1) + (values["W"] ?? 0) / 1000
-        return timeout.map { min($0, duration) } ?? duration
-    }
-
-    /// The options of macOS `ping` and `ping6` that take a value.
-    static let pingValued: Set<Character> = ["b", "B", "c", "g", "G", "h", "i", "k", "K", "l", "m", "M", "p", "P", "s", "S", "t", "W", "z"]
-
-    /// The options of macOS `nc` (and of `ncat`, where they agree) that take a value.
-    static let ncValued: Set<Character> = ["b", "G", "H", "I", "i", "J", "K", "L", "M", "m", "O", "P", "p", "s", "T", "V", "w", "X", "x"]
-
-    /// The options of `curl` that take a value (`-m 3`, `-o out.html`, `-H 'Accept: */*'`).
-    static let curlValued: Set<Character> = ["A", "b", "c", "C", "d", "D", "e", "E", "F", "H", "K", "m", "o", "P", "Q", "r", "T", "t", "u",
-                                             "U", "w", "x", "X", "y", "Y", "z"]
-
-    /// A command's short options, read as getopt reads them, and the words that are none of
-    /// them (its operands: hosts, ports, files). Letters may be clustered (`-qc3`, `-nc 3`, `curl
-    /// -sSm3`, `curl -sm 3`); a letter in `valued` takes the rest of its word as its value, or the
-    /// next word when it ends the word. A flag's value is empty; a letter given twice keeps its
-    /// last value.
-    static func shortOptions(_ arguments: [String], valued: Set<Character>) -> (values: [Character: String], operands: [String]) {
-        var values: [Character: String] = [:]
-        var operands: [String] = []
-        var position = arguments.startIndex
-        while position < arguments.endIndex {
-            let word = arguments[position]
-            position += 1
-            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 else {
-                if !word.hasPrefix("--") { operands.append(word) }
-                continue
-            }
-            var letters = word.dropFirst()
-            while let letter = letters.first {
-                letters = letters.dropFirst()
-                guard valued.contains(letter) else {
-                    values[letter] = ""
-                    continue
-                }
-                var value = String(letters)
-                if value.isEmpty, position < arguments.endIndex {
-                    value = arguments[position]
-                    position += 1
-                }
-                values[letter] = value
-                break
-            }
-        }
-        return (values, operands)
-    }
-
     /// Whether a line waits on a person after it has shown its output: a pager whose output goes
     /// to the terminal (`less if.txt`, `ifconfig -a | less`, `more`, `bat` unless told not to
     /// page). What it showed is of the moment it started; what follows it, of a later one.
@@ -227,11 +125,40 @@ extension ShellCommand {
     static func listingsPipedOn(line words: [String]) -> Set<Tool> {
         let parts = segments(line: words, keepingPipes: true)
         var tools: Set<Tool> = []
-        for (offset, segment) in parts.enumerated() where offset > 0 && offset + 1 < parts.count && parts[offset + 1].first == "|" {
+        for (offset, segment) in parts.enumerated() where offset + 1 < parts.count && parts[offset + 1].first == "|" {
+            // (The first command's pipeline is read with it, unless a word that runs it comes
+            // first, where that reading stops: `command ps auxww | head -6`, `env ps …`, `time ps …`.)
+            if offset == 0, !runsWrapped(segment) { continue }
             if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
+        }
+        // `{ ps auxww; } | head -6`, `(ps auxww) | head -6`: a group or subshell piped on pipes
+        // on every listing in it.
+        if parts.contains(where: { $0.first == "|" }), words.contains(where: { $0.hasPrefix("{") || $0.hasPrefix("(") }) {
+            for segment in parts {
+                if let program = program(of: segment)?.name, let tool = Tool(rawValue: program), tool != .other { tools.insert(tool) }
+            }
+        }
+        // `echo "$(ps auxww)" | head -6`: a listing substituted into another command's words is
+        // printed by that command, its lines joined or cut as that command and the line do.
+        if let inner = substitutedCommand(words[...]), let program = program(of: inner)?.name, let tool = Tool(rawValue: program), tool != .other {
+            tools.insert(tool)
         }
         if tools.contains(.lsof), holderListing(line: words) != nil { tools.remove(.lsof) }
         return tools
+    }
+
+    /// Whether a command's first word is not its program's, past `sudo` with its options and
+    /// variables set for it (which the reading of a command line takes in): a word that runs the
+    /// program (`command`, `env`, `time`, `nice`) comes first.
+    static func runsWrapped(_ segment: [String]) -> Bool {
+        guard let program = program(of: segment)?.name else { return false }
+        var rest = segment[...]
+        if let first = rest.first, commandName(first) == "sudo" {
+            rest = rest.dropFirst().drop { $0.hasPrefix("-") }
+        }
+        rest = rest.drop { $0.contains("=") && !$0.hasPrefix("-") && $0.first?.isLetter == true }
+        guard let first = rest.first else { return false }
+        return (commandName(first) as NSString).lastPathComponent != program
     }
 
     /// The lsof a line runs after its first command (`ifconfig -a; sudo lsof -nP | grep
@@ -290,6 +217,16 @@ extension ShellCommand {
     static func redirectTargets(line words: [String]) -> [(path: String, appending: Bool)] {
         var targets: [(path: String, appending: Bool)] = []
         for segment in segments(line: words) {
+            // `| tee ~/if-before.txt > /dev/null`, `| tee -a log`, `| pbcopy` save it too.
+            if let (program, arguments) = program(of: segment) {
+                if program == "tee" {
+                    for file in arguments.prefix(while: { !$0.hasPrefix(">") }) where !file.hasPrefix("-") {
+                        targets.append((file, arguments.contains("-a")))
+                    }
+                } else if program == "pbcopy" {
+                    targets.append((clipboard, false))
+                }
+            }
             for (offset, word) in segment.enumerated() {
                 if word == ">" || word == ">>" {
                     if offset + 1 < segment.count { targets.append((segment[offset + 1], word == ">>")) }
@@ -302,6 +239,9 @@ extension ShellCommand {
         }
         return targets
     }
+
+    /// The name `redirectTargets` gives the clipboard (`| pbcopy`), which `pbpaste` shows back.
+    static let clipboard = "(clipboard)"
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
     static func segmentMayChange(_ words: [String]) -> Bool {
@@ -317,6 +257,8 @@ extension ShellCommand {
         }
         let positional = arguments.filter { !$0.hasPrefix("-") }
         if passesTime(program, arguments) { return true }
+        // `echo $(open -a Tunnelblick)`: a command substituted into the line runs too.
+        if let inner = substitutedCommand(rest), mayChangeTables(line: inner) { return true }
         switch program {
         // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
@@ -344,10 +286,36 @@ extension ShellCommand {
         case "brew":
             return !(positional.first == "services" ? ["list", "info"].contains(positional.dropFirst().first ?? "list")
                 : ["list", "info", "config", "doctor"].contains(positional.first ?? ""))
+        // `su admin -c 'open -a Tunnelblick'` runs its command as that user; `su` and `su -`
+        // alone start a shell, which changes nothing by itself.
+        case "su":
+            guard let flag = arguments.firstIndex(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c") }) else { return false }
+            guard let command = joiningQuoted(Array(arguments[(flag + 1)...])).first.map(unquote), !command.isEmpty else { return true }
+            return mayChangeTables(line: command.split(separator: " ").map(String.init))
         // The DNS cache flush every troubleshooting guide gives.
         case "killall": return !(arguments.contains("-HUP") && positional.allSatisfy { ["mDNSResponder", "mDNSResponderHelper"].contains($0) })
         default: return !readingPrograms.contains(program)
         }
+    }
+
+    /// The words of the first command substituted into a command's words (`$(open -a
+    /// Tunnelblick)`, `` `wg-quick up wg0` ``, also inside double quotes), without the marks
+    /// around them; nil when there is none.
+    static func substitutedCommand(_ words: ArraySlice<String>) -> [String]? {
+        guard let start = words.firstIndex(where: { $0.contains("$(") || $0.contains("`") }) else { return nil }
+        var inner: [String] = []
+        for (offset, word) in words[start...].enumerated() {
+            var part = Substring(word)
+            if offset == 0 {
+                let marker = word.range(of: "$(") ?? word.range(of: "`")!
+                part = word[marker.upperBound...]
+            }
+            let closes = part.contains(")") || part.contains("`")
+            if let end = part.firstIndex(where: { $0 == ")" || $0 == "`" }) { part = part[..<end] }
+            if !part.isEmpty { inner.append(String(part)) }
+            if closes { break }
+        }
+        return inner.isEmpty ? nil : inner
     }
 
     /// Programs that run commands on another machine.
@@ -364,6 +332,6 @@ extension ShellCommand {
         "hostname", "date", "uptime", "sw_vers", "uname", "sysctl", "system_profiler", "log", "top", "nettop", "pgrep", "arp", "ndp",
         "ping", "ping6", "dig", "nslookup", "host", "curl", "nc", "ncat", "wg",
         "dscacheutil", "true", "exit", "logout", "su", "export", "alias", "unset", "mount", "df", "diskutil",
-        "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "scp", "ssh-copy-id",
+        "git", "ssh-add", "ssh-keygen", "ssh-keyscan", "ssh-copy-id",
     ]
 }

@@ -30,8 +30,17 @@ extension ShellCommand {
             guard onLine(position) else { return nil }
         }
         // Variables set for the command (`LC_ALL=C ssh studio`, `TERM=xterm ifconfig -a`).
+        // A quoted value may hold blanks (`VPN="Work VPN"; scutil --nc start "$VPN"`); one that
+        // ends in `;` was set by a command of its own, and the line's next command follows.
         if prompted, anyCommand {
-            while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true { position += 1 }
+            while onLine(position), text[position].contains("="), !text[position].hasPrefix("-"), text[position].first?.isLetter == true {
+                var assignment = String(text[position])
+                while Self.shellWord(assignment) == nil, onLine(position + 1) {
+                    position += 1
+                    assignment += " " + text[position]
+                }
+                position += 1
+            }
             guard onLine(position) else { return nil }
         }
         let name = commandName(text[position])
@@ -51,7 +60,7 @@ extension ShellCommand {
             let full = last == position ? name : commandName(joined)
             let fullBase = (full as NSString).lastPathComponent
             let bare = fullBase.count > 1 && fullBase.hasSuffix(";") ? String(fullBase.dropLast()) : fullBase
-            guard isCommandWord(bare) || isRunnableWord(full) else { return nil }
+            guard isCommandWord(bare) || isRunnableWord(full) || isExpandedWord(text[position]) else { return nil }
             position = last
             var command = ShellCommand(tool: .other, name: bare == fullBase ? full : String(full.dropLast()), privileged: privileged, words: start..<(position + 1))
             if bare != fullBase { command.gluedSeparator = ";" }
@@ -217,11 +226,15 @@ extension ShellCommand {
         // The pipeline.
         var pipelineSeparated = false
         var savedBy: String?
+        var continuedStage = false
         pipeline: while onLine(position), Self.isPipe(text[position]) {
             // (`|head -6`, `|&grep utun`: the stage's name may be glued to the pipe.)
             let glued = text[position].drop { $0 == "|" || $0 == "&" }
             position += 1
-            guard glued.isEmpty == false || onLine(position) else { break }
+            guard glued.isEmpty == false || onLine(position) else {
+                continuedStage = true
+                break
+            }
             var stage = commandName(glued.isEmpty ? text[position] : glued)
             if glued.isEmpty { position += 1 }
             // `| sort; …`: a stage without arguments, and the line's other commands after it.
@@ -245,6 +258,17 @@ extension ShellCommand {
                         pipelineSeparated = true
                         command.separator = word
                         position += 1
+                        break
+                    }
+                    // `| grep utun_control > ~/lsof-before.txt`: the output went to a file
+                    // (whose moment is the line's: see `redirectTargets`).
+                    if Self.isOutputRedirect(word) || word == ">" || word == ">>" {
+                        var rest: [String] = []
+                        while onLine(position) {
+                            rest.append(String(text[position]))
+                            position += 1
+                        }
+                        command.unread += unreadAfterRedirect(rest)
                         break
                     }
                     if Self.isPipe(word) || done { break }
@@ -305,6 +329,13 @@ extension ShellCommand {
                 }
                 break pipeline
             }
+        }
+        // `ps auxww |` with its next stage on the next line (zsh's `pipe> head -6`, bash's `>
+        // head -6`), or a line wrapped before its `| grep …` (a mail program's): what that stage
+        // did to the listing is not read, so the listing is not taken as whole.
+        if tool != .other, continuedStage || (!pipelineSeparated && command.followedBy.isEmpty && position < text.count
+                                               && text.line(position) == line + 1 && Self.isPipe(text[position])) {
+            command.reshaping.append("… (a stage on the next line)")
         }
         if let savedBy, command.followedBy != ["pbpaste"] || !savedBy.hasPrefix("pbcopy") {
             command.unread.append("| \(savedBy)")
