@@ -22,6 +22,15 @@ extension ShellCommand {
         var privileged = false
         let line = text.line(start)
         func onLine(_ at: Int) -> Bool { at < text.count && text.line(at) == line }
+        /// The words from `position` to the end of the line, which it moves past.
+        func restOfLine() -> [String] {
+            var rest: [String] = []
+            while onLine(position) {
+                rest.append(String(text[position]))
+                position += 1
+            }
+            return rest
+        }
         // (The command word is read as the shell reads it: `\ifconfig`, `"sudo"`.)
         if commandName(text[position]) == "sudo" {
             privileged = true
@@ -100,13 +109,8 @@ extension ShellCommand {
             // to a file, as one written apart does.
             if word.hasPrefix("-"), let redirect = word.firstIndex(of: ">"), !word[..<redirect].contains(";") {
                 if word.distance(from: word.startIndex, to: redirect) > 1 { arguments.append(String(word[..<redirect])) }
-                var rest = [String(word[redirect...])]
                 position += 1
-                while onLine(position) {
-                    rest.append(String(text[position]))
-                    position += 1
-                }
-                command.unread += unreadAfterRedirect(rest)
+                command.unread += unreadAfterRedirect([String(word[redirect...])] + restOfLine())
                 break
             }
             if Self.separators.contains(word) { separated = true; separator = word; break }
@@ -208,12 +212,7 @@ extension ShellCommand {
                 // `ifconfig -a > if.txt; head -n 8 if.txt`: the output went to a file, and what is
                 // shown is whatever came after.
                 if isRedirect(text, at: position, onLine: onLine) {
-                    var rest: [String] = []
-                    while onLine(position) {
-                        rest.append(String(text[position]))
-                        position += 1
-                    }
-                    command.unread += unreadAfterRedirect(rest)
+                    command.unread += unreadAfterRedirect(restOfLine())
                     break
                 }
                 // (A title's word after a bare line's command, `ifconfig -a output`, is prose.)
@@ -263,12 +262,7 @@ extension ShellCommand {
                     // `| grep utun_control > ~/lsof-before.txt`: the output went to a file
                     // (whose moment is the line's: see `redirectTargets`).
                     if Self.isOutputRedirect(word) || word == ">" || word == ">>" {
-                        var rest: [String] = []
-                        while onLine(position) {
-                            rest.append(String(text[position]))
-                            position += 1
-                        }
-                        command.unread += unreadAfterRedirect(rest)
+                        command.unread += unreadAfterRedirect(restOfLine())
                         break
                     }
                     if Self.isPipe(word) || done { break }
