@@ -1,0 +1,48 @@
+import Foundation
+
+/// One device the reaper will remove, or whose stale routes it will remove, with why and what goes with it.
+public struct ReapItem: Sendable, Equatable {
+    public var action: ReapAction = .deleteInterface
+    /// The device as it was when planned: the journal records it whole.
+    public var interface: NetworkInterface
+    /// The finding's evidence.
+    public var evidence: String
+    public var orphanedSince: Date?
+    /// How long it has been seen orphaned when planned, on the clock the grace period counts on
+    /// (see `InterfaceObservation.orphanedAge`): what the plan says, not `orphanedSince`'s
+    /// distance from the wall clock, which a step may have moved.
+    public var orphanedFor: TimeInterval?
+    /// Routes that disappear with the device (or, for `removeRoutes`, the routes removed).
+    public var routes: [Route]
+    /// Who holds the interface (for `removeRoutes`: the process that keeps the utun alive).
+    public var holders: [Holder] = []
+
+    public var ifname: String { interface.name }
+
+    /// Whether the item is carried out with macOS's tools (`DarwinCommands`): it is a utun's,
+    /// a feth's or a tuntaposx device's.
+    public var onMacOS: Bool { interface.kind == .utun || interface.kind == .feth || interface.tuntaposx != nil }
+}
+
+/// An orphan that is not a target, and why.
+public struct ReapExclusion: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// Seen orphaned for less than the minimum age; reapable from the given time.
+        case tooYoung(reapableAt: Date)
+        case protected(pattern: String)
+        case kindNotSelected
+        /// Given back damaged in this run by the repair of a reap killed outright: not deleted in
+        /// the same run, whose intent records would hold only what was left of it (the killed
+        /// run's hold all it had, and the repair's result says what it lacks). The next run
+        /// plans it as any orphan.
+        case repairFailed
+    }
+
+    public var ifname: String
+    public var reason: Reason
+
+    public init(ifname: String, reason: Reason) {
+        self.ifname = ifname
+        self.reason = reason
+    }
+}
