@@ -71,7 +71,9 @@ extension LinuxReaper {
         let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
         switch code {
         case 0: break
-        case EBUSY: return (.skipped, "became attached since the plan was made (TUNSETIFF: device busy)")
+        // A queue is attached: since the plan, or all along where the holder scan does not look
+        // (an io_uring ring's registered files, a tun node at another path than /dev/net/tun).
+        case EBUSY: return (.skipped, "a queue is attached to it (TUNSETIFF: device busy): attached since the plan was made, or held where no scan sees it")
         case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
         default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
         }
