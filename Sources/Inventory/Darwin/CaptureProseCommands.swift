@@ -130,13 +130,7 @@ extension Section {
     /// -a (output trimmed):", "ifconfig -a, rest omitted:"): the tool, and the line's words up to
     /// the note. A listing after such a line is partial.
     func namedCutNote(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
-        var at = position
-        while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
-        var words: [String] = []
-        while at < range.upperBound, text.line(at) == text.line(position), words.count < 48 {
-            words.append(String(text[at]))
-            at += 1
-        }
+        let words = text.lineWords(at: position, within: range, limit: 48)
         guard let tool = words.lazy.compactMap({ ShellCommand.tools[Self.bareCommandWord($0)] }).first(where: { ShellCommand.namedListingTools.contains($0) }),
               let note = Self.cutNote(in: words) else { return nil }
         return (tool, words.prefix(12).joined(separator: " ") + (words.count > 12 ? " …" : "") + " ('\(note)')")
@@ -151,8 +145,7 @@ extension Section {
     /// of its own that names such a command ("`ifconfig -a`, piped through `head -57`"), is named
     /// cut too.
     func namedCut(onLineOf position: Int) -> (tool: ShellCommand.Tool, words: String)? {
-        var at = position
-        while at > range.lowerBound, text.line(at - 1) == text.line(position) { at -= 1 }
+        var at = text.lineStart(of: position, notBefore: range.lowerBound)
         var tokens: [String] = []
         while at < range.upperBound, text.line(at) == text.line(position), tokens.count < 96 {
             // (A pipe glued to its neighbours, `-a|head`, is a word of its own.)

@@ -41,27 +41,17 @@ extension CaptureReader {
         let parts = ShellCommand.segments(line: ShellCommand.line(of: command, in: text))
         guard let part = leading ? parts.first : parts.last, leading || parts.count > 1,
               let program = ShellCommand.program(of: part)?.name, ["date", "gdate", "uptime"].contains(program) else { return }
-        func lineWords(at start: Int) -> [String] {
-            var position = start
-            while position > range.lowerBound, text.line(position - 1) == text.line(start) { position -= 1 }
-            var words: [String] = []
-            while position < range.upperBound, text.line(position) == text.line(start), words.count < 12 {
-                words.append(String(text[position]))
-                position += 1
-            }
-            return words
-        }
         var position = leading ? range.lowerBound : range.upperBound - 1
-        var words = lineWords(at: position)
+        var words = text.lineWords(at: position, within: range, limit: 12)
         // (A trailing time may stand above a prompt left empty at the paste's end.)
         let shows = { (words: [String]) in
             (program != "uptime" && (parseDate(words) ?? epochDate(words)) != nil) || shownClock(words, uptime: program == "uptime") != nil
         }
         if !leading, !shows(words) {
-            while position > range.lowerBound, text.line(position - 1) == text.line(range.upperBound - 1) { position -= 1 }
+            position = text.lineStart(of: position, notBefore: range.lowerBound)
             guard position > range.lowerBound else { return }
             position -= 1
-            words = lineWords(at: position)
+            words = text.lineWords(at: position, within: range, limit: 12)
         }
         let place = "\(text.file):\(text.line(position))"
         if program != "uptime", let shown = parseDate(words) ?? epochDate(words) {
