@@ -1,6 +1,7 @@
 /// Link settings `ip -d link` shows and `ip link set` changes that tunwarden reads only to give
 /// them back in the recreate commands; not part of the JSON schema. Each is nil where the
-/// platform did not report it.
+/// platform did not report it; the Linux inventory keeps none at all for a device whose every
+/// setting is what a new device starts with (`isNewDeviceDefault`).
 public struct LinkSettings: Sendable, Equatable {
     /// IFLA_LINKMODE: 0 default, 1 dormant.
     public var linkMode: UInt8?
@@ -15,6 +16,14 @@ public struct LinkSettings: Sendable, Equatable {
     public var broadcast: String?
 
     public init() {}
+
+    /// Whether every setting is unreported or what a new tun or tap device starts with: nothing
+    /// to give back, so an inventory need not keep it.
+    public var isNewDeviceDefault: Bool {
+        (broadcast == nil || broadcast == Self.etherBroadcast) && (linkMode ?? 0) == 0 && (ipv6AddressGeneration ?? 0) == 0
+            && (gsoMaxSize ?? Self.newDeviceGSOSize) == Self.newDeviceGSOSize && (gsoMaxSegments ?? Self.newDeviceGSOSegments) == Self.newDeviceGSOSegments
+            && (groMaxSize ?? Self.newDeviceGROSize) == Self.newDeviceGROSize
+    }
 
     /// `ip link set`'s words for each IFLA_INET6_ADDR_GEN_MODE.
     static let addressGenerationWords: [UInt8: String] = [0: "eui64", 1: "none", 2: "stable_secret", 3: "random"]

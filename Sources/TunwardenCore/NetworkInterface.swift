@@ -17,12 +17,8 @@ public struct NetworkInterface: Sendable, Equatable {
     public var group: UInt32?
     /// The transmit queue length (Linux IFLA_TXQLEN).
     public var txQueueLength: UInt32?
-    /// The interface's alias (Linux IFLA_IFALIAS), as `InterfaceName` text of its bytes.
-    public var alias: String?
     /// The index of the bridge or bond this interface is a port of.
     public var master: Int?
-    /// The master's name, as `InterfaceName` text, when the inventory saw it.
-    public var masterName: String?
     /// The peer or underlying interface index (a veth's peer).
     public var link: Int?
     /// Whether `link` comes from the kind's own data (a vxlan's IFLA_VXLAN_LINK) rather than
@@ -33,40 +29,82 @@ public struct NetworkInterface: Sendable, Equatable {
     public var linkNetnsID: Int32?
     public var hardwareAddress: String?
     public var tun: TunDetails?
-    /// The id of the XDP program attached to it (0 when the kernel attached one but named no
-    /// id); nil when none is attached.
-    public var xdpProgram: UInt32?
-    /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
-    /// process can attach to a tun device by any of them. Not in the JSON schema.
-    public var altNames: [String] = []
-    /// The local (source) address a kernel tunnel sends from (Linux: a vxlan's `local`, a gre,
-    /// ipip, sit, ip6tnl or vti tunnel's); nil when none is set. Whatever device has that address
-    /// is what the tunnel depends on. Not in the JSON schema.
-    public var tunnelLocal: IPAddress?
-    /// Link mode, IPv6 address generation mode, GSO/GRO sizes and link-layer broadcast address,
-    /// read for the recreate commands. Not in the JSON schema.
-    public var linkSettings = LinkSettings()
     public var stats: TrafficCounters?
     public var addresses: [InterfaceAddress]
-    /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
-    public var peerName: String?
     /// Known only from a route that leaves through it or a holder lsof shows: a partial capture
     /// (`ifconfig utun3`, a grep'd listing) did not list it, so its state is unknown. Not in the
     /// JSON schema.
     public var unlisted = false
-    /// Why the capture's interface listings do not settle an `unlisted` interface, when they
-    /// say (`ifconfig | grep utun` went through grep). Not in the JSON schema.
-    public var unlistedBecause: String?
     /// Listed by name alone (`ifconfig -l`): its addresses are unknown, not absent. Not in the
     /// JSON schema.
     public var addressesUnknown = false
+
+    /// The fields most interfaces leave at their defaults (alias, master name, alternative names,
+    /// tunnel source, link settings, XDP program, and the macOS capture's own details), kept
+    /// out of line so that the record copied once per interface stays small: one reference,
+    /// and none at all while every one of them is at its default. Never holds an all-default
+    /// value, so that equal interfaces compare equal.
+    private var rare: [RareFields] = []
+
+    /// The interface's alias (Linux IFLA_IFALIAS), as `InterfaceName` text of its bytes.
+    public var alias: String? {
+        get { rare.first?.alias }
+        set { updateRare { $0.alias = newValue } }
+    }
+    /// The master's name, as `InterfaceName` text, when the inventory saw it.
+    public var masterName: String? {
+        get { rare.first?.masterName }
+        set { updateRare { $0.masterName = newValue } }
+    }
+    /// The id of the XDP program attached to it (0 when the kernel attached one but named no
+    /// id); nil when none is attached.
+    public var xdpProgram: UInt32? {
+        get { rare.first?.xdpProgram }
+        set { updateRare { $0.xdpProgram = newValue } }
+    }
+    /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
+    /// process can attach to a tun device by any of them. Not in the JSON schema.
+    public var altNames: [String] {
+        get { rare.first?.altNames ?? [] }
+        set { updateRare { $0.altNames = newValue } }
+    }
+    /// The local (source) address a kernel tunnel sends from (Linux: a vxlan's `local`, a gre,
+    /// ipip, sit, ip6tnl or vti tunnel's); nil when none is set. Whatever device has that address
+    /// is what the tunnel depends on. Not in the JSON schema.
+    public var tunnelLocal: IPAddress? {
+        get { rare.first?.tunnelLocal }
+        set { updateRare { $0.tunnelLocal = newValue } }
+    }
+    /// Link mode, IPv6 address generation mode, GSO/GRO sizes and link-layer broadcast address,
+    /// read for the recreate commands. Not in the JSON schema.
+    public var linkSettings: LinkSettings {
+        get { rare.first?.linkSettings ?? LinkSettings() }
+        set { updateRare { $0.linkSettings = newValue } }
+    }
+    /// The peer's name, where the platform reports one directly (macOS feth `peer:` lines).
+    public var peerName: String? {
+        get { rare.first?.peerName }
+        set { updateRare { $0.peerName = newValue } }
+    }
+    /// Why the capture's interface listings do not settle an `unlisted` interface, when they
+    /// say (`ifconfig | grep utun` went through grep). Not in the JSON schema.
+    public var unlistedBecause: String? {
+        get { rare.first?.unlistedBecause }
+        set { updateRare { $0.unlistedBecause = newValue } }
+    }
     /// What the network agents attached to it say they are (macOS `ifconfig -v` lines
     /// `agent … desc:"VPN: Example Tunnel"`), naming the app behind a Network Extension tunnel.
-    public var agentDescriptions: [String] = []
+    public var agentDescriptions: [String] {
+        get { rare.first?.agentDescriptions ?? [] }
+        set { updateRare { $0.agentDescriptions = newValue } }
+    }
     /// For a macOS tuntaposx `tunN` or `tapN`: what its ifconfig block says of the character
     /// device that keeps it in use. Nil for every other interface (a Linux tun or tap is
     /// described by `tun`). Not in the JSON schema: the verdict's reason and holders carry it.
-    public var tuntaposx: TuntaposxDevice?
+    public var tuntaposx: TuntaposxDevice? {
+        get { rare.first?.tuntaposx }
+        set { updateRare { $0.tuntaposx = newValue } }
+    }
 
     public init(index: Int, name: String, kind: InterfaceKind, infoKind: String? = nil, flags: [String] = [],
                 operstate: String? = nil, carrier: Bool? = nil, mtu: Int? = nil, group: UInt32? = nil, master: Int? = nil,
@@ -89,10 +127,10 @@ public struct NetworkInterface: Sendable, Equatable {
         self.tun = tun
         self.stats = stats
         self.addresses = addresses
-        self.peerName = peerName
+        if let peerName { self.peerName = peerName }
         self.txQueueLength = txQueueLength
-        self.alias = alias
-        self.masterName = masterName
+        if let alias { self.alias = alias }
+        if let masterName { self.masterName = masterName }
     }
 
     public var isUp: Bool { flags.contains("UP") }
@@ -130,4 +168,32 @@ extension NetworkInterface {
     /// 10,000 devices the regrowth moved each list into fresh pages several times: about 1,500
     /// page faults on the decoding thread.
     public static let listReservation = 1 << 15
+}
+
+extension NetworkInterface {
+    /// The values behind `NetworkInterface`'s out-of-line fields.
+    struct RareFields: Sendable, Equatable {
+        var alias: String?
+        var masterName: String?
+        var xdpProgram: UInt32?
+        var altNames: [String] = []
+        var tunnelLocal: IPAddress?
+        var linkSettings = LinkSettings()
+        var peerName: String?
+        var unlistedBecause: String?
+        var agentDescriptions: [String] = []
+        var tuntaposx: TuntaposxDevice?
+    }
+
+    /// Changes the out-of-line fields, keeping none when all are back at their defaults.
+    private mutating func updateRare(_ change: (inout RareFields) -> Void) {
+        if rare.isEmpty {
+            var fields = RareFields()
+            change(&fields)
+            if fields != RareFields() { rare = [fields] }
+        } else {
+            change(&rare[0])
+            if rare[0] == RareFields() { rare = [] }
+        }
+    }
 }

@@ -33,15 +33,18 @@ extension LinuxInventory {
             txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
         interface.linkFromKindData = link.link == nil && link.vxlanLink != nil
-        interface.xdpProgram = link.xdpProgramID
-        interface.altNames = link.altNames.map(InterfaceName.text)
-        interface.tunnelLocal = link.tunnelLocal.flatMap { IPAddress(bytes: $0) }
-        interface.linkSettings.linkMode = link.linkMode
-        interface.linkSettings.ipv6AddressGeneration = link.ipv6AddressGenerationMode
-        interface.linkSettings.gsoMaxSize = link.gsoMaxSize
-        interface.linkSettings.gsoMaxSegments = link.gsoMaxSegments
-        interface.linkSettings.groMaxSize = link.groMaxSize
-        interface.linkSettings.broadcast = link.broadcast.flatMap(macText)
+        if let program = link.xdpProgramID { interface.xdpProgram = program }
+        if !link.altNames.isEmpty { interface.altNames = link.altNames.map(InterfaceName.text) }
+        if let local = link.tunnelLocal.flatMap({ IPAddress(bytes: $0) }) { interface.tunnelLocal = local }
+        var settings = LinkSettings()
+        settings.linkMode = link.linkMode
+        settings.ipv6AddressGeneration = link.ipv6AddressGenerationMode
+        settings.gsoMaxSize = link.gsoMaxSize
+        settings.gsoMaxSegments = link.gsoMaxSegments
+        settings.groMaxSize = link.groMaxSize
+        settings.broadcast = link.broadcast.flatMap(macText)
+        // Settings a new device starts with give nothing back; most devices have only those.
+        if !settings.isNewDeviceDefault { interface.linkSettings = settings }
         return interface
     }
 
