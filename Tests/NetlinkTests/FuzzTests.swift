@@ -65,6 +65,7 @@ import Testing
             precondition(replayed == route)
         }
         _ = try? Replay.addAddressRequest(fromDumped: payload, sequence: 1)
+        _ = try? Replay.deleteAddressRequest(fromDumped: payload, sequence: 1)
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? NexthopMessage.decode(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }

@@ -61,6 +61,27 @@ import Testing
         #expect(Array(message.payload) == attributes.bytes)
     }
 
+    /// The deletion keeps the header and the address attributes the kernel finds an address by,
+    /// and drops the rest (flags, lifetimes, protocol), byte for byte.
+    @Test func aDumpedAddressIsDeletedByItsHeaderAndAddressAlone() throws {
+        var header: [UInt8] = [10, 64, 0x80, 253]
+        header.appendNative(UInt32(7))
+        let linkLocal: [UInt8] = [0xfe, 0x80] + [UInt8](repeating: 0, count: 13) + [9]
+        var dumped = AttributeEncoder(prefix: header)
+        dumped.append(type: AddressMessage.Attribute.address, payload: linkLocal)
+        dumped.append(type: AddressMessage.Attribute.flags, uint32: 0x80)
+        dumped.append(type: AddressMessage.Attribute.cacheInfo, payload: [UInt8](repeating: 0xff, count: 16))
+        dumped.append(type: AddressMessage.Attribute.proto, uint8: 3)
+        let request = try Replay.deleteAddressRequest(fromDumped: dumped.bytes[...], sequence: 4)
+        let message = try #require(try NetlinkMessage.split(request[...]).first)
+        #expect(message.header.type == NetlinkType.delAddress)
+        #expect(message.header.flags & (NetlinkFlags.create | NetlinkFlags.exclusive | NetlinkFlags.dump) == 0)
+        var expected = AttributeEncoder(prefix: header)
+        expected.append(type: AddressMessage.Attribute.address, payload: linkLocal)
+        #expect(Array(message.payload) == expected.bytes)
+        #expect(throws: NetlinkError.self) { try Replay.deleteAddressRequest(fromDumped: [10, 64][...], sequence: 1) }
+    }
+
     @Test func malformedPayloadsAreRefused() {
         #expect(throws: NetlinkError.self) { try Replay.addRouteRequest(fromDumped: [2, 16, 0][...], sequence: 1) }
         #expect(throws: NetlinkError.self) { try Replay.addAddressRequest(fromDumped: [10, 64][...], sequence: 1) }

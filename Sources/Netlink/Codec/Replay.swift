@@ -86,6 +86,17 @@ public enum Replay {
                                      sequence: sequence, payload: body)
     }
 
+    /// An RTM_DELADDR request (acknowledged) for exactly the address the kernel dumped: its
+    /// header and its address attributes, which are what the kernel finds it by. Throws for a
+    /// payload that is not a well-formed address.
+    public static func deleteAddressRequest(fromDumped payload: ArraySlice<UInt8>, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let address = try AddressMessage.decode(payload)
+        var attributes = AttributeEncoder(prefix: Array(payload.prefix(AddressMessage.headerSize)))
+        if let local = address.local { attributes.append(type: AddressMessage.Attribute.local, payload: local) }
+        if let peer = address.address { attributes.append(type: AddressMessage.Attribute.address, payload: peer) }
+        return NetlinkMessage.encode(type: NetlinkType.delAddress, flags: NetlinkFlags.request | NetlinkFlags.ack, sequence: sequence, payload: attributes.bytes)
+    }
+
     /// Copies attributes with their raw type (nested and byte-order bits included), giving
     /// `replacement` the chance to rewrite an attribute's payload (nil keeps it).
     private static func copyAttributes(_ bytes: ArraySlice<UInt8>, into body: inout [UInt8],

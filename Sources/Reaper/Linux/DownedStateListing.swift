@@ -28,10 +28,11 @@ extension DownedState {
         return found
     }
 
-    /// The addresses of each of the devices `indices`, IPv4 then IPv6, as dumped payloads.
-    static func addresses(of indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
+    /// The addresses of each of the devices `indices`, IPv4 then IPv6 (or of `families` only), as
+    /// dumped payloads.
+    static func addresses(of indices: Set<Int32>, families: [UInt8] = [inet, inet6], client: RtnetlinkClient) throws -> [Int32: [[UInt8]]] {
         var found: [Int32: [[UInt8]]] = [:]
-        for family in [inet, inet6] {
+        for family in families {
             var ofFamily: [Int32: [[UInt8]]] = [:]
             try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
                                 restart: { ofFamily = [:] }) { message in
@@ -54,10 +55,11 @@ extension DownedState {
     }
 
     /// The routes through each of the devices `indices` (not cached ones, not those through
-    /// nexthop objects, not those learned from router advertisements), from one dump of each family.
-    static func routes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: Through] {
+    /// nexthop objects, not those learned from router advertisements), from one dump of each family
+    /// (of `families` only, when given).
+    static func routes(through indices: Set<Int32>, families: [UInt8] = [inet, inet6], client: RtnetlinkClient) throws -> [Int32: Through] {
         var found: [Int32: Through] = [:]
-        for family in [inet, inet6] {
+        for family in families {
             var ofFamily: [Int32: Through] = [:]
             try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
                                 restart: { ofFamily = [:] }) { message in

@@ -26,6 +26,11 @@ extension LinuxReaper {
         var grouped = false
         /// Its addresses and routes before fencing (multi-queue), to be given back if it is not deleted.
         var downed: DownedState?
+        /// Whether tunwarden's own queue is attached to it (single-queue).
+        var attached = false
+        /// Its IPv6 addresses and routes just before the attach, when it was up (single-queue):
+        /// what the carrier coming on adds is taken away again if it is given back.
+        var traces: AttachTraces?
         /// The plan's `--protect` patterns, asked again of its names at the last look.
         var protect: [String] = []
 
@@ -66,6 +71,15 @@ extension LinuxReaper {
             }
             return downedStates?[index] ?? DownedState()
         }
+        /// The IPv6 addresses and routes of the batch's single-queue targets that were up when
+        /// planned, read once, when the first one is fenced.
+        var attachTraces: [Int32: AttachTraces]?
+        let upSingleQueueIndices = Set(batch.filter { !$0.multiQueue && $0.item.interface.isUp }.map(\.index))
+        func traces(of index: Int32) throws -> AttachTraces? {
+            guard upSingleQueueIndices.contains(index) else { return nil }
+            if attachTraces == nil { attachTraces = try AttachTraces.read(for: upSingleQueueIndices, client: client) }
+            return attachTraces?[index] ?? AttachTraces()
+        }
         var targets = batch
 
         // 1. One /dev/net/tun per single-queue device, opened inside the namespace: a tun
@@ -89,7 +103,7 @@ extension LinuxReaper {
                 record(target, .skipped, "not attempted: interrupted by \(signal)")
                 continue
             }
-            switch fence(&target, client: client, downedState: downedState) {
+            switch fence(&target, client: client, downedState: downedState, traces: traces) {
             case nil: fenced.append(target)
             case let (outcome, detail)?: giveBack(target, outcome, detail)
             }

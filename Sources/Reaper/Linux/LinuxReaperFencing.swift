@@ -10,8 +10,11 @@ import TunwardenCore
 extension LinuxReaper {
     /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
     /// is recorded in `target`, for `restore`). `downedState` gives what a device that must be
-    /// taken down would lose, read before it is.
-    func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState) -> (JournalRecord.Outcome, String)? {
+    /// taken down would lose, read before it is; `traces`, what IPv6 addresses and routes a
+    /// single-queue device that is up has before tunwarden's attach turns its carrier on (nil for
+    /// one that is down).
+    func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState,
+               traces: (Int32) throws -> AttachTraces? = { _ in nil }) -> (JournalRecord.Outcome, String)? {
         if target.multiQueue {
             // Renaming needs the device down, and down it loses its IPv6 addresses and routes. The
             // last look before that: a process that attached since re-verification keeps the
@@ -68,9 +71,14 @@ extension LinuxReaper {
             return Self.netlinkOutcome(error, doing: "give it a private alternative name")
         }
         guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
+        do {
+            target.traces = try traces(target.index)
+        } catch {
+            return (.failed, "cannot read its IPv6 addresses and routes before attaching to it: \(error)")
+        }
         let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
         switch code {
-        case 0: break
+        case 0: target.attached = true
         // A queue is attached: since the plan, or all along where the holder scan does not look
         // (an io_uring ring's registered files, a tun node at another path than /dev/net/tun).
         case EBUSY: return (.skipped, "a queue is attached to it (TUNSETIFF: device busy): attached since the plan was made, or held where no scan sees it")
@@ -189,6 +197,15 @@ extension LinuxReaper {
             }
         }
         target.downed = nil
+        // tunwarden's own attach turned the carrier on: what the kernel configured then goes again.
+        if target.attached, let traces = target.traces {
+            let (removed, left) = traces.undo(index: index, name: target.name, client: client)
+            if !removed.isEmpty {
+                notes.append("its carrier came on while tunwarden was attached, and \(removed.joined(separator: " and ")) the kernel gave it then \(removed.count == 1 ? "was" : "were") removed again")
+            }
+            problems += left.map { "it keeps \($0)" }
+            target.traces = nil
+        }
         let text = (notes + problems).map { "; " + $0 }.joined()
         return (text, problems.isEmpty)
     }

@@ -1,0 +1,91 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// What tunwarden's own attach leaves on a single-queue tap it gives back, against the real
+/// kernel, as root, in throwaway namespaces. Attaching turns the carrier of a tap that is up on,
+/// and the kernel then gives it an IPv6 link-local address, its fe80::/64 route and the ff00::/8
+/// multicast route; a tap given back has them no more, while what it had before stays.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct AttachTracesKernelTests {
+    /// The device's IPv6 addresses and routes of every table, as `ip` lists them, without what
+    /// changes by itself (lifetimes, `tentative`).
+    func ipv6(_ ns: TestNamespace, _ device: String) throws -> [String] {
+        let addresses = try ns.ip("-6", "-o", "address", "show", "dev", device).split(separator: "\n").map { line in
+            line.split(separator: " ").prefix(while: { $0 != "valid_lft" }).filter { $0 != "tentative" && $0 != "\\" }.joined(separator: " ")
+        }
+        let routes = try ns.ip("-6", "route", "show", "table", "all", "dev", device).split(separator: "\n").map(String.init)
+        return (addresses + routes).sorted()
+    }
+
+    /// Plans the reap of every orphan of `ns`, and has the reap skip `kept` at the last look
+    /// (an alternative name the protect pattern matches, given once the targets are grouped).
+    func reapKeeping(_ kept: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> [String: ReapResult] {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0, protect: ["keep*"]), now: Date())
+        #expect(plan.items.contains { $0.ifname == kept }, "\(plan.items.map(\.ifname))")
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            try! ns.ip("link", "property", "add", "dev", kept, "altname", "keep-\(kept)")
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "traces")
+        return Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+    }
+
+    /// A tap that is up without a carrier, and so without IPv6, comes back without the
+    /// link-local address and routes the reaper's attach made the kernel give it, and the result
+    /// says they were removed.
+    @Test func anUpTapComesBackWithoutTheLinkLocalTheAttachMade() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr1", "mode", "tap")
+        try ns.ip("link", "set", "atr1", "up")
+        let before = try ipv6(ns, "atr1")
+        #expect(before.isEmpty, "\(before)")
+        let outcome = try reapKeeping("atr1", in: ns, state: state)
+        #expect(outcome["atr1"]?.outcome == .skipped, "\(outcome)")
+        let detail = outcome["atr1"]?.detail ?? ""
+        #expect(detail.contains("its carrier came on while tunwarden was attached, and the IPv6 link-local address fe80::"), "\(detail)")
+        #expect(detail.contains("the route ff00::/8 (table local)"), "\(detail)")
+        #expect(try ipv6(ns, "atr1") == before)
+        #expect(try ns.ip("link", "show", "dev", "atr1").contains(",UP"))
+    }
+
+    /// A tap that had its kernel link-local address and a hand-made one before (a holder had come
+    /// and gone) keeps both, and its routes, as they were; nothing is said of them.
+    @Test func whatTheTapHadBeforeStays() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr2", "mode", "tap")
+        try ns.ip("link", "set", "atr2", "up")
+        let holder = try ns.hold("atr2", mode: "tap")
+        ns.release(holder)
+        try ns.ip("address", "add", "fe80::2:1/64", "dev", "atr2", "nodad")
+        let before = try ipv6(ns, "atr2")
+        #expect(before.filter { $0.contains("inet6 fe80::") }.count == 2, "\(before)")
+        let outcome = try reapKeeping("atr2", in: ns, state: state)
+        #expect(outcome["atr2"]?.outcome == .skipped, "\(outcome)")
+        #expect(outcome["atr2"]?.detail?.contains("carrier") == false, "\(outcome)")
+        #expect(try ipv6(ns, "atr2") == before)
+    }
+
+    /// A tap that is down gets nothing from the attach, and its result says nothing of it.
+    @Test func aDownTapGetsNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr3", "mode", "tap")
+        let outcome = try reapKeeping("atr3", in: ns, state: state)
+        #expect(outcome["atr3"]?.outcome == .skipped, "\(outcome)")
+        #expect(outcome["atr3"]?.detail?.contains("carrier") == false, "\(outcome)")
+        #expect(try ipv6(ns, "atr3").isEmpty)
+    }
+}
+#endif
