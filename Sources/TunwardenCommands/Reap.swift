@@ -179,6 +179,16 @@ public struct Reap: ParsableCommand {
         }
         var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
         plan.leaveOut(repairFailed: Set(repairs.filter(\.failed).map(\.ifindex)))
+        // The JSON plan's recreate commands give back neighbour entries made by hand too, as the
+        // journal's will: they are read for it here (the table shows no recreate commands).
+        if from == nil, format == .json, !plan.items.isEmpty {
+            do {
+                let found = try context.reaper(namespace).neighboursMadeByHand(of: plan.items)
+                for position in plan.items.indices { plan.items[position].neighbours = found[plan.items[position].interface.index] ?? [] }
+            } catch {
+                console.note("the plan's recreate commands lack the devices' neighbour entries made by hand, which could not be listed (\(error)); a real run journals them when it acts")
+            }
+        }
 
         if format == .table, !quiet {
             if from != nil { console.write("Plan for the capture in \(from!) (a capture has no history: no grace period applied; nothing is executed).\n") }

@@ -95,6 +95,9 @@ protocol PlanReaper {
     func repairInterrupted(journal: Journal) throws -> [ReapRepair]
     /// The signal (SIGTERM, SIGINT, SIGHUP) that stopped the last `execute` early, or 0.
     var stoppingSignal: Int32 { get }
+    /// The neighbour entries made by hand of the devices `items` plans to delete, by ifindex,
+    /// for the plan's recreate commands; throws when they cannot be listed.
+    func neighboursMadeByHand(of items: [ReapItem]) throws -> [Int: [RecreateCommands.Neighbour]]
 }
 
 /// This platform's reaper, as a run from the command line uses it.
@@ -113,6 +116,9 @@ enum LiveReaper {
 extension PlanReaper {
     /// A reaper that fences nothing leaves nothing for a repair to find after a rotation.
     func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] { [] }
+
+    /// A platform whose devices carry no neighbour entries the reaper gives back has none to list.
+    func neighboursMadeByHand(of items: [ReapItem]) throws -> [Int: [RecreateCommands.Neighbour]] { [:] }
 
     /// Whether `journal` (or, after a rotation, the newest rotated journal) holds intents of this
     /// reaper's namespace for `repairInterrupted` to repair; `open`: the journal's open intents.

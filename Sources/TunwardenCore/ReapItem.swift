@@ -16,6 +16,10 @@ public struct ReapItem: Sendable, Equatable {
     public var routes: [Route]
     /// Who holds the interface (for `removeRoutes`: the process that keeps the utun alive).
     public var holders: [Holder] = []
+    /// Its neighbour entries made by hand, which go with the device and which the recreate
+    /// commands give back: read for the plan where the platform can (the reaper reads them again
+    /// when it acts, for the journal).
+    public var neighbours: [RecreateCommands.Neighbour] = []
 
     public var ifname: String { interface.name }
 

@@ -47,3 +47,32 @@ struct RecreateRunKernelTests {
     }
 }
 #endif
+
+#if os(Linux)
+/// The plan's recreate commands, against the real kernel: `reap --dry-run --format json` shows
+/// the same commands the journal then keeps, neighbour entries made by hand included.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct PlannedRecreateKernelTests {
+    @Test func theDryRunsRecreateCommandsAreTheJournals() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "prc0", "mode", "tap")
+        try ns.ip("link", "set", "prc0", "up")
+        try ns.ip("addr", "add", "10.61.0.1/24", "dev", "prc0")
+        try ns.ip("neigh", "add", "10.61.0.7", "lladdr", "02:aa:bb:cc:dd:01", "dev", "prc0", "nud", "permanent")
+        try ns.ip("neigh", "add", "proxy", "10.61.0.77", "dev", "prc0")
+        let dry = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0",
+                                     "--dry-run", "--format", "json"])
+        #expect(dry.status == 0, "stderr: \(dry.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any]
+        let planned = (report?["plan"] as? [[String: Any]])?.first?["recreate"] as? [String] ?? []
+        #expect(planned.contains { $0.contains("neigh add 10.61.0.7 lladdr 02:aa:bb:cc:dd:01 nud permanent dev prc0") }, "\(planned)")
+        #expect(planned.contains { $0.contains("neigh add proxy 10.61.0.77 dev prc0") }, "\(planned)")
+
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let journaled = try RecreateKernelTests.intents(state).first?.recreate ?? []
+        #expect(planned == journaled, "planned: \(planned)\njournaled: \(journaled)")
+    }
+}
+#endif

@@ -273,6 +273,22 @@ public struct LinuxReaper {
 
     /// The namespace to act in, held for the caller's duration: the one `held` holds, else the
     /// one `namespaceName` names now (nil: this process's own).
+    /// The neighbour entries made by hand of the Linux devices `items` plans to delete, by
+    /// ifindex, as the recreate commands give them back: for the plan (`execute` reads them again
+    /// for the journal). Throws when they cannot be listed.
+    public func neighboursMadeByHand(of items: [ReapItem]) throws -> [Int: [RecreateCommands.Neighbour]] {
+        let devices = items.filter { $0.action == .deleteInterface && !$0.onMacOS }
+        guard !devices.isEmpty else { return [:] }
+        let held = try holdNamespace()
+        let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: held?.descriptor))
+        let found = try withExtendedLifetime(held) {
+            try DownedState.neighbours(of: Set(devices.map { Int32($0.interface.index) }),
+                                       withoutARP: Set(devices.filter { $0.interface.flags.contains("NOARP") }.map { Int32($0.interface.index) }),
+                                       client: client)
+        }
+        return Dictionary(uniqueKeysWithValues: found.map { (Int($0.key), $0.value.compactMap(Self.recreated)) })
+    }
+
     func holdNamespace() throws -> HeldNamespace? {
         if let held { return held }
         guard let name = namespaceName else { return nil }
