@@ -45,7 +45,7 @@ static volatile sig_atomic_t tw_reload = 0;
 static int tw_signal_pipe[2] = { -1, -1 };
 
 static void tw_watch_handler(int number) {
-    if (number == SIGHUP) tw_reload = 1; else tw_stop = 1;
+    if (number == SIGHUP) tw_reload = 1; else tw_stop = number;
     int saved = errno;
     char byte = 1;
     if (tw_signal_pipe[1] >= 0) (void)!write(tw_signal_pipe[1], &byte, 1);
@@ -76,6 +76,8 @@ void tw_install_watch_signals(void) {
 }
 
 int tw_stop_requested(void) { return tw_stop; }
+
+int tw_reload_pending(void) { return tw_reload; }
 
 int tw_take_reload(void) {
     int pending = tw_reload;
@@ -188,7 +190,16 @@ static struct sigaction tw_reap_previous[3];
 static sigset_t tw_reap_previous_mask;
 static const int tw_reap_signals[3] = { SIGTERM, SIGINT, SIGHUP };
 
-static void tw_reap_handler(int number) { tw_reap_caught = number; }
+static void tw_reap_handler(int number) {
+    tw_reap_caught = number;
+    /* The handler the reap replaced hears the signal too: a watcher's stop or reload is not
+       lost to the reap it interrupts. (A plain reap had the default action there, never run.) */
+    for (int i = 0; i < 3; i++) {
+        if (tw_reap_signals[i] != number || (tw_reap_previous[i].sa_flags & SA_SIGINFO)) continue;
+        void (*previous)(int) = tw_reap_previous[i].sa_handler;
+        if (previous != SIG_DFL && previous != SIG_IGN && previous != NULL) previous(number);
+    }
+}
 
 void tw_install_reap_signals(void) {
     struct sigaction action;
@@ -197,6 +208,10 @@ void tw_install_reap_signals(void) {
     sigemptyset(&action.sa_mask);
     tw_reap_caught = 0;
     for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &action, &tw_reap_previous[i]);
+    /* A stop or reload a watcher heard before the act phase began interrupts it as one heard
+       during it would: the plan was made before the stop, or with the settings being replaced. */
+    if (tw_stop) tw_reap_caught = tw_stop;
+    else if (tw_reload) tw_reap_caught = SIGHUP;
     /* The thread that acts must hear them even if it inherited a mask that blocks them. */
     sigset_t wanted;
     sigemptyset(&wanted);

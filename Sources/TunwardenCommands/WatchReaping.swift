@@ -58,6 +58,9 @@ extension Watch {
             }
         }
         guard !plan.items.isEmpty else { return waiting }
+        // A stop, or a reload whose settings may keep a device this plan deletes, asked for
+        // while the locks were awaited: nothing is started (the act phase would roll it back).
+        if tw_stop_requested() != 0 || tw_reload_pending() != 0 { return waiting }
         let results: [ReapResult]
         do {
             results = try reaper.execute(plan, journal: journal, runID: UUID().uuidString.lowercased())

@@ -33,10 +33,12 @@ int tw_kcmp_files(int pid1, int pid2);
 void tw_install_watch_signals(void);
 /// The read end of the signal pipe (non-blocking), or -1 before the handlers are installed.
 int tw_watch_signal_fd(void);
-/// Whether SIGTERM or SIGINT arrived.
+/// The signal (SIGTERM or SIGINT) that asked the watcher to stop, or 0.
 int tw_stop_requested(void);
 /// Whether SIGHUP arrived since the last call.
 int tw_take_reload(void);
+/// Whether a SIGHUP is waiting for `tw_take_reload`, without taking it.
+int tw_reload_pending(void);
 
 /// Opens a proc connector socket (NETLINK_CONNECTOR, CN_IDX_PROC) subscribed to process events,
 /// with a filter that lets nothing through until `tw_proc_events_filter` names processes; returns
@@ -68,6 +70,8 @@ int tw_netlink_keep_family(int fd, unsigned char family);
 /// Catches SIGTERM, SIGINT and SIGHUP while a reap acts, so that it can finish or roll back the
 /// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
 /// last signal caught (0 for none); `tw_restore_reap_signals` puts back the previous handlers.
+/// The handlers they replace (a watcher's, `tw_install_watch_signals`) are called too, and a
+/// stop or reload the watcher heard before counts as caught from the start.
 void tw_install_reap_signals(void);
 int tw_reap_signal(void);
 void tw_restore_reap_signals(void);

@@ -1,0 +1,81 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Stopping and reloading a reaping watcher while its reap acts, against the real kernel, as
+/// root, in throwaway namespaces. The reap's own signal handlers must not swallow the watcher's
+/// stop or reload: a SIGTERM stops the watcher with the reap rolled back (or never started), and
+/// a SIGHUP's new settings hold before anything else is deleted.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct WatchSignalTests {
+    /// Makes `count` persistent taps named PREFIX0… at once (`ip -batch`).
+    func makeTaps(_ ns: TestNamespace, prefix: String, count: Int, state: TemporaryDirectory) throws {
+        let batch = state.path + "/taps.batch"
+        try (0..<count).map { "tuntap add dev \(prefix)\($0) mode tap\n" }.joined().write(toFile: batch, atomically: true, encoding: .utf8)
+        try ns.ip("-batch", batch)
+    }
+
+    /// Waits until the journal at `path` has its first bytes (the reap's intents), polling
+    /// closely, at most `seconds`; whether it did.
+    func awaitIntents(_ path: String, seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_size > 0 { return true }
+            usleep(300)
+        }
+        return false
+    }
+
+    func devices(_ ns: TestNamespace, prefix: String) throws -> Int {
+        try ns.ip("-o", "link", "show").split(separator: "\n").count { $0.contains(": \(prefix)") }
+    }
+
+    /// The runs the journal at `path` holds, with how many of their results are deletions.
+    func runs(_ path: String) throws -> [String: Int] {
+        var deleted: [String: Int] = [:]
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            guard let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let run = record["run"] as? String else { continue }
+            deleted[run, default: 0] += record["result"] as? String == "deleted" ? 1 : 0
+        }
+        return deleted
+    }
+
+    /// SIGTERM the moment the reap has journaled its plan: the watcher stops, and no device is
+    /// deleted, neither by that reap (rolled back, or never past its first step) nor by another.
+    @Test func aStopDuringTheReapStopsTheWatcherAndDeletesNothing() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = state.path + "/journal.jsonl"
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--reap", "--min-age", "1s", "--journal", journal])
+        try makeTaps(ns, prefix: "wsgt", count: 200, state: state)
+        #expect(awaitIntents(journal), "no reap began: \(watcher.log)")
+        let (seconds, status) = watcher.terminate()
+        #expect(seconds < 10 && status == 0, "took \(seconds) s, status \(status): \(watcher.log)")
+        #expect(watcher.log.contains("stopping on signal"), "\(watcher.log)")
+        #expect(try devices(ns, prefix: "wsgt") == 200, "\(watcher.log)")
+        let journaled = try runs(journal)
+        #expect(journaled.count == 1 && journaled.values.allSatisfy { $0 == 0 }, "\(journaled)\n\(watcher.log)")
+    }
+
+    /// SIGHUP after the configuration file came to protect a device the reap in hand would
+    /// delete: the reload takes effect, the protected device stays, and the rest are reaped.
+    @Test func aReloadDuringTheReapIsNotLostAndItsProtectionHolds() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = state.path + "/journal.jsonl", config = state.path + "/tunwarden.conf"
+        try "limit: 500\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--config", config, "--reap", "--min-age", "1s", "--journal", journal])
+        try makeTaps(ns, prefix: "wsgh", count: 200, state: state)
+        #expect(awaitIntents(journal), "no reap began: \(watcher.log)")
+        try "limit: 500\nprotect: [\"wsgh7\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(watcher.process.processIdentifier, SIGHUP)
+        try watcher.wait("the reload", seconds: 10) { $0.contains("configuration reloaded") }
+        try watcher.wait("the other devices reaped", seconds: 20) { _ in ((try? devices(ns, prefix: "wsgh")) ?? -1) == 1 }
+        #expect(try ns.ip("-o", "link", "show").contains(": wsgh7"), "\(watcher.log)")
+        #expect(watcher.terminate().status == 0)
+    }
+}
+#endif
