@@ -15,6 +15,12 @@ public final class NetlinkSocket: NetlinkTransport {
     private static let netlinkExtAck: Int32 = 11
     /// Kernel dump datagrams are at most about 32 KiB; this leaves room and detects truncation.
     private static let receiveSize = 64 * 1024
+    /// Room for the rest of a datagram longer than `receiveSize`: a dump datagram holds at least
+    /// the namespace's largest message whole, and one device's can pass 64 KiB (hundreds of long
+    /// alternative names, many virtual functions). Allocated with the first receive and touched
+    /// only by such a datagram, so it costs address space, not memory.
+    private static let overflowSize = 4 * 1024 * 1024
+    private var overflow: UnsafeMutableRawPointer?
     /// Receive buffer asked for, so large dumps and event bursts are not dropped.
     static let receiveBufferBytes: Int32 = 8 * 1024 * 1024
 
@@ -47,7 +53,10 @@ public final class NetlinkSocket: NetlinkTransport {
         return try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        overflow?.deallocate()
+    }
 
     private static func create(_ netlinkProtocol: Int32 = route) throws -> Int32 {
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
@@ -167,14 +176,29 @@ public final class NetlinkSocket: NetlinkTransport {
     public func receive(into datagram: inout [UInt8]) throws {
         // Emptying keeps the storage when this is its only holder; otherwise it is new memory.
         datagram.removeAll(keepingCapacity: true)
+        let spill = overflow ?? UnsafeMutableRawPointer.allocate(byteCount: Self.overflowSize, alignment: 16)
+        overflow = spill
         var failure: Int32 = 0
         var actual = 0
+        var direct = 0
         datagram.append(addingCapacity: Self.receiveSize) { (span: inout OutputSpan<UInt8>) in
             span.withUnsafeMutableBufferPointer { buffer, count in
+                // The datagram's first part goes straight into the array; what does not fit, into
+                // the overflow room (a second iovec), from which it is appended.
+                var vectors = (iovec(iov_base: UnsafeMutableRawPointer(buffer.baseAddress), iov_len: buffer.count),
+                               iovec(iov_base: spill, iov_len: Self.overflowSize))
                 while true {
-                    let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
+                    let n = withUnsafeMutablePointer(to: &vectors) { pair in
+                        pair.withMemoryRebound(to: iovec.self, capacity: 2) { vector in
+                            var message = msghdr()
+                            message.msg_iov = vector
+                            message.msg_iovlen = 2
+                            return recvmsg(fd, &message, Int32(MSG_TRUNC))
+                        }
+                    }
                     if n >= 0 {
                         actual = n
+                        direct = buffer.count
                         count = min(n, buffer.count)
                         return
                     }
@@ -184,7 +208,10 @@ public final class NetlinkSocket: NetlinkTransport {
                 }
             }
         }
-        if failure != 0 { throw NetlinkError.system(call: "recv(netlink)", errno: failure) }
+        if failure != 0 { throw NetlinkError.system(call: "recvmsg(netlink)", errno: failure) }
+        if actual > direct {
+            datagram.append(contentsOf: UnsafeRawBufferPointer(start: spill, count: min(actual - direct, Self.overflowSize)))
+        }
         if actual > datagram.count {
             throw NetlinkError.truncated(what: "netlink datagram", need: actual, have: datagram.count)
         }
