@@ -206,6 +206,25 @@ enum Build {
         #expect(finding("sq8")?.reapable == true)
     }
 
+    /// A single-queue orphan whose list of alternative names is full cannot be given the
+    /// private name the reaper fences it through: orphaned, not reapable, with how to make it so;
+    /// one name fewer and it is reapable.
+    @Test func aSingleQueueOrphanWithAFullAlternativeNameListIsNotReapable() {
+        var full = Build.tun(9, "full9", kind: .tap)
+        full.altNames = (1...496).map { "f\($0)" }
+        var room = Build.tun(10, "room10", kind: .tap)
+        room.altNames = (1...495).map { "r\($0)" }
+        let a = Heuristics.assess(Build.snapshot([full, room]))
+        let finding = { (name: String) in a.findings.first { $0.ifname == name && $0.id == FindingID.orphanedTun } }
+        #expect(a.interfaces.map(\.state) == [.orphaned, .orphaned])
+        #expect(finding("full9")?.reapable == false
+                && finding("full9")?.evidence.contains("not reaped while its list of alternative names is full (496 names") == true,
+                "\(finding("full9")?.evidence ?? "")")
+        #expect(finding("room10")?.reapable == true)
+        let plan = ReapPlan.make(a, observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(plan.items.map(\.ifname) == ["room10"])
+    }
+
     @Test func tapIsJudgedLikeTun() {
         let a = Heuristics.assess(Build.snapshot([Build.tun(3, "tap0", kind: .tap)]))
         #expect(a.interfaces.first?.state == .orphaned)

@@ -157,6 +157,11 @@ extension Heuristics {
         return "an XDP program\(program == 0 ? "" : " (id \(program))") is \(now ? "now " : "")attached to it (`bpftool net` names who attached it): it was set up to process its packets, and deleting it detaches the program"
     }
 
+    /// How many alternative names a device can have before the kernel refuses another: it counts
+    /// each as 132 bytes (an attribute of ALTIFNAMSIZ) and refuses a list that would reach 65,535
+    /// (net/core/rtnetlink.c, `rtnl_linkprop`), so the 497th.
+    static let altNameCapacity = 496
+
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. A multi-queue
     /// device is renamed to the private name; a single-queue one keeps its name and gets the
@@ -315,6 +320,14 @@ extension Heuristics {
             ? " It is not reaped while it has alternative names (\(interface.altNames.joined(separator: ", "))), through which a process could attach "
                 + "to it past the reaper's fence; `ip link property del dev \(ShellWord.quote(InterfaceName.kernelBytes(interface.name))) altname NAME` for each lets reap delete it."
             : ""
+        // A single-queue device is fenced through one more alternative name, which the kernel
+        // refuses once the device's list of them is full.
+        let altNamesFull = tun.multiQueue != true && interface.altNames.count >= Self.altNameCapacity
+        if altNamesFull {
+            altNameText += " It is not reaped while its list of alternative names is full (\(interface.altNames.count) names; the kernel takes no more), "
+                + "since the reaper fences it through one more; `ip link property del dev \(ShellWord.quote(InterfaceName.kernelBytes(interface.name))) altname NAME` "
+                + "for one of them lets reap delete it."
+        }
         let lookalike = Self.privateLookalike(interface)
         if let lookalike {
             altNameText += " It is not reaped while \(lookalike == interface.name ? "its name" : "its alternative name \(lookalike)") has the form of a reap's private name "
@@ -322,7 +335,7 @@ extension Heuristics {
                 + "journal gives it back; an ordinary device is reaped once \(lookalike == interface.name ? "renamed" : "that alternative name is removed")."
         }
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && lookalike == nil,
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && !altNamesFull && lookalike == nil,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
                                 ", and no process holds it (", scanText, ").", altNameText)
         ))
