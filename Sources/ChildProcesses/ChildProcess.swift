@@ -228,11 +228,19 @@ final class Spawned {
         let envp = environmentStrings.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var child: Int32 = 0
-        #if os(Linux)
-        let result = tw_spawn(path, argv, envp, childEnds.0, childEnds.1, childEnds.2, &child)
-        #else
-        let result = Self.spawn(path, argv, envp, childEnds, &child)
-        #endif
+        var result: Int32 = 0
+        // ETXTBSY: the executable is open for writing somewhere, which is over in a moment when
+        // it is a descriptor another process's fork inherited while the file was written (an
+        // installer, or a test's stand-in); tried again for up to about a tenth of a second.
+        for attempt in 0..<20 {
+            if attempt > 0 { usleep(5_000) }
+            #if os(Linux)
+            result = tw_spawn(path, argv, envp, childEnds.0, childEnds.1, childEnds.2, &child)
+            #else
+            result = Self.spawn(path, argv, envp, childEnds, &child)
+            #endif
+            if result != ETXTBSY { break }
+        }
         guard result == 0 else {
             parentEnds.forEach { close($0) }
             throw ChildProcess.Failure(description: "\(path) could not be started: \(String(cString: strerror(result)))")
