@@ -197,7 +197,8 @@ static void tw_reap_handler(int number) {
     for (int i = 0; i < 3; i++) {
         if (tw_reap_signals[i] != number || (tw_reap_previous[i].sa_flags & SA_SIGINFO)) continue;
         void (*previous)(int) = tw_reap_previous[i].sa_handler;
-        if (previous != SIG_DFL && previous != SIG_IGN && previous != NULL) previous(number);
+        /* (Installed over itself, by two reaps at once in one process, it is not called again.) */
+        if (previous != SIG_DFL && previous != SIG_IGN && previous != NULL && previous != tw_reap_handler) previous(number);
     }
 }
 
