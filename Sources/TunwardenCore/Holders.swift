@@ -109,6 +109,11 @@ public struct HolderScan: Sendable, Equatable {
     /// (Linux: `bridge fdb add … dev vxlan0 dst 192.0.2.1 via tap0`; one of another namespace as
     /// `NAME (namespace LABEL)`): the overlay's traffic depends on it.
     public var vxlanVias: [Int: [String]] = [:]
+    /// The kernel tunnels of other namespaces that send from an address of this one, by the
+    /// address's bytes, each as `KIND NAME (namespace LABEL)` (Linux: a vxlan made here with
+    /// `local` on a device's address, then moved into a container, keeps its socket and its
+    /// route lookups here): whatever device has that address is what the tunnel sends from.
+    public var foreignTunnelLocals: [[UInt8]: [String]] = [:]
     /// The rules that duplicate packets to a device by its name, by the name's bytes, each in
     /// words (Linux: iptables `-j TEE --oif tap0`, through iptables-nft or iptables-legacy):
     /// another device's traffic depends on whichever device has that name.

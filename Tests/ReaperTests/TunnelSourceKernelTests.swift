@@ -68,6 +68,44 @@ struct TunnelSourceKernelTests {
         #expect(try ns.ip("addr", "show", "dev", "tsl1").contains("10.53.0.1"))
     }
 
+    /// A vxlan made with `local` on a tap's address and moved into another namespace (a
+    /// container) still sends from the tap's namespace: the audit calls the tap suspect, naming
+    /// the vxlan and its namespace, the reap keeps it, and a target the same is done to after the
+    /// plan is kept by the last look.
+    @Test func aVxlanMovedIntoAnotherNamespaceStillTiesTheTap() throws {
+        let ns = try TestNamespace(), container = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); container.remove(); state.remove() }
+        for device in ["tsm0", "tsm1", "tsm2"] {
+            try ns.ip("tuntap", "add", "dev", device, "mode", "tap")
+            try ns.ip("link", "set", device, "up")
+        }
+        try ns.ip("addr", "add", "10.49.0.1/32", "dev", "tsm0")
+        try ns.ip("addr", "add", "10.49.0.2/32", "dev", "tsm1")
+        guard try Self.vxlan(ns, "tsmvx", id: 45, local: "10.49.0.1", remote: "192.0.2.2") else { return }
+        try ns.ip("link", "set", "tsmvx", "netns", container.name)
+        let verdicts = try ns.auditedVerdicts()
+        #expect(verdicts["tsm0"]?.state == "suspect", "\(verdicts)")
+        #expect(verdicts["tsm0"]?.reason.contains("vxlan tsmvx (namespace \(container.name)) sends from its address 10.49.0.1") == true, "\(verdicts)")
+        #expect(verdicts["tsm1"]?.state == "orphaned", "\(verdicts)")
+
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(Set(plan.items.map(\.ifname)) == ["tsm1", "tsm2"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            _ = try? Self.vxlan(ns, "tsmvy", id: 46, local: "10.49.0.2", remote: "192.0.2.2")
+            _ = try? ns.ip("link", "set", "tsmvy", "netns", container.name)
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "moved")
+        let outcome = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(outcome["tsm1"]?.outcome == .skipped
+                && outcome["tsm1"]?.detail?.contains("vxlan tsmvy (namespace \(container.name)) now sends from its address 10.49.0.2") == true, "\(results)")
+        #expect(outcome["tsm2"]?.outcome == .deleted, "\(results)")
+        #expect(try linkNames(ns) == ["lo", "tsm0", "tsm1"])
+    }
+
     /// The last look before deleting: a vxlan sending from a target's address, and a route of
     /// another table taking one as source, made after the plan, keep it; the target beside them
     /// is deleted.

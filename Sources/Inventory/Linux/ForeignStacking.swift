@@ -37,6 +37,10 @@ public enum ForeignStacking {
         /// of the inspected namespace (by ifindex there), each as `NAME (namespace LABEL)`: a
         /// vxlan made here and moved away keeps this namespace as its link namespace.
         public var vias: VxlanForwarding.Vias = [:]
+        /// The vxlans of other namespaces that keep this one as their link namespace and send
+        /// from a local address, by that address's bytes, each as `vxlan NAME (namespace LABEL)`:
+        /// they send from this namespace, from whichever device has it.
+        public var tunnelLocals: [[UInt8]: [String]] = [:]
         /// The namespaces that could not be looked at (not those whose last process exited).
         public var unread: [String] = []
 
@@ -152,6 +156,11 @@ public enum ForeignStacking {
                     found.uppers[lower, default: []].append("\(name) (namespace \(namespace.label))")
                 }
                 let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
+                for vxlan in vxlans {
+                    guard let local = vxlan.tunnelLocal else { continue }
+                    let name = vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)"
+                    found.tunnelLocals[local, default: []].append("vxlan \(name) (namespace \(namespace.label))")
+                }
                 if !vxlans.isEmpty {
                     let vias = try VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: fd, settled: settled) { "\($0) (namespace \(namespace.label))" }
                     found.vias.merge(vias, uniquingKeysWith: +)

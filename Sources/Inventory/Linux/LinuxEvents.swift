@@ -108,6 +108,9 @@ public final class LinuxWatchSource {
     /// kernel announces their entries' changes in their own namespaces, not here): every holder
     /// change handed out keeps them.
     var foreignVias: VxlanForwarding.Vias = [:]
+    /// The tunnels of other namespaces that send from this one's addresses, as the last snapshot
+    /// found them, kept the same way.
+    var foreignTunnelLocals: [[UInt8]: [String]] = [:]
     /// The last holder scan handed out (the snapshot's or a look's), with its namespace names: a
     /// change to vxlan forwarding entries alone is handed out as this scan with the new vias.
     var lastScan: (scan: HolderScan, names: [String: String])?
@@ -140,6 +143,7 @@ public final class LinuxWatchSource {
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
         decoder.objectsInUse = snapshot.routes.contains { $0.nexthopObject != nil }
         (lastScan, foreignVias) = ((snapshot.holders, snapshot.namespaceNames), snapshot.foreignVias)
+        foreignTunnelLocals = snapshot.holders.foreignTunnelLocals
         // Which entries send through a device, which the snapshot does not say (its vias are by
         // device): a change announced after the snapshot is read again anyway.
         if let read = try? readForwarding() { noteSending(read) } else { dropClient() }
@@ -202,6 +206,7 @@ public final class LinuxWatchSource {
         }
         // Other namespaces' vxlans are not read again here (see `foreignVias`).
         scan.vxlanVias.merge(foreignVias, uniquingKeysWith: +)
+        scan.foreignTunnelLocals = foreignTunnelLocals
         let names = inventory.namespaceNames(for: scan)
         lastScan = (scan, names)
         return (.holders(scan, namespaceNames: names), census, scan)

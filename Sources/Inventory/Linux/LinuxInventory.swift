@@ -111,6 +111,7 @@ public struct LinuxInventory: InventoryBackend {
             let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
                                                confirmingAbsence: false)
             scan.vxlanVias.merge(foreign.vias, uniquingKeysWith: +)
+            scan.foreignTunnelLocals = foreign.tunnelLocals
             side.holders = (scan, census)
             side.foreign = foreign
             group.leave()

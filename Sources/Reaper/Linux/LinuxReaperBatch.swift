@@ -196,7 +196,7 @@ extension LinuxReaper {
                 let redirects: TrafficRedirects.Found
                 do {
                     dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets,
-                                                         rawAddressSockets: sockets.rawAddresses, tunnelLocals: Self.tunnelLocals(view.links), client: client)
+                                                         rawAddressSockets: sockets.rawAddresses, tunnelLocals: Self.tunnelLocals(view.links).merging(elsewhere.tunnelLocals, uniquingKeysWith: +), client: client)
                     redirects = try TrafficRedirects.found(client: client)
                 } catch {
                     abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")

@@ -147,6 +147,8 @@ extension NamespaceFacts {
             }
             // And those whose sockets, redirects, forwards or vxlan forwarding entries changed
             // (found by index), and those with an address whose sockets changed.
+            let (wasLocal, isLocal) = (holderIndex.scan.foreignTunnelLocals, scan.foreignTunnelLocals)
+            dirtyTunsHaving(Set(Set(wasLocal.keys).union(isLocal.keys).filter { wasLocal[$0] != isLocal[$0] }))
             let (wasBound, isBound) = (holderIndex.scan.addressSockets, scan.addressSockets)
             let (wasRaw, isRaw) = (holderIndex.scan.rawAddressSockets, scan.rawAddressSockets)
             dirtyTunsHaving(Set(Set(wasBound.keys).union(isBound.keys).filter { wasBound[$0] != isBound[$0] })
@@ -208,7 +210,7 @@ extension NamespaceFacts {
     /// tunnels send from it or sockets are bound to it: whether another device has it too decides
     /// whether those routes and tunnels would lose it with them, and whether those sockets use them.
     private func dirtySourcing(_ address: InterfaceAddress) {
-        guard (address.family == .inet && routesBySource[address.local.bytes] != nil) || tunnelsByLocal[address.local.bytes] != nil
+        guard (address.family == .inet && routesBySource[address.local.bytes] != nil) || allTunnelsByLocal[address.local.bytes] != nil
             || holderIndex.scan.addressSockets[address.local.bytes] != nil else { return }
         dirtyTunsHaving([address.local.bytes])
     }

@@ -49,6 +49,13 @@ extension NamespaceFacts {
                           counts: counts)
     }
 
+    /// The kernel tunnels that send from an address, by it: this namespace's (`tunnelsByLocal`)
+    /// and those of other namespaces that send from here (`HolderScan.foreignTunnelLocals`).
+    var allTunnelsByLocal: [[UInt8]: [String]] {
+        let foreign = holderIndex.scan.foreignTunnelLocals
+        return foreign.isEmpty ? tunnelsByLocal : tunnelsByLocal.merging(foreign, uniquingKeysWith: +)
+    }
+
     /// What judging an interface needs from the namespace as it stands.
     private func context(snapshot: Snapshot, policy: AuditPolicy) -> Heuristics.JudgingContext {
         let stacking = self.stacking ?? Heuristics.Stacking(snapshot.interfaces, foreign: snapshot.foreignUppers)
@@ -58,9 +65,9 @@ extension NamespaceFacts {
         let slotByName = self.slotByName
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource, tunnelsByLocal: tunnelsByLocal,
+                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource, tunnelsByLocal: allTunnelsByLocal,
                                          addressElsewhere: Self.addressElsewhere(links.values, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
-                                                                                    || !tunnelsByLocal.isEmpty))
+                                                                                    || !allTunnelsByLocal.isEmpty))
     }
 
     /// Whether a device other than the one with the given ifindex carries an address, answered
@@ -111,9 +118,9 @@ extension NamespaceFacts {
             self.stacking = stacking
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                tunnelsByLocal: tunnelsByLocal,
+                                                tunnelsByLocal: allTunnelsByLocal,
                                                 addressElsewhere: Self.addressElsewhere(interfaces, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
-                                                                                           || !tunnelsByLocal.isEmpty))
+                                                                                           || !allTunnelsByLocal.isEmpty))
         }
         assessedList = []
         assessedSlots = []

@@ -224,9 +224,11 @@ public final class StreamedSnapshot {
         // whether another has that address too decides.
         // So is one with an address a socket is bound to.
         let addressSockets = holders.scan.addressSockets
-        // And so is one with an address a kernel tunnel sends from.
+        // And so is one with an address a kernel tunnel sends from, of this namespace or another.
+        let foreignLocals = holders.scan.foreignTunnelLocals
         guard addressSockets.isEmpty || !interface.addresses.contains(where: { addressSockets[$0.local.bytes] != nil }),
               tunnelLocals.isEmpty || !interface.addresses.contains(where: { tunnelLocals.contains($0.local.bytes) }),
+              foreignLocals.isEmpty || !interface.addresses.contains(where: { foreignLocals[$0.local.bytes] != nil }),
               Heuristics.routesSourced(from: interface, bySource: routesBySource).isEmpty,
               let routes = named(routesByIndex[interface.index] ?? []) else { return nil }
         var findings: [Finding] = []
