@@ -220,13 +220,20 @@ extension StateDatabase {
     /// (one moved aside as damaged, or removed, since the watcher recorded into it): the status
     /// and the orphans alerted, when this database has no alert memory of the namespace yet. So a
     /// watcher that follows a fresh file alerts only what changed, not every orphan again as the
-    /// "first audit here". A database that already remembers the namespace is left as it is.
-    public func adoptAlerted(namespace identity: String, label: NamespaceLabel?, status: AuditStatus, orphans: [String]) throws {
+    /// "first audit here". A database that already remembers the namespace is left as it is,
+    /// unless `replacing`: then what it remembers gives way to what is given (the alerts a
+    /// watcher made while this database could not record them, which are newer).
+    public func adoptAlerted(namespace identity: String, label: NamespaceLabel?, status: AuditStatus, orphans: [String], replacing: Bool = false) throws {
         try guarded {
             try connection.transaction(writing: true) {
                 let row = try ensureNamespace(identity, label: label)
-                guard row.alertedStatus == nil else { return }
-                try remember(status, orphans: orphans, alerted: [], touched: nil, previous: nil, namespace: row.id)
+                guard row.alertedStatus == nil || replacing else { return }
+                var remembered = Set<String>()
+                if row.alertedStatus != nil {
+                    let names = try connection.statement("SELECT ifname FROM alerted_orphans WHERE namespace = ?1").bind(1, row.id)
+                    while try names.step() { remembered.insert(names.string(0) ?? "") }
+                }
+                try remember(status, orphans: orphans, alerted: remembered, touched: nil, previous: row.alertedStatus, namespace: row.id)
             }
         }
     }

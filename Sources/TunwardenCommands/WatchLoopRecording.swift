@@ -27,11 +27,16 @@ extension WatchLoop {
         let changes = engine.takeChanges(of: identity)
         // A database opened again since the last recording may be a fresh file (the old one moved
         // aside as damaged, or removed): only a whole recording makes it complete, and what this
-        // watcher alerted goes into it first, so that the recording alerts only what changed.
-        if freshDatabase, openingsRecorded > 0, let known = alertedSoFar(), let status = known.alertedStatus {
+        // watcher alerted goes into it first, so that the recording alerts only what changed. So
+        // do the alerts made while the state could not record (a read-only state directory), when
+        // it can again: the database holds nothing of them.
+        let alertedUnrecorded = unrecordedHistory != nil
+        if (freshDatabase && openingsRecorded > 0) || alertedUnrecorded, let known = alertedSoFar(), let status = known.alertedStatus {
             do {
                 try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
-                                                               status: status, orphans: known.alertedOrphans)
+                                                               status: status, orphans: known.alertedOrphans, replacing: alertedUnrecorded)
+            } catch where alertedUnrecorded {
+                // Still unusable: the recording below says so, and alerts without it again.
             } catch {
                 Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
             }

@@ -79,3 +79,51 @@ struct WatchSignalTests {
     }
 }
 #endif
+
+#if os(Linux)
+/// A state directory that becomes read-only under a running watcher and then writable again, in
+/// a private mount namespace the test makes for the watcher (gone with it): what the watcher
+/// alerted while it could not record is not alerted again once it can.
+@Suite(.enabled(if: TestNamespace.available && Shell.which("unshare") != nil && Shell.which("nsenter") != nil,
+                "needs root, /dev/net/tun, ip, python3, unshare and nsenter"))
+struct WatchStateOutageTests {
+    @Test func anOutageEndsWithoutAlertingAgain() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory(), outside = try TemporaryDirectory()
+        defer { ns.remove(); state.remove(); outside.remove() }
+        let alerts = outside.path + "/alerts", log = outside.path + "/watch.err"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        // The watcher starts over a read-only bind of the state directory, in a mount namespace
+        // of its own.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.which("unshare")!)
+        let watch = ["--netns", ns.name, "watch", "--state-dir", state.path, "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"]
+        process.arguments = ["--mount", "--propagation", "private", "sh", "-c",
+                             "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"", state.path, Shell.tunwardenBinary] + watch
+        process.environment = Shell.hermetic(ProcessInfo.processInfo.environment)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func wait(_ what: String, _ condition: (String) -> Bool) throws {
+            let deadline = Date().addingTimeInterval(10)
+            while !condition(text()) {
+                guard Date() < deadline else { throw ShellError(command: "waiting for \(what)", status: -1, output: text()) }
+                usleep(20_000)
+            }
+        }
+        try wait("watching") { $0.contains("watch: watching namespace") }
+        try ns.ip("tuntap", "add", "dev", "wso1", "mode", "tun")
+        try wait("wso1 without the state") { $0.contains("new orphans: wso1") && $0.contains("alerting without the state") }
+        // Writable again (a remount to read-write is allowed whatever is open).
+        try Shell.run(["nsenter", "-t", "\(process.processIdentifier)", "-m", "mount", "-o", "remount,bind,rw", state.path])
+        try ns.ip("tuntap", "add", "dev", "wso2", "mode", "tun")
+        try wait("wso2") { $0.contains("wso2") && $0.contains("2 tunnel interfaces") }
+        let sent = WatchTests.newOrphansSent(to: alerts, atLeast: 3)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(sent == ["wso1", "wso2"], "\(text())")
+        #expect(FileManager.default.fileExists(atPath: state.path + "/state.db"), "\(text())")
+    }
+}
+#endif
