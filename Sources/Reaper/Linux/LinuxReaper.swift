@@ -271,8 +271,6 @@ public struct LinuxReaper {
         return (verified, refused, Set(snapshot.interfaces.compactMap(\.group)), snapshot.namespaceIdentity)
     }
 
-    /// The namespace to act in, held for the caller's duration: the one `held` holds, else the
-    /// one `namespaceName` names now (nil: this process's own).
     /// The neighbour entries made by hand of the Linux devices `items` plans to delete, by
     /// ifindex, as the recreate commands give them back: for the plan (`execute` reads them again
     /// for the journal). Throws when they cannot be listed.
@@ -289,6 +287,8 @@ public struct LinuxReaper {
         return Dictionary(uniqueKeysWithValues: found.map { (Int($0.key), $0.value.compactMap(Self.recreated)) })
     }
 
+    /// The namespace to act in, held for the caller's duration: the one `held` holds, else the
+    /// one `namespaceName` names now (nil: this process's own).
     func holdNamespace() throws -> HeldNamespace? {
         if let held { return held }
         guard let name = namespaceName else { return nil }
