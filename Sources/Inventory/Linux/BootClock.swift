@@ -26,10 +26,11 @@ public enum BootClock {
     /// describes (`boottime SECONDS NANOSECONDS`); 0 where the file does not exist (a kernel
     /// without time namespaces), nil where it cannot be read or understood.
     static func offset(at path: String) -> TimeInterval? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return FileManager.default.fileExists(atPath: path) ? nil : 0
+        switch Sys.readSmallFile(path) {
+        case let .ok(bytes): return offset(in: String(decoding: bytes, as: UTF8.self))
+        case .failed(ENOENT): return 0
+        case .failed: return nil
         }
-        return offset(in: text)
     }
 
     /// The `boottime` line's offset in the text of a `timens_offsets` file; nil without one.
