@@ -11,7 +11,8 @@ import TunwardenCore
 /// What tunwarden's own attach leaves on a single-queue tap it gives back, against the real
 /// kernel, as root, in throwaway namespaces. Attaching turns the carrier of a tap that is up on,
 /// and the kernel then gives it an IPv6 link-local address, its fe80::/64 route and the ff00::/8
-/// multicast route; a tap given back has them no more, while what it had before stays.
+/// multicast route, and marks it configured: they are left (its next holder would otherwise get
+/// no link-local address), and the result names the address instead of claiming it is as it was.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
 struct AttachTracesKernelTests {
     /// The device's IPv6 addresses and routes of every table, as `ip` lists them, without what
@@ -40,23 +41,27 @@ struct AttachTracesKernelTests {
         return Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
     }
 
-    /// A tap that is up without a carrier, and so without IPv6, comes back without the
-    /// link-local address and routes the reaper's attach made the kernel give it, and the result
-    /// says they were removed.
-    @Test func anUpTapComesBackWithoutTheLinkLocalTheAttachMade() throws {
+    /// A tap that is up without a carrier, and so without IPv6, comes back with the link-local
+    /// address the reaper's attach made the kernel give it, named in its result; and its next
+    /// holder has a working link-local address, as it would have had.
+    @Test func anUpTapKeepsAndNamesTheLinkLocalTheAttachMade() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "atr1", "mode", "tap")
         try ns.ip("link", "set", "atr1", "up")
-        let before = try ipv6(ns, "atr1")
-        #expect(before.isEmpty, "\(before)")
+        #expect(try ipv6(ns, "atr1").isEmpty)
         let outcome = try reapKeeping("atr1", in: ns, state: state)
         #expect(outcome["atr1"]?.outcome == .skipped, "\(outcome)")
+        let after = try ipv6(ns, "atr1")
+        let linkLocal = try #require(after.first { $0.contains("inet6 fe80::") }?.split(separator: " ").first { $0.hasPrefix("fe80::") }, "\(after)")
         let detail = outcome["atr1"]?.detail ?? ""
-        #expect(detail.contains("its carrier came on while tunwarden was attached, and the IPv6 link-local address fe80::"), "\(detail)")
-        #expect(detail.contains("the route ff00::/8 (table local)"), "\(detail)")
-        #expect(try ipv6(ns, "atr1") == before)
+        #expect(detail.contains("its carrier came on while tunwarden was attached, so the kernel configured IPv6 on it as for any holder: it now has the link-local address \(linkLocal)"), "\(detail)")
         #expect(try ns.ip("link", "show", "dev", "atr1").contains(",UP"))
+        // Its next holder: the device still has (and keeps) a link-local address and its route.
+        let holder = try ns.hold("atr1", mode: "tap")
+        defer { ns.release(holder) }
+        let held = try ipv6(ns, "atr1")
+        #expect(held.contains { $0.contains("inet6 fe80::") } && held.contains { $0.hasPrefix("fe80::/64") }, "\(held)")
     }
 
     /// A tap that had its kernel link-local address and a hand-made one before (a holder had come

@@ -28,8 +28,8 @@ extension LinuxReaper {
         var downed: DownedState?
         /// Whether tunwarden's own queue is attached to it (single-queue).
         var attached = false
-        /// Its IPv6 addresses and routes just before the attach, when it was up (single-queue):
-        /// what the carrier coming on adds is taken away again if it is given back.
+        /// Its IPv6 addresses just before the attach, when it was up (single-queue): what the
+        /// carrier coming on adds is said if it is given back.
         var traces: AttachTraces?
         /// The plan's `--protect` patterns, asked again of its names at the last look.
         var protect: [String] = []
@@ -71,8 +71,8 @@ extension LinuxReaper {
             }
             return downedStates?[index] ?? DownedState()
         }
-        /// The IPv6 addresses and routes of the batch's single-queue targets that were up when
-        /// planned, read once, when the first one is fenced.
+        /// The IPv6 addresses of the batch's single-queue targets that were up when planned, read
+        /// once, when the first one is fenced.
         var attachTraces: [Int32: AttachTraces]?
         let upSingleQueueIndices = Set(batch.filter { !$0.multiQueue && $0.item.interface.isUp }.map(\.index))
         func traces(of index: Int32) throws -> AttachTraces? {

@@ -10,9 +10,9 @@ import TunwardenCore
 extension LinuxReaper {
     /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
     /// is recorded in `target`, for `restore`). `downedState` gives what a device that must be
-    /// taken down would lose, read before it is; `traces`, what IPv6 addresses and routes a
-    /// single-queue device that is up has before tunwarden's attach turns its carrier on (nil for
-    /// one that is down).
+    /// taken down would lose, read before it is; `traces`, what IPv6 addresses a single-queue
+    /// device that is up has before tunwarden's attach turns its carrier on (nil for one that is
+    /// down).
     func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState,
                traces: (Int32) throws -> AttachTraces? = { _ in nil }) -> (JournalRecord.Outcome, String)? {
         if target.multiQueue {
@@ -197,13 +197,17 @@ extension LinuxReaper {
             }
         }
         target.downed = nil
-        // tunwarden's own attach turned the carrier on: what the kernel configured then goes again.
+        // tunwarden's own attach turned the carrier on: what the kernel configured then is said.
         if target.attached, let traces = target.traces {
-            let (removed, left) = traces.undo(index: index, name: target.name, client: client)
-            if !removed.isEmpty {
-                notes.append("its carrier came on while tunwarden was attached, and \(removed.joined(separator: " and ")) the kernel gave it then \(removed.count == 1 ? "was" : "were") removed again")
+            switch traces.gained(index: index, client: client) {
+            case let gained? where !gained.isEmpty:
+                notes.append("its carrier came on while tunwarden was attached, so the kernel configured IPv6 on it as for any holder: it now has the "
+                             + "link-local address\(gained.count == 1 ? "" : "es") \(gained.joined(separator: ", ")), with the fe80::/64 and ff00::/8 routes, "
+                             + "which are left (without them its next holder would get no link-local address)")
+            case nil:
+                notes.append("whether its carrier coming on while tunwarden was attached gave it an IPv6 link-local address could not be seen")
+            default: break
             }
-            problems += left.map { "it keeps \($0)" }
             target.traces = nil
         }
         let text = (notes + problems).map { "; " + $0 }.joined()
