@@ -193,7 +193,8 @@ static const int tw_reap_signals[3] = { SIGTERM, SIGINT, SIGHUP };
 static void tw_reap_handler(int number) {
     tw_reap_caught = number;
     /* The handler the reap replaced hears the signal too: a watcher's stop or reload is not
-       lost to the reap it interrupts. (A plain reap had the default action there, never run.) */
+       lost to the reap it interrupts. (A plain reap had the default action there, never run; an
+       ignored signal keeps being ignored and never comes here.) */
     for (int i = 0; i < 3; i++) {
         if (tw_reap_signals[i] != number || (tw_reap_previous[i].sa_flags & SA_SIGINFO)) continue;
         void (*previous)(int) = tw_reap_previous[i].sa_handler;
@@ -208,7 +209,14 @@ void tw_install_reap_signals(void) {
     action.sa_handler = tw_reap_handler;
     sigemptyset(&action.sa_mask);
     tw_reap_caught = 0;
-    for (int i = 0; i < 3; i++) sigaction(tw_reap_signals[i], &action, &tw_reap_previous[i]);
+    for (int i = 0; i < 3; i++) {
+        sigaction(tw_reap_signals[i], &action, &tw_reap_previous[i]);
+        /* A signal the reap was started ignoring (`nohup`, an asynchronous command's SIGINT) stays
+           ignored: it was not meant to stop anything. */
+        if (!(tw_reap_previous[i].sa_flags & SA_SIGINFO) && tw_reap_previous[i].sa_handler == SIG_IGN) {
+            sigaction(tw_reap_signals[i], &tw_reap_previous[i], NULL);
+        }
+    }
     /* A stop or reload a watcher heard before the act phase began interrupts it as one heard
        during it would: the plan was made before the stop, or with the settings being replaced. */
     if (tw_stop) tw_reap_caught = tw_stop;

@@ -60,6 +60,32 @@ struct WatchSignalTests {
         #expect(journaled.count == 1 && journaled.values.allSatisfy { $0 == 0 }, "\(journaled)\n\(watcher.log)")
     }
 
+    /// A reap started under `nohup` keeps ignoring the hang-up it was protected from: a SIGHUP
+    /// as it acts neither rolls it back nor stops it.
+    @Test func aReapStartedUnderNohupIgnoresTheHangUp() throws {
+        guard let nohup = Shell.which("nohup") else { return }
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = state.path + "/journal.jsonl"
+        try makeTaps(ns, prefix: "wsgn", count: 200, state: state)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: nohup)
+        process.arguments = [Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--journal", journal,
+                             "--min-age", "0", "--yes"]
+        process.environment = Shell.hermetic(ProcessInfo.processInfo.environment)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.currentDirectoryURL = URL(fileURLWithPath: state.path)
+        try process.run()
+        #expect(awaitIntents(journal), "no reap began")
+        kill(process.processIdentifier, SIGHUP)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try devices(ns, prefix: "wsgn") == 0)
+        let journaled = try runs(journal)
+        #expect(journaled.count == 1 && journaled.values.allSatisfy { $0 == 200 }, "\(journaled)")
+    }
+
     /// SIGHUP after the configuration file came to protect a device the reap in hand would
     /// delete: the reload takes effect, the protected device stays, and the rest are reaped.
     @Test func aReloadDuringTheReapIsNotLostAndItsProtectionHolds() throws {

@@ -71,7 +71,8 @@ int tw_netlink_keep_family(int fd, unsigned char family);
 /// batch in hand and journal what happened instead of dying half-way. `tw_reap_signal` is the
 /// last signal caught (0 for none); `tw_restore_reap_signals` puts back the previous handlers.
 /// The handlers they replace (a watcher's, `tw_install_watch_signals`) are called too, and a
-/// stop or reload the watcher heard before counts as caught from the start.
+/// stop or reload the watcher heard before counts as caught from the start; a signal ignored when
+/// the reap began (`nohup`) stays ignored.
 void tw_install_reap_signals(void);
 int tw_reap_signal(void);
 void tw_restore_reap_signals(void);
