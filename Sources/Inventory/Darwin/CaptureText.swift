@@ -28,6 +28,13 @@ struct CaptureText {
     /// The lines a Markdown fence (three backticks or more) or a Jira or Confluence block macro
     /// (`{noformat}`, `{code:bash}`) starts, which hold no word of it.
     private(set) var fenceLines: Set<Int> = []
+    /// The first and last of `fenceLines`.
+    private(set) var fenceBounds: ClosedRange<Int>?
+
+    private mutating func insertFence(_ line: Int) {
+        fenceLines.insert(line)
+        fenceBounds = fenceBounds.map { min($0.lowerBound, line)...max($0.upperBound, line) } ?? line...line
+    }
 
     /// How many quote markers (`>`) each quoted line started with, by its 1-based number: a
     /// mail's or a post's quote of an earlier message, one level per `>` (see `quoteMarker`).
@@ -226,7 +233,7 @@ struct CaptureText {
             // is a fence like Markdown's, alone on its line or glued to its first word.
             if byte == UInt8(ascii: "{"), !lineHasWord, wordStart < 0, let after = Self.blockMacroEnd(bytes, at: position) {
                 whitespaceBefore = false
-                fenceLines.insert(Int(line))
+                insertFence(Int(line))
                 position = after
                 continue
             }
@@ -237,7 +244,7 @@ struct CaptureText {
                 var end = position
                 while end < bytes.count, bytes[end] == 0x60 { end += 1 }
                 endWord(at: position)
-                if !lineHasWord { whitespaceBefore = false; fenceLines.insert(Int(line)) }
+                if !lineHasWord { whitespaceBefore = false; insertFence(Int(line)) }
                 position = end
                 continue
             }

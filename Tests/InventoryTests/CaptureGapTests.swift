@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import Inventory
+@testable import TunwardenCore
+
+/// Two listings are one moment only when the paste shows them side by side (round 37 F1–F3):
+/// a line between them that is no tool output, prompt or command (a message's header of any
+/// chat, forum or mail client, a stamp a script printed, prose that says time passed, a change
+/// command named in prose) makes what follows another moment, and nothing read across it is
+/// planned. The reviewer's pastes are in `Fixtures/darwin-pastes/round37`.
+@Suite struct CaptureGapTests {
+    static func fixture(_ name: String) throws -> String { try CaptureProofTests.fixture("round37/\(name)") }
+
+    /// The tuntaposx session split by a header, prose or a stamp: tun0 unknown, nothing planned.
+    @Test(arguments: [
+        // F1: message headers of threads.
+        "c-outlook-en.txt", "c-outlook-de.txt", "c-mail-fr.txt", "c-whatsapp.txt", "c-telegram.txt", "c-irc.txt", "c-jira.txt",
+        "c-slack-yesterday.txt", "cf-gh-edited.md", "cf-mail-ja.md", "cf-apple-forums.md", "cf-discourse.md", "cf-teams-new.md",
+        // F2: prose that says time passed, and change commands named in prose.
+        "c-edit-plain.txt", "c-next-day.txt", "c-update.txt", "cf-so-edit.md", "p-span-open.md", "p-span-wg.md", "p-bullets.md",
+        "p-heading.md", "p-clicked.md", "p-reboot.md", "p-details-before-after.md", "p-before-after.md",
+        // F3: times printed without a prompt.
+        "dtb-control-datecmd.txt", "dtb-eq.txt", "dtb-iso-bare.txt", "dtb-epoch.txt", "dt-eq.txt", "dt-ts-iso.txt", "dt-brk.txt",
+    ])
+    func aLineBetweenTheListingsIsAnotherMoment(fixture: String) throws {
+        try CaptureShellSyntaxTests.expectNothingPlanned(try Self.fixture(fixture), fixture)
+    }
+
+    /// The hoard session split the same way: lsof after the line is tied to no listed unit.
+    @Test(arguments: ["hc-outlook-en.txt", "hc-zendesk.txt", "hc-reddit.txt", "p-hoard-span-killall.md", "p-hoard-steps.md"])
+    func aLineBetweenTheListingAndLsofTiesNoHolders(fixture: String) throws {
+        let text = try Self.fixture(fixture)
+        #expect(CaptureHoardTests.reapCommands(text).isEmpty, "\(fixture): \(CaptureHoardTests.reapCommands(text))")
+        #expect(!CapturePasteTests.assess(text).findings.contains { $0.reapable }, "\(fixture)")
+    }
+
+    /// The controls: the hoard post without the prose is planned; lines that only introduce or
+    /// caption a listing, a fence's info string, a rule, markup, and a comment between a post's
+    /// code blocks with no time, handle or change in it keep one moment.
+    @Test func linesThatOnlyIntroduceAListingKeepOneMoment() throws {
+        #expect(!CaptureHoardTests.reapCommands(try Self.fixture("p-hoard-control.md")).isEmpty)
+        let base = try Self.fixture("c-outlook-en.txt")
+        let lines = base.split(separator: "\n", omittingEmptySubsequences: false)
+        let first = try #require(lines.firstIndex { $0.hasPrefix("____") })
+        let last = try #require(lines.firstIndex { $0.hasPrefix("Subject:") })
+        for between in ["and the routes:", "Next, the routing table:", "以下是策略路由：", "---", "</details>", "--- netstat -nr -f inet ---", "^ that was `ifconfig -a`"] {
+            let text = (lines[..<first] + [Substring(between)] + lines[(last + 1)...]).joined(separator: "\n")
+            CaptureThreadTests.expectOneMoment(text, between)
+        }
+        for between in ["Edit: here is netstat", "UPDATE: after reconnecting, netstat shows:", "Then I clicked Connect in Tunnelblick.",
+                        "Then I ran `open -a Tunnelblick`:", "[10:41] <bob> routes now:", "Bob Smith, [05.12.26 10:41]", "Sat Dec  5 17:41:30 CET 2026"] {
+            let text = (lines[..<first] + [Substring(between)] + lines[(last + 1)...]).joined(separator: "\n")
+            try CaptureShellSyntaxTests.expectNothingPlanned(text, between)
+        }
+    }
+}
