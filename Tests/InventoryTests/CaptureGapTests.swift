@@ -54,3 +54,19 @@ import Testing
         }
     }
 }
+
+/// A `closed` tun0 with a process listing of the same moment that shows Tunnelblick's openvpn
+/// running, before or after the block (`ps -axww -o pid,comm`, `pgrep -lf openvpn` with `--dev
+/// tun0`, `ps auxww | grep [o]penvpn`): the VPN may have closed and reopened the device with no
+/// command typed, and the routes be the ones it adds again (round 37 F4).
+@Suite struct CaptureClosedOwnerTests {
+    @Test(arguments: ["o-closed-ns-ps.txt", "o-closed-ns-pgrep.txt", "o-closed-ns-psgrep.txt", "o-ps-closed-ns.txt", "o-pgrep-closed-ns.txt",
+                      "o-psgrep-closed-ns.txt"])
+    func aRunningOpenVPNOfTheSameMomentDoubtsClosed(fixture: String) throws {
+        let text = try CaptureGapTests.fixture(fixture)
+        try CaptureShellSyntaxTests.expectNothingPlanned(text, fixture)
+        let tun0 = try CaptureTuntaposxTests.verdict(CapturePasteTests.assess(text))
+        #expect(tun0.reason.contains("a process listing of the paste shows") && tun0.reason.contains("openvpn["), "\(fixture): \(tun0.reason)")
+        if fixture.contains("pgrep") { #expect(tun0.reason.contains("whose arguments name tun0"), "\(tun0.reason)") }
+    }
+}
