@@ -70,3 +70,15 @@ import Testing
         if fixture.contains("pgrep") { #expect(tun0.reason.contains("whose arguments name tun0"), "\(tun0.reason)") }
     }
 }
+
+/// Prompts that show a history number that jumps (`[502] …$ ifconfig -a`, `[517] …$ netstat`):
+/// fourteen commands ran between the listings and were left out of the paste (round 37 F9).
+@Suite struct CaptureHistoryNumberTests {
+    @Test(arguments: ["o-histjump.txt", "o-histjump-bang.txt"])
+    func aJumpInTheHistoryNumberIsAnotherMoment(fixture: String) throws {
+        let text = try CaptureGapTests.fixture(fixture)
+        try CaptureShellSyntaxTests.expectNothingPlanned(text, fixture)
+        // The control: numbers one apart are one moment.
+        try CaptureShellSyntaxTests.expectClosedStands(text.replacingOccurrences(of: "517", with: "503"), "\(fixture) one apart")
+    }
+}

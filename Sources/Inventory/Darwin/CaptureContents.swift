@@ -128,6 +128,8 @@ struct CaptureContents {
     var unshownGap: String?
     /// Some listing of the file being read has been read.
     var listingReadInFile = false
+    /// The history number the last prompt that showed one showed (see `CaptureReader.historyNumber`).
+    var lastHistoryNumber: Int?
     /// The host the last prompt that named one named.
     var promptHost: String?
     /// The last command line ran something on another machine (`ssh host …`): the next one is

@@ -103,6 +103,18 @@ extension Section {
 }
 
 extension CaptureReader {
+    /// The history number a prompt shows (bash's `\\!`, zsh's `%!` or `%h`) in brackets or after
+    /// `!`: `[502]`, `!502`. (A bracketed status, fish's `[2]`, jumps too: another moment, the
+    /// safe side.)
+    static func historyNumber(_ words: [String]) -> Int? {
+        for word in words {
+            var digits = Substring(word)
+            if digits.hasPrefix("["), digits.hasSuffix("]") { digits = digits.dropFirst().dropLast() } else if digits.hasPrefix("!") { digits = digits.dropFirst() } else { continue }
+            if (1...7).contains(digits.count), digits.allSatisfy(\.isASCII), let number = Int(digits) { return number }
+        }
+        return nil
+    }
+
     /// Words with which a line of prose says that time passed or the network changed ("Edit:",
     /// "UPDATE: after reconnecting", "Next morning:", "After a reboot", "(after reconnect)").
     static let timePassingWords: Set<String> = [
