@@ -82,3 +82,32 @@ import Testing
         try CaptureShellSyntaxTests.expectClosedStands(text.replacingOccurrences(of: "517", with: "503"), "\(fixture) one apart")
     }
 }
+
+/// lsof's selections and its options with a number (round 37 F5, F7).
+@Suite struct CaptureLsofOptionTests {
+    /// `-d 0-100`, `-d ^150` and `-g 448` select descriptors or process groups: a co-holder left
+    /// out would make its unit look idle, so no unit is known idle and nothing is planned.
+    @Test(arguments: ["ld2-d.txt", "ld2-dnot.txt", "ld2-g.txt", "ld-d-range.txt"])
+    func aSelectionOfDescriptorsOrGroupsIsNoEveryHolderListing(fixture: String) throws {
+        let text = try CaptureGapTests.fixture(fixture)
+        #expect(CaptureHoardTests.reapCommands(text).isEmpty, "\(fixture): \(CaptureHoardTests.reapCommands(text))")
+        #expect(CapturePasteTests.assess(text).findings.contains { $0.id == FindingID.holderUnknown && $0.evidence.contains("lists only") }, "\(fixture)")
+    }
+
+    /// `+c 0`, `+c 15`, `+c 30` and `-S 5` take their number: the listing is whole, the hoard is
+    /// planned as under `-nP`, and the command is quoted as typed.
+    @Test(arguments: ["h-lsof-c0.txt", "h-lsof-c15.txt", "h2-c0-after.txt", "h2-cmdlen.txt", "h2-s-flag.txt"])
+    func anOptionsNumberIsItsValue(fixture: String) throws {
+        let text = try CaptureGapTests.fixture(fixture)
+        #expect(!CaptureHoardTests.reapCommands(text).isEmpty, "\(fixture)")
+        let notes = CapturePasteTests.assess(text).snapshot.readingNotes
+        #expect(notes.contains { $0.contains("command `sudo lsof") && ($0.contains("+c 0") || $0.contains("+c 15") || $0.contains("+c 30") || $0.contains("-S 5")) }, "\(notes)")
+        #expect(!notes.contains { $0.contains("cannot follow") }, "\(fixture)")
+    }
+
+    @Test func onlyExclusionsOfNonSocketsKeepEveryHolder() {
+        #expect(Section.excludesOnlyNonSockets("^txt,^cwd,^mem"))
+        #expect(!Section.excludesOnlyNonSockets("^150"))
+        #expect(!Section.excludesOnlyNonSockets("0-100"))
+    }
+}
