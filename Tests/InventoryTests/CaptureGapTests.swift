@@ -111,3 +111,18 @@ import Testing
         #expect(!Section.excludesOnlyNonSockets("0-100"))
     }
 }
+
+/// `route get` answering through a closed tun0, with no routing table: not "status OK"
+/// (round 37 F8). Without `route get`, the closed tun with no routes read stays orphaned.
+@Suite struct CaptureRouteGetTests {
+    @Test(arguments: ["l-routeget-only.txt", "l-routeget-default.txt"])
+    func aRouteIntoAClosedTunShownByRouteGetIsNotOK(fixture: String) throws {
+        let assessment = CapturePasteTests.assess(try CaptureGapTests.fixture(fixture))
+        #expect(assessment.status == .unknown, "\(fixture): \(assessment.status)")
+        let tun0 = try CaptureTuntaposxTests.verdict(assessment)
+        #expect(tun0.state == .unknown && tun0.reason.contains("`route get`"), "\(tun0.reason)")
+        #expect(CaptureTuntaposxTests.plan(assessment).items.isEmpty)
+        let control = CapturePasteTests.assess(try CaptureGapTests.fixture("l-ifconfig-only.txt"))
+        #expect(try CaptureTuntaposxTests.verdict(control).state == .orphaned)
+    }
+}

@@ -128,6 +128,8 @@ struct CaptureContents {
     var unshownGap: String?
     /// Some listing of the file being read has been read.
     var listingReadInFile = false
+    /// Interfaces `route get` output named as its route's, with where (see `Section.skipRouteGet`).
+    var routeGetInterfaces: [String: String] = [:]
     /// The history number the last prompt that showed one showed (see `CaptureReader.historyNumber`).
     var lastHistoryNumber: Int?
     /// The host the last prompt that named one named.

@@ -218,6 +218,10 @@ extension Section {
                 break
             }
             if text.startsLine(position), !fields.contains(word), position > start { break }
+            // (The interface its route leaves through, for a capture without the routing table.)
+            if word == "interface:", position + 1 < end, ShellCommand.isInterfaceName(text[position + 1]) {
+                contents.routeGetInterfaces[String(text[position + 1])] = at(position)
+            }
             position += 1
         }
         // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
