@@ -126,3 +126,20 @@ import Testing
         #expect(try CaptureTuntaposxTests.verdict(control).state == .orphaned)
     }
 }
+
+/// Round 37 F10: an address line not as ifconfig prints it is noted and leaves its unit not
+/// known idle; a colon ending a prose line is no part of the command it names.
+@Suite struct CaptureOddLineTests {
+    @Test func anUppercaseAddressLineLeavesItsUnitNotIdle() throws {
+        let text = try CaptureGapTests.fixture("ad-upper.txt")
+        let commands = CaptureHoardTests.reapCommands(text)
+        #expect(!commands.contains { $0.contains("utun5") }, "\(commands)")
+        #expect(CapturePasteTests.assess(text).snapshot.readingProblems.contains { $0.contains("INET6 FD7A") && $0.contains("utun5") })
+    }
+
+    @Test func aColonEndingAProseLineIsNoPartOfItsCommand() throws {
+        let notes = CapturePasteTests.assess(try CaptureGapTests.fixture("cf-whatsapp.md")).snapshot.readingNotes
+        #expect(notes.contains { $0.hasSuffix("command `netstat -nr -f inet`") }, "\(notes)")
+        #expect(!notes.contains { $0.contains("inet:`") }, "\(notes)")
+    }
+}

@@ -167,6 +167,8 @@ extension ShellCommand {
             position += 1
             if separated { break }
         }
+        // (`netstat -nr -f inet:` in prose: the colon ends the sentence, not the family.)
+        if !prompted, let last = arguments.last, last.count > 1, last.hasSuffix(":") { arguments[arguments.count - 1] = String(last.dropLast()) }
         command.arguments = arguments
         command.privileged = command.privileged || privileged
         // What makes the words a command rather than a sentence that starts with a tool's name.
