@@ -24,6 +24,9 @@ extension Section {
             return ["`\(command.display)` lists only pid \(pids)"]
         } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
             return ["`\(command.display)` lists only some processes"]
+        } else if command.hasOption("r") || command.arguments.contains(where: { $0.hasPrefix("+r") }) {
+            // `-r 5`, `+r`: the listing again and again, rows of several moments in one.
+            return ["`\(command.display)` repeats its listing, so its rows are of several moments"]
         } else if let groups = command.value(of: "g"), groups.first.map({ $0.isNumber || $0 == "^" }) == true {
             // `-g 448` lists only those process groups (round 37 F5).
             return ["`\(command.display)` lists only process group \(groups)"]
