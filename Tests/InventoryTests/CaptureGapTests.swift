@@ -144,3 +144,17 @@ import Testing
         #expect(!notes.contains { $0.contains("inet:`") }, "\(notes)")
     }
 }
+
+/// ps rows whose pid a tab follows (`1<TAB>/sbin/launchd`) under a `PID COMM` header are rows,
+/// not lines numbered by `cat -n` (round 37 F10); a `cat -n` of the whole listing still is.
+@Suite struct CapturePsTabTests {
+    @Test func aPidAndATabUnderAPsHeaderAreARow() throws {
+        let text = try CaptureGapTests.fixture("zp-pid-comm-tab.txt")
+        let contents = CaptureReader.read(CaptureText(file: "t.txt", text: text))
+        #expect(contents.processes[112]?.contains("zerotier-one") == true, "\(contents.processes)")
+        #expect(!contents.notes.contains { $0.contains("not a ps row") }, "\(contents.notes.filter { $0.contains("ps") })")
+        let numbered = "     1\t% ps -axo pid,comm\n     2\t  PID COMM\n     3\t    1 /sbin/launchd\n     4\t  112 /usr/sbin/zerotier-one\n"
+        let read = CaptureReader.read(CaptureText(file: "n.txt", text: numbered))
+        #expect(read.processes[112] != nil && read.processes[4] == nil, "\(read.processes)")
+    }
+}

@@ -200,8 +200,16 @@ struct CaptureText {
         var wordStart = -1
         var lineHasWord = false
         var whitespaceBefore = false
+        // Under a ps header (`PID COMM`) not itself numbered by `cat -n`, a row's pid and a tab
+        // (`1<TAB>/sbin/launchd`, copied through a spreadsheet) are the row's, not a line number.
+        var underPsHeader = false
+        var numberedLine = false
         func endWord(at end: Int) {
             guard wordStart >= 0 else { return }
+            if !lineHasWord {
+                let first = bytes[wordStart..<end]
+                if first.elementsEqual("PID".utf8) { underPsHeader = !numberedLine } else if !first.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { underPsHeader = false }
+            }
             starts.append(Int32(wordStart))
             ends.append(Int32(end))
             lines.append(line)
@@ -224,7 +232,8 @@ struct CaptureText {
             }
             // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
             // tool's output starts a line with digits and a tab.
-            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, let after = Self.lineNumberEnd(bytes, at: position) {
+            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, !underPsHeader, let after = Self.lineNumberEnd(bytes, at: position) {
+                numberedLine = true
                 position = after
                 whitespaceBefore = false
                 continue
@@ -261,6 +270,7 @@ struct CaptureText {
                 endWord(at: position)
                 if byte == 0x0A || byte == 0xE2 {
                     line += 1
+                    numberedLine = false
                     lineHasWord = false
                     whitespaceBefore = false
                 } else if !lineHasWord {
