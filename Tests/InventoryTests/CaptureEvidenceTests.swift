@@ -51,11 +51,12 @@ import Testing
     }
 
     /// Prose that only looks like a note stays prose: 策略 ("policy"), 忽略 ("ignore"), a question
-    /// about more interfaces, "more" with no count.
+    /// about more interfaces, "more" with no count. (After the last listing: between two, prose
+    /// is a moment's end, see `CaptureGapTests`.)
     @Test(arguments: ["以下是策略路由：", "忽略这个警告", "Why are there more utun interfaces now?", "Let me know if you need more lines.",
                       "No more utun4 anymore."])
     func proseIsNoNote(prose: String) {
-        let assessment = CapturePasteTests.assess(Self.ifconfig + prose + "\n" + Self.netstat)
+        let assessment = CapturePasteTests.assess(Self.netstat + Self.ifconfig + prose + "\n")
         #expect(assessment.status == .critical, "\(prose): \(assessment.findings.map(\.evidence))")
     }
 

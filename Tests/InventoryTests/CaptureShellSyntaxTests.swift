@@ -14,8 +14,15 @@ import Testing
     /// The tuntaposx session of `CaptureReconnectTests` with `line` between the `closed` block and
     /// the routes.
     static func reconnect(_ line: String) throws -> String {
-        try CaptureProofTests.fixture("tunnelblick-closed-then-reconnect.txt")
+        withoutPs(try CaptureProofTests.fixture("tunnelblick-closed-then-reconnect.txt"))
             .replacingOccurrences(of: "MacBook-Pro:~ bob$ open -a Tunnelblick\nMacBook-Pro:~ bob$ sleep 20\n", with: line)
+    }
+
+    /// The session without its closing `ps -axww -o pid,comm`, whose running openvpn doubts
+    /// `closed` at any moment of the block or after it (round 37 F4).
+    static func withoutPs(_ text: String) -> String {
+        guard let start = text.range(of: "MacBook-Pro:~ bob$ ps -axww") else { return text }
+        return String(text[..<start.lowerBound]) + "MacBook-Pro:~ bob$ \n"
     }
 
     static func expectNothingPlanned(_ text: String, _ label: String) throws {
@@ -83,13 +90,15 @@ import Testing
         #expect(CaptureHoardTests.reapCommands(text).isEmpty)
     }
 
-    /// The controls: prose alone on its line, and a line without a prompt outside any code block
-    /// before any command, are no commands: `closed` stands for the routes.
+    /// Prose alone on its line, and a line without a prompt outside any code block before any
+    /// command, are no commands; but prose between two listings may stand for any time and any
+    /// change ("I opened it again"): `closed` no longer stands for the routes (round 37 F2).
     @Test(arguments: ["I opened it again", "open the app", "sleep on it.", "then killall openvpn, as the guide says"])
     func proseBetweenBareListingsIsNoCommand(line: String) throws {
         let text = try CaptureProofTests.fixture("bare-lines-open-tunnelblick-between.txt")
             .replacingOccurrences(of: "\nopen -a Tunnelblick\n", with: "\n\(line)\n")
-        try Self.expectClosedStands(text, line)
+        try Self.expectNothingPlanned(text, line)
+        #expect(!CapturePasteTests.assess(text).snapshot.readingNotes.contains { $0.contains("command `\(line)") })
         #expect(ShellCommand.bareChange(in: CaptureText(file: "", text: "open -a Tunnelblick\n"), lineAt: 0, inContext: false) == nil)
     }
 

@@ -123,6 +123,15 @@ struct CaptureContents {
     /// The interfaces whose header stood in the middle of its line and whose body could not be
     /// read behind the same prefix: their addresses are unknown.
     var unreadBodies: [String] = []
+    /// The note for a line that stood after a listing and is no tool output, prompt or command
+    /// (see `Section.noteGap`), until the next listing starts a moment after it.
+    var unshownGap: String?
+    /// Some listing of the file being read has been read.
+    var listingReadInFile = false
+    /// Interfaces `route get` output named as its route's, with where (see `Section.skipRouteGet`).
+    var routeGetInterfaces: [String: String] = [:]
+    /// The history number the last prompt that showed one showed (see `CaptureReader.historyNumber`).
+    var lastHistoryNumber: Int?
     /// The host the last prompt that named one named.
     var promptHost: String?
     /// The last command line ran something on another machine (`ssh host …`): the next one is

@@ -24,6 +24,15 @@ extension Section {
             return ["`\(command.display)` lists only pid \(pids)"]
         } else if command.value(of: "c") != nil || command.value(of: "u") != nil {
             return ["`\(command.display)` lists only some processes"]
+        } else if command.hasOption("r") || command.arguments.contains(where: { $0.hasPrefix("+r") }) {
+            // `-r 5`, `+r`: the listing again and again, rows of several moments in one.
+            return ["`\(command.display)` repeats its listing, so its rows are of several moments"]
+        } else if let groups = command.value(of: "g"), groups.first.map({ $0.isNumber || $0 == "^" }) == true {
+            // `-g 448` lists only those process groups (round 37 F5).
+            return ["`\(command.display)` lists only process group \(groups)"]
+        } else if let descriptors = command.value(of: "d"), !Self.excludesOnlyNonSockets(descriptors) {
+            // `-d 0-100` lists only those descriptors: a holder's utun socket may be fd 150.
+            return ["`\(command.display)` lists only file descriptors \(descriptors)"]
         } else if command.hasOption("i") || command.hasOption("U") {
             // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control socket
             // (`systm`) is neither, so no holder can show.
@@ -38,6 +47,14 @@ extension Section {
             return ["`\(command.display)` ran without sudo, so it shows only its user's sockets"]
         }
         return []
+    }
+
+    /// Whether lsof's `-d` list only leaves out descriptors that are no socket (`^txt,^cwd,^mem`):
+    /// every utun control socket stays listed.
+    static func excludesOnlyNonSockets(_ list: String) -> Bool {
+        list.split(separator: ",").allSatisfy { item in
+            item.hasPrefix("^") && ["cwd", "txt", "mem", "rtd", "jld", "ltx", "mmap", "pd", "tr", "err", "DEL", "Mxx", "m86", "v86"].contains(String(item.dropFirst()))
+        }
     }
 
     static func unreadWords(_ command: ShellCommand) -> String {

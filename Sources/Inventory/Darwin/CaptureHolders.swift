@@ -54,9 +54,10 @@ extension CapturedInventory {
     /// the routes it adds anew are the ones read), or the routes were read at another moment
     /// than the block, with a command between that may have opened the device again (`open -a
     /// Tunnelblick`, `sleep`). A reap acts on the present: the newest word on the device counts.
-    /// A process listing of a later moment that shows a program running that opens tuntaposx
-    /// devices (`openvpn`, Tunnelblick's, see `tunDevicePrograms`) doubts it too: the VPN may
-    /// have been started again since, and the routes read be the ones it adds anew.
+    /// A process listing of the block's moment or a later one that shows a program running that opens tuntaposx devices
+    /// (`openvpn`, Tunnelblick's, see `tunDevicePrograms`) doubts it too: the VPN may have been
+    /// started again since, or have reopened the device with no command (round 37 F4), and the
+    /// routes read be the ones it adds anew.
     /// (An opener read before the block, with a change between, says only that the device was
     /// open then: the VPN may have died since.)
     static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> String? {
@@ -74,13 +75,24 @@ extension CapturedInventory {
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
             return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"
         }
-        let later = contents.processStamps.filter { pid, stamps in
-            stamps.contains { $0.isLater(than: listed) }
-                && Heuristics.executableNames(of: contents.processes[pid] ?? "").contains { name in tunDevicePrograms.contains { name.hasPrefix($0) } }
-        }.keys.sorted()
-        if !later.isEmpty {
-            let names = later.map { "\(Heuristics.executableNames(of: contents.processes[$0] ?? "").first ?? "")[\($0)]" }.joined(separator: " and ")
-            return "says `closed`, but a later process listing shows \(names) running, which may have opened \(node) again since (a VPN started again, such as by `open -a Tunnelblick`)"
+        // (Of any moment, the block's own too: a VPN reconnecting from its menu, or OpenVPN
+        // restarting without persist-tun, closes and reopens the device with no command typed,
+        // and a `closed` caught between the two says nothing of the routes it adds again.)
+        // (Not one read only before the block, with a command between: `sudo killall openvpn`
+        // may have ended it.)
+        let running = contents.processStamps.filter { _, stamps in
+            stamps.contains { $0.isSameMoment(as: listed) || $0.isLater(than: listed) || routes.contains($0) }
+        }.keys.filter { pid in
+            Heuristics.executableNames(of: contents.processes[pid] ?? "").contains { name in tunDevicePrograms.contains { name.hasPrefix($0) } }
+        }.sorted()
+        if !running.isEmpty {
+            let names = running.map { "\(Heuristics.executableNames(of: contents.processes[$0] ?? "").first ?? "")[\($0)]" }.joined(separator: " and ")
+            let naming = running.contains { pid in
+                let words = (contents.processes[pid] ?? "").split(separator: " ")
+                return words.contains(Substring(entry.name)) || words.contains(Substring(node))
+            }
+            return "says `closed`, but a process listing of the paste shows \(names) running\(naming ? ", whose arguments name \(entry.name)" : ""), "
+                + "which opens such devices: the VPN may have closed \(node) and opened it again (a reconnect from its menu, OpenVPN restarting), with no command typed"
         }
         return nil
     }

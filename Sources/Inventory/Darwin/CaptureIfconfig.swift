@@ -245,6 +245,12 @@ extension Section {
                 position = readInet(at: position, into: &entry, contents: &contents, name: name())
             case "inet6":
                 position = readInet6(at: position, into: &entry, contents: &contents, name: name(), zone: &zone)
+            // `INET6 FD7A:… PREFIXLEN 48`: an address line not as ifconfig prints it (round 37 F10)
+            // is noted, and the block's addresses are not all known.
+            case _ where text.startsLine(position) && ["inet", "inet6"].contains(current.lowercased()):
+                entry.addressesPartial = true
+                problem(position, "'\(text.excerpt(position..<lineEnd(position), limit: 48))' in \(name())'s block is no address line as ifconfig prints one; its addresses are not all known")
+                position += 1
             default:
                 position += 1
             }

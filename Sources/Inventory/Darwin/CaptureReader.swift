@@ -23,6 +23,7 @@ enum CaptureReader {
         // The files of a capture directory are read in a fixed order, not the order they were
         // made in: moments compare within one file only.
         contents.moment = 0
+        (contents.unshownGap, contents.listingReadInFile, contents.lastHistoryNumber) = (nil, false, nil)
         // Where commands start, in one pass.
         var commands: [ShellCommand] = []
         var position = 0
@@ -149,7 +150,13 @@ enum CaptureReader {
                 contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): `\(command.display)` runs its commands again and again: its output spans moments, and what follows it is of another")
             }
             loopOpen = loopOpen || ShellCommand.opensLoop(line: line)
-            let changes = ShellCommand.mayChangeTables(line: line) || repeats || ["exit", "logout"].contains(command.name)
+            // A line of prose that names the command may say what came before it ("Then I ran
+            // `open -a Tunnelblick`, and `netstat -rn` shows:", "### netstat -rn (after reconnecting)").
+            let proseChange = Self.proseChange(of: command, in: text)
+            if let proseChange {
+                contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): \(proseChange): what follows is of another moment")
+            }
+            let changes = ShellCommand.mayChangeTables(line: line) || repeats || ["exit", "logout"].contains(command.name) || proseChange != nil
             // Another machine's output (after `ssh host`, under a prompt naming another host) is
             // of no moment of this one's: a moment starts there, and again when it ends.
             // (An introduced command's line is prose, with no prompt.)
@@ -165,6 +172,15 @@ enum CaptureReader {
                     contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): the prompt's clock moved from \(last / 3600):\(String(format: "%02d", last / 60 % 60)) to \(clock / 3600):\(String(format: "%02d", clock / 60 % 60)): what follows is of another moment")
                 }
                 contents.lastPromptClock = clock
+            }
+            // A prompt that shows the history number (`[502] user@mbp$`, `user@mbp !502 $`): a
+            // jump of more than one is commands left out of the paste (round 37 F9).
+            if let number = Self.historyNumber(promptWords) {
+                if let last = contents.lastHistoryNumber, number > last + 1 {
+                    contents.moment += 1
+                    contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): the prompt's history number moved from \(last) to \(number): \(number - last - 1) commands left out of the paste ran here, and what follows is of another moment")
+                }
+                contents.lastHistoryNumber = number
             }
             let host = ShellCommand.promptHost(promptWords)
             let otherHost = host != nil && contents.promptHost != nil && host != contents.promptHost

@@ -77,6 +77,8 @@ extension Section {
             let next: Int
             let (blocksBefore, fragmentBefore, routesBefore, headerBefore) = (ifconfigBlocks, ifconfigFragment, sectionRoutes, netstatHeader)
             let (psRowsBefore, psHeaderBefore, lsofRowsBefore, lsofHeaderBefore) = (psRows, psHeaderSeen, lsofRows, lsofHeaderSeen)
+            // A listing after a line that is no tool output, prompt or command is of another moment.
+            if contents.unshownGap != nil { openMomentAfterGap(at: position, into: &contents) }
             if Self.isIfconfigHeader(text, position) {
                 next = readIfconfigBlock(from: position, into: &contents)
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
@@ -130,6 +132,7 @@ extension Section {
             } else {
                 if skippedLines.last != text.line(position) {
                     skippedLines.append(text.line(position))
+                    noteGap(at: position, into: &contents)
                     // `I ran ifconfig -a | head -57 and got:`, or the prompt of a shell not known.
                     if let cut = namedCut(onLineOf: position) ?? namedCutNote(onLineOf: position) {
                         // `^ that was ifconfig -a | head -57` under the code block of the listing
@@ -182,6 +185,7 @@ extension Section {
             case .ps: psElided = true
             }
         }
+        if recordsRead { contents.listingReadInFile = true }
         finish(into: &contents)
     }
 
@@ -214,6 +218,10 @@ extension Section {
                 break
             }
             if text.startsLine(position), !fields.contains(word), position > start { break }
+            // (The interface its route leaves through, for a capture without the routing table.)
+            if word == "interface:", position + 1 < end, ShellCommand.isInterfaceName(text[position + 1]) {
+                contents.routeGetInterfaces[String(text[position + 1])] = at(position)
+            }
             position += 1
         }
         // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:

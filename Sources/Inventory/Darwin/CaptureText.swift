@@ -28,6 +28,13 @@ struct CaptureText {
     /// The lines a Markdown fence (three backticks or more) or a Jira or Confluence block macro
     /// (`{noformat}`, `{code:bash}`) starts, which hold no word of it.
     private(set) var fenceLines: Set<Int> = []
+    /// The first and last of `fenceLines`.
+    private(set) var fenceBounds: ClosedRange<Int>?
+
+    private mutating func insertFence(_ line: Int) {
+        fenceLines.insert(line)
+        fenceBounds = fenceBounds.map { min($0.lowerBound, line)...max($0.upperBound, line) } ?? line...line
+    }
 
     /// How many quote markers (`>`) each quoted line started with, by its 1-based number: a
     /// mail's or a post's quote of an earlier message, one level per `>` (see `quoteMarker`).
@@ -193,8 +200,16 @@ struct CaptureText {
         var wordStart = -1
         var lineHasWord = false
         var whitespaceBefore = false
+        // Under a ps header (`PID COMM`) not itself numbered by `cat -n`, a row's pid and a tab
+        // (`1<TAB>/sbin/launchd`, copied through a spreadsheet) are the row's, not a line number.
+        var underPsHeader = false
+        var numberedLine = false
         func endWord(at end: Int) {
             guard wordStart >= 0 else { return }
+            if !lineHasWord {
+                let first = bytes[wordStart..<end]
+                if first.elementsEqual("PID".utf8) { underPsHeader = !numberedLine } else if !first.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { underPsHeader = false }
+            }
             starts.append(Int32(wordStart))
             ends.append(Int32(end))
             lines.append(line)
@@ -217,7 +232,8 @@ struct CaptureText {
             }
             // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
             // tool's output starts a line with digits and a tab.
-            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, let after = Self.lineNumberEnd(bytes, at: position) {
+            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, !underPsHeader, let after = Self.lineNumberEnd(bytes, at: position) {
+                numberedLine = true
                 position = after
                 whitespaceBefore = false
                 continue
@@ -226,7 +242,7 @@ struct CaptureText {
             // is a fence like Markdown's, alone on its line or glued to its first word.
             if byte == UInt8(ascii: "{"), !lineHasWord, wordStart < 0, let after = Self.blockMacroEnd(bytes, at: position) {
                 whitespaceBefore = false
-                fenceLines.insert(Int(line))
+                insertFence(Int(line))
                 position = after
                 continue
             }
@@ -237,7 +253,7 @@ struct CaptureText {
                 var end = position
                 while end < bytes.count, bytes[end] == 0x60 { end += 1 }
                 endWord(at: position)
-                if !lineHasWord { whitespaceBefore = false; fenceLines.insert(Int(line)) }
+                if !lineHasWord { whitespaceBefore = false; insertFence(Int(line)) }
                 position = end
                 continue
             }
@@ -254,6 +270,7 @@ struct CaptureText {
                 endWord(at: position)
                 if byte == 0x0A || byte == 0xE2 {
                     line += 1
+                    numberedLine = false
                     lineHasWord = false
                     whitespaceBefore = false
                 } else if !lineHasWord {

@@ -96,6 +96,10 @@ public struct CapturedInventory: InventoryBackend {
                 if entry.deviceStatus == .closed,
                    let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
                     interface.tuntaposx = .doubted(because: doubt)
+                } else if entry.deviceStatus == .closed, let place = contents.routeGetInterfaces[entry.name], !contents.netstatSeen {
+                    // `route get` shows traffic routed into the closed tun, and no routing table says
+                    // which routes (round 37 F8): not "OK", but unknown until netstat is pasted.
+                    interface.tuntaposx = .doubted(because: "says `closed`, but `route get` (\(place)) shows traffic routed into it, a blackhole; the capture has no routing table to show which routes lead there: paste `netstat -rn`")
                 }
             }
             interface.addressesUnknown = entry.nameOnly || entry.addressesPartial

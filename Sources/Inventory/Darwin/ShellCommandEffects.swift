@@ -11,7 +11,18 @@ extension ShellCommand {
     /// that read (the listings' own, `route get`, text tools, name lookups, DNS cache flushes)
     /// change nothing; anything unknown may have.
     static func mayChangeTables(line words: [String]) -> Bool {
-        segments(line: words).contains(where: segmentMayChange)
+        mayChangeTables(line: words, depth: 0)
+    }
+
+    /// How deep `mayChangeTables` follows commands substituted into commands (`echo "$(echo
+    /// "$(open -a Tunnelblick)")"`) or run by `su -c`: deeper is words tunwarden cannot follow,
+    /// which may change the tables. (Without a bound, a hostile line of thousands of nested
+    /// `$(` overflowed the stack, and each level re-read the rest of the line.)
+    static let substitutionDepthLimit = 4
+
+    static func mayChangeTables(line words: [String], depth: Int) -> Bool {
+        guard depth <= substitutionDepthLimit else { return true }
+        return segments(line: words).contains { segmentMayChange($0, depth: depth) }
     }
 
     /// Whether a command line runs a command that may change the tables after one that lists
@@ -22,7 +33,7 @@ extension ShellCommand {
     static func changesBetweenItsCommands(line words: [String]) -> Bool {
         let parts = segments(line: words)
         guard let firstListing = parts.firstIndex(where: isListing) else { return false }
-        return parts[(firstListing + 1)...].contains(where: segmentMayChange)
+        return parts[(firstListing + 1)...].contains { segmentMayChange($0) }
     }
 
     /// Whether a line runs its commands again and again, so that its output spans moments with
@@ -244,7 +255,7 @@ extension ShellCommand {
     static let clipboard = "(clipboard)"
 
     /// Whether one command (no separators in `words`) may have changed interfaces or routes.
-    static func segmentMayChange(_ words: [String]) -> Bool {
+    static func segmentMayChange(_ words: [String], depth: Int = 0) -> Bool {
         guard let (program, rest) = program(of: words) else { return false }
         // Redirections (`> if.txt`, `2>&1`) say where output goes, not what the command does.
         var arguments: [String] = []
@@ -258,7 +269,7 @@ extension ShellCommand {
         let positional = arguments.filter { !$0.hasPrefix("-") }
         if passesTime(program, arguments) { return true }
         // `echo $(open -a Tunnelblick)`: a command substituted into the line runs too.
-        if let inner = substitutedCommand(rest), mayChangeTables(line: inner) { return true }
+        if let inner = substitutedCommand(rest), mayChangeTables(line: inner, depth: depth + 1) { return true }
         switch program {
         // (A loop's or a test's own words run nothing; its body's commands are weighed apart.)
         case "netstat", "lsof", "ps", "done", "fi", "}", ")", "", "for", "while", "until", "if", "case", "esac", "select":
@@ -291,7 +302,7 @@ extension ShellCommand {
         case "su":
             guard let flag = arguments.firstIndex(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c") }) else { return false }
             guard let command = joiningQuoted(Array(arguments[(flag + 1)...])).first.map(unquote), !command.isEmpty else { return true }
-            return mayChangeTables(line: command.split(separator: " ").map(String.init))
+            return mayChangeTables(line: command.split(separator: " ").map(String.init), depth: depth + 1)
         // The DNS cache flush every troubleshooting guide gives.
         case "killall": return !(arguments.contains("-HUP") && positional.allSatisfy { ["mDNSResponder", "mDNSResponderHelper"].contains($0) })
         default: return !readingPrograms.contains(program)

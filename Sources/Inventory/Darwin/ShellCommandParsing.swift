@@ -127,8 +127,11 @@ extension ShellCommand {
                 arguments.append(word)
                 position += 1
                 if separated { break }
-                // `-nPp 71881`: a valued option last in a cluster takes the next word.
-                if let letter = word.last, takesValue.contains(letter), word.first == "-", onLine(position), text[position] != "|" {
+                // `-nPp 71881`: a valued option last in a cluster takes the next word; so do lsof's
+                // `+c 0` (a command name's width), `+r 5` and `-S 5` with their number.
+                let lsofNumbered = tool == .lsof && onLine(position) && Int(text[position]) != nil
+                    && (["+c", "+r"].contains(word) || (word.first == "-" && word.last == "S"))
+                if let letter = word.last, (takesValue.contains(letter) && word.first == "-") || lsofNumbered, onLine(position), text[position] != "|" {
                     var value = String(text[position])
                     position += 1
                     // (`-f inet; ifconfig -a`: the value ends at the `;`.)
@@ -164,6 +167,8 @@ extension ShellCommand {
             position += 1
             if separated { break }
         }
+        // (`netstat -nr -f inet:` in prose: the colon ends the sentence, not the family.)
+        if !prompted, let last = arguments.last, last.count > 1, last.hasSuffix(":") { arguments[arguments.count - 1] = String(last.dropLast()) }
         command.arguments = arguments
         command.privileged = command.privileged || privileged
         // What makes the words a command rather than a sentence that starts with a tool's name.

@@ -21,7 +21,9 @@ extension ShellCommand {
             // A quoted word may end in separators glued to it (`'utun';`, `'x'&&`, `'x'|head`),
             // which the shell splits off: the quote ends first.
             var bare = Substring(word)
-            while bare.count > 1, let last = bare.last, ";&|)".contains(last) { bare = bare.dropLast() }
+            // (By index: `count` and `dropLast()` walk the whole word, which made a hostile one of
+            // 50,000 `)` quadratic.)
+            while bare.dropFirst().first != nil, let last = bare.last, ";&|)".contains(last) { bare = bare[..<bare.index(before: bare.endIndex)] }
             let quoted = bare.last.map { $0 == "'" || $0 == "\"" } ?? false
             if !quoted { bare = Substring(word) }
             let trailing = word.dropFirst(bare.count)
@@ -73,16 +75,23 @@ extension ShellCommand {
     /// A word a closing quote ends before separators and more (`'x'|xargs`, `'a'&&b`), as the
     /// shell splits it: the quoted part, the separators, and the rest.
     static func splitAfterQuote(_ word: String) -> [String] {
-        guard let quote = word.first, quote == "'" || quote == "\"",
-              let closing = word.dropFirst().firstIndex(of: quote) else { return [word] }
-        var rest = word[word.index(after: closing)...]
-        var separators = ""
-        while let next = rest.first, ";&|".contains(next) {
-            separators.append(next)
-            rest = rest.dropFirst()
+        // (A loop, not a call per quoted part: a hostile word of thousands of `'a';` must not
+        // nest as deep.)
+        var parts: [String] = []
+        var word = Substring(word)
+        while let quote = word.first, quote == "'" || quote == "\"",
+              let closing = word.dropFirst().firstIndex(of: quote) {
+            var rest = word[word.index(after: closing)...]
+            var separators = ""
+            while let next = rest.first, ";&|".contains(next) {
+                separators.append(next)
+                rest = rest.dropFirst()
+            }
+            guard !separators.isEmpty, !rest.isEmpty else { break }
+            parts += [String(word[...closing]), separators]
+            word = rest
         }
-        guard !separators.isEmpty, !rest.isEmpty else { return [word] }
-        return [String(word[...closing]), separators] + splitAfterQuote(String(rest))
+        return parts + [String(word)]
     }
 
     /// The program one command runs (no separators in `words`) and the words after it, past
