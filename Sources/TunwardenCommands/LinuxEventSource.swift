@@ -35,6 +35,12 @@ final class LinuxEventSource: WatchSource {
     private var exited = [Int32](repeating: 0, count: 256)
     private var lastCounters: [Int: TrafficCounters] = [:]
     private var holderScanWanted = false
+    /// Whether the next holder scan looks at other namespaces again: a vxlan that sent from an
+    /// address here left this namespace (deleted, or moved into a container, where it still sends
+    /// from here).
+    private var foreignLookWanted = false
+    /// The vxlans of this namespace that send from a local address, by ifindex.
+    private var sendingVxlans = Set<Int>()
     private var peerLookWanted = false
     /// Whether neighbour notifications said vxlan forwarding entries may have changed.
     private var forwardingWanted = false
@@ -98,6 +104,8 @@ final class LinuxEventSource: WatchSource {
         (holderScanWanted, peerLookWanted, forwardingWanted, linksToReread, untiedVeths) = (false, false, false, [], [:])
         let snapshot = try kernel.snapshot()
         lastCounters = Self.counters(snapshot.interfaces)
+        sendingVxlans = Set(snapshot.interfaces.filter { $0.infoKind == "vxlan" && $0.tunnelLocal != nil }.map(\.index))
+        foreignLookWanted = false
         return snapshot
     }
 
@@ -140,9 +148,11 @@ final class LinuxEventSource: WatchSource {
                             untiedVeths[interface.index] = interface.kind == .veth && interface.link == 0 && interface.linkNetnsID == nil ? interface : nil
                         }
                         if interface.kind == .tun || interface.kind == .tap { holderScanWanted = true }
+                        if interface.infoKind == "vxlan", interface.tunnelLocal != nil { sendingVxlans.insert(interface.index) }
                     case let .linkRemoved(index):
                         linksToReread.remove(index)
                         untiedVeths[index] = nil
+                        if sendingVxlans.remove(index) != nil { (holderScanWanted, foreignLookWanted) = (true, true) }
                     default:
                         continue
                     }
@@ -192,7 +202,7 @@ final class LinuxEventSource: WatchSource {
 
     /// The looks asked for since the last judgement, taken once for a whole burst of events.
     func settle() -> [WatchNews] {
-        defer { (holderScanWanted, peerLookWanted, forwardingWanted, linksToReread, untiedVeths) = (false, false, false, [], [:]) }
+        defer { (holderScanWanted, peerLookWanted, forwardingWanted, linksToReread, untiedVeths, foreignLookWanted) = (false, false, false, [], [:], false) }
         var changes: [FactChange] = []
         if !linksToReread.isEmpty {
             do { changes += try kernel.links(linksToReread.sorted()) } catch { return [.resync("links could not be read again (\(error))")] }
@@ -200,7 +210,7 @@ final class LinuxEventSource: WatchSource {
         if peerLookWanted {
             do { changes += try kernel.peerChanges() } catch { return [.resync("peer namespaces could not be read (\(error))")] }
         } else if holderScanWanted {
-            changes.append(kernel.holderChange())
+            changes.append(kernel.holderChange(lookingElsewhere: foreignLookWanted))
         }
         // After a holder look, whose scan it keeps: the entries are read with which of them send
         // through a device, which tells what later notifications mean.
@@ -284,11 +294,13 @@ final class LinuxEventSource: WatchSource {
     }
 
     /// A fresh holder scan, with the socket lists, tc actions, vxlan forwarding entries and
-    /// nftables and iptables rules it reads: a socket bound to a device, a tc filter's mirred
-    /// action or an nftables chain hooked on it raises no event this source subscribes to. The
-    /// engine marks only the devices whose part of it changed.
+    /// nftables and iptables rules it reads, and a look at other namespaces (their vxlans' entries
+    /// through this one's devices and the addresses here they send from): a socket bound to a
+    /// device, a tc filter's mirred action, an nftables chain hooked on it, or a vxlan made in a
+    /// container that sends from here raises no event this source subscribes to. The engine
+    /// marks only the devices whose part of it changed.
     func rereadUses() -> [FactChange]? {
-        [kernel.holderChange()]
+        [kernel.holderChange(lookingElsewhere: true)]
     }
 
     static func counters(_ interfaces: [NetworkInterface]) -> [Int: TrafficCounters] {

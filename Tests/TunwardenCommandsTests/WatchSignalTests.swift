@@ -153,3 +153,33 @@ struct WatchStateOutageTests {
     }
 }
 #endif
+
+#if os(Linux)
+/// The watcher's view of vxlans of other namespaces that send from the watched one, against the
+/// real kernel, as root, in throwaway namespaces: a vxlan moved into another namespace (a
+/// container) still sends from the tap whose address it has as `local`, so the tap stays suspect,
+/// and is neither alerted as a new orphan nor tried by a reap.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct WatchForeignVxlanTests {
+    @Test func aVxlanMovedAwayStillTiesItsTap() throws {
+        let ns = try TestNamespace(), container = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); container.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "wfx0", "mode", "tap")
+        try ns.ip("link", "set", "wfx0", "up")
+        try ns.ip("addr", "add", "10.57.0.1/32", "dev", "wfx0")
+        let made = try Shell.capture(["ip", "-n", ns.name, "link", "add", "wfxvx", "type", "vxlan", "id", "57", "dstport", "4846",
+                                      "local", "10.57.0.1", "remote", "192.0.2.2"])
+        guard made.status == 0 else { return }  // no vxlan driver here
+        let alerts = state.path + "/alerts"
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--reap", "--min-age", "1s", "--stats-interval", "1s",
+                                                                       "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        try ns.ip("link", "set", "wfxvx", "netns", container.name)
+        sleep(3)
+        let log = watcher.log
+        #expect(watcher.terminate().status == 0)
+        #expect(!log.contains("new orphans: wfx0") && !log.contains("reap: wfx0"), "\(log)")
+        #expect(WatchTests.newOrphansSent(to: alerts, atLeast: 1).isEmpty, "\(log)")
+        #expect(try ns.ip("-o", "link", "show").contains(": wfx0"))
+    }
+}
+#endif

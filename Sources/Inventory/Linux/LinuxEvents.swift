@@ -187,24 +187,31 @@ public final class LinuxWatchSource {
         }
     }
 
-    /// A fresh holder scan, as a change.
-    public func holderChange() -> FactChange {
-        holderLook().change
+    /// A fresh holder scan, as a change; with `lookingElsewhere`, the other namespaces are looked
+    /// at again too, for their vxlans' forwarding entries through this one's devices and the
+    /// addresses here they send from (a vxlan moved or made into a container since the snapshot).
+    public func holderChange(lookingElsewhere: Bool = false) -> FactChange {
+        holderLook(lookingElsewhere: lookingElsewhere).change
     }
 
-    private func holderLook() -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
+    private func holderLook(lookingElsewhere: Bool = false) -> (change: FactChange, census: HolderScanner.NamespaceCensus, scan: HolderScan) {
         var (scan, census) = HolderScanner(procRoot: inventory.procRoot).scan(inspectedNamespace: namespaceInode)
         // What was known stays when the list cannot be read this time.
         scan.takeUses(of: lastUses)
         if let namespace = try? inventory.openNamespace() {
             SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: inventory.procRoot)
             lastUses.takeUses(of: scan)
+            if lookingElsewhere {
+                let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: inventory.procRoot,
+                                                   namespaceDirectory: inventory.namespaceDirectory, confirmingAbsence: false)
+                (foreignVias, foreignTunnelLocals) = (foreign.vias, foreign.tunnelLocals)
+            }
             if let fd = namespace.fd { close(fd) }
         } else {
             // The counts kept are from an earlier look: which device a socket uses now is unknown.
             scan.socketsUnknown = "the namespace cannot be entered to list its sockets"
         }
-        // Other namespaces' vxlans are not read again here (see `foreignVias`).
+        // Other namespaces' vxlans are read again only when asked (see `foreignVias`).
         scan.vxlanVias.merge(foreignVias, uniquingKeysWith: +)
         scan.foreignTunnelLocals = foreignTunnelLocals
         let names = inventory.namespaceNames(for: scan)
