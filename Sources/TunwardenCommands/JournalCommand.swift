@@ -114,8 +114,9 @@ public struct JournalCommand: ParsableCommand {
             let started = entries.first.map { Timestamp.format($0.time) } ?? "?"
             let namespace = entries.first?.netns.map { ", namespace \($0)" } ?? ""
             let deleted = results.values.count { $0.result == .deleted }
-            text += "Run \(run.prefix(8)) at \(started)\(namespace): \(deleted) deleted of \(results.count)\n"
+            // Of every device the run named: its intents, and results without one (a repair's).
             let indices = intents.map(\.ifindex) + results.keys.filter { index in !intents.contains { $0.ifindex == index } }.sorted()
+            text += "Run \(run.prefix(8)) at \(started)\(namespace): \(deleted) deleted of \(indices.count)\n"
             for index in indices {
                 let intent = intents.first { $0.ifindex == index }
                 let result = results[index]

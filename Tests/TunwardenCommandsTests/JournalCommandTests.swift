@@ -12,6 +12,21 @@ import TunwardenCore
                       recreate: type == .intent ? ["ip -n blue tuntap add dev \(name) mode tun"] : nil, result: type == .result ? .deleted : nil)
     }
 
+    /// A run killed before it recorded any result is counted against the devices it named, not
+    /// against the results it had: "0 deleted of 2", each device shown as interrupted.
+    @Test func aRunKilledBeforeActingCountsItsDevices() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = Journal(path: directory.path + "/journal.jsonl")
+        try journal.append([record("kil0", 7, type: .intent), record("kil1", 8, type: .intent)])
+        let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path])
+        #expect(shown.stdout.contains("namespace blue: 0 deleted of 2\n"), "\(shown.stdout)")
+        #expect(shown.stdout.components(separatedBy: "interrupted (no result recorded)").count == 3, "\(shown.stdout)")
+        try journal.append([record("kil0", 7, type: .result)])
+        let after = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path])
+        #expect(after.stdout.contains(": 1 deleted of 2\n"), "\(after.stdout)")
+    }
+
     @Test func aRecordCutShortIsReportedAndTheRestShownButDamageIsRefused() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
