@@ -89,3 +89,39 @@ struct AttachTracesKernelTests {
     }
 }
 #endif
+
+#if os(Linux)
+/// What the attach changes of what a single-queue tap had (review ip44 H4, H2): duplicate address
+/// detection run on a tentative address, and managed neighbour entries its carrier going off
+/// flushes, both said in its result.
+extension AttachTracesKernelTests {
+    @Test func aTentativeAddressTheAttachMadeUsableIsNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr4", "mode", "tap")
+        try ns.ip("link", "set", "atr4", "up")
+        try ns.ip("addr", "add", "2001:db8:114::1/64", "dev", "atr4")
+        #expect(try ns.ip("-6", "addr", "show", "dev", "atr4").contains("tentative"))
+        let outcome = try reapKeeping("atr4", in: ns, state: state)
+        #expect(outcome["atr4"]?.outcome == .failed, "\(outcome)")
+        let detail = outcome["atr4"]?.detail ?? ""
+        #expect(detail.contains("its IPv6 address 2001:db8:114::1/64 "), "\(detail)")
+        #expect(detail.contains("duplicate address detection"), "\(detail)")
+    }
+
+    @Test func managedEntriesTheCarrierFlushesAreNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr5", "mode", "tap")
+        try ns.ip("link", "set", "atr5", "up")
+        try ns.ip("addr", "add", "10.111.0.1/24", "dev", "atr5")
+        try ns.ip("neigh", "add", "10.111.0.55", "dev", "atr5", "managed")
+        #expect(try ns.ip("neigh", "show", "dev", "atr5").contains("managed"))
+        let outcome = try reapKeeping("atr5", in: ns, state: state)
+        #expect(outcome["atr5"]?.outcome == .failed, "\(outcome)")
+        let detail = outcome["atr5"]?.detail ?? ""
+        #expect(detail.contains("it loses its managed neighbour entry 10.111.0.55 made by hand"), "\(detail)")
+        #expect(detail.contains("`ip -n \(ns.name) neigh add 10.111.0.55 managed dev atr5` makes it again"), "\(detail)")
+    }
+}
+#endif

@@ -206,20 +206,28 @@ struct DownedState {
             guard let entriesNow = try? Self.neighbours(of: [index], client: client)[index] ?? [] else {
                 return (differences + ["its neighbour entries could not be listed again to check them"], settling)
             }
-            for saved in neighbours where !entriesNow.contains(where: {
-                $0.family == saved.family && $0.destination == saved.destination && $0.linkLayerAddress == saved.linkLayerAddress
-                    && $0.flags & NeighbourMessage.proxy == saved.flags & NeighbourMessage.proxy
-                    && $0.state & (NeighbourMessage.permanent | NeighbourMessage.noARP) == saved.state & (NeighbourMessage.permanent | NeighbourMessage.noARP)
-            }) {
+            for saved in neighbours where !entriesNow.contains(where: { Self.sameEntry($0, saved) }) {
                 differences.append("neighbour entry \(Self.describe(saved)) missing")
             }
         }
         return (differences, settling)
     }
 
+    /// Whether `entry` is the neighbour entry `saved` was: its address, and its link-layer address
+    /// and kind (proxy, permanent, NOARP) or, for a managed one, whose state and link-layer
+    /// address are the kernel's and change by themselves, that it is managed.
+    static func sameEntry(_ entry: NeighbourMessage, _ saved: NeighbourMessage) -> Bool {
+        guard entry.family == saved.family, entry.destination == saved.destination, entry.isManaged == saved.isManaged else { return false }
+        if saved.isManaged { return true }
+        let kind = NeighbourMessage.permanent | NeighbourMessage.noARP
+        return entry.linkLayerAddress == saved.linkLayerAddress && entry.flags & NeighbourMessage.proxy == saved.flags & NeighbourMessage.proxy
+            && entry.state & kind == saved.state & kind
+    }
+
     static func describe(_ neighbour: NeighbourMessage) -> String {
         var address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
         if neighbour.flags & NeighbourMessage.proxy != 0 { address = "proxy " + address }
+        if neighbour.isManaged { return address + " managed" }
         guard let link = neighbour.linkLayerAddress.flatMap({ LinuxInventory.macText($0) }) else { return address }
         return "\(address) lladdr \(link)"
     }

@@ -80,8 +80,10 @@ public struct LinuxReaper {
     static func recreated(_ neighbour: NeighbourMessage) -> RecreateCommands.Neighbour? {
         guard let address = neighbour.destination.flatMap({ IPAddress(bytes: $0) }) else { return nil }
         let kind: RecreateCommands.Neighbour.Kind = neighbour.flags & NeighbourMessage.proxy != 0 ? .proxy
-            : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
-        return RecreateCommands.Neighbour(address: address, linkLayerAddress: neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) },
+            : neighbour.isManaged ? .managed : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
+        // A managed entry's link-layer address is the kernel's, resolved again by itself.
+        let link = kind == .managed ? nil : neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) }
+        return RecreateCommands.Neighbour(address: address, linkLayerAddress: link,
                                           kind: kind, router: neighbour.flags & NeighbourMessage.router != 0,
                                           externLearned: neighbour.flags & NeighbourMessage.externLearned != 0, protocolID: neighbour.protocolID)
     }

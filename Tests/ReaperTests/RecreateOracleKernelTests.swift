@@ -1,0 +1,93 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// What an iproute2 round trip (review ip44) showed the recreate commands and the give-back of a
+/// fenced device to lose, against the real kernel, as root, in throwaway namespaces: a route of
+/// scope global with no gateway, `proto kernel` routes no address explains, managed neighbour
+/// entries.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct RecreateOracleKernelTests {
+    /// The device's routes of every table, with their scope, and its managed neighbour entries.
+    func view(_ ns: TestNamespace, _ device: String) throws -> [String] {
+        var lines: [String] = []
+        for family in ["-4", "-6"] {
+            let routes = try JSONSerialization.jsonObject(with: Data(try ns.ip(family, "-j", "route", "show", "table", "all", "dev", device).utf8)) as? [[String: Any]] ?? []
+            lines += routes.map { route in route.keys.sorted().filter { $0 != "flags" }.map { "\($0)=\(route[$0]!)" }.joined(separator: " ") }
+        }
+        lines += try ns.ip("neigh", "show", "dev", device).split(separator: "\n").filter { $0.contains("managed") }
+            .map { $0.split(separator: " ").filter { !["INCOMPLETE", "FAILED", "REACHABLE", "STALE", "DELAY", "PROBE", "NONE"].contains($0) }.joined(separator: " ") }
+        return lines.sorted()
+    }
+
+    /// Routes of scope global with no gateway (netlink's default scope), multicast ones too, the
+    /// `proto kernel` routes of every type made by hand, and managed neighbour entries come back
+    /// from the journal's commands as they were.
+    @Test func whatIpShowsOfRoutesAndManagedEntriesComesBack() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "orq0", "mode", "tap")
+        try ns.ip("link", "set", "orq0", "address", "02:11:22:33:44:55", "up")
+        try ns.ip("addr", "add", "10.1.0.1/24", "dev", "orq0")
+        try ns.ip("route", "add", "10.7.0.0/16", "dev", "orq0", "scope", "global")
+        try ns.ip("route", "add", "10.6.0.0/16", "dev", "orq0", "table", "9", "scope", "global")
+        try ns.ip("route", "add", "multicast", "224.5.0.0/16", "dev", "orq0", "table", "20", "scope", "global")
+        try ns.ip("route", "add", "10.1.0.0/25", "dev", "orq0", "table", "local", "proto", "kernel")
+        try ns.ip("route", "add", "broadcast", "10.1.0.201", "dev", "orq0", "table", "local", "proto", "kernel")
+        try ns.ip("route", "add", "broadcast", "10.1.0.202", "dev", "orq0", "table", "60", "proto", "kernel")
+        try ns.ip("route", "add", "local", "10.1.0.77", "dev", "orq0", "table", "local", "proto", "kernel")
+        try ns.ip("-6", "route", "add", "local", "2001:db8:7::7", "dev", "orq0", "table", "local", "proto", "kernel")
+        try ns.ip("-6", "route", "add", "anycast", "2001:db8:8::/64", "dev", "orq0", "table", "local", "proto", "kernel")
+        try ns.ip("neigh", "add", "10.1.0.55", "dev", "orq0", "managed")
+        try ns.ip("-6", "neigh", "add", "2001:db8::55", "dev", "orq0", "managed")
+        let before = try view(ns, "orq0")
+        #expect(before.contains { $0.contains("dst=10.7.0.0/16") && !$0.contains("scope") }, "\(before)")
+        #expect(before.filter { $0.contains("managed") }.count == 2, "\(before)")
+
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(try ns.ip("link", "show").contains("orq0") == false)
+        let intents = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
+        for command in intents.flatMap({ $0.recreate ?? [] }) { try Shell.run(["sh", "-c", command]) }
+        let after = try view(ns, "orq0")
+        #expect(after == before, "gone: \(Set(before).subtracting(after)), new: \(Set(after).subtracting(before))")
+    }
+
+    /// A multi-queue tap given back after its fence has its managed neighbour entries again (going
+    /// down flushed them), and its result says so.
+    @Test func aMultiQueueTapGivenBackKeepsItsManagedEntries() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "orq1", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "orq1", "up")
+        try ns.ip("addr", "add", "10.111.0.1/24", "dev", "orq1")
+        try ns.ip("neigh", "add", "10.111.0.50", "lladdr", "02:aa:00:00:00:50", "nud", "permanent", "dev", "orq1")
+        try ns.ip("neigh", "add", "10.111.0.55", "dev", "orq1", "managed")
+        try ns.ip("-6", "neigh", "add", "2001:db8::55", "dev", "orq1", "managed")
+        let before = try view(ns, "orq1")
+        let outcome = try Self.reapInterrupted("orq1", in: ns, state: state)
+        #expect(outcome?.outcome == .skipped, "\(String(describing: outcome))")
+        #expect(outcome?.detail?.contains("3 neighbour entries made by hand are as they were") == true, "\(String(describing: outcome))")
+        #expect(try view(ns, "orq1") == before)
+    }
+
+    /// Plans the reap of `device` and has a SIGTERM interrupt it once the device is fenced, so
+    /// that it is given back.
+    static func reapInterrupted(_ device: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> ReapResult? {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        var plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        plan.items = plan.items.filter { $0.interface.name == device }
+        try #require(plan.items.count == 1)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
+        return try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "oracle").first
+    }
+}
+#endif
