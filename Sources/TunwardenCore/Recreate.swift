@@ -158,6 +158,7 @@ public enum RecreateCommands {
             if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
             commands.append(add + " dev \(name)")
         }
+        commands += interface.unrecreated.map { "# " + $0 }
         return (commands, true)
     }
 

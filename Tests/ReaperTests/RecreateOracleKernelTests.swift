@@ -77,6 +77,28 @@ struct RecreateOracleKernelTests {
         #expect(try view(ns, "orq1") == before)
     }
 
+    /// Qdiscs made by hand and policy rules naming the device, which the commands do not make
+    /// again, are named in them by `#` lines, in the plan's and the journal's alike.
+    @Test func qdiscsAndPolicyRulesAreNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "orq2", "mode", "tap")
+        try ns.ip("link", "set", "orq2", "up")
+        try Shell.run(["tc", "-n", ns.name, "qdisc", "add", "dev", "orq2", "root", "handle", "1:", "tbf", "rate", "1mbit", "burst", "4kb", "latency", "400ms"])
+        try Shell.run(["tc", "-n", ns.name, "qdisc", "add", "dev", "orq2", "ingress"])
+        try ns.ip("rule", "add", "iif", "orq2", "table", "44", "priority", "100")
+        try ns.ip("-6", "rule", "add", "oif", "orq2", "table", "44", "priority", "101")
+        let planned = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--dry-run", "--format", "json", "--state-dir", state.path, "--min-age", "0"])
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let recreate = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }.flatMap { $0.recreate ?? [] }
+        for commands in [recreate.joined(separator: "\n"), planned.stdout] {
+            #expect(commands.contains("# its qdiscs tbf 1: root, ingress ffff: are not recreated, nor their classes and filters"), "\(commands)")
+            #expect(commands.contains("# policy rule 100 (table 44) names this device (iif)"), "\(commands)")
+            #expect(commands.contains("# IPv6 policy rule 101 (table 44) names this device (oif)"), "\(commands)")
+        }
+    }
+
     /// Plans the reap of `device` and has a SIGTERM interrupt it once the device is fenced, so
     /// that it is given back.
     static func reapInterrupted(_ device: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> ReapResult? {
