@@ -99,6 +99,28 @@ struct RecreateOracleKernelTests {
         }
     }
 
+    /// A multi-queue tap given back whose hop of an IPv6 multipath route shared with a live veth
+    /// stays marked dead (going down marked it, coming up without carrier does not clear it) says
+    /// so, rather than that its routes are as they were.
+    @Test func aSharedHopLeftDeadIsNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("link", "add", "orqa", "type", "veth", "peer", "name", "orqb")
+        try ns.ip("link", "set", "orqa", "up")
+        try ns.ip("link", "set", "orqb", "up")
+        try ns.ip("addr", "add", "2001:db8::1/64", "dev", "orqa", "nodad")
+        try ns.ip("tuntap", "add", "dev", "orq3", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "orq3", "up")
+        try ns.ip("addr", "add", "2001:db8:81::1/64", "dev", "orq3", "nodad")
+        for _ in 0..<150 where try !ns.ip("link", "show", "orqa").contains("LOWER_UP") { usleep(20_000) }
+        try ns.ip("-6", "route", "add", "2001:db8:90::/48", "metric", "7", "nexthop", "via", "2001:db8:81::5", "dev", "orq3", "weight", "2",
+                  "nexthop", "via", "2001:db8::5", "dev", "orqa", "weight", "3")
+        #expect(try !ns.ip("-6", "route", "show", "2001:db8:90::/48").contains("dead"))
+        let outcome = try Self.reapInterrupted("orq3", in: ns, state: state)
+        #expect(outcome?.outcome == .failed, "\(String(describing: outcome))")
+        #expect(outcome?.detail?.contains("which it shares with other devices, has its next hop through it marked dead") == true, "\(String(describing: outcome))")
+    }
+
     /// Plans the reap of `device` and has a SIGTERM interrupt it once the device is fenced, so
     /// that it is given back.
     static func reapInterrupted(_ device: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> ReapResult? {

@@ -196,10 +196,20 @@ struct DownedState {
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
         if !shared.isEmpty {
-            let sharedNow = routesNow.shared.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            let sharedNow = routesNow.shared.compactMap { try? RouteMessage.decode($0[...]) }
             for payload in shared {
-                guard let saved = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(saved)) else { continue }
-                differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
+                guard let saved = try? RouteMessage.decode(payload[...]) else { continue }
+                guard let now = sharedNow.first(where: { Self.comparable($0) == Self.comparable(saved) }) else {
+                    differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
+                    continue
+                }
+                // Going down marks its hop dead (RTNH_F_DEAD), and coming up without carrier does
+                // not clear it: the route is there, but ip shows the hop otherwise.
+                func dead(_ route: RouteMessage) -> Bool { route.nextHops.contains { $0.interfaceIndex == index && $0.flags & Self.deadHop != 0 } }
+                if dead(now), !dead(saved) {
+                    differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, has its next hop through it marked dead "
+                        + "(`dead` in ip route; the kernel clears that when its carrier comes on)")
+                }
             }
         }
         if !neighbours.isEmpty {
@@ -242,6 +252,9 @@ struct DownedState {
         withUnsafeBytes(of: route.priority ?? 0) { key += $0 }
         return key
     }
+
+    /// RTNH_F_DEAD: a next hop the kernel does not use.
+    static let deadHop: UInt8 = 0x01
 
     /// A route with what only reports its state taken out (dead, link down, offloaded).
     static func comparable(_ route: RouteMessage) -> RouteMessage {
