@@ -15,7 +15,7 @@ import TunwardenCore
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
 struct RecreateOracleKernelTests {
     /// The device's routes of every table, with their scope, and its managed neighbour entries.
-    func view(_ ns: TestNamespace, _ device: String) throws -> [String] {
+    static func view(_ ns: TestNamespace, _ device: String) throws -> [String] {
         var lines: [String] = []
         for family in ["-4", "-6"] {
             let routes = try JSONSerialization.jsonObject(with: Data(try ns.ip(family, "-j", "route", "show", "table", "all", "dev", device).utf8)) as? [[String: Any]] ?? []
@@ -46,7 +46,7 @@ struct RecreateOracleKernelTests {
         try ns.ip("-6", "route", "add", "anycast", "2001:db8:8::/64", "dev", "orq0", "table", "local", "proto", "kernel")
         try ns.ip("neigh", "add", "10.1.0.55", "dev", "orq0", "managed")
         try ns.ip("-6", "neigh", "add", "2001:db8::55", "dev", "orq0", "managed")
-        let before = try view(ns, "orq0")
+        let before = try Self.view(ns, "orq0")
         #expect(before.contains { $0.contains("dst=10.7.0.0/16") && !$0.contains("scope") }, "\(before)")
         #expect(before.filter { $0.contains("managed") }.count == 2, "\(before)")
 
@@ -55,26 +55,8 @@ struct RecreateOracleKernelTests {
         #expect(try ns.ip("link", "show").contains("orq0") == false)
         let intents = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
         for command in intents.flatMap({ $0.recreate ?? [] }) { try Shell.run(["sh", "-c", command]) }
-        let after = try view(ns, "orq0")
+        let after = try Self.view(ns, "orq0")
         #expect(after == before, "gone: \(Set(before).subtracting(after)), new: \(Set(after).subtracting(before))")
-    }
-
-    /// A multi-queue tap given back after its fence has its managed neighbour entries again (going
-    /// down flushed them), and its result says so.
-    @Test func aMultiQueueTapGivenBackKeepsItsManagedEntries() throws {
-        let ns = try TestNamespace(), state = try TemporaryDirectory()
-        defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "orq1", "mode", "tap", "multi_queue")
-        try ns.ip("link", "set", "orq1", "up")
-        try ns.ip("addr", "add", "10.111.0.1/24", "dev", "orq1")
-        try ns.ip("neigh", "add", "10.111.0.50", "lladdr", "02:aa:00:00:00:50", "nud", "permanent", "dev", "orq1")
-        try ns.ip("neigh", "add", "10.111.0.55", "dev", "orq1", "managed")
-        try ns.ip("-6", "neigh", "add", "2001:db8::55", "dev", "orq1", "managed")
-        let before = try view(ns, "orq1")
-        let outcome = try Self.reapInterrupted("orq1", in: ns, state: state)
-        #expect(outcome?.outcome == .skipped, "\(String(describing: outcome))")
-        #expect(outcome?.detail?.contains("3 neighbour entries made by hand are as they were") == true, "\(String(describing: outcome))")
-        #expect(try view(ns, "orq1") == before)
     }
 
     /// Qdiscs made by hand and policy rules naming the device, which the commands do not make
@@ -99,6 +81,41 @@ struct RecreateOracleKernelTests {
         }
     }
 
+    /// Plans the reap of `device` and has a SIGTERM interrupt it once the device is fenced, so
+    /// that it is given back.
+    static func reapInterrupted(_ device: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> ReapResult? {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        var plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        plan.items = plan.items.filter { $0.interface.name == device }
+        try #require(plan.items.count == 1)
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
+        return try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "oracle").first
+    }
+}
+
+/// The give-backs above raise SIGTERM, which every reap of the process sees: they run among the
+/// reaper's safety tests, one at a time, as the others that raise it do.
+extension ReaperSafetyTests {
+    /// A multi-queue tap given back after its fence has its managed neighbour entries again (going
+    /// down flushed them), and its result says so.
+    @Test func aMultiQueueTapGivenBackKeepsItsManagedEntries() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "orq1", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "orq1", "up")
+        try ns.ip("addr", "add", "10.111.0.1/24", "dev", "orq1")
+        try ns.ip("neigh", "add", "10.111.0.50", "lladdr", "02:aa:00:00:00:50", "nud", "permanent", "dev", "orq1")
+        try ns.ip("neigh", "add", "10.111.0.55", "dev", "orq1", "managed")
+        try ns.ip("-6", "neigh", "add", "2001:db8::55", "dev", "orq1", "managed")
+        let before = try RecreateOracleKernelTests.view(ns, "orq1")
+        let outcome = try RecreateOracleKernelTests.reapInterrupted("orq1", in: ns, state: state)
+        #expect(outcome?.outcome == .skipped, "\(String(describing: outcome))")
+        #expect(outcome?.detail?.contains("3 neighbour entries made by hand are as they were") == true, "\(String(describing: outcome))")
+        #expect(try RecreateOracleKernelTests.view(ns, "orq1") == before)
+    }
+
     /// A multi-queue tap given back whose hop of an IPv6 multipath route shared with a live veth
     /// stays marked dead (going down marked it, coming up without carrier does not clear it) says
     /// so, rather than that its routes are as they were.
@@ -116,22 +133,10 @@ struct RecreateOracleKernelTests {
         try ns.ip("-6", "route", "add", "2001:db8:90::/48", "metric", "7", "nexthop", "via", "2001:db8:81::5", "dev", "orq3", "weight", "2",
                   "nexthop", "via", "2001:db8::5", "dev", "orqa", "weight", "3")
         #expect(try !ns.ip("-6", "route", "show", "2001:db8:90::/48").contains("dead"))
-        let outcome = try Self.reapInterrupted("orq3", in: ns, state: state)
+        let outcome = try RecreateOracleKernelTests.reapInterrupted("orq3", in: ns, state: state)
         #expect(outcome?.outcome == .failed, "\(String(describing: outcome))")
         #expect(outcome?.detail?.contains("which it shares with other devices, has its next hop through it marked dead") == true, "\(String(describing: outcome))")
     }
 
-    /// Plans the reap of `device` and has a SIGTERM interrupt it once the device is fenced, so
-    /// that it is given back.
-    static func reapInterrupted(_ device: String, in ns: TestNamespace, state: TemporaryDirectory) throws -> ReapResult? {
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        var plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
-                                 policy: ReapPolicy(minimumAge: 0), now: Date())
-        plan.items = plan.items.filter { $0.interface.name == device }
-        try #require(plan.items.count == 1)
-        var reaper = LinuxReaper(namespaceName: ns.name)
-        reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
-        return try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "oracle").first
-    }
 }
 #endif
