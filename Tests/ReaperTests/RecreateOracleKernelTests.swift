@@ -59,8 +59,9 @@ struct RecreateOracleKernelTests {
         #expect(after == before, "gone: \(Set(before).subtracting(after)), new: \(Set(after).subtracting(before))")
     }
 
-    /// Qdiscs made by hand and policy rules naming the device, which the commands do not make
-    /// again, are named in them by `#` lines, in the plan's and the journal's alike.
+    /// Qdiscs made by hand, policy rules naming the device and its secondary unicast addresses,
+    /// which the commands do not make again, are named in them by `#` lines, in the plan's and
+    /// the journal's alike.
     @Test func qdiscsAndPolicyRulesAreNamed() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -70,6 +71,7 @@ struct RecreateOracleKernelTests {
         try Shell.run(["tc", "-n", ns.name, "qdisc", "add", "dev", "orq2", "ingress"])
         try ns.ip("rule", "add", "iif", "orq2", "table", "44", "priority", "100")
         try ns.ip("-6", "rule", "add", "oif", "orq2", "table", "44", "priority", "101")
+        try Shell.run(["bridge", "-n", ns.name, "fdb", "add", "02:12:34:56:78:9a", "dev", "orq2", "self", "permanent"])
         let planned = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--dry-run", "--format", "json", "--state-dir", state.path, "--min-age", "0"])
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -78,6 +80,10 @@ struct RecreateOracleKernelTests {
             #expect(commands.contains("# its qdiscs tbf 1: root, ingress ffff: are not recreated, nor their classes and filters"), "\(commands)")
             #expect(commands.contains("# policy rule 100 (table 44) names this device (iif)"), "\(commands)")
             #expect(commands.contains("# IPv6 policy rule 101 (table 44) names this device (oif)"), "\(commands)")
+            #expect(commands.contains("# its secondary unicast address 02:12:34:56:78:9a (`bridge fdb add ADDRESS dev orq2 self permanent`) is not recreated"),
+                    "\(commands)")
+            // The kernel's own multicast entries are not named.
+            #expect(!commands.contains("33:33:"), "\(commands)")
         }
     }
 

@@ -1,10 +1,12 @@
 #if os(Linux)
+import Inventory
 import Netlink
 import TunwardenCore
 
 /// What a device has that its recreate commands do not make again, named in them as `#` lines
 /// rather than lost without a word: its qdiscs made by hand (`tc`: a root `tbf`, an `ingress`,
-/// their classes and filters), and the policy rules that name it (`ip rule … iif/oif DEVICE`).
+/// their classes and filters), the policy rules that name it (`ip rule … iif/oif DEVICE`), and its
+/// secondary unicast addresses (`bridge fdb add … self`).
 extension LinuxReaper {
     /// The `#` lines' words for each of the Linux devices `items` plans to delete, by ifindex,
     /// for the plan's recreate commands (`execute` reads them again for the journal's).
@@ -58,7 +60,31 @@ extension LinuxReaper {
         } catch {
             for interface in interfaces { lines[interface.index, default: []].append("its policy rules could not be listed (\(error)); any that name it are not recreated") }
         }
+        // Secondary unicast addresses (`bridge fdb add ADDRESS dev DEVICE self permanent`): the
+        // device's own forwarding entries with a unicast address are all made by hand.
+        for interface in interfaces {
+            let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
+            do {
+                var added: [String] = []
+                try client.dumpEach(operation: "RTM_GETNEIGH (fdb)", request: { NeighbourMessage.forwardingDumpRequest(device: Int32(interface.index), sequence: $0) },
+                                    restart: { added = [] }) { message in
+                    guard message.header.type == NetlinkType.newNeighbour, let entry = try? NeighbourMessage.decode(message.payload),
+                          entry.family == NeighbourMessage.bridgeFamily, entry.index == Int32(interface.index), entry.flags & Self.selfEntry != 0,
+                          let link = entry.linkLayerAddress, link.count == 6, link[0] & 1 == 0, let text = LinuxInventory.macText(link) else { return }
+                    added.append(text)
+                }
+                if !added.isEmpty {
+                    lines[interface.index, default: []].append("its secondary unicast \(added.count == 1 ? "address" : "addresses") \(added.joined(separator: ", ")) "
+                        + "(`bridge fdb add ADDRESS dev \(name) self permanent`) \(added.count == 1 ? "is" : "are") not recreated")
+                }
+            } catch {
+                lines[interface.index, default: []].append("its forwarding entries could not be listed (\(error)); secondary unicast addresses made by hand are not recreated")
+            }
+        }
         return lines
     }
+
+    /// NTF_SELF: a forwarding entry of the device itself (its unicast and multicast address lists).
+    static let selfEntry: UInt8 = 0x02
 }
 #endif
