@@ -183,8 +183,13 @@ public struct Reap: ParsableCommand {
         // journal's will: they are read for it here (the table shows no recreate commands).
         if from == nil, format == .json, !plan.items.isEmpty {
             do {
-                let found = try context.reaper(namespace).neighboursMadeByHand(of: plan.items)
-                for position in plan.items.indices { plan.items[position].neighbours = found[plan.items[position].interface.index] ?? [] }
+                let reaper = try context.reaper(namespace)
+                let found = try reaper.neighboursMadeByHand(of: plan.items)
+                let unrecreated = try reaper.unrecreated(of: plan.items)
+                for position in plan.items.indices {
+                    plan.items[position].neighbours = found[plan.items[position].interface.index] ?? []
+                    plan.items[position].interface.unrecreated = unrecreated[plan.items[position].interface.index] ?? []
+                }
             } catch {
                 console.note("the plan's recreate commands lack the devices' neighbour entries made by hand, which could not be listed (\(error)); a real run journals them when it acts")
             }

@@ -98,6 +98,9 @@ protocol PlanReaper {
     /// The neighbour entries made by hand of the devices `items` plans to delete, by ifindex,
     /// for the plan's recreate commands; throws when they cannot be listed.
     func neighboursMadeByHand(of items: [ReapItem]) throws -> [Int: [RecreateCommands.Neighbour]]
+    /// What the devices `items` plans to delete have that the recreate commands do not make
+    /// again, by ifindex, as the words of `#` lines of those commands; throws when it cannot be read.
+    func unrecreated(of items: [ReapItem]) throws -> [Int: [String]]
 }
 
 /// This platform's reaper, as a run from the command line uses it.
@@ -119,6 +122,9 @@ extension PlanReaper {
 
     /// A platform whose devices carry no neighbour entries the reaper gives back has none to list.
     func neighboursMadeByHand(of items: [ReapItem]) throws -> [Int: [RecreateCommands.Neighbour]] { [:] }
+
+    /// A platform whose recreate commands name nothing they leave out has nothing to read.
+    func unrecreated(of items: [ReapItem]) throws -> [Int: [String]] { [:] }
 
     /// Whether `journal` (or, after a rotation, the newest rotated journal) holds intents of this
     /// reaper's namespace for `repairInterrupted` to repair; `open`: the journal's open intents.

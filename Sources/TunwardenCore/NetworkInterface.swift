@@ -62,6 +62,13 @@ public struct NetworkInterface: Sendable, Equatable {
         get { rare.first?.xdpProgram }
         set { updateRare { $0.xdpProgram = newValue } }
     }
+    /// What it has that the recreate commands do not make again (Linux qdiscs made by hand, policy
+    /// rules that name it), each in the words of a `#` line of those commands, read by the
+    /// reaper for them; not in the JSON schema.
+    public var unrecreated: [String] {
+        get { rare.first?.unrecreated ?? [] }
+        set { updateRare { $0.unrecreated = newValue } }
+    }
     /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
     /// process can attach to a tun device by any of them. Not in the JSON schema.
     public var altNames: [String] {
@@ -183,6 +190,7 @@ extension NetworkInterface {
         var unlistedBecause: String?
         var agentDescriptions: [String] = []
         var tuntaposx: TuntaposxDevice?
+        var unrecreated: [String] = []
     }
 
     /// Changes the out-of-line fields, keeping none when all are back at their defaults.

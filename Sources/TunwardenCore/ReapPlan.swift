@@ -142,7 +142,11 @@ public struct ReapPlan: Sendable, Equatable {
         if let age = item.orphanedFor ?? item.orphanedSince.map({ now.timeIntervalSince($0) }), age >= 1 {
             text += ", orphaned for \(DurationText.format(age))"
         }
-        let unicast = item.routes.filter { $0.type == .unicast }.map { $0.destination.length == 0 ? "default" : $0.destination.description }
+        // A route of another table is named with it, as the audit's finding names it: two routes of
+        // one prefix in two tables are two routes.
+        let unicast = item.routes.filter { $0.type == .unicast }.map {
+            ($0.destination.length == 0 ? "default" : $0.destination.description) + ($0.table == .main ? "" : " table \($0.table)")
+        }
         let addresses = item.interface.addresses.map(\.display)
         var goes: [String] = []
         if !unicast.isEmpty { goes.append("its route\(unicast.count == 1 ? "" : "s") \(unicast.joined(separator: ", "))") }

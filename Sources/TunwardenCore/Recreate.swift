@@ -12,9 +12,9 @@
 /// kernel's exact bytes.
 public enum RecreateCommands {
     /// A neighbour entry a person made on a device (`ip neigh add … nud permanent`, `nud noarp`,
-    /// `ip neigh add proxy …`): the kernel never makes it again by itself.
+    /// `managed`, `ip neigh add proxy …`): the kernel never makes it again by itself.
     public struct Neighbour: Equatable, Sendable, Decodable, JSONRecord {
-        public enum Kind: String, Sendable, Decodable { case permanent, noarp, proxy }
+        public enum Kind: String, Sendable, Decodable { case permanent, noarp, proxy, managed }
         public var address: IPAddress
         /// The link-layer address, `aa:bb:…` (none for a proxy entry, or a NOARP one given none).
         public var linkLayerAddress: String?
@@ -52,7 +52,7 @@ public enum RecreateCommands {
                       protocolID: try container.decodeIfPresent(UInt8.self, forKey: .protocolID))
         }
 
-        /// `{"dst": …, "lladdr": …, "state": "permanent" | "noarp" | "proxy", "router": true,
+        /// `{"dst": …, "lladdr": …, "state": "permanent" | "noarp" | "proxy" | "managed", "router": true,
         /// "extern_learn": true, "protocol": N}`, keys modelled on `ip -j neigh` (`lladdr` and
         /// `protocol` only when it has them, the flags only when set).
         public func write(to json: inout JSONWriter) {
@@ -83,7 +83,7 @@ public enum RecreateCommands {
     }
 
     /// `ip -n NAME`, or `ip` when `namespace` is nil.
-    static func ipWord(_ namespace: String?) -> String {
+    public static func ipWord(_ namespace: String?) -> String {
         namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
     }
 
@@ -132,6 +132,12 @@ public enum RecreateCommands {
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.
         let addresses = interface.addresses.filter { !madeByKernel($0, of: interface) }
+        // The kernel keeps `optimistic` only where the device's optimistic_dad is on, a sysctl no
+        // `ip` command sets, and a new device takes from `default`.
+        if addresses.contains(where: { $0.family == .inet6 && $0.flags.contains("optimistic") }) {
+            commands.append("# its optimistic IPv6 addresses are so again only where net.ipv6.conf.\(interface.name).optimistic_dad "
+                + "(taken from net.ipv6.conf.default.optimistic_dad) is 1 when they are added")
+        }
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
@@ -139,6 +145,9 @@ public enum RecreateCommands {
             var add = "\(ip) neigh add "
             if neighbour.kind == .proxy {
                 add += "proxy \(neighbour.address)"
+            } else if neighbour.kind == .managed {
+                // The kernel keeps it resolved itself (NTF_EXT_MANAGED): it takes no state.
+                add += "\(neighbour.address) managed"
             } else {
                 add += "\(neighbour.address)"
                 if let link = neighbour.linkLayerAddress { add += " lladdr \(link)" }
@@ -149,6 +158,7 @@ public enum RecreateCommands {
             if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
             commands.append(add + " dev \(name)")
         }
+        commands += interface.unrecreated.map { "# " + $0 }
         return (commands, true)
     }
 
@@ -213,7 +223,7 @@ public enum RecreateCommands {
 
     /// The address flags `ip addr add` sets, in the order `ip addr` prints them; the others
     /// (`permanent`, `tentative`, `secondary`, …) are the kernel's own bookkeeping.
-    static let settableAddressFlags = ["nodad", "home", "mngtmpaddr", "noprefixroute", "autojoin"]
+    static let settableAddressFlags = ["nodad", "optimistic", "home", "mngtmpaddr", "noprefixroute", "autojoin"]
 
     static func addCommand(_ address: InterfaceAddress, ip: String, name: String, interface: NetworkInterface) -> String {
         var add = "\(ip) addr add \(address.local)"

@@ -60,18 +60,51 @@ extension RecreateCommands {
 
     /// The routes among `routes` that the commands add: all but those through a nexthop object
     /// and those the kernel makes again by itself with the device's addresses and link-local
-    /// prefix (`proto kernel` in the local table, or for one of its address's prefixes). A
-    /// `proto kernel` route no address explains was made by hand, and is kept.
+    /// prefix (`kernelMade`). A `proto kernel` route no address explains was made by hand, and is
+    /// kept, whatever its type and table.
     static func routesToMake(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
-        let linkLocal = IPPrefix("fe80::/64")
-        let prefixes = Set(interface.addresses.flatMap { address in
-            [address.local, address.peer].compactMap { $0.flatMap { IPPrefix(address: $0, length: address.prefixLength) } }
-        })
-        return routes.filter { route in
-            guard route.nexthopObject == nil else { return false }
-            guard route.routeProtocol == .kernel else { return true }
-            let kernelMade = route.table == .local || route.type != .unicast || route.destination == linkLocal || prefixes.contains(route.destination)
-            return !kernelMade
+        routes.filter { route in
+            route.nexthopObject == nil && (route.routeProtocol != .kernel || !kernelMade(route, of: interface))
+        }
+    }
+
+    /// Whether the kernel makes `route` (a `proto kernel` one) again itself for `interface`'s
+    /// addresses (net/ipv4/fib_frontend.c fib_add_ifaddr, net/ipv6/addrconf.c): an address's
+    /// `local` route, an IPv4 address's `broadcast` routes (the one it was given, and its
+    /// subnet's), the prefix route of an address or its peer, IPv6's subnet-router `anycast`
+    /// route of an address's prefix, its `fe80::/64` route and its `ff00::/8` multicast route.
+    /// The kernel puts the local, broadcast, anycast and multicast ones in table local (a VRF's
+    /// port, in its VRF's table) and a prefix route never there.
+    static func kernelMade(_ route: Route, of interface: NetworkInterface) -> Bool {
+        let inLocalTable = route.table == .local || (interface.master ?? 0) > 0
+        let host = route.destination.length == route.family.bits
+        let addresses = interface.addresses.filter { $0.family == route.family }
+        switch route.type {
+        case .unicast:
+            guard route.table != .local else { return false }
+            if route.destination == IPPrefix("fe80::/64") { return true }
+            return addresses.contains { address in
+                [address.local, address.peer].contains { $0.flatMap { IPPrefix(address: $0, length: address.prefixLength) } == route.destination }
+            }
+        case .local:
+            return inLocalTable && host && addresses.contains { $0.local == route.destination.address }
+        case .broadcast:
+            guard inLocalTable, host, route.family == .inet else { return false }
+            return addresses.contains { address in
+                if address.broadcast == route.destination.address { return true }
+                guard address.prefixLength < 31, let subnet = IPPrefix(address: address.local, length: address.prefixLength) else { return false }
+                // The subnet's broadcast address, and on older kernels its network address too.
+                var last = subnet.address.bytes
+                for i in last.indices { last[i] |= ~IPPrefix.mask(byte: i, length: address.prefixLength) }
+                return route.destination.address == subnet.address || route.destination.address.bytes == last
+            }
+        case .anycast:
+            guard inLocalTable, host, route.family == .inet6 else { return false }
+            return addresses.contains { IPPrefix(address: $0.local, length: $0.prefixLength)?.address == route.destination.address }
+        case .multicast:
+            return inLocalTable && route.destination == IPPrefix("ff00::/8")
+        default:
+            return false
         }
     }
 
@@ -106,7 +139,9 @@ extension RecreateCommands {
         if route.table != .main { add += " table \(route.table)" }
         if let metric = route.metric, metric != 0 { add += " metric \(metric)" }
         if let proto = route.routeProtocol, proto != .boot { add += " proto \(proto)" }
-        if let scope = route.scope, scope != .global { add += " scope \(scope)" }
+        if let scope = route.scope, scope != .global || (route.family == .inet && ipDefaultScope(route, hops: hops) != .global) {
+            add += " scope \(scope)"
+        }
         if route.tos != 0 { add += " tos 0x" + String(route.tos, radix: 16) }
         if let realms = route.realms, realms != 0 {
             add += realms >> 16 == 0 ? " realm \(realms & 0xFFFF)" : " realms \(realms >> 16)/\(realms & 0xFFFF)"
@@ -133,6 +168,21 @@ extension RecreateCommands {
             }
         }
         return comments + [add]
+    }
+
+    /// The scope `ip route add` gives an IPv4 route it is not told one for (iproute2's
+    /// iproute_modify): host for `local` and `nat`, link for `broadcast`, `multicast` and
+    /// `anycast` and for a unicast route with no gateway and no multipath hops, global otherwise.
+    /// A route of another scope is written with it, global included (what a program adding routes
+    /// over netlink with the scope unset makes: the kernel's default, RT_SCOPE_UNIVERSE).
+    static func ipDefaultScope(_ route: Route, hops: [NextHop]) -> RouteScope {
+        switch route.type {
+        case .local, .nat: return .host
+        case .broadcast, .multicast, .anycast: return .link
+        case .unicast, .unspec:
+            return hops.count <= 1 && hops.first?.gateway == nil ? .link : .global
+        default: return .global
+        }
     }
 
     /// A gateway as `ip route add … via` takes it: an IPv6 gateway of an IPv4 route (RTA_VIA) is

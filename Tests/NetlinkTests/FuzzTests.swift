@@ -85,6 +85,11 @@ import Testing
                 // A forwarding entry's device is not asked for again: a neighbour entry has none.
                 asked.viaIndex = nil
                 if neighbour.flags & NeighbourMessage.proxy != 0 { asked.state = NeighbourMessage.permanent }
+                // A managed entry is asked for with no state and no link-layer address (the
+                // kernel resolves it), and no flags are sent where there are none.
+                else if neighbour.isManaged { asked.state = 0 }
+                if neighbour.isManaged { asked.linkLayerAddress = nil }
+                if asked.extendedFlags == 0 { asked.extendedFlags = nil }
                 let again = try? NetlinkMessage.split(request[...]).first.map { try NeighbourMessage.decode($0.payload) }
                 precondition(again == .some(.some(asked)))
             }

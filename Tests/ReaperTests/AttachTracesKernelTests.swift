@@ -94,3 +94,41 @@ struct AttachTracesKernelTests {
     }
 }
 #endif
+
+#if os(Linux)
+/// What the attach changes of what a single-queue tap had (review ip44 H4, H2): duplicate address
+/// detection run on a tentative address, as any holder's attach runs it, said in its result; and
+/// managed neighbour entries its fence and its carrier going off flush, said with the commands
+/// that make them again (the give-back is not whole).
+extension AttachTracesKernelTests {
+    @Test func aTentativeAddressTheAttachMadeUsableIsNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr4", "mode", "tap")
+        try ns.ip("link", "set", "atr4", "up")
+        try ns.ip("addr", "add", "2001:db8:114::1/64", "dev", "atr4")
+        #expect(try ns.ip("-6", "addr", "show", "dev", "atr4").contains("tentative"))
+        let outcome = try reapKeeping("atr4", in: ns, state: state)
+        // As any holder's attach would do: said, the device given back all the same.
+        #expect(outcome["atr4"]?.outcome == .skipped, "\(outcome)")
+        let detail = outcome["atr4"]?.detail ?? ""
+        #expect(detail.contains("its IPv6 address 2001:db8:114::1/64 "), "\(detail)")
+        #expect(detail.contains("duplicate address detection"), "\(detail)")
+    }
+
+    @Test func managedEntriesTheCarrierFlushesAreNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr5", "mode", "tap")
+        try ns.ip("link", "set", "atr5", "up")
+        try ns.ip("addr", "add", "10.111.0.1/24", "dev", "atr5")
+        try ns.ip("neigh", "add", "10.111.0.55", "dev", "atr5", "managed")
+        #expect(try ns.ip("neigh", "show", "dev", "atr5").contains("managed"))
+        let outcome = try reapKeeping("atr5", in: ns, state: state)
+        #expect(outcome["atr5"]?.outcome == .failed, "\(outcome)")
+        let detail = outcome["atr5"]?.detail ?? ""
+        #expect(detail.contains("it loses its managed neighbour entry 10.111.0.55 made by hand"), "\(detail)")
+        #expect(detail.contains("`ip -n \(ns.name) neigh add 10.111.0.55 managed dev atr5` makes it again"), "\(detail)")
+    }
+}
+#endif

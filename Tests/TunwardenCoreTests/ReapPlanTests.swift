@@ -109,6 +109,16 @@ import TunwardenCore
         #expect(ReapPlan.describe(item, now: now, conditional: true) ==
             "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h; its routes 0.0.0.0/1, 128.0.0.0/1 and its address 10.8.0.1/24 go with it")
     }
+
+    /// Two routes of one prefix in two tables are named with their tables, as the audit's
+    /// finding names them.
+    @Test func planLinesNameARoutesTable() {
+        var other = Build.route("10.9.0.0/16", 7)
+        other.table = .other(44)
+        let snapshot = Build.snapshot([Build.tun(7, "p")], routes: [other, Build.route("10.9.0.0/16", 7)])
+        let item = try! #require(plan(snapshot, policy: ReapPolicy(minimumAge: 0)).items.first)
+        #expect(ReapPlan.describe(item, now: now, conditional: true).hasSuffix("its routes 10.9.0.0/16 table 44, 10.9.0.0/16 go with it"))
+    }
 }
 
 @Suite struct SmallPartsTests {

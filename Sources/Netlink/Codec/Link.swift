@@ -36,6 +36,11 @@ public struct LinkMessage: Equatable, Sendable {
     /// AF_INET6, the family nest of IFLA_AF_SPEC, and IFLA_INET6_ADDR_GEN_MODE inside it.
     static let inet6Family: UInt16 = 10
     static let inet6AddressGenerationMode: UInt16 = 8
+    /// IFLA_INET6_FLAGS: the device's IPv6 state (`inet6_dev.if_flags`).
+    static let inet6Flags: UInt16 = 1
+    /// IF_READY in IFLA_INET6_FLAGS: IPv6 has taken the link as ready (its carrier came on while
+    /// it was up), and runs duplicate address detection from then on; cleared only by going down.
+    public static let ipv6Ready: UInt32 = 0x8000_0000
 
     /// IFLA_XDP_* attributes inside IFLA_XDP.
     public enum XDPAttribute {
@@ -166,6 +171,8 @@ public struct LinkMessage: Equatable, Sendable {
     /// IFLA_INET6_ADDR_GEN_MODE: how the kernel makes the device's IPv6 link-local address
     /// (0 eui64, 1 none, 2 stable_secret, 3 random); nil when the device has no IPv6.
     public var ipv6AddressGenerationMode: UInt8?
+    /// IFLA_INET6_FLAGS (`ipv6Ready`, …); nil when the device has no IPv6.
+    public var ipv6Flags: UInt32?
     /// IFLA_GSO_MAX_SIZE, IFLA_GSO_MAX_SEGS and IFLA_GRO_MAX_SIZE: the largest packets the stack
     /// builds for it and aggregates from it.
     public var gsoMaxSize: UInt32?
@@ -243,6 +250,7 @@ public struct LinkMessage: Equatable, Sendable {
                         families.nested { inet6 in
                             while inet6.next() {
                                 if inet6.type == Self.inet6AddressGenerationMode { link.ipv6AddressGenerationMode = inet6.uint8() }
+                                if inet6.type == Self.inet6Flags { link.ipv6Flags = inet6.uint32() }
                             }
                         }
                     }

@@ -13,6 +13,11 @@ public struct NeighbourMessage: Equatable, Sendable {
     static let viaAttribute: UInt16 = 8
     /// NDA_PROTOCOL: who made the entry (RTPROT_*), as `ip neigh add … protocol` set it.
     static let protocolAttribute: UInt16 = 12
+    /// NDA_FLAGS_EXT: the NTF_EXT_* flags, which do not fit in `ndm_flags` (Linux 5.16 and later).
+    static let extendedFlagsAttribute: UInt16 = 15
+    /// NTF_EXT_MANAGED: an entry the kernel keeps resolved (`ip neigh add … managed`), made by
+    /// hand, whose state is the kernel's (it is never NUD_PERMANENT).
+    public static let managed: UInt32 = 0x01
     /// AF_BRIDGE: the family of forwarding-database (fdb) entries.
     public static let bridgeFamily: UInt8 = 7
     /// NUD_PERMANENT: an entry set by hand, never aged out.
@@ -41,11 +46,16 @@ public struct NeighbourMessage: Equatable, Sendable {
     public var destination: [UInt8]?
     public var linkLayerAddress: [UInt8]?
     public var protocolID: UInt8?
+    /// NTF_EXT_* flags (NDA_FLAGS_EXT), when the kernel sent any.
+    public var extendedFlags: UInt32?
     /// The ifindex a vxlan forwarding entry sends through (NDA_IFINDEX; nil or 0: the route to its
     /// remote decides), in the vxlan's link namespace.
     public var viaIndex: Int32?
 
     public init() {}
+
+    /// Whether the entry is a managed one (NTF_EXT_MANAGED).
+    public var isManaged: Bool { (extendedFlags ?? 0) & Self.managed != 0 }
 
     /// Decodes an RTM_NEWNEIGH payload.
     public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> NeighbourMessage {
@@ -64,6 +74,7 @@ public struct NeighbourMessage: Equatable, Sendable {
             case linkLayerAttribute: neighbour.linkLayerAddress = Array(attributes.data)
             case protocolAttribute: neighbour.protocolID = attributes.uint8()
             case viaAttribute: neighbour.viaIndex = attributes.int32()
+            case extendedFlagsAttribute: neighbour.extendedFlags = attributes.uint32()
             default: break
             }
         }
@@ -102,7 +113,9 @@ public struct NeighbourMessage: Equatable, Sendable {
     /// An RTM_NEWNEIGH request (create or replace, acknowledged) that makes this entry again on
     /// device `index`: its address, its link-layer address, its state and its flags, as `ip neigh
     /// replace ADDRESS lladdr LLADDR nud permanent dev DEVICE` would, with who made it (the kind of
-    /// address is the kernel's to find, and not sent). Nil without an address.
+    /// address is the kernel's to find, and not sent). A managed entry is asked for as `ip neigh
+    /// add ADDRESS dev DEVICE managed` asks: its flag (NDA_FLAGS_EXT), no state (the kernel
+    /// resolves it) and no link-layer address. Nil without an address.
     public func addRequest(index: Int32, sequence: UInt32) -> [UInt8]? {
         guard let destination else { return nil }
         var body = [UInt8](repeating: 0, count: Self.headerSize)
@@ -110,11 +123,12 @@ public struct NeighbourMessage: Equatable, Sendable {
         withUnsafeBytes(of: index) { body.replaceSubrange(4..<8, with: $0) }
         // A proxy entry is dumped with no state, but made permanent (as `ip neigh add proxy`
         // makes it): otherwise the next loss of carrier would flush it.
-        let asked = flags & Self.proxy != 0 ? Self.permanent : state
+        let asked = flags & Self.proxy != 0 ? Self.permanent : isManaged ? 0 : state
         withUnsafeBytes(of: asked) { body.replaceSubrange(8..<10, with: $0) }
         body[10] = flags
-        for (type, data) in [(Self.destinationAttribute, destination), (Self.linkLayerAttribute, linkLayerAddress),
-                             (Self.protocolAttribute, protocolID.map { [$0] })] {
+        let extended = extendedFlags.flatMap { $0 == 0 ? nil : withUnsafeBytes(of: $0) { Array($0) } }
+        for (type, data) in [(Self.destinationAttribute, destination), (Self.linkLayerAttribute, isManaged ? nil : linkLayerAddress),
+                             (Self.protocolAttribute, protocolID.map { [$0] }), (Self.extendedFlagsAttribute, extended)] {
             guard let data else { continue }
             body.appendNative(UInt16(4 + data.count))
             body.appendNative(type)

@@ -196,30 +196,48 @@ struct DownedState {
         }
         for extra in routesLeft { differences.append("route \(Self.describeRoute(extra)) not there before") }
         if !shared.isEmpty {
-            let sharedNow = routesNow.shared.compactMap { try? RouteMessage.decode($0[...]) }.map(Self.comparable)
+            let sharedNow = routesNow.shared.compactMap { try? RouteMessage.decode($0[...]) }
             for payload in shared {
-                guard let saved = try? RouteMessage.decode(payload[...]), !sharedNow.contains(Self.comparable(saved)) else { continue }
-                differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
+                guard let saved = try? RouteMessage.decode(payload[...]) else { continue }
+                guard let now = sharedNow.first(where: { Self.comparable($0) == Self.comparable(saved) }) else {
+                    differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, missing")
+                    continue
+                }
+                // Going down marks its hop dead (RTNH_F_DEAD), and coming up without carrier does
+                // not clear it: the route is there, but ip shows the hop otherwise.
+                func dead(_ route: RouteMessage) -> Bool { route.nextHops.contains { $0.interfaceIndex == index && $0.flags & Self.deadHop != 0 } }
+                if dead(now), !dead(saved) {
+                    differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, has its next hop through it marked dead "
+                        + "(`dead` in ip route; the kernel clears that when its carrier comes on)")
+                }
             }
         }
         if !neighbours.isEmpty {
             guard let entriesNow = try? Self.neighbours(of: [index], client: client)[index] ?? [] else {
                 return (differences + ["its neighbour entries could not be listed again to check them"], settling)
             }
-            for saved in neighbours where !entriesNow.contains(where: {
-                $0.family == saved.family && $0.destination == saved.destination && $0.linkLayerAddress == saved.linkLayerAddress
-                    && $0.flags & NeighbourMessage.proxy == saved.flags & NeighbourMessage.proxy
-                    && $0.state & (NeighbourMessage.permanent | NeighbourMessage.noARP) == saved.state & (NeighbourMessage.permanent | NeighbourMessage.noARP)
-            }) {
+            for saved in neighbours where !entriesNow.contains(where: { Self.sameEntry($0, saved) }) {
                 differences.append("neighbour entry \(Self.describe(saved)) missing")
             }
         }
         return (differences, settling)
     }
 
+    /// Whether `entry` is the neighbour entry `saved` was: its address, and its link-layer address
+    /// and kind (proxy, permanent, NOARP) or, for a managed one, whose state and link-layer
+    /// address are the kernel's and change by themselves, that it is managed.
+    static func sameEntry(_ entry: NeighbourMessage, _ saved: NeighbourMessage) -> Bool {
+        guard entry.family == saved.family, entry.destination == saved.destination, entry.isManaged == saved.isManaged else { return false }
+        if saved.isManaged { return true }
+        let kind = NeighbourMessage.permanent | NeighbourMessage.noARP
+        return entry.linkLayerAddress == saved.linkLayerAddress && entry.flags & NeighbourMessage.proxy == saved.flags & NeighbourMessage.proxy
+            && entry.state & kind == saved.state & kind
+    }
+
     static func describe(_ neighbour: NeighbourMessage) -> String {
         var address = neighbour.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)" } ?? "(unreadable)"
         if neighbour.flags & NeighbourMessage.proxy != 0 { address = "proxy " + address }
+        if neighbour.isManaged { return address + " managed" }
         guard let link = neighbour.linkLayerAddress.flatMap({ LinuxInventory.macText($0) }) else { return address }
         return "\(address) lladdr \(link)"
     }
@@ -234,6 +252,9 @@ struct DownedState {
         withUnsafeBytes(of: route.priority ?? 0) { key += $0 }
         return key
     }
+
+    /// RTNH_F_DEAD: a next hop the kernel does not use.
+    static let deadHop: UInt8 = 0x01
 
     /// A route with what only reports its state taken out (dead, link down, offloaded).
     static func comparable(_ route: RouteMessage) -> RouteMessage {

@@ -6,8 +6,9 @@ import Netlink
 extension DownedState {
     /// The neighbour entries made by hand of each of the devices `indices`: permanent ones, NOARP
     /// ones for a unicast address on a device with ARP (the kernel's own NOARP entries are for
-    /// broadcast and multicast addresses, or on devices without ARP, `withoutARP`), and proxy
-    /// entries (one dump each: the kernel lists them apart).
+    /// broadcast and multicast addresses, or on devices without ARP, `withoutARP`), managed ones
+    /// (NTF_EXT_MANAGED, in whatever state the kernel keeps them), and proxy entries (one dump
+    /// each: the kernel lists them apart).
     static func neighbours(of indices: Set<Int32>, withoutARP: Set<Int32> = [], client: RtnetlinkClient) throws -> [Int32: [NeighbourMessage]] {
         var found: [Int32: [NeighbourMessage]] = [:]
         for proxy in [false, true] {
@@ -19,7 +20,7 @@ extension DownedState {
                 guard indices.contains(neighbour.index), neighbour.destination != nil else { return }
                 let byHand = proxy
                     ? neighbour.flags & NeighbourMessage.proxy != 0
-                    : neighbour.state & NeighbourMessage.permanent != 0
+                    : neighbour.state & NeighbourMessage.permanent != 0 || neighbour.isManaged
                         || (neighbour.state & NeighbourMessage.noARP != 0 && neighbour.type == NeighbourMessage.unicast && !withoutARP.contains(neighbour.index))
                 if byHand { ofKind[neighbour.index, default: []].append(neighbour) }
             }

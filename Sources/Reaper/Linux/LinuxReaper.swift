@@ -80,8 +80,10 @@ public struct LinuxReaper {
     static func recreated(_ neighbour: NeighbourMessage) -> RecreateCommands.Neighbour? {
         guard let address = neighbour.destination.flatMap({ IPAddress(bytes: $0) }) else { return nil }
         let kind: RecreateCommands.Neighbour.Kind = neighbour.flags & NeighbourMessage.proxy != 0 ? .proxy
-            : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
-        return RecreateCommands.Neighbour(address: address, linkLayerAddress: neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) },
+            : neighbour.isManaged ? .managed : neighbour.state & NeighbourMessage.permanent != 0 ? .permanent : .noarp
+        // A managed entry's link-layer address is the kernel's, resolved again by itself.
+        let link = kind == .managed ? nil : neighbour.linkLayerAddress.flatMap { LinuxInventory.macText($0) }
+        return RecreateCommands.Neighbour(address: address, linkLayerAddress: link,
                                           kind: kind, router: neighbour.flags & NeighbourMessage.router != 0,
                                           externLearned: neighbour.flags & NeighbourMessage.externLearned != 0, protocolID: neighbour.protocolID)
     }
@@ -137,6 +139,9 @@ public struct LinuxReaper {
             throw ReapRefusal("cannot list the neighbour entries made by hand, to journal them: \(ReapRefusal.clause(error)); nothing was changed")
         }
 
+        // What the commands cannot make again (qdiscs, policy rules naming a device) is named in them.
+        let unrecreated = Self.unrecreated(of: verified.map(\.interface), client: client)
+
         let now = Date()
         let place = journalNamespace()
         // The intents still open in the journal (killed runs of any namespace), so that this
@@ -148,7 +153,11 @@ public struct LinuxReaper {
             // they work replayed in that order (a route may need a device made after its own).
             let runItems = batches.flatMap { batch in batch.items.map { (item: $0, group: batch.group) } }
             let byHand = runItems.map { (neighbours[Int32($0.item.interface.index)] ?? []).compactMap(Self.recreated) }
-            let recreate = RecreateCommands.commands(forRun: runItems.indices.map { RecreateCommands.RunDevice(runItems[$0].item.interface, routes: runItems[$0].item.routes, neighbours: byHand[$0]) },
+            let recreate = RecreateCommands.commands(forRun: runItems.indices.map { position in
+                var interface = runItems[position].item.interface
+                interface.unrecreated = unrecreated[interface.index] ?? []
+                return RecreateCommands.RunDevice(interface, routes: runItems[position].item.routes, neighbours: byHand[position])
+            },
                                                      namespace: place.name, unnamedNamespace: place.unnamedIdentity)
             try journal.append(runItems.indices.map { position in
                 let item = runItems[position].item

@@ -10,9 +10,9 @@ import TunwardenCore
 extension LinuxReaper {
     /// Fences one device; nil when it is fenced, else the outcome and why (what was done so far
     /// is recorded in `target`, for `restore`). `downedState` gives what a device that must be
-    /// taken down would lose, read before it is; `traces`, what IPv6 addresses a single-queue
-    /// device that is up has before tunwarden's attach turns its carrier on (nil for one that is
-    /// down).
+    /// taken down would lose, read before it is; `traces`, what IPv6 addresses and neighbour
+    /// entries a single-queue device that is up has before it is fenced and tunwarden's attach
+    /// turns its carrier on (nil for one that is down).
     func fence(_ target: inout Target, client: RtnetlinkClient, downedState: (Int32) throws -> DownedState,
                traces: (Int32) throws -> AttachTraces? = { _ in nil }) -> (JournalRecord.Outcome, String)? {
         if target.multiQueue {
@@ -62,6 +62,13 @@ extension LinuxReaper {
             }
             return nil
         }
+        // Read before the alternative name is added: that change makes the kernel flush the
+        // neighbour entries of a device without carrier that are not permanent (NETDEV_CHANGE).
+        do {
+            target.traces = try traces(target.index)
+        } catch {
+            return (.failed, "cannot read its IPv6 addresses, routes and neighbour entries before fencing it: \(error)")
+        }
         do {
             let (index, fenceName) = (target.index, target.fenceName)
             try Self.change(&target.altNameAdded, index, "RTM_NEWLINKPROP (altname)", client: client, isDone: { $0.altNames.contains(fenceName) }) {
@@ -71,11 +78,6 @@ extension LinuxReaper {
             return Self.netlinkOutcome(error, doing: "give it a private alternative name")
         }
         guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
-        do {
-            target.traces = try traces(target.index)
-        } catch {
-            return (.failed, "cannot read its IPv6 addresses and routes before attaching to it: \(error)")
-        }
         let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
         switch code {
         case 0: target.attached = true
@@ -108,7 +110,7 @@ extension LinuxReaper {
         var problems: [String] = []
         var notes: [String] = []
         let index = target.index
-        let (wasDown, wasRenamed) = (target.takenDown, target.renamed)
+        let (wasDown, wasRenamed, wasAltNamed) = (target.takenDown, target.renamed, target.altNameAdded)
         let changed = wasDown || wasRenamed
         // Everything below acts by ifindex: first, that the device there is still the target. A
         // target deleted by something else meanwhile has nothing to give back, and a device that
@@ -208,6 +210,13 @@ extension LinuxReaper {
                 notes.append("whether its carrier coming on while tunwarden was attached gave it an IPv6 link-local address could not be seen")
             default: break
             }
+            // As for any holder too: duplicate address detection ran on its tentative addresses.
+            notes += traces.changedDuplicateDetection(index: index, client: client).map { "it keeps \($0)" }
+        }
+        // What its private name and the carrier going off flushed, tunwarden's doing: named, with
+        // the commands that make it again.
+        if wasAltNamed || target.attached, let traces = target.traces {
+            problems += traces.flushedNeighbours(device: ShellWord.quote(target.name), namespace: namespaceName)
             target.traces = nil
         }
         let text = (notes + problems).map { "; " + $0 }.joined()

@@ -1,0 +1,56 @@
+#if os(Linux)
+import Glibc
+import Netlink
+import TunwardenCore
+
+/// What tunwarden's attach changed of what a single-queue device had before (see `AttachTraces`):
+/// duplicate address detection run on its tentative IPv6 addresses, and its managed neighbour
+/// entries made by hand, which the fence flushes.
+extension AttachTraces {
+    /// The addresses that were tentative before the attach and that duplicate address detection
+    /// has made usable since, or is making usable (IPv6 took the link as ready while the carrier
+    /// was on, and DAD goes on without it), in words, each with what would undo it. Nothing is
+    /// undone: a tentative address is tentative again only after the device went down, which drops
+    /// its IPv6 addresses and routes.
+    func changedDuplicateDetection(index: Int32, client: RtnetlinkClient) -> [String] {
+        // A device IPv6 took as ready before (a holder had come and gone) runs DAD whatever the
+        // carrier: its tentative addresses' fate is not tunwarden's doing.
+        guard !tentative.isEmpty, ready != true else { return [] }
+        let readyNow = Self.link(index, client: client)?.ipv6Flags.map { $0 & LinkMessage.ipv6Ready != 0 }
+        guard let payloads = try? DownedState.addresses(of: [index], families: [DownedState.inet6], client: client)[index] ?? [] else {
+            return ["whether duplicate address detection ran on its tentative IPv6 addresses while tunwarden was attached could not be seen"]
+        }
+        let now = payloads.compactMap { try? AddressMessage.decode($0[...]) }
+        let undo = "tentative again only once the device has been taken down and up (which drops its IPv6 addresses and routes) and the address added again"
+        var said: [String] = []
+        for (bytes, length) in tentative {
+            guard let address = now.first(where: { ($0.local ?? $0.address) == bytes }) else { continue }
+            let text = "\(IPAddress(bytes: bytes).map { "\($0)" } ?? "an IPv6 address")/\(length)"
+            if address.flags & Self.tentativeFlag == 0 {
+                said.append("its IPv6 address \(text) usable, with its local route: it was tentative (without carrier, duplicate address detection had not run) "
+                    + "and passed it after its carrier came on while tunwarden was attached; it is \(undo)")
+            } else if address.flags & Self.dadFailedFlag == 0, readyNow == true {
+                said.append("its IPv6 address \(text) in duplicate address detection, which its carrier coming on while tunwarden was attached started "
+                    + "and which ends without carrier: it becomes usable within seconds, with its local route; it is \(undo)")
+            }
+        }
+        return said
+    }
+
+    /// The managed neighbour entries made by hand the device had before its fence, in words with
+    /// the commands that make them again. Its fence's private alternative name, and the carrier
+    /// going off when tunwarden lets go of it at the end of its batch, each make the kernel flush
+    /// every entry of a device without carrier that is not permanent (NETDEV_CHANGE), managed ones
+    /// included: adding them again here would not outlast the batch.
+    func flushedNeighbours(device: String, namespace: String?) -> [String] {
+        let managed = neighbours.filter(\.isManaged)
+        guard !managed.isEmpty else { return [] }
+        let ip = RecreateCommands.ipWord(namespace)
+        let addresses = managed.compactMap { $0.destination.flatMap { IPAddress(bytes: $0) } }
+        let commands = addresses.map { "`\(ip) neigh add \($0) managed dev \(device)`" }
+        return ["it loses its managed neighbour \(managed.count == 1 ? "entry" : "entries") \(addresses.map(\.description).joined(separator: ", ")) made by hand "
+            + "(giving it a private name and letting go of it, each without carrier, made the kernel flush every entry of it that is not permanent): "
+            + commands.joined(separator: " and ") + " \(managed.count == 1 ? "makes it" : "make them") again"]
+    }
+}
+#endif

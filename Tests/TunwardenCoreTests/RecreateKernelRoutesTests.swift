@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+/// What an iproute2 round trip showed the recreate commands to lose (review ip44): a route's
+/// scope where ip would choose another, `proto kernel` routes no address explains, `optimistic`
+/// addresses and managed neighbour entries.
+@Suite struct RecreateKernelRoutesTests {
+    static let tap: NetworkInterface = {
+        var device = NetworkInterface(index: 4, name: "p", kind: .tap, flags: ["BROADCAST", "MULTICAST", "UP"])
+        device.addresses = [
+            InterfaceAddress(local: IPAddress("10.1.0.1")!, prefixLength: 24, scope: "global", broadcast: IPAddress("10.1.0.255")),
+            InterfaceAddress(local: IPAddress("2001:db8:7::1")!, prefixLength: 64, scope: "global"),
+        ]
+        return device
+    }()
+
+    static func route(_ prefix: String, _ type: RouteType = .unicast, table: RouteTable = .main, proto: RouteProtocol = .boot,
+                      scope: RouteScope, via gateway: String? = nil) -> Route {
+        Route(destination: IPPrefix(prefix)!, type: type, table: table, routeProtocol: proto, scope: scope,
+              nextHops: [NextHop(gateway: gateway.flatMap { IPAddress($0) }, interfaceIndex: 4)])
+    }
+
+    func commands(_ routes: [Route]) -> [String] {
+        RecreateCommands.commands(for: Self.tap, routes: routes, namespace: nil).filter { $0.hasPrefix("ip route") }
+    }
+
+    /// An IPv4 route whose scope is not the one `ip route add` would give it unasked is written with
+    /// its scope, global included: a gatewayless route of scope global (what netlink's default
+    /// makes) would otherwise come back scope link, and so would a multicast one.
+    @Test func aScopeIpWouldNotChooseIsWritten() {
+        #expect(commands([
+            Self.route("10.7.0.0/16", scope: .global),
+            Self.route("10.6.0.0/16", table: .other(9), scope: .global),
+            Self.route("224.5.0.0/16", .multicast, table: .other(20), scope: .global),
+            Self.route("10.5.0.0/16", .local, table: .other(44), scope: .global),
+            Self.route("10.9.0.0/16", scope: .global, via: "10.1.0.9"),
+            Self.route("10.8.0.0/16", scope: .link),
+        ]) == [
+            "ip route add 10.7.0.0/16 dev p scope global",
+            "ip route add 10.6.0.0/16 dev p table 9 scope global",
+            "ip route add multicast 224.5.0.0/16 dev p table 20 scope global",
+            "ip route add local 10.5.0.0/16 dev p table 44 scope global",
+            "ip route add 10.9.0.0/16 via 10.1.0.9 dev p",
+            "ip route add 10.8.0.0/16 dev p scope link",
+        ])
+    }
+
+    /// A `proto kernel` route of any type or table that no address of the device explains was
+    /// made by hand and comes back; the kernel's own for its addresses do not.
+    @Test func handMadeKernelRoutesOfEveryTypeComeBack() {
+        let kernelOwn = [
+            Self.route("10.1.0.0/24", proto: .kernel, scope: .link),
+            Self.route("10.1.0.1/32", .local, table: .local, proto: .kernel, scope: .host),
+            Self.route("10.1.0.255/32", .broadcast, table: .local, proto: .kernel, scope: .link),
+            Self.route("2001:db8:7::1/128", .local, table: .local, proto: .kernel, scope: .global),
+            Self.route("2001:db8:7::/128", .anycast, table: .local, proto: .kernel, scope: .global),
+            Self.route("2001:db8:7::/64", proto: .kernel, scope: .global),
+            Self.route("ff00::/8", .multicast, table: .local, proto: .kernel, scope: .global),
+            Self.route("fe80::/64", proto: .kernel, scope: .global),
+        ]
+        let byHand = [
+            Self.route("10.1.0.0/25", table: .local, proto: .kernel, scope: .link),
+            Self.route("10.1.0.77/32", .local, table: .local, proto: .kernel, scope: .host),
+            Self.route("10.1.0.201/32", .broadcast, table: .local, proto: .kernel, scope: .link),
+            Self.route("10.1.0.202/32", .broadcast, table: .other(60), proto: .kernel, scope: .link),
+            Self.route("2001:db8:7::7/128", .local, table: .local, proto: .kernel, scope: .global),
+            Self.route("2001:db8:8::/64", .anycast, table: .local, proto: .kernel, scope: .global),
+        ]
+        #expect(commands(kernelOwn + byHand) == [
+            "ip route add 10.1.0.0/25 dev p table local proto kernel scope link",
+            "ip route add local 10.1.0.77/32 dev p table local proto kernel scope host",
+            "ip route add broadcast 10.1.0.201/32 dev p table local proto kernel scope link",
+            "ip route add broadcast 10.1.0.202/32 dev p table 60 proto kernel scope link",
+            "ip route add local 2001:db8:7::7/128 dev p table local proto kernel",
+            "ip route add anycast 2001:db8:8::/64 dev p table local proto kernel",
+        ])
+    }
+
+    /// An `optimistic` IPv6 address comes back `optimistic`, after a line saying what the kernel
+    /// needs for it to be so.
+    @Test func anOptimisticAddressComesBackOptimistic() {
+        var device = Self.tap
+        device.addresses = [InterfaceAddress(local: IPAddress("2001:db8:99::1")!, prefixLength: 64, scope: "global", flags: ["optimistic", "tentative"])]
+        let commands = RecreateCommands.commands(for: device, routes: [], namespace: nil)
+        #expect(commands.suffix(2) == [
+            "# its optimistic IPv6 addresses are so again only where net.ipv6.conf.p.optimistic_dad (taken from net.ipv6.conf.default.optimistic_dad) is 1 when they are added",
+            "ip addr add 2001:db8:99::1/64 dev p optimistic",
+        ], "\(commands)")
+    }
+
+    /// A managed neighbour entry comes back as `ip neigh add … managed`, with no state and no
+    /// link-layer address (the kernel resolves it), and reads back from the journal.
+    @Test func aManagedNeighbourEntryComesBack() throws {
+        let managed = RecreateCommands.Neighbour(address: IPAddress("10.111.0.55")!, linkLayerAddress: nil, kind: .managed)
+        let commands = RecreateCommands.commands(for: Self.tap, routes: [], namespace: "n", unnamedNamespace: nil, neighbours: [managed])
+        #expect(commands.last == "ip -n n neigh add 10.111.0.55 managed dev p")
+        let json = managed.json()
+        #expect(String(decoding: json, as: UTF8.self) == #"{"dst":"10.111.0.55","state":"managed"}"#)
+        #expect(try JSONDecoder().decode(RecreateCommands.Neighbour.self, from: Data(json)) == managed)
+    }
+}
