@@ -40,7 +40,7 @@ struct AttachTraces: Sendable {
     static func read(for indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: AttachTraces] {
         let addresses = try DownedState.addresses(of: indices, families: [DownedState.inet6], client: client)
         var links: [Int32: LinkMessage] = [:]
-        for index in indices { links[index] = link(index, client: client) }
+        for index in indices { links[index] = (try? LinuxReaper.link(at: index, client: client)) ?? nil }
         let withoutARP = Set(indices.filter { (links[$0]?.flags ?? 0) & noARPFlag != 0 })
         let neighbours = try DownedState.neighbours(of: indices, withoutARP: withoutARP, client: client)
         var found: [Int32: AttachTraces] = [:]
@@ -57,13 +57,6 @@ struct AttachTraces: Sendable {
             found[index] = traces
         }
         return found
-    }
-
-    /// Device `index` as the kernel shows it now; nil when it cannot be looked at.
-    static func link(_ index: Int32, client: RtnetlinkClient) -> LinkMessage? {
-        guard let replies = try? client.request(operation: "RTM_GETLINK", { LinkMessage.getRequest(index: index, sequence: $0) }),
-              let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else { return nil }
-        return try? LinkMessage.decode(reply.payload)
     }
 
     /// The IPv6 link-local addresses device `index` has now and did not have before, in words

@@ -16,7 +16,7 @@ extension AttachTraces {
         // A device IPv6 took as ready before (a holder had come and gone) runs DAD whatever the
         // carrier: its tentative addresses' fate is not tunwarden's doing.
         guard !tentative.isEmpty, ready != true else { return [] }
-        let readyNow = Self.link(index, client: client)?.ipv6Flags.map { $0 & LinkMessage.ipv6Ready != 0 }
+        let readyNow = ((try? LinuxReaper.link(at: index, client: client)) ?? nil)?.ipv6Flags.map { $0 & LinkMessage.ipv6Ready != 0 }
         guard let payloads = try? DownedState.addresses(of: [index], families: [DownedState.inet6], client: client)[index] ?? [] else {
             return ["whether duplicate address detection ran on its tentative IPv6 addresses while tunwarden was attached could not be seen"]
         }

@@ -21,12 +21,10 @@ extension LinuxReaper {
             // device untouched (one that attaches after it finds the device given back whole).
             let live: LinkMessage
             do {
-                let index = target.index
-                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
-                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else {
+                guard let link = try Self.link(at: target.index, client: client) else {
                     return (.failed, "cannot look at it before fencing: RTM_GETLINK gave no link")
                 }
-                live = try LinkMessage.decode(reply.payload)
+                live = link
             } catch {
                 return Self.netlinkOutcome(error, doing: "look at it before fencing")
             }
@@ -232,8 +230,7 @@ extension LinuxReaper {
         do {
             try client.request(operation: operation, request)
         } catch NetlinkError.unanswered(let operation, let detail) {
-            let replies = try? client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
-            guard let reply = replies?.first(where: { $0.header.type == NetlinkType.newLink }), let link = try? LinkMessage.decode(reply.payload) else {
+            guard let link = (try? link(at: index, client: client)) ?? nil else {
                 made = true
                 throw NetlinkError.unanswered(operation: operation, detail: detail)
             }

@@ -132,8 +132,7 @@ extension LinuxReaper {
         var links: [LinkMessage] = []
         for index in targets {
             do {
-                let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: Int32(index), sequence: $0) }
-                if let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) { links.append(try LinkMessage.decode(reply.payload)) }
+                if let link = try link(at: Int32(index), client: client) { links.append(link) }
             } catch NetlinkError.kernel(_, ENODEV, _) {
                 continue
             }
@@ -172,14 +171,19 @@ extension LinuxReaper {
         case unknown(any Error)
     }
 
+    /// The device at ifindex `index` as the kernel shows it now (RTM_GETLINK); nil when the answer
+    /// holds no link. The kernel's refusal (ENODEV for no device there) throws.
+    static func link(at index: Int32, client: RtnetlinkClient) throws -> LinkMessage? {
+        let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+        return try replies.first { $0.header.type == NetlinkType.newLink }.map { try LinkMessage.decode($0.payload) }
+    }
+
     /// Looks at the device at `target`'s ifindex (RTM_GETLINK) and tells whether it is the target
     /// (`isTarget`, with the batch's private `group`).
     static func lookUp(_ target: Target, group: UInt32, client: RtnetlinkClient) -> Lookup {
         let index = target.index
         do {
-            let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
-            guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else { return .gone(other: nil) }
-            let link = try LinkMessage.decode(reply.payload)
+            guard let link = try link(at: index, client: client) else { return .gone(other: nil) }
             return isTarget(link, target, group: group) ? .target : .gone(other: link.name.map(InterfaceName.text) ?? "an unnamed device")
         } catch NetlinkError.kernel(_, ENODEV, _) {
             return .gone(other: nil)
