@@ -59,12 +59,18 @@ struct AttachTraces: Sendable {
         return found
     }
 
-    /// The IPv6 link-local addresses device `index` has now and did not have before, in words
-    /// (`fe80::…/64`); nil when they cannot be listed.
-    func gained(index: Int32, client: RtnetlinkClient) -> [String]? {
+    /// Device `index`'s IPv6 addresses now, what `gained(now:)` and `changedDuplicateDetection`
+    /// compare with; nil when they cannot be listed.
+    static func addressesNow(index: Int32, client: RtnetlinkClient) -> [AddressMessage]? {
         guard let now = try? DownedState.addresses(of: [index], families: [DownedState.inet6], client: client) else { return nil }
-        return (now[index] ?? []).compactMap { payload in
-            guard let address = try? AddressMessage.decode(payload[...]), let bytes = address.local ?? address.address,
+        return (now[index] ?? []).compactMap { try? AddressMessage.decode($0[...]) }
+    }
+
+    /// The IPv6 link-local addresses among `now` that the device did not have before, in words
+    /// (`fe80::…/64`).
+    func gained(now: [AddressMessage]) -> [String] {
+        now.compactMap { address in
+            guard let bytes = address.local ?? address.address,
                   !addresses.contains(bytes), bytes.count == 16, bytes[0] == 0xfe, bytes[1] & 0xc0 == 0x80 else { return nil }
             return "\(IPAddress(bytes: bytes).map { "\($0)" } ?? "?")/\(address.prefixLength)"
         }

@@ -11,16 +11,16 @@ extension AttachTraces {
     /// has made usable since, or is making usable (IPv6 took the link as ready while the carrier
     /// was on, and DAD goes on without it), in words, each with what would undo it. Nothing is
     /// undone: a tentative address is tentative again only after the device went down, which drops
-    /// its IPv6 addresses and routes.
-    func changedDuplicateDetection(index: Int32, client: RtnetlinkClient) -> [String] {
+    /// its IPv6 addresses and routes. `now`: its IPv6 addresses now (`addressesNow`), nil when
+    /// they could not be listed.
+    func changedDuplicateDetection(index: Int32, now: [AddressMessage]?, client: RtnetlinkClient) -> [String] {
         // A device IPv6 took as ready before (a holder had come and gone) runs DAD whatever the
         // carrier: its tentative addresses' fate is not tunwarden's doing.
         guard !tentative.isEmpty, ready != true else { return [] }
         let readyNow = ((try? LinuxReaper.link(at: index, client: client)) ?? nil)?.ipv6Flags.map { $0 & LinkMessage.ipv6Ready != 0 }
-        guard let payloads = try? DownedState.addresses(of: [index], families: [DownedState.inet6], client: client)[index] ?? [] else {
+        guard let now else {
             return ["whether duplicate address detection ran on its tentative IPv6 addresses while tunwarden was attached could not be seen"]
         }
-        let now = payloads.compactMap { try? AddressMessage.decode($0[...]) }
         let undo = "tentative again only once the device has been taken down and up (which drops its IPv6 addresses and routes) and the address added again"
         var said: [String] = []
         for (bytes, length) in tentative {

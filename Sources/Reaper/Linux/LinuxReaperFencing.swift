@@ -199,7 +199,8 @@ extension LinuxReaper {
         target.downed = nil
         // tunwarden's own attach turned the carrier on: what the kernel configured then is said.
         if target.attached, let traces = target.traces {
-            switch traces.gained(index: index, client: client) {
+            let now = AttachTraces.addressesNow(index: index, client: client)
+            switch now.map(traces.gained(now:)) {
             case let gained? where !gained.isEmpty:
                 notes.append("its carrier came on while tunwarden was attached, so the kernel configured IPv6 on it as for any holder: it now has the "
                              + "link-local address\(gained.count == 1 ? "" : "es") \(gained.joined(separator: ", ")), with the fe80::/64 and ff00::/8 routes, "
@@ -209,7 +210,7 @@ extension LinuxReaper {
             default: break
             }
             // As for any holder too: duplicate address detection ran on its tentative addresses.
-            notes += traces.changedDuplicateDetection(index: index, client: client).map { "it keeps \($0)" }
+            notes += traces.changedDuplicateDetection(index: index, now: now, client: client).map { "it keeps \($0)" }
         }
         // What its private name and the carrier going off flushed, tunwarden's doing: named, with
         // the commands that make it again.
