@@ -151,6 +151,10 @@ import Testing
         #expect(message.header.type == NetlinkType.getNeighbour && message.header.flags == NetlinkFlags.request | NetlinkFlags.dump)
         // An ifinfomsg, not an ndmsg: the kernel's legacy parse then filters on the device.
         #expect(Array(message.payload) == [7, 0, 0, 0, 5, 0, 0, 0] + [UInt8](repeating: 0, count: 8))
+        // Every device's: an ndmsg of AF_BRIDGE, which the kernel takes as no filter.
+        let every = try #require(try NetlinkMessage.split(NeighbourMessage.forwardingDumpRequest(sequence: 10)[...]).first)
+        #expect(every.header.type == NetlinkType.getNeighbour && every.header.flags == NetlinkFlags.request | NetlinkFlags.dump)
+        #expect(Array(every.payload) == [7] + [UInt8](repeating: 0, count: 11))
     }
 
     /// RTM_GETACTION for `mirred` actions, and a reply listing one bound redirect and one action

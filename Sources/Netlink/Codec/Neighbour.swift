@@ -98,6 +98,14 @@ public struct NeighbourMessage: Equatable, Sendable {
         return payload.readNative(Int32.self, at: payload.startIndex + 4)
     }
 
+    /// A dump request for the forwarding entries of every device (as `bridge fdb show` lists
+    /// them): the header is an ndmsg of family AF_BRIDGE, which filters nothing.
+    public static func forwardingDumpRequest(sequence: UInt32) -> [UInt8] {
+        var payload = [UInt8](repeating: 0, count: headerSize)
+        payload[0] = bridgeFamily
+        return NetlinkMessage.encode(type: NetlinkType.getNeighbour, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
+    }
+
     /// A dump request for the forwarding entries of the one device `index` (as `bridge fdb show dev
     /// DEVICE` lists them): the header is an ifinfomsg (16 bytes, family AF_BRIDGE, the device's
     /// index where ifinfomsg has it), which a socket without strict checking takes as a filter on

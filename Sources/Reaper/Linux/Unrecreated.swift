@@ -61,23 +61,25 @@ extension LinuxReaper {
             for interface in interfaces { lines[interface.index, default: []].append("its policy rules could not be listed (\(error)); any that name it are not recreated") }
         }
         // Secondary unicast addresses (`bridge fdb add ADDRESS dev DEVICE self permanent`): the
-        // device's own forwarding entries with a unicast address are all made by hand.
-        for interface in interfaces {
-            let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
-            do {
-                var added: [String] = []
-                try client.dumpEach(operation: "RTM_GETNEIGH (fdb)", request: { NeighbourMessage.forwardingDumpRequest(device: Int32(interface.index), sequence: $0) },
-                                    restart: { added = [] }) { message in
-                    guard message.header.type == NetlinkType.newNeighbour, let entry = try? NeighbourMessage.decode(message.payload),
-                          entry.family == NeighbourMessage.bridgeFamily, entry.index == Int32(interface.index), entry.flags & Self.selfEntry != 0,
-                          let link = entry.linkLayerAddress, link.count == 6, link[0] & 1 == 0, let text = LinuxInventory.macText(link) else { return }
-                    added.append(text)
-                }
-                if !added.isEmpty {
-                    lines[interface.index, default: []].append("its secondary unicast \(added.count == 1 ? "address" : "addresses") \(added.joined(separator: ", ")) "
-                        + "(`bridge fdb add ADDRESS dev \(name) self permanent`) \(added.count == 1 ? "is" : "are") not recreated")
-                }
-            } catch {
+        // device's own forwarding entries with a unicast address are all made by hand. One dump
+        // of every device's entries: asked device by device, each answer walks every device.
+        do {
+            var added: [Int32: [String]] = [:]
+            try client.dumpEach(operation: "RTM_GETNEIGH (fdb)", request: { NeighbourMessage.forwardingDumpRequest(sequence: $0) },
+                                restart: { added = [:] }) { message in
+                guard message.header.type == NetlinkType.newNeighbour, let entry = try? NeighbourMessage.decode(message.payload),
+                      entry.family == NeighbourMessage.bridgeFamily, indices.contains(entry.index), entry.flags & Self.selfEntry != 0,
+                      let link = entry.linkLayerAddress, link.count == 6, link[0] & 1 == 0, let text = LinuxInventory.macText(link) else { return }
+                added[entry.index, default: []].append(text)
+            }
+            for interface in interfaces {
+                guard let addresses = added[Int32(interface.index)], !addresses.isEmpty else { continue }
+                let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
+                lines[interface.index, default: []].append("its secondary unicast \(addresses.count == 1 ? "address" : "addresses") \(addresses.joined(separator: ", ")) "
+                    + "(`bridge fdb add ADDRESS dev \(name) self permanent`) \(addresses.count == 1 ? "is" : "are") not recreated")
+            }
+        } catch {
+            for interface in interfaces {
                 lines[interface.index, default: []].append("its forwarding entries could not be listed (\(error)); secondary unicast addresses made by hand are not recreated")
             }
         }
