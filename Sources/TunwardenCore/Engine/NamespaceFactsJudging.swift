@@ -63,11 +63,12 @@ extension NamespaceFacts {
         let links = self.links
         let slotByIndex = self.slotByIndex
         let slotByName = self.slotByName
+        let tunnelsByLocal = allTunnelsByLocal
         return Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                          nameOf: { slotByIndex[$0].flatMap { links[$0]?.name } },
-                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource, tunnelsByLocal: allTunnelsByLocal,
+                                         hasInterface: { slotByName[$0] != nil }, routesBySource: routesBySource, tunnelsByLocal: tunnelsByLocal,
                                          addressElsewhere: Self.addressElsewhere(links.values, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
-                                                                                    || !allTunnelsByLocal.isEmpty))
+                                                                                    || !tunnelsByLocal.isEmpty))
     }
 
     /// Whether a device other than the one with the given ifindex carries an address, answered
@@ -116,11 +117,12 @@ extension NamespaceFacts {
             let present = interfaces.contains { $0.kind == .feth } ? Set(interfaces.map(\.name)) : []
             let stacking = Heuristics.Stacking(interfaces, foreign: snapshot.foreignUppers)
             self.stacking = stacking
+            let tunnelsByLocal = allTunnelsByLocal
             context = Heuristics.JudgingContext(snapshot: snapshot, policy: policy, holders: holderIndex, stacking: stacking,
                                                 nameOf: { names[$0] }, hasInterface: { present.contains($0) }, routesBySource: routesBySource,
-                                                tunnelsByLocal: allTunnelsByLocal,
+                                                tunnelsByLocal: tunnelsByLocal,
                                                 addressElsewhere: Self.addressElsewhere(interfaces, asked: !holderIndex.scan.addressSockets.isEmpty || !routesBySource.isEmpty
-                                                                                           || !allTunnelsByLocal.isEmpty))
+                                                                                           || !tunnelsByLocal.isEmpty))
         }
         assessedList = []
         assessedSlots = []
