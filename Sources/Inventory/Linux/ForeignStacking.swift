@@ -24,7 +24,7 @@ public enum ForeignStacking {
     /// A namespace other than the inspected one: the paths that open it (its name under
     /// `/run/netns`, or the `ns/net` of each process in it, tried in turn as processes exit).
     struct Namespace {
-        var paths: [String]
+        var paths: [Sys.Path]
         var label: String
     }
 
@@ -100,7 +100,8 @@ public enum ForeignStacking {
             found.unread = ["the inspected namespace (its descriptor cannot be had)"]
             return found
         }
-        let others = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
+        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
+        found.unread += unlisted
         for namespace in others {
             // Known to exist, with no path that opens it.
             if namespace.paths.isEmpty {
@@ -184,18 +185,25 @@ public enum ForeignStacking {
         return Int(link.link ?? Int32(link.index))
     }
 
-    /// Every namespace but the inspected one, once each: those `ip netns` names first (by name),
-    /// then those processes run in (by inode).
-    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String) -> [Namespace] {
+    /// Every namespace but the inspected one, once each: those `ip netns` names first (by the
+    /// names' bytes), then those processes run in (by inode), then those only a bind mount keeps;
+    /// and what keeps others from being listed (mountinfo that cannot be read). Names and mount
+    /// points are the kernel's bytes, whether or not they are UTF-8.
+    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String) -> (namespaces: [Namespace], unlisted: [String]) {
         var seen: Set<UInt64> = [inspected]
         var result: [Namespace] = []
-        if case let .ok(names) = Sys.listDirectory(path: namespaceDirectory) {
-            for name in names.sorted() {
-                guard case let .ok(stat) = Sys.statPath("\(namespaceDirectory)/\(name)"), seen.insert(stat.inode).inserted else { continue }
-                result.append(Namespace(paths: ["\(namespaceDirectory)/\(name)"], label: name))
+        var unlisted: [String] = []
+        let directory = Sys.Path(namespaceDirectory)
+        if case let .ok(fd) = Sys.openDirectory(namespaceDirectory), case let .ok(names) = Sys.listDirectoryBytes(fd) {
+            for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let path = directory.appending(name)
+                // A file that is not a namespace's (a FIFO, say) has an inode of its own, and is
+                // found to be no namespace when entered.
+                guard case let .ok(stat) = Sys.statPath(path), seen.insert(stat.inode).inserted else { continue }
+                result.append(Namespace(paths: [path], label: InterfaceName.text(name)))
             }
         }
-        var paths: [UInt64: [String]] = [:]
+        var paths: [UInt64: [Sys.Path]] = [:]
         // Every thread's link, not one per namespace: the first may exit before it is opened, and
         // one thread of a process may have entered a namespace its others are not in.
         if case let .ok(entries) = Sys.listDirectory(path: procRoot) {
@@ -204,7 +212,7 @@ public enum ForeignStacking {
                 if case let .ok(listed) = Sys.listDirectory(path: "\(procRoot)/\(entry)/task") { tasks = listed } else { tasks = [entry] }
                 var inodes: Set<UInt64> = []
                 for task in tasks where task.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                    let path = "\(procRoot)/\(entry)/task/\(task)/ns/net"
+                    let path = Sys.Path("\(procRoot)/\(entry)/task/\(task)/ns/net")
                     // One closed even to root (a sandbox supervisor, as the holder scan's opaque
                     // processes are) cannot be looked into: the blind spot the README names.
                     if case let .ok(stat) = Sys.statPath(path), inodes.insert(stat.inode).inserted { paths[stat.inode, default: []].append(path) }
@@ -213,38 +221,71 @@ public enum ForeignStacking {
         }
         // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`). One
         // whose mount point no longer opens it (another mount over it) cannot be looked into.
-        for (mountPoint, inode) in nsfsMounts(procRoot: procRoot) where !seen.contains(inode) && paths[inode] == nil {
-            if case let .ok(stat) = Sys.statPath(mountPoint), stat.inode == inode {
-                paths[inode] = [mountPoint]
-            } else {
-                seen.insert(inode)
-                result.append(Namespace(paths: [], label: "\(mountPoint) (net:[\(inode)], covered by another mount)"))
+        switch nsfsMounts(procRoot: procRoot) {
+        case let .ok(mounts):
+            for (mountPoint, inode) in mounts where !seen.contains(inode) && paths[inode] == nil {
+                if case let .ok(stat) = Sys.statPath(mountPoint), stat.inode == inode {
+                    paths[inode] = [mountPoint]
+                } else {
+                    seen.insert(inode)
+                    result.append(Namespace(paths: [], label: "\(mountPoint.text) (net:[\(inode)], covered by another mount)"))
+                }
             }
+        case let .failed(code):
+            unlisted.append("the namespaces kept only by a bind mount (\(procRoot)/self/mountinfo cannot be read: \(Sys.describe(code)))")
         }
         for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
             result.append(Namespace(paths: found, label: "net:[\(inode)]"))
         }
-        return result
+        return (result, unlisted)
     }
 
     /// The mount points of network namespace files bound somewhere, with each namespace's inode
     /// (`nsfs` in this process's mountinfo, whose root names the namespace: `net:[4026532…]`).
-    static func nsfsMounts(procRoot: String) -> [(point: String, inode: UInt64)] {
-        guard let text = try? String(contentsOfFile: "\(procRoot)/self/mountinfo", encoding: .utf8) else { return [] }
-        var points: [(point: String, inode: UInt64)] = []
-        for line in text.split(separator: "\n") {
-            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields[dash + 1] == "nsfs",
-                  fields[3].hasPrefix("net:["), fields[3].hasSuffix("]"), let inode = UInt64(fields[3].dropFirst(5).dropLast()) else { continue }
-            // Mountinfo writes a space, tab, newline and backslash in a path as octal escapes.
-            var point = String(fields[4])
-            for (escape, character) in [("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")] {
-                point = point.replacingOccurrences(of: escape, with: character)
-            }
-            points.append((point, inode))
+    /// Mount points are the kernel's bytes: mountinfo escapes a space, tab, newline and backslash
+    /// (as `\ooo`) and nothing else, so any other byte, UTF-8 or not, is there as it is.
+    static func nsfsMounts(procRoot: String) -> Sys.Outcome<[(point: Sys.Path, inode: UInt64)]> {
+        let content: [UInt8]
+        switch Sys.readSmallFile("\(procRoot)/self/mountinfo", limit: mountinfoLimit) {
+        case let .ok(read): content = read
+        case let .failed(code): return .failed(code)
         }
-        return points
+        // A table cut short by the limit would leave mounts out unseen.
+        guard content.count < mountinfoLimit else { return .failed(EFBIG) }
+        var points: [(point: Sys.Path, inode: UInt64)] = []
+        for line in content.split(separator: 0x0a) {
+            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER
+            let fields = line.split(separator: 0x20)
+            guard fields.count > 4, let dash = fields.firstIndex(where: { $0.elementsEqual([0x2d]) }), dash + 1 < fields.count,
+                  fields[dash + 1].elementsEqual("nsfs".utf8) else { continue }
+            let root = String(decoding: fields[3], as: UTF8.self)
+            guard root.hasPrefix("net:["), root.hasSuffix("]"), let inode = UInt64(root.dropFirst(5).dropLast()) else { continue }
+            points.append((Sys.Path(bytes: unescapedMountField(fields[4])), inode))
+        }
+        return .ok(points)
+    }
+
+    /// The most of mountinfo read: far beyond any real mount table (a host with ten thousand
+    /// mounts has about 1.5 MB), and bounded.
+    static let mountinfoLimit = 64 << 20
+
+    /// A mountinfo path field with its `\ooo` escapes (three octal digits) made bytes again.
+    static func unescapedMountField<Field: Collection<UInt8>>(_ field: Field) -> [UInt8] where Field.Index == Int {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(field.count)
+        var index = field.startIndex
+        func octal(_ byte: UInt8) -> UInt8? { byte >= 0x30 && byte <= 0x37 ? byte - 0x30 : nil }
+        while index < field.endIndex {
+            if field[index] == 0x5c, field.endIndex - index >= 4,
+               let a = octal(field[index + 1]), let b = octal(field[index + 2]), let c = octal(field[index + 3]), a <= 3 {
+                bytes.append(a << 6 | b << 3 | c)
+                index += 4
+            } else {
+                bytes.append(field[index])
+                index += 1
+            }
+        }
+        return bytes
     }
 
     /// What stops reading a dump the kernel did not filter.

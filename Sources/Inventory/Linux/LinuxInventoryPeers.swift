@@ -40,14 +40,15 @@ extension LinuxInventory {
         }
         var result: [Int32: PeerNamespace] = processesByID.mapValues { PeerNamespace(name: nil, processCount: $0) }
         guard case let .ok(dirFD) = Sys.openDirectory(namespaceDirectory),
-              case let .ok(names) = Sys.listDirectory(dirFD) else { return result }
-        for name in names.sorted() {
-            guard case let .ok(fd) = Sys.openFile("\(namespaceDirectory)/\(name)") else { continue }
+              case let .ok(names) = Sys.listDirectoryBytes(dirFD) else { return result }
+        // Names are the files' bytes (one need not be UTF-8), shown as `InterfaceName.text` shows them.
+        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard case let .ok(fd) = Sys.openFile(Sys.Path(namespaceDirectory).appending(name)) else { continue }
             defer { close(fd) }
             guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
                   let nsid = (try? namespaceID(client: client, { NamespaceIDMessage.request(fd: fd, sequence: $0) })) ?? nil,
                   nsid != NamespaceIDMessage.notAssigned else { continue }
-            result[nsid] = PeerNamespace(name: name, processCount: processesByID[nsid] ?? (complete ? 0 : nil))
+            result[nsid] = PeerNamespace(name: InterfaceName.text(name), processCount: processesByID[nsid] ?? (complete ? 0 : nil))
         }
         return result
     }

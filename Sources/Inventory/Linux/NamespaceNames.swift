@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import TunwardenCore
 
 /// The names `ip netns` knows network namespaces by: files under /run/netns, each a bind mount of
 /// one namespace, which is the same file (device and inode) as `/proc/PID/ns/net` of every
@@ -8,7 +9,7 @@ public enum NamespaceNames {
     /// What is known of one network namespace.
     public struct Identification: Sendable, Equatable {
         /// A name under the directory searched that is bound to it; the first in byte order when
-        /// there are several.
+        /// there are several. Given as `InterfaceName.text` gives the file name's bytes.
         public var name: String?
         /// `net:[INODE]`, as the kernel names it.
         public var identity: String
@@ -26,24 +27,26 @@ public enum NamespaceNames {
             isInitial = initial.device == own.device && initial.inode == own.inode
         }
         var name: String?
-        if case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectory(fd) {
-            name = names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.first { candidate in
-                guard case let .ok(file) = Sys.fileIdentity("\(directory)/\(candidate)") else { return false }
+        if case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectoryBytes(fd) {
+            name = names.sorted { $0.lexicographicallyPrecedes($1) }.first { candidate in
+                guard case let .ok(file) = Sys.fileIdentity(Sys.Path(directory).appending(candidate)) else { return false }
                 return file.device == own.device && file.inode == own.inode
-            }
+            }.map(InterfaceName.text)
         }
         return Identification(name: name, identity: "net:[\(own.inode)]", isInitial: isInitial)
     }
 
     /// The names under `directory` by the namespace each is bound to (`net:[INODE]`, as the
-    /// kernel names it); the first in byte order where one namespace has several.
+    /// kernel names it); the first in byte order where one namespace has several. A name is
+    /// given as `InterfaceName.text` gives a name's bytes (`\xHH` for a byte that is not
+    /// printable UTF-8, a backslash doubled), which `InterfaceName.kernelBytes` turns back.
     public static func byIdentity(directory: String = "/run/netns") -> [String: String] {
-        guard case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectory(fd) else { return [:] }
+        guard case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectoryBytes(fd) else { return [:] }
         var result: [String: String] = [:]
-        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-            guard case let .ok(file) = Sys.fileIdentity("\(directory)/\(name)") else { continue }
+        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard case let .ok(file) = Sys.fileIdentity(Sys.Path(directory).appending(name)) else { continue }
             let identity = "net:[\(file.inode)]"
-            if result[identity] == nil { result[identity] = name }
+            if result[identity] == nil { result[identity] = InterfaceName.text(name) }
         }
         return result
     }

@@ -1,6 +1,7 @@
 #if os(Linux)
 import CLinuxShims
 import Glibc
+import TunwardenCore
 
 /// Thin wrappers over the system calls the Linux backend uses. Each retries EINTR and reports
 /// failure as an errno value, never by trapping: files under /proc vanish and refuse all the time.
@@ -15,9 +16,20 @@ enum Sys {
         repeatOnEINTR { openat(directory, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     }
 
+    /// Opens a file for reading without waiting: a FIFO (which anyone able to write to a
+    /// directory tunwarden looks in can leave there) opens at once instead of blocking until a
+    /// writer comes, and no terminal becomes the controlling one. Reading the files tunwarden
+    /// reads (`/proc`, `/sys`, namespace files) does not depend on O_NONBLOCK.
     static func openFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<Int32> {
-        repeatOnEINTR { openat(directory, path, O_RDONLY | O_CLOEXEC) }
+        repeatOnEINTR { openat(directory, path, readOnly) }
     }
+
+    /// `openFile` of a path given as bytes.
+    static func openFile(_ path: Path) -> Outcome<Int32> {
+        path.withCString { raw in repeatOnEINTR { openat(AT_FDCWD, raw, readOnly) } }
+    }
+
+    private static let readOnly = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY
 
     private static func repeatOnEINTR(_ call: () -> Int32) -> Outcome<Int32> {
         while true {
@@ -27,21 +39,29 @@ enum Sys {
         }
     }
 
-    /// The names in a directory (without "." and ".."); takes ownership of `fd`.
+    /// The names in a directory (without "." and ".."); takes ownership of `fd`. A name that is
+    /// not UTF-8 comes out changed (U+FFFD for each bad byte) and names no file: for directories
+    /// whose names tunwarden opens again, where such a name can be, use `listDirectoryBytes`.
     static func listDirectory(_ fd: Int32) -> Outcome<[String]> {
+        switch listDirectoryBytes(fd) {
+        case let .ok(names): .ok(names.map { String(decoding: $0, as: UTF8.self) })
+        case let .failed(code): .failed(code)
+        }
+    }
+
+    /// The names in a directory (without "." and ".."), as the kernel's bytes; takes ownership of `fd`.
+    static func listDirectoryBytes(_ fd: Int32) -> Outcome<[[UInt8]]> {
         guard let dir = fdopendir(fd) else {
             let code = errno
             close(fd)
             return .failed(code)
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         errno = 0
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name != [0x2e] && name != [0x2e, 0x2e] { names.append(name) }
         }
         if errno != 0 { return .failed(errno) }
         return .ok(names)
@@ -94,6 +114,13 @@ enum Sys {
     static func statPath(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Outcome<(inode: UInt64, uid: UInt32)> {
         var info = stat()
         if case let .failed(code) = repeatOnEINTR({ fstatat(directory, path, &info, 0) }) { return .failed(code) }
+        return .ok((UInt64(info.st_ino), info.st_uid))
+    }
+
+    /// `statPath` of a path given as bytes.
+    static func statPath(_ path: Path) -> Outcome<(inode: UInt64, uid: UInt32)> {
+        var info = stat()
+        if case let .failed(code) = path.withCString({ raw in repeatOnEINTR { fstatat(AT_FDCWD, raw, &info, 0) } }) { return .failed(code) }
         return .ok((UInt64(info.st_ino), info.st_uid))
     }
 
@@ -162,9 +189,40 @@ enum Sys {
     /// The device and inode of a path, following links: together they name one file, and for a
     /// namespace file (`/proc/PID/ns/net`, a bind mount under /run/netns) one namespace.
     static func fileIdentity(_ path: String) -> Outcome<(device: UInt64, inode: UInt64)> {
+        fileIdentity(Path(path))
+    }
+
+    /// `fileIdentity` of a path given as bytes.
+    static func fileIdentity(_ path: Path) -> Outcome<(device: UInt64, inode: UInt64)> {
         var info = stat()
-        if stat(path, &info) != 0 { return .failed(errno) }
+        if case let .failed(code) = path.withCString({ raw in repeatOnEINTR { stat(raw, &info) } }) { return .failed(code) }
         return .ok((UInt64(info.st_dev), UInt64(info.st_ino)))
+    }
+
+    /// A path as the kernel's bytes. A name read from a directory or from mountinfo need not be
+    /// UTF-8, and a `String` made of it names another file, or none: such paths stay bytes from
+    /// where they are read to the call that opens them.
+    struct Path: Hashable, Sendable {
+        var bytes: [UInt8]
+
+        init(_ text: String) { bytes = Array(text.utf8) }
+        init(bytes: [UInt8]) { self.bytes = bytes }
+
+        /// The path of `name` in this directory.
+        func appending(_ name: [UInt8]) -> Path { Path(bytes: bytes + [0x2f] + name) }
+
+        /// The path as people are shown it: bytes that are not printable UTF-8 as `\xHH`, a
+        /// backslash doubled (`InterfaceName.text`).
+        var text: String { InterfaceName.text(bytes) }
+
+        /// Calls `body` with the path as a C string. A path holding a NUL byte cannot be given to
+        /// the kernel: `body` then gets an empty string, which names no file (ENOENT).
+        func withCString<Result>(_ body: (UnsafePointer<CChar>) -> Result) -> Result {
+            let terminated = bytes.contains(0) ? [0] : bytes + [0]
+            return terminated.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+            }
+        }
     }
 }
 #endif

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Inventory
+import TunwardenCore
 
 extension LinuxReaper {
     /// How the journal names the namespace a reap acts in, so that its recreate commands act there
@@ -18,7 +19,11 @@ extension LinuxReaper {
     func journalNamespace() -> JournalNamespace {
         if let namespaceName { return JournalNamespace(name: namespaceName) }
         guard let current = NamespaceNames.identifyCurrent(directory: namespaceDirectory) else { return JournalNamespace() }
-        if let name = current.name { return JournalNamespace(name: name) }
+        // The name as `ip -n` is given it: the file's bytes, which a journal line can carry only
+        // when they are UTF-8.
+        if let text = current.name, let name = String(validating: InterfaceName.kernelBytes(text), as: UTF8.self) {
+            return JournalNamespace(name: name)
+        }
         return JournalNamespace(unnamedIdentity: current.isInitial ? nil : current.identity)
     }
 }
