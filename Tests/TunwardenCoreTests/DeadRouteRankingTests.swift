@@ -82,7 +82,8 @@ import Testing
     /// What live routes do not win stays critical: half of the space (a dead default beside a
     /// live `0/1`), live routes of another table, an equal metric (the kernel takes the route it
     /// was given first, which a watcher cannot always know), a dead route of a lower metric, a
-    /// live route of one `tos`, and a live route the kernel flags dead.
+    /// live route of one `tos`, live macOS routes scoped to their interface, and a live route
+    /// the kernel flags dead.
     @Test func whatLiveRoutesDoNotWinStaysCritical() {
         let half = dead([route("0.0.0.0/0", 7, metric: 10), route("0.0.0.0/1", 2, metric: 10)])
         #expect(half?.severity == .critical)
@@ -97,6 +98,9 @@ import Testing
         var tos = route("0.0.0.0/0", 2, metric: 1)
         tos.tos = 0x10
         #expect(dead([route("0.0.0.0/0", 7, metric: 5), tos])?.severity == .critical)
+        var scoped = [route("0.0.0.0/1", 2), route("128.0.0.0/1", 2)]
+        for position in scoped.indices { scoped[position].bsdFlags = "UGScI" }
+        #expect(dead([route("0.0.0.0/0", 7)] + scoped)?.severity == .critical)
         var linkdown = route("0.0.0.0/0", 2, metric: 1)
         linkdown.nextHops[0].skippedByKernel = true
         #expect(dead([route("0.0.0.0/0", 7, metric: 5), linkdown])?.severity == .critical)

@@ -49,7 +49,7 @@ extension Heuristics {
     /// that table (`live`), as the kernel's lookup does: longest prefix first, then lowest
     /// metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
     /// (`skippedByKernel`) are left out on both sides: such a dead route captures nothing whole,
-    /// and such a live one wins nothing whole. Prefixes nest or are disjoint, so in order of first
+    /// and such a live one wins nothing whole; so is a live macOS route scoped to its interface. Prefixes nest or are disjoint, so in order of first
     /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
     /// pass, whatever the size of the table.
     static func rankDead(_ dead: [Route], live: [Route]) -> DeadRouteRanking {
@@ -68,7 +68,8 @@ extension Heuristics {
         // truncations to the lengths dead routes have, not against every dead route.
         let lengths = Set(ranked.map(\.destination.length)).sorted()
         let winning = live.filter { route in
-            guard takesAllTraffic(route), !skippedByKernel(route) else { return false }
+            // (A macOS route scoped to its interface serves only traffic already bound to it.)
+            guard takesAllTraffic(route), !skippedByKernel(route), !route.isInterfaceScoped else { return false }
             for length in lengths where length <= route.destination.length {
                 if let enclosing = IPPrefix(address: route.destination.address, length: length), best[enclosing]?.dead != nil { return true }
             }
