@@ -16,6 +16,11 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     /// of the JSON schema.
     public var realms: UInt32?
     public var encapsulation: RouteEncapsulation?
+    /// Whether the kernel flags the hop dead (RTNH_F_DEAD, `dead` in `ip route`): its device is
+    /// down, or has no carrier while `ignore_routes_with_linkdown` is set for it (the kernel
+    /// reads that sysctl, the device's or `all`, each time it reports the route), so route lookups
+    /// pass it by. Not part of the JSON schema.
+    public var skippedByKernel = false
 
     public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil, onlink: Bool = false, weight: Int? = nil) {
         self.gateway = gateway

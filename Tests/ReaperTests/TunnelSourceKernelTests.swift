@@ -144,5 +144,53 @@ struct TunnelSourceKernelTests {
         #expect(try ns.ip("route", "show", "table", "100").contains("src 10.54.0.1"))
         #expect(try ns.ip("addr", "show", "dev", "tsv0").contains("10.48.0.1"))
     }
+    /// An IPv6 address that a live device's routes take as source (`src`), of the main table or
+    /// another: the kernel keeps those routes once no device has the address and goes on sending
+    /// from it, so the audit calls the tap suspect and the reap keeps it, as for IPv4; a route
+    /// made after the plan that takes a target's IPv6 address as source keeps that target too.
+    @Test func aTapWhoseIPv6AddressRoutesTakeAsSourceIsKept() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for device in ["rt5p0", "rt5p1", "rt5p2", "rt5p3"] {
+            try ns.ip("tuntap", "add", "dev", device, "mode", "tap")
+            try ns.ip("link", "set", device, "up")
+        }
+        try ns.ip("link", "add", "rt5va", "type", "veth", "peer", "name", "rt5vb")
+        for device in ["rt5va", "rt5vb"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("-6", "addr", "add", "2001:db8::1/64", "dev", "rt5va", "nodad")
+        try ns.ip("-6", "addr", "add", "2001:db8:9::1/64", "dev", "rt5p0", "nodad")
+        try ns.ip("-6", "addr", "add", "2001:db8:8::1/64", "dev", "rt5p1", "nodad")
+        try ns.ip("-6", "addr", "add", "2001:db8:7::1/64", "dev", "rt5p2", "nodad")
+        try ns.ip("-6", "route", "add", "2001:db8:99::/48", "via", "2001:db8::2", "dev", "rt5va", "src", "2001:db8:9::1")
+        try ns.ip("-6", "route", "add", "2001:db8:98::/48", "via", "2001:db8::2", "dev", "rt5va", "src", "2001:db8:8::1", "table", "7")
+        let verdicts = try ns.auditedVerdicts()
+        #expect(verdicts["rt5p0"]?.state == "suspect", "\(verdicts)")
+        #expect(verdicts["rt5p0"]?.reason.contains("(2001:db8:99::/48 via 2001:db8::2) takes its address 2001:db8:9::1 as source") == true, "\(verdicts)")
+        #expect(verdicts["rt5p0"]?.reason.contains("no reply comes back") == true, "\(verdicts)")
+        #expect(verdicts["rt5p1"]?.state == "suspect", "\(verdicts)")
+        #expect(verdicts["rt5p1"]?.reason.contains("(2001:db8:98::/48 via 2001:db8::2 table 7) takes its address 2001:db8:8::1") == true, "\(verdicts)")
+        #expect(verdicts["rt5p2"]?.state == "orphaned", "\(verdicts)")
+
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(Set(plan.items.map(\.ifname)) == ["rt5p2", "rt5p3"])
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in
+            guard step == "grouped" else { return }
+            try! ns.ip("-6", "route", "add", "2001:db8:97::/48", "via", "2001:db8::2", "dev", "rt5va", "src", "2001:db8:7::1", "table", "9")
+        }
+        let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "sourced6")
+        let outcome = Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
+        #expect(outcome["rt5p2"]?.outcome == .skipped
+                && outcome["rt5p2"]?.detail?.contains("(2001:db8:97::/48 table 9) takes its address 2001:db8:7::1 as source") == true, "\(results)")
+        #expect(outcome["rt5p3"]?.outcome == .deleted, "\(results)")
+        #expect(try linkNames(ns) == ["lo", "rt5p0", "rt5p1", "rt5p2", "rt5va", "rt5vb"])
+        // The command's reap keeps the two the audit calls suspect, and their routes their source.
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns).isSuperset(of: ["rt5p0", "rt5p1"]), "stdout: \(result.stdout)")
+        #expect(try ns.ip("-6", "addr", "show", "dev", "rt5p0").contains("2001:db8:9::1"))
+    }
 }
 #endif

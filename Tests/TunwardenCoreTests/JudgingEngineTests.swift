@@ -72,6 +72,9 @@ import Testing
         if Bool.random(using: &generator) {
             interface.addresses = [InterfaceAddress(local: IPAddress("10.9.\(index % 250).1")!, prefixLength: 24, scope: "global")]
         }
+        if Int.random(in: 0...2, using: &generator) == 0 {
+            interface.addresses.append(InterfaceAddress(local: IPAddress("fd09:\(index % 250)::1")!, prefixLength: 64, scope: "global"))
+        }
         return interface
     }
 
@@ -83,10 +86,10 @@ import Testing
         var route = Route(destination: IPPrefix(prefix)!, type: blackhole ? .blackhole : .unicast,
                           table: Bool.random(using: &generator) ? .main : .local, metric: UInt32.random(in: 0...2, using: &generator),
                           nextHops: [NextHop(interfaceIndex: index, interfaceName: world.links[index]!.name)])
-        // Now and then one that takes a device's IPv4 address as source (tying that device to
-        // it), or, as a blackhole route or one through a nexthop object, that names no device.
-        if route.family == .inet, Int.random(in: 0...2, using: &generator) == 0,
-           let source = world.links.values.flatMap({ $0.addresses.filter { $0.family == .inet } }).randomElement(using: &generator) {
+        // Now and then one that takes a device's address of its family as source (tying that
+        // device to it), or, as a blackhole route or one through a nexthop object, that names no device.
+        if Int.random(in: 0...2, using: &generator) == 0,
+           let source = world.links.values.flatMap({ $0.addresses.filter { $0.family == route.family } }).randomElement(using: &generator) {
             route.preferredSource = source.local
             if blackhole || Int.random(in: 0...4, using: &generator) == 0 { route.nextHops = [] }
         }

@@ -26,9 +26,10 @@ extension LinuxReaper {
     }
 
     /// Why deleting each of `targets` would take other devices' routes with it, where it would:
-    /// an IPv4 route of any table that takes one of its IPv4 addresses as source and does not
-    /// leave through it alone (the kernel deletes one of the main table with the address, and
-    /// leaves one of another table unusable), a kernel tunnel in `tunnelLocals` (by address, see
+    /// a route of any table and either family that takes one of its addresses as source and does
+    /// not leave through it alone (the kernel deletes an IPv4 one of the main table with the
+    /// address, leaves an IPv4 one of another table unusable, and keeps an IPv6 one sending from
+    /// the address no device has: `Heuristics.sourceLossConsequence`), a kernel tunnel in `tunnelLocals` (by address, see
     /// `tunnelLocals(_:)`) that sends from one of its addresses, or an IPv4 multipath
     /// route that leaves through it and another device (the kernel deletes it whole). The
     /// audit's rules say the same of the plan's inventory (`Heuristics.routesSourced`,
@@ -42,9 +43,8 @@ extension LinuxReaper {
         var owners: [[UInt8]: Set<Int32>] = [:]
         // Addresses a device that stays has too: they stay, and so do their routes.
         var staying = Set<[UInt8]>()
-        // IPv6 addresses matter only to sockets bound to one and to tunnels sending from one.
-        let families = addressSockets.keys.contains(where: { $0.count == 16 }) || tunnelLocals.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
-        for family in families {
+        // IPv6 addresses too: routes of either family take them as source (`src`).
+        for family in [inet, inet6] {
             try client.dumpEach(operation: "RTM_GETADDR", request: { AddressMessage.dumpRequest(family: family, sequence: $0) },
                                 restart: { (owners, staying) = (owners.filter { $0.key.count != (family == inet ? 4 : 16) }, staying.filter { $0.count != (family == inet ? 4 : 16) }) }) { message in
                 guard message.header.type == NetlinkType.newAddress else { return }
@@ -70,32 +70,37 @@ extension LinuxReaper {
             }
         }
         // The route dump starts over (and empties what it found) before each try, the first
-        // included: what the sockets showed stays apart from it.
+        // included: what the sockets showed stays apart from it. IPv6 routes are dumped only when
+        // a target has an IPv6 address no device that stays has; their multipath routes only
+        // lose the hop.
         var byRoutes: [Int32: String] = [:]
-        try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: inet, sequence: $0) }, restart: { byRoutes = [:] }) { message in
-            guard message.header.type == NetlinkType.newRoute else { return }
-            let route = try RouteMessage.decode(message.payload)
-            guard route.family == inet else { return }
-            let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
-            let destination = route.destinationLength == 0 ? "default"
-                : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
-            // A route through targets alone goes with them anyway.
-            let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
-            // Of the main table, the kernel deletes it with the address; of another, it is left
-            // with a source no device has, and cannot be used.
-            if let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
-                for target in sourced where found[target] == nil && byRoutes[target] == nil {
-                    let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
-                    byRoutes[target] = route.table == main
-                        ? "a route (\(destination)) takes its address \(address) as source, which no device that stays has, and the kernel would delete it with the address"
-                        : "a route (\(destination) table \(route.table)) takes its address \(address) as source, which no device that stays has, and would be left unusable without it"
+        let routeFamilies = owners.keys.contains(where: { $0.count == 16 }) ? [inet, inet6] : [inet]
+        for family in routeFamilies {
+            var dumped: [Int32: String] = [:]
+            try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) }, restart: { dumped = [:] }) { message in
+                guard message.header.type == NetlinkType.newRoute else { return }
+                let route = try RouteMessage.decode(message.payload)
+                guard route.family == family, route.flags & RouteMessage.cloned == 0 else { return }
+                let devices = Set(route.nextHops.isEmpty ? [route.outputInterface].compactMap { $0 } : route.nextHops.map(\.interfaceIndex))
+                let destination = route.destinationLength == 0 ? "default"
+                    : route.destination.flatMap { IPAddress(bytes: $0) }.map { "\($0)/\(route.destinationLength)" } ?? "a route"
+                // A route through targets alone goes with them anyway.
+                let throughTargetsAlone = !devices.isEmpty && devices.isSubset(of: targets)
+                if let source = route.preferredSource, let sourced = owners[source], !throughTargetsAlone {
+                    for target in sourced where found[target] == nil && byRoutes[target] == nil && dumped[target] == nil {
+                        let address = IPAddress(bytes: source).map { "\($0)" } ?? "its address"
+                        let table = route.table == main ? "" : " table \(route.table)"
+                        dumped[target] = "a route (\(destination)\(table)) takes its address \(address) as source, which no device that stays has, and "
+                            + Heuristics.sourceLossConsequence(ipv6: family == inet6, mainTable: route.table == main, count: 1)
+                    }
+                }
+                if family == inet, route.nextHops.count > 1, !throughTargetsAlone {
+                    for target in devices.intersection(targets) where found[target] == nil && byRoutes[target] == nil && dumped[target] == nil {
+                        dumped[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
+                    }
                 }
             }
-            if route.nextHops.count > 1, !throughTargetsAlone {
-                for target in devices.intersection(targets) where found[target] == nil && byRoutes[target] == nil {
-                    byRoutes[target] = "a multipath route (\(destination)) also leaves through a device that stays, and the kernel would delete it whole with it"
-                }
-            }
+            byRoutes.merge(dumped) { first, _ in first }
         }
         found.merge(byRoutes) { sockets, _ in sockets }
         return found

@@ -210,7 +210,7 @@ extension NamespaceFacts {
     /// tunnels send from it or sockets are bound to it: whether another device has it too decides
     /// whether those routes and tunnels would lose it with them, and whether those sockets use them.
     private func dirtySourcing(_ address: InterfaceAddress) {
-        guard (address.family == .inet && routesBySource[address.local.bytes] != nil) || allTunnelsByLocal[address.local.bytes] != nil
+        guard routesBySource[address.local.bytes] != nil || allTunnelsByLocal[address.local.bytes] != nil
             || holderIndex.scan.addressSockets[address.local.bytes] != nil else { return }
         dirtyTunsHaving([address.local.bytes])
     }

@@ -9,12 +9,22 @@ extension Heuristics {
         assessed.state == .orphaned || assessed.interface.carrier == false
     }
 
+    /// The family and table of a route: the kernel ranks routes against those of both alike.
+    struct RouteGroup: Hashable {
+        let family: AddressFamily
+        let table: RouteTable
+        init(_ route: Route) { (family, table) = (route.family, route.table) }
+    }
+
     /// Routes of type unicast whose every next hop leaves through a dead tunnel, grouped by
-    /// interface. Critical when the dead routes of a family and table together capture default
-    /// traffic: a default route, or more-specific routes covering all but at most 1/256 of the
-    /// space default traffic goes to (0/1 + 128/1, or the 1/8 … 128/1 cascade; for IPv6 its
-    /// internet addresses, 2000::/3, which `::/1` or `2000::/3` alone cover), which proxies and
-    /// VPNs add to take all traffic without touching the default route.
+    /// interface. Critical when the dead routes of a family and table together would capture
+    /// default traffic — a default route, or more-specific routes covering all but at most 1/256
+    /// of the space default traffic goes to (0/1 + 128/1, or the 1/8 … 128/1 cascade; for IPv6
+    /// its internet addresses, 2000::/3, which `::/1` or `2000::/3` alone cover), which proxies
+    /// and VPNs add to take all traffic without touching the default route — and still take at
+    /// least half of it once every destination a live route of that table wins is left out
+    /// (`rankDead`). A dead route the kernel passes by, or one that takes only some traffic (of
+    /// one `tos`, or from some sources), captures nothing whole, and the text says why.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
@@ -37,19 +47,14 @@ extension Heuristics {
         for route in unicast {
             if route.nextHops.allSatisfy(isDeadHop) { deadRoutes.append(route) } else { liveRoutes.append(route) }
         }
-        func group(_ route: Route) -> String { "\(route.family.rawValue)|\(route.table)" }
-        // Which (family, table) groups capture default traffic.
-        var capturing = Set<String>()
-        for (key, routes) in Dictionary(grouping: deadRoutes, by: group) {
-            let shadowedDefault = routes.contains { route in
-                route.destination.length == 0 && liveRoutes.contains { other in
-                    other.destination.length == 0 && other.family == route.family && other.table == route.table
-                        && (other.metric ?? 0) < (route.metric ?? 0)
-                }
-            }
-            let prefixes = routes.filter { $0.destination.length > 0 || !shadowedDefault }.map(\.destination)
-            if defaultShare(of: prefixes) >= 255.0 / 256.0 { capturing.insert(key) }
-        }
+        // How the dead routes of each family and table fare against the live ones, and which
+        // capture default traffic.
+        let deadByGroup = Dictionary(grouping: deadRoutes, by: RouteGroup.init)
+        var liveByGroup: [RouteGroup: [Route]] = [:]
+        for route in liveRoutes where deadByGroup[RouteGroup(route)] != nil { liveByGroup[RouteGroup(route), default: []].append(route) }
+        var rankings: [RouteGroup: DeadRouteRanking] = [:]
+        for (key, routes) in deadByGroup { rankings[key] = rankDead(routes, live: liveByGroup[key] ?? []) }
+        let capturing = Set(rankings.filter { $0.value.alone >= 255.0 / 256.0 && $0.value.taken >= 0.5 }.keys)
         var routesByInterface: [Int: [Route]] = [:]
         for route in deadRoutes {
             for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
@@ -58,17 +63,44 @@ extension Heuristics {
         for index in routesByInterface.keys.sorted() {
             guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
             let assessed = interfaces[position]
-            let captures = routes.contains { capturing.contains(group($0)) }
+            let groups = Set(routes.map(RouteGroup.init)).sorted { ($0.family.rawValue, "\($0.table)") < ($1.family.rawValue, "\($1.table)") }
+            let captures = groups.contains { capturing.contains($0) }
             let interface = assessed.interface
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
             var evidence = "\(routes.count) \(routes.count == 1 ? "route sends" : "routes send") traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
+            let outranked = routes.filter { route in rankings[RouteGroup(route)]?.outranked.contains(route) == true }
+            let skipped = routes.filter(skippedByKernel)
+            let partial = routes.filter { !takesAllTraffic($0) && !skippedByKernel($0) }
             if captures {
-                let families = Set(routes.filter { capturing.contains(group($0)) }.map(\.family))
-                let names = families.sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
-                evidence += " Together they capture all \(names) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
+                evidence += " " + captureSentence(groups.filter { capturing.contains($0) }.compactMap { key in rankings[key].map { (key, $0) } })
             } else {
-                evidence += " Traffic to these destinations is blackholed."
+                // Dead routes that would capture default traffic, but that live routes outrank.
+                for key in groups {
+                    guard let ranking = rankings[key], ranking.alone >= 255.0 / 256.0 else { continue }
+                    let family = key.family == .inet ? "IPv4" : "IPv6"
+                    evidence += " Together they would capture all \(family) traffic that would take the default route, but live routes of \(tableName(key.table)) "
+                        + "(\(winnerList(ranking))) outrank them for "
+                        + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it is lost while those stay.")
+                }
+                if outranked.count + skipped.count < routes.count {
+                    evidence += " Traffic to \(outranked.isEmpty && skipped.isEmpty ? "these destinations" : "the others") is blackholed."
+                }
+            }
+            if !outranked.isEmpty {
+                evidence += " Live routes of their table outrank \(outranked.map(\.display).joined(separator: ", ")) (a longer prefix, or the same one with a lower metric): "
+                    + "no traffic takes \(outranked.count == 1 ? "it" : "them") while those stay, but \(outranked.count == 1 ? "it takes" : "they take") over if they go."
+            }
+            if !skipped.isEmpty {
+                evidence += " The kernel passes \(skipped.map(\.display).joined(separator: ", ")) by (it flags \(skipped.count == 1 ? "its next hop" : "their next hops") `dead`: "
+                    + "the device is down, or has no carrier while ignore_routes_with_linkdown is set for it or for all): no traffic takes \(skipped.count == 1 ? "it" : "them") while that lasts."
+            }
+            if !partial.isEmpty {
+                let selected = partial.map { route in
+                    "\(route.display) takes only packets " + (route.tos != 0 ? "of that tos" : "") + (route.tos != 0 && route.source != nil ? " and " : "")
+                        + (route.source != nil ? "from those sources" : "")
+                }
+                evidence += " " + selected.joined(separator: "; ") + ": \(partial.count == 1 ? "it does" : "they do") not capture default traffic as a whole."
             }
             if assessed.state == .orphaned {
                 evidence += " They go away with the device when it is reaped."
@@ -77,5 +109,43 @@ extension Heuristics {
                                     ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
         }
         return findings
+    }
+
+    /// The sentence that says what share of default traffic the capturing dead routes take, per
+    /// family and table, and what live routes win of the rest.
+    static func captureSentence(_ groups: [(RouteGroup, DeadRouteRanking)]) -> String {
+        let whole = groups.allSatisfy { $0.1.taken >= 255.0 / 256.0 }
+        let families = Set(groups.map(\.0.family)).sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
+        if whole {
+            return "Together they capture all \(families) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
+        }
+        let parts = groups.map { key, ranking in
+            let family = key.family == .inet ? "IPv4" : "IPv6"
+            let share = ranking.taken >= 255.0 / 256.0 ? "all" : "\(percent(ranking.taken)) of"
+            let rest = ranking.winnerCount == 0 ? "" : " (live routes of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
+            return "\(share) \(family) traffic that would take the default route\(rest)"
+        }
+        return "Together they capture \(parts.joined(separator: ", and ")), so it is blackholed: this is what turns a leaked tunnel into an outage."
+    }
+
+    /// A share as a whole percentage, rounded down: "49%", or "less than 1%".
+    static func percent(_ share: Double) -> String {
+        let whole = Int((share * 100).rounded(.down))
+        return whole == 0 && share > 0 ? "less than 1%" : "\(whole)%"
+    }
+
+    /// A table for people: "the main table", "table 100".
+    static func tableName(_ table: RouteTable) -> String {
+        table == .main ? "the main table" : "table \(table)"
+    }
+
+    /// The live routes that win from dead ones, the first few, each with its device.
+    static func winnerList(_ ranking: DeadRouteRanking) -> String {
+        let shown = ranking.winners.map { route in
+            let devices = route.nextHops.compactMap(\.interfaceName)
+            return route.display + (devices.isEmpty ? "" : " dev \(devices.joined(separator: ", "))")
+        }
+        let more = ranking.winnerCount - shown.count
+        return shown.joined(separator: ", ") + (more > 0 ? " and \(more) more" : "")
     }
 }

@@ -2,33 +2,36 @@ import Foundation
 
 /// The rules about what takes a tun or tap's address as its own source: routes that name it as
 /// `src` (RTA_PREFSRC) and kernel tunnels that send from it (a vxlan's `local`). Deleting the
-/// device deletes its addresses, which leaves those without a source: a main-table route is
-/// deleted by the kernel, a route of another table stays but cannot be used, and a tunnel's
-/// packets fail their output route lookup.
+/// device deletes its addresses, which leaves those without a source: an IPv4 route of the main
+/// table is deleted by the kernel, one of another table stays but cannot be used, an IPv6 route
+/// of any table stays and still sends from the address no device has, and a tunnel's packets
+/// fail their output route lookup.
 extension Heuristics {
-    /// The IPv4 routes of every table that name a source address (`src`, RTA_PREFSRC), by that
-    /// address's bytes: what `routesSourced(from:bySource:)` looks in.
+    /// The routes of every table and both families that name a source address (`src`,
+    /// RTA_PREFSRC), by that address's bytes: what `routesSourced(from:bySource:)` looks in.
     static func routesBySource(_ routes: [Route]) -> [[UInt8]: [Route]] {
         var result: [[UInt8]: [Route]] = [:]
-        for route in routes where route.family == .inet {
+        for route in routes {
             if let source = route.preferredSource { result[source.bytes, default: []].append(route) }
         }
         return result
     }
 
     /// The routes that would go with `interface`, or lose their source with it, though they do
-    /// not leave through it alone: those of any table that take one of its IPv4 addresses as
-    /// source, whatever their device or type (a blackhole route, one through a nexthop object).
-    /// Deleting a device deletes its addresses; the kernel then deletes every such route of the
-    /// main table (`fib_sync_down_addr`), and leaves those of other tables (policy routing) with a
-    /// source no device has, so that they cannot be used, unless another device has the address
-    /// too (`heldElsewhere`, asked only of an address some route takes). An IPv6 route only loses
-    /// its source.
+    /// not leave through it alone: those of any table that take one of its addresses, IPv4 or
+    /// IPv6, as source, whatever their device or type (a blackhole route, one through a nexthop
+    /// object), unless another device has the address too (`heldElsewhere`, asked only of an
+    /// address some route takes). Deleting a device deletes its addresses; the kernel then
+    /// deletes every such IPv4 route of the main table (`fib_sync_down_addr`), and leaves those of
+    /// other tables (policy routing) with a source no device has, so that they cannot be used.
+    /// It keeps an IPv6 route of any table, which goes on sending from the address, now no
+    /// device's, so that no reply finds its way back (the kernel checks `src` only when the route
+    /// is added).
     static func routesSourced(from interface: NetworkInterface, bySource: [[UInt8]: [Route]],
                               heldElsewhere: ([UInt8]) -> Bool = { _ in false }) -> [Route] {
         guard !bySource.isEmpty else { return [] }
         var found: [Route] = []
-        for address in interface.addresses where address.family == .inet && bySource[address.local.bytes] != nil && !heldElsewhere(address.local.bytes) {
+        for address in interface.addresses where bySource[address.local.bytes] != nil && !heldElsewhere(address.local.bytes) {
             for route in bySource[address.local.bytes] ?? [] where route.nextHops.isEmpty || route.nextHops.contains(where: { $0.interfaceIndex != interface.index }) {
                 found.append(route)
             }
@@ -36,20 +39,34 @@ extension Heuristics {
         return found
     }
 
+    /// What becomes of routes that take an address as source once no device has it, as a clause
+    /// ("the kernel would delete it with its addresses"): IPv4 routes of the main table are
+    /// deleted, IPv4 routes of other tables are left unusable, IPv6 routes of any table are left
+    /// sending from an address no device has. The audit and the reaper's last look say it alike.
+    public static func sourceLossConsequence(ipv6: Bool, mainTable: Bool, count: Int) -> String {
+        let one = count == 1
+        if ipv6 {
+            return "the kernel would keep \(one ? "it" : "them") and go on sending from that address, which no device would have, so that no reply comes back"
+        }
+        if mainTable { return "the kernel would delete \(one ? "it" : "them") with its addresses" }
+        return "\(one ? "it" : "they") would be left with a source address no device has, which no packet can be sent from"
+    }
+
     /// Why deleting a device would take `sourced` (see `routesSourced(from:bySource:)`) with it,
-    /// or leave them unusable, in words: the main table's first, as the kernel deletes those.
+    /// or leave them unusable or sending from an address no device has, in words: the IPv4 main
+    /// table's first, as the kernel deletes those, then other IPv4 tables', then IPv6 routes.
     static func sourcedRoutesReason(_ sourced: [Route]) -> String? {
-        let main = sourced.filter { $0.table == .main }
-        let other = sourced.filter { $0.table != .main }
-        guard let first = main.first ?? other.first, let source = first.preferredSource else { return nil }
-        let described = main.isEmpty ? other : main
+        let main = sourced.filter { $0.family == .inet && $0.table == .main }
+        let other = sourced.filter { $0.family == .inet && $0.table != .main }
+        let inet6 = sourced.filter { $0.family == .inet6 }
+        let described = [main, other, inet6].first { !$0.isEmpty } ?? []
+        guard let first = described.first, let source = first.preferredSource else { return nil }
         let devices = Set(described.flatMap { route in route.nextHops.compactMap { hop in hop.interfaceIndex.map { hop.interfaceName ?? "ifindex \($0)" } } }).sorted()
         let what = first.type == .unicast ? first.display : "\(first.type.name) \(first.display)"
         let routes = described.count == 1 ? "a route" : "\(described.count) routes"
-        let head = "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(described.count > 1 ? ", …" : "")) "
+        return "\(routes)\(devices.isEmpty ? "" : " of \(devices.joined(separator: ", "))") (\(what)\(described.count > 1 ? ", …" : "")) "
             + "\(described.count == 1 ? "takes" : "take") its address \(source) as source, and "
-        if !main.isEmpty { return head + "the kernel would delete \(main.count == 1 ? "it" : "them") with its addresses" }
-        return head + "\(other.count == 1 ? "it" : "they") would be left with a source address no device has, which no packet can be sent from"
+            + sourceLossConsequence(ipv6: first.family == .inet6, mainTable: first.table == .main, count: described.count)
     }
 
     /// The kernel tunnels that send from each address (`NetworkInterface.tunnelLocal`), by the

@@ -1,0 +1,130 @@
+import Foundation
+
+/// How the kernel ranks the routes into dead tunnels against the live routes of their table: a
+/// destination goes by the longest prefix that covers it, and among routes of that prefix by the
+/// lowest metric. So a dead default under a live `0/1` + `128/1`, or dead routes under live ones
+/// of the same prefixes and a lower metric, take no traffic, and capture nothing.
+extension Heuristics {
+    /// What the dead routes of one family and table take of the traffic that would take the
+    /// default route, before and after the live routes of the table win theirs.
+    struct DeadRouteRanking {
+        /// The share of default traffic (see `defaultShare(of:)`) the dead routes that take all
+        /// traffic to their destinations would capture by themselves.
+        var alone = 0.0
+        /// The share they capture once every destination a live route of the table wins is left
+        /// out. Where a dead and a live route of one prefix have the same metric, the kernel takes
+        /// the one it was given first, which a watcher cannot always know: the dead one is
+        /// counted, so that an outage is never called a warning.
+        var taken = 0.0
+        /// The dead routes no traffic takes because live routes of the table win: one of the
+        /// same prefix has a lower metric, or longer prefixes take every destination it would,
+        /// live ones among them.
+        var outranked: [Route] = []
+        /// Live routes that win destinations of the dead ones, the first few, for the text.
+        var winners: [Route] = []
+        /// How many live routes win destinations of the dead ones.
+        var winnerCount = 0
+    }
+
+    /// Whether the kernel passes `route` by: each of its next hops is flagged dead
+    /// (`NextHop.skippedByKernel`), as with no carrier and `ignore_routes_with_linkdown` set.
+    static func skippedByKernel(_ route: Route) -> Bool {
+        !route.nextHops.isEmpty && route.nextHops.allSatisfy(\.skippedByKernel)
+    }
+
+    /// Whether `route` takes every packet to its destination, not only those of one type of
+    /// service (`tos`) or, for IPv6, from some sources (`from`, a source-specific route).
+    static func takesAllTraffic(_ route: Route) -> Bool {
+        route.tos == 0 && route.source == nil
+    }
+
+    /// The share of default traffic one prefix takes (see `defaultShare(of:)`).
+    static func defaultShare(of prefix: IPPrefix) -> Double {
+        guard prefix.family == .inet6 else { return prefix.shareOfAddressSpace }
+        if prefix.contains(globalUnicast) { return 1 }
+        return globalUnicast.contains(prefix) ? prefix.shareOfAddressSpace / globalUnicast.shareOfAddressSpace : 0
+    }
+
+    /// Ranks the dead routes of one family and table (`dead`) against the live unicast routes of
+    /// that table (`live`), as the kernel's lookup does: longest prefix first, then lowest
+    /// metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
+    /// (`skippedByKernel`) are left out on both sides: such a dead route captures nothing whole,
+    /// and such a live one wins nothing whole; so is a live macOS route scoped to its interface. Prefixes nest or are disjoint, so in order of first
+    /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
+    /// pass, whatever the size of the table.
+    static func rankDead(_ dead: [Route], live: [Route]) -> DeadRouteRanking {
+        var ranking = DeadRouteRanking()
+        let ranked = dead.filter { takesAllTraffic($0) && !skippedByKernel($0) }
+        guard !ranked.isEmpty else { return ranking }
+        ranking.alone = defaultShare(of: ranked.map(\.destination))
+        // The lowest metric of the dead and of the live routes of each prefix.
+        var best: [IPPrefix: (dead: UInt32?, live: UInt32?)] = [:]
+        for route in ranked {
+            let metric = route.metric ?? 0
+            best[route.destination, default: (nil, nil)].dead = min(best[route.destination]?.dead ?? metric, metric)
+        }
+        // Only live routes inside a dead route's prefix (or of it) can win from it; a shorter
+        // one always loses, and one beside it has nothing to win. Looked up by the prefix's
+        // truncations to the lengths dead routes have, not against every dead route.
+        let lengths = Set(ranked.map(\.destination.length)).sorted()
+        let winning = live.filter { route in
+            // (A macOS route scoped to its interface serves only traffic already bound to it.)
+            guard takesAllTraffic(route), !skippedByKernel(route), !route.isInterfaceScoped else { return false }
+            for length in lengths where length <= route.destination.length {
+                if let enclosing = IPPrefix(address: route.destination.address, length: length), best[enclosing]?.dead != nil { return true }
+            }
+            return false
+        }
+        guard !winning.isEmpty else {
+            ranking.taken = ranking.alone
+            return ranking
+        }
+        for route in winning {
+            let metric = route.metric ?? 0
+            best[route.destination, default: (nil, nil)].live = min(best[route.destination]?.live ?? metric, metric)
+        }
+        let prefixes = best.keys.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
+        var parent = [Int](repeating: -1, count: prefixes.count)
+        var stack: [Int] = []
+        for position in prefixes.indices {
+            while let top = stack.last, !prefixes[top].contains(prefixes[position]) { stack.removeLast() }
+            parent[position] = stack.last ?? -1
+            stack.append(position)
+        }
+        // What each prefix decides itself: its share less its nearest enclosed prefixes' shares.
+        var ownDefault = prefixes.map { defaultShare(of: $0) }
+        var ownWhole = prefixes.map(\.shareOfAddressSpace)
+        for position in prefixes.indices where parent[position] >= 0 {
+            ownDefault[parent[position]] -= defaultShare(of: prefixes[position])
+            ownWhole[parent[position]] -= prefixes[position].shareOfAddressSpace
+        }
+        func deadWins(_ position: Int) -> Bool {
+            guard let dead = best[prefixes[position]]?.dead else { return false }
+            return best[prefixes[position]]?.live.map { dead <= $0 } ?? true
+        }
+        // The share of each prefix live routes win, its enclosed prefixes' included.
+        var liveWon = prefixes.indices.map { deadWins($0) ? 0 : max(0, ownWhole[$0]) }
+        for position in prefixes.indices.reversed() where parent[position] >= 0 {
+            liveWon[parent[position]] += liveWon[position]
+        }
+        for position in prefixes.indices where deadWins(position) {
+            ranking.taken += max(0, ownDefault[position])
+        }
+        ranking.taken = min(ranking.taken, ranking.alone)
+        let positions = Dictionary(uniqueKeysWithValues: prefixes.enumerated().map { ($0.element, $0.offset) })
+        for route in ranked {
+            guard let position = positions[route.destination] else { continue }
+            let beaten = best[route.destination]?.live.map { $0 < (route.metric ?? 0) } ?? false
+            let share = route.destination.shareOfAddressSpace
+            if beaten || (deadWins(position) && ownWhole[position] <= share * 1e-9 && liveWon[position] > 0) { ranking.outranked.append(route) }
+        }
+        let winnerPrefixes = Set(prefixes.indices.filter { best[prefixes[$0]]?.live != nil && !deadWins($0) }.map { prefixes[$0] })
+        // The widest first: what they win matters more than a subnet's route.
+        for route in winning.sorted(by: { $0.destination.length < $1.destination.length })
+        where winnerPrefixes.contains(route.destination) && route.metric ?? 0 == best[route.destination]?.live {
+            ranking.winnerCount += 1
+            if ranking.winners.count < 3 { ranking.winners.append(route) }
+        }
+        return ranking
+    }
+}
