@@ -202,6 +202,7 @@ extension Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
+            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, .init(file: file, moment: contents.moment))) }
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.addProcessListing(.unseen(Self.mixedOutput(command)))
             } else if let cut = cutByNamedLine[.ps] {

@@ -94,7 +94,31 @@ extension CapturedInventory {
             return "says `closed`, but a process listing of the paste shows \(names) running\(naming ? ", whose arguments name \(entry.name)" : ""), "
                 + "which opens such devices: the VPN may have closed \(node) and opened it again (a reconnect from its menu, OpenVPN restarting), with no command typed"
         }
+        // A row ps cut at the terminal's width before its program's name could be read may be
+        // such a program's: the listing cannot show that none runs.
+        let cut = contents.cutProcessRows.filter { row in
+            (row.stamp.isSameMoment(as: listed) || row.stamp.isLater(than: listed) || routes.contains(row.stamp))
+                && commandMayBeTunProgram(shown: row.shown, whole: contents.processes[row.pid])
+        }
+        if !cut.isEmpty {
+            let rows = cut.prefix(3).map { "\($0.pid) ('\($0.shown.prefix(30))')" }.joined(separator: ", ") + (cut.count > 3 ? ", …" : "")
+            return "says `closed`, but the process listing of the paste is cut at the terminal's width, and its row\(cut.count == 1 ? "" : "s") of pid \(rows) may be a program "
+                + "that opens such devices (openvpn, Tunnelblick's): the VPN may have closed \(node) and opened it again with no command typed; `ps auxww`, whose rows are whole, shows whether one runs"
+        }
         return nil
+    }
+
+    /// Whether a ps row the terminal cut (`shown`) may run a program that opens tuntaposx
+    /// devices: its command is a path cut before an option shows where the program's path ends
+    /// (`/Appli`, `/Applications/Tunnelblick.app/Contents/Resourc`), or a name cut inside one
+    /// of those programs' names (`openv`). A row whose whole command another listing shows
+    /// (`whole`) is judged by that; one whose program shows whole is judged by its name.
+    static func commandMayBeTunProgram(shown: String, whole: String?) -> Bool {
+        if let whole, whole.count > shown.count, whole.hasPrefix(shown) { return false }
+        let words = shown.split(separator: " ")
+        guard let first = words.first else { return false }
+        if first.hasPrefix("/") { return !words.dropFirst().contains { $0.hasPrefix("-") } }
+        return words.count == 1 && tunDevicePrograms.contains { $0.hasPrefix(first) }
     }
 
     /// The programs (the start of their executable's name) that open a tuntaposx device, or

@@ -25,6 +25,7 @@ public struct CapturedInventory: InventoryBackend {
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
         var contents = contents
+        settleCutSightings(&contents)
         // A tunnel other output showed to exist at or after the moment of the last listing of
         // every interface, which lacks it: neither listed nor gone.
         do {
