@@ -9,7 +9,7 @@ import TunwardenCore
 /// Tunnelblick reopens the `/dev/tun0` an earlier `ifconfig` showed closed.
 extension CapturedInventory {
     /// Why holders read at another moment than the interface listing are tied to none of it.
-    static let otherMomentHolders = "lsof was taken at another moment than the interface listing, with a command between them that may have changed which process holds which utun: a VPN that reconnects takes the lowest free unit, one a leaked utun had"
+    static let otherMomentHolders = "lsof was taken at another moment than the interface listing, with a command or other text between them that may have changed which process holds which utun: a VPN that reconnects takes the lowest free unit, one a leaked utun had"
 
     /// The holder scan the capture's lsof listings make: each utun control socket tied to the
     /// utun of its unit, when lsof showed it at the moment that utun was listed (or the capture
@@ -73,7 +73,7 @@ extension CapturedInventory {
             return "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command, or was started again since)"
         }
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
-            return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"
+            return "said `closed` at another moment than the routes into it were read, with a command or other text between them (such as `open -a Tunnelblick`, `sleep`, or a line saying time passed) that may have opened \(node) again"
         }
         // (Of any moment, the block's own too: a VPN reconnecting from its menu, or OpenVPN
         // restarting without persist-tun, closes and reopens the device with no command typed,

@@ -271,13 +271,13 @@ public struct CapturedInventory: InventoryBackend {
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
         if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
-            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")]
+            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command or other text between them that may have started or stopped processes")]
         }
         // Routes into a utun read across a change from its listing (and from the holders tied to
         // it): XNU gives a freed unit to the next tunnel, so they may be another's.
         for (name, stamps) in contents.routeStamps where kind(of: name) == .utun {
             guard let listed = contents.interfaceStamps[name], stamps.contains(where: { !$0.isSameMoment(as: listed) }) else { continue }
-            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command between them that may have changed which tunnel has that unit"
+            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command or other text between them that may have changed which tunnel has that unit"
         }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {
