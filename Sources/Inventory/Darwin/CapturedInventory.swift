@@ -96,7 +96,7 @@ public struct CapturedInventory: InventoryBackend {
                 // `closed` of another moment than the routes, or that lsof contradicts.
                 if entry.deviceStatus == .closed,
                    let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
-                    interface.tuntaposx = .doubted(because: doubt)
+                    interface.tuntaposx = doubt
                 } else if entry.deviceStatus == .closed, let place = contents.routeGetInterfaces[entry.name], !contents.netstatSeen {
                     // `route get` shows traffic routed into the closed tun, and no routing table says
                     // which routes (round 37 F8): not "OK", but unknown until netstat is pasted.
