@@ -108,8 +108,10 @@ public enum TuntaposxDevice: Sendable, Equatable {
     /// The block said `closed`, but other output of the capture makes that say nothing of the
     /// routes into the interface: they were read at another moment, with a command between that
     /// may have opened the device again, or lsof shows a process with it open. `because` says
-    /// which, continuing "its ifconfig status line …".
-    case doubted(because: String)
+    /// which, continuing "its ifconfig status line …"; `settledBy` says what output would
+    /// settle it, when that is more than `ifconfig tunN` and `netstat -rn` of one moment (a VPN
+    /// app that runs leaves it open whatever is pasted).
+    case doubted(because: String, settledBy: String? = nil)
 }
 
 /// Traffic counters, for "idle since" judgements.

@@ -40,6 +40,9 @@ struct CaptureContents {
     var processes: [Int32: String] = [:]
     /// When a process listing showed each of `processes` running.
     var processStamps: [Int32: Set<Stamp>] = [:]
+    /// Process rows ps cut at the terminal's width, with the command as shown, and when: what
+    /// such a row runs may be any program (see `CapturedInventory.closedStatusDoubt`).
+    var cutProcessRows: [(pid: Int32, shown: String, stamp: Stamp)] = []
     var psSeen = false
     /// What each process listing (ps, pgrep, or a `ps | grep` that printed nothing) covers, in
     /// the order read, with its moment: listings of different moments are evidence of different
@@ -156,6 +159,9 @@ struct CaptureContents {
     var sightings: [String: Set<Int>] = [:]
     /// The output behind each of `sightings`, with its file and line, for the reasons that cite it.
     var sightingSources: [String: [String]] = [:]
+    /// `netstat -i` rows whose Name may be cut to its column (see `Section.readInterfaceTableRows`):
+    /// the name as shown, the index its `<Link#N>` row gives, the moment, and the output's place.
+    var cutSightings: [(name: String, index: Int?, moment: Int, source: String)] = []
     /// The moments at which process listings were read, whole or not.
     var psMoments: Set<Int> { Set(processListings.map(\.moment)) }
 

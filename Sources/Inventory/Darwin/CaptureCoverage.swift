@@ -37,7 +37,7 @@ extension Section {
             // `-i` selects internet sockets, `-U` UNIX domain ones: a utun's control socket
             // (`systm`) is neither, so no holder can show.
             return ["`\(command.display.prefix(60))` lists only \(command.hasOption("i") ? "internet" : "UNIX domain") sockets, never the utun control sockets that hold utuns; `sudo lsof -nP | grep utun_control` lists those"]
-        } else if let filter = command.filters.first, !(filter.certainlyShows(word: "com.apple.net.utun_control")) {
+        } else if let filter = command.filters.first, !ShellCommand.keepsEveryUtunRow(filter) {
             return ["`\(command.display)` may have filtered out utun sockets"]
         } else if !command.reshaping.isEmpty {
             return ["`\(command.display)` reshaped the listing"]
@@ -202,6 +202,7 @@ extension Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
+            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, .init(file: file, moment: contents.moment))) }
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.addProcessListing(.unseen(Self.mixedOutput(command)))
             } else if let cut = cutByNamedLine[.ps] {

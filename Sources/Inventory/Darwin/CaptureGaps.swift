@@ -19,6 +19,7 @@ extension Section {
         // two-line prompt (`╭─jane@mbp ~`).
         if range.upperBound < text.count, text.line(range.upperBound) - text.line(position) <= 1,
            text.line(range.upperBound) == text.line(position) || text[position].first.map({ "┌╭".contains($0) }) == true { return true }
+        if isTwoLinePromptTop(position) { return true }
         var words: [Substring] = []
         var at = position
         while at < range.upperBound, text.line(at) == text.line(position), words.count <= 12 {
@@ -41,6 +42,29 @@ extension Section {
         let prose = joined.replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>|\\{\\{.*?\\}\\}", with: " ", options: .regularExpression)
             .split(separator: " ")
         return !Self.hasStamp(prose) && CaptureReader.timePassingWord(prose.map(String.init)) == nil
+    }
+
+    /// Whether the line at `position` is the first line of a two-line prompt whose second line,
+    /// the next, holds the next command: pure's and starship's directory with its git and
+    /// runtime segments (`~/src/vpn main*`, `~/src/vpn on  main [!?] via 🐹 v1.21.0`, `~ took
+    /// 2s`, `jane@MacBook-Pro in ~`) and spaceship's `jane at MacBook-Pro in ~`, over a line that
+    /// starts with a prompt character alone (`❯ netstat -rn`, `➜ ifconfig -a`). It holds a
+    /// directory among a few words, and no word that says time passed or names a command that
+    /// may change the tables.
+    func isTwoLinePromptTop(_ position: Int) -> Bool {
+        let line = text.line(position)
+        guard range.upperBound < text.count, text.line(range.upperBound) == line + 1 else { return false }
+        var words: [Substring] = []
+        var next = position
+        while next < text.count, text.line(next) == line {
+            words.append(text[next])
+            next += 1
+            if words.count > 12 { return false }
+        }
+        guard next < text.count, text.line(next) == line + 1, text[next].count <= 3, ShellCommand.isPrompt(text[next]),
+              text[next].allSatisfy({ ShellCommand.promptEnds.contains($0) }),
+              words.contains(where: ShellCommand.isDirectoryWord) else { return false }
+        return CaptureReader.timePassingWord(words.map(String.init)) == nil && CaptureReader.changeSpan(in: words.joined(separator: " ")) == nil
     }
 
     /// Whether a line only names a listing's command, as a script's header or a caption does

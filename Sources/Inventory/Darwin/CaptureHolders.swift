@@ -9,7 +9,7 @@ import TunwardenCore
 /// Tunnelblick reopens the `/dev/tun0` an earlier `ifconfig` showed closed.
 extension CapturedInventory {
     /// Why holders read at another moment than the interface listing are tied to none of it.
-    static let otherMomentHolders = "lsof was taken at another moment than the interface listing, with a command between them that may have changed which process holds which utun: a VPN that reconnects takes the lowest free unit, one a leaked utun had"
+    static let otherMomentHolders = "lsof was taken at another moment than the interface listing, with a command or other text between them that may have changed which process holds which utun: a VPN that reconnects takes the lowest free unit, one a leaked utun had"
 
     /// The holder scan the capture's lsof listings make: each utun control socket tied to the
     /// utun of its unit, when lsof showed it at the moment that utun was listed (or the capture
@@ -47,7 +47,8 @@ extension CapturedInventory {
                           attachments: attachments, processesScanned: max(contents.lsofPIDs.count, processes?.count ?? 0))
     }
 
-    /// Why a tuntaposx block's `closed` says nothing of the routes into it, or nil when it does:
+    /// The doubt (`TuntaposxDevice.doubted`, with why and what would settle it) that makes a
+    /// tuntaposx block's `closed` say nothing of the routes into it, or nil when it does:
     /// an lsof row of the block's moment, of the routes' or of any later moment shows a process
     /// with the device open (the two were read at different times, as when a VPN connects from
     /// its menu with no command; or the VPN was started again since, `open -a Tunnelblick`, and
@@ -60,7 +61,7 @@ extension CapturedInventory {
     /// routes read be the ones it adds anew.
     /// (An opener read before the block, with a change between, says only that the device was
     /// open then: the VPN may have died since.)
-    static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> String? {
+    static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> TuntaposxDevice? {
         let node = "/dev/\(entry.name)"
         guard let listed = contents.interfaceStamps[entry.name] else { return nil }
         let routes = contents.routeStamps[entry.name] ?? []
@@ -70,10 +71,10 @@ extension CapturedInventory {
         }
         if !openers.isEmpty {
             let names = openers.map { "\(displayName($0.pid, lsofName: $0.command, processes: processes))[\($0.pid)]" }.joined(separator: " and ")
-            return "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command, or was started again since)"
+            return .doubted(because: "says `closed`, but lsof shows \(names) with \(node) open: the two were read at different times (a VPN that connects from its menu runs no command, or was started again since)")
         }
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
-            return "said `closed` at another moment than the routes into it were read, with a command between them (such as `open -a Tunnelblick` or `sleep`) that may have opened \(node) again"
+            return .doubted(because: "said `closed` at another moment than the routes into it were read, with a command or other text between them (such as `open -a Tunnelblick`, `sleep`, or a line saying time passed) that may have opened \(node) again")
         }
         // (Of any moment, the block's own too: a VPN reconnecting from its menu, or OpenVPN
         // restarting without persist-tun, closes and reopens the device with no command typed,
@@ -91,10 +92,37 @@ extension CapturedInventory {
                 let words = (contents.processes[pid] ?? "").split(separator: " ")
                 return words.contains(Substring(entry.name)) || words.contains(Substring(node))
             }
-            return "says `closed`, but a process listing of the paste shows \(names) running\(naming ? ", whose arguments name \(entry.name)" : ""), "
-                + "which opens such devices: the VPN may have closed \(node) and opened it again (a reconnect from its menu, OpenVPN restarting), with no command typed"
+            return .doubted(because: "says `closed`, but a process listing of the paste shows \(names) running\(naming ? ", whose arguments name \(entry.name)" : ""), "
+                + "which opens such devices: the VPN may have closed \(node) and opened it again (a reconnect from its menu, OpenVPN restarting), with no command typed",
+                            settledBy: "while it runs, no paste settles it, since a reconnect needs no command: quit the VPN (its app and openvpn), then `ifconfig \(entry.name)`, `netstat -rn` and `ps auxww` "
+                                + "with no command between them show whether the routes outlived it")
+        }
+        // A row ps cut at the terminal's width before its program's name could be read may be
+        // such a program's: the listing cannot show that none runs.
+        let cut = contents.cutProcessRows.filter { row in
+            (row.stamp.isSameMoment(as: listed) || row.stamp.isLater(than: listed) || routes.contains(row.stamp))
+                && commandMayBeTunProgram(shown: row.shown, whole: contents.processes[row.pid])
+        }
+        if !cut.isEmpty {
+            let rows = cut.prefix(3).map { "\($0.pid) ('\($0.shown.prefix(30))')" }.joined(separator: ", ") + (cut.count > 3 ? ", …" : "")
+            return .doubted(because: "says `closed`, but the process listing of the paste is cut at the terminal's width, and its row\(cut.count == 1 ? "" : "s") of pid \(rows) may be a program "
+                + "that opens such devices (openvpn, Tunnelblick's): the VPN may have closed \(node) and opened it again with no command typed",
+                            settledBy: "`ifconfig \(entry.name)`, `netstat -rn` and `ps auxww` (whose rows are whole) with no command between them show whether one runs")
         }
         return nil
+    }
+
+    /// Whether a ps row the terminal cut (`shown`) may run a program that opens tuntaposx
+    /// devices: its command is a path cut before an option shows where the program's path ends
+    /// (`/Appli`, `/Applications/Tunnelblick.app/Contents/Resourc`), or a name cut inside one
+    /// of those programs' names (`openv`). A row whose whole command another listing shows
+    /// (`whole`) is judged by that; one whose program shows whole is judged by its name.
+    static func commandMayBeTunProgram(shown: String, whole: String?) -> Bool {
+        if let whole, whole.count > shown.count, whole.hasPrefix(shown) { return false }
+        let words = shown.split(separator: " ")
+        guard let first = words.first else { return false }
+        if first.hasPrefix("/") { return !words.dropFirst().contains { $0.hasPrefix("-") } }
+        return words.count == 1 && tunDevicePrograms.contains { $0.hasPrefix(first) }
     }
 
     /// The programs (the start of their executable's name) that open a tuntaposx device, or

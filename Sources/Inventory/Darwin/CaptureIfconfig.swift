@@ -24,6 +24,9 @@ extension Section {
         "ifmaxaddr", "peer:", "agent", "type:", "link", "state", "scheduler:", "effective", "generation", "qosmarking",
         "low", "multi", "routermode4", "netem", "desc:", "vlan:", "parent", "lladdr", "tunnel", "bond", "uplink", "mpklog",
         "subfamily:", "thread", "txstart", "unit", "interface", "ipsec", "channel", "netif", "input", "output", "mode",
+        // `ifconfig -v`'s lines on recent macOS (`timestamp: disabled`, `routermode4: disabled`,
+        // `downlink rate: …`, `l4s mode: …`, `netif: …`, `flowswitch: …`).
+        "timestamp:", "routermode4:", "routermode6", "routermode6:", "downlink", "l4s", "netif:", "flowswitch:",
     ]
 
     static func isBodyWord<S: StringProtocol>(_ word: S) -> Bool {

@@ -98,9 +98,11 @@ extension Section {
     /// `::/1`, `8000::/1`). Such a row may be the one that sends every packet into a tunnel
     /// that is gone: the audit says it could not be read rather than let its absence pass for
     /// no such route (see `CapturedInventory.snapshot`).
-    mutating func noteUnreadableRow(_ words: Range<Int>, into contents: inout CaptureContents) {
+    mutating func noteUnreadableRow(_ words: Range<Int>, naming netif: String? = nil, into contents: inout CaptureContents) {
         let bytes = Array(text.excerpt(words, limit: 200).utf8)
         var tunnels: [String] = []
+        // (A row read up to its Netif names that interface, tuntaposx's `tun0` too.)
+        if let netif, CapturedInventory.kind(of: netif).isTunnelStyle { tunnels.append(netif) }
         var start = 0
         while start + 4 < bytes.count {
             let stem = String(decoding: bytes[start..<start + 4], as: UTF8.self)
@@ -162,18 +164,48 @@ extension Section {
         return words <= 8
     }
 
+    /// The prefix length of an IPv6 network route the system makes for every interface, which
+    /// netstat without -n prints with no length: its link-local network (`fe80::%utun4`, /64),
+    /// the interface's multicast ones (`ff01::%utun4`, `ff02::%utun4`, /32) and lo0's `ff00::`
+    /// (/8). Nil for any other network, whose length the row does not show.
+    static func systemNetworkLength(_ address: IPAddress, zone: String?) -> Int? {
+        let bytes = address.bytes
+        guard bytes.count == 16, bytes[2...].allSatisfy({ $0 == 0 }) else { return nil }
+        switch (bytes[0], bytes[1], zone != nil) {
+        case (0xfe, 0x80, true): return 64
+        case (0xff, 0x01, true), (0xff, 0x02, true): return 32
+        case (0xff, 0x00, false): return 8
+        default: return nil
+        }
+    }
+
     mutating func readRouteRow(_ position: Int, netifAt netifPosition: Int, into contents: inout CaptureContents) {
         let destinationWord = text[position]
         let gatewayWord = text[position + 1]
         // The family of a row without a section title (a grep'd listing) shows in its addresses.
         let inferred: AddressFamily? = family ?? (destinationWord.contains(":") || (gatewayWord.contains(":") && !gatewayWord.hasPrefix("link#")
             && !DarwinParsers.isMACAddress(gatewayWord)) ? .inet6 : .inet)
-        guard let (destination, zone) = DarwinParsers.destinationPrefix(destinationWord, family: inferred) else {
+        guard let (read, zone) = DarwinParsers.destinationPrefix(destinationWord, family: inferred) else {
             let isName = destinationWord.contains(where: { $0.isLetter && !$0.isHexDigit }) || destinationWord.split(separator: ":").count > 1
             contents.problems.append(isName
                 ? "\(at(position)): destination '\(destinationWord.prefix(40))' is a host name or a cut-off address (netstat without -n?); row skipped"
                 : "\(at(position)): destination '\(destinationWord.prefix(40))' is not an address or prefix; row skipped")
+            // Its Netif (and gateway) still show a route into that interface: a unit it names
+            // is not known idle, and nothing of it is planned.
+            noteUnreadableRow(position..<(netifPosition + 1), naming: String(text[netifPosition]), into: &contents)
             return
+        }
+        // Without -n, netstat prints an IPv6 network without its prefix length (it adds `/64`
+        // only with -n): a row without H is a network whose length is not shown.
+        var destination = read
+        if read.family == .inet6, !destinationWord.contains("/"), destinationWord != "default", destinationWord != "localhost",
+           !text[position + 2].contains("H") {
+            guard let length = Self.systemNetworkLength(read.address, zone: zone), let network = IPPrefix(address: read.address, length: length) else {
+                contents.problems.append("\(at(position)): destination '\(destinationWord.prefix(40))' is an IPv6 network whose prefix length netstat without -n does not print; row skipped")
+                noteUnreadableRow(position..<(netifPosition + 1), naming: String(text[netifPosition]), into: &contents)
+                return
+            }
+            destination = network
         }
         var row = DarwinParsers.NetstatRow(destination: destination, gateway: DarwinParsers.gatewayAddress(gatewayWord),
                                            flags: String(text[position + 2]), netif: String(text[netifPosition]))

@@ -20,6 +20,13 @@ extension Section {
         return psRowSpans.count { $0 == widest } >= 2
     }
 
+    /// The rows of a listing ps cut at the terminal's width that reach that width: their
+    /// commands may go on beyond what the paste shows.
+    var psRowsReachingWidth: [(pid: Int32, command: String)] {
+        guard psRowsCutAtWidth, let widest = psRowSpans.max() else { return [] }
+        return zip(psRowSpans, psSpanRows).filter { $0.0 == widest }.map(\.1)
+    }
+
     /// How many columns ps was told to print at least: 131 for one `w` (`ps auxw`), all of
     /// them for two (`ps auxww`, `-w -w`), none beyond the terminal's otherwise.
     var psColumnsAsked: Int? {
@@ -286,6 +293,7 @@ extension Section {
                     let lead = text.lineLead(position)
                     psRowSpans.append(lead + text.lineSpan(position))
                     psCommandOffsets.append(lead + text.lineOffset(position + layout.commandColumn))
+                    psSpanRows.append((Int32(pid), command))
                 }
             } else {
                 contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; row skipped")

@@ -135,6 +135,8 @@ struct Section {
     var psSawLaunchd = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.
     var psCommandOffsets: [Int] = []
+    /// The pid and command of each ps row that starts a line, in the order of `psRowSpans`.
+    var psSpanRows: [(pid: Int32, command: String)] = []
     /// Listing tools that a line of this section that is no command line named with a pipeline
     /// that may cut their output (see `namedCut`), with the words it named.
     var namedCuts: [ShellCommand.Tool: String] = [:]

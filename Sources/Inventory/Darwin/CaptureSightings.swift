@@ -192,9 +192,38 @@ extension Section {
 
     /// The rows of a `netstat -i` table starting at `start` (its header), up to `end`: each
     /// row's first word names an interface (with `*` when it is down).
+    ///
+    /// netstat on 10.14 and earlier prints the Name column 5 characters wide and cuts longer
+    /// names (`utun10` to `utun12` all read `utun1`, as `bridge0` reads `bridg`). In a table
+    /// with no name longer than 5 characters, a name of 5 is a prefix, no sighting of the
+    /// interface of that name: it is kept with the index its `<Link#N>` row gives (an
+    /// interface's address rows follow its link row) and settled against the interface listing
+    /// by `CapturedInventory.settleCutSightings`.
     func readInterfaceTableRows(_ start: Int, _ end: Int, into contents: inout CaptureContents) {
-        for position in (start + 1)..<end where text.startsLine(position) { sighted(text[position], by: shown(or: "a `netstat -i` table"), into: &contents) }
+        let rows = ((start + 1)..<end).filter { text.startsLine($0) }
+        let mayBeCut = !rows.contains { text[$0].utf8.count > Self.oldInterfaceNameWidth }
+        var linkIndex: (name: Substring, index: Int)?
+        for position in rows {
+            let name = text[position]
+            if position + 2 < end, text.line(position + 2) == text.line(position) {
+                let network = text[position + 2]
+                if network.hasPrefix("<Link#"), network.hasSuffix(">"), let index = Int(network.dropFirst(6).dropLast()) {
+                    linkIndex = (name, index)
+                } else if linkIndex?.name != name {
+                    linkIndex = nil
+                }
+            }
+            let source = shown(or: "a `netstat -i` table")
+            if mayBeCut, name.utf8.count == Self.oldInterfaceNameWidth, !name.hasSuffix("*"), ShellCommand.isInterfaceName(name) {
+                contents.cutSightings.append((String(name), linkIndex?.name == name ? linkIndex?.index : nil, contents.moment, "\(source) at \(at(range.lowerBound))"))
+                continue
+            }
+            sighted(name, by: source, into: &contents)
+        }
     }
+
+    /// The width of `netstat -i`'s Name column on macOS 10.14 and earlier.
+    static let oldInterfaceNameWidth = 5
 
     /// The utun a `cat` of wireguard-go's name file printed (`/var/run/wireguard/wg0.name`): a
     /// hint of which utun the WireGuard tunnel had, noted; the file outlives wireguard-go, so it
@@ -206,5 +235,33 @@ extension Section {
         guard !names.isEmpty else { return }
         contents.notes.append("\(at(range.lowerBound)): \(file) names \(names.prefix(4).joined(separator: ", ")): wireguard-go leaves this file behind when it crashes or is killed, "
             + "so it does not show that utun exists (`sudo wg show` does)")
+    }
+}
+
+extension CapturedInventory {
+    /// Settles the `netstat -i` rows whose Name may be cut (see `Section.readInterfaceTableRows`):
+    /// a row whose `<Link#N>` is the index of the one listed interface whose name begins with the
+    /// cut name is that interface's, and a sighting of it (`utun1` with the index of a listed
+    /// `utun10`). Any other such row, which no index ties to one listed interface, may be the
+    /// cut name's own: a sighting of it, as before, so that an interface it may be is never
+    /// taken as gone.
+    static func settleCutSightings(_ contents: inout CaptureContents) {
+        guard !contents.cutSightings.isEmpty else { return }
+        let listed = Set(contents.interfaces.map(\.name))
+        var nameByIndex: [Int: Set<String>] = [:]
+        for entry in contents.interfaces { if let index = entry.kernelIndex { nameByIndex[index, default: []].insert(entry.name) } }
+        var restored: [String: Set<String>] = [:]
+        for row in contents.cutSightings {
+            let candidates = listed.filter { $0.hasPrefix(row.name) }
+            let byIndex = row.index.map { (nameByIndex[$0] ?? []).intersection(candidates) } ?? []
+            let name = byIndex.count == 1 ? byIndex.first! : row.name
+            if name != row.name { restored[row.name, default: []].insert(name) }
+            contents.sightings[name, default: []].insert(row.moment)
+            let cited = "a `netstat -i` row at \(row.source)"
+            if !(contents.sightingSources[name]?.contains(cited) ?? false) { contents.sightingSources[name, default: []].append(cited) }
+        }
+        for (cut, names) in restored.sorted(by: { $0.key < $1.key }) {
+            contents.notes.append("netstat -i cut \(names.sorted().joined(separator: ", ")) to '\(cut)' (its Name column is 5 characters wide on this macOS); the `<Link#N>` index of those rows says whose they are")
+        }
     }
 }

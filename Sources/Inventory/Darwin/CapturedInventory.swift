@@ -25,6 +25,7 @@ public struct CapturedInventory: InventoryBackend {
     /// The snapshot model of what was read, with what it does not cover marked as unknown.
     static func snapshot(from contents: CaptureContents, label: String, takenAt: Date = Date()) -> Snapshot {
         var contents = contents
+        settleCutSightings(&contents)
         // A tunnel other output showed to exist at or after the moment of the last listing of
         // every interface, which lacks it: neither listed nor gone.
         do {
@@ -95,7 +96,7 @@ public struct CapturedInventory: InventoryBackend {
                 // `closed` of another moment than the routes, or that lsof contradicts.
                 if entry.deviceStatus == .closed,
                    let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
-                    interface.tuntaposx = .doubted(because: doubt)
+                    interface.tuntaposx = doubt
                 } else if entry.deviceStatus == .closed, let place = contents.routeGetInterfaces[entry.name], !contents.netstatSeen {
                     // `route get` shows traffic routed into the closed tun, and no routing table says
                     // which routes (round 37 F8): not "OK", but unknown until netstat is pasted.
@@ -270,13 +271,13 @@ public struct CapturedInventory: InventoryBackend {
         // Every process at another moment than a feth's listing (`ps aux`, then `sudo launchctl
         // load …zerotier…`, then `ifconfig -a`) says nothing of whether its owner runs with it.
         if contents.psSeen, !fethMoments.isSubset(of: contents.psMoments) {
-            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command between them that may have started or stopped processes")]
+            snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command or other text between them that may have started or stopped processes")]
         }
         // Routes into a utun read across a change from its listing (and from the holders tied to
         // it): XNU gives a freed unit to the next tunnel, so they may be another's.
         for (name, stamps) in contents.routeStamps where kind(of: name) == .utun {
             guard let listed = contents.interfaceStamps[name], stamps.contains(where: { !$0.isSameMoment(as: listed) }) else { continue }
-            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command between them that may have changed which tunnel has that unit"
+            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command or other text between them that may have changed which tunnel has that unit"
         }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {

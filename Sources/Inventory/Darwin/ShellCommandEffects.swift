@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 
 /// What running a command line in a transcript may have done to the tables the listings show.
 extension ShellCommand {
@@ -189,8 +190,16 @@ extension ShellCommand {
         let text = CaptureText(file: "", text: written)
         guard !text.isEmpty, let command = parse(text, from: 0, prompted: true), command.tool == .lsof, command.words.upperBound == text.count,
               command.filters.count == 1, command.reshaping.isEmpty, command.unread.isEmpty, command.followedBy.isEmpty,
-              command.filters[0].certainlyShows(word: "com.apple.net.utun_control") else { return nil }
+              keepsEveryUtunRow(command.filters[0]) else { return nil }
         return command
+    }
+
+    /// Whether a filter of lsof's output certainly keeps every row of a utun control socket
+    /// (`systm … [ctl com.apple.net.utun_control id 7 unit 4]`): one of its patterns is in a
+    /// word every such row has, `com.apple.net.utun_control`, `[ctl` or its TYPE, `systm`
+    /// (`grep utun`, `grep ctl`, `grep systm`, `grep -e COMMAND -e utun_control`).
+    static func keepsEveryUtunRow(_ filter: TextFilter) -> Bool {
+        ["com.apple.net.utun_control", "[ctl", "systm"].contains { filter.certainlyShows(word: $0) }
     }
 
     /// Whether a line runs a command on another machine (`ssh host`, `ssh host ps auxww`): what

@@ -250,6 +250,8 @@ extension ShellCommand {
             var quote: Character?
             var startedQuoted = false
             var done = false
+            // After grep's `-e` (`--regexp`) comes a pattern, and more `-e` options may follow.
+            var patternExpected = false
             let isPattern = ["grep", "egrep", "fgrep", "rg"].contains(stage)
             let optionsOnly = ["head", "tail", "sort", "uniq", "wc", "less", "more", "cat", "column", "pbcopy"].contains(stage)
             let takesProgram = ["awk", "sed", "cut", "tr", "xargs"].contains(stage)
@@ -294,7 +296,13 @@ extension ShellCommand {
                 }
                 // A whole argument ends here. After grep's pattern come file names, which a pipe
                 // never has, and after a program its input files: what follows is output.
-                if isPattern, startedQuoted || !word.hasPrefix("-") { done = true }
+                if isPattern, patternExpected {
+                    patternExpected = false
+                } else if isPattern, startedQuoted || !word.hasPrefix("-") {
+                    done = true
+                } else if isPattern, word == "-e" || word == "--regexp" {
+                    patternExpected = true
+                }
                 if takesProgram, startedQuoted { done = true }
                 if pipelineSeparated { break }
             }

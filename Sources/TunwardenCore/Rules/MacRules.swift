@@ -60,10 +60,11 @@ extension Heuristics {
                 verdict = (.live, "held by \(holder.display): its ifconfig status line says `open (pid \(pid))`, so that process has \(node) open (tuntaposx)\(note)")
             case .closed:
                 verdict = (.orphaned, "closed: its ifconfig status line says no process has \(node) open, so nothing reads what is sent into it; the interface belongs to tuntaposx's kext, which `ifconfig \(interface.name) destroy` cannot remove, so only the routes into it can be cleaned")
-            case .doubted(let because):
+            case .doubted(let because, let settledBy):
                 holdersKnown = false
                 holders = openers
-                verdict = (.unknown, "its ifconfig status line \(because), so whether anything reads what is sent into it when the routes were read is unknown; `ifconfig \(interface.name)` and `netstat -rn` with no command between them show it")
+                verdict = (.unknown, "its ifconfig status line \(because), so whether anything reads what is sent into it when the routes were read is unknown; "
+                    + (settledBy ?? "`ifconfig \(interface.name)` and `netstat -rn` with no command between them show it"))
             case .unstated(let because) where !openers.isEmpty:
                 holders = openers
                 holdersKnown = snapshot.holders.complete
