@@ -1,8 +1,8 @@
 /// The routes the kernel makes by itself for a device's addresses, and how the recreate commands
 /// keep them as they were: a route is left to the kernel only when an address the commands add
 /// makes exactly it (its key and every attribute); a route the kernel makes that was not there
-/// (deleted by hand, or replaced by one of other attributes) is deleted again right after the
-/// addresses, with a command that names it exactly; everything else is added as any route made
+/// (deleted by hand, or replaced by one of other attributes) is deleted again, with a command that
+/// names it exactly, before a route that takes its place is added and otherwise after the routes; everything else is added as any route made
 /// by hand (RecreateRoutes.swift).
 extension RecreateCommands {
     /// One route the kernel makes when the commands add an address, as its table tells it apart:
@@ -145,16 +145,25 @@ extension RecreateCommands {
             && kernelMade(route, of: interface)
     }
 
-    /// The commands that delete, right after the addresses are added, each route the kernel makes
-    /// for them (`kernelRoutes(madeFor:)`) that `routes` lacks: one deleted by hand, or replaced
-    /// by one of other attributes, which the commands add after these. Each names the device,
-    /// table, metric and `proto kernel`, so that it deletes that route alone.
-    static func kernelRouteDeletions(_ interface: NetworkInterface, routes: [Route], ip: String, name: String) -> [String] {
-        kernelRoutes(madeFor: interface).filter { made in !routes.contains { isKernelRoute($0, made, of: interface) } }.map { made in
+    /// The commands that delete each route the kernel makes for the addresses the commands add
+    /// (`kernelRoutes(madeFor:)`) that `routes` lacks: one deleted by hand, or replaced by one of
+    /// other attributes. Each names the device, table, metric and `proto kernel`, so that it
+    /// deletes that route alone. Those whose place (prefix, table, metric) a route of `adding`
+    /// takes go right after the addresses, before it is added (`first`); the others after every
+    /// route (`last`), since the kernel checks a route when it is added against what they give
+    /// (a `src` needs its address's `local` route, a gateway a route to it), as it did when the
+    /// routes were first made, before these were deleted.
+    static func kernelRouteDeletions(_ interface: NetworkInterface, routes: [Route], adding: [Route], ip: String,
+                                     name: String) -> (first: [String], last: [String]) {
+        var first: [String] = [], last: [String] = []
+        for made in kernelRoutes(madeFor: interface) where !routes.contains(where: { isKernelRoute($0, made, of: interface) }) {
             var delete = "\(ip) route del " + (made.type == .unicast ? "" : "\(made.type.name) ") + "\(made.destination) dev \(name)"
             if made.table != .main { delete += " table \(made.table)" }
             if made.metric != 0 { delete += " metric \(made.metric)" }
-            return delete + " proto kernel"
+            delete += " proto kernel"
+            let taken = adding.contains { $0.destination == made.destination && $0.table == made.table && ($0.metric ?? 0) == made.metric }
+            if taken { first.append(delete) } else { last.append(delete) }
         }
+        return (first, last)
     }
 }

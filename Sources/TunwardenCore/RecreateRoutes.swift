@@ -47,7 +47,8 @@ extension RecreateCommands {
     }
 
     /// The commands of each device of one run, in the run's order, written to work when they are
-    /// replayed in that order. A route whose preferred source (`src`) is an address of a device
+    /// replayed in that order. The kernel's routes for a device's addresses that were not there
+    /// are deleted after its routes, but where a route to add takes one's place, before it. A route whose preferred source (`src`) is an address of a device
     /// later in the run cannot be added before that device has it: it goes among that device's
     /// commands, after its addresses, and a comment line where it would have been says so and
     /// gives the command.
@@ -62,11 +63,13 @@ extension RecreateCommands {
                 continue
             }
             let name = ShellWord.quote(InterfaceName.kernelBytes(device.interface.name))
-            commands += kernelRouteDeletions(device.interface, routes: device.routes, ip: ip, name: name)
+            let toMake = routesToMake(device.routes, of: device.interface)
+            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name)
+            commands += deletions.first
             // The kernel's routes that come back take their keys: a route of the same key is appended.
             var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))
             var waiting: [(route: Route, owner: Int)] = []
-            for route in orderedByGateway(routesToMake(device.routes, of: device.interface), of: device.interface) {
+            for route in orderedByGateway(toMake, of: device.interface) {
                 if let owner = laterSourceOwner(route, at: position, among: devices) {
                     waiting.append((route, owner))
                 } else {
@@ -79,7 +82,7 @@ extension RecreateCommands {
                 commands.append("# its source \(route.preferredSource!) is an address of \(devices[owner].interface.name), made again further on, "
                     + "so this route is added with that device's commands: \(lines.last!)")
             }
-            result.append(commands + postponed[position])
+            result.append(commands + postponed[position] + deletions.last)
         }
         return result
     }

@@ -57,7 +57,8 @@ struct RecreateFidelityKernelTests {
     /// Hand-made `proto kernel` routes of a prefix an address has, but that the address cannot
     /// make (it is `noprefixroute`, the route is in another table, or has another metric than
     /// the address's), IPv4 and IPv6, come back; so does what systemd-networkd does (an address
-    /// `noprefixroute` and its prefix route added by itself, `proto kernel`).
+    /// `noprefixroute` and its prefix route added by itself, `proto kernel`), also where the
+    /// address's `local` route, which the kernel needs to take its source, was deleted since.
     @Test func kernelRoutesNoAddressMakesComeBack() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -75,6 +76,9 @@ struct RecreateFidelityKernelTests {
         try ns.ip("-6", "route", "add", "2001:db8:45:21::/64", "dev", "rc5a", "proto", "kernel", "metric", "256")
         try ns.ip("addr", "add", "2001:db8:45:22::1/64", "dev", "rc5a", "nodad")
         try ns.ip("-6", "route", "add", "2001:db8:45:22::/64", "dev", "rc5a", "proto", "kernel", "metric", "300")
+        // The kernel refuses a source whose `local` route is gone: these were deleted after.
+        try ns.ip("route", "del", "local", "10.45.22.1", "dev", "rc5a", "table", "local")
+        try ns.ip("-6", "route", "del", "local", "2001:db8:45:21::1", "dev", "rc5a", "table", "local")
         let before = try Self.view(ns, "rc5a")
         let (plan, commands) = try Self.reapAndReplay(ns, state)
         let after = try Self.view(ns, "rc5a")
@@ -84,7 +88,9 @@ struct RecreateFidelityKernelTests {
 
     /// The kernel's prefix routes changed by hand (`mtu`, `advmss`, IPv6 `pref high`, another
     /// source), and its routes deleted by hand (prefix, `local`, `broadcast`, `ff00::/8`), come
-    /// back as they were: the commands delete the kernel's after the address and add the others.
+    /// back as they were: the commands delete the kernel's where they were not there, before a
+    /// route that takes its place and otherwise after the routes (one through a gateway in a
+    /// subnet whose prefix route was deleted after it was added comes back too).
     @Test func kernelRoutesChangedOrDeletedByHandStaySo() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -99,6 +105,8 @@ struct RecreateFidelityKernelTests {
         try ns.ip("route", "replace", "10.45.13.0/24", "dev", "rc5b", "proto", "static", "scope", "link", "src", "10.45.13.1")
         try ns.ip("addr", "add", "10.45.11.1/24", "dev", "rc5b")
         try ns.ip("addr", "add", "2001:db8:45:11::1/64", "dev", "rc5b", "nodad")
+        // A gateway in a subnet whose prefix route is gone: the route to it was added before.
+        try ns.ip("route", "add", "10.46.0.0/16", "via", "10.45.11.9", "dev", "rc5b")
         try ns.ip("route", "del", "10.45.11.0/24", "dev", "rc5b")
         try ns.ip("route", "del", "local", "10.45.11.1", "dev", "rc5b", "table", "local")
         try ns.ip("route", "del", "broadcast", "10.45.11.255", "dev", "rc5b", "table", "local")

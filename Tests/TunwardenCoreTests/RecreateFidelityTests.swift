@@ -82,6 +82,25 @@ import TunwardenCore
         ])
     }
 
+    /// A kernel route deleted by hand is deleted after the routes, which may need it (a source
+    /// needs its address's `local` route, a gateway a route to it); one whose place a route to
+    /// add takes, before that route.
+    @Test func kernelRoutesAreDeletedWhereTheRoutesNeedThem() {
+        let device = Self.tap([Self.address("10.45.11.1/24")])
+        var sourced = Self.route("10.50.0.0/16", source: "10.45.11.1", via: "10.45.11.9")
+        sourced.routeProtocol = .boot
+        let replacement = Self.route("10.45.11.0/24", scope: .link, source: "10.45.11.1")
+        var changed = replacement
+        changed.kernelMetrics = [2: 1300]
+        let broadcast = Self.route("10.45.11.255/32", .broadcast, table: .local, scope: .link, source: "10.45.11.1")
+        #expect(Self.routeLines(device, [sourced, changed, broadcast]) == [
+            "ip route del 10.45.11.0/24 dev p proto kernel",
+            "ip route add 10.50.0.0/16 via 10.45.11.9 dev p src 10.45.11.1",
+            "ip route add 10.45.11.0/24 dev p proto kernel scope link src 10.45.11.1 mtu 1300",
+            "ip route del local 10.45.11.1/32 dev p table local proto kernel",
+        ])
+    }
+
     /// The kernel's routes deleted by hand stay deleted: each is deleted after the addresses.
     @Test func kernelRoutesDeletedByHandAreDeletedAgain() {
         let device = Self.tap([Self.address("10.45.11.1/24"), Self.address("2001:db8:11::1/64")])
