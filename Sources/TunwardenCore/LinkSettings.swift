@@ -14,6 +14,10 @@ public struct LinkSettings: Sendable, Equatable {
     public var groMaxSize: UInt32?
     /// The link-layer broadcast address, `aa:bb:…`.
     public var broadcast: String?
+    /// The interface identifier `ip token set` gave it (IFLA_INET6_TOKEN); nil when none was set.
+    public var ipv6Token: IPAddress?
+    /// Whether `net.ipv6.conf.DEV.disable_ipv6` is set; nil where it was not read.
+    public var ipv6Disabled: Bool?
 
     public init() {}
 
@@ -22,8 +26,12 @@ public struct LinkSettings: Sendable, Equatable {
     public var isNewDeviceDefault: Bool {
         (broadcast == nil || broadcast == Self.etherBroadcast) && (linkMode ?? 0) == 0 && (ipv6AddressGeneration ?? 0) == 0
             && (gsoMaxSize ?? Self.newDeviceGSOSize) == Self.newDeviceGSOSize && (gsoMaxSegments ?? Self.newDeviceGSOSegments) == Self.newDeviceGSOSegments
-            && (groMaxSize ?? Self.newDeviceGROSize) == Self.newDeviceGROSize
+            && (groMaxSize ?? Self.newDeviceGROSize) == Self.newDeviceGROSize && ipv6Token == nil && ipv6Disabled != true
     }
+
+    /// IN6_ADDR_GEN_MODE_STABLE_PRIVACY: the mode `ip link set … addrgenmode stable_secret` sets,
+    /// which the kernel refuses unless the device or `net.ipv6.conf.default` has a secret.
+    public static let stableSecretMode: UInt8 = 2
 
     /// `ip link set`'s words for each IFLA_INET6_ADDR_GEN_MODE.
     static let addressGenerationWords: [UInt8: String] = [0: "eui64", 1: "none", 2: "stable_secret", 3: "random"]
@@ -38,12 +46,14 @@ public struct LinkSettings: Sendable, Equatable {
     /// The `ip link set` words for each setting that differs from a new device's (`mode dormant`,
     /// `addrgenmode none`, `gso_max_size 30000`, …), one setting each, in the order they must be
     /// given: all before the device is set up, so that `addrgenmode` holds before the kernel
-    /// would make a link-local address.
+    /// would make a link-local address. `addrgenmode stable_secret` is not among them: its secret
+    /// cannot be read back over netlink, and without one the kernel refuses the mode (the
+    /// recreate commands name it in a comment line instead).
     public func ipWords(tap: Bool) -> [String] {
         var words: [String] = []
         if tap, let broadcast, broadcast != Self.etherBroadcast { words.append("broadcast \(broadcast)") }
         if let linkMode, linkMode != 0 { words.append(linkMode == 1 ? "mode dormant" : "mode \(linkMode)") }
-        if let mode = ipv6AddressGeneration, mode != 0 { words.append("addrgenmode \(Self.addressGenerationWords[mode] ?? "\(mode)")") }
+        if let mode = ipv6AddressGeneration, mode != 0, mode != Self.stableSecretMode { words.append("addrgenmode \(Self.addressGenerationWords[mode] ?? "\(mode)")") }
         if let gsoMaxSize, gsoMaxSize != Self.newDeviceGSOSize { words.append("gso_max_size \(gsoMaxSize)") }
         if let gsoMaxSegments, gsoMaxSegments != Self.newDeviceGSOSegments { words.append("gso_max_segs \(gsoMaxSegments)") }
         if let groMaxSize, groMaxSize != Self.newDeviceGROSize { words.append("gro_max_size \(groMaxSize)") }

@@ -20,6 +20,11 @@ public struct ReapItem: Sendable, Equatable {
     /// commands give back: read for the plan where the platform can (the reaper reads them again
     /// when it acts, for the journal).
     public var neighbours: [RecreateCommands.Neighbour] = []
+    /// The keys (`RecreateCommands.routeKey`) of `routes` that a route through another device
+    /// shares, each with whether this device's route was listed before the other's: the recreate
+    /// commands add such a route beside the other (`ip route prepend` or `append`), since `ip
+    /// route add` fails with File exists while the other is there.
+    public var sharedRouteKeys: [String: Bool] = [:]
 
     public var ifname: String { interface.name }
 

@@ -78,6 +78,13 @@ public struct ReapPlan: Sendable, Equatable {
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,
                                   orphanedFor: age, routes: entry.routes))
         }
+        // The routes of the devices to delete that share their key with another device's, which
+        // their recreate commands add beside it: looked for among the routes of their prefixes only.
+        let destinations = Set(items.flatMap { $0.routes.map(\.destination) })
+        let candidates = destinations.isEmpty ? [] : assessment.snapshot.routes.filter { destinations.contains($0.destination) }
+        for position in items.indices {
+            items[position].sharedRouteKeys = RecreateCommands.sharedRouteKeys(of: items[position].interface.index, among: candidates)
+        }
         // Hoarded idle utuns: their link-local routes, once the utun has existed for the minimum
         // age. Closed tuntaposx devices: the routes into them, once closed for the minimum age.
         // A second finding about an interface already planned adds its routes to that item.

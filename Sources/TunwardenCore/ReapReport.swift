@@ -178,7 +178,8 @@ public struct ReapReport: JSONRecord, Sendable {
         self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
         // Linux commands are written for the whole run, as the journal has them (see `RecreateCommands.commands(forRun:…)`).
         let linux = plan.items.filter { !$0.onMacOS }
-        let linuxRecreate = RecreateCommands.commands(forRun: linux.map { RecreateCommands.RunDevice($0.interface, routes: $0.routes, neighbours: $0.neighbours) },
+        let linuxRecreate = RecreateCommands.commands(forRun: linux.map { RecreateCommands.RunDevice($0.interface, routes: $0.routes, neighbours: $0.neighbours,
+                                                                                                         sharedRouteKeys: $0.sharedRouteKeys) },
                                                       namespace: plan.namespace, unnamedNamespace: nil)
         var recreateByIndex: [Int: [String]] = [:]
         for (item, commands) in zip(linux, linuxRecreate) { recreateByIndex[item.interface.index] = commands }

@@ -5,10 +5,13 @@
 /// MTU, transmit queue length, link group, MAC address (tap), the `LinkSettings` that differ from
 /// a new device's, the flags `ip link set` changes
 /// (`arp`, `multicast`, `allmulticast`, `promisc`, `dynamic`, `trailers`) where they differ from
-/// a new device's, its alias and alternative names, the bridge or bond it was a port of, whether it was up, its
+/// a new device's, its alias and alternative names, its `disable_ipv6` (by `sysctl`) and IPv6 token,
+/// the bridge or bond it was a port of, whether it was up, its
 /// addresses but those the kernel makes again itself (peer, broadcast, label, scope, metric, lifetimes left, and the flags `ip addr add`
-/// sets), the neighbour entries made by hand and the routes that do not come back with the
-/// addresses (see RecreateRoutes.swift). Names, labels and the alias are written as `ShellWord`s, which give back the
+/// sets), the neighbour entries made by hand, the deletion of the kernel's routes for the addresses
+/// that were not there (see RecreateKernelRoutes.swift) and the routes that do not come back with the
+/// addresses (see RecreateRoutes.swift). What they cannot give back (the secret of `addrgenmode
+/// stable_secret`, qdiscs, policy rules, …) is named in `#` lines. Names, labels and the alias are written as `ShellWord`s, which give back the
 /// kernel's exact bytes.
 public enum RecreateCommands {
     /// A neighbour entry a person made on a device (`ip neigh add … nud permanent`, `nud noarp`,
@@ -115,8 +118,16 @@ public enum RecreateCommands {
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
+        commands += ipv6SettingLines(interface, ip: ip, name: name)
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
+        if let token = interface.linkSettings.ipv6Token {
+            // The kernel takes a token only on a device that does neighbour discovery (not NOARP).
+            let noARP = interface.flags.contains("NOARP")
+            if noARP { commands.append("\(link) arp on") }
+            commands.append("\(ip) token set \(token) dev \(name)")
+            if noARP { commands.append("\(link) arp off") }
+        }
         if let alias = interface.alias { commands.append("\(link) alias \(ShellWord.quote(InterfaceName.kernelBytes(alias)))") }
         for altName in interface.altNames {
             commands.append("\(ip) link property add dev \(name) altname \(ShellWord.quote(InterfaceName.kernelBytes(altName)))")
@@ -160,6 +171,24 @@ public enum RecreateCommands {
         }
         commands += interface.unrecreated.map { "# " + $0 }
         return (commands, true)
+    }
+
+    /// The lines for its IPv6 settings that `ip link set` cannot give back: `disable_ipv6`, set
+    /// with `sysctl` (through `ip netns exec` when the commands name a namespace) before the
+    /// device is up, and a comment line for the address generation mode `stable_secret`, whose
+    /// secret no netlink message gives and without which the kernel refuses the mode.
+    static func ipv6SettingLines(_ interface: NetworkInterface, ip: String, name: String) -> [String] {
+        var lines: [String] = []
+        // `ip -n NAME` runs in NAME, as `ip netns exec NAME sysctl` does; slashes, not dots, part the
+        // key, so a name with dots in it is read as one.
+        let sysctl = ip == "ip" ? "sysctl" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " sysctl"
+        if interface.linkSettings.ipv6AddressGeneration == LinkSettings.stableSecretMode {
+            lines.append("# its IPv6 address generation mode stable_secret is not recreated (it comes back eui64): its secret, "
+                + "net.ipv6.conf.\(interface.name).stable_secret, cannot be read over netlink; with the secret, "
+                + "`\(sysctl) -w net/ipv6/conf/\(name)/stable_secret=SECRET` before it is up sets both again")
+        }
+        if interface.linkSettings.ipv6Disabled == true { lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=1") }
+        return lines
     }
 
     /// The line that heads the commands of a device whose namespace `ip netns` has no name for.

@@ -1,21 +1,54 @@
 /// The routes of the recreate commands, and the order the commands of one run's devices go in.
 extension RecreateCommands {
     /// One device of a reap run, as `commands(forRun:namespace:unnamedNamespace:)` takes it: the
-    /// device, every route through it, and the neighbour entries made on it by hand.
+    /// device, every route through it, the neighbour entries made on it by hand, and the keys
+    /// (`routeKey`) its routes share with other devices' routes (`ReapItem.sharedRouteKeys`).
     public struct RunDevice: Sendable {
         public var interface: NetworkInterface
         public var routes: [Route]
         public var neighbours: [Neighbour]
+        public var sharedRouteKeys: [String: Bool]
 
-        public init(_ interface: NetworkInterface, routes: [Route], neighbours: [Neighbour] = []) {
+        public init(_ interface: NetworkInterface, routes: [Route], neighbours: [Neighbour] = [], sharedRouteKeys: [String: Bool] = [:]) {
             self.interface = interface
             self.routes = routes
             self.neighbours = neighbours
+            self.sharedRouteKeys = sharedRouteKeys
         }
     }
 
+    /// What tells a route apart from the others of its table, for `ip route add`: its prefix,
+    /// source prefix, type of service, table and metric. The kernel refuses (File exists) to add
+    /// a route of a key that is taken, but appends or prepends one beside it when told to.
+    public static func routeKey(_ route: Route) -> String {
+        "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
+    }
+
+    /// For each route of `device` whose key (`routeKey`) a route through another device among
+    /// `routes` (a whole table, in the kernel's order) shares: whether it was listed before every
+    /// such route. Empty for a device none of whose routes shares its key.
+    public static func sharedRouteKeys(of device: Int, among routes: [Route]) -> [String: Bool] {
+        let through = { (route: Route) in route.nextHops.contains { $0.interfaceIndex == device } }
+        let destinations = Set(routes.filter(through).map(\.destination))
+        guard !destinations.isEmpty else { return [:] }
+        var shared: [String: Bool] = [:]
+        var ownSeen: Set<String> = [], othersSeen: Set<String> = []
+        for route in routes where destinations.contains(route.destination) {
+            let key = routeKey(route)
+            if through(route) {
+                ownSeen.insert(key)
+                if othersSeen.contains(key) { shared[key] = false }
+            } else {
+                othersSeen.insert(key)
+                if ownSeen.contains(key), shared[key] == nil { shared[key] = true }
+            }
+        }
+        return shared
+    }
+
     /// The commands of each device of one run, in the run's order, written to work when they are
-    /// replayed in that order. A route whose preferred source (`src`) is an address of a device
+    /// replayed in that order. The kernel's routes for a device's addresses that were not there
+    /// are deleted after its routes, but where a route to add takes one's place, before it. A route whose preferred source (`src`) is an address of a device
     /// later in the run cannot be added before that device has it: it goes among that device's
     /// commands, after its addresses, and a comment line where it would have been says so and
     /// gives the command.
@@ -29,22 +62,27 @@ extension RecreateCommands {
                 result.append(commands)
                 continue
             }
-            var keys: Set<String> = []
+            let name = ShellWord.quote(InterfaceName.kernelBytes(device.interface.name))
+            let toMake = routesToMake(device.routes, of: device.interface)
+            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name)
+            commands += deletions.first
+            // The kernel's routes that come back take their keys: a route of the same key is appended.
+            var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))
             var waiting: [(route: Route, owner: Int)] = []
-            for route in orderedByGateway(routesToMake(device.routes, of: device.interface), of: device.interface) {
+            for route in orderedByGateway(toMake, of: device.interface) {
                 if let owner = laterSourceOwner(route, at: position, among: devices) {
                     waiting.append((route, owner))
                 } else {
-                    commands += routeLines(route, of: device.interface, ip: ip, keys: &keys)
+                    commands += routeLines(route, of: device.interface, ip: ip, keys: &keys, shared: device.sharedRouteKeys)
                 }
             }
             for (route, owner) in waiting {
-                let lines = routeLines(route, of: device.interface, ip: ip, keys: &keys)
+                let lines = routeLines(route, of: device.interface, ip: ip, keys: &keys, shared: device.sharedRouteKeys)
                 postponed[owner] += lines
                 commands.append("# its source \(route.preferredSource!) is an address of \(devices[owner].interface.name), made again further on, "
                     + "so this route is added with that device's commands: \(lines.last!)")
             }
-            result.append(commands + postponed[position])
+            result.append(commands + postponed[position] + deletions.last)
         }
         return result
     }
@@ -59,62 +97,26 @@ extension RecreateCommands {
     }
 
     /// The routes among `routes` that the commands add: all but those through a nexthop object
-    /// and those the kernel makes again by itself with the device's addresses and link-local
-    /// prefix (`kernelMade`). A `proto kernel` route no address explains was made by hand, and is
-    /// kept, whatever its type and table.
+    /// and those the kernel makes again by itself, exactly as they are, with the device's
+    /// addresses and link-local prefix (`kernelMade`). A `proto kernel` route no address makes
+    /// exactly (or one changed by hand since) is kept, whatever its type and table.
     static func routesToMake(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
         routes.filter { route in
             route.nexthopObject == nil && (route.routeProtocol != .kernel || !kernelMade(route, of: interface))
         }
     }
 
-    /// Whether the kernel makes `route` (a `proto kernel` one) again itself for `interface`'s
-    /// addresses (net/ipv4/fib_frontend.c fib_add_ifaddr, net/ipv6/addrconf.c): an address's
-    /// `local` route, an IPv4 address's `broadcast` routes (the one it was given, and its
-    /// subnet's), the prefix route of an address or its peer, IPv6's subnet-router `anycast`
-    /// route of an address's prefix, its `fe80::/64` route and its `ff00::/8` multicast route.
-    /// The kernel puts the local, broadcast, anycast and multicast ones in table local (a VRF's
-    /// port, in its VRF's table) and a prefix route never there.
-    static func kernelMade(_ route: Route, of interface: NetworkInterface) -> Bool {
-        let inLocalTable = route.table == .local || (interface.master ?? 0) > 0
-        let host = route.destination.length == route.family.bits
-        let addresses = interface.addresses.filter { $0.family == route.family }
-        switch route.type {
-        case .unicast:
-            guard route.table != .local else { return false }
-            if route.destination == IPPrefix("fe80::/64") { return true }
-            return addresses.contains { address in
-                [address.local, address.peer].contains { $0.flatMap { IPPrefix(address: $0, length: address.prefixLength) } == route.destination }
-            }
-        case .local:
-            return inLocalTable && host && addresses.contains { $0.local == route.destination.address }
-        case .broadcast:
-            guard inLocalTable, host, route.family == .inet else { return false }
-            return addresses.contains { address in
-                if address.broadcast == route.destination.address { return true }
-                guard address.prefixLength < 31, let subnet = IPPrefix(address: address.local, length: address.prefixLength) else { return false }
-                // The subnet's broadcast address, and on older kernels its network address too.
-                var last = subnet.address.bytes
-                for i in last.indices { last[i] |= ~IPPrefix.mask(byte: i, length: address.prefixLength) }
-                return route.destination.address == subnet.address || route.destination.address.bytes == last
-            }
-        case .anycast:
-            guard inLocalTable, host, route.family == .inet6 else { return false }
-            return addresses.contains { IPPrefix(address: $0.local, length: $0.prefixLength)?.address == route.destination.address }
-        case .multicast:
-            return inLocalTable && route.destination == IPPrefix("ff00::/8")
-        default:
-            return false
-        }
-    }
-
     /// The lines that add `route` through `interface`: the command, after a comment line for
     /// each part of it the command cannot give back (an encapsulation ip has no words for).
     /// `keys` holds the routes added before it, so that a second route of the same prefix,
-    /// sources, type of service, table and metric is appended. An IPv6 multipath route is
-    /// appended with this device's hops alone: IPv6 merges them into a route that exists, which
-    /// another device (live, or reaped in the same run) may still hold.
-    static func routeLines(_ route: Route, of interface: NetworkInterface, ip: String, keys: inout Set<String>) -> [String] {
+    /// sources, type of service, table and metric is appended. A route whose key `shared` (see
+    /// `sharedRouteKeys(of:among:)`) says another device's route has too is added beside that
+    /// one, where it was: an IPv4 one listed first with `ip route prepend`, others with `ip route
+    /// append`; `ip route add` would fail with File exists wherever that route still is. An IPv6
+    /// multipath route is appended with this device's hops alone: IPv6 merges them into a route
+    /// that exists, which another device (live, or reaped in the same run) may still hold.
+    static func routeLines(_ route: Route, of interface: NetworkInterface, ip: String, keys: inout Set<String>,
+                           shared: [String: Bool] = [:]) -> [String] {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var comments: [String] = []
         func note(_ encapsulation: RouteEncapsulation?, _ place: String) {
@@ -124,8 +126,9 @@ extension RecreateCommands {
         }
         let ipv6Multipath = route.family == .inet6 && route.nextHops.count > 1
         let hops = ipv6Multipath ? route.nextHops.filter { $0.interfaceIndex == interface.index } : route.nextHops
-        let key = "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
-        let verb = keys.insert(key).inserted && !ipv6Multipath ? "add" : "append"
+        let key = routeKey(route)
+        let verb = if !keys.insert(key).inserted || ipv6Multipath { "append" }
+            else if let first = shared[key] { first && route.family == .inet ? "prepend" : "append" } else { "add" }
         var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
         if let source = route.source { add += " from \(source)" }
         let multipath = ipv6Multipath || hops.count > 1

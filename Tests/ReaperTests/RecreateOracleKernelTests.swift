@@ -78,8 +78,8 @@ struct RecreateOracleKernelTests {
         let recreate = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }.flatMap { $0.recreate ?? [] }
         for commands in [recreate.joined(separator: "\n"), planned.stdout] {
             #expect(commands.contains("# its qdiscs tbf 1: root, ingress ffff: are not recreated, nor their classes and filters"), "\(commands)")
-            #expect(commands.contains("# policy rule 100 (table 44) names this device (iif)"), "\(commands)")
-            #expect(commands.contains("# IPv6 policy rule 101 (table 44) names this device (oif)"), "\(commands)")
+            #expect(commands.contains("# policy rule 100 (lookup 44) names this device (iif)"), "\(commands)")
+            #expect(commands.contains("# IPv6 policy rule 101 (lookup 44) names this device (oif)"), "\(commands)")
             #expect(commands.contains("# its secondary unicast address 02:12:34:56:78:9a (`bridge fdb add ADDRESS dev orq2 self permanent`) is not recreated"),
                     "\(commands)")
             // The kernel's own multicast entries are not named.

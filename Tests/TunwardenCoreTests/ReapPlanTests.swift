@@ -189,7 +189,12 @@ import TunwardenCore
             Route(destination: IPPrefix("0.0.0.0/1")!, metric: 5, routeProtocol: .static, scope: .global, nextHops: [NextHop(gateway: IPAddress("10.9.0.2"), interfaceIndex: 7)]),
             Route(destination: IPPrefix("192.0.2.0/24")!, table: .other(100), routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 7)]),
             Route(destination: IPPrefix("10.9.0.2/32")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)]),
-        ]
+            Route(destination: IPPrefix("10.9.0.1/32")!, type: .local, table: .local, routeProtocol: .kernel, scope: .host, nextHops: [NextHop(interfaceIndex: 7)]),
+        ].map { route in
+            var route = route
+            if route.routeProtocol == .kernel { route.preferredSource = IPAddress("10.9.0.1") }
+            return route
+        }
         #expect(RecreateCommands.commands(for: device, routes: routes, namespace: "blue") == [
             "ip -n blue tuntap add dev kure_tun mode tun user 1000 group 100 pi vnet_hdr multi_queue",
             "ip -n blue link set dev kure_tun mtu 1400",

@@ -123,7 +123,8 @@ import TunwardenCore
             RecreateCommands.Neighbour(address: IPAddress("2001:db8::7")!, linkLayerAddress: nil, kind: .proxy, router: true),
             RecreateCommands.Neighbour(address: IPAddress("10.66.0.8")!, linkLayerAddress: "02:00:00:00:00:08", kind: .permanent, externLearned: true, protocolID: 99),
         ]
-        #expect(RecreateCommands.commands(for: device, routes: [], namespace: "blue", unnamedNamespace: nil, neighbours: neighbours) == [
+        #expect(RecreateCommands.commands(for: device, routes: RecreateRoutesTests.kernelRoutes("10.66.0.1", index: 9), namespace: "blue",
+                                          unnamedNamespace: nil, neighbours: neighbours) == [
             "ip -n blue tuntap add dev tap9 mode tap",
             "ip -n blue link set dev tap9 up",
             "ip -n blue addr add 10.66.0.1/24 dev tap9",

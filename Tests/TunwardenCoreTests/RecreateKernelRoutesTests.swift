@@ -16,13 +16,25 @@ import TunwardenCore
     }()
 
     static func route(_ prefix: String, _ type: RouteType = .unicast, table: RouteTable = .main, proto: RouteProtocol = .boot,
-                      scope: RouteScope, via gateway: String? = nil) -> Route {
-        Route(destination: IPPrefix(prefix)!, type: type, table: table, routeProtocol: proto, scope: scope,
-              nextHops: [NextHop(gateway: gateway.flatMap { IPAddress($0) }, interfaceIndex: 4)])
+                      scope: RouteScope, via gateway: String? = nil, metric: UInt32? = nil, source: String? = nil) -> Route {
+        var route = Route(destination: IPPrefix(prefix)!, type: type, table: table, metric: metric, routeProtocol: proto, scope: scope,
+                          nextHops: [NextHop(gateway: gateway.flatMap { IPAddress($0) }, interfaceIndex: 4)])
+        route.preferredSource = source.flatMap { IPAddress($0) }
+        return route
     }
 
+    /// The routes the kernel made for `tap`'s addresses, as Linux 6.18 lists them.
+    static let kernelOwn = [
+        route("10.1.0.0/24", proto: .kernel, scope: .link, source: "10.1.0.1"),
+        route("10.1.0.1/32", .local, table: .local, proto: .kernel, scope: .host, source: "10.1.0.1"),
+        route("10.1.0.255/32", .broadcast, table: .local, proto: .kernel, scope: .link, source: "10.1.0.1"),
+        route("2001:db8:7::1/128", .local, table: .local, proto: .kernel, scope: .global, metric: 0),
+        route("2001:db8:7::/64", proto: .kernel, scope: .global, metric: 256),
+        route("ff00::/8", .multicast, table: .local, proto: .kernel, scope: .global, metric: 256),
+    ]
+
     func commands(_ routes: [Route]) -> [String] {
-        RecreateCommands.commands(for: Self.tap, routes: routes, namespace: nil).filter { $0.hasPrefix("ip route") }
+        RecreateCommands.commands(for: Self.tap, routes: Self.kernelOwn + routes, namespace: nil).filter { $0.hasPrefix("ip route") }
     }
 
     /// An IPv4 route whose scope is not the one `ip route add` would give it unasked is written with
@@ -50,14 +62,8 @@ import TunwardenCore
     /// made by hand and comes back; the kernel's own for its addresses do not.
     @Test func handMadeKernelRoutesOfEveryTypeComeBack() {
         let kernelOwn = [
-            Self.route("10.1.0.0/24", proto: .kernel, scope: .link),
-            Self.route("10.1.0.1/32", .local, table: .local, proto: .kernel, scope: .host),
-            Self.route("10.1.0.255/32", .broadcast, table: .local, proto: .kernel, scope: .link),
-            Self.route("2001:db8:7::1/128", .local, table: .local, proto: .kernel, scope: .global),
-            Self.route("2001:db8:7::/128", .anycast, table: .local, proto: .kernel, scope: .global),
-            Self.route("2001:db8:7::/64", proto: .kernel, scope: .global),
-            Self.route("ff00::/8", .multicast, table: .local, proto: .kernel, scope: .global),
-            Self.route("fe80::/64", proto: .kernel, scope: .global),
+            Self.route("2001:db8:7::/128", .anycast, table: .local, proto: .kernel, scope: .global, metric: 0),
+            Self.route("fe80::/64", proto: .kernel, scope: .global, metric: 256),
         ]
         let byHand = [
             Self.route("10.1.0.0/25", table: .local, proto: .kernel, scope: .link),
@@ -82,7 +88,9 @@ import TunwardenCore
     @Test func anOptimisticAddressComesBackOptimistic() {
         var device = Self.tap
         device.addresses = [InterfaceAddress(local: IPAddress("2001:db8:99::1")!, prefixLength: 64, scope: "global", flags: ["optimistic", "tentative"])]
-        let commands = RecreateCommands.commands(for: device, routes: [], namespace: nil)
+        let made = [Self.route("2001:db8:99::/64", proto: .kernel, scope: .global, metric: 256),
+                    Self.route("ff00::/8", .multicast, table: .local, proto: .kernel, scope: .global, metric: 256)]
+        let commands = RecreateCommands.commands(for: device, routes: made, namespace: nil)
         #expect(commands.suffix(2) == [
             "# its optimistic IPv6 addresses are so again only where net.ipv6.conf.p.optimistic_dad (taken from net.ipv6.conf.default.optimistic_dad) is 1 when they are added",
             "ip addr add 2001:db8:99::1/64 dev p optimistic",
@@ -93,7 +101,7 @@ import TunwardenCore
     /// link-layer address (the kernel resolves it), and reads back from the journal.
     @Test func aManagedNeighbourEntryComesBack() throws {
         let managed = RecreateCommands.Neighbour(address: IPAddress("10.111.0.55")!, linkLayerAddress: nil, kind: .managed)
-        let commands = RecreateCommands.commands(for: Self.tap, routes: [], namespace: "n", unnamedNamespace: nil, neighbours: [managed])
+        let commands = RecreateCommands.commands(for: Self.tap, routes: Self.kernelOwn, namespace: "n", unnamedNamespace: nil, neighbours: [managed])
         #expect(commands.last == "ip -n n neigh add 10.111.0.55 managed dev p")
         let json = managed.json()
         #expect(String(decoding: json, as: UTF8.self) == #"{"dst":"10.111.0.55","state":"managed"}"#)

@@ -6,6 +6,19 @@ import TunwardenCore
 @Suite struct RecreateRoutesTests {
     static let tun = NetworkInterface(index: 7, name: "tun9", kind: .tun, infoKind: "tun", flags: ["UP"], tun: TunDetails(persistent: true))
 
+    /// The routes the kernel makes for an IPv4 address `local`/24 on device `index` that is up,
+    /// as Linux lists them: its prefix route, its `local` route and its subnet's `broadcast` route.
+    static func kernelRoutes(_ local: String, index: Int) -> [Route] {
+        let bytes = IPAddress(local)!.bytes
+        let subnet = "\(bytes[0]).\(bytes[1]).\(bytes[2])"
+        return [("\(subnet).0/24", RouteType.unicast, RouteTable.main, RouteScope.link), ("\(local)/32", .local, .local, .host),
+                ("\(subnet).255/32", .broadcast, .local, .link)].map { prefix, type, table, scope in
+            var route = Route(destination: IPPrefix(prefix)!, type: type, table: table, routeProtocol: .kernel, scope: scope, nextHops: [NextHop(interfaceIndex: index)])
+            route.preferredSource = IPAddress(local)
+            return route
+        }
+    }
+
     static func encapsulation(_ type: UInt16, id: UInt64, destination: String, ttl: UInt8 = 0, tos: UInt8 = 0, flags: UInt16 = 0) -> RouteEncapsulation {
         var encapsulation = RouteEncapsulation(type: type)
         encapsulation.id = id
@@ -78,7 +91,7 @@ import TunwardenCore
         sourced.preferredSource = IPAddress("10.98.0.1")
         let plain = Route(destination: IPPrefix("10.97.0.0/16")!, routeProtocol: .boot, scope: .link, nextHops: [NextHop(interfaceIndex: 4)])
         let add = "ip route add 10.99.0.0/16 dev tpa table 300 scope link src 10.98.0.1"
-        let run = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpa, routes: [sourced, plain]), RecreateCommands.RunDevice(tpb, routes: [])],
+        let run = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpa, routes: [sourced, plain]), RecreateCommands.RunDevice(tpb, routes: Self.kernelRoutes("10.98.0.1", index: 5))],
                                             namespace: nil, unnamedNamespace: nil)
         #expect(run[0] == [
             "ip tuntap add dev tpa mode tap", "ip link set dev tpa up", "ip route add 10.97.0.0/16 dev tpa scope link",
@@ -86,7 +99,8 @@ import TunwardenCore
         ])
         #expect(run[1] == ["ip tuntap add dev tpb mode tap", "ip link set dev tpb up", "ip addr add 10.98.0.1/24 dev tpb", add])
         // In the other order the source exists when the route is added, and nothing moves.
-        let reversed = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpb, routes: []), RecreateCommands.RunDevice(tpa, routes: [sourced])],
+        let reversed = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(tpb, routes: Self.kernelRoutes("10.98.0.1", index: 5)),
+                                                                         RecreateCommands.RunDevice(tpa, routes: [sourced])],
                                                  namespace: nil, unnamedNamespace: nil)
         #expect(reversed[1].last == add && !reversed.joined().contains { $0.hasPrefix("#") })
     }
@@ -96,13 +110,11 @@ import TunwardenCore
     @Test func aHandMadeKernelRouteComesBack() {
         var device = Self.tun
         device.addresses = [InterfaceAddress(local: IPAddress("10.7.1.1")!, prefixLength: 24, scope: "global")]
-        let prefixRoute = Route(destination: IPPrefix("10.7.1.0/24")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)])
-        let local = Route(destination: IPPrefix("10.7.1.1/32")!, type: .local, table: .local, routeProtocol: .kernel, scope: .host,
-                          nextHops: [NextHop(interfaceIndex: 7)])
+        let kernelOwn = Self.kernelRoutes("10.7.1.1", index: 7)
         let linkLocal = Route(destination: IPPrefix("fe80::/64")!, metric: 256, routeProtocol: .kernel, nextHops: [NextHop(interfaceIndex: 7)])
         let byHand = Route(destination: IPPrefix("10.66.0.0/16")!, routeProtocol: .kernel, scope: .link, nextHops: [NextHop(interfaceIndex: 7)])
         let byHand6 = Route(destination: IPPrefix("2001:db8:66::/48")!, metric: 1024, routeProtocol: .kernel, nextHops: [NextHop(interfaceIndex: 7)])
-        let commands = RecreateCommands.commands(for: device, routes: [prefixRoute, local, linkLocal, byHand, byHand6], namespace: nil)
+        let commands = RecreateCommands.commands(for: device, routes: kernelOwn + [linkLocal, byHand, byHand6], namespace: nil)
         #expect(commands.filter { $0.contains(" route ") } == [
             "ip route add 10.66.0.0/16 dev tun9 proto kernel scope link",
             "ip route add 2001:db8:66::/48 dev tun9 metric 1024 proto kernel",

@@ -43,6 +43,8 @@ extension LinuxInventory {
         settings.gsoMaxSegments = link.gsoMaxSegments
         settings.groMaxSize = link.groMaxSize
         settings.broadcast = link.broadcast.flatMap(macText)
+        settings.ipv6Token = link.ipv6Token.flatMap { $0.allSatisfy { $0 == 0 } ? nil : IPAddress(bytes: $0) }
+        settings.ipv6Disabled = link.ipv6Disabled
         // Settings a new device starts with give nothing back; most devices have only those.
         if !settings.isNewDeviceDefault { interface.linkSettings = settings }
         return interface

@@ -38,6 +38,12 @@ public struct LinkMessage: Equatable, Sendable {
     static let inet6AddressGenerationMode: UInt16 = 8
     /// IFLA_INET6_FLAGS: the device's IPv6 state (`inet6_dev.if_flags`).
     static let inet6Flags: UInt16 = 1
+    /// IFLA_INET6_CONF: the device's `net.ipv6.conf.DEV.*` sysctls, an array of s32 indexed by
+    /// DEVCONF_* (include/uapi/linux/ipv6.h), of which DEVCONF_DISABLE_IPV6 (26) is read.
+    static let inet6Configuration: UInt16 = 2
+    static let disableIPv6Index = 26
+    /// IFLA_INET6_TOKEN: the interface identifier `ip token set` gave it (16 bytes, `::` for none).
+    static let inet6Token: UInt16 = 7
     /// IF_READY in IFLA_INET6_FLAGS: IPv6 has taken the link as ready (its carrier came on while
     /// it was up), and runs duplicate address detection from then on; cleared only by going down.
     public static let ipv6Ready: UInt32 = 0x8000_0000
@@ -173,6 +179,12 @@ public struct LinkMessage: Equatable, Sendable {
     public var ipv6AddressGenerationMode: UInt8?
     /// IFLA_INET6_FLAGS (`ipv6Ready`, …); nil when the device has no IPv6.
     public var ipv6Flags: UInt32?
+    /// Whether its `net.ipv6.conf.DEV.disable_ipv6` is set; nil when the device has no IPv6 or
+    /// the kernel sent too short a configuration array.
+    public var ipv6Disabled: Bool?
+    /// IFLA_INET6_TOKEN: the IPv6 token's 16 bytes (all zero when none was set); nil when the
+    /// device has no IPv6.
+    public var ipv6Token: [UInt8]?
     /// IFLA_GSO_MAX_SIZE, IFLA_GSO_MAX_SEGS and IFLA_GRO_MAX_SIZE: the largest packets the stack
     /// builds for it and aggregates from it.
     public var gsoMaxSize: UInt32?
@@ -251,6 +263,17 @@ public struct LinkMessage: Equatable, Sendable {
                             while inet6.next() {
                                 if inet6.type == Self.inet6AddressGenerationMode { link.ipv6AddressGenerationMode = inet6.uint8() }
                                 if inet6.type == Self.inet6Flags { link.ipv6Flags = inet6.uint32() }
+                                if inet6.type == Self.inet6Token {
+                                    if inet6.data.count == 16 { link.ipv6Token = inet6.rawBytes } else {
+                                        inet6.fail(.malformed("IFLA_INET6_TOKEN should hold 16 bytes but holds \(inet6.data.count)"))
+                                    }
+                                }
+                                if inet6.type == Self.inet6Configuration {
+                                    let offset = Self.disableIPv6Index * 4
+                                    if inet6.data.count >= offset + 4 {
+                                        link.ipv6Disabled = inet6.data.dropFirst(offset).prefix(4).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } != 0
+                                    }
+                                }
                             }
                         }
                     }

@@ -156,7 +156,8 @@ public struct LinuxReaper {
             let recreate = RecreateCommands.commands(forRun: runItems.indices.map { position in
                 var interface = runItems[position].item.interface
                 interface.unrecreated = unrecreated[interface.index] ?? []
-                return RecreateCommands.RunDevice(interface, routes: runItems[position].item.routes, neighbours: byHand[position])
+                return RecreateCommands.RunDevice(interface, routes: runItems[position].item.routes, neighbours: byHand[position],
+                                                  sharedRouteKeys: runItems[position].item.sharedRouteKeys)
             },
                                                      namespace: place.name, unnamedNamespace: place.unnamedIdentity)
             try journal.append(runItems.indices.map { position in

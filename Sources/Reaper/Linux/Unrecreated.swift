@@ -5,7 +5,8 @@ import TunwardenCore
 
 /// What a device has that its recreate commands do not make again, named in them as `#` lines
 /// rather than lost without a word: its qdiscs made by hand (`tc`: a root `tbf`, an `ingress`,
-/// their classes and filters), the policy rules that name it (`ip rule … iif/oif DEVICE`), and its
+/// their classes and filters), the policy rules that name it (`ip rule … iif/oif DEVICE`, each with
+/// its action as `ip rule` prints it), and its
 /// secondary unicast addresses (`bridge fdb add … self`).
 extension LinuxReaper {
     /// The `#` lines' words for each of the Linux devices `items` plans to delete, by ifindex,
@@ -51,7 +52,7 @@ extension LinuxReaper {
                     let name = InterfaceName.kernelBytes(interface.name)
                     for rule in rules where rule.inputName == name || rule.outputName == name {
                         let selectors = [rule.inputName == name ? "iif" : nil, rule.outputName == name ? "oif" : nil].compactMap { $0 }.joined(separator: ", ")
-                        lines[interface.index, default: []].append("\(family == 10 ? "IPv6 " : "")policy rule \(rule.priority.map(String.init) ?? "0") (table \(RouteTable(kernel: rule.table))) "
+                        lines[interface.index, default: []].append("\(family == 10 ? "IPv6 " : "")policy rule \(rule.priority.map(String.init) ?? "0") (\(rule.actionWords)) "
                             + "names this device (\(selectors)): the kernel keeps it, detached, and attaches it again to a device made under this name; "
                             + "elsewhere `ip \(family == 10 ? "-6 " : "")rule show` gives it, to add again")
                     }
