@@ -13,4 +13,10 @@ static inline int tw_sqlite3_bind_blob(sqlite3_stmt *statement, int index, const
     return sqlite3_bind_blob(statement, index, bytes, length, SQLITE_TRANSIENT);
 }
 
+/// sqlite3_db_config is variadic, which Swift cannot call: a connection that closes leaves its
+/// write-ahead log as it is, unfolded (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, SQLite 3.16+).
+static inline int tw_sqlite3_no_checkpoint_on_close(sqlite3 *db) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
+}
+
 #endif

@@ -49,8 +49,8 @@ import TunwardenCore
         }
         let read = try recordAndRead()
         store.close()
-        // The write-ahead log is folded in and removed when the last connection closes.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/nested/state") == ["state.db"])
+        // A small write-ahead log stays beside the file when the last connection closes.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/nested/state").sorted() == ["state.db", "state.db-shm", "state.db-wal"])
         #expect(try StateStore(directory: directory.path + "/nested/state").database()?.observations(namespace: Self.identity).namespaces == read.namespaces)
     }
 
@@ -135,6 +135,29 @@ import TunwardenCore
         #expect(try size("state.db") > before + 100_000, "the rows are in the file")
         #expect(try StateStore(directory: directory.path).database()?.observations(namespace: Self.identity).namespaces == recorded.observations.namespaces)
         store.close()
+    }
+
+    /// A run that leaves a small write-ahead log leaves it as it is (no fold, no fsync, no file
+    /// made and deleted again): the next run reads it back. One that grew it past
+    /// `foldAtClose` folds it into the file and empties it.
+    @Test func aSmallLogOutlivesItsConnectionAndALargeOneIsFolded() throws {
+        let directory = try Directory()
+        func size(_ name: String) throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: directory.path + "/" + name)[.size] as? Int ?? 0
+        }
+        var store = StateStore(directory: directory.path)
+        let first = try #require(try store.database()).record(Self.assessment(10_000, at: Self.t0), label: nil, alerting: nil)
+        store.close()
+        #expect(try size("state.db-wal") == 0, "ten thousand rows are past the limit: folded and emptied")
+        #expect(try size("state.db") > 100_000)
+        store = StateStore(directory: directory.path)
+        let second = try #require(try store.database()).record(Self.assessment(10_000, orphaned: [7], at: Self.t0 + 60), label: nil, alerting: nil)
+        store.close()
+        let left = try size("state.db-wal")
+        #expect(left > 0 && left <= SQLiteConnection.foldAtClose, "one changed row is left in the log: \(left) bytes")
+        let again = try #require(try StateStore(directory: directory.path).database())
+        #expect(try again.observations(namespace: Self.identity).namespaces == second.observations.namespaces)
+        #expect(first.observations.namespaces != second.observations.namespaces)
     }
 
     /// An audit that finds every interface as it was writes no interface row: only its count
@@ -389,6 +412,8 @@ import TunwardenCore
         let other = try Directory()
         let damaged = StateStore(directory: other.path)
         _ = try damaged.database()?.record(Self.assessment(3000, at: Self.t0), label: nil, alerting: nil)
+        // In the file, where the damage is done, and no longer in the write-ahead log.
+        try damaged.database()?.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         damaged.close()
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: damaged.path))
         try handle.seek(toOffset: 8192)
