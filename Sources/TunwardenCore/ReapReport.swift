@@ -132,6 +132,8 @@ public struct ReapReport: JSONRecord, Sendable {
         var reason: String
         var reapableAt: Date?
         var pattern: String?
+        /// The routes a fence would make live (`carrier-would-wake-routes`).
+        var routes: [String]?
 
         func write(to json: inout JSONWriter) {
             json.object { json in
@@ -139,6 +141,7 @@ public struct ReapReport: JSONRecord, Sendable {
                 json.field("reason", reason)
                 json.field("reapable_at", reapableAt)
                 json.field("pattern", pattern)
+                json.field("routes", routes)
             }
         }
     }
@@ -196,6 +199,7 @@ public struct ReapReport: JSONRecord, Sendable {
             case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
             case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
             case .repairFailed: ExcludedEntry(ifname: exclusion.ifname, reason: "repair-failed")
+            case let .carrierWouldWakeRoutes(routes): ExcludedEntry(ifname: exclusion.ifname, reason: "carrier-would-wake-routes", routes: routes)
             }
         }
         self.results = results

@@ -273,6 +273,13 @@ public struct LinuxReaper {
                 }
                 continue
             }
+            // Its fence, an attach, would make live the routes the kernel passes by for want of
+            // its carrier (set since the plan: a sysctl, a route added).
+            let woken = CarrierFence.wokenRoutes(of: now.interface, routes: now.routes)
+            guard woken.isEmpty else {
+                skip(CarrierFence.reason(woken.map(CarrierFence.describe), quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(item.ifname))))
+                continue
+            }
             var refreshed = item
             refreshed.interface = now.interface
             refreshed.routes = now.routes
