@@ -16,6 +16,12 @@ public struct ReapPlan: Sendable, Equatable {
     /// The `--protect` patterns the plan was made with: the reaper's last look asks them again of
     /// each target's names, which may have changed since (an alternative name added).
     public var protect: [String] = []
+    /// Where the recreate commands make the devices again, as the reaper journals it: set for a
+    /// plan of the live system (the caller's namespace identified by its name under /run/netns);
+    /// nil: the namespace `namespace` names, or none.
+    public var place: RecreatePlace?
+    /// `place`, or the one `namespace` names.
+    public var recreatePlace: RecreatePlace { place ?? RecreatePlace(namespace: namespace) }
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).

@@ -175,7 +175,8 @@ public struct ReapReport: JSONRecord, Sendable {
     var summary: Summary
 
     public init(plan: ReapPlan, results: [ReapItemResult]?, repairs: [ReapRepair] = [], pendingRepairs: [PendingRepair] = []) {
-        netns = plan.namespace
+        // Named as the journal names it: the caller's namespace too, by its name under /run/netns.
+        netns = plan.recreatePlace.netns
         dryRun = results == nil
         self.repairs = repairs.isEmpty ? nil : repairs
         self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
@@ -183,7 +184,7 @@ public struct ReapReport: JSONRecord, Sendable {
         let linux = plan.items.filter { !$0.onMacOS }
         let linuxRecreate = RecreateCommands.commands(forRun: linux.map { RecreateCommands.RunDevice($0.interface, routes: $0.routes, neighbours: $0.neighbours,
                                                                                                          sharedRouteKeys: $0.sharedRouteKeys) },
-                                                      namespace: plan.namespace, unnamedNamespace: nil)
+                                                      place: plan.recreatePlace)
         var recreateByIndex: [Int: [String]] = [:]
         for (item, commands) in zip(linux, linuxRecreate) { recreateByIndex[item.interface.index] = commands }
         self.plan = plan.items.map { item in
