@@ -179,6 +179,8 @@ public struct Reap: ParsableCommand {
         }
         var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
         plan.leaveOut(repairFailed: Set(repairs.filter(\.failed).map(\.ifindex)))
+        // The plan names the namespace as the journal will: the caller's own too (`ip netns exec NAME`).
+        if from == nil { plan.place = (try? context.reaper(namespace))?.recreatePlace() }
         // The JSON plan's recreate commands give back neighbour entries made by hand too, as the
         // journal's will: they are read for it here (the table shows no recreate commands).
         if from == nil, format == .json, !plan.items.isEmpty {

@@ -26,6 +26,8 @@ extension Reap {
                 protected += 1
             case .repairFailed:
                 text += "Left \(exclusion.ifname) alone: given back damaged by the repair above; the killed run's intent records in the journal (`tunwarden journal`) hold all it had.\n"
+            case let .carrierWouldWakeRoutes(routes):
+                text += "Left \(exclusion.ifname) alone: \(CarrierFence.reason(routes, quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(exclusion.ifname)))).\n"
             default:
                 break
             }
@@ -42,8 +44,9 @@ extension Reap {
                 text += "; --min-age changes the grace period.\n"
             }
         }
-        if plan.items.isEmpty, protected > 0 || plan.excluded.contains(where: { $0.reason == .repairFailed }), young.isEmpty {
-            text += protected > 0 && plan.excluded.allSatisfy({ $0.reason != .repairFailed })
+        let leftAlone = plan.excluded.contains { if case .carrierWouldWakeRoutes = $0.reason { true } else { $0.reason == .repairFailed } }
+        if plan.items.isEmpty, protected > 0 || leftAlone, young.isEmpty {
+            text += protected > 0 && !leftAlone
                 ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every reapable orphan is protected or was left alone.\n"
         } else if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"

@@ -101,6 +101,9 @@ protocol PlanReaper {
     /// What the devices `items` plans to delete have that the recreate commands do not make
     /// again, by ifindex, as the words of `#` lines of those commands; throws when it cannot be read.
     func unrecreated(of items: [ReapItem]) throws -> [Int: [String]]
+    /// Where the recreate commands the reaper journals make the devices again (the namespace it
+    /// acts in, by the name `ip -n` is given); nil where its commands name no namespace.
+    func recreatePlace() -> RecreatePlace?
 }
 
 /// This platform's reaper, as a run from the command line uses it.
@@ -125,6 +128,9 @@ extension PlanReaper {
 
     /// A platform whose recreate commands name nothing they leave out has nothing to read.
     func unrecreated(of items: [ReapItem]) throws -> [Int: [String]] { [:] }
+
+    /// A reaper whose commands name no namespace gives none.
+    func recreatePlace() -> RecreatePlace? { nil }
 
     /// Whether `journal` (or, after a rotation, the newest rotated journal) holds intents of this
     /// reaper's namespace for `repairInterrupted` to repair; `open`: the journal's open intents.

@@ -45,6 +45,10 @@ public struct ReapExclusion: Sendable, Equatable {
         /// run's hold all it had, and the repair's result says what it lacks). The next run
         /// plans it as any orphan.
         case repairFailed
+        /// A single-queue tun/tap that is up with routes the kernel passes by only because it has
+        /// no carrier (`CarrierFence`): the reaper's fence would turn its carrier on and send
+        /// their traffic into it. Each route as `CarrierFence.describe` gives it.
+        case carrierWouldWakeRoutes([String])
     }
 
     public var ifname: String

@@ -16,6 +16,12 @@ public struct ReapPlan: Sendable, Equatable {
     /// The `--protect` patterns the plan was made with: the reaper's last look asks them again of
     /// each target's names, which may have changed since (an alternative name added).
     public var protect: [String] = []
+    /// Where the recreate commands make the devices again, as the reaper journals it: set for a
+    /// plan of the live system (the caller's namespace identified by its name under /run/netns);
+    /// nil: the namespace `namespace` names, or none.
+    public var place: RecreatePlace?
+    /// `place`, or the one `namespace` names.
+    public var recreatePlace: RecreatePlace { place ?? RecreatePlace(namespace: namespace) }
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).
@@ -28,7 +34,8 @@ public struct ReapPlan: Sendable, Equatable {
     }
 
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
-    /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`.
+    /// unselected kinds, orphans not yet seen orphaned for `policy.minimumAge`, and single-queue
+    /// devices whose fence would make routes live that the kernel passes by (`CarrierFence`).
     ///
     /// An orphan's age counts on the snapshot's boot clock where it has one (its `agingClock`,
     /// read beside `now`; see `InterfaceObservation.orphanedAge`): a wall clock stepped forward
@@ -75,6 +82,13 @@ public struct ReapPlan: Sendable, Equatable {
             let observation = observations.observation(of: entry.interface, in: namespaceKey)
             let age = observation?.orphanedAge(at: now, bootClock: assessment.snapshot.agingClock) ?? 0
             guard admits(entry.interface, age: age) else { continue }
+            // Fenced by an attach, it would send the traffic of routes the kernel now passes by
+            // into itself for as long as the fence holds.
+            let woken = CarrierFence.wokenRoutes(of: entry.interface, routes: entry.routes)
+            guard woken.isEmpty else {
+                excluded.append(ReapExclusion(ifname: entry.interface.name, reason: .carrierWouldWakeRoutes(woken.map(CarrierFence.describe))))
+                continue
+            }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,
                                   orphanedFor: age, routes: entry.routes))
         }

@@ -132,6 +132,8 @@ public struct ReapReport: JSONRecord, Sendable {
         var reason: String
         var reapableAt: Date?
         var pattern: String?
+        /// The routes a fence would make live (`carrier-would-wake-routes`).
+        var routes: [String]?
 
         func write(to json: inout JSONWriter) {
             json.object { json in
@@ -139,6 +141,7 @@ public struct ReapReport: JSONRecord, Sendable {
                 json.field("reason", reason)
                 json.field("reapable_at", reapableAt)
                 json.field("pattern", pattern)
+                json.field("routes", routes)
             }
         }
     }
@@ -172,7 +175,8 @@ public struct ReapReport: JSONRecord, Sendable {
     var summary: Summary
 
     public init(plan: ReapPlan, results: [ReapItemResult]?, repairs: [ReapRepair] = [], pendingRepairs: [PendingRepair] = []) {
-        netns = plan.namespace
+        // Named as the journal names it: the caller's namespace too, by its name under /run/netns.
+        netns = plan.recreatePlace.netns
         dryRun = results == nil
         self.repairs = repairs.isEmpty ? nil : repairs
         self.pendingRepairs = pendingRepairs.isEmpty ? nil : pendingRepairs
@@ -180,7 +184,7 @@ public struct ReapReport: JSONRecord, Sendable {
         let linux = plan.items.filter { !$0.onMacOS }
         let linuxRecreate = RecreateCommands.commands(forRun: linux.map { RecreateCommands.RunDevice($0.interface, routes: $0.routes, neighbours: $0.neighbours,
                                                                                                          sharedRouteKeys: $0.sharedRouteKeys) },
-                                                      namespace: plan.namespace, unnamedNamespace: nil)
+                                                      place: plan.recreatePlace)
         var recreateByIndex: [Int: [String]] = [:]
         for (item, commands) in zip(linux, linuxRecreate) { recreateByIndex[item.interface.index] = commands }
         self.plan = plan.items.map { item in
@@ -196,6 +200,7 @@ public struct ReapReport: JSONRecord, Sendable {
             case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
             case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
             case .repairFailed: ExcludedEntry(ifname: exclusion.ifname, reason: "repair-failed")
+            case let .carrierWouldWakeRoutes(routes): ExcludedEntry(ifname: exclusion.ifname, reason: "carrier-would-wake-routes", routes: routes)
             }
         }
         self.results = results

@@ -93,11 +93,11 @@ public enum RecreateCommands {
     /// The commands that make `interface` again with its link settings, addresses and
     /// `neighbours`, but none of its routes; nil for a kind they cannot make, with the comment
     /// line that says so.
-    static func deviceCommands(for interface: NetworkInterface, ip: String, unnamedNamespace: String?,
+    static func deviceCommands(for interface: NetworkInterface, ip: String, note: String?,
                                neighbours: [Neighbour]) -> (commands: [String], made: Bool) {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
-        if let unnamedNamespace { commands.append(unnamedNamespaceNote(unnamedNamespace)) }
+        if let note { commands.append(note) }
         switch interface.kind {
         case .tun, .tap:
             var create = "\(ip) tuntap add dev \(name) mode \(interface.kind.rawValue)"

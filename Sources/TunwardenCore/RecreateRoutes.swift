@@ -53,11 +53,19 @@ extension RecreateCommands {
     /// commands, after its addresses, and a comment line where it would have been says so and
     /// gives the command.
     public static func commands(forRun devices: [RunDevice], namespace: String?, unnamedNamespace: String?) -> [[String]] {
-        let ip = ipWord(namespace)
+        var place = RecreatePlace(namespace: namespace)
+        place.unnamedIdentity = unnamedNamespace
+        return commands(forRun: devices, place: place)
+    }
+
+    /// The same, for the namespace `place` gives (`ip -n` with its name's exact bytes, and the
+    /// comment line it calls for).
+    public static func commands(forRun devices: [RunDevice], place: RecreatePlace) -> [[String]] {
+        let ip = place.ipWord
         var postponed: [[String]] = Array(repeating: [], count: devices.count)
         var result: [[String]] = []
         for (position, device) in devices.enumerated() {
-            var (commands, made) = deviceCommands(for: device.interface, ip: ip, unnamedNamespace: unnamedNamespace, neighbours: device.neighbours)
+            var (commands, made) = deviceCommands(for: device.interface, ip: ip, note: place.note, neighbours: device.neighbours)
             guard made else {
                 result.append(commands)
                 continue

@@ -21,6 +21,10 @@ public struct LinuxEventDecoder {
     /// one moved to another namespace takes them there, where no notification here tells of them
     /// and only a fresh inventory (which looks in the other namespaces) sees them.
     public var vxlansSending = Set<Int32>()
+    /// The namespace's tun and tap devices, by ifindex, as last seen: a link stacked on one that
+    /// leaves for another namespace (a macvlan, macvtap, ipvlan, vlan or macsec on it, a vxlan
+    /// bound to it) still sits on it, and goes with it, where no notification here tells of it.
+    public var tunTaps = Set<Int32>()
 
     public init() {}
 
@@ -29,6 +33,16 @@ public struct LinuxEventDecoder {
     /// to a nexthop object while routes use them.
     public struct NeedsFreshLook: Error, CustomStringConvertible {
         public var description: String
+    }
+
+    /// The device of this namespace `link` is stacked on, for a link of a kind the kernel deletes
+    /// with its lower device (`ForeignStacking.stackingKinds`): its IFLA_LINK when that names a
+    /// device of the same namespace, or a vxlan's IFLA_VXLAN_LINK. Nil for any other link.
+    static func stackedLower(_ link: LinkMessage) -> Int32? {
+        guard let kind = link.kind, ForeignStacking.stackingKinds.contains(kind), link.linkNetnsID == nil else { return nil }
+        if kind == "vxlan" { return link.vxlanLink.flatMap { $0 == 0 ? nil : Int32(exactly: $0) } }
+        guard let lower = link.link, lower != 0, lower != link.index else { return nil }
+        return lower
     }
 
     /// The changes one received datagram announces, in the order the kernel sent them.
@@ -56,8 +70,13 @@ public struct LinuxEventDecoder {
                 if link.newNetnsID != nil, vxlansSending.contains(link.index) {
                     throw NeedsFreshLook(description: "vxlan \(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)") moved to another namespace, taking forwarding entries that send through devices here")
                 }
+                if link.newNetnsID != nil, let lower = Self.stackedLower(link), tunTaps.contains(lower) {
+                    throw NeedsFreshLook(description: "\(link.kind ?? "link") \(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)") moved to another namespace, where it still sits on ifindex \(lower) here")
+                }
+                tunTaps.remove(link.index)
                 return .linkRemoved(index: Int(link.index))
             }
+            if link.kind == "tun" { tunTaps.insert(link.index) } else { tunTaps.remove(link.index) }
             return LinuxInventory.interface(link, flagNames: &flagNames).map { .link($0) }
         case NetlinkType.newAddress, NetlinkType.delAddress:
             let decoded = try AddressMessage.decode(message.payload)
@@ -143,6 +162,7 @@ public final class LinuxWatchSource {
         knownPeerIDs = Set(snapshot.peerNamespaces.keys)
         decoder.objectsInUse = snapshot.routes.contains { $0.nexthopObject != nil }
         (lastScan, foreignVias) = ((snapshot.holders, snapshot.namespaceNames), snapshot.foreignVias)
+        decoder.tunTaps = Set(snapshot.interfaces.filter { $0.kind == .tun || $0.kind == .tap }.map { Int32($0.index) })
         foreignTunnelLocals = snapshot.holders.foreignTunnelLocals
         // Which entries send through a device, which the snapshot does not say (its vias are by
         // device): a change announced after the snapshot is read again anyway.

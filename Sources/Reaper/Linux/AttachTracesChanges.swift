@@ -41,11 +41,11 @@ extension AttachTraces {
     /// the commands that make them again. Its fence's private alternative name, and the carrier
     /// going off when tunwarden lets go of it at the end of its batch, each make the kernel flush
     /// every entry of a device without carrier that is not permanent (NETDEV_CHANGE), managed ones
-    /// included: adding them again here would not outlast the batch.
-    func flushedNeighbours(device: String, namespace: String?) -> [String] {
+    /// included: adding them again here would not outlast the batch. `ip`: `ip`, or `ip -n NAME`
+    /// for the namespace the commands act in.
+    func flushedNeighbours(device: String, ip: String) -> [String] {
         let managed = neighbours.filter(\.isManaged)
         guard !managed.isEmpty else { return [] }
-        let ip = RecreateCommands.ipWord(namespace)
         let addresses = managed.compactMap { $0.destination.flatMap { IPAddress(bytes: $0) } }
         let commands = addresses.map { "`\(ip) neigh add \($0) managed dev \(device)`" }
         return ["it loses its managed neighbour \(managed.count == 1 ? "entry" : "entries") \(addresses.map(\.description).joined(separator: ", ")) made by hand "

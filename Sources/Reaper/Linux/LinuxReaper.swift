@@ -159,10 +159,10 @@ public struct LinuxReaper {
                 return RecreateCommands.RunDevice(interface, routes: runItems[position].item.routes, neighbours: byHand[position],
                                                   sharedRouteKeys: runItems[position].item.sharedRouteKeys)
             },
-                                                     namespace: place.name, unnamedNamespace: place.unnamedIdentity)
+                                                     place: place)
             try journal.append(runItems.indices.map { position in
                 let item = runItems[position].item
-                return JournalRecord(time: now, run: runID, type: .intent, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
+                return JournalRecord(time: now, run: runID, type: .intent, netns: place.netns, ifname: item.ifname, ifindex: item.interface.index,
                                      prior: PriorState(item.interface, routes: item.routes, neighbours: byHand[position]),
                                      recreate: recreate[position],
                                      fenceGroup: runItems[position].group, fenceName: InterfaceName.text(fenceNames[item.interface.index]!),
@@ -172,7 +172,7 @@ public struct LinuxReaper {
             // What of the intents reached the file would read as a run killed outright: results
             // saying that nothing was started answer them, when the journal takes them.
             try? journal.append(verified.map { item in
-                JournalRecord(time: now, run: runID, type: .result, netns: place.name, ifname: item.ifname, ifindex: item.interface.index,
+                JournalRecord(time: now, run: runID, type: .result, netns: place.netns, ifname: item.ifname, ifindex: item.interface.index,
                               result: .skipped, detail: "not started: the plan could not be journaled before acting; nothing was changed")
             }, after: known)
             throw ReapRefusal("cannot journal the plan before acting: \(ReapRefusal.clause(error)); nothing was changed")
@@ -203,7 +203,7 @@ public struct LinuxReaper {
         let end = Date()
         do {
             try journal.append(finished.map {
-                JournalRecord(time: end, run: runID, type: .result, netns: place.name, ifname: $0.ifname, ifindex: $0.ifindex,
+                JournalRecord(time: end, run: runID, type: .result, netns: place.netns, ifname: $0.ifname, ifindex: $0.ifindex,
                               result: $0.outcome, detail: $0.detail)
             }, after: known)
         } catch {
@@ -271,6 +271,13 @@ public struct LinuxReaper {
                 } else {
                     skip("no longer orphaned (\(now.state.rawValue): \(now.reason))")
                 }
+                continue
+            }
+            // Its fence, an attach, would make live the routes the kernel passes by for want of
+            // its carrier (set since the plan: a sysctl, a route added).
+            let woken = CarrierFence.wokenRoutes(of: now.interface, routes: now.routes)
+            guard woken.isEmpty else {
+                skip(CarrierFence.reason(woken.map(CarrierFence.describe), quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(item.ifname))))
                 continue
             }
             var refreshed = item

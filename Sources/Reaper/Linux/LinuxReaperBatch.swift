@@ -96,11 +96,18 @@ extension LinuxReaper {
         }
         defer { for target in targets { if let fd = target.fd { system.tun.close(fd) } } }
 
-        // 2. Fence each device, by ifindex.
+        // 2. Fence each device, by ifindex. Right before, a last look at the routes of the
+        //    single-queue devices that are up: one whose attach would make live routes the kernel
+        //    passes by for want of its carrier is not attached to (see `CarrierFence`).
+        let unfenceable = Self.carrierRefusals(targets, client: client)
         var fenced: [Target] = []
         for var target in targets {
             if let signal = caughtSignal() {
                 record(target, .skipped, "not attempted: interrupted by \(signal)")
+                continue
+            }
+            if let (outcome, why) = unfenceable[target.index] {
+                record(target, outcome, why)
                 continue
             }
             switch fence(&target, client: client, downedState: downedState, traces: traces) {

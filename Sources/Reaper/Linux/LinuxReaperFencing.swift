@@ -136,7 +136,7 @@ extension LinuxReaper {
                 if !target.grouped {
                     _ = try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }
                 }
-                let finish = Self.unfenceCommands(namespace: namespaceName, fenceName: target.fenceName, name: target.name,
+                let finish = Self.unfenceCommands(ip: commandsPlace().ipWord, fenceName: target.fenceName, name: target.name,
                                                   group: target.item.interface.group ?? 0, up: target.item.interface.isUp)
                 // Its answer lost and the device not to be looked at: the kernel may have renamed
                 // it back. Said as unknown, and the rest of the fence kept, as for a refusal.
@@ -215,7 +215,7 @@ extension LinuxReaper {
         // What its private name and the carrier going off flushed, tunwarden's doing: named, with
         // the commands that make it again.
         if wasAltNamed || target.attached, let traces = target.traces {
-            problems += traces.flushedNeighbours(device: ShellWord.quote(target.name), namespace: namespaceName)
+            problems += traces.flushedNeighbours(device: ShellWord.quote(target.name), ip: commandsPlace().ipWord)
             target.traces = nil
         }
         let text = (notes + problems).map { "; " + $0 }.joined()

@@ -25,7 +25,7 @@ extension LinuxReaper {
         for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
         let open = records.filter { $0.type == .intent && $0.fenceGroup != nil && !finished.contains("\($0.run)|\($0.ifindex)") }
         guard !open.isEmpty else { return [] }
-        let here: Set<String?> = [namespaceName, journalNamespace().name]
+        let here: Set<String?> = [namespaceName, journalNamespace().netns]
         // Asked only when there is something to match: it opens a socket in the namespace.
         let identity = open.contains { $0.namespaceIdentity != nil }
             ? system.inventory(namespaceName, namespaceDirectory, held).namespaceIdentityAhead() : nil
@@ -109,7 +109,7 @@ extension LinuxReaper {
                            (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }) != nil {
                             group = fenceGroup
                         }
-                        let finish = Self.unfenceCommands(namespace: intent.netns ?? namespaceName, fenceName: fenceName, name: original,
+                        let finish = Self.unfenceCommands(ip: commandsPlace(recorded: intent.netns).ipWord, fenceName: fenceName, name: original,
                                                           group: intent.prior?.group ?? 0, up: intent.prior?.flags.contains("UP") == true)
                         done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(group), which audits and reaps leave alone; once the name \(intent.ifname) is free, `\(finish)`, and the journal's recreate commands list the addresses and routes it may have lost")
                     }
@@ -223,12 +223,20 @@ extension LinuxReaper {
 
     /// The `ip` commands that finish giving back a device left fenced (under `fenceName`) because
     /// its name was taken: once the name is free, its name, its link group, and up if it was.
-    static func unfenceCommands(namespace: String?, fenceName: [UInt8], name: [UInt8], group: UInt32, up: Bool) -> String {
-        let ip = namespace.map { "ip -n \(ShellWord.quote(Array($0.utf8)))" } ?? "ip"
+    static func unfenceCommands(ip: String, fenceName: [UInt8], name: [UInt8], group: UInt32, up: Bool) -> String {
         let (fenced, named) = (ShellWord.quote(fenceName), ShellWord.quote(name))
         var commands = ["\(ip) link set dev \(fenced) name \(named)", "\(ip) link set dev \(named) group \(group)"]
         if up { commands.append("\(ip) link set dev \(named) up") }
         return commands.joined(separator: "; ")
+    }
+
+    /// Where the commands a result gives act: the namespace an intent recorded as `recorded`
+    /// (its netns), found again as this reaper's own where it is the same (a name that is not
+    /// UTF-8 is recorded with `\xHH` and given to `ip -n` by its bytes); else this reaper's own.
+    func commandsPlace(recorded: String? = nil) -> RecreatePlace {
+        let own = journalNamespace()
+        guard let recorded, recorded != own.netns else { return own }
+        return RecreatePlace(namespace: recorded)
     }
 
     /// What device `index` lacks now of the addresses, routes and neighbour entries made by hand

@@ -334,6 +334,12 @@ extension Heuristics {
                 + "(`tw` and 13 hex digits) without a reap's link group: a reap killed while it fenced the device leaves it so, and the next reap with that reap's "
                 + "journal gives it back; an ordinary device is reaped once \(lookalike == interface.name ? "renamed" : "that alternative name is removed")."
         }
+        // Its fence would make live the routes the kernel passes by: a reap leaves it out of its plan.
+        let woken = CarrierFence.wokenRoutes(of: interface, routes: routes)
+        if !woken.isEmpty {
+            altNameText += " A reap leaves it alone: " + CarrierFence.reason(woken.map(CarrierFence.describe),
+                                                                             quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(interface.name))) + "."
+        }
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && !altNamesFull && lookalike == nil,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,

@@ -1,0 +1,68 @@
+#if os(Linux)
+import Netlink
+import Storage
+import TunwardenCore
+
+/// The check the reaper makes right before it fences single-queue devices by attaching to them:
+/// whether the attach, which turns a device's carrier on, would make live routes the kernel passes
+/// by while it has none (see `CarrierFence`).
+extension LinuxReaper {
+    /// The single-queue targets among `targets` that are up and not to be fenced by an attach,
+    /// each with its outcome and why: skipped when routes the kernel passes by for want of its
+    /// carrier go through it, failed when the routes cannot be listed. From one dump of each
+    /// family, taken right before the batch is fenced.
+    static func carrierRefusals(_ targets: [Target], client: RtnetlinkClient) -> [Int32: (JournalRecord.Outcome, String)] {
+        let attached = targets.filter { !$0.multiQueue && $0.item.interface.isUp }
+        guard !attached.isEmpty else { return [:] }
+        var refusals: [Int32: (JournalRecord.Outcome, String)] = [:]
+        do {
+            let found = try deadRoutes(through: Set(attached.map(\.index)), client: client)
+            for target in attached {
+                guard let routes = found[target.index], !routes.isEmpty else { continue }
+                refusals[target.index] = (.skipped, CarrierFence.reason(routes, quotedDevice: ShellWord.quote(target.name)))
+            }
+        } catch {
+            for target in attached {
+                refusals[target.index] = (.failed, "cannot list its routes, to tell whether its fence would make live routes the kernel passes by for want of its carrier: \(error); not fenced")
+            }
+        }
+        return refusals
+    }
+
+    /// RTNH_F_DEAD, in a route's flags (a single next hop) or a multipath hop's.
+    static let deadNextHop: UInt32 = 0x1
+
+    /// The routes through each of `indices` whose next hop through it the kernel flags dead, from
+    /// one dump of each family, each as `CarrierFence.describe` gives it. Cached routes and routes
+    /// through nexthop objects (which a device without carrier cannot have) are not counted.
+    static func deadRoutes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [String]] {
+        guard !indices.isEmpty else { return [:] }
+        var found: [Int32: [String]] = [:]
+        for family in [DownedState.inet, DownedState.inet6] {
+            var ofFamily: [Int32: [String]] = [:]
+            try client.dumpEach(operation: "RTM_GETROUTE", request: { RouteMessage.dumpRequest(family: family, sequence: $0) },
+                                restart: { ofFamily = [:] }) { message in
+                guard message.header.type == NetlinkType.newRoute else { return }
+                let route = try RouteMessage.decode(message.payload)
+                guard route.flags & RouteMessage.cloned == 0, route.nexthopID == nil else { return }
+                let dead: [Int32] = route.nextHops.isEmpty
+                    ? (route.flags & deadNextHop != 0 ? [route.outputInterface].compactMap { $0 } : [])
+                    : route.nextHops.filter { UInt32($0.flags) & deadNextHop != 0 }.map(\.interfaceIndex)
+                for index in Set(dead) where indices.contains(index) {
+                    ofFamily[index, default: []].append(describe(route))
+                }
+            }
+            found.merge(ofFamily, uniquingKeysWith: +)
+        }
+        return found
+    }
+
+    /// A route message as `CarrierFence.describe` gives the model's route.
+    static func describe(_ route: RouteMessage) -> String {
+        let width = route.family == DownedState.inet ? 4 : 16
+        guard let address = IPAddress(bytes: route.destination ?? [UInt8](repeating: 0, count: width)),
+              let prefix = IPPrefix(address: address, length: Int(route.destinationLength)) else { return "(unreadable)" }
+        return CarrierFence.describe(destination: prefix, table: RouteTable(kernel: route.table))
+    }
+}
+#endif

@@ -1,0 +1,41 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// The watcher's view of links stacked on a tap that leave for another namespace, against the
+/// real kernel, as root, in throwaway namespaces: a macvlan, macvtap, ipvlan or vlan on a tap,
+/// moved into a container's namespace, still sits on the tap and goes with it, so the tap stays
+/// suspect: it is neither alerted as a new orphan nor tried by a reap. (The traffic samples are
+/// kept rare, so that the move's own notification is what tells.)
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+struct WatchForeignStackingTests {
+    @Test(arguments: [("macvlan", 0), ("macvtap", 1), ("ipvlan", 2), ("vlan", 3)])
+    func aStackedLinkMovedAwayStillTiesItsTap(kind: String, unit: Int) throws {
+        let ns = try TestNamespace(), container = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); container.remove(); state.remove() }
+        let tap = "k45aw\(unit)", upper = "k45aup\(unit)"
+        try ns.ip("tuntap", "add", "dev", tap, "mode", "tap")
+        try ns.ip("link", "set", tap, "up")
+        let options = switch kind {
+        case "vlan": ["id", "45"]
+        case "ipvlan": ["mode", "l2"]
+        default: ["mode", "bridge"]
+        }
+        let made = try Shell.capture(["ip", "-n", ns.name, "link", "add", "link", tap, "name", upper, "type", kind] + options)
+        guard made.status == 0 else { return }  // no such driver here
+        let alerts = state.path + "/alerts"
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--reap", "--min-age", "1s", "--stats-interval", "60s",
+                                                                       "--alert-exec", "cat >> \(alerts); echo >> \(alerts)"])
+        try ns.ip("link", "set", upper, "netns", container.name)
+        sleep(3)
+        let log = watcher.log
+        #expect(watcher.terminate().status == 0)
+        #expect(!log.contains("new orphans: \(tap)") && !log.contains("reap: \(tap)"), "\(log)")
+        #expect(WatchTests.newOrphansSent(to: alerts, atLeast: 1).isEmpty, "\(log)")
+        #expect(try ns.ip("-o", "link", "show").contains(": \(tap)"))
+        #expect(try container.ip("-o", "link", "show").contains(upper))
+    }
+}
+#endif

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TunwardenCore
+
+/// The plan's and the audit's view of what a single-queue fence would wake (`CarrierFence`).
+@Suite struct CarrierFenceTests {
+    static func dead(_ prefix: String, _ index: Int, table: RouteTable = .main) -> Route {
+        var route = Build.route(prefix, index, table: table)
+        route.nextHops[0].skippedByKernel = true
+        return route
+    }
+
+    @Test func onlyAnUpSingleQueueDeviceWithADeadHopThroughItIsLeftOut() {
+        var down = Build.tun(5, "down5")
+        down.flags = ["POINTOPOINT"]
+        let devices = [Build.tun(2, "dead2"), Build.tun(3, "live3"), Build.tun(4, "mq4", multiQueue: true), down, Build.tun(6, "tap6", kind: .tap)]
+        let routes = [Self.dead("10.81.0.0/16", 2), Self.dead("0.0.0.0/0", 2, table: .number(44)), Build.route("10.82.0.0/16", 3),
+                      Self.dead("10.83.0.0/16", 4), Self.dead("10.84.0.0/16", 5), Self.dead("2001:db8:6::/64", 6)]
+        let assessment = Heuristics.assess(Build.snapshot(devices, routes: routes))
+        let evidence = assessment.findings.first { $0.ifname == "dead2" && $0.id == FindingID.orphanedTun }?.evidence ?? ""
+        #expect(evidence.contains("A reap leaves it alone: the kernel passes by its routes 10.81.0.0/16, default (table 44) only because"), "\(evidence)")
+        let plan = ReapPlan.make(assessment, observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(Set(plan.items.map(\.ifname)) == ["live3", "mq4", "down5"], "\(plan.items.map(\.ifname))")
+        let woken = plan.excluded.compactMap { exclusion -> String? in
+            if case let .carrierWouldWakeRoutes(routes) = exclusion.reason { return "\(exclusion.ifname): \(routes.joined(separator: ", "))" }
+            return nil
+        }
+        #expect(woken.sorted() == ["dead2: 10.81.0.0/16, default (table 44)", "tap6: 2001:db8:6::/64"], "\(woken)")
+        let text = CarrierFence.reason(["10.81.0.0/16"], quotedDevice: "dead2")
+        #expect(text.hasPrefix("the kernel passes by its route 10.81.0.0/16 only because it has no carrier") && text.contains("`ip link set dev dead2 down`"))
+    }
+}
