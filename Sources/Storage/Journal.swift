@@ -166,7 +166,7 @@ public struct Journal: Sendable {
     /// reads, or says why it cannot).
     public func absence() -> Absence? {
         guard !FileManager.default.fileExists(atPath: path) else { return nil }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         var isDirectory: ObjCBool = false
         guard !directory.isEmpty, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             return directory.isEmpty ? .noFile : .noDirectory(directory)
@@ -176,11 +176,13 @@ public struct Journal: Sendable {
 
     /// Every record, oldest first, and where records were cut short.
     public func contents() throws -> JournalContents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                throw StorageError(path: path, problem: "cannot be read", advice: "Check its permissions (tunwarden normally runs as root).")
-            }
-            return JournalContents(records: [], torn: [])
+        // Opened without waiting, and refused unless a regular file (a FIFO would hang the read).
+        guard let (fd, _) = try openForReading() else { return JournalContents(records: [], torn: []) }
+        let data: Data
+        do {
+            data = try FileHandle(fileDescriptor: fd, closeOnDealloc: true).readToEnd() ?? Data()
+        } catch {
+            throw StorageError(path: path, problem: "cannot be read (\(error.localizedDescription))", advice: "Check its permissions (tunwarden normally runs as root).")
         }
         let decoder = Self.decoder()
         var contents = JournalContents(records: [], torn: [])
@@ -202,9 +204,10 @@ public struct Journal: Sendable {
     @discardableResult
     public func checkWritable() throws -> [TornRecord] {
         let torn = try checkTail()
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         try StorageError.createDirectory(directory.isEmpty ? "." : directory, advice: "Choose another --journal path, or run as root.")
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        // Without blocking: a FIFO with no reader fails at once (ENXIO) instead of hanging here.
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")
@@ -240,7 +243,7 @@ public struct Journal: Sendable {
     /// else may be appended between that look and this append.
     public func append(_ records: [JournalRecord], after known: OpenIntents? = nil) throws {
         guard !records.isEmpty else { return }
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                advice: "Choose another --journal path, or run as root.")

@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,7 +16,7 @@ extension Journal {
     public func checkWritableWithoutCreating() throws -> [TornRecord] {
         let torn = try checkTail()
         if FileManager.default.fileExists(atPath: path) {
-            let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+            let fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
                 throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
                                    advice: "Choose another --journal path, or run as root.")
@@ -24,11 +25,11 @@ extension Journal {
             try Self.requireRegularFile(fd, path: path)
             return torn
         }
-        var ancestor = (path as NSString).deletingLastPathComponent
+        var ancestor = PathText.directory(of: path)
         if ancestor.isEmpty { ancestor = "." }
         var isDirectory: ObjCBool = false
         while !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
-            let above = (ancestor as NSString).deletingLastPathComponent
+            let above = PathText.directory(of: ancestor)
             let parent = above.isEmpty ? "." : above
             guard parent != ancestor else {
                 throw StorageError(path: path, problem: "has no existing directory above it", advice: "Choose another --journal path.")

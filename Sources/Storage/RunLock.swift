@@ -78,19 +78,28 @@ public final class RunLock {
     public static func acquire(directory: String, command: String, purpose: Purpose, patience: TimeInterval,
                                giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
         let path = directory + "/lock"
-        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Never through a symbolic link, never waiting on a FIFO: the lock is a regular file of
+        // tunwarden's own, and one planted in its place must not make root write elsewhere.
+        let flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        var fd = open(path, O_RDWR | O_CREAT | flags, 0o644)
         if fd < 0, errno == ENOENT {
             try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
-            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            fd = open(path, O_RDWR | O_CREAT | flags, 0o644)
         }
         var writable = true
         if fd < 0, errno == EACCES || errno == EROFS {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
+            fd = open(path, O_RDONLY | flags)
             writable = false
         }
         guard fd >= 0 else {
-            throw StorageError(path: path, problem: "cannot be opened (\(String(cString: strerror(errno))))",
-                               advice: "Choose another --state-dir, or run as root.")
+            let problem = errno == ELOOP ? "is a symbolic link, which tunwarden's lock never is" : "cannot be opened (\(String(cString: strerror(errno))))"
+            throw StorageError(path: path, problem: problem, advice: "Choose another --state-dir, or run as root.")
+        }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw StorageError(path: path, problem: "is not a regular file, which tunwarden's lock always is",
+                               advice: "Remove it, or choose another --state-dir.")
         }
         let exclusive = purpose == .reaping
         let lock = RunLock(path: path, fd: fd, writable: writable && exclusive)
@@ -112,7 +121,7 @@ public final class RunLock {
     /// intents of another one acting right now for those of a run that was killed. The journal
     /// must exist (a reap checks it can write it first); who holds the lock is not told.
     public static func acquire(journal: String, patience: TimeInterval, giveUp: (Holder) -> Bool = { _ in false }) throws -> RunLock {
-        let fd = open(journal, O_RDONLY | O_CLOEXEC)
+        let fd = open(journal, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw StorageError(path: journal, problem: "cannot be opened to lock it (\(String(cString: strerror(errno))))",
                                advice: "Check the journal (--journal).")

@@ -35,7 +35,9 @@ final class SQLiteConnection {
     /// many small changes, each of which would otherwise compile its statements again.
     private var cache: [String: SQLiteStatement] = [:]
 
-    /// Opens (with `create`, creating) the database at `path`.
+    /// Opens (with `create`, creating) the database at `path`. A symbolic link there is refused,
+    /// not followed: tunwarden's database is never one, and following one planted in a state
+    /// directory others can write would let them choose the file root writes.
     ///
     /// In WAL mode the write-ahead log outlives the connection: closing neither folds it into the
     /// database file nor deletes it (SQLITE_FCNTL_PERSIST_WAL, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE),
@@ -46,7 +48,7 @@ final class SQLiteConnection {
     /// `foldAtClose` bytes); a crash still loses at most the last commits, never the file.
     init(path: String, create: Bool) throws {
         var handle: OpaquePointer?
-        let flags = (create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX
+        let flags = (create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         let result = sqlite3_open_v2(path, &handle, flags, nil)
         guard result == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))

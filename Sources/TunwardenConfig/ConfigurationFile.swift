@@ -73,6 +73,7 @@ extension Configuration {
 
     /// Parses and checks the text of a configuration file; `path` names it in errors.
     public static func parse(_ text: String, path: String) throws -> Configuration {
+        try refuseAnchorsAndAliases(text, path: path)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

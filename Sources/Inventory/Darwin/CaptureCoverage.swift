@@ -7,7 +7,7 @@ extension Section {
     /// Whether a command only shows a file whole (`cat if.txt`, `less if.txt`), so that a
     /// listing saved in it reads as it was saved. (`cat old.txt; ifconfig -a` shows more.)
     static func showsSavedFile(_ command: ShellCommand) -> Bool {
-        command.tool == .other && ["cat", "less", "more", "bat"].contains((command.name as NSString).lastPathComponent)
+        command.tool == .other && ["cat", "less", "more", "bat"].contains(PathText.lastComponent(command.name))
             && !command.arguments.isEmpty && !command.arguments.contains { $0.hasPrefix("|") || $0.hasPrefix(">") || $0.hasPrefix("<") }
             && !command.arguments.contains { $0.contains(";") || ShellCommand.separators.contains($0) }
             && command.followedBy.isEmpty && command.gluedSeparator.isEmpty
@@ -89,11 +89,11 @@ extension Section {
         // when the listing starts right under the command (a listing pasted later, after other
         // lines, is not its output), and the command reads like one (`cut` takes options; "100%
         // cut off from the internet" is prose).
-        let cutter = command.map { ($0.name as NSString).lastPathComponent } ?? ""
+        let cutter = command.map { PathText.lastComponent($0.name) } ?? ""
         // (An other command's words are its arguments, pipes and all: `cat if.txt | less`.)
         let pipedThroughCut = command.map { command in
             command.arguments.split(separator: "|", omittingEmptySubsequences: false).dropFirst().contains { stage in
-                stage.first.map { Self.cuttingCommands.contains(($0 as NSString).lastPathComponent) } ?? false
+                stage.first.map { Self.cuttingCommands.contains(PathText.lastComponent($0)) } ?? false
             }
         } ?? false
         if let command, command.tool == .other, Self.cuttingCommands.contains(cutter) || pipedThroughCut, command.followedBy.isEmpty,
@@ -217,7 +217,7 @@ extension Section {
                 // pgrep lists only what its pattern matched (the name, or with -f the command
                 // line): what it shows runs, and nothing else is known.
                 contents.addProcessListing(.unseen("`\(command.display.prefix(60))` lists only the processes its pattern matched"))
-            } else if command.map({ ($0.name as NSString).lastPathComponent == "top" }) == true {
+            } else if command.map({ PathText.lastComponent($0.name) == "top" }) == true {
                 contents.addProcessListing(.unseen("top lists the processes it sorts first, not every one"))
             } else if psElided {
                 contents.addProcessListing(.unseen("part of the ps listing was left out ('...')"))

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TunwardenCore
 
 /// Reading a capture's files into what they hold: a capture directory's `ifconfig.txt`,
@@ -21,7 +26,7 @@ extension CapturedInventory {
         // The capture directory's files there, each with whether it is blank.
         var present: [String: Bool] = [:]
         if isDirectory.boolValue {
-            let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent($0.name)) }
+            let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: PathText.joined(path, $0.name)) }
             if named.isEmpty {
                 // Any other text files: pasted output, read by shape.
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
@@ -30,19 +35,19 @@ extension CapturedInventory {
                     throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
                 }
                 for name in names {
-                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
+                    let text = try Self.load(PathText.joined(path, name), as: name)
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }
             } else {
                 for (name, tool) in named {
-                    let text = try Self.load((path as NSString).appendingPathComponent(name), as: name)
+                    let text = try Self.load(PathText.joined(path, name), as: name)
                     present[name] = text.isEmpty
                     CaptureReader.read(text, expecting: tool, into: &contents)
                 }
             }
         } else {
             let fromInput = path == Self.standardInput
-            let name = fromInput ? "standard input" : (path as NSString).lastPathComponent
+            let name = fromInput ? "standard input" : PathText.lastComponent(path)
             let text = fromInput ? try Self.read(FileHandle.standardInput, path: name, as: name) : try Self.load(path, as: name)
             // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
             // one that holds nothing readable is, so that neither an audit nor a reap passes.
@@ -73,15 +78,26 @@ extension CapturedInventory {
         }
     }
 
-    /// Reads one capture file, refusing one too large to be a listing.
+    /// Reads one capture file, refusing one too large to be a listing and anything that is not a
+    /// regular file. A FIFO, a socket or a device would block the read, or never end it (a FIFO
+    /// without a writer, `/dev/zero`): it is refused at once, before a byte is read. The file is
+    /// opened without blocking, so that even a FIFO put in its place after the check cannot hang
+    /// the open. Piped output is read from standard input (`--from -`).
     static func load(_ path: String, as name: String) throws -> CaptureText {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw InventoryError("\(path) cannot be read (\(String(cString: strerror(errno))))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw InventoryError("\(path) cannot be read (\(String(cString: strerror(errno))))") }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG:
+            return try read(handle, path: path, as: name)
+        case S_IFDIR:
             throw InventoryError("\(path) is a directory, not a capture file: give the directory that holds it, or put the tool's output in a file of that name")
+        case let type:
+            let kinds = [S_IFIFO: "a FIFO", S_IFCHR: "a character device", S_IFBLK: "a block device", S_IFSOCK: "a socket"]
+            throw InventoryError("\(path) is \(kinds[type] ?? "not a regular file"), not a capture file: a capture is read from regular files; give piped output on standard input (--from -)")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw InventoryError("\(path) cannot be read") }
-        defer { try? handle.close() }
-        return try read(handle, path: path, as: name)
     }
 
     /// Reads one capture from `handle` (a file, or standard input), refusing one too large to be
@@ -145,7 +161,7 @@ extension CaptureReader {
     /// `sed` or `sort` names (its other words are patterns), and the clipboard for `pbpaste`.
     static func shownFiles(_ command: ShellCommand, saved: [String: Int]) -> [String] {
         guard command.tool == .other else { return [] }
-        switch (command.name as NSString).lastPathComponent {
+        switch PathText.lastComponent(command.name) {
         case "cat", "bat", "head", "tail", "less", "more": return command.arguments.filter { !$0.hasPrefix("-") }
         case "grep", "egrep", "fgrep", "rg", "awk", "sed", "sort": return command.arguments.filter { saved[$0] != nil }
         case "pbpaste": return [ShellCommand.clipboard]

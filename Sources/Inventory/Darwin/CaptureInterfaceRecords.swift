@@ -58,7 +58,7 @@ extension Section {
     static func namesAddressFamily(_ command: ShellCommand) -> Bool {
         if command.tool == .ifconfig { return command.arguments.contains { addressFamilies.contains($0) } }
         let words = [command.name] + command.arguments + command.followedBy
-        guard let start = words.firstIndex(where: { ($0 as NSString).lastPathComponent == "ifconfig" }) else { return false }
+        guard let start = words.firstIndex(where: { PathText.lastComponent($0) == "ifconfig" }) else { return false }
         return words[start...].contains { addressFamilies.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: ";&|"))) }
     }
 

@@ -12,8 +12,11 @@ extension Section {
     /// `/dev/tunN` or `/dev/tapN`), or nil.
     func openedDevice(_ position: Int) -> String? {
         guard position + 4 < range.upperBound, text[position + 4] == "CHR" else { return nil }
+        // DEVICE, SIZE/OFF, NODE and NAME follow TYPE; a line that goes on much further is not
+        // such a row (and a line of many `CHR` words is looked at in linear time).
         var last = position + 4
-        while last + 1 < range.upperBound, !text.endsLine(last) { last += 1 }
+        while last + 1 < range.upperBound, last - position < Self.lsofRowWords, !text.endsLine(last) { last += 1 }
+        guard text.endsLine(last) || last + 1 == range.upperBound else { return nil }
         let name = text[last]
         guard name.hasPrefix("/dev/") else { return nil }
         let device = String(name.dropFirst("/dev/".count))
@@ -23,6 +26,12 @@ extension Section {
     func isUtunSocket(_ position: Int) -> Bool {
         text.firstByte(position) == UInt8(ascii: "[") && text[position] == "[ctl" && position + 1 < range.upperBound && text[position + 1] == "com.apple.net.utun_control"
     }
+
+    /// The most words an lsof row is read over: COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE,
+    /// then a NAME of up to six words (`[ctl com.apple.net.utun_control id 7 unit 4]`), with room
+    /// to spare. Each look along a row stops there, so that a line of repeated row openings is read
+    /// in time linear in its length, not quadratic.
+    static let lsofRowWords = 16
 
     static let lsofTypes: Set<String> = ["DIR", "REG", "CHR", "PIPE", "unix", "IPv4", "IPv6", "KQUEUE", "systm", "NPOLICY", "FSEVENT",
                                          "PSXSHM", "PSXSEM", "ndrv", "key", "NEXUS", "CHAN", "ATALK", "LINK", "FIFO", "unknown", "0000"]
@@ -82,7 +91,7 @@ extension Section {
                 }
                 if text[position + 4] == "systm" {
                     var name = position + 5
-                    while name < end, !text.startsLine(name), !text[name].hasPrefix("[") { name += 1 }
+                    while name < end, name - position < Self.lsofRowWords, !text.startsLine(name), !text[name].hasPrefix("[") { name += 1 }
                     if name >= end || text.startsLine(name) { openRow = (text.line(position), 0) }
                 }
             }
@@ -123,6 +132,10 @@ extension Section {
 
     static let utunControl = "com.apple.net.utun_control"
 
+    /// How many words past `[ctl` a control socket's name is looked for: the name has five
+    /// (`com.apple.net.utun_control id 7 unit 4]`), one more allows for a break inside a word.
+    static let controlNameWords = 6
+
     /// Reads `[ctl com.apple.net.utun_control id N unit U]` at `position`. The name ends with
     /// the `]` after the unit, on the same line. When a terminal or a mail program wrapped the
     /// row, the `]` is on the next line, which then holds nothing but the rest of the name
@@ -133,7 +146,10 @@ extension Section {
     func controlSocketName(_ position: Int) -> ControlSocketName {
         let end = range.upperBound
         var last = position
-        while last + 1 < end, !text[last].hasSuffix("]"), !text.endsLine(last) { last += 1 }
+        while last + 1 < end, last - position < Self.controlNameWords, !text[last].hasSuffix("]"), !text.endsLine(last) { last += 1 }
+        // More words than a name has, none closing it, and the line goes on: not a control's name.
+        // (Only a name that ends its line can be cut, and then it has at most six words.)
+        if last - position == Self.controlNameWords, !text[last].hasSuffix("]"), !text.endsLine(last) { return .other(last: position) }
         let words = (position...last).map { String(text[$0]) }
         if words.last?.hasSuffix("]") == true {
             guard words.count > 1, words[1] == Self.utunControl else { return .other(last: last) }
@@ -144,7 +160,7 @@ extension Section {
         var rest: [String] = []
         var restLast = last + 1
         if restLast < end, !lsofRowStart(restLast), !isUtunSocket(restLast), !CaptureReader.startsOutput(text, at: restLast) {
-            while restLast + 1 < end, !text[restLast].hasSuffix("]"), !text.endsLine(restLast) { restLast += 1 }
+            while restLast + 1 < end, restLast - last < Self.controlNameWords, !text[restLast].hasSuffix("]"), !text.endsLine(restLast) { restLast += 1 }
             if text[restLast].hasSuffix("]"), text.endsLine(restLast) {
                 rest = (last + 1...restLast).map { String(text[$0]) }
             }

@@ -194,9 +194,9 @@ extension Section {
         while let opener = ["$(", "<(", ">("].first(where: { bare.hasPrefix($0) }) {
             bare = String(bare.dropFirst(opener.count)).trimmingCharacters(in: leading)
         }
-        let asTyped = (ShellCommand.commandName(bare) as NSString).lastPathComponent
+        let asTyped = PathText.lastComponent(ShellCommand.commandName(bare))
         if ShellCommand.tools[asTyped] != nil { return asTyped }
         bare = bare.trimmingCharacters(in: CharacterSet(charactersIn: "`*_),.:;\"']”’!?}"))
-        return (ShellCommand.commandName(bare) as NSString).lastPathComponent
+        return PathText.lastComponent(ShellCommand.commandName(bare))
     }
 }

@@ -91,7 +91,7 @@ extension Section {
             guard let command = contents.processes[pid] else { continue }
             let subject = filter.ignoreCase ? command.lowercased() : command
             let holds = filter.patterns.contains { subject.contains(filter.ignoreCase ? $0.lowercased() : $0) }
-            if !holds, !["grep", "egrep", "fgrep", "rg"].contains(command.split(separator: " ").first.map { ($0 as NSString).lastPathComponent } ?? "") {
+            if !holds, !["grep", "egrep", "fgrep", "rg"].contains(command.split(separator: " ").first.map { PathText.lastComponent($0) } ?? "") {
                 return command
             }
         }
@@ -196,7 +196,7 @@ extension Section {
     }
 
     static func isPgrep(_ command: ShellCommand) -> Bool {
-        command.tool == .other && (command.name as NSString).lastPathComponent == "pgrep"
+        command.tool == .other && PathText.lastComponent(command.name) == "pgrep"
     }
 
     func psRowFits(_ position: Int, _ layout: PsLayout) -> Bool {

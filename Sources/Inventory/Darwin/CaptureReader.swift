@@ -290,7 +290,7 @@ enum CaptureReader {
         guard text.startsLine(position) else { return false }
         // (A command word may be quoted or escaped: `\ifconfig`, `"sudo"`, `$'ifconfig'`, zsh's `=ifconfig`.)
         let word = "\\'\"$=".utf8.contains(first) || text[position].contains("\\") ? Substring(ShellCommand.commandName(text[position])) : text[position]
-        let name = word.utf8.contains(UInt8(ascii: "/")) ? (String(word) as NSString).lastPathComponent : String(word)
+        let name = word.utf8.contains(UInt8(ascii: "/")) ? PathText.lastComponent(word) : String(word)
         return word == "sudo" || ShellCommand.tools[name] != nil || ShellCommand.directoryPromptEnd(in: text, at: position) != nil
             || ShellCommand.emojiPromptEnd(in: text, at: position) != nil
     }

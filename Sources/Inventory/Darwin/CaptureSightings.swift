@@ -98,7 +98,7 @@ extension Section {
     /// Whether this is the output of `scutil --nc status` (Network Extension and built-in VPNs):
     /// the status of a connection, whose `InterfaceName` is its utun while it is connected.
     var isNetworkConnectionStatus: Bool {
-        guard let command, (command.name as NSString).lastPathComponent == "scutil" else { return false }
+        guard let command, PathText.lastComponent(command.name) == "scutil" else { return false }
         return command.arguments.first == "--nc" && command.arguments.dropFirst().first == "status"
     }
 
@@ -108,7 +108,7 @@ extension Section {
     /// removing its files (`[#] rm -f /var/run/wireguard/utun3.sock`); `down` and the others read
     /// the files alone.
     var startedWireGuard: Bool {
-        guard let command, (command.name as NSString).lastPathComponent == "wg-quick", command.arguments.first == "up" else { return false }
+        guard let command, PathText.lastComponent(command.name) == "wg-quick", command.arguments.first == "up" else { return false }
         return !range.contains { position in
             let word = text[position]
             if position + 1 < range.upperBound, word == "already", text[position + 1] == "exists" { return true }
@@ -120,7 +120,7 @@ extension Section {
     /// Whether an `interface:` line ending at `end` is `wg show`'s: under a `wg` command line, or
     /// followed by the fields wg prints under it (`public key:`, `private key:`, `listening port:`).
     func isWireGuardShow(after end: Int) -> Bool {
-        if let command, (command.name as NSString).lastPathComponent == "wg" { return true }
+        if let command, PathText.lastComponent(command.name) == "wg" { return true }
         guard end + 1 < range.upperBound, text.startsLine(end) else { return false }
         return ["public", "private", "listening"].contains(text[end]) && ["key:", "port:"].contains(text[end + 1])
     }
@@ -160,14 +160,14 @@ extension Section {
     /// /var/run/wireguard`: `utun4.sock`) are only noted: they outlive it.
     func readCommandSightings(into contents: inout CaptureContents) {
         guard let command, !range.isEmpty else { return }
-        let name = (command.name as NSString).lastPathComponent
+        let name = PathText.lastComponent(command.name)
         switch name {
         case "wg":
             guard command.arguments.first == "show" else { return }
             for position in range where text.startsLine(position) { sighted(text[position], by: shown(or: "`wg show`"), into: &contents) }
         case "ls", "find":
             guard command.arguments.contains(where: { $0.contains("wireguard") }) else { return }
-            let sockets = range.map { text[$0] }.filter { $0.hasSuffix(".sock") }.map { ($0 as NSString).lastPathComponent }
+            let sockets = range.map { text[$0] }.filter { $0.hasSuffix(".sock") }.map { PathText.lastComponent($0) }
             guard !sockets.isEmpty else { return }
             contents.notes.append("\(at(range.lowerBound)): \(sockets.prefix(4).joined(separator: ", ")): wireguard-go leaves its socket behind when it crashes or is killed, "
                 + "so a socket file does not show its utun exists (`sudo wg show` does)")
@@ -229,7 +229,7 @@ extension Section {
     /// hint of which utun the WireGuard tunnel had, noted; the file outlives wireguard-go, so it
     /// shows nothing exists.
     func readNameFile(into contents: inout CaptureContents) {
-        guard let command, (command.name as NSString).lastPathComponent == "cat",
+        guard let command, PathText.lastComponent(command.name) == "cat",
               let file = command.arguments.first(where: { $0.hasSuffix(".name") && $0.contains("wireguard") }) else { return }
         let names = range.map { text[$0] }.filter { ShellCommand.isInterfaceName($0) }
         guard !names.isEmpty else { return }

@@ -36,7 +36,7 @@ public struct DarwinTools: Sendable {
     }
 
     public func locate(_ tool: String) -> String? {
-        searchPath.map { ($0 as NSString).appendingPathComponent(tool) }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        searchPath.map { PathText.joined($0, tool) }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// How long one tool may run: lsof on a busy Mac takes seconds, never minutes.
@@ -86,7 +86,7 @@ public struct DarwinTools: Sendable {
             // only its user's sockets.
             let prompt = geteuid() == 0 ? "#" : "$"
             let text = "\(prompt) \(arguments.joined(separator: " "))\n" + listing
-            try Data(text.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(file)))
+            try Data(text.utf8).write(to: URL(fileURLWithPath: PathText.joined(directory, file)))
             written.append(file)
         }
         return (written, failed)

@@ -170,7 +170,7 @@ extension ShellCommand {
         }
         rest = rest.drop { $0.contains("=") && !$0.hasPrefix("-") && $0.first?.isLetter == true }
         guard let first = rest.first else { return false }
-        return (commandName(first) as NSString).lastPathComponent != program
+        return PathText.lastComponent(commandName(first)) != program
     }
 
     /// The lsof a line runs after its first command (`ifconfig -a; sudo lsof -nP | grep

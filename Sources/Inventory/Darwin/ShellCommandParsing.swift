@@ -53,7 +53,7 @@ extension ShellCommand {
             guard onLine(position) else { return nil }
         }
         let name = commandName(text[position])
-        let base = (name as NSString).lastPathComponent
+        let base = PathText.lastComponent(name)
         guard let tool = tools[base] else {
             // Other commands only after a prompt, and only words that look like one (`clear;`
             // is `clear` and the next command).
@@ -67,7 +67,7 @@ extension ShellCommand {
                 joined += " " + text[last]
             }
             let full = last == position ? name : commandName(joined)
-            let fullBase = (full as NSString).lastPathComponent
+            let fullBase = PathText.lastComponent(full)
             let bare = fullBase.count > 1 && fullBase.hasSuffix(";") ? String(fullBase.dropLast()) : fullBase
             guard isCommandWord(bare) || isRunnableWord(full) || isExpandedWord(text[position]) else { return nil }
             position = last

@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 
 /// Telling a command line's commands apart, as the shell does: where one ends (`;`, `&&`, `||`,
 /// `&`, a pipe, outside quotes), which program each runs past what runs it (`sudo`, `env`,
@@ -112,7 +113,7 @@ extension ShellCommand {
             break
         }
         guard let first = rest.first else { return nil }
-        return ((commandName(first.trimmingCharacters(in: CharacterSet(charactersIn: "({"))) as NSString).lastPathComponent, rest.dropFirst())
+        return (PathText.lastComponent(commandName(first.trimmingCharacters(in: CharacterSet(charactersIn: "({")))), rest.dropFirst())
     }
 
     /// The words of `command`'s line from its command word on (past a prompt) to its last: the

@@ -1,4 +1,5 @@
 import Foundation
+import TunwardenCore
 
 /// Telling a shell prompt from output: the characters prompts end with, and the words that end one.
 extension ShellCommand {
@@ -154,7 +155,7 @@ extension ShellCommand {
         guard isCommandWord(word) else { return false }
         var name = word
         if name.count > 1, name.hasSuffix(";") { name.removeLast() }
-        let base = (name as NSString).lastPathComponent
+        let base = PathText.lastComponent(name)
         return tools[base] != nil || knownCommands.contains(base) || readingPrograms.contains(base) || showsContents.contains(base)
             || remotePrograms.contains(base) || pagers.contains(base)
     }
