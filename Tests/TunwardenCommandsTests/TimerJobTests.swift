@@ -173,6 +173,12 @@ struct TimerJobTests {
         #expect(result.status == 1)
     }
 
+    /// The files of a state directory but its lock and the database's write-ahead log files.
+    static func stateFiles(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0 != "lock" && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted()
+    }
+
     /// A damaged state.json left by an older tunwarden is not imported: it is moved aside, kept,
     /// and observing starts afresh in a new database.
     @Test func aCorruptStateFileIsMovedAsideAndObservingStartsAfresh() throws {
@@ -183,8 +189,9 @@ struct TimerJobTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("was damaged"))
         #expect(result.stderr.contains("started fresh observations"))
-        // Beside the state directory's lock: the fresh database and the damaged file, kept.
-        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
+        // Beside the state directory's lock: the fresh database (with its write-ahead log, which
+        // outlives the run) and the damaged file, kept.
+        let files = try Self.stateFiles(state.path)
         #expect(files.count == 2, "\(files)")
         #expect(files.contains("state.db"))
         let kept = try #require(files.first { $0.hasPrefix("state.json.corrupt-") })
@@ -201,7 +208,7 @@ struct TimerJobTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("state.db was damaged (is not a valid tunwarden state database"), "\(result.stderr)")
         #expect(result.stderr.contains("started fresh observations"))
-        let files = try FileManager.default.contentsOfDirectory(atPath: state.path).filter { $0 != "lock" }.sorted()
+        let files = try Self.stateFiles(state.path)
         #expect(files.count == 2 && files.contains("state.db"), "\(files)")
         let kept = try #require(files.first { $0.hasPrefix("state.db.corrupt-") })
         #expect(try Data(contentsOf: URL(fileURLWithPath: state.path + "/" + kept)) == garbage)
