@@ -194,8 +194,8 @@ public enum ForeignStacking {
         var result: [Namespace] = []
         var unlisted: [String] = []
         let directory = Sys.Path(namespaceDirectory)
-        if case let .ok(fd) = Sys.openDirectory(namespaceDirectory), case let .ok(names) = Sys.listDirectoryBytes(fd) {
-            for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        if case let .ok(names) = Sys.namesInByteOrder(namespaceDirectory) {
+            for name in names {
                 let path = directory.appending(name)
                 // A file that is not a namespace's (a FIFO, say) has an inode of its own, and is
                 // found to be no namespace when entered.

@@ -39,10 +39,9 @@ extension LinuxInventory {
             }
         }
         var result: [Int32: PeerNamespace] = processesByID.mapValues { PeerNamespace(name: nil, processCount: $0) }
-        guard case let .ok(dirFD) = Sys.openDirectory(namespaceDirectory),
-              case let .ok(names) = Sys.listDirectoryBytes(dirFD) else { return result }
+        guard case let .ok(names) = Sys.namesInByteOrder(namespaceDirectory) else { return result }
         // Names are the files' bytes (one need not be UTF-8), shown as `InterfaceName.text` shows them.
-        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for name in names {
             guard case let .ok(fd) = Sys.openFile(Sys.Path(namespaceDirectory).appending(name)) else { continue }
             defer { close(fd) }
             guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,

@@ -105,9 +105,6 @@ extension LinuxInventory {
 
     /// RTNH_F_ONLINK.
     static let onlinkFlag: UInt32 = 0x4
-    /// RTNH_F_DEAD: the kernel passes the hop by (its device is down, or has no carrier while
-    /// `ignore_routes_with_linkdown` is set).
-    static let deadFlag: UInt32 = 0x1
 
     /// Whether a route names a nexthop object and nothing else of where it goes, as routes are
     /// dumped while `net.ipv4.nexthop_compat_mode` is 0: only the objects (`nexthopTable`) say.
@@ -156,7 +153,7 @@ extension LinuxInventory {
                 let index = message.outputInterface.map(Int.init)
                 var hop = NextHop(gateway: message.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: index,
                                   onlink: message.flags & onlinkFlag != 0)
-                hop.skippedByKernel = message.flags & deadFlag != 0
+                hop.skippedByKernel = message.flags & RouteMessage.deadNextHop != 0
                 hops.append(hop)
             }
         } else {
@@ -164,7 +161,7 @@ extension LinuxInventory {
                 var next = NextHop(gateway: hop.gateway.flatMap { IPAddress(bytes: $0) }, interfaceIndex: Int(hop.interfaceIndex),
                                    onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
                 next.realms = hop.realms
-                next.skippedByKernel = UInt32(hop.flags) & deadFlag != 0
+                next.skippedByKernel = UInt32(hop.flags) & RouteMessage.deadNextHop != 0
                 next.encapsulation = hop.encapsulation.map(encapsulation)
                 return next
             }

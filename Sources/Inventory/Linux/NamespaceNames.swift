@@ -27,8 +27,8 @@ public enum NamespaceNames {
             isInitial = initial.device == own.device && initial.inode == own.inode
         }
         var name: String?
-        if case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectoryBytes(fd) {
-            name = names.sorted { $0.lexicographicallyPrecedes($1) }.first { candidate in
+        if case let .ok(names) = Sys.namesInByteOrder(directory) {
+            name = names.first { candidate in
                 guard case let .ok(file) = Sys.fileIdentity(Sys.Path(directory).appending(candidate)) else { return false }
                 return file.device == own.device && file.inode == own.inode
             }.map(InterfaceName.text)
@@ -41,9 +41,9 @@ public enum NamespaceNames {
     /// given as `InterfaceName.text` gives a name's bytes (`\xHH` for a byte that is not
     /// printable UTF-8, a backslash doubled), which `InterfaceName.kernelBytes` turns back.
     public static func byIdentity(directory: String = "/run/netns") -> [String: String] {
-        guard case let .ok(fd) = Sys.openDirectory(directory), case let .ok(names) = Sys.listDirectoryBytes(fd) else { return [:] }
+        guard case let .ok(names) = Sys.namesInByteOrder(directory) else { return [:] }
         var result: [String: String] = [:]
-        for name in names.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for name in names {
             guard case let .ok(file) = Sys.fileIdentity(Sys.Path(directory).appending(name)) else { continue }
             let identity = "net:[\(file.inode)]"
             if result[identity] == nil { result[identity] = InterfaceName.text(name) }

@@ -49,6 +49,20 @@ enum Sys {
         }
     }
 
+    /// The names in the directory at `path` (without "." and ".."), as the kernel's bytes, in
+    /// byte order: how the directories of namespace names are read.
+    static func namesInByteOrder(_ path: String) -> Outcome<[[UInt8]]> {
+        let fd: Int32
+        switch openDirectory(path) {
+        case let .ok(opened): fd = opened
+        case let .failed(code): return .failed(code)
+        }
+        switch listDirectoryBytes(fd) {
+        case let .ok(names): return .ok(names.sorted { $0.lexicographicallyPrecedes($1) })
+        case let .failed(code): return .failed(code)
+        }
+    }
+
     /// The names in a directory (without "." and ".."), as the kernel's bytes; takes ownership of `fd`.
     static func listDirectoryBytes(_ fd: Int32) -> Outcome<[[UInt8]]> {
         guard let dir = fdopendir(fd) else {

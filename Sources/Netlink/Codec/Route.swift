@@ -141,6 +141,10 @@ public struct RouteMessage: Equatable, Sendable {
     public static let headerSize = 12
     /// RTM_F_CLONED in `flags`: a cached route, not one of a table's.
     public static let cloned: UInt32 = 0x200
+    /// RTNH_F_DEAD, in `flags` (a route of one next hop) or a multipath hop's: the kernel passes
+    /// the hop by (its device is down, or has no carrier while `ignore_routes_with_linkdown` is
+    /// set for it).
+    public static let deadNextHop: UInt32 = 0x1
     /// RTAX_CC_ALGO, the one metric that is a string.
     static let congestionControlMetric: UInt16 = 16
     /// Size of `struct rtnexthop`.

@@ -205,7 +205,7 @@ struct DownedState {
                 }
                 // Going down marks its hop dead (RTNH_F_DEAD), and coming up without carrier does
                 // not clear it: the route is there, but ip shows the hop otherwise.
-                func dead(_ route: RouteMessage) -> Bool { route.nextHops.contains { $0.interfaceIndex == index && $0.flags & Self.deadHop != 0 } }
+                func dead(_ route: RouteMessage) -> Bool { route.nextHops.contains { $0.interfaceIndex == index && UInt32($0.flags) & RouteMessage.deadNextHop != 0 } }
                 if dead(now), !dead(saved) {
                     differences.append("route \(Self.describeRoute(saved)), which it shares with other devices, has its next hop through it marked dead "
                         + "(`dead` in ip route; the kernel clears that when its carrier comes on)")
@@ -252,9 +252,6 @@ struct DownedState {
         withUnsafeBytes(of: route.priority ?? 0) { key += $0 }
         return key
     }
-
-    /// RTNH_F_DEAD: a next hop the kernel does not use.
-    static let deadHop: UInt8 = 0x01
 
     /// A route with what only reports its state taken out (dead, link down, offloaded).
     static func comparable(_ route: RouteMessage) -> RouteMessage {

@@ -29,9 +29,6 @@ extension LinuxReaper {
         return refusals
     }
 
-    /// RTNH_F_DEAD, in a route's flags (a single next hop) or a multipath hop's.
-    static let deadNextHop: UInt32 = 0x1
-
     /// The routes through each of `indices` whose next hop through it the kernel flags dead, from
     /// one dump of each family, each as `CarrierFence.describe` gives it. Cached routes and routes
     /// through nexthop objects (which a device without carrier cannot have) are not counted.
@@ -46,8 +43,8 @@ extension LinuxReaper {
                 let route = try RouteMessage.decode(message.payload)
                 guard route.flags & RouteMessage.cloned == 0, route.nexthopID == nil else { return }
                 let dead: [Int32] = route.nextHops.isEmpty
-                    ? (route.flags & deadNextHop != 0 ? [route.outputInterface].compactMap { $0 } : [])
-                    : route.nextHops.filter { UInt32($0.flags) & deadNextHop != 0 }.map(\.interfaceIndex)
+                    ? (route.flags & RouteMessage.deadNextHop != 0 ? [route.outputInterface].compactMap { $0 } : [])
+                    : route.nextHops.filter { UInt32($0.flags) & RouteMessage.deadNextHop != 0 }.map(\.interfaceIndex)
                 for index in Set(dead) where indices.contains(index) {
                     ofFamily[index, default: []].append(describe(route))
                 }
