@@ -79,17 +79,21 @@ struct CarrierFenceKernelTests {
     }
 
     /// The setting made after the plan (at re-verification, and right before the fence) leaves
-    /// the device unfenced, its result skipped with why, journaled as such.
-    @Test(arguments: ["planned", "reverified"])
+    /// the device unfenced, its result skipped with why, journaled as such; so does a device down
+    /// when planned (it then had no route) that is set up, given the route and the setting
+    /// right before the fence.
+    @Test(arguments: ["planned", "reverified", "broughtUp"])
     func aSettingMadeSinceThePlanKeepsTheFenceOff(step: String) throws {
         let ns = try TestNamespace(), peer = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); peer.remove(); state.remove() }
-        let (device, beside) = step == "planned" ? ("k45a4", "k45a5") : ("k45a6", "k45a7")
+        let (device, beside) = ["planned": ("k45a4", "k45a5"), "reverified": ("k45a6", "k45a7")][step] ?? ("k45a8", "k45a9")
         try uplink(ns, peer, "k45aup")
         try ns.ip("tuntap", "add", "dev", device, "mode", "tap")
         try ns.ip("tuntap", "add", "dev", beside, "mode", "tap")
-        try ns.ip("link", "set", device, "up")
-        try ns.ip("route", "add", "10.97.0.0/16", "dev", device)
+        if step != "broughtUp" {
+            try ns.ip("link", "set", device, "up")
+            try ns.ip("route", "add", "10.97.0.0/16", "dev", device)
+        }
         let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
         let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
                                  policy: ReapPolicy(minimumAge: 0), now: Date())
@@ -100,6 +104,11 @@ struct CarrierFenceKernelTests {
         } else {
             reaper.stepHook = { hook in
                 guard hook == "reverified" else { return }
+                if step == "broughtUp" {
+                    #expect(!plan.items.contains { $0.ifname == device && $0.interface.isUp })
+                    try! ns.ip("link", "set", device, "up")
+                    try! ns.ip("route", "add", "10.97.0.0/16", "dev", device)
+                }
                 try! sysctl(ns, "net.ipv4.conf.\(device).ignore_routes_with_linkdown=1")
             }
         }

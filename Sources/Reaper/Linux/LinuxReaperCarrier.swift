@@ -1,4 +1,5 @@
 #if os(Linux)
+import Glibc
 import Netlink
 import Storage
 import TunwardenCore
@@ -9,22 +10,39 @@ import TunwardenCore
 extension LinuxReaper {
     /// The single-queue targets among `targets` that are up and not to be fenced by an attach,
     /// each with its outcome and why: skipped when routes the kernel passes by for want of its
-    /// carrier go through it, failed when the routes cannot be listed. From one dump of each
-    /// family, taken right before the batch is fenced.
+    /// carrier go through it, failed when the routes (or, for one that was down when planned,
+    /// whether it is up now) cannot be read. From one dump of each family, taken right before the
+    /// batch is fenced. A target that was down when planned is asked again whether it is up only
+    /// when such routes go through it: down, its routes stay passed by whatever its carrier (the
+    /// kernel flags a down device's routes dead too), but brought up since the plan, the attach
+    /// would make them live as it would for one that was up all along.
     static func carrierRefusals(_ targets: [Target], client: RtnetlinkClient) -> [Int32: (JournalRecord.Outcome, String)] {
-        let attached = targets.filter { !$0.multiQueue && $0.item.interface.isUp }
+        let attached = targets.filter { !$0.multiQueue }
         guard !attached.isEmpty else { return [:] }
         var refusals: [Int32: (JournalRecord.Outcome, String)] = [:]
+        let found: [Int32: [String]]
         do {
-            let found = try deadRoutes(through: Set(attached.map(\.index)), client: client)
-            for target in attached {
-                guard let routes = found[target.index], !routes.isEmpty else { continue }
-                refusals[target.index] = (.skipped, CarrierFence.reason(routes, quotedDevice: ShellWord.quote(target.name)))
-            }
+            found = try deadRoutes(through: Set(attached.map(\.index)), client: client)
         } catch {
-            for target in attached {
+            for target in attached where target.item.interface.isUp {
                 refusals[target.index] = (.failed, "cannot list its routes, to tell whether its fence would make live routes the kernel passes by for want of its carrier: \(error); not fenced")
             }
+            return refusals
+        }
+        for target in attached {
+            guard let routes = found[target.index], !routes.isEmpty else { continue }
+            if !target.item.interface.isUp {
+                do {
+                    // Gone or another device there: the fence's own checks say so.
+                    guard let link = try link(at: target.index, client: client), link.flags & LinkMessage.up != 0 else { continue }
+                } catch NetlinkError.kernel(_, ENODEV, _) {
+                    continue
+                } catch {
+                    refusals[target.index] = (.failed, "cannot tell whether it was set up since the plan, with routes the kernel passes by for want of its carrier, which its fence would make live: \(error); not fenced")
+                    continue
+                }
+            }
+            refusals[target.index] = (.skipped, CarrierFence.reason(routes, quotedDevice: ShellWord.quote(target.name)))
         }
         return refusals
     }
