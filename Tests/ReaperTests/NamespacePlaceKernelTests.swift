@@ -29,13 +29,6 @@ struct NamespacePlaceKernelTests {
         ((report["plan"] as? [[String: Any]])?.first?["recreate"] as? [String]) ?? []
     }
 
-    /// Plays commands with `sh` from the test's own namespace (never the host's devices: every
-    /// `ip` names the test namespace).
-    static func replay(_ commands: [String]) throws {
-        let result = try Shell.capture(["sh", "-ec", commands.joined(separator: "\n")])
-        try #require(result.status == 0, "\(result.stderr)")
-    }
-
     @Test func theDryRunAndTheJSONNameTheCallersNamespaceAsTheJournalDoes() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -57,7 +50,7 @@ struct NamespacePlaceKernelTests {
         let intent = try #require(records.first { $0.type == .intent })
         #expect(records.allSatisfy { $0.netns == ns.name })
         #expect(intent.recreate == commands && Self.recreate(done) == commands, "\(intent.recreate ?? []) vs \(commands)")
-        try Self.replay(commands)
+        try TestNamespace.replayFromElsewhere(commands)
         #expect(try ns.ip("-br", "addr", "show", "dev", "k45ae0").contains("10.45.0.1/24"))
     }
 
@@ -91,8 +84,8 @@ struct NamespacePlaceKernelTests {
         let records = try Journal(path: state.path + "/journal.jsonl").read()
         #expect(records.count == 2 && records.allSatisfy { $0.netns == shown }, "\(records.map(\.netns))")
         #expect(records.first { $0.type == .intent }?.recreate == commands)
-        // From the test's own namespace, the commands make the device in the named one.
-        try Self.replay(commands)
+        // From another namespace, the commands make the device in the named one.
+        try TestNamespace.replayFromElsewhere(commands)
         let listed = try Self.runBytes(ip + ["-o", "link", "show", "dev", "k45ae1"].map { Array($0.utf8) })
         #expect(listed.status == 0 && listed.stdout.contains("k45ae1"), "\(listed.stderr)")
     }

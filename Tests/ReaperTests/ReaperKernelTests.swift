@@ -821,9 +821,7 @@ struct ReaperKernelTests {
         #expect(prior.addresses.count == 2 && prior.routes.contains { $0.table == .other(100) })
         #expect(records.filter { $0.type == .result }.allSatisfy { $0.result == .deleted })
 
-        for intent in intents {
-            for command in intent.recreate ?? [] { try Shell.run(["sh", "-c", command]) }
-        }
+        try TestNamespace.replayFromElsewhere(intents.flatMap { $0.recreate ?? [] })
         #expect(try describe(ns, ["rec0", "rec1"]) == before)
 
         let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--state-dir", state.path])

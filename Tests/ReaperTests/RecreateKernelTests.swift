@@ -83,8 +83,11 @@ struct RecreateKernelTests {
         try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
     }
 
-    /// Runs each command with `sh -c`, as a person pasting them would.
-    static func replay(_ commands: [String], prefix: [String] = []) throws {
+    /// Runs each command with `sh -c`, as a person pasting them would: from a throwaway namespace
+    /// (see `TestNamespace.replayFromElsewhere`), or with `prefix` (`nsenter` into a namespace
+    /// the test made) where the commands name no namespace by design.
+    static func replay(_ commands: [String], prefix: [String]? = nil) throws {
+        guard let prefix else { return try TestNamespace.replayFromElsewhere(commands) }
         for command in commands { try Shell.run(prefix + ["sh", "-c", command]) }
     }
 

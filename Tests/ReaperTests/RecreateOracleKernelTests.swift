@@ -54,7 +54,7 @@ struct RecreateOracleKernelTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(try ns.ip("link", "show").contains("orq0") == false)
         let intents = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
-        for command in intents.flatMap({ $0.recreate ?? [] }) { try Shell.run(["sh", "-c", command]) }
+        try TestNamespace.replayFromElsewhere(intents.flatMap { $0.recreate ?? [] })
         let after = try Self.view(ns, "orq0")
         #expect(after == before, "gone: \(Set(before).subtracting(after)), new: \(Set(after).subtracting(before))")
     }

@@ -95,6 +95,21 @@ public final class TestNamespace {
         }
     }
 
+    /// Runs recreate (or other) commands each with `sh -c`, as a person pasting them would, from
+    /// a throwaway namespace of their own, never from the host's: every command is meant to name
+    /// the namespace it acts in (`ip -n NAME`, `ip netns exec NAME`), and one that does not acts
+    /// in the throwaway one, instead of beside the host's own devices and settings. Throws on the
+    /// first command that fails, and when any command made a link where it was played.
+    public static func replayFromElsewhere(_ commands: [String], file: String = #fileID, function: String = #function) throws {
+        let elsewhere = try TestNamespace(file: file, function: function)
+        defer { elsewhere.remove() }
+        for command in commands { try Shell.run(["ip", "netns", "exec", elsewhere.name, "sh", "-c", command]) }
+        let links = try elsewhere.ip("-o", "link", "show").split(separator: "\n").filter { !$0.contains(": lo:") }
+        guard links.isEmpty else {
+            throw ShellError(command: "replay", status: 1, output: "a command acted where it was played, not in the namespace it names: \(links)")
+        }
+    }
+
     /// Kills every holder and deletes the namespace. Safe to call more than once.
     public func remove() {
         guard !removed else { return }
