@@ -6,11 +6,25 @@ extension RecreateCommands {
         ip == "ip" ? "sysctl" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " sysctl"
     }
 
+    /// What a new device of `interface`'s kind starts with for `setting` in a namespace with
+    /// these defaults; nil where the namespace's kernel has no such setting. The namespace's
+    /// `default`, but for what net/ipv6/addrconf.c (`ipv6_add_dev`) sets by itself: the IPv6
+    /// `mtu` follows the link's MTU, and a tun (ARPHRD_NONE, made NOARP) starts with
+    /// `use_tempaddr` and `accept_dad` at -1.
+    static func newDeviceValue(_ setting: DeviceSysctl, of interface: NetworkInterface, defaults: NamespaceSysctlDefaults) -> Int64? {
+        guard setting.family == .ipv6 else { return defaults.value(of: setting) }
+        switch setting.key {
+        case "mtu": return interface.mtu.map(Int64.init)
+        case "use_tempaddr", "accept_dad": return defaults.value(of: setting).map { interface.kind == .tun ? -1 : $0 }
+        default: return defaults.value(of: setting)
+        }
+    }
+
     /// The lines that set again the device's own `net.ipv4.conf.DEV.*` and `net.ipv6.conf.DEV.*`
     /// that a new device would not have: one `sysctl -qw` per setting whose value differs from the
     /// namespace's `default` (`defaults`), which a new device takes, in `DeviceSysctl.all`'s
-    /// order. The IPv6 `mtu` is the exception: a new device takes its link MTU instead, so it is
-    /// set where it differs from that (after `link set … mtu`, which resets it). `name` is the
+    /// order (`newDeviceValue` says where the kernel gives a new device another value; the IPv6
+    /// `mtu` is set after `link set … mtu`, which resets it). `name` is the
     /// device's name as a shell word; slashes, not dots, part the key, so a name with dots is
     /// read as one. They go before the device is up and has addresses: `accept_dad`, `autoconf`
     /// and `forwarding` decide what adding an address does.
@@ -37,8 +51,7 @@ extension RecreateCommands {
         var lines: [String] = []
         for setting in DeviceSysctl.all {
             guard let value = sysctls.value(of: setting) else { continue }
-            let newDevice = setting.family == .ipv6 && setting.key == "mtu" ? interface.mtu.map(Int64.init) : defaults.value(of: setting)
-            guard let newDevice, value != newDevice else { continue }
+            guard let newDevice = newDeviceValue(setting, of: interface, defaults: defaults), value != newDevice else { continue }
             lines.append("\(sysctl) -qw \(setting.directory)/\(name)/\(setting.key)=\(value)")
         }
         return lines

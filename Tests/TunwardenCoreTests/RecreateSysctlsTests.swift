@@ -76,6 +76,19 @@ import TunwardenCore
         #expect(Self.commands(Self.tap(), defaults: changed).contains("ip netns exec blue sysctl -qw net/ipv4/conf/s.1/rp_filter=0"))
     }
 
+    /// A tun starts with IPv6 `use_tempaddr` and `accept_dad` at -1 whatever the default says:
+    /// a tun that has them gets no line, one set to 1 gets one; a tap takes the default.
+    @Test func aTunsOwnStartingValuesAreNotWritten() {
+        var tun = Self.tap(ipv6: [10: -1, 27: -1])
+        tun.kind = .tun
+        #expect(!Self.commands(tun).contains { $0.contains("sysctl") })
+        tun.deviceSysctls = DeviceSysctls(ipv4: Self.newIPv4, ipv6: Self.newIPv6)
+        #expect(Self.commands(tun).filter { $0.contains("sysctl") } == [
+            "ip netns exec blue sysctl -qw net/ipv6/conf/s.1/use_tempaddr=0", "ip netns exec blue sysctl -qw net/ipv6/conf/s.1/accept_dad=1",
+        ])
+        #expect(Self.commands(Self.tap(ipv6: [27: -1])).contains("ip netns exec blue sysctl -qw net/ipv6/conf/s.1/accept_dad=-1"))
+    }
+
     /// Left out: read-only `mc_forwarding`, `stable_secret`, `addr_gen_mode` (given back by `ip
     /// link`), `disable_ipv6` (its own line, once), indexes no table names, and settings the
     /// namespace's kernel has no file for.
