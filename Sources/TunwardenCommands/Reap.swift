@@ -188,6 +188,10 @@ public struct Reap: ParsableCommand {
                 let reaper = try context.reaper(namespace)
                 let found = try reaper.neighboursMadeByHand(of: plan.items)
                 let unrecreated = try reaper.unrecreated(of: plan.items)
+                // And the namespace's defaults, against which the devices' own sysctls are set again.
+                var place = plan.recreatePlace
+                place.sysctlDefaults = reaper.namespaceSysctlDefaults()
+                plan.place = place
                 for position in plan.items.indices {
                     plan.items[position].neighbours = found[plan.items[position].interface.index] ?? []
                     plan.items[position].interface.unrecreated = unrecreated[plan.items[position].interface.index] ?? []

@@ -104,6 +104,10 @@ protocol PlanReaper {
     /// Where the recreate commands the reaper journals make the devices again (the namespace it
     /// acts in, by the name `ip -n` is given); nil where its commands name no namespace.
     func recreatePlace() -> RecreatePlace?
+    /// What a new device takes in the namespace the recreate commands make the devices again in
+    /// (its `net.ipv4.conf.default.*`, `net.ipv6.conf.default.*`), or why it could not be read;
+    /// nil on a platform whose commands set no sysctls.
+    func namespaceSysctlDefaults() -> NamespaceSysctlDefaults?
 }
 
 /// This platform's reaper, as a run from the command line uses it.
@@ -131,6 +135,9 @@ extension PlanReaper {
 
     /// A reaper whose commands name no namespace gives none.
     func recreatePlace() -> RecreatePlace? { nil }
+
+    /// A platform whose recreate commands set no sysctls reads no defaults.
+    func namespaceSysctlDefaults() -> NamespaceSysctlDefaults? { nil }
 
     /// Whether `journal` (or, after a rotation, the newest rotated journal) holds intents of this
     /// reaper's namespace for `repairInterrupted` to repair; `open`: the journal's open intents.

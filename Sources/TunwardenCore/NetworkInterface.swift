@@ -38,6 +38,10 @@ public struct NetworkInterface: Sendable, Equatable {
     /// Listed by name alone (`ifconfig -l`): its addresses are unknown, not absent. Not in the
     /// JSON schema.
     public var addressesUnknown = false
+    /// Its own sysctls (Linux `net.ipv4.conf.DEV.*`, `net.ipv6.conf.DEV.*`), for the recreate
+    /// commands; nil where the platform did not report them. One reference, shared between the
+    /// devices of a dump that have the same values. Not in the JSON schema.
+    public var deviceSysctls: DeviceSysctls?
 
     /// The fields most interfaces leave at their defaults (alias, master name, alternative names,
     /// tunnel source, link settings, XDP program, and the macOS capture's own details), kept

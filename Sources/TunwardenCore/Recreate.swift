@@ -94,7 +94,7 @@ public enum RecreateCommands {
     /// `neighbours`, but none of its routes; nil for a kind they cannot make, with the comment
     /// line that says so.
     static func deviceCommands(for interface: NetworkInterface, ip: String, note: String?,
-                               neighbours: [Neighbour]) -> (commands: [String], made: Bool) {
+                               neighbours: [Neighbour], sysctlDefaults: NamespaceSysctlDefaults? = nil) -> (commands: [String], made: Bool) {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
         if let note { commands.append(note) }
@@ -118,7 +118,8 @@ public enum RecreateCommands {
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
-        commands += ipv6SettingLines(interface, ip: ip, name: name)
+        commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
+        commands += deviceSysctlLines(interface, defaults: sysctlDefaults, sysctl: sysctlWord(ip: ip), name: name)
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let token = interface.linkSettings.ipv6Token {
@@ -175,19 +176,23 @@ public enum RecreateCommands {
 
     /// The lines for its IPv6 settings that `ip link set` cannot give back: `disable_ipv6`, set
     /// with `sysctl` (through `ip netns exec` when the commands name a namespace) before the
-    /// device is up, and a comment line for the address generation mode `stable_secret`, whose
+    /// device is up, to 1 where it was set, and to 0 where it was not but the namespace's
+    /// `default` (`defaults`) would set it; and a comment line for the address generation mode `stable_secret`, whose
     /// secret no netlink message gives and without which the kernel refuses the mode.
-    static func ipv6SettingLines(_ interface: NetworkInterface, ip: String, name: String) -> [String] {
+    static func ipv6SettingLines(_ interface: NetworkInterface, ip: String, name: String, defaults: NamespaceSysctlDefaults? = nil) -> [String] {
         var lines: [String] = []
-        // `ip -n NAME` runs in NAME, as `ip netns exec NAME sysctl` does; slashes, not dots, part the
-        // key, so a name with dots in it is read as one.
-        let sysctl = ip == "ip" ? "sysctl" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " sysctl"
+        // Slashes, not dots, part the key, so a name with dots in it is read as one.
+        let sysctl = sysctlWord(ip: ip)
         if interface.linkSettings.ipv6AddressGeneration == LinkSettings.stableSecretMode {
             lines.append("# its IPv6 address generation mode stable_secret is not recreated (it comes back eui64): its secret, "
                 + "net.ipv6.conf.\(interface.name).stable_secret, cannot be read over netlink; with the secret, "
                 + "`\(sysctl) -w net/ipv6/conf/\(name)/stable_secret=SECRET` before it is up sets both again")
         }
-        if interface.linkSettings.ipv6Disabled == true { lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=1") }
+        if interface.linkSettings.ipv6Disabled == true {
+            lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=1")
+        } else if defaults?.value(of: DeviceSysctl.disableIPv6) == 1, interface.deviceSysctls?.value(of: DeviceSysctl.disableIPv6) == 0 {
+            lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=0")
+        }
         return lines
     }
 

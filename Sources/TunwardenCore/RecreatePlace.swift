@@ -11,6 +11,10 @@ public struct RecreatePlace: Sendable, Equatable {
     public var unnamedIdentity: String?
     /// `net:[INODE]` of a named namespace, said beside a name that is not UTF-8.
     public var identity: String?
+    /// What a new device takes there (its `net.ipv4.conf.default.*` and `net.ipv6.conf.default.*`),
+    /// read where the commands are written, for the lines that set a device's own sysctls that
+    /// differ; nil when they were not read (the commands then set all of them, and say why).
+    public var sysctlDefaults: NamespaceSysctlDefaults?
 
     public init(name: [UInt8]? = nil, unnamedIdentity: String? = nil, identity: String? = nil) {
         self.name = name

@@ -65,7 +65,8 @@ extension RecreateCommands {
         var postponed: [[String]] = Array(repeating: [], count: devices.count)
         var result: [[String]] = []
         for (position, device) in devices.enumerated() {
-            var (commands, made) = deviceCommands(for: device.interface, ip: ip, note: place.note, neighbours: device.neighbours)
+            var (commands, made) = deviceCommands(for: device.interface, ip: ip, note: place.note, neighbours: device.neighbours,
+                                                sysctlDefaults: place.sysctlDefaults)
             guard made else {
                 result.append(commands)
                 continue

@@ -17,15 +17,15 @@ import TunwardenCore
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
 struct RecreateFidelityKernelTests {
     /// Reaps the orphans of `ns`, returning the plan's JSON text and the journal's commands; each
-    /// command then runs with `sh -c` and must succeed.
+    /// command then runs with `sh -c` and must succeed (unless `replay` is false).
     @discardableResult
-    static func reapAndReplay(_ ns: TestNamespace, _ state: TemporaryDirectory) throws -> (plan: String, commands: [String]) {
+    static func reapAndReplay(_ ns: TestNamespace, _ state: TemporaryDirectory, replay: Bool = true) throws -> (plan: String, commands: [String]) {
         let planned = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--dry-run", "--format", "json", "--state-dir", state.path,
                                          "--min-age", "0"])
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let commands = try RecreateKernelTests.intents(state).flatMap { $0.recreate ?? [] }
-        try RecreateKernelTests.replay(commands)
+        if replay { try RecreateKernelTests.replay(commands) }
         return (planned.stdout, commands)
     }
 

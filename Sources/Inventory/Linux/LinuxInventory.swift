@@ -255,8 +255,29 @@ extension Array {
 /// The flag names of the links of one dump. Thousands of links share a few flag sets, so the
 /// names of each set are put together once, and every interface with those flags shares that
 /// one array (copy on write) instead of allocating its own.
+///
+/// It does the same for the links' own sysctls (`DeviceSysctls`): devices made alike in one
+/// namespace have the same values, so a link whose arrays are byte for byte the previous
+/// link's shares its `DeviceSysctls`, at the cost of comparing a few hundred bytes; only a link
+/// whose values differ copies them.
 struct FlagNames {
     private var known: [UInt32: [String]] = [:]
+    private var lastSysctlBytes: (ipv4: ArraySlice<UInt8>, ipv6: ArraySlice<UInt8>) = ([], [])
+    private var lastSysctls: DeviceSysctls?
+
+    /// The `DeviceSysctls` of a link with these IFLA_INET_CONF and IFLA_INET6_CONF arrays; nil
+    /// when it has neither.
+    mutating func sysctls(ipv4: ArraySlice<UInt8>?, ipv6: ArraySlice<UInt8>?) -> DeviceSysctls? {
+        guard ipv4 != nil || ipv6 != nil else { return nil }
+        let ipv4 = ipv4 ?? [], ipv6 = ipv6 ?? []
+        if let lastSysctls, ipv4.elementsEqual(lastSysctlBytes.ipv4), ipv6.elementsEqual(lastSysctlBytes.ipv6) { return lastSysctls }
+        // The previous link's bytes are kept as their own copy: a slice would keep its whole
+        // message, and the buffer it came in, alive.
+        lastSysctlBytes = (ArraySlice(Array(ipv4)), ArraySlice(Array(ipv6)))
+        let made = DeviceSysctls(ipv4: LinkMessage.configurationValues(ipv4), ipv6: LinkMessage.configurationValues(ipv6))
+        lastSysctls = made
+        return made
+    }
 
     mutating func names(_ flags: UInt32) -> [String] {
         if let names = known[flags] { return names }

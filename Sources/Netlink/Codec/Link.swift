@@ -33,13 +33,19 @@ public struct LinkMessage: Equatable, Sendable {
         public static let groMaxSize: UInt16 = 58
     }
 
+    /// AF_INET, the family nest of IFLA_AF_SPEC, and IFLA_INET_CONF inside it: the device's
+    /// `net.ipv4.conf.DEV.*` sysctls, an array of u32 indexed by IPV4_DEVCONF_* − 1
+    /// (include/uapi/linux/ip.h).
+    static let inetFamily: UInt16 = 2
+    static let inetConfiguration: UInt16 = 1
     /// AF_INET6, the family nest of IFLA_AF_SPEC, and IFLA_INET6_ADDR_GEN_MODE inside it.
     static let inet6Family: UInt16 = 10
     static let inet6AddressGenerationMode: UInt16 = 8
     /// IFLA_INET6_FLAGS: the device's IPv6 state (`inet6_dev.if_flags`).
     static let inet6Flags: UInt16 = 1
     /// IFLA_INET6_CONF: the device's `net.ipv6.conf.DEV.*` sysctls, an array of s32 indexed by
-    /// DEVCONF_* (include/uapi/linux/ipv6.h), of which DEVCONF_DISABLE_IPV6 (26) is read.
+    /// DEVCONF_* (include/uapi/linux/ipv6.h), kept whole (`ipv6Configuration`); DEVCONF_DISABLE_IPV6
+    /// (26) is also read on its own.
     static let inet6Configuration: UInt16 = 2
     static let disableIPv6Index = 26
     /// IFLA_INET6_TOKEN: the interface identifier `ip token set` gave it (16 bytes, `::` for none).
@@ -182,6 +188,13 @@ public struct LinkMessage: Equatable, Sendable {
     /// Whether its `net.ipv6.conf.DEV.disable_ipv6` is set; nil when the device has no IPv6 or
     /// the kernel sent too short a configuration array.
     public var ipv6Disabled: Bool?
+    /// IFLA_INET_CONF as the kernel sent it: the device's `net.ipv4.conf.DEV.*` values, 4 bytes
+    /// each in the host's byte order (`configurationValues` reads them); nil when the device has
+    /// no IPv4. A slice of the message, not a copy: the message is read and let go.
+    public var ipv4Configuration: ArraySlice<UInt8>?
+    /// IFLA_INET6_CONF as the kernel sent it: the device's `net.ipv6.conf.DEV.*` values, 4 bytes
+    /// each; nil when the device has no IPv6. A slice of the message, as `ipv4Configuration` is.
+    public var ipv6Configuration: ArraySlice<UInt8>?
     /// IFLA_INET6_TOKEN: the IPv6 token's 16 bytes (all zero when none was set); nil when the
     /// device has no IPv6.
     public var ipv6Token: [UInt8]?
@@ -258,6 +271,11 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.afSpec:
                 attributes.nested { families in
                     while families.next() {
+                        if families.type == Self.inetFamily {
+                            families.nested { inet in
+                                while inet.next() { if inet.type == Self.inetConfiguration { link.ipv4Configuration = inet.data } }
+                            }
+                        }
                         guard families.type == Self.inet6Family else { continue }
                         families.nested { inet6 in
                             while inet6.next() {
@@ -269,6 +287,7 @@ public struct LinkMessage: Equatable, Sendable {
                                     }
                                 }
                                 if inet6.type == Self.inet6Configuration {
+                                    link.ipv6Configuration = inet6.data
                                     let offset = Self.disableIPv6Index * 4
                                     if inet6.data.count >= offset + 4 {
                                         link.ipv6Disabled = inet6.data.dropFirst(offset).prefix(4).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } != 0
@@ -295,6 +314,20 @@ public struct LinkMessage: Equatable, Sendable {
         }
         try attributes.finish()
         return link
+    }
+
+    /// The values of a devconf array (`ipv4Configuration`, `ipv6Configuration`), in the host's
+    /// byte order as the kernel writes them: one per whole 4 bytes, a ragged tail left out, so
+    /// that no input can make it read past the data. An older kernel sends fewer entries, a
+    /// newer one more; the caller knows which index means what.
+    public static func configurationValues(_ data: ArraySlice<UInt8>) -> [Int32] {
+        let count = data.count / 4
+        return [Int32](unsafeUninitializedCapacity: count) { values, initialized in
+            data.withUnsafeBytes { raw in
+                for position in 0..<count { values[position] = raw.loadUnaligned(fromByteOffset: position * 4, as: Int32.self) }
+            }
+            initialized = count
+        }
     }
 
     /// The attached XDP program's id from IFLA_XDP's attributes (0 when one is attached and the

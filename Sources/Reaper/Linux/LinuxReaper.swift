@@ -143,7 +143,9 @@ public struct LinuxReaper {
         let unrecreated = Self.unrecreated(of: verified.map(\.interface), client: client)
 
         let now = Date()
-        let place = journalNamespace()
+        var place = journalNamespace()
+        // What a new device takes there, for the lines that set the devices' own sysctls again.
+        if verified.contains(where: { $0.interface.deviceSysctls != nil }) { place.sysctlDefaults = Self.sysctlDefaults(namespaceFD: namespaceFD) }
         // The intents still open in the journal (killed runs of any namespace), so that this
         // run's appends carry the checkpoint that keeps the next look short; without it (the
         // journal could not be read back), none is written, and the next look reads further.
