@@ -77,6 +77,7 @@ public struct Finding: JSONRecord, Sendable, Equatable {
 public enum FindingID {
     public static let orphanedTun = "orphaned-tun"
     public static let deadTunnelRoute = "dead-tunnel-route"
+    public static let deadTunnelHop = "dead-tunnel-hop"
     public static let tunnelCount = "tunnel-count"
     public static let holderUnknown = "holder-unknown"
     public static let holderElsewhere = "holder-in-other-netns"

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Judging routes into dead tunnels: unicast routes whose every next hop leaves through an
-/// orphaned tunnel or one without carrier, critical when together they capture default traffic.
-/// The finding, dead-tunnel-route, is declared with the other route findings in RouteRules.swift.
+/// orphaned tunnel or one without carrier, critical when together they capture default traffic,
+/// and (DeadHopRules.swift) multipath routes only some of whose hops do. The findings,
+/// dead-tunnel-route and dead-tunnel-hop, are declared with the other route findings in
+/// RouteRules.swift.
 extension Heuristics {
     /// A tunnel-style interface that traffic cannot leave through: orphaned, or without carrier.
     static func isDead(_ assessed: AssessedInterface) -> Bool {
@@ -24,7 +26,8 @@ extension Heuristics {
     /// and VPNs add to take all traffic without touching the default route — and still take at
     /// least half of it once every destination a live route of that table wins is left out
     /// (`rankDead`). A dead route the kernel passes by, or one that takes only some traffic (of
-    /// one `tos`, or from some sources), captures nothing whole, and the text says why.
+    /// one `tos`, or from some sources), captures nothing whole, and the text says why. The
+    /// multipath routes only some of whose hops are dead follow, as `deadHopFindings` judges them.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
         guard !unicast.isEmpty else { return [] }
@@ -44,8 +47,18 @@ extension Heuristics {
 
         var deadRoutes: [Route] = []
         var liveRoutes: [Route] = []
+        // Routes with some hops through dead tunnels that the kernel still hashes flows onto
+        // (`deadHopFindings`), and the routes they are ranked against: every other one.
+        var partRoutes: [Route] = []
+        var wholeRoutes: [Route] = []
         for route in unicast {
-            if route.nextHops.allSatisfy(isDeadHop) { deadRoutes.append(route) } else { liveRoutes.append(route) }
+            if route.nextHops.allSatisfy(isDeadHop) {
+                deadRoutes.append(route)
+                wholeRoutes.append(route)
+            } else {
+                liveRoutes.append(route)
+                if route.nextHops.contains(where: { isDeadHop($0) && !$0.skippedByKernel }) { partRoutes.append(route) } else { wholeRoutes.append(route) }
+            }
         }
         // How the dead routes of each family and table fare against the live ones, and which
         // capture default traffic.
@@ -108,7 +121,7 @@ extension Heuristics {
             findings.append(Finding(id: FindingID.deadTunnelRoute, severity: captures ? .critical : .warning,
                                     ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
         }
-        return findings
+        return findings + deadHopFindings(partRoutes, others: wholeRoutes, interfaces: interfaces, deadPosition: deadPosition, snapshot: snapshot)
     }
 
     /// The sentence that says what share of default traffic the capturing dead routes take, per
