@@ -25,7 +25,7 @@ public struct HistoryCommand: ParsableCommand {
     @Option(name: .long, help: "Output: table (for people) or json.")
     public var format: ListingFormat = .table
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over (default: 1h, or the configuration's growth-window).", valueName: "duration"))
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over: 30m, 1h, 1d; a number needs its unit (default: 1h, or the configuration's growth-window).", valueName: "duration"))
     public var growthWindow: String?
 
     public init() {}

@@ -26,7 +26,7 @@ public struct MonitoringOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning (default: 5); once reached, it stays while more than half of them remain.", valueName: "n"))
     public var growth: Int?
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d (default: 1h).", valueName: "duration"))
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d; a number needs its unit (default: 1h).", valueName: "duration"))
     public var growthWindow: String?
 
     public init() {}

@@ -98,7 +98,7 @@ public struct Watch: ParsableCommand {
     public var eventBuffer: Int?
 
     @Option(name: .customLong("stats-interval"), help: ArgumentHelp(
-        "How often tunnel-style interfaces' traffic counters are read, for 'idle since' (default: 60s).", valueName: "duration"))
+        "How often tunnel-style interfaces' traffic counters are read, for 'idle since': 30s, 5m; a number needs its unit (default: 60s).", valueName: "duration"))
     public var statsInterval: String?
 
     @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
