@@ -40,12 +40,20 @@ public struct HistoryCommand: ParsableCommand {
         let settings = try Settings.load(global, for: .audit)
         let name = settings.namespace(global)
         var records: [NamespaceRecord] = []
+        if let given = state.stateDirectory, let mistake = StateDirectoryOption.misnamed(given) {
+            Terminal.error("--state-dir \(given): \(mistake), so no audit has kept state there; give the --state-dir that audit was given")
+            throw ExitCode(ExitCode.validationFailure.rawValue)
+        }
         do {
             let store = StateStore(directory: settings.stateDirectory(given: state.stateDirectory))
             if let database = try store.database(create: false) {
                 try database.quickCheck()
                 records = try database.namespaceRecords()
             }
+        } catch let error as StorageError where error.isPermission {
+            // Never "No history yet" for a history this user may not read.
+            Terminal.error(StateDirectoryOption.refusal(error, command: "history"))
+            throw ExitCode(AuditStatus.unknown.exitCode)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(AuditStatus.unknown.exitCode)

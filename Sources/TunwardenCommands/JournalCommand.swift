@@ -51,6 +51,9 @@ public struct JournalCommand: ParsableCommand {
             let contents = try Journal(path: path).contents()
             for torn in contents.torn { Terminal.warning("\(torn)") }
             records = contents.records
+        } catch let error as StorageError where error.isPermission {
+            Terminal.error(StateDirectoryOption.refusal(error, command: "journal"))
+            throw ExitCode(AuditStatus.unknown.exitCode)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(AuditStatus.unknown.exitCode)
