@@ -32,6 +32,11 @@ public struct Audit: ParsableCommand {
                     a tap with a macvlan on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)
 
+        AGE, in the table, is the time since tunwarden first saw the interface ((new) the first \
+        time), not how old it is: the kernel keeps no creation time. A finding tagged [reapable] is \
+        one `tunwarden reap` may remove, once tunwarden has seen it orphaned for --min-age (default \
+        15m, counted the same way).
+
         On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too, and \
         tuntaposx's tun and tap (tun0 to tun15, tap0 to tap15) by the status line of their ifconfig block: \
         open (pid N) is live, closed leaves the routes into it leading nowhere.

@@ -84,7 +84,7 @@ import TestSupport
 /// The crashes themselves, in throwaway namespaces where the values used to reach arithmetic.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct OptionBoundsKernelTests {
-    /// A grace period too long to format crashed the dry run's "becomes reapable in …" line.
+    /// A grace period too long to format crashed the dry run's "is due … (in …)" line.
     @Test func anEnormousMinimumAgeIsRefusedBeforeItCanCrashThePlan() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -100,7 +100,7 @@ struct OptionBoundsKernelTests {
         // The longest grace period allowed plans, and says when in plain words.
         let longest = try HostileRun.run(in: ns, ["reap", "--dry-run", "--state-dir", state.path, "--min-age", "36500d"])
         #expect(longest.status == 0, "\(longest.stderr)")
-        #expect(longest.stdout.contains("huge0 becomes reapable at"))
+        #expect(longest.stdout.contains("huge0 is due at"))
         #expect(try ns.ip("link", "show", "huge0").contains("huge0"))
     }
 

@@ -129,7 +129,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         let code = try exitCode { try Reap.parse(["--yes"]).run(in: context(.reap)) }
         #expect(code == 0)
         #expect(reaper.plans.isEmpty, "nothing is old enough to reap")
-        #expect(console.text.contains("ctx0 becomes reapable at"), "\(console.text)")
+        #expect(console.text.contains("ctx0 is due at"), "\(console.text)")
         let observations = try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted") ?? Observations()
         #expect(observations.histories["scripted"] != nil, "the observation that starts the clock was saved")
     }
