@@ -206,8 +206,8 @@ public struct Reap: ParsableCommand {
                 (judged.interface.name, from != nil || claimed.contains(judged.interface.index) ? judged.reason
                     : Heuristics.unclaimedFence(judged.interface, journal: journalPath) ?? judged.reason)
             }
-            console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil,
-                                        unknown: unknown))
+            console.write(Self.fitted(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin,
+                                                     clock: keepState || from != nil, unknown: unknown), width: console.width))
         }
         if plan.items.isEmpty || dryRun {
             // (A real run with nothing to do has no results, and is no dry run.)
@@ -253,7 +253,7 @@ public struct Reap: ParsableCommand {
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
         case .json: console.write(ReapReport(plan: plan, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
-        default: console.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
+        default: console.write(Self.fitted(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet), width: console.width))
         }
         if let journalProblem {
             console.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")

@@ -69,6 +69,18 @@ extension Reap {
         return text
     }
 
+    /// `text` fitted to a terminal `width` columns wide, as the audit's findings are: each line
+    /// wrapped at word boundaries under a hanging indent of four, so that the plan a person must
+    /// read before answering y/N is read without scrolling sideways. Indented lines (a capture's
+    /// commands, meant to be copied) are left whole. With `width` nil (a pipe or a file) the text
+    /// is returned as it is.
+    static func fitted(_ text: String, width: Int?) -> String {
+        guard let width else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasPrefix(" ") || line.isEmpty ? String(line) : TextLayout.wrap(String(line), width: width, indent: 4).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
     /// "Deleted …" lines and, with `summary`, the closing summary.
     static func describe(_ results: [ReapItemResult], summary withSummary: Bool = true) -> String {
         var text = ""

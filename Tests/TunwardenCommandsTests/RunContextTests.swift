@@ -143,6 +143,25 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(!FileManager.default.fileExists(atPath: state.path + "/journal.jsonl"))
     }
 
+    /// On a terminal the plan is fitted to its width under a hanging indent, as the audit's
+    /// findings are; to a pipe (no width) each item stays one line.
+    @Test func thePlanIsWrappedToTheTerminalOnly() throws {
+        console.isTerminal = true
+        console.width = 40
+        #expect(try exitCode { try Reap.parse(["--dry-run", "--min-age", "0"]).run(in: context(.reap)) } == 0)
+        let lines = console.text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 40 }, "\(console.text)")
+        let first = try #require(lines.firstIndex { $0.hasPrefix("Would delete tun ctx0") }, "\(console.text)")
+        #expect(lines[first + 1].hasPrefix("    ") && !lines[first + 1].hasPrefix("     "), "\(console.text)")
+
+        let piped = RecordingConsole()
+        let pipedContext = RunContext(settings: Settings(file: .empty, section: .reap), stateDirectory: state.path, console: piped, isPrivileged: true,
+                                      inventory: { _, _ in FixedInventory(taken: RunContextTests.snapshot()) }, reaper: { [reaper] _ in reaper })
+        #expect(try exitCode { try Reap.parse(["--dry-run", "--min-age", "0"]).run(in: pipedContext) } == 0)
+        let item = try #require(piped.text.split(separator: "\n").first { $0.hasPrefix("Would delete tun ctx0") })
+        #expect(item.count > 40, "one line, unwrapped: \(piped.text)")
+    }
+
     @Test func consentIsAskedOnATerminalAndRefusedWithoutOne() throws {
         #expect(try exitCode { try Reap.parse(["--min-age", "0"]).run(in: context(.reap)) } == 64)
         #expect(console.errors.contains("refusing to delete without --yes"), "\(console.errors)")
