@@ -87,7 +87,7 @@ public struct Audit: ParsableCommand {
 
     @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
         "Print no report: the exit code is the answer (0 ok, 1 warning, 2 critical, 3 unknown).",
-        discussion: "Errors still go to standard error; observations, alerts and metrics are kept as usual."))
+        discussion: "Errors still go to standard error, and so does each alert as it fires (`tunwarden: alert: …`), whether or not --alert-exec or --alert-webhook is set; alerts fire on changes only. Observations, alerts and metrics are kept as usual."))
     public var quiet = false
 
     @Option(name: .long, help: ArgumentHelp(
