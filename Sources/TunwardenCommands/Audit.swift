@@ -22,6 +22,7 @@ public struct Audit: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Inventory tunnel interfaces and their routes, and report what is orphaned, leaking or dangerous.",
+        usage: "tunwarden audit [<options>]",
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
         vti, xfrm, wireguard) gets a state:
@@ -58,7 +59,7 @@ public struct Audit: ParsableCommand {
     @OptionGroup public var state: StateOptions
     @OptionGroup public var monitoring: MonitoringOptions
 
-    @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line) (default: table).")
+    @Option(name: .long, help: "Output: table (for people; the default), json (for programs) or nagios (one plugin line).")
     public var format: OutputFormat?
 
     @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95, where macOS users report trouble; anecdotal, no kernel limit).", valueName: "n"))

@@ -22,8 +22,8 @@ public struct HistoryCommand: ParsableCommand {
     @OptionGroup public var global: GlobalOptions
     @OptionGroup public var state: StateDirectoryOption
 
-    @Option(name: .long, help: "Output: table (for people) or json.")
-    public var format: ListingFormat = .table
+    @Option(name: .long, help: "Output: table (for people; the default) or json (for programs).")
+    public var format: ListingFormat?
 
     @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over: 30m, 1h, 1d; a number needs its unit (default: 1h, or the configuration's growth-window).", valueName: "duration"))
     public var growthWindow: String?

@@ -10,6 +10,7 @@ public struct Reap: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reap",
         abstract: "Remove orphaned tunnel interfaces: a plan first, then race-free batched deletion, all journaled.",
+        usage: "tunwarden reap [<options>]",
         discussion: """
         Start with a dry run: `sudo tunwarden reap --dry-run` prints the plan and changes nothing. \
         A real run shows the same plan and asks before deleting anything; without a terminal (a \
@@ -53,7 +54,7 @@ public struct Reap: ParsableCommand {
     @Flag(name: .long, help: "Act without asking (needed when not on a terminal).")
     public var yes = false
 
-    @Option(name: .long, help: "Output: table (for people) or json (default: table).")
+    @Option(name: .long, help: "Output: table (for people; the default) or json (for programs).")
     public var format: ListingFormat?
 
     @OptionGroup public var rules: ReapOptions

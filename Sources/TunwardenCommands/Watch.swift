@@ -20,6 +20,7 @@ public struct Watch: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Watch tunnel interfaces and alert on changes as they happen (Linux: rtnetlink events).",
+        usage: "tunwarden watch [<options>]",
         discussion: """
         Run it as a service (`systemctl enable --now tunwarden-watch`) or by hand. It takes one \
         inventory, then follows the kernel's link, address and route events (on macOS, `route -n \

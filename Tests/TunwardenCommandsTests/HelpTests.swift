@@ -123,6 +123,17 @@ import TestSupport
     @Test func auditListsAndTakesNagios() throws {
         #expect(try Self.formatHelp("audit").contains("nagios"))
     }
+
+    /// Every command's --format help has one layout: the formats in words, the default among
+    /// them, then ArgumentParser's list of values; and every USAGE line shows options as optional.
+    @Test(arguments: ["audit", "reap", "journal", "history"])
+    func formatHelpAndUsageHaveOneLayout(command: String) throws {
+        let help = try Self.formatHelp(command)
+        #expect(help.contains("Output: table (for people; the default)"), "\(help)")
+        #expect(help.contains("(values: table, json") && !help.contains("default: table"), "\(help)")
+        let usage = try HelpTests.help([command, "--help"], columns: 1000).stdout
+        #expect(usage.contains("USAGE: tunwarden \(command) [<options>]"), "\(usage)")
+    }
 }
 
 /// `--version` and `-V`, like `ip -V` and `wg --version`: the release, the commit and the platform.
