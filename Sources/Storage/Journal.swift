@@ -302,9 +302,13 @@ public struct Journal: Sendable {
     func openForReading() throws -> (fd: Int32, size: Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(errno))))",
-                               advice: "Check its permissions (tunwarden normally runs as root).")
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            // Root's journal (0640, in a 0750 directory from the package) read by another user.
+            let permission = code == EACCES || code == EPERM
+            throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(code))))",
+                               advice: permission ? "Run as root (sudo): the journal is root's." : "Check its permissions (tunwarden normally runs as root).",
+                               isPermission: permission)
         }
         var status = stat()
         guard fstat(fd, &status) == 0 else {

@@ -20,6 +20,13 @@ struct SQLiteError: Error, CustomStringConvertible, Sendable {
         return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
     }
 
+    /// Whether the file may not be written or opened by this process (SQLITE_READONLY,
+    /// SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH).
+    var isPermission: Bool {
+        let primary = code & 0xff
+        return primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_AUTH
+    }
+
     /// Whether another connection held a lock for longer than the busy timeout.
     var isBusy: Bool {
         let primary = code & 0xff

@@ -13,6 +13,13 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public var advice: String
     /// The file exists and was read, but is not what it should be (as opposed to unreadable or unwritable).
     public var isCorrupt = false
+    /// The system refused this user access (EACCES, EPERM, or SQLite's read-only database): what
+    /// helps is running as root, not repairing the file. A command may give its own advice for it.
+    public var isPermission = false
+
+    /// The advice for a state file this user may not use: root's state directory (0750 from the
+    /// package, or files made by root) is root's to use.
+    public static let permissionAdvice = "Run as root (sudo), or use --no-state."
 
     public var description: String { "\(path): \(problem). \(advice)" }
 
@@ -151,8 +158,8 @@ public struct StateStore: Sendable {
             connection.database = nil
             connection.file = nil
         }
-        let exists = FileManager.default.fileExists(atPath: path)
-        let legacy = FileManager.default.fileExists(atPath: legacyPath)
+        let exists = try Self.fileExists(path)
+        let legacy = try Self.fileExists(legacyPath)
         guard create || exists || legacy else { return nil }
         if !exists { try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.") }
         // The file opened must be the one there after opening: one replaced meanwhile (by a run
@@ -172,6 +179,20 @@ public struct StateStore: Sendable {
                 return database
             }
         }
+    }
+
+    /// Whether there is a file at `path`: false only when the system says there is none (ENOENT,
+    /// ENOTDIR). A path this user may not look at (a state directory of mode 0750 that is root's)
+    /// is an error naming it, never taken for an absent file: that would show a history that
+    /// exists as "No history yet".
+    static func fileExists(_ path: String) throws -> Bool {
+        var status = stat()
+        if stat(path, &status) == 0 { return true }
+        let code = errno
+        if code == ENOENT || code == ENOTDIR { return false }
+        let permission = code == EACCES || code == EPERM
+        throw StorageError(path: path, problem: "cannot be read (\(String(cString: strerror(code))))",
+                           advice: permission ? StorageError.permissionAdvice : "Check the disk and the directory's permissions.", isPermission: permission)
     }
 
     /// Reads namespace `identity`'s observations ahead of recording it (see
@@ -229,6 +250,12 @@ public struct StateStore: Sendable {
         if error.isBusy {
             return StorageError(path: path, problem: "stayed locked by another tunwarden for more than \(Int(StateDatabase.busyTimeout)) s (\(error.message))",
                                 advice: "Check what else uses the state directory.")
+        }
+        // Refused to this user (a root-made state directory read by someone else): running as root
+        // or keeping no state is the fix, not chmod. Root itself meets this only on a read-only
+        // filesystem or an immutable file, where the disk is what to check.
+        if error.isPermission, geteuid() != 0 {
+            return StorageError(path: path, problem: "cannot be used by this user (\(error.message))", advice: StorageError.permissionAdvice, isPermission: true)
         }
         return StorageError(path: path, problem: "cannot be used (\(error.message))", advice: "Check the disk and the directory's permissions.")
     }

@@ -22,6 +22,7 @@ public struct Audit: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Inventory tunnel interfaces and their routes, and report what is orphaned, leaking or dangerous.",
+        usage: "tunwarden audit [<options>]",
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
         vti, xfrm, wireguard) gets a state:
@@ -31,6 +32,11 @@ public struct Audit: ParsableCommand {
           suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
                     a tap with a macvlan on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)
+
+        AGE, in the table, is the time since tunwarden first saw the interface ((new) the first \
+        time), not how old it is: the kernel keeps no creation time. A finding tagged [reapable] is \
+        one `tunwarden reap` may remove, once tunwarden has seen it orphaned for --min-age (default \
+        15m, counted the same way).
 
         On macOS (or for a capture from one, with --from) utun and feth interfaces are judged too, and \
         tuntaposx's tun and tap (tun0 to tun15, tap0 to tap15) by the status line of their ifconfig block: \
@@ -53,7 +59,7 @@ public struct Audit: ParsableCommand {
     @OptionGroup public var state: StateOptions
     @OptionGroup public var monitoring: MonitoringOptions
 
-    @Option(name: .long, help: "Output: table (for people), json (for programs), nagios (one plugin line) (default: table).")
+    @Option(name: .long, help: "Output: table (for people; the default), json (for programs) or nagios (one plugin line).")
     public var format: OutputFormat?
 
     @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95, where macOS users report trouble; anecdotal, no kernel limit).", valueName: "n"))
@@ -82,7 +88,7 @@ public struct Audit: ParsableCommand {
 
     @Flag(name: [.customShort("q"), .long], help: ArgumentHelp(
         "Print no report: the exit code is the answer (0 ok, 1 warning, 2 critical, 3 unknown).",
-        discussion: "Errors still go to standard error; observations, alerts and metrics are kept as usual."))
+        discussion: "Errors still go to standard error, and so does each alert as it fires (`tunwarden: alert: …`), whether or not --alert-exec or --alert-webhook is set; alerts fire on changes only. Observations, alerts and metrics are kept as usual."))
     public var quiet = false
 
     @Option(name: .long, help: ArgumentHelp(

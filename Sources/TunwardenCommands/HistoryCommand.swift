@@ -22,10 +22,10 @@ public struct HistoryCommand: ParsableCommand {
     @OptionGroup public var global: GlobalOptions
     @OptionGroup public var state: StateDirectoryOption
 
-    @Option(name: .long, help: "Output: table (for people) or json.")
-    public var format: ListingFormat = .table
+    @Option(name: .long, help: "Output: table (for people; the default) or json (for programs).")
+    public var format: ListingFormat?
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over (default: 1h, or the configuration's growth-window).", valueName: "duration"))
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window the growth rate is measured over: 30m, 1h, 1d; a number needs its unit (default: 1h, or the configuration's growth-window).", valueName: "duration"))
     public var growthWindow: String?
 
     public init() {}
@@ -40,12 +40,20 @@ public struct HistoryCommand: ParsableCommand {
         let settings = try Settings.load(global, for: .audit)
         let name = settings.namespace(global)
         var records: [NamespaceRecord] = []
+        if let given = state.stateDirectory, let mistake = StateDirectoryOption.misnamed(given) {
+            Terminal.error("--state-dir \(given): \(mistake), so no audit has kept state there; give the --state-dir that audit was given")
+            throw ExitCode(ExitCode.validationFailure.rawValue)
+        }
         do {
             let store = StateStore(directory: settings.stateDirectory(given: state.stateDirectory))
             if let database = try store.database(create: false) {
                 try database.quickCheck()
                 records = try database.namespaceRecords()
             }
+        } catch let error as StorageError where error.isPermission {
+            // Never "No history yet" for a history this user may not read.
+            Terminal.error(StateDirectoryOption.refusal(error, command: "history"))
+            throw ExitCode(AuditStatus.unknown.exitCode)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(AuditStatus.unknown.exitCode)

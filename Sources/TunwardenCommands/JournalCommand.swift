@@ -26,8 +26,8 @@ public struct JournalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))
     public var journal: String?
 
-    @Option(name: .long, help: "Output: table (for people) or json (the records as stored).")
-    public var format: ListingFormat = .table
+    @Option(name: .long, help: "Output: table (for people; the default) or json (the records as stored).")
+    public var format: ListingFormat?
 
     public init() {}
 
@@ -51,16 +51,19 @@ public struct JournalCommand: ParsableCommand {
             let contents = try Journal(path: path).contents()
             for torn in contents.torn { Terminal.warning("\(torn)") }
             records = contents.records
+        } catch let error as StorageError where error.isPermission {
+            Terminal.error(StateDirectoryOption.refusal(error, command: "journal"))
+            throw ExitCode(AuditStatus.unknown.exitCode)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         let namespace = settings.namespace(global)
         if let namespace {
-            let all = records.count
+            let all = records
             records = records.filter { $0.netns == namespace }
-            if records.isEmpty, all > 0, format == .table {
-                Terminal.write("The journal at \(path) has no run in namespace \(namespace); its \(all) record\(all == 1 ? " is" : "s are") from other namespaces.\n")
+            if records.isEmpty, all.count > 0, format != .json {
+                Terminal.write("The journal at \(path) has no run in namespace \(namespace); \(Self.elsewhere(all)).\n")
                 return
             }
         }
@@ -96,6 +99,16 @@ public struct JournalCommand: ParsableCommand {
         case .noFile?, nil: return nil
         }
         return "\(option.name) \(option.value): \(problem), so no reap has written a journal there; give the \(option.name) that reap was given"
+    }
+
+    /// What the journal holds, in the units a person counts: runs and the devices they named (a
+    /// device has an intent and a result record, which are the journal's business, not theirs).
+    /// "its 1 run, on 1 device, was in another namespace".
+    static func elsewhere(_ records: [JournalRecord]) -> String {
+        let runs = Set(records.map(\.run)).count
+        let devices = Set(records.map { "\($0.run) \($0.ifindex)" }).count
+        let counted = "its \(runs) run\(runs == 1 ? "" : "s"), on \(devices) device\(devices == 1 ? "" : "s")"
+        return counted + (runs == 1 ? ", was in another namespace" : ", were in other namespaces")
     }
 
     /// Runs in order, each with its devices, their outcome and their recreate commands.

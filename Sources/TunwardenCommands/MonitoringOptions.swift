@@ -9,7 +9,7 @@ import TunwardenCore
 public struct MonitoringOptions: ParsableArguments {
     @Option(name: .customLong("alert-exec"), help: ArgumentHelp(
         "Run this shell command when the status changes or a new orphan appears; the alert is JSON on its standard input.",
-        discussion: "Also set: TUNWARDEN_EVENT (transition, resolved, new-orphan), TUNWARDEN_STATUS, TUNWARDEN_PREVIOUS_STATUS, TUNWARDEN_SUMMARY, TUNWARDEN_NEW_ORPHANS. The JSON carries at most 100 findings (those about the new orphans first); findings_total then says how many there were.",
+        discussion: "Also set: TUNWARDEN_EVENT (transition, resolved, new-orphan), TUNWARDEN_STATUS, TUNWARDEN_PREVIOUS_STATUS, TUNWARDEN_SUMMARY, TUNWARDEN_NEW_ORPHANS. The JSON carries at most 100 findings (those about the new orphans first); findings_total then says how many there were. Every alert is also logged on standard error (`tunwarden: alert: …`), with or without this option and even with --quiet.",
         valueName: "command"))
     public var alertExec: String?
 
@@ -26,7 +26,7 @@ public struct MonitoringOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning (default: 5); once reached, it stays while more than half of them remain.", valueName: "n"))
     public var growth: Int?
 
-    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d (default: 1h).", valueName: "duration"))
+    @Option(name: .customLong("growth-window"), help: ArgumentHelp("The window for --growth: 30m, 1h, 1d; a number needs its unit (default: 1h).", valueName: "duration"))
     public var growthWindow: String?
 
     public init() {}

@@ -15,6 +15,7 @@ enum OptionCheck {
     }
 
     /// A duration from `minimum` to `DurationText.maximum`; `examples` shows what one looks like.
+    /// A number other than 0 without a unit is refused, naming the spellings that would do.
     static func duration(_ text: String?, _ option: String, minimum: TimeInterval, examples: String) throws {
         guard let text else { return }
         do {

@@ -10,50 +10,38 @@ public struct Reap: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reap",
         abstract: "Remove orphaned tunnel interfaces: a plan first, then race-free batched deletion, all journaled.",
+        usage: "tunwarden reap [<options>]",
         discussion: """
-        Only interfaces the audit calls orphaned and marks reapable are candidates: persistent tun/tap \
-        devices with no carrier, no attached queue and no holder in a complete scan of every process. \
-        A candidate becomes a target once tunwarden has seen it orphaned for --min-age in its own \
-        observations (run audit or reap from a timer to build them), unless --protect or --only leave it out.
+        Start with a dry run: `sudo tunwarden reap --dry-run` prints the plan and changes nothing. \
+        A real run shows the same plan and asks before deleting anything; without a terminal (a \
+        timer, cron, a pipe) it needs --yes instead.
 
-        Right before acting, tunwarden re-inventories and fences every target by ifindex: it attaches \
-        to each single-queue device exclusively through a private alternative name (if a process \
-        attached since the plan, the kernel says EBUSY and the device is skipped), and renames each \
-        multi-queue device to a private name so that no attach by its old name can reach it. The last \
-        check also looks again for what the fence cannot stop (sockets bound to it or to an address \
-        only it has, raw and ping sockets included, multicast groups and packet-socket memberships held on it, devices stacked \
-        on it, routes that depend on it, an XDP program, a tc redirect to it or to its shared tc block, a vxlan forwarding \
-        entry through it, an nftables fwd, dup or chain hooked on it, an iptables TEE --oif to it). Whatever \
-        fails the last check is restored and left out (a multi-queue device gets back the addresses, \
-        routes and neighbour entries made by hand that the fence took, and is checked; what differs \
-        makes its result failed); the rest is deleted in batches with one \
-        RTM_DELLINK per batch. Every device's full prior state and the `ip` commands that would \
-        recreate it go to the journal before anything is deleted. SIGTERM, SIGINT or SIGHUP roll \
-        back the batch in hand and exit 128 + the signal; a reap killed outright is undone from the \
-        journal by the next reap in its namespace that shares the journal (or `watch --reap`), whatever \
-        ran in between, which names what it cannot give back, leaves such a device out of \
-        its plan and exits 1 (with --format json, under "repairs"; a dry run names what it would \
-        repair). Before acting, only the journal's last record is checked, and killed runs are \
-        looked for back to the last checkpoint a reap wrote, however large the journal, and in the \
-        newest rotated journal (JOURNAL.1, as logrotate names it); a device fenced by a run rotated \
-        further is named, with `tunwarden reap --journal JOURNAL.N` to give it back. The plan \
-        is carried out only in the namespace it was made in: one deleted and made again under the \
-        name since (while the question waits, say) is refused, changing nothing. One reap \
-        acts at a time per state directory and per journal: a reap that finds another acting says so and changes nothing.
-
-        Without a terminal, a real run needs --yes. Exit codes: 0 everything planned was done or \
-        skipped for a safe reason; 1 something failed, or the journal could not take the results of \
-        what was done (every result is still printed); 3 the inventory cannot be trusted (not root, or root without CAP_NET_ADMIN, \
-        holders unreadable, damaged state or journal), another reap is acting, or the namespace is not \
-        the one the plan was made in, and nothing was \
-        changed (nothing else, once a killed reap's devices were given back); 64 bad usage. A dry run makes the same checks, creating nothing, and exits as the \
-        real run would, but for what only acting finds (a killed reap's repair that cannot be \
-        completed, socket lists or nftables rules the last check cannot read).
+        Only what the audit calls orphaned and marks reapable is a candidate: a persistent tun or tap \
+        device with no carrier, no attached queue and no holder in a complete scan of every process. \
+        It is removed once tunwarden has seen it orphaned for --min-age (default 15m). That grace \
+        period counts from when tunwarden itself first saw it orphaned, since the kernel keeps no \
+        such time: a device orphaned for weeks still waits 15m after the first audit. Run audit or \
+        reap from a timer to build those observations. --protect and --only leave devices out.
 
         Examples:
-          sudo tunwarden reap --dry-run
-          sudo tunwarden reap --min-age 0 --protect 'wg*' --yes
-          sudo tunwarden --netns blue reap --only tap --format json --yes
+          sudo tunwarden reap --dry-run       the plan, changing nothing
+          sudo tunwarden reap                 the plan, then a question
+          sudo tunwarden reap --yes --min-age 1h --protect 'wg*'
+                                              unattended, e.g. from a timer
+          sudo tunwarden journal              what was removed, how to make it again
+
+        Every device's prior state, and the `ip` commands that recreate it, go to the journal before \
+        anything is deleted. Right before acting each target is fenced, so that nothing can attach \
+        to it meanwhile, and checked once more; what fails that check is restored and left alone. \
+        The fence, the last check, signals and reaps killed outright (undone by the next reap): \
+        tunwarden(8), section reap, and "Safety model" in README.md.
+
+        Exit codes: 0 everything planned was done or skipped for a safe reason; 1 something failed, \
+        or the journal could not take the results (every result is still printed); 3 nothing was \
+        changed because the inventory cannot be trusted (not root, holders unreadable, damaged state \
+        or journal), another reap is acting, or the namespace is not the one planned in; 64 bad \
+        usage. A dry run makes the same checks and exits as the real run would, but for what only \
+        acting finds.
         """
     )
 
@@ -66,7 +54,7 @@ public struct Reap: ParsableCommand {
     @Flag(name: .long, help: "Act without asking (needed when not on a terminal).")
     public var yes = false
 
-    @Option(name: .long, help: "Output: table (for people) or json (default: table).")
+    @Option(name: .long, help: "Output: table (for people; the default) or json (for programs).")
     public var format: ListingFormat?
 
     @OptionGroup public var rules: ReapOptions
@@ -210,8 +198,8 @@ public struct Reap: ParsableCommand {
                 (judged.interface.name, from != nil || claimed.contains(judged.interface.index) ? judged.reason
                     : Heuristics.unclaimedFence(judged.interface, journal: journalPath) ?? judged.reason)
             }
-            console.write(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin, clock: keepState || from != nil,
-                                        unknown: unknown))
+            console.write(Self.fitted(Self.describe(plan, now: now, conditional: true, commands: snapshot.platform == .darwin,
+                                                     clock: keepState || from != nil, unknown: unknown), width: console.width))
         }
         if plan.items.isEmpty || dryRun {
             // (A real run with nothing to do has no results, and is no dry run.)
@@ -257,7 +245,7 @@ public struct Reap: ParsableCommand {
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
         switch format {
         case .json: console.write(ReapReport(plan: plan, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
-        default: console.write(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet))
+        default: console.write(Self.fitted(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet), width: console.width))
         }
         if let journalProblem {
             console.error("the results above are what was done, but the journal lacks this run's result records: \(journalProblem)")

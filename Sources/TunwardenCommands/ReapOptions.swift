@@ -5,7 +5,7 @@ import TunwardenCore
 /// What may be reaped and when: shared by `reap` and `watch --reap`.
 public struct ReapOptions: ParsableArguments {
     @Option(name: .customLong("min-age"), help: ArgumentHelp(
-        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d (default: 15m).",
+        "How long an interface must have been seen orphaned before it is removed: 0, 90s, 15m, 2h, 1d; a number other than 0 needs its unit (default: 15m).",
         discussion: "Counted on the boot clock (CLOCK_BOOTTIME) in this boot: a step of the wall clock neither shortens nor lengthens it.",
         valueName: "duration"))
     public var minAge: String?

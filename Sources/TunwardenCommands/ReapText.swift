@@ -33,12 +33,16 @@ extension Reap {
             }
         }
         if !young.isEmpty {
-            text += "\(young.count) orphaned interface\(young.count == 1 ? " is" : "s are") not reapable yet: seen orphaned for less than the minimum age"
+            // "Reapable" means what the audit's [reapable] means: eligible. What keeps these back
+            // is the grace period, whose clock starts when tunwarden first saw each orphaned.
+            let one = young.count == 1
+            text += "\(young.count) reapable orphaned interface\(one ? " is" : "s are") waiting out the grace period (--min-age), "
+                + "counted from when tunwarden first saw \(one ? "it" : "each") orphaned"
             if !clock {
-                text += ", and with --no-state no clock runs, so \(young.count == 1 ? "it" : "they") never will; run without --no-state (observations keep when each was first seen orphaned), or set --min-age 0.\n"
+                text += ", and with --no-state no clock runs, so \(one ? "its" : "their") grace period never ends; run without --no-state (observations keep when each was first seen orphaned), or set --min-age 0.\n"
             } else {
                 text += ". " + young.prefix(5).enumerated().map { position, entry in
-                    "\(entry.0)\(position == 0 ? " becomes reapable" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.format(entry.1.timeIntervalSince(now))))"
+                    "\(entry.0)\(position == 0 ? " is due" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.format(entry.1.timeIntervalSince(now))))"
                 }.joined(separator: ", ")
                 text += young.count > 5 ? ", and \(young.count - 5) more later" : ""
                 text += "; --min-age changes the grace period.\n"
@@ -63,6 +67,18 @@ extension Reap {
             text += parts.joined(separator: ", ") + ".\n"
         }
         return text
+    }
+
+    /// `text` fitted to a terminal `width` columns wide, as the audit's findings are: each line
+    /// wrapped at word boundaries under a hanging indent of four, so that the plan a person must
+    /// read before answering y/N is read without scrolling sideways. Indented lines (a capture's
+    /// commands, meant to be copied) are left whole. With `width` nil (a pipe or a file) the text
+    /// is returned as it is.
+    static func fitted(_ text: String, width: Int?) -> String {
+        guard let width else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasPrefix(" ") || line.isEmpty ? String(line) : TextLayout.wrap(String(line), width: width, indent: 4).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     /// "Deleted …" lines and, with `summary`, the closing summary.

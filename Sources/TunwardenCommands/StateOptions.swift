@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Storage
 import TunwardenCore
 
@@ -37,5 +38,27 @@ public struct StateDirectoryOption: ParsableArguments {
 
     public func validate() throws {
         try OptionCheck.path(stateDirectory, "--state-dir")
+    }
+
+    /// Why `directory`, given as --state-dir to a command that only reads state, cannot be one:
+    /// "the directory … does not exist" or "… is not a directory"; nil when it is a directory
+    /// (or cannot be looked at, which reading it then reports). A mistyped path is bad usage, not
+    /// an empty history.
+    static func misnamed(_ directory: String) -> String? {
+        var status = stat()
+        if stat(directory, &status) == 0 {
+            return status.st_mode & S_IFMT == S_IFDIR ? nil : "\(directory) is not a directory"
+        }
+        let code = errno
+        if code == ENOENT { return "the directory \(directory) does not exist" }
+        if code == ENOTDIR { return "\(directory) is not a directory" }
+        return nil
+    }
+
+    /// The error for state that this user may not read, for a command that only reads it
+    /// (`history`, `journal`): what could not be read, and that running as root reads it.
+    static func refusal(_ error: StorageError, command: String) -> String {
+        "\(error.path) \(error.problem): tunwarden's state is root's (the package makes its directory 0750). "
+            + "Run it as root: sudo tunwarden \(command) …"
     }
 }

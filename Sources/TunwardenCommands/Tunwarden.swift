@@ -57,8 +57,8 @@ public struct Tunwarden: ParsableCommand {
           tunwarden audit --format nagios     one line for Nagios or Icinga
           sudo tunwarden reap --dry-run       what would be removed, and why
           sudo tunwarden reap                 remove it, after asking
-          tunwarden journal                   what was removed, how to make it again
-          tunwarden history                   the tunnel count over time, alerts fired
+          sudo tunwarden journal              what was removed, how to make it again
+          sudo tunwarden history              the tunnel count over time, alerts fired
           sudo tunwarden watch                a daemon: alerts as changes happen
           sudo tunwarden snapshot DIR         (macOS) capture the tools' output
           tunwarden audit --from DIR          audit such a capture, on any machine

@@ -20,63 +20,33 @@ public struct Watch: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Watch tunnel interfaces and alert on changes as they happen (Linux: rtnetlink events).",
+        usage: "tunwarden watch [<options>]",
         discussion: """
-        Takes one inventory at start, then applies the kernel's link, address and route events to \
-        what it knows, and after each burst (--coalesce) judges again only what the events touched, \
-        exactly as `audit` judges, with the same observations, leak detection, alerts (on transitions \
-        only) and metrics. If the kernel reports lost events (ENOBUFS) it takes a full inventory again \
-        and logs that it did. Between events it sleeps until the next thing it has scheduled. On \
-        macOS it reads `route -n monitor`, which says that something changed but not what, and takes \
-        a fresh inventory then and every --stats-interval.
+        Run it as a service (`systemctl enable --now tunwarden-watch`) or by hand. It takes one \
+        inventory, then follows the kernel's link, address and route events (on macOS, `route -n \
+        monitor`) and judges again what they touch, exactly as `audit` judges, with the same \
+        observations, alerts and metrics. Alerts fire on changes only (the status moving, a new \
+        orphan); each is logged on standard error and sent to --alert-exec or --alert-webhook.
 
-        Two things raise no rtnetlink event. A down device losing its last holder: process exits are \
-        watched through the kernel's proc connector, filtered in the kernel to the known holders' (so \
-        other processes never wake the watcher), and a holder's exit re-checks the devices it held \
-        (judged 5 ms later, not after --coalesce: the orphaned-tun alert follows within about 100 ms); where the proc connector is \
-        unavailable, the known holders are checked at each orphan look instead. A process attaching to \
-        a down orphan, or closing its descriptor and living on: it opens or closes a tun node, which \
-        inotify reports (for /dev/net/tun and the node each known holder opened), and the orphans' links \
-        are read again 25 ms later (one request each, or one dump of tun devices for more than 64), so \
-        an attach counts within about 30 ms (100 to 150 ms at 10,000 devices). They are also read every 5 seconds, for nodes no watch \
-        covers (further apart, up to a minute, where that would take more than 0.1% of a core), and \
-        at each traffic sample, which reads every link anyway.
+        With --reap it also removes, without asking, what `tunwarden reap --yes` would: orphans \
+        tunwarden has seen orphaned for --min-age (default 15m, counted from its own first \
+        sighting), journaled as reap does. See what that would be with `sudo tunwarden reap \
+        --dry-run` first.
 
-        It also follows vxlan forwarding entries that send through a device ('bridge fdb add ... via \
-        tap0', which make the tap suspect): a neighbour event that adds, deletes or replaces one makes \
-        it read the namespace's entries again after the burst. ARP and NDP events are dropped by the \
-        kernel before they reach it, so neighbour churn costs nothing. The entries of vxlans in other \
-        namespaces are taken at each full inventory.
-
-        Traffic counters are read every --stats-interval for 'idle since'; so are, while tun or tap \
-        devices nobody holds exist, the holders, sockets, tc actions and nftables and iptables rules \
-        their verdicts rest on, which raise no event the watcher hears. The metrics file is \
-        rewritten after a judgement (at most once a second when the status or the number of orphans \
-        changed, otherwise at most every 5 seconds), and every --stats-interval even when \
-        nothing changed, so tunwarden_last_run_timestamp_seconds shows the watcher is alive. With --reap, what \
-        `tunwarden reap --yes` would remove is removed as soon as it has been orphaned for --min-age, \
-        after giving back, as reap does, what a reap killed outright in the namespace left fenced; \
-        while the state cannot be used, no orphan's age can be proven and nothing is reaped, which \
-        is logged as a warning. \
-        A named namespace watched that is deleted, or deleted and made again under its name, ends \
-        the watch with exit status 3 within a --stats-interval: the watcher holds the one it \
-        subscribed to, and never reads or reaps the new one.
-
-        Audits, reaps and the watcher sharing a state directory record in one database (state.db), \
-        each alert decided and claimed in the transaction that records it, so an event is alerted \
-        once between them. After events the watcher records only the interfaces whose verdicts \
-        changed: at once when that can alert or matter to reaping (an interface orphaned or an orphan \
-        gone, another status or leak growth, any tun, tap, utun or feth device), otherwise (veth pairs, \
-        kernel tunnels) at once after a quiet spell, otherwise 5 seconds after the last recording, so \
-        that a busy spell writes the state every 5 seconds. An alert whose command or webhook failed is kept and retried (1 minute, doubling \
-        to 1 hour) until delivered or superseded.
-
-        SIGHUP re-reads the configuration file; a bad file is logged and the running settings are kept. \
-        SIGTERM or SIGINT: the state is saved and the watcher exits 0. Under systemd (NOTIFY_SOCKET) it \
-        sends READY=1 after the first inventory, STATUS= after each, and WATCHDOG=1 when WatchdogSec is set.
-
-        Example:
+        Examples:
           sudo tunwarden watch --alert-exec 'logger -t tunwarden' \\
             --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
+          sudo tunwarden watch --reap --min-age 1h --protect 'wg*'
+
+        SIGHUP re-reads the configuration file (a bad file is logged and the running settings are \
+        kept); SIGTERM or SIGINT save the state and exit 0. A watched namespace that is deleted, or \
+        made again under its name, ends the watch with exit status 3. Under systemd \
+        (NOTIFY_SOCKET) it sends READY=1 after the first inventory, STATUS= after each, and \
+        WATCHDOG=1 when WatchdogSec is set.
+
+        What raises no event and how it is followed anyway (holders exiting, tun nodes opened, \
+        vxlan forwarding entries), lost events, how often counters are read and state and metrics \
+        written: tunwarden(8), section watch, and README.md.
         """
     )
 
@@ -98,7 +68,7 @@ public struct Watch: ParsableCommand {
     public var eventBuffer: Int?
 
     @Option(name: .customLong("stats-interval"), help: ArgumentHelp(
-        "How often tunnel-style interfaces' traffic counters are read, for 'idle since' (default: 60s).", valueName: "duration"))
+        "How often tunnel-style interfaces' traffic counters are read, for 'idle since': 30s, 5m; a number needs its unit (default: 60s).", valueName: "duration"))
     public var statsInterval: String?
 
     @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(

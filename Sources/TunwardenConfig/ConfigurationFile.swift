@@ -138,6 +138,40 @@ extension Configuration {
         return result
     }
 
+    /// The error for YAML that libyaml could not read, with its words for what it was doing.
+    static func invalid(_ context: YamlError.Context?, _ problem: String, line: Int, path: String) -> ConfigError {
+        let detail = [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        return ConfigError(path: path, line: line, key: nil, problem: "not valid YAML (\(detail)); check the indentation and quoting near this line")
+    }
+
+    /// The line (from 1) to name for a YAML syntax error: the line that needs the fix, not the
+    /// one where libyaml gave up. libyaml notices a missing ':', an unclosed quote or bracket only
+    /// on a later line, or at the end of the file; its context mark (`startedAt`: the scanner's
+    /// for a simple key or a quoted scalar, the parser's for a flow collection) is where the
+    /// broken key, quote or bracket began. A line past the last one with content (the end of the file after
+    /// blank lines) is taken back to that last line. A "mapping values are not allowed here" on
+    /// a line whose previous line, at the same indentation, has no ':' at all names that previous
+    /// line: `warn 5` above `limit: 3` is one multi-line scalar, and the missing ':' is the first
+    /// line's.
+    static func syntaxErrorLine(problem: String, at line: Int, startedAt: Int?, text: String) -> Int {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        func hasContent(_ number: Int) -> Bool {
+            guard number >= 1, number <= lines.count else { return false }
+            let trimmed = lines[number - 1].drop { $0 == " " || $0 == "\t" }
+            return !trimmed.isEmpty && !trimmed.hasPrefix("#") && trimmed != "\r"
+        }
+        func indentation(_ number: Int) -> Int { lines[number - 1].prefix { $0 == " " }.count }
+        if let startedAt, startedAt >= 1 { return startedAt }
+        let lastWithContent = (1...max(1, lines.count)).last(where: hasContent) ?? 1
+        let named = max(1, min(line, lastWithContent))
+        if problem.hasPrefix("mapping values are not allowed"),
+           let previous = (1..<named).last(where: hasContent), indentation(previous) == indentation(named) {
+            let previousText = lines[previous - 1].drop { $0 == " " }
+            if !previousText.contains(":"), !previousText.hasPrefix("-") { return previous }
+        }
+        return named
+    }
+
     static func syntaxError(_ error: YamlError, path: String, text: String) -> ConfigError {
         switch error {
         case let .duplicatedKeysInMapping(duplicates, _):
@@ -150,9 +184,16 @@ extension Configuration {
             }
             let problem = lines.count >= 2 ? "set twice (also on line \(lines[0])); keep one" : "set twice; keep one"
             return ConfigError(path: path, line: lines.count >= 2 ? lines[1] : nil, key: key, problem: problem)
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
-            let detail = [context.map { "\($0.text)" }, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-            return ConfigError(path: path, line: mark.line, key: nil, problem: "not valid YAML (\(detail)); check the indentation and quoting near this line")
+        case let .scanner(context, problem, mark, _):
+            // A key missing its ':' or an unclosed quote is found lines later: where it began is
+            // the fix. (A plain scalar's context is where the value began, not the bad tab or
+            // indentation the problem mark points at.)
+            let began = context.flatMap { ["while scanning a simple key", "while scanning a quoted scalar"].contains($0.text) ? $0.mark.line : nil }
+            return invalid(context, problem, line: syntaxErrorLine(problem: problem, at: mark.line, startedAt: began, text: text), path: path)
+        case let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            // An unclosed [ or { is found where something else begins: the bracket is the fix.
+            let opened = context.flatMap { $0.text.hasPrefix("while parsing a flow") ? $0.mark.line : nil }
+            return invalid(context, problem, line: syntaxErrorLine(problem: problem, at: mark.line, startedAt: opened, text: text), path: path)
         case let .reader(problem, _, _, _):
             return ConfigError(path: path, line: nil, key: nil, problem: "cannot be read as text (\(problem))")
         default:

@@ -19,21 +19,24 @@ public enum DurationText {
         return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
     }
 
-    /// Parses "0", "90s", "15m", "2h", "1d" (a bare number is seconds); nil for anything else,
-    /// including a negative or non-finite number and anything longer than `maximum`.
+    /// Parses "0", "90s", "15m", "2h", "1d"; nil for anything else, including a negative or
+    /// non-finite number, a number other than 0 without a unit, and anything longer than `maximum`.
     public static func parse(_ text: String) -> TimeInterval? {
         try? checked(text)
     }
 
     /// The duration `text` spells, at least `minimum` and at most `maximum`; otherwise an error
-    /// saying which of those it is not.
+    /// saying which of those it is not. Only 0 may be written without a unit: a reader takes
+    /// `--min-age 15` for 15 minutes, the unit of the default, so reading it as 15 seconds would
+    /// quietly shorten a safety margin sixtyfold.
     public static func checked(_ text: String, minimum: TimeInterval = 0) throws(DurationError) -> TimeInterval {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let last = trimmed.last else { throw .notADuration(text) }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        let (number, unit) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, 1)
+        let (number, unit): (String, Double?) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, nil)
         guard let value = Double(number), value >= 0, value.isFinite else { throw .notADuration(text) }
-        let seconds = value * unit
+        guard unit != nil || value == 0 else { throw .missingUnit(text) }
+        let seconds = value * (unit ?? 1)
         guard seconds <= maximum else { throw .tooLong(text) }
         guard seconds >= minimum else { throw .tooShort(text, minimum: minimum) }
         return seconds

@@ -282,6 +282,8 @@ public enum Sparkline {
     static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// At most `width` characters: the samples are split into that many buckets, each showing its maximum.
+    /// A series that never changes is drawn at mid height (all the lowest bar only when it is all
+    /// zeros): the lowest bar alone reads as "none", which six tunnels throughout are not.
     public static func render(_ values: [Int], width: Int = 60) -> String {
         guard let low = values.min(), let high = values.max(), !values.isEmpty else { return "" }
         let buckets = min(width, values.count)
@@ -289,7 +291,7 @@ public enum Sparkline {
         for b in 0..<buckets {
             let slice = values[(values.count * b / buckets)..<max(values.count * (b + 1) / buckets, values.count * b / buckets + 1)]
             let value = slice.max() ?? low
-            let level = high == low ? 0 : (value - low) * (bars.count - 1) / (high - low)
+            let level = high == low ? (high == 0 ? 0 : bars.count / 2 - 1) : (value - low) * (bars.count - 1) / (high - low)
             text.append(bars[level])
         }
         return text

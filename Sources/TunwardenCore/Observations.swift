@@ -306,15 +306,26 @@ extension Observations {
 public enum DurationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Not a non-negative number with an optional unit (s, m, h, d).
     case notADuration(String)
+    /// A number other than 0 with no unit, which could mean seconds as well as minutes.
+    case missingUnit(String)
     /// Shorter than the setting allows.
     case tooShort(String, minimum: TimeInterval)
     /// Longer than `DurationText.maximum`.
     case tooLong(String)
 
+    /// The words for a number without a unit: "needs a unit; got '15': write 15s, 15m, 15h or 15d
+    /// (…)". It names the value and every reading of it, so the fix is one copy away.
+    static func missingUnitText(_ text: String) -> String {
+        let number = text.trimmingCharacters(in: .whitespaces)
+        let spellings = ["s", "m", "h"].map { number + $0 }.joined(separator: ", ") + " or \(number)d"
+        return "needs a unit; got '\(text)': write \(spellings) (seconds, minutes, hours or days; only 0 goes without one)"
+    }
+
     /// What a message says after the setting's name: "must be at most 36500d (100 years); got '1e308d'".
     public var description: String {
         switch self {
         case let .notADuration(text): "expected a duration like 90s, 15m, 2h or 1d; got '\(text)'"
+        case let .missingUnit(text): Self.missingUnitText(text)
         case let .tooShort(text, minimum): "must be at least \(DurationText.format(minimum)); got '\(text)'"
         case let .tooLong(text): "must be at most \(DurationText.format(DurationText.maximum)) (100 years); got '\(text)'"
         }

@@ -70,22 +70,31 @@ import TestSupport
     }
 }
 
-/// What `help watch` says about holder exits and attaches is what the watcher does (and what
-/// README.md says).
+/// What README.md says about holder exits and attaches is what the watcher does. `help watch`
+/// leaves that mechanism to README.md and the man page, and says so.
 @Suite struct WatchHelpTests {
+    /// README.md with its line breaks made spaces, so that a phrase may span lines.
+    static func readme() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8).replacingOccurrences(of: "\n", with: " ")
+    }
+
     @Test func holderExitsAreWatchedThroughTheProcConnectorAndAttachesThroughTunNodes() throws {
-        let help = try HelpTests.help(["help", "watch"], columns: 1000).stdout
-        #expect(help.contains("proc connector"), "\(help)")
-        #expect(help.contains("the known holders are checked at each orphan look instead"), "\(help)")
-        #expect(help.contains("inotify reports (for /dev/net/tun and the node each known holder opened)"), "\(help)")
-        #expect(help.contains("are read again \(Int(LookSchedule(start: Date()).delays.soon * 1000)) ms later"), "\(help)")
-        #expect(help.contains("They are also read every \(Int(LookSchedule(start: Date()).interval)) seconds"), "\(help)")
+        let readme = try Self.readme()
         let schedule = LookSchedule(start: Date())
-        #expect(help.contains("up to a minute, where that would take more than \(schedule.periodicBudget * 100)% of a core"), "\(help)")
+        #expect(readme.contains("process exits are watched through the kernel's proc connector"))
+        #expect(readme.contains("the known holders are checked at each orphan look instead"))
+        #expect(readme.contains("which inotify reports, for the host's `/dev/net/tun` and for the node each known holder opened"))
+        #expect(readme.contains("\(Int(schedule.delays.soon * 1000)) ms after such an open or close"))
+        #expect(readme.contains("The orphan look also comes every \(Int(schedule.interval)) seconds"))
+        #expect(readme.contains("cost more than \(schedule.periodicBudget * 100)% of a core"))
         #expect(schedule.longestInterval == 60)
-        #expect(help.contains("at each traffic sample, which reads every link anyway"), "\(help)")
-        #expect(!help.localizedCaseInsensitiveContains("nothing is polled"), "\(help)")
-        #expect(!help.contains("turns its device's carrier off, which is an event"), "\(help)")
+        #expect(readme.contains("never more than a minute apart"))
+        #expect(readme.contains("reads every link anyway"))
+        #expect(!readme.localizedCaseInsensitiveContains("nothing is polled"))
+
+        let help = try HelpTests.help(["help", "watch"], columns: 1000).stdout
+        #expect(help.contains("holders exiting, tun nodes opened") && help.contains("tunwarden(8), section watch, and README.md"), "\(help)")
     }
 }
 
@@ -113,6 +122,17 @@ import TestSupport
 
     @Test func auditListsAndTakesNagios() throws {
         #expect(try Self.formatHelp("audit").contains("nagios"))
+    }
+
+    /// Every command's --format help has one layout: the formats in words, the default among
+    /// them, then ArgumentParser's list of values; and every USAGE line shows options as optional.
+    @Test(arguments: ["audit", "reap", "journal", "history"])
+    func formatHelpAndUsageHaveOneLayout(command: String) throws {
+        let help = try Self.formatHelp(command)
+        #expect(help.contains("Output: table (for people; the default)"), "\(help)")
+        #expect(help.contains("(values: table, json") && !help.contains("default: table"), "\(help)")
+        let usage = try HelpTests.help([command, "--help"], columns: 1000).stdout
+        #expect(usage.contains("USAGE: tunwarden \(command) [<options>]"), "\(usage)")
     }
 }
 

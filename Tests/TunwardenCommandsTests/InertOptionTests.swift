@@ -45,8 +45,14 @@ import TunwardenCore
         // The namespace need not exist: the journal is history.
         let none = try run(["journal", "--netns", "green", "--journal", journal.path])
         #expect(none.status == 0, "\(none.stderr)")
-        #expect(none.stdout.contains("no run in namespace green") && none.stdout.contains("6 records are from other namespaces"), "\(none.stdout)")
+        #expect(none.stdout.contains("no run in namespace green") && none.stdout.contains("its 3 runs, on 3 devices, were in other namespaces"), "\(none.stdout)")
         #expect(!none.stdout.contains("tun0"))
+
+        // One run on one device is two records, and counted as what a person counts.
+        let single = Journal(path: directory.path + "/single.jsonl")
+        try single.append([record(run: "dddddddd4", netns: "blue", "bluetun1", 8, type: .intent), record(run: "dddddddd4", netns: "blue", "bluetun1", 8, type: .result)])
+        let one = try run(["journal", "--netns", "green", "--journal", single.path])
+        #expect(one.stdout.contains("its 1 run, on 1 device, was in another namespace"), "\(one.stdout)")
     }
 
     @Test(arguments: ["journal", "history"])

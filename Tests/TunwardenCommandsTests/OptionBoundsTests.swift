@@ -24,6 +24,10 @@ import TestSupport
         (["watch", "--limit", "9223372036854775807"], "--limit must be from 1 to 1000000"),
         (["watch", "--event-buffer", "9223372036854775807"], "--event-buffer must be from 1024 to 1073741824; got 9223372036854775807"),
         (["watch", "--coalesce", "60001"], "--coalesce must be from 0 to 60000; got 60001"),
+        (["reap", "--dry-run", "--min-age", "15"], "--min-age needs a unit; got '15': write 15s, 15m, 15h or 15d"),
+        (["audit", "--growth-window", "90"], "--growth-window needs a unit; got '90': write 90s, 90m, 90h or 90d"),
+        (["watch", "--stats-interval", "30"], "--stats-interval needs a unit; got '30'"),
+        (["watch", "--reap", "--min-age", "15"], "--min-age needs a unit; got '15'"),
     ] as [([String], String)])
     func outOfRangeOptionsAreUsageErrors(arguments: [String], message: String) throws {
         let state = try TemporaryDirectory()
@@ -32,6 +36,18 @@ import TestSupport
         let result = try HostileRun.run(["--netns", HostileRun.missingNamespace] + arguments + extra, timeout: 10)
         #expect(result.status == 64 && !result.signalled, "\(arguments): status \(result.status), stderr: \(result.stderr)")
         #expect(result.stderr.contains(message), "\(arguments): stderr was: \(result.stderr)")
+    }
+
+    /// 0 is the one duration that needs no unit, on the command line and in the file.
+    @Test func zeroNeedsNoUnit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = directory.path + "/tunwarden.conf"
+        try Data("min-age: 0\n".utf8).write(to: URL(fileURLWithPath: config))
+        let result = try HostileRun.run(["--config", config, "--netns", HostileRun.missingNamespace, "reap", "--dry-run", "--min-age", "0",
+                                         "--state-dir", directory.path], timeout: 10)
+        #expect(result.status != 64, "\(result.stderr)")
+        #expect(!result.stderr.contains("needs a unit"), "\(result.stderr)")
     }
 
     @Test func historyChecksItsWindowToo() throws {
@@ -48,6 +64,9 @@ import TestSupport
         ("watch:\n  stats-interval: 1e308d\n", "'watch.stats-interval': must be at most 36500d"),
         ("growth-window: 99999999999999999999d\n", "'growth-window': must be at most 36500d"),
         ("limit: 9223372036854775807\n", "'limit': must be from 1 to 1000000; got 9223372036854775807"),
+        ("min-age: 15\n", "'min-age': needs a unit; got '15': write 15s, 15m, 15h or 15d"),
+        ("reap:\n  min-age: 15\n", "'reap.min-age': needs a unit; got '15'"),
+        ("growth-window: 90\n", "'growth-window': needs a unit; got '90'"),
     ])
     func outOfRangeSettingsInTheFileAreUsageErrors(text: String, message: String) throws {
         let directory = try TemporaryDirectory()
@@ -65,7 +84,7 @@ import TestSupport
 /// The crashes themselves, in throwaway namespaces where the values used to reach arithmetic.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct OptionBoundsKernelTests {
-    /// A grace period too long to format crashed the dry run's "becomes reapable in …" line.
+    /// A grace period too long to format crashed the dry run's "is due … (in …)" line.
     @Test func anEnormousMinimumAgeIsRefusedBeforeItCanCrashThePlan() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -81,7 +100,7 @@ struct OptionBoundsKernelTests {
         // The longest grace period allowed plans, and says when in plain words.
         let longest = try HostileRun.run(in: ns, ["reap", "--dry-run", "--state-dir", state.path, "--min-age", "36500d"])
         #expect(longest.status == 0, "\(longest.stderr)")
-        #expect(longest.stdout.contains("huge0 becomes reapable at"))
+        #expect(longest.stdout.contains("huge0 is due at"))
         #expect(try ns.ip("link", "show", "huge0").contains("huge0"))
     }
 

@@ -129,7 +129,7 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         let code = try exitCode { try Reap.parse(["--yes"]).run(in: context(.reap)) }
         #expect(code == 0)
         #expect(reaper.plans.isEmpty, "nothing is old enough to reap")
-        #expect(console.text.contains("ctx0 becomes reapable at"), "\(console.text)")
+        #expect(console.text.contains("ctx0 is due at"), "\(console.text)")
         let observations = try StateStore(directory: state.path).database(create: false)?.observations(namespace: "scripted") ?? Observations()
         #expect(observations.histories["scripted"] != nil, "the observation that starts the clock was saved")
     }
@@ -141,6 +141,25 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(console.text.contains("1 interface to delete.\n"), "\(console.text)")
         #expect(reaper.plans.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: state.path + "/journal.jsonl"))
+    }
+
+    /// On a terminal the plan is fitted to its width under a hanging indent, as the audit's
+    /// findings are; to a pipe (no width) each item stays one line.
+    @Test func thePlanIsWrappedToTheTerminalOnly() throws {
+        console.isTerminal = true
+        console.width = 40
+        #expect(try exitCode { try Reap.parse(["--dry-run", "--min-age", "0"]).run(in: context(.reap)) } == 0)
+        let lines = console.text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 40 }, "\(console.text)")
+        let first = try #require(lines.firstIndex { $0.hasPrefix("Would delete tun ctx0") }, "\(console.text)")
+        #expect(lines[first + 1].hasPrefix("    ") && !lines[first + 1].hasPrefix("     "), "\(console.text)")
+
+        let piped = RecordingConsole()
+        let pipedContext = RunContext(settings: Settings(file: .empty, section: .reap), stateDirectory: state.path, console: piped, isPrivileged: true,
+                                      inventory: { _, _ in FixedInventory(taken: RunContextTests.snapshot()) }, reaper: { [reaper] _ in reaper })
+        #expect(try exitCode { try Reap.parse(["--dry-run", "--min-age", "0"]).run(in: pipedContext) } == 0)
+        let item = try #require(piped.text.split(separator: "\n").first { $0.hasPrefix("Would delete tun ctx0") })
+        #expect(item.count > 40, "one line, unwrapped: \(piped.text)")
     }
 
     @Test func consentIsAskedOnATerminalAndRefusedWithoutOne() throws {

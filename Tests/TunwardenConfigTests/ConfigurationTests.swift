@@ -115,6 +115,36 @@ import Testing
         #expect(throws: ConfigError.self) { try Configuration.parse("- a list\n- not settings\n", path: "t.conf") }
     }
 
+    /// The line named is the one to fix, not the one where libyaml gave up (the next line, or the
+    /// end of the file).
+    @Test(arguments: [
+        ("limit: 3\nwarn 5\n", 2),                       // the review's example: a missing ':' on the last line
+        ("limit: 3\nwarn 5\ngrowth: 4\n", 2),
+        ("limit: 3\nwarn 5", 2),                         // no line end
+        ("limit: 3\nwarn 5\n\n\n# end\n", 2),           // blank lines and a comment after it
+        ("reap:\n  min-age: 1h\n  protect\n", 3),        // inside a section
+        ("warn 5\nlimit: 3\n", 1),                       // the first line, read with the next as one scalar
+        ("limit: 3\nprotect: \"wg*\nwarn: 4\n", 2),       // an unclosed quote
+        ("protect: [wg*, x\nlimit: 3\n", 1),              // an unclosed bracket
+        ("limit: 3\nprotect: [wg*, x\n", 2),
+        ("limit: 95\naudit:\n  limit: [1, 2\n  format: json\n", 3),
+        ("reap:\n  min-age: 1h\n protect: x\n", 3),      // indented wrong
+        ("limit: 3\n\twarn: 5\n", 2),                    // a tab
+        ("limit: 3\nalert-exec: a: b\nwarn: 2\n", 2),    // a second ':' in a value
+        ("limit: 3\n- x\n", 2),
+    ] as [(String, Int)])
+    func brokenYAMLNamesTheLineToFix(text: String, line: Int) {
+        do {
+            _ = try Configuration.parse(text, path: "t.conf")
+            Issue.record("accepted broken YAML: \(text)")
+        } catch let error as ConfigError {
+            #expect(error.line == line, "\(text.debugDescription): \(error)")
+            #expect(error.problem.contains("not valid YAML"), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
     @Test func theDefaultFileMayBeAbsentButAFileAskedForMustExist() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twconfig-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

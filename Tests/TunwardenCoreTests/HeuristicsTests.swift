@@ -548,12 +548,16 @@ enum Build {
         return Heuristics.assess(snapshot)
     }
 
-    @Test func aSingleQueueDeviceWithoutCarrierIsStillOrphanedAndTheEvidenceSaysWhy() {
+    @Test func aSingleQueueDeviceWithoutCarrierIsStillOrphanedAndTheEvidenceSaysWhy() throws {
         let a = assess(Build.tun(4, "sq0"))
         #expect(a.interfaces.map(\.state) == [.orphaned])
         let evidence = a.findings.first { $0.id == "orphaned-tun" }?.evidence ?? ""
         #expect(evidence.contains("cannot be inspected even with every privilege"), "\(evidence)")
         #expect(evidence.contains("pid 1"))
+        // The kernel's word, which decides, comes before the caveat, and brackets do not nest.
+        let kernel = try #require(evidence.range(of: "the kernel shows no queue attached"))
+        #expect(kernel.lowerBound < evidence.range(of: "cannot be inspected")!.lowerBound, "\(evidence)")
+        #expect(!evidence.contains("(pid"), "\(evidence)")
     }
 
     @Test func aMultiQueueDeviceNeedsTheKernelsQueueCounts() {

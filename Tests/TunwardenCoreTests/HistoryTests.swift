@@ -159,7 +159,8 @@ import TunwardenCore
 
     @Test func sparklines() {
         #expect(Sparkline.render([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█")
-        #expect(Sparkline.render([5, 5, 5]) == "▁▁▁")
+        #expect(Sparkline.render([5, 5, 5]) == "▄▄▄", "a constant count is not drawn as none")
+        #expect(Sparkline.render([0, 0]) == "▁▁")
         #expect(Sparkline.render(Array(0..<600), width: 60).count == 60)
         #expect(Sparkline.render([]) == "")
     }

@@ -173,9 +173,20 @@ import TunwardenCore
         #expect(DurationText.parse("1d") == 86400)
         #expect(DurationText.parse("-5m") == nil)
         #expect(DurationText.parse("soon") == nil)
+        #expect(DurationText.parse("0.0") == 0)
         #expect(DurationText.format(42) == "42s")
         #expect(DurationText.format(3 * 3600 + 120) == "3h 2m")
         #expect(DurationText.format(2 * 86400) == "2d")
+    }
+
+    /// A reader takes `--min-age 15` for 15 minutes, the default's unit; it once meant 15 seconds.
+    @Test func aNumberOtherThanZeroNeedsItsUnit() {
+        for text in ["15", "90", "1.5", " 15 "] {
+            #expect(DurationText.parse(text) == nil, "accepted '\(text)'")
+            #expect(throws: DurationError.missingUnit(text)) { try DurationText.checked(text) }
+        }
+        #expect(DurationError.missingUnit("15").description
+            == "needs a unit; got '15': write 15s, 15m, 15h or 15d (seconds, minutes, hours or days; only 0 goes without one)")
     }
 
     @Test func recreateCommandsForATunWithEverything() {

@@ -19,12 +19,15 @@ extension Heuristics {
     // MARK: tun and tap
 
     /// What the holder scan covered, as an orphan's evidence states it: the same for every
-    /// interface of one snapshot, so it is put together once.
+    /// interface of one snapshot, so it is put together once. Where some processes cannot be
+    /// inspected, the fact that decides the verdict (the kernel shows no queue attached) comes
+    /// before that caveat, and no bracket opens inside the evidence's own.
     static func scanSummary(_ scan: HolderScan) -> String {
         let opaque = scan.opaquePIDs
+        let them = opaque.count == 1 ? "the 1 more process" : "the \(opaque.count) more processes"
         return opaque.isEmpty
             ? "\(scan.processesScanned) processes scanned"
-            : "\(scan.processesScanned) processes scanned; \(opaque.count) more (pid \(Self.sample(opaque))) cannot be inspected even with every privilege, and the kernel shows no queue attached"
+            : "\(scan.processesScanned) processes scanned, and the kernel shows no queue attached, which rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
     }
 
     /// Why sockets tie the device with ifindex `index` to a process, in words (nil when none do):
