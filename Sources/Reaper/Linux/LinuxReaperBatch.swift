@@ -144,15 +144,17 @@ extension LinuxReaper {
         //       sockets), then the other namespaces (as many as the host has);
         //    b. the kernel tunnels of this namespace, by the kernel's kind filter: the next
         //       checks need their local addresses and their vxlans;
-        //    c. the targets' addresses and routes, tc actions, nftables and iptables rules and
-        //       vxlan forwarding entries (`dependents`), which grow with the routing table and
-        //       the rulesets;
+        //    c. tc actions, nftables and iptables rules, vxlan forwarding entries, and last the
+        //       targets' addresses and routes (`dependents`), which grow with the rulesets and
+        //       the routing table;
         //    d. the links last, right before the deletion, so that what is done to a target by
-        //       ifindex is unseen only for the time of one link dump and the judging of it: one
-        //       dump of every link, which also proves the group holds nothing else; while links
-        //       come and go too fast for a consistent dump, each target by itself plus the
-        //       (small) kind-filtered dumps of the kinds that stack on a device and of the
-        //       kernel tunnels, and the targets are then deleted one by one.
+        //       ifindex (stacking a device on it, making it a port, regrouping or renaming it) is
+        //       unseen only for the time of one link dump: one dump of every link, which also
+        //       proves the group holds nothing else; while links come and go too fast for a
+        //       consistent dump, each target by itself plus the (small) kind-filtered dumps of
+        //       the kinds that stack on a device and of the kernel tunnels, and the targets are
+        //       then deleted one by one. Between it and the deletion the reaper asks the kernel
+        //       nothing: it judges what it holds, checks for a signal and times the look.
         //    A final look whose kernel tunnels differ from those (b) read (one made, gone, or
         //    given another local address since) is not settled: what (c) judged by has changed,
         //    and the look is taken again.
