@@ -129,5 +129,37 @@ import TunwardenCore
         #expect(refused.allSatisfy { $0.outcome == .failed && $0.detail?.contains("kept changing while being verified; nothing deleted") == true }, "\(refused)")
         #expect(churning.link(3)?.group == 0 && churning.link(4)?.group == 0, "both are given back")
     }
+
+    /// Where the kernel has no driver for most kinds (it then answers a kind-filtered dump with
+    /// every link), the look at the kernel tunnels and, target by target, at the stacking kinds
+    /// takes such an answer for "none of that kind", not for links of it: the targets are
+    /// deleted, and a macvlan made during the slow checks is still seen.
+    @Test(arguments: [false, true])
+    func kindsWithoutADriverAreNoneOfThatKind(byTarget: Bool) throws {
+        let kernel = kernel()
+        kernel.registeredKinds = ["tun", "bridge", "macvlan"]
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.lookTargetByTarget = byTarget
+        let results = try reap(reaper, plan)
+        #expect(results.allSatisfy { $0.outcome == .deleted }, "\(results)")
+        #expect(kernel.requests.contains { $0.kindFilter == "gre" } && kernel.requests.contains { $0.kindFilter == "vxlan" })
+
+        let stacked = self.kernel()
+        stacked.registeredKinds = ["tun", "bridge", "macvlan"]
+        var stacking = stacked.reaper()
+        stacking.lookTargetByTarget = byTarget
+        stacking.stepHook = { step in
+            guard step == "dependents-read" else { return }
+            var macvlan = Link(6, "lkmv")
+            macvlan.kind = "macvlan"
+            macvlan.lower = 4
+            stacked.add(macvlan)
+        }
+        let kept = try reap(stacking, try stacked.plan())
+        #expect(kept.first { $0.ifname == "lk1" }?.detail?.contains("lkmv now sits on it") == true, "\(kept)")
+        #expect(kept.first { $0.ifname == "lk0" }?.outcome == .deleted, "\(kept)")
+        #expect(stacked.link(4) != nil && stacked.link(6) != nil)
+    }
 }
 #endif
