@@ -80,6 +80,9 @@ final class ScriptedKernel: @unchecked Sendable {
     var drop: (Request) -> Bool = { _ in false }
     /// Marks a dump interrupted (NLM_F_DUMP_INTR), when it says so.
     var interruptDump: (Request) -> Bool = { _ in false }
+    /// The link kinds whose driver is registered, when not every kind is: a dump filtered by any
+    /// other kind is answered with every link, as the kernel does.
+    var registeredKinds: Set<String>?
     /// What other namespaces stack on this one's devices, as the reaper's last look finds it.
     var foreignStacking = ForeignStacking.Found()
     /// The packet sockets bound to each ifindex, as the reaper's last look lists them.
@@ -180,7 +183,8 @@ final class ScriptedKernel: @unchecked Sendable {
             let interrupted = interruptDump(request)
             let flags = NetlinkFlags.multi | (interrupted ? NetlinkFlags.dumpInterrupted : 0)
             var bytes: [UInt8] = []
-            for link in links.values.sorted(by: { $0.index < $1.index }) where request.kindFilter == nil || link.kind == request.kindFilter {
+            let filter = request.kindFilter.flatMap { kind in registeredKinds.map { $0.contains(kind) } ?? true ? kind : nil }
+            for link in links.values.sorted(by: { $0.index < $1.index }) where filter == nil || link.kind == filter {
                 bytes += NetlinkMessage.encode(type: NetlinkType.newLink, flags: flags, sequence: sequence, payload: Self.encode(link))
             }
             bytes += NetlinkMessage.encode(type: NetlinkType.done, flags: flags, sequence: sequence, payload: [0, 0, 0, 0])

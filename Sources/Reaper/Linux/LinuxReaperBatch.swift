@@ -139,14 +139,25 @@ extension LinuxReaper {
         //    until a look shows every remaining target verified. The fence stops attaching by
         //    name, not what is done to a device by ifindex or address (stacking a device on it,
         //    making it a port, attaching an XDP program, routes that depend on it, binding a
-        //    socket to it): what grows with the load is asked first (the socket lists, as long
-        //    as the namespace has sockets; other namespaces, as many as the host has), then the
-        //    targets' addresses and routes, and the links last, right before the deletion, so
-        //    that what the fence leaves open has the least time to go unseen. The look at the
-        //    links is one dump of every link, which also proves the group holds nothing else;
-        //    while links come and go too fast for a consistent dump, it is each target by itself
-        //    plus the (small) dumps of the kinds that stack on a device, and the targets are then
-        //    deleted one by one.
+        //    socket to it), so each look asks again, in this order:
+        //    a. what grows with the load: the socket lists (as long as the namespace has
+        //       sockets), then the other namespaces (as many as the host has);
+        //    b. the kernel tunnels of this namespace, by the kernel's kind filter: the next
+        //       checks need their local addresses and their vxlans;
+        //    c. tc actions, nftables and iptables rules, vxlan forwarding entries, and last the
+        //       targets' addresses and routes (`dependents`), which grow with the rulesets and
+        //       the routing table;
+        //    d. the links last, right before the deletion, so that what is done to a target by
+        //       ifindex (stacking a device on it, making it a port, regrouping or renaming it) is
+        //       unseen only for the time of one link dump: one dump of every link, which also
+        //       proves the group holds nothing else; while links come and go too fast for a
+        //       consistent dump, each target by itself plus the (small) kind-filtered dumps of
+        //       the kinds that stack on a device and of the kernel tunnels, and the targets are
+        //       then deleted one by one. Between it and the deletion the reaper asks the kernel
+        //       nothing: it judges what it holds, checks for a signal and times the look.
+        //    A final look whose kernel tunnels differ from those (b) read (one made, gone, or
+        //    given another local address since) is not settled: what (c) judged by has changed,
+        //    and the look is taken again.
         //    The look is only as good as it is recent: one that took longer than
         //    `lastLookLimit` from its first list to the deletion (the reaper stopped or starved,
         //    a stalled machine) is taken again. A host whose honest look takes longer (a full
@@ -156,6 +167,7 @@ extension LinuxReaper {
         // Watched from before the first look: a target moved to another namespace at any moment
         // after it vanishes from this one's dumps as if deleted (see step 6).
         let departures = system.departures(namespaceFD)
+        let connect = { RtnetlinkClient(transport: try self.system.rtnetlink.connect(namespaceFD: namespaceFD)) }
         var confirmed = grouped
         var whole = true
         var staleLooks: [Duration] = []
@@ -170,7 +182,7 @@ extension LinuxReaper {
                     return results
                 }
                 let targetIndices = Set(confirmed.map { Int($0.index) })
-                // A process that bound a socket to a target since the plan (tcpdump, a server
+                // a. A process that bound a socket to a target since the plan (tcpdump, a server
                 // listening only on it or on an address only it has), or joined a multicast group
                 // on it, uses it; with the lists unreadable, any target may be used.
                 let sockets: SocketLists
@@ -188,51 +200,27 @@ extension LinuxReaper {
                     abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
                     return results
                 }
-                let view: View
+                // b, c. What depends on a target through the kernel tunnels, routes, rules and
+                // forwarding entries.
+                let tunnels: [LinkMessage]
+                let dependents: [Int32: String]
                 do {
-                    view = try Self.look(at: targetIndices, client: client, wholeFirst: !lookTargetByTarget)
+                    tunnels = try Self.links(ofKinds: LinkMessage.tunnelKinds, connect: connect, consistent: false)
+                    dependents = try self.dependents(of: confirmed, sockets: sockets, elsewhere: elsewhere, tunnels: tunnels, client: client, namespaceFD: namespaceFD)
+                } catch let refusal as NothingDeleted {
+                    abandon(confirmed, .failed, refusal.detail)
+                    return results
                 } catch {
                     abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
                     return results
                 }
-                // Routes of other devices and kernel tunnels (of every kind the look holds: every
-                // vxlan, and every other kind when it is whole) that depend on a target, and
-                // traffic-control actions and nftables rules that send packets to one, configured
-                // since the plan (by ifindex or address, which the fence does not stop).
-                var dependents: [Int32: String]
-                let redirects: TrafficRedirects.Found
+                stepHook?("dependents-read")
+                // d. The links, last.
+                let view: View
                 do {
-                    dependents = try Self.dependentRoutes(of: Set(targetIndices.map(Int32.init)), addressSockets: sockets.addressSockets,
-                                                         rawAddressSockets: sockets.rawAddresses, tunnelLocals: Self.tunnelLocals(view.links).merging(elsewhere.tunnelLocals, uniquingKeysWith: +), client: client)
-                    redirects = try TrafficRedirects.found(client: client)
+                    view = try Self.look(at: targetIndices, client: client, connect: connect, wholeFirst: !lookTargetByTarget)
                 } catch {
-                    abandon(confirmed, .failed, "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
-                    return results
-                }
-                if let unresolved = redirects.unresolved {
-                    abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
-                    return results
-                }
-                for (index, count) in redirects.counts where targetIndices.contains(index) {
-                    if dependents[Int32(index)] == nil, let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
-                }
-                switch system.forwards(namespaceFD) {
-                case let .success(found):
-                    if let unresolved = found.unresolved {
-                        abandon(confirmed, .failed, "\(unresolved), which may be any of them; nothing deleted")
-                        return results
-                    }
-                    for (index, count) in found.counts where targetIndices.contains(index) {
-                        if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
-                    }
-                    for target in confirmed where dependents[target.index] == nil {
-                        if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true)
-                            ?? Heuristics.namedForwardReason(found.byName[target.name] ?? [], now: true) {
-                            dependents[target.index] = reason
-                        }
-                    }
-                case let .failure(problem):
-                    abandon(confirmed, .failed, "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
+                    abandon(confirmed, .failed, "cannot re-verify before deleting: \(error)")
                     return results
                 }
                 whole = view.whole
@@ -241,27 +229,8 @@ extension LinuxReaper {
                     abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
                     return results
                 }
-                // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of
-                // this namespace's vxlans (every one is in the look, whole or by kind), and of those
-                // made here and moved away.
-                var vias: VxlanForwarding.Vias
-                do {
-                    vias = try VxlanForwarding.vias(of: view.links.filter { $0.kind == "vxlan" && $0.linkNetnsID == nil }, client: client, namespaceFD: namespaceFD, settled: true)
-                } catch {
-                    abandon(confirmed, .failed, "cannot list the vxlan forwarding entries that may send through it: \(error); nothing deleted")
-                    return results
-                }
-                vias.merge(elsewhere.vias, uniquingKeysWith: +)
-                for (index, names) in vias where targetIndices.contains(index) {
-                    if dependents[Int32(index)] == nil, let reason = Heuristics.viaReason(names, now: true) { dependents[Int32(index)] = reason }
-                }
-                var stacked: [Int: [String]] = [:]
-                for link in view.links where link.linkNetnsID == nil {
-                    for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targetIndices.contains(lower) && lower != Int(link.index) {
-                        stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
-                    }
-                }
-                for (lower, names) in elsewhere.uppers where targetIndices.contains(lower) { stacked[lower, default: []] += names }
+                guard TunnelFacts(view.links) == TunnelFacts(tunnels) else { continue }
+                let stacked = Self.stacked(on: targetIndices, links: view.links, elsewhere: elsewhere)
                 let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
                 var kept: [Target] = []
                 var released = false

@@ -6,7 +6,7 @@ import Netlink
 import TunwardenCore
 
 /// What a batch looks at around its deletion. Right before it: the routes and the sockets bound to
-/// addresses that depend on a target, the links as one consistent dump or target by target, and
+/// addresses that depend on a target, then the links as one consistent dump or target by target, and
 /// whether each grouped target may still be deleted. Right after it: whether each target is gone,
 /// and what to say of one that moved to another network namespace instead. Each look is by
 /// ifindex, as the fence is. A look that cannot be had before the deletion throws; the check
@@ -118,7 +118,7 @@ extension LinuxReaper {
     }
 
     /// What the last check before deleting saw: every link (`whole`), or the targets and the
-    /// links of the kinds that stack on a device.
+    /// links of the kinds that stack on a device and of the kernel tunnels.
     struct View {
         var links: [LinkMessage]
         var whole: Bool
@@ -126,9 +126,10 @@ extension LinuxReaper {
 
     /// Looks at the targets right before deleting: one consistent dump of every link if the
     /// kernel gives one within a few tries, otherwise each target by itself (RTM_GETLINK by
-    /// ifindex, answered from one moment) and the kind-filtered dumps of `stackingKinds`, which
-    /// are small enough to come back uninterrupted. Throws when neither can be had.
-    static func look(at targets: Set<Int>, client: RtnetlinkClient, wholeFirst: Bool = true) throws -> View {
+    /// ifindex, answered from one moment) and the consistent kind-filtered dumps of
+    /// `stackingKinds` and `LinkMessage.tunnelKinds`, which are small enough to come back
+    /// uninterrupted (through conversations `connect` opens). Throws when neither can be had.
+    static func look(at targets: Set<Int>, client: RtnetlinkClient, connect: () throws -> RtnetlinkClient, wholeFirst: Bool = true) throws -> View {
         if wholeFirst {
             do {
                 return View(links: try dumpLinks(client, attempts: 6), whole: true)
@@ -142,9 +143,9 @@ extension LinuxReaper {
                 continue
             }
         }
-        for kind in ForeignStacking.stackingKinds {
-            links += try ForeignStacking.linksOf(kind, client: client).filter { !targets.contains(Int($0.index)) }
-        }
+        var kinds = ForeignStacking.stackingKinds
+        kinds += LinkMessage.tunnelKinds.filter { !kinds.contains($0) }
+        links += try Self.links(ofKinds: kinds, connect: connect, consistent: true).filter { !targets.contains(Int($0.index)) }
         return View(links: links, whole: false)
     }
 

@@ -1,0 +1,163 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import TunwardenCore
+
+/// The parts of a batch's last look before deleting that read more than the links: what depends
+/// on a target through addresses, routes, traffic control, nftables and iptables rules and vxlan
+/// forwarding entries (the checks whose cost grows with the host), the kernel tunnels those
+/// checks need from the links, and what is stacked on a target. The batch takes them in that
+/// order and the links last (see `reapBatch`, step 4), so that what those checks take time to
+/// read is not left unseen behind a link dump taken before them.
+extension LinuxReaper {
+    /// Why a last look refuses to let anything of the batch be deleted: every target is given
+    /// back, failed, with `detail`.
+    struct NothingDeleted: Error {
+        var detail: String
+    }
+
+    /// What the slow checks of a last look read of the links: each kernel tunnel of the namespace
+    /// (the kinds of `LinkMessage.tunnelKinds`, vxlan among them), with what those checks use of
+    /// it (its local address for the routes' check, its ifindex for its forwarding entries, its
+    /// name for what is said). The final look at the links must show the same, or what the
+    /// checks judged by has changed since they read it and the look is not settled.
+    struct TunnelFacts: Equatable {
+        struct Tunnel: Hashable {
+            var index: Int32
+            var kind: String?
+            var name: [UInt8]?
+            var local: [UInt8]?
+            var linkNetnsID: Int32?
+        }
+
+        var tunnels: Set<Tunnel>
+
+        init(_ links: [LinkMessage]) {
+            let kinds = Set(LinkMessage.tunnelKinds)
+            tunnels = Set(links.filter { $0.kind.map(kinds.contains) == true }.map {
+                Tunnel(index: $0.index, kind: $0.kind, name: $0.name, local: $0.tunnelLocal, linkNetnsID: $0.linkNetnsID)
+            })
+        }
+    }
+
+    /// Every link of each of `kinds`, each kind by the kernel's kind filter: a dump that costs
+    /// little more than the kernel's walk over the namespace's devices when few are of that kind,
+    /// where a dump of every link costs the encoding and decoding of all of them. The kernel
+    /// filters only by kinds whose driver is registered, and otherwise answers with every link: a
+    /// link of another kind in the answer proves that no link of this kind exists, and the rest
+    /// of that answer is not read (its conversation is dropped, and `connect` opens another).
+    /// With `consistent`, a dump the kernel marks interrupted is taken again, up to 20 times, and
+    /// then it throws; without, what it showed is taken as it is, for a caller that proves what
+    /// it read by a consistent look afterwards.
+    static func links(ofKinds kinds: [String], connect: () throws -> RtnetlinkClient, consistent: Bool) throws -> [LinkMessage] {
+        struct OtherKind: Error {}
+        var client = try connect()
+        var links: [LinkMessage] = []
+        for kind in kinds {
+            var attempt = 0
+            while true {
+                var found: [LinkMessage] = []
+                do {
+                    try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
+                        guard message.header.type == NetlinkType.newLink else { return }
+                        let link = try LinkMessage.decode(message.payload)
+                        guard link.kind == kind else { throw OtherKind() }
+                        found.append(link)
+                    }
+                } catch is OtherKind {
+                    client = try connect()
+                    found = []
+                } catch NetlinkError.dumpInterrupted(let operation, _) where consistent {
+                    attempt += 1
+                    guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
+                    usleep(useconds_t(5_000 * attempt))
+                    continue
+                } catch NetlinkError.dumpInterrupted {
+                    // Taken as it is: the caller's consistent look proves it or sends it back.
+                }
+                links += found
+                break
+            }
+        }
+        return links
+    }
+
+    /// Why each of `targets` must not be deleted because something depends on it through
+    /// traffic control, nftables or iptables rules, vxlan forwarding entries, addresses or routes,
+    /// configured since the plan by ifindex or address (which the fence does not stop): tc
+    /// actions and nftables and iptables rules that send packets to one, the forwarding entries
+    /// of `tunnels`' vxlans and of those `elsewhere` found that send through one, and last (of
+    /// these, the closest to the final look at the links) the routes and kernel tunnels of
+    /// `dependentRoutes` (the tunnels from `tunnels`, this namespace's, and from `elsewhere`) and
+    /// sockets bound to addresses only targets have (from `sockets`). Where several hold, the
+    /// routes' reason is given first, then tc's, nftables', and the forwarding entries'. Throws
+    /// `NothingDeleted` when any of these cannot be read whole, or names a device it cannot
+    /// resolve, which may be any target.
+    func dependents(of targets: [Target], sockets: SocketLists, elsewhere: ForeignStacking.Found, tunnels: [LinkMessage],
+                    client: RtnetlinkClient, namespaceFD: Int32?) throws -> [Int32: String] {
+        let indices = Set(targets.map { Int($0.index) })
+        var dependents: [Int32: String] = [:]
+        let redirects: TrafficRedirects.Found
+        do {
+            redirects = try TrafficRedirects.found(client: client)
+        } catch {
+            throw NothingDeleted(detail: "cannot list the traffic-control actions that may send packets to it: \(error); nothing deleted")
+        }
+        if let unresolved = redirects.unresolved { throw NothingDeleted(detail: "\(unresolved), which may be any of them; nothing deleted") }
+        for (index, count) in redirects.counts where indices.contains(index) {
+            if let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
+        }
+        switch system.forwards(namespaceFD) {
+        case let .success(found):
+            if let unresolved = found.unresolved { throw NothingDeleted(detail: "\(unresolved), which may be any of them; nothing deleted") }
+            for (index, count) in found.counts where indices.contains(index) {
+                if dependents[Int32(index)] == nil, let reason = Heuristics.forwardReason(count, now: true) { dependents[Int32(index)] = reason }
+            }
+            for target in targets where dependents[target.index] == nil {
+                if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true)
+                    ?? Heuristics.namedForwardReason(found.byName[target.name] ?? [], now: true) {
+                    dependents[target.index] = reason
+                }
+            }
+        case let .failure(problem):
+            throw NothingDeleted(detail: "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
+        }
+        // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of this
+        // namespace's vxlans, and of those made here and moved away.
+        var vias: VxlanForwarding.Vias
+        do {
+            vias = try VxlanForwarding.vias(of: tunnels.filter { $0.kind == "vxlan" && $0.linkNetnsID == nil }, client: client, namespaceFD: namespaceFD, settled: true)
+        } catch {
+            throw NothingDeleted(detail: "cannot list the vxlan forwarding entries that may send through it: \(error); nothing deleted")
+        }
+        vias.merge(elsewhere.vias, uniquingKeysWith: +)
+        for (index, names) in vias where indices.contains(index) {
+            if dependents[Int32(index)] == nil, let reason = Heuristics.viaReason(names, now: true) { dependents[Int32(index)] = reason }
+        }
+        let routes: [Int32: String]
+        do {
+            routes = try Self.dependentRoutes(of: Set(targets.map(\.index)), addressSockets: sockets.addressSockets, rawAddressSockets: sockets.rawAddresses,
+                                              tunnelLocals: Self.tunnelLocals(tunnels).merging(elsewhere.tunnelLocals, uniquingKeysWith: +), client: client)
+        } catch {
+            throw NothingDeleted(detail: "cannot list the addresses and routes that depend on it: \(error); nothing deleted")
+        }
+        return dependents.merging(routes) { _, route in route }
+    }
+
+    /// The devices stacked on each of `targets` (by ifindex): the links of `links`, this
+    /// namespace's, that name one as their lower (IFLA_LINK, or a vxlan's IFLA_VXLAN_LINK), and
+    /// those other namespaces stack on one (`elsewhere`), each by name.
+    static func stacked(on targets: Set<Int>, links: [LinkMessage], elsewhere: ForeignStacking.Found) -> [Int: [String]] {
+        var stacked: [Int: [String]] = [:]
+        for link in links where link.linkNetnsID == nil {
+            for lower in [link.link.map(Int.init), link.vxlanLink.map { Int($0) }].compactMap({ $0 }) where targets.contains(lower) && lower != Int(link.index) {
+                stacked[lower, default: []].append(link.name.map(InterfaceName.text) ?? "ifindex \(link.index)")
+            }
+        }
+        for (lower, names) in elsewhere.uppers where targets.contains(lower) { stacked[lower, default: []] += names }
+        return stacked
+    }
+}
+#endif
