@@ -19,6 +19,7 @@ enum CaptureReader {
             contents.isBlank = false
             if contents.firstWords.isEmpty { contents.firstWords = text.excerpt(0..<min(text.count, 8), limit: 60) }
         }
+        for form in text.writtenAs { contents.notes.append("\(text.file): \(form)") }
         if let prefix = text.linePrefix { contents.notes.append("\(text.file): \(prefix.note)") }
         // The files of a capture directory are read in a fixed order, not the order they were
         // made in: moments compare within one file only.

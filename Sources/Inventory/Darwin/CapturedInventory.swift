@@ -295,7 +295,7 @@ public struct CapturedInventory: InventoryBackend {
         if !contents.netstatSeen {
             missing.append("netstat -rn output (routes\(failure(.netstat)))")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
-            missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
+            missing.append("readable netstat -rn rows (routes: \(unreadable))")
         }
         for row in contents.unreadableRouteRows {
             for name in row.tunnels.isEmpty ? [""] : row.tunnels where snapshot.unreadableRoutes[name] == nil {
