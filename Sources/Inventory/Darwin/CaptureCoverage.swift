@@ -206,7 +206,7 @@ extension Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
-            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, .init(file: file, moment: contents.moment))) }
+            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, contents.stamp(file))) }
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.addProcessListing(.unseen(Self.mixedOutput(command)))
             } else if let cut = cutByNamedLine[.ps] {

@@ -250,7 +250,7 @@ extension Section {
         }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
-        contents.routeStamps[row.netif, default: []].insert(.init(file: file, moment: contents.moment))
+        contents.routeStamps[row.netif, default: []].insert(contents.stamp(file))
         let key = Self.key(row)
         sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted {
@@ -267,10 +267,14 @@ extension Section {
     /// so for the rows the grep would certainly have shown (`| grep utun`: every row into a utun).
     mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, shownBy filter: TextFilter? = nil, in contents: inout CaptureContents) {
         guard contents.routeListings.count <= Self.listingLimit else { return }
+        // (Of a capture directory's files with no known order, only rows of this file: another
+        // file's may be the newer.)
+        let first = contents.unorderedFiles ? min(contents.routesBeforeFile, routesAtStart) : 0
         let earlier = contents.routes[..<routesAtStart]
-        let kept = earlier.filter {
-            !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) || filter.map { [netif = $0.netif] in !$0.certainlyShows(word: netif) } == true
-        }
+        let kept = earlier.enumerated().filter { index, row in
+            index < first || !families.contains(row.destination.family) || sectionKeys.contains(Self.key(row))
+                || filter.map { [netif = row.netif] in !$0.certainlyShows(word: netif) } == true
+        }.map(\.element)
         guard kept.count < earlier.count else { return }
         contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
         contents.routes = Array(kept) + contents.routes[routesAtStart...]

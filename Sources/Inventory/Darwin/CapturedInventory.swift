@@ -94,7 +94,9 @@ public struct CapturedInventory: InventoryBackend {
                     ?? .unstated(because: entry.linesMayBeMissing
                         ?? (entry.addressesPartial || entry.headerMissing ? "lines of its block may be missing from the capture" : nil))
                 // `closed` of another moment than the routes, or that lsof contradicts.
-                if entry.deviceStatus == .closed,
+                if let dispute = contents.disputedDeviceStatus[entry.name] {
+                    interface.tuntaposx = .doubted(because: dispute, settledBy: "`ifconfig \(entry.name)`, `netstat -rn` and `sudo lsof -nP` taken together (`tunwarden snapshot DIR`) show which is now")
+                } else if entry.deviceStatus == .closed,
                    let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
                     interface.tuntaposx = doubt
                 } else if entry.deviceStatus == .closed, let place = contents.routeGetInterfaces[entry.name], !contents.netstatSeen {
