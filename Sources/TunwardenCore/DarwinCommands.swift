@@ -1,6 +1,7 @@
 /// The macOS commands that carry out a reap item, and those that would undo it.
 public enum DarwinCommands {
-    /// `ifconfig fethN destroy` for a feth; `route -n delete …` for each of a utun's routes.
+    /// `ifconfig fethN destroy` for a feth; `route -n delete …` for each of a utun's routes (or a
+    /// closed tuntaposx tun's), scoped as the route is.
     public static func reap(_ item: ReapItem) -> [[String]] {
         switch item.action {
         case .deleteInterface: return [["ifconfig", item.interface.name, "destroy"]]
@@ -8,12 +9,21 @@ public enum DarwinCommands {
         }
     }
 
-    /// `route -n delete -inet6 default fe80::%utun3`, `route -n delete -inet6 -net fe80::%utun3/64`,
-    /// `route -n delete -net 1.0.0.0/8 198.18.0.1`.
+    /// `route -n delete -inet6 default fe80::%utun3 -ifscope utun3`, `route -n delete -inet6 -net
+    /// fe80::%utun3/64 -ifscope utun3`, `route -n delete -net 1.0.0.0/8 198.18.0.1`.
     public static func deleteRoute(_ route: Route, interface: String) -> [String] {
         routeCommand("delete", route, interface: interface)
     }
 
+    /// The `route` command that deletes (`verb` "delete") or adds ("add") exactly `route`, a route
+    /// into `interface`. The kernel picks the route a command names by its destination, mask and
+    /// scope, never by its gateway: a route netstat flags `I` (scoped to its interface, as macOS
+    /// makes every utun's `default fe80::%utunN UGcIg`) is named with `-ifscope IFACE`, the only
+    /// word by which `route` marks a request scoped. Without it, `delete -inet6 default
+    /// fe80::%utun3` names the machine's unscoped default (en0's, or a running VPN's) and deletes
+    /// that one, and `add` makes a general default. A route without the flag is named unscoped,
+    /// which is the one route of that destination and mask without a scope. An added route with
+    /// no gateway goes to the interface (`-interface IFACE`).
     static func routeCommand(_ verb: String, _ route: Route, interface: String) -> [String] {
         var command = ["route", "-n", verb]
         if route.family == .inet6 { command.append("-inet6") }
@@ -29,7 +39,12 @@ public enum DarwinCommands {
         } else {
             command += ["-net", "\(scoped(route.destination.address))/\(route.destination.length)"]
         }
-        if let gateway { command.append(scoped(gateway)) } else if route.destination.length == 0 { command += ["-interface", interface] }
+        if let gateway {
+            command.append(scoped(gateway))
+        } else if route.destination.length == 0 || verb == "add" {
+            command += ["-interface", interface]
+        }
+        if route.isInterfaceScoped { command += ["-ifscope", interface] }
         return command
     }
 

@@ -35,13 +35,13 @@ import Testing
         #expect(CaptureWidthTests.hoardRoutes(CapturePasteTests.assess(text)) == Set((0...6).map { "utun\($0)" }))
         let commands = Self.reapCommands(text)
         #expect(!commands.contains { $0.contains("utun7") }, "\(commands)")
-        #expect(commands.contains("route -n delete -inet6 default fe80::%utun0"), "\(commands)")
+        #expect(commands.contains("route -n delete -inet6 default fe80::%utun0 -ifscope utun0"), "\(commands)")
 
         // The control: scoped like the others, utun7 is idle too, and its routes go.
         let scoped = text.replacingOccurrences(of: "fe80::%utun7                          UGcg ", with: "fe80::%utun7                          UGcIg")
         #expect(scoped != text)
         #expect(CapturePasteTests.assess(scoped).findings.first { $0.id == FindingID.utunHoard }?.evidence.contains("8 of them idle") == true)
-        #expect(Self.reapCommands(scoped).contains("route -n delete -inet6 default fe80::%utun7"))
+        #expect(Self.reapCommands(scoped).contains("route -n delete -inet6 default fe80::%utun7 -ifscope utun7"))
     }
 
     /// However the unscoped default is flagged (`UGc`, `UGSc` by hand), and on whichever unit, it
@@ -53,7 +53,7 @@ import Testing
             .replacingOccurrences(of: "fe80::%utun3                          UGcIg", with: "fe80::%utun3                          \(flags)")
         let commands = Self.reapCommands(others)
         #expect(!commands.contains { $0.contains("default fe80::%utun3") }, "\(flags): \(commands)")
-        #expect(commands.contains("route -n delete -inet6 default fe80::%utun7"), "\(flags)")
+        #expect(commands.contains("route -n delete -inet6 default fe80::%utun7 -ifscope utun7"), "\(flags)")
         var most = text
         for unit in 0...4 {
             most = most.replacingOccurrences(of: "fe80::%utun\(unit)                          UGcIg", with: "fe80::%utun\(unit)                          \(flags)")
@@ -95,7 +95,7 @@ import Testing
         #expect(hoard.reapable && hoard.evidence.contains("7 of them idle (no address or route beyond link-local): utun0, utun1, utun2, utun3, utun4, utun5, utun6."), "\(hoard.evidence)")
         let commands = Self.reapCommands(text)
         #expect(commands.count == 14 && !commands.contains { $0.contains("utun7") }, "\(commands)")
-        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun6/64"), "\(commands)")
+        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun6/64 -ifscope utun6"), "\(commands)")
     }
 
     /// Other ways a listing leaves rows out (`head`, one family, a grep for another word) leave

@@ -41,7 +41,7 @@ import Testing
         #expect(hoard.evidence.contains("utun3") && hoard.evidence.contains("not known idle"), "\(hoard.evidence)")
         let commands = CaptureHoardTests.reapCommands(text)
         #expect(!commands.contains { $0.contains("utun3") }, "\(commands)")
-        #expect(commands.contains("route -n delete -inet6 default fe80::%utun0"), "\(commands)")
+        #expect(commands.contains("route -n delete -inet6 default fe80::%utun0 -ifscope utun0"), "\(commands)")
         let missing = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.captureMissing })
         #expect(missing.evidence.contains("a route into utun3"), "\(missing.evidence)")
     }
@@ -57,7 +57,7 @@ import Testing
     @Test func theReadableRowAndNoRowAreTheControls() throws {
         #expect(!CaptureHoardTests.reapCommands(try Self.hoard(with: "10.10/16           10.66.0.1          UGSc                utun3")).contains { $0.contains("utun3") })
         let plain = try CaptureProofTests.fixture("hoard-whole-table-unscoped-v6-default.txt")
-        #expect(CaptureHoardTests.reapCommands(plain).contains("route -n delete -inet6 default fe80::%utun3"))
+        #expect(CaptureHoardTests.reapCommands(plain).contains("route -n delete -inet6 default fe80::%utun3 -ifscope utun3"))
         // A host name into another interface (en0) says nothing of the units.
         let onEn0 = try Self.hoard(with: "printer.lan        192.168.1.5        UHLWIi                en0   1180")
         #expect(CaptureHoardTests.reapCommands(onEn0) == CaptureHoardTests.reapCommands(plain))
@@ -82,7 +82,7 @@ import Testing
         let names = try Self.withoutNumeric()
         let commands = CaptureHoardTests.reapCommands(names)
         #expect(!commands.contains { $0.contains("-host fe80::") }, "\(commands)")
-        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun0/64"), "\(commands)")
+        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0"), "\(commands)")
         #expect(commands == CaptureHoardTests.reapCommands(try CaptureProofTests.fixture("hoard-whole-table-unscoped-v6-default.txt")))
     }
 
@@ -95,6 +95,6 @@ import Testing
         let commands = CaptureHoardTests.reapCommands(text)
         #expect(!commands.contains { $0.contains("utun3") }, "\(commands)")
         #expect(!commands.contains { $0.contains("fd00") }, "\(commands)")
-        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun0/64"), "\(commands)")
+        #expect(commands.contains("route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0"), "\(commands)")
     }
 }

@@ -28,6 +28,6 @@ import TunwardenCore
         #expect(incomplete?.results.map(\.outcome) == [.deleted, .deleted, .deleted, .deleted, .deleted])
         #expect(incomplete?.reason.contains("\(journal.path): cannot be opened for appending") == true, "\(incomplete?.reason ?? "")")
         #expect(standIns.changes().contains("ifconfig feth8846 destroy"))
-        #expect(standIns.changes().contains("route -n delete -inet6 default fe80::%utun0"))
+        #expect(standIns.changes().contains("route -n delete -inet6 default fe80::%utun0 -ifscope utun0"))
     }
 }

@@ -120,10 +120,10 @@ final class StandInTools {
         #expect(standIns.changes() == [
             "ifconfig feth8846 destroy",
             "ifconfig feth3846 destroy",
-            "route -n delete -inet6 default fe80::%utun0",
-            "route -n delete -inet6 -net fe80::%utun0/64",
-            "route -n delete -inet6 default fe80::%utun1",
-            "route -n delete -inet6 -net fe80::%utun2/64",
+            "route -n delete -inet6 default fe80::%utun0 -ifscope utun0",
+            "route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0",
+            "route -n delete -inet6 default fe80::%utun1 -ifscope utun1",
+            "route -n delete -inet6 -net fe80::%utun2/64 -ifscope utun2",
         ])
         let records = try journal.read()
         #expect(records.filter { $0.type == .intent }.count == 5)
@@ -131,7 +131,7 @@ final class StandInTools {
         #expect(feth.recreate == ["ifconfig feth3846 create", "ifconfig feth3846 peer feth8846", "ifconfig feth3846 mtu 2800",
                                   "ifconfig feth3846 inet 10.147.20.93/24 alias", "ifconfig feth3846 up"])
         let utun = try #require(records.first { $0.type == .intent && $0.ifname == "utun0" })
-        #expect(utun.recreate == ["route -n add -inet6 default fe80::%utun0", "route -n add -inet6 -net fe80::%utun0/64"])
+        #expect(utun.recreate == ["route -n add -inet6 default fe80::%utun0 -ifscope utun0", "route -n add -inet6 -net fe80::%utun0/64 -interface utun0 -ifscope utun0"])
     }
 
     @Test func whatChangedSinceThePlanIsSkipped() throws {
@@ -248,7 +248,7 @@ final class StandInTools {
         }
         let dry = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", capture.path, "--dry-run"])
         #expect(dry.status == 0)
-        for line in ["    ifconfig feth8846 destroy", "    route -n delete -inet6 default fe80::%utun0", "    route -n delete -inet6 -net fe80::%utun0/64",
+        for line in ["    ifconfig feth8846 destroy", "    route -n delete -inet6 default fe80::%utun0 -ifscope utun0", "    route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0",
                      "2 interfaces to delete, 3 to clear of stale routes."] {
             #expect(dry.stdout.contains(line), "missing: \(line)")
         }

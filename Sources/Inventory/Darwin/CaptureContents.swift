@@ -66,18 +66,26 @@ struct CaptureContents {
     struct Stamp: Hashable {
         var file: String
         var moment: Int
+        /// Of a capture directory's files with no known order: two files are two moments.
+        var unordered = false
 
         /// Whether nothing the capture shows came between the two: they are of one file and one
-        /// moment, or of two files of a capture directory.
+        /// moment, or of two files of a capture directory taken together (`tunwarden snapshot`).
         func isSameMoment(as other: Stamp) -> Bool {
-            file != other.file || moment == other.moment
+            file != other.file ? !(unordered || other.unordered) : moment == other.moment
         }
 
-        /// Whether this was read after `other` in the same file, with a command between them
-        /// that may have changed the tables.
+        /// Whether this was read after `other` in the same file, with a command
+        /// between them that may have changed the tables; of two files with no known order,
+        /// either may be the later.
         func isLater(than other: Stamp) -> Bool {
-            file == other.file && moment > other.moment
+            file == other.file ? moment > other.moment : unordered || other.unordered
         }
+    }
+
+    /// The stamp of what is read now from `file`.
+    func stamp(_ file: String) -> Stamp {
+        Stamp(file: file, moment: moment, unordered: unorderedFiles)
     }
 
     /// A process that lsof showed with a tuntaposx device (`/dev/tunN`, `/dev/tapN`) open: it uses
@@ -109,6 +117,14 @@ struct CaptureContents {
     var isBlank = true
     /// The capture's first words, for a refusal.
     var firstWords = ""
+
+    /// The capture directory's files have no known order (see `CapturedInventory.fileOrder`):
+    /// each is a moment of its own, none later than another, and none replaces what another showed.
+    var unorderedFiles = false
+    /// How many routes were read before the file being read.
+    var routesBeforeFile = 0
+    /// tuntaposx devices whose status lines in files of no known order disagree, with what each said.
+    var disputedDeviceStatus: [String: String] = [:]
 
     /// How many commands that may change interfaces or routes (`wg-quick up`, `open -a`,
     /// `sudo route add`) the capture has shown so far: listings read at different moments may

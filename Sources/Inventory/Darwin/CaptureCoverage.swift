@@ -158,9 +158,13 @@ extension Section {
             if whole { recordWholeInterfaceListing(into: &contents) }
         }
         // A routing table shown under its command line of which no row could be read (damaged,
-        // or in a form tunwarden does not know) says nothing, which must not pass for "no routes".
-        if let command, command.tool == .netstat, command.hasOption("r"), !shapeOnly, sectionRoutes == 0, !skippedLines.isEmpty || rowsSkipped {
-            contents.unreadableRouteListings.append("`\(command.display)` at \(at(range.lowerBound))")
+        // or in a form tunwarden does not know) says nothing, which must not pass for "no routes";
+        // nor does one most of whose route-shaped lines could not be read, whatever few rows
+        // happened to read (`169.254 link#11 UCS en0 !` among rows whose names were glued to a `\`).
+        if let command, command.tool == .netstat, command.hasOption("r"), !shapeOnly,
+           sectionRoutes == 0 ? !skippedLines.isEmpty || rowsSkipped : unreadRows > sectionRoutes {
+            contents.unreadableRouteListings.append(sectionRoutes == 0 ? "none of `\(command.display)` at \(at(range.lowerBound)) could be read"
+                : "\(unreadRows) of the \(unreadRows + sectionRoutes) rows of `\(command.display)` at \(at(range.lowerBound)) could not be read")
         }
         finishRouteListing(into: &contents)
         if lsofRows > 0 || lsofHeaderSeen {
@@ -202,7 +206,7 @@ extension Section {
         }
         if psRows > 0 || psHeaderSeen {
             contents.psSeen = true
-            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, .init(file: file, moment: contents.moment))) }
+            for row in psRowsReachingWidth { contents.cutProcessRows.append((row.pid, row.command, contents.stamp(file))) }
             if mixedMoments || pipedOn.contains(.ps) {
                 contents.addProcessListing(.unseen(Self.mixedOutput(command)))
             } else if let cut = cutByNamedLine[.ps] {

@@ -34,7 +34,10 @@ extension CapturedInventory {
                 guard !names.isEmpty else {
                     throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
                 }
-                for name in names {
+                let order = Self.fileOrder(names)
+                contents.notes.append("\(PathText.lastComponent(path)): \(order.note)")
+                contents.unorderedFiles = order.ordered == nil
+                for name in order.ordered ?? names {
                     let text = try Self.load(PathText.joined(path, name), as: name)
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }

@@ -32,7 +32,13 @@ extension Section {
             entry.linesMayBeMissing = entry.linesMayBeMissing ?? "a line before it names `\(cut)`, which may have left lines of it out"
         }
         sectionInterfaceNames.insert(entry.name)
-        contents.interfaceStamps[entry.name] = .init(file: file, moment: contents.moment)
+        // Two files of no known order whose status lines of a tuntaposx device disagree: which
+        // is now is unknown.
+        if contents.unorderedFiles, let existing = contents.interfacePositions[entry.name], let before = contents.interfaceStamps[entry.name],
+           before.file != file, let said = contents.interfaces[existing].deviceStatus, let says = entry.deviceStatus, said != says {
+            contents.disputedDeviceStatus[entry.name] = "says \(Self.statusText(said)) in \(before.file) and \(Self.statusText(says)) in \(file), files of a capture directory whose order is not known"
+        }
+        contents.interfaceStamps[entry.name] = contents.stamp(file)
         if let existing = contents.interfacePositions[entry.name] {
             // The same interface listed twice (`ifconfig -a`, then `ifconfig utun3`): the fuller block wins.
             if contents.interfaces[existing].headerMissing || entry.addresses.count > contents.interfaces[existing].addresses.count {
@@ -46,6 +52,15 @@ extension Section {
         } else {
             contents.interfacePositions[entry.name] = contents.interfaces.count
             contents.interfaces.append(entry)
+        }
+    }
+
+    /// A tuntaposx status line as ifconfig prints it.
+    static func statusText(_ status: TuntaposxDevice) -> String {
+        switch status {
+        case .open(let pid): return "`open (pid \(pid))`"
+        case .closed: return "`closed`"
+        default: return "no status line"
         }
     }
 
@@ -103,7 +118,7 @@ extension Section {
                 contents.interfacePositions = Dictionary(uniqueKeysWithValues: contents.interfaces.enumerated().map { ($1.name, $0) })
             }
         }
-        if let earlier = contents.completeInterfaceMoments.max(), earlier != contents.moment { contents.completeInterfaceMoments = [] }
+        if let earlier = contents.completeInterfaceMoments.max(), earlier != contents.moment, !contents.unorderedFiles { contents.completeInterfaceMoments = [] }
         contents.completeListingFile = file
         contents.interfacesComplete = true
         contents.completeInterfaceMoments.insert(contents.moment)

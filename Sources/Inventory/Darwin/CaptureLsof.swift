@@ -86,7 +86,7 @@ extension Section {
                 lsofRows += 1
                 if let ifname = openedDevice(position) {
                     let opener = CaptureContents.DeviceOpener(pid: pid, command: String(text[position]), ifname: ifname,
-                                                             stamp: .init(file: file, moment: contents.moment))
+                                                             stamp: contents.stamp(file))
                     if !contents.deviceOpeners.contains(opener) { contents.deviceOpeners.append(opener) }
                 }
                 if text[position + 4] == "systm" {
@@ -211,6 +211,6 @@ extension Section {
         lsofPIDs.insert(Int32(pid))
         let holder = DarwinParsers.UtunHolder(pid: Int32(pid), command: String(text[systm - 4]), user: String(text[systm - 2]), unit: unit)
         if contents.holderKeys.insert(holder).inserted { contents.holders.append(holder) }
-        contents.holderStamps[holder, default: []].insert(.init(file: file, moment: contents.moment))
+        contents.holderStamps[holder, default: []].insert(contents.stamp(file))
     }
 }

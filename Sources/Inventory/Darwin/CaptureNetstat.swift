@@ -81,6 +81,7 @@ extension Section {
                     contents.problems.append("\(at(position)): the route listing stops in the middle of a row ('\(text.excerpt(position..<lineEnd, limit: 60))'); routes after it are unknown")
                 } else {
                     rowsSkipped = true
+                    unreadRows += 1
                     contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped, so the listing is partial")
                     noteUnreadableRow(position..<lineEnd, into: &contents)
                 }
@@ -141,6 +142,25 @@ extension Section {
     static func startsOtherOutput(_ text: CaptureText, _ position: Int) -> Bool {
         isIfconfigHeader(text, position) || isLsofHeader(text, position) || psHeader(text, position) != nil
             || isRouteGet(text, position) || isNetstatInterfacesHeader(text, position)
+    }
+
+    /// Where a line at `position` ends that is shaped as a route row of a routing table (a
+    /// destination, a gateway, three to eight words) but was not read as one: its interface name
+    /// glued to other text (`utun7\\`, `en0,`), a flag column damaged. Such a line is a row of
+    /// the table lost, never prose between two listings: the listing is partial, and a row that
+    /// names a tunnel or a default is named as unreadable (see `noteUnreadableRow`). Nil for any
+    /// other line, and outside a route listing (after a netstat header or title, under `netstat
+    /// -r`, or in a capture directory's netstat.txt).
+    mutating func unreadRouteRowEnd(_ position: Int, into contents: inout CaptureContents) -> Int? {
+        guard text.startsLine(position), !shapeOnly, looksLikeRouteLine(position) else { return nil }
+        var lineEnd = position
+        while lineEnd < range.upperBound, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
+        guard lineEnd - position >= 3 else { return nil }
+        rowsSkipped = true
+        unreadRows += 1
+        contents.problems.append("\(at(position)): not a route row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped, so the listing is partial")
+        noteUnreadableRow(position..<lineEnd, into: &contents)
+        return lineEnd
     }
 
     /// Whether the line at `position` reads as a damaged route row rather than prose: it starts
@@ -230,7 +250,7 @@ extension Section {
         }
         sectionRoutes += 1
         sectionFamilyCounts[destination.family, default: 0] += 1
-        contents.routeStamps[row.netif, default: []].insert(.init(file: file, moment: contents.moment))
+        contents.routeStamps[row.netif, default: []].insert(contents.stamp(file))
         let key = Self.key(row)
         sectionKeys.insert(key)
         if contents.routeKeys.insert(key).inserted {
@@ -247,10 +267,14 @@ extension Section {
     /// so for the rows the grep would certainly have shown (`| grep utun`: every row into a utun).
     mutating func supersedeEarlierRoutes(of families: Set<AddressFamily>, shownBy filter: TextFilter? = nil, in contents: inout CaptureContents) {
         guard contents.routeListings.count <= Self.listingLimit else { return }
+        // (Of a capture directory's files with no known order, only rows of this file: another
+        // file's may be the newer.)
+        let first = contents.unorderedFiles ? min(contents.routesBeforeFile, routesAtStart) : 0
         let earlier = contents.routes[..<routesAtStart]
-        let kept = earlier.filter {
-            !families.contains($0.destination.family) || sectionKeys.contains(Self.key($0)) || filter.map { [netif = $0.netif] in !$0.certainlyShows(word: netif) } == true
-        }
+        let kept = earlier.enumerated().filter { index, row in
+            index < first || !families.contains(row.destination.family) || sectionKeys.contains(Self.key(row))
+                || filter.map { [netif = row.netif] in !$0.certainlyShows(word: netif) } == true
+        }.map(\.element)
         guard kept.count < earlier.count else { return }
         contents.notes.append("\(file): \(earlier.count - kept.count) route rows of earlier listings are not in the later listing at line \(text.line(range.lowerBound)), which is used")
         contents.routes = Array(kept) + contents.routes[routesAtStart...]

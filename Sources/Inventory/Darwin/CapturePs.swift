@@ -284,7 +284,7 @@ extension Section {
                 // another listing showed, whichever came first.
                 let cutOfWhole = contents.processes[Int32(pid)].map { $0.count > command.count && $0.hasPrefix(command) } ?? false
                 if !cutOfWhole { contents.processes[Int32(pid)] = command }
-                contents.processStamps[Int32(pid), default: []].insert(.init(file: file, moment: contents.moment))
+                contents.processStamps[Int32(pid), default: []].insert(contents.stamp(file))
                 psPIDs.insert(Int32(pid))
                 psRows += 1
                 if pid == 1 { psSawLaunchd = true }

@@ -19,10 +19,14 @@ enum CaptureReader {
             contents.isBlank = false
             if contents.firstWords.isEmpty { contents.firstWords = text.excerpt(0..<min(text.count, 8), limit: 60) }
         }
+        for form in text.writtenAs { contents.notes.append("\(text.file): \(form)") }
         if let prefix = text.linePrefix { contents.notes.append("\(text.file): \(prefix.note)") }
         // The files of a capture directory are read in a fixed order, not the order they were
-        // made in: moments compare within one file only.
-        contents.moment = 0
+        // made in: moments compare within one file only. Files of no known order (see
+        // `CapturedInventory.fileOrder`) are each a moment of its own, numbered apart so that no
+        // two files' moments pass for one.
+        if contents.unorderedFiles, !contents.isBlank || contents.moment > 0 { contents.moment += 1 } else { contents.moment = 0 }
+        contents.routesBeforeFile = contents.routes.count
         (contents.unshownGap, contents.listingReadInFile, contents.lastHistoryNumber) = (nil, false, nil)
         // Where commands start, in one pass.
         var commands: [ShellCommand] = []

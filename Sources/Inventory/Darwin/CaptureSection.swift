@@ -75,6 +75,8 @@ struct Section {
     var elidedBeforeAnything = false
     /// A line in the route table was not a row that could be read.
     var rowsSkipped = false
+    /// How many lines shaped as route rows could not be read as one.
+    var unreadRows = 0
     /// A netstat section title was read since the last header (`Internet6:` starts the second
     /// table of one `netstat -rn`).
     var titleSinceHeader = false

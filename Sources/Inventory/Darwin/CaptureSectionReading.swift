@@ -118,6 +118,8 @@ extension Section {
                 next = end
             } else if isBodyStart(position), ifconfigBlocks == 0 || tool == .ifconfig {
                 next = readIfconfigFragment(from: position, into: &contents)
+            } else if let end = unreadRouteRowEnd(position, into: &contents) {
+                next = end
             } else if let end = elisionEnd(position) {
                 // `...` where output was left out: the listing read last, or (before any) the
                 // listing it is part of, is not whole.

@@ -45,9 +45,20 @@ struct CaptureText {
     /// when the lines carried one: see `LinePrefix`.
     let linePrefix: LinePrefix?
 
+    /// How the text was written, when not as the tools print it: an RTF document whose text was
+    /// read (`CaptureRTF`), lines ending in an editor's backslash (`withoutHardBreaks`).
+    private(set) var writtenAs: [String] = []
+
     init(file: String, data: Data) {
         self.file = file
-        (text, linePrefix) = LinePrefix.strip(Self.clean(data))
+        var data = data
+        if CaptureRTF.isRTF(Array(data.prefix(64))) {
+            data = Data(CaptureRTF.plainText([UInt8](data)).utf8)
+            writtenAs.append("an RTF document (TextEdit's default format): its text is read, without the formatting")
+        }
+        let (cleaned, removed) = Self.withoutHardBreaks(Self.clean(data))
+        if removed > 0 { writtenAs.append("\(removed) line\(removed == 1 ? " ends" : "s end") in a backslash, an editor's line break (Markdown's, TextEdit's), which is taken off") }
+        (text, linePrefix) = LinePrefix.strip(cleaned)
         tokenize()
     }
 

@@ -94,7 +94,9 @@ public struct CapturedInventory: InventoryBackend {
                     ?? .unstated(because: entry.linesMayBeMissing
                         ?? (entry.addressesPartial || entry.headerMissing ? "lines of its block may be missing from the capture" : nil))
                 // `closed` of another moment than the routes, or that lsof contradicts.
-                if entry.deviceStatus == .closed,
+                if let dispute = contents.disputedDeviceStatus[entry.name] {
+                    interface.tuntaposx = .doubted(because: dispute, settledBy: "`ifconfig \(entry.name)`, `netstat -rn` and `sudo lsof -nP` taken together (`tunwarden snapshot DIR`) show which is now")
+                } else if entry.deviceStatus == .closed,
                    let doubt = closedStatusDoubt(of: entry, contents: contents, processes: processes) {
                     interface.tuntaposx = doubt
                 } else if entry.deviceStatus == .closed, let place = contents.routeGetInterfaces[entry.name], !contents.netstatSeen {
@@ -295,7 +297,7 @@ public struct CapturedInventory: InventoryBackend {
         if !contents.netstatSeen {
             missing.append("netstat -rn output (routes\(failure(.netstat)))")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
-            missing.append("readable netstat -rn rows (routes: none of \(unreadable) could be read)")
+            missing.append("readable netstat -rn rows (routes: \(unreadable))")
         }
         for row in contents.unreadableRouteRows {
             for name in row.tunnels.isEmpty ? [""] : row.tunnels where snapshot.unreadableRoutes[name] == nil {
