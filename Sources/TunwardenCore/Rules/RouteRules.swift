@@ -190,7 +190,9 @@ extension Heuristics {
         let removal = routes.map { route in
             let host = route.destination.length == (route.family == .inet ? 32 : 128)
             let family = route.family == .inet6 ? " -inet6" : ""
-            // (A default route is deleted by its gateway: the scoped defaults of other interfaces stay.)
+            // (Only unscoped routes are listed: the system picks the route to delete by destination
+            // and scope, not gateway, so this deletes the one unscoped default, which is this one,
+            // and the scoped defaults of other interfaces stay.)
             if route.destination.length == 0 { return "route -n delete\(family) default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")" }
             return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
         }.joined(separator: "; ")
