@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one way tunwarden turns an interface name's bytes into text and back.
 ///
 /// A Linux interface name is 1–15 arbitrary bytes (the kernel refuses only `/`, `:`, whitespace,
@@ -10,7 +12,9 @@
 /// - every byte of a character that is not printable UTF-8 (a byte that is not valid UTF-8, a
 ///   control character such as ESC or BEL, a C1 control, a format character such as a
 ///   right-to-left override) is written `\xHH`, two lowercase hex digits;
-/// - everything else is itself.
+/// - everything else is itself, unless the characters are not in canonical composed form (NFC):
+///   then every byte that is not printable ASCII is written `\xHH`, so that no two names have
+///   texts Swift takes as equal (`;` and U+037E, `é` and `e` + U+0301).
 ///
 /// So `zz` followed by 0xff is `zz\xff`, while a name made of the six characters `zz\xff` is
 /// `zz\\xff`. Equal texts mean equal bytes. Everywhere tunwarden acts on a name (attaching, protect
@@ -51,6 +55,30 @@ public enum InterfaceName {
             } else {
                 text += escape(byte)
                 position += 1
+            }
+        }
+        // Swift compares text by canonical equivalence: `;` and U+037E GREEK QUESTION MARK, or a
+        // precomposed `é` and `e` with a combining acute, are equal strings though their bytes
+        // differ, and would be one key wherever names are. A text in canonical composed form
+        // (NFC) equals only itself; any other is written with every non-ASCII byte escaped.
+        if text.utf8.contains(where: { $0 >= 0x80 }), !text.unicodeScalars.elementsEqual(text.precomposedStringWithCanonicalMapping.unicodeScalars) {
+            return asciiText(array)
+        }
+        return text
+    }
+
+    /// The text of `bytes` with every byte that is not printable ASCII escaped (`\xHH`) and a
+    /// backslash written `\\`: the form for a name whose characters are not in canonical
+    /// composed form.
+    private static func asciiText(_ bytes: [UInt8]) -> String {
+        var text = ""
+        for byte in bytes {
+            if byte == 0x5c {
+                text += "\\\\"
+            } else if byte >= 0x20 && byte < 0x7f {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                text += escape(byte)
             }
         }
         return text

@@ -51,6 +51,44 @@ final class InterfaceNameTests: XCTestCase {
         }
     }
 
+    /// Names whose characters Swift takes as canonically equal (a singleton decomposition, a
+    /// precomposed letter and its decomposed form, Hangul syllables and their jamo) have texts
+    /// that are not equal, and each text gives back its own bytes.
+    func testCanonicallyEquivalentNamesHaveTextsThatDiffer() {
+        let pairs: [([UInt8], [UInt8])] = [
+            ([0x3b], [0xcd, 0xbe]),                                          // ; and U+037E
+            (Array("caf\u{e9}".utf8), Array("cafe\u{301}".utf8)),         // é and e + U+0301
+            (Array("\u{212b}".utf8), Array("\u{c5}".utf8)),                // ANGSTROM SIGN and Å
+            (Array("\u{ac00}".utf8), Array("\u{1100}\u{1161}".utf8)),      // 가 and its jamo
+            (Array("a\u{323}\u{307}".utf8), Array("a\u{307}\u{323}".utf8)), // marks in either order
+        ]
+        for (a, b) in pairs {
+            let (x, y) = (InterfaceName.text(a), InterfaceName.text(b))
+            XCTAssertNotEqual(x, y, "\(a) and \(b) share the text \(x)")
+            XCTAssertEqual(Set([x, y]).count, 2)
+            XCTAssertEqual(InterfaceName.kernelBytes(x), a)
+            XCTAssertEqual(InterfaceName.kernelBytes(y), b)
+            XCTAssertTrue(InterfaceName.isText(x, of: a[...]) && !InterfaceName.isText(x, of: b[...]))
+        }
+        // A name already in composed form stays itself.
+        XCTAssertEqual(InterfaceName.text(Array("caf\u{e9}".utf8)), "caf\u{e9}")
+        XCTAssertEqual(InterfaceName.text(Array("cafe\u{301}".utf8)), #"cafe\xcc\x81"#)
+        // Random names made of characters that decompose or combine: no two texts are equal
+        // unless their bytes are.
+        let pieces = ["e", "a", "\u{301}", "\u{323}", "\u{307}", "\u{e9}", "\u{1e0d}", "\u{37e}", ";", "\u{212b}", "\u{c5}", "\u{1100}", "\u{1161}", "\u{ac00}"]
+        var seen: [String: [UInt8]] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20000 {
+            var bytes: [UInt8] = []
+            while bytes.count < 12 { bytes += Array(pieces.randomElement(using: &generator)!.utf8) }
+            bytes = Array(bytes.prefix(15))
+            let text = InterfaceName.text(bytes)
+            XCTAssertEqual(InterfaceName.kernelBytes(text), bytes)
+            if let other = seen[text] { XCTAssertEqual(other, bytes, "two byte strings share the text \(text)") }
+            seen[text] = bytes
+        }
+    }
+
     func testTextPeopleTypeIsTakenLiterallyWhenItCannotBeAnEscape() {
         XCTAssertEqual(InterfaceName.kernelBytes(#"a\b"#), Array(#"a\b"#.utf8))
         XCTAssertEqual(InterfaceName.kernelBytes(#"a\x4"#), Array(#"a\x4"#.utf8))
