@@ -96,6 +96,7 @@ import Testing
         }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
+        if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)
         while attributes.next() {
             _ = attributes.string()

@@ -37,5 +37,31 @@ struct WatchForeignStackingTests {
         #expect(try ns.ip("-o", "link", "show").contains(": \(tap)"))
         #expect(try container.ip("-o", "link", "show").contains(upper))
     }
+
+    /// The same, when the namespace the link moved into is then kept only by a descriptor, by one
+    /// in flight, or by a bind mount in another mount namespace, with its name removed right after
+    /// the move, as a runtime does: the full inventory the move leads to reads that namespace by the
+    /// id the move gave it here, and the tap stays suspect. (The control keeps the name.)
+    @Test(arguments: HiddenNamespace.Keeper.allCases.enumerated().flatMap { index, keeper in
+        [(keeper, "macvlan", 2 * index), (keeper, "macvtap", 2 * index + 1)]
+    })
+    func aStackedLinkMovedIntoAHiddenNamespaceStillTiesItsTap(keeper: HiddenNamespace.Keeper, kind: String, unit: Int) throws {
+        try #require(HiddenNamespace.available)
+        let ns = try TestNamespace(), hidden = try HiddenNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); hidden.remove(); state.remove() }
+        let tap = "nf46w\(unit)", upper = "nf46wu\(unit)"
+        try ns.ip("tuntap", "add", "dev", tap, "mode", "tap")
+        let made = try Shell.capture(["ip", "-n", ns.name, "link", "add", "link", tap, "name", upper, "type", kind, "mode", "bridge"])
+        guard made.status == 0 else { return }  // no such driver here
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--reap", "--min-age", "1s", "--stats-interval", "60s"])
+        try ns.ip("link", "set", upper, "netns", hidden.name)
+        try hidden.hide(by: keeper)
+        sleep(3)
+        let log = watcher.log
+        #expect(watcher.terminate().status == 0)
+        #expect(!log.contains("new orphans: \(tap)") && !log.contains("reap: \(tap)"), "\(keeper): \(log)")
+        #expect(try ns.ip("-o", "link", "show").contains(": \(tap)"), "\(keeper): \(log)")
+        #expect(try ns.linksKnownByID().contains(upper), "\(keeper): \(log)")
+    }
 }
 #endif

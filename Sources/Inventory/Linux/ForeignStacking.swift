@@ -13,9 +13,15 @@ import TunwardenCore
 /// looked at: a netlink socket is made inside it, the kinds that stack on a device are dumped
 /// there (`stackingKinds`, each by the kernel's kind filter), and of those that name a lower in
 /// another namespace (IFLA_LINK_NETNSID), the ones whose namespace id there is the inspected
-/// namespace's are kept. A namespace held only by a bind mount outside `/run/netns` or by an open
-/// descriptor, with no process in it, is not seen. The two sides never change namespace: the
-/// socket is made by a thread that enters it.
+/// namespace's are kept. So is every namespace a bind mount this process sees keeps.
+///
+/// A namespace that no process runs in and no path here opens (kept by an open descriptor, by
+/// one in flight in an SCM_RIGHTS message, by a bind mount in another mount namespace) is read
+/// by the id the inspected namespace gives it, when it has one (`IdentifiedNamespaces`): the
+/// kernel gives one when a link moves from the inspected namespace into it, which is how a
+/// container's macvlan or a qemu's macvtap gets there. One made straight into such a namespace
+/// (`ip link add link tap0 … netns B`) gives the inspected namespace no id for it, and is not
+/// seen. The two sides never change namespace: the socket is made by a thread that enters it.
 public enum ForeignStacking {
     /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
@@ -100,6 +106,9 @@ public enum ForeignStacking {
             found.unread = ["the inspected namespace (its descriptor cannot be had)"]
             return found
         }
+        // The inspected namespace's ids, read before the walk: a namespace that gets one while
+        // the walk goes on is one it lists by its path.
+        var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
         let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
         found.unread += unlisted
         for namespace in others {
@@ -125,6 +134,7 @@ public enum ForeignStacking {
                 continue
             }
             defer { close(fd) }
+            identified.opened(fd)
             do {
                 var client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
                 var naming: [LinkMessage] = []
@@ -173,6 +183,7 @@ public enum ForeignStacking {
                 found.unread.append(namespace.label)
             }
         }
+        identified.read(ownFD: own, into: &found)
         return found
     }
 

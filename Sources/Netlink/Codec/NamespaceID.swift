@@ -31,6 +31,15 @@ public enum NamespaceIDMessage {
         return NetlinkMessage.encode(type: NetlinkType.getNSID, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
+    /// Asks for every id this namespace gives another (RTM_GETNSID with NLM_F_DUMP, as
+    /// `ip netns list-id` does): one RTM_NEWNSID per id, each with NETNSA_NSID. The table holds a
+    /// namespace that no process runs in and no path names, as long as something keeps it and the
+    /// kernel gave it an id here (a link moved there from here, a veth peer, `ip netns set`).
+    public static func dumpRequest(sequence: UInt32) -> [UInt8] {
+        NetlinkMessage.encode(type: NetlinkType.getNSID, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence,
+                              payload: [UInt8](repeating: 0, count: headerSize))
+    }
+
     /// Reads the id from an RTM_NEWNSID reply.
     public static func decodeID(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> Int32 {
         guard payload.count >= headerSize else {
