@@ -189,9 +189,9 @@ public enum RecreateCommands {
                 + "`\(sysctl) -w net/ipv6/conf/\(name)/stable_secret=SECRET` before it is up sets both again")
         }
         if interface.linkSettings.ipv6Disabled == true {
-            lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=1")
+            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 1, of: interface, sysctl: sysctl, name: name))
         } else if defaults?.value(of: DeviceSysctl.disableIPv6) == 1, interface.deviceSysctls?.value(of: DeviceSysctl.disableIPv6) == 0 {
-            lines.append("\(sysctl) -qw net/ipv6/conf/\(name)/disable_ipv6=0")
+            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 0, of: interface, sysctl: sysctl, name: name))
         }
         return lines
     }

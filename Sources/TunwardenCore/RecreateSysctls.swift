@@ -6,6 +6,19 @@ extension RecreateCommands {
         ip == "ip" ? "sysctl" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " sysctl"
     }
 
+    /// The line that sets the device's `key` under `directory` (`net/ipv4/conf`) to `value`:
+    /// `sysctl -qw` (`sysctl` is the word `sysctlWord` gives). sysctl(8) parts a setting from its
+    /// value at the first `=`, so for a device whose name holds one (the kernel allows it) the
+    /// value is written to the setting's file under /proc/sys by `sh`, in the same namespace; with
+    /// `passMissing`, a setting this kernel lacks is passed over quietly, as `sysctl -e` does.
+    static func sysctlLine(directory: String, key: String, value: Int64, of interface: NetworkInterface, sysctl: String, name: String,
+                           passMissing: Bool = false) -> String {
+        let bytes = InterfaceName.kernelBytes(interface.name)
+        guard bytes.contains(UInt8(ascii: "=")) else { return "\(sysctl) -q\(passMissing ? "e" : "")w \(directory)/\(name)/\(key)=\(value)" }
+        let path = ShellWord.quote(Array("/proc/sys/\(directory)/".utf8) + bytes + Array("/\(key)".utf8))
+        return "\(sysctl.dropLast("sysctl".count))sh -c 'echo \(value) > \"$0\"' \(path)" + (passMissing ? " 2>/dev/null || :" : "")
+    }
+
     /// What a new device of `interface`'s kind starts with for `setting` in a namespace with
     /// these defaults; nil where the namespace's kernel has no such setting. The namespace's
     /// `default`, but for what net/ipv6/addrconf.c (`ipv6_add_dev`) sets by itself: the IPv6
@@ -40,6 +53,13 @@ extension RecreateCommands {
             var lines = ["# the namespace's net.ipv4.conf.default and net.ipv6.conf.default could not be read "
                 + "(\(defaults?.unreadable ?? "they were not read")), so which of \(interface.name)'s own settings a new device would lack "
                 + "is unknown: all are set as they were"]
+            if InterfaceName.kernelBytes(interface.name).contains(UInt8(ascii: "=")) {
+                for setting in DeviceSysctl.all {
+                    guard let value = sysctls.value(of: setting) else { continue }
+                    lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, sysctl: sysctl, name: name, passMissing: true))
+                }
+                return lines.count > 1 ? lines : []
+            }
             for family in [DeviceSysctl.Family.ipv4, .ipv6] {
                 let words = DeviceSysctl.all.filter { $0.family == family }.compactMap { setting in
                     sysctls.value(of: setting).map { "\(setting.directory)/\(name)/\(setting.key)=\($0)" }
@@ -52,7 +72,7 @@ extension RecreateCommands {
         for setting in DeviceSysctl.all {
             guard let value = sysctls.value(of: setting) else { continue }
             guard let newDevice = newDeviceValue(setting, of: interface, defaults: defaults), value != newDevice else { continue }
-            lines.append("\(sysctl) -qw \(setting.directory)/\(name)/\(setting.key)=\(value)")
+            lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, sysctl: sysctl, name: name))
         }
         return lines
     }

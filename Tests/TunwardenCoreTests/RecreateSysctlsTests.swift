@@ -119,6 +119,22 @@ import TunwardenCore
         #expect(Self.commands(device).filter { $0.contains("sysctl") } == ["ip netns exec blue sysctl -qw net/ipv4/conf/s.1/proxy_arp=1"])
     }
 
+    /// A name with `=` in it, which sysctl(8) would cut there: each setting is written to its
+    /// file by `sh` in the same namespace, one line each, a setting the kernel lacks passed over
+    /// where the defaults could not be read.
+    @Test func aNameWithAnEqualsSignIsWrittenThroughTheFiles() {
+        var device = Self.tap(ipv4: [2: 1])
+        device.name = "s=1"
+        let lines = Self.commands(device)
+        #expect(lines.contains("ip netns exec blue sh -c 'echo 1 > \"$0\"' /proc/sys/net/ipv4/conf/s=1/proxy_arp"), "\(lines)")
+        #expect(!lines.contains { $0.contains("sysctl") }, "\(lines)")
+        let unread = Self.commands(device, defaults: NamespaceSysctlDefaults(unreadable: "EACCES"))
+        #expect(unread.contains("ip netns exec blue sh -c 'echo 1 > \"$0\"' /proc/sys/net/ipv4/conf/s=1/proxy_arp 2>/dev/null || :"), "\(unread)")
+        #expect(!unread.contains { $0.contains("sysctl -q") }, "\(unread)")
+        let own = Self.commands(device, namespace: nil)
+        #expect(own.contains("sh -c 'echo 1 > \"$0\"' /proc/sys/net/ipv4/conf/s=1/proxy_arp"), "\(own)")
+    }
+
     /// Where the defaults could not be read, a `#` line says so and why, and every value is set
     /// as it was, one line per family, still before `up`.
     @Test func unreadableDefaultsSetEveryValueAndSaySo() {
