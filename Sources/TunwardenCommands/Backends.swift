@@ -6,13 +6,16 @@ import Darwin
 
 /// The one place that chooses the inventory backend for the platform tunwarden runs on.
 enum Backends {
-    /// The live system's inventory of a namespace (nil: the process's own); a `patient` one waits
-    /// out interrupted dumps.
+    /// The live system's inventory of a namespace (nil: the process's own); a `patient` one, a
+    /// reap's, waits out interrupted dumps and reads what the recreate commands give back.
     static func live(namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
         #if os(Linux)
         var inventory = LinuxInventory(namespaceName: namespace)
         // A reap would rather wait for a quiet moment than refuse because links are coming and going.
-        if patient { inventory.snapshotAttempts = 10 }
+        if patient {
+            inventory.snapshotAttempts = 10
+            inventory.readsDeviceSysctls = true
+        }
         return inventory
         #elseif os(macOS)
         if namespace != nil { throw InventoryError("--netns is for Linux network namespaces") }

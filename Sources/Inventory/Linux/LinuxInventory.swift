@@ -41,6 +41,11 @@ public struct LinuxInventory: InventoryBackend {
     /// snapshot's retries (1, the default); the reaper waits longer for a quiet moment.
     public var snapshotAttempts = 1
 
+    /// Whether the interfaces carry their own sysctls (`NetworkInterface.deviceSysctls`), which
+    /// only the recreate commands use: a reap's plan and the reaper's look ask for them; an audit
+    /// does not (at ten thousand links, giving each its sysctls made an audit about 5 ms slower).
+    public var readsDeviceSysctls = false
+
     public func snapshot() throws -> Snapshot {
         try withAttempts { try takeSnapshot(judging: false) }.snapshot
     }
@@ -172,6 +177,7 @@ public struct LinuxInventory: InventoryBackend {
             stream.add(interface)
         }
         var flagNames = FlagNames()
+        flagNames.readsSysctls = readsDeviceSysctls
         // The namespace's own vxlans (no other link namespace), whose forwarding entries are
         // read after the dump: asking for them beside it would cost another walk of every device.
         var vxlans: [LinkMessage] = []
@@ -262,6 +268,8 @@ extension Array {
 /// whose values differ copies them.
 struct FlagNames {
     private var known: [UInt32: [String]] = [:]
+    /// Whether links are given their own sysctls at all (`LinuxInventory.readsDeviceSysctls`).
+    var readsSysctls = false
     private var lastSysctlBytes: (ipv4: ArraySlice<UInt8>, ipv6: ArraySlice<UInt8>) = ([], [])
     private var lastSysctls: DeviceSysctls?
 

@@ -36,7 +36,7 @@ extension LinuxInventory {
         if let program = link.xdpProgramID { interface.xdpProgram = program }
         if !link.altNames.isEmpty { interface.altNames = link.altNames.map(InterfaceName.text) }
         if let local = link.tunnelLocal.flatMap({ IPAddress(bytes: $0) }) { interface.tunnelLocal = local }
-        interface.deviceSysctls = flagNames.sysctls(ipv4: link.ipv4Configuration, ipv6: link.ipv6Configuration)
+        if flagNames.readsSysctls { interface.deviceSysctls = flagNames.sysctls(ipv4: link.ipv4Configuration, ipv6: link.ipv6Configuration) }
         var settings = LinkSettings()
         settings.linkMode = link.linkMode
         settings.ipv6AddressGeneration = link.ipv6AddressGenerationMode

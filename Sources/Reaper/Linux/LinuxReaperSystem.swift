@@ -88,6 +88,8 @@ extension LinuxReaper {
                        var inventory = held.map { LinuxInventory(holding: $0) } ?? LinuxInventory(namespaceName: name)
                        if held == nil { inventory.namespaceDirectory = directory }
                        inventory.snapshotAttempts = 10
+                       // What the journal's recreate commands give back.
+                       inventory.readsDeviceSysctls = true
                        return inventory
                    },
                    isPrivileged: { geteuid() == 0 && ProcessCapabilities.missing([ProcessCapabilities.netAdmin]).isEmpty })
