@@ -15,6 +15,14 @@ public enum DarwinCommands {
         routeCommand("delete", route, interface: interface)
     }
 
+    /// The `route -n delete …` line a finding's text advises for `route`, a route into
+    /// `interface`: the very words a plan runs for it (`deleteRoute`), so that what a finding says
+    /// to type and what reap would do never name different routes. `present` is false for an
+    /// interface that no longer exists (see `routeCommand`).
+    public static func deleteText(_ route: Route, interface: String, present: Bool = true) -> String {
+        routeCommand("delete", route, interface: interface, present: present).joined(separator: " ")
+    }
+
     /// The `route` command that deletes (`verb` "delete") or adds ("add") exactly `route`, a route
     /// into `interface`. The kernel picks the route a command names by its destination, mask and
     /// scope, never by its gateway: a route netstat flags `I` (scoped to its interface, as macOS
@@ -23,8 +31,17 @@ public enum DarwinCommands {
     /// fe80::%utun3` names the machine's unscoped default (en0's, or a running VPN's) and deletes
     /// that one, and `add` makes a general default. A route without the flag is named unscoped,
     /// which is the one route of that destination and mask without a scope. An added route with
-    /// no gateway goes to the interface (`-interface IFACE`).
-    static func routeCommand(_ verb: String, _ route: Route, interface: String) -> [String] {
+    /// no gateway goes to the interface (`-interface IFACE`). The one way tunwarden writes a
+    /// `route` command: the plan's, its undo lines and every finding's advice come from here.
+    ///
+    /// `present` false (only for deleting: a finding's advice about a tunnel that is gone) names
+    /// no word that needs the interface: `route` looks up the name `-interface` gives
+    /// (`getifaddrs`) and the one `-ifscope` gives (`if_nametoindex`) and refuses one it cannot
+    /// find ("bad address: utun7", "bad interface name"), and a link-local gateway `fe80::1%utun7`
+    /// does not parse without its interface. A delete needs none of them: the kernel picks the
+    /// route by destination, mask and scope. (A scoped route into a gone interface cannot be
+    /// named at all; no finding lists one, since it takes no general traffic.)
+    static func routeCommand(_ verb: String, _ route: Route, interface: String, present: Bool = true) -> [String] {
         var command = ["route", "-n", verb]
         if route.family == .inet6 { command.append("-inet6") }
         let gateway = route.nextHops.first?.gateway
@@ -38,6 +55,10 @@ public enum DarwinCommands {
             command += ["-host", scoped(route.destination.address)]
         } else {
             command += ["-net", "\(scoped(route.destination.address))/\(route.destination.length)"]
+        }
+        guard present || verb != "delete" else {
+            if let gateway, !gateway.isIPv6LinkLocal { command.append(scoped(gateway)) }
+            return command
         }
         if let gateway {
             command.append(scoped(gateway))

@@ -49,12 +49,14 @@ extension Heuristics {
     /// that table (`live`), as the kernel's lookup does: longest prefix first, then lowest
     /// metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
     /// (`skippedByKernel`) are left out on both sides: such a dead route captures nothing whole,
-    /// and such a live one wins nothing whole; so is a live macOS route scoped to its interface. Prefixes nest or are disjoint, so in order of first
+    /// and such a live one wins nothing whole; so is a macOS route scoped to its interface, dead or live. Prefixes nest or are disjoint, so in order of first
     /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
     /// pass, whatever the size of the table.
     static func rankDead(_ dead: [Route], live: [Route]) -> DeadRouteRanking {
         var ranking = DeadRouteRanking()
-        let ranked = dead.filter { takesAllTraffic($0) && !skippedByKernel($0) }
+        // (Nor does a dead macOS route scoped to its interface capture anything: it serves only
+        // traffic already bound to that interface, never an unscoped lookup.)
+        let ranked = dead.filter { takesAllTraffic($0) && !skippedByKernel($0) && !$0.isInterfaceScoped }
         guard !ranked.isEmpty else { return ranking }
         ranking.alone = defaultShare(of: ranked.map(\.destination))
         // The lowest metric of the dead and of the live routes of each prefix.

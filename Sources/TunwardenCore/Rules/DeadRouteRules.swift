@@ -115,6 +115,11 @@ extension Heuristics {
                 }
                 evidence += " " + selected.joined(separator: "; ") + ": \(partial.count == 1 ? "it does" : "they do") not capture default traffic as a whole."
             }
+            let scoped = routes.filter { $0.isInterfaceScoped && takesAllTraffic($0) && !skippedByKernel($0) }
+            if !scoped.isEmpty {
+                evidence += " \(scoped.map(\.display).joined(separator: ", ")) \(scoped.count == 1 ? "is" : "are") scoped to \(interface.name) (flag I): "
+                    + "\(scoped.count == 1 ? "it takes" : "they take") only traffic already bound to it, and capture\(scoped.count == 1 ? "s" : "") no default traffic."
+            }
             if assessed.state == .orphaned {
                 evidence += " They go away with the device when it is reaped."
             }

@@ -38,7 +38,10 @@ extension Heuristics {
                 }
             }
         }
-        let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 }
+        // (A route scoped to its interface, flag I, is kept in that interface's scoped table and
+        // serves only traffic already bound to it: it captures no default traffic, however wide,
+        // and says nothing of where the rest goes. Whatever the split, it is left out.)
+        let unicast = snapshot.routes.filter { $0.type == .unicast && $0.destination.length > 0 && !$0.isInterfaceScoped }
         guard !unicast.isEmpty else {
             return goneDefaults + strayDefaults.keys.sorted().compactMap {
                 goneTunnelRoutes(strayDefaults[$0] ?? [], into: $0, snapshot: snapshot, closed: closed.contains($0))
@@ -114,7 +117,8 @@ extension Heuristics {
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin
-                ? " Remove \(routes.count == 1 ? "it" : "them") with: " + routes.map { "route -n delete\($0.family == .inet6 ? " -inet6" : "") -net \($0.destination)" }.joined(separator: "; ") : ""
+                ? " Remove \(routes.count == 1 ? "it" : "them") with: "
+                    + routes.map { DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere) }.joined(separator: "; ") : ""
             if let entry = byName[name], !closedHere {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
@@ -187,15 +191,10 @@ extension Heuristics {
         }
         guard !routes.isEmpty else { return nil }
         let list = routes.map(\.display).joined(separator: ", ")
-        let removal = routes.map { route in
-            let host = route.destination.length == (route.family == .inet ? 32 : 128)
-            let family = route.family == .inet6 ? " -inet6" : ""
-            // (Only unscoped routes are listed: the system picks the route to delete by destination
-            // and scope, not gateway, so this deletes the one unscoped default, which is this one,
-            // and the scoped defaults of other interfaces stay.)
-            if route.destination.length == 0 { return "route -n delete\(family) default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")" }
-            return "route -n delete\(family) \(host ? "-host \(route.destination.address)" : "-net \(route.destination)")"
-        }.joined(separator: "; ")
+        // (Only unscoped routes are listed: the system picks the route to delete by destination,
+        // mask and scope, not gateway, so each command deletes the one unscoped route of its
+        // destination, which is this one, and the scoped routes of other interfaces stay.)
+        let removal = routes.map { DarwinCommands.deleteText($0, interface: name, present: closed) }.joined(separator: "; ")
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: closed,
             evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
@@ -241,7 +240,8 @@ extension Heuristics {
             let closedOnes = gone.filter { closed.contains($0) }
             let familyName = family == .inet ? "IPv4" : "IPv6"
             let removal = general.map { route in
-                "route -n delete\(family == .inet6 ? " -inet6" : "") default\(route.nextHops.first?.gateway.map { " \($0)" } ?? "")"
+                let name = route.nextHops.compactMap(\.interfaceName).first ?? gone[0]
+                return DarwinCommands.deleteText(route, interface: name, present: closed.contains(name))
             }
             let nowhere: String
             if closedOnes.isEmpty {
