@@ -11,26 +11,71 @@ final class StandInTools {
     let directory: TemporaryDirectory
     var log: String { directory.path + "/calls.log" }
 
+    /// How the stand-in `route` answers, as Apple's route(8) does (`newroute(); exit(0);`): it
+    /// exits 0 whether or not the kernel did the request, and says which only in what it prints.
+    enum RouteAnswer {
+        /// Prints what route prints on success (`delete net 0.0.0.0: gateway 10.8.0.5`).
+        case succeeds
+        /// Prints the same line with `: not in table` (ESRCH) and still exits 0.
+        case notInTable
+        /// `-ifscope` names an interface that no longer exists: `route: bad interface name`, exit 1.
+        case badInterfaceName
+        /// Exits 0 and prints nothing, as a route that did nothing would.
+        case silent
+    }
+
+    /// What `netstat -rn` lists once `route` has run, as the reaper's look after acting reads it.
+    static let emptyTable = "Routing tables\nInternet:\nDestination Gateway Flags Netif Expire\nInternet6:\nDestination Gateway Flags Netif Expire\n"
+
     /// `lsofStatus`: what lsof exits with after printing its listing (1: some file could not be listed).
-    init(ifconfig: String, netstat: String, lsof: String, ps: String, failing: String? = nil, lsofStatus: Int = 0) throws {
+    /// `netstatAfter`: what netstat lists after the first `route` call (by default, no route).
+    init(ifconfig: String, netstat: String, lsof: String, ps: String, failing: String? = nil, lsofStatus: Int = 0,
+         route: RouteAnswer = .succeeds, netstatAfter: String = StandInTools.emptyTable) throws {
         directory = try TemporaryDirectory()
         try set("ifconfig.txt", ifconfig)
         try set("netstat.txt", netstat)
         try set("lsof.txt", lsof)
         try set("ps.txt", ps)
+        try set("netstat-after.txt", netstatAfter)
         for (tool, listing) in [("ifconfig", "-a"), ("netstat", "-rn"), ("lsof", "-nP"), ("ps", "-axww")] {
             let file = ["ifconfig": "ifconfig.txt", "netstat": "netstat.txt", "lsof": "lsof.txt", "ps": "ps.txt"][tool]!
             try script(tool, """
             #!/bin/sh
             echo "\(tool) $*" >> "\(log)"
+            \(tool == "netstat" ? "if [ \"$1\" = -rn ] && [ -f \"\(directory.path)/acted\" ]; then cat \"\(directory.path)/netstat-after.txt\"; exit 0; fi" : "")
             if [ "$1" = "\(listing)" ]; then cat "\(directory.path)/\(file)"; exit \(tool == "lsof" ? lsofStatus : 0); fi
             \(failing == tool ? "echo '\(tool): permission denied' >&2; exit 1" : "exit 0")
             """)
         }
+        // The line route prints: `VERB host|net DEST[: gateway GATEWAY]`, an IPv4 DEST cut at `/`.
+        let answer: String
+        switch route {
+        case .succeeds: answer = "echo \"$line\""
+        case .notInTable: answer = "echo 'route: writing to routing socket: not in table' >&2; echo \"$line: not in table\""
+        case .badInterfaceName: answer = "echo 'route: bad interface name' >&2; exit 1"
+        case .silent: answer = ":"
+        }
         try script("route", """
         #!/bin/sh
         echo "route $*" >> "\(log)"
-        \(failing == "route" ? "echo 'route: writing to routing socket: not in table' >&2; exit 1" : "exit 0")
+        touch "\(directory.path)/acted"
+        \(failing == "route" ? "echo 'route: writing to routing socket: not in table' >&2; exit 1" : "")
+        verb=; kind=net; dest=; gw=; v6=; skip=
+        for w in "$@"; do
+          if [ -n "$skip" ]; then skip=; continue; fi
+          case "$w" in
+            -host) kind=host ;;
+            -inet6) v6=1 ;;
+            -ifscope) skip=1 ;;
+            -*) ;;
+            *) if [ -z "$verb" ]; then verb=$w; elif [ -z "$dest" ]; then dest=$w; elif [ -z "$gw" ]; then gw=$w; fi ;;
+          esac
+        done
+        [ -z "$v6" ] && dest=${dest%%/*}
+        line="$verb $kind $dest"
+        [ -n "$gw" ] && line="$line: gateway $gw"
+        \(answer)
+        exit 0
         """)
     }
 
