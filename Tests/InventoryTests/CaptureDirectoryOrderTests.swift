@@ -135,4 +135,65 @@ import TunwardenCore
             #expect(CapturedInventory.sequenceNumber(name) == number, "\(name)")
         }
     }
+
+    /// The AppleDouble companion macOS writes beside a file copied to a FAT, exFAT or SMB volume.
+    static let appleDouble = Data([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00] + Array("Mac OS X        ".utf8) + [0x00, 0x02, 0x00, 0x00, 0x00, 0x09] + Array(repeating: 0, count: 64))
+
+    /// A copy of the fixture directory `name` in a temporary directory, with `extra` files added
+    /// (by name, their text or bytes) and `removed` ones taken out.
+    static func copy(_ name: String, adding extra: [String: Data] = [:], removing removed: [String] = []) throws -> URL {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("tw-order-\(UUID().uuidString)")
+        try FileManager.default.copyItem(atPath: try directory(name), toPath: temporary.path)
+        for file in removed { try FileManager.default.removeItem(atPath: temporary.path + "/" + file) }
+        for (file, data) in extra { try data.write(to: temporary.appendingPathComponent(file)) }
+        return temporary
+    }
+
+    /// A snapshot's four files (tun0 `closed`, nothing holding /dev/tun0) beside a later paste
+    /// that shows tun0 `open (pid 412)`: nothing says which is later, so tun0 is unknown and its
+    /// live routes are never planned, whatever the paste is named; alone, the four give their 4
+    /// commands; a file beside them with no tool output in it changes nothing, and is named.
+    @Test(arguments: [([String](), [String: String](), AuditStatus.unknown, 0),
+                      (["2-after-reconnect.txt"], [:], .critical, 4),
+                      (["2-after-reconnect.txt"], ["notes.txt": "Called the helpdesk at 2pm; they said to reboot.\n"], .critical, 4),
+                      (["2-after-reconnect.txt"], ["after.txt": "@open"], .unknown, 0),
+                      (["2-after-reconnect.txt"], ["zz-9pm.log": "@open"], .unknown, 0),
+                      ([], ["before.txt": "@closed"], .unknown, 0)])
+    func pastesBesideASnapshotAreMomentsOfTheirOwn(removed: [String], extra: [String: String], status: AuditStatus, commands: Int) throws {
+        let d1 = try Self.directory("d1-before-after")
+        var files: [String: Data] = [:]
+        for (name, text) in extra {
+            files[name] = text == "@open" ? try Data(contentsOf: URL(fileURLWithPath: d1 + "/after.txt"))
+                : text == "@closed" ? try Data(contentsOf: URL(fileURLWithPath: d1 + "/before.txt")) : Data(text.utf8)
+        }
+        let temporary = try Self.copy("d6-snapshot-extra", adding: files, removing: removed)
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let result = try Self.outcome(temporary.path)
+        #expect(result.status == status, "\(removed) \(extra.keys): \(result)")
+        #expect(result.commands.count == commands, "\(result.commands)")
+        if extra["notes.txt"] != nil { #expect(result.notes.contains { $0.contains("notes.txt not read") }, "\(result.notes)") }
+        if status == .unknown { #expect(result.notes.contains { $0.contains("read as one moment") }, "\(result.notes)") }
+    }
+
+    /// AppleDouble companions (`._1-before.txt`) are left out, with no effect on the order or
+    /// the verdict, beside numbered pastes and beside a snapshot's files; other hidden files may
+    /// hold a paste and are read (unordered, as their names carry no number).
+    @Test func appleDoubleCompanionsAreLeftOut() throws {
+        let numbered = try Self.copy("d1c-control-1-2", adding: ["._1-before.txt": Self.appleDouble, "._2-after.txt": Self.appleDouble])
+        defer { try? FileManager.default.removeItem(at: numbered) }
+        let result = try Self.outcome(numbered.path)
+        #expect(result.status == .ok && result.commands.isEmpty, "\(result)")
+        #expect(result.notes.contains { $0.contains("._1-before.txt, ._2-after.txt left out") }, "\(result.notes)")
+        #expect(result.notes.contains { $0.contains("order of the numbers") }, "\(result.notes)")
+        let snapshot = try Self.copy("d6-snapshot-extra", adding: ["._ifconfig.txt": Self.appleDouble, "._2-after-reconnect.txt": Self.appleDouble],
+                                     removing: ["2-after-reconnect.txt"])
+        defer { try? FileManager.default.removeItem(at: snapshot) }
+        let alone = try Self.outcome(snapshot.path)
+        #expect(alone.status == .critical && alone.commands.count == 4, "\(alone)")
+        let hidden = try Self.copy("d1c-control-1-2", adding: [".3-later.txt": try Data(contentsOf: URL(fileURLWithPath: try Self.directory("d1-before-after") + "/before.txt"))])
+        defer { try? FileManager.default.removeItem(at: hidden) }
+        let withHidden = try Self.outcome(hidden.path)
+        #expect(withHidden.status == .unknown && withHidden.commands.isEmpty, "\(withHidden)")
+    }
+
 }
