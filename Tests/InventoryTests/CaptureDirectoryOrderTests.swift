@@ -196,4 +196,34 @@ import TunwardenCore
         #expect(withHidden.status == .unknown && withHidden.commands.isEmpty, "\(withHidden)")
     }
 
+
+    /// A TextEdit RTFD bundle (saved so once the document holds an image) is read from its
+    /// `TXT.rtf`, as that file given alone is; one without it, and a directory holding only
+    /// documents (`capture.rtf`, `capture.md`), are refused with a message that names them.
+    @Test func anRTFDBundleIsReadFromItsText() throws {
+        let bundle = try Self.directory("r9-gs-split-only.rtfd")
+        let read = try Self.outcome(bundle)
+        let alone = try Self.outcome(bundle + "/TXT.rtf")
+        #expect(read.status == .critical && read.status == alone.status && read.commands == alone.commands, "\(read) vs \(alone)")
+        #expect(read.notes.contains { $0.contains("RTFD bundle, read from its TXT.rtf") }, "\(read.notes)")
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("tw-order-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: temporary.path + "/empty.rtfd", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        #expect(throws: InventoryError.self) { try CapturedInventory(path: temporary.path + "/empty.rtfd").snapshot() }
+        do {
+            _ = try CapturedInventory(path: temporary.path + "/empty.rtfd").snapshot()
+        } catch {
+            #expect("\(error)".contains("TXT.rtf"), "\(error)")
+        }
+        let documents = temporary.appendingPathComponent("docs")
+        try FileManager.default.createDirectory(at: documents, withIntermediateDirectories: true)
+        try Data(contentsOf: URL(fileURLWithPath: bundle + "/TXT.rtf")).write(to: documents.appendingPathComponent("capture.rtf"))
+        do {
+            _ = try CapturedInventory(path: documents.path).snapshot()
+            Issue.record("a directory of documents only was read")
+        } catch {
+            #expect("\(error)".contains("capture.rtf"), "\(error)")
+        }
+    }
+
 }

@@ -25,7 +25,18 @@ extension CapturedInventory {
         var contents = CaptureContents()
         // The capture directory's files there, each with whether it is blank.
         var present: [String: Bool] = [:]
-        if isDirectory.boolValue {
+        // A TextEdit RTFD bundle (what TextEdit saves once the document holds an image, a pasted
+        // screenshot): a directory whose text is its `TXT.rtf`, read as the one file it is.
+        if isDirectory.boolValue, PathText.lastComponent(path).lowercased().hasSuffix(".rtfd") {
+            let name = PathText.lastComponent(path)
+            guard FileManager.default.fileExists(atPath: PathText.joined(path, "TXT.rtf")) else {
+                throw InventoryError("\(path) is a TextEdit RTFD bundle without its TXT.rtf: nothing to read; save the document as RTF or plain text, or paste its text into a .txt file")
+            }
+            let text = try Self.load(PathText.joined(path, "TXT.rtf"), as: "\(name)/TXT.rtf")
+            guard !text.isEmpty else { throw InventoryError("\(path)/TXT.rtf: the capture is empty (nothing but blank space in it): nothing to judge") }
+            contents.notes.append("\(name): a TextEdit RTFD bundle, read from its TXT.rtf (its images are not read)")
+            CaptureReader.read(text, expecting: nil, into: &contents)
+        } else if isDirectory.boolValue {
             let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: PathText.joined(path, $0.name)) }
             let (free, skipped) = Self.freeFiles(path)
             if !skipped.isEmpty {
@@ -35,6 +46,12 @@ extension CapturedInventory {
                 // Any other text files: pasted output, read by shape.
                 let names = free
                 guard !names.isEmpty else {
+                    // (A document in it is named: it is read when given as the file.)
+                    let documents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                        .filter { name in !name.hasPrefix(".") && [".rtf", ".rtfd", ".md", ".markdown", ".text"].contains { name.lowercased().hasSuffix($0) } }
+                    if !documents.isEmpty {
+                        throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file, but \(documents.joined(separator: ", ")): a document is read when given itself, one at a time (`--from \(PathText.joined(path, documents[0]))`)")
+                    }
                     throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
                 }
                 let order = Self.fileOrder(names)
