@@ -82,10 +82,34 @@ import TunwardenCore
     /// option, a pipe, `> `), and a lone backslash-ended line is not a run of editor breaks.
     @Test func aShellContinuationIsKept() {
         for text in ["% sudo lsof -nP \\\n  -c nesession \\\n  | grep utun\n", "% sudo lsof -nP \\\n> -c nesession \\\n> | grep utun\n",
-                     "% ifconfig -a \\\n| head -57\nlo0: flags=8049<UP>\n", "a\\\\\nb\\\\\n"] {
+                     "% ifconfig -a \\\n| head -57\nlo0: flags=8049<UP>\n", "a\\\\\nb\\\\\n",
+                     "jane@mbp ~ % sudo lsof -nP \\\n∙ -c nesession \\\n∙ -a -d 0-999\nnesession 448 root\n",
+                     "$ sudo lsof -nP \\\ncmdsubst> -c nesession \\\nquote> x\n", "sudo lsof -nP \\\n    +c 0 \\\n    -c nesession\n"] {
             #expect(CaptureText.withoutHardBreaks(text).removed == 0, "\(text)")
         }
         #expect(CaptureText.withoutHardBreaks("0/1 utun7 USc utun7\\\n128.0/1 utun7 USc utun7 \\\r\n").text == "0/1 utun7 USc utun7\n128.0/1 utun7 USc utun7 \r\n")
+    }
+
+    /// `sudo lsof -nP \` continued over `-c nesession \` and `-a -d 0-999`, behind whatever
+    /// continuation prompt the shell printed (Starship's `∙ `, `> `, `... `, zsh's `cmdsubst> `
+    /// and `quote> `, a custom PS2, none, an indent), in the hoard whose idle utun11 another app
+    /// also holds: the listing is filtered, never the whole `sudo lsof -nP`, so utun11 is never
+    /// planned (the whole listing, shown, plans 14 and leaves utun11 out as co-held). Also with
+    /// every line of the paste ending in an editor's backslash.
+    @Test(arguments: ["∙ ", "> ", "... ", "cmdsubst> ", "quote> ", "dquote> ", "pipe> ", "· ", "→ ", "%_> ", "", "    ", "\t"])
+    func aContinuedCommandKeepsItsFilters(prompt: String) throws {
+        let starship = try #require(String(data: try Self.data("hoard-lsof-c-starship-continuation.txt"), encoding: .utf8))
+        let text = starship.replacingOccurrences(of: "\n∙ ", with: "\n" + prompt)
+        #expect(text.contains("\n\(prompt)-c nesession \\\n"))
+        #expect(CaptureText.withoutHardBreaks(text).removed == 0, "\(prompt)")
+        for variant in [text, text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : $0 + " \\" }.joined(separator: "\n")] {
+            let read = Self.outcome(CapturePasteTests.assess(variant))
+            #expect(!read.2.contains { $0.contains("utun11") }, "\(prompt): \(read.2)")
+            #expect(read.2.count <= 14, "\(prompt): \(read.2)")
+        }
+        let whole = try #require(String(data: try Self.data("hoard-lsof-whole-coheld-utun11.txt"), encoding: .utf8))
+        let read = Self.outcome(CapturePasteTests.assess(whole))
+        #expect(read.2.count == 14 && !read.2.contains { $0.contains("utun11") }, "\(read.2)")
     }
 
     /// A `netstat -rn` table under its command whose rows cannot be read (every Netif glued to a

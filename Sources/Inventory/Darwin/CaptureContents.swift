@@ -85,7 +85,7 @@ struct CaptureContents {
 
     /// The stamp of what is read now from `file`.
     func stamp(_ file: String) -> Stamp {
-        Stamp(file: file, moment: moment, unordered: unorderedFiles)
+        Stamp(file: momentGroup ?? file, moment: moment, unordered: unorderedFiles)
     }
 
     /// A process that lsof showed with a tuntaposx device (`/dev/tunN`, `/dev/tapN`) open: it uses
@@ -121,6 +121,12 @@ struct CaptureContents {
     /// The capture directory's files have no known order (see `CapturedInventory.fileOrder`):
     /// each is a moment of its own, none later than another, and none replaces what another showed.
     var unorderedFiles = false
+    /// Among files of no known order, the name of the group of files taken together that the
+    /// file being read belongs to (a snapshot's `ifconfig.txt`, `netstat.txt`, `lsof.txt` and
+    /// `ps.txt`, beside other pastes): what they show is stamped as one file's, of one moment.
+    var momentGroup: String?
+    /// The file being read is of the same moment as the one before (see `momentGroup`).
+    var continuesMoment = false
     /// How many routes were read before the file being read.
     var routesBeforeFile = 0
     /// tuntaposx devices whose status lines in files of no known order disagree, with what each said.

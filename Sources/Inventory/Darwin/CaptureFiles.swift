@@ -25,13 +25,33 @@ extension CapturedInventory {
         var contents = CaptureContents()
         // The capture directory's files there, each with whether it is blank.
         var present: [String: Bool] = [:]
-        if isDirectory.boolValue {
+        // A TextEdit RTFD bundle (what TextEdit saves once the document holds an image, a pasted
+        // screenshot): a directory whose text is its `TXT.rtf`, read as the one file it is.
+        if isDirectory.boolValue, PathText.lastComponent(path).lowercased().hasSuffix(".rtfd") {
+            let name = PathText.lastComponent(path)
+            guard FileManager.default.fileExists(atPath: PathText.joined(path, "TXT.rtf")) else {
+                throw InventoryError("\(path) is a TextEdit RTFD bundle without its TXT.rtf: nothing to read; save the document as RTF or plain text, or paste its text into a .txt file")
+            }
+            let text = try Self.load(PathText.joined(path, "TXT.rtf"), as: "\(name)/TXT.rtf")
+            guard !text.isEmpty else { throw InventoryError("\(path)/TXT.rtf: the capture is empty (nothing but blank space in it): nothing to judge") }
+            contents.notes.append("\(name): a TextEdit RTFD bundle, read from its TXT.rtf (its images are not read)")
+            CaptureReader.read(text, expecting: nil, into: &contents)
+        } else if isDirectory.boolValue {
             let named = Self.directoryFiles.filter { FileManager.default.fileExists(atPath: PathText.joined(path, $0.name)) }
+            let (free, skipped) = Self.freeFiles(path)
+            if !skipped.isEmpty {
+                contents.notes.append("\(PathText.lastComponent(path)): \(skipped.joined(separator: ", ")) left out: macOS's AppleDouble companions (`._NAME`, the metadata a copy to a FAT, exFAT or SMB volume writes beside each file), no capture")
+            }
             if named.isEmpty {
                 // Any other text files: pasted output, read by shape.
-                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-                    .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
+                let names = free
                 guard !names.isEmpty else {
+                    // (A document in it is named: it is read when given as the file.)
+                    let documents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                        .filter { name in !name.hasPrefix(".") && [".rtf", ".rtfd", ".md", ".markdown", ".text"].contains { name.lowercased().hasSuffix($0) } }
+                    if !documents.isEmpty {
+                        throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file, but \(documents.joined(separator: ", ")): a document is read when given itself, one at a time (`--from \(PathText.joined(path, documents[0]))`)")
+                    }
                     throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file; capture them with `tunwarden snapshot DIR` on the Mac (or by hand: ifconfig -a -v, netstat -rn, sudo lsof -nP, ps -axww -o pid,comm)")
                 }
                 let order = Self.fileOrder(names)
@@ -42,10 +62,36 @@ extension CapturedInventory {
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }
             } else {
-                for (name, tool) in named {
+                // Other pastes beside the snapshot's files: those that hold tool output may be
+                // older or newer than the snapshot, which nothing tells; the snapshot's four are
+                // then one moment and each of them another, none later than another (see
+                // `CapturedInventory.fileOrder`), so that nothing they contradict is planned.
+                let others = free.filter { name in !Self.directoryFiles.contains { $0.name == name } }
+                var withOutput: [(name: String, text: CaptureText)] = []
+                var without: [String] = []
+                for name in others {
+                    let text = try Self.load(PathText.joined(path, name), as: name)
+                    if CaptureReader.read(text, expecting: nil).readSomething { withOutput.append((name, text)) } else { without.append(name) }
+                }
+                let directory = PathText.lastComponent(path)
+                if !without.isEmpty {
+                    contents.notes.append("\(directory): \(without.joined(separator: ", ")) not read beside the snapshot's files: \(without.count == 1 ? "it holds" : "they hold") no ifconfig, netstat, lsof or ps output")
+                }
+                if !withOutput.isEmpty {
+                    let list = withOutput.map(\.name).joined(separator: ", ")
+                    contents.notes.append("\(directory): the snapshot's files (\(named.map(\.name).joined(separator: ", "))) are read as one moment and \(list) each as a moment of its own, none later than another: nothing says whether \(withOutput.count == 1 ? "it was" : "they were") taken before or after the snapshot, so a judgement they contradict is unknown and nothing is planned for it")
+                    contents.unorderedFiles = true
+                    contents.momentGroup = "the snapshot (\(named.map(\.name).joined(separator: ", ")))"
+                }
+                for (index, (name, tool)) in named.enumerated() {
                     let text = try Self.load(PathText.joined(path, name), as: name)
                     present[name] = text.isEmpty
+                    contents.continuesMoment = contents.unorderedFiles && index > 0
                     CaptureReader.read(text, expecting: tool, into: &contents)
+                }
+                (contents.momentGroup, contents.continuesMoment) = (nil, false)
+                for other in withOutput {
+                    CaptureReader.read(other.text, expecting: nil, into: &contents)
                 }
             }
         } else {
@@ -69,6 +115,16 @@ extension CapturedInventory {
             snapshot.missingSources = Self.missingFiles(present, snapshot: snapshot)
         }
         return snapshot
+    }
+
+    /// The text files of a capture directory that may hold pastes (`.txt`, `.log`, `.out`), by
+    /// name, and the AppleDouble companions (`._NAME`) left out: binary metadata macOS writes
+    /// beside each file copied to a volume without extended attributes, never a capture. Other
+    /// hidden files (`.after.txt`) may hold output, and are read.
+    static func freeFiles(_ path: String) -> (names: [String], skipped: [String]) {
+        let all = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
+        return (all.filter { !$0.hasPrefix("._") }, all.filter { $0.hasPrefix("._") })
     }
 
     /// What a capture directory lacks, by file: a missing one by what it would have told (when

@@ -25,7 +25,9 @@ enum CaptureReader {
         // made in: moments compare within one file only. Files of no known order (see
         // `CapturedInventory.fileOrder`) are each a moment of its own, numbered apart so that no
         // two files' moments pass for one.
-        if contents.unorderedFiles, !contents.isBlank || contents.moment > 0 { contents.moment += 1 } else { contents.moment = 0 }
+        if contents.continuesMoment {
+            // (A file of a group taken together: the moment of the group's first.)
+        } else if contents.unorderedFiles, !contents.isBlank || contents.moment > 0 { contents.moment += 1 } else { contents.moment = 0 }
         contents.routesBeforeFile = contents.routes.count
         (contents.unshownGap, contents.listingReadInFile, contents.lastHistoryNumber) = (nil, false, nil)
         // Where commands start, in one pass.
