@@ -63,8 +63,16 @@ struct RunContext {
 
     /// The inventory a run judges: a captured snapshot (a directory or one pasted file, on any OS)
     /// when `capture` names one, otherwise the live system.
+    ///
+    /// Reading a paste from a terminal (`--from -` typed with nothing piped in) waits for the
+    /// person: a note says so and how to end it, instead of a silent wait.
     func backend(capture: String?, namespace: String?, patient: Bool = false) throws -> any InventoryBackend {
-        if let capture { return CapturedInventory(path: capture) }
+        if let capture {
+            if capture == "-", isatty(STDIN_FILENO) != 0 {
+                console.note("reading a paste from the terminal: paste the output, then press Ctrl-D on a line of its own")
+            }
+            return CapturedInventory(path: capture)
+        }
         return try inventory(namespace, patient)
     }
 

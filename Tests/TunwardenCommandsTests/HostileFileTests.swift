@@ -67,6 +67,18 @@ import TestSupport
         #expect(piped.stdout.contains("6 tunnel interfaces, 0 orphaned, 2 unknown; status UNKNOWN."), "\(piped.stdout)")
     }
 
+    /// `--from -` on a terminal (nothing piped in) says it waits for a paste and how to end it,
+    /// on standard error; ended at once (Ctrl-D), the capture is empty (exit 3). Piped in, it says
+    /// nothing of the kind (above).
+    @Test(.enabled(if: Shell.which("script") != nil, "needs script(1) from util-linux"))
+    func aPasteReadFromATerminalSaysHowToEndIt() throws {
+        let result = try Shell.capture(["/bin/sh", "-c", "(sleep 1; printf '\\004') | script -qec \"$0 audit --no-state --from -\" /dev/null",
+                                        Shell.tunwardenBinary])
+        #expect(result.stdout.contains("tunwarden: note: reading a paste from the terminal: paste the output, then press Ctrl-D on a line of its own"),
+                "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("standard input: the capture is empty"), "\(result.stdout)")
+    }
+
     /// A symbolic link and a FIFO planted at the textfile's old fixed temporary name
     /// (`NAME.prom.tmp`) by whoever can write the textfile directory: the audit neither writes
     /// through the link nor waits on the FIFO, and the metrics are written.
