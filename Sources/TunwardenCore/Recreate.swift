@@ -119,7 +119,7 @@ public enum RecreateCommands {
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
         commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
-        commands += deviceSysctlLines(interface, defaults: sysctlDefaults, sysctl: sysctlWord(ip: ip), name: name)
+        commands += deviceSysctlLines(interface, defaults: sysctlDefaults, ip: ip, name: name)
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let token = interface.linkSettings.ipv6Token {
@@ -189,9 +189,9 @@ public enum RecreateCommands {
                 + "`\(sysctl) -w net/ipv6/conf/\(name)/stable_secret=SECRET` before it is up sets both again")
         }
         if interface.linkSettings.ipv6Disabled == true {
-            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 1, of: interface, sysctl: sysctl, name: name))
+            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 1, of: interface, ip: ip, name: name))
         } else if defaults?.value(of: DeviceSysctl.disableIPv6) == 1, interface.deviceSysctls?.value(of: DeviceSysctl.disableIPv6) == 0 {
-            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 0, of: interface, sysctl: sysctl, name: name))
+            lines.append(sysctlLine(directory: "net/ipv6/conf", key: "disable_ipv6", value: 0, of: interface, ip: ip, name: name))
         }
         return lines
     }

@@ -1,22 +1,28 @@
 /// The recreate commands' lines for a device's own sysctls (`DeviceSysctls`).
 extension RecreateCommands {
+    /// What runs a command where the `ip` commands act: nothing, or `ip netns exec NAME ` when
+    /// `ip` is `ip -n NAME`.
+    static func runWord(ip: String) -> String {
+        ip == "ip" ? "" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " "
+    }
+
     /// `sysctl`, or `ip netns exec NAME sysctl` when `ip` is `ip -n NAME`: it runs in NAME, as
     /// the `ip -n` commands do.
     static func sysctlWord(ip: String) -> String {
-        ip == "ip" ? "sysctl" : "ip netns exec " + ip.dropFirst("ip -n ".count) + " sysctl"
+        runWord(ip: ip) + "sysctl"
     }
 
-    /// The line that sets the device's `key` under `directory` (`net/ipv4/conf`) to `value`:
-    /// `sysctl -qw` (`sysctl` is the word `sysctlWord` gives). sysctl(8) parts a setting from its
-    /// value at the first `=`, so for a device whose name holds one (the kernel allows it) the
-    /// value is written to the setting's file under /proc/sys by `sh`, in the same namespace; with
-    /// `passMissing`, a setting this kernel lacks is passed over quietly, as `sysctl -e` does.
-    static func sysctlLine(directory: String, key: String, value: Int64, of interface: NetworkInterface, sysctl: String, name: String,
+    /// The line that sets the device's `key` under `directory` (`net/ipv4/conf`) to `value`, in
+    /// the namespace `ip` names: `sysctl -qw`. sysctl(8) parts a setting from its value at the
+    /// first `=`, so for a device whose name holds one (the kernel allows it) the value is written
+    /// to the setting's file under /proc/sys by `sh`, in the same namespace; with `passMissing`, a
+    /// setting this kernel lacks is passed over quietly, as `sysctl -e` does.
+    static func sysctlLine(directory: String, key: String, value: Int64, of interface: NetworkInterface, ip: String, name: String,
                            passMissing: Bool = false) -> String {
         let bytes = InterfaceName.kernelBytes(interface.name)
-        guard bytes.contains(UInt8(ascii: "=")) else { return "\(sysctl) -q\(passMissing ? "e" : "")w \(directory)/\(name)/\(key)=\(value)" }
+        guard bytes.contains(UInt8(ascii: "=")) else { return "\(sysctlWord(ip: ip)) -q\(passMissing ? "e" : "")w \(directory)/\(name)/\(key)=\(value)" }
         let path = ShellWord.quote(Array("/proc/sys/\(directory)/".utf8) + bytes + Array("/\(key)".utf8))
-        return "\(sysctl.dropLast("sysctl".count))sh -c 'echo \(value) > \"$0\"' \(path)" + (passMissing ? " 2>/dev/null || :" : "")
+        return "\(runWord(ip: ip))sh -c 'echo \(value) > \"$0\"' \(path)" + (passMissing ? " 2>/dev/null || :" : "")
     }
 
     /// What a new device of `interface`'s kind starts with for `setting` in a namespace with
@@ -47,7 +53,8 @@ extension RecreateCommands {
     /// was, one `sysctl -qew` per family (`-e`: a key this kernel lacks is passed over). That
     /// gives the device back exactly whatever the namespace's defaults are, where comparing with
     /// the kernel's built-in defaults would miss each setting whose `default` was changed.
-    static func deviceSysctlLines(_ interface: NetworkInterface, defaults: NamespaceSysctlDefaults?, sysctl: String, name: String) -> [String] {
+    static func deviceSysctlLines(_ interface: NetworkInterface, defaults: NamespaceSysctlDefaults?, ip: String, name: String) -> [String] {
+        let sysctl = sysctlWord(ip: ip)
         guard let sysctls = interface.deviceSysctls else { return [] }
         guard let defaults, defaults.unreadable == nil else {
             var lines = ["# the namespace's net.ipv4.conf.default and net.ipv6.conf.default could not be read "
@@ -56,7 +63,7 @@ extension RecreateCommands {
             if InterfaceName.kernelBytes(interface.name).contains(UInt8(ascii: "=")) {
                 for setting in DeviceSysctl.all {
                     guard let value = sysctls.value(of: setting) else { continue }
-                    lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, sysctl: sysctl, name: name, passMissing: true))
+                    lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, ip: ip, name: name, passMissing: true))
                 }
                 return lines.count > 1 ? lines : []
             }
@@ -72,7 +79,7 @@ extension RecreateCommands {
         for setting in DeviceSysctl.all {
             guard let value = sysctls.value(of: setting) else { continue }
             guard let newDevice = newDeviceValue(setting, of: interface, defaults: defaults), value != newDevice else { continue }
-            lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, sysctl: sysctl, name: name))
+            lines.append(sysctlLine(directory: setting.directory, key: setting.key, value: value, of: interface, ip: ip, name: name))
         }
         return lines
     }

@@ -145,7 +145,7 @@ public struct LinuxReaper {
         let now = Date()
         var place = journalNamespace()
         // What a new device takes there, for the lines that set the devices' own sysctls again.
-        if verified.contains(where: { $0.interface.deviceSysctls != nil }) { place.sysctlDefaults = Self.sysctlDefaults(namespaceFD: namespaceFD) }
+        if verified.contains(where: { $0.interface.deviceSysctls != nil }) { place.sysctlDefaults = SysctlDefaults.read(namespaceFD: namespaceFD) }
         // The intents still open in the journal (killed runs of any namespace), so that this
         // run's appends carry the checkpoint that keeps the next look short; without it (the
         // journal could not be read back), none is written, and the next look reads further.
