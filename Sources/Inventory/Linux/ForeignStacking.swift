@@ -308,8 +308,11 @@ public enum ForeignStacking {
     /// the answer therefore proves that no link of this kind exists, and that answer need not be
     /// consistent. With `stopEarly`, the rest of such an answer (on a namespace of ten thousand
     /// links as costly as a whole dump) is not read, and the client must not be used again;
-    /// otherwise it is read to its end and the client stays usable.
-    static func linksOf(_ kind: String, client: RtnetlinkClient, stopEarly: Bool) throws -> [LinkMessage]? {
+    /// otherwise it is read to its end and the client stays usable. With `consistent` (the
+    /// default), a dump the kernel marks interrupted is taken again, up to 20 times, and then it
+    /// throws; without, what it showed is taken as it is, for a caller that proves what it read
+    /// by a consistent look afterwards.
+    public static func linksOf(_ kind: String, client: RtnetlinkClient, stopEarly: Bool, consistent: Bool = true) throws -> [LinkMessage]? {
         var attempt = 0
         while true {
             var found: [LinkMessage] = []
@@ -330,6 +333,7 @@ public enum ForeignStacking {
                 return nil
             } catch NetlinkError.dumpInterrupted(let operation, _) {
                 if unfiltered { return nil }
+                if !consistent { return found }
                 attempt += 1
                 guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
                 usleep(useconds_t(5_000 * attempt))

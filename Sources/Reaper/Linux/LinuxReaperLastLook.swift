@@ -42,43 +42,20 @@ extension LinuxReaper {
         }
     }
 
-    /// Every link of each of `kinds`, each kind by the kernel's kind filter: a dump that costs
-    /// little more than the kernel's walk over the namespace's devices when few are of that kind,
-    /// where a dump of every link costs the encoding and decoding of all of them. The kernel
-    /// filters only by kinds whose driver is registered, and otherwise answers with every link: a
-    /// link of another kind in the answer proves that no link of this kind exists, and the rest
-    /// of that answer is not read (its conversation is dropped, and `connect` opens another).
-    /// With `consistent`, a dump the kernel marks interrupted is taken again, up to 20 times, and
-    /// then it throws; without, what it showed is taken as it is, for a caller that proves what
-    /// it read by a consistent look afterwards.
+    /// Every link of each of `kinds`, each kind by the kernel's kind filter
+    /// (`ForeignStacking.linksOf`): a dump that costs little more than the kernel's walk over the
+    /// namespace's devices when few are of that kind, where a dump of every link costs the
+    /// encoding and decoding of all of them. An answer the kernel did not filter (no driver of
+    /// that kind: no link of it) is not read to its end, and `connect` opens another client.
+    /// `consistent` as `linksOf` takes it.
     static func links(ofKinds kinds: [String], connect: () throws -> RtnetlinkClient, consistent: Bool) throws -> [LinkMessage] {
-        struct OtherKind: Error {}
         var client = try connect()
         var links: [LinkMessage] = []
         for kind in kinds {
-            var attempt = 0
-            while true {
-                var found: [LinkMessage] = []
-                do {
-                    try client.dumpOnce(operation: "RTM_GETLINK (\(kind))", request: { LinkMessage.dumpRequest(kind: kind, sequence: $0) }) { message in
-                        guard message.header.type == NetlinkType.newLink else { return }
-                        let link = try LinkMessage.decode(message.payload)
-                        guard link.kind == kind else { throw OtherKind() }
-                        found.append(link)
-                    }
-                } catch is OtherKind {
-                    client = try connect()
-                    found = []
-                } catch NetlinkError.dumpInterrupted(let operation, _) where consistent {
-                    attempt += 1
-                    guard attempt < 20 else { throw NetlinkError.dumpInterrupted(operation: operation, attempts: attempt) }
-                    usleep(useconds_t(5_000 * attempt))
-                    continue
-                } catch NetlinkError.dumpInterrupted {
-                    // Taken as it is: the caller's consistent look proves it or sends it back.
-                }
+            if let found = try ForeignStacking.linksOf(kind, client: client, stopEarly: true, consistent: consistent) {
                 links += found
-                break
+            } else {
+                client = try connect()
             }
         }
         return links
