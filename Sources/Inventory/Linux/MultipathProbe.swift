@@ -53,11 +53,28 @@ enum MultipathProbe {
             // A hop's share of the flows is at least its weight over every hop's.
             let needed = weights.map { lookupsNeeded(share: Double($0) / Double(total)) }
             let wanted = zip(needed, doubted).filter(\.1).map(\.0).max() ?? 0
-            let addresses = sample(route, count: min(wanted, addressesPerRoute, budget), using: &generator)
-            budget -= addresses.count
-            guard let picked = try? picks(route, addresses: addresses, client: client) else { continue }
+            // Addresses another route answers for (a longer prefix, the local table, another
+            // table a rule chose) do not count: more are drawn until enough are the route's own,
+            // every hop in doubt was chosen, or the limits are reached.
+            var tried = Set<[UInt8]>()
+            var chosen = Set<Int>()
+            var fromRoute = 0
+            var failed = false
+            while fromRoute < wanted, !route.nextHops.indices.allSatisfy({ !doubted[$0] || chosen.contains($0) }) {
+                let room = min(addressesPerRoute - tried.count, budget)
+                let more = sample(route, count: min(room, (wanted - fromRoute) * 5 / 4 + 4), excluding: tried, using: &generator)
+                guard !more.isEmpty else { break }
+                tried.formUnion(more)
+                budget -= more.count
+                guard let picked = try? picks(route, addresses: more, client: client) else {
+                    failed = true
+                    break
+                }
+                chosen.formUnion(picked.chosen)
+                fromRoute += picked.fromRoute
+            }
             for index in route.nextHops.indices where doubted[index] {
-                answer[index] = picked.chosen.contains(index) ? .yes : picked.fromRoute >= needed[index] ? .no : .unknown
+                answer[index] = chosen.contains(index) ? .yes : !failed && fromRoute >= needed[index] ? .no : .unknown
             }
         }
         return found
@@ -70,16 +87,16 @@ enum MultipathProbe {
         return Int((log(missChance) / log1p(-share)).rounded(.up))
     }
 
-    /// Up to `count` different addresses in `route`'s destination prefix, at random; every one
-    /// of them when the prefix holds no more than that.
-    static func sample(_ route: RouteMessage, count: Int, using generator: inout SystemRandomNumberGenerator) -> [[UInt8]] {
+    /// Up to `count` different addresses in `route`'s destination prefix that are not in
+    /// `excluding`, at random; every one left when the prefix holds no more than that.
+    static func sample(_ route: RouteMessage, count: Int, excluding: Set<[UInt8]> = [], using generator: inout SystemRandomNumberGenerator) -> [[UInt8]] {
         let width = route.family == 2 ? 4 : 16
         let length = Int(route.destinationLength)
         let base = route.destination ?? [UInt8](repeating: 0, count: width)
         guard base.count == width, count > 0, length <= width * 8 else { return [] }
         let hostBits = width * 8 - length
-        if hostBits < 20 && 1 << hostBits <= count {
-            return (0..<(1 << hostBits)).map { part in
+        if hostBits < 20 && 1 << hostBits <= count + excluding.count {
+            let every = (0..<(1 << hostBits)).map { part in
                 var address = base
                 for bit in 0..<hostBits {
                     let position = width * 8 - 1 - bit
@@ -88,6 +105,7 @@ enum MultipathProbe {
                 }
                 return address
             }
+            return Array(every.lazy.filter { !excluding.contains($0) }.prefix(count))
         }
         var addresses = Set<[UInt8]>()
         while addresses.count < count {
@@ -97,7 +115,7 @@ enum MultipathProbe {
                 let hostMask: UInt8 = prefixBits >= 8 ? 0 : 0xFF >> UInt8(prefixBits)
                 address[byte] = address[byte] & ~hostMask | UInt8.random(in: 0...255, using: &generator) & hostMask
             }
-            addresses.insert(address)
+            if !excluding.contains(address) { addresses.insert(address) }
         }
         return Array(addresses)
     }

@@ -7,14 +7,15 @@ import Foundation
 /// shares were set at the last link event or route change with the setting of that time (see
 /// `HopFlows`). Only what route lookups were seen to do, or nothing, can be said of such a hop.
 extension Heuristics {
-    /// Whether the kernel sends flows over `hop` of `route`: as route lookups were seen to
-    /// (`takesFlows`) where they were asked; otherwise by its `dead` flag, except for a hop of a
-    /// multipath route that is linkdown while its device is up, or not known to be down (`up`,
-    /// by ifindex), which that flag cannot settle.
+    /// Whether the kernel sends flows over `hop` of `route`: none for a hop flagged `dead` on a
+    /// device that is down (`up`, by ifindex), which the kernel stores dead; otherwise as route
+    /// lookups were seen to (`takesFlows`) where they were asked; otherwise by its `dead` flag,
+    /// except for a hop of a multipath route that is linkdown while its device is up, or not
+    /// known to be down, which that flag cannot settle.
     static func hopFlows(_ hop: NextHop, of route: Route, up: [Int: Bool]) -> HopFlows {
+        if hop.linkDown, hop.skippedByKernel, let index = hop.interfaceIndex, up[index] == false { return .no }
         if let seen = hop.takesFlows { return seen }
         guard hop.linkDown, route.nextHops.count > 1, route.nexthopObject == nil else { return hop.skippedByKernel ? .no : .yes }
-        if let index = hop.interfaceIndex, up[index] == false { return .no }
         return .unknown
     }
 
