@@ -9,14 +9,24 @@ import Foundation
 /// into the device, into the reaper's own queue, where it is lost. Such a device is not fenced
 /// that way: the plan leaves it out, and the reaper checks again right before attaching.
 public enum CarrierFence {
-    /// The routes through `interface` whose next hop through it the kernel flags dead
-    /// (`NextHop.skippedByKernel`) while the device is up: those its carrier coming on would make
-    /// live. Empty for a multi-queue device (fenced without an attach), for one that is down (its
-    /// routes stay dead whatever its carrier), and for one with no such route.
+    /// The routes through `interface` whose next hop through it the kernel passes by while the
+    /// device is up: those its carrier coming on would make live. For a single path, the hops
+    /// the kernel flags dead (`NextHop.skippedByKernel`). For a linkdown hop of a multipath
+    /// route, whose flag follows the current setting and not the shares lookups go by (see
+    /// `HopFlows`), every one that route lookups were not seen to choose (`takesFlows`), flagged
+    /// or not: erring toward not fencing. Empty for a multi-queue device (fenced without an
+    /// attach), for one that is down (its routes stay dead whatever its carrier), and for one with
+    /// no such route.
     public static func wokenRoutes(of interface: NetworkInterface, routes: [Route]) -> [Route] {
         guard interface.kind == .tun || interface.kind == .tap, interface.tuntaposx == nil,
               interface.tun?.multiQueue != true, interface.isUp else { return [] }
-        return routes.filter { route in route.nextHops.contains { $0.interfaceIndex == interface.index && $0.skippedByKernel } }
+        return routes.filter { route in
+            route.nextHops.contains { hop in
+                guard hop.interfaceIndex == interface.index else { return false }
+                if hop.linkDown, route.nextHops.count > 1, route.nexthopObject == nil { return hop.takesFlows != .yes }
+                return hop.skippedByKernel
+            }
+        }
     }
 
     /// A route as the reason names it: its destination (`default`), and its table unless main.

@@ -21,6 +21,15 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
     /// reads that sysctl, the device's or `all`, each time it reports the route), so route lookups
     /// pass it by. Not part of the JSON schema.
     public var skippedByKernel = false
+    /// Whether the kernel marks the hop linkdown (RTNH_F_LINKDOWN, `linkdown` in `ip route`): its
+    /// device has no carrier. On a multipath hop whose device is up, `skippedByKernel` then says
+    /// only what the current `ignore_routes_with_linkdown` would do, not what the kernel does (see
+    /// `HopFlows`). Not part of the JSON schema.
+    public var linkDown = false
+    /// Whether route lookups were seen to send flows over the hop, for a multipath hop whose
+    /// `skippedByKernel` cannot say (see `HopFlows`); nil where nobody asked. Not part of the JSON
+    /// schema.
+    public var takesFlows: HopFlows?
 
     public init(gateway: IPAddress? = nil, interfaceIndex: Int? = nil, interfaceName: String? = nil, onlink: Bool = false, weight: Int? = nil) {
         self.gateway = gateway
@@ -39,6 +48,23 @@ public struct NextHop: Decodable, JSONRecord, Sendable, Equatable {
             json.field("dev", interfaceName)
         }
     }
+}
+
+/// Whether the kernel sends flows over a multipath hop through a device that is up but without
+/// carrier. Its route listing flags such a hop `dead` by the device's *current*
+/// `ignore_routes_with_linkdown` (`fib_nexthop_info`), while the shares that pick a flow's hop
+/// were set at the last route change or link event with the setting of that time
+/// (`fib_rebalance`, `rt6_multipath_rebalance`): once the setting has changed, the listing and
+/// the forwarding disagree. The Linux inventory asks the kernel with route lookups (as `ip route
+/// get` does) and records what it saw.
+public enum HopFlows: String, Sendable, Equatable {
+    /// Lookups to the route's destinations chose the hop.
+    case yes
+    /// Enough lookups that a hop of its share would have been chosen with near certainty (all
+    /// but one chance in a million) never chose it.
+    case no
+    /// Not asked, or the lookups could not settle it.
+    case unknown
 }
 
 /// The seconds a route had left to live when it was read. Any two are equal, whatever their

@@ -29,4 +29,25 @@ import TunwardenCore
         let text = CarrierFence.reason(["10.81.0.0/16"], quotedDevice: "dead2")
         #expect(text.hasPrefix("the kernel passes by its route 10.81.0.0/16 only because it has no carrier") && text.contains("`ip link set dev dead2 down`"))
     }
+
+    /// A linkdown hop of a multipath route: its `dead` flag follows the current setting, not the
+    /// shares lookups go by. The fence would wake it unless lookups were seen to choose it
+    /// (review lx47: unflagged, yet passed by, it would come alive under the fence).
+    @Test func aMultipathLinkdownHopIsWokenUnlessLookupsChoseIt() {
+        let tun = Build.tun(2, "mp2")
+        func route(flagged: Bool, seen: HopFlows?) -> Route {
+            var route = Build.route("0.0.0.0/0", 3)
+            var hop = NextHop(interfaceIndex: 2, weight: 1)
+            hop.linkDown = true
+            hop.skippedByKernel = flagged
+            hop.takesFlows = seen
+            route.nextHops = [NextHop(interfaceIndex: 3, weight: 1), hop]
+            return route
+        }
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: .no)]).count == 1)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: .unknown)]).count == 1)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: nil)]).count == 1)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: true, seen: .yes)]).isEmpty)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: .yes)]).isEmpty)
+    }
 }

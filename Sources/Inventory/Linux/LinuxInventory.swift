@@ -144,7 +144,8 @@ public struct LinuxInventory: InventoryBackend {
                         return route.family == family ? route : nil
                     }
                 }
-                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client))
+                let flows = Self.multipathFlows(routes, namespaceFD: namespace.fd, procRoot: procRoot, client: client)
+                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client), flows)
             }
         }
         // Links wait here until addresses, routes and holders are in, then go to the stream as
@@ -158,7 +159,15 @@ public struct LinuxInventory: InventoryBackend {
         func startStream(_ sideResult: SideResult) {
             addresses = sideResult.addresses
             // Next hops are named by the stream, from the links.
-            let routes = sideResult.routes.compactMap { Self.route($0, nexthops: sideResult.nexthops) }
+            let routes = sideResult.routes.enumerated().compactMap { position, message in
+                Self.route(message, nexthops: sideResult.nexthops).map { route in
+                    var route = route
+                    for (index, seen) in (sideResult.flows[position] ?? []).enumerated() where index < route.nextHops.count {
+                        route.nextHops[index].takesFlows = seen
+                    }
+                    return route
+                }
+            }
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
             frame.bootClock = bootClock
@@ -237,6 +246,16 @@ public struct LinuxInventory: InventoryBackend {
         return nexthopTable(objects)
     }
 
+    /// What route lookups say of the multipath hops in `routes` that the listing cannot settle
+    /// (see `MultipathProbe`), by route position; none when no route has such a hop. The hash
+    /// policy is read in the namespace (`namespaceFD`; nil: this thread's own).
+    static func multipathFlows(_ routes: [RouteMessage], namespaceFD: Int32?, procRoot: String, client: RtnetlinkClient) -> [Int: [HopFlows?]] {
+        guard routes.contains(where: MultipathProbe.needsAsking) else { return [:] }
+        let hashes = namespaceFD.map { fd in (try? NamespaceThread.run(in: fd) { MultipathProbe.hashesDestination(procRoot: procRoot) }) ?? [:] }
+            ?? MultipathProbe.hashesDestination(procRoot: procRoot)
+        return MultipathProbe.flows(of: routes, hashesDestination: { hashes[$0] ?? false }, client: client)
+    }
+
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a
     /// fraction of a snapshot's cost.
     public func links() throws -> [NetworkInterface] {
@@ -307,6 +326,8 @@ private struct SideResult {
     var routes: [RouteMessage]
     /// The next hops of the nexthop objects routes name alone (see `LinuxInventory.nexthops`).
     var nexthops: [UInt32: [NextHop]]
+    /// What route lookups say of multipath hops the listing cannot settle, by route position.
+    var flows: [Int: [HopFlows?]]
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
     var foreign: ForeignStacking.Found
@@ -328,14 +349,14 @@ private final class SideSocket: @unchecked Sendable {
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
     var foreign = ForeignStacking.Found()
-    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]]), any Error> =
+    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]], flows: [Int: [HopFlows?]]), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
     /// Both results together; call only after the group was waited for.
     func result() -> Result<SideResult, any Error> {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
-            return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, holders: holders, census: census,
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, flows: dumps.flows, holders: holders, census: census,
                               foreign: foreign)
         }
     }

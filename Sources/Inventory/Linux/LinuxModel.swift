@@ -163,6 +163,7 @@ extension LinuxInventory {
                                    onlink: UInt32(hop.flags) & onlinkFlag != 0, weight: Int(hop.hops) + 1)
                 next.realms = hop.realms
                 next.skippedByKernel = UInt32(hop.flags) & RouteMessage.deadNextHop != 0
+                next.linkDown = UInt32(hop.flags) & RouteMessage.linkDownNextHop != 0
                 next.encapsulation = hop.encapsulation.map(encapsulation)
                 return next
             }

@@ -36,7 +36,7 @@ public final class RtnetlinkClient {
         self.sequence = firstSequence &- 1
     }
 
-    private func nextSequence() -> UInt32 {
+    func nextSequence() -> UInt32 {
         sequence &+= 1
         if sequence == 0 { sequence = 1 }
         return sequence

@@ -145,6 +145,10 @@ public struct RouteMessage: Equatable, Sendable {
     /// the hop by (its device is down, or has no carrier while `ignore_routes_with_linkdown` is
     /// set for it).
     public static let deadNextHop: UInt32 = 0x1
+    /// RTNH_F_LINKDOWN, in `flags` or a multipath hop's: the hop's device has no carrier. On a
+    /// multipath hop of a device that is up, `deadNextHop` beside it follows the current
+    /// `ignore_routes_with_linkdown`, not the shares route lookups go by (see `RouteLookup`).
+    public static let linkDownNextHop: UInt32 = 0x10
     /// RTAX_CC_ALGO, the one metric that is a string.
     static let congestionControlMetric: UInt16 = 16
     /// Size of `struct rtnexthop`.

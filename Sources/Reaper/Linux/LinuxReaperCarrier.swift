@@ -50,6 +50,12 @@ extension LinuxReaper {
     /// The routes through each of `indices` whose next hop through it the kernel flags dead, from
     /// one dump of each family, each as `CarrierFence.describe` gives it. Cached routes and routes
     /// through nexthop objects (which a device without carrier cannot have) are not counted.
+    /// A linkdown multipath hop's flag follows the current `ignore_routes_with_linkdown`, not the
+    /// shares route lookups go by (see `HopFlows`): read as passed by, a flagged hop that in truth
+    /// takes flows refuses a fence that would change nothing, the safe side. An unflagged one that
+    /// lookups pass by is refused by the plan (`CarrierFence.wokenRoutes`, from the lookups the
+    /// inventory makes); this check misses one only if, between the plan and the fence, the
+    /// setting went on, a link event or route change came, and the setting went off again.
     static func deadRoutes(through indices: Set<Int32>, client: RtnetlinkClient) throws -> [Int32: [String]] {
         guard !indices.isEmpty else { return [:] }
         var found: [Int32: [String]] = [:]

@@ -11,20 +11,25 @@ import Foundation
 extension Heuristics {
     /// One finding per unicast route some, not all, of whose next hops leave through a dead
     /// tunnel (`deadPosition`: the dead tunnels' positions in `interfaces`, by ifindex) that the
-    /// kernel does not flag dead. It names the route, the dead hops and the share of the route's
-    /// flows they take: their weights over the total weight of the hops the kernel does not pass
-    /// by. Critical when the routes of a family and table with such hops would, ranked against
-    /// every other route of that table (`others`) as `dead-tunnel-route` ranks dead ones, capture
-    /// default traffic, and this route is not outranked and takes all traffic to its
-    /// destination: that share of every connection leaving the host then breaks. Otherwise a
-    /// warning. Never reapable: for IPv4 the kernel deletes a multipath route whole with any of
-    /// its devices, live hops included (so the tap is `suspect` and reap leaves it alone), and
-    /// the text gives the `ip route replace` that drops the dead hops; for IPv6 deleting the
-    /// device drops only its hop, which an orphan's own `orphaned-tun` finding offers.
+    /// kernel sends flows over, or may (`hopFlows`; `up`: whether each hop's device is up). It
+    /// names the route, the dead hops and the share of the route's flows they take: their
+    /// weights over the total weight of the hops the kernel sends flows over. Critical when the
+    /// routes of a family and table with such hops would, ranked against every other route of
+    /// that table (`others`) as `dead-tunnel-route` ranks dead ones, capture default traffic,
+    /// this route is not outranked and takes all traffic to its destination, and whether each of
+    /// its hops takes flows is known: that share of every connection leaving the host then
+    /// breaks. Where it is not known, the finding says the dead hops *may* take up to their
+    /// largest possible share, why that is unknown and what settles it, and is a warning: the
+    /// kernel's forwarding may prove it wrong. Otherwise a warning. Never reapable: for IPv4 the
+    /// kernel deletes a multipath route whole with any of its devices, live hops included (so
+    /// the tap is `suspect` and reap leaves it alone), and the text gives the `ip route replace`
+    /// that drops the dead hops; for IPv6 deleting the device drops only its hop, which an
+    /// orphan's own `orphaned-tun` finding offers.
     static func deadHopFindings(_ partial: [Route], others: [Route], interfaces: [AssessedInterface], deadPosition: [Int: Int],
-                                snapshot: Snapshot) -> [Finding] {
+                                up: [Int: Bool] = [:], snapshot: Snapshot) -> [Finding] {
         guard !partial.isEmpty else { return [] }
         func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
+        func weight(_ hops: [NextHop]) -> Int { hops.reduce(0) { $0 + max(1, $1.weight ?? 1) } }
         let partialByGroup = Dictionary(grouping: partial, by: RouteGroup.init)
         var othersByGroup: [RouteGroup: [Route]] = [:]
         for route in others where partialByGroup[RouteGroup(route)] != nil { othersByGroup[RouteGroup(route), default: []].append(route) }
@@ -36,11 +41,15 @@ extension Heuristics {
         for route in partial {
             let key = RouteGroup(route)
             let ranking = rankings[key] ?? DeadRouteRanking()
-            let counted = route.nextHops.filter { !$0.skippedByKernel }
+            let flows = route.nextHops.map { hopFlows($0, of: route, up: up) }
+            let counted = zip(route.nextHops, flows).filter { $0.1 != .no }.map(\.0)
+            let unknown = zip(route.nextHops, flows).filter { $0.1 == .unknown }.map(\.0)
             let dead = counted.filter(isDeadHop)
             guard !dead.isEmpty else { continue }
-            let total = counted.reduce(0) { $0 + max(1, $1.weight ?? 1) }
-            let taken = dead.reduce(0) { $0 + max(1, $1.weight ?? 1) }
+            // Where some hop may or may not take flows, the dead hops' largest possible share:
+            // every hop in doubt that is dead taking flows, every one that is live not.
+            let total = unknown.isEmpty ? weight(counted) : weight(dead) + weight(counted.filter { !isDeadHop($0) && !unknown.contains($0) })
+            let taken = weight(dead)
             let share = Double(taken) / Double(max(1, total))
             // The dead devices, once each, in the order of their hops.
             var devices: [AssessedInterface] = []
@@ -53,27 +62,27 @@ extension Heuristics {
             let outranked = ranking.outranked.contains(route)
             let captures = ranking.alone >= 255.0 / 256.0 && ranking.taken >= 0.5 && !outranked && takesAllTraffic(route)
             let family = route.family == .inet ? "IPv4" : "IPv6"
-            let hopWords = dead.map { hop in
-                let device = hop.interfaceIndex.flatMap { deadPosition[$0] }.map { interfaces[$0].interface.name } ?? hop.interfaceName ?? "?"
-                return (hop.gateway.map { "via \($0) " } ?? "") + "dev \(device) weight \(max(1, hop.weight ?? 1))"
+            func device(_ hop: NextHop) -> String {
+                hop.interfaceIndex.flatMap { deadPosition[$0] }.map { interfaces[$0].interface.name } ?? hop.interfaceName ?? "?"
             }
+            let hopWords = dead.map { hop in (hop.gateway.map { "via \($0) " } ?? "") + "dev \(device(hop)) weight \(max(1, hop.weight ?? 1))" }
             let deviceWords = devices.map { entry in
                 "\(entry.interface.kind.rawValue) \(entry.interface.name), which " + (entry.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier")
             }
             let one = dead.count == 1
-            var evidence = "\(route.display) sends \(percent(share)) of its flows into "
+            var evidence = "\(route.display) \(unknown.isEmpty ? "sends" : "may send up to") \(percent(share)) of its flows into "
                 + deviceWords.joined(separator: " and ") + ": next hop\(one ? "" : "s") " + hopWords.joined(separator: ", ")
-                + ", of a total weight of \(total). The kernel hashes each flow onto one next hop and passes by only those it flags `dead` "
-                + "(no carrier while ignore_routes_with_linkdown is set), so the connections hashed onto \(one ? "this one" : "these") are blackholed while the others work."
-            let skipped = route.nextHops.filter(\.skippedByKernel)
-            if !skipped.isEmpty {
-                evidence += " \(skipped.count == 1 ? "A hop" : "\(skipped.count) hops") the kernel flags `dead` (\(skipped.compactMap(\.interfaceName).joined(separator: ", "))) \(skipped.count == 1 ? "counts" : "count") for nothing."
-            }
+                + ", of a total weight of \(total)\(unknown.isEmpty ? "" : " over the hops that may take flows"). "
+                + "The kernel hashes each flow onto one next hop, passing by those it shared out nothing to (on a device that is down, or without carrier "
+                + "while ignore_routes_with_linkdown was set when it last shared out the route's flows), so the connections hashed onto "
+                + "\(one ? "this one" : "these") \(unknown.isEmpty ? "are" : "would be") blackholed while the others work."
+            evidence += hopFlowsSentences(route, counted: counted, unknown: unknown, device: device)
             if captures {
                 let all = ranking.taken >= 255.0 / 256.0
                 let rest = all || ranking.winnerCount == 0 ? "" : " (live routes of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
                 let whole = all ? "all" : "\(percent(ranking.taken)) of"
-                evidence += " It carries \(whole) \(family) traffic that would take the default route\(rest), so \(percent(share)) of those connections fail, "
+                evidence += " It carries \(whole) \(family) traffic that would take the default route\(rest), so "
+                    + (unknown.isEmpty ? "\(percent(share)) of those connections fail, " : "if the kernel hashes flows onto the hops in doubt, up to \(percent(share)) of those connections fail, ")
                     + "by flow, with no clean outage to notice."
             } else if outranked {
                 evidence += " Live routes of \(tableName(key.table)) outrank it (\(winnerList(ranking))): no traffic takes it while those stay, but it takes over if they go."
@@ -82,7 +91,7 @@ extension Heuristics {
                     + (route.source != nil ? "from those sources" : "") + "."
             }
             evidence += " " + deadHopRemedy(route, dead: dead, devices: devices, ip: ip)
-            findings.append(Finding(id: FindingID.deadTunnelHop, severity: captures ? .critical : .warning,
+            findings.append(Finding(id: FindingID.deadTunnelHop, severity: captures && unknown.isEmpty ? .critical : .warning,
                                     ifname: first.interface.name, reapable: false, evidence: evidence, routes: [route]))
         }
         return findings
@@ -102,6 +111,23 @@ extension Heuristics {
         if route.family == .inet {
             var kept = route
             kept.nextHops = route.nextHops.filter { hop in !dead.contains(hop) }
+            // A hop kept alone becomes the route's one path: its encapsulation and realms become
+            // the route's, where `ip route` writes them for a route of one path.
+            if kept.nextHops.count == 1 {
+                let hop = kept.nextHops[0]
+                if let encapsulation = hop.encapsulation { kept.encapsulation = encapsulation }
+                if let realms = hop.realms, realms != 0 { kept.realms = realms }
+                kept.nextHops[0].encapsulation = nil
+                kept.nextHops[0].realms = nil
+            }
+            var unwritten = kept.nextHops.compactMap { hop in hop.encapsulation?.unwritten.map { (hop, $0) } }
+            if let what = kept.encapsulation?.unwritten, let hop = kept.nextHops.first { unwritten.append((hop, what)) }
+            if let (hop, what) = unwritten.first {
+                return "Do not delete \(names) to fix it: the kernel would delete this IPv4 multipath route whole with \(them), live hops included, "
+                    + "so reap leaves \(them) alone. Replace the route without the dead hop\(dead.count == 1 ? "" : "s") (`\(ip) route replace` with the hops kept); "
+                    + "no command is given here, because the kept hop \(hop.gateway.map { "via \($0) " } ?? "")dev \(hop.interfaceName ?? "?") "
+                    + "had \(what), which one written here would leave out."
+            }
             var fix = ""
             if let hop = kept.nextHops.first, let index = hop.interfaceIndex {
                 // Written as the recreate commands write a route, but for the device of the hop kept.

@@ -44,11 +44,13 @@ extension Heuristics {
         }
         guard !deadPosition.isEmpty else { return [] }
         func isDeadHop(_ hop: NextHop) -> Bool { hop.interfaceIndex.map { deadPosition[$0] != nil } ?? false }
+        var up: [Int: Bool] = [:]
+        for index in hopIndices { if let position = positions.position(of: index) { up[index] = interfaces[position].interface.isUp } }
 
         var deadRoutes: [Route] = []
         var liveRoutes: [Route] = []
-        // Routes with some hops through dead tunnels that the kernel still hashes flows onto
-        // (`deadHopFindings`), and the routes they are ranked against: every other one.
+        // Routes with some hops through dead tunnels that the kernel still hashes flows onto, or
+        // may (`deadHopFindings`), and the routes they are ranked against: every other one.
         var partRoutes: [Route] = []
         var wholeRoutes: [Route] = []
         for route in unicast {
@@ -57,7 +59,7 @@ extension Heuristics {
                 wholeRoutes.append(route)
             } else {
                 liveRoutes.append(route)
-                if route.nextHops.contains(where: { isDeadHop($0) && !$0.skippedByKernel }) { partRoutes.append(route) } else { wholeRoutes.append(route) }
+                if route.nextHops.contains(where: { isDeadHop($0) && hopFlows($0, of: route, up: up) != .no }) { partRoutes.append(route) } else { wholeRoutes.append(route) }
             }
         }
         // How the dead routes of each family and table fare against the live ones, and which
@@ -126,7 +128,7 @@ extension Heuristics {
             findings.append(Finding(id: FindingID.deadTunnelRoute, severity: captures ? .critical : .warning,
                                     ifname: interface.name, reapable: false, evidence: evidence, routes: routes))
         }
-        return findings + deadHopFindings(partRoutes, others: wholeRoutes, interfaces: interfaces, deadPosition: deadPosition, snapshot: snapshot)
+        return findings + deadHopFindings(partRoutes, others: wholeRoutes, interfaces: interfaces, deadPosition: deadPosition, up: up, snapshot: snapshot)
     }
 
     /// The sentence that says what share of default traffic the capturing dead routes take, per

@@ -5,8 +5,8 @@ extension FindingRules {
     static let routes: [FindingRule] = [
         FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: .removeRoutes, scope: .snapshot,
                     summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap, which are reapable"),
-        FindingRule(id: FindingID.deadTunnelHop, severity: "critical when the routes with such hops capture default traffic as dead-tunnel-route counts it, else warning", reap: nil, scope: .snapshot,
-                    summary: "multipath routes some, not all, of whose next hops leave through an orphaned tunnel or one without carrier that the kernel does not flag dead: that share of the route's flows is blackholed"),
+        FindingRule(id: FindingID.deadTunnelHop, severity: "critical when the routes with such hops capture default traffic as dead-tunnel-route counts it and the hops' share is known, else warning", reap: nil, scope: .snapshot,
+                    summary: "multipath routes some, not all, of whose next hops leave through an orphaned tunnel or one without carrier that the kernel hashes flows onto, as route lookups show, or may: that share of the route's flows is blackholed"),
         FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: .removeRoutes, scope: .snapshot,
                     summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
