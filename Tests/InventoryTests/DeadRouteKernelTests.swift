@@ -115,5 +115,33 @@ struct DeadRouteKernelTests {
             #expect(finding.evidence.contains("default (::/0) from 2001:db8:5::/64 takes only packets from those sources"), "\(finding.evidence)")
         }
     }
+
+    /// A kill switch's default of a lower metric (review ip47, V1), for each type that ends a
+    /// lookup without a device: `ip route get` sends nothing into the tap, so the dead default
+    /// is a warning naming the kill switch, never a critical outage; and an `autojoin` IPv6
+    /// multicast address's route into the tap (V2), which the local table's `multicast ff00::/8`
+    /// shadows, is not named.
+    @Test func aKillSwitchOutranksTheDeadDefaultAndTheLocalTableShadowsMulticast() throws {
+        for type in ["unreachable", "blackhole", "prohibit", "throw"] {
+            let ns = try world()
+            defer { ns.remove() }
+            try ns.ip("route", "add", type, "default", "metric", "10")
+            try ns.ip("route", "add", "default", "dev", "rt5t0", "metric", "100")
+            // (`ip route get` fails: no route to host, invalid argument, permission denied.)
+            try #require(((try? device(ns, "8.8.8.8")) ?? nil) == nil, "\(type): the kernel must send nothing into the tap for this to test anything")
+            let finding = try #require(try deadRouteFinding(ns))
+            #expect(finding.severity == .warning, "\(type): \(finding.evidence)")
+            #expect(finding.evidence.contains("\(type) default metric 10"), "\(type): \(finding.evidence)")
+        }
+        let ns = try world()
+        defer { ns.remove() }
+        try ns.ip("-6", "addr", "add", "ff0e::4747/128", "dev", "rt5t0", "autojoin")
+        let routes = try ns.ip("-6", "route", "show", "table", "all")
+        try #require(routes.contains("ff0e::4747 dev rt5t0"), "the autojoin address must add its route for this to test anything: \(routes)")
+        try #require(routes.contains("multicast ff00::/8 dev rt5va table local"), "\(routes)")
+        let lookup = try Shell.run(["ip", "-n", ns.name, "-6", "route", "get", "ff0e::4747"])
+        try #require(lookup.contains("table local"), "the local table must decide the multicast destination for this to test anything: \(lookup)")
+        #expect(try deadRouteFinding(ns) == nil)
+    }
 }
 #endif

@@ -79,13 +79,13 @@ extension Heuristics {
             evidence += hopFlowsSentences(route, counted: counted, unknown: unknown, device: device)
             if captures {
                 let all = ranking.taken >= 255.0 / 256.0
-                let rest = all || ranking.winnerCount == 0 ? "" : " (live routes of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
+                let rest = all || ranking.winnerCount == 0 ? "" : " (\(winnerNoun(ranking)) of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
                 let whole = all ? "all" : "\(percent(ranking.taken)) of"
                 evidence += " It carries \(whole) \(family) traffic that would take the default route\(rest), so "
                     + (unknown.isEmpty ? "\(percent(share)) of those connections fail, " : "if the kernel hashes flows onto the hops in doubt, up to \(percent(share)) of those connections fail, ")
                     + "by flow, with no clean outage to notice."
             } else if outranked {
-                evidence += " Live routes of \(tableName(key.table)) outrank it (\(winnerList(ranking))): no traffic takes it while those stay, but it takes over if they go."
+                evidence += " \(ranking.winnerWithoutDevice ? "Other routes" : "Live routes") of \(tableName(key.table)) outrank it (\(winnerList(ranking))): no traffic takes it while those stay, but it takes over if they go."
             } else if !takesAllTraffic(route) {
                 evidence += " It takes only packets " + (route.tos != 0 ? "of that tos" : "") + (route.tos != 0 && route.source != nil ? " and " : "")
                     + (route.source != nil ? "from those sources" : "") + "."

@@ -24,6 +24,10 @@ extension Heuristics {
         var winners: [Route] = []
         /// How many live routes win destinations of the dead ones.
         var winnerCount = 0
+        /// Whether a winner is not a unicast route through a device (a `blackhole`,
+        /// `unreachable`, `prohibit` or `throw` route, a kill switch's): the text then calls the
+        /// winners "other routes", not "live routes", and names their type.
+        var winnerWithoutDevice = false
     }
 
     /// Whether the kernel passes `route` by: each of its next hops is flagged dead
@@ -45,9 +49,10 @@ extension Heuristics {
         return globalUnicast.contains(prefix) ? prefix.shareOfAddressSpace / globalUnicast.shareOfAddressSpace : 0
     }
 
-    /// Ranks the dead routes of one family and table (`dead`) against the live unicast routes of
-    /// that table (`live`), as the kernel's lookup does: longest prefix first, then lowest
-    /// metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
+    /// Ranks the dead routes of one family and table (`dead`) against the other routes of that
+    /// table (`live`: unicast routes not all of whose hops are dead, and routes of the types
+    /// that end a lookup without a device, `blackhole`, `unreachable`, `prohibit`, `throw`), as
+    /// the kernel's lookup does: longest prefix first, then lowest metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
     /// (`skippedByKernel`) are left out on both sides: such a dead route captures nothing whole,
     /// and such a live one wins nothing whole; so is a macOS route scoped to its interface, dead or live. Prefixes nest or are disjoint, so in order of first
     /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
@@ -125,6 +130,7 @@ extension Heuristics {
         for route in winning.sorted(by: { $0.destination.length < $1.destination.length })
         where winnerPrefixes.contains(route.destination) && route.metric ?? 0 == best[route.destination]?.live {
             ranking.winnerCount += 1
+            if route.type != .unicast { ranking.winnerWithoutDevice = true }
             if ranking.winners.count < 3 { ranking.winners.append(route) }
         }
         return ranking

@@ -53,7 +53,27 @@ extension Heuristics {
         // may (`deadHopFindings`), and the routes they are ranked against: every other one.
         var partRoutes: [Route] = []
         var wholeRoutes: [Route] = []
-        for route in unicast {
+        // The local table decides before any other (rule 0): a route another table holds for
+        // destinations a local-table route covers whole takes no traffic — as IPv6 multicast
+        // routes an `autojoin` address adds, which every device's `multicast ff00::/8` of the
+        // local table shadows.
+        // (A `throw` there sends the lookup on; a route of one `tos` or source decides only for
+        // those.)
+        // Looked up by the route's truncations to the lengths local prefixes have, as `rankDead`
+        // looks up enclosing prefixes: a few lookups a route, however large the tables.
+        var localPrefixes = Set<IPPrefix>()
+        for route in snapshot.routes where route.table == .local && route.type != .throw && takesAllTraffic(route) && !skippedByKernel(route) {
+            localPrefixes.insert(route.destination)
+        }
+        let localLengths = Dictionary(grouping: localPrefixes, by: \.family).mapValues { Set($0.map(\.length)).sorted() }
+        func shadowed(_ route: Route) -> Bool {
+            guard route.table != .local, let lengths = localLengths[route.family] else { return false }
+            for length in lengths where length <= route.destination.length {
+                if let enclosing = IPPrefix(address: route.destination.address, length: length), localPrefixes.contains(enclosing) { return true }
+            }
+            return false
+        }
+        for route in unicast where !shadowed(route) {
             if route.nextHops.allSatisfy(isDeadHop) {
                 deadRoutes.append(route)
                 wholeRoutes.append(route)
@@ -61,6 +81,12 @@ extension Heuristics {
                 liveRoutes.append(route)
                 if route.nextHops.contains(where: { isDeadHop($0) && hopFlows($0, of: route, up: up) != .no }) { partRoutes.append(route) } else { wholeRoutes.append(route) }
             }
+        }
+        // Routes that end a lookup without a device win destinations as live ones do: a kill
+        // switch's `unreachable default metric 10` outranks a dead tunnel's default.
+        for route in snapshot.routes where Self.endsLookupWithoutDevice(route.type) && !shadowed(route) {
+            liveRoutes.append(route)
+            wholeRoutes.append(route)
         }
         // How the dead routes of each family and table fare against the live ones, and which
         // capture default traffic.
@@ -94,7 +120,7 @@ extension Heuristics {
                 for key in groups {
                     guard let ranking = rankings[key], ranking.alone >= 255.0 / 256.0 else { continue }
                     let family = key.family == .inet ? "IPv4" : "IPv6"
-                    evidence += " Together they would capture all \(family) traffic that would take the default route, but live routes of \(tableName(key.table)) "
+                    evidence += " Together they would capture all \(family) traffic that would take the default route, but \(winnerNoun(ranking)) of \(tableName(key.table)) "
                         + "(\(winnerList(ranking))) outrank them for "
                         + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it is lost while those stay.")
                 }
@@ -103,7 +129,8 @@ extension Heuristics {
                 }
             }
             if !outranked.isEmpty {
-                evidence += " Live routes of their table outrank \(outranked.map(\.display).joined(separator: ", ")) (a longer prefix, or the same one with a lower metric): "
+                let noun = outranked.contains { rankings[RouteGroup($0)]?.winnerWithoutDevice == true } ? "Other routes" : "Live routes"
+                evidence += " \(noun) of their table outrank \(outranked.map(\.display).joined(separator: ", ")) (a longer prefix, or the same one with a lower metric): "
                     + "no traffic takes \(outranked.count == 1 ? "it" : "them") while those stay, but \(outranked.count == 1 ? "it takes" : "they take") over if they go."
             }
             if !skipped.isEmpty {
@@ -142,10 +169,24 @@ extension Heuristics {
         let parts = groups.map { key, ranking in
             let family = key.family == .inet ? "IPv4" : "IPv6"
             let share = ranking.taken >= 255.0 / 256.0 ? "all" : "\(percent(ranking.taken)) of"
-            let rest = ranking.winnerCount == 0 ? "" : " (live routes of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
+            let rest = ranking.winnerCount == 0 ? "" : " (\(winnerNoun(ranking)) of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
             return "\(share) \(family) traffic that would take the default route\(rest)"
         }
         return "Together they capture \(parts.joined(separator: ", and ")), so it is blackholed: this is what turns a leaked tunnel into an outage."
+    }
+
+    /// What the text calls the routes that win from dead ones: "live routes", or "other routes"
+    /// where one of them is a `blackhole`, `unreachable`, `prohibit` or `throw` route.
+    static func winnerNoun(_ ranking: DeadRouteRanking) -> String {
+        ranking.winnerWithoutDevice ? "other routes" : "live routes"
+    }
+
+    /// Whether a route of `type` ends the lookup of its table without sending through any
+    /// device: `blackhole` and `prohibit` drop the packet, `unreachable` refuses it, `throw` sends
+    /// the lookup on to the next policy rule. Each wins the destinations it covers as a live
+    /// route would.
+    static func endsLookupWithoutDevice(_ type: RouteType) -> Bool {
+        type == .blackhole || type == .unreachable || type == .prohibit || type == .throw
     }
 
     /// A share as a whole percentage, rounded down: "49%", or "less than 1%".
@@ -159,9 +200,13 @@ extension Heuristics {
         table == .main ? "the main table" : "table \(table)"
     }
 
-    /// The live routes that win from dead ones, the first few, each with its device.
+    /// The live routes that win from dead ones, the first few, each with its device; one of a
+    /// type without a device with that type and its metric (`unreachable default metric 10`).
     static func winnerList(_ ranking: DeadRouteRanking) -> String {
         let shown = ranking.winners.map { route in
+            guard route.type == .unicast else {
+                return "\(route.type) \(route.display)" + (route.metric.map { " metric \($0)" } ?? "")
+            }
             let devices = route.nextHops.compactMap(\.interfaceName)
             return route.display + (devices.isEmpty ? "" : " dev \(devices.joined(separator: ", "))")
         }
