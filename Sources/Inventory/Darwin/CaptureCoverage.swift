@@ -191,6 +191,10 @@ extension Section {
                 let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
                 limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
             }
+            if !unmappedLsofRows.isEmpty {
+                let rows = unmappedLsofRows.count == 1 ? "row at \(Self.describe(lines: unmappedLsofRows)) does" : "rows at \(Self.describe(lines: unmappedLsofRows)) do"
+                limits.append("the lsof \(rows) not line up with lsof's columns in one way (wrapped or cut, or with columns tunwarden cannot count), so whose utun sockets they are is unknown; paste `sudo lsof -nP` with its header")
+            }
             if limits.isEmpty {
                 contents.lsofWhole = true
             } else {
