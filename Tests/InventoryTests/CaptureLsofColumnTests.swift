@@ -133,3 +133,22 @@ import Testing
         #expect(held?.holders.map(\.comm).contains("WireGuard Network Extension") == true, "\(String(describing: held?.holders))")
     }
 }
+
+/// lsof's field output (`-F`) is for programs and is not read; the report says it was seen and
+/// what to paste instead, rather than that the capture lacks lsof output (round 41 F3).
+@Suite struct CaptureLsofFieldTests {
+    @Test(arguments: [true, false])
+    func fieldOutputIsNamedNotRead(withCommandLine: Bool) throws {
+        var text = try CaptureLsofColumnTests.fixture("lsof-F-mode.txt")
+        if !withCommandLine {
+            text = text.replacingOccurrences(of: "jane@MacBook-Pro ~ % sudo lsof -nP -F pcfn | grep -B3 utun_control\n", with: "")
+            #expect(!text.contains("-F pcfn"))
+        }
+        let assessment = CapturePasteTests.assess(text)
+        #expect(!assessment.findings.contains { $0.id == FindingID.captureMissing && $0.evidence.contains("lsof") }, "\(assessment.findings.map(\.evidence))")
+        let unknown = assessment.findings.first { $0.id == FindingID.holderUnknown }
+        #expect(unknown?.evidence.contains("field output") == true && unknown?.evidence.contains("sudo lsof -nP | grep utun_control") == true,
+                "\(String(describing: unknown?.evidence))")
+        #expect(CaptureHoardTests.reapCommands(text).isEmpty)
+    }
+}

@@ -62,6 +62,9 @@ struct Section {
     /// The lines of lsof rows holding a utun whose words could not be lined up with lsof's
     /// columns in exactly one way: whose sockets they are is unknown.
     var unmappedLsofRows: [Int] = []
+    /// The lines of lsof's field output (`-F`: `p412`, `cidentityservicesd`,
+    /// `n[ctl com.apple.net.utun_control id 7 unit 1]`) that name a utun control socket.
+    var lsofFieldLines: [Int] = []
     /// The lines of lsof rows cut before their utun control socket's unit was whole (see
     /// `controlSocketName`): whose socket each was is unknown.
     var cutUtunRows: [Int] = []
