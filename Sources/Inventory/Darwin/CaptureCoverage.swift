@@ -191,11 +191,25 @@ extension Section {
                 let rows = cutUtunRows.count == 1 ? "row at \(Self.describe(lines: cutUtunRows)) was" : "rows at \(Self.describe(lines: cutUtunRows)) were"
                 limits.append("the lsof \(rows) wrapped or cut inside the utun socket's name, so which utun is held there is unknown")
             }
+            if !unmappedLsofRows.isEmpty {
+                let rows = unmappedLsofRows.count == 1 ? "row at \(Self.describe(lines: unmappedLsofRows)) does" : "rows at \(Self.describe(lines: unmappedLsofRows)) do"
+                limits.append("the lsof \(rows) not line up with lsof's columns in one way (wrapped or cut, or with columns tunwarden cannot count), so whose utun sockets they are is unknown; paste `sudo lsof -nP` with its header")
+            }
             if limits.isEmpty {
                 contents.lsofWhole = true
             } else {
                 contents.lsofLimits += limits
             }
+        }
+        // lsof's field output is for programs; its records are not read, and what it showed is
+        // said where the holders are reported, not only among the skipped lines.
+        if let command, command.tool == .lsof, LsofIdColumns.optionLetters(command).contains("F") || !lsofFieldLines.isEmpty, lsofRows == 0 {
+            contents.lsofSeen = true
+            let lines = lsofFieldLines.isEmpty ? "" : ", \(lsofFieldLines.count) of its records naming utun control sockets,"
+            contents.lsofLimits.append("`\(command.display.prefix(60))` printed lsof's field output (-F: `p412`, `cidentityservicesd`, `n[ctl …]`)\(lines) which tunwarden does not read; paste `sudo lsof -nP | grep utun_control` instead")
+        } else if !lsofFieldLines.isEmpty, lsofRows == 0 {
+            contents.lsofSeen = true
+            contents.lsofLimits.append("lsof's field output (-F: `p412`, `cidentityservicesd`, `n[ctl …]`) at \(Self.describe(lines: Array(lsofFieldLines.prefix(3))))\(lsofFieldLines.count > 3 ? " and more" : "") is not read; paste `sudo lsof -nP | grep utun_control` instead")
         }
         if !pgrepPIDs.isEmpty, let command {
             // Pids alone say that something matched, not which program runs: the processes stay

@@ -144,7 +144,9 @@ extension CapturedInventory {
         let lsofName = command.replacingOccurrences(of: "\\x20", with: " ")
         let names = Heuristics.executableNames(of: full)
         // A ps row that names another program (cut at the window's edge: `Application` of
-        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands.
-        return names.first { $0.hasPrefix(lsofName) || lsofName.hasPrefix($0) && !$0.isEmpty } ?? command
+        // `/Library/Application Support/…`) says nothing of this one: lsof's name stands. A name
+        // lsof's starts is preferred to a shorter one that starts lsof's (`OpenVPN Connect`, not
+        // the directory `OpenVPN` before it, for lsof's `OpenVPN C`).
+        return names.first { $0.hasPrefix(lsofName) } ?? names.first { lsofName.hasPrefix($0) && !$0.isEmpty } ?? command
     }
 }

@@ -3,18 +3,14 @@ import TunwardenCore
 
 /// Reading `lsof` output: the utun control sockets, and which processes a listing covers.
 extension Section {
-    static func isLsofHeader(_ text: CaptureText, _ position: Int) -> Bool {
-        position + 3 < text.count && text[position] == "COMMAND" && text[position + 1] == "PID" && text[position + 2] == "USER" && text[position + 3] == "FD"
-    }
-
     /// The tuntaposx interface whose character device the lsof row at `position` has open
     /// (`openvpn-2 412 root 5u CHR 33,0 0t2240 637 /dev/tun0`: NAME, the row's last word, is
     /// `/dev/tunN` or `/dev/tapN`), or nil.
     func openedDevice(_ position: Int) -> String? {
-        guard position + 4 < range.upperBound, text[position + 4] == "CHR" else { return nil }
+        guard let type = lsofTypeAt(position), text[type] == "CHR" else { return nil }
         // DEVICE, SIZE/OFF, NODE and NAME follow TYPE; a line that goes on much further is not
         // such a row (and a line of many `CHR` words is looked at in linear time).
-        var last = position + 4
+        var last = type
         while last + 1 < range.upperBound, last - position < Self.lsofRowWords, !text.endsLine(last) { last += 1 }
         guard text.endsLine(last) || last + 1 == range.upperBound else { return nil }
         let name = text[last]
@@ -36,20 +32,27 @@ extension Section {
     static let lsofTypes: Set<String> = ["DIR", "REG", "CHR", "PIPE", "unix", "IPv4", "IPv6", "KQUEUE", "systm", "NPOLICY", "FSEVENT",
                                          "PSXSHM", "PSXSEM", "ndrv", "key", "NEXUS", "CHAN", "ATALK", "LINK", "FIFO", "unknown", "0000"]
 
-    /// COMMAND PID USER FD TYPE: an lsof row.
-    func lsofRowStart(_ position: Int) -> Bool {
-        guard position + 4 < range.upperBound, let pid = Int(text[position + 1]), pid >= 0 else { return false }
-        return Self.lsofTypes.contains(String(text[position + 4]))
+    /// COMMAND PID USER FD TYPE (with PPID or PGID after PID, when lsof printed them): an lsof row.
+    func lsofRowStart(_ position: Int) -> Bool { lsofTypeAt(position) != nil }
+
+    /// The words of an lsof header after FD: TYPE, the `+f` columns, DEVICE, SIZE/OFF (SIZE with
+    /// `-s`, OFFSET with `-o`), NODE and NAME.
+    static let lsofHeaderTail: Set<String> = ["TYPE", "FILE-ADDR", "FCT", "FILE-FLAG", "NODE-ID", "DEVICE", "SIZE/OFF", "NODE", "NAME", "SIZE", "OFF", "OFFSET"]
+
+    /// Reads the lsof header at `position`, and returns the position after it.
+    mutating func readLsofHeader(_ position: Int) -> Int {
+        let middle = Self.lsofHeaderMiddle(text, position) ?? []
+        lsofHeaderSeen = true
+        lsofHeaderColumns = middle
+        var next = position + 4 + middle.count
+        while next < range.upperBound, !text.startsLine(next), Self.lsofHeaderTail.contains(String(text[next])) { next += 1 }
+        return next
     }
 
     mutating func readLsof(from start: Int, into contents: inout CaptureContents) -> Int {
         var position = start
         let end = range.upperBound
-        if Self.isLsofHeader(text, position) {
-            lsofHeaderSeen = true
-            position += 4
-            while position < end, ["TYPE", "DEVICE", "SIZE/OFF", "NODE", "NAME", "SIZE", "OFF"].contains(String(text[position])) { position += 1 }
-        }
+        if Self.isLsofHeader(text, position) { position = readLsofHeader(position) }
         // A `systm` row whose line ended before its NAME column (a terminal or a forum's box
         // wrapped it at 44 to 58 columns): its line, and how many lines of its rest were read.
         var openRow: (line: Int, continued: Int)?
@@ -77,11 +80,10 @@ extension Section {
                 }
             }
             if Self.isLsofHeader(text, position) {
-                lsofHeaderSeen = true
-                position += 4
+                position = readLsofHeader(position)
                 continue
             }
-            if lsofRowStart(position), let pid = Int32(text[position + 1]) {
+            if let type = lsofTypeAt(position), let pid = Int32(text[position + 1]) {
                 lsofPIDs.insert(pid)
                 lsofRows += 1
                 if let ifname = openedDevice(position) {
@@ -89,8 +91,8 @@ extension Section {
                                                              stamp: contents.stamp(file))
                     if !contents.deviceOpeners.contains(opener) { contents.deviceOpeners.append(opener) }
                 }
-                if text[position + 4] == "systm" {
-                    var name = position + 5
+                if text[type] == "systm" {
+                    var name = type + 1
                     while name < end, name - position < Self.lsofRowWords, !text.startsLine(name), !text[name].hasPrefix("[") { name += 1 }
                     if name >= end || text.startsLine(name) { openRow = (text.line(position), 0) }
                 }
@@ -187,13 +189,45 @@ extension Section {
     }
 
     /// `COMMAND PID USER FD systm DEVICE SIZE/OFF [ctl com.apple.net.utun_control id N unit U]`,
-    /// with the unit's digits as `controlSocketName` read them.
+    /// with the unit's digits as `controlSocketName` read them. USER and FD are the two words
+    /// before `systm`; PID and COMMAND are found in the words before USER as `lsofIdColumns`
+    /// says. A row whose words do not line up one way is not read, and the listing counts as
+    /// partial: a PGID or PPID read as the PID once made macOS's own utuns look like a hoard.
     mutating func readUtunSocket(_ position: Int, unitWord: String, into contents: inout CaptureContents) {
         var systm: Int?
         for back in 1...4 where position - back >= range.lowerBound && text[position - back] == "systm" { systm = position - back; break }
-        guard let systm, systm - 4 >= range.lowerBound, let pid = Int(text[systm - 3]) else {
+        guard let systm, systm - 4 >= range.lowerBound, Int(text[systm - 3]) != nil else {
             contents.problems.append("\(at(position)): a utun control socket without the 'COMMAND PID USER FD systm' columns before it (the row was wrapped or cut); skipped, and the lsof listing counts as partial")
             cutUtunRows.append(text.line(position))
+            return
+        }
+        // The row's words before USER: from the start of its line, or, in a paste that lost its
+        // line breaks, as many as its columns need, with COMMAND one word.
+        var start = systm - 2
+        while start > range.lowerBound, !text.startsLine(start), systm - start < Self.lsofRowWords { start -= 1 }
+        // (Another row's or the header's words before it, `… NAME teleprese 71881`, show the
+        // breaks were lost there too.)
+        let flat = !text.startsLine(start) || (start..<systm - 2).dropFirst().contains { at in
+            text[at].hasSuffix("]") || text[at] == "NAME" || Self.lsofTypes.contains(String(text[at]))
+        }
+        if flat {
+            if case .named(let columns) = lsofIdColumns { start = systm - 4 - columns.count } else { start = systm - 5 }
+            start = max(start, range.lowerBound)
+        }
+        guard var (command, pidWord) = lsofIdColumns.read((start..<systm - 2).map { text[$0] }) else {
+            let columns: String
+            switch lsofIdColumns {
+            case .unmappable(let names): columns = "its \(names.joined(separator: " ")) column may be empty or hold spaces"
+            case .named(let names): columns = "they do not match lsof's columns COMMAND PID \(names.map { $0 + " " }.joined())USER"
+            case .unknown: columns = "without a header or the lsof command line, a number before USER may be the PID or a PPID/PGID column (`lsof -R`, `-g`)"
+            }
+            contents.problems.append("\(at(position)): the words of a utun control socket's lsof row ('\(text.excerpt(start..<systm, limit: 60))') do not line up with lsof's columns in one way (\(columns)); skipped, and the lsof listing counts as partial")
+            unmappedLsofRows.append(text.line(position))
+            return
+        }
+        if flat, let last = command.split(separator: " ").last { command = String(last) }
+        guard let pid = Int(pidWord) else {
+            contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; skipped")
             return
         }
         guard let unit = Int(unitWord) else {
@@ -201,7 +235,7 @@ extension Section {
             return
         }
         guard DarwinParsers.Bounds.pid.contains(pid) else {
-            contents.problems.append("\(at(position)): pid \(text[systm - 3].prefix(24)) is not a process id; skipped")
+            contents.problems.append("\(at(position)): pid \(pidWord.prefix(24)) is not a process id; skipped")
             return
         }
         guard DarwinParsers.Bounds.utunUnit.contains(unit) else {
@@ -209,7 +243,7 @@ extension Section {
             return
         }
         lsofPIDs.insert(Int32(pid))
-        let holder = DarwinParsers.UtunHolder(pid: Int32(pid), command: String(text[systm - 4]), user: String(text[systm - 2]), unit: unit)
+        let holder = DarwinParsers.UtunHolder(pid: Int32(pid), command: command, user: String(text[systm - 2]), unit: unit)
         if contents.holderKeys.insert(holder).inserted { contents.holders.append(holder) }
         contents.holderStamps[holder, default: []].insert(contents.stamp(file))
     }

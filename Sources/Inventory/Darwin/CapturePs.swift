@@ -17,14 +17,27 @@ extension Section {
     var psRowsCutAtWidth: Bool {
         if psColumnsAsked == Int.max { return false }
         guard let widest = psRowSpans.max(), widest >= 40 else { return false }
+        // One row alone at the widest column is cut too when what it shows is the start of
+        // ZeroTier's command, stopped inside it (`/Library/Application`): a hand-trimmed
+        // listing may keep no other row that long, and a live feth pair's owner must not vanish.
+        // (A cut that fell on a blank leaves the row a column short once trailing blanks go.)
         return psRowSpans.count { $0 == widest } >= 2
+            || zip(psRowSpans, psSpanRows).contains { span, row in span >= widest - 1 && Self.mayBeCutDaemon(row.command) }
+    }
+
+    /// Whether a ps row's command is a proper start of the long daemon command tunwarden knows,
+    /// as a row cut at the terminal's width inside it shows. The command is taken from its first
+    /// path (`lstart`'s five words before it are read as the command's).
+    static func mayBeCutDaemon(_ shown: String) -> Bool {
+        let path = shown.hasPrefix("/") ? Substring(shown) : shown.range(of: " /").map { shown[shown.index(after: $0.lowerBound)...] } ?? ""
+        return path.count >= 2 && path.count < longDaemonCommand.count && longDaemonCommand.hasPrefix(path)
     }
 
     /// The rows of a listing ps cut at the terminal's width that reach that width: their
     /// commands may go on beyond what the paste shows.
     var psRowsReachingWidth: [(pid: Int32, command: String)] {
         guard psRowsCutAtWidth, let widest = psRowSpans.max() else { return [] }
-        return zip(psRowSpans, psSpanRows).filter { $0.0 == widest }.map(\.1)
+        return zip(psRowSpans, psSpanRows).filter { $0.0 == widest || ($0.0 == widest - 1 && Self.mayBeCutDaemon($0.1.command)) }.map(\.1)
     }
 
     /// How many columns ps was told to print at least: 131 for one `w` (`ps auxw`), all of

@@ -57,6 +57,14 @@ struct Section {
     var sectionFamilies: Set<AddressFamily> { Set(sectionFamilyCounts.keys) }
     var psHeaderSeen = false
     var lsofHeaderSeen = false
+    /// The columns between PID and USER that the last lsof header named (see `LsofIdColumns`).
+    var lsofHeaderColumns: [String]?
+    /// The lines of lsof rows holding a utun whose words could not be lined up with lsof's
+    /// columns in exactly one way: whose sockets they are is unknown.
+    var unmappedLsofRows: [Int] = []
+    /// The lines of lsof's field output (`-F`: `p412`, `cidentityservicesd`,
+    /// `n[ctl com.apple.net.utun_control id 7 unit 1]`) that name a utun control socket.
+    var lsofFieldLines: [Int] = []
     /// The lines of lsof rows cut before their utun control socket's unit was whole (see
     /// `controlSocketName`): whose socket each was is unknown.
     var cutUtunRows: [Int] = []

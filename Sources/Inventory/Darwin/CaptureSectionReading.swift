@@ -132,6 +132,9 @@ extension Section {
                 }
                 next = end
             } else {
+                if text.startsLine(position), text[position] == "n[ctl", position + 1 < range.upperBound, text[position + 1] == Self.utunControl {
+                    lsofFieldLines.append(text.line(position))
+                }
                 if skippedLines.last != text.line(position) {
                     skippedLines.append(text.line(position))
                     noteGap(at: position, into: &contents)

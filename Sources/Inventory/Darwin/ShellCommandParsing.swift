@@ -207,7 +207,7 @@ extension ShellCommand {
                 let next = onLine(position + 1) ? text[position + 1] : ""
                 // (powerlevel10k's context, `user@host`, ends the line when it is shown.)
                 if Self.isRightPrompt(word) || ((word == "at" || word == "took") && (Self.isRightPrompt(next) || Self.isDuration(next)))
-                    || (!onLine(position + 1) && Self.isUserAtHost(word)) {
+                    || (!onLine(position + 1) && Self.isUserAtHost(word)) || Self.isRightPromptRun(text, from: position, tool: tool, onLine: onLine) {
                     while onLine(position) {
                         command.rightPrompt.append(String(text[position]))
                         position += 1
