@@ -3,7 +3,8 @@ import TunwardenCore
 
 /// What `reap` prints for people: the plan, in the conditional, and the results, in the past.
 extension Reap {
-    /// The plan for people: one line per target, then what was left out and why. `clock` says
+    /// The plan for people: one line per target (with `commands`, the macOS commands that carry
+    /// it out under it, each as a person types it as root), then what was left out and why. `clock` says
     /// whether orphans' ages are kept (observations); without them no orphan ever comes of age.
     /// `unknown`: the tunnels whose state could not be told, each with why; when nothing is
     /// planned, they are named, since one is never reaped.
@@ -12,7 +13,9 @@ extension Reap {
         var text = ""
         for item in plan.items {
             text += ReapPlan.describe(item, now: now, conditional: conditional) + "\n"
-            if commands { for command in DarwinCommands.reap(item) { text += "    \(command.joined(separator: " "))\n" } }
+            // Each command as a person copies it onto the Mac: whole, one to a line, with the
+            // sudo it needs there, as the audit's findings give theirs.
+            if commands { for command in DarwinCommands.reap(item) { text += "    \(DarwinCommands.asRoot(command.joined(separator: " ")))\n" } }
         }
         let young = plan.excluded.compactMap { exclusion -> (String, Date)? in
             if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }

@@ -48,8 +48,9 @@ public enum AuditTable {
     /// each tunnel ("(new)" when this run saw it first); the kernel keeps no creation time for links.
     ///
     /// With a `width` (a terminal's), the table is fitted to it by shortening the HOLDERS,
-    /// ADDRESSES and ROUTES columns with `(+N)`, and findings are wrapped at word boundaries with a
-    /// hanging indent. Without one (output to a pipe or file), nothing is fitted or wrapped, so
+    /// ADDRESSES and ROUTES columns to whole items and a `(+N)` count, or, on a terminal too
+    /// narrow for that, shown as one block per interface; findings and the summary are wrapped at
+    /// word boundaries with a hanging indent. Without one (output to a pipe or file), nothing is fitted or wrapped, so
     /// what scripts read does not depend on a terminal. Many findings of one id and severity are
     /// grouped into one entry naming the interfaces, with the first one's evidence as the example;
     /// `verbose` lists every finding instead.
@@ -159,8 +160,8 @@ public enum AuditTable {
         var out: String
         if table.lines.count == 1 {
             // A header over no rows reads like output that was cut off: say what was found instead.
-            out = table.includeContext ? "No interfaces at all in this namespace.\n"
-                : "No tunnel-style interfaces here; --all also lists the other interfaces.\n"
+            out = TextLayout.wrap(table.includeContext ? "No interfaces at all in this namespace."
+                : "No tunnel-style interfaces here; --all also lists the other interfaces.", width: table.width).joined(separator: "\n") + "\n"
         } else if let laidOut = table.laidOut {
             let (bytes, ends, widths) = laidOut
             let header = table.lines[0] + (observations == nil ? [] : ["AGE"])
@@ -184,15 +185,18 @@ public enum AuditTable {
                 lines[0].append("AGE")
                 for n in lines.indices.dropFirst() { lines[n].append(age(table.tunnels[n])) }
             }
-            if let width = table.width { fit(&lines, lists: table.lists, width: width) }
-            out = layout(lines, states: table.states, paint: table.paint)
+            if let width = table.width, !fit(&lines, lists: table.lists, width: width) {
+                out = blocks(lines, lists: table.lists, states: table.states, paint: table.paint, width: width)
+            } else {
+                out = layout(lines, states: table.states, paint: table.paint)
+            }
         }
         if !assessment.findings.isEmpty {
             out += "\nFindings:\n"
             out += findingsText(assessment.findings, paint: table.paint, width: table.width, verbose: verbose)
         }
         out += undecidedText(assessment, width: table.width, verbose: verbose)
-        out += "\n" + summaryLine(assessment) + "\n"
+        out += "\n" + TextLayout.wrap(summaryLine(assessment), width: table.width).joined(separator: "\n") + "\n"
         return out
     }
 

@@ -23,11 +23,19 @@ extension AuditTable {
         return out
     }
 
-    /// `  WARNING orphaned-tun tap0 [reapable]: evidence`, wrapped under a width.
+    /// `  WARNING orphaned-tun tap0 [reapable]: evidence`, wrapped under a width, then the
+    /// finding's commands (see `commandLines`).
     static func entry(_ finding: Finding, paint: Painter, width: Int?) -> String {
         let label = finding.severity.rawValue.uppercased()
         let head = "  \(label) \(finding.id)\(finding.ifname.map { " " + $0 } ?? "")\(finding.reapable ? " [reapable]" : ""): "
-        return painted(TextLayout.wrap(finding.evidence, width: width, prefix: head, indent: 6), label: label, severity: finding.severity, paint: paint)
+        return painted(TextLayout.wrap(finding.prose, width: width, prefix: head, indent: 6), label: label, severity: finding.severity, paint: paint)
+            + commandLines(finding.commands)
+    }
+
+    /// A finding's commands, one to a line under its text, indented as a reap plan's are under
+    /// their item and never wrapped: a command copied from the terminal is the whole command.
+    static func commandLines(_ commands: [String]) -> String {
+        commands.map { "        \($0)\n" }.joined()
     }
 
     /// One entry for many findings of one id and severity: how many, the interfaces (as many as
@@ -53,7 +61,8 @@ extension AuditTable {
         var list = shown.joined(separator: ", ")
         if shown.count < names.count { list += " and \(names.count - shown.count) more (--verbose lists every finding)" }
         var out = painted(TextLayout.wrap(list + ".", width: width, prefix: head, indent: 6), label: label, severity: first.severity, paint: paint)
-        out += TextLayout.wrap(first.evidence, width: width, prefix: "      For example: ", indent: 6).joined(separator: "\n") + "\n"
+        out += TextLayout.wrap(first.prose, width: width, prefix: "      For example: ", indent: 6).joined(separator: "\n") + "\n"
+        out += commandLines(first.commands)
         return out
     }
 

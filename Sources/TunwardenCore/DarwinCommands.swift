@@ -9,6 +9,12 @@ public enum DarwinCommands {
         }
     }
 
+    /// `command` as a person types it to run it as root, as every command tunwarden advises
+    /// (`sudo lsof -nP`, `sudo tunwarden reap --dry-run`) is written: `sudo route -n delete …`.
+    public static func asRoot(_ command: String) -> String {
+        "sudo " + command
+    }
+
     /// `route -n delete -inet6 default fe80::%utun3 -ifscope utun3`, `route -n delete -inet6 -net
     /// fe80::%utun3/64 -ifscope utun3`, `route -n delete -net 1.0.0.0/8 198.18.0.1`.
     public static func deleteRoute(_ route: Route, interface: String) -> [String] {

@@ -48,9 +48,14 @@ public struct Finding: JSONRecord, Sendable, Equatable {
     /// The interface concerned; nil for findings about the whole system.
     public var ifname: String?
     public var reapable: Bool
+    /// Why, in full: the prose, then the `commands` (if any) joined by "; ". JSON has it so.
     public var evidence: String
     /// The routes concerned, for route findings.
     public var routes: [Route]?
+    /// Commands that act on the finding, each whole and as a person types it (`sudo route -n
+    /// delete -net 1.0.0.0/8`), which `evidence` ends with. The table prints them one to a line,
+    /// never wrapped, so that each can be copied from a terminal as it is.
+    public var commands: [String]
 
     public init(id: String, severity: Severity, ifname: String?, reapable: Bool, evidence: String, routes: [Route]? = nil) {
         self.id = id
@@ -59,6 +64,22 @@ public struct Finding: JSONRecord, Sendable, Equatable {
         self.reapable = reapable
         self.evidence = evidence
         self.routes = routes
+        self.commands = []
+    }
+
+    /// A finding whose evidence is `prose` followed by `commands`: the prose ends where the
+    /// commands are introduced ("Remove them with:"), and the evidence JSON gives is the prose and
+    /// the commands joined by "; " after it.
+    public init(id: String, severity: Severity, ifname: String?, reapable: Bool, prose: String, commands: [String], routes: [Route]? = nil) {
+        self.init(id: id, severity: severity, ifname: ifname, reapable: reapable,
+                  evidence: commands.isEmpty ? prose : prose + " " + commands.joined(separator: "; "), routes: routes)
+        self.commands = commands
+    }
+
+    /// The evidence without the commands it ends with.
+    public var prose: String {
+        let tail = commands.isEmpty ? "" : " " + commands.joined(separator: "; ")
+        return evidence.hasSuffix(tail) ? String(evidence.dropLast(tail.count)) : evidence
     }
 
     public func write(to json: inout JSONWriter) {

@@ -101,7 +101,8 @@ public enum TextLayout {
         for floor in [minimum, 8] {
             while total() > width {
                 let lowest = { (column: Int) in max(min(natural[column], floor), column < floors.count ? floors[column] : 0) }
-                guard let widest = shrinkable.filter({ widths[$0] > lowest($0) }).max(by: { widths[$0] < widths[$1] }) else { break }
+                // (In column order: of columns equally wide, the same one shrinks on every run.)
+                guard let widest = shrinkable.sorted().filter({ widths[$0] > lowest($0) }).max(by: { widths[$0] < widths[$1] }) else { break }
                 widths[widest] -= 1
             }
         }

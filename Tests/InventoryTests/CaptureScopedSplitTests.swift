@@ -9,13 +9,14 @@ import Testing
 /// (`DarwinCommands.deleteText`), so the two never name different routes: `route -n delete -net
 /// 0.0.0.0/1` without `-ifscope` names the unscoped 0/1, a live VPN's.
 @Suite struct CaptureScopedSplitTests {
-    /// The `route …` commands a finding's text gives after "Remove it with:"/"Remove them with:".
-    static func advised(_ evidence: String) -> [String] {
-        guard let range = evidence.range(of: " with: route ") else { return [] }
-        var tail = String(evidence[range.upperBound...])
-        tail = "route " + tail
-        if let end = tail.range(of: ", then ") { tail = String(tail[..<end.lowerBound]) }
-        return tail.components(separatedBy: "; ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }
+    /// The `route …` commands a finding advises, without the `sudo` a person types them with;
+    /// its evidence (what JSON gives) ends with the same commands after "Remove it with:".
+    static func advised(_ finding: Finding) -> [String] {
+        #expect(finding.commands.isEmpty || finding.evidence.hasSuffix(" with: " + finding.commands.joined(separator: "; ")), "\(finding.evidence)")
+        return finding.commands.map { command in
+            #expect(command.hasPrefix("sudo route -n "), "\(command)")
+            return String(command.dropFirst("sudo ".count))
+        }
     }
 
     /// utun7 is gone and left `0/1 … UScI`, `128.0/1 … UScI`; the running WireGuard tunnel
@@ -45,7 +46,7 @@ import Testing
         let commands = plan.items.flatMap(DarwinCommands.reap).map { $0.joined(separator: " ") }
         #expect(commands == ["route -n delete -host 10.8.0.1 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
         let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute && $0.ifname == "tun0" })
-        #expect(Self.advised(dead.evidence) == commands, "\(dead.evidence)")
+        #expect(Self.advised(dead) == commands, "\(dead.evidence)")
     }
 
     /// Plan and advice agree on every reapable finding of the tuntaposx and hoard fixtures: each
@@ -56,7 +57,7 @@ import Testing
         let assessment = CapturePasteTests.assess(text)
         let planned = Set(CaptureTuntaposxTests.plan(assessment).items.flatMap(DarwinCommands.reap).map { $0.joined(separator: " ") })
         for finding in assessment.findings where finding.reapable {
-            for command in Self.advised(finding.evidence) { #expect(planned.contains(command), "\(command) not in \(planned)") }
+            for command in Self.advised(finding) { #expect(planned.contains(command), "\(command) not in \(planned)") }
         }
     }
 

@@ -293,7 +293,8 @@ final class StandInTools {
         }
         let dry = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", capture.path, "--dry-run"])
         #expect(dry.status == 0)
-        for line in ["    ifconfig feth8846 destroy", "    route -n delete -inet6 default fe80::%utun0 -ifscope utun0", "    route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0",
+        for line in ["    sudo ifconfig feth8846 destroy", "    sudo route -n delete -inet6 default fe80::%utun0 -ifscope utun0",
+                     "    sudo route -n delete -inet6 -net fe80::%utun0/64 -ifscope utun0",
                      "2 interfaces to delete, 3 to clear of stale routes."] {
             #expect(dry.stdout.contains(line), "missing: \(line)")
         }
@@ -343,7 +344,7 @@ final class StandInTools {
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         let dry = try Shell.capture([Shell.tunwardenBinary, "reap", "--from", file, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
-        #expect(dry.stdout.contains("    ifconfig feth2210 destroy") && dry.stdout.contains("    ifconfig feth7210 destroy"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("    sudo ifconfig feth2210 destroy") && dry.stdout.contains("    sudo ifconfig feth7210 destroy"), "\(dry.stdout)")
         let audit = try Shell.capture([Shell.tunwardenBinary, "audit", "--from", file, "--format", "nagios"])
         #expect(audit.status == 1)
         #expect(audit.stdout.hasPrefix("TUNWARDEN WARNING: 2 orphaned-feth (feth2210, feth7210)"), "\(audit.stdout)")

@@ -94,4 +94,23 @@ import TestSupport
         let empty = try Shell.capture(["/bin/sh", "-c", "\"$0\" audit --no-state --from - < /dev/null", Shell.tunwardenBinary])
         #expect(empty.status == 3 && empty.stderr.contains("standard input: the capture is empty"), "\(empty.stderr)")
     }
+
+    /// Standard input is `standard input` in every error, never `-`, and the advice names what
+    /// `snapshot` captures (`ifconfig -a -v`); Linux's own `ifconfig -a` piped in is refused as
+    /// Linux output with the exit code of any capture it cannot use.
+    @Test func standardInputIsNamedOneWayAndLinuxOutputIsRefused() throws {
+        let unreadable = try Shell.capture(["/bin/sh", "-c", "printf 'hello there\\n' | \"$0\" audit --no-state --from -", Shell.tunwardenBinary])
+        #expect(unreadable.status == 3, "\(unreadable.stderr)")
+        #expect(unreadable.stderr.contains("error: standard input: nothing tunwarden can read") && !unreadable.stderr.contains("-: "), "\(unreadable.stderr)")
+        #expect(unreadable.stderr.contains("`ifconfig -a -v`") && !unreadable.stderr.contains("`ifconfig -a`,"), "\(unreadable.stderr)")
+        let linux = "eth0: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n        inet 10.0.0.1  netmask 255.0.0.0  broadcast 10.255.255.255\n"
+            + "        ether 02:42:ac:11:00:02  txqueuelen 0  (Ethernet)\n        RX packets 12  bytes 3456 (3.4 KB)\n"
+        let capture = try TemporaryDirectory()
+        defer { capture.remove() }
+        try Data(linux.utf8).write(to: URL(fileURLWithPath: capture.path + "/lifc.txt"))
+        let refused = try Shell.capture(["/bin/sh", "-c", "\"$0\" audit --no-state --from - < \(capture.path)/lifc.txt", Shell.tunwardenBinary])
+        #expect(refused.status == 3 && refused.stdout.isEmpty, "\(refused.stdout)")
+        #expect(refused.stderr.contains("standard input: this looks like Linux net-tools `ifconfig -a` output")
+            && refused.stderr.contains("On Linux, run `sudo tunwarden audit`"), "\(refused.stderr)")
+    }
 }

@@ -26,8 +26,8 @@ import Testing
         return Heuristics.assess(Snapshot(platform: .linux, interfaces: interfaces, routes: routes, holders: scan))
     }
 
-    // Below about 62 columns the fixed columns (15-character names, states) and the headers alone overflow.
-    @Test(arguments: [64, 80, 100, 132])
+    // Below about 90 columns these rows' first addresses (fd00:…) leave no room: see NarrowTableTests.
+    @Test(arguments: [90, 100, 132])
     func everyLineFitsTheTerminal(width: Int) {
         let text = AuditTable.render(Self.orphans(3), width: width)
         for line in text.split(separator: "\n") {

@@ -12,6 +12,15 @@ import TunwardenCore
 /// to be a listing, or a capture with nothing readable in it, is refused; what a directory lacks
 /// is named, by what it would have told.
 extension CapturedInventory {
+    /// What to give `--from` instead of a capture it cannot use: the commands `snapshot` runs,
+    /// `ifconfig -a -v` among them (`-v` adds the `agent` lines that name the VPN behind a utun).
+    static let whatToPaste = "Capture with `tunwarden snapshot DIR` on the Mac, or paste the output of `ifconfig -a -v`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm` run there"
+
+    /// How errors name the capture at `path`: standard input as `standard input`, never `-`.
+    static func label(_ path: String) -> String {
+        path == standardInput ? "standard input" : path
+    }
+
     /// The files of a capture directory, with the tool each is expected to hold.
     static let directoryFiles: [(name: String, tool: ShellCommand.Tool)] = [
         ("ifconfig.txt", .ifconfig), ("netstat.txt", .netstat), ("lsof.txt", .lsof), ("ps.txt", .ps),
@@ -59,6 +68,7 @@ extension CapturedInventory {
                 contents.unorderedFiles = order.ordered == nil
                 for name in order.ordered ?? names {
                     let text = try Self.load(PathText.joined(path, name), as: name)
+                    if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(PathText.joined(path, name), listing: listing) }
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }
             } else {
@@ -85,6 +95,7 @@ extension CapturedInventory {
                 }
                 for (index, (name, tool)) in named.enumerated() {
                     let text = try Self.load(PathText.joined(path, name), as: name)
+                    if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(PathText.joined(path, name), listing: listing) }
                     present[name] = text.isEmpty
                     contents.continuesMoment = contents.unorderedFiles && index > 0
                     CaptureReader.read(text, expecting: tool, into: &contents)
@@ -101,14 +112,13 @@ extension CapturedInventory {
             // An empty file (`pbpaste > cap.txt` with nothing copied) is no capture: refused as
             // one that holds nothing readable is, so that neither an audit nor a reap passes.
             guard !text.isEmpty else {
-                throw InventoryError("\(fromInput ? name : path): the capture is empty (nothing but blank space in it): nothing to judge. "
-                    + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
+                throw InventoryError("\(Self.label(path)): the capture is empty (nothing but blank space in it): nothing to judge. \(Self.whatToPaste)")
             }
+            if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(Self.label(path), listing: listing) }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
         if !contents.readSomething, !contents.isBlank {
-            throw InventoryError("\(path): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). "
-                + "Paste the output of `ifconfig -a`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`, or capture with `tunwarden snapshot DIR` on the Mac")
+            throw InventoryError("\(Self.label(path)): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). \(Self.whatToPaste)")
         }
         var snapshot = Self.snapshot(from: contents, label: path)
         if !present.isEmpty {

@@ -116,9 +116,9 @@ extension Heuristics {
             guard whole || share >= 1.0 / 16.0 else { continue }
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
-            let removal = snapshot.platform == .darwin
-                ? " Remove \(routes.count == 1 ? "it" : "them") with: "
-                    + routes.map { DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere) }.joined(separator: "; ") : ""
+            let removal = snapshot.platform == .darwin ? " Remove \(routes.count == 1 ? "it" : "them") with:" : ""
+            let commands = snapshot.platform != .darwin ? []
+                : routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere)) }
             if let entry = byName[name], !closedHere {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
@@ -151,21 +151,21 @@ extension Heuristics {
                 } else {
                     findings.append(Finding(
                         id: FindingID.splitDefault, severity: .warning, ifname: name, reapable: false,
-                        evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) takes" : "s (\(list)) take") \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
-                        routes: routes
+                        prose: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) takes" : "s (\(list)) take") \(percent) into \(what), the residue of a split default (a proxy or VPN that died mid-cleanup, or routes removed by hand). Whether \(name) is still in use is unknown from this capture (\(entry.reason)); if its app is not running, that traffic goes nowhere.\(removal)",
+                        commands: commands, routes: routes
                     ))
                 }
             } else if whole {
                 findings.append(Finding(
                     id: FindingID.splitDefault, severity: .critical, ifname: name, reapable: closedHere,
-                    evidence: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), \(leadsNowhere(name, closed: closedHere)): \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
-                    routes: routes
+                    prose: "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(family) default traffic into \(name), \(leadsNowhere(name, closed: closedHere)): \(list). Every packet is blackholed — a proxy or VPN died without removing its routes.\(removal)",
+                    commands: commands, routes: routes
                 ))
             } else {
                 findings.append(Finding(
                     id: FindingID.splitDefault, severity: share >= 0.5 ? .critical : .warning, ifname: name, reapable: closedHere,
-                    evidence: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), \(leadsNowhere(name, closed: closedHere)): that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
-                    routes: routes
+                    prose: "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), \(leadsNowhere(name, closed: closedHere)): that traffic is blackholed — the residue of a split default a proxy or VPN left.\(removal)",
+                    commands: commands, routes: routes
                 ))
             }
         }
@@ -194,11 +194,10 @@ extension Heuristics {
         // (Only unscoped routes are listed: the system picks the route to delete by destination,
         // mask and scope, not gateway, so each command deletes the one unscoped route of its
         // destination, which is this one, and the scoped routes of other interfaces stay.)
-        let removal = routes.map { DarwinCommands.deleteText($0, interface: name, present: closed) }.joined(separator: "; ")
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: closed,
-            evidence: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with: \(removal)",
-            routes: routes
+            prose: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with:",
+            commands: routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: closed)) }, routes: routes
         )
     }
 
@@ -241,7 +240,7 @@ extension Heuristics {
             let familyName = family == .inet ? "IPv4" : "IPv6"
             let removal = general.map { route in
                 let name = route.nextHops.compactMap(\.interfaceName).first ?? gone[0]
-                return DarwinCommands.deleteText(route, interface: name, present: closed.contains(name))
+                return DarwinCommands.asRoot(DarwinCommands.deleteText(route, interface: name, present: closed.contains(name)))
             }
             let nowhere: String
             if closedOnes.isEmpty {
@@ -253,8 +252,8 @@ extension Heuristics {
             }
             findings.append(Finding(
                 id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: !closedOnes.isEmpty,
-                evidence: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), \(nowhere): every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Remove it with: \(removal.joined(separator: "; ")), then renew the network's lease (or turn Wi-Fi off and on) to get the default route back.",
-                routes: general
+                prose: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), \(nowhere): every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Once it is removed, renewing the network's lease (or turning Wi-Fi off and on) gets the default route back. Remove it with:",
+                commands: removal, routes: general
             ))
         }
         return findings
