@@ -73,6 +73,12 @@ public struct NetworkInterface: Sendable, Equatable {
         get { rare.first?.unrecreated ?? [] }
         set { updateRare { $0.unrecreated = newValue } }
     }
+    /// What the reaper read of it beyond its link dump, for the recreate commands
+    /// (`DeviceExtraSettings`); nil where nothing was read. Not in the JSON schema.
+    public var extraSettings: DeviceExtraSettings? {
+        get { rare.first?.extraSettings }
+        set { updateRare { $0.extraSettings = newValue } }
+    }
     /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
     /// process can attach to a tun device by any of them. Not in the JSON schema.
     public var altNames: [String] {
@@ -195,6 +201,7 @@ extension NetworkInterface {
         var agentDescriptions: [String] = []
         var tuntaposx: TuntaposxDevice?
         var unrecreated: [String] = []
+        var extraSettings: DeviceExtraSettings?
     }
 
     /// Changes the out-of-line fields, keeping none when all are back at their defaults.

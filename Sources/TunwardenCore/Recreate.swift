@@ -120,6 +120,7 @@ public enum RecreateCommands {
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
         commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
         commands += deviceSysctlLines(interface, defaults: sysctlDefaults, ip: ip, name: name)
+        commands += extraSettingLines(interface, ip: ip, name: name)
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let token = interface.linkSettings.ipv6Token {
@@ -140,6 +141,7 @@ public enum RecreateCommands {
                 commands.append("# it was a port of ifindex \(master), whose name was not seen: \(link) master NAME")
             }
         }
+        commands += staticMulticastLines(interface, ip: ip, name: name)
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.
