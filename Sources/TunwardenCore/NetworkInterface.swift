@@ -73,6 +73,12 @@ public struct NetworkInterface: Sendable, Equatable {
         get { rare.first?.unrecreated ?? [] }
         set { updateRare { $0.unrecreated = newValue } }
     }
+    /// Its link type (Linux ARPHRD_*), kept only where it is not what its kind is made with: a
+    /// tun or tap whose type a program changed with TUNSETLINK. Not in the JSON schema.
+    public var linkType: UInt16? {
+        get { rare.first?.linkType }
+        set { updateRare { $0.linkType = newValue } }
+    }
     /// What the reaper read of it beyond its link dump, for the recreate commands
     /// (`DeviceExtraSettings`); nil where nothing was read. Not in the JSON schema.
     public var extraSettings: DeviceExtraSettings? {
@@ -202,6 +208,7 @@ extension NetworkInterface {
         var tuntaposx: TuntaposxDevice?
         var unrecreated: [String] = []
         var extraSettings: DeviceExtraSettings?
+        var linkType: UInt16?
     }
 
     /// Changes the out-of-line fields, keeping none when all are back at their defaults.

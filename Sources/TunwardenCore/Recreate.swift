@@ -142,6 +142,10 @@ public enum RecreateCommands {
             }
         }
         commands += staticMulticastLines(interface, ip: ip, name: name)
+        if let type = interface.linkType {
+            commands.append("# its link type \(LinkType.name(type)) is not recreated (it comes back \(LinkType.name(interface.kind == .tap ? LinkType.ether : LinkType.none))): "
+                + "a program set it with TUNSETLINK, which no ip command does; the program must set it again, attached, before it is up")
+        }
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.

@@ -7,7 +7,8 @@ import TunwardenCore
 /// What a device has beyond its link dump, against the real kernel, as root, in throwaway
 /// namespaces (review round 7, findings F1–F3): set on a tap, the tap reaped, the journal's
 /// commands replayed from elsewhere into a fresh namespace; what the kernel shows of the recreated
-/// tap must be what it showed of the original.
+/// tap must be what it showed of the original. And a tun's link type, which no command can give
+/// back (F4): named.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
 struct ExtraSettingsKernelTests {
     /// Every file under /proc/sys/net/ipv4/neigh/DEV and /proc/sys/net/ipv6/neigh/DEV of `ns`,
@@ -94,6 +95,34 @@ struct ExtraSettingsKernelTests {
         let text = commands.joined(separator: "\n")
         #expect(text.contains("maddr add 01:00:5e:01:02:03 dev i47d") && !text.contains("maddr add 33:33:00:00:00:01"), "\(text)")
         #expect(try shown(fresh) == before)
+    }
+
+    /// Attaches to the tun named by its argument, changes its link type to ARPHRD_IPGRE
+    /// (TUNSETLINK), and waits.
+    static let setLinkScript = """
+    import fcntl, struct, sys, time
+    f = open("/dev/net/tun", "rb", buffering=0)
+    fcntl.ioctl(f, 0x400454ca, struct.pack("16sH", sys.argv[1].encode(), 0x0001 | 0x1000))
+    fcntl.ioctl(f, 0x400454cd, 778)
+    print("ready", flush=True)
+    time.sleep(3600)
+    """
+
+    /// A tun whose link type a program changed (TUNSETLINK to ARPHRD_IPGRE, review round 7
+    /// finding F4): the audit writes its address as `ip -j` does, and the recreate commands name
+    /// the link type, which no `ip` command can set.
+    @Test func aChangedLinkTypeIsShownAsIpShowsItAndNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "i47e", "mode", "tun")
+        ns.release(try ns.python(Self.setLinkScript, ["i47e"]))
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(try ns.ip("-j", "-d", "link", "show", "i47e").utf8)) as? [[String: Any]]).first
+        try #require(shown?["link_type"] as? String == "gre", "\(String(describing: shown))")
+        let audited = try ns.auditedInterfaces().first { $0["ifname"] as? String == "i47e" }
+        #expect(audited?["address"] as? String == shown?["address"] as? String && shown?["address"] as? String == "0.0.0.0")
+        let (plan, commands) = try RecreateFidelityKernelTests.reapAndReplay(ns, state, replay: false)
+        RecreateFidelityKernelTests.expectSame(plan, commands)
+        #expect(commands.contains { $0.hasPrefix("# its link type gre (ARPHRD 778) is not recreated (it comes back none (ARPHRD 65534))") }, "\(commands)")
     }
 }
 #endif
