@@ -98,6 +98,8 @@ import Testing
         if let table = try? NeighbourTableMessage.decode(payload) {
             decoded += 1
             precondition(table.hasParameters || (table.index == nil && table.values.isEmpty))
+            // The reader that looks no further than the device takes every message `decode` takes.
+            precondition(NeighbourTableMessage.parametersIndex(payload) != nil)
         }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }

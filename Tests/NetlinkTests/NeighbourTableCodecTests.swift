@@ -53,6 +53,16 @@ import Testing
         #expect(throws: NetlinkError.self) { try NeighbourTableMessage.decode(message.bytes[...]) }
     }
 
+    /// The device a message is of is read without decoding the rest; a table's own parameters
+    /// name none, and a message that does not read gives nil.
+    @Test func theDeviceIsReadAlone() {
+        let device = RecreatedAttributeTests.bytes(Self.deviceParameters)
+        #expect(NeighbourTableMessage.parametersIndex(device) == .some(2))
+        #expect(NeighbourTableMessage.parametersIndex(RecreatedAttributeTests.bytes(Self.tableParameters)) == .some(nil))
+        #expect(NeighbourTableMessage.parametersIndex(device.prefix(3)) == nil)
+        #expect(NeighbourTableMessage.parametersIndex(device.prefix(device.count - 6)) == nil)
+    }
+
     @Test func theDumpRequestAsksForEveryTable() throws {
         let request = NeighbourTableMessage.dumpRequest(sequence: 7)
         let message = try #require(try NetlinkMessage.split(request[...]).first)

@@ -102,8 +102,12 @@ public enum DeviceFileSettings {
     static func staticMulticast(_ file: [UInt8], of indices: Set<Int>) -> [Int: [String]] {
         var found: [Int: [String]] = [:]
         for line in file.split(separator: UInt8(ascii: "\n")) {
+            // The ifindex first, read in place: the file lists every device of the namespace.
+            var index = 0
+            for byte in line.prefix(while: { $0 >= 0x30 && $0 <= 0x39 }).prefix(10) { index = index * 10 + Int(byte - 0x30) }
+            guard indices.contains(index) else { continue }
             let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-            guard fields.count == 5, let index = Int(String(decoding: fields[0], as: UTF8.self)), indices.contains(index),
+            guard fields.count == 5, Int(String(decoding: fields[0], as: UTF8.self)) == index,
                   let global = Int(String(decoding: fields[3], as: UTF8.self)), global > 0 else { continue }
             let hex = Array(fields[4])
             guard hex.count % 2 == 0, hex.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { continue }

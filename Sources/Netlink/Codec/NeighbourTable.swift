@@ -65,6 +65,29 @@ public struct NeighbourTableMessage: Equatable, Sendable {
         return table
     }
 
+    /// The device a message's parameters are of (NDTPA_IFINDEX), read without decoding the rest:
+    /// `.some(nil)` for a table's own parameters or a message without any, nil for a payload
+    /// that does not read. A dump lists every device of the namespace, twice; the reaper decodes
+    /// only the few it deletes.
+    public static func parametersIndex(_ payload: ArraySlice<UInt8>) -> Int32?? {
+        guard payload.count >= headerSize else { return nil }
+        var attributes = AttributeDecoder(payload.dropFirst(headerSize))
+        var index: Int32?
+        while attributes.next() {
+            guard attributes.type == parametersAttribute else { continue }
+            attributes.nested { inner in
+                while inner.next() {
+                    if inner.type == indexAttribute {
+                        index = inner.int32()
+                        return
+                    }
+                }
+            }
+            break
+        }
+        return attributes.error == nil ? .some(index) : nil
+    }
+
     /// A dump request for every neighbour table, with each device's parameters (of the
     /// namespace the socket is in).
     public static func dumpRequest(sequence: UInt32) -> [UInt8] {

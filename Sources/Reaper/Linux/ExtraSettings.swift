@@ -44,6 +44,8 @@ extension LinuxReaper {
         try client.dumpEach(operation: "RTM_GETNEIGHTBL", request: { NeighbourTableMessage.dumpRequest(sequence: $0) },
                             restart: { defaults = [:]; own = [:] }) { message in
             guard message.header.type == NeighbourTableMessage.newTable else { return }
+            // Every device of the namespace is listed, twice: only those deleted are decoded.
+            if case let .some(.some(index)) = NeighbourTableMessage.parametersIndex(message.payload), !indices.contains(index) { return }
             let table = try NeighbourTableMessage.decode(message.payload)
             guard table.hasParameters, table.family == 2 || table.family == 10 else { return }
             if let index = table.index {
