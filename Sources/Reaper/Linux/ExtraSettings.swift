@@ -15,17 +15,17 @@ extension LinuxReaper {
         guard !devices.isEmpty else { return [:] }
         let held = try holdNamespace()
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: held?.descriptor))
-        return withExtendedLifetime(held) { Self.extraSettings(of: devices.map(\.interface), client: client, namespaceFD: held?.descriptor) }
+        return withExtendedLifetime(held) { extraSettings(of: devices.map(\.interface), client: client, namespaceFD: held?.descriptor) }
     }
 
     /// What each of `interfaces` has beyond its link dump, by ifindex; what cannot be read is
     /// said in its `unreadable`.
-    static func extraSettings(of interfaces: [NetworkInterface], client: RtnetlinkClient, namespaceFD: Int32?) -> [Int: DeviceExtraSettings] {
+    func extraSettings(of interfaces: [NetworkInterface], client: RtnetlinkClient, namespaceFD: Int32?) -> [Int: DeviceExtraSettings] {
         guard !interfaces.isEmpty else { return [:] }
-        var found = DeviceFileSettings.read(devices: interfaces.map { ($0.index, InterfaceName.kernelBytes($0.name)) }, namespaceFD: namespaceFD)
+        var found = system.deviceFiles(interfaces.map { ($0.index, InterfaceName.kernelBytes($0.name)) }, namespaceFD)
         let indices = Set(interfaces.map { Int32($0.index) })
         do {
-            let tables = try neighbourParameters(of: indices, client: client)
+            let tables = try Self.neighbourParameters(of: indices, client: client)
             for (index, parameters) in tables { found[Int(index), default: DeviceExtraSettings()].neighbourParameters = parameters }
         } catch {
             for interface in interfaces {

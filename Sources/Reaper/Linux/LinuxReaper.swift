@@ -143,7 +143,7 @@ public struct LinuxReaper {
         let unrecreated = Self.unrecreated(of: verified.map(\.interface), client: client)
         // What they have beyond their link dump (sysctl files, neighbour parameters, multicast
         // addresses added by hand), given back by the commands or named in them.
-        let extras = Self.extraSettings(of: verified.map(\.interface), client: client, namespaceFD: namespaceFD)
+        let extras = extraSettings(of: verified.map(\.interface), client: client, namespaceFD: namespaceFD)
 
         let now = Date()
         var place = journalNamespace()
