@@ -176,6 +176,7 @@ public struct Reap: ParsableCommand {
                 let reaper = try context.reaper(namespace)
                 let found = try reaper.neighboursMadeByHand(of: plan.items)
                 let unrecreated = try reaper.unrecreated(of: plan.items)
+                let extras = try reaper.extraSettings(of: plan.items)
                 // And the namespace's defaults, against which the devices' own sysctls are set again.
                 var place = plan.recreatePlace
                 place.sysctlDefaults = reaper.namespaceSysctlDefaults()
@@ -183,6 +184,7 @@ public struct Reap: ParsableCommand {
                 for position in plan.items.indices {
                     plan.items[position].neighbours = found[plan.items[position].interface.index] ?? []
                     plan.items[position].interface.unrecreated = unrecreated[plan.items[position].interface.index] ?? []
+                    plan.items[position].interface.extraSettings = extras[plan.items[position].interface.index]
                 }
             } catch {
                 console.note("the plan's recreate commands lack the devices' neighbour entries made by hand, which could not be listed (\(error)); a real run journals them when it acts")

@@ -109,6 +109,10 @@ protocol PlanReaper {
     /// What the devices `items` plans to delete have that the recreate commands do not make
     /// again, by ifindex, as the words of `#` lines of those commands; throws when it cannot be read.
     func unrecreated(of items: [ReapItem]) throws -> [Int: [String]]
+    /// What the devices `items` plans to delete have beyond their link dump (sysctl files,
+    /// neighbour parameters, multicast addresses added by hand), by ifindex, for the plan's
+    /// recreate commands; throws when it cannot be read.
+    func extraSettings(of items: [ReapItem]) throws -> [Int: DeviceExtraSettings]
     /// Where the recreate commands the reaper journals make the devices again (the namespace it
     /// acts in, by the name `ip -n` is given); nil where its commands name no namespace.
     func recreatePlace() -> RecreatePlace?
@@ -140,6 +144,9 @@ extension PlanReaper {
 
     /// A platform whose recreate commands name nothing they leave out has nothing to read.
     func unrecreated(of items: [ReapItem]) throws -> [Int: [String]] { [:] }
+
+    /// A platform whose devices carry nothing beyond their link dump has nothing to read.
+    func extraSettings(of items: [ReapItem]) throws -> [Int: DeviceExtraSettings] { [:] }
 
     /// A reaper whose commands name no namespace gives none.
     func recreatePlace() -> RecreatePlace? { nil }

@@ -79,7 +79,9 @@ public struct DeviceSysctl: Sendable, Equatable {
     ///   names it where it matters.
     /// - IPv6 `addr_gen_mode`: `ip link set … addrgenmode` gives it back (`LinkSettings`).
     /// - Any index past these: a kernel newer than this table may send more values, whose names
-    ///   are not known here, so they cannot be written back by name.
+    ///   are not known here. Such a setting is given back all the same from its file under
+    ///   /proc/sys, which the reaper reads for every setting this table lacks (`FileSysctl`), as it
+    ///   does for those the kernel keeps only there (`ra_honor_pio_life`, `regen_min_advance`, …).
     /// A setting in this table that the namespace's kernel has no file for (built without the
     /// feature: `accept_ra_rtr_pref`, `optimistic_dad`, `seg6_require_hmac`, …) is not written
     /// either: it cannot have been set.
@@ -96,7 +98,8 @@ public struct DeviceSysctl: Sendable, Equatable {
         (30, "drop_unicast_in_l2_multicast"), (31, "drop_gratuitous_arp"), (32, "bc_forwarding"), (33, "arp_evict_nocarrier"),
     ].map { DeviceSysctl(family: .ipv4, index: $0.0 - 1, key: $0.1, unit: .plain) }
 
-    /// DEVCONF_* (include/uapi/linux/ipv6.h), 0-based, with net/ipv6/addrconf.c's names. The
+    /// DEVCONF_* (include/uapi/linux/ipv6.h, up to DEVCONF_FORCE_FORWARDING of Linux 6.17), 0-based,
+    /// with net/ipv6/addrconf.c's names. The
     /// router solicitation and probe intervals are in milliseconds in the array
     /// (`ipv6_store_devconf`) and in seconds in their files; the MLD report intervals are in
     /// milliseconds in both.
@@ -118,6 +121,7 @@ public struct DeviceSysctl: Sendable, Equatable {
         (49, "accept_ra_rt_info_min_plen", .plain), (50, "ndisc_tclass", .plain), (51, "rpl_seg_enabled", .plain),
         (52, "ra_defrtr_metric", .unsigned), (53, "ioam6_enabled", .plain), (54, "ioam6_id", .unsigned), (55, "ioam6_id_wide", .unsigned),
         (56, "ndisc_evict_nocarrier", .plain), (57, "accept_untracked_na", .plain), (58, "accept_ra_min_lft", .plain),
+        (59, "force_forwarding", .plain),
     ].map { (entry: (Int, String, Unit)) in DeviceSysctl(family: .ipv6, index: entry.0, key: entry.1, unit: entry.2) }
 
     /// DEVCONF_DISABLE_IPV6, which `RecreateCommands.ipv6SettingLines` writes.

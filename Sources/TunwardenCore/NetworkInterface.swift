@@ -73,6 +73,18 @@ public struct NetworkInterface: Sendable, Equatable {
         get { rare.first?.unrecreated ?? [] }
         set { updateRare { $0.unrecreated = newValue } }
     }
+    /// Its link type (Linux ARPHRD_*), kept only where it is not what its kind is made with: a
+    /// tun or tap whose type a program changed with TUNSETLINK. Not in the JSON schema.
+    public var linkType: UInt16? {
+        get { rare.first?.linkType }
+        set { updateRare { $0.linkType = newValue } }
+    }
+    /// What the reaper read of it beyond its link dump, for the recreate commands
+    /// (`DeviceExtraSettings`); nil where nothing was read. Not in the JSON schema.
+    public var extraSettings: DeviceExtraSettings? {
+        get { rare.first?.extraSettings }
+        set { updateRare { $0.extraSettings = newValue } }
+    }
     /// Its alternative names (Linux `ip link property add … altname`), as `InterfaceName` text: a
     /// process can attach to a tun device by any of them. Not in the JSON schema.
     public var altNames: [String] {
@@ -195,6 +207,8 @@ extension NetworkInterface {
         var agentDescriptions: [String] = []
         var tuntaposx: TuntaposxDevice?
         var unrecreated: [String] = []
+        var extraSettings: DeviceExtraSettings?
+        var linkType: UInt16?
     }
 
     /// Changes the out-of-line fields, keeping none when all are back at their defaults.

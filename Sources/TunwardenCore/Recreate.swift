@@ -120,6 +120,7 @@ public enum RecreateCommands {
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
         commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
         commands += deviceSysctlLines(interface, defaults: sysctlDefaults, ip: ip, name: name)
+        commands += extraSettingLines(interface, ip: ip, name: name)
         let flagChanges = flagSettings(interface)
         if !flagChanges.isEmpty { commands.append("\(link) \(flagChanges.joined(separator: " "))") }
         if let token = interface.linkSettings.ipv6Token {
@@ -139,6 +140,11 @@ public enum RecreateCommands {
             } else {
                 commands.append("# it was a port of ifindex \(master), whose name was not seen: \(link) master NAME")
             }
+        }
+        commands += staticMulticastLines(interface, ip: ip, name: name)
+        if let type = interface.linkType {
+            commands.append("# its link type \(LinkType.name(type)) is not recreated (it comes back \(LinkType.name(interface.kind == .tap ? LinkType.ether : LinkType.none))): "
+                + "a program set it with TUNSETLINK, which no ip command does; the program must set it again, attached, before it is up")
         }
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest

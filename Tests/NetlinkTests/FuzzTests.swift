@@ -94,6 +94,13 @@ import Testing
                 precondition(again == .some(.some(asked)))
             }
         }
+        // A neighbour table's parameters hold only what was sent, and a device's name one.
+        if let table = try? NeighbourTableMessage.decode(payload) {
+            decoded += 1
+            precondition(table.hasParameters || (table.index == nil && table.values.isEmpty))
+            // The reader that looks no further than the device takes every message `decode` takes.
+            precondition(NeighbourTableMessage.parametersIndex(payload) != nil)
+        }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
         if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }

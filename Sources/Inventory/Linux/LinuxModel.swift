@@ -28,7 +28,7 @@ extension LinuxInventory {
             // A vxlan names the device it is bound to in its own data, not in IFLA_LINK; either way
             // it is the device underneath, which the kernel deletes it with.
             group: link.group, master: link.master.map(Int.init), link: (link.link ?? link.vxlanLink.map(Int32.init(bitPattern:))).map(Int.init),
-            linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap(macText), tun: tun,
+            linkNetnsID: link.linkNetnsID, hardwareAddress: link.hardwareAddress.flatMap { addressText($0, type: link.hardwareType) }, tun: tun,
             stats: link.stats.map { TrafficCounters(rxPackets: $0.rxPackets, txPackets: $0.txPackets, rxBytes: $0.rxBytes, txBytes: $0.txBytes) },
             txQueueLength: link.txQueueLength, alias: link.alias.flatMap { $0.isEmpty ? nil : InterfaceName.text($0) }
         )
@@ -36,6 +36,10 @@ extension LinuxInventory {
         if let program = link.xdpProgramID { interface.xdpProgram = program }
         if !link.altNames.isEmpty { interface.altNames = link.altNames.map(InterfaceName.text) }
         if let local = link.tunnelLocal.flatMap({ IPAddress(bytes: $0) }) { interface.tunnelLocal = local }
+        // A tun or tap whose link type a program changed (TUNSETLINK), which no `ip` command sets.
+        if (kind == .tun && link.hardwareType != LinkType.none) || (kind == .tap && link.hardwareType != LinkType.ether) {
+            interface.linkType = link.hardwareType
+        }
         if flagNames.readsSysctls { interface.deviceSysctls = flagNames.sysctls(ipv4: link.ipv4Configuration, ipv6: link.ipv6Configuration) }
         var settings = LinkSettings()
         settings.linkMode = link.linkMode
@@ -43,7 +47,7 @@ extension LinuxInventory {
         settings.gsoMaxSize = link.gsoMaxSize
         settings.gsoMaxSegments = link.gsoMaxSegments
         settings.groMaxSize = link.groMaxSize
-        settings.broadcast = link.broadcast.flatMap(macText)
+        settings.broadcast = link.broadcast.flatMap { addressText($0, type: link.hardwareType) }
         settings.ipv6Token = link.ipv6Token.flatMap { $0.allSatisfy { $0 == 0 } ? nil : IPAddress(bytes: $0) }
         settings.ipv6Disabled = link.ipv6Disabled
         // Settings a new device starts with give nothing back; most devices have only those.
@@ -228,6 +232,17 @@ extension LinuxInventory {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A link-layer address as iproute2 writes it for the link type (lib/ll_addr.c,
+    /// `ll_addr_n2a`): an IPv4 address for the 4-byte addresses of ARPHRD_TUNNEL, ARPHRD_SIT and
+    /// ARPHRD_IPGRE (`0.0.0.0`), an IPv6 address for the 16-byte ones of ARPHRD_TUNNEL6 and
+    /// ARPHRD_IP6GRE, and `macText` for every other.
+    public static func addressText(_ bytes: [UInt8], type: UInt16) -> String? {
+        if (bytes.count == 4 && [768, 776, 778].contains(type)) || (bytes.count == 16 && [769, 823].contains(type)) {
+            return IPAddress(bytes: bytes)?.description
+        }
+        return macText(bytes)
+    }
 
     /// A hardware address as iproute2 writes it: two lowercase hex digits per byte, joined by
     /// colons (`aa:bb:cc:00:11:22`); nil for none. Put together as bytes: a host of ten thousand

@@ -104,11 +104,28 @@ enum Sys {
 
     /// A small file's whole content (for /proc files, which report size 0).
     static func readSmallFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD, limit: Int = 64 * 1024) -> Outcome<[UInt8]> {
-        let fd: Int32
         switch openFile(path, relativeTo: directory) {
-        case let .ok(opened): fd = opened
-        case let .failed(code): return .failed(code)
+        case let .ok(fd): readAll(fd, limit: limit)
+        case let .failed(code): .failed(code)
         }
+    }
+
+    /// `readSmallFile` of a path given as bytes.
+    static func readSmallFile(_ path: Path, limit: Int = 64 * 1024) -> Outcome<[UInt8]> {
+        switch openFile(path) {
+        case let .ok(fd): readAll(fd, limit: limit)
+        case let .failed(code): .failed(code)
+        }
+    }
+
+    /// Whether the calling thread may write the file at `path` (faccessat W_OK): a sysctl file
+    /// that is read-only to root too (its mode has no write bit) is not.
+    static func writable(_ path: Path) -> Bool {
+        path.withCString { faccessat(AT_FDCWD, $0, W_OK, 0) == 0 }
+    }
+
+    /// Reads `fd` to its end, or to `limit` bytes, and closes it.
+    private static func readAll(_ fd: Int32, limit: Int) -> Outcome<[UInt8]> {
         defer { close(fd) }
         var content: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -141,6 +141,9 @@ public struct LinuxReaper {
 
         // What the commands cannot make again (qdiscs, policy rules naming a device) is named in them.
         let unrecreated = Self.unrecreated(of: verified.map(\.interface), client: client)
+        // What they have beyond their link dump (sysctl files, neighbour parameters, multicast
+        // addresses added by hand), given back by the commands or named in them.
+        let extras = extraSettings(of: verified.map(\.interface), client: client, namespaceFD: namespaceFD)
 
         let now = Date()
         var place = journalNamespace()
@@ -158,6 +161,7 @@ public struct LinuxReaper {
             let recreate = RecreateCommands.commands(forRun: runItems.indices.map { position in
                 var interface = runItems[position].item.interface
                 interface.unrecreated = unrecreated[interface.index] ?? []
+                interface.extraSettings = extras[interface.index]
                 return RecreateCommands.RunDevice(interface, routes: runItems[position].item.routes, neighbours: byHand[position],
                                                   sharedRouteKeys: runItems[position].item.sharedRouteKeys)
             },

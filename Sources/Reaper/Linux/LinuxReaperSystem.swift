@@ -77,6 +77,11 @@ extension LinuxReaper {
         /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
         /// send packets to (see `XtablesForwards.withNftables`).
         var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }
+        /// What only files under /proc say of the devices a reap deletes, read inside the inspected
+        /// namespace (see `DeviceFileSettings.read`).
+        var deviceFiles: (_ devices: [(index: Int, name: [UInt8])], _ namespaceFD: Int32?) -> [Int: DeviceExtraSettings] = { devices, fd in
+            DeviceFileSettings.read(devices: devices, namespaceFD: fd)
+        }
         /// A watch on the link notifications of the inspected namespace, begun before the last
         /// look, or nil when it cannot be had (see `LinkDepartures`).
         var departures: (_ namespaceFD: Int32?) -> (any LinkDepartures)? = { fd in KernelLinkDepartures(namespaceFD: fd) }
