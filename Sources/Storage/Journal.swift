@@ -133,9 +133,8 @@ public struct JournalContents: Sendable {
 /// append starts on a line of its own, so a record cut short by a write that did not finish never
 /// runs into the next one. Such a record is reported and skipped wherever it is; any other line
 /// that is not a record makes the journal damaged. Before a reap acts, `checkWritable` proves the
-/// journal can take its records, reading only as much of its end as its last record takes: a
-/// damaged last record, or a journal that cannot be written, stops the reap before anything is
-/// deleted.
+/// journal can take its records: a damaged line anywhere (see `checkForDamage`), or a journal
+/// that cannot be written, stops the reap before anything is changed.
 public struct Journal: Sendable {
     public let path: String
     /// How much of the journal's end `checkWritable` reads first; it reads further back only for a
@@ -199,11 +198,13 @@ public struct Journal: Sendable {
     }
 
     /// Proves that records can be appended: the journal's last record (and whatever follows it
-    /// without a line end) is whole or was cut short, and its directory and file accept writes.
-    /// Returns the records found cut short, for the caller to report.
+    /// without a line end) is whole or was cut short, no line before it is damaged (see
+    /// `checkForDamage`), and its directory and file accept writes. Returns the records found
+    /// cut short at its end, for the caller to report.
     @discardableResult
     public func checkWritable() throws -> [TornRecord] {
         let torn = try checkTail()
+        try checkForDamage()
         let directory = PathText.directory(of: path)
         try StorageError.createDirectory(directory.isEmpty ? "." : directory, advice: "Choose another --journal path, or run as root.")
         // Without blocking: a FIFO with no reader fails at once (ENXIO) instead of hanging here.
@@ -289,10 +290,7 @@ public struct Journal: Sendable {
             return .record(try decoder.decode(JournalRecord.self, from: line))
         } catch {
             if CutShortJSON.isCutShort(line) { return .torn(TornRecord(path: path, offset: offset, length: line.count)) }
-            throw StorageError(path: path,
-                               problem: "\(lineNumber.map { "line \($0)" } ?? "the last line") is not a journal record (\(StateStore.describe(error))); it starts at byte \(offset)",
-                               advice: "The journal is append-only and tunwarden will not add to a damaged one: move it aside and keep it for the record.",
-                               isCorrupt: true)
+            throw damaged(line: lineNumber, offset: offset, problem: StateStore.describe(error))
         }
     }
 

@@ -95,7 +95,8 @@ extension Journal {
     /// however large the journal. A journal written before checkpoints is read back to its start,
     /// once: the next reaper append puts one in. A checkpoint whose intents are not where it says
     /// (the journal was cut or rewritten since) is not trusted, and the whole journal is read.
-    /// Lines that do not parse (a record cut short) are left out. Empty when there is no journal.
+    /// A record cut short is left out; any other line read that is not a record is damage, and
+    /// throws (see `Journal.damaged`). Empty when there is no journal.
     public func openIntents() throws -> OpenIntents {
         guard let (fd, size) = try openForReading() else { return .none }
         defer { close(fd) }
@@ -119,7 +120,7 @@ extension Journal {
         var blocks: [String: OpenIntents.Block] = [:]
         var checkpoint: [OpenRun]?
         while let (offset, line) = try lines.next() {
-            guard let record = try? decoder.decode(JournalRecord.self, from: Data(line)) else { continue }
+            guard let record = try decode(line, at: offset, fd: fd, decoder: decoder) else { continue }
             let device = Device(run: record.run, ifindex: record.ifindex)
             switch record.type {
             case .result:
@@ -185,7 +186,7 @@ extension Journal {
             position += count
             var lineStart = 0
             while let end = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                guard end > lineStart, let record = try? decoder.decode(JournalRecord.self, from: Data(pending[lineStart..<end])),
+                guard end > lineStart, let record = try decode(pending[lineStart..<end], at: start + lineStart, fd: fd, decoder: decoder),
                       record.type == .intent, record.run == run else { break reading }
                 records.append((record, start + lineStart))
                 lineStart = end + 1
@@ -193,6 +194,19 @@ extension Journal {
             pending.removeFirst(lineStart)
         }
         return records.isEmpty ? nil : (records, bytes)
+    }
+
+    /// The record `line` (starting at byte `offset`) holds; nil for a record cut short, which is
+    /// skipped as everywhere. Any other line that is not a record is damage, thrown with its line
+    /// number: skipping it could skip the intent of a killed run, whose device would then never
+    /// be given back.
+    private func decode(_ line: some Collection<UInt8>, at offset: Int, fd: Int32, decoder: JSONDecoder) throws -> JournalRecord? {
+        do {
+            return try decoder.decode(JournalRecord.self, from: Data(line))
+        } catch {
+            if CutShortJSON.isCutShort(line) { return nil }
+            throw damaged(line: lineNumber(at: offset, fd: fd), offset: offset, problem: StateStore.describe(error))
+        }
     }
 
     /// How much of the journal one read takes when looking for open intents.

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 extension Journal {
-    /// Proves what `checkWritable` proves (its last record parses, and records could be appended
+    /// Proves what `checkWritable` proves (its last record parses, no line is damaged, and records could be appended
     /// to it) without creating the journal or its directory, so that a dry run can answer as the
     /// real run would and leave nothing behind; returns the same cut-short records to warn about.
     /// Where the journal does not exist yet, its nearest existing ancestor must be a directory
@@ -15,6 +15,7 @@ extension Journal {
     @discardableResult
     public func checkWritableWithoutCreating() throws -> [TornRecord] {
         let torn = try checkTail()
+        try checkForDamage()
         if FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {

@@ -106,6 +106,9 @@ final class SQLiteConnection {
     /// The rowid of the row this connection inserted last.
     var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// The rows the last INSERT, UPDATE or DELETE this connection ran changed.
+    var changes: Int64 { Int64(sqlite3_changes(handle)) }
+
     /// A prepared statement for `sql`, reset and with its parameters cleared; compiled once per connection.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = cache[sql] {

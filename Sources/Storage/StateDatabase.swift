@@ -29,6 +29,9 @@ public final class StateDatabase {
     /// the rows recorded since the next time (see `counts`). Forgotten after any failure.
     private var countsRead: [Int64: CountsRead] = [:]
 
+    /// Makes the next read of a namespace's count samples read them all again (some were deleted).
+    func forgetCountsRead(of namespace: Int64) { countsRead[namespace] = nil }
+
     /// The rows `readAhead(namespace:)` read, for the next recording (see `rowsInKeyOrder`).
     var readAhead: ReadAhead?
 
@@ -80,14 +83,17 @@ public final class StateDatabase {
         var reapedTotal: Int
         var name: String?
         var isHost: Bool
+        /// The boot clock when the last inventory recorded was taken, when it had one.
+        var lastRunBoot: TimeInterval?
     }
 
     func namespaceRow(_ identity: String) throws -> NamespaceRow? {
-        let statement = try connection.statement("SELECT id, last_run, alerted_status, reaped_total, name, host FROM namespaces WHERE identity = ?1")
+        let statement = try connection.statement("SELECT id, last_run, alerted_status, reaped_total, name, host, last_run_boot FROM namespaces WHERE identity = ?1")
         statement.bind(1, identity)
         guard try statement.step() else { return nil }
         return NamespaceRow(id: statement.int64(0), lastRun: statement.date(1), alertedStatus: statement.string(2).flatMap(AuditStatus.init(rawValue:)),
-                            reapedTotal: statement.int(3), name: statement.string(4), isHost: statement.int64(5) != 0)
+                            reapedTotal: statement.int(3), name: statement.string(4), isHost: statement.int64(5) != 0,
+                            lastRunBoot: statement.isNull(6) ? nil : statement.double(6))
     }
 
     static let interfaceColumns = "ifindex, ifname, kind, first_seen, orphaned_since, rx_packets, tx_packets, rx_bytes, tx_bytes, last_traffic_change, holders_seen, orphaned_since_boot"
@@ -125,7 +131,8 @@ public final class StateDatabase {
     /// none is), the newest `maximumSamples` at most, in time order.
     ///
     /// Samples are recorded in time order: a recording older than the namespace's last run is
-    /// refused as stale, and the rowid of each new row is above every row's there. So once this
+    /// refused as stale, one after the wall clock went back first deletes the samples stamped
+    /// later than itself, and the rowid of each new row is above every row's there. So once this
     /// connection has read them, a later read for a start no earlier needs only the rows recorded
     /// since (by this run or any other), not every sample in the window again: a watcher on a
     /// busy host records one at each burst, and read up to `maximumSamples` rows at each (half a

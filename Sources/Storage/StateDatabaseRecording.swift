@@ -12,7 +12,10 @@ extension StateDatabase {
     /// With `alerting`, leak growth is judged from the count history and the alert decision made
     /// (`AlertDecision.decide`), remembered and, when there is an alert, claimed for this run to
     /// deliver, all in the same transaction: no other run decides on the same change. When another
-    /// run has recorded a newer inventory of the namespace, nothing is written (`wasStale`).
+    /// run has recorded a newer inventory of the namespace (by the boot clock, or without one by
+    /// the wall clock: see `order`), nothing is written (`wasStale`). When the wall clock went
+    /// back since the last recording, this one is recorded and alerted all the same, and says so
+    /// (`clockStep`).
     ///
     /// The observations returned are in `recordedOrder`; with `keyed` (the default) also by key,
     /// as a reap's plan and the watcher look them up. A one-shot audit, which finds each by its
@@ -25,14 +28,14 @@ extension StateDatabase {
                 let now = assessment.snapshot.takenAt
                 try forgetOtherBoots(than: identity)
                 var row = try ensureNamespace(identity, label: label)
-                if let last = row.lastRun, last > now {
+                guard case let .newer(clockStep) = Self.order(assessment.snapshot, after: row, wallNow: Date()) else {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
                 let (current, inOrder, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now, keyed: keyed)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 row.lastRun = now
-                var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting)
+                var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting, clockStep: clockStep)
                 recording.observations.recordedOrder = Observations.RecordedOrder(namespace: identity, list: inOrder)
                 if !keyed { recording.observations.namespaces[identity] = nil }
                 return recording
@@ -122,7 +125,7 @@ extension StateDatabase {
                 try connection.transaction(writing: true) {
                     try forgetOtherBoots(than: identity)
                     var row = try ensureNamespace(identity, label: label)
-                    if let last = row.lastRun, last > now {
+                    guard case let .newer(clockStep) = Self.order(assessment.snapshot, after: row, wallNow: Date()) else {
                         return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
                     }
                     interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
@@ -143,7 +146,8 @@ extension StateDatabase {
                     // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
                     // name the change touched is one it changed, so the thousands of others need no look.
                     let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
-                    return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting)
+                    return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting,
+                                      clockStep: clockStep)
                 }
             }
         } catch {
@@ -160,11 +164,15 @@ extension StateDatabase {
     /// The part of recording common to a whole inventory and a change: the namespace's last run,
     /// the count sample, leak growth, the alert decision. `touched` nil: every orphan may be new;
     /// otherwise only those among the names a change touched (`orphans`, in the assessment's
-    /// order), and the history returned names only those as alerted.
+    /// order), and the history returned names only those as alerted. `clockStep`: the wall clock
+    /// went back since the last recording, whose count samples stamped later than this one go.
     private func finish(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
-                        touched: (names: Set<String>, orphans: [String])?, alerting: AlertJudging?) throws -> Recording {
+                        touched: (names: Set<String>, orphans: [String])?, alerting: AlertJudging?, clockStep: ClockStep?) throws -> Recording {
         let now = assessment.snapshot.takenAt
-        try connection.statement("UPDATE namespaces SET last_run = ?2 WHERE id = ?1").bind(1, row.id).bind(2, now).run()
+        var clockStep = clockStep
+        if clockStep != nil { clockStep?.countSamplesDropped = try dropCounts(of: row.id, laterThan: now) }
+        try connection.statement("UPDATE namespaces SET last_run = ?2, last_run_boot = ?3 WHERE id = ?1")
+            .bind(1, row.id).bind(2, now).bind(3, assessment.snapshot.agingClock).run()
         try connection.statement("INSERT INTO counts (namespace, time, count) VALUES (?1, ?2, ?3)")
             .bind(1, row.id).bind(2, now).bind(3, assessment.interfaces.count).run()
         // Samples beyond the newest `maximumSamples` are dropped at every 64th sample, not at each:
@@ -180,7 +188,7 @@ extension StateDatabase {
             let history = try history(row, countsFrom: now, alertedAmong: [])
             try Self.check(history, of: identity)
             observations.histories[identity] = history
-            return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: false)
+            return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: false, clockStep: clockStep)
         }
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
@@ -205,7 +213,7 @@ extension StateDatabase {
             claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
         }
         observations.histories[identity] = history
-        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false)
+        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false, clockStep: clockStep)
     }
 
     private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],

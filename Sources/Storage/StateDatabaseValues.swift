@@ -83,6 +83,9 @@ public struct Recording {
     public var alert: PendingAlert?
     /// Another run had recorded a newer inventory: nothing was written, no alert decided.
     public var wasStale: Bool
+    /// The wall clock went back since the namespace was last recorded: this recording was made
+    /// all the same (see `ClockStep`), and the caller says so once.
+    public var clockStep: ClockStep? = nil
 }
 
 /// A key of an observed interface: its index and its name.

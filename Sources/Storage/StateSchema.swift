@@ -1,14 +1,15 @@
-/// The tables of `state.db`, at schema version 2 (`PRAGMA user_version`).
+/// The tables of `state.db`, at schema version 3 (`PRAGMA user_version`).
 ///
-/// Times are REAL seconds since 1970 (UTC), but for `orphaned_since_boot`, seconds on the boot
-/// clock (CLOCK_BOOTTIME) of the namespace's boot, which the grace period counts on. A namespace is one incarnation in one boot
+/// Times are REAL seconds since 1970 (UTC), but for `orphaned_since_boot` and `last_run_boot`,
+/// seconds on the boot clock (CLOCK_BOOTTIME) of the namespace's boot, which the grace period
+/// counts on and which orders the runs recording a namespace. A namespace is one incarnation in one boot
 /// (`NamespaceIdentity`); every other table refers to it by `namespaces.id`. Interface names are
 /// the text tunwarden shows and reports (a byte that is not printable UTF-8 as `\xHH`), as in
 /// the JSON. Counters are the kernel's unsigned 64-bit values stored in SQLite's signed integers
 /// by their bit pattern. Numbers tunwarden never writes are refused by CHECK constraints, and any
 /// found all the same make the database damaged.
 enum StateSchema {
-    static let version: Int64 = 2
+    static let version: Int64 = 3
 
     /// The tables every database has; one missing makes the schema unreadable (damage).
     static let tables = ["namespaces", "interfaces", "counts", "alerted_orphans", "alerts", "meta"]
@@ -26,7 +27,10 @@ enum StateSchema {
         -- The last inventory recorded: every interface row below was seen then (their last_seen).
         last_run REAL,
         alerted_status TEXT,
-        reaped_total INTEGER NOT NULL DEFAULT 0 CHECK (reaped_total BETWEEN 0 AND 9007199254740992)
+        reaped_total INTEGER NOT NULL DEFAULT 0 CHECK (reaped_total BETWEEN 0 AND 9007199254740992),
+        -- The boot clock when the last inventory recorded was taken (nil without one: macOS, a
+        -- capture): a run whose inventory is older is not recorded, whatever the wall clock says.
+        last_run_boot REAL
     );
     CREATE TABLE interfaces (
         namespace INTEGER NOT NULL,
@@ -88,5 +92,8 @@ enum StateSchema {
         // Version 1 counted ages on the wall clock. Its orphans get no boot-clock reading: the
         // next recording gives them one, and their ages count from then, never from before.
         1: "ALTER TABLE interfaces ADD COLUMN orphaned_since_boot REAL;",
+        // Version 2 ordered runs by the wall clock alone. Its namespaces get no boot-clock reading:
+        // the next recording of each is ordered by the wall clock once more, and gives it one.
+        2: "ALTER TABLE namespaces ADD COLUMN last_run_boot REAL;",
     ]
 }

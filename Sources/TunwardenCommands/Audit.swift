@@ -236,13 +236,26 @@ extension Audit {
         return (recording, monitoring.deliver(claimed: recording.alert, store: store))
     }
 
+    /// Says on standard error what a recording did not do as usual: it was not written because
+    /// another run recorded a newer inventory of the namespace meanwhile (that run alerts on
+    /// it), or it was written although the wall clock went back since the last one (once per
+    /// step: the next recording compares with this one).
+    static func noteOrder(of recording: Recording) {
+        if recording.wasStale {
+            Terminal.log("not recorded: another run recorded a newer inventory of this namespace meanwhile, and decided its alerts", priority: 4)
+        }
+        if let step = recording.clockStep { Terminal.log(step.description, priority: 4) }
+    }
+
     /// Records the assessment (see `StateDatabase.record`), moving a damaged file aside and
     /// starting afresh once; nil when the state cannot be used (noted).
     static func record(_ assessment: Assessment, store: StateStore, alerting: AlertJudging?, keyed: Bool = true) -> Recording? {
         for attempt in 1...2 {
             do {
                 guard let database = try store.database(create: true) else { return nil }
-                return try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: alerting, keyed: keyed)
+                let recording = try database.record(assessment, label: NamespaceLabels.label(assessment.snapshot), alerting: alerting, keyed: keyed)
+                noteOrder(of: recording)
+                return recording
             } catch let error as StorageError where error.isCorrupt && attempt == 1 {
                 // A damaged file is kept for inspection and observing starts afresh, so a timer job
                 // does not lose its ages and alerts for good. (reap, which acts on ages, stops instead.)

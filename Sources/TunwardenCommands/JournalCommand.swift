@@ -16,7 +16,9 @@ public struct JournalCommand: ParsableCommand {
 
         A record cut short by a write that did not finish (a full disk, a signal) is reported on standard \
         error with its byte offset and skipped; the rest is shown. Any other line that is not a record \
-        makes the journal damaged: nothing is shown and the exit code is 3.
+        makes the journal damaged: nothing is shown and the exit code is 3. reap and watch --reap \
+        refuse it too, with the same words, and change nothing: mend the line it names, or move the \
+        journal aside and keep it.
         """
     )
 

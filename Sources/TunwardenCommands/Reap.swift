@@ -141,7 +141,7 @@ public struct Reap: ParsableCommand {
         let repairFailed = repairs.contains { $0.failed }
         repaired = !repairs.isEmpty
         // A dry run repairs nothing, but says what the real run would repair first.
-        let pending = dryRun ? pendingRepairs(journal: journal, namespace: namespace, context: context) : []
+        let pending = dryRun ? try pendingRepairs(journal: journal, namespace: namespace, context: context) : []
         if !pending.isEmpty {
             let runs = Set(pending.map(\.run)).sorted().joined(separator: ", ")
             let names = pending.prefix(5).map(\.ifname).joined(separator: ", ") + (pending.count > 5 ? ", …" : "")
@@ -274,8 +274,11 @@ public struct Reap: ParsableCommand {
         guard from == nil, context.isPrivileged else { return [] }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { return [] }
-        // Nearly always there is nothing to repair, and no lock is taken to find that out.
-        guard let open = try? journal.openIntents(), reaper.hasSomethingToRepair(journal, open: open) else { return [] }
+        // Nearly always there is nothing to repair, and no lock is taken to find that out. A
+        // damaged line among those read stops the run: it may be a killed run's intent.
+        let open: OpenIntents
+        do { open = try journal.openIntents() } catch { throw fail("\(error)") }
+        guard reaper.hasSomethingToRepair(journal, open: open) else { return [] }
         // Only under the reaping locks, the state directory's and the journal's: a reap acting
         // right now has intents without results too, whichever state directory it keeps.
         let locks: (state: RunLock, journal: RunLock)
@@ -302,8 +305,10 @@ public struct Reap: ParsableCommand {
 
     /// The devices a reap killed outright left that the next real reap would repair, from the
     /// journal's intent records, without a lock and without touching anything (for a dry run).
-    func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) -> [PendingRepair] {
-        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace), let open = try? journal.openIntents() else { return [] }
+    func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) throws -> [PendingRepair] {
+        guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace) else { return [] }
+        let open: OpenIntents
+        do { open = try journal.openIntents() } catch { throw Self.fail("\(error)", context.console) }
         return (reaper.unfinishedRotatedIntents(journal) + reaper.unfinishedIntents(open.records)).map {
             PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex)
         }

@@ -167,6 +167,7 @@ extension WatchLoop {
         unrecordedHistory = nil
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
         if recording.wasStale { fullRecordDue = true }
+        if let step = recording.clockStep { Terminal.log("watch: \(step.description)", priority: 4) }
         nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
         return (recording.observations, recording.historyFindings)
     }

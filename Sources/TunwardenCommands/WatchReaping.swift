@@ -46,6 +46,15 @@ extension Watch {
             locks.journal.release()
             locks.state.release()
         }
+        // As `reap` does: a damaged line anywhere in the journal (a killed run's intent among
+        // them, maybe) stops the reap before anything is changed; the watcher goes on watching.
+        do {
+            try journal.checkWritable()
+            _ = try journal.openIntents()
+        } catch {
+            Terminal.log("watch: reap refused, nothing changed: \(error)", priority: 3)
+            return waiting
+        }
         if repairDue {
             do {
                 let repaired = try reaper.repairInterrupted(journal: journal)

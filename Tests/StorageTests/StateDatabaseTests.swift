@@ -18,7 +18,9 @@ import TunwardenCore
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// `count` persistent tuns named t0…, those in `orphaned` with no holder, the others held.
+    /// `count` persistent tuns named t0…, those in `orphaned` with no holder, the others held;
+    /// the boot clock reads as far from `bootAtT0` as `time` is from t0, as it would without a
+    /// step of the wall clock (the times are the wall clock's in 2027: ahead of the real one).
     static func assessment(_ count: Int, orphaned: Set<Int> = [], at time: Date, identity: String = identity, netns: String? = "blue") -> Assessment {
         var attachments: [HolderAttachment] = []
         let interfaces = (0..<count).map { i in
@@ -27,9 +29,12 @@ import TunwardenCore
         for i in 0..<count where !orphaned.contains(i) {
             attachments.append(HolderAttachment(holder: Holder(pid: Int32(1000 + i), comm: "vpn", uid: 0, fd: 3), ifname: "t\(i)", inInspectedNamespace: true))
         }
-        return Heuristics.assess(Snapshot(platform: .linux, namespace: netns, namespaceIdentity: identity, takenAt: time, interfaces: interfaces,
-                                          routes: [], holders: HolderScan(complete: true, attachments: attachments, processesScanned: 10)))
+        var snapshot = Snapshot(platform: .linux, namespace: netns, namespaceIdentity: identity, takenAt: time, interfaces: interfaces,
+                                routes: [], holders: HolderScan(complete: true, attachments: attachments, processesScanned: 10))
+        snapshot.bootClock = bootAtT0 + time.timeIntervalSince(t0)
+        return Heuristics.assess(snapshot)
     }
+    static let bootAtT0: TimeInterval = 1_000_000
 
     static let judging = AlertJudging(growth: GrowthPolicy(), sinks: [.exec]) { "h" }
 

@@ -11,13 +11,25 @@ import TunwardenCore
     static let identity = "netns-cookie:7@boot:b1"
     static let hour: TimeInterval = 3600
 
-    /// Version 1's tables: this version's without the boot-clock column.
+    /// Version 2's tables: this version's without the boot clock of a namespace's last run.
+    static var version2: String {
+        get throws {
+            let added = ["last_run_boot REAL", "-- The boot clock when the last inventory recorded", "-- capture): a run whose inventory is older"]
+            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
+                .replacingOccurrences(of: "9007199254740992),\n);", with: "9007199254740992)\n);")
+            try #require(schema != StateSchema.create && !schema.contains("last_run_boot"))
+            return schema
+        }
+    }
+
+    /// Version 1's tables: version 2's without the boot-clock column.
     static var version1: String {
         get throws {
             let added = ["orphaned_since_boot REAL,", "-- The boot clock when orphaned_since was", "-- orphan was next seen: its age counts from here"]
-            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+            let schema = try version2.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
-            try #require(schema != StateSchema.create && !schema.contains("orphaned_since_boot"))
+            try #require(!schema.contains("orphaned_since_boot"))
             return schema
         }
     }
@@ -54,7 +66,7 @@ import TunwardenCore
         let store = StateStore(directory: directory.path)
         let database = try #require(try store.database(create: false))
         #expect(try database.connection.integer("PRAGMA user_version") == StateSchema.version)
-        #expect(StateSchema.version == 2)
+        #expect(StateSchema.version == 3)
         try database.quickCheck()
         let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
         #expect(read.count == 2)
@@ -62,9 +74,9 @@ import TunwardenCore
         #expect(orphan.orphanedSince == Self.t0 - 72 * Self.hour && orphan.firstSeen == Self.t0 - 72 * Self.hour)
         #expect(orphan.orphanedSinceBoot == nil)
         #expect(read[Observations.key(3, "mig1")]?.holdersSeen == ["vpn[1000]"])
-        // Opened again: already at version 2, nothing more to do.
+        // Opened again: already at version 3, nothing more to do.
         store.close()
-        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 2)
+        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 3)
     }
 
     /// After the migration, the orphan's three wall-clock days count for nothing: the first
@@ -88,6 +100,26 @@ import TunwardenCore
         // The wall clock stepped forward a day: ten minutes of boot time are ten minutes.
         #expect(try plan(wall: Self.t0 + 24 * Self.hour, boot: 5600).items.isEmpty)
         #expect(try plan(wall: Self.t0 + 25 * Self.hour, boot: 5000 + Self.hour).items.map(\.ifname) == ["mig0"])
+    }
+
+    /// A version-2 database kept no boot clock for a namespace's last run: the first recording
+    /// after the migration is ordered by the wall clock, and one stamped ahead of the clock (a
+    /// run before a backward step) does not stop it; after it, the boot clock orders.
+    @Test func aVersion2DatabaseIsOrderedByTheWallClockUntilItsNextRecording() throws {
+        let directory = try StateDatabaseTests.Directory()
+        let connection = try SQLiteConnection(path: directory.path + "/state.db", create: true)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute(try Self.version2)
+        try connection.execute("PRAGMA user_version = 2")
+        let ahead = Date().addingTimeInterval(Self.hour)
+        try connection.execute("INSERT INTO namespaces (id, identity, boot, name, last_run) VALUES (1, '\(Self.identity)', 'b1', 'blue', \(ahead.timeIntervalSince1970));")
+        let database = try #require(try StateStore(directory: directory.path).database())
+        #expect(try database.connection.integer("PRAGMA user_version") == 3)
+        let now = Date()
+        let first = try database.record(assessment(wall: now, boot: 5000), label: nil, alerting: nil)
+        #expect(!first.wasStale && first.clockStep?.byBootClock == false)
+        #expect(try database.connection.integer("SELECT last_run_boot FROM namespaces WHERE id = 1") == 5000)
+        #expect(try database.record(assessment(wall: now + 1, boot: 4990), label: nil, alerting: nil).wasStale)
     }
 
     /// A database newer than any migration this tunwarden knows stays refused, unchanged.

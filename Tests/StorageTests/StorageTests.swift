@@ -144,9 +144,9 @@ import TunwardenCore
         #expect(throws: StorageError.self) { try journal.read() }
     }
 
-    /// A reap's check reads the journal's end, not the whole file: damage far back is for
-    /// `tunwarden journal` to find, and a last record longer than one read is still read whole.
-    @Test func checkingBeforeAReapReadsOnlyTheLastRecord() throws {
+    /// A reap's check finds damage however far back it lies, as `tunwarden journal` does, and
+    /// names its line; a last record longer than one read is still read whole.
+    @Test func checkingBeforeAReapFindsDamageFarBack() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = Journal(path: directory + "/journal.jsonl")
@@ -154,6 +154,10 @@ import TunwardenCore
         try journal.append((0..<3000).map { record("t\($0)", $0 + 2) })
         #expect(bytes(journal.path).count > 600 * 1024)
         #expect(throws: StorageError.self) { try journal.read() }
+        let far = #expect(throws: StorageError.self) { try journal.checkWritable() }
+        #expect(far?.description.contains("line 1 is not a journal record") == true)
+        #expect(throws: StorageError.self) { try journal.checkWritableWithoutCreating() }
+        try Data(bytes(journal.path).dropFirst("damaged far back\n".utf8.count)).write(to: URL(fileURLWithPath: journal.path))
         #expect(try journal.checkWritable().isEmpty)
 
         // One record of 300 KB (its detail), after which the file ends without a line end in a

@@ -45,6 +45,40 @@ struct ReapJournalTests {
         #expect(try linkNames(ns) == ["lo"])
     }
 
+    /// A killed run's intent damaged in the middle of the journal (a NUL where a byte was), with
+    /// a whole record after it: `reap`, dry run or not, exits 3 naming line 1, deletes nothing and
+    /// adds nothing to the journal, as `tunwarden journal` refuses it with the same words.
+    @Test func aDamagedIntentInTheMiddleStopsTheReapWithNothingChanged() throws {
+        let ns = try TestNamespace(name: "l48b-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for name in ["l48bk1", "l48bk2"] { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        try journal.append([JournalRecord(time: Date(), run: "killed", type: .intent, netns: ns.name, ifname: "l48bk1", ifindex: 2,
+                                          recreate: ["ip -n \(ns.name) tuntap add dev l48bk1 mode tun"], fenceGroup: 313_246_047, fenceName: "tw0123456789abc")])
+        try journal.append([JournalRecord(time: Date(), run: "later", type: .result, netns: ns.name, ifname: "zz", ifindex: 999, result: .skipped, detail: "x")])
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: journal.path)))
+        let marker = Array("\"recreate\"".utf8)
+        let at = try #require((0...(bytes.count - marker.count)).first { Array(bytes[$0..<$0 + marker.count]) == marker })
+        bytes[at + 1] = 0
+        try Data(bytes).write(to: URL(fileURLWithPath: journal.path))
+        for mode in ["--yes", "--dry-run"] {
+            let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", mode, "--min-age", "0", "--state-dir", state.path])
+            #expect(result.status == 3, "\(mode): stdout: \(result.stdout)\nstderr: \(result.stderr)")
+            #expect(result.stderr.contains("journal.jsonl: line 1 is not a journal record"), "\(result.stderr)")
+            #expect(result.stderr.contains("move the journal aside"), "\(result.stderr)")
+            #expect(try linkNames(ns) == ["lo", "l48bk1", "l48bk2"])
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: journal.path))) == bytes)
+        }
+        let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path])
+        #expect(shown.status == 3 && shown.stderr.contains("line 1 is not a journal record"), "\(shown.stderr)")
+        // watch --reap does not start on it (killed after 20 s if it did).
+        let watch = try Shell.capture(["timeout", "-s", "KILL", "20", Shell.tunwardenBinary, "--netns", ns.name, "watch", "--reap", "--min-age", "0",
+                                       "--state-dir", state.path])
+        #expect(watch.status == 3 && watch.stderr.contains("line 1 is not a journal record"), "\(watch.status): \(watch.stderr)")
+        #expect(try linkNames(ns) == ["lo", "l48bk1", "l48bk2"])
+    }
+
     /// The intents fit on the disk, the results do not: every device is deleted, the output says
     /// so device by device, the run exits 1 and never claims nothing was changed. The journal keeps
     /// its intents and the part of the results that fitted; once there is room again the next reap
