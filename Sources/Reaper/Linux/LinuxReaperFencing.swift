@@ -80,7 +80,7 @@ extension LinuxReaper {
         switch code {
         case 0: target.attached = true
         // A queue is attached: since the plan, or all along where the holder scan does not look
-        // (an io_uring ring's registered files, a tun node at another path than /dev/net/tun).
+        // (an io_uring ring's registered files, a descriptor in flight in an SCM_RIGHTS message).
         case EBUSY: return (.skipped, "a queue is attached to it (TUNSETIFF: device busy): attached since the plan was made, or held where no scan sees it")
         case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
         default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
