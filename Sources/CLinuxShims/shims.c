@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,12 @@ int tw_clone_newnet(void) { return CLONE_NEWNET; }
 int tw_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
 int tw_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int tw_is_char_device(int dirfd, const char *path, unsigned major, unsigned minor) {
+    struct statx info;
+    if (statx(dirfd, path, AT_STATX_DONT_SYNC, STATX_TYPE, &info) != 0) return -1;
+    return S_ISCHR(info.stx_mode) && info.stx_rdev_major == major && info.stx_rdev_minor == minor;
+}
 
 int tw_kcmp_files(int pid1, int pid2) {
 #ifdef SYS_kcmp

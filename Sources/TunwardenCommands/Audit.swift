@@ -28,7 +28,8 @@ public struct Audit: ParsableCommand {
         vti, xfrm, wireguard) gets a state:
           live      something uses it (a holder, an attached queue, or a
                     kernel-owned tunnel)
-          orphaned  persistent, no queue attached, and no process holds it
+          orphaned  persistent, no carrier (multi-queue: no queue attached), and no
+                    process holds it
           suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
                     a tap with a macvlan on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)

@@ -17,7 +17,8 @@ public struct Reap: ParsableCommand {
         timer, cron, a pipe) it needs --yes instead.
 
         Only what the audit calls orphaned and marks reapable is a candidate: a persistent tun or tap \
-        device with no carrier, no attached queue and no holder in a complete scan of every process. \
+        device with no carrier (multi-queue: no attached queue) and no holder in a complete scan of \
+        every process; the reaper's exclusive attach then proves no queue is attached before it deletes. \
         It is removed once tunwarden has seen it orphaned for --min-age (default 15m). That grace \
         period counts from when tunwarden itself first saw it orphaned, since the kernel keeps no \
         such time: a device orphaned for weeks still waits 15m after the first audit. Run audit or \

@@ -145,8 +145,8 @@ public enum Heuristics {
     struct HolderIndex {
         let scan: HolderScan
         let byName: [String: [HolderAttachment]]
-        /// `scanSummary(scan)`, the same for every orphan.
-        let scanText: String
+        /// `scanSummary(scan, multiQueue:)` for single-queue and for multi-queue orphans.
+        let scanText: (singleQueue: String, multiQueue: String)
 
         /// `ip netns` names by `net:[INODE]`, to name the namespaces of holders elsewhere.
         var namespaceNames: [String: String] = [:]
@@ -155,7 +155,7 @@ public enum Heuristics {
             self.scan = scan
             self.namespaceNames = namespaceNames
             byName = Dictionary(grouping: scan.attachments, by: \.ifname)
-            scanText = Heuristics.scanSummary(scan)
+            scanText = (Heuristics.scanSummary(scan, multiQueue: false), Heuristics.scanSummary(scan, multiQueue: true))
         }
 
         /// The holders of a name here, and its attachments in other namespaces.
@@ -214,7 +214,8 @@ public enum Heuristics {
         switch interface.kind {
         case .tun, .tap:
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
-            verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan, scanText: index.scanText,
+            verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan,
+                               scanText: interface.tun?.multiQueue == true ? index.scanText.multiQueue : index.scanText.singleQueue,
                                uppers: uppers, master: master, routes: routes, sourced: sourced, tunnelsSourced: tunnelsSourced, ownAddressSockets: ownAddressSockets, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)

@@ -72,6 +72,17 @@ struct HolderScanKernelTests {
         time.sleep(3600)
     """
 
+    /// A holder that opened the tun driver through a node of its own (`mknod NODE c 10 200`,
+    /// argument 2), not /dev/net/tun.
+    static let elsewhereNodeHolder = attach.replacingOccurrences(of: "os.open(\"/dev/net/tun\", os.O_RDWR)", with: "os.open(sys.argv[2], os.O_RDWR)") + """
+    import stat
+    os.mknod(sys.argv[2], 0o600 | stat.S_IFCHR, os.makedev(10, 200))
+    attach(sys.argv[1])
+    ready()
+    while True:
+        time.sleep(3600)
+    """
+
     func entry(_ a: Assessment, _ name: String) throws -> AssessedInterface {
         try #require(a.interfaces.first { $0.interface.name == name })
     }
@@ -98,6 +109,25 @@ struct HolderScanKernelTests {
         #expect(device.holders.map(\.pid) == [holder.processIdentifier])
         #expect(!a.findings.contains { $0.id == FindingID.orphanedTun })
         #expect(a.snapshot.holders.complete)
+    }
+
+    /// A tun descriptor opened through a node at another path than /dev/net/tun is found by its
+    /// device number (10:200). Until round 48 the scan matched the path, and the device, its
+    /// carrier turned off, was called orphaned and reapable.
+    @Test func aHolderThroughATunNodeElsewhereIsFound() throws {
+        let ns = try TestNamespace(), nodes = try TemporaryDirectory()
+        defer { ns.remove(); nodes.remove() }
+        try ns.ip("tuntap", "add", "dev", "l48node0", "mode", "tun")
+        let node = nodes.path + "/mytun"
+        let holder = try ns.python(Self.elsewhereNodeHolder, ["l48node0", node])
+        #expect(descriptorTargets(holder.processIdentifier).contains(node))
+
+        let a = Heuristics.assess(try LinuxInventory(namespaceName: ns.name).snapshot())
+        let device = try entry(a, "l48node0")
+        #expect(device.interface.carrier == false)
+        #expect(device.state == .live, "\(device.reason)")
+        #expect(device.holders.map(\.pid) == [holder.processIdentifier])
+        #expect(!a.findings.contains { $0.id == FindingID.orphanedTun && $0.ifname == "l48node0" })
     }
 
     @Test func aProcessWhoseMainThreadExitedIsFound() throws {

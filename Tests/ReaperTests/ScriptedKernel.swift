@@ -176,6 +176,8 @@ final class ScriptedKernel: @unchecked Sendable {
             .contains(message.header.type) {
             return [NetlinkMessage.encode(type: NetlinkType.done, flags: NetlinkFlags.multi, sequence: message.header.sequence, payload: [0, 0, 0, 0])]
         }
+        // Nor namespace ids: no other namespace is known by one.
+        if message.header.type == NetlinkType.getNSID { return [ack(message, errno: ENOENT)] }
         let request = decode(message)
         requests.append(request)
         let sequence = message.header.sequence
@@ -357,6 +359,14 @@ final class ScriptedKernel: @unchecked Sendable {
         return (link.name, (link.tunType == 2 ? LinuxReaper.iffTap : LinuxReaper.iffTun) | LinuxReaper.iffNoPI | (link.persist ? LinuxReaper.iffPersist : 0))
     }
 
+    /// Detached once its device left the table, unless it moved (which a scripted descriptor
+    /// cannot follow: unknown).
+    fileprivate func home(of descriptor: Int32) -> TunHome {
+        guard let attached = openDescriptors[descriptor], let index = attached else { return .detached }
+        if let link = links[index] { return .attached(name: link.name, namespaceFD: nil) }
+        return movedAway[index] == nil ? .detached : .unknown(ENOSYS)
+    }
+
     fileprivate func closeTun(_ descriptor: Int32) {
         guard let attached = openDescriptors.removeValue(forKey: descriptor) else {
             Issue.record("descriptor \(descriptor) closed twice, or never opened")
@@ -391,6 +401,7 @@ final class ScriptedKernel: @unchecked Sendable {
             kernel.attach(descriptor, name: name, tap: interface.kind == .tap)
         }
         func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? { kernel.attached(descriptor) }
+        func home(of descriptor: Int32) -> TunHome { kernel.home(of: descriptor) }
         func close(_ descriptor: Int32) { kernel.closeTun(descriptor) }
     }
 
@@ -404,8 +415,14 @@ final class ScriptedKernel: @unchecked Sendable {
     private final class Departures: LinkDepartures {
         let kernel: ScriptedKernel
         init(kernel: ScriptedKernel) { self.kernel = kernel }
-        func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
-            kernel.departuresLost ? nil : kernel.movedAway.filter { indices.contains($0.key) }
+        /// A device no longer in the table left it by a move when `movedAway` says so, else by deletion.
+        func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]? {
+            guard !kernel.departuresLost else { return nil }
+            var found: [Int32: LinkDeparture] = [:]
+            for index in indices where kernel.link(index) == nil {
+                found[index] = kernel.movedAway[index].map { .moved(namespaceID: $0, index: nil) } ?? .deleted
+            }
+            return found
         }
     }
 

@@ -554,10 +554,20 @@ enum Build {
         let evidence = a.findings.first { $0.id == "orphaned-tun" }?.evidence ?? ""
         #expect(evidence.contains("cannot be inspected even with every privilege"), "\(evidence)")
         #expect(evidence.contains("pid 1"))
-        // The kernel's word, which decides, comes before the caveat, and brackets do not nest.
-        let kernel = try #require(evidence.range(of: "the kernel shows no queue attached"))
+        // What the kernel shows comes before the caveat, brackets do not nest, and for a
+        // single-queue device it is the carrier, which a holder can turn off, not a queue count:
+        // the reaper's exclusive attach is what rules the hidden processes out.
+        let kernel = try #require(evidence.range(of: "the kernel counts no queues of a single-queue device and shows only its carrier"))
         #expect(kernel.lowerBound < evidence.range(of: "cannot be inspected")!.lowerBound, "\(evidence)")
+        #expect(evidence.contains("TUNSETCARRIER") && evidence.contains("only the reaper's exclusive attach"), "\(evidence)")
+        #expect(!evidence.contains("the kernel shows no queue attached"), "\(evidence)")
         #expect(!evidence.contains("(pid"), "\(evidence)")
+    }
+
+    @Test func aMultiQueueDevicesEvidenceCitesTheKernelsQueueCount() {
+        let a = assess(Build.tun(4, "mq0", multiQueue: true, queues: 0, disabled: 0))
+        let evidence = a.findings.first { $0.id == "orphaned-tun" }?.evidence ?? ""
+        #expect(evidence.contains("the kernel shows no queue attached, which rules out the 1 more process"), "\(evidence)")
     }
 
     @Test func aMultiQueueDeviceNeedsTheKernelsQueueCounts() {

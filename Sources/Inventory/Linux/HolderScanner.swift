@@ -220,7 +220,19 @@ struct HolderScanner {
                 if code == ENOENT || code == ESRCH { continue }
                 return .refused(code)
             }
-            guard target == "/dev/net/tun", let number = Int32(descriptor) else { continue }
+            guard let number = Int32(descriptor) else { continue }
+            // The tun driver by its device number, wherever its node is (`mknod mytun c 10 200`):
+            // only a descriptor of a file (not a socket, pipe or anonymous inode) is looked at.
+            if target != "/dev/net/tun" {
+                guard target.hasPrefix("/") else { continue }
+                switch Sys.isTunNode("\(task)/fd/\(descriptor)", relativeTo: procDir) {
+                case .ok(true): break
+                case .ok(false): continue
+                case let .failed(code):
+                    if code == ENOENT || code == ESRCH { continue }
+                    return .refused(code)
+                }
+            }
             switch Sys.readSmallFile("\(task)/fdinfo/\(descriptor)", relativeTo: procDir) {
             case let .ok(info):
                 // A /dev/net/tun descriptor without a name in `iff:` is not attached to any device.

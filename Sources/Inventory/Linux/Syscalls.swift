@@ -223,6 +223,18 @@ enum Sys {
         fileIdentity(Path(path))
     }
 
+    /// Whether `path` (relative to `directory`), followed, is the tun character device (10:200,
+    /// include/uapi/linux/miscdevice.h's TUN_MINOR) whatever its path: a node made elsewhere with
+    /// `mknod NAME c 10 200` opens the same driver as /dev/net/tun.
+    /// Asked with statx's AT_STATX_DONT_SYNC: a file on a network or FUSE mount whose server
+    /// does not answer must not stall the scan.
+    static func isTunNode(_ path: String, relativeTo directory: Int32) -> Outcome<Bool> {
+        switch repeatOnEINTR({ tw_is_char_device(directory, path, 10, 200) }) {
+        case let .ok(answer): return .ok(answer == 1)
+        case let .failed(code): return .failed(code)
+        }
+    }
+
     /// `fileIdentity` of a path given as bytes.
     static func fileIdentity(_ path: Path) -> Outcome<(device: UInt64, inode: UInt64)> {
         var info = stat()

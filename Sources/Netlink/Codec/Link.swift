@@ -28,6 +28,7 @@ public struct LinkMessage: Equatable, Sendable {
         /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
         public static let xdp: UInt16 = 43
         public static let newNetnsID: UInt16 = 45
+        public static let newIfindex: UInt16 = 49
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
         public static let groMaxSize: UInt16 = 58
@@ -226,6 +227,9 @@ public struct LinkMessage: Equatable, Sendable {
     /// another network namespace (`ip link set DEV netns OTHER`), where it names that namespace by
     /// its id in the one the device left; a deleted device's RTM_DELLINK has none.
     public var newNetnsID: Int32?
+    /// IFLA_NEW_IFINDEX: beside `newNetnsID` on a move's RTM_DELLINK, the ifindex the device has
+    /// in the namespace it went to (its own again, unless another device there has that one).
+    public var newIndex: Int32?
 
     public init() {}
 
@@ -258,6 +262,7 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.link: link.link = attributes.int32()
             case Attribute.linkNetnsID: link.linkNetnsID = attributes.int32()
             case Attribute.newNetnsID: link.newNetnsID = attributes.int32()
+            case Attribute.newIfindex: link.newIndex = attributes.int32()
             case Attribute.master: link.master = attributes.uint32()
             case Attribute.operstate: link.operstate = attributes.uint8()
             case Attribute.carrier: link.carrier = attributes.uint8() != 0

@@ -44,6 +44,11 @@ extension LinuxReaper {
     /// Fences, verifies and deletes one batch; `group` is one no link was in at re-verification.
     func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
         var results: [ReapResult] = []
+        // Watched from before the fence: a target moved to another namespace at any moment after
+        // vanishes from this one's dumps as if deleted, still fenced where it went, and its
+        // removal notification is what tells (see `goneFromHere`, and step 6). Read between the
+        // steps, so that the batch's own changes do not overflow it.
+        let departures = system.departures(namespaceFD)
         func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
                                       outcome: outcome, detail: detail))
@@ -57,7 +62,7 @@ extension LinuxReaper {
         /// when it could not be restored whole.
         func giveBack(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String) {
             var target = target
-            let (text, whole) = restore(&target, fenceGroup: group, client: client)
+            let (text, whole) = restore(&target, fenceGroup: group, client: client, departures: departures, namespaceFD: namespaceFD)
             record(target, whole ? outcome : .failed, detail + text)
         }
         /// The addresses and routes of the batch's multi-queue targets, read once, when the first
@@ -114,6 +119,7 @@ extension LinuxReaper {
             case nil: fenced.append(target)
             case let (outcome, detail)?: giveBack(target, outcome, detail)
             }
+            _ = departures?.departed(among: [])
         }
         stepHook?("fenced")
 
@@ -128,10 +134,11 @@ extension LinuxReaper {
                 }
                 grouped.append(target)
             } catch NetlinkError.kernel(_, ENODEV, _) {
-                giveBack(target, .skipped, "no device answers to its private name \(InterfaceName.text(target.fenceName)) any more (deleted or renamed by something else since it was fenced)")
+                giveBack(target, .skipped, "no device in this namespace answers to its private name \(InterfaceName.text(target.fenceName)) any more (deleted, renamed or moved away by something else since it was fenced)")
             } catch {
                 giveBack(target, .failed, "cannot set its group: \(error)")
             }
+            _ = departures?.departed(among: [])
         }
         stepHook?("grouped")
 
@@ -164,9 +171,6 @@ extension LinuxReaper {
         //    routing table, hundreds of namespaces) is not refused for it: a look that took at
         //    most half as long again as the quickest of this batch's is acted on. After three
         //    looks too slow for either, nothing is deleted.
-        // Watched from before the first look: a target moved to another namespace at any moment
-        // after it vanishes from this one's dumps as if deleted (see step 6).
-        let departures = system.departures(namespaceFD)
         let connect = { RtnetlinkClient(transport: try self.system.rtnetlink.connect(namespaceFD: namespaceFD)) }
         var confirmed = grouped
         var whole = true
@@ -236,12 +240,12 @@ extension LinuxReaper {
                 var released = false
                 for target in confirmed {
                     guard let link = byIndex[Int(target.index)], Self.isTarget(link, target, group: group) else {
-                        // Deleted by someone else: there is nothing to restore, and a device that
-                        // took its ifindex since is not touched.
+                        // Gone: deleted, or moved away and given back where it went; a device
+                        // that took its ifindex since is not touched.
                         if let other = byIndex[Int(target.index)] {
-                            record(target, .skipped, "the device at its ifindex, \(other.name.map(InterfaceName.text) ?? "unnamed"), bears no mark of the fence (another device took the ifindex of one deleted by something else), so it is left alone")
+                            record(target, .skipped, "the device at its ifindex, \(other.name.map(InterfaceName.text) ?? "unnamed"), bears no mark of the fence (another device took the ifindex of one deleted or moved away by something else), so it is left alone")
                         } else {
-                            record(target, .skipped, "gone since the plan was made (deleted by something else)")
+                            giveBack(target, .skipped, "gone from this namespace since it was fenced")
                         }
                         released = true
                         continue
@@ -332,11 +336,7 @@ extension LinuxReaper {
                     unanswered[index] = "\(operation)'s answer was lost (\(detail))"
                     sent.append(target)
                 } catch NetlinkError.kernel(_, ENODEV, _) {
-                    if let namespace = departures?.moved(among: [index])?[index] {
-                        record(target, .failed, Self.movedAway(target, to: namespace))
-                    } else {
-                        giveBack(target, .skipped, "no device answers to its private name \(InterfaceName.text(fenceName)) any more (deleted or renamed by something else since it was fenced)")
-                    }
+                    giveBack(target, .skipped, "not deleted: no device in this namespace answers to its private name \(InterfaceName.text(fenceName)) any more (deleted, renamed or moved away by something else since the last look)")
                 } catch {
                     giveBack(target, .failed, "\(error)")
                 }
@@ -360,7 +360,11 @@ extension LinuxReaper {
             case false? where moved == nil:
                 record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
             case false?:
-                if let namespace = moved?[target.index] { record(target, .failed, Self.movedAway(target, to: namespace)) } else { record(target, .deleted) }
+                if moved?[target.index] != nil {
+                    giveBack(target, .skipped, "not deleted: it left this namespace before the deletion")
+                } else {
+                    record(target, .deleted)
+                }
             case nil where unanswered[target.index] != nil:
                 record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")

@@ -80,7 +80,7 @@ extension LinuxReaper {
         switch code {
         case 0: target.attached = true
         // A queue is attached: since the plan, or all along where the holder scan does not look
-        // (an io_uring ring's registered files, a tun node at another path than /dev/net/tun).
+        // (an io_uring ring's registered files, a descriptor in flight in an SCM_RIGHTS message).
         case EBUSY: return (.skipped, "a queue is attached to it (TUNSETIFF: device busy): attached since the plan was made, or held where no scan sees it")
         case EINVAL: return (.skipped, "its type or features changed since the plan was made (TUNSETIFF: invalid argument)")
         default: return (.failed, "cannot attach to verify it is unused (TUNSETIFF: \(String(cString: strerror(code))))")
@@ -88,7 +88,9 @@ extension LinuxReaper {
         // TUNSETIFF creates a device when no device answers to the name: that one is not
         // persistent, and closing the descriptor removes it again.
         guard let attached = system.tun.attached(fd), attached.flags & Self.iffPersist != 0 else {
-            return (.skipped, "gone since the plan was made (its private name reached no persistent device)")
+            // That queue is on no target: what its descriptor tells is not about the target.
+            target.attached = false
+            return (.skipped, "gone from this namespace since the plan was made (its private name reached no persistent device)")
         }
         // The private name reaches the device whatever its name: one renamed since the plan (to
         // a name --protect keeps, say) is not the one the plan, the report and the journal name.
@@ -104,22 +106,29 @@ extension LinuxReaper {
     /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
     /// add to its result (what was given back beyond the fence, what could not be) and whether the
     /// device is as it was.
-    func restore(_ target: inout Target, fenceGroup: UInt32, client: RtnetlinkClient) -> (text: String, whole: Bool) {
+    ///
+    /// A target gone from the namespace is not taken for deleted: `departures` (the batch's watch
+    /// on the link notifications of the namespace `namespaceFD` names) and tunwarden's own queue
+    /// on it tell whether it was deleted or moved, and one that moved is given back where it is
+    /// now (`goneFromHere`).
+    func restore(_ target: inout Target, fenceGroup: UInt32, client: RtnetlinkClient,
+                 departures: (any LinkDepartures)? = nil, namespaceFD: Int32? = nil) -> (text: String, whole: Bool) {
         var problems: [String] = []
         var notes: [String] = []
         let index = target.index
         let (wasDown, wasRenamed, wasAltNamed) = (target.takenDown, target.renamed, target.altNameAdded)
         let changed = wasDown || wasRenamed
         // Everything below acts by ifindex: first, that the device there is still the target. A
-        // target deleted by something else meanwhile has nothing to give back, and a device that
-        // took its ifindex since is not touched.
+        // target gone from the namespace was deleted or moved (and is given back where it went),
+        // and a device that took its ifindex since is not touched.
         if changed || target.grouped || target.altNameAdded, case let .gone(other) = Self.lookUp(target, group: fenceGroup, client: client) {
+            let fenced = target
             target.renamed = false
             target.grouped = false
             target.altNameAdded = false
             target.takenDown = false
-            guard let other else { return ("; it was deleted by something else meanwhile, so there is nothing to give back", true) }
-            return ("; the device at its ifindex now, \(other), bears no mark of the fence (deleted by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
+            guard let other else { return goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) }
+            return ("; the device at its ifindex now, \(other), bears no mark of the fence (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
         }
         // The name first: a device that cannot have it back (a restarting daemon made a new device
         // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves

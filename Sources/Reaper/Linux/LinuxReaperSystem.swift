@@ -24,6 +24,8 @@ protocol TunDevice {
     func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32
     /// The name and IFF_* flags of the device `descriptor` is attached to (TUNGETIFF), or nil.
     func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)?
+    /// Where the device `descriptor` is attached to is now, in whichever namespace that is.
+    func home(of descriptor: Int32) -> TunHome
     /// Closes a descriptor `open` gave; once per descriptor.
     func close(_ descriptor: Int32)
 }
@@ -41,13 +43,45 @@ protocol ReapSignals {
 
 /// The link notifications of the inspected namespace from the moment a watch begins. A device
 /// that leaves the namespace (`ip link set DEV netns OTHER`) vanishes from its dumps just as a
-/// deleted one does; only the RTM_DELLINK the kernel sends for a move names where it went.
+/// deleted one does; only the RTM_DELLINK the kernel sends names where it went, and a deletion's
+/// names nowhere.
 protocol LinkDepartures: AnyObject {
-    /// Of `indices`, the devices whose removal notification since the watch began says they moved
-    /// to another namespace, with that namespace's id as the inspected one knows it. Nil when
-    /// notifications were lost (the watch's buffer overflowed) or could not be read, so that a
-    /// move cannot be ruled out.
-    func moved(among indices: Set<Int32>) -> [Int32: Int32]?
+    /// Of `indices`, the devices whose removal the notifications since the watch began told of,
+    /// each by the first such notification (a later one of its ifindex is another device's). Nil
+    /// when notifications were lost (the watch's buffer overflowed) or could not be read, so that
+    /// a move cannot be ruled out.
+    func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
+}
+
+/// What the kernel's RTM_DELLINK said of a device that left the inspected namespace.
+enum LinkDeparture: Equatable {
+    /// It was deleted: the notification named no namespace it went to.
+    case deleted
+    /// It moved to the namespace with id `namespaceID` as the inspected one knows it, where it
+    /// has ifindex `index` (nil: the kernel did not say).
+    case moved(namespaceID: Int32, index: Int32?)
+}
+
+extension LinkDepartures {
+    /// Of `indices`, the devices that moved to another namespace, with that namespace's id; nil
+    /// as for `departed`.
+    func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
+        departed(among: indices)?.compactMapValues {
+            if case let .moved(namespace, _) = $0 { namespace } else { nil }
+        }
+    }
+}
+
+/// Where the device a tun descriptor is attached to is now, as the descriptor tells.
+enum TunHome {
+    /// The kernel detached the descriptor's queue (TUNGETIFF: EBADFD): the device was
+    /// unregistered, since nothing else detaches a queue but its own descriptor.
+    case detached
+    /// Attached to a device named `name`, in the namespace `namespaceFD` is a new descriptor of
+    /// (TUNGETDEVNETNS, Linux 5.2; nil where the kernel cannot give one); the caller closes it.
+    case attached(name: [UInt8], namespaceFD: Int32?)
+    /// The descriptor could not be asked (the errno).
+    case unknown(Int32)
 }
 
 extension LinuxReaper {
@@ -110,10 +144,11 @@ struct KernelRtnetlink: RtnetlinkConnector {
 }
 
 /// Link notifications over a netlink socket subscribed to RTNLGRP_LINK in the inspected namespace.
-/// What arrives is kept as it is read, so that asking twice loses nothing.
+/// What arrives is kept as it is read, so that asking twice loses nothing; the batch asks between
+/// its steps, with no index, to keep the socket's buffer from overflowing.
 final class KernelLinkDepartures: LinkDepartures {
     private let socket: NetlinkSocket
-    private var movedAway: [Int32: Int32] = [:]
+    private var departures: [Int32: LinkDeparture] = [:]
     private var lost = false
 
     init?(namespaceFD: Int32?) {
@@ -121,20 +156,21 @@ final class KernelLinkDepartures: LinkDepartures {
         self.socket = socket
     }
 
-    func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
+    func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]? {
         var datagram: [UInt8] = []
         while !lost, socket.waitReadable(milliseconds: 0) {
             do {
                 try socket.receive(into: &datagram)
                 for message in try NetlinkMessage.split(datagram[...]) where message.header.type == NetlinkType.delLink {
                     let link = try LinkMessage.decode(message.payload)
-                    if let namespace = link.newNetnsID { movedAway[link.index] = namespace }
+                    guard departures[link.index] == nil else { continue }
+                    departures[link.index] = link.newNetnsID.map { .moved(namespaceID: $0, index: link.newIndex) } ?? .deleted
                 }
             } catch {
                 lost = true
             }
         }
-        return lost ? nil : movedAway.filter { indices.contains($0.key) }
+        return lost ? nil : departures.filter { indices.contains($0.key) }
     }
 }
 
@@ -151,6 +187,10 @@ struct KernelTunDevice: TunDevice {
 
     func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? {
         LinuxReaper.attached(fd: descriptor)
+    }
+
+    func home(of descriptor: Int32) -> TunHome {
+        LinuxReaper.home(fd: descriptor)
     }
 
     func close(_ descriptor: Int32) {

@@ -53,6 +53,20 @@ extension LinuxReaper {
         return (Array(request[0..<16].prefix { $0 != 0 }), request.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt16.self) })
     }
 
+    /// TUNGETDEVNETNS (include/uapi/linux/if_tun.h, Linux 5.2): a descriptor of the namespace
+    /// the attached device is in.
+    static let tunGetDevNetns: UInt = 0x54e3
+
+    /// Where the device `fd` is attached to is now (see `TunHome`).
+    static func home(fd: Int32) -> TunHome {
+        var request = [UInt8](repeating: 0, count: 40)
+        let rc = request.withUnsafeMutableBytes { tw_ioctl_ptr(fd, tunGetIFF, $0.baseAddress) }
+        guard rc == 0 else { return errno == EBADFD ? .detached : .unknown(errno) }
+        let name = Array(request[0..<16].prefix { $0 != 0 })
+        let namespace = tw_ioctl_int(fd, tunGetDevNetns, 0)
+        return .attached(name: name, namespaceFD: namespace >= 0 ? namespace : nil)
+    }
+
     /// Private names for one run: `tw` and 13 hex digits (15 bytes, the most a name may have),
     /// all different, from one random seed (SplitMix64, a bijection on 64 bits, over a counter).
     /// One system random draw per run: drawing each digit cost a getrandom(2) call, 130,000 of

@@ -7,24 +7,11 @@ import TunwardenCore
 
 /// What a batch looks at around its deletion. Right before it: the routes and the sockets bound to
 /// addresses that depend on a target, then the links as one consistent dump or target by target, and
-/// whether each grouped target may still be deleted. Right after it: whether each target is gone,
-/// and what to say of one that moved to another network namespace instead. Each look is by
+/// whether each grouped target may still be deleted. Right after it: whether each target is gone
+/// (where one that moved to another network namespace went is `goneFromHere`'s). Each look is by
 /// ifindex, as the fence is. A look that cannot be had before the deletion throws; the check
 /// after it answers nil for a target it could not check, never a guess.
 extension LinuxReaper {
-    /// Why `target` counts as not deleted, having moved to the network namespace with id
-    /// `namespace` (as the inspected one knows it), with the commands that take this reap's fence
-    /// off it there.
-    static func movedAway(_ target: Target, to namespace: Int32) -> String {
-        let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
-        let group = target.item.interface.group ?? 0
-        let giveBack = target.multiQueue
-            ? "ip link set dev \(fence) name \(name); ip link set dev \(name) group \(group)\(target.takenDown ? "; ip link set dev \(name) up" : "")"
-            : "ip link property del dev \(name) altname \(fence); ip link set dev \(name) group \(group)"
-        return "not deleted: it moved to another network namespace (netns id \(namespace) as this one knows it, `ip netns list-id`) before the deletion "
-            + "and lives on there, still fenced by this reap; there, `\(giveBack)` gives it back"
-    }
-
     /// Why deleting each of `targets` would take other devices' routes with it, where it would:
     /// a route of any table and either family that takes one of its addresses as source and does
     /// not leave through it alone (the kernel deletes an IPv4 one of the main table with the

@@ -4,7 +4,7 @@ extension FindingRules {
     /// The findings about tun and tap devices.
     static let tun: [FindingRule] = [
         FindingRule(id: FindingID.orphanedTun, severity: "warning", reap: .deleteInterface, scope: .interface,
-                    summary: "a persistent tun/tap with no carrier, no attached queue and no holder in a complete scan"),
+                    summary: "a persistent tun/tap with no carrier (and, multi-queue, no queue the kernel counts) and no holder in a complete scan"),
         FindingRule(id: FindingID.holderElsewhere, severity: "info", reap: nil, scope: .interface,
                     summary: "a device of the same name is held in another namespace, which proves nothing either way"),
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
@@ -19,15 +19,21 @@ extension Heuristics {
     // MARK: tun and tap
 
     /// What the holder scan covered, as an orphan's evidence states it: the same for every
-    /// interface of one snapshot, so it is put together once. Where some processes cannot be
-    /// inspected, the fact that decides the verdict (the kernel shows no queue attached) comes
-    /// before that caveat, and no bracket opens inside the evidence's own.
-    static func scanSummary(_ scan: HolderScan) -> String {
+    /// interface of one kind (single- or multi-queue) in one snapshot, so it is put together once.
+    /// Where some processes cannot be inspected, what the kernel shows of the device comes before
+    /// that caveat, and no bracket opens inside the evidence's own. The kernel counts the queues
+    /// of a multi-queue device only: of a single-queue one it shows the carrier, which a queue's
+    /// attach turns on but its holder can turn off again (TUNSETCARRIER), so only the reaper's
+    /// exclusive attach, refused while any queue is attached, rules those processes out.
+    static func scanSummary(_ scan: HolderScan, multiQueue: Bool) -> String {
         let opaque = scan.opaquePIDs
         let them = opaque.count == 1 ? "the 1 more process" : "the \(opaque.count) more processes"
-        return opaque.isEmpty
-            ? "\(scan.processesScanned) processes scanned"
-            : "\(scan.processesScanned) processes scanned, and the kernel shows no queue attached, which rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
+        guard !opaque.isEmpty else { return "\(scan.processesScanned) processes scanned" }
+        return multiQueue
+            ? "\(scan.processesScanned) processes scanned, and the kernel shows no queue attached, which rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
+            : "\(scan.processesScanned) processes scanned; the kernel counts no queues of a single-queue device and shows only its carrier, which is off: "
+                + "a queue's attach turns it on, but a holder can turn it off again with TUNSETCARRIER, so only the reaper's exclusive attach, refused while any queue is attached, "
+                + "rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
     }
 
     /// Why sockets tie the device with ifindex `index` to a process, in words (nil when none do):
@@ -261,10 +267,12 @@ extension Heuristics {
             ))
             return (.unknown, "a device of the same name is held in another namespace")
         }
-        // Processes closed even to a fully privileged scan might hold it. The kernel rules them out:
-        // for a multi-queue device by its count of attached and disabled queues; for a single-queue
-        // device by the carrier, which its one queue's attachment turns on (and which the reaper
-        // confirms by attaching exclusively before it deletes anything).
+        // Processes closed even to a fully privileged scan might hold it. For a multi-queue device
+        // the kernel rules them out by its count of attached and disabled queues; for a
+        // single-queue device it shows only the carrier, which its one queue's attach turns on and
+        // a holder can turn off (TUNSETCARRIER): not proof, and the evidence says so, but the
+        // reaper's exclusive attach, refused while any queue is attached, is, before it deletes
+        // anything.
         let kernelRulesOut = tun.multiQueue == true ? tun.numQueues != nil && tun.numDisabledQueues != nil : tun.multiQueue == false
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")

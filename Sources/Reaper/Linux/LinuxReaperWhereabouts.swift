@@ -1,0 +1,217 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+import Storage
+import TunwardenCore
+
+/// What became of a fenced target that is no longer in the inspected namespace. A device moved
+/// to another namespace (as a VM or container runtime moves a tap it made into its sandbox's)
+/// vanishes from this namespace's dumps just as a deleted one does, and keeps the fence's marks
+/// where it went. The kernel tells the two apart through tunwarden's own attached queue (a
+/// single-queue target) and through the removal notification (either kind); a target that moved
+/// has its fence given back where it now is, and one whose fate nothing tells is said to be gone
+/// from this namespace, deleted or moved, never deleted.
+extension LinuxReaper {
+    /// Where a target gone from the inspected namespace is.
+    enum Whereabouts {
+        /// The kernel says it is gone; `evidence` says how.
+        case deleted(evidence: String)
+        /// It lives on in another namespace.
+        case moved(Elsewhere)
+        /// Nothing the kernel said tells a deletion from a move.
+        case unknown
+    }
+
+    /// The namespace a target moved to, as far as the kernel told.
+    struct Elsewhere {
+        /// A descriptor of that namespace (nil when none could be had), closed by `giveBack(_:fenceGroup:elsewhere:)`.
+        var namespaceFD: Int32?
+        /// Its id in the inspected namespace, when it has one.
+        var namespaceID: Int32?
+        /// Its name under the namespace directory, when it has one.
+        var namespaceName: String?
+        /// The target's name there (its tun descriptor's answer), when known.
+        var name: [UInt8]?
+        /// The target's ifindex there (the move's notification), when known.
+        var index: Int32?
+
+        /// The namespace for people: its name, else its id as the inspected one knows it.
+        var place: String {
+            var words = namespaceName.map { "network namespace '\($0)'" } ?? "another network namespace"
+            if let namespaceID { words += " (netns id \(namespaceID) as this one knows it, `ip netns list-id`)" }
+            return words
+        }
+    }
+
+    /// Where `target`, gone from the inspected namespace (`namespaceFD`, nil: this thread's), is:
+    /// asked of tunwarden's queue on it when it holds one, else of the link notifications watched
+    /// since the batch began.
+    func whereabouts(of target: Target, departures: (any LinkDepartures)?, namespaceFD: Int32?, client: RtnetlinkClient) -> Whereabouts {
+        var name: [UInt8]?
+        if target.attached, let fd = target.fd {
+            switch system.tun.home(of: fd) {
+            case .detached:
+                return .deleted(evidence: "the kernel detached tunwarden's queue from it, which only its unregistration does")
+            case let .attached(now, homeFD?):
+                if Self.sameNamespace(homeFD, as: namespaceFD) {
+                    close(homeFD)
+                } else {
+                    return .moved(Elsewhere(namespaceFD: homeFD, namespaceID: try? Self.namespaceID(of: homeFD, client: client),
+                                            namespaceName: Self.namespaceName(of: homeFD, directory: namespaceDirectory), name: now))
+                }
+            case let .attached(now, nil): name = now
+            case .unknown: break
+            }
+        }
+        switch departures?.departed(among: [target.index])?[target.index] {
+        case .deleted?:
+            return .deleted(evidence: "the kernel's notification of its removal names no namespace it went to")
+        case let .moved(id, index)?:
+            let fd = namespace(withID: id, client: client)
+            return .moved(Elsewhere(namespaceFD: fd, namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) },
+                                    name: name, index: index))
+        case nil:
+            // Alive, as its queue says, but where could not be asked.
+            return name.map { .moved(Elsewhere(name: $0)) } ?? .unknown
+        }
+    }
+
+    /// What to add to the result of `target`, fenced and gone from the inspected namespace, and
+    /// whether nothing of the fence is left on a live device.
+    func goneFromHere(_ target: Target, fenceGroup: UInt32, departures: (any LinkDepartures)?, namespaceFD: Int32?,
+                      client: RtnetlinkClient) -> (text: String, whole: Bool) {
+        switch whereabouts(of: target, departures: departures, namespaceFD: namespaceFD, client: client) {
+        case let .deleted(evidence):
+            return ("; it was deleted by something else meanwhile (\(evidence)), so there is nothing to give back", true)
+        case let .moved(elsewhere):
+            return giveBack(target, fenceGroup: fenceGroup, elsewhere: elsewhere)
+        case .unknown:
+            return ("; it is gone from this namespace: deleted, or moved to another by something else (the kernel's notifications that would tell were "
+                    + "\(departures == nil ? "not to be had" : "lost")); if it lives on elsewhere, it is still fenced there: \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+        }
+    }
+
+    /// Gives back, in the namespace `target` moved to, what of the fence it still bears there:
+    /// only tunwarden's own marks, each checked by value (its private alternative name, its
+    /// private name, the batch's link group). The move itself closed it and took its addresses,
+    /// as every move does; that is not tunwarden's to undo.
+    func giveBack(_ target: Target, fenceGroup: UInt32, elsewhere: Elsewhere) -> (text: String, whole: Bool) {
+        defer { if let fd = elsewhere.namespaceFD { close(fd) } }
+        let moved = "; it moved to \(elsewhere.place) meanwhile (something else moved it), where it lives on"
+        guard let namespaceFD = elsewhere.namespaceFD else {
+            return (moved + ", still fenced; tunwarden could not reach that namespace: there, \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+        }
+        let remote: RtnetlinkClient
+        let link: LinkMessage
+        do {
+            remote = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
+            let links = try Self.dumpLinks(remote, attempts: 6)
+            let marked = { (link: LinkMessage) in
+                link.tun != nil && (link.name == target.fenceName || link.altNames.contains(target.fenceName) || (target.grouped && link.group == fenceGroup))
+            }
+            guard let found = links.first(where: { (elsewhere.index == $0.index || elsewhere.name == $0.name) && marked($0) }) ?? links.first(where: marked) else {
+                return (moved + " and bears no mark of the fence", true)
+            }
+            link = found
+        } catch {
+            return (moved + ", still fenced; it could not be looked at there (\(ReapRefusal.clause(error))): there, \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+        }
+        let index = link.index
+        var done: [String] = [], problems: [String] = []
+        var current = link.name ?? target.fenceName
+        if link.name == target.fenceName {
+            let name = target.name
+            var back = false
+            do {
+                try Self.change(&back, index, "RTM_NEWLINK (rename)", client: remote, isDone: { $0.name == name }) {
+                    LinkMessage.renameRequest(index: index, name: name, sequence: $0)
+                }
+                done.append("gave it its name back from \(InterfaceName.text(target.fenceName))")
+                current = name
+            } catch {
+                problems.append("it keeps the private name \(InterfaceName.text(target.fenceName)) there (\(ReapRefusal.clause(error)); another device there may have \(target.item.ifname)): once the name is free, `ip link set dev \(ShellWord.quote(target.fenceName)) name \(ShellWord.quote(name))` there")
+            }
+        }
+        if link.altNames.contains(target.fenceName) {
+            let alternative = target.fenceName
+            var back = false
+            if (try? Self.change(&back, index, "RTM_DELLINKPROP (altname)", client: remote, isDone: { !$0.altNames.contains(alternative) }) {
+                LinkMessage.altNameRequest(index: index, altName: alternative, add: false, sequence: $0)
+            }) != nil {
+                done.append("removed its private alternative name \(InterfaceName.text(alternative))")
+            } else {
+                problems.append("its private alternative name could not be removed there (`ip link property del dev \(ShellWord.quote(current)) altname \(ShellWord.quote(alternative))`)")
+            }
+        }
+        if link.group == fenceGroup {
+            let prior = target.item.interface.group ?? 0
+            var back = false
+            if (try? Self.change(&back, index, "RTM_NEWLINK (group)", client: remote, isDone: { $0.group == prior }) {
+                LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
+            }) != nil {
+                done.append("set its link group back to \(prior)")
+            } else {
+                problems.append("its link group could not be set back to \(prior) there (`ip link set dev \(ShellWord.quote(current)) group \(prior)`)")
+            }
+        }
+        var text = moved + " as \(InterfaceName.text(current)) (ifindex \(index))"
+        if let last = done.last { text += "; tunwarden " + (done.count == 1 ? last : done.dropLast().joined(separator: ", ") + " and " + last) + " there" }
+        text += problems.map { "; " + $0 }.joined()
+        if link.flags & LinkMessage.up == 0 { text += "; it is down there, as the move left it (a move closes the device it moves)" }
+        return (text, problems.isEmpty)
+    }
+
+    /// The commands that take `target`'s fence off it where it is, whichever marks it bears.
+    static func giveBackCommands(_ target: Target, fenceGroup: UInt32) -> String {
+        let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
+        let group = target.item.interface.group ?? 0
+        return target.multiQueue
+            ? "`ip link set dev \(fence) name \(name); ip link set dev \(name) group \(group)`"
+            : "`ip link property del dev \(name) altname \(fence); ip link set dev \(name) group \(group)`"
+    }
+
+    /// Whether the namespace descriptors `fd` and `other` (nil: this thread's namespace) name the same namespace.
+    static func sameNamespace(_ fd: Int32, as other: Int32?) -> Bool {
+        var a = stat(), b = stat()
+        guard fstat(fd, &a) == 0 else { return false }
+        let known = other.map { fstat($0, &b) == 0 } ?? (stat("/proc/thread-self/ns/net", &b) == 0)
+        return known && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// The id the inspected namespace (`client`'s) gives the namespace behind `fd`, nil for none.
+    static func namespaceID(of fd: Int32, client: RtnetlinkClient) throws -> Int32? {
+        let replies = try client.request(operation: "RTM_GETNSID") { NamespaceIDMessage.request(fd: fd, sequence: $0) }
+        guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else { return nil }
+        let id = try NamespaceIDMessage.decodeID(reply.payload)
+        return id == NamespaceIDMessage.notAssigned ? nil : id
+    }
+
+    /// The name under `directory` bound to the namespace behind `fd`, if any.
+    static func namespaceName(of fd: Int32, directory: String) -> String? {
+        var own = stat()
+        guard fstat(fd, &own) == 0, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
+        return names.sorted().first { name in
+            var file = stat()
+            return stat(directory + "/" + name, &file) == 0 && file.st_dev == own.st_dev && file.st_ino == own.st_ino
+        }
+    }
+
+    /// A descriptor of the namespace the inspected one knows by `id`: one of those named under the
+    /// namespace directory, else one some process is in; nil when none of them has that id.
+    func namespace(withID id: Int32, client: RtnetlinkClient) -> Int32? {
+        var paths = ((try? FileManager.default.contentsOfDirectory(atPath: namespaceDirectory)) ?? []).sorted().map { namespaceDirectory + "/" + $0 }
+        paths += ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.map { "/proc/\($0)/ns/net" }
+        var seen = Set<UInt64>()
+        for path in paths {
+            var file = stat()
+            guard stat(path, &file) == 0, seen.insert(UInt64(file.st_ino)).inserted else { continue }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            if (try? Self.namespaceID(of: fd, client: client)) == id { return fd }
+            close(fd)
+        }
+        return nil
+    }
+}
+#endif
