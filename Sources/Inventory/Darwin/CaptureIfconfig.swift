@@ -14,7 +14,13 @@ extension Section {
     /// that end in a flag list all end in `>`, so what follows the last `>` is the header's.)
     static func headerName(_ word: Substring) -> Substring? {
         guard word.count >= 3, word.last == ":" else { return nil }
-        let name = word.lastIndex(of: ">").map { word[word.index(after: $0)...].dropLast() } ?? word.dropLast()
+        var name = word.dropLast()
+        if let close = word.lastIndex(of: ">") {
+            // Bounded by hand: a word cut inside a grapheme cluster must give no name, never a trap.
+            let after = word.index(after: close)
+            guard after < word.endIndex else { return nil }
+            name = word[after..<word.endIndex].dropLast()
+        }
         return ShellCommand.isInterfaceName(name) ? name : nil
     }
 
