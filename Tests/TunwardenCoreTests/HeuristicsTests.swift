@@ -554,12 +554,13 @@ enum Build {
         let evidence = a.findings.first { $0.id == "orphaned-tun" }?.evidence ?? ""
         #expect(evidence.contains("cannot be inspected even with every privilege"), "\(evidence)")
         #expect(evidence.contains("pid 1"))
-        // What the kernel shows comes before the caveat, brackets do not nest, and for a
-        // single-queue device it is the carrier, which a holder can turn off, not a queue count:
-        // the reaper's exclusive attach is what rules the hidden processes out.
-        let kernel = try #require(evidence.range(of: "the kernel counts no queues of a single-queue device and shows only its carrier"))
-        #expect(kernel.lowerBound < evidence.range(of: "cannot be inspected")!.lowerBound, "\(evidence)")
-        #expect(evidence.contains("TUNSETCARRIER") && evidence.contains("only the reaper's exclusive attach"), "\(evidence)")
+        // Brackets do not nest, and for a single-queue device the kernel shows the carrier, which
+        // a holder can turn off, not a queue count: the reaper's exclusive attach is what rules
+        // the hidden processes out, and the evidence says so (in few words: it is repeated for
+        // every orphan, 9,900 times in the 10,000-device benchmark).
+        #expect(evidence.contains("pid 1, is ruled out only by the reaper's exclusive attach, as a holder can turn a single-queue tun's carrier off with TUNSETCARRIER"),
+                "\(evidence)")
+        #expect(evidence.count <= 320, "\(evidence.count) characters: \(evidence)")
         #expect(!evidence.contains("the kernel shows no queue attached"), "\(evidence)")
         #expect(!evidence.contains("(pid"), "\(evidence)")
     }

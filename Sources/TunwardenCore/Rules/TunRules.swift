@@ -31,9 +31,8 @@ extension Heuristics {
         guard !opaque.isEmpty else { return "\(scan.processesScanned) processes scanned" }
         return multiQueue
             ? "\(scan.processesScanned) processes scanned, and the kernel shows no queue attached, which rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
-            : "\(scan.processesScanned) processes scanned; the kernel counts no queues of a single-queue device and shows only its carrier, which is off: "
-                + "a queue's attach turns it on, but a holder can turn it off again with TUNSETCARRIER, so only the reaper's exclusive attach, refused while any queue is attached, "
-                + "rules out \(them) that cannot be inspected even with every privilege: pid \(Self.sample(opaque))"
+            : "\(scan.processesScanned) processes scanned; \(them) that cannot be inspected even with every privilege, pid \(Self.sample(opaque)), "
+                + "\(opaque.count == 1 ? "is" : "are") ruled out only by the reaper's exclusive attach, as a holder can turn a single-queue tun's carrier off with TUNSETCARRIER"
     }
 
     /// Why sockets tie the device with ifindex `index` to a process, in words (nil when none do):
