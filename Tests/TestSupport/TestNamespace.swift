@@ -34,6 +34,7 @@ public final class TestNamespace {
     /// Makes the namespace, under `name` when one is given (to make a namespace again under the
     /// name of one removed before), else under a new unique name.
     public init(name: String? = nil, file: String = #fileID, function: String = #function) throws {
+        _ = Self.sweptOnce
         self.name = name ?? "twtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         owner = "\(file):\(function)"
         try Shell.run(["ip", "netns", "add", self.name])
@@ -41,6 +42,23 @@ public final class TestNamespace {
     }
 
     deinit { remove() }
+
+    /// Removes, once per test process, the namespaces earlier test processes left behind when
+    /// they died before their `defer`s ran (a trap in one test ends the whole run): those named
+    /// `twtest-PID-…` whose PID is no longer alive, after killing what still runs in them. A
+    /// namespace of a live process, or of any other name, is never touched.
+    static let sweptOnce: Void = {
+        let directory = "/run/netns"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let parts = entry.split(separator: "-")
+            guard parts.count == 3, parts[0] == "twtest", let pid = Int32(parts[1]), pid > 0, pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            for holder in ((try? Shell.run(["ip", "netns", "pids", entry])) ?? "").split(separator: "\n") {
+                if let holder = Int32(holder) { kill(holder, SIGKILL) }
+            }
+            _ = try? Shell.run(["ip", "netns", "del", entry])
+        }
+    }()
 
     /// Runs `ip -n NAME ARGS…` and fails on a non-zero exit.
     @discardableResult
