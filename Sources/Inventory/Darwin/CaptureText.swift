@@ -268,18 +268,30 @@ struct CaptureText {
                 position = end
                 continue
             }
+            // Blanks and line breaks beyond ASCII that word processors, mail and chat put in:
+            // NO-BREAK SPACE, the EN QUAD … HAIR SPACE run (U+2000–U+200A), NARROW NO-BREAK SPACE
+            // (U+202F), MEDIUM MATHEMATICAL SPACE (U+205F) and IDEOGRAPHIC SPACE separate words;
+            // NEXT LINE (U+0085), LINE and PARAGRAPH SEPARATOR (U+2028, U+2029) end a line.
+            var lineBreak = byte == 0x0A
             switch byte {
             case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
             case 0x0A: spaceLength = 1
             case 0xC2 where position + 1 < bytes.count && bytes[position + 1] == 0xA0: spaceLength = 2
+            case 0xC2 where position + 1 < bytes.count && bytes[position + 1] == 0x85:
+                spaceLength = 2
+                lineBreak = true
             case 0xE3 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && bytes[position + 2] == 0x80: spaceLength = 3
             case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && (bytes[position + 2] == 0xA8 || bytes[position + 2] == 0xA9):
                 spaceLength = 3
+                lineBreak = true
+            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && ((0x80...0x8A).contains(bytes[position + 2]) || bytes[position + 2] == 0xAF):
+                spaceLength = 3
+            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x81 && bytes[position + 2] == 0x9F: spaceLength = 3
             default: break
             }
             if spaceLength > 0 {
                 endWord(at: position)
-                if byte == 0x0A || byte == 0xE2 {
+                if lineBreak {
                     line += 1
                     numberedLine = false
                     lineHasWord = false
@@ -343,7 +355,7 @@ struct CaptureText {
 
     /// `text` with each backspace taking back the character before it on its line (as a
     /// `script` typescript records a typo), and every other control character a terminal acts
-    /// on dropped: C0 and C1 controls but tab, line feed and carriage return, DEL, and every
+    /// on dropped: C0 and C1 controls but tab, line feed, carriage return and next line, DEL, and every
     /// invisible format character: those that reorder text (a right-to-left override), and
     /// those a web page, a wiki or a chat puts inside words (zero-width space and joiners, word
     /// joiner, U+FEFF, soft hyphen). They take no room, so a row that holds them (`UGSc\u{200B}g`)
@@ -351,7 +363,9 @@ struct CaptureText {
     static func withoutControls(_ text: String) -> String {
         func unwanted(_ scalar: Unicode.Scalar) -> Bool {
             switch scalar.value {
-            case 0x09, 0x0A, 0x0D: return false
+            // (NEXT LINE, U+0085, is a line break a paste can have instead of a line feed: the
+            // tokenizer ends the line there.)
+            case 0x09, 0x0A, 0x0D, 0x85: return false
             case 0x00..<0x20, 0x7F...0x9F: return true
             case 0xA0..<0xAD: return false
             default: return scalar.value >= 0xAD && scalar.properties.generalCategory == .format
