@@ -257,7 +257,6 @@ struct CaptureText {
                 position = after
                 continue
             }
-            var spaceLength = 0
             // A Markdown fence (three backticks or more) separates words like a space, also when a
             // chat message glues it to the first line (```lo0: flags=…).
             if byte == 0x60, position + 2 < bytes.count, bytes[position + 1] == 0x60, bytes[position + 2] == 0x60 {
@@ -268,27 +267,7 @@ struct CaptureText {
                 position = end
                 continue
             }
-            // Blanks and line breaks beyond ASCII that word processors, mail and chat put in:
-            // NO-BREAK SPACE, the EN QUAD … HAIR SPACE run (U+2000–U+200A), NARROW NO-BREAK SPACE
-            // (U+202F), MEDIUM MATHEMATICAL SPACE (U+205F) and IDEOGRAPHIC SPACE separate words;
-            // NEXT LINE (U+0085), LINE and PARAGRAPH SEPARATOR (U+2028, U+2029) end a line.
-            var lineBreak = byte == 0x0A
-            switch byte {
-            case 0x20, 0x09, 0x0B, 0x0C, 0x0D, 0x00: spaceLength = 1
-            case 0x0A: spaceLength = 1
-            case 0xC2 where position + 1 < bytes.count && bytes[position + 1] == 0xA0: spaceLength = 2
-            case 0xC2 where position + 1 < bytes.count && bytes[position + 1] == 0x85:
-                spaceLength = 2
-                lineBreak = true
-            case 0xE3 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && bytes[position + 2] == 0x80: spaceLength = 3
-            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && (bytes[position + 2] == 0xA8 || bytes[position + 2] == 0xA9):
-                spaceLength = 3
-                lineBreak = true
-            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x80 && ((0x80...0x8A).contains(bytes[position + 2]) || bytes[position + 2] == 0xAF):
-                spaceLength = 3
-            case 0xE2 where position + 2 < bytes.count && bytes[position + 1] == 0x81 && bytes[position + 2] == 0x9F: spaceLength = 3
-            default: break
-            }
+            let (spaceLength, lineBreak) = Self.blank(at: position, in: bytes)
             if spaceLength > 0 {
                 endWord(at: position)
                 if lineBreak {
