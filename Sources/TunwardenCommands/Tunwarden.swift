@@ -99,7 +99,13 @@ public struct Tunwarden: ParsableCommand {
             exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
         }
         do {
-            var command = try parseAsRoot(arguments)
+            var command: any ParsableCommand
+            do {
+                command = try parseAsRoot(arguments)
+            } catch {
+                if let advice = mistypedCommand(message(for: error)) { exit(withError: ValidationError(advice)) }
+                throw error
+            }
             try command.run()
         } catch let code as ExitCode {
             // Commands end by throwing their exit code (so that tests can run them in-process);
@@ -150,6 +156,38 @@ public struct Tunwarden: ParsableCommand {
     /// The names of the subcommands, in the order the help lists them.
     static var commandNames: [String] {
         configuration.subcommands.compactMap { $0.configuration.commandName }
+    }
+
+    /// For argument-parser's "Unexpected argument 'WORD'" where WORD is a command mistyped (two
+    /// edits or fewer from one, and not more than a third of its letters), the error to give
+    /// instead: it names the command meant and lists them all, as a mistyped option already gets
+    /// "Did you mean". Nil for any other error.
+    static func mistypedCommand(_ message: String) -> String? {
+        let prefix = "Unexpected argument '"
+        guard message.hasPrefix(prefix), let end = message.dropFirst(prefix.count).firstIndex(of: "'") else { return nil }
+        let word = String(message[message.index(message.startIndex, offsetBy: prefix.count)..<end])
+        guard !word.hasPrefix("-"), word.count >= 3 else { return nil }
+        let nearest = commandNames.map { ($0, editDistance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
+        guard let (name, distance) = nearest, word != name, distance <= 2, distance * 3 <= name.count else { return nil }
+        return "'\(word)' is not a tunwarden command; did you mean '\(name)'? The commands are \(commandNames.joined(separator: ", "))"
+    }
+
+    /// The number of letters to insert, delete, replace or swap with the next to turn `a` into
+    /// `b` (optimal string alignment distance).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1) }
+            }
+        }
+        return table[a.count][b.count]
     }
 
     /// The word after `help` that names no command (`tunwarden help bogus`), or nil when there is

@@ -16,6 +16,10 @@ import TestSupport
         (["audit", "--format", "xml"], "tunwarden: error: The value 'xml' is invalid for '--format <format>'"),
         (["audit", "--limit"], "tunwarden: error: Missing value for '--limit <n>'"),
         (["bogus"], "tunwarden: error: Unexpected argument 'bogus'"),
+        // A mistyped command names the one meant, as a mistyped option gets "Did you mean".
+        (["audti"], "tunwarden: error: 'audti' is not a tunwarden command; did you mean 'audit'? The commands are audit, watch, reap, journal, history, snapshot"),
+        (["--netns", "blue", "jurnal"], "tunwarden: error: 'jurnal' is not a tunwarden command; did you mean 'journal'?"),
+        (["Reap"], "tunwarden: error: 'Reap' is not a tunwarden command; did you mean 'reap'?"),
         // tunwarden's own usage error, for comparison.
         (["--config", "/nonexistent/tunwarden.conf", "--netns", HostileRun.missingNamespace, "audit"], "tunwarden: error: bad configuration: "),
     ] as [([String], String)])
