@@ -157,6 +157,15 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Decodable {
 
     public var family: AddressFamily { address.family }
 
+    /// Whether this prefix, or one enclosing it, passes `isWanted`, asking only of this prefix's
+    /// truncations to `lengths` (the lengths the wanted prefixes have): a few questions however
+    /// many prefixes are wanted, where comparing with each would walk them all.
+    public func isInside(lengths: [Int], where isWanted: (IPPrefix) -> Bool) -> Bool {
+        lengths.contains { length in
+            length <= self.length && IPPrefix(address: address, length: length).map(isWanted) == true
+        }
+    }
+
     /// Whether `other` lies wholly inside this prefix.
     public func contains(_ other: IPPrefix) -> Bool {
         guard other.family == family, other.length >= length else { return false }

@@ -24,7 +24,6 @@ public enum DeviceFileSettings {
     /// `fileSysctls`, `staticMulticast`, and in `unreadable` what could not be read.
     public static func read(devices: [(index: Int, name: [UInt8])], namespaceFD: Int32?, procRoot: String = "/proc") -> [Int: DeviceExtraSettings] {
         guard !devices.isEmpty else { return [:] }
-        guard let namespaceFD else { return read(devices: devices, procRoot: procRoot) }
         do {
             return try NamespaceThread.run(in: namespaceFD) { read(devices: devices, procRoot: procRoot) }
         } catch {

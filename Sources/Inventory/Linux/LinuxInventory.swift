@@ -251,8 +251,7 @@ public struct LinuxInventory: InventoryBackend {
     /// policy is read in the namespace (`namespaceFD`; nil: this thread's own).
     static func multipathFlows(_ routes: [RouteMessage], namespaceFD: Int32?, procRoot: String, client: RtnetlinkClient) -> [Int: [HopFlows?]] {
         guard routes.contains(where: MultipathProbe.needsAsking) else { return [:] }
-        let hashes = namespaceFD.map { fd in (try? NamespaceThread.run(in: fd) { MultipathProbe.hashesDestination(procRoot: procRoot) }) ?? [:] }
-            ?? MultipathProbe.hashesDestination(procRoot: procRoot)
+        let hashes = (try? NamespaceThread.run(in: namespaceFD) { MultipathProbe.hashesDestination(procRoot: procRoot) }) ?? [:]
         return MultipathProbe.flows(of: routes, hashesDestination: { hashes[$0] ?? false }, client: client)
     }
 

@@ -168,8 +168,7 @@ enum MultipathProbe {
     /// false.
     static func hashesDestination(procRoot: String = "/proc") -> [UInt8: Bool] {
         func number(_ path: String) -> Int64? {
-            guard case let .ok(bytes) = Sys.readSmallFile(path, limit: 64), let text = String(validating: bytes, as: UTF8.self) else { return nil }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let trimmed = DeviceFileSettings.text(Sys.readSmallFile(path, limit: 64)) else { return nil }
             return trimmed.hasPrefix("0x") ? Int64(trimmed.dropFirst(2), radix: 16) : Int64(trimmed)
         }
         var answer: [UInt8: Bool] = [:]

@@ -24,7 +24,6 @@ enum NamespaceProcFile {
     /// The bytes of each of `names`, in their order, as `read(_:namespaceFD:procRoot:)` gives
     /// one, all opened on one trip into the namespace.
     static func read(_ names: [String], namespaceFD: Int32?, procRoot: String) -> Result<[[UInt8]?], SocketUse.Unreadable> {
-        guard let namespaceFD else { return read(open(names, procRoot: procRoot)) }
         do {
             return read(try NamespaceThread.run(in: namespaceFD) { open(names, procRoot: procRoot) })
         } catch {

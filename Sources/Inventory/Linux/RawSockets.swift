@@ -102,14 +102,10 @@ public enum RawSockets {
              NamespaceProcFile.open(every.map(\.rawValue), procRoot: procRoot))
         }
         let entered: (diagnostics: Result<NetlinkSocket, any Error>?, files: [NamespaceProcFile.Opened])
-        if let namespaceFD {
-            do {
-                entered = try NamespaceThread.run(in: namespaceFD, enter)
-            } catch {
-                return .failure(SocketUse.Unreadable(description: "cannot enter the namespace to list its raw and ping sockets: \(error)"))
-            }
-        } else {
-            entered = enter()
+        do {
+            entered = try NamespaceThread.run(in: namespaceFD, enter)
+        } catch {
+            return .failure(SocketUse.Unreadable(description: "cannot enter the namespace to list its raw and ping sockets: \(error)"))
         }
         let texts: [Listing: [UInt8]?]
         switch NamespaceProcFile.read(entered.files) {

@@ -14,7 +14,6 @@ public enum SysctlDefaults {
     /// The defaults of the namespace behind `namespaceFD` (nil: the calling thread's own), read
     /// under `procRoot`, or why they could not be read.
     public static func read(namespaceFD: Int32?, procRoot: String = "/proc") -> NamespaceSysctlDefaults {
-        guard let namespaceFD else { return read(procRoot: procRoot) }
         do {
             return try NamespaceThread.run(in: namespaceFD) { read(procRoot: procRoot) }
         } catch {

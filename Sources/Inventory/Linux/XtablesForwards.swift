@@ -90,7 +90,6 @@ public enum XtablesForwards {
             }
             return .failure(SocketUse.Unreadable(description: "\(what) kept changing while it was read"))
         }
-        guard let namespaceFD else { return body() }
         do {
             return try NamespaceThread.run(in: namespaceFD, body)
         } catch {

@@ -32,6 +32,13 @@ public enum NamespaceThread {
         if job.setnsErrno != 0 { throw NetlinkError.enterNamespace(errno: job.setnsErrno) }
         return try result.get()
     }
+
+    /// Runs `body` inside the namespace behind `namespaceFD` as `run(in:_:)` does, or on the
+    /// calling thread when `namespaceFD` is nil (the caller's own namespace), and returns its result.
+    public static func run<T>(in namespaceFD: Int32?, _ body: @escaping () throws -> T) throws -> T {
+        guard let namespaceFD else { return try body() }
+        return try run(in: namespaceFD, body)
+    }
 }
 
 /// The work and its namespace, handed to the thread; read again after the thread is joined.

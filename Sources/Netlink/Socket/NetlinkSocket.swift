@@ -39,18 +39,13 @@ public final class NetlinkSocket: NetlinkTransport {
     /// namespace, made by a short-lived thread that enters it (no thread of the caller ever
     /// changes namespace).
     public init(namespaceFD: Int32? = nil, netlinkProtocol: Int32 = NetlinkSocket.route) throws {
-        if let namespaceFD {
-            fd = try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create(netlinkProtocol) }
-        } else {
-            fd = try Self.create(netlinkProtocol)
-        }
+        fd = try NamespaceThread.run(in: namespaceFD) { try NetlinkSocket.create(netlinkProtocol) }
     }
 
     /// Opens two sockets in this thread's network namespace, or in the one behind `namespaceFD`
     /// (as `init(namespaceFD:)` does), entering that namespace once for both.
     public static func pair(namespaceFD: Int32? = nil) throws -> (NetlinkSocket, NetlinkSocket) {
-        let open = { (try NetlinkSocket(), try NetlinkSocket()) }
-        return try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+        try NamespaceThread.run(in: namespaceFD) { (try NetlinkSocket(), try NetlinkSocket()) }
     }
 
     deinit {

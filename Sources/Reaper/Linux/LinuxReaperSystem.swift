@@ -177,8 +177,7 @@ final class KernelLinkDepartures: LinkDepartures {
 /// The real /dev/net/tun and its ioctls.
 struct KernelTunDevice: TunDevice {
     func open(count: Int, namespaceFD: Int32?) throws -> [Int32] {
-        let open = { () throws -> [Int32] in try LinuxReaper.openTunDescriptors(count: count) }
-        return try namespaceFD.map { try NamespaceThread.run(in: $0, open) } ?? open()
+        try NamespaceThread.run(in: namespaceFD) { try LinuxReaper.openTunDescriptors(count: count) }
     }
 
     func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {

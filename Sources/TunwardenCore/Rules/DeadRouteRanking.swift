@@ -77,10 +77,7 @@ extension Heuristics {
         let winning = live.filter { route in
             // (A macOS route scoped to its interface serves only traffic already bound to it.)
             guard takesAllTraffic(route), !skippedByKernel(route), !route.isInterfaceScoped else { return false }
-            for length in lengths where length <= route.destination.length {
-                if let enclosing = IPPrefix(address: route.destination.address, length: length), best[enclosing]?.dead != nil { return true }
-            }
-            return false
+            return route.destination.isInside(lengths: lengths) { best[$0]?.dead != nil }
         }
         guard !winning.isEmpty else {
             ranking.taken = ranking.alone

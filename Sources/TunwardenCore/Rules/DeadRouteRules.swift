@@ -59,8 +59,6 @@ extension Heuristics {
         // local table shadows.
         // (A `throw` there sends the lookup on; a route of one `tos` or source decides only for
         // those.)
-        // Looked up by the route's truncations to the lengths local prefixes have, as `rankDead`
-        // looks up enclosing prefixes: a few lookups a route, however large the tables.
         var localPrefixes = Set<IPPrefix>()
         for route in snapshot.routes where route.table == .local && route.type != .throw && takesAllTraffic(route) && !skippedByKernel(route) {
             localPrefixes.insert(route.destination)
@@ -68,10 +66,7 @@ extension Heuristics {
         let localLengths = Dictionary(grouping: localPrefixes, by: \.family).mapValues { Set($0.map(\.length)).sorted() }
         func shadowed(_ route: Route) -> Bool {
             guard route.table != .local, let lengths = localLengths[route.family] else { return false }
-            for length in lengths where length <= route.destination.length {
-                if let enclosing = IPPrefix(address: route.destination.address, length: length), localPrefixes.contains(enclosing) { return true }
-            }
-            return false
+            return route.destination.isInside(lengths: lengths, where: localPrefixes.contains)
         }
         for route in unicast where !shadowed(route) {
             if route.nextHops.allSatisfy(isDeadHop) {
