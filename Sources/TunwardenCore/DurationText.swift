@@ -19,8 +19,8 @@ public enum DurationText {
         return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
     }
 
-    /// Parses "0", "90s", "15m", "2h", "1d"; nil for anything else, including a negative or
-    /// non-finite number, a number other than 0 without a unit, and anything longer than `maximum`.
+    /// Parses "0", "90s", "15m", "2h", "1d", "1.5h"; nil for anything else, including a negative
+    /// number, hexadecimal or an exponent, a number other than 0 without a unit, and anything longer than `maximum`.
     public static func parse(_ text: String) -> TimeInterval? {
         try? checked(text)
     }
@@ -34,7 +34,11 @@ public enum DurationText {
         guard let last = trimmed.last else { throw .notADuration(text) }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         let (number, unit): (String, Double?) = units[last].map { (String(trimmed.dropLast()), $0) } ?? (trimmed, nil)
-        guard let value = Double(number), value >= 0, value.isFinite else { throw .notADuration(text) }
+        // Decimal digits with at most one point: Double would also take `0x10` and `1e3`, which
+        // nobody means as a grace period, and a typo there would pass unseen.
+        let digits = number.utf8.filter { $0 != UInt8(ascii: ".") }
+        guard !digits.isEmpty, number.utf8.count - digits.count <= 1, digits.allSatisfy({ (0x30...0x39).contains($0) }),
+              let value = Double(number), value.isFinite else { throw .notADuration(text) }
         guard unit != nil || value == 0 else { throw .missingUnit(text) }
         let seconds = value * (unit ?? 1)
         guard seconds <= maximum else { throw .tooLong(text) }

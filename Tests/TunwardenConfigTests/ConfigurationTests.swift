@@ -79,7 +79,7 @@ import Testing
         ("audit:\n  from: /tmp/capture\n", 2, "audit.from", "cannot be set in the file: auditing a capture is a one-off choice"),
         ("no-state: true\n", 1, "no-state", "cannot be set in the file: a run without observations is a one-off choice"),
         ("audit:\n  quiet: true\n", 2, "audit.quiet", "cannot be set in the file"),
-        ("reap:\n  min-age: 1e308d\n", 2, "reap.min-age", "must be at most 36500d (100 years); got '1e308d'"),
+        ("reap:\n  min-age: 36501d\n", 2, "reap.min-age", "must be at most 36500d (100 years); got '36501d'"),
         ("min-age: 99999999999999999999d\n", 1, "min-age", "must be at most 36500d (100 years); got '99999999999999999999d'"),
         ("growth-window: 0.5s\n", 1, "growth-window", "must be at least 1s; got '0.5s'"),
         ("watch:\n  stats-interval: inf\n", 2, "watch.stats-interval", "expected a duration like 90s"),

@@ -11,10 +11,24 @@ import TunwardenCore
         for text in ["36501d", "1e308d", "99999999999999999999d", "1e400", "inf", "nan", "-0.5s", ""] {
             #expect(DurationText.parse(text) == nil, "accepted '\(text)'")
         }
-        #expect(throws: DurationError.tooLong("1e308d")) { try DurationText.checked("1e308d") }
+        #expect(throws: DurationError.tooLong("99999999999999999999d")) { try DurationText.checked("99999999999999999999d") }
+        #expect(throws: DurationError.notADuration("1e308d")) { try DurationText.checked("1e308d") }
         #expect(throws: DurationError.notADuration("nan")) { try DurationText.checked("nan") }
         #expect(throws: DurationError.tooShort("0", minimum: 1)) { try DurationText.checked("0", minimum: 1) }
         #expect(DurationError.tooLong("1e308d").description == "must be at most 36500d (100 years); got '1e308d'")
+    }
+
+    /// Only decimal digits with at most one point are read: `0x10m` is not 16 minutes and
+    /// `1e3s` not 1,000 seconds, as Double alone would read them.
+    @Test func onlyDecimalNumbersAreDurations() {
+        for text in ["0x10m", "0x1h", "1e3s", "1E1h", "1.5.5m", ".m", "+5m", "5 m", "٣m", "1_000s", "0x0"] {
+            #expect(DurationText.parse(text) == nil, "accepted '\(text)'")
+        }
+        #expect(DurationText.parse("1.5h") == 5400)
+        #expect(DurationText.parse(".5m") == 30)
+        #expect(DurationText.parse("90s") == 90)
+        #expect(DurationText.parse(" 15m ") == 900)
+        #expect(DurationText.parse("0") == 0)
     }
 
     @Test func formattingAnyDurationNeverTraps() {
