@@ -48,11 +48,15 @@ extension Watch {
         }
         // As `reap` does: a damaged line anywhere in the journal (a killed run's intent among
         // them, maybe) stops the reap before anything is changed; the watcher goes on watching.
+        // The same refusal is logged once an hour: a watcher judging at every change would
+        // repeat it many times a second.
         do {
             try journal.checkWritable()
             _ = try journal.openIntents()
+            repairs.refusal = nil
         } catch {
-            Terminal.log("watch: reap refused, nothing changed: \(error)", priority: 3)
+            let line = "watch: reap refused, nothing changed: \(error)"
+            if repairs.isNew(refusal: line) { Terminal.log(line, priority: 3) }
             return waiting
         }
         if repairDue {
@@ -99,10 +103,15 @@ extension Watch {
 /// Whether the journal holds intents of a reap killed outright in the watcher's namespace, for
 /// `watch --reap` to repair before it reaps: asked at every judgement, it reads the journal
 /// (without a lock, as `reap` first does) only when the journal changed since it last found
-/// nothing to repair, or last tried a repair.
+/// nothing to repair, or last tried a repair. It also keeps the last refusal logged, so that a
+/// journal that stays damaged is named once an hour, not at every judgement.
 final class RepairCheck {
     /// The journal's device, inode and size when it was last found to need nothing.
     private var settled: [UInt64]?
+    /// The refusal last logged, and when; nil once a reap is no longer refused.
+    var refusal: (line: String, at: ContinuousClock.Instant)?
+    /// How long the same refusal stays unrepeated in the log.
+    static let refusalQuiet: Duration = .seconds(3600)
 
     /// Whether `reaper` finds intents of its namespace in `journal`, or in the newest rotated
     /// journal, that no result answers. A rotation makes a new journal, so it is read again.
@@ -122,6 +131,14 @@ final class RepairCheck {
     /// whose device it could not tell) are not tried again until the journal changes.
     func tried(_ journal: Journal) {
         settled = Self.key(journal)
+    }
+
+    /// Whether the refusal `line` should be logged: it differs from the last one logged, or that
+    /// was logged `refusalQuiet` ago or more. Notes it as logged when so.
+    func isNew(refusal line: String, now: ContinuousClock.Instant = .now) -> Bool {
+        if let refusal, refusal.line == line, now - refusal.at < Self.refusalQuiet { return false }
+        refusal = (line, now)
+        return true
     }
 
     /// The journal's device, inode and size; nil when there is no journal (nothing to repair).
