@@ -25,6 +25,20 @@
 #include <unistd.h>
 #include "CLinuxShims.h"
 
+static int saved_argc;
+static char *const *saved_argv;
+
+/* glibc calls the main program's constructors with (argc, argv, envp). */
+__attribute__((constructor)) static void tw_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int tw_saved_argc(void) { return saved_argv ? saved_argc : 0; }
+
+char *const *tw_saved_argv(void) { return saved_argv; }
+
 int tw_setns(int fd, int nstype) { return setns(fd, nstype); }
 int tw_clone_newnet(void) { return CLONE_NEWNET; }
 int tw_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

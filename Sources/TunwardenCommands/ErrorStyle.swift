@@ -23,7 +23,7 @@ enum ErrorAdvice {
     /// alone says what is missing).
     static func text(_ error: any Error) -> String {
         guard let refused = error as? InventoryError, refused.needsRoot, geteuid() != 0 else { return "\(error)" }
-        return "\(refused); run it as root: \(asRoot(CommandLine.arguments))"
+        return "\(refused); run it as root: \(asRoot(GlobalOptions.displayArguments()))"
     }
 
     /// `arguments` (the program and its arguments, as run) as a command line for a POSIX shell,

@@ -2,6 +2,9 @@ import ArgumentParser
 import BuildInfo
 import Foundation
 import TunwardenCore
+#if os(Linux)
+import CLinuxShims
+#endif
 
 /// The `tunwarden` command: finds, watches and safely removes stale tunnel interfaces.
 public struct Tunwarden: ParsableCommand {
@@ -231,10 +234,26 @@ public struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// The process's arguments as the bytes it was given.
+    /// The process's arguments as the bytes it was given. On Linux they are the vector the C
+    /// library handed the program (`tw_saved_argv`): `CommandLine` there reads
+    /// /proc/self/cmdline, and without a /proc of this process (none mounted, or a container's
+    /// after `nsenter -m`) it would be empty, and a run given `audit --format nagios` would print
+    /// the help and exit 0.
     static func rawArguments() -> [[UInt8]] {
-        (0..<Int(CommandLine.argc)).compactMap { index in
-            CommandLine.unsafeArgv[index].map { pointer in Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))) }
+        #if os(Linux)
+        if let argv = tw_saved_argv() {
+            return (0..<Int(tw_saved_argc())).compactMap { argv[$0].map(bytes) }
         }
+        #endif
+        return (0..<Int(CommandLine.argc)).compactMap { CommandLine.unsafeArgv[$0].map(bytes) }
+    }
+
+    /// The process's arguments as text, for messages (bytes that are not UTF-8 shown as U+FFFD).
+    static func displayArguments() -> [String] {
+        rawArguments().map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))
     }
 }

@@ -11,6 +11,12 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
+/// The process's argument count and vector as the C library handed them to the program's
+/// constructors, before any Swift code ran (0 and NULL where it handed none). Swift on Linux
+/// builds `CommandLine` from /proc/self/cmdline, which is empty where /proc is not mounted or is
+/// another PID namespace's; these do not depend on /proc.
+int tw_saved_argc(void);
+char *const *tw_saved_argv(void);
 /// Moves the calling thread into the namespace behind `fd` (see setns(2)).
 int tw_setns(int fd, int nstype);
 /// The CLONE_NEWNET namespace type for tw_setns.
