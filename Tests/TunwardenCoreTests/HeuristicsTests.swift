@@ -464,6 +464,30 @@ enum Build {
         #expect(a.findings.first?.reapable == false)
     }
 
+    /// A namespace kept by name needs no process to forward (a router or lab namespace): a veth
+    /// that routes set by hand send traffic through is live. Without such a route, or where the
+    /// namespace has no name (nothing keeps it on purpose), it stays suspect (Linux 49 F8).
+    @Test func vethRoutedIntoANamedNamespaceWithoutProcessesIsLive() {
+        let uplink = veth(5, "up0", peer: 2, nsid: 3)
+        let routed = Route(destination: IPPrefix("0.0.0.0/0")!, type: .unicast, table: .main, routeProtocol: .boot,
+                           nextHops: [NextHop(gateway: IPAddress("192.0.2.1"), interfaceIndex: 5)])
+        let ownPrefix = Route(destination: IPPrefix("192.0.2.0/24")!, type: .unicast, table: .main, routeProtocol: .kernel,
+                              nextHops: [NextHop(interfaceIndex: 5)])
+        var snapshot = Build.snapshot([uplink], peers: [3: PeerNamespace(name: "router", processCount: 0)])
+        snapshot.routes = [ownPrefix, routed]
+        let live = Heuristics.assess(snapshot)
+        #expect(live.interfaces.first?.state == .live)
+        #expect(live.interfaces.first?.reason.contains("namespace router, which is kept by name") == true, "\(live.interfaces.first?.reason ?? "")")
+        #expect(!live.findings.contains { $0.id == "veth-peer-netns-empty" })
+        // Only the kernel's own prefix route: suspect, as before.
+        snapshot.routes = [ownPrefix]
+        #expect(Heuristics.assess(snapshot).interfaces.first?.state == .suspect)
+        // Routed, but the namespace has no name: suspect.
+        var unnamed = Build.snapshot([uplink], peers: [3: PeerNamespace(name: nil, processCount: 0)])
+        unnamed.routes = [ownPrefix, routed]
+        #expect(Heuristics.assess(unnamed).interfaces.first?.state == .suspect)
+    }
+
     @Test func vethWithPeerInBusyOrUnknownNamespace() {
         let busy = Heuristics.assess(Build.snapshot([veth(5, "v", peer: 2, nsid: 3)], peers: [3: PeerNamespace(name: nil, processCount: 4)]))
         #expect(busy.interfaces.first?.state == .live)

@@ -28,6 +28,13 @@ extension Heuristics {
                 return (.unknown, "peer is in namespace id \(nsid), which could not be inspected")
             }
             let nsName = peerNamespace.name.map { "namespace \($0)" } ?? "namespace id \(nsid)"
+            // A namespace kept by name (`ip netns add`) needs no process to forward: a router or
+            // lab namespace runs none. Routes set through the veth say traffic is meant to go
+            // there; a container's leftover has none of its own (its routes go by a bridge).
+            if processes == 0, let name = peerNamespace.name, let route = Self.routeSetThrough(interface, in: snapshot) {
+                return (.live, "peer ifindex \(peerIndex) in namespace \(name), which is kept by name and runs no process; "
+                    + "traffic is routed there (\(route.destination.length == 0 ? "default" : route.destination.description))")
+            }
             if processes == 0 {
                 findings.append(Finding(
                     id: FindingID.vethPeerNamespaceEmpty, severity: .warning, ifname: interface.name, reapable: false,
@@ -45,5 +52,13 @@ extension Heuristics {
             return (.suspect, "peer ifindex \(peerIndex) is missing")
         }
         return (.live, "peer \(peer)")
+    }
+
+    /// A route of the snapshot that sends traffic through `interface` and that someone set (not
+    /// one the kernel made for an address of it), if any.
+    static func routeSetThrough(_ interface: NetworkInterface, in snapshot: Snapshot) -> Route? {
+        snapshot.routes.first { route in
+            route.routeProtocol != .kernel && route.type == .unicast && route.nextHops.contains { $0.interfaceIndex == interface.index }
+        }
     }
 }
