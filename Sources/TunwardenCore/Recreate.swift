@@ -118,6 +118,12 @@ public enum RecreateCommands {
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
+        let sizes = interface.linkSettings.unwrittenIPv4Sizes
+        if !sizes.isEmpty {
+            let (named, back) = (sizes.map { "\($0.word) \($0.value)" }, sizes.map { "\($0.word) \($0.comesBack)" })
+            commands.append("# its \(named.joined(separator: " and ")) \(sizes.count == 1 ? "is" : "are") not recreated (it comes back with \(back.joined(separator: " and "))): "
+                + "only iproute2 6.3 and later set \(sizes.count == 1 ? "it" : "them"), with `\(link) \(named.joined(separator: " "))`")
+        }
         commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
         commands += deviceSysctlLines(interface, defaults: sysctlDefaults, ip: ip, name: name)
         commands += extraSettingLines(interface, ip: ip, name: name)
