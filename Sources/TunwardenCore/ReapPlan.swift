@@ -20,8 +20,15 @@ public struct ReapPlan: Sendable, Equatable {
     /// plan of the live system (the caller's namespace identified by its name under /run/netns);
     /// nil: the namespace `namespace` names, or none.
     public var place: RecreatePlace?
-    /// `place`, or the one `namespace` names.
-    public var recreatePlace: RecreatePlace { place ?? RecreatePlace(namespace: namespace) }
+    /// Whether the kernel of the namespace the plan was made in marks the addresses it makes
+    /// (`Snapshot.kernelMarksAddresses`), which the recreate commands go by.
+    public var kernelMarksAddresses = false
+    /// `place`, or the one `namespace` names, with `kernelMarksAddresses`.
+    public var recreatePlace: RecreatePlace {
+        var recreated = place ?? RecreatePlace(namespace: namespace)
+        recreated.kernelMarksAddresses = recreated.kernelMarksAddresses || kernelMarksAddresses
+        return recreated
+    }
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).
@@ -139,6 +146,7 @@ public struct ReapPlan: Sendable, Equatable {
         }
         var plan = ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, namespaceIdentity: namespaceKey, madeAt: now)
         plan.protect = policy.protect
+        plan.kernelMarksAddresses = assessment.snapshot.kernelMarksAddresses
         return plan
     }
 

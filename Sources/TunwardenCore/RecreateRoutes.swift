@@ -66,14 +66,15 @@ extension RecreateCommands {
         var result: [[String]] = []
         for (position, device) in devices.enumerated() {
             var (commands, made) = deviceCommands(for: device.interface, ip: ip, note: place.note, neighbours: device.neighbours,
-                                                sysctlDefaults: place.sysctlDefaults)
+                                                sysctlDefaults: place.sysctlDefaults, kernelMarks: place.kernelMarksAddresses)
             guard made else {
                 result.append(commands)
                 continue
             }
             let name = ShellWord.quote(InterfaceName.kernelBytes(device.interface.name))
             let toMake = routesToMake(device.routes, of: device.interface)
-            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name)
+            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name,
+                                                 kernelMarks: place.kernelMarksAddresses)
             commands += deletions.first
             // The kernel's routes that come back take their keys: a route of the same key is appended.
             var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))

@@ -92,5 +92,54 @@ struct RecreateGiveBackKernelTests {
         #expect(try sizes("rc8c") == "30000 20000")
         RecreateFidelityKernelTests.expectSame(plan, commands)
     }
+
+    /// The device's IPv6 addresses as `ip -6 addr` lists them, without their lifetimes.
+    static func ipv6Addresses(_ ns: TestNamespace, _ device: String) throws -> [String] {
+        try ns.ip("-6", "addr", "show", "dev", device).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("inet6 ") }
+    }
+
+    /// A link-local address added by hand that equals the EUI-64 address of the tap's MAC comes
+    /// back (review ip48 F5): on a kernel that marks its own (`::1`'s mark on the namespace's
+    /// loopback shows it does), with `addrgenmode none` and with `eui64` (a tap without carrier
+    /// has no link-local of the kernel's).
+    @Test func aHandMadeEUI64LinkLocalComesBackWhereTheKernelMarksItsOwn() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for (device, mode, mac) in [("rc8d", "none", "02:aa:bb:cc:dd:ee"), ("rc8e", "eui64", "02:aa:bb:cc:dd:ef")] {
+            try ns.ip("tuntap", "add", "dev", device, "mode", "tap")
+            try ns.ip("link", "set", device, "address", mac, "addrgenmode", mode)
+            try ns.ip("link", "set", device, "up")
+        }
+        try ns.ip("addr", "add", "fe80::aa:bbff:fecc:ddee/64", "dev", "rc8d", "nodad")
+        try ns.ip("addr", "add", "2001:db8:48:5::1/64", "dev", "rc8d", "nodad")
+        try ns.ip("addr", "add", "fe80::aa:bbff:fecc:ddef/64", "dev", "rc8e", "nodad")
+        let before = try ["rc8d", "rc8e"].map { try Self.ipv6Addresses(ns, $0) }
+        #expect(before[0].count == 2 && before[1].count == 1, "\(before)")
+        let (plan, commands) = try RecreateFidelityKernelTests.reapAndReplay(ns, state)
+        #expect(commands.contains("ip -n \(ns.name) addr add fe80::aa:bbff:fecc:ddee/64 dev rc8d nodad"), "\(commands)")
+        #expect(try ["rc8d", "rc8e"].map { try Self.ipv6Addresses(ns, $0) } == before)
+        RecreateFidelityKernelTests.expectSame(plan, commands)
+    }
+
+    /// With `addrgenmode none` the kernel makes no link-local address, so one equal to the MAC's
+    /// EUI-64 address was added by hand and comes back, in a namespace whose loopback is down,
+    /// where no address shows whether the kernel marks its own.
+    @Test func aHandMadeEUI64LinkLocalComesBackWithAddrgenmodeNone() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("link", "set", "lo", "down")
+        try ns.ip("tuntap", "add", "dev", "rc8f", "mode", "tap")
+        try ns.ip("link", "set", "rc8f", "address", "02:aa:bb:cc:dd:ee", "addrgenmode", "none")
+        try ns.ip("link", "set", "rc8f", "up")
+        try ns.ip("addr", "add", "fe80::aa:bbff:fecc:ddee/64", "dev", "rc8f", "nodad")
+        try ns.ip("addr", "add", "2001:db8:48:6::1/64", "dev", "rc8f", "nodad")
+        #expect(try ns.ip("-6", "addr").split(separator: "\n").filter { $0.contains("inet6") }.count == 2, "only rc8f's addresses")
+        let before = try Self.ipv6Addresses(ns, "rc8f")
+        let (plan, commands) = try RecreateFidelityKernelTests.reapAndReplay(ns, state)
+        #expect(commands.contains { $0.contains("addr add fe80::aa:bbff:fecc:ddee/64 dev rc8f") }, "\(commands)")
+        #expect(try Self.ipv6Addresses(ns, "rc8f") == before)
+        RecreateFidelityKernelTests.expectSame(plan, commands)
+    }
 }
 #endif

@@ -245,4 +245,47 @@ import TunwardenCore
         #expect(lines(gso: 30000, gro: 20000, gsoIPv4: 30000, groIPv4: 20000).isEmpty)
         #expect(lines(gso: 30000, gro: nil, gsoIPv4: nil, groIPv4: nil).isEmpty)
     }
+
+    /// A link-local address added by hand that equals the MAC's EUI-64 one comes back where the
+    /// kernel marks its own (review ip48 F5), and where its address generation mode makes no
+    /// EUI-64 address (`none`, `random`, `stable_secret`); where the kernel marks none and the
+    /// mode is `eui64` (or not reported), it is taken for the kernel's, as on a kernel before 6.3.
+    @Test func aHandMadeLinkLocalEqualToTheEUI64OneComesBackWhereTheKernelWouldNotMakeIt() {
+        func added(mode: UInt8?, marks: Bool, flags: [String] = []) -> [String] {
+            var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"], hardwareAddress: "02:aa:bb:cc:dd:ee")
+            device.linkSettings.ipv6AddressGeneration = mode
+            device.addresses = [InterfaceAddress(local: IPAddress("fe80::aa:bbff:fecc:ddee")!, prefixLength: 64, scope: "link", flags: ["nodad"] + flags)]
+            var place = RecreatePlace(namespace: nil)
+            place.kernelMarksAddresses = marks
+            return RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(device, routes: [])], place: place)[0].filter { $0.contains("addr add") }
+        }
+        let back = ["ip addr add fe80::aa:bbff:fecc:ddee/64 dev tap9 nodad"]
+        #expect(added(mode: nil, marks: true) == back)
+        #expect(added(mode: 0, marks: true) == back)
+        #expect(added(mode: 1, marks: false) == back)
+        #expect(added(mode: 3, marks: false) == back)
+        #expect(added(mode: 2, marks: false) == back)
+        #expect(added(mode: 0, marks: false).isEmpty)
+        #expect(added(mode: nil, marks: false).isEmpty)
+        // A stable-privacy address is the kernel's where the mode makes one, and marked where it marks.
+        #expect(added(mode: 3, marks: false, flags: ["stable-privacy"]).isEmpty)
+        #expect(added(mode: 1, marks: false, flags: ["stable-privacy"]).count == 1)
+    }
+
+    /// Whether the kernel marks its addresses is read from any address of the namespace that
+    /// carries a kernel's mark (`::1`'s `kernel_lo` on a namespace whose loopback is up), and
+    /// the plan gives it to the recreate commands.
+    @Test func theKernelsMarkIsSeenOnAnyAddress() {
+        var loopback = NetworkInterface(index: 1, name: "lo", kind: .other, flags: ["LOOPBACK", "UP"])
+        var one = InterfaceAddress(local: IPAddress("::1")!, prefixLength: 128, scope: "host", flags: ["permanent"])
+        let tap = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"])
+        loopback.addresses = [one]
+        var snapshot = Build.snapshot([loopback, tap])
+        #expect(!snapshot.kernelMarksAddresses)
+        one.addressProtocol = 1
+        snapshot.interfaces[0].addresses = [one]
+        #expect(snapshot.kernelMarksAddresses)
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(plan.recreatePlace.kernelMarksAddresses)
+    }
 }
