@@ -54,7 +54,7 @@ extension Reap {
         let leftAlone = plan.excluded.contains { if case .carrierWouldWakeRoutes = $0.reason { true } else { $0.reason == .repairFailed } }
         if plan.items.isEmpty, protected > 0 || leftAlone, young.isEmpty {
             text += protected > 0 && !leftAlone
-                ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every reapable orphan is protected or was left alone.\n"
+                ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every orphan is protected or was left alone.\n"
         } else if plan.items.isEmpty {
             text += young.isEmpty ? "Nothing to reap: no orphaned interface is reapable.\n" : "Nothing to reap now.\n"
             if let first = unknown.first {

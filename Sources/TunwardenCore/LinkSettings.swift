@@ -12,6 +12,10 @@ public struct LinkSettings: Sendable, Equatable {
     public var gsoMaxSize: UInt32?
     public var gsoMaxSegments: UInt32?
     public var groMaxSize: UInt32?
+    /// The same for IPv4 packets (Linux 6.3 and later); setting `gso_max_size` or `gro_max_size`
+    /// to 64 KiB or less sets these to it too.
+    public var gsoIPv4MaxSize: UInt32?
+    public var groIPv4MaxSize: UInt32?
     /// The link-layer broadcast address, `aa:bb:…`.
     public var broadcast: String?
     /// The interface identifier `ip token set` gave it (IFLA_INET6_TOKEN); nil when none was set.
@@ -27,6 +31,7 @@ public struct LinkSettings: Sendable, Equatable {
         (broadcast == nil || broadcast == Self.etherBroadcast) && (linkMode ?? 0) == 0 && (ipv6AddressGeneration ?? 0) == 0
             && (gsoMaxSize ?? Self.newDeviceGSOSize) == Self.newDeviceGSOSize && (gsoMaxSegments ?? Self.newDeviceGSOSegments) == Self.newDeviceGSOSegments
             && (groMaxSize ?? Self.newDeviceGROSize) == Self.newDeviceGROSize && ipv6Token == nil && ipv6Disabled != true
+            && (gsoIPv4MaxSize ?? Self.newDeviceGSOSize) == Self.newDeviceGSOSize && (groIPv4MaxSize ?? Self.newDeviceGROSize) == Self.newDeviceGROSize
     }
 
     /// IN6_ADDR_GEN_MODE_STABLE_PRIVACY: the mode `ip link set … addrgenmode stable_secret` sets,
@@ -59,4 +64,26 @@ public struct LinkSettings: Sendable, Equatable {
         if let groMaxSize, groMaxSize != Self.newDeviceGROSize { words.append("gro_max_size \(groMaxSize)") }
         return words
     }
+
+    /// The IPv4 limits (`gso_ipv4_max_size`, `gro_ipv4_max_size`) that differ from what the
+    /// device comes back with once `ipWords` are set, each with its `ip link set` word, its
+    /// value and that value: a new device's 64 KiB, or `gso_max_size` (`gro_max_size`) where that
+    /// is set to 64 KiB or less, which the kernel gives the IPv4 limit too (net/core/dev.c,
+    /// `netif_set_gso_max_size`). Only iproute2 6.3 and later have words for them, so the
+    /// recreate commands name them in a comment line with the command that sets them.
+    public var unwrittenIPv4Sizes: [(word: String, value: UInt32, comesBack: UInt32)] {
+        func comesBack(_ size: UInt32?, default initial: UInt32) -> UInt32 {
+            guard let size, size != initial, size <= Self.legacyMaxSize else { return initial }
+            return size
+        }
+        var sizes: [(word: String, value: UInt32, comesBack: UInt32)] = []
+        let gso = comesBack(gsoMaxSize, default: Self.newDeviceGSOSize), gro = comesBack(groMaxSize, default: Self.newDeviceGROSize)
+        if let gsoIPv4MaxSize, gsoIPv4MaxSize != gso { sizes.append(("gso_ipv4_max_size", gsoIPv4MaxSize, gso)) }
+        if let groIPv4MaxSize, groIPv4MaxSize != gro { sizes.append(("gro_ipv4_max_size", groIPv4MaxSize, gro)) }
+        return sizes
+    }
+
+    /// GSO_LEGACY_MAX_SIZE and GRO_LEGACY_MAX_SIZE: the largest `gso_max_size` and
+    /// `gro_max_size` the kernel gives the IPv4 limits too.
+    static let legacyMaxSize: UInt32 = 65536
 }

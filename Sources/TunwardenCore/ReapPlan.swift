@@ -20,8 +20,15 @@ public struct ReapPlan: Sendable, Equatable {
     /// plan of the live system (the caller's namespace identified by its name under /run/netns);
     /// nil: the namespace `namespace` names, or none.
     public var place: RecreatePlace?
-    /// `place`, or the one `namespace` names.
-    public var recreatePlace: RecreatePlace { place ?? RecreatePlace(namespace: namespace) }
+    /// Whether the kernel of the namespace the plan was made in marks the addresses it makes
+    /// (`Snapshot.kernelMarksAddresses`), which the recreate commands go by.
+    public var kernelMarksAddresses = false
+    /// `place`, or the one `namespace` names, with `kernelMarksAddresses`.
+    public var recreatePlace: RecreatePlace {
+        var recreated = place ?? RecreatePlace(namespace: namespace)
+        recreated.kernelMarksAddresses = recreated.kernelMarksAddresses || kernelMarksAddresses
+        return recreated
+    }
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
     /// back whole (see `ReapExclusion.Reason.repairFailed`).
@@ -34,8 +41,9 @@ public struct ReapPlan: Sendable, Equatable {
     }
 
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
-    /// unselected kinds, orphans not yet seen orphaned for `policy.minimumAge`, and single-queue
-    /// devices whose fence would make routes live that the kernel passes by (`CarrierFence`).
+    /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`. It names too the
+    /// single-queue devices whose fence would make routes live that the kernel passes by
+    /// (`CarrierFence`), which the heuristics do not call reapable for that reason alone.
     ///
     /// An orphan's age counts on the snapshot's boot clock where it has one (its `agingClock`,
     /// read beside `now`; see `InterfaceObservation.orphanedAge`): a wall clock stepped forward
@@ -50,8 +58,10 @@ public struct ReapPlan: Sendable, Equatable {
     /// interface with the routes of every such finding.
     public static func make(_ assessment: Assessment, observations: Observations, namespaceKey: String,
                             policy: ReapPolicy, now: Date) -> ReapPlan {
+        // An orphaned tun or tap that only its routes keep back (`CarrierFence`) is not reapable,
+        // but the plan says why it leaves it alone.
         let reapable = Dictionary(
-            assessment.findings.filter { $0.reapable && FindingRules.rule($0.id)?.reap == .deleteInterface }
+            assessment.findings.filter { ($0.reapable || $0.id == FindingID.orphanedTun) && FindingRules.rule($0.id)?.reap == .deleteInterface }
                 .compactMap { finding in finding.ifname.map { ($0, finding) } },
             uniquingKeysWith: { first, _ in first }
         )
@@ -79,16 +89,20 @@ public struct ReapPlan: Sendable, Equatable {
         for entry in assessment.interfaces where entry.state == .orphaned && entry.holdersKnown && entry.interface.kind.isTunnelStyle
             && entry.interface.tuntaposx == nil {
             guard let finding = reapable[entry.interface.name] else { continue }
+            // Fenced by an attach, it would send the traffic of routes the kernel now passes by
+            // into itself for as long as the fence holds: it is left alone whatever its age, and
+            // named when nothing else keeps it back (the audit does not call it reapable).
+            let woken = CarrierFence.wokenRoutes(of: entry.interface, routes: entry.routes)
+            guard woken.isEmpty else {
+                if finding.reapable || Heuristics.deletableDevice(entry.interface) {
+                    excluded.append(ReapExclusion(ifname: entry.interface.name, reason: .carrierWouldWakeRoutes(woken.map(CarrierFence.describe))))
+                }
+                continue
+            }
+            guard finding.reapable else { continue }
             let observation = observations.observation(of: entry.interface, in: namespaceKey)
             let age = observation?.orphanedAge(at: now, bootClock: assessment.snapshot.agingClock) ?? 0
             guard admits(entry.interface, age: age) else { continue }
-            // Fenced by an attach, it would send the traffic of routes the kernel now passes by
-            // into itself for as long as the fence holds.
-            let woken = CarrierFence.wokenRoutes(of: entry.interface, routes: entry.routes)
-            guard woken.isEmpty else {
-                excluded.append(ReapExclusion(ifname: entry.interface.name, reason: .carrierWouldWakeRoutes(woken.map(CarrierFence.describe))))
-                continue
-            }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,
                                   orphanedFor: age, routes: entry.routes))
         }
@@ -132,6 +146,7 @@ public struct ReapPlan: Sendable, Equatable {
         }
         var plan = ReapPlan(items: items, excluded: excluded, namespace: assessment.snapshot.namespace, namespaceIdentity: namespaceKey, madeAt: now)
         plan.protect = policy.protect
+        plan.kernelMarksAddresses = assessment.snapshot.kernelMarksAddresses
         return plan
     }
 

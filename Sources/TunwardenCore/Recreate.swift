@@ -93,8 +93,8 @@ public enum RecreateCommands {
     /// The commands that make `interface` again with its link settings, addresses and
     /// `neighbours`, but none of its routes; nil for a kind they cannot make, with the comment
     /// line that says so.
-    static func deviceCommands(for interface: NetworkInterface, ip: String, note: String?,
-                               neighbours: [Neighbour], sysctlDefaults: NamespaceSysctlDefaults? = nil) -> (commands: [String], made: Bool) {
+    static func deviceCommands(for interface: NetworkInterface, ip: String, note: String?, neighbours: [Neighbour],
+                               sysctlDefaults: NamespaceSysctlDefaults? = nil, kernelMarks: Bool = false) -> (commands: [String], made: Bool) {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
         var commands: [String] = []
         if let note { commands.append(note) }
@@ -118,6 +118,12 @@ public enum RecreateCommands {
         if let group = interface.group, group != 0 { commands.append("\(link) group \(group)") }
         if interface.kind == .tap, let mac = interface.hardwareAddress { commands.append("\(link) address \(mac)") }
         for words in interface.linkSettings.ipWords(tap: interface.kind == .tap) { commands.append("\(link) \(words)") }
+        let sizes = interface.linkSettings.unwrittenIPv4Sizes
+        if !sizes.isEmpty {
+            let (named, back) = (sizes.map { "\($0.word) \($0.value)" }, sizes.map { "\($0.word) \($0.comesBack)" })
+            commands.append("# its \(named.joined(separator: " and ")) \(sizes.count == 1 ? "is" : "are") not recreated (it comes back with \(back.joined(separator: " and "))): "
+                + "only iproute2 6.3 and later set \(sizes.count == 1 ? "it" : "them"), with `\(link) \(named.joined(separator: " "))`")
+        }
         commands += ipv6SettingLines(interface, ip: ip, name: name, defaults: sysctlDefaults)
         commands += deviceSysctlLines(interface, defaults: sysctlDefaults, ip: ip, name: name)
         commands += extraSettingLines(interface, ip: ip, name: name)
@@ -149,7 +155,7 @@ public enum RecreateCommands {
         if interface.isUp { commands.append("\(link) up") }
         // The kernel lists IPv4 addresses oldest first and IPv6 addresses (within a scope) newest
         // first: adding the IPv6 ones in reverse gives back both lists in the same order.
-        let addresses = interface.addresses.filter { !madeByKernel($0, of: interface) }
+        let addresses = interface.addresses.filter { !madeByKernel($0, of: interface, kernelMarks: kernelMarks) }
         // The kernel keeps `optimistic` only where the device's optimistic_dad is on, a sysctl no
         // `ip` command sets, and a new device takes from `default`.
         if addresses.contains(where: { $0.family == .inet6 && $0.flags.contains("optimistic") }) {
@@ -241,14 +247,24 @@ public enum RecreateCommands {
     /// Whether the kernel makes `address` again by itself, so that the commands leave it out: a
     /// temporary (privacy) IPv6 address, which it derives from a `mngtmpaddr` one, and the IPv6
     /// link-local address it gives a device. That one is told apart from one added by hand by the
-    /// kernel's mark (IFA_PROTO, Linux 6.3 and later); where the kernel marks none, by being the
-    /// EUI-64 address of the device's MAC or a stable-privacy one.
-    static func madeByKernel(_ address: InterfaceAddress, of interface: NetworkInterface) -> Bool {
+    /// kernel's mark (IFA_PROTO `kernel_ll`, Linux 6.3 and later); where the kernel marks its
+    /// addresses (`kernelMarks`, `Snapshot.kernelMarksAddresses`), one without the mark was added
+    /// by hand. Where it marks none, by being what the device's address generation mode makes:
+    /// the EUI-64 address of its MAC (`eui64`), a stable-privacy one (`stable_secret`, `random`),
+    /// nothing (`none`); either of the first two where the mode was not reported.
+    static func madeByKernel(_ address: InterfaceAddress, of interface: NetworkInterface, kernelMarks: Bool = false) -> Bool {
         guard address.family == .inet6 else { return false }
         if address.flags.contains("temporary") { return true }
         guard address.isLinkLocal else { return false }
         if let made = address.addressProtocol { return made == kernelLinkLocalProtocol }
-        return address.flags.contains("stable-privacy") || address.local == eui64LinkLocal(interface.hardwareAddress)
+        guard !kernelMarks else { return false }
+        let stable = address.flags.contains("stable-privacy"), eui64 = address.local == eui64LinkLocal(interface.hardwareAddress)
+        switch interface.linkSettings.ipv6AddressGeneration {
+        case nil: return stable || eui64
+        case 0: return eui64
+        case 1: return false
+        default: return stable
+        }
     }
 
     /// `fe80::` with the modified EUI-64 interface identifier of a 48-bit MAC (`aa:bb:cc:dd:ee:ff`),

@@ -24,11 +24,11 @@ extension RecreateCommands {
     /// (`nodad`, as the commands add every address that had passed it), and the device's
     /// `ff00::/8` multicast route. None for a port of another device (a VRF's port has them in
     /// the VRF's table), nor for a device with `disable_ipv6` (IPv6).
-    static func kernelRoutes(madeFor interface: NetworkInterface) -> [KernelRoute] {
+    static func kernelRoutes(madeFor interface: NetworkInterface, kernelMarks: Bool = false) -> [KernelRoute] {
         guard (interface.master ?? 0) == 0 else { return [] }
         var made: [KernelRoute] = []
         func add(_ route: KernelRoute) { if !made.contains(route) { made.append(route) } }
-        let added = interface.addresses.filter { !madeByKernel($0, of: interface) }
+        let added = interface.addresses.filter { !madeByKernel($0, of: interface, kernelMarks: kernelMarks) }
         for address in added where address.family == .inet {
             // A secondary address's routes take the primary of its subnet's address as source.
             add(KernelRoute(type: .local, destination: IPPrefix(address: address.local, length: 32)!, table: .local, metric: 0))
@@ -152,18 +152,25 @@ extension RecreateCommands {
     /// takes go right after the addresses, before it is added (`first`); the others after every
     /// route (`last`), since the kernel checks a route when it is added against what they give
     /// (a `src` needs its address's `local` route, a gateway a route to it), as it did when the
-    /// routes were first made, before these were deleted.
-    static func kernelRouteDeletions(_ interface: NetworkInterface, routes: [Route], adding: [Route], ip: String,
-                                     name: String) -> (first: [String], last: [String]) {
-        var first: [String] = [], last: [String] = []
-        for made in kernelRoutes(madeFor: interface) where !routes.contains(where: { isKernelRoute($0, made, of: interface) }) {
+    /// routes were first made, before these were deleted. `displaced`: the destinations of the
+    /// unicast routes `first` deletes, which reach no gateway until the route taking their place
+    /// is added.
+    static func kernelRouteDeletions(_ interface: NetworkInterface, routes: [Route], adding: [Route], ip: String, name: String,
+                                     kernelMarks: Bool = false) -> (first: [String], last: [String], displaced: [IPPrefix]) {
+        var first: [String] = [], last: [String] = [], displaced: [IPPrefix] = []
+        for made in kernelRoutes(madeFor: interface, kernelMarks: kernelMarks) where !routes.contains(where: { isKernelRoute($0, made, of: interface) }) {
             var delete = "\(ip) route del " + (made.type == .unicast ? "" : "\(made.type.name) ") + "\(made.destination) dev \(name)"
             if made.table != .main { delete += " table \(made.table)" }
             if made.metric != 0 { delete += " metric \(made.metric)" }
             delete += " proto kernel"
             let taken = adding.contains { $0.destination == made.destination && $0.table == made.table && ($0.metric ?? 0) == made.metric }
-            if taken { first.append(delete) } else { last.append(delete) }
+            if taken {
+                first.append(delete)
+                if made.type == .unicast { displaced.append(made.destination) }
+            } else {
+                last.append(delete)
+            }
         }
-        return (first, last)
+        return (first, last, displaced)
     }
 }

@@ -15,6 +15,9 @@ public struct RecreatePlace: Sendable, Equatable {
     /// read where the commands are written, for the lines that set a device's own sysctls that
     /// differ; nil when they were not read (the commands then set all of them, and say why).
     public var sysctlDefaults: NamespaceSysctlDefaults?
+    /// Whether the kernel there marks the link-local addresses it makes (`Snapshot.kernelMarksAddresses`):
+    /// then the commands add every link-local address without the mark, as one added by hand.
+    public var kernelMarksAddresses = false
 
     public init(name: [UInt8]? = nil, unnamedIdentity: String? = nil, identity: String? = nil) {
         self.name = name

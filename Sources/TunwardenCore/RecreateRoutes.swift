@@ -66,19 +66,20 @@ extension RecreateCommands {
         var result: [[String]] = []
         for (position, device) in devices.enumerated() {
             var (commands, made) = deviceCommands(for: device.interface, ip: ip, note: place.note, neighbours: device.neighbours,
-                                                sysctlDefaults: place.sysctlDefaults)
+                                                sysctlDefaults: place.sysctlDefaults, kernelMarks: place.kernelMarksAddresses)
             guard made else {
                 result.append(commands)
                 continue
             }
             let name = ShellWord.quote(InterfaceName.kernelBytes(device.interface.name))
             let toMake = routesToMake(device.routes, of: device.interface)
-            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name)
+            let deletions = kernelRouteDeletions(device.interface, routes: device.routes, adding: toMake, ip: ip, name: name,
+                                                 kernelMarks: place.kernelMarksAddresses)
             commands += deletions.first
             // The kernel's routes that come back take their keys: a route of the same key is appended.
             var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))
             var waiting: [(route: Route, owner: Int)] = []
-            for route in orderedByGateway(toMake, of: device.interface) {
+            for route in orderedByGateway(toMake, of: device.interface, displaced: deletions.displaced) {
                 if let owner = laterSourceOwner(route, at: position, among: devices) {
                     waiting.append((route, owner))
                 } else {
@@ -206,18 +207,26 @@ extension RecreateCommands {
     /// `ip route`'s words for an IPv6 route's preference (RTA_PREF).
     static let preferenceWords: [UInt8: String] = [0: "medium", 1: "high", 3: "low"]
 
-    /// `routes` in an order `ip route add` accepts them in: a route whose gateway lies in none of
-    /// the device's subnets comes after the route that reaches it (`10.50.0.0/16 via 10.99.0.7`
-    /// after `10.99.0.0/24`). Routes without a gateway, `onlink` ones, and whatever no order
-    /// helps keep their place among themselves.
-    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface) -> [Route] {
-        var reachable = interface.addresses.compactMap { IPPrefix(address: $0.local, length: $0.prefixLength) }
-            + interface.addresses.compactMap { $0.peer.flatMap { IPPrefix(address: $0, length: $0.family.bits) } }
+    /// `routes` in an order `ip route add` accepts them in: a route through a gateway comes after
+    /// a route that reaches the gateway (`10.50.0.0/16 via 10.99.0.7` after `10.99.0.0/24`). What
+    /// reaches a gateway at first is what stands once the addresses are added and the deletions
+    /// before the routes (`kernelRouteDeletions(...).first`) are done: the prefix routes the
+    /// kernel makes for the addresses (none for a `noprefixroute` one), but not those of
+    /// `displaced`, which those deletions remove; a route that takes the place of one counts once
+    /// it is placed. An IPv6 link-local gateway needs no route (the kernel does not look one up).
+    /// Routes without a gateway, `onlink` ones, and whatever no order helps keep their place
+    /// among themselves.
+    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface, displaced: [IPPrefix] = []) -> [Route] {
+        let linkLocal = IPPrefix("fe80::/10")!
+        var reachable = interface.addresses.filter { !$0.flags.contains("noprefixroute") }.compactMap { address in
+            address.family == .inet ? ipv4Prefix(of: address)
+                : IPPrefix(address: address.peer ?? address.local, length: address.peer == nil ? address.prefixLength : 128)
+        }.filter { !displaced.contains($0) }
         func ready(_ route: Route) -> Bool {
             route.nextHops.allSatisfy { hop in
                 guard let gateway = hop.gateway, !hop.onlink else { return true }
                 let host = IPPrefix(address: gateway, length: gateway.family.bits)!
-                return reachable.contains { $0.contains(host) }
+                return linkLocal.contains(host) || reachable.contains { $0.contains(host) }
             }
         }
         var placed: [Route] = [], waiting = routes

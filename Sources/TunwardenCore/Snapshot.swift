@@ -37,6 +37,13 @@ public struct Snapshot: Sendable, Equatable {
     /// shown. Not in the JSON schema.
     public var bootClock: TimeInterval?
     public var interfaces: [NetworkInterface]
+    /// Whether the namespace's kernel marks the addresses it makes itself (IFA_PROTO: `kernel_lo`
+    /// on `::1`, `kernel_ra`, `kernel_ll` on a link-local address), as any address of it
+    /// carrying one of those marks shows. Where it marks, a link-local address without the mark
+    /// was added by hand, whatever it looks like (see `RecreateCommands.madeByKernel`).
+    public var kernelMarksAddresses: Bool {
+        interfaces.contains { $0.addresses.contains { (1...3).contains($0.addressProtocol ?? 0) } }
+    }
     public var routes: [Route]
     public var holders: HolderScan
     /// Other namespaces by the id this namespace gives them (only those a peer lives in are needed).

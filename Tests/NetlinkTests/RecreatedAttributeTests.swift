@@ -102,6 +102,8 @@ import Testing
         // IN6_ADDR_GEN_MODE_NONE, inside IFLA_AF_SPEC's AF_INET6 nest.
         #expect(link.ipv6AddressGenerationMode == 1)
         #expect(link.gsoMaxSize == 30000 && link.gsoMaxSegments == 100 && link.groMaxSize == 40000)
+        // IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE, which the kernel set with those.
+        #expect(link.gsoIPv4MaxSize == 30000 && link.groIPv4MaxSize == 40000)
     }
 
     @Test func theKernelMarksOnlyItsOwnLinkLocalAddress() throws {

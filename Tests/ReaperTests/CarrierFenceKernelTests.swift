@@ -69,6 +69,12 @@ struct CarrierFenceKernelTests {
         })
         #expect(woken == ["k45a0": ["10.99.0.0/16"], "k45a3": ["2001:db8:45::/64"]], "\(json.stdout)")
         #expect(Set((report["plan"] as? [[String: Any]] ?? []).compactMap { $0["ifname"] as? String }) == ["k45a1", "k45a2"], "\(json.stdout)")
+        // The audit tags as reapable those the plan takes, and only those (review ip48 F4).
+        let findings = try ns.auditReport()["findings"] as? [[String: Any]] ?? []
+        let tagged = Dictionary(findings.filter { $0["id"] as? String == "orphaned-tun" }.compactMap { finding in
+            (finding["ifname"] as? String).map { ($0, finding["reapable"] as? Bool) }
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(tagged == ["k45a0": false, "k45a1": true, "k45a2": true, "k45a3": false], "\(findings)")
 
         let real = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
         #expect(real.status == 0, "\(real.stdout)\n\(real.stderr)")

@@ -26,6 +26,17 @@ import TunwardenCore
             return nil
         }
         #expect(woken.sorted() == ["dead2: 10.81.0.0/16, default (table 44)", "tap6: 2001:db8:6::/64"], "\(woken)")
+        // The audit's tag agrees (review ip48 F4): a device a reap leaves alone is not reapable,
+        // and the plan names it, not as an orphan waiting out the grace period, whatever its age.
+        let tagged = Dictionary(assessment.findings.filter { $0.id == FindingID.orphanedTun }.map { ($0.ifname!, $0.reapable) }, uniquingKeysWith: { a, _ in a })
+        #expect(tagged == ["dead2": false, "live3": true, "mq4": true, "down5": true, "tap6": false], "\(tagged)")
+        let young = ReapPlan.make(assessment, observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 3600), now: Date())
+        let reasons = young.excluded.map { exclusion -> String in
+            if case .carrierWouldWakeRoutes = exclusion.reason { return "\(exclusion.ifname): carrier" }
+            if case .tooYoung = exclusion.reason { return "\(exclusion.ifname): young" }
+            return "\(exclusion.ifname): other"
+        }
+        #expect(reasons.sorted() == ["dead2: carrier", "down5: young", "live3: young", "mq4: young", "tap6: carrier"], "\(reasons)")
         let text = CarrierFence.reason(["10.81.0.0/16"], quotedDevice: "dead2")
         #expect(text.hasPrefix("the kernel passes by its route 10.81.0.0/16 only because it has no carrier") && text.contains("`ip link set dev dead2 down`"))
     }

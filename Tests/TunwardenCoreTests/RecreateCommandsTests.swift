@@ -189,6 +189,9 @@ import TunwardenCore
         device.linkSettings.gsoMaxSize = 30000
         device.linkSettings.gsoMaxSegments = 100
         device.linkSettings.groMaxSize = 40000
+        // What the kernel gives the IPv4 limits when gso_max_size and gro_max_size are set so.
+        device.linkSettings.gsoIPv4MaxSize = 30000
+        device.linkSettings.groIPv4MaxSize = 40000
         #expect(RecreateCommands.commands(for: device, routes: [], namespace: nil) == [
             "ip tuntap add dev tap9 mode tap",
             "ip link set dev tap9 broadcast 02:ff:ff:ff:ff:fe",
@@ -207,6 +210,82 @@ import TunwardenCore
         defaults.linkSettings.gsoMaxSize = 65536
         defaults.linkSettings.gsoMaxSegments = 65535
         defaults.linkSettings.groMaxSize = 65536
+        defaults.linkSettings.gsoIPv4MaxSize = 65536
+        defaults.linkSettings.groIPv4MaxSize = 65536
+        #expect(defaults.linkSettings.isNewDeviceDefault)
         #expect(RecreateCommands.commands(for: defaults, routes: [], namespace: nil) == ["ip tuntap add dev tap9 mode tap", "ip link set dev tap9 up"])
+    }
+
+    /// `gso_ipv4_max_size` and `gro_ipv4_max_size` that differ from what the device comes back
+    /// with (a new device's 64 KiB, or its `gso_max_size` / `gro_max_size` of 64 KiB or less,
+    /// which the kernel gives them too) are named in a comment line with the command that sets
+    /// them, which only iproute2 6.3 and later take (review ip48 F2); never dropped without a word.
+    @Test func ipv4SizeLimitsAreNamedWhereTheyDoNotComeBack() {
+        func lines(gso: UInt32?, gro: UInt32?, gsoIPv4: UInt32?, groIPv4: UInt32?) -> [String] {
+            var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"])
+            device.linkSettings.gsoMaxSize = gso
+            device.linkSettings.groMaxSize = gro
+            device.linkSettings.gsoIPv4MaxSize = gsoIPv4
+            device.linkSettings.groIPv4MaxSize = groIPv4
+            #expect(!device.linkSettings.isNewDeviceDefault || (gsoIPv4 ?? 65536) == 65536 && (groIPv4 ?? 65536) == 65536)
+            return RecreateCommands.commands(for: device, routes: [], namespace: "n").filter { $0.contains("ipv4_max_size") }
+        }
+        #expect(lines(gso: 65536, gro: 65536, gsoIPv4: 30000, groIPv4: 20000) == [
+            "# its gso_ipv4_max_size 30000 and gro_ipv4_max_size 20000 are not recreated (it comes back with gso_ipv4_max_size 65536 and "
+                + "gro_ipv4_max_size 65536): only iproute2 6.3 and later set them, with `ip -n n link set dev tap9 gso_ipv4_max_size 30000 gro_ipv4_max_size 20000`",
+        ])
+        #expect(lines(gso: 40000, gro: nil, gsoIPv4: 30000, groIPv4: nil) == [
+            "# its gso_ipv4_max_size 30000 is not recreated (it comes back with gso_ipv4_max_size 40000): "
+                + "only iproute2 6.3 and later set it, with `ip -n n link set dev tap9 gso_ipv4_max_size 30000`",
+        ])
+        // Above 64 KiB (BIG TCP) gso_max_size leaves the IPv4 limit at 64 KiB.
+        #expect(lines(gso: 100000, gro: 100000, gsoIPv4: 65536, groIPv4: 65536).isEmpty)
+        #expect(lines(gso: 100000, gro: 50000, gsoIPv4: 30000, groIPv4: 50000).count == 1)
+        // Where gso_max_size gives it back, and on a kernel before 6.3 (not reported), nothing.
+        #expect(lines(gso: 30000, gro: 20000, gsoIPv4: 30000, groIPv4: 20000).isEmpty)
+        #expect(lines(gso: 30000, gro: nil, gsoIPv4: nil, groIPv4: nil).isEmpty)
+    }
+
+    /// A link-local address added by hand that equals the MAC's EUI-64 one comes back where the
+    /// kernel marks its own (review ip48 F5), and where its address generation mode makes no
+    /// EUI-64 address (`none`, `random`, `stable_secret`); where the kernel marks none and the
+    /// mode is `eui64` (or not reported), it is taken for the kernel's, as on a kernel before 6.3.
+    @Test func aHandMadeLinkLocalEqualToTheEUI64OneComesBackWhereTheKernelWouldNotMakeIt() {
+        func added(mode: UInt8?, marks: Bool, flags: [String] = []) -> [String] {
+            var device = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"], hardwareAddress: "02:aa:bb:cc:dd:ee")
+            device.linkSettings.ipv6AddressGeneration = mode
+            device.addresses = [InterfaceAddress(local: IPAddress("fe80::aa:bbff:fecc:ddee")!, prefixLength: 64, scope: "link", flags: ["nodad"] + flags)]
+            var place = RecreatePlace(namespace: nil)
+            place.kernelMarksAddresses = marks
+            return RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(device, routes: [])], place: place)[0].filter { $0.contains("addr add") }
+        }
+        let back = ["ip addr add fe80::aa:bbff:fecc:ddee/64 dev tap9 nodad"]
+        #expect(added(mode: nil, marks: true) == back)
+        #expect(added(mode: 0, marks: true) == back)
+        #expect(added(mode: 1, marks: false) == back)
+        #expect(added(mode: 3, marks: false) == back)
+        #expect(added(mode: 2, marks: false) == back)
+        #expect(added(mode: 0, marks: false).isEmpty)
+        #expect(added(mode: nil, marks: false).isEmpty)
+        // A stable-privacy address is the kernel's where the mode makes one, and marked where it marks.
+        #expect(added(mode: 3, marks: false, flags: ["stable-privacy"]).isEmpty)
+        #expect(added(mode: 1, marks: false, flags: ["stable-privacy"]).count == 1)
+    }
+
+    /// Whether the kernel marks its addresses is read from any address of the namespace that
+    /// carries a kernel's mark (`::1`'s `kernel_lo` on a namespace whose loopback is up), and
+    /// the plan gives it to the recreate commands.
+    @Test func theKernelsMarkIsSeenOnAnyAddress() {
+        var loopback = NetworkInterface(index: 1, name: "lo", kind: .other, flags: ["LOOPBACK", "UP"])
+        var one = InterfaceAddress(local: IPAddress("::1")!, prefixLength: 128, scope: "host", flags: ["permanent"])
+        let tap = NetworkInterface(index: 9, name: "tap9", kind: .tap, flags: ["BROADCAST", "MULTICAST"])
+        loopback.addresses = [one]
+        var snapshot = Build.snapshot([loopback, tap])
+        #expect(!snapshot.kernelMarksAddresses)
+        one.addressProtocol = 1
+        snapshot.interfaces[0].addresses = [one]
+        #expect(snapshot.kernelMarksAddresses)
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 0), now: Date())
+        #expect(plan.recreatePlace.kernelMarksAddresses)
     }
 }

@@ -84,7 +84,8 @@ import TunwardenCore
 
     /// A kernel route deleted by hand is deleted after the routes, which may need it (a source
     /// needs its address's `local` route, a gateway a route to it); one whose place a route to
-    /// add takes, before that route.
+    /// add takes, before that route, and a route through a gateway in its subnet after that
+    /// route, which reaches the gateway again (review ip48 F1).
     @Test func kernelRoutesAreDeletedWhereTheRoutesNeedThem() {
         let device = Self.tap([Self.address("10.45.11.1/24")])
         var sourced = Self.route("10.50.0.0/16", source: "10.45.11.1", via: "10.45.11.9")
@@ -95,8 +96,8 @@ import TunwardenCore
         let broadcast = Self.route("10.45.11.255/32", .broadcast, table: .local, scope: .link, source: "10.45.11.1")
         #expect(Self.routeLines(device, [sourced, changed, broadcast]) == [
             "ip route del 10.45.11.0/24 dev p proto kernel",
-            "ip route add 10.50.0.0/16 via 10.45.11.9 dev p src 10.45.11.1",
             "ip route add 10.45.11.0/24 dev p proto kernel scope link src 10.45.11.1 mtu 1300",
+            "ip route add 10.50.0.0/16 via 10.45.11.9 dev p src 10.45.11.1",
             "ip route del local 10.45.11.1/32 dev p table local proto kernel",
         ])
     }

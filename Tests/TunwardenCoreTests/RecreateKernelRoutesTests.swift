@@ -107,4 +107,55 @@ import TunwardenCore
         #expect(String(decoding: json, as: UTF8.self) == #"{"dst":"10.111.0.55","state":"managed"}"#)
         #expect(try JSONDecoder().decode(RecreateCommands.Neighbour.self, from: Data(json)) == managed)
     }
+
+    /// A route through a gateway whose subnet's kernel prefix route the commands delete before
+    /// the routes, since a route of other attributes takes its place (review ip48 F1), is added
+    /// after that route: IPv4 and IPv6, a prefix route with changed metrics or replaced by one of
+    /// another protocol; and a gateway in the subnet of a `noprefixroute` address is reached only
+    /// once the route added by hand for that subnet is there. The kernel lists the default route,
+    /// and lower prefixes, before them.
+    @Test func aGatewayRouteWaitsForTheRouteThatReachesItsGateway() throws {
+        var device = Self.tap
+        device.addresses += [
+            InterfaceAddress(local: IPAddress("10.2.0.1")!, prefixLength: 24, scope: "global"),
+            InterfaceAddress(local: IPAddress("10.3.0.1")!, prefixLength: 24, scope: "global", flags: ["noprefixroute"]),
+        ]
+        var ipv4 = Self.route("10.1.0.0/24", proto: .kernel, scope: .link, source: "10.1.0.1")
+        ipv4.kernelMetrics = [2: 1300]
+        var ipv6 = Self.route("2001:db8:7::/64", proto: .kernel, scope: .global, metric: 256)
+        ipv6.kernelMetrics = [2: 1400]
+        let routes = [
+            Self.route("0.0.0.0/0", scope: .global, via: "10.1.0.254", metric: 200),
+            Self.route("10.0.0.0/16", scope: .global, via: "10.2.0.9"),
+            Self.route("10.0.1.0/24", scope: .global, via: "10.3.0.9"),
+            ipv4,
+            Self.route("10.2.0.0/24", proto: .static, scope: .link, source: "10.2.0.1"),
+            Self.route("10.3.0.0/24", scope: .link, metric: 5, source: "10.3.0.1"),
+            Self.route("::/0", scope: .global, via: "2001:db8:7::fe", metric: 200),
+            Self.route("2001:db8::/48", scope: .global, via: "2001:db8:7::fe", metric: 1024),
+            ipv6,
+        ] + Self.kernelOwn.filter { $0.type != .unicast }
+        let commands = RecreateCommands.commands(for: device, routes: routes, namespace: nil)
+        func position(_ start: String) throws -> Int { try #require(commands.firstIndex { $0.hasPrefix(start) }, "\(start): \(commands)") }
+        #expect(try position("ip route del 10.1.0.0/24 dev p proto kernel") < position("ip route add 10.1.0.0/24 dev p proto kernel"))
+        #expect(try position("ip route add 10.1.0.0/24 ") < position("ip route add 0.0.0.0/0 via 10.1.0.254"), "\(commands)")
+        #expect(try position("ip route del 10.2.0.0/24 dev p proto kernel") < position("ip route add 10.2.0.0/24 "))
+        #expect(try position("ip route add 10.2.0.0/24 ") < position("ip route add 10.0.0.0/16 via 10.2.0.9"), "\(commands)")
+        #expect(try position("ip route add 10.3.0.0/24 ") < position("ip route add 10.0.1.0/24 via 10.3.0.9"), "\(commands)")
+        #expect(try position("ip route del 2001:db8:7::/64 dev p metric 256 proto kernel") < position("ip route add 2001:db8:7::/64 "))
+        #expect(try position("ip route add 2001:db8:7::/64 ") < position("ip route add ::/0 via 2001:db8:7::fe"), "\(commands)")
+        #expect(try position("ip route add 2001:db8:7::/64 ") < position("ip route add 2001:db8::/48 via 2001:db8:7::fe"), "\(commands)")
+    }
+
+    /// An IPv6 link-local gateway needs no route to it: its route keeps its place, on a device
+    /// that has no link-local address of its own.
+    @Test func aLinkLocalGatewayNeedsNoRoute() {
+        var device = Self.tap
+        device.addresses = []
+        let routes = [Self.route("::/0", scope: .global, via: "fe80::1", metric: 1024), Self.route("2001:db8:9::/48", scope: .global, metric: 1024)]
+        #expect(RecreateCommands.commands(for: device, routes: routes, namespace: nil).filter { $0.hasPrefix("ip route") } == [
+            "ip route add ::/0 via fe80::1 dev p metric 1024",
+            "ip route add 2001:db8:9::/48 dev p metric 1024",
+        ])
+    }
 }

@@ -47,6 +47,8 @@ extension LinuxInventory {
         settings.gsoMaxSize = link.gsoMaxSize
         settings.gsoMaxSegments = link.gsoMaxSegments
         settings.groMaxSize = link.groMaxSize
+        settings.gsoIPv4MaxSize = link.gsoIPv4MaxSize
+        settings.groIPv4MaxSize = link.groIPv4MaxSize
         settings.broadcast = link.broadcast.flatMap { addressText($0, type: link.hardwareType) }
         settings.ipv6Token = link.ipv6Token.flatMap { $0.allSatisfy { $0 == 0 } ? nil : IPAddress(bytes: $0) }
         settings.ipv6Disabled = link.ipv6Disabled

@@ -32,6 +32,10 @@ public struct LinkMessage: Equatable, Sendable {
         public static let propList: UInt16 = 52
         public static let altIfname: UInt16 = 53
         public static let groMaxSize: UInt16 = 58
+        /// IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE (Linux 6.3): the same limits for IPv4
+        /// packets, which `gso_max_size` and `gro_max_size` leave at 64 KiB when set above it.
+        public static let gsoIPv4MaxSize: UInt16 = 63
+        public static let groIPv4MaxSize: UInt16 = 64
     }
 
     /// AF_INET, the family nest of IFLA_AF_SPEC, and IFLA_INET_CONF inside it: the device's
@@ -204,6 +208,10 @@ public struct LinkMessage: Equatable, Sendable {
     public var gsoMaxSize: UInt32?
     public var gsoMaxSegments: UInt32?
     public var groMaxSize: UInt32?
+    /// IFLA_GSO_IPV4_MAX_SIZE and IFLA_GRO_IPV4_MAX_SIZE: those of IPv4 packets; nil from a kernel
+    /// before 6.3.
+    public var gsoIPv4MaxSize: UInt32?
+    public var groIPv4MaxSize: UInt32?
     /// IFLA_TXQLEN: the transmit queue length (`ip link set … txqueuelen`).
     public var txQueueLength: UInt32?
     /// IFLA_IFALIAS: the alias's bytes as the kernel holds them, without the NUL. Any bytes a
@@ -273,6 +281,8 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.gsoMaxSize: link.gsoMaxSize = attributes.uint32()
             case Attribute.gsoMaxSegments: link.gsoMaxSegments = attributes.uint32()
             case Attribute.groMaxSize: link.groMaxSize = attributes.uint32()
+            case Attribute.gsoIPv4MaxSize: link.gsoIPv4MaxSize = attributes.uint32()
+            case Attribute.groIPv4MaxSize: link.groIPv4MaxSize = attributes.uint32()
             case Attribute.afSpec:
                 attributes.nested { families in
                     while families.next() {

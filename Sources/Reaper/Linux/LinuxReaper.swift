@@ -147,6 +147,7 @@ public struct LinuxReaper {
 
         let now = Date()
         var place = journalNamespace()
+        place.kernelMarksAddresses = plan.kernelMarksAddresses
         // What a new device takes there, for the lines that set the devices' own sysctls again.
         if verified.contains(where: { $0.interface.deviceSysctls != nil }) { place.sysctlDefaults = SysctlDefaults.read(namespaceFD: namespaceFD) }
         // The intents still open in the journal (killed runs of any namespace), so that this

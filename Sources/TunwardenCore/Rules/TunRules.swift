@@ -170,6 +170,18 @@ extension Heuristics {
     /// (net/core/rtnetlink.c, `rtnl_linkprop`), so the 497th.
     static let altNameCapacity = 496
 
+    /// Whether a reap may delete an orphaned tun or tap for what the device itself is: persistent,
+    /// with no alternative name a process could attach through past a multi-queue fence, room in
+    /// its list of alternative names for a single-queue fence's, and no name of a reap's private
+    /// form (`privateLookalike(_:)`). The other half is what its routes would do under the fence
+    /// (`CarrierFence`): `orphaned-tun` is reapable only when both hold, and the plan names a
+    /// device that only its routes keep back.
+    static func deletableDevice(_ interface: NetworkInterface) -> Bool {
+        let multiQueue = interface.tun?.multiQueue == true
+        return interface.tun?.persistent == true && !(multiQueue && !interface.altNames.isEmpty)
+            && (multiQueue || interface.altNames.count < altNameCapacity) && privateLookalike(interface) == nil
+    }
+
     /// Whether a device bears the fence a Linux reap puts on what it is about to delete: a
     /// private name (`tw` and 13 hex digits) and a random link group from 2^24 up. A multi-queue
     /// device is renamed to the private name; a single-queue one keeps its name and gets the
@@ -351,7 +363,7 @@ extension Heuristics {
                                                                              quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(interface.name))) + "."
         }
         findings.append(Finding(
-            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: persistent && !altNamed && !altNamesFull && lookalike == nil,
+            id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: Self.deletableDevice(interface) && woken.isEmpty,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
                                 ", and no process holds it (", scanText, ").", altNameText)
         ))
