@@ -59,36 +59,47 @@ extension Heuristics {
     enum RuleMatch { case all, some, none }
 
     /// The walk of each family's rules, when the snapshot knows them; nil when it does not, and
-    /// every table is then judged as one ordinary traffic reaches.
+    /// every table is then judged as one ordinary traffic reaches. The routes are gone through
+    /// once, and each table's answer for one suppression is worked out once.
     static func policyReach(_ snapshot: Snapshot) -> [AddressFamily: PolicyReach]? {
         guard let rules = snapshot.policyRules else { return nil }
+        // The destinations of the routes that answer a lookup whole (of a type that sends, drops
+        // or refuses the packet, for every packet to their destination, not passed by), by
+        // family and table. A `throw` route sends the walk on.
+        var answering: [AddressFamily: [RouteTable: [IPPrefix]]] = [:]
+        for route in snapshot.routes where takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped {
+            switch route.type {
+            case .unicast, .blackhole, .unreachable, .prohibit: answering[route.family, default: [:]][route.table, default: []].append(route.destination)
+            default: continue
+            }
+        }
         var found: [AddressFamily: PolicyReach] = [:]
         for family in [AddressFamily.inet, .inet6] {
             // In the kernel's order: by priority, rules of one priority as they were listed (added).
             let ordered = rules.enumerated().filter { $0.element.family == family }.sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
+            var known: [RouteTable: [Int: Bool]] = [:]
             found[family] = walkRules(ordered.map(\.element)) { table, rule in
-                answersEveryDestination(snapshot.routes, family: family, table: table, rule: rule)
+                // Answers through a device group (suppress_ifgroup) cannot be told from here:
+                // such a lookup is taken to leave the walk going.
+                guard rule.suppressInterfaceGroup == nil else { return false }
+                let shortestKept = (rule.suppressPrefixLength ?? -1) + 1
+                if let answer = known[table]?[shortestKept] { return answer }
+                let answer = answersEveryDestination(answering[family]?[table] ?? [], shortestKept: shortestKept)
+                known[table, default: [:]][shortestKept] = answer
+                return answer
             }
         }
         return found
     }
 
-    /// Whether the lookup `rule` makes in `table` ends the walk for all default traffic of
-    /// `family`: the table's routes that answer a lookup (of a type that sends, drops or refuses
-    /// the packet, for every packet to their destination, not passed by) cover all of it once
-    /// the answers the rule refuses are left out. A `throw` route sends the walk on. Answers
-    /// through a device group (suppress_ifgroup) cannot be told from here: such a lookup is
-    /// taken to leave the walk going.
-    static func answersEveryDestination(_ routes: [Route], family: AddressFamily, table: RouteTable, rule: PolicyRule) -> Bool {
-        guard rule.suppressInterfaceGroup == nil else { return false }
-        let shortestKept = (rule.suppressPrefixLength ?? -1) + 1
-        let prefixes = routes.compactMap { route -> IPPrefix? in
-            guard route.family == family, route.table == table, route.destination.length >= shortestKept,
-                  [.unicast, .blackhole, .unreachable, .prohibit].contains(route.type), takesAllTraffic(route), !skippedByKernel(route),
-                  !route.isInterfaceScoped else { return nil }
-            return route.destination
-        }
-        return !prefixes.isEmpty && defaultShare(of: prefixes) >= 1 - 1e-12
+    /// Whether a table whose answering routes go to `destinations` ends the walk for all default
+    /// traffic, once the answers of prefixes shorter than `shortestKept` are refused: a default
+    /// route kept settles it; otherwise the kept prefixes must cover all of it.
+    static func answersEveryDestination(_ destinations: [IPPrefix], shortestKept: Int) -> Bool {
+        let kept = destinations.filter { $0.length >= shortestKept }
+        guard !kept.isEmpty else { return false }
+        if kept.contains(where: { $0.length == 0 }) { return true }
+        return defaultShare(of: kept) >= 1 - 1e-12
     }
 
     /// Walks one family's rules (in the kernel's order) for ordinary traffic and for the traffic
