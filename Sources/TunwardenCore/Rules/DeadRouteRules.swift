@@ -26,7 +26,10 @@ extension Heuristics {
     /// and VPNs add to take all traffic without touching the default route — and still take at
     /// least half of it once every destination a live route of that table wins is left out
     /// (`rankDead`). A dead route the kernel passes by, or one that takes only some traffic (of
-    /// one `tos`, or from some sources), captures nothing whole, and the text says why. The
+    /// one `tos`, or from some sources), captures nothing whole, and the text says why. So does
+    /// one of a table ordinary traffic does not reach through the policy rules (`policyReach`):
+    /// the text names the table, the rule that keeps traffic from it, or the traffic that gets
+    /// there; without known rules every table counts as reached. The
     /// multipath routes only some of whose hops are dead follow, as `deadHopFindings` judges them.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
