@@ -48,6 +48,14 @@ public struct Snapshot: Sendable, Equatable {
     public var holders: HolderScan
     /// Other namespaces by the id this namespace gives them (only those a peer lives in are needed).
     public var peerNamespaces: [Int32: PeerNamespace]
+    /// The policy routing rules of both families, in the kernel's order (priority, then the
+    /// order they were added), when they were read (Linux); nil when not: a Mac, a capture, or a
+    /// rule dump that failed (`policyRulesProblem`). Without them every table is judged as one
+    /// all traffic reaches. Not in the JSON schema.
+    public var policyRules: [PolicyRule]?
+    /// Why the policy rules could not be read, when their dump failed: findings that would have
+    /// judged by them say so. Not in the JSON schema.
+    public var policyRulesProblem: String?
     /// Whether the interface list is known (a captured snapshot may lack `ifconfig` output).
     public var interfacesKnown = true
     /// Interfaces a captured snapshot shows did not exist when its routes into them were read,

@@ -68,6 +68,11 @@ import Testing
         _ = try? Replay.deleteAddressRequest(fromDumped: payload, sequence: 1)
         if (try? SocketDiagnostics.decode(payload)) != nil { decoded += 1 }
         if (try? NexthopMessage.decode(payload)) != nil { decoded += 1 }
+        // A policy rule that decodes holds addresses of its family's size only.
+        if let rule = try? PolicyRuleMessage.decode(payload) {
+            decoded += 1
+            for address in [rule.source, rule.destination] { if let address { precondition(address.count == (rule.family == 10 ? 16 : 4)) } }
+        }
         if (try? SocketDiagnostics.decodeXDP(payload)) != nil { decoded += 1 }
         if (try? SocketDiagnostics.decodePacket(payload)) != nil { decoded += 1 }
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }

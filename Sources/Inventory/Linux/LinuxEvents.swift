@@ -29,8 +29,8 @@ public struct LinuxEventDecoder {
     public init() {}
 
     /// A notification whose meaning only a fresh inventory can give: a route that names a
-    /// nexthop object and nothing else of where it goes (`nexthop_compat_mode` 0), or a change
-    /// to a nexthop object while routes use them.
+    /// nexthop object and nothing else of where it goes (`nexthop_compat_mode` 0), a change
+    /// to a nexthop object while routes use them, or a policy rule added or deleted.
     public struct NeedsFreshLook: Error, CustomStringConvertible {
         public var description: String
     }
@@ -93,6 +93,9 @@ public struct LinuxEventDecoder {
             guard let route = LinuxInventory.route(decoded) else { return nil }
             if message.header.type == NetlinkType.delRoute { return .routeRemoved(route) }
             return message.header.flags & NetlinkFlags.replace != 0 ? .routeReplaced(route) : .routeAdded(route)
+        case PolicyRuleMessage.newRule, PolicyRuleMessage.deleteRule:
+            // The dead-route judgement walks the rules whole; they change seldom.
+            throw NeedsFreshLook(description: "the policy rules changed")
         case NexthopMessage.newNexthop, NexthopMessage.deleteNexthop:
             guard objectsInUse else { return nil }
             throw NeedsFreshLook(description: "a nexthop object that routes may use changed")

@@ -145,7 +145,8 @@ public struct LinuxInventory: InventoryBackend {
                     }
                 }
                 let flows = Self.multipathFlows(routes, namespaceFD: namespace.fd, procRoot: procRoot, client: client)
-                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client), flows)
+                // The rules are few: one small dump each family, which may fail alone (said in findings).
+                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client), flows, Self.policyRules(client: client))
             }
         }
         // Links wait here until addresses, routes and holders are in, then go to the stream as
@@ -171,6 +172,10 @@ public struct LinuxInventory: InventoryBackend {
             var frame = Snapshot(platform: .linux, namespace: namespaceName, namespaceIdentity: identity, takenAt: takenAt, interfaces: [],
                                  routes: routes, holders: sideResult.holders)
             frame.bootClock = bootClock
+            switch sideResult.rules {
+            case let .success(rules): frame.policyRules = rules
+            case let .failure(error): frame.policyRulesProblem = error.message
+            }
             frame.namespaceNames = namespaceNames(for: sideResult.holders)
             frame.foreignUppers = sideResult.foreign.uppers
             frame.foreignVias = sideResult.foreign.vias
@@ -327,6 +332,8 @@ private struct SideResult {
     var nexthops: [UInt32: [NextHop]]
     /// What route lookups say of multipath hops the listing cannot settle, by route position.
     var flows: [Int: [HopFlows?]]
+    /// The policy rules of both families, or why they could not be read.
+    var rules: Result<[PolicyRule], InventoryError>
     var holders: HolderScan
     var census: HolderScanner.NamespaceCensus
     var foreign: ForeignStacking.Found
@@ -348,14 +355,15 @@ private final class SideSocket: @unchecked Sendable {
 private final class SideResults: @unchecked Sendable {
     var holders: (HolderScan, HolderScanner.NamespaceCensus)?
     var foreign = ForeignStacking.Found()
-    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]], flows: [Int: [HopFlows?]]), any Error> =
+    var dumps: Result<(addresses: [Int: [InterfaceAddress]], routes: [RouteMessage], nexthops: [UInt32: [NextHop]], flows: [Int: [HopFlows?]],
+                       rules: Result<[PolicyRule], InventoryError>), any Error> =
         .failure(InventoryError("the address and route dumps did not run"))
 
     /// Both results together; call only after the group was waited for.
     func result() -> Result<SideResult, any Error> {
         dumps.map { dumps in
             let (holders, census) = holders ?? (.unavailable("the holder scan did not run"), HolderScanner.NamespaceCensus())
-            return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, flows: dumps.flows, holders: holders, census: census,
+            return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, flows: dumps.flows, rules: dumps.rules, holders: holders, census: census,
                               foreign: foreign)
         }
     }

@@ -76,13 +76,13 @@ extension LinuxInventory {
         return id
     }
 
-    /// A socket in the inspected namespace subscribed to link, address, route and nexthop object
+    /// A socket in the inspected namespace subscribed to link, address, route, policy rule and nexthop object
     /// changes, for a watcher: every change there arrives on it as a message.
     public func eventSocket(receiveBuffer: Int32? = nil) throws -> NetlinkSocket {
         let socket = try socketInNamespace().socket
         if let receiveBuffer { socket.setReceiveBuffer(bytes: receiveBuffer) }
         try socket.subscribe([NetlinkSocket.Group.link, NetlinkSocket.Group.ipv4Address, NetlinkSocket.Group.ipv6Address,
-                              NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route])
+                              NetlinkSocket.Group.ipv4Route, NetlinkSocket.Group.ipv6Route, NetlinkSocket.Group.ipv4Rule, NetlinkSocket.Group.ipv6Rule])
         // Nexthop objects exist from Linux 5.3; a kernel without them has none to change.
         try? socket.subscribe([NetlinkSocket.Group.nexthop])
         return socket

@@ -89,6 +89,8 @@ public final class NetlinkSocket: NetlinkTransport {
         public static let neighbour: UInt32 = 3
         public static let ipv4Address: UInt32 = 5
         public static let ipv4Route: UInt32 = 7
+        /// RTNLGRP_IPV4_RULE and RTNLGRP_IPV6_RULE: policy routing rules added or deleted.
+        public static let ipv4Rule: UInt32 = 8, ipv6Rule: UInt32 = 19
         public static let ipv6Address: UInt32 = 9
         public static let ipv6Route: UInt32 = 11
         /// RTNLGRP_NEXTHOP (Linux 5.3); older kernels refuse it.

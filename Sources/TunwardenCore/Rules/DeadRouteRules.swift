@@ -26,7 +26,10 @@ extension Heuristics {
     /// and VPNs add to take all traffic without touching the default route — and still take at
     /// least half of it once every destination a live route of that table wins is left out
     /// (`rankDead`). A dead route the kernel passes by, or one that takes only some traffic (of
-    /// one `tos`, or from some sources), captures nothing whole, and the text says why. The
+    /// one `tos`, or from some sources), captures nothing whole, and the text says why. So does
+    /// one of a table ordinary traffic does not reach through the policy rules (`policyReach`):
+    /// the text names the table, the rule that keeps traffic from it, or the traffic that gets
+    /// there; without known rules every table counts as reached. The
     /// multipath routes only some of whose hops are dead follow, as `deadHopFindings` judges them.
     static func deadRouteFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let unicast = snapshot.routes.filter { $0.type == .unicast && !$0.nextHops.isEmpty }
@@ -85,7 +88,11 @@ extension Heuristics {
         }
         // How the dead routes of each family and table fare against the live ones, and which
         // capture default traffic.
-        let deadByGroup = Dictionary(grouping: deadRoutes, by: RouteGroup.init)
+        // Which tables (and prefix lengths) the policy rules send ordinary traffic to: only dead
+        // routes there can capture it, and only they are ranked.
+        let reaches = policyReach(snapshot)
+        func reach(_ route: Route) -> TableReach { reaches?[route.family]?.reach(of: route.table, length: route.destination.length) ?? .ordinary }
+        let deadByGroup = Dictionary(grouping: deadRoutes.filter { reach($0) == .ordinary }, by: RouteGroup.init)
         var liveByGroup: [RouteGroup: [Route]] = [:]
         for route in liveRoutes where deadByGroup[RouteGroup(route)] != nil { liveByGroup[RouteGroup(route), default: []].append(route) }
         var rankings: [RouteGroup: DeadRouteRanking] = [:]
@@ -119,9 +126,29 @@ extension Heuristics {
                         + "(\(winnerList(ranking))) outrank them for "
                         + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it is lost while those stay.")
                 }
-                if outranked.count + skipped.count < routes.count {
-                    evidence += " Traffic to \(outranked.isEmpty && skipped.isEmpty ? "these destinations" : "the others") is blackholed."
+                // (Those of tables ordinary traffic does not reach are named with what reaches them.)
+                let reached = routes.filter { reach($0) == .ordinary }
+                let blackholed = reached.filter { !outranked.contains($0) && !skippedByKernel($0) }
+                if !blackholed.isEmpty {
+                    let destinations = reached.count == routes.count ? (outranked.isEmpty && skipped.isEmpty ? "these destinations" : "the others")
+                        : blackholed.map(\.display).joined(separator: ", ")
+                    evidence += " Traffic to \(destinations) is blackholed."
                 }
+            }
+            // Routes ordinary traffic does not reach: what traffic, if any, takes them.
+            for key in groups {
+                let inTable = routes.filter { RouteGroup($0) == key && reach($0) != .ordinary }
+                var kinds: [TableReach] = []
+                for route in inTable where !kinds.contains(reach(route)) { kinds.append(reach(route)) }
+                for reached in kinds {
+                    let alike = inTable.filter { reach($0) == reached }
+                    if let sentence = reachSentence(reached, family: key.family, table: key.table, routes: alike.map(\.display).joined(separator: ", ")) {
+                        evidence += " " + sentence
+                    }
+                }
+            }
+            if let problem = snapshot.policyRulesProblem {
+                evidence += " The policy rules could not be read (\(problem)): every table is judged as one all traffic reaches."
             }
             if !outranked.isEmpty {
                 let noun = outranked.contains { rankings[RouteGroup($0)]?.winnerWithoutDevice == true } ? "Other routes" : "Live routes"

@@ -1,0 +1,133 @@
+import Foundation
+
+/// One policy routing rule of the inspected namespace (Linux `ip rule`): which packets it
+/// matches and what it does with them. The dead-route judgement walks these in priority order, as
+/// the kernel does for every route lookup, to tell which tables ordinary traffic reaches.
+public struct PolicyRule: Sendable, Equatable {
+    /// What a rule does with a packet it matches.
+    public enum Action: Sendable, Equatable {
+        /// Look the destination up in the table; with no usable answer the walk goes on.
+        case lookup(RouteTable)
+        /// Go on at the rule of this priority (`goto`).
+        case goto(UInt32)
+        /// Nothing: the walk goes on (`nop`).
+        case nop
+        /// End the lookup, dropping the packet silently, with "network unreachable" or with
+        /// "prohibited" (a kill switch's rules).
+        case blackhole, unreachable, prohibit
+        /// An action the kernel may add later, judged as one that ends nothing.
+        case other(UInt8)
+    }
+
+    public var family: AddressFamily
+    public var priority: UInt32
+    public var action: Action
+    /// Whether the rule matches exactly the packets its selectors do not (`not …`).
+    public var inverted = false
+    /// The sources and destinations matched (`from`, `to`); nil matches every address.
+    public var source: IPPrefix?
+    public var destination: IPPrefix?
+    /// The type of service (IPv4) or traffic class (IPv6) matched; 0 matches every packet.
+    public var tos: UInt8 = 0
+    /// The firewall mark matched: a packet matches when its mark, masked by `markMask`, equals
+    /// `mark`; a mask of 0 matches every packet.
+    public var mark: UInt32 = 0
+    public var markMask: UInt32 = 0
+    /// The device a packet must come in on (`iif`; `lo` for locally generated traffic) or be
+    /// sent out through (`oif`, set by a socket bound to a device).
+    public var inputInterface: String?
+    public var outputInterface: String?
+    /// The socket owners matched (`uidrange`); nil matches every one.
+    public var uidRange: ClosedRange<UInt32>?
+    /// The IP protocol matched (`ipproto`), and the source and destination ports (`sport`, `dport`).
+    public var ipProtocol: UInt8?
+    public var sourcePorts: ClosedRange<UInt16>?
+    public var destinationPorts: ClosedRange<UInt16>?
+    /// Whether the rule matches only traffic of VRF devices and looks up each one's own table (`l3mdev`).
+    public var l3mdev = false
+    /// A lookup's answer whose prefix is this long or shorter is refused and the walk goes on
+    /// (`suppress_prefixlength 0` refuses a default route).
+    public var suppressPrefixLength: Int?
+    /// A lookup's answer through a device of this group is refused and the walk goes on.
+    public var suppressInterfaceGroup: UInt32?
+    /// Whether the rule has a selector tunwarden does not name (a tunnel id, a DSCP, a flow
+    /// label, …): it matches only some traffic.
+    public var otherSelectors = false
+    /// Whether the rule is a goto whose target rule does not exist: the kernel passes it by.
+    public var unresolved = false
+
+    public init(family: AddressFamily, priority: UInt32, action: Action) {
+        self.family = family
+        self.priority = priority
+        self.action = action
+    }
+
+    /// Whether the rule has any selector at all: without one it matches every packet (unless inverted).
+    public var hasSelectors: Bool {
+        selectorPhrases.isEmpty == false
+    }
+
+    /// Each selector as the packets it matches, for people: "traffic marked 0x5", "from
+    /// 10.0.0.0/8", "coming in on eth0". Empty when the rule has none.
+    public var selectorPhrases: [String] {
+        var phrases: [String] = []
+        if let source, source.length > 0 { phrases.append("from \(source)") }
+        if let destination, destination.length > 0 { phrases.append("to \(destination)") }
+        if tos != 0 { phrases.append("of tos 0x\(String(tos, radix: 16))") }
+        if markMask != 0 {
+            phrases.append("marked 0x\(String(mark, radix: 16))" + (markMask == UInt32.max ? "" : "/0x\(String(markMask, radix: 16))"))
+        }
+        if let inputInterface { phrases.append(inputInterface == "lo" ? "generated on this host (iif lo)" : "coming in on \(inputInterface)") }
+        if let outputInterface { phrases.append("sent out through \(outputInterface) (oif)") }
+        if let uidRange { phrases.append("of uids \(uidRange.lowerBound)-\(uidRange.upperBound)") }
+        if let ipProtocol { phrases.append("of IP protocol \(ipProtocol)") }
+        if let sourcePorts { phrases.append("from port\(sourcePorts.count == 1 ? "" : "s") \(Self.ports(sourcePorts))") }
+        if let destinationPorts { phrases.append("to port\(destinationPorts.count == 1 ? "" : "s") \(Self.ports(destinationPorts))") }
+        if l3mdev { phrases.append("of VRF devices (l3mdev)") }
+        if otherSelectors { phrases.append("its other selectors match") }
+        return phrases
+    }
+
+    private static func ports(_ range: ClosedRange<UInt16>) -> String {
+        range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
+    }
+
+    /// The rule as `ip rule` prints it, without its priority: "not fwmark 0xca6c lookup 51820",
+    /// "from all lookup main suppress_prefixlength 0".
+    public var words: String {
+        var words: [String] = []
+        if let source, source.length > 0 { words.append("from \(source)") }
+        if let destination, destination.length > 0 { words.append("to \(destination)") }
+        if tos != 0 { words.append("tos 0x\(String(tos, radix: 16))") }
+        if markMask != 0 { words.append("fwmark 0x\(String(mark, radix: 16))" + (markMask == UInt32.max ? "" : "/0x\(String(markMask, radix: 16))")) }
+        if let inputInterface { words.append("iif \(inputInterface)") }
+        if let outputInterface { words.append("oif \(outputInterface)") }
+        if let uidRange { words.append("uidrange \(uidRange.lowerBound)-\(uidRange.upperBound)") }
+        if let ipProtocol { words.append("ipproto \(ipProtocol)") }
+        if let sourcePorts { words.append("sport \(Self.ports(sourcePorts))") }
+        if let destinationPorts { words.append("dport \(Self.ports(destinationPorts))") }
+        // (A rule without selectors reads `from all`, as `ip rule` writes it.)
+        if words.isEmpty { words.append("from all") }
+        if inverted { words.insert("not", at: 0) }
+        if l3mdev { words.append("lookup [l3mdev-table]") }
+        switch action {
+        case let .lookup(table): if !l3mdev { words.append("lookup \(table)") }
+        case let .goto(target): words.append("goto \(target)")
+        case .nop: words.append("nop")
+        case .blackhole: words.append("blackhole")
+        case .unreachable: words.append("unreachable")
+        case .prohibit: words.append("prohibit")
+        case let .other(number): words.append("action \(number)")
+        }
+        if let suppressPrefixLength { words.append("suppress_prefixlength \(suppressPrefixLength)") }
+        if let suppressInterfaceGroup { words.append("suppress_ifgroup \(suppressInterfaceGroup)") }
+        return words.joined(separator: " ")
+    }
+
+    /// The kernel's own rules of a namespace it made: `0: lookup local`, `32766: lookup main`,
+    /// and for IPv4 `32767: lookup default`.
+    public static func kernelDefaults(_ family: AddressFamily) -> [PolicyRule] {
+        [PolicyRule(family: family, priority: 0, action: .lookup(.local)), PolicyRule(family: family, priority: 32766, action: .lookup(.main))]
+            + (family == .inet ? [PolicyRule(family: family, priority: 32767, action: .lookup(.default))] : [])
+    }
+}
