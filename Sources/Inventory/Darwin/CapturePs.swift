@@ -251,6 +251,7 @@ extension Section {
                 // `[...]` where rows were left out: the listing is partial.
                 if let elision = elisionEnd(position) {
                     psElided = true
+                    psElidedReason = psElidedReason ?? "'\(text.excerpt(position..<elision, limit: 60))' stands for rows left out"
                     contents.notes.append("\(at(position)): '\(text.excerpt(position..<elision, limit: 40))' marks output left out; the listing is partial")
                     position = elision
                     continue
@@ -260,11 +261,13 @@ extension Section {
                     while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
                     // The next prompt, with nothing typed after it, ends the listing.
                     if lineEnd - position <= 5, ShellCommand.isPrompt(text[lineEnd - 1]) {
+                        if psRows > 0 { psEndShown = true }
                         position = lineEnd
                         continue
                     }
                     contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
                     let line = text.excerpt(position..<lineEnd, limit: 200)
+                    noteTail(at: position, line)
                     if line.lowercased().contains("zerotier") { psStrayOwnerLine = line }
                     // A line of no command's shape (no path) after rows: a note put in by hand,
                     // whatever its words, unless only the prompt follows it (see below).
@@ -275,9 +278,11 @@ extension Section {
                 break
             }
             if psLayout == nil { psLayout = layout }
+            (psEndShown, psTail) = (false, nil)
             if let note = psNoteLine {
                 // Rows after it: it stands between rows of one listing, which ps never prints.
                 psElided = true
+                psElidedReason = psElidedReason ?? "'\(note.prefix(60))' stands between its rows"
                 contents.notes.append("\(at(position)): '\(note.prefix(40))' between rows of the ps listing is no row: the listing was edited, and is partial")
                 psNoteLine = nil
             }
@@ -314,22 +319,5 @@ extension Section {
             position = commandEnd
         }
         return position
-    }
-}
-
-extension Section {
-    /// The options with which macOS ps lists only the processes they select: by pid (`-p`), by
-    /// user (`-U`, `-u`), by real group (`-G`) or by terminal (`-t`; `-T`, which takes no value,
-    /// selects the terminal ps runs on).
-    static let psSelections: [Character] = ["p", "U", "u", "G", "t"]
-
-    /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
-    /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
-    static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
-
-    /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
-    /// that a process runs, never that one does not.
-    static func cutBeforeFiltering(_ filter: TextFilter) -> TextFilter {
-        .unseen("`\(filter.text)` saw rows that ps may have cut at the terminal's width first, so a long command can be missing; run ps auxww | \(filter.text)")
     }
 }
