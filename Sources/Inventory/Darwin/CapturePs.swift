@@ -9,6 +9,10 @@ extension Section {
         var pidColumn: Int
         var commandColumn: Int
         var headerWords: Int
+        /// The column before the command is TIME (`0:53.91`): a row whose columns before it
+        /// printed more words than one each has its command found after its time (see
+        /// `commandStart`).
+        var timeBeforeCommand = false
     }
 
     /// Whether the ps rows were cut at a terminal's width: macOS `ps` without `-ww` cuts each
@@ -132,7 +136,7 @@ extension Section {
         }
         guard let pid = columns.firstIndex(of: "PID"), let command = columns.lastIndex(where: { ["COMMAND", "COMM", "CMD", "ARGS", "UCOMM"].contains($0) }),
               command == columns.count - 1, pid < command else { return nil }
-        return PsLayout(pidColumn: pid, commandColumn: command, headerWords: columns.count)
+        return PsLayout(pidColumn: pid, commandColumn: command, headerWords: columns.count, timeBeforeCommand: columns[command - 1] == "TIME")
     }
 
     /// The layout of a ps row without a header at `position`, when one starts there: `ps aux`
@@ -151,7 +155,8 @@ extension Section {
             else { return nil }
             return psLayout
         }
-        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0)]
+        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0, timeBeforeCommand: true),
+                       PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0, timeBeforeCommand: true)]
             + Self.terminalLayouts + [PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0)]
         where psRowFits(position, layout) && rowShape(position, layout) {
             return layout
@@ -162,7 +167,8 @@ extension Section {
     /// The layouts macOS `ps` prints without `-o`, `-f`, `-l`, `-j`, `-u` or `-v`: PID TT STAT
     /// TIME COMMAND for options without a dash (`ps ax`), PID TTY TIME CMD for options with one
     /// (`ps -A`, `ps -ax`, `ps -axc`).
-    static let terminalLayouts = [PsLayout(pidColumn: 0, commandColumn: 4, headerWords: 0), PsLayout(pidColumn: 0, commandColumn: 3, headerWords: 0)]
+    static let terminalLayouts = [PsLayout(pidColumn: 0, commandColumn: 4, headerWords: 0, timeBeforeCommand: true),
+                                  PsLayout(pidColumn: 0, commandColumn: 3, headerWords: 0, timeBeforeCommand: true)]
 
     /// The columns a ps command line prints, for its rows shown without their header (`ps ax |
     /// grep zerotier`, `ps -axco pid,command | grep zero`): nil where the options do not tell
@@ -188,7 +194,8 @@ extension Section {
             }
             guard let last = fields.last, commandFields.contains(last), let pid = fields.firstIndex(of: "pid"),
                   fields.dropLast().allSatisfy(oneWordFields.contains) else { return nil }
-            return PsLayout(pidColumn: pid, commandColumn: fields.count - 1, headerWords: 0)
+            return PsLayout(pidColumn: pid, commandColumn: fields.count - 1, headerWords: 0,
+                            timeBeforeCommand: fields.count > 1 && ["time", "cputime"].contains(fields[fields.count - 2]))
         }
         if letters.contains(where: { "fljuvmMLZ".contains($0) }) { return nil }
         if let first = command.arguments.first, !first.hasPrefix("-") { return terminalLayouts[0] }
@@ -198,7 +205,9 @@ extension Section {
     /// `-o` fields that name the command, and fields that print one word in every row.
     static let commandFields: Set<String> = ["comm", "command", "args", "ucomm"]
     static let oneWordFields: Set<String> = ["pid", "ppid", "pgid", "sess", "uid", "ruid", "user", "ruser", "%cpu", "pcpu", "%mem", "pmem",
-                                             "rss", "vsz", "tt", "tty", "stat", "state", "time", "cputime", "etime", "nice", "pri", "flags"]
+                                             "rss", "vsz", "tt", "tty", "stat", "state", "time", "cputime", "etime", "nice", "pri", "flags",
+                                             // (Five words, `Mon Jan  5 10:20:03 2026`, which `commandStart` finds by their shape.)
+                                             "lstart"]
 
     /// How `pgrep` prints what it matched: its rows are PID NAME with `-l` (PID and the whole
     /// command with `-lf`), pids alone otherwise. Nil when `command` is no pgrep.
@@ -230,10 +239,7 @@ extension Section {
         func state(_ at: Int) -> Bool {
             text[at].first.map { $0.isUppercase && $0.isASCII } == true && text[at].allSatisfy { $0.isASCII && ($0.isLetter || "<>+".contains($0)) }
         }
-        func cpuTime(_ at: Int) -> Bool {
-            let parts = text[at].split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy(\.isNumber) && Double(parts[1]) != nil && parts[1].count == 5
-        }
+        func cpuTime(_ at: Int) -> Bool { Self.isCpuTime(text[at]) }
         switch (layout.pidColumn, layout.commandColumn) {
         case (1, 10): return decimal(position + 2) && decimal(position + 3) && number(position + 4) && number(position + 5)
         case (1, 7): return number(position) && number(position + 2) && number(position + 3) && text[position + 6].contains(":")
@@ -241,6 +247,44 @@ extension Section {
         case (0, 3): return terminal(position + 1) && cpuTime(position + 2)
         default: return text[position + layout.commandColumn].hasPrefix("/")
         }
+    }
+
+    /// Whether `word` is a cpu time as ps prints it: `0:53.91` (macOS, minutes and seconds), or
+    /// `00:00:01` (hours, minutes and seconds).
+    static func isCpuTime(_ word: Substring) -> Bool {
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }), parts.dropLast().allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return false }
+        if parts.count == 2 { return Double(parts[1]) != nil && parts[1].count == 5 && parts[1].contains(".") }
+        return parts.count == 3 && parts.dropFirst().allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Where the command of the row at `position` starts. A column before it may print more
+    /// words than the one the layout counts: `lstart` prints five (`Mon Jan  5 10:20:03 2026`),
+    /// and a Japanese, Chinese or Korean `ps aux` prints STARTED of a process older than a week
+    /// as two (` 5 1月25`: those locales pad their month names with a space). Where the column
+    /// before the command is TIME, the command starts after the row's time.
+    func commandStart(_ position: Int, _ layout: PsLayout) -> Int {
+        var start = position + layout.commandColumn
+        let line = text.line(position)
+        func onLine(_ at: Int) -> Bool { at < range.upperBound && text.line(at) == line }
+        if (position..<start).contains(where: isLstart), onLine(start + 4) { start += 4 }
+        if layout.timeBeforeCommand, !Self.isCpuTime(text[start - 1]),
+           let shift = (1...3).first(where: { onLine(start - 1 + $0 + 1) && Self.isCpuTime(text[start - 1 + $0]) }) {
+            start += shift
+        }
+        return start
+    }
+
+    /// Whether `lstart`'s five words start at `at`: a weekday, a month, a day, a time of day and
+    /// a year, as the C locale prints them.
+    func isLstart(_ at: Int) -> Bool {
+        guard at + 4 < range.upperBound, text.line(at + 4) == text.line(at) else { return false }
+        let weekdays: Set<Substring> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        let time = text[at + 3].split(separator: ":")
+        return weekdays.contains(text[at]) && text[at + 1].count == 3 && text[at + 1].allSatisfy(\.isLetter)
+            && Int(text[at + 2]).map { (1...31).contains($0) } == true
+            && time.count == 3 && time.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+            && text[at + 4].count == 4 && Int(text[at + 4]) != nil
     }
 
     mutating func readPs(from start: Int, into contents: inout CaptureContents) -> Int {
@@ -287,16 +331,17 @@ extension Section {
                 psNoteLine = nil
             }
             let pidWord = text[position + layout.pidColumn]
-            var commandEnd = position + layout.commandColumn
+            let commandStart = commandStart(position, layout)
+            var commandEnd = commandStart
             // The command runs to the end of its line, or where the next row starts.
-            while commandEnd < end, !text.startsLine(commandEnd) || commandEnd == position + layout.commandColumn {
-                if commandEnd > position + layout.commandColumn, psRowFits(commandEnd, layout), rowShape(commandEnd, layout) {
+            while commandEnd < end, !text.startsLine(commandEnd) || commandEnd == commandStart {
+                if commandEnd > commandStart, psRowFits(commandEnd, layout), rowShape(commandEnd, layout) {
                     break
                 }
-                if commandEnd > position + layout.commandColumn, CaptureReader.startsOutput(text, at: commandEnd) { break }
+                if commandEnd > commandStart, CaptureReader.startsOutput(text, at: commandEnd) { break }
                 commandEnd += 1
             }
-            let command = text.excerpt((position + layout.commandColumn)..<commandEnd, limit: 4096)
+            let command = text.excerpt(commandStart..<commandEnd, limit: 4096)
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 // A row ps cut at the terminal's width does not take the place of the whole one
                 // another listing showed, whichever came first.
@@ -310,7 +355,7 @@ extension Section {
                     // Columns as the terminal showed them: ps cut every row at one column.
                     let lead = text.lineLead(position)
                     psRowSpans.append(lead + text.lineSpan(position))
-                    psCommandOffsets.append(lead + text.lineOffset(position + layout.commandColumn))
+                    psCommandOffsets.append(lead + text.lineOffset(commandStart))
                     psSpanRows.append((Int32(pid), command))
                 }
             } else {

@@ -49,6 +49,17 @@ extension Section {
         psTail = shown.map { String($0.prefix(80)) } ?? text.excerpt(position..<end, limit: 80)
     }
 
+    /// Why a ps command line without `a`, `-A` or `-e` does not list every process. On macOS, `ps`
+    /// alone lists this user's processes that have a terminal; `x` adds this user's processes
+    /// without one, so `ps x` and `ps ux` still leave out other users' (root's daemons).
+    static func ownProcessesOnly(_ command: ShellCommand) -> String {
+        let bsdLetters = command.arguments.first.map { $0.hasPrefix("-") ? "" : $0 } ?? ""
+        if command.hasOption("x") || bsdLetters.contains("x") {
+            return "`\(command.display)` lists only this user's processes and leaves out other users', root's daemons among them (add a, as in ps auxww)"
+        }
+        return "`\(command.display)` lists only this user's processes that have a terminal (run ps auxww)"
+    }
+
     /// Records what this section's ps listing shows of the processes: every one, or those a
     /// filter let through, or (with the reason) too little to tell what does not run.
     mutating func finishProcessListing(into contents: inout CaptureContents) {
@@ -99,7 +110,7 @@ extension Section {
                     contents.addProcessListing(.unseen("`\(command.display)` lists only some processes"))
                 } else if command.arguments.isEmpty || (!command.hasOption("a") && !command.hasOption("A") && !command.hasOption("e")
                                                         && !(command.arguments.first?.contains("a") ?? false)) {
-                    contents.addProcessListing(.unseen("`\(command.display)` lists only this terminal's processes (add -ax)"))
+                    contents.addProcessListing(.unseen(Self.ownProcessesOnly(command)))
                 } else if !psSawLaunchd {
                     contents.addProcessListing(Self.withoutLaunchd)
                 } else {
