@@ -31,7 +31,7 @@ extension Section {
 
     /// Whether a ps row's command is a proper start of the long daemon command tunwarden knows,
     /// as a row cut at the terminal's width inside it shows. The command is taken from its first
-    /// path (`lstart`'s five words before it are read as the command's).
+    /// path: words of a column no layout knows may stand before it.
     static func mayBeCutDaemon(_ shown: String) -> Bool {
         let path = shown.hasPrefix("/") ? Substring(shown) : shown.range(of: " /").map { shown[shown.index(after: $0.lowerBound)...] } ?? ""
         return path.count >= 2 && path.count < longDaemonCommand.count && longDaemonCommand.hasPrefix(path)
