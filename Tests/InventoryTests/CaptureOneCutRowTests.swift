@@ -22,7 +22,7 @@ import Testing
     /// running, and the pair is planned for removal.
     @Test func anotherProgramInTheRowLeavesThePairOrphaned() throws {
         let text = try CaptureLsofColumnTests.fixture("zt-ps-lstart-onecut.txt")
-            .replacingOccurrences(of: Self.cutRow, with: "  312     1 root             Sat Dec  5 09:58:12 2026     /usr/sbin/cfprefsd")
+            .replacingOccurrences(of: Self.cutRow, with: "  312     1 root             Sat Dec  5 09:58:12 2026     /usr/sbin/cfprefsd") + "$ \n"
         #expect(CaptureHoardTests.reapCommands(text).contains("ifconfig feth4017 destroy"))
     }
 }

@@ -9,6 +9,8 @@ import Testing
 @Suite struct CaptureOwnerTests {
     static let launchd = "root                 1   0.0  0.1 410000000  12000   ??  Ss    8:01AM   0:12.00 /sbin/launchd"
 
+    /// A ZeroTier-named feth pair and `ps auxww` with `psRows`, closed by the next prompt, which
+    /// shows where ps ended (a listing the paste simply ends with may have been cut there).
     static func pair(_ first: String, _ second: String, psRows: [String]) -> String {
         "% ifconfig -a\n" + CapturePasteTests.loAndEn0 + """
 
@@ -22,7 +24,7 @@ import Testing
         % ps auxww
         USER               PID  %CPU %MEM      VSZ    RSS   TT  STAT STARTED      TIME COMMAND
 
-        """ + psRows.joined(separator: "\n")
+        """ + psRows.joined(separator: "\n") + "\n% "
     }
 
     static func orphaned(_ text: String) -> [String] {

@@ -827,7 +827,7 @@ import Testing
 
     /// ZeroTier's menu-bar app runs on after its service crashed: it does not save the feth.
     @Test func theZeroTierAppIsNotTheService() {
-        let text = Self.fethWithPs("ps auxww", row: "alice              812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier")
+        let text = Self.fethWithPs("ps auxww", row: "alice              812   0.0  0.1 412345678  12000   ??  S     8:02AM   0:00.91 /Applications/ZeroTier.app/Contents/MacOS/ZeroTier") + "\n% \n"
         #expect(Self.ids(Self.assess(text)).contains(FindingID.orphanedFeth))
     }
 

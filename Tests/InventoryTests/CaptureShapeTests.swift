@@ -333,6 +333,8 @@ import TunwardenCore
           UID   PID  PPID   C STIME   TTY           TIME CMD
             0     1     0   0  9:01AM ??         0:41.13 /sbin/launchd
           501   733     1   0  9:03AM ??         0:00.52 /usr/libexec/nesessionmanager
+        $ date
+        Sun Dec  6 09:41:02 CET 2026
         """
         if flat { ef = Self.flattened(ef) }
         let efRead = Self.contents(ef)

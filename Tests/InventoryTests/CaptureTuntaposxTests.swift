@@ -73,7 +73,7 @@ import Testing
         #expect(!bare.findings.contains { $0.id == FindingID.holderUnknown }, "\(bare.findings.map(\.evidence))")
         #expect(bare.status == .ok)
         // A whole ps without that pid: the descriptor lives on in a process the opener forked.
-        let gone = try Self.verdict(CapturePasteTests.assess(Self.openVPN(status: "open (pid 4242)", more: "% ps -axww -o pid,comm\n  PID COMM\n    1 /sbin/launchd\n")))
+        let gone = try Self.verdict(CapturePasteTests.assess(Self.openVPN(status: "open (pid 4242)", more: "% ps -axww -o pid,comm\n  PID COMM\n    1 /sbin/launchd\n% \n")))
         #expect(gone.state == .live && gone.reason.contains("lists no process 4242"), "\(gone.reason)")
     }
 

@@ -318,7 +318,7 @@ import Testing
         let selected = Self.assess(Self.zeroTierPair(then: command, rows: rows))
         #expect(Self.feth(selected)?.state == .unknown, "\(command): \(Self.feth(selected)?.reason ?? "")")
         #expect(!selected.findings.contains { $0.id == FindingID.orphanedFeth }, "\(command)")
-        let whole = Self.assess(Self.zeroTierPair(then: "ps -axww -o pid,comm", rows: rows))
+        let whole = Self.assess(Self.zeroTierPair(then: "ps -axww -o pid,comm", rows: rows + ["% "]))
         #expect(Self.feth(whole)?.state == .orphaned, "\(Self.feth(whole)?.reason ?? "")")
     }
 

@@ -332,6 +332,7 @@ final class StandInTools {
     \tpeer: feth2210
     mia@Mias-Air ~ % ps auxww | grep -i zerotier
     mia  5120   0.0  0.0 408626880   1360 s000  S+    9:41AM   0:00.00 grep -i zerotier
+    mia@Mias-Air ~ % 
     Danke!
     """
 

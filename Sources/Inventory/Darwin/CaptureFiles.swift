@@ -58,6 +58,12 @@ extension CapturedInventory {
                     // (A document in it is named: it is read when given as the file.)
                     let documents = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
                         .filter { name in !name.hasPrefix(".") && [".rtf", ".rtfd", ".md", ".markdown", ".text"].contains { name.lowercased().hasSuffix($0) } }
+                    // An unzipped snapshot keeps its folder (`X/tw-snap/ps.txt`, beside a
+                    // `__MACOSX/` of AppleDouble files): the capture is one level down.
+                    let nested = Self.nestedCaptures(path)
+                    if !nested.isEmpty {
+                        throw InventoryError("\(path) holds no capture itself, but \(nested.joined(separator: " and ")) \(nested.count == 1 ? "does" : "do"): use --from \(nested[0])")
+                    }
                     if !documents.isEmpty {
                         throw InventoryError("\(path) holds none of ifconfig.txt, netstat.txt, lsof.txt, ps.txt, nor any .txt file, but \(documents.joined(separator: ", ")): a document is read when given itself, one at a time (`--from \(PathText.joined(path, documents[0]))`)")
                     }
@@ -135,6 +141,18 @@ extension CapturedInventory {
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             .filter { [".txt", ".log", ".out"].contains(where: $0.hasSuffix) }
         return (all.filter { !$0.hasPrefix("._") }, all.filter { $0.hasPrefix("._") })
+    }
+
+    /// The directories right under `path` that hold a capture (a snapshot's files, or pastes),
+    /// leaving out macOS's `__MACOSX` folder of AppleDouble companions and hidden ones.
+    static func nestedCaptures(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().filter { name in
+            var isDirectory: ObjCBool = false
+            let inner = PathText.joined(path, name)
+            guard !name.hasPrefix("."), name != "__MACOSX", FileManager.default.fileExists(atPath: inner, isDirectory: &isDirectory),
+                  isDirectory.boolValue else { return false }
+            return directoryFiles.contains { FileManager.default.fileExists(atPath: PathText.joined(inner, $0.name)) } || !freeFiles(inner).names.isEmpty
+        }.map { PathText.joined(path, $0) }
     }
 
     /// What a capture directory lacks, by file: a missing one by what it would have told (when

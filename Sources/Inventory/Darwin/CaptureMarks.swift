@@ -4,8 +4,11 @@ import TunwardenCore
 /// What people put into a paste and what it says of the listings in it: marks where output was
 /// left out, notes added by hand, the markup a forum wraps around it.
 extension Section {
-    /// Words that say output was left out (`-- snip --`, `(output trimmed)`, `--- abridged ---`).
-    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided", "abridged", "shortened", "gekürzt"]
+    /// Words that say output was left out (`-- snip --`, `(output trimmed)`, `--- abridged ---`),
+    /// or goes on where the paste does not show it (Gmail's `[Message clipped]`, `(continued in
+    /// next comment)`, `-- output continues --`).
+    static let elisionWords: Set<String> = ["snip", "snipped", "trimmed", "truncated", "omitted", "elided", "abridged", "shortened", "gekürzt",
+                                            "clipped", "continued", "continues"]
 
     /// Phrases of Chinese and Japanese that say the rest was left out or is the same.
     static let cjkElisions = ["以下略", "省略", "后略", "後略", "中略", "下略", "(略", "（略", "略)", "略）", "りゃく", "以下同様", "以下同样",

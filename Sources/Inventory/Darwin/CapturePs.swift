@@ -9,6 +9,10 @@ extension Section {
         var pidColumn: Int
         var commandColumn: Int
         var headerWords: Int
+        /// The column before the command is TIME (`0:53.91`): a row whose columns before it
+        /// printed more words than one each has its command found after its time (see
+        /// `commandStart`).
+        var timeBeforeCommand = false
     }
 
     /// Whether the ps rows were cut at a terminal's width: macOS `ps` without `-ww` cuts each
@@ -27,7 +31,7 @@ extension Section {
 
     /// Whether a ps row's command is a proper start of the long daemon command tunwarden knows,
     /// as a row cut at the terminal's width inside it shows. The command is taken from its first
-    /// path (`lstart`'s five words before it are read as the command's).
+    /// path: words of a column no layout knows may stand before it.
     static func mayBeCutDaemon(_ shown: String) -> Bool {
         let path = shown.hasPrefix("/") ? Substring(shown) : shown.range(of: " /").map { shown[shown.index(after: $0.lowerBound)...] } ?? ""
         return path.count >= 2 && path.count < longDaemonCommand.count && longDaemonCommand.hasPrefix(path)
@@ -132,7 +136,7 @@ extension Section {
         }
         guard let pid = columns.firstIndex(of: "PID"), let command = columns.lastIndex(where: { ["COMMAND", "COMM", "CMD", "ARGS", "UCOMM"].contains($0) }),
               command == columns.count - 1, pid < command else { return nil }
-        return PsLayout(pidColumn: pid, commandColumn: command, headerWords: columns.count)
+        return PsLayout(pidColumn: pid, commandColumn: command, headerWords: columns.count, timeBeforeCommand: columns[command - 1] == "TIME")
     }
 
     /// The layout of a ps row without a header at `position`, when one starts there: `ps aux`
@@ -151,7 +155,8 @@ extension Section {
             else { return nil }
             return psLayout
         }
-        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0), PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0)]
+        for layout in [PsLayout(pidColumn: 1, commandColumn: 10, headerWords: 0, timeBeforeCommand: true),
+                       PsLayout(pidColumn: 1, commandColumn: 7, headerWords: 0, timeBeforeCommand: true)]
             + Self.terminalLayouts + [PsLayout(pidColumn: 0, commandColumn: 1, headerWords: 0)]
         where psRowFits(position, layout) && rowShape(position, layout) {
             return layout
@@ -162,7 +167,8 @@ extension Section {
     /// The layouts macOS `ps` prints without `-o`, `-f`, `-l`, `-j`, `-u` or `-v`: PID TT STAT
     /// TIME COMMAND for options without a dash (`ps ax`), PID TTY TIME CMD for options with one
     /// (`ps -A`, `ps -ax`, `ps -axc`).
-    static let terminalLayouts = [PsLayout(pidColumn: 0, commandColumn: 4, headerWords: 0), PsLayout(pidColumn: 0, commandColumn: 3, headerWords: 0)]
+    static let terminalLayouts = [PsLayout(pidColumn: 0, commandColumn: 4, headerWords: 0, timeBeforeCommand: true),
+                                  PsLayout(pidColumn: 0, commandColumn: 3, headerWords: 0, timeBeforeCommand: true)]
 
     /// The columns a ps command line prints, for its rows shown without their header (`ps ax |
     /// grep zerotier`, `ps -axco pid,command | grep zero`): nil where the options do not tell
@@ -188,7 +194,8 @@ extension Section {
             }
             guard let last = fields.last, commandFields.contains(last), let pid = fields.firstIndex(of: "pid"),
                   fields.dropLast().allSatisfy(oneWordFields.contains) else { return nil }
-            return PsLayout(pidColumn: pid, commandColumn: fields.count - 1, headerWords: 0)
+            return PsLayout(pidColumn: pid, commandColumn: fields.count - 1, headerWords: 0,
+                            timeBeforeCommand: fields.count > 1 && ["time", "cputime"].contains(fields[fields.count - 2]))
         }
         if letters.contains(where: { "fljuvmMLZ".contains($0) }) { return nil }
         if let first = command.arguments.first, !first.hasPrefix("-") { return terminalLayouts[0] }
@@ -198,7 +205,9 @@ extension Section {
     /// `-o` fields that name the command, and fields that print one word in every row.
     static let commandFields: Set<String> = ["comm", "command", "args", "ucomm"]
     static let oneWordFields: Set<String> = ["pid", "ppid", "pgid", "sess", "uid", "ruid", "user", "ruser", "%cpu", "pcpu", "%mem", "pmem",
-                                             "rss", "vsz", "tt", "tty", "stat", "state", "time", "cputime", "etime", "nice", "pri", "flags"]
+                                             "rss", "vsz", "tt", "tty", "stat", "state", "time", "cputime", "etime", "nice", "pri", "flags",
+                                             // (Five words, `Mon Jan  5 10:20:03 2026`, which `commandStart` finds by their shape.)
+                                             "lstart"]
 
     /// How `pgrep` prints what it matched: its rows are PID NAME with `-l` (PID and the whole
     /// command with `-lf`), pids alone otherwise. Nil when `command` is no pgrep.
@@ -230,10 +239,7 @@ extension Section {
         func state(_ at: Int) -> Bool {
             text[at].first.map { $0.isUppercase && $0.isASCII } == true && text[at].allSatisfy { $0.isASCII && ($0.isLetter || "<>+".contains($0)) }
         }
-        func cpuTime(_ at: Int) -> Bool {
-            let parts = text[at].split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy(\.isNumber) && Double(parts[1]) != nil && parts[1].count == 5
-        }
+        func cpuTime(_ at: Int) -> Bool { Self.isCpuTime(text[at]) }
         switch (layout.pidColumn, layout.commandColumn) {
         case (1, 10): return decimal(position + 2) && decimal(position + 3) && number(position + 4) && number(position + 5)
         case (1, 7): return number(position) && number(position + 2) && number(position + 3) && text[position + 6].contains(":")
@@ -241,6 +247,44 @@ extension Section {
         case (0, 3): return terminal(position + 1) && cpuTime(position + 2)
         default: return text[position + layout.commandColumn].hasPrefix("/")
         }
+    }
+
+    /// Whether `word` is a cpu time as ps prints it: `0:53.91` (macOS, minutes and seconds), or
+    /// `00:00:01` (hours, minutes and seconds).
+    static func isCpuTime(_ word: Substring) -> Bool {
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }), parts.dropLast().allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return false }
+        if parts.count == 2 { return Double(parts[1]) != nil && parts[1].count == 5 && parts[1].contains(".") }
+        return parts.count == 3 && parts.dropFirst().allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+    }
+
+    /// Where the command of the row at `position` starts. A column before it may print more
+    /// words than the one the layout counts: `lstart` prints five (`Mon Jan  5 10:20:03 2026`),
+    /// and a Japanese, Chinese or Korean `ps aux` prints STARTED of a process older than a week
+    /// as two (` 5 1月25`: those locales pad their month names with a space). Where the column
+    /// before the command is TIME, the command starts after the row's time.
+    func commandStart(_ position: Int, _ layout: PsLayout) -> Int {
+        var start = position + layout.commandColumn
+        let line = text.line(position)
+        func onLine(_ at: Int) -> Bool { at < range.upperBound && text.line(at) == line }
+        if (position..<start).contains(where: isLstart), onLine(start + 4) { start += 4 }
+        if layout.timeBeforeCommand, !Self.isCpuTime(text[start - 1]),
+           let shift = (1...3).first(where: { onLine(start - 1 + $0 + 1) && Self.isCpuTime(text[start - 1 + $0]) }) {
+            start += shift
+        }
+        return start
+    }
+
+    /// Whether `lstart`'s five words start at `at`: a weekday, a month, a day, a time of day and
+    /// a year, as the C locale prints them.
+    func isLstart(_ at: Int) -> Bool {
+        guard at + 4 < range.upperBound, text.line(at + 4) == text.line(at) else { return false }
+        let weekdays: Set<Substring> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        let time = text[at + 3].split(separator: ":")
+        return weekdays.contains(text[at]) && text[at + 1].count == 3 && text[at + 1].allSatisfy(\.isLetter)
+            && Int(text[at + 2]).map { (1...31).contains($0) } == true
+            && time.count == 3 && time.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isNumber) }
+            && text[at + 4].count == 4 && Int(text[at + 4]) != nil
     }
 
     mutating func readPs(from start: Int, into contents: inout CaptureContents) -> Int {
@@ -251,6 +295,7 @@ extension Section {
                 // `[...]` where rows were left out: the listing is partial.
                 if let elision = elisionEnd(position) {
                     psElided = true
+                    psElidedReason = psElidedReason ?? "'\(text.excerpt(position..<elision, limit: 60))' stands for rows left out"
                     contents.notes.append("\(at(position)): '\(text.excerpt(position..<elision, limit: 40))' marks output left out; the listing is partial")
                     position = elision
                     continue
@@ -260,11 +305,13 @@ extension Section {
                     while lineEnd < end, text.line(lineEnd) == text.line(position) { lineEnd += 1 }
                     // The next prompt, with nothing typed after it, ends the listing.
                     if lineEnd - position <= 5, ShellCommand.isPrompt(text[lineEnd - 1]) {
+                        if psRows > 0 { psEndShown = true }
                         position = lineEnd
                         continue
                     }
                     contents.problems.append("\(at(position)): not a ps row ('\(text.excerpt(position..<lineEnd, limit: 60))'); skipped")
                     let line = text.excerpt(position..<lineEnd, limit: 200)
+                    noteTail(at: position, line)
                     if line.lowercased().contains("zerotier") { psStrayOwnerLine = line }
                     // A line of no command's shape (no path) after rows: a note put in by hand,
                     // whatever its words, unless only the prompt follows it (see below).
@@ -275,23 +322,26 @@ extension Section {
                 break
             }
             if psLayout == nil { psLayout = layout }
+            (psEndShown, psTail) = (false, nil)
             if let note = psNoteLine {
                 // Rows after it: it stands between rows of one listing, which ps never prints.
                 psElided = true
+                psElidedReason = psElidedReason ?? "'\(note.prefix(60))' stands between its rows"
                 contents.notes.append("\(at(position)): '\(note.prefix(40))' between rows of the ps listing is no row: the listing was edited, and is partial")
                 psNoteLine = nil
             }
             let pidWord = text[position + layout.pidColumn]
-            var commandEnd = position + layout.commandColumn
+            let commandStart = commandStart(position, layout)
+            var commandEnd = commandStart
             // The command runs to the end of its line, or where the next row starts.
-            while commandEnd < end, !text.startsLine(commandEnd) || commandEnd == position + layout.commandColumn {
-                if commandEnd > position + layout.commandColumn, psRowFits(commandEnd, layout), rowShape(commandEnd, layout) {
+            while commandEnd < end, !text.startsLine(commandEnd) || commandEnd == commandStart {
+                if commandEnd > commandStart, psRowFits(commandEnd, layout), rowShape(commandEnd, layout) {
                     break
                 }
-                if commandEnd > position + layout.commandColumn, CaptureReader.startsOutput(text, at: commandEnd) { break }
+                if commandEnd > commandStart, CaptureReader.startsOutput(text, at: commandEnd) { break }
                 commandEnd += 1
             }
-            let command = text.excerpt((position + layout.commandColumn)..<commandEnd, limit: 4096)
+            let command = text.excerpt(commandStart..<commandEnd, limit: 4096)
             if let pid = Int(pidWord), DarwinParsers.Bounds.pid.contains(pid) {
                 // A row ps cut at the terminal's width does not take the place of the whole one
                 // another listing showed, whichever came first.
@@ -305,7 +355,7 @@ extension Section {
                     // Columns as the terminal showed them: ps cut every row at one column.
                     let lead = text.lineLead(position)
                     psRowSpans.append(lead + text.lineSpan(position))
-                    psCommandOffsets.append(lead + text.lineOffset(position + layout.commandColumn))
+                    psCommandOffsets.append(lead + text.lineOffset(commandStart))
                     psSpanRows.append((Int32(pid), command))
                 }
             } else {
@@ -314,22 +364,5 @@ extension Section {
             position = commandEnd
         }
         return position
-    }
-}
-
-extension Section {
-    /// The options with which macOS ps lists only the processes they select: by pid (`-p`), by
-    /// user (`-U`, `-u`), by real group (`-G`) or by terminal (`-t`; `-T`, which takes no value,
-    /// selects the terminal ps runs on).
-    static let psSelections: [Character] = ["p", "U", "u", "G", "t"]
-
-    /// A ps listing that lacks launchd, which every listing of all processes has as pid 1: it
-    /// is one user's (`ps ux`), the first rows of a sorted one (`ps aux | head`), or cut short.
-    static let withoutLaunchd = TextFilter.unseen("launchd, pid 1, is not in the ps listing, so it is not every process: `ps ux` shows one user's, `ps aux | head` the first few")
-
-    /// A filtered ps listing whose rows may have been cut before the filter saw them: it can show
-    /// that a process runs, never that one does not.
-    static func cutBeforeFiltering(_ filter: TextFilter) -> TextFilter {
-        .unseen("`\(filter.text)` saw rows that ps may have cut at the terminal's width first, so a long command can be missing; run ps auxww | \(filter.text)")
     }
 }

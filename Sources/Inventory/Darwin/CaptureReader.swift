@@ -136,6 +136,7 @@ enum CaptureReader {
             var section = Section(text: text, range: sectionStart..<command.words.lowerBound, command: current, hint: current == nil ? hint : nil)
             (section.mixedMoments, section.pipedOn, section.repeated, section.listsEveryInterface) = (mixed, piped, repeating, listsEveryInterface)
             section.holderListing = holderListing
+            section.endsAtCommand = !stampJumps
             // A time `date` printed before or after the listings of its line (`date; ifconfig -a`,
             // `ifconfig -a; date`) is theirs: far from the last, it starts their moment.
             for leading in [true, false] { Self.readShownTime(text, in: section.range, of: current, leading: leading, into: &contents) }

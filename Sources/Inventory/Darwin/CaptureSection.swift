@@ -143,6 +143,19 @@ struct Section {
     var psNoteLine: String?
     /// Whether a ps row of pid 1 (launchd) was read.
     var psSawLaunchd = false
+    /// What showed that rows of the ps listing were left out (`psElided`), as the paste shows it
+    /// (`'[Message truncated]' was put in for rows left out`).
+    var psElidedReason: String?
+    /// A prompt or another listing came after the last ps row of the section: ps ran to its end
+    /// there (see `psEndReason`).
+    var psEndShown = false
+    /// The first line after the last ps row that is neither a row, a prompt nor markup
+    /// (`[Message clipped]  View entire message`, `(continued in next comment)`): what the paste
+    /// put where ps's output stopped showing.
+    var psTail: String?
+    /// The section ends where the next command line starts (not at the end of the text, nor where
+    /// a new message or a jump of the lines' stamps starts another moment).
+    var endsAtCommand = false
     /// Where the command starts in each ps row that starts a line, counted as `psRowSpans` are.
     var psCommandOffsets: [Int] = []
     /// The pid and command of each ps row that starts a line, in the order of `psRowSpans`.

@@ -127,7 +127,9 @@ extension Section {
                 switch lastRecord {
                 case .ifconfig: ifconfigFragment = true
                 case .netstat: elided = true
-                case .ps: psElided = true
+                case .ps:
+                    psElided = true
+                    psElidedReason = psElidedReason ?? "'\(text.excerpt(position..<end, limit: 60))' stands for rows left out"
                 case nil: elidedBeforeAnything = true
                 }
                 next = end
@@ -147,7 +149,9 @@ extension Section {
                             switch record {
                             case .ifconfig: ifconfigFragment = true
                             case .netstat: elided = true
-                            case .ps: psElided = true
+                            case .ps:
+                                psElided = true
+                                psElidedReason = psElidedReason ?? "the line after its code block names `\(cut.words)`"
                             }
                         } else if namedCuts[cut.tool] == nil {
                             namedCuts[cut.tool] = cut.words
@@ -160,6 +164,9 @@ extension Section {
                 // After the last block, a note in brackets (`(removed 12 idle utuns)`) or a cut
                 // mark does the same; prose, a Markdown fence or the next prompt does not.
                 if lastRecord != nil, isBarePrompt(position) { promptAfterLastRecord = true }
+                if lastRecord == .ps {
+                    if isBarePrompt(position) { psEndShown = true } else { noteTail(at: position, nil) }
+                }
                 if lastRecord == .ifconfig {
                     gapAfterBlock = true
                     if isHandMark(position) { ifconfigFragment = true }
@@ -173,6 +180,9 @@ extension Section {
             if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
             if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
             if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
+            // Another listing after the ps rows: ps's output ended before it.
+            if psRows > 0, psRows == psRowsBefore, ifconfigBlocks > blocksBefore || sectionRoutes > routesBefore || netstatHeader != headerBefore
+                || lsofRows > lsofRowsBefore || lsofHeaderSeen != lsofHeaderBefore { psEndShown = true }
             // A listing read after a line that named its command with a cut is partial.
             for (tool, grew) in [(ShellCommand.Tool.ifconfig, ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore),
                                  (.netstat, sectionRoutes > routesBefore || netstatHeader != headerBefore),
@@ -187,7 +197,9 @@ extension Section {
             switch record {
             case .ifconfig: ifconfigFragment = true
             case .netstat: elided = true
-            case .ps: psElided = true
+            case .ps:
+                psElided = true
+                psElidedReason = psElidedReason ?? "the text ends inside the Markdown code block that holds it"
             }
         }
         if recordsRead { contents.listingReadInFile = true }

@@ -81,7 +81,7 @@ extension Heuristics {
     /// program), or nil, with a clause that ends a verdict and says why there is none.
     static func openerName(_ pid: Int32, snapshot: Snapshot) -> (name: String?, note: String) {
         guard let processes = snapshot.processNames else { return (nil, "; the capture has no ps output to name it") }
-        if let command = processes[pid] { return (executableNames(of: command).first ?? command, "") }
+        if let command = processes[pid] { return (programName(of: command) ?? command, "") }
         if let filter = snapshot.processFilters.first {
             return (nil, "; the capture's ps listing is partial (\(filter)) and does not show it")
         }
@@ -112,6 +112,23 @@ extension Heuristics {
             names.append(base(path))
         }
         return names
+    }
+
+    /// The name of the program a `ps` command column runs, to name a process by: the last
+    /// component of its path, where the path goes on over words that continue it
+    /// (`/Library/Application Support/Tunnelblick/…/openvpn --cd …` runs `openvpn`). A word
+    /// continues the path when it holds a `/` and starts no argument of its own (`-…`, `/…`).
+    public static func programName(of command: String) -> String? {
+        let words = command.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = words.first else { return nil }
+        var path = String(first)
+        if first.hasPrefix("/") {
+            for word in words.dropFirst() {
+                guard word.contains("/"), !word.hasPrefix("-"), !word.hasPrefix("/") else { break }
+                path += " " + word
+            }
+        }
+        return path.split(separator: "/").last.map(String.init)
     }
 
     /// No process owns a feth; ZeroTier makes and destroys its pairs, the destroy only in an exit
