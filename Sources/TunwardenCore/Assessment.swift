@@ -84,7 +84,7 @@ public struct Assessment: Sendable, Equatable {
         let worst = extra.map(\.severity).max()
         if worst == .critical || status == .critical { return .critical }
         if worst == .warning || status == .warning { return .warning }
-        if status == .unknown || (interfaces.isEmpty && extra.contains { $0.id == FindingID.captureMissing }) { return .unknown }
+        if status == .unknown || extra.contains(where: { $0.id == FindingID.captureMissing && (interfaces.isEmpty || $0.leavesUnknown) }) { return .unknown }
         return .ok
     }
 }

@@ -56,6 +56,10 @@ public struct Finding: JSONRecord, Sendable, Equatable {
     /// delete -net 1.0.0.0/8`), which `evidence` ends with. The table prints them one to a line,
     /// never wrapped, so that each can be copied from a terminal as it is.
     public var commands: [String]
+    /// Whether the finding leaves the audit's answer unknown when nothing worse is found: it says
+    /// the capture shows output it could not read (a routing table none of whose rows could be
+    /// read), which may hold what would be critical. Not in the JSON, which has the status.
+    public var leavesUnknown = false
 
     public init(id: String, severity: Severity, ifname: String?, reapable: Bool, evidence: String, routes: [Route]? = nil) {
         self.id = id

@@ -68,10 +68,13 @@ public enum Heuristics {
         if counts.utun > 0 { findings += hoardFindings(assessed, snapshot: snapshot, policy: policy) }
         findings += defaultViaTunnelFindings(snapshot)
         if !snapshot.missingSources.isEmpty {
-            findings.append(Finding(
+            var missing = Finding(
                 id: FindingID.captureMissing, severity: .info, ifname: nil, reapable: false,
                 evidence: "The capture lacks \(snapshot.missingSources.joined(separator: ", ")); what those would show is unknown, not assumed absent."
-            ))
+                    + (snapshot.routesUnread ? " It shows routes it could not read, any of which may send default traffic into a tunnel that is gone: the status is unknown until `netstat -rn` is pasted as it prints." : "")
+            )
+            missing.leavesUnknown = snapshot.routesUnread
+            findings.append(missing)
         }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
         if snapshot.platform == .darwin, !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
@@ -257,7 +260,7 @@ public enum Heuristics {
         if worst == .critical { return .critical }
         if worst == .warning { return .warning }
         if anyUnknown { return .unknown }
-        if noInterfaces, findings.contains(where: { $0.id == FindingID.captureMissing }) { return .unknown }
+        if findings.contains(where: { $0.id == FindingID.captureMissing && (noInterfaces || $0.leavesUnknown) }) { return .unknown }
         return .ok
     }
 

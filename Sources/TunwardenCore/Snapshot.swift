@@ -95,6 +95,14 @@ public struct Snapshot: Sendable, Equatable {
     /// short), each with where: such a row may be any route, so the capture does not show every
     /// route into that interface. Not in the JSON schema.
     public var unreadableRoutes: [String: String] = [:]
+    /// For a capture without a routing table that lists a family's general default: where `route
+    /// get` showed that default (`route -n get default`: `interface: utun12`, no IFSCOPE flag), by
+    /// family; `routes` holds it as the family's general default. Not in the JSON schema.
+    public var routeLookups: [AddressFamily: String] = [:]
+    /// For a capture: whether it shows route rows none of which could be read (a routing table
+    /// cut by `| cut -c1-45`), or a row of a default route that could not be read, so that where
+    /// default traffic goes is unknown and no answer is OK. Not in the JSON schema.
+    public var routesUnread = false
     /// What reading a capture left aside because it is not tool output (prompts, banners, prose,
     /// other commands), each naming its file and lines: shown with --verbose.
     public var readingNotes: [String] = []

@@ -428,7 +428,8 @@ import Testing
         default            192.168.2.1        UGScg                 en0
         """
         Self.noGoneTunnel(text, "en0 missing")
-        #expect(Heuristics.isTunnelName("utun12") && Heuristics.isTunnelName("feth4312") && !Heuristics.isTunnelName("en0") && !Heuristics.isTunnelName("utun"))
+        #expect(!Heuristics.isSystemInterfaceName("utun12") && !Heuristics.isSystemInterfaceName("feth4312") && !Heuristics.isSystemInterfaceName("gpd0")
+                && Heuristics.isSystemInterfaceName("en0") && Heuristics.isSystemInterfaceName("bridge100") && Heuristics.isSystemInterfaceName("utun"))
     }
 
     /// A short line of prose after a block, then route rows indented as a Markdown code block:

@@ -94,13 +94,12 @@ import Testing
         #expect(Self.verdict(Self.dropping("route -n get", from: text)) == verdict)
     }
 
-    /// `route get`'s lines picked out by grep, an IPv6 `route get`, and an `interface:` line of no
-    /// known tool show nothing exists either; `wg show`'s does, under its command line or by its
-    /// fields.
+    /// `route get`'s lines picked out by grep, and an `interface:` line of no known tool show
+    /// nothing exists either; `wg show`'s does, under its command line or by its fields. (A whole
+    /// `route get` of a default is judged as that default: see `CaptureDefaultRouteTests`.)
     @Test(arguments: [
         ("route get | grep", "user@mbp ~ % route -n get default | grep interface\n  interface: utun6\n", false),
         ("route get | egrep", "user@mbp ~ % route get 1.1.1.1 | egrep 'gateway|interface'\n    gateway: 10.66.66.1\n  interface: utun6\n", false),
-        ("route get -inet6", "user@mbp ~ % route -n get -inet6 default\n   route to: ::\ndestination: ::\n       mask: default\n  interface: utun6\n      flags: <UP,DONE,STATIC>\n", false),
         ("a bare interface line", "interface: utun6\n", false),
         ("wg show", "user@mbp ~ % sudo wg show\ninterface: utun6\n  public key: AbCd=\n  listening port: 51820\n", true),
         ("wg show without its command", "interface: utun6\n  public key: AbCd=\n  private key: (hidden)\n  listening port: 51820\n", true),
@@ -235,8 +234,9 @@ import Testing
         #expect(verdict.status == .ok && verdict.exit == 0 && verdict.findings.isEmpty, "\(verdict)")
     }
 
-    /// A table filtered to the VPN's rows cannot tell whether another default still works: the
-    /// default into a gone ipsec0 is a dead-tunnel-route warning with its command, as for a utun.
+    /// A table filtered to the VPN's rows shows the general default, the family's only one (every
+    /// other default is scoped): into a gone ipsec0 it blackholes all default traffic, as for a
+    /// utun (round 42, F8).
     @Test func aFilteredTableNamesTheDeadDefaultIntoAGoneIpsec() throws {
         let text = try Self.fixture("ipsec-ikev2-gone.txt")
             .replacingOccurrences(of: "jane@MacBook-Pro ~ % netstat -rn\n", with: "jane@MacBook-Pro ~ % netstat -rn | grep ipsec\n")
@@ -244,8 +244,8 @@ import Testing
         let end = try #require(text.range(of: "jane@MacBook-Pro ~ % sudo lsof"))
         let filtered = String(text[..<start.upperBound]) + "default            link#25            UCSg               ipsec0       \n" + String(text[end.lowerBound...])
         let verdict = Self.verdict(filtered)
-        #expect(verdict.findings == ["warning dead-tunnel-route ipsec0"], "\(verdict)")
-        #expect(verdict.status == .warning, "\(verdict)")
+        #expect(verdict.findings == ["critical split-default ipsec0"], "\(verdict)")
+        #expect(verdict.status == .critical, "\(verdict)")
     }
 
     // MARK: What the capture lacks, said whole

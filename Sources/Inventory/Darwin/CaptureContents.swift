@@ -155,6 +155,20 @@ struct CaptureContents {
     var listingReadInFile = false
     /// Interfaces `route get` output named as its route's, with where (see `Section.skipRouteGet`).
     var routeGetInterfaces: [String: String] = [:]
+    /// A general default route `route get` output showed (see `Section.routeGetDefault`).
+    struct RouteGetDefault {
+        var family: AddressFamily
+        var interface: String
+        var gateway: IPAddress?
+        /// Its flags as netstat prints them (`UGSc` for `<UP,GATEWAY,STATIC,PRCLONING>`).
+        var flags: String
+        /// The moment it was read at (see `moment`).
+        var moment: Int
+        /// The output's file and line, for messages.
+        var place: String
+    }
+    /// The general default routes `route get` output showed, in the order read.
+    var routeGetDefaults: [RouteGetDefault] = []
     /// The history number the last prompt that showed one showed (see `CaptureReader.historyNumber`).
     var lastHistoryNumber: Int?
     /// The host the last prompt that named one named.

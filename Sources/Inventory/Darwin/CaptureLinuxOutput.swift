@@ -41,4 +41,16 @@ extension CapturedInventory {
             + "(`tunwarden snapshot DIR` there, or a paste of `ifconfig -a -v`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`). "
             + "On Linux, run `sudo tunwarden audit`: it reads the kernel itself")
     }
+
+    /// What to tell of `ip route` run on a Mac (Homebrew's iproute2mac, which prints the routes
+    /// netstat shows in Linux's shape: `default via 10.66.66.1 dev utun12`): its output is not
+    /// read, since that shape drops the flags that tell the general default from an
+    /// interface-scoped one, so the capture says what to paste instead of passing it by. Nil for
+    /// any other command.
+    static func iprouteProblem(_ command: ShellCommand, at place: String) -> String? {
+        guard command.name == "ip" || command.name.hasSuffix("/ip"),
+              command.arguments.prefix(4).contains(where: { ["r", "ro", "rou", "rout", "route"].contains($0) }) else { return nil }
+        return "\(place): `\(command.display)` output (Homebrew's iproute2mac) is not read: it leaves out the flags that tell the general default "
+            + "from an interface-scoped one, so the routes it shows are not judged; paste `netstat -rn` instead"
+    }
 }

@@ -149,6 +149,7 @@ enum CaptureReader {
             }
             contents.notes.append("\(text.file):\(text.line(command.words.lowerBound)): command `\(command.display)`"
                 + (command.introduced ? ", named for the code block that follows" : ""))
+            if let problem = CapturedInventory.iprouteProblem(command, at: "\(text.file):\(text.line(command.words.lowerBound))") { contents.problems.append(problem) }
             let line = ShellCommand.line(of: command, in: text)
             // (A command after bash's `>` continuation prompt of an open loop is the loop's body.)
             loopOpen = loopOpen && text[command.words.lowerBound] == ">"

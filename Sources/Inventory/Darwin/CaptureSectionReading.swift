@@ -223,6 +223,7 @@ extension Section {
         let end = range.upperBound
         let fields: Set<String> = ["route", "to:", "destination:", "mask:", "gateway:", "interface:", "flags:", "index:"]
         var sawMetrics = false
+        var fieldValues: [String: String] = [:]
         while position < end {
             let word = String(text[position])
             if word == "recvpipe" {
@@ -239,13 +240,45 @@ extension Section {
             if word == "interface:", position + 1 < end, ShellCommand.isInterfaceName(text[position + 1]) {
                 contents.routeGetInterfaces[String(text[position + 1])] = at(position)
             }
+            if fields.contains(word), word.hasSuffix(":"), word != "to:", position + 1 < end, text.line(position + 1) == text.line(position) {
+                fieldValues[word] = String(text[position + 1])
+            } else if word == "to:", position + 1 < end, text.line(position + 1) == text.line(position) {
+                fieldValues["route to:"] = String(text[position + 1])
+            }
             position += 1
         }
         // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
         // a static route into a tunnel that went away still names it, so it shows nothing exists.
-        contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
-            + "the interface it names is its route's, which a route that outlived its tunnel names too")
+        // When that entry is the general default, it shows where default traffic goes.
+        if let found = routeGetDefault(fieldValues, at: at(start), moment: contents.moment) {
+            contents.routeGetDefaults.append(found)
+            contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` found the general \(found.family == .inet ? "IPv4" : "IPv6") default route, "
+                + "through \(found.interface): where no routing table lists that default, it is judged as the table's would be")
+        } else {
+            contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
+                + "the interface it names is its route's, which a route that outlived its tunnel names too")
+        }
         return position
+    }
+
+    /// The general default route `route get` output found, from its fields (`destination:
+    /// default`, `mask: default`, `interface: utun12`, `flags: <UP,GATEWAY,DONE,STATIC>`): without
+    /// `-ifscope` it looks up the general table, so the entry it found is the family's one general
+    /// default, unless its flags say IFSCOPE. Nil for any other route, or one without an interface.
+    func routeGetDefault(_ values: [String: String], at place: String, moment: Int) -> CaptureContents.RouteGetDefault? {
+        guard let destination = values["destination:"], let name = values["interface:"], ShellCommand.isInterfaceName(name),
+              !(values["flags:"] ?? "").contains("IFSCOPE") else { return nil }
+        let mask = values["mask:"]
+        guard destination == "default" || (["0.0.0.0", "::"].contains(destination) && ["default", "0.0.0.0", "::"].contains(mask ?? "")) else { return nil }
+        let gateway = values["gateway:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
+        let asked = values["route to:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
+        let arguments = command?.arguments ?? []
+        let family = gateway?.family ?? asked?.family
+            ?? (destination == "::" || arguments.contains("-inet6") || arguments.contains("-6") ? .inet6 : .inet)
+        let flags = (values["flags:"] ?? "").split(whereSeparator: { "<>,".contains($0) })
+        let letters = ["UP": "U", "GATEWAY": "G", "STATIC": "S", "PRCLONING": "c"]
+        return CaptureContents.RouteGetDefault(family: family, interface: name, gateway: flags.contains("GATEWAY") ? gateway : nil,
+                                               flags: flags.compactMap { letters[String($0)] }.joined(), moment: moment, place: place)
     }
 
     /// A table left aside whole: to the first line that does not start like its rows.

@@ -212,14 +212,17 @@ struct CaptureText {
         var lineHasWord = false
         var whitespaceBefore = false
         // Under a ps header (`PID COMM`) not itself numbered by `cat -n`, a row's pid and a tab
-        // (`1<TAB>/sbin/launchd`, copied through a spreadsheet) are the row's, not a line number.
-        var underPsHeader = false
+        // (`1<TAB>/sbin/launchd`, copied through a spreadsheet) are the row's, not a line number;
+        // so, under a netstat header (`Destination Gateway …`), are a bare destination and a tab
+        // (`127<TAB>127.0.0.1`, ClashX's `1<TAB>198.18.0.1`, copied from a rendered table).
+        var underPsHeader = false, underRouteHeader = false
         var numberedLine = false
         func endWord(at end: Int) {
             guard wordStart >= 0 else { return }
             if !lineHasWord {
                 let first = bytes[wordStart..<end]
                 if first.elementsEqual("PID".utf8) { underPsHeader = !numberedLine } else if !first.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { underPsHeader = false }
+                underRouteHeader = first.elementsEqual("Destination".utf8) ? !numberedLine : underRouteHeader && Self.startsRouteRow(first)
             }
             starts.append(Int32(wordStart))
             ends.append(Int32(end))
@@ -243,7 +246,7 @@ struct CaptureText {
             }
             // A line numbered by `cat -n` or `nl` (`     3\t…`): the number and its tab go. No
             // tool's output starts a line with digits and a tab.
-            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, !underPsHeader, let after = Self.lineNumberEnd(bytes, at: position) {
+            if byte >= 0x30, byte <= 0x39, !lineHasWord, wordStart < 0, !underPsHeader, !underRouteHeader, let after = Self.lineNumberEnd(bytes, at: position) {
                 numberedLine = true
                 position = after
                 whitespaceBefore = false

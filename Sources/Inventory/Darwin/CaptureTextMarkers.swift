@@ -69,6 +69,16 @@ extension CaptureText {
         return at + 1
     }
 
+    /// Whether a line's first word may start a netstat route row: a destination that starts with
+    /// a digit (`127`, `10.8/16`, `1`), `default`, or an IPv6 one (`fe80::%utun0/64`, `::1`,
+    /// `ff02::%lo0/32`). Any other word (a prompt, `Internet6:`, prose) ends the table.
+    static func startsRouteRow(_ first: ArraySlice<UInt8>) -> Bool {
+        guard let byte = first.first else { return false }
+        if (0x30...0x39).contains(byte) || first.elementsEqual("default".utf8) { return true }
+        let hex = (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte) || byte == UInt8(ascii: ":")
+        return hex && first.contains(UInt8(ascii: ":")) && !first.contains(UInt8(ascii: "@"))
+    }
+
     /// Whether most lines that have words start with `>`: then it marks a quote even where a
     /// word follows it at once (`>lo0: flags=…`, as some mail programs quote).
     static func isQuoted(_ bytes: [UInt8]) -> Bool {

@@ -156,6 +156,14 @@ public struct CapturedInventory: InventoryBackend {
             interfaces.append(interface)
         }
 
+        // The general default `route get` showed (the last of each family), where no routing
+        // table row is a general default of that family: judged as that row would be.
+        var lookedUp: [AddressFamily: CaptureContents.RouteGetDefault] = [:]
+        for found in contents.routeGetDefaults
+        where !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
+            lookedUp[found.family] = found
+        }
+
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
         // listing of every interface, only those that may have come since it (see
         // `CaptureContents.mayHaveComeSince`); the others are gone.
@@ -222,6 +230,15 @@ public struct CapturedInventory: InventoryBackend {
                     || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
                 addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn(), because: doubtedGone[row.netif])
             }
+            // The interface of a general default only `route get` showed, which no listing of
+            // every interface of its moment settles: neither listed nor gone.
+            for found in lookedUp.values where !listed.contains(found.interface) && indexByName[found.interface] == nil {
+                let settled = complete && contents.completeInterfaceMoments.contains(found.moment) && !cutShortNames.contains(found.interface) && !Self.misread(found.interface)
+                guard !settled else { continue }
+                let when = !contents.interfacesComplete ? "; the capture does not list every interface"
+                    : complete ? ", at another moment than the listing of every interface" : ""
+                addUnlisted(found.interface, index: standIn(), because: "named only by `route get` at \(found.place) as the default route's interface\(when)")
+            }
         }
 
         // An interface two listings of one moment disagree on is neither listed nor gone.
@@ -246,7 +263,7 @@ public struct CapturedInventory: InventoryBackend {
             problems.append("\(name) is named only by route rows that could not be read: whether it is gone, and where those routes sent traffic, is unknown")
         }
 
-        let routes = contents.routes.map { row -> Route in
+        var routes = contents.routes.map { row -> Route in
             let type: RouteType = row.flags.contains("B") ? .blackhole : row.flags.contains("R") ? .unreachable
                 : row.flags.contains("b") ? .broadcast : row.flags.contains("m") || isMulticast(row.destination) ? .multicast : .unicast
             // Without the G flag a route is directly attached: its Gateway column names the
@@ -258,11 +275,22 @@ public struct CapturedInventory: InventoryBackend {
             return route
         }
 
+        var routeLookups: [AddressFamily: String] = [:]
+        for (family, found) in lookedUp.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::"), let destination = IPPrefix(address: any, length: 0) else { continue }
+            var route = Route(destination: destination, type: .unicast, table: .main, routeProtocol: found.flags.contains("S") ? .static : nil,
+                              nextHops: [NextHop(gateway: found.gateway, interfaceIndex: indexByName[found.interface], interfaceName: found.interface)])
+            route.bsdFlags = found.flags
+            routes.append(route)
+            routeLookups[family] = found.place
+        }
+
         let holders = holderScan(contents, processes: processes, problems: &problems)
         var snapshot = Snapshot(platform: .darwin, namespace: nil, namespaceIdentity: "capture:\(label)", takenAt: takenAt,
                                 interfaces: interfaces, routes: routes, holders: holders)
         snapshot.interfacesKnown = contents.interfacesComplete && conflicts.isEmpty
         snapshot.goneInterfaces = shownGone
+        snapshot.routeLookups = routeLookups
         snapshot.processNames = processes
         // The process listings of the moments the feths were listed at (of every moment, without
         // feths), whatever their order: a whole one, or one whose grep shows the owner's rows,
@@ -276,10 +304,12 @@ public struct CapturedInventory: InventoryBackend {
             snapshot.processFilters = [.unseen("the ps listing was taken at another moment than the feth's listing, with a command or other text between them that may have started or stopped processes")]
         }
         // Routes into a utun read across a change from its listing (and from the holders tied to
-        // it): XNU gives a freed unit to the next tunnel, so they may be another's.
-        for (name, stamps) in contents.routeStamps where kind(of: name) == .utun {
+        // it): XNU gives a freed unit to the next tunnel, so they may be another's. Into another
+        // app's interface (`gpd0`), the listing's flags may not be the routes' moment's either.
+        for (name, stamps) in contents.routeStamps where kind(of: name) == .utun || !Heuristics.isSystemInterfaceName(name) {
             guard let listed = contents.interfaceStamps[name], stamps.contains(where: { !$0.isSameMoment(as: listed) }) else { continue }
-            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command or other text between them that may have changed which tunnel has that unit"
+            snapshot.routesOfOtherMoment[name] = "routes into \(name) were read at another moment than its listing, with a command or other text between them that may have changed "
+                + (kind(of: name) == .utun ? "which tunnel has that unit" : "it")
         }
         let whole = contents.routeListings.filter { $0.filter == nil }
         if !whole.isEmpty {
@@ -298,7 +328,9 @@ public struct CapturedInventory: InventoryBackend {
             missing.append("netstat -rn output (routes\(failure(.netstat)))")
         } else if let unreadable = contents.unreadableRouteListings.first, whole.isEmpty {
             missing.append("readable netstat -rn rows (routes: \(unreadable))")
+            snapshot.routesUnread = true
         }
+        if contents.unreadableRouteRows.contains(where: \.wide) { snapshot.routesUnread = true }
         for row in contents.unreadableRouteRows {
             for name in row.tunnels.isEmpty ? [""] : row.tunnels where snapshot.unreadableRoutes[name] == nil {
                 snapshot.unreadableRoutes[name] = "a route row \(name.isEmpty ? "of a default" : "into \(name)") at \(row.place) could not be read"

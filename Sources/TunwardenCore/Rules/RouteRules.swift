@@ -24,16 +24,16 @@ extension Heuristics {
     static func splitDefaultFindings(_ interfaces: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         let goneDefaults = goneDefaultFindings(snapshot)
         let closed = snapshot.platform == .darwin ? closedTuntaposx(in: interfaces.lazy.map(\.interface)) : []
-        // General default routes into a tunnel that is gone or closed, which `goneDefaultFindings`
-        // cannot judge (a filtered table, `netstat -rn | grep utun`, may hide a working default):
-        // whatever takes them is blackholed all the same.
+        // General default routes into a tunnel that is gone or closed which `goneDefaultFindings`
+        // does not judge, since another general default of the family is read beside them (two
+        // moments' tables run together): whatever takes them is blackholed all the same.
         var strayDefaults: [String: [Route]] = [:]
         if snapshot.platform == .darwin, snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty || !closed.isEmpty {
             let existing = Set(snapshot.interfaces.map(\.name))
             for route in snapshot.routes where route.type == .unicast && route.destination.length == 0 && !route.isInterfaceScoped
                 && !goneDefaults.contains(where: { $0.routes?.contains(route) == true }) {
                 let names = Set(route.nextHops.compactMap(\.interfaceName))
-                if names.count == 1, let name = names.first, isTunnelName(name), closed.contains(name) || snapshot.isGone(name, existing: existing) {
+                if names.count == 1, let name = names.first, !isSystemInterfaceName(name), closed.contains(name) || snapshot.isGone(name, existing: existing) {
                     strayDefaults[name, default: []].append(route)
                 }
             }
@@ -176,14 +176,15 @@ extension Heuristics {
         return goneDefaults + findings
     }
 
-    /// Routes into a macOS tunnel (utun, feth) a listing of every interface no longer holds, or
+    /// Routes into a macOS tunnel (utun, feth, or any interface but the system's own, see
+    /// `isSystemInterfaceName`) a listing of every interface no longer holds, or
     /// (`closed`) into a tuntaposx device nobody has open, beside any split default into it:
     /// what they send is blackholed too (a corporate VPN's 10/8 and 172.16/12 after it died).
     /// Link-local and interface-scoped rows, which the kernel keeps per interface and which say
     /// nothing of where traffic goes, are left out; nil when none is left. Into a closed device
     /// the finding is reapable: the plan removes these routes from it.
     static func goneTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot, closed: Bool = false) -> Finding? {
-        guard snapshot.platform == .darwin, isTunnelName(name) else { return nil }
+        guard snapshot.platform == .darwin, !isSystemInterfaceName(name) else { return nil }
         let routes = routes.filter { route in
             let address = route.destination.address
             let linkLocal = route.family == .inet6 ? address.isIPv6LinkLocal : address.bytes[0] == 169 && address.bytes[1] == 254
@@ -214,62 +215,6 @@ extension Heuristics {
         var names = Set<String>()
         for interface in interfaces where interface.tuntaposx == .closed && !interface.unlisted { names.insert(interface.name) }
         return names
-    }
-
-    /// macOS, from a listing of every interface (or ifconfig's answer that the tunnels do not
-    /// exist, see `Snapshot.goneInterfaces`) and every default route: general (not
-    /// interface-scoped) default routes of a family that all leave through tunnels (utun, feth,
-    /// by name) that no longer exist, so that every packet taking the default route goes nowhere
-    /// — what a VPN that took the default route leaves when it dies without removing it. (A
-    /// scoped default, flag I, serves only its own interface's traffic and saves nothing.) A
-    /// physical interface missing from the listing says more of the listing than of the route.
-    static func goneDefaultFindings(_ snapshot: Snapshot) -> [Finding] {
-        guard snapshot.platform == .darwin else { return [] }
-        // (A closed tuntaposx device leads nowhere as a gone tunnel does.)
-        let closed = closedTuntaposx(in: snapshot.interfaces)
-        guard snapshot.interfacesKnown || !snapshot.goneInterfaces.isEmpty || !closed.isEmpty else { return [] }
-        let existing = Set(snapshot.interfaces.map(\.name))
-        var findings: [Finding] = []
-        for family in [AddressFamily.inet, .inet6] where snapshot.listsEveryRoute(of: family, withWord: "default") {
-            let general = snapshot.routes.filter { $0.family == family && $0.destination.length == 0 && $0.type == .unicast && !$0.isInterfaceScoped }
-            let names = general.map { Set($0.nextHops.compactMap(\.interfaceName)) }
-            guard !general.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.allSatisfy { isTunnelName($0) && (closed.contains($0) || snapshot.isGone($0, existing: existing)) } })
-            else { continue }
-            let gone = names.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
-            let closedOnes = gone.filter { closed.contains($0) }
-            let familyName = family == .inet ? "IPv4" : "IPv6"
-            let removal = general.map { route in
-                let name = route.nextHops.compactMap(\.interfaceName).first ?? gone[0]
-                return DarwinCommands.asRoot(DarwinCommands.deleteText(route, interface: name, present: closed.contains(name)))
-            }
-            let nowhere: String
-            if closedOnes.isEmpty {
-                nowhere = "which no longer exist\(gone.count == 1 ? "s" : ""), and no default route of \(familyName) leaves through an interface that does"
-            } else if gone.count == 1 {
-                nowhere = "\(leadsNowhere(gone[0], closed: true)), and no default route of \(familyName) leaves through an interface that works"
-            } else {
-                nowhere = "which no longer exist or are closed (\(closedOnes.joined(separator: ", ")): no process has \(closedOnes.count == 1 ? "its device" : "their devices") open), and no default route of \(familyName) leaves through an interface that works"
-            }
-            findings.append(Finding(
-                id: FindingID.splitDefault, severity: .critical, ifname: gone[0], reapable: !closedOnes.isEmpty,
-                prose: "The \(familyName) default route leaves through \(gone.joined(separator: ", ")), \(nowhere): every packet that takes the default route is blackholed — a VPN or proxy that took the default route died without removing it. Once it is removed, renewing the network's lease (or turning Wi-Fi off and on) gets the default route back. Remove it with:",
-                commands: removal, routes: general
-            ))
-        }
-        return findings
-    }
-
-    /// Whether a macOS interface name is a tunnel's for judging the routes into it: `utunN`,
-    /// `fethN`, tuntaposx's `tunN` and `tapN` (older OpenVPN and Tunnelblick setups), and the
-    /// built-in VPNs' `ipsecN` (IKEv2, Cisco IPSec) and `pppN` (L2TP, PPTP), which go away when
-    /// their connection ends. (Only utuns are counted in a hoard, and neither ipsec nor ppp is
-    /// ever reaped.)
-    static func isTunnelName(_ name: String) -> Bool {
-        for prefix in ["utun", "feth", "tun", "tap", "ipsec", "ppp"] where name.hasPrefix(prefix) {
-            let unit = name.dropFirst(prefix.count)
-            if !unit.isEmpty, unit.allSatisfy(\.isNumber) { return true }
-        }
-        return false
     }
 
     /// On macOS, a general (not interface-scoped) default route that leaves only through a
