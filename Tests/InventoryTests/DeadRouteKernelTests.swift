@@ -60,7 +60,7 @@ struct DeadRouteKernelTests {
         #expect(try device(ns, "2001:4860::1") == "rt5va")
         let outranked = try #require(try deadRouteFinding(ns))
         #expect(outranked.severity == .warning, "\(outranked.evidence)")
-        #expect(outranked.evidence.contains("none of it is lost while those stay"), "\(outranked.evidence)")
+        #expect(outranked.evidence.contains("none of it goes into"), "\(outranked.evidence)")
         #expect(outranked.evidence.contains("Live routes of their table outrank"), "\(outranked.evidence)")
 
         try ns.ip("route", "del", "128.0.0.0/1", "via", "10.0.0.2", "dev", "rt5va", "metric", "5")

@@ -59,8 +59,44 @@ import Testing
         let finding = try #require(findings([intoTun("0.0.0.0/0"), try deviceless("0.0.0.0/1", .blackhole, metric: nil),
                                              try deviceless("128.0.0.0/1", .blackhole, metric: nil)]).first)
         #expect(finding.severity == .warning, "\(finding.evidence)")
-        #expect(finding.evidence.contains("so none of it is lost while those stay"), "\(finding.evidence)")
+        #expect(finding.evidence.contains("so none of it goes into kill_tun"), "\(finding.evidence)")
         #expect(finding.evidence.contains("blackhole 0.0.0.0/1"), "\(finding.evidence)")
+        // All of it is dropped by the kill switch, which the text says (Linux 49 F5).
+        #expect(finding.evidence.contains("(a kill switch): that traffic is blocked, not delivered"), "\(finding.evidence)")
+        #expect(!finding.evidence.contains("none of it is lost"), "\(finding.evidence)")
+    }
+
+    /// A `throw` or a live route that wins is no kill switch: nothing is said of blocking.
+    @Test func aLiveWinnerIsNoKillSwitch() throws {
+        var live = Build.route("0.0.0.0/0", 2, metric: 10)
+        live.nextHops[0].interfaceName = "eth0"
+        for winner in [live, try deviceless("0.0.0.0/0", .throw, metric: 10)] {
+            let finding = try #require(findings([intoTun("0.0.0.0/0", metric: 100), winner]).first)
+            #expect(finding.severity == .warning, "\(finding.evidence)")
+            #expect(!finding.evidence.contains("kill switch"), "\(finding.evidence)")
+        }
+    }
+
+    /// Two dead devices: one with the IPv4 default and an IPv6 prefix route of its own, the
+    /// other with the IPv6 default. Each finding names only the family its own routes capture
+    /// (Linux 49 F12 b): the first device's fd08::/64 is no part of the IPv6 outage.
+    @Test func eachDeviceNamesOnlyTheFamiliesItsOwnRoutesCapture() throws {
+        let other = Build.tun(8, "dtap")
+        var v6Default = Build.route("::/0", 8, metric: 1024)
+        v6Default.nextHops[0].interfaceName = "dtap"
+        let routes = [intoTun("0.0.0.0/0"), intoTun("fd08::/64", metric: 256), v6Default]
+        let found = Heuristics.assess(Build.snapshot([orphan, other, eth], routes: routes)).findings.filter { $0.id == FindingID.deadTunnelRoute }
+        let mine = try #require(found.first { $0.ifname == "kill_tun" })
+        #expect(mine.severity == .critical, "\(mine.evidence)")
+        #expect(mine.evidence.contains("capture all IPv4 traffic"), "\(mine.evidence)")
+        #expect(!mine.evidence.contains("IPv6 traffic"), "\(mine.evidence)")
+        let theirs = try #require(found.first { $0.ifname == "dtap" })
+        #expect(theirs.severity == .critical && theirs.evidence.contains("capture all IPv6 traffic"), "\(theirs.evidence)")
+        // Without its IPv4 default, the first device's IPv6 prefix route alone is a warning.
+        let alone = Heuristics.assess(Build.snapshot([orphan, other, eth], routes: [intoTun("fd08::/64", metric: 256), v6Default]))
+            .findings.first { $0.id == FindingID.deadTunnelRoute && $0.ifname == "kill_tun" }
+        #expect(alone?.severity == .warning, "\(alone?.evidence ?? "")")
+        #expect(alone?.evidence.contains("would capture all IPv6") == false, "\(alone?.evidence ?? "")")
     }
 
     /// An `autojoin` IPv6 multicast address's main-table route into the dead tun takes nothing

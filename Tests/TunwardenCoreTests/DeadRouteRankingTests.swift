@@ -38,7 +38,7 @@ import Testing
         let finding = dead(deadRoutes.map { parse($0, 7) } + liveRoutes.map { parse($0, 2) })
         #expect(finding?.severity == .warning, "\(finding?.evidence ?? "none")")
         #expect(finding?.evidence.contains("outrank") == true, "\(finding?.evidence ?? "")")
-        #expect(finding?.evidence.contains("so none of it is lost while those stay") == true, "\(finding?.evidence ?? "")")
+        #expect(finding?.evidence.contains("so none of it goes into") == true, "\(finding?.evidence ?? "")")
         #expect(finding?.evidence.contains("capture all IPv4 traffic that would take the default route, so") != true)
     }
 

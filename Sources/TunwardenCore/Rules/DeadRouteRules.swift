@@ -107,7 +107,22 @@ extension Heuristics {
             guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
             let assessed = interfaces[position]
             let groups = Set(routes.map(RouteGroup.init)).sorted { ($0.family.rawValue, "\($0.table)") < ($1.family.rawValue, "\($1.table)") }
-            let captures = groups.contains { capturing.contains($0) }
+            // A capturing family and table is this device's only where a route of its own there
+            // takes a share of default traffic: another device's dead IPv6 default does not make
+            // this one's IPv6 prefix route part of an outage.
+            func sharesDefault(_ key: RouteGroup) -> Bool {
+                routes.contains { route in
+                    RouteGroup(route) == key && takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped
+                        && defaultShare(of: route.destination) > 0
+                }
+            }
+            let ownCapturing = groups.filter { key in
+                capturing.contains(key) && sharesDefault(key) && routes.contains { route in
+                    RouteGroup(route) == key && rankings[key]?.outranked.contains(route) != true && defaultShare(of: route.destination) > 0
+                        && takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped
+                }
+            }
+            let captures = !ownCapturing.isEmpty
             let interface = assessed.interface
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
@@ -116,15 +131,22 @@ extension Heuristics {
             let skipped = routes.filter(skippedByKernel)
             let partial = routes.filter { !takesAllTraffic($0) && !skippedByKernel($0) }
             if captures {
-                evidence += " " + captureSentence(groups.filter { capturing.contains($0) }.compactMap { key in rankings[key].map { (key, $0) } })
+                evidence += " " + captureSentence(ownCapturing.compactMap { key in rankings[key].map { (key, $0) } })
             } else {
                 // Dead routes that would capture default traffic, but that live routes outrank.
-                for key in groups {
+                for key in groups where sharesDefault(key) {
                     guard let ranking = rankings[key], ranking.alone >= 255.0 / 256.0 else { continue }
                     let family = key.family == .inet ? "IPv4" : "IPv6"
                     evidence += " Together they would capture all \(family) traffic that would take the default route, but \(winnerNoun(ranking)) of \(tableName(key.table)) "
                         + "(\(winnerList(ranking))) outrank them for "
-                        + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it is lost while those stay.")
+                        + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it goes into \(interface.name) while those stay.")
+                    // A kill switch wins by dropping: nothing is lost to the tunnel, but nothing
+                    // gets through either.
+                    let dropping = ranking.winners.filter { [.blackhole, .unreachable, .prohibit].contains($0.type) }
+                    if !dropping.isEmpty {
+                        evidence += " \(dropping.map(\.display).joined(separator: ", ")) \(dropping.count == 1 ? "drops" : "drop") what \(dropping.count == 1 ? "it wins" : "they win") "
+                            + "(a kill switch): that traffic is blocked, not delivered, while \(dropping.count == 1 ? "it stays" : "they stay")."
+                    }
                 }
                 // (Those of tables ordinary traffic does not reach are named with what reaches them.)
                 let reached = routes.filter { reach($0) == .ordinary }
