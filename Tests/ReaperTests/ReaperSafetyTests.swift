@@ -562,9 +562,18 @@ struct ReaperSafetyTests {
         func table() throws -> [String] {
             try ns.ip("-6", "route", "show", "table", "all").split(separator: "\n").map { $0.replacingOccurrences(of: " linkdown", with: "") }.sorted()
         }
-        // The veth's link-local routes come with its carrier.
-        for _ in 0..<150 where try !table().contains("fe80::/64 dev gbvb proto kernel metric 256 pref medium") { usleep(20_000) }
+        // The veths' link-local routes come with their carrier, and the local routes of their
+        // link-local addresses once duplicate address detection is done: the listing is taken
+        // when all are there, so none arrives between it and the one after the give-back.
+        func settled(_ lines: [String]) -> Bool {
+            ["gbva", "gbvb"].allSatisfy { device in
+                lines.contains("fe80::/64 dev \(device) proto kernel metric 256 pref medium")
+                    && lines.contains { $0.hasPrefix("local fe80::") && $0.contains(" dev \(device) table local ") }
+            }
+        }
+        for _ in 0..<250 where try !settled(table()) { usleep(20_000) }
         let before = try table()
+        try #require(settled(before), "\(before)")
         try #require(before.contains("multicast ff00::/8 dev gbvb table local proto kernel metric 256 pref medium"), "\(before)")
         var plan = try plan(ns)
         plan.items = plan.items.filter { $0.interface.name == "gbmq" }
