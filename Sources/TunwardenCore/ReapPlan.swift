@@ -159,7 +159,7 @@ public struct ReapPlan: Sendable, Equatable {
     }
 
     /// "Would delete tun kure_tun (ifindex 7): persistent, no process attached, orphaned for 3h;
-    /// its routes 0.0.0.0/1, 128.0.0.0/1 go with it".
+    /// its routes 0.0.0.0/1, 128.0.0.0/1, local default table 100 go with it".
     public static func describe(_ item: ReapItem, now: Date, conditional: Bool) -> String {
         let interface = item.interface
         if item.action == .removeRoutes, interface.tuntaposx != nil {
@@ -178,16 +178,20 @@ public struct ReapPlan: Sendable, Equatable {
         if let age = item.orphanedFor ?? item.orphanedSince.map({ now.timeIntervalSince($0) }), age >= 1 {
             text += ", orphaned for \(DurationText.format(age))"
         }
-        // A route of another table is named with it, as the audit's finding names it: two routes of
-        // one prefix in two tables are two routes.
-        let unicast = item.routes.filter { $0.type == .unicast }.map {
-            ($0.destination.length == 0 ? "default" : $0.destination.description) + ($0.table == .main ? "" : " table \($0.table)")
+        // Every route the kernel deletes with the device is named but those it made itself for
+        // its addresses (as the recreate commands leave them out), which go with the addresses: a
+        // `local` or `multicast` route made by hand (a TPROXY catch-all) goes too. A route of
+        // another type is named with its type, one of another table with it, as the audit's
+        // finding names it: two routes of one prefix in two tables are two routes.
+        let routes = item.routes.filter { !($0.routeProtocol == .kernel && RecreateCommands.kernelMade($0, of: interface)) }.map {
+            ($0.type == .unicast ? "" : "\($0.type) ") + ($0.destination.length == 0 ? "default" : $0.destination.description)
+                + ($0.table == .main ? "" : " table \($0.table)")
         }
         let addresses = item.interface.addresses.map(\.display)
         var goes: [String] = []
-        if !unicast.isEmpty { goes.append("its route\(unicast.count == 1 ? "" : "s") \(unicast.joined(separator: ", "))") }
+        if !routes.isEmpty { goes.append("its route\(routes.count == 1 ? "" : "s") \(routes.joined(separator: ", "))") }
         if !addresses.isEmpty { goes.append("its address\(addresses.count == 1 ? "" : "es") \(addresses.joined(separator: ", "))") }
-        if !goes.isEmpty { text += "; \(goes.joined(separator: " and ")) go\(goes.count == 1 && unicast.count + addresses.count == 1 ? "es" : "") with it" }
+        if !goes.isEmpty { text += "; \(goes.joined(separator: " and ")) go\(goes.count == 1 && routes.count + addresses.count == 1 ? "es" : "") with it" }
         return text
     }
 }

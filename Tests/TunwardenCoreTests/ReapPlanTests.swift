@@ -119,6 +119,31 @@ import TunwardenCore
         let item = try! #require(plan(snapshot, policy: ReapPolicy(minimumAge: 0)).items.first)
         #expect(ReapPlan.describe(item, now: now, conditional: true).hasSuffix("its routes 10.9.0.0/16 table 44, 10.9.0.0/16 go with it"))
     }
+
+    /// Round 49's F9: the routes the kernel deletes with the device are all named, but those it
+    /// made itself for the device's address (its prefix route, its local and broadcast routes),
+    /// which go with the address: a TPROXY catch-all `local default table 100`, an AnyIP local
+    /// route, a multicast and an anycast route made by hand are named with their type and table.
+    /// Until round 49 only unicast routes were named.
+    @Test func planLinesNameHandMadeRoutesOfEveryTypeButTheKernelsOwn() {
+        var device = Build.tun(7, "tp0")
+        device.addresses = [InterfaceAddress(local: IPAddress("10.60.0.1")!, prefixLength: 24, scope: "global")]
+        func kernel(_ prefix: String, _ type: RouteType, table: RouteTable, scope: RouteScope) -> Route {
+            var route = Route(destination: IPPrefix(prefix)!, type: type, table: table, routeProtocol: .kernel, scope: scope,
+                              nextHops: [NextHop(interfaceIndex: 7)])
+            route.preferredSource = IPAddress("10.60.0.1")
+            return route
+        }
+        let own = [kernel("10.60.0.0/24", .unicast, table: .main, scope: .link), kernel("10.60.0.1/32", .local, table: .local, scope: .host),
+                   kernel("10.60.0.255/32", .broadcast, table: .local, scope: .link)]
+        let byHand = [Build.route("0.0.0.0/0", 7, table: .other(100), type: .local), Build.route("10.63.0.1/32", 7, table: .local, type: .local),
+                      Build.route("239.1.0.0/16", 7, table: .other(100), type: .multicast), Build.route("fd64::1/128", 7, table: .local, type: .anycast)]
+        let snapshot = Build.snapshot([device], routes: own + byHand)
+        let item = try! #require(plan(snapshot, policy: ReapPolicy(minimumAge: 0)).items.first)
+        #expect(ReapPlan.describe(item, now: now, conditional: true).hasSuffix(
+            "; its routes local default table 100, local 10.63.0.1/32 table local, multicast 239.1.0.0/16 table 100, anycast fd64::1/128 table local"
+                + " and its address 10.60.0.1/24 go with it"), "\(ReapPlan.describe(item, now: now, conditional: true))")
+    }
 }
 
 @Suite struct SmallPartsTests {

@@ -20,6 +20,8 @@ extension LinuxReaper {
         var fenceName: [UInt8]
         /// tunwarden's own queue on a single-queue device.
         var fd: Int32?
+        /// Its TUN_FEATURES bits, which the attach gives so as to keep them; nil: not read.
+        var features: UInt16?
         var altNameAdded = false
         var takenDown = false
         var renamed = false
@@ -94,6 +96,8 @@ extension LinuxReaper {
             do {
                 let opened = try system.tun.open(count: singleQueue.count, namespaceFD: namespaceFD)
                 for (position, fd) in zip(singleQueue, opened) { targets[position].fd = fd }
+                let features = system.tun.features(of: singleQueue.map { (targets[$0].index, targets[$0].name) }, namespaceFD: namespaceFD)
+                for position in singleQueue { targets[position].features = features[targets[position].index] }
             } catch {
                 targets.forEach { record($0, .failed, "cannot open /dev/net/tun: \(error)") }
                 return results

@@ -76,7 +76,7 @@ extension LinuxReaper {
             return Self.netlinkOutcome(error, doing: "give it a private alternative name")
         }
         guard let fd = target.fd else { return (.failed, "no descriptor to attach with") }
-        let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface)
+        let code = system.tun.attach(fd, name: target.fenceName, to: target.item.interface, features: target.features)
         switch code {
         case 0: target.attached = true
         // A queue is attached: since the plan, or all along where the holder scan does not look

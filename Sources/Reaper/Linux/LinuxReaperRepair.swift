@@ -58,6 +58,12 @@ extension LinuxReaper {
     /// result is failed. Does nothing for runs that journaled their results. The caller holds the
     /// journal's lock: the results carry the checkpoint that bounds the next look.
     ///
+    /// A device the killed run never fenced that something else renamed (or gave another
+    /// hardware address) since is still at its ifindex: it is said to be so, and not touched. One
+    /// gone from this namespace is looked for, by its fence, in the other namespaces it may have
+    /// been moved to, and given back there (`goneSinceKilled`); one found nowhere is not said to be
+    /// deleted, which nothing proves, but gone, deleted or moved (failed).
+    ///
     /// The intents of a run killed before the journal was rotated lie in the newest rotated
     /// journal (`Journal.rotated`): those of this namespace whose devices still bear their fence,
     /// or are down though they were up, are repaired too when no result in `journal` answers them,
@@ -128,14 +134,7 @@ extension LinuxReaper {
                     done.append("private alternative name removed")
                 }
                 detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
-            } else if let link = byIndex[intent.ifindex], !Self.isRecorded(link, by: intent) {
-                // Another device has the ifindex now. In the namespace the intent names, its device
-                // is gone; an intent from before identities were journaled may be another
-                // namespace's, which its own reap will answer.
-                guard intent.namespaceIdentity != nil else { continue }
-                outcome = .deleted
-                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since): ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
-            } else if let link = byIndex[intent.ifindex] {
+            } else if let link = byIndex[intent.ifindex], Self.isRecorded(link, by: intent) {
                 // Not fenced, but perhaps taken down already (a multi-queue device is, before its
                 // rename): set up again, and what it lacks named.
                 let back = Self.setUpAndCheck(intent, index: Int32(intent.ifindex),
@@ -146,9 +145,18 @@ extension LinuxReaper {
                 // to journal its plan, right after writing this intent.
                 detail = back.done.isEmpty ? "run \(intent.run) left no result for it, and had not fenced it; nothing to undo"
                     : "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
+            } else if let link = byIndex[intent.ifindex], intent.namespaceIdentity != nil, Self.isSameDevice(link, as: intent) {
+                // Renamed, or given another hardware address, by something else; never fenced.
+                detail = Self.changedSince(link, intent: intent)
             } else {
-                outcome = .deleted
-                detail = "run \(intent.run) was interrupted after its intent; the device is gone (deleted by that run, or since)"
+                // Gone from here: another device has the ifindex now, or none does. An intent from
+                // before identities were journaled may be another namespace's, whose own reap
+                // answers it.
+                if byIndex[intent.ifindex] != nil, intent.namespaceIdentity == nil { continue }
+                (outcome, detail) = goneSinceKilled(intent, inspectedFD: namespaceFD, client: client)
+                if let link = byIndex[intent.ifindex] {
+                    detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
+                }
             }
             given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,

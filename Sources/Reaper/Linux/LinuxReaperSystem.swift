@@ -22,12 +22,30 @@ protocol TunDevice {
     /// TUNSETIFF on `descriptor` with `name` (exact bytes) and the device's own type and
     /// features; returns 0 when attached, otherwise the errno (EBUSY: someone else is attached).
     func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32
+    /// The same with `features`, the device's own TUN_FEATURES bits (`features(of:namespaceFD:)`),
+    /// given in the attach: the kernel sets the device's to the attacher's, so that an attach
+    /// without them takes IFF_ONE_QUEUE or IFF_NAPI off a device that has them. Nil: not known,
+    /// only the type and the features the inventory reads are given.
+    func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface, features: UInt16?) -> Int32
+    /// The TUN_FEATURES bits of the tun devices `devices` names (ifindex and name) in the
+    /// namespace `namespaceFD` names (the caller's own when nil), by ifindex; those that cannot
+    /// be read are left out.
+    func features(of devices: [(index: Int32, name: [UInt8])], namespaceFD: Int32?) -> [Int32: UInt16]
     /// The name and IFF_* flags of the device `descriptor` is attached to (TUNGETIFF), or nil.
     func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)?
     /// Where the device `descriptor` is attached to is now, in whichever namespace that is.
     func home(of descriptor: Int32) -> TunHome
     /// Closes a descriptor `open` gave; once per descriptor.
     func close(_ descriptor: Int32)
+}
+
+extension TunDevice {
+    /// A device that cannot read features attaches as it always did.
+    func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface, features: UInt16?) -> Int32 {
+        attach(descriptor, name: name, to: interface)
+    }
+
+    func features(of devices: [(index: Int32, name: [UInt8])], namespaceFD: Int32?) -> [Int32: UInt16] { [:] }
 }
 
 /// The signals that interrupt a reap's act phase (SIGTERM, SIGINT, SIGHUP): caught while the
@@ -181,7 +199,15 @@ struct KernelTunDevice: TunDevice {
     }
 
     func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {
-        LinuxReaper.attach(fd: descriptor, name: name, to: interface)
+        LinuxReaper.attach(fd: descriptor, name: name, to: interface, features: nil)
+    }
+
+    func attach(_ descriptor: Int32, name: [UInt8], to interface: NetworkInterface, features: UInt16?) -> Int32 {
+        LinuxReaper.attach(fd: descriptor, name: name, to: interface, features: features)
+    }
+
+    func features(of devices: [(index: Int32, name: [UInt8])], namespaceFD: Int32?) -> [Int32: UInt16] {
+        LinuxReaper.tunFeatures(of: devices, namespaceFD: namespaceFD)
     }
 
     func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? {

@@ -25,13 +25,20 @@ extension LinuxReaper {
         return descriptors
     }
 
-    /// TUNSETIFF with `name` (exact bytes) and the device's own type and features (so attaching
-    /// changes none of them); returns 0 or the errno.
-    static func attach(fd: Int32, name: [UInt8], to interface: NetworkInterface) -> Int32 {
+    /// TUNSETIFF with `name` (exact bytes) and the device's own type and features, so that
+    /// attaching changes none of them: the kernel sets the device's TUN_FEATURES to the
+    /// attacher's. `features` are the device's own as sysfs reads them (`tunFeatures`); without
+    /// them, those the inventory reads (packet information, virtio-net header, multi-queue), and
+    /// IFF_ONE_QUEUE, IFF_NAPI and IFF_NAPI_FRAGS are taken off. Returns 0 or the errno.
+    static func attach(fd: Int32, name: [UInt8], to interface: NetworkInterface, features: UInt16? = nil) -> Int32 {
         var flags = interface.kind == .tap ? iffTap : iffTun
-        if interface.tun?.packetInfo != true { flags |= iffNoPI }
-        if interface.tun?.vnetHeader == true { flags |= iffVnetHeader }
-        if interface.tun?.multiQueue == true { flags |= iffMultiQueue }
+        if let features {
+            flags |= features & tunFeatureBits
+        } else {
+            if interface.tun?.packetInfo != true { flags |= iffNoPI }
+            if interface.tun?.vnetHeader == true { flags |= iffVnetHeader }
+            if interface.tun?.multiQueue == true { flags |= iffMultiQueue }
+        }
         // struct ifreq: a 16-byte name, then the flags, in 40 bytes.
         var request = [UInt8](repeating: 0, count: 40)
         let bytes = name.prefix(15)

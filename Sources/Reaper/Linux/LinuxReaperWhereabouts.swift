@@ -12,6 +12,14 @@ import TunwardenCore
 /// single-queue target) and through the removal notification (either kind); a target that moved
 /// has its fence given back where it now is, and one whose fate nothing tells is said to be gone
 /// from this namespace, deleted or moved, never deleted.
+extension LinuxReaper.Target {
+    /// The marks the fence of the batch in `fenceGroup` put on this target.
+    func marks(fenceGroup: UInt32) -> LinuxReaper.FenceMarks {
+        LinuxReaper.FenceMarks(name: name, ifname: item.ifname, fenceName: fenceName, fenceGroup: fenceGroup, grouped: grouped,
+                               priorGroup: item.interface.group ?? 0, multiQueue: multiQueue)
+    }
+}
+
 extension LinuxReaper {
     /// Where a target gone from the inspected namespace is.
     enum Whereabouts {
@@ -85,22 +93,38 @@ extension LinuxReaper {
         case let .deleted(evidence):
             return ("; it was deleted by something else meanwhile (\(evidence)), so there is nothing to give back", true)
         case let .moved(elsewhere):
-            return giveBack(target, fenceGroup: fenceGroup, elsewhere: elsewhere)
+            return giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: elsewhere)
         case .unknown:
             return ("; it is gone from this namespace: deleted, or moved to another by something else (the kernel's notifications that would tell were "
-                    + "\(departures == nil ? "not to be had" : "lost")); if it lives on elsewhere, it is still fenced there: \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+                    + "\(departures == nil ? "not to be had" : "lost")); if it lives on elsewhere, it is still fenced there: \(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false)
         }
     }
 
-    /// Gives back, in the namespace `target` moved to, what of the fence it still bears there:
-    /// only tunwarden's own marks, each checked by value (its private alternative name, its
+    /// The marks a fence put on a device, and what they replaced: what giving it back takes off.
+    struct FenceMarks {
+        /// The device's own name (the kernel's bytes) and as the plan wrote it.
+        var name: [UInt8]
+        var ifname: String
+        /// Its private name: the name of a multi-queue device, the alternative name of a single-queue one.
+        var fenceName: [UInt8]
+        /// The batch's private link group, and whether the device is known to have been put in it
+        /// (only then does the group alone mark it: others of the batch share it).
+        var fenceGroup: UInt32
+        var grouped: Bool
+        /// The link group it had before.
+        var priorGroup: UInt32
+        var multiQueue: Bool
+    }
+
+    /// Gives back, in the namespace a fenced device moved to, what of the fence it still bears
+    /// there: only tunwarden's own marks, each checked by value (its private alternative name, its
     /// private name, the batch's link group). The move itself closed it and took its addresses,
     /// as every move does; that is not tunwarden's to undo.
-    func giveBack(_ target: Target, fenceGroup: UInt32, elsewhere: Elsewhere) -> (text: String, whole: Bool) {
+    func giveBack(_ target: FenceMarks, elsewhere: Elsewhere) -> (text: String, whole: Bool) {
         defer { if let fd = elsewhere.namespaceFD { close(fd) } }
         let moved = "; it moved to \(elsewhere.place) meanwhile (something else moved it), where it lives on"
         guard let namespaceFD = elsewhere.namespaceFD else {
-            return (moved + ", still fenced; tunwarden could not reach that namespace: there, \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+            return (moved + ", still fenced; tunwarden could not reach that namespace: there, \(Self.giveBackCommands(target)) gives it back", false)
         }
         let remote: RtnetlinkClient
         let link: LinkMessage
@@ -108,14 +132,14 @@ extension LinuxReaper {
             remote = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
             let links = try Self.dumpLinks(remote, attempts: 6)
             let marked = { (link: LinkMessage) in
-                link.tun != nil && (link.name == target.fenceName || link.altNames.contains(target.fenceName) || (target.grouped && link.group == fenceGroup))
+                link.tun != nil && (link.name == target.fenceName || link.altNames.contains(target.fenceName) || (target.grouped && link.group == target.fenceGroup))
             }
             guard let found = links.first(where: { (elsewhere.index == $0.index || elsewhere.name == $0.name) && marked($0) }) ?? links.first(where: marked) else {
                 return (moved + " and bears no mark of the fence", true)
             }
             link = found
         } catch {
-            return (moved + ", still fenced; it could not be looked at there (\(ReapRefusal.clause(error))): there, \(Self.giveBackCommands(target, fenceGroup: fenceGroup)) gives it back", false)
+            return (moved + ", still fenced; it could not be looked at there (\(ReapRefusal.clause(error))): there, \(Self.giveBackCommands(target)) gives it back", false)
         }
         let index = link.index
         var done: [String] = [], problems: [String] = []
@@ -130,7 +154,7 @@ extension LinuxReaper {
                 done.append("gave it its name back from \(InterfaceName.text(target.fenceName))")
                 current = name
             } catch {
-                problems.append("it keeps the private name \(InterfaceName.text(target.fenceName)) there (\(ReapRefusal.clause(error)); another device there may have \(target.item.ifname)): once the name is free, `ip link set dev \(ShellWord.quote(target.fenceName)) name \(ShellWord.quote(name))` there")
+                problems.append("it keeps the private name \(InterfaceName.text(target.fenceName)) there (\(ReapRefusal.clause(error)); another device there may have \(target.ifname)): once the name is free, `ip link set dev \(ShellWord.quote(target.fenceName)) name \(ShellWord.quote(name))` there")
             }
         }
         if link.altNames.contains(target.fenceName) {
@@ -144,8 +168,8 @@ extension LinuxReaper {
                 problems.append("its private alternative name could not be removed there (`ip link property del dev \(ShellWord.quote(current)) altname \(ShellWord.quote(alternative))`)")
             }
         }
-        if link.group == fenceGroup {
-            let prior = target.item.interface.group ?? 0
+        if link.group == target.fenceGroup {
+            let prior = target.priorGroup
             var back = false
             if (try? Self.change(&back, index, "RTM_NEWLINK (group)", client: remote, isDone: { $0.group == prior }) {
                 LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
@@ -163,9 +187,9 @@ extension LinuxReaper {
     }
 
     /// The commands that take `target`'s fence off it where it is, whichever marks it bears.
-    static func giveBackCommands(_ target: Target, fenceGroup: UInt32) -> String {
+    static func giveBackCommands(_ target: FenceMarks) -> String {
         let fence = ShellWord.quote(target.fenceName), name = ShellWord.quote(target.name)
-        let group = target.item.interface.group ?? 0
+        let group = target.priorGroup
         return target.multiQueue
             ? "`ip link set dev \(fence) name \(name); ip link set dev \(name) group \(group)`"
             : "`ip link property del dev \(name) altname \(fence); ip link set dev \(name) group \(group)`"

@@ -1,0 +1,88 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import Storage
+import TunwardenCore
+
+/// What the repair of a killed reap says of a device that is not at its ifindex as the intent
+/// recorded it: the same device changed since by something else, or gone from the namespace,
+/// where the fence it may bear is looked for in the namespaces it may have been moved to.
+extension LinuxReaper {
+    /// Whether `link`, at the ifindex `intent` recorded though under another name or hardware
+    /// address, is still the device the intent recorded: a tun device of the same type. Within
+    /// one incarnation of a namespace (the intent's identity says which) the kernel hands out
+    /// ifindexes cyclically and does not give a freed one again until its counter wraps, so the
+    /// ifindex is the device's; only a device moved in from another namespace could bring the
+    /// same number, and such a one is no more deleted by that run than this one.
+    static func isSameDevice(_ link: LinkMessage, as intent: JournalRecord) -> Bool {
+        guard link.kind == "tun", let prior = intent.prior, let type = link.tun?.type else { return false }
+        return type == (prior.kind == .tap ? 2 : 1)
+    }
+
+    /// What something else changed on `link` since `intent` recorded it, in words: its name, its
+    /// hardware address.
+    static func changesSince(_ link: LinkMessage, of intent: JournalRecord) -> [String] {
+        var changes: [String] = []
+        let now = InterfaceName.text(link.name ?? [])
+        if link.name != InterfaceName.kernelBytes(intent.ifname) { changes.append("renamed since to \(now)") }
+        if let before = intent.prior?.address, let after = link.hardwareAddress.flatMap(LinuxInventory.macText), after != before {
+            changes.append("its hardware address changed since from \(before) to \(after)")
+        }
+        return changes
+    }
+
+    /// The result for the device `intent` recorded, found at its ifindex as `link` but changed
+    /// since (`isSameDevice`): the killed run did not fence it (it bears no mark), so it did not
+    /// delete it either; it is left as it is. Down though it was up, it may have been taken down by
+    /// that run (a multi-queue device is, before its rename), or by whoever renamed it (a
+    /// device is renamed down): which one is not known, so it is said, not undone.
+    static func changedSince(_ link: LinkMessage, intent: JournalRecord) -> String {
+        let now = InterfaceName.text(link.name ?? [])
+        var detail = "run \(intent.run) was interrupted before fencing it; "
+            + changesSince(link, of: intent).joined(separator: ", and ") + " (the same device: a \(intent.prior?.kind.rawValue ?? "tun") still at its ifindex); not touched"
+        if intent.prior?.flags.contains("UP") == true, link.flags & LinkMessage.up == 0 {
+            detail += "; it is down though it was up before that run: if that run took it down, `ip link set dev \(ShellWord.quote(link.name ?? [])) up` sets it up (\(now))"
+        }
+        return detail
+    }
+
+    /// The result for the device `intent` recorded, gone from the inspected namespace: looked for
+    /// by the fence's private name (a multi-queue device's name, a single-queue one's alternative
+    /// name; each checked by value) in every namespace the foreign-stacking look enumerates, and
+    /// given back where it is found (`giveBack(_:elsewhere:)`). One found nowhere is gone from
+    /// here, deleted or moved where tunwarden cannot see: nothing proves it deleted, so the result
+    /// is failed, with the commands that give it back where it may live on.
+    func goneSinceKilled(_ intent: JournalRecord, inspectedFD: Int32?, client: RtnetlinkClient) -> (outcome: JournalRecord.Outcome, detail: String) {
+        let fenceName = InterfaceName.kernelBytes(intent.fenceName ?? "")
+        let marks = FenceMarks(name: InterfaceName.kernelBytes(intent.ifname), ifname: intent.ifname, fenceName: fenceName,
+                               fenceGroup: intent.fenceGroup ?? 0, grouped: false, priorGroup: intent.prior?.group ?? 0,
+                               multiQueue: intent.prior?.tun?.multiQueue == true)
+        let others = ForeignStacking.otherNamespaces(inspectedFD: inspectedFD, namespaceDirectory: namespaceDirectory)
+        if !fenceName.isEmpty, let elsewhere = fenced(fenceName, among: others, client: client) {
+            let given = giveBack(marks, elsewhere: elsewhere)
+            return (given.whole ? .skipped : .failed, "run \(intent.run) was interrupted before deleting it" + given.text)
+        }
+        return (.failed, "run \(intent.run) was interrupted after its intent; the device is gone from this namespace: deleted (by that run, or since), "
+                + "or moved to another namespace, and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
+                + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back")
+    }
+
+    /// Where, among `namespaces`, a tun device bears `fenceName` as its name or an alternative
+    /// name: a descriptor of that namespace (closed by `giveBack`) and the device there; nil
+    /// when none does. `client` is in the inspected namespace, which names the namespace's id.
+    func fenced(_ fenceName: [UInt8], among namespaces: [ForeignStacking.OtherNamespace], client: RtnetlinkClient) -> Elsewhere? {
+        for namespace in namespaces {
+            guard let fd = namespace.open() else { continue }
+            let links = (try? system.rtnetlink.connect(namespaceFD: fd)).flatMap { try? Self.dumpLinks(RtnetlinkClient(transport: $0), attempts: 6) } ?? []
+            if let link = links.first(where: { $0.tun != nil && ($0.name == fenceName || $0.altNames.contains(fenceName)) }) {
+                return Elsewhere(namespaceFD: fd, namespaceID: try? Self.namespaceID(of: fd, client: client),
+                                 namespaceName: Self.namespaceName(of: fd, directory: namespaceDirectory), name: link.name, index: link.index)
+            }
+            close(fd)
+        }
+        return nil
+    }
+}
+#endif

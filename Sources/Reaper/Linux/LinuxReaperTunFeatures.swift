@@ -1,0 +1,64 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Netlink
+
+/// The tun flags a device was made with that its netlink attributes do not carry (IFF_ONE_QUEUE,
+/// IFF_NAPI, IFF_NAPI_FRAGS), read so that the single-queue fence's attach keeps them.
+extension LinuxReaper {
+    /// TUN_FEATURES (drivers/net/tun.c): the bits an attach sets on an existing device, whatever
+    /// it had: IFF_NO_PI, IFF_ONE_QUEUE, IFF_VNET_HDR, IFF_MULTI_QUEUE, IFF_NAPI, IFF_NAPI_FRAGS.
+    static let tunFeatureBits: UInt16 = 0x1000 | 0x2000 | 0x4000 | 0x0100 | 0x0010 | 0x0020
+
+    /// The TUN_FEATURES bits of `devices` (ifindex and name) in the namespace `namespaceFD`
+    /// names (nil: this thread's), from sysfs `tun_flags`, by ifindex. sysfs shows the devices of
+    /// the namespace it was mounted in, so it is mounted afresh, read-only, by a short-lived
+    /// thread inside that namespace and a private mount namespace of its own, which ends with the
+    /// thread: nothing is mounted where anyone else sees it. A device whose directory there has
+    /// another ifindex, or that cannot be read (no privilege to mount, say), is left out.
+    static func tunFeatures(of devices: [(index: Int32, name: [UInt8])], namespaceFD: Int32?) -> [Int32: UInt16] {
+        guard !devices.isEmpty else { return [:] }
+        // A thread of its own even for this namespace: the mount namespace it makes must not be
+        // the caller's.
+        let own = namespaceFD == nil ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : -1
+        defer { if own >= 0 { close(own) } }
+        guard let fd = namespaceFD ?? (own >= 0 ? own : nil) else { return [:] }
+        return (try? NamespaceThread.run(in: fd) { readTunFeatures(devices) }) ?? [:]
+    }
+
+    /// On a thread that may change its mount namespace: mounts sysfs for its network namespace
+    /// and reads each device's `ifindex` and `tun_flags`.
+    private static func readTunFeatures(_ devices: [(index: Int32, name: [UInt8])]) -> [Int32: UInt16] {
+        let newNS: Int32 = 0x0002_0000, recursive: UInt = 0x4000, slave: UInt = 0x8_0000
+        let readOnly: UInt = 0x1 | 0x2 | 0x4 | 0x8 // MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        guard let unshare = unshareCall, unshare(newNS) == 0, mount("none", "/", nil, recursive | slave, nil) == 0,
+              mount("sysfs", "/sys", "sysfs", readOnly, nil) == 0 else { return [:] }
+        var features: [Int32: UInt16] = [:]
+        for device in devices where !device.name.contains(0x2f) && !device.name.isEmpty {
+            let directory = Array("/sys/class/net/".utf8) + device.name
+            guard let index = small(directory + Array("/ifindex".utf8)).flatMap({ Int32($0) }), index == device.index,
+                  let text = small(directory + Array("/tun_flags".utf8)), text.hasPrefix("0x"),
+                  let flags = UInt32(text.dropFirst(2), radix: 16) else { continue }
+            features[device.index] = UInt16(truncatingIfNeeded: flags) & tunFeatureBits
+        }
+        return features
+    }
+
+    /// unshare(2), which Glibc declares only under _GNU_SOURCE, as Swift does not see it: found
+    /// by name in the C library already loaded.
+    private static let unshareCall: (@convention(c) (Int32) -> Int32)? = {
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "unshare").map { unsafeBitCast($0, to: (@convention(c) (Int32) -> Int32).self) }
+    }()
+
+    /// A small sysfs file at `path` (bytes), its text without the trailing newline.
+    private static func small(_ path: [UInt8]) -> String? {
+        let fd = (path + [0]).withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC) } }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+#endif

@@ -1,0 +1,114 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// What the repair of a reap killed outright says of devices that are no longer at their ifindex
+/// as its intents recorded them, against the real kernel, as root, in throwaway namespaces: a
+/// device renamed (or readdressed) since is the same device and was not deleted; one moved to
+/// another namespace lives on there and is given back there; none of them is journaled deleted.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct KilledRepairKernelTests {
+    /// Journals the intent a reap killed right after it wrote it leaves for `name` in `ns`, and
+    /// returns the device's ifindex. The caller puts on whatever fence the run got to.
+    func killedIntent(_ ns: TestNamespace, _ journal: Journal, _ name: String, fenceName: String, group: UInt32) throws -> Int {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let device = try #require(snapshot.interfaces.first { $0.name == name })
+        try journal.append([JournalRecord(time: Date(), run: "killed-\(name)", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
+                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } }),
+                                          fenceGroup: group, fenceName: fenceName, namespaceIdentity: snapshot.namespaceIdentity)])
+        return device.index
+    }
+
+    func links(_ ns: TestNamespace) throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: Data(try ns.ip("-d", "-j", "link", "show").utf8)) as? [[String: Any]] ?? []
+    }
+
+    func journalText(_ journal: Journal) throws -> String {
+        try Shell.capture([Shell.tunwardenBinary, "journal", "--journal", journal.path]).stdout
+    }
+
+    /// Round 49's F3: two taps a killed run journaled but never fenced, one renamed since, the
+    /// other given another hardware address. Each is the device it was (same ifindex, a tap
+    /// still), so neither is journaled deleted, nor counted so; each result says what changed and
+    /// that it was not touched, and `tunwarden journal` gives no commands to make it again. Until
+    /// round 49 both were "deleted … the device is gone".
+    @Test func anUntouchedDeviceRenamedOrReaddressedSinceIsNotDeleted() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "k3ren0", "mode", "tap")
+        try ns.ip("tuntap", "add", "dev", "k3mac0", "mode", "tap")
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let renamed = try killedIntent(ns, journal, "k3ren0", fenceName: "tw000000000f301", group: 0x1234_f301)
+        let readdressed = try killedIntent(ns, journal, "k3mac0", fenceName: "tw000000000f302", group: 0x1234_f302)
+        try ns.ip("link", "set", "k3ren0", "name", "k3renb")
+        try ns.ip("link", "set", "k3mac0", "address", "02:00:00:00:f3:02")
+
+        let repairs = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
+        let byIndex = Dictionary(uniqueKeysWithValues: repairs.map { ($0.ifindex, $0) })
+        let first = try #require(byIndex[renamed]), second = try #require(byIndex[readdressed])
+        #expect(first.result == .skipped && first.detail.contains("renamed since to k3renb") && first.detail.contains("not touched"), "\(first)")
+        #expect(second.result == .skipped && second.detail.contains("its hardware address changed since") && second.detail.contains("02:00:00:00:f3:02")
+                && second.detail.contains("not touched"), "\(second)")
+        #expect(try journal.read().filter { $0.type == .result }.allSatisfy { $0.result == .skipped })
+        let text = try journalText(journal)
+        #expect(text.contains("0 deleted of 1") && !text.contains("deleted  tap") && !text.contains("ip tuntap add"), "\(text)")
+        let names = Set(try links(ns).compactMap { $0["ifname"] as? String })
+        #expect(names == ["lo", "k3renb", "k3mac0"], "\(names)")
+    }
+
+    /// Round 49's F11: a multi-queue tap left renamed to its private name, down and grouped, and a
+    /// single-queue tun left with its private alternative name and group, by a killed run; both
+    /// then moved into another namespace. The repair finds each there by its private name, gives
+    /// it back there (its name, no alternative name, its own group), and says where it went;
+    /// neither is journaled deleted. A third target, deleted since, is not proven deleted by
+    /// anything either: its result is failed, saying deleted or moved, with the commands that
+    /// give it back where it may live on. Until round 49 all three were "deleted".
+    @Test func fencedTargetsMovedAwayAfterAKilledReapAreGivenBackWhereTheyWent() throws {
+        let ns = try TestNamespace(), other = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); other.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "k11mq", "mode", "tap", "multi_queue")
+        try ns.ip("tuntap", "add", "dev", "k11sq", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "k11gone", "mode", "tap")
+        for device in ["k11mq", "k11sq"] { try ns.ip("link", "set", device, "up") }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f311
+        let mq = try killedIntent(ns, journal, "k11mq", fenceName: "tw000000000f311", group: group)
+        let sq = try killedIntent(ns, journal, "k11sq", fenceName: "tw000000000f312", group: group)
+        let gone = try killedIntent(ns, journal, "k11gone", fenceName: "tw000000000f313", group: group)
+        try ns.ip("link", "set", "k11mq", "down")
+        try ns.ip("link", "set", "k11mq", "name", "tw000000000f311")
+        try ns.ip("link", "set", "tw000000000f311", "group", "\(group)")
+        try ns.ip("link", "property", "add", "dev", "k11sq", "altname", "tw000000000f312")
+        try ns.ip("link", "set", "k11sq", "group", "\(group)")
+        try ns.ip("link", "del", "k11gone")
+        try ns.ip("link", "set", "dev", "tw000000000f311", "netns", other.name)
+        try ns.ip("link", "set", "dev", "k11sq", "netns", other.name)
+
+        let repairs = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
+        let byIndex = Dictionary(uniqueKeysWithValues: repairs.map { ($0.ifindex, $0) })
+        for index in [mq, sq] {
+            let repair = try #require(byIndex[index])
+            #expect(repair.result == .skipped && repair.detail.contains("it moved to network namespace '\(other.name)'"), "\(repair)")
+        }
+        let lost = try #require(byIndex[gone])
+        #expect(lost.result == .failed && lost.detail.contains("deleted (by that run, or since), or moved to another namespace")
+                && lost.detail.contains("ip link property del dev k11gone altname tw000000000f313"), "\(lost)")
+        #expect(try journal.read().filter { $0.type == .result }.allSatisfy { $0.result != .deleted })
+        #expect(try journalText(journal).contains("0 deleted of 1"))
+
+        let there = try links(other).filter { $0["ifname"] as? String != "lo" }
+        #expect(Set(there.compactMap { $0["ifname"] as? String }) == ["k11mq", "k11sq"], "\(there)")
+        for link in there {
+            #expect(link["altnames"] == nil && link["group"] as? String == "default", "\(link)")
+        }
+        // Answered once: the next repair finds nothing left.
+        #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).isEmpty)
+    }
+}
+#endif
