@@ -190,15 +190,19 @@ public struct LinuxInventory: InventoryBackend {
         // The namespace's own vxlans (no other link namespace), whose forwarding entries are
         // read after the dump: asking for them beside it would cost another walk of every device.
         var vxlans: [LinkMessage] = []
+        // The tun/tap devices, whose tcx programs are asked for after the dump.
+        var tunIndices: [Int] = []
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
                 waiting.removeAll(keepingCapacity: true)
                 stream?.restart()
                 peerElsewhere = false
                 vxlans = []
+                tunIndices = []
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
                 if interface.linkNetnsID != nil { peerElsewhere = true }
+                if interface.tun != nil { tunIndices.append(interface.index) }
                 if interface.infoKind == "vxlan", interface.linkNetnsID == nil {
                     var vxlan = LinkMessage()
                     (vxlan.index, vxlan.name, vxlan.kind) = (Int32(interface.index), InterfaceName.kernelBytes(interface.name), "vxlan")
@@ -227,6 +231,7 @@ public struct LinuxInventory: InventoryBackend {
         if !vxlans.isEmpty, let vias = try? VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: namespace.fd) {
             stream.addVxlanVias(vias)
         }
+        stream.addTcPrograms(TcPrograms.attached(to: tunIndices, namespaceFD: namespace.fd), asked: tunIndices)
         var peers: [Int32: PeerNamespace] = [:]
         if peerElsewhere {
             peers = peerNamespaces(client: client, census: sideResult.census, inspected: namespace.inode, censusComplete: sideResult.holders.complete)
