@@ -124,6 +124,13 @@ public struct HolderScan: Sendable, Equatable {
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.
     public var forwardsUnknown: String?
+    /// The BPF programs traffic control runs on each ifindex through tcx, each in words
+    /// (`program 42 (ingress, bpf_link 7)`; Linux: Cilium's per-endpoint programs, `bpftool net
+    /// attach tcx_ingress`): set up to process the device's packets, which deleting it detaches.
+    public var tcPrograms: [Int: [String]] = [:]
+    /// Why the tcx programs attached to the devices could not be asked for (nil: they were):
+    /// then any tun/tap may have one, and none is proven unused.
+    public var tcProgramsUnknown: String?
     /// Why the kernel's lists of sockets bound to devices could not be read, or a raw or ping
     /// socket's device could not be asked of its holder (nil: they were, and it could): then
     /// which device a socket uses is unknown, and no tun/tap is proven unused.

@@ -106,6 +106,18 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
 /// are unblocked and set back to their defaults; the child leads a process group of its own.
 /// Returns 0 with the pid in `*pid`, or an errno.
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid);
+/// Whether a BPF program that traffic control can run (type SCHED_CLS or SCHED_ACT, the only
+/// ones tcx, netkit, cls_bpf and act_bpf take) is loaded anywhere on the machine: sets `*loaded`
+/// to 1 or 0 and returns 0, or returns an errno (EPERM without CAP_SYS_ADMIN; ENOSYS without
+/// bpf(2)). With none loaded, no device has a tc program attached, and none need be asked.
+int tw_bpf_tc_programs_loaded(int *loaded);
+/// BPF_PROG_QUERY of the tcx programs attached to the device with `ifindex` in the calling
+/// thread's network namespace, on its ingress (`egress` 0) or egress: up to `*count` program ids
+/// into `programs` and, beside each, the id of the bpf_link holding it (0: attached without one,
+/// by BPF_PROG_ATTACH) into `links`. Returns 0 with `*count` the number attached, or an errno
+/// (ENOSPC: more than `*count`, which is then the number attached; EINVAL: a kernel without tcx,
+/// before Linux 6.6; ENODEV: no such device; EPERM: without CAP_NET_ADMIN).
+int tw_bpf_tcx_query(int ifindex, int egress, unsigned *programs, unsigned *links, unsigned *count);
 #endif
 
 #endif

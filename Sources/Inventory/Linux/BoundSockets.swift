@@ -204,11 +204,12 @@ public enum SocketUse {
 }
 extension HolderScan {
     /// Takes `other`'s lists of what uses devices without a tun descriptor (sockets, redirects,
-    /// forwards by index and by name, nftables hooks, vxlan forwarding entries), leaving its own
+    /// forwards by index and by name, nftables hooks, vxlan forwarding entries, tcx programs), leaving its own
     /// holders as they are.
     public mutating func takeUses(of other: HolderScan) {
         (socketLists, redirects, vxlanVias) = (other.socketLists, other.redirects, other.vxlanVias)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
+        (tcPrograms, tcProgramsUnknown) = (other.tcPrograms, other.tcProgramsUnknown)
     }
 }
 #endif

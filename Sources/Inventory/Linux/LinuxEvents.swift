@@ -223,6 +223,12 @@ public final class LinuxWatchSource {
         scan.takeUses(of: lastUses)
         if let namespace = try? inventory.openNamespace() {
             SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: inventory.procRoot)
+            let tunTaps = decoder.tunTaps.map(Int.init).sorted()
+            switch TcPrograms.attached(to: tunTaps, namespaceFD: namespace.fd) {
+            case let .success(programs): (scan.tcPrograms, scan.tcProgramsUnknown) = (programs, nil)
+            // Left unsaid, as in a snapshot (see `LinuxInventory.takeSnapshot`).
+            case .failure: break
+            }
             lastUses.takeUses(of: scan)
             if lookingElsewhere {
                 let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: inventory.procRoot,

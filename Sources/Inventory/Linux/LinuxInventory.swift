@@ -195,15 +195,19 @@ public struct LinuxInventory: InventoryBackend {
         // The namespace's own vxlans (no other link namespace), whose forwarding entries are
         // read after the dump: asking for them beside it would cost another walk of every device.
         var vxlans: [LinkMessage] = []
+        // The tun/tap devices, whose tcx programs are asked for after the dump.
+        var tunIndices: [Int] = []
         let linkResult = Result {
             try linkClient.dumpEach(operation: "RTM_GETLINK", request: { LinkMessage.dumpRequest(sequence: $0) }, restart: {
                 waiting.removeAll(keepingCapacity: true)
                 stream?.restart()
                 peerElsewhere = false
                 vxlans = []
+                tunIndices = []
             }) { message in
                 guard message.header.type == NetlinkType.newLink, let interface = Self.interface(try LinkMessage.decode(message.payload), flagNames: &flagNames) else { return }
                 if interface.linkNetnsID != nil { peerElsewhere = true }
+                if interface.tun != nil { tunIndices.append(interface.index) }
                 if interface.infoKind == "vxlan", interface.linkNetnsID == nil {
                     var vxlan = LinkMessage()
                     (vxlan.index, vxlan.name, vxlan.kind) = (Int32(interface.index), InterfaceName.kernelBytes(interface.name), "vxlan")
@@ -231,6 +235,12 @@ public struct LinuxInventory: InventoryBackend {
         // reads them again and deletes nothing without them.
         if !vxlans.isEmpty, let vias = try? VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: namespace.fd) {
             stream.addVxlanVias(vias)
+        }
+        // Left unsaid when the kernel cannot be asked, as unreadable nftables rules are: it answers
+        // only CAP_SYS_ADMIN and CAP_NET_ADMIN, which the hourly audit's unit does not have, and
+        // the reaper's last look, which has them, deletes nothing without the answer.
+        if case let .success(programs) = TcPrograms.attached(to: tunIndices, namespaceFD: namespace.fd) {
+            stream.addTcPrograms(Result<[Int: [String]], SocketUse.Unreadable>.success(programs), asked: tunIndices)
         }
         var peers: [Int32: PeerNamespace] = [:]
         if peerElsewhere {

@@ -64,7 +64,8 @@ extension LinuxReaper {
     /// Why each of `targets` must not be deleted because something depends on it through
     /// traffic control, nftables or iptables rules, vxlan forwarding entries, addresses or routes,
     /// configured since the plan by ifindex or address (which the fence does not stop): tc
-    /// actions and nftables and iptables rules that send packets to one, the forwarding entries
+    /// actions and nftables and iptables rules that send packets to one, BPF programs attached
+    /// to one through tcx, the forwarding entries
     /// of `tunnels`' vxlans and of those `elsewhere` found that send through one, and last (of
     /// these, the closest to the final look at the links) the routes and kernel tunnels of
     /// `dependentRoutes` (the tunnels from `tunnels`, this namespace's, and from `elsewhere`) and
@@ -100,6 +101,15 @@ extension LinuxReaper {
             }
         case let .failure(problem):
             throw NothingDeleted(detail: "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
+        }
+        // BPF programs attached through tcx since the plan (by ifindex, which the fence does not stop).
+        switch system.tcPrograms(indices.sorted(), namespaceFD) {
+        case let .success(found):
+            for (index, programs) in found where indices.contains(index) && dependents[Int32(index)] == nil {
+                if let reason = Heuristics.tcProgramReason(programs, now: true) { dependents[Int32(index)] = reason }
+            }
+        case let .failure(problem):
+            throw NothingDeleted(detail: "cannot tell whether a tc program is attached to it (\(problem)); nothing deleted")
         }
         // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of this
         // namespace's vxlans, and of those made here and moved away.

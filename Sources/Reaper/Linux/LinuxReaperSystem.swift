@@ -129,6 +129,11 @@ extension LinuxReaper {
         /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
         /// send packets to (see `XtablesForwards.withNftables`).
         var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }
+        /// The tcx programs attached to each of the devices with these indices in the inspected
+        /// namespace (see `TcPrograms.attached`).
+        var tcPrograms: (_ indices: [Int], _ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { indices, fd in
+            TcPrograms.attached(to: indices, namespaceFD: fd)
+        }
         /// What only files under /proc say of the devices a reap deletes, read inside the inspected
         /// namespace (see `DeviceFileSettings.read`).
         var deviceFiles: (_ devices: [(index: Int, name: [UInt8])], _ namespaceFD: Int32?) -> [Int: DeviceExtraSettings] = { devices, fd in

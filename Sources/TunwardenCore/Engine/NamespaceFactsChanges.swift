@@ -125,6 +125,7 @@ extension NamespaceFacts {
                 markAllDirty()
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
                 || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
+                || scan.tcProgramsUnknown != holderIndex.scan.tcProgramsUnknown
                 || scan.nftablesHooks.byPrefix != holderIndex.scan.nftablesHooks.byPrefix
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {
@@ -145,7 +146,7 @@ extension NamespaceFacts {
             for name in Set(teed.keys).union(teeing.keys) where teed[name] != teeing[name] {
                 for slot in slots(named: InterfaceName.text(name)) { dirty.insert(slot) }
             }
-            // And those whose sockets, redirects, forwards or vxlan forwarding entries changed
+            // And those whose sockets, redirects, forwards, vxlan forwarding entries or tcx programs changed
             // (found by index), and those with an address whose sockets changed.
             let (wasLocal, isLocal) = (holderIndex.scan.foreignTunnelLocals, scan.foreignTunnelLocals)
             dirtyTunsHaving(Set(Set(wasLocal.keys).union(isLocal.keys).filter { wasLocal[$0] != isLocal[$0] }))
@@ -165,9 +166,10 @@ extension NamespaceFacts {
                 .union(holderIndex.scan.redirects.keys).union(scan.redirects.keys)
                 .union(holderIndex.scan.forwards.keys).union(scan.forwards.keys)
                 .union(holderIndex.scan.vxlanVias.keys).union(scan.vxlanVias.keys)
+                .union(holderIndex.scan.tcPrograms.keys).union(scan.tcPrograms.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
                 || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index]
-                || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] {
+                || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] || holderIndex.scan.tcPrograms[index] != scan.tcPrograms[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

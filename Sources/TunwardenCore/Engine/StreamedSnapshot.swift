@@ -122,6 +122,28 @@ public final class StreamedSnapshot {
         }
     }
 
+    /// Adds what was asked of the tcx programs attached to the tun/tap devices with `indices`
+    /// (see `HolderScan.tcPrograms`), found after the links came, since only the link dump says
+    /// which devices are tun/taps: the programs found, or why they could not be asked. The
+    /// verdicts given on arrival to the devices it changes are taken back, to be given again
+    /// when the snapshot is judged whole. Call before `finish`.
+    public func addTcPrograms<Failure: Error>(_ found: Result<[Int: [String]], Failure>, asked indices: [Int]) {
+        precondition(!finished, "tc programs added to a finished snapshot")
+        let changed: [Int]
+        switch found {
+        case let .success(programs):
+            guard !programs.isEmpty else { return }
+            frame.holders.tcPrograms.merge(programs, uniquingKeysWith: +)
+            changed = Array(programs.keys)
+        case let .failure(problem):
+            frame.holders.tcProgramsUnknown = "\(problem)"
+            changed = indices
+        }
+        for index in changed {
+            if let entry = arrivalEntry(of: index) { arrivals.takeBack(entry) }
+        }
+    }
+
     /// The name of the link with this index that came so far.
     private func name(of index: Int) -> String? {
         guard increasing else { return names[index] }

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program or a tc program (tcx) attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it"),
     ]
 }
 
@@ -297,6 +297,7 @@ extension Heuristics {
         }
         if let reason = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced)
             ?? tunnelsSourced.first.flatMap({ Self.tunnelLocalReason($0.tunnels, address: $0.address) }) ?? Self.xdpReason(program: interface.xdpProgram)
+            ?? Self.tcProgramReason(scan.tcPrograms[interface.index] ?? [])
             ?? Self.redirectReason(scan.redirects[interface.index] ?? 0) ?? Self.forwardReason(scan.forwards[interface.index] ?? 0)
             ?? Self.viaReason(scan.vxlanVias[interface.index] ?? [])
             ?? Self.hookReason(scan.nftablesHooks.on(interface: interface.name))
@@ -331,6 +332,9 @@ extension Heuristics {
         }
         if let unknown = scan.forwardsUnknown {
             return (.unknown, "no carrier and no holder, but \(unknown)")
+        }
+        if let unknown = scan.tcProgramsUnknown {
+            return (.unknown, "no carrier and no holder, but \(unknown), so one may process its packets")
         }
         let persistent = tun.persistent == true
         let persistence = persistent ? "persistent" : "persistence not reported"
