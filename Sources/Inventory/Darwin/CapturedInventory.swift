@@ -231,8 +231,9 @@ public struct CapturedInventory: InventoryBackend {
                 addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn(), because: doubtedGone[row.netif])
             }
             // The interface of a general default only `route get` showed, which no listing of
-            // every interface of its moment settles: neither listed nor gone.
-            for found in lookedUp.values where !listed.contains(found.interface) && indexByName[found.interface] == nil {
+            // every interface of its moment settles (nor ifconfig's answer that it does not
+            // exist): neither listed nor gone.
+            for found in lookedUp.values where !listed.contains(found.interface) && indexByName[found.interface] == nil && !shownGone.contains(found.interface) {
                 let settled = complete && contents.completeInterfaceMoments.contains(found.moment) && !cutShortNames.contains(found.interface) && !Self.misread(found.interface)
                 guard !settled else { continue }
                 let when = !contents.interfacesComplete ? "; the capture does not list every interface"
