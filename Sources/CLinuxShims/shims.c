@@ -41,6 +41,8 @@ int tw_saved_argc(void) { return saved_argv ? saved_argc : 0; }
 char *const *tw_saved_argv(void) { return saved_argv; }
 
 int tw_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int tw_unshare(int flags) { return unshare(flags); }
 int tw_clone_newnet(void) { return CLONE_NEWNET; }
 int tw_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }

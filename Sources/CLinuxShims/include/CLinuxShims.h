@@ -19,6 +19,8 @@ int tw_saved_argc(void);
 char *const *tw_saved_argv(void);
 /// Moves the calling thread into the namespace behind `fd` (see setns(2)).
 int tw_setns(int fd, int nstype);
+/// Gives the calling thread namespaces of its own (see unshare(2); needs _GNU_SOURCE).
+int tw_unshare(int flags);
 /// The CLONE_NEWNET namespace type for tw_setns.
 int tw_clone_newnet(void);
 /// ioctl(2) with a pointer argument.

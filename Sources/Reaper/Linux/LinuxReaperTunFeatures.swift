@@ -1,4 +1,5 @@
 #if os(Linux)
+import CLinuxShims
 import Foundation
 import Glibc
 import Netlink
@@ -31,7 +32,7 @@ extension LinuxReaper {
     private static func readTunFeatures(_ devices: [(index: Int32, name: [UInt8])]) -> [Int32: UInt16] {
         let newNS: Int32 = 0x0002_0000, recursive: UInt = 0x4000, slave: UInt = 0x8_0000
         let readOnly: UInt = 0x1 | 0x2 | 0x4 | 0x8 // MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-        guard let unshare = unshareCall, unshare(newNS) == 0, mount("none", "/", nil, recursive | slave, nil) == 0,
+        guard tw_unshare(newNS) == 0, mount("none", "/", nil, recursive | slave, nil) == 0,
               mount("sysfs", "/sys", "sysfs", readOnly, nil) == 0 else { return [:] }
         var features: [Int32: UInt16] = [:]
         for device in devices where !device.name.contains(0x2f) && !device.name.isEmpty {
@@ -43,12 +44,6 @@ extension LinuxReaper {
         }
         return features
     }
-
-    /// unshare(2), which Glibc declares only under _GNU_SOURCE, as Swift does not see it: found
-    /// by name in the C library already loaded.
-    private static let unshareCall: (@convention(c) (Int32) -> Int32)? = {
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "unshare").map { unsafeBitCast($0, to: (@convention(c) (Int32) -> Int32).self) }
-    }()
 
     /// A small sysfs file at `path` (bytes), its text without the trailing newline.
     private static func small(_ path: [UInt8]) -> String? {

@@ -110,17 +110,12 @@ extension Heuristics {
             // A capturing family and table is this device's only where a route of its own there
             // takes a share of default traffic: another device's dead IPv6 default does not make
             // this one's IPv6 prefix route part of an outage.
-            func sharesDefault(_ key: RouteGroup) -> Bool {
-                routes.contains { route in
-                    RouteGroup(route) == key && takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped
-                        && defaultShare(of: route.destination) > 0
-                }
+            func takesDefault(_ route: Route) -> Bool {
+                takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped && defaultShare(of: route.destination) > 0
             }
+            func sharesDefault(_ key: RouteGroup) -> Bool { routes.contains { RouteGroup($0) == key && takesDefault($0) } }
             let ownCapturing = groups.filter { key in
-                capturing.contains(key) && sharesDefault(key) && routes.contains { route in
-                    RouteGroup(route) == key && rankings[key]?.outranked.contains(route) != true && defaultShare(of: route.destination) > 0
-                        && takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped
-                }
+                capturing.contains(key) && routes.contains { RouteGroup($0) == key && takesDefault($0) && rankings[key]?.outranked.contains($0) != true }
             }
             let captures = !ownCapturing.isEmpty
             let interface = assessed.interface
