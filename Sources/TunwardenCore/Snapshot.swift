@@ -7,10 +7,15 @@ public struct PeerNamespace: Sendable, Equatable {
     public var name: String?
     /// Processes running in it; nil when that could not be determined.
     public var processCount: Int?
+    /// The address families it forwards packets of (`net.ipv4.ip_forward`,
+    /// `net.ipv6.conf.all.forwarding`); nil when not read, which is the case unless the namespace
+    /// is kept by name and runs no process.
+    public var forwards: Set<AddressFamily>?
 
-    public init(name: String? = nil, processCount: Int?) {
+    public init(name: String? = nil, processCount: Int?, forwards: Set<AddressFamily>? = nil) {
         self.name = name
         self.processCount = processCount
+        self.forwards = forwards
     }
 }
 

@@ -154,6 +154,38 @@ struct LinuxKernelTests {
         #expect(finding.reapable == false)
     }
 
+    /// Routes set through a veth into a namespace kept by name that runs no process make it live
+    /// only where that namespace forwards the traffic on (a router); a routed CNI's leaked pod
+    /// (a /32 route to its own address, no forwarding) stays suspect (Linux 50 F4).
+    @Test func vethRoutedIntoAProcesslessNamespaceIsLiveOnlyWhereItForwards() throws {
+        let ns = try TestNamespace()
+        defer { ns.remove() }
+        let pod = try TestNamespace()
+        defer { pod.remove() }
+        let router = try TestNamespace()
+        defer { router.remove() }
+        try ns.ip("link", "add", "cali5e1f", "type", "veth", "peer", "name", "eth0", "netns", pod.name)
+        try ns.ip("link", "add", "vrt0", "type", "veth", "peer", "name", "up0", "netns", router.name)
+        try pod.ip("link", "set", "eth0", "up")
+        try pod.ip("addr", "add", "10.244.1.5/32", "dev", "eth0")
+        try router.ip("link", "set", "up0", "up")
+        try router.ip("addr", "add", "10.99.0.2/24", "dev", "up0")
+        _ = try Shell.run(["ip", "netns", "exec", router.name, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        try ns.ip("link", "set", "cali5e1f", "up")
+        try ns.ip("link", "set", "vrt0", "up")
+        try ns.ip("addr", "add", "10.99.0.1/24", "dev", "vrt0")
+        try ns.ip("route", "add", "10.244.1.5/32", "dev", "cali5e1f", "scope", "link")
+        try ns.ip("route", "add", "10.50.0.0/16", "via", "10.99.0.2")
+        let a = try audit(ns)
+        let leaked = try entry(a, "cali5e1f")
+        #expect(leaked.state == .suspect, "\(leaked.reason)")
+        let finding = try #require(a.findings.first { $0.id == "veth-peer-netns-empty" && $0.ifname == "cali5e1f" })
+        #expect(finding.evidence.contains("10.244.1.5/32") && finding.evidence.contains("does not forward"), "\(finding.evidence)")
+        let routed = try entry(a, "vrt0")
+        #expect(routed.state == .live, "\(routed.reason)")
+        #expect(routed.reason.contains("forwards") && routed.reason.contains("10.50.0.0/16"), "\(routed.reason)")
+    }
+
     @Test func vethPeerInANamespaceWithAProcessIsLive() throws {
         let ns = try TestNamespace()
         defer { ns.remove() }

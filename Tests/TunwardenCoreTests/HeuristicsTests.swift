@@ -465,20 +465,32 @@ enum Build {
     }
 
     /// A namespace kept by name needs no process to forward (a router or lab namespace): a veth
-    /// that routes set by hand send traffic through is live. Without such a route, or where the
-    /// namespace has no name (nothing keeps it on purpose), it stays suspect (Linux 49 F8).
+    /// that routes set by hand send traffic through is live where that namespace forwards the
+    /// route's family. Without such a route, where the namespace has no name (nothing keeps it on
+    /// purpose), or where it does not forward (a routed CNI's leaked pod), it stays suspect
+    /// (Linux 49 F8, Linux 50 F4).
     @Test func vethRoutedIntoANamedNamespaceWithoutProcessesIsLive() {
         let uplink = veth(5, "up0", peer: 2, nsid: 3)
         let routed = Route(destination: IPPrefix("0.0.0.0/0")!, type: .unicast, table: .main, routeProtocol: .boot,
                            nextHops: [NextHop(gateway: IPAddress("192.0.2.1"), interfaceIndex: 5)])
         let ownPrefix = Route(destination: IPPrefix("192.0.2.0/24")!, type: .unicast, table: .main, routeProtocol: .kernel,
                               nextHops: [NextHop(interfaceIndex: 5)])
-        var snapshot = Build.snapshot([uplink], peers: [3: PeerNamespace(name: "router", processCount: 0)])
+        var snapshot = Build.snapshot([uplink], peers: [3: PeerNamespace(name: "router", processCount: 0, forwards: [.inet])])
         snapshot.routes = [ownPrefix, routed]
         let live = Heuristics.assess(snapshot)
         #expect(live.interfaces.first?.state == .live)
         #expect(live.interfaces.first?.reason.contains("namespace router, which is kept by name") == true, "\(live.interfaces.first?.reason ?? "")")
         #expect(!live.findings.contains { $0.id == "veth-peer-netns-empty" })
+        // The namespace forwards IPv6 only, or nothing, or that could not be read: the IPv4
+        // traffic routed there ends there, and the finding says so.
+        for forwards: Set<AddressFamily>? in [[.inet6], [], nil] {
+            var pod = snapshot
+            pod.peerNamespaces = [3: PeerNamespace(name: "cni-5e1f", processCount: 0, forwards: forwards)]
+            let leaked = Heuristics.assess(pod)
+            #expect(leaked.interfaces.first?.state == .suspect, "\(String(describing: forwards))")
+            let evidence = leaked.findings.first { $0.id == "veth-peer-netns-empty" }?.evidence ?? ""
+            #expect(evidence.contains("traffic") && evidence.contains("routed there (default)"), "\(evidence)")
+        }
         // Only the kernel's own prefix route: suspect, as before.
         snapshot.routes = [ownPrefix]
         #expect(Heuristics.assess(snapshot).interfaces.first?.state == .suspect)

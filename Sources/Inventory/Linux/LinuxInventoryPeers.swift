@@ -47,9 +47,27 @@ extension LinuxInventory {
             guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
                   let nsid = (try? namespaceID(client: client, { NamespaceIDMessage.request(fd: fd, sequence: $0) })) ?? nil,
                   nsid != NamespaceIDMessage.notAssigned else { continue }
-            result[nsid] = PeerNamespace(name: InterfaceName.text(name), processCount: processesByID[nsid] ?? (complete ? 0 : nil))
+            let processes = processesByID[nsid] ?? (complete ? 0 : nil)
+            result[nsid] = PeerNamespace(name: InterfaceName.text(name), processCount: processes,
+                                         forwards: processes == 0 ? forwardedFamilies(namespaceFD: fd) : nil)
         }
         return result
+    }
+
+    /// The address families the namespace behind `namespaceFD` forwards, read from its sysctls by
+    /// a thread inside it (/proc/sys/net shows the reading thread's namespace); nil when they could
+    /// not be read. A namespace no process runs in does something with traffic routed into it
+    /// only where it forwards that traffic on.
+    func forwardedFamilies(namespaceFD: Int32) -> Set<AddressFamily>? {
+        try? NamespaceThread.run(in: namespaceFD) { () -> Set<AddressFamily>? in
+            guard let inet = DeviceFileSettings.text(Sys.readSmallFile("/proc/sys/net/ipv4/ip_forward")) else { return nil }
+            // Without IPv6 in the kernel there is no such file, and nothing of IPv6 is forwarded.
+            let inet6 = DeviceFileSettings.text(Sys.readSmallFile("/proc/sys/net/ipv6/conf/all/forwarding")) ?? "0"
+            var families: Set<AddressFamily> = []
+            if inet != "0" { families.insert(.inet) }
+            if inet6 != "0" { families.insert(.inet6) }
+            return families
+        } ?? nil
     }
 
     /// The id the inspected namespace gives the namespace a request names, or nil when the kernel

@@ -30,15 +30,26 @@ extension Heuristics {
             let nsName = peerNamespace.name.map { "namespace \($0)" } ?? "namespace id \(nsid)"
             // A namespace kept by name (`ip netns add`) needs no process to forward: a router or
             // lab namespace runs none. Routes set through the veth say traffic is meant to go
-            // there; a container's leftover has none of its own (its routes go by a bridge).
-            if processes == 0, let name = peerNamespace.name, let route = Self.routeSetThrough(interface, in: snapshot) {
-                return (.live, "peer ifindex \(peerIndex) in namespace \(name), which is kept by name and runs no process; "
+            // there, and where the namespace forwards that family it goes on from there. One that
+            // does not forward it ends that traffic at addresses no process answers on: a routed
+            // CNI's pod (a /32 route to the pod through its veth, the namespace kept by name as
+            // containerd keeps `/run/netns/cni-…`) that leaked is such a namespace.
+            let routed = processes == 0 && peerNamespace.name != nil ? Self.routesSetThrough(interface, in: snapshot) : []
+            if let name = peerNamespace.name, let route = routed.first(where: { peerNamespace.forwards?.contains($0.family) == true }) {
+                return (.live, "peer ifindex \(peerIndex) in namespace \(name), which is kept by name, runs no process and forwards; "
                     + "traffic is routed there (\(route.destination.length == 0 ? "default" : route.destination.description))")
             }
             if processes == 0 {
+                var evidence = "veth \(interface.name) (ifindex \(interface.index)) has its peer in \(nsName), where no process runs"
+                if let route = routed.first {
+                    let destination = route.destination.length == 0 ? "default" : route.destination.description
+                    evidence += peerNamespace.forwards == nil
+                        ? "; traffic is routed there (\(destination)), but whether that namespace forwards it could not be read"
+                        : "; traffic routed there (\(destination)) goes no further, since that namespace does not forward it"
+                }
                 findings.append(Finding(
                     id: FindingID.vethPeerNamespaceEmpty, severity: .warning, ifname: interface.name, reapable: false,
-                    evidence: "veth \(interface.name) (ifindex \(interface.index)) has its peer in \(nsName), where no process runs: likely left by a container or a test that exited. Not reaped automatically."
+                    evidence: evidence + ": likely left by a container or a test that exited. Not reaped automatically."
                 ))
                 return (.suspect, "peer's namespace has no processes")
             }
@@ -54,10 +65,10 @@ extension Heuristics {
         return (.live, "peer \(peer)")
     }
 
-    /// A route of the snapshot that sends traffic through `interface` and that someone set (not
-    /// one the kernel made for an address of it), if any.
-    static func routeSetThrough(_ interface: NetworkInterface, in snapshot: Snapshot) -> Route? {
-        snapshot.routes.first { route in
+    /// The routes of the snapshot that send traffic through `interface` and that someone set (not
+    /// ones the kernel made for an address of it).
+    static func routesSetThrough(_ interface: NetworkInterface, in snapshot: Snapshot) -> [Route] {
+        snapshot.routes.filter { route in
             route.routeProtocol != .kernel && route.type == .unicast && route.nextHops.contains { $0.interfaceIndex == interface.index }
         }
     }
