@@ -110,5 +110,36 @@ struct KilledRepairKernelTests {
         // Answered once: the next repair finds nothing left.
         #expect(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).isEmpty)
     }
+
+    /// Round 50's F2: a multi-queue tap a killed run left fenced (down, under its private name, in
+    /// its private group), which something else then renamed. The repair gives its group back and
+    /// also sets it up again, since the fence took it down, and names the route that went with
+    /// the down (failed), keeping the name it was given since. Until round 50 the result was
+    /// "group 0 restored" (skipped) and the device stayed down without its routes.
+    @Test func aFencedDeviceRenamedSinceIsSetUpAgainAndItsLossesNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "k2mq", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "k2mq", "up")
+        try ns.ip("addr", "add", "10.42.0.1/24", "dev", "k2mq")
+        try ns.ip("route", "add", "172.30.0.0/16", "via", "10.42.0.2")
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f502
+        let index = try killedIntent(ns, journal, "k2mq", fenceName: "tw000000000f502", group: group)
+        try ns.ip("link", "set", "k2mq", "down")
+        try ns.ip("link", "set", "k2mq", "name", "tw000000000f502")
+        try ns.ip("link", "set", "tw000000000f502", "group", "\(group)")
+        try ns.ip("link", "set", "tw000000000f502", "name", "k2other")
+        #expect(!(try ns.ip("route", "show")).contains("172.30.0.0/16"), "the down took the route")
+
+        let repairs = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
+        let repair = try #require(repairs.first { $0.ifindex == index })
+        #expect(repair.result == .failed, "\(repair)")
+        #expect(repair.detail.contains("group 0 restored") && repair.detail.contains("renamed since by something else to k2other")
+                && repair.detail.contains("set up again") && repair.detail.contains("172.30.0.0/16"), "\(repair)")
+        let link = try #require(try links(ns).first { $0["ifname"] as? String == "k2other" })
+        #expect((link["flags"] as? [String])?.contains("UP") == true && link["group"] as? String == "default", "\(link)")
+        #expect(try journal.read().filter { $0.type == .result }.allSatisfy { $0.result != .deleted })
+    }
 }
 #endif

@@ -133,6 +133,20 @@ extension LinuxReaper {
                     _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
                     done.append("private alternative name removed")
                 }
+                // Not renamed back above: a single-queue fence, which renames nothing, or a
+                // multi-queue one that something else renamed since. The fence of the latter took
+                // the device down, and no rename by someone else undid that: it is set up again
+                // as it was, and what it lost named, as for one renamed back.
+                if !keptFenced, fenceName == nil || link.name != fenceName {
+                    if let fenceName, let name = link.name, name != fenceName, name != InterfaceName.kernelBytes(intent.ifname) {
+                        done.append("renamed since by something else to \(InterfaceName.text(name)), a name it keeps")
+                    }
+                    let back = Self.setUpAndCheck(intent, index: index,
+                                                  setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
+                                                  checkAnyway: false, lacking: "before the fence", client: client)
+                    done += back.done
+                    if back.failed { outcome = .failed }
+                }
                 detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
             } else if let link = byIndex[intent.ifindex], Self.isRecorded(link, by: intent) {
                 // Not fenced, but perhaps taken down already (a multi-queue device is, before its
