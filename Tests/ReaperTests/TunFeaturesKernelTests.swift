@@ -51,7 +51,7 @@ struct TunFeaturesKernelTests {
         let fd = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
         try #require(fd >= 0)
         defer { close(fd) }
-        let read = LinuxReaper.tunFeatures(of: [(Int32(index), Array("k2np0".utf8)), (Int32(index + 7), Array("lo".utf8))], namespaceFD: fd)
+        let read = TunFeatureFlags.read(of: [(Int32(index), Array("k2np0".utf8)), (Int32(index + 7), Array("lo".utf8))], namespaceFD: fd)
         #expect(read == [Int32(index): 0x3000], "\(read)")
     }
 }

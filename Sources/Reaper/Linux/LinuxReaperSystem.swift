@@ -212,7 +212,7 @@ struct KernelTunDevice: TunDevice {
     }
 
     func features(of devices: [(index: Int32, name: [UInt8])], namespaceFD: Int32?) -> [Int32: UInt16] {
-        LinuxReaper.tunFeatures(of: devices, namespaceFD: namespaceFD)
+        TunFeatureFlags.read(of: devices, namespaceFD: namespaceFD)
     }
 
     func attached(_ descriptor: Int32) -> (name: [UInt8], flags: UInt16)? {

@@ -33,7 +33,7 @@ extension LinuxReaper {
     static func attach(fd: Int32, name: [UInt8], to interface: NetworkInterface, features: UInt16? = nil) -> Int32 {
         var flags = interface.kind == .tap ? iffTap : iffTun
         if let features {
-            flags |= features & tunFeatureBits
+            flags |= features & TunFeatureFlags.bits
         } else {
             if interface.tun?.packetInfo != true { flags |= iffNoPI }
             if interface.tun?.vnetHeader == true { flags |= iffVnetHeader }
