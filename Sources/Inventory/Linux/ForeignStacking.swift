@@ -32,6 +32,9 @@ public enum ForeignStacking {
     struct Namespace {
         var paths: [Sys.Path]
         var label: String
+        /// Its inode, when its paths are other processes' descriptors (`/proc/PID/fd/N`), which
+        /// are opened only through `NamespaceDescriptors.open`.
+        var heldInode: UInt64? = nil
     }
 
     /// What a look at the other namespaces found.
@@ -69,14 +72,24 @@ public enum ForeignStacking {
     /// deletes nothing, spares the inspected namespace those questions (each one a dump begun
     /// beside its own link dump). The reaper's look also counts a namespace whose vxlans'
     /// forwarding entries kept changing as one not read; an audit takes what it read.
-    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
-                            confirmingAbsence: Bool = true) -> Found {
+    ///
+    /// `held`: the namespaces processes keep open by a descriptor, as the holder scan just found
+    /// them; without, each look reads every process's descriptors for them.
+    static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
+                     confirmingAbsence: Bool = true, held: NamespaceDescriptors?) -> Found {
         var absent = Set<String>()
         let first = look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &absent, learn: true,
-                         settled: confirmingAbsence)
+                         settled: confirmingAbsence, held: held ?? NamespaceDescriptors.walk(procRoot: procRoot))
         guard confirmingAbsence, !absent.isEmpty, Self.anyRegistered(absent, inspectedFD: inspectedFD, procRoot: procRoot) else { return first }
         var none = Set<String>()
-        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false, settled: true)
+        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false, settled: true,
+                    held: NamespaceDescriptors.walk(procRoot: procRoot))
+    }
+
+    /// `look`, reading every process's descriptors for the namespaces they keep open.
+    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
+                            confirmingAbsence: Bool = true) -> Found {
+        look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, confirmingAbsence: confirmingAbsence, held: nil)
     }
 
     /// Whether any of `kinds` has a driver registered now (asked in the inspected namespace; a
@@ -97,7 +110,7 @@ public enum ForeignStacking {
     /// there are not asked. With `settled`, a namespace whose vxlan entries never read twice
     /// alike is one that could not be read (see `VxlanForwarding.vias`).
     static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool,
-                     settled: Bool) -> Found {
+                     settled: Bool, held: NamespaceDescriptors) -> Found {
         var found = Found()
         var own: Int32? = inspectedFD
         if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/self/ns/net") { own = fd }
@@ -109,7 +122,7 @@ public enum ForeignStacking {
         // The inspected namespace's ids, read before the walk: a namespace that gets one while
         // the walk goes on is one it lists by its path.
         var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
-        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
+        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
         found.unread += unlisted
         for namespace in others {
             // Known to exist, with no path that opens it.
@@ -122,10 +135,18 @@ public enum ForeignStacking {
             var opened: Int32?
             var refused = false
             for path in namespace.paths {
-                switch Sys.openFile(path) {
-                case let .ok(fd): opened = fd
-                case .failed(ENOENT), .failed(ESRCH): continue
-                case .failed: refused = true
+                if let inode = namespace.heldInode {
+                    switch held.open(path, inode: inode) {
+                    case let .namespace(fd): opened = fd
+                    case .gone, .otherType: continue
+                    case .failed: refused = true
+                    }
+                } else {
+                    switch Sys.openFile(path) {
+                    case let .ok(fd): opened = fd
+                    case .failed(ENOENT), .failed(ESRCH): continue
+                    case .failed: refused = true
+                    }
                 }
                 if opened != nil { break }
             }
@@ -197,10 +218,12 @@ public enum ForeignStacking {
     }
 
     /// Every namespace but the inspected one, once each: those `ip netns` names first (by the
-    /// names' bytes), then those processes run in (by inode), then those only a bind mount keeps;
-    /// and what keeps others from being listed (mountinfo that cannot be read). Names and mount
-    /// points are the kernel's bytes, whether or not they are UTF-8.
-    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String) -> (namespaces: [Namespace], unlisted: [String]) {
+    /// names' bytes), then those processes run in or a bind mount keeps (by inode), then those
+    /// only a descriptor in `held` keeps (by inode); and what keeps others from being listed
+    /// (mountinfo that cannot be read). Names and mount points are the kernel's bytes, whether
+    /// or not they are UTF-8.
+    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
+                           held: NamespaceDescriptors) -> (namespaces: [Namespace], unlisted: [String]) {
         var seen: Set<UInt64> = [inspected]
         var result: [Namespace] = []
         var unlisted: [String] = []
@@ -247,6 +270,10 @@ public enum ForeignStacking {
         }
         for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
             result.append(Namespace(paths: found, label: "net:[\(inode)]"))
+        }
+        // A path's file may be a namespace of another type; it is passed over once opened.
+        for (inode, found) in held.paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
+            result.append(Namespace(paths: found, label: "net:[\(inode)], open as \(found[0].text)", heldInode: inode))
         }
         return (result, unlisted)
     }
