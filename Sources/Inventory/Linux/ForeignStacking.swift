@@ -13,22 +13,28 @@ import TunwardenCore
 /// looked at: a netlink socket is made inside it, the kinds that stack on a device are dumped
 /// there (`stackingKinds`, each by the kernel's kind filter), and of those that name a lower in
 /// another namespace (IFLA_LINK_NETNSID), the ones whose namespace id there is the inspected
-/// namespace's are kept. So is every namespace a bind mount this process sees keeps.
+/// namespace's are kept. So is every namespace a bind mount this process sees keeps, and every
+/// one a process keeps open by a descriptor of its main table (`NamespaceDescriptors`: the
+/// holder scan notes them for an audit, the reaper's last look reads them itself), through that
+/// descriptor: a link made straight into such a namespace (`ip link add link tap0 … netns B`) is
+/// seen there, though the inspected namespace has no id for it.
 ///
-/// A namespace that no process runs in and no path here opens (kept by an open descriptor, by
-/// one in flight in an SCM_RIGHTS message, by a bind mount in another mount namespace) is read
-/// by the id the inspected namespace gives it, when it has one (`IdentifiedNamespaces`): the
-/// kernel gives one when a link moves from the inspected namespace into it, which is how a
-/// container's macvlan or a qemu's macvtap gets there. One made straight into such a namespace
-/// (`ip link add link tap0 … netns B`) gives the inspected namespace no id for it, and is not
-/// seen. The two sides never change namespace: the socket is made by a thread that enters it.
+/// A namespace that no process runs in and no path here opens (kept by a descriptor in flight
+/// in an SCM_RIGHTS message, by one in a thread's own table after unshare(CLONE_FILES), by a bind
+/// mount in another mount namespace alone) is read by the id the inspected namespace gives it,
+/// when it has one (`IdentifiedNamespaces`): the kernel gives one when a link moves from the
+/// inspected namespace into it, which is how a container's macvlan or a qemu's macvtap gets
+/// there. One made straight into such a namespace gives the inspected namespace no id for it,
+/// and is not seen. The two sides never change namespace: the socket is made by a thread that
+/// enters it.
 public enum ForeignStacking {
     /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
     public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
 
     /// A namespace other than the inspected one: the paths that open it (its name under
-    /// `/run/netns`, or the `ns/net` of each process in it, tried in turn as processes exit).
+    /// `/run/netns`, the `ns/net` of each process in it, or the descriptors that keep it open,
+    /// tried in turn as processes exit or close them).
     struct Namespace {
         var paths: [Sys.Path]
         var label: String
