@@ -240,7 +240,7 @@ struct HolderScanner {
                 switch Sys.isTunNode("\(task)/fd/\(descriptor)", relativeTo: procDir) {
                 case let .ok(file) where file.isTun: break
                 case let .ok(file):
-                    held?.note(pid: task, number: descriptor, target: target, identity: (file.device, file.inode))
+                    if file.device == held?.device { held?.note(pid: task, number: descriptor, target: target, identity: (file.device, file.inode)) }
                     continue
                 case let .failed(code):
                     if code == ENOENT || code == ESRCH { continue }
@@ -249,12 +249,12 @@ struct HolderScanner {
             }
             switch Sys.readSmallFile("\(task)/fdinfo/\(descriptor)", relativeTo: procDir) {
             case let .ok(info):
-                // A /dev/net/tun descriptor without a name in `iff:` is not attached to any device,
-                // or is no tun descriptor: a namespace file bound at /dev/net/tun in another mount
-                // namespace reads so too.
+                // A /dev/net/tun descriptor without a name in `iff:` is not attached to any device.
+                // One without the line is no tun descriptor (the driver prints it for every one): a
+                // namespace file bound at /dev/net/tun in another mount namespace reads so.
                 if let ifname = Self.attachedInterface(fdinfo: info) {
                     found.append((number, ifname))
-                } else if target == "/dev/net/tun" {
+                } else if target == "/dev/net/tun", !Self.hasInterfaceLine(fdinfo: info) {
                     held?.note(pid: task, number: descriptor, target: target, relativeTo: procDir)
                 }
             case let .failed(code):
@@ -328,14 +328,23 @@ struct HolderScanner {
     /// `InterfaceName` makes of the name's exact bytes (those after the tab, up to the line's end);
     /// nil when there is no such line or its name is empty (a descriptor not attached to a device).
     static func attachedInterface(fdinfo: [UInt8]) -> String? {
+        guard let name = interfaceLine(fdinfo: fdinfo), !name.isEmpty else { return nil }
+        return InterfaceName.text(name)
+    }
+
+    /// Whether fdinfo has an `iff:` line, empty or not: tun_chr_show_fdinfo prints one for every
+    /// tun descriptor.
+    static func hasInterfaceLine(fdinfo: [UInt8]) -> Bool {
+        interfaceLine(fdinfo: fdinfo) != nil
+    }
+
+    /// The bytes after `iff:\t` on that line of fdinfo, or nil when there is no such line.
+    private static func interfaceLine(fdinfo: [UInt8]) -> ArraySlice<UInt8>? {
         let prefix: [UInt8] = Array("iff:\t".utf8)
         var lineStart = 0
         while lineStart < fdinfo.count {
             let lineEnd = fdinfo[lineStart...].firstIndex(of: 0x0a) ?? fdinfo.count
-            if fdinfo[lineStart..<lineEnd].starts(with: prefix) {
-                let name = fdinfo[(lineStart + prefix.count)..<lineEnd]
-                return name.isEmpty ? nil : InterfaceName.text(name)
-            }
+            if fdinfo[lineStart..<lineEnd].starts(with: prefix) { return fdinfo[(lineStart + prefix.count)..<lineEnd] }
             lineStart = lineEnd + 1
         }
         return nil

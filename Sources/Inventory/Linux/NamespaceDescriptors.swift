@@ -52,16 +52,15 @@ struct NamespaceDescriptors {
     /// names a network namespace (`net:[INODE]`), or when its file's device, as stat told it, is
     /// nsfs's (`identity`, nil when not asked: it is then asked here).
     mutating func note(pid: String, number: String, target: String, identity: (device: UInt64, inode: UInt64)? = nil, relativeTo procDir: Int32 = AT_FDCWD) {
-        let path = Sys.Path("\(procRoot)/\(pid)/fd/\(number)")
-        if let inode = HolderScanner.namespaceInode(target) {
-            paths[inode, default: []].append(path)
-            return
+        if target.hasPrefix("/") {
+            guard let device else { return }
+            var known = identity
+            if known == nil, case let .ok(stat) = Sys.isTunNode("\(pid)/fd/\(number)", relativeTo: procDir) { known = (stat.device, stat.inode) }
+            guard let known, known.device == device else { return }
+            paths[known.inode, default: []].append(Sys.Path("\(procRoot)/\(pid)/fd/\(number)"))
+        } else if let inode = HolderScanner.namespaceInode(target) {
+            paths[inode, default: []].append(Sys.Path("\(procRoot)/\(pid)/fd/\(number)"))
         }
-        guard let device, target.hasPrefix("/") else { return }
-        var known = identity
-        if known == nil, case let .ok(stat) = Sys.isTunNode("\(pid)/fd/\(number)", relativeTo: procDir) { known = (stat.device, stat.inode) }
-        guard let known, known.device == device else { return }
-        paths[known.inode, default: []].append(path)
     }
 
     /// Every namespace file kept open by a descriptor of a main table under `procRoot`, for a
