@@ -18,9 +18,11 @@ import TunwardenCore
 /// that reads `net:[…]` names a network namespace, and one that reads a path (it begins with `/`)
 /// may be one: the file is one of nsfs when stat (which follows the link and opens nothing) gives
 /// nsfs's device, that of `/proc/self/ns/net`. The holder scan already stats every descriptor
-/// whose link reads a path (for tun nodes made elsewhere), so this costs it nothing more; links
-/// that read `socket:[…]`, `pipe:[…]` or `anon_inode:…` name no file of any filesystem and are
-/// passed over. A path's namespace may be of another type (a mount namespace bound somewhere):
+/// whose link reads a path but `/dev/net/tun` (for tun nodes made elsewhere), so this costs it
+/// nothing more; one that reads `/dev/net/tun` is stat'ed only when its fdinfo has no `iff:`
+/// line, which the tun driver prints for each of its descriptors (a namespace file bound at
+/// `/dev/net/tun` in another mount namespace reads so). Links that read `socket:[…]`,
+/// `pipe:[…]` or `anon_inode:…` name no file of any filesystem and are passed over. A path's namespace may be of another type (a mount namespace bound somewhere):
 /// that is told once it is opened (`open`).
 ///
 /// Only each process's main descriptor table (`/proc/PID/fd`) is read, by the holder scan and by
