@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -48,9 +49,12 @@ int tw_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, re
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
 int tw_gettid(void) { return (int)syscall(SYS_gettid); }
 
-int tw_is_char_device(int dirfd, const char *path, unsigned major, unsigned minor) {
+int tw_is_char_device(int dirfd, const char *path, unsigned major, unsigned minor,
+                      unsigned long long *device, unsigned long long *inode) {
     struct statx info;
-    if (statx(dirfd, path, AT_STATX_DONT_SYNC, STATX_TYPE, &info) != 0) return -1;
+    if (statx(dirfd, path, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &info) != 0) return -1;
+    *device = makedev(info.stx_dev_major, info.stx_dev_minor);
+    *inode = info.stx_ino;
     return S_ISCHR(info.stx_mode) && info.stx_rdev_major == major && info.stx_rdev_minor == minor;
 }
 

@@ -16,6 +16,22 @@ import TunwardenCore
         #expect(HolderScanner.attachedInterface(fdinfo: Array("pos:\t0\niff:\t\n".utf8)) == nil)
     }
 
+    /// Every tun descriptor's fdinfo has an `iff:` line, empty when it is not attached; a
+    /// namespace file's has none, which is how one that reads `/dev/net/tun` (bound there in
+    /// another mount namespace) is told apart without a stat of every tun descriptor.
+    @Test func everyTunDescriptorHasAnIffLine() {
+        #expect(HolderScanner.hasInterfaceLine(fdinfo: Array("pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t104\niff:\t\n".utf8)))
+        #expect(HolderScanner.hasInterfaceLine(fdinfo: Array("pos:\t0\niff:\tkure_tun\n".utf8)))
+        #expect(!HolderScanner.hasInterfaceLine(fdinfo: Array("pos:\t0\nflags:\t02100000\nmnt_id:\t3\nino:\t4026531833\n".utf8)))
+    }
+
+    /// Which descriptor links may be a namespace file: `net:[INODE]`, or any path (`/` once its
+    /// bind mount is gone); never a socket, pipe or anonymous inode.
+    @Test func namespaceFilesAreLookedForAmongPathsAndNetLinks() {
+        for link in ["net:[4026532000]", "/", "/run/netns/a", "/tmp/x (deleted)"] { #expect(NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
+        for link in ["socket:[123]", "pipe:[9]", "anon_inode:[eventfd]", "mnt:[4026531841]"] { #expect(!NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
+    }
+
     /// A name is the kernel's bytes between `iff:\t` and the line's end, carried as the lossless
     /// text of `InterfaceName`: a byte that is not UTF-8 or a control byte is escaped, never
     /// replaced, and nothing else is trimmed.

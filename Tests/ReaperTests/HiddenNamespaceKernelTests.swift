@@ -37,8 +37,10 @@ struct HiddenNamespaceKernelTests {
         #expect(try ns.linksKnownByID().contains(upper), "\(keeper): \(result.stdout)")
     }
 
-    /// A macvlan made straight into a hidden namespace gives the tap's namespace no id for it:
-    /// that one stays unseen, as the README says, and this test notices if the kernel changes.
+    /// A macvlan made straight into a hidden namespace gives the tap's namespace no id for it: that
+    /// one is seen only through a path or descriptor that opens it (see
+    /// `NamespaceKeptByDescriptorKernelTests`), as the README says, and this test notices if the
+    /// kernel changes.
     @Test func aDeviceMadeStraightIntoAnotherNamespaceGivesNoID() throws {
         let ns = try TestNamespace(), other = try TestNamespace()
         defer { ns.remove(); other.remove() }

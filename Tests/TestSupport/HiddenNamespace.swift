@@ -22,6 +22,14 @@ public final class HiddenNamespace {
         case inFlight
         /// A bind mount in a private mount namespace of another process (a daemon with its own /run).
         case mountElsewhere
+        /// An open descriptor of a process in the host's namespace that entered the namespace,
+        /// opened its `/proc/self/ns/net` and went back: its link reads `net:[INODE]`.
+        case processNamespace
+        /// An open descriptor of a process in a private mount namespace that opened the namespace
+        /// through a bind mount of its own and then lazily unmounted it (`umount -l`), with its
+        /// copy of the `ip netns` mount: its link reads `/`. It also keeps open, the same way, a
+        /// UTS namespace file, a namespace of another type than a network one.
+        case detachedMount
     }
 
     public let namespace: TestNamespace
@@ -30,8 +38,8 @@ public final class HiddenNamespace {
     private let mountPoint: String
     private var removed = false
 
-    public init(file: String = #fileID, function: String = #function) throws {
-        namespace = try TestNamespace(file: file, function: function)
+    public init(name: String? = nil, file: String = #fileID, function: String = #function) throws {
+        namespace = try TestNamespace(name: name, file: file, function: function)
         mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("twhide-\(namespace.name)").path
     }
 
@@ -47,9 +55,15 @@ public final class HiddenNamespace {
         switch keeping {
         case .name:
             return
-        case .descriptor, .inFlight:
+        case .descriptor, .inFlight, .processNamespace:
             process.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
             process.arguments = ["-c", Self.keeperScript, path, keeping.rawValue]
+        case .detachedMount:
+            for file in [mountPoint, mountPoint + ".uts"] { FileManager.default.createFile(atPath: file, contents: nil) }
+            process.executableURL = URL(fileURLWithPath: Shell.which("unshare") ?? "/usr/bin/unshare")
+            process.arguments = ["-m", "--propagation", "private", "sh", "-c",
+                                 #"mount --bind "$0" "$1" && mount --bind /proc/self/ns/uts "$1.uts" && exec python3 -c "$2" "$1" detachedMount "$0""#,
+                                 path, mountPoint, Self.keeperScript]
         case .mountElsewhere:
             FileManager.default.createFile(atPath: mountPoint, contents: nil)
             process.executableURL = URL(fileURLWithPath: Shell.which("unshare") ?? "/usr/bin/unshare")
@@ -75,16 +89,47 @@ public final class HiddenNamespace {
         }
         namespace.remove()
         try? FileManager.default.removeItem(atPath: mountPoint)
+        try? FileManager.default.removeItem(atPath: mountPoint + ".uts")
     }
 
-    /// Opens the namespace file, keeps it as an open descriptor or sends it over a socketpair and
-    /// closes its own, prints "ready", and sleeps until killed.
+    /// The descriptor number under which a keeper of the namespace by a descriptor (not in
+    /// flight) keeps it.
+    public static let keptDescriptor = 100
+
+    /// The output of `ip ARGS…` run inside the namespace through the keeper's descriptor, for a
+    /// namespace hidden by `descriptor`, `processNamespace` or `detachedMount`.
+    public func ipThroughKeeper(_ args: String...) throws -> String {
+        guard let keeper else { return try Shell.run(["ip", "-n", name] + args) }
+        return try Shell.run(["nsenter", "--net=/proc/\(keeper.processIdentifier)/fd/\(Self.keptDescriptor)", "ip"] + args)
+    }
+
+    /// Opens the namespace file, keeps it as an open descriptor (as `keptDescriptor`) or sends it
+    /// over a socketpair and closes its own, prints "ready", and sleeps until killed.
     static let keeperScript = """
-    import os, socket, struct, sys, time
+    import ctypes, os, socket, struct, subprocess, sys, time
     fd = os.open(sys.argv[1], os.O_RDONLY)
     if sys.argv[2] == "inFlight":
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
+        os.close(fd)
+    elif sys.argv[2] == "processNamespace":
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        if libc.setns(fd, 0x40000000) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        os.close(fd)
+        fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+        if libc.setns(home, 0x40000000) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        os.close(home)
+    elif sys.argv[2] == "detachedMount":
+        uts = os.open(sys.argv[1] + ".uts", os.O_RDONLY)
+        os.dup2(uts, 101)
+        os.close(uts)
+        for point in [sys.argv[1], sys.argv[1] + ".uts", sys.argv[3]]:
+            subprocess.check_call(["umount", "-l", point])
+    if sys.argv[2] != "inFlight":
+        os.dup2(fd, \(keptDescriptor))
         os.close(fd)
     sys.stdout.write("ready\\n")
     sys.stdout.flush()

@@ -28,9 +28,11 @@ int tw_ioctl_ptr(int fd, unsigned long request, void *arg);
 /// ioctl(2) with an integer argument.
 int tw_ioctl_int(int fd, unsigned long request, unsigned long arg);
 /// Whether `path` (relative to `dirfd`, followed) is a character device numbered
-/// `major`:`minor`: 1 or 0, or -1 with errno set. statx(2) with AT_STATX_DONT_SYNC, so that a
+/// `major`:`minor`: 1 or 0, or -1 with errno set; either way `*device` and `*inode` are set to the
+/// file's device (as st_dev encodes it) and inode. statx(2) with AT_STATX_DONT_SYNC, so that a
 /// network or FUSE file is answered from what the kernel has cached instead of from its server.
-int tw_is_char_device(int dirfd, const char *path, unsigned major, unsigned minor);
+int tw_is_char_device(int dirfd, const char *path, unsigned major, unsigned minor,
+                      unsigned long long *device, unsigned long long *inode);
 /// The calling thread's kernel thread id (gettid(2)).
 int tw_gettid(void);
 /// kcmp(2) with KCMP_FILES: 0 when tasks `pid1` and `pid2` share one descriptor table, 1 or 2

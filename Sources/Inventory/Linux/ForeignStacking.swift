@@ -13,25 +13,34 @@ import TunwardenCore
 /// looked at: a netlink socket is made inside it, the kinds that stack on a device are dumped
 /// there (`stackingKinds`, each by the kernel's kind filter), and of those that name a lower in
 /// another namespace (IFLA_LINK_NETNSID), the ones whose namespace id there is the inspected
-/// namespace's are kept. So is every namespace a bind mount this process sees keeps.
+/// namespace's are kept. So is every namespace a bind mount this process sees keeps, and every
+/// one a process keeps open by a descriptor of its main table (`NamespaceDescriptors`: the
+/// holder scan notes them for an audit, the reaper's last look reads them itself), through that
+/// descriptor: a link made straight into such a namespace (`ip link add link tap0 … netns B`) is
+/// seen there, though the inspected namespace has no id for it.
 ///
-/// A namespace that no process runs in and no path here opens (kept by an open descriptor, by
-/// one in flight in an SCM_RIGHTS message, by a bind mount in another mount namespace) is read
-/// by the id the inspected namespace gives it, when it has one (`IdentifiedNamespaces`): the
-/// kernel gives one when a link moves from the inspected namespace into it, which is how a
-/// container's macvlan or a qemu's macvtap gets there. One made straight into such a namespace
-/// (`ip link add link tap0 … netns B`) gives the inspected namespace no id for it, and is not
-/// seen. The two sides never change namespace: the socket is made by a thread that enters it.
+/// A namespace that no process runs in and no path here opens (kept by a descriptor in flight
+/// in an SCM_RIGHTS message, by one in a thread's own table after unshare(CLONE_FILES), by a bind
+/// mount in another mount namespace alone) is read by the id the inspected namespace gives it,
+/// when it has one (`IdentifiedNamespaces`): the kernel gives one when a link moves from the
+/// inspected namespace into it, which is how a container's macvlan or a qemu's macvtap gets
+/// there. One made straight into such a namespace gives the inspected namespace no id for it,
+/// and is not seen. The two sides never change namespace: the socket is made by a thread that
+/// enters it.
 public enum ForeignStacking {
     /// Link kinds the kernel deletes together with their lower device: they name it in IFLA_LINK
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
     public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
 
     /// A namespace other than the inspected one: the paths that open it (its name under
-    /// `/run/netns`, or the `ns/net` of each process in it, tried in turn as processes exit).
+    /// `/run/netns`, the `ns/net` of each process in it, or the descriptors that keep it open,
+    /// tried in turn as processes exit or close them).
     struct Namespace {
         var paths: [Sys.Path]
         var label: String
+        /// Its inode, when its paths are other processes' descriptors (`/proc/PID/fd/N`), which
+        /// are opened only through `NamespaceDescriptors.open`.
+        var heldInode: UInt64? = nil
     }
 
     /// What a look at the other namespaces found.
@@ -69,14 +78,24 @@ public enum ForeignStacking {
     /// deletes nothing, spares the inspected namespace those questions (each one a dump begun
     /// beside its own link dump). The reaper's look also counts a namespace whose vxlans'
     /// forwarding entries kept changing as one not read; an audit takes what it read.
-    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
-                            confirmingAbsence: Bool = true) -> Found {
+    ///
+    /// `held`: the namespaces processes keep open by a descriptor, as the holder scan just found
+    /// them; without, each look reads every process's descriptors for them.
+    static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
+                     confirmingAbsence: Bool = true, held: NamespaceDescriptors?) -> Found {
         var absent = Set<String>()
         let first = look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &absent, learn: true,
-                         settled: confirmingAbsence)
+                         settled: confirmingAbsence, held: held ?? NamespaceDescriptors.walk(procRoot: procRoot))
         guard confirmingAbsence, !absent.isEmpty, Self.anyRegistered(absent, inspectedFD: inspectedFD, procRoot: procRoot) else { return first }
         var none = Set<String>()
-        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false, settled: true)
+        return look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, absent: &none, learn: false, settled: true,
+                    held: NamespaceDescriptors.walk(procRoot: procRoot))
+    }
+
+    /// `look`, reading every process's descriptors for the namespaces they keep open.
+    public static func look(inspectedFD: Int32?, procRoot: String = "/proc", namespaceDirectory: String = "/run/netns",
+                            confirmingAbsence: Bool = true) -> Found {
+        look(inspectedFD: inspectedFD, procRoot: procRoot, namespaceDirectory: namespaceDirectory, confirmingAbsence: confirmingAbsence, held: nil)
     }
 
     /// Whether any of `kinds` has a driver registered now (asked in the inspected namespace; a
@@ -97,7 +116,7 @@ public enum ForeignStacking {
     /// there are not asked. With `settled`, a namespace whose vxlan entries never read twice
     /// alike is one that could not be read (see `VxlanForwarding.vias`).
     static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool,
-                     settled: Bool) -> Found {
+                     settled: Bool, held: NamespaceDescriptors) -> Found {
         var found = Found()
         var own: Int32? = inspectedFD
         if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/self/ns/net") { own = fd }
@@ -109,7 +128,7 @@ public enum ForeignStacking {
         // The inspected namespace's ids, read before the walk: a namespace that gets one while
         // the walk goes on is one it lists by its path.
         var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
-        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory)
+        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
         found.unread += unlisted
         for namespace in others {
             // Known to exist, with no path that opens it.
@@ -122,10 +141,18 @@ public enum ForeignStacking {
             var opened: Int32?
             var refused = false
             for path in namespace.paths {
-                switch Sys.openFile(path) {
-                case let .ok(fd): opened = fd
-                case .failed(ENOENT), .failed(ESRCH): continue
-                case .failed: refused = true
+                if let inode = namespace.heldInode {
+                    switch held.open(path, inode: inode) {
+                    case let .namespace(fd): opened = fd
+                    case .gone, .otherType: continue
+                    case .failed: refused = true
+                    }
+                } else {
+                    switch Sys.openFile(path) {
+                    case let .ok(fd): opened = fd
+                    case .failed(ENOENT), .failed(ESRCH): continue
+                    case .failed: refused = true
+                    }
                 }
                 if opened != nil { break }
             }
@@ -197,10 +224,12 @@ public enum ForeignStacking {
     }
 
     /// Every namespace but the inspected one, once each: those `ip netns` names first (by the
-    /// names' bytes), then those processes run in (by inode), then those only a bind mount keeps;
-    /// and what keeps others from being listed (mountinfo that cannot be read). Names and mount
-    /// points are the kernel's bytes, whether or not they are UTF-8.
-    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String) -> (namespaces: [Namespace], unlisted: [String]) {
+    /// names' bytes), then those processes run in or a bind mount keeps (by inode), then those
+    /// only a descriptor in `held` keeps (by inode); and what keeps others from being listed
+    /// (mountinfo that cannot be read). Names and mount points are the kernel's bytes, whether
+    /// or not they are UTF-8.
+    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
+                           held: NamespaceDescriptors) -> (namespaces: [Namespace], unlisted: [String]) {
         var seen: Set<UInt64> = [inspected]
         var result: [Namespace] = []
         var unlisted: [String] = []
@@ -247,6 +276,10 @@ public enum ForeignStacking {
         }
         for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
             result.append(Namespace(paths: found, label: "net:[\(inode)]"))
+        }
+        // A path's file may be a namespace of another type; it is passed over once opened.
+        for (inode, found) in held.paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
+            result.append(Namespace(paths: found, label: "net:[\(inode)], open as \(found[0].text)", heldInode: inode))
         }
         return (result, unlisted)
     }

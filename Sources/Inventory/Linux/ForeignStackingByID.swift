@@ -14,7 +14,8 @@ extension ForeignStacking {
     /// ids the walk did not open are read by id (`LinkMessage.dumpRequest(targetNamespaceID:)`),
     /// without entering the namespace; one that cannot be read so counts as unread. A stacked link
     /// made straight into another namespace (`ip link add link tap0 … netns B`) gives the tap's
-    /// namespace no id for it, and such a namespace stays unseen when nothing opens it.
+    /// namespace no id for it, and such a namespace stays unseen when no path opens it (the walk
+    /// opens those a main descriptor table keeps open).
     struct IdentifiedNamespaces {
         /// A client in the inspected namespace; nil when its table could not be read.
         private let client: RtnetlinkClient?

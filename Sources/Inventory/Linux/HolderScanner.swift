@@ -38,6 +38,9 @@ struct HolderScanner {
         /// Processes whose namespace link could not be read; the kernel can still say which
         /// namespace id each is in (RTM_GETNSID by pid).
         var hiddenPIDs: [Int32] = []
+        /// The namespace files the processes' main descriptor tables keep open (nil when the scan
+        /// did not get that far), for the look at other namespaces' links.
+        var heldNamespaces: NamespaceDescriptors?
     }
 
     /// What reading one descriptor table found.
@@ -52,6 +55,7 @@ struct HolderScanner {
 
     func scan(inspectedNamespace: UInt64) -> (HolderScan, NamespaceCensus) {
         var census = NamespaceCensus()
+        var held: NamespaceDescriptors? = NamespaceDescriptors(procRoot: procRoot)
         guard case let .ok(procFD) = Sys.openDirectory(procRoot) else {
             return (.unavailable("\(procRoot) cannot be opened"), census)
         }
@@ -87,7 +91,7 @@ struct HolderScanner {
             // listed might hold anything.
             let mainTable: TableRead
             switch Sys.openDirectory("\(entry)/fd", relativeTo: procDir) {
-            case let .ok(fd): mainTable = readTable(entry, directory: fd, procDir: procDir)
+            case let .ok(fd): mainTable = readTable(entry, directory: fd, procDir: procDir, noting: &held)
             case let .failed(code):
                 if code == ENOENT || code == ESRCH { continue }
                 refused(pid, code)
@@ -171,7 +175,10 @@ struct HolderScanner {
                 let path = "\(entry)/task/\(task)"
                 switch Sys.openDirectory("\(path)/fd", relativeTo: procDir) {
                 case let .ok(fd):
-                    switch readTable(path, directory: fd, procDir: procDir) {
+                    // Namespaces are taken from main tables alone, as the reaper's last look takes
+                    // them (see `NamespaceDescriptors`).
+                    var unnoted: NamespaceDescriptors?
+                    switch readTable(path, directory: fd, procDir: procDir, noting: &unnoted) {
                     case let .read(found):
                         // A descriptor belongs to the namespace of the thread whose table holds it.
                         if !found.isEmpty { note(found, namespace: Self.namespace(of: path, procDir: procDir) ?? namespaceInode) }
@@ -188,6 +195,7 @@ struct HolderScanner {
                 }
             }
         }
+        census.heldNamespaces = held
         var reasons: [String] = []
         if let pidNamespace { reasons.append(pidNamespace) }
         if !unreadable.isEmpty {
@@ -202,8 +210,9 @@ struct HolderScanner {
     }
 
     /// Reads the descriptor table of the task at `task` (`PID` or `PID/task/TID` under /proc),
-    /// whose `fd` directory is open as `directory` (taken over).
-    func readTable(_ task: String, directory: Int32, procDir: Int32) -> TableRead {
+    /// whose `fd` directory is open as `directory` (taken over), and notes in `held` (when there
+    /// is one) the namespace files its descriptors keep open.
+    func readTable(_ task: String, directory: Int32, procDir: Int32, noting held: inout NamespaceDescriptors?) -> TableRead {
         guard case let .ok(descriptors) = Sys.listDirectory(directory) else {
             // The task exited while its descriptors were listed.
             return .gone
@@ -224,10 +233,15 @@ struct HolderScanner {
             // The tun driver by its device number, wherever its node is (`mknod mytun c 10 200`):
             // only a descriptor of a file (not a socket, pipe or anonymous inode) is looked at.
             if target != "/dev/net/tun" {
-                guard target.hasPrefix("/") else { continue }
+                guard target.hasPrefix("/") else {
+                    if NamespaceDescriptors.mayBeNamespace(target) { held?.note(pid: task, number: descriptor, target: target) }
+                    continue
+                }
                 switch Sys.isTunNode("\(task)/fd/\(descriptor)", relativeTo: procDir) {
-                case .ok(true): break
-                case .ok(false): continue
+                case let .ok(file) where file.isTun: break
+                case let .ok(file):
+                    if file.device == held?.device { held?.note(pid: task, number: descriptor, target: target, identity: (file.device, file.inode)) }
+                    continue
                 case let .failed(code):
                     if code == ENOENT || code == ESRCH { continue }
                     return .refused(code)
@@ -236,7 +250,13 @@ struct HolderScanner {
             switch Sys.readSmallFile("\(task)/fdinfo/\(descriptor)", relativeTo: procDir) {
             case let .ok(info):
                 // A /dev/net/tun descriptor without a name in `iff:` is not attached to any device.
-                if let ifname = Self.attachedInterface(fdinfo: info) { found.append((number, ifname)) }
+                // One without the line is no tun descriptor (the driver prints it for every one): a
+                // namespace file bound at /dev/net/tun in another mount namespace reads so.
+                if let ifname = Self.attachedInterface(fdinfo: info) {
+                    found.append((number, ifname))
+                } else if target == "/dev/net/tun", !Self.hasInterfaceLine(fdinfo: info) {
+                    held?.note(pid: task, number: descriptor, target: target, relativeTo: procDir)
+                }
             case let .failed(code):
                 if code == ENOENT || code == ESRCH { continue }
                 return .refused(code)
@@ -308,14 +328,23 @@ struct HolderScanner {
     /// `InterfaceName` makes of the name's exact bytes (those after the tab, up to the line's end);
     /// nil when there is no such line or its name is empty (a descriptor not attached to a device).
     static func attachedInterface(fdinfo: [UInt8]) -> String? {
+        guard let name = interfaceLine(fdinfo: fdinfo), !name.isEmpty else { return nil }
+        return InterfaceName.text(name)
+    }
+
+    /// Whether fdinfo has an `iff:` line, empty or not: tun_chr_show_fdinfo prints one for every
+    /// tun descriptor.
+    static func hasInterfaceLine(fdinfo: [UInt8]) -> Bool {
+        interfaceLine(fdinfo: fdinfo) != nil
+    }
+
+    /// The bytes after `iff:\t` on that line of fdinfo, or nil when there is no such line.
+    private static func interfaceLine(fdinfo: [UInt8]) -> ArraySlice<UInt8>? {
         let prefix: [UInt8] = Array("iff:\t".utf8)
         var lineStart = 0
         while lineStart < fdinfo.count {
             let lineEnd = fdinfo[lineStart...].firstIndex(of: 0x0a) ?? fdinfo.count
-            if fdinfo[lineStart..<lineEnd].starts(with: prefix) {
-                let name = fdinfo[(lineStart + prefix.count)..<lineEnd]
-                return name.isEmpty ? nil : InterfaceName.text(name)
-            }
+            if fdinfo[lineStart..<lineEnd].starts(with: prefix) { return fdinfo[(lineStart + prefix.count)..<lineEnd] }
             lineStart = lineEnd + 1
         }
         return nil

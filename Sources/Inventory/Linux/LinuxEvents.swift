@@ -232,7 +232,8 @@ public final class LinuxWatchSource {
             lastUses.takeUses(of: scan)
             if lookingElsewhere {
                 let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: inventory.procRoot,
-                                                   namespaceDirectory: inventory.namespaceDirectory, confirmingAbsence: false)
+                                                   namespaceDirectory: inventory.namespaceDirectory, confirmingAbsence: false,
+                                                   held: census.heldNamespaces)
                 (foreignVias, foreignTunnelLocals) = (foreign.vias, foreign.tunnelLocals)
             }
             if let fd = namespace.fd { close(fd) }

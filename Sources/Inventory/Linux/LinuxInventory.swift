@@ -111,10 +111,10 @@ public struct LinuxInventory: InventoryBackend {
             // (The namespace's own vxlans' entries are read once the link dump has listed them.)
             SocketUse.read(into: &scan, namespaceFD: namespace.fd, procRoot: procRoot, vxlanEntries: false, readDevice: readSocketDevice)
             // Devices other namespaces stack on this one's go with them: look in each namespace
-            // a process runs in, and in those `ip netns` names. Their vxlans may also send
-            // through this one's devices.
+            // a process runs in or keeps open (those the scan just found), and in those `ip netns`
+            // names. Their vxlans may also send through this one's devices.
             let foreign = ForeignStacking.look(inspectedFD: namespace.fd, procRoot: procRoot, namespaceDirectory: namespaceDirectory,
-                                               confirmingAbsence: false)
+                                               confirmingAbsence: false, held: census.heldNamespaces)
             scan.vxlanVias.merge(foreign.vias, uniquingKeysWith: +)
             scan.foreignTunnelLocals = foreign.tunnelLocals
             side.holders = (scan, census)

@@ -28,7 +28,7 @@ extension ForeignStacking {
         if own == nil, case let .ok(fd) = Sys.openFile("\(procRoot)/thread-self/ns/net") { own = fd }
         defer { if inspectedFD == nil, let own { close(own) } }
         guard let own, case let .ok(inode) = Sys.statDescriptor(own) else { return [] }
-        return namespaces(excluding: inode, procRoot: procRoot, namespaceDirectory: namespaceDirectory).namespaces
+        return namespaces(excluding: inode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: NamespaceDescriptors(procRoot: procRoot)).namespaces
             .filter { !$0.paths.isEmpty }.map { OtherNamespace(label: $0.label, paths: $0.paths) }
     }
 }

@@ -227,10 +227,12 @@ enum Sys {
     /// include/uapi/linux/miscdevice.h's TUN_MINOR) whatever its path: a node made elsewhere with
     /// `mknod NAME c 10 200` opens the same driver as /dev/net/tun.
     /// Asked with statx's AT_STATX_DONT_SYNC: a file on a network or FUSE mount whose server
-    /// does not answer must not stall the scan.
-    static func isTunNode(_ path: String, relativeTo directory: Int32) -> Outcome<Bool> {
-        switch repeatOnEINTR({ tw_is_char_device(directory, path, 10, 200) }) {
-        case let .ok(answer): return .ok(answer == 1)
+    /// does not answer must not stall the scan. The same call tells the file's device and inode,
+    /// by which a namespace file is known (see `NamespaceDescriptors`).
+    static func isTunNode(_ path: String, relativeTo directory: Int32) -> Outcome<(isTun: Bool, device: UInt64, inode: UInt64)> {
+        var device: UInt64 = 0, inode: UInt64 = 0
+        switch repeatOnEINTR({ tw_is_char_device(directory, path, 10, 200, &device, &inode) }) {
+        case let .ok(answer): return .ok((answer == 1, device, inode))
         case let .failed(code): return .failed(code)
         }
     }
