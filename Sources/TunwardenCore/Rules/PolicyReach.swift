@@ -19,8 +19,9 @@ extension Heuristics {
         /// Only traffic some rules select reaches the table, each entry naming which and by what
         /// rule: "traffic marked 0x5 (rule 100: fwmark 0x5 lookup 100)".
         case selective([String])
-        /// Ordinary traffic reaches the table, but only for other destinations (the rules say
-        /// which), and no selected traffic gets there.
+        /// Ordinary traffic reaches the table, but only for other destinations, named with the
+        /// rules that bring it ("192.168.0.0/16 (rule 32766: from all lookup main)"), and no
+        /// selected traffic gets there.
         case elsewhere(String)
         /// No traffic reaches the table: no rule looks it up, or ordinary traffic is answered or
         /// dropped before any rule that does (`stop` says where), and no selected traffic gets there.
@@ -79,7 +80,9 @@ extension Heuristics {
             if let refusing = meeting.min(by: { $0.shortestKept < $1.shortestKept }) {
                 return .refused("rule \(refusing.rule.priority) (\(refusing.rule.words)) refuses every answer of a prefix of \(refusing.shortestKept - 1) bits or fewer there")
             }
-            if !entries.isEmpty { return .elsewhere(ruleList(entries.map(\.rule))) }
+            if !entries.isEmpty {
+                return .elsewhere("\(regionPhrase(entries.map(\.region))) (\(ruleList(entries.map(\.rule), colon: true)))")
+            }
             return .unreached(lookedUp: lookedUp.contains(table), stop: jumpedOver[table] ?? stop)
         }
 
@@ -90,17 +93,33 @@ extension Heuristics {
         }
     }
 
-    /// Rules for people, the first few: "rule 100 (to 0.0.0.0/1 lookup 300) and rule 101 (…)".
-    static func ruleList(_ rules: [PolicyRule]) -> String {
+    /// Rules for people, the first few: "rule 100 (to 0.0.0.0/1 lookup 300) and rule 101 (…)";
+    /// with `colon`, "rule 100: to 0.0.0.0/1 lookup 300", for inside parentheses.
+    static func ruleList(_ rules: [PolicyRule], colon: Bool = false) -> String {
         var named: [String] = []
         for rule in rules {
-            let text = "rule \(rule.priority) (\(rule.words))"
+            let text = colon ? "rule \(rule.priority): \(rule.words)" : "rule \(rule.priority) (\(rule.words))"
             if !named.contains(text) { named.append(text) }
         }
         let shown = Array(named.prefix(3))
         let more = named.count - shown.count
         if more > 0 { return shown.joined(separator: ", ") + " and \(more) more" }
         return shown.count <= 1 ? shown.joined() : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
+    }
+
+    /// Destinations for people: "0.0.0.0/1", or where naming what is left out is shorter,
+    /// "every destination but 192.168.0.0/16".
+    static func regionPhrase(_ regions: [IPPrefix]) -> String {
+        guard let family = regions.first?.family else { return "no destination" }
+        let sorted = Set(regions).sorted { $0.address < $1.address }
+        let left = subtracting(sorted, from: everywhere(family))
+        if left.isEmpty { return "every destination" }
+        return left.count < sorted.count ? "every destination but \(prefixList(left))" : prefixList(sorted)
+    }
+
+    /// Prefixes for people, the first few: "0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/9 and 13 more".
+    static func prefixList(_ prefixes: [IPPrefix]) -> String {
+        prefixes.prefix(3).map(\.description).joined(separator: ", ") + (prefixes.count > 3 ? " and \(prefixes.count - 3) more" : "")
     }
 
     /// The walk of each family's rules, when the snapshot knows them; nil when it does not, and

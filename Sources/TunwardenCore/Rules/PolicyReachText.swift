@@ -36,8 +36,8 @@ extension Heuristics {
             let shown = selected.prefix(3).joined(separator: "; ") + (selected.count > 3 ? "; and \(selected.count - 3) more" : "")
             return "Only some \(familyName) traffic reaches \(tableName(table)): \(shown). Of it, traffic to \(routes) is blackholed; "
                 + "no other traffic takes these routes, so they capture no default traffic as a whole."
-        case let .elsewhere(rules):
-            return "Ordinary \(familyName) traffic reaches \(tableName(table)) only for other destinations (\(rules)), and no other traffic reaches it: "
+        case let .elsewhere(destinations):
+            return "Ordinary \(familyName) traffic reaches \(tableName(table)) only for other destinations, \(destinations), and no other traffic reaches it: "
                 + "no traffic takes \(routes) while that lasts."
         case let .unreached(lookedUp, stop):
             guard lookedUp else {
@@ -60,9 +60,6 @@ extension Heuristics {
         let rules = entries.map(\.rule)
         let regions = Set(entries.map(\.region)).sorted { $0.address < $1.address }
         let left = subtracting(regions, from: everywhere(family))
-        func list(_ prefixes: [IPPrefix]) -> String {
-            prefixes.prefix(3).map(\.description).joined(separator: ", ") + (prefixes.count > 3 ? " and \(prefixes.count - 3) more" : "")
-        }
         let whose = entries.allSatisfy(\.hostOnly) ? "the \(familyName) traffic this host sends (not traffic it forwards, which the `iif lo` rule passes by)"
             : "ordinary \(familyName) traffic"
         let destinations: String
@@ -70,7 +67,7 @@ extension Heuristics {
             destinations = regions.count > 1 ? "for every destination, together: a split default made of rules" : "for every destination"
         } else {
             let share = defaultShare(of: regions)
-            destinations = (left.count < regions.count ? "for every destination but \(list(left))" : "only for \(list(regions))")
+            destinations = (left.count < regions.count ? "for every destination but \(prefixList(left))" : "only for \(prefixList(regions))")
                 + ", \(percent(share)) of the \(familyName) traffic that would take the default route"
         }
         let verb = Set(rules.map(\.priority)).count == 1 ? "brings" : "bring"

@@ -76,11 +76,15 @@ extension Heuristics {
         rule.inputInterface == "lo" && !rule.inverted
     }
 
-    /// Whether `rule` has a selector besides its destination: traffic outside ordinary traffic
-    /// (marked, forwarded, …) may then pass by a rule that matches all ordinary traffic.
+    /// Whether `rule` has a selector besides its destination that some packet may fail (not a
+    /// uid range of every valid uid, nor a port range of every port): traffic outside ordinary
+    /// traffic (marked, forwarded, …) may then pass by a rule that matches all ordinary traffic.
     static func selectsBesidesDestination(_ rule: PolicyRule) -> Bool {
         var others = rule
         others.destination = nil
+        if let uids = others.uidRange, uids.lowerBound == 0, uids.upperBound >= 4_294_967_294 { others.uidRange = nil }
+        if others.sourcePorts == 0...UInt16.max { others.sourcePorts = nil }
+        if others.destinationPorts == 0...UInt16.max { others.destinationPorts = nil }
         return others.hasSelectors
     }
 
