@@ -57,13 +57,17 @@ extension Heuristics {
     /// and such a live one wins nothing whole; so is a macOS route scoped to its interface, dead or live. Prefixes nest or are disjoint, so in order of first
     /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
     /// pass, whatever the size of the table.
-    static func rankDead(_ dead: [Route], live: [Route]) -> DeadRouteRanking {
+    /// `elsewhere` holds destinations inside dead routes that the traffic judged never brings to
+    /// their table (a policy rule chooses it by destination): they count as won, by no route named.
+    static func rankDead(_ dead: [Route], live: [Route], elsewhere: [IPPrefix] = []) -> DeadRouteRanking {
         var ranking = DeadRouteRanking()
         // (Nor does a dead macOS route scoped to its interface capture anything: it serves only
         // traffic already bound to that interface, never an unscoped lookup.)
         let ranked = dead.filter { takesAllTraffic($0) && !skippedByKernel($0) && !$0.isInterfaceScoped }
         guard !ranked.isEmpty else { return ranking }
         ranking.alone = defaultShare(of: ranked.map(\.destination))
+        let away = Set(elsewhere.filter { prefix in ranked.contains { $0.destination.contains(prefix) && $0.destination != prefix } })
+        if !away.isEmpty { ranking.alone = max(0, ranking.alone - defaultShare(of: Array(away))) }
         // The lowest metric of the dead and of the live routes of each prefix.
         var best: [IPPrefix: (dead: UInt32?, live: UInt32?)] = [:]
         for route in ranked {
@@ -79,7 +83,7 @@ extension Heuristics {
             guard takesAllTraffic(route), !skippedByKernel(route), !route.isInterfaceScoped else { return false }
             return route.destination.isInside(lengths: lengths) { best[$0]?.dead != nil }
         }
-        guard !winning.isEmpty else {
+        guard !winning.isEmpty || !away.isEmpty else {
             ranking.taken = ranking.alone
             return ranking
         }
@@ -87,6 +91,7 @@ extension Heuristics {
             let metric = route.metric ?? 0
             best[route.destination, default: (nil, nil)].live = min(best[route.destination]?.live ?? metric, metric)
         }
+        for prefix in away where best[prefix]?.dead == nil { best[prefix] = (nil, 0) }
         let prefixes = best.keys.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
         var parent = [Int](repeating: -1, count: prefixes.count)
         var stack: [Int] = []

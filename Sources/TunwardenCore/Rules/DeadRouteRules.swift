@@ -91,12 +91,18 @@ extension Heuristics {
         // Which tables (and prefix lengths) the policy rules send ordinary traffic to: only dead
         // routes there can capture it, and only they are ranked.
         let reaches = policyReach(snapshot)
-        func reach(_ route: Route) -> TableReach { reaches?[route.family]?.reach(of: route.table, length: route.destination.length) ?? .ordinary }
-        let deadByGroup = Dictionary(grouping: deadRoutes.filter { reach($0) == .ordinary }, by: RouteGroup.init)
+        func reach(_ route: Route) -> TableReach { reaches?[route.family]?.reach(of: route.table, destination: route.destination) ?? .ordinary }
+        let deadByGroup = Dictionary(grouping: deadRoutes.filter { reach($0).isOrdinary }, by: RouteGroup.init)
+        // The destinations of dead routes that ordinary traffic never brings to their table
+        // (rules that choose it by destination): no traffic is lost to those routes there.
+        var elsewhere: [RouteGroup: [IPPrefix]] = [:]
+        for route in deadRoutes {
+            if case let .part(parts) = reach(route) { elsewhere[RouteGroup(route), default: []] += subtracting(parts, from: route.destination) }
+        }
         var liveByGroup: [RouteGroup: [Route]] = [:]
         for route in liveRoutes where deadByGroup[RouteGroup(route)] != nil { liveByGroup[RouteGroup(route), default: []].append(route) }
         var rankings: [RouteGroup: DeadRouteRanking] = [:]
-        for (key, routes) in deadByGroup { rankings[key] = rankDead(routes, live: liveByGroup[key] ?? []) }
+        for (key, routes) in deadByGroup { rankings[key] = rankDead(routes, live: liveByGroup[key] ?? [], elsewhere: elsewhere[key] ?? []) }
         let capturing = Set(rankings.filter { $0.value.alone >= 255.0 / 256.0 && $0.value.taken >= 0.5 }.keys)
         var routesByInterface: [Int: [Route]] = [:]
         for route in deadRoutes {
@@ -126,7 +132,8 @@ extension Heuristics {
             let skipped = routes.filter(skippedByKernel)
             let partial = routes.filter { !takesAllTraffic($0) && !skippedByKernel($0) }
             if captures {
-                evidence += " " + captureSentence(ownCapturing.compactMap { key in rankings[key].map { (key, $0) } })
+                let hostOnly = Set(ownCapturing.filter { reaches?[$0.family]?.hostOnly($0.table) == true })
+                evidence += " " + captureSentence(ownCapturing.compactMap { key in rankings[key].map { (key, $0) } }, hostOnly: hostOnly)
             } else {
                 // Dead routes that would capture default traffic, but that live routes outrank.
                 for key in groups where sharesDefault(key) {
@@ -144,17 +151,25 @@ extension Heuristics {
                     }
                 }
                 // (Those of tables ordinary traffic does not reach are named with what reaches them.)
-                let reached = routes.filter { reach($0) == .ordinary }
+                let reached = routes.filter { reach($0).isOrdinary }
                 let blackholed = reached.filter { !outranked.contains($0) && !skippedByKernel($0) }
                 if !blackholed.isEmpty {
                     let destinations = reached.count == routes.count ? (outranked.isEmpty && skipped.isEmpty ? "these destinations" : "the others")
                         : blackholed.map(\.display).joined(separator: ", ")
-                    evidence += " Traffic to \(destinations) is blackholed."
+                    let brought = blackholed.contains { reach($0) != .ordinary } ? " where the policy rules bring it to their table" : ""
+                    evidence += " Traffic to \(destinations) is blackholed\(brought)."
+                }
+            }
+            // How ordinary traffic comes to a table where rules choose it by destination or keep
+            // it to this host's own.
+            for key in groups where routes.contains(where: { RouteGroup($0) == key && reach($0).isOrdinary }) {
+                if let entries = reaches?[key.family]?.ordinary[key.table], let sentence = ordinarySentence(entries, family: key.family, table: key.table) {
+                    evidence += " " + sentence
                 }
             }
             // Routes ordinary traffic does not reach: what traffic, if any, takes them.
             for key in groups {
-                let inTable = routes.filter { RouteGroup($0) == key && reach($0) != .ordinary }
+                let inTable = routes.filter { RouteGroup($0) == key && !reach($0).isOrdinary }
                 var kinds: [TableReach] = []
                 for route in inTable where !kinds.contains(reach(route)) { kinds.append(reach(route)) }
                 for reached in kinds {
@@ -199,17 +214,20 @@ extension Heuristics {
 
     /// The sentence that says what share of default traffic the capturing dead routes take, per
     /// family and table, and what live routes win of the rest.
-    static func captureSentence(_ groups: [(RouteGroup, DeadRouteRanking)]) -> String {
+    static func captureSentence(_ groups: [(RouteGroup, DeadRouteRanking)], hostOnly: Set<RouteGroup> = []) -> String {
         let whole = groups.allSatisfy { $0.1.taken >= 255.0 / 256.0 }
         let families = Set(groups.map(\.0.family)).sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
-        if whole {
-            return "Together they capture all \(families) traffic that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
+        // (Where only an `iif lo` rule brings traffic to the table, it is the traffic this host sends.)
+        func whose(_ key: RouteGroup) -> String { hostOnly.contains(key) ? "traffic this host sends" : "traffic" }
+        let sameWhose = Set(groups.map { whose($0.0) }).count == 1
+        if whole, sameWhose, let first = groups.first {
+            return "Together they capture all \(families) \(whose(first.0)) that would take the default route, so it is blackholed: this is what turns a leaked tunnel into an outage."
         }
         let parts = groups.map { key, ranking in
             let family = key.family == .inet ? "IPv4" : "IPv6"
             let share = ranking.taken >= 255.0 / 256.0 ? "all" : "\(percent(ranking.taken)) of"
             let rest = ranking.winnerCount == 0 ? "" : " (\(winnerNoun(ranking)) of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
-            return "\(share) \(family) traffic that would take the default route\(rest)"
+            return "\(share) \(family) \(whose(key)) that would take the default route\(rest)"
         }
         return "Together they capture \(parts.joined(separator: ", and ")), so it is blackholed: this is what turns a leaked tunnel into an outage."
     }

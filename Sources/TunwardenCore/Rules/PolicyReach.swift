@@ -4,18 +4,25 @@ import Foundation
 /// the kernel's order (`fib_rules_lookup`): a rule that matches a packet looks its table up, and
 /// an answer ends the walk, unless the rule's suppress_prefixlength or suppress_ifgroup refuses
 /// it; `goto` jumps ahead, `nop` goes on, and `blackhole`, `unreachable` and `prohibit` end the
-/// walk without a route. The walk follows ordinary traffic — unmarked, locally generated or
-/// forwarded from any device, of any socket owner, protocol or port, to any destination — and
-/// notes apart the traffic only some rules select (a mark, a source, a device, …).
+/// walk without a route. The walk follows ordinary traffic (see PolicyRuleMatch.swift) region by
+/// region of its destinations, since `to` selectors send parts of it different ways, and notes
+/// apart the traffic only some rules select (a mark, a source, a device, …).
 extension Heuristics {
-    /// How the traffic of one family reaches one table.
+    /// How the traffic of one family reaches the destination of one route in one table.
     enum TableReach: Equatable {
-        /// Ordinary traffic reaches the table: its routes are judged as taking all traffic. So is
-        /// every table when the rules are not known.
+        /// Ordinary traffic to all of the destination reaches the table: the route is judged as
+        /// taking all traffic. So is every table when the rules are not known.
         case ordinary
+        /// Ordinary traffic reaches the table only for these parts of the destination; the rest
+        /// of it never looks the table up.
+        case part([IPPrefix])
         /// Only traffic some rules select reaches the table, each entry naming which and by what
         /// rule: "traffic marked 0x5 (rule 100: fwmark 0x5 lookup 100)".
         case selective([String])
+        /// Ordinary traffic reaches the table, but only for other destinations, named with the
+        /// rules that bring it ("192.168.0.0/16 (rule 32766: from all lookup main)"), and no
+        /// selected traffic gets there.
+        case elsewhere(String)
         /// No traffic reaches the table: no rule looks it up, or ordinary traffic is answered or
         /// dropped before any rule that does (`stop` says where), and no selected traffic gets there.
         case unreached(lookedUp: Bool, stop: String?)
@@ -23,14 +30,30 @@ extension Heuristics {
         /// route's prefix length (`suppress_prefixlength`), named with the rule, and no selected
         /// traffic gets there.
         case refused(String)
+
+        /// Whether ordinary traffic takes the route, to all of its destination or a part.
+        var isOrdinary: Bool {
+            switch self {
+            case .ordinary, .part: return true
+            default: return false
+            }
+        }
+    }
+
+    /// One region of ordinary traffic's destinations that a rule brings to a table: the shortest
+    /// prefix whose answer it takes there (0 unless the rule has a suppress_prefixlength), and
+    /// whether only the traffic this host sends gets there (an `iif lo` rule on the way).
+    struct OrdinaryReach: Equatable {
+        var region: IPPrefix
+        var shortestKept: Int
+        var rule: PolicyRule
+        var hostOnly: Bool
     }
 
     /// What the walk of one family's rules found.
     struct PolicyReach {
-        /// Tables ordinary traffic reaches, each with the shortest prefix whose answer it takes
-        /// there (0 unless every rule that leads it there has a suppress_prefixlength), and the
-        /// rule that refuses shorter ones.
-        var ordinary: [RouteTable: (shortestKept: Int, rule: PolicyRule)] = [:]
+        /// Tables ordinary traffic reaches, each with the regions it reaches them for.
+        var ordinary: [RouteTable: [OrdinaryReach]] = [:]
         /// Tables only selected traffic reaches, each with what selects it.
         var selective: [RouteTable: [String]] = [:]
         /// Tables some rule names in a lookup, reached or not.
@@ -42,25 +65,66 @@ extension Heuristics {
         /// Tables whose lookup rules a goto took ordinary traffic past, each with the text that says so.
         var jumpedOver: [RouteTable: String] = [:]
 
-        /// How traffic reaches routes of `length` bits in `table`.
-        func reach(of table: RouteTable, length: Int) -> TableReach {
-            let reached = ordinary[table]
-            if let reached, length >= reached.shortestKept { return .ordinary }
+        /// How traffic reaches routes to `destination` in `table`.
+        func reach(of table: RouteTable, destination: IPPrefix) -> TableReach {
+            let entries = ordinary[table] ?? []
+            let meeting = entries.filter { $0.region.contains(destination) || destination.contains($0.region) }
+            let kept = meeting.filter { destination.length >= $0.shortestKept }
+            if kept.contains(where: { $0.region.contains(destination) }) { return .ordinary }
+            if !kept.isEmpty {
+                let parts = Set(kept.map(\.region)).sorted { $0.address < $1.address }
+                return coverage(of: parts) >= destination.shareOfAddressSpace * (1 - 1e-9) ? .ordinary : .part(parts)
+            }
             if let selected = selective[table] { return .selective(selected) }
             if let vrf { return .selective([vrf]) }
-            if let reached {
-                return .refused("rule \(reached.rule.priority) (\(reached.rule.words)) refuses every answer of a prefix of \(reached.shortestKept - 1) bits or fewer there")
+            if let refusing = meeting.min(by: { $0.shortestKept < $1.shortestKept }) {
+                return .refused("rule \(refusing.rule.priority) (\(refusing.rule.words)) refuses every answer of a prefix of \(refusing.shortestKept - 1) bits or fewer there")
+            }
+            if !entries.isEmpty {
+                return .elsewhere("\(regionPhrase(entries.map(\.region))) (\(ruleList(entries.map(\.rule), colon: true)))")
             }
             return .unreached(lookedUp: lookedUp.contains(table), stop: jumpedOver[table] ?? stop)
         }
+
+        /// Whether only the traffic this host sends reaches `table` as ordinary traffic.
+        func hostOnly(_ table: RouteTable) -> Bool {
+            guard let entries = ordinary[table], !entries.isEmpty else { return false }
+            return entries.allSatisfy(\.hostOnly)
+        }
     }
 
-    /// How a rule matches the traffic of a walk.
-    enum RuleMatch { case all, some, none }
+    /// Rules for people, the first few: "rule 100 (to 0.0.0.0/1 lookup 300) and rule 101 (…)";
+    /// with `colon`, "rule 100: to 0.0.0.0/1 lookup 300", for inside parentheses.
+    static func ruleList(_ rules: [PolicyRule], colon: Bool = false) -> String {
+        var named: [String] = []
+        for rule in rules {
+            let text = colon ? "rule \(rule.priority): \(rule.words)" : "rule \(rule.priority) (\(rule.words))"
+            if !named.contains(text) { named.append(text) }
+        }
+        let shown = Array(named.prefix(3))
+        let more = named.count - shown.count
+        if more > 0 { return shown.joined(separator: ", ") + " and \(more) more" }
+        return shown.count <= 1 ? shown.joined() : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
+    }
+
+    /// Destinations for people: "0.0.0.0/1", or where naming what is left out is shorter,
+    /// "every destination but 192.168.0.0/16".
+    static func regionPhrase(_ regions: [IPPrefix]) -> String {
+        guard let family = regions.first?.family else { return "no destination" }
+        let sorted = Set(regions).sorted { $0.address < $1.address }
+        let left = subtracting(sorted, from: everywhere(family))
+        if left.isEmpty { return "every destination" }
+        return left.count < sorted.count ? "every destination but \(prefixList(left))" : prefixList(sorted)
+    }
+
+    /// Prefixes for people, the first few: "0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/9 and 13 more".
+    static func prefixList(_ prefixes: [IPPrefix]) -> String {
+        prefixes.prefix(3).map(\.description).joined(separator: ", ") + (prefixes.count > 3 ? " and \(prefixes.count - 3) more" : "")
+    }
 
     /// The walk of each family's rules, when the snapshot knows them; nil when it does not, and
     /// every table is then judged as one ordinary traffic reaches. The routes are gone through
-    /// once, and each table's answer for one suppression is worked out once.
+    /// once, and each table's answer for one suppression and region is worked out once.
     static func policyReach(_ snapshot: Snapshot) -> [AddressFamily: PolicyReach]? {
         guard let rules = snapshot.policyRules else { return nil }
         // The destinations of the routes that answer a lookup whole (of a type that sends, drops
@@ -77,15 +141,15 @@ extension Heuristics {
         for family in [AddressFamily.inet, .inet6] {
             // In the kernel's order: by priority, rules of one priority as they were listed (added).
             let ordered = rules.enumerated().filter { $0.element.family == family }.sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
-            var known: [RouteTable: [Int: Bool]] = [:]
-            found[family] = walkRules(ordered.map(\.element)) { table, rule in
+            var known: [RouteTable: [Int: [IPPrefix: Bool]]] = [:]
+            found[family] = walkRules(ordered.map(\.element)) { table, rule, region in
                 // Answers through a device group (suppress_ifgroup) cannot be told from here:
                 // such a lookup is taken to leave the walk going.
                 guard rule.suppressInterfaceGroup == nil else { return false }
                 let shortestKept = (rule.suppressPrefixLength ?? -1) + 1
-                if let answer = known[table]?[shortestKept] { return answer }
-                let answer = answersEveryDestination(answering[family]?[table] ?? [], shortestKept: shortestKept)
-                known[table, default: [:]][shortestKept] = answer
+                if let answer = known[table]?[shortestKept]?[region] { return answer }
+                let answer = answersEveryDestination(answering[family]?[table] ?? [], shortestKept: shortestKept, in: region)
+                known[table, default: [:]][shortestKept, default: [:]][region] = answer
                 return answer
             }
         }
@@ -93,78 +157,130 @@ extension Heuristics {
     }
 
     /// Whether a table whose answering routes go to `destinations` ends the walk for all default
-    /// traffic, once the answers of prefixes shorter than `shortestKept` are refused: a default
-    /// route kept settles it; otherwise the kept prefixes must cover all of it.
-    static func answersEveryDestination(_ destinations: [IPPrefix], shortestKept: Int) -> Bool {
+    /// traffic to `region` (all of it when nil), once the answers of prefixes shorter than
+    /// `shortestKept` are refused: a kept route holding the region settles it; otherwise the kept
+    /// prefixes inside it must cover all of it.
+    static func answersEveryDestination(_ destinations: [IPPrefix], shortestKept: Int, in region: IPPrefix? = nil) -> Bool {
         let kept = destinations.filter { $0.length >= shortestKept }
-        guard !kept.isEmpty else { return false }
-        if kept.contains(where: { $0.length == 0 }) { return true }
-        return defaultShare(of: kept) >= 1 - 1e-12
+        guard let first = kept.first else { return false }
+        let region = region ?? everywhere(first.family)
+        if kept.contains(where: { $0.contains(region) }) { return true }
+        let inside = kept.filter { region.contains($0) }
+        let whole = defaultShare(of: region)
+        // (Outside IPv6's internet addresses, as in fc00::/7, the region is weighed whole.)
+        guard whole > 0 else { return coverage(of: inside) >= region.shareOfAddressSpace * (1 - 1e-12) }
+        return !inside.isEmpty && defaultShare(of: inside) >= whole * (1 - 1e-12)
     }
 
     /// Walks one family's rules (in the kernel's order) for ordinary traffic and for the traffic
-    /// rules select; `answers` tells whether a lookup in a table ends the walk for all of it.
-    /// Each rule is visited at most once by ordinary traffic and once by selected traffic.
-    static func walkRules(_ rules: [PolicyRule], answers: (RouteTable, PolicyRule) -> Bool) -> PolicyReach {
+    /// rules select; `answers` tells whether a lookup in a table ends the walk for all of the
+    /// traffic to a region. Ordinary traffic goes through the rules once, in order, each region
+    /// of it where the rules send it (a goto only jumps ahead); each rule is visited at most once
+    /// by selected traffic.
+    static func walkRules(_ rules: [PolicyRule], answers: (RouteTable, PolicyRule, IPPrefix) -> Bool) -> PolicyReach {
         var reach = PolicyReach()
         var firstOfPriority: [UInt32: Int] = [:]
         for (position, rule) in rules.enumerated() {
             if firstOfPriority[rule.priority] == nil { firstOfPriority[rule.priority] = position }
             if case let .lookup(table) = rule.action, !rule.l3mdev { reach.lookedUp.insert(table) }
         }
-        // A walk: where it starts, and (nil for ordinary traffic) what traffic it follows.
-        var walks: [(start: Int, traffic: String?)] = [(0, nil)]
-        var visited: [Bool: Set<Int>] = [true: [], false: []]
+        guard let family = rules.first?.family else { return reach }
+        let whole = everywhere(family)
+        // Walks of selected traffic: where each starts, and what traffic it follows.
+        var walks: [(start: Int, traffic: String)] = []
+        var started = Set<String>()
+        func walk(from start: Int, _ traffic: String) {
+            if started.insert("\(start)|\(traffic)").inserted { walks.append((start, traffic)) }
+        }
+        func select(_ table: RouteTable, _ text: String) {
+            if reach.selective[table]?.contains(text) != true { reach.selective[table, default: []].append(text) }
+        }
+        var stops: [String] = []
+        // The ordinary traffic that comes to each rule, from the rule before or by a goto.
+        var arriving = [[OrdinaryTraffic]](repeating: [], count: rules.count + 1)
+        arriving[0] = [OrdinaryTraffic(region: whole)]
+        for (position, rule) in rules.enumerated() {
+            // Traffic a rule that takes all of a region of ordinary traffic still passes by (a
+            // `not fwmark` rule's marked packets, an `iif lo` rule's forwarded ones) walks on by itself.
+            func passedBy() {
+                if selectsBesidesDestination(rule) { walk(from: position + 1, passedByTraffic(rule)) }
+            }
+            var onward: [OrdinaryTraffic] = []
+            for traffic in arriving[position] {
+                for (part, match) in ruleMatch(rule, traffic: traffic) {
+                    let whose = part.region.length == 0 ? "all of it" : "what goes to \(part.region)"
+                    switch (rule.action, match) {
+                    case (_, .none):
+                        onward.append(part)
+                    case (.lookup, _) where rule.l3mdev:
+                        reach.vrf = reach.vrf ?? selectedTraffic(nil, rule)
+                        onward.append(part)
+                    case let (.lookup(table), .all):
+                        let kept = (rule.suppressPrefixLength ?? -1) + 1
+                        reach.ordinary[table, default: []].append(OrdinaryReach(region: part.region, shortestKept: kept, rule: rule,
+                                                                                hostOnly: part.hostOnly || selectsHostTraffic(rule)))
+                        if answers(table, rule, part.region) {
+                            stops.append("rule \(rule.priority) (\(rule.words)) sends \(whose) to \(tableName(table)) first, whose routes answer every destination")
+                            passedBy()
+                        } else {
+                            onward.append(part)
+                        }
+                    case let (.lookup(table), .some):
+                        select(table, selectedTraffic(nil, rule))
+                        onward.append(part)
+                    case let (.goto(target), _):
+                        // A goto whose target is gone is passed by; the kernel only lets one jump ahead.
+                        guard !rule.unresolved, let jump = firstOfPriority[target], jump > position else {
+                            onward.append(part)
+                            break
+                        }
+                        guard match == .all else {
+                            walk(from: jump, selectedTraffic(nil, rule, sentOn: true))
+                            onward.append(part)
+                            break
+                        }
+                        passedBy()
+                        for skipped in rules[(position + 1)..<jump] {
+                            guard case let .lookup(table) = skipped.action, reach.jumpedOver[table] == nil else { continue }
+                            reach.jumpedOver[table] = "rule \(rule.priority) (\(rule.words)) takes \(whose) past rule \(skipped.priority) (\(skipped.words))"
+                        }
+                        arriving[jump].append(OrdinaryTraffic(region: part.region, hostOnly: part.hostOnly || selectsHostTraffic(rule)))
+                    case (.blackhole, .all), (.unreachable, .all), (.prohibit, .all):
+                        stops.append("rule \(rule.priority) (\(rule.words)) ends the lookup of \(whose) first")
+                        passedBy()
+                    default:
+                        onward.append(part)
+                    }
+                }
+            }
+            arriving[position + 1] += onward
+        }
+        if !stops.isEmpty { reach.stop = stops.prefix(3).joined(separator: "; ") + (stops.count > 3 ? "; and \(stops.count - 3) more" : "") }
+
+        let everything = whole
+        var visited = Set<Int>()
         while let (start, traffic) = walks.popLast() {
             var position = start
-            walking: while position < rules.count, visited[traffic == nil]!.insert(position).inserted {
+            walking: while position < rules.count, visited.insert(position).inserted {
                 let rule = rules[position]
-                let match = ruleMatch(rule, ordinary: traffic == nil)
-                // Traffic a rule that takes all ordinary traffic still passes by (a `not fwmark`
-                // rule's marked packets) walks on by itself.
-                func passedBy() {
-                    if traffic == nil, rule.hasSelectors { walks.append((position + 1, passedByTraffic(rule))) }
-                }
+                let match = ruleMatchOfSelected(rule)
                 switch (rule.action, match) {
                 case (_, .none): break
                 case (.lookup, _) where rule.l3mdev:
                     reach.vrf = reach.vrf ?? selectedTraffic(traffic, rule)
                 case let (.lookup(table), .all):
-                    if traffic == nil {
-                        let kept = (rule.suppressPrefixLength ?? -1) + 1
-                        if kept < reach.ordinary[table]?.shortestKept ?? Int.max { reach.ordinary[table] = (kept, rule) }
-                    } else {
-                        reach.selective[table, default: []].append(selectedTraffic(traffic, rule))
-                    }
-                    if answers(table, rule) {
-                        if traffic == nil {
-                            reach.stop = "rule \(rule.priority) (\(rule.words)) sends all of it to \(tableName(table)) first, whose routes answer every destination"
-                            passedBy()
-                        }
-                        break walking
-                    }
+                    select(table, selectedTraffic(traffic, rule))
+                    if answers(table, rule, everything) { break walking }
                 case let (.lookup(table), .some):
-                    reach.selective[table, default: []].append(selectedTraffic(traffic, rule))
+                    select(table, selectedTraffic(traffic, rule))
                 case let (.goto(target), _):
-                    // A goto whose target is gone is passed by; the kernel only lets one jump ahead.
                     guard !rule.unresolved, let jump = firstOfPriority[target], jump > position else { break }
                     if match == .all {
-                        passedBy()
-                        if traffic == nil {
-                            for skipped in rules[(position + 1)..<jump] {
-                                guard case let .lookup(table) = skipped.action, reach.jumpedOver[table] == nil else { continue }
-                                reach.jumpedOver[table] = "rule \(rule.priority) (\(rule.words)) takes all of it past rule \(skipped.priority) (\(skipped.words))"
-                            }
-                        }
                         position = jump
                         continue walking
                     }
-                    walks.append((jump, selectedTraffic(traffic, rule, sentOn: true)))
+                    walk(from: jump, selectedTraffic(traffic, rule, sentOn: true))
                 case (.blackhole, .all), (.unreachable, .all), (.prohibit, .all):
-                    if traffic == nil {
-                        reach.stop = "rule \(rule.priority) (\(rule.words)) ends the lookup of all of it first"
-                        passedBy()
-                    }
                     break walking
                 default: break
                 }
@@ -172,69 +288,5 @@ extension Heuristics {
             }
         }
         return reach
-    }
-
-    /// How `rule` matches the traffic of a walk: for ordinary traffic by its selectors (a mark
-    /// unmarked packets do not carry selects no ordinary packet, but marked ones; any other
-    /// selector some packets), inverted by `not`; for selected traffic, only a rule without
-    /// selectors is sure to match all of it.
-    static func ruleMatch(_ rule: PolicyRule, ordinary: Bool) -> RuleMatch {
-        guard rule.hasSelectors else { return rule.inverted ? .none : .all }
-        guard ordinary else { return .some }
-        let unmarkedMatch = rule.markMask == 0 || rule.mark & rule.markMask == 0
-        var narrowed = rule
-        (narrowed.mark, narrowed.markMask) = (0, 0)
-        // What the selectors match of ordinary traffic, before `not`.
-        let plain: RuleMatch = !unmarkedMatch ? .none : narrowed.hasSelectors ? .some : .all
-        switch (plain, rule.inverted) {
-        case (.all, true): return .some
-        case (.none, true): return .all
-        case (.none, false): return .some
-        default: return plain
-        }
-    }
-
-    /// The traffic `rule` selects, as the text names it with the rule: "traffic marked 0x5
-    /// (rule 100: fwmark 0x5 lookup 100)"; after `traffic` (a walk of selected traffic), what
-    /// that walk follows. With `sentOn`, the traffic a goto sends ahead.
-    static func selectedTraffic(_ traffic: String?, _ rule: PolicyRule, sentOn: Bool = false) -> String {
-        let phrases = rule.selectorPhrases
-        var who = traffic ?? (rule.inverted ? "all traffic but that " : "traffic ") + phrases.joined(separator: " and ")
-        if traffic != nil, !phrases.isEmpty { who += (rule.inverted ? ", unless also " : ", when also ") + phrases.joined(separator: " and ") }
-        return who + (sentOn ? ", which rule \(rule.priority) (\(rule.words)) sends on" : " (rule \(rule.priority): \(rule.words))")
-    }
-
-    /// The traffic a rule that takes all ordinary traffic passes by: "traffic marked 0xca6c,
-    /// which rule 32765 (not fwmark 0xca6c lookup 51820) passes by".
-    static func passedByTraffic(_ rule: PolicyRule) -> String {
-        let phrases = rule.selectorPhrases.joined(separator: " and ")
-        return (rule.inverted ? "traffic \(phrases)" : "traffic that is not \(phrases)") + ", which rule \(rule.priority) (\(rule.words)) passes by"
-    }
-}
-
-extension Heuristics {
-    /// What the text says of the dead routes (`routes`, as shown) of a table ordinary traffic
-    /// of `family` does not reach: which traffic takes them, or that none does. Nil for a
-    /// table ordinary traffic reaches.
-    static func reachSentence(_ reach: TableReach, family: AddressFamily, table: RouteTable, routes: String) -> String? {
-        let familyName = family == .inet ? "IPv4" : "IPv6"
-        switch reach {
-        case .ordinary:
-            return nil
-        case let .refused(why):
-            return "Ordinary \(familyName) traffic reaches \(tableName(table)) only where \(why), and no other traffic reaches it: no traffic takes \(routes) while that lasts."
-        case let .selective(selected):
-            let shown = selected.prefix(3).joined(separator: "; ") + (selected.count > 3 ? "; and \(selected.count - 3) more" : "")
-            return "Only some \(familyName) traffic reaches \(tableName(table)): \(shown). Of it, traffic to \(routes) is blackholed; "
-                + "no other traffic takes these routes, so they capture no default traffic as a whole."
-        case let .unreached(lookedUp, stop):
-            guard lookedUp else {
-                return "No \(familyName) policy rule looks up \(tableName(table)) (`ip \(family == .inet6 ? "-6 " : "")rule` lists none that does): "
-                    + "no traffic takes \(routes) while that lasts."
-            }
-            return "No \(familyName) traffic reaches \(tableName(table)): "
-                + (stop.map { "\($0), and no rule sends other traffic there" } ?? "no rule that looks it up matches any traffic that gets to it")
-                + "; no traffic takes \(routes) while that lasts."
-        }
     }
 }
