@@ -144,6 +144,36 @@ struct PolicyRuleKernelTests {
         #expect(jumped.evidence.contains("No IPv4 traffic reaches table 100: rule 100 (from all goto 200) takes all of it past rule 150"), "\(jumped.evidence)")
     }
 
+    /// `suppress_ifgroup` (Linux 50 F6): a rule that refuses answers through devices of group 0
+    /// refuses the dead tun's default in its table, and `ip route get` leaves through main: a
+    /// warning saying which rule refuses it. With the tun in another group the rule takes its
+    /// answer: critical. A live answer through a device of another group ends the walk before a
+    /// dead default of main.
+    @Test func suppressIfgroupRefusesAnswersThroughItsGroup() throws {
+        let ns = try world(dead: "pr9i0")
+        defer { ns.remove() }
+        try ns.ip("route", "add", "default", "dev", "pr9i0", "table", "100")
+        try ns.ip("rule", "add", "pref", "100", "lookup", "100", "suppress_ifgroup", "0")
+        #expect(device(ns, "1.1.1.1") == "pr9va")
+        let refused = try #require(try deadRouteFinding(ns, "pr9i0"))
+        #expect(refused.severity == .warning, "\(refused.evidence)")
+        #expect(refused.evidence.contains("refuses every answer through a device of link group 0"), "\(refused.evidence)")
+
+        try ns.ip("link", "set", "pr9i0", "group", "7")
+        #expect(device(ns, "1.1.1.1") == "pr9i0")
+        #expect(try deadRouteFinding(ns, "pr9i0")?.severity == .critical)
+
+        // Table 100 answers through the live veth (group 0) to a rule refusing group 7 only;
+        // main's default goes into the dead tun, which no traffic reaches then.
+        try ns.ip("rule", "del", "pref", "100")
+        try ns.ip("route", "replace", "default", "via", "10.0.0.2", "dev", "pr9va", "table", "100")
+        try ns.ip("route", "replace", "default", "dev", "pr9i0")
+        try ns.ip("rule", "add", "pref", "100", "lookup", "100", "suppress_ifgroup", "7")
+        #expect(device(ns, "1.1.1.1") == "pr9va")
+        let bypassed = try #require(try deadRouteFinding(ns, "pr9i0"))
+        #expect(bypassed.severity == .warning, "\(bypassed.evidence)")
+    }
+
     /// Every selector of a rule is read back as `ip rule add` set it, IPv4 and IPv6.
     @Test func everySelectorIsRead() throws {
         let ns = try world(dead: "pr9s0")

@@ -91,7 +91,11 @@ extension Heuristics {
         // Which tables (and prefix lengths) the policy rules send ordinary traffic to: only dead
         // routes there can capture it, and only they are ranked.
         let reaches = policyReach(snapshot)
-        func reach(_ route: Route) -> TableReach { reaches?[route.family]?.reach(of: route.table, destination: route.destination) ?? .ordinary }
+        let groups = Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
+        func reach(_ route: Route) -> TableReach {
+            let group = route.nextHops.first?.interfaceIndex.flatMap { groups[$0] }
+            return reaches?[route.family]?.reach(of: route.table, destination: route.destination, group: group) ?? .ordinary
+        }
         let deadByGroup = Dictionary(grouping: deadRoutes.filter { reach($0).isOrdinary }, by: RouteGroup.init)
         // The destinations of dead routes that ordinary traffic never brings to their table
         // (rules that choose it by destination): no traffic is lost to those routes there.

@@ -65,11 +65,12 @@ extension Heuristics {
         /// Tables whose lookup rules a goto took ordinary traffic past, each with the text that says so.
         var jumpedOver: [RouteTable: String] = [:]
 
-        /// How traffic reaches routes to `destination` in `table`.
-        func reach(of table: RouteTable, destination: IPPrefix) -> TableReach {
+        /// How traffic reaches routes to `destination` in `table` through a device of link group
+        /// `group` (nil: not known, or no device).
+        func reach(of table: RouteTable, destination: IPPrefix, group: UInt32? = nil) -> TableReach {
             let entries = ordinary[table] ?? []
             let meeting = entries.filter { $0.region.contains(destination) || destination.contains($0.region) }
-            let kept = meeting.filter { destination.length >= $0.shortestKept }
+            let kept = meeting.filter { destination.length >= $0.shortestKept && !refusesGroup($0.rule, group) }
             if kept.contains(where: { $0.region.contains(destination) }) { return .ordinary }
             if !kept.isEmpty {
                 let parts = Set(kept.map(\.region)).sorted { $0.address < $1.address }
@@ -77,6 +78,9 @@ extension Heuristics {
             }
             if let selected = selective[table] { return .selective(selected) }
             if let vrf { return .selective([vrf]) }
+            if let refusing = meeting.first(where: { refusesGroup($0.rule, group) }), let group {
+                return .refused("rule \(refusing.rule.priority) (\(refusing.rule.words)) refuses every answer through a device of link group \(group) there")
+            }
             if let refusing = meeting.min(by: { $0.shortestKept < $1.shortestKept }) {
                 return .refused("rule \(refusing.rule.priority) (\(refusing.rule.words)) refuses every answer of a prefix of \(refusing.shortestKept - 1) bits or fewer there")
             }
@@ -84,6 +88,13 @@ extension Heuristics {
                 return .elsewhere("\(regionPhrase(entries.map(\.region))) (\(ruleList(entries.map(\.rule), colon: true)))")
             }
             return .unreached(lookedUp: lookedUp.contains(table), stop: jumpedOver[table] ?? stop)
+        }
+
+        /// Whether `rule` refuses an answer through a device of link group `group`
+        /// (`suppress_ifgroup`, `fib4_rule_suppress`).
+        func refusesGroup(_ rule: PolicyRule, _ group: UInt32?) -> Bool {
+            guard let suppressed = rule.suppressInterfaceGroup, let group else { return false }
+            return suppressed == group
         }
 
         /// Whether only the traffic this host sends reaches `table` as ordinary traffic.
@@ -130,10 +141,16 @@ extension Heuristics {
         // The destinations of the routes that answer a lookup whole (of a type that sends, drops
         // or refuses the packet, for every packet to their destination, not passed by), by
         // family and table. A `throw` route sends the walk on.
-        var answering: [AddressFamily: [RouteTable: [IPPrefix]]] = [:]
+        // With each, the link group of the device a suppress_ifgroup rule weighs the answer by
+        // (the first hop's; nil when the device is not one the snapshot lists, or there is none).
+        var answering: [AddressFamily: [RouteTable: [(destination: IPPrefix, group: UInt32?, deviceless: Bool)]]] = [:]
+        let groups = Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
         for route in snapshot.routes where takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped {
             switch route.type {
-            case .unicast, .blackhole, .unreachable, .prohibit: answering[route.family, default: [:]][route.table, default: []].append(route.destination)
+            case .unicast, .blackhole, .unreachable, .prohibit:
+                let group = route.nextHops.first?.interfaceIndex.flatMap { groups[$0] }
+                let deviceless = route.nextHops.allSatisfy { $0.interfaceIndex == nil }
+                answering[route.family, default: [:]][route.table, default: []].append((route.destination, group, deviceless))
             default: continue
             }
         }
@@ -143,12 +160,18 @@ extension Heuristics {
             let ordered = rules.enumerated().filter { $0.element.family == family }.sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
             var known: [RouteTable: [Int: [IPPrefix: Bool]]] = [:]
             found[family] = walkRules(ordered.map(\.element)) { table, rule, region in
-                // Answers through a device group (suppress_ifgroup) cannot be told from here:
-                // such a lookup is taken to leave the walk going.
-                guard rule.suppressInterfaceGroup == nil else { return false }
+                let routes = answering[family]?[table] ?? []
                 let shortestKept = (rule.suppressPrefixLength ?? -1) + 1
+                // A suppress_ifgroup rule refuses answers through devices of that group: only
+                // answers through a device known to be of another group count, and in IPv4 those
+                // through none (a blackhole's); IPv6 gives those the loopback device, whose group
+                // is not known here.
+                if let suppressed = rule.suppressInterfaceGroup {
+                    let kept = routes.filter { route in route.group.map { $0 != suppressed } ?? (route.deviceless && family == .inet) }
+                    return answersEveryDestination(kept.map(\.destination), shortestKept: shortestKept, in: region)
+                }
                 if let answer = known[table]?[shortestKept]?[region] { return answer }
-                let answer = answersEveryDestination(answering[family]?[table] ?? [], shortestKept: shortestKept, in: region)
+                let answer = answersEveryDestination(routes.map(\.destination), shortestKept: shortestKept, in: region)
                 known[table, default: [:]][shortestKept, default: [:]][region] = answer
                 return answer
             }
