@@ -51,14 +51,17 @@ public struct CapturedInventory: InventoryBackend {
         }
 
         // Which index each name has, where the routing table shows it: `link#N` in the Gateway
-        // column names the index of the row's interface, or of its destination's zone. Not on a
-        // host row into lo0 without a zone (`fd7a:115c:a1e0::1234:5678  link#19  UHL  lo0`, the
-        // local route of a utun's own address): there it names the index of the address's owner,
-        // and lo0's index shows only where lo0's own rows name it (`fe80::1%lo0  link#1`).
+        // column names the index of the row's interface, or of its destination's zone. Not on the
+        // local route of another interface's own address, a host row into lo0 with the L flag
+        // and no zone (`fd7a:115c:a1e0::1234:5678  link#19  UHL  lo0`, a utun's Tailscale
+        // address): there it names the index of the address's owner, and lo0's index shows only
+        // where lo0's own rows name it (`fe80::1%lo0  link#1`).
         var routeIndices: [String: Set<Int>] = [:]
         for row in contents.routes {
             guard let index = row.linkIndex else { continue }
-            if row.netif == "lo0", row.zone == nil, row.flags.contains("H") { continue }
+            let bytes = row.destination.address.bytes
+            let loopback = row.destination.family == .inet ? bytes[0] == 127 : bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1
+            if row.netif == "lo0", row.zone == nil, row.flags.contains("H"), row.flags.contains("L"), !loopback { continue }
             routeIndices[row.zone ?? row.netif, default: []].insert(index)
         }
         let indexFromRoutes = routeIndices.compactMapValues { $0.count == 1 ? $0.first : nil }
