@@ -66,7 +66,7 @@ public enum Heuristics {
         findings += deadRouteFindings(assessed, snapshot: snapshot)
         findings += splitDefaultFindings(assessed, snapshot: snapshot)
         if counts.utun > 0 { findings += hoardFindings(assessed, snapshot: snapshot, policy: policy) }
-        findings += defaultViaTunnelFindings(snapshot)
+        findings += defaultViaTunnelFindings(assessed, snapshot: snapshot)
         if !snapshot.missingSources.isEmpty {
             var missing = Finding(
                 id: FindingID.captureMissing, severity: .info, ifname: nil, reapable: false,

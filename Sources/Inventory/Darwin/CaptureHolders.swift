@@ -58,7 +58,8 @@ extension CapturedInventory {
     /// A process listing of the block's moment or a later one that shows a program running that opens tuntaposx devices
     /// (`openvpn`, Tunnelblick's, see `tunDevicePrograms`) doubts it too: the VPN may have been
     /// started again since, or have reopened the device with no command (round 37 F4), and the
-    /// routes read be the ones it adds anew.
+    /// routes read be the ones it adds anew; where no route leads into the device, that says
+    /// nothing of any traffic, and no doubt is raised (round 43 F2).
     /// (An opener read before the block, with a change between, says only that the device was
     /// open then: the VPN may have died since.)
     static func closedStatusDoubt(of entry: DarwinParsers.IfconfigEntry, contents: CaptureContents, processes: [Int32: String]?) -> TuntaposxDevice? {
@@ -76,6 +77,12 @@ extension CapturedInventory {
         if routes.contains(where: { !$0.isSameMoment(as: listed) }) {
             return .doubted(because: "said `closed` at another moment than the routes into it were read, with a command or other text between them (such as `open -a Tunnelblick`, `sleep`, or a line saying time passed) that may have opened \(node) again")
         }
+        // A VPN that may have reopened the device matters only to routes into it: with a routing
+        // table read and none of its rows (nor `route get`) leading there, open or closed, nothing
+        // is sent into it, and a connected Tunnelblick must not make the audit unknown.
+        let routed = !routes.isEmpty || !contents.netstatSeen || contents.routeGetInterfaces[entry.name] != nil
+            || contents.unreadableRouteRows.contains { $0.tunnels.contains(entry.name) }
+        guard routed else { return nil }
         // (Of any moment, the block's own too: a VPN reconnecting from its menu, or OpenVPN
         // restarting without persist-tun, closes and reopens the device with no command typed,
         // and a `closed` caught between the two says nothing of the routes it adds again.)
@@ -87,7 +94,9 @@ extension CapturedInventory {
             Heuristics.executableNames(of: contents.processes[pid] ?? "").contains { name in tunDevicePrograms.contains { name.hasPrefix($0) } }
         }.sorted()
         if !running.isEmpty {
-            let names = running.map { "\(Heuristics.executableNames(of: contents.processes[$0] ?? "").first ?? "")[\($0)]" }.joined(separator: " and ")
+            // (Named as the table names a holder ps shows: `openvpn`, not the `Application` of
+            // `/Library/Application Support/Tunnelblick/…/openvpn`.)
+            let names = running.map { "\(Heuristics.programName(of: contents.processes[$0] ?? "") ?? "?")[\($0)]" }.joined(separator: " and ")
             let naming = running.contains { pid in
                 let words = (contents.processes[pid] ?? "").split(separator: " ")
                 return words.contains(Substring(entry.name)) || words.contains(Substring(node))

@@ -51,10 +51,17 @@ public struct CapturedInventory: InventoryBackend {
         }
 
         // Which index each name has, where the routing table shows it: `link#N` in the Gateway
-        // column names the index of the row's interface, or of its destination's zone.
+        // column names the index of the row's interface, or of its destination's zone. Not on the
+        // local route of another interface's own address, a host row into lo0 with the L flag
+        // and no zone (`fd7a:115c:a1e0::1234:5678  link#19  UHL  lo0`, a utun's Tailscale
+        // address): there it names the index of the address's owner, and lo0's index shows only
+        // where lo0's own rows name it (`fe80::1%lo0  link#1`).
         var routeIndices: [String: Set<Int>] = [:]
         for row in contents.routes {
             guard let index = row.linkIndex else { continue }
+            let bytes = row.destination.address.bytes
+            let loopback = row.destination.family == .inet ? bytes[0] == 127 : bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1
+            if row.netif == "lo0", row.zone == nil, row.flags.contains("H"), row.flags.contains("L"), !loopback { continue }
             routeIndices[row.zone ?? row.netif, default: []].insert(index)
         }
         let indexFromRoutes = routeIndices.compactMapValues { $0.count == 1 ? $0.first : nil }
@@ -209,10 +216,13 @@ public struct CapturedInventory: InventoryBackend {
             // a listing of every interface that lacks them. A route the system makes only for an
             // interface that exists, a holder, or other output showing the tunnel at such a moment
             // (`wg show`, `netstat -i`) contradicts the answer; routes read at another moment (a
-            // command between may have made the tunnel) are not settled by it.
+            // command between may have made the tunnel) are not settled by it. Any name but the
+            // system's own (`en0`, see `Heuristics.isSystemInterfaceName`) counts, as a listing of
+            // every interface that lacks it would: the built-in VPNs' `ipsec0` and `ppp0` and
+            // GlobalProtect's `gpd0` go away with their connection as a utun does.
             var doubtedGone: [String: String] = [:]
             for (name, goneMoments) in contents.goneAt.sorted(by: { $0.key < $1.key })
-            where !listed.contains(name) && kind(of: name).isTunnelStyle && !cutShortNames.contains(name) {
+            where !listed.contains(name) && !Heuristics.isSystemInterfaceName(name) && !cutShortNames.contains(name) {
                 guard let routeMoments = moments[name] else { continue }
                 if existedThen.contains(name) || contents.holders.contains(where: { $0.ifname == name })
                     || !(contents.sightings[name] ?? []).isDisjoint(with: goneMoments) {

@@ -9,7 +9,7 @@ extension FindingRules {
                     summary: "multipath routes some, not all, of whose next hops leave through an orphaned tunnel or one without carrier that the kernel hashes flows onto, as route lookups show, or may: that share of the route's flows is blackholed"),
         FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: .removeRoutes, scope: .snapshot,
                     summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap, which are reapable"),
-        FindingRule(id: FindingID.defaultViaTunnel, severity: "warning", reap: nil, scope: .snapshot,
+        FindingRule(id: FindingID.defaultViaTunnel, severity: "info through a tunnel a live VPN client holds that replaces the default route, else warning", reap: nil, scope: .snapshot,
                     summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
     ]
 }
@@ -219,10 +219,17 @@ extension Heuristics {
 
     /// On macOS, a general (not interface-scoped) default route that leaves only through a
     /// tunnel-like interface while no physical interface with an address has a default route at
-    /// all, not even a scoped one: what ZeroTier's full-tunnel option leaves after a network
-    /// change. A VPN that takes the default keeps the physical one as a scoped default (flag I),
-    /// so that case is not this. Needs every default route and every interface in the capture.
-    static func defaultViaTunnelFindings(_ snapshot: Snapshot) -> [Finding] {
+    /// all, not even a scoped one. Needs every default route and every interface in the capture.
+    ///
+    /// A warning where the system's own VPN machinery or ZeroTier carries it: a configd or
+    /// NetworkExtension VPN (nesessionmanager, a provider extension) and ZeroTier's full-tunnel
+    /// option keep the physical default as a scoped one (flag I), so its loss is what ZeroTier
+    /// leaves after a network change, or a kill switch. Info where every such tunnel is held by a
+    /// live process of another kind (see `replacesTheDefault`): openconnect's vpnc-script and
+    /// OpenVPN's `redirect-gateway` without `def1` delete the physical default and add their own,
+    /// which is how they carry all traffic while connected. A tunnel whose holder is unknown stays
+    /// a warning.
+    static func defaultViaTunnelFindings(_ assessed: [AssessedInterface], snapshot: Snapshot) -> [Finding] {
         guard snapshot.platform == .darwin, snapshot.interfacesKnown else { return [] }
         var findings: [Finding] = []
         // (A default into a closed tuntaposx device leads nowhere: `goneDefaultFindings` says so.)
@@ -244,12 +251,39 @@ extension Heuristics {
             let physicalList = physical.map { interface in
                 "\(interface.name) (\(interface.addresses.filter { $0.local.family == family && !$0.isLinkLocal }.map(\.display).joined(separator: ", ")))"
             }.joined(separator: ", ")
+            let carriers = tunnels.sorted().compactMap { name in assessed.first { $0.interface.name == name } }
+            if carriers.count == tunnels.count, carriers.allSatisfy({ replacesTheDefault($0, snapshot: snapshot) }) {
+                let held = carriers.map { "\($0.interface.name), held by \($0.holders.map(\.display).joined(separator: ", "))" }.joined(separator: "; ")
+                findings.append(Finding(
+                    id: FindingID.defaultViaTunnel, severity: .info, ifname: tunnels.sorted().first, reapable: false,
+                    evidence: "The only \(familyName) default route leaves through \(held), while \(physicalList) \(physical.count == 1 ? "has" : "have") no default route at all: this is how a VPN client that replaces the default route (openconnect's vpnc-script, OpenVPN's redirect-gateway without def1) carries all traffic while it is connected. If it exits without putting the default back, renewing \(physical[0].name)'s lease does.",
+                    routes: general
+                ))
+                continue
+            }
             findings.append(Finding(
                 id: FindingID.defaultViaTunnel, severity: .warning, ifname: tunnels.sorted().first, reapable: false,
-                evidence: "The only \(familyName) default route leaves through \(tunnelList), while \(physicalList) \(physical.count == 1 ? "has" : "have") an address but no default route at all, not even an interface-scoped one: traffic for anything outside the tunnel's own networks depends on the tunnel. This is what ZeroTier's full-tunnel (default route) option leaves after a network change; a VPN that takes the default keeps the physical one as a scoped default. Check that the tunnel app is running and re-join or reconnect it, or renew \(physical[0].name)'s lease.",
+                evidence: "The only \(familyName) default route leaves through \(tunnelList), while \(physicalList) \(physical.count == 1 ? "has" : "have") an address but no default route at all, not even an interface-scoped one: traffic for anything outside the tunnel's own networks depends on the tunnel. This is what ZeroTier's full-tunnel (default route) option leaves after a network change: it, and the system's own VPNs (configd's, NetworkExtension apps'), keep the physical default as a scoped one when they take the default. Check that the tunnel app is running and re-join or reconnect it, or renew \(physical[0].name)'s lease.",
                 routes: general
             ))
         }
         return findings
+    }
+
+    /// Whether `tunnel` is held by a live process that takes the default route by replacing it
+    /// (openconnect, vpnc, OpenVPN, a proxy): a utun or a tuntaposx device the capture shows
+    /// held, none of whose holders is the system's VPN machinery — nesessionmanager, or a
+    /// NetworkExtension provider (a `.systemextension` or `.appex` the capture's ps shows, or a
+    /// process named by its bundle identifier, `net.lumen.vpn.tunnel`, as lsof shows one without
+    /// ps), which keep the physical default scoped. A feth has no holder: ZeroTier keeps the
+    /// scoped default.
+    static func replacesTheDefault(_ tunnel: AssessedInterface, snapshot: Snapshot) -> Bool {
+        guard tunnel.state == .live, !tunnel.holders.isEmpty, [.utun, .tun, .tap].contains(tunnel.interface.kind) else { return false }
+        return !tunnel.holders.contains { holder in
+            let line = snapshot.processNames?[holder.pid] ?? ""
+            let name = programName(of: line) ?? holder.comm
+            return holder.comm.hasPrefix("nesession") || name == "nesessionmanager" || name.contains(".") || holder.comm.contains(".")
+                || [".systemextension/", ".appex/"].contains { line.contains($0) }
+        }
     }
 }
