@@ -11,15 +11,6 @@ import TestSupport
 /// passing them by (`ignore_routes_with_linkdown`), and routes that take only some traffic.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct DeadRouteKernelTests {
-    /// The audit's way, held equal to judging the same snapshot whole.
-    func deadRouteFinding(_ ns: TestNamespace) throws -> Finding? {
-        let engine = JudgingEngine(policy: AuditPolicy())
-        let identity = try LinuxInventory(namespaceName: ns.name).load(into: engine)
-        let streamed = try #require(engine.assessment(of: identity))
-        #expect(streamed == Heuristics.assess(streamed.snapshot, policy: AuditPolicy()), "judged on arrival, unlike the whole snapshot")
-        return streamed.findings.first { $0.id == "dead-tunnel-route" }
-    }
-
     /// A namespace with a live veth (`rt5va`, 10.0.0.1/24, 2001:db8::1/64) and a tap nobody
     /// holds (`rt5t0`), up, without carrier.
     func world() throws -> TestNamespace {
@@ -33,11 +24,6 @@ struct DeadRouteKernelTests {
         return ns
     }
 
-    /// The device `ip route get` picks for `destination`.
-    func device(_ ns: TestNamespace, _ destination: String, _ selector: String...) throws -> String? {
-        let words = try Shell.run(["ip", "-n", ns.name, "route", "get", destination] + selector).split(whereSeparator: \.isWhitespace)
-        return words.firstIndex(of: "dev").map { String(words[$0 + 1]) }
-    }
 
     /// Dead split defaults and a dead default under live routes that win every destination (a
     /// lower metric, longer prefixes), IPv4 and IPv6, are a warning, as `ip route get` sends
@@ -55,17 +41,17 @@ struct DeadRouteKernelTests {
         try ns.ip("-6", "route", "add", "2000::/3", "dev", "rt5t0", "metric", "100")
         for half in ["::/1", "8000::/1"] { try ns.ip("-6", "route", "add", half, "via", "2001:db8::2", "dev", "rt5va", "metric", "50") }
         try ns.ip("-6", "route", "add", "2000::/3", "via", "2001:db8::2", "dev", "rt5va", "metric", "50")
-        #expect(try device(ns, "8.8.8.8") == "rt5va")
-        #expect(try device(ns, "200.1.1.1") == "rt5va")
-        #expect(try device(ns, "2001:4860::1") == "rt5va")
-        let outranked = try #require(try deadRouteFinding(ns))
+        #expect(routeGetDevice(ns, "8.8.8.8") == "rt5va")
+        #expect(routeGetDevice(ns, "200.1.1.1") == "rt5va")
+        #expect(routeGetDevice(ns, "2001:4860::1") == "rt5va")
+        let outranked = try #require(try auditedDeadRouteFinding(ns))
         #expect(outranked.severity == .warning, "\(outranked.evidence)")
         #expect(outranked.evidence.contains("none of it goes into"), "\(outranked.evidence)")
         #expect(outranked.evidence.contains("Live routes of their table outrank"), "\(outranked.evidence)")
 
         try ns.ip("route", "del", "128.0.0.0/1", "via", "10.0.0.2", "dev", "rt5va", "metric", "5")
-        #expect(try device(ns, "200.1.1.1") == "rt5t0")
-        let half = try #require(try deadRouteFinding(ns))
+        #expect(routeGetDevice(ns, "200.1.1.1") == "rt5t0")
+        let half = try #require(try auditedDeadRouteFinding(ns))
         #expect(half.severity == .critical, "\(half.evidence)")
         #expect(half.evidence.contains("Together they capture 50% of IPv4 traffic"), "\(half.evidence)")
     }
@@ -83,9 +69,9 @@ struct DeadRouteKernelTests {
         try ns.ip("route", "add", "default", "via", "10.0.0.2", "dev", "rt5va", "metric", "50")
         try ns.ip("-6", "route", "add", "::/0", "dev", "rt5t0", "metric", "10")
         try ns.ip("-6", "route", "add", "::/0", "via", "2001:db8::2", "dev", "rt5va", "metric", "50")
-        #expect(try device(ns, "8.8.8.8") == "rt5va")
-        #expect(try device(ns, "2001:4860::1") == "rt5va")
-        let finding = try #require(try deadRouteFinding(ns))
+        #expect(routeGetDevice(ns, "8.8.8.8") == "rt5va")
+        #expect(routeGetDevice(ns, "2001:4860::1") == "rt5va")
+        let finding = try #require(try auditedDeadRouteFinding(ns))
         #expect(finding.severity == .warning, "\(finding.evidence)")
         #expect(finding.evidence.contains("The kernel passes default") && finding.evidence.contains("(::/0)"), "\(finding.evidence)")
         #expect(!finding.evidence.contains("blackholed"), "\(finding.evidence)")
@@ -93,8 +79,8 @@ struct DeadRouteKernelTests {
         for family in ["ipv4", "ipv6"] {
             _ = try Shell.run(["ip", "netns", "exec", ns.name, "sysctl", "-qw", "net.\(family).conf.\(scope).ignore_routes_with_linkdown=0"])
         }
-        #expect(try device(ns, "8.8.8.8") == "rt5t0")
-        #expect(try deadRouteFinding(ns)?.severity == .critical)
+        #expect(routeGetDevice(ns, "8.8.8.8") == "rt5t0")
+        #expect(try auditedDeadRouteFinding(ns)?.severity == .critical)
     }
 
     /// A dead default of one `tos` takes only that traffic (`ip route get` with another tos goes
@@ -105,10 +91,10 @@ struct DeadRouteKernelTests {
         defer { ns.remove() }
         try ns.ip("route", "add", "default", "via", "10.0.0.2", "dev", "rt5va", "metric", "50")
         try ns.ip("route", "add", "default", "dev", "rt5t0", "tos", "0x10", "metric", "10")
-        #expect(try device(ns, "8.8.8.8") == "rt5va")
-        #expect(try device(ns, "8.8.8.8", "tos", "0x10") == "rt5t0")
+        #expect(routeGetDevice(ns, "8.8.8.8") == "rt5va")
+        #expect(routeGetDevice(ns, "8.8.8.8", "tos", "0x10") == "rt5t0")
         let subtrees = (try? Shell.capture(["ip", "-n", ns.name, "-6", "route", "add", "::/0", "from", "2001:db8:5::/64", "dev", "rt5t0"]).status) == 0
-        let finding = try #require(try deadRouteFinding(ns))
+        let finding = try #require(try auditedDeadRouteFinding(ns))
         #expect(finding.severity == .warning, "\(finding.evidence)")
         #expect(finding.evidence.contains("default tos 0x10 takes only packets of that tos"), "\(finding.evidence)")
         if subtrees {
@@ -128,8 +114,8 @@ struct DeadRouteKernelTests {
             try ns.ip("route", "add", type, "default", "metric", "10")
             try ns.ip("route", "add", "default", "dev", "rt5t0", "metric", "100")
             // (`ip route get` fails: no route to host, invalid argument, permission denied.)
-            try #require(((try? device(ns, "8.8.8.8")) ?? nil) == nil, "\(type): the kernel must send nothing into the tap for this to test anything")
-            let finding = try #require(try deadRouteFinding(ns))
+            try #require(routeGetDevice(ns, "8.8.8.8") == nil, "\(type): the kernel must send nothing into the tap for this to test anything")
+            let finding = try #require(try auditedDeadRouteFinding(ns))
             #expect(finding.severity == .warning, "\(type): \(finding.evidence)")
             #expect(finding.evidence.contains("\(type) default metric 10"), "\(type): \(finding.evidence)")
         }
@@ -141,7 +127,7 @@ struct DeadRouteKernelTests {
         try #require(routes.contains("multicast ff00::/8 dev rt5va table local"), "\(routes)")
         let lookup = try Shell.run(["ip", "-n", ns.name, "-6", "route", "get", "ff0e::4747"])
         try #require(lookup.contains("table local"), "the local table must decide the multicast destination for this to test anything: \(lookup)")
-        #expect(try deadRouteFinding(ns) == nil)
+        #expect(try auditedDeadRouteFinding(ns) == nil)
     }
 }
 #endif

@@ -13,15 +13,6 @@ import TestSupport
 /// and the rules read back whole.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct PolicyRuleKernelTests {
-    /// The dead-tunnel-route finding of `device`, the audit's way, held equal to judging the same snapshot whole.
-    func deadRouteFinding(_ ns: TestNamespace, _ device: String) throws -> Finding? {
-        let engine = JudgingEngine(policy: AuditPolicy())
-        let identity = try LinuxInventory(namespaceName: ns.name).load(into: engine)
-        let streamed = try #require(engine.assessment(of: identity))
-        #expect(streamed == Heuristics.assess(streamed.snapshot, policy: AuditPolicy()), "judged on arrival, unlike the whole snapshot")
-        return streamed.findings.first { $0.id == "dead-tunnel-route" && $0.ifname == device }
-    }
-
     /// A namespace with a live veth (`pr9va`, 10.0.0.1/24 and 2001:db8::1/64) that main's
     /// defaults leave through, and a tun nobody holds (`dead`), up, with an address.
     func world(dead: String, mainDefaults: Bool = true) throws -> TestNamespace {
@@ -40,11 +31,6 @@ struct PolicyRuleKernelTests {
         return ns
     }
 
-    /// The device `ip route get` picks for `destination`, with `selector` (`mark 5`); nil when the lookup fails.
-    func device(_ ns: TestNamespace, _ destination: String, _ selector: String...) -> String? {
-        guard let words = (try? Shell.run(["ip", "-n", ns.name, "route", "get", destination] + selector))?.split(whereSeparator: \.isWhitespace) else { return nil }
-        return words.firstIndex(of: "dev").map { String(words[$0 + 1]) }
-    }
 
     /// (A) Defaults into the dead tun in table 100, which no rule looks up, IPv4 and IPv6: the
     /// kernel sends everything through main's live defaults, and the finding is a warning
@@ -54,25 +40,25 @@ struct PolicyRuleKernelTests {
         defer { ns.remove() }
         try ns.ip("route", "add", "default", "dev", "pr9a0", "table", "100")
         try ns.ip("-6", "route", "add", "default", "dev", "pr9a0", "table", "100")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        #expect(device(ns, "2001:4860::1") == "pr9va")
-        let unreached = try #require(try deadRouteFinding(ns, "pr9a0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        #expect(routeGetDevice(ns, "2001:4860::1") == "pr9va")
+        let unreached = try #require(try auditedDeadRouteFinding(ns, "pr9a0"))
         #expect(unreached.severity == .warning, "\(unreached.evidence)")
         #expect(unreached.evidence.contains("No IPv4 policy rule looks up table 100"), "\(unreached.evidence)")
         #expect(unreached.evidence.contains("No IPv6 policy rule looks up table 100"), "\(unreached.evidence)")
         #expect(!unreached.evidence.contains("capture all"), "\(unreached.evidence)")
 
         try ns.ip("rule", "add", "pref", "100", "fwmark", "0x5", "lookup", "100")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        #expect(device(ns, "1.1.1.1", "mark", "5") == "pr9a0")
-        let marked = try #require(try deadRouteFinding(ns, "pr9a0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        #expect(routeGetDevice(ns, "1.1.1.1", "mark", "5") == "pr9a0")
+        let marked = try #require(try auditedDeadRouteFinding(ns, "pr9a0"))
         #expect(marked.severity == .warning, "\(marked.evidence)")
         #expect(marked.evidence.contains("Only some IPv4 traffic reaches table 100: traffic marked 0x5 (rule 100: fwmark 0x5 lookup 100)"), "\(marked.evidence)")
 
         // A rule that takes all traffic there makes it the outage it is.
         try ns.ip("rule", "add", "pref", "200", "lookup", "100")
-        #expect(device(ns, "1.1.1.1") == "pr9a0")
-        #expect(try deadRouteFinding(ns, "pr9a0")?.severity == .critical)
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9a0")
+        #expect(try auditedDeadRouteFinding(ns, "pr9a0")?.severity == .critical)
     }
 
     /// wg-quick's rules (`not fwmark 51820 lookup 51820`, `lookup main suppress_prefixlength 0`):
@@ -85,8 +71,8 @@ struct PolicyRuleKernelTests {
         try ns.ip("rule", "add", "pref", "32765", "not", "fwmark", "51820", "table", "51820")
         try ns.ip("route", "add", "default", "via", "10.0.0.2", "dev", "pr9va")
         try ns.ip("route", "add", "default", "dev", "pr9w0", "table", "51820")
-        #expect(device(ns, "1.1.1.1") == "pr9w0")
-        let dead = try #require(try deadRouteFinding(ns, "pr9w0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9w0")
+        let dead = try #require(try auditedDeadRouteFinding(ns, "pr9w0"))
         #expect(dead.severity == .critical, "\(dead.evidence)")
         #expect(dead.evidence.contains("Together they capture all IPv4 traffic"), "\(dead.evidence)")
 
@@ -97,9 +83,9 @@ struct PolicyRuleKernelTests {
         try ns.ip("tuntap", "add", "dev", "pr9w2", "mode", "tap")
         try ns.ip("link", "set", "pr9w2", "up")
         try ns.ip("route", "replace", "default", "dev", "pr9w2")
-        #expect(device(ns, "1.1.1.1") == "pr9w1")
-        #expect(device(ns, "1.1.1.1", "mark", "51820") == "pr9w2")
-        let behind = try #require(try deadRouteFinding(ns, "pr9w2"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9w1")
+        #expect(routeGetDevice(ns, "1.1.1.1", "mark", "51820") == "pr9w2")
+        let behind = try #require(try auditedDeadRouteFinding(ns, "pr9w2"))
         #expect(behind.severity == .warning, "\(behind.evidence)")
         #expect(behind.evidence.contains("traffic marked 0xca6c, which rule 32765 (not fwmark 0xca6c lookup 51820) passes by"), "\(behind.evidence)")
     }
@@ -111,18 +97,18 @@ struct PolicyRuleKernelTests {
         defer { ns.remove() }
         try ns.ip("route", "add", "default", "dev", "pr9m0")
         try ns.ip("route", "add", "default", "via", "10.0.0.2", "dev", "pr9va", "table", "200")
-        #expect(device(ns, "1.1.1.1") == "pr9m0")
-        #expect(try deadRouteFinding(ns, "pr9m0")?.severity == .critical, "the control: nothing before main")
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9m0")
+        #expect(try auditedDeadRouteFinding(ns, "pr9m0")?.severity == .critical, "the control: nothing before main")
         try ns.ip("rule", "add", "pref", "100", "lookup", "200")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        let bypassed = try #require(try deadRouteFinding(ns, "pr9m0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        let bypassed = try #require(try auditedDeadRouteFinding(ns, "pr9m0"))
         #expect(bypassed.severity == .warning, "\(bypassed.evidence)")
         #expect(bypassed.evidence.contains("No IPv4 traffic reaches the main table: rule 100 (from all lookup 200) sends all of it to table 200 first"), "\(bypassed.evidence)")
 
         try ns.ip("rule", "del", "pref", "100")
         try ns.ip("rule", "add", "pref", "100", "unreachable")
-        #expect(device(ns, "1.1.1.1") == nil, "the kill switch refuses every lookup")
-        let killed = try #require(try deadRouteFinding(ns, "pr9m0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == nil, "the kill switch refuses every lookup")
+        let killed = try #require(try auditedDeadRouteFinding(ns, "pr9m0"))
         #expect(killed.severity == .warning, "\(killed.evidence)")
         #expect(killed.evidence.contains("rule 100 (from all unreachable) ends the lookup of all of it first"), "\(killed.evidence)")
     }
@@ -135,11 +121,11 @@ struct PolicyRuleKernelTests {
         try ns.ip("route", "add", "default", "dev", "pr9g0", "table", "100")
         try ns.ip("rule", "add", "pref", "150", "lookup", "100")
         try ns.ip("rule", "add", "pref", "200", "nop")
-        #expect(device(ns, "1.1.1.1") == "pr9g0")
-        #expect(try deadRouteFinding(ns, "pr9g0")?.severity == .critical)
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9g0")
+        #expect(try auditedDeadRouteFinding(ns, "pr9g0")?.severity == .critical)
         try ns.ip("rule", "add", "pref", "100", "goto", "200")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        let jumped = try #require(try deadRouteFinding(ns, "pr9g0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        let jumped = try #require(try auditedDeadRouteFinding(ns, "pr9g0"))
         #expect(jumped.severity == .warning, "\(jumped.evidence)")
         #expect(jumped.evidence.contains("No IPv4 traffic reaches table 100: rule 100 (from all goto 200) takes all of it past rule 150"), "\(jumped.evidence)")
     }
@@ -154,14 +140,14 @@ struct PolicyRuleKernelTests {
         defer { ns.remove() }
         try ns.ip("route", "add", "default", "dev", "pr9i0", "table", "100")
         try ns.ip("rule", "add", "pref", "100", "lookup", "100", "suppress_ifgroup", "0")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        let refused = try #require(try deadRouteFinding(ns, "pr9i0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        let refused = try #require(try auditedDeadRouteFinding(ns, "pr9i0"))
         #expect(refused.severity == .warning, "\(refused.evidence)")
         #expect(refused.evidence.contains("refuses every answer through a device of link group 0"), "\(refused.evidence)")
 
         try ns.ip("link", "set", "pr9i0", "group", "7")
-        #expect(device(ns, "1.1.1.1") == "pr9i0")
-        #expect(try deadRouteFinding(ns, "pr9i0")?.severity == .critical)
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9i0")
+        #expect(try auditedDeadRouteFinding(ns, "pr9i0")?.severity == .critical)
 
         // Table 100 answers through the live veth (group 0) to a rule refusing group 7 only;
         // main's default goes into the dead tun, which no traffic reaches then.
@@ -169,8 +155,8 @@ struct PolicyRuleKernelTests {
         try ns.ip("route", "replace", "default", "via", "10.0.0.2", "dev", "pr9va", "table", "100")
         try ns.ip("route", "replace", "default", "dev", "pr9i0")
         try ns.ip("rule", "add", "pref", "100", "lookup", "100", "suppress_ifgroup", "7")
-        #expect(device(ns, "1.1.1.1") == "pr9va")
-        let bypassed = try #require(try deadRouteFinding(ns, "pr9i0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "pr9va")
+        let bypassed = try #require(try auditedDeadRouteFinding(ns, "pr9i0"))
         #expect(bypassed.severity == .warning, "\(bypassed.evidence)")
     }
 

@@ -12,15 +12,6 @@ import TestSupport
 /// all internet traffic into the dead table; one half, a part of the uids and a source stay less.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct PolicyRuleRegionKernelTests {
-    /// The dead-tunnel-route finding of `device`, the audit's way, held equal to judging the same snapshot whole.
-    func deadRouteFinding(_ ns: TestNamespace, _ device: String) throws -> Finding? {
-        let engine = JudgingEngine(policy: AuditPolicy())
-        let identity = try LinuxInventory(namespaceName: ns.name).load(into: engine)
-        let streamed = try #require(engine.assessment(of: identity))
-        #expect(streamed == Heuristics.assess(streamed.snapshot, policy: AuditPolicy()), "judged on arrival, unlike the whole snapshot")
-        return streamed.findings.first { $0.id == "dead-tunnel-route" && $0.ifname == device }
-    }
-
     /// A namespace (`twpol-…`) with a live veth (`twpolva`) that main's defaults leave through, and
     /// a tun nobody holds (`dead`), up, with addresses, whose defaults are in table 300.
     func world(dead: String) throws -> TestNamespace {
@@ -45,22 +36,17 @@ struct PolicyRuleRegionKernelTests {
         return ns
     }
 
-    /// The device `ip route get` picks for `destination`, with `selector` (`uid 1000`); nil when the lookup fails.
-    func device(_ ns: TestNamespace, _ destination: String, _ selector: String...) -> String? {
-        guard let words = (try? Shell.run(["ip", "-n", ns.name, "route", "get", destination] + selector))?.split(whereSeparator: \.isWhitespace) else { return nil }
-        return words.firstIndex(of: "dev").map { String(words[$0 + 1]) }
-    }
 
     /// F1: `iif lo lookup 300`, both families: the host's own lookups all go into the dead tun,
     /// and the finding is critical, saying it is the traffic this host sends.
     @Test func iifLoTakesAllTrafficThisHostSends() throws {
         let ns = try world(dead: "twpoli0")
         defer { ns.remove() }
-        #expect(try deadRouteFinding(ns, "twpoli0")?.severity == .warning, "the control: no rule looks table 300 up")
+        #expect(try auditedDeadRouteFinding(ns, "twpoli0")?.severity == .warning, "the control: no rule looks table 300 up")
         try ns.ip("rule", "add", "pref", "100", "iif", "lo", "lookup", "300")
         try ns.ip("-6", "rule", "add", "pref", "100", "iif", "lo", "lookup", "300")
-        for destination in ["1.1.1.1", "8.8.8.8", "2606:4700::1111"] { #expect(device(ns, destination) == "twpoli0", "\(destination)") }
-        let found = try #require(try deadRouteFinding(ns, "twpoli0"))
+        for destination in ["1.1.1.1", "8.8.8.8", "2606:4700::1111"] { #expect(routeGetDevice(ns, destination) == "twpoli0", "\(destination)") }
+        let found = try #require(try auditedDeadRouteFinding(ns, "twpoli0"))
         #expect(found.severity == .critical, "\(found.evidence)")
         #expect(found.evidence.contains("Together they capture all IPv4 and IPv6 traffic this host sends that would take the default route"), "\(found.evidence)")
     }
@@ -71,16 +57,16 @@ struct PolicyRuleRegionKernelTests {
         let ns = try world(dead: "twpolu0")
         defer { ns.remove() }
         try ns.ip("rule", "add", "pref", "100", "uidrange", "1000-2000", "lookup", "300")
-        #expect(device(ns, "1.1.1.1") == "twpolva")
-        #expect(device(ns, "1.1.1.1", "uid", "1500") == "twpolu0")
-        let part = try #require(try deadRouteFinding(ns, "twpolu0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "twpolva")
+        #expect(routeGetDevice(ns, "1.1.1.1", "uid", "1500") == "twpolu0")
+        let part = try #require(try auditedDeadRouteFinding(ns, "twpolu0"))
         #expect(part.severity == .warning, "\(part.evidence)")
         #expect(part.evidence.contains("Only some IPv4 traffic reaches table 300: traffic of uids 1000-2000"), "\(part.evidence)")
         try ns.ip("rule", "del", "pref", "100")
         try ns.ip("rule", "add", "pref", "100", "uidrange", "0-4294967294", "lookup", "300")
-        #expect(device(ns, "1.1.1.1") == "twpolu0")
-        #expect(device(ns, "1.1.1.1", "uid", "65534") == "twpolu0")
-        let all = try #require(try deadRouteFinding(ns, "twpolu0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "twpolu0")
+        #expect(routeGetDevice(ns, "1.1.1.1", "uid", "65534") == "twpolu0")
+        let all = try #require(try auditedDeadRouteFinding(ns, "twpolu0"))
         #expect(all.severity == .critical, "\(all.evidence)")
         #expect(all.evidence.contains("Together they capture all IPv4 traffic that would take the default route"), "\(all.evidence)")
     }
@@ -92,9 +78,9 @@ struct PolicyRuleRegionKernelTests {
         defer { ns.remove() }
         try ns.ip("route", "add", "192.168.0.0/16", "via", "10.0.0.2", "dev", "twpolva")
         try ns.ip("rule", "add", "pref", "100", "not", "to", "192.168.0.0/16", "lookup", "300")
-        for destination in ["1.1.1.1", "8.8.8.8", "142.250.1.1", "200.1.1.1"] { #expect(device(ns, destination) == "twpoll0", "\(destination)") }
-        #expect(device(ns, "192.168.1.1") == "twpolva")
-        let found = try #require(try deadRouteFinding(ns, "twpoll0"))
+        for destination in ["1.1.1.1", "8.8.8.8", "142.250.1.1", "200.1.1.1"] { #expect(routeGetDevice(ns, destination) == "twpoll0", "\(destination)") }
+        #expect(routeGetDevice(ns, "192.168.1.1") == "twpolva")
+        let found = try #require(try auditedDeadRouteFinding(ns, "twpoll0"))
         #expect(found.severity == .critical, "\(found.evidence)")
         #expect(found.evidence.contains("Together they capture all IPv4 traffic that would take the default route"), "\(found.evidence)")
         #expect(found.evidence.contains("for every destination but 192.168.0.0/16"), "\(found.evidence)")
@@ -107,14 +93,14 @@ struct PolicyRuleRegionKernelTests {
         let ns = try world(dead: "twpolh0")
         defer { ns.remove() }
         try ns.ip("rule", "add", "pref", "100", "to", "0.0.0.0/1", "lookup", "300")
-        #expect(device(ns, "1.1.1.1") == "twpolh0")
-        #expect(device(ns, "200.1.1.1") == "twpolva")
-        let half = try #require(try deadRouteFinding(ns, "twpolh0"))
+        #expect(routeGetDevice(ns, "1.1.1.1") == "twpolh0")
+        #expect(routeGetDevice(ns, "200.1.1.1") == "twpolva")
+        let half = try #require(try auditedDeadRouteFinding(ns, "twpolh0"))
         #expect(half.severity == .warning, "as a dead 0.0.0.0/1 route alone: \(half.evidence)")
         #expect(half.evidence.contains("only for 0.0.0.0/1, 50% of the IPv4 traffic that would take the default route"), "\(half.evidence)")
         try ns.ip("rule", "add", "pref", "101", "to", "128.0.0.0/1", "lookup", "300")
-        for destination in ["1.1.1.1", "8.8.8.8", "142.250.1.1", "200.1.1.1"] { #expect(device(ns, destination) == "twpolh0", "\(destination)") }
-        let both = try #require(try deadRouteFinding(ns, "twpolh0"))
+        for destination in ["1.1.1.1", "8.8.8.8", "142.250.1.1", "200.1.1.1"] { #expect(routeGetDevice(ns, destination) == "twpolh0", "\(destination)") }
+        let both = try #require(try auditedDeadRouteFinding(ns, "twpolh0"))
         #expect(both.severity == .critical, "\(both.evidence)")
         #expect(both.evidence.contains("a split default made of rules"), "\(both.evidence)")
     }
@@ -124,9 +110,9 @@ struct PolicyRuleRegionKernelTests {
         let ns = try world(dead: "twpols0")
         defer { ns.remove() }
         try ns.ip("rule", "add", "pref", "100", "from", "10.0.0.0/8", "lookup", "300")
-        #expect(device(ns, "1.1.1.1", "from", "10.0.0.1") == "twpols0")
-        #expect(device(ns, "1.1.1.1", "from", "192.0.2.9") == nil || device(ns, "1.1.1.1", "from", "192.0.2.9") == "twpolva")
-        let found = try #require(try deadRouteFinding(ns, "twpols0"))
+        #expect(routeGetDevice(ns, "1.1.1.1", "from", "10.0.0.1") == "twpols0")
+        #expect(routeGetDevice(ns, "1.1.1.1", "from", "192.0.2.9") == nil || routeGetDevice(ns, "1.1.1.1", "from", "192.0.2.9") == "twpolva")
+        let found = try #require(try auditedDeadRouteFinding(ns, "twpols0"))
         #expect(found.severity == .warning, "\(found.evidence)")
         #expect(found.evidence.contains("Only some IPv4 traffic reaches table 300: traffic from 10.0.0.0/8"), "\(found.evidence)")
     }
