@@ -64,14 +64,16 @@ extension Heuristics {
     }
 
     /// The addresses of `interface` that are host addresses served by wildcard listeners: of
-    /// global scope, a whole /32 or /128, without a peer, while no route leaves through the
+    /// global scope, unicast, a whole /32 or /128, without a peer, while no route leaves through the
     /// device other than those the kernel made itself (as for a service or anycast address
     /// held on a device of its own, where the dummy module is missing), and some socket of
     /// `listeners` answers on every local address of that family.
     static func servedHostAddresses(of interface: NetworkInterface, routes: [Route], listeners: WildcardListeners) -> [(InterfaceAddress, [String])] {
         guard !listeners.isEmpty else { return [] }
         let served = interface.addresses.compactMap { address -> (InterfaceAddress, [String])? in
-            guard address.scope == "global", address.peer == nil || address.peer == address.local, address.prefixLength == address.family.bits,
+            // A multicast address (`239.1.2.3/32 autojoin`) is a group joined, no local address.
+            let multicast = address.family == .inet ? address.local.bytes[0] & 0xf0 == 0xe0 : address.local.bytes[0] == 0xff
+            guard address.scope == "global", !multicast, address.peer == nil || address.peer == address.local, address.prefixLength == address.family.bits,
                   let sockets = listeners[address.family == .inet ? 4 : 6], !sockets.isEmpty else { return nil }
             return (address, sockets)
         }
