@@ -16,7 +16,9 @@ public struct ReapOptions: ParsableArguments {
     public var protect: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "Only remove interfaces of this kind: tun or tap (on macOS, the routes into closed tuntaposx ones); for a macOS capture also utun or feth (repeatable).", valueName: "kind"))
+        "Only remove interfaces of this kind: tun or tap (on macOS, the routes into closed tuntaposx ones); for a macOS capture also utun or feth (repeatable).",
+        discussion: "It selects kinds, never one device: a tun/tap with an owner or group set (provisioned-tun: provisioned for a user, who could not make it again) stays out of every plan; delete such a device by hand once its user no longer needs it.",
+        valueName: "kind"))
     public var only: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The journal file (default: journal.jsonl in the state directory).", valueName: "path"))

@@ -108,6 +108,7 @@ public enum FindingID {
     public static let holderElsewhere = "holder-in-other-netns"
     public static let carrierWithoutHolder = "carrier-without-holder"
     public static let stackedTun = "stacked-tun"
+    public static let provisionedTun = "provisioned-tun"
     public static let vethPeerMissing = "veth-peer-missing"
     public static let vethPeerNamespaceEmpty = "veth-peer-netns-empty"
     public static let utunHoard = "utun-hoard"

@@ -99,6 +99,8 @@ public struct HolderScan: Sendable, Equatable {
     /// address's bytes as `addressSockets` has them, each in words as in `rawSockets`: they are
     /// among the sockets `addressSockets` counts.
     public var rawAddressSockets: [[UInt8]: [String]] = [:]
+    /// The sockets that answer on every local address of a family (see `WildcardListeners`).
+    public var wildcardListeners: WildcardListeners = [:]
     /// Traffic-control `mirred` actions a filter uses that send packets to each ifindex (Linux:
     /// `tc … action mirred egress redirect dev tap0`): another device's traffic depends on it.
     public var redirects: [Int: Int] = [:]
@@ -120,6 +122,8 @@ public struct HolderScan: Sendable, Equatable {
     public var forwardsByName: [[UInt8]: [String]] = [:]
     /// The nftables base chains and flowtables hooked on devices (Linux).
     public var nftablesHooks = NftablesHooks()
+    /// The nftables rules and sets that match each ifindex (Linux: `iif "vpn0"`, `oif @ifs`).
+    public var nftablesIndexUses: [Int: [NftablesIndexUse]] = [:]
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.
@@ -164,13 +168,15 @@ public struct SocketLists: Sendable, Equatable {
     public var raw: [Int: [String]]
     /// `HolderScan.rawAddressSockets`.
     public var rawAddresses: [[UInt8]: [String]]
+    /// `HolderScan.wildcardListeners`.
+    public var wildcardListeners: WildcardListeners = [:]
 
     public init(packet: [Int: Int] = [:], bound: [Int: Int] = [:], packetMemberships: [Int: Int] = [:],
                 multicastGroups: [Int: [String]] = [:], addressSockets: [[UInt8]: Int] = [:],
-                raw: [Int: [String]] = [:], rawAddresses: [[UInt8]: [String]] = [:]) {
+                raw: [Int: [String]] = [:], rawAddresses: [[UInt8]: [String]] = [:], wildcardListeners: WildcardListeners = [:]) {
         (self.packet, self.bound, self.packetMemberships) = (packet, bound, packetMemberships)
         (self.multicastGroups, self.addressSockets) = (multicastGroups, addressSockets)
-        (self.raw, self.rawAddresses) = (raw, rawAddresses)
+        (self.raw, self.rawAddresses, self.wildcardListeners) = (raw, rawAddresses, wildcardListeners)
     }
 
     /// Whether anything in these lists ties a socket to the device with this index (its own
@@ -184,11 +190,12 @@ extension HolderScan {
     /// The socket lists this scan carries.
     public var socketLists: SocketLists {
         get { SocketLists(packet: packetSockets, bound: boundSockets, packetMemberships: packetMemberships,
-                          multicastGroups: multicastGroups, addressSockets: addressSockets, raw: rawSockets, rawAddresses: rawAddressSockets) }
+                          multicastGroups: multicastGroups, addressSockets: addressSockets, raw: rawSockets, rawAddresses: rawAddressSockets,
+                          wildcardListeners: wildcardListeners) }
         set {
             (packetSockets, boundSockets, packetMemberships) = (newValue.packet, newValue.bound, newValue.packetMemberships)
             (multicastGroups, addressSockets) = (newValue.multicastGroups, newValue.addressSockets)
-            (rawSockets, rawAddressSockets) = (newValue.raw, newValue.rawAddresses)
+            (rawSockets, rawAddressSockets, wildcardListeners) = (newValue.raw, newValue.rawAddresses, newValue.wildcardListeners)
         }
     }
 }

@@ -799,7 +799,8 @@ struct ReaperKernelTests {
     @Test func journalCommandsRecreateAnEquivalentDevice() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "rec0", "mode", "tun", "user", "1000", "group", "100", "multi_queue")
+        // No owner or group: a device provisioned for a user is never reaped (provisioned-tun).
+        try ns.ip("tuntap", "add", "dev", "rec0", "mode", "tun", "multi_queue")
         try ns.ip("link", "set", "rec0", "mtu", "1400")
         try ns.ip("link", "set", "rec0", "up")
         try ns.ip("addr", "add", "10.77.0.1/24", "dev", "rec0")
@@ -817,7 +818,7 @@ struct ReaperKernelTests {
         let intents = records.filter { $0.type == .intent }
         #expect(intents.map(\.ifname).sorted() == ["rec0", "rec1"])
         let prior = try #require(intents.first { $0.ifname == "rec0" }?.prior)
-        #expect(prior.mtu == 1400 && prior.tun?.owner == 1000 && prior.tun?.group == 100 && prior.tun?.multiQueue == true)
+        #expect(prior.mtu == 1400 && prior.tun?.owner == nil && prior.tun?.group == nil && prior.tun?.multiQueue == true)
         #expect(prior.addresses.count == 2 && prior.routes.contains { $0.table == .other(100) })
         #expect(records.filter { $0.type == .result }.allSatisfy { $0.result == .deleted })
 
@@ -827,7 +828,7 @@ struct ReaperKernelTests {
         let shown = try Shell.capture([Shell.tunwardenBinary, "journal", "--state-dir", state.path])
         #expect(shown.status == 0)
         #expect(shown.stdout.contains("deleted  tun rec0"))
-        #expect(shown.stdout.contains("tuntap add dev rec0 mode tun user 1000 group 100 multi_queue"))
+        #expect(shown.stdout.contains("tuntap add dev rec0 mode tun multi_queue"))
     }
 
     /// What makes two devices equivalent: kind and tun settings, MTU, flags, addresses, routes.

@@ -26,7 +26,8 @@ public enum BoundSockets {
     /// device are bound to each specific local address (see `HolderScan.addressSockets`);
     /// `Unreadable` when the lists could not be had (no way into the namespace, a kernel without
     /// socket diagnostics for TCP or UDP over IPv4): then nothing is known.
-    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc") -> Result<(devices: [Int: Int], addresses: [[UInt8]: Int]), SocketUse.Unreadable> {
+    public static func boundCounts(namespaceFD: Int32?, procRoot: String = "/proc")
+        -> Result<(devices: [Int: Int], addresses: [[UInt8]: Int], wildcard: WildcardListeners), SocketUse.Unreadable> {
         let client: RtnetlinkClient
         do {
             client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NetlinkSocket.socketDiagnostics))
@@ -35,15 +36,17 @@ public enum BoundSockets {
         }
         var counts: [Int: Int] = [:]
         var addresses: [[UInt8]: Int] = [:]
+        var wildcard: [Int: Set<String>] = [:]
         let notTimeWait = ~(UInt32(1) << UInt32(SocketDiagnostics.timeWait))
         for family in [inet, inet6] {
             for transport in [tcp, udp, udpLite] {
                 var found: [Int: Int] = [:]
                 var foundAddresses: [[UInt8]: Int] = [:]
+                var foundWildcard: [Int: Set<String>] = [:]
                 do {
                     try client.dumpEach(operation: "SOCK_DIAG_BY_FAMILY (\(transport == tcp ? "TCP" : transport == udp ? "UDP" : "UDP-Lite") over IPv\(family == inet ? 4 : 6))",
                                         request: { SocketDiagnostics.dumpRequest(family: family, transport: transport, states: notTimeWait, sequence: $0) },
-                                        restart: { (found, foundAddresses) = ([:], [:]) }) { message in
+                                        restart: { (found, foundAddresses, foundWildcard) = ([:], [:], [:]) }) { message in
                         guard message.header.type == SocketDiagnostics.byFamily else { return }
                         let socket = try SocketDiagnostics.decode(message.payload)
                         // Inode 0: no process holds it (a FIN_WAIT2 or TIME_WAIT leftover, an orphaned socket).
@@ -52,6 +55,9 @@ public enum BoundSockets {
                             found[Int(socket.boundInterface), default: 0] += 1
                         } else if let address = specificAddress(socket.localAddress) {
                             foundAddresses[address, default: 0] += 1
+                        } else if let families = answersEveryAddress(socket, tcp: transport == tcp) {
+                            let words = "\(transport == tcp ? "TCP" : transport == udp ? "UDP" : "UDP-Lite") port \(socket.localPort) on \(family == inet ? "0.0.0.0" : "::")"
+                            for version in families { foundWildcard[version, default: []].insert(words) }
                         }
                     }
                 } catch NetlinkError.kernel(_, let code, _) where (family == inet6 || transport == udpLite) && [ENOENT, EAFNOSUPPORT, EOPNOTSUPP].contains(code) {
@@ -62,13 +68,24 @@ public enum BoundSockets {
                 }
                 counts.merge(found, uniquingKeysWith: +)
                 addresses.merge(foundAddresses, uniquingKeysWith: +)
+                wildcard.merge(foundWildcard) { $0.union($1) }
             }
         }
         switch xdpCounts(client: client, namespaceFD: namespaceFD, procRoot: procRoot) {
         case let .success(found): counts.merge(found, uniquingKeysWith: +)
         case let .failure(problem): return .failure(problem)
         }
-        return .success((counts, addresses))
+        return .success((counts, addresses, wildcard.mapValues { $0.sorted() }))
+    }
+
+    /// The families (4, 6) whose every local address a socket bound to no device and to the
+    /// wildcard address answers on: a TCP listener, or a UDP socket with a port and no peer; an
+    /// IPv6 one for IPv4 too unless it is IPV6_V6ONLY (unsaid: IPv6 alone). Nil for any other.
+    static func answersEveryAddress(_ socket: SocketDiagnostics.Socket, tcp: Bool) -> [Int]? {
+        let listening = tcp ? socket.state == 10 : socket.state == 7 && socket.remotePort == 0     // TCP_LISTEN; TCP_CLOSE: unconnected
+        guard listening, socket.localPort != 0, socket.localAddress.allSatisfy({ $0 == 0 }) else { return nil }
+        if socket.family == inet { return [4] }
+        return socket.v6Only == false ? [4, 6] : [6]
     }
 
     /// The address a socket is bound to as a device would carry it: 4 bytes for IPv4 and for
@@ -152,7 +169,7 @@ public enum SocketUse {
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
             (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
-            (scan.nftablesHooks, scan.forwardsByName) = (found.hooks, found.byName)
+            (scan.nftablesHooks, scan.forwardsByName, scan.nftablesIndexUses) = (found.hooks, found.byName, found.indexUses)
         case .failure:
             // Left unsaid, as unreadable redirects are: nftables answers only CAP_NET_ADMIN,
             // which the hourly audit's unit does not have (it needs none other than to read
@@ -186,7 +203,7 @@ public enum SocketUse {
         case let .failure(problem): return .failure(problem)
         }
         switch BoundSockets.boundCounts(namespaceFD: namespaceFD, procRoot: procRoot) {
-        case let .success(found): (lists.bound, lists.addressSockets) = (found.devices, found.addresses)
+        case let .success(found): (lists.bound, lists.addressSockets, lists.wildcardListeners) = (found.devices, found.addresses, found.wildcard)
         case let .failure(problem): return .failure(problem)
         }
         switch RawSockets.uses(namespaceFD: namespaceFD, procRoot: procRoot, readDevice: readDevice) {
@@ -209,6 +226,7 @@ extension HolderScan {
     public mutating func takeUses(of other: HolderScan) {
         (socketLists, redirects, vxlanVias) = (other.socketLists, other.redirects, other.vxlanVias)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
+        nftablesIndexUses = other.nftablesIndexUses
         (tcPrograms, tcProgramsUnknown) = (other.tcPrograms, other.tcProgramsUnknown)
     }
 }

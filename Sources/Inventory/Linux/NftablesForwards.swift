@@ -21,12 +21,17 @@ public enum NftablesForwards {
         /// The rules that duplicate packets to a device by its name (an x_tables TEE target's
         /// `--oif`, through iptables-nft or iptables-legacy), in words, by the name's bytes.
         public var byName: [[UInt8]: [String]] = [:]
+        /// The rules and sets that match each ifindex (`iif "vpn0"`, a set of type iface_index):
+        /// not a forward, but read from the same generation of the same ruleset.
+        public var indexUses: [Int: [NftablesIndexUse]] = [:]
 
-        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooks: NftablesHooks = NftablesHooks(), byName: [[UInt8]: [String]] = [:]) {
+        public init(counts: [Int: Int] = [:], unresolved: String? = nil, hooks: NftablesHooks = NftablesHooks(), byName: [[UInt8]: [String]] = [:],
+                    indexUses: [Int: [NftablesIndexUse]] = [:]) {
             self.counts = counts
             self.unresolved = unresolved
             self.hooks = hooks
             self.byName = byName
+            self.indexUses = indexUses
         }
     }
 
@@ -42,9 +47,11 @@ public enum NftablesForwards {
             var maps = Set<NftablesRule.Device>()
             // What rules put into each map as packets come, with the words that name each rule.
             var fills: [NftablesRule.Device: [(data: NftablesRule.Device, rule: String)]] = [:]
+            // The rules that look a packet's iif or oif up in each set, by the set's family, table and name.
+            var lookups: [SetKey: [NftablesIndexUse]] = [:]
             do {
                 try client.dumpEach(operation: "NFT_MSG_GETRULE", request: { NftablesRule.rulesDumpRequest(sequence: $0) },
-                                    restart: { found = Found(); generations = []; maps = []; fills = [:] }) { message in
+                                    restart: { found = Found(); generations = []; maps = []; fills = [:]; lookups = [:] }) { message in
                     guard message.header.type == NftablesRule.ruleMessage else { return }
                     let rule = try NftablesRule.decodeRule(message.payload)
                     generations.insert(rule.generation)
@@ -56,6 +63,13 @@ public enum NftablesForwards {
                         case .map: maps.insert(device)
                         case let .runtime(what):
                             found.unresolved = found.unresolved ?? "\(named) sends packets to a device it picks as packets come (from \(what))"
+                        }
+                    }
+                    let place = "\(familyName(rule.family)) \(text(rule.table))/\(text(rule.chain))"
+                    for match in rule.indexMatches {
+                        switch match.target {
+                        case let .index(index): found.indexUses[Int(index), default: []].append(NftablesIndexUse(place: place, key: match.key))
+                        case let .set(name): lookups[SetKey(family: rule.family, table: rule.table, name: name), default: []].append(NftablesIndexUse(place: place, key: match.key))
                         }
                     }
                     for fill in rule.mapFills {
@@ -84,6 +98,12 @@ public enum NftablesForwards {
                 }
                 found.hooks.byName.merge(hooked, uniquingKeysWith: +)
                 found.hooks.byPrefix.merge(prefixed, uniquingKeysWith: +)
+            }
+            do {
+                try readIndexSets(client: client, lookups: lookups, into: &found.indexUses, generations: &generations)
+            } catch NetlinkError.kernel(_, let code, _) where code == ENOENT {
+                // A set gone since the sets were listed: the ruleset changed; read it again.
+                continue
             }
             do {
                 var pending = Array(maps)
@@ -162,6 +182,44 @@ public enum NftablesForwards {
     }
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// A set of a table, as rules name it.
+    struct SetKey: Hashable {
+        var family: UInt8
+        var table: [UInt8]
+        var name: [UInt8]
+    }
+
+    /// Adds to `uses` the elements of every set whose keys are device indices (`type
+    /// iface_index`, `typeof iif`, the anonymous set of `iif { "lo", "vpn0" }`): each element
+    /// names the rules that look packets' devices up in its set (`lookups`), or, when none does,
+    /// the set alone. Only such sets' elements are asked for.
+    static func readIndexSets(client: RtnetlinkClient, lookups: [SetKey: [NftablesIndexUse]], into uses: inout [Int: [NftablesIndexUse]],
+                              generations: inout Set<UInt16>) throws {
+        var sets: [NftablesRule.SetDefinition] = []
+        try client.dumpEach(operation: "NFT_MSG_GETSET", request: { NftablesRule.setsDumpRequest(sequence: $0) }, restart: { sets = [] }) { message in
+            guard message.header.type == NftablesRule.setMessage else { return }
+            let set = try NftablesRule.decodeSet(message.payload)
+            generations.insert(set.generation)
+            if set.keyedByIndex { sets.append(set) }
+        }
+        for set in sets {
+            var keys: [UInt32] = []
+            try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
+                NftablesRule.setElementsDumpRequest(sequence: $0, family: set.family, table: set.table, set: set.name)
+            }, restart: { keys = [] }) { message in
+                guard message.header.type == NftablesRule.setElementMessage else { return }
+                let listed = try NftablesRule.decodeSetElementKeys(message.payload)
+                generations.insert(listed.generation)
+                keys += listed.keys
+            }
+            let label = set.flags & NftablesRule.anonymousSet != 0 ? "an anonymous set" : "set \(text(set.name))"
+            let rules = lookups[SetKey(family: set.family, table: set.table, name: set.name)] ?? []
+            let named = rules.isEmpty ? [NftablesIndexUse(place: "\(familyName(set.family)) \(text(set.table))", set: label)]
+                : rules.map { NftablesIndexUse(place: $0.place, key: $0.key, set: label) }
+            for key in Set(keys) { uses[Int(key), default: []] += named }
+        }
+    }
 
     /// The name `nft` gives a table's family (NFPROTO_*).
     static func familyName(_ family: UInt8) -> String {

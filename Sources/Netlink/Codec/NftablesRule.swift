@@ -60,6 +60,8 @@ public enum NftablesRule {
         /// name, and where the data comes from (read like a device; it is one when the map is
         /// one a statement takes its device from).
         public var mapFills: [MapFill] = []
+        /// Where it matches a packet's device by index (`iif "vpn0"`, `oif @ifs`).
+        public var indexMatches: [IndexMatch] = []
         /// The generation of the ruleset the kernel listed it from (`nfgenmsg.res_id`).
         public var generation: UInt16
     }
@@ -93,7 +95,7 @@ public enum NftablesRule {
     }
 
     /// One expression of a rule, as far as a register's story needs it.
-    private struct Expression {
+    struct Expression {
         var name: [UInt8] = []
         /// Attribute type to its payload, for the few attributes read.
         var attributes: [UInt16: ArraySlice<UInt8>] = [:]
@@ -107,7 +109,7 @@ public enum NftablesRule {
 
     /// Expressions that only read registers (or write none), so one between a register's filling
     /// and its use leaves it as it was.
-    private static let readers: Set<[UInt8]> = Set(["cmp", "counter", "log", "limit", "quota", "range", "last", "notrack",
+    static let readers: Set<[UInt8]> = Set(["cmp", "counter", "log", "limit", "quota", "range", "last", "notrack",
                                                       "reject", "dup", "fwd", "queue", "connlimit", "match", "target", "dynset",
                                                       "nat", "masq", "redir", "tproxy", "synproxy", "flow_offload", "objref"].map { Array($0.utf8) })
     /// Expressions that write registers, with the attribute naming the first (`NFTA_PAYLOAD_DREG`,
@@ -115,7 +117,7 @@ public enum NftablesRule {
     /// (`NFTA_PAYLOAD_LEN`, …; without it, as many as any value can have): one that writes
     /// elsewhere than the register followed leaves it as it was (`meta mark set`, `payload`
     /// writing the packet, name no such register and write none).
-    private static let writers: [[UInt8]: (register: UInt16, length: UInt16?)] = Dictionary(uniqueKeysWithValues: [
+    static let writers: [[UInt8]: (register: UInt16, length: UInt16?)] = Dictionary(uniqueKeysWithValues: [
         ("payload", (1, 4)), ("meta", (1, nil)), ("ct", (1, nil)), ("bitwise", (2, 3)), ("byteorder", (2, 4)), ("exthdr", (1, 4)),
         ("hash", (2, nil)), ("numgen", (1, nil)), ("rt", (1, nil)), ("fib", (1, nil)), ("osf", (1, nil)), ("socket", (2, nil)),
         ("xfrm", (1, nil)), ("tunnel", (2, nil)),
@@ -158,6 +160,7 @@ public enum NftablesRule {
             }
         }
         try attributes.finish()
+        rule.indexMatches = indexMatches(in: expressions)
         for (position, expression) in expressions.enumerated() {
             // NFTA_FWD_SREG_DEV is 1, NFTA_DUP_SREG_DEV is 2; NFTA_DYNSET_SET_NAME 1, NFTA_DYNSET_SREG_DATA 5.
             let deviceRegister: UInt32?
@@ -242,13 +245,13 @@ public enum NftablesRule {
 
     /// The index of the first 4-byte word a register names: NFT_REG_1…4 are 16 bytes each, from
     /// word 0; NFT_REG32_00…15 (8…23) are one word each.
-    private static func firstWord(_ register: UInt32) -> UInt32 {
+    static func firstWord(_ register: UInt32) -> UInt32 {
         register >= 8 ? register - 8 : (register &- 1) &* 4
     }
 
     /// Whether a value of `words` 4-byte words written from register `target` on covers `word`
     /// (a value runs on into the registers after its first).
-    private static func covers(_ target: UInt32, _ word: UInt32, words: UInt32) -> Bool {
+    static func covers(_ target: UInt32, _ word: UInt32, words: UInt32) -> Bool {
         guard (1...4).contains(target) || (8...23).contains(target) else { return false }
         let start = firstWord(target)
         return word >= start && word - start < words

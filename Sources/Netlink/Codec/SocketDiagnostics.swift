@@ -32,6 +32,11 @@ public enum SocketDiagnostics {
         public var localAddress: [UInt8]
         /// The local port (`idiag_sport`, in host order); 0 for a socket bound to none.
         public var localPort: UInt16
+        /// The remote port (`idiag_dport`, in host order); 0 for a socket connected to none.
+        public var remotePort: UInt16 = 0
+        /// Whether an IPv6 socket takes IPv6 alone (IPV6_V6ONLY, INET_DIAG_SKV6ONLY: the kernel
+        /// says it of listening and unconnected ones); nil where it is not said.
+        public var v6Only: Bool?
 
         public init(family: UInt8, state: UInt8, boundInterface: UInt32, uid: UInt32, inode: UInt32, localAddress: [UInt8] = [], localPort: UInt16 = 0) {
             (self.family, self.state, self.boundInterface, self.uid, self.inode) = (family, state, boundInterface, uid, inode)
@@ -49,18 +54,30 @@ public enum SocketDiagnostics {
         return NetlinkMessage.encode(type: byFamily, flags: NetlinkFlags.request | NetlinkFlags.dump, sequence: sequence, payload: payload)
     }
 
+    /// INET_DIAG_SKV6ONLY, one byte.
+    static let v6OnlyAttribute: UInt16 = 11
+
     /// The socket one SOCK_DIAG_BY_FAMILY reply describes. Throws for a payload shorter than
-    /// `struct inet_diag_msg`; the attributes after it are not read.
+    /// `struct inet_diag_msg`; of the attributes after it only INET_DIAG_SKV6ONLY is read, and
+    /// attributes that do not parse leave it unsaid.
     public static func decode(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> Socket {
         guard payload.count >= messageSize else { throw .truncated(what: "inet_diag_msg", need: messageSize, have: payload.count) }
         let base = payload.startIndex
         let family = payload[base]
         let length = family == 2 ? 4 : 16
-        return Socket(family: family, state: payload[base + 1],
-                      boundInterface: payload.readNative(UInt32.self, at: base + interfaceOffset),
-                      uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68),
-                      localAddress: Array(payload[(base + sourceOffset)..<(base + sourceOffset + length)]),
-                      localPort: UInt16(bigEndian: payload.readNative(UInt16.self, at: base + 4)))
+        var socket = Socket(family: family, state: payload[base + 1],
+                            boundInterface: payload.readNative(UInt32.self, at: base + interfaceOffset),
+                            uid: payload.readNative(UInt32.self, at: base + 64), inode: payload.readNative(UInt32.self, at: base + 68),
+                            localAddress: Array(payload[(base + sourceOffset)..<(base + sourceOffset + length)]),
+                            localPort: UInt16(bigEndian: payload.readNative(UInt16.self, at: base + 4)))
+        socket.remotePort = UInt16(bigEndian: payload.readNative(UInt16.self, at: base + 6))
+        if family == 10 {
+            var attributes = AttributeDecoder(payload[(base + messageSize)...])
+            while attributes.next() {
+                if attributes.type == v6OnlyAttribute, let byte = attributes.data.first { socket.v6Only = byte != 0 }
+            }
+        }
+        return socket
     }
 
     // MARK: Packet sockets (include/uapi/linux/packet_diag.h)

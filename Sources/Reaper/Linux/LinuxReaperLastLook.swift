@@ -95,6 +95,7 @@ extension LinuxReaper {
             }
             for target in targets where dependents[target.index] == nil {
                 if let reason = Heuristics.hookReason(found.hooks.on(target.name), now: true)
+                    ?? Heuristics.nftablesIndexReason(found.indexUses[Int(target.index)] ?? [], now: true)
                     ?? Heuristics.namedForwardReason(found.byName[target.name] ?? [], now: true) {
                     dependents[target.index] = reason
                 }

@@ -132,6 +132,15 @@ extension NamespaceFacts {
                 // Every verdict that names the scan depends on it.
                 for slot in order where links[slot].map({ [.tun, .tap, .utun].contains($0.kind) }) ?? false { dirty.insert(slot) }
             }
+            // Wildcard listeners serve the host addresses of every device: those tun and taps that
+            // have one are judged again (see `Heuristics.servedHostAddresses`).
+            if scan.wildcardListeners != holderIndex.scan.wildcardListeners {
+                for slot in order {
+                    guard let link = links[slot], [.tun, .tap].contains(link.kind),
+                          link.addresses.contains(where: { $0.prefixLength == $0.family.bits && $0.scope == "global" }) else { continue }
+                    dirty.insert(slot)
+                }
+            }
             // And the interfaces whose holders changed, whatever their kind (holders are found by
             // name), or the nftables chains hooked on them (by name too).
             for name in Set(holderIndex.byName.keys).union(next.byName.keys) where holderIndex.byName[name] != next.byName[name] {
@@ -167,9 +176,11 @@ extension NamespaceFacts {
                 .union(holderIndex.scan.forwards.keys).union(scan.forwards.keys)
                 .union(holderIndex.scan.vxlanVias.keys).union(scan.vxlanVias.keys)
                 .union(holderIndex.scan.tcPrograms.keys).union(scan.tcPrograms.keys)
+                .union(holderIndex.scan.nftablesIndexUses.keys).union(scan.nftablesIndexUses.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
                 || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index]
-                || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] || holderIndex.scan.tcPrograms[index] != scan.tcPrograms[index] {
+                || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] || holderIndex.scan.tcPrograms[index] != scan.tcPrograms[index]
+                || holderIndex.scan.nftablesIndexUses[index] != scan.nftablesIndexUses[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

@@ -1,0 +1,70 @@
+import Testing
+@testable import Netlink
+
+/// Rules that match a packet's device by index (`meta iif`/`oif` into a compare or a set
+/// lookup), hand-made in the shape `nft` writes them, and the sets whose keys are indices. Old
+/// code read none of this: `indexMatches`, `decodeSet` and `decodeSetElementKeys` did not exist.
+@Suite struct NftablesIndexMatchTests {
+    static func meta(_ register: UInt32, key: UInt32) -> (String, [(UInt16, [UInt8])]) {
+        ("meta", [(2, NftablesRuleTests.register(key)), (1, NftablesRuleTests.register(register))])
+    }
+
+    static func cmp(_ register: UInt32, _ value: UInt32) -> (String, [(UInt16, [UInt8])]) {
+        var bytes: [UInt8] = []
+        bytes.appendNative(value)
+        var data = AttributeEncoder()
+        data.append(type: 1, payload: bytes)
+        return ("cmp", [(1, NftablesRuleTests.register(register)), (2, NftablesRuleTests.register(0)), (3 | 0x8000, data.bytes)])
+    }
+
+    static func matches(_ expressions: [(String, [(UInt16, [UInt8])])]) throws -> [NftablesRule.IndexMatch] {
+        try NftablesRule.decodeRule(NftablesRuleTests.rule(expressions)[...]).indexMatches
+    }
+
+    @Test func iifAndOifComparesAndLookupsAreMatchesByIndex() throws {
+        // `iif "vpn0" accept`: meta load iif => reg 1; cmp eq reg 1 0x2.
+        #expect(try Self.matches([Self.meta(1, key: 4), Self.cmp(1, 2), NftablesRuleTests.immediate(0, [1])]) == [.init(key: "iif", target: .index(2))])
+        #expect(try Self.matches([Self.meta(8, key: 5), Self.cmp(8, 9)]) == [.init(key: "oif", target: .index(9))])
+        // `oif @ifs`: a lookup in a named set.
+        #expect(try Self.matches([Self.meta(1, key: 5), ("lookup", [(1, Array("ifs".utf8) + [0]), (2, NftablesRuleTests.register(1))])])
+                == [.init(key: "oif", target: .set(Array("ifs".utf8)))])
+        // `iifname "vpn0"` (NFT_META_IIFNAME 6) and `meta mark 2` (3) are no match by index.
+        #expect(try Self.matches([Self.meta(1, key: 6), Self.cmp(1, 2)]).isEmpty)
+        #expect(try Self.matches([Self.meta(1, key: 3), Self.cmp(1, 2)]).isEmpty)
+        // A register written again in between (`iif . ip saddr` would differ) is no longer the device.
+        #expect(try Self.matches([Self.meta(8, key: 4), ("payload", [(1, NftablesRuleTests.register(8)), (4, NftablesRuleTests.register(4))]), Self.cmp(8, 2)]).isEmpty)
+        // A counter between leaves it alone.
+        #expect(try Self.matches([Self.meta(8, key: 4), ("counter", []), Self.cmp(8, 2)]) == [.init(key: "iif", target: .index(2))])
+    }
+
+    @Test func setsKeyedByIndexAndTheirElementsAreRead() throws {
+        var set = AttributeEncoder(prefix: [1, 0, 0, 7])
+        set.append(type: 1, string: "fw")
+        set.append(type: 2, string: "__set0")
+        set.append(type: 3, payload: NftablesRuleTests.register(1 | 2))
+        set.append(type: 4, payload: NftablesRuleTests.register(20))
+        set.append(type: 5, payload: NftablesRuleTests.register(4))
+        let decoded = try NftablesRule.decodeSet(set.bytes[...])
+        #expect(decoded.keyedByIndex && decoded.flags & NftablesRule.anonymousSet != 0 && decoded.name == Array("__set0".utf8) && decoded.generation == 7)
+        set = AttributeEncoder(prefix: [1, 0, 0, 7])
+        set.append(type: 4, payload: NftablesRuleTests.register(5))     // ifname: by name
+        set.append(type: 5, payload: NftablesRuleTests.register(16))
+        #expect(try !NftablesRule.decodeSet(set.bytes[...]).keyedByIndex)
+
+        var elements = AttributeEncoder(prefix: [1, 0, 0, 7])
+        elements.appendNested(type: 3) { list in
+            for (key, end) in [(UInt32(3), false), (UInt32(4), true), (UInt32(9), false)] {
+                list.appendNested(type: 1) { element in
+                    element.appendNested(type: 1) { data in
+                        var bytes: [UInt8] = []
+                        bytes.appendNative(key)
+                        data.append(type: 1, payload: bytes)
+                    }
+                    if end { element.append(type: 3, payload: NftablesRuleTests.register(1)) }
+                }
+            }
+        }
+        let keys = try NftablesRule.decodeSetElementKeys(elements.bytes[...])
+        #expect(keys.keys == [3, 9] && keys.generation == 7)
+    }
+}
