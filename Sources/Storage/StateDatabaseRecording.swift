@@ -202,18 +202,32 @@ extension StateDatabase {
         let extra = alerting.growth.finding(history.counts, current: assessment.interfaces.count, now: now).map { [$0] } ?? []
         let status = assessment.status(adding: extra)
         var decided = AlertDecision.decide(assessment, adding: extra, history: history, host: "", orphans: considered, alerted: alerted)
+        var heldSince: Date?
+        if let hold = alerting.hold { (decided, heldSince) = AlertDecision.damp(decided, now: now, hold: hold) }
         // Asked only for an alert: the name may take a resolver's time.
         if decided != nil { decided?.host = alerting.host() }
-        try remember(status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
-        history.alertedStatus = status
-        history.alertedOrphans = considered
+        if heldSince == nil {
+            if alerting.hold?.since != nil, touched != nil {
+                // An improvement was held until now, and the changes recorded meanwhile left the
+                // orphans they un-orphaned remembered as alerted: every alerted orphan is looked
+                // at, so that those still gone are forgotten.
+                let all = try self.history(row, countsFrom: now, alertedAmong: nil).alertedOrphans
+                try remember(status, orphans: AlertDecision.orphanNames(assessment), alerted: Set(all), touched: nil, previous: history.alertedStatus,
+                             namespace: row.id)
+            } else {
+                try remember(status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
+            }
+            history.alertedStatus = status
+            history.alertedOrphans = considered
+        }
         var claimed: PendingAlert?
         if let decided {
             history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))
             claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
         }
         observations.histories[identity] = history
-        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false, clockStep: clockStep)
+        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false, clockStep: clockStep,
+                         heldSince: heldSince)
     }
 
     private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],

@@ -28,10 +28,14 @@ public struct AlertJudging: Sendable {
     public var sinks: AlertSinkSet
     /// The host's name for the alert, asked for only when there is one.
     public var host: @Sendable () -> String
+    /// A watcher's hold-down of improvements (see `AlertDecision.Hold`); nil alerts every change
+    /// at once, as the one-shot runs do.
+    public var hold: AlertDecision.Hold?
 
-    public init(growth: GrowthPolicy, sinks: AlertSinkSet, host: @escaping @Sendable () -> String) {
+    public init(growth: GrowthPolicy, sinks: AlertSinkSet, hold: AlertDecision.Hold? = nil, host: @escaping @Sendable () -> String) {
         self.growth = growth
         self.sinks = sinks
+        self.hold = hold
         self.host = host
     }
 }
@@ -86,6 +90,9 @@ public struct Recording {
     /// The wall clock went back since the namespace was last recorded: this recording was made
     /// all the same (see `ClockStep`), and the caller says so once.
     public var clockStep: ClockStep? = nil
+    /// Since when an improvement is held back under `AlertJudging.hold` (what was alerted is
+    /// left remembered as it was); nil when none is.
+    public var heldSince: Date? = nil
 }
 
 /// A key of an observed interface: its index and its name.

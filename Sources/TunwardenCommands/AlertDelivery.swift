@@ -9,9 +9,10 @@ import TunwardenCore
 /// whose delivery failed before, retried with backoff (1 min, doubling, at most 1 h) until
 /// delivered or superseded by a newer alert of the same namespace.
 extension Monitoring {
-    /// What this run judges alerts with: its leak-growth policy and the sinks it delivers to.
+    /// What this run judges alerts with: its leak-growth policy, the sinks it delivers to and the
+    /// watcher's hold-down.
     var judging: AlertJudging {
-        AlertJudging(growth: growthPolicy, sinks: sinks.kinds) { ProcessInfo.processInfo.hostName }
+        AlertJudging(growth: growthPolicy, sinks: sinks.kinds, hold: hold) { ProcessInfo.processInfo.hostName }
     }
 
     /// Delivers an alert this run decided on and claimed (already logged by the caller), and

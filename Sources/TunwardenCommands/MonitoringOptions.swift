@@ -69,6 +69,9 @@ struct Monitoring {
     var growthPolicy: GrowthPolicy
     /// How webhooks are sent (a test's stand-in, or the system's way).
     var webhookTransport: any WebhookTransport = SystemWebhookTransport()
+    /// The watcher's hold-down of improvements as it stands (see `AlertDecision.Hold`); nil for
+    /// the one-shot runs, which alert every change at once.
+    var hold: AlertDecision.Hold?
 
     var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook, transport: webhookTransport) }
     var alerting: Bool { alertExec != nil || alertWebhook != nil }

@@ -26,7 +26,9 @@ public struct Watch: ParsableCommand {
         inventory, then follows the kernel's link, address and route events (on macOS, `route -n \
         monitor`) and judges again what they touch, exactly as `audit` judges, with the same \
         observations, alerts and metrics. Alerts fire on changes only (the status moving, a new \
-        orphan); each is logged on standard error and sent to --alert-exec or --alert-webhook.
+        orphan); each is logged on standard error and sent to --alert-exec or --alert-webhook. \
+        A better status is alerted only once it has lasted --resolve-after (default 60s), so a \
+        daemon restarting in a loop on its tun raises one alert, not two per restart.
 
         With --reap it also removes, without asking, what `tunwarden reap --yes` would: orphans \
         tunwarden has seen orphaned for --min-age (default 15m, counted from its own first \
@@ -71,6 +73,12 @@ public struct Watch: ParsableCommand {
         "How often tunnel-style interfaces' traffic counters are read, for 'idle since': 30s, 5m; a number needs its unit (default: 60s).", valueName: "duration"))
     public var statsInterval: String?
 
+    @Option(name: .customLong("resolve-after"), help: ArgumentHelp(
+        "How long a better status must last before it is alerted (resolved, or a transition down): 30s, 2m; 0 alerts it at once (default: 60s).",
+        discussion: "A worse status or a new orphan is alerted at once. A device that is orphaned again within it (a daemon restarting in a loop) is no new orphan and raises no alert.",
+        valueName: "duration"))
+    public var resolveAfter: String?
+
     @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
         "Reap automatically: what `tunwarden reap` would remove, with the same plan, --min-age, protection and journal (default: no).",
         discussion: "Orphans become targets once seen orphaned for --min-age; the watcher wakes when the first one is due."))
@@ -89,6 +97,7 @@ public struct Watch: ParsableCommand {
         try OptionCheck.number(coalesce, "--coalesce", in: SettingBounds.coalesce)
         try OptionCheck.number(eventBuffer, "--event-buffer", in: SettingBounds.eventBuffer)
         try OptionCheck.duration(statsInterval, "--stats-interval", minimum: SettingBounds.shortestInterval, examples: "30s or 5m")
+        try OptionCheck.duration(resolveAfter, "--resolve-after", minimum: 0, examples: "30s or 2m")
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
         for kind in rules.only {
             if let refusal = ReapOptions.refusal(onlyKind: kind, capture: false) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
@@ -109,6 +118,9 @@ public struct Watch: ParsableCommand {
         var reap: Bool
         var reapPolicy: ReapPolicy
         var journalPath: String
+        /// How long an improvement of the status must last before it is alerted (see
+        /// `AlertDecision.Hold`).
+        var resolveAfter: TimeInterval = 60
 
         /// The settings only a restart can change, for a reload's message.
         var fixed: [String: String] {
@@ -128,7 +140,8 @@ public struct Watch: ParsableCommand {
             statsInterval: settings.duration(statsInterval, "stats-interval", default: 60),
             reap: settings.flag(reap, "reap", default: false),
             reapPolicy: try rules.policy(settings, capture: false),
-            journalPath: rules.journalPath(settings, state: state)
+            journalPath: rules.journalPath(settings, state: state),
+            resolveAfter: settings.duration(resolveAfter, "resolve-after", default: 60)
         )
     }
 

@@ -64,6 +64,20 @@ final class WatchLoop {
     /// What was alerted while the state could not be recorded (see `alertWithoutState`); nil
     /// once a recording succeeds again.
     var unrecordedHistory: NamespaceHistory?
+    /// Since when an improvement of the status has been held back (see `AlertDecision.Hold`);
+    /// nil when none is. It is alerted once it has lasted `runtime.resolveAfter`, when the loop
+    /// wakes for it. Kept only here: a watcher that stops while one is held alerts nothing (the
+    /// next run, a watcher or an audit, finds the status still better than the one alerted).
+    var improvementHeldSince: Date?
+    /// When the improvement held is to be alerted, if it lasts.
+    var improvementDue: Date? { improvementHeldSince.map { $0.addingTimeInterval(runtime.resolveAfter) } }
+    /// The monitoring settings a recording judges alerts with: the running ones, with the
+    /// hold-down of improvements as it stands.
+    var recordingMonitoring: Monitoring {
+        var monitoring = runtime.monitoring
+        monitoring.hold = AlertDecision.Hold(holdDown: runtime.resolveAfter, since: improvementHeldSince)
+        return monitoring
+    }
     /// When metrics were last written, with the status and the number of orphans they showed.
     var metricsWritten: (at: Date, status: AuditStatus, orphans: Int)?
     /// When metrics a judgement changed are due to be written; nil: none wait.
@@ -303,7 +317,7 @@ final class WatchLoop {
             // With nothing to look at, what tun nodes' openings asked for is moot (and their news
             // is not read until there is something to look at again).
             if !looking { looks.dropAsked() }
-            let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [reapDueNow, recordDue],
+            let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [reapDueNow, recordDue, improvementDue],
                                       others: [nextStats, looking ? looks.due : nil, nextWatchdog, nextDelivery, metricsDue, source.deadline])
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
             var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -340,6 +354,8 @@ final class WatchLoop {
             }
             // Changes put off are recorded by a judgement (which finds their time has come).
             if let due = recordDue, now >= due, judgeAt == nil { judgeAt = .distantPast }
+            // So is an improvement that has lasted the hold-down, and is alerted by it.
+            if let due = improvementDue, now >= due, judgeAt == nil { judgeAt = .distantPast }
             if now >= nextStats {
                 nextStats = now.addingTimeInterval(runtime.statsInterval)
                 // A source without a traffic sample re-reads everything on its own schedule. The

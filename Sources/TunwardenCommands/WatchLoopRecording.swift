@@ -47,13 +47,14 @@ extension WatchLoop {
             return recorded
         }
         let recording: Recording?
-        (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: runtime.monitoring, command: "watch",
+        (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: recordingMonitoring, command: "watch",
                                                                patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
         guard let recording else {
             alertWithoutState(assessment)
             return (nil, [])
         }
         unrecordedHistory = nil
+        if !recording.wasStale { improvementHeldSince = recording.heldSince }
         cache = recording.observations
         fullRecordDue = false
         openingsRecorded = store.openings
@@ -91,7 +92,9 @@ extension WatchLoop {
     private func putOff(_ assessment: Assessment) -> (observations: Observations?, historyFindings: [Finding])? {
         guard !fullRecordDue, let recorded = lastRecording, let history = cache.histories[identity] else { return nil }
         let due = recorded.at.addingTimeInterval(Self.recordSpacing)
-        guard Date() < due else { return nil }
+        // An improvement that has lasted the hold-down is alerted by a recording, though
+        // nothing changed since the one that held it.
+        guard Date() < due, improvementDue.map({ Date() < $0 }) ?? true else { return nil }
         let seen = cache.namespaces[identity] ?? [:]
         func orphanOrAtOnce(_ index: Int, _ name: String) -> Bool {
             guard let observation = seen[Observations.key(index, name)] else { return false }
@@ -128,12 +131,16 @@ extension WatchLoop {
     /// sharing the broken state may alert the same change too.
     private func alertWithoutState(_ assessment: Assessment) {
         var history = alertedSoFar() ?? NamespaceHistory()
-        let alert = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
+        let decided = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
+        let (alert, heldSince) = AlertDecision.damp(decided, now: assessment.snapshot.takenAt,
+                                                    hold: AlertDecision.Hold(holdDown: runtime.resolveAfter, since: improvementHeldSince))
+        improvementHeldSince = heldSince
         if let alert {
             Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)
             _ = runtime.monitoring.sinks.deliver(alert)
         }
-        AlertDecision.remember(assessment, alert: alert, in: &history)
+        // While an improvement is held, what was alerted stays remembered as it was.
+        if heldSince == nil { AlertDecision.remember(assessment, alert: alert, in: &history) }
         unrecordedHistory = history
     }
 
@@ -153,7 +160,7 @@ extension WatchLoop {
                 return (nil, [])
             }
             recording = try database.recordChanges(assessment, changed: changed, removed: removed.map { InterfaceKey(ifindex: $0.index, ifname: $0.name) },
-                                                   label: NamespaceLabels.label(assessment.snapshot), alerting: runtime.monitoring.judging, cache: &cache)
+                                                   label: NamespaceLabels.label(assessment.snapshot), alerting: recordingMonitoring.judging, cache: &cache)
         } catch {
             lock.release()
             Terminal.note("watch: observations not saved: \(error)")
@@ -166,7 +173,7 @@ extension WatchLoop {
         lock.release()
         unrecordedHistory = nil
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
-        if recording.wasStale { fullRecordDue = true }
+        if recording.wasStale { fullRecordDue = true } else { improvementHeldSince = recording.heldSince }
         if let step = recording.clockStep { Terminal.log("watch: \(step.description)", priority: 4) }
         nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
         return (recording.observations, recording.historyFindings)

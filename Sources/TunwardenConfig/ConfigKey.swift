@@ -47,6 +47,7 @@ struct ConfigKey: Sendable {
             ConfigKey(name: "coalesce", kind: .integer(SettingBounds.coalesce), sections: watch, topLevel: false),
             ConfigKey(name: "event-buffer", kind: .integer(SettingBounds.eventBuffer), sections: watch, topLevel: false),
             ConfigKey(name: "stats-interval", kind: .duration(minimum: SettingBounds.shortestInterval), sections: watch, topLevel: false),
+            ConfigKey(name: "resolve-after", kind: .duration(minimum: 0), sections: watch, topLevel: false),
             ConfigKey(name: "reap", kind: .flag, sections: watch, topLevel: false),
         ]
         return Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })

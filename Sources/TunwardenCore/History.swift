@@ -203,6 +203,52 @@ public enum AlertDecision {
                      findings: findings, findingsTotal: total, first: history.alertedStatus == nil)
     }
 
+    /// How a watcher damps improvements: a crash-looping daemon closes and re-attaches its
+    /// persistent tun every few hundred milliseconds, and alerting each re-attach as "resolved"
+    /// made every close a transition and its device a new orphan again (two alerts per restart).
+    /// An improvement is alerted only once it has lasted `holdDown`; until then what was alerted
+    /// stays remembered, so a relapse within it is no change. A worsening is never held. The
+    /// one-shot audit runs an hour apart and holds nothing.
+    public struct Hold: Sendable, Equatable {
+        /// How long an improvement must last before it is alerted; 0 alerts it at once.
+        public var holdDown: TimeInterval
+        /// Since when an improvement has been held back; nil when none is.
+        public var since: Date?
+
+        public init(holdDown: TimeInterval, since: Date? = nil) {
+            self.holdDown = holdDown
+            self.since = since
+        }
+    }
+
+    /// Whether an alert only tells of things getting better: a move to a less severe status with
+    /// no orphan alerted for the first time. Moves to or from unknown are not ranked (an audit
+    /// that could not judge is neither better nor worse than one that could) and are alerted at once.
+    public static func isImprovement(_ alert: Alert) -> Bool {
+        func rank(_ status: AuditStatus) -> Int? {
+            switch status {
+            case .ok: 0
+            case .warning: 1
+            case .critical: 2
+            case .unknown: nil
+            }
+        }
+        guard alert.newOrphans.isEmpty, let now = rank(alert.status), let before = rank(alert.previousStatus) else { return false }
+        return now < before
+    }
+
+    /// Applies a watcher's hold-down to the alert `decide` made at `now`: the alert to make now,
+    /// and since when an improvement is held back (nil when none is). An improvement seen for the
+    /// first time starts the hold; one that has lasted `hold.holdDown` is alerted. Anything else
+    /// (a worsening, a new orphan, or no alert at all because the status is back to the one
+    /// alerted) ends the hold. While one is held, the caller must leave what was alerted
+    /// remembered as it is, not `remember` the better state.
+    public static func damp(_ alert: Alert?, now: Date, hold: Hold) -> (alert: Alert?, heldSince: Date?) {
+        guard let alert, hold.holdDown > 0, isImprovement(alert) else { return (alert, nil) }
+        let since = hold.since ?? now
+        return now.timeIntervalSince(since) >= hold.holdDown ? (alert, nil) : (nil, since)
+    }
+
     /// Remembers what was alerted (or, with no alert, that the condition is unchanged).
     public static func remember(_ assessment: Assessment, alert: Alert?, in history: inout NamespaceHistory) {
         history.alertedStatus = assessment.status
