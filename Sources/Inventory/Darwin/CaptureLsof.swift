@@ -214,7 +214,7 @@ extension Section {
             if case .named(let columns) = lsofIdColumns { start = systm - 4 - columns.count } else { start = systm - 5 }
             start = max(start, range.lowerBound)
         }
-        guard var (command, pidWord) = lsofIdColumns.read((start..<systm - 2).map { text[$0] }) else {
+        guard case (var command, let pidWord)? = lsofIdColumns.read((start..<systm - 2).map { text[$0] }) else {
             let columns: String
             switch lsofIdColumns {
             case .unmappable(let names): columns = "its \(names.joined(separator: " ")) column may be empty or hold spaces"

@@ -151,7 +151,7 @@ extension Section {
         // `— more —`: the word between dashes or dots, nothing else.
         if words.count <= 3, bare.filter({ !$0.isEmpty }) == ["more"], words.count > 1 { return end }
         if bare.allSatisfy({ ["etc", "etcetera", "usw", "and", "so", "on", "forth", ""].contains($0) }),
-           bare.contains { ["etc", "etcetera", "usw"].contains($0) } || line.lowercased().contains("so on") || line.lowercased().contains("so forth") { return end }
+           bare.contains(where: { ["etc", "etcetera", "usw"].contains($0) }) || line.lowercased().contains("so on") || line.lowercased().contains("so forth") { return end }
         // "N more …", "many more utuns follow", "…and more", "more of the same" say a count was left
         // out; "more" in a question is prose ("why are there more utun interfaces now?").
         let quantities: Set<String> = ["many", "lots", "dozens", "hundreds", "several", "few", "bunch", "tons", "plenty"]
