@@ -140,33 +140,22 @@ extension NftablesRule {
     /// end of an interval (NFTA_SET_ELEM_FLAGS 3 with NFT_SET_ELEM_INTERVAL_END) is no element.
     /// Throws for a payload shorter than `struct nfgenmsg`, or attributes that do not parse.
     public static func decodeSetElementKeys(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (keys: [UInt32], generation: UInt16) {
-        let generation = try generation(payload)
         var keys: [UInt32] = []
-        var attributes = AttributeDecoder(payload.dropFirst(4))
-        while attributes.next() {
-            guard attributes.type == elementsList else { continue }
-            attributes.nested { list in
-                while list.next() {
-                    guard list.type == listElement else { continue }
-                    var key: UInt32?
-                    var intervalEnd = false
-                    list.nested { element in
-                        while element.next() {
-                            if element.type == 3, element.data.count == 4 { intervalEnd = element.data.last.map { $0 & 1 == 1 } ?? false }
-                            guard element.type == 1 else { continue }
-                            element.nested { data in
-                                while data.next() {
-                                    guard data.type == dataValue, data.data.count == 4 else { continue }
-                                    key = data.data.readNative(UInt32.self, at: data.data.startIndex)
-                                }
-                            }
-                        }
+        let generation = try eachSetElement(payload) { element in
+            var key: UInt32?
+            var intervalEnd = false
+            while element.next() {
+                if element.type == elementFlags, element.data.count == 4 { intervalEnd = element.data.last.map { $0 & 1 == 1 } ?? false }
+                guard element.type == elementKey else { continue }
+                element.nested { data in
+                    while data.next() {
+                        guard data.type == dataValue, data.data.count == 4 else { continue }
+                        key = data.data.readNative(UInt32.self, at: data.data.startIndex)
                     }
-                    if let key, !intervalEnd { keys.append(key) }
                 }
             }
+            if let key, !intervalEnd { keys.append(key) }
         }
-        try attributes.finish()
         return (keys, generation)
     }
 }

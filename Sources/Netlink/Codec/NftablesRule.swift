@@ -26,9 +26,10 @@ public enum NftablesRule {
     static let listElement: UInt16 = 1
     static let expressionName: UInt16 = 1, expressionData: UInt16 = 2
     static let dataValue: UInt16 = 1
-    /// NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS; NFTA_SET_ELEM_DATA.
+    /// NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS;
+    /// NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_FLAGS.
     static let elementsTable: UInt16 = 1, elementsSet: UInt16 = 2, elementsList: UInt16 = 3
-    static let elementData: UInt16 = 2
+    static let elementKey: UInt16 = 1, elementData: UInt16 = 2, elementFlags: UInt16 = 3
 
     /// The message type of a rule, as a dump lists it.
     public static let ruleMessage: UInt16 = subsystem << 8 | newRule
@@ -262,35 +263,44 @@ public enum NftablesRule {
     /// index, whose first word is then read). Throws for a payload shorter than `struct
     /// nfgenmsg`, or attributes that do not parse.
     public static func decodeSetElementValues(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (values: [UInt32], others: Int, generation: UInt16) {
-        let generation = try generation(payload)
         var values: [UInt32] = []
         var others = 0
+        let generation = try eachSetElement(payload) { element in
+            while element.next() {
+                guard element.type == elementData else { continue }
+                element.nested { data in
+                    while data.next() {
+                        guard data.type == dataValue else { continue }
+                        if data.data.count == 4 {
+                            values.append(data.data.readNative(UInt32.self, at: data.data.startIndex))
+                        } else {
+                            others += 1
+                        }
+                    }
+                }
+            }
+        }
+        return (values, others, generation)
+    }
+
+    /// Calls `body` with the attributes of each element one NFT_MSG_NEWSETELEM reply lists
+    /// (NFTA_SET_ELEM_LIST_ELEMENTS { NFTA_LIST_ELEM { … } }), and returns the reply's ruleset
+    /// generation. Throws for a payload shorter than `struct nfgenmsg`, or attributes that do
+    /// not parse.
+    static func eachSetElement(_ payload: ArraySlice<UInt8>, _ body: (inout AttributeDecoder) -> Void) throws(NetlinkError) -> UInt16 {
+        let generation = try generation(payload)
         var attributes = AttributeDecoder(payload.dropFirst(4))
         while attributes.next() {
             guard attributes.type == elementsList else { continue }
             attributes.nested { list in
                 while list.next() {
                     guard list.type == listElement else { continue }
-                    list.nested { element in
-                        while element.next() {
-                            guard element.type == elementData else { continue }
-                            element.nested { data in
-                                while data.next() {
-                                    guard data.type == dataValue else { continue }
-                                    if data.data.count == 4 {
-                                        values.append(data.data.readNative(UInt32.self, at: data.data.startIndex))
-                                    } else {
-                                        others += 1
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    list.nested(body)
                 }
             }
         }
         try attributes.finish()
-        return (values, others, generation)
+        return generation
     }
 
     /// NFT_MSG_NEWCHAIN / NFT_MSG_GETCHAIN, NFT_MSG_NEWFLOWTABLE / NFT_MSG_GETFLOWTABLE.
