@@ -11,18 +11,6 @@ import TunwardenCore
 /// sharing the journal appended since: against the real kernel, as root, through the command.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct InterruptedRunKernelTests {
-    /// Journals what a reap killed right after fencing `name` in `ns` leaves in `journal`: its
-    /// intent (the device as it is now, its namespace's identity, the fence), and returns the
-    /// device's ifindex. The caller puts the fence on.
-    func killedIntent(_ ns: TestNamespace, _ journal: Journal, _ name: String, fenceName: String, group: UInt32) throws -> Int {
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let device = try #require(snapshot.interfaces.first { $0.name == name })
-        try journal.append([JournalRecord(time: Date(), run: "killed-\(name)", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
-                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } }),
-                                          fenceGroup: group, fenceName: fenceName, namespaceIdentity: snapshot.namespaceIdentity)])
-        return device.index
-    }
-
     func reap(_ ns: TestNamespace, _ state: TemporaryDirectory, _ extra: String...) throws -> Shell.Result {
         try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--journal", state.path + "/journal.jsonl",
                            "--min-age", "0"] + extra)
@@ -39,7 +27,7 @@ struct InterruptedRunKernelTests {
         try a.ip("link", "set", "ikmq0", "up")
         try b.ip("tuntap", "add", "dev", "ikb0", "mode", "tap")
         let journal = Journal(path: state.path + "/journal.jsonl")
-        let index = try killedIntent(a, journal, "ikmq0", fenceName: "tw00000000000c1", group: 0x1234_56c1)
+        let index = try journalKilledIntent(a, journal, "ikmq0", fenceName: "tw00000000000c1", group: 0x1234_56c1)
         try a.ip("link", "set", "ikmq0", "down")
         try a.ip("link", "set", "ikmq0", "name", "tw00000000000c1")
         try a.ip("link", "set", "tw00000000000c1", "group", "\(0x1234_56c1)")
@@ -92,7 +80,7 @@ struct InterruptedRunKernelTests {
         try a.ip("tuntap", "add", "dev", "ikrot1", "mode", "tap", "multi_queue")
         try a.ip("link", "set", "ikrot0", "up")
         let journal = Journal(path: state.path + "/journal.jsonl")
-        let index = try killedIntent(a, journal, "ikrot0", fenceName: "tw00000000000c3", group: 0x1234_56c3)
+        let index = try journalKilledIntent(a, journal, "ikrot0", fenceName: "tw00000000000c3", group: 0x1234_56c3)
         try a.ip("link", "set", "ikrot0", "down")
         try a.ip("link", "set", "ikrot0", "name", "tw00000000000c3")
         try a.ip("link", "set", "tw00000000000c3", "group", "\(0x1234_56c3)")
@@ -113,7 +101,7 @@ struct InterruptedRunKernelTests {
         // Killed two rotations ago: its intent lies in journal.jsonl.2 (here already uncompressed).
         try a.ip("link", "del", "ikrot0")
         let older = Journal(path: journal.path + ".2")
-        _ = try killedIntent(a, older, "ikrot1", fenceName: "tw00000000000c4", group: 0x1234_56c4)
+        _ = try journalKilledIntent(a, older, "ikrot1", fenceName: "tw00000000000c4", group: 0x1234_56c4)
         try a.ip("link", "set", "ikrot1", "name", "tw00000000000c4")
         try a.ip("link", "set", "tw00000000000c4", "group", "\(0x1234_56c4)")
         let stuck = try reap(a, state, "--yes")
@@ -137,7 +125,7 @@ struct InterruptedRunKernelTests {
         try a.ip("link", "set", "iksq0", "up")
         try b.ip("tuntap", "add", "dev", "ikb1", "mode", "tap")
         let journal = Journal(path: state.path + "/journal.jsonl")
-        _ = try killedIntent(a, journal, "iksq0", fenceName: "tw00000000000c2", group: 0x1234_56c2)
+        _ = try journalKilledIntent(a, journal, "iksq0", fenceName: "tw00000000000c2", group: 0x1234_56c2)
         try a.ip("link", "property", "add", "dev", "iksq0", "altname", "tw00000000000c2")
         try a.ip("link", "set", "iksq0", "group", "\(0x1234_56c2)")
 

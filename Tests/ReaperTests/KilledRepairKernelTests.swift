@@ -14,17 +14,6 @@ import TunwardenCore
 /// another namespace lives on there and is given back there; none of them is journaled deleted.
 @Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
 struct KilledRepairKernelTests {
-    /// Journals the intent a reap killed right after it wrote it leaves for `name` in `ns`, and
-    /// returns the device's ifindex. The caller puts on whatever fence the run got to.
-    func killedIntent(_ ns: TestNamespace, _ journal: Journal, _ name: String, fenceName: String, group: UInt32) throws -> Int {
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let device = try #require(snapshot.interfaces.first { $0.name == name })
-        try journal.append([JournalRecord(time: Date(), run: "killed-\(name)", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
-                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } }),
-                                          fenceGroup: group, fenceName: fenceName, namespaceIdentity: snapshot.namespaceIdentity)])
-        return device.index
-    }
-
     func links(_ ns: TestNamespace) throws -> [[String: Any]] {
         try JSONSerialization.jsonObject(with: Data(try ns.ip("-d", "-j", "link", "show").utf8)) as? [[String: Any]] ?? []
     }
@@ -44,8 +33,8 @@ struct KilledRepairKernelTests {
         try ns.ip("tuntap", "add", "dev", "k3ren0", "mode", "tap")
         try ns.ip("tuntap", "add", "dev", "k3mac0", "mode", "tap")
         let journal = Journal(path: state.path + "/journal.jsonl")
-        let renamed = try killedIntent(ns, journal, "k3ren0", fenceName: "tw000000000f301", group: 0x1234_f301)
-        let readdressed = try killedIntent(ns, journal, "k3mac0", fenceName: "tw000000000f302", group: 0x1234_f302)
+        let renamed = try journalKilledIntent(ns, journal, "k3ren0", fenceName: "tw000000000f301", group: 0x1234_f301)
+        let readdressed = try journalKilledIntent(ns, journal, "k3mac0", fenceName: "tw000000000f302", group: 0x1234_f302)
         try ns.ip("link", "set", "k3ren0", "name", "k3renb")
         try ns.ip("link", "set", "k3mac0", "address", "02:00:00:00:f3:02")
 
@@ -78,9 +67,9 @@ struct KilledRepairKernelTests {
         for device in ["k11mq", "k11sq"] { try ns.ip("link", "set", device, "up") }
         let journal = Journal(path: state.path + "/journal.jsonl")
         let group: UInt32 = 0x1234_f311
-        let mq = try killedIntent(ns, journal, "k11mq", fenceName: "tw000000000f311", group: group)
-        let sq = try killedIntent(ns, journal, "k11sq", fenceName: "tw000000000f312", group: group)
-        let gone = try killedIntent(ns, journal, "k11gone", fenceName: "tw000000000f313", group: group)
+        let mq = try journalKilledIntent(ns, journal, "k11mq", fenceName: "tw000000000f311", group: group)
+        let sq = try journalKilledIntent(ns, journal, "k11sq", fenceName: "tw000000000f312", group: group)
+        let gone = try journalKilledIntent(ns, journal, "k11gone", fenceName: "tw000000000f313", group: group)
         try ns.ip("link", "set", "k11mq", "down")
         try ns.ip("link", "set", "k11mq", "name", "tw000000000f311")
         try ns.ip("link", "set", "tw000000000f311", "group", "\(group)")
@@ -125,7 +114,7 @@ struct KilledRepairKernelTests {
         try ns.ip("route", "add", "172.30.0.0/16", "via", "10.42.0.2")
         let journal = Journal(path: state.path + "/journal.jsonl")
         let group: UInt32 = 0x1234_f502
-        let index = try killedIntent(ns, journal, "k2mq", fenceName: "tw000000000f502", group: group)
+        let index = try journalKilledIntent(ns, journal, "k2mq", fenceName: "tw000000000f502", group: group)
         try ns.ip("link", "set", "k2mq", "down")
         try ns.ip("link", "set", "k2mq", "name", "tw000000000f502")
         try ns.ip("link", "set", "tw000000000f502", "group", "\(group)")
