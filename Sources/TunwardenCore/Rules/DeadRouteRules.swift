@@ -90,8 +90,8 @@ extension Heuristics {
         // capture default traffic.
         // Which tables (and prefix lengths) the policy rules send ordinary traffic to: only dead
         // routes there can capture it, and only they are ranked.
-        let reaches = policyReach(snapshot)
-        let groups = Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
+        let groups = linkGroups(snapshot)
+        let reaches = policyReach(snapshot, groups: groups)
         func reach(_ route: Route) -> TableReach {
             let group = route.nextHops.first?.interfaceIndex.flatMap { groups[$0] }
             return reaches?[route.family]?.reach(of: route.table, destination: route.destination, group: group) ?? .ordinary

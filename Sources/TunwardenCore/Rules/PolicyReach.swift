@@ -136,7 +136,7 @@ extension Heuristics {
     /// The walk of each family's rules, when the snapshot knows them; nil when it does not, and
     /// every table is then judged as one ordinary traffic reaches. The routes are gone through
     /// once, and each table's answer for one suppression and region is worked out once.
-    static func policyReach(_ snapshot: Snapshot) -> [AddressFamily: PolicyReach]? {
+    static func policyReach(_ snapshot: Snapshot, groups: [Int: UInt32]? = nil) -> [AddressFamily: PolicyReach]? {
         guard let rules = snapshot.policyRules else { return nil }
         // The destinations of the routes that answer a lookup whole (of a type that sends, drops
         // or refuses the packet, for every packet to their destination, not passed by), by
@@ -144,7 +144,7 @@ extension Heuristics {
         // With each, the link group of the device a suppress_ifgroup rule weighs the answer by
         // (the first hop's; nil when the device is not one the snapshot lists, or there is none).
         var answering: [AddressFamily: [RouteTable: [(destination: IPPrefix, group: UInt32?, deviceless: Bool)]]] = [:]
-        let groups = Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
+        let groups = groups ?? linkGroups(snapshot)
         for route in snapshot.routes where takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped {
             switch route.type {
             case .unicast, .blackhole, .unreachable, .prohibit:
@@ -177,6 +177,12 @@ extension Heuristics {
             }
         }
         return found
+    }
+
+    /// The link group of each interface of the snapshot that reports one, by ifindex: what a
+    /// `suppress_ifgroup` rule weighs an answer by.
+    static func linkGroups(_ snapshot: Snapshot) -> [Int: UInt32] {
+        Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Whether a table whose answering routes go to `destinations` ends the walk for all default
