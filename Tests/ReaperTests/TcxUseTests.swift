@@ -17,19 +17,11 @@ struct TcxUseTests {
     /// Loads a tc program (return 0, "pass") and attaches it to the ingress of the device named
     /// by the first argument through tcx: by a bpf_link it holds ("link"), or by BPF_PROG_ATTACH
     /// ("attach", which stays once it exits); prints "ready", or "nobpf" when the kernel refuses.
-    static let holder = """
-    import ctypes, os, socket, struct, sys, time
-    libc = ctypes.CDLL(None, use_errno=True)
+    static let holder = BPFScript.prelude + """
+    import socket, sys, time
     name, mode = sys.argv[1], sys.argv[2]
     try:
         index = socket.if_nametoindex(name)
-        number = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}.get(os.uname().machine)
-        if number is None: raise OSError(38, "bpf(2) number unknown here")
-        def bpf(command, attr):
-            buffer = ctypes.create_string_buffer(attr, 256)
-            result = libc.syscall(number, command, buffer, 256)
-            if result < 0: raise OSError(ctypes.get_errno(), "bpf")
-            return result
         code = ctypes.create_string_buffer(bytes.fromhex("b7000000000000009500000000000000"))
         licence = ctypes.create_string_buffer(b"GPL")
         program = bpf(5, struct.pack("IIQQIIQII16sII", 3, 2, ctypes.addressof(code), ctypes.addressof(licence), 0, 0, 0, 0, 0, b"twtcx", 0, 0))

@@ -13,21 +13,13 @@ struct XDPUseTests {
     /// Holds an XDP program (XDP_PASS) on the device named by the first argument through a
     /// bpf_link ("link"), or an AF_XDP socket bound to its queue 0 ("xsk"); prints "ready", or
     /// "nobpf" when the kernel refuses.
-    static let holder = """
-    import ctypes, mmap, os, socket, struct, sys, time
-    libc = ctypes.CDLL(None, use_errno=True)
+    static let holder = BPFScript.prelude + """
+    import mmap, socket, sys, time
     name, mode = sys.argv[1], sys.argv[2]
     index = socket.if_nametoindex(name)
     keep = []
     try:
         if mode == "link":
-            number = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}.get(os.uname().machine)
-            if number is None: raise OSError(38, "bpf(2) number unknown here")
-            def bpf(command, attr):
-                buffer = ctypes.create_string_buffer(attr, 256)
-                result = libc.syscall(number, command, buffer, 256)
-                if result < 0: raise OSError(ctypes.get_errno(), "bpf")
-                return result
             code = ctypes.create_string_buffer(bytes.fromhex("b7000000020000009500000000000000"))
             licence = ctypes.create_string_buffer(b"GPL")
             program = bpf(5, struct.pack("IIQQIIQII16sII", 6, 2, ctypes.addressof(code), ctypes.addressof(licence), 0, 0, 0, 0, 0, b"twxdp", 0, 37))
