@@ -4,9 +4,15 @@ public enum DarwinCommands {
     /// closed tuntaposx tun's), scoped as the route is.
     public static func reap(_ item: ReapItem) -> [[String]] {
         switch item.action {
-        case .deleteInterface: return [["ifconfig", item.interface.name, "destroy"]]
+        case .deleteInterface: return [destroy(item.interface.name)]
         case .removeRoutes: return item.routes.map { deleteRoute($0, interface: item.interface.name) }
         }
+    }
+
+    /// `ifconfig fethN destroy`, which a plan runs for a feth and a finding's text advises for it,
+    /// so that the two never name different commands.
+    public static func destroy(_ interface: String) -> [String] {
+        ["ifconfig", interface, "destroy"]
     }
 
     /// `command` as a person types it to run it as root, as every command tunwarden advises

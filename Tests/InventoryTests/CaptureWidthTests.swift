@@ -95,6 +95,18 @@ import Testing
         #expect(assessment.findings.contains { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" }, "\(Self.feth(assessment)?.reason ?? "")")
     }
 
+    /// The command an orphaned feth's finding advises is the one a plan runs, with its sudo, on a
+    /// line of its own in the table at any width, and at the end of the JSON evidence.
+    @Test(arguments: [60, 100])
+    func anOrphanedFethsAdvisedCommandIsWholeOnItsOwnLine(width: Int) throws {
+        let assessment = Self.assess(Self.zeroTierPair(then: "ps axww | grep -i zerotier", rows: [" 8812 s001  S+     0:00.00 grep -i zerotier"]) + "\n% \n")
+        let finding = try #require(assessment.findings.first { $0.id == FindingID.orphanedFeth && $0.ifname == "feth1207" })
+        #expect(finding.commands == ["sudo ifconfig feth1207 destroy"])
+        #expect(finding.evidence.hasSuffix("Reap with: sudo ifconfig feth1207 destroy"), "\(finding.evidence)")
+        let lines = AuditTable.render(assessment, width: width).split(separator: "\n")
+        #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces) == "sudo ifconfig feth1207 destroy" }, "\(lines.joined(separator: "\n"))")
+    }
+
     /// Rows that are whole: `ww`, or one `w` (131 columns) where the commands start early enough
     /// for the word grep looks for (`ZeroTier` ends 37 columns into the daemon's path), or a row
     /// as wide as the daemon's would need.

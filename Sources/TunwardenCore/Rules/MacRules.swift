@@ -171,7 +171,8 @@ extension Heuristics {
         let peerText = hasInterface(peer) ? " (peer \(peer))" : " (its peer \(peer) is missing)"
         findings.append(Finding(
             id: FindingID.orphanedFeth, severity: .warning, ifname: interface.name, reapable: true,
-            evidence: "feth \(interface.name)\(peerText) exists while no \(policy.fethOwners.joined(separator: " or ")) process runs; ZeroTier destroys its pairs only in an exit handler, so a crash leaves them, and their addresses mislead other software. Reap with: ifconfig \(interface.name) destroy"
+            prose: "feth \(interface.name)\(peerText) exists while no \(policy.fethOwners.joined(separator: " or ")) process runs; ZeroTier destroys its pairs only in an exit handler, so a crash leaves them, and their addresses mislead other software. Reap with:",
+            commands: [DarwinCommands.asRoot(DarwinCommands.destroy(interface.name).joined(separator: " "))]
         ))
         return (.orphaned, "no \(policy.fethOwners.joined(separator: "/")) process running")
     }
