@@ -62,6 +62,7 @@ struct ConfigKey: Sendable {
         "no-state": "a run without observations is a one-off choice; give --no-state on the command line (state-dir sets where they are kept)",
         "quiet": "how much a run prints is the choice of the person running it; give --quiet on the command line",
         "verbose": "how much a run prints is the choice of the person running it; give --verbose on the command line",
+        "color": "colour is the terminal's matter, not every run's; give --color on the command line, or set NO_COLOR in the environment",
     ]
 
     /// The settings allowed at the top level (nil) or in a section, for error messages.

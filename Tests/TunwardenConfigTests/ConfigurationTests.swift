@@ -79,6 +79,8 @@ import Testing
         ("audit:\n  from: /tmp/capture\n", 2, "audit.from", "cannot be set in the file: auditing a capture is a one-off choice"),
         ("no-state: true\n", 1, "no-state", "cannot be set in the file: a run without observations is a one-off choice"),
         ("audit:\n  quiet: true\n", 2, "audit.quiet", "cannot be set in the file"),
+        ("audit:\n  color: never\n", 2, "audit.color", "cannot be set in the file: colour is the terminal's matter"),
+        ("color: never\n", 1, "color", "give --color on the command line, or set NO_COLOR"),
         ("reap:\n  min-age: 36501d\n", 2, "reap.min-age", "must be at most 36500d (100 years); got '36501d'"),
         ("min-age: 99999999999999999999d\n", 1, "min-age", "must be at most 36500d (100 years); got '99999999999999999999d'"),
         ("growth-window: 0.5s\n", 1, "growth-window", "must be at least 1s; got '0.5s'"),
