@@ -72,5 +72,10 @@ for unit in tunwarden-audit.service tunwarden-audit.timer tunwarden-watch.servic
   chmod 0644 "$destdir$unitdir/$unit"
 done
 
-echo "Installed $bindir/tunwarden, its man page and completions, and units in $unitdir running it."
-echo "Next: systemctl daemon-reload, then enable tunwarden-audit.timer or tunwarden-watch.service."
+if [ -n "$destdir" ]; then
+  echo "Staged $bindir/tunwarden, its man page and completions, and units in $unitdir running it, under $destdir."
+  echo "Nothing is installed on this system: copy the tree under $destdir to / (or package it) to install it."
+else
+  echo "Installed $bindir/tunwarden, its man page and completions, and units in $unitdir running it."
+  echo "Next: systemctl daemon-reload, then enable tunwarden-audit.timer or tunwarden-watch.service."
+fi
