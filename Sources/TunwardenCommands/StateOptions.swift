@@ -13,18 +13,23 @@ public struct StateOptions: ParsableArguments {
         valueName: "dir"))
     public var stateDirectory: String?
 
-    @Flag(name: .customLong("no-state"), help: "Neither read nor write observations (ages and grace periods are then unknown).")
+    @Flag(name: .customLong("no-state"), help: "Neither read nor write observations (ages and grace periods are then unknown); reap takes it only with --dry-run.")
     public var noState = false
 
     public init() {}
 
     public func validate() throws {
         try OptionCheck.path(stateDirectory, "--state-dir")
+        if noState, let stateDirectory {
+            throw ValidationError("--no-state keeps nothing, so --state-dir '\(stateDirectory)' would be ignored: give one of them")
+        }
     }
 }
 
-/// Where `journal` and `history` read what other runs kept. They only read, so `--no-state` would
-/// mean nothing to them: it is not listed, and each command refuses it saying why.
+/// Where `journal` and `history` read what other runs kept, and where `watch` keeps what it
+/// learns. The first two only read, and the watcher cannot alert on changes without
+/// observations, so `--no-state` means nothing to any of them: it is not listed, and each command
+/// refuses it saying why.
 public struct StateDirectoryOption: ParsableArguments {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
         "Directory of tunwarden's observations (state.db) and the default journal (default: \(StateOptions.defaultDirectory)).",

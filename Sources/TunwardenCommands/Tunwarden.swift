@@ -101,6 +101,7 @@ public struct Tunwarden: ParsableCommand {
         if let topic = unknownHelpTopic(in: arguments) {
             exit(withError: ValidationError("no help for '\(topic)': it is not a tunwarden command; the commands are \(commandNames.joined(separator: ", "))"))
         }
+        if let twice = repeatedGlobalOption(in: arguments) { exit(withError: ValidationError(twice)) }
         do {
             var command: any ParsableCommand
             do {
@@ -149,6 +150,28 @@ public struct Tunwarden: ParsableCommand {
             }
         }
         return arguments
+    }
+
+    /// Why the arguments cannot be run when they give `--netns` or `--config` twice with
+    /// different values (before and after the command name, say): the last would silently win,
+    /// and the run would inspect or configure something other than one of the two. Nil when each
+    /// is given at most once, or always with the same value.
+    static func repeatedGlobalOption(in arguments: [String]) -> String? {
+        let options = arguments.prefix { $0 != "--" }
+        for option in ["--netns", "--config"] {
+            var values: [String] = []
+            for (position, argument) in options.enumerated() {
+                if argument == option, position + 1 < options.count {
+                    values.append(options[options.startIndex + position + 1])
+                } else if argument.hasPrefix(option + "=") {
+                    values.append(String(argument.dropFirst(option.count + 1)))
+                }
+            }
+            if Set(values).count > 1 {
+                return "\(option) is given \(values.count) times (\(values.map { "'\($0)'" }.joined(separator: ", "))), before and after the command name perhaps: give it once"
+            }
+        }
+        return nil
     }
 
     /// Whether `-V` or `--version` is among the options, before any `--`.

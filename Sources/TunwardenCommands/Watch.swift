@@ -53,7 +53,7 @@ public struct Watch: ParsableCommand {
     )
 
     @OptionGroup public var global: GlobalOptions
-    @OptionGroup public var state: StateOptions
+    @OptionGroup public var state: StateDirectoryOption
     @OptionGroup public var monitoring: MonitoringOptions
 
     @Option(name: .long, help: ArgumentHelp("Tunnel-style interfaces at which the count is critical (default: 95).", valueName: "n"))
@@ -79,12 +79,7 @@ public struct Watch: ParsableCommand {
         valueName: "duration"))
     public var resolveAfter: String?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
-        "Reap automatically: what `tunwarden reap` would remove, with the same plan, --min-age, protection and journal (default: no).",
-        discussion: "Orphans become targets once seen orphaned for --min-age; the watcher wakes when the first one is due."))
-    public var reap: Bool?
-
-    @OptionGroup(title: "Reaping (with --reap)") public var rules: ReapOptions
+    @OptionGroup(title: "Reaping") public var reaping: WatchReaping
 
     public init() {}
 
@@ -99,7 +94,7 @@ public struct Watch: ParsableCommand {
         try OptionCheck.duration(statsInterval, "--stats-interval", minimum: SettingBounds.shortestInterval, examples: "30s or 5m")
         try OptionCheck.duration(resolveAfter, "--resolve-after", minimum: 0, examples: "30s or 2m")
         if state.noState { throw ValidationError("watch keeps observations to alert on changes: drop --no-state") }
-        for kind in rules.only {
+        for kind in reaping.rules.only {
             if let refusal = ReapOptions.refusal(onlyKind: kind, capture: false) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
         }
     }
@@ -132,15 +127,15 @@ public struct Watch: ParsableCommand {
     func runtime(_ settings: Settings) throws -> Runtime {
         Runtime(
             namespace: settings.namespace(global),
-            stateDirectory: settings.stateDirectory(state),
+            stateDirectory: settings.stateDirectory(given: state.stateDirectory),
             eventBuffer: settings.integer(eventBuffer, "event-buffer", default: 8 * 1024 * 1024),
             policy: try settings.checkedCountPolicy(limit: limit, warn: warn),
             monitoring: monitoring.resolved(settings),
             coalesce: settings.integer(coalesce, "coalesce", default: 200),
             statsInterval: settings.duration(statsInterval, "stats-interval", default: 60),
-            reap: settings.flag(reap, "reap", default: false),
-            reapPolicy: try rules.policy(settings, capture: false),
-            journalPath: rules.journalPath(settings, state: state),
+            reap: settings.flag(reaping.reap, "reap", default: false),
+            reapPolicy: try reaping.rules.policy(settings, capture: false),
+            journalPath: reaping.rules.journalPath(settings, stateDirectory: settings.stateDirectory(given: state.stateDirectory)),
             resolveAfter: settings.duration(resolveAfter, "resolve-after", default: 60)
         )
     }
@@ -149,7 +144,12 @@ public struct Watch: ParsableCommand {
     /// exit code 64 before anything is watched.
     func startingRuntime() throws -> Runtime {
         do {
-            return try runtime(try Settings.load(global, for: .watch))
+            let runtime = try runtime(try Settings.load(global, for: .watch))
+            let ignored = reaping.givenRules
+            if !runtime.reap, !ignored.isEmpty {
+                throw SettingsConflict(description: "\(ignored.joined(separator: ", ")) act\(ignored.count == 1 ? "s" : "") only when the watcher reaps: add --reap (or set reap: true under watch: in the configuration file), or drop \(ignored.count == 1 ? "it" : "them")")
+            }
+            return runtime
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(ExitCode.validationFailure.rawValue)
@@ -298,5 +298,29 @@ struct SystemdNotifier {
             }
         }
         #endif
+    }
+}
+
+/// Whether the watcher reaps, and by which rules: those of `reap`, shown together in `watch
+/// --help` so that the options that act only with --reap stand beside it.
+public struct WatchReaping: ParsableArguments {
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(
+        "Reap automatically: what `tunwarden reap` would remove, with the same plan, --min-age, protection and journal (default: no).",
+        discussion: "Orphans become targets once seen orphaned for --min-age; the watcher wakes when the first one is due."))
+    public var reap: Bool?
+
+    @OptionGroup public var rules: ReapOptions
+
+    public init() {}
+
+    /// The reaping options given on the command line, which a watcher that does not reap would
+    /// quietly ignore.
+    var givenRules: [String] {
+        var given: [String] = []
+        if rules.minAge != nil { given.append("--min-age") }
+        if !rules.protect.isEmpty { given.append("--protect") }
+        if !rules.only.isEmpty { given.append("--only") }
+        if rules.journal != nil { given.append("--journal") }
+        return given
     }
 }

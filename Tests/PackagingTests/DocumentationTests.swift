@@ -165,9 +165,16 @@ struct TrialRunTests {
         defer { ns.remove(); work.remove() }
         try ns.ip("tuntap", "add", "dev", "trial0", "mode", "tun")
         let state = work.path + "/state"
-        let trial = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--state-dir", state])
+        // The directory comes from a configuration file, as a host's would: on the command line
+        // beside --no-state it is refused as ignored.
+        let config = work.path + "/tunwarden.conf"
+        try "state-dir: \(state)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let trial = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "--config", config, "audit", "--no-state"])
         #expect(trial.status == 1 && trial.stdout.contains("trial0"), "\(trial.stdout)\(trial.stderr)")
         #expect(!FileManager.default.fileExists(atPath: state), "a trial run created \(state)")
+        let both = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--no-state", "--state-dir", state])
+        #expect(both.status == 64 && both.stderr.contains("would be ignored"), "\(both.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: state), "a refused run created \(state)")
         let kept = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state])
         #expect(kept.status == 1, "\(kept.stderr)")
         #expect(FileManager.default.fileExists(atPath: state + "/state.db"), "the audit that keeps state wrote none")

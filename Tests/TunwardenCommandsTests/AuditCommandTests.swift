@@ -21,12 +21,31 @@ import TestSupport
         #expect(try run("--help").stdout.contains("Exit codes"))
     }
 
+    /// `watch --help` lists --reap beside the options that act only with it, and not --no-state,
+    /// which the watcher always refuses.
+    @Test func watchHelpGroupsReapingAndOffersNoRefusedOption() throws {
+        let help = try run("watch", "--help").stdout
+        #expect(!help.contains("--no-state"), "\(help)")
+        let section = try #require(help.range(of: "REAPING:"), "\(help)")
+        let rest = help[section.upperBound...]
+        let nextSection = rest.range(of: "\n\n[A-Z]", options: .regularExpression)?.lowerBound ?? rest.endIndex
+        let reaping = rest[..<nextSection]
+        for option in ["--reap", "--min-age", "--protect", "--only", "--journal"] {
+            #expect(reaping.contains(option), "\(option) is not under REAPING:\n\(help)")
+        }
+    }
+
     @Test(arguments: [
         (["audit", "--limit", "0"], "--limit must be from 1 to 1000000; got 0"),
         (["audit", "--limit", "10", "--warn", "11"], "--warn must be between 1 and --limit"),
         (["audit", "--format", "xml"], "xml"),
         (["--netns", "../x", "audit"], "not a network namespace name"),
         (["audit", "--bogus"], "--bogus"),
+        (["--netns", "tw-usage-a", "audit", "--netns", "tw-usage-b"], "--netns is given 2 times ('tw-usage-a', 'tw-usage-b')"),
+        (["audit", "--no-state", "--state-dir", "/tmp/tw-usage-never"], "--state-dir '/tmp/tw-usage-never' would be ignored"),
+        // (A namespace that does not exist: were the options not refused, the watcher would stop at it.)
+        (["--netns", "tw-usage-none", "watch", "--min-age", "1h", "--protect", "wg*"], "--min-age, --protect act only when the watcher reaps"),
+        (["--netns", "tw-usage-none", "watch", "--no-state"], "watch keeps observations"),
     ])
     func badUsageExits64WithAMessage(arguments: [String], message: String) throws {
         let result = try Shell.capture([Shell.tunwardenBinary] + arguments)
