@@ -53,6 +53,13 @@ public struct Audit: ParsableCommand {
 
         Without root, holders of other users' processes cannot be read; tunwarden then calls nothing \
         orphaned and exits 3 (unknown) unless something is worse.
+
+        Examples:
+          sudo tunwarden audit                 what is stale, what is dangerous
+          sudo tunwarden audit --no-state      the same as a trial: nothing written
+          sudo tunwarden --netns blue audit    the namespace `ip netns` calls blue
+          sudo tunwarden audit --format json   the JSON report (schema in README.md)
+          tunwarden audit --from paste.txt     a Mac's netstat/ifconfig paste
         """
     )
 

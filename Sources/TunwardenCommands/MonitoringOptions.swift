@@ -20,7 +20,7 @@ public struct MonitoringOptions: ParsableArguments {
     public var alertWebhook: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Write Prometheus textfile-collector metrics to this file after the run (atomically).", valueName: "path"))
+        "Write Prometheus textfile-collector metrics to this file, whose name ends in .prom, after the run (atomically).", valueName: "path.prom"))
     public var textfile: String?
 
     @Option(name: .long, help: ArgumentHelp("Net new tunnel-style interfaces within --growth-window that make a leak-growth warning (default: 5); once reached, it stays while more than half of them remain.", valueName: "n"))

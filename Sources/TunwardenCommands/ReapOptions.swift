@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TunwardenConfig
 import TunwardenCore
 
@@ -35,9 +36,28 @@ public struct ReapOptions: ParsableArguments {
             if let slip = Glob.slip(in: pattern) { throw ValidationError("--protect '\(Glob.display(pattern))': \(slip)") }
         }
         try OptionCheck.path(journal, "--journal")
+        if let journal, let mistake = Self.misplaced(journal: journal) { throw ValidationError(mistake) }
         for kind in only {
             if let refusal = Self.refusal(onlyKind: kind, capture: nil) { throw ValidationError("--only takes no '\(kind)': \(refusal)") }
         }
+    }
+
+    /// Why `path`, given as --journal, cannot be one: it is a directory, or its directory does not
+    /// exist. A mistyped path would otherwise hold the only record of what a reap removed (and the
+    /// commands that make it again) where `tunwarden journal` never looks. Nil when it may be one
+    /// (whether it can be written is found when the reap opens it).
+    static func misplaced(journal path: String) -> String? {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            return status.st_mode & S_IFMT == S_IFDIR ? "--journal '\(path)' is a directory; give the journal's file (\(path.hasSuffix("/") ? path : path + "/")journal.jsonl, say)" : nil
+        }
+        guard errno == ENOENT else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        if directory.isEmpty { return nil }
+        if stat(directory, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR {
+            return "--journal '\(path)': the directory \(directory) does not exist; create it, or give another path (the default is journal.jsonl in the state directory)"
+        }
+        return nil
     }
 
     /// Why a reap cannot select `kind`, or nil when it can. With `capture` nil only what no reap

@@ -35,7 +35,7 @@ public struct SnapshotCommand: ParsableCommand {
         }
         #else
         Terminal.error("snapshot captures the output of macOS tools (ifconfig -a -v, netstat -rn, lsof -nP, ps -axww -o pid,comm) and runs on macOS; here, audit the live system, or audit a Mac's capture with --from")
-        throw ExitCode(AuditStatus.unknown.exitCode)
+        throw ExitCode(ExitCode.validationFailure.rawValue)
         #endif
     }
 }

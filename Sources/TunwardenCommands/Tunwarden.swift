@@ -107,7 +107,9 @@ public struct Tunwarden: ParsableCommand {
             do {
                 command = try parseAsRoot(arguments)
             } catch {
-                if let advice = mistypedCommand(message(for: error)) { exit(withError: ValidationError(advice)) }
+                if let advice = mistypedCommand(message(for: error)) ?? negativeValue(message(for: error), in: arguments) {
+                    exit(withError: ValidationError(advice))
+                }
                 throw error
             }
             try command.run()
@@ -196,6 +198,20 @@ public struct Tunwarden: ParsableCommand {
         let nearest = commandNames.map { ($0, editDistance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
         guard let (name, distance) = nearest, word != name, distance <= 2, distance * 3 <= name.count else { return nil }
         return "'\(word)' is not a tunwarden command; did you mean '\(name)'? The commands are \(commandNames.joined(separator: ", "))"
+    }
+
+    /// What to say for a value that begins with a minus sign (`--growth-window -1h`, `--limit
+    /// -5`), which the parser takes for an option and reports as a missing value: no option of
+    /// tunwarden takes a negative number or duration. Nil for any other message.
+    static func negativeValue(_ message: String, in arguments: [String]) -> String? {
+        let prefix = "Missing value for '"
+        guard message.hasPrefix(prefix), let end = message.dropFirst(prefix.count).firstIndex(of: " ") else { return nil }
+        let option = String(message[message.index(message.startIndex, offsetBy: prefix.count)..<end])
+        let options = Array(arguments.prefix { $0 != "--" })
+        guard let position = options.firstIndex(of: option), position + 1 < options.count else { return nil }
+        let value = options[position + 1]
+        guard value.count > 1, value.hasPrefix("-"), value.dropFirst().first?.isNumber == true else { return nil }
+        return "\(option) takes no negative value; got '\(value)': durations and counts here are never negative"
     }
 
     /// The number of letters to insert, delete, replace or swap with the next to turn `a` into

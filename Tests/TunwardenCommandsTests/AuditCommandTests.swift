@@ -21,6 +21,16 @@ import TestSupport
         #expect(try run("--help").stdout.contains("Exit codes"))
     }
 
+    #if os(Linux)
+    /// `snapshot` runs macOS's tools: elsewhere it is a command used in the wrong place (bad
+    /// usage), and it writes nothing.
+    @Test func snapshotOffMacOSIsBadUsage() throws {
+        let result = try run("snapshot", "/tmp/tw-usage-snapshot-never")
+        #expect(result.status == 64 && result.stderr.contains("runs on macOS"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/tw-usage-snapshot-never"))
+    }
+    #endif
+
     /// `watch --help` lists --reap beside the options that act only with it, and not --no-state,
     /// which the watcher always refuses.
     @Test func watchHelpGroupsReapingAndOffersNoRefusedOption() throws {
@@ -46,6 +56,10 @@ import TestSupport
         // (A namespace that does not exist: were the options not refused, the watcher would stop at it.)
         (["--netns", "tw-usage-none", "watch", "--min-age", "1h", "--protect", "wg*"], "--min-age, --protect act only when the watcher reaps"),
         (["--netns", "tw-usage-none", "watch", "--no-state"], "watch keeps observations"),
+        (["audit", "--growth-window", "-1h"], "--growth-window takes no negative value; got '-1h'"),
+        (["audit", "--limit", "-5"], "--limit takes no negative value; got '-5'"),
+        (["--netns", "tw-usage-none", "reap", "--dry-run", "--journal", "/tmp"], "--journal '/tmp' is a directory"),
+        (["--netns", "tw-usage-none", "reap", "--dry-run", "--journal", "/tw-usage-none/j.jsonl"], "the directory /tw-usage-none does not exist"),
     ])
     func badUsageExits64WithAMessage(arguments: [String], message: String) throws {
         let result = try Shell.capture([Shell.tunwardenBinary] + arguments)
