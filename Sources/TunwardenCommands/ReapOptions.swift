@@ -51,9 +51,12 @@ public struct ReapOptions: ParsableArguments {
         if stat(path, &status) == 0 {
             return status.st_mode & S_IFMT == S_IFDIR ? "--journal '\(path)' is a directory; give the journal's file (\(path.hasSuffix("/") ? path : path + "/")journal.jsonl, say)" : nil
         }
-        guard errno == ENOENT else { return nil }
-        let directory = (path as NSString).deletingLastPathComponent
-        if directory.isEmpty { return nil }
+        guard errno == ENOENT || errno == ENOTDIR else { return nil }
+        // The directory part, by hand: Foundation's path methods trap on some runs of slashes.
+        var name = Substring(path)
+        while name.count > 1, name.hasSuffix("/") { name = name.dropLast() }
+        guard let slash = name.lastIndex(of: "/") else { return nil }
+        let directory = name[..<slash].isEmpty ? "/" : String(name[..<slash])
         if stat(directory, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR {
             return "--journal '\(path)': the directory \(directory) does not exist; create it, or give another path (the default is journal.jsonl in the state directory)"
         }

@@ -50,8 +50,9 @@ struct ReapPreflightTests {
     }
 
     /// A dry run checks what the real run checks before acting and exits as it would: a journal
-    /// whose last record is damaged (a reap reads only the journal's tail), or one that cannot be
-    /// created, stops both with exit 3; neither touches the journal or creates one.
+    /// whose last record is damaged (a reap reads only the journal's tail) stops both with exit 3,
+    /// and one whose directory does not exist both with exit 64; neither touches the journal or
+    /// creates one.
     @Test func aDryRunRefusesWhatTheRealRunRefuses() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
@@ -69,20 +70,27 @@ struct ReapPreflightTests {
         #expect(try String(contentsOfFile: journal, encoding: .utf8) == damaged)
         #expect(try ns.ip("-o", "link", "show").contains("dryj1"))
 
-        // A file where the journal's directory should be.
+        // A file where the journal's directory should be, and a directory that does not exist:
+        // a path given with --journal is never made (a mistyped one would hold the only record of
+        // the reap where `tunwarden journal` never looks), so both are bad usage, and nothing is
+        // planned or made.
         let blocked = state.path + "/blocked"
         try Data().write(to: URL(fileURLWithPath: blocked))
-        for mode in ["--dry-run", "--yes"] {
-            let result = try HostileRun.run(in: ns, ["reap", mode, "--min-age", "0", "--state-dir", state.path, "--journal", blocked + "/sub/journal.jsonl"])
-            #expect(result.status == 3, "\(mode): \(result.stderr)")
+        for (mode, path) in [("--dry-run", blocked + "/sub/journal.jsonl"), ("--yes", blocked + "/sub/journal.jsonl"),
+                             ("--dry-run", state.path + "/new/dir/journal.jsonl"), ("--yes", state.path + "/new/dir/journal.jsonl")] {
+            let result = try HostileRun.run(in: ns, ["reap", mode, "--min-age", "0", "--state-dir", state.path, "--journal", path])
+            #expect(result.status == 64 && result.stderr.contains("does not exist"), "\(mode) \(path): \(result.stderr)")
+            #expect(!result.stdout.contains("interfaces to delete"), "\(mode) \(path): \(result.stdout)")
         }
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/new"))
 
-        // A journal that can be made: the dry run plans and exits 0, and makes neither the journal
-        // nor its directory.
-        let fresh = state.path + "/new/dir/journal.jsonl"
+        // A journal that can be made in a directory that exists: the dry run plans and exits 0,
+        // and does not make the journal.
+        let fresh = state.path + "/fresh-journal.jsonl"
         let plan = try HostileRun.run(in: ns, ["reap", "--dry-run", "--min-age", "0", "--state-dir", state.path, "--journal", fresh])
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("2 interfaces to delete."))
-        #expect(!FileManager.default.fileExists(atPath: state.path + "/new"))
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+        #expect(try ns.ip("-o", "link", "show").contains("dryj1"))
     }
 }
