@@ -83,6 +83,44 @@ struct KeptByDesignKernelTests {
         #expect(try linkNames(ns).contains("twl5l"))
     }
 
+    /// A route lookup's output device compared by index (`fib daddr oif "twl5f"`, datatype
+    /// iface_index, as f1 of review 51 found) makes a tap suspect, at the audit and at a reap's
+    /// last look when the rule comes after the plan; `fib daddr oifname` compares a name and
+    /// leaves its tap reapable. Old code: twl5f was `orphaned` and deleted, and so was twl5g.
+    @Test func aFibLookupsOutputDeviceComparedByIndexKeepsItsTap() throws {
+        try #require(Shell.which("nft") != nil, "needs nft")
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for tap in ["twl5f", "twl5m"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        try nft(ns, """
+            table inet twl5 {
+              chain vmfw { type filter hook forward priority 0; policy drop; fib daddr oif "twl5f" accept; fib daddr oifname "twl5m" accept; }
+            }
+            """)
+        let judged = try ns.auditedVerdicts()
+        #expect(judged["twl5f"]?.state == "suspect"
+                && judged["twl5f"]?.reason.hasPrefix("an nftables rule in inet twl5/vmfw matches it by index (fib daddr oif);") == true, "\(judged)")
+        #expect(judged["twl5m"]?.state == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "twl5f"], "stdout: \(result.stdout)")
+
+        try ns.ip("tuntap", "add", "dev", "twl5g", "mode", "tap")
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        try #require(plan.items.map(\.ifname) == ["twl5g"])
+        try nft(ns, """
+            table ip twl5late {
+              chain pre { type filter hook prerouting priority 0; fib saddr . iif oif "twl5g" accept; }
+            }
+            """)
+        let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "test")
+        #expect(results.first?.outcome != .deleted, "\(results)")
+        #expect(results.first?.detail?.contains("an nftables rule in ip twl5late/pre matches it by index (fib saddr . iif oif)") == true, "\(results)")
+        #expect(try linkNames(ns).contains("twl5g"))
+    }
+
     /// Taps with an owner or a group set are provisioned for a user: `provisioned-tun`, not
     /// reapable, left by a reap even with `--only tap`; the control beside them is reaped. Old
     /// code: both were `orphaned-tun` [reapable] and the reap deleted them.
