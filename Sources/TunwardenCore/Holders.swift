@@ -124,6 +124,9 @@ public struct HolderScan: Sendable, Equatable {
     public var nftablesHooks = NftablesHooks()
     /// The nftables rules and sets that match each ifindex (Linux: `iif "vpn0"`, `oif @ifs`).
     public var nftablesIndexUses: [Int: [NftablesIndexUse]] = [:]
+    /// The IPsec (xfrm) policies whose selector names each ifindex, each in words (Linux: `ip
+    /// xfrm policy add … dev tap0`, `dir fwd src 0.0.0.0/0 dst 10.0.0.0/8 action block`).
+    public var xfrmPolicies: [Int: [String]] = [:]
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):
     /// one picked only as packets come. Then none is proven unused.

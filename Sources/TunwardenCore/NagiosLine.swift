@@ -26,7 +26,8 @@ public enum NagiosLine {
             }
             parts[position].count += 1
             guard let name = assessment.findings[index].ifname else { continue }
-            if parts[position].names.count < 5 { parts[position].names.append(name) } else { parts[position].more = true }
+            // A name may hold `|` (Linux refuses only `/`, `:`, whitespace, `.` and `..`).
+            if parts[position].names.count < 5 { parts[position].names.append(Self.plugin(text: name)) } else { parts[position].more = true }
         }
         var detail = parts.map { part in
             "\(part.count) \(part.id)" + (part.names.isEmpty ? "" : " (\(part.names.joined(separator: ", "))\(part.more ? ", …" : ""))")

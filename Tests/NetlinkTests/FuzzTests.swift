@@ -108,6 +108,7 @@ import Testing
         }
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
+        if (try? XfrmPolicy.decode(payload)) != nil { decoded += 1 }
         if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)
         while attributes.next() {

@@ -37,6 +37,35 @@ import Testing
         #expect(try Self.matches([Self.meta(8, key: 4), ("counter", []), Self.cmp(8, 2)]) == [.init(key: "iif", target: .index(2))])
     }
 
+    static func fib(_ register: UInt32, result: UInt32, flags: UInt32) -> (String, [(UInt16, [UInt8])]) {
+        ("fib", [(1, NftablesRuleTests.register(register)), (2, NftablesRuleTests.register(result)), (3, NftablesRuleTests.register(flags))])
+    }
+
+    /// `fib daddr oif "t1"` compares the index of the device a route lookup picks (datatype
+    /// iface_index), as `oif "t1"` does the packet's: old code took the `fib` for an ordinary
+    /// writer and saw no match. `fib … oifname` compares a name, and `fib … oif exists` whether
+    /// there is a device at all.
+    @Test func aFibLookupsOutputDeviceIsAMatchByIndex() throws {
+        // `fib daddr oif "t1"`: [ fib daddr oif => reg 1 ] [ cmp eq reg 1 0x2 ] (NFTA_FIB_F_DADDR 2).
+        #expect(try Self.matches([Self.fib(1, result: 1, flags: 2), Self.cmp(1, 2)]) == [.init(key: "fib daddr oif", target: .index(2))])
+        // `fib saddr . iif oif @ifs`: a lookup in a set of type iface_index.
+        #expect(try Self.matches([Self.fib(9, result: 1, flags: 1 | 8), ("lookup", [(1, Array("ifs".utf8) + [0]), (2, NftablesRuleTests.register(9))])])
+                == [.init(key: "fib saddr . iif oif", target: .set(Array("ifs".utf8)))])
+        // `fib daddr oifname "t1"` (NFT_FIB_RESULT_OIFNAME 2), `fib daddr type local` (3) and
+        // `fib daddr oif exists` (NFTA_FIB_F_PRESENT 32) compare no index.
+        #expect(try Self.matches([Self.fib(1, result: 2, flags: 2), Self.cmp(1, 2)]).isEmpty)
+        #expect(try Self.matches([Self.fib(1, result: 3, flags: 2), Self.cmp(1, 2)]).isEmpty)
+        #expect(try Self.matches([Self.fib(1, result: 1, flags: 2 | 32), Self.cmp(1, 1)]).isEmpty)
+        // A fib lookup that fills another register leaves the meta load's match alone; one that
+        // fills the compared register after it replaces the device.
+        #expect(try Self.matches([Self.meta(8, key: 4), Self.fib(9, result: 1, flags: 2), Self.cmp(8, 2)]) == [.init(key: "iif", target: .index(2))])
+        #expect(try Self.matches([Self.meta(8, key: 4), Self.fib(8, result: 2, flags: 2), Self.cmp(8, 2)]).isEmpty)
+        // `meta sdif "t1"` (NFT_META_SDIF 33: the VRF port a packet came in on) is an index too;
+        // `meta sdifname` (34) a name.
+        #expect(try Self.matches([Self.meta(1, key: 33), Self.cmp(1, 5)]) == [.init(key: "sdif", target: .index(5))])
+        #expect(try Self.matches([Self.meta(1, key: 34), Self.cmp(1, 5)]).isEmpty)
+    }
+
     @Test func setsKeyedByIndexAndTheirElementsAreRead() throws {
         var set = AttributeEncoder(prefix: [1, 0, 0, 7])
         set.append(type: 1, string: "fw")

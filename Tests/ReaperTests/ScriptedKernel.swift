@@ -97,6 +97,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var socketsUnreadable: String?
     /// What nftables rules send packets to, as the last look lists it; nil: the rules cannot be read.
     var forwards: NftablesForwards.Found? = NftablesForwards.Found()
+    /// The IPsec policies whose selector names each ifindex, as the last look lists them.
+    var xfrmPolicies: [Int: [String]] = [:]
     /// The tcx programs attached to each ifindex, as the last look asks for them.
     var tcPrograms: [Int: [String]] = [:]
     /// The signal the reap signals report as caught (0: none).
@@ -137,6 +139,7 @@ final class ScriptedKernel: @unchecked Sendable {
                                            inventory: { _, _, _ in Inventory(kernel: self) }, isPrivileged: { true },
                                            foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success(SocketLists(packet: self.packetSockets, bound: self.boundSockets, packetMemberships: self.packetMemberships, multicastGroups: self.multicastGroups)) },
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
+                                           xfrmPolicies: { _ in .success(self.xfrmPolicies) },
                                            tcPrograms: { _, _ in .success(self.tcPrograms) },
                                            departures: { _ in Departures(kernel: self) })
         return reaper

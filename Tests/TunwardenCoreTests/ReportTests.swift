@@ -54,6 +54,16 @@ import Testing
             "TUNWARDEN CRITICAL: 1 dead-tunnel-route (t9); 8 orphaned-tun (t0, t1, t2, t3, t4, …); 1 leak-growth | tunnels=0;76;95;0 orphaned=0;1;;0 suspect=0;;;0 unknown=0;;;0 dead_routes=3;1;;0")
     }
 
+    /// A `|` in an interface name (Linux allows it) would end the plugin's text inside the name
+    /// and turn the rest into performance data: it becomes `/`, as in every other text.
+    @Test func nagiosLineEscapesAPipeInAName() {
+        let findings = [Finding(id: "orphaned-tun", severity: .warning, ifname: "vm|a=1", reapable: true, evidence: "e")]
+        let assessment = Assessment(snapshot: Build.snapshot([]), policy: AuditPolicy(), interfaces: [], findings: findings, status: .warning)
+        let line = NagiosLine.render(assessment)
+        #expect(line.hasPrefix("TUNWARDEN WARNING: 1 orphaned-tun (vm/a=1) | tunnels=0;"))
+        #expect(line.filter { $0 == "|" }.count == 1)
+    }
+
     @Test func jsonReportKeysAndTypes() throws {
         let bytes = AuditReport(assessment()).json(pretty: false)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])

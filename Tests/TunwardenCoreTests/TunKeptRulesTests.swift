@@ -36,6 +36,24 @@ import Testing
             .hasPrefix("an nftables rule in inet fw/output now matches it by index (oif)") == true)
     }
 
+    /// A tap an IPsec policy's selector names by index (`ip xfrm policy add … dev tap7`) is kept
+    /// and the policy named. Old code: tap7 was `orphaned`, reapable (no such list existed).
+    @Test func anXfrmPolicySelectingATapByIndexKeepsIt() {
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        scan.xfrmPolicies = [7: ["dir fwd src 0.0.0.0/0 dst 10.0.0.0/8 action block"], 8: ["dir in src any dst any action allow", "dir out src any dst any action allow"]]
+        let a = Self.assess((7...9).map { Build.tun($0, "tap\($0)", kind: .tap) }, scan: scan)
+        let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
+        #expect(verdicts["tap7"]?.state == .suspect)
+        #expect(verdicts["tap7"]?.reason == "an IPsec (xfrm) policy selects it by index (dir fwd src 0.0.0.0/0 dst 10.0.0.0/8 action block); "
+            + "deleting it leaves that policy selecting nothing, and a device made again gets a new index", "\(verdicts["tap7"]?.reason ?? "")")
+        #expect(verdicts["tap8"]?.reason.hasPrefix("an IPsec (xfrm) policy selects it by index (dir in src any dst any action allow), and 1 more; deleting it leaves them") == true,
+                "\(verdicts["tap8"]?.reason ?? "")")
+        #expect(verdicts["tap9"]?.state == .orphaned)
+        #expect(Set(a.findings.filter(\.reapable).compactMap(\.ifname)) == ["tap9"])
+        #expect(a.findings.first { $0.ifname == "tap7" }?.id == FindingID.stackedTun)
+        #expect(Heuristics.xfrmPolicyReason(["dir out src any dst any action block"], now: true)?.hasPrefix("an IPsec (xfrm) policy now selects it by index") == true)
+    }
+
     /// Old code: the owned and grouped taps were `orphaned-tun`, reapable.
     @Test func aTapWithAnOwnerOrGroupIsProvisionedAndNeverReapable() throws {
         var owned = Build.tun(7, "vmtap0", kind: .tap)

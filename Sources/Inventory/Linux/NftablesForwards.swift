@@ -168,17 +168,7 @@ public enum NftablesForwards {
     /// `modules`), built in (the kernel lists no modules, or `modules.builtin` names it), or it
     /// cannot be told.
     static func mayHaveRules(modules: String) -> Bool {
-        let lines = { (path: String) -> [Substring]? in
-            guard case let .ok(bytes) = Sys.readSmallFile(path, limit: 4 << 20) else { return nil }
-            return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        }
-        guard let listed = lines(modules) else { return true }      // no modules: built in or absent
-        if listed.contains(where: { $0.hasPrefix("nf_tables ") }) { return true }
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard let builtin = lines("/lib/modules/\(release)/modules.builtin") else { return true }
-        return builtin.contains { $0.hasSuffix("/nf_tables.ko") }
+        KernelModules.mayBeActive(["nf_tables"], modules: modules)
     }
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -1,15 +1,17 @@
 /// Where nftables rules match a packet's device by its index: `iif "vpn0"` and `oif "vpn0"`
-/// (`meta iif`/`oif`) compile to a compare with the index the device has when the ruleset is
-/// loaded, and `iif { "lo", "vpn0" }` or `oif @ifs` to a lookup in a set whose key is of type
-/// iface_index, whose elements hold those indices. Deleting such a device leaves the rule
-/// matching an index no device has, and a device made again under the same name gets another:
-/// a policy-drop firewall then drops its traffic, a rule meant for it stops applying. Matches by
-/// name (`iifname`, sets of type ifname) follow whichever device has the name, and are no
-/// concern here.
+/// (`meta iif`/`oif`, also `meta sdif`) and `fib daddr oif "vpn0"` (a route lookup's device)
+/// compile to a compare with the index the device has when the ruleset is loaded, and `iif {
+/// "lo", "vpn0" }` or `oif @ifs` to a lookup in a set whose key is of type iface_index, whose
+/// elements hold those indices. Deleting such a device leaves the rule matching an index no
+/// device has, and a device made again under the same name gets another: a policy-drop firewall
+/// then drops its traffic, a rule meant for it stops applying. Matches by name (`iifname`, `fib
+/// … oifname`, sets of type ifname) follow whichever device has the name, and are no concern
+/// here.
 extension NftablesRule {
     /// One place a rule matches a device by index.
     public struct IndexMatch: Equatable, Sendable {
-        /// Which device of the packet: `iif` (NFT_META_IIF) or `oif` (NFT_META_OIF).
+        /// Which device, as `nft` names it: `iif`, `oif` or `sdif` of the packet (NFT_META_IIF,
+        /// NFT_META_OIF, NFT_META_SDIF), or the one a route lookup picks (`fib daddr oif`).
         public var key: String
         public var target: Target
 
@@ -36,8 +38,9 @@ extension NftablesRule {
     /// NFT_SET_ANONYMOUS: a set made for one rule (`iif { … }`), named `__set` and a number.
     public static let anonymousSet: UInt32 = 1
 
-    /// The compares and lookups of a rule's expressions whose value is a packet's `meta iif` or
-    /// `meta oif` (the register they read filled by it, nothing between them writing it).
+    /// The compares and lookups of a rule's expressions whose value is a device's index: a
+    /// packet's `meta iif`, `oif` or `sdif`, or the output device of a `fib` lookup (the register
+    /// they read filled by it, nothing between them writing it).
     static func indexMatches(in expressions: [Expression]) -> [IndexMatch] {
         var matches: [IndexMatch] = []
         for (position, expression) in expressions.enumerated() {
@@ -62,13 +65,14 @@ extension NftablesRule {
         return matches
     }
 
-    /// `iif` or `oif` when the nearest expression before `position` that writes `register` is a
-    /// `meta` loading NFT_META_IIF (4) or NFT_META_OIF (5) into it, and every expression in
-    /// between is known to leave it alone; nil otherwise.
+    /// The device-index source that fills `register` for the expression at `position`: the
+    /// nearest expression before it that writes `register`, when every expression in between is
+    /// known to leave it alone and that one writes an index starting at that register. Nil
+    /// otherwise. See `indexKey`.
     private static func deviceKey(of register: UInt32, before position: Int, in expressions: [Expression]) -> String? {
         let wanted = firstWord(register)
         for expression in expressions[..<position].reversed() {
-            // NFTA_META_DREG 1 and NFTA_META_KEY 2; a `meta … set` has no DREG and writes no register.
+            // A `meta … set` has no NFTA_META_DREG and writes no register.
             let destination: UInt32?
             switch expression.name {
             case Array("immediate".utf8): destination = expression.register(1)
@@ -83,14 +87,31 @@ extension NftablesRule {
                 }
             }
             guard let destination, covers(destination, wanted, words: longestValue) else { continue }
-            guard expression.name == Array("meta".utf8), firstWord(destination) == wanted else { return nil }
-            switch expression.register(2) {
-            case 4: return "iif"
-            case 5: return "oif"
-            default: return nil
-            }
+            guard firstWord(destination) == wanted else { return nil }
+            return indexKey(of: expression)
         }
         return nil
+    }
+
+    /// How `nft` names what `expression` loads into its register, when that is a device's index
+    /// (the datatype iface_index): `meta` with NFTA_META_KEY (2) NFT_META_IIF (4), NFT_META_OIF
+    /// (5) or NFT_META_SDIF (33, the port a VRF received the packet on); `fib` with
+    /// NFTA_FIB_RESULT (2) NFT_FIB_RESULT_OIF (1), the device a route lookup picks (`fib daddr
+    /// oif "vpn0"`), unless NFTA_FIB_FLAGS (3) has NFTA_FIB_F_PRESENT (32), which turns the
+    /// result into whether there is one (`fib daddr oif exists`). Nil for any other value
+    /// (`iifname`, `fib … oifname`: names, which follow a device made again).
+    private static func indexKey(of expression: Expression) -> String? {
+        switch expression.name {
+        case Array("meta".utf8):
+            return [4: "iif", 5: "oif", 33: "sdif"][expression.register(2) ?? 0]
+        case Array("fib".utf8):
+            let flags = expression.register(3) ?? 0
+            guard expression.register(2) == 1, flags & 32 == 0 else { return nil }
+            let inputs = [(UInt32(1), "saddr"), (2, "daddr"), (4, "mark"), (8, "iif"), (16, "oif")].filter { flags & $0.0 != 0 }.map(\.1)
+            return "fib \(inputs.joined(separator: " . ")) oif"
+        default:
+            return nil
+        }
     }
 
     /// One set (or map) as a dump lists it: where it is, its flags, and its key's type and length.

@@ -62,9 +62,10 @@ extension LinuxReaper {
     }
 
     /// Why each of `targets` must not be deleted because something depends on it through
-    /// traffic control, nftables or iptables rules, vxlan forwarding entries, addresses or routes,
-    /// configured since the plan by ifindex or address (which the fence does not stop): tc
-    /// actions and nftables and iptables rules that send packets to one, BPF programs attached
+    /// traffic control, nftables or iptables rules, IPsec policies, vxlan forwarding entries,
+    /// addresses or routes, configured since the plan by ifindex or address (which the fence does
+    /// not stop): tc actions and nftables and iptables rules that send packets to one, IPsec
+    /// (xfrm) policies whose selector names one, BPF programs attached
     /// to one through tcx, the forwarding entries
     /// of `tunnels`' vxlans and of those `elsewhere` found that send through one, and last (of
     /// these, the closest to the final look at the links) the routes and kernel tunnels of
@@ -102,6 +103,15 @@ extension LinuxReaper {
             }
         case let .failure(problem):
             throw NothingDeleted(detail: "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
+        }
+        // IPsec policies that select a target by index since the plan (which the fence does not stop).
+        switch system.xfrmPolicies(namespaceFD) {
+        case let .success(found):
+            for (index, policies) in found where indices.contains(index) && dependents[Int32(index)] == nil {
+                if let reason = Heuristics.xfrmPolicyReason(policies, now: true) { dependents[Int32(index)] = reason }
+            }
+        case let .failure(problem):
+            throw NothingDeleted(detail: "cannot tell whether an IPsec (xfrm) policy selects it (\(problem)); nothing deleted")
         }
         // BPF programs attached through tcx since the plan (by ifindex, which the fence does not stop).
         switch system.tcPrograms(indices.sorted(), namespaceFD) {

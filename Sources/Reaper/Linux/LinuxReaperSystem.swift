@@ -129,6 +129,9 @@ extension LinuxReaper {
         /// The devices the inspected namespace's nftables rules and legacy iptables TEE targets
         /// send packets to (see `XtablesForwards.withNftables`).
         var forwards: (_ namespaceFD: Int32?) -> Result<NftablesForwards.Found, SocketUse.Unreadable> = { fd in XtablesForwards.withNftables(namespaceFD: fd) }
+        /// The IPsec (xfrm) policies of the inspected namespace whose selector names each ifindex
+        /// (see `XfrmPolicies.found`).
+        var xfrmPolicies: (_ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { fd in XfrmPolicies.found(namespaceFD: fd) }
         /// The tcx programs attached to each of the devices with these indices in the inspected
         /// namespace (see `TcPrograms.attached`).
         var tcPrograms: (_ indices: [Int], _ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { indices, fd in

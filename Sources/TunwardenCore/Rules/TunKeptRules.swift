@@ -51,6 +51,16 @@ extension Heuristics {
         return "\(named); deleting it leaves \(those) matching nothing, and a device made again gets a new index"
     }
 
+    /// Why IPsec (xfrm) policies whose selector names a device by its index tie it to them, in
+    /// words (nil when none do); the reaper's last look says it the same way. The kernel keeps
+    /// such a policy when the device goes (it flushes only those offloaded to it).
+    public static func xfrmPolicyReason(_ policies: [String], now: Bool = false) -> String? {
+        guard let first = policies.first else { return nil }
+        let more = policies.count > 1 ? ", and \(policies.count - 1) more" : ""
+        return "an IPsec (xfrm) policy \(now ? "now " : "")selects it by index (\(first))\(more); deleting it leaves "
+            + "\(policies.count > 1 ? "them" : "that policy") selecting nothing, and a device made again gets a new index"
+    }
+
     /// Why a device whose owner or group is set is kept, in words (nil when neither is): it was
     /// provisioned for that user or group, who may attach to it without CAP_NET_ADMIN but needs
     /// that privilege to make it again (TUNSETIFF), so it is unheld whenever their program (a
