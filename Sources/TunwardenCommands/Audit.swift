@@ -85,8 +85,9 @@ public struct Audit: ParsableCommand {
         The file may be a whole terminal session, ticket or saved forum post mixing ifconfig, netstat -r, lsof and ps \
         output with prompts and prose, even with its line breaks lost. What it does not show (other interfaces, \
         filtered routes, other processes' holders, the processes a clipped paste stops before) is reported as unknown, never guessed. Works on any OS, but reads a Mac's output only: \
-        Linux's own `ifconfig -a` or `ip addr` is refused (on Linux, run `sudo tunwarden audit`), and `ip route` of \
-        Homebrew's iproute2mac is named, not read (paste `netstat -rn`). A routing table none of whose rows can be \
+        another machine's Linux listing beside it (a VM's `ip addr`, a container's net-tools `ifconfig` or `route -n`) \
+        is set aside with a note naming its lines, and input holding nothing but Linux output is refused (on Linux, run \
+        `sudo tunwarden audit`); `ip route` of Homebrew's iproute2mac is named, not read (paste `netstat -rn`). A routing table none of whose rows can be \
         read makes the answer unknown; `route -n get default` stands for the general default where no table lists it. \
         `-` reads one pasted file from standard input (`pbpaste | tunwarden audit --from -`); \
         files must be regular files (a FIFO or a device is refused). Capture with `tunwarden snapshot DIR` on the Mac.

@@ -113,6 +113,13 @@ struct CaptureContents {
     /// What was left aside as not tool output (for --verbose), and rows that could not be read.
     var notes: [String] = []
     var problems: [String] = []
+    /// Linux listings set aside (see `Section.skipLinuxListing`): the file, which listing, and
+    /// the lines it took.
+    var linuxListings: [(file: String, listing: String, place: String)] = []
+    /// Some section held output of a Mac's tools that the reader recognised, read or left aside
+    /// with a note (a listing, `route get`, ifconfig's answer, scutil's): the capture is a Mac's,
+    /// whatever Linux output it also holds.
+    var macOutputSeen = false
     /// Whether the text had no words at all.
     var isBlank = true
     /// The capture's first words, for a refusal.

@@ -74,7 +74,6 @@ extension CapturedInventory {
                 contents.unorderedFiles = order.ordered == nil
                 for name in order.ordered ?? names {
                     let text = try Self.load(PathText.joined(path, name), as: name)
-                    if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(PathText.joined(path, name), listing: listing) }
                     CaptureReader.read(text, expecting: nil, into: &contents)
                 }
             } else {
@@ -101,7 +100,6 @@ extension CapturedInventory {
                 }
                 for (index, (name, tool)) in named.enumerated() {
                     let text = try Self.load(PathText.joined(path, name), as: name)
-                    if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(PathText.joined(path, name), listing: listing) }
                     present[name] = text.isEmpty
                     contents.continuesMoment = contents.unorderedFiles && index > 0
                     CaptureReader.read(text, expecting: tool, into: &contents)
@@ -120,11 +118,17 @@ extension CapturedInventory {
             guard !text.isEmpty else {
                 throw InventoryError("\(Self.label(path)): the capture is empty (nothing but blank space in it): nothing to judge. \(Self.whatToPaste)")
             }
-            if let listing = Self.linuxListing(in: text.text) { throw Self.linuxRefusal(Self.label(path), listing: listing) }
             CaptureReader.read(text, expecting: Self.directoryFiles.first { $0.name == name }?.tool, into: &contents)
         }
         if !contents.readSomething, !contents.isBlank {
-            throw InventoryError("\(Self.label(path)): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it (it starts '\(contents.firstWords)'). \(Self.whatToPaste)")
+            // Linux output and nothing of a Mac's: refused as what it is (another machine's
+            // listing beside a Mac's is set aside, and the Mac's judged).
+            if !contents.macOutputSeen, let linux = contents.linuxListings.first {
+                let named = isDirectory.boolValue && !PathText.lastComponent(path).lowercased().hasSuffix(".rtfd") ? PathText.joined(path, linux.file) : Self.label(path)
+                throw Self.linuxRefusal(named, listing: linux.listing)
+            }
+            let aside = contents.linuxListings.first.map { " (\($0.listing) at \($0.place) is another machine's, and set aside)" } ?? ""
+            throw InventoryError("\(Self.label(path)): nothing tunwarden can read: no ifconfig, netstat -r, lsof or ps output in it\(aside) (it starts '\(contents.firstWords)'). \(Self.whatToPaste)")
         }
         var snapshot = Self.snapshot(from: contents, label: path)
         if !present.isEmpty {

@@ -1,41 +1,138 @@
 import Foundation
 import TunwardenCore
 
-/// Output of Linux's own tools pasted into `--from`, which reads listings taken on a Mac: told
-/// apart by the shapes only Linux prints, so that it is refused with a word on what to run
-/// instead rather than half read as macOS blocks whose headers seem cut off.
-extension CapturedInventory {
-    /// Which Linux listing `text` is (net-tools' `ifconfig -a`, or `ip addr`), or nil when it
-    /// holds none or also shows macOS's own shapes (then it is read as a Mac's capture).
-    ///
-    /// net-tools prints `inet 10.0.0.1  netmask 255.0.0.0` (a dotted netmask, where macOS prints
-    /// `0xff000000`), `RX packets 12  bytes 3456`, `ether … txqueuelen 1000` and `loop  txqueuelen`;
-    /// `ip addr` numbers its blocks `2: eth0: <BROADCAST,…> mtu 1500 qdisc …` and names their
-    /// links `link/ether`. Two such lines are needed; one line of macOS's (`netmask 0x…`,
-    /// `nd6 options=`, `status: active`, `media:`) is enough to read the text as a Mac's.
-    static func linuxListing(in text: String) -> String? {
-        var netTools = 0
-        var ipAddr = 0
-        for line in text.split(whereSeparator: \.isNewline) {
-            let words = line.split(separator: " ")
-            guard let first = words.first else { continue }
-            if line.contains("netmask 0x") || first == "nd6" || first == "media:" || (first == "status:" && words.count == 2) { return nil }
-            if first == "inet", words.count >= 4, words[2] == "netmask", words[3].split(separator: ".").count == 4 {
-                netTools += 1
-            } else if (first == "RX" || first == "TX") && words.count >= 3 && words[1] == "packets" && words.contains("bytes") {
-                netTools += 1
-            } else if words.contains("txqueuelen") {
-                netTools += 1
-            } else if first.hasPrefix("link/") || (first.hasSuffix(":") && first.dropLast().allSatisfy(\.isNumber) && words.contains("qdisc")) {
-                ipAddr += 1
-            }
-        }
-        if netTools >= 2 { return "Linux net-tools `ifconfig -a` output" }
-        if ipAddr >= 2 { return "Linux `ip addr` output" }
-        return nil
+/// Output of Linux's own tools in a `--from` capture, which reads listings taken on a Mac: a VM's,
+/// a container's or a VPN server's `ip addr`, net-tools `ifconfig` or `netstat -rn`, pasted beside
+/// the Mac's own (`colima ssh -- ip addr`, `docker exec web ifconfig`). Each such listing is told
+/// apart by the shapes only Linux prints, where a section's records are recognised, and set aside
+/// with a word on which lines and why: its interfaces and routes are another machine's. A capture
+/// that holds nothing but such output is refused with a word on what to run instead.
+extension Section {
+    /// The words that start the lines of an `ip addr` (or `ip link`) block after its header.
+    static let ipAddrBodyWords: Set<String> = ["inet", "inet6", "valid_lft", "altname", "link-netnsid", "prop", "alias"]
+
+    /// The words that start the lines of a net-tools `ifconfig` block after its header.
+    static let netToolsBodyWords: Set<String> = ["inet", "inet6", "ether", "loop", "unspec", "RX", "TX", "device", "infiniband", "ppp", "tunnel", "slip"]
+
+    /// Whether an `ip addr` block's header starts at `position`: `2: eth0: <BROADCAST,…> mtu 1500
+    /// qdisc …` (a veth's `eth0@if12:` too), numbered as no Mac tool numbers its lines.
+    func isIpAddrHeader(_ position: Int) -> Bool {
+        guard text.startsLine(position), position + 3 < range.upperBound else { return false }
+        let number = text[position], name = text[position + 1], flags = text[position + 2]
+        guard number.count >= 2, number.last == ":", number.dropLast().allSatisfy(\.isNumber),
+              name.count >= 2, name.last == ":", flags.first == "<", flags.last == ">" else { return false }
+        return text[position + 3] == "mtu"
     }
 
-    /// The refusal of `name`'s Linux `listing`, saying where each tool belongs.
+    /// Whether a header shaped as ifconfig's starts at `position`: macOS's (`utun4: flags=8051<UP,…>
+    /// mtu 1380`), or net-tools' of a name macOS never gives (`lo:`, `eth0:`, `docker0:`).
+    func isIfconfigShapedHeader(_ position: Int) -> Bool {
+        if Self.isIfconfigHeader(text, position) { return true }
+        guard text.startsLine(position), position + 1 < range.upperBound else { return false }
+        let name = text[position], flags = text[position + 1]
+        return name.count >= 2 && name.last == ":" && flags.hasPrefix("flags=") && flags.contains("<")
+    }
+
+    /// Whether the net-tools `ifconfig` line at `position` shows a shape macOS's ifconfig never
+    /// prints: a dotted netmask (`inet 172.17.0.2  netmask 255.255.0.0`, where macOS prints
+    /// `0xffff0000`), a queue length (`ether 02:42:ac:11:00:02  txqueuelen 0  (Ethernet)`), packet
+    /// counters (`RX packets 1542  bytes 2215320`) or a scope in brackets (`scopeid 0x20<link>`).
+    func isNetToolsLine(_ position: Int) -> Bool {
+        let end = lineEnd(position)
+        let first = text[position]
+        if (first == "RX" || first == "TX"), position + 1 < end, ["packets", "errors"].contains(text[position + 1]) { return true }
+        for at in position..<end {
+            let word = text[at]
+            if word == "txqueuelen" { return true }
+            if word == "netmask", at + 1 < end, text[at + 1].split(separator: ".").count == 4 { return true }
+            if word == "scopeid", at + 1 < end, text[at + 1].hasPrefix("0x"), text[at + 1].contains("<") { return true }
+        }
+        return false
+    }
+
+    /// Whether the line at `position` shows a shape only macOS's ifconfig prints: a hex netmask,
+    /// `nd6 options=`, `media:` or `status:`.
+    func isMacIfconfigLine(_ position: Int) -> Bool {
+        let first = text[position]
+        if first == "nd6" || first == "media:" || first == "status:" { return true }
+        let end = lineEnd(position)
+        return (position..<end).contains { text[$0] == "netmask" && $0 + 1 < end && text[$0 + 1].hasPrefix("0x") }
+    }
+
+    /// Whether the line at `position` goes on the Linux block before it: it starts with one of
+    /// `words`, or it is indented and starts no record of a Mac's tools.
+    func continuesLinuxBlock(_ position: Int, words: Set<String>) -> Bool {
+        guard !isIfconfigShapedHeader(position), !isIpAddrHeader(position) else { return false }
+        let first = text[position]
+        if words.contains(String(first)) || first.hasPrefix("link/") { return true }
+        return text.indented(position) && !CaptureReader.startsOutput(text, at: position)
+    }
+
+    /// Where the lines of one Linux block that starts at `position` end, and which listing it is
+    /// part of; nil when none starts there. A net-tools block's header is shaped as macOS's
+    /// (`eth0: flags=4163<UP,…>  mtu 1500`): its body tells them apart (see `isNetToolsLine`),
+    /// and one line only macOS prints keeps it a Mac's.
+    func linuxBlock(at position: Int) -> (end: Int, listing: String)? {
+        guard text.startsLine(position) else { return nil }
+        func blockEnd(after header: Int, words: Set<String>) -> Int {
+            var end = lineEnd(header)
+            while end < range.upperBound, continuesLinuxBlock(end, words: words) { end = lineEnd(end) }
+            return end
+        }
+        if isIpAddrHeader(position) {
+            return (blockEnd(after: position, words: Self.ipAddrBodyWords), "Linux `ip addr` output")
+        }
+        if isLinuxRouteTable(position) {
+            var end = lineEnd(position)
+            while end < range.upperBound, isLinuxRouteTable(end) || isLinuxRouteRow(end) { end = lineEnd(end) }
+            return (end, "Linux `netstat -rn` (or `route -n`) output")
+        }
+        let header = isIfconfigShapedHeader(position)
+        guard header || (Self.netToolsBodyWords.contains(String(text[position])) && isNetToolsLine(position)) else { return nil }
+        let end = blockEnd(after: position, words: Self.netToolsBodyWords)
+        var lines: [Int] = []
+        var line = position
+        while line < end { lines.append(line); line = lineEnd(line) }
+        guard lines.contains(where: isNetToolsLine), !lines.contains(where: isMacIfconfigLine) else { return nil }
+        return (end, "Linux net-tools `ifconfig -a` output")
+    }
+
+    /// The title or header of net-tools' routing table (`Kernel IP routing table`, `Destination
+    /// Gateway Genmask Flags …`, IPv6's `Destination Next Hop Flag Met Ref Use If`).
+    func isLinuxRouteTable(_ position: Int) -> Bool {
+        guard text.startsLine(position), position + 3 < range.upperBound else { return false }
+        if text[position] == "Kernel", ["IP", "IPv6"].contains(text[position + 1]), text[position + 2] == "routing" { return true }
+        return text[position] == "Destination" && ((text[position + 1] == "Gateway" && text[position + 2] == "Genmask")
+                                                  || (text[position + 1] == "Next" && text[position + 2] == "Hop"))
+    }
+
+    /// A row of net-tools' routing table: an address first, and an interface name last.
+    func isLinuxRouteRow(_ position: Int) -> Bool {
+        guard text.startsLine(position) else { return false }
+        let first = String(text[position])
+        let address = first.split(separator: "/").first.map(String.init) ?? first
+        return IPAddress(address) != nil && lineEnd(position) - position >= 5
+    }
+
+    /// Sets aside the run of Linux blocks that starts at `start` (the first ending at `end`):
+    /// its lines are named in a reading problem, shown without --verbose, as iproute2mac's `ip
+    /// route` is, and kept for the refusal of a capture that holds nothing else. Returns where
+    /// the run ends.
+    mutating func skipLinuxListing(from start: Int, end first: Int, listing: String, into contents: inout CaptureContents) -> Int {
+        var end = first
+        while end < range.upperBound, let next = linuxBlock(at: end) { end = next.end }
+        let place = "\(at(start))–\(text.line(max(start, end - 1)))"
+        contents.linuxListings.append((file: file, listing: listing, place: place))
+        contents.problems.append("\(place): \(listing) (another machine's: a VM's, a container's or a server's) is not read: "
+            + "--from judges the Mac's own listings, and that machine's interfaces and routes are not the Mac's, so they are left aside; "
+            + "on that machine, `sudo tunwarden audit` reads its kernel itself")
+        return end
+    }
+}
+
+extension CapturedInventory {
+    /// The refusal of a capture that holds nothing but Linux output (`listing`, the first one
+    /// read, at `name`), saying where each tool belongs.
     static func linuxRefusal(_ name: String, listing: String) -> InventoryError {
         InventoryError("\(name): this looks like \(listing), not a Mac's: --from reads captures taken on a Mac "
             + "(`tunwarden snapshot DIR` there, or a paste of `ifconfig -a -v`, `netstat -rn`, `sudo lsof -nP` and `ps -axww -o pid,comm`). "

@@ -79,7 +79,16 @@ extension Section {
             let (psRowsBefore, psHeaderBefore, lsofRowsBefore, lsofHeaderBefore) = (psRows, psHeaderSeen, lsofRows, lsofHeaderSeen)
             // A listing after a line that is no tool output, prompt or command is of another moment.
             if contents.unshownGap != nil { openMomentAfterGap(at: position, into: &contents) }
-            if Self.isIfconfigHeader(text, position) {
+            // Whether the words at `position` are a Mac tool's output, recognised.
+            var recognised = true
+            if let linux = linuxBlock(at: position) {
+                // Another machine's listing (a VM's `ip addr`), whose blocks may be shaped as a
+                // Mac's: no output of the Mac's, so a listing after it is of another moment.
+                noteGap(at: position, into: &contents)
+                if lastRecord == .ifconfig { gapAfterBlock = true }
+                next = skipLinuxListing(from: position, end: linux.end, listing: linux.listing, into: &contents)
+                recognised = false
+            } else if Self.isIfconfigHeader(text, position) {
                 next = readIfconfigBlock(from: position, into: &contents)
             } else if Self.isNetstatTitle(text, position) || Self.isNetstatHeader(text, position)
                         || Self.routeRowEnd(text, position, strict: !netstatHeader && tool != .netstat, limit: range.upperBound) != nil {
@@ -124,6 +133,7 @@ extension Section {
                 // `...` where output was left out: the listing read last, or (before any) the
                 // listing it is part of, is not whole.
                 contents.notes.append("\(at(position)): '\(text.excerpt(position..<end, limit: 40))' marks output left out; the listing is partial")
+                recognised = false
                 switch lastRecord {
                 case .ifconfig: ifconfigFragment = true
                 case .netstat: elided = true
@@ -134,6 +144,7 @@ extension Section {
                 }
                 next = end
             } else {
+                recognised = false
                 if text.startsLine(position), text[position] == "n[ctl", position + 1 < range.upperBound, text[position + 1] == Self.utunControl {
                     lsofFieldLines.append(text.line(position))
                 }
@@ -173,6 +184,7 @@ extension Section {
                 }
                 next = position + 1
             }
+            if recognised { contents.macOutputSeen = true }
             if ifconfigBlocks > blocksBefore {
                 if gapAfterBlock { ifconfigFragment = true }
                 gapAfterBlock = false
