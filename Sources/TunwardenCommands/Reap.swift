@@ -22,7 +22,10 @@ public struct Reap: ParsableCommand {
         It is removed once tunwarden has seen it orphaned for --min-age (default 15m). That grace \
         period counts from when tunwarden itself first saw it orphaned, since the kernel keeps no \
         such time: a device orphaned for weeks still waits 15m after the first audit. Run audit or \
-        reap from a timer to build those observations. --protect and --only leave devices out.
+        reap from a timer to build those observations. A device that arrives under an orphan's \
+        ifindex and name but is not that device (another hardware address, kind or queue mode: one \
+        moved in from another namespace) waits out a grace period of its own, and a planned device \
+        replaced so while the question waits is skipped. --protect and --only leave devices out.
 
         Examples:
           sudo tunwarden reap --dry-run       the plan, changing nothing
