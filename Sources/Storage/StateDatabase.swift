@@ -96,7 +96,7 @@ public final class StateDatabase {
                             lastRunBoot: statement.isNull(6) ? nil : statement.double(6))
     }
 
-    static let interfaceColumns = "ifindex, ifname, kind, first_seen, orphaned_since, rx_packets, tx_packets, rx_bytes, tx_bytes, last_traffic_change, holders_seen, orphaned_since_boot"
+    static let interfaceColumns = "ifindex, ifname, kind, first_seen, orphaned_since, rx_packets, tx_packets, rx_bytes, tx_bytes, last_traffic_change, holders_seen, orphaned_since_boot, identity"
 
     /// Every interface observed in a namespace, keyed as `Observations` keys them.
     func interfaceRows(_ row: NamespaceRow) throws -> [String: InterfaceObservation] {
@@ -124,6 +124,12 @@ public final class StateDatabase {
         observation.lastTrafficChange = statement.date(9)
         observation.holdersSeen = try statement.string(10).map(HoldersText.decode)
         observation.orphanedSinceBoot = statement.isNull(11) ? nil : statement.double(11)
+        if let text = statement.string(12) {
+            guard let identity = DeviceIdentity(text: text) else {
+                throw SQLiteError(operation: "read an interface", code: 11, message: "a row whose device identity is not one tunwarden writes: \(text)")
+            }
+            observation.identity = identity
+        }
         return observation
     }
 

@@ -31,9 +31,10 @@ extension StateDatabase {
                 guard case let .newer(clockStep) = Self.order(assessment.snapshot, after: row, wallNow: Date()) else {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                let (current, inOrder, changed, gone) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now, keyed: keyed)
+                let (current, inOrder, changed, gone, replaced) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now, keyed: keyed)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
+                try forgetAlerted(replaced, namespace: row.id)
                 row.lastRun = now
                 var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting, clockStep: clockStep)
                 recording.observations.recordedOrder = Observations.RecordedOrder(namespace: identity, list: inOrder)
@@ -48,9 +49,11 @@ extension StateDatabase {
     /// gone). `rows` are in their key's order (ifindex, then the name's bytes), as
     /// `rowsInKeyOrder` gives them, and are merged with the assessment's interfaces in the same
     /// order, so no row is looked up by key: at 10,000 interfaces that lookup was most of the time
-    /// recording took.
+    /// recording took. `replaced` names the interfaces whose row was of another device
+    /// (`InterfaceObservation.replacement(of:by:)`): they start afresh.
     private func compare(_ assessment: Assessment, with rows: [InterfaceObservation], at now: Date, keyed: Bool)
-        -> (current: [String: InterfaceObservation], inOrder: [InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey]) {
+        -> (current: [String: InterfaceObservation], inOrder: [InterfaceObservation], changed: [InterfaceObservation], gone: [InterfaceKey],
+            replaced: [String]) {
         func precedes(_ a: (Int, String), _ b: (Int, String)) -> Bool {
             a.0 != b.0 ? a.0 < b.0 : a.1.utf8.lexicographicallyPrecedes(b.1.utf8)
         }
@@ -66,7 +69,7 @@ extension StateDatabase {
         var inOrder: [InterfaceObservation] = []
         var placed: [InterfaceObservation?] = []
         if sorted { inOrder.reserveCapacity(interfaces.count) } else { placed = Array(repeating: nil, count: interfaces.count) }
-        var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = []
+        var changed: [InterfaceObservation] = [], gone: [InterfaceKey] = [], replaced: [String] = []
         var next = rows.startIndex
         for position in order {
             // The interface is read where it lies: a copy of each of ten thousand was an eighth
@@ -83,6 +86,10 @@ extension StateDatabase {
             if next < rows.endIndex, rows[next].ifindex == index, rows[next].ifname == name {
                 before = rows[next]
                 next += 1
+                if !InterfaceObservation.replacement(of: rows[next - 1], by: interfaces[position].interface).isEmpty {
+                    replaced.append(name)
+                    before = nil
+                }
             }
             let observation = InterfaceObservation.continuing(before, with: interfaces[position], at: now, bootClock: bootClock)
             if before.map({ !observation.matches($0) }) ?? true { changed.append(observation) }
@@ -90,7 +97,16 @@ extension StateDatabase {
             if sorted { inOrder.append(observation) } else { placed[position] = observation }
         }
         gone += rows[next...].map { InterfaceKey(ifindex: $0.ifindex, ifname: $0.ifname) }
-        return (current, sorted ? inOrder : placed.compactMap { $0 }, changed, gone)
+        return (current, sorted ? inOrder : placed.compactMap { $0 }, changed, gone, replaced)
+    }
+
+    /// Forgets that the orphans named `names` were alerted on: the devices now under those names
+    /// are others (one replaced the device seen, or took its ifindex and name within one burst of
+    /// changes), so an orphan among them is a new one.
+    private func forgetAlerted(_ names: [String], namespace: Int64) throws {
+        guard !names.isEmpty else { return }
+        let delete = try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
+        for name in names { try delete.bind(1, namespace).bind(2, name).run() }
     }
 
     /// Records a change that touched a few interfaces of a namespace whose whole inventory the
@@ -129,17 +145,27 @@ extension StateDatabase {
                         return try stale(assessment, identity: identity, row: row, interfaces: cache.namespaces[identity] ?? [:], window: alerting?.growth.window)
                     }
                     interfaces = cache.namespaces.removeValue(forKey: identity) ?? [:]
+                    // A key both removed and changed is another device under the ifindex and
+                    // name of one that went within the burst: it starts afresh.
+                    var replaced: [String] = []
+                    let reused = Set(changed.map { Observations.key($0.interface.index, $0.interface.name) })
                     for key in removed {
                         try delete(key, namespace: row.id)
                         change(Observations.key(key.ifindex, key.ifname), to: nil)
+                        if reused.contains(Observations.key(key.ifindex, key.ifname)) { replaced.append(key.ifname) }
                     }
                     for entry in changed {
                         let key = InterfaceKey(entry.interface)
-                        let before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
+                        var before = try interfaceRow(row.id, key, lastSeen: row.lastRun)
+                        if let earlier = before, !InterfaceObservation.replacement(of: earlier, by: entry.interface).isEmpty {
+                            replaced.append(key.ifname)
+                            before = nil
+                        }
                         let observation = InterfaceObservation.continuing(before, with: entry, at: now, bootClock: assessment.snapshot.agingClock)
                         if before.map({ !observation.matches($0) }) ?? true { try write(observation, namespace: row.id) }
                         change(Observations.key(key.ifindex, key.ifname), to: observation)
                     }
+                    try forgetAlerted(replaced, namespace: row.id)
                     let interfaces = interfaces ?? [:]
                     row.lastRun = now
                     let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
@@ -286,7 +312,7 @@ extension StateDatabase {
 
     /// Writes (inserts or replaces) an interface's row.
     func write(_ observation: InterfaceObservation, namespace: Int64) throws {
-        let statement = try connection.statement("INSERT OR REPLACE INTO interfaces (namespace, \(Self.interfaceColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+        let statement = try connection.statement("INSERT OR REPLACE INTO interfaces (namespace, \(Self.interfaceColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
         statement.bind(1, namespace).bind(2, observation.ifindex).bind(3, observation.ifname).bind(4, observation.kind.rawValue)
             .bind(5, observation.firstSeen).bind(6, observation.orphanedSince)
         if let traffic = observation.traffic {
@@ -294,7 +320,7 @@ extension StateDatabase {
                 .bind(9, Int64(bitPattern: traffic.rxBytes)).bind(10, Int64(bitPattern: traffic.txBytes))
         }
         statement.bind(11, observation.lastTrafficChange).bind(12, observation.holdersSeen.map(HoldersText.encode))
-            .bind(13, observation.orphanedSinceBoot)
+            .bind(13, observation.orphanedSinceBoot).bind(14, observation.identity?.text)
         try statement.run()
     }
 

@@ -1,4 +1,4 @@
-/// The tables of `state.db`, at schema version 3 (`PRAGMA user_version`).
+/// The tables of `state.db`, at schema version 4 (`PRAGMA user_version`).
 ///
 /// Times are REAL seconds since 1970 (UTC), but for `orphaned_since_boot` and `last_run_boot`,
 /// seconds on the boot clock (CLOCK_BOOTTIME) of the namespace's boot, which the grace period
@@ -9,7 +9,7 @@
 /// by their bit pattern. Numbers tunwarden never writes are refused by CHECK constraints, and any
 /// found all the same make the database damaged.
 enum StateSchema {
-    static let version: Int64 = 3
+    static let version: Int64 = 4
 
     /// The tables every database has; one missing makes the schema unreadable (damage).
     static let tables = ["namespaces", "interfaces", "counts", "alerted_orphans", "alerts", "meta"]
@@ -46,6 +46,9 @@ enum StateSchema {
         -- The boot clock when orphaned_since was, or (for a row older than this column) when an
         -- orphan was next seen: its age counts from here, whatever the wall clock did.
         orphaned_since_boot REAL,
+        -- What tells the device from another that later stands at its ifindex under its name
+        -- (`DeviceIdentity.text`: kind, queue mode, hardware address), as last seen.
+        identity TEXT,
         PRIMARY KEY (namespace, ifindex, ifname)
     ) WITHOUT ROWID;
     CREATE TABLE counts (
@@ -95,5 +98,13 @@ enum StateSchema {
         // Version 2 ordered runs by the wall clock alone. Its namespaces get no boot-clock reading:
         // the next recording of each is ordered by the wall clock once more, and gives it one.
         2: "ALTER TABLE namespaces ADD COLUMN last_run_boot REAL;",
+        // Version 3 knew a device by ifindex and name alone, so one moved in under an orphan's
+        // took over its age. Its rows get no identity (the next recording gives each one), and
+        // its orphans no boot-clock reading: whether the device seen next is the one that was
+        // orphaned cannot be told, so their ages count from the next recording, never from before.
+        3: """
+        ALTER TABLE interfaces ADD COLUMN identity TEXT;
+        UPDATE interfaces SET orphaned_since_boot = NULL WHERE orphaned_since_boot IS NOT NULL;
+        """,
     ]
 }

@@ -22,7 +22,10 @@ public struct Reap: ParsableCommand {
         It is removed once tunwarden has seen it orphaned for --min-age (default 15m). That grace \
         period counts from when tunwarden itself first saw it orphaned, since the kernel keeps no \
         such time: a device orphaned for weeks still waits 15m after the first audit. Run audit or \
-        reap from a timer to build those observations. --protect and --only leave devices out.
+        reap from a timer to build those observations. A device that arrives under an orphan's \
+        ifindex and name but is not that device (another hardware address, kind or queue mode: one \
+        moved in from another namespace) waits out a grace period of its own, and a planned device \
+        replaced so while the question waits is skipped. --protect and --only leave devices out.
 
         Examples:
           sudo tunwarden reap --dry-run       the plan, changing nothing
@@ -148,6 +151,9 @@ public struct Reap: ParsableCommand {
             let names = pending.prefix(5).map(\.ifname).joined(separator: ", ") + (pending.count > 5 ? ", …" : "")
             console.note("the journal (or the newest one rotated away, \(journalPath).1) holds intents without results (run \(runs): a reap killed outright, or one acting right now) for \(pending.count) device\(pending.count == 1 ? "" : "s") (\(names)); a real reap gives back what a killed one left fenced or down before planning, and exits 1 for any it cannot give back whole")
         }
+        // Begun before the plan's inventory: a planned device that leaves the namespace while
+        // the question waits, and another that arrives under its ifindex and name, are told apart.
+        let linkWatch = from == nil && !dryRun ? (try? context.reaper(namespace))?.watchLinks() : nil
         let snapshot: Snapshot
         do {
             snapshot = try context.backend(capture: from, namespace: namespace, patient: true).snapshot()
@@ -233,7 +239,8 @@ public struct Reap: ParsableCommand {
         defer { journalLock.release() }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
-        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired)
+        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired,
+                                                    linkWatch: linkWatch)
         // (Routes removed from a utun or tuntaposx device delete no interface.)
         let deletions = Set(plan.items.filter { $0.action == .deleteInterface }.map(\.ifname))
         let deleted = results.count { $0.outcome == .deleted && deletions.contains($0.ifname) }
@@ -336,12 +343,12 @@ public struct Reap: ParsableCommand {
     /// Carries out the plan. Returns every result, with why the journal lacks their records when
     /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
     func execute(_ plan: ReapPlan, journalPath: String, reaper: any PlanReaper, console: any Console,
-                 repaired: Bool = false) throws -> (results: [ReapResult], journalProblem: String?) {
+                 repaired: Bool = false, linkWatch: PlanLinkWatch? = nil) throws -> (results: [ReapResult], journalProblem: String?) {
         let journal = Journal(path: journalPath)
         let runID = UUID().uuidString.lowercased()
         let showProgress = !quiet && console.errorIsTerminal && plan.items.count >= 500
         do {
-            return (try reaper.execute(plan, journal: journal, runID: runID) { done, total in
+            return (try reaper.execute(plan, journal: journal, runID: runID, linkWatch: linkWatch) { done, total in
                 if showProgress { console.progress("\rReaping: \(done)/\(total)" + (done == total ? "\n" : "")) }
             }, nil)
         } catch let incomplete as ReapJournalIncomplete {

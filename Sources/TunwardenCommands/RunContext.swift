@@ -90,6 +90,14 @@ protocol PlanReaper {
     /// result per item in plan order. Throws `ReapRefusal` when nothing was changed and
     /// `ReapJournalIncomplete`, with every result, when it acted but could not journal the results.
     func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult]
+    /// The same, with `linkWatch`, begun (`watchLinks()`) before the plan's inventory: a planned
+    /// device that the watch saw leave is not taken for another that arrived under its ifindex
+    /// and name since.
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, linkWatch: PlanLinkWatch?,
+                 progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult]
+    /// A watch on the link notifications of this reaper's namespace, to begin before a plan's
+    /// inventory; nil where the platform has none, or it cannot be had.
+    func watchLinks() -> PlanLinkWatch?
     /// The intent records of this reaper's namespace among `records` that no result answers:
     /// what a reap killed outright left behind, or a reap acting right now.
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
@@ -136,6 +144,14 @@ enum LiveReaper {
 }
 
 extension PlanReaper {
+    /// A platform without link notifications carries a plan out on what it sees alone.
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, linkWatch: PlanLinkWatch?,
+                 progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult] {
+        try execute(plan, journal: journal, runID: runID, progress: progress)
+    }
+
+    func watchLinks() -> PlanLinkWatch? { nil }
+
     /// A reaper that fences nothing leaves nothing for a repair to find after a rotation.
     func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] { [] }
 
@@ -164,6 +180,10 @@ extension PlanReaper {
 #if os(Linux)
 extension LinuxReaper: PlanReaper {
     var stoppingSignal: Int32 { Self.interruptingSignal }
+
+    func execute(_ plan: ReapPlan, journal: Journal, runID: String, progress: ((_ done: Int, _ total: Int) -> Void)?) throws -> [ReapResult] {
+        try execute(plan, journal: journal, runID: runID, linkWatch: nil, progress: progress)
+    }
 }
 #endif
 

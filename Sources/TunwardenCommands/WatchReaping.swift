@@ -23,13 +23,17 @@ extension Watch {
                  held: HeldNamespace?, repairs: RepairCheck) -> Date? {
         let snapshot = assessment.snapshot
         guard snapshot.holders.complete else { return nil }
+        let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
         var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
                                  policy: runtime.reapPolicy, now: snapshot.takenAt)
         let waiting = plan.excluded.compactMap { exclusion -> Date? in
             if case let .tooYoung(at) = exclusion.reason { return at }
             return nil
         }.min()
-        let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
+        // Begun before the locks are awaited: a planned device replaced meanwhile by another
+        // under its ifindex and name is told from it (the facts judged are as fresh as the events
+        // read, and a replacement among those started its observation afresh).
+        let linkWatch = plan.items.isEmpty ? nil : reaper.watchLinks()
         let journal = Journal(path: runtime.journalPath)
         let repairDue = repairs.due(journal, reaper: reaper)
         guard !plan.items.isEmpty || repairDue else { return waiting }
@@ -76,7 +80,7 @@ extension Watch {
         if tw_stop_requested() != 0 || tw_reload_pending() != 0 { return waiting }
         let results: [ReapResult]
         do {
-            results = try reaper.execute(plan, journal: journal, runID: UUID().uuidString.lowercased())
+            results = try reaper.execute(plan, journal: journal, runID: UUID().uuidString.lowercased(), linkWatch: linkWatch)
         } catch let incomplete as ReapJournalIncomplete {
             results = incomplete.results
             Terminal.log("watch: reap: the devices below were acted on, but the journal lacks their result records: \(incomplete.reason)", priority: 3)

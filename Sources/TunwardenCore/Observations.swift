@@ -23,6 +23,10 @@ public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
     public var lastTrafficChange: Date?
     /// The most recent distinct holders seen (`comm[pid]`), oldest first, at most `holdersSeenLimit`.
     public var holdersSeen: [String]?
+    /// What tells the device seen from another at its ifindex under its name (`DeviceIdentity`),
+    /// as last seen; nil for one recorded by a tunwarden that did not keep it, until the next
+    /// observation. Kept in the state database only, in no JSON.
+    public var identity: DeviceIdentity? = nil
 
     /// How many past holders an observation remembers.
     public static let holdersSeenLimit = 8
@@ -104,13 +108,18 @@ extension InterfaceObservation {
     /// sighting, traffic, holders and orphaned-since times brought up to date. An orphan whose
     /// boot-clock reading is not kept yet (recorded before it was) gets this one: its age counts
     /// from now.
+    ///
+    /// A device that is not the one `previous` saw (`replacement(of:by:)`: another moved in under
+    /// its ifindex and name) starts afresh: first seen now, orphaned since now.
     public static func continuing(_ previous: InterfaceObservation?, with entry: AssessedInterface, at now: Date,
                                   bootClock: TimeInterval? = nil) -> InterfaceObservation {
+        let previous = previous.flatMap { replacement(of: $0, by: entry.interface).isEmpty ? $0 : nil }
         var observation = previous ?? InterfaceObservation(
             ifindex: entry.interface.index, ifname: entry.interface.name, kind: entry.interface.kind,
             firstSeen: now, lastSeen: now, orphanedSince: nil
         )
         observation.lastSeen = now
+        observation.identity = DeviceIdentity(entry.interface)
         observation.noteTraffic(entry.interface.stats, at: now)
         observation.noteHolders(entry.holders)
         switch entry.state {
@@ -126,6 +135,15 @@ extension InterfaceObservation {
         return observation
     }
 
+    /// What tells `interface`, at the ifindex and under the name `previous` was seen at, from the
+    /// device `previous` saw (`DeviceIdentity`; its counters going back, for a tun or tap); empty
+    /// when nothing does, or when `previous` kept no identity (the next observation keeps one).
+    public static func replacement(of previous: InterfaceObservation, by interface: NetworkInterface) -> [String] {
+        guard let identity = previous.identity else { return [] }
+        return DeviceIdentity(interface).differences(from: identity)
+            + (DeviceIdentity.countersWentBack(from: previous.traffic, to: interface.stats, kind: interface.kind).map { [$0] } ?? [])
+    }
+
     /// Whether the two say the same of an interface apart from when it was last seen, which is
     /// kept per namespace, not per interface (so an unchanged interface costs no write).
     public func matches(_ other: InterfaceObservation) -> Bool {
@@ -138,7 +156,9 @@ extension InterfaceObservation {
 /// Everything tunwarden remembers between runs, per network namespace.
 ///
 /// An interface is identified by namespace, index and name: a device deleted and made again gets
-/// a new index and starts a new history. A namespace is identified by `NamespaceIdentity`: one
+/// a new index and starts a new history. A device that arrives under an ifindex and name seen
+/// before (moved in from another namespace) but is not the device seen there (`DeviceIdentity`)
+/// starts a new history too. A namespace is identified by `NamespaceIdentity`: one
 /// incarnation in one boot, so a namespace made again, or the machine rebooted, starts afresh.
 public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
     public var version = 1

@@ -11,11 +11,22 @@ import TunwardenCore
     static let identity = "netns-cookie:7@boot:b1"
     static let hour: TimeInterval = 3600
 
-    /// Version 2's tables: this version's without the boot clock of a namespace's last run.
+    /// Version 3's tables: this version's without the devices' identities.
+    static var version3: String {
+        get throws {
+            let added = ["identity TEXT,", "-- What tells the device from another", "-- (`DeviceIdentity.text`"]
+            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
+            try #require(schema != StateSchema.create && !schema.contains("identity TEXT,"))
+            return schema
+        }
+    }
+
+    /// Version 2's tables: version 3's without the boot clock of a namespace's last run.
     static var version2: String {
         get throws {
             let added = ["last_run_boot REAL", "-- The boot clock when the last inventory recorded", "-- capture): a run whose inventory is older"]
-            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+            let schema = try Self.version3.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
                 .replacingOccurrences(of: "9007199254740992),\n);", with: "9007199254740992)\n);")
             try #require(schema != StateSchema.create && !schema.contains("last_run_boot"))
@@ -66,7 +77,7 @@ import TunwardenCore
         let store = StateStore(directory: directory.path)
         let database = try #require(try store.database(create: false))
         #expect(try database.connection.integer("PRAGMA user_version") == StateSchema.version)
-        #expect(StateSchema.version == 3)
+        #expect(StateSchema.version == 4)
         try database.quickCheck()
         let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
         #expect(read.count == 2)
@@ -74,9 +85,9 @@ import TunwardenCore
         #expect(orphan.orphanedSince == Self.t0 - 72 * Self.hour && orphan.firstSeen == Self.t0 - 72 * Self.hour)
         #expect(orphan.orphanedSinceBoot == nil)
         #expect(read[Observations.key(3, "mig1")]?.holdersSeen == ["vpn[1000]"])
-        // Opened again: already at version 3, nothing more to do.
+        // Opened again: already at the newest version, nothing more to do.
         store.close()
-        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 3)
+        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 4)
     }
 
     /// After the migration, the orphan's three wall-clock days count for nothing: the first
@@ -114,12 +125,57 @@ import TunwardenCore
         let ahead = Date().addingTimeInterval(Self.hour)
         try connection.execute("INSERT INTO namespaces (id, identity, boot, name, last_run) VALUES (1, '\(Self.identity)', 'b1', 'blue', \(ahead.timeIntervalSince1970));")
         let database = try #require(try StateStore(directory: directory.path).database())
-        #expect(try database.connection.integer("PRAGMA user_version") == 3)
+        #expect(try database.connection.integer("PRAGMA user_version") == 4)
         let now = Date()
         let first = try database.record(assessment(wall: now, boot: 5000), label: nil, alerting: nil)
         #expect(!first.wasStale && first.clockStep?.byBootClock == false)
         #expect(try database.connection.integer("SELECT last_run_boot FROM namespaces WHERE id = 1") == 5000)
         #expect(try database.record(assessment(wall: now + 1, boot: 4990), label: nil, alerting: nil).wasStale)
+    }
+
+    /// A version-3 database knew devices by ifindex and name alone: migrated, it keeps every row,
+    /// but its orphans' ages count from the next recording (whether the device then seen is the
+    /// one that was orphaned cannot be told), which keeps each device's identity; a device with
+    /// another hardware address at the same ifindex and name after that starts afresh.
+    @Test func aVersion3DatabaseKeepsItsRowsAndCountsOrphansFromTheNextRecording() throws {
+        let directory = try StateDatabaseTests.Directory()
+        let connection = try SQLiteConnection(path: directory.path + "/state.db", create: true)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute(try Self.version3)
+        try connection.execute("PRAGMA user_version = 3")
+        let t0 = Self.t0.timeIntervalSince1970, old = t0 - 72 * Self.hour
+        try connection.execute("""
+            INSERT INTO namespaces (id, identity, boot, name, last_run, last_run_boot) VALUES (1, '\(Self.identity)', 'b1', 'blue', \(t0), 4000);
+            INSERT INTO interfaces (namespace, ifindex, ifname, kind, first_seen, orphaned_since, orphaned_since_boot) VALUES (1, 2, 'mig0', 'tun', \(old), \(old), 100);
+            INSERT INTO interfaces (namespace, ifindex, ifname, kind, first_seen, holders_seen) VALUES (1, 3, 'mig1', 'tun', \(old), '["vpn[1000]"]');
+            INSERT INTO alerted_orphans (namespace, ifname) VALUES (1, 'mig0');
+            """)
+        let database = try #require(try StateStore(directory: directory.path).database())
+        #expect(try database.connection.integer("PRAGMA user_version") == 4)
+        try database.quickCheck()
+        let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
+        let orphan = try #require(read[Observations.key(2, "mig0")])
+        #expect(orphan.orphanedSince == Self.t0 - 72 * Self.hour && orphan.firstSeen == Self.t0 - 72 * Self.hour)
+        #expect(orphan.orphanedSinceBoot == nil && orphan.identity == nil)
+        #expect(read[Observations.key(3, "mig1")]?.holdersSeen == ["vpn[1000]"])
+        #expect(try database.connection.integer("SELECT count(*) FROM alerted_orphans") == 1)
+
+        var seen = assessment(wall: Self.t0 + 60, boot: 5000)
+        let recorded = try database.record(seen, label: nil, alerting: nil).observations.namespaces[Self.identity]?[Observations.key(2, "mig0")]
+        #expect(recorded?.orphanedSinceBoot == 5000 && recorded?.firstSeen == Self.t0 - 72 * Self.hour)
+        #expect(recorded?.identity == DeviceIdentity(kind: .tun, multiQueue: nil, hardwareAddress: nil))
+        // Another device (here told by its kind) under mig0's ifindex and name: a new history.
+        var interface = seen.snapshot.interfaces[0]
+        interface.kind = .tap
+        interface.hardwareAddress = "02:00:00:00:f2:02"
+        var snapshot = seen.snapshot
+        snapshot.interfaces[0] = interface
+        snapshot.takenAt = Self.t0 + 120
+        snapshot.bootClock = 5060
+        seen = Heuristics.assess(snapshot)
+        let replaced = try database.record(seen, label: nil, alerting: nil).observations.namespaces[Self.identity]?[Observations.key(2, "mig0")]
+        #expect(replaced?.firstSeen == Self.t0 + 120 && replaced?.orphanedSinceBoot == 5060 && replaced?.identity?.kind == .tap)
+        #expect(try database.connection.integer("SELECT count(*) FROM alerted_orphans WHERE ifname = 'mig0'") == 0, "a new orphan, to be alerted on")
     }
 
     /// A database newer than any migration this tunwarden knows stays refused, unchanged.

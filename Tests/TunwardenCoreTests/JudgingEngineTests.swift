@@ -314,6 +314,22 @@ import Testing
         #expect(!removed.contains("5:tapx"))
     }
 
+    /// A device removed and another made or moved in at its ifindex under its name, within one
+    /// burst, is another device: its observation is removed, so that the newcomer's starts afresh.
+    @Test func aDeviceReplacedWithinABurstIsRemoved() {
+        var world = World()
+        world.links[5] = Build.tun(5, "tapx", kind: .tap)
+        let engine = JudgingEngine()
+        engine.load(world.snapshot(at: Date()))
+        _ = engine.assessment(of: "ns")
+        _ = engine.takeChanges(of: "ns")
+        engine.apply([.linkRemoved(index: 5), .link(world.links[5]!)], to: "ns", at: Date())
+        _ = engine.assessment(of: "ns")
+        let changes = engine.takeChanges(of: "ns")
+        #expect(changes.changed.map(\.interface.name) == ["tapx"])
+        #expect(changes.removed.map { "\($0.index):\($0.name)" } == ["5:tapx"])
+    }
+
     @Test func aChangeJudgesOnlyWhatItTouches() {
         var world = World()
         for index in 1...1000 { world.links[index] = Build.tun(index, "tun\(index)") }

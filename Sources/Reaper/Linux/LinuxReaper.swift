@@ -90,8 +90,10 @@ public struct LinuxReaper {
 
     /// Executes `plan`. Throws `ReapRefusal` (nothing changed) when the system cannot be trusted or
     /// acted on, and `ReapJournalIncomplete` (with every result) when it acted but could not journal
-    /// the results; otherwise returns one result per planned item, in plan order.
-    public func execute(_ plan: ReapPlan, journal: Journal, runID: String,
+    /// the results; otherwise returns one result per planned item, in plan order. `linkWatch`,
+    /// begun (`watchLinks()`) before the plan's inventory, tells a planned device replaced since by
+    /// another under its ifindex and name (see `reverify`).
+    public func execute(_ plan: ReapPlan, journal: Journal, runID: String, linkWatch: PlanLinkWatch? = nil,
                         progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ReapResult] {
         guard system.isPrivileged() else {
             throw ReapRefusal("reaping needs root (CAP_NET_ADMIN to delete links, and every process's descriptors readable to prove nobody holds them); nothing was changed")
@@ -102,7 +104,7 @@ public struct LinuxReaper {
         // held, which must be the one the plan was made in.
         let held = try holdNamespace()
         defer { withExtendedLifetime(held) {} }
-        let (verified, refused, usedGroups, identity) = try reverify(plan, held: held)
+        let (verified, refused, usedGroups, identity) = try reverify(plan, held: held, linkWatch: linkWatch)
         for result in refused { results[result.ifindex] = result }
 
         // Batches, their groups and every device's private name are chosen before anything is
@@ -198,7 +200,7 @@ public struct LinuxReaper {
                 continue
             }
             let targets = batch.items.map { Target(item: $0, fenceName: fenceNames[$0.interface.index]!, protect: plan.protect) }
-            for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD) { results[result.ifindex] = result }
+            for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD, linkWatch: linkWatch) { results[result.ifindex] = result }
             done += batch.items.count
             progress?(done, verified.count)
         }
@@ -233,12 +235,13 @@ public struct LinuxReaper {
     // MARK: verification
 
     /// Takes a fresh inventory of the namespace `held` holds (nil: this process's own) and keeps
-    /// only the items that are still the same device (same ifindex, same name bytes) and still
-    /// orphaned; also returns the link groups in use, so batches can pick groups nothing is in,
+    /// only the items that are still the same device (same ifindex, same name bytes, and nothing
+    /// telling another device that took them since: see `replacement(of:by:watch:client:)`, with
+    /// what `linkWatch` saw from before the plan's inventory to this one) and still orphaned; also returns the link groups in use, so batches can pick groups nothing is in,
     /// and the identity of the namespace it looked at. Refuses the whole plan when that namespace
     /// is not the one the plan was made in (one made again under its name since): its devices
     /// are others, however alike, and none of them was ever seen orphaned.
-    func reverify(_ plan: ReapPlan, held: HeldNamespace?) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>, identity: String) {
+    func reverify(_ plan: ReapPlan, held: HeldNamespace?, linkWatch: PlanLinkWatch? = nil) throws -> (verified: [ReapItem], refused: [ReapResult], usedGroups: Set<UInt32>, identity: String) {
         let snapshot: Snapshot
         do {
             snapshot = try system.inventory(namespaceName, namespaceDirectory, held).snapshot()
@@ -254,6 +257,13 @@ public struct LinuxReaper {
         }
         let assessment = Heuristics.assess(snapshot)
         let current = Dictionary(assessment.interfaces.map { ($0.interface.index, $0) }, uniquingKeysWith: { a, _ in a })
+        // Read after the inventory: every removal up to it is among these.
+        let watched = Self.departures(since: linkWatch, among: Set(plan.items.map { Int32($0.interface.index) }))
+        var lookClient: RtnetlinkClient?
+        let client = { () -> RtnetlinkClient? in
+            if lookClient == nil { lookClient = (try? system.rtnetlink.connect(namespaceFD: held?.descriptor)).map { RtnetlinkClient(transport: $0) } }
+            return lookClient
+        }
         var verified: [ReapItem] = []
         var refused: [ReapResult] = []
         for item in plan.items {
@@ -265,7 +275,11 @@ public struct LinuxReaper {
                 continue
             }
             guard let now = current[item.interface.index] else {
-                skip("gone since the plan was made")
+                skip("gone since the plan was made" + (watched?.departed[Int32(item.interface.index)].map { ": it " + departureWords($0, client: client) } ?? ""))
+                continue
+            }
+            if let replaced = replacement(of: item, by: now.interface, watch: watched, client: client) {
+                skip(replaced)
                 continue
             }
             guard InterfaceName.kernelBytes(now.interface.name) == InterfaceName.kernelBytes(item.ifname) else {

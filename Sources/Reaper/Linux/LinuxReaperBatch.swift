@@ -44,13 +44,16 @@ extension LinuxReaper {
     }
 
     /// Fences, verifies and deletes one batch; `group` is one no link was in at re-verification.
-    func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?) -> [ReapResult] {
+    func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?, linkWatch: PlanLinkWatch? = nil) -> [ReapResult] {
         var results: [ReapResult] = []
         // Watched from before the fence: a target moved to another namespace at any moment after
         // vanishes from this one's dumps as if deleted, still fenced where it went, and its
         // removal notification is what tells (see `goneFromHere`, and step 6). Read between the
-        // steps, so that the batch's own changes do not overflow it.
-        let departures = system.departures(namespaceFD)
+        // steps, so that the batch's own changes do not overflow it. The watch begun before the
+        // plan (`linkWatch`) is this one while it has lost nothing: it also tells of a target
+        // replaced before its fence (step 2).
+        let planWatch = (linkWatch?.source as? any LinkDepartures).flatMap { $0.departed(among: []) == nil ? nil : $0 }
+        let departures = planWatch ?? system.departures(namespaceFD)
         func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
                                       outcome: outcome, detail: detail))
@@ -126,6 +129,24 @@ extension LinuxReaper {
             _ = departures?.departed(among: [])
         }
         stepHook?("fenced")
+        // A planned device whose removal the watch since the plan told of was replaced before
+        // its fence by another under its ifindex and name: what was fenced is that other, which
+        // is given back. With notifications lost, one without a hardware address (which the last
+        // look compares) cannot be told from such another, and is given back too.
+        if linkWatch != nil, !fenced.isEmpty {
+            let watched = Self.departures(since: linkWatch, among: Set(fenced.map(\.index))) ?? ([:], true)
+            fenced = fenced.filter { target in
+                if let departure = watched.departed[target.index] {
+                    giveBack(target, .skipped, "replaced since the plan was made: the planned \(target.item.interface.kind.rawValue) \(departureWords(departure, client: { client })); the device that took its ifindex and name was fenced and is given back")
+                    return false
+                }
+                if watched.lost, target.item.interface.hardwareAddress == nil {
+                    giveBack(target, .skipped, "not proved to be the planned device: the link notifications watched since the plan was made were lost (ENOBUFS), and a \(target.item.interface.kind.rawValue) without a hardware address has nothing else to tell it by; not deleted")
+                    return false
+                }
+                return true
+            }
+        }
 
         // 3. Into the group, each by its private name: a device that took the ifindex of a
         //    target deleted by something else since the fence answers to no such name.

@@ -41,12 +41,11 @@ extension LinuxReaper {
     /// to another device in another namespace or incarnation of this one.
     static func isRecorded(_ link: LinkMessage, by intent: JournalRecord) -> Bool {
         guard link.name == InterfaceName.kernelBytes(intent.ifname), link.kind == "tun" else { return false }
-        if let prior = intent.prior {
-            let type: UInt8 = prior.kind == .tap ? 2 : 1
-            if let now = link.tun?.type, now != type { return false }
-            if let address = prior.address, let now = link.hardwareAddress.flatMap(LinuxInventory.macText), now != address { return false }
-        }
-        return true
+        guard let prior = intent.prior else { return true }
+        // What the intent did not keep (an address absent from it) tells nothing.
+        var now = identity(of: link)
+        if prior.address == nil { now.hardwareAddress = nil }
+        return now.differences(from: DeviceIdentity(kind: prior.kind, hardwareAddress: prior.address)).isEmpty
     }
 
     /// Finds the reaps in `journal` that were cut off between their intent and result records

@@ -218,6 +218,8 @@ extension LinuxReaper {
             return "it now has a name the protect pattern '\(Glob.display(pattern))' matches (\(names.first { Glob.matches(pattern, $0) } ?? ""))"
         }
         guard link.tun?.persist == true else { return "no longer a persistent tun/tap device" }
+        let differences = identity(of: link).differences(from: DeviceIdentity(target.item.interface))
+        if !differences.isEmpty { return "it is not the device the plan showed (\(differences.joined(separator: ", ")))" }
         if !uppers.isEmpty { return "\(uppers.joined(separator: ", ")) now sits on it (deleting it would delete them too)" }
         if let master = link.master, master != 0 { return "it became a port of ifindex \(master)" }
         if let attached = Heuristics.xdpReason(program: link.xdpProgramID, now: true) { return attached }

@@ -77,6 +77,9 @@ final class NamespaceFacts {
     /// Slots whose verdict changed for observations, and keys whose verdict went, since the last `takeChanges`.
     var changedSlots = Set<Slot>()
     var removedKeys: [(index: Int, name: String)] = []
+    /// The keys (`index:name`) of devices that went (their link removed) since the last
+    /// `takeChanges`: another device arriving under one within the burst is not the one that went.
+    var departedKeys = Set<String>()
 
     /// `streamed`: the finished stream the snapshot came from, whose verdicts given on arrival
     /// are taken instead of judging those interfaces again (see `StreamedSnapshot`).

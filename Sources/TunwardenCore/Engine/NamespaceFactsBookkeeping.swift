@@ -168,6 +168,7 @@ extension NamespaceFacts {
         defer {
             changedSlots.removeAll()
             removedKeys.removeAll()
+            departedKeys.removeAll()
         }
         defer { allChanged = false }
         if allChanged { return (assessedList, []) }
@@ -176,10 +177,13 @@ extension NamespaceFacts {
             ? changedSlots.compactMap { verdicts[$0]?.assessed }.sorted { $0.interface.index < $1.interface.index }
             : order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
         // A key removed and then used again (a name given back, even by the same interface
-        // renamed away and back within one burst, whose verdict then did not change) is not removed.
+        // renamed away and back within one burst, whose verdict then did not change) is not
+        // removed, unless its device went: another device that took its ifindex and name within
+        // the burst (moved in from another namespace) is a new one, whose observation starts afresh.
         let kept = Set(changed.map { "\($0.interface.index):\($0.interface.name)" })
         return (changed, removedKeys.filter { key in
-            !kept.contains("\(key.index):\(key.name)") && slotByIndex[key.index].flatMap { verdicts[$0]?.assessed.interface.name } != key.name
+            departedKeys.contains("\(key.index):\(key.name)")
+                || !kept.contains("\(key.index):\(key.name)") && slotByIndex[key.index].flatMap { verdicts[$0]?.assessed.interface.name } != key.name
         })
     }
 }

@@ -63,6 +63,7 @@ extension NamespaceFacts {
             if let gone = verdicts.removeValue(forKey: slot) {
                 counts.remove(gone.assessed)
                 removedKeys.append((old.index, old.name))
+                departedKeys.insert("\(old.index):\(old.name)")
                 dropFromList(slot, index: index, findings: gone.findings)
             }
             changedSlots.remove(slot)

@@ -1,0 +1,84 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Netlink
+import TunwardenCore
+
+/// Whether the device at a planned item's ifindex is still the planned device. The ifindex and
+/// the name do not tell: a device moved in from another namespace keeps its ifindex when it is
+/// free there, and fresh namespaces number their devices alike, so a tap made in a staging
+/// namespace and moved in can arrive under a planned device's name and ifindex. What tells is
+/// the device's identity (`DeviceIdentity`: kind, queue mode, hardware address, and counters
+/// that never go back), and, for the time from the plan's inventory on, the link notifications
+/// of the namespace (`PlanLinkWatch`): the kernel announces a device's removal from a namespace
+/// (RTM_DELLINK there) both when it is deleted and when it is moved out, before any other device
+/// can take its ifindex. A planned device found replaced is never deleted: its item is skipped,
+/// saying what became of the planned one.
+extension LinuxReaper {
+    /// Begins watching the link notifications of the namespace the reaper acts in, for a plan
+    /// about to be made there; nil when no such watch can be had (the plan is then carried out
+    /// on the devices' identities alone).
+    public func watchLinks() -> PlanLinkWatch? {
+        let held: HeldNamespace?
+        do { held = try holdNamespace() } catch { return nil }
+        return withExtendedLifetime(held) { system.departures(held?.descriptor).map { PlanLinkWatch(source: $0) } }
+    }
+
+    /// What the watch since the plan tells of the planned ifindexes `indices`: the removals it
+    /// saw (`lost` when notifications were lost, so that a removal cannot be ruled out), or nil
+    /// without a watch.
+    static func departures(since watch: PlanLinkWatch?, among indices: Set<Int32>) -> (departed: [Int32: LinkDeparture], lost: Bool)? {
+        guard let departures = watch?.source as? any LinkDepartures else { return nil }
+        guard let found = departures.departed(among: indices) else { return ([:], true) }
+        return (found, false)
+    }
+
+    /// Why the device `now`, found at `item`'s ifindex, is not the planned device (the words of
+    /// its skip result), or nil when nothing tells it is another. `watch` is what the watch since
+    /// the plan saw (`departures(since:among:)`; nil: no watch).
+    func replacement(of item: ReapItem, by now: NetworkInterface, watch: (departed: [Int32: LinkDeparture], lost: Bool)?,
+                     client: () -> RtnetlinkClient?) -> String? {
+        let differences = DeviceIdentity.replacement(of: item.interface, by: now)
+        let kind = item.interface.kind.rawValue
+        let under = InterfaceName.kernelBytes(now.name) == InterfaceName.kernelBytes(item.ifname) ? "under its name" : "as \(now.name)"
+        let newcomer = "the \(now.kind.rawValue) now at ifindex \(now.index) \(under), which the plan never showed, is left alone"
+        if let departure = watch?.departed[Int32(item.interface.index)] {
+            let evidence = differences.isEmpty ? "" : " (\(differences.joined(separator: ", ")))"
+            return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, client: client)); \(newcomer)"
+        }
+        if !differences.isEmpty {
+            if let watch, !watch.lost {
+                // No removal was announced: the device may be the planned one, changed since.
+                return "not the device the plan showed (\(differences.joined(separator: ", "))), though no removal of the planned \(kind) was announced: it may be that one changed since, or another; left alone"
+            }
+            return "replaced since the plan was made (\(differences.joined(separator: ", "))): the planned \(kind) is not at its ifindex any more, deleted or moved to another network namespace (the kernel's notifications that would tell which were \(watch == nil ? "not to be had" : "lost")); \(newcomer)"
+        }
+        // A device without a hardware address is told from a newcomer by the notifications alone.
+        if watch?.lost == true, item.interface.hardwareAddress == nil {
+            return "not proved to be the planned device: the link notifications watched since the plan was made were lost (ENOBUFS), so a device moved in under its ifindex and name since cannot be ruled out, and a \(kind) without a hardware address has nothing else to tell it by; left alone (the next reap plans it again)"
+        }
+        return nil
+    }
+
+    /// The identity of a tun/tap device as a link message shows it (its tun type: 1 tun, 2 tap).
+    static func identity(of link: LinkMessage) -> DeviceIdentity {
+        DeviceIdentity(kind: link.tun?.type.map { $0 == 2 ? .tap : .tun }, multiQueue: link.tun?.multiQueue,
+                       hardwareAddress: link.hardwareAddress.flatMap(LinuxInventory.macText))
+    }
+
+    /// What a removal notification says became of a planned device, in words: "was deleted (…)",
+    /// "moved to network namespace 'x' (ifindex 2 there)".
+    func departureWords(_ departure: LinkDeparture, client: () -> RtnetlinkClient?) -> String {
+        switch departure {
+        case .deleted:
+            return "was deleted since (the kernel's notification of its removal names no namespace it went to)"
+        case let .moved(id, index):
+            let fd = client().flatMap { namespace(withID: id, client: $0) }
+            defer { if let fd { close(fd) } }
+            let place = Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
+            return "moved since to \(place), where it lives on untouched\(index.map { " as ifindex \($0)" } ?? "")"
+        }
+    }
+}
+#endif
