@@ -88,7 +88,11 @@ public final class RunLock {
         }
         var writable = true
         if fd < 0, errno == EACCES || errno == EROFS {
+            // The reason the lock could not be made is the one to give if it cannot be read
+            // either: a directory this user may not write holds no lock yet (ENOENT).
+            let refused = errno
             fd = open(path, O_RDONLY | flags)
+            if fd < 0, errno == ENOENT { errno = refused }
             writable = false
         }
         guard fd >= 0 else {
