@@ -97,7 +97,7 @@ public struct HistoryCommand: ParsableCommand {
         let values = history.counts.map(\.count)
         var text = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):\n"
         text += "  \(Sparkline.render(values))\n"
-        text += "  now \(last.count), min \(values.min()!), max \(values.max()!)\n"
+        text += "  last \(last.count), min \(values.min()!), max \(values.max()!)\n"
         let policy = GrowthPolicy(growth: 1, window: window)
         if let base = policy.baseline(history.counts, now: last.time), last.time > base.time {
             let hours = last.time.timeIntervalSince(base.time) / 3600

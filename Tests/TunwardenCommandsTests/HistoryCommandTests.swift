@@ -35,7 +35,7 @@ struct HistoryCommandTests {
         // The namespace need not exist: its history is kept.
         let picked = try tunwarden(["--netns", gone.name, "history", "--state-dir", state.path])
         #expect(picked.status == 0, "\(picked.stderr)")
-        #expect(picked.stdout.contains("namespace \(gone.name):") && picked.stdout.contains("now 2, min 2, max 2"), "\(picked.stdout)")
+        #expect(picked.stdout.contains("namespace \(gone.name):") && picked.stdout.contains("last 2, min 2, max 2"), "\(picked.stdout)")
         #expect(!picked.stdout.contains(kept.name))
         let none = try tunwarden(["--netns", "twtest-never", "history", "--state-dir", state.path])
         #expect(none.status == 0 && none.stdout.hasPrefix("No history of namespace twtest-never yet"), "\(none.stdout)")

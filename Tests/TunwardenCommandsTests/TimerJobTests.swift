@@ -104,7 +104,7 @@ struct TimerJobTests {
         let history = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "history", "--state-dir", state.path])
         #expect(history.status == 0)
         #expect(history.stdout.contains("(5 samples)"))
-        #expect(history.stdout.contains("now 0, min 0, max 2"))
+        #expect(history.stdout.contains("last 0, min 0, max 2"))
         #expect(history.stdout.contains("new-orphan  WARNING"))
     }
 
