@@ -106,9 +106,13 @@ public struct Reap: ParsableCommand {
         // Once the repair of a killed reap has given devices back, a refusal no longer means
         // that nothing was changed.
         var repaired = false
-        func fail(_ message: String) -> ExitCode { Self.fail(message, console, repaired: repaired) }
+        var madeRepairs: [ReapRepair] = []
         // --quiet prints only failures, in the table's words, whatever format the file sets.
         let format = quiet ? .table : format ?? settings.text(nil, "format").flatMap(ListingFormat.init(rawValue:)) ?? .table
+        // A run stopped before its report still gives a program reading its JSON an answer.
+        func fail(_ message: String) -> ExitCode {
+            Self.fail(message, console, repaired: repaired, json: format == .json ? madeRepairs : nil)
+        }
         var policy: ReapPolicy
         do { policy = try rules.policy(settings, capture: from != nil) } catch { throw context.reject("\(error)") }
         // A capture has no history, so no grace period can be applied to it.
@@ -141,11 +145,12 @@ public struct Reap: ParsableCommand {
             }
         }
         // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.
-        let repairs = dryRun ? [] : try repairInterruptedRun(journal: journal, namespace: namespace, context: context)
+        let repairs = dryRun ? [] : try repairInterruptedRun(journal: journal, namespace: namespace, context: context, json: format == .json)
         let repairFailed = repairs.contains { $0.failed }
         repaired = !repairs.isEmpty
+        madeRepairs = repairs
         // A dry run repairs nothing, but says what the real run would repair first.
-        let pending = dryRun ? try pendingRepairs(journal: journal, namespace: namespace, context: context) : []
+        let pending = dryRun ? try pendingRepairs(journal: journal, namespace: namespace, context: context, json: format == .json) : []
         if !pending.isEmpty {
             let runs = Set(pending.map(\.run)).sorted().joined(separator: ", ")
             let names = pending.prefix(5).map(\.ifname).joined(separator: ", ") + (pending.count > 5 ? ", …" : "")
@@ -240,7 +245,7 @@ public struct Reap: ParsableCommand {
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
         let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired,
-                                                    linkWatch: linkWatch)
+                                                    linkWatch: linkWatch, json: format == .json ? repairs : nil)
         // (Routes removed from a utun or tuntaposx device delete no interface.)
         let deletions = Set(plan.items.filter { $0.action == .deleteInterface }.map(\.ifname))
         let deleted = results.count { $0.outcome == .deleted && deletions.contains($0.ifname) }
@@ -277,8 +282,8 @@ public struct Reap: ParsableCommand {
     /// records, before anything is planned: otherwise its private link group and names would be
     /// taken for the devices' own state. Returns what became of each device, which the JSON
     /// report carries and people read on standard error.
-    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext) throws -> [ReapRepair] {
-        func fail(_ message: String) -> ExitCode { Self.fail(message, context.console) }
+    func repairInterruptedRun(journal: Journal, namespace: String?, context: RunContext, json: Bool = false) throws -> [ReapRepair] {
+        func fail(_ message: String) -> ExitCode { Self.fail(message, context.console, json: json ? [] : nil) }
         guard from == nil, context.isPrivileged else { return [] }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { return [] }
@@ -313,10 +318,10 @@ public struct Reap: ParsableCommand {
 
     /// The devices a reap killed outright left that the next real reap would repair, from the
     /// journal's intent records, without a lock and without touching anything (for a dry run).
-    func pendingRepairs(journal: Journal, namespace: String?, context: RunContext) throws -> [PendingRepair] {
+    func pendingRepairs(journal: Journal, namespace: String?, context: RunContext, json: Bool = false) throws -> [PendingRepair] {
         guard from == nil, context.isPrivileged, let reaper = try? context.reaper(namespace) else { return [] }
         let open: OpenIntents
-        do { open = try journal.openIntents() } catch { throw Self.fail("\(error)", context.console) }
+        do { open = try journal.openIntents() } catch { throw Self.fail("\(error)", context.console, json: json ? [] : nil) }
         return (reaper.unfinishedRotatedIntents(journal) + reaper.unfinishedIntents(open.records)).map {
             PendingRepair(run: $0.run, ifname: $0.ifname, ifindex: $0.ifindex)
         }
@@ -343,7 +348,7 @@ public struct Reap: ParsableCommand {
     /// Carries out the plan. Returns every result, with why the journal lacks their records when
     /// it does (the devices were acted on all the same); exits 3 when nothing was changed.
     func execute(_ plan: ReapPlan, journalPath: String, reaper: any PlanReaper, console: any Console,
-                 repaired: Bool = false, linkWatch: PlanLinkWatch? = nil) throws -> (results: [ReapResult], journalProblem: String?) {
+                 repaired: Bool = false, linkWatch: PlanLinkWatch? = nil, json: [ReapRepair]? = nil) throws -> (results: [ReapResult], journalProblem: String?) {
         let journal = Journal(path: journalPath)
         let runID = UUID().uuidString.lowercased()
         let showProgress = !quiet && console.errorIsTerminal && plan.items.count >= 500
@@ -354,14 +359,16 @@ public struct Reap: ParsableCommand {
         } catch let incomplete as ReapJournalIncomplete {
             return (incomplete.results, incomplete.reason)
         } catch {
-            throw Self.fail("\(error)", console, repaired: repaired)
+            throw Self.fail("\(error)", console, repaired: repaired, json: json)
         }
     }
 
     /// Prints the error and gives exit code 3 to throw: the inventory or tunwarden's own files
     /// cannot be trusted. `repaired`: the run gave back what a killed reap had left (and said so)
-    /// before it stopped, which is then all it changed.
-    static func fail(_ message: String, _ console: any Console, repaired: Bool = false) -> ExitCode {
+    /// before it stopped, which is then all it changed. `json`: the run prints JSON, and these
+    /// repairs were made; the error object then goes to standard output too (`ReapFailure`).
+    static func fail(_ message: String, _ console: any Console, repaired: Bool = false, json: [ReapRepair]? = nil) -> ExitCode {
+        if let json { console.write(ReapFailure(error: message, repairs: json).json() + [10]) }
         var message = message
         if repaired {
             for ending in ["; nothing was changed", ". Nothing was changed.", "nothing was changed"] where message.hasSuffix(ending) {

@@ -92,6 +92,28 @@ public struct PendingRepair: JSONRecord, Sendable, Equatable {
     }
 }
 
+/// A reap that stopped before its report, as JSON: the audit's error object (`version`, `status`
+/// "unknown", `error`), with what the repair of a killed reap had already given back, when it
+/// had, under `repairs` as in the report.
+public struct ReapFailure: JSONRecord, Sendable {
+    public var error: String
+    public var repairs: [ReapRepair]
+
+    public init(error: String, repairs: [ReapRepair]) {
+        self.error = error
+        self.repairs = repairs
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("version", 1)
+            json.field("status", "unknown")
+            json.field("error", error)
+            json.field("repairs", repairs.isEmpty ? nil : repairs)
+        }
+    }
+}
+
 /// A reap as JSON: what the repair of a killed reap did, the plan, what was left out and why, and
 /// after a real run the results.
 public struct ReapReport: JSONRecord, Sendable {

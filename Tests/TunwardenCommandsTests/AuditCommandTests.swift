@@ -176,6 +176,35 @@ struct AuditCommandTests {
         #expect(interfaces.first { $0["ifname"] as? String == "uvpn0" }?["state"] as? String == "live")
     }
 
+    /// A state directory this user may not write, which holds no lock yet: the note says the
+    /// permission was refused, not that a file is missing.
+    @Test func anUnwritableStateDirectoryIsNamedAsRefused() throws {
+        let ns = try TestNamespace(), work = try TemporaryDirectory()
+        defer { ns.remove(); work.remove() }
+        let state = work.path + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o555])
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: work.path)
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        Shell.tunwardenBinary, "audit", "--state-dir", state, "-q"])
+        #expect(result.stderr.contains("\(state)/lock: cannot be opened (Permission denied)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("No such file"), "\(result.stderr)")
+    }
+
+    /// A reap that stops before its report (here: its namespace is gone) prints the audit's
+    /// error object for a program reading its JSON, as the audit does.
+    @Test func aReapThatStopsPrintsAnErrorObjectInJSON() throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let name = "twtest-missing-\(getpid())"
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "reap", "--dry-run", "--no-state", "--journal", work.path + "/j.jsonl",
+                                        "--format", "json"])
+        #expect(result.status == 3)
+        let object = try json(result.stdout)
+        #expect(object["version"] as? Int == 1 && object["status"] as? String == "unknown", "\(result.stdout)")
+        #expect((object["error"] as? String)?.contains("no network namespace named '\(name)'") == true, "\(result.stdout)")
+        #expect(object["repairs"] == nil)
+    }
+
     @Test func missingNamespaceIsUnknownWithAClearMessage() throws {
         let name = "twtest-missing-\(getpid())"
         let result = try Shell.capture([Shell.tunwardenBinary, "--netns", name, "audit", "--no-state", "--format", "nagios"])
