@@ -57,9 +57,12 @@ public struct ReapOptions: ParsableArguments {
         while name.count > 1, name.hasSuffix("/") { name = name.dropLast() }
         guard let slash = name.lastIndex(of: "/") else { return nil }
         let directory = name[..<slash].isEmpty ? "/" : String(name[..<slash])
-        if stat(directory, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR {
-            return "--journal '\(path)': the directory \(directory) does not exist; create it, or give another path (the default is journal.jsonl in the state directory)"
+        let advice = "create it, or give another path (the default is journal.jsonl in the state directory)"
+        if stat(directory, &status) != 0 {
+            return errno == ENOTDIR ? "--journal '\(path)': a part of \(directory) is a file, not a directory; give another path (the default is journal.jsonl in the state directory)"
+                : "--journal '\(path)': the directory \(directory) does not exist; \(advice)"
         }
+        if status.st_mode & S_IFMT != S_IFDIR { return "--journal '\(path)': \(directory) is not a directory; give another path (the default is journal.jsonl in the state directory)" }
         return nil
     }
 

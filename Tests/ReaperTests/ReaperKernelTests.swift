@@ -871,9 +871,10 @@ struct ReaperKernelTests {
         #expect(corruptJournal.stderr.contains("journal.jsonl: line 1 is not a journal record"))
 
         try Data().write(to: URL(fileURLWithPath: state.path + "/file"))
+        // A journal under a file is a path that cannot be one: bad usage, refused before anything.
         let unwritable = try reap(ns, state, "--min-age", "0", "--yes", "--journal", state.path + "/file/journal.jsonl")
-        #expect(unwritable.status == 3)
-        #expect(unwritable.stderr.contains("cannot be created"))
+        #expect(unwritable.status == 64)
+        #expect(unwritable.stderr.contains("\(state.path)/file is not a directory"), "\(unwritable.stderr)")
 
         #expect(try linkNames(ns).contains("safe0"))
     }
