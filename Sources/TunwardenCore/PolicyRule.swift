@@ -75,18 +75,39 @@ public struct PolicyRule: Sendable, Equatable {
         if let destination, destination.length > 0 { phrases.append("to \(destination)") }
         if tos != 0 { phrases.append("of tos 0x\(String(tos, radix: 16))") }
         if markMask != 0 {
-            phrases.append("marked 0x\(String(mark, radix: 16))" + (markMask == UInt32.max ? "" : "/0x\(String(markMask, radix: 16))"))
+            phrases.append("marked \(markWords)")
         }
         if let inputInterface { phrases.append(inputInterface == "lo" ? "generated on this host (iif lo)" : "coming in on \(inputInterface)") }
         if let outputInterface { phrases.append("sent out through \(outputInterface) (oif)") }
         if let uidRange { phrases.append("of uids \(uidRange.lowerBound)-\(uidRange.upperBound)") }
-        if let ipProtocol { phrases.append("of IP protocol \(ipProtocol)") }
+        if let ipProtocol { phrases.append("of IP protocol " + (Self.protocolNames[ipProtocol].map { "\($0) (\(ipProtocol))" } ?? "\(ipProtocol)")) }
         if let sourcePorts { phrases.append("from port\(sourcePorts.count == 1 ? "" : "s") \(Self.ports(sourcePorts))") }
         if let destinationPorts { phrases.append("to port\(destinationPorts.count == 1 ? "" : "s") \(Self.ports(destinationPorts))") }
         if l3mdev { phrases.append("of VRF devices (l3mdev)") }
         if otherSelectors { phrases.append("its other selectors match") }
         return phrases
     }
+
+    /// The mark and its mask as `ip rule` writes them (`%#x`: `0x5`, but `0` for zero), the mask
+    /// left out when it is all ones: `0x5`, `0/0xffff`, `0xca6c`.
+    private var markWords: String {
+        func hex(_ value: UInt32) -> String { value == 0 ? "0" : "0x" + String(value, radix: 16) }
+        return hex(mark) + (markMask == UInt32.max ? "" : "/" + hex(markMask))
+    }
+
+    /// The names `ip rule` gives IP protocols (iproute2's `inet_proto_n2a`, from
+    /// `getprotobynumber`, that is /etc/protocols), as the netbase list every distribution ships
+    /// has them; `ip` writes a number it finds no name for as `ipproto-N`. A fixed table, not
+    /// the host's file: the core reads no files, and the text is then the same on every host, in
+    /// a capture judged elsewhere too; a host with its own names there would see those in `ip rule`.
+    static let protocolNames: [UInt8: String] = [
+        0: "ip", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st", 6: "tcp", 8: "egp", 9: "igp", 12: "pup", 17: "udp",
+        20: "hmp", 22: "xns-idp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 36: "xtp", 37: "ddp", 38: "idpr-cmtp", 41: "ipv6",
+        43: "ipv6-route", 44: "ipv6-frag", 45: "idrp", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 57: "skip", 58: "ipv6-icmp",
+        59: "ipv6-nonxt", 60: "ipv6-opts", 73: "rspf", 81: "vmtp", 88: "eigrp", 89: "ospf", 93: "ax.25", 94: "ipip", 97: "etherip",
+        98: "encap", 103: "pim", 108: "ipcomp", 112: "vrrp", 115: "l2tp", 124: "isis", 132: "sctp", 133: "fc", 135: "mobility-header",
+        136: "udplite", 137: "mpls-in-ip", 138: "manet", 139: "hip", 140: "shim6", 141: "wesp", 142: "rohc", 143: "ethernet",
+    ]
 
     private static func ports(_ range: ClosedRange<UInt16>) -> String {
         range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
@@ -99,11 +120,12 @@ public struct PolicyRule: Sendable, Equatable {
         if let source, source.length > 0 { words.append("from \(source)") }
         if let destination, destination.length > 0 { words.append("to \(destination)") }
         if tos != 0 { words.append("tos 0x\(String(tos, radix: 16))") }
-        if markMask != 0 { words.append("fwmark 0x\(String(mark, radix: 16))" + (markMask == UInt32.max ? "" : "/0x\(String(markMask, radix: 16))")) }
+        // (A mask of 0 with a mark matches every packet, but `ip rule` still shows it.)
+        if markMask != 0 || mark != 0 { words.append("fwmark \(markWords)") }
         if let inputInterface { words.append("iif \(inputInterface)") }
         if let outputInterface { words.append("oif \(outputInterface)") }
         if let uidRange { words.append("uidrange \(uidRange.lowerBound)-\(uidRange.upperBound)") }
-        if let ipProtocol { words.append("ipproto \(ipProtocol)") }
+        if let ipProtocol { words.append("ipproto " + (Self.protocolNames[ipProtocol] ?? "ipproto-\(ipProtocol)")) }
         if let sourcePorts { words.append("sport \(Self.ports(sourcePorts))") }
         if let destinationPorts { words.append("dport \(Self.ports(destinationPorts))") }
         // (A rule without selectors reads `from all`, as `ip rule` writes it.)

@@ -21,10 +21,10 @@ public struct ReapItem: Sendable, Equatable {
     /// when it acts, for the journal).
     public var neighbours: [RecreateCommands.Neighbour] = []
     /// The keys (`RecreateCommands.routeKey`) of `routes` that a route through another device
-    /// shares, each with whether this device's route was listed before the other's: the recreate
-    /// commands add such a route beside the other (`ip route prepend` or `append`), since `ip
-    /// route add` fails with File exists while the other is there.
-    public var sharedRouteKeys: [String: Bool] = [:]
+    /// shares, each with how this device's routes stood among the others: the recreate commands
+    /// add such a route beside the others (`ip route prepend` or `append`), since `ip route add`
+    /// fails with File exists while they are there.
+    public var sharedRouteKeys: [String: RecreateCommands.SharedRouteKey] = [:]
 
     public var ifname: String { interface.name }
 

@@ -7,9 +7,9 @@ extension RecreateCommands {
         public var interface: NetworkInterface
         public var routes: [Route]
         public var neighbours: [Neighbour]
-        public var sharedRouteKeys: [String: Bool]
+        public var sharedRouteKeys: [String: SharedRouteKey]
 
-        public init(_ interface: NetworkInterface, routes: [Route], neighbours: [Neighbour] = [], sharedRouteKeys: [String: Bool] = [:]) {
+        public init(_ interface: NetworkInterface, routes: [Route], neighbours: [Neighbour] = [], sharedRouteKeys: [String: SharedRouteKey] = [:]) {
             self.interface = interface
             self.routes = routes
             self.neighbours = neighbours
@@ -22,28 +22,6 @@ extension RecreateCommands {
     /// a route of a key that is taken, but appends or prepends one beside it when told to.
     public static func routeKey(_ route: Route) -> String {
         "\(route.destination) \(route.source.map(\.description) ?? "") \(route.tos) \(route.table) \(route.metric ?? 0)"
-    }
-
-    /// For each route of `device` whose key (`routeKey`) a route through another device among
-    /// `routes` (a whole table, in the kernel's order) shares: whether it was listed before every
-    /// such route. Empty for a device none of whose routes shares its key.
-    public static func sharedRouteKeys(of device: Int, among routes: [Route]) -> [String: Bool] {
-        let through = { (route: Route) in route.nextHops.contains { $0.interfaceIndex == device } }
-        let destinations = Set(routes.filter(through).map(\.destination))
-        guard !destinations.isEmpty else { return [:] }
-        var shared: [String: Bool] = [:]
-        var ownSeen: Set<String> = [], othersSeen: Set<String> = []
-        for route in routes where destinations.contains(route.destination) {
-            let key = routeKey(route)
-            if through(route) {
-                ownSeen.insert(key)
-                if othersSeen.contains(key) { shared[key] = false }
-            } else {
-                othersSeen.insert(key)
-                if ownSeen.contains(key), shared[key] == nil { shared[key] = true }
-            }
-        }
-        return shared
     }
 
     /// The commands of each device of one run, in the run's order, written to work when they are
@@ -78,16 +56,17 @@ extension RecreateCommands {
             commands += deletions.first
             // The kernel's routes that come back take their keys: a route of the same key is appended.
             var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))
-            var waiting: [(route: Route, owner: Int)] = []
-            for route in orderedByGateway(toMake, of: device.interface, displaced: deletions.displaced) {
+            var waiting: [(route: Route, owner: Int, placement: Placement?)] = []
+            let ordered = orderedByGateway(toMake, of: device.interface, displaced: deletions.displaced)
+            for (route, placement) in placed(ordered, listed: device.routes, shared: device.sharedRouteKeys, device: device.interface) {
                 if let owner = laterSourceOwner(route, at: position, among: devices) {
-                    waiting.append((route, owner))
+                    waiting.append((route, owner, placement))
                 } else {
-                    commands += routeLines(route, of: device.interface, ip: ip, keys: &keys, shared: device.sharedRouteKeys)
+                    commands += routeLines(route, of: device.interface, ip: ip, keys: &keys, placement: placement)
                 }
             }
-            for (route, owner) in waiting {
-                let lines = routeLines(route, of: device.interface, ip: ip, keys: &keys, shared: device.sharedRouteKeys)
+            for (route, owner, placement) in waiting {
+                let lines = routeLines(route, of: device.interface, ip: ip, keys: &keys, placement: placement)
                 postponed[owner] += lines
                 commands.append("# its source \(route.preferredSource!) is an address of \(devices[owner].interface.name), made again further on, "
                     + "so this route is added with that device's commands: \(lines.last!)")
@@ -119,16 +98,16 @@ extension RecreateCommands {
     /// The lines that add `route` through `interface`: the command, after a comment line for
     /// each part of it the command cannot give back (an encapsulation ip has no words for).
     /// `keys` holds the routes added before it, so that a second route of the same prefix,
-    /// sources, type of service, table and metric is appended. A route whose key `shared` (see
-    /// `sharedRouteKeys(of:among:)`) says another device's route has too is added beside that
-    /// one, where it was: an IPv4 one listed first with `ip route prepend`, others with `ip route
-    /// append`; `ip route add` would fail with File exists wherever that route still is. An IPv6
+    /// sources, type of service, table and metric is appended. A route another device's route
+    /// shares the key of is added beside it as `placement` (see `placed`) says, after its comment
+    /// lines: with `ip route prepend` (IPv4) or `ip route append`; `ip route add` would fail with
+    /// File exists wherever that route still is. An IPv6
     /// multipath route is appended with this device's hops alone: IPv6 merges them into a route
     /// that exists, which another device (live, or reaped in the same run) may still hold.
     static func routeLines(_ route: Route, of interface: NetworkInterface, ip: String, keys: inout Set<String>,
-                           shared: [String: Bool] = [:]) -> [String] {
+                           placement: Placement? = nil) -> [String] {
         let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
-        var comments: [String] = []
+        var comments = placement?.notes ?? []
         func note(_ encapsulation: RouteEncapsulation?, _ place: String) {
             if let unwritten = encapsulation?.unwritten {
                 comments.append("# \(route.destination)\(place) had \(unwritten), which is not recreated: the route below goes without it")
@@ -137,8 +116,9 @@ extension RecreateCommands {
         let ipv6Multipath = route.family == .inet6 && route.nextHops.count > 1
         let hops = ipv6Multipath ? route.nextHops.filter { $0.interfaceIndex == interface.index } : route.nextHops
         let key = routeKey(route)
-        let verb = if !keys.insert(key).inserted || ipv6Multipath { "append" }
-            else if let first = shared[key] { first && route.family == .inet ? "prepend" : "append" } else { "add" }
+        let fresh = keys.insert(key).inserted
+        let verb = if placement?.prepend == true && route.family == .inet && !ipv6Multipath { "prepend" }
+            else if !fresh || ipv6Multipath || placement != nil { "append" } else { "add" }
         var add = "\(ip) route \(verb) " + (route.type == .unicast ? "" : "\(route.type.name) ") + "\(route.destination)"
         if let source = route.source { add += " from \(source)" }
         let multipath = ipv6Multipath || hops.count > 1

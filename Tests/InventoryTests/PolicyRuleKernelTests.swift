@@ -184,5 +184,25 @@ struct PolicyRuleKernelTests {
         #expect(defaults == PolicyRule.kernelDefaults(.inet) + PolicyRule.kernelDefaults(.inet6), "\(defaults)")
         #expect(rules.first { $0.priority == 0 }?.suppressPrefixLength == nil)
     }
+
+    /// A rule's text is `ip rule`'s, word for word (review ip10, F3): the IP protocol by the name
+    /// `ip` gives it (`ipproto tcp`, `ipproto-253` without one), the mark and mask as `%#x`
+    /// writes them (`fwmark 0/0xffff`), a mark under a mask of 0 shown too; only `from all`
+    /// beside other selectors is left out, as before.
+    @Test func aRulesTextIsIpRules() throws {
+        let ns = try world(dead: "pr9w0")
+        defer { ns.remove() }
+        let selectors = [["ipproto", "tcp"], ["ipproto", "253"], ["ipproto", "udp", "fwmark", "0x5/0xff"], ["fwmark", "0/0xffff"], ["fwmark", "0x5"],
+                         ["fwmark", "0x10/0"], ["not", "fwmark", "0xca6c"], ["ipproto", "ipv6-icmp"]]
+        for (offset, words) in selectors.enumerated() { _ = try Shell.run(["ip", "-n", ns.name, "rule", "add", "pref", "\(400 + offset)"] + words + ["lookup", "100"]) }
+        let rules = try #require(try LinuxInventory(namespaceName: ns.name).snapshot().policyRules)
+        for offset in selectors.indices {
+            let shown = try ns.ip("rule", "show", "pref", "\(400 + offset)").split(whereSeparator: \.isWhitespace).dropFirst().joined(separator: " ")
+                // (The text leaves out `from all` beside other selectors.)
+                .replacingOccurrences(of: "from all ", with: "")
+            let rule = try #require(rules.first { $0.priority == 400 + offset && $0.family == .inet })
+            #expect(rule.words == shown, "ip rule: \(shown)")
+        }
+    }
 }
 #endif

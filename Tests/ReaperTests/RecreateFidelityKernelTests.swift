@@ -159,6 +159,63 @@ struct RecreateFidelityKernelTests {
         Self.expectSame(plan, commands)
     }
 
+    /// Routes of one key interleaved with a live device's (review ip10, F2): the tap's IPv4
+    /// routes listed before every live one come back in front, in their order (prepended, the last
+    /// first), later ones after the live ones, each named in a comment line where that changes
+    /// the order; `ip route get` goes where it went. An IPv6 route listed first can only come back
+    /// after the live one (the kernel cannot prepend): the plan says so, and where traffic goes.
+    @Test func interleavedRoutesComeBackInFrontOrAreNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("link", "add", "rc5va", "type", "veth", "peer", "name", "rc5vb")
+        for device in ["rc5va", "rc5vb"] { try ns.ip("link", "set", device, "up") }
+        try ns.ip("addr", "add", "10.0.0.1/24", "dev", "rc5va")
+        try ns.ip("-6", "addr", "add", "2001:db8::1/64", "dev", "rc5va", "nodad")
+        try ns.ip("tuntap", "add", "dev", "rc5i", "mode", "tap")
+        try ns.ip("link", "set", "rc5i", "up")
+        try ns.ip("addr", "add", "10.45.31.1/24", "dev", "rc5i")
+        for _ in 0..<150 where try !ns.ip("link", "show", "rc5va").contains("LOWER_UP") { usleep(20_000) }
+        // own, live, own (the review's case); own, own, live, own, live; live, own, live.
+        let hops: [(String, [[String]])] = [
+            ("198.51.100.0/24", [["dev", "rc5i"], ["via", "10.0.0.2", "dev", "rc5va"], ["via", "10.45.31.9", "dev", "rc5i"]]),
+            ("198.51.101.0/24", [["dev", "rc5i"], ["via", "10.45.31.9", "dev", "rc5i"], ["via", "10.0.0.2", "dev", "rc5va"],
+                                 ["via", "10.45.31.8", "dev", "rc5i"], ["via", "10.0.0.3", "dev", "rc5va"]]),
+            ("198.51.102.0/24", [["via", "10.0.0.2", "dev", "rc5va"], ["dev", "rc5i"], ["via", "10.0.0.3", "dev", "rc5va"]]),
+        ]
+        for (prefix, list) in hops {
+            for hop in list { _ = try Shell.run(["ip", "-n", ns.name, "route", "append", prefix] + hop + ["metric", "5"]) }
+        }
+        try ns.ip("-6", "route", "add", "2001:db8:60::/48", "dev", "rc5i", "metric", "5")
+        try ns.ip("-6", "route", "append", "2001:db8:60::/48", "dev", "rc5va", "metric", "5")
+        func listed(_ prefix: String) throws -> [String] {
+            try Shell.run(["ip", "-n", ns.name, "route", "show", prefix]).split(separator: "\n").map(String.init)
+        }
+        let before = try hops.map { try listed($0.0) }
+        let went = hops.map { routeDevice(ns, String($0.0.dropLast(4)) + "7") }
+        #expect(went == ["rc5i", "rc5i", "rc5va"])
+        try #require(routeDevice(ns, "2001:db8:60::7") == "rc5i", "the tap's IPv6 route must take the traffic for this to test anything")
+        let (plan, commands) = try Self.reapAndReplay(ns, state)
+        #expect(hops.map { routeDevice(ns, String($0.0.dropLast(4)) + "7") } == went)
+        let after = try hops.map { try listed($0.0) }
+        #expect(after[0] == before[0])
+        #expect(Array(after[1].prefix(3)) == Array(before[1].prefix(3)), "\(after[1])")
+        #expect(Set(after[1]) == Set(before[1]) && Set(after[2]) == Set(before[2]))
+        let notes = commands.filter { $0.hasPrefix("# ") && $0.contains("was listed before") }
+        #expect(notes.count == 3, "\(commands)")
+        #expect(notes.contains { $0.contains("198.51.101.0/24 via 10.45.31.8 dev rc5i was listed before 198.51.101.0/24 via 10.0.0.3 dev rc5va") }, "\(notes)")
+        #expect(notes.contains { $0.contains("198.51.102.0/24 dev rc5i was listed before 198.51.102.0/24 via 10.0.0.3 dev rc5va") }, "\(notes)")
+        #expect(notes.contains { $0.contains("(it cannot prepend)") && $0.contains("traffic to 2001:db8:60::/48 that took this route goes through rc5va instead") }, "\(notes)")
+        // What the IPv6 note says happens, happens.
+        #expect(routeDevice(ns, "2001:db8:60::7") == "rc5va")
+        Self.expectSame(plan, commands)
+    }
+
+    /// The device `ip route get` in `ns` picks for `destination`.
+    func routeDevice(_ ns: TestNamespace, _ destination: String) -> String? {
+        guard let words = (try? Shell.run(["ip", "-n", ns.name, "route", "get", destination]))?.split(whereSeparator: \.isWhitespace) else { return nil }
+        return words.firstIndex(of: "dev").map { String(words[$0 + 1]) }
+    }
+
     /// `disable_ipv6` comes back (by `sysctl` in the namespace); `addrgenmode stable_secret`,
     /// whose secret cannot be read, is named in a comment line rather than written as a command
     /// the kernel refuses; an IPv6 token comes back.

@@ -146,6 +146,40 @@ import TunwardenCore
         #expect(RecreateCommands.sharedRouteKeys(of: 4, among: own).isEmpty)
     }
 
+    /// Interleaved with another device's routes of their key (review ip10, F2), IPv4 routes listed
+    /// before every other one are prepended, the last first, so that they come back in front in
+    /// their order; later ones are appended, named where they come back after a route they were
+    /// listed before. An IPv6 route listed before another of the same preference is named too,
+    /// one of another preference is not (the preference decides, not the order).
+    @Test func interleavedRoutesArePrependedInReverseOrNamed() {
+        func own(_ via: String?, _ prefix: String = "10.70.0.0/16", metric: UInt32? = nil) -> Route {
+            var route = Self.route(prefix, metric: metric, via: via)
+            route.routeProtocol = .boot
+            return route
+        }
+        let live = (1...2).map { Self.route("10.70.0.0/16", index: 3, via: "10.0.0.\($0)") }
+        let mine = [own(nil), own("10.45.31.9"), own("10.45.31.8"), own(nil, "2001:db8:70::/48", metric: 5), own(nil, "2001:db8:71::/48", metric: 5)]
+        var high = Self.route("2001:db8:71::/48", metric: 5, index: 3)
+        high.preference = 1
+        let table = [mine[0], mine[1], live[0], mine[2], live[1], mine[3], Self.route("2001:db8:70::/48", metric: 5, index: 3), mine[4], high]
+        let device = Self.tap([Self.address("10.45.31.1/24")])
+        let shared = RecreateCommands.sharedRouteKeys(of: 4, among: table)
+        let lines = RecreateCommands.commands(forRun: [RecreateCommands.RunDevice(device, routes: mine, sharedRouteKeys: shared)],
+                                              namespace: nil, unnamedNamespace: nil)[0].filter { ($0.contains(" route ") && !$0.contains(" route del ")) || $0.hasPrefix("# ") }
+        #expect(lines.filter { !$0.hasPrefix("# ") } == [
+            "ip route prepend 10.70.0.0/16 via 10.45.31.9 dev p",
+            "ip route prepend 10.70.0.0/16 dev p",
+            "ip route append 10.70.0.0/16 via 10.45.31.8 dev p",
+            "ip route append 2001:db8:70::/48 dev p metric 5",
+            "ip route append 2001:db8:71::/48 dev p metric 5",
+        ], "\(lines)")
+        let notes = lines.filter { $0.hasPrefix("# ") }
+        #expect(notes.count == 2, "\(notes)")
+        #expect(notes.first?.hasPrefix("# 10.70.0.0/16 via 10.45.31.8 dev p was listed before 10.70.0.0/16 via 10.0.0.2") == true, "\(notes)")
+        #expect(notes.last?.contains("2001:db8:70::/48 dev p was listed before 2001:db8:70::/48, of the same prefix, metric and preference") == true, "\(notes)")
+        #expect(notes.last?.contains("(it cannot prepend)") == true)
+    }
+
     /// `disable_ipv6` comes back by `sysctl` in the namespace, before the device is up; the mode
     /// `stable_secret` is named, not written as a command the kernel refuses; a token comes back
     /// after the flags, with `arp` on around it on a device without ARP.

@@ -77,15 +77,18 @@ extension Heuristics {
                 + "while ignore_routes_with_linkdown was set when it last shared out the route's flows), so the connections hashed onto "
                 + "\(one ? "this one" : "these") \(unknown.isEmpty ? "are" : "would be") blackholed while the others work."
             evidence += hopFlowsSentences(route, counted: counted, unknown: unknown, device: device)
+            // Where the IPv6 router preference settled this route's prefix against a live route
+            // of the same metric. (A multipath route's devices are its hops', named above.)
+            let preferred = preferenceSentence(ranking.preferenceDecided.filter { $0.dead == route }, deadDevice: nil).map { " " + $0 } ?? ""
             if captures {
                 let all = ranking.taken >= 255.0 / 256.0
                 let rest = all || ranking.winnerCount == 0 ? "" : " (\(winnerNoun(ranking)) of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
                 let whole = all ? "all" : "\(percent(ranking.taken)) of"
                 evidence += " It carries \(whole) \(family) traffic that would take the default route\(rest), so "
                     + (unknown.isEmpty ? "\(percent(share)) of those connections fail, " : "if the kernel hashes flows onto the hops in doubt, up to \(percent(share)) of those connections fail, ")
-                    + "by flow, with no clean outage to notice."
+                    + "by flow, with no clean outage to notice." + preferred
             } else if outranked {
-                evidence += " \(ranking.winnerWithoutDevice ? "Other routes" : "Live routes") of \(tableName(key.table)) outrank it (\(winnerList(ranking))): no traffic takes it while those stay, but it takes over if they go."
+                evidence += " \(ranking.winnerWithoutDevice ? "Other routes" : "Live routes") of \(tableName(key.table)) outrank it (\(winnerList(ranking))): no traffic takes it while those stay, but it takes over if they go." + preferred
             } else if !takesAllTraffic(route) {
                 evidence += " It takes only packets " + (route.tos != 0 ? "of that tos" : "") + (route.tos != 0 && route.source != nil ? " and " : "")
                     + (route.source != nil ? "from those sources" : "") + "."

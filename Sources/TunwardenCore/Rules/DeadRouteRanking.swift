@@ -1,9 +1,11 @@
 import Foundation
 
 /// How the kernel ranks the routes into dead tunnels against the live routes of their table: a
-/// destination goes by the longest prefix that covers it, and among routes of that prefix by the
-/// lowest metric. So a dead default under a live `0/1` + `128/1`, or dead routes under live ones
-/// of the same prefixes and a lower metric, take no traffic, and capture nothing.
+/// destination goes by the longest prefix that covers it, among routes of that prefix by the
+/// lowest metric, and for IPv6, among those of one metric, by the highest router preference
+/// (`Standing`). So a dead default under a live `0/1` + `128/1`, or dead routes under live ones
+/// of the same prefixes and a lower metric (or of the same metric and a higher preference), take
+/// no traffic, and capture nothing.
 extension Heuristics {
     /// What the dead routes of one family and table take of the traffic that would take the
     /// default route, before and after the live routes of the table win theirs.
@@ -12,13 +14,14 @@ extension Heuristics {
         /// traffic to their destinations would capture by themselves.
         var alone = 0.0
         /// The share they capture once every destination a live route of the table wins is left
-        /// out. Where a dead and a live route of one prefix have the same metric, the kernel takes
-        /// the one it was given first, which a watcher cannot always know: the dead one is
-        /// counted, so that an outage is never called a warning.
+        /// out. Where a dead and a live route of one prefix stand alike (the same metric, and for
+        /// IPv6 the same preference), the kernel takes the one it was given first, which a
+        /// watcher cannot always know: the dead one is counted, so that an outage is never called
+        /// a warning.
         var taken = 0.0
         /// The dead routes no traffic takes because live routes of the table win: one of the
-        /// same prefix has a lower metric, or longer prefixes take every destination it would,
-        /// live ones among them.
+        /// same prefix has a lower metric (or, IPv6, the same metric and a higher preference), or
+        /// longer prefixes take every destination it would, live ones among them.
         var outranked: [Route] = []
         /// Live routes that win destinations of the dead ones, the first few, for the text.
         var winners: [Route] = []
@@ -28,6 +31,47 @@ extension Heuristics {
         /// `unreachable`, `prohibit` or `throw` route, a kill switch's): the text then calls the
         /// winners "other routes", not "live routes", and names their type.
         var winnerWithoutDevice = false
+        /// The prefixes where the IPv6 router preference decided between the best dead and the
+        /// best live route of one metric, so that the text can say so.
+        var preferenceDecided: [PreferenceDecision] = []
+    }
+
+    /// A dead and a live IPv6 route of one prefix and metric whose router preferences differ:
+    /// the one of the higher preference takes the prefix's traffic.
+    struct PreferenceDecision: Equatable {
+        let dead: Route
+        let live: Route
+        var deadWins: Bool { Standing(dead) < Standing(live) }
+    }
+
+    /// Where a route stands among the routes of its prefix in the kernel's lookup, the better
+    /// first (`<`): the lower metric, and among IPv6 routes of one metric the higher router
+    /// preference (`rt6_score_route`: high, then medium, then low; RTA_PREF's 2, which the kernel
+    /// never stores, last). The lookup looks at one metric's routes, the lowest, and goes on to
+    /// the next only when it finds none of them usable. IPv4 has no preference. (A kernel built
+    /// without CONFIG_IPV6_ROUTER_PREF ignores it; distributions' kernels have it.)
+    struct Standing: Comparable {
+        let metric: UInt32
+        /// The kernel's score of the preference, `IPV6_DECODE_PREF`: 3 high, 2 medium, 1 low.
+        let preference: UInt8
+
+        init(_ route: Route) {
+            metric = route.metric ?? 0
+            preference = route.family == .inet6 ? (route.preference ?? 0) ^ 2 : 2
+        }
+
+        init(metric: UInt32, preference: UInt8) {
+            (self.metric, self.preference) = (metric, preference)
+        }
+
+        static func < (lhs: Standing, rhs: Standing) -> Bool {
+            lhs.metric != rhs.metric ? lhs.metric < rhs.metric : lhs.preference > rhs.preference
+        }
+    }
+
+    /// An IPv6 route's preference as `ip -6 route` writes it: `pref high`, `pref medium`, `pref low`.
+    static func preferenceWords(_ route: Route) -> String {
+        "pref " + (RecreateCommands.preferenceWords[route.preference ?? 0] ?? "medium")
     }
 
     /// Whether the kernel passes `route` by: each of its next hops is flagged dead
@@ -52,7 +96,8 @@ extension Heuristics {
     /// Ranks the dead routes of one family and table (`dead`) against the other routes of that
     /// table (`live`: unicast routes not all of whose hops are dead, and routes of the types
     /// that end a lookup without a device, `blackhole`, `unreachable`, `prohibit`, `throw`), as
-    /// the kernel's lookup does: longest prefix first, then lowest metric. Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
+    /// the kernel's lookup does: longest prefix first, then `Standing` (the lowest metric, then for
+    /// IPv6 the highest preference). Routes that take only some traffic (`takesAllTraffic`) or that the kernel passes by
     /// (`skippedByKernel`) are left out on both sides: such a dead route captures nothing whole,
     /// and such a live one wins nothing whole; so is a macOS route scoped to its interface, dead or live. Prefixes nest or are disjoint, so in order of first
     /// address, shorter first, each prefix's nearest enclosing one is on a stack: one sort and one
@@ -68,11 +113,11 @@ extension Heuristics {
         ranking.alone = defaultShare(of: ranked.map(\.destination))
         let away = Set(elsewhere.filter { prefix in ranked.contains { $0.destination.contains(prefix) && $0.destination != prefix } })
         if !away.isEmpty { ranking.alone = max(0, ranking.alone - defaultShare(of: Array(away))) }
-        // The lowest metric of the dead and of the live routes of each prefix.
-        var best: [IPPrefix: (dead: UInt32?, live: UInt32?)] = [:]
+        // The best standing of the dead and of the live routes of each prefix.
+        var best: [IPPrefix: (dead: Standing?, live: Standing?)] = [:]
         for route in ranked {
-            let metric = route.metric ?? 0
-            best[route.destination, default: (nil, nil)].dead = min(best[route.destination]?.dead ?? metric, metric)
+            let standing = Standing(route)
+            best[route.destination, default: (nil, nil)].dead = min(best[route.destination]?.dead ?? standing, standing)
         }
         // Only live routes inside a dead route's prefix (or of it) can win from it; a shorter
         // one always loses, and one beside it has nothing to win. Looked up by the prefix's
@@ -88,10 +133,10 @@ extension Heuristics {
             return ranking
         }
         for route in winning {
-            let metric = route.metric ?? 0
-            best[route.destination, default: (nil, nil)].live = min(best[route.destination]?.live ?? metric, metric)
+            let standing = Standing(route)
+            best[route.destination, default: (nil, nil)].live = min(best[route.destination]?.live ?? standing, standing)
         }
-        for prefix in away where best[prefix]?.dead == nil { best[prefix] = (nil, 0) }
+        for prefix in away where best[prefix]?.dead == nil { best[prefix] = (nil, Standing(metric: 0, preference: 3)) }
         let prefixes = best.keys.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
         var parent = [Int](repeating: -1, count: prefixes.count)
         var stack: [Int] = []
@@ -123,17 +168,26 @@ extension Heuristics {
         let positions = Dictionary(uniqueKeysWithValues: prefixes.enumerated().map { ($0.element, $0.offset) })
         for route in ranked {
             guard let position = positions[route.destination] else { continue }
-            let beaten = best[route.destination]?.live.map { $0 < (route.metric ?? 0) } ?? false
+            let beaten = best[route.destination]?.live.map { $0 < Standing(route) } ?? false
             let share = route.destination.shareOfAddressSpace
             if beaten || (deadWins(position) && ownWhole[position] <= share * 1e-9 && liveWon[position] > 0) { ranking.outranked.append(route) }
         }
         let winnerPrefixes = Set(prefixes.indices.filter { best[prefixes[$0]]?.live != nil && !deadWins($0) }.map { prefixes[$0] })
         // The widest first: what they win matters more than a subnet's route.
         for route in winning.sorted(by: { $0.destination.length < $1.destination.length })
-        where winnerPrefixes.contains(route.destination) && route.metric ?? 0 == best[route.destination]?.live {
+        where winnerPrefixes.contains(route.destination) && Standing(route) == best[route.destination]?.live {
             ranking.winnerCount += 1
             if route.type != .unicast { ranking.winnerWithoutDevice = true }
             if ranking.winners.count < 3 { ranking.winners.append(route) }
+        }
+        // Where the preference, not the metric, settled a prefix between its best dead and
+        // best live route.
+        for route in winning {
+            guard let standing = best[route.destination], let dead = standing.dead, let live = standing.live,
+                  dead.metric == live.metric, dead.preference != live.preference, Standing(route) == live,
+                  !ranking.preferenceDecided.contains(where: { $0.live.destination == route.destination }),
+                  let deadRoute = ranked.first(where: { $0.destination == route.destination && Standing($0) == dead }) else { continue }
+            ranking.preferenceDecided.append(PreferenceDecision(dead: deadRoute, live: route))
         }
         return ranking
     }

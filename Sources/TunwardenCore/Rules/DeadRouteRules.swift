@@ -186,11 +186,17 @@ extension Heuristics {
             if let problem = snapshot.policyRulesProblem {
                 evidence += " The policy rules could not be read (\(problem)): every table is judged as one all traffic reaches."
             }
+            // Where the IPv6 router preference settled a prefix between this device's dead route
+            // and a live one of the same metric, either way.
+            let decided = groups.flatMap { rankings[$0]?.preferenceDecided ?? [] }.filter { routes.contains($0.dead) }
             if !outranked.isEmpty {
                 let noun = outranked.contains { rankings[RouteGroup($0)]?.winnerWithoutDevice == true } ? "Other routes" : "Live routes"
-                evidence += " \(noun) of their table outrank \(outranked.map(\.display).joined(separator: ", ")) (a longer prefix, or the same one with a lower metric): "
+                let preferred = decided.contains { !$0.deadWins && outranked.contains($0.dead) }
+                evidence += " \(noun) of their table outrank \(outranked.map(\.display).joined(separator: ", ")) (a longer prefix, or the same one with a lower metric"
+                    + (preferred ? ", or with the same metric and a higher router preference" : "") + "): "
                     + "no traffic takes \(outranked.count == 1 ? "it" : "them") while those stay, but \(outranked.count == 1 ? "it takes" : "they take") over if they go."
             }
+            if let sentence = preferenceSentence(decided, deadDevice: interface.name) { evidence += " " + sentence }
             if !skipped.isEmpty {
                 evidence += " The kernel passes \(skipped.map(\.display).joined(separator: ", ")) by (it flags \(skipped.count == 1 ? "its next hop" : "their next hops") `dead`: "
                     + "the device is down, or has no carrier while ignore_routes_with_linkdown is set for it or for all): no traffic takes \(skipped.count == 1 ? "it" : "them") while that lasts."
@@ -234,6 +240,23 @@ extension Heuristics {
             return "\(share) \(family) \(whose(key)) that would take the default route\(rest)"
         }
         return "Together they capture \(parts.joined(separator: ", and ")), so it is blackholed: this is what turns a leaked tunnel into an outage."
+    }
+
+    /// The sentence that says where the IPv6 router preference decided between a dead route and
+    /// a live one of the same prefix and metric (`rt6_score_route`): "default (::/0) dev eth0
+    /// pref high outranks default (::/0) dev tun0 pref low …". Nil when it decided nothing.
+    static func preferenceSentence(_ decided: [PreferenceDecision], deadDevice: String?) -> String? {
+        guard !decided.isEmpty else { return nil }
+        func words(_ route: Route, device: String?) -> String {
+            route.display + (device.map { " dev \($0)" } ?? "") + " " + preferenceWords(route)
+        }
+        let pairs = decided.map { decision in
+            let dead = words(decision.dead, device: deadDevice)
+            let live = words(decision.live, device: decision.live.type == .unicast ? decision.live.nextHops.compactMap(\.interfaceName).first : nil)
+            return decision.deadWins ? "\(dead) outranks the live \(live)" : "\(live) outranks \(dead)"
+        }
+        return "Of IPv6 routes of one prefix and metric the kernel takes the one of the highest router preference (high, then medium, then low): "
+            + pairs.joined(separator: "; ") + "."
     }
 
     /// What the text calls the routes that win from dead ones: "live routes", or "other routes"
