@@ -24,6 +24,16 @@ struct KeptByDesignKernelTests {
         return Set(links.compactMap { $0["ifname"] as? String })
     }
 
+    /// A plan made now, without a grace period, which holds `device` alone: the state a reap is
+    /// in once it has planned, for a change made before it acts.
+    func planOfOne(_ ns: TestNamespace, _ device: String) throws -> ReapPlan {
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
+                                 policy: ReapPolicy(minimumAge: 0), now: Date())
+        try #require(plan.items.map(\.ifname) == [device])
+        return plan
+    }
+
     func nft(_ ns: TestNamespace, _ ruleset: String) throws {
         let file = try TemporaryDirectory()
         defer { file.remove() }
@@ -68,10 +78,7 @@ struct KeptByDesignKernelTests {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
         try ns.ip("tuntap", "add", "dev", "twl5l", "mode", "tap")
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
-                                 policy: ReapPolicy(minimumAge: 0), now: Date())
-        try #require(plan.items.map(\.ifname) == ["twl5l"])
+        let plan = try planOfOne(ns, "twl5l")
         try nft(ns, """
             table inet twl5 {
               chain output { type filter hook output priority 0; oif "twl5l" accept; }
@@ -106,10 +113,7 @@ struct KeptByDesignKernelTests {
         #expect(try linkNames(ns) == ["lo", "twl5f"], "stdout: \(result.stdout)")
 
         try ns.ip("tuntap", "add", "dev", "twl5g", "mode", "tap")
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
-                                 policy: ReapPolicy(minimumAge: 0), now: Date())
-        try #require(plan.items.map(\.ifname) == ["twl5g"])
+        let plan = try planOfOne(ns, "twl5g")
         try nft(ns, """
             table ip twl5late {
               chain pre { type filter hook prerouting priority 0; fib saddr . iif oif "twl5g" accept; }
@@ -142,10 +146,7 @@ struct KeptByDesignKernelTests {
         #expect(try linkNames(ns) == ["lo", "twx3p"], "stdout: \(result.stdout)")
 
         try ns.ip("tuntap", "add", "dev", "twx3r", "mode", "tap")
-        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
-        let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
-                                 policy: ReapPolicy(minimumAge: 0), now: Date())
-        try #require(plan.items.map(\.ifname) == ["twx3r"])
+        let plan = try planOfOne(ns, "twx3r")
         let late = try Shell.capture(["ip", "-n", ns.name, "xfrm", "policy", "add", "src", "::/0", "dst", "2001:db8::/32", "proto", "tcp", "dev", "twx3r", "dir", "out", "action", "allow"])
         try #require(late.status == 0, "ip xfrm: \(late.stderr)")
         let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "test")
