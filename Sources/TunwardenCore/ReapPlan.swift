@@ -100,7 +100,10 @@ public struct ReapPlan: Sendable, Equatable {
                 continue
             }
             guard finding.reapable else { continue }
-            let observation = observations.observation(of: entry.interface, in: namespaceKey)
+            var observation = observations.observation(of: entry.interface, in: namespaceKey)
+            // An observation of another device at this ifindex and name (recorded by another run
+            // from facts older than these) gives this one no age: it waits out its own.
+            if let seen = observation, !InterfaceObservation.replacement(of: seen, by: entry.interface).isEmpty { observation = nil }
             let age = observation?.orphanedAge(at: now, bootClock: assessment.snapshot.agingClock) ?? 0
             guard admits(entry.interface, age: age) else { continue }
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,

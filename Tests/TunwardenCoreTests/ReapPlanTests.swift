@@ -68,6 +68,24 @@ import TunwardenCore
         #expect(plan(snapshot, policy: ReapPolicy(minimumAge: 0)).items.map(\.ifname) == ["t0"])
     }
 
+    /// Observations of another device at the ifindex and under the name (one moved in since,
+    /// with another hardware address; recorded by a run that had not seen it) give a plan no age
+    /// for the device there now: it waits out --min-age of its own.
+    @Test func anObservationOfAnotherDeviceGivesNoAge() {
+        var earlier = Build.tun(8, "tap0", kind: .tap)
+        earlier.hardwareAddress = "7a:15:0e:9c:22:01"
+        var newcomer = earlier
+        newcomer.hardwareAddress = "02:00:00:00:f2:02"
+        var observations = Observations()
+        observations.record(Heuristics.assess(Build.snapshot([earlier])), namespace: ns, at: now - 1000)
+        let policy = ReapPolicy(minimumAge: 900)
+        let same = ReapPlan.make(Heuristics.assess(Build.snapshot([earlier])), observations: observations, namespaceKey: ns, policy: policy, now: now)
+        #expect(same.items.map(\.ifname) == ["tap0"])
+        let replaced = ReapPlan.make(Heuristics.assess(Build.snapshot([newcomer])), observations: observations, namespaceKey: ns, policy: policy, now: now)
+        #expect(replaced.items.isEmpty)
+        #expect(replaced.excluded == [ReapExclusion(ifname: "tap0", reason: .tooYoung(reapableAt: now + 900))])
+    }
+
     @Test func protectAndOnlyNarrowTheTargets() {
         let snapshot = Build.snapshot([Build.tun(7, "wg0"), Build.tun(8, "tap0", kind: .tap), Build.tun(9, "t1")])
         let protected = plan(snapshot, policy: ReapPolicy(minimumAge: 0, protect: ["wg*"]))
