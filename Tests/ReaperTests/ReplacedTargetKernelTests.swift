@@ -84,10 +84,10 @@ struct ReplacedTargetKernelTests {
         if mode == "tap" { #expect(try stage.a.ip("link", "show", "dev", stage.device).contains(stage.newcomer)) }
     }
 
-    /// Replaced after the re-verification, before the fence: the fence takes the newcomer, which
-    /// the removal seen since the plan tells from the planned tun; it is given back, not deleted,
-    /// and bears no mark of the fence.
-    @Test func aTunReplacedBeforeItsFenceIsGivenBack() throws {
+    /// Replaced after the re-verification, before the fence: the removal seen since the plan
+    /// tells the newcomer from the planned tun; it is skipped before its fence, not deleted, and
+    /// bears no mark of one.
+    @Test func aTunReplacedBeforeItsFenceIsLeftAlone() throws {
         let stage = try Stage(mode: "tun", device: "rpfence0")
         defer { stage.remove() }
         var reaper = LinuxReaper(namespaceName: stage.a.name)

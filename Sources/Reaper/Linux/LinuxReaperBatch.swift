@@ -122,6 +122,12 @@ extension LinuxReaper {
                 record(target, outcome, why)
                 continue
             }
+            // Replaced before its fence, as far as the notifications read so far tell: nothing is
+            // done to the device now at its ifindex.
+            if linkWatch != nil, let departure = Self.departures(since: linkWatch, among: [target.index])?.departed[target.index] {
+                record(target, .skipped, "replaced since the plan was made: the planned \(target.item.interface.kind.rawValue) \(departureWords(departure, client: { client })); the device now at its ifindex and name, which the plan never showed, is left alone")
+                continue
+            }
             switch fence(&target, client: client, downedState: downedState, traces: traces) {
             case nil: fenced.append(target)
             case let (outcome, detail)?: giveBack(target, outcome, detail)
@@ -129,15 +135,17 @@ extension LinuxReaper {
             _ = departures?.departed(among: [])
         }
         stepHook?("fenced")
-        // A planned device whose removal the watch since the plan told of was replaced before
-        // its fence by another under its ifindex and name: what was fenced is that other, which
-        // is given back. With notifications lost, one without a hardware address (which the last
-        // look compares) cannot be told from such another, and is given back too.
+        // A removal of a fenced target's ifindex told of only now came around its fence: either
+        // the planned device was replaced by another just before it (what was fenced is that
+        // other), or the fenced device itself left since. Either way it is not deleted, and what
+        // the fence changed is given back where it stands. With notifications lost, one without a
+        // hardware address (which the last look compares) cannot be told from such another, and
+        // is given back too.
         if linkWatch != nil, !fenced.isEmpty {
             let watched = Self.departures(since: linkWatch, among: Set(fenced.map(\.index))) ?? ([:], true)
             fenced = fenced.filter { target in
                 if let departure = watched.departed[target.index] {
-                    giveBack(target, .skipped, "replaced since the plan was made: the planned \(target.item.interface.kind.rawValue) \(departureWords(departure, client: { client })); the device that took its ifindex and name was fenced and is given back")
+                    giveBack(target, .skipped, "its ifindex saw a removal around its fence (the \(target.item.interface.kind.rawValue) there \(departureWords(departure, client: { client }))): either the planned device was replaced by another just before its fence, or the fenced device itself left since; not deleted, and what the fence changed is given back")
                     return false
                 }
                 if watched.lost, target.item.interface.hardwareAddress == nil {
