@@ -106,7 +106,8 @@ extension Section {
                                                   || (text[position + 1] == "Next" && text[position + 2] == "Hop"))
     }
 
-    /// A row of net-tools' routing table: an address first, and an interface name last.
+    /// A row of net-tools' routing table, as rows under its header are read: an address (or
+    /// prefix) first, and at least five words.
     func isLinuxRouteRow(_ position: Int) -> Bool {
         guard text.startsLine(position) else { return false }
         let first = String(text[position])
