@@ -97,11 +97,6 @@ public struct ReapOptions: ParsableArguments {
                           onlyKinds: kinds.isEmpty ? nil : Set(kinds.compactMap(InterfaceKind.init(rawValue:))))
     }
 
-    /// The journal file: --journal, the file's `journal`, or journal.jsonl in the state directory.
-    func journalPath(_ settings: Settings, state: StateOptions) -> String {
-        journalPath(settings, stateDirectory: settings.stateDirectory(state))
-    }
-
     /// The journal file: --journal, the file's `journal`, or journal.jsonl in `stateDirectory`.
     func journalPath(_ settings: Settings, stateDirectory: String) -> String {
         settings.text(journal, "journal") ?? stateDirectory + "/journal.jsonl"

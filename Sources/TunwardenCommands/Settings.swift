@@ -88,9 +88,6 @@ struct Settings {
     /// The namespace to inspect: `--netns`, else the file's `netns`.
     func namespace(_ global: GlobalOptions) -> String? { text(global.netns, "netns") }
 
-    /// The state directory: `--state-dir`, else the file's `state-dir`, else /var/lib/tunwarden.
-    func stateDirectory(_ state: StateOptions) -> String { stateDirectory(given: state.stateDirectory) }
-
     /// The state directory: the `--state-dir` given, else the file's `state-dir`, else /var/lib/tunwarden.
     func stateDirectory(given: String?) -> String { text(given, "state-dir") ?? StateOptions.defaultDirectory }
 }
