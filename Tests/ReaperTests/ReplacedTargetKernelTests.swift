@@ -109,5 +109,41 @@ struct ReplacedTargetKernelTests {
         #expect(!shown.contains("altname") && shown.contains("group default"), "no mark of the fence is left: \(shown)")
         #expect(try stage.index(in: stage.x) != nil)
     }
+
+    /// Moved away after its fence, before it joins the group: the removal of its ifindex is
+    /// seen around the fence, where it cannot be told whether the planned device was replaced
+    /// just before its fence or the fenced device itself left. Either way nothing is deleted,
+    /// the device lives on where it went, and the result says which removal was seen.
+    @Test func aTunMovedAwayRightAfterItsFenceIsNotDeleted() throws {
+        let stage = try Stage(mode: "tun", device: "rpafter0")
+        defer { stage.remove() }
+        var reaper = LinuxReaper(namespaceName: stage.a.name)
+        let watch = try #require(reaper.watchLinks())
+        let plan = try stage.plan()
+        let index = try #require(plan.items.first?.interface.index)
+        var moved: (any Error)?
+        reaper.stepHook = { step in
+            guard step == "fenced" else { return }
+            do {
+                // The fence may have renamed it: it is found by its ifindex.
+                let objects = try JSONSerialization.jsonObject(with: Data(try stage.a.ip("-j", "link", "show").utf8)) as? [[String: Any]] ?? []
+                let name = try #require(objects.first { $0["ifindex"] as? Int == index }?["ifname"] as? String)
+                try stage.a.ip("link", "set", "dev", name, "netns", stage.x.name)
+            } catch { moved = error }
+        }
+        let results = try reaper.execute(plan, journal: stage.journal, runID: "moved-after-fence", linkWatch: watch)
+        #expect(moved == nil, "\(String(describing: moved))")
+        let result = try #require(results.first)
+        #expect(result.outcome == .skipped, "\(results)")
+        #expect(result.detail?.contains("saw a removal around its fence") == true, "\(result.detail ?? "")")
+        #expect(result.detail?.contains("network namespace '\(stage.x.name)'") == true, "\(result.detail ?? "")")
+        let elsewhere = try stage.x.ip("-j", "link", "show")
+        #expect((try JSONSerialization.jsonObject(with: Data(elsewhere.utf8)) as? [[String: Any]] ?? []).contains { $0["ifindex"] as? Int == index },
+                "the fenced device lives on where it went: \(elsewhere)")
+        let shown = try stage.x.ip("-d", "link", "show")
+        #expect(shown.contains(stage.device) && !shown.contains("altname") && !shown.contains("group 1"), "what the fence changed is given back where it went: \(shown)")
+        let left = try JSONSerialization.jsonObject(with: Data(try stage.a.ip("-j", "link", "show").utf8)) as? [[String: Any]] ?? []
+        #expect(!left.contains { $0["ifindex"] as? Int == index }, "nothing took its place in A")
+    }
 }
 #endif
