@@ -79,6 +79,16 @@ import Testing
         if (try? TrafficBlock.decodePorts(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeSetElementValues(payload)) != nil { decoded += 1 }
+        // A set that decodes says where its indices are within its key; its elements give at most
+        // a bounded number of indices each.
+        if let set = try? NftablesRule.decodeSet(payload) {
+            decoded += 1
+            precondition(set.indexOffsets.allSatisfy { $0 >= 0 && $0 + 4 <= max(Int(set.keyLength), 4) })
+        }
+        if let listed = try? NftablesRule.decodeSetElementKeys(payload, offsets: [0, 4, 60], networkOrderToo: true) {
+            decoded += 1
+            precondition(listed.keys.count <= payload.count * 2 * 3 * 64)
+        }
         if (try? NftablesRule.decodeHooked(payload, flowtable: false)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeHooked(payload, flowtable: true)) != nil { decoded += 1 }
         // A neighbour entry that decodes is asked for again as itself.

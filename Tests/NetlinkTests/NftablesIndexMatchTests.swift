@@ -74,11 +74,11 @@ import Testing
         set.append(type: 4, payload: NftablesRuleTests.register(20))
         set.append(type: 5, payload: NftablesRuleTests.register(4))
         let decoded = try NftablesRule.decodeSet(set.bytes[...])
-        #expect(decoded.keyedByIndex && decoded.flags & NftablesRule.anonymousSet != 0 && decoded.name == Array("__set0".utf8) && decoded.generation == 7)
+        #expect(decoded.indexOffsets == [0] && decoded.flags & NftablesRule.anonymousSet != 0 && decoded.name == Array("__set0".utf8) && decoded.generation == 7)
         set = AttributeEncoder(prefix: [1, 0, 0, 7])
         set.append(type: 4, payload: NftablesRuleTests.register(5))     // ifname: by name
         set.append(type: 5, payload: NftablesRuleTests.register(16))
-        #expect(try !NftablesRule.decodeSet(set.bytes[...]).keyedByIndex)
+        #expect(try NftablesRule.decodeSet(set.bytes[...]).indexOffsets.isEmpty)
 
         var elements = AttributeEncoder(prefix: [1, 0, 0, 7])
         elements.appendNested(type: 3) { list in
@@ -95,5 +95,74 @@ import Testing
         }
         let keys = try NftablesRule.decodeSetElementKeys(elements.bytes[...])
         #expect(keys.keys == [3, 9] && keys.generation == 7)
+    }
+
+    /// A concatenation looked up in a set (`ip saddr . iif @s`): the fields fill consecutive
+    /// register words, and an index in any of them is a match. Old code looked only at the
+    /// first word, and saw no match unless the index came first.
+    @Test func anIndexInAConcatenationIsAMatch() throws {
+        let lookup = ("lookup", [(UInt16(1), Array("s".utf8) + [0]), (2, NftablesRuleTests.register(9))])
+        // [ payload load 4b @ network header + 12 => reg 9 ] [ meta load iif => reg 10 ] [ lookup reg 9 set s ]
+        let saddr = ("payload", [(UInt16(1), NftablesRuleTests.register(9)), (4, NftablesRuleTests.register(4))])
+        #expect(try Self.matches([saddr, Self.meta(10, key: 4), lookup]) == [.init(key: "iif", target: .set(Array("s".utf8)))])
+        // `iif . ip saddr @s`: the index first, as before.
+        #expect(try Self.matches([Self.meta(9, key: 4), ("payload", [(1, NftablesRuleTests.register(10)), (4, NftablesRuleTests.register(4))]), lookup])
+                == [.init(key: "iif", target: .set(Array("s".utf8)))])
+        // `ip saddr . iifname @s` holds no index.
+        #expect(try Self.matches([saddr, Self.meta(10, key: 6), lookup]).isEmpty)
+    }
+
+    static func set(keyType: UInt32, keyLength: UInt32, fields: [UInt32]?) throws -> NftablesRule.SetDefinition {
+        var set = AttributeEncoder(prefix: [1, 0, 0, 7])
+        set.append(type: 2, string: "s")
+        set.append(type: 4, payload: NftablesRuleTests.register(keyType))
+        set.append(type: 5, payload: NftablesRuleTests.register(keyLength))
+        if let fields {
+            set.appendNested(type: 9) { description in
+                description.append(type: 1, payload: NftablesRuleTests.register(1))
+                description.appendNested(type: 2) { concat in
+                    for length in fields {
+                        concat.appendNested(type: 1) { field in field.append(type: 1, payload: NftablesRuleTests.register(length)) }
+                    }
+                }
+            }
+        }
+        return try NftablesRule.decodeSet(set.bytes[...])
+    }
+
+    /// Where a concatenated key holds indices: its key type lists its fields' types six bits
+    /// each, the first highest (ipv4_addr 7, iface_index 20, inet_service 13, ifname 41), and its
+    /// description their lengths, each taking whole words. Without lengths every word may be one.
+    @Test func aConcatenatedKeySaysWhereItsIndicesAre() throws {
+        #expect(try Self.set(keyType: 20 << 6 | 7, keyLength: 8, fields: [4, 4]).indexOffsets == [0])
+        #expect(try Self.set(keyType: 7 << 6 | 20, keyLength: 8, fields: [4, 4]).fieldLengths == [4, 4])
+        #expect(try Self.set(keyType: 7 << 6 | 20, keyLength: 8, fields: [4, 4]).indexOffsets == [4])
+        // `typeof ip6 saddr . tcp dport . iif`: 16 bytes, a port of 2 taking a word, the index.
+        #expect(try Self.set(keyType: (8 << 6 | 13) << 6 | 20, keyLength: 24, fields: [16, 2, 4]).indexOffsets == [20])
+        #expect(try Self.set(keyType: 7 << 6 | 20, keyLength: 8, fields: nil).indexOffsets == [0, 4])
+        #expect(try Self.set(keyType: 7 << 6 | 13, keyLength: 8, fields: [4, 2]).indexOffsets.isEmpty)
+        #expect(try Self.set(keyType: 7 << 6 | 41, keyLength: 20, fields: [4, 16]).indexOffsets.isEmpty)
+    }
+
+    /// The indices of a concatenated set's elements, at their offsets, and the indices an
+    /// interval of a concatenation spans (NFTA_SET_ELEM_KEY_END).
+    @Test func aConcatenatedSetsElementsGiveTheirIndices() throws {
+        func words(_ values: [UInt32]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for value in values { bytes.appendNative(value) }
+            return bytes
+        }
+        var elements = AttributeEncoder(prefix: [1, 0, 0, 7])
+        elements.appendNested(type: 3) { list in
+            for (key, end) in [([UInt32(0x0100000a), 5], nil as [UInt32]?), ([0x0000000a, 7], [0xff00000a, 9]), ([0x0200000a], nil)] {
+                list.appendNested(type: 1) { element in
+                    element.appendNested(type: 1) { data in data.append(type: 1, payload: words(key)) }
+                    if let end { element.appendNested(type: 10) { data in data.append(type: 1, payload: words(end)) } }
+                }
+            }
+        }
+        let listed = try NftablesRule.decodeSetElementKeys(elements.bytes[...], offsets: [4])
+        #expect(listed.keys == [5, 7, 8, 9], "a key too short for the offset gives nothing: \(listed.keys)")
+        #expect(try NftablesRule.decodeSetElementKeys(elements.bytes[...], offsets: [4], rangeLimit: 1).keys == [5, 7, 9])
     }
 }

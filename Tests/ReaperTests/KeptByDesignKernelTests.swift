@@ -125,6 +125,49 @@ struct KeptByDesignKernelTests {
         #expect(try linkNames(ns).contains("twl5g"))
     }
 
+    /// An index inside a concatenation (`iif . ip saddr`, `ip saddr . iif`, an anonymous `iif .
+    /// tcp dport { … }`, an interval set `typeof ip saddr . iif . tcp dport` whose index `nft`
+    /// stores in network order) or in a plain interval set of type iface_index keeps its tap,
+    /// at the audit and at a reap's last look; a concatenation with `iifname` does not. Old code:
+    /// all six were `orphaned`, and a reap deleted them.
+    @Test func anIndexInAConcatenatedOrIntervalSetKeepsItsTap() throws {
+        try #require(Shell.which("nft") != nil, "needs nft")
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for tap in ["twc1", "twc2", "twc3", "twc4", "twc5", "twcn"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        try nft(ns, """
+            table inet twc {
+              set first { type iface_index . ipv4_addr; elements = { "twc1" . 10.0.0.1 } }
+              set second { type ipv4_addr . iface_index; elements = { 10.0.0.2 . "twc2" } }
+              set ranges { typeof ip saddr . iif . tcp dport; flags interval; elements = { 10.0.0.0/24 . "twc4" . 80 } }
+              set spans { type iface_index; flags interval; elements = { "twc5" } }
+              set names { type ipv4_addr . ifname; elements = { 10.0.0.3 . "twcn" } }
+              chain input {
+                type filter hook input priority 0; policy drop;
+                iif . ip saddr @first accept; ip saddr . iif @second accept; meta iif . tcp dport { "twc3" . 22 } accept;
+                ip saddr . iif . tcp dport @ranges accept; iif @spans accept; ip saddr . iifname @names accept;
+              }
+            }
+            """)
+        let judged = try ns.auditedVerdicts()
+        for (tap, set) in [("twc1", "set first"), ("twc2", "set second"), ("twc3", "an anonymous set"), ("twc4", "set ranges"), ("twc5", "set spans")] {
+            #expect(judged[tap]?.state == "suspect" && judged[tap]?.reason.hasPrefix("an nftables rule in inet twc/input matches it by index (iif, in \(set));") == true,
+                    "\(tap): \(String(describing: judged[tap]))")
+        }
+        #expect(judged["twcn"]?.state == "orphaned", "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(try linkNames(ns) == ["lo", "twc1", "twc2", "twc3", "twc4", "twc5"], "stdout: \(result.stdout)")
+
+        // An element naming a planned tap, added to a concatenated set after the plan.
+        try ns.ip("tuntap", "add", "dev", "twc6", "mode", "tap")
+        let plan = try planOfOne(ns, "twc6")
+        try nft(ns, "add element inet twc ranges { 10.9.0.0/16 . \"twc6\" . 443 }")
+        let results = try LinuxReaper(namespaceName: ns.name).execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "test")
+        #expect(results.first?.outcome != .deleted, "\(results)")
+        #expect(try linkNames(ns).contains("twc6"))
+    }
+
     /// A tap an IPsec policy selects by index (`ip xfrm policy add … dev twx3p`, f3 of review 51)
     /// is suspect and left by a reap, the policy named; a policy that names no device keeps no
     /// tap; a policy added after the plan stops the reap at its last look. Old code: twx3p and

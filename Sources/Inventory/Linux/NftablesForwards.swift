@@ -180,8 +180,9 @@ public enum NftablesForwards {
         var name: [UInt8]
     }
 
-    /// Adds to `uses` the elements of every set whose keys are device indices (`type
-    /// iface_index`, `typeof iif`, the anonymous set of `iif { "lo", "vpn0" }`): each element
+    /// Adds to `uses` the elements of every set whose keys are or hold device indices (`type
+    /// iface_index`, `typeof iif`, the anonymous set of `iif { "lo", "vpn0" }`, a concatenation
+    /// such as `type iface_index . ipv4_addr` or `iif . tcp dport { "vpn0" . 22 }`): each element
     /// names the rules that look packets' devices up in its set (`lookups`), or, when none does,
     /// the set alone. Only such sets' elements are asked for.
     static func readIndexSets(client: RtnetlinkClient, lookups: [SetKey: [NftablesIndexUse]], into uses: inout [Int: [NftablesIndexUse]],
@@ -191,7 +192,7 @@ public enum NftablesForwards {
             guard message.header.type == NftablesRule.setMessage else { return }
             let set = try NftablesRule.decodeSet(message.payload)
             generations.insert(set.generation)
-            if set.keyedByIndex { sets.append(set) }
+            if !set.indexOffsets.isEmpty { sets.append(set) }
         }
         for set in sets {
             var keys: [UInt32] = []
@@ -199,7 +200,7 @@ public enum NftablesForwards {
                 NftablesRule.setElementsDumpRequest(sequence: $0, family: set.family, table: set.table, set: set.name)
             }, restart: { keys = [] }) { message in
                 guard message.header.type == NftablesRule.setElementMessage else { return }
-                let listed = try NftablesRule.decodeSetElementKeys(message.payload)
+                let listed = try NftablesRule.decodeSetElementKeys(message.payload, offsets: set.indexOffsets, networkOrderToo: set.flags & NftablesRule.intervalSet != 0)
                 generations.insert(listed.generation)
                 keys += listed.keys
             }

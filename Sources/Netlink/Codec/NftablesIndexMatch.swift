@@ -37,6 +37,8 @@ extension NftablesRule {
     public static let interfaceIndexType: UInt32 = 20
     /// NFT_SET_ANONYMOUS: a set made for one rule (`iif { … }`), named `__set` and a number.
     public static let anonymousSet: UInt32 = 1
+    /// NFT_SET_INTERVAL: a set whose elements are ranges.
+    public static let intervalSet: UInt32 = 4
 
     /// The compares and lookups of a rule's expressions whose value is a device's index: a
     /// packet's `meta iif`, `oif` or `sdif`, or the output device of a `fib` lookup (the register
@@ -47,7 +49,7 @@ extension NftablesRule {
             switch expression.name {
             case Array("cmp".utf8):
                 // NFTA_CMP_SREG 1, NFTA_CMP_DATA 3 { NFTA_DATA_VALUE 1 }.
-                guard let register = expression.register(1), let key = deviceKey(of: register, before: position, in: expressions),
+                guard let register = expression.register(1), let key = deviceKey(ofWord: firstWord(register), before: position, in: expressions),
                       let data = expression.attributes[3] else { continue }
                 var inner = AttributeDecoder(data)
                 while inner.next() {
@@ -55,9 +57,16 @@ extension NftablesRule {
                     matches.append(IndexMatch(key: key, target: .index(inner.data.readNative(UInt32.self, at: inner.data.startIndex))))
                 }
             case Array("lookup".utf8):
-                // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_SREG 2.
-                guard let register = expression.register(2), let key = deviceKey(of: register, before: position, in: expressions),
-                      let set = expression.attributes[1] else { continue }
+                // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_SREG 2. A concatenation (`iif . ip saddr @s`,
+                // `ip saddr . iif @s`) loads its fields into consecutive words from the source
+                // register on, each taking whole words: an index in any of them is a match. Which
+                // words the set's key really spans is the set's to say (`SetDefinition`); a word
+                // past them only names the rule that looks the set up.
+                guard let register = expression.register(2), let set = expression.attributes[1] else { continue }
+                let first = firstWord(register)
+                guard first < registerWords,
+                      let key = (first..<registerWords).lazy.compactMap({ deviceKey(ofWord: $0, before: position, in: expressions) }).first
+                else { continue }
                 matches.append(IndexMatch(key: key, target: .set(Array(set.prefix { $0 != 0 }))))
             default: continue
             }
@@ -65,16 +74,24 @@ extension NftablesRule {
         return matches
     }
 
-    /// The device-index source that fills `register` for the expression at `position`: the
-    /// nearest expression before it that writes `register`, when every expression in between is
-    /// known to leave it alone and that one writes an index starting at that register. Nil
-    /// otherwise. See `indexKey`.
-    private static func deviceKey(of register: UInt32, before position: Int, in expressions: [Expression]) -> String? {
-        let wanted = firstWord(register)
+    /// The 4-byte words of the registers (four of 16 bytes, or sixteen of 4 bytes, which are the
+    /// same storage).
+    static let registerWords: UInt32 = 16
+
+    /// The device-index source that fills the register word `wanted` for the expression at
+    /// `position`: the nearest expression before it that writes that word, when every expression
+    /// in between is known to leave it alone and that one writes an index starting at that word.
+    /// Nil otherwise. See `indexKey`.
+    private static func deviceKey(ofWord wanted: UInt32, before position: Int, in expressions: [Expression]) -> String? {
         for expression in expressions[..<position].reversed() {
             // A `meta … set` has no NFTA_META_DREG and writes no register.
             let destination: UInt32?
             switch expression.name {
+            case Array("byteorder".utf8) where expression.register(1) != nil && expression.register(1) == expression.register(2):
+                // Turned in place, as `nft` turns a host-order field of a concatenation looked up
+                // in an interval set into network order: still the same index (see
+                // `decodeSetElementKeys`).
+                continue
             case Array("immediate".utf8): destination = expression.register(1)
             case Array("lookup".utf8): destination = expression.register(3)
             default:
@@ -123,9 +140,40 @@ extension NftablesRule {
         public var keyType: UInt32
         public var keyLength: UInt32
         public var generation: UInt16
+        /// The lengths of a concatenated key's fields in bytes, as the set's description gives
+        /// them (NFTA_SET_DESC_CONCAT, which `nft` sends for a concatenation since 0.9.4 and
+        /// kernels keep since 5.6); empty when it gives none.
+        public var fieldLengths: [UInt32] = []
 
-        /// Whether its keys are device indices alone (`type iface_index`, `typeof iif`).
-        public var keyedByIndex: Bool { keyType == NftablesRule.interfaceIndexType && keyLength == 4 }
+        /// Where in its keys device indices are, as byte offsets: `[0]` for a set of `type
+        /// iface_index` (`typeof iif`); for a concatenation (`type iface_index . ipv4_addr`,
+        /// `typeof ip saddr . iif`) the offset of each of its iface_index fields, each field
+        /// taking whole 4-byte words. A concatenation's key type holds its fields' types, six
+        /// bits each, the first field's highest. When the set gives no field lengths that match
+        /// its types, every word of the key is taken for one that may be an index: a device is
+        /// then kept for a coincidence rather than reaped for a rule that matches it. Empty for
+        /// a set with no index in its keys.
+        public var indexOffsets: [Int] {
+            if keyType == NftablesRule.interfaceIndexType { return keyLength == 4 ? [0] : [] }
+            var types: [UInt32] = []
+            var rest = keyType
+            while rest != 0 {
+                types.insert(rest & 63, at: 0)
+                rest >>= 6
+            }
+            // A key is at most NFT_DATA_VALUE_MAXLEN (64) bytes.
+            guard types.count > 1, types.contains(NftablesRule.interfaceIndexType), (4...64).contains(keyLength) else { return [] }
+            guard fieldLengths.count == types.count, fieldLengths.allSatisfy({ $0 > 0 && $0 <= keyLength }) else {
+                return Array(stride(from: 0, through: Int(keyLength) - 4, by: 4))
+            }
+            var offsets: [Int] = []
+            var offset = 0
+            for (type, length) in zip(types, fieldLengths) {
+                if type == NftablesRule.interfaceIndexType, length == 4 { offsets.append(offset) }
+                offset += (Int(length) + 3) / 4 * 4
+            }
+            return offsets
+        }
     }
 
     /// A dump request for every set of every family.
@@ -135,8 +183,9 @@ extension NftablesRule {
     }
 
     /// The set one NFT_MSG_NEWSET message describes: NFTA_SET_TABLE 1, NFTA_SET_NAME 2,
-    /// NFTA_SET_FLAGS 3, NFTA_SET_KEY_TYPE 4, NFTA_SET_KEY_LEN 5 (all numbers big-endian). Throws
-    /// for a payload shorter than `struct nfgenmsg`, or attributes that do not parse.
+    /// NFTA_SET_FLAGS 3, NFTA_SET_KEY_TYPE 4, NFTA_SET_KEY_LEN 5 (all numbers big-endian), and
+    /// NFTA_SET_DESC 9 { NFTA_SET_DESC_CONCAT 2 { NFTA_LIST_ELEM { NFTA_SET_FIELD_LEN 1 } … } }.
+    /// Throws for a payload shorter than `struct nfgenmsg`, or attributes that do not parse.
     public static func decodeSet(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> SetDefinition {
         let generation = try generation(payload)
         var set = SetDefinition(family: payload[payload.startIndex], table: [], name: [], flags: 0, keyType: 0, keyLength: 0, generation: generation)
@@ -149,6 +198,22 @@ extension NftablesRule {
             case 3: set.flags = number(attributes.data)
             case 4: set.keyType = number(attributes.data)
             case 5: set.keyLength = number(attributes.data)
+            case 9:
+                attributes.nested { description in
+                    while description.next() {
+                        guard description.type == 2 else { continue }
+                        description.nested { fields in
+                            while fields.next() {
+                                guard fields.type == listElement else { continue }
+                                fields.nested { field in
+                                    while field.next() {
+                                        if field.type == 1 { set.fieldLengths.append(number(field.data)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             default: break
             }
         }
@@ -156,26 +221,51 @@ extension NftablesRule {
         return set
     }
 
-    /// The 4-byte keys of a set's elements, as one reply lists them (NFTA_SET_ELEM_KEY 1 {
-    /// NFTA_DATA_VALUE }), in host order as the kernel compares them with a device's index; the
-    /// end of an interval (NFTA_SET_ELEM_FLAGS 3 with NFT_SET_ELEM_INTERVAL_END) is no element.
+    /// The device indices in a set's elements' keys, as one reply lists them (NFTA_SET_ELEM_KEY 1,
+    /// and NFTA_SET_ELEM_KEY_END 10 for an interval of a concatenation, each { NFTA_DATA_VALUE }):
+    /// the 4-byte word at each of `offsets` (see `SetDefinition.indexOffsets`), in host order as
+    /// the kernel compares them with a device's index, and, with `networkOrderToo` (an interval
+    /// set, whose host-order fields `nft` stores in network order and turns a rule's value into
+    /// to match), in network order as well: a word read the wrong way round is an index no device
+    /// has. The end of an interval of a plain set (NFTA_SET_ELEM_FLAGS 3 with
+    /// NFT_SET_ELEM_INTERVAL_END) is no element; a concatenation's interval holds every index from
+    /// its key's to its end's, up to `rangeLimit` of them (a wider range gives its two ends).
     /// Throws for a payload shorter than `struct nfgenmsg`, or attributes that do not parse.
-    public static func decodeSetElementKeys(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (keys: [UInt32], generation: UInt16) {
+    public static func decodeSetElementKeys(_ payload: ArraySlice<UInt8>, offsets: [Int] = [0], networkOrderToo: Bool = false,
+                                            rangeLimit: UInt32 = 64) throws(NetlinkError) -> (keys: [UInt32], generation: UInt16) {
         var keys: [UInt32] = []
+        let orders: [(UInt32) -> UInt32] = networkOrderToo ? [{ $0 }, { $0.byteSwapped }] : [{ $0 }]
+        let words = { (value: ArraySlice<UInt8>) -> [UInt32?] in
+            orders.flatMap { order in
+                offsets.map { offset in
+                    offset >= 0 && offset + 4 <= value.count ? order(value.readNative(UInt32.self, at: value.startIndex + offset)) : nil
+                }
+            }
+        }
         let generation = try eachSetElement(payload) { element in
-            var key: UInt32?
+            var key: ArraySlice<UInt8>?, end: ArraySlice<UInt8>?
             var intervalEnd = false
             while element.next() {
                 if element.type == elementFlags, element.data.count == 4 { intervalEnd = element.data.last.map { $0 & 1 == 1 } ?? false }
-                guard element.type == elementKey else { continue }
+                guard element.type == elementKey || element.type == elementKeyEnd else { continue }
+                let isEnd = element.type == elementKeyEnd
                 element.nested { data in
                     while data.next() {
-                        guard data.type == dataValue, data.data.count == 4 else { continue }
-                        key = data.data.readNative(UInt32.self, at: data.data.startIndex)
+                        guard data.type == dataValue else { continue }
+                        if isEnd { end = data.data } else { key = data.data }
                     }
                 }
             }
-            if let key, !intervalEnd { keys.append(key) }
+            guard let key, !intervalEnd else { return }
+            let ends = end.map(words) ?? Array(repeating: nil, count: offsets.count * orders.count)
+            for (low, high) in zip(words(key), ends) {
+                guard let low else { continue }
+                guard let high, high > low else {
+                    keys.append(low)
+                    continue
+                }
+                if high - low < rangeLimit { keys += Array(low...high) } else { keys += [low, high] }
+            }
         }
         return (keys, generation)
     }

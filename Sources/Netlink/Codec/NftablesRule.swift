@@ -27,9 +27,9 @@ public enum NftablesRule {
     static let expressionName: UInt16 = 1, expressionData: UInt16 = 2
     static let dataValue: UInt16 = 1
     /// NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS;
-    /// NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_FLAGS.
+    /// NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_DATA, NFTA_SET_ELEM_FLAGS, NFTA_SET_ELEM_KEY_END.
     static let elementsTable: UInt16 = 1, elementsSet: UInt16 = 2, elementsList: UInt16 = 3
-    static let elementKey: UInt16 = 1, elementData: UInt16 = 2, elementFlags: UInt16 = 3
+    static let elementKey: UInt16 = 1, elementData: UInt16 = 2, elementFlags: UInt16 = 3, elementKeyEnd: UInt16 = 10
 
     /// The message type of a rule, as a dump lists it.
     public static let ruleMessage: UInt16 = subsystem << 8 | newRule
