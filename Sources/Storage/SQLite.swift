@@ -73,6 +73,11 @@ final class SQLiteConnection {
     /// The database file's path, as opened.
     private let path: String
 
+    /// Whether SQLite opened the file for reading only: it does so without a word when the file
+    /// or its directory cannot be written (a read-only mount, say), and the connection then stays
+    /// so even once they can be.
+    var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+
     /// How large the write-ahead log may be left at close (256 KiB: sixty-odd pages, a few
     /// dozen unchanged audits' commits); larger, it is folded into the file and emptied.
     static let foldAtClose = 256 * 1024

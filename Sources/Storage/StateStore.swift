@@ -131,6 +131,10 @@ public struct StateStore: Sendable {
         return ((UInt64(status.st_dev), UInt64(status.st_ino)), Int(status.st_size))
     }
 
+    /// Whether this process may write both the database file and its directory (where SQLite
+    /// makes its log and shared-memory files).
+    private var writableNow: Bool { access(directory, W_OK) == 0 && access(path, W_OK) == 0 }
+
     /// The device and inode of the file at `path`, or nil when there is none.
     private func fileIdentity() -> (device: UInt64, inode: UInt64)? { fileStatus()?.identity }
 
@@ -147,7 +151,9 @@ public struct StateStore: Sendable {
             // Still the file at `path`? Another run may have moved a damaged one aside, or the
             // directory may have been removed or replaced: writing on into the old file would lose
             // every record and alert twice what other runs no longer see as alerted.
-            if !openFileReplaced { return open }
+            // Opened for reading only while the file or directory could not be written, and
+            // writable now? Every write through that connection would fail for good: open again.
+            if !openFileReplaced, !(open.connection.isReadOnly && writableNow) { return open }
             // Emptied in place: kept aside as damaged, with its log, and a fresh one started.
             if openFileEmptied {
                 // (A fresh one whoever asks: the watcher that had it open must see a new opening.)
