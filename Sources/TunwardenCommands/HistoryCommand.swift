@@ -15,7 +15,8 @@ public struct HistoryCommand: ParsableCommand {
         The history is built by every audit, reap and watcher that keeps state (an hourly timer builds it best), \
         one per namespace, kept in state.db in the state directory. Without --netns every namespace recorded in \
         this boot is shown, by the `ip netns` name it was audited under where it had one, including namespaces \
-        that are gone; --netns NAME shows only those of that name, whether it still exists or not.
+        that are gone (those recorded before the last reboot are left out and counted); --netns NAME shows only \
+        those of that name, whether it still exists or not.
         """
     )
 
@@ -59,11 +60,37 @@ public struct HistoryCommand: ParsableCommand {
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         if let name { records = records.filter { $0.label.name == name } }
+        let (current, earlier) = Self.byBoot(records, thisBoot: Self.thisBoot())
         if format == .json {
-            Terminal.write(HistoryListing(records).json(pretty: Terminal.isTerminal) + [10])
+            Terminal.write(HistoryListing(current).json(pretty: Terminal.isTerminal) + [10])
             return
         }
-        Terminal.write(Self.render(records, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date()))
+        var text = Self.render(current, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date())
+        if !earlier.isEmpty {
+            let count = earlier.count == 1 ? "1 namespace" : "\(earlier.count) namespaces"
+            text += "\n(\(count) recorded before the last reboot \(earlier.count == 1 ? "is" : "are") not shown: \(earlier.count == 1 ? "it is" : "they are") gone, "
+                + "and the next run that keeps state forgets \(earlier.count == 1 ? "it" : "them").)\n"
+        }
+        Terminal.write(text)
+    }
+
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`), or nil where there is none to read
+    /// (not Linux, no /proc): then no record is taken for another boot's.
+    static func thisBoot(path: String = "/proc/sys/kernel/random/boot_id") -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
+    }
+
+    /// The records of namespaces of this boot, and those of Linux namespaces of other boots (or
+    /// recorded before identities named their boot), which are gone since the reboot and which
+    /// the next run that keeps state forgets. Without a boot id, every record is this boot's.
+    static func byBoot(_ records: [NamespaceRecord], thisBoot: String?) -> (current: [NamespaceRecord], earlier: [NamespaceRecord]) {
+        guard let thisBoot else { return (records, []) }
+        let earlier = { (record: NamespaceRecord) in
+            NamespaceIdentity.isLinux(record.identity) && NamespaceIdentity.bootID(of: record.identity) != thisBoot
+        }
+        return (records.filter { !earlier($0) }, records.filter(earlier))
     }
 
     /// How a namespace is named to people.

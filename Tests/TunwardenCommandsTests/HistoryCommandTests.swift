@@ -50,5 +50,40 @@ struct HistoryCommandTests {
         #expect((entry["identity"] as? String)?.contains("@boot:") == true)
         #expect(entry["host"] as? Bool == false)
     }
+
+    /// A state database found after a reboot holds namespaces of the boot before, which are gone
+    /// (namespace cookies start over): `history` shows this boot's alone and says how many it
+    /// leaves out, where it showed the old ones as current.
+    @Test func namespacesOfAnEarlierBootAreNotShownAsThisBoots() throws {
+        let state = try TemporaryDirectory()
+        let earlier = try TestNamespace(), current = try TestNamespace()
+        defer { earlier.remove(); current.remove(); state.remove() }
+        try earlier.ip("tuntap", "add", "dev", "hboot0", "mode", "tun")
+        _ = try tunwarden(["--netns", earlier.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        let boot = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The state as a reboot leaves it: recorded under another boot's id.
+        let rewritten = try Shell.capture(["python3", "-c", """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("UPDATE namespaces SET identity = replace(identity, ?, ?), boot = ?", (sys.argv[2], "00000000-1111-2222-3333-444444444444", "00000000-1111-2222-3333-444444444444"))
+            db.commit()
+            """, state.path + "/state.db", boot])
+        try #require(rewritten.status == 0, "\(rewritten.stderr)")
+
+        let shown = try tunwarden(["history", "--state-dir", state.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.hasPrefix("No history yet") && !shown.stdout.contains(earlier.name), "\(shown.stdout)")
+        #expect(shown.stdout.contains("(1 namespace recorded before the last reboot is not shown"), "\(shown.stdout)")
+        let json = try tunwarden(["history", "--state-dir", state.path, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        #expect((object["namespaces"] as? [Any])?.isEmpty == true, "\(json.stdout)")
+
+        // This boot's namespace is shown; recording it forgets the earlier boot's.
+        try current.ip("tuntap", "add", "dev", "hboot1", "mode", "tun")
+        _ = try tunwarden(["--netns", current.name, "audit", "--state-dir", state.path, "--format", "nagios"])
+        let after = try tunwarden(["history", "--state-dir", state.path])
+        #expect(after.stdout.contains("namespace \(current.name):") && !after.stdout.contains(earlier.name) && !after.stdout.contains("before the last reboot"),
+                "\(after.stdout)")
+    }
 }
 #endif
