@@ -109,6 +109,27 @@ import Testing
         #expect(cut.status == .unknown && cut.interfaces.first { $0.interface.name == "utun7" }?.state == .unknown)
     }
 
+    /// `netstat -nr -f inet` written as an HTML table (round 45 F2; adrienverge/openfortivpn#534
+    /// has this shape): a row's `<tr>`, cells and `</tr>` on lines of their own, a row on each
+    /// line, or a cell on each line with `<th>`, `<code>` and entities. Each is read as the rows
+    /// it holds: the default into the gone ppp0 is critical. The old code read no row (unknown).
+    @Test(arguments: ["round45/html-table-rows-on-lines.txt", "round45/html-table-row-per-line.txt", "round45/html-table-cell-per-line.txt"])
+    func rowsOfAnHTMLTableAreRead(fixture: String) throws {
+        let (_, assessment) = try Self.assess(fixture)
+        #expect(assessment.status == .critical, "\(fixture): \(assessment.findings.map(\.evidence))")
+        #expect(assessment.findings.contains { $0.severity == .critical && $0.id == FindingID.splitDefault && $0.ifname == "ppp0" }, "\(fixture)")
+    }
+
+    /// A table's tag named in prose (`` `<tr>` ``) starts no row that takes the lines after it:
+    /// they stay lines of their own, and only a line with a table's tags is changed.
+    @Test func aTagInProseTakesNoLinesAfterIt() {
+        let text = "I tried wrapping it in a <tr> like the docs say\nlo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384\n\tinet 127.0.0.1 netmask 0xff000000\n"
+        let read = CaptureText.withHTMLTableRows(text)
+        #expect(read.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n") == text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n"))
+        #expect(CaptureText.withHTMLTableRows("<tr><td>0/1</td><td>utun7</td><td>USc</td><td>utun7</td></tr>\nnext &amp; line")
+                == " 0/1  utun7  USc  utun7 \nnext &amp; line")
+    }
+
     /// `ifconfig 'utun7 '` and `ifconfig utun7` with a no-break space after it ask for another
     /// name: "does not exist" says nothing of utun7.
     @Test(arguments: ["does-not-exist-quoted-blank.txt", "does-not-exist-nbsp.txt"])

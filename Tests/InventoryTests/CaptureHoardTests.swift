@@ -117,4 +117,20 @@ import Testing
         let commands = Self.reapCommands(utun)
         #expect(commands.count == 14 && !commands.contains { $0.contains("utun7") }, "\(commands)")
     }
+
+    /// A hoard shown only by lsof (no ps in the paste, round 45 F3): lsof cut COMMAND to
+    /// `nesession`, a name no process has; the advice names nesessionmanager, whose cut it is.
+    /// The old code said "only when nesession closes them".
+    @Test func lsofsCutNameOfAKnownDaemonIsNamedWhole() throws {
+        let name = "round45/hoard-lsof-only-nesession.txt"
+        let assessment = CapturePasteTests.assess(try CaptureProofTests.fixture(name), file: name)
+        let hoard = try #require(assessment.findings.first { $0.id == FindingID.utunHoard })
+        #expect(hoard.evidence.contains("nesessionmanager[301] holds 6 utun interfaces"), "\(hoard.evidence)")
+        #expect(hoard.evidence.contains("only when nesessionmanager closes them") && !hoard.evidence.contains("nesession closes"), "\(hoard.evidence)")
+        // A cut name that begins no known program's, or is whole, stays as lsof shows it.
+        #expect(CapturedInventory.uncutName("nesession") == "nesessionmanager" && CapturedInventory.uncutName("identitys") == "identityservicesd")
+        #expect(CapturedInventory.uncutName("nesessionmanage") == "nesessionmanager" && CapturedInventory.uncutName("IPNExtens") == "IPNExtension")
+        #expect(CapturedInventory.uncutName("openvpn") == "openvpn" && CapturedInventory.uncutName("MyVPNHelp") == "MyVPNHelp"
+                && CapturedInventory.uncutName("WiFiAgent") == "WiFiAgent")
+    }
 }

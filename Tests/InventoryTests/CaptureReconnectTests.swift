@@ -58,7 +58,7 @@ import Testing
         let listing = try #require(text.range(of: "jane@MacBook-Pro ~ % netstat -rn"))
         let again = text.replacingOccurrences(of: "jane@MacBook-Pro ~ % sudo lsof", with: String(text[..<listing.lowerBound]) + "jane@MacBook-Pro ~ % sudo lsof")
         let assessment = CapturePasteTests.assess(again)
-        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.holders.map(\.display) == ["nesession[9120]"])
+        #expect(assessment.interfaces.first { $0.interface.name == "utun4" }?.holders.map(\.display) == ["nesessionmanager[9120]"])
         #expect(assessment.findings.contains { $0.id == FindingID.utunHoard }, "\(assessment.findings.map(\.evidence))")
     }
 
@@ -80,11 +80,11 @@ import Testing
         let text = try Self.session(between: "")
         let assessment = CapturePasteTests.assess(text)
         let hoard = try #require(assessment.findings.first { $0.id == FindingID.utunHoard }, "\(assessment.findings.map(\.evidence))")
-        #expect(hoard.evidence.contains("nesession[9120] holds 3 utun interfaces, 2 of them idle (no address or route beyond link-local): utun4, utun5."), "\(hoard.evidence)")
+        #expect(hoard.evidence.contains("nesessionmanager[9120] holds 3 utun interfaces, 2 of them idle (no address or route beyond link-local): utun4, utun5."), "\(hoard.evidence)")
         #expect(hoard.evidence.contains("utun6 is held by com.wireg[9188] too"), "\(hoard.evidence)")
         let commands = CaptureHoardTests.reapCommands(text)
         #expect(commands.count == 4 && !commands.contains { $0.contains("utun6") }, "\(commands)")
-        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.holders.map(\.display) == ["nesession[9120]", "com.wireg[9188]"])
+        #expect(assessment.interfaces.first { $0.interface.name == "utun6" }?.holders.map(\.display) == ["nesessionmanager[9120]", "com.wireg[9188]"])
     }
 
     /// nesessionmanager holds utun4–7: utun6 has a ULA address, utun7 is WireGuard's provider's
@@ -93,7 +93,7 @@ import Testing
     @Test func aSharedUnitIsNoIdleUnitButLeavesThePileAHoard() throws {
         let text = try CaptureProofTests.fixture("nesession-hoard-shared-unit.txt")
         let hoard = try #require(CapturePasteTests.assess(text).findings.first { $0.id == FindingID.utunHoard })
-        #expect(hoard.evidence.contains("nesession[448] holds 4 utun interfaces, 2 of them idle (no address or route beyond link-local): utun4, utun5."), "\(hoard.evidence)")
+        #expect(hoard.evidence.contains("nesessionmanager[448] holds 4 utun interfaces, 2 of them idle (no address or route beyond link-local): utun4, utun5."), "\(hoard.evidence)")
         #expect(hoard.evidence.contains("utun7 is held by com.wireg[1561] too, which uses it."), "\(hoard.evidence)")
         let commands = CaptureHoardTests.reapCommands(text)
         #expect(commands.count == 4 && !commands.contains { $0.contains("utun6") || $0.contains("utun7") }, "\(commands)")

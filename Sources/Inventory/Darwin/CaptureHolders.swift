@@ -149,13 +149,29 @@ extension CapturedInventory {
     /// characters, ps has the whole command. Its executable is the first words (a path may hold
     /// spaces) whose last path component starts with lsof's name.
     static func displayName(_ pid: Int32, lsofName command: String, processes: [Int32: String]?) -> String {
-        guard let full = processes?[pid] else { return command }
+        guard let full = processes?[pid] else { return uncutName(command) }
         let lsofName = command.replacingOccurrences(of: "\\x20", with: " ")
         let names = Heuristics.executableNames(of: full)
         // A ps row that names another program (cut at the window's edge: `Application` of
         // `/Library/Application Support/…`) says nothing of this one: lsof's name stands. A name
         // lsof's starts is preferred to a shorter one that starts lsof's (`OpenVPN Connect`, not
         // the directory `OpenVPN` before it, for lsof's `OpenVPN C`).
-        return names.first { $0.hasPrefix(lsofName) } ?? names.first { lsofName.hasPrefix($0) && !$0.isEmpty } ?? command
+        return names.first { $0.hasPrefix(lsofName) } ?? names.first { lsofName.hasPrefix($0) && !$0.isEmpty } ?? uncutName(command)
+    }
+
+    /// Programs that hold utuns on a Mac, by their process's name: macOS's own daemons and the
+    /// packet-tunnel processes of common VPNs.
+    static let utunOwnerNames = ["nesessionmanager", "identityservicesd", "networkserviceproxy", "IPNExtension", "WireGuardNetworkExtension",
+                                 "tailscaled", "mullvad-daemon"]
+
+    /// lsof's COMMAND `name` as the whole name of the program it was cut from, when that is one
+    /// of `utunOwnerNames`: lsof cuts the column to 9 characters (15 with `+c 15`), and without
+    /// a ps row of the process that cut (`nesession`) is all the capture has, a name no process
+    /// has (`killall nesession` finds none). A name of another length, or one that begins none
+    /// or several of them, stays as lsof shows it.
+    static func uncutName(_ name: String) -> String {
+        guard name.count >= 9 else { return name }
+        let whole = utunOwnerNames.filter { $0.count > name.count && $0.hasPrefix(name) }
+        return whole.count == 1 && !utunOwnerNames.contains(name) ? whole[0] : name
     }
 }

@@ -24,22 +24,6 @@ extension Section {
         return ShellCommand.isInterfaceName(name) ? name : nil
     }
 
-    /// Words that begin the lines of an interface block, for pastes that lost its tab indents.
-    static let bodyWords: Set<String> = [
-        "inet", "inet6", "ether", "nd6", "media:", "status:", "member:", "Configuration:", "id", "maxage", "root", "ipfilter",
-        "ifmaxaddr", "peer:", "agent", "type:", "link", "state", "scheduler:", "effective", "generation", "qosmarking",
-        "low", "multi", "routermode4", "netem", "desc:", "vlan:", "parent", "lladdr", "tunnel", "bond", "uplink", "mpklog",
-        "subfamily:", "thread", "txstart", "unit", "interface", "ipsec", "channel", "netif", "input", "output", "mode",
-        // `ifconfig -v`'s lines on recent macOS (`timestamp: disabled`, `routermode4: disabled`,
-        // `downlink rate: …`, `l4s mode: …`, `netif: …`, `flowswitch: …`).
-        "timestamp:", "routermode4:", "routermode6", "routermode6:", "downlink", "l4s", "netif:", "flowswitch:",
-    ]
-
-    static func isBodyWord<S: StringProtocol>(_ word: S) -> Bool {
-        bodyWords.contains(String(word)) || word.hasPrefix("options=") || word.hasPrefix("eflags=") || word.hasPrefix("xflags=")
-            || word.hasPrefix("capabilities=") || word.hasPrefix("hwassist=")
-    }
-
     /// An `inet6 …` or `inet …` at the start of a line (or of the text): the middle of a block.
     func isBodyStart(_ position: Int) -> Bool {
         guard text.startsLine(position) || position == range.lowerBound else { return false }
@@ -63,7 +47,7 @@ extension Section {
                                                             || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position)
                                                             || Self.routeRowEnd(text, position, strict: true, limit: range.upperBound) != nil)
             }
-            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) { return false }
+            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) || isBodyLine(position) { return false }
             // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
             // line of its own, unindented: when the next line is indented again, the block goes on.
             return !continuesWrappedLine(at: position)

@@ -6,7 +6,8 @@ import Foundation
 /// the same as the original; the lines, where they survived, mark where rows and blocks end.
 /// The text is cleaned first: bytes that are not UTF-8 become U+FFFD, terminal colour sequences
 /// are dropped, and NUL, no-break (also written `&nbsp;`) and ideographic spaces separate words
-/// like a space, as do the cell borders of a Markdown table's rows. Lines
+/// like a space, as do the cell borders of a Markdown table's rows and the tags of an HTML
+/// table's (`<tr><td>default</td>…`, whose row may span lines). Lines
 /// quoted with `>` (a mail, a Markdown post), numbered by `cat -n`, or behind a prefix on every line
 /// (`LinePrefix`: a CI log's timestamp, a chat nick) read as the lines they hold. Each word
 /// costs twelve bytes, so ten megabytes of one line stay cheap.
@@ -314,7 +315,7 @@ struct CaptureText {
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withMarkdownTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data)))))
+        withMarkdownTableRows(withHTMLTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data))))))
     }
 
     /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a

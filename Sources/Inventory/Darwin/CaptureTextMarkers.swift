@@ -3,7 +3,7 @@ import Foundation
 /// The marks a line starts with that `CaptureText.tokenize` takes off before reading its words
 /// (a Jira or Confluence block macro, `cat -n`'s line number, the `>` of a quoted line), and the
 /// markup that `CaptureText.clean` reads as the blanks it stands for (an HTML page's `&nbsp;`,
-/// the cell borders of a Markdown table).
+/// the cell borders of a Markdown table; an HTML table's are read in `CaptureHTMLTables`).
 extension CaptureText {
     /// `text` with each no-break space written as an HTML entity (`&nbsp;`, `&#160;`, `&#xA0;`,
     /// as a web editor keeps runs of blanks) made the character it stands for, which separates

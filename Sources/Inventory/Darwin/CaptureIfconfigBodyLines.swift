@@ -1,0 +1,136 @@
+import Foundation
+import TunwardenCore
+
+/// Telling the lines of an interface block from what stands between listings when a paste lost
+/// the tab indents ifconfig puts before them (copied from a rendered page, a chat, a web form).
+///
+/// A body line is known by its first word (`inet`, `status:`, `nd6`), by a key macOS's ifconfig
+/// prints in more words (`data milestone interval:`, `Address cache:`), or by its shape: a line
+/// of keys and machine values (`throttling: level 1 (opportunistic)`, `L4S: enabled`,
+/// `unaligned pkts: 12`), or a bridge's learned address (`6e:67:2:6d:cf:32 Vlan1 en9 1196
+/// flags=0<>`). A line that starts another tool's output, a prompt, or holds a word of prose
+/// (`note: 3 hours later`, `Update: it works`, `time: 10:32`) is none: it stays what stands
+/// between two listings.
+extension Section {
+    /// Words that begin the lines of an interface block, for pastes that lost its tab indents.
+    static let bodyWords: Set<String> = [
+        "inet", "inet6", "ether", "nd6", "media:", "status:", "member:", "Configuration:", "id", "maxage", "root", "ipfilter",
+        "ifmaxaddr", "peer:", "agent", "type:", "link", "state", "scheduler:", "effective", "generation", "qosmarking",
+        "low", "multi", "routermode4", "netem", "desc:", "vlan:", "parent", "lladdr", "tunnel", "bond", "uplink", "mpklog",
+        "subfamily:", "thread", "txstart", "unit", "interface", "ipsec", "channel", "netif", "input", "output", "mode",
+        // `ifconfig -v`'s lines on recent macOS (`timestamp: disabled`, `routermode4: disabled`,
+        // `downlink rate: …`, `l4s mode: …`, `netif: …`, `flowswitch: …`, `L4S: enabled`,
+        // `throttling: level 1 (opportunistic)`, `logging: level 1 facilities=…`), en0's
+        // `nat64 prefix 64:ff9b:: prefixlen 96` on an IPv6-only network (plain `ifconfig -a`
+        // prints it), and a bridge member's `hostfilter 0 hw: … ip: …` (`-v`).
+        "timestamp:", "routermode4:", "routermode6", "routermode6:", "downlink", "l4s", "netif:", "flowswitch:",
+        "L4S:", "throttling:", "logging:", "nat64", "hostfilter",
+    ]
+
+    static func isBodyWord<S: StringProtocol>(_ word: S) -> Bool {
+        bodyWords.contains(String(word)) || word.hasPrefix("options=") || word.hasPrefix("eflags=") || word.hasPrefix("xflags=")
+            || word.hasPrefix("capabilities=") || word.hasPrefix("hwassist=")
+    }
+
+    /// Keys of macOS's ifconfig (macOS 10.13 to 26) that begin a body line in more than one word,
+    /// or with a first word prose may begin with too; a key that ends its line (`Address cache:`)
+    /// stands alone on it. From `-v` and `-vv` (`unaligned pkts:`, `data milestone interval:`,
+    /// `functional type:`), `-m` (`supported media:`), and a bridge's status (its learned
+    /// addresses and MAC NAT entries, and a member's checksum counters with `-v`).
+    static let bodyKeys: [[Substring]] = [
+        "unaligned pkts:", "data milestone interval:", "functional type:", "Address cache:", "MAC NAT list:", "supported media:",
+        "checksum stats:", "checksum offloaded:", "checksum good sw:", "checksum bad sw:",
+    ].map { $0.split(separator: " ") }
+
+    /// Words a value of ifconfig's body is written in: states, units, a level's name.
+    static let valueWords: Set<Substring> = [
+        "enabled", "disabled", "yes", "no", "none", "true", "false", "on", "off", "active", "inactive", "unknown", "level",
+        "default", "custom", "fastlane", "NONE", "UNKNOWN", "bps", "Kbps", "Mbps", "Gbps", "bytes", "KB", "MB", "GB", "packets",
+        "microseconds", "nsec", "usec", "msec", "sec", "/",
+    ]
+
+    /// First words of the key-value lines other tools print, which the reader reads as theirs:
+    /// `wg show`'s (`interface: utun4`, `public key: …`, `listening port: 51820`, `endpoint:`,
+    /// `allowed ips:`) and `route get`'s (`destination:`, `gateway:`, `interface:`). ifconfig
+    /// starts no line with them.
+    static let otherToolKeys: Set<Substring> = [
+        "interface:", "public", "private", "preshared", "listening", "fwmark:", "endpoint:", "allowed", "latest", "transfer:", "persistent",
+        "destination:", "mask:", "gateway:", "flags:", "index:",
+    ]
+
+    /// Whether the unindented line at `position` is a line of an interface block (see the type's
+    /// comment): what a paste that lost its indents leaves of one that `isBodyWord` does not know
+    /// by its first word.
+    func isBodyLine(_ position: Int) -> Bool {
+        guard text.startsLine(position), !CaptureReader.startsOutput(text, at: position), !ShellCommand.isPrompt(text[position]) else { return false }
+        let end = lineEnd(position)
+        guard end - position <= 16 else { return false }
+        let words = (position..<end).map { text[$0] }
+        if Self.bodyKeys.contains(where: { key in key.count <= words.count && zip(key, words).allSatisfy { $0 == $1 } }) { return true }
+        // A bridge's learned address (`Address cache:`): `6e:67:2:6d:cf:32 Vlan1 en9 1196 flags=0<>`.
+        if words.count >= 2, Self.isLinkLayerAddress(words[0]), words[1].hasPrefix("Vlan") { return true }
+        // An entry of its MAC NAT list: `en0 192.168.1.2 6e:67:2:6d:cf:32 1196`.
+        if words.count >= 3, ShellCommand.isInterfaceName(words[0]), Self.isAddress(words[1]), Self.isLinkLayerAddress(words[2]) { return true }
+        // `-m`'s supported media (`media autoselect`, `media 1000baseT mediaopt full-duplex`),
+        // and an STP member's `role designated state forwarding`.
+        if words[0] == "media", words.count >= 2, words.count == 2 ? words[1] == "autoselect" || words[1].contains(where: \.isNumber) : words.contains("mediaopt") {
+            return true
+        }
+        if words.count == 4, words[0] == "role", words[2] == "state" { return true }
+        return Self.isKeyValueLine(words)
+    }
+
+    /// Whether `words` (a line's) are keys and values as ifconfig's body writes them: a key of at
+    /// most four words in lower case or capitals, ending in `:` (`throttling:`, `L4S:`,
+    /// `state availability:`), then values, each a number, an address, a flag list, a state, a
+    /// unit, a word in brackets, an identifier with a digit or `_`, or another key
+    /// (`qosmarking enabled: yes mode: none`). A word of prose anywhere (`note: 3 hours later`,
+    /// a capitalised `Update:`) makes it none, as does a key of another tool's (`otherToolKeys`).
+    static func isKeyValueLine(_ words: [Substring]) -> Bool {
+        guard let first = words.first, !otherToolKeys.contains(first), let keyEnd = words.prefix(4).firstIndex(where: { $0.hasSuffix(":") }), keyEnd + 1 < words.count,
+              words[...keyEnd].allSatisfy(isKeyWord) else { return false }
+        for index in (keyEnd + 1)..<words.count {
+            let word = words[index]
+            if isValueWord(word) || (word.hasSuffix(":") && isKeyWord(word)) { continue }
+            // The first word of a key in two (`parent interface:`, `partner system:`).
+            if index + 1 < words.count, isKeyWord(word), words[index + 1].hasSuffix(":"), isKeyWord(words[index + 1]) { continue }
+            return false
+        }
+        return true
+    }
+
+    /// A word of one of ifconfig's keys: letters (and digits, `_`, `-`, brackets) all in lower
+    /// case or all in capitals, with or without the key's closing colon (`pkts:`, `(mpklog):`, `L4S:`).
+    static func isKeyWord(_ word: Substring) -> Bool {
+        let body = word.hasSuffix(":") ? word.dropLast() : word
+        guard let first = body.first, first.isASCII, first.isLetter || first == "(",
+              body.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "()_-".contains($0)) }) else { return false }
+        return !body.contains(where: \.isUppercase) || !body.contains(where: \.isLowercase)
+    }
+
+    /// A value as ifconfig writes one (see `isKeyValueLine`).
+    static func isValueWord(_ word: Substring) -> Bool {
+        if valueWords.contains(word) || word.contains("=") || isAddress(word) || isLinkLayerAddress(word) { return true }
+        if let first = word.first, "([<".contains(first) { return true }
+        if let last = word.last, ")]>".contains(last) { return true }
+        let number = word.hasSuffix("%") ? word.dropLast() : word
+        if Double(number) != nil, number.first?.isNumber == true || number.first == "-" { return true }
+        if word.hasPrefix("0x"), word.count > 2, word.dropFirst(2).allSatisfy(\.isHexDigit) { return true }
+        // An identifier: `wifi_infra`, `FQ_CODEL`, `1000baseT`, `RFC4594`, `en0`, a UUID.
+        guard word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else { return false }
+        return word.contains("_") || (word.contains(where: \.isNumber) && word.contains(where: \.isLetter))
+    }
+
+    /// An IPv4 or IPv6 address, with a zone (`fe80::1%utun4`) or prefix length (`10.8.0.0/16`).
+    static func isAddress(_ word: Substring) -> Bool {
+        let bare = word.split(separator: "%", maxSplits: 1).first.flatMap { $0.split(separator: "/", maxSplits: 1).first } ?? word
+        return bare.contains(where: { $0 == "." || $0 == ":" }) && IPAddress(String(bare)) != nil
+    }
+
+    /// A link-layer address as BSD's `ether_ntoa` writes it: six parts of one or two hex digits
+    /// (`6e:67:2:6d:cf:32`).
+    static func isLinkLayerAddress(_ word: Substring) -> Bool {
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 6 && parts.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy(\.isHexDigit) }
+    }
+}
