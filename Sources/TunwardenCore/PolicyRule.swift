@@ -43,6 +43,10 @@ public struct PolicyRule: Sendable, Equatable {
     public var ipProtocol: UInt8?
     public var sourcePorts: ClosedRange<UInt16>?
     public var destinationPorts: ClosedRange<UInt16>?
+    /// With a single port, the bits of a packet's port that must equal it (`dport 0x4/0xff`,
+    /// Linux 6.16); nil matches the whole port.
+    public var sourcePortMask: UInt16?
+    public var destinationPortMask: UInt16?
     /// Whether the rule matches only traffic of VRF devices and looks up each one's own table (`l3mdev`).
     public var l3mdev = false
     /// A lookup's answer whose prefix is this long or shorter is refused and the walk goes on
@@ -81,8 +85,10 @@ public struct PolicyRule: Sendable, Equatable {
         if let outputInterface { phrases.append("sent out through \(outputInterface) (oif)") }
         if let uidRange { phrases.append("of uids \(uidRange.lowerBound)-\(uidRange.upperBound)") }
         if let ipProtocol { phrases.append("of IP protocol " + (Self.protocolNames[ipProtocol].map { "\($0) (\(ipProtocol))" } ?? "\(ipProtocol)")) }
-        if let sourcePorts { phrases.append("from port\(sourcePorts.count == 1 ? "" : "s") \(Self.ports(sourcePorts))") }
-        if let destinationPorts { phrases.append("to port\(destinationPorts.count == 1 ? "" : "s") \(Self.ports(destinationPorts))") }
+        if let sourcePorts { phrases.append("from port\(sourcePorts.count == 1 && sourcePortMask == nil ? "" : "s") \(Self.ports(sourcePorts, sourcePortMask))") }
+        if let destinationPorts {
+            phrases.append("to port\(destinationPorts.count == 1 && destinationPortMask == nil ? "" : "s") \(Self.ports(destinationPorts, destinationPortMask))")
+        }
         if l3mdev { phrases.append("of VRF devices (l3mdev)") }
         if otherSelectors { phrases.append("its other selectors match") }
         return phrases
@@ -109,8 +115,12 @@ public struct PolicyRule: Sendable, Equatable {
         136: "udplite", 137: "mpls-in-ip", 138: "manet", 139: "hip", 140: "shim6", 141: "wesp", 142: "rohc", 143: "ethernet",
     ]
 
-    private static func ports(_ range: ClosedRange<UInt16>) -> String {
-        range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
+    /// A port range as `ip rule` writes it: `443`, `5000-5001`, and a port under a mask in
+    /// hexadecimal (`%#x`, `0` for zero): `0x4/0xff`.
+    private static func ports(_ range: ClosedRange<UInt16>, _ mask: UInt16? = nil) -> String {
+        func hex(_ value: UInt16) -> String { value == 0 ? "0" : "0x" + String(value, radix: 16) }
+        if let mask { return hex(range.lowerBound) + "/" + hex(mask) }
+        return range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)"
     }
 
     /// The rule as `ip rule` prints it, without its priority: "not fwmark 0xca6c lookup 51820",
@@ -126,8 +136,8 @@ public struct PolicyRule: Sendable, Equatable {
         if let outputInterface { words.append("oif \(outputInterface)") }
         if let uidRange { words.append("uidrange \(uidRange.lowerBound)-\(uidRange.upperBound)") }
         if let ipProtocol { words.append("ipproto " + (Self.protocolNames[ipProtocol] ?? "ipproto-\(ipProtocol)")) }
-        if let sourcePorts { words.append("sport \(Self.ports(sourcePorts))") }
-        if let destinationPorts { words.append("dport \(Self.ports(destinationPorts))") }
+        if let sourcePorts { words.append("sport \(Self.ports(sourcePorts, sourcePortMask))") }
+        if let destinationPorts { words.append("dport \(Self.ports(destinationPorts, destinationPortMask))") }
         // (A rule without selectors reads `from all`, as `ip rule` writes it.)
         if words.isEmpty { words.append("from all") }
         if inverted { words.insert("not", at: 0) }

@@ -57,7 +57,7 @@ extension RecreateCommands {
             // The kernel's routes that come back take their keys: a route of the same key is appended.
             var keys = Set(device.routes.filter { $0.routeProtocol == .kernel && kernelMade($0, of: device.interface) }.map(routeKey))
             var waiting: [(route: Route, owner: Int, placement: Placement?)] = []
-            let ordered = orderedByGateway(toMake, of: device.interface, displaced: deletions.displaced)
+            let ordered = orderedForAdding(toMake, of: device.interface, displaced: deletions.displaced)
             for (route, placement) in placed(ordered, listed: device.routes, shared: device.sharedRouteKeys, device: device.interface) {
                 if let owner = laterSourceOwner(route, at: position, among: devices) {
                     waiting.append((route, owner, placement))
@@ -188,7 +188,11 @@ extension RecreateCommands {
     static let preferenceWords: [UInt8: String] = [0: "medium", 1: "high", 3: "low"]
 
     /// `routes` in an order `ip route add` accepts them in: a route through a gateway comes after
-    /// a route that reaches the gateway (`10.50.0.0/16 via 10.99.0.7` after `10.99.0.0/24`). What
+    /// a route that reaches the gateway (`10.50.0.0/16 via 10.99.0.7` after `10.99.0.0/24`), and
+    /// an IPv4 route whose preferred source (`src`) is no address of the device after a `local`
+    /// route among `routes` that makes it local, in table local or the route's own (the kernel's
+    /// `fib_valid_prefsrc` looks for one there, and refuses the route with "Invalid prefsrc
+    /// address" before it exists). What
     /// reaches a gateway at first is what stands once the addresses are added and the deletions
     /// before the routes (`kernelRouteDeletions(...).first`) are done: the prefix routes the
     /// kernel makes for the addresses (none for a `noprefixroute` one), but not those of
@@ -196,14 +200,21 @@ extension RecreateCommands {
     /// it is placed. An IPv6 link-local gateway needs no route (the kernel does not look one up).
     /// Routes without a gateway, `onlink` ones, and whatever no order helps keep their place
     /// among themselves.
-    static func orderedByGateway(_ routes: [Route], of interface: NetworkInterface, displaced: [IPPrefix] = []) -> [Route] {
+    static func orderedForAdding(_ routes: [Route], of interface: NetworkInterface, displaced: [IPPrefix] = []) -> [Route] {
         let linkLocal = IPPrefix("fe80::/10")!
         var reachable = interface.addresses.filter { !$0.flags.contains("noprefixroute") }.compactMap { address in
             address.family == .inet ? ipv4Prefix(of: address)
                 : IPPrefix(address: address.peer ?? address.local, length: address.peer == nil ? address.prefixLength : 128)
         }.filter { !displaced.contains($0) }
-        func ready(_ route: Route) -> Bool {
-            route.nextHops.allSatisfy { hop in
+        func ready(_ route: Route, _ waiting: [Route]) -> Bool {
+            if route.family == .inet, let source = route.preferredSource, !interface.hasAddress(source.bytes),
+               waiting.contains(where: { other in
+                   other != route && other.type == .local && other.family == .inet && [.local, route.table].contains(other.table)
+                       && other.destination.contains(IPPrefix(address: source, length: 32)!)
+               }) {
+                return false
+            }
+            return route.nextHops.allSatisfy { hop in
                 guard let gateway = hop.gateway, !hop.onlink else { return true }
                 let host = IPPrefix(address: gateway, length: gateway.family.bits)!
                 return linkLocal.contains(host) || reachable.contains { $0.contains(host) }
@@ -211,7 +222,7 @@ extension RecreateCommands {
         }
         var placed: [Route] = [], waiting = routes
         while true {
-            let (next, rest) = (waiting.filter(ready), waiting.filter { !ready($0) })
+            let (next, rest) = (waiting.filter { ready($0, waiting) }, waiting.filter { !ready($0, waiting) })
             guard !next.isEmpty else { break }
             placed += next
             reachable += next.map(\.destination)

@@ -46,5 +46,26 @@ import TunwardenCore
         #expect(v6.family == .inet6 && v6.inverted && v6.suppressPrefixLength == 0 && v6.words == "not from all lookup main suppress_prefixlength 0")
         #expect(LinuxInventory.policyRule(try PolicyRuleMessage.decode(Self.rule(family: 7)[...])) == nil)
     }
+
+    /// A single port with a mask of the whole port (what Linux 6.16 sends with every single
+    /// port) is that port alone, no other selector; one under a partial mask reads as `ip rule`
+    /// writes it, in hexadecimal.
+    @Test func aPortMaskIsReadAsIpRuleWritesIt() throws {
+        func ports(_ type: UInt16, _ port: UInt16, mask: UInt16) throws -> PolicyRule {
+            try #require(LinuxInventory.policyRule(try PolicyRuleMessage.decode(Self.rule {
+                $0.append(type: 15, uint32: 100)
+                $0.append(type: type, payload: withUnsafeBytes(of: port, Array.init) + withUnsafeBytes(of: port, Array.init))
+                $0.append(type: type + 5, payload: withUnsafeBytes(of: mask, Array.init))
+            }[...])))
+        }
+        let whole = try ports(24, 443, mask: 0xffff)
+        #expect(whole.words == "dport 443 lookup 100" && whole.selectorPhrases == ["to port 443"] && !whole.otherSelectors)
+        let source = try ports(23, 5000, mask: 0xffff)
+        #expect(source.words == "sport 5000 lookup 100" && source.selectorPhrases == ["from port 5000"])
+        let masked = try ports(24, 4, mask: 0xff)
+        #expect(masked.words == "dport 0x4/0xff lookup 100" && masked.selectorPhrases == ["to ports 0x4/0xff"] && !masked.otherSelectors)
+        let zero = try ports(23, 0, mask: 0xf000)
+        #expect(zero.words == "sport 0/0xf000 lookup 100")
+    }
 }
 #endif

@@ -60,6 +60,22 @@ import Testing
         #expect(unresolved.gotoTarget == 200 && unresolved.flags & PolicyRuleMessage.unresolvedFlag != 0 && !unresolved.inverted)
     }
 
+    /// FRA_SPORT_MASK (28) and FRA_DPORT_MASK (29), which Linux 6.16 sends beside a single port
+    /// (0xffff for the whole port), are read as the ports' masks, not as selectors unnamed.
+    @Test func portMasksAreRead() throws {
+        let rule = try PolicyRuleMessage.decode(Self.message {
+            $0.append(type: 23, payload: Self.native(UInt16(0x123), UInt16(0x123)))
+            $0.append(type: 28, payload: Self.native(UInt16(0xfff)))
+            $0.append(type: 24, payload: Self.native(UInt16(443), UInt16(443)))
+            $0.append(type: 29, payload: Self.native(UInt16(0xffff)))
+        })
+        #expect(rule.sourcePorts == 0x123...0x123 && rule.sourcePortMask == 0xfff)
+        #expect(rule.destinationPorts == 443...443 && rule.destinationPortMask == 0xffff)
+        #expect(rule.otherSelectors.isEmpty)
+        let dscpMask = try PolicyRuleMessage.decode(Self.message { $0.append(type: 30, uint8: 0x3f) })
+        #expect(dscpMask.otherSelectors == [30])
+    }
+
     /// An IPv6 rule's addresses are 16 bytes; an address of the other family's size, a port range
     /// backwards or a uid range cut short are refused, never read as something else.
     @Test func malformedSelectorsAreRefused() throws {

@@ -99,6 +99,33 @@ struct RecreateOracleKernelTests {
         reaper.stepHook = { step in if step == "fenced" { raise(SIGTERM) } }
         return try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "oracle").first
     }
+
+    /// Review iproute2 11, F2: a route whose `src` only a `local` route made by hand on the same
+    /// tun makes valid (in table local, and both in table 500) comes back, the `local` route added
+    /// before it, as the kernel's prefsrc check needs.
+    @Test(arguments: ["local", "500"])
+    func aSourceMadeLocalByHandComesBack(localTable: String) throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "orq4", "mode", "tun")
+        try ns.ip("link", "set", "orq4", "up")
+        try ns.ip("addr", "add", "10.8.0.2/24", "dev", "orq4")
+        try ns.ip("route", "add", "local", "203.0.113.99", "dev", "orq4", "table", localTable)
+        try ns.ip("route", "add", "198.51.100.44", "dev", "orq4", "src", "203.0.113.99", "table", localTable == "local" ? "main" : localTable)
+        let before = try Self.view(ns, "orq4")
+        #expect(before.contains { $0.contains("dst=198.51.100.44") && $0.contains("prefsrc=203.0.113.99") }, "\(before)")
+
+        let result = try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "reap", "--state-dir", state.path, "--min-age", "0", "--yes"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let intents = try Journal(path: state.path + "/journal.jsonl").read().filter { $0.type == .intent }
+        let commands = intents.flatMap { $0.recreate ?? [] }
+        let local = try #require(commands.firstIndex { $0.contains("route add local 203.0.113.99/32") }, "\(commands)")
+        let sourced = try #require(commands.firstIndex { $0.contains("198.51.100.44/32") }, "\(commands)")
+        #expect(local < sourced, "\(commands)")
+        try TestNamespace.replayFromElsewhere(commands)
+        let after = try Self.view(ns, "orq4")
+        #expect(after == before, "gone: \(Set(before).subtracting(after)), new: \(Set(after).subtracting(before))")
+    }
 }
 
 /// The give-backs above raise SIGTERM, which every reap of the process sees: they run among the
@@ -143,6 +170,5 @@ extension ReaperSafetyTests {
         #expect(outcome?.outcome == .failed, "\(String(describing: outcome))")
         #expect(outcome?.detail?.contains("which it shares with other devices, has its next hop through it marked dead") == true, "\(String(describing: outcome))")
     }
-
 }
 #endif

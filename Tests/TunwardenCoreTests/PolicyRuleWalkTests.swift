@@ -176,4 +176,38 @@ import Testing
         #expect(Set(reach.ordinary.keys) == [.local, .main])
         #expect(reach.reach(of: .default, destination: IPPrefix("0.0.0.0/0")!) == .unreached(lookedUp: true, stop: "rule 32766 (from all lookup main) sends all of it to the main table first, whose routes answer every destination"))
     }
+
+    /// Review iproute2 11, F1: a `not` of a selector ordinary traffic never carries (a tos, an
+    /// `oif`) or of a narrow one matches all ordinary traffic, as `not fwmark` does; a `not` of
+    /// TCP or UDP, of uids from 0, or of a source holding the unspecified address only some.
+    @Test func aNotOfANarrowSelectorMatchesAllOrdinaryTraffic() {
+        let everything = Heuristics.OrdinaryTraffic(region: IPPrefix("0.0.0.0/0")!)
+        func match(_ family: AddressFamily = .inet, _ change: (inout PolicyRule) -> Void) -> Heuristics.RuleMatch? {
+            let rule = Self.rule(100, .lookup(.other(100)), family: family) { $0.inverted = true; change(&$0) }
+            let traffic = family == .inet ? everything : Heuristics.OrdinaryTraffic(region: IPPrefix("::/0")!)
+            return Heuristics.ruleMatch(rule, traffic: traffic).first?.1
+        }
+        #expect(match { $0.tos = 0x10 } == .all)
+        #expect(match { $0.outputInterface = "eth0" } == .all)
+        #expect(match { $0.inputInterface = "eth0" } == .all)
+        #expect(match { $0.ipProtocol = 250 } == .all)
+        #expect(match { $0.source = IPPrefix("203.0.113.0/24") } == .all)
+        #expect(match(.inet6) { $0.source = IPPrefix("2001:db8::/32") } == .all)
+        #expect(match { $0.uidRange = 1000...1000 } == .all)
+        #expect(match { $0.sourcePorts = 5000...5000 } == .all)
+        #expect(match { ($0.destinationPorts, $0.destinationPortMask) = (4...4, 0xff) } == .all)
+        #expect(match { ($0.ipProtocol, $0.uidRange) = (6, 0...999) } == .some)
+        #expect(match { $0.ipProtocol = 6 } == .some)
+        #expect(match { $0.ipProtocol = 17 } == .some)
+        #expect(match { $0.uidRange = 0...999 } == .some)
+        #expect(match { $0.source = IPPrefix("0.0.0.0/1") } == .some)
+        #expect(match { $0.inputInterface = "lo" } == .some)
+        #expect(match { $0.otherSelectors = true } == .some)
+        // Without `not`, each still matches only some traffic.
+        var plain = Self.rule(100, .lookup(.other(100))) { $0.tos = 0x10 }
+        #expect(Heuristics.ruleMatch(plain, traffic: everything).first?.1 == .some)
+        plain.tos = 0
+        plain.ipProtocol = 250
+        #expect(Heuristics.ruleMatch(plain, traffic: everything).first?.1 == .some)
+    }
 }

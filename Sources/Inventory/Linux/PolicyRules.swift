@@ -63,6 +63,15 @@ extension LinuxInventory {
         rule.ipProtocol = message.ipProtocol.flatMap { $0 == 0 ? nil : $0 }
         rule.sourcePorts = message.sourcePorts.flatMap { $0 == 0...UInt16.max ? nil : $0 }
         rule.destinationPorts = message.destinationPorts.flatMap { $0 == 0...UInt16.max ? nil : $0 }
+        // A mask of the whole port (what Linux 6.16 sends with every single port) is the port
+        // itself; one beside a range (which the kernel refuses to make) is a selector not named.
+        func mask(_ mask: UInt16?, _ ports: ClosedRange<UInt16>?) -> UInt16? {
+            guard let mask, mask != UInt16.max else { return nil }
+            if ports?.count != 1 { rule.otherSelectors = true }
+            return ports?.count == 1 ? mask : nil
+        }
+        rule.sourcePortMask = mask(message.sourcePortMask, rule.sourcePorts)
+        rule.destinationPortMask = mask(message.destinationPortMask, rule.destinationPorts)
         rule.l3mdev = message.l3mdev
         rule.suppressPrefixLength = message.suppressPrefixLength.map { Int($0) }
         rule.suppressInterfaceGroup = message.suppressInterfaceGroup

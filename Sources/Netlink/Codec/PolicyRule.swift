@@ -42,6 +42,11 @@ public struct PolicyRuleMessage: Equatable, Sendable {
     /// FRA_SPORT_RANGE and FRA_DPORT_RANGE: the source and destination ports matched, first and last.
     public var sourcePorts: ClosedRange<UInt16>?
     public var destinationPorts: ClosedRange<UInt16>?
+    /// FRA_SPORT_MASK and FRA_DPORT_MASK (Linux 6.16): with a single port, the bits of a packet's
+    /// port that must equal it (`ip rule add dport 0x4/0xff …`). Kernels that have them send
+    /// 0xffff, a match of the whole port, with every single port.
+    public var sourcePortMask: UInt16?
+    public var destinationPortMask: UInt16?
     /// FRA_L3MDEV: the rule looks up the table of the VRF device a packet belongs to (`l3mdev`).
     public var l3mdev = false
     /// FRA_SUPPRESS_PREFIXLEN: a lookup's answer with a prefix this long or shorter is refused
@@ -65,8 +70,9 @@ public struct PolicyRuleMessage: Equatable, Sendable {
         static let destination: UInt16 = 1, source: UInt16 = 2, input: UInt16 = 3, goto: UInt16 = 4, priority: UInt16 = 6, mark: UInt16 = 10
         static let flow: UInt16 = 11, tunnelID: UInt16 = 12, suppressGroup: UInt16 = 13, suppressLength: UInt16 = 14, table: UInt16 = 15, markMask: UInt16 = 16
         static let output: UInt16 = 17, l3mdev: UInt16 = 19, uidRange: UInt16 = 20, ipProtocol: UInt16 = 22, sourcePorts: UInt16 = 23, destinationPorts: UInt16 = 24
-        /// FRA_DSCP, FRA_FLOWLABEL, FRA_FLOWLABEL_MASK, FRA_SPORT_MASK, FRA_DPORT_MASK, FRA_DSCP_MASK: selectors of newer kernels.
-        static let newerSelectors: ClosedRange<UInt16> = 25...30
+        static let sourcePortMask: UInt16 = 28, destinationPortMask: UInt16 = 29
+        /// FRA_DSCP, FRA_FLOWLABEL, FRA_FLOWLABEL_MASK and FRA_DSCP_MASK: selectors of newer kernels.
+        static let newerSelectors: [UInt16] = [25, 26, 27, 30]
     }
 
     /// Whether the rule matches the packets its selectors do not (FIB_RULE_INVERT, `ip rule add not …`).
@@ -115,6 +121,8 @@ public struct PolicyRuleMessage: Equatable, Sendable {
             case Attribute.ipProtocol: rule.ipProtocol = attributes.uint8()
             case Attribute.sourcePorts: rule.sourcePorts = try ports(&attributes)
             case Attribute.destinationPorts: rule.destinationPorts = try ports(&attributes)
+            case Attribute.sourcePortMask: rule.sourcePortMask = attributes.uint16()
+            case Attribute.destinationPortMask: rule.destinationPortMask = attributes.uint16()
             case Attribute.l3mdev: rule.l3mdev = attributes.uint8() != 0
             case Attribute.suppressLength:
                 let length = attributes.uint32()
@@ -122,7 +130,8 @@ public struct PolicyRuleMessage: Equatable, Sendable {
             case Attribute.suppressGroup:
                 let group = attributes.uint32()
                 rule.suppressInterfaceGroup = group == UInt32.max ? nil : group
-            case Attribute.flow, Attribute.tunnelID, Attribute.newerSelectors: rule.otherSelectors.append(attributes.type)
+            case let type where type == Attribute.flow || type == Attribute.tunnelID || Attribute.newerSelectors.contains(type):
+                rule.otherSelectors.append(type)
             default: break
             }
         }

@@ -51,11 +51,19 @@ extension Heuristics {
     }
 
     /// What the text says of how ordinary traffic of `family` comes to `table` (`entries`, as
-    /// the walk found them), when rules choose it by destination or keep it to this host's own:
-    /// which rules, for which destinations, and whose traffic. Nil when rules without such a
-    /// selector bring all of it.
+    /// the walk found them), when rules choose it by destination, keep it to this host's own, or
+    /// take all of it but what a `not` leaves out: which rules, for which destinations, whose
+    /// traffic, and what they leave out. Nil when rules without such a selector bring all of it.
     static func ordinarySentence(_ entries: [OrdinaryReach], family: AddressFamily, table: RouteTable) -> String? {
-        guard entries.contains(where: { $0.region.length > 0 || $0.hostOnly }) else { return nil }
+        // What `not` rules leave out besides a destination: "traffic of tos 0x10".
+        var leftOut: [String] = []
+        for rule in entries.map(\.rule) where rule.inverted && selectsBesidesDestination(rule) {
+            var others = rule
+            others.destination = nil
+            let text = "traffic " + others.selectorPhrases.joined(separator: " and ")
+            if !leftOut.contains(text) { leftOut.append(text) }
+        }
+        guard entries.contains(where: { $0.region.length > 0 || $0.hostOnly }) || !leftOut.isEmpty else { return nil }
         let familyName = family == .inet ? "IPv4" : "IPv6"
         let rules = entries.map(\.rule)
         let regions = Set(entries.map(\.region)).sorted { $0.address < $1.address }
@@ -71,6 +79,7 @@ extension Heuristics {
                 + ", \(percent(share)) of the \(familyName) traffic that would take the default route"
         }
         let verb = Set(rules.map(\.priority)).count == 1 ? "brings" : "bring"
-        return "\(ruleList(rules).prefix(1).uppercased())\(ruleList(rules).dropFirst()) \(verb) \(whose) to \(tableName(table)) \(destinations)."
+        let but = leftOut.isEmpty ? "" : ", all of it but " + leftOut.prefix(3).joined(separator: " or ") + (leftOut.count > 3 ? " and more" : "")
+        return "\(ruleList(rules).prefix(1).uppercased())\(ruleList(rules).dropFirst()) \(verb) \(whose) to \(tableName(table)) \(destinations)\(but)."
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 
 /// Which ordinary traffic one policy rule matches, as the kernel's `fib_rule_match` decides it:
 /// by destination region (`to P`, with or without `not`), and by the other selectors, each of
-/// which matches all ordinary traffic, some of it, or none. Ordinary traffic is unmarked, of any
-/// socket owner, protocol or port, to any destination; locally generated traffic's lookups come in
-/// on lo (the kernel sets the flow's input device to `LOOPBACK_IFINDEX` for every output route
-/// lookup), and forwarded traffic is followed apart once an `iif lo` rule passes it by.
+/// which matches all ordinary traffic, some of it, or none. Ordinary traffic is unmarked, of type
+/// of service 0, sent through no chosen device (no `oif`), of any socket owner, protocol or port,
+/// to any destination; locally generated traffic's lookups come in on lo (the kernel sets the
+/// flow's input device to `LOOPBACK_IFINDEX` for every output route lookup), and forwarded
+/// traffic is followed apart once an `iif lo` rule passes it by.
 extension Heuristics {
     /// How a rule matches the traffic of a walk.
     enum RuleMatch { case all, some, none }
@@ -28,8 +29,10 @@ extension Heuristics {
         // Of the traffic the destination lets through: what the rule matches, after any `not`.
         // Traffic ordinary traffic is not (a mark) may still match where ordinary traffic does not,
         // so the rule then matches some traffic; only without other selectors is the answer exact.
+        // A `not` of selectors that match none of it, or only a narrow part, matches all of it but
+        // that part, which walks on apart as the marked traffic of `not fwmark` does.
         let plain: RuleMatch = rest == .all ? .all : .some
-        let flipped: RuleMatch = !others.hasSelectors ? .none : rest == .none ? .all : .some
+        let flipped: RuleMatch = !others.hasSelectors ? .none : rest == .none || (rest == .some && selectsNarrowly(others)) ? .all : .some
         guard let destination = rule.destination, destination.length > 0 else { return [(traffic, rule.inverted ? flipped : plain)] }
         var parts: [(OrdinaryTraffic, RuleMatch)] = []
         if let inside = intersection(traffic.region, destination) {
@@ -49,9 +52,9 @@ extension Heuristics {
     }
 
     /// What a rule's selectors but its destination match of ordinary traffic, before `not`: a
-    /// mark unmarked packets do not carry none of it; `iif lo`, a uid range of every valid uid
-    /// (0–4294967294) and a port range of every port all of it; any other selector (a source, a
-    /// tos, another device, an `oif`, a protocol, …) some of it.
+    /// mark unmarked packets do not carry, a type of service other than 0 and an `oif` none of it;
+    /// `iif lo`, a uid range of every valid uid (0–4294967294) and a port range of every port all
+    /// of it; any other selector (a source, another input device, a protocol, …) some of it.
     static func selectorMatch(_ rule: PolicyRule) -> RuleMatch {
         var match = RuleMatch.all
         func narrow(_ by: RuleMatch) {
@@ -60,14 +63,33 @@ extension Heuristics {
         if rule.markMask != 0 { narrow(rule.mark & rule.markMask == 0 ? .all : .none) }
         if let source = rule.source, source.length > 0 { narrow(.some) }
         if let destination = rule.destination, destination.length > 0 { narrow(.some) }
-        if rule.tos != 0 { narrow(.some) }
+        if rule.tos != 0 { narrow(.none) }
         if let input = rule.inputInterface { narrow(input == "lo" ? .all : .some) }
-        if rule.outputInterface != nil { narrow(.some) }
+        if rule.outputInterface != nil { narrow(.none) }
         if let uids = rule.uidRange { narrow(uids.lowerBound == 0 && uids.upperBound >= 4_294_967_294 ? .all : .some) }
         if rule.ipProtocol != nil { narrow(.some) }
         for ports in [rule.sourcePorts, rule.destinationPorts].compactMap({ $0 }) { narrow(ports == 0...UInt16.max ? .all : .some) }
         if rule.l3mdev || rule.otherSelectors { narrow(.some) }
         return match
+    }
+
+    /// Whether the selectors of `rule` that match some ordinary traffic together match only a
+    /// narrow part of it, a kind of traffic most of it is not, so that their `not` matches the
+    /// rest, all of it but that part. A selector is narrow when it is: an input device other than
+    /// lo (traffic forwarded from it, none of this host's own); a source prefix without the
+    /// unspecified address (`0.0.0.0`, `::`), which the host's own lookups carry until a source is
+    /// chosen; a uid range without uid 0 (root's traffic, and every forwarded packet's); a
+    /// protocol other than TCP and UDP; or ports (one service's, or a few). A uid range with
+    /// uid 0, TCP or UDP, a source prefix holding the unspecified address, `l3mdev` and selectors
+    /// tunwarden does not name may match most of it, and their `not` only some.
+    static func selectsNarrowly(_ rule: PolicyRule) -> Bool {
+        if let source = rule.source, source.length > 0, !source.contains(IPPrefix(address: everywhere(source.family).address, length: source.family.bits)!) {
+            return true
+        }
+        if let input = rule.inputInterface, input != "lo" { return true }
+        if let uids = rule.uidRange, uids.lowerBound > 0 { return true }
+        if let proto = rule.ipProtocol, proto != 6, proto != 17 { return true }
+        return (rule.sourcePorts.map { $0 != 0...UInt16.max } ?? false) || (rule.destinationPorts.map { $0 != 0...UInt16.max } ?? false)
     }
 
     /// Whether `rule` keeps what it matches of ordinary traffic to this host's own (`iif lo`):
