@@ -9,8 +9,13 @@ public struct ReapResult: Sendable, Equatable {
     public var outcome: JournalRecord.Outcome
     /// Why it was skipped or failed (the kernel's error text, when it refused).
     public var detail: String?
+    /// The device is still there and still bears part of the fence, which could not be taken
+    /// off: its result leaves its intent open, for the next reap to give it back
+    /// (`JournalRecord.leftFenced`).
+    public var leftFenced: Bool
 
-    public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil) {
+    public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil, leftFenced: Bool = false) {
+        self.leftFenced = leftFenced
         self.ifname = ifname
         self.ifindex = ifindex
         self.kind = kind
@@ -47,4 +52,20 @@ public struct ReapJournalIncomplete: Error, CustomStringConvertible, Sendable {
         self.reason = reason
     }
     public var description: String { "the journal could not record the results: \(reason)" }
+}
+
+/// The repair of what killed or failed reaps left, made but not journaled (a full disk, EIO).
+///
+/// The devices in `repairs` were given back (or not) exactly as recorded there; only the journal
+/// lacks the result records, so their intents stay open and the next reap looks at them again.
+/// The command must still report every repair and exit 1, never claim that nothing was changed.
+public struct RepairJournalIncomplete: Error, CustomStringConvertible, Sendable {
+    public var repairs: [ReapRepair]
+    /// Why the result records could not be written.
+    public var reason: String
+    public init(repairs: [ReapRepair], reason: String) {
+        self.repairs = repairs
+        self.reason = reason
+    }
+    public var description: String { "the journal could not record the repairs: \(reason)" }
 }

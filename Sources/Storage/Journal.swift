@@ -147,9 +147,12 @@ public struct Journal: Sendable {
     /// journal's lock, the last record carries the checkpoint that bounds the next look: those
     /// intents, less the ones these records answer, with the intents among them
     /// (`JournalRecord.openRuns`). Only a reaper holding the journal's lock passes it: nothing
-    /// else may be appended between that look and this append.
-    public func append(_ records: [JournalRecord], after known: OpenIntents? = nil) throws {
-        guard !records.isEmpty else { return }
+    /// else may be appended between that look and this append. Returns the open intents after
+    /// this append (nil without `known`, or where the file's size is unknown), for the next
+    /// append under the same lock.
+    @discardableResult
+    public func append(_ records: [JournalRecord], after known: OpenIntents? = nil) throws -> OpenIntents? {
+        guard !records.isEmpty else { return known }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
@@ -176,6 +179,7 @@ public struct Journal: Sendable {
             throw StorageError(path: path, problem: "could not be written (\(String(cString: strerror(failure))))",
                                advice: "Check the disk; records of this run may be missing from the journal.")
         }
+        return base == nil ? nil : known?.after(records, at: offsets)
     }
 
     private enum Line {

@@ -65,21 +65,34 @@ public struct OpenIntents: Sendable {
     /// The checkpoint for the last of `records`, appended at `offsets`: these open intents, less
     /// those the records answer, with the intents among the records.
     func runs(after records: [JournalRecord], at offsets: [Int]) -> [OpenRun] {
-        var blocks = self.blocks
-        for (record, offset) in zip(records, offsets) {
-            switch record.type {
-            case .intent:
-                var block = blocks[record.run] ?? Block(at: offset, total: 0, open: [])
-                block.total += 1
-                block.open.append(record.ifindex)
-                blocks[record.run] = block
-            case .result:
-                blocks[record.run]?.open.removeAll { $0 == record.ifindex }
-            }
-        }
+        let blocks = self.after(records, at: offsets).blocks
         return blocks.filter { !$0.value.open.isEmpty }.sorted { $0.value.at < $1.value.at }.map { run, block in
             OpenRun(run: run, at: block.at, ifindexes: block.open.count == block.total ? nil : block.open)
         }
+    }
+
+    /// These open intents once `records`, appended at `offsets`, follow them: their intents
+    /// added, and the intents their results answer taken away, so that a later append under the
+    /// same lock (a reap's results after its intents) carries a checkpoint that names the
+    /// intents a result left open (`JournalRecord.leftFenced`).
+    func after(_ records: [JournalRecord], at offsets: [Int]) -> OpenIntents {
+        var next = self
+        for (record, offset) in zip(records, offsets) {
+            switch record.type {
+            case .intent:
+                var block = next.blocks[record.run] ?? Block(at: offset, total: 0, open: [])
+                block.total += 1
+                block.open.append(record.ifindex)
+                next.blocks[record.run] = block
+                next.records.append(record)
+            case .result:
+                guard record.answersIntent else { continue }
+                next.blocks[record.run]?.open.removeAll { $0 == record.ifindex }
+                next.records.removeAll { $0.run == record.run && $0.ifindex == record.ifindex }
+            }
+        }
+        next.blocks = next.blocks.filter { !$0.value.open.isEmpty }
+        return next
     }
 }
 
@@ -124,7 +137,7 @@ extension Journal {
             let device = Device(run: record.run, ifindex: record.ifindex)
             switch record.type {
             case .result:
-                answered.insert(device)
+                if record.answersIntent { answered.insert(device) }
             case .intent:
                 var block = blocks[record.run] ?? OpenIntents.Block(at: offset, total: 0, open: [])
                 block.at = offset

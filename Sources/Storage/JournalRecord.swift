@@ -39,15 +39,25 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     /// run (see `Journal.openIntents()`), so that a look for unfinished intents reads back no
     /// further than here. Nil on every other record, and in records written before it was kept.
     public var openRuns: [OpenRun]?
+    /// Result records of a Linux reap, or of the repair of one: true when the device is still
+    /// there and still bears part of its fence (its private name, group or alternative name, or
+    /// it is down from it), because giving it back failed. Such a result says what happened, but
+    /// does not answer its intent: the next reap in that namespace gives the device back from the
+    /// intent, as it does what a reap killed outright left. Nil on every other record.
+    public var leftFenced: Bool?
+
+    /// Whether this is a result that answers its intent for good (see `leftFenced`).
+    public var answersIntent: Bool { type == .result && leftFenced != true }
 
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
-        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs"
+        case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs", leftFenced = "left_fenced"
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
                 recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil,
-                namespaceIdentity: String? = nil) {
+                namespaceIdentity: String? = nil, leftFenced: Bool? = nil) {
+        self.leftFenced = leftFenced
         self.fenceGroup = fenceGroup
         self.fenceName = fenceName
         self.namespaceIdentity = namespaceIdentity
@@ -80,6 +90,7 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("fence_group", fenceGroup)
             json.field("fence_name", fenceName)
             json.field("netns_id", namespaceIdentity)
+            json.field("left_fenced", leftFenced)
             json.field("open_runs", openRuns)
         }
     }

@@ -53,7 +53,7 @@ extension Journal {
                 lineStart = end + 1
                 guard needles.contains(where: { Self.contains(line, $0) }),
                       let record = try? decoder.decode(JournalRecord.self, from: Data(line)),
-                      record.type == .result, runs.contains(record.run) else { continue }
+                      record.answersIntent, runs.contains(record.run) else { continue }
                 answered.insert("\(record.run)|\(record.ifindex)")
             }
             pending.removeFirst(lineStart)

@@ -311,9 +311,26 @@ public struct Reap: ParsableCommand {
                 if repair.failed { context.console.error(repair.line) } else { context.console.note(repair.line) }
             }
             return repairs
+        } catch let incomplete as RepairJournalIncomplete {
+            throw Self.unjournaled(incomplete, context.console, json: json)
         } catch {
             throw fail("cannot repair what an interrupted reap left behind: \(error)")
         }
+    }
+
+    /// Says every repair that was made, then that the journal lacks their records and why, and
+    /// gives exit code 1 to throw: the run stops there, since the journal that could not take the
+    /// repairs' records would not take this run's intents either. `json`: the error object, with
+    /// the repairs, goes to standard output too.
+    static func unjournaled(_ incomplete: RepairJournalIncomplete, _ console: any Console, json: Bool) -> ExitCode {
+        for repair in incomplete.repairs {
+            if repair.failed { console.error(repair.line) } else { console.note(repair.line) }
+        }
+        let message = "the repairs above were made, but the journal lacks their result records: \(incomplete.reason.hasSuffix(".") ? String(incomplete.reason.dropLast()) : incomplete.reason). "
+            + "Nothing else was changed: nothing is reaped while the journal cannot take its records; the next reap looks at those devices again"
+        if json { console.write(ReapFailure(error: message, repairs: incomplete.repairs).json() + [10]) }
+        console.error(message)
+        return ExitCode(1)
     }
 
     /// The devices a reap killed outright left that the next real reap would repair, from the

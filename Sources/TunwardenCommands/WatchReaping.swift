@@ -69,6 +69,10 @@ extension Watch {
                 for repair in repaired { Terminal.log("watch: \(repair.line)", priority: repair.failed ? 3 : 5) }
                 plan.leaveOut(repairFailed: Set(repaired.filter(\.failed).map(\.ifindex)))
                 repairs.tried(journal)
+            } catch let incomplete as RepairJournalIncomplete {
+                for repair in incomplete.repairs { Terminal.log("watch: \(repair.line)", priority: repair.failed ? 3 : 5) }
+                Terminal.log("watch: reap postponed: the repairs above were made, but the journal lacks their result records: \(incomplete.reason)", priority: 3)
+                return waiting
             } catch {
                 Terminal.log("watch: reap postponed: cannot repair what an interrupted reap left behind: \(error)", priority: 3)
                 return waiting

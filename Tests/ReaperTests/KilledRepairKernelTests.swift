@@ -130,5 +130,42 @@ struct KilledRepairKernelTests {
         #expect((link["flags"] as? [String])?.contains("UP") == true && link["group"] as? String == "default", "\(link)")
         #expect(try journal.read().filter { $0.type == .result }.allSatisfy { $0.result != .deleted })
     }
+
+    /// Round "faults 52" F3: a multi-queue tap a killed run fenced, then given back by a repair
+    /// that was killed before it journaled that: the device bears no mark of the fence, and is up,
+    /// but the fence's down took its route and its permanent neighbour entry. The next repair
+    /// compares it with its intent all the same and names both (failed). Until then it said "had
+    /// not fenced it; nothing to undo", and the losses were never reported.
+    @Test func aMultiQueueDeviceWhoseRepairRecordWasLostHasItsLossesNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "k3mq", "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", "k3mq", "up")
+        try ns.ip("addr", "add", "10.43.0.1/24", "dev", "k3mq")
+        try ns.ip("route", "add", "10.143.0.0/16", "dev", "k3mq")
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f503
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let device = try #require(snapshot.interfaces.first { $0.name == "k3mq" })
+        let saved = RecreateCommands.Neighbour(address: IPAddress("10.43.0.9")!, linkLayerAddress: "02:00:00:00:00:09", kind: .permanent)
+        try ns.ip("neigh", "add", "10.43.0.9", "lladdr", "02:00:00:00:00:09", "nud", "permanent", "dev", "k3mq")
+        try journal.append([JournalRecord(time: Date(), run: "killed-k3mq", type: .intent, netns: ns.name, ifname: "k3mq", ifindex: device.index,
+                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } },
+                                                            neighbours: [saved]),
+                                          fenceGroup: group, fenceName: "tw000000000f503", namespaceIdentity: snapshot.namespaceIdentity)])
+        // The fence, then the lost repair's give-back: down, renamed, grouped; named, ungrouped, up.
+        try ns.ip("link", "set", "k3mq", "down")
+        try ns.ip("link", "set", "k3mq", "name", "tw000000000f503")
+        try ns.ip("link", "set", "tw000000000f503", "group", "\(group)")
+        try ns.ip("link", "set", "tw000000000f503", "name", "k3mq")
+        try ns.ip("link", "set", "k3mq", "group", "0")
+        try ns.ip("link", "set", "k3mq", "up")
+
+        let repair = try #require(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).first)
+        #expect(repair.result == .failed, "\(repair)")
+        #expect(repair.detail.contains("bears no mark of its fence") && repair.detail.contains("route 10.143.0.0/16")
+                && repair.detail.contains("neighbour entry 10.43.0.9"), "\(repair)")
+        #expect(!repair.detail.contains("nothing to undo"), "\(repair)")
+    }
 }
 #endif

@@ -674,7 +674,7 @@ struct ReaperSafetyTests {
 
         let lines = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
         #expect(lines.count == 3)
-        #expect(lines.contains { $0.line.contains("kl1") && $0.line.contains("run killed left no result for it, and had not fenced it; nothing to undo") }, "\(lines)")
+        #expect(lines.contains { $0.line.contains("kl1") && $0.line.contains("run killed left no result for it, and it bears no mark of its fence; nothing to undo") }, "\(lines)")
         let now = try links(ns)
         #expect(now[kl0.index]?.group == 0 && now[kl0.index]?.altNames.isEmpty == true)
         #expect(now[klmq.index]?.name == Array("klmq".utf8) && now[klmq.index]?.group == 0 && (now[klmq.index]!.flags & 1) == 1)

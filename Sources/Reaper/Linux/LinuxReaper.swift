@@ -155,7 +155,7 @@ public struct LinuxReaper {
         // The intents still open in the journal (killed runs of any namespace), so that this
         // run's appends carry the checkpoint that keeps the next look short; without it (the
         // journal could not be read back), none is written, and the next look reads further.
-        let known = try? journal.openIntents()
+        var known = try? journal.openIntents()
         do {
             // The commands of the whole run are written together, in the journal's order, so that
             // they work replayed in that order (a route may need a device made after its own).
@@ -169,7 +169,7 @@ public struct LinuxReaper {
                                                   sharedRouteKeys: runItems[position].item.sharedRouteKeys)
             },
                                                      place: place)
-            try journal.append(runItems.indices.map { position in
+            known = try journal.append(runItems.indices.map { position in
                 let item = runItems[position].item
                 return JournalRecord(time: now, run: runID, type: .intent, netns: place.netns, ifname: item.ifname, ifindex: item.interface.index,
                                      prior: PriorState(item.interface, routes: item.routes, neighbours: byHand[position]),
@@ -180,7 +180,7 @@ public struct LinuxReaper {
         } catch {
             // What of the intents reached the file would read as a run killed outright: results
             // saying that nothing was started answer them, when the journal takes them.
-            try? journal.append(verified.map { item in
+            _ = try? journal.append(verified.map { item in
                 JournalRecord(time: now, run: runID, type: .result, netns: place.netns, ifname: item.ifname, ifindex: item.interface.index,
                               result: .skipped, detail: "not started: the plan could not be journaled before acting; nothing was changed")
             }, after: known)
@@ -213,7 +213,7 @@ public struct LinuxReaper {
         do {
             try journal.append(finished.map {
                 JournalRecord(time: end, run: runID, type: .result, netns: place.netns, ifname: $0.ifname, ifindex: $0.ifindex,
-                              result: $0.outcome, detail: $0.detail)
+                              result: $0.outcome, detail: $0.detail, leftFenced: $0.leftFenced ? true : nil)
             }, after: known)
         } catch {
             throw ReapJournalIncomplete(results: finished, reason: "\(error)")

@@ -30,6 +30,9 @@ extension LinuxReaper {
         var downed: DownedState?
         /// Whether tunwarden's own queue is attached to it (single-queue).
         var attached = false
+        /// Giving it back left part of the fence on it (`restore`): its result leaves its intent
+        /// open for the next reap (`ReapResult.leftFenced`).
+        var markLeft = false
         /// Its IPv6 addresses just before the attach, when it was up (single-queue): what the
         /// carrier coming on adds is said if it is given back.
         var traces: AttachTraces?
@@ -56,7 +59,7 @@ extension LinuxReaper {
         let departures = planWatch ?? system.departures(namespaceFD)
         func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
-                                      outcome: outcome, detail: detail))
+                                      outcome: outcome, detail: detail, leftFenced: target.markLeft))
         }
         /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
         /// not be restored: the batch stops short of deleting them.

@@ -87,7 +87,12 @@ extension LinuxReaper {
         }
         // TUNSETIFF creates a device when no device answers to the name: that one is not
         // persistent, and closing the descriptor removes it again.
-        guard let attached = system.tun.attached(fd), attached.flags & Self.iffPersist != 0 else {
+        guard let attached = system.tun.attached(fd) else {
+            // Not known to be on the target: what else its descriptor would tell is not trusted.
+            target.attached = false
+            return (.skipped, "the device its private name reached could not be read back (TUNGETIFF failed), so it is not proved to be the planned one; left alone")
+        }
+        guard attached.flags & Self.iffPersist != 0 else {
             // That queue is on no target: what its descriptor tells is not about the target.
             target.attached = false
             return (.skipped, "gone from this namespace since the plan was made (its private name reached no persistent device)")
@@ -151,30 +156,42 @@ extension LinuxReaper {
                 // it back. Said as unknown, and the rest of the fence kept, as for a refusal.
                 let unknown: Bool
                 if case NetlinkError.unanswered = error { unknown = true } else { unknown = false }
+                let taken: Bool
+                if case let NetlinkError.kernel(_, code, _) = error, code == EEXIST { taken = true } else { taken = false }
                 let what = unknown
                     ? "whether it was given its name back from \(InterfaceName.text(target.fenceName)) could not be told (\(ReapRefusal.clause(error))): `ip link show` tells; if it still has that name, it is left fenced under it and link group \(fenceGroup), which audits and reaps leave alone, and `\(finish)` finishes giving it back"
-                    : "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)); another device may have taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`"
-                problems.append(what + (wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : ""))
+                    : taken
+                    ? "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error)): another device has taken \(target.item.ifname)): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; once the name is free, `\(finish)`"
+                    : "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error))): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; `\(finish)` finishes giving it back"
+                problems.append(what + (wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")
+                                + "; the next reap tries again from this run's intent")
+                target.markLeft = true
                 return ("; " + problems.joined(separator: "; "), false)
             }
         }
         if target.grouped {
             let prior = target.item.interface.group ?? 0
             var back = false
-            if (try? Self.change(&back, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == prior }) {
-                LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
-            }) == nil {
-                problems.append("its link group could not be set back to \(prior)")
+            do {
+                try Self.change(&back, index, "RTM_NEWLINK (group)", client: client, isDone: { $0.group == prior }) {
+                    LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0)
+                }
+            } catch {
+                problems.append("its link group could not be set back to \(prior) (\(ReapRefusal.clause(error)); `\(commandsPlace().ipWord) link set dev \(ShellWord.quote(target.name)) group \(prior)`)")
+                target.markLeft = true
             }
             target.grouped = false
         }
         if target.altNameAdded {
             let name = target.fenceName
             var back = false
-            if (try? Self.change(&back, index, "RTM_DELLINKPROP (altname)", client: client, isDone: { !$0.altNames.contains(name) }) {
-                LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0)
-            }) == nil {
-                problems.append("its private alternative name \(InterfaceName.text(name)) could not be removed (`ip link property del dev \(ShellWord.quote(target.name)) altname \(ShellWord.quote(name))`)")
+            do {
+                try Self.change(&back, index, "RTM_DELLINKPROP (altname)", client: client, isDone: { !$0.altNames.contains(name) }) {
+                    LinkMessage.altNameRequest(index: index, altName: name, add: false, sequence: $0)
+                }
+            } catch {
+                problems.append("its private alternative name \(InterfaceName.text(name)) could not be removed (\(ReapRefusal.clause(error)); `\(commandsPlace().ipWord) link property del dev \(ShellWord.quote(target.name)) altname \(ShellWord.quote(name))`)")
+                target.markLeft = true
             }
             target.altNameAdded = false
         }
@@ -183,7 +200,8 @@ extension LinuxReaper {
             if (try? Self.change(&back, index, "RTM_NEWLINK (up)", client: client, isDone: { $0.flags & LinkMessage.up != 0 }) {
                 LinkMessage.setUpRequest(index: index, up: true, sequence: $0)
             }) == nil {
-                problems.append("it could not be set up again, and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
+                problems.append("it could not be set up again (`\(commandsPlace().ipWord) link set dev \(ShellWord.quote(target.name)) up`), and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
+                target.markLeft = true
                 target.downed = nil
             }
             target.takenDown = false

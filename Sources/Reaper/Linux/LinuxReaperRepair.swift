@@ -22,7 +22,7 @@ extension LinuxReaper {
     /// The same, for the namespace `held` holds (nil: the one `namespaceName` names now).
     func unfinishedIntents(_ records: [JournalRecord], held: HeldNamespace?) -> [JournalRecord] {
         var finished = Set<String>()
-        for record in records where record.type == .result { finished.insert("\(record.run)|\(record.ifindex)") }
+        for record in records where record.answersIntent { finished.insert("\(record.run)|\(record.ifindex)") }
         let open = records.filter { $0.type == .intent && $0.fenceGroup != nil && !finished.contains("\($0.run)|\($0.ifindex)") }
         guard !open.isEmpty else { return [] }
         let here: Set<String?> = [namespaceName, journalNamespace().netns]
@@ -90,23 +90,31 @@ extension LinuxReaper {
             let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
             var outcome: JournalRecord.Outcome = .skipped
             var detail: String
+            // Part of the fence is still on the device: its result leaves the intent open.
+            var leftFenced = false
             if let link = byIndex[intent.ifindex], Self.bearsFence(link, of: intent) {
                 var done: [String] = []
                 let index = Int32(intent.ifindex)
                 // The name first: a device that cannot have its name back stays fenced (private
                 // name, private group), which every audit and reap leaves alone.
                 var keptFenced = false
+                // The name the device answers to once this repair is done, for the commands.
+                var current = link.name ?? []
+                let ip = commandsPlace(recorded: intent.netns).ipWord
                 if let fenceName, link.name == fenceName {
                     let original = InterfaceName.kernelBytes(intent.ifname)
                     do {
                         try client.request(operation: "RTM_NEWLINK (rename)") { LinkMessage.renameRequest(index: index, name: original, sequence: $0) }
                         done.append("renamed back")
+                        current = original
                         let back = Self.setUpAndCheck(intent, index: index, setUp: intent.prior?.flags.contains("UP") == true,
-                                                      checkAnyway: true, lacking: "before the fence", client: client)
+                                                      checkAnyway: true, lacking: "before the fence", client: client, ip: ip, device: original)
                         done += back.done
                         if back.failed { outcome = .failed }
+                        if back.stillDown { leftFenced = true }
                     } catch {
                         keptFenced = true
+                        leftFenced = true
                         outcome = .failed
                         // Killed between renaming and grouping: the private group is set now.
                         var group = link.group ?? 0
@@ -114,23 +122,33 @@ extension LinuxReaper {
                            (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: fenceGroup, sequence: $0) }) != nil {
                             group = fenceGroup
                         }
-                        let finish = Self.unfenceCommands(ip: commandsPlace(recorded: intent.netns).ipWord, fenceName: fenceName, name: original,
+                        let finish = Self.unfenceCommands(ip: ip, fenceName: fenceName, name: original,
                                                           group: intent.prior?.group ?? 0, up: intent.prior?.flags.contains("UP") == true)
                         done.append("could not be renamed back from \(intent.fenceName ?? "") (\(ReapRefusal.clause(error))): left fenced under that name and link group \(group), which audits and reaps leave alone; once the name \(intent.ifname) is free, `\(finish)`, and the journal's recreate commands list the addresses and routes it may have lost")
                     }
                 }
                 if !keptFenced, link.group == intent.fenceGroup {
                     let prior = intent.prior?.group ?? 0
-                    if (try? client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }) != nil {
+                    do {
+                        try client.request(operation: "RTM_NEWLINK (group)") { LinkMessage.setGroupRequest(index: index, group: prior, sequence: $0) }
                         done.append("group \(prior) restored")
-                    } else {
-                        done.append("its link group could not be set back to \(prior)")
+                    } catch {
+                        done.append("its link group could not be set back to \(prior) (\(ReapRefusal.clause(error)); `\(ip) link set dev \(ShellWord.quote(current)) group \(prior)`)")
                         outcome = .failed
+                        leftFenced = true
                     }
                 }
+                // Said removed only once the kernel said so: a private alternative name left on
+                // a device keeps every reap from planning it.
                 if let fenceName, link.altNames.contains(fenceName) {
-                    _ = try? client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
-                    done.append("private alternative name removed")
+                    do {
+                        try client.request(operation: "RTM_DELLINKPROP (altname)") { LinkMessage.altNameRequest(index: index, altName: fenceName, add: false, sequence: $0) }
+                        done.append("private alternative name removed")
+                    } catch {
+                        done.append("its private alternative name \(InterfaceName.text(fenceName)) could not be removed (\(ReapRefusal.clause(error)); `\(ip) link property del dev \(ShellWord.quote(current)) altname \(ShellWord.quote(fenceName))`)")
+                        outcome = .failed
+                        leftFenced = true
+                    }
                 }
                 // Not renamed back above: a single-queue fence, which renames nothing, or a
                 // multi-queue one that something else renamed since. The fence of the latter took
@@ -142,22 +160,31 @@ extension LinuxReaper {
                     }
                     let back = Self.setUpAndCheck(intent, index: index,
                                                   setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
-                                                  checkAnyway: false, lacking: "before the fence", client: client)
+                                                  checkAnyway: false, lacking: "before the fence", client: client, ip: ip, device: current)
                     done += back.done
                     if back.failed { outcome = .failed }
+                    if back.stillDown { leftFenced = true }
                 }
-                detail = "run \(intent.run) was interrupted before deleting it; " + done.joined(separator: ", ")
+                detail = Self.leftFenced(by: intent.run) + "; " + done.joined(separator: ", ")
+                if leftFenced { detail += "; the next reap tries again to give it back" }
             } else if let link = byIndex[intent.ifindex], Self.isRecorded(link, by: intent) {
-                // Not fenced, but perhaps taken down already (a multi-queue device is, before its
-                // rename): set up again, and what it lacks named.
-                let back = Self.setUpAndCheck(intent, index: Int32(intent.ifindex),
-                                              setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
-                                              checkAnyway: false, lacking: "before", client: client)
+                // Bearing no mark, but perhaps taken down already (a multi-queue device is, before
+                // its rename): set up again, and what it lacks named. A multi-queue one is
+                // compared with its intent even when up: a repair whose own record was lost (killed,
+                // or a full disk) took its marks off, and the routes and neighbour entries its
+                // fence's down took went with that repair.
+                let setUp = intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0
+                let back = Self.setUpAndCheck(intent, index: Int32(intent.ifindex), setUp: setUp,
+                                              checkAnyway: intent.prior?.tun?.multiQueue == true, lacking: "before", client: client,
+                                              ip: commandsPlace(recorded: intent.netns).ipWord, device: link.name ?? [])
                 if back.failed { outcome = .failed }
+                if back.stillDown { leftFenced = true }
                 // Untouched, it may never have been started: its run could have stopped, or failed
                 // to journal its plan, right after writing this intent.
-                detail = back.done.isEmpty ? "run \(intent.run) left no result for it, and had not fenced it; nothing to undo"
-                    : "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
+                detail = back.done.isEmpty ? "run \(intent.run) left no result for it, and it bears no mark of its fence; nothing to undo"
+                    : setUp ? "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
+                    : "run \(intent.run) left no result for it, and it bears no mark of its fence (it was not fenced, or a repair whose record was lost gave it back); "
+                        + back.done.joined(separator: ", ")
             } else if let link = byIndex[intent.ifindex], intent.namespaceIdentity != nil, Self.isSameDevice(link, as: intent) {
                 // Renamed, or given another hardware address, by something else; never fenced.
                 detail = Self.changedSince(link, intent: intent)
@@ -173,10 +200,21 @@ extension LinuxReaper {
             }
             given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
-                                         ifindex: intent.ifindex, result: outcome, detail: detail))
+                                         ifindex: intent.ifindex, result: outcome, detail: detail, leftFenced: leftFenced ? true : nil))
         }
-        try journal.append(repairs, after: known)
+        // What was done is done: a journal that cannot take it does not unsay it.
+        do {
+            try journal.append(repairs, after: known)
+        } catch {
+            throw RepairJournalIncomplete(repairs: given, reason: "\(error)")
+        }
         return given
+    }
+
+    /// How a repair's result begins for a device run `run` left bearing its fence: killed before
+    /// it deleted the device, or it could not give it back (its result then left the intent open).
+    static func leftFenced(by run: String) -> String {
+        "run \(run) left it fenced (killed before deleting it, or it could not give it back)"
     }
 
     /// Whether `link` bears the fence `intent` names: its private link group, its private name,
@@ -219,17 +257,21 @@ extension LinuxReaper {
     /// Sets device `index` up again when `setUp`, then, when it did or `checkAnyway`, names what
     /// the device lacks of the state `intent` recorded (`lacking` says since when): what the run
     /// killed had kept of its addresses and routes died with it. Returns the words for the result
-    /// and whether it is a failure.
+    /// and whether it is a failure, and whether it is still down (`ip` and `device` name the
+    /// command that sets it up).
     static func setUpAndCheck(_ intent: JournalRecord, index: Int32, setUp: Bool, checkAnyway: Bool, lacking: String,
-                       client: RtnetlinkClient) -> (done: [String], failed: Bool) {
+                              client: RtnetlinkClient, ip: String, device: [UInt8]) -> (done: [String], failed: Bool, stillDown: Bool) {
         var done: [String] = []
         var failed = false
+        var stillDown = false
         if setUp {
-            if (try? client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }) != nil {
+            do {
+                try client.request(operation: "RTM_NEWLINK (up)") { LinkMessage.setUpRequest(index: index, up: true, sequence: $0) }
                 done.append("set up again")
-            } else {
-                done.append("could not be set up again")
+            } catch {
+                done.append("could not be set up again (\(ReapRefusal.clause(error)); `\(ip) link set dev \(ShellWord.quote(device)) up`)")
                 failed = true
+                stillDown = true
             }
         }
         if let prior = intent.prior, setUp || checkAnyway {
@@ -239,7 +281,7 @@ extension LinuxReaper {
                 failed = true
             }
         }
-        return (done, failed)
+        return (done, failed, stillDown)
     }
 
     /// The `ip` commands that finish giving back a device left fenced (under `fenceName`) because

@@ -62,9 +62,9 @@ extension LinuxReaper {
         let others = ForeignStacking.otherNamespaces(inspectedFD: inspectedFD, namespaceDirectory: namespaceDirectory)
         if !fenceName.isEmpty, let elsewhere = fenced(fenceName, among: others, client: client) {
             let given = giveBack(marks, elsewhere: elsewhere)
-            return (given.whole ? .skipped : .failed, "run \(intent.run) was interrupted before deleting it" + given.text)
+            return (given.whole ? .skipped : .failed, Self.leftFenced(by: intent.run) + given.text)
         }
-        return (.failed, "run \(intent.run) was interrupted after its intent; the device is gone from this namespace: deleted (by that run, or since), "
+        return (.failed, "run \(intent.run) journaled no result for it (it was killed, or could not write its results); the device is gone from this namespace: deleted (by that run, or since), "
                 + "or moved to another namespace, and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
                 + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back")
     }
