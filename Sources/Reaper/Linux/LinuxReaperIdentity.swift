@@ -44,8 +44,16 @@ extension LinuxReaper {
         let under = InterfaceName.kernelBytes(now.name) == InterfaceName.kernelBytes(item.ifname) ? "under its name" : "as \(now.name)"
         let newcomer = "the \(now.kind.rawValue) now at ifindex \(now.index) \(under), which the plan never showed, is left alone"
         if let departure = watch?.departed[Int32(item.interface.index)] {
+            // Moved out and back (or a device made to look like it): nothing tells the device
+            // now from the planned one, so it is not called a newcomer, nor placed where it went.
+            if differences.isEmpty, case let .moved(id, _) = departure {
+                let alike = item.interface.hardwareAddress.map { "the same hardware address, \($0), " } ?? "the same kind and queue mode, "
+                return "left since the plan was made: the planned \(kind) moved to \(place(ofNamespace: id, client: client)), and a \(now.kind.rawValue) "
+                    + "that looks like it (\(alike)counters no lower) is back at ifindex \(now.index) \(under): most likely the planned one come back, "
+                    + "though one made to look like it cannot be ruled out; left alone (the next reap plans it again)"
+            }
             let evidence = differences.isEmpty ? "" : " (\(differences.joined(separator: ", ")))"
-            return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, client: client)); \(newcomer)"
+            return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, planned: item.interface, client: client)); \(newcomer)"
         }
         if !differences.isEmpty {
             if let watch, !watch.lost {
@@ -67,9 +75,11 @@ extension LinuxReaper {
                        hardwareAddress: link.hardwareAddress.flatMap(LinuxInventory.macText))
     }
 
-    /// What a removal notification says became of a planned device, in words: "was deleted (…)",
-    /// "moved to network namespace 'x' (ifindex 2 there)".
-    func departureWords(_ departure: LinkDeparture, client: () -> RtnetlinkClient?) -> String {
+    /// What a removal notification says became of `planned`, in words: "was deleted (…)",
+    /// "moved since to network namespace 'x', where it lives on untouched as ifindex 2". Where it
+    /// went is said to hold it only after a look there finds a device like it at the ifindex the
+    /// notification gave (the notification tells where it went, not that it stayed).
+    func departureWords(_ departure: LinkDeparture, planned: NetworkInterface, client: () -> RtnetlinkClient?) -> String {
         switch departure {
         case .deleted:
             return "was deleted since (the kernel's notification of its removal names no namespace it went to)"
@@ -77,7 +87,35 @@ extension LinuxReaper {
             let fd = client().flatMap { namespace(withID: id, client: $0) }
             defer { if let fd { close(fd) } }
             let place = Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
-            return "moved since to \(place), where it lives on untouched\(index.map { " as ifindex \($0)" } ?? "")"
+            guard let index else { return "moved since to \(place)" }
+            switch fd.flatMap({ Self.holds($0, index: index, like: planned) }) {
+            case true?: return "moved since to \(place), where it lives on untouched as ifindex \(index)"
+            case false?: return "moved since to another network namespace, and is no longer at the ifindex it had there: moved on or deleted since"
+            case nil: return "moved since to \(place) (as ifindex \(index) there when it went; whether it is still there could not be looked at)"
+            }
+        }
+    }
+
+    /// The place a namespace the inspected one knows by `id` is named by (`network namespace 'x'
+    /// (netns id 0 …)`).
+    func place(ofNamespace id: Int32, client: () -> RtnetlinkClient?) -> String {
+        let fd = client().flatMap { namespace(withID: id, client: $0) }
+        defer { if let fd { close(fd) } }
+        return Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
+    }
+
+    /// Whether the namespace behind `namespaceFD` has at `index` a device nothing tells from
+    /// `planned` (`DeviceIdentity`); nil when it cannot be asked.
+    static func holds(_ namespaceFD: Int32, index: Int32, like planned: NetworkInterface) -> Bool? {
+        do {
+            let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+            let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+            guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else { return false }
+            return identity(of: try LinkMessage.decode(reply.payload)).differences(from: DeviceIdentity(planned)).isEmpty
+        } catch NetlinkError.kernel(_, let code, _) where code == ENODEV {
+            return false
+        } catch {
+            return nil
         }
     }
 }
