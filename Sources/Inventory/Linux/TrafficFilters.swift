@@ -60,7 +60,7 @@ public enum TrafficFilters {
                         found.append(match)
                     }
                 }
-            } catch NetlinkError.kernel(_, let code, _) where [ENODEV, ENOENT, EINVAL].contains(code) {
+            } catch NetlinkError.kernel(_, let code, _) where [ENODEV, ENOENT].contains(code) {
                 continue       // its device or qdisc went since the qdisc dump: its filters with it
             }
             matches += found
