@@ -44,13 +44,23 @@ extension LinuxReaper {
         let under = InterfaceName.kernelBytes(now.name) == InterfaceName.kernelBytes(item.ifname) ? "under its name" : "as \(now.name)"
         let newcomer = "the \(now.kind.rawValue) now at ifindex \(now.index) \(under), which the plan never showed, is left alone"
         if let departure = watch?.departed[Int32(item.interface.index)] {
-            // Moved out and back (or a device made to look like it): nothing tells the device
-            // now from the planned one, so it is not called a newcomer, nor placed where it went.
-            if differences.isEmpty, case let .moved(id, _) = departure {
-                let alike = item.interface.hardwareAddress.map { "the same hardware address, \($0), " } ?? "the same kind and queue mode, "
-                return "left since the plan was made: the planned \(kind) moved to \(place(ofNamespace: id, client: client)), and a \(now.kind.rawValue) "
-                    + "that looks like it (\(alike)counters no lower) is back at ifindex \(now.index) \(under): most likely the planned one come back, "
-                    + "though one made to look like it cannot be ruled out; left alone (the next reap plans it again)"
+            // Moved out and back, as far as anything tells: nothing tells the device now from the
+            // planned one, and the planned one is not where it went. Then it is not called a
+            // newcomer, nor said to live on there. One still there makes this one a newcomer.
+            if differences.isEmpty, case let .moved(id, index) = departure {
+                let fd = client().flatMap { namespace(withID: id, client: $0) }
+                defer { if let fd { close(fd) } }
+                if index.flatMap({ index in fd.flatMap { Self.holds($0, index: index, like: item.interface) } }) != true {
+                    let place = Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
+                    guard let address = item.interface.hardwareAddress else {
+                        return "left since the plan was made: the planned \(kind) moved to \(place); the \(now.kind.rawValue) now at ifindex \(now.index) \(under) "
+                            + "has nothing to tell it from the planned one (a \(kind) without a hardware address, counters no lower): it may be that one come back, "
+                            + "or another; left alone (the next reap plans it again)"
+                    }
+                    return "left since the plan was made: the planned \(kind) moved to \(place), and a \(now.kind.rawValue) that looks like it (the same "
+                        + "hardware address, \(address), counters no lower) is back at ifindex \(now.index) \(under): most likely the planned one come back, "
+                        + "though one made to look like it cannot be ruled out; left alone (the next reap plans it again)"
+                }
             }
             let evidence = differences.isEmpty ? "" : " (\(differences.joined(separator: ", ")))"
             return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, planned: item.interface, client: client)); \(newcomer)"
@@ -94,14 +104,6 @@ extension LinuxReaper {
             case nil: return "moved since to \(place) (as ifindex \(index) there when it went; whether it is still there could not be looked at)"
             }
         }
-    }
-
-    /// The place a namespace the inspected one knows by `id` is named by (`network namespace 'x'
-    /// (netns id 0 …)`).
-    func place(ofNamespace id: Int32, client: () -> RtnetlinkClient?) -> String {
-        let fd = client().flatMap { namespace(withID: id, client: $0) }
-        defer { if let fd { close(fd) } }
-        return Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
     }
 
     /// Whether the namespace behind `namespaceFD` has at `index` a device nothing tells from
