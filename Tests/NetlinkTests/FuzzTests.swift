@@ -77,6 +77,9 @@ import Testing
         if (try? SocketDiagnostics.decodePacket(payload)) != nil { decoded += 1 }
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }
         if (try? TrafficBlock.decodePorts(payload)) != nil { decoded += 1 }
+        if (try? TrafficFilter.decodeIndexMatch(payload)) != nil { decoded += 1 }
+        if (try? TrafficFilter.places(ofQdisc: payload)) != nil { decoded += 1 }
+        if (try? TrafficFilter.place(ofClass: payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeSetElementValues(payload)) != nil { decoded += 1 }
         // A set that decodes says where its indices are within its key; its elements give at most

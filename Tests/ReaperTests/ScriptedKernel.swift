@@ -99,6 +99,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var forwards: NftablesForwards.Found? = NftablesForwards.Found()
     /// The IPsec policies whose selector names each ifindex, as the last look lists them.
     var xfrmPolicies: [Int: [String]] = [:]
+    /// The tc filters that match each ifindex as input device, as the last look lists them.
+    var tcFilters = TrafficFilters.Found()
     /// The tcx programs attached to each ifindex, as the last look asks for them.
     var tcPrograms: [Int: [String]] = [:]
     /// The signal the reap signals report as caught (0: none).
@@ -140,6 +142,7 @@ final class ScriptedKernel: @unchecked Sendable {
                                            foreignStacking: { _, _ in self.foreignStacking }, socketUse: { _ in self.socketsUnreadable.map { .failure(SocketUse.Unreadable(description: $0)) } ?? .success(SocketLists(packet: self.packetSockets, bound: self.boundSockets, packetMemberships: self.packetMemberships, multicastGroups: self.multicastGroups)) },
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
                                            xfrmPolicies: { _ in .success(self.xfrmPolicies) },
+                                           tcFilters: { _ in .success(self.tcFilters) },
                                            tcPrograms: { _, _ in .success(self.tcPrograms) },
                                            departures: { _ in Departures(kernel: self) })
         return reaper

@@ -153,7 +153,8 @@ public enum SocketUse {
 
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
     /// namespace behind `namespaceFD` (nil: this process's own): the sockets (`lists`),
-    /// traffic-control redirects, nftables forwards, IPsec policies that select a device by index,
+    /// traffic-control redirects and filters that match a device by index, nftables forwards,
+    /// IPsec policies that select a device by index,
     /// legacy iptables TEE targets and the devices
     /// vxlan forwarding entries send through (unless `vxlanEntries` is false: the inventory reads
     /// those of the vxlans its own link dump lists). Each on its own: one that cannot be read takes
@@ -179,6 +180,8 @@ public enum SocketUse {
         }
         // xfrm answers only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
         if case let .success(policies) = XfrmPolicies.found(namespaceFD: namespaceFD) { scan.xfrmPolicies = policies }
+        // tc filters answer without privileges; ones that cannot be read are left unsaid as redirects are.
+        if case let .success(filters) = TrafficFilters.found(namespaceFD: namespaceFD) { scan.tcFilterMatches = filters.matches }
         // Legacy x_tables answer only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
         if case let .success(legacy) = XtablesForwards.found(namespaceFD: namespaceFD, procRoot: procRoot) {
             scan.forwardsByName.merge(legacy.byName, uniquingKeysWith: +)
@@ -224,13 +227,13 @@ public enum SocketUse {
 }
 extension HolderScan {
     /// Takes `other`'s lists of what uses devices without a tun descriptor (sockets, redirects,
-    /// forwards by index and by name, nftables hooks, nftables and xfrm matches by index, vxlan
+    /// forwards by index and by name, nftables hooks, nftables, xfrm and tc filter matches by index, vxlan
     /// forwarding entries, tcx programs), leaving its own
     /// holders as they are.
     public mutating func takeUses(of other: HolderScan) {
         (socketLists, redirects, vxlanVias) = (other.socketLists, other.redirects, other.vxlanVias)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
-        (nftablesIndexUses, xfrmPolicies) = (other.nftablesIndexUses, other.xfrmPolicies)
+        (nftablesIndexUses, xfrmPolicies, tcFilterMatches) = (other.nftablesIndexUses, other.xfrmPolicies, other.tcFilterMatches)
         (tcPrograms, tcProgramsUnknown) = (other.tcPrograms, other.tcProgramsUnknown)
     }
 }

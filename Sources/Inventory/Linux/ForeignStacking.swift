@@ -243,22 +243,7 @@ public enum ForeignStacking {
                 result.append(Namespace(paths: [path], label: InterfaceName.text(name)))
             }
         }
-        var paths: [UInt64: [Sys.Path]] = [:]
-        // Every thread's link, not one per namespace: the first may exit before it is opened, and
-        // one thread of a process may have entered a namespace its others are not in.
-        if case let .ok(entries) = Sys.listDirectory(path: procRoot) {
-            for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                let tasks: [String]
-                if case let .ok(listed) = Sys.listDirectory(path: "\(procRoot)/\(entry)/task") { tasks = listed } else { tasks = [entry] }
-                var inodes: Set<UInt64> = []
-                for task in tasks where task.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                    let path = Sys.Path("\(procRoot)/\(entry)/task/\(task)/ns/net")
-                    // One closed even to root (a sandbox supervisor, as the holder scan's opaque
-                    // processes are) cannot be looked into: the blind spot the README names.
-                    if case let .ok(stat) = Sys.statPath(path), inodes.insert(stat.inode).inserted { paths[stat.inode, default: []].append(path) }
-                }
-            }
-        }
+        var paths = threadNamespaces(procRoot: procRoot)
         // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`). One
         // whose mount point no longer opens it (another mount over it) cannot be looked into.
         switch nsfsMounts(procRoot: procRoot) {
@@ -282,6 +267,29 @@ public enum ForeignStacking {
             result.append(Namespace(paths: found, label: "net:[\(inode)], open as \(found[0].text)", heldInode: inode))
         }
         return (result, unlisted)
+    }
+
+    /// The network namespaces the threads of the processes under `procRoot` run in, by inode:
+    /// for each process with a thread in one, the link of its first such thread
+    /// (`PROC/PID/task/TID/ns/net`), so that a namespace's count of links is how many processes
+    /// have a thread there. Every thread's link, not one per namespace or process: the first may
+    /// exit before it is opened, and one thread of a process may have entered a namespace its
+    /// others are not in (`unshare(CLONE_NEWNET)` or `setns` from one thread, as a Go daemon's
+    /// locked thread does). A process closed even to root (a sandbox supervisor, as the holder
+    /// scan's opaque processes are) is in none of them: the blind spot the README names.
+    static func threadNamespaces(procRoot: String) -> [UInt64: [Sys.Path]] {
+        var paths: [UInt64: [Sys.Path]] = [:]
+        guard case let .ok(entries) = Sys.listDirectory(path: procRoot) else { return paths }
+        for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            let tasks: [String]
+            if case let .ok(listed) = Sys.listDirectory(path: "\(procRoot)/\(entry)/task") { tasks = listed } else { tasks = [entry] }
+            var inodes: Set<UInt64> = []
+            for task in tasks where task.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                let path = Sys.Path("\(procRoot)/\(entry)/task/\(task)/ns/net")
+                if case let .ok(stat) = Sys.statPath(path), inodes.insert(stat.inode).inserted { paths[stat.inode, default: []].append(path) }
+            }
+        }
+        return paths
     }
 
     /// The mount points of network namespace files bound somewhere, with each namespace's inode

@@ -8,8 +8,11 @@ import TunwardenCore
 extension LinuxInventory {
     /// Identifies the namespaces veth peers live in, by the id the inspected namespace gives them,
     /// with how many processes run in each: every namespace a scanned process runs in, and every
-    /// named one under `namespaceDirectory`. A count of zero is given only when every process was
-    /// accounted for; otherwise it is nil (unknown).
+    /// named one under `namespaceDirectory`. The census places each process by its main thread;
+    /// a named namespace it leaves empty is looked for among every thread's namespace
+    /// (`ForeignStacking.threadNamespaces`), since a thread alone can run in one (a daemon's worker
+    /// that entered it), and counts the processes with a thread there. A count of zero is given
+    /// only when every process was accounted for; otherwise it is nil (unknown).
     func peerNamespaces(client: RtnetlinkClient, census: HolderScanner.NamespaceCensus, inspected: UInt64,
                         censusComplete: Bool) -> [Int32: PeerNamespace] {
         var complete = censusComplete
@@ -40,6 +43,8 @@ extension LinuxInventory {
         }
         var result: [Int32: PeerNamespace] = processesByID.mapValues { PeerNamespace(name: nil, processCount: $0) }
         guard case let .ok(names) = Sys.namesInByteOrder(namespaceDirectory) else { return result }
+        // Walked only when some named namespace has no main thread in it: the common case pays nothing.
+        var threads: [UInt64: [Sys.Path]]?
         // Names are the files' bytes (one need not be UTF-8), shown as `InterfaceName.text` shows them.
         for name in names {
             guard case let .ok(fd) = Sys.openFile(Sys.Path(namespaceDirectory).appending(name)) else { continue }
@@ -47,7 +52,11 @@ extension LinuxInventory {
             guard case let .ok(inode) = Sys.statDescriptor(fd), inode != inspected,
                   let nsid = (try? namespaceID(client: client, { NamespaceIDMessage.request(fd: fd, sequence: $0) })) ?? nil,
                   nsid != NamespaceIDMessage.notAssigned else { continue }
-            let processes = processesByID[nsid] ?? (complete ? 0 : nil)
+            var processes = processesByID[nsid] ?? (complete ? 0 : nil)
+            if processes == 0 {
+                if threads == nil { threads = ForeignStacking.threadNamespaces(procRoot: procRoot) }
+                if let found = threads?[inode], !found.isEmpty { processes = found.count }
+            }
             result[nsid] = PeerNamespace(name: InterfaceName.text(name), processCount: processes,
                                          forwards: processes == 0 ? forwardedFamilies(namespaceFD: fd) : nil)
         }

@@ -64,6 +64,15 @@ extension LinkMessage {
         return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
     }
 
+    /// An RTM_GETLINK request for the one interface whose name is `name` (IFLA_IFNAME, the exact
+    /// bytes): ENODEV when no device has it.
+    public static func getRequest(name: [UInt8], sequence: UInt32) -> [UInt8] {
+        var attributes = AttributeEncoder(prefix: [UInt8](repeating: 0, count: headerSize))
+        attributes.append(type: Attribute.extMask, uint32: skipStats)
+        attributes.append(type: Attribute.ifname, payload: name + [0])
+        return NetlinkMessage.encode(type: NetlinkType.getLink, flags: NetlinkFlags.request, sequence: sequence, payload: attributes.bytes)
+    }
+
     /// An RTM_DELLINK request for the interface that answers to `name`, found by the kernel by that
     /// name (IFLA_IFNAME, or with `alternative` IFLA_ALT_IFNAME, Linux 5.5+, which also finds an
     /// alternative name), not by an ifindex: ENODEV when no device answers to it.

@@ -275,7 +275,7 @@ public struct LinuxReaper {
                 continue
             }
             guard let now = current[item.interface.index] else {
-                skip("gone since the plan was made" + (watched?.departed[Int32(item.interface.index)].map { ": it " + departureWords($0, client: client) } ?? ""))
+                skip("gone since the plan was made" + (watched?.departed[Int32(item.interface.index)].map { ": it " + departureWords($0, planned: item.interface, client: client) } ?? ""))
                 continue
             }
             if let replaced = replacement(of: item, by: now.interface, watch: watched, client: client) {

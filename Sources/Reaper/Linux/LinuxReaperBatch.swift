@@ -128,7 +128,7 @@ extension LinuxReaper {
             // Replaced before its fence, as far as the notifications read so far tell: nothing is
             // done to the device now at its ifindex.
             if linkWatch != nil, let departure = Self.departures(since: linkWatch, among: [target.index])?.departed[target.index] {
-                record(target, .skipped, "replaced since the plan was made: the planned \(target.item.interface.kind.rawValue) \(departureWords(departure, client: { client })); the device now at its ifindex and name, which the plan never showed, is left alone")
+                record(target, .skipped, "replaced since the plan was made: the planned \(target.item.interface.kind.rawValue) \(departureWords(departure, planned: target.item.interface, client: { client })); whatever device is now at its ifindex and name is left alone")
                 continue
             }
             switch fence(&target, client: client, downedState: downedState, traces: traces) {
@@ -148,7 +148,7 @@ extension LinuxReaper {
             let watched = Self.departures(since: linkWatch, among: Set(fenced.map(\.index))) ?? ([:], true)
             fenced = fenced.filter { target in
                 if let departure = watched.departed[target.index] {
-                    giveBack(target, .skipped, "its ifindex saw a removal around its fence (the \(target.item.interface.kind.rawValue) there \(departureWords(departure, client: { client }))): either the planned device was replaced by another just before its fence, or the fenced device itself left since; not deleted, and what the fence changed is given back")
+                    giveBack(target, .skipped, "its ifindex saw a removal around its fence (the \(target.item.interface.kind.rawValue) there \(departureWords(departure, planned: target.item.interface, client: { client }))): either the planned device was replaced by another just before its fence, or the fenced device itself left since; not deleted, and what the fence changed is given back")
                     return false
                 }
                 if watched.lost, target.item.interface.hardwareAddress == nil {

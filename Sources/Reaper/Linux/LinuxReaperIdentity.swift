@@ -44,8 +44,26 @@ extension LinuxReaper {
         let under = InterfaceName.kernelBytes(now.name) == InterfaceName.kernelBytes(item.ifname) ? "under its name" : "as \(now.name)"
         let newcomer = "the \(now.kind.rawValue) now at ifindex \(now.index) \(under), which the plan never showed, is left alone"
         if let departure = watch?.departed[Int32(item.interface.index)] {
+            // Moved out and back, as far as anything tells: nothing tells the device now from the
+            // planned one, and the planned one is not where it went. Then it is not called a
+            // newcomer, nor said to live on there. One still there makes this one a newcomer.
+            if differences.isEmpty, case let .moved(id, index) = departure {
+                let fd = client().flatMap { namespace(withID: id, client: $0) }
+                defer { if let fd { close(fd) } }
+                if index.flatMap({ index in fd.flatMap { Self.holds($0, index: index, like: item.interface) } }) != true {
+                    let place = Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
+                    guard let address = item.interface.hardwareAddress else {
+                        return "left since the plan was made: the planned \(kind) moved to \(place); the \(now.kind.rawValue) now at ifindex \(now.index) \(under) "
+                            + "has nothing to tell it from the planned one (a \(kind) without a hardware address, counters no lower): it may be that one come back, "
+                            + "or another; left alone (the next reap plans it again)"
+                    }
+                    return "left since the plan was made: the planned \(kind) moved to \(place), and a \(now.kind.rawValue) that looks like it (the same "
+                        + "hardware address, \(address), counters no lower) is back at ifindex \(now.index) \(under): most likely the planned one come back, "
+                        + "though one made to look like it cannot be ruled out; left alone (the next reap plans it again)"
+                }
+            }
             let evidence = differences.isEmpty ? "" : " (\(differences.joined(separator: ", ")))"
-            return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, client: client)); \(newcomer)"
+            return "replaced since the plan was made\(evidence): the planned \(kind) \(departureWords(departure, planned: item.interface, client: client)); \(newcomer)"
         }
         if !differences.isEmpty {
             if let watch, !watch.lost {
@@ -67,9 +85,11 @@ extension LinuxReaper {
                        hardwareAddress: link.hardwareAddress.flatMap(LinuxInventory.macText))
     }
 
-    /// What a removal notification says became of a planned device, in words: "was deleted (…)",
-    /// "moved to network namespace 'x' (ifindex 2 there)".
-    func departureWords(_ departure: LinkDeparture, client: () -> RtnetlinkClient?) -> String {
+    /// What a removal notification says became of `planned`, in words: "was deleted (…)",
+    /// "moved since to network namespace 'x', where it lives on untouched as ifindex 2". Where it
+    /// went is said to hold it only after a look there finds a device like it at the ifindex the
+    /// notification gave (the notification tells where it went, not that it stayed).
+    func departureWords(_ departure: LinkDeparture, planned: NetworkInterface, client: () -> RtnetlinkClient?) -> String {
         switch departure {
         case .deleted:
             return "was deleted since (the kernel's notification of its removal names no namespace it went to)"
@@ -77,7 +97,27 @@ extension LinuxReaper {
             let fd = client().flatMap { namespace(withID: id, client: $0) }
             defer { if let fd { close(fd) } }
             let place = Elsewhere(namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) }).place
-            return "moved since to \(place), where it lives on untouched\(index.map { " as ifindex \($0)" } ?? "")"
+            guard let index else { return "moved since to \(place)" }
+            switch fd.flatMap({ Self.holds($0, index: index, like: planned) }) {
+            case true?: return "moved since to \(place), where it lives on untouched as ifindex \(index)"
+            case false?: return "moved since to another network namespace, and is no longer at the ifindex it had there: moved on or deleted since"
+            case nil: return "moved since to \(place) (as ifindex \(index) there when it went; whether it is still there could not be looked at)"
+            }
+        }
+    }
+
+    /// Whether the namespace behind `namespaceFD` has at `index` a device nothing tells from
+    /// `planned` (`DeviceIdentity`); nil when it cannot be asked.
+    static func holds(_ namespaceFD: Int32, index: Int32, like planned: NetworkInterface) -> Bool? {
+        do {
+            let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
+            let replies = try client.request(operation: "RTM_GETLINK") { LinkMessage.getRequest(index: index, sequence: $0) }
+            guard let reply = replies.first(where: { $0.header.type == NetlinkType.newLink }) else { return false }
+            return identity(of: try LinkMessage.decode(reply.payload)).differences(from: DeviceIdentity(planned)).isEmpty
+        } catch NetlinkError.kernel(_, let code, _) where code == ENODEV {
+            return false
+        } catch {
+            return nil
         }
     }
 }

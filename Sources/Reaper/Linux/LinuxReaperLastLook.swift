@@ -64,7 +64,8 @@ extension LinuxReaper {
     /// Why each of `targets` must not be deleted because something depends on it through
     /// traffic control, nftables or iptables rules, IPsec policies, vxlan forwarding entries,
     /// addresses or routes, configured since the plan by ifindex or address (which the fence does
-    /// not stop): tc actions and nftables and iptables rules that send packets to one, IPsec
+    /// not stop): tc actions and nftables and iptables rules that send packets to one, tc filters
+    /// that match one as the packets' input device, IPsec
     /// (xfrm) policies whose selector names one, BPF programs attached
     /// to one through tcx, the forwarding entries
     /// of `tunnels`' vxlans and of those `elsewhere` found that send through one, and last (of
@@ -87,6 +88,18 @@ extension LinuxReaper {
         if let unresolved = redirects.unresolved { throw NothingDeleted(detail: "\(unresolved), which may be any of them; nothing deleted") }
         for (index, count) in redirects.counts where indices.contains(index) {
             if let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
+        }
+        // tc filters that match a target as the packets' input device since the plan (by ifindex).
+        switch system.tcFilters(namespaceFD) {
+        case let .success(found):
+            if let name = found.unresolved.first {
+                throw NothingDeleted(detail: "a tc filter matches the packets' input device \(name) by index, and which device that is cannot be told now (renamed or deleted as it was read), which may be any of them; nothing deleted")
+            }
+            for (index, filters) in found.matches where indices.contains(index) && dependents[Int32(index)] == nil {
+                if let reason = Heuristics.tcFilterIndexReason(filters, now: true) { dependents[Int32(index)] = reason }
+            }
+        case let .failure(problem):
+            throw NothingDeleted(detail: "cannot tell whether a tc filter matches it by index (\(problem)); nothing deleted")
         }
         switch system.forwards(namespaceFD) {
         case let .success(found):

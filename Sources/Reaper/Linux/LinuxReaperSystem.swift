@@ -132,6 +132,9 @@ extension LinuxReaper {
         /// The IPsec (xfrm) policies of the inspected namespace whose selector names each ifindex
         /// (see `XfrmPolicies.found`).
         var xfrmPolicies: (_ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { fd in XfrmPolicies.found(namespaceFD: fd) }
+        /// The traffic-control filters of the inspected namespace that match each ifindex as the
+        /// packets' input device (see `TrafficFilters.found`).
+        var tcFilters: (_ namespaceFD: Int32?) -> Result<TrafficFilters.Found, SocketUse.Unreadable> = { fd in TrafficFilters.found(namespaceFD: fd) }
         /// The tcx programs attached to each of the devices with these indices in the inspected
         /// namespace (see `TcPrograms.attached`).
         var tcPrograms: (_ indices: [Int], _ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { indices, fd in

@@ -179,11 +179,13 @@ extension NamespaceFacts {
                 .union(holderIndex.scan.tcPrograms.keys).union(scan.tcPrograms.keys)
                 .union(holderIndex.scan.nftablesIndexUses.keys).union(scan.nftablesIndexUses.keys)
                 .union(holderIndex.scan.xfrmPolicies.keys).union(scan.xfrmPolicies.keys)
+                .union(holderIndex.scan.tcFilterMatches.keys).union(scan.tcFilterMatches.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
                 || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index]
                 || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] || holderIndex.scan.tcPrograms[index] != scan.tcPrograms[index]
                 || holderIndex.scan.nftablesIndexUses[index] != scan.nftablesIndexUses[index]
-                || holderIndex.scan.xfrmPolicies[index] != scan.xfrmPolicies[index] {
+                || holderIndex.scan.xfrmPolicies[index] != scan.xfrmPolicies[index]
+                || holderIndex.scan.tcFilterMatches[index] != scan.tcFilterMatches[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

@@ -10,7 +10,7 @@ extension FindingRules {
         FindingRule(id: FindingID.carrierWithoutHolder, severity: "info", reap: nil, scope: .interface,
                     summary: "a tun has carrier but nobody holds it (TUNSETCARRIER?)"),
         FindingRule(id: FindingID.stackedTun, severity: "info", reap: nil, scope: .interface,
-                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program or a tc program (tcx) attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it, or is matched by index by an nftables rule or set (iif, oif, fib … oif, a set of type iface_index) or selected by index by an IPsec policy (ip xfrm policy … dev), or has a host address (/32, /128, no peer, no routes but the kernel's) that wildcard listeners answer on"),
+                    summary: "a tun/tap nobody holds has links stacked on it (in any namespace), is a port of a bridge or bond, has sockets bound to it (packet sockets, SO_BINDTODEVICE, raw and ping sockets) or to an address only it has, has multicast groups or packet-socket memberships held on it by sockets, shares a multipath route with another device, has an address other routes take as source or a kernel tunnel sends from, has an XDP program or a tc program (tcx) attached, receives another device's packets through a tc mirred action (to it, or to a shared tc block it is a port of), an nftables fwd or dup, or an iptables TEE --oif (iptables-nft or legacy), or sends a vxlan's packets out (bridge fdb … via), or has an nftables chain or flowtable hooked on it, or is matched by index by an nftables rule or set (iif, oif, fib … oif, a set of type iface_index), selected by index by an IPsec policy (ip xfrm policy … dev) or matched as input device by a tc filter (u32, fw or flower indev, route fromif), or has a host address (/32, /128, no peer, no routes but the kernel's) that wildcard listeners answer on"),
     ]
 }
 
@@ -297,6 +297,7 @@ extension Heuristics {
         }
         let keptFor: String? = Self.nftablesIndexReason(scan.nftablesIndexUses[interface.index] ?? [])
             ?? Self.xfrmPolicyReason(scan.xfrmPolicies[interface.index] ?? [])
+            ?? Self.tcFilterIndexReason(scan.tcFilterMatches[interface.index] ?? [])
             ?? Self.servedAddressReason(interface, routes: routes, listeners: scan.wildcardListeners)
         let configured: String? = Self.sharedRoutes(of: interface, in: routes) ?? Self.sourcedRoutesReason(sourced)
             ?? tunnelsSourced.first.flatMap({ Self.tunnelLocalReason($0.tunnels, address: $0.address) }) ?? Self.xdpReason(program: interface.xdpProgram)
