@@ -246,14 +246,14 @@ extension StateDatabase {
             history.alertedStatus = status
             history.alertedOrphans = considered
         }
-        var claimed: PendingAlert?
+        var inserted: (alert: PendingAlert, claimed: [PendingAlert])?
         if let decided {
             history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))
-            claimed = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
+            inserted = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
         }
         observations.histories[identity] = history
-        return Recording(historyFindings: extra, observations: observations, alert: claimed, wasStale: false, clockStep: clockStep,
-                         heldSince: heldSince)
+        return Recording(historyFindings: extra, observations: observations, alert: inserted?.alert, claimed: inserted?.claimed ?? [],
+                         wasStale: false, clockStep: clockStep, heldSince: heldSince)
     }
 
     private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],

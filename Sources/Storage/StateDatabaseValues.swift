@@ -24,7 +24,7 @@ public struct AlertSinkSet: OptionSet, Sendable, Hashable {
 /// How a recording run judges leak growth and decides on alerts.
 public struct AlertJudging: Sendable {
     public var growth: GrowthPolicy
-    /// The sinks this run delivers to: an alert it decides on is pending for these until delivered.
+    /// The sinks this run delivers to: it claims what they are owed when it decides an alert.
     public var sinks: AlertSinkSet
     /// The host's name for the alert, asked for only when there is one.
     public var host: @Sendable () -> String
@@ -58,6 +58,11 @@ public struct PendingAlert: Sendable, Equatable {
     public var sinks: AlertSinkSet
     /// Delivery attempts made before this one.
     public var attempts: Int
+    /// The alerts this delivery stands for (see `StateDatabase.claimOwed`): this one, and those
+    /// its sinks were not told before it.
+    public var covers: [Int64]
+    /// The namespace it is about, in words, for a log line (nil: not known).
+    public var namespace: String?
 
     public init(id: Int64, time: Date, event: String, status: AuditStatus, previousStatus: AuditStatus, first: Bool, summary: String,
                 newOrphans: [String], body: [UInt8], sinks: AlertSinkSet, attempts: Int) {
@@ -72,6 +77,7 @@ public struct PendingAlert: Sendable, Equatable {
         self.body = body
         self.sinks = sinks
         self.attempts = attempts
+        covers = [id]
     }
 }
 
@@ -83,8 +89,11 @@ public struct Recording {
     /// The inspected namespace's observations after recording, with its history (`counts` holds
     /// the samples from the growth window's start on, not all of them).
     public var observations: Observations
-    /// The alert this run decided on, claimed for it to deliver now; nil when nothing is to be alerted.
+    /// The alert this run decided on, as decided (for the run's log); nil when nothing is to be alerted.
     public var alert: PendingAlert?
+    /// What this run's sinks are owed in the namespace, with the alert decided, claimed for it to
+    /// deliver now (see `StateDatabase.claimOwed`).
+    public var claimed: [PendingAlert] = []
     /// Another run had recorded a newer inventory: nothing was written, no alert decided.
     public var wasStale: Bool
     /// The wall clock went back since the namespace was last recorded: this recording was made

@@ -5,54 +5,84 @@ import Inventory
 import Storage
 import TunwardenCore
 
-/// Delivering alerts kept in the state database: the one a run has just decided on, and those
-/// whose delivery failed before, retried with backoff (1 min, doubling, at most 1 h) until
-/// delivered or superseded by a newer alert of the same namespace.
+/// Delivering alerts kept in the state database: what a run's sinks are owed when it has just
+/// decided on an alert, and alerts whose delivery failed before (or that a run without such a
+/// sink decided), retried with backoff (1 min, doubling, at most 1 h) until delivered. Whatever a
+/// sink was not told goes with the next alert of the namespace it is given (see
+/// `StateDatabase.claimOwed`).
 extension Monitoring {
     /// What this run judges alerts with: its leak-growth policy, the sinks it delivers to and the
     /// watcher's hold-down.
     var judging: AlertJudging {
-        AlertJudging(growth: growthPolicy, sinks: sinks.kinds, hold: hold) { ProcessInfo.processInfo.hostName }
+        AlertJudging(growth: growthPolicy, sinks: claimsWhenDeciding ? sinks.kinds : [], hold: hold) { ProcessInfo.processInfo.hostName }
     }
 
-    /// Delivers an alert this run decided on and claimed (already logged by the caller), and
-    /// records how it went; a failed sink leaves it pending for a later run.
+    /// Delivers what this run claimed, and records how it went; a failed sink leaves it pending
+    /// for a later run.
     func deliver(_ alert: PendingAlert, store: StateStore) {
         let outcome = sinks.deliver(alert)
         finish(alert, outcome, store: store)
     }
 
-    /// Logs and delivers the alert a recording claimed (if any), then retries the undelivered
-    /// alerts that are due; returns when the next retry falls due (see `deliverPending`).
+    /// Logs the alert a recording decided (if any), delivers what the recording claimed, then
+    /// retries the undelivered alerts that are due; returns when the next retry falls due (see
+    /// `deliverPending`).
     @discardableResult
-    func deliver(claimed alert: PendingAlert?, store: StateStore) -> Date? {
-        if let alert {
-            sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first,
-                      newOrphans: alert.newOrphans, summary: alert.summary)
-            deliver(alert, store: store)
-        }
+    func deliver(recorded recording: Recording, store: StateStore) -> Date? {
+        if let alert = recording.alert { log(alert) }
+        for delivery in recording.claimed { deliver(delivery, logged: Set(recording.alert.map { [$0.id] } ?? []), store: store) }
         return deliverPending(store: store)
+    }
+
+    /// Logs a newly decided alert.
+    func log(_ alert: PendingAlert) {
+        sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans, summary: alert.summary)
+    }
+
+    /// Delivers a claimed delivery, logged first unless it is only an alert this run logged when
+    /// it decided it (`logged`).
+    func deliver(_ delivery: PendingAlert, logged: Set<Int64>, store: StateStore) {
+        if delivery.covers.count != 1 || delivery.attempts > 0 || !logged.contains(delivery.id) {
+            sinks.log(delivery.event, delivery.status, previous: delivery.previousStatus, first: delivery.first, newOrphans: delivery.newOrphans,
+                      summary: delivery.summary, retry: Self.deliveryNote(delivery))
+        }
+        deliver(delivery, store: store)
+    }
+
+    /// What a delivery made later than its alert was decided is, in the log: which alert, of
+    /// which namespace, at which attempt, and how many undelivered ones it stands for.
+    static func deliveryNote(_ delivery: PendingAlert) -> String {
+        let alert = "the \(delivery.attempts > 0 ? "undelivered " : "")alert of \(Timestamp.format(delivery.time))"
+            + (delivery.namespace.map { " in \($0)" } ?? "")
+            + (delivery.covers.count > 1 ? ", with the \(delivery.covers.count - 1) undelivered before it" : "")
+        return delivery.attempts > 0 ? "retrying (attempt \(delivery.attempts + 1)) \(alert)" : "delivering \(alert)"
     }
 
     /// Retries the undelivered alerts that are due, each claimed first so that no other run
     /// retries it at the same time, and returns when the next one falls due (nil: none is
-    /// pending for the sinks this run has). The watcher calls this when that time comes; an audit
-    /// calls it after recording. Problems with the database are noted, never thrown.
+    /// pending for the sinks this run has). An audit calls this after recording. Problems with
+    /// the database are noted, never thrown.
     @discardableResult
     func deliverPending(store: StateStore, now: Date = Date()) -> Date? {
+        deliverDue(store: store, now: now).next
+    }
+
+    /// `deliverPending` for at most `namespaces` namespaces; also says whether it delivered
+    /// anything (more may be due then).
+    func deliverDue(store: StateStore, now: Date, namespaces: Int = .max, logged: Set<Int64> = []) -> (delivered: Bool, next: Date?) {
         let kinds = sinks.kinds
-        guard !kinds.isEmpty else { return nil }
+        guard !kinds.isEmpty else { return (false, nil) }
         do {
-            guard let database = try store.database(create: false) else { return nil }
-            for alert in try database.claimDueAlerts(sinks: kinds, now: now) {
-                sinks.log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans,
-                          summary: alert.summary, retry: "retrying (attempt \(alert.attempts + 1)) the undelivered alert of \(Timestamp.format(alert.time))")
-                finish(alert, sinks.deliver(alert), store: store)
-            }
-            return try database.nextDeliveryAttempt(sinks: kinds)
+            guard let database = try store.database(create: false) else { return (false, nil) }
+            // Read first: a claim is a write, which a watcher would otherwise make after every recording.
+            let next = try database.nextDeliveryAttempt(sinks: kinds)
+            guard let due = next, due <= now else { return (false, next) }
+            let claimed = try database.claimDueAlerts(sinks: kinds, now: now, namespaces: namespaces)
+            for delivery in claimed { deliver(delivery, logged: logged, store: store) }
+            return (!claimed.isEmpty, try database.nextDeliveryAttempt(sinks: kinds))
         } catch {
             Terminal.note("undelivered alerts not retried: \(error)")
-            return nil
+            return (false, nil)
         }
     }
 
@@ -62,7 +92,7 @@ extension Monitoring {
             try store.database(create: false)?.finishDelivery(of: alert, delivered: outcome.delivered, failed: outcome.failed,
                                                                problem: outcome.problem, now: Date())
             if !outcome.failed.isEmpty {
-                Terminal.note("the alert is kept undelivered and retried in \(DurationText.format(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can")
+                Terminal.note("the alert is kept undelivered and retried in \(DurationText.format(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can, or sooner with the next alert of its namespace")
             }
         } catch {
             Terminal.note("how the alert's delivery went was not recorded: \(error)")

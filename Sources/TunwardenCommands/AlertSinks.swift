@@ -21,10 +21,10 @@ struct AlertSinks {
     var execTimeout: TimeInterval = 30
     /// How a webhook POST is sent: the system's way, or a test's stand-in.
     var transport: any WebhookTransport = SystemWebhookTransport()
-    /// What tells a sink that the run was asked to stop: the watcher's signal descriptor and
+    /// What tells a sink that the run was asked to stop: a descriptor made readable then, and
     /// whether a stop was asked. An exec then is stopped at once, and a webhook tries no more, so
-    /// that SIGTERM stops a watcher at once even while a sink hangs. (Set by the watcher for its
-    /// whole life; an audit leaves it nil.)
+    /// that SIGTERM stops a watcher at once even while a sink hangs. (Set by the watcher's
+    /// `AlertCourier` for its whole life; an audit leaves it nil.)
     nonisolated(unsafe) static var interrupt: (descriptor: Int32, stopping: () -> Bool)?
 
     /// The sinks configured.
@@ -43,10 +43,10 @@ struct AlertSinks {
         var problem: String?
     }
 
-    /// Logs a newly decided alert and delivers it to every configured sink.
+    /// Logs a newly decided alert (unless the caller has: `logged`) and delivers it to every configured sink.
     @discardableResult
-    func deliver(_ alert: AlertDecision.Alert) -> Outcome {
-        log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans, summary: alert.summary)
+    func deliver(_ alert: AlertDecision.Alert, logged: Bool = false) -> Outcome {
+        if !logged { log(alert) }
         return deliver(PendingAlert(id: 0, time: alert.time, event: alert.event, status: alert.status, previousStatus: alert.previousStatus,
                                     first: alert.first, summary: alert.summary, newOrphans: alert.newOrphans, body: alert.json(), sinks: kinds, attempts: 0))
     }
@@ -73,6 +73,11 @@ struct AlertSinks {
         }
         outcome.problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         return outcome
+    }
+
+    /// A newly decided alert on standard error.
+    func log(_ alert: AlertDecision.Alert) {
+        log(alert.event, alert.status, previous: alert.previousStatus, first: alert.first, newOrphans: alert.newOrphans, summary: alert.summary)
     }
 
     /// The alert on standard error, with the priority systemd's journal understands.

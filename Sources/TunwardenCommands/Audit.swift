@@ -228,7 +228,8 @@ extension Audit {
     /// `observe`, returning the recording itself (nil: the state could not be used) rather than
     /// the assessment joined with its history's findings, for a caller that keeps those apart.
     static func observeRecording(_ assessment: Assessment, store: StateStore, monitoring: Monitoring, command: String,
-                                 patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }, keyed: Bool = true)
+                                 patience: TimeInterval = lockPatience, giveUp: (RunLock.Holder) -> Bool = { _ in false }, keyed: Bool = true,
+                                 delivering: Bool = true)
         throws -> (recording: Recording?, nextDelivery: Date?) {
         let lock: RunLock
         do {
@@ -243,8 +244,10 @@ extension Audit {
         lock.release()
         guard let recording else { return (nil, nil) }
         // The alert is claimed already, so no other run sends it; a slow sink (a command that
-        // takes its time, a webhook's retries) holds up no other run.
-        return (recording, monitoring.deliver(claimed: recording.alert, store: store))
+        // takes its time, a webhook's retries) holds up no other run. The watcher delivers on a
+        // thread of its own (see `AlertCourier`).
+        guard delivering else { return (recording, nil) }
+        return (recording, monitoring.deliver(recorded: recording, store: store))
     }
 
     /// Says on standard error what a recording did not do as usual: it was not written because

@@ -15,7 +15,7 @@ public struct MonitoringOptions: ParsableArguments {
 
     @Option(name: .customLong("alert-webhook"), help: ArgumentHelp(
         "POST the alert as JSON to this http(s) URL (5 s timeout, 3 attempts with backoff).",
-        discussion: "An alert a sink did not take is kept in the state database and retried by later runs (1 min, doubling to 1 h) until delivered or superseded.",
+        discussion: "An alert a sink did not take, or that a run without that sink decided, is kept in the state database and delivered by later runs that have the sink (1 min, doubling to 1 h); the next alert of the namespace carries what the sink was not told.",
         valueName: "url"))
     public var alertWebhook: String?
 
@@ -72,6 +72,10 @@ struct Monitoring {
     /// The watcher's hold-down of improvements as it stands (see `AlertDecision.Hold`); nil for
     /// the one-shot runs, which alert every change at once.
     var hold: AlertDecision.Hold?
+    /// Whether a recording claims, as it decides an alert, what this run's sinks are owed (a
+    /// one-shot run, which delivers it at once); the watcher's courier claims it when its turn
+    /// comes instead, after the delivery under way (see `AlertCourier`).
+    var claimsWhenDeciding = true
 
     var sinks: AlertSinks { AlertSinks(execCommand: alertExec, webhook: alertWebhook, transport: webhookTransport) }
     var alerting: Bool { alertExec != nil || alertWebhook != nil }

@@ -178,8 +178,6 @@ public struct Watch: ParsableCommand {
         }
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime, control: control,
                              notifier: SystemdNotifier())
-        // A sink that hangs holds no stop up.
-        AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
         let repairs = RepairCheck()
         loop.reaper = { assessment, observations in
@@ -214,7 +212,6 @@ public struct Watch: ParsableCommand {
         let control = PortableSignalControl()
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
                              control: control, notifier: SystemdNotifier())
-        AlertSinks.interrupt = (control.descriptor, { control.stopRequested })
         loop.reload = reload
         loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
         Terminal.log("watch: stopping on signal")

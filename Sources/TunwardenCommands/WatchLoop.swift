@@ -16,8 +16,8 @@ import TunwardenCore
 /// metrics). It sleeps in `poll` until the next event or the next deadline: the coalescing
 /// window, the orphan look (periodic, or asked for by a tun node's opening or closing), the
 /// traffic sample (which also refreshes the metrics), the systemd watchdog, the next orphan coming
-/// of age for `--reap`, the next retry of an undelivered alert, changes waiting to be recorded.
-/// Nothing wakes it otherwise.
+/// of age for `--reap`, changes waiting to be recorded. Nothing wakes it otherwise. Alerts are
+/// delivered by its `courier`, on a thread of their own: a sink never holds the loop up.
 final class WatchLoop {
     let source: any WatchSource
     let store: StateStore
@@ -76,6 +76,7 @@ final class WatchLoop {
     var recordingMonitoring: Monitoring {
         var monitoring = runtime.monitoring
         monitoring.hold = AlertDecision.Hold(holdDown: runtime.resolveAfter, since: improvementHeldSince)
+        monitoring.claimsWhenDeciding = false
         return monitoring
     }
     /// When metrics were last written, with the status and the number of orphans they showed.
@@ -103,8 +104,8 @@ final class WatchLoop {
         nil
         #endif
     }
-    /// When the next undelivered alert is to be retried.
-    var nextDelivery: Date?
+    /// Delivers the alerts the loop decides, and retries undelivered ones, off the loop.
+    let courier: AlertCourier
     /// Whether the next judgement records the whole namespace (after a full inventory, or a
     /// recording that failed) rather than what changed.
     var fullRecordDue = true
@@ -125,6 +126,7 @@ final class WatchLoop {
         self.control = control
         self.notifier = notifier
         engine = JudgingEngine(policy: runtime.policy)
+        courier = AlertCourier(directory: store.directory, monitoring: runtime.monitoring)
     }
 
     /// Takes a fresh snapshot into the engine; false when it could not be taken.
@@ -266,6 +268,8 @@ final class WatchLoop {
 
     /// Runs until a stop is requested.
     func run(watching description: String) {
+        courier.start()
+        defer { courier.stop() }
         if resynchronise() { _ = judge() }
         Terminal.log("watch: watching \(description)")
         notifier?.send("READY=1")
@@ -318,7 +322,7 @@ final class WatchLoop {
             // is not read until there is something to look at again).
             if !looking { looks.dropAsked() }
             let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [reapDueNow, recordDue, improvementDue],
-                                      others: [nextStats, looking ? looks.due : nil, nextWatchdog, nextDelivery, metricsDue, source.deadline])
+                                      others: [nextStats, looking ? looks.due : nil, nextWatchdog, metricsDue, source.deadline])
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
             var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&polled, nfds_t(polled.count), Int32((timeout * 1000).rounded(.up)))
@@ -340,6 +344,7 @@ final class WatchLoop {
             if control.takeReload(), let reloaded = reload(runtime) {
                 runtime = reloaded
                 engine.policy = runtime.policy
+                courier.update(runtime.monitoring)
                 // Recorded at once under the new settings, whatever they change.
                 lastRecording = nil
                 nextStats = min(nextStats, now.addingTimeInterval(runtime.statsInterval))
@@ -347,7 +352,6 @@ final class WatchLoop {
                 judgeAt = .distantPast
             }
             if let due = source.deadline, now >= due { take(source.tick(now: now)) }
-            if let due = nextDelivery, now >= due { nextDelivery = runtime.monitoring.deliverPending(store: store, now: now) }
             if let due = reapDueNow, now >= due, judgeAt == nil {
                 nextReapDue = nil
                 judgeAt = .distantPast

@@ -46,13 +46,13 @@ extension WatchLoop {
             if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }
             return recorded
         }
-        let recording: Recording?
-        (recording, nextDelivery) = try Audit.observeRecording(assessment, store: store, monitoring: recordingMonitoring, command: "watch",
-                                                               patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested })
+        let (recording, _) = try Audit.observeRecording(assessment, store: store, monitoring: recordingMonitoring, command: "watch",
+                                                        patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested }, delivering: false)
         guard let recording else {
             alertWithoutState(assessment)
             return (nil, [])
         }
+        handOver(recording)
         unrecordedHistory = nil
         if !recording.wasStale { improvementHeldSince = recording.heldSince }
         cache = recording.observations
@@ -137,7 +137,8 @@ extension WatchLoop {
         improvementHeldSince = heldSince
         if let alert {
             Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)
-            _ = runtime.monitoring.sinks.deliver(alert)
+            runtime.monitoring.sinks.log(alert)
+            courier.deliver(unrecorded: alert)
         }
         // While an improvement is held, what was alerted stays remembered as it was.
         if heldSince == nil { AlertDecision.remember(assessment, alert: alert, in: &history) }
@@ -145,8 +146,8 @@ extension WatchLoop {
     }
 
     /// Records the interfaces whose verdicts changed since the last judgement, with the state
-    /// directory's lock held as every observer holds it, then delivers the alert the recording
-    /// claimed (if any) and retries undelivered ones that are due. A recording that fails is noted,
+    /// directory's lock held as every observer holds it, then hands the alert the recording
+    /// claimed (if any) to the courier. A recording that fails is noted,
     /// and the next judgement records the whole namespace.
     private func observeChanges(_ assessment: Assessment, changed: [AssessedInterface],
                                 removed: [(index: Int, name: String)]) throws -> (observations: Observations?, historyFindings: [Finding]) {
@@ -175,8 +176,15 @@ extension WatchLoop {
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
         if recording.wasStale { fullRecordDue = true } else { improvementHeldSince = recording.heldSince }
         if let step = recording.clockStep { Terminal.log("watch: \(step.description)", priority: 4) }
-        nextDelivery = runtime.monitoring.deliver(claimed: recording.alert, store: store)
+        handOver(recording)
         return (recording.observations, recording.historyFindings)
+    }
+
+    /// Logs the alert a recording decided (if any), and has the courier deliver it, with
+    /// whatever else is due.
+    private func handOver(_ recording: Recording) {
+        if let alert = recording.alert { runtime.monitoring.log(alert) }
+        courier.deliverDue(decided: recording.alert?.id)
     }
 
     /// Writes the metrics of a judgement, or, within the spacing of the last write, has them

@@ -186,8 +186,8 @@ import TunwardenCore
         let recorded = try database.record(next, label: nil, alerting: Self.judging)
         #expect(recorded.alert?.newOrphans == ["t50"])
         // last run, sample, t50's row, t1999's row, t50 remembered as alerted, the alert itself,
-        // and the first alert (claimed, never finished) superseded.
-        #expect(database.rowsWritten - changed == 7)
+        // and the claim of it and of the first alert (claimed, never finished), which it carries.
+        #expect(database.rowsWritten - changed == 8)
     }
 
     /// An interface renamed keeps its index: its old row is forgotten and it is new under its
@@ -305,9 +305,9 @@ import TunwardenCore
         // Critical before and after (1000 tunnels are beyond the limit): a new orphan.
         #expect(recording.alert?.event == "new-orphan")
         #expect(recording.alert?.newOrphans == ["t1000"])
-        // t1000 written, t5 deleted, last run, sample, t1000 alerted, the alert, and the first
-        // alert (claimed, never finished) superseded.
-        #expect(database.rowsWritten - before == 7)
+        // t1000 written, t5 deleted, last run, sample, t1000 alerted, the alert, and the claim of
+        // it and of the first alert (claimed, never finished), which it carries.
+        #expect(database.rowsWritten - before == 8)
         let stored = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
         #expect(stored.count == 1000 && stored["7:t5"] == nil && stored["1002:t1000"]?.orphanedSince == now)
         #expect(cache.namespaces[Self.identity]?.keys.sorted() == stored.keys.sorted())
@@ -365,18 +365,19 @@ import TunwardenCore
     }
 
     /// An alert whose delivery failed stays pending, is not retried before its backoff, is
-    /// claimed by one run at a time, and is done once delivered; a newer alert supersedes it.
+    /// claimed by one run at a time, and is done once delivered.
     @Test func undeliveredAlertsAreRetriedWithBackoffUntilDelivered() throws {
         let directory = try Directory()
         let database = try #require(try StateStore(directory: directory.path).database())
         let other = try #require(try StateStore(directory: directory.path).database())
         _ = try database.record(Self.assessment(2, at: Self.t0), label: nil, alerting: Self.judging)
-        let alert = try #require(try database.record(Self.assessment(2, orphaned: [0], at: Self.t0 + 1), label: nil, alerting: Self.judging).alert)
+        let recorded = try database.record(Self.assessment(2, orphaned: [0], at: Self.t0 + 1), label: nil, alerting: Self.judging)
+        let alert = try #require(recorded.alert)
+        #expect(recorded.claimed.map(\.covers) == [[alert.id]] && recorded.claimed.first?.body == alert.body)
         // Claimed by the run that decided it: nobody else takes it meanwhile.
         #expect(try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 2).isEmpty)
         try database.finishDelivery(of: alert, delivered: [], failed: [.exec], problem: "--alert-exec exited 1", now: Self.t0 + 2)
         #expect(try database.nextDeliveryAttempt(sinks: [.exec]) == Self.t0 + 62)
-        #expect(try database.nextDeliveryAttempt(sinks: [.webhook]) == nil)
         #expect(try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 61).isEmpty)
         let retry = try other.claimDueAlerts(sinks: [.exec], now: Self.t0 + 62)
         #expect(retry.map(\.id) == [alert.id] && retry.first?.attempts == 1 && retry.first?.body == alert.body)
@@ -387,13 +388,74 @@ import TunwardenCore
         #expect(StateDatabase.backoff(afterAttempts: 20) == 3600)
         let third = try database.claimDueAlerts(sinks: [.exec], now: Self.t0 + 200)
         try database.finishDelivery(of: third[0], delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 200)
-        #expect(try database.undeliveredAlerts().isEmpty)
+        #expect(try database.undeliveredAlerts(sinks: [.exec]).isEmpty)
+    }
 
-        // Pending, then superseded by the next alert of the namespace.
-        let resolved = try #require(try database.record(Self.assessment(2, at: Self.t0 + 300), label: nil, alerting: Self.judging).alert)
-        try database.finishDelivery(of: resolved, delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 300)
-        let again = try #require(try database.record(Self.assessment(2, orphaned: [1], at: Self.t0 + 310), label: nil, alerting: Self.judging).alert)
-        #expect(try database.undeliveredAlerts().map(\.id) == [again.id])
+    /// The next alert of a namespace carries what a failed delivery did not say: the status the
+    /// sink was last told, the transition since, every new orphan still orphaned. Status is never
+    /// stale: back where the sink was last told, with no orphan left to tell of, nothing is owed.
+    @Test func theNextAlertCarriesWhatAFailedDeliveryDidNotSay() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        _ = try database.record(Self.assessment(3, at: Self.t0), label: nil, alerting: Self.judging)
+        let first = try database.record(Self.assessment(3, orphaned: [0], at: Self.t0 + 1), label: nil, alerting: Self.judging)
+        try database.finishDelivery(of: try #require(first.claimed.first), delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 2)
+        let second = try database.record(Self.assessment(3, orphaned: [0, 1], at: Self.t0 + 10), label: nil, alerting: Self.judging)
+        #expect(second.alert?.event == "new-orphan" && second.alert?.newOrphans == ["t1"])
+        let delivery = try #require(second.claimed.first)
+        #expect(second.claimed.count == 1 && delivery.sinks == [.exec] && delivery.attempts == 1)
+        #expect(delivery.covers == [try #require(first.alert?.id), try #require(second.alert?.id)])
+        #expect(delivery.event == "transition" && delivery.previousStatus == .ok && delivery.status == .warning && !delivery.first)
+        #expect(delivery.newOrphans == ["t0", "t1"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any])
+        #expect(object["event"] as? String == "transition" && object["previous_status"] as? String == "ok")
+        #expect(object["new_orphans"] as? [String] == ["t0", "t1"] && object["summary"] as? String == second.alert?.summary)
+        #expect(object["host"] as? String == "h")
+        try database.finishDelivery(of: delivery, delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 11)
+        #expect(try database.undeliveredAlerts(sinks: [.exec]).isEmpty)
+
+        // Told WARNING; "resolved" fails, then the same orphan comes back: only the orphan is news.
+        let resolved = try database.record(Self.assessment(3, at: Self.t0 + 20), label: nil, alerting: Self.judging)
+        try database.finishDelivery(of: try #require(resolved.claimed.first), delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 21)
+        let back = try database.record(Self.assessment(3, orphaned: [2], at: Self.t0 + 30), label: nil, alerting: Self.judging)
+        #expect(back.alert?.event == "transition")
+        #expect(back.claimed.map(\.event) == ["new-orphan"] && back.claimed.first?.previousStatus == .warning && back.claimed.first?.newOrphans == ["t2"])
+        try database.finishDelivery(of: back.claimed[0], delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 31)
+        // Resolved before the sink heard of t2: it was last told WARNING, so it is told "resolved".
+        let gone = try database.record(Self.assessment(3, at: Self.t0 + 40), label: nil, alerting: Self.judging)
+        #expect(gone.claimed.map(\.event) == ["resolved"] && gone.claimed.first?.previousStatus == .warning && gone.claimed.first?.newOrphans == [])
+        try database.finishDelivery(of: gone.claimed[0], delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 41)
+        // Told OK; a transition fails, and is resolved before its retry: nothing is owed, and nothing stays pending.
+        let flap = try database.record(Self.assessment(3, orphaned: [1], at: Self.t0 + 50), label: nil, alerting: Self.judging)
+        try database.finishDelivery(of: try #require(flap.claimed.first), delivered: [], failed: [.exec], problem: "down", now: Self.t0 + 51)
+        let calm = try database.record(Self.assessment(3, at: Self.t0 + 60), label: nil, alerting: Self.judging)
+        #expect(calm.alert?.event == "resolved" && calm.claimed.isEmpty)
+        #expect(try database.undeliveredAlerts(sinks: [.exec]).isEmpty)
+    }
+
+    /// An alert a run without sinks decided (an admin's `audit`) stays owed to every kind of
+    /// sink, and a run that has one delivers it; a kind nobody has is told nothing stale later.
+    @Test func anAlertARunWithoutSinksDecidedStaysOwedToEverySink() throws {
+        let directory = try Directory()
+        let database = try #require(try StateStore(directory: directory.path).database())
+        let watcher = try #require(try StateStore(directory: directory.path).database())
+        let sinkless = AlertJudging(growth: GrowthPolicy(), sinks: []) { "h" }
+        _ = try database.record(Self.assessment(2, at: Self.t0), label: nil, alerting: Self.judging)
+        let told = try database.record(Self.assessment(2, orphaned: [0], at: Self.t0 + 1), label: nil, alerting: Self.judging)
+        try database.finishDelivery(of: try #require(told.claimed.first), delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 2)
+        let look = try database.record(Self.assessment(2, at: Self.t0 + 3), label: nil, alerting: sinkless)
+        let resolved = try #require(look.alert)
+        #expect(resolved.event == "resolved" && look.claimed.isEmpty)
+        #expect(try database.undeliveredAlerts(sinks: [.exec]).map(\.id) == [resolved.id])
+        let due = try watcher.claimDueAlerts(sinks: [.exec], now: Self.t0 + 3)
+        #expect(due.map(\.covers) == [[resolved.id]] && due.first?.sinks == [.exec] && due.first?.previousStatus == .warning)
+        #expect(due.first?.namespace == Self.identity)
+        try watcher.finishDelivery(of: due[0], delivered: [.exec], failed: [], problem: nil, now: Self.t0 + 4)
+        #expect(try database.undeliveredAlerts(sinks: [.exec]).isEmpty)
+        // The webhook no run had was told nothing: OK since, so it is owed nothing now.
+        #expect(try database.undeliveredAlerts(sinks: [.webhook]).count == 2)
+        #expect(try watcher.claimDueAlerts(sinks: [.webhook], now: Self.t0 + 5).isEmpty)
+        #expect(try database.undeliveredAlerts().isEmpty)
     }
 
     @Test func aDamagedDatabaseIsAnErrorNamingItAndIsMovedAsideWhole() throws {
