@@ -104,6 +104,11 @@ struct Section {
     }
     /// A line that is no tool's output came after an interface block (see `read`).
     var gapAfterBlock = false
+    /// The moments at which this section's interface blocks, and its ps rows, were read: a
+    /// listing without its command line is recorded when its section ends, after a line between
+    /// it and the next listing may have started another moment.
+    var interfaceMoments: Set<Int> = []
+    var psMoment: Int?
     /// An elision mark came after ps rows.
     var psElided = false
     /// Where a `^C` line shows the section's command was interrupted (see `read`).
