@@ -46,8 +46,15 @@ extension Section {
         // (What code spans hold is named, not stamped: `2/7`, `128.0/1`.)
         let prose = joined.replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>|\\{\\{.*?\\}\\}", with: " ", options: .regularExpression)
             .split(separator: " ")
+        // (A word that says what state something is in, `VPN: on`, `wifi: off`, may say it
+        // changed between the listings.)
         return !Self.hasStamp(prose) && CaptureReader.timePassingWord(prose.map(String.init)) == nil
+            && !prose.contains { Self.stateWords.contains($0.lowercased().filter(\.isLetter)) }
     }
+
+    /// Words a note between two listings says a state with (`VPN: on`, `wifi: off`, `tunnel
+    /// connected`): the state may have changed between them.
+    static let stateWords: Set<String> = ["on", "off", "connected", "disconnected", "enabled", "disabled", "reconnected"]
 
     /// Whether the line at `position` is the first line of a two-line prompt whose second line,
     /// the next, holds the next command: pure's and starship's directory with its git and
