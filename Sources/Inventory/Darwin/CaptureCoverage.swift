@@ -155,6 +155,12 @@ extension Section {
                 whole = false
                 contents.notes.append("\(at(range.lowerBound)): \(Self.mixedOutput(command)), so this listing is not taken as every interface")
             }
+            // Blocks read on both sides of a line that started another moment are no one
+            // moment's listing of every interface.
+            if interfaceMoments.count > 1 {
+                whole = false
+                contents.notes.append("\(at(range.lowerBound)): the interface blocks stand on both sides of a line that starts another moment, so they are not taken as every interface")
+            }
             if whole { recordWholeInterfaceListing(into: &contents) }
         }
         // A routing table shown under its command line of which no row could be read (damaged,
@@ -218,6 +224,10 @@ extension Section {
             let pids = pgrepPIDs.prefix(4).joined(separator: ", ") + (pgrepPIDs.count > 4 ? ", …" : "")
             contents.addProcessListing(.unseen("`\(command.display.prefix(60))` printed only process ids (\(pids)), not the programs they run; paste the output of `pgrep -lf` with the same pattern instead"))
         }
+        // (A listing is of the moment its rows were read at, not of one a line after them began.)
+        let now = contents.moment
+        if let psMoment { contents.moment = psMoment }
         finishProcessListing(into: &contents)
+        contents.moment = now
     }
 }

@@ -30,6 +30,11 @@ extension Section {
         if words.allSatisfy(ShellCommand.isMarkup) || text.fenceLines.contains(text.line(position))
             || (words.count == 1 && words[0].count >= 3 && words[0].allSatisfy { "-=*_".contains($0) }) { return true }
         if Self.introducesListing(words) || Self.namesListing(words) { return true }
+        // The same with HTML's markup taken away: an image, a comment that names the listing, a
+        // collapsible block's summary that does (`<details><summary>netstat -rn</summary>`).
+        if let bare = Self.withoutMarkup(words) {
+            if bare.isEmpty || Self.introducesListing(bare) || Self.namesListing(bare) { return true }
+        }
         // A post's words between its code blocks, with no time, date, handle or address and no
         // word that says time passed: the writer's comment on the listings, in one message
         // ("次にルーティングテーブル。`1`、`2/7` … `128.0/1` が utun5 に向いたまま残っています。").
@@ -41,8 +46,15 @@ extension Section {
         // (What code spans hold is named, not stamped: `2/7`, `128.0/1`.)
         let prose = joined.replacingOccurrences(of: "(`+)(.+?)\\1|<code>.*?</code>|\\{\\{.*?\\}\\}", with: " ", options: .regularExpression)
             .split(separator: " ")
+        // (A word that says what state something is in, `VPN: on`, `wifi: off`, may say it
+        // changed between the listings.)
         return !Self.hasStamp(prose) && CaptureReader.timePassingWord(prose.map(String.init)) == nil
+            && !prose.contains { Self.stateWords.contains($0.lowercased().filter(\.isLetter)) }
     }
+
+    /// Words a note between two listings says a state with (`VPN: on`, `wifi: off`, `tunnel
+    /// connected`): the state may have changed between them.
+    static let stateWords: Set<String> = ["on", "off", "connected", "disconnected", "enabled", "disabled", "reconnected"]
 
     /// Whether the line at `position` is the first line of a two-line prompt whose second line,
     /// the next, holds the next command: pure's and starship's directory with its git and
@@ -65,6 +77,18 @@ extension Section {
               text[next].allSatisfy({ ShellCommand.promptEnds.contains($0) }),
               words.contains(where: ShellCommand.isDirectoryWord) else { return false }
         return CaptureReader.timePassingWord(words.map(String.init)) == nil && CaptureReader.changeSpan(in: words.joined(separator: " ")) == nil
+    }
+
+    /// A line's words with the tags of `markupTags` (with their attributes) and the marks of an
+    /// HTML comment (not what it says) taken away, or nil when it holds none.
+    static func withoutMarkup(_ words: [Substring]) -> [Substring]? {
+        let line = words.joined(separator: " ")
+        guard line.contains("<") else { return nil }
+        let tags = markupTags.sorted().joined(separator: "|")
+        let bare = line.replacingOccurrences(of: "<!--|-->", with: " ", options: .regularExpression)
+            .replacingOccurrences(of: "(?i)</?(?:\(tags))(?:\\s[^<>]*)?/?>", with: " ", options: .regularExpression)
+        guard bare != line else { return nil }
+        return bare.split(separator: " ").map { Substring($0) }
     }
 
     /// Whether a line only names a listing's command, as a script's header or a caption does

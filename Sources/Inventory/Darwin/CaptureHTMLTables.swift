@@ -9,8 +9,9 @@ extension CaptureText {
     static let tableTags: Set<String> = ["table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"]
 
     /// Tags of inline markup a cell may hold around its text (`<td><code>default</code></td>`),
-    /// which stand for nothing.
-    static let inlineTags: Set<String> = ["code", "b", "i", "em", "strong", "span", "kbd", "tt", "samp", "pre", "font", "a", "p", "div", "br", "sub", "sup"]
+    /// which stand for nothing. (`<br>` stands for a line break: it stays in the row's text, and
+    /// `withLineBreakTags` reads it after the table.)
+    static let inlineTags: Set<String> = ["code", "b", "i", "em", "strong", "span", "kbd", "tt", "samp", "pre", "font", "a", "p", "div", "sub", "sup"]
 
     /// `text` with the rows of an HTML table read as the columns they hold: each row
     /// (`<tr>` … `</tr>`, on one line or on several) becomes the words of its cells, separated
@@ -110,11 +111,32 @@ extension CaptureText {
         return pieces
     }
 
-    /// `text` with the entities of HTML's markup characters made those characters.
+    /// `text` with the entities of HTML's markup characters made those characters, and every
+    /// numeric entity (`&#47;`, `&#x2F;`) the printable character it stands for.
     static func decodedEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
-        return text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&#x27;", with: "'")
+        return decodedNumericEntities(text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\""))
             .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// `text` with each numeric entity of a printable character made that character; one of a
+    /// control character, or of none, stays as written.
+    static func decodedNumericEntities(_ text: String) -> String {
+        guard text.contains("&#") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let match = rest.range(of: #"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});"#, options: .regularExpression) {
+            result += rest[..<match.lowerBound]
+            let body = rest[match].dropFirst(2).dropLast()
+            let value = body.first == "x" || body.first == "X" ? UInt32(body.dropFirst(), radix: 16) : UInt32(body)
+            if let value, value >= 0x20, !(0x7F...0x9F).contains(value), let scalar = Unicode.Scalar(value) {
+                result.unicodeScalars.append(scalar)
+            } else {
+                result += rest[match]
+            }
+            rest = rest[match.upperBound...]
+        }
+        return result + rest
     }
 }

@@ -39,6 +39,8 @@ extension Section {
     func blockEnds(at position: Int) -> Bool {
         if Self.isIfconfigHeader(text, position) { return true }
         if text.startsLine(position) {
+            // A fence that closes the code block of the listing (or opens another) ends it.
+            if position > 0, ((text.line(position - 1) + 1)...text.line(position)).contains(where: { text.fenceLines.contains($0) }) { return true }
             // Body lines are indented with a tab; a paste that lost indents still starts them with
             // a keyword. An indented header of another tool's table (`  PID COMM` of
             // `ps -axo pid,comm` run right after) is not a body line.
@@ -47,7 +49,12 @@ extension Section {
                                                             || Self.isNetstatHeader(text, position) || Self.isNetstatTitle(text, position)
                                                             || Self.routeRowEnd(text, position, strict: true, limit: range.upperBound) != nil)
             }
-            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) || isBodyLine(position) { return false }
+            // An unindented line that says time passed (`link went down after sleep`, `tunnel
+            // up, routes now:`) or holds a date or a time is none of ifconfig's.
+            if Self.saysTimePassed(text.lineWords(at: position, within: range, limit: 16)[...]) { return true }
+            // Its shape makes a line the block's only where the listing lost its indents: after
+            // an indented body, only a line ifconfig begins with a known word continues it.
+            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) || (!ifconfigBodyIndented && isBodyLine(position)) { return false }
             // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
             // line of its own, unindented: when the next line is indented again, the block goes on.
             return !continuesWrappedLine(at: position)
@@ -153,6 +160,7 @@ extension Section {
         func name() -> String { label }
         while position < end {
             if position > start, blockEnds(at: position) { break }
+            if text.startsLine(position), text.indented(position) { ifconfigBodyIndented = true }
             // `...` inside a block (indented with it), or a note put in by hand (`(utun0-utun4
             // removed)`): output was left out of the listing.
             if text.startsLine(position), let elision = elisionEnd(position) ?? (isHandMark(position) ? lineEnd(position) : nil) {

@@ -80,15 +80,51 @@ extension Section {
         return Self.isKeyValueLine(words)
     }
 
+    /// The first words of the keys macOS's ifconfig (and its bridge, vlan and bond status)
+    /// prints at a body line's start, as it prints them (network_cmds' ifconfig.tproj): a key
+    /// read by its shape begins with one of them. A key in capitals is one only as `L4S:`; a
+    /// word a writer begins a note with (`vpn:`, `run:`, `wait:`, `UPDATE:`) is none.
+    static let shapeKeyWords: Set<Substring> = [
+        "type:", "functional", "agent", "link", "state", "scheduler:", "throttling:", "uplink", "downlink", "unaligned", "data",
+        "desc:", "logging:", "effective", "txstart", "timestamp:", "qosmarking", "low", "multi", "routermode4:", "routermode6:",
+        "L4S:", "l4s", "netif:", "flowswitch:", "vlan:", "parent", "partner", "bond", "subfamily:", "in:", "out:", "checksum",
+        "supported", "generation", "media:", "status:", "peer:", "member:",
+    ]
+
+    /// Words besides `CaptureReader.timePassingWords` with which a note says time passed
+    /// (`wait: 600 sec`, `then:`, `before: …`).
+    static let waitingWords: Set<String> = ["wait", "waits", "then", "before", "since", "ago", "elapsed", "time", "date", "uptime"]
+
+    /// Whether a line's `words` say that time passed (`UPDATE: (after reconnecting)`, `EDIT:
+    /// [after sleep]`, `link went down after sleep`) or hold a date or a time of day: no line of
+    /// ifconfig's does. (`waitingWords` count only in a line read by its shape.)
+    static func saysTimePassed(_ words: ArraySlice<String>, shaped: Bool = false) -> Bool {
+        if CaptureReader.timePassingWord(Array(words)) != nil { return true }
+        return words.contains { word in
+            (shaped && waitingWords.contains(word.lowercased().filter(\.isLetter))) || isDateOrTime(word, shaped: shaped)
+        }
+    }
+
+    /// A date (`2026-12-05`, `12/05/2026`, `05.12.2026`), a time of day (`17:02`, `17:02:11`),
+    /// or, in a line read by its shape, a Unix time (`1733414531`).
+    static func isDateOrTime(_ word: String, shaped: Bool) -> Bool {
+        let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "()[]<>,;\"'"))
+        if shaped, bare.count == 10, bare.first == "1", bare.allSatisfy(\.isNumber) { return true }
+        return bare.range(of: #"^(\d{1,2}:\d{2}(:\d{2})?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4}|\d{1,2}\.\d{1,2}\.\d{4})$"#,
+                          options: .regularExpression) != nil
+    }
+
     /// Whether `words` (a line's) are keys and values as ifconfig's body writes them: a key of at
-    /// most four words in lower case or capitals, ending in `:` (`throttling:`, `L4S:`,
-    /// `state availability:`), then values, each a number, an address, a flag list, a state, a
-    /// unit, a word in brackets, an identifier with a digit or `_`, or another key
-    /// (`qosmarking enabled: yes mode: none`). A word of prose anywhere (`note: 3 hours later`,
-    /// a capitalised `Update:`) makes it none, as does a key of another tool's (`otherToolKeys`).
+    /// most four words ending in `:` that begins as ifconfig's do (`shapeKeyWords`:
+    /// `throttling:`, `L4S:`, `state availability:`), then values, each a number, an address, a
+    /// flag list, a state, a unit, a word in brackets, an identifier with a digit or `_`, or
+    /// another key (`qosmarking enabled: yes mode: none`). A word of prose anywhere (`note: 3
+    /// hours later`, a capitalised `Update:`), a word that says time passed, a date or a time
+    /// makes it none, as does a key of another tool's (`otherToolKeys`).
     static func isKeyValueLine(_ words: [Substring]) -> Bool {
-        guard let first = words.first, !otherToolKeys.contains(first), let keyEnd = words.prefix(4).firstIndex(where: { $0.hasSuffix(":") }), keyEnd + 1 < words.count,
-              words[...keyEnd].allSatisfy(isKeyWord) else { return false }
+        guard let first = words.first, shapeKeyWords.contains(first), !otherToolKeys.contains(first),
+              let keyEnd = words.prefix(4).firstIndex(where: { $0.hasSuffix(":") }), keyEnd + 1 < words.count,
+              words[...keyEnd].allSatisfy(isKeyWord), !saysTimePassed(words.map { String($0) }[...], shaped: true) else { return false }
         for index in (keyEnd + 1)..<words.count {
             let word = words[index]
             if isValueWord(word) || (word.hasSuffix(":") && isKeyWord(word)) { continue }

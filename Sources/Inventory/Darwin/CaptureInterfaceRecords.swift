@@ -99,12 +99,15 @@ extension Section {
     /// two listings of one moment disagree, and a paste cut at a block's end cannot be told from
     /// a tunnel that went away: those interfaces are disputed, their state unknown, never gone.
     /// After a command that may have changed them, only the new moment has every interface listed.
+    /// The listing is of the moment its blocks were read at (`interfaceMoments`), which a line
+    /// between it and a later listing of the section may have ended.
     mutating func recordWholeInterfaceListing(into contents: inout CaptureContents) {
+        let moment = interfaceMoments.count == 1 ? interfaceMoments.first! : contents.moment
         if contents.interfacesComplete, command?.tool == .ifconfig {
             let missing = contents.interfaces.filter { !sectionInterfaceNames.contains($0.name) }.map(\.name)
             if !missing.isEmpty {
                 // (Moments of two files are not comparable: their order is not known.)
-                let sameMoment = contents.completeInterfaceMoments.contains(contents.moment) || contents.completeListingFile != file
+                let sameMoment = contents.completeInterfaceMoments.contains(moment) || contents.completeListingFile != file
                 let names = missing.prefix(6).joined(separator: ", ") + (missing.count > 6 ? ", …" : "")
                 if sameMoment {
                     contents.disputedNames.formUnion(missing)
@@ -118,9 +121,9 @@ extension Section {
                 contents.interfacePositions = Dictionary(uniqueKeysWithValues: contents.interfaces.enumerated().map { ($1.name, $0) })
             }
         }
-        if let earlier = contents.completeInterfaceMoments.max(), earlier != contents.moment, !contents.unorderedFiles { contents.completeInterfaceMoments = [] }
+        if let earlier = contents.completeInterfaceMoments.max(), earlier != moment, !contents.unorderedFiles { contents.completeInterfaceMoments = [] }
         contents.completeListingFile = file
         contents.interfacesComplete = true
-        contents.completeInterfaceMoments.insert(contents.moment)
+        contents.completeInterfaceMoments.insert(moment)
     }
 }

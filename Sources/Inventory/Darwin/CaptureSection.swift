@@ -104,6 +104,15 @@ struct Section {
     }
     /// A line that is no tool's output came after an interface block (see `read`).
     var gapAfterBlock = false
+    /// A body line of this section's interface blocks kept its indent: the listing did not lose
+    /// its tabs, so an unindented line after a block is read by its first word alone, never by
+    /// its shape (see `isBodyLine`).
+    var ifconfigBodyIndented = false
+    /// The moments at which this section's interface blocks, and its ps rows, were read: a
+    /// listing without its command line is recorded when its section ends, after a line between
+    /// it and the next listing may have started another moment.
+    var interfaceMoments: Set<Int> = []
+    var psMoment: Int?
     /// An elision mark came after ps rows.
     var psElided = false
     /// Where a `^C` line shows the section's command was interrupted (see `read`).

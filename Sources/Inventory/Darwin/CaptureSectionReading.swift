@@ -189,7 +189,12 @@ extension Section {
                 if gapAfterBlock { ifconfigFragment = true }
                 gapAfterBlock = false
             }
-            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore { lastRecord = .ifconfig; promptAfterLastRecord = false }
+            if ifconfigBlocks > blocksBefore || ifconfigFragment != fragmentBefore {
+                lastRecord = .ifconfig
+                promptAfterLastRecord = false
+                if ifconfigBlocks > blocksBefore { interfaceMoments.insert(contents.moment) }
+            }
+            if psRows > psRowsBefore { psMoment = psMoment ?? contents.moment }
             if sectionRoutes > routesBefore || netstatHeader != headerBefore { lastRecord = .netstat; gapAfterBlock = false; promptAfterLastRecord = false }
             if psRows > psRowsBefore || psHeaderSeen != psHeaderBefore { lastRecord = .ps; gapAfterBlock = false; promptAfterLastRecord = false }
             // Another listing after the ps rows: ps's output ended before it.

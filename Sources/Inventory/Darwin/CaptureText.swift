@@ -315,7 +315,7 @@ struct CaptureText {
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withMarkdownTableRows(withHTMLTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data))))))
+        withLineBreakTags(withMarkdownTableRows(withHTMLTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data)))))))
     }
 
     /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a

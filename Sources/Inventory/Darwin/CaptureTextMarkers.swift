@@ -8,9 +8,32 @@ extension CaptureText {
     /// `text` with each no-break space written as an HTML entity (`&nbsp;`, `&#160;`, `&#xA0;`,
     /// as a web editor keeps runs of blanks) made the character it stands for, which separates
     /// words like a space: a route row so written reads as the row it is.
+    /// A space or a tab written as a numeric entity (`&#32;`, `&#x20;`, `&#9;`) is that blank.
     static func withBlankEntities(_ text: String) -> String {
-        guard text.utf8.contains(UInt8(ascii: "&")), text.contains("&nbsp;") || text.contains("&#160;") || text.lowercased().contains("&#xa0;") else { return text }
-        return text.replacingOccurrences(of: #"&(?:nbsp|#160|#[xX][aA]0);"#, with: "\u{00A0}", options: .regularExpression)
+        guard text.utf8.contains(UInt8(ascii: "&")), text.contains("&nbsp;") || text.contains("&#") else { return text }
+        return text.replacingOccurrences(of: #"&(?:nbsp|#160|#[xX]0*[aA]0);"#, with: "\u{00A0}", options: .regularExpression)
+            .replacingOccurrences(of: #"&#(?:0*32|[xX]0*20);"#, with: " ", options: .regularExpression)
+            .replacingOccurrences(of: #"&#(?:0*9|[xX]0*9);"#, with: "\t", options: .regularExpression)
+    }
+
+    /// `text` with HTML's line break tag (`<br>`, `<br/>`, `<br />`, in any case) made the line
+    /// break it stands for: the only way to put several lines into a Markdown table's cell, and
+    /// what a web editor writes at each line's end. One that ends its line is dropped, so the
+    /// lines keep their numbers; one inside a line starts a new line, so the lines after it are
+    /// counted as the reader sees them, not as the file numbers them.
+    static func withLineBreakTags(_ text: String) -> String {
+        var previous: UInt8 = 0
+        var found = false
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "<"), byte | 0x20 == UInt8(ascii: "b") {
+                found = true
+                break
+            }
+            previous = byte
+        }
+        guard found else { return text }
+        return text.replacingOccurrences(of: #"(?i)[ \t]*<br[ \t]*/?>[ \t\r]*(?=\n|$)"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #"(?i)[ \t]*<br[ \t]*/?>"#, with: "\n", options: .regularExpression)
     }
 
     /// `text` with the rows of a Markdown table (`| 0/1 | utun7 | USc | utun7 |  |`) read as the
