@@ -88,9 +88,11 @@ import Testing
             decoded += 1
             precondition(set.indexOffsets.allSatisfy { $0 >= 0 && $0 + 4 <= max(Int(set.keyLength), 4) })
         }
-        if let listed = try? NftablesRule.decodeSetElementKeys(payload, offsets: [0, 4, 60], networkOrderToo: true) {
+        if let listed = try? NftablesRule.decodeSetElementKeys(payload, offsets: [0, 4, 60], networkOrder: true) {
             decoded += 1
-            precondition(listed.keys.count <= payload.count * 2 * 3 * 64)
+            // At most three indices per element of 12 bytes or more, and each interval bounded.
+            precondition(listed.elements.count <= payload.count / 4)
+            precondition(NftablesRule.indices(of: listed.elements, limit: 256).keys.count <= listed.elements.count * 256)
         }
         if (try? NftablesRule.decodeHooked(payload, flowtable: false)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeHooked(payload, flowtable: true)) != nil { decoded += 1 }

@@ -94,7 +94,7 @@ import Testing
             }
         }
         let keys = try NftablesRule.decodeSetElementKeys(elements.bytes[...])
-        #expect(keys.keys == [3, 9] && keys.generation == 7)
+        #expect(NftablesRule.indices(of: keys.elements).keys == [3, 9] && keys.generation == 7)
     }
 
     /// A concatenation looked up in a set (`ip saddr . iif @s`): the fields fill consecutive
@@ -162,7 +162,50 @@ import Testing
             }
         }
         let listed = try NftablesRule.decodeSetElementKeys(elements.bytes[...], offsets: [4])
-        #expect(listed.keys == [5, 7, 8, 9], "a key too short for the offset gives nothing: \(listed.keys)")
-        #expect(try NftablesRule.decodeSetElementKeys(elements.bytes[...], offsets: [4], rangeLimit: 1).keys == [5, 7, 9])
+        #expect(NftablesRule.indices(of: listed.elements) == ([5, 7, 8, 9], false), "a key too short for the offset gives nothing: \(listed.elements)")
+        #expect(NftablesRule.indices(of: listed.elements, limit: 2) == ([5, 7], true))
+    }
+
+    /// A plain interval set (`type iface_index; flags interval`, `iif { 3-30 }`) lists each
+    /// interval's start and, as an element of its own flagged NFT_SET_ELEM_INTERVAL_END, the index
+    /// after its end, in network order: old code read the starts alone, in host order.
+    @Test func aPlainIntervalSetsIndicesRunFromEachStartToItsEnd() throws {
+        var elements = AttributeEncoder(prefix: [1, 0, 0, 7])
+        elements.appendNested(type: 3) { list in
+            // As the kernel dumps `{ 3-30, 40 }`: the end of 40 (41), 40, the end of 3-30 (31), 3, and an end at 0.
+            for (value, end) in [(UInt32(41), true), (40, false), (31, true), (3, false), (0, true)] {
+                list.appendNested(type: 1) { element in
+                    element.appendNested(type: 1) { data in
+                        var bytes: [UInt8] = []
+                        bytes.appendNative(value.bigEndian)
+                        data.append(type: 1, payload: bytes)
+                    }
+                    if end { element.append(type: 3, payload: NftablesRuleTests.register(1)) }
+                }
+            }
+        }
+        let listed = try NftablesRule.decodeSetElementKeys(elements.bytes[...], networkOrder: true)
+        #expect(NftablesRule.indices(of: listed.elements) == (Array(40...40) + Array(3...30), false))
+        // An interval with no end after it, or wider than the limit, may hold any device.
+        #expect(NftablesRule.indices(of: [.init(low: 5, high: nil, isEnd: false), .init(low: 2, high: nil, isEnd: true)]).wide)
+        #expect(NftablesRule.indices(of: listed.elements, limit: 10).wide)
+    }
+
+    /// `iif 3-30` and `iif > "vpn0"` in a rule bound a range of indices (nft turns the value into
+    /// network order first); `iif != "vpn0"` names one. Old code read the bound as an index in
+    /// host order (3 as 50331648) and took a range for no match.
+    @Test func aRuleBoundingIndicesIsARangeMatch() throws {
+        let turned = ("byteorder", [(UInt16(1), NftablesRuleTests.register(1)), (2, NftablesRuleTests.register(1)), (3, NftablesRuleTests.register(1)),
+                                    (4, NftablesRuleTests.register(4)), (5, NftablesRuleTests.register(4))])
+        let range = ("range", [(UInt16(1), NftablesRuleTests.register(1))])
+        #expect(try Self.matches([Self.meta(1, key: 4), turned, range]) == [.init(key: "iif", target: .bounds("a range"))])
+        var greater = Self.cmp(1, UInt32(3).bigEndian)
+        greater.1[1] = (2, NftablesRuleTests.register(4))
+        #expect(try Self.matches([Self.meta(1, key: 4), turned, greater]) == [.init(key: "iif", target: .bounds("a compare other than equality"))])
+        // Equality after a byteorder is the index turned back.
+        #expect(try Self.matches([Self.meta(1, key: 4), turned, Self.cmp(1, UInt32(3).bigEndian)]) == [.init(key: "iif", target: .index(3))])
+        var unequal = Self.cmp(1, 5)
+        unequal.1[1] = (2, NftablesRuleTests.register(1))
+        #expect(try Self.matches([Self.meta(1, key: 4), unequal]) == [.init(key: "iif", target: .index(5))])
     }
 }

@@ -168,6 +168,30 @@ struct KeptByDesignKernelTests {
         #expect(try linkNames(ns).contains("twc6"))
     }
 
+    /// A range of indices: an interval set's `2-3` keeps both taps in it (nft stores them in
+    /// network order, an interval's end as the index after it), and a rule's own `iif 4-5`, whose
+    /// devices are not read, leaves every tap unknown and a reap deleting nothing. Old code kept
+    /// only an interval's start, read in host order, and reaped every tap.
+    @Test func anIndexRangeKeepsItsTapsOrStopsTheReap() throws {
+        try #require(Shell.which("nft") != nil, "needs nft")
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        for tap in ["twr1", "twr2", "twr3"] { try ns.ip("tuntap", "add", "dev", tap, "mode", "tap") }
+        try nft(ns, """
+            table inet twr {
+              set spans { type iface_index; flags interval; elements = { 2-3 } }
+              chain input { type filter hook input priority 0; iif @spans accept; }
+            }
+            """)
+        var judged = try ns.auditedVerdicts()
+        #expect(judged["twr1"]?.state == "suspect" && judged["twr2"]?.state == "suspect" && judged["twr3"]?.state == "orphaned", "\(judged)")
+        try nft(ns, "add rule inet twr input meta iif 5-9 accept")
+        judged = try ns.auditedVerdicts()
+        #expect(judged["twr3"]?.state == "unknown" && judged["twr3"]?.reason.contains("of their indices (iif), which may be this one") == true, "\(judged)")
+        let result = try reap(ns, state, "--min-age", "0", "--yes")
+        #expect(try linkNames(ns) == ["lo", "twr1", "twr2", "twr3"], "stdout: \(result.stdout)")
+    }
+
     /// A tap an IPsec policy selects by index (`ip xfrm policy add … dev twx3p`, f3 of review 51)
     /// is suspect and left by a reap, the policy named; a policy that names no device keeps no
     /// tap; a policy added after the plan stops the reap at its last look. Old code: twx3p and

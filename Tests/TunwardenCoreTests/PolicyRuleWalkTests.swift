@@ -196,6 +196,8 @@ import Testing
         #expect(match { $0.uidRange = 1000...1000 } == .all)
         #expect(match { $0.sourcePorts = 5000...5000 } == .all)
         #expect(match { ($0.destinationPorts, $0.destinationPortMask) = (4...4, 0xff) } == .all)
+        // A mask of one bit takes half of all ports: its `not` takes only some traffic.
+        #expect(match { ($0.destinationPorts, $0.destinationPortMask) = (0...0, 0x1) } == .some)
         #expect(match { ($0.ipProtocol, $0.uidRange) = (6, 0...999) } == .some)
         #expect(match { $0.ipProtocol = 6 } == .some)
         #expect(match { $0.ipProtocol = 17 } == .some)

@@ -70,6 +70,8 @@ public enum NftablesForwards {
                         switch match.target {
                         case let .index(index): found.indexUses[Int(index), default: []].append(NftablesIndexUse(place: place, key: match.key))
                         case let .set(name): lookups[SetKey(family: rule.family, table: rule.table, name: name), default: []].append(NftablesIndexUse(place: place, key: match.key))
+                        case let .bounds(how):
+                            found.unresolved = found.unresolved ?? "\(named) matches packets' devices by \(how) of their indices (\(match.key))"
                         }
                     }
                     for fill in rule.mapFills {
@@ -100,7 +102,7 @@ public enum NftablesForwards {
                 found.hooks.byPrefix.merge(prefixed, uniquingKeysWith: +)
             }
             do {
-                try readIndexSets(client: client, lookups: lookups, into: &found.indexUses, generations: &generations)
+                try readIndexSets(client: client, lookups: lookups, into: &found.indexUses, unresolved: &found.unresolved, generations: &generations)
             } catch NetlinkError.kernel(_, let code, _) where code == ENOENT {
                 // A set gone since the sets were listed: the ruleset changed; read it again.
                 continue
@@ -184,9 +186,10 @@ public enum NftablesForwards {
     /// iface_index`, `typeof iif`, the anonymous set of `iif { "lo", "vpn0" }`, a concatenation
     /// such as `type iface_index . ipv4_addr` or `iif . tcp dport { "vpn0" . 22 }`): each element
     /// names the rules that look packets' devices up in its set (`lookups`), or, when none does,
-    /// the set alone. Only such sets' elements are asked for.
+    /// the set alone. Only such sets' elements are asked for. A set holding an interval of indices
+    /// too wide to read (or one without an end) sets `unresolved`: any device may be in it.
     static func readIndexSets(client: RtnetlinkClient, lookups: [SetKey: [NftablesIndexUse]], into uses: inout [Int: [NftablesIndexUse]],
-                              generations: inout Set<UInt16>) throws {
+                              unresolved: inout String?, generations: inout Set<UInt16>) throws {
         var sets: [NftablesRule.SetDefinition] = []
         try client.dumpEach(operation: "NFT_MSG_GETSET", request: { NftablesRule.setsDumpRequest(sequence: $0) }, restart: { sets = [] }) { message in
             guard message.header.type == NftablesRule.setMessage else { return }
@@ -195,16 +198,20 @@ public enum NftablesForwards {
             if !set.indexOffsets.isEmpty { sets.append(set) }
         }
         for set in sets {
-            var keys: [UInt32] = []
+            var elements: [NftablesRule.IndexElement] = []
             try client.dumpEach(operation: "NFT_MSG_GETSETELEM", request: {
                 NftablesRule.setElementsDumpRequest(sequence: $0, family: set.family, table: set.table, set: set.name)
-            }, restart: { keys = [] }) { message in
+            }, restart: { elements = [] }) { message in
                 guard message.header.type == NftablesRule.setElementMessage else { return }
-                let listed = try NftablesRule.decodeSetElementKeys(message.payload, offsets: set.indexOffsets, networkOrderToo: set.flags & NftablesRule.intervalSet != 0)
+                let listed = try NftablesRule.decodeSetElementKeys(message.payload, offsets: set.indexOffsets, networkOrder: set.flags & NftablesRule.intervalSet != 0)
                 generations.insert(listed.generation)
-                keys += listed.keys
+                elements += listed.elements
             }
+            let (keys, wide) = NftablesRule.indices(of: elements)
             let label = set.flags & NftablesRule.anonymousSet != 0 ? "an anonymous set" : "set \(text(set.name))"
+            if wide {
+                unresolved = unresolved ?? "nftables \(label) of table \(familyName(set.family)) \(text(set.table)) holds a range of device indices too wide to read"
+            }
             let rules = lookups[SetKey(family: set.family, table: set.table, name: set.name)] ?? []
             let named = rules.isEmpty ? [NftablesIndexUse(place: "\(familyName(set.family)) \(text(set.table))", set: label)]
                 : rules.map { NftablesIndexUse(place: $0.place, key: $0.key, set: label) }

@@ -21,6 +21,9 @@ extension NftablesRule {
             case index(UInt32)
             /// The keys of a set of the rule's table (`lookup`), by its name.
             case set([UInt8])
+            /// Every index on one side of a bound (`iif > "vpn0"`, `iif 3-30`: a compare other
+            /// than equality, or a `range`), in words: which devices it takes is not read.
+            case bounds(String)
         }
 
         public init(key: String, target: Target) {
@@ -48,14 +51,26 @@ extension NftablesRule {
         for (position, expression) in expressions.enumerated() {
             switch expression.name {
             case Array("cmp".utf8):
-                // NFTA_CMP_SREG 1, NFTA_CMP_DATA 3 { NFTA_DATA_VALUE 1 }.
-                guard let register = expression.register(1), let key = deviceKey(ofWord: firstWord(register), before: position, in: expressions),
+                // NFTA_CMP_SREG 1, NFTA_CMP_OP 2, NFTA_CMP_DATA 3 { NFTA_DATA_VALUE 1 }. Equal
+                // and not equal (NFT_CMP_EQ 0, NFT_CMP_NEQ 1) name one index; the others bound a
+                // range. A value turned into network order in place (`byteorder`, as `nft` does
+                // for a range) is turned back.
+                guard let register = expression.register(1), let (key, turned) = deviceSource(ofWord: firstWord(register), before: position, in: expressions),
                       let data = expression.attributes[3] else { continue }
+                guard (expression.register(2) ?? 0) <= 1 else {
+                    matches.append(IndexMatch(key: key, target: .bounds("a compare other than equality")))
+                    continue
+                }
                 var inner = AttributeDecoder(data)
                 while inner.next() {
                     guard inner.type == dataValue, inner.data.count == 4 else { continue }
-                    matches.append(IndexMatch(key: key, target: .index(inner.data.readNative(UInt32.self, at: inner.data.startIndex))))
+                    let value = inner.data.readNative(UInt32.self, at: inner.data.startIndex)
+                    matches.append(IndexMatch(key: key, target: .index(turned ? value.byteSwapped : value)))
                 }
+            case Array("range".utf8):
+                // NFTA_RANGE_SREG 1: `iif 3-30`.
+                guard let register = expression.register(1), let (key, _) = deviceSource(ofWord: firstWord(register), before: position, in: expressions) else { continue }
+                matches.append(IndexMatch(key: key, target: .bounds("a range")))
             case Array("lookup".utf8):
                 // NFTA_LOOKUP_SET 1, NFTA_LOOKUP_SREG 2. A concatenation (`iif . ip saddr @s`,
                 // `ip saddr . iif @s`) loads its fields into consecutive words from the source
@@ -65,7 +80,7 @@ extension NftablesRule {
                 guard let register = expression.register(2), let set = expression.attributes[1] else { continue }
                 let first = firstWord(register)
                 guard first < registerWords,
-                      let key = (first..<registerWords).lazy.compactMap({ deviceKey(ofWord: $0, before: position, in: expressions) }).first
+                      let key = (first..<registerWords).lazy.compactMap({ deviceSource(ofWord: $0, before: position, in: expressions)?.key }).first
                 else { continue }
                 matches.append(IndexMatch(key: key, target: .set(Array(set.prefix { $0 != 0 }))))
             default: continue
@@ -81,8 +96,9 @@ extension NftablesRule {
     /// The device-index source that fills the register word `wanted` for the expression at
     /// `position`: the nearest expression before it that writes that word, when every expression
     /// in between is known to leave it alone and that one writes an index starting at that word.
-    /// Nil otherwise. See `indexKey`.
-    private static func deviceKey(ofWord wanted: UInt32, before position: Int, in expressions: [Expression]) -> String? {
+    /// Nil otherwise; `turned` when a `byteorder` between turned it in place. See `indexKey`.
+    private static func deviceSource(ofWord wanted: UInt32, before position: Int, in expressions: [Expression]) -> (key: String, turned: Bool)? {
+        var turned = false
         for expression in expressions[..<position].reversed() {
             // A `meta … set` has no NFTA_META_DREG and writes no register.
             let destination: UInt32?
@@ -91,6 +107,7 @@ extension NftablesRule {
                 // Turned in place, as `nft` turns a host-order field of a concatenation looked up
                 // in an interval set into network order: still the same index (see
                 // `decodeSetElementKeys`).
+                if let register = expression.register(2), covers(register, wanted, words: longestValue) { turned.toggle() }
                 continue
             case Array("immediate".utf8): destination = expression.register(1)
             case Array("lookup".utf8): destination = expression.register(3)
@@ -105,7 +122,7 @@ extension NftablesRule {
             }
             guard let destination, covers(destination, wanted, words: longestValue) else { continue }
             guard firstWord(destination) == wanted else { return nil }
-            return indexKey(of: expression)
+            return indexKey(of: expression).map { ($0, turned) }
         }
         return nil
     }
@@ -221,25 +238,31 @@ extension NftablesRule {
         return set
     }
 
+    /// One device index of a set's element, as a reply lists it: the word at one of the key's
+    /// index offsets, with the same word of the element's end for an interval of a concatenation
+    /// (`high`), or marked as the end of an interval of a plain set (`isEnd`).
+    public struct IndexElement: Equatable, Sendable {
+        public var low: UInt32
+        public var high: UInt32?
+        public var isEnd: Bool
+    }
+
     /// The device indices in a set's elements' keys, as one reply lists them (NFTA_SET_ELEM_KEY 1,
-    /// and NFTA_SET_ELEM_KEY_END 10 for an interval of a concatenation, each { NFTA_DATA_VALUE }):
-    /// the 4-byte word at each of `offsets` (see `SetDefinition.indexOffsets`), in host order as
-    /// the kernel compares them with a device's index, and, with `networkOrderToo` (an interval
-    /// set, whose host-order fields `nft` stores in network order and turns a rule's value into
-    /// to match), in network order as well: a word read the wrong way round is an index no device
-    /// has. The end of an interval of a plain set (NFTA_SET_ELEM_FLAGS 3 with
-    /// NFT_SET_ELEM_INTERVAL_END) is no element; a concatenation's interval holds every index from
-    /// its key's to its end's, up to `rangeLimit` of them (a wider range gives its two ends).
-    /// Throws for a payload shorter than `struct nfgenmsg`, or attributes that do not parse.
-    public static func decodeSetElementKeys(_ payload: ArraySlice<UInt8>, offsets: [Int] = [0], networkOrderToo: Bool = false,
-                                            rangeLimit: UInt32 = 64) throws(NetlinkError) -> (keys: [UInt32], generation: UInt16) {
-        var keys: [UInt32] = []
-        let orders: [(UInt32) -> UInt32] = networkOrderToo ? [{ $0 }, { $0.byteSwapped }] : [{ $0 }]
+    /// and NFTA_SET_ELEM_KEY_END 10 for an interval of a concatenation, each { NFTA_DATA_VALUE },
+    /// NFTA_SET_ELEM_FLAGS 3 with NFT_SET_ELEM_INTERVAL_END for the end of a plain set's
+    /// interval): the 4-byte word at each of `offsets` (see `SetDefinition.indexOffsets`), in host
+    /// order as the kernel compares them with a device's index, or, for an interval set
+    /// (`networkOrder`), in network order, in which `nft` stores host-order fields there (and into
+    /// which it turns a rule's value to match). See `indices` for what they add up to. Throws for a
+    /// payload shorter than `struct nfgenmsg`, or attributes that do not parse.
+    public static func decodeSetElementKeys(_ payload: ArraySlice<UInt8>, offsets: [Int] = [0], networkOrder: Bool = false)
+        throws(NetlinkError) -> (elements: [IndexElement], generation: UInt16) {
+        var elements: [IndexElement] = []
         let words = { (value: ArraySlice<UInt8>) -> [UInt32?] in
-            orders.flatMap { order in
-                offsets.map { offset in
-                    offset >= 0 && offset + 4 <= value.count ? order(value.readNative(UInt32.self, at: value.startIndex + offset)) : nil
-                }
+            offsets.map { offset in
+                guard offset >= 0, offset + 4 <= value.count else { return nil }
+                let word = value.readNative(UInt32.self, at: value.startIndex + offset)
+                return networkOrder ? UInt32(bigEndian: word) : word
             }
         }
         let generation = try eachSetElement(payload) { element in
@@ -256,17 +279,52 @@ extension NftablesRule {
                     }
                 }
             }
-            guard let key, !intervalEnd else { return }
-            let ends = end.map(words) ?? Array(repeating: nil, count: offsets.count * orders.count)
+            guard let key else { return }
+            let ends = end.map(words) ?? Array(repeating: nil, count: offsets.count)
             for (low, high) in zip(words(key), ends) {
                 guard let low else { continue }
-                guard let high, high > low else {
-                    keys.append(low)
-                    continue
-                }
-                if high - low < rangeLimit { keys += Array(low...high) } else { keys += [low, high] }
+                elements.append(IndexElement(low: low, high: high, isEnd: intervalEnd))
             }
         }
-        return (keys, generation)
+        return (elements, generation)
+    }
+
+    /// The indices a set's elements (from every reply) hold: each element's own; every index of a
+    /// concatenation's interval, from its key's to its end's; every index of a plain set's
+    /// interval, from its start to before the least end above it. An interval of more than
+    /// `limit` indices, or one with no end, is `wide`: which devices it holds is not read.
+    public static func indices(of elements: [IndexElement], limit: UInt32 = 65536) -> (keys: [UInt32], wide: Bool) {
+        var keys: [UInt32] = []
+        var wide = false
+        let ends = elements.filter(\.isEnd).map(\.low).sorted()
+        let plainIntervals = !ends.isEmpty
+        for element in elements where !element.isEnd {
+            var high = element.high ?? element.low
+            if element.high == nil, plainIntervals {
+                // The least end above the start: the interval ends just before it.
+                var lower = 0, upper = ends.count
+                while lower < upper {
+                    let middle = (lower + upper) / 2
+                    if ends[middle] > element.low { upper = middle } else { lower = middle + 1 }
+                }
+                guard lower < ends.count else {
+                    wide = true
+                    keys.append(element.low)
+                    continue
+                }
+                high = ends[lower] - 1
+            }
+            guard high > element.low else {
+                keys.append(element.low)
+                continue
+            }
+            if high - element.low >= limit {
+                wide = true
+                keys.append(element.low)
+            } else {
+                keys += Array(element.low...high)
+            }
+        }
+        return (keys, wide)
     }
 }

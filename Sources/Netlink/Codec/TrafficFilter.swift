@@ -30,7 +30,7 @@ public enum TrafficFilter {
     /// kind, one this list does not know included, is asked for its filters.
     static let withoutFilters: Set<String> = ["noqueue", "noop", "pfifo_fast", "pfifo", "bfifo", "pfifo_head_drop", "mq", "mqprio",
                                               "tbf", "netem", "red", "gred", "pie", "fq_pie", "codel", "fq", "hhf", "plug", "skbprio",
-                                              "taprio", "cbs", "etf", "dualpi2"]
+                                              "taprio", "cbs", "etf"]
     /// Qdiscs whose classes have blocks of their own, beside the qdisc's.
     static let classBlocks: Set<String> = ["htb", "hfsc", "atm", "cbq"]
 

@@ -79,7 +79,8 @@ extension Heuristics {
     /// lo (traffic forwarded from it, none of this host's own); a source prefix without the
     /// unspecified address (`0.0.0.0`, `::`), which the host's own lookups carry until a source is
     /// chosen; a uid range without uid 0 (root's traffic, and every forwarded packet's); a
-    /// protocol other than TCP and UDP; or ports (one service's, or a few). A uid range with
+    /// protocol other than TCP and UDP; or ports (one service's, or a few; under a mask, only one of
+    /// at least 8 bits: `dport 0/0x1` takes half of them). A uid range with
     /// uid 0, TCP or UDP, a source prefix holding the unspecified address, `l3mdev` and selectors
     /// tunwarden does not name may match most of it, and their `not` only some.
     static func selectsNarrowly(_ rule: PolicyRule) -> Bool {
@@ -89,7 +90,11 @@ extension Heuristics {
         if let input = rule.inputInterface, input != "lo" { return true }
         if let uids = rule.uidRange, uids.lowerBound > 0 { return true }
         if let proto = rule.ipProtocol, proto != 6, proto != 17 { return true }
-        return (rule.sourcePorts.map { $0 != 0...UInt16.max } ?? false) || (rule.destinationPorts.map { $0 != 0...UInt16.max } ?? false)
+        // A masked port matches one port in 2^(bits of the mask): `dport 0/0x1` half of them. A
+        // mask of at least 8 bits (one port in 256) is as narrow as a few ports.
+        let whole = { (mask: UInt16?) in mask.map { $0.nonzeroBitCount >= 8 } ?? true }
+        return (rule.sourcePorts.map { $0 != 0...UInt16.max && whole(rule.sourcePortMask) } ?? false)
+            || (rule.destinationPorts.map { $0 != 0...UInt16.max && whole(rule.destinationPortMask) } ?? false)
     }
 
     /// Whether `rule` keeps what it matches of ordinary traffic to this host's own (`iif lo`):
