@@ -181,7 +181,15 @@ public enum SocketUse {
         // xfrm answers only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
         if case let .success(policies) = XfrmPolicies.found(namespaceFD: namespaceFD) { scan.xfrmPolicies = policies }
         // tc filters answer without privileges; ones that cannot be read are left unsaid as redirects are.
-        if case let .success(filters) = TrafficFilters.found(namespaceFD: namespaceFD) { scan.tcFilterMatches = filters.matches }
+        if case let .success(filters) = TrafficFilters.found(namespaceFD: namespaceFD) {
+            scan.tcFilterMatches = filters.matches
+            // One whose device could not be told (renamed or deleted as it was read) may match any:
+            // the reaper's last look deletes nothing then, and the audit says so.
+            if let name = filters.unresolved.first {
+                scan.forwardsUnknown = scan.forwardsUnknown
+                    ?? "a tc filter matches the packets' input device \(name) by index, and which device that is could not be told as it was read, which may be this one"
+            }
+        }
         // Legacy x_tables answer only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
         if case let .success(legacy) = XtablesForwards.found(namespaceFD: namespaceFD, procRoot: procRoot) {
             scan.forwardsByName.merge(legacy.byName, uniquingKeysWith: +)
