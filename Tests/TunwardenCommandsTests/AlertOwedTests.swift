@@ -69,22 +69,10 @@ struct AlertOwedTests {
     @Test func aHangingSinkHoldsUpNeitherReadinessNorTheWatchdogNorJudgement() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        let socketPath = state.path + "/notify.sock", received = state.path + "/notify.log"
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
-        listener.arguments = ["-c", """
-        import socket, sys
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
-        print("ready", flush=True)
-        while True:
-            with open(sys.argv[2], "ab") as f: f.write(s.recv(4096) + b"\\n")
-        """, socketPath, received]
-        let out = Pipe()
-        listener.standardOutput = out
-        try listener.run()
-        defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
-        _ = out.fileHandleForReading.readData(ofLength: 6)
-        func messages() -> [String] { ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        let notifier = try NotifyListener(in: state.path)
+        defer { notifier.stop() }
+        let socketPath = notifier.socketPath
+        let messages = notifier.messages
 
         try ns.ip("tuntap", "add", "dev", "owhang0", "mode", "tun")
         let started = Date()

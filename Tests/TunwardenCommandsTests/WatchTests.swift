@@ -219,23 +219,11 @@ struct WatchTests {
     @Test func systemdNotificationsWhenNotifySocketIsSet() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        let socketPath = state.path + "/notify.sock", received = state.path + "/notify.log"
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
-        listener.arguments = ["-c", """
-        import socket, sys
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
-        print("ready", flush=True)
-        while True:
-            with open(sys.argv[2], "ab") as f: f.write(s.recv(4096) + b"\\n")
-        """, socketPath, received]
-        let out = Pipe()
-        listener.standardOutput = out
-        try listener.run()
-        defer { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
-        _ = out.fileHandleForReading.readData(ofLength: 6)
+        let notifier = try NotifyListener(in: state.path)
+        defer { notifier.stop() }
+        let socketPath = notifier.socketPath
         let watcher = try Watcher(ns, state: state, environment: ["NOTIFY_SOCKET": socketPath])
-        func messages() -> [String] { ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        let messages = notifier.messages
         let start = Date()
         while !messages().contains("READY=1"), Date().timeIntervalSince(start) < 3 { usleep(20_000) }
         #expect(messages().contains("READY=1"))
