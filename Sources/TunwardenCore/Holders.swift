@@ -127,9 +127,10 @@ public struct HolderScan: Sendable, Equatable {
     /// The IPsec (xfrm) policies whose selector names each ifindex, each in words (Linux: `ip
     /// xfrm policy add … dev tap0`, `dir fwd src 0.0.0.0/0 dst 10.0.0.0/8 action block`).
     public var xfrmPolicies: [Int: [String]] = [:]
-    /// The traffic-control filters that match each ifindex as the packets' input device, each in
-    /// words (Linux: `tc filter add dev v0 … u32 match … indev tap0`, as `u32 indev, on v0
-    /// egress`; flower and fw `indev`, route `fromif`).
+    /// The traffic-control filters that match each ifindex, each in words (Linux: `tc filter add
+    /// dev v0 … u32 match … indev tap0`, as `u32 indev, on v0 egress`; flower and fw `indev`,
+    /// route `fromif`, and the meta matches `rt_iif`, `dev` and `sk_bound_if`, as `basic
+    /// meta(rt_iif eq 7), on v0 egress`).
     public var tcFilterMatches: [Int: [String]] = [:]
     /// Why the device some nftables statement sends packets to cannot be known (nil: every one
     /// can), as a clause that ends the reason of a tun/tap it may be (`…, which may be this one`):

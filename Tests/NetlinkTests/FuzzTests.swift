@@ -78,6 +78,14 @@ import Testing
         if (try? TrafficAction.decodeMirred(payload)) != nil { decoded += 1 }
         if (try? TrafficBlock.decodePorts(payload)) != nil { decoded += 1 }
         if (try? TrafficFilter.decodeIndexMatch(payload)) != nil { decoded += 1 }
+        if let matches = try? TrafficFilter.decodeIndexMatches(payload) {
+            decoded += 1
+            // A meta match's device compared exactly is a real index.
+            for match in matches where match.meta != nil {
+                if case let .index(index) = match.device { precondition(index != 0 && index <= UInt32(Int32.max)) }
+            }
+        }
+        if (try? TrafficEmatch.deviceComparisons(payload)) != nil { decoded += 1 }
         if (try? TrafficFilter.places(ofQdisc: payload)) != nil { decoded += 1 }
         if (try? TrafficFilter.place(ofClass: payload)) != nil { decoded += 1 }
         if (try? NftablesRule.decodeRule(payload)) != nil { decoded += 1 }

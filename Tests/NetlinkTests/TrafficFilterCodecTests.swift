@@ -68,4 +68,76 @@ import Testing
         #expect(try TrafficFilter.place(ofClass: header(index: 3, handle: 0x10001, parent: 0x10000)[...]) == .device(index: 3, parent: 0x10001))
         #expect(try TrafficFilter.place(ofClass: header(index: 3, handle: 0x10000, parent: QdiscMessage.root)[...]) == nil)
     }
+
+    /// A meta match as the kernel dumps it: `struct tcf_ematch_hdr` (kind 4), then
+    /// TCA_EM_META_HDR with the left and right `tcf_meta_val` and the two values.
+    func meta(left: (type: UInt16, id: UInt16, shift: UInt8), op: UInt8 = 0, right: (type: UInt16, id: UInt16, shift: UInt8),
+              leftValue: [UInt8]? = nil, rightValue: [UInt8]? = nil, matchKind: UInt16 = 4) -> [UInt8] {
+        var header: [UInt8] = []
+        for value: UInt16 in [0, matchKind, 0, 0] { withUnsafeBytes(of: value) { header += $0 } }
+        var attributes = AttributeEncoder(prefix: header)
+        var metaHeader: [UInt8] = []
+        withUnsafeBytes(of: left.type << 12 | left.id) { metaHeader += $0 }
+        metaHeader += [left.shift, op]
+        withUnsafeBytes(of: right.type << 12 | right.id) { metaHeader += $0 }
+        metaHeader += [right.shift, 0]
+        attributes.append(type: 1, payload: metaHeader)
+        if let leftValue { attributes.append(type: 2, payload: leftValue) }
+        if let rightValue { attributes.append(type: 3, payload: rightValue) }
+        return attributes.bytes
+    }
+
+    /// A basic (or cgroup, flow) filter whose extended-match tree holds `matches`.
+    func ematchFilter(_ matches: [[UInt8]], kind: String = "basic", tree: UInt16 = 2) -> ArraySlice<UInt8> {
+        filter(kind) { options in
+            options.append(type: 1, uint32: 0x10001)
+            options.appendNested(type: tree) { tree in
+                tree.append(type: 1, payload: [UInt8(matches.count), 0, 0, 0])
+                tree.appendNested(type: 2) { list in
+                    for (position, match) in matches.enumerated() { list.append(type: UInt16(position + 1), payload: match) }
+                }
+            }
+        }[...]
+    }
+
+    func u32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+
+    @Test func metaMatchesGiveTheDevicesTheyCompare() throws {
+        let integer: UInt16 = 1, variable: UInt16 = 0
+        // meta(rt_iif eq 7), as iproute2 sends it: the device side carries no mask.
+        let routeInput = meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: u32(7))
+        let matches = try TrafficFilter.decodeIndexMatches(ematchFilter([routeInput]))
+        #expect(matches == [TrafficFilter.IndexMatch(kind: "basic", device: .index(7), on: 2, parent: TrafficFilter.egressParent, meta: "meta(rt_iif eq 7)")])
+        #expect(matches.first?.keyword == "meta(rt_iif eq 7)")
+        // The value on the left, the socket's device, a mask of all ones, and several matches in one tree.
+        let reversed = meta(left: (integer, 0, 0), right: (integer, 19, 0), leftValue: u32(9), rightValue: u32(0xFFFF_FFFF))
+        let named = meta(left: (variable, 5, 0), right: (variable, 0, 0), rightValue: Array("tap0".utf8))
+        let nfmark = meta(left: (integer, 12, 0), right: (integer, 0, 0), rightValue: u32(7))
+        let text = [UInt8](repeating: 1, count: 12) // another kind of match, not read
+        let several = try TrafficFilter.decodeIndexMatches(ematchFilter([reversed, nfmark, named, text.enumerated().map { $0 == 2 ? 5 : $1 }], kind: "cgroup", tree: 3))
+        #expect(several.map(\.device) == [.index(9), .name(Array("tap0".utf8))])
+        #expect(several.map(\.keyword) == ["meta(9 eq sk_bound_if)", "meta(dev eq \"tap0\")"])
+        // A bound, a mask, a prefix (a shifted name) or an 8-byte value above 32 bits.
+        let bound = meta(left: (integer, 15, 0), op: 1, right: (integer, 0, 0), rightValue: u32(3))
+        let masked = meta(left: (integer, 15, 0), right: (integer, 0, 0), leftValue: u32(0xFF), rightValue: u32(3))
+        let prefix = meta(left: (variable, 5, 1), right: (variable, 0, 0), rightValue: Array("ppp".utf8))
+        let ranges = try TrafficFilter.decodeIndexMatches(ematchFilter([bound, masked, prefix], kind: "flow", tree: 11))
+        #expect(ranges.map(\.device) == [.some("meta(rt_iif gt 3)"), .some("meta(rt_iif eq 3)"), .some("meta(dev eq \"ppp\")")])
+        // Two of the packet's own values, index 0, or no meta match at all: no device.
+        let twoIDs = meta(left: (integer, 5, 0), right: (integer, 15, 0))
+        let zero = meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: u32(0))
+        let huge = meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: withUnsafeBytes(of: UInt64(1) << 40) { Array($0) })
+        #expect(try TrafficFilter.decodeIndexMatches(ematchFilter([twoIDs, zero, huge, meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: u32(7), matchKind: 1)])).isEmpty)
+        // The classifiers' own keywords still come through the plural.
+        #expect(try TrafficFilter.decodeIndexMatches(filter("u32") { $0.append(type: 8, string: "tap0") }[...]).map(\.device) == [.name(Array("tap0".utf8))])
+        // A short match header or meta header is an error, not a guess.
+        #expect(throws: NetlinkError.self) { try TrafficFilter.decodeIndexMatches(ematchFilter([[0, 0, 4, 0]] as [[UInt8]])) }
+        #expect(throws: NetlinkError.self) {
+            var header: [UInt8] = []
+            for value: UInt16 in [0, 4, 0, 0] { withUnsafeBytes(of: value) { header += $0 } }
+            var attributes = AttributeEncoder(prefix: header)
+            attributes.append(type: 1, payload: [1, 2, 3])
+            return try TrafficFilter.decodeIndexMatches(ematchFilter([attributes.bytes]))
+        }
+    }
 }

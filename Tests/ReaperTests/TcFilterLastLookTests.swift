@@ -10,7 +10,8 @@ import TunwardenCore
 
 /// The reaper's last look at tc filters that match a target as the packets' input device, on a
 /// scripted kernel: one there only from the step after the fresh judgement on stops that
-/// target's deletion; a filter whose device cannot be told stops every deletion.
+/// target's deletion; a filter whose device cannot be told, or that compares with a range of
+/// devices, stops every deletion.
 @Suite struct TcFilterLastLookTests {
     typealias Link = ScriptedKernel.Link
 
@@ -28,7 +29,7 @@ import TunwardenCore
         }
         let results = try reap(reaper, try kernel.plan())
         #expect(results.first { $0.ifname == "twl6f2" }?.outcome == .skipped, "\(results)")
-        #expect(results.first { $0.ifname == "twl6f2" }?.detail?.contains("a tc filter now matches it by index as the packets' input device (u32 indev, on eth0 egress)") == true, "\(results)")
+        #expect(results.first { $0.ifname == "twl6f2" }?.detail?.contains("a tc filter now matches it (u32 indev, on eth0 egress)") == true, "\(results)")
         #expect(kernel.link(2) != nil && kernel.link(3) == nil)
     }
 
@@ -41,6 +42,18 @@ import TunwardenCore
         let results = try reap(reaper, try kernel.plan())
         #expect(results.allSatisfy { $0.outcome != .deleted }, "\(results)")
         #expect(results.first?.detail?.contains("input device gone0 by index") == true, "\(results)")
+        #expect(kernel.link(2) != nil && kernel.link(3) != nil)
+    }
+
+    @Test func aFilterComparingWithARangeStopsEveryDeletion() throws {
+        let kernel = ScriptedKernel([Link(2, "twl6f6", tap: true), Link(3, "twl6f7", tap: true)])
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            if step == "grouped" { kernel.tcFilters = TrafficFilters.Found(ranges: ["basic meta(rt_iif gt 1), on eth0 egress"]) }
+        }
+        let results = try reap(reaper, try kernel.plan())
+        #expect(results.allSatisfy { $0.outcome != .deleted }, "\(results)")
+        #expect(results.first?.detail?.contains("a range of indexes or names (basic meta(rt_iif gt 1), on eth0 egress)") == true, "\(results)")
         #expect(kernel.link(2) != nil && kernel.link(3) != nil)
     }
 }

@@ -188,6 +188,8 @@ public enum SocketUse {
             if let name = filters.unresolved.first {
                 scan.forwardsUnknown = scan.forwardsUnknown
                     ?? "a tc filter matches the packets' input device \(name) by index, and which device that is could not be told as it was read, which may be this one"
+            } else if let range = filters.ranges.first {
+                scan.forwardsUnknown = scan.forwardsUnknown ?? "a tc filter compares the packets' devices with a range of indexes or names (\(range)), which may take in this one"
             }
         }
         // Legacy x_tables answer only CAP_NET_ADMIN too: left unsaid the same way when unreadable.

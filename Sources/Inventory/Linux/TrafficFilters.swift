@@ -3,9 +3,10 @@ import Glibc
 import Netlink
 import TunwardenCore
 
-/// Traffic-control filters that match the packets' input device by its index (`tc filter add dev
-/// v0 … u32 match … indev tap0`, fw's `indev`, flower's `indev`, route's `fromif`; see
-/// `TrafficFilter`): deleting that device leaves the filter matching an index no device has, and
+/// Traffic-control filters that match a device by its index (`tc filter add dev v0 … u32 match …
+/// indev tap0`, fw's `indev`, flower's `indev`, route's `fromif`, and the meta matches `rt_iif`,
+/// `dev` and `sk_bound_if` of basic, cgroup and flow filters; see `TrafficFilter` and
+/// `TrafficEmatch`): deleting that device leaves the filter matching an index no device has, and
 /// a device made again under the name gets another.
 ///
 /// What it costs: one dump of the namespace's qdiscs, then one dump for each block that can
@@ -21,14 +22,19 @@ public enum TrafficFilters {
         /// The devices filters named that could not be found again by name just after (renamed
         /// or deleted meanwhile): any device may be one of them.
         public var unresolved: [String] = []
+        /// The filters that compare a device with a range rather than one device (a bound, a
+        /// mask, a name's prefix: `basic meta(rt_iif gt 3), on v0 egress`), each in words: any
+        /// device may be one they match.
+        public var ranges: [String] = []
 
-        public init(matches: [Int: [String]] = [:], unresolved: [String] = []) {
-            (self.matches, self.unresolved) = (matches, unresolved)
+        public init(matches: [Int: [String]] = [:], unresolved: [String] = [], ranges: [String] = []) {
+            (self.matches, self.unresolved, self.ranges) = (matches, unresolved, ranges)
         }
     }
 
-    /// The classifiers that keep an input device by its index.
-    static let classifiers = ["cls_u32", "cls_fw", "cls_flower", "cls_route"]
+    /// The classifiers that keep an input device by its index, and the meta match (whose
+    /// classifiers cannot hold one without it).
+    static let classifiers = ["cls_u32", "cls_fw", "cls_flower", "cls_route", "em_meta"]
 
     /// The filters of the namespace that match a device by index, over `client` (an rtnetlink
     /// client in the namespace). A filter on a device's own qdisc that matches that device is
@@ -56,8 +62,8 @@ public enum TrafficFilters {
                     }
                 } else {
                     try client.dumpEach(operation: "RTM_GETTFILTER", request: { TrafficFilter.dumpRequest(place, sequence: $0) }, restart: { found = [] }) { message in
-                        guard message.header.type == TrafficFilter.newFilter, let match = try TrafficFilter.decodeIndexMatch(message.payload) else { return }
-                        found.append(match)
+                        guard message.header.type == TrafficFilter.newFilter else { return }
+                        found += try TrafficFilter.decodeIndexMatches(message.payload)
                     }
                 }
             } catch NetlinkError.kernel(_, let code, _) where [ENODEV, ENOENT].contains(code) {
@@ -83,9 +89,20 @@ public enum TrafficFilters {
                 return nil
             }
         }
+        /// Where a filter is, in words.
+        func place(of match: TrafficFilter.IndexMatch) throws -> String {
+            guard let on = match.on else { return "of shared block \(match.parent)" }
+            if devices[on] == nil { devices[on] = try link { LinkMessage.getRequest(index: on, sequence: $0) }?.name.map(InterfaceName.text) ?? "ifindex \(on)" }
+            let direction = match.parent == TrafficFilter.ingressParent ? "ingress" : match.parent == TrafficFilter.egressParent ? "egress"
+                : match.parent == 0 ? "root" : "parent \(String(match.parent >> 16, radix: 16)):\(String(match.parent & 0xFFFF, radix: 16))"
+            return "on \(devices[on] ?? "ifindex \(on)") \(direction)"
+        }
         for match in matches {
             let index: Int32
             switch match.device {
+            case .some:
+                result.ranges.append("\(match.kind) \(match.keyword), \(try place(of: match))")
+                continue
             case let .index(value): index = Int32(bitPattern: value)
             case let .name(name):
                 if names[name] == nil { names[name] = try link { LinkMessage.getRequest(name: name, sequence: $0) }.map(\.index) }
@@ -97,16 +114,7 @@ public enum TrafficFilters {
             }
             // A filter on the device's own qdisc goes with it.
             if match.on == index { continue }
-            let place: String
-            if let on = match.on {
-                if devices[on] == nil { devices[on] = try link { LinkMessage.getRequest(index: on, sequence: $0) }?.name.map(InterfaceName.text) ?? "ifindex \(on)" }
-                let direction = match.parent == TrafficFilter.ingressParent ? "ingress" : match.parent == TrafficFilter.egressParent ? "egress"
-                    : match.parent == 0 ? "root" : "parent \(String(match.parent >> 16, radix: 16)):\(String(match.parent & 0xFFFF, radix: 16))"
-                place = "on \(devices[on] ?? "ifindex \(on)") \(direction)"
-            } else {
-                place = "of shared block \(match.parent)"
-            }
-            result.matches[Int(index), default: []].append("\(match.kind) \(match.keyword), \(place)")
+            result.matches[Int(index), default: []].append("\(match.kind) \(match.keyword), \(try place(of: match))")
         }
         result.unresolved = Array(Set(result.unresolved)).sorted()
         return result

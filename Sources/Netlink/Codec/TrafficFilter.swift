@@ -112,35 +112,65 @@ public enum TrafficFilter {
         return handle & 0xFFFF == 0 ? nil : .device(index: index, parent: handle)
     }
 
-    /// The device a filter matches the packets' input device against: by name as the dump gives
-    /// it (the device with that ifindex now), or by ifindex.
+    /// The device a filter matches packets against: by name as the dump gives it (the device with
+    /// that ifindex now; a meta match's name compared as such), by ifindex, or by a comparison
+    /// that may take in any device (a bound, a mask, a name's prefix), in words as `tc` writes it.
     public enum InputDevice: Hashable, Sendable {
         case name([UInt8])
         case index(UInt32)
+        case some(String)
     }
 
-    /// A filter that matches the input device, as one RTM_NEWTFILTER message describes it.
+    /// A filter that matches a device, as one RTM_NEWTFILTER message describes it.
     public struct IndexMatch: Hashable, Sendable {
-        /// The classifier (`u32`, `fw`, `flower`, `route`).
+        /// The classifier (`u32`, `fw`, `flower`, `route`, or `basic`, `cgroup` and `flow` through
+        /// a meta match).
         public var kind: String
         public var device: InputDevice
         /// The ifindex of the device whose qdisc holds it (nil for a shared block's filter).
         public var on: Int32?
         /// Its block's parent there (`TrafficFilter.ingressParent`, a qdisc or class handle).
         public var parent: UInt32
+        /// The meta match that names the device, in words (`meta(rt_iif)`); nil for a
+        /// classifier's own keyword.
+        public var meta: String? = nil
 
-        /// The keyword `tc filter` takes the device with: `indev`, or `fromif` for route.
-        public var keyword: String { kind == "route" ? "fromif" : "indev" }
+        /// The keyword `tc filter` takes the device with: `indev`, `fromif` for route, or the
+        /// meta match.
+        public var keyword: String { meta ?? (kind == "route" ? "fromif" : "indev") }
     }
 
-    /// The input-device match of one filter message; nil for a filter without one (or a
-    /// classifier that has none). Throws for a payload shorter than `struct tcmsg`, or
-    /// attributes that do not parse.
-    public static func decodeIndexMatch(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> IndexMatch? {
+    /// The classifiers that take extended matches, with the attribute of their options that holds
+    /// the match tree (TCA_BASIC_EMATCHES, TCA_CGROUP_EMATCHES, TCA_FLOW_EMATCHES).
+    static let ematchTrees: [String: UInt16] = ["basic": 2, "cgroup": 3, "flow": 11]
+
+    /// The device matches of one filter message: the classifier's input device, or each meta
+    /// match of its extended matches that compares a device (`TrafficEmatch`); empty for a
+    /// filter without one. Throws for a payload shorter than `struct tcmsg`, or attributes that
+    /// do not parse.
+    public static func decodeIndexMatches(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> [IndexMatch] {
         guard payload.count >= TrafficBlock.headerSize else { throw .truncated(what: "tcmsg", need: TrafficBlock.headerSize, have: payload.count) }
         let base = payload.startIndex
         let index = payload.readNative(UInt32.self, at: base + 4)
         let parent = payload.readNative(UInt32.self, at: base + 12)
+        guard let (kind, options) = try kindAndOptions(payload), let tree = ematchTrees[kind] else {
+            return try decodeIndexMatch(payload).map { [$0] } ?? []
+        }
+        let on = index == blockMagic ? nil : Int32(bitPattern: index)
+        var matches: [IndexMatch] = []
+        var inner = AttributeDecoder(options)
+        while inner.next() {
+            guard inner.type == tree else { continue }
+            for found in try TrafficEmatch.deviceComparisons(inner.data) {
+                matches.append(IndexMatch(kind: kind, device: found.device, on: on, parent: parent, meta: found.words))
+            }
+        }
+        try inner.finish()
+        return matches
+    }
+
+    /// The classifier's kind and options of one filter message (nil without options).
+    static func kindAndOptions(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> (String, ArraySlice<UInt8>)? {
         var kind = ""
         var options: ArraySlice<UInt8>?
         var attributes = AttributeDecoder(payload.dropFirst(TrafficBlock.headerSize))
@@ -152,7 +182,18 @@ public enum TrafficFilter {
             }
         }
         try attributes.finish()
-        guard let options else { return nil }
+        return options.map { (kind, $0) }
+    }
+
+    /// The input-device match of one filter message by its classifier's own keyword (u32, fw,
+    /// flower, route); nil for a filter without one (or a classifier that has none). Throws for
+    /// a payload shorter than `struct tcmsg`, or attributes that do not parse.
+    public static func decodeIndexMatch(_ payload: ArraySlice<UInt8>) throws(NetlinkError) -> IndexMatch? {
+        guard payload.count >= TrafficBlock.headerSize else { throw .truncated(what: "tcmsg", need: TrafficBlock.headerSize, have: payload.count) }
+        let base = payload.startIndex
+        let index = payload.readNative(UInt32.self, at: base + 4)
+        let parent = payload.readNative(UInt32.self, at: base + 12)
+        guard let (kind, options) = try kindAndOptions(payload) else { return nil }
         let wanted: UInt16
         switch kind {
         case "u32": wanted = u32Indev

@@ -89,11 +89,14 @@ extension LinuxReaper {
         for (index, count) in redirects.counts where indices.contains(index) {
             if let reason = Heuristics.redirectReason(count, now: true) { dependents[Int32(index)] = reason }
         }
-        // tc filters that match a target as the packets' input device since the plan (by ifindex).
+        // tc filters that match a target by its index since the plan.
         switch system.tcFilters(namespaceFD) {
         case let .success(found):
             if let name = found.unresolved.first {
                 throw NothingDeleted(detail: "a tc filter matches the packets' input device \(name) by index, and which device that is cannot be told now (renamed or deleted as it was read), which may be any of them; nothing deleted")
+            }
+            if let range = found.ranges.first {
+                throw NothingDeleted(detail: "a tc filter compares the packets' devices with a range of indexes or names (\(range)), which may take in any of them; nothing deleted")
             }
             for (index, filters) in found.matches where indices.contains(index) && dependents[Int32(index)] == nil {
                 if let reason = Heuristics.tcFilterIndexReason(filters, now: true) { dependents[Int32(index)] = reason }

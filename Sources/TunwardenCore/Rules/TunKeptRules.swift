@@ -61,14 +61,15 @@ extension Heuristics {
             + "\(policies.count > 1 ? "them" : "that policy") selecting nothing, and a device made again gets a new index"
     }
 
-    /// Why traffic-control filters that match a device as the packets' input device tie it to
-    /// them, in words (nil when none do); the reaper's last look says it the same way. The kernel
-    /// keeps the filter, and the index in it, when the device goes.
+    /// Why traffic-control filters that match a device (as the packets' input device, their
+    /// device or their socket's) tie it to them, in words (nil when none do); the reaper's last
+    /// look says it the same way. The kernel keeps the filter, and the index in it, when the
+    /// device goes.
     public static func tcFilterIndexReason(_ filters: [String], now: Bool = false) -> String? {
         guard let first = filters.first else { return nil }
         let more = filters.count > 1 ? ", and \(filters.count - 1) more" : ""
-        return "a tc filter \(now ? "now " : "")matches it by index as the packets' input device (\(first))\(more); deleting it leaves "
-            + "\(filters.count > 1 ? "them" : "that filter") matching an index no device has, and a device made again gets a new index"
+        return "a tc filter \(now ? "now " : "")matches it (\(first))\(more); deleting it leaves "
+            + "\(filters.count > 1 ? "them" : "that filter") matching a device that is gone, and a device made again gets a new index"
     }
 
     /// Why a device whose owner or group is set is kept, in words (nil when neither is): it was
