@@ -21,7 +21,13 @@ extension Journal {
     /// there is none, or when it cannot be read (then only this journal is looked in, and a
     /// device still fenced says where else to look).
     public func rotatedOpenIntents() -> [JournalRecord] {
-        (try? rotated.openIntents().records) ?? []
+        rotatedOpenLook().records
+    }
+
+    /// The look `rotatedOpenIntents` makes, with the lines it skipped among a run's intents;
+    /// `OpenIntents.none` when there is no rotated journal or it cannot be read.
+    public func rotatedOpenLook() -> OpenIntents {
+        (try? rotated.openIntents()) ?? .none
     }
 
     /// Those of `intents` (intent records of the rotated journal) that no result record in this
