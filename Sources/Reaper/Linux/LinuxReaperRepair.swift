@@ -151,16 +151,20 @@ extension LinuxReaper {
                     }
                 }
                 // Not renamed back above: a single-queue fence, which renames nothing, or a
-                // multi-queue one that something else renamed since. The fence of the latter took
-                // the device down, and no rename by someone else undid that: it is set up again
-                // as it was, and what it lost named, as for one renamed back.
+                // multi-queue one that something else renamed since (a repair killed after its
+                // rename back, say). The fence of the latter took the device down: it is set up
+                // again as it was, and what it lost named, as for one renamed back, also when it
+                // is up already.
                 if !keptFenced, fenceName == nil || link.name != fenceName {
                     if let fenceName, let name = link.name, name != fenceName, name != InterfaceName.kernelBytes(intent.ifname) {
                         done.append("renamed since by something else to \(InterfaceName.text(name)), a name it keeps")
                     }
+                    // A multi-queue one found up was set up by a repair killed before it journaled
+                    // (or before it set the group back): what the fence's down took is named.
                     let back = Self.setUpAndCheck(intent, index: index,
                                                   setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
-                                                  checkAnyway: false, lacking: "before the fence", client: client, ip: ip, device: current)
+                                                  checkAnyway: intent.prior?.tun?.multiQueue == true, lacking: "before the fence",
+                                                  client: client, ip: ip, device: current)
                     done += back.done
                     if back.failed { outcome = .failed }
                     if back.stillDown { leftFenced = true }

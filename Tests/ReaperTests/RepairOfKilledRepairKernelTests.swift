@@ -1,0 +1,70 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import Inventory
+import Testing
+import TestSupport
+@testable import Reaper
+import Storage
+import TunwardenCore
+
+/// What the repair of a reap killed outright does when an earlier repair of it was itself cut
+/// short, or its intents lie where a look could miss them, against the real kernel, as root, in
+/// throwaway namespaces (round "faults 53"): every open intent, in the journal or the one rotated
+/// away, is compared with what the kernel shows now, and what a device lacks is named (failed);
+/// a damaged line among a run's intents hides none of the intents after it.
+@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"), .serialized)
+struct RepairOfKilledRepairKernelTests {
+    func links(_ ns: TestNamespace) throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: Data(try ns.ip("-d", "-j", "link", "show").utf8)) as? [[String: Any]] ?? []
+    }
+
+    /// A multi-queue tap `name` in `ns`, up, with an address, a route of its own and a permanent
+    /// neighbour entry (`net` picks the addresses), and the intent a killed run journaled for it
+    /// (with the checkpoint a reaper's append carries), naming `fenceName` and `group`. Returns
+    /// its ifindex.
+    func multiQueueTarget(_ ns: TestNamespace, _ journal: Journal, _ name: String, net: Int, fenceName: String, group: UInt32) throws -> Int {
+        try ns.ip("tuntap", "add", "dev", name, "mode", "tap", "multi_queue")
+        try ns.ip("link", "set", name, "up")
+        try ns.ip("addr", "add", "10.\(net).0.1/24", "dev", name)
+        try ns.ip("route", "add", "10.\(net + 100).0.0/16", "dev", name)
+        try ns.ip("neigh", "add", "10.\(net).0.9", "lladdr", "02:00:00:00:00:09", "nud", "permanent", "dev", name)
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        let device = try #require(snapshot.interfaces.first { $0.name == name })
+        let saved = RecreateCommands.Neighbour(address: IPAddress("10.\(net).0.9")!, linkLayerAddress: "02:00:00:00:00:09", kind: .permanent)
+        try journal.append([JournalRecord(time: Date(), run: "killed-\(name)", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
+                                          prior: PriorState(device, routes: snapshot.routes.filter { $0.nextHops.contains { $0.interfaceIndex == device.index } },
+                                                            neighbours: [saved]),
+                                          fenceGroup: group, fenceName: fenceName, namespaceIdentity: snapshot.namespaceIdentity)],
+                           after: try journal.openIntents())
+        return device.index
+    }
+
+    /// F2: a repair killed after it renamed a multi-queue tap back and set it up, but before it
+    /// set its link group back: the device still bears the fence's group, under its own name, up,
+    /// without the route and neighbour entry the fence's down took. The next repair restores the
+    /// group and names both (failed). Until then it said "group 0 restored" (skipped), and the
+    /// run exited 0 with the losses never named.
+    @Test func aDeviceStillGroupedButRenamedBackAndUpHasItsLossesNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f532
+        let index = try multiQueueTarget(ns, journal, "f53grp", net: 54, fenceName: "tw0000000f53a02", group: group)
+        try ns.ip("link", "set", "f53grp", "down")
+        try ns.ip("link", "set", "f53grp", "name", "tw0000000f53a02")
+        try ns.ip("link", "set", "tw0000000f53a02", "group", "\(group)")
+        // The killed repair: renamed back and up, the group not yet set back.
+        try ns.ip("link", "set", "tw0000000f53a02", "name", "f53grp")
+        try ns.ip("link", "set", "f53grp", "up")
+
+        let repair = try #require(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).first { $0.ifindex == index })
+        #expect(repair.result == .failed, "\(repair)")
+        #expect(repair.detail.contains("group 0 restored") && repair.detail.contains("route 10.154.0.0/16")
+                && repair.detail.contains("neighbour entry 10.54.0.9"), "\(repair)")
+        let link = try #require(try links(ns).first { $0["ifname"] as? String == "f53grp" })
+        #expect(link["group"] as? String == "default" && (link["flags"] as? [String])?.contains("UP") == true, "\(link)")
+        #expect(try journal.openIntents().records.isEmpty)
+    }
+}
+#endif
