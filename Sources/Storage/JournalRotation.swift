@@ -33,8 +33,8 @@ extension Journal {
     /// Those of `intents` (intent records of the rotated journal) that no result record in this
     /// journal answers either: a result in this journal for the same run and ifindex means the run
     /// spanned the rotation, or was repaired since. Reads this journal whole, forward, decoding
-    /// only the lines that name one of the runs, so it is asked only for intents whose devices
-    /// still bear their fence, which is rare.
+    /// only the lines that name one of the runs. A reap asks it whenever the rotated journal holds
+    /// open intents of its namespace (until the next rotation, since their answers lie here).
     public func unanswered(_ intents: [JournalRecord]) throws -> [JournalRecord] {
         guard !intents.isEmpty, let (fd, size) = try openForReading() else { return intents }
         defer { close(fd) }

@@ -40,6 +40,43 @@ struct RepairOfKilledRepairKernelTests {
         return device.index
     }
 
+    /// F1: a killed reap's intent for a multi-queue tap lies in the rotated journal
+    /// (`journal.jsonl.1`), and a repair gave the device back (renamed back, group 0, up) but was
+    /// killed before it journaled that. The device bears no mark of the fence, and is up, but the
+    /// fence's down took its route and its permanent neighbour entry. The next repair compares it
+    /// with its intent all the same, names both (failed), and answers the intent in the current
+    /// journal. Until then only rotated intents whose devices bore the fence or were down were
+    /// looked at: nothing was said, and no journal ever held a result for it.
+    @Test func aRotatedIntentWhoseDeviceALostRepairGaveBackHasItsLossesNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f531
+        let index = try multiQueueTarget(ns, journal, "f53rot", net: 53, fenceName: "tw0000000f53a01", group: group)
+        // The fence, then the lost repair's give-back.
+        try ns.ip("link", "set", "f53rot", "down")
+        try ns.ip("link", "set", "f53rot", "name", "tw0000000f53a01")
+        try ns.ip("link", "set", "tw0000000f53a01", "group", "\(group)")
+        try ns.ip("link", "set", "tw0000000f53a01", "name", "f53rot")
+        try ns.ip("link", "set", "f53rot", "group", "0")
+        try ns.ip("link", "set", "f53rot", "up")
+        // logrotate's rename and create.
+        #expect(rename(journal.path, journal.rotated.path) == 0)
+        #expect(FileManager.default.createFile(atPath: journal.path, contents: Data()))
+
+        let reaper = LinuxReaper(namespaceName: ns.name)
+        #expect(reaper.unfinishedRotatedIntents(journal).map(\.ifindex) == [index])
+        let repair = try #require(try reaper.repairInterrupted(journal: journal).first { $0.ifindex == index })
+        #expect(repair.result == .failed, "\(repair)")
+        #expect(repair.detail.contains("bears no mark of its fence") && repair.detail.contains("route 10.153.0.0/16")
+                && repair.detail.contains("neighbour entry 10.53.0.9"), "\(repair)")
+        let result = try #require(try journal.read().last)
+        #expect(result.type == .result && result.run == "killed-f53rot" && result.result == .failed, "\(result)")
+        // Answered once, in the current journal: the next repair finds nothing left.
+        #expect(try reaper.repairInterrupted(journal: journal).isEmpty)
+        #expect(reaper.unfinishedRotatedIntents(journal).isEmpty)
+    }
+
     /// F2: a repair killed after it renamed a multi-queue tap back and set it up, but before it
     /// set its link group back: the device still bears the fence's group, under its own name, up,
     /// without the route and neighbour entry the fence's down took. The next repair restores the

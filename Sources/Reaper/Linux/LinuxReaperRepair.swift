@@ -64,9 +64,10 @@ extension LinuxReaper {
     /// deleted, which nothing proves, but gone, deleted or moved (failed).
     ///
     /// The intents of a run killed before the journal was rotated lie in the newest rotated
-    /// journal (`Journal.rotated`): those of this namespace whose devices still bear their fence,
-    /// or are down though they were up, are repaired too when no result in `journal` answers them,
-    /// and their results go to `journal`. Older rotated journals are not read.
+    /// journal (`Journal.rotated`): those of this namespace are repaired too when no result in
+    /// `journal` answers them, whatever state their devices are in (one a repair gave back
+    /// without journaling it is compared with its intent as here), and their results go to
+    /// `journal`. Older rotated journals are not read.
     public func repairInterrupted(journal: Journal) throws -> [ReapRepair] {
         let known = try journal.openIntents()
         let rotated = journal.rotatedOpenIntents()
@@ -76,13 +77,12 @@ extension LinuxReaper {
         defer { withExtendedLifetime(held) {} }
         var open = unfinishedIntents(known.records, held: held)
         let older = unfinishedIntents(rotated, held: held)
-        guard !open.isEmpty || !older.isEmpty else { return [] }
+        if !older.isEmpty { open = try journal.unanswered(older) + open }
+        guard !open.isEmpty else { return [] }
         let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-        if !older.isEmpty { open = try journal.unanswered(Self.leftMarked(older, byIndex: byIndex)) + open }
-        guard !open.isEmpty else { return [] }
         var given: [ReapRepair] = []
         var repairs: [JournalRecord] = []
         let now = Date()
@@ -228,22 +228,9 @@ extension LinuxReaper {
         return link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false)
     }
 
-    /// Those of `intents` whose devices (in `byIndex`, by ifindex) a killed run left marked: still
-    /// bearing their fence, or recorded by the intent and down though it was up (a multi-queue
-    /// device is taken down before its rename). Only these are worth looking for in the journal
-    /// after a rotation: the others have nothing left to undo.
-    static func leftMarked(_ intents: [JournalRecord], byIndex: [Int: LinkMessage]) -> [JournalRecord] {
-        intents.filter { intent in
-            guard let link = byIndex[intent.ifindex] else { return false }
-            return bearsFence(link, of: intent) || (isRecorded(link, by: intent) && intent.prior?.flags.contains("UP") == true
-                && link.flags & LinkMessage.up == 0)
-        }
-    }
-
     /// The intents of this namespace in the newest rotated journal that `repairInterrupted` would
-    /// repair: a killed run's whose devices still bear its fence (or are down though they were
-    /// up) and that no result in `journal` answers. Dumps the namespace's links only when the
-    /// rotated journal holds open intents of this namespace; empty when nothing can be read.
+    /// repair: a killed run's that no result in `journal` answers, whatever state their devices
+    /// are in. Empty when nothing can be read.
     public func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] {
         let rotated = journal.rotatedOpenIntents()
         guard !rotated.isEmpty else { return [] }
@@ -251,10 +238,7 @@ extension LinuxReaper {
         do { held = try holdNamespace() } catch { return [] }
         return withExtendedLifetime(held) {
             let older = unfinishedIntents(rotated, held: held)
-            guard !older.isEmpty, let transport = try? system.rtnetlink.connect(namespaceFD: held?.descriptor),
-                  let links = try? Self.dumpLinks(RtnetlinkClient(transport: transport)) else { return [] }
-            let marked = Self.leftMarked(older, byIndex: Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a }))
-            return (try? journal.unanswered(marked)) ?? marked
+            return (try? journal.unanswered(older)) ?? older
         }
     }
 
