@@ -103,5 +103,48 @@ struct RepairOfKilledRepairKernelTests {
         #expect(link["group"] as? String == "default" && (link["flags"] as? [String])?.contains("UP") == true, "\(link)")
         #expect(try journal.openIntents().records.isEmpty)
     }
+
+    /// F3: a line of NULs among a killed run's intents (a torn sector, a crash). It is skipped,
+    /// and every intent after it is still read: all three fenced tuns are given back, and the
+    /// first repair of the run names the line. Until then the look stopped at the line, the
+    /// devices whose intents followed it were never given back nor mentioned, and the run's next
+    /// checkpoint dropped them for good.
+    @Test func aNulLineAmongAKilledRunsIntentsHidesNoneAfterIt() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let group: UInt32 = 0x1234_f533
+        let names = ["f53nul0", "f53nul1", "f53nul2"]
+        for name in names { try ns.ip("tuntap", "add", "dev", name, "mode", "tun") }
+        let snapshot = try LinuxInventory(namespaceName: ns.name).snapshot()
+        var intents: [JournalRecord] = []
+        for (number, name) in names.enumerated() {
+            let device = try #require(snapshot.interfaces.first { $0.name == name })
+            intents.append(JournalRecord(time: Date(), run: "killed-f53nul", type: .intent, netns: ns.name, ifname: name, ifindex: device.index,
+                                         prior: PriorState(device, routes: []), fenceGroup: group, fenceName: "tw0000000f53b0\(number)",
+                                         namespaceIdentity: snapshot.namespaceIdentity))
+        }
+        try journal.append(intents, after: try journal.openIntents())
+        for (number, name) in names.enumerated() {
+            try ns.ip("link", "property", "add", "dev", name, "altname", "tw0000000f53b0\(number)")
+            try ns.ip("link", "set", name, "group", "\(group)")
+        }
+        // A line of 64 NULs after the first intent.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: journal.path))
+        let firstEnd = try #require(bytes.firstIndex(of: UInt8(ascii: "\n")))
+        bytes.insert(contentsOf: [UInt8](repeating: 0, count: 64) + [UInt8(ascii: "\n")], at: firstEnd + 1)
+        try bytes.write(to: URL(fileURLWithPath: journal.path))
+
+        let repairs = try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal)
+        #expect(Set(repairs.map(\.ifname)) == Set(names), "\(repairs)")
+        #expect(repairs.allSatisfy { $0.result == .skipped && $0.detail.contains("private alternative name removed") }, "\(repairs)")
+        let first = try #require(repairs.first)
+        #expect(first.detail.contains("a line among run killed-f53nul's intents (byte \(firstEnd + 1) of \(journal.path))")
+                && first.detail.contains("was skipped"), "\(first)")
+        for link in try links(ns) where names.contains(link["ifname"] as? String ?? "") {
+            #expect(link["altnames"] == nil && link["group"] as? String == "default", "\(link)")
+        }
+        #expect(try journal.openIntents().records.isEmpty)
+    }
 }
 #endif

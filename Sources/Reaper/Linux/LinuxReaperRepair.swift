@@ -68,21 +68,26 @@ extension LinuxReaper {
     /// `journal` answers them, whatever state their devices are in (one a repair gave back
     /// without journaling it is compared with its intent as here), and their results go to
     /// `journal`. Older rotated journals are not read.
+    ///
+    /// A line among a run's intents that is no record (cut short, or NULs) was skipped by the
+    /// look, which read on: the first repair of that run says so, since it may have been an
+    /// intent whose device this repair cannot know of.
     public func repairInterrupted(journal: Journal) throws -> [ReapRepair] {
         let known = try journal.openIntents()
-        let rotated = journal.rotatedOpenIntents()
-        guard !known.records.isEmpty || !rotated.isEmpty else { return [] }
+        let rotated = journal.rotatedOpenLook()
+        guard !known.records.isEmpty || !rotated.records.isEmpty else { return [] }
         // One namespace from matching the intents to acting on them.
         let held = try holdNamespace()
         defer { withExtendedLifetime(held) {} }
         var open = unfinishedIntents(known.records, held: held)
-        let older = unfinishedIntents(rotated, held: held)
+        let older = unfinishedIntents(rotated.records, held: held)
         if !older.isEmpty { open = try journal.unanswered(older) + open }
         guard !open.isEmpty else { return [] }
         let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
+        var skippedLines = known.skippedLines.merging(rotated.skippedLines) { $0 + $1 }
         var given: [ReapRepair] = []
         var repairs: [JournalRecord] = []
         let now = Date()
@@ -202,6 +207,7 @@ extension LinuxReaper {
                     detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
                 }
             }
+            if let lines = skippedLines.removeValue(forKey: intent.run) { detail += "; " + Self.skippedAmongIntents(lines, run: intent.run) }
             given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
                                          ifindex: intent.ifindex, result: outcome, detail: detail, leftFenced: leftFenced ? true : nil))
@@ -219,6 +225,15 @@ extension LinuxReaper {
     /// it deleted the device, or it could not give it back (its result then left the intent open).
     static func leftFenced(by run: String) -> String {
         "run \(run) left it fenced (killed before deleting it, or it could not give it back)"
+    }
+
+    /// What a repair of run `run` says of `lines`, found among its intents and skipped: the
+    /// intents after them were read, but one of the lines may have been an intent too.
+    static func skippedAmongIntents(_ lines: [TornRecord], run: String) -> String {
+        let places = lines.prefix(3).map { "byte \($0.offset) of \($0.path)" }.joined(separator: ", ") + (lines.count > 3 ? ", …" : "")
+        return "\(lines.count == 1 ? "a line" : "\(lines.count) lines") among run \(run)'s intents (\(places)) \(lines.count == 1 ? "is" : "are") no record "
+            + "(cut short, or NULs) and \(lines.count == 1 ? "was" : "were") skipped: the intents after \(lines.count == 1 ? "it" : "them") were read, but a device whose intent was lost there "
+            + "is not known to this repair; `tunwarden audit` names any device still fenced"
     }
 
     /// Whether `link` bears the fence `intent` names: its private link group, its private name,
