@@ -52,6 +52,10 @@ public struct OpenIntents: Sendable {
     /// Each run with open intents: where its intents start, how many intents it journaled, and
     /// the ifindexes of those still open, in journal order.
     var blocks: [String: Block]
+    /// The lines found among a run's intents that are no record (cut short, or a block of NULs
+    /// a crash or a torn sector left), by run: each was skipped and the intents after it were
+    /// read, but one of them may have been an intent of that run, whose device no look finds.
+    public var skippedLines: [String: [TornRecord]] = [:]
 
     struct Block: Sendable {
         var at: Int
@@ -61,6 +65,13 @@ public struct OpenIntents: Sendable {
 
     /// What a journal that does not exist holds.
     public static let none = OpenIntents(records: [], bytesRead: 0, blocks: [:])
+
+    init(records: [JournalRecord], bytesRead: Int, blocks: [String: Block], skippedLines: [String: [TornRecord]] = [:]) {
+        self.records = records
+        self.bytesRead = bytesRead
+        self.blocks = blocks
+        self.skippedLines = skippedLines
+    }
 
     /// The checkpoint for the last of `records`, appended at `offsets`: these open intents, less
     /// those the records answer, with the intents among the records.
@@ -159,9 +170,11 @@ extension Journal {
             found[record.run, default: OpenIntents.Block(at: block.at, total: block.total, open: [])].open.append(record.ifindex)
         }
         var seen = Set(open.map { Device(run: $0.record.run, ifindex: $0.record.ifindex) })
+        var skipped: [String: [TornRecord]] = [:]
         for listed in checkpoint ?? [] {
             guard let block = try readBlock(fd, of: listed.run, at: listed.at, size: size, decoder: decoder) else { return nil }
             read += block.bytes
+            if !block.skipped.isEmpty { skipped[listed.run] = block.skipped }
             let wanted = listed.ifindexes.map(Set.init)
             var entry = OpenIntents.Block(at: listed.at, total: block.records.count, open: [])
             for (record, offset) in block.records where wanted?.contains(record.ifindex) ?? true {
@@ -173,13 +186,16 @@ extension Journal {
             if !entry.open.isEmpty { found[listed.run] = entry }
         }
         open.sort { $0.offset < $1.offset }
-        return OpenIntents(records: open.map(\.record), bytesRead: read, blocks: found)
+        return OpenIntents(records: open.map(\.record), bytesRead: read, blocks: found, skippedLines: skipped)
     }
 
     /// The intent records of run `run` that start at `at` and lie together, with their offsets,
-    /// and how many bytes were read; nil when no intent of that run starts there.
+    /// how many bytes were read, and the lines between two of them that are no record (cut short,
+    /// or NULs): each is skipped and the reading goes on, since the run's later intents stand
+    /// (a line not decoded is skipped everywhere else too). The block ends at the first record
+    /// that is not an intent of that run. Nil when no intent of that run starts there.
     private func readBlock(_ fd: Int32, of run: String, at: Int, size: Int,
-                           decoder: JSONDecoder) throws -> (records: [(JournalRecord, Int)], bytes: Int)? {
+                           decoder: JSONDecoder) throws -> (records: [(JournalRecord, Int)], bytes: Int, skipped: [TornRecord])? {
         guard at >= 0, at < size else { return nil }
         if at > 0 {
             var before: UInt8 = 0
@@ -189,6 +205,9 @@ extension Journal {
         var position = at
         var pending: [UInt8] = []
         var bytes = 0
+        // Skipped since the last intent: among the run's intents only if another one follows.
+        var skippedSince: [TornRecord] = []
+        var skipped: [TornRecord] = []
         reading: while position < size {
             var chunk = [UInt8](repeating: 0, count: min(Self.scanStep, size - position))
             let count = chunk.withUnsafeMutableBytes { preadAll(fd, $0, at: position) }
@@ -199,14 +218,22 @@ extension Journal {
             position += count
             var lineStart = 0
             while let end = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                guard end > lineStart, let record = try decode(pending[lineStart..<end], at: start + lineStart, fd: fd, decoder: decoder),
-                      record.type == .intent, record.run == run else { break reading }
+                defer { lineStart = end + 1 }
+                guard end > lineStart else { continue }
+                guard let record = try decode(pending[lineStart..<end], at: start + lineStart, fd: fd, decoder: decoder) else {
+                    // Without an intent before it, the checkpoint does not lead to the run's intents.
+                    guard !records.isEmpty else { break reading }
+                    skippedSince.append(TornRecord(path: path, offset: start + lineStart, length: end - lineStart))
+                    continue
+                }
+                guard record.type == .intent, record.run == run else { break reading }
                 records.append((record, start + lineStart))
-                lineStart = end + 1
+                skipped += skippedSince
+                skippedSince = []
             }
             pending.removeFirst(lineStart)
         }
-        return records.isEmpty ? nil : (records, bytes)
+        return records.isEmpty ? nil : (records, bytes, skipped)
     }
 
     /// The record `line` (starting at byte `offset`) holds; nil for a record cut short, which is

@@ -21,14 +21,20 @@ extension Journal {
     /// there is none, or when it cannot be read (then only this journal is looked in, and a
     /// device still fenced says where else to look).
     public func rotatedOpenIntents() -> [JournalRecord] {
-        (try? rotated.openIntents().records) ?? []
+        rotatedOpenLook().records
+    }
+
+    /// The look `rotatedOpenIntents` makes, with the lines it skipped among a run's intents;
+    /// `OpenIntents.none` when there is no rotated journal or it cannot be read.
+    public func rotatedOpenLook() -> OpenIntents {
+        (try? rotated.openIntents()) ?? .none
     }
 
     /// Those of `intents` (intent records of the rotated journal) that no result record in this
     /// journal answers either: a result in this journal for the same run and ifindex means the run
     /// spanned the rotation, or was repaired since. Reads this journal whole, forward, decoding
-    /// only the lines that name one of the runs, so it is asked only for intents whose devices
-    /// still bear their fence, which is rare.
+    /// only the lines that name one of the runs. A reap asks it whenever the rotated journal holds
+    /// open intents of its namespace (until the next rotation, since their answers lie here).
     public func unanswered(_ intents: [JournalRecord]) throws -> [JournalRecord] {
         guard !intents.isEmpty, let (fd, size) = try openForReading() else { return intents }
         defer { close(fd) }

@@ -102,7 +102,7 @@ protocol PlanReaper {
     /// what a reap killed outright left behind, or a reap acting right now.
     func unfinishedIntents(_ records: [JournalRecord]) -> [JournalRecord]
     /// The intents of this reaper's namespace in the newest rotated journal (`Journal.rotated`)
-    /// that `repairInterrupted` would repair: a killed run's, whose devices still bear its fence,
+    /// that `repairInterrupted` would repair: a killed run's, whatever state its devices are in,
     /// with no result in `journal` either.
     func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord]
     /// Undoes what the reaps behind the journal's unfinished intents of this namespace left on

@@ -153,4 +153,35 @@ import TunwardenCore
         // Without a new journal (not made yet), nothing answers them.
         #expect(try Journal(path: directory + "/none.jsonl").unanswered(open) == open)
     }
+
+    /// Round "faults 53" F3: a line of NULs among a killed run's intents (a torn sector, a crash)
+    /// is skipped, and the intents after it are still found, in the journal and in the one
+    /// rotated away; the look names the line as one among that run's intents. One after the
+    /// run's last intent is not among them. Until then the look stopped at the line, and the
+    /// intents after it were lost for good.
+    @Test func aNulLineAmongARunsIntentsHidesNoneAfterIt() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try completeRun(journal, "before", devices: 2...3)
+        let start = try Data(contentsOf: URL(fileURLWithPath: journal.path)).count
+        try journal.append([intent("killed", 7), intent("killed", 8), intent("killed", 9)], after: try journal.openIntents())
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: journal.path))
+        let firstEnd = try #require(bytes[start...].firstIndex(of: UInt8(ascii: "\n")))
+        let nuls = [UInt8](repeating: 0, count: 64) + [UInt8(ascii: "\n")]
+        bytes.insert(contentsOf: nuls, at: firstEnd + 1)
+        bytes.append(contentsOf: nuls)
+        try bytes.write(to: URL(fileURLWithPath: journal.path))
+
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [7, 8, 9])
+        #expect(open.skippedLines["killed"] == [TornRecord(path: journal.path, offset: firstEnd + 1, length: 64)], "\(open.skippedLines)")
+        // A later append's checkpoint still names all three.
+        try completeRun(journal, "later", devices: 2...2)
+        #expect(try journal.openIntents().records.map(\.ifindex) == [7, 8, 9])
+
+        #expect(rename(journal.path, journal.rotated.path) == 0)
+        let rotated = journal.rotatedOpenLook()
+        #expect(rotated.records.map(\.ifindex) == [7, 8, 9])
+        #expect(rotated.skippedLines["killed"]?.map(\.offset) == [firstEnd + 1])
+    }
 }

@@ -64,25 +64,30 @@ extension LinuxReaper {
     /// deleted, which nothing proves, but gone, deleted or moved (failed).
     ///
     /// The intents of a run killed before the journal was rotated lie in the newest rotated
-    /// journal (`Journal.rotated`): those of this namespace whose devices still bear their fence,
-    /// or are down though they were up, are repaired too when no result in `journal` answers them,
-    /// and their results go to `journal`. Older rotated journals are not read.
+    /// journal (`Journal.rotated`): those of this namespace are repaired too when no result in
+    /// `journal` answers them, whatever state their devices are in (one a repair gave back
+    /// without journaling it is compared with its intent as here), and their results go to
+    /// `journal`. Older rotated journals are not read.
+    ///
+    /// A line among a run's intents that is no record (cut short, or NULs) was skipped by the
+    /// look, which read on: the first repair of that run says so, since it may have been an
+    /// intent whose device this repair cannot know of.
     public func repairInterrupted(journal: Journal) throws -> [ReapRepair] {
         let known = try journal.openIntents()
-        let rotated = journal.rotatedOpenIntents()
-        guard !known.records.isEmpty || !rotated.isEmpty else { return [] }
+        let rotated = journal.rotatedOpenLook()
+        guard !known.records.isEmpty || !rotated.records.isEmpty else { return [] }
         // One namespace from matching the intents to acting on them.
         let held = try holdNamespace()
         defer { withExtendedLifetime(held) {} }
         var open = unfinishedIntents(known.records, held: held)
-        let older = unfinishedIntents(rotated, held: held)
-        guard !open.isEmpty || !older.isEmpty else { return [] }
+        let older = unfinishedIntents(rotated.records, held: held)
+        if !older.isEmpty { open = try journal.unanswered(older) + open }
+        guard !open.isEmpty else { return [] }
         let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
         let links = try Self.dumpLinks(client)
         let byIndex = Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
-        if !older.isEmpty { open = try journal.unanswered(Self.leftMarked(older, byIndex: byIndex)) + open }
-        guard !open.isEmpty else { return [] }
+        var skippedLines = known.skippedLines.merging(rotated.skippedLines) { $0 + $1 }
         var given: [ReapRepair] = []
         var repairs: [JournalRecord] = []
         let now = Date()
@@ -151,16 +156,20 @@ extension LinuxReaper {
                     }
                 }
                 // Not renamed back above: a single-queue fence, which renames nothing, or a
-                // multi-queue one that something else renamed since. The fence of the latter took
-                // the device down, and no rename by someone else undid that: it is set up again
-                // as it was, and what it lost named, as for one renamed back.
+                // multi-queue one that something else renamed since (a repair killed after its
+                // rename back, say). The fence of the latter took the device down: it is set up
+                // again as it was, and what it lost named, as for one renamed back, also when it
+                // is up already.
                 if !keptFenced, fenceName == nil || link.name != fenceName {
                     if let fenceName, let name = link.name, name != fenceName, name != InterfaceName.kernelBytes(intent.ifname) {
                         done.append("renamed since by something else to \(InterfaceName.text(name)), a name it keeps")
                     }
+                    // A multi-queue one found up was set up by a repair killed before it journaled
+                    // (or before it set the group back): what the fence's down took is named.
                     let back = Self.setUpAndCheck(intent, index: index,
                                                   setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
-                                                  checkAnyway: false, lacking: "before the fence", client: client, ip: ip, device: current)
+                                                  checkAnyway: intent.prior?.tun?.multiQueue == true, lacking: "before the fence",
+                                                  client: client, ip: ip, device: current)
                     done += back.done
                     if back.failed { outcome = .failed }
                     if back.stillDown { leftFenced = true }
@@ -198,6 +207,7 @@ extension LinuxReaper {
                     detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
                 }
             }
+            if let lines = skippedLines.removeValue(forKey: intent.run) { detail += "; " + Self.skippedAmongIntents(lines, run: intent.run) }
             given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
                                          ifindex: intent.ifindex, result: outcome, detail: detail, leftFenced: leftFenced ? true : nil))
@@ -217,6 +227,15 @@ extension LinuxReaper {
         "run \(run) left it fenced (killed before deleting it, or it could not give it back)"
     }
 
+    /// What a repair of run `run` says of `lines`, found among its intents and skipped: the
+    /// intents after them were read, but one of the lines may have been an intent too.
+    static func skippedAmongIntents(_ lines: [TornRecord], run: String) -> String {
+        let places = lines.prefix(3).map { "byte \($0.offset) of \($0.path)" }.joined(separator: ", ") + (lines.count > 3 ? ", …" : "")
+        return "\(lines.count == 1 ? "a line" : "\(lines.count) lines") among run \(run)'s intents (\(places)) \(lines.count == 1 ? "is" : "are") no record "
+            + "(cut short, or NULs) and \(lines.count == 1 ? "was" : "were") skipped: the intents after \(lines.count == 1 ? "it" : "them") were read, but a device whose intent was lost there "
+            + "is not known to this repair; `tunwarden audit` names any device still fenced"
+    }
+
     /// Whether `link` bears the fence `intent` names: its private link group, its private name,
     /// or its private alternative name.
     static func bearsFence(_ link: LinkMessage, of intent: JournalRecord) -> Bool {
@@ -224,22 +243,9 @@ extension LinuxReaper {
         return link.group == intent.fenceGroup || link.name == fenceName || (fenceName.map(link.altNames.contains) ?? false)
     }
 
-    /// Those of `intents` whose devices (in `byIndex`, by ifindex) a killed run left marked: still
-    /// bearing their fence, or recorded by the intent and down though it was up (a multi-queue
-    /// device is taken down before its rename). Only these are worth looking for in the journal
-    /// after a rotation: the others have nothing left to undo.
-    static func leftMarked(_ intents: [JournalRecord], byIndex: [Int: LinkMessage]) -> [JournalRecord] {
-        intents.filter { intent in
-            guard let link = byIndex[intent.ifindex] else { return false }
-            return bearsFence(link, of: intent) || (isRecorded(link, by: intent) && intent.prior?.flags.contains("UP") == true
-                && link.flags & LinkMessage.up == 0)
-        }
-    }
-
     /// The intents of this namespace in the newest rotated journal that `repairInterrupted` would
-    /// repair: a killed run's whose devices still bear its fence (or are down though they were
-    /// up) and that no result in `journal` answers. Dumps the namespace's links only when the
-    /// rotated journal holds open intents of this namespace; empty when nothing can be read.
+    /// repair: a killed run's that no result in `journal` answers, whatever state their devices
+    /// are in. Empty when nothing can be read.
     public func unfinishedRotatedIntents(_ journal: Journal) -> [JournalRecord] {
         let rotated = journal.rotatedOpenIntents()
         guard !rotated.isEmpty else { return [] }
@@ -247,10 +253,7 @@ extension LinuxReaper {
         do { held = try holdNamespace() } catch { return [] }
         return withExtendedLifetime(held) {
             let older = unfinishedIntents(rotated, held: held)
-            guard !older.isEmpty, let transport = try? system.rtnetlink.connect(namespaceFD: held?.descriptor),
-                  let links = try? Self.dumpLinks(RtnetlinkClient(transport: transport)) else { return [] }
-            let marked = Self.leftMarked(older, byIndex: Dictionary(links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a }))
-            return (try? journal.unanswered(marked)) ?? marked
+            return (try? journal.unanswered(older)) ?? older
         }
     }
 
