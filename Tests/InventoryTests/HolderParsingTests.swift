@@ -151,6 +151,8 @@ import TunwardenCore
             }
         }
         #expect(!MulticastMemberships.kernelGroup(group("ff02::1")[...].dropLast()))
+        // In IPv4 the kernel's own is all-hosts, 224.0.0.1.
+        #expect(MulticastMemberships.kernelGroup([224, 0, 0, 1]) && !MulticastMemberships.kernelGroup([224, 0, 0, 251]))
     }
 
     @Test func ipv6MembershipsBeyondTheKernelsOwnAreFound() {

@@ -9,10 +9,10 @@ import TunwardenCore
 /// IPV6_JOIN_GROUP and the device's ifindex, bound to no device. Such a process uses the device
 /// without a tun descriptor, and deleting the device drops its memberships under it.
 ///
-/// The kernel lists each device's memberships, with how many holders each has, in
-/// `/proc/net/igmp` and `/proc/net/igmp6` (IPv6 from an RTM_GETMULTICAST dump where the kernel
-/// gives one: see `ipv6Groups`), read from inside the namespace (`NamespaceProcFile`);
-/// it does not say which socket holds one. It holds some itself on every device (read on Linux
+/// The kernel lists each device's memberships in an RTM_GETMULTICAST dump (IPv6 on every kernel,
+/// IPv4 since Linux 6.13: see `dumpedGroups`), and with how many holders each has in
+/// `/proc/net/igmp` and `/proc/net/igmp6`, read from inside the namespace (`NamespaceProcFile`)
+/// where the kernel gives no dump; neither says which socket holds one. It holds some itself on every device (read on Linux
 /// 6.18 from fresh devices, with and without addresses, up and down, and in net/ipv4/igmp.c and
 /// net/ipv6/addrconf.c): 224.0.0.1 while the device is up; ff02::1 and ff01::1; ff02::2, ff01::2
 /// and ff05::2 while it forwards; and the solicited-node group ff02::1:ffXX:XXXX of each of its
@@ -37,12 +37,17 @@ enum MulticastMemberships {
     /// IPv4 multicast or IPv6 (the file does not exist); `Unreadable` when a list could not be had.
     static func socketGroups(namespaceFD: Int32?, procRoot: String) -> Result<[Int: [String]], SocketUse.Unreadable> {
         var groups: [Int: [Membership]] = [:]
-        // IPv6 groups from the kernel's dump where it gives one: `/proc/net/igmp6` costs the
-        // kernel a walk of every device for each page read, 60 ms at 10,000 devices.
-        var files: [(String, (String) -> [Int: [Membership]]?)] = [("igmp", parseIPv4)]
-        switch ipv6Groups(namespaceFD: namespaceFD) {
-        case let .success(found): groups = found
-        case .failure: files.append(("igmp6", parseIPv6))
+        // Groups from the kernel's dumps where it gives them: each file costs the kernel a walk of
+        // every device for each page read (`/proc/net/igmp6` 60 ms at 10,000 devices, and
+        // `/proc/net/igmp` 30 ms at 10,000 that are up, with 640 KB of text to read).
+        var files: [(String, (String) -> [Int: [Membership]]?)] = []
+        let client = try? RtnetlinkClient(transport: NetlinkSocket(namespaceFD: namespaceFD))
+        for (family, file, parse) in [(UInt8(2), "igmp", parseIPv4), (10, "igmp6", parseIPv6)] as [(UInt8, String, (String) -> [Int: [Membership]]?)] {
+            guard let client, case let .success(found) = dumpedGroups(family: family, client: client) else {
+                files.append((file, parse))
+                continue
+            }
+            groups.merge(found, uniquingKeysWith: +)
         }
         for (name, parse) in files {
             switch NamespaceProcFile.read(name, namespaceFD: namespaceFD, procRoot: procRoot) {
@@ -135,22 +140,29 @@ enum MulticastMemberships {
         return found
     }
 
-    /// The IPv6 groups held on each device of the namespace behind `namespaceFD` beyond the
-    /// kernel's own, from an RTM_GETMULTICAST dump. The dump does not count a group's holders: a
-    /// socket that joins one of the kernel's own groups (`kernelGroup`) is not told from it.
-    /// Throws when the dump cannot be had (then `/proc/net/igmp6` is read).
-    static func ipv6Groups(namespaceFD: Int32?) -> Result<[Int: [Membership]], NetlinkError> {
+    /// The groups of `family` (AF_INET or AF_INET6) held on each device of the namespace of
+    /// `client` beyond the kernel's own, from an RTM_GETMULTICAST dump. The dump does not count
+    /// a group's holders: a socket that joins one of the kernel's own groups (`kernelGroup`) is
+    /// not told from it. Fails when the dump cannot be had (a kernel before 6.13 has none for
+    /// IPv4), and for IPv4 when it lists no group at all: the kernel joins 224.0.0.1 on each
+    /// device that is up, loopback included, so an empty answer is taken for a kernel that
+    /// answered another family's dump. Then the file is read.
+    static func dumpedGroups(family: UInt8, client: RtnetlinkClient) -> Result<[Int: [Membership]], NetlinkError> {
         do {
-            let client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: namespaceFD))
             var found: [Int: [Membership]] = [:]
-            try client.dumpEach(operation: "RTM_GETMULTICAST (IPv6)", request: { AddressMessage.multicastDumpRequest(family: 10, sequence: $0) },
-                                restart: { found = [:] }) { message in
+            var listed = 0
+            try client.dumpEach(operation: "RTM_GETMULTICAST (\(family == 2 ? "IPv4" : "IPv6"))",
+                                request: { AddressMessage.multicastDumpRequest(family: family, sequence: $0) },
+                                restart: { (found, listed) = ([:], 0) }) { message in
                 // Linux answers with RTM_GETMULTICAST; RTM_NEWMULTICAST is what notifications carry.
                 guard message.header.type == AddressMessage.getMulticast || message.header.type == AddressMessage.newMulticast else { return }
                 let entry = try AddressMessage.multicastEntry(message.payload)
-                guard entry.family == 10, let bytes = entry.group, bytes.count == 16, !kernelGroup(bytes), let group = IPAddress(bytes: Array(bytes)) else { return }
+                guard entry.family == family, let bytes = entry.group, bytes.count == (family == 2 ? 4 : 16) else { return }
+                listed += 1
+                guard !kernelGroup(bytes), let group = IPAddress(bytes: Array(bytes)) else { return }
                 found[Int(entry.index), default: []].append(Membership(group: group, users: 1, kernelHolds: 0))
             }
+            if family == 2, listed == 0 { return .failure(.malformed("no IPv4 multicast group listed, not even 224.0.0.1")) }
             return .success(found)
         } catch let error as NetlinkError {
             return .failure(error)
@@ -159,12 +171,13 @@ enum MulticastMemberships {
         }
     }
 
-    /// Whether an IPv6 group is one the kernel joins on devices itself: a solicited-node group
-    /// (ff02::1:ffXX:XXXX), ff02::1 and ff01::1, or ff02::2, ff01::2 and ff05::2.
+    /// Whether a group is one the kernel joins on devices itself: 224.0.0.1, or in IPv6 a
+    /// solicited-node group (ff02::1:ffXX:XXXX), ff02::1 and ff01::1, or ff02::2, ff01::2 and ff05::2.
     static func kernelGroup(_ bytes: [UInt8]) -> Bool { kernelGroup(bytes[...]) }
 
-    /// The same for a group's 16 bytes where they lie in a message.
+    /// The same for a group's 4 or 16 bytes where they lie in a message.
     static func kernelGroup(_ group: ArraySlice<UInt8>) -> Bool {
+        if group.count == 4 { return group.elementsEqual([224, 0, 0, 1]) }
         guard group.count == 16 else { return false }
         let b = group.startIndex
         guard group[b] == 0xff, group[(b + 2)..<(b + 11)].allSatisfy({ $0 == 0 }) else { return false }
