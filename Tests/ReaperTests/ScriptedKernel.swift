@@ -101,6 +101,8 @@ final class ScriptedKernel: @unchecked Sendable {
     var xfrmPolicies: [Int: [String]] = [:]
     /// The tc filters that match each ifindex as input device, as the last look lists them.
     var tcFilters = TrafficFilters.Found()
+    /// The MPTCP endpoints that name each ifindex, as the last look lists them; nil: they cannot be read.
+    var mptcpEndpoints: [Int: [String]]? = [:]
     /// The tcx programs attached to each ifindex, as the last look asks for them.
     var tcPrograms: [Int: [String]] = [:]
     /// The signal the reap signals report as caught (0: none).
@@ -143,6 +145,7 @@ final class ScriptedKernel: @unchecked Sendable {
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
                                            xfrmPolicies: { _ in .success(self.xfrmPolicies) },
                                            tcFilters: { _ in .success(self.tcFilters) },
+                                           mptcpEndpoints: { _ in self.mptcpEndpoints.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no MPTCP endpoints")) },
                                            tcPrograms: { _, _ in .success(self.tcPrograms) },
                                            departures: { _ in Departures(kernel: self) })
         return reaper

@@ -135,6 +135,9 @@ extension LinuxReaper {
         /// The traffic-control filters of the inspected namespace that match each ifindex as the
         /// packets' input device (see `TrafficFilters.found`).
         var tcFilters: (_ namespaceFD: Int32?) -> Result<TrafficFilters.Found, SocketUse.Unreadable> = { fd in TrafficFilters.found(namespaceFD: fd) }
+        /// The MPTCP endpoints of the inspected namespace that name each ifindex (see
+        /// `MptcpEndpoints.found`).
+        var mptcpEndpoints: (_ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { fd in MptcpEndpoints.found(namespaceFD: fd) }
         /// The tcx programs attached to each of the devices with these indices in the inspected
         /// namespace (see `TcPrograms.attached`).
         var tcPrograms: (_ indices: [Int], _ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { indices, fd in
