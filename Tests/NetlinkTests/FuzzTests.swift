@@ -129,6 +129,10 @@ import Testing
             precondition([0, 4, 16].contains(endpoint.address.count))
         }
         if (try? GenericNetlink.decodeFamilyID(payload)) != nil { decoded += 1 }
+        if let label = try? AddressLabel.decode(payload) {
+            decoded += 1
+            precondition([0, 16].contains(label.prefix.count))
+        }
         if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)
         while attributes.next() {

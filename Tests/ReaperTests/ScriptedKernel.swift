@@ -181,10 +181,10 @@ final class ScriptedKernel: @unchecked Sendable {
     /// Carries out one datagram's request and returns the datagrams that answer it.
     fileprivate func answer(_ datagram: [UInt8]) throws -> [[UInt8]] {
         let message = try #require(try NetlinkMessage.split(datagram[...]).first)
-        // This kernel has no addresses, routes, neighbour entries or tables, tc actions, qdiscs or policy rules: what the
+        // This kernel has no addresses, routes, neighbour entries or tables, tc actions, qdiscs, policy rules or address labels: what the
         // reaper reads before taking a multi-queue device down, or to write recreate commands, is empty.
         if [NetlinkType.getAddress, NetlinkType.getRoute, NetlinkType.getNeighbour, TrafficAction.getAction, TrafficBlock.getQdisc,
-            PolicyRuleMessage.getRule, NeighbourTableMessage.getTable]
+            PolicyRuleMessage.getRule, NeighbourTableMessage.getTable, AddressLabel.getLabel]
             .contains(message.header.type) {
             return [NetlinkMessage.encode(type: NetlinkType.done, flags: NetlinkFlags.multi, sequence: message.header.sequence, payload: [0, 0, 0, 0])]
         }
