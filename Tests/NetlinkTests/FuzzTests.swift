@@ -133,6 +133,7 @@ import Testing
             decoded += 1
             precondition([0, 16].contains(label.prefix.count))
         }
+        if (try? LinkGroupNotice.decode(payload)) != nil { decoded += 1 }
         if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)
         while attributes.next() {

@@ -101,6 +101,12 @@ final class ScriptedKernel: @unchecked Sendable {
     var xfrmPolicies: [Int: [String]] = [:]
     /// The tc filters that match each ifindex as input device, as the last look lists them.
     var tcFilters = TrafficFilters.Found()
+    /// The fence group the reaper watches notifications of, and what they say of devices other
+    /// than the targets in it: those that joined it (by ifindex, their names; scripted) and those
+    /// deleted in it (by a group deletion, as the kernel's notifications tell).
+    var watchedGroup: UInt32?
+    var groupJoiners: [Int32: String] = [:]
+    var groupDeleted: [Int32: GroupStrangers.Device] = [:]
     /// The MPTCP endpoints that name each ifindex, as the last look lists them; nil: they cannot be read.
     var mptcpEndpoints: [Int: [String]]? = [:]
     /// The tcx programs attached to each ifindex, as the last look asks for them.
@@ -213,8 +219,14 @@ final class ScriptedKernel: @unchecked Sendable {
 
     private func carryOut(_ request: Request, replies: inout [[UInt8]], sequence: UInt32) -> Int32 {
         if request.type == NetlinkType.delLink, request.index == 0, let group = request.group {
-            let members = links.values.filter { $0.group == group }.map(\.index)
-            for index in members { delete(index) }
+            let members = links.values.filter { $0.group == group }
+            for member in members {
+                // Its notification, as the watch of the group reads it.
+                if watchedGroup == group {
+                    groupDeleted[member.index] = GroupStrangers.Device(name: String(decoding: member.name, as: UTF8.self), kind: member.tunType == 2 ? .tap : .tun)
+                }
+                delete(member.index)
+            }
             return 0
         }
         // As the kernel does (`rtnl_dev_get`): without an ifindex, the device that answers to the
@@ -435,6 +447,11 @@ final class ScriptedKernel: @unchecked Sendable {
                 found[index] = kernel.movedAway[index].map { .moved(namespaceID: $0, index: nil) } ?? .deleted
             }
             return found
+        }
+        func watchGroup(_ group: UInt32) { kernel.watchedGroup = group }
+        func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
+            guard !kernel.departuresLost, kernel.watchedGroup != nil else { return nil }
+            return GroupStrangers(present: kernel.groupJoiners.filter { !targets.contains($0.key) }, deleted: kernel.groupDeleted.filter { !targets.contains($0.key) })
         }
     }
 
