@@ -13,9 +13,15 @@ public struct ReapResult: Sendable, Equatable {
     /// off: its result leaves its intent open, for the next reap to give it back
     /// (`JournalRecord.leftFenced`).
     public var leftFenced: Bool
+    /// The device was not planned, but went with a batch's deletion (one that joined the batch's
+    /// private link group after the last look): its outcome is `failed`, since the reap did what
+    /// it did not mean to.
+    public var unplanned: Bool
 
-    public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil, leftFenced: Bool = false) {
+    public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil, leftFenced: Bool = false,
+                unplanned: Bool = false) {
         self.leftFenced = leftFenced
+        self.unplanned = unplanned
         self.ifname = ifname
         self.ifindex = ifindex
         self.kind = kind

@@ -257,7 +257,7 @@ public struct Reap: ParsableCommand {
             }
         }
         lock.release()
-        let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail) }
+        let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail, unplanned: $0.unplanned) }
         switch format {
         case .json: console.write(ReapReport(plan: plan, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
         default: console.write(Self.fitted(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet), width: console.width))

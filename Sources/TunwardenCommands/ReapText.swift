@@ -91,12 +91,15 @@ extension Reap {
             switch result.result {
             case .deleted: text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
             case .skipped: text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
+            case .failed where result.unplanned:
+                text += "Also deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)), which was not planned: \(result.detail ?? "")\n"
             case .failed: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             }
         }
         guard withSummary else { return text }
         let deleted = results.count { $0.result == .deleted }
-        var summary = "Reaped \(deleted) of \(results.count)"
+        let unplanned = results.count { $0.unplanned }
+        var summary = "Reaped \(deleted) of \(results.count - unplanned)"
         let skipped = results.filter { $0.result == .skipped }
         // Each skipped one has its line above; the summary names a few, not thousands on one line.
         if !skipped.isEmpty {
@@ -104,7 +107,11 @@ extension Reap {
             summary += "; \(skipped.count) skipped: " + named + (skipped.count > 3 ? ", and \(skipped.count - 3) more (each above)" : "")
         }
         let failed = results.count { $0.result == .failed }
-        if failed > 0 { summary += "; \(failed) failed" }
+        if failed > unplanned { summary += "; \(failed - unplanned) failed" }
+        if unplanned > 0 {
+            let names = results.filter(\.unplanned).map(\.ifname).joined(separator: ", ")
+            summary += "; also deleted \(unplanned) device\(unplanned == 1 ? "" : "s") not planned (\(names)), a failure"
+        }
         return text + summary + ".\n"
     }
 }

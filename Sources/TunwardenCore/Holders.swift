@@ -127,6 +127,9 @@ public struct HolderScan: Sendable, Equatable {
     /// The IPsec (xfrm) policies whose selector names each ifindex, each in words (Linux: `ip
     /// xfrm policy add … dev tap0`, `dir fwd src 0.0.0.0/0 dst 10.0.0.0/8 action block`).
     public var xfrmPolicies: [Int: [String]] = [:]
+    /// The MPTCP path manager's endpoints that name each ifindex, each in words (Linux: `ip mptcp
+    /// endpoint add 10.9.0.1 dev tap0 subflow`, as `10.9.0.1 id 1 subflow`).
+    public var mptcpEndpoints: [Int: [String]] = [:]
     /// The traffic-control filters that match each ifindex, each in words (Linux: `tc filter add
     /// dev v0 … u32 match … indev tap0`, as `u32 indev, on v0 egress`; flower and fw `indev`,
     /// route `fromif`, and the meta matches `rt_iif`, `dev` and `sk_bound_if`, as `basic

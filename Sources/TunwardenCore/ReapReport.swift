@@ -13,8 +13,12 @@ public struct ReapItemResult: JSONRecord, Sendable, Equatable {
     public var kind: InterfaceKind
     public var result: ReapOutcome
     public var detail: String?
+    /// The device was not planned but went with the deletion of a batch (see the reaper's
+    /// `ReapResult.unplanned`); its result is `failed`.
+    public var unplanned: Bool
 
-    public init(ifname: String, ifindex: Int, kind: InterfaceKind, result: ReapOutcome, detail: String?) {
+    public init(ifname: String, ifindex: Int, kind: InterfaceKind, result: ReapOutcome, detail: String?, unplanned: Bool = false) {
+        self.unplanned = unplanned
         self.ifname = ifname
         self.ifindex = ifindex
         self.kind = kind
@@ -29,6 +33,7 @@ public struct ReapItemResult: JSONRecord, Sendable, Equatable {
             json.field("kind", kind.rawValue)
             json.field("result", result.rawValue)
             json.field("detail", detail)
+            json.field("unplanned", unplanned ? true : nil)
         }
     }
 }

@@ -132,6 +132,16 @@ import Testing
         if (try? ErrorMessage.decode(payload, flags: flags)) != nil { decoded += 1 }
         if (try? NamespaceIDMessage.decodeID(payload)) != nil { decoded += 1 }
         if (try? XfrmPolicy.decode(payload)) != nil { decoded += 1 }
+        if let endpoint = try? MptcpEndpoint.decode(payload) {
+            decoded += 1
+            precondition([0, 4, 16].contains(endpoint.address.count))
+        }
+        if (try? GenericNetlink.decodeFamilyID(payload)) != nil { decoded += 1 }
+        if let label = try? AddressLabel.decode(payload) {
+            decoded += 1
+            precondition([0, 16].contains(label.prefix.count))
+        }
+        if (try? LinkGroupNotice.decode(payload)) != nil { decoded += 1 }
         if (try? LinkMessage.targetNamespaceID(payload)) != nil { decoded += 1 }
         var attributes = AttributeDecoder(payload)
         while attributes.next() {

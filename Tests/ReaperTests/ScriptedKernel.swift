@@ -101,6 +101,14 @@ final class ScriptedKernel: @unchecked Sendable {
     var xfrmPolicies: [Int: [String]] = [:]
     /// The tc filters that match each ifindex as input device, as the last look lists them.
     var tcFilters = TrafficFilters.Found()
+    /// The fence group the reaper watches notifications of, and what they say of devices other
+    /// than the targets in it: those that joined it (by ifindex, their names; scripted) and those
+    /// deleted in it (by a group deletion, as the kernel's notifications tell).
+    var watchedGroup: UInt32?
+    var groupJoiners: [Int32: String] = [:]
+    var groupDeleted: [Int32: GroupStrangers.Device] = [:]
+    /// The MPTCP endpoints that name each ifindex, as the last look lists them; nil: they cannot be read.
+    var mptcpEndpoints: [Int: [String]]? = [:]
     /// The tcx programs attached to each ifindex, as the last look asks for them.
     var tcPrograms: [Int: [String]] = [:]
     /// The signal the reap signals report as caught (0: none).
@@ -143,6 +151,7 @@ final class ScriptedKernel: @unchecked Sendable {
                                            forwards: { _ in self.forwards.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no nftables list")) },
                                            xfrmPolicies: { _ in .success(self.xfrmPolicies) },
                                            tcFilters: { _ in .success(self.tcFilters) },
+                                           mptcpEndpoints: { _ in self.mptcpEndpoints.map { .success($0) } ?? .failure(SocketUse.Unreadable(description: "scripted: no MPTCP endpoints")) },
                                            tcPrograms: { _, _ in .success(self.tcPrograms) },
                                            departures: { _ in Departures(kernel: self) })
         return reaper
@@ -178,10 +187,10 @@ final class ScriptedKernel: @unchecked Sendable {
     /// Carries out one datagram's request and returns the datagrams that answer it.
     fileprivate func answer(_ datagram: [UInt8]) throws -> [[UInt8]] {
         let message = try #require(try NetlinkMessage.split(datagram[...]).first)
-        // This kernel has no addresses, routes, neighbour entries or tables, tc actions, qdiscs or policy rules: what the
+        // This kernel has no addresses, routes, neighbour entries or tables, tc actions, qdiscs, policy rules or address labels: what the
         // reaper reads before taking a multi-queue device down, or to write recreate commands, is empty.
         if [NetlinkType.getAddress, NetlinkType.getRoute, NetlinkType.getNeighbour, TrafficAction.getAction, TrafficBlock.getQdisc,
-            PolicyRuleMessage.getRule, NeighbourTableMessage.getTable]
+            PolicyRuleMessage.getRule, NeighbourTableMessage.getTable, AddressLabel.getLabel]
             .contains(message.header.type) {
             return [NetlinkMessage.encode(type: NetlinkType.done, flags: NetlinkFlags.multi, sequence: message.header.sequence, payload: [0, 0, 0, 0])]
         }
@@ -210,8 +219,14 @@ final class ScriptedKernel: @unchecked Sendable {
 
     private func carryOut(_ request: Request, replies: inout [[UInt8]], sequence: UInt32) -> Int32 {
         if request.type == NetlinkType.delLink, request.index == 0, let group = request.group {
-            let members = links.values.filter { $0.group == group }.map(\.index)
-            for index in members { delete(index) }
+            let members = links.values.filter { $0.group == group }
+            for member in members {
+                // Its notification, as the watch of the group reads it.
+                if watchedGroup == group {
+                    groupDeleted[member.index] = GroupStrangers.Device(name: String(decoding: member.name, as: UTF8.self), kind: member.tunType == 2 ? .tap : .tun)
+                }
+                delete(member.index)
+            }
             return 0
         }
         // As the kernel does (`rtnl_dev_get`): without an ifindex, the device that answers to the
@@ -432,6 +447,11 @@ final class ScriptedKernel: @unchecked Sendable {
                 found[index] = kernel.movedAway[index].map { .moved(namespaceID: $0, index: nil) } ?? .deleted
             }
             return found
+        }
+        func watchGroup(_ group: UInt32) { kernel.watchedGroup = group }
+        func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
+            guard !kernel.departuresLost, kernel.watchedGroup != nil else { return nil }
+            return GroupStrangers(present: kernel.groupJoiners.filter { !targets.contains($0.key) }, deleted: kernel.groupDeleted.filter { !targets.contains($0.key) })
         }
     }
 

@@ -54,6 +54,25 @@ import Testing
         #expect(Heuristics.xfrmPolicyReason(["dir out src any dst any action block"], now: true)?.hasPrefix("an IPsec (xfrm) policy now selects it by index") == true)
     }
 
+    /// A tap an MPTCP endpoint names by index (`ip mptcp endpoint add 10.9.0.1 dev tap7
+    /// subflow`) is kept and the endpoint named. Old code: tap7 was `orphaned`, reapable (no such
+    /// list existed).
+    @Test func anMptcpEndpointNamingATapByIndexKeepsIt() {
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        scan.mptcpEndpoints = [7: ["10.9.0.1 id 1 subflow"], 8: ["10.9.0.2 id 2 signal", "2001:db8::2 id 3 signal backup"]]
+        let a = Self.assess((7...9).map { Build.tun($0, "tap\($0)", kind: .tap) }, scan: scan)
+        let verdicts = Dictionary(uniqueKeysWithValues: a.interfaces.map { ($0.interface.name, $0) })
+        #expect(verdicts["tap7"]?.state == .suspect)
+        #expect(verdicts["tap7"]?.reason == "an MPTCP endpoint names it by index (10.9.0.1 id 1 subflow); "
+            + "deleting it leaves that endpoint on an index no device has, and a device made again gets a new index", "\(verdicts["tap7"]?.reason ?? "")")
+        #expect(verdicts["tap8"]?.reason.hasPrefix("an MPTCP endpoint names it by index (10.9.0.2 id 2 signal), and 1 more; deleting it leaves them") == true,
+                "\(verdicts["tap8"]?.reason ?? "")")
+        #expect(verdicts["tap9"]?.state == .orphaned)
+        #expect(Set(a.findings.filter(\.reapable).compactMap(\.ifname)) == ["tap9"])
+        #expect(a.findings.first { $0.ifname == "tap7" }?.id == FindingID.stackedTun)
+        #expect(Heuristics.mptcpEndpointReason(["10.9.0.1 id 1 subflow"], now: true)?.hasPrefix("an MPTCP endpoint now names it by index") == true)
+    }
+
     /// Old code: the owned and grouped taps were `orphaned-tun`, reapable.
     @Test func aTapWithAnOwnerOrGroupIsProvisionedAndNeverReapable() throws {
         var owned = Build.tun(7, "vmtap0", kind: .tap)

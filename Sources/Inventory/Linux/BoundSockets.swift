@@ -154,7 +154,7 @@ public enum SocketUse {
     /// Reads into `scan` the kernel's lists of what uses a device without a tun descriptor in the
     /// namespace behind `namespaceFD` (nil: this process's own): the sockets (`lists`),
     /// traffic-control redirects and filters that match a device by index, nftables forwards,
-    /// IPsec policies that select a device by index,
+    /// IPsec policies that select a device by index, MPTCP endpoints that name one,
     /// legacy iptables TEE targets and the devices
     /// vxlan forwarding entries send through (unless `vxlanEntries` is false: the inventory reads
     /// those of the vxlans its own link dump lists). Each on its own: one that cannot be read takes
@@ -180,6 +180,8 @@ public enum SocketUse {
         }
         // xfrm answers only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
         if case let .success(policies) = XfrmPolicies.found(namespaceFD: namespaceFD) { scan.xfrmPolicies = policies }
+        // MPTCP endpoints: left unsaid the same way when unreadable; the reaper's last look asks again.
+        if case let .success(endpoints) = MptcpEndpoints.found(namespaceFD: namespaceFD) { scan.mptcpEndpoints = endpoints }
         // tc filters answer without privileges; ones that cannot be read are left unsaid as redirects are.
         if case let .success(filters) = TrafficFilters.found(namespaceFD: namespaceFD) {
             scan.tcFilterMatches = filters.matches
@@ -244,6 +246,7 @@ extension HolderScan {
         (socketLists, redirects, vxlanVias) = (other.socketLists, other.redirects, other.vxlanVias)
         (forwards, forwardsUnknown, nftablesHooks, forwardsByName) = (other.forwards, other.forwardsUnknown, other.nftablesHooks, other.forwardsByName)
         (nftablesIndexUses, xfrmPolicies, tcFilterMatches) = (other.nftablesIndexUses, other.xfrmPolicies, other.tcFilterMatches)
+        mptcpEndpoints = other.mptcpEndpoints
         (tcPrograms, tcProgramsUnknown) = (other.tcPrograms, other.tcProgramsUnknown)
     }
 }

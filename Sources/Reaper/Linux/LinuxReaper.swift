@@ -191,6 +191,8 @@ public struct LinuxReaper {
         system.signals.install()
         defer { system.signals.restore() }
         var done = 0
+        // Devices deleted without being planned (see `ReapResult.unplanned`), reported after the plan's.
+        var unplanned: [ReapResult] = []
         for batch in batches {
             if let signal = caughtSignal() {
                 for item in batch.items {
@@ -200,7 +202,9 @@ public struct LinuxReaper {
                 continue
             }
             let targets = batch.items.map { Target(item: $0, fenceName: fenceNames[$0.interface.index]!, protect: plan.protect) }
-            for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD, linkWatch: linkWatch) { results[result.ifindex] = result }
+            for result in reapBatch(targets, group: batch.group, client: client, namespaceFD: namespaceFD, linkWatch: linkWatch) {
+                if result.unplanned { unplanned.append(result) } else { results[result.ifindex] = result }
+            }
             done += batch.items.count
             progress?(done, verified.count)
         }
@@ -208,7 +212,7 @@ public struct LinuxReaper {
         let finished = plan.items.map { item in
             results[item.interface.index] ?? ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind,
                                                        outcome: .failed, detail: "no result was recorded")
-        }
+        } + unplanned
         let end = Date()
         do {
             try journal.append(finished.map {

@@ -255,7 +255,9 @@ extension LinuxReaper {
                     return results
                 }
                 stepHook?("dependents-read")
-                // d. The links, last.
+                // d. The links, last. From here to the deletion, the link notifications tell of a
+                // device that joins the group after this look has passed it.
+                departures?.watchGroup(group)
                 let view: View
                 do {
                     view = try Self.look(at: targetIndices, client: client, connect: connect, wholeFirst: !lookTargetByTarget)
@@ -336,7 +338,14 @@ extension LinuxReaper {
         //    exactly that device).
         //    A deletion whose answer is lost may have been carried out: step 6 tells, device by
         //    device, and gives back what is still there.
+        //    A device the notifications read since the final look began show joining the group,
+        //    which the look may have passed before it joined, would go with a group deletion:
+        //    nothing is deleted.
         var unanswered: [Int32: String] = [:]
+        if whole, let joined = departures?.strangers(besides: Set(confirmed.map(\.index)))?.present.min(by: { $0.key < $1.key }) {
+            abandon(confirmed, .failed, "\(joined.value) (ifindex \(joined.key)) joined group \(group) after the last look, and is not a target; nothing deleted")
+            return results
+        }
         if whole {
             do {
                 try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
@@ -388,13 +397,18 @@ extension LinuxReaper {
         //    too, alive elsewhere, and only its removal notification says so.
         let present = Self.stillPresent(confirmed, group: group, client: client)
         let moved = departures?.moved(among: Set(confirmed.map(\.index)))
+        // A device that joined the group between the check above and the deletion went with it:
+        // the notifications tell of its deletion in the group, and it is reported, failed, as
+        // deleted without being a target. Without them, each target's result says it could not
+        // be told.
+        results += Self.unplannedResults(whole ? departures?.strangers(besides: Set(confirmed.map(\.index))) : nil, group: group)
         for target in confirmed {
             switch present[target.index] {
             case true? where unanswered[target.index] != nil:
                 giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
             case true?: record(target, .failed, "still present after RTM_DELLINK")
             case false? where moved == nil:
-                record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
+                record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before\(whole ? ", or a device that was not a target joined the group and went with it," : "") could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
             case false?:
                 if moved?[target.index] != nil {
                     giveBack(target, .skipped, "not deleted: it left this namespace before the deletion")

@@ -66,7 +66,7 @@ extension LinuxReaper {
     /// addresses or routes, configured since the plan by ifindex or address (which the fence does
     /// not stop): tc actions and nftables and iptables rules that send packets to one, tc filters
     /// that match one as the packets' input device, IPsec
-    /// (xfrm) policies whose selector names one, BPF programs attached
+    /// (xfrm) policies whose selector names one, MPTCP endpoints that name one, BPF programs attached
     /// to one through tcx, the forwarding entries
     /// of `tunnels`' vxlans and of those `elsewhere` found that send through one, and last (of
     /// these, the closest to the final look at the links) the routes and kernel tunnels of
@@ -128,6 +128,15 @@ extension LinuxReaper {
             }
         case let .failure(problem):
             throw NothingDeleted(detail: "cannot tell whether an IPsec (xfrm) policy selects it (\(problem)); nothing deleted")
+        }
+        // MPTCP endpoints that name a target by index since the plan (which the fence does not stop).
+        switch system.mptcpEndpoints(namespaceFD) {
+        case let .success(found):
+            for (index, endpoints) in found where indices.contains(index) && dependents[Int32(index)] == nil {
+                if let reason = Heuristics.mptcpEndpointReason(endpoints, now: true) { dependents[Int32(index)] = reason }
+            }
+        case let .failure(problem):
+            throw NothingDeleted(detail: "cannot tell whether an MPTCP endpoint names it (\(problem)); nothing deleted")
         }
         // BPF programs attached through tcx since the plan (by ifindex, which the fence does not stop).
         switch system.tcPrograms(indices.sorted(), namespaceFD) {

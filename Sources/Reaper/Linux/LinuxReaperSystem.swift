@@ -69,6 +69,12 @@ protocol LinkDepartures: AnyObject {
     /// when notifications were lost (the watch's buffer overflowed) or could not be read, so that
     /// a move cannot be ruled out.
     func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
+    /// Begins, or begins again, to note what the notifications read from now on say of the
+    /// devices in link group `group` (see `strangers`).
+    func watchGroup(_ group: UInt32)
+    /// What the notifications read since `watchGroup` said of the group's devices other than
+    /// `targets`; nil when notifications were lost or could not be read, or no group is watched.
+    func strangers(besides targets: Set<Int32>) -> GroupStrangers?
 }
 
 /// What the kernel's RTM_DELLINK said of a device that left the inspected namespace.
@@ -135,6 +141,9 @@ extension LinuxReaper {
         /// The traffic-control filters of the inspected namespace that match each ifindex as the
         /// packets' input device (see `TrafficFilters.found`).
         var tcFilters: (_ namespaceFD: Int32?) -> Result<TrafficFilters.Found, SocketUse.Unreadable> = { fd in TrafficFilters.found(namespaceFD: fd) }
+        /// The MPTCP endpoints of the inspected namespace that name each ifindex (see
+        /// `MptcpEndpoints.found`).
+        var mptcpEndpoints: (_ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { fd in MptcpEndpoints.found(namespaceFD: fd) }
         /// The tcx programs attached to each of the devices with these indices in the inspected
         /// namespace (see `TcPrograms.attached`).
         var tcPrograms: (_ indices: [Int], _ namespaceFD: Int32?) -> Result<[Int: [String]], SocketUse.Unreadable> = { indices, fd in
@@ -179,6 +188,9 @@ final class KernelLinkDepartures: LinkDepartures {
     private let socket: NetlinkSocket
     private var departures: [Int32: LinkDeparture] = [:]
     private var lost = false
+    /// The group `watchGroup` named, and what its notifications said since.
+    private var group: UInt32?
+    private var inGroup = GroupStrangers()
 
     init?(namespaceFD: Int32?) {
         guard let socket = try? NetlinkSocket(namespaceFD: namespaceFD), (try? socket.subscribe([NetlinkSocket.Group.link])) != nil else { return nil }
@@ -190,8 +202,11 @@ final class KernelLinkDepartures: LinkDepartures {
         while !lost, socket.waitReadable(milliseconds: 0) {
             do {
                 try socket.receive(into: &datagram)
-                for message in try NetlinkMessage.split(datagram[...]) where message.header.type == NetlinkType.delLink {
+                for message in try NetlinkMessage.split(datagram[...]) {
+                    if let group, message.header.type == NetlinkType.newLink { try note(LinkGroupNotice.decode(message.payload), group: group) }
+                    guard message.header.type == NetlinkType.delLink else { continue }
                     let link = try LinkMessage.decode(message.payload)
+                    if let group { note(departure: link, group: group) }
                     guard departures[link.index] == nil else { continue }
                     departures[link.index] = link.newNetnsID.map { .moved(namespaceID: $0, index: link.newIndex) } ?? .deleted
                 }
@@ -200,6 +215,34 @@ final class KernelLinkDepartures: LinkDepartures {
             }
         }
         return lost ? nil : departures.filter { indices.contains($0.key) }
+    }
+
+    func watchGroup(_ group: UInt32) {
+        _ = departed(among: [])
+        (self.group, inGroup) = (group, GroupStrangers())
+    }
+
+    func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
+        guard group != nil, departed(among: []) != nil else { return nil }
+        return GroupStrangers(present: inGroup.present.filter { !targets.contains($0.key) }, deleted: inGroup.deleted.filter { !targets.contains($0.key) })
+    }
+
+    /// Notes what an RTM_NEWLINK notification says of a device's membership of `group` (decoded
+    /// only as far as its group: the batch's own changes send thousands).
+    private func note(_ notice: LinkGroupNotice, group: UInt32) {
+        if notice.group == group {
+            inGroup.present[notice.index] = notice.name.map(InterfaceName.text) ?? "ifindex \(notice.index)"
+        } else if notice.group != nil {
+            inGroup.present[notice.index] = nil
+        }
+    }
+
+    /// Notes a device's removal: one deleted (not moved away) while in `group` is kept.
+    private func note(departure link: LinkMessage, group: UInt32) {
+        inGroup.present[link.index] = nil
+        guard link.group == group, link.newNetnsID == nil else { return }
+        inGroup.deleted[link.index] = GroupStrangers.Device(name: link.name.map(InterfaceName.text) ?? "ifindex \(link.index)",
+                                                            kind: .linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType))
     }
 }
 

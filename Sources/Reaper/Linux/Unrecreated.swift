@@ -1,4 +1,5 @@
 #if os(Linux)
+import Glibc
 import Inventory
 import Netlink
 import TunwardenCore
@@ -6,8 +7,8 @@ import TunwardenCore
 /// What a device has that its recreate commands do not make again, named in them as `#` lines
 /// rather than lost without a word: its qdiscs made by hand (`tc`: a root `tbf`, an `ingress`,
 /// their classes and filters), the policy rules that name it (`ip rule … iif/oif DEVICE`, each with
-/// its action as `ip rule` prints it), and its
-/// secondary unicast addresses (`bridge fdb add … self`).
+/// its action as `ip rule` prints it), the IPv6 address labels bound to it (`ip addrlabel add …
+/// dev DEVICE`), and its secondary unicast addresses (`bridge fdb add … self`).
 extension LinuxReaper {
     /// The `#` lines' words for each of the Linux devices `items` plans to delete, by ifindex,
     /// for the plan's recreate commands (`execute` reads them again for the journal's).
@@ -60,6 +61,28 @@ extension LinuxReaper {
             }
         } catch {
             for interface in interfaces { lines[interface.index, default: []].append("its policy rules could not be listed (\(error)); any that name it are not recreated") }
+        }
+        // IPv6 address labels bound to it (`ip addrlabel add … dev DEVICE`), which the kernel keeps
+        // on the dead index. A kernel without IPv6 has none.
+        do {
+            var labels: [Int32: [AddressLabel]] = [:]
+            try client.dumpEach(operation: "RTM_GETADDRLABEL", request: { AddressLabel.dumpRequest(sequence: $0) }, restart: { labels = [:] }) { message in
+                guard message.header.type == AddressLabel.newLabel else { return }
+                let label = try AddressLabel.decode(message.payload)
+                if indices.contains(label.ifindex) { labels[label.ifindex, default: []].append(label) }
+            }
+            for interface in interfaces {
+                let name = ShellWord.quote(InterfaceName.kernelBytes(interface.name))
+                for label in labels[Int32(interface.index)] ?? [] {
+                    let prefix = IPAddress(bytes: label.prefix).map { "\($0)/\(label.prefixLength)" } ?? "(no prefix)"
+                    lines[interface.index, default: []].append("its IPv6 address label \(label.label) for \(prefix) is not recreated: the kernel keeps it "
+                        + "on this device's index, which no device has once it is deleted; `ip addrlabel add prefix \(prefix) dev \(name) label \(label.label)`, in its namespace, adds it again")
+                }
+            }
+        } catch NetlinkError.kernel(_, let code, _) where code == EAFNOSUPPORT || code == EOPNOTSUPP {
+            // No IPv6: no labels.
+        } catch {
+            for interface in interfaces { lines[interface.index, default: []].append("its IPv6 address labels could not be listed (\(error)); any bound to it are not recreated") }
         }
         // Secondary unicast addresses (`bridge fdb add ADDRESS dev DEVICE self permanent`): the
         // device's own forwarding entries with a unicast address are all made by hand. One dump

@@ -180,12 +180,14 @@ extension NamespaceFacts {
                 .union(holderIndex.scan.nftablesIndexUses.keys).union(scan.nftablesIndexUses.keys)
                 .union(holderIndex.scan.xfrmPolicies.keys).union(scan.xfrmPolicies.keys)
                 .union(holderIndex.scan.tcFilterMatches.keys).union(scan.tcFilterMatches.keys)
+                .union(holderIndex.scan.mptcpEndpoints.keys).union(scan.mptcpEndpoints.keys)
             where holderIndex.scan.packetSockets[index] != scan.packetSockets[index] || holderIndex.scan.boundSockets[index] != scan.boundSockets[index]
                 || holderIndex.scan.redirects[index] != scan.redirects[index] || holderIndex.scan.forwards[index] != scan.forwards[index]
                 || holderIndex.scan.vxlanVias[index] != scan.vxlanVias[index] || holderIndex.scan.tcPrograms[index] != scan.tcPrograms[index]
                 || holderIndex.scan.nftablesIndexUses[index] != scan.nftablesIndexUses[index]
                 || holderIndex.scan.xfrmPolicies[index] != scan.xfrmPolicies[index]
-                || holderIndex.scan.tcFilterMatches[index] != scan.tcFilterMatches[index] {
+                || holderIndex.scan.tcFilterMatches[index] != scan.tcFilterMatches[index]
+                || holderIndex.scan.mptcpEndpoints[index] != scan.mptcpEndpoints[index] {
                 if let slot = slotByIndex[index] { dirty.insert(slot) }
             }
             holderIndex = next

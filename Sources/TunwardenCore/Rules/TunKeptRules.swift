@@ -72,6 +72,16 @@ extension Heuristics {
             + "\(filters.count > 1 ? "them" : "that filter") matching a device that is gone, and a device made again gets a new index"
     }
 
+    /// Why MPTCP path-manager endpoints that name a device by its index tie it to them, in words
+    /// (nil when none do); the reaper's last look says it the same way. The kernel keeps such an
+    /// endpoint when the device goes, and binds the subflows it makes from it to that index.
+    public static func mptcpEndpointReason(_ endpoints: [String], now: Bool = false) -> String? {
+        guard let first = endpoints.first else { return nil }
+        let more = endpoints.count > 1 ? ", and \(endpoints.count - 1) more" : ""
+        return "an MPTCP endpoint \(now ? "now " : "")names it by index (\(first))\(more); deleting it leaves "
+            + "\(endpoints.count > 1 ? "them" : "that endpoint") on an index no device has, and a device made again gets a new index"
+    }
+
     /// Why a device whose owner or group is set is kept, in words (nil when neither is): it was
     /// provisioned for that user or group, who may attach to it without CAP_NET_ADMIN but needs
     /// that privilege to make it again (TUNSETIFF), so it is unheld whenever their program (a
