@@ -92,7 +92,7 @@ extension Monitoring {
             try store.database(create: false)?.finishDelivery(of: alert, delivered: outcome.delivered, failed: outcome.failed,
                                                                problem: outcome.problem, now: Date())
             if !outcome.failed.isEmpty {
-                Terminal.note("the alert is kept undelivered and retried in \(DurationText.format(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can, or sooner with the next alert of its namespace")
+                Terminal.note("the alert is kept undelivered and retried in \(DurationText.exact(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can, or sooner with the next alert of its namespace")
             }
         } catch {
             Terminal.note("how the alert's delivery went was not recorded: \(error)")

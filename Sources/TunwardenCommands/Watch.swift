@@ -186,7 +186,7 @@ public struct Watch: ParsableCommand {
             return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store,
                            held: source.kernel.inventory.held, repairs: repairs)
         }
-        let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
+        let reaping = runtime.reap ? "; reaping orphans after \(DurationText.exact(runtime.reapPolicy.minimumAge))" : ""
         let watched = runtime.namespace.map { "namespace \(InterfaceName.text(Array($0.utf8)))" } ?? "this namespace"
         loop.run(watching: "\(watched) for link, address, route and forwarding-entry events\(reaping)")
         loop.notifier?.send("STOPPING=1")
@@ -213,7 +213,7 @@ public struct Watch: ParsableCommand {
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
                              control: control, notifier: SystemdNotifier())
         loop.reload = reload
-        loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
+        loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.exact(runtime.statsInterval))")
         Terminal.log("watch: stopping on signal")
         throw ExitCode(0)
         #else
