@@ -1,5 +1,6 @@
 #if os(Linux)
 import Foundation
+import Glibc
 import Testing
 import TestSupport
 
@@ -62,6 +63,50 @@ struct AlertOwedTests {
         #expect(object["new_orphans"] as? [String] == ["miss0", "miss1"])
         #expect((object["summary"] as? String)?.contains("2 orphaned") == true)
         #expect(try StateSQL.integers(state.path, "SELECT id FROM alerts WHERE pending_exec").isEmpty)
+    }
+
+    /// SIGTERM while a webhook POST hangs: the watcher abandons it within about a second, tries
+    /// no more, and says it stopped after the one attempt made; the alert stays owed.
+    @Test func aStopAbandonsAHangingWebhookPostAndSaysSo() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let posts = state.path + "/posts"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
+        server.arguments = ["-c", """
+            import http.server, sys, time
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                    open(sys.argv[1], 'a').write('POST\\n'); time.sleep(8)
+                    self.send_response(204); self.end_headers()
+                def log_message(self, *args): pass
+            server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """, posts]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(10) { line.append(out.fileHandleForReading.readData(ofLength: 1)) }
+        let port = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--alert-webhook", "http://127.0.0.1:\(port)/"])
+        try ns.ip("tuntap", "add", "dev", "owstop0", "mode", "tun")
+        let start = Date()
+        while ((try? String(contentsOfFile: posts, encoding: .utf8)) ?? "").isEmpty, Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        let (seconds, status) = watcher.terminate()
+        #expect(status == 0)
+        #expect(seconds < 2, "stopping took \(seconds) s")
+        #expect(try String(contentsOfFile: posts, encoding: .utf8) == "POST\n")
+        #expect(watcher.log.contains("stopped after 1 attempt, tunwarden being asked to stop"), "\(watcher.log)")
+        #expect(!watcher.log.contains("failed after"), "\(watcher.log)")
+        #expect(try StateSQL.integers(state.path, "SELECT id FROM alerts WHERE pending_webhook").count == 1)
     }
 
     /// A watcher's sink that hangs holds up nothing of the watcher: it says READY=1 at once,
