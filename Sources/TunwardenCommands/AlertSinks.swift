@@ -35,6 +35,10 @@ struct AlertSinks {
         return kinds
     }
 
+    /// The sinks configured, by what they are: an alert decided here is owed to them, not to
+    /// any sink of their kind.
+    var addresses: SinkAddresses { SinkAddresses(exec: execCommand, webhook: webhook?.absoluteString) }
+
     /// How one delivery went.
     struct Outcome: Equatable {
         var delivered: AlertSinkSet = []

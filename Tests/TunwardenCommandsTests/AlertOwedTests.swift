@@ -36,6 +36,42 @@ struct AlertOwedTests {
         #expect(sent().count == 2)
     }
 
+    /// Runs of two namespaces share the state, each with its own team's command: an alert RED's
+    /// command failed to take, due for its retry, is not delivered through BLUE's command (nor
+    /// one that a run without sinks decided in RED); RED's next run tells RED's command.
+    @Test func anotherNamespacesRunDoesNotDeliverAnAlertThroughItsOwnCommand() throws {
+        let red = try TestNamespace(), blue = try TestNamespace(), state = try TemporaryDirectory()
+        defer { red.remove(); blue.remove(); state.remove() }
+        let down = state.path + "/relay-down", events = state.path + "/events"
+        FileManager.default.createFile(atPath: down, contents: nil)
+        func sink(_ team: String) -> String {
+            "test -e \(down) && [ \(team) = red ] && exit 1; echo \"\(team) $TUNWARDEN_EVENT $TUNWARDEN_NEW_ORPHANS\" >> \(events)"
+        }
+        func audit(_ ns: TestNamespace, _ extra: [String]) throws -> Shell.Result {
+            try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"] + extra)
+        }
+        func sent() -> [String] { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+        _ = try audit(blue, ["--alert-exec", sink("blue")])
+        try red.ip("tuntap", "add", "dev", "redown0", "mode", "tun")
+        #expect(try audit(red, ["--alert-exec", sink("red")]).stderr.contains("--alert-exec exited 1"))
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let other = try audit(blue, ["--alert-exec", sink("blue")])
+        #expect(!other.stderr.contains("alert:"), "\(other.stderr)")
+        #expect(sent().isEmpty)
+        try FileManager.default.removeItem(atPath: down)
+        _ = try audit(red, ["--alert-exec", sink("red")])
+        #expect(sent() == ["red transition redown0"])
+
+        try red.ip("link", "del", "redown0")
+        #expect(try audit(red, []).stderr.contains("alert: resolved"))
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let again = try audit(blue, ["--alert-exec", sink("blue")])
+        #expect(!again.stderr.contains("alert:"), "\(again.stderr)")
+        _ = try audit(red, ["--alert-exec", sink("red")])
+        #expect(sent() == ["red transition redown0", "red resolved "])
+    }
+
     /// An alert whose delivery failed is not dropped when the next one comes: the next one
     /// carries it (the transition, the status the sink was last told, every new orphan).
     @Test func theNextAlertCarriesWhatAFailedDeliveryDidNotSay() throws {
