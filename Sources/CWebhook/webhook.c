@@ -1,5 +1,6 @@
 #ifdef __linux__
 #include <dlfcn.h>
+#include <poll.h>
 #include <stdio.h>
 #include "CWebhook.h"
 
@@ -12,7 +13,8 @@ enum {
     TW_CURLOPT_URL = 10002, TW_CURLOPT_ERRORBUFFER = 10010, TW_CURLOPT_WRITEFUNCTION = 20011,
     TW_CURLOPT_POSTFIELDS = 10015, TW_CURLOPT_USERAGENT = 10018, TW_CURLOPT_HTTPHEADER = 10023,
     TW_CURLOPT_POST = 47, TW_CURLOPT_NOSIGNAL = 99, TW_CURLOPT_POSTFIELDSIZE_LARGE = 30120,
-    TW_CURLOPT_TIMEOUT_MS = 155, TW_CURLOPT_PROTOCOLS_STR = 10318,
+    TW_CURLOPT_TIMEOUT_MS = 155, TW_CURLOPT_PROTOCOLS_STR = 10318, TW_CURLOPT_NOPROGRESS = 43,
+    TW_CURLOPT_XFERINFOFUNCTION = 20219, TW_CURLOPT_XFERINFODATA = 10057,
     TW_CURLINFO_RESPONSE_CODE = 0x200000 + 2,
 };
 
@@ -31,8 +33,16 @@ static size_t tw_discard(char *data, size_t size, size_t count, void *context) {
     return size * count;
 }
 
+/* Called about once a second while the transfer waits: a byte readable on the stop descriptor
+ * (the context) aborts it. */
+static int tw_stop_asked(void *context, long long dltotal, long long dlnow, long long ultotal, long long ulnow) {
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    struct pollfd stop = { .fd = (int)(long)context, .events = POLLIN, .revents = 0 };
+    return poll(&stop, 1, 0) > 0 ? 1 : 0;
+}
+
 int tw_http_post_json(const char *url, const char *body, long length, long timeout_ms, long *status,
-                      char *error, unsigned long error_size) {
+                      char *error, unsigned long error_size, int stop_fd) {
     if (error_size > 0) error[0] = 0;
     void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!library) {
@@ -70,9 +80,17 @@ int tw_http_post_json(const char *url, const char *body, long length, long timeo
     setopt(handle, TW_CURLOPT_NOSIGNAL, 1L);
     setopt(handle, TW_CURLOPT_WRITEFUNCTION, tw_discard);
     setopt(handle, TW_CURLOPT_ERRORBUFFER, curl_error);
+    if (stop_fd >= 0) {
+        setopt(handle, TW_CURLOPT_XFERINFOFUNCTION, tw_stop_asked);
+        setopt(handle, TW_CURLOPT_XFERINFODATA, (void *)(long)stop_fd);
+        setopt(handle, TW_CURLOPT_NOPROGRESS, 0L);
+    }
     int code = perform(handle);
     int result = 0;
-    if (code != 0) {
+    if (code == 42 && stop_fd >= 0) { /* CURLE_ABORTED_BY_CALLBACK: a stop */
+        snprintf(error, error_size, "the POST under way was abandoned unanswered");
+        result = -1;
+    } else if (code != 0) {
         snprintf(error, error_size, "%s", curl_error[0] ? curl_error : strerror_fn(code));
         result = -1;
     } else {

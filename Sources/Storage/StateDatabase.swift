@@ -185,7 +185,8 @@ public final class StateDatabase {
     /// The namespace's history: counts from the last sample at or before `countsFrom` on (all
     /// of them for `.distantPast`), what was last alerted, the reaped total and, with
     /// `alerts`, the alerts that fired. `alertedAmong` limits the alerted orphans read to those
-    /// names (nil: all of them).
+    /// names (nil: all of them); those orphans no more that a watcher keeps remembered (see
+    /// `alertedOrphans`) are left out.
     func history(_ row: NamespaceRow, countsFrom start: Date, alertedAmong names: Set<String>? = nil, alerts: Bool = false) throws -> NamespaceHistory {
         var history = NamespaceHistory()
         history.alertedStatus = row.alertedStatus
@@ -193,12 +194,12 @@ public final class StateDatabase {
         history.counts = try counts(row, from: start)
         if let names {
             for name in names {
-                let orphan = try connection.statement("SELECT 1 FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
+                let orphan = try connection.statement("SELECT 1 FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2 AND released IS NULL")
                 orphan.bind(1, row.id).bind(2, name)
                 if try orphan.step() { history.alertedOrphans.append(name) }
             }
         } else {
-            let orphans = try connection.statement("SELECT ifname FROM alerted_orphans WHERE namespace = ?1")
+            let orphans = try connection.statement("SELECT ifname FROM alerted_orphans WHERE namespace = ?1 AND released IS NULL")
             orphans.bind(1, row.id)
             while try orphans.step() { history.alertedOrphans.append(orphans.string(0) ?? "") }
         }
@@ -210,6 +211,26 @@ public final class StateDatabase {
                                               status: moments.string(2).flatMap(AuditStatus.init(rawValue:)) ?? .unknown))
         }
         return history
+    }
+
+    /// The devices remembered as alerted in a namespace, among `names` (nil: all of them), each
+    /// with when it stopped being an orphan, for those a watcher's hold-down keeps remembered
+    /// (nil for those orphaned still).
+    func alertedOrphans(_ namespace: Int64, among names: Set<String>?) throws -> [String: Date?] {
+        var alerted: [String: Date?] = [:]
+        if let names {
+            let orphan = try connection.statement("SELECT released FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
+            for name in names {
+                orphan.bind(1, namespace).bind(2, name)
+                if try orphan.step() { alerted[name] = .some(orphan.date(0)) }
+                orphan.finishReading()
+            }
+        } else {
+            let orphans = try connection.statement("SELECT ifname, released FROM alerted_orphans WHERE namespace = ?1")
+            orphans.bind(1, namespace)
+            while try orphans.step() { alerted[orphans.string(0) ?? ""] = .some(orphans.date(1)) }
+        }
+        return alerted
     }
 
     /// Numbers tunwarden never writes (CHECK constraints refuse them) found all the same: damage.

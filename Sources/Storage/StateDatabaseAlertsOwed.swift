@@ -1,7 +1,7 @@
 import Foundation
 import TunwardenCore
 
-/// What each kind of sink is owed in a namespace: every alert there not yet delivered to it,
+/// What each sink is owed in a namespace (see `claimDueAlerts` for which alerts a sink is owed): every alert there not yet delivered to it,
 /// given as one delivery. A sink that missed alerts (its delivery failed, or the run that decided
 /// them had no such sink) is told, with the next one it is given, all that it missed: the status
 /// as it is now, the status it was last told as the previous one, the event that makes (a
@@ -9,17 +9,21 @@ import TunwardenCore
 /// still orphaned. Nothing is owed when the status is back to the one it was last told and no such
 /// orphan is left: a stale warning is never sent after "resolved".
 extension StateDatabase {
-    /// Claims for `sinks` what they are owed in `namespace` (one delivery per group of sinks owed
-    /// the same alerts), when one of those alerts is due by `now` or `due`; alerts nothing is owed
-    /// for any longer are done for those sinks at once.
-    func claimOwed(namespace: Int64, sinks: AlertSinkSet, now: Date, due: Bool) throws -> [PendingAlert] {
+    /// Claims for `sinks` (those at `addresses`) what they are owed in `namespace` (one delivery
+    /// per group of sinks owed the same alerts), when one of those alerts is due by `now` or
+    /// `due`; alerts nothing is owed for any longer are done for those sinks at once. `own`:
+    /// whether the namespace is the one the run records, so that its sinks are owed the alerts
+    /// decided with other sinks (or none) too.
+    func claimOwed(namespace: Int64, sinks: AlertSinkSet, addresses: SinkAddresses, own: Bool, now: Date, due: Bool) throws -> [PendingAlert] {
         guard !sinks.isEmpty else { return [] }
+        let exec = "coalesce(pending_exec AND ?1 AND (exec_sink = ?3 OR ?5), 0)"
+        let webhook = "coalesce(pending_webhook AND ?2 AND (webhook_sink = ?4 OR ?5), 0)"
         let select = try connection.statement("""
-            SELECT id, time, event, status, previous_status, first, summary, new_orphans, body, pending_exec, pending_webhook, attempts,
-                   next_attempt <= ?4
-            FROM alerts WHERE namespace = ?1 AND ((pending_exec AND ?2) OR (pending_webhook AND ?3)) ORDER BY id
+            SELECT id, time, event, status, previous_status, first, summary, new_orphans, body, \(exec), \(webhook), attempts, next_attempt <= ?7
+            FROM alerts WHERE namespace = ?6 AND (\(exec) OR \(webhook)) ORDER BY id
             """)
-        select.bind(1, namespace).bind(2, sinks.contains(.exec) ? 1 : 0).bind(3, sinks.contains(.webhook) ? 1 : 0).bind(4, now)
+        select.bind(1, sinks.contains(.exec) ? 1 : 0).bind(2, sinks.contains(.webhook) ? 1 : 0).bind(3, addresses.exec).bind(4, addresses.webhook)
+            .bind(5, own ? 1 : 0).bind(6, namespace).bind(7, now)
         var rows: [(alert: PendingAlert, owed: AlertSinkSet, due: Bool)] = []
         while try select.step() {
             var owed: AlertSinkSet = []
@@ -75,7 +79,7 @@ extension StateDatabase {
     private func owed(_ alerts: [PendingAlert], namespace: Int64) throws -> PendingAlert? {
         guard let oldest = alerts.first, let newest = alerts.last else { return nil }
         guard alerts.count > 1 else { return newest }
-        let orphaned = try connection.statement("SELECT 1 FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
+        let orphaned = try connection.statement("SELECT 1 FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2 AND released IS NULL")
         var seen = Set<String>()
         var names: [String] = []
         for alert in alerts {

@@ -31,10 +31,20 @@ extension StateDatabase {
                 guard case let .newer(clockStep) = Self.order(assessment.snapshot, after: row, wallNow: Date()) else {
                     return try stale(assessment, identity: identity, row: row, interfaces: try interfaceRows(row), window: alerting?.growth.window)
                 }
-                let (current, inOrder, changed, gone, replaced) = compare(assessment, with: try rowsInKeyOrder(row, identity: identity), at: now, keyed: keyed)
+                let rows = try rowsInKeyOrder(row, identity: identity)
+                let (current, inOrder, changed, gone, replaced) = compare(assessment, with: rows, at: now, keyed: keyed)
                 for observation in changed { try write(observation, namespace: row.id) }
                 for key in gone { try delete(key, namespace: row.id) }
                 try forgetAlerted(replaced, namespace: row.id)
+                if !gone.isEmpty {
+                    let goneKeys = Set(gone)
+                    let renamed = rows.filter { goneKeys.contains(InterfaceKey(ifindex: $0.ifindex, ifname: $0.ifname)) }
+                    var byIndex: [Int: Int] = [:]
+                    for position in assessment.interfaces.indices { byIndex[assessment.interfaces[position].interface.index] = position }
+                    try carryAlerted(renamed.compactMap { earlier in
+                        byIndex[earlier.ifindex].map { (earlier, assessment.interfaces[$0].interface) }
+                    }, namespace: row.id)
+                }
                 row.lastRun = now
                 var recording = try finish(assessment, identity: identity, row: row, interfaces: current, touched: nil, alerting: alerting, clockStep: clockStep)
                 recording.observations.recordedOrder = Observations.RecordedOrder(namespace: identity, list: inOrder)
@@ -100,15 +110,6 @@ extension StateDatabase {
         return (current, sorted ? inOrder : placed.compactMap { $0 }, changed, gone, replaced)
     }
 
-    /// Forgets that the orphans named `names` were alerted on: the devices now under those names
-    /// are others (one replaced the device seen, or took its ifindex and name within one burst of
-    /// changes), so an orphan among them is a new one.
-    private func forgetAlerted(_ names: [String], namespace: Int64) throws {
-        guard !names.isEmpty else { return }
-        let delete = try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
-        for name in names { try delete.bind(1, namespace).bind(2, name).run() }
-    }
-
     /// Records a change that touched a few interfaces of a namespace whose whole inventory the
     /// caller (the watcher) keeps, in one transaction, reading and writing only their rows:
     /// `changed` are the interfaces that appeared or changed (state, holders, traffic), `removed`
@@ -149,6 +150,14 @@ extension StateDatabase {
                     // name of one that went within the burst: it starts afresh.
                     var replaced: [String] = []
                     let reused = Set(changed.map { Observations.key($0.interface.index, $0.interface.name) })
+                    // A device removed under one name and changed under another at its ifindex
+                    // was renamed.
+                    var byIndex: [Int: NetworkInterface] = [:]
+                    if !removed.isEmpty { for entry in changed { byIndex[entry.interface.index] = entry.interface } }
+                    try carryAlerted(removed.compactMap { key in
+                        guard let now = byIndex[key.ifindex], let earlier = interfaces?[Observations.key(key.ifindex, key.ifname)] else { return nil }
+                        return (earlier, now)
+                    }, namespace: row.id)
                     for key in removed {
                         try delete(key, namespace: row.id)
                         change(Observations.key(key.ifindex, key.ifname), to: nil)
@@ -168,11 +177,12 @@ extension StateDatabase {
                     try forgetAlerted(replaced, namespace: row.id)
                     let interfaces = interfaces ?? [:]
                     row.lastRun = now
-                    let touched = Set(changed.map(\.interface.name)).union(removed.map(\.ifname))
+                    let present = Set(changed.map(\.interface.name))
+                    let touched = present.union(removed.map(\.ifname))
                     // Names are unique in a namespace (the kernel keeps them so): an orphan bearing a
                     // name the change touched is one it changed, so the thousands of others need no look.
                     let orphans = changed.filter { $0.state == .orphaned }.map(\.interface.name)
-                    return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans), alerting: alerting,
+                    return try finish(assessment, identity: identity, row: row, interfaces: interfaces, touched: (touched, orphans, present), alerting: alerting,
                                       clockStep: clockStep)
                 }
             }
@@ -193,7 +203,8 @@ extension StateDatabase {
     /// order), and the history returned names only those as alerted. `clockStep`: the wall clock
     /// went back since the last recording, whose count samples stamped later than this one go.
     private func finish(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
-                        touched: (names: Set<String>, orphans: [String])?, alerting: AlertJudging?, clockStep: ClockStep?) throws -> Recording {
+                        touched: (names: Set<String>, orphans: [String], present: Set<String>)?, alerting: AlertJudging?,
+                        clockStep: ClockStep?) throws -> Recording {
         let now = assessment.snapshot.takenAt
         var clockStep = clockStep
         if clockStep != nil { clockStep?.countSamplesDropped = try dropCounts(of: row.id, laterThan: now) }
@@ -218,8 +229,24 @@ extension StateDatabase {
         }
         // A change reads only the alerted orphans it touched: the others were remembered when
         // they last changed, and are taken as alerted.
-        var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: touched?.names)
-        let alerted = Set(history.alertedOrphans)
+        var history = try self.history(row, countsFrom: now.addingTimeInterval(-alerting.growth.window), alertedAmong: [])
+        // A device alerted that is an orphan no more stays remembered as alerted while a
+        // watcher's hold-down runs, whatever the status does meanwhile: a daemon restarting in a
+        // loop on its persistent tun is one alert, even while another orphan keeps the status
+        // where it is. A run without a hold-down (an audit) takes it as forgotten.
+        let keptAfter = alerting.hold.map { now.addingTimeInterval(-$0.holdDown) }
+        var alerted = Set<String>(), kept: [String: Date] = [:]
+        for (name, released) in try alertedOrphans(row.id, among: touched?.names) {
+            guard let released else {
+                alerted.insert(name)
+                continue
+            }
+            if let keptAfter, released > keptAfter {
+                alerted.insert(name)
+                kept[name] = released
+            }
+        }
+        history.alertedOrphans = Array(alerted)
         // After a change, only the orphans it touched can be new, or no longer orphans: the
         // others were remembered when they last changed (thousands of them need no look).
         let considered = touched?.orphans ?? AlertDecision.orphanNames(assessment)
@@ -232,28 +259,31 @@ extension StateDatabase {
         if let hold = alerting.hold { (decided, heldSince) = AlertDecision.damp(decided, now: now, hold: hold) }
         // Asked only for an alert: the name may take a resolver's time.
         if decided != nil { decided?.host = alerting.host() }
-        if heldSince == nil {
-            if alerting.hold?.since != nil, touched != nil {
-                // An improvement was held until now, and the changes recorded meanwhile left the
-                // orphans they un-orphaned remembered as alerted: every alerted orphan is looked
-                // at, so that those still gone are forgotten.
-                let all = try self.history(row, countsFrom: now, alertedAmong: nil).alertedOrphans
-                try remember(status, orphans: AlertDecision.orphanNames(assessment), alerted: Set(all), touched: nil, previous: history.alertedStatus,
-                             namespace: row.id)
-            } else {
-                try remember(status, orphans: considered, alerted: alerted, touched: touched?.names, previous: history.alertedStatus, namespace: row.id)
-            }
-            history.alertedStatus = status
-            history.alertedOrphans = considered
+        // The orphans are remembered at every judgement; the status only when no improvement is
+        // held back (the one alerted stays remembered meanwhile).
+        // A device gone (deleted, not renamed: see `carryAlerted`) is forgotten at once: one made
+        // again under its name is another.
+        let release = alerting.hold.map { _ in (at: now, present: touched?.present ?? Set(assessment.interfaces.lazy.map(\.interface.name))) }
+        kept = try remember(heldSince == nil ? status : nil, orphans: considered, alerted: alerted, kept: kept, touched: touched?.names,
+                            previous: history.alertedStatus, namespace: row.id, release: release)
+        if let keptAfter, touched == nil {
+            try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND released <= ?2").bind(1, row.id).bind(2, keptAfter).run()
         }
+        if let decided, AlertDecision.isImprovement(decided) {
+            // Told as better now: the devices kept are told as gone, and a relapse is news.
+            try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND released IS NOT NULL").bind(1, row.id).run()
+            kept = [:]
+        }
+        if heldSince == nil { history.alertedStatus = status }
+        history.alertedOrphans = considered
         var inserted: (alert: PendingAlert, claimed: [PendingAlert])?
         if let decided {
             history.addAlert(AlertMoment(time: decided.time, event: decided.event, status: decided.status))
-            inserted = try insert(decided, namespace: row.id, sinks: alerting.sinks, now: now)
+            inserted = try insert(decided, namespace: row.id, sinks: alerting.sinks, addresses: alerting.addresses, now: now)
         }
         observations.histories[identity] = history
         return Recording(historyFindings: extra, observations: observations, alert: inserted?.alert, claimed: inserted?.claimed ?? [],
-                         wasStale: false, clockStep: clockStep, heldSince: heldSince)
+                         wasStale: false, clockStep: clockStep, heldSince: heldSince, kept: kept, keptAmong: touched?.names)
     }
 
     private func stale(_ assessment: Assessment, identity: String, row: NamespaceRow, interfaces: [String: InterfaceObservation],
@@ -262,52 +292,6 @@ extension StateDatabase {
         observations.namespaces[identity] = interfaces
         observations.histories[identity] = try history(row, countsFrom: (row.lastRun ?? assessment.snapshot.takenAt).addingTimeInterval(-(window ?? 0)))
         return Recording(historyFindings: [], observations: observations, alert: nil, wasStale: true)
-    }
-
-    /// Takes on what was alerted for namespace `identity` in another file of this state directory
-    /// (one moved aside as damaged, or removed, since the watcher recorded into it): the status
-    /// and the orphans alerted, when this database has no alert memory of the namespace yet. So a
-    /// watcher that follows a fresh file alerts only what changed, not every orphan again as the
-    /// "first audit here". A database that already remembers the namespace is left as it is,
-    /// unless `replacing`: then what it remembers gives way to what is given (the alerts a
-    /// watcher made while this database could not record them, which are newer).
-    public func adoptAlerted(namespace identity: String, label: NamespaceLabel?, status: AuditStatus, orphans: [String], replacing: Bool = false) throws {
-        try guarded {
-            try connection.transaction(writing: true) {
-                let row = try ensureNamespace(identity, label: label)
-                guard row.alertedStatus == nil || replacing else { return }
-                var remembered = Set<String>()
-                if row.alertedStatus != nil {
-                    let names = try connection.statement("SELECT ifname FROM alerted_orphans WHERE namespace = ?1").bind(1, row.id)
-                    while try names.step() { remembered.insert(names.string(0) ?? "") }
-                }
-                try remember(status, orphans: orphans, alerted: remembered, touched: nil, previous: row.alertedStatus, namespace: row.id)
-            }
-        }
-    }
-
-    /// Remembers what was alerted on (or that the condition is unchanged): the status, and the
-    /// orphans, writing only names that came or went. `alerted` are the names remembered before
-    /// (for a change: those it touched, and the orphans it did not touch).
-    private func remember(_ status: AuditStatus, orphans: [String], alerted: Set<String>, touched: Set<String>?, previous: AuditStatus?,
-                          namespace: Int64) throws {
-        if previous != status {
-            try connection.statement("UPDATE namespaces SET alerted_status = ?2 WHERE id = ?1").bind(1, namespace).bind(2, status.rawValue).run()
-        }
-        var stillOrphaned = 0
-        let insert = try connection.statement("INSERT OR IGNORE INTO alerted_orphans (namespace, ifname) VALUES (?1, ?2)")
-        for name in orphans {
-            if alerted.contains(name) { stillOrphaned += 1 } else { try insert.bind(1, namespace).bind(2, name).run() }
-        }
-        let delete = try connection.statement("DELETE FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
-        if let touched {
-            let now = Set(orphans.filter(touched.contains))
-            for name in touched where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
-        } else if stillOrphaned < alerted.count {
-            // Some alerted orphan is one no more: only then is the set of orphans needed.
-            let now = Set(orphans)
-            for name in alerted where !now.contains(name) { try delete.bind(1, namespace).bind(2, name).run() }
-        }
     }
 
     /// Writes (inserts or replaces) an interface's row.

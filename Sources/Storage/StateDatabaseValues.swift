@@ -21,11 +21,29 @@ public struct AlertSinkSet: OptionSet, Sendable, Hashable {
     public static let webhook = AlertSinkSet(rawValue: 2)
 }
 
+/// The sinks a run has, by what they are: the `--alert-exec` command line and the
+/// `--alert-webhook` URL. Besides the runs of its own namespace, an alert is told only by a run
+/// that has the very sink of the run that decided it, not by any sink of the kind: runs of other
+/// namespaces sharing the state directory (one watcher per namespace, each paging its own team)
+/// have other commands. Nil for a kind the run has none of.
+public struct SinkAddresses: Sendable, Hashable {
+    public var exec: String?
+    public var webhook: String?
+
+    public init(exec: String? = nil, webhook: String? = nil) {
+        self.exec = exec
+        self.webhook = webhook
+    }
+}
+
 /// How a recording run judges leak growth and decides on alerts.
 public struct AlertJudging: Sendable {
     public var growth: GrowthPolicy
     /// The sinks this run delivers to: it claims what they are owed when it decides an alert.
     public var sinks: AlertSinkSet
+    /// The sinks the run has (whether it claims when deciding or not): those an alert it decides
+    /// is owed to.
+    public var addresses = SinkAddresses()
     /// The host's name for the alert, asked for only when there is one.
     public var host: @Sendable () -> String
     /// A watcher's hold-down of improvements (see `AlertDecision.Hold`); nil alerts every change
@@ -99,9 +117,14 @@ public struct Recording {
     /// The wall clock went back since the namespace was last recorded: this recording was made
     /// all the same (see `ClockStep`), and the caller says so once.
     public var clockStep: ClockStep? = nil
-    /// Since when an improvement is held back under `AlertJudging.hold` (what was alerted is
+    /// Since when an improvement is held back under `AlertJudging.hold` (the status alerted is
     /// left remembered as it was); nil when none is.
     public var heldSince: Date? = nil
+    /// The devices remembered as alerted though they are orphans no more, by name, with when
+    /// they stopped being ones (kept while `AlertJudging.hold`'s hold-down runs): among the names
+    /// the recording touched (`keptAmong`), or all of them when that is nil.
+    public var kept: [String: Date] = [:]
+    public var keptAmong: Set<String>? = nil
 }
 
 /// A key of an observed interface: its index and its name.

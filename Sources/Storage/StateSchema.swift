@@ -1,4 +1,4 @@
-/// The tables of `state.db`, at schema version 4 (`PRAGMA user_version`).
+/// The tables of `state.db`, at schema version 5 (`PRAGMA user_version`).
 ///
 /// Times are REAL seconds since 1970 (UTC), but for `orphaned_since_boot` and `last_run_boot`,
 /// seconds on the boot clock (CLOCK_BOOTTIME) of the namespace's boot, which the grace period
@@ -9,7 +9,7 @@
 /// by their bit pattern. Numbers tunwarden never writes are refused by CHECK constraints, and any
 /// found all the same make the database damaged.
 enum StateSchema {
-    static let version: Int64 = 4
+    static let version: Int64 = 5
 
     /// The tables every database has; one missing makes the schema unreadable (damage).
     static let tables = ["namespaces", "interfaces", "counts", "alerted_orphans", "alerts", "meta"]
@@ -60,6 +60,9 @@ enum StateSchema {
     CREATE TABLE alerted_orphans (
         namespace INTEGER NOT NULL,
         ifname TEXT NOT NULL,
+        -- When the device stopped being an orphan, while a watcher's hold-down (--resolve-after)
+        -- keeps it remembered as alerted; NULL while it is one.
+        released REAL,
         PRIMARY KEY (namespace, ifname)
     ) WITHOUT ROWID;
     -- Alerts decided, newest last: when they fired (for `history`), and their delivery.
@@ -79,6 +82,11 @@ enum StateSchema {
         -- Sinks still to deliver to: 1 until delivered, 0 once delivered or superseded.
         pending_exec INTEGER NOT NULL DEFAULT 0,
         pending_webhook INTEGER NOT NULL DEFAULT 0,
+        -- The sink of each kind of the run that decided the alert (its --alert-exec command line,
+        -- its --alert-webhook URL; NULL when it had none): besides the runs of the alert's own
+        -- namespace, only a run with that very sink delivers it.
+        exec_sink TEXT,
+        webhook_sink TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         -- When a run may next try it: the end of a claim, or of the backoff after a failure.
         next_attempt REAL,
@@ -105,6 +113,15 @@ enum StateSchema {
         3: """
         ALTER TABLE interfaces ADD COLUMN identity TEXT;
         UPDATE interfaces SET orphaned_since_boot = NULL WHERE orphaned_since_boot IS NOT NULL;
+        """,
+        // Version 4 owed each alert to any sink of a kind, and forgot an alerted orphan as soon
+        // as it was one no more. Its alerts stay owed to the runs of their own namespace with a
+        // sink of the kind (as alerts of a run without one are), and its alerted orphans are
+        // orphans still.
+        4: """
+        ALTER TABLE alerts ADD COLUMN exec_sink TEXT;
+        ALTER TABLE alerts ADD COLUMN webhook_sink TEXT;
+        ALTER TABLE alerted_orphans ADD COLUMN released REAL;
         """,
     ]
 }

@@ -32,6 +32,9 @@ final class AlertCourier: @unchecked Sendable {
     private var unrecorded: [AlertDecision.Alert] = []
     /// Whether the state database is to be looked at for alerts due.
     private var lookWanted = false
+    /// The identity of the namespace watched, once known ("" until then): of other namespaces,
+    /// the courier delivers only alerts decided with the very same sinks.
+    private var own = ""
     /// When the next alert kept undelivered falls due.
     private var nextRetry: Date?
     private var stopping = false
@@ -62,7 +65,7 @@ final class AlertCourier: @unchecked Sendable {
         AlertSinks.interrupt = (stopPipe.read, { [weak self] in self?.condition.withLock { self?.stopping ?? true } ?? true })
         condition.withLock { started = true }
         let thread = Thread { [self] in
-            while let work = next() { run(work.job, work.monitoring, logged: work.logged) }
+            while let work = next() { run(work.job, work.monitoring, logged: work.logged, own: work.own) }
             condition.withLock {
                 finished = true
                 condition.broadcast()
@@ -80,10 +83,11 @@ final class AlertCourier: @unchecked Sendable {
         }
     }
 
-    /// Delivers what is due in the state database, soon: after a recording, whose alert (if any,
-    /// `decided`) the loop has logged.
-    func deliverDue(decided: Int64?) {
+    /// Delivers what is due in the state database, soon: after a recording of namespace `own`,
+    /// whose alert (if any, `decided`) the loop has logged.
+    func deliverDue(decided: Int64?, own: String) {
         condition.withLock {
+            self.own = own
             if let decided { logged = logged.suffix(99) + [decided] }
             lookWanted = true
             condition.broadcast()
@@ -123,13 +127,13 @@ final class AlertCourier: @unchecked Sendable {
     static let lookInterval: TimeInterval = 60
 
     /// The next piece of work, waited for; nil once asked to stop.
-    private func next() -> (job: Job, monitoring: Monitoring, logged: Set<Int64>)? {
+    private func next() -> (job: Job, monitoring: Monitoring, logged: Set<Int64>, own: String)? {
         condition.withLock {
             while !stopping {
-                if !unrecorded.isEmpty { return (.unrecorded(unrecorded.removeFirst()), monitoring, []) }
+                if !unrecorded.isEmpty { return (.unrecorded(unrecorded.removeFirst()), monitoring, [], own) }
                 if lookWanted || nextRetry.map({ $0 <= Date() }) == true {
                     (lookWanted, nextRetry) = (false, nil)
-                    return (.due, monitoring, Set(logged))
+                    return (.due, monitoring, Set(logged), own)
                 }
                 if let nextRetry { _ = condition.wait(until: nextRetry) } else { condition.wait() }
             }
@@ -137,12 +141,12 @@ final class AlertCourier: @unchecked Sendable {
         }
     }
 
-    private func run(_ job: Job, _ monitoring: Monitoring, logged: Set<Int64>) {
+    private func run(_ job: Job, _ monitoring: Monitoring, logged: Set<Int64>, own: String) {
         switch job {
         case let .unrecorded(alert):
             _ = monitoring.sinks.deliver(alert, logged: true)
         case .due:
-            let (delivered, next) = monitoring.deliverDue(store: store, now: Date(), namespaces: 1, logged: logged)
+            let (delivered, next) = monitoring.deliverDue(store: store, now: Date(), namespaces: 1, logged: logged, own: own)
             condition.withLock {
                 // Other namespaces' alerts may be due too: one namespace at a time.
                 if delivered { lookWanted = true }

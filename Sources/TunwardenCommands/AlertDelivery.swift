@@ -14,7 +14,9 @@ extension Monitoring {
     /// What this run judges alerts with: its leak-growth policy, the sinks it delivers to and the
     /// watcher's hold-down.
     var judging: AlertJudging {
-        AlertJudging(growth: growthPolicy, sinks: claimsWhenDeciding ? sinks.kinds : [], hold: hold) { ProcessInfo.processInfo.hostName }
+        var judging = AlertJudging(growth: growthPolicy, sinks: claimsWhenDeciding ? sinks.kinds : [], hold: hold) { ProcessInfo.processInfo.hostName }
+        judging.addresses = sinks.addresses
+        return judging
     }
 
     /// Delivers what this run claimed, and records how it went; a failed sink leaves it pending
@@ -31,7 +33,7 @@ extension Monitoring {
     func deliver(recorded recording: Recording, store: StateStore) -> Date? {
         if let alert = recording.alert { log(alert) }
         for delivery in recording.claimed { deliver(delivery, logged: Set(recording.alert.map { [$0.id] } ?? []), store: store) }
-        return deliverPending(store: store)
+        return deliverPending(store: store, own: recording.observations.histories.keys.first ?? "")
     }
 
     /// Logs a newly decided alert.
@@ -60,26 +62,29 @@ extension Monitoring {
 
     /// Retries the undelivered alerts that are due, each claimed first so that no other run
     /// retries it at the same time, and returns when the next one falls due (nil: none is
-    /// pending for the sinks this run has). An audit calls this after recording. Problems with
-    /// the database are noted, never thrown.
+    /// pending for the sinks this run has). An audit calls this after recording. `own`: the
+    /// identity of the namespace the run records, whose alerts its sinks are owed whichever sink
+    /// decided them (of other namespaces, only those decided with the very same sink); nil takes
+    /// every namespace as its own.
+    /// Problems with the database are noted, never thrown.
     @discardableResult
-    func deliverPending(store: StateStore, now: Date = Date()) -> Date? {
-        deliverDue(store: store, now: now).next
+    func deliverPending(store: StateStore, now: Date = Date(), own: String? = nil) -> Date? {
+        deliverDue(store: store, now: now, own: own).next
     }
 
     /// `deliverPending` for at most `namespaces` namespaces; also says whether it delivered
     /// anything (more may be due then).
-    func deliverDue(store: StateStore, now: Date, namespaces: Int = .max, logged: Set<Int64> = []) -> (delivered: Bool, next: Date?) {
-        let kinds = sinks.kinds
+    func deliverDue(store: StateStore, now: Date, namespaces: Int = .max, logged: Set<Int64> = [], own: String?) -> (delivered: Bool, next: Date?) {
+        let kinds = sinks.kinds, addresses = sinks.addresses
         guard !kinds.isEmpty else { return (false, nil) }
         do {
             guard let database = try store.database(create: false) else { return (false, nil) }
             // Read first: a claim is a write, which a watcher would otherwise make after every recording.
-            let next = try database.nextDeliveryAttempt(sinks: kinds)
+            let next = try database.nextDeliveryAttempt(sinks: kinds, addresses: addresses, own: own)
             guard let due = next, due <= now else { return (false, next) }
-            let claimed = try database.claimDueAlerts(sinks: kinds, now: now, namespaces: namespaces)
+            let claimed = try database.claimDueAlerts(sinks: kinds, addresses: addresses, own: own, now: now, namespaces: namespaces)
             for delivery in claimed { deliver(delivery, logged: logged, store: store) }
-            return (!claimed.isEmpty, try database.nextDeliveryAttempt(sinks: kinds))
+            return (!claimed.isEmpty, try database.nextDeliveryAttempt(sinks: kinds, addresses: addresses, own: own))
         } catch {
             Terminal.note("undelivered alerts not retried: \(error)")
             return (false, nil)
@@ -92,7 +97,7 @@ extension Monitoring {
             try store.database(create: false)?.finishDelivery(of: alert, delivered: outcome.delivered, failed: outcome.failed,
                                                                problem: outcome.problem, now: Date())
             if !outcome.failed.isEmpty {
-                Terminal.note("the alert is kept undelivered and retried in \(DurationText.format(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can, or sooner with the next alert of its namespace")
+                Terminal.note("the alert is kept undelivered and retried in \(DurationText.exact(StateDatabase.backoff(afterAttempts: alert.attempts + 1))) by the next run that can, or sooner with the next alert of its namespace")
             }
         } catch {
             Terminal.note("how the alert's delivery went was not recorded: \(error)")

@@ -35,6 +35,10 @@ struct AlertSinks {
         return kinds
     }
 
+    /// The sinks configured, by what they are: an alert decided here is owed to them, not to
+    /// any sink of their kind.
+    var addresses: SinkAddresses { SinkAddresses(exec: execCommand, webhook: webhook?.absoluteString) }
+
     /// How one delivery went.
     struct Outcome: Equatable {
         var delivered: AlertSinkSet = []
@@ -136,21 +140,35 @@ struct AlertSinks {
     }
 
     /// POSTs the alert, retrying a bounded number of times with backoff. Returns what went wrong
-    /// (nil: the server answered 2xx).
+    /// (nil: the server answered 2xx). A stop ends the attempt under way (the system's transport)
+    /// or the wait before the next, and no more are made: what went wrong then says so.
     func post(_ url: URL, body: [UInt8]) -> String? {
         var delay = 0.5
         var lastProblem = ""
+        var made = 0
         for attempt in 1...webhookAttempts {
+            if Self.interrupt?.stopping() == true { break }
+            made = attempt
             guard let problem = transport.post(url, body: body, timeout: webhookTimeout) else { return nil }
             lastProblem = problem
-            if Self.interrupt?.stopping() == true { break }
-            if attempt < webhookAttempts {
-                usleep(useconds_t(delay * 1_000_000))
-                delay *= 2
-            }
+            if attempt < webhookAttempts { Self.pause(delay) }
+            delay *= 2
         }
-        let problem = "--alert-webhook \(url.absoluteString) failed after \(webhookAttempts) attempts: \(lastProblem)"
+        let tries = "\(made) attempt\(made == 1 ? "" : "s")"
+        let problem = made < webhookAttempts
+            ? "--alert-webhook \(url.absoluteString) stopped after \(tries), tunwarden being asked to stop: \(lastProblem)"
+            : "--alert-webhook \(url.absoluteString) failed after \(tries): \(lastProblem)"
         Terminal.note(problem)
         return problem
+    }
+
+    /// Waits `seconds` between webhook attempts, or less when a stop is asked meanwhile.
+    private static func pause(_ seconds: TimeInterval) {
+        guard let descriptor = interrupt?.descriptor else {
+            usleep(useconds_t(seconds * 1_000_000))
+            return
+        }
+        var stop = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        _ = poll(&stop, 1, Int32(seconds * 1000))
     }
 }

@@ -45,7 +45,7 @@ extension Reap {
                 text += ", and with --no-state no clock runs, so \(one ? "its" : "their") grace period never ends; run without --no-state (observations keep when each was first seen orphaned), or set --min-age 0.\n"
             } else {
                 text += ". " + young.prefix(5).enumerated().map { position, entry in
-                    "\(entry.0)\(position == 0 ? " is due" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.format(entry.1.timeIntervalSince(now))))"
+                    "\(entry.0)\(position == 0 ? " is due" : "") at \(Timestamp.format(entry.1)) (in \(DurationText.exact(entry.1.timeIntervalSince(now))))"
                 }.joined(separator: ", ")
                 text += young.count > 5 ? ", and \(young.count - 5) more later" : ""
                 text += "; --min-age changes the grace period.\n"

@@ -28,7 +28,7 @@ final class RouteMonitorSource: WatchSource {
         do {
             monitor = try RouteMonitor(tools: inventory.tools)
         } catch {
-            Terminal.log("watch: \(error); re-reading every \(DurationText.format(rereadInterval)) instead", priority: 4)
+            Terminal.log("watch: \(error); re-reading every \(DurationText.exact(rereadInterval)) instead", priority: 4)
         }
     }
 
@@ -42,7 +42,7 @@ final class RouteMonitorSource: WatchSource {
     func read(ready: Set<Int32>) -> [WatchNews] {
         guard let current = monitor, ready.contains(current.descriptor) else { return [] }
         if current.drain() { return [.resync(nil)] }
-        Terminal.log("watch: route -n monitor ended; starting another in \(DurationText.format(restartDelay))", priority: 4)
+        Terminal.log("watch: route -n monitor ended; starting another in \(DurationText.exact(restartDelay))", priority: 4)
         current.stop()
         monitor = nil
         restartAt = Date().addingTimeInterval(restartDelay)

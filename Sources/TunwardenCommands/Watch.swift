@@ -27,8 +27,9 @@ public struct Watch: ParsableCommand {
         monitor`) and judges again what they touch, exactly as `audit` judges, with the same \
         observations, alerts and metrics. Alerts fire on changes only (the status moving, a new \
         orphan); each is logged on standard error and sent to --alert-exec or --alert-webhook. \
-        A better status is alerted only once it has lasted --resolve-after (default 60s), so a \
-        daemon restarting in a loop on its tun raises one alert, not two per restart.
+        A better status is alerted only once it has lasted --resolve-after (default 60s), and a \
+        device alerted stays remembered that long after it stops being an orphan, so a daemon \
+        restarting in a loop on its tun raises one alert, not two per restart.
 
         With --reap it also removes, without asking, what `tunwarden reap --yes` would: orphans \
         tunwarden has seen orphaned for --min-age (default 15m, counted from its own first \
@@ -75,7 +76,7 @@ public struct Watch: ParsableCommand {
 
     @Option(name: .customLong("resolve-after"), help: ArgumentHelp(
         "How long a better status must last before it is alerted (resolved, or a transition down): 30s, 2m; 0 alerts it at once (default: 60s).",
-        discussion: "A worse status or a new orphan is alerted at once. A device that is orphaned again within it (a daemon restarting in a loop) is no new orphan and raises no alert.",
+        discussion: "A worse status or a new orphan is alerted at once. A device alerted stays remembered for it after it stops being an orphan, whatever the status does meanwhile: orphaned again within it (a daemon restarting in a loop, a multi-queue holder letting go, the device renamed) it is no new orphan and raises no alert.",
         valueName: "duration"))
     public var resolveAfter: String?
 
@@ -186,7 +187,7 @@ public struct Watch: ParsableCommand {
             return reapDue(assessment, observations: observations, runtime: loop.runtime, store: loop.store,
                            held: source.kernel.inventory.held, repairs: repairs)
         }
-        let reaping = runtime.reap ? "; reaping orphans after \(DurationText.format(runtime.reapPolicy.minimumAge))" : ""
+        let reaping = runtime.reap ? "; reaping orphans after \(DurationText.exact(runtime.reapPolicy.minimumAge))" : ""
         let watched = runtime.namespace.map { "namespace \(InterfaceName.text(Array($0.utf8)))" } ?? "this namespace"
         loop.run(watching: "\(watched) for link, address, route and forwarding-entry events\(reaping)")
         loop.notifier?.send("STOPPING=1")
@@ -213,7 +214,7 @@ public struct Watch: ParsableCommand {
         let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
                              control: control, notifier: SystemdNotifier())
         loop.reload = reload
-        loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.format(runtime.statsInterval))")
+        loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.exact(runtime.statsInterval))")
         Terminal.log("watch: stopping on signal")
         throw ExitCode(0)
         #else

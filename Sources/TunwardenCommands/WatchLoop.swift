@@ -69,6 +69,10 @@ final class WatchLoop {
     /// wakes for it. Kept only here: a watcher that stops while one is held alerts nothing (the
     /// next run, a watcher or an audit, finds the status still better than the one alerted).
     var improvementHeldSince: Date?
+    /// The devices alerted that are orphans no more, with since when: remembered as alerted while
+    /// `runtime.resolveAfter` runs, as the state remembers them (see `Recording.kept`), so that
+    /// a judgement made without the state alerts no relapse of theirs either.
+    var keptAlerted: [String: Date] = [:]
     /// When the improvement held is to be alerted, if it lasts.
     var improvementDue: Date? { improvementHeldSince.map { $0.addingTimeInterval(runtime.resolveAfter) } }
     /// The monitoring settings a recording judges alerts with: the running ones, with the

@@ -54,7 +54,10 @@ extension WatchLoop {
         }
         handOver(recording)
         unrecordedHistory = nil
-        if !recording.wasStale { improvementHeldSince = recording.heldSince }
+        if !recording.wasStale {
+            improvementHeldSince = recording.heldSince
+            keptAlerted = recording.kept
+        }
         cache = recording.observations
         fullRecordDue = false
         openingsRecorded = store.openings
@@ -117,11 +120,19 @@ extension WatchLoop {
 
     /// What this watcher knows was alerted: since the state last recorded, or as it recorded it.
     /// Every orphan the last recording saw was alerted by then (a change's history names only the
-    /// orphans it touched; the observations kept have them all).
-    private func alertedSoFar() -> NamespaceHistory? {
-        if let unrecordedHistory { return unrecordedHistory }
-        guard var history = cache.histories[identity] else { return nil }
-        history.alertedOrphans = (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname).sorted()
+    /// orphans it touched; the observations kept have them all), and so were the devices kept
+    /// remembered though they are orphans no more (`keptAlerted`), while the hold-down runs.
+    private func alertedSoFar(now: Date = Date()) -> NamespaceHistory? {
+        var history: NamespaceHistory
+        if let unrecordedHistory {
+            history = unrecordedHistory
+        } else {
+            guard let recorded = cache.histories[identity] else { return nil }
+            history = recorded
+            history.alertedOrphans = (cache.namespaces[identity] ?? [:]).values.filter { $0.orphanedSince != nil }.map(\.ifname)
+        }
+        let orphans = Set(history.alertedOrphans)
+        history.alertedOrphans = (orphans.union(keptAlerted.filter { now.timeIntervalSince($0.value) < runtime.resolveAfter }.keys)).sorted()
         return history
     }
 
@@ -130,18 +141,26 @@ extension WatchLoop {
     /// so that each change is still alerted, once. An alert is never lost to the state; another run
     /// sharing the broken state may alert the same change too.
     private func alertWithoutState(_ assessment: Assessment) {
-        var history = alertedSoFar() ?? NamespaceHistory()
+        let now = assessment.snapshot.takenAt
+        var history = alertedSoFar(now: now) ?? NamespaceHistory()
         let decided = AlertDecision.decide(assessment, history: history, host: ProcessInfo.processInfo.hostName)
-        let (alert, heldSince) = AlertDecision.damp(decided, now: assessment.snapshot.takenAt,
-                                                    hold: AlertDecision.Hold(holdDown: runtime.resolveAfter, since: improvementHeldSince))
+        let (alert, heldSince) = AlertDecision.damp(decided, now: now, hold: AlertDecision.Hold(holdDown: runtime.resolveAfter, since: improvementHeldSince))
         improvementHeldSince = heldSince
         if let alert {
             Terminal.log("watch: alerting without the state, which could not record this judgement", priority: 3)
             runtime.monitoring.sinks.log(alert)
             courier.deliver(unrecorded: alert)
         }
-        // While an improvement is held, what was alerted stays remembered as it was.
-        if heldSince == nil { AlertDecision.remember(assessment, alert: alert, in: &history) }
+        // As a recording remembers them: the devices alerted that are orphans no more but still
+        // there are kept for the hold-down, until an improvement is alerted.
+        let orphans = AlertDecision.orphanNames(assessment)
+        let orphaned = Set(orphans), present = Set(assessment.interfaces.lazy.map(\.interface.name))
+        for name in history.alertedOrphans where !orphaned.contains(name) && keptAlerted[name] == nil && present.contains(name) { keptAlerted[name] = now }
+        for name in keptAlerted.keys where !present.contains(name) { keptAlerted[name] = nil }
+        for name in orphans { keptAlerted[name] = nil }
+        if let alert, AlertDecision.isImprovement(alert) { keptAlerted = [:] }
+        // While an improvement is held, the status alerted stays remembered as it was.
+        if heldSince == nil { AlertDecision.remember(assessment, alert: alert, in: &history) } else { history.alertedOrphans = orphans }
         unrecordedHistory = history
     }
 
@@ -174,7 +193,12 @@ extension WatchLoop {
         lock.release()
         unrecordedHistory = nil
         // Another run recorded a newer inventory: the next judgement records the whole namespace.
-        if recording.wasStale { fullRecordDue = true } else { improvementHeldSince = recording.heldSince }
+        if recording.wasStale {
+            fullRecordDue = true
+        } else {
+            improvementHeldSince = recording.heldSince
+            for name in recording.keptAmong ?? [] { keptAlerted[name] = recording.kept[name] }
+        }
         if let step = recording.clockStep { Terminal.log("watch: \(step.description)", priority: 4) }
         handOver(recording)
         return (recording.observations, recording.historyFindings)
@@ -184,7 +208,7 @@ extension WatchLoop {
     /// whatever else is due.
     private func handOver(_ recording: Recording) {
         if let alert = recording.alert { runtime.monitoring.log(alert) }
-        courier.deliverDue(decided: recording.alert?.id)
+        courier.deliverDue(decided: recording.alert?.id, own: identity)
     }
 
     /// Writes the metrics of a judgement, or, within the spacing of the last write, has them

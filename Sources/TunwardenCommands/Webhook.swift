@@ -19,9 +19,11 @@ struct SystemWebhookTransport: WebhookTransport {
         // dozens of libraries at every start, webhook or not.
         var status = 0
         var error = [CChar](repeating: 0, count: 512)
+        // A stop abandons the POST under way (see `AlertSinks.interrupt`).
+        let stop = AlertSinks.interrupt?.descriptor ?? -1
         let result = body.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { text in
-                tw_http_post_json(url.absoluteString, text.baseAddress, text.count, Int(timeout * 1000), &status, &error, UInt(error.count))
+                tw_http_post_json(url.absoluteString, text.baseAddress, text.count, Int(timeout * 1000), &status, &error, UInt(error.count), stop)
             }
         }
         if result != 0 { return String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Short human durations: "42s", "15m", "3h", "2d 4h".
+/// Short human durations: "42s", "15m", "3h", "2d 4h" (rounded down to the two largest units,
+/// for ages shown), or said in full (`exact`).
 public enum DurationText {
     /// The longest duration tunwarden takes anywhere: 100 years of 365 days. Beyond it a grace
     /// period or a window means nothing, and the arithmetic on dates and whole seconds stays exact.
@@ -17,6 +18,16 @@ public enum DurationText {
         }
         let hours = (total % 86400) / 3600
         return hours == 0 ? "\(total / 86400)d" : "\(total / 86400)d \(hours)h"
+    }
+
+    /// A duration said in full, every unit down to the second: "1m 30s", "1d 23h 59m", "2h 5s".
+    /// For what was set (a grace period, a window) and what is left of it, which `format`
+    /// would round down: `--min-age 90s` is not "1m". Rounded to the nearest second.
+    public static func exact(_ seconds: TimeInterval) -> String {
+        let total = max(0, Int(exactly: seconds.rounded()) ?? (seconds > 0 ? Int.max : 0))
+        guard total > 0 else { return "0s" }
+        let parts = [(total / 86400, "d"), (total % 86400 / 3600, "h"), (total % 3600 / 60, "m"), (total % 60, "s")]
+        return parts.filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }.joined(separator: " ")
     }
 
     /// Parses "0", "90s", "15m", "2h", "1d", "1.5h"; nil for anything else, including a negative

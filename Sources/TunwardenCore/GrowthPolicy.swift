@@ -45,7 +45,7 @@ public struct GrowthPolicy: Sendable, Equatable {
         guard grown >= growth || (grown > kept && peak >= growth) else { return nil }
         let elapsed = now.timeIntervalSince(base.time)
         let span = elapsed >= 1 ? "in \(DurationText.format(elapsed))" : "within a second of the previous sample"
-        let meaning = "at least \(growth) within \(DurationText.format(window)) means something keeps creating them without cleaning up"
+        let meaning = "at least \(growth) within \(DurationText.exact(window)) means something keeps creating them without cleaning up"
         let evidence = grown >= growth
             ? "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)); \(meaning)."
             : "\(grown) net new tunnel-style interfaces \(span) (\(base.count) → \(current)), after \(peak) within the window; \(meaning), and the finding stays until \(kept) or fewer remain."

@@ -346,7 +346,7 @@ public enum DurationError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .notADuration(text): "expected a duration like 90s, 15m, 2h or 1d; got '\(text)'"
         case let .missingUnit(text): Self.missingUnitText(text)
-        case let .tooShort(text, minimum): "must be at least \(DurationText.format(minimum)); got '\(text)'"
+        case let .tooShort(text, minimum): "must be at least \(DurationText.exact(minimum)); got '\(text)'"
         case let .tooLong(text): "must be at most \(DurationText.format(DurationText.maximum)) (100 years); got '\(text)'"
         }
     }

@@ -11,11 +11,25 @@ import TunwardenCore
     static let identity = "netns-cookie:7@boot:b1"
     static let hour: TimeInterval = 3600
 
-    /// Version 3's tables: this version's without the devices' identities.
+    /// Version 4's tables: this version's without the sinks alerts are owed to and the time an
+    /// alerted orphan was released.
+    static var version4: String {
+        get throws {
+            let added = ["released REAL,", "-- When the device stopped being an orphan", "-- keeps it remembered as alerted; NULL", "exec_sink TEXT,",
+                         "webhook_sink TEXT,", "-- The sink of each kind the alert is owed to", "-- --alert-webhook URL of the run that decided it",
+                         "-- kind: then the next run recording the namespace"]
+            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
+            try #require(schema != StateSchema.create && !schema.contains("released") && !schema.contains("_sink"))
+            return schema
+        }
+    }
+
+    /// Version 3's tables: version 4's without the devices' identities.
     static var version3: String {
         get throws {
             let added = ["identity TEXT,", "-- What tells the device from another", "-- (`DeviceIdentity.text`"]
-            let schema = StateSchema.create.split(separator: "\n", omittingEmptySubsequences: false)
+            let schema = try Self.version4.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { line in !added.contains { line.contains($0) } }.joined(separator: "\n")
             try #require(schema != StateSchema.create && !schema.contains("identity TEXT,"))
             return schema
@@ -77,7 +91,7 @@ import TunwardenCore
         let store = StateStore(directory: directory.path)
         let database = try #require(try store.database(create: false))
         #expect(try database.connection.integer("PRAGMA user_version") == StateSchema.version)
-        #expect(StateSchema.version == 4)
+        #expect(StateSchema.version == 5)
         try database.quickCheck()
         let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
         #expect(read.count == 2)
@@ -87,7 +101,7 @@ import TunwardenCore
         #expect(read[Observations.key(3, "mig1")]?.holdersSeen == ["vpn[1000]"])
         // Opened again: already at the newest version, nothing more to do.
         store.close()
-        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 4)
+        #expect(try StateStore(directory: directory.path).database()?.connection.integer("PRAGMA user_version") == 5)
     }
 
     /// After the migration, the orphan's three wall-clock days count for nothing: the first
@@ -125,7 +139,7 @@ import TunwardenCore
         let ahead = Date().addingTimeInterval(Self.hour)
         try connection.execute("INSERT INTO namespaces (id, identity, boot, name, last_run) VALUES (1, '\(Self.identity)', 'b1', 'blue', \(ahead.timeIntervalSince1970));")
         let database = try #require(try StateStore(directory: directory.path).database())
-        #expect(try database.connection.integer("PRAGMA user_version") == 4)
+        #expect(try database.connection.integer("PRAGMA user_version") == 5)
         let now = Date()
         let first = try database.record(assessment(wall: now, boot: 5000), label: nil, alerting: nil)
         #expect(!first.wasStale && first.clockStep?.byBootClock == false)
@@ -151,7 +165,7 @@ import TunwardenCore
             INSERT INTO alerted_orphans (namespace, ifname) VALUES (1, 'mig0');
             """)
         let database = try #require(try StateStore(directory: directory.path).database())
-        #expect(try database.connection.integer("PRAGMA user_version") == 4)
+        #expect(try database.connection.integer("PRAGMA user_version") == 5)
         try database.quickCheck()
         let read = try database.observations(namespace: Self.identity).namespaces[Self.identity] ?? [:]
         let orphan = try #require(read[Observations.key(2, "mig0")])
@@ -176,6 +190,33 @@ import TunwardenCore
         let replaced = try database.record(seen, label: nil, alerting: nil).observations.namespaces[Self.identity]?[Observations.key(2, "mig0")]
         #expect(replaced?.firstSeen == Self.t0 + 120 && replaced?.orphanedSinceBoot == 5060 && replaced?.identity?.kind == .tap)
         #expect(try database.connection.integer("SELECT count(*) FROM alerted_orphans WHERE ifname = 'mig0'") == 0, "a new orphan, to be alerted on")
+    }
+
+    /// A version-4 database owed its alerts to any sink of a kind: migrated, an alert still owed
+    /// is owed to the next run of its own namespace with a sink of the kind (as one decided by a
+    /// run without sinks is), not to a run of another namespace; its alerted orphans stay so.
+    @Test func aVersion4DatabaseKeepsItsOwedAlertsForItsOwnNamespace() throws {
+        let directory = try StateDatabaseTests.Directory()
+        let connection = try SQLiteConnection(path: directory.path + "/state.db", create: true)
+        try connection.execute("PRAGMA journal_mode = WAL")
+        try connection.execute(try Self.version4)
+        try connection.execute("PRAGMA user_version = 4")
+        let t0 = Self.t0.timeIntervalSince1970
+        try connection.execute("""
+            INSERT INTO namespaces (id, identity, boot, name, last_run, alerted_status) VALUES (1, '\(Self.identity)', 'b1', 'red', \(t0), 'warning');
+            INSERT INTO namespaces (id, identity, boot, name, last_run) VALUES (2, 'netns-cookie:8@boot:b1', 'b1', 'blue', \(t0));
+            INSERT INTO alerted_orphans (namespace, ifname) VALUES (1, 'mig0');
+            INSERT INTO alerts (namespace, time, event, status, previous_status, first, summary, new_orphans, body, pending_exec, pending_webhook, next_attempt)
+            VALUES (1, \(t0), 'transition', 'warning', 'ok', 1, 's', 'mig0', x'7b7d', 1, 0, \(t0));
+            """)
+        let database = try #require(try StateStore(directory: directory.path).database())
+        #expect(try database.connection.integer("PRAGMA user_version") == 5)
+        try database.quickCheck()
+        #expect(try database.connection.integer("SELECT count(*) FROM alerted_orphans WHERE released IS NULL") == 1)
+        let blue = try database.claimDueAlerts(sinks: [.exec], addresses: SinkAddresses(exec: "page blue"), own: "netns-cookie:8@boot:b1", now: Self.t0 + 60)
+        #expect(blue.isEmpty)
+        let red = try database.claimDueAlerts(sinks: [.exec], addresses: SinkAddresses(exec: "page red"), own: Self.identity, now: Self.t0 + 60)
+        #expect(red.map(\.event) == ["transition"])
     }
 
     /// A database newer than any migration this tunwarden knows stays refused, unchanged.

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Foundation
+import Glibc
 import Testing
 import TestSupport
 
@@ -35,6 +36,42 @@ struct AlertOwedTests {
         #expect(sent().count == 2)
     }
 
+    /// Runs of two namespaces share the state, each with its own team's command: an alert RED's
+    /// command failed to take, due for its retry, is not delivered through BLUE's command (nor
+    /// one that a run without sinks decided in RED); RED's next run tells RED's command.
+    @Test func anotherNamespacesRunDoesNotDeliverAnAlertThroughItsOwnCommand() throws {
+        let red = try TestNamespace(), blue = try TestNamespace(), state = try TemporaryDirectory()
+        defer { red.remove(); blue.remove(); state.remove() }
+        let down = state.path + "/relay-down", events = state.path + "/events"
+        FileManager.default.createFile(atPath: down, contents: nil)
+        func sink(_ team: String) -> String {
+            "test -e \(down) && [ \(team) = red ] && exit 1; echo \"\(team) $TUNWARDEN_EVENT $TUNWARDEN_NEW_ORPHANS\" >> \(events)"
+        }
+        func audit(_ ns: TestNamespace, _ extra: [String]) throws -> Shell.Result {
+            try Shell.capture([Shell.tunwardenBinary, "--netns", ns.name, "audit", "--state-dir", state.path, "--format", "nagios"] + extra)
+        }
+        func sent() -> [String] { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+        _ = try audit(blue, ["--alert-exec", sink("blue")])
+        try red.ip("tuntap", "add", "dev", "redown0", "mode", "tun")
+        #expect(try audit(red, ["--alert-exec", sink("red")]).stderr.contains("--alert-exec exited 1"))
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let other = try audit(blue, ["--alert-exec", sink("blue")])
+        #expect(!other.stderr.contains("alert:"), "\(other.stderr)")
+        #expect(sent().isEmpty)
+        try FileManager.default.removeItem(atPath: down)
+        _ = try audit(red, ["--alert-exec", sink("red")])
+        #expect(sent() == ["red transition redown0"])
+
+        try red.ip("link", "del", "redown0")
+        #expect(try audit(red, []).stderr.contains("alert: resolved"))
+        try StateSQL.execute(state.path, "UPDATE alerts SET next_attempt = 0")
+        let again = try audit(blue, ["--alert-exec", sink("blue")])
+        #expect(!again.stderr.contains("alert:"), "\(again.stderr)")
+        _ = try audit(red, ["--alert-exec", sink("red")])
+        #expect(sent() == ["red transition redown0", "red resolved "])
+    }
+
     /// An alert whose delivery failed is not dropped when the next one comes: the next one
     /// carries it (the transition, the status the sink was last told, every new orphan).
     @Test func theNextAlertCarriesWhatAFailedDeliveryDidNotSay() throws {
@@ -62,6 +99,50 @@ struct AlertOwedTests {
         #expect(object["new_orphans"] as? [String] == ["miss0", "miss1"])
         #expect((object["summary"] as? String)?.contains("2 orphaned") == true)
         #expect(try StateSQL.integers(state.path, "SELECT id FROM alerts WHERE pending_exec").isEmpty)
+    }
+
+    /// SIGTERM while a webhook POST hangs: the watcher abandons it within about a second, tries
+    /// no more, and says it stopped after the one attempt made; the alert stays owed.
+    @Test func aStopAbandonsAHangingWebhookPostAndSaysSo() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let posts = state.path + "/posts"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
+        server.arguments = ["-c", """
+            import http.server, sys, time
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                    open(sys.argv[1], 'a').write('POST\\n'); time.sleep(8)
+                    self.send_response(204); self.end_headers()
+                def log_message(self, *args): pass
+            server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """, posts]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(10) { line.append(out.fileHandleForReading.readData(ofLength: 1)) }
+        let port = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let watcher = try WatchTests.Watcher(ns, state: state, extra: ["--alert-webhook", "http://127.0.0.1:\(port)/"])
+        try ns.ip("tuntap", "add", "dev", "owstop0", "mode", "tun")
+        let start = Date()
+        while ((try? String(contentsOfFile: posts, encoding: .utf8)) ?? "").isEmpty, Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        let (seconds, status) = watcher.terminate()
+        #expect(status == 0)
+        #expect(seconds < 2, "stopping took \(seconds) s")
+        #expect(try String(contentsOfFile: posts, encoding: .utf8) == "POST\n")
+        #expect(watcher.log.contains("stopped after 1 attempt, tunwarden being asked to stop"), "\(watcher.log)")
+        #expect(!watcher.log.contains("failed after"), "\(watcher.log)")
+        #expect(try StateSQL.integers(state.path, "SELECT id FROM alerts WHERE pending_webhook").count == 1)
     }
 
     /// A watcher's sink that hangs holds up nothing of the watcher: it says READY=1 at once,

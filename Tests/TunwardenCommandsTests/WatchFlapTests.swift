@@ -73,6 +73,54 @@ struct WatchFlapTests {
         #expect(watcher.terminate().status == 0)
     }
 
+    /// Another orphan keeps the status at WARNING while a daemon restarts in a loop on its
+    /// persistent tun, so no improvement is ever held: each close is still no new orphan (a
+    /// device alerted stays remembered for the hold-down, whatever the status does), and neither
+    /// is the other orphan renamed (the same device, at its ifindex).
+    @Test func aCrashLoopBesideAnotherOrphanAlertsOnceAndARenameIsNoNewOrphan() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "flapc0", "mode", "tun")
+        try ns.ip("link", "set", "flapc0", "up")
+        try ns.ip("tuntap", "add", "dev", "stalec0", "mode", "tun")
+        let alerts = state.path + "/alerts"
+        let watcher = try watch(ns, state: state, alerts: alerts, resolveAfter: "60s")
+        try watcher.wait("the first alert") { $0.contains("new orphans: flapc0, stalec0") }
+        let flapper = try ns.python(Self.flapper, ["flapc0", "4"])
+        defer { ns.release(flapper) }
+        try watcher.wait("the last attach", seconds: 4) { Self.occurrences($0, "2 tunnel interfaces, 1 orphaned") >= 5 }
+        #expect(Self.occurrences(watcher.log, "2 tunnel interfaces, 2 orphaned") >= 5, "\(watcher.log)")
+        usleep(300_000)
+        #expect(Self.events(alerts) == ["transition"], "\(watcher.log)")
+        #expect(!watcher.log.contains("alert: new-orphan"), "\(watcher.log)")
+        try ns.ip("link", "set", "stalec0", "name", "stalec9")
+        usleep(1_000_000)
+        try ns.ip("link", "set", "stalec9", "name", "stalec0")
+        usleep(1_000_000)
+        #expect(Self.events(alerts) == ["transition"], "\(watcher.log)")
+        #expect(watcher.terminate().status == 0)
+    }
+
+    /// While the state cannot record (its database replaced by a directory in the way), what was
+    /// alerted stays remembered with the improvement held back: the daemon's crash within the
+    /// hold-down is no new orphan, as it is none with the state.
+    @Test func aRelapseWhileTheStateCannotRecordIsNoNewOrphan() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let (watcher, alerts) = try start(ns, state: state, device: "flapd0", resolveAfter: "60s")
+        let holder = try ns.hold("flapd0")
+        try watcher.wait("attached", seconds: 3) { $0.contains("1 tunnel interface, 0 orphaned") }
+        let database = state.path + "/state.db"
+        for suffix in ["", "-wal", "-shm"] { _ = rename(database + suffix, state.path + "/moved" + suffix) }
+        try FileManager.default.createDirectory(atPath: database + "/in-the-way", withIntermediateDirectories: true)
+        ns.release(holder)
+        try watcher.wait("orphaned again", seconds: 3) { Self.occurrences($0, "1 tunnel interface, 1 orphaned") >= 2 }
+        usleep(500_000)
+        #expect(Self.events(alerts) == ["transition"], "\(watcher.log)")
+        #expect(!watcher.log.contains("alert: new-orphan"), "\(watcher.log)")
+        #expect(watcher.terminate().status == 0)
+    }
+
     /// An audit (the hourly timer's) over the same state during the hold alerts "resolved" at
     /// once, as it always did, and the watcher then does not alert it again; a watcher stopped
     /// while an improvement is held alerts nothing.

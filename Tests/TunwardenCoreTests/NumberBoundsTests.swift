@@ -40,6 +40,20 @@ import TunwardenCore
         #expect(DurationText.format(DurationText.maximum) == "36500d")
     }
 
+    /// A duration set, or what is left of one, is said whole, never rounded down to its largest
+    /// units: `--min-age 90s` is "1m 30s", not "1m".
+    @Test func aDurationSaidExactlyKeepsEveryUnit() {
+        #expect(DurationText.exact(90) == "1m 30s")
+        #expect(DurationText.exact(110) == "1m 50s")
+        #expect(DurationText.exact(900) == "15m")
+        #expect(DurationText.exact(86400 + 23 * 3600 + 59 * 60) == "1d 23h 59m")
+        #expect(DurationText.exact(7205) == "2h 5s")
+        #expect(DurationText.exact(0.4) == "0s" && DurationText.exact(59.6) == "1m")
+        #expect(DurationText.exact(.nan) == "0s" && DurationText.exact(-5) == "0s")
+        #expect(DurationText.exact(DurationText.maximum) == "36500d")
+        #expect(!DurationText.exact(.infinity).isEmpty)
+    }
+
     @Test func theDefaultWarningIsEightyPercentRoundedUpForEveryLimit() {
         for limit in 1...1000 {
             #expect(AuditPolicy(limit: limit).effectiveWarn == Int((Double(limit) * 0.8).rounded(.up)), "limit \(limit)")
