@@ -84,10 +84,15 @@ public struct CapturedInventory: InventoryBackend {
         }
         var interfaces: [NetworkInterface] = []
         var conflicts: [String] = []
+        // The names of both sides of each disagreement: neither listing's index ties them.
+        var conflicting: Set<String> = []
         let processes = contents.psSeen ? contents.processes : nil
         for entry in contents.interfaces {
             let index = entry.kernelIndex ?? indexFromRoutes[entry.name] ?? standIn()
-            if let seen = indexFromRoutes[entry.name], seen != index { conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat") }
+            if let seen = indexFromRoutes[entry.name], seen != index {
+                conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat")
+                conflicting.insert(entry.name)
+            }
             let kind = kind(of: entry.name)
             var interface = NetworkInterface(
                 index: index, name: entry.name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue, flags: entry.flags,
@@ -126,7 +131,10 @@ public struct CapturedInventory: InventoryBackend {
         // other's moment.
         let nameByIndex = Dictionary(contents.interfaces.compactMap { entry in entry.kernelIndex.map { ($0, entry.name) } }, uniquingKeysWith: { a, _ in a })
         for (name, index) in indexFromRoutes.sorted(by: { $0.key < $1.key }) {
-            if let listed = nameByIndex[index], listed != name { conflicts.append("index \(index): \(listed) in ifconfig, \(name) in netstat") }
+            if let listed = nameByIndex[index], listed != name {
+                conflicts.append("index \(index): \(listed) in ifconfig, \(name) in netstat")
+                conflicting.formUnion([listed, name])
+            }
         }
         var peerPairs: [String: String] = [:]
         for entry in contents.interfaces {
@@ -137,9 +145,10 @@ public struct CapturedInventory: InventoryBackend {
         for row in contents.routes where row.destination.length == (row.destination.family == .inet ? 32 : 128) {
             guard let gateway = row.gateway, let listed = peerPairs["\(row.destination.address)|\(gateway)"], listed != row.netif else { continue }
             conflicts.append("\(listed)'s point-to-point pair in ifconfig is \(row.netif)'s in netstat")
+            conflicting.formUnion([listed, row.netif])
         }
         conflicts += contents.indexConflicts
-        let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
+        conflicting.formUnion(contents.indexConflicts.map { String($0.prefix { $0 != ":" }) })
         if !conflicts.isEmpty {
             problems.append("ifconfig and netstat disagree on interface indexes (\(conflicts.prefix(4).joined(separator: "; "))\(conflicts.count > 4 ? "; …" : "")): they were taken at different times (or an interface was re-created in between), so routes of those names are not tied to the interfaces ifconfig shows")
         }
@@ -238,7 +247,10 @@ public struct CapturedInventory: InventoryBackend {
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
                     || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
-                addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn(), because: doubtedGone[row.netif])
+                // (An index the listings disagree on, or that ifconfig gave another interface, is
+                // not this one's: a stand-in keeps its routes off that interface.)
+                let index = indexFromRoutes[row.netif].flatMap { conflicting.contains(row.netif) || nameByIndex[$0] != nil ? nil : $0 }
+                addUnlisted(row.netif, index: index ?? standIn(), because: doubtedGone[row.netif])
             }
             // The interface of a general default only `route get` showed, which no listing of
             // every interface of its moment settles (nor ifconfig's answer that it does not
