@@ -175,10 +175,19 @@ public struct CapturedInventory: InventoryBackend {
         // The general default `route get` showed (the last of each family), where no routing
         // table row is a general default of that family: judged as that row would be.
         var lookedUp: [AddressFamily: CaptureContents.RouteGetDefault] = [:]
-        for found in contents.routeGetDefaults
-        where !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
+        for found in contents.routeGetDefaults where found.destination.length == 0
+            && !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
             lookedUp[found.family] = found
         }
+        // So too each half of a split default `route get` showed (the last of each), where no
+        // routing table row is that half: traffic for its addresses goes where it leads.
+        var halvesLookedUp: [IPPrefix: CaptureContents.RouteGetDefault] = [:]
+        for found in contents.routeGetDefaults where found.destination.length == 1
+            && !contents.routes.contains(where: { $0.destination == found.destination && !$0.flags.contains("I") }) {
+            halvesLookedUp[found.destination] = found
+        }
+        let routeGetRoutes = lookedUp.values.sorted { $0.family.rawValue < $1.family.rawValue }
+            + halvesLookedUp.values.sorted { $0.destination.description < $1.destination.description }
 
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
         // listing of every interface, only those that may have come since it (see
@@ -255,12 +264,13 @@ public struct CapturedInventory: InventoryBackend {
             // The interface of a general default only `route get` showed, which no listing of
             // every interface of its moment settles (nor ifconfig's answer that it does not
             // exist): neither listed nor gone.
-            for found in lookedUp.values where !listed.contains(found.interface) && indexByName[found.interface] == nil && !shownGone.contains(found.interface) {
+            for found in routeGetRoutes where !listed.contains(found.interface) && indexByName[found.interface] == nil && !shownGone.contains(found.interface) {
                 let settled = complete && contents.completeInterfaceMoments.contains(found.moment) && !cutShortNames.contains(found.interface) && !Self.misread(found.interface)
                 guard !settled else { continue }
                 let when = !contents.interfacesComplete ? "; the capture does not list every interface"
                     : complete ? ", at another moment than the listing of every interface" : ""
-                addUnlisted(found.interface, index: standIn(), because: "named only by `route get` at \(found.place) as the default route's interface\(when)")
+                let route = found.destination.length == 0 ? "the default route's" : "\(found.destination)'s (half of a split default)"
+                addUnlisted(found.interface, index: standIn(), because: "named only by `route get` at \(found.place) as \(route) interface\(when)")
             }
         }
 
@@ -299,13 +309,12 @@ public struct CapturedInventory: InventoryBackend {
         }
 
         var routeLookups: [AddressFamily: String] = [:]
-        for (family, found) in lookedUp.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::"), let destination = IPPrefix(address: any, length: 0) else { continue }
-            var route = Route(destination: destination, type: .unicast, table: .main, routeProtocol: found.flags.contains("S") ? .static : nil,
+        for found in routeGetRoutes {
+            var route = Route(destination: found.destination, type: .unicast, table: .main, routeProtocol: found.flags.contains("S") ? .static : nil,
                               nextHops: [NextHop(gateway: found.gateway, interfaceIndex: indexByName[found.interface], interfaceName: found.interface)])
             route.bsdFlags = found.flags
             routes.append(route)
-            routeLookups[family] = found.place
+            if found.destination.length == 0 { routeLookups[found.family] = found.place }
         }
 
         let holders = holderScan(contents, processes: processes, problems: &problems)
