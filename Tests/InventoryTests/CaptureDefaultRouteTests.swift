@@ -132,6 +132,49 @@ import Testing
         #expect(assessment.interfaces.contains { $0.interface.name == "utun12" && $0.state == .unknown })
     }
 
+    // MARK: Round 47 F2: `route get` answered by half of a split default
+
+    /// `route -n get 1.1.1.1` (or any address) answered by a `/1` route, half of a split
+    /// default, into utun12, which the whole `ifconfig -a` lacks: half of the family's traffic
+    /// goes into a tunnel that is gone, critical as the default's answer is, never OK. (IPv6's
+    /// `8000::/1` holds none of its internet addresses, 2000::/3: a route into a gone tunnel.)
+    @Test(arguments: [("1.1.1.1", "0.0.0.0", "128.0.0.0"), ("200.1.1.1", "128.0.0.0", "128.0.0.0"),
+                      ("2606:4700::1111", "::", "8000::"), ("fd00::1", "8000::", "8000::")])
+    func routeGetOfHalfASplitDefaultIntoAGoneUtunIsNotOK(asked: String, destination: String, mask: String) throws {
+        let text = try Self.fixture("routeget-gone-utun12.txt")
+            .swapping("route -n get default\n   route to: default\ndestination: default\n       mask: default",
+                      "route -n get \(asked)\n   route to: \(asked)\ndestination: \(destination)\n       mask: \(mask)")
+            .swapping("    gateway: 10.66.66.1\n", asked.contains(":") ? "" : "    gateway: 10.66.66.1\n")
+        let assessment = Self.assess(text)
+        let critical = destination != "8000::"
+        let found = assessment.findings.first { $0.id == (critical ? FindingID.splitDefault : FindingID.deadTunnelRoute) && $0.ifname == "utun12" }
+        #expect(assessment.status == (critical ? .critical : .warning) && found?.severity == (critical ? .critical : .warning),
+                "\(asked): \(assessment.findings.map(\.evidence))")
+        #expect(found?.routes?.map(\.destination.description) == ["\(destination)/1"], "\(asked)")
+        #expect(assessment.snapshot.readingNotes.contains { $0.contains("half of a split default, through utun12") }, "\(assessment.snapshot.readingNotes)")
+    }
+
+    /// Controls: the half into a listed live utun12; scoped to its interface (IFSCOPE); a mask
+    /// that is no half's; after a command that may have made utun12 (unknown, not gone).
+    @Test func routeGetOfHalfASplitDefaultControls() throws {
+        let text = try Self.fixture("routeget-gone-utun12.txt")
+            .swapping("destination: default\n       mask: default", "destination: 0.0.0.0\n       mask: 128.0.0.0")
+        let live = text.swapping("jane@MacBook-Pro ~ % route", """
+            utun12: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1420
+            \tinet 10.66.66.2 --> 10.66.66.1 netmask 0xffffffff
+            jane@MacBook-Pro ~ % route
+            """)
+        Self.noCritical(Self.assess(live), "live")
+        #expect(Self.assess(live).interfaces.first { $0.interface.name == "utun12" }?.routes.contains { $0.destination.length == 1 } == true)
+        Self.noCritical(Self.assess(text.swapping("<UP,GATEWAY,DONE,STATIC,PRCLONING>", "<UP,GATEWAY,DONE,STATIC,PRCLONING,IFSCOPE>")), "IFSCOPE")
+        Self.noCritical(Self.assess(text.swapping("mask: 128.0.0.0", "mask: 192.0.0.0")), "/2")
+        let changed = Self.assess(text.swapping("jane@MacBook-Pro ~ % route", "jane@MacBook-Pro ~ % sudo wg-quick up wg0\njane@MacBook-Pro ~ % route"))
+        Self.noCritical(changed, "wg-quick up")
+        #expect(changed.status == .unknown)
+        let utun12 = try #require(changed.interfaces.first { $0.interface.name == "utun12" })
+        #expect(utun12.state == .unknown && utun12.reason.contains("half of a split default"), "\(utun12.reason)")
+    }
+
     // MARK: F2: other names, and tunnels that are down
 
     /// GlobalProtect's `gpd0`, ZeroTier's old `zt0`: gone from the whole listing, the general

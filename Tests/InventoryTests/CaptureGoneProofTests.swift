@@ -110,4 +110,70 @@ import Testing
         #expect(Self.disagrees(assessment), "\(assessment.snapshot.readingProblems)")
         #expect(assessment.snapshot.readingProblems.contains { $0.contains("utun4: index 19 in ifconfig, 21 in netstat") })
     }
+
+    // MARK: Round 47 F4: a row's Netif over its `link#N`
+
+    /// The routes each listed interface is shown with, by name.
+    static func routes(_ assessment: Assessment) -> [String: [Route]] {
+        Dictionary(assessment.interfaces.map { ($0.interface.name, $0.routes) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// jc's real Mojave capture (kellyjonbrazil/jc, osx-10.14.6: `ifconfig` and `netstat -rnl` of
+    /// different boots): ifconfig gives utun3 and utun4 indexes 19 and 20, netstat gives them to
+    /// VMware's vmnet1 and vmnet8. The listings disagree, so no route is tied across them: the
+    /// vmnet rows are never utun3's or utun4's, whatever their `link#N`.
+    @Test func aRealCaptureOfTwoBootsTiesNoVmnetRouteToAUtun() throws {
+        let text = "kbrazil-mac:~ kbrazil$ ifconfig\n" + (try CaptureProofTests.fixture("round47/jc-mojave-ifconfig.txt"))
+            + "kbrazil-mac:~ kbrazil$ netstat -rnl\n" + (try CaptureProofTests.fixture("round47/jc-mojave-netstat-rnl.txt"))
+        let assessment = CapturePasteTests.assess(text)
+        #expect(Self.disagrees(assessment), "\(assessment.snapshot.readingProblems)")
+        for (name, routes) in Self.routes(assessment) where name.hasPrefix("utun") {
+            let foreign = routes.filter { $0.nextHops.contains { $0.interfaceName != nil && $0.interfaceName != name } }
+            #expect(foreign.isEmpty, "\(name): \(foreign.map(\.display))")
+        }
+        #expect(!Self.routes(assessment)["utun3", default: []].contains { $0.destination.description == "192.168.101.0/24" })
+        #expect(!Self.routes(assessment)["utun4", default: []].contains { $0.destination.description == "192.168.71.0/24" })
+    }
+
+    /// The shape of round 47's repro: `192.168.101 link#6 UC vmnet1` where ifconfig gave utun1
+    /// index 6; and a dead tunnel's `0/1 link#6 UCS utun7` there, which is utun7's, never the
+    /// live utun1's.
+    @Test(arguments: ["192.168.101        link#6             UC          vmnet1      !", "0/1                link#6             UCS          utun7"])
+    func aLinkIndexOfAnotherListedInterfaceIsNotTied(row: String) {
+        let text = """
+            % ifconfig -a
+            lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384
+            \tinet 127.0.0.1 netmask 0xff000000
+            \tinet6 ::1 prefixlen 128
+            \tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1
+            gif0: flags=8010<POINTOPOINT,MULTICAST> mtu 1280
+            stf0: flags=0<> mtu 1280
+            en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+            \tether f0:18:98:03:d9:30
+            \tinet6 fe80::8b7:1281:7499:b504%en0 prefixlen 64 secured scopeid 0x4
+            \tinet 192.168.1.72 netmask 0xffffff00 broadcast 192.168.1.255
+            \tstatus: active
+            utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 2000
+            \tinet6 fe80::cec:23d0:8cf7:c88e%utun0 prefixlen 64 scopeid 0x5
+            utun1: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380
+            \tinet6 fe80::cf42:647e:9077:7bcb%utun1 prefixlen 64 scopeid 0x6
+            % netstat -rn -f inet
+            Routing tables
+
+            Internet:
+            Destination        Gateway            Flags        Netif Expire
+            default            192.168.1.254      UGSc           en0
+            127                127.0.0.1          UCS            lo0
+            192.168.1          link#4             UCS            en0      !
+            \(row)
+            % 
+            """
+        let assessment = CapturePasteTests.assess(text)
+        #expect(Self.disagrees(assessment), "\(assessment.snapshot.readingProblems)")
+        #expect(Self.routes(assessment)["utun1"] == [], "\(Self.routes(assessment)["utun1"]?.map(\.display) ?? [])")
+        if row.contains("utun7") {
+            #expect(Self.routes(assessment)["utun7"]?.map(\.destination.description) == ["0.0.0.0/1"], "\(Self.routes(assessment))")
+            #expect(assessment.status != .ok)
+        }
+    }
 }

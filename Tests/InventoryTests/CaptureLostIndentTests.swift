@@ -46,6 +46,25 @@ import Testing
                 "\(line): \(Self.reading(assessment))")
     }
 
+    /// The same lines where the paste lost its tabs but kept the eight spaces ifconfig puts
+    /// after the tab of a bridge member's `ifmaxaddr …` line (a forum that keeps runs of spaces
+    /// as `&nbsp;`, round 47 F3): that indent is no tab kept, and a key ifconfig prints in more
+    /// words (`Address cache:`) is the block's line whatever indents the listing kept, so the
+    /// block stays whole and the dead split critical.
+    @Test(arguments: [
+        "Address cache:", "Address cache:\n2a:1f:6b:9e:10:c7 Vlan1 vmenet0 1193 flags=0<>", "MAC NAT list:\nen0 192.168.1.2 6e:67:2:6d:cf:32 1196",
+        "throttling: level 1 (opportunistic)", "checksum stats:\nin: IPv4=120 IPv6=0 UDP=40 TCP=80",
+    ])
+    func aMemberLineThatKeptItsSpacesKeepsTheListingWhole(line: String) throws {
+        let text = try Self.paste(inserting: line)
+            .replacingOccurrences(of: "\nifmaxaddr 0 port 23", with: "\n        ifmaxaddr 0 port 23")
+        #expect(text.contains("\n        ifmaxaddr"))
+        let assessment = CapturePasteTests.assess(text)
+        #expect(Self.isDeadSplitCritical(assessment), "\(line): \(assessment.findings.map(\.evidence))")
+        #expect(!Self.reading(assessment).contains { $0.contains("header is cut off") || $0.contains("not ifconfig output") || $0.contains("between two listings") },
+                "\(line): \(Self.reading(assessment))")
+    }
+
     /// The control: the same paste without an inserted line is critical.
     @Test func theControlIsCritical() throws {
         #expect(Self.isDeadSplitCritical(CapturePasteTests.assess(try CaptureProofTests.fixture("round45/noindent-bridge-dead-split.txt"))))

@@ -162,9 +162,13 @@ struct CaptureContents {
     var listingReadInFile = false
     /// Interfaces `route get` output named as its route's, with where (see `Section.skipRouteGet`).
     var routeGetInterfaces: [String: String] = [:]
-    /// A general default route `route get` output showed (see `Section.routeGetDefault`).
+    /// A general default route `route get` output showed, or half of a split default (see
+    /// `Section.routeGetDefault`).
     struct RouteGetDefault {
         var family: AddressFamily
+        /// The route's destination: the family's default (length 0) or one half of it
+        /// (`0.0.0.0/1`, `128.0.0.0/1`, `::/1`, `8000::/1`).
+        var destination: IPPrefix
         var interface: String
         var gateway: IPAddress?
         /// Its flags as netstat prints them (`UGSc` for `<UP,GATEWAY,STATIC,PRCLONING>`).
@@ -174,7 +178,8 @@ struct CaptureContents {
         /// The output's file and line, for messages.
         var place: String
     }
-    /// The general default routes `route get` output showed, in the order read.
+    /// The general default routes (and halves of split defaults) `route get` output showed, in
+    /// the order read.
     var routeGetDefaults: [RouteGetDefault] = []
     /// The history number the last prompt that showed one showed (see `CaptureReader.historyNumber`).
     var lastHistoryNumber: Int?

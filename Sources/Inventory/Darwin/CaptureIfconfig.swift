@@ -53,8 +53,10 @@ extension Section {
             // up, routes now:`) or holds a date or a time is none of ifconfig's.
             if Self.saysTimePassed(text.lineWords(at: position, within: range, limit: 16)[...]) { return true }
             // Its shape makes a line the block's only where the listing lost its indents: after
-            // an indented body, only a line ifconfig begins with a known word continues it.
-            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) || (!ifconfigBodyIndented && isBodyLine(position)) { return false }
+            // an indented body, only a line ifconfig begins with a known word or key
+            // (`Address cache:`) continues it.
+            if Self.isBodyWord(text[position]) || isDeviceStatusLine(position) || startsWithBodyKey(position)
+                || (!ifconfigBodyIndented && isBodyLine(position)) { return false }
             // A body line wrapped by a mail client (at 72 or 76 columns) leaves its tail on a
             // line of its own, unindented: when the next line is indented again, the block goes on.
             return !continuesWrappedLine(at: position)
@@ -160,7 +162,7 @@ extension Section {
         func name() -> String { label }
         while position < end {
             if position > start, blockEnds(at: position) { break }
-            if text.startsLine(position), text.indented(position) { ifconfigBodyIndented = true }
+            if text.startsLine(position), text.indented(position), !Self.memberDetailWords.contains(text[position]) { ifconfigBodyIndented = true }
             // `...` inside a block (indented with it), or a note put in by hand (`(utun0-utun4
             // removed)`): output was left out of the listing.
             if text.startsLine(position), let elision = elisionEnd(position) ?? (isHandMark(position) ? lineEnd(position) : nil) {

@@ -58,6 +58,25 @@ extension Section {
         "destination:", "mask:", "gateway:", "flags:", "index:",
     ]
 
+    /// Whether `words` (a line's) begin with one of `bodyKeys`: a line of an interface block
+    /// whether or not the listing kept its indents elsewhere, as a line known by its first word is.
+    static func startsWithBodyKey(_ words: [Substring]) -> Bool {
+        bodyKeys.contains { key in key.count <= words.count && zip(key, words).allSatisfy { $0 == $1 } }
+    }
+
+    /// Whether the line at `position` begins with one of `bodyKeys` (see `startsWithBodyKey`).
+    func startsWithBodyKey(_ position: Int) -> Bool {
+        guard text.startsLine(position), !ShellCommand.isPrompt(text[position]) else { return false }
+        let end = lineEnd(position)
+        guard end - position <= 16 else { return false }
+        return Self.startsWithBodyKey((position..<end).map { text[$0] })
+    }
+
+    /// First words of the lines ifconfig indents with a tab and eight spaces (a bridge member's
+    /// `ifmaxaddr …` and, with `-v`, `hostfilter …` under its `member:` line): a paste that lost
+    /// its tabs keeps their spaces, so their indent says nothing of whether the listing kept its own.
+    static let memberDetailWords: Set<Substring> = ["ifmaxaddr", "hostfilter"]
+
     /// Whether the unindented line at `position` is a line of an interface block (see the type's
     /// comment): what a paste that lost its indents leaves of one that `isBodyWord` does not know
     /// by its first word.
@@ -66,7 +85,7 @@ extension Section {
         let end = lineEnd(position)
         guard end - position <= 16 else { return false }
         let words = (position..<end).map { text[$0] }
-        if Self.bodyKeys.contains(where: { key in key.count <= words.count && zip(key, words).allSatisfy { $0 == $1 } }) { return true }
+        if Self.startsWithBodyKey(words) { return true }
         // A bridge's learned address (`Address cache:`): `6e:67:2:6d:cf:32 Vlan1 en9 1196 flags=0<>`.
         if words.count >= 2, Self.isLinkLayerAddress(words[0]), words[1].hasPrefix("Vlan") { return true }
         // An entry of its MAC NAT list: `en0 192.168.1.2 6e:67:2:6d:cf:32 1196`.

@@ -166,16 +166,19 @@ extension Section {
     /// Whether the line at `position` reads as a damaged route row rather than prose: it starts
     /// with a word that could be a destination (`default`, or hex digits, dots and colons with a
     /// digit or a colon among them, and a zone after `%`), and has few words. A line of prose
-    /// after the table ("Best regards", "EDIT: fixed") is not one.
+    /// after the table ("Best regards", "EDIT: fixed") is not one. Its words are weighed without
+    /// the marks markup wraps a value in (`` `0/1` ``, `**utun4**`, `'default'`): a table's row
+    /// so marked is a row of it all the same.
     func looksLikeRouteLine(_ position: Int) -> Bool {
         guard netstatHeader || tool == .netstat || !familiesSeen.isEmpty else { return false }
-        let first = text[position]
+        let marks = CharacterSet(charactersIn: "`*_~'\"")
+        let first = text[position].trimmingCharacters(in: marks)
         let address = first.split(separator: "%", maxSplits: 1).first ?? ""
         guard first == "default" || (!address.isEmpty && address.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" || $0 == "/" }
                                      && address.contains { $0.isNumber || $0 == ":" }) else { return false }
         // "default gateway should be 192.168.1.1": a row's second word is a gateway.
         if position + 1 < range.upperBound, text.line(position + 1) == text.line(position) {
-            let gateway = text[position + 1]
+            let gateway = text[position + 1].trimmingCharacters(in: marks)
             guard gateway.contains(where: { $0.isNumber || $0 == ":" }) || gateway.hasPrefix("link#") else { return false }
         }
         var words = 0

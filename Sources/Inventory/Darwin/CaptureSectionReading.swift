@@ -266,11 +266,15 @@ extension Section {
         }
         // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
         // a static route into a tunnel that went away still names it, so it shows nothing exists.
-        // When that entry is the general default, it shows where default traffic goes.
+        // When that entry is the general default, it shows where default traffic goes; when it
+        // is half of a split default (`destination: 0.0.0.0`, `mask: 128.0.0.0`, the answer for
+        // 1.1.1.1 behind a VPN's `0/1`), where half of it goes.
         if let found = routeGetDefault(fieldValues, at: at(start), moment: contents.moment) {
             contents.routeGetDefaults.append(found)
-            contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` found the general \(found.family == .inet ? "IPv4" : "IPv6") default route, "
-                + "through \(found.interface): where no routing table lists that default, it is judged as the table's would be")
+            let what = found.destination.length == 0 ? "the general \(found.family == .inet ? "IPv4" : "IPv6") default route"
+                : "the route \(found.destination), half of a split default"
+            contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` found \(what), "
+                + "through \(found.interface): where no routing table lists that route, it is judged as the table's would be")
         } else {
             contents.notes.append("\(at(start))–\(text.line(max(start, position - 1))): `route get` output is not used: "
                 + "the interface it names is its route's, which a route that outlived its tunnel names too")
@@ -281,20 +285,32 @@ extension Section {
     /// The general default route `route get` output found, from its fields (`destination:
     /// default`, `mask: default`, `interface: utun12`, `flags: <UP,GATEWAY,DONE,STATIC>`): without
     /// `-ifscope` it looks up the general table, so the entry it found is the family's one general
-    /// default, unless its flags say IFSCOPE. Nil for any other route, or one without an interface.
+    /// default, unless its flags say IFSCOPE. Half of a split default (`destination: 0.0.0.0`,
+    /// `mask: 128.0.0.0`; `128.0.0.0`, `::` or `8000::` with the mask of a /1) is found so too:
+    /// the unscoped route of that destination, which half of all traffic takes. Nil for any other
+    /// route, or one without an interface.
     func routeGetDefault(_ values: [String: String], at place: String, moment: Int) -> CaptureContents.RouteGetDefault? {
         guard let destination = values["destination:"], let name = values["interface:"], ShellCommand.isInterfaceName(name),
               !(values["flags:"] ?? "").contains("IFSCOPE") else { return nil }
         let mask = values["mask:"]
-        guard destination == "default" || (["0.0.0.0", "::"].contains(destination) && ["default", "0.0.0.0", "::"].contains(mask ?? "")) else { return nil }
         let gateway = values["gateway:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
         let asked = values["route to:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
         let arguments = command?.arguments ?? []
-        let family = gateway?.family ?? asked?.family
-            ?? (destination == "::" || arguments.contains("-inet6") || arguments.contains("-6") ? .inet6 : .inet)
+        let found: IPPrefix
+        if destination == "default" || (["0.0.0.0", "::"].contains(destination) && ["default", "0.0.0.0", "::"].contains(mask ?? "")) {
+            let family = gateway?.family ?? asked?.family
+                ?? (destination == "::" || arguments.contains("-inet6") || arguments.contains("-6") ? AddressFamily.inet6 : .inet)
+            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::"), let whole = IPPrefix(address: any, length: 0) else { return nil }
+            found = whole
+        } else {
+            guard let address = IPAddress(destination), let mask = mask.flatMap(IPAddress.init), mask.family == address.family,
+                  mask.bytes.first == 0x80, mask.bytes.dropFirst().allSatisfy({ $0 == 0 }),
+                  let half = IPPrefix(address: address, length: 1), half.address == address else { return nil }
+            found = half
+        }
         let flags = (values["flags:"] ?? "").split(whereSeparator: { "<>,".contains($0) })
         let letters = ["UP": "U", "GATEWAY": "G", "STATIC": "S", "PRCLONING": "c"]
-        return CaptureContents.RouteGetDefault(family: family, interface: name, gateway: flags.contains("GATEWAY") ? gateway : nil,
+        return CaptureContents.RouteGetDefault(family: found.family, destination: found, interface: name, gateway: flags.contains("GATEWAY") ? gateway : nil,
                                                flags: flags.compactMap { letters[String($0)] }.joined(), moment: moment, place: place)
     }
 

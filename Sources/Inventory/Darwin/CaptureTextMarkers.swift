@@ -37,9 +37,11 @@ extension CaptureText {
     }
 
     /// `text` with the rows of a Markdown table (`| 0/1 | utun7 | USc | utun7 |  |`) read as the
-    /// columns they hold: the cell borders become blanks, and the line under the header
-    /// (`|---|:--|`) holds nothing. An issue writer who turned `netstat -rn` into a table shows
-    /// the same rows; a line that only starts with `|` (`| grep utun` wrapped) is no row.
+    /// columns they hold: the cell borders become blanks, a cell that is one code span
+    /// (`` `0/1` ``, as an issue writer marks each value) is the text the span renders as, and the
+    /// line under the header (`|---|:--|`) holds nothing. An issue writer who turned `netstat
+    /// -rn` into a table shows the same rows; a line that only starts with `|` (`| grep utun`
+    /// wrapped) is no row.
     static func withMarkdownTableRows(_ text: String) -> String {
         guard text.utf8.first == UInt8(ascii: "|") || text.contains("\n|") else { return text }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -51,10 +53,24 @@ extension CaptureText {
             if line.allSatisfy({ "|-: ".contains($0) }) {
                 lines[index] = ""
             } else {
-                lines[index] = String(line.map { $0 == "|" ? " " : $0 })
+                lines[index] = line.split(separator: "|", omittingEmptySubsequences: false).map(codeSpanContent).joined(separator: " ")
             }
         }
         return changed ? lines.joined(separator: "\n") : text
+    }
+
+    /// A Markdown table cell's text as it renders: the content of a cell that is one code span
+    /// (`` `utun4` ``, ``` ``link#4`` ```), the cell itself otherwise. A span's content keeps
+    /// no backtick (nor the blank a writer puts inside the marks), so its words read as the
+    /// column's.
+    static func codeSpanContent(_ cell: Substring) -> String {
+        let trimmed = cell.trimmingCharacters(in: .whitespaces)
+        let marks = trimmed.prefix { $0 == "`" }.count
+        guard marks > 0, trimmed.count > 2 * marks, trimmed.hasSuffix(String(repeating: "`", count: marks)) else { return String(cell) }
+        let content = trimmed.dropFirst(marks).dropLast(marks)
+        // (`` `a` and `b` `` is two spans and the text between them, kept as it is.)
+        guard !content.hasPrefix("`"), !content.hasSuffix("`"), !content.contains(String(repeating: "`", count: marks)) else { return String(cell) }
+        return " " + content.trimmingCharacters(in: .whitespaces) + " "
     }
 
     /// The wiki markup macros that open and close a block of verbatim text, as Jira and

@@ -84,10 +84,15 @@ public struct CapturedInventory: InventoryBackend {
         }
         var interfaces: [NetworkInterface] = []
         var conflicts: [String] = []
+        // The names of both sides of each disagreement: neither listing's index ties them.
+        var conflicting: Set<String> = []
         let processes = contents.psSeen ? contents.processes : nil
         for entry in contents.interfaces {
             let index = entry.kernelIndex ?? indexFromRoutes[entry.name] ?? standIn()
-            if let seen = indexFromRoutes[entry.name], seen != index { conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat") }
+            if let seen = indexFromRoutes[entry.name], seen != index {
+                conflicts.append("\(entry.name): index \(index) in ifconfig, \(seen) in netstat")
+                conflicting.insert(entry.name)
+            }
             let kind = kind(of: entry.name)
             var interface = NetworkInterface(
                 index: index, name: entry.name, kind: kind, infoKind: kind == .other ? nil : kind.rawValue, flags: entry.flags,
@@ -126,7 +131,10 @@ public struct CapturedInventory: InventoryBackend {
         // other's moment.
         let nameByIndex = Dictionary(contents.interfaces.compactMap { entry in entry.kernelIndex.map { ($0, entry.name) } }, uniquingKeysWith: { a, _ in a })
         for (name, index) in indexFromRoutes.sorted(by: { $0.key < $1.key }) {
-            if let listed = nameByIndex[index], listed != name { conflicts.append("index \(index): \(listed) in ifconfig, \(name) in netstat") }
+            if let listed = nameByIndex[index], listed != name {
+                conflicts.append("index \(index): \(listed) in ifconfig, \(name) in netstat")
+                conflicting.formUnion([listed, name])
+            }
         }
         var peerPairs: [String: String] = [:]
         for entry in contents.interfaces {
@@ -137,9 +145,10 @@ public struct CapturedInventory: InventoryBackend {
         for row in contents.routes where row.destination.length == (row.destination.family == .inet ? 32 : 128) {
             guard let gateway = row.gateway, let listed = peerPairs["\(row.destination.address)|\(gateway)"], listed != row.netif else { continue }
             conflicts.append("\(listed)'s point-to-point pair in ifconfig is \(row.netif)'s in netstat")
+            conflicting.formUnion([listed, row.netif])
         }
         conflicts += contents.indexConflicts
-        let conflicting = Set(conflicts.map { String($0.prefix { $0 != ":" }) })
+        conflicting.formUnion(contents.indexConflicts.map { String($0.prefix { $0 != ":" }) })
         if !conflicts.isEmpty {
             problems.append("ifconfig and netstat disagree on interface indexes (\(conflicts.prefix(4).joined(separator: "; "))\(conflicts.count > 4 ? "; …" : "")): they were taken at different times (or an interface was re-created in between), so routes of those names are not tied to the interfaces ifconfig shows")
         }
@@ -166,10 +175,19 @@ public struct CapturedInventory: InventoryBackend {
         // The general default `route get` showed (the last of each family), where no routing
         // table row is a general default of that family: judged as that row would be.
         var lookedUp: [AddressFamily: CaptureContents.RouteGetDefault] = [:]
-        for found in contents.routeGetDefaults
-        where !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
+        for found in contents.routeGetDefaults where found.destination.length == 0
+            && !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
             lookedUp[found.family] = found
         }
+        // So too each half of a split default `route get` showed (the last of each), where no
+        // routing table row is that half: traffic for its addresses goes where it leads.
+        var halvesLookedUp: [IPPrefix: CaptureContents.RouteGetDefault] = [:]
+        for found in contents.routeGetDefaults where found.destination.length == 1
+            && !contents.routes.contains(where: { $0.destination == found.destination && !$0.flags.contains("I") }) {
+            halvesLookedUp[found.destination] = found
+        }
+        let routeGetRoutes = lookedUp.values.sorted { $0.family.rawValue < $1.family.rawValue }
+            + halvesLookedUp.values.sorted { $0.destination.description < $1.destination.description }
 
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
         // listing of every interface, only those that may have come since it (see
@@ -238,17 +256,21 @@ public struct CapturedInventory: InventoryBackend {
                 && (ShellCommand.isInterfaceName(row.netif) || cutShortNames.contains(row.netif))
                 && (!complete || contents.mayHaveComeSince(row.netif, families: routeFamilies[row.netif] ?? [], moments: moments)
                     || Self.misread(row.netif) || cutShortNames.contains(row.netif) || existedThen.contains(row.netif)) {
-                addUnlisted(row.netif, index: indexFromRoutes[row.netif] ?? standIn(), because: doubtedGone[row.netif])
+                // (An index the listings disagree on, or that ifconfig gave another interface, is
+                // not this one's: a stand-in keeps its routes off that interface.)
+                let index = indexFromRoutes[row.netif].flatMap { conflicting.contains(row.netif) || nameByIndex[$0] != nil ? nil : $0 }
+                addUnlisted(row.netif, index: index ?? standIn(), because: doubtedGone[row.netif])
             }
             // The interface of a general default only `route get` showed, which no listing of
             // every interface of its moment settles (nor ifconfig's answer that it does not
             // exist): neither listed nor gone.
-            for found in lookedUp.values where !listed.contains(found.interface) && indexByName[found.interface] == nil && !shownGone.contains(found.interface) {
+            for found in routeGetRoutes where !listed.contains(found.interface) && indexByName[found.interface] == nil && !shownGone.contains(found.interface) {
                 let settled = complete && contents.completeInterfaceMoments.contains(found.moment) && !cutShortNames.contains(found.interface) && !Self.misread(found.interface)
                 guard !settled else { continue }
                 let when = !contents.interfacesComplete ? "; the capture does not list every interface"
                     : complete ? ", at another moment than the listing of every interface" : ""
-                addUnlisted(found.interface, index: standIn(), because: "named only by `route get` at \(found.place) as the default route's interface\(when)")
+                let route = found.destination.length == 0 ? "the default route's" : "\(found.destination)'s (half of a split default)"
+                addUnlisted(found.interface, index: standIn(), because: "named only by `route get` at \(found.place) as \(route) interface\(when)")
             }
         }
 
@@ -287,13 +309,12 @@ public struct CapturedInventory: InventoryBackend {
         }
 
         var routeLookups: [AddressFamily: String] = [:]
-        for (family, found) in lookedUp.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::"), let destination = IPPrefix(address: any, length: 0) else { continue }
-            var route = Route(destination: destination, type: .unicast, table: .main, routeProtocol: found.flags.contains("S") ? .static : nil,
+        for found in routeGetRoutes {
+            var route = Route(destination: found.destination, type: .unicast, table: .main, routeProtocol: found.flags.contains("S") ? .static : nil,
                               nextHops: [NextHop(gateway: found.gateway, interfaceIndex: indexByName[found.interface], interfaceName: found.interface)])
             route.bsdFlags = found.flags
             routes.append(route)
-            routeLookups[family] = found.place
+            if found.destination.length == 0 { routeLookups[found.family] = found.place }
         }
 
         let holders = holderScan(contents, processes: processes, problems: &problems)
