@@ -33,9 +33,16 @@ struct TrafficFilterMetaKernelTests {
             // On the tap's own qdisc: it goes with the tap.
             .init(kind: "basic", device: .index(UInt32(tap1)), on: tap1, parent: egress, meta: "meta(sk_bound_if eq \(tap1))"),
             .init(kind: "flow", device: .some("meta(rt_iif gt 1)"), on: veth, parent: TrafficFilter.ingressParent, meta: "meta(rt_iif gt 1)"),
+            // A meta match keeps the name it was typed with: one no device has (yet) matches none,
+            // and one longer than a name can be never will; neither is a device that went.
+            .init(kind: "basic", device: .name(Array("ppp0".utf8)), on: veth, parent: egress, meta: "meta(dev eq \"ppp0\")"),
+            .init(kind: "basic", device: .name(Array("a-name-far-too-long".utf8)), on: veth, parent: egress, meta: "meta(dev eq \"a-name-far-too-long\")"),
         ], client: client)
         #expect(found.matches == [Int(tap0): ["basic meta(rt_iif eq \(tap0)), on twmv0 egress"], Int(tap1): ["cgroup meta(dev eq \"twmt1\"), on twmv0 egress"]])
         #expect(found.ranges == ["flow meta(rt_iif gt 1), on twmv0 ingress"] && found.unresolved.isEmpty)
+        // u32's indev names the device that had the index as the dump was made: gone, it may be any.
+        let gone = try TrafficFilters.resolve([.init(kind: "u32", device: .name(Array("twmgone".utf8)), on: veth, parent: egress)], client: client)
+        #expect(gone.unresolved == ["twmgone"] && gone.matches.isEmpty)
     }
 }
 #endif

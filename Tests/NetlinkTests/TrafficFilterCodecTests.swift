@@ -72,9 +72,9 @@ import Testing
     /// A meta match as the kernel dumps it: `struct tcf_ematch_hdr` (kind 4), then
     /// TCA_EM_META_HDR with the left and right `tcf_meta_val` and the two values.
     func meta(left: (type: UInt16, id: UInt16, shift: UInt8), op: UInt8 = 0, right: (type: UInt16, id: UInt16, shift: UInt8),
-              leftValue: [UInt8]? = nil, rightValue: [UInt8]? = nil, matchKind: UInt16 = 4) -> [UInt8] {
+              leftValue: [UInt8]? = nil, rightValue: [UInt8]? = nil, matchKind: UInt16 = 4, flags: UInt16 = 0) -> [UInt8] {
         var header: [UInt8] = []
-        for value: UInt16 in [0, matchKind, 0, 0] { withUnsafeBytes(of: value) { header += $0 } }
+        for value: UInt16 in [0, matchKind, flags, 0] { withUnsafeBytes(of: value) { header += $0 } }
         var attributes = AttributeEncoder(prefix: header)
         var metaHeader: [UInt8] = []
         withUnsafeBytes(of: left.type << 12 | left.id) { metaHeader += $0 }
@@ -123,6 +123,11 @@ import Testing
         let prefix = meta(left: (variable, 5, 1), right: (variable, 0, 0), rightValue: Array("ppp".utf8))
         let ranges = try TrafficFilter.decodeIndexMatches(ematchFilter([bound, masked, prefix], kind: "flow", tree: 11))
         #expect(ranges.map(\.device) == [.some("meta(rt_iif gt 3)"), .some("meta(rt_iif eq 3)"), .some("meta(dev eq \"ppp\")")])
+        // A negated match (TCF_EM_INVERT) still names its device, and says it is negated.
+        let negated = meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: u32(5), flags: 4 | 1)
+        let negatedBound = meta(left: (integer, 15, 0), op: 2, right: (integer, 0, 0), rightValue: u32(5), flags: 4)
+        #expect(try TrafficFilter.decodeIndexMatches(ematchFilter([negated, negatedBound])).map(\.device) == [.index(5), .some("not meta(rt_iif lt 5)")])
+        #expect(try TrafficFilter.decodeIndexMatches(ematchFilter([negated])).first?.keyword == "not meta(rt_iif eq 5)")
         // Two of the packet's own values, index 0, or no meta match at all: no device.
         let twoIDs = meta(left: (integer, 5, 0), right: (integer, 15, 0))
         let zero = meta(left: (integer, 15, 0), right: (integer, 0, 0), rightValue: u32(0))

@@ -105,9 +105,14 @@ public enum TrafficFilters {
                 continue
             case let .index(value): index = Int32(bitPattern: value)
             case let .name(name):
+                // A meta match keeps the name it was given and compares it with each packet's
+                // device: one no device has (yet, or ever: longer than a name can be) matches none.
+                if match.meta != nil, name.count > 15 { continue }
                 if names[name] == nil { names[name] = try link { LinkMessage.getRequest(name: name, sequence: $0) }.map(\.index) }
                 guard let known = names[name] ?? nil else {
-                    result.unresolved.append(InterfaceName.text(name))
+                    // A classifier's own keyword keeps an index the dump named by the device that
+                    // had it: gone by now, it may be any device.
+                    if match.meta == nil { result.unresolved.append(InterfaceName.text(name)) }
                     continue
                 }
                 index = known

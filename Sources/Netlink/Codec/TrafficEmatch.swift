@@ -22,6 +22,8 @@ public enum TrafficEmatch {
     static let valueID: UInt16 = 0, deviceID: UInt16 = 5, routeInputID: UInt16 = 15, socketDeviceID: UInt16 = 19
     /// TCF_META_TYPE_VAR and TCF_META_TYPE_INT.
     static let variableType: UInt16 = 0, integerType: UInt16 = 1
+    /// TCF_EM_INVERT, the flag of a negated match.
+    static let invert: UInt16 = 1 << 2
     /// TCF_EM_OPND_EQ, TCF_EM_OPND_GT, TCF_EM_OPND_LT.
     static let operators: [UInt8: String] = [0: "eq", 1: "gt", 2: "lt"]
     /// The device ids, by the name `tc` gives each.
@@ -49,7 +51,13 @@ public enum TrafficEmatch {
                 // struct tcf_ematch_hdr: matchid, kind, flags, pad.
                 guard match.count >= 8 else { throw .truncated(what: "tcf_ematch_hdr", need: 8, have: match.count) }
                 guard match.readNative(UInt16.self, at: match.startIndex + 2) == metaKind else { continue }
-                if let comparison = try meta(match.dropFirst(8)) { found.append(comparison) }
+                guard var comparison = try meta(match.dropFirst(8)) else { continue }
+                // TCF_EM_INVERT: the match is negated, and still names its device.
+                if match.readNative(UInt16.self, at: match.startIndex + 4) & invert != 0 {
+                    comparison.words = "not " + comparison.words
+                    if case .some = comparison.device { comparison.device = .some(comparison.words) }
+                }
+                found.append(comparison)
             }
             try list.finish()
         }
