@@ -29,8 +29,8 @@ extension Reap {
                 protected += 1
             case .repairFailed:
                 text += "Left \(exclusion.ifname) alone: given back damaged by the repair above; the killed run's intent records in the journal (`tunwarden journal`) hold all it had.\n"
-            case let .carrierWouldWakeRoutes(routes):
-                text += "Left \(exclusion.ifname) alone: \(CarrierFence.reason(routes, quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(exclusion.ifname)))).\n"
+            case let .carrierWouldWakeRoutes(woken):
+                text += "Left \(exclusion.ifname) alone: \(CarrierFence.reason(woken, quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(exclusion.ifname)))).\n"
             default:
                 break
             }

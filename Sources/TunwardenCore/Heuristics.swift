@@ -42,7 +42,7 @@ public enum Heuristics {
                                                                  heldElsewhere: { context.addressElsewhere($0, interface.index) }),
                                   ownAddressSockets: socketsOnOwnAddresses(of: interface, addressSockets: context.holders.scan.addressSockets,
                                                                            heldElsewhere: { context.addressElsewhere($0, interface.index) }),
-                                  masterName: { context.stacking.masters[$0] }, findings: &findings) {
+                                  policyRules: context.snapshot.policyRules, masterName: { context.stacking.masters[$0] }, findings: &findings) {
             return alone
         }
         let verdict: (InterfaceState, String)
@@ -208,7 +208,7 @@ public enum Heuristics {
     /// not tunnels (see `judgesAlone`).
     static func judgeAlone(_ interface: NetworkInterface, holders index: HolderIndex, routes: [Route], uppers: [String], sourced: [Route],
                            tunnelsSourced: [(address: IPAddress, tunnels: [String])] = [],
-                           ownAddressSockets: [(address: IPAddress, sockets: Int)] = [],
+                           ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], policyRules: [PolicyRule]? = nil,
                            masterName: (Int) -> String?, findings: inout [Finding]) -> AssessedInterface? {
         // (A macOS tuntaposx tun or tap is judged by its status line, see `judgeTuntaposx`.)
         guard judgesAlone(interface.kind), interface.tuntaposx == nil else { return nil }
@@ -219,7 +219,8 @@ public enum Heuristics {
             let master = interface.master.flatMap { $0 > 0 ? (masterName($0) ?? "ifindex \($0)") : nil }
             verdict = judgeTun(interface, holders: holders, elsewhere: elsewhere, scan: index.scan,
                                scanText: interface.tun?.multiQueue == true ? index.scanText.multiQueue : index.scanText.singleQueue,
-                               uppers: uppers, master: master, routes: routes, sourced: sourced, tunnelsSourced: tunnelsSourced, ownAddressSockets: ownAddressSockets, findings: &findings)
+                               uppers: uppers, master: master, routes: routes, sourced: sourced, tunnelsSourced: tunnelsSourced, ownAddressSockets: ownAddressSockets,
+                               policyRules: policyRules, findings: &findings)
         case .utun:
             verdict = judgeUtun(interface, holders: holders, scan: index.scan)
             if let scoped = routes.first(where: { $0.destination.length == 0 && $0.isInterfaceScoped }) {

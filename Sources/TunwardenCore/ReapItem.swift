@@ -47,8 +47,8 @@ public struct ReapExclusion: Sendable, Equatable {
         case repairFailed
         /// A single-queue tun/tap that is up with routes the kernel passes by only because it has
         /// no carrier (`CarrierFence`): the reaper's fence would turn its carrier on and send
-        /// their traffic into it. Each route as `CarrierFence.describe` gives it.
-        case carrierWouldWakeRoutes([String])
+        /// their traffic into it, or may: the routes by what is known of them.
+        case carrierWouldWakeRoutes(CarrierFence.Woken)
     }
 
     public var ifname: String

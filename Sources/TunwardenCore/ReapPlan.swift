@@ -92,10 +92,10 @@ public struct ReapPlan: Sendable, Equatable {
             // Fenced by an attach, it would send the traffic of routes the kernel now passes by
             // into itself for as long as the fence holds: it is left alone whatever its age, and
             // named when nothing else keeps it back (the audit does not call it reapable).
-            let woken = CarrierFence.wokenRoutes(of: entry.interface, routes: entry.routes)
+            let woken = CarrierFence.woken(of: entry.interface, routes: entry.routes, policyRules: assessment.snapshot.policyRules)
             guard woken.isEmpty else {
                 if finding.reapable || Heuristics.deletableDevice(entry.interface) {
-                    excluded.append(ReapExclusion(ifname: entry.interface.name, reason: .carrierWouldWakeRoutes(woken.map(CarrierFence.describe))))
+                    excluded.append(ReapExclusion(ifname: entry.interface.name, reason: .carrierWouldWakeRoutes(woken)))
                 }
                 continue
             }

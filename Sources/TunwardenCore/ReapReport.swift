@@ -227,7 +227,7 @@ public struct ReapReport: JSONRecord, Sendable {
             case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
             case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
             case .repairFailed: ExcludedEntry(ifname: exclusion.ifname, reason: "repair-failed")
-            case let .carrierWouldWakeRoutes(routes): ExcludedEntry(ifname: exclusion.ifname, reason: "carrier-would-wake-routes", routes: routes)
+            case let .carrierWouldWakeRoutes(woken): ExcludedEntry(ifname: exclusion.ifname, reason: "carrier-would-wake-routes", routes: woken.all)
             }
         }
         self.results = results

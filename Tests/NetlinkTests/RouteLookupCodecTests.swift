@@ -6,11 +6,11 @@ import Testing
 /// among the answers and a stale answer to an earlier request.
 @Suite struct RouteLookupCodecTests {
     /// IPv4, with RTM_F_FIB_MATCH: `struct nlmsghdr`, `struct rtmsg` with rtm_dst_len 32 and the
-    /// flag, then RTA_DST. No NLM_F_DUMP, no NLM_F_ACK: the kernel answers with one message.
+    /// flag (and RTM_F_LOOKUP_TABLE, as every request: the answer names the real table), then RTA_DST. No NLM_F_DUMP, no NLM_F_ACK: the kernel answers with one message.
     @Test func anIPv4LookupWithFibMatch() {
         let bytes = RouteLookup.request(family: 2, destination: [10, 9, 1, 7], fibMatch: true, sequence: 5)
         #expect(bytes == [36, 0, 0, 0, 26, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0,
-                          2, 32, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0,
+                          2, 32, 0, 0, 0, 0, 0, 0, 0, 0x30, 0, 0,
                           8, 0, 1, 0, 10, 9, 1, 7])
     }
 
@@ -19,7 +19,7 @@ import Testing
         let destination: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]
         let bytes = RouteLookup.request(family: 10, destination: destination, fibMatch: false, sequence: 0x01020304)
         #expect(bytes == [48, 0, 0, 0, 26, 0, 1, 0, 4, 3, 2, 1, 0, 0, 0, 0,
-                          10, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                          10, 128, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0,
                           20, 0, 1, 0] + destination)
     }
 

@@ -22,7 +22,7 @@ import TunwardenCore
         let plan = ReapPlan.make(assessment, observations: Observations(), namespaceKey: "ns", policy: ReapPolicy(minimumAge: 0), now: Date())
         #expect(Set(plan.items.map(\.ifname)) == ["live3", "mq4", "down5"], "\(plan.items.map(\.ifname))")
         let woken = plan.excluded.compactMap { exclusion -> String? in
-            if case let .carrierWouldWakeRoutes(routes) = exclusion.reason { return "\(exclusion.ifname): \(routes.joined(separator: ", "))" }
+            if case let .carrierWouldWakeRoutes(woken) = exclusion.reason { return "\(exclusion.ifname): \(woken.all.joined(separator: ", "))" }
             return nil
         }
         #expect(woken.sorted() == ["dead2: 10.81.0.0/16, default (table 44)", "tap6: 2001:db8:6::/64"], "\(woken)")
@@ -60,5 +60,26 @@ import TunwardenCore
         #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: nil)]).count == 1)
         #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: true, seen: .yes)]).isEmpty)
         #expect(CarrierFence.wokenRoutes(of: tun, routes: [route(flagged: false, seen: .yes)]).isEmpty)
+
+        // What the reason says of each is what is known of it (review ip12 F3): only a flagged
+        // hop is said to be passed by for the setting.
+        let woken = CarrierFence.woken(of: tun, routes: [route(flagged: true, seen: .no), route(flagged: false, seen: .no), route(flagged: false, seen: .unknown)])
+        #expect(woken == CarrierFence.Woken(passedBy: ["default"], notShared: ["default"], unknown: ["default"]))
+        let unsure = CarrierFence.reason(CarrierFence.Woken(unknown: ["10.97.0.0/16 (table 100)"]), quotedDevice: "mp2")
+        #expect(unsure.hasPrefix("whether the kernel shares out flows to its hop in the multipath route 10.97.0.0/16 (table 100) could not be told"), "\(unsure)")
+        #expect(!unsure.contains("is set for it or for all") && unsure.contains("may make it live"), "\(unsure)")
+        let never = CarrierFence.reason(CarrierFence.Woken(notShared: ["default"]), quotedDevice: "mp2")
+        #expect(never.hasPrefix("route lookups (as `ip route get` makes them) never chose its hop") && never.contains("would make it live"), "\(never)")
+
+        // A table no policy rule looks up takes no traffic: its unsettled hops wake nothing; one
+        // a rule looks up does, and so does any where the rules are not known.
+        var other = route(flagged: false, seen: .unknown)
+        other.table = RouteTable(kernel: 100)
+        let rules = PolicyRule.kernelDefaults(.inet)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [other], policyRules: rules).isEmpty)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [other]).count == 1)
+        var marked = PolicyRule(family: .inet, priority: 100, action: .lookup(RouteTable(kernel: 100)))
+        (marked.mark, marked.markMask) = (5, 0xffff_ffff)
+        #expect(CarrierFence.wokenRoutes(of: tun, routes: [other], policyRules: rules + [marked]).count == 1)
     }
 }

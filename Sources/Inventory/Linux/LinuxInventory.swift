@@ -144,9 +144,12 @@ public struct LinuxInventory: InventoryBackend {
                         return route.family == family ? route : nil
                     }
                 }
-                let flows = Self.multipathFlows(routes, namespaceFD: namespace.fd, procRoot: procRoot, client: client)
-                // The rules are few: one small dump each family, which may fail alone (said in findings).
-                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client), flows, Self.policyRules(client: client))
+                // The rules are few: one small dump each family, which may fail alone (said in
+                // findings). Lookups to multipath routes are made as the rules bring packets to
+                // their tables.
+                let rules = Self.policyRules(client: client)
+                let flows = Self.multipathFlows(routes, namespaceFD: namespace.fd, procRoot: procRoot, client: client, rules: try? rules.get())
+                return (Self.addressesByIndex(addresses), routes, try Self.nexthops(for: routes, client: client), flows, rules)
             }
         }
         // Links wait here until addresses, routes and holders are in, then go to the stream as
@@ -264,10 +267,10 @@ public struct LinuxInventory: InventoryBackend {
     /// What route lookups say of the multipath hops in `routes` that the listing cannot settle
     /// (see `MultipathProbe`), by route position; none when no route has such a hop. The hash
     /// policy is read in the namespace (`namespaceFD`; nil: this thread's own).
-    static func multipathFlows(_ routes: [RouteMessage], namespaceFD: Int32?, procRoot: String, client: RtnetlinkClient) -> [Int: [HopFlows?]] {
+    static func multipathFlows(_ routes: [RouteMessage], namespaceFD: Int32?, procRoot: String, client: RtnetlinkClient, rules: [PolicyRule]? = nil) -> [Int: [HopFlows?]] {
         guard routes.contains(where: MultipathProbe.needsAsking) else { return [:] }
         let hashes = (try? NamespaceThread.run(in: namespaceFD) { MultipathProbe.hashesDestination(procRoot: procRoot) }) ?? [:]
-        return MultipathProbe.flows(of: routes, hashesDestination: { hashes[$0] ?? false }, client: client)
+        return MultipathProbe.flows(of: routes, hashesDestination: { hashes[$0] ?? false }, client: client, rules: rules)
     }
 
     /// The links alone (no addresses, routes or holders): what a traffic sample needs, at a

@@ -39,7 +39,9 @@ enum MultipathProbe {
     /// whether the kernel's multipath hash takes the destination address in (lookups to
     /// different addresses of one route pick among its hops as flows do); where it does not,
     /// every such hop is unknown. A lookup that fails leaves the route's hops unknown.
-    static func flows(of routes: [RouteMessage], hashesDestination: (UInt8) -> Bool, client: RtnetlinkClient) -> [Int: [HopFlows?]] {
+    /// A route of a table that only marked (or some user's) traffic reaches is asked about as
+    /// such a packet would be looked up (`Selector`), given the policy rules (`rules`).
+    static func flows(of routes: [RouteMessage], hashesDestination: (UInt8) -> Bool, client: RtnetlinkClient, rules: [PolicyRule]? = nil) -> [Int: [HopFlows?]] {
         var found: [Int: [HopFlows?]] = [:]
         var budget = addressesInAll
         var generator = SystemRandomNumberGenerator()
@@ -66,7 +68,7 @@ enum MultipathProbe {
                 guard !more.isEmpty else { break }
                 tried.formUnion(more)
                 budget -= more.count
-                guard let picked = try? picks(route, addresses: more, client: client) else {
+                guard let picked = try? picks(route, addresses: more, selector: selector(for: route, rules: rules), client: client) else {
                     failed = true
                     break
                 }
@@ -123,15 +125,17 @@ enum MultipathProbe {
     /// The hops (by position) lookups to `addresses` picked, and how many of the lookups the
     /// route itself answered (the same prefix, table, metric and type of service came back with
     /// RTM_F_FIB_MATCH, and the path picked is one of its hops).
-    static func picks(_ route: RouteMessage, addresses: [[UInt8]], client: RtnetlinkClient) throws -> (chosen: Set<Int>, fromRoute: Int) {
+    static func picks(_ route: RouteMessage, addresses: [[UInt8]], selector: Selector = Selector(), client: RtnetlinkClient) throws -> (chosen: Set<Int>, fromRoute: Int) {
         var chosen = Set<Int>()
         var fromRoute = 0
         for start in stride(from: 0, to: addresses.count, by: batch) {
             let part = addresses[start..<min(addresses.count, start + batch)]
             var requests: [(UInt32) -> [UInt8]] = []
             for address in part {
-                requests.append { RouteLookup.request(family: route.family, destination: address, fibMatch: true, sequence: $0) }
-                requests.append { RouteLookup.request(family: route.family, destination: address, fibMatch: false, sequence: $0) }
+                for fibMatch in [true, false] {
+                    requests.append { RouteLookup.request(family: route.family, destination: address, fibMatch: fibMatch, mark: selector.mark, uid: selector.uid,
+                                                          tos: selector.tos, sequence: $0) }
+                }
             }
             let answers = try client.askEach(operation: "RTM_GETROUTE", requests)
             for pair in stride(from: 0, to: answers.count, by: 2) {
@@ -149,6 +153,34 @@ enum MultipathProbe {
             }
         }
         return (chosen, fromRoute)
+    }
+
+    /// What a lookup carries so that the policy rules bring it to a route's table as they bring
+    /// a packet: the firewall mark, user and type of service a rule that looks the table up
+    /// selects. Empty (an ordinary lookup) for a table a rule without selectors looks up, or
+    /// when no rule that selects only by those does.
+    struct Selector: Equatable {
+        var mark: UInt32?
+        var uid: UInt32?
+        var tos: UInt8 = 0
+    }
+
+    /// How lookups to `route` are made: as the packets of the first rule (by priority) that looks
+    /// its table up and selects only by mark, user (`uidrange`), type of service, destination or
+    /// `iif lo` (the lookups are this host's own).
+    static func selector(for route: RouteMessage, rules: [PolicyRule]?) -> Selector {
+        guard let rules else { return Selector() }
+        let family: AddressFamily = route.family == 2 ? .inet : .inet6
+        let table = RouteTable(kernel: route.table)
+        let looking = rules.enumerated().filter { $0.element.family == family && $0.element.action == .lookup(table) && !$0.element.l3mdev }
+            .sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }.map(\.element)
+        for rule in looking {
+            guard !rule.inverted, rule.source == nil, rule.inputInterface == nil || rule.inputInterface == "lo", rule.outputInterface == nil,
+                  rule.ipProtocol == nil, rule.sourcePorts == nil, rule.destinationPorts == nil, !rule.otherSelectors,
+                  rule.suppressPrefixLength == nil, rule.suppressInterfaceGroup == nil else { continue }
+            return Selector(mark: rule.markMask != 0 ? rule.mark & rule.markMask : nil, uid: rule.uidRange?.lowerBound, tos: rule.tos)
+        }
+        return Selector()
     }
 
     /// Whether a lookup's matching table route (RTM_F_FIB_MATCH) is `route`.

@@ -300,9 +300,9 @@ public struct LinuxReaper {
             }
             // Its fence, an attach, would make live the routes the kernel passes by for want of
             // its carrier (set since the plan: a sysctl, a route added).
-            let woken = CarrierFence.wokenRoutes(of: now.interface, routes: now.routes)
+            let woken = CarrierFence.woken(of: now.interface, routes: now.routes, policyRules: snapshot.policyRules)
             guard woken.isEmpty else {
-                skip(CarrierFence.reason(woken.map(CarrierFence.describe), quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(item.ifname))))
+                skip(CarrierFence.reason(woken, quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(item.ifname))))
                 continue
             }
             var refreshed = item

@@ -260,7 +260,7 @@ public final class StreamedSnapshot {
         // Then those of other namespaces, as `Heuristics.Stacking` lists them.
         let names = stacked.map(\.name) + (frame.foreignUppers[interface.index] ?? [])
         guard let assessed = Heuristics.judgeAlone(interface, holders: holders, routes: routes, uppers: names, sourced: [],
-                                                   masterName: name(of:), findings: &findings) else { return nil }
+                                                   policyRules: frame.policyRules, masterName: name(of:), findings: &findings) else { return nil }
         return (assessed, findings)
     }
 }

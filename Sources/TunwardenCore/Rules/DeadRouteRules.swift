@@ -108,6 +108,16 @@ extension Heuristics {
         var rankings: [RouteGroup: DeadRouteRanking] = [:]
         for (key, routes) in deadByGroup { rankings[key] = rankDead(routes, live: liveByGroup[key] ?? [], elsewhere: elsewhere[key] ?? []) }
         let capturing = Set(rankings.filter { $0.value.alone >= 255.0 / 256.0 && $0.value.taken >= 0.5 }.keys)
+        // Where dead routes lie in more than one table ordinary traffic looks up, the walk through
+        // the rules may bring all of a family's traffic to them though no one table's dead routes
+        // capture it (DeadRouteChain.swift): the families where they do.
+        func isDeadRoute(_ route: Route) -> Bool { !route.nextHops.isEmpty && route.nextHops.allSatisfy(isDeadHop) }
+        var chainFamilies: [AddressFamily: PolicyReach] = [:]
+        for family in [AddressFamily.inet, .inet6] {
+            guard let walk = reaches?[family], Set(deadRoutes.filter { $0.family == family && reach($0).isOrdinary }.map(\.table)).count > 1,
+                  let share = chainCapture(family, reach: walk, routes: snapshot.routes, isDead: isDeadRoute), share >= 255.0 / 256.0 else { continue }
+            chainFamilies[family] = walk
+        }
         var routesByInterface: [Int: [Route]] = [:]
         for route in deadRoutes {
             for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
@@ -124,10 +134,46 @@ extension Heuristics {
                 takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped && defaultShare(of: route.destination) > 0
             }
             func sharesDefault(_ key: RouteGroup) -> Bool { routes.contains { RouteGroup($0) == key && takesDefault($0) } }
-            let ownCapturing = groups.filter { key in
-                capturing.contains(key) && routes.contains { RouteGroup($0) == key && takesDefault($0) && rankings[key]?.outranked.contains($0) != true }
+            // Other devices' dead routes win destinations from this one's as live routes do: a
+            // device is blamed only for the default traffic its own routes take, at least half of
+            // it in a family and table whose dead routes together capture it. A lone subnet route
+            // beside another device's dead split default is no outage of its own.
+            func isOwn(_ route: Route) -> Bool { route.nextHops.contains { $0.interfaceIndex == index } }
+            func deadElsewhere(_ route: Route) -> Bool { route.type == .unicast && !isOwn(route) && route.nextHops.allSatisfy(isDeadHop) }
+            var ownRankings: [RouteGroup: DeadRouteRanking] = [:]
+            for key in groups {
+                guard let all = deadByGroup[key], let ranking = rankings[key] else { continue }
+                let others = all.filter { !isOwn($0) }
+                // (Below a whole capture the table's ranking says all the text needs.)
+                guard !others.isEmpty, ranking.alone >= 255.0 / 256.0 else {
+                    ownRankings[key] = ranking
+                    continue
+                }
+                // (Routes that cover less than half of it can neither capture nor would: they are
+                // not ranked, which with thousands of devices' subnets beside one capture would
+                // rank the table once for each.)
+                let own = all.filter(isOwn)
+                let share = defaultShare(of: own.filter { takesAllTraffic($0) && !skippedByKernel($0) && !$0.isInterfaceScoped }.map(\.destination))
+                guard share >= Self.ownHalf else {
+                    var small = DeadRouteRanking()
+                    (small.alone, small.taken) = (share, share)
+                    ownRankings[key] = small
+                    continue
+                }
+                ownRankings[key] = rankDead(own, live: (liveByGroup[key] ?? []) + others, elsewhere: elsewhere[key] ?? [])
             }
-            let captures = !ownCapturing.isEmpty
+            let ownCapturing = groups.filter { key in
+                guard capturing.contains(key), let own = ownRankings[key], own.taken >= Self.ownHalf else { return false }
+                return routes.contains { RouteGroup($0) == key && takesDefault($0) && own.outranked.contains($0) != true }
+            }
+            // This device's share of a capture the walk makes across tables, at least half.
+            var chained: [(family: AddressFamily, share: Double, walk: PolicyReach)] = []
+            for family in [AddressFamily.inet, .inet6] where !ownCapturing.contains(where: { $0.family == family }) {
+                guard let walk = chainFamilies[family], routes.contains(where: { $0.family == family && takesDefault($0) }),
+                      let share = chainCapture(family, reach: walk, routes: snapshot.routes, isDead: { isOwn($0) && isDeadRoute($0) }), share >= Self.ownHalf else { continue }
+                chained.append((family, share, walk))
+            }
+            let captures = !ownCapturing.isEmpty || !chained.isEmpty
             let interface = assessed.interface
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
@@ -136,23 +182,47 @@ extension Heuristics {
             let skipped = routes.filter(skippedByKernel)
             let partial = routes.filter { !takesAllTraffic($0) && !skippedByKernel($0) }
             if captures {
-                let hostOnly = Set(ownCapturing.filter { reaches?[$0.family]?.hostOnly($0.table) == true })
-                evidence += " " + captureSentence(ownCapturing.compactMap { key in rankings[key].map { (key, $0) } }, hostOnly: hostOnly)
+                if !ownCapturing.isEmpty {
+                    let hostOnly = Set(ownCapturing.filter { reaches?[$0.family]?.hostOnly($0.table) == true })
+                    evidence += " " + captureSentence(ownCapturing.compactMap { key in ownRankings[key].map { (key, $0) } }, hostOnly: hostOnly, deadElsewhere: deadElsewhere)
+                }
+                for key in ownCapturing where (ownRankings[key]?.taken ?? 0) < 255.0 / 256.0 && (rankings[key]?.taken ?? 0) >= 255.0 / 256.0 {
+                    evidence += " With the dead routes of other devices in \(tableName(key.table)), all \(key.family == .inet ? "IPv4" : "IPv6") traffic that would take "
+                        + "the default route is blackholed (their findings name them)."
+                }
+                var sentences = chained.map { family, share, walk in
+                    chainSentence(family, share: share, walk: walk, tables: Set(routes.filter { $0.family == family && reach($0).isOrdinary }.map(\.table)))
+                }
+                // (The same walk for both families is said once.)
+                if sentences.count == 2, sentences[0].replacingOccurrences(of: "IPv4", with: "IPv6") == sentences[1] {
+                    sentences = [sentences[0].replacingOccurrences(of: "IPv4", with: "IPv4 and IPv6")]
+                }
+                for sentence in sentences { evidence += " " + sentence }
             } else {
                 // Dead routes that would capture default traffic, but that live routes outrank.
                 for key in groups where sharesDefault(key) {
-                    guard let ranking = rankings[key], ranking.alone >= 255.0 / 256.0 else { continue }
+                    guard let ranking = ownRankings[key], ranking.alone >= 255.0 / 256.0 else { continue }
                     let family = key.family == .inet ? "IPv4" : "IPv6"
-                    evidence += " Together they would capture all \(family) traffic that would take the default route, but \(winnerNoun(ranking)) of \(tableName(key.table)) "
-                        + "(\(winnerList(ranking))) outrank them for "
+                    evidence += " Together they would capture all \(family) traffic that would take the default route, but \(winnerNoun(ranking, deadElsewhere: deadElsewhere)) of \(tableName(key.table)) "
+                        + "(\(winnerList(ranking, deadElsewhere: deadElsewhere))) outrank them for "
                         + (ranking.taken > 0 ? "all but \(percent(ranking.taken)) of it, which is blackholed." : "all of it, so none of it goes into \(interface.name) while those stay.")
                     // A kill switch wins by dropping: nothing is lost to the tunnel, but nothing
                     // gets through either.
                     let dropping = ranking.winners.filter { [.blackhole, .unreachable, .prohibit].contains($0.type) }
                     if !dropping.isEmpty {
-                        evidence += " \(dropping.map(\.display).joined(separator: ", ")) \(dropping.count == 1 ? "drops" : "drop") what \(dropping.count == 1 ? "it wins" : "they win") "
+                        evidence += " The \(dropping.map(routeWithoutDeviceWords).joined(separator: ", ")) \(dropping.count == 1 ? "drops" : "drop") what \(dropping.count == 1 ? "it wins" : "they win") "
                             + "(a kill switch): that traffic is blocked, not delivered, while \(dropping.count == 1 ? "it stays" : "they stay")."
                     }
+                }
+                // Where other devices' dead routes make the outage, reaping this one does not end it.
+                for key in groups where capturing.contains(key) && !ownCapturing.contains(key) {
+                    let family = key.family == .inet ? "IPv4" : "IPv6"
+                    evidence += " Dead routes of other devices in \(tableName(key.table)) capture the \(family) traffic that would take the default route (their findings name them): "
+                        + "reaping \(interface.name) does not end that."
+                }
+                for family in chainFamilies.keys.sorted(by: { $0.rawValue < $1.rawValue }) where routes.contains(where: { $0.family == family && reach($0).isOrdinary }) {
+                    evidence += " Dead routes of other devices capture the \(family == .inet ? "IPv4" : "IPv6") traffic that would take the default route, in the tables the policy rules "
+                        + "send it to one after the other (their findings name them): reaping \(interface.name) does not end that."
                 }
                 // (Those of tables ordinary traffic does not reach are named with what reaches them.)
                 let reached = routes.filter { reach($0).isOrdinary }
@@ -224,7 +294,9 @@ extension Heuristics {
 
     /// The sentence that says what share of default traffic the capturing dead routes take, per
     /// family and table, and what live routes win of the rest.
-    static func captureSentence(_ groups: [(RouteGroup, DeadRouteRanking)], hostOnly: Set<RouteGroup> = []) -> String {
+    /// `deadElsewhere` tells the dead routes of other devices among the winners.
+    static func captureSentence(_ groups: [(RouteGroup, DeadRouteRanking)], hostOnly: Set<RouteGroup> = [],
+                                deadElsewhere: (Route) -> Bool = { _ in false }) -> String {
         let whole = groups.allSatisfy { $0.1.taken >= 255.0 / 256.0 }
         let families = Set(groups.map(\.0.family)).sorted { $0.rawValue < $1.rawValue }.map { $0 == .inet ? "IPv4" : "IPv6" }.joined(separator: " and ")
         // (Where only an `iif lo` rule brings traffic to the table, it is the traffic this host sends.)
@@ -236,7 +308,8 @@ extension Heuristics {
         let parts = groups.map { key, ranking in
             let family = key.family == .inet ? "IPv4" : "IPv6"
             let share = ranking.taken >= 255.0 / 256.0 ? "all" : "\(percent(ranking.taken)) of"
-            let rest = ranking.winnerCount == 0 ? "" : " (\(winnerNoun(ranking)) of \(tableName(key.table)) win the rest: \(winnerList(ranking)))"
+            let rest = ranking.winnerCount == 0 ? ""
+                : " (\(winnerNoun(ranking, deadElsewhere: deadElsewhere)) of \(tableName(key.table)) win the rest: \(winnerList(ranking, deadElsewhere: deadElsewhere)))"
             return "\(share) \(family) \(whose(key)) that would take the default route\(rest)"
         }
         return "Together they capture \(parts.joined(separator: ", and ")), so it is blackholed: this is what turns a leaked tunnel into an outage."
@@ -260,9 +333,10 @@ extension Heuristics {
     }
 
     /// What the text calls the routes that win from dead ones: "live routes", or "other routes"
-    /// where one of them is a `blackhole`, `unreachable`, `prohibit` or `throw` route.
-    static func winnerNoun(_ ranking: DeadRouteRanking) -> String {
-        ranking.winnerWithoutDevice ? "other routes" : "live routes"
+    /// where one of them is a `blackhole`, `unreachable`, `prohibit` or `throw` route, or a dead
+    /// route of another device (`deadElsewhere`).
+    static func winnerNoun(_ ranking: DeadRouteRanking, deadElsewhere: (Route) -> Bool = { _ in false }) -> String {
+        ranking.winnerWithoutDevice || ranking.winners.contains(where: deadElsewhere) ? "other routes" : "live routes"
     }
 
     /// Whether a route of `type` ends the lookup of its table without sending through any
@@ -271,6 +345,18 @@ extension Heuristics {
     /// route would.
     static func endsLookupWithoutDevice(_ type: RouteType) -> Bool {
         type == .blackhole || type == .unreachable || type == .prohibit || type == .throw
+    }
+
+    /// The share of default traffic a device's own dead routes must take for an outage to be
+    /// its own: half, less the 1/256 of it a capture may leave to live routes (a `0.0.0.0/1`
+    /// beside a live `10.0.0.0/24` still takes half of it).
+    static let ownHalf = 0.5 - 1.0 / 256.0
+
+    /// A route that sends through no device, named by its type, as `ip route` writes it, so that
+    /// it is never taken for a dead route of the same prefix: "blackhole 0.0.0.0/1 metric 50",
+    /// "unreachable default metric 10".
+    static func routeWithoutDeviceWords(_ route: Route) -> String {
+        "\(route.type) \(route.display)" + (route.metric.map { " metric \($0)" } ?? "")
     }
 
     /// A share as a whole percentage, rounded down: "49%", or "less than 1%".
@@ -285,14 +371,13 @@ extension Heuristics {
     }
 
     /// The live routes that win from dead ones, the first few, each with its device; one of a
-    /// type without a device with that type and its metric (`unreachable default metric 10`).
-    static func winnerList(_ ranking: DeadRouteRanking) -> String {
+    /// type without a device with that type and its metric (`unreachable default metric 10`); a
+    /// dead one of another device (`deadElsewhere`) marked "(dead too)".
+    static func winnerList(_ ranking: DeadRouteRanking, deadElsewhere: (Route) -> Bool = { _ in false }) -> String {
         let shown = ranking.winners.map { route in
-            guard route.type == .unicast else {
-                return "\(route.type) \(route.display)" + (route.metric.map { " metric \($0)" } ?? "")
-            }
+            guard route.type == .unicast else { return routeWithoutDeviceWords(route) }
             let devices = route.nextHops.compactMap(\.interfaceName)
-            return route.display + (devices.isEmpty ? "" : " dev \(devices.joined(separator: ", "))")
+            return route.display + (devices.isEmpty ? "" : " dev \(devices.joined(separator: ", "))") + (deadElsewhere(route) ? " (dead too)" : "")
         }
         let more = ranking.winnerCount - shown.count
         return shown.joined(separator: ", ") + (more > 0 ? " and \(more) more" : "")

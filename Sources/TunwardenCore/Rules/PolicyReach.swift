@@ -48,6 +48,9 @@ extension Heuristics {
         var shortestKept: Int
         var rule: PolicyRule
         var hostOnly: Bool
+        /// Where the rule stands in the walk (its place among the family's rules in the kernel's
+        /// order): the lookups of ordinary traffic come one after another in this order.
+        var position = 0
     }
 
     /// What the walk of one family's rules found.
@@ -247,7 +250,7 @@ extension Heuristics {
                     case let (.lookup(table), .all):
                         let kept = (rule.suppressPrefixLength ?? -1) + 1
                         reach.ordinary[table, default: []].append(OrdinaryReach(region: part.region, shortestKept: kept, rule: rule,
-                                                                                hostOnly: part.hostOnly || selectsHostTraffic(rule)))
+                                                                                hostOnly: part.hostOnly || selectsHostTraffic(rule), position: position))
                         if answers(table, rule, part.region) {
                             stops.append("rule \(rule.priority) (\(rule.words)) sends \(whose) to \(tableName(table)) first, whose routes answer every destination")
                             passedBy()

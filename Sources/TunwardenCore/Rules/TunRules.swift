@@ -236,7 +236,8 @@ extension Heuristics {
     static func judgeTun(_ interface: NetworkInterface, holders: [Holder], elsewhere: [HolderAttachment], scan: HolderScan,
                          scanText: String, uppers: [String] = [], master: String? = nil, routes: [Route] = [], sourced: [Route],
                          tunnelsSourced: [(address: IPAddress, tunnels: [String])] = [],
-                         ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], findings: inout [Finding]) -> (InterfaceState, String) {
+                         ownAddressSockets: [(address: IPAddress, sockets: Int)] = [], policyRules: [PolicyRule]? = nil,
+                         findings: inout [Finding]) -> (InterfaceState, String) {
         let tun = interface.tun ?? TunDetails()
         let kind = interface.kind.rawValue
         if tun.persistent == false {
@@ -368,9 +369,9 @@ extension Heuristics {
                 + "journal gives it back; an ordinary device is reaped once \(lookalike == interface.name ? "renamed" : "that alternative name is removed")."
         }
         // Its fence would make live the routes the kernel passes by: a reap leaves it out of its plan.
-        let woken = CarrierFence.wokenRoutes(of: interface, routes: routes)
+        let woken = CarrierFence.woken(of: interface, routes: routes, policyRules: policyRules)
         if !woken.isEmpty {
-            altNameText += " A reap leaves it alone: " + CarrierFence.reason(woken.map(CarrierFence.describe),
+            altNameText += " A reap leaves it alone: " + CarrierFence.reason(woken,
                                                                              quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(interface.name))) + "."
         }
         findings.append(Finding(
