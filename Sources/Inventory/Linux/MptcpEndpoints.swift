@@ -38,12 +38,7 @@ public enum MptcpEndpoints {
     public static func found(namespaceFD: Int32?, sysctl: String = "/proc/sys/net/mptcp") -> Result<[Int: [String]], SocketUse.Unreadable> {
         if access(sysctl, F_OK) != 0 { return .success([:]) }
         do {
-            let socket: NetlinkSocket
-            do {
-                socket = try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: GenericNetlink.netlinkProtocol)
-            } catch NetlinkError.system(_, let code) where code == EPROTONOSUPPORT {
-                return .success([:])
-            }
+            guard let socket = try NetlinkSocket.ifSupported(namespaceFD: namespaceFD, netlinkProtocol: GenericNetlink.netlinkProtocol) else { return .success([:]) }
             return .success(try found(client: RtnetlinkClient(transport: socket)))
         } catch {
             return .failure(SocketUse.Unreadable(description: "the kernel's list of MPTCP endpoints could not be read: \(error)"))

@@ -154,12 +154,7 @@ public enum NftablesForwards {
     public static func found(namespaceFD: Int32?, modules: String = "/proc/modules") -> Result<Found, SocketUse.Unreadable> {
         if !mayHaveRules(modules: modules) { return .success(Found()) }
         do {
-            let socket: NetlinkSocket
-            do {
-                socket = try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: NftablesRule.netlinkProtocol)
-            } catch NetlinkError.system(_, let code) where code == EPROTONOSUPPORT {
-                return .success(Found())
-            }
+            guard let socket = try NetlinkSocket.ifSupported(namespaceFD: namespaceFD, netlinkProtocol: NftablesRule.netlinkProtocol) else { return .success(Found()) }
             return .success(try found(client: RtnetlinkClient(transport: socket)))
         } catch {
             return .failure(SocketUse.Unreadable(description: "the kernel's list of nftables rules could not be read: \(error)"))

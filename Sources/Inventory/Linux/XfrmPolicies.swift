@@ -34,12 +34,7 @@ public enum XfrmPolicies {
     public static func found(namespaceFD: Int32?, modules: String = "/proc/modules") -> Result<[Int: [String]], SocketUse.Unreadable> {
         if !KernelModules.mayBeActive(["xfrm_user", "af_key"], modules: modules) { return .success([:]) }
         do {
-            let socket: NetlinkSocket
-            do {
-                socket = try NetlinkSocket(namespaceFD: namespaceFD, netlinkProtocol: XfrmPolicy.netlinkProtocol)
-            } catch NetlinkError.system(_, let code) where code == EPROTONOSUPPORT {
-                return .success([:])
-            }
+            guard let socket = try NetlinkSocket.ifSupported(namespaceFD: namespaceFD, netlinkProtocol: XfrmPolicy.netlinkProtocol) else { return .success([:]) }
             return .success(try found(client: RtnetlinkClient(transport: socket)))
         } catch {
             return .failure(SocketUse.Unreadable(description: "the kernel's list of IPsec (xfrm) policies could not be read: \(error)"))

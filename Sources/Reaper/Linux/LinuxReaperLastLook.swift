@@ -120,33 +120,23 @@ extension LinuxReaper {
         case let .failure(problem):
             throw NothingDeleted(detail: "cannot tell whether an nftables or iptables rule sends packets to it (\(problem)); nothing deleted")
         }
-        // IPsec policies that select a target by index since the plan (which the fence does not stop).
-        switch system.xfrmPolicies(namespaceFD) {
-        case let .success(found):
-            for (index, policies) in found where indices.contains(index) && dependents[Int32(index)] == nil {
-                if let reason = Heuristics.xfrmPolicyReason(policies, now: true) { dependents[Int32(index)] = reason }
+        /// Marks each target a list that names devices by index gives a reason for (a target
+        /// marked already keeps its reason); a list that cannot be read stops every deletion.
+        func keep(_ listed: Result<[Int: [String]], SocketUse.Unreadable>, unreadable: String, reason: ([String]) -> String?) throws {
+            switch listed {
+            case let .success(found):
+                for (index, items) in found where indices.contains(index) && dependents[Int32(index)] == nil {
+                    if let reason = reason(items) { dependents[Int32(index)] = reason }
+                }
+            case let .failure(problem):
+                throw NothingDeleted(detail: "cannot tell whether \(unreadable) (\(problem)); nothing deleted")
             }
-        case let .failure(problem):
-            throw NothingDeleted(detail: "cannot tell whether an IPsec (xfrm) policy selects it (\(problem)); nothing deleted")
         }
-        // MPTCP endpoints that name a target by index since the plan (which the fence does not stop).
-        switch system.mptcpEndpoints(namespaceFD) {
-        case let .success(found):
-            for (index, endpoints) in found where indices.contains(index) && dependents[Int32(index)] == nil {
-                if let reason = Heuristics.mptcpEndpointReason(endpoints, now: true) { dependents[Int32(index)] = reason }
-            }
-        case let .failure(problem):
-            throw NothingDeleted(detail: "cannot tell whether an MPTCP endpoint names it (\(problem)); nothing deleted")
-        }
-        // BPF programs attached through tcx since the plan (by ifindex, which the fence does not stop).
-        switch system.tcPrograms(indices.sorted(), namespaceFD) {
-        case let .success(found):
-            for (index, programs) in found where indices.contains(index) && dependents[Int32(index)] == nil {
-                if let reason = Heuristics.tcProgramReason(programs, now: true) { dependents[Int32(index)] = reason }
-            }
-        case let .failure(problem):
-            throw NothingDeleted(detail: "cannot tell whether a tc program is attached to it (\(problem)); nothing deleted")
-        }
+        // Each by ifindex since the plan, which the fence does not stop: IPsec policies that
+        // select a target, MPTCP endpoints that name one, BPF programs attached through tcx.
+        try keep(system.xfrmPolicies(namespaceFD), unreadable: "an IPsec (xfrm) policy selects it") { Heuristics.xfrmPolicyReason($0, now: true) }
+        try keep(system.mptcpEndpoints(namespaceFD), unreadable: "an MPTCP endpoint names it") { Heuristics.mptcpEndpointReason($0, now: true) }
+        try keep(system.tcPrograms(indices.sorted(), namespaceFD), unreadable: "a tc program is attached to it") { Heuristics.tcProgramReason($0, now: true) }
         // vxlan forwarding entries that send through a target (`bridge fdb add … via`): of this
         // namespace's vxlans, and of those made here and moved away.
         var vias: VxlanForwarding.Vias

@@ -67,14 +67,7 @@ extension Heuristics {
         guard all.count <= chainPrefixLimit else { return nil }
         // Prefixes nest or are disjoint: each one's own part (itself less the prefixes inside
         // it) lies wholly inside or outside every other, and so goes one way through the walk.
-        let prefixes = all.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
-        var parent = [Int](repeating: -1, count: prefixes.count)
-        var stack: [Int] = []
-        for position in prefixes.indices {
-            while let top = stack.last, !prefixes[top].contains(prefixes[position]) { stack.removeLast() }
-            parent[position] = stack.last ?? -1
-            stack.append(position)
-        }
+        let (prefixes, parent) = nesting(all)
         var own = prefixes.map { defaultShare(of: $0) }
         for position in prefixes.indices where parent[position] >= 0 { own[parent[position]] -= defaultShare(of: prefixes[position]) }
         // The longest prefix of `table` holding the own part of the prefix at `position`: the

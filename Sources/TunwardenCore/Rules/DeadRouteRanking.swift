@@ -87,6 +87,21 @@ extension Heuristics {
     }
 
     /// The share of default traffic one prefix takes (see `defaultShare(of:)`).
+    /// `prefixes` in address order, each after the prefixes that hold it, with the position of
+    /// its nearest holder (-1 for none). Prefixes nest or are disjoint, so each prefix's own part
+    /// (itself less its nearest held prefixes) goes one way through any route lookup.
+    static func nesting<Prefixes: Sequence<IPPrefix>>(_ prefixes: Prefixes) -> (prefixes: [IPPrefix], parent: [Int]) {
+        let sorted = prefixes.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
+        var parent = [Int](repeating: -1, count: sorted.count)
+        var stack: [Int] = []
+        for position in sorted.indices {
+            while let top = stack.last, !sorted[top].contains(sorted[position]) { stack.removeLast() }
+            parent[position] = stack.last ?? -1
+            stack.append(position)
+        }
+        return (sorted, parent)
+    }
+
     static func defaultShare(of prefix: IPPrefix) -> Double {
         guard prefix.family == .inet6 else { return prefix.shareOfAddressSpace }
         if prefix.contains(globalUnicast) { return 1 }
@@ -137,14 +152,7 @@ extension Heuristics {
             best[route.destination, default: (nil, nil)].live = min(best[route.destination]?.live ?? standing, standing)
         }
         for prefix in away where best[prefix]?.dead == nil { best[prefix] = (nil, Standing(metric: 0, preference: 3)) }
-        let prefixes = best.keys.sorted { $0.address != $1.address ? $0.address < $1.address : $0.length < $1.length }
-        var parent = [Int](repeating: -1, count: prefixes.count)
-        var stack: [Int] = []
-        for position in prefixes.indices {
-            while let top = stack.last, !prefixes[top].contains(prefixes[position]) { stack.removeLast() }
-            parent[position] = stack.last ?? -1
-            stack.append(position)
-        }
+        let (prefixes, parent) = nesting(best.keys)
         // What each prefix decides itself: its share less its nearest enclosed prefixes' shares.
         var ownDefault = prefixes.map { defaultShare(of: $0) }
         var ownWhole = prefixes.map(\.shareOfAddressSpace)
