@@ -219,6 +219,8 @@ public final class StateDatabase {
     func alertedOrphans(_ namespace: Int64, among names: Set<String>?) throws -> [String: Date?] {
         var alerted: [String: Date?] = [:]
         if let names {
+            // Most orphans named were alerted already: room for them all saves regrowing the table.
+            alerted.reserveCapacity(names.count)
             let orphan = try connection.statement("SELECT released FROM alerted_orphans WHERE namespace = ?1 AND ifname = ?2")
             for name in names {
                 orphan.bind(1, namespace).bind(2, name)

@@ -235,8 +235,9 @@ extension StateDatabase {
         // loop on its persistent tun is one alert, even while another orphan keeps the status
         // where it is. A run without a hold-down (an audit) takes it as forgotten.
         let keptAfter = alerting.hold.map { now.addingTimeInterval(-$0.holdDown) }
-        var alerted = Set<String>(), kept: [String: Date] = [:]
-        for (name, released) in try alertedOrphans(row.id, among: touched?.names) {
+        let remembered = try alertedOrphans(row.id, among: touched?.names)
+        var alerted = Set<String>(minimumCapacity: remembered.count), kept: [String: Date] = [:]
+        for (name, released) in remembered {
             guard let released else {
                 alerted.insert(name)
                 continue

@@ -29,7 +29,7 @@ public enum CarrierFence {
 
         /// Every route, those passed by first.
         public var all: [String] { passedBy + notShared + unknown }
-        public var isEmpty: Bool { all.isEmpty }
+        public var isEmpty: Bool { passedBy.isEmpty && notShared.isEmpty && unknown.isEmpty }
     }
 
     /// The routes through `interface` whose next hop through it the kernel passes by while the

@@ -73,7 +73,9 @@ public struct DeviceIdentity: Sendable, Equatable {
     /// Why counters read as `now` cannot be those of the device that showed `earlier` (a tun or
     /// tap's counters never go back), or nil; also nil when either is unknown, or for another kind.
     public static func countersWentBack(from earlier: TrafficCounters?, to now: TrafficCounters?, kind: InterfaceKind) -> String? {
-        guard kind == .tun || kind == .tap, let earlier, let now else { return nil }
+        guard kind == .tun || kind == .tap, let earlier, let now,
+              now.rxPackets < earlier.rxPackets || now.txPackets < earlier.txPackets || now.rxBytes < earlier.rxBytes || now.txBytes < earlier.txBytes
+        else { return nil }
         let pairs = [("received packets", now.rxPackets, earlier.rxPackets), ("sent packets", now.txPackets, earlier.txPackets),
                      ("received bytes", now.rxBytes, earlier.rxBytes), ("sent bytes", now.txBytes, earlier.txBytes)]
         guard let (what, value, before) = pairs.first(where: { $0.1 < $0.2 }) else { return nil }
@@ -88,20 +90,28 @@ public struct DeviceIdentity: Sendable, Equatable {
         return words.joined(separator: " ")
     }
 
-    /// Reads `text`; nil for text `text` never writes.
+    /// Reads `text`; nil for text `text` never writes. (A state file holds one per device, read
+    /// at every run: the words are taken one by one, with no list of them made.)
     public init?(text: String) {
-        var words = text.split(separator: " ").map(String.init)
-        guard let first = words.first else { return nil }
-        words.removeFirst()
+        var rest = text[...]
+        func nextWord() -> Substring? {
+            rest = rest.drop { $0 == " " }
+            guard !rest.isEmpty else { return nil }
+            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            defer { rest = rest[end...] }
+            return rest[..<end]
+        }
+        guard let first = nextWord() else { return nil }
         if first == "-" { kind = nil } else {
-            guard let known = InterfaceKind(rawValue: first) else { return nil }
+            guard let known = InterfaceKind(rawValue: String(first)) else { return nil }
             kind = known
         }
-        if let mode = words.first, mode == "mq" || mode == "sq" {
+        var word = nextWord()
+        if let mode = word, mode == "mq" || mode == "sq" {
             multiQueue = mode == "mq"
-            words.removeFirst()
+            word = nextWord()
         }
-        guard words.count <= 1 else { return nil }
-        hardwareAddress = words.first
+        guard nextWord() == nil else { return nil }
+        hardwareAddress = word.map(String.init)
     }
 }

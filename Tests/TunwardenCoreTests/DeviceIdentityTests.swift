@@ -37,11 +37,26 @@ import Testing
                 "another kind's driver may reset them")
     }
 
+    /// Each of the four counters going back tells another device, whichever it is.
+    @Test(arguments: 0..<4)
+    func anyOneCounterGoingBackTells(counter: Int) {
+        var earlier = [UInt64](repeating: 50, count: 4), now = earlier
+        now[counter] = 49
+        func counters(_ values: [UInt64]) -> TrafficCounters {
+            TrafficCounters(rxPackets: values[0], txPackets: values[1], rxBytes: values[2], txBytes: values[3])
+        }
+        #expect(DeviceIdentity.countersWentBack(from: counters(earlier), to: counters(now), kind: .tap) != nil)
+        earlier[counter] = 49
+        #expect(DeviceIdentity.countersWentBack(from: counters(earlier), to: counters(now), kind: .tun) == nil)
+    }
+
     @Test(arguments: ["tap sq 7a:15:0e:9c:22:01", "tun mq", "tun", "- aa:bb", "veth 02:00:00:00:00:01"])
     func theStoredTextReadsBack(text: String) throws {
         let identity = try #require(DeviceIdentity(text: text))
         #expect(identity.text == text)
         #expect(DeviceIdentity(text: "tap sq 7a:15 extra") == nil && DeviceIdentity(text: "martian") == nil && DeviceIdentity(text: "") == nil)
+        #expect(DeviceIdentity(text: "  ") == nil && DeviceIdentity(text: "tun mq aa:bb cc") == nil)
+        #expect(DeviceIdentity(text: " tap  sq  7a:15 ") == DeviceIdentity(kind: .tap, multiQueue: false, hardwareAddress: "7a:15"), "words apart by any number of spaces")
     }
 
     /// The finding's case: a tap seen orphaned, then another moved in under its ifindex and name.
