@@ -26,12 +26,13 @@ public struct Audit: ParsableCommand {
         discussion: """
         Each tunnel-style interface (tun, tap, veth, vxlan, geneve, gre, gretap, ipip, sit, ip6tnl, ip6gre, \
         vti, xfrm, wireguard) gets a state:
-          live      something uses it (a holder, an attached queue, or a
-                    kernel-owned tunnel)
-          orphaned  persistent, no carrier (multi-queue: no queue attached), and no
-                    process holds it
-          suspect   looks abandoned but cannot be proven so (a veth whose peer is gone,
-                    a tap with a macvlan on it or enslaved to a bridge)
+          live      something uses it (a holder, an attached
+                    queue, or a kernel-owned tunnel)
+          orphaned  persistent, no carrier (multi-queue: no queue
+                    attached), and no process holds it
+          suspect   looks abandoned but cannot be proven so (a
+                    veth whose peer is gone, a tap with a macvlan
+                    on it or enslaved to a bridge)
           unknown   cannot be judged (holders unreadable: run as root)
 
         AGE, in the table, is the time since tunwarden first saw the interface ((new) the first \
@@ -55,11 +56,16 @@ public struct Audit: ParsableCommand {
         orphaned and exits 3 (unknown) unless something is worse.
 
         Examples:
-          sudo tunwarden audit                 what is stale, what is dangerous
-          sudo tunwarden audit --no-state      the same as a trial: nothing written
-          sudo tunwarden --netns blue audit    the namespace `ip netns` calls blue
-          sudo tunwarden audit --format json   the JSON report (schema in README.md)
-          tunwarden audit --from paste.txt     a Mac's netstat/ifconfig paste
+          sudo tunwarden audit
+              what is stale, what is dangerous
+          sudo tunwarden audit --no-state
+              the same as a trial: nothing written
+          sudo tunwarden --netns blue audit
+              the namespace `ip netns` calls blue
+          sudo tunwarden audit --format json
+              the JSON report (schema in README.md)
+          tunwarden audit --from paste.txt
+              a Mac's netstat/ifconfig paste
         """
     )
 

@@ -65,7 +65,8 @@ public struct HistoryCommand: ParsableCommand {
             Terminal.write(HistoryListing(current).json(pretty: Terminal.isTerminal) + [10])
             return
         }
-        var text = Self.render(current, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date())
+        var text = Self.render(current, netns: name, window: settings.duration(growthWindow, "growth-window", default: 3600), now: Date(),
+                               width: Terminal.width)
         if !earlier.isEmpty {
             let count = earlier.count == 1 ? "1 namespace" : "\(earlier.count) namespaces"
             text += "\n(\(count) recorded before the last reboot \(earlier.count == 1 ? "is" : "are") not shown: \(earlier.count == 1 ? "it is" : "they are") gone, "
@@ -100,7 +101,9 @@ public struct HistoryCommand: ParsableCommand {
         return "namespace \(record.identity) (no name)"
     }
 
-    static func render(_ records: [NamespaceRecord], netns: String?, window: TimeInterval, now: Date) -> String {
+    /// The text `history` prints: each namespace's samples, growth and alerts, fitted to `width`
+    /// terminal columns where one is known (a pipe gets lines as long as they come).
+    static func render(_ records: [NamespaceRecord], netns: String?, window: TimeInterval, now: Date, width: Int? = nil) -> String {
         let shown = records.filter { !$0.history.counts.isEmpty }
         guard !shown.isEmpty else {
             if let netns { return "No history of namespace \(netns) yet: every audit or reap that keeps state adds a sample (run `tunwarden --netns \(netns) audit` from a timer).\n" }
@@ -112,18 +115,19 @@ public struct HistoryCommand: ParsableCommand {
             let record = shown[index]
             var title = titles[index]
             if titles.filter({ $0 == title }).count > 1 { title += " (\(record.identity))" }
-            return "\(title):\n" + render(record.history, window: window, now: now).split(separator: "\n", omittingEmptySubsequences: false)
+            return "\(title):\n" + render(record.history, window: window, now: now, width: width.map { $0 - 2 }).split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
         }.joined(separator: "\n")
     }
 
-    static func render(_ history: NamespaceHistory, window: TimeInterval, now: Date) -> String {
+    static func render(_ history: NamespaceHistory, window: TimeInterval, now: Date, width: Int? = nil) -> String {
         guard let first = history.counts.first, let last = history.counts.last else {
             return "No history yet: every audit or reap that keeps state adds a sample (run `tunwarden audit` from a timer).\n"
         }
         let values = history.counts.map(\.count)
-        var text = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):\n"
-        text += "  \(Sparkline.render(values))\n"
+        let heading = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):"
+        var text = TextLayout.wrap(heading, width: width, indent: 2).joined(separator: "\n") + "\n"
+        text += "  \(Sparkline.render(values, width: width.map { max(8, min(60, $0 - 2)) } ?? 60))\n"
         text += "  last \(last.count), min \(values.min()!), max \(values.max()!)\n"
         let policy = GrowthPolicy(growth: 1, window: window)
         if let base = policy.baseline(history.counts, now: last.time), last.time > base.time {

@@ -28,11 +28,14 @@ public struct Reap: ParsableCommand {
         replaced so while the question waits is skipped. --protect and --only leave devices out.
 
         Examples:
-          sudo tunwarden reap --dry-run       the plan, changing nothing
-          sudo tunwarden reap                 the plan, then a question
+          sudo tunwarden reap --dry-run
+              the plan, changing nothing
+          sudo tunwarden reap
+              the plan, then a question
           sudo tunwarden reap --yes --min-age 1h --protect 'wg*'
-                                              unattended, e.g. from a timer
-          sudo tunwarden journal              what was removed, how to make it again
+              unattended, e.g. from a timer
+          sudo tunwarden journal
+              what was removed, and how to make it again
 
         Every device's prior state, and the `ip` commands that recreate it, go to the journal before \
         anything is deleted. Right before acting each target is fenced, so that nothing can attach \
@@ -224,6 +227,10 @@ public struct Reap: ParsableCommand {
         }
         if !yes {
             guard console.inputIsTerminal else {
+                // A program reading the JSON gets the plan it refused, as a dry run prints it.
+                if format == .json {
+                    console.write(ReapReport(plan: plan, results: nil, repairs: repairs, pendingRepairs: pending).json(pretty: console.isTerminal) + [10])
+                }
                 console.error("refusing to delete without --yes when not on a terminal; see the plan with `tunwarden reap --dry-run`, then run again with --yes")
                 throw ExitCode(ExitCode.validationFailure.rawValue)
             }

@@ -45,29 +45,44 @@ public struct Tunwarden: ParsableCommand {
 
         Exit codes (every command, every format):
           0   ok
-          1   warning (for example an orphaned tun, or the count near its limit);
-              also a run that would exit 0 but could not write its standard output
-          2   critical (for example routes that blackhole default traffic)
-          3   unknown: the system could not be inspected well enough to judge
-          64  bad usage (also a number out of its range) or a bad configuration file
+          1   warning (an orphaned tun, the count near its limit),
+              or a run that would exit 0 but could not write its
+              standard output
+          2   critical (routes that blackhole default traffic)
+          3   unknown: the system could not be inspected well
+              enough to judge
+          64  bad usage (also a number out of its range) or a bad
+              configuration file
 
         Examples:
-          sudo tunwarden audit                audit this machine (keeping state in
-                                              /var/lib/tunwarden)
-          sudo tunwarden audit --no-state     the same, keeping no state (a trial)
-          sudo tunwarden --netns blue audit   the namespace `ip netns` calls blue
+          sudo tunwarden audit
+              audit this machine, keeping state in /var/lib/tunwarden
+          sudo tunwarden audit --no-state
+              the same, keeping no state (a trial)
+          sudo tunwarden --netns blue audit
+              the namespace `ip netns` calls blue
           tunwarden audit --format json | jq .findings
-          tunwarden audit --format nagios     one line for Nagios or Icinga
-          sudo tunwarden reap --dry-run       what would be removed, and why
-          sudo tunwarden reap                 remove it, after asking
-          sudo tunwarden journal              what was removed, how to make it again
-          sudo tunwarden history              the tunnel count over time, alerts fired
-          sudo tunwarden watch                a daemon: alerts as changes happen
-          sudo tunwarden snapshot DIR         (macOS) capture the tools' output
-          tunwarden audit --from DIR          audit such a capture, on any machine
+          tunwarden audit --format nagios
+              one line for Nagios or Icinga
+          sudo tunwarden reap --dry-run
+              what would be removed, and why
+          sudo tunwarden reap
+              remove it, after asking
+          sudo tunwarden journal
+              what was removed, and how to make it again
+          sudo tunwarden history
+              the tunnel count over time, and alerts fired
+          sudo tunwarden watch
+              a daemon: alerts as changes happen
+          sudo tunwarden snapshot DIR
+              (macOS) capture the tools' output
+          tunwarden audit --from DIR
+              audit such a capture, on any machine
 
-        A timer job, alerting on changes and writing metrics for node_exporter:
-          tunwarden audit --alert-exec 'mail -s tunwarden root' \\
+        A timer job, alerting on changes and writing metrics
+        for node_exporter:
+          tunwarden audit \\
+            --alert-exec 'mail -s tunwarden root' \\
             --textfile /var/lib/prometheus/node-exporter/tunwarden.prom
         """,
         subcommands: [Audit.self, Watch.self, Reap.self, JournalCommand.self, HistoryCommand.self, SnapshotCommand.self],
@@ -107,7 +122,8 @@ public struct Tunwarden: ParsableCommand {
             do {
                 command = try parseAsRoot(arguments)
             } catch {
-                if let advice = mistypedCommand(message(for: error)) ?? negativeValue(message(for: error), in: arguments) {
+                if let advice = mistypedCommand(message(for: error)) ?? negativeValue(message(for: error), in: arguments)
+                    ?? optionAdvice(for: error, in: arguments) {
                     exit(withError: ValidationError(advice))
                 }
                 throw error

@@ -27,8 +27,9 @@ extension AuditTable {
     /// finding's commands (see `commandLines`).
     static func entry(_ finding: Finding, paint: Painter, width: Int?) -> String {
         let label = finding.severity.rawValue.uppercased()
-        let head = "  \(label) \(finding.id)\(finding.ifname.map { " " + $0 } ?? "")\(finding.reapable ? " [reapable]" : ""): "
-        return painted(TextLayout.wrap(finding.prose, width: width, prefix: head, indent: 6), label: label, severity: finding.severity, paint: paint)
+        // (The heading wraps with the text where a narrow terminal cannot hold it whole.)
+        let head = "\(label) \(finding.id)\(finding.ifname.map { " " + $0 } ?? "")\(finding.reapable ? " [reapable]" : ""): "
+        return painted(TextLayout.wrap(head + finding.prose, width: width, prefix: "  ", indent: 6), label: label, severity: finding.severity, paint: paint)
             + commandLines(finding.commands)
     }
 
@@ -47,9 +48,9 @@ extension AuditTable {
         let names = findings.compactMap(\.ifname)
         let reapable = findings.count { $0.reapable }
         let note = reapable == findings.count ? ", reapable" : reapable > 0 ? ", \(reapable) reapable" : ""
-        let head = "  \(label) \(first.id) (\(findings.count) interfaces\(note)): "
+        let head = "\(label) \(first.id) (\(findings.count) interfaces\(note)): "
         // About three lines of names on a terminal, 24 names otherwise; --verbose lists all.
-        let room = (width ?? 0) > 0 ? max(40, (width! - 6) * 3 - head.count) : Int.max
+        let room = (width ?? 0) > 0 ? max(40, (width! - 6) * 3 - head.count - 2) : Int.max
         var shown: [String] = []
         var length = 0
         for name in names where shown.count < (width == nil ? 24 : names.count) {
@@ -60,7 +61,7 @@ extension AuditTable {
         }
         var list = shown.joined(separator: ", ")
         if shown.count < names.count { list += " and \(names.count - shown.count) more (--verbose lists every finding)" }
-        var out = painted(TextLayout.wrap(list + ".", width: width, prefix: head, indent: 6), label: label, severity: first.severity, paint: paint)
+        var out = painted(TextLayout.wrap(head + list + ".", width: width, prefix: "  ", indent: 6), label: label, severity: first.severity, paint: paint)
         out += TextLayout.wrap(first.prose, width: width, prefix: "      For example: ", indent: 6).joined(separator: "\n") + "\n"
         out += commandLines(first.commands)
         return out

@@ -20,12 +20,12 @@ import TestSupport
     }
 
     /// Indented lines of the discussion (examples, the exit codes, the list of states) are laid
-    /// out by hand; at 80 columns each must still be one line, as written, never broken into a
-    /// second line that starts at the margin mid-phrase.
-    @Test(arguments: [[]] + commands.map { [$0] })
-    func handLaidOutLinesFitEightyColumns(command: [String]) throws {
+    /// out by hand; at 80 columns, and at 64 (a split pane), each must still be one line, as
+    /// written, never broken into a second line that starts at the margin mid-phrase.
+    @Test(arguments: [[]] + commands.map { [$0] }, [80, 64])
+    func handLaidOutLinesFitEightyColumns(command: [String], columns: Int) throws {
         let wide = try Self.help(command + ["--help"], columns: 1000)
-        let narrow = try Self.help(command + ["--help"], columns: 80)
+        let narrow = try Self.help(command + ["--help"], columns: columns)
         #expect(wide.status == 0 && narrow.status == 0)
         let narrowLines = Set(Self.discussion(narrow.stdout))
         let laidOut = Self.discussion(wide.stdout).filter { $0.hasPrefix(" ") }
@@ -34,7 +34,7 @@ import TestSupport
         }
         for line in laidOut {
             let kept = narrowLines.contains(line)
-            #expect(kept, "\(command.first ?? "tunwarden") --help at 80 columns breaks the line '\(line)'")
+            #expect(kept, "\(command.first ?? "tunwarden") --help at \(columns) columns breaks the line '\(line)'")
         }
     }
 

@@ -162,6 +162,16 @@ final class RecordingReaper: PlanReaper, @unchecked Sendable {
         #expect(item.count > 40, "one line, unwrapped: \(piped.text)")
     }
 
+    /// A program that forgot --yes still reads the plan it was refused, as a dry run prints it.
+    @Test func aRefusalForLackOfYesStillPrintsThePlanAsJSON() throws {
+        #expect(try exitCode { try Reap.parse(["--min-age", "0", "--format", "json"]).run(in: context(.reap)) } == 64)
+        #expect(console.errors.contains("refusing to delete without --yes"), "\(console.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(console.text.utf8)) as? [String: Any], "\(console.text)")
+        #expect(object["dry_run"] as? Bool == true)
+        #expect((object["plan"] as? [Any])?.count == 1, "\(console.text)")
+        #expect(reaper.plans.isEmpty)
+    }
+
     @Test func consentIsAskedOnATerminalAndRefusedWithoutOne() throws {
         #expect(try exitCode { try Reap.parse(["--min-age", "0"]).run(in: context(.reap)) } == 64)
         #expect(console.errors.contains("refusing to delete without --yes"), "\(console.errors)")

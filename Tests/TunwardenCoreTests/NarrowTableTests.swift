@@ -39,6 +39,25 @@ import Testing
         if width <= 70 { #expect(text.contains("fd00:99::1/64") && text.contains("203.0.113.0/24"), "\(text)") }
     }
 
+    /// A finding's heading (severity, id, a 15-byte name, the reapable mark) is wrapped with its
+    /// text on a terminal too narrow for it, alone or as a group's; a command line stays whole.
+    @Test(arguments: [1, 30])
+    func aFindingsHeadingWrapsOnANarrowTerminal(count: Int) {
+        let interfaces = (0..<count).map { position in
+            NetworkInterface(index: 10 + position, name: count == 1 ? "tap-fifteen-xyz" : "tap-fifteen-\(100 + position)", kind: .tun, infoKind: "tun",
+                             operstate: "DOWN", carrier: false, tun: TunDetails(persistent: true, multiQueue: false))
+        }
+        let scan = HolderScan(complete: true, attachments: [], processesScanned: 80, opaquePIDs: [])
+        let text = AuditTable.render(Heuristics.assess(Snapshot(platform: .linux, interfaces: interfaces, routes: [], holders: scan)), width: 40)
+        let heading = text.split(separator: "\n").first { $0.hasPrefix("  WARNING orphaned-tun") }
+        #expect(heading != nil, "\(text)")
+        for line in text.split(separator: "\n") where !line.hasPrefix("        ") {
+            #expect(TextLayout.columns(String(line)) <= 40, "\(line)\n\(text)")
+        }
+        #expect(AuditTable.render(Heuristics.assess(Snapshot(platform: .linux, interfaces: interfaces, routes: [], holders: scan)), width: nil)
+            .contains(count == 1 ? "  WARNING orphaned-tun tap-fifteen-xyz [reapable]: " : "  WARNING orphaned-tun (30 interfaces, reapable): "), "a pipe's line is whole")
+    }
+
     @Test func aNarrowTerminalGetsOneBlockPerInterface() {
         let text = AuditTable.render(Self.assessment(), width: 40)
         #expect(!text.contains("IFNAME"))
