@@ -2,9 +2,10 @@ import Foundation
 
 /// Which routing tables traffic reaches through the policy rules, found by walking the rules in
 /// the kernel's order (`fib_rules_lookup`): a rule that matches a packet looks its table up, and
-/// an answer ends the walk, unless the rule's suppress_prefixlength or suppress_ifgroup refuses
-/// it (which it never does to a kill route's error, TableAnswers.swift) or it is a `throw`; `goto` jumps ahead, `nop` goes on, and `blackhole`, `unreachable` and `prohibit` end the
-/// walk without a route. The walk follows ordinary traffic (see PolicyRuleMatch.swift) region by
+/// an answer ends the walk, unless it is a `throw` or the rule's suppress_prefixlength or
+/// suppress_ifgroup refuses it (which it never does to a kill route's error, TableAnswers.swift);
+/// `goto` jumps ahead, `nop` goes on, and `blackhole`, `unreachable` and `prohibit` end the walk
+/// without a route. The walk follows ordinary traffic (see PolicyRuleMatch.swift) region by
 /// region of its destinations, since `to` selectors send parts of it different ways, and notes
 /// apart the traffic only some rules select (a mark, a source, a device, …).
 extension Heuristics {
@@ -156,7 +157,7 @@ extension Heuristics {
                     guard answersEveryDestination(prefixes, in: region, shortestKept: shortestKept, refusedGroup: refused) else { return nil }
                     return killNote(prefixes, in: region, shortestKept: shortestKept, refusedGroup: refused)
                 }
-                // (A suppress_ifgroup rule's answers depend on the group; they are not kept.)
+                // (A suppress_ifgroup rule's answers depend on the group, and are not remembered.)
                 if let refused = rule.suppressInterfaceGroup { return ending(refused) }
                 if let answer = known[table]?[shortestKept]?[region] { return answer }
                 let answer = ending(nil)
