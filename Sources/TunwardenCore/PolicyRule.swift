@@ -54,8 +54,14 @@ public struct PolicyRule: Sendable, Equatable {
     public var suppressPrefixLength: Int?
     /// A lookup's answer through a device of this group is refused and the walk goes on.
     public var suppressInterfaceGroup: UInt32?
-    /// Whether the rule has a selector tunwarden does not name (a tunnel id, a DSCP, a flow
-    /// label, …): it matches only some traffic.
+    /// The tunnel id a packet must carry (`tun_id`), which only packets a collect-metadata
+    /// tunnel received carry: ordinary traffic has none, and fails it.
+    public var tunnelID: UInt64?
+    /// The routing realms the rule gives what it matches (`realms FROM/TO`, the source realm in
+    /// the upper 16 bits): a classification, not a selector, so it narrows nothing.
+    public var realms: UInt32?
+    /// Whether the rule has a selector tunwarden does not name (a DSCP, a flow label, …): it
+    /// matches only some traffic.
     public var otherSelectors = false
     /// Whether the rule is a goto whose target rule does not exist: the kernel passes it by.
     public var unresolved = false
@@ -90,6 +96,7 @@ public struct PolicyRule: Sendable, Equatable {
             phrases.append("to port\(destinationPorts.count == 1 && destinationPortMask == nil ? "" : "s") \(Self.ports(destinationPorts, destinationPortMask))")
         }
         if l3mdev { phrases.append("of VRF devices (l3mdev)") }
+        if let tunnelID { phrases.append("of tunnel id \(tunnelID) (tun_id, set only on what a collect-metadata tunnel received)") }
         if otherSelectors { phrases.append("its other selectors match") }
         return phrases
     }
@@ -138,6 +145,7 @@ public struct PolicyRule: Sendable, Equatable {
         if let ipProtocol { words.append("ipproto " + (Self.protocolNames[ipProtocol] ?? "ipproto-\(ipProtocol)")) }
         if let sourcePorts { words.append("sport \(Self.ports(sourcePorts, sourcePortMask))") }
         if let destinationPorts { words.append("dport \(Self.ports(destinationPorts, destinationPortMask))") }
+        if let tunnelID { words.append("tun_id \(tunnelID)") }
         // (A rule without selectors reads `from all`, as `ip rule` writes it.)
         if words.isEmpty { words.append("from all") }
         if inverted { words.insert("not", at: 0) }
@@ -153,6 +161,8 @@ public struct PolicyRule: Sendable, Equatable {
         }
         if let suppressPrefixLength { words.append("suppress_prefixlength \(suppressPrefixLength)") }
         if let suppressInterfaceGroup { words.append("suppress_ifgroup \(suppressInterfaceGroup)") }
+        // (`ip rule` writes the realms after the action, the source realm only when not 0.)
+        if let realms { words.append("realms " + (realms >> 16 == 0 ? "" : "\(realms >> 16)/") + "\(realms & 0xffff)") }
         return words.joined(separator: " ")
     }
 

@@ -163,6 +163,7 @@ public enum RecreateCommands {
                 + "(taken from net.ipv6.conf.default.optimistic_dad) is 1 when they are added")
         }
         for address in addresses.filter({ $0.family == .inet }) + addresses.filter({ $0.family == .inet6 }).reversed() {
+            if let line = addressProtocolLine(address) { commands.append(line) }
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
         for neighbour in neighbours {
@@ -275,6 +276,19 @@ public enum RecreateCommands {
         guard octets.count == 6 else { return nil }
         let identifier = [octets[0] ^ 0x02, octets[1], octets[2], 0xff, 0xfe, octets[3], octets[4], octets[5]]
         return IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + identifier)
+    }
+
+    /// The names iproute2 gives address protocols (IFA_PROTO, `ip addr add … proto NAME`).
+    static let addressProtocolNames: [UInt8: String] = [1: "kernel_lo", 2: "kernel_ra", 3: "kernel_ll"]
+
+    /// The comment line for an address's protocol (IFA_PROTO, Linux 6.1), which the commands do
+    /// not give back: only iproute2 6.3 and later set it (`proto N`), and an older `ip` refuses
+    /// the whole command. Nil for an address without one.
+    static func addressProtocolLine(_ address: InterfaceAddress) -> String? {
+        guard let made = address.addressProtocol, made != 0 else { return nil }
+        let name = addressProtocolNames[made] ?? "\(made)"
+        return "# \(address.local)/\(address.prefixLength) had address protocol \(name), which is not recreated (the address below comes back without one): "
+            + "only iproute2 6.3 and later set it, with `proto \(name)` at the end of the command"
     }
 
     /// The address flags `ip addr add` sets, in the order `ip addr` prints them; the others

@@ -60,6 +60,18 @@ import Testing
         #expect(unresolved.gotoTarget == 200 && unresolved.flags & PolicyRuleMessage.unresolvedFlag != 0 && !unresolved.inverted)
     }
 
+    /// Review iproute2 13, F1 and F2: FRA_FLOW (`realms 1/2`), a classification the rule gives
+    /// what it matches, and FRA_TUN_ID (`tun_id 5`, big-endian), a selector ordinary traffic
+    /// fails, are each read as what they are, not as selectors unnamed.
+    @Test func realmsAndTunnelIDAreRead() throws {
+        let rule = try PolicyRuleMessage.decode(Self.message {
+            $0.append(type: 11, uint32: 0x0001_0002)
+            $0.append(type: 12, payload: [0, 0, 0, 0, 0, 0, 0, 5])
+        })
+        #expect(rule.realms == 0x0001_0002 && rule.tunnelID == 5)
+        #expect(rule.otherSelectors.isEmpty)
+    }
+
     /// FRA_SPORT_MASK (28) and FRA_DPORT_MASK (29), which Linux 6.16 sends beside a single port
     /// (0xffff for the whole port), are read as the ports' masks, not as selectors unnamed.
     @Test func portMasksAreRead() throws {

@@ -60,6 +60,27 @@ import TunwardenCore
         #expect(commands == [#"ip tuntap add dev "$(printf 'zz\377')" mode tun"#])
     }
 
+    /// Review iproute2 13, F6: an address's protocol (IFA_PROTO), which only iproute2 6.3 and
+    /// later set, is named in a comment line before the address's command; one without a
+    /// protocol gets none.
+    @Test func anAddressProtocolIsNamedInACommentLine() {
+        var device = NetworkInterface(index: 4, name: "tun9", kind: .tun, flags: ["POINTOPOINT", "NOARP", "MULTICAST"])
+        var made = InterfaceAddress(local: IPAddress("10.64.0.2")!, prefixLength: 24, scope: "global")
+        made.addressProtocol = 99
+        var routerAdvertised = InterfaceAddress(local: IPAddress("2001:db8:9::2")!, prefixLength: 64, scope: "global")
+        routerAdvertised.addressProtocol = 2
+        device.addresses = [made, InterfaceAddress(local: IPAddress("10.65.0.2")!, prefixLength: 24, scope: "global"), routerAdvertised]
+        #expect(RecreateCommands.commands(for: device, routes: [], namespace: "blue").filter { $0.hasPrefix("#") || $0.contains(" addr add ") } == [
+            "# 10.64.0.2/24 had address protocol 99, which is not recreated (the address below comes back without one): "
+                + "only iproute2 6.3 and later set it, with `proto 99` at the end of the command",
+            "ip -n blue addr add 10.64.0.2/24 dev tun9",
+            "ip -n blue addr add 10.65.0.2/24 dev tun9",
+            "# 2001:db8:9::2/64 had address protocol kernel_ra, which is not recreated (the address below comes back without one): "
+                + "only iproute2 6.3 and later set it, with `proto kernel_ra` at the end of the command",
+            "ip -n blue addr add 2001:db8:9::2/64 dev tun9 nodad",
+        ])
+    }
+
     @Test func everythingIpCanSetIsRecreated() {
         var device = NetworkInterface(index: 7, name: "tap9", kind: .tap, infoKind: "tun",
                                       flags: ["BROADCAST", "MULTICAST", "NOARP", "ALLMULTI", "PROMISC", "UP"], mtu: 1400, master: 3,

@@ -176,7 +176,7 @@ enum MultipathProbe {
             .sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }.map(\.element)
         for rule in looking {
             guard !rule.inverted, rule.source == nil, rule.inputInterface == nil || rule.inputInterface == "lo", rule.outputInterface == nil,
-                  rule.ipProtocol == nil, rule.sourcePorts == nil, rule.destinationPorts == nil, !rule.otherSelectors,
+                  rule.ipProtocol == nil, rule.sourcePorts == nil, rule.destinationPorts == nil, rule.tunnelID == nil, !rule.otherSelectors,
                   rule.suppressPrefixLength == nil, rule.suppressInterfaceGroup == nil else { continue }
             return Selector(mark: rule.markMask != 0 ? rule.mark & rule.markMask : nil, uid: rule.uidRange?.lowerBound, tos: rule.tos)
         }

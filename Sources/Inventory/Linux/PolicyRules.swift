@@ -75,6 +75,8 @@ extension LinuxInventory {
         rule.l3mdev = message.l3mdev
         rule.suppressPrefixLength = message.suppressPrefixLength.map { Int($0) }
         rule.suppressInterfaceGroup = message.suppressInterfaceGroup
+        rule.tunnelID = message.tunnelID.flatMap { $0 == 0 ? nil : $0 }
+        rule.realms = message.realms.flatMap { $0 == 0 ? nil : $0 }
         if !message.otherSelectors.isEmpty { rule.otherSelectors = true }
         return rule
     }

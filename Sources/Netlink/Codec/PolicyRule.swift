@@ -55,8 +55,15 @@ public struct PolicyRuleMessage: Equatable, Sendable {
     public var suppressPrefixLength: UInt32?
     /// FRA_SUPPRESS_IFGROUP: a lookup's answer through a device of this group is refused; nil when unset.
     public var suppressInterfaceGroup: UInt32?
-    /// Selectors tunwarden does not judge by that still narrow what the rule matches (FRA_TUN_ID,
-    /// FRA_DSCP, FRA_FLOWLABEL, …), by attribute type: such a rule matches only some traffic.
+    /// FRA_TUN_ID: the tunnel id a packet must carry (set on packets a collect-metadata tunnel
+    /// received); the kernel sends it, big-endian, only when not 0.
+    public var tunnelID: UInt64?
+    /// FRA_FLOW (`realms FROM/TO`): the routing realms the rule gives the traffic it matches, the
+    /// source realm in the upper 16 bits. A classification for `route` filters and realm
+    /// accounting, not a selector: `fib4_rule_match` never looks at it.
+    public var realms: UInt32?
+    /// Selectors tunwarden does not judge by that still narrow what the rule matches (FRA_DSCP,
+    /// FRA_FLOWLABEL, …), by attribute type: such a rule matches only some traffic.
     public var otherSelectors: [UInt16] = []
 
     /// Size of `struct fib_rule_hdr`.
@@ -130,7 +137,9 @@ public struct PolicyRuleMessage: Equatable, Sendable {
             case Attribute.suppressGroup:
                 let group = attributes.uint32()
                 rule.suppressInterfaceGroup = group == UInt32.max ? nil : group
-            case let type where type == Attribute.flow || type == Attribute.tunnelID || Attribute.newerSelectors.contains(type):
+            case Attribute.tunnelID: rule.tunnelID = UInt64(bigEndian: attributes.uint64())
+            case Attribute.flow: rule.realms = attributes.uint32()
+            case let type where Attribute.newerSelectors.contains(type):
                 rule.otherSelectors.append(type)
             default: break
             }

@@ -3,9 +3,9 @@ import Foundation
 /// Dead routes judged along the walk ordinary traffic takes through the policy rules, table after
 /// table (`fib_rules_lookup`): a table that answers a destination ends the walk for it, one that
 /// has no answer, or refuses its answer (`suppress_prefixlength`), or answers with `throw`, sends
-/// it on to the next rule. So a split default spread over two tables (`0.0.0.0/1` in a table an
-/// earlier rule looks up, `128.0.0.0/1` in main) takes all traffic, though each table alone holds
-/// only half of it. Counted on the safe side for an outage: an answer the walk cannot weigh (a
+/// it on to the next rule; a kill route's answer, an error, is never refused (TableAnswers.swift).
+/// So a split default spread over two tables (`0.0.0.0/1` in a table an earlier rule looks up,
+/// `128.0.0.0/1` in main) takes all traffic, though each table alone holds only half of it. Counted on the safe side for an outage: an answer the walk cannot weigh (a
 /// `suppress_ifgroup` rule's, a table only this host's own traffic reaches) ends it there without
 /// counting as captured.
 extension Heuristics {
@@ -13,8 +13,11 @@ extension Heuristics {
     enum ChainAnswer {
         /// A dead route takes it.
         case dead
-        /// A live route, or one of a type that drops or refuses the packet, answers it.
+        /// A live route answers it.
         case live
+        /// A `blackhole`, `unreachable` or `prohibit` route ends the walk with an error, which no
+        /// rule refuses.
+        case kill
         /// A `throw` route sends the walk on to the next rule.
         case onward
     }
@@ -34,16 +37,17 @@ extension Heuristics {
         guard !entries.isEmpty else { return 0 }
         let tables = Set(entries.map(\.0))
         // The best standing of each prefix's dead, live and `throw` routes, by table.
-        var best: [RouteTable: [IPPrefix: (dead: Standing?, live: Standing?, onward: Standing?)]] = [:]
+        var best: [RouteTable: [IPPrefix: (dead: Standing?, live: Standing?, onward: Standing?, kill: Bool)]] = [:]
         for route in routes where route.family == family && tables.contains(route.table) && takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped {
             let standing = Standing(route)
-            var entry = best[route.table]?[route.destination] ?? (nil, nil, nil)
+            var entry = best[route.table]?[route.destination] ?? (nil, nil, nil, false)
             if route.type == .throw {
                 entry.onward = min(entry.onward ?? standing, standing)
             } else if route.type == .unicast && isDead(route) {
                 entry.dead = min(entry.dead ?? standing, standing)
-            } else {
-                entry.live = min(entry.live ?? standing, standing)
+            } else if entry.live.map({ standing < $0 }) ?? true {
+                // (The best of the live routes decides whether the answer is a kill route's.)
+                (entry.live, entry.kill) = (standing, route.type != .unicast)
             }
             best[route.table, default: [:]][route.destination] = entry
         }
@@ -57,7 +61,7 @@ extension Heuristics {
                 } else if let onward = standing.onward, standing.live.map({ onward < $0 }) ?? true {
                     answers[table, default: [:]][prefix] = .onward
                 } else {
-                    answers[table, default: [:]][prefix] = .live
+                    answers[table, default: [:]][prefix] = standing.kill ? .kill : .live
                 }
             }
         }
@@ -85,8 +89,8 @@ extension Heuristics {
         var captured = 0.0, local = 0.0
         for position in prefixes.indices where own[position] > 0 {
             walking: for (table, entry) in entries where entry.region.contains(prefixes[position]) {
-                guard let match = longest(table, from: position), match.length >= entry.shortestKept,
-                      let answer = answers[table]?[match], answer != .onward else { continue }
+                guard let match = longest(table, from: position), let answer = answers[table]?[match], answer != .onward,
+                      match.length >= entry.shortestKept || answer == .kill else { continue }
                 if table == .local { local += own[position] }
                 if answer == .dead && !entry.hostOnly && entry.rule.suppressInterfaceGroup == nil { captured += own[position] }
                 break walking

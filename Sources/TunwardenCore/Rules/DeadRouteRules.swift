@@ -96,12 +96,27 @@ extension Heuristics {
             let group = route.nextHops.first?.interfaceIndex.flatMap { groups[$0] }
             return reaches?[route.family]?.reach(of: route.table, destination: route.destination, group: group) ?? .ordinary
         }
-        let deadByGroup = Dictionary(grouping: deadRoutes.filter { reach($0).isOrdinary }, by: RouteGroup.init)
+        let deadReach = deadRoutes.map(reach)
+        let deadByGroup = Dictionary(grouping: deadRoutes.indices.filter { deadReach[$0].isOrdinary }.map { deadRoutes[$0] }, by: RouteGroup.init)
         // The destinations of dead routes that ordinary traffic never brings to their table
-        // (rules that choose it by destination): no traffic is lost to those routes there.
+        // (rules that choose it by destination): no traffic is lost to those routes there. But
+        // where a longer dead route of the table that ordinary traffic reaches holds a
+        // destination, the lookup there answers with it (or a longer route), whichever rule
+        // brought the traffic (one that refuses the shorter route's answer among them): that
+        // traffic is still taken by dead routes, as `rankDead` weighs the longer one.
         var elsewhere: [RouteGroup: [IPPrefix]] = [:]
-        for route in deadRoutes {
-            if case let .part(parts) = reach(route) { elsewhere[RouteGroup(route), default: []] += subtracting(parts, from: route.destination) }
+        for (position, route) in deadRoutes.enumerated() {
+            guard case let .part(parts) = deadReach[position] else { continue }
+            var taken: [IPPrefix] = []
+            for (other, otherReach) in zip(deadRoutes, deadReach) where RouteGroup(other) == RouteGroup(route)
+                && other.destination.length > route.destination.length && route.destination.contains(other.destination) {
+                switch otherReach {
+                case .ordinary: taken.append(other.destination)
+                case let .part(otherParts): taken += otherParts
+                default: break
+                }
+            }
+            elsewhere[RouteGroup(route), default: []] += subtracting(parts + taken, from: route.destination)
         }
         var liveByGroup: [RouteGroup: [Route]] = [:]
         for route in liveRoutes where deadByGroup[RouteGroup(route)] != nil { liveByGroup[RouteGroup(route), default: []].append(route) }

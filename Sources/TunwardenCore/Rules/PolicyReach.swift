@@ -2,9 +2,10 @@ import Foundation
 
 /// Which routing tables traffic reaches through the policy rules, found by walking the rules in
 /// the kernel's order (`fib_rules_lookup`): a rule that matches a packet looks its table up, and
-/// an answer ends the walk, unless the rule's suppress_prefixlength or suppress_ifgroup refuses
-/// it; `goto` jumps ahead, `nop` goes on, and `blackhole`, `unreachable` and `prohibit` end the
-/// walk without a route. The walk follows ordinary traffic (see PolicyRuleMatch.swift) region by
+/// an answer ends the walk, unless it is a `throw` or the rule's suppress_prefixlength or
+/// suppress_ifgroup refuses it (which it never does to a kill route's error, TableAnswers.swift);
+/// `goto` jumps ahead, `nop` goes on, and `blackhole`, `unreachable` and `prohibit` end the walk
+/// without a route. The walk follows ordinary traffic (see PolicyRuleMatch.swift) region by
 /// region of its destinations, since `to` selectors send parts of it different ways, and notes
 /// apart the traffic only some rules select (a mark, a source, a device, …).
 extension Heuristics {
@@ -141,40 +142,25 @@ extension Heuristics {
     /// once, and each table's answer for one suppression and region is worked out once.
     static func policyReach(_ snapshot: Snapshot, groups: [Int: UInt32]? = nil) -> [AddressFamily: PolicyReach]? {
         guard let rules = snapshot.policyRules else { return nil }
-        // The destinations of the routes that answer a lookup whole (of a type that sends, drops
-        // or refuses the packet, for every packet to their destination, not passed by), by
-        // family and table. A `throw` route sends the walk on.
-        // With each, the link group of the device a suppress_ifgroup rule weighs the answer by
-        // (the first hop's; nil when the device is not one the snapshot lists, or there is none).
-        var answering: [AddressFamily: [RouteTable: [(destination: IPPrefix, group: UInt32?, deviceless: Bool)]]] = [:]
-        let groups = groups ?? linkGroups(snapshot)
-        for route in snapshot.routes where takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped {
-            switch route.type {
-            case .unicast, .blackhole, .unreachable, .prohibit:
-                let group = route.nextHops.first?.interfaceIndex.flatMap { groups[$0] }
-                let deviceless = route.nextHops.allSatisfy { $0.interfaceIndex == nil }
-                answering[route.family, default: [:]][route.table, default: []].append((route.destination, group, deviceless))
-            default: continue
-            }
-        }
+        // What each table answers, prefix by prefix (TableAnswers.swift): a `throw` that stands
+        // first sends the walk on, a kill route ends it whatever the rule refuses.
+        let answers = tableAnswers(snapshot.routes, groups: groups ?? linkGroups(snapshot))
         var found: [AddressFamily: PolicyReach] = [:]
         for family in [AddressFamily.inet, .inet6] {
             // In the kernel's order: by priority, rules of one priority as they were listed (added).
             let ordered = rules.enumerated().filter { $0.element.family == family }.sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
-            var known: [RouteTable: [Int: [IPPrefix: Bool]]] = [:]
+            var known: [RouteTable: [Int: [IPPrefix: String?]]] = [:]
             found[family] = walkRules(ordered.map(\.element)) { table, rule, region in
-                let routes = answering[family]?[table] ?? []
+                let prefixes = answers[family]?[table] ?? [:]
                 let shortestKept = (rule.suppressPrefixLength ?? -1) + 1
-                // A suppress_ifgroup rule refuses answers through devices of that group: only
-                // answers through a device known to be of another group count, and in IPv4 those
-                // through none (a blackhole's); IPv6 gives those the loopback device, whose group
-                // is not known here.
-                if let suppressed = rule.suppressInterfaceGroup {
-                    let kept = routes.filter { route in route.group.map { $0 != suppressed } ?? (route.deviceless && family == .inet) }
-                    return answersEveryDestination(kept.map(\.destination), shortestKept: shortestKept, in: region)
+                func ending(_ refused: UInt32?) -> String? {
+                    guard answersEveryDestination(prefixes, in: region, shortestKept: shortestKept, refusedGroup: refused) else { return nil }
+                    return killNote(prefixes, in: region, shortestKept: shortestKept, refusedGroup: refused)
                 }
+                // (A suppress_ifgroup rule's answers depend on the group, and are not remembered.)
+                if let refused = rule.suppressInterfaceGroup { return ending(refused) }
                 if let answer = known[table]?[shortestKept]?[region] { return answer }
-                let answer = answersEveryDestination(routes.map(\.destination), shortestKept: shortestKept, in: region)
+                let answer = ending(nil)
                 known[table, default: [:]][shortestKept, default: [:]][region] = answer
                 return answer
             }
@@ -188,28 +174,18 @@ extension Heuristics {
         Dictionary(snapshot.interfaces.compactMap { device in device.group.map { (device.index, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Whether a table whose answering routes go to `destinations` ends the walk for all default
-    /// traffic to `region` (all of it when nil), once the answers of prefixes shorter than
-    /// `shortestKept` are refused: a kept route holding the region settles it; otherwise the kept
-    /// prefixes inside it must cover all of it.
-    static func answersEveryDestination(_ destinations: [IPPrefix], shortestKept: Int, in region: IPPrefix? = nil) -> Bool {
-        let kept = destinations.filter { $0.length >= shortestKept }
-        guard let first = kept.first else { return false }
-        let region = region ?? everywhere(first.family)
-        if kept.contains(where: { $0.contains(region) }) { return true }
-        let inside = kept.filter { region.contains($0) }
-        let whole = defaultShare(of: region)
-        // (Outside IPv6's internet addresses, as in fc00::/7, the region is weighed whole.)
-        guard whole > 0 else { return coverage(of: inside) >= region.shareOfAddressSpace * (1 - 1e-12) }
-        return !inside.isEmpty && defaultShare(of: inside) >= whole * (1 - 1e-12)
-    }
-
     /// Walks one family's rules (in the kernel's order) for ordinary traffic and for the traffic
     /// rules select; `answers` tells whether a lookup in a table ends the walk for all of the
     /// traffic to a region. Ordinary traffic goes through the rules once, in order, each region
     /// of it where the rules send it (a goto only jumps ahead); each rule is visited at most once
     /// by selected traffic.
     static func walkRules(_ rules: [PolicyRule], answers: (RouteTable, PolicyRule, IPPrefix) -> Bool) -> PolicyReach {
+        walkRules(rules, ends: { answers($0, $1, $2) ? "" : nil })
+    }
+
+    /// The walk, where `ends` gives, for a lookup that ends the walk for all of a region's
+    /// traffic, what the text adds to "whose routes answer every destination" (nil: the walk goes on).
+    static func walkRules(_ rules: [PolicyRule], ends answers: (RouteTable, PolicyRule, IPPrefix) -> String?) -> PolicyReach {
         var reach = PolicyReach()
         var firstOfPriority: [UInt32: Int] = [:]
         for (position, rule) in rules.enumerated() {
@@ -251,8 +227,8 @@ extension Heuristics {
                         let kept = (rule.suppressPrefixLength ?? -1) + 1
                         reach.ordinary[table, default: []].append(OrdinaryReach(region: part.region, shortestKept: kept, rule: rule,
                                                                                 hostOnly: part.hostOnly || selectsHostTraffic(rule), position: position))
-                        if answers(table, rule, part.region) {
-                            stops.append("rule \(rule.priority) (\(rule.words)) sends \(whose) to \(tableName(table)) first, whose routes answer every destination")
+                        if let note = answers(table, rule, part.region) {
+                            stops.append("rule \(rule.priority) (\(rule.words)) sends \(whose) to \(tableName(table)) first, whose routes answer every destination\(note)")
                             passedBy()
                         } else {
                             onward.append(part)
@@ -302,7 +278,7 @@ extension Heuristics {
                     reach.vrf = reach.vrf ?? selectedTraffic(traffic, rule)
                 case let (.lookup(table), .all):
                     select(table, selectedTraffic(traffic, rule))
-                    if answers(table, rule, everything) { break walking }
+                    if answers(table, rule, everything) != nil { break walking }
                 case let (.lookup(table), .some):
                     select(table, selectedTraffic(traffic, rule))
                 case let (.goto(target), _):

@@ -68,11 +68,16 @@ extension Heuristics {
         let rules = entries.map(\.rule)
         let regions = Set(entries.map(\.region)).sorted { $0.address < $1.address }
         let left = subtracting(regions, from: everywhere(family))
+        // Rules that choose traffic by destination themselves (`to`): only several of them make
+        // a split default. Regions that other rules' `to` cut out before them, which add up to
+        // every destination, say nothing a rule without selectors would not.
+        let choosing = Set(rules.filter { ($0.destination?.length ?? 0) > 0 }.map(\.priority))
+        if left.isEmpty, choosing.isEmpty, !entries.contains(where: \.hostOnly), leftOut.isEmpty { return nil }
         let whose = entries.allSatisfy(\.hostOnly) ? "the \(familyName) traffic this host sends (not traffic it forwards, which the `iif lo` rule passes by)"
             : "ordinary \(familyName) traffic"
         let destinations: String
         if left.isEmpty {
-            destinations = regions.count > 1 ? "for every destination, together: a split default made of rules" : "for every destination"
+            destinations = choosing.count > 1 ? "for every destination, together: a split default made of rules" : "for every destination"
         } else {
             let share = defaultShare(of: regions)
             destinations = (left.count < regions.count ? "for every destination but \(prefixList(left))" : "only for \(prefixList(regions))")

@@ -52,7 +52,8 @@ extension Heuristics {
     }
 
     /// What a rule's selectors but its destination match of ordinary traffic, before `not`: a
-    /// mark unmarked packets do not carry, a type of service other than 0 and an `oif` none of it;
+    /// mark unmarked packets do not carry, a type of service other than 0, an `oif` and a
+    /// `tun_id` (ordinary traffic carries no tunnel id, `fib_rule_match`) none of it;
     /// `iif lo`, a uid range of every valid uid (0–4294967294) and a port range of every port all
     /// of it; any other selector (a source, another input device, a protocol, …) some of it.
     static func selectorMatch(_ rule: PolicyRule) -> RuleMatch {
@@ -65,7 +66,7 @@ extension Heuristics {
         if let destination = rule.destination, destination.length > 0 { narrow(.some) }
         if rule.tos != 0 { narrow(.none) }
         if let input = rule.inputInterface { narrow(input == "lo" ? .all : .some) }
-        if rule.outputInterface != nil { narrow(.none) }
+        if rule.outputInterface != nil || rule.tunnelID != nil { narrow(.none) }
         if let uids = rule.uidRange { narrow(uids.lowerBound == 0 && uids.upperBound >= 4_294_967_294 ? .all : .some) }
         if rule.ipProtocol != nil { narrow(.some) }
         for ports in [rule.sourcePorts, rule.destinationPorts].compactMap({ $0 }) { narrow(ports == 0...UInt16.max ? .all : .some) }
