@@ -14,12 +14,19 @@ public struct ReapResult: Sendable, Equatable {
     /// (`JournalRecord.leftFenced`).
     public var leftFenced: Bool
     /// The device was not planned, but went with a batch's deletion (one that joined the batch's
-    /// private link group after the last look): its outcome is `failed`, since the reap did what
-    /// it did not mean to.
+    /// private link group after the last look, or one the kernel deleted with a device the batch
+    /// deleted): its outcome is `failed`, since the reap did what it did not mean to.
     public var unplanned: Bool
+    /// The device's kind as the kernel names it (IFLA_INFO_KIND, "macvlan"), for an unplanned
+    /// device of a kind `kind` calls other.
+    public var kindName: String?
+
+    /// The kind a person reads: `kindName`, else `kind`'s name, "device" for other.
+    public var kindWord: String { kindName ?? (kind == .other ? "device" : kind.rawValue) }
 
     public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil, leftFenced: Bool = false,
-                unplanned: Bool = false) {
+                unplanned: Bool = false, kindName: String? = nil) {
+        self.kindName = kindName
         self.leftFenced = leftFenced
         self.unplanned = unplanned
         self.ifname = ifname

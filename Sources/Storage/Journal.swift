@@ -112,12 +112,12 @@ public struct Journal: Sendable {
         let torn = try checkTail()
         try checkForDamage()
         let directory = PathText.directory(of: path)
-        try StorageError.createDirectory(directory.isEmpty ? "." : directory, advice: "Choose another --journal path, or run as root.")
+        try StorageError.createDirectory(directory.isEmpty ? "." : directory, advice: StorageError.unwritableAdvice("--journal path"))
         // Without blocking: a FIFO with no reader fails at once (ENXIO) instead of hanging here.
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
-                               advice: "Choose another --journal path, or run as root.")
+                               advice: StorageError.unwritableAdvice("--journal path", code: errno))
         }
         defer { close(fd) }
         try Self.requireRegularFile(fd, path: path)
@@ -156,7 +156,7 @@ public struct Journal: Sendable {
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
-                               advice: "Choose another --journal path, or run as root.")
+                               advice: StorageError.unwritableAdvice("--journal path", code: errno))
         }
         defer { close(fd) }
         var data = Data()

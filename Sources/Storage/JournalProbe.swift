@@ -20,7 +20,7 @@ extension Journal {
             let fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
                 throw StorageError(path: path, problem: "cannot be opened for appending (\(String(cString: strerror(errno))))",
-                                   advice: "Choose another --journal path, or run as root.")
+                                   advice: StorageError.unwritableAdvice("--journal path", code: errno))
             }
             defer { close(fd) }
             try Self.requireRegularFile(fd, path: path)
@@ -43,7 +43,7 @@ extension Journal {
         }
         guard faccessat(AT_FDCWD, ancestor, W_OK | X_OK, AT_EACCESS) == 0 else {
             throw StorageError(path: ancestor, problem: "does not let the journal be created in it (\(String(cString: strerror(errno))))",
-                               advice: "Choose another --journal path, or run as root.")
+                               advice: StorageError.unwritableAdvice("--journal path", code: errno))
         }
         return torn
     }

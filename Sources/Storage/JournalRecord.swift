@@ -46,17 +46,28 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     /// intent, as it does what a reap killed outright left. Nil on every other record.
     public var leftFenced: Bool?
 
+    /// Result records of a device the reap deleted without planning it (`unplanned`): its kind
+    /// ("veth", "macvlan"), since no intent records it. Nil on every other record.
+    public var kind: String?
+    /// Result records: true for a device the reap deleted without planning it (one that joined a
+    /// batch's private link group after the last look, or one the kernel deleted with a device
+    /// the batch deleted); its result is failed. Nil on every other record.
+    public var unplanned: Bool?
+
     /// Whether this is a result that answers its intent for good (see `leftFenced`).
     public var answersIntent: Bool { type == .result && leftFenced != true }
 
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
         case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs", leftFenced = "left_fenced"
+        case kind, unplanned
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
                 recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil,
-                namespaceIdentity: String? = nil, leftFenced: Bool? = nil) {
+                namespaceIdentity: String? = nil, leftFenced: Bool? = nil, kind: String? = nil, unplanned: Bool? = nil) {
+        self.kind = kind
+        self.unplanned = unplanned
         self.leftFenced = leftFenced
         self.fenceGroup = fenceGroup
         self.fenceName = fenceName
@@ -91,6 +102,8 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("fence_name", fenceName)
             json.field("netns_id", namespaceIdentity)
             json.field("left_fenced", leftFenced)
+            json.field("kind", kind)
+            json.field("unplanned", unplanned)
             json.field("open_runs", openRuns)
         }
     }

@@ -83,7 +83,7 @@ public final class RunLock {
         let flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
         var fd = open(path, O_RDWR | O_CREAT | flags, 0o644)
         if fd < 0, errno == ENOENT {
-            try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.")
+            try StorageError.createDirectory(directory, advice: StorageError.unwritableAdvice("--state-dir"))
             fd = open(path, O_RDWR | O_CREAT | flags, 0o644)
         }
         var writable = true
@@ -97,7 +97,7 @@ public final class RunLock {
         }
         guard fd >= 0 else {
             let problem = errno == ELOOP ? "is a symbolic link, which tunwarden's lock never is" : "cannot be opened (\(String(cString: strerror(errno))))"
-            throw StorageError(path: path, problem: problem, advice: "Choose another --state-dir, or run as root.")
+            throw StorageError(path: path, problem: problem, advice: StorageError.unwritableAdvice("--state-dir", code: errno))
         }
         var status = stat()
         guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {

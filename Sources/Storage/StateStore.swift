@@ -23,6 +23,13 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(path): \(problem). \(advice)" }
 
+    /// The advice for a file or directory that cannot be written or made: choose another
+    /// (`choice`, "--journal path"), or run as root, which is no advice to root, nor on a
+    /// read-only file system (`code`, the errno, EROFS).
+    public static func unwritableAdvice(_ choice: String, code: Int32 = 0) -> String {
+        geteuid() == 0 || code == EROFS ? "Choose another \(choice)." : "Choose another \(choice), or run as root."
+    }
+
     /// Creates `directory` (and the directories above it) for tunwarden's own files, mode 0755,
     /// or throws the error that names it, with the system's words for why and `advice` on what
     /// to do instead.
@@ -167,7 +174,7 @@ public struct StateStore: Sendable {
         let exists = try Self.fileExists(path)
         let legacy = try Self.fileExists(legacyPath)
         guard create || exists || legacy else { return nil }
-        if !exists { try StorageError.createDirectory(directory, advice: "Choose another --state-dir, or run as root.") }
+        if !exists { try StorageError.createDirectory(directory, advice: StorageError.unwritableAdvice("--state-dir")) }
         // The file opened must be the one there after opening: one replaced meanwhile (by a run
         // moving it aside) is opened again, so that the connection is never stamped with another
         // file's identity. (One made by this opening had no identity before it.)

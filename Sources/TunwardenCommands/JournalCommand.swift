@@ -129,14 +129,20 @@ public struct JournalCommand: ParsableCommand {
             let started = entries.first.map { Timestamp.format($0.time) } ?? "?"
             let namespace = entries.first?.netns.map { ", namespace \($0)" } ?? ""
             let deleted = results.values.count { $0.result == .deleted }
-            // Of every device the run named: its intents, and results without one (a repair's).
+            // Of every device the run named: its intents, and results without one (a repair's, or
+            // a device it deleted without planning it, counted apart).
             let indices = intents.map(\.ifindex) + results.keys.filter { index in !intents.contains { $0.ifindex == index } }.sorted()
-            text += "Run \(run.prefix(8)) at \(started)\(namespace): \(deleted) deleted of \(indices.count)\n"
+            let unplanned = indices.filter { results[$0]?.unplanned == true }
+            text += "Run \(run.prefix(8)) at \(started)\(namespace): \(deleted) deleted of \(indices.count - unplanned.count)"
+            if !unplanned.isEmpty {
+                text += "; also deleted \(unplanned.count) device\(unplanned.count == 1 ? "" : "s") not planned, a failure"
+            }
+            text += "\n"
             for index in indices {
                 let intent = intents.first { $0.ifindex == index }
                 let result = results[index]
                 let name = intent?.ifname ?? result?.ifname ?? "?"
-                let kind = intent?.prior?.kind.rawValue ?? "device"
+                let kind = intent?.prior?.kind.rawValue ?? result?.kind ?? "device"
                 let outcome = result?.result?.rawValue ?? "interrupted (no result recorded)"
                 text += "  \(outcome.count < 8 ? outcome.padding(toLength: 8, withPad: " ", startingAt: 0) : outcome) \(kind) \(name) (ifindex \(index))"
                 if let detail = result?.detail { text += ": \(detail)" }

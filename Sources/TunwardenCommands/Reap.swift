@@ -144,7 +144,14 @@ public struct Reap: ParsableCommand {
                 let torn = try dryRun ? journal.checkWritableWithoutCreating() : journal.checkWritable()
                 torn.forEach { console.warning("\($0)") }
             } catch {
-                throw fail("\(error)")
+                // What a killed reap left fenced waits for a reap that can journal giving it back.
+                var message = "\(error)"
+                if let open = try? journal.openIntents().records, !open.isEmpty {
+                    let names = open.prefix(5).map(\.ifname).joined(separator: ", ") + (open.count > 5 ? ", …" : "")
+                    message += " The journal holds intents without results for \(open.count) device\(open.count == 1 ? "" : "s") (\(names)): what an interrupted reap left "
+                        + "fenced or down stays so until a reap that can write this journal gives it back (`tunwarden audit` names any device still fenced)."
+                }
+                throw fail(message)
             }
         }
         // A device an interrupted reap left that cannot be given back makes the run exit 1 at least.

@@ -92,7 +92,7 @@ extension Reap {
             case .deleted: text += "Deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex))\n"
             case .skipped: text += "Skipped \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             case .failed where result.unplanned:
-                text += "Also deleted \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)), which was not planned: \(result.detail ?? "")\n"
+                text += "Also deleted \(result.kind == .other ? "device" : result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)), which was not planned: \(result.detail ?? "")\n"
             case .failed: text += "Failed to delete \(result.kind.rawValue) \(result.ifname) (ifindex \(result.ifindex)): \(result.detail ?? "")\n"
             }
         }

@@ -93,7 +93,9 @@ extension Watch {
             return waiting
         }
         for result in results {
-            Terminal.log("watch: reap: \(result.ifname) \(result.outcome.rawValue)\(result.detail.map { " (\($0))" } ?? "")",
+            // A device deleted without being planned says so, with its kind, not "failed" alone.
+            let outcome = result.unplanned ? "(\(result.kindWord), not planned) also deleted, a failure" : result.outcome.rawValue
+            Terminal.log("watch: reap: \(result.ifname) \(outcome)\(result.detail.map { " (\($0))" } ?? "")",
                          priority: result.outcome == .failed ? 3 : 5)
         }
         let deleted = results.count { $0.outcome == .deleted }

@@ -166,25 +166,29 @@ public enum RecreateCommands {
             if let line = addressProtocolLine(address) { commands.append(line) }
             commands.append(addCommand(address, ip: ip, name: name, interface: interface))
         }
-        for neighbour in neighbours {
-            var add = "\(ip) neigh add "
-            if neighbour.kind == .proxy {
-                add += "proxy \(neighbour.address)"
-            } else if neighbour.kind == .managed {
-                // The kernel keeps it resolved itself (NTF_EXT_MANAGED): it takes no state.
-                add += "\(neighbour.address) managed"
-            } else {
-                add += "\(neighbour.address)"
-                if let link = neighbour.linkLayerAddress { add += " lladdr \(link)" }
-                add += " nud \(neighbour.kind.rawValue)"
-            }
-            if neighbour.router { add += " router" }
-            if neighbour.externLearned { add += " extern_learn" }
-            if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
-            commands.append(add + " dev \(name)")
-        }
+        commands += neighbours.map { neighbourCommand($0, ip: ip, name: name) }
         commands += interface.unrecreated.map { "# " + $0 }
         return (commands, true)
+    }
+
+    /// The `ip neigh add` command that makes `neighbour` again on the device named `name` (a
+    /// word for the shell), `ip` being `ip` or `ip -n NAME`.
+    public static func neighbourCommand(_ neighbour: Neighbour, ip: String, name: String) -> String {
+        var add = "\(ip) neigh add "
+        if neighbour.kind == .proxy {
+            add += "proxy \(neighbour.address)"
+        } else if neighbour.kind == .managed {
+            // The kernel keeps it resolved itself (NTF_EXT_MANAGED): it takes no state.
+            add += "\(neighbour.address) managed"
+        } else {
+            add += "\(neighbour.address)"
+            if let link = neighbour.linkLayerAddress { add += " lladdr \(link)" }
+            add += " nud \(neighbour.kind.rawValue)"
+        }
+        if neighbour.router { add += " router" }
+        if neighbour.externLearned { add += " extern_learn" }
+        if let protocolID = neighbour.protocolID { add += " protocol \(protocolID)" }
+        return add + " dev \(name)"
     }
 
     /// The lines for its IPv6 settings that `ip link set` cannot give back: `disable_ipv6`, set

@@ -127,8 +127,29 @@ extension AttachTracesKernelTests {
         let outcome = try reapKeeping("atr5", in: ns, state: state)
         #expect(outcome["atr5"]?.outcome == .failed, "\(outcome)")
         let detail = outcome["atr5"]?.detail ?? ""
-        #expect(detail.contains("it loses its managed neighbour entry 10.111.0.55 made by hand"), "\(detail)")
+        #expect(detail.contains("it loses its neighbour entry made by hand 10.111.0.55 (managed)"), "\(detail)")
         #expect(detail.contains("`ip -n \(ns.name) neigh add 10.111.0.55 managed dev atr5` makes it again"), "\(detail)")
+    }
+
+    /// A `nud noarp` entry made by hand is flushed as a managed one is (faults 54, F2): named with
+    /// its command, the give-back failed; a permanent one, which the flush keeps, is not. Old code:
+    /// only managed entries were named, and a tap with a noarp entry alone was skipped, exit 0.
+    @Test func noarpEntriesTheCarrierFlushesAreNamedToo() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr6", "mode", "tap")
+        try ns.ip("link", "set", "atr6", "up")
+        try ns.ip("addr", "add", "10.112.0.1/24", "dev", "atr6")
+        try ns.ip("neigh", "add", "10.112.0.8", "lladdr", "02:00:00:00:00:08", "nud", "noarp", "dev", "atr6")
+        try ns.ip("neigh", "add", "10.112.0.9", "lladdr", "02:00:00:00:00:09", "nud", "permanent", "dev", "atr6")
+        let outcome = try reapKeeping("atr6", in: ns, state: state)
+        #expect(outcome["atr6"]?.outcome == .failed, "\(outcome)")
+        let detail = outcome["atr6"]?.detail ?? ""
+        #expect(detail.contains("it loses its neighbour entry made by hand 10.112.0.8 (nud noarp)"), "\(detail)")
+        #expect(detail.contains("`ip -n \(ns.name) neigh add 10.112.0.8 lladdr 02:00:00:00:00:08 nud noarp dev atr6` makes it again"), "\(detail)")
+        #expect(!detail.contains("10.112.0.9"), "\(detail)")
+        let left = try ns.ip("neigh", "show", "nud", "all", "dev", "atr6")
+        #expect(!left.contains("10.112.0.8") && left.contains("10.112.0.9"), "\(left)")
     }
 }
 #endif

@@ -80,5 +80,30 @@ struct GroupStrangerKernelTests {
         let journal = try Journal(path: state.path + "/journal.jsonl").read()
         #expect(journal.contains { $0.run == "silent" && $0.type == .result && $0.ifname == "twg9" && $0.result == .failed }, "\(journal)")
     }
+
+    /// What the kernel deletes with a device that joined the group unannounced (faults 54, F3):
+    /// its veth peer and the macvlan stacked on it are reported too, each failed, not planned,
+    /// with its kind and what it went with, in the results and the journal. Old code: the
+    /// results named the target and the joiner alone; the peer and the macvlan went unsaid.
+    @Test func whatTheKernelDeletesWithAStrangerIsReportedToo() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "twk1", "mode", "tap")
+        try ns.ip("link", "add", "twv0", "type", "veth", "peer", "name", "twv1")
+        try ns.ip("link", "add", "link", "twv0", "name", "twm0", "type", "macvlan")
+        var reaper = LinuxReaper(namespaceName: ns.name)
+        reaper.stepHook = { step in if step == "verified" { join("twv0", groupOf: "twk1", in: ns) } }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let results = try reaper.execute(try plan(ns, of: ["twk1"]), journal: journal, runID: "along")
+        #expect(try linkNames(ns) == ["lo"])
+        #expect(results.first { $0.ifname == "twk1" }?.outcome == .deleted, "\(results)")
+        let unplanned = Dictionary(results.filter(\.unplanned).map { ($0.ifname, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(Set(unplanned.keys) == ["twv0", "twv1", "twm0"], "\(results)")
+        #expect(unplanned.values.allSatisfy { $0.outcome == .failed }, "\(results)")
+        #expect(unplanned["twv1"]?.kind == .veth && unplanned["twv1"]?.detail?.contains("the peer of twv0") == true, "\(results)")
+        #expect(unplanned["twm0"]?.kindWord == "macvlan" && unplanned["twm0"]?.detail?.contains("a macvlan stacked on twv0") == true, "\(results)")
+        let records = try journal.read().filter { $0.run == "along" && $0.type == .result && $0.unplanned == true }
+        #expect(Dictionary(records.map { ($0.ifname, $0.kind ?? "") }, uniquingKeysWith: { a, _ in a }) == ["twv0": "veth", "twv1": "veth", "twm0": "macvlan"], "\(records)")
+    }
 }
 #endif

@@ -449,6 +449,7 @@ final class ScriptedKernel: @unchecked Sendable {
             return found
         }
         func watchGroup(_ group: UInt32) { kernel.watchedGroup = group }
+        func deleting() {}
         func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
             guard !kernel.departuresLost, kernel.watchedGroup != nil else { return nil }
             return GroupStrangers(present: kernel.groupJoiners.filter { !targets.contains($0.key) }, deleted: kernel.groupDeleted.filter { !targets.contains($0.key) })

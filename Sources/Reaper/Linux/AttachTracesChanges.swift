@@ -37,20 +37,21 @@ extension AttachTraces {
         return said
     }
 
-    /// The managed neighbour entries made by hand the device had before its fence, in words with
-    /// the commands that make them again. Its fence's private alternative name, and the carrier
-    /// going off when tunwarden lets go of it at the end of its batch, each make the kernel flush
-    /// every entry of a device without carrier that is not permanent (NETDEV_CHANGE), managed ones
-    /// included: adding them again here would not outlast the batch. `ip`: `ip`, or `ip -n NAME`
-    /// for the namespace the commands act in.
+    /// The neighbour entries made by hand the device had before its fence that are not permanent
+    /// (`nud noarp`, `managed`), in words with the commands that make them again. Its fence's
+    /// private alternative name, and the carrier going off when tunwarden lets go of it at the end
+    /// of its batch, each make the kernel flush every entry of a device without carrier that is
+    /// not permanent (NETDEV_CHANGE, `neigh_carrier_down`): adding them again here would not
+    /// outlast the batch. Permanent and proxy entries are kept. `ip`: `ip`, or `ip -n NAME` for
+    /// the namespace the commands act in.
     func flushedNeighbours(device: String, ip: String) -> [String] {
-        let managed = neighbours.filter(\.isManaged)
-        guard !managed.isEmpty else { return [] }
-        let addresses = managed.compactMap { $0.destination.flatMap { IPAddress(bytes: $0) } }
-        let commands = addresses.map { "`\(ip) neigh add \($0) managed dev \(device)`" }
-        return ["it loses its managed neighbour \(managed.count == 1 ? "entry" : "entries") \(addresses.map(\.description).joined(separator: ", ")) made by hand "
+        let flushed = neighbours.filter { $0.flags & NeighbourMessage.proxy == 0 && $0.state & NeighbourMessage.permanent == 0 }.compactMap(LinuxReaper.recreated)
+        guard !flushed.isEmpty else { return [] }
+        let named = flushed.map { "\($0.address) (\($0.kind == .managed ? "managed" : "nud \($0.kind.rawValue)"))" }
+        let commands = flushed.map { "`\(RecreateCommands.neighbourCommand($0, ip: ip, name: device))`" }
+        return ["it loses its neighbour \(flushed.count == 1 ? "entry" : "entries") made by hand \(named.joined(separator: ", ")) "
             + "(giving it a private name and letting go of it, each without carrier, made the kernel flush every entry of it that is not permanent): "
-            + commands.joined(separator: " and ") + " \(managed.count == 1 ? "makes it" : "make them") again"]
+            + commands.joined(separator: " and ") + " \(flushed.count == 1 ? "makes it" : "make them") again"]
     }
 }
 #endif

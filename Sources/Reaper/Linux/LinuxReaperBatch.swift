@@ -346,6 +346,9 @@ extension LinuxReaper {
             abandon(confirmed, .failed, "\(joined.value) (ifindex \(joined.key)) joined group \(group) after the last look, and is not a target; nothing deleted")
             return results
         }
+        // From here, a device outside the group that is deleted most likely went with what the
+        // batch deletes (a veth's peer, what is stacked on a device): each is reported.
+        departures?.deleting()
         if whole {
             do {
                 try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
@@ -401,7 +404,9 @@ extension LinuxReaper {
         // the notifications tell of its deletion in the group, and it is reported, failed, as
         // deleted without being a target. Without them, each target's result says it could not
         // be told.
-        results += Self.unplannedResults(whole ? departures?.strangers(besides: Set(confirmed.map(\.index))) : nil, group: group)
+        // Every other device deleted while the deletion ran is reported the same way.
+        results += Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
+                                         targets: Dictionary(batch.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }))
         for target in confirmed {
             switch present[target.index] {
             case true? where unanswered[target.index] != nil:

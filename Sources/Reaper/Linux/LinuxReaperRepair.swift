@@ -165,10 +165,14 @@ extension LinuxReaper {
                         done.append("renamed since by something else to \(InterfaceName.text(name)), a name it keeps")
                     }
                     // A multi-queue one found up was set up by a repair killed before it journaled
-                    // (or before it set the group back): what the fence's down took is named.
+                    // (or before it set the group back): what the fence's down took is named. A
+                    // single-queue one's fence flushed its entries that are not permanent: those
+                    // its intent recorded are made again, and what it still lacks named.
+                    let singleQueue = intent.prior?.tun?.multiQueue != true
+                    if singleQueue, let prior = intent.prior { done += Self.remakeFlushedNeighbours(prior, index: index, client: client) }
                     let back = Self.setUpAndCheck(intent, index: index,
                                                   setUp: intent.prior?.flags.contains("UP") == true && link.flags & LinkMessage.up == 0,
-                                                  checkAnyway: intent.prior?.tun?.multiQueue == true, lacking: "before the fence",
+                                                  checkAnyway: true, lacking: "before the fence",
                                                   client: client, ip: ip, device: current)
                     done += back.done
                     if back.failed { outcome = .failed }
@@ -202,7 +206,9 @@ extension LinuxReaper {
                 // before identities were journaled may be another namespace's, whose own reap
                 // answers it.
                 if byIndex[intent.ifindex] != nil, intent.namespaceIdentity == nil { continue }
-                (outcome, detail) = goneSinceKilled(intent, inspectedFD: namespaceFD, client: client)
+                let leftOpen: Bool
+                (outcome, detail, leftOpen) = goneSinceKilled(intent, inspectedFD: namespaceFD, client: client)
+                if leftOpen { leftFenced = true }
                 if let link = byIndex[intent.ifindex] {
                     detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
                 }

@@ -53,36 +53,60 @@ extension LinuxReaper {
     /// name; each checked by value) in every namespace the foreign-stacking look enumerates, and
     /// given back where it is found (`giveBack(_:elsewhere:)`). One found nowhere is gone from
     /// here, deleted or moved where tunwarden cannot see: nothing proves it deleted, so the result
-    /// is failed, with the commands that give it back where it may live on.
-    func goneSinceKilled(_ intent: JournalRecord, inspectedFD: Int32?, client: RtnetlinkClient) -> (outcome: JournalRecord.Outcome, detail: String) {
+    /// is failed, with the commands that give it back where it may live on. While a namespace
+    /// could not be looked in (entering it refused, say), the device may be there, fenced: the
+    /// result says which could not, and leaves the intent open (`leftOpen`), so that a later
+    /// reap that can enter them looks again.
+    func goneSinceKilled(_ intent: JournalRecord, inspectedFD: Int32?, client: RtnetlinkClient)
+        -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: Bool) {
         let fenceName = InterfaceName.kernelBytes(intent.fenceName ?? "")
         let marks = FenceMarks(name: InterfaceName.kernelBytes(intent.ifname), ifname: intent.ifname, fenceName: fenceName,
                                fenceGroup: intent.fenceGroup ?? 0, grouped: false, priorGroup: intent.prior?.group ?? 0,
                                multiQueue: intent.prior?.tun?.multiQueue == true)
         let others = ForeignStacking.otherNamespaces(inspectedFD: inspectedFD, namespaceDirectory: namespaceDirectory)
-        if !fenceName.isEmpty, let elsewhere = fenced(fenceName, among: others, client: client) {
+        let found: (elsewhere: Elsewhere?, unread: [String]) = fenceName.isEmpty ? (nil, []) : fenced(fenceName, among: others, client: client)
+        if let elsewhere = found.elsewhere {
             let given = giveBack(marks, elsewhere: elsewhere)
-            return (given.whole ? .skipped : .failed, Self.leftFenced(by: intent.run) + given.text)
+            return (given.whole ? .skipped : .failed, Self.leftFenced(by: intent.run) + given.text, false)
         }
-        return (.failed, "run \(intent.run) journaled no result for it (it was killed, or could not write its results); the device is gone from this namespace: deleted (by that run, or since), "
-                + "or moved to another namespace, and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
-                + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back")
+        let gone = "run \(intent.run) journaled no result for it (it was killed, or could not write its results); the device is gone from this namespace: deleted (by that run, or since), "
+            + "or moved to another namespace"
+        guard found.unread.isEmpty else {
+            let read = others.count - found.unread.count
+            let unread = found.unread.prefix(3).joined(separator: ", ") + (found.unread.count > 3 ? ", …" : "")
+            return (.failed, gone + ", and none of the \(read) other namespace\(read == 1 ? "" : "s") tunwarden could look in holds a device bearing its private name "
+                + "\(InterfaceName.text(fenceName)), but \(found.unread.count) could not be looked in (\(unread)): it may be there, still fenced; "
+                + "the next reap in this namespace that can enter them looks again (if it is there, \(Self.giveBackCommands(marks)) run in that namespace gives it back)", true)
+        }
+        return (.failed, gone + ", and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
+                + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", false)
     }
 
     /// Where, among `namespaces`, a tun device bears `fenceName` as its name or an alternative
     /// name: a descriptor of that namespace (closed by `giveBack`) and the device there; nil
-    /// when none does. `client` is in the inspected namespace, which names the namespace's id.
-    func fenced(_ fenceName: [UInt8], among namespaces: [ForeignStacking.OtherNamespace], client: RtnetlinkClient) -> Elsewhere? {
+    /// when none does. `unread` names each namespace that could not be looked in, with why (one
+    /// that vanished meanwhile is not among them). `client` is in the inspected namespace, which
+    /// names the namespace's id.
+    func fenced(_ fenceName: [UInt8], among namespaces: [ForeignStacking.OtherNamespace], client: RtnetlinkClient) -> (elsewhere: Elsewhere?, unread: [String]) {
+        var unread: [String] = []
         for namespace in namespaces {
             guard let fd = namespace.open() else { continue }
-            let links = (try? system.rtnetlink.connect(namespaceFD: fd)).flatMap { try? Self.dumpLinks(RtnetlinkClient(transport: $0), attempts: 6) } ?? []
+            let links: [LinkMessage]
+            do {
+                let transport = try system.rtnetlink.connect(namespaceFD: fd)
+                links = try Self.dumpLinks(RtnetlinkClient(transport: transport), attempts: 6)
+            } catch {
+                unread.append("\(namespace.label): \(ReapRefusal.clause(error))")
+                close(fd)
+                continue
+            }
             if let link = links.first(where: { $0.tun != nil && ($0.name == fenceName || $0.altNames.contains(fenceName)) }) {
-                return Elsewhere(namespaceFD: fd, namespaceID: try? Self.namespaceID(of: fd, client: client),
-                                 namespaceName: Self.namespaceName(of: fd, directory: namespaceDirectory), name: link.name, index: link.index)
+                return (Elsewhere(namespaceFD: fd, namespaceID: try? Self.namespaceID(of: fd, client: client),
+                                  namespaceName: Self.namespaceName(of: fd, directory: namespaceDirectory), name: link.name, index: link.index), unread)
             }
             close(fd)
         }
-        return nil
+        return (nil, unread)
     }
 }
 #endif

@@ -72,6 +72,9 @@ protocol LinkDepartures: AnyObject {
     /// Begins, or begins again, to note what the notifications read from now on say of the
     /// devices in link group `group` (see `strangers`).
     func watchGroup(_ group: UInt32)
+    /// Marks the moment the batch sends its deletion: from then on, every device outside the
+    /// watched group whose deletion the notifications tell of is noted (`GroupStrangers.along`).
+    func deleting()
     /// What the notifications read since `watchGroup` said of the group's devices other than
     /// `targets`; nil when notifications were lost or could not be read, or no group is watched.
     func strangers(besides targets: Set<Int32>) -> GroupStrangers?
@@ -191,6 +194,8 @@ final class KernelLinkDepartures: LinkDepartures {
     /// The group `watchGroup` named, and what its notifications said since.
     private var group: UInt32?
     private var inGroup = GroupStrangers()
+    /// Whether `deleting` was called since `watchGroup`.
+    private var deletionSent = false
 
     init?(namespaceFD: Int32?) {
         guard let socket = try? NetlinkSocket(namespaceFD: namespaceFD), (try? socket.subscribe([NetlinkSocket.Group.link])) != nil else { return nil }
@@ -219,12 +224,18 @@ final class KernelLinkDepartures: LinkDepartures {
 
     func watchGroup(_ group: UInt32) {
         _ = departed(among: [])
-        (self.group, inGroup) = (group, GroupStrangers())
+        (self.group, inGroup, deletionSent) = (group, GroupStrangers(), false)
+    }
+
+    func deleting() {
+        _ = departed(among: [])
+        deletionSent = true
     }
 
     func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
         guard group != nil, departed(among: []) != nil else { return nil }
-        return GroupStrangers(present: inGroup.present.filter { !targets.contains($0.key) }, deleted: inGroup.deleted.filter { !targets.contains($0.key) })
+        return GroupStrangers(present: inGroup.present.filter { !targets.contains($0.key) }, deleted: inGroup.deleted.filter { !targets.contains($0.key) },
+                              along: inGroup.along.filter { !targets.contains($0.key) })
     }
 
     /// Notes what an RTM_NEWLINK notification says of a device's membership of `group` (decoded
@@ -237,12 +248,15 @@ final class KernelLinkDepartures: LinkDepartures {
         }
     }
 
-    /// Notes a device's removal: one deleted (not moved away) while in `group` is kept.
+    /// Notes a device's removal: one deleted (not moved away) while in `group` is kept, and, once
+    /// the deletion is sent, one deleted outside it.
     private func note(departure link: LinkMessage, group: UInt32) {
         inGroup.present[link.index] = nil
-        guard link.group == group, link.newNetnsID == nil else { return }
-        inGroup.deleted[link.index] = GroupStrangers.Device(name: link.name.map(InterfaceName.text) ?? "ifindex \(link.index)",
-                                                            kind: .linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType))
+        guard link.newNetnsID == nil, link.group == group || deletionSent else { return }
+        let device = GroupStrangers.Device(name: link.name.map(InterfaceName.text) ?? "ifindex \(link.index)",
+                                           kind: .linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType),
+                                           infoKind: link.kind, lower: link.link)
+        if link.group == group { inGroup.deleted[link.index] = device } else { inGroup.along[link.index] = device }
     }
 }
 

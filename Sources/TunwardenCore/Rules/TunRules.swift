@@ -245,7 +245,7 @@ extension Heuristics {
         }
         if !holders.isEmpty { return (.live, "held") }
         if Self.fencedByReap(interface) {
-            return (.unknown, "\(fenceMarks(interface)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first, from the killed run's intent records in that journal or in the newest one logrotate rotated away, its name with `.1` added; from one rotated further, only `tunwarden reap --journal` naming it, uncompressed, does), or could not give it back (`tunwarden journal` says why, and the next reap in this namespace tries again)")
+            return (.unknown, "\(fenceMarks(interface)): a reap is acting on it, or was killed while it did (the next `tunwarden reap` or `tunwarden watch --reap` in this namespace with that reap's journal gives it back first (for a device moved here since it was fenced, the next one in the namespace it was fenced in, once it can enter this one), from the killed run's intent records in that journal or in the newest one logrotate rotated away, its name with `.1` added; from one rotated further, only `tunwarden reap --journal` naming it, uncompressed, does), or could not give it back (`tunwarden journal` says why, and the next reap in this namespace tries again)")
         }
         let queues = Int(tun.numQueues ?? 0) + Int(tun.numDisabledQueues ?? 0)
         if queues > 0 {
