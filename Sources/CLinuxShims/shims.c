@@ -16,6 +16,7 @@
 #include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
@@ -24,6 +25,7 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "CLinuxShims.h"
 
@@ -404,6 +406,162 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
     *stage = message[1];
     *value = message[2];
     return message[0];
+}
+
+/* One report of the child of tw_socket_namespaces: a namespace (kind 0, with its descriptor), a
+   socket that could not be asked (kind 2), or the end (kind 1). */
+struct tw_socket_report { int kind, index, stage, value; unsigned long long inode; };
+
+static void tw_report(int out, struct tw_socket_report report, int fd) {
+    struct iovec part = { .iov_base = &report, .iov_len = sizeof report };
+    union { char buffer[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr message = { .msg_iov = &part, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        memset(&control, 0, sizeof control);
+        message.msg_control = control.buffer;
+        message.msg_controllen = sizeof control.buffer;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(header), &fd, sizeof fd);
+    }
+    ssize_t sent;
+    do { sent = sendmsg(out, &message, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+}
+
+int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsigned long long *inodes,
+                         int known_count, const unsigned long long *known, int timeout_ms,
+                         int *out_fds, unsigned long long *out_inodes, int *out_index, int *out_count,
+                         int *refused, int *refused_index, int *stage, int *value) {
+    *out_count = 0;
+    *refused = 0;
+    *refused_index = -1;
+    *stage = 0;
+    *value = 0;
+    tw_wait_unfinished();
+    /* The inodes the child has sent, kept in memory it has of its own after the fork (the child
+       of a threaded process must not allocate). */
+    unsigned long long *sent_inodes = calloc(count > 0 ? (size_t)count : 1, sizeof *sent_inodes);
+    if (!sent_inodes) return ENOMEM;
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) { int code = errno; free(sent_inodes); return code; }
+    pid_t child = fork();
+    if (child < 0) {
+        int code = errno;
+        close(ends[0]);
+        close(ends[1]);
+        free(sent_inodes);
+        return code;
+    }
+    if (child == 0) {
+        int out = ends[1];
+        for (int other = 3; other < out; other++) close(other);
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, (unsigned)out + 1, ~0U, 0) != 0)
+#endif
+        for (int other = out + 1; other < 4096; other++) close(other);
+        int sent_count = 0;
+        int pidfd = -1, pidfd_of = 0;
+        for (int i = 0; i < count; i++) {
+            struct tw_socket_report report = { 2, i, 0, 0, 0 };
+            if (pids[i] != pidfd_of) {
+                if (pidfd >= 0) close(pidfd);
+                pidfd_of = pids[i];
+#ifdef SYS_pidfd_open
+                pidfd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+#else
+                pidfd = -1;
+                errno = ENOSYS;
+#endif
+                if (pidfd < 0 && errno != ESRCH) { report.stage = 1; report.value = errno; tw_report(out, report, -1); }
+            }
+            if (pidfd < 0) continue;
+            int copy = -1;
+#ifdef SYS_pidfd_getfd
+            do { copy = (int)syscall(SYS_pidfd_getfd, pidfd, fds[i], 0); } while (copy < 0 && errno == EINTR);
+#else
+            errno = ENOSYS;
+#endif
+            if (copy < 0) {
+                if (errno != EBADF && errno != ESRCH) { report.stage = 2; report.value = errno; tw_report(out, report, -1); }
+                continue;
+            }
+            /* Only the socket noted is asked: a descriptor swapped meanwhile for another file (one
+               on a FUSE mount whose server never answers) is told apart by the copy's link and
+               left open, untouched, until this child exits. */
+            char path[48] = "/proc/self/fd/";
+            *tw_decimal(path + 14, (unsigned long long)copy) = 0;
+            char expected[48] = "socket:[";
+            char *end = tw_decimal(expected + 8, inodes[i]);
+            *end++ = ']';
+            *end = 0;
+            char link[64];
+            ssize_t length = readlink(path, link, sizeof link);
+            if (length != (ssize_t)(end - expected) || memcmp(link, expected, (size_t)length) != 0) continue;
+            int namespace = ioctl(copy, 0x894C /* SIOCGSKNS */);
+            if (namespace < 0) {
+                report.stage = 3;
+                report.value = errno;
+                tw_report(out, report, -1);
+                close(copy);
+                continue;
+            }
+            close(copy);
+            struct stat info;
+            int new_one = fstat(namespace, &info) == 0;
+            for (int k = 0; new_one && k < known_count; k++) if (known[k] == (unsigned long long)info.st_ino) new_one = 0;
+            for (int k = 0; new_one && k < sent_count; k++) if (sent_inodes[k] == (unsigned long long)info.st_ino) new_one = 0;
+            if (new_one) {
+                sent_inodes[sent_count++] = (unsigned long long)info.st_ino;
+                struct tw_socket_report found = { 0, i, 0, 0, (unsigned long long)info.st_ino };
+                tw_report(out, found, namespace);
+            }
+            close(namespace);
+        }
+        struct tw_socket_report done = { 1, 0, 0, 0, 0 };
+        tw_report(out, done, -1);
+        _exit(0);
+    }
+    close(ends[1]);
+    free(sent_inodes);
+    int result = -1;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= timeout_ms) break;
+        struct pollfd ready = { .fd = ends[0], .events = POLLIN };
+        int polled;
+        do { polled = poll(&ready, 1, (int)(timeout_ms - elapsed)); } while (polled < 0 && errno == EINTR);
+        if (polled <= 0) break;
+        struct tw_socket_report report;
+        struct iovec part = { .iov_base = &report, .iov_len = sizeof report };
+        union { char buffer[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+        struct msghdr message = { .msg_iov = &part, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer };
+        ssize_t got;
+        do { got = recvmsg(ends[0], &message, MSG_CMSG_CLOEXEC); } while (got < 0 && errno == EINTR);
+        if (got != (ssize_t)sizeof report) break;
+        int passed = -1;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        if (header && header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(header), sizeof passed);
+        if (report.kind == 1) { result = 0; break; }
+        if (report.kind == 2) {
+            if ((*refused)++ == 0) { *refused_index = report.index; *stage = report.stage; *value = report.value; }
+            continue;
+        }
+        if (passed < 0) continue;
+        if (*out_count >= count) { close(passed); continue; }
+        out_fds[*out_count] = passed;
+        out_inodes[*out_count] = report.inode;
+        out_index[*out_count] = report.index;
+        (*out_count)++;
+    }
+    close(ends[0]);
+    if (waitpid(child, NULL, WNOHANG) == 0 && tw_unfinished_count < 64) tw_unfinished[tw_unfinished_count++] = child;
+    return result;
 }
 
 /* The bpf(2) commands and attach types used below, by number: headers older than Linux 6.6 do

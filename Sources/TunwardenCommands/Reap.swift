@@ -22,7 +22,10 @@ public struct Reap: ParsableCommand {
         It is removed once tunwarden has seen it orphaned for --min-age (default 15m). That grace \
         period counts from when tunwarden itself first saw it orphaned, since the kernel keeps no \
         such time: a device orphaned for weeks still waits 15m after the first audit. Run audit or \
-        reap from a timer to build those observations. A device that arrives under an orphan's \
+        reap from a timer to build those observations. A look that finds it held, or its packet \
+        counters moved since the last look (a VM that ran between two audits), starts that clock \
+        again, and after the question the grace period is applied again to what happened while it \
+        waited. A device that arrives under an orphan's \
         ifindex and name but is not that device (another hardware address, kind or queue mode: one \
         moved in from another namespace) waits out a grace period of its own, and a planned device \
         replaced so while the question waits is skipped. --protect and --only leave devices out.
@@ -232,6 +235,10 @@ public struct Reap: ParsableCommand {
             }
             throw ExitCode(repairFailed ? 1 : 0)
         }
+        var recheckSkipped: [ReapResult] = []
+        // The plan as shown and consented to: what the report lists, whatever the look after the
+        // question leaves of it.
+        let asked = plan
         if !yes {
             guard console.inputIsTerminal else {
                 // A program reading the JSON gets the plan it refused, as a dry run prints it.
@@ -246,6 +253,13 @@ public struct Reap: ParsableCommand {
                 console.note(repaired ? "nothing else was changed (the repairs above were made)" : "nothing was changed")
                 throw ExitCode(repairFailed ? 1 : 0)
             }
+            // The grace period again, by what happened while the question waited.
+            do {
+                (plan, recheckSkipped) = try Self.recheckedAfterQuestion(plan, planned: snapshot, backend: context.backend(capture: nil, namespace: namespace, patient: true),
+                                                                         store: keepState ? store : nil, policy: policy)
+            } catch {
+                throw fail("cannot look again after the question: \(error)")
+            }
         }
         let lock: RunLock
         let journalLock: RunLock
@@ -258,8 +272,15 @@ public struct Reap: ParsableCommand {
         defer { journalLock.release() }
         let reaper: any PlanReaper
         do { reaper = try context.reaper(namespace) } catch { throw fail("\(error)") }
-        let (results, journalProblem) = try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired,
-                                                    linkWatch: linkWatch, json: format == .json ? repairs : nil)
+        var (results, journalProblem) = plan.items.isEmpty ? ([], nil)
+            : try execute(plan, journalPath: journalPath, reaper: reaper, console: console, repaired: repaired,
+                          linkWatch: linkWatch, json: format == .json ? repairs : nil)
+        if !recheckSkipped.isEmpty {
+            // Each result in the order of the plan shown (those of devices that went unplanned last).
+            let order = Dictionary(asked.items.enumerated().map { ($1.interface.index, $0) }, uniquingKeysWith: { first, _ in first })
+            results = (results + recheckSkipped).enumerated()
+                .sorted { (order[$0.element.ifindex] ?? Int.max, $0.offset) < (order[$1.element.ifindex] ?? Int.max, $1.offset) }.map(\.element)
+        }
         // (Routes removed from a utun or tuntaposx device delete no interface.)
         let deletions = Set(plan.items.filter { $0.action == .deleteInterface }.map(\.ifname))
         let deleted = results.count { $0.outcome == .deleted && deletions.contains($0.ifname) }
@@ -273,7 +294,7 @@ public struct Reap: ParsableCommand {
         lock.release()
         let items = results.map { ReapItemResult(ifname: $0.ifname, ifindex: $0.ifindex, kind: $0.kind, result: $0.outcome, detail: $0.detail, unplanned: $0.unplanned) }
         switch format {
-        case .json: console.write(ReapReport(plan: plan, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
+        case .json: console.write(ReapReport(plan: asked, results: items, repairs: repairs).json(pretty: console.isTerminal) + [10])
         default: console.write(Self.fitted(Self.describe(quiet ? items.filter { $0.result == .failed } : items, summary: !quiet), width: console.width))
         }
         if let journalProblem {

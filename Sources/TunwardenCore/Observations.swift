@@ -75,6 +75,17 @@ public struct InterfaceObservation: Decodable, JSONRecord, Sendable, Equatable {
         return true
     }
 
+    /// Whether `counters` prove that a process was attached to the tun or tap since the counters
+    /// last kept were read: its packet counters moved. The tun driver counts a received packet
+    /// only for one a process wrote (`tun_get_user`) and a sent one only for one it queued to an
+    /// attached queue (`tun_net_xmit` counts a drop without one), so they stand still while
+    /// nothing is attached. False for other kinds, whose counters move by themselves, and when
+    /// either reading is missing.
+    public func packetsMoved(to counters: TrafficCounters?, kind: InterfaceKind) -> Bool {
+        guard kind == .tun || kind == .tap, let counters, let traffic else { return false }
+        return counters.rxPackets != traffic.rxPackets || counters.txPackets != traffic.txPackets
+    }
+
     /// Remembers holders seen now, keeping the most recent distinct ones.
     public mutating func noteHolders(_ holders: [Holder]) {
         guard !holders.isEmpty else { return }
@@ -120,9 +131,14 @@ extension InterfaceObservation {
         )
         observation.lastSeen = now
         observation.identity = DeviceIdentity(entry.interface)
+        let used = observation.packetsMoved(to: entry.interface.stats, kind: entry.interface.kind)
         observation.noteTraffic(entry.interface.stats, at: now)
         observation.noteHolders(entry.holders)
         switch entry.state {
+        case .orphaned where used:
+            // Attached since the last look, however briefly: its orphaned run starts again.
+            observation.orphanedSince = now
+            observation.orphanedSinceBoot = bootClock
         case .orphaned:
             observation.orphanedSince = observation.orphanedSince ?? now
             observation.orphanedSinceBoot = observation.orphanedSinceBoot ?? bootClock
@@ -279,6 +295,12 @@ public struct Observations: Decodable, JSONRecord, Sendable, Equatable {
         for interface in interfaces {
             let key = Self.key(interface.index, interface.name)
             guard var observation = current[key] else { continue }
+            // An orphan used since the last reading starts its orphaned run again; its boot-clock
+            // reading comes with the next inventory, and its age counts from then.
+            if observation.orphanedSince != nil, observation.packetsMoved(to: interface.stats, kind: interface.kind) {
+                observation.orphanedSince = now
+                observation.orphanedSinceBoot = nil
+            }
             if observation.noteTraffic(interface.stats, at: now) {
                 current[key] = observation
                 changed = true

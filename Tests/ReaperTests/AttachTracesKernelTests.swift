@@ -32,10 +32,14 @@ struct AttachTracesKernelTests {
         let plan = ReapPlan.make(Heuristics.assess(snapshot), observations: Observations(), namespaceKey: snapshot.namespaceIdentity,
                                  policy: ReapPolicy(minimumAge: 0, protect: ["keep*"]), now: Date())
         #expect(plan.items.contains { $0.ifname == kept }, "\(plan.items.map(\.ifname))")
+        let index = try #require(snapshot.interfaces.first { $0.name == kept }?.index)
         var reaper = LinuxReaper(namespaceName: ns.name)
         reaper.stepHook = { step in
             guard step == "grouped" else { return }
-            try! ns.ip("link", "property", "add", "dev", kept, "altname", "keep-\(kept)")
+            // By its ifindex: a multi-queue device's fence has renamed it by now.
+            let line = try! ns.ip("-o", "link", "show").split(separator: "\n").first { $0.hasPrefix("\(index): ") }
+            let name = line.map { String($0.dropFirst("\(index): ".count).prefix { $0 != ":" && $0 != "@" }) } ?? kept
+            try! ns.ip("link", "property", "add", "dev", name, "altname", "keep-\(kept)")
         }
         let results = try reaper.execute(plan, journal: Journal(path: state.path + "/journal.jsonl"), runID: "traces")
         return Dictionary(uniqueKeysWithValues: results.map { ($0.ifname, $0) })
@@ -150,6 +154,31 @@ extension AttachTracesKernelTests {
         #expect(!detail.contains("10.112.0.9"), "\(detail)")
         let left = try ns.ip("neigh", "show", "nud", "all", "dev", "atr6")
         #expect(!left.contains("10.112.0.8") && left.contains("10.112.0.9"), "\(left)")
+    }
+}
+#endif
+
+#if os(Linux)
+/// What the give-back of a multi-queue tun, which its fence renames and takes down without any
+/// attach, makes the kernel add (review linux54 F3): its IPv6 addresses are given back once it is
+/// up again, and the kernel adds the `ff00::/8` route of any device that is up as each arrives,
+/// which a device whose addresses were added while it was down never had. The result says so
+/// rather than that everything is as it was.
+extension AttachTracesKernelTests {
+    @Test func theMulticastRouteAGiveBackMakesIsNamed() throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        try ns.ip("tuntap", "add", "dev", "atr6", "mode", "tun", "multi_queue")
+        try ns.ip("addr", "add", "10.112.0.1/24", "dev", "atr6")
+        try ns.ip("-6", "addr", "add", "2001:db8:112::1/64", "dev", "atr6", "nodad")
+        try ns.ip("link", "set", "atr6", "up")
+        try #require(!(try ipv6(ns, "atr6").contains { $0.hasPrefix("multicast ff00::/8") }), "the device has no multicast route to begin with")
+        let outcome = try reapKeeping("atr6", in: ns, state: state)
+        #expect(outcome["atr6"]?.outcome == .skipped, "\(outcome)")
+        let after = try ipv6(ns, "atr6")
+        let detail = outcome["atr6"]?.detail ?? ""
+        #expect(after.contains { $0.hasPrefix("multicast ff00::/8") }, "\(after)")
+        #expect(detail.contains("are as they were, but for the kernel's own multicast route ff00::/8 (table 255), which it added"), "\(detail)")
     }
 }
 #endif

@@ -21,8 +21,9 @@ struct NamespaceKeptByDescriptorKernelTests {
 
     /// The descriptor's link reads `/` (opened through `/run/netns/B`, then `ip netns del`),
     /// `net:[INODE]` (opened through `/proc/self/ns/net` by a process that entered B and left),
-    /// or `/` again (opened through a bind mount of a private mount namespace, lazily unmounted).
-    static let keepers: [(HiddenNamespace.Keeper, Int)] = [(.descriptor, 0), (.processNamespace, 1), (.detachedMount, 2)]
+    /// or `/` again (opened through a bind mount of a private mount namespace, lazily unmounted);
+    /// or no descriptor of it at all, only a socket made in it (review linux54 F4).
+    static let keepers: [(HiddenNamespace.Keeper, Int)] = [(.descriptor, 0), (.processNamespace, 1), (.detachedMount, 2), (.socket, 3)]
 
     /// Makes the namespace A with the taps `twf10t<unit>` and `twf10f<unit>`, a hidden namespace B
     /// with `twf10m<unit>` stacked on the first tap, and hides B by `keeper`; checks that nothing

@@ -30,11 +30,16 @@ public final class HiddenNamespace {
         /// copy of the `ip netns` mount: its link reads `/`. It also keeps open, the same way, a
         /// UTS namespace file, a namespace of another type than a network one.
         case detachedMount
+        /// A UDP socket of a process in the host's namespace that entered the namespace, made the
+        /// socket there and went back, closing its descriptor of the namespace: every socket
+        /// keeps the namespace it was made in (a daemon's listener in a container's namespace).
+        case socket
     }
 
     public let namespace: TestNamespace
     public var name: String { namespace.name }
     private var keeper: Process?
+    private var keeping: Keeper?
     private let mountPoint: String
     private var removed = false
 
@@ -55,7 +60,7 @@ public final class HiddenNamespace {
         switch keeping {
         case .name:
             return
-        case .descriptor, .inFlight, .processNamespace:
+        case .descriptor, .inFlight, .processNamespace, .socket:
             process.executableURL = URL(fileURLWithPath: Shell.which("python3") ?? "/usr/bin/python3")
             process.arguments = ["-c", Self.keeperScript, path, keeping.rawValue]
         case .detachedMount:
@@ -74,6 +79,7 @@ public final class HiddenNamespace {
         process.standardError = FileHandle.standardError
         try process.run()
         keeper = process
+        self.keeping = keeping
         let line = String(decoding: output.fileHandleForReading.readData(ofLength: 6), as: UTF8.self)
         guard line == "ready\n" else { throw ShellError(command: "keeper \(keeping.rawValue)", status: -1, output: line) }
         try Shell.run(["ip", "netns", "del", name])
@@ -97,18 +103,46 @@ public final class HiddenNamespace {
     public static let keptDescriptor = 100
 
     /// The output of `ip ARGS…` run inside the namespace through the keeper's descriptor, for a
-    /// namespace hidden by `descriptor`, `processNamespace` or `detachedMount`.
+    /// namespace hidden by `descriptor`, `processNamespace`, `detachedMount` or `socket` (whose
+    /// namespace is opened through a copy of the socket: pidfd_getfd, then SIOCGSKNS).
     public func ipThroughKeeper(_ args: String...) throws -> String {
         guard let keeper else { return try Shell.run(["ip", "-n", name] + args) }
+        if keeping == .socket {
+            return try Shell.run(["python3", "-c", Self.socketNamespaceScript, "\(keeper.processIdentifier)", "\(Self.keptDescriptor)", "ip"] + args)
+        }
         return try Shell.run(["nsenter", "--net=/proc/\(keeper.processIdentifier)/fd/\(Self.keptDescriptor)", "ip"] + args)
     }
+
+    /// Runs `argv[3…]` in the namespace the socket `argv[2]` of process `argv[1]` was made in.
+    static let socketNamespaceScript = """
+    import ctypes, os, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = libc.syscall(434, int(sys.argv[1]), 0)
+    copy = libc.syscall(438, pidfd, int(sys.argv[2]), 0)
+    if pidfd < 0 or copy < 0:
+        raise OSError(ctypes.get_errno(), "pidfd")
+    namespace = libc.ioctl(copy, 0x894C)
+    if namespace < 0 or libc.setns(namespace, 0x40000000) != 0:
+        raise OSError(ctypes.get_errno(), "SIOCGSKNS")
+    os.execvp(sys.argv[3], sys.argv[3:])
+    """
 
     /// Opens the namespace file, keeps it as an open descriptor (as `keptDescriptor`) or sends it
     /// over a socketpair and closes its own, prints "ready", and sleeps until killed.
     static let keeperScript = """
     import ctypes, os, socket, struct, subprocess, sys, time
     fd = os.open(sys.argv[1], os.O_RDONLY)
-    if sys.argv[2] == "inFlight":
+    if sys.argv[2] == "socket":
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        if libc.setns(fd, 0x40000000) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        os.close(fd)
+        fd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM).detach()
+        if libc.setns(home, 0x40000000) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        os.close(home)
+    elif sys.argv[2] == "inFlight":
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
         os.close(fd)

@@ -104,6 +104,21 @@ int tw_pidfd_open(int pid);
 /// errno and `*stage` 1 (pidfd_open), 2 (pidfd_getfd), 3 (getsockopt) or 0 (pipe or fork), and 3
 /// when no answer came within `timeout_ms`.
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value);
+/// The network namespaces that sockets of other processes were made in (and keep alive), asked
+/// by a child process as `tw_ask_bound_device` asks: for each `i` below `count`, descriptor
+/// `fds[i]` of process `pids[i]` is copied (pidfd_getfd), checked from the copy's /proc link alone
+/// to be the socket with `inodes[i]`, and asked SIOCGSKNS. Each namespace whose inode is not among
+/// the `known_count` of `known` comes back once, as a descriptor this process owns, in
+/// `out_fds[n]`, with its inode in `out_inodes[n]` and the socket's index in `out_index[n]`
+/// (`*out_count` of them; `out_*` have room for `count`). A socket whose process exited or whose
+/// descriptor was closed or reused is passed over. A socket that cannot be asked is counted in
+/// `*refused`, the first one's index in `*refused_index`, its errno in `*value` and `*stage` 1
+/// (pidfd_open), 2 (pidfd_getfd) or 3 (SIOCGSKNS). Returns 0, an errno when the child could not be
+/// started, or -1 when it gave no full answer within `timeout_ms` (what came is kept).
+int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsigned long long *inodes,
+                         int known_count, const unsigned long long *known, int timeout_ms,
+                         int *out_fds, unsigned long long *out_inodes, int *out_index, int *out_count,
+                         int *refused, int *refused_index, int *stage, int *value);
 /// Starts `path` with `argv` and `envp` (NULL-terminated) by posix_spawn(2): descriptors
 /// `stdin_fd`, `stdout_fd` and `stderr_fd` become 0, 1 and 2, every other descriptor is closed in
 /// the child (closefrom, glibc 2.34 and later; otherwise only close-on-exec ones are), and signals

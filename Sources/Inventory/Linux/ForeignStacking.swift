@@ -17,7 +17,9 @@ import TunwardenCore
 /// one a process keeps open by a descriptor of its main table (`NamespaceDescriptors`: the
 /// holder scan notes them for an audit, the reaper's last look reads them itself), through that
 /// descriptor: a link made straight into such a namespace (`ip link add link tap0 … netns B`) is
-/// seen there, though the inspected namespace has no id for it.
+/// seen there, though the inspected namespace has no id for it. So is every namespace a socket of
+/// a main table was made in (`SocketNamespaces`), through a descriptor the socket gives; a socket
+/// that cannot be asked leaves its namespace unread.
 ///
 /// A namespace that no process runs in and no path here opens (kept by a descriptor in flight
 /// in an SCM_RIGHTS message, by one in a thread's own table after unshare(CLONE_FILES), by a bind
@@ -41,6 +43,9 @@ public enum ForeignStacking {
         /// Its inode, when its paths are other processes' descriptors (`/proc/PID/fd/N`), which
         /// are opened only through `NamespaceDescriptors.open`.
         var heldInode: UInt64? = nil
+        /// This process's own descriptor of it, when only a socket keeps it (`SocketNamespaces`):
+        /// its one path is `/proc/self/fd/N`, and whoever listed it closes it.
+        var ownedFD: Int32? = nil
     }
 
     /// What a look at the other namespaces found.
@@ -129,6 +134,7 @@ public enum ForeignStacking {
         // the walk goes on is one it lists by its path.
         var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
         let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
+        defer { for case let fd? in others.map(\.ownedFD) { close(fd) } }
         found.unread += unlisted
         for namespace in others {
             // Known to exist, with no path that opens it.
@@ -225,8 +231,9 @@ public enum ForeignStacking {
 
     /// Every namespace but the inspected one, once each: those `ip netns` names first (by the
     /// names' bytes), then those processes run in or a bind mount keeps (by inode), then those
-    /// only a descriptor in `held` keeps (by inode); and what keeps others from being listed
-    /// (mountinfo that cannot be read). Names and mount points are the kernel's bytes, whether
+    /// only a descriptor in `held` keeps (by inode), then those only a socket in `held` keeps;
+    /// and what keeps others from being listed (mountinfo that cannot be read, a socket that
+    /// cannot be asked). The caller closes each namespace's `ownedFD`. Names and mount points are the kernel's bytes, whether
     /// or not they are UTF-8.
     static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
                            held: NamespaceDescriptors) -> (namespaces: [Namespace], unlisted: [String]) {
@@ -265,6 +272,17 @@ public enum ForeignStacking {
         // A path's file may be a namespace of another type; it is passed over once opened.
         for (inode, found) in held.paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
             result.append(Namespace(paths: found, label: "net:[\(inode)], open as \(found[0].text)", heldInode: inode))
+        }
+        // Those only a socket keeps: asked last, of the sockets alone, so that the namespaces
+        // found so far are passed over without a descriptor.
+        if !held.sockets.isEmpty {
+            let kept = SocketNamespaces.find(held.sockets, known: seen)
+            unlisted += kept.unread
+            for namespace in kept.kept where seen.insert(namespace.inode).inserted {
+                result.append(Namespace(paths: [Sys.Path("/proc/self/fd/\(namespace.descriptor)")],
+                                        label: "net:[\(namespace.inode)], kept by socket:[\(namespace.socket.inode)] of pid \(namespace.socket.pid)",
+                                        ownedFD: namespace.descriptor))
+            }
         }
         return (result, unlisted)
     }

@@ -22,7 +22,10 @@ import TunwardenCore
 /// nothing more; one that reads `/dev/net/tun` is stat'ed only when its fdinfo has no `iff:`
 /// line, which the tun driver prints for each of its descriptors (a namespace file bound at
 /// `/dev/net/tun` in another mount namespace reads so). Links that read `socket:[…]`,
-/// `pipe:[…]` or `anon_inode:…` name no file of any filesystem and are passed over. A path's namespace may be of another type (a mount namespace bound somewhere):
+/// `pipe:[…]` or `anon_inode:…` name no file of any filesystem and are passed over, but for
+/// sockets: each keeps the namespace it was made in alive, which may be one no process runs in
+/// (a daemon made a listener inside a container's namespace and went back to its own), and they
+/// are noted for `SocketNamespaces` to ask. A path's namespace may be of another type (a mount namespace bound somewhere):
 /// that is told once it is opened (`open`).
 ///
 /// Only each process's main descriptor table (`/proc/PID/fd`) is read, by the holder scan and by
@@ -37,6 +40,9 @@ struct NamespaceDescriptors {
     /// The descriptors (`/proc/PID/fd/N`) that open each namespace file, by its inode, in the
     /// order found: the first may be closed before it is opened.
     private(set) var paths: [UInt64: [Sys.Path]] = [:]
+    /// The sockets the main tables hold, each of which keeps the namespace it was made in alive
+    /// (`SocketNamespaces` asks which that is), in the order found.
+    private(set) var sockets: [SocketNamespaces.Socket] = []
 
     init(procRoot: String) {
         self.procRoot = procRoot
@@ -45,14 +51,16 @@ struct NamespaceDescriptors {
         self.device = device
     }
 
-    /// Whether a descriptor whose link reads `target` may be a namespace file.
+    /// Whether a descriptor whose link reads `target` may keep a namespace alive: a namespace
+    /// file, or a socket.
     static func mayBeNamespace(_ target: String) -> Bool {
-        target.hasPrefix("/") || target.hasPrefix("net:[")
+        target.hasPrefix("/") || target.hasPrefix("net:[") || target.hasPrefix("socket:[")
     }
 
     /// Takes the descriptor `number` of the process `pid`, whose link reads `target`, when that
-    /// names a network namespace (`net:[INODE]`), or when its file's device, as stat told it, is
-    /// nsfs's (`identity`, nil when not asked: it is then asked here).
+    /// names a network namespace (`net:[INODE]`) or a socket (`socket:[INODE]`), or when its
+    /// file's device, as stat told it, is nsfs's (`identity`, nil when not asked: it is then
+    /// asked here).
     mutating func note(pid: String, number: String, target: String, identity: (device: UInt64, inode: UInt64)? = nil, relativeTo procDir: Int32 = AT_FDCWD) {
         if target.hasPrefix("/") {
             guard let device else { return }
@@ -60,6 +68,9 @@ struct NamespaceDescriptors {
             if known == nil, case let .ok(stat) = Sys.isTunNode("\(pid)/fd/\(number)", relativeTo: procDir) { known = (stat.device, stat.inode) }
             guard let known, known.device == device else { return }
             paths[known.inode, default: []].append(Sys.Path("\(procRoot)/\(pid)/fd/\(number)"))
+        } else if let inode = SocketSearch.socketInode(target) {
+            guard let pid = Int32(pid), let fd = Int32(number) else { return }
+            sockets.append(SocketNamespaces.Socket(pid: pid, fd: fd, inode: inode))
         } else if let inode = HolderScanner.namespaceInode(target) {
             paths[inode, default: []].append(Sys.Path("\(procRoot)/\(pid)/fd/\(number)"))
         }

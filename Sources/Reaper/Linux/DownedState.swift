@@ -68,8 +68,9 @@ struct DownedState {
     }
 
     /// Gives device `index` (renamed back and up again) what was kept, then compares. Returns how
-    /// many addresses and routes were kept, and a description of each thing that still differs.
-    func putBack(index: Int32, client: RtnetlinkClient) -> (addresses: Int, routes: Int, neighbours: Int, differences: [String]) {
+    /// many addresses and routes were kept, a description of each thing that still differs, and
+    /// the kernel's multicast routes (`ff00::/8`) it has now and had not (see `compare`).
+    func putBack(index: Int32, client: RtnetlinkClient) -> (addresses: Int, routes: Int, neighbours: Int, differences: [String], multicastAdded: [String]) {
         var problems: [String] = []
         let kept = addresses.compactMap { payload in (try? AddressMessage.decode(payload[...])).map { (payload, Self.comparable($0)) } }
         let current = (try? Self.addresses(of: [index], client: client)[index] ?? []) ?? []
@@ -145,20 +146,24 @@ struct DownedState {
         }
         // The kernel finishes an IPv6 address in a work queue (its local route comes with that): an
         // IPv6 difference is looked at again a few times before it is reported.
-        var (differences, settling) = compare(index: index, client: client)
+        var (differences, settling, multicastAdded) = compare(index: index, client: client)
         for _ in 0..<10 where settling {
             usleep(20_000)
-            (differences, settling) = compare(index: index, client: client)
+            (differences, settling, multicastAdded) = compare(index: index, client: client)
         }
-        return (kept.count, routes.count, neighbours.count, problems + differences)
+        return (kept.count, routes.count, neighbours.count, problems + differences, multicastAdded)
     }
 
     /// What differs between the device now and what was kept, in words, and whether an IPv6
-    /// address or route is among what is missing (the kernel may still be finishing it).
-    func compare(index: Int32, client: RtnetlinkClient) -> (differences: [String], settling: Bool) {
+    /// address or route is among what is missing (the kernel may still be finishing it); and,
+    /// apart, the kernel's IPv6 multicast routes it has now and had not. Giving an IPv6 address
+    /// back to a device that is up makes the kernel add its `ff00::/8` route, with or without a
+    /// carrier (`addrconf_add_dev`), which a device whose addresses were added while it was down
+    /// never had: a change, though the kernel's own and harmless.
+    func compare(index: Int32, client: RtnetlinkClient) -> (differences: [String], settling: Bool, multicastAdded: [String]) {
         guard let addressesNow = try? Self.addresses(of: [index], client: client)[index] ?? [],
               let routesNow = try? Self.routes(through: [index], client: client)[index] ?? Through() else {
-            return (["its addresses and routes could not be listed again to check them"], false)
+            return (["its addresses and routes could not be listed again to check them"], false, [])
         }
         var settling = false
         var differences: [String] = []
@@ -184,6 +189,9 @@ struct DownedState {
         for extra in now where !(extra.family == Self.inet6 && extra.scope == 253) {
             differences.append("address \(Self.describe(extra)) not there before")
         }
+        let savedMulticast = routes.compactMap { try? RouteMessage.decode($0[...]) }.filter(Self.isMulticast).map(Self.comparable)
+        let multicastAdded = routesNow.alone.compactMap { try? RouteMessage.decode($0[...]) }
+            .filter { Self.isMulticast($0) && !savedMulticast.contains(Self.comparable($0)) }.map(Self.describeRoute)
         var routesLeft = routesNow.alone.compactMap { try? RouteMessage.decode($0[...]) }.filter { !Self.kernelOwnsLinkLocal($0) }.map(Self.comparable)
         for payload in routes {
             guard let saved = try? RouteMessage.decode(payload[...]), !Self.kernelOwnsLinkLocal(saved) else { continue }
@@ -214,13 +222,13 @@ struct DownedState {
         }
         if !neighbours.isEmpty {
             guard let entriesNow = try? Self.neighbours(of: [index], client: client)[index] ?? [] else {
-                return (differences + ["its neighbour entries could not be listed again to check them"], settling)
+                return (differences + ["its neighbour entries could not be listed again to check them"], settling, multicastAdded)
             }
             for saved in neighbours where !entriesNow.contains(where: { Self.sameEntry($0, saved) }) {
                 differences.append("neighbour entry \(Self.describe(saved)) missing")
             }
         }
-        return (differences, settling)
+        return (differences, settling, multicastAdded)
     }
 
     /// Whether `entry` is the neighbour entry `saved` was: its address, and its link-layer address
@@ -281,6 +289,11 @@ struct DownedState {
         guard route.family == inet6 else { return false }
         let first = route.destination?.first ?? 0, second = route.destination?.dropFirst().first ?? 0
         return first == 0xff || (first == 0xfe && second & 0xc0 == 0x80)
+    }
+
+    /// An IPv6 multicast route (`ff00::/8` and the like), which the kernel makes itself.
+    static func isMulticast(_ route: RouteMessage) -> Bool {
+        route.family == inet6 && route.destination?.first == 0xff
     }
 
     /// What the kernel answers when a request adds what is already there.

@@ -217,10 +217,15 @@ extension LinuxReaper {
             case (true, false): "it was renamed to be fenced, then given its name back"
             default: "it was taken down to be fenced, then set up again"
             }
+            // Its own attach accounts for the kernel's multicast route where there was one (said below).
+            let added = target.attached ? [] : back.multicastAdded
+            let kernels = "the kernel's own multicast route\(added.count == 1 ? "" : "s") \(added.joined(separator: ", ")), "
+                + "which it added as the IPv6 addresses were given back to the device, up (as it does for any device that is up), left there"
             if back.differences.isEmpty {
-                notes.append("\(done); \(what) are as they were")
+                notes.append("\(done); \(what) are as they were" + (added.isEmpty ? "" : ", but for \(kernels)"))
             } else {
                 problems.append("\(done), but \(what) are not all as they were: \(back.differences.prefix(5).joined(separator: "; "))\(back.differences.count > 5 ? "; …" : "") (the journal's recreate commands list what it had)")
+                if !added.isEmpty { notes.append("it has \(kernels)") }
             }
         }
         target.downed = nil

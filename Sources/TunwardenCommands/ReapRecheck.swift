@@ -1,0 +1,51 @@
+import Foundation
+import Reaper
+import Storage
+import TunwardenCore
+
+/// The grace period applied again once the question is answered: the question waits as long as
+/// nobody answers, and a planned device may be used meanwhile (a VM stopped and started again, a
+/// VPN daemon restarting), which the plan's "orphaned for 22s" says nothing about.
+extension Reap {
+    /// What is left of `plan` by the time its question was answered, and why the rest is
+    /// skipped: a fresh inventory is recorded with the observations, as the plan's was, and
+    /// planned again by the same rules (`policy`, `--min-age` above all). A planned device that
+    /// the new plan would not delete yet, for its grace period (seen held, seen used by its packet
+    /// counters, or an orphaned run that restarted since), or whose packet counters moved since the
+    /// plan, is skipped. Everything else the reaper's own re-verification judges (gone, renamed,
+    /// replaced, attached now), in its own words.
+    static func recheckedAfterQuestion(_ plan: ReapPlan, planned snapshot: Snapshot, backend: any InventoryBackend, store: StateStore?,
+                                       policy: ReapPolicy) throws -> (plan: ReapPlan, skipped: [ReapResult]) {
+        let now = try backend.snapshot()
+        // Another namespace under the name: the reaper refuses the whole plan, in its words.
+        guard now.namespaceIdentity == plan.namespaceIdentity, now.holders.complete else { return (plan, []) }
+        let assessment = Heuristics.assess(now)
+        let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
+        let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
+        let waiting = Dictionary(again.excluded.compactMap { exclusion -> (String, Date)? in
+            if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
+            return nil
+        }, uniquingKeysWith: { first, _ in first })
+        let before = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        let current = Dictionary(now.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        var kept = plan
+        var skipped: [ReapResult] = []
+        kept.items = plan.items.filter { item in
+            guard let device = current[item.interface.index], device.name == item.ifname else { return true }
+            var why: [String] = []
+            if let was = before[item.interface.index]?.stats, let counters = device.stats,
+               was.rxPackets != counters.rxPackets || was.txPackets != counters.txPackets {
+                why.append("its packet counters moved while the question waited (received \(counters.rxPackets - min(counters.rxPackets, was.rxPackets)), "
+                    + "sent \(counters.txPackets - min(counters.txPackets, was.txPackets))): a process was attached")
+            }
+            let due = waiting[item.ifname]
+            if due != nil, why.isEmpty { why.append("seen in use since the plan was made (held, or its packet counters moved)") }
+            guard !why.isEmpty else { return true }
+            let clock = due.map { " (reapable at \(Timestamp.format($0)), in \(DurationText.exact($0.timeIntervalSince(now.takenAt))))" } ?? ""
+            skipped.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
+                                      detail: "\(why.joined(separator: "; ")); its grace period (--min-age) starts again\(clock)"))
+            return false
+        }
+        return (kept, skipped)
+    }
+}
