@@ -42,9 +42,15 @@ public enum DarwinCommands {
     /// word by which `route` marks a request scoped. Without it, `delete -inet6 default
     /// fe80::%utun3` names the machine's unscoped default (en0's, or a running VPN's) and deletes
     /// that one, and `add` makes a general default. A route without the flag is named unscoped,
-    /// which is the one route of that destination and mask without a scope. An added route with
-    /// no gateway goes to the interface (`-interface IFACE`). The one way tunwarden writes a
-    /// `route` command: the plan's, its undo lines and every finding's advice come from here.
+    /// which is the one route of that destination and mask without a scope. An IPv4 route of a
+    /// whole address is named as netstat shows it: a host route (flag H, `10.0.0.1`) with
+    /// `-host`, which sends no mask, and a net route of a /32 (no H, `10.0.0.1/32`, as AnyConnect
+    /// adds beside its host route to the same address) with `-net 10.0.0.1/32`, which sends the
+    /// mask of all ones, so that each command names its own of the two. (`route` cannot name an
+    /// IPv6 /128 net route apart from the host route: it sends no mask for a length of 128.) An
+    /// added route with no gateway goes to the interface (`-interface IFACE`). The one way
+    /// tunwarden writes a `route` command: the plan's, its undo lines and every finding's advice
+    /// come from here.
     ///
     /// `present` false (only for deleting: a finding's advice about a tunnel that is gone) names
     /// no word that needs the interface: `route` looks up the name `-interface` gives
@@ -63,7 +69,7 @@ public enum DarwinCommands {
         }
         if route.destination.length == 0 {
             command.append("default")
-        } else if route.destination.length == route.destination.family.bits {
+        } else if route.destination.length == route.destination.family.bits, route.family == .inet6 || route.bsdFlags.map({ $0.contains("H") }) != false {
             command += ["-host", scoped(route.destination.address)]
         } else {
             command += ["-net", "\(scoped(route.destination.address))/\(route.destination.length)"]

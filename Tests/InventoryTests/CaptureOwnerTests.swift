@@ -106,7 +106,7 @@ import Testing
         let assessment = CapturePasteTests.assess(text)
         #expect(assessment.findings.first { $0.id == FindingID.splitDefault }?.severity == .critical)
         let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute }, "\(assessment.findings.map(\.evidence))")
-        #expect(dead.ifname == name && dead.evidence.contains("route -n delete -host 10.8.0.1"))
+        #expect(dead.ifname == name && dead.evidence.contains("route -n delete -net 10.8.0.1/32 10.8.0.5"))
     }
 
     /// Routes into a tunnel that is gone are all reported: the split's pieces as split-default,

@@ -44,7 +44,7 @@ import Testing
         #expect(!assessment.findings.contains { $0.severity == .critical })
         let plan = CaptureTuntaposxTests.plan(assessment)
         let commands = plan.items.flatMap(DarwinCommands.reap).map { $0.joined(separator: " ") }
-        #expect(commands == ["route -n delete -host 10.8.0.1 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
+        #expect(commands == ["route -n delete -net 10.8.0.1/32 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
         let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute && $0.ifname == "tun0" })
         #expect(Self.advised(dead) == commands, "\(dead.evidence)")
     }

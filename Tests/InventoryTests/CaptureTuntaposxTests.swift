@@ -90,7 +90,7 @@ import Testing
         #expect(split.routes?.map { $0.destination.description } == ["0.0.0.0/1", "128.0.0.0/1"])
         #expect(split.evidence.contains("into tun0, which is closed (its ifconfig status line says no process has /dev/tun0 open)"), "\(split.evidence)")
         let dead = try #require(assessment.findings.first { $0.id == FindingID.deadTunnelRoute }, "\(assessment.findings.map(\.evidence))")
-        #expect(dead.severity == .warning && dead.reapable && dead.evidence.contains("route -n delete -host 10.8.0.1"), "\(dead.evidence)")
+        #expect(dead.severity == .warning && dead.reapable && dead.evidence.contains("route -n delete -net 10.8.0.1/32 10.8.0.5"), "\(dead.evidence)")
         // One finding per route: the split's pieces are not dead-tunnel-routes as well.
         #expect(assessment.findings.filter { $0.id == FindingID.deadTunnelRoute }.count == 1)
 
@@ -100,7 +100,7 @@ import Testing
         #expect(item.action == .removeRoutes && item.ifname == "tun0" && item.onMacOS)
         let commands = DarwinCommands.reap(item).map { $0.joined(separator: " ") }
         #expect(commands == ["route -n delete -net 0.0.0.0/1 10.8.0.5", "route -n delete -net 128.0.0.0/1 10.8.0.5",
-                             "route -n delete -host 10.8.0.1 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
+                             "route -n delete -net 10.8.0.1/32 10.8.0.5", "route -n delete -host 10.8.0.5"], "\(commands)")
         #expect(!commands.contains { $0.contains("destroy") })
         #expect(ReapPlan.describe(item, now: Date(), conditional: true).hasPrefix("Would remove 4 routes into closed tun tun0: "))
         // The JSON plan gives macOS's commands, and those that would put the routes back.

@@ -236,6 +236,28 @@ final class StandInTools {
         #expect(reopened.changes().isEmpty)
     }
 
+    /// A host route and a /32 net route to one address into a closed tun0 (`10.8.0.1 … UGHS` and
+    /// `10.8.0.1/32 … UGSc`, round 48): each is deleted by its own command, the host route with
+    /// `-host` (no mask) and the net route with `-net 10.8.0.1/32` (the mask of all ones), and
+    /// each is put back as it was.
+    @Test func aHostRouteAndANetRouteToOneAddressAreEachDeletedByItsOwnCommand() throws {
+        let ifconfig = """
+        lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384 index 1
+        \tinet 127.0.0.1 netmask 0xff000000
+        tun0: flags=8851<UP,POINTOPOINT,RUNNING,SIMPLEX,MULTICAST> mtu 1500 index 21
+        \tinet 10.8.0.6 --> 10.8.0.5 netmask 0xffffffff
+        \tclosed
+        """
+        let netstat = "Routing tables\nInternet:\nDestination Gateway Flags Netif Expire\n10.8.0.1 10.8.0.5 UGHS tun0\n10.8.0.1/32 10.8.0.5 UGSc tun0\n"
+        let standIns = try StandInTools(ifconfig: ifconfig, netstat: netstat, lsof: "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n", ps: Self.ps)
+        let journal = Journal(path: standIns.directory.path + "/journal.jsonl")
+        let results = try DarwinReaper(tools: standIns.tools, privileged: true).execute(try plan(standIns), journal: journal, runID: "t")
+        #expect(results.map(\.outcome) == [.deleted], "\(results)")
+        #expect(standIns.changes() == ["route -n delete -host 10.8.0.1 10.8.0.5", "route -n delete -net 10.8.0.1/32 10.8.0.5"], "\(standIns.changes())")
+        let intent = try #require(try journal.read().first { $0.type == .intent && $0.ifname == "tun0" })
+        #expect(intent.recreate == ["route -n add -host 10.8.0.1 10.8.0.5", "route -n add -net 10.8.0.1/32 10.8.0.5"])
+    }
+
     @Test func aFailingCommandIsReportedWithItsError() throws {
         let standIns = try StandInTools(ifconfig: Self.ifconfig, netstat: Self.netstat, lsof: Self.lsof, ps: Self.ps, failing: "route")
         let results = try DarwinReaper(tools: standIns.tools, privileged: true)

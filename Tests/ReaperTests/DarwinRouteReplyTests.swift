@@ -17,6 +17,7 @@ import TestSupport
             (["route", "-n", "delete", "-inet6", "default", "fe80::%utun0", "-ifscope", "utun0"], "delete net default: gateway fe80::%utun0"),
             (["route", "-n", "delete", "-inet6", "-net", "fe80::%utun0/64", "-ifscope", "utun0"], "delete net fe80::%utun0/64"),
             (["route", "-n", "delete", "-host", "10.8.0.1", "10.8.0.5"], "delete host 10.8.0.1: gateway 10.8.0.5"),
+            (["route", "-n", "delete", "-net", "10.8.0.1/32", "10.8.0.5"], "delete net 10.8.0.1: gateway 10.8.0.5"),
             (["route", "-n", "delete", "default", "-interface", "tun0"], "delete net default: gateway tun0"),
         ]
         for (command, line) in cases { #expect(RouteReply.successLine(command) == line, "\(command)") }

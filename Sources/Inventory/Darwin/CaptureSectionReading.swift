@@ -267,7 +267,7 @@ extension Section {
         // Its `interface:` is the interface of the routing entry it found, as netstat's Netif is:
         // a static route into a tunnel that went away still names it, so it shows nothing exists.
         // When that entry is the general default, it shows where default traffic goes; when it
-        // is half of a split default (`destination: 0.0.0.0`, `mask: 128.0.0.0`, the answer for
+        // is half of a split default (`destination: default`, `mask: 128.0.0.0`, the answer for
         // 1.1.1.1 behind a VPN's `0/1`), where half of it goes.
         if let found = routeGetDefault(fieldValues, at: at(start), moment: contents.moment) {
             contents.routeGetDefaults.append(found)
@@ -285,29 +285,47 @@ extension Section {
     /// The general default route `route get` output found, from its fields (`destination:
     /// default`, `mask: default`, `interface: utun12`, `flags: <UP,GATEWAY,DONE,STATIC>`): without
     /// `-ifscope` it looks up the general table, so the entry it found is the family's one general
-    /// default, unless its flags say IFSCOPE. Half of a split default (`destination: 0.0.0.0`,
-    /// `mask: 128.0.0.0`; `128.0.0.0`, `::` or `8000::` with the mask of a /1) is found so too:
-    /// the unscoped route of that destination, which half of all traffic takes. Nil for any other
-    /// route, or one without an interface.
+    /// default, unless its flags say IFSCOPE. Half of a split default is found so too: the
+    /// unscoped route of that destination, which half of all traffic takes. The destination and
+    /// the mask are read together, since `route` prints an IPv4 destination of 0.0.0.0 as
+    /// `default` whatever its mask: the answer for 1.1.1.1 behind a VPN's `0/1` is `destination:
+    /// default` with `mask: 128.0.0.0`, the prefix 0.0.0.0/1, never the general default. Only a
+    /// mask of `default` (or none, or all zeros) makes the general default; `128.0.0.0`, `::` and
+    /// `8000::` with the mask of a /1 are the other halves. Nil for any other route (a `default`
+    /// of another mask, `0.0.0.0/2`, is neither), or one without an interface.
     func routeGetDefault(_ values: [String: String], at place: String, moment: Int) -> CaptureContents.RouteGetDefault? {
         guard let destination = values["destination:"], let name = values["interface:"], ShellCommand.isInterfaceName(name),
               !(values["flags:"] ?? "").contains("IFSCOPE") else { return nil }
-        let mask = values["mask:"]
+        let maskText = values["mask:"]
+        let mask = maskText.flatMap(IPAddress.init)
+        if let maskText, maskText != "default", mask == nil { return nil }
         let gateway = values["gateway:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
         let asked = values["route to:"].flatMap { IPAddress(String($0.prefix { $0 != "%" })) }
         let arguments = command?.arguments ?? []
-        let found: IPPrefix
-        if destination == "default" || (["0.0.0.0", "::"].contains(destination) && ["default", "0.0.0.0", "::"].contains(mask ?? "")) {
-            let family = gateway?.family ?? asked?.family
-                ?? (destination == "::" || arguments.contains("-inet6") || arguments.contains("-6") ? AddressFamily.inet6 : .inet)
-            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::"), let whole = IPPrefix(address: any, length: 0) else { return nil }
-            found = whole
+        let address: IPAddress
+        if destination == "default" {
+            let family = mask?.family ?? gateway?.family ?? asked?.family
+                ?? (arguments.contains("-inet6") || arguments.contains("-6") ? AddressFamily.inet6 : .inet)
+            guard let any = IPAddress(family == .inet ? "0.0.0.0" : "::") else { return nil }
+            address = any
         } else {
-            guard let address = IPAddress(destination), let mask = mask.flatMap(IPAddress.init), mask.family == address.family,
-                  mask.bytes.first == 0x80, mask.bytes.dropFirst().allSatisfy({ $0 == 0 }),
-                  let half = IPPrefix(address: address, length: 1), half.address == address else { return nil }
-            found = half
+            guard let given = IPAddress(destination) else { return nil }
+            address = given
         }
+        // The mask's length: a mask of `default` (or none) is a length of 0, as is one of all zeros.
+        var length = 0
+        if let mask {
+            guard mask.family == address.family else { return nil }
+            let bits = mask.bytes.reduce(0) { $0 + $1.nonzeroBitCount }
+            let contiguous = mask.bytes.enumerated().allSatisfy { index, byte in
+                let ones = max(0, min(8, bits - index * 8))
+                return byte == UInt8(truncatingIfNeeded: 0xFF00 >> ones)
+            }
+            guard contiguous else { return nil }
+            length = bits
+        }
+        guard length <= 1, let found = IPPrefix(address: address, length: length), found.address == address,
+              length == 1 || address.bytes.allSatisfy({ $0 == 0 }) else { return nil }
         let flags = (values["flags:"] ?? "").split(whereSeparator: { "<>,".contains($0) })
         let letters = ["UP": "U", "GATEWAY": "G", "STATIC": "S", "PRCLONING": "c"]
         return CaptureContents.RouteGetDefault(family: found.family, destination: found, interface: name, gateway: flags.contains("GATEWAY") ? gateway : nil,

@@ -172,22 +172,21 @@ public struct CapturedInventory: InventoryBackend {
             interfaces.append(interface)
         }
 
-        // The general default `route get` showed (the last of each family), where no routing
-        // table row is a general default of that family: judged as that row would be.
-        var lookedUp: [AddressFamily: CaptureContents.RouteGetDefault] = [:]
-        for found in contents.routeGetDefaults where found.destination.length == 0
-            && !contents.routes.contains(where: { $0.destination.family == found.family && $0.destination.length == 0 && !$0.flags.contains("I") }) {
-            lookedUp[found.family] = found
+        // Each general default and each half of a split default `route get` showed, where no
+        // routing table row (an unscoped one, for the general default) is that route: traffic it
+        // takes goes where it leads. Answers are kept by the route they found, destination and
+        // mask together, so the lookup of 8.8.8.8 (`0.0.0.0/1` into utun4) and then of `default`
+        // (en0's) are two routes, neither in the other's place; of two answers for one route,
+        // the later shows it as it is now.
+        var lookedUp: [IPPrefix: CaptureContents.RouteGetDefault] = [:]
+        for found in contents.routeGetDefaults where !contents.routes.contains(where: { row in
+            found.destination.length == 0 ? row.destination.family == found.family && row.destination.length == 0 && !row.flags.contains("I")
+                : row.destination == found.destination && !row.flags.contains("I")
+        }) {
+            lookedUp[found.destination] = found
         }
-        // So too each half of a split default `route get` showed (the last of each), where no
-        // routing table row is that half: traffic for its addresses goes where it leads.
-        var halvesLookedUp: [IPPrefix: CaptureContents.RouteGetDefault] = [:]
-        for found in contents.routeGetDefaults where found.destination.length == 1
-            && !contents.routes.contains(where: { $0.destination == found.destination && !$0.flags.contains("I") }) {
-            halvesLookedUp[found.destination] = found
-        }
-        let routeGetRoutes = lookedUp.values.sorted { $0.family.rawValue < $1.family.rawValue }
-            + halvesLookedUp.values.sorted { $0.destination.description < $1.destination.description }
+        let routeGetRoutes = lookedUp.values.sorted { ($0.destination.length, $0.family.rawValue, $0.destination.description)
+            < ($1.destination.length, $1.family.rawValue, $1.destination.description) }
 
         // Interfaces the capture shows only in routes: kind from the name, state unknown. With a
         // listing of every interface, only those that may have come since it (see

@@ -29,10 +29,17 @@ extension Heuristics {
         if closed.contains(name) { return .closed }
         guard !isSystemInterfaceName(name) else { return nil }
         if snapshot.isGone(name, existing: existing) { return .gone }
-        if let interface = listed[name], !interface.unlisted, !interface.flags.isEmpty, !interface.isUp, snapshot.routesOfOtherMoment[name] == nil {
-            return .down
-        }
+        if let interface = listed[name], isListedDown(interface, snapshot: snapshot) { return .down }
         return nil
+    }
+
+    /// Whether `interface`, a tunnel (any interface but the system's own), is listed with flags
+    /// that lack UP, read at the moment of the routes into it: what is routed into it is not
+    /// sent (ENETDOWN), for a general default and for the more-specific routes of a split
+    /// default alike.
+    static func isListedDown(_ interface: NetworkInterface, snapshot: Snapshot) -> Bool {
+        !isSystemInterfaceName(interface.name) && !interface.unlisted && !interface.flags.isEmpty && !interface.isUp
+            && snapshot.routesOfOtherMoment[interface.name] == nil
     }
 
     /// Whether `name` is one macOS gives its own hardware or system interfaces (Ethernet and Wi-Fi
@@ -75,10 +82,10 @@ extension Heuristics {
             let closedOnes = dead.filter { ends[$0] == .closed }
             let downOnes = dead.filter { ends[$0] == .down }
             let familyName = family == .inet ? "IPv4" : "IPv6"
-            let removal = general.map { route in
+            let removal = uniqued(general.map { route in
                 let name = route.nextHops.compactMap(\.interfaceName).first ?? dead[0]
                 return DarwinCommands.asRoot(DarwinCommands.deleteText(route, interface: name, present: ends[name] != .gone))
-            }
+            })
             let nowhere: String
             if closedOnes.isEmpty && downOnes.isEmpty {
                 nowhere = "which no longer exist\(dead.count == 1 ? "s" : ""), and no default route of \(familyName) leaves through an interface that does"

@@ -7,8 +7,8 @@ extension FindingRules {
                     summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.deadTunnelHop, severity: "critical when the routes with such hops capture default traffic as dead-tunnel-route counts it and the hops' share is known, else warning", reap: nil, scope: .snapshot,
                     summary: "multipath routes some, not all, of whose next hops leave through an orphaned tunnel or one without carrier that the kernel hashes flows onto, as route lookups show, or may: that share of the route's flows is blackholed"),
-        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone or closed", reap: .removeRoutes, scope: .snapshot,
-                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a closed tuntaposx tun or tap, which are reapable"),
+        FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone, closed or down", reap: .removeRoutes, scope: .snapshot,
+                    summary: "more-specific routes that capture default traffic, or a sizeable part of it, into one tunnel; a default route into one that is gone; macOS: either into a tunnel that is listed but down; either into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.defaultViaTunnel, severity: "info through a tunnel a live VPN client holds that replaces the default route, else warning", reap: nil, scope: .snapshot,
                     summary: "macOS: the only default route leaves through a feth or utun while a physical interface has none"),
     ]
@@ -117,9 +117,15 @@ extension Heuristics {
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin ? " Remove \(routes.count == 1 ? "it" : "them") with:" : ""
+            // A tunnel the listing shows down sends nothing, as one that is gone: judged so.
+            let downHere = snapshot.platform == .darwin && !closedHere && byName[name].map { entry in
+                !isDead(entry) && snapshot.interfaces.first { $0.name == name }.map { isListedDown($0, snapshot: snapshot) } == true
+            } == true
             let commands = snapshot.platform != .darwin ? []
-                : routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere)) }
-            if let entry = byName[name], !closedHere {
+                : uniqued(routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere)) })
+            if downHere {
+                findings.append(downSplitDefault(routes, into: name, whole: whole, share: share, percent: percent, commands: commands))
+            } else if let entry = byName[name], !closedHere {
                 guard !isDead(entry) else { continue }
                 let what = "\(entry.interface.kind.rawValue) \(name)"
                 let holders = entry.holders.isEmpty ? "" : ", held by \(entry.holders.map(\.display).joined(separator: ", "))"
@@ -176,6 +182,31 @@ extension Heuristics {
         return goneDefaults + findings
     }
 
+    /// The split default (or the part of one, `share` of the family's default traffic, `percent`
+    /// in words) whose `routes` go into `name`, a tunnel listed but down: what they take is
+    /// blackholed as into a gone tunnel, and as the general default into that tunnel is (see
+    /// `goneDefaultFindings`). Critical from half the space; the tunnel is there to bring up
+    /// again, so the VPN that owns it is named first, then the commands that remove the routes.
+    static func downSplitDefault(_ routes: [Route], into name: String, whole: Bool, share: Double, percent: String, commands: [String]) -> Finding {
+        let list = routes.map(\.display).joined(separator: ", ")
+        let down = "which is down (its flags lack UP: nothing is sent out of it)"
+        let taken = whole ? "\(routes.count) route\(routes.count == 1 ? " captures" : "s capture") all \(routes[0].family == .inet ? "IPv4" : "IPv6") default traffic into \(name), \(down): \(list). Every packet is blackholed"
+            : "\(routes.count) more-specific route\(routes.count == 1 ? " (\(list)) sends" : "s (\(list)) send") \(percent) into \(name), \(down): that traffic is blackholed"
+        return Finding(
+            id: FindingID.splitDefault, severity: whole || share >= 0.5 ? .critical : .warning, ifname: name, reapable: false,
+            prose: "\(taken) — a tunnel that took \(whole ? "all" : "that") traffic was taken down (`ifconfig … down`, or by its app) with its routes left in place. Reconnect the VPN that owns \(name) (or bring it up again), or remove \(routes.count == 1 ? "the route" : "the routes") with:",
+            commands: commands, routes: routes
+        )
+    }
+
+    /// `commands` without any it repeats, in order: two routes one command names (an IPv6 host
+    /// route and a /128 net route to one address, which `route` cannot tell apart, see
+    /// `DarwinCommands.routeCommand`) are advised once; a rerun shows any the command left.
+    static func uniqued(_ commands: [String]) -> [String] {
+        var seen = Set<String>()
+        return commands.filter { seen.insert($0).inserted }
+    }
+
     /// Routes into a macOS tunnel (utun, feth, or any interface but the system's own, see
     /// `isSystemInterfaceName`) a listing of every interface no longer holds, or
     /// (`closed`) into a tuntaposx device nobody has open, beside any split default into it:
@@ -198,7 +229,7 @@ extension Heuristics {
         return Finding(
             id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: closed,
             prose: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), \(leadsNowhere(name, closed: closed)): \(list). That traffic is blackholed. Remove \(routes.count == 1 ? "it" : "them") with:",
-            commands: routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: closed)) }, routes: routes
+            commands: uniqued(routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: closed)) }), routes: routes
         )
     }
 
