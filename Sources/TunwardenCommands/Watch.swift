@@ -192,8 +192,10 @@ public struct Watch: ParsableCommand {
         loop.run(watching: "\(watched) for link, address, route and forwarding-entry events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {
-            // Its sockets would keep the deleted namespace, and the devices in it, alive.
+            // Its sockets would keep the deleted namespace, and the devices in it, alive. Exit 3:
+            // there is nothing left to watch (a restart finds no namespace and exits 3 again).
             Terminal.log("watch: stopping: the namespace watched was deleted: \(gone)", priority: 3)
+            loop.closeDeletedNamespace(stop: (control.descriptor, { control.stopRequested }))
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         Terminal.log("watch: stopping on signal")

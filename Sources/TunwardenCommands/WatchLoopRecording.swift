@@ -129,7 +129,7 @@ extension WatchLoop {
     /// Every orphan the last recording saw was alerted by then (a change's history names only the
     /// orphans it touched; the observations kept have them all), and so were the devices kept
     /// remembered though they are orphans no more (`keptAlerted`), while the hold-down runs.
-    private func alertedSoFar(now: Date = Date()) -> NamespaceHistory? {
+    func alertedSoFar(now: Date = Date()) -> NamespaceHistory? {
         var history: NamespaceHistory
         if let unrecordedHistory {
             history = unrecordedHistory
