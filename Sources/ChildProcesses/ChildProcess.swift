@@ -13,6 +13,9 @@ import Darwin
 /// child that outlives its time gets SIGTERM, then after a grace period SIGKILL, each sent to
 /// that group (so what it started goes too), and is always waited for, so no zombie is left behind. On
 /// Linux the wait is a pidfd in the same poll as the child's output: nothing is polled on a timer.
+/// On Linux a child of `run` leaves nothing behind: when it exits or is stopped, what it started
+/// that still runs gets SIGKILL, in its group or out of it (found by the mark `TUNWARDEN_CHILD`
+/// in its environment, which everything it starts inherits).
 public enum ChildProcess {
     /// How a child ended, with what it wrote.
     public struct Outcome: Sendable, Equatable {
@@ -62,6 +65,14 @@ public enum ChildProcess {
             }
             pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         }
+        var environment = environment ?? ProcessInfo.processInfo.environment
+        #if os(Linux)
+        // What it starts inherits the mark, even what leaves its process group (`setsid`, a
+        // daemon's double fork): that is how it is found once the child has ended.
+        let mark = Spawned.newMark()
+        environment[Spawned.markVariable] = mark
+        defer { Spawned.endMarked(mark) }
+        #endif
         let child = try Spawned(path, arguments, environment: environment, input: !input.isEmpty, capture: true)
         var outcome = Outcome(status: nil, signal: nil, output: [], errorOutput: [], timedOut: false, inputRefused: false)
         var pending = input[...]
@@ -112,6 +123,9 @@ public enum ChildProcess {
                 } else if descriptor.fd == child.errorOutput {
                     if !drain(child.errorOutput, into: &outcome.errorOutput, limit: outputLimit) { child.closeErrorOutput() }
                 } else if descriptor.fd == child.pidfd {
+                    // What it left running in its group is ended before it is reaped: until then
+                    // its number stays its group's, so no other process can be hit.
+                    _ = kill(-child.pid, SIGKILL)
                     _ = child.reapIfExited()
                 } else if let watched = watching, descriptor.fd == watched.descriptor, !watched.stopping() {
                     watching = nil
@@ -170,6 +184,58 @@ public enum ChildProcess {
 
 /// A started child and the parent's ends of its pipes.
 final class Spawned {
+    #if os(Linux)
+    /// The environment variable that marks a child of `ChildProcess.run` and all it starts.
+    static let markVariable = "TUNWARDEN_CHILD"
+    nonisolated(unsafe) private static var marksMade = 0
+
+    /// A mark no other child of any process has: this process's number, a count and a random part.
+    static func newMark() -> String {
+        marksMade += 1
+        return "\(getpid())-\(marksMade)-\(UInt64.random(in: 1...UInt64.max))"
+    }
+
+    /// Sends SIGKILL to every process whose environment carries `mark` (what a child started
+    /// that left its process group, and outlived it), again until none is left: one may fork
+    /// while the others are killed. Only /proc is read; processes of other users are not
+    /// readable to a user who is not root, nor could they have been started by the child.
+    static func endMarked(_ mark: String) {
+        let entry = Array("\(markVariable)=\(mark)".utf8)
+        for round in 0..<50 {
+            let found = processes(carrying: entry)
+            if found.isEmpty { return }
+            for pid in found { _ = kill(pid, SIGKILL) }
+            usleep(round < 10 ? 2_000 : 20_000)
+        }
+    }
+
+    /// The processes, other than this one, whose environment holds `entry`.
+    private static func processes(carrying entry: [UInt8]) -> [Int32] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        let own = getpid()
+        var found: [Int32] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while let listed = readdir(directory) {
+            let name = withUnsafeBytes(of: listed.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name), pid != own else { continue }
+            let fd = open("/proc/\(pid)/environ", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var environment: [UInt8] = []
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                environment += buffer[0..<count]
+            }
+            close(fd)
+            // Entries end in NUL: only a whole one counts.
+            if environment.split(separator: 0).contains(where: { $0.count == entry.count && $0.elementsEqual(entry) }) { found.append(pid) }
+        }
+        return found
+    }
+    #endif
+
     let pid: Int32
     var input: Int32 = -1
     var output: Int32 = -1

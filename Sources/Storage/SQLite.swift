@@ -92,9 +92,36 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
-    func setBusyTimeout(_ seconds: TimeInterval) {
-        sqlite3_busy_timeout(handle, Int32(seconds * 1000))
+    /// How a statement waits for another connection's lock before failing with SQLITE_BUSY:
+    /// for up to `wait.timeout`, asking `wait.giveUp` between short sleeps (at most 50 ms apart),
+    /// so that a caller asked to stop is not kept waiting on a lock someone else holds.
+    func setBusyWait(_ wait: BusyWait) {
+        let waiter = BusyWaiter(wait)
+        busyWaiter = waiter
+        sqlite3_busy_handler(handle, { context, count in
+            guard let context else { return 0 }
+            return Unmanaged<BusyWaiter>.fromOpaque(context).takeUnretainedValue().waitAgain(count) ? 1 : 0
+        }, Unmanaged.passUnretained(waiter).toOpaque())
+    }
+
+    /// The busy handler's state, kept alive by the connection that SQLite calls it for.
+    private var busyWaiter: BusyWaiter?
+
+    private final class BusyWaiter {
+        let wait: BusyWait
+        /// When the wait under way began (SQLite counts its calls from 0 for each wait).
+        var since = Date()
+
+        init(_ wait: BusyWait) { self.wait = wait }
+
+        func waitAgain(_ count: Int32) -> Bool {
+            if count == 0 { since = Date() }
+            if wait.giveUp() { return false }
+            let waited = Date().timeIntervalSince(since)
+            guard waited < wait.timeout else { return false }
+            usleep(useconds_t(min(0.001 * pow(2, Double(min(count, 6))), 0.05, wait.timeout - waited) * 1_000_000) + 1)
+            return true
+        }
     }
 
     /// Runs one or more statements that take no parameters and return no rows worth reading.

@@ -19,7 +19,7 @@ public final class StateDatabase {
 
     /// How long a run waits for another's write transaction: they last milliseconds, or a few
     /// hundred at 10,000 changed interfaces.
-    static let busyTimeout: TimeInterval = 15
+    public static let busyTimeout: TimeInterval = 15
     /// Samples kept per namespace, oldest dropped first.
     public static let maximumSamples = NamespaceHistory.maximumSamples
     /// Alert moments kept per namespace.

@@ -7,17 +7,18 @@ import Darwin
 #endif
 
 extension StateDatabase {
-    /// Opens (creating) the database at `path`: WAL, a busy timeout, the schema made or checked.
+    /// Opens (creating) the database at `path`: WAL, waits for other connections' locks as
+    /// `busyWait` says, the schema made or checked.
     /// A new database takes in `legacyPath` (a `state.json`) when given, which is renamed
     /// `state.json.imported` once the import is committed.
-    static func open(path: String, legacyPath: String?) throws -> StateDatabase {
+    static func open(path: String, legacyPath: String?, busyWait: BusyWait = BusyWait()) throws -> StateDatabase {
         let connection: SQLiteConnection
         do {
             connection = try SQLiteConnection(path: path, create: true)
         } catch let error as SQLiteError {
             throw StateStore.storageError(error, path: path)
         }
-        connection.setBusyTimeout(busyTimeout)
+        connection.setBusyWait(busyWait)
         let database = StateDatabase(connection: connection, path: path, fileIdentity: identity(of: path))
         var imported = false
         try database.guarded {

@@ -145,8 +145,12 @@ public struct StateStore: Sendable {
     /// The device and inode of the file at `path`, or nil when there is none.
     private func fileIdentity() -> (device: UInt64, inode: UInt64)? { fileStatus()?.identity }
 
-    public init(directory: String) {
+    /// How this store's database waits for another connection's write lock.
+    public let busyWait: BusyWait
+
+    public init(directory: String, busyWait: BusyWait = BusyWait()) {
         self.directory = directory
+        self.busyWait = busyWait
     }
 
     /// The database, opened (and with `create`, made, with the directory) on first use; nil when
@@ -181,7 +185,7 @@ public struct StateStore: Sendable {
         var attempts = 0
         while true {
             let before = fileIdentity()
-            let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil)
+            let database = try StateDatabase.open(path: path, legacyPath: legacy ? legacyPath : nil, busyWait: busyWait)
             let after = fileIdentity()
             attempts += 1
             if before == nil || (after != nil && before! == after!) || attempts == 3 {
@@ -261,7 +265,7 @@ public struct StateStore: Sendable {
             return StorageError(path: path, problem: "is not a valid tunwarden state database (\(error.message))", advice: corruptAdvice, isCorrupt: true)
         }
         if error.isBusy {
-            return StorageError(path: path, problem: "stayed locked by another tunwarden for more than \(Int(StateDatabase.busyTimeout)) s (\(error.message))",
+            return StorageError(path: path, problem: "stayed locked by another process for longer than tunwarden waits (\(error.message))",
                                 advice: "Check what else uses the state directory.")
         }
         // Refused to this user (a root-made state directory read by someone else): running as root
@@ -297,4 +301,19 @@ func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
         }
     }
     return failure
+}
+
+/// How a run waits for another connection's write lock on the state database: up to `timeout`,
+/// giving up at once when `giveUp` says so (the watcher: when it is asked to stop). Another
+/// tunwarden's transactions last milliseconds, a few hundred at 10,000 changed interfaces; a
+/// lock held longer is someone's `sqlite3` shell or a hung process.
+public struct BusyWait: @unchecked Sendable {
+    public var timeout: TimeInterval
+    public var giveUp: () -> Bool
+
+    /// The one-shot runs' wait: up to `StateDatabase.busyTimeout`, never given up.
+    public init(timeout: TimeInterval = StateDatabase.busyTimeout, giveUp: @escaping () -> Bool = { false }) {
+        self.timeout = timeout
+        self.giveUp = giveUp
+    }
 }

@@ -46,8 +46,8 @@ final class AlertCourier: @unchecked Sendable {
     /// more (see `AlertSinks.interrupt`).
     private let stopPipe: (read: Int32, write: Int32)
 
-    init(directory: String, monitoring: Monitoring) {
-        store = StateStore(directory: directory)
+    init(directory: String, monitoring: Monitoring, busyWait: BusyWait = BusyWait()) {
+        store = StateStore(directory: directory, busyWait: busyWait)
         self.monitoring = monitoring
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) == 0 {

@@ -105,7 +105,9 @@ struct AlertSinks {
     }
 
     /// Runs the command with /bin/sh, the alert as JSON on standard input and a few summary
-    /// variables in the environment. Returns what went wrong (nil: it exited 0 in time).
+    /// variables in the environment. Returns what went wrong (nil: it exited 0 in time). What it
+    /// writes on standard error is passed on to tunwarden's (the first 64 KiB); what it writes on
+    /// standard output is dropped, its first 4 KiB shown on standard error when it failed.
     func runExec(_ command: String, body: [UInt8], alert: PendingAlert) -> String? {
         var environment = ProcessInfo.processInfo.environment
         environment["TUNWARDEN_EVENT"] = alert.event
@@ -117,7 +119,7 @@ struct AlertSinks {
         let outcome: ChildProcess.Outcome
         do {
             outcome = try ChildProcess.run("/bin/sh", ["-c", command], environment: environment, input: body, timeout: execTimeout,
-                                           interrupt: Self.interrupt)
+                                           outputLimit: Self.execErrorOutputShown + 1, interrupt: Self.interrupt)
         } catch {
             Terminal.note("--alert-exec could not start: \(error)")
             return "--alert-exec could not start: \(error)"
@@ -134,10 +136,20 @@ struct AlertSinks {
             problem = "--alert-exec exited \(status)"
         }
         if let problem { Terminal.note(problem) }
-        // What it printed goes where it would have gone had it shared tunwarden's streams.
-        Terminal.relay(output: outcome.output, errorOutput: outcome.errorOutput)
+        Terminal.relay(errorOutput: outcome.errorOutput, limit: Self.execErrorOutputShown)
+        if problem != nil, !outcome.output.isEmpty {
+            Terminal.relay(errorOutput: outcome.output, limit: Self.execOutputShown,
+                           heading: "--alert-exec printed on its standard output:")
+        }
         return problem
     }
+
+    /// How much of the command's standard output is shown (on standard error) when it failed.
+    /// Its standard output never reaches tunwarden's: that is the report, which a script, Nagios
+    /// or cron reads (a relay such as `curl` prints the server's answer there on every alert).
+    static let execOutputShown = 4096
+    /// How much of the command's standard error is passed on to tunwarden's, whether or not it failed.
+    static let execErrorOutputShown = 65536
 
     /// POSTs the alert, retrying a bounded number of times with backoff. Returns what went wrong
     /// (nil: the server answered 2xx). A stop ends the attempt under way (the system's transport)

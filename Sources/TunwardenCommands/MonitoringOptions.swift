@@ -9,7 +9,7 @@ import TunwardenCore
 public struct MonitoringOptions: ParsableArguments {
     @Option(name: .customLong("alert-exec"), help: ArgumentHelp(
         "Run this shell command when the status changes or a new orphan appears; the alert is JSON on its standard input.",
-        discussion: "Also set: TUNWARDEN_EVENT (transition, resolved, new-orphan), TUNWARDEN_STATUS, TUNWARDEN_PREVIOUS_STATUS, TUNWARDEN_SUMMARY, TUNWARDEN_NEW_ORPHANS. The JSON carries at most 100 findings (those about the new orphans first); findings_total then says how many there were. Every alert is also logged on standard error (`tunwarden: alert: …`), with or without this option and even with --quiet.",
+        discussion: "Also set: TUNWARDEN_EVENT (transition, resolved, new-orphan), TUNWARDEN_STATUS, TUNWARDEN_PREVIOUS_STATUS, TUNWARDEN_SUMMARY, TUNWARDEN_NEW_ORPHANS. The JSON carries at most 100 findings (those about the new orphans first); findings_total then says how many there were. Every alert is also logged on standard error (`tunwarden: alert: …`), with or without this option and even with --quiet. The command's standard output never reaches tunwarden's (the report): it is dropped, or shown on standard error when the command fails; its standard error is passed on. On Linux what it leaves running when it exits or is stopped (after 30 s) is killed.",
         valueName: "command"))
     public var alertExec: String?
 
@@ -34,6 +34,9 @@ public struct MonitoringOptions: ParsableArguments {
     public func validate() throws {
         try OptionCheck.number(growth, "--growth", in: SettingBounds.count)
         try OptionCheck.duration(growthWindow, "--growth-window", minimum: SettingBounds.shortestInterval, examples: "30m, 1h or 1d")
+        if let alertExec, alertExec.allSatisfy(\.isWhitespace) {
+            throw ValidationError("--alert-exec takes a shell command; an empty one would take every alert as delivered and tell no one")
+        }
         if let alertWebhook {
             guard Configuration.webhookURL(alertWebhook) != nil else {
                 throw ValidationError("--alert-webhook takes an http:// or https:// URL; got '\(alertWebhook)'")

@@ -87,10 +87,15 @@ enum Terminal {
         text.withUTF8 { _ = writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
-    /// Passes on what a child (`--alert-exec`) wrote, to the stream it wrote it to.
-    static func relay(output: [UInt8], errorOutput: [UInt8]) {
-        if !output.isEmpty { output.withUnsafeBytes { writeOut($0) } }
-        if !errorOutput.isEmpty { errorOutput.withUnsafeBytes { _ = writeAll(2, $0) } }
+    /// Passes on to standard error what a child (`--alert-exec`) wrote, at most `limit` bytes of
+    /// it, after `heading` as a note when one is given; a last line is ended.
+    static func relay(errorOutput: [UInt8], limit: Int, heading: String? = nil) {
+        guard !errorOutput.isEmpty else { return }
+        if let heading { note(heading) }
+        var bytes = Array(errorOutput.prefix(limit))
+        if errorOutput.count > limit { bytes += Array("\n… (cut at \(limit) bytes)".utf8) }
+        if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        bytes.withUnsafeBytes { _ = writeAll(2, $0) }
     }
 
     /// Writes all of `bytes` to `descriptor`, going on after partial writes, interruptions and a

@@ -177,7 +177,7 @@ public struct Watch: ParsableCommand {
                 throw ExitCode(AuditStatus.unknown.exitCode)
             }
         }
-        let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime, control: control,
+        let loop = WatchLoop(source: source, store: Self.store(runtime.stateDirectory, control: control), runtime: runtime, control: control,
                              notifier: SystemdNotifier())
         loop.reload = reload
         let repairs = RepairCheck()
@@ -192,8 +192,10 @@ public struct Watch: ParsableCommand {
         loop.run(watching: "\(watched) for link, address, route and forwarding-entry events\(reaping)")
         loop.notifier?.send("STOPPING=1")
         if let gone = loop.gone {
-            // Its sockets would keep the deleted namespace, and the devices in it, alive.
+            // Its sockets would keep the deleted namespace, and the devices in it, alive. Exit 3:
+            // there is nothing left to watch (a restart finds no namespace and exits 3 again).
             Terminal.log("watch: stopping: the namespace watched was deleted: \(gone)", priority: 3)
+            loop.closeDeletedNamespace(stop: (control.descriptor, { control.stopRequested }))
             throw ExitCode(AuditStatus.unknown.exitCode)
         }
         Terminal.log("watch: stopping on signal")
@@ -211,7 +213,7 @@ public struct Watch: ParsableCommand {
         }
         let source = RouteMonitorSource(inventory: DarwinInventory(privileged: geteuid() == 0), rereadInterval: runtime.statsInterval)
         let control = PortableSignalControl()
-        let loop = WatchLoop(source: source, store: StateStore(directory: runtime.stateDirectory), runtime: runtime,
+        let loop = WatchLoop(source: source, store: Self.store(runtime.stateDirectory, control: control), runtime: runtime,
                              control: control, notifier: SystemdNotifier())
         loop.reload = reload
         loop.run(watching: "the routing socket (route -n monitor), re-reading every \(DurationText.exact(runtime.statsInterval))")
@@ -226,6 +228,17 @@ public struct Watch: ParsableCommand {
     /// How long the watcher waits for another run's hold on the state directory before it tries
     /// again later: a wait blocks the event loop (and systemd's watchdog with it).
     static let lockPatience: TimeInterval = 5
+
+    /// How long the watcher waits for another connection's write lock on the state database
+    /// (someone's `sqlite3` shell left in a transaction): the wait blocks the event loop, so the
+    /// judgement is alerted without the state after it and recorded again later. A stop asked
+    /// meanwhile ends the wait at once.
+    static let databasePatience: TimeInterval = 2
+
+    /// The watcher's state store, whose waits on the database's lock give up on a stop.
+    static func store(_ directory: String, control: any WatchControl) -> StateStore {
+        StateStore(directory: directory, busyWait: BusyWait(timeout: databasePatience, giveUp: { control.stopRequested }))
+    }
 
     /// Re-reads the configuration file after SIGHUP. A file that cannot be used is logged and the
     /// running configuration kept; settings only a restart can change are named and kept.

@@ -130,7 +130,7 @@ final class WatchLoop {
         self.control = control
         self.notifier = notifier
         engine = JudgingEngine(policy: runtime.policy)
-        courier = AlertCourier(directory: store.directory, monitoring: runtime.monitoring)
+        courier = AlertCourier(directory: store.directory, monitoring: runtime.monitoring, busyWait: store.busyWait)
     }
 
     /// Takes a fresh snapshot into the engine; false when it could not be taken.

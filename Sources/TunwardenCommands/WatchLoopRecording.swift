@@ -35,10 +35,17 @@ extension WatchLoop {
             do {
                 try store.database(create: true)?.adoptAlerted(namespace: identity, label: NamespaceLabels.label(assessment.snapshot),
                                                                status: status, orphans: known.alertedOrphans, replacing: alertedUnrecorded)
-            } catch where alertedUnrecorded {
-                // Still unusable: the recording below says so, and alerts without it again.
             } catch {
-                Terminal.note("watch: what was alerted could not be carried into the new state database: \(error)")
+                // A recording without it would decide again, against what the database last had,
+                // what was alerted since (a lock held by another process may go away between the
+                // two): this judgement is alerted without the state, and recorded, adoption
+                // first, within `recordSpacing`.
+                Terminal.note(alertedUnrecorded ? "watch: observations not saved: \(error)"
+                                                : "watch: what was alerted could not be carried into the new state database: \(error)")
+                alertWithoutState(assessment)
+                fullRecordDue = true
+                recordDue = Date().addingTimeInterval(Self.recordSpacing)
+                return (nil, [])
             }
         }
         guard fullRecordDue else {
@@ -122,7 +129,7 @@ extension WatchLoop {
     /// Every orphan the last recording saw was alerted by then (a change's history names only the
     /// orphans it touched; the observations kept have them all), and so were the devices kept
     /// remembered though they are orphans no more (`keptAlerted`), while the hold-down runs.
-    private func alertedSoFar(now: Date = Date()) -> NamespaceHistory? {
+    func alertedSoFar(now: Date = Date()) -> NamespaceHistory? {
         var history: NamespaceHistory
         if let unrecordedHistory {
             history = unrecordedHistory

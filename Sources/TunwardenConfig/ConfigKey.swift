@@ -101,7 +101,11 @@ struct ConfigKey: Sendable {
             guard text.hasPrefix("/") else { throw fail("expected an absolute path (starting with /); got '\(text)'") }
             return .text(text)
         case .command:
-            return .text(try scalarText(node))
+            let text = try scalarText(node)
+            guard !text.allSatisfy(\.isWhitespace) else {
+                throw fail("expected a shell command; an empty one would take every alert as delivered and tell no one")
+            }
+            return .text(text)
         case .url:
             let text = try scalarText(node)
             guard Configuration.webhookURL(text) != nil else {

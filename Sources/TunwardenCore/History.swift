@@ -203,6 +203,15 @@ public enum AlertDecision {
                      findings: findings, findingsTotal: total, first: history.alertedStatus == nil)
     }
 
+    /// The `resolved` alert of a namespace that was deleted while its status, as alerted, was
+    /// `previous` (not ok): its interfaces went with it, and no later run can ever judge it again
+    /// (a namespace made under its name is another one), so the incident is closed now.
+    public static func namespaceDeleted(previous: AuditStatus, netns: String?, host: String, at time: Date) -> Alert {
+        Alert(event: "resolved", status: .ok, previousStatus: previous, newOrphans: [],
+              summary: "The namespace was deleted; its interfaces, the orphans among them, went with it",
+              time: time, netns: netns, host: host, findings: [], findingsTotal: nil)
+    }
+
     /// How a watcher damps improvements: a crash-looping daemon closes and re-attaches its
     /// persistent tun every few hundred milliseconds, and alerting each re-attach as "resolved"
     /// made every close a transition and its device a new orphan again (two alerts per restart).

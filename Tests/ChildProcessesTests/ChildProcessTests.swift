@@ -54,6 +54,44 @@ import Glibc
         }
     }
 
+    #if os(Linux)
+    /// Whether `pid` runs: gone, or a zombie waiting for init, is not running.
+    static func running(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
+    }
+
+    /// Waits a moment for each of the pids the child printed to stop running; those that still run.
+    static func survivors(_ outcome: ChildProcess.Outcome) -> [Int32] {
+        let pids = String(decoding: outcome.output, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
+        let deadline = Date().addingTimeInterval(3)
+        while pids.contains(where: running), Date() < deadline { usleep(10_000) }
+        let left = pids.filter(running)
+        for pid in left { kill(pid, SIGKILL) }
+        return left
+    }
+
+    /// A process the child started that left its process group (`setsid`, as a daemon does) and
+    /// ignores SIGTERM is stopped with it at its timeout all the same.
+    @Test func whatLeftTheChildsProcessGroupIsStoppedAtTheTimeout() throws {
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "setsid sh -c 'trap \"\" TERM; sleep 30' & echo $!; sleep 30"], timeout: 0.5, grace: 0.5)
+        #expect(outcome.timedOut)
+        #expect(String(decoding: outcome.output, as: UTF8.self).split(separator: "\n").count == 1)
+        #expect(Self.survivors(outcome).isEmpty)
+    }
+
+    /// A child that exits on its own leaves nothing running behind it, in its group or out of it.
+    @Test func whatAChildLeavesRunningWhenItExitsIsEnded() throws {
+        let started = Date()
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", "sleep 30 & echo $!; setsid sh -c 'trap \"\" TERM; sleep 30' </dev/null >/dev/null 2>&1 & echo $!; exit 0"],
+                                           timeout: 20)
+        #expect(outcome.status == 0 && !outcome.timedOut)
+        #expect(String(decoding: outcome.output, as: UTF8.self).split(separator: "\n").count == 2)
+        #expect(Self.survivors(outcome).isEmpty)
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+    #endif
+
     /// A caller asked to stop stops its child at once (`interrupt`); its descriptor readable for
     /// anything else (a reload) changes nothing.
     @Test func aStopAskedForStopsTheChildAtOnce() throws {

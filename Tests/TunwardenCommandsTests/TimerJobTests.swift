@@ -220,6 +220,11 @@ struct TimerJobTests {
         for (arguments, message) in [
             (["audit", "--no-state", "--alert-exec", "true"], "need tunwarden's observations"),
             (["audit", "--alert-webhook", "ftp://x"], "http:// or https://"),
+            // An empty command takes every alert as delivered (`sh -c ''` exits 0) and tells no one.
+            (["audit", "--alert-exec", ""], "--alert-exec takes a shell command"),
+            // (A namespace and state directory of its own, should it be taken and the watcher start.)
+            (["--netns", "twtest-none-\(getpid())", "watch", "--state-dir", "/tmp/twtest-none-\(getpid())", "--alert-exec", "  "],
+             "--alert-exec takes a shell command"),
             (["audit", "--textfile", "/tmp/x.txt"], "must end in .prom"),
             (["audit", "--growth-window", "soon"], "--growth-window takes a duration"),
         ] {

@@ -64,6 +64,36 @@ struct WatchNamespaceTests {
         #expect(!watcher.log.contains("reap: wremade0"), "\(watcher.log)")
     }
 
+    /// A watched namespace deleted while an alerted orphan's recovery is held back
+    /// (--resolve-after), or with the orphan still in it: the sink is told `resolved` before the
+    /// watcher exits 3, for no later run can tell it (a namespace made under the name is another).
+    @Test(arguments: [true, false]) func aDeletedNamespacesOpenAlertIsResolvedBeforeTheWatcherExits(orphanGoneFirst: Bool) throws {
+        let ns = try TestNamespace(), state = try TemporaryDirectory()
+        defer { ns.remove(); state.remove() }
+        let events = state.path + "/events"
+        func sent() -> [String] { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        try ns.ip("tuntap", "add", "dev", "wdel0", "mode", "tun")
+        let watcher = try Watcher(ns, state: state, extra: ["--stats-interval", "1s", "--resolve-after", "60s",
+                                                            "--alert-exec", "echo \"$TUNWARDEN_EVENT $TUNWARDEN_PREVIOUS_STATUS $TUNWARDEN_NEW_ORPHANS\" >> \(events)"])
+        let deadline = Date().addingTimeInterval(5)
+        while sent().isEmpty, Date() < deadline { usleep(20_000) }
+        #expect(sent() == ["transition ok wdel0"], "\(watcher.log)")
+        if orphanGoneFirst {
+            try ns.ip("link", "del", "wdel0")
+            try watcher.wait("the judgement") { $0.contains("0 orphaned; status OK") }
+        }
+        ns.remove()
+        let exit = Date().addingTimeInterval(10)
+        while watcher.process.isRunning, Date() < exit { usleep(20_000) }
+        #expect(!watcher.process.isRunning, "still watching a deleted namespace: \(watcher.log)")
+        _ = watcher.terminate()
+        #expect(watcher.process.terminationStatus == 3)
+        #expect(watcher.log.contains("alert: resolved: OK (was WARNING). The namespace was deleted; its interfaces"), "\(watcher.log)")
+        #expect(sent() == ["transition ok wdel0", "resolved warning "], "\(watcher.log)")
+        #expect(try StateSQL.integers(state.path, "SELECT count(*) FROM alerts WHERE pending_exec") == [0])
+        #expect(try StateSQL.integers(state.path, "SELECT count(*) FROM namespaces WHERE alerted_status <> 'ok'") == [0])
+    }
+
     /// A namespace name with a newline (root can make one) never starts a log line of its own:
     /// under systemd that line could claim any priority. It is written `\x0a`, as names are.
     @Test func aNamespaceNameNeverBreaksALogLine() throws {

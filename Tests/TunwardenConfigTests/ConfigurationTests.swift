@@ -89,6 +89,8 @@ import Testing
         ("protect: ['wg*', '']\n", 1, "protect", "a pattern cannot be empty"),
         ("reap:\n  protect: ['tun[0-9']\n", 2, "reap.protect", "pattern 'tun[0-9': its '[' has no ']' to close it"),
         ("state-dir: ''\n", 1, "state-dir", "expected an absolute path"),
+        ("audit:\n  alert-exec: \"\"\n", 2, "audit.alert-exec", "expected a shell command"),
+        ("alert-exec: '  '\n", 1, "alert-exec", "an empty one would take every alert as delivered"),
     ] as [(String, Int, String, String)])
     func badSettingsNameTheirLineAndKey(text: String, line: Int, key: String, problem: String) {
         do {
