@@ -125,8 +125,7 @@ public struct HistoryCommand: ParsableCommand {
             return "No history yet: every audit or reap that keeps state adds a sample (run `tunwarden audit` from a timer).\n"
         }
         let values = history.counts.map(\.count)
-        let heading = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):"
-        var text = TextLayout.wrap(heading, width: width, indent: 2).joined(separator: "\n") + "\n"
+        var text = "Tunnel-style interfaces, \(Timestamp.format(first.time)) to \(Timestamp.format(last.time)) (\(values.count) sample\(values.count == 1 ? "" : "s")):\n"
         text += "  \(Sparkline.render(values, width: width.map { max(8, min(60, $0 - 2)) } ?? 60))\n"
         text += "  last \(last.count), min \(values.min()!), max \(values.max()!)\n"
         let policy = GrowthPolicy(growth: 1, window: window)
@@ -142,7 +141,19 @@ public struct HistoryCommand: ParsableCommand {
             for alert in history.alerts.suffix(20) { text += "  \(Timestamp.format(alert.time))  \(alert.event)  \(alert.status.rawValue.uppercased())\n" }
         }
         if history.reapedTotal > 0 { text += "Reaped so far: \(history.reapedTotal)\n" }
-        return text
+        return fitted(text, width: width)
+    }
+
+    /// `text` with each line wider than `width` wrapped on spaces, its continuation indented two
+    /// columns past the line's own indent; unchanged without a width.
+    static func fitted(_ text: String, width: Int?) -> String {
+        guard let width else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard TextLayout.columns(String(line)) > width else { return String(line) }
+            let indent = line.prefix { $0 == " " }.count
+            return TextLayout.wrap(String(line.dropFirst(indent)), width: width, prefix: String(repeating: " ", count: indent), indent: indent + 2)
+                .joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 }
 

@@ -40,13 +40,25 @@ extension Tunwarden {
     /// command does not know ("Unknown option '--dryrun'. Did you mean '--dry-run'?"); nil when
     /// it knows it.
     private static func unknownOption(_ option: String, of command: String) -> String? {
+        guard !knows(command, option) else { return nil }
         let text = parseMessage([command, option])
-        return text.hasPrefix("Unknown option") ? text : nil
+        return text.hasPrefix("Unknown option") ? text : "Unknown option '\(option)'"
     }
 
-    /// Whether `command` (nil: tunwarden itself, before any command name) knows `option`.
+    /// An option no command has, against which the answers for others are compared.
+    private static let noSuchOption = "--tunwarden-has-no-such-option"
+
+    /// Whether `command` (nil: tunwarden itself, before any command name) knows `option`: asked
+    /// alone, and before an argument (a command that takes one, as snapshot its directory, may
+    /// first complain that it is missing), it is answered otherwise than an option no command has.
     private static func knows(_ command: String?, _ option: String) -> Bool {
-        !parseMessage((command.map { [$0] } ?? []) + [option] + (command == nil ? ["audit"] : [])).hasPrefix("Unknown option")
+        let head = command.map { [$0] } ?? []
+        let tails: [[String]] = command == nil ? [["audit"]] : [[], ["tunwarden-probe"]]
+        return tails.contains { tail in
+            let answer = parseMessage(head + [option] + tail)
+            guard !answer.hasPrefix("Unknown option") else { return false }
+            return answer != parseMessage(head + [noSuchOption] + tail).replacingOccurrences(of: noSuchOption, with: option)
+        }
     }
 
     /// Whether `option` is one of `command`'s that take a value, so that the word after it is

@@ -10,7 +10,7 @@ import TestSupport
 /// a rule's suppress_prefixlength (F3); a `throw` that stands first sends the walk on (F5); an
 /// unrelated `to` rule does not hide a capture (F4, F7); `realms` is no selector (F1); and
 /// `not tun_id N` takes all ordinary traffic (F2).
-@Suite(.enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
+@Suite(.serialized, .enabled(if: TestNamespace.available, "needs root, /dev/net/tun, ip and python3"))
 struct PolicyWalkAnswerKernelTests {
     /// A namespace with a live veth (`i13va`, 10.0.0.1/24, 2001:db8::1/64), with the default
     /// routes of both families through it when `defaults`, and a tun nobody holds, up, without

@@ -168,15 +168,15 @@ extension AttachTracesKernelTests {
     @Test func theMulticastRouteAGiveBackMakesIsNamed() throws {
         let ns = try TestNamespace(), state = try TemporaryDirectory()
         defer { ns.remove(); state.remove() }
-        try ns.ip("tuntap", "add", "dev", "atr6", "mode", "tun", "multi_queue")
-        try ns.ip("addr", "add", "10.112.0.1/24", "dev", "atr6")
-        try ns.ip("-6", "addr", "add", "2001:db8:112::1/64", "dev", "atr6", "nodad")
-        try ns.ip("link", "set", "atr6", "up")
-        try #require(!(try ipv6(ns, "atr6").contains { $0.hasPrefix("multicast ff00::/8") }), "the device has no multicast route to begin with")
-        let outcome = try reapKeeping("atr6", in: ns, state: state)
-        #expect(outcome["atr6"]?.outcome == .skipped, "\(outcome)")
-        let after = try ipv6(ns, "atr6")
-        let detail = outcome["atr6"]?.detail ?? ""
+        try ns.ip("tuntap", "add", "dev", "atr7", "mode", "tun", "multi_queue")
+        try ns.ip("addr", "add", "10.112.0.1/24", "dev", "atr7")
+        try ns.ip("-6", "addr", "add", "2001:db8:112::1/64", "dev", "atr7", "nodad")
+        try ns.ip("link", "set", "atr7", "up")
+        try #require(!(try ipv6(ns, "atr7").contains { $0.hasPrefix("multicast ff00::/8") }), "the device has no multicast route to begin with")
+        let outcome = try reapKeeping("atr7", in: ns, state: state)
+        #expect(outcome["atr7"]?.outcome == .skipped, "\(outcome)")
+        let after = try ipv6(ns, "atr7")
+        let detail = outcome["atr7"]?.detail ?? ""
         #expect(after.contains { $0.hasPrefix("multicast ff00::/8") }, "\(after)")
         #expect(detail.contains("are as they were, but for the kernel's own multicast route ff00::/8 (table 255), which it added"), "\(detail)")
     }

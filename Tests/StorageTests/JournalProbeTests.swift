@@ -52,8 +52,7 @@ import Storage
 
     /// Root is not told to run as root (faults 54, F5): a journal it cannot write (here, a file
     /// /proc refuses to make) is to be chosen elsewhere. Old code: "…, or run as root."
-    @Test func rootIsNotToldToRunAsRoot() throws {
-        guard geteuid() == 0 else { return }
+    @Test(.enabled(if: geteuid() == 0, "needs root")) func rootIsNotToldToRunAsRoot() throws {
         let journal = Journal(path: "/proc/self/tunwarden-\(UUID().uuidString).jsonl")
         let refused = #expect(throws: StorageError.self) { try journal.checkWritable() }
         #expect(refused?.advice == "Choose another --journal path.", "\(refused?.description ?? "-")")

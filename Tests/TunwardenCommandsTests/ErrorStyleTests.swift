@@ -22,10 +22,10 @@ import TestSupport
         (["Reap"], "tunwarden: error: 'Reap' is not a tunwarden command; did you mean 'reap'?"),
         // An option said where it belongs, and the first unknown one before any command's own
         // check of how options go together.
-        (["--dry-run", "reap"], "tunwarden: error: --dry-run is an option of reap: give it after the command name (as in `tunwarden reap --dry-run`)"),
-        (["audit", "--json"], "tunwarden: error: there is no --json option: give --format json"),
-        (["reap", "--dryrun", "--no-state"], "tunwarden: error: Unknown option '--dryrun'. Did you mean '--dry-run'?"),
-        (["audit", "--min-age", "1h"], "tunwarden: error: --min-age is an option of watch and reap, not of audit"),
+        (["--dry-run", "--netns", HostileRun.missingNamespace, "reap"], "tunwarden: error: --dry-run is an option of reap: give it after the command name (as in `tunwarden reap --dry-run`)"),
+        (["audit", "--json", "--netns", HostileRun.missingNamespace, "--no-state"], "tunwarden: error: there is no --json option: give --format json"),
+        (["reap", "--dryrun", "--no-state", "--netns", HostileRun.missingNamespace], "tunwarden: error: Unknown option '--dryrun'. Did you mean '--dry-run'?"),
+        (["audit", "--min-age", "1h", "--netns", HostileRun.missingNamespace, "--no-state"], "tunwarden: error: --min-age is an option of watch and reap, not of audit"),
         (["reap", "--min-age", "1h", "--netns", HostileRun.missingNamespace, "--no-state"], "tunwarden: error: --no-state is only for --dry-run"),
         // tunwarden's own usage error, for comparison.
         (["--config", "/nonexistent/tunwarden.conf", "--netns", HostileRun.missingNamespace, "audit"], "tunwarden: error: bad configuration: "),

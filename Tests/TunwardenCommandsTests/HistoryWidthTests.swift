@@ -20,7 +20,7 @@ import TunwardenCore
         for line in text.split(separator: "\n") {
             #expect(TextLayout.columns(String(line)) <= width, "\(width): '\(line)'\n\(text)")
         }
-        #expect(text.contains("(70 samples):"), "\(text)")
+        #expect(text.contains("samples):") && text.contains("growth:"), "\(text)")
     }
 
     @Test func aPipeGetsTheHeadingWholeAndSixtyBars() throws {
