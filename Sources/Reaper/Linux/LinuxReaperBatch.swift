@@ -211,6 +211,9 @@ extension LinuxReaper {
         var confirmed = grouped
         var whole = true
         var staleLooks: [Duration] = []
+        /// The name the final look read of each target renamed by something else after its fence
+        /// (single-queue: deleted all the same): the name the kernel deletes it under.
+        var renamedAtLook: [Int32: [UInt8]] = [:]
         var quickestLook: Duration?
         lastLook: while true {
             var settled = false
@@ -266,7 +269,12 @@ extension LinuxReaper {
                     return results
                 }
                 whole = view.whole
-                if let stranger = view.links.first(where: { $0.group == group && !targetIndices.contains(Int($0.index)) }) {
+                // A target that left and came back under another ifindex bears its private name:
+                // it is no stranger, and is given back below, found by that name.
+                let fenceNames = confirmed.map(\.fenceName)
+                if let stranger = view.links.first(where: { link in
+                    link.group == group && !targetIndices.contains(Int(link.index)) && !fenceNames.contains { link.name == $0 || link.altNames.contains($0) }
+                }) {
                     let name = stranger.name.map(InterfaceName.text) ?? "ifindex \(stranger.index)"
                     abandon(confirmed, .failed, "group \(group) also holds \(name), which is not a target; nothing deleted")
                     return results
@@ -276,15 +284,12 @@ extension LinuxReaper {
                 let byIndex = Dictionary(view.links.map { (Int($0.index), $0) }, uniquingKeysWith: { a, _ in a })
                 var kept: [Target] = []
                 var released = false
+                renamedAtLook = [:]
                 for target in confirmed {
                     guard let link = byIndex[Int(target.index)], Self.isTarget(link, target, group: group) else {
                         // Gone: deleted, or moved away and given back where it went; a device
                         // that took its ifindex since is not touched.
-                        if let other = byIndex[Int(target.index)] {
-                            record(target, .skipped, "the device at its ifindex, \(other.name.map(InterfaceName.text) ?? "unnamed"), bears no mark of the fence (another device took the ifindex of one deleted or moved away by something else), so it is left alone")
-                        } else {
-                            giveBack(target, .skipped, "gone from this namespace since it was fenced")
-                        }
+                        giveBack(target, .skipped, "gone from its ifindex since it was fenced")
                         released = true
                         continue
                     }
@@ -299,6 +304,7 @@ extension LinuxReaper {
                         released = true
                     } else {
                         kept.append(target)
+                        if link.name != target.name, link.name != target.fenceName { renamedAtLook[target.index] = link.name }
                     }
                 }
                 confirmed = kept
@@ -397,7 +403,9 @@ extension LinuxReaper {
         // 6. Check that they are gone (no device at the ifindex bears the fence's mark: another
         //    may have taken the ifindex the deletion freed), and that they went with the deletion: a target
         //    moved to another namespace before it (`ip link set … netns`) is gone from this one
-        //    too, alive elsewhere, and only its removal notification says so.
+        //    too, alive elsewhere, and only its removal notification says so. The last notification
+        //    of each ifindex counts: one moved out and straight back before the final look, which
+        //    saw it back, then went with the deletion.
         let present = Self.stillPresent(confirmed, group: group, client: client)
         let moved = departures?.moved(among: Set(confirmed.map(\.index)))
         // A device that joined the group between the check above and the deletion went with it:
@@ -418,7 +426,7 @@ extension LinuxReaper {
                 if moved?[target.index] != nil {
                     giveBack(target, .skipped, "not deleted: it left this namespace before the deletion")
                 } else {
-                    record(target, .deleted)
+                    record(target, .deleted, renamedAtLook[target.index].map { "renamed \(InterfaceName.text($0)) by something else since it was fenced, and deleted under that name" })
                 }
             case nil where unanswered[target.index] != nil:
                 record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")

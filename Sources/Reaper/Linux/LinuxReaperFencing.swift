@@ -133,7 +133,14 @@ extension LinuxReaper {
             target.altNameAdded = false
             target.takenDown = false
             guard let other else { return goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) }
-            return ("; the device at its ifindex now, \(other), bears no mark of the fence (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
+            let left = "; the device at its ifindex now, \(other), bears no mark of the fence"
+            // Where the kernel tells that the target left (another device moved in under its
+            // ifindex, as sandboxes number theirs alike), its fence is given back where it went.
+            if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.lastDeparted(among: [index])?[index] != nil {
+                let gone = goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)
+                return (left + ", so it is left alone" + gone.text, gone.whole)
+            }
+            return (left + " (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
         }
         // The name first: a device that cannot have it back (a restarting daemon made a new device
         // under it meanwhile) stays fenced, in the private group, which every audit and reap leaves
@@ -168,6 +175,11 @@ extension LinuxReaper {
                 target.markLeft = true
                 return ("; " + problems.joined(separator: "; "), false)
             }
+        }
+        // Only tunwarden's own group is taken off: one set by something else since is left.
+        if target.grouped, let now = try? Self.link(at: index, client: client), let group = now.group, group != fenceGroup {
+            notes.append("its link group, \(group), was set by something else since it was fenced, and is left as it is (it had \(target.item.interface.group ?? 0) before)")
+            target.grouped = false
         }
         if target.grouped {
             let prior = target.item.interface.group ?? 0

@@ -69,6 +69,10 @@ protocol LinkDepartures: AnyObject {
     /// when notifications were lost (the watch's buffer overflowed) or could not be read, so that
     /// a move cannot be ruled out.
     func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
+    /// The same, each by the last such notification: what the kernel said last of each ifindex,
+    /// which is what became of a device that left and came back before it left again (a move
+    /// out and straight back, then the batch's own deletion). Nil as for `departed`.
+    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
     /// Begins, or begins again, to note what the notifications read from now on say of the
     /// devices in link group `group` (see `strangers`).
     func watchGroup(_ group: UInt32)
@@ -90,10 +94,13 @@ enum LinkDeparture: Equatable {
 }
 
 extension LinkDepartures {
-    /// Of `indices`, the devices that moved to another namespace, with that namespace's id; nil
-    /// as for `departed`.
+    /// A watch that keeps only one notification per ifindex answers with it.
+    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]? { departed(among: indices) }
+
+    /// Of `indices`, the devices whose last removal notification says they moved to another
+    /// namespace, with that namespace's id; nil as for `departed`.
     func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
-        departed(among: indices)?.compactMapValues {
+        lastDeparted(among: indices)?.compactMapValues {
             if case let .moved(namespace, _) = $0 { namespace } else { nil }
         }
     }
@@ -190,6 +197,7 @@ struct KernelRtnetlink: RtnetlinkConnector {
 final class KernelLinkDepartures: LinkDepartures {
     private let socket: NetlinkSocket
     private var departures: [Int32: LinkDeparture] = [:]
+    private var lastDepartures: [Int32: LinkDeparture] = [:]
     private var lost = false
     /// The group `watchGroup` named, and what its notifications said since.
     private var group: UInt32?
@@ -212,14 +220,20 @@ final class KernelLinkDepartures: LinkDepartures {
                     guard message.header.type == NetlinkType.delLink else { continue }
                     let link = try LinkMessage.decode(message.payload)
                     if let group { note(departure: link, group: group) }
-                    guard departures[link.index] == nil else { continue }
-                    departures[link.index] = link.newNetnsID.map { .moved(namespaceID: $0, index: link.newIndex) } ?? .deleted
+                    let departure: LinkDeparture = link.newNetnsID.map { .moved(namespaceID: $0, index: link.newIndex) } ?? .deleted
+                    lastDepartures[link.index] = departure
+                    if departures[link.index] == nil { departures[link.index] = departure }
                 }
             } catch {
                 lost = true
             }
         }
         return lost ? nil : departures.filter { indices.contains($0.key) }
+    }
+
+    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]? {
+        guard departed(among: []) != nil else { return nil }
+        return lastDepartures.filter { indices.contains($0.key) }
     }
 
     func watchGroup(_ group: UInt32) {

@@ -27,6 +27,8 @@ extension LinuxReaper {
         case deleted(evidence: String)
         /// It lives on in another namespace.
         case moved(Elsewhere)
+        /// Its queue says it is in the inspected namespace, under `name`, though not at its ifindex.
+        case here(name: [UInt8])
         /// Nothing the kernel said tells a deletion from a move.
         case unknown
     }
@@ -63,7 +65,9 @@ extension LinuxReaper {
                 return .deleted(evidence: "the kernel detached tunwarden's queue from it, which only its unregistration does")
             case let .attached(now, homeFD?):
                 if Self.sameNamespace(homeFD, as: namespaceFD) {
+                    // Back in this namespace: a departure told of before is no longer where it is.
                     close(homeFD)
+                    return .here(name: now)
                 } else {
                     return .moved(Elsewhere(namespaceFD: homeFD, namespaceID: try? Self.namespaceID(of: homeFD, client: client),
                                             namespaceName: Self.namespaceName(of: homeFD, directory: namespaceDirectory), name: now))
@@ -72,7 +76,9 @@ extension LinuxReaper {
             case .unknown: break
             }
         }
-        switch departures?.departed(among: [target.index])?[target.index] {
+        // The last notification of its ifindex: a move out and straight back, then a deletion,
+        // is a deletion.
+        switch departures?.lastDeparted(among: [target.index])?[target.index] {
         case .deleted?:
             return .deleted(evidence: "the kernel's notification of its removal names no namespace it went to")
         case let .moved(id, index)?:
@@ -87,9 +93,18 @@ extension LinuxReaper {
 
     /// What to add to the result of `target`, fenced and gone from the inspected namespace, and
     /// whether nothing of the fence is left on a live device.
+    ///
+    /// A device that left and came back (a move keeps its alternative names and link group, and
+    /// a freed or taken ifindex gives it another) is found here first, by its private name.
     func goneFromHere(_ target: Target, fenceGroup: UInt32, departures: (any LinkDepartures)?, namespaceFD: Int32?,
                       client: RtnetlinkClient) -> (text: String, whole: Bool) {
+        if let here = markedHere(target, namespaceFD: namespaceFD, client: client) {
+            return giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: here, cameBack: true)
+        }
         switch whereabouts(of: target, departures: departures, namespaceFD: namespaceFD, client: client) {
+        case let .here(name):
+            return ("; it left its ifindex but is in this namespace, as \(InterfaceName.text(name)) (its queue says so), still fenced; it could not be found there by its private name: "
+                    + "\(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false)
         case let .deleted(evidence):
             return ("; it was deleted by something else meanwhile (\(evidence)), so there is nothing to give back", true)
         case let .moved(elsewhere):
@@ -98,6 +113,17 @@ extension LinuxReaper {
             return ("; it is gone from this namespace: deleted, or moved to another by something else (the kernel's notifications that would tell were "
                     + "\(departures == nil ? "not to be had" : "lost")); if it lives on elsewhere, it is still fenced there: \(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false)
         }
+    }
+
+    /// The device of the inspected namespace, at another ifindex than `target`'s, that bears
+    /// its private name (as its name or an alternative name, which no other device has): the
+    /// target, moved out and back; nil when none does or the namespace cannot be read.
+    func markedHere(_ target: Target, namespaceFD: Int32?, client: RtnetlinkClient) -> Elsewhere? {
+        guard let links = try? Self.dumpLinks(client, attempts: 6),
+              let link = links.first(where: { $0.index != target.index && $0.tun != nil && ($0.name == target.fenceName || $0.altNames.contains(target.fenceName)) })
+        else { return nil }
+        let fd = namespaceFD.map { dup($0) } ?? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        return Elsewhere(namespaceFD: fd >= 0 ? fd : nil, name: link.name, index: link.index)
     }
 
     /// The marks a fence put on a device, and what they replaced: what giving it back takes off.
@@ -120,26 +146,31 @@ extension LinuxReaper {
     /// there: only tunwarden's own marks, each checked by value (its private alternative name, its
     /// private name, the batch's link group). The move itself closed it and took its addresses,
     /// as every move does; that is not tunwarden's to undo.
-    func giveBack(_ target: FenceMarks, elsewhere: Elsewhere) -> (text: String, whole: Bool) {
+    /// `cameBack`: `elsewhere` is the inspected namespace, which the device left and came back to.
+    func giveBack(_ target: FenceMarks, elsewhere: Elsewhere, cameBack: Bool = false) -> (text: String, whole: Bool) {
         defer { if let fd = elsewhere.namespaceFD { close(fd) } }
-        let moved = "; it moved to \(elsewhere.place) meanwhile (something else moved it), where it lives on"
+        let there = cameBack ? "here" : "there"
+        let moved = cameBack
+            ? "; it left this namespace and came back meanwhile (something else moved it), and lives on here"
+            : "; it moved to \(elsewhere.place) meanwhile (something else moved it), where it lives on"
         guard let namespaceFD = elsewhere.namespaceFD else {
-            return (moved + ", still fenced; tunwarden could not reach that namespace: there, \(Self.giveBackCommands(target)) gives it back", false)
+            return (moved + ", still fenced; tunwarden could not reach that namespace: \(there), \(Self.giveBackCommands(target)) gives it back", false)
         }
         let remote: RtnetlinkClient
         let link: LinkMessage
         do {
             remote = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
             let links = try Self.dumpLinks(remote, attempts: 6)
+            // Here, the batch's other targets share the group: only the private name marks it.
             let marked = { (link: LinkMessage) in
-                link.tun != nil && (link.name == target.fenceName || link.altNames.contains(target.fenceName) || (target.grouped && link.group == target.fenceGroup))
+                link.tun != nil && (link.name == target.fenceName || link.altNames.contains(target.fenceName) || (!cameBack && target.grouped && link.group == target.fenceGroup))
             }
             guard let found = links.first(where: { (elsewhere.index == $0.index || elsewhere.name == $0.name) && marked($0) }) ?? links.first(where: marked) else {
                 return (moved + " and bears no mark of the fence", true)
             }
             link = found
         } catch {
-            return (moved + ", still fenced; it could not be looked at there (\(ReapRefusal.clause(error))): there, \(Self.giveBackCommands(target)) gives it back", false)
+            return (moved + ", still fenced; it could not be looked at \(there) (\(ReapRefusal.clause(error))): \(there), \(Self.giveBackCommands(target)) gives it back", false)
         }
         let index = link.index
         var done: [String] = [], problems: [String] = []
@@ -154,7 +185,7 @@ extension LinuxReaper {
                 done.append("gave it its name back from \(InterfaceName.text(target.fenceName))")
                 current = name
             } catch {
-                problems.append("it keeps the private name \(InterfaceName.text(target.fenceName)) there (\(ReapRefusal.clause(error)); another device there may have \(target.ifname)): once the name is free, `ip link set dev \(ShellWord.quote(target.fenceName)) name \(ShellWord.quote(name))` there")
+                problems.append("it keeps the private name \(InterfaceName.text(target.fenceName)) \(there) (\(ReapRefusal.clause(error)); another device \(there) may have \(target.ifname)): once the name is free, `ip link set dev \(ShellWord.quote(target.fenceName)) name \(ShellWord.quote(name))` \(there)")
             }
         }
         if link.altNames.contains(target.fenceName) {
@@ -165,7 +196,7 @@ extension LinuxReaper {
             }) != nil {
                 done.append("removed its private alternative name \(InterfaceName.text(alternative))")
             } else {
-                problems.append("its private alternative name could not be removed there (`ip link property del dev \(ShellWord.quote(current)) altname \(ShellWord.quote(alternative))`)")
+                problems.append("its private alternative name could not be removed \(there) (`ip link property del dev \(ShellWord.quote(current)) altname \(ShellWord.quote(alternative))`)")
             }
         }
         if link.group == target.fenceGroup {
@@ -176,13 +207,13 @@ extension LinuxReaper {
             }) != nil {
                 done.append("set its link group back to \(prior)")
             } else {
-                problems.append("its link group could not be set back to \(prior) there (`ip link set dev \(ShellWord.quote(current)) group \(prior)`)")
+                problems.append("its link group could not be set back to \(prior) \(there) (`ip link set dev \(ShellWord.quote(current)) group \(prior)`)")
             }
         }
         var text = moved + " as \(InterfaceName.text(current)) (ifindex \(index))"
-        if let last = done.last { text += "; tunwarden " + (done.count == 1 ? last : done.dropLast().joined(separator: ", ") + " and " + last) + " there" }
+        if let last = done.last { text += "; tunwarden " + (done.count == 1 ? last : done.dropLast().joined(separator: ", ") + " and " + last) + " \(there)" }
         text += problems.map { "; " + $0 }.joined()
-        if link.flags & LinkMessage.up == 0 { text += "; it is down there, as the move left it (a move closes the device it moves)" }
+        if link.flags & LinkMessage.up == 0 { text += "; it is down \(there), as the move left it (a move closes the device it moves)" }
         return (text, problems.isEmpty)
     }
 
