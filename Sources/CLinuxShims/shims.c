@@ -275,6 +275,15 @@ int tw_pidfd_open(int pid) {
 #endif
 }
 
+int tw_pidfd_kill(int pidfd) {
+#ifdef SYS_pidfd_send_signal
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -337,6 +346,16 @@ static void tw_wait_unfinished(void) {
     }
 }
 
+/* In a child about to ask another process's descriptors: closes every descriptor of the
+   parent's but `keep` (the pipe the answer goes through), its tun descriptors least of all. */
+static void tw_close_all_but(int keep) {
+    for (int other = 3; other < keep; other++) close(other);
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) != 0)
+#endif
+    for (int other = keep + 1; other < 4096; other++) close(other);
+}
+
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value) {
     *stage = 0;
     *value = 0;
@@ -351,14 +370,8 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
         return 2;
     }
     if (child == 0) {
-        /* Nothing of the parent's stays open here (its tun descriptors least of all), but the
-           pipe the answer goes through. */
         int out = ends[1];
-        for (int other = 3; other < out; other++) close(other);
-#ifdef SYS_close_range
-        if (syscall(SYS_close_range, (unsigned)out + 1, ~0U, 0) != 0)
-#endif
-        for (int other = out + 1; other < 4096; other++) close(other);
+        tw_close_all_but(out);
         int pidfd = -1;
 #ifdef SYS_pidfd_open
         /* PIDFD_THREAD is O_EXCL (include/uapi/linux/pidfd.h; Linux 6.9). */
@@ -456,11 +469,7 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
     }
     if (child == 0) {
         int out = ends[1];
-        for (int other = 3; other < out; other++) close(other);
-#ifdef SYS_close_range
-        if (syscall(SYS_close_range, (unsigned)out + 1, ~0U, 0) != 0)
-#endif
-        for (int other = out + 1; other < 4096; other++) close(other);
+        tw_close_all_but(out);
         int sent_count = 0;
         int pidfd = -1, pidfd_of = 0;
         for (int i = 0; i < count; i++) {

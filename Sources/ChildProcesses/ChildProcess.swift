@@ -198,18 +198,25 @@ final class Spawned {
     /// Sends SIGKILL to every process whose environment carries `mark` (what a child started
     /// that left its process group, and outlived it), again until none is left: one may fork
     /// while the others are killed. Only /proc is read; processes of other users are not
-    /// readable to a user who is not root, nor could they have been started by the child.
+    /// readable to a user who is not root, nor could they have been started by the child. Each
+    /// is signalled through a pidfd opened before its environment was read, so a process that
+    /// took the number of one that exited meanwhile is never hit.
     static func endMarked(_ mark: String) {
         let entry = Array("\(markVariable)=\(mark)".utf8)
         for round in 0..<50 {
             let found = processes(carrying: entry)
             if found.isEmpty { return }
-            for pid in found { _ = kill(pid, SIGKILL) }
+            for pidfd in found {
+                _ = tw_pidfd_kill(pidfd)
+                close(pidfd)
+            }
             usleep(round < 10 ? 2_000 : 20_000)
         }
     }
 
-    /// The processes, other than this one, whose environment holds `entry`.
+    /// Pidfds of the processes, other than this one, whose environment holds `entry` (each opened
+    /// before the environment was read: the process it names is the one that was read, or one
+    /// that has exited).
     private static func processes(carrying entry: [UInt8]) -> [Int32] {
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
@@ -219,8 +226,13 @@ final class Spawned {
         while let listed = readdir(directory) {
             let name = withUnsafeBytes(of: listed.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard let pid = Int32(name), pid != own else { continue }
+            let pidfd = tw_pidfd_open(pid)
+            guard pidfd >= 0 else { continue }
             let fd = open("/proc/\(pid)/environ", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
+            guard fd >= 0 else {
+                close(pidfd)
+                continue
+            }
             var environment: [UInt8] = []
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -230,7 +242,11 @@ final class Spawned {
             }
             close(fd)
             // Entries end in NUL: only a whole one counts.
-            if environment.split(separator: 0).contains(where: { $0.count == entry.count && $0.elementsEqual(entry) }) { found.append(pid) }
+            if environment.split(separator: 0).contains(where: { $0.count == entry.count && $0.elementsEqual(entry) }) {
+                found.append(pidfd)
+            } else {
+                close(pidfd)
+            }
         }
         return found
     }

@@ -18,14 +18,19 @@ extension Reap {
                                        policy: ReapPolicy) throws -> (plan: ReapPlan, skipped: [ReapResult]) {
         let now = try backend.snapshot()
         // Another namespace under the name: the reaper refuses the whole plan, in its words.
-        guard now.namespaceIdentity == plan.namespaceIdentity, now.holders.complete else { return (plan, []) }
-        let assessment = Heuristics.assess(now)
-        let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
-        let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
-        let waiting = Dictionary(again.excluded.compactMap { exclusion -> (String, Date)? in
-            if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
-            return nil
-        }, uniquingKeysWith: { first, _ in first })
+        guard now.namespaceIdentity == plan.namespaceIdentity else { return (plan, []) }
+        // A holder scan that is not complete is neither recorded nor planned from, as the plan
+        // itself refuses one; the packet counters below still tell a device used meanwhile.
+        var waiting: [String: Date] = [:]
+        if now.holders.complete {
+            let assessment = Heuristics.assess(now)
+            let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
+            let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
+            waiting = Dictionary(again.excluded.compactMap { exclusion -> (String, Date)? in
+                if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
+                return nil
+            }, uniquingKeysWith: { first, _ in first })
+        }
         let before = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         let current = Dictionary(now.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         var kept = plan
@@ -39,7 +44,9 @@ extension Reap {
                     + "sent \(counters.txPackets - min(counters.txPackets, was.txPackets))): a process was attached")
             }
             let due = waiting[item.ifname]
-            if due != nil, why.isEmpty { why.append("seen in use since the plan was made (held, or its packet counters moved)") }
+            if due != nil, why.isEmpty {
+                why.append("its orphaned run started again since the plan was made (seen held, its packet counters moved, or another device took its place)")
+            }
             guard !why.isEmpty else { return true }
             let clock = due.map { " (reapable at \(Timestamp.format($0)), in \(DurationText.exact($0.timeIntervalSince(now.takenAt))))" } ?? ""
             skipped.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,

@@ -25,11 +25,12 @@ import TunwardenCore
         #expect(!HolderScanner.hasInterfaceLine(fdinfo: Array("pos:\t0\nflags:\t02100000\nmnt_id:\t3\nino:\t4026531833\n".utf8)))
     }
 
-    /// Which descriptor links may be a namespace file: `net:[INODE]`, or any path (`/` once its
-    /// bind mount is gone); never a socket, pipe or anonymous inode.
+    /// Which descriptor links may keep a namespace: `net:[INODE]`, any path (`/` once its bind
+    /// mount is gone), or a socket (made in a namespace it keeps alive); never a pipe or an
+    /// anonymous inode.
     @Test func namespaceFilesAreLookedForAmongPathsAndNetLinks() {
-        for link in ["net:[4026532000]", "/", "/run/netns/a", "/tmp/x (deleted)"] { #expect(NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
-        for link in ["socket:[123]", "pipe:[9]", "anon_inode:[eventfd]", "mnt:[4026531841]"] { #expect(!NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
+        for link in ["net:[4026532000]", "/", "/run/netns/a", "/tmp/x (deleted)", "socket:[123]"] { #expect(NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
+        for link in ["pipe:[9]", "anon_inode:[eventfd]", "mnt:[4026531841]"] { #expect(!NamespaceDescriptors.mayBeNamespace(link), "\(link)") }
     }
 
     /// A name is the kernel's bytes between `iff:\t` and the line's end, carried as the lossless

@@ -94,6 +94,9 @@ void tw_restore_reap_signals(void);
 /// pidfd_open(2): a descriptor that polls readable once process `pid` has exited; -1 with errno
 /// set (ENOSYS before Linux 5.3).
 int tw_pidfd_open(int pid);
+/// pidfd_send_signal(2) with SIGKILL: the process `pidfd` was opened on, never another that
+/// took its number since; -1 with errno ESRCH once it has exited (ENOSYS before Linux 5.1).
+int tw_pidfd_kill(int pidfd);
 /// Which device the socket behind descriptor `fd` of process `pid` (of thread `thread`, when
 /// not 0, whose descriptor table is its own) is bound to, asked by a child process: it copies the
 /// descriptor (pidfd_getfd), checks from the copy's /proc link alone (no call into the file's
