@@ -42,6 +42,36 @@ extension Heuristics {
             && snapshot.routesOfOtherMoment[interface.name] == nil
     }
 
+    /// Routes into `name`, a macOS tunnel listed but down (`isListedDown`), that no split-default
+    /// finding names (a corporate VPN's 10/8 after `sudo ifconfig utun4 down`, or its app taking
+    /// the tunnel down without its routes): what they send is not sent at all (ENETDOWN), as into
+    /// a gone tunnel. Host routes to the tunnel's own addresses and peers, which the system keeps
+    /// with the address and which go when it does, are left out, as are link-local and
+    /// interface-scoped rows (see `goneTunnelRoutes`); nil when none is left, or when `name` is a
+    /// tuntaposx device. Never reapable: the
+    /// tunnel is there to bring up again, so the VPN that owns it is named first, then the
+    /// commands that remove the routes.
+    static func downTunnelRoutes(_ routes: [Route], into name: String, snapshot: Snapshot) -> Finding? {
+        // (A tuntaposx tun or tap is down whenever its device is closed, and whether it was
+        // opened again is judged apart: see `judgeTuntaposx`.)
+        let listed = snapshot.interfaces.filter { $0.name == name }
+        guard snapshot.platform == .darwin, !isSystemInterfaceName(name), listed.allSatisfy({ $0.tuntaposx == nil }) else { return nil }
+        let own = Set(listed.flatMap { $0.addresses.flatMap { [$0.local] + ($0.peer.map { [$0] } ?? []) } })
+        let routes = routes.filter { route in
+            let address = route.destination.address
+            let linkLocal = route.family == .inet6 ? address.isIPv6LinkLocal : address.bytes[0] == 169 && address.bytes[1] == 254
+            let ownHost = route.destination.length == address.bytes.count * 8 && own.contains(address)
+            return !route.isInterfaceScoped && !linkLocal && !ownHost
+        }
+        guard !routes.isEmpty else { return nil }
+        let list = routes.map(\.display).joined(separator: ", ")
+        return Finding(
+            id: FindingID.deadTunnelRoute, severity: .warning, ifname: name, reapable: false,
+            prose: "\(routes.count) route\(routes.count == 1 ? " sends" : "s send") traffic into \(name), which is down (its flags lack UP: nothing is sent out of it): \(list). That traffic is blackholed — a tunnel was taken down (`ifconfig … down`, or by its app) with its routes left in place. Reconnect the VPN that owns \(name) (or bring it up again), or remove \(routes.count == 1 ? "the route" : "the routes") with:",
+            commands: uniqued(routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: true)) }), routes: routes
+        )
+    }
+
     /// Whether `name` is one macOS gives its own hardware or system interfaces (Ethernet and Wi-Fi
     /// `enN`, `bridgeN`, `apN`, `awdlN`, `llwN`, `anpiN`, the loopback, `gifN`, `stfN`, capture,
     /// FireWire, VLAN and bond interfaces, a virtual machine's `vmenetN`), not a tunnel some app made.

@@ -4,7 +4,7 @@ extension FindingRules {
     /// The findings about routes: the first three Linux's too, the rest macOS's alone.
     static let routes: [FindingRule] = [
         FindingRule(id: FindingID.deadTunnelRoute, severity: "critical when it captures default traffic, else warning", reap: .removeRoutes, scope: .snapshot,
-                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone, or into a closed tuntaposx tun or tap, which are reapable"),
+                    summary: "unicast routes whose every next hop leaves through an orphaned tunnel or one without carrier; macOS: routes into a tunnel that is gone or listed but down, or into a closed tuntaposx tun or tap, which are reapable"),
         FindingRule(id: FindingID.deadTunnelHop, severity: "critical when the routes with such hops capture default traffic as dead-tunnel-route counts it and the hops' share is known, else warning", reap: nil, scope: .snapshot,
                     summary: "multipath routes some, not all, of whose next hops leave through an orphaned tunnel or one without carrier that the kernel hashes flows onto, as route lookups show, or may: that share of the route's flows is blackholed"),
         FindingRule(id: FindingID.splitDefault, severity: "info into a live tunnel, critical into one that is gone, closed or down", reap: .removeRoutes, scope: .snapshot,
@@ -86,6 +86,8 @@ extension Heuristics {
         var findings: [Finding] = []
         // The routes into each tunnel that is gone that no split-default finding names.
         var leftOver: [String: [Route]] = [:]
+        // The routes into each tunnel that is listed but down that no split-default finding names.
+        var downLeftOver: [String: [Route]] = [:]
         for key in groups.keys.sorted() {
             guard let grouped = groups[key] else { continue }
             let name = String(key.split(separator: "|")[0])
@@ -109,18 +111,19 @@ extension Heuristics {
                 routes = pieces
                 share = defaultShare(of: routes.map(\.destination))
             }
-            if byName[name] == nil || closedHere {
+            // A tunnel the listing shows down sends nothing, as one that is gone: judged so.
+            let downHere = snapshot.platform == .darwin && !closedHere && byName[name].map { entry in
+                !isDead(entry) && snapshot.interfaces.first { $0.name == name }.map { isListedDown($0, snapshot: snapshot) } == true
+            } == true
+            if byName[name] == nil || closedHere || downHere {
                 let named = whole || share >= 1.0 / 16.0 ? routes : []
-                leftOver[name, default: []] += grouped.filter { route in !named.contains { $0 == route } }
+                let rest = grouped.filter { route in !named.contains { $0 == route } }
+                if downHere { downLeftOver[name, default: []] += rest } else { leftOver[name, default: []] += rest }
             }
             guard whole || share >= 1.0 / 16.0 else { continue }
             let list = routes.map(\.display).joined(separator: ", ")
             let percent = "\(Int((share * 100).rounded(.down)))% of \(family)\(grouped[0].family == .inet6 ? " (of its internet addresses, 2000::/3)" : "")"
             let removal = snapshot.platform == .darwin ? " Remove \(routes.count == 1 ? "it" : "them") with:" : ""
-            // A tunnel the listing shows down sends nothing, as one that is gone: judged so.
-            let downHere = snapshot.platform == .darwin && !closedHere && byName[name].map { entry in
-                !isDead(entry) && snapshot.interfaces.first { $0.name == name }.map { isListedDown($0, snapshot: snapshot) } == true
-            } == true
             let commands = snapshot.platform != .darwin ? []
                 : uniqued(routes.map { DarwinCommands.asRoot(DarwinCommands.deleteText($0, interface: name, present: byName[name] != nil || closedHere)) })
             if downHere {
@@ -178,6 +181,9 @@ extension Heuristics {
         for (name, routes) in strayDefaults { leftOver[name, default: []].insert(contentsOf: routes, at: 0) }
         for name in leftOver.keys.sorted() {
             if let finding = goneTunnelRoutes(leftOver[name] ?? [], into: name, snapshot: snapshot, closed: closed.contains(name)) { findings.append(finding) }
+        }
+        for name in downLeftOver.keys.sorted() {
+            if let finding = downTunnelRoutes(downLeftOver[name] ?? [], into: name, snapshot: snapshot) { findings.append(finding) }
         }
         return goneDefaults + findings
     }
