@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "CLinuxShims.h"
+#include "forked.h"
 
 static int saved_argc;
 static char *const *saved_argv;
@@ -275,15 +276,6 @@ int tw_pidfd_open(int pid) {
 #endif
 }
 
-int tw_pidfd_kill(int pidfd) {
-#ifdef SYS_pidfd_send_signal
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -316,9 +308,7 @@ int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin
     return result;
 }
 
-/* Writes `value` in decimal after `text` (which has room), without the C library's formatting,
-   which a child of a multi-threaded process must not call. Returns the end. */
-static char *tw_decimal(char *text, unsigned long long value) {
+char *tw_decimal(char *text, unsigned long long value) {
     char digits[24];
     int count = 0;
     do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
@@ -332,7 +322,7 @@ static void tw_answer(int out, int status, int stage, int value) {
     do { written = write(out, message, sizeof message); } while (written < 0 && errno == EINTR);
 }
 
-/* Children that had not ended when their answer came (or did not come): waited for later. */
+/* Helper children that had not ended a moment after SIGKILL: waited for later. */
 static pid_t tw_unfinished[64];
 static int tw_unfinished_count;
 
@@ -346,9 +336,41 @@ static void tw_wait_unfinished(void) {
     }
 }
 
-/* In a child about to ask another process's descriptors: closes every descriptor of the
-   parent's but `keep` (the pipe the answer goes through), its tun descriptors least of all. */
-static void tw_close_all_but(int keep) {
+/* The last helper child the calling thread started (for tests: whether it is gone on return). */
+static _Thread_local pid_t tw_last_helper_pid;
+
+int tw_last_helper(void) { return tw_last_helper_pid; }
+
+/* Whether a new helper child may be started: not while every slot holds one that has not ended,
+   which the table could not keep track of. */
+static int tw_may_fork_helper(void) {
+    tw_wait_unfinished();
+    return tw_unfinished_count < (int)(sizeof tw_unfinished / sizeof tw_unfinished[0]);
+}
+
+/* Ends a helper child whose answer came, or did not come in time: SIGKILL (one still asking must
+   not go on once its asker has moved on; it is this process's child, not waited for yet, so its
+   number is still its own), then waited for up to a tenth of a second. One the kernel holds
+   longer (closing a file whose FUSE server never answers) is waited for by a later call. */
+static void tw_end_helper(pid_t child) {
+    kill(child, SIGKILL);
+    int pidfd = tw_pidfd_open(child);
+    if (pidfd >= 0) {
+        struct pollfd ended = { .fd = pidfd, .events = POLLIN };
+        int polled;
+        do { polled = poll(&ended, 1, 100); } while (polled < 0 && errno == EINTR);
+        close(pidfd);
+    }
+    pid_t waited;
+    for (int tries = pidfd >= 0 ? 99 : 0; ; tries++) {
+        do { waited = waitpid(child, NULL, WNOHANG); } while (waited < 0 && errno == EINTR);
+        if (waited != 0 || tries >= 100) break;
+        usleep(1000);
+    }
+    if (waited == 0) tw_unfinished[tw_unfinished_count++] = child;
+}
+
+void tw_close_all_but(int keep) {
     for (int other = 3; other < keep; other++) close(other);
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) != 0)
@@ -359,7 +381,7 @@ static void tw_close_all_but(int keep) {
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value) {
     *stage = 0;
     *value = 0;
-    tw_wait_unfinished();
+    if (!tw_may_fork_helper()) { *value = EAGAIN; return 2; }
     int ends[2];
     if (pipe2(ends, O_CLOEXEC) != 0) { *value = errno; return 2; }
     pid_t child = fork();
@@ -414,7 +436,8 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
     ssize_t got = -1;
     if (polled > 0) { do { got = read(ends[0], message, sizeof message); } while (got < 0 && errno == EINTR); }
     close(ends[0]);
-    if (waitpid(child, NULL, WNOHANG) == 0 && tw_unfinished_count < 64) tw_unfinished[tw_unfinished_count++] = child;
+    tw_last_helper_pid = child;
+    tw_end_helper(child);
     if (got != (ssize_t)sizeof message) return 3;
     *stage = message[1];
     *value = message[2];
@@ -452,7 +475,7 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
     *refused_index = -1;
     *stage = 0;
     *value = 0;
-    tw_wait_unfinished();
+    if (!tw_may_fork_helper()) return EAGAIN;
     /* The inodes the child has sent, kept in memory it has of its own after the fork (the child
        of a threaded process must not allocate). */
     unsigned long long *sent_inodes = calloc(count > 0 ? (size_t)count : 1, sizeof *sent_inodes);
@@ -569,7 +592,8 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
         (*out_count)++;
     }
     close(ends[0]);
-    if (waitpid(child, NULL, WNOHANG) == 0 && tw_unfinished_count < 64) tw_unfinished[tw_unfinished_count++] = child;
+    tw_last_helper_pid = child;
+    tw_end_helper(child);
     return result;
 }
 

@@ -13,9 +13,11 @@ import Darwin
 /// child that outlives its time gets SIGTERM, then after a grace period SIGKILL, each sent to
 /// that group (so what it started goes too), and is always waited for, so no zombie is left behind. On
 /// Linux the wait is a pidfd in the same poll as the child's output: nothing is polled on a timer.
-/// On Linux a child of `run` leaves nothing behind: when it exits or is stopped, what it started
-/// that still runs gets SIGKILL, in its group or out of it (found by the mark `TUNWARDEN_CHILD`
-/// in its environment, which everything it starts inherits).
+/// On Linux a child of `run` leaves nothing behind: it runs under a keeper (`tw_spawn_kept`), a
+/// fork of tunwarden that is the child subreaper of all the child starts, and when the child
+/// exits or is stopped, what it started that still runs gets SIGKILL and is waited for, in its
+/// group or out of it (`setsid`, a daemon's double fork), whatever it did to its environment. Only
+/// the keeper is tunwarden's child: no other child's exit is ever taken by mistake.
 public enum ChildProcess {
     /// How a child ended, with what it wrote.
     public struct Outcome: Sendable, Equatable {
@@ -65,15 +67,7 @@ public enum ChildProcess {
             }
             pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         }
-        var environment = environment ?? ProcessInfo.processInfo.environment
-        #if os(Linux)
-        // What it starts inherits the mark, even what leaves its process group (`setsid`, a
-        // daemon's double fork): that is how it is found once the child has ended.
-        let mark = Spawned.newMark()
-        environment[Spawned.markVariable] = mark
-        defer { Spawned.endMarked(mark) }
-        #endif
-        let child = try Spawned(path, arguments, environment: environment, input: !input.isEmpty, capture: true)
+        let child = try Spawned(path, arguments, environment: environment, input: !input.isEmpty, capture: true, kept: true)
         var outcome = Outcome(status: nil, signal: nil, output: [], errorOutput: [], timedOut: false, inputRefused: false)
         var pending = input[...]
         var deadline = Date().addingTimeInterval(timeout)
@@ -123,9 +117,7 @@ public enum ChildProcess {
                 } else if descriptor.fd == child.errorOutput {
                     if !drain(child.errorOutput, into: &outcome.errorOutput, limit: outputLimit) { child.closeErrorOutput() }
                 } else if descriptor.fd == child.pidfd {
-                    // What it left running in its group is ended before it is reaped: until then
-                    // its number stays its group's, so no other process can be hit.
-                    _ = kill(-child.pid, SIGKILL)
+                    child.endGroup()
                     _ = child.reapIfExited()
                 } else if let watched = watching, descriptor.fd == watched.descriptor, !watched.stopping() {
                     watching = nil
@@ -159,7 +151,7 @@ public enum ChildProcess {
     /// Starts `path` with `arguments` and leaves it running, its standard output on a pipe the
     /// caller reads (`route -n monitor`); its input and error output are /dev/null.
     public static func start(_ path: String, _ arguments: [String]) throws -> Running {
-        Running(try Spawned(path, arguments, environment: nil, input: false, capture: false))
+        Running(try Spawned(path, arguments, environment: nil, input: false, capture: false, kept: false))
     }
 
     /// A child left running. `stop()` (or releasing it) ends it: SIGTERM, a grace period, SIGKILL.
@@ -179,280 +171,5 @@ public enum ChildProcess {
             if child.exit == nil { child.stop(grace: grace) }
             child.closeOutput()
         }
-    }
-}
-
-/// A started child and the parent's ends of its pipes.
-final class Spawned {
-    #if os(Linux)
-    /// The environment variable that marks a child of `ChildProcess.run` and all it starts.
-    static let markVariable = "TUNWARDEN_CHILD"
-    nonisolated(unsafe) private static var marksMade = 0
-
-    /// A mark no other child of any process has: this process's number, a count and a random part.
-    static func newMark() -> String {
-        marksMade += 1
-        return "\(getpid())-\(marksMade)-\(UInt64.random(in: 1...UInt64.max))"
-    }
-
-    /// Sends SIGKILL to every process whose environment carries `mark` (what a child started
-    /// that left its process group, and outlived it), again until none is left: one may fork
-    /// while the others are killed. Only /proc is read; processes of other users are not
-    /// readable to a user who is not root, nor could they have been started by the child. Each
-    /// is signalled through a pidfd opened before its environment was read, so a process that
-    /// took the number of one that exited meanwhile is never hit.
-    static func endMarked(_ mark: String) {
-        let entry = Array("\(markVariable)=\(mark)".utf8)
-        for round in 0..<50 {
-            let found = processes(carrying: entry)
-            if found.isEmpty { return }
-            for pidfd in found {
-                _ = tw_pidfd_kill(pidfd)
-                close(pidfd)
-            }
-            usleep(round < 10 ? 2_000 : 20_000)
-        }
-    }
-
-    /// Pidfds of the processes, other than this one, whose environment holds `entry` (each opened
-    /// before the environment was read: the process it names is the one that was read, or one
-    /// that has exited).
-    private static func processes(carrying entry: [UInt8]) -> [Int32] {
-        guard let directory = opendir("/proc") else { return [] }
-        defer { closedir(directory) }
-        let own = getpid()
-        var found: [Int32] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while let listed = readdir(directory) {
-            let name = withUnsafeBytes(of: listed.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = Int32(name), pid != own else { continue }
-            let pidfd = tw_pidfd_open(pid)
-            guard pidfd >= 0 else { continue }
-            let fd = open("/proc/\(pid)/environ", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                close(pidfd)
-                continue
-            }
-            var environment: [UInt8] = []
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                environment += buffer[0..<count]
-            }
-            close(fd)
-            // Entries end in NUL: only a whole one counts.
-            if environment.split(separator: 0).contains(where: { $0.count == entry.count && $0.elementsEqual(entry) }) {
-                found.append(pidfd)
-            } else {
-                close(pidfd)
-            }
-        }
-        return found
-    }
-    #endif
-
-    let pid: Int32
-    var input: Int32 = -1
-    var output: Int32 = -1
-    var errorOutput: Int32 = -1
-    /// A descriptor that polls readable when the child has exited (Linux), or -1.
-    var pidfd: Int32 = -1
-    /// (exit status, signal), once it was waited for.
-    var exit: (Int32?, Int32?)? {
-        didSet { onExit?() }
-    }
-    /// Called once when it has been waited for.
-    var onExit: (() -> Void)?
-
-    init(_ path: String, _ arguments: [String], environment: [String: String]?, input wantsInput: Bool, capture: Bool) throws {
-        func pipePair() throws -> (read: Int32, write: Int32) {
-            var ends: [Int32] = [-1, -1]
-            // Close-on-exec right away; on Linux a spawn closes every other descriptor anyway.
-            guard pipe(&ends) == 0 else { throw ChildProcess.Failure(description: "pipe: \(String(cString: strerror(errno)))") }
-            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
-            return (ends[0], ends[1])
-        }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        guard null >= 0 else { throw ChildProcess.Failure(description: "/dev/null: \(String(cString: strerror(errno)))") }
-        defer { close(null) }
-        var closeAfter: [Int32] = []
-        var childEnds: (Int32, Int32, Int32) = (null, null, null)
-        var parentEnds: [Int32] = []
-        defer { closeAfter.forEach { close($0) } }
-        do {
-            if wantsInput {
-                let pair = try pipePair()
-                childEnds.0 = pair.read
-                input = pair.write
-                closeAfter.append(pair.read)
-                parentEnds.append(pair.write)
-            }
-            let out = try pipePair()
-            childEnds.1 = out.write
-            output = out.read
-            closeAfter.append(out.write)
-            parentEnds.append(out.read)
-            if capture {
-                let err = try pipePair()
-                childEnds.2 = err.write
-                errorOutput = err.read
-                closeAfter.append(err.write)
-                parentEnds.append(err.read)
-            }
-        } catch {
-            parentEnds.forEach { close($0) }
-            throw error
-        }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let envp = environmentStrings.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var child: Int32 = 0
-        var result: Int32 = 0
-        // ETXTBSY: the executable is open for writing somewhere, which is over in a moment when
-        // it is a descriptor another process's fork inherited while the file was written (an
-        // installer, or a test's stand-in); tried again for up to about a tenth of a second.
-        for attempt in 0..<20 {
-            if attempt > 0 { usleep(5_000) }
-            #if os(Linux)
-            result = tw_spawn(path, argv, envp, childEnds.0, childEnds.1, childEnds.2, &child)
-            #else
-            result = Self.spawn(path, argv, envp, childEnds, &child)
-            #endif
-            if result != ETXTBSY { break }
-        }
-        guard result == 0 else {
-            parentEnds.forEach { close($0) }
-            throw ChildProcess.Failure(description: "\(path) could not be started: \(String(cString: strerror(result)))")
-        }
-        pid = child
-        for end in parentEnds where end != output || capture { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
-        #if os(Linux)
-        pidfd = tw_pidfd_open(child)
-        if pidfd >= 0 { _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC) }
-        #endif
-    }
-
-    #if !os(Linux)
-    /// posix_spawn with the standard descriptors set, every other one closed
-    /// (POSIX_SPAWN_CLOEXEC_DEFAULT), and signals unblocked and at their defaults.
-    static func spawn(_ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?],
-                      _ ends: (Int32, Int32, Int32), _ pid: inout Int32) -> Int32 {
-        var actions: posix_spawn_file_actions_t?
-        var attributes: posix_spawnattr_t?
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        posix_spawn_file_actions_adddup2(&actions, ends.0, 0)
-        posix_spawn_file_actions_adddup2(&actions, ends.1, 1)
-        posix_spawn_file_actions_adddup2(&actions, ends.2, 2)
-        var none = sigset_t()
-        var defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // A process group of its own, so that stopping it stops what it started too (the
-        // `sleep` of a shell command line).
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT | POSIX_SPAWN_SETPGROUP))
-        return posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-    }
-    #endif
-
-    deinit {
-        closeInput()
-        closeOutput()
-        closeErrorOutput()
-        if exit == nil { stop(grace: 0) }
-        if pidfd >= 0 { close(pidfd) }
-    }
-
-    func closeInput() { if input >= 0 { close(input); input = -1 } }
-    func closeOutput() { if output >= 0 { close(output); output = -1 } }
-    func closeErrorOutput() { if errorOutput >= 0 { close(errorOutput); errorOutput = -1 } }
-
-    /// Waits for it without blocking; true once it has been waited for.
-    @discardableResult
-    func reapIfExited() -> Bool {
-        guard exit == nil else { return true }
-        var status: Int32 = 0
-        var result: Int32
-        repeat { result = waitpid(pid, &status, WNOHANG) } while result < 0 && errno == EINTR
-        guard result == pid else { return false }
-        record(status)
-        return true
-    }
-
-    func record(_ status: Int32) {
-        let signal = status & 0x7f
-        exit = signal == 0 ? ((status >> 8) & 0xff, nil) : (nil, signal)
-        if pidfd >= 0 { close(pidfd); pidfd = -1 }
-    }
-
-    /// SIGTERM to its process group (it and whatever it started), up to `grace` seconds for it
-    /// to end, then SIGKILL to the group; always waits for it. Where it has a pidfd (Linux), what
-    /// is left of the group once it has exited gets SIGKILL too, before it is reaped: until then
-    /// its number stays its group's, so no other process can be hit. A member that left the group
-    /// (`setsid`) is not reached.
-    func stop(grace: TimeInterval) {
-        guard exit == nil else { return }
-        signal(SIGTERM)
-        if pidfd >= 0 {
-            // The pidfd turns readable when it exits, before anything reaps it.
-            if !pidfdReadable(within: grace) {
-                signal(SIGKILL)
-                _ = pidfdReadable(within: 3600)
-            }
-            _ = kill(-pid, SIGKILL)
-        } else if waitForExit(within: grace) {
-            return
-        } else {
-            signal(SIGKILL)
-        }
-        var status: Int32 = 0
-        var result: Int32
-        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
-        if result == pid { record(status) }
-    }
-
-    /// Whether its pidfd turns readable (it exited) within `seconds`.
-    private func pidfdReadable(within seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            let remaining = deadline.timeIntervalSinceNow
-            if poll(&descriptor, 1, Int32(max(0, min(remaining, 3600)) * 1000) + 1) > 0 { return true }
-            if Date() >= deadline { return false }
-        }
-    }
-
-    /// Sends `number` to its process group, or to it alone should it lead none.
-    private func signal(_ number: Int32) {
-        if kill(-pid, number) != 0 { kill(pid, number) }
-    }
-
-    /// Whether it exits within `seconds`, waiting on its pidfd where there is one.
-    func waitForExit(within seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        var backoff = 0.001
-        while !reapIfExited() {
-            let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { return false }
-            if pidfd >= 0 {
-                var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&descriptor, 1, Int32(remaining * 1000) + 1)
-            } else {
-                usleep(useconds_t(min(backoff, remaining) * 1_000_000))
-                backoff = min(backoff * 2, 0.05)
-            }
-        }
-        return true
     }
 }

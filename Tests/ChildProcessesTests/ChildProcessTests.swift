@@ -90,6 +90,33 @@ import Glibc
         #expect(Self.survivors(outcome).isEmpty)
         #expect(Date().timeIntervalSince(started) < 5)
     }
+
+    /// A daemon the child started that left its group (`setsid`), cleared its environment
+    /// (`env -i`), ignores SIGTERM and left a grandchild of its own behind (a double fork) is
+    /// ended when the child exits, and both are waited for: by the time `run` returns neither is
+    /// left, not even as a zombie.
+    @Test func aDaemonThatShedItsEnvironmentIsEndedAndWaitedFor() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tw-daemon-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = directory + "/daemon.sh", pids = directory + "/pids"
+        try """
+        trap '' TERM
+        sh -c 'sleep 30 </dev/null >/dev/null 2>&1 & echo $!' >> "$1"
+        echo $$ >> "$1"
+        exec sleep 30 </dev/null >/dev/null 2>&1
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: pids, contents: nil)
+        let command = "setsid env -i /bin/sh \(script) \(pids) </dev/null >/dev/null 2>&1 & "
+            + "n=0; while [ \"$(wc -l < \(pids))\" -lt 2 ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n+1)); done; exit 0"
+        let outcome = try ChildProcess.run("/bin/sh", ["-c", command], timeout: 20)
+        let left = ((try? String(contentsOfFile: pids, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        let present = left.filter { FileManager.default.fileExists(atPath: "/proc/\($0)") }
+        for pid in present { kill(pid, SIGKILL) }
+        #expect(outcome.status == 0 && !outcome.timedOut)
+        #expect(left.count == 2, "\(left)")
+        #expect(present.isEmpty, "left behind: \(present)")
+    }
     #endif
 
     /// A caller asked to stop stops its child at once (`interrupt`); its descriptor readable for

@@ -94,15 +94,14 @@ void tw_restore_reap_signals(void);
 /// pidfd_open(2): a descriptor that polls readable once process `pid` has exited; -1 with errno
 /// set (ENOSYS before Linux 5.3).
 int tw_pidfd_open(int pid);
-/// pidfd_send_signal(2) with SIGKILL: the process `pidfd` was opened on, never another that
-/// took its number since; -1 with errno ESRCH once it has exited (ENOSYS before Linux 5.1).
-int tw_pidfd_kill(int pidfd);
 /// Which device the socket behind descriptor `fd` of process `pid` (of thread `thread`, when
 /// not 0, whose descriptor table is its own) is bound to, asked by a child process: it copies the
 /// descriptor (pidfd_getfd), checks from the copy's /proc link alone (no call into the file's
 /// filesystem) that it is the socket with `inode`, and asks SO_BINDTOIFINDEX. Nothing this process
 /// does touches the copy, so a descriptor swapped for a file whose filesystem never answers (FUSE)
-/// cannot hold it up: at worst the child is left waiting. Returns 0 with `*value` the ifindex
+/// cannot hold it up. Once its answer has come, or `timeout_ms` has passed without one, the child
+/// gets SIGKILL and is waited for; one the kernel keeps from dying at once is waited for by a later
+/// call, and while 64 such are left no new child is started (refused, EAGAIN). Returns 0 with `*value` the ifindex
 /// (0: none), 1 when the descriptor no longer holds that socket, 2 when refused with `*value` the
 /// errno and `*stage` 1 (pidfd_open), 2 (pidfd_getfd), 3 (getsockopt) or 0 (pipe or fork), and 3
 /// when no answer came within `timeout_ms`.
@@ -117,17 +116,32 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
 /// descriptor was closed or reused is passed over. A socket that cannot be asked is counted in
 /// `*refused`, the first one's index in `*refused_index`, its errno in `*value` and `*stage` 1
 /// (pidfd_open), 2 (pidfd_getfd) or 3 (SIOCGSKNS). Returns 0, an errno when the child could not be
-/// started, or -1 when it gave no full answer within `timeout_ms` (what came is kept).
+/// started, or -1 when it gave no full answer within `timeout_ms` (what came is kept). The child
+/// is ended and waited for as `tw_ask_bound_device`'s is: none asks on after this returns.
 int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsigned long long *inodes,
                          int known_count, const unsigned long long *known, int timeout_ms,
                          int *out_fds, unsigned long long *out_inodes, int *out_index, int *out_count,
                          int *refused, int *refused_index, int *stage, int *value);
+/// The process number of the last child `tw_ask_bound_device` or `tw_socket_namespaces` started
+/// on the calling thread (0: none), for tests.
+int tw_last_helper(void);
 /// Starts `path` with `argv` and `envp` (NULL-terminated) by posix_spawn(2): descriptors
 /// `stdin_fd`, `stdout_fd` and `stderr_fd` become 0, 1 and 2, every other descriptor is closed in
 /// the child (closefrom, glibc 2.34 and later; otherwise only close-on-exec ones are), and signals
 /// are unblocked and set back to their defaults; the child leads a process group of its own.
 /// Returns 0 with the pid in `*pid`, or an errno.
 int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid);
+/// Starts `path` as `tw_spawn` does, under a keeper: a fork of this process that runs the
+/// command as its child and is the child subreaper (PR_SET_CHILD_SUBREAPER) of all the command
+/// starts, so that what it leaves running, in its process group or out of it (`setsid`, a
+/// daemon's double fork), becomes the keeper's child when its parent dies, however it changed its
+/// environment. The keeper ends as the command ends (its exit status, or the signal that killed
+/// it), once it has sent SIGKILL to the command's group and to everything it was given, and
+/// waited for them (at most about 5 s for any that do not die at once). Meanwhile SIGTERM to the
+/// keeper is passed on to the command's group, and SIGUSR1 ends the command and all it started
+/// with SIGKILL. The keeper reads no process's memory and keeps every other signal blocked.
+/// Returns 0 with the keeper's pid in `*pid`, or an errno (from the command's execve, say).
+int tw_spawn_kept(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid);
 /// Whether a BPF program that traffic control can run (type SCHED_CLS or SCHED_ACT, the only
 /// ones tcx, netkit, cls_bpf and act_bpf take) is loaded anywhere on the machine: sets `*loaded`
 /// to 1 or 0 and returns 0, or returns an errno (EPERM without CAP_SYS_ADMIN; ENOSYS without
