@@ -132,12 +132,20 @@ extension LinuxReaper {
             target.grouped = false
             target.altNameAdded = false
             target.takenDown = false
-            guard let other else { return goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) }
+            // A fence that could not be taken off where the device went (or whose device could
+            // not be found) leaves the intent open: the next reap looks for it by its private
+            // name and gives it back.
+            func leftWhereItWent(_ gone: (text: String, whole: Bool)) -> (text: String, whole: Bool) {
+                guard !gone.whole else { return gone }
+                target.markLeft = true
+                return (gone.text + "; the next reap tries again from this run's intent", false)
+            }
+            guard let other else { return leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)) }
             let left = "; the device at its ifindex now, \(other), bears no mark of the fence"
             // Where the kernel tells that the target left (another device moved in under its
             // ifindex, as sandboxes number theirs alike), its fence is given back where it went.
             if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.lastDeparted(among: [index])?[index] != nil {
-                let gone = goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)
+                let gone = leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client))
                 return (left + ", so it is left alone" + gone.text, gone.whole)
             }
             return (left + " (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
