@@ -467,6 +467,7 @@ static void tw_report(int out, struct tw_socket_report report, int fd) {
 }
 
 int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsigned long long *inodes,
+                         int join_count, const char *const *join_paths,
                          int known_count, const unsigned long long *known, int timeout_ms,
                          int *out_fds, unsigned long long *out_inodes, int *out_index, int *out_count,
                          int *refused, int *refused_index, int *stage, int *value) {
@@ -495,6 +496,26 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
         tw_close_all_but(out);
         int sent_count = 0;
         int pidfd = -1, pidfd_of = 0;
+        /* Into the holders' net_cls and net_prio groups first: a copy takes its receiver's. */
+        char own[24];
+        size_t own_length = (size_t)(tw_decimal(own, (unsigned long long)getpid()) - own);
+        for (int j = 0; j < join_count; j++) {
+            int group = open(join_paths[j], O_WRONLY | O_CLOEXEC);
+            ssize_t written = -1;
+            if (group >= 0) {
+                do { written = write(group, own, own_length); } while (written < 0 && errno == EINTR);
+                int code = errno;
+                close(group);
+                errno = code;
+            }
+            if (written != (ssize_t)own_length) {
+                struct tw_socket_report failed = { 2, 0, 4, errno ? errno : EIO, 0 };
+                for (int i = 0; i < count; i++) { failed.index = i; tw_report(out, failed, -1); }
+                struct tw_socket_report done = { 1, 0, 0, 0, 0 };
+                tw_report(out, done, -1);
+                _exit(0);
+            }
+        }
         for (int i = 0; i < count; i++) {
             struct tw_socket_report report = { 2, i, 0, 0, 0 };
             if (pids[i] != pidfd_of) {

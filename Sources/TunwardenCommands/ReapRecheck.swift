@@ -9,11 +9,12 @@ import TunwardenCore
 extension Reap {
     /// What is left of `plan` by the time its question was answered, and why the rest is
     /// skipped: a fresh inventory is recorded with the observations, as the plan's was, and
-    /// planned again by the same rules (`policy`, `--min-age` above all). A planned device that
-    /// the new plan would not delete yet, for its grace period (seen held, seen used by its packet
-    /// counters, or an orphaned run that restarted since), or whose packet counters moved since the
-    /// plan, is skipped. Everything else the reaper's own re-verification judges (gone, renamed,
-    /// replaced, attached now), in its own words.
+    /// planned again by the same rules (`policy`, `--min-age` above all). A planned device whose
+    /// packet counters moved since the plan, or that the new plan would not delete yet for its
+    /// grace period, is skipped, each for the reason the observations give (`restartedRun`).
+    /// Everything else the reaper's own re-verification judges (gone, renamed, attached now, and
+    /// replaced: another device under its name and ifindex, which also starts a grace period of
+    /// its own), in its own words.
     static func recheckedAfterQuestion(_ plan: ReapPlan, planned snapshot: Snapshot, backend: any InventoryBackend, store: StateStore?,
                                        policy: ReapPolicy) throws -> (plan: ReapPlan, skipped: [ReapResult]) {
         let now = try backend.snapshot()
@@ -22,7 +23,11 @@ extension Reap {
         // A holder scan that is not complete is neither recorded nor planned from, as the plan
         // itself refuses one; the packet counters below still tell a device used meanwhile.
         var waiting: [String: Date] = [:]
+        // What the observations said before this look is recorded: what other looks (a watcher,
+        // an audit) saw while the question waited.
+        var earlier: Observations?
         if now.holders.complete {
+            earlier = try store.flatMap { try $0.database(create: false)?.observations(namespace: plan.namespaceIdentity) }
             let assessment = Heuristics.assess(now)
             let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
             let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
@@ -37,6 +42,8 @@ extension Reap {
         var skipped: [ReapResult] = []
         kept.items = plan.items.filter { item in
             guard let device = current[item.interface.index], device.name == item.ifname else { return true }
+            // Another device under its name and ifindex: the reaper says so.
+            guard DeviceIdentity.replacement(of: item.interface, by: device).isEmpty else { return true }
             var why: [String] = []
             if let was = before[item.interface.index]?.stats, let counters = device.stats,
                was.rxPackets != counters.rxPackets || was.txPackets != counters.txPackets {
@@ -45,7 +52,7 @@ extension Reap {
             }
             let due = waiting[item.ifname]
             if due != nil, why.isEmpty {
-                why.append("its orphaned run started again since the plan was made (seen held, its packet counters moved, or another device took its place)")
+                why.append(restartedRun(of: item, earlier: earlier?.observation(of: device, in: plan.namespaceIdentity), plannedAt: snapshot.takenAt))
             }
             guard !why.isEmpty else { return true }
             let clock = due.map { " (reapable at \(Timestamp.format($0)), in \(DurationText.exact($0.timeIntervalSince(now.takenAt))))" } ?? ""
@@ -54,5 +61,26 @@ extension Reap {
             return false
         }
         return (kept, skipped)
+    }
+
+    /// Why the orphaned run of the device planned as `item`, not replaced since, started again
+    /// while the question waited though its packet counters did not move, as the observations
+    /// tell: `earlier` is what they held of it before this look was recorded (the plan's own
+    /// look at `plannedAt`, or a later one by a watcher or an audit).
+    static func restartedRun(of item: ReapItem, earlier: InterfaceObservation?, plannedAt: Date) -> String {
+        guard let earlier else {
+            return "tunwarden's record of it is gone from the state database since the plan was made (removed, or moved aside as damaged), so how long it has been orphaned counts from now"
+        }
+        let holders = earlier.holdersSeen.flatMap(\.last).map { "; the last holder tunwarden saw was \($0)" } ?? ""
+        guard let since = earlier.orphanedSince else {
+            return "another look since the plan was made (a watcher's or an audit's) found it not orphaned (held by a process, or in use otherwise)\(holders)"
+        }
+        if let plannedSince = item.orphanedSince, since > plannedSince {
+            if let moved = earlier.lastTrafficChange, moved > plannedAt {
+                return "another look since the plan was made saw its packet counters move at \(Timestamp.format(moved)): a process was attached"
+            }
+            return "another look since the plan was made found it not orphaned (held by a process, or in use otherwise), and orphaned again from \(Timestamp.format(since))\(holders)"
+        }
+        return "how long it has been orphaned could not be counted since the plan was made (the boot clock's reading at the start of its orphaned run is not kept, or the clock went back), so it counts from now"
     }
 }

@@ -24,7 +24,7 @@ struct SocketNamespacesHelperTests {
         var outIndex = [Int32](repeating: 0, count: count)
         var outCount: Int32 = 0, refused: Int32 = 0, refusedIndex: Int32 = -1, stage: Int32 = 0, value: Int32 = 0
         // No time at all: the answer cannot be complete, and the child is still asking.
-        let status = tw_socket_namespaces(Int32(count), [Int32](repeating: getpid(), count: count), sockets, inodes, 0, [], 0,
+        let status = tw_socket_namespaces(Int32(count), [Int32](repeating: getpid(), count: count), sockets, inodes, 0, nil, 0, [], 0,
                                           &outFDs, &outInodes, &outIndex, &outCount, &refused, &refusedIndex, &stage, &value)
         let helper = tw_last_helper()
         let left = FileManager.default.fileExists(atPath: "/proc/\(helper)")

@@ -115,10 +115,14 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
 /// (`*out_count` of them; `out_*` have room for `count`). A socket whose process exited or whose
 /// descriptor was closed or reused is passed over. A socket that cannot be asked is counted in
 /// `*refused`, the first one's index in `*refused_index`, its errno in `*value` and `*stage` 1
-/// (pidfd_open), 2 (pidfd_getfd) or 3 (SIOCGSKNS). Returns 0, an errno when the child could not be
-/// started, or -1 when it gave no full answer within `timeout_ms` (what came is kept). The child
-/// is ended and waited for as `tw_ask_bound_device`'s is: none asks on after this returns.
+/// (pidfd_open), 2 (pidfd_getfd) or 3 (SIOCGSKNS). Before any copy, the child writes its pid into
+/// each of the `join_count` files `join_paths` names (the `cgroup.procs` of the cgroup v1 `net_cls`
+/// and `net_prio` groups the holders are in, since a copy takes the receiver's); one it cannot
+/// write refuses every socket, with `*stage` 4 and its errno. Returns 0, an errno when the child
+/// could not be started, or -1 when it gave no full answer within `timeout_ms` (what came is kept).
+/// The child is ended and waited for as `tw_ask_bound_device`'s is: none asks on after this returns.
 int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsigned long long *inodes,
+                         int join_count, const char *const *join_paths,
                          int known_count, const unsigned long long *known, int timeout_ms,
                          int *out_fds, unsigned long long *out_inodes, int *out_index, int *out_count,
                          int *refused, int *refused_index, int *stage, int *value);

@@ -58,13 +58,19 @@ extension RawSockets {
     /// (pidfd_getfd, like SCM_RIGHTS) moves it into the receiver's cgroup v1 `net_cls` and
     /// `net_prio` groups (`__receive_sock`), which classify its packets (tc, iptables `-m
     /// cgroup`). Where those controllers are mounted and the holder is in other groups of them
-    /// than tunwarden, or its groups cannot be read, the copy would change the socket.
+    /// than tunwarden, or its groups cannot be read, the copy would change the socket. A process
+    /// that has exited is asked all the same, and found gone.
     static func classifierChange(_ descriptor: SocketDescriptor) -> String? {
         guard case let .ok(own) = Sys.readSmallFile("/proc/thread-self/cgroup") else { return nil }
         let mine = classifierGroups(own)
         guard !mine.isEmpty else { return nil }
         let task = descriptor.thread.map { "/proc/\(descriptor.pid)/task/\($0)" } ?? "/proc/\(descriptor.pid)"
-        guard case let .ok(theirs) = Sys.readSmallFile("\(task)/cgroup") else {
+        let theirs: [UInt8]
+        switch Sys.readSmallFile("\(task)/cgroup") {
+        case let .ok(text): theirs = text
+        // Exited: the ask finds it gone, and no copy is taken.
+        case let .failed(code) where code == ENOENT || code == ESRCH: return nil
+        case .failed:
             return "its cgroups cannot be read, and taking a copy of its descriptor would move the socket into tunwarden's net_cls and net_prio groups (cgroup v1)"
         }
         let groups = classifierGroups(theirs)

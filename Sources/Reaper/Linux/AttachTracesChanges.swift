@@ -38,20 +38,26 @@ extension AttachTraces {
     }
 
     /// The neighbour entries made by hand the device had before its fence that are not permanent
-    /// (`nud noarp`, `managed`), in words with the commands that make them again. Its fence's
-    /// private alternative name, and the carrier going off when tunwarden lets go of it at the end
-    /// of its batch, each make the kernel flush every entry of a device without carrier that is
-    /// not permanent (NETDEV_CHANGE, `neigh_carrier_down`): adding them again here would not
-    /// outlast the batch. Permanent and proxy entries are kept. `ip`: `ip`, or `ip -n NAME` for
-    /// the namespace the commands act in.
-    func flushedNeighbours(device: String, ip: String) -> [String] {
-        let flushed = neighbours.filter { $0.flags & NeighbourMessage.proxy == 0 && $0.state & NeighbourMessage.permanent == 0 }.compactMap(LinuxReaper.recreated)
-        guard !flushed.isEmpty else { return [] }
-        let named = flushed.map { "\($0.address) (\($0.kind == .managed ? "managed" : "nud \($0.kind.rawValue)"))" }
-        let commands = flushed.map { "`\(RecreateCommands.neighbourCommand($0, ip: ip, name: device))`" }
-        return ["it loses its neighbour \(flushed.count == 1 ? "entry" : "entries") made by hand \(named.joined(separator: ", ")) "
-            + "(giving it a private name and letting go of it, each without carrier, made the kernel flush every entry of it that is not permanent): "
-            + commands.joined(separator: " and ") + " \(flushed.count == 1 ? "makes it" : "make them") again"]
+    /// (`nud noarp`, `managed`): its fence's private alternative name, and the carrier going off
+    /// when tunwarden lets go of it at the end of its batch, each make the kernel flush every
+    /// entry of a device without carrier that is not permanent (NETDEV_CHANGE,
+    /// `neigh_carrier_down`), so they are made again only once it has (`LostNeighbours`).
+    /// Permanent and proxy entries are kept.
+    var flushable: [RecreateCommands.Neighbour] {
+        neighbours.filter { $0.flags & NeighbourMessage.proxy == 0 && $0.state & NeighbourMessage.permanent == 0 }.compactMap(LinuxReaper.recreated)
+    }
+
+    /// `lost`, entries the fence flushed that could not be made again, in words with the commands
+    /// that make them (`why`: why not). `ip`: `ip`, or `ip -n NAME` for the namespace the commands
+    /// act in.
+    static func lostNeighbours(_ lost: [RecreateCommands.Neighbour], why: String, device: String, ip: String) -> [String] {
+        guard !lost.isEmpty else { return [] }
+        let named = lost.map { "\($0.address) (\($0.kind == .managed ? "managed" : "nud \($0.kind.rawValue)"))" }
+        let commands = lost.map { "`\(RecreateCommands.neighbourCommand($0, ip: ip, name: device))`" }
+        return ["it lost its neighbour \(lost.count == 1 ? "entry" : "entries") made by hand \(named.joined(separator: ", ")) "
+            + "(giving it a private name and letting go of it, each without carrier, made the kernel flush every entry of it that is not permanent), "
+            + "and \(lost.count == 1 ? "it" : "they") could not be made again (\(why)): "
+            + commands.joined(separator: " and ") + " \(lost.count == 1 ? "makes it" : "make them") again"]
     }
 }
 #endif

@@ -38,6 +38,9 @@ extension LinuxReaper {
         var traces: AttachTraces?
         /// The plan's `--protect` patterns, asked again of its names at the last look.
         var protect: [String] = []
+        /// The neighbour entries made by hand its fence flushed, once it is given back: made again
+        /// when the batch has let go of it (`LostNeighbours`).
+        var lostNeighbours: [RecreateCommands.Neighbour] = []
 
         init(item: ReapItem, fenceName: [UInt8], protect: [String] = []) {
             self.item = item
@@ -46,8 +49,11 @@ extension LinuxReaper {
         }
     }
 
-    /// Fences, verifies and deletes one batch; `group` is one no link was in at re-verification.
-    func reapBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?, linkWatch: PlanLinkWatch? = nil) -> [ReapResult] {
+    /// Fences, verifies and deletes one batch (`reapBatch`), noting in `lost` the neighbour
+    /// entries each target given back lost to its fence, and, when one of them is attached, begins
+    /// `carrierWatch` right before its descriptors are closed.
+    func actOnBatch(_ batch: [Target], group: UInt32, client: RtnetlinkClient, namespaceFD: Int32?, linkWatch: PlanLinkWatch?,
+                    lost: inout [LostNeighbours], carrierWatch: inout CarrierWatch?) -> [ReapResult] {
         var results: [ReapResult] = []
         // Watched from before the fence: a target moved to another namespace at any moment after
         // vanishes from this one's dumps as if deleted, still fenced where it went, and its
@@ -72,6 +78,9 @@ extension LinuxReaper {
             var target = target
             let (text, whole) = restore(&target, fenceGroup: group, client: client, departures: departures, namespaceFD: namespaceFD)
             record(target, whole ? outcome : .failed, detail + text)
+            if !target.lostNeighbours.isEmpty {
+                lost.append(LostNeighbours(result: results.count - 1, index: target.index, name: target.name, entries: target.lostNeighbours, attached: target.attached))
+            }
         }
         /// The addresses and routes of the batch's multi-queue targets, read once, when the first
         /// one is fenced.
@@ -109,7 +118,10 @@ extension LinuxReaper {
                 return results
             }
         }
-        defer { for target in targets { if let fd = target.fd { system.tun.close(fd) } } }
+        defer {
+            if lost.contains(where: \.attached) { carrierWatch = CarrierWatch(namespaceFD: namespaceFD, devices: Set(lost.filter(\.attached).map(\.index)), client: client) }
+            for target in targets { if let fd = target.fd { system.tun.close(fd) } }
+        }
 
         // 2. Fence each device, by ifindex. Right before, a last look at the routes of the
         //    single-queue devices that are up: one whose attach would make live routes the kernel

@@ -108,9 +108,10 @@ extension LinuxReaper {
     /// Undoes what fencing did to a target that will not be deleted: group, private name, down,
     /// and what the rename and going down changed of its addresses and routes (`DownedState`),
     /// checked against what it had. tunwarden's own queue stays attached until
-    /// the batch ends (the batch closes every descriptor it opened exactly once). Returns text to
-    /// add to its result (what was given back beyond the fence, what could not be) and whether the
-    /// device is as it was.
+    /// the batch ends (the batch closes every descriptor it opened exactly once), and the neighbour
+    /// entries the fence flushed are made again after that (`lostNeighbours`). Returns text to add
+    /// to its result (what was given back beyond the fence, what could not be) and whether the
+    /// device is as it was, those entries aside.
     ///
     /// A target gone from the namespace is not taken for deleted: `departures` (the batch's watch
     /// on the link notifications of the namespace `namespaceFD` names) and tunwarden's own queue
@@ -132,12 +133,20 @@ extension LinuxReaper {
             target.grouped = false
             target.altNameAdded = false
             target.takenDown = false
-            guard let other else { return goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) }
+            // A fence that could not be taken off where the device went (or whose device could
+            // not be found) leaves the intent open: the next reap looks for it by its private
+            // name and gives it back.
+            func leftWhereItWent(_ gone: (text: String, whole: Bool)) -> (text: String, whole: Bool) {
+                guard !gone.whole else { return gone }
+                target.markLeft = true
+                return (gone.text + "; the next reap tries again from this run's intent", false)
+            }
+            guard let other else { return leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)) }
             let left = "; the device at its ifindex now, \(other), bears no mark of the fence"
             // Where the kernel tells that the target left (another device moved in under its
             // ifindex, as sandboxes number theirs alike), its fence is given back where it went.
             if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.lastDeparted(among: [index])?[index] != nil {
-                let gone = goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)
+                let gone = leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client))
                 return (left + ", so it is left alone" + gone.text, gone.whole)
             }
             return (left + " (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
@@ -256,10 +265,10 @@ extension LinuxReaper {
             // As for any holder too: duplicate address detection ran on its tentative addresses.
             notes += traces.changedDuplicateDetection(index: index, now: now, client: client).map { "it keeps \($0)" }
         }
-        // What its private name and the carrier going off flushed, tunwarden's doing: named, with
-        // the commands that make it again.
+        // What its private name and the carrier going off flush, tunwarden's doing: made again
+        // once its queue has let go of it (`LostNeighbours`).
         if wasAltNamed || target.attached, let traces = target.traces {
-            problems += traces.flushedNeighbours(device: ShellWord.quote(target.name), ip: commandsPlace().ipWord)
+            target.lostNeighbours = traces.flushable
             target.traces = nil
         }
         let text = (notes + problems).map { "; " + $0 }.joined()

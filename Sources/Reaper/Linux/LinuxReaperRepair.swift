@@ -207,7 +207,7 @@ extension LinuxReaper {
                 // answers it.
                 if byIndex[intent.ifindex] != nil, intent.namespaceIdentity == nil { continue }
                 let leftOpen: Bool
-                (outcome, detail, leftOpen) = goneSinceKilled(intent, inspectedFD: namespaceFD, client: client)
+                (outcome, detail, leftOpen) = goneSinceKilled(intent, here: links, inspectedFD: namespaceFD, client: client)
                 if leftOpen { leftFenced = true }
                 if let link = byIndex[intent.ifindex] {
                     detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"

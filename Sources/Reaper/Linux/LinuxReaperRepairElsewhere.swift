@@ -48,26 +48,36 @@ extension LinuxReaper {
         return detail
     }
 
-    /// The result for the device `intent` recorded, gone from the inspected namespace: looked for
-    /// by the fence's private name (a multi-queue device's name, a single-queue one's alternative
-    /// name; each checked by value) in every namespace the foreign-stacking look enumerates, and
-    /// given back where it is found (`giveBack(_:elsewhere:)`). One found nowhere is gone from
+    /// The result for the device `intent` recorded, gone from its ifindex: looked for by the
+    /// fence's private name (a multi-queue device's name, a single-queue one's alternative name;
+    /// each checked by value) first among `here`, the inspected namespace's links (a device moved
+    /// out and back, or one a reap could not give back where it came back), then in every
+    /// namespace the foreign-stacking look enumerates, and given back where it is found
+    /// (`giveBack(_:elsewhere:)`); a give-back that leaves part of the fence on it leaves the
+    /// intent open (`leftOpen`), so that the next reap tries again. One found nowhere is gone from
     /// here, deleted or moved where tunwarden cannot see: nothing proves it deleted, so the result
     /// is failed, with the commands that give it back where it may live on. While a namespace
     /// could not be looked in (entering it refused, say), the device may be there, fenced: the
-    /// result says which could not, and leaves the intent open (`leftOpen`), so that a later
-    /// reap that can enter them looks again.
-    func goneSinceKilled(_ intent: JournalRecord, inspectedFD: Int32?, client: RtnetlinkClient)
+    /// result says which could not, and leaves the intent open, so that a later reap that can
+    /// enter them looks again.
+    func goneSinceKilled(_ intent: JournalRecord, here: [LinkMessage], inspectedFD: Int32?, client: RtnetlinkClient)
         -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: Bool) {
         let fenceName = InterfaceName.kernelBytes(intent.fenceName ?? "")
         let marks = FenceMarks(name: InterfaceName.kernelBytes(intent.ifname), ifname: intent.ifname, fenceName: fenceName,
                                fenceGroup: intent.fenceGroup ?? 0, grouped: false, priorGroup: intent.prior?.group ?? 0,
                                multiQueue: intent.prior?.tun?.multiQueue == true)
+        func answer(_ given: (text: String, whole: Bool)) -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: Bool) {
+            given.whole ? (.skipped, Self.leftFenced(by: intent.run) + given.text, false)
+                : (.failed, Self.leftFenced(by: intent.run) + given.text + "; the next reap tries again to give it back", true)
+        }
+        if !fenceName.isEmpty, let back = here.first(where: { Int($0.index) != intent.ifindex && $0.tun != nil && ($0.name == fenceName || $0.altNames.contains(fenceName)) }) {
+            let fd = inspectedFD.map { dup($0) } ?? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+            return answer(giveBack(marks, elsewhere: Elsewhere(namespaceFD: fd >= 0 ? fd : nil, name: back.name, index: back.index), cameBack: true))
+        }
         let others = ForeignStacking.otherNamespaces(inspectedFD: inspectedFD, namespaceDirectory: namespaceDirectory)
         let found: (elsewhere: Elsewhere?, unread: [String]) = fenceName.isEmpty ? (nil, []) : fenced(fenceName, among: others, client: client)
         if let elsewhere = found.elsewhere {
-            let given = giveBack(marks, elsewhere: elsewhere)
-            return (given.whole ? .skipped : .failed, Self.leftFenced(by: intent.run) + given.text, false)
+            return answer(giveBack(marks, elsewhere: elsewhere))
         }
         let gone = "run \(intent.run) journaled no result for it (it was killed, or could not write its results); the device is gone from this namespace: deleted (by that run, or since), "
             + "or moved to another namespace"

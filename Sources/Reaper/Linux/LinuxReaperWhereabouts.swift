@@ -212,7 +212,7 @@ extension LinuxReaper {
         }
         var text = moved + " as \(InterfaceName.text(current)) (ifindex \(index))"
         if let last = done.last { text += "; tunwarden " + (done.count == 1 ? last : done.dropLast().joined(separator: ", ") + " and " + last) + " \(there)" }
-        text += problems.map { "; " + $0 }.joined()
+        if !problems.isEmpty { text += "; it is still fenced \(there): " + problems.joined(separator: "; ") }
         if link.flags & LinkMessage.up == 0 { text += "; it is down \(there), as the move left it (a move closes the device it moves)" }
         return (text, problems.isEmpty)
     }
