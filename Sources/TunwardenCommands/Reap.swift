@@ -191,7 +191,7 @@ public struct Reap: ParsableCommand {
             do { observations = try Self.record(assessment, in: store, waitingForAnotherReap: dryRun) } catch { throw fail("\(error)") }
         }
         var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity, policy: policy, now: now)
-        plan.leaveOut(repairFailed: Set(repairs.filter(\.failed).map(\.ifindex)))
+        plan.leaveOut(repairFailed: Set(repairs.filter(\.failed).map(\.ifindex)), interfaces: snapshot.interfaces)
         // The plan names the namespace as the journal will: the caller's own too (`ip netns exec NAME`).
         if from == nil { plan.place = (try? context.reaper(namespace))?.recreatePlace() }
         // The JSON plan's recreate commands give back neighbour entries made by hand too, as the

@@ -13,7 +13,7 @@ public struct ReapOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "Never touch interfaces whose name or any alternative name matches this shell pattern (repeatable; replaces the file's list).",
-        discussion: "fnmatch(3) on the name's bytes; \\xHH is the byte HH, as names are shown.", valueName: "glob"))
+        discussion: "fnmatch(3) on the name's bytes; \\xHH is the byte HH, as names are shown. A feth pair is one unit: the peer of a protected feth is kept too.", valueName: "glob"))
     public var protect: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(

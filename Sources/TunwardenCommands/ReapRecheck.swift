@@ -31,9 +31,9 @@ extension Reap {
             let assessment = Heuristics.assess(now)
             let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
             let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
+            // (A pair's side waits with its peer: `reapableAt` is the peer's then.)
             waiting = Dictionary(again.excluded.compactMap { exclusion -> (String, Date)? in
-                if case let .tooYoung(at) = exclusion.reason { return (exclusion.ifname, at) }
-                return nil
+                exclusion.reason.reapableAt.map { (exclusion.ifname, $0) }
             }, uniquingKeysWith: { first, _ in first })
         }
         let before = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
@@ -59,6 +59,14 @@ extension Reap {
             skipped.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
                                       detail: "\(why.joined(separator: "; ")); its grace period (--min-age) starts again\(clock)"))
             return false
+        }
+        // A pair goes whole: the side whose peer is skipped now stays with it.
+        let skippedNames = Set(skipped.map(\.ifname))
+        kept.items.removeAll { item in
+            guard let peer = ReapPlan.pairPeer(of: item.interface, among: snapshot.interfaces), skippedNames.contains(peer.name) else { return false }
+            skipped.append(ReapResult(ifname: item.ifname, ifindex: item.interface.index, kind: item.interface.kind, outcome: .skipped,
+                                      detail: "its peer \(peer.name) is skipped, and deleting one side of a pair takes the other's link with it"))
+            return true
         }
         return (kept, skipped)
     }

@@ -31,6 +31,9 @@ extension Reap {
                 text += "Left \(exclusion.ifname) alone: given back damaged by the repair above; the killed run's intent records in the journal (`tunwarden journal`) hold all it had.\n"
             case let .carrierWouldWakeRoutes(woken):
                 text += "Left \(exclusion.ifname) alone: \(CarrierFence.reason(woken, quotedDevice: ShellWord.quote(InterfaceName.kernelBytes(exclusion.ifname)))).\n"
+            case let .peerKept(peer, because):
+                // Destroying a feth unpeers its peer, deleting a veth deletes its peer: a pair goes whole.
+                text += "Kept \(exclusion.ifname): its peer \(peer) \(because?.peerClause ?? "is not to be deleted"), and deleting one side of a pair takes the other's link with it.\n"
             default:
                 break
             }
@@ -51,7 +54,12 @@ extension Reap {
                 text += "; --min-age changes the grace period.\n"
             }
         }
-        let leftAlone = plan.excluded.contains { if case .carrierWouldWakeRoutes = $0.reason { true } else { $0.reason == .repairFailed } }
+        let leftAlone = plan.excluded.contains {
+            switch $0.reason {
+            case .carrierWouldWakeRoutes, .repairFailed, .peerKept: true
+            default: false
+            }
+        }
         if plan.items.isEmpty, protected > 0 || leftAlone, young.isEmpty {
             text += protected > 0 && !leftAlone
                 ? "Nothing to reap: every reapable orphan is protected.\n" : "Nothing to reap: every orphan is protected or was left alone.\n"

@@ -26,10 +26,7 @@ extension Watch {
         let reaper = held.map { LinuxReaper(holding: $0) } ?? LinuxReaper(namespaceName: runtime.namespace)
         var plan = ReapPlan.make(assessment, observations: observations, namespaceKey: snapshot.namespaceIdentity,
                                  policy: runtime.reapPolicy, now: snapshot.takenAt)
-        let waiting = plan.excluded.compactMap { exclusion -> Date? in
-            if case let .tooYoung(at) = exclusion.reason { return at }
-            return nil
-        }.min()
+        let waiting = plan.excluded.compactMap(\.reason.reapableAt).min()
         // Begun before the locks are awaited: a planned device replaced meanwhile by another
         // under its ifindex and name is told from it (the facts judged are as fresh as the events
         // read, and a replacement among those started its observation afresh).
@@ -67,7 +64,7 @@ extension Watch {
             do {
                 let repaired = try reaper.repairInterrupted(journal: journal)
                 for repair in repaired { Terminal.log("watch: \(repair.line)", priority: repair.failed ? 3 : 5) }
-                plan.leaveOut(repairFailed: Set(repaired.filter(\.failed).map(\.ifindex)))
+                plan.leaveOut(repairFailed: Set(repaired.filter(\.failed).map(\.ifindex)), interfaces: snapshot.interfaces)
                 repairs.tried(journal)
             } catch let incomplete as RepairJournalIncomplete {
                 for repair in incomplete.repairs { Terminal.log("watch: \(repair.line)", priority: repair.failed ? 3 : 5) }

@@ -49,6 +49,11 @@ public struct ReapExclusion: Sendable, Equatable {
         /// no carrier (`CarrierFence`): the reaper's fence would turn its carrier on and send
         /// their traffic into it, or may: the routes by what is known of them.
         case carrierWouldWakeRoutes(CarrierFence.Woken)
+        /// One side of a pair (a feth or a veth, see `ReapPlan.keepPairsWhole`) whose peer the
+        /// plan keeps: deleting this side would unpeer the peer (feth) or delete it (veth).
+        /// `because`: why the peer is kept, nil when it is no target at all (not orphaned, not
+        /// reapable).
+        indirect case peerKept(peer: String, because: Reason?)
     }
 
     public var ifname: String

@@ -31,17 +31,20 @@ public struct ReapPlan: Sendable, Equatable {
     }
 
     /// Leaves out the devices (by ifindex) that this run's repair of a killed reap could not give
-    /// back whole (see `ReapExclusion.Reason.repairFailed`).
-    public mutating func leaveOut(repairFailed indexes: Set<Int>) {
+    /// back whole (see `ReapExclusion.Reason.repairFailed`), and the pair peers planned with them.
+    /// `interfaces`: the devices the plan was made from, where the peers are found.
+    public mutating func leaveOut(repairFailed indexes: Set<Int>, interfaces: [NetworkInterface]) {
         guard !indexes.isEmpty else { return }
         for item in items where indexes.contains(item.interface.index) {
             excluded.append(ReapExclusion(ifname: item.ifname, reason: .repairFailed))
         }
         items.removeAll { indexes.contains($0.interface.index) }
+        Self.keepPairsWhole(items: &items, excluded: &excluded, interfaces: interfaces)
     }
 
     /// Plans the removal of every orphan the heuristics call reapable, minus protected names,
-    /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`. It names too the
+    /// unselected kinds and orphans not yet seen orphaned for `policy.minimumAge`, and minus the
+    /// side of a feth pair whose peer is kept for any of these (`keepPairsWhole`). It names too the
     /// single-queue devices whose fence would make routes live that the kernel passes by
     /// (`CarrierFence`), which the heuristics do not call reapable for that reason alone.
     ///
@@ -109,6 +112,8 @@ public struct ReapPlan: Sendable, Equatable {
             items.append(ReapItem(interface: entry.interface, evidence: finding.evidence, orphanedSince: observation?.orphanedSince ?? now,
                                   orphanedFor: age, routes: entry.routes))
         }
+        // A feth or veth pair goes whole or not at all.
+        keepPairsWhole(items: &items, excluded: &excluded, interfaces: assessment.snapshot.interfaces)
         // The routes of the devices to delete that share their key with another device's, which
         // their recreate commands add beside it: looked for among the routes of their prefixes only.
         let destinations = Set(items.flatMap { $0.routes.map(\.destination) })

@@ -161,6 +161,10 @@ public struct ReapReport: JSONRecord, Sendable {
         var pattern: String?
         /// The routes a fence would make live (`carrier-would-wake-routes`).
         var routes: [String]?
+        /// The pair peer the plan keeps, and the word for why (`peer-kept`; no word when the
+        /// peer is no target at all).
+        var peer: String?
+        var peerReason: String?
 
         func write(to json: inout JSONWriter) {
             json.object { json in
@@ -169,6 +173,36 @@ public struct ReapReport: JSONRecord, Sendable {
                 json.field("reapable_at", reapableAt)
                 json.field("pattern", pattern)
                 json.field("routes", routes)
+                json.field("peer", peer)
+                json.field("peer_reason", peerReason)
+            }
+        }
+
+        init(_ exclusion: ReapExclusion) {
+            ifname = exclusion.ifname
+            reason = Self.word(exclusion.reason)
+            switch exclusion.reason {
+            case let .tooYoung(at): reapableAt = at
+            case let .protected(pattern): self.pattern = pattern
+            case let .carrierWouldWakeRoutes(woken): routes = woken.all
+            case let .peerKept(peer, because):
+                self.peer = peer
+                peerReason = because.map(Self.word)
+                reapableAt = because?.reapableAt
+                if case let .protected(pattern) = because { self.pattern = pattern }
+            case .kindNotSelected, .repairFailed: break
+            }
+        }
+
+        /// The reason's one word, as the JSON report gives it.
+        static func word(_ reason: ReapExclusion.Reason) -> String {
+            switch reason {
+            case .tooYoung: "too-young"
+            case .protected: "protected"
+            case .kindNotSelected: "kind-not-selected"
+            case .repairFailed: "repair-failed"
+            case .carrierWouldWakeRoutes: "carrier-would-wake-routes"
+            case .peerKept: "peer-kept"
             }
         }
     }
@@ -221,15 +255,7 @@ public struct ReapReport: JSONRecord, Sendable {
                                 commands: darwin ? DarwinCommands.reap(item).map { $0.joined(separator: " ") } : nil,
                                 recreate: darwin ? DarwinCommands.recreate(item) : recreateByIndex[item.interface.index] ?? [])
         }
-        excluded = plan.excluded.map { exclusion in
-            switch exclusion.reason {
-            case let .tooYoung(at): ExcludedEntry(ifname: exclusion.ifname, reason: "too-young", reapableAt: at)
-            case let .protected(pattern): ExcludedEntry(ifname: exclusion.ifname, reason: "protected", pattern: pattern)
-            case .kindNotSelected: ExcludedEntry(ifname: exclusion.ifname, reason: "kind-not-selected")
-            case .repairFailed: ExcludedEntry(ifname: exclusion.ifname, reason: "repair-failed")
-            case let .carrierWouldWakeRoutes(woken): ExcludedEntry(ifname: exclusion.ifname, reason: "carrier-would-wake-routes", routes: woken.all)
-            }
-        }
+        excluded = plan.excluded.map(ExcludedEntry.init)
         self.results = results
         summary = Summary(planned: plan.items.count, deleted: results?.count { $0.result == .deleted } ?? 0,
                           skipped: results?.count { $0.result == .skipped } ?? 0, failed: results?.count { $0.result == .failed } ?? 0)

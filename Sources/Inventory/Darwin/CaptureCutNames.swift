@@ -35,6 +35,7 @@ extension CapturedInventory {
             if let width = row.netifWidth, row.netif.utf8.count > width { uncut.insert("\(row.listing)|\(width)") }
             if row.flags.contains("g") { uncut.insert("\(row.listing)|7"); uncut.insert("\(row.listing)|8") }
         }
+        // Each whole name read from a cut one, with that cut name.
         var restored: [String: String] = [:]
         var unsure: [String: [String]] = [:]
         let original = contents.routes
@@ -52,13 +53,19 @@ extension CapturedInventory {
             if let byIndex, byIndex.count == 1 {
                 if byIndex[0] != name {
                     contents.routes[position].netif = byIndex[0]
-                    restored[name] = byIndex[0]
+                    restored[byIndex[0]] = name
                 }
             } else if byIndex == nil || byIndex?.isEmpty == false, sure, longer.count == 1, !listed.contains(name),
                       Self.routeShows(row, on: longer[0], entries: contents.interfaces,
                                       rows: original.filter { $0.listing == row.listing && $0.netif == name }) {
                 contents.routes[position].netif = longer[0]
-                restored[name] = longer[0]
+                restored[longer[0]] = name
+            } else if byIndex == nil || byIndex?.isEmpty == false, sure,
+                      let one = Self.subnetHolding(row, among: candidates, entries: contents.interfaces) {
+                if one != name {
+                    contents.routes[position].netif = one
+                    restored[one] = name
+                }
             } else {
                 contents.routes[position].netif = name + "…"
                 unsure[name] = candidates
@@ -70,7 +77,7 @@ extension CapturedInventory {
                 }
             }
         }
-        for (cut, whole) in restored.sorted(by: { $0.key < $1.key }) {
+        for (whole, cut) in restored.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
             contents.notes.append("netstat cut \(whole) to '\(cut)' (its Netif column is \(cut.utf8.count) characters wide on this macOS); those routes are read as \(whole)'s")
         }
         for (cut, candidates) in unsure.sorted(by: { $0.key < $1.key }) {
@@ -78,6 +85,25 @@ extension CapturedInventory {
             contents.problems.append("netstat's '\(cut)' may be \(itself)\(candidates.count == 1 ? candidates[0] : "any of " + candidates.joined(separator: ", ")) cut to its Netif column's \(cut.utf8.count) characters, which the listings cannot settle, so its routes are shown as \(cut)…'s and tied to no interface")
         }
         return Set(unsure.keys.map { $0 + "…" })
+    }
+
+    /// The one of `candidates` (the listed interfaces a cut Netif may be) that a directly attached
+    /// host route (no G flag: an ARP entry, `10.147.20.1 32:c5:5e:aa:bb:cc UHLWIi`, or a
+    /// broadcast one, `10.147.20.255 ff:ff:ff:ff:ff:ff UHLWbI`) is on: the one whose subnet, by
+    /// the addresses the listing gives it, holds the route's destination, when exactly one
+    /// candidate's does. The kernel clones such entries from the subnet route of the interface
+    /// they are on, so the destination names it as a `link#N` would. Nil for any other row, or
+    /// when no candidate's subnet or more than one holds it.
+    static func subnetHolding(_ row: DarwinParsers.NetstatRow, among candidates: [String], entries: [DarwinParsers.IfconfigEntry]) -> String? {
+        let full = row.destination.family == .inet ? 32 : 128
+        guard row.destination.length == full, !row.flags.contains("G") else { return nil }
+        let holding = candidates.filter { candidate in
+            entries.filter { $0.name == candidate }.flatMap(\.addresses).contains { address in
+                address.prefixLength < full && !address.isLinkLocal
+                    && (IPPrefix(address: address.local, length: address.prefixLength)?.contains(row.destination) ?? false)
+            }
+        }
+        return holding.count == 1 ? holding[0] : nil
     }
 
     /// Whether a route row whose Netif column was cut shows that it is `name`'s, the one listed

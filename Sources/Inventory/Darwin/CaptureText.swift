@@ -315,25 +315,7 @@ struct CaptureText {
     /// decoded as such. No other control character survives (see `withoutControls`): whatever
     /// of the text tunwarden shows again is safe to print.
     static func clean(_ data: Data) -> String {
-        withLineBreakTags(withMarkdownTableRows(withHTMLTableRows(withBlankEntities(withCarriageReturns(withoutControls(withoutEscapes(data)))))))
-    }
-
-    /// `text` with the caret notation of a carriage return (`^M`, as `cat -v` and vim show a
-    /// `script` typescript's line ends) made the carriage return it stands for, where it ends a
-    /// line (`ifconfig -a^M`, `utun3^M`): glued to the last word, it would make that word unreadable.
-    static func withCarriageReturns(_ text: String) -> String {
-        // (Looked for byte by byte: Foundation's `contains` would convert the text to UTF-16.)
-        var previous: UInt8 = 0
-        var found = false
-        for byte in text.utf8 {
-            if previous == UInt8(ascii: "^"), byte == UInt8(ascii: "M") {
-                found = true
-                break
-            }
-            previous = byte
-        }
-        guard found else { return text }
-        return text.replacingOccurrences(of: #"\^M(?=(?:\^M|[ \t\r])*(?:\n|$))"#, with: "\r", options: .regularExpression)
+        withLineBreakTags(withMarkdownTableRows(withHTMLTableRows(withStraightQuotes(withBlankEntities(withCarriageReturns(withClassicLineEnds(withoutControls(withoutEscapes(data)))))))))
     }
 
     /// `text` with each backspace taking back the character before it on its line (as a
