@@ -25,7 +25,8 @@ public struct Reap: ParsableCommand {
         reap from a timer to build those observations. A look that finds it held, or its packet \
         counters moved since the last look (a VM that ran between two audits), starts that clock \
         again, and after the question the grace period is applied again to what happened while it \
-        waited. A device that arrives under an orphan's \
+        waited (a process that attached and let go meanwhile, sending nothing, counts: its carrier \
+        came on). A device that arrives under an orphan's \
         ifindex and name but is not that device (another hardware address, kind or queue mode: one \
         moved in from another namespace) waits out a grace period of its own, and a planned device \
         replaced so while the question waits is skipped. --protect and --only leave devices out.

@@ -10,11 +10,13 @@ extension Reap {
     /// What is left of `plan` by the time its question was answered, and why the rest is
     /// skipped: a fresh inventory is recorded with the observations, as the plan's was, and
     /// planned again by the same rules (`policy`, `--min-age` above all). A planned device whose
-    /// packet counters moved since the plan, or that the new plan would not delete yet for its
-    /// grace period, is skipped, each for the reason the observations give (`restartedRun`).
-    /// Everything else the reaper's own re-verification judges (gone, renamed, attached now, and
-    /// replaced: another device under its name and ifindex, which also starts a grace period of
-    /// its own), in its own words.
+    /// packet counters moved since the plan, whose carrier came on since the plan
+    /// (`AttachEvidence`: a holder that attached and let go, sending nothing, leaves only that;
+    /// recorded as a hold seen), or that the new plan would not delete yet for its grace period,
+    /// is skipped, each for the reason the observations give (`restartedRun`). Everything else
+    /// the reaper's own re-verification judges (gone, renamed, attached now, and replaced:
+    /// another device under its name and ifindex, which also starts a grace period of its own),
+    /// in its own words.
     static func recheckedAfterQuestion(_ plan: ReapPlan, planned snapshot: Snapshot, backend: any InventoryBackend, store: StateStore?,
                                        policy: ReapPolicy) throws -> (plan: ReapPlan, skipped: [ReapResult]) {
         let now = try backend.snapshot()
@@ -22,13 +24,27 @@ extension Reap {
         guard now.namespaceIdentity == plan.namespaceIdentity else { return (plan, []) }
         // A holder scan that is not complete is neither recorded nor planned from, as the plan
         // itself refuses one; the packet counters below still tell a device used meanwhile.
+        let before = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        // A planned device whose carrier came on since the plan had a process attach while the
+        // question waited, though none may hold it now (one seen attached now the reaper's own
+        // checks name, in their words).
+        let planned = Set(plan.items.map(\.interface.index))
+        let attachedMeanwhile = Dictionary(now.interfaces.compactMap { device -> (Int, UInt32)? in
+            guard planned.contains(device.index), device.carrier != true, (device.tun?.numQueues ?? 0) == 0, (device.tun?.numDisabledQueues ?? 0) == 0,
+                  let times = AttachEvidence.carrierOns(of: device, since: before[device.index]) else { return nil }
+            return (device.index, times)
+        }, uniquingKeysWith: { first, _ in first })
         var waiting: [String: Date] = [:]
         // What the observations said before this look is recorded: what other looks (a watcher,
         // an audit) saw while the question waited.
         var earlier: Observations?
         if now.holders.complete {
             earlier = try store.flatMap { try $0.database(create: false)?.observations(namespace: plan.namespaceIdentity) }
-            let assessment = Heuristics.assess(now)
+            var assessment = Heuristics.assess(now)
+            // Recorded as a hold seen: the orphaned run starts again, for later runs too.
+            for position in assessment.interfaces.indices where attachedMeanwhile[assessment.interfaces[position].interface.index] != nil {
+                assessment.interfaces[position].attachSeen = true
+            }
             let observations = try store.map { try record(assessment, in: $0) } ?? Observations()
             let again = ReapPlan.make(assessment, observations: observations, namespaceKey: plan.namespaceIdentity, policy: policy, now: now.takenAt)
             // (A pair's side waits with its peer: `reapableAt` is the peer's then.)
@@ -36,7 +52,6 @@ extension Reap {
                 exclusion.reason.reapableAt.map { (exclusion.ifname, $0) }
             }, uniquingKeysWith: { first, _ in first })
         }
-        let before = Dictionary(snapshot.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         let current = Dictionary(now.interfaces.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         var kept = plan
         var skipped: [ReapResult] = []
@@ -49,6 +64,9 @@ extension Reap {
                was.rxPackets != counters.rxPackets || was.txPackets != counters.txPackets {
                 why.append("its packet counters moved while the question waited (received \(counters.rxPackets - min(counters.rxPackets, was.rxPackets)), "
                     + "sent \(counters.txPackets - min(counters.txPackets, was.txPackets))): a process was attached")
+            }
+            if let times = attachedMeanwhile[item.interface.index], why.isEmpty {
+                why.append("a process attached to it while the question waited (its carrier came on \(times == 1 ? "once" : "\(times) times") since the plan was made)")
             }
             let due = waiting[item.ifname]
             if due != nil, why.isEmpty {

@@ -53,7 +53,15 @@ extension WatchLoop {
             if recorded.observations != nil { noteRecorded(assessment, historyFindings: recorded.historyFindings) }
             return recorded
         }
-        let (recording, _) = try Audit.observeRecording(assessment, store: store, monitoring: recordingMonitoring, command: "watch",
+        // A whole recording weighs the devices seen attached since the last one as a change's would.
+        var whole = assessment
+        let attached = Set(changes.changed.filter(\.attachSeen).map(\.interface.index))
+        if !attached.isEmpty {
+            for position in whole.interfaces.indices where attached.contains(whole.interfaces[position].interface.index) {
+                whole.interfaces[position].attachSeen = true
+            }
+        }
+        let (recording, _) = try Audit.observeRecording(whole, store: store, monitoring: recordingMonitoring, command: "watch",
                                                         patience: Watch.lockPatience, giveUp: { _ in self.control.stopRequested }, delivering: false)
         guard let recording else {
             alertWithoutState(assessment)

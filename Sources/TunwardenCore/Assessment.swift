@@ -12,6 +12,10 @@ public struct AssessedInterface: Sendable, Equatable {
     public var holdersKnown: Bool
     /// Routes whose next hop uses this interface.
     public var routes: [Route]
+    /// Whether a process was seen attached to it since the last look, though none holds it now
+    /// (`AttachEvidence`): recorded, its orphaned run starts again. Set by the watcher and by a
+    /// reap's look after its question, never by judging.
+    public var attachSeen = false
 }
 
 /// The result of judging a snapshot: every tunnel-style interface with its state, the findings,

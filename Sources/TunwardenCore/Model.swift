@@ -57,6 +57,12 @@ public struct TunDetails: Decodable, JSONRecord, Sendable, Equatable {
     public var numQueues: UInt32?
     /// Queues held open but disabled (TUNSETQUEUE IFF_DETACH_QUEUE); their holders do not show an `iff:` line.
     public var numDisabledQueues: UInt32?
+    /// How many times its carrier came on since it was made (Linux IFLA_CARRIER_UP_COUNT); nil
+    /// when not read. It comes on only when a queue is attached to a device without one, or a
+    /// holder sets it on (TUNSETCARRIER), whether the device is up or down: a count higher than
+    /// an earlier reading of the same device proves a process attached in between, however
+    /// briefly. Not in the JSON schema.
+    public var carrierUpCount: UInt32?
 
     public init(persistent: Bool? = nil, multiQueue: Bool? = nil, packetInfo: Bool? = nil, vnetHeader: Bool? = nil,
                 owner: UInt32? = nil, group: UInt32? = nil, numQueues: UInt32? = nil, numDisabledQueues: UInt32? = nil) {

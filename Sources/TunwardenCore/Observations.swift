@@ -131,7 +131,7 @@ extension InterfaceObservation {
         )
         observation.lastSeen = now
         observation.identity = DeviceIdentity(entry.interface)
-        let used = observation.packetsMoved(to: entry.interface.stats, kind: entry.interface.kind)
+        let used = observation.packetsMoved(to: entry.interface.stats, kind: entry.interface.kind) || entry.attachSeen
         observation.noteTraffic(entry.interface.stats, at: now)
         observation.noteHolders(entry.holders)
         switch entry.state {

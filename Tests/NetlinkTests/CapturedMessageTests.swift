@@ -22,7 +22,7 @@ import Testing
     /// What `LinkMessage.decodeAttachment` must read of a message `decode` read as `link`.
     static func attachment(of link: LinkMessage) -> LinkMessage.Attachment {
         LinkMessage.Attachment(index: link.index, flags: link.flags, name: link.name.map { $0[...] }, carrier: link.carrier,
-                               persist: link.tun?.persist, numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues,
+                               carrierUpCount: link.carrierUpCount, persist: link.tun?.persist, numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues,
                                xdpProgramID: link.xdpProgramID)
     }
 

@@ -306,8 +306,8 @@ public final class LinuxWatchSource {
         return known.compactMap { known in
             guard reported.insert(known.index).inserted else { return nil }
             guard let link = fresh[known.index] else { return .linkRemoved(index: known.index) }
-            let same = sameAttachment(name: link.name == known.name, flags: link.flags, carrier: link.carrier, persist: link.tun?.persistent,
-                                      numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues,
+            let same = sameAttachment(name: link.name == known.name, flags: link.flags, carrier: link.carrier, carrierUps: link.tun?.carrierUpCount,
+                                      persist: link.tun?.persistent, numQueues: link.tun?.numQueues, numDisabledQueues: link.tun?.numDisabledQueues,
                                       xdpProgram: link.xdpProgram, as: known)
             return same ? nil : .link(link)
         }
@@ -371,17 +371,18 @@ public final class LinuxWatchSource {
     static func unchanged(_ link: LinkMessage.Attachment, as known: NetworkInterface, flagNames: inout FlagNames) -> Bool {
         guard let name = link.name else { return false }
         return sameAttachment(name: InterfaceName.isText(known.name, of: name), flags: flagNames.names(link.flags), carrier: link.carrier,
-                              persist: link.persist, numQueues: link.numQueues, numDisabledQueues: link.numDisabledQueues,
+                              carrierUps: link.persist == nil ? nil : link.carrierUpCount, persist: link.persist, numQueues: link.numQueues, numDisabledQueues: link.numDisabledQueues,
                               xdpProgram: link.xdpProgramID, as: known)
     }
 
-    /// Whether a link's name (`name`: the same as `known`'s), flags, carrier, persistence, queue
-    /// counts and XDP program are `known`'s: what attaching and detaching change (a program
-    /// attached through a bpf_link raises no event), the one list of them for a look that reads
+    /// Whether a link's name (`name`: the same as `known`'s), flags, carrier, a tun's count of
+    /// carrier-ons (`carrierUps`: an attach and a detach between two looks leave only that, also on
+    /// a device that is down), persistence, queue counts and XDP program are `known`'s: what
+    /// attaching and detaching change (a program attached through a bpf_link raises no event), the one list of them for a look that reads
     /// them off the kernel's messages and one that has the links read already.
-    static func sameAttachment(name: Bool, flags: [String], carrier: Bool?, persist: Bool?, numQueues: UInt32?, numDisabledQueues: UInt32?,
+    static func sameAttachment(name: Bool, flags: [String], carrier: Bool?, carrierUps: UInt32?, persist: Bool?, numQueues: UInt32?, numDisabledQueues: UInt32?,
                                xdpProgram: UInt32?, as known: NetworkInterface) -> Bool {
-        name && flags == known.flags && carrier == known.carrier && persist == known.tun?.persistent
+        name && flags == known.flags && carrier == known.carrier && carrierUps == known.tun?.carrierUpCount && persist == known.tun?.persistent
             && numQueues == known.tun?.numQueues && numDisabledQueues == known.tun?.numDisabledQueues && xdpProgram == known.xdpProgram
     }
 

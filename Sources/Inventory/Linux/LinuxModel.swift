@@ -21,6 +21,7 @@ extension LinuxInventory {
             tun = TunDetails(persistent: info.persist, multiQueue: info.multiQueue, packetInfo: info.packetInfo,
                              vnetHeader: info.vnetHeader, owner: info.owner, group: info.group,
                              numQueues: info.numQueues, numDisabledQueues: info.numDisabledQueues)
+            tun?.carrierUpCount = link.carrierUpCount
         }
         var interface = NetworkInterface(
             index: Int(link.index), name: name, kind: kind, infoKind: link.kind, flags: flagNames.names(link.flags),

@@ -69,6 +69,9 @@ public struct LinkMessage: Equatable, Sendable {
     /// IF_OPER_* (0 unknown, 2 down, 6 up, 7 dormant, …).
     public var operstate: UInt8?
     public var carrier: Bool?
+    /// IFLA_CARRIER_UP_COUNT: how many times the carrier came on since the device was made (a
+    /// tun's comes on only when a queue is attached, or its holder sets it on).
+    public var carrierUpCount: UInt32?
     public var group: UInt32?
     public var hardwareAddress: [UInt8]?
     /// IFLA_BROADCAST: the link-layer broadcast address (`ip link set … broadcast`).
@@ -164,6 +167,7 @@ public struct LinkMessage: Equatable, Sendable {
             case Attribute.master: link.master = attributes.uint32()
             case Attribute.operstate: link.operstate = attributes.uint8()
             case Attribute.carrier: link.carrier = attributes.uint8() != 0
+            case Attribute.carrierUpCount: link.carrierUpCount = attributes.uint32()
             case Attribute.group: link.group = attributes.uint32()
             case Attribute.address: link.hardwareAddress = attributes.rawBytes
             case Attribute.broadcast: link.broadcast = attributes.rawBytes

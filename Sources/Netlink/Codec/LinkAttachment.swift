@@ -4,7 +4,7 @@ extension LinkMessage {
     /// looks at thousands of devices every few seconds and finds nearly all of them as they were.
     ///
     /// Each field is what `LinkMessage.decode` gives for it: `name` is `decode`'s `name` (as a
-    /// slice of the payload), `persist`, `numQueues` and `numDisabledQueues` are its `tun`'s
+    /// slice of the payload), `carrierUpCount` its own, `persist`, `numQueues` and `numDisabledQueues` are its `tun`'s
     /// (nil unless the device is of kind `tun` and carries IFLA_INFO_DATA), and `xdpProgramID`
     /// its own (a program attached through a bpf_link raises no event either).
     public struct Attachment: Equatable {
@@ -12,6 +12,7 @@ extension LinkMessage {
         public var flags: UInt32 = 0
         public var name: ArraySlice<UInt8>?
         public var carrier: Bool?
+        public var carrierUpCount: UInt32?
         public var persist: Bool?
         public var numQueues: UInt32?
         public var numDisabledQueues: UInt32?
@@ -35,6 +36,7 @@ extension LinkMessage {
             switch attributes.type {
             case Attribute.ifname: attachment.name = attributes.data.prefix { $0 != 0 }
             case Attribute.carrier: attachment.carrier = attributes.uint8() != 0
+            case Attribute.carrierUpCount: attachment.carrierUpCount = attributes.uint32()
             case Attribute.linkinfo: attributes.nested { info in attachment.readLinkInfo(&info) }
             case Attribute.xdp: attributes.nested { xdp in attachment.xdpProgramID = LinkMessage.xdpProgram(&xdp) }
             default: break

@@ -23,6 +23,8 @@ extension LinkMessage {
         public static let linkNetnsID: UInt16 = 37
         public static let gsoMaxSegments: UInt16 = 40
         public static let gsoMaxSize: UInt16 = 41
+        /// IFLA_CARRIER_UP_COUNT: how many times the carrier came on since the device was made.
+        public static let carrierUpCount: UInt16 = 47
         /// IFLA_XDP: a nest saying whether an XDP program is attached, and which.
         public static let xdp: UInt16 = 43
         public static let newNetnsID: UInt16 = 45

@@ -80,6 +80,10 @@ final class NamespaceFacts {
     /// The keys (`index:name`) of devices that went (their link removed) since the last
     /// `takeChanges`: another device arriving under one within the burst is not the one that went.
     var departedKeys = Set<String>()
+    /// Slots of tun and tap devices that a link change since the last `takeChanges` showed
+    /// attached (`AttachEvidence`), whatever the link read after it showed: a hold shorter than a
+    /// burst restarts the orphaned run all the same.
+    var attachSeen = Set<Slot>()
 
     /// `streamed`: the finished stream the snapshot came from, whose verdicts given on arrival
     /// are taken instead of judging those interfaces again (see `StreamedSnapshot`).

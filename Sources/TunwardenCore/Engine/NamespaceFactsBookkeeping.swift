@@ -157,7 +157,8 @@ extension NamespaceFacts {
     }
 
     func changesInclude(where test: (AssessedInterface) -> Bool) -> Bool {
-        allChanged ? assessedList.contains(where: test) : changedSlots.contains { verdicts[$0].map { test($0.assessed) } ?? false }
+        allChanged ? assessedList.contains(where: test)
+            : (attachSeen.isEmpty ? changedSlots : changedSlots.union(attachSeen)).contains { verdicts[$0].map { test($0.assessed) } ?? false }
     }
 
     func removalsInclude(where test: (Int, String) -> Bool) -> Bool {
@@ -169,13 +170,23 @@ extension NamespaceFacts {
             changedSlots.removeAll()
             removedKeys.removeAll()
             departedKeys.removeAll()
+            attachSeen.removeAll()
         }
         defer { allChanged = false }
-        if allChanged { return (assessedList, []) }
+        // A device seen attached counts as changed, marked so (`AssessedInterface.attachSeen`).
+        let seen = Set(attachSeen.compactMap { verdicts[$0]?.assessed.interface.index })
+        func marked(_ assessed: AssessedInterface) -> AssessedInterface {
+            guard seen.contains(assessed.interface.index) else { return assessed }
+            var marked = assessed
+            marked.attachSeen = true
+            return marked
+        }
+        if allChanged { return (seen.isEmpty ? assessedList : assessedList.map(marked), []) }
         // In list order: by index, without a pass over every slot, when the list is by index.
-        let changed = indexOrdered
-            ? changedSlots.compactMap { verdicts[$0]?.assessed }.sorted { $0.interface.index < $1.interface.index }
-            : order.filter(changedSlots.contains).compactMap { verdicts[$0]?.assessed }
+        let slots = attachSeen.isEmpty ? changedSlots : changedSlots.union(attachSeen)
+        let changed = (indexOrdered
+            ? slots.compactMap { verdicts[$0]?.assessed }.sorted { $0.interface.index < $1.interface.index }
+            : order.filter(slots.contains).compactMap { verdicts[$0]?.assessed }).map(marked)
         // A key removed and then used again (a name given back, even by the same interface
         // renamed away and back within one burst, whose verdict then did not change) is not
         // removed, unless its device went: another device that took its ifindex and name within

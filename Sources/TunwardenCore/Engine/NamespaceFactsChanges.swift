@@ -30,6 +30,7 @@ extension NamespaceFacts {
             interface.masterName = interface.master.flatMap { $0 > 0 ? slotByIndex[$0].flatMap { links[$0]?.name } : nil }
             // A link read again and found as it was (the watcher's looks) changes nothing.
             if let old, old == interface { return false }
+            if AttachEvidence.shown(by: interface, since: old) { attachSeen.insert(slot) }
             if let old {
                 noteReferences(of: old, in: slot, adding: false)
                 if old.name != interface.name { forgetName(old.name, of: slot) }
@@ -67,6 +68,7 @@ extension NamespaceFacts {
                 dropFromList(slot, index: index, findings: gone.findings)
             }
             changedSlots.remove(slot)
+            attachSeen.remove(slot)
             dirty.remove(slot)
             for port in referrers[index] ?? [] where links[port]?.master == index {
                 if var orphaned = links[port] {
