@@ -132,12 +132,17 @@ extension LinuxReaper {
             target.grouped = false
             target.altNameAdded = false
             target.takenDown = false
-            guard let other else { return goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) }
+            guard let other else {
+                let gone = goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)
+                if gone.open { target.markLeft = true }
+                return (gone.text, gone.whole)
+            }
             let left = "; the device at its ifindex now, \(other), bears no mark of the fence"
             // Where the kernel tells that the target left (another device moved in under its
             // ifindex, as sandboxes number theirs alike), its fence is given back where it went.
-            if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.lastDeparted(among: [index])?[index] != nil {
+            if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.removals(of: index, orNamed: fenced.fenceName)?.isEmpty == false {
                 let gone = goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)
+                if gone.open { target.markLeft = true }
                 return (left + ", so it is left alone" + gone.text, gone.whole)
             }
             return (left + " (the target deleted or moved away by something else and the ifindex taken, or renamed by something else), so it is left alone", true)
