@@ -42,7 +42,7 @@ import TunwardenCore
         let results = try reap(kernel, at: "grouped") { kernel.change(2) { $0.name = Array("vm\"q'f".utf8) } }
         let result = try #require(results[2])
         #expect(result.outcome == .deleted && result.ifname == "cr0", "\(results)")
-        #expect(result.detail?.contains("renamed vm\"q'f by something else since it was fenced, and deleted under that name") == true, "\(result)")
+        #expect(result.detail?.contains("renamed vm\"q'f by something else since it was fenced, and deleted as vm\"q'f with the reap's private link group") == true, "\(result)")
         #expect(kernel.link(2) == nil)
     }
 }

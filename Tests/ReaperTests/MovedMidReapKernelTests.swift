@@ -134,7 +134,7 @@ struct MovedMidReapKernelTests {
             try a.ip("link", "set", "dev", "l55f5s", "name", "l55f5r")
         }
         #expect(result.outcome == .deleted && journaled == .deleted, "\(result)")
-        #expect(result.detail?.contains("renamed l55f5r by something else since it was fenced, and deleted under that name") == true, "\(result)")
+        #expect(result.detail?.contains("renamed l55f5r by something else since it was fenced, and deleted as l55f5r with the reap's private link group") == true, "\(result)")
         #expect(try links(a).compactMap { $0["ifname"] as? String } == ["lo"])
     }
 }

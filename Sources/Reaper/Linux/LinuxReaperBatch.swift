@@ -10,45 +10,6 @@ import TunwardenCore
 /// One batch of a reap: fencing each target by ifindex, the last look at the kernel, deleting,
 /// and putting back what is not deleted.
 extension LinuxReaper {
-    /// One device of a batch and how far it has been fenced, so that it can be restored exactly.
-    struct Target {
-        var item: ReapItem
-        var index: Int32 { Int32(item.interface.index) }
-        var name: [UInt8] { InterfaceName.kernelBytes(item.ifname) }
-        var multiQueue: Bool { item.interface.tun?.multiQueue == true }
-        /// The private name: an alternative name (single-queue) or the new name (multi-queue).
-        var fenceName: [UInt8]
-        /// tunwarden's own queue on a single-queue device.
-        var fd: Int32?
-        /// Its TUN_FEATURES bits, which the attach gives so as to keep them; nil: not read.
-        var features: UInt16?
-        var altNameAdded = false
-        var takenDown = false
-        var renamed = false
-        var grouped = false
-        /// Its addresses and routes before fencing (multi-queue), to be given back if it is not deleted.
-        var downed: DownedState?
-        /// Whether tunwarden's own queue is attached to it (single-queue).
-        var attached = false
-        /// Giving it back left part of the fence on it (`restore`): its result leaves its intent
-        /// open for the next reap (`ReapResult.leftFenced`).
-        var markLeft = false
-        /// Its IPv6 addresses just before the attach, when it was up (single-queue): what the
-        /// carrier coming on adds is said if it is given back.
-        var traces: AttachTraces?
-        /// The plan's `--protect` patterns, asked again of its names at the last look.
-        var protect: [String] = []
-        /// The neighbour entries made by hand its fence flushed, once it is given back: made again
-        /// when the batch has let go of it (`LostNeighbours`).
-        var lostNeighbours: [RecreateCommands.Neighbour] = []
-
-        init(item: ReapItem, fenceName: [UInt8], protect: [String] = []) {
-            self.item = item
-            self.fenceName = fenceName
-            self.protect = protect
-        }
-    }
-
     /// Fences, verifies and deletes one batch (`reapBatch`), noting in `lost` the neighbour
     /// entries each target given back lost to its fence, and, when one of them is attached, begins
     /// `carrierWatch` right before its descriptors are closed.
@@ -364,9 +325,10 @@ extension LinuxReaper {
             abandon(confirmed, .failed, "\(joined.value) (ifindex \(joined.key)) joined group \(group) after the last look, and is not a target; nothing deleted")
             return results
         }
-        // From here, a device outside the group that is deleted most likely went with what the
-        // batch deletes (a veth's peer, what is stacked on a device): each is reported.
+        // From here, the notifications tell of what goes with what the batch deletes (a veth's
+        // peer, what is stacked on a device): step 6 reports each.
         departures?.deleting()
+        stepHook?("deleting")
         if whole {
             do {
                 try client.request(operation: "RTM_DELLINK (group \(group))") { LinkMessage.deleteGroupRequest(group: group, sequence: $0) }
@@ -412,39 +374,9 @@ extension LinuxReaper {
 
         stepHook?("deleted")
 
-        // 6. Check that they are gone (no device at the ifindex bears the fence's mark: another
-        //    may have taken the ifindex the deletion freed), and that they went with the deletion: a target
-        //    moved to another namespace before it (`ip link set … netns`) is gone from this one
-        //    too, alive elsewhere, and only its removal notification says so. The last notification
-        //    of each ifindex counts: one moved out and straight back before the final look, which
-        //    saw it back, then went with the deletion.
-        let present = Self.stillPresent(confirmed, group: group, client: client)
-        let moved = departures?.moved(among: Set(confirmed.map(\.index)))
-        // A device that joined the group between the check above and the deletion went with it:
-        // the notifications tell of its deletion in the group, and it is reported, failed, as
-        // deleted without being a target. Without them, each target's result says it could not
-        // be told.
-        // Every other device deleted while the deletion ran is reported the same way.
-        results += Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
-                                         targets: Dictionary(batch.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }))
-        for target in confirmed {
-            switch present[target.index] {
-            case true? where unanswered[target.index] != nil:
-                giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
-            case true?: record(target, .failed, "still present after RTM_DELLINK")
-            case false? where moved == nil:
-                record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before\(whole ? ", or a device that was not a target joined the group and went with it," : "") could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
-            case false?:
-                if moved?[target.index] != nil {
-                    giveBack(target, .skipped, "not deleted: it left this namespace before the deletion")
-                } else {
-                    record(target, .deleted, renamedAtLook[target.index].map { "renamed \(InterfaceName.text($0)) by something else since it was fenced, and deleted under that name" })
-                }
-            case nil where unanswered[target.index] != nil:
-                record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
-            case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
-            }
-        }
+        // 6. What became of each.
+        verdicts(confirmed, batch: batch, group: group, whole: whole, unanswered: unanswered, renamedAtLook: renamedAtLook,
+                 departures: departures, client: client, namespaceFD: namespaceFD, unplanned: { results += $0 }, record: record, giveBack: giveBack)
         return results
     }
 }

@@ -134,18 +134,18 @@ extension LinuxReaper {
             target.altNameAdded = false
             target.takenDown = false
             // A fence that could not be taken off where the device went (or whose device could
-            // not be found) leaves the intent open: the next reap looks for it by its private
-            // name and gives it back.
-            func leftWhereItWent(_ gone: (text: String, whole: Bool)) -> (text: String, whole: Bool) {
-                guard !gone.whole else { return gone }
+            // not be found, or whose notices could not tell) leaves the intent open: the next
+            // reap looks for it by its private name and gives it back.
+            func leftWhereItWent(_ gone: (text: String, whole: Bool, open: Bool)) -> (text: String, whole: Bool) {
+                guard !gone.whole || gone.open else { return (gone.text, gone.whole) }
                 target.markLeft = true
-                return (gone.text + "; the next reap tries again from this run's intent", false)
+                return (gone.open ? gone.text : gone.text + "; the next reap tries again from this run's intent", false)
             }
             guard let other else { return leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)) }
             let left = "; the device at its ifindex now, \(other), bears no mark of the fence"
             // Where the kernel tells that the target left (another device moved in under its
             // ifindex, as sandboxes number theirs alike), its fence is given back where it went.
-            if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.lastDeparted(among: [index])?[index] != nil {
+            if markedHere(fenced, namespaceFD: namespaceFD, client: client) != nil || departures?.removals(of: index, orNamed: fenced.fenceName)?.isEmpty == false {
                 let gone = leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client))
                 return (left + ", so it is left alone" + gone.text, gone.whole)
             }

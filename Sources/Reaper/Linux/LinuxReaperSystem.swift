@@ -69,15 +69,16 @@ protocol LinkDepartures: AnyObject {
     /// when notifications were lost (the watch's buffer overflowed) or could not be read, so that
     /// a move cannot be ruled out.
     func departed(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
-    /// The same, each by the last such notification: what the kernel said last of each ifindex,
-    /// which is what became of a device that left and came back before it left again (a move
-    /// out and straight back, then the batch's own deletion). Nil as for `departed`.
-    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]?
+    /// Every removal the notifications since the watch began told of at ifindex `index`, or of a
+    /// device bearing `name` (as its name or an alternative name) at any ifindex, in the order the
+    /// kernel sent them. Nil as for `departed`.
+    func removals(of index: Int32, orNamed name: [UInt8]) -> [LinkRemoval]?
     /// Begins, or begins again, to note what the notifications read from now on say of the
     /// devices in link group `group` (see `strangers`).
     func watchGroup(_ group: UInt32)
     /// Marks the moment the batch sends its deletion: from then on, every device outside the
-    /// watched group whose deletion the notifications tell of is noted (`GroupStrangers.along`).
+    /// watched group whose deletion the notifications tell of is noted (`GroupStrangers.along`),
+    /// whatever deleted it: which of them went with the batch is the batch's to tell.
     func deleting()
     /// What the notifications read since `watchGroup` said of the group's devices other than
     /// `targets`; nil when notifications were lost or could not be read, or no group is watched.
@@ -94,15 +95,10 @@ enum LinkDeparture: Equatable {
 }
 
 extension LinkDepartures {
-    /// A watch that keeps only one notification per ifindex answers with it.
-    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]? { departed(among: indices) }
-
-    /// Of `indices`, the devices whose last removal notification says they moved to another
-    /// namespace, with that namespace's id; nil as for `departed`.
-    func moved(among indices: Set<Int32>) -> [Int32: Int32]? {
-        lastDeparted(among: indices)?.compactMapValues {
-            if case let .moved(namespace, _) = $0 { namespace } else { nil }
-        }
+    /// A watch that keeps only one notification per ifindex, and nothing of the device, answers
+    /// with it.
+    func removals(of index: Int32, orNamed name: [UInt8]) -> [LinkRemoval]? {
+        departed(among: [index]).map { $0.map { LinkRemoval(index: $0.key, departure: $0.value) } }
     }
 }
 
@@ -197,7 +193,8 @@ struct KernelRtnetlink: RtnetlinkConnector {
 final class KernelLinkDepartures: LinkDepartures {
     private let socket: NetlinkSocket
     private var departures: [Int32: LinkDeparture] = [:]
-    private var lastDepartures: [Int32: LinkDeparture] = [:]
+    /// Every removal read, in the order the kernel sent them.
+    private var removals: [LinkRemoval] = []
     private var lost = false
     /// The group `watchGroup` named, and what its notifications said since.
     private var group: UInt32?
@@ -220,9 +217,9 @@ final class KernelLinkDepartures: LinkDepartures {
                     guard message.header.type == NetlinkType.delLink else { continue }
                     let link = try LinkMessage.decode(message.payload)
                     if let group { note(departure: link, group: group) }
-                    let departure: LinkDeparture = link.newNetnsID.map { .moved(namespaceID: $0, index: link.newIndex) } ?? .deleted
-                    lastDepartures[link.index] = departure
-                    if departures[link.index] == nil { departures[link.index] = departure }
+                    let removal = LinkRemoval(link)
+                    removals.append(removal)
+                    if departures[link.index] == nil { departures[link.index] = removal.departure }
                 }
             } catch {
                 lost = true
@@ -231,9 +228,9 @@ final class KernelLinkDepartures: LinkDepartures {
         return lost ? nil : departures.filter { indices.contains($0.key) }
     }
 
-    func lastDeparted(among indices: Set<Int32>) -> [Int32: LinkDeparture]? {
+    func removals(of index: Int32, orNamed name: [UInt8]) -> [LinkRemoval]? {
         guard departed(among: []) != nil else { return nil }
-        return lastDepartures.filter { indices.contains($0.key) }
+        return removals.filter { $0.index == index || $0.names?.contains(name) == true }
     }
 
     func watchGroup(_ group: UInt32) {
@@ -249,14 +246,15 @@ final class KernelLinkDepartures: LinkDepartures {
     func strangers(besides targets: Set<Int32>) -> GroupStrangers? {
         guard group != nil, departed(among: []) != nil else { return nil }
         return GroupStrangers(present: inGroup.present.filter { !targets.contains($0.key) }, deleted: inGroup.deleted.filter { !targets.contains($0.key) },
-                              along: inGroup.along.filter { !targets.contains($0.key) })
+                              along: inGroup.along.filter { !targets.contains($0.key) }, links: inGroup.links)
     }
 
     /// Notes what an RTM_NEWLINK notification says of a device's membership of `group` (decoded
-    /// only as far as its group: the batch's own changes send thousands).
+    /// only as far as its group and link: the batch's own changes send thousands).
     private func note(_ notice: LinkGroupNotice, group: UInt32) {
         if notice.group == group {
             inGroup.present[notice.index] = notice.name.map(InterfaceName.text) ?? "ifindex \(notice.index)"
+            inGroup.links[notice.index] = notice.link
         } else if notice.group != nil {
             inGroup.present[notice.index] = nil
         }
@@ -269,7 +267,8 @@ final class KernelLinkDepartures: LinkDepartures {
         guard link.newNetnsID == nil, link.group == group || deletionSent else { return }
         let device = GroupStrangers.Device(name: link.name.map(InterfaceName.text) ?? "ifindex \(link.index)",
                                            kind: .linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType),
-                                           infoKind: link.kind, lower: link.link)
+                                           infoKind: link.kind, lower: link.linkNetnsID == nil ? link.link : nil,
+                                           names: (link.name.map { [$0] } ?? []) + link.altNames)
         if link.group == group { inGroup.deleted[link.index] = device } else { inGroup.along[link.index] = device }
     }
 }

@@ -29,8 +29,8 @@ extension LinuxReaper {
         case moved(Elsewhere)
         /// Its queue says it is in the inspected namespace, under `name`, though not at its ifindex.
         case here(name: [UInt8])
-        /// Nothing the kernel said tells a deletion from a move.
-        case unknown
+        /// Nothing the kernel said tells a deletion from a move; `why` says what it said.
+        case unknown(why: String)
     }
 
     /// The namespace a target moved to, as far as the kernel told.
@@ -54,10 +54,12 @@ extension LinuxReaper {
         }
     }
 
-    /// Where `target`, gone from the inspected namespace (`namespaceFD`, nil: this thread's), is:
-    /// asked of tunwarden's queue on it when it holds one, else of the link notifications watched
-    /// since the batch began.
-    func whereabouts(of target: Target, departures: (any LinkDepartures)?, namespaceFD: Int32?, client: RtnetlinkClient) -> Whereabouts {
+    /// Where `target`, fenced in group `fenceGroup` and gone from the inspected namespace
+    /// (`namespaceFD`, nil: this thread's), is: asked of tunwarden's queue on it when it holds
+    /// one, else of the link notifications watched since the batch began, matched to the target
+    /// itself (`Target.removal(among:fenceGroup:)`): the last removal of its ifindex may be
+    /// another device's, one that took the ifindex after the target left.
+    func whereabouts(of target: Target, fenceGroup: UInt32, departures: (any LinkDepartures)?, namespaceFD: Int32?, client: RtnetlinkClient) -> Whereabouts {
         var name: [UInt8]?
         if target.attached, let fd = target.fd {
             switch system.tun.home(of: fd) {
@@ -76,42 +78,52 @@ extension LinuxReaper {
             case .unknown: break
             }
         }
-        // The last notification of its ifindex: a move out and straight back, then a deletion,
-        // is a deletion.
-        switch departures?.lastDeparted(among: [target.index])?[target.index] {
-        case .deleted?:
+        let alive = name.map { Whereabouts.moved(Elsewhere(name: $0)) }
+        switch departures?.removals(of: target.index, orNamed: target.fenceName).map({ target.removal(among: $0, fenceGroup: fenceGroup) }) {
+        case .departed(.deleted, _)?:
             return .deleted(evidence: "the kernel's notification of its removal names no namespace it went to")
-        case let .moved(id, index)?:
+        case let .departed(.moved(id, index), _)?:
             let fd = namespace(withID: id, client: client)
             return .moved(Elsewhere(namespaceFD: fd, namespaceID: id, namespaceName: fd.flatMap { Self.namespaceName(of: $0, directory: namespaceDirectory) },
                                     name: name, index: index))
+        // Alive, as its queue says, but where could not be asked.
+        case let .unclear(count)?:
+            return alive ?? .unknown(why: "\(count) removals of its ifindex were announced, and nothing tells which of them was its: another device had its ifindex meanwhile")
+        case .none?:
+            return alive ?? .unknown(why: "none of the removals the kernel announced is its")
         case nil:
-            // Alive, as its queue says, but where could not be asked.
-            return name.map { .moved(Elsewhere(name: $0)) } ?? .unknown
+            return alive ?? .unknown(why: "the kernel's notifications that would tell were \(departures == nil ? "not to be had" : "lost")")
         }
     }
 
-    /// What to add to the result of `target`, fenced and gone from the inspected namespace, and
-    /// whether nothing of the fence is left on a live device.
+    /// What to add to the result of `target`, fenced and gone from the inspected namespace;
+    /// whether nothing of the fence is left on a live device; and whether its intent is to be
+    /// left open (`open`): where nothing tells whether it was deleted or moved, so that the next
+    /// reap's repair looks for it by its private name in every namespace.
     ///
     /// A device that left and came back (a move keeps its alternative names and link group, and
     /// a freed or taken ifindex gives it another) is found here first, by its private name.
     func goneFromHere(_ target: Target, fenceGroup: UInt32, departures: (any LinkDepartures)?, namespaceFD: Int32?,
-                      client: RtnetlinkClient) -> (text: String, whole: Bool) {
+                      client: RtnetlinkClient) -> (text: String, whole: Bool, open: Bool) {
         if let here = markedHere(target, namespaceFD: namespaceFD, client: client) {
-            return giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: here, cameBack: true)
+            let given = giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: here, cameBack: true)
+            return (given.text, given.whole, false)
         }
-        switch whereabouts(of: target, departures: departures, namespaceFD: namespaceFD, client: client) {
+        switch whereabouts(of: target, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client) {
         case let .here(name):
             return ("; it left its ifindex but is in this namespace, as \(InterfaceName.text(name)) (its queue says so), still fenced; it could not be found there by its private name: "
-                    + "\(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false)
+                    + "\(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false, false)
         case let .deleted(evidence):
-            return ("; it was deleted by something else meanwhile (\(evidence)), so there is nothing to give back", true)
+            return ("; it was deleted by something else meanwhile (\(evidence)), so there is nothing to give back", true, false)
         case let .moved(elsewhere):
-            return giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: elsewhere)
-        case .unknown:
-            return ("; it is gone from this namespace: deleted, or moved to another by something else (the kernel's notifications that would tell were "
-                    + "\(departures == nil ? "not to be had" : "lost")); if it lives on elsewhere, it is still fenced there: \(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back", false)
+            let given = giveBack(target.marks(fenceGroup: fenceGroup), elsewhere: elsewhere)
+            return (given.text, given.whole, false)
+        case let .unknown(why):
+            // Open only where the notifications were read and could not tell: lost ones leave it
+            // as they always did.
+            let open = departures?.removals(of: target.index, orNamed: target.fenceName) != nil
+            return ("; it is gone from this namespace: deleted, or moved to another by something else (\(why)); if it lives on elsewhere, it is still fenced there: "
+                    + "\(Self.giveBackCommands(target.marks(fenceGroup: fenceGroup))) gives it back" + (open ? "; its intent is left open, so that the next reap looks for it by its private name" : ""), false, open)
         }
     }
 

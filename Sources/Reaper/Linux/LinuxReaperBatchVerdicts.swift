@@ -1,0 +1,85 @@
+#if os(Linux)
+import Glibc
+import Netlink
+import Storage
+import TunwardenCore
+
+extension LinuxReaper {
+    /// Step 6 of a batch: what became of each target the deletion was sent for (`confirmed`),
+    /// recorded through `record` and `giveBack`, and the results of the devices the deletion took
+    /// without their being targets, given to `unplanned` first.
+    ///
+    /// A target is gone when no device at its ifindex bears the fence's mark (another may have
+    /// taken the ifindex the deletion freed). Gone is not deleted: one moved to another namespace
+    /// before the deletion (`ip link set … netns`) is gone from this one too, alive elsewhere,
+    /// and only its removal notification says so. The notifications are matched to the target
+    /// itself (`Target.removal(among:fenceGroup:)`), never taken by ifindex alone: one moved out
+    /// and back (under its ifindex or another) before the deletion, which took it, was deleted;
+    /// one that left was not; and one whose removal cannot be told from another device's is not
+    /// said to be deleted: it is given back wherever it can be found, and where it cannot be, its
+    /// intent is left open (`goneFromHere`).
+    func verdicts(_ confirmed: [Target], batch: [Target], group: UInt32, whole: Bool, unanswered: [Int32: String], renamedAtLook: [Int32: [UInt8]],
+                  departures: (any LinkDepartures)?, client: RtnetlinkClient, namespaceFD: Int32?, unplanned: ([ReapResult]) -> Void,
+                  record: (Target, JournalRecord.Outcome, String?) -> Void, giveBack: (Target, JournalRecord.Outcome, String) -> Void) {
+        let present = Self.stillPresent(confirmed, group: group, client: client)
+        // A device that joined the group between the check before the deletion and the deletion
+        // went with it: the notifications tell of its deletion in the group, and it is reported,
+        // failed, as deleted without being a target; so is what the kernel deleted with a device
+        // the batch deleted. Without the notifications, each target's result says it could not be
+        // told.
+        unplanned(Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
+                                         deleted: Dictionary(confirmed.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }), batch: batch))
+        for target in confirmed {
+            let removal = departures?.removals(of: target.index, orNamed: target.fenceName).map { target.removal(among: $0, fenceGroup: group) }
+            switch present[target.index] {
+            case true? where unanswered[target.index] != nil:
+                giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
+            case true?: record(target, .failed, "still present after RTM_DELLINK")
+            case false?:
+                switch removal {
+                case nil:
+                    record(target, .deleted, "gone after RTM_DELLINK; whether it went to another network namespace just before\(whole ? ", or a device that was not a target joined the group and went with it," : "") could not be told (the link notifications were \(departures == nil ? "not to be had" : "lost"))")
+                case let .departed(.deleted, from)?:
+                    var words: [String] = []
+                    if from != target.index {
+                        words.append("it left this namespace and came back as ifindex \(from) (something else moved it) before the deletion, which took it there")
+                    }
+                    if let renamed = renamedAtLook[target.index] {
+                        words.append("renamed \(InterfaceName.text(renamed)) by something else since it was fenced, and deleted as \(InterfaceName.text(renamed)) "
+                                     + (whole ? "with the reap's private link group \(group)" : "by its private alternative name \(InterfaceName.text(target.fenceName)), which it kept"))
+                    }
+                    record(target, .deleted, words.isEmpty ? nil : words.joined(separator: "; "))
+                case .departed(.moved, _)?:
+                    giveBack(target, .skipped, "not deleted: it left this namespace before the deletion")
+                case let unclear?:
+                    // Tunwarden's own queue on it tells for sure, where it has one.
+                    if target.attached, let fd = target.fd {
+                        switch system.tun.home(of: fd) {
+                        case .detached:
+                            record(target, .deleted, "gone after RTM_DELLINK: the kernel detached tunwarden's queue from it, which only its unregistration does")
+                            continue
+                        case let .attached(_, home?):
+                            let away = !Self.sameNamespace(home, as: namespaceFD)
+                            close(home)
+                            if away {
+                                giveBack(target, .skipped, "not deleted: it left this namespace before the deletion (tunwarden's queue on it says so)")
+                                continue
+                            }
+                        default: break
+                        }
+                    }
+                    let why = if case let .unclear(count) = unclear {
+                        "\(count) removals of its ifindex were announced since its fence, and nothing tells which of them was its (another device had its ifindex meanwhile)"
+                    } else {
+                        "none of the removals announced since its fence is its"
+                    }
+                    giveBack(target, .skipped, "not known to be deleted: it is gone after RTM_DELLINK, but \(why), so whether the deletion took it or it left this namespace before could not be told")
+                }
+            case nil where unanswered[target.index] != nil:
+                record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
+            case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
+            }
+        }
+    }
+}
+#endif
