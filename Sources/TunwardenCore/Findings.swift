@@ -105,6 +105,7 @@ public enum FindingID {
     public static let deadTunnelHop = "dead-tunnel-hop"
     public static let tunnelCount = "tunnel-count"
     public static let holderUnknown = "holder-unknown"
+    public static let useUnknown = "use-unknown"
     public static let holderElsewhere = "holder-in-other-netns"
     public static let carrierWithoutHolder = "carrier-without-holder"
     public static let stackedTun = "stacked-tun"

@@ -77,6 +77,7 @@ public enum Heuristics {
             findings.append(missing)
         }
         if let count = countFinding(assessed.count, policy: policy) { findings.append(count) }
+        if let unread = useUnknownFinding(snapshot, counts: counts) { findings.append(unread) }
         if snapshot.platform == .darwin, !snapshot.holders.complete, !snapshot.holders.attachments.isEmpty || snapshot.holders.processesScanned > 0,
            counts.utun > 0 {
             // A partial lsof (one process, a filtered listing, one of another moment than the

@@ -150,6 +150,16 @@ public struct HolderScan: Sendable, Equatable {
     /// socket's device could not be asked of its holder (nil: they were, and it could): then
     /// which device a socket uses is unknown, and no tun/tap is proven unused.
     public var socketsUnknown: String?
+    /// Why the lists of rules that may match a device by its index or send packets to it could
+    /// not be read (nil: they were), in words that name each list and the privilege it needs
+    /// (the nftables ruleset and IPsec policies answer only CAP_NET_ADMIN): then any tun/tap may
+    /// be the one a rule names, and none is proven unused.
+    public var rulesUnknown: String?
+    /// Why other network namespaces could not be looked in for links stacked on this one's
+    /// devices (nil: every one was), in words that name them and what entering them needs
+    /// (CAP_SYS_ADMIN, and setns(2) allowed): then a device there may sit on any tun/tap, and
+    /// none is proven unused.
+    public var stackingUnknown: String?
 
     public init(complete: Bool, incompleteReason: String? = nil, remedy: String? = nil, attachments: [HolderAttachment],
                 processesScanned: Int, opaquePIDs: [Int32] = []) {

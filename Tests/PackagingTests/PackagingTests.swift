@@ -6,7 +6,7 @@ import TestSupport
 
 /// The files under man/ and packaging/ checked against the tool they describe: the man page lints
 /// clean and names every option the commands take; unit, cron and launchd command lines parse;
-/// the units' capability sets are exactly what holder scanning needs; the .deb builds, installs,
+/// the units' capability sets are exactly what judging needs; the .deb builds, installs,
 /// verifies and removes cleanly.
 @Suite struct PackagingTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -125,11 +125,12 @@ import TestSupport
         #expect(old.status == 0 && old.stdout.contains("deleted  device t0 (ifindex 7)"), "\(old.stdout)\(old.stderr)")
     }
 
-    /// The units' CapabilityBoundingSet is what holder scanning needs and no more: with it, a tun
-    /// held by another user's process is seen as held; without CAP_SYS_PTRACE or without
-    /// CAP_DAC_READ_SEARCH, holders are unknown (and nothing is called orphaned).
+    /// The units' CapabilityBoundingSet is what judging needs and no more (holder scanning, other
+    /// namespaces, the firewall's rules: see `unitCapabilitiesSeeStackingElsewhereAndTheFirewall`):
+    /// with it, a tun held by another user's process is seen as held; without CAP_SYS_PTRACE or
+    /// without CAP_DAC_READ_SEARCH, holders are unknown (and nothing is called orphaned).
     @Test(.enabled(if: TestNamespace.available && Shell.which("setpriv") != nil, "needs root, ip, python3 and setpriv"))
-    func unitCapabilitiesAreExactlyWhatHolderScanningNeeds() throws {
+    func unitCapabilitiesAreExactlyWhatJudgingNeeds() throws {
         func capabilities(_ unit: String) throws -> [String] {
             let line = try #require(try Self.file("packaging/systemd/\(unit)").split(separator: "\n").first { $0.hasPrefix("CapabilityBoundingSet=") })
             return line.dropFirst("CapabilityBoundingSet=".count).split(separator: " ").map { $0.lowercased().replacingOccurrences(of: "cap_", with: "") }
@@ -141,8 +142,7 @@ import TestSupport
         try ns.ip("tuntap", "add", "dev", "caporph0", "mode", "tun")
         struct Seen { var status: Int32; var holdersKnown: Bool?; var states: [String: String]; var holders: [String] }
         func audit(_ caps: [String]) throws -> Seen {
-            // Inside the namespace (no --netns: entering one would need CAP_SYS_ADMIN, which the
-            // units do not have and the default units do not need).
+            // Inside the namespace, as the units run in the host's (no --netns).
             let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--bounding-set", (["-all"] + caps.map { "+" + $0 }).joined(separator: ","),
                                             "--inh-caps", "-all", Shell.tunwardenBinary, "audit", "--no-state", "--format", "json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
@@ -152,7 +152,8 @@ import TestSupport
                         holders: interfaces.flatMap { ($0["holders"] as? [[String: Any]] ?? []).compactMap { $0["comm"] as? String } })
         }
         let watch = try capabilities("tunwarden-watch.service"), timer = try capabilities("tunwarden-audit.service")
-        #expect(Set(watch) == ["net_admin", "sys_ptrace", "dac_read_search"])
+        #expect(Set(watch) == ["net_admin", "sys_ptrace", "dac_read_search", "sys_admin", "net_raw"])
+        #expect(Set(timer) == ["sys_ptrace", "dac_read_search", "sys_admin", "net_admin", "net_raw"])
         for caps in [watch, timer] {
             let seen = try audit(caps)
             #expect(seen.status == 1 && seen.holdersKnown == true, "with \(caps): \(seen)")
@@ -163,6 +164,60 @@ import TestSupport
             let seen = try audit(timer.filter { $0 != missing })
             #expect(seen.status == 3 && seen.holdersKnown == false, "without \(missing): \(seen)")
             #expect(seen.states["caporph0"] == "unknown", "without \(missing): an orphan cannot be told from a device in use")
+        }
+    }
+
+    /// Under the units' capabilities the audit sees what it judges by: a tap carrying a macvlan
+    /// moved into another namespace (a container's) and a tun an nftables rule matches by index
+    /// are `suspect`, and an unheld tun with neither is orphaned. Under the sets the units had
+    /// before (holder scanning alone; the watcher's with CAP_NET_ADMIN), nothing unheld is called
+    /// orphaned: each is `unknown`, and a `use-unknown` finding names what could not be read and
+    /// the capability missing. The units let setns(2) through for network namespaces alone.
+    @Test(.enabled(if: TestNamespace.available && Shell.which("setpriv") != nil && Shell.which("nft") != nil, "needs root, ip, python3, setpriv and nft"))
+    func unitCapabilitiesSeeStackingElsewhereAndTheFirewall() throws {
+        for unit in ["tunwarden-watch.service", "tunwarden-audit.service"] {
+            let lines = try Self.file("packaging/systemd/\(unit)").split(separator: "\n")
+            #expect(lines.filter { $0.hasPrefix("RestrictNamespaces=") } == ["RestrictNamespaces=net"], "\(unit)")
+        }
+        let ns = try TestNamespace(), container = try TestNamespace()
+        defer { ns.remove(); container.remove() }
+        try ns.ip("tuntap", "add", "dev", "capstack0", "mode", "tap")
+        try ns.ip("link", "add", "link", "capstack0", "name", "capmv0", "type", "macvlan")
+        try ns.ip("link", "set", "capmv0", "netns", container.name)
+        try ns.ip("tuntap", "add", "dev", "capnft0", "mode", "tun")
+        try ns.ip("tuntap", "add", "dev", "capplain0", "mode", "tun")
+        for rule in [["add", "table", "inet", "capt"], ["add", "chain", "inet", "capt", "c", "{ type filter hook input priority 0; }"],
+                     ["add", "rule", "inet", "capt", "c", "iif", "\"capnft0\"", "accept"]] {
+            try Shell.run(["ip", "netns", "exec", ns.name, "nft"] + rule)
+        }
+        func audit(_ caps: [String]) throws -> (status: Int32, states: [String: String], findings: [[String: Any]]) {
+            let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--bounding-set", (["-all"] + caps.map { "+" + $0 }).joined(separator: ","),
+                                            "--inh-caps", "-all", Shell.tunwardenBinary, "audit", "--no-state", "--format", "json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+            let interfaces = (object["interfaces"] as? [[String: Any]]) ?? []
+            return (result.status, Dictionary(uniqueKeysWithValues: interfaces.map { ($0["ifname"] as? String ?? "", $0["state"] as? String ?? "") }),
+                    (object["findings"] as? [[String: Any]]) ?? [])
+        }
+        for unit in ["tunwarden-watch.service", "tunwarden-audit.service"] {
+            let line = try #require(try Self.file("packaging/systemd/\(unit)").split(separator: "\n").first { $0.hasPrefix("CapabilityBoundingSet=") })
+            let caps = line.dropFirst("CapabilityBoundingSet=".count).split(separator: " ").map { $0.lowercased().replacingOccurrences(of: "cap_", with: "") }
+            let seen = try audit(caps)
+            #expect(seen.states == ["capstack0": "suspect", "capnft0": "suspect", "capplain0": "orphaned"], "\(unit)")
+            #expect(!seen.findings.contains { $0["id"] as? String == "use-unknown" }, "\(unit): \(seen.findings)")
+        }
+        for (caps, missing) in [(["sys_ptrace", "dac_read_search"], ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]),
+                                (["net_admin", "sys_ptrace", "dac_read_search"], ["CAP_SYS_ADMIN"])] {
+            let seen = try audit(caps)
+            #expect(seen.status == 3, "with \(caps)")
+            // With CAP_NET_ADMIN the rule is read, and names its tun.
+            let rule = caps.contains("net_admin") ? "suspect" : "unknown"
+            #expect(seen.states == ["capstack0": "unknown", "capnft0": rule, "capplain0": "unknown"], "with \(caps)")
+            #expect(!seen.findings.contains { $0["reapable"] as? Bool == true }, "with \(caps): \(seen.findings)")
+            let unread = try #require(seen.findings.first { $0["id"] as? String == "use-unknown" }, "with \(caps): \(seen.findings)")
+            let evidence = unread["evidence"] as? String ?? ""
+            #expect(evidence.contains("other network namespaces could not be looked in for devices stacked on this one's"), "\(evidence)")
+            for capability in missing { #expect(evidence.contains("needs \(capability), which this process lacks"), "with \(caps): \(evidence)") }
+            #expect(evidence.contains("nftables") == missing.contains("CAP_NET_ADMIN"), "with \(caps): \(evidence)")
         }
     }
 

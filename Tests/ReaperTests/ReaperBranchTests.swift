@@ -166,6 +166,18 @@ import TunwardenCore
         #expect(unread.deletions.isEmpty)
         #expect(refused.first?.outcome == .failed && refused.first?.detail?.contains("net:[4026532999] could not be read") == true, "\(refused)")
         expectRestored(unread, 2, name: "fu0")
+
+        // setns refused: the refusal names CAP_SYS_ADMIN (lacking, or held and filtered, as
+        // systemd's RestrictNamespaces=yes does) and the unit setting that lets it through.
+        let filtered = ScriptedKernel([Link(2, "fs0", tap: true)])
+        filtered.foreignStacking = ForeignStacking.Found(unread: ["net:[4026532998]"])
+        filtered.foreignStacking.enterErrno = EPERM
+        let (blocked, _) = try reap(filtered.reaper(), try filtered.plan())
+        #expect(filtered.deletions.isEmpty)
+        let detail = blocked.first?.detail ?? ""
+        #expect(detail.contains("other network namespaces: net:[4026532998] could not be read: ") && detail.contains("CAP_SYS_ADMIN")
+                && detail.contains("RestrictNamespaces=net") && detail.hasSuffix("; nothing deleted"), "\(blocked)")
+        expectRestored(filtered, 2, name: "fs0")
     }
 
     @Test func aRefusedDeleteRestoresGroupNameAndUpStateAndJournalsExactlyThat() throws {

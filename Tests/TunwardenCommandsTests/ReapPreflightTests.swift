@@ -49,6 +49,22 @@ struct ReapPreflightTests {
         #expect(try ns.ip("link", "show", "nocap0").contains("nocap0"))
     }
 
+    /// Root without CAP_SYS_ADMIN (the watcher's packaged unit as it was: CAP_NET_ADMIN and the
+    /// holder-scanning pair) cannot enter other network namespaces to look for devices stacked
+    /// on a tun: the reap deletes nothing, and says which capability is missing and how to give
+    /// it, not only which namespaces it could not read.
+    @Test func rootWithoutSysAdminSaysWhyNothingIsReaped() throws {
+        let ns = try TestNamespace(), elsewhere = try TestNamespace(), parent = try TemporaryDirectory()
+        defer { ns.remove(); elsewhere.remove(); parent.remove() }
+        try ns.ip("tuntap", "add", "dev", "nosysadm0", "mode", "tun")
+        let result = try Shell.capture(["ip", "netns", "exec", ns.name, "setpriv", "--inh-caps=-all", "--bounding-set=-all,+net_admin,+sys_ptrace,+dac_read_search",
+                                        Shell.tunwardenBinary, "reap", "--yes", "--min-age", "0", "--state-dir", parent.path + "/state"])
+        let output = result.stdout + result.stderr
+        #expect(output.contains("entering them needs CAP_SYS_ADMIN, which this process lacks"), "\(output)")
+        #expect(output.contains("RestrictNamespaces=net"), "\(output)")
+        #expect(try ns.ip("link", "show", "nosysadm0").contains("nosysadm0"))
+    }
+
     /// A dry run checks what the real run checks before acting and exits as it would: a journal
     /// whose last record is damaged (a reap reads only the journal's tail) stops both with exit 3,
     /// and one whose directory does not exist both with exit 64; neither touches the journal or

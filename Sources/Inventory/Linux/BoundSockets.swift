@@ -159,29 +159,35 @@ public enum SocketUse {
     /// vxlan forwarding entries send through (unless `vxlanEntries` is false: the inventory reads
     /// those of the vxlans its own link dump lists). Each on its own: one that cannot be read takes
     /// nothing from the others and leaves `scan`'s counts for it as they were; for the
-    /// socket lists, why goes into `socketsUnknown` (redirects and nftables rules that cannot be
-    /// read are left unsaid: the reaper's last look reads them again and deletes nothing without
-    /// them).
+    /// socket lists, why goes into `socketsUnknown`, for the rule lists (nftables, xfrm, MPTCP
+    /// endpoints, legacy iptables) into `rulesUnknown` (redirects and tc filters that cannot be
+    /// read are left unsaid: they answer without privileges, and the reaper's last look reads
+    /// them again and deletes nothing without them).
     public static func read(into scan: inout HolderScan, namespaceFD: Int32?, procRoot: String, vxlanEntries: Bool = true,
                             readDevice: @escaping RawSockets.DeviceReader = RawSockets.readDevice) {
         switch lists(namespaceFD: namespaceFD, procRoot: procRoot, readDevice: readDevice) {
         case let .success(lists): scan.socketLists = lists
         case let .failure(problem): scan.socketsUnknown = problem.description
         }
+        // The lists of rules that name devices by index: one that cannot be read (nftables and
+        // xfrm answer only CAP_NET_ADMIN) leaves every unheld tun/tap unknown, as the reaper's
+        // last look deletes nothing without it (see `rulesUnknown`).
+        var unreadRules: [(String, needs: [ProcessCapabilities.Capability])] = []
         switch NftablesForwards.found(namespaceFD: namespaceFD) {
         case let .success(found):
             (scan.forwards, scan.forwardsUnknown) = (found.counts, found.unresolved.map { "\($0), which may be this one" })
             (scan.nftablesHooks, scan.forwardsByName, scan.nftablesIndexUses) = (found.hooks, found.byName, found.indexUses)
-        case .failure:
-            // Left unsaid, as unreadable redirects are: nftables answers only CAP_NET_ADMIN,
-            // which the hourly audit's unit does not have (it needs none other than to read
-            // holders), and the reaper, which has it, deletes nothing without the rules.
-            break
+        case let .failure(problem):
+            unreadRules.append((problem.description, [ProcessCapabilities.netAdmin]))
         }
-        // xfrm answers only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
-        if case let .success(policies) = XfrmPolicies.found(namespaceFD: namespaceFD) { scan.xfrmPolicies = policies }
-        // MPTCP endpoints: left unsaid the same way when unreadable; the reaper's last look asks again.
-        if case let .success(endpoints) = MptcpEndpoints.found(namespaceFD: namespaceFD) { scan.mptcpEndpoints = endpoints }
+        switch XfrmPolicies.found(namespaceFD: namespaceFD) {
+        case let .success(policies): scan.xfrmPolicies = policies
+        case let .failure(problem): unreadRules.append((problem.description, [ProcessCapabilities.netAdmin]))
+        }
+        switch MptcpEndpoints.found(namespaceFD: namespaceFD) {
+        case let .success(endpoints): scan.mptcpEndpoints = endpoints
+        case let .failure(problem): unreadRules.append((problem.description, []))
+        }
         // tc filters answer without privileges; ones that cannot be read are left unsaid as redirects are.
         if case let .success(filters) = TrafficFilters.found(namespaceFD: namespaceFD) {
             scan.tcFilterMatches = filters.matches
@@ -194,11 +200,15 @@ public enum SocketUse {
                 scan.forwardsUnknown = scan.forwardsUnknown ?? "a tc filter compares the packets' devices with a range of indexes or names (\(range)), which may take in this one"
             }
         }
-        // Legacy x_tables answer only CAP_NET_ADMIN too: left unsaid the same way when unreadable.
-        if case let .success(legacy) = XtablesForwards.found(namespaceFD: namespaceFD, procRoot: procRoot) {
+        // Legacy x_tables answer only CAP_NET_ADMIN too, on a raw socket (CAP_NET_RAW).
+        switch XtablesForwards.found(namespaceFD: namespaceFD, procRoot: procRoot) {
+        case let .success(legacy):
             scan.forwardsByName.merge(legacy.byName, uniquingKeysWith: +)
             if let unresolved = legacy.unresolved { scan.forwardsUnknown = scan.forwardsUnknown ?? "\(unresolved), which may be this one" }
+        case let .failure(problem):
+            unreadRules.append((problem.description, [ProcessCapabilities.netAdmin, ProcessCapabilities.netRaw]))
         }
+        scan.rulesUnknown = ProcessCapabilities.unreadBecause(unreadRules)
         // Read without privileges; one that cannot be read is left unsaid as redirects are.
         if vxlanEntries, case let .success(vias) = VxlanForwarding.found(namespaceFD: namespaceFD) { scan.vxlanVias = vias }
         if case let .success(found) = TrafficRedirects.found(namespaceFD: namespaceFD) {
@@ -248,6 +258,7 @@ extension HolderScan {
         (nftablesIndexUses, xfrmPolicies, tcFilterMatches) = (other.nftablesIndexUses, other.xfrmPolicies, other.tcFilterMatches)
         mptcpEndpoints = other.mptcpEndpoints
         (tcPrograms, tcProgramsUnknown) = (other.tcPrograms, other.tcProgramsUnknown)
+        rulesUnknown = other.rulesUnknown
     }
 }
 #endif

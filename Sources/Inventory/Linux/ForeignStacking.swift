@@ -63,6 +63,8 @@ public enum ForeignStacking {
         public var tunnelLocals: [[UInt8]: [String]] = [:]
         /// The namespaces that could not be looked at (not those whose last process exited).
         public var unread: [String] = []
+        /// The errno setns(2) refused the first namespace it could not enter with, if any.
+        public var enterErrno: Int32?
 
         public init(uppers: [Int: [String]] = [:], vias: VxlanForwarding.Vias = [:], unread: [String] = []) {
             self.uppers = uppers
@@ -212,6 +214,9 @@ public enum ForeignStacking {
             } catch NetlinkError.enterNamespace(errno: EINVAL) {
                 // Not a namespace at all (a plain file left under /run/netns): nothing sits there.
                 continue
+            } catch NetlinkError.enterNamespace(let code) {
+                found.enterErrno = found.enterErrno ?? code
+                found.unread.append(namespace.label)
             } catch {
                 found.unread.append(namespace.label)
             }

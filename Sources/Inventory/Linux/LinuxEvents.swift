@@ -133,6 +133,9 @@ public final class LinuxWatchSource {
     /// The tunnels of other namespaces that send from this one's addresses, as the last snapshot
     /// found them, kept the same way.
     var foreignTunnelLocals: [[UInt8]: [String]] = [:]
+    /// Why other namespaces could not all be looked in, as the last look at them found (see
+    /// `HolderScan.stackingUnknown`), kept the same way.
+    var foreignUnknown: String?
     /// The last holder scan handed out (the snapshot's or a look's), with its namespace names: a
     /// change to vxlan forwarding entries alone is handed out as this scan with the new vias.
     var lastScan: (scan: HolderScan, names: [String: String])?
@@ -167,6 +170,7 @@ public final class LinuxWatchSource {
         (lastScan, foreignVias) = ((snapshot.holders, snapshot.namespaceNames), snapshot.foreignVias)
         decoder.tunTaps = Set(snapshot.interfaces.filter { $0.kind == .tun || $0.kind == .tap }.map { Int32($0.index) })
         foreignTunnelLocals = snapshot.holders.foreignTunnelLocals
+        foreignUnknown = snapshot.holders.stackingUnknown
         // Which entries send through a device, which the snapshot does not say (its vias are by
         // device): a change announced after the snapshot is read again anyway.
         if let read = try? readForwarding() { noteSending(read) } else { dropClient() }
@@ -226,8 +230,9 @@ public final class LinuxWatchSource {
             let tunTaps = decoder.tunTaps.map(Int.init).sorted()
             switch TcPrograms.attached(to: tunTaps, namespaceFD: namespace.fd) {
             case let .success(programs): (scan.tcPrograms, scan.tcProgramsUnknown) = (programs, nil)
-            // Left unsaid, as in a snapshot (see `LinuxInventory.takeSnapshot`).
-            case .failure: break
+            // As in a snapshot (see `LinuxInventory.takeSnapshot`).
+            case let .failure(problem):
+                scan.tcProgramsUnknown = ProcessCapabilities.unreadBecause([(problem.description, [ProcessCapabilities.sysAdmin, ProcessCapabilities.netAdmin])])
             }
             lastUses.takeUses(of: scan)
             if lookingElsewhere {
@@ -235,6 +240,7 @@ public final class LinuxWatchSource {
                                                    namespaceDirectory: inventory.namespaceDirectory, confirmingAbsence: false,
                                                    held: census.heldNamespaces)
                 (foreignVias, foreignTunnelLocals) = (foreign.vias, foreign.tunnelLocals)
+                foreignUnknown = LinuxInventory.stackingUnknown(foreign)
             }
             if let fd = namespace.fd { close(fd) }
         } else {
@@ -244,6 +250,7 @@ public final class LinuxWatchSource {
         // Other namespaces' vxlans are read again only when asked (see `foreignVias`).
         scan.vxlanVias.merge(foreignVias, uniquingKeysWith: +)
         scan.foreignTunnelLocals = foreignTunnelLocals
+        scan.stackingUnknown = foreignUnknown
         let names = inventory.namespaceNames(for: scan)
         lastScan = (scan, names)
         return (.holders(scan, namespaceNames: names), census, scan)

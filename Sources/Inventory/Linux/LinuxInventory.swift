@@ -117,6 +117,7 @@ public struct LinuxInventory: InventoryBackend {
                                                confirmingAbsence: false, held: census.heldNamespaces)
             scan.vxlanVias.merge(foreign.vias, uniquingKeysWith: +)
             scan.foreignTunnelLocals = foreign.tunnelLocals
+            scan.stackingUnknown = Self.stackingUnknown(foreign)
             side.holders = (scan, census)
             side.foreign = foreign
             group.leave()
@@ -239,11 +240,15 @@ public struct LinuxInventory: InventoryBackend {
         if !vxlans.isEmpty, let vias = try? VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: namespace.fd) {
             stream.addVxlanVias(vias)
         }
-        // Left unsaid when the kernel cannot be asked, as unreadable nftables rules are: it answers
-        // only CAP_SYS_ADMIN and CAP_NET_ADMIN, which the hourly audit's unit does not have, and
-        // the reaper's last look, which has them, deletes nothing without the answer.
-        if case let .success(programs) = TcPrograms.attached(to: tunIndices, namespaceFD: namespace.fd) {
+        // The kernel answers only CAP_SYS_ADMIN and CAP_NET_ADMIN: without an answer any tun/tap
+        // may have one, as the reaper's last look, which deletes nothing then, holds too.
+        switch TcPrograms.attached(to: tunIndices, namespaceFD: namespace.fd) {
+        case let .success(programs):
             stream.addTcPrograms(Result<[Int: [String]], SocketUse.Unreadable>.success(programs), asked: tunIndices)
+        case let .failure(problem):
+            let why = ProcessCapabilities.unreadBecause([(problem.description, [ProcessCapabilities.sysAdmin, ProcessCapabilities.netAdmin])])
+            stream.addTcPrograms(Result<[Int: [String]], SocketUse.Unreadable>.failure(SocketUse.Unreadable(description: why ?? problem.description)),
+                                 asked: tunIndices)
         }
         var peers: [Int32: PeerNamespace] = [:]
         if peerElsewhere {
@@ -379,6 +384,15 @@ private final class SideResults: @unchecked Sendable {
             return SideResult(addresses: dumps.addresses, routes: dumps.routes, nexthops: dumps.nexthops, flows: dumps.flows, rules: dumps.rules, holders: holders, census: census,
                               foreign: foreign)
         }
+    }
+}
+
+extension LinuxInventory {
+    /// Why a look at other namespaces leaves every unheld tun/tap unknown, for
+    /// `HolderScan.stackingUnknown`: the namespaces it could not read and why; nil when it read
+    /// every one.
+    static func stackingUnknown(_ found: ForeignStacking.Found) -> String? {
+        found.unreadText().map { "other network namespaces could not be looked in for devices stacked on this one's: \($0)" }
     }
 }
 #endif

@@ -212,8 +212,8 @@ extension LinuxReaper {
                 // container's) go with it too: every other namespace is asked, and one that cannot be
                 // leaves nothing deleted.
                 let elsewhere = system.foreignStacking(namespaceFD, namespaceDirectory)
-                guard elsewhere.unread.isEmpty else {
-                    abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces (\(elsewhere.unread.prefix(3).joined(separator: ", ")) could not be read); nothing deleted")
+                if let unread = elsewhere.unreadText() {
+                    abandon(confirmed, .failed, "cannot look for devices stacked on it from other network namespaces: \(unread); nothing deleted")
                     return results
                 }
                 // b, c. What depends on a target through the kernel tunnels, routes, rules and

@@ -129,6 +129,7 @@ extension NamespaceFacts {
             } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
                 || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
                 || scan.tcProgramsUnknown != holderIndex.scan.tcProgramsUnknown
+                || scan.rulesUnknown != holderIndex.scan.rulesUnknown || scan.stackingUnknown != holderIndex.scan.stackingUnknown
                 || scan.nftablesHooks.byPrefix != holderIndex.scan.nftablesHooks.byPrefix
                 || scan.remedy != holderIndex.scan.remedy || scan.opaquePIDs != holderIndex.scan.opaquePIDs
                 || namespaceNames != holderIndex.namespaceNames {

@@ -34,8 +34,8 @@ public struct FindingRule: Sendable, Equatable {
 public enum FindingRules {
     /// Every rule, in the order `tunwarden audit --help` lists them.
     public static let all: [FindingRule] = {
-        let linux: [FindingRule] = Array(tun.prefix(1)) + Array(routes.prefix(3)) + Array(whole.prefix(3)) + Array(tun.dropFirst()) + tunKept + veth
-        let mac: [FindingRule] = Self.mac + Array(routes.dropFirst(3)) + Array(whole.dropFirst(3))
+        let linux: [FindingRule] = Array(tun.prefix(1)) + Array(routes.prefix(3)) + Array(whole.prefix(4)) + Array(tun.dropFirst()) + tunKept + veth
+        let mac: [FindingRule] = Self.mac + Array(routes.dropFirst(3)) + Array(whole.dropFirst(4))
         return linux + mac
     }()
 

@@ -341,6 +341,14 @@ extension Heuristics {
         if let unknown = scan.forwardsUnknown {
             return (.unknown, "no carrier and no holder, but \(unknown)")
         }
+        // What this process could not read, most often for want of a privilege: a device of
+        // another namespace sitting on it, a rule naming it, a tcx program (see `useUnknownFinding`).
+        if let unknown = scan.stackingUnknown {
+            return (.unknown, "no carrier and no holder, but a device of another namespace may sit on it: \(unknown)")
+        }
+        if let unknown = scan.rulesUnknown {
+            return (.unknown, "no carrier and no holder, but a rule may match it by index or send packets to it: \(unknown)")
+        }
         if let unknown = scan.tcProgramsUnknown {
             return (.unknown, "no carrier and no holder, but \(unknown), so one may process its packets")
         }
