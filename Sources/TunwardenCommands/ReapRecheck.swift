@@ -65,12 +65,16 @@ extension Reap {
                 why.append("its packet counters moved while the question waited (received \(counters.rxPackets - min(counters.rxPackets, was.rxPackets)), "
                     + "sent \(counters.txPackets - min(counters.txPackets, was.txPackets))): a process was attached")
             }
-            if let times = attachedMeanwhile[item.interface.index], why.isEmpty {
-                why.append("a process attached to it while the question waited (its carrier came on \(times == 1 ? "once" : "\(times) times") since the plan was made)")
-            }
+            let countersMoved = !why.isEmpty
+            let attached = attachedMeanwhile[item.interface.index]
             let due = waiting[item.ifname]
-            if due != nil, why.isEmpty {
-                why.append(restartedRun(of: item, earlier: earlier?.observation(of: device, in: plan.namespaceIdentity), plannedAt: snapshot.takenAt))
+            if due != nil, !countersMoved {
+                // Beside an attach seen by its carrier, only what another look saw is more to say.
+                let run = restartedRun(of: item, earlier: earlier?.observation(of: device, in: plan.namespaceIdentity), plannedAt: snapshot.takenAt)
+                if attached == nil || run.hasPrefix("another look") { why.append(run) }
+            }
+            if let times = attached, !countersMoved {
+                why.append("a process attached to it while the question waited (its carrier came on \(times == 1 ? "once" : "\(times) times") since the plan was made)")
             }
             guard !why.isEmpty else { return true }
             let clock = due.map { " (reapable at \(Timestamp.format($0)), in \(DurationText.exact($0.timeIntervalSince(now.takenAt))))" } ?? ""

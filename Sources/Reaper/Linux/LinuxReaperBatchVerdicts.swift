@@ -44,7 +44,9 @@ extension LinuxReaper {
                     if from != target.index {
                         words.append("it left this namespace and came back as ifindex \(from) (something else moved it) before the deletion, which took it there")
                     }
-                    if let renamed = renamedAtLook[target.index] {
+                    // A rename after the last look is told by the deletion's own notification.
+                    let lastName = renamedAtLook[target.index] ?? departures?.removals(of: target.index, orNamed: target.fenceName).flatMap(target.nameLeftUnder(among:))
+                    if let renamed = lastName {
                         words.append("renamed \(InterfaceName.text(renamed)) by something else since it was fenced, and deleted as \(InterfaceName.text(renamed)) "
                                      + (whole ? "with the reap's private link group \(group)" : "by its private alternative name \(InterfaceName.text(target.fenceName)), which it kept"))
                     }

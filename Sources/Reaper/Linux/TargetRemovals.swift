@@ -81,5 +81,15 @@ extension LinuxReaper.Target {
         }
         return .unclear(count: candidates.count)
     }
+
+    /// The name the target left under, by the last removal among `removals` that is its own
+    /// (as `removal(among:)` tells them apart), where that is neither its planned name nor its
+    /// private one: something renamed it after the batch's last look. nil otherwise, or where
+    /// the notification gave no name.
+    func nameLeftUnder(among removals: [LinkRemoval]) -> [UInt8]? {
+        let own = removals.filter { $0.names?.contains(fenceName) == true || ($0.index == index && !isOther($0)) }
+        guard let name = own.last?.names?.first, name != self.name, name != fenceName else { return nil }
+        return name
+    }
 }
 #endif
