@@ -46,8 +46,13 @@ extension LinuxReaper {
     /// A device deleted meanwhile that is related to none of them was deleted by something else,
     /// and is not the batch's to report; nor is a target of the batch (`batch`, told by its
     /// private name, or by its own name at its ifindex: one given back earlier has its result).
-    static func unplannedResults(_ strangers: GroupStrangers?, group: UInt32, wholeGroup: Bool, deleted: [Int32: String], batch: [Target]) -> [ReapResult] {
+    /// `linksAtLook` is the link each device the final look read named (a veth's peer).
+    static func unplannedResults(_ strangers: GroupStrangers?, group: UInt32, wholeGroup: Bool, deleted: [Int32: String], batch: [Target],
+                                 linksAtLook: [Int32: Int32] = [:]) -> [ReapResult] {
         guard let strangers else { return [] }
+        // A device regrouped while down is announced by no notification: its peer is the one the
+        // final look read.
+        let links = linksAtLook.merging(strangers.links) { _, announced in announced }
         let isBatchTarget = { (index: Int32, device: GroupStrangers.Device) in
             batch.contains { device.names.contains($0.fenceName) || ($0.index == index && device.names.contains($0.name)) }
         }
@@ -65,7 +70,7 @@ extension LinuxReaper {
                 let how: String
                 if let lower = device.lower, lower != index, let name = names[lower] {
                     how = "a \(device.kindWord) stacked on \(name), which the batch's deletion took, so the kernel deleted it too"
-                } else if device.infoKind == "veth", let peer = names.first(where: { strangers.links[$0.key] == index }) {
+                } else if device.infoKind == "veth", let peer = names.first(where: { links[$0.key] == index }) {
                     how = "a veth, the peer of \(peer.value), which the batch's deletion took (the kernel deletes both ends of a veth pair)"
                 } else {
                     continue
@@ -78,7 +83,7 @@ extension LinuxReaper {
         let results = joined.sorted { $0.key < $1.key }.map { index, device in
             var detail = "not a target, but deleted with the batch: it joined the reap's private link group \(group) after the last look, "
                 + "and the deletion of that group took it too"
-            if device.infoKind == "veth", strangers.links[index].flatMap({ taken[$0] }) == nil {
+            if device.infoKind == "veth", links[index].flatMap({ taken[$0] }) == nil {
                 detail += "; its veth peer, which is not in this namespace, went with it"
             }
             return ReapResult(ifname: device.name, ifindex: Int(index), kind: device.kind, outcome: .failed, detail: detail, unplanned: true,
