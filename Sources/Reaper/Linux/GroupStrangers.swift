@@ -46,8 +46,13 @@ extension LinuxReaper {
     /// A device deleted meanwhile that is related to none of them was deleted by something else,
     /// and is not the batch's to report; nor is a target of the batch (`batch`, told by its
     /// private name, or by its own name at its ifindex: one given back earlier has its result).
-    static func unplannedResults(_ strangers: GroupStrangers?, group: UInt32, wholeGroup: Bool, deleted: [Int32: String], batch: [Target]) -> [ReapResult] {
+    /// `linksAtLook` is the link each device the final look read named (a veth's peer).
+    static func unplannedResults(_ strangers: GroupStrangers?, group: UInt32, wholeGroup: Bool, deleted: [Int32: String], batch: [Target],
+                                 linksAtLook: [Int32: Int32] = [:]) -> [ReapResult] {
         guard let strangers else { return [] }
+        // A device regrouped while down is announced by no notification: its peer is the one the
+        // final look read.
+        let links = linksAtLook.merging(strangers.links) { _, announced in announced }
         let isBatchTarget = { (index: Int32, device: GroupStrangers.Device) in
             batch.contains { device.names.contains($0.fenceName) || ($0.index == index && device.names.contains($0.name)) }
         }
@@ -57,8 +62,6 @@ extension LinuxReaper {
         // What went with what the deletion took, and with that in turn (a macvlan on a joined
         // veth's peer), as far as the notifications link them.
         var taken: [Int32: (device: GroupStrangers.Device, how: String)] = [:]
-        // The veths that joined unannounced to which a veth deleted along is attributed.
-        var pairedByDeletion = Set<Int32>()
         let candidates = strangers.along.filter { !isBatchTarget($0.key, $0.value) }
         var grew = true
         while grew {
@@ -67,15 +70,8 @@ extension LinuxReaper {
                 let how: String
                 if let lower = device.lower, lower != index, let name = names[lower] {
                     how = "a \(device.kindWord) stacked on \(name), which the batch's deletion took, so the kernel deleted it too"
-                } else if device.infoKind == "veth", let peer = names.first(where: { strangers.links[$0.key] == index }) {
+                } else if device.infoKind == "veth", let peer = names.first(where: { links[$0.key] == index }) {
                     how = "a veth, the peer of \(peer.value), which the batch's deletion took (the kernel deletes both ends of a veth pair)"
-                } else if device.infoKind == "veth", (device.lower ?? 0) == 0, case let unpaired = joined.filter({ $0.value.infoKind == "veth" && strangers.links[$0.key] == nil }).sorted(by: { $0.key < $1.key }),
-                          !unpaired.isEmpty {
-                    // (A device that is down changes group unannounced, so a veth that joined so
-                    // is known by its deletion alone, and the kernel unpairs both ends before
-                    // announcing theirs: a veth deleted with no peer then is most likely its.)
-                    how = "a veth, most likely the peer of \(unpaired.map(\.value.name).joined(separator: " or ")), which the batch's deletion took (the kernel deletes both ends of a veth pair)"
-                    pairedByDeletion.formUnion(unpaired.map(\.key))
                 } else {
                     continue
                 }
@@ -87,7 +83,7 @@ extension LinuxReaper {
         let results = joined.sorted { $0.key < $1.key }.map { index, device in
             var detail = "not a target, but deleted with the batch: it joined the reap's private link group \(group) after the last look, "
                 + "and the deletion of that group took it too"
-            if device.infoKind == "veth", strangers.links[index].flatMap({ taken[$0] }) == nil, !pairedByDeletion.contains(index) {
+            if device.infoKind == "veth", links[index].flatMap({ taken[$0] }) == nil {
                 detail += "; its veth peer, which is not in this namespace, went with it"
             }
             return ReapResult(ifname: device.name, ifindex: Int(index), kind: device.kind, outcome: .failed, detail: detail, unplanned: true,

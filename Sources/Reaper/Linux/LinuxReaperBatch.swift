@@ -187,6 +187,9 @@ extension LinuxReaper {
         /// The name the final look read of each target renamed by something else after its fence
         /// (single-queue: deleted all the same): the name the kernel deletes it under.
         var renamedAtLook: [Int32: [UInt8]] = [:]
+        /// The link (IFLA_LINK: a veth's peer) each device the final look read names in this
+        /// namespace: a device that joins the group unannounced is not announced with its peer.
+        var linksAtLook: [Int32: Int32] = [:]
         var quickestLook: Duration?
         lastLook: while true {
             var settled = false
@@ -242,6 +245,8 @@ extension LinuxReaper {
                     return results
                 }
                 whole = view.whole
+                linksAtLook = Dictionary(view.links.compactMap { link in link.linkNetnsID == nil ? link.link.map { (link.index, $0) } : nil },
+                                         uniquingKeysWith: { a, _ in a })
                 // A target that left and came back under another ifindex bears its private name:
                 // it is no stranger, and is given back below, found by that name.
                 let fenceNames = confirmed.map(\.fenceName)
@@ -375,7 +380,7 @@ extension LinuxReaper {
         stepHook?("deleted")
 
         // 6. What became of each.
-        verdicts(confirmed, batch: batch, group: group, whole: whole, unanswered: unanswered, renamedAtLook: renamedAtLook,
+        verdicts(confirmed, batch: batch, group: group, whole: whole, unanswered: unanswered, renamedAtLook: renamedAtLook, linksAtLook: linksAtLook,
                  departures: departures, client: client, namespaceFD: namespaceFD, unplanned: { results += $0 }, record: record, giveBack: giveBack)
         return results
     }

@@ -7,7 +7,8 @@ import TunwardenCore
 extension LinuxReaper {
     /// Step 6 of a batch: what became of each target the deletion was sent for (`confirmed`),
     /// recorded through `record` and `giveBack`, and the results of the devices the deletion took
-    /// without their being targets, given to `unplanned` first.
+    /// without their being targets, given to `unplanned` first. `linksAtLook` is the link each
+    /// device the final look read named (a veth's peer).
     ///
     /// A target is gone when no device at its ifindex bears the fence's mark (another may have
     /// taken the ifindex the deletion freed). Gone is not deleted: one moved to another namespace
@@ -18,7 +19,7 @@ extension LinuxReaper {
     /// one that left was not; and one whose removal cannot be told from another device's is not
     /// said to be deleted: it is given back wherever it can be found, and where it cannot be, its
     /// intent is left open (`goneFromHere`).
-    func verdicts(_ confirmed: [Target], batch: [Target], group: UInt32, whole: Bool, unanswered: [Int32: String], renamedAtLook: [Int32: [UInt8]],
+    func verdicts(_ confirmed: [Target], batch: [Target], group: UInt32, whole: Bool, unanswered: [Int32: String], renamedAtLook: [Int32: [UInt8]], linksAtLook: [Int32: Int32],
                   departures: (any LinkDepartures)?, client: RtnetlinkClient, namespaceFD: Int32?, unplanned: ([ReapResult]) -> Void,
                   record: (Target, JournalRecord.Outcome, String?) -> Void, giveBack: (Target, JournalRecord.Outcome, String) -> Void) {
         let present = Self.stillPresent(confirmed, group: group, client: client)
@@ -28,7 +29,7 @@ extension LinuxReaper {
         // the batch deleted. Without the notifications, each target's result says it could not be
         // told.
         unplanned(Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
-                                         deleted: Dictionary(confirmed.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }), batch: batch))
+                                         deleted: Dictionary(confirmed.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }), batch: batch, linksAtLook: linksAtLook))
         for target in confirmed {
             let removal = departures?.removals(of: target.index, orNamed: target.fenceName).map { target.removal(among: $0, fenceGroup: group) }
             switch present[target.index] {
