@@ -99,8 +99,12 @@ struct NamespacePathKernelTests {
             ip -n "$NS" -br link show kbyt2 >/dev/null 2>&1 && echo "tap-kept" || echo "tap-gone"
 
             """), namespace: ns, directory: directory)
-        #expect(result.stdout.contains("audit-rc=1"), "the audit did not end with its warning: \(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("kbyt2") && result.stdout.contains("orphaned"), "\(result.stdout)")
+        // The audit ends with its warning, or, where the tmpfs covers the names of namespaces
+        // other tests make meanwhile, unknown for those (never for the FIFO, which is no namespace).
+        #expect(result.stdout.contains("audit-rc=1") || (result.stdout.contains("audit-rc=3") && result.stdout.contains("covered by another mount")
+                                                          && !result.stdout.contains("twtest-fifo")),
+                "the audit did not end with its warning: \(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("kbyt2") && (result.stdout.contains("orphaned") || result.stdout.contains("unknown")), "\(result.stdout)")
         // The reap ends too. (The tmpfs also covers the names of namespaces other tests make
         // meanwhile; a reap that cannot look into one of them rightly deletes nothing.)
         #expect(!result.stdout.contains("reap-rc=124"), "the reap hung: \(result.stdout)")
