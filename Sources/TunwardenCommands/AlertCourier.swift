@@ -45,19 +45,40 @@ final class AlertCourier: @unchecked Sendable {
     /// Made readable by `stop`: an exec that hangs is stopped at once, and a webhook tries no
     /// more (see `AlertSinks.interrupt`).
     private let stopPipe: (read: Int32, write: Int32)
+    /// Made readable when the courier's connection replaced the state database (one emptied in
+    /// place, moved aside): the loop, polling `newsDescriptor`, then records the fresh one whole at
+    /// once, before other runs read a database that holds nothing of what it alerted.
+    private let newsPipe: (read: Int32, write: Int32)
 
     init(directory: String, monitoring: Monitoring, busyWait: BusyWait = BusyWait()) {
         store = StateStore(directory: directory, busyWait: busyWait)
         self.monitoring = monitoring
-        var ends: [Int32] = [-1, -1]
-        if pipe(&ends) == 0 {
-            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        }
-        stopPipe = (ends[0], ends[1])
+        stopPipe = Self.makePipe(nonBlocking: false)
+        newsPipe = Self.makePipe(nonBlocking: true)
     }
 
     deinit {
-        for end in [stopPipe.read, stopPipe.write] where end >= 0 { close(end) }
+        for end in [stopPipe.read, stopPipe.write, newsPipe.read, newsPipe.write] where end >= 0 { close(end) }
+    }
+
+    /// A close-on-exec pipe (both ends -1 when none could be made).
+    private static func makePipe(nonBlocking: Bool) -> (read: Int32, write: Int32) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return (-1, -1) }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            if nonBlocking { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        }
+        return (ends[0], ends[1])
+    }
+
+    /// The descriptor the loop polls for the courier's news (see `newsPipe`); -1 when there is
+    /// none, which poll ignores.
+    var newsDescriptor: Int32 { newsPipe.read }
+
+    /// Empties the news pipe once the loop has woken for it.
+    func drainNews() {
+        if newsPipe.read >= 0 { drainPipe(newsPipe.read) }
     }
 
     /// Starts the courier's thread; sinks are told to stop when the courier is.
@@ -147,6 +168,13 @@ final class AlertCourier: @unchecked Sendable {
             _ = monitoring.sinks.deliver(alert, logged: true)
         case .due:
             let (delivered, next) = monitoring.deliverDue(store: store, now: Date(), namespaces: 1, logged: logged, own: own)
+            // The courier may be the first to meet a database emptied in place: it says so, as
+            // the loop would have, and wakes the loop, which finds its file replaced and records
+            // the fresh one whole.
+            if let notice = store.takeNotice() {
+                Terminal.log("watch: \(notice)")
+                if newsPipe.write >= 0 { wakePipe(newsPipe.write) }
+            }
             condition.withLock {
                 // Other namespaces' alerts may be due too: one namespace at a time.
                 if delivered { lookWanted = true }

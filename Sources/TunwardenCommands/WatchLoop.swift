@@ -328,19 +328,22 @@ final class WatchLoop {
             let first = Self.wakeTime(judgement: judgeAt, servedByJudgement: [reapDueNow, recordDue, improvementDue],
                                       others: [nextStats, looking ? looks.due : nil, nextWatchdog, metricsDue, source.deadline])
             let timeout = max(0, min(first.timeIntervalSinceNow, 3600))
-            var polled = ([control.descriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var polled = ([control.descriptor, courier.newsDescriptor] + source.descriptors + (looking ? source.lookDescriptors : [])).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&polled, nfds_t(polled.count), Int32((timeout * 1000).rounded(.up)))
             if ready > 0 {
                 if polled[0].revents != 0 { control.drain() }
-                let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
+                if polled[1].revents != 0 { courier.drainNews() }
+                let readable = Set(polled.dropFirst(2).filter { $0.revents != 0 }.map(\.fd))
                 if !readable.isEmpty { take(source.read(ready: readable)) }
             }
             if control.stopRequested { break }
             now = Date()
             // A state database emptied in place (`: > state.db`) leaves every other run waiting
             // on its log: it is moved aside at once, and everything recorded again into a fresh one.
-            if store.openFileEmptied {
-                _ = try? store.database(create: true)
+            // So is one the courier's connection (or another run) met first and replaced: until
+            // this watcher records, other runs read a database that holds nothing it alerted.
+            if store.openFileReplaced {
+                if store.openFileEmptied { _ = try? store.database(create: true) }
                 fullRecordDue = true
                 if judgeAt == nil { judgeAt = .distantPast }
             }
