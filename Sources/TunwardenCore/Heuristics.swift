@@ -35,14 +35,16 @@ public enum Heuristics {
         if let device = interface.tuntaposx {
             return judgeTuntaposx(interface, device: device, routes: routes, snapshot: context.snapshot)
         }
-        if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[interface.index] ?? [],
-                                  sourced: routesSourced(from: interface, bySource: context.routesBySource,
-                                                         heldElsewhere: { context.addressElsewhere($0, interface.index) }),
-                                  tunnelsSourced: tunnelsSourced(from: interface, byLocal: context.tunnelsByLocal,
-                                                                 heldElsewhere: { context.addressElsewhere($0, interface.index) }),
+        // The closures capture only what they read: one capturing `context` would copy the whole
+        // context into a box of its own, three times for each interface judged.
+        let (addressElsewhere, index, masters) = (context.addressElsewhere, interface.index, context.stacking.masters)
+        let heldElsewhere: ([UInt8]) -> Bool = { addressElsewhere($0, index) }
+        if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[index] ?? [],
+                                  sourced: routesSourced(from: interface, bySource: context.routesBySource, heldElsewhere: heldElsewhere),
+                                  tunnelsSourced: tunnelsSourced(from: interface, byLocal: context.tunnelsByLocal, heldElsewhere: heldElsewhere),
                                   ownAddressSockets: socketsOnOwnAddresses(of: interface, addressSockets: context.holders.scan.addressSockets,
-                                                                           heldElsewhere: { context.addressElsewhere($0, interface.index) }),
-                                  policyRules: context.snapshot.policyRules, masterName: { context.stacking.masters[$0] }, findings: &findings) {
+                                                                           heldElsewhere: heldElsewhere),
+                                  policyRules: context.snapshot.policyRules, masterName: { masters[$0] }, findings: &findings) {
             return alone
         }
         let verdict: (InterfaceState, String)
