@@ -369,6 +369,44 @@ import Testing
         #expect(engine.takeJudgedCount(of: "ns") == 1)
     }
 
+    /// A scan that differs only in how many processes it read (a process started or ended, the
+    /// usual scan of a busy host) judges nothing again: the orphans' findings are reworded to
+    /// name the new count, exactly as judging them again would, single- and multi-queue alike,
+    /// also after two such scans in one burst, and beside a device judged for another reason.
+    @Test func aScanThatOnlyCountsOtherProcessesRewordsWithoutJudging() {
+        var links: [NetworkInterface] = []
+        for index in 1...300 { links.append(Build.tun(index, "rw\(index)", multiQueue: index % 3 == 0, queues: index % 3 == 0 ? 0 : nil)) }
+        func scan(_ processes: Int, opaque: [Int32], holders: [HolderAttachment] = []) -> HolderScan {
+            var scan = HolderScan(complete: true, attachments: holders, processesScanned: processes)
+            scan.opaquePIDs = opaque
+            return scan
+        }
+        for opaque: [Int32] in [[], [1], [1, 77]] {
+            var snapshot = Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(), interfaces: links, routes: [], holders: scan(40, opaque: opaque))
+            let engine = JudgingEngine()
+            engine.load(snapshot)
+            _ = engine.assessment(of: "ns")
+            _ = engine.takeJudgedCount(of: "ns")
+            for processes in [41, 57] {
+                snapshot.holders = scan(processes, opaque: opaque)
+                snapshot.takenAt = Date()
+                engine.apply([.holders(snapshot.holders, namespaceNames: [:])], to: "ns", at: snapshot.takenAt)
+            }
+            let reworded = engine.assessment(of: "ns")
+            #expect(engine.takeJudgedCount(of: "ns") == 0)
+            #expect(Self.difference(reworded, Heuristics.assess(snapshot)) == nil, "opaque \(opaque)")
+            #expect(reworded?.findings.contains { $0.evidence.contains("57 processes scanned") } == true)
+
+            // A holder comes with a new count: its device is judged, the others reworded.
+            snapshot.holders = scan(58, opaque: opaque, holders: [Build.holder(9, "rw9")])
+            snapshot.takenAt = Date()
+            engine.apply([.holders(snapshot.holders, namespaceNames: [:])], to: "ns", at: snapshot.takenAt)
+            let mixed = engine.assessment(of: "ns")
+            #expect(engine.takeJudgedCount(of: "ns") == 1)
+            #expect(Self.difference(mixed, Heuristics.assess(snapshot)) == nil, "opaque \(opaque)")
+        }
+    }
+
     /// Linux flushes a device's IPv4 routes when it is set down, and says nothing; its IPv6
     /// routes go with deletions of their own.
     @Test func aDeviceSetDownLosesItsIPv4RoutesOnLinux() {

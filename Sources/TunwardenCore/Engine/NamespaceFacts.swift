@@ -31,6 +31,9 @@ final class NamespaceFacts {
     var stacking: Heuristics.Stacking?
     var verdicts: [Slot: (assessed: AssessedInterface, findings: [Finding])] = [:]
     var dirty = Set<Slot>()
+    /// The holder scan's summary the kept findings name (`from`) and the one they are to name
+    /// (`to`), while only that changed since the last judgement (see `reword`).
+    var rewording: (from: (singleQueue: String, multiQueue: String), to: (singleQueue: String, multiQueue: String))?
     /// Set by a load: every interface is to be judged, in order, with nothing judged before
     /// (the one-shot audit's whole path, kept free of the bookkeeping changes need).
     var freshlyLoaded = false

@@ -126,7 +126,7 @@ extension NamespaceFacts {
             if scan.complete != holderIndex.scan.complete {
                 // Every verdict says whether its holders are known.
                 markAllDirty()
-            } else if next.scanText != holderIndex.scanText || scan.incompleteReason != holderIndex.scan.incompleteReason
+            } else if scan.incompleteReason != holderIndex.scan.incompleteReason
                 || scan.socketsUnknown != holderIndex.scan.socketsUnknown || scan.forwardsUnknown != holderIndex.scan.forwardsUnknown
                 || scan.tcProgramsUnknown != holderIndex.scan.tcProgramsUnknown
                 || scan.rulesUnknown != holderIndex.scan.rulesUnknown || scan.stackingUnknown != holderIndex.scan.stackingUnknown
@@ -135,6 +135,10 @@ extension NamespaceFacts {
                 || namespaceNames != holderIndex.namespaceNames {
                 // Every verdict that names the scan depends on it.
                 for slot in order where links[slot].map({ [.tun, .tap, .utun].contains($0.kind) }) ?? false { dirty.insert(slot) }
+            } else if next.scanText != holderIndex.scanText {
+                // Only the scan's summary changed (a process started or ended): no verdict
+                // depends on it, only the words of orphaned tuns' findings (see `reword`).
+                rewording = (rewording?.from ?? holderIndex.scanText, next.scanText)
             }
             // Wildcard listeners serve the host addresses of every device: those tun and taps that
             // have one are judged again (see `Heuristics.servedHostAddresses`).

@@ -8,7 +8,14 @@ import Foundation
 extension NamespaceFacts {
     func assessment(policy: AuditPolicy) -> Assessment {
         let snapshot = self.snapshot
-        if freshlyLoaded { judgeLoaded(snapshot: snapshot, policy: policy) }
+        if freshlyLoaded {
+            judgeLoaded(snapshot: snapshot, policy: policy)
+            rewording = nil
+        }
+        if let rewording {
+            reword(from: rewording.from, to: rewording.to)
+            self.rewording = nil
+        }
         if !dirty.isEmpty { judgeDirty(snapshot: snapshot, policy: policy) }
         if listStale {
             assessedList = []

@@ -25,6 +25,10 @@ extension Heuristics {
     /// of a multi-queue device only: of a single-queue one it shows the carrier, which a queue's
     /// attach turns on but its holder can turn off again (TUNSETCARRIER), so only the reaper's
     /// exclusive attach, refused while any queue is attached, rules those processes out.
+    /// The words around `scanSummary` in an orphaned tun's finding: the engine finds them there
+    /// to put a new summary in place (`NamespaceFacts.reword`).
+    static let scanPhrase = (opening: "no process holds it (", closing: ").")
+
     static func scanSummary(_ scan: HolderScan, multiQueue: Bool) -> String {
         let opaque = scan.opaquePIDs
         let them = opaque.count == 1 ? "the 1 more process" : "the \(opaque.count) more processes"
@@ -385,7 +389,7 @@ extension Heuristics {
         findings.append(Finding(
             id: FindingID.orphanedTun, severity: .warning, ifname: interface.name, reapable: Self.deletableDevice(interface) && woken.isEmpty,
             evidence: Text.join(kind, " ", interface.name, " (ifindex ", String(interface.index), ") is ", persistence, ", has no carrier", queueText,
-                                ", and no process holds it (", scanText, ").", altNameText)
+                                ", and ", Self.scanPhrase.opening, scanText, Self.scanPhrase.closing, altNameText)
         ))
         return (.orphaned, persistent ? "persistent, no carrier, no process attached" : "persistence not reported, no carrier, no process attached")
     }
