@@ -120,6 +120,10 @@ final class WatchLoop {
     var gone: String? { namespaceGone ?? source.gone }
     /// `StateStore.openings` at the last whole recording.
     var openingsRecorded = 0
+    /// Whether the loop found the database it recorded into replaced (emptied in place, moved
+    /// aside) since the last whole recording: the next recording carries what was alerted into
+    /// the fresh one even when this watcher's own reopening of it failed meanwhile.
+    var replacedSinceRecorded = false
     /// The namespace's observations as last recorded, kept up to date by each recording.
     var cache = Observations()
 
@@ -343,6 +347,7 @@ final class WatchLoop {
             // So is one the courier's connection (or another run) met first and replaced: until
             // this watcher records, other runs read a database that holds nothing it alerted.
             if store.openFileReplaced {
+                replacedSinceRecorded = true
                 if store.openFileEmptied { _ = try? store.database(create: true) }
                 fullRecordDue = true
                 if judgeAt == nil { judgeAt = .distantPast }

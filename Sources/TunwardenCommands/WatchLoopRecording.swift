@@ -18,7 +18,7 @@ extension WatchLoop {
         // of a leaking host) is for a recording. A database that is not the one last recorded into
         // (the old one emptied or moved aside, whichever use of the store met it) gets everything
         // at once: other runs read it.
-        let freshDatabase = store.openFileReplaced || store.openings != openingsRecorded
+        let freshDatabase = store.openFileReplaced || store.openings != openingsRecorded || replacedSinceRecorded
         if freshDatabase { fullRecordDue = true }
         if mayWait, let current = engine.assessment(of: identity), let meanwhile = putOff(current) { return meanwhile }
         engine.setHistoryFindings([], of: identity)
@@ -76,6 +76,7 @@ extension WatchLoop {
         cache = recording.observations
         fullRecordDue = false
         openingsRecorded = store.openings
+        replacedSinceRecorded = false
         noteRecorded(assessment, historyFindings: recording.historyFindings)
         // The whole namespace was written (thousands of rows, at a first judgement): copied into
         // the database file now, not by a later burst's commit.

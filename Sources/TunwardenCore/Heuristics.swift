@@ -35,15 +35,17 @@ public enum Heuristics {
         if let device = interface.tuntaposx {
             return judgeTuntaposx(interface, device: device, routes: routes, snapshot: context.snapshot)
         }
-        // The closures capture only what they read: one capturing `context` would copy the whole
-        // context into a box of its own, three times for each interface judged.
+        // The closures capture only what they read: with `context` captured, a profile showed the
+        // whole context (snapshot, holder index, stacking, route maps) copied and destroyed at
+        // every interface judged, a third of a watcher's judging time.
         let (addressElsewhere, index, masters) = (context.addressElsewhere, interface.index, context.stacking.masters)
-        let heldElsewhere: ([UInt8]) -> Bool = { addressElsewhere($0, index) }
         if let alone = judgeAlone(interface, holders: context.holders, routes: routes, uppers: context.stacking.uppers[index] ?? [],
-                                  sourced: routesSourced(from: interface, bySource: context.routesBySource, heldElsewhere: heldElsewhere),
-                                  tunnelsSourced: tunnelsSourced(from: interface, byLocal: context.tunnelsByLocal, heldElsewhere: heldElsewhere),
+                                  sourced: routesSourced(from: interface, bySource: context.routesBySource,
+                                                         heldElsewhere: { addressElsewhere($0, index) }),
+                                  tunnelsSourced: tunnelsSourced(from: interface, byLocal: context.tunnelsByLocal,
+                                                                 heldElsewhere: { addressElsewhere($0, index) }),
                                   ownAddressSockets: socketsOnOwnAddresses(of: interface, addressSockets: context.holders.scan.addressSockets,
-                                                                           heldElsewhere: heldElsewhere),
+                                                                           heldElsewhere: { addressElsewhere($0, index) }),
                                   policyRules: context.snapshot.policyRules, masterName: { masters[$0] }, findings: &findings) {
             return alone
         }

@@ -154,6 +154,7 @@ struct WatchTests {
         try watcher.wait("ed0") { $0.contains("new orphans: ed0") }
         let asked = Date()
         while !FileManager.default.fileExists(atPath: started), Date().timeIntervalSince(asked) < 5 { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: started), "the alert command did not start: \(watcher.log)")
         #expect(truncate(state.path + "/state.db", 0) == 0)
         try Self.expectRecordedAgain(watcher, ns, state, alerts: alerts, orphan: "ed0", tunnels: 1)
     }

@@ -11,26 +11,30 @@ import Foundation
 extension NamespaceFacts {
     /// Puts summary `to` in place of summary `from` in every kept orphaned-tun finding of an
     /// interface not waiting to be judged again (whose judgement gives it the new words anyway).
+    /// One whose words do not hold the old summary where it is looked for is judged again.
     func reword(from: (singleQueue: String, multiQueue: String), to: (singleQueue: String, multiQueue: String)) {
+        let phrases = (single: (Self.scanPhrase(from.singleQueue), Self.scanPhrase(to.singleQueue)),
+                       multi: (Self.scanPhrase(from.multiQueue), Self.scanPhrase(to.multiQueue)))
+        var reworded: [(slot: Slot, findings: [Finding])] = []
         for (slot, verdict) in verdicts where !dirty.contains(slot) {
             guard verdict.findings.contains(where: { $0.id == FindingID.orphanedTun }) else { continue }
-            let multiQueue = verdict.assessed.interface.tun?.multiQueue == true
-            let (old, new) = multiQueue ? (from.multiQueue, to.multiQueue) : (from.singleQueue, to.singleQueue)
+            let (old, new) = verdict.assessed.interface.tun?.multiQueue == true ? phrases.multi : phrases.single
             guard old != new else { continue }
             var findings = verdict.findings
-            var changed = false
             for position in findings.indices where findings[position].id == FindingID.orphanedTun {
-                guard let range = findings[position].evidence.range(of: Self.scanPhrase(old)) else {
-                    // Words this rewording cannot place: judged again, as before.
+                // Searched as bytes: Foundation's search converts both to UTF-16 first, which cost
+                // more than judging the interface again.
+                guard let range = findings[position].evidence.utf8.firstRange(of: old.utf8) else {
                     dirty.insert(slot)
-                    changed = false
                     break
                 }
-                findings[position].evidence.replaceSubrange(range, with: Self.scanPhrase(new))
-                changed = true
+                findings[position].evidence.replaceSubrange(range, with: new)
             }
-            guard changed else { continue }
-            changeFindings(of: verdict.assessed.interface.index, from: verdict.findings, to: findings)
+            if !dirty.contains(slot) { reworded.append((slot, findings)) }
+        }
+        for (slot, findings) in reworded {
+            guard let verdict = verdicts[slot] else { continue }
+            rewordFindings(of: verdict.assessed.interface.index, from: verdict.findings, to: findings)
             verdicts[slot] = (verdict.assessed, findings)
         }
     }
@@ -38,5 +42,16 @@ extension NamespaceFacts {
     /// How an orphaned tun's finding names the scan (see `Heuristics.scanPhrase`).
     static func scanPhrase(_ summary: String) -> String {
         Heuristics.scanPhrase.opening + summary + Heuristics.scanPhrase.closing
+    }
+
+    /// Notes that an interface's findings changed only in their words: each stays where it is in
+    /// the sorted findings (`SortedFindings.replace` writes it in place), however many change.
+    private func rewordFindings(of index: Int, from old: [Finding], to new: [Finding]) {
+        guard !findingsStale else { return }
+        if indexOrdered, !listStale, sorted != nil {
+            sorted?.replace(owner: index, old: old, new: new)
+        } else {
+            findingsStale = true
+        }
     }
 }

@@ -18,6 +18,10 @@ extension FindingRules {
 extension Heuristics {
     // MARK: tun and tap
 
+    /// The words around `scanSummary` in an orphaned tun's finding: the engine finds them there
+    /// to put a new summary in place (`NamespaceFacts.reword`).
+    static let scanPhrase = (opening: "no process holds it (", closing: ").")
+
     /// What the holder scan covered, as an orphan's evidence states it: the same for every
     /// interface of one kind (single- or multi-queue) in one snapshot, so it is put together once.
     /// Where some processes cannot be inspected, what the kernel shows of the device comes before
@@ -25,10 +29,6 @@ extension Heuristics {
     /// of a multi-queue device only: of a single-queue one it shows the carrier, which a queue's
     /// attach turns on but its holder can turn off again (TUNSETCARRIER), so only the reaper's
     /// exclusive attach, refused while any queue is attached, rules those processes out.
-    /// The words around `scanSummary` in an orphaned tun's finding: the engine finds them there
-    /// to put a new summary in place (`NamespaceFacts.reword`).
-    static let scanPhrase = (opening: "no process holds it (", closing: ").")
-
     static func scanSummary(_ scan: HolderScan, multiQueue: Bool) -> String {
         let opaque = scan.opaquePIDs
         let them = opaque.count == 1 ? "the 1 more process" : "the \(opaque.count) more processes"
