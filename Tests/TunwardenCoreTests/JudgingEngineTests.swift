@@ -407,6 +407,19 @@ import Testing
         }
     }
 
+    /// The rewording's byte search: the first occurrence only, at either end, in text that is
+    /// not ASCII, and none where the phrase is cut short or absent.
+    @Test func rewordingReplacesTheFirstOccurrenceOfThePhraseOnly() {
+        func replaced(_ old: String, _ new: String, _ text: String) -> String? {
+            NamespaceFacts.replacingFirst(Array(old.utf8), with: Array(new.utf8), in: text)
+        }
+        #expect(replaced("(4 p).", "(15 p).", "x (4 p). y (4 p).") == "x (15 p). y (4 p).")
+        #expect(replaced("(4 p).", "(5 p).", "(4 p).") == "(5 p).")
+        #expect(replaced("(4 p).", "(5 p).", "tun é🙂 (4 p).") == "tun é🙂 (5 p).")
+        #expect(replaced("(4 p).", "(5 p).", "tun (4 p)") == nil)
+        #expect(replaced("(4 p).", "(5 p).", "") == nil)
+    }
+
     /// Linux flushes a device's IPv4 routes when it is set down, and says nothing; its IPv6
     /// routes go with deletions of their own.
     @Test func aDeviceSetDownLosesItsIPv4RoutesOnLinux() {

@@ -13,8 +13,8 @@ extension NamespaceFacts {
     /// interface not waiting to be judged again (whose judgement gives it the new words anyway).
     /// One whose words do not hold the old summary where it is looked for is judged again.
     func reword(from: (singleQueue: String, multiQueue: String), to: (singleQueue: String, multiQueue: String)) {
-        let phrases = (single: (Self.scanPhrase(from.singleQueue), Self.scanPhrase(to.singleQueue)),
-                       multi: (Self.scanPhrase(from.multiQueue), Self.scanPhrase(to.multiQueue)))
+        let phrases = (single: (Array(Self.scanPhrase(from.singleQueue).utf8), Array(Self.scanPhrase(to.singleQueue).utf8)),
+                       multi: (Array(Self.scanPhrase(from.multiQueue).utf8), Array(Self.scanPhrase(to.multiQueue).utf8)))
         var reworded: [(slot: Slot, findings: [Finding])] = []
         for (slot, verdict) in verdicts where !dirty.contains(slot) {
             guard verdict.findings.contains(where: { $0.id == FindingID.orphanedTun }) else { continue }
@@ -22,13 +22,11 @@ extension NamespaceFacts {
             guard old != new else { continue }
             var findings = verdict.findings
             for position in findings.indices where findings[position].id == FindingID.orphanedTun {
-                // Searched as bytes: Foundation's search converts both to UTF-16 first, which cost
-                // more than judging the interface again.
-                guard let range = findings[position].evidence.utf8.firstRange(of: old.utf8) else {
+                guard let evidence = Self.replacingFirst(old, with: new, in: findings[position].evidence) else {
                     dirty.insert(slot)
                     break
                 }
-                findings[position].evidence.replaceSubrange(range, with: new)
+                findings[position].evidence = evidence
             }
             if !dirty.contains(slot) { reworded.append((slot, findings)) }
         }
@@ -37,6 +35,28 @@ extension NamespaceFacts {
             rewordFindings(of: verdict.assessed.interface.index, from: verdict.findings, to: findings)
             verdicts[slot] = (verdict.assessed, findings)
         }
+    }
+
+    /// `text` with its first occurrence of the bytes `old` replaced by `new`; nil when there is
+    /// none. Searched as bytes in a plain array: Foundation's `range(of:)` converts to UTF-16 and
+    /// the standard library's generic `firstRange(of:)` is not specialised, and either cost more
+    /// than judging the interface again.
+    static func replacingFirst(_ old: [UInt8], with new: [UInt8], in text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard let first = old.first, old.count <= bytes.count else { return nil }
+        var start = 0
+        while start <= bytes.count - old.count {
+            if bytes[start] == first, bytes[start..<(start + old.count)].elementsEqual(old) {
+                var replaced = [UInt8]()
+                replaced.reserveCapacity(bytes.count - old.count + new.count)
+                replaced += bytes[..<start]
+                replaced += new
+                replaced += bytes[(start + old.count)...]
+                return String(decoding: replaced, as: UTF8.self)
+            }
+            start += 1
+        }
+        return nil
     }
 
     /// How an orphaned tun's finding names the scan (see `Heuristics.scanPhrase`).
