@@ -308,14 +308,6 @@ int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin
     return result;
 }
 
-char *tw_decimal(char *text, unsigned long long value) {
-    char digits[24];
-    int count = 0;
-    do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
-    while (count > 0) *text++ = digits[--count];
-    return text;
-}
-
 static void tw_answer(int out, int status, int stage, int value) {
     int message[3] = { status, stage, value };
     ssize_t written;
@@ -370,21 +362,13 @@ static void tw_end_helper(pid_t child) {
     if (waited == 0) tw_unfinished[tw_unfinished_count++] = child;
 }
 
-void tw_close_all_but(int keep) {
-    for (int other = 3; other < keep; other++) close(other);
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) != 0)
-#endif
-    for (int other = keep + 1; other < 4096; other++) close(other);
-}
-
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value) {
     *stage = 0;
     *value = 0;
     if (!tw_may_fork_helper()) { *value = EAGAIN; return 2; }
     int ends[2];
     if (pipe2(ends, O_CLOEXEC) != 0) { *value = errno; return 2; }
-    pid_t child = fork();
+    pid_t child = tw_raw_fork();
     if (child < 0) {
         *value = errno;
         close(ends[0]);
@@ -483,7 +467,7 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
     if (!sent_inodes) return ENOMEM;
     int ends[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) { int code = errno; free(sent_inodes); return code; }
-    pid_t child = fork();
+    pid_t child = tw_raw_fork();
     if (child < 0) {
         int code = errno;
         close(ends[0]);
