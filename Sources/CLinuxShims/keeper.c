@@ -13,8 +13,9 @@
 #include "CLinuxShims.h"
 #include "forked.h"
 
-/* The keeper is a fork of this multi-threaded process that never executes anything else: from the
-   fork on it makes system calls only (see forked.h). */
+/* The keeper is a fork of this multi-threaded process that never executes anything else: forked
+   by the system call (tw_raw_fork, no atfork handler, no C library lock), it makes system calls
+   only from then on (see forked.h), and forks the command the same way. */
 
 /* How long the keeper waits for what it sent SIGKILL to, in seconds: a process stuck in the
    kernel (a hung NFS or FUSE server) may not die at once, and is left to die unwaited for. */
@@ -201,7 +202,7 @@ static void tw_keep(const char *path, char *const argv[], char *const envp[], co
         if (dup2(copies[target], target) < 0) { tw_report_failure(report, errno); _exit(127); }
     }
     tw_close_all_but(report);
-    pid_t command = fork();
+    pid_t command = tw_raw_fork();
     if (command < 0) { tw_report_failure(report, errno); _exit(127); }
     if (command == 0) {
         setpgid(0, 0);
@@ -259,7 +260,7 @@ static void tw_keep(const char *path, char *const argv[], char *const envp[], co
 int tw_spawn_kept(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd, int stderr_fd, int *pid) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
-    pid_t keeper = fork();
+    pid_t keeper = tw_raw_fork();
     if (keeper < 0) {
         int code = errno;
         close(report[0]);

@@ -308,24 +308,22 @@ int tw_spawn(const char *path, char *const argv[], char *const envp[], int stdin
     return result;
 }
 
-char *tw_decimal(char *text, unsigned long long value) {
-    char digits[24];
-    int count = 0;
-    do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
-    while (count > 0) *text++ = digits[--count];
-    return text;
-}
-
 static void tw_answer(int out, int status, int stage, int value) {
     int message[3] = { status, stage, value };
     ssize_t written;
     do { written = write(out, message, sizeof message); } while (written < 0 && errno == EINTR);
 }
 
-/* Helper children that had not ended a moment after SIGKILL: waited for later. */
+/* Helper children that had not ended a moment after SIGKILL, waited for later, and the slots
+   promised to helpers under way (each may end up in the table). Any thread may start a helper:
+   the table and the count of promised slots are touched only with the lock held, which no
+   helper child ever takes, so that a fork made while another thread holds it cannot hang one. */
+static pthread_mutex_t tw_unfinished_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t tw_unfinished[64];
 static int tw_unfinished_count;
+static int tw_unfinished_promised;
 
+/* Waits for those in the table that have ended since; the lock is held. */
 static void tw_wait_unfinished(void) {
     for (int i = 0; i < tw_unfinished_count;) {
         if (waitpid(tw_unfinished[i], NULL, WNOHANG) != 0) {
@@ -341,17 +339,31 @@ static _Thread_local pid_t tw_last_helper_pid;
 
 int tw_last_helper(void) { return tw_last_helper_pid; }
 
-/* Whether a new helper child may be started: not while every slot holds one that has not ended,
-   which the table could not keep track of. */
+/* Whether a new helper child may be started, with a slot of the table promised to it when it
+   may: not while every slot holds one that has not ended or is promised to a helper under way,
+   since the table could not keep track of another. A promise is kept by `tw_end_helper` or given
+   back by `tw_unpromise` when no helper was started. */
 static int tw_may_fork_helper(void) {
+    pthread_mutex_lock(&tw_unfinished_lock);
     tw_wait_unfinished();
-    return tw_unfinished_count < (int)(sizeof tw_unfinished / sizeof tw_unfinished[0]);
+    int may = tw_unfinished_count + tw_unfinished_promised < (int)(sizeof tw_unfinished / sizeof tw_unfinished[0]);
+    if (may) tw_unfinished_promised++;
+    pthread_mutex_unlock(&tw_unfinished_lock);
+    return may;
+}
+
+/* Gives back the slot promised to a helper that was not started (no pipe, no fork). */
+static void tw_unpromise(void) {
+    pthread_mutex_lock(&tw_unfinished_lock);
+    tw_unfinished_promised--;
+    pthread_mutex_unlock(&tw_unfinished_lock);
 }
 
 /* Ends a helper child whose answer came, or did not come in time: SIGKILL (one still asking must
    not go on once its asker has moved on; it is this process's child, not waited for yet, so its
    number is still its own), then waited for up to a tenth of a second. One the kernel holds
-   longer (closing a file whose FUSE server never answers) is waited for by a later call. */
+   longer (closing a file whose FUSE server never answers) takes the slot promised to it, and is
+   waited for by a later call. */
 static void tw_end_helper(pid_t child) {
     kill(child, SIGKILL);
     int pidfd = tw_pidfd_open(child);
@@ -367,15 +379,10 @@ static void tw_end_helper(pid_t child) {
         if (waited != 0 || tries >= 100) break;
         usleep(1000);
     }
+    pthread_mutex_lock(&tw_unfinished_lock);
+    tw_unfinished_promised--;
     if (waited == 0) tw_unfinished[tw_unfinished_count++] = child;
-}
-
-void tw_close_all_but(int keep) {
-    for (int other = 3; other < keep; other++) close(other);
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) != 0)
-#endif
-    for (int other = keep + 1; other < 4096; other++) close(other);
+    pthread_mutex_unlock(&tw_unfinished_lock);
 }
 
 int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, int timeout_ms, int *stage, int *value) {
@@ -383,12 +390,13 @@ int tw_ask_bound_device(int pid, int thread, int fd, unsigned long long inode, i
     *value = 0;
     if (!tw_may_fork_helper()) { *value = EAGAIN; return 2; }
     int ends[2];
-    if (pipe2(ends, O_CLOEXEC) != 0) { *value = errno; return 2; }
-    pid_t child = fork();
+    if (pipe2(ends, O_CLOEXEC) != 0) { *value = errno; tw_unpromise(); return 2; }
+    pid_t child = tw_raw_fork();
     if (child < 0) {
         *value = errno;
         close(ends[0]);
         close(ends[1]);
+        tw_unpromise();
         return 2;
     }
     if (child == 0) {
@@ -480,15 +488,16 @@ int tw_socket_namespaces(int count, const int *pids, const int *fds, const unsig
     /* The inodes the child has sent, kept in memory it has of its own after the fork (the child
        of a threaded process must not allocate). */
     unsigned long long *sent_inodes = calloc(count > 0 ? (size_t)count : 1, sizeof *sent_inodes);
-    if (!sent_inodes) return ENOMEM;
+    if (!sent_inodes) { tw_unpromise(); return ENOMEM; }
     int ends[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) { int code = errno; free(sent_inodes); return code; }
-    pid_t child = fork();
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0) { int code = errno; free(sent_inodes); tw_unpromise(); return code; }
+    pid_t child = tw_raw_fork();
     if (child < 0) {
         int code = errno;
         close(ends[0]);
         close(ends[1]);
         free(sent_inodes);
+        tw_unpromise();
         return code;
     }
     if (child == 0) {

@@ -33,6 +33,11 @@ public enum ChildProcess {
         public var inputRefused: Bool
         /// Whether it was stopped because the caller was asked to stop (see `run`'s `interrupt`).
         public var interrupted = false
+        /// The processes still running when a stop the caller was asked for reached its bound
+        /// (see `run`'s `stopWithin`): the command, or what it left, which its keeper was told to
+        /// end with SIGKILL but which had not ended (one stuck in the kernel, behind a hung NFS or
+        /// FUSE server, does not die at once); left to end unwaited for.
+        public var leftRunning: [Int32] = []
 
         public var succeeded: Bool { status == 0 && !timedOut }
     }
@@ -48,9 +53,14 @@ public enum ChildProcess {
     /// inherited one when given. `interrupt`: a descriptor that becomes readable when the caller
     /// may have been asked to stop (a watcher's signal pipe), with `stopping` saying whether it
     /// was: then the child is stopped at once as it is at its timeout (`Outcome.interrupted`).
+    /// From the moment the caller is asked to stop, whether the child was running or already
+    /// being stopped, `run` returns within about `stopWithin` seconds: a keeper still waiting then
+    /// for processes that do not die is given up (SIGKILL to it alone) and what it had left
+    /// running is told (`Outcome.leftRunning`), so that a watcher can save its state and exit
+    /// before its service manager kills it (TimeoutStopSec).
     public static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: [UInt8] = [],
                            timeout: TimeInterval, grace: TimeInterval = 2, outputLimit: Int = 64 << 20,
-                           interrupt: (descriptor: Int32, stopping: () -> Bool)? = nil) throws -> Outcome {
+                           interrupt: (descriptor: Int32, stopping: () -> Bool)? = nil, stopWithin: TimeInterval = 3) throws -> Outcome {
         // A child that closes its input early must not end the caller with SIGPIPE: the signal is
         // blocked on this thread while feeding it, and one left pending is taken before unblocking.
         var pipeSignal = sigset_t()
@@ -128,7 +138,12 @@ public enum ChildProcess {
         if child.exit == nil {
             let running = !child.reapIfExited()
             outcome.timedOut = running && !outcome.interrupted
-            if running { child.stop(grace: outcome.interrupted ? min(grace, 0.5) : grace) }
+            if running {
+                let bound = interrupt.map {
+                    Spawned.StopBound(descriptor: $0.descriptor, stopping: $0.stopping, within: stopWithin, askedAt: outcome.interrupted ? Date() : nil)
+                }
+                outcome.leftRunning = child.stop(grace: outcome.interrupted ? min(grace, 0.5) : grace, bound: bound)
+            }
         }
         (outcome.status, outcome.signal) = child.exit ?? (nil, nil)
         return outcome

@@ -163,25 +163,49 @@ final class Spawned {
         if pidfd >= 0 { close(pidfd); pidfd = -1 }
     }
 
+    /// What bounds a stop once its caller is asked to stop (a watcher's SIGTERM, which systemd
+    /// follows with SIGKILL after the unit's TimeoutStopSec): from that moment the stop waits at
+    /// most `within` seconds more, at most half of them for the SIGTERM's grace, however long
+    /// its grace and a keeper's patience would be otherwise.
+    struct StopBound {
+        /// Made readable when the caller may have been asked to stop (-1: none).
+        var descriptor: Int32
+        /// Whether the caller was asked to stop.
+        var stopping: () -> Bool
+        var within: TimeInterval
+        /// When the caller was asked to stop, once known.
+        var askedAt: Date?
+    }
+
     /// SIGTERM to its process group (it and whatever it started), up to `grace` seconds for it
     /// to end, then SIGKILL to the group; always waits for it. Where it has a pidfd (Linux), what
     /// is left of the group once it has exited gets SIGKILL too, before it is reaped: until then
     /// its number stays its group's, so no other process can be hit. A member that left the group
     /// (`setsid`) is reached only by a keeper (`kept`), which is asked the same way, and is given
-    /// `keeperPatience` more to end all, after which it gets SIGKILL itself.
-    func stop(grace: TimeInterval) {
-        guard exit == nil else { return }
+    /// `keeperPatience` more to end all, after which it gets SIGKILL itself. With a `bound`, a
+    /// keeper still waiting for what it was asked to end (a process stuck in the kernel) when the
+    /// bound is reached is given up that way too. Returns the processes a keeper given up still had
+    /// running as its children (already sent SIGKILL by it, and no longer waited for by anyone here).
+    @discardableResult
+    func stop(grace: TimeInterval, bound: StopBound? = nil) -> [Int32] {
+        guard exit == nil else { return [] }
+        var bound = bound
+        var left: [Int32] = []
         signal(SIGTERM)
-        if !waitForEnd(within: grace) {
+        if !waitForEnd(until: Date().addingTimeInterval(grace), share: 0.5, bound: &bound) {
             signal(SIGKILL)
-            if kept, !waitForEnd(within: Self.keeperPatience) { _ = kill(pid, SIGKILL) }
+            if kept, !waitForEnd(until: Date().addingTimeInterval(Self.keeperPatience), share: 1, bound: &bound) {
+                left = keptChildren()
+                _ = kill(pid, SIGKILL)
+            }
         }
-        guard exit == nil else { return }
+        guard exit == nil else { return left }
         if pidfd >= 0 { endGroup() }
         var status: Int32 = 0
         var result: Int32
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
         if result == pid { record(status) }
+        return left.filter { access("/proc/\($0)", F_OK) == 0 }
     }
 
     /// How long a keeper asked to end everything may take: more than the keeper's own patience
@@ -194,20 +218,43 @@ final class Spawned {
         if !kept { _ = kill(-pid, SIGKILL) }
     }
 
-    /// Whether it has exited (not yet waited for: its pidfd turns readable first) within
-    /// `seconds`; where it has no pidfd, whether it has been waited for.
-    private func waitForEnd(within seconds: TimeInterval) -> Bool {
-        pidfd >= 0 ? pidfdReadable(within: seconds) : waitForExit(within: seconds)
+    /// The children of a keeper (the command, and what the command left running), as the kernel
+    /// lists them; the keeper has one thread. Empty where the kernel keeps no such list.
+    private func keptChildren() -> [Int32] {
+        guard let list = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
+        return list.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// Whether its pidfd turns readable (it exited) within `seconds`.
-    private func pidfdReadable(within seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+    /// Whether it exits by `wanted`, or, once the caller of a `bound` stop was asked to stop, by
+    /// `share` of the bound from that moment, whichever comes first: its pidfd turns readable (it
+    /// exited, not yet waited for), or where it has none, it has been waited for. The bound's
+    /// descriptor is polled beside it; readable without a stop (a reload), the stop is asked about
+    /// every tenth of a second from then on.
+    private func waitForEnd(until wanted: Date, share: Double, bound: inout StopBound?) -> Bool {
+        var watched = bound?.descriptor ?? -1
+        var askEvery: TimeInterval?
+        var backoff = 0.001
         while true {
-            var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            if pidfd < 0, reapIfExited() { return true }
+            if askEvery != nil, bound?.askedAt == nil, bound?.stopping() == true { bound?.askedAt = Date() }
+            var deadline = wanted
+            if let asked = bound?.askedAt, let within = bound?.within { deadline = min(deadline, asked.addingTimeInterval(within * share)) }
             let remaining = deadline.timeIntervalSinceNow
-            if poll(&descriptor, 1, Int32(max(0, min(remaining, 3600)) * 1000) + 1) > 0 { return true }
-            if Date() >= deadline { return false }
+            var descriptors: [pollfd] = []
+            if pidfd >= 0 { descriptors.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            if watched >= 0, bound?.askedAt == nil { descriptors.append(pollfd(fd: watched, events: Int16(POLLIN), revents: 0)) }
+            var wait = max(0, min(remaining, 3600))
+            if pidfd < 0 {
+                wait = min(wait, backoff)
+                backoff = min(backoff * 2, 0.05)
+            }
+            if let askEvery, bound?.askedAt == nil { wait = min(wait, askEvery) }
+            _ = poll(&descriptors, nfds_t(descriptors.count), Int32(wait * 1000) + (remaining > 0 ? 1 : 0))
+            for descriptor in descriptors where descriptor.revents != 0 {
+                if descriptor.fd == pidfd { return true }
+                if bound?.stopping() == true { bound?.askedAt = Date() } else { (watched, askEvery) = (-1, 0.1) }
+            }
+            if remaining <= 0 { return pidfd < 0 && reapIfExited() }
         }
     }
 
@@ -220,23 +267,5 @@ final class Spawned {
         } else if kill(-pid, number) != 0 {
             kill(pid, number)
         }
-    }
-
-    /// Whether it exits within `seconds`, waiting on its pidfd where there is one.
-    func waitForExit(within seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        var backoff = 0.001
-        while !reapIfExited() {
-            let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { return false }
-            if pidfd >= 0 {
-                var descriptor = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&descriptor, 1, Int32(remaining * 1000) + 1)
-            } else {
-                usleep(useconds_t(min(backoff, remaining) * 1_000_000))
-                backoff = min(backoff * 2, 0.05)
-            }
-        }
-        return true
     }
 }

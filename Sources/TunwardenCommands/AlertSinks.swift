@@ -136,6 +136,10 @@ struct AlertSinks {
             problem = "--alert-exec exited \(status)"
         }
         if let problem { Terminal.note(problem) }
+        if !outcome.leftRunning.isEmpty {
+            Terminal.note("--alert-exec was given up to let tunwarden stop, with processes of its still running (stuck in the kernel?), "
+                + "no longer waited for: pid\(outcome.leftRunning.count == 1 ? "" : "s") \(outcome.leftRunning.map(String.init).joined(separator: " "))")
+        }
         Terminal.relay(errorOutput: outcome.errorOutput, limit: Self.execErrorOutputShown)
         if problem != nil, !outcome.output.isEmpty {
             Terminal.relay(errorOutput: outcome.output, limit: Self.execOutputShown,

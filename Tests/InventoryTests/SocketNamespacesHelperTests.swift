@@ -33,5 +33,69 @@ struct SocketNamespacesHelperTests {
         #expect(helper > 0)
         #expect(!left, "helper \(helper) is still there")
     }
+
+    /// The table of helpers that outlived their SIGKILL has 64 slots, and any thread may start a
+    /// helper: each holds a slot from before its start, so that of 70 asked at once from 70
+    /// threads at most 64 start and the rest are refused (EAGAIN), rather than overfill the table
+    /// should they all outlive their SIGKILL. Run in a test process of its own (this binary, for
+    /// `HelperTableTests` alone), since holding every slot refuses any other test's helper meanwhile.
+    @Test func helpersAskedFromManyThreadsAtOnceNeverOverfillTheTable() throws {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        run.arguments = ["--testing-library", "swift-testing", "--filter", "HelperTableTests"]
+        run.environment = ProcessInfo.processInfo.environment.merging(["TUNWARDEN_TEST_HELPER_TABLE": "1"]) { $1 }
+        let output = Pipe()
+        run.standardOutput = output
+        run.standardError = output
+        try run.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0, "\(text.suffix(2000))")
+        #expect(text.contains("helpersFromManyThreadsTakeAtMostEverySlot() passed"), "\(text.suffix(2000))")
+    }
+}
+
+/// What `SocketNamespacesHelperTests` runs in a process of its own: 70 threads ask at once, each
+/// helper kept waiting (opening a FIFO no one reads) until its time is up.
+@Suite(.enabled(if: getuid() == 0 && ProcessInfo.processInfo.environment["TUNWARDEN_TEST_HELPER_TABLE"] == "1",
+                "run by SocketNamespacesHelperTests in a process of its own"))
+struct HelperTableTests {
+    @Test func helpersFromManyThreadsTakeAtMostEverySlot() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tw-helpers-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = directory + "/join"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var statuses: [Int32] = []
+        }
+        let results = Results(), threads = 70
+        @Sendable func ask(join: String?, timeout: Int32) -> Int32 {
+            var outFD: Int32 = -1, outInode: UInt64 = 0, outIndex: Int32 = 0
+            var outCount: Int32 = 0, refused: Int32 = 0, refusedIndex: Int32 = -1, stage: Int32 = 0, value: Int32 = 0
+            return (join ?? "").withCString { path in
+                let paths: [UnsafePointer<CChar>?] = [path]
+                return tw_socket_namespaces(0, [0], [0], [0], join == nil ? 0 : 1, paths, 0, [], timeout,
+                                            &outFD, &outInode, &outIndex, &outCount, &refused, &refusedIndex, &stage, &value)
+            }
+        }
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            Thread.detachNewThread {
+                let status = ask(join: fifo, timeout: 3000)
+                results.lock.withLock { results.statuses.append(status) }
+                group.leave()
+            }
+        }
+        group.wait()
+        let refusedCount = results.statuses.filter { $0 == EAGAIN }.count
+        let started = results.statuses.filter { $0 == -1 }.count
+        #expect(refusedCount + started == threads, "\(results.statuses)")
+        #expect(refusedCount == threads - 64 && started == 64, "\(refusedCount) refused, \(started) started")
+        // Each slot is given back once its helper has ended.
+        #expect(ask(join: nil, timeout: 3000) == 0)
+    }
 }
 #endif

@@ -101,7 +101,8 @@ int tw_pidfd_open(int pid);
 /// does touches the copy, so a descriptor swapped for a file whose filesystem never answers (FUSE)
 /// cannot hold it up. Once its answer has come, or `timeout_ms` has passed without one, the child
 /// gets SIGKILL and is waited for; one the kernel keeps from dying at once is waited for by a later
-/// call, and while 64 such are left no new child is started (refused, EAGAIN). Returns 0 with `*value` the ifindex
+/// call; from any thread, at most 64 such children, under way or left, are kept track of, and beyond
+/// them no new child is started (refused, EAGAIN). Returns 0 with `*value` the ifindex
 /// (0: none), 1 when the descriptor no longer holds that socket, 2 when refused with `*value` the
 /// errno and `*stage` 1 (pidfd_open), 2 (pidfd_getfd), 3 (getsockopt) or 0 (pipe or fork), and 3
 /// when no answer came within `timeout_ms`.
