@@ -149,6 +149,28 @@ struct TargetRemovalKernelTests {
         #expect(journal.filter { $0.unplanned == true }.map(\.ifname) == ["r5m"], "\(journal)")
     }
 
+    /// A vxlan bound to a target (`dev`) after the last look, which the kernel deletes with it:
+    /// its notification names the target in IFLA_VXLAN_LINK, not IFLA_LINK, and it is reported
+    /// deleted with the batch, failed, not planned, whether the batch deletes the group or each
+    /// target by itself. Old code: nothing said it was deleted.
+    @Test(arguments: [false, true])
+    func aVxlanBoundToATargetAfterTheLastLookIsReportedDeletedWithTheBatch(targetByTarget: Bool) throws {
+        let a = try TestNamespace()
+        defer { a.remove() }
+        let (target, vxlan) = targetByTarget ? ("fa3s", "fa3sx") : ("fa3g", "fa3gx")
+        let (results, journal) = try reap(a, [(target, ["tun"])], targetByTarget: targetByTarget, hooks: ["deleting": { _ in
+            try a.ip("link", "add", vxlan, "type", "vxlan", "id", "73", "dev", target, "dstport", "4862")
+        }])
+        #expect(try links(a).compactMap { $0["ifname"] as? String } == ["lo"])
+        #expect(results.first { $0.ifname == target }?.outcome == .deleted, "\(results)")
+        let unplanned = results.filter(\.unplanned)
+        #expect(unplanned.map(\.ifname) == [vxlan], "\(results)")
+        #expect(unplanned.first?.outcome == .failed && unplanned.first?.kindWord == "vxlan", "\(unplanned)")
+        #expect(unplanned.first?.detail == "not a target, but deleted with the batch: a vxlan bound to \(target), which the batch's deletion took, so the kernel deleted it too",
+                "\(unplanned)")
+        #expect(journal.filter { $0.unplanned == true }.map(\.ifname) == [vxlan], "\(journal)")
+    }
+
     /// A target moved out and back under another ifindex after the last check of the group,
     /// right before the deletion, which takes it there (by the group, or by its private name):
     /// it is reported deleted, once, and saying so. Old code: "not deleted: it left this
