@@ -1,0 +1,38 @@
+import TunwardenCore
+
+/// Why a result left its intent open (`JournalRecord.leftFenced`): what the run, or the repair of
+/// it, could not finish, so that the repair that next takes the intent up can say what happened
+/// to it rather than take the run for killed.
+public enum LeftOpen: String, Decodable, Sendable, Equatable {
+    /// Giving the device back left part of the fence on it (a step the kernel refused, its name
+    /// taken meanwhile), here or in the namespace it had gone to.
+    case giveBack = "give-back"
+    /// The device was gone from its namespace, and where it went could not be told: nothing
+    /// told whose of the removals seen was its, or a namespace it may be in could not be looked in.
+    case whereabouts
+    /// The deletion was sent and the device was still there after it, fenced.
+    case stillPresent = "still-present"
+    /// The deletion's answer was lost, and whether the device was still there could not be
+    /// checked: it may be there, fenced.
+    case unchecked
+    /// A result left it open without saying why (written before the reasons were kept).
+    case unsaid
+}
+
+/// One device a checkpoint names as left open by a result, and why (`OpenRun.leftOpen`).
+public struct LeftOpenDevice: Decodable, JSONRecord, Sendable, Equatable {
+    public var ifindex: Int
+    public var cause: LeftOpen
+
+    public init(ifindex: Int, cause: LeftOpen) {
+        self.ifindex = ifindex
+        self.cause = cause
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("ifindex", ifindex)
+            json.field("cause", cause.rawValue)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import Storage
+import TunwardenCore
+
+/// Why a result left its intent open (`JournalRecord.leftOpen`) reaches the repair that takes the
+/// intent up however much was appended since: the checkpoints carry it past the records the look
+/// reads, so that a repair never takes a run that said what it left for one killed outright.
+@Suite struct LeftOpenCauseTests {
+    func journal() throws -> (Journal, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunwarden-left-open-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (Journal(path: directory + "/journal.jsonl"), directory)
+    }
+
+    func intent(_ run: String, _ ifindex: Int) -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_700_000_000), run: run, type: .intent, netns: "a", ifname: "tap\(ifindex)",
+                      ifindex: ifindex, fenceGroup: 0x1234_5678, fenceName: "tw000000000000\(ifindex % 10)")
+    }
+
+    func result(_ run: String, _ ifindex: Int, leftOpen: LeftOpen? = nil, leftFenced: Bool = false) -> JournalRecord {
+        JournalRecord(time: Date(timeIntervalSince1970: 1_700_000_001), run: run, type: .result, netns: "a", ifname: "tap\(ifindex)",
+                      ifindex: ifindex, result: leftFenced ? .failed : .deleted, leftFenced: leftFenced ? true : nil, leftOpen: leftOpen)
+    }
+
+    /// Appends `records` as a reaper holding the lock does when `checkpoints`, else bare.
+    func append(_ journal: Journal, _ records: [JournalRecord], checkpoints: Bool) throws {
+        try journal.append(records, after: checkpoints ? try journal.openIntents() : nil)
+    }
+
+    /// A run that left one intent open because its device was still there after the deletion,
+    /// another because the check after a lost answer failed, one with an older result that gave no
+    /// reason, and a run killed outright: each is told apart after other runs' appends, with
+    /// checkpoints or without. Old code: nothing kept why, and the repair said of each that the
+    /// run "journaled no result for it (it was killed …)".
+    @Test(arguments: [true, false])
+    func whyAResultLeftAnIntentOpenIsFoundAfterLaterAppends(checkpoints: Bool) throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try append(journal, [intent("left", 6), intent("left", 7), intent("left", 8), intent("left", 9)], checkpoints: checkpoints)
+        try append(journal, [result("left", 6, leftOpen: .stillPresent, leftFenced: true), result("left", 7, leftOpen: .unchecked, leftFenced: true),
+                             result("left", 8, leftFenced: true), result("left", 9)], checkpoints: checkpoints)
+        try append(journal, [intent("killed", 5)], checkpoints: checkpoints)
+        for run in 0..<3 {
+            try append(journal, [intent("later-\(run)", 2)], checkpoints: checkpoints)
+            try append(journal, [result("later-\(run)", 2)], checkpoints: checkpoints)
+        }
+        var open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [6, 7, 8, 5])
+        #expect(open.leftOpen(run: "left", ifindex: 6) == .stillPresent)
+        #expect(open.leftOpen(run: "left", ifindex: 7) == .unchecked)
+        #expect(open.leftOpen(run: "left", ifindex: 8) == .unsaid)
+        #expect(open.leftOpen(run: "killed", ifindex: 5) == nil)
+        if checkpoints {
+            let last = try #require(try journal.read().last?.openRuns?.first { $0.run == "left" })
+            #expect(last.leftOpen == [LeftOpenDevice(ifindex: 6, cause: .stillPresent), LeftOpenDevice(ifindex: 7, cause: .unchecked),
+                                      LeftOpenDevice(ifindex: 8, cause: .unsaid)], "\(last)")
+        }
+
+        // A repair that leaves 6 open in turn, for another reason, and answers 7: the newest says.
+        try append(journal, [result("left", 6, leftOpen: .giveBack, leftFenced: true), result("left", 7)], checkpoints: checkpoints)
+        try append(journal, [intent("later-9", 2)], checkpoints: checkpoints)
+        try append(journal, [result("later-9", 2)], checkpoints: checkpoints)
+        open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [6, 8, 5])
+        #expect(open.leftOpen(run: "left", ifindex: 6) == .giveBack)
+        #expect(open.leftOpen(run: "left", ifindex: 7) == nil)
+    }
+}
