@@ -26,7 +26,7 @@ extension LinuxReaper {
         let departures = planWatch ?? system.departures(namespaceFD)
         func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
-                                      outcome: outcome, detail: detail, leftFenced: target.markLeft))
+                                      outcome: outcome, detail: detail, leftFenced: target.markLeft != nil, leftOpen: target.markLeft))
         }
         /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
         /// not be restored: the batch stops short of deleting them.

@@ -18,7 +18,10 @@ extension LinuxReaper {
     /// and back (under its ifindex or another) before the deletion, which took it, was deleted;
     /// one that left was not; and one whose removal cannot be told from another device's is not
     /// said to be deleted: it is given back wherever it can be found, and where it cannot be, its
-    /// intent is left open (`goneFromHere`).
+    /// intent is left open (`goneFromHere`). A target still there after the deletion, or whose
+    /// deletion's answer was lost and whose presence could not be checked, may still bear its
+    /// fence: its result says where and which marks, and leaves its intent open
+    /// (`ReapResult.leftFenced`), so that the next reap's repair gives it back.
     func verdicts(_ confirmed: [Target], batch: [Target], group: UInt32, whole: Bool, unanswered: [Int32: String], renamedAtLook: [Int32: [UInt8]], linksAtLook: [Int32: Int32],
                   departures: (any LinkDepartures)?, client: RtnetlinkClient, namespaceFD: Int32?, unplanned: ([ReapResult]) -> Void,
                   record: (Target, JournalRecord.Outcome, String?) -> Void, giveBack: (Target, JournalRecord.Outcome, String) -> Void) {
@@ -35,7 +38,10 @@ extension LinuxReaper {
             switch present[target.index] {
             case true? where unanswered[target.index] != nil:
                 giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
-            case true?: record(target, .failed, "still present after RTM_DELLINK")
+            case true?:
+                var left = target
+                left.markLeft = .stillPresent
+                record(left, .failed, "still present after RTM_DELLINK: not deleted, and " + stillFenced(target, group: group, client: client))
             case false?:
                 switch removal {
                 case nil:
@@ -79,10 +85,41 @@ extension LinuxReaper {
                     giveBack(target, .skipped, "not known to be deleted: it is gone after RTM_DELLINK, but \(why), so whether the deletion took it or it left this namespace before could not be told")
                 }
             case nil where unanswered[target.index] != nil:
-                record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
+                var left = target
+                left.markLeft = .unchecked
+                record(left, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked, so it may still be there: if it is, "
+                       + stillFenced(target, group: group, client: nil))
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             }
         }
+    }
+
+    /// The words for a target the deletion may have left in this namespace, still fenced: where it
+    /// is (its ifindex, the `ip` command that shows it), which marks of the fence it bears (as the
+    /// kernel shows it now when `client` can ask, else as the batch left it), and that its intent
+    /// stays open, so that the next reap in this namespace gives it back from it.
+    func stillFenced(_ target: Target, group: UInt32, client: RtnetlinkClient?) -> String {
+        let link = client.flatMap { try? Self.link(at: target.index, client: $0) }.flatMap { Self.isTarget($0, target, group: group) ? $0 : nil }
+        let privateName = InterfaceName.text(target.fenceName)
+        var marks: [String] = []
+        if target.renamed {
+            marks.append(link.map { $0.name == target.fenceName } ?? true ? "its private name \(privateName)"
+                         : "the name \(InterfaceName.text(link?.name ?? [])) something else gave it since its private one, \(privateName)")
+        }
+        if target.altNameAdded, link.map({ $0.altNames.contains(target.fenceName) }) ?? true {
+            marks.append("its private alternative name \(privateName)")
+        }
+        if let link {
+            marks.append(link.group == group ? "the reap's private link group \(group)" : "out of the reap's private link group \(group): something else set its group to \(link.group ?? 0)")
+        } else if target.grouped {
+            marks.append("the reap's private link group \(group)")
+        }
+        if target.takenDown, link.map({ $0.flags & LinkMessage.up == 0 }) ?? true { marks.append("down") }
+        let shown = link?.name ?? (target.renamed ? target.fenceName : target.name)
+        let namespace = namespaceName.map { "network namespace '\(InterfaceName.text(Array($0.utf8)))'" } ?? "this process's network namespace"
+        let marked = marks.isEmpty ? "" : " (" + marks.joined(separator: ", ") + ")"
+        return "it is still fenced\(marked), at ifindex \(target.index) in \(namespace): `\(commandsPlace().ipWord) link show dev \(ShellWord.quote(shown))` shows it; "
+            + "its intent stays open, so that the next reap in this namespace gives it back (or finds it gone)"
     }
 }
 #endif
