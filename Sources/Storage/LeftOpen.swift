@@ -10,10 +10,9 @@ public enum LeftOpen: String, Decodable, Sendable, Equatable {
     /// The device was gone from its namespace, and where it went could not be told: nothing
     /// told whose of the removals seen was its, or a namespace it may be in could not be looked in.
     case whereabouts
-    /// The deletion was sent and the device was still there after it, fenced.
-    case stillPresent = "still-present"
-    /// The deletion's answer was lost, and whether the device was still there could not be
-    /// checked: it may be there, fenced.
+    /// The deletion's answer did not prove the device went (it was lost, or it was the answer
+    /// to a group deletion, which leaves a device taken out of the group just before it), and
+    /// whether the device was still there could not be checked: it may be there, fenced.
     case unchecked
     /// A result left it open without saying why (written before the reasons were kept).
     case unsaid

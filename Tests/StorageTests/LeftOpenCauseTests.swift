@@ -28,7 +28,7 @@ import TunwardenCore
         try journal.append(records, after: checkpoints ? try journal.openIntents() : nil)
     }
 
-    /// A run that left one intent open because its device was still there after the deletion,
+    /// A run that left one intent open because where its device went could not be told,
     /// another because the check after a lost answer failed, one with an older result that gave no
     /// reason, and a run killed outright: each is told apart after other runs' appends, with
     /// checkpoints or without. Old code: nothing kept why, and the repair said of each that the
@@ -38,7 +38,7 @@ import TunwardenCore
         let (journal, directory) = try journal()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try append(journal, [intent("left", 6), intent("left", 7), intent("left", 8), intent("left", 9)], checkpoints: checkpoints)
-        try append(journal, [result("left", 6, leftOpen: .stillPresent, leftFenced: true), result("left", 7, leftOpen: .unchecked, leftFenced: true),
+        try append(journal, [result("left", 6, leftOpen: .whereabouts, leftFenced: true), result("left", 7, leftOpen: .unchecked, leftFenced: true),
                              result("left", 8, leftFenced: true), result("left", 9)], checkpoints: checkpoints)
         try append(journal, [intent("killed", 5)], checkpoints: checkpoints)
         for run in 0..<3 {
@@ -47,13 +47,13 @@ import TunwardenCore
         }
         var open = try journal.openIntents()
         #expect(open.records.map(\.ifindex) == [6, 7, 8, 5])
-        #expect(open.leftOpen(run: "left", ifindex: 6) == .stillPresent)
+        #expect(open.leftOpen(run: "left", ifindex: 6) == .whereabouts)
         #expect(open.leftOpen(run: "left", ifindex: 7) == .unchecked)
         #expect(open.leftOpen(run: "left", ifindex: 8) == .unsaid)
         #expect(open.leftOpen(run: "killed", ifindex: 5) == nil)
         if checkpoints {
             let last = try #require(try journal.read().last?.openRuns?.first { $0.run == "left" })
-            #expect(last.leftOpen == [LeftOpenDevice(ifindex: 6, cause: .stillPresent), LeftOpenDevice(ifindex: 7, cause: .unchecked),
+            #expect(last.leftOpen == [LeftOpenDevice(ifindex: 6, cause: .whereabouts), LeftOpenDevice(ifindex: 7, cause: .unchecked),
                                       LeftOpenDevice(ifindex: 8, cause: .unsaid)], "\(last)")
         }
 

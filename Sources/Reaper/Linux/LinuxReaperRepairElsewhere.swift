@@ -87,8 +87,13 @@ extension LinuxReaper {
                 + "\(InterfaceName.text(fenceName)), but \(found.unread.count) could not be looked in (\(unread)): it may be there, still fenced; "
                 + "the next reap in this namespace that can enter them looks again (if it is there, \(Self.giveBackCommands(marks)) run in that namespace gives it back)", .whereabouts)
         }
-        return (.failed, gone + ", and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
-                + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", nil)
+        let nowhere = ", and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its private name \(InterfaceName.text(fenceName))"
+        // That run sent the deletion and only its check failed: gone, it most likely went with it.
+        if opened == .leftOpen(.unchecked) {
+            return (.skipped, gone + nowhere + ": not found, most likely deleted by run \(intent.run), whose deletion was sent and not seen to fail; "
+                    + "if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", nil)
+        }
+        return (.failed, gone + nowhere + "; if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", nil)
     }
 
     /// Where, among `namespaces`, a tun device bears `fenceName` as its name or an alternative

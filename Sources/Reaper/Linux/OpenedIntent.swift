@@ -44,7 +44,7 @@ enum OpenedIntent: Equatable {
 
     /// How a repair's result begins for a device gone from its namespace.
     func gone(by run: String) -> String {
-        let gone = "; the device is gone from this namespace: deleted (\(self == .leftOpen(.stillPresent) ? "since, by something else" : "by that run, or since")), or moved to another namespace"
+        let gone = "; the device is gone from this namespace: deleted (by that run, or since), or moved to another namespace"
         return switch self {
         case .noResult: "run \(run) journaled no result for it (it was killed, or could not write its results)" + gone
         case .unknown: "no result answers run \(run)'s intent (it was killed or could not write its results, or a result left the intent open)" + gone
@@ -60,8 +60,7 @@ extension LeftOpen {
         switch self {
         case .giveBack: "it, or a repair of it since, could not give all of the fence back"
         case .whereabouts: "it, or a repair of it since, found the device gone from its namespace and could not tell where it went (or could not look in every namespace it may be in)"
-        case .stillPresent: "its deletion left the device in place, still fenced"
-        case .unchecked: "its deletion's answer was lost, and whether the device was still there could not be checked"
+        case .unchecked: "its deletion's answer did not prove the device went (the answer was lost, or it was a group deletion's), and whether the device was still there could not be checked"
         case .unsaid: "the result did not say why: it was written before the reasons were kept"
         }
     }
