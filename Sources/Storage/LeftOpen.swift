@@ -14,8 +14,15 @@ public enum LeftOpen: String, Decodable, Sendable, Equatable {
     /// to a group deletion, which leaves a device taken out of the group just before it), and
     /// whether the device was still there could not be checked: it may be there, fenced.
     case unchecked
-    /// A result left it open without saying why (written before the reasons were kept).
+    /// A result left it open without saying why (written before the reasons were kept), or
+    /// with a reason this tunwarden does not know (written by a newer one).
     case unsaid
+
+    /// Reads a reason this tunwarden does not know as `unsaid`: a newer tunwarden's reason must
+    /// not make the journal line damage, which would stop every reap.
+    public init(from decoder: any Decoder) throws {
+        self = LeftOpen(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .unsaid
+    }
 }
 
 /// One device a checkpoint names as left open by a result, and why (`OpenRun.leftOpen`).

@@ -66,4 +66,23 @@ import TunwardenCore
         #expect(open.leftOpen(run: "left", ifindex: 6) == .giveBack)
         #expect(open.leftOpen(run: "left", ifindex: 7) == nil)
     }
+
+    /// A reason this tunwarden does not know (a newer one wrote it), in a result and in a
+    /// checkpoint, is read as `unsaid`, and the intent stays open. Old code: the line was
+    /// damage, and every reap stopped on it.
+    @Test func anUnknownReasonIsReadAsUnsaid() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try append(journal, [intent("new", 4)], checkpoints: true)
+        let line = #"{"time":"2023-11-14T22:13:21Z","run":"new","type":"result","netns":"a","ifname":"tap4","ifindex":4,"result":"failed","left_fenced":true,"left_open":"some-newer-reason","open_runs":[{"run":"new","at":0,"left_open":[{"ifindex":4,"cause":"another-newer-reason"}]}]}"#
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+        try handle.close()
+        #expect(try journal.read().last?.leftOpen == .unsaid)
+        #expect(try journal.read().last?.openRuns?.first?.leftOpen == [LeftOpenDevice(ifindex: 4, cause: .unsaid)])
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [4])
+        #expect(open.leftOpen(run: "new", ifindex: 4) == .unsaid)
+    }
 }

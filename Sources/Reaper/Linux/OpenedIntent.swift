@@ -61,7 +61,7 @@ extension LeftOpen {
         case .giveBack: "it, or a repair of it since, could not give all of the fence back"
         case .whereabouts: "it, or a repair of it since, found the device gone from its namespace and could not tell where it went (or could not look in every namespace it may be in)"
         case .unchecked: "its deletion's answer did not prove the device went (the answer was lost, or it was a group deletion's), and whether the device was still there could not be checked"
-        case .unsaid: "the result did not say why: it was written before the reasons were kept"
+        case .unsaid: "the result did not say why in words this tunwarden knows (it was written before the reasons were kept, or by a newer tunwarden)"
         }
     }
 }
