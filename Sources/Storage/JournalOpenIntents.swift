@@ -18,7 +18,8 @@ public struct OpenRun: Decodable, JSONRecord, Sendable, Equatable {
     /// answered.
     public var ifindexes: [Int]?
     /// The run's open intents that a result left open (`JournalRecord.leftFenced`), with why, as
-    /// the last such result said; nil when none was, or the result did not say why.
+    /// the last such result said (empty when none was); nil in a checkpoint written before the
+    /// reasons were kept, which leaves them unknown.
     public var leftOpen: [LeftOpenDevice]?
 
     public init(run: String, at: Int, ifindexes: [Int]? = nil, leftOpen: [LeftOpenDevice]? = nil) {
@@ -68,6 +69,17 @@ public struct OpenIntents: Sendable {
         var open: [Int]
         /// By ifindex, why the last result that left an open intent open said it did.
         var leftOpen: [Int: LeftOpen] = [:]
+        /// The run came from a checkpoint written before the reasons were kept (no `left_open`):
+        /// whether a result before it left an intent open, and why, is not known.
+        var causesUnknown = false
+    }
+
+    /// Whether what left the intent of run `run` for ifindex `ifindex` open is known: false when
+    /// a checkpoint written before the reasons were kept is all that tells of it, and no result
+    /// since said why.
+    public func causeKnown(run: String, ifindex: Int) -> Bool {
+        guard let block = blocks[run] else { return true }
+        return !block.causesUnknown || block.leftOpen[ifindex] != nil
     }
 
     /// Why a result left the intent of run `run` for ifindex `ifindex` open, as the last such
@@ -93,7 +105,9 @@ public struct OpenIntents: Sendable {
         let blocks = self.after(records, at: offsets).blocks
         return blocks.filter { !$0.value.open.isEmpty }.sorted { $0.value.at < $1.value.at }.map { run, block in
             let left = block.open.compactMap { index in block.leftOpen[index].map { LeftOpenDevice(ifindex: index, cause: $0) } }
-            return OpenRun(run: run, at: block.at, ifindexes: block.open.count == block.total ? nil : block.open, leftOpen: left.isEmpty ? nil : left)
+            // Always said (empty when no result left an intent open), but for a run whose reasons
+            // are not known: its absence tells the next look so.
+            return OpenRun(run: run, at: block.at, ifindexes: block.open.count == block.total ? nil : block.open, leftOpen: block.causesUnknown ? nil : left)
         }
     }
 
@@ -200,6 +214,7 @@ extension Journal {
             if !block.skipped.isEmpty { skipped[listed.run] = block.skipped }
             let wanted = listed.ifindexes.map(Set.init)
             var entry = OpenIntents.Block(at: listed.at, total: block.records.count, open: [])
+            entry.causesUnknown = listed.leftOpen == nil
             let listedLeft = Dictionary((listed.leftOpen ?? []).map { ($0.ifindex, $0.cause) }, uniquingKeysWith: { a, _ in a })
             for (record, offset) in block.records where wanted?.contains(record.ifindex) ?? true {
                 let device = Device(run: record.run, ifindex: record.ifindex)

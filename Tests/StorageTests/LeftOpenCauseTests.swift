@@ -85,4 +85,30 @@ import TunwardenCore
         #expect(open.records.map(\.ifindex) == [4])
         #expect(open.leftOpen(run: "new", ifindex: 4) == .unsaid)
     }
+
+    /// A checkpoint an older tunwarden wrote (no `left_open`) after a result that left an intent
+    /// open: why it is open is not known, not "no result" (which makes the repair say the run
+    /// was killed); a checkpoint this one writes says so in turn by leaving the field out. Old
+    /// code: the intent was taken for one no result answered.
+    @Test func anOlderCheckpointLeavesTheReasonUnknown() throws {
+        let (journal, directory) = try journal()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try append(journal, [intent("old", 4)], checkpoints: false)
+        let older = #"{"time":"2023-11-14T22:13:21Z","run":"old","type":"result","netns":"a","ifname":"tap4","ifindex":4,"result":"failed","left_fenced":true,"open_runs":[{"run":"old","at":0}]}"#
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((older + "\n").utf8))
+        try handle.close()
+        try append(journal, [intent("killed", 5)], checkpoints: true)
+        for run in 0..<2 {
+            try append(journal, [intent("later-\(run)", 2)], checkpoints: true)
+            try append(journal, [result("later-\(run)", 2)], checkpoints: true)
+        }
+        let open = try journal.openIntents()
+        #expect(open.records.map(\.ifindex) == [4, 5])
+        #expect(open.leftOpen(run: "old", ifindex: 4) == nil && !open.causeKnown(run: "old", ifindex: 4))
+        #expect(open.causeKnown(run: "killed", ifindex: 5))
+        let last = try #require(try journal.read().last?.openRuns)
+        #expect(last.first { $0.run == "old" }?.leftOpen == nil && last.first { $0.run == "killed" }?.leftOpen == [], "\(last)")
+    }
 }

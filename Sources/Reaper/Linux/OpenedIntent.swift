@@ -10,7 +10,7 @@ enum OpenedIntent: Equatable {
     /// A result (the run's, or a repair's since) left it open, for `LeftOpen`'s reason.
     case leftOpen(LeftOpen)
     /// What left it open is not known: an intent of a rotated journal, whose later results the
-    /// look does not follow.
+    /// look does not follow, or one a checkpoint written before the reasons were kept names.
     case unknown
 
     /// What the journal `open` (or, for an intent of the rotated journal, `rotated`) says of the
@@ -19,7 +19,7 @@ enum OpenedIntent: Equatable {
         if let rotated {
             self = rotated.leftOpen(run: run, ifindex: ifindex).map { .leftOpen($0) } ?? .unknown
         } else {
-            self = open.leftOpen(run: run, ifindex: ifindex).map { .leftOpen($0) } ?? .noResult
+            self = open.leftOpen(run: run, ifindex: ifindex).map { .leftOpen($0) } ?? (open.causeKnown(run: run, ifindex: ifindex) ? .noResult : .unknown)
         }
     }
 
