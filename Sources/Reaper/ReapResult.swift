@@ -10,9 +10,13 @@ public struct ReapResult: Sendable, Equatable {
     /// Why it was skipped or failed (the kernel's error text, when it refused).
     public var detail: String?
     /// The device is still there and still bears part of the fence, which could not be taken
-    /// off: its result leaves its intent open, for the next reap to give it back
+    /// off, or the deletion left it there (or may have: its answer was lost and nothing could
+    /// check), fenced: its result leaves its intent open, for the next reap to give it back
     /// (`JournalRecord.leftFenced`).
     public var leftFenced: Bool
+    /// Why, when `leftFenced`: journaled with the result, so that the repair that takes the intent
+    /// up next says what happened (`JournalRecord.leftOpen`).
+    public var leftOpen: LeftOpen?
     /// The device was not planned, but went with a batch's deletion (one that joined the batch's
     /// private link group after the last look, or one the kernel deleted with a device the batch
     /// deleted): its outcome is `failed`, since the reap did what it did not mean to.
@@ -25,7 +29,8 @@ public struct ReapResult: Sendable, Equatable {
     public var kindWord: String { kindName ?? (kind == .other ? "device" : kind.rawValue) }
 
     public init(ifname: String, ifindex: Int, kind: InterfaceKind, outcome: JournalRecord.Outcome, detail: String? = nil, leftFenced: Bool = false,
-                unplanned: Bool = false, kindName: String? = nil) {
+                leftOpen: LeftOpen? = nil, unplanned: Bool = false, kindName: String? = nil) {
+        self.leftOpen = leftOpen
         self.kindName = kindName
         self.leftFenced = leftFenced
         self.unplanned = unplanned

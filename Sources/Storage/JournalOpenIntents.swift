@@ -17,15 +17,20 @@ public struct OpenRun: Decodable, JSONRecord, Sendable, Equatable {
     /// The ifindexes of the run's intents that no result answers; nil when none of them is
     /// answered.
     public var ifindexes: [Int]?
+    /// The run's open intents that a result left open (`JournalRecord.leftFenced`), with why, as
+    /// the last such result said (empty when none was); nil in a checkpoint written before the
+    /// reasons were kept, which leaves them unknown.
+    public var leftOpen: [LeftOpenDevice]?
 
-    public init(run: String, at: Int, ifindexes: [Int]? = nil) {
+    public init(run: String, at: Int, ifindexes: [Int]? = nil, leftOpen: [LeftOpenDevice]? = nil) {
         self.run = run
         self.at = at
         self.ifindexes = ifindexes
+        self.leftOpen = leftOpen
     }
 
     enum CodingKeys: String, CodingKey {
-        case run, at, ifindexes = "ifindex"
+        case run, at, ifindexes = "ifindex", leftOpen = "left_open"
     }
 
     public func write(to json: inout JSONWriter) {
@@ -37,6 +42,7 @@ public struct OpenRun: Decodable, JSONRecord, Sendable, Equatable {
                     for index in ifindexes { json.element(index) }
                 }
             }
+            json.field("left_open", leftOpen)
         }
     }
 }
@@ -61,6 +67,26 @@ public struct OpenIntents: Sendable {
         var at: Int
         var total: Int
         var open: [Int]
+        /// By ifindex, why the last result that left an open intent open said it did.
+        var leftOpen: [Int: LeftOpen] = [:]
+        /// The run came from a checkpoint written before the reasons were kept (no `left_open`):
+        /// whether a result before it left an intent open, and why, is not known.
+        var causesUnknown = false
+    }
+
+    /// Whether what left the intent of run `run` for ifindex `ifindex` open is known: false when
+    /// a checkpoint written before the reasons were kept is all that tells of it, and no result
+    /// since said why.
+    public func causeKnown(run: String, ifindex: Int) -> Bool {
+        guard let block = blocks[run] else { return true }
+        return !block.causesUnknown || block.leftOpen[ifindex] != nil
+    }
+
+    /// Why a result left the intent of run `run` for ifindex `ifindex` open, as the last such
+    /// result said (`unsaid` for one written before the reasons were kept); nil when no result
+    /// did: the run was killed, or could not write its results.
+    public func leftOpen(run: String, ifindex: Int) -> LeftOpen? {
+        blocks[run]?.leftOpen[ifindex]
     }
 
     /// What a journal that does not exist holds.
@@ -78,7 +104,10 @@ public struct OpenIntents: Sendable {
     func runs(after records: [JournalRecord], at offsets: [Int]) -> [OpenRun] {
         let blocks = self.after(records, at: offsets).blocks
         return blocks.filter { !$0.value.open.isEmpty }.sorted { $0.value.at < $1.value.at }.map { run, block in
-            OpenRun(run: run, at: block.at, ifindexes: block.open.count == block.total ? nil : block.open)
+            let left = block.open.compactMap { index in block.leftOpen[index].map { LeftOpenDevice(ifindex: index, cause: $0) } }
+            // Always said (empty when no result left an intent open), but for a run whose reasons
+            // are not known: its absence tells the next look so.
+            return OpenRun(run: run, at: block.at, ifindexes: block.open.count == block.total ? nil : block.open, leftOpen: block.causesUnknown ? nil : left)
         }
     }
 
@@ -97,7 +126,11 @@ public struct OpenIntents: Sendable {
                 next.blocks[record.run] = block
                 next.records.append(record)
             case .result:
-                guard record.answersIntent else { continue }
+                guard record.answersIntent else {
+                    if record.leftFenced == true { next.blocks[record.run]?.leftOpen[record.ifindex] = record.leftOpen ?? .unsaid }
+                    continue
+                }
+                next.blocks[record.run]?.leftOpen[record.ifindex] = nil
                 next.blocks[record.run]?.open.removeAll { $0 == record.ifindex }
                 next.records.removeAll { $0.run == record.run && $0.ifindex == record.ifindex }
             }
@@ -140,6 +173,8 @@ extension Journal {
         let decoder = Self.decoder()
         var lines = BackwardLines(fd: fd, end: size, path: path)
         var answered = Set<Device>()
+        // Why the newest result that left each device's intent open said it did (read newest first).
+        var leftOpen: [Device: LeftOpen] = [:]
         var open: [(record: JournalRecord, offset: Int)] = []
         var blocks: [String: OpenIntents.Block] = [:]
         var checkpoint: [OpenRun]?
@@ -149,6 +184,7 @@ extension Journal {
             switch record.type {
             case .result:
                 if record.answersIntent { answered.insert(device) }
+                if record.leftFenced == true, leftOpen[device] == nil { leftOpen[device] = record.leftOpen ?? .unsaid }
             case .intent:
                 var block = blocks[record.run] ?? OpenIntents.Block(at: offset, total: 0, open: [])
                 block.at = offset
@@ -168,6 +204,7 @@ extension Journal {
         for (record, _) in open.reversed() where !listed.contains(record.run) {
             guard let block = blocks[record.run] else { continue }
             found[record.run, default: OpenIntents.Block(at: block.at, total: block.total, open: [])].open.append(record.ifindex)
+            if let cause = leftOpen[Device(run: record.run, ifindex: record.ifindex)] { found[record.run]?.leftOpen[record.ifindex] = cause }
         }
         var seen = Set(open.map { Device(run: $0.record.run, ifindex: $0.record.ifindex) })
         var skipped: [String: [TornRecord]] = [:]
@@ -177,10 +214,14 @@ extension Journal {
             if !block.skipped.isEmpty { skipped[listed.run] = block.skipped }
             let wanted = listed.ifindexes.map(Set.init)
             var entry = OpenIntents.Block(at: listed.at, total: block.records.count, open: [])
+            entry.causesUnknown = listed.leftOpen == nil
+            let listedLeft = Dictionary((listed.leftOpen ?? []).map { ($0.ifindex, $0.cause) }, uniquingKeysWith: { a, _ in a })
             for (record, offset) in block.records where wanted?.contains(record.ifindex) ?? true {
                 let device = Device(run: record.run, ifindex: record.ifindex)
                 guard !answered.contains(device) else { continue }
                 entry.open.append(record.ifindex)
+                // A result after the checkpoint is newer than what the checkpoint says.
+                if let cause = leftOpen[device] ?? listedLeft[record.ifindex] { entry.leftOpen[record.ifindex] = cause }
                 if seen.insert(device).inserted { open.append((record, offset)) }
             }
             if !entry.open.isEmpty { found[listed.run] = entry }

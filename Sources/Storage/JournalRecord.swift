@@ -41,10 +41,15 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     public var openRuns: [OpenRun]?
     /// Result records of a Linux reap, or of the repair of one: true when the device is still
     /// there and still bears part of its fence (its private name, group or alternative name, or
-    /// it is down from it), because giving it back failed. Such a result says what happened, but
+    /// it is down from it), because giving it back failed, or because the deletion left it there
+    /// (or may have: its answer was lost and the check failed too). Such a result says what happened, but
     /// does not answer its intent: the next reap in that namespace gives the device back from the
     /// intent, as it does what a reap killed outright left. Nil on every other record.
     public var leftFenced: Bool?
+    /// Result records with `leftFenced`, from reaps that know it: why the intent is left open,
+    /// for the words of the repair that takes it up next. Nil on every other record, and in
+    /// records written before it was kept.
+    public var leftOpen: LeftOpen?
 
     /// Result records of a device the reap deleted without planning it (`unplanned`): its kind
     /// ("veth", "macvlan"), since no intent records it. Nil on every other record.
@@ -60,12 +65,13 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case time, run, type, netns, ifname, ifindex, prior, recreate, result, detail
         case fenceGroup = "fence_group", fenceName = "fence_name", namespaceIdentity = "netns_id", openRuns = "open_runs", leftFenced = "left_fenced"
-        case kind, unplanned
+        case leftOpen = "left_open", kind, unplanned
     }
 
     public init(time: Date, run: String, type: Kind, netns: String?, ifname: String, ifindex: Int, prior: PriorState? = nil,
                 recreate: [String]? = nil, result: Outcome? = nil, detail: String? = nil, fenceGroup: UInt32? = nil, fenceName: String? = nil,
-                namespaceIdentity: String? = nil, leftFenced: Bool? = nil, kind: String? = nil, unplanned: Bool? = nil) {
+                namespaceIdentity: String? = nil, leftFenced: Bool? = nil, leftOpen: LeftOpen? = nil, kind: String? = nil, unplanned: Bool? = nil) {
+        self.leftOpen = leftOpen
         self.kind = kind
         self.unplanned = unplanned
         self.leftFenced = leftFenced
@@ -102,6 +108,7 @@ public struct JournalRecord: Decodable, JSONRecord, Sendable, Equatable {
             json.field("fence_name", fenceName)
             json.field("netns_id", namespaceIdentity)
             json.field("left_fenced", leftFenced)
+            json.field("left_open", leftOpen?.rawValue)
             json.field("kind", kind)
             json.field("unplanned", unplanned)
             json.field("open_runs", openRuns)

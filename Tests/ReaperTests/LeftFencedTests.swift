@@ -119,5 +119,90 @@ import TunwardenCore
         #expect(back.group == 0 && back.altNames.isEmpty && back.up && back.name == Array("lf5".utf8))
         #expect(try journal.openIntents().records.isEmpty)
     }
+
+    /// Session 38, leftover 1: a deletion whose answer is lost, after which nothing can look at
+    /// the devices either, may have left them in place, fenced. Each result says so and where, and
+    /// leaves the intent open with why; the next repair gives each back and says why its intent
+    /// was open. Old code: "whether it is gone could not be checked", failed, the intent answered,
+    /// and the devices stayed fenced for good.
+    @Test func aDeletionThatCouldNotBeCheckedLeavesTheIntentOpenForTheRepair() throws {
+        let kernel = ScriptedKernel([Link(2, "lu0"), Link(3, "lumq", multiQueue: true, up: true)])
+        let state = try TemporaryDirectory()
+        defer { state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let plan = try kernel.plan()
+        kernel.drop = { $0.type == NetlinkType.delLink }
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            guard step == "deleted" else { return }
+            // Every dump interrupted, every look at one device unanswered.
+            kernel.interruptDump = { $0.type == NetlinkType.getLink }
+            kernel.loseAnswer = { $0.type == NetlinkType.getLink }
+        }
+        let results = try reaper.execute(plan, journal: journal, runID: "unchecked")
+        #expect(results.count == 2 && results.allSatisfy { $0.outcome == .failed && $0.leftFenced && $0.leftOpen == .unchecked }, "\(results)")
+        for result in results {
+            #expect(result.detail?.contains("answer was lost") == true
+                    && result.detail?.contains("whether it is gone could not be checked, so it may still be there: if it is, it may still be fenced (") == true
+                    && result.detail?.contains("the reap's private link group") == true
+                    && result.detail?.contains("at ifindex \(result.ifindex) in this process's network namespace") == true
+                    && result.detail?.contains("its intent stays open, so that the next reap in this namespace gives it back") == true, "\(result)")
+        }
+        #expect(results.first { $0.ifname == "lumq" }?.detail?.contains(", down)") == true, "\(results)")
+        #expect(try journal.read().filter { $0.type == .result }.allSatisfy { $0.leftFenced == true && $0.leftOpen == .unchecked })
+        #expect(try journal.openIntents().records.map(\.ifindex) == [2, 3])
+
+        kernel.drop = { _ in false }
+        kernel.loseAnswer = { _ in false }
+        kernel.interruptDump = { _ in false }
+        let repairs = try kernel.reaper().repairInterrupted(journal: journal)
+        #expect(repairs.count == 2, "\(repairs)")
+        for repair in repairs {
+            #expect(repair.result == .skipped && repair.detail.hasPrefix("run unchecked left it fenced, and a result left its intent open: "
+                                                                          + "its deletion's answer did not prove the device went (the answer was lost, or it was a group deletion's), and whether the device was still there could not be checked; "), "\(repair)")
+        }
+        for (index, name, up) in [(Int32(2), "lu0", false), (3, "lumq", true)] {
+            let back = try #require(kernel.link(index))
+            #expect(back.name == Array(name.utf8) && back.group == 0 && back.altNames.isEmpty && back.up == up, "\(name)")
+        }
+        #expect(try journal.openIntents().records.isEmpty)
+    }
+
+    /// Session 38 review: a group deletion the kernel answered, after which nothing can look at
+    /// the devices, does not prove each went (one taken out of the group just before it stays,
+    /// fenced). Each result says so, failed, and leaves its intent open; the next repair, finding
+    /// the devices gone, says the run most likely deleted them, without failing.
+    /// Old code: "RTM_DELLINK succeeded; the check afterwards could not be made", deleted, and
+    /// the intents answered.
+    @Test func aGroupDeletionThatCouldNotBeCheckedLeavesTheIntentOpen() throws {
+        let kernel = ScriptedKernel([Link(2, "lg0"), Link(3, "lgmq", multiQueue: true, up: true)])
+        let state = try TemporaryDirectory()
+        defer { state.remove() }
+        let journal = Journal(path: state.path + "/journal.jsonl")
+        let plan = try kernel.plan()
+        var reaper = kernel.reaper()
+        reaper.stepHook = { step in
+            guard step == "deleted" else { return }
+            kernel.interruptDump = { $0.type == NetlinkType.getLink }
+            kernel.loseAnswer = { $0.type == NetlinkType.getLink }
+        }
+        let results = try reaper.execute(plan, journal: journal, runID: "grouped")
+        #expect(results.count == 2 && results.allSatisfy { $0.outcome == .failed && $0.leftFenced && $0.leftOpen == .unchecked }, "\(results)")
+        for result in results {
+            #expect(result.detail?.hasPrefix("RTM_DELLINK (group ") == true
+                    && result.detail?.contains("whether it is gone could not be checked, so it may still be there (taken out of the group just before the deletion): if it is, it may still be fenced (") == true
+                    && result.detail?.contains("its intent stays open") == true, "\(result)")
+        }
+        #expect(try journal.openIntents().records.map(\.ifindex) == [2, 3])
+
+        kernel.loseAnswer = { _ in false }
+        kernel.interruptDump = { _ in false }
+        let repairs = try kernel.reaper().repairInterrupted(journal: journal)
+        #expect(repairs.count == 2 && repairs.allSatisfy { $0.result != .failed }, "\(repairs)")
+        for repair in repairs {
+            #expect(repair.detail.contains("most likely deleted by run grouped") && !repair.detail.contains("killed"), "\(repair)")
+        }
+        #expect(try journal.openIntents().records.isEmpty)
+    }
 }
 #endif

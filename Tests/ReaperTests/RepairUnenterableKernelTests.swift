@@ -50,11 +50,23 @@ struct RepairUnenterableKernelTests {
         #expect(first.result == .failed && first.detail.contains("1 could not be looked in (") && first.detail.contains(other.name), "\(first)")
         #expect(first.detail.contains("the next reap in this namespace that can enter them looks again"), "\(first)")
         #expect(!first.detail.contains("none of the") || first.detail.contains("tunwarden could look in"), "\(first)")
+        #expect(first.detail.hasPrefix("run killed-k4mv journaled no result for it (it was killed, or could not write its results)"), "\(first)")
         #expect(try journal.read().last { $0.type == .result }?.leftFenced == true)
+        #expect(try journal.read().last { $0.type == .result }?.leftOpen == .whereabouts)
+
+        // Still refused, the next repair says that a result left the intent open and why, not
+        // that the run was killed (session 38, leftover 2; old code: "journaled no result for it
+        // (it was killed, or could not write its results)" again).
+        let again = try #require(try refused.repairInterrupted(journal: journal).first { $0.ifindex == index })
+        #expect(again.result == .failed && again.detail.contains("1 could not be looked in ("), "\(again)")
+        #expect(again.detail.hasPrefix("a result left run killed-k4mv's intent open (it, or a repair of it since, found the device gone from its namespace "
+                                       + "and could not tell where it went (or could not look in every namespace it may be in)); the device is gone from this namespace"), "\(again)")
+        #expect(!again.detail.contains("journaled no result") && !again.detail.contains("it was killed"), "\(again)")
 
         // With the right to enter it, the next repair finds the tap there and gives it back.
         let second = try #require(try LinuxReaper(namespaceName: ns.name).repairInterrupted(journal: journal).first { $0.ifname == "k4mv" })
         #expect(second.result == .skipped && second.detail.contains("it moved to network namespace '\(other.name)'"), "\(second)")
+        #expect(second.detail.hasPrefix("run killed-k4mv left it fenced, and a result left its intent open: it, or a repair of it since, found the device gone"), "\(second)")
         let there = try other.ip("-d", "link", "show", "k4mv")
         #expect(!there.contains("tw000000000f544") && there.contains("group default"), "\(there)")
     }

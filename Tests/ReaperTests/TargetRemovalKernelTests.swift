@@ -149,6 +149,49 @@ struct TargetRemovalKernelTests {
         #expect(journal.filter { $0.unplanned == true }.map(\.ifname) == ["r5m"], "\(journal)")
     }
 
+    /// A vxlan bound to a target (`dev`) after the last look, which the kernel deletes with it:
+    /// its notification names the target in IFLA_VXLAN_LINK, not IFLA_LINK, and it is reported
+    /// deleted with the batch, failed, not planned, whether the batch deletes the group or each
+    /// target by itself. Old code: nothing said it was deleted.
+    @Test(arguments: [false, true])
+    func aVxlanBoundToATargetAfterTheLastLookIsReportedDeletedWithTheBatch(targetByTarget: Bool) throws {
+        let a = try TestNamespace()
+        defer { a.remove() }
+        let (target, vxlan) = targetByTarget ? ("fa3s", "fa3sx") : ("fa3g", "fa3gx")
+        let (results, journal) = try reap(a, [(target, ["tun"])], targetByTarget: targetByTarget, hooks: ["deleting": { _ in
+            try a.ip("link", "add", vxlan, "type", "vxlan", "id", "73", "dev", target, "dstport", "4862")
+        }])
+        #expect(try links(a).compactMap { $0["ifname"] as? String } == ["lo"])
+        #expect(results.first { $0.ifname == target }?.outcome == .deleted, "\(results)")
+        let unplanned = results.filter(\.unplanned)
+        #expect(unplanned.map(\.ifname) == [vxlan], "\(results)")
+        #expect(unplanned.first?.outcome == .failed && unplanned.first?.kindWord == "vxlan", "\(unplanned)")
+        #expect(unplanned.first?.detail == "not a target, but deleted with the batch: a vxlan bound to \(target), which the batch's deletion took, so the kernel deleted it too",
+                "\(unplanned)")
+        #expect(journal.filter { $0.unplanned == true }.map(\.ifname) == [vxlan], "\(journal)")
+    }
+
+    /// A vxlan bound to a target that something moves to another namespace in the deleting
+    /// window: the kernel deletes the vxlan for the move (its lower device unregisters from here),
+    /// not for the batch's deletion, which never took that target. Only what went with a target
+    /// found deleted is the batch's doing: nothing is reported deleted with the batch. Old code:
+    /// the names came from every target the deletion was sent for, and the vxlan was reported
+    /// "deleted with the batch: a vxlan bound to fa3mv".
+    @Test func aVxlanBoundToATargetMovedAwayBeforeTheDeletionIsNotReportedDeletedWithTheBatch() throws {
+        let a = try TestNamespace(), x = try TestNamespace()
+        defer { try? x.ip("link", "del", "fa3mv"); a.remove(); x.remove() }
+        let (results, _) = try reap(a, [("fa3mv", ["tun"]), ("fa3mk", ["tun"])], hooks: ["deleting": { indices in
+            let index = try #require(indices["fa3mv"])
+            let name = try name(at: index, in: a)
+            try a.ip("link", "add", "fa3mx", "type", "vxlan", "id", "74", "dev", name, "dstport", "4863")
+            try a.ip("link", "set", "dev", name, "netns", x.name)
+        }])
+        #expect(results.first { $0.ifname == "fa3mk" }?.outcome == .deleted, "\(results)")
+        #expect(results.first { $0.ifname == "fa3mv" }?.outcome == .skipped, "\(results)")
+        #expect(results.filter(\.unplanned).isEmpty, "\(results)")
+        #expect(try links(a).compactMap { $0["ifname"] as? String } == ["lo"])
+    }
+
     /// A target moved out and back under another ifindex after the last check of the group,
     /// right before the deletion, which takes it there (by the group, or by its private name):
     /// it is reported deleted, once, and saying so. Old code: "not deleted: it left this

@@ -25,9 +25,11 @@ import TunwardenCore
                                    fenceGroup: 16_777_300, fenceName: "tw0123456789abc",
                                    namespaceIdentity: "netns-cookie:4103@boot:8e1f3f2a-53c4-4c5e-9d2b-0f6a2d1e7c11")
         var result = JournalRecord(time: moment.addingTimeInterval(1), run: "run-1", type: .result, netns: "blue", ifname: "kure_tun", ifindex: 7,
-                                   result: .failed, detail: "RTM_DELLINK: Operation not permitted (EPERM)")
-        // The last record of an append carries the checkpoint: runs whose intents no result answers.
-        result.openRuns = [OpenRun(run: "run-0", at: 0, ifindexes: [3, 4]), OpenRun(run: "run-1", at: 812)]
+                                   result: .failed, detail: "RTM_DELLINK: Operation not permitted (EPERM)", leftFenced: true, leftOpen: .giveBack)
+        // The last record of an append carries the checkpoint: runs whose intents no result
+        // answers, with why a result left any of them open.
+        result.openRuns = [OpenRun(run: "run-0", at: 0, ifindexes: [3, 4], leftOpen: [LeftOpenDevice(ifindex: 3, cause: .whereabouts)]),
+                           OpenRun(run: "run-1", at: 812, leftOpen: [LeftOpenDevice(ifindex: 7, cause: .giveBack)])]
         return [intent, result]
     }
 

@@ -61,7 +61,7 @@ import TunwardenCore
         try completeRun(journal, "later", devices: 3...3)
         var open = try journal.openIntents()
         #expect(open.records.map(\.ifindex) == [8])
-        #expect(try journal.read().last?.openRuns == [OpenRun(run: "killed", at: 0, ifindexes: [8])])
+        #expect(try journal.read().last?.openRuns == [OpenRun(run: "killed", at: 0, ifindexes: [8], leftOpen: [])])
         try journal.append([result("killed", 8)], after: open)
         open = try journal.openIntents()
         #expect(open.records.isEmpty)

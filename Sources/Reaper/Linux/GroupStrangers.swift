@@ -5,7 +5,7 @@ import TunwardenCore
 /// group: ones that joined it (a group deletion takes them too), and ones deleted while in it;
 /// and the devices outside it deleted while the batch's deletion ran, of which only those the
 /// kernel deleted with what the batch deleted (a veth's peer, the macvlan, macvtap or vlan
-/// devices stacked on a device) are the batch's doing.
+/// devices stacked on a device, a vxlan bound to one) are the batch's doing.
 struct GroupStrangers: Equatable {
     /// A device as the notifications name it.
     struct Device: Equatable {
@@ -13,8 +13,8 @@ struct GroupStrangers: Equatable {
         var kind: InterfaceKind
         /// Its IFLA_INFO_KIND ("macvlan", "vlan", "veth"), which names kinds `kind` calls other.
         var infoKind: String? = nil
-        /// The ifindex of the device it is stacked on (IFLA_LINK), when the notification gave one
-        /// in this namespace.
+        /// The ifindex of the device it is stacked on (IFLA_LINK, or a vxlan's IFLA_VXLAN_LINK),
+        /// when the notification gave one in this namespace.
         var lower: Int32? = nil
         /// Its name and alternative names as the kernel's bytes (a fenced target's private name
         /// among them), when the notification gave them.
@@ -69,7 +69,8 @@ extension LinuxReaper {
             for (index, device) in candidates where taken[index] == nil {
                 let how: String
                 if let lower = device.lower, lower != index, let name = names[lower] {
-                    how = "a \(device.kindWord) stacked on \(name), which the batch's deletion took, so the kernel deleted it too"
+                    let on = device.infoKind == "vxlan" ? "bound to" : "stacked on"
+                    how = "a \(device.kindWord) \(on) \(name), which the batch's deletion took, so the kernel deleted it too"
                 } else if device.infoKind == "veth", let peer = names.first(where: { links[$0.key] == index }) {
                     how = "a veth, the peer of \(peer.value), which the batch's deletion took (the kernel deletes both ends of a veth pair)"
                 } else {

@@ -217,7 +217,7 @@ public struct LinuxReaper {
         do {
             try journal.append(finished.map {
                 JournalRecord(time: end, run: runID, type: .result, netns: place.netns, ifname: $0.ifname, ifindex: $0.ifindex,
-                              result: $0.outcome, detail: $0.detail, leftFenced: $0.leftFenced ? true : nil,
+                              result: $0.outcome, detail: $0.detail, leftFenced: $0.leftFenced ? true : nil, leftOpen: $0.leftFenced ? $0.leftOpen : nil,
                               kind: $0.unplanned ? $0.kindWord : nil, unplanned: $0.unplanned ? true : nil)
             }, after: known)
         } catch {

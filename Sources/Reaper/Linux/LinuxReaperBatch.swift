@@ -26,7 +26,7 @@ extension LinuxReaper {
         let departures = planWatch ?? system.departures(namespaceFD)
         func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String? = nil) {
             results.append(ReapResult(ifname: target.item.ifname, ifindex: target.item.interface.index, kind: target.item.interface.kind,
-                                      outcome: outcome, detail: detail, leftFenced: target.markLeft))
+                                      outcome: outcome, detail: detail, leftFenced: target.markLeft != nil, leftOpen: target.markLeft))
         }
         /// Restores every one of `targets` and records it with `outcome`, `detail` and what could
         /// not be restored: the batch stops short of deleting them.
@@ -36,9 +36,13 @@ extension LinuxReaper {
         /// Restores `target` and records it with `outcome` and `detail`, or as failed, saying what,
         /// when it could not be restored whole.
         func giveBack(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String) {
+            giveBackSaying(target, outcome) { _ in detail }
+        }
+        /// As `giveBack`, with the detail's start told whether the device was given back whole.
+        func giveBackSaying(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: (_ whole: Bool) -> String) {
             var target = target
             let (text, whole) = restore(&target, fenceGroup: group, client: client, departures: departures, namespaceFD: namespaceFD)
-            record(target, whole ? outcome : .failed, detail + text)
+            record(target, whole ? outcome : .failed, detail(whole) + text)
             if !target.lostNeighbours.isEmpty {
                 lost.append(LostNeighbours(result: results.count - 1, index: target.index, name: target.name, entries: target.lostNeighbours, attached: target.attached))
             }
@@ -381,7 +385,7 @@ extension LinuxReaper {
 
         // 6. What became of each.
         verdicts(confirmed, batch: batch, group: group, whole: whole, unanswered: unanswered, renamedAtLook: renamedAtLook, linksAtLook: linksAtLook,
-                 departures: departures, client: client, namespaceFD: namespaceFD, unplanned: { results += $0 }, record: record, giveBack: giveBack)
+                 departures: departures, client: client, namespaceFD: namespaceFD, unplanned: { results += $0 }, record: record, giveBackSaying: giveBackSaying)
         return results
     }
 }

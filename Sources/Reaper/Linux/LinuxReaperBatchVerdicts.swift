@@ -6,8 +6,8 @@ import TunwardenCore
 
 extension LinuxReaper {
     /// Step 6 of a batch: what became of each target the deletion was sent for (`confirmed`),
-    /// recorded through `record` and `giveBack`, and the results of the devices the deletion took
-    /// without their being targets, given to `unplanned` first. `linksAtLook` is the link each
+    /// recorded through `record` and `giveBackSaying`, and then the results of the devices the
+    /// deletion took with the targets found deleted, given to `unplanned`. `linksAtLook` is the link each
     /// device the final look read named (a veth's peer).
     ///
     /// A target is gone when no device at its ifindex bears the fence's mark (another may have
@@ -18,24 +18,45 @@ extension LinuxReaper {
     /// and back (under its ifindex or another) before the deletion, which took it, was deleted;
     /// one that left was not; and one whose removal cannot be told from another device's is not
     /// said to be deleted: it is given back wherever it can be found, and where it cannot be, its
-    /// intent is left open (`goneFromHere`).
+    /// intent is left open (`goneFromHere`). A target still there after the deletion is given back at
+    /// once; its intent stays open only if that fails. One whose presence could not be checked
+    /// after a deletion that does not prove it went (its answer lost, or a group deletion, which
+    /// leaves a device taken out of the group just before it) may still bear its fence: its result
+    /// says where and which marks, and leaves its intent open (`ReapResult.leftFenced`), so that
+    /// the next reap's repair gives it back.
     func verdicts(_ confirmed: [Target], batch: [Target], group: UInt32, whole: Bool, unanswered: [Int32: String], renamedAtLook: [Int32: [UInt8]], linksAtLook: [Int32: Int32],
                   departures: (any LinkDepartures)?, client: RtnetlinkClient, namespaceFD: Int32?, unplanned: ([ReapResult]) -> Void,
-                  record: (Target, JournalRecord.Outcome, String?) -> Void, giveBack: (Target, JournalRecord.Outcome, String) -> Void) {
+                  record recordResult: (Target, JournalRecord.Outcome, String?) -> Void, giveBackSaying: (Target, JournalRecord.Outcome, (_ whole: Bool) -> String) -> Void) {
+        func giveBack(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String) { giveBackSaying(target, outcome) { _ in detail } }
         let present = Self.stillPresent(confirmed, group: group, client: client)
-        // A device that joined the group between the check before the deletion and the deletion
-        // went with it: the notifications tell of its deletion in the group, and it is reported,
-        // failed, as deleted without being a target; so is what the kernel deleted with a device
-        // the batch deleted. Without the notifications, each target's result says it could not be
-        // told.
-        unplanned(Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
-                                         deleted: Dictionary(confirmed.map { ($0.index, $0.item.ifname) }, uniquingKeysWith: { a, _ in a }), batch: batch, linksAtLook: linksAtLook))
+        // The targets found deleted: only what went with one of them is the batch's doing (one
+        // moved away, or still here, took nothing with it from here).
+        var deleted: [Int32: String] = [:]
+        func record(_ target: Target, _ outcome: JournalRecord.Outcome, _ detail: String?) {
+            if outcome == .deleted { deleted[target.index] = target.item.ifname }
+            recordResult(target, outcome, detail)
+        }
+        defer {
+            // A device that joined the group between the check before the deletion and the deletion
+            // went with it: the notifications tell of its deletion in the group, and it is reported,
+            // failed, as deleted without being a target; so is what the kernel deleted with a target
+            // the batch deleted. Without the notifications, each target's result says it could not be
+            // told.
+            unplanned(Self.unplannedResults(departures?.strangers(besides: Set(confirmed.map(\.index))), group: group, wholeGroup: whole,
+                                             deleted: deleted, batch: batch, linksAtLook: linksAtLook))
+        }
         for target in confirmed {
             let removal = departures?.removals(of: target.index, orNamed: target.fenceName).map { target.removal(among: $0, fenceGroup: group) }
             switch present[target.index] {
             case true? where unanswered[target.index] != nil:
                 giveBack(target, .failed, "not deleted: \(unanswered[target.index]!), and it is still there")
-            case true?: record(target, .failed, "still present after RTM_DELLINK")
+            case true?:
+                // Given back now, as one whose deletion's answer was lost is: only a give-back
+                // that fails leaves it fenced, and its intent open.
+                let still = "not deleted: still present after RTM_DELLINK" + (whole ? " (something took it out of the reap's private link group \(group) just before the deletion)" : "")
+                giveBackSaying(target, .failed) { given in
+                    still + (given ? "; given back from its fence" : ", and it could not be given back whole, so it is still fenced")
+                }
             case false?:
                 switch removal {
                 case nil:
@@ -79,10 +100,39 @@ extension LinuxReaper {
                     giveBack(target, .skipped, "not known to be deleted: it is gone after RTM_DELLINK, but \(why), so whether the deletion took it or it left this namespace before could not be told")
                 }
             case nil where unanswered[target.index] != nil:
-                record(target, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked: `ip link show` tells; it is fenced (link group \(group)) if it is there")
+                var left = target
+                left.markLeft = .unchecked
+                record(left, .failed, "\(unanswered[target.index]!), and whether it is gone could not be checked, so it may still be there: if it is, "
+                       + stillFenced(target, group: group))
+            case nil where whole:
+                // The group deletion's answer says nothing of each device: one taken out of the
+                // group just before it is left there.
+                var left = target
+                left.markLeft = .unchecked
+                record(left, .failed, "RTM_DELLINK (group \(group)) succeeded, but that says only that the devices still in the group went, and whether it is gone could not be checked, "
+                       + "so it may still be there (taken out of the group just before the deletion): if it is, " + stillFenced(target, group: group))
             case nil: record(target, .deleted, "RTM_DELLINK succeeded; the check afterwards could not be made")
             }
         }
+    }
+
+    /// The words for a target the deletion may have left in this namespace, fenced, where nothing
+    /// could look at it since: where it would be (its ifindex, the `ip` command that shows it),
+    /// which marks of the fence the batch left on it (something else may have changed them since,
+    /// so it "may" bear them), and that its intent stays open, so that the next reap in this
+    /// namespace gives it back from it.
+    func stillFenced(_ target: Target, group: UInt32) -> String {
+        let privateName = InterfaceName.text(target.fenceName)
+        var marks: [String] = []
+        if target.renamed { marks.append("its private name \(privateName)") }
+        if target.altNameAdded { marks.append("its private alternative name \(privateName)") }
+        if target.grouped { marks.append("the reap's private link group \(group)") }
+        if target.takenDown { marks.append("down") }
+        let shown = target.renamed ? target.fenceName : target.name
+        let namespace = namespaceName.map { "network namespace '\(InterfaceName.text(Array($0.utf8)))'" } ?? "this process's network namespace"
+        let marked = marks.isEmpty ? "" : " (" + marks.joined(separator: ", ") + ")"
+        return "it may still be fenced\(marked), at ifindex \(target.index) in \(namespace): `\(commandsPlace().ipWord) link show dev \(ShellWord.quote(shown))` shows it; "
+            + "its intent stays open, so that the next reap in this namespace gives it back (or finds it gone)"
     }
 }
 #endif

@@ -138,7 +138,7 @@ extension LinuxReaper {
             // reap looks for it by its private name and gives it back.
             func leftWhereItWent(_ gone: (text: String, whole: Bool, open: Bool)) -> (text: String, whole: Bool) {
                 guard !gone.whole || gone.open else { return (gone.text, gone.whole) }
-                target.markLeft = true
+                target.markLeft = gone.open ? .whereabouts : .giveBack
                 return (gone.open ? gone.text : gone.text + "; the next reap tries again from this run's intent", false)
             }
             guard let other else { return leftWhereItWent(goneFromHere(fenced, fenceGroup: fenceGroup, departures: departures, namespaceFD: namespaceFD, client: client)) }
@@ -181,7 +181,7 @@ extension LinuxReaper {
                     : "it could not be given its name back from \(InterfaceName.text(target.fenceName)) (\(ReapRefusal.clause(error))): it is left fenced under that name and link group \(fenceGroup), which audits and reaps leave alone; `\(finish)` finishes giving it back"
                 problems.append(what + (wasDown ? ", and the journal's recreate commands list the addresses and routes going down took from it" : "")
                                 + "; the next reap tries again from this run's intent")
-                target.markLeft = true
+                target.markLeft = .giveBack
                 return ("; " + problems.joined(separator: "; "), false)
             }
         }
@@ -199,7 +199,7 @@ extension LinuxReaper {
                 }
             } catch {
                 problems.append("its link group could not be set back to \(prior) (\(ReapRefusal.clause(error)); `\(commandsPlace().ipWord) link set dev \(ShellWord.quote(target.name)) group \(prior)`)")
-                target.markLeft = true
+                target.markLeft = .giveBack
             }
             target.grouped = false
         }
@@ -212,7 +212,7 @@ extension LinuxReaper {
                 }
             } catch {
                 problems.append("its private alternative name \(InterfaceName.text(name)) could not be removed (\(ReapRefusal.clause(error)); `\(commandsPlace().ipWord) link property del dev \(ShellWord.quote(target.name)) altname \(ShellWord.quote(name))`)")
-                target.markLeft = true
+                target.markLeft = .giveBack
             }
             target.altNameAdded = false
         }
@@ -222,7 +222,7 @@ extension LinuxReaper {
                 LinkMessage.setUpRequest(index: index, up: true, sequence: $0)
             }) == nil {
                 problems.append("it could not be set up again (`\(commandsPlace().ipWord) link set dev \(ShellWord.quote(target.name)) up`), and its IPv6 addresses and routes are gone: the journal's recreate commands list them")
-                target.markLeft = true
+                target.markLeft = .giveBack
                 target.downed = nil
             }
             target.takenDown = false

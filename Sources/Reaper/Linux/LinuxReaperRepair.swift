@@ -82,6 +82,7 @@ extension LinuxReaper {
         var open = unfinishedIntents(known.records, held: held)
         let older = unfinishedIntents(rotated.records, held: held)
         if !older.isEmpty { open = try journal.unanswered(older) + open }
+        let fromRotated = Set(older.map { "\($0.run)|\($0.ifindex)" })
         guard !open.isEmpty else { return [] }
         let namespaceFD = held?.descriptor
         let client = RtnetlinkClient(transport: try system.rtnetlink.connect(namespaceFD: namespaceFD))
@@ -95,8 +96,15 @@ extension LinuxReaper {
             let fenceName = intent.fenceName.map(InterfaceName.kernelBytes)
             var outcome: JournalRecord.Outcome = .skipped
             var detail: String
-            // Part of the fence is still on the device: its result leaves the intent open.
-            var leftFenced = false
+            // Part of the fence is still on the device (or where it is could not be told): its
+            // result leaves the intent open, and says why.
+            var leftOpen: LeftOpen?
+            var leftFenced: Bool {
+                get { leftOpen != nil }
+                set { leftOpen = newValue ? leftOpen ?? .giveBack : nil }
+            }
+            let opened = OpenedIntent(run: intent.run, ifindex: intent.ifindex, open: known,
+                                      rotated: fromRotated.contains("\(intent.run)|\(intent.ifindex)") ? rotated : nil)
             if let link = byIndex[intent.ifindex], Self.bearsFence(link, of: intent) {
                 var done: [String] = []
                 let index = Int32(intent.ifindex)
@@ -178,7 +186,7 @@ extension LinuxReaper {
                     if back.failed { outcome = .failed }
                     if back.stillDown { leftFenced = true }
                 }
-                detail = Self.leftFenced(by: intent.run) + "; " + done.joined(separator: ", ")
+                detail = opened.leftFenced(by: intent.run) + "; " + done.joined(separator: ", ")
                 if leftFenced { detail += "; the next reap tries again to give it back" }
             } else if let link = byIndex[intent.ifindex], Self.isRecorded(link, by: intent) {
                 // Bearing no mark, but perhaps taken down already (a multi-queue device is, before
@@ -194,21 +202,19 @@ extension LinuxReaper {
                 if back.stillDown { leftFenced = true }
                 // Untouched, it may never have been started: its run could have stopped, or failed
                 // to journal its plan, right after writing this intent.
-                detail = back.done.isEmpty ? "run \(intent.run) left no result for it, and it bears no mark of its fence; nothing to undo"
-                    : setUp ? "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
-                    : "run \(intent.run) left no result for it, and it bears no mark of its fence (it was not fenced, or a repair whose record was lost gave it back); "
+                detail = back.done.isEmpty ? opened.unmarked(by: intent.run) + ", and it bears no mark of its fence; nothing to undo"
+                    : setUp && opened == .noResult ? "run \(intent.run) was interrupted before fencing it; " + back.done.joined(separator: ", ")
+                    : opened.unmarked(by: intent.run) + ", and it bears no mark of its fence (it was not fenced, or something took the fence off: a repair whose record was lost, say); "
                         + back.done.joined(separator: ", ")
             } else if let link = byIndex[intent.ifindex], intent.namespaceIdentity != nil, Self.isSameDevice(link, as: intent) {
                 // Renamed, or given another hardware address, by something else; never fenced.
-                detail = Self.changedSince(link, intent: intent)
+                detail = Self.changedSince(link, intent: intent, opened: opened)
             } else {
                 // Gone from here: another device has the ifindex now, or none does. An intent from
                 // before identities were journaled may be another namespace's, whose own reap
                 // answers it.
                 if byIndex[intent.ifindex] != nil, intent.namespaceIdentity == nil { continue }
-                let leftOpen: Bool
-                (outcome, detail, leftOpen) = goneSinceKilled(intent, here: links, inspectedFD: namespaceFD, client: client)
-                if leftOpen { leftFenced = true }
+                (outcome, detail, leftOpen) = goneSinceKilled(intent, opened: opened, here: links, inspectedFD: namespaceFD, client: client)
                 if let link = byIndex[intent.ifindex] {
                     detail += "; ifindex \(intent.ifindex) now belongs to \(InterfaceName.text(link.name ?? [])), which was left alone"
                 }
@@ -216,7 +222,7 @@ extension LinuxReaper {
             if let lines = skippedLines.removeValue(forKey: intent.run) { detail += "; " + Self.skippedAmongIntents(lines, run: intent.run) }
             given.append(ReapRepair(run: intent.run, ifname: intent.ifname, ifindex: intent.ifindex, result: outcome, detail: detail))
             repairs.append(JournalRecord(time: now, run: intent.run, type: .result, netns: intent.netns, ifname: intent.ifname,
-                                         ifindex: intent.ifindex, result: outcome, detail: detail, leftFenced: leftFenced ? true : nil))
+                                         ifindex: intent.ifindex, result: outcome, detail: detail, leftFenced: leftFenced ? true : nil, leftOpen: leftOpen))
         }
         // What was done is done: a journal that cannot take it does not unsay it.
         do {
@@ -225,12 +231,6 @@ extension LinuxReaper {
             throw RepairJournalIncomplete(repairs: given, reason: "\(error)")
         }
         return given
-    }
-
-    /// How a repair's result begins for a device run `run` left bearing its fence: killed before
-    /// it deleted the device, or it could not give it back (its result then left the intent open).
-    static func leftFenced(by run: String) -> String {
-        "run \(run) left it fenced (killed before deleting it, or it could not give it back)"
     }
 
     /// What a repair of run `run` says of `lines`, found among its intents and skipped: the

@@ -38,9 +38,9 @@ extension LinuxReaper {
     /// delete it either; it is left as it is. Down though it was up, it may have been taken down by
     /// that run (a multi-queue device is, before its rename), or by whoever renamed it (a
     /// device is renamed down): which one is not known, so it is said, not undone.
-    static func changedSince(_ link: LinkMessage, intent: JournalRecord) -> String {
+    static func changedSince(_ link: LinkMessage, intent: JournalRecord, opened: OpenedIntent = .noResult) -> String {
         let now = InterfaceName.text(link.name ?? [])
-        var detail = "run \(intent.run) was interrupted before fencing it; "
+        var detail = (opened == .noResult ? "run \(intent.run) was interrupted before fencing it" : opened.unmarked(by: intent.run) + ", and it bears no mark of its fence now") + "; "
             + changesSince(link, of: intent).joined(separator: ", and ") + " (the same device: a \(intent.prior?.kind.rawValue ?? "tun") still at its ifindex); not touched"
         if intent.prior?.flags.contains("UP") == true, link.flags & LinkMessage.up == 0 {
             detail += "; it is down though it was up before that run: if that run took it down, `ip link set dev \(ShellWord.quote(link.name ?? [])) up` sets it up (\(now))"
@@ -60,15 +60,15 @@ extension LinuxReaper {
     /// could not be looked in (entering it refused, say), the device may be there, fenced: the
     /// result says which could not, and leaves the intent open, so that a later reap that can
     /// enter them looks again.
-    func goneSinceKilled(_ intent: JournalRecord, here: [LinkMessage], inspectedFD: Int32?, client: RtnetlinkClient)
-        -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: Bool) {
+    func goneSinceKilled(_ intent: JournalRecord, opened: OpenedIntent = .noResult, here: [LinkMessage], inspectedFD: Int32?, client: RtnetlinkClient)
+        -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: LeftOpen?) {
         let fenceName = InterfaceName.kernelBytes(intent.fenceName ?? "")
         let marks = FenceMarks(name: InterfaceName.kernelBytes(intent.ifname), ifname: intent.ifname, fenceName: fenceName,
                                fenceGroup: intent.fenceGroup ?? 0, grouped: false, priorGroup: intent.prior?.group ?? 0,
                                multiQueue: intent.prior?.tun?.multiQueue == true)
-        func answer(_ given: (text: String, whole: Bool)) -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: Bool) {
-            given.whole ? (.skipped, Self.leftFenced(by: intent.run) + given.text, false)
-                : (.failed, Self.leftFenced(by: intent.run) + given.text + "; the next reap tries again to give it back", true)
+        func answer(_ given: (text: String, whole: Bool)) -> (outcome: JournalRecord.Outcome, detail: String, leftOpen: LeftOpen?) {
+            given.whole ? (.skipped, opened.leftFenced(by: intent.run) + given.text, nil)
+                : (.failed, opened.leftFenced(by: intent.run) + given.text + "; the next reap tries again to give it back", .giveBack)
         }
         if !fenceName.isEmpty, let back = here.first(where: { Int($0.index) != intent.ifindex && $0.tun != nil && ($0.name == fenceName || $0.altNames.contains(fenceName)) }) {
             let fd = inspectedFD.map { dup($0) } ?? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
@@ -79,17 +79,21 @@ extension LinuxReaper {
         if let elsewhere = found.elsewhere {
             return answer(giveBack(marks, elsewhere: elsewhere))
         }
-        let gone = "run \(intent.run) journaled no result for it (it was killed, or could not write its results); the device is gone from this namespace: deleted (by that run, or since), "
-            + "or moved to another namespace"
+        let gone = opened.gone(by: intent.run)
         guard found.unread.isEmpty else {
             let read = others.count - found.unread.count
             let unread = found.unread.prefix(3).joined(separator: ", ") + (found.unread.count > 3 ? ", …" : "")
             return (.failed, gone + ", and none of the \(read) other namespace\(read == 1 ? "" : "s") tunwarden could look in holds a device bearing its private name "
                 + "\(InterfaceName.text(fenceName)), but \(found.unread.count) could not be looked in (\(unread)): it may be there, still fenced; "
-                + "the next reap in this namespace that can enter them looks again (if it is there, \(Self.giveBackCommands(marks)) run in that namespace gives it back)", true)
+                + "the next reap in this namespace that can enter them looks again (if it is there, \(Self.giveBackCommands(marks)) run in that namespace gives it back)", .whereabouts)
         }
-        return (.failed, gone + ", and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its "
-                + "private name \(InterfaceName.text(fenceName)); if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", false)
+        let nowhere = ", and none of the \(others.count) other namespaces tunwarden can see holds a device bearing its private name \(InterfaceName.text(fenceName))"
+        // That run sent the deletion and only its check failed: gone, it most likely went with it.
+        if opened == .leftOpen(.unchecked) {
+            return (.skipped, gone + nowhere + ": not found, most likely deleted by run \(intent.run), whose deletion was sent and not seen to fail; "
+                    + "if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", nil)
+        }
+        return (.failed, gone + nowhere + "; if it lives on elsewhere, it may still be fenced there: \(Self.giveBackCommands(marks)) gives it back", nil)
     }
 
     /// Where, among `namespaces`, a tun device bears `fenceName` as its name or an alternative

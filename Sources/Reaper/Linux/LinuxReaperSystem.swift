@@ -260,6 +260,12 @@ final class KernelLinkDepartures: LinkDepartures {
         }
     }
 
+    /// The ifindex of the device `link` is stacked on: its IFLA_LINK, or, for a vxlan, which
+    /// carries none, the device it is bound to (IFLA_VXLAN_LINK), which the kernel deletes it with.
+    static func lower(of link: LinkMessage) -> Int32? {
+        link.link ?? (link.kind == "vxlan" ? link.vxlanLink.flatMap { Int32(exactly: $0) } : nil)
+    }
+
     /// Notes a device's removal: one deleted (not moved away) while in `group` is kept, and, once
     /// the deletion is sent, one deleted outside it.
     private func note(departure link: LinkMessage, group: UInt32) {
@@ -267,7 +273,7 @@ final class KernelLinkDepartures: LinkDepartures {
         guard link.newNetnsID == nil, link.group == group || deletionSent else { return }
         let device = GroupStrangers.Device(name: link.name.map(InterfaceName.text) ?? "ifindex \(link.index)",
                                            kind: .linux(infoKind: link.kind, tunType: link.tun?.type, hardwareType: link.hardwareType),
-                                           infoKind: link.kind, lower: link.linkNetnsID == nil ? link.link : nil,
+                                           infoKind: link.kind, lower: link.linkNetnsID == nil ? Self.lower(of: link) : nil,
                                            names: (link.name.map { [$0] } ?? []) + link.altNames)
         if link.group == group { inGroup.deleted[link.index] = device } else { inGroup.along[link.index] = device }
     }

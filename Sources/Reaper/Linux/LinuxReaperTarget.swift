@@ -1,5 +1,6 @@
 #if os(Linux)
 import Inventory
+import Storage
 import TunwardenCore
 
 extension LinuxReaper {
@@ -23,9 +24,10 @@ extension LinuxReaper {
         var downed: DownedState?
         /// Whether tunwarden's own queue is attached to it (single-queue).
         var attached = false
-        /// Giving it back left part of the fence on it (`restore`): its result leaves its intent
-        /// open for the next reap (`ReapResult.leftFenced`).
-        var markLeft = false
+        /// Why its result leaves its intent open for the next reap (`ReapResult.leftFenced`):
+        /// giving it back left part of the fence on it (`restore`), where it went could not be
+        /// told, or the deletion left it (or may have); nil when nothing does.
+        var markLeft: LeftOpen?
         /// Its IPv6 addresses just before the attach, when it was up (single-queue): what the
         /// carrier coming on adds is said if it is given back.
         var traces: AttachTraces?
