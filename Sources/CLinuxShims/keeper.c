@@ -249,6 +249,10 @@ static void tw_keep(const char *path, char *const argv[], char *const envp[], co
             ending = 1;
             clock_gettime(CLOCK_MONOTONIC, &ending_since);
         }
+        /* While ending, what it adopted is killed at once and at every tick, not only once the
+           command is gone: the watcher stops waiting for the keeper after a bound, and a command
+           stuck in the kernel must not keep the keeper from ending the rest meanwhile. */
+        if (ending) tw_kill_children();
     }
     /* What is left in its group, before the command is waited for. */
     kill(-command, SIGKILL);

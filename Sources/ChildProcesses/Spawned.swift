@@ -185,7 +185,8 @@ final class Spawned {
     /// `keeperPatience` more to end all, after which it gets SIGKILL itself. With a `bound`, a
     /// keeper still waiting for what it was asked to end (a process stuck in the kernel) when the
     /// bound is reached is given up that way too. Returns the processes a keeper given up still had
-    /// running as its children (already sent SIGKILL by it, and no longer waited for by anyone here).
+    /// running as its children (sent SIGKILL by it, which kills what it adopts at every tick while
+    /// ending, and no longer waited for by anyone here).
     @discardableResult
     func stop(grace: TimeInterval, bound: StopBound? = nil) -> [Int32] {
         guard exit == nil else { return [] }
@@ -205,7 +206,16 @@ final class Spawned {
         var result: Int32
         repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
         if result == pid { record(status) }
-        return left.filter { access("/proc/\($0)", F_OK) == 0 }
+        return left.filter(Self.stillRunning)
+    }
+
+    /// Whether process `pid` exists and has not exited: one killed and waited for by nobody yet (a
+    /// zombie, as those a keeper given up leaves to init are for a moment) has ended.
+    static func stillRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X" && state != nil
     }
 
     /// How long a keeper asked to end everything may take: more than the keeper's own patience
