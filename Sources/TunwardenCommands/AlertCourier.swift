@@ -53,23 +53,12 @@ final class AlertCourier: @unchecked Sendable {
     init(directory: String, monitoring: Monitoring, busyWait: BusyWait = BusyWait()) {
         store = StateStore(directory: directory, busyWait: busyWait)
         self.monitoring = monitoring
-        stopPipe = Self.makePipe(nonBlocking: false)
-        newsPipe = Self.makePipe(nonBlocking: true)
+        stopPipe = makePipe(nonBlocking: false)
+        newsPipe = makePipe(nonBlocking: true)
     }
 
     deinit {
         for end in [stopPipe.read, stopPipe.write, newsPipe.read, newsPipe.write] where end >= 0 { close(end) }
-    }
-
-    /// A close-on-exec pipe (both ends -1 when none could be made).
-    private static func makePipe(nonBlocking: Bool) -> (read: Int32, write: Int32) {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return (-1, -1) }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            if nonBlocking { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
-        }
-        return (ends[0], ends[1])
     }
 
     /// The descriptor the loop polls for the courier's news (see `newsPipe`); -1 when there is

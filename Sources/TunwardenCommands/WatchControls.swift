@@ -17,6 +17,17 @@ func wakePipe(_ descriptor: Int32) {
     errno = saved
 }
 
+/// A close-on-exec pipe, both ends non-blocking when asked; both ends -1 when none could be made.
+func makePipe(nonBlocking: Bool) -> (read: Int32, write: Int32) {
+    var ends: [Int32] = [-1, -1]
+    guard pipe(&ends) == 0 else { return (-1, -1) }
+    for end in ends {
+        _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        if nonBlocking { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+    }
+    return (ends[0], ends[1])
+}
+
 /// Empties a non-blocking pipe.
 func drainPipe(_ descriptor: Int32) {
     var buffer = [UInt8](repeating: 0, count: 64)
@@ -43,14 +54,8 @@ enum PortableSignals {
     nonisolated(unsafe) static var pipeEnds: [Int32] = [-1, -1]
 
     static func install() {
-        var ends: [Int32] = [-1, -1]
-        if pipe(&ends) == 0 {
-            for end in ends {
-                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            }
-            pipeEnds = ends
-        }
+        let ends = makePipe(nonBlocking: true)
+        if ends.read >= 0 { pipeEnds = [ends.read, ends.write] }
         signal(SIGTERM) { _ in PortableSignals.stop = 1; PortableSignals.wake() }
         signal(SIGINT) { _ in PortableSignals.stop = 1; PortableSignals.wake() }
         signal(SIGHUP) { _ in PortableSignals.reload = 1; PortableSignals.wake() }

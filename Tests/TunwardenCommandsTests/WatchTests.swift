@@ -70,6 +70,13 @@ struct WatchTests {
 
     /// The new orphans of the alerts an `--alert-exec 'cat >> FILE; echo >> FILE'` wrote, in
     /// order, once at least `count` are there (or after 3 s: the exec sink writes after the log line).
+    /// Whether a file appears at `path` within 5 s (an alert command's marker that it started).
+    static func appears(_ path: String) -> Bool {
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: path), Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     static func newOrphansSent(to path: String, atLeast count: Int) -> [String] {
         func sent() -> [String] {
             ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
@@ -152,9 +159,7 @@ struct WatchTests {
         let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "touch \(started); sleep 1; cat >> \(alerts); echo >> \(alerts)"])
         try ns.ip("tuntap", "add", "dev", "ed0", "mode", "tun")
         try watcher.wait("ed0") { $0.contains("new orphans: ed0") }
-        let asked = Date()
-        while !FileManager.default.fileExists(atPath: started), Date().timeIntervalSince(asked) < 5 { usleep(20_000) }
-        #expect(FileManager.default.fileExists(atPath: started), "the alert command did not start: \(watcher.log)")
+        #expect(Self.appears(started), "the alert command did not start: \(watcher.log)")
         #expect(truncate(state.path + "/state.db", 0) == 0)
         try Self.expectRecordedAgain(watcher, ns, state, alerts: alerts, orphan: "ed0", tunnels: 1)
     }
@@ -193,8 +198,7 @@ struct WatchTests {
         let watcher = try Watcher(ns, state: state, extra: ["--alert-exec", "touch \(marker); sleep 30"])
         try ns.ip("tuntap", "add", "dev", "hang0", "mode", "tun")
         try watcher.wait("the alert") { $0.contains("new orphans: hang0") }
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: marker), Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        _ = Self.appears(marker)
         let (seconds, status) = watcher.terminate()
         #expect(status == 0)
         #expect(seconds < 2, "SIGTERM took \(seconds) s while --alert-exec hung: \(watcher.log)")
