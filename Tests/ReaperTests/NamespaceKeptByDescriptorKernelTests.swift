@@ -1,7 +1,7 @@
 #if os(Linux)
 import Foundation
 import Glibc
-import Inventory
+@testable import Inventory
 import Testing
 import TestSupport
 @testable import Reaper
@@ -117,6 +117,36 @@ struct NamespaceKeptByDescriptorKernelTests {
         let left = try ns.ip("-o", "link", "show")
         #expect(left.contains(": twf10l0:") && !left.contains("twf10l1"), "\(left)")
         #expect(try hidden.ipThroughKeeper("-o", "link", "show").contains("twf10lm@"))
+    }
+
+    /// A namespace only a socket keeps, listed first by another path that is gone when the look
+    /// opens it: a descriptor of it that another process closed (another tunwarden run holding it
+    /// for its own look; a runtime between its steps), or whose number now opens another file.
+    /// The first asking of the sockets passed it over as known; the look asks them again and
+    /// finds the macvlan on the tap. Until it did, an audit beside another run called the tap
+    /// orphaned, silently.
+    @Test(arguments: [(999, 0), (1, 1)])
+    func aNamespaceListedByADescriptorClosedSinceIsAskedOfTheSocketsAgain(number: Int, unit: Int) throws {
+        let ns = try TestNamespace(name: Self.uniqueName()), hidden = try HiddenNamespace(name: Self.uniqueName())
+        defer { ns.remove(); hidden.remove() }
+        try ns.ip("tuntap", "add", "dev", "twf10s\(unit)", "mode", "tap")
+        let made = try Shell.capture(["ip", "-n", ns.name, "link", "add", "link", "twf10s\(unit)", "name", "twf10sm\(unit)", "netns", hidden.name, "type", "macvlan"])
+        try #require(made.status == 0, "\(made.stderr)")
+        var hiddenStat = stat()
+        try #require(stat("/run/netns/\(hidden.name)", &hiddenStat) == 0)
+        try hidden.hide(by: .socket)
+        let inspected = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
+        try #require(inspected >= 0)
+        defer { close(inspected) }
+        // The holder scan's notes, with one more: a descriptor of the hidden namespace in a live
+        // process, closed or reused before the look opens it.
+        var held = NamespaceDescriptors.walk(procRoot: "/proc")
+        try #require(held.sockets.contains { $0.fd == Int32(HiddenNamespace.keptDescriptor) })
+        held.note(pid: "\(getpid())", number: "\(number)", target: "net:[\(hiddenStat.st_ino)]")
+        let found = ForeignStacking.look(inspectedFD: inspected, confirmingAbsence: true, held: held)
+        let uppers = found.uppers.values.flatMap { $0 }
+        #expect(uppers.contains { $0.hasPrefix("twf10sm\(unit) (namespace net:[\(hiddenStat.st_ino)], kept by socket:[") }, "\(found.uppers) \(found.unread)")
+        #expect(found.unread.isEmpty, "\(found.unread)")
     }
 }
 #endif

@@ -34,19 +34,6 @@ public enum ForeignStacking {
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
     public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
 
-    /// A namespace other than the inspected one: the paths that open it (its name under
-    /// `/run/netns`, the `ns/net` of each process in it, or the descriptors that keep it open,
-    /// tried in turn as processes exit or close them).
-    struct Namespace {
-        var paths: [Sys.Path]
-        var label: String
-        /// Its inode, when its paths are other processes' descriptors (`/proc/PID/fd/N`), which
-        /// are opened only through `NamespaceDescriptors.open`.
-        var heldInode: UInt64? = nil
-        /// This process's own descriptor of it, when only a socket keeps it (`SocketNamespaces`):
-        /// its one path is `/proc/self/fd/N`, and whoever listed it closes it.
-        var ownedFD: Int32? = nil
-    }
 
     /// What a look at the other namespaces found.
     public struct Found {
@@ -122,6 +109,12 @@ public enum ForeignStacking {
     /// One look; kinds found without a driver go into `absent` when `learn`, and kinds already
     /// there are not asked. With `settled`, a namespace whose vxlan entries never read twice
     /// alike is one that could not be read (see `VxlanForwarding.vias`).
+    ///
+    /// A namespace whose every path was gone when opened (its processes exited, its descriptors
+    /// were closed, its name removed) may still be kept by a socket, which the first asking of the
+    /// sockets passed over as known: another tunwarden run holding it for its own look, or a
+    /// process that entered it for a moment, is enough. The sockets are asked again for those,
+    /// and a namespace one keeps is looked into through it.
     static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool,
                      settled: Bool, held: NamespaceDescriptors) -> Found {
         var found = Found()
@@ -135,94 +128,129 @@ public enum ForeignStacking {
         // The inspected namespace's ids, read before the walk: a namespace that gets one while
         // the walk goes on is one it lists by its path.
         var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
-        let (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
-        defer { for case let fd? in others.map(\.ownedFD) { close(fd) } }
+        var (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
         found.unread += unlisted
-        for namespace in others {
+        var vanished: Set<UInt64> = []
+        var index = 0
+        while index < others.count {
+            let namespace = others[index]
+            index += 1
+            defer { if let fd = namespace.ownedFD { close(fd) } }
             // Known to exist, with no path that opens it.
-            if namespace.paths.isEmpty {
+            if namespace.unreachable {
                 found.unread.append(namespace.label)
                 continue
             }
-            // Each thread's link in turn: one that exited says nothing of the others. Only when
-            // every one is gone (the threads all exited) is there nothing to see.
-            var opened: Int32?
-            var refused = false
-            for path in namespace.paths {
-                if let inode = namespace.heldInode {
-                    switch held.open(path, inode: inode) {
-                    case let .namespace(fd): opened = fd
-                    case .gone, .otherType: continue
-                    case .failed: refused = true
-                    }
-                } else {
-                    switch Sys.openFile(path) {
-                    case let .ok(fd): opened = fd
-                    case .failed(ENOENT), .failed(ESRCH): continue
-                    case .failed: refused = true
-                    }
-                }
-                if opened != nil { break }
-            }
-            guard let fd = opened else {
-                if refused { found.unread.append(namespace.label) }
-                continue
-            }
-            defer { close(fd) }
-            identified.opened(fd)
-            do {
-                var client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
-                var naming: [LinkMessage] = []
-                for kind in stackingKinds where !absent.contains(kind) {
-                    guard let links = try linksOf(kind, client: client, stopEarly: true) else {
-                        // No such link can exist, here or anywhere; the socket still holds the
-                        // rest of that dump.
-                        if learn { absent.insert(kind) }
-                        client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
-                        continue
-                    }
-                    // A vxlan that names another link namespace may send through its devices by its
-                    // forwarding entries, with or without a device it is bound to.
-                    naming += links.filter { $0.linkNetnsID != nil && (Self.lower(of: $0) != nil || $0.kind == "vxlan") }
-                }
-                guard !naming.isEmpty else { continue }
-                // The id this namespace gives the inspected one: asked after the dump, whose links
-                // naming it made the kernel give it one. Without an answer, a link naming some
-                // other namespace may name this one.
-                let replies = try client.request(operation: "RTM_GETNSID") { NamespaceIDMessage.request(fd: own, sequence: $0) }
-                guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else {
-                    found.unread.append(namespace.label)
-                    continue
-                }
-                let id = try NamespaceIDMessage.decodeID(reply.payload)
-                guard id != NamespaceIDMessage.notAssigned else { continue }
-                for link in naming where link.linkNetnsID == id {
-                    guard let lower = Self.lower(of: link) else { continue }
-                    let name = link.name.map(InterfaceName.text) ?? "ifindex \(link.index)"
-                    found.uppers[lower, default: []].append("\(name) (namespace \(namespace.label))")
-                }
-                let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
-                for vxlan in vxlans {
-                    guard let local = vxlan.tunnelLocal else { continue }
-                    let name = vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)"
-                    found.tunnelLocals[local, default: []].append("vxlan \(name) (namespace \(namespace.label))")
-                }
-                if !vxlans.isEmpty {
-                    let vias = try VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: fd, settled: settled) { "\($0) (namespace \(namespace.label))" }
-                    found.vias.merge(vias, uniquingKeysWith: +)
-                }
-            } catch NetlinkError.enterNamespace(errno: EINVAL) {
-                // Not a namespace at all (a plain file left under /run/netns): nothing sits there.
-                continue
-            } catch NetlinkError.enterNamespace(let code) {
-                found.enterErrno = found.enterErrno ?? code
+            switch open(namespace, held: held) {
+            case let .opened(fd):
+                defer { close(fd) }
+                identified.opened(fd)
+                inspect(fd, label: namespace.label, own: own, absent: &absent, learn: learn, settled: settled, into: &found)
+            case .refused:
                 found.unread.append(namespace.label)
-            } catch {
-                found.unread.append(namespace.label)
+            case .gone:
+                if let inode = namespace.inode { vanished.insert(inode) }
+            }
+            // Once every listed one is done, those gone are asked of the sockets once more.
+            if index == others.count, !vanished.isEmpty, !held.sockets.isEmpty {
+                let listed = Set(others.compactMap(\.inode)).union([inspectedInode])
+                let kept = socketKept(held, known: listed.subtracting(vanished))
+                found.unread += kept.unread
+                others += kept.namespaces
+                vanished = []
             }
         }
         identified.read(ownFD: own, into: &found)
         return found
+    }
+
+    /// What opening a listed namespace came to.
+    enum Opening {
+        /// A descriptor of it, which the caller closes.
+        case opened(Int32)
+        /// A path that may still open it could not be opened.
+        case refused
+        /// Every path was gone: nothing listed keeps it now.
+        case gone
+    }
+
+    /// Opens `namespace` by each of its paths in turn, its other processes' descriptors last: one
+    /// that exited or closed says nothing of the others. Only when every one is gone is there
+    /// nothing to see by them.
+    static func open(_ namespace: Namespace, held: NamespaceDescriptors) -> Opening {
+        var refused = false
+        for path in namespace.paths {
+            switch Sys.openFile(path) {
+            case let .ok(fd): return .opened(fd)
+            case .failed(ENOENT), .failed(ESRCH): continue
+            case .failed: refused = true
+            }
+        }
+        if let inode = namespace.inode {
+            for path in namespace.heldPaths {
+                switch held.open(path, inode: inode) {
+                case let .namespace(fd): return .opened(fd)
+                case .gone, .otherType: continue
+                case .failed: refused = true
+                }
+            }
+        }
+        return refused ? .refused : .gone
+    }
+
+    /// Looks into the namespace `fd` for links stacked on the inspected namespace's (`own`) and
+    /// vxlans sending through or from it, into `found`; `label` names it there.
+    static func inspect(_ fd: Int32, label: String, own: Int32, absent: inout Set<String>, learn: Bool, settled: Bool, into found: inout Found) {
+        do {
+            var client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+            var naming: [LinkMessage] = []
+            for kind in stackingKinds where !absent.contains(kind) {
+                guard let links = try linksOf(kind, client: client, stopEarly: true) else {
+                    // No such link can exist, here or anywhere; the socket still holds the
+                    // rest of that dump.
+                    if learn { absent.insert(kind) }
+                    client = RtnetlinkClient(transport: try NetlinkSocket(namespaceFD: fd))
+                    continue
+                }
+                // A vxlan that names another link namespace may send through its devices by its
+                // forwarding entries, with or without a device it is bound to.
+                naming += links.filter { $0.linkNetnsID != nil && (Self.lower(of: $0) != nil || $0.kind == "vxlan") }
+            }
+            guard !naming.isEmpty else { return }
+            // The id this namespace gives the inspected one: asked after the dump, whose links
+            // naming it made the kernel give it one. Without an answer, a link naming some
+            // other namespace may name this one.
+            let replies = try client.request(operation: "RTM_GETNSID") { NamespaceIDMessage.request(fd: own, sequence: $0) }
+            guard let reply = replies.first(where: { $0.header.type == NetlinkType.newNSID }) else {
+                found.unread.append(label)
+                return
+            }
+            let id = try NamespaceIDMessage.decodeID(reply.payload)
+            guard id != NamespaceIDMessage.notAssigned else { return }
+            for link in naming where link.linkNetnsID == id {
+                guard let lower = Self.lower(of: link) else { continue }
+                let name = link.name.map(InterfaceName.text) ?? "ifindex \(link.index)"
+                found.uppers[lower, default: []].append("\(name) (namespace \(label))")
+            }
+            let vxlans = naming.filter { $0.kind == "vxlan" && $0.linkNetnsID == id }
+            for vxlan in vxlans {
+                guard let local = vxlan.tunnelLocal else { continue }
+                let name = vxlan.name.map(InterfaceName.text) ?? "ifindex \(vxlan.index)"
+                found.tunnelLocals[local, default: []].append("vxlan \(name) (namespace \(label))")
+            }
+            if !vxlans.isEmpty {
+                let vias = try VxlanForwarding.vias(of: vxlans, client: client, namespaceFD: fd, settled: settled) { "\($0) (namespace \(label))" }
+                found.vias.merge(vias, uniquingKeysWith: +)
+            }
+        } catch NetlinkError.enterNamespace(errno: EINVAL) {
+            // Not a namespace at all (a plain file left under /run/netns): nothing sits there.
+            return
+        } catch NetlinkError.enterNamespace(let code) {
+            found.enterErrno = found.enterErrno ?? code
+            found.unread.append(label)
+        } catch {
+            found.unread.append(label)
+        }
     }
 
     /// The ifindex, in the namespace IFLA_LINK_NETNSID names, of the device a link of another
@@ -232,135 +260,6 @@ public enum ForeignStacking {
     static func lower(of link: LinkMessage) -> Int? {
         if link.kind == "vxlan" { return link.vxlanLink.map { Int($0) } }
         return Int(link.link ?? Int32(link.index))
-    }
-
-    /// Every namespace but the inspected one, once each: those `ip netns` names first (by the
-    /// names' bytes), then those processes run in or a bind mount keeps (by inode), then those
-    /// only a descriptor in `held` keeps (by inode), then those only a socket in `held` keeps;
-    /// and what keeps others from being listed (mountinfo that cannot be read, a socket that
-    /// cannot be asked). The caller closes each namespace's `ownedFD`. Names and mount points are the kernel's bytes, whether
-    /// or not they are UTF-8.
-    static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
-                           held: NamespaceDescriptors) -> (namespaces: [Namespace], unlisted: [String]) {
-        var seen: Set<UInt64> = [inspected]
-        var result: [Namespace] = []
-        var unlisted: [String] = []
-        let directory = Sys.Path(namespaceDirectory)
-        if case let .ok(names) = Sys.namesInByteOrder(namespaceDirectory) {
-            for name in names {
-                let path = directory.appending(name)
-                // A file that is not a namespace's (a FIFO, say) has an inode of its own, and is
-                // found to be no namespace when entered.
-                guard case let .ok(stat) = Sys.statPath(path), seen.insert(stat.inode).inserted else { continue }
-                result.append(Namespace(paths: [path], label: InterfaceName.text(name)))
-            }
-        }
-        var paths = threadNamespaces(procRoot: procRoot)
-        // Namespaces kept by a bind mount anywhere this process sees (`/run/docker/netns/…`). One
-        // whose mount point no longer opens it (another mount over it) cannot be looked into.
-        switch nsfsMounts(procRoot: procRoot) {
-        case let .ok(mounts):
-            for (mountPoint, inode) in mounts where !seen.contains(inode) && paths[inode] == nil {
-                if case let .ok(stat) = Sys.statPath(mountPoint), stat.inode == inode {
-                    paths[inode] = [mountPoint]
-                } else {
-                    seen.insert(inode)
-                    result.append(Namespace(paths: [], label: "\(mountPoint.text) (net:[\(inode)], covered by another mount)"))
-                }
-            }
-        case let .failed(code):
-            unlisted.append("the namespaces kept only by a bind mount (\(procRoot)/self/mountinfo cannot be read: \(Sys.describe(code)))")
-        }
-        for (inode, found) in paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
-            result.append(Namespace(paths: found, label: "net:[\(inode)]"))
-        }
-        // A path's file may be a namespace of another type; it is passed over once opened.
-        for (inode, found) in held.paths.sorted(by: { $0.key < $1.key }) where seen.insert(inode).inserted {
-            result.append(Namespace(paths: found, label: "net:[\(inode)], open as \(found[0].text)", heldInode: inode))
-        }
-        // Those only a socket keeps: asked last, of the sockets alone, so that the namespaces
-        // found so far are passed over without a descriptor.
-        if !held.sockets.isEmpty {
-            let kept = SocketNamespaces.find(held.sockets, known: seen)
-            unlisted += kept.unread
-            for namespace in kept.kept where seen.insert(namespace.inode).inserted {
-                result.append(Namespace(paths: [Sys.Path("/proc/self/fd/\(namespace.descriptor)")],
-                                        label: "net:[\(namespace.inode)], kept by socket:[\(namespace.socket.inode)] of pid \(namespace.socket.pid)",
-                                        ownedFD: namespace.descriptor))
-            }
-        }
-        return (result, unlisted)
-    }
-
-    /// The network namespaces the threads of the processes under `procRoot` run in, by inode:
-    /// for each process with a thread in one, the link of its first such thread
-    /// (`PROC/PID/task/TID/ns/net`), so that a namespace's count of links is how many processes
-    /// have a thread there. Every thread's link, not one per namespace or process: the first may
-    /// exit before it is opened, and one thread of a process may have entered a namespace its
-    /// others are not in (`unshare(CLONE_NEWNET)` or `setns` from one thread, as a Go daemon's
-    /// locked thread does). A process closed even to root (a sandbox supervisor, as the holder
-    /// scan's opaque processes are) is in none of them: the blind spot the README names.
-    static func threadNamespaces(procRoot: String) -> [UInt64: [Sys.Path]] {
-        var paths: [UInt64: [Sys.Path]] = [:]
-        guard case let .ok(entries) = Sys.listDirectory(path: procRoot) else { return paths }
-        for entry in entries where entry.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            let tasks: [String]
-            if case let .ok(listed) = Sys.listDirectory(path: "\(procRoot)/\(entry)/task") { tasks = listed } else { tasks = [entry] }
-            var inodes: Set<UInt64> = []
-            for task in tasks where task.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                let path = Sys.Path("\(procRoot)/\(entry)/task/\(task)/ns/net")
-                if case let .ok(stat) = Sys.statPath(path), inodes.insert(stat.inode).inserted { paths[stat.inode, default: []].append(path) }
-            }
-        }
-        return paths
-    }
-
-    /// The mount points of network namespace files bound somewhere, with each namespace's inode
-    /// (`nsfs` in this process's mountinfo, whose root names the namespace: `net:[4026532…]`).
-    /// Mount points are the kernel's bytes: mountinfo escapes a space, tab, newline and backslash
-    /// (as `\ooo`) and nothing else, so any other byte, UTF-8 or not, is there as it is.
-    static func nsfsMounts(procRoot: String) -> Sys.Outcome<[(point: Sys.Path, inode: UInt64)]> {
-        let content: [UInt8]
-        switch Sys.readSmallFile("\(procRoot)/self/mountinfo", limit: mountinfoLimit) {
-        case let .ok(read): content = read
-        case let .failed(code): return .failed(code)
-        }
-        // A table cut short by the limit would leave mounts out unseen.
-        guard content.count < mountinfoLimit else { return .failed(EFBIG) }
-        var points: [(point: Sys.Path, inode: UInt64)] = []
-        for line in content.split(separator: 0x0a) {
-            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS…] - FSTYPE SOURCE SUPER
-            let fields = line.split(separator: 0x20)
-            guard fields.count > 4, let dash = fields.firstIndex(where: { $0.elementsEqual([0x2d]) }), dash + 1 < fields.count,
-                  fields[dash + 1].elementsEqual("nsfs".utf8) else { continue }
-            let root = String(decoding: fields[3], as: UTF8.self)
-            guard root.hasPrefix("net:["), root.hasSuffix("]"), let inode = UInt64(root.dropFirst(5).dropLast()) else { continue }
-            points.append((Sys.Path(bytes: unescapedMountField(fields[4])), inode))
-        }
-        return .ok(points)
-    }
-
-    /// The most of mountinfo read: far beyond any real mount table (a host with ten thousand
-    /// mounts has about 1.5 MB), and bounded.
-    static let mountinfoLimit = 64 << 20
-
-    /// A mountinfo path field with its `\ooo` escapes (three octal digits) made bytes again.
-    static func unescapedMountField<Field: Collection<UInt8>>(_ field: Field) -> [UInt8] where Field.Index == Int {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(field.count)
-        var index = field.startIndex
-        func octal(_ byte: UInt8) -> UInt8? { byte >= 0x30 && byte <= 0x37 ? byte - 0x30 : nil }
-        while index < field.endIndex {
-            if field[index] == 0x5c, field.endIndex - index >= 4,
-               let a = octal(field[index + 1]), let b = octal(field[index + 2]), let c = octal(field[index + 3]), a <= 3 {
-                bytes.append(a << 6 | b << 3 | c)
-                index += 4
-            } else {
-                bytes.append(field[index])
-                index += 1
-            }
-        }
-        return bytes
     }
 
     /// What stops reading a dump the kernel did not filter.
