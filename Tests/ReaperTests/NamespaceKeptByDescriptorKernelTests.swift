@@ -119,14 +119,14 @@ struct NamespaceKeptByDescriptorKernelTests {
         #expect(try hidden.ipThroughKeeper("-o", "link", "show").contains("twf10lm@"))
     }
 
-    /// A namespace only a socket keeps, listed first by another path that is gone when the look
-    /// opens it: a descriptor of it that another process closed (another tunwarden run holding it
-    /// for its own look; a runtime between its steps), or whose number now opens another file.
-    /// The first asking of the sockets passed it over as known; the look asks them again and
-    /// finds the macvlan on the tap. Until it did, an audit beside another run called the tap
-    /// orphaned, silently.
-    @Test(arguments: [(999, 0), (1, 1)])
-    func aNamespaceListedByADescriptorClosedSinceIsAskedOfTheSocketsAgain(number: Int, unit: Int) throws {
+    /// A namespace kept only by a socket or by another process's descriptor, listed first by a
+    /// path that is gone when the look opens it: a descriptor of it that another process closed
+    /// (another tunwarden run holding it for its own look; a runtime between its steps), or
+    /// whose number now opens another file. The look walks every route again for it and finds
+    /// the macvlan on the tap. Until it did, an audit beside another run called the tap
+    /// orphaned, silently: the socket asking had passed the namespace over as known.
+    @Test(arguments: [(HiddenNamespace.Keeper.socket, 999, 0), (.socket, 1, 1), (.descriptor, 999, 2)])
+    func aNamespaceListedByADescriptorClosedSinceIsLookedForAgain(keeper: HiddenNamespace.Keeper, number: Int, unit: Int) throws {
         let ns = try TestNamespace(name: Self.uniqueName()), hidden = try HiddenNamespace(name: Self.uniqueName())
         defer { ns.remove(); hidden.remove() }
         try ns.ip("tuntap", "add", "dev", "twf10s\(unit)", "mode", "tap")
@@ -134,19 +134,38 @@ struct NamespaceKeptByDescriptorKernelTests {
         try #require(made.status == 0, "\(made.stderr)")
         var hiddenStat = stat()
         try #require(stat("/run/netns/\(hidden.name)", &hiddenStat) == 0)
-        try hidden.hide(by: .socket)
+        try hidden.hide(by: keeper)
         let inspected = open("/run/netns/\(ns.name)", O_RDONLY | O_CLOEXEC)
         try #require(inspected >= 0)
         defer { close(inspected) }
-        // The holder scan's notes, with one more: a descriptor of the hidden namespace in a live
-        // process, closed or reused before the look opens it.
-        var held = NamespaceDescriptors.walk(procRoot: "/proc")
-        try #require(held.sockets.contains { $0.fd == Int32(HiddenNamespace.keptDescriptor) })
+        // What the holder scan noted, as if the keeper had been missed: one descriptor of the
+        // hidden namespace in a live process, closed or reused before the look opens it.
+        var held = NamespaceDescriptors(procRoot: "/proc")
         held.note(pid: "\(getpid())", number: "\(number)", target: "net:[\(hiddenStat.st_ino)]")
         let found = ForeignStacking.look(inspectedFD: inspected, confirmingAbsence: true, held: held)
         let uppers = found.uppers.values.flatMap { $0 }
-        #expect(uppers.contains { $0.hasPrefix("twf10sm\(unit) (namespace net:[\(hiddenStat.st_ino)], kept by socket:[") }, "\(found.uppers) \(found.unread)")
-        #expect(found.unread.isEmpty, "\(found.unread)")
+        #expect(uppers.contains { $0.hasPrefix("twf10sm\(unit) (namespace net:[\(hiddenStat.st_ino)]") }, "\(keeper): \(found.uppers) \(found.unread)")
+        #expect(!found.unread.contains { $0.contains("\(hiddenStat.st_ino)") }, "\(keeper): \(found.unread)")
+    }
+
+    /// A path that opens another namespace than the one it was listed for (a thread gone back to
+    /// its own namespace, a name removed and made again) is not taken for it: the namespace is
+    /// gone by that path, and is looked for again, not looked into somewhere else.
+    @Test func aPathThatOpensAnotherNamespaceNowIsNotTakenForTheOneListed() throws {
+        var own = stat()
+        try #require(stat("/proc/self/ns/net", &own) == 0)
+        let held = NamespaceDescriptors(procRoot: "/proc")
+        let elsewhere = ForeignStacking.Namespace(paths: [Sys.Path("/proc/self/ns/net")], label: "x", inode: UInt64(own.st_ino) + 1)
+        guard case .gone = ForeignStacking.open(elsewhere, held: held) else {
+            Issue.record("a path opening another namespace was taken for the one listed")
+            return
+        }
+        let itself = ForeignStacking.Namespace(paths: [Sys.Path("/proc/self/ns/net")], label: "x", inode: UInt64(own.st_ino))
+        guard case let .opened(fd) = ForeignStacking.open(itself, held: held) else {
+            Issue.record("a path opening the namespace listed was not taken")
+            return
+        }
+        close(fd)
     }
 }
 #endif

@@ -11,14 +11,15 @@ extension ForeignStacking {
     /// other processes keep it open by. One found by several of these is one namespace with all
     /// their paths, so that one path gone leaves the others to try.
     struct Namespace {
-        /// Paths opened as they are: names, threads' links, mount points.
+        /// The paths opened as they are: its names, its threads' links and its mount points.
         var paths: [Sys.Path]
+        /// How people are told of it: its `ip netns` name, `net:[INODE]`, or a mount point.
         var label: String
         /// Other processes' descriptors of it (`/proc/PID/fd/N`), opened only through
         /// `NamespaceDescriptors.open`, which checks that each still is the namespace `inode`.
         var heldPaths: [Sys.Path] = []
-        /// Its inode, when known (every listed namespace but one covered by another mount).
-        var inode: UInt64? = nil
+        /// Its inode: what every path must open to be taken for it.
+        var inode: UInt64
         /// This process's own descriptor of it, when only a socket keeps it (`SocketNamespaces`):
         /// its one path is `/proc/self/fd/N`, and whoever listed it closes it.
         var ownedFD: Int32? = nil
@@ -29,20 +30,24 @@ extension ForeignStacking {
 
     /// Every namespace but the inspected one, once each, with every path found to open it: those
     /// `ip netns` names (by the names' bytes), then those processes run in or a bind mount keeps
-    /// (by inode), then those a descriptor in `held` keeps (by inode), then those only a socket in
-    /// `held` keeps; and what keeps others from being listed (mountinfo that cannot be read, a
-    /// socket that cannot be asked). The caller closes each namespace's `ownedFD`. Names and mount
-    /// points are the kernel's bytes, whether or not they are UTF-8.
+    /// (by inode), then those only bind mounts covered by other mounts lead to (no path: they
+    /// cannot be looked into), then those a descriptor in `held` keeps (by inode), then those
+    /// only a socket in `held` keeps and that are not among `known`; and what keeps others from
+    /// being listed (mountinfo that cannot be read, a socket that cannot be asked). The caller
+    /// closes each namespace's `ownedFD`. Names and mount points are the kernel's bytes, whether
+    /// or not they are UTF-8.
     static func namespaces(excluding inspected: UInt64, procRoot: String, namespaceDirectory: String,
-                           held: NamespaceDescriptors) -> (namespaces: [Namespace], unlisted: [String]) {
+                           held: NamespaceDescriptors, known: Set<UInt64> = []) -> (namespaces: [Namespace], unlisted: [String]) {
         var result: [Namespace] = []
         var at: [UInt64: Int] = [inspected: -1]
         var unlisted: [String] = []
-        /// Adds `paths` to the namespace `inode`, listing it under `label` when it is new.
+        /// Adds `paths` to the namespace `inode`, listing it under `label` when it is new, or when
+        /// nothing led to it before (a covered mount: it is named by what opens it now).
         func add(_ inode: UInt64, label: @autoclosure () -> String, paths: [Sys.Path] = [], heldPaths: [Sys.Path] = []) {
             if let index = at[inode] {
                 guard index >= 0 else { return }
-                result[index].paths += paths
+                if result[index].unreachable, !(paths.isEmpty && heldPaths.isEmpty) { result[index].label = label() }
+                result[index].paths += paths.filter { !result[index].paths.contains($0) }
                 result[index].heldPaths += heldPaths
             } else {
                 at[inode] = result.count
@@ -89,7 +94,7 @@ extension ForeignStacking {
         // Those only a socket keeps: asked last, of the sockets alone, so that the namespaces
         // found so far are passed over without a descriptor.
         if !held.sockets.isEmpty {
-            let kept = socketKept(held, known: Set(at.keys))
+            let kept = socketKept(held, known: known.union(at.keys))
             unlisted += kept.unread
             result += kept.namespaces
         }
@@ -116,13 +121,14 @@ extension ForeignStacking {
     }
 
     /// The network namespaces the threads of the processes under `procRoot` run in, by inode:
-    /// for each process with a thread in one, the link of its first such thread
+    /// for each process with a thread in one, the link of its first thread there
     /// (`PROC/PID/task/TID/ns/net`), so that a namespace's count of links is how many processes
-    /// have a thread there. Every thread's link, not one per namespace or process: the first may
-    /// exit before it is opened, and one thread of a process may have entered a namespace its
-    /// others are not in (`unshare(CLONE_NEWNET)` or `setns` from one thread, as a Go daemon's
-    /// locked thread does). A process closed even to root (a sandbox supervisor, as the holder
-    /// scan's opaque processes are) is in none of them: the blind spot the README names.
+    /// have a thread there. Each process's link, not one per namespace: a process may exit before
+    /// its link is opened. Each of its threads is looked at, not its first alone: one thread may
+    /// have entered a namespace its others are not in (`unshare(CLONE_NEWNET)` or `setns` from
+    /// one thread, as a Go daemon's locked thread does). A process closed even to root (a sandbox
+    /// supervisor, as the holder scan's opaque processes are) is in none of them: the blind spot
+    /// the README names.
     static func threadNamespaces(procRoot: String) -> [UInt64: [Sys.Path]] {
         var paths: [UInt64: [Sys.Path]] = [:]
         guard case let .ok(entries) = Sys.listDirectory(path: procRoot) else { return paths }

@@ -34,7 +34,6 @@ public enum ForeignStacking {
     /// (macvlan, macvtap, vlan, ipvlan, ipvtap, macsec) or IFLA_VXLAN_LINK (vxlan).
     public static let stackingKinds = ["macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec", "vxlan"]
 
-
     /// What a look at the other namespaces found.
     public struct Found {
         /// The names of the links in other namespaces stacked on each link of the inspected
@@ -52,6 +51,12 @@ public enum ForeignStacking {
         public var unread: [String] = []
         /// The errno setns(2) refused the first namespace it could not enter with, if any.
         public var enterErrno: Int32?
+
+        /// Adds `lines` to `unread`, each once: a look that lists the namespaces again may meet
+        /// the same problem twice.
+        mutating func addUnread(_ lines: [String]) {
+            for line in lines where !unread.contains(line) { unread.append(line) }
+        }
 
         public init(uppers: [Int: [String]] = [:], vias: VxlanForwarding.Vias = [:], unread: [String] = []) {
             self.uppers = uppers
@@ -110,11 +115,13 @@ public enum ForeignStacking {
     /// there are not asked. With `settled`, a namespace whose vxlan entries never read twice
     /// alike is one that could not be read (see `VxlanForwarding.vias`).
     ///
-    /// A namespace whose every path was gone when opened (its processes exited, its descriptors
-    /// were closed, its name removed) may still be kept by a socket, which the first asking of the
-    /// sockets passed over as known: another tunwarden run holding it for its own look, or a
-    /// process that entered it for a moment, is enough. The sockets are asked again for those,
-    /// and a namespace one keeps is looked into through it.
+    /// A namespace whose every path was gone when opened (its processes exited or went back, its
+    /// descriptors were closed or moved, its name removed) may still be kept by something the
+    /// listing passed over because that path stood for it: a socket (the sockets are asked only
+    /// of namespaces no other path reaches), another process's descriptor of it (another
+    /// tunwarden run holding it for its own look). Every route is then walked again for it, at
+    /// most `listingRounds` times; one still listed and still gone after that is one that could
+    /// not be read.
     static func look(inspectedFD: Int32?, procRoot: String, namespaceDirectory: String, absent: inout Set<String>, learn: Bool,
                      settled: Bool, held: NamespaceDescriptors) -> Found {
         var found = Found()
@@ -128,41 +135,61 @@ public enum ForeignStacking {
         // The inspected namespace's ids, read before the walk: a namespace that gets one while
         // the walk goes on is one it lists by its path.
         var identified = IdentifiedNamespaces(inspectedFD: inspectedFD)
-        var (others, unlisted) = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: held)
-        found.unread += unlisted
-        var vanished: Set<UInt64> = []
-        var index = 0
-        while index < others.count {
-            let namespace = others[index]
-            index += 1
-            defer { if let fd = namespace.ownedFD { close(fd) } }
-            // Known to exist, with no path that opens it.
-            if namespace.unreachable {
-                found.unread.append(namespace.label)
-                continue
+        var descriptors = held
+        let listing = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: descriptors)
+        var others = listing.namespaces
+        found.addUnread(listing.unlisted)
+        // The namespaces looked into, or reported unread or not network namespaces.
+        var done: Set<UInt64> = [inspectedInode]
+        for round in 1...Self.listingRounds {
+            var vanished: [Namespace] = []
+            for namespace in others {
+                defer { if let fd = namespace.ownedFD { close(fd) } }
+                // Known to exist, with no path that opens it.
+                if namespace.unreachable {
+                    done.insert(namespace.inode)
+                    found.addUnread([namespace.label])
+                    continue
+                }
+                switch open(namespace, held: descriptors) {
+                case let .opened(fd):
+                    defer { close(fd) }
+                    done.insert(namespace.inode)
+                    identified.opened(fd)
+                    inspect(fd, label: namespace.label, own: own, absent: &absent, learn: learn, settled: settled, into: &found)
+                case .refused:
+                    done.insert(namespace.inode)
+                    found.addUnread([namespace.label])
+                case .notNetwork:
+                    done.insert(namespace.inode)
+                case .gone:
+                    vanished.append(namespace)
+                }
             }
-            switch open(namespace, held: held) {
-            case let .opened(fd):
-                defer { close(fd) }
-                identified.opened(fd)
-                inspect(fd, label: namespace.label, own: own, absent: &absent, learn: learn, settled: settled, into: &found)
-            case .refused:
-                found.unread.append(namespace.label)
-            case .gone:
-                if let inode = namespace.inode { vanished.insert(inode) }
+            guard !vanished.isEmpty else { break }
+            guard round < Self.listingRounds else {
+                found.addUnread(vanished.map { "\($0.label) (whatever keeps it kept moving while it was looked for)" })
+                break
             }
-            // Once every listed one is done, those gone are asked of the sockets once more.
-            if index == others.count, !vanished.isEmpty, !held.sockets.isEmpty {
-                let listed = Set(others.compactMap(\.inode)).union([inspectedInode])
-                let kept = socketKept(held, known: listed.subtracting(vanished))
-                found.unread += kept.unread
-                others += kept.namespaces
-                vanished = []
+            descriptors = NamespaceDescriptors.walk(procRoot: procRoot)
+            let again = namespaces(excluding: inspectedInode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: descriptors, known: done)
+            let wanted = Set(vanished.map(\.inode))
+            others = []
+            for namespace in again.namespaces {
+                if wanted.contains(namespace.inode) {
+                    others.append(namespace)
+                } else if let fd = namespace.ownedFD {
+                    close(fd)
+                }
             }
+            found.addUnread(again.unlisted)
         }
         identified.read(ownFD: own, into: &found)
         return found
     }
+
+    /// How many times the look lists the namespaces whose every path was gone when opened.
+    static let listingRounds = 3
 
     /// What opening a listed namespace came to.
     enum Opening {
@@ -170,32 +197,36 @@ public enum ForeignStacking {
         case opened(Int32)
         /// A path that may still open it could not be opened.
         case refused
-        /// Every path was gone: nothing listed keeps it now.
+        /// It is a namespace of another type than a network one: nothing to look into.
+        case notNetwork
+        /// Every path was gone, or opens another namespace now: nothing listed keeps it now.
         case gone
     }
 
     /// Opens `namespace` by each of its paths in turn, its other processes' descriptors last: one
-    /// that exited or closed says nothing of the others. Only when every one is gone is there
-    /// nothing to see by them.
+    /// that exited, closed or went elsewhere says nothing of the others. A path is taken only
+    /// when what it opens is the namespace listed (by inode): a thread that went back to its own
+    /// namespace, or a name removed and made again, opens another.
     static func open(_ namespace: Namespace, held: NamespaceDescriptors) -> Opening {
-        var refused = false
+        var refused = false, otherType = false
         for path in namespace.paths {
             switch Sys.openFile(path) {
-            case let .ok(fd): return .opened(fd)
+            case let .ok(fd):
+                if case let .ok(inode) = Sys.statDescriptor(fd), inode == namespace.inode { return .opened(fd) }
+                close(fd)
             case .failed(ENOENT), .failed(ESRCH): continue
             case .failed: refused = true
             }
         }
-        if let inode = namespace.inode {
-            for path in namespace.heldPaths {
-                switch held.open(path, inode: inode) {
-                case let .namespace(fd): return .opened(fd)
-                case .gone, .otherType: continue
-                case .failed: refused = true
-                }
+        for path in namespace.heldPaths {
+            switch held.open(path, inode: namespace.inode) {
+            case let .namespace(fd): return .opened(fd)
+            case .gone: continue
+            case .otherType: otherType = true
+            case .failed: refused = true
             }
         }
-        return refused ? .refused : .gone
+        return refused ? .refused : otherType ? .notNetwork : .gone
     }
 
     /// Looks into the namespace `fd` for links stacked on the inspected namespace's (`own`) and

@@ -10,11 +10,17 @@ extension ForeignStacking {
         /// The namespace for people: its `ip netns` name, its bind mount, or `net:[INODE]`.
         public let label: String
         let paths: [Sys.Path]
+        let inode: UInt64
 
         /// A new descriptor of the namespace, which the caller closes: from the first of its
-        /// paths that still opens one (a process in it may have exited); nil when none does.
+        /// paths that still opens it (a process in it may have exited, or gone back to its own
+        /// namespace); nil when none does.
         public func open() -> Int32? {
-            for path in paths { if case let .ok(fd) = Sys.openFile(path) { return fd } }
+            for path in paths {
+                guard case let .ok(fd) = Sys.openFile(path) else { continue }
+                if case let .ok(opened) = Sys.statDescriptor(fd), opened == inode { return fd }
+                close(fd)
+            }
             return nil
         }
     }
@@ -29,7 +35,7 @@ extension ForeignStacking {
         defer { if inspectedFD == nil, let own { close(own) } }
         guard let own, case let .ok(inode) = Sys.statDescriptor(own) else { return [] }
         return namespaces(excluding: inode, procRoot: procRoot, namespaceDirectory: namespaceDirectory, held: NamespaceDescriptors(procRoot: procRoot)).namespaces
-            .filter { !$0.paths.isEmpty }.map { OtherNamespace(label: $0.label, paths: $0.paths) }
+            .filter { !$0.paths.isEmpty }.map { OtherNamespace(label: $0.label, paths: $0.paths, inode: $0.inode) }
     }
 }
 #endif
