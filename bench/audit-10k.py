@@ -19,7 +19,7 @@ two threads as tunwarden does, and nothing else: what is left between it and the
 the time decoding, judging and writing JSON can have. The namespace and its holder are removed at the end, whatever happens. Needs
 root. Touches nothing outside the namespace.
 
-Usage: sudo python3 bench/audit-10k.py [--devices N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
+Usage: sudo python3 bench/audit-10k.py [--devices N] [--addressed N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
 """
 import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 import shipped
@@ -27,6 +27,8 @@ import shipped
 parser = argparse.ArgumentParser()
 parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--held", type=int, default=100, help="devices attached by a holder process")
+parser.add_argument("--addressed", type=int, default=200,
+                    help="devices set up with an address (each a /24 route into a dead tunnel): raise it to see how judging scales with dead routes")
 parser.add_argument("--runs", type=int, default=7)
 parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
 parser.add_argument("--also", action="append", default=[], metavar="PATH",
@@ -88,7 +90,7 @@ try:
     batch = "".join(f"tuntap add dev bt{i} mode tun\n" for i in range(args.devices))
     subprocess.run(["ip", "-n", NS, "-batch", "-"], input=batch.encode(), check=True)
     # A few devices up with addresses and routes, so the address and route dumps carry something.
-    extra = "".join(f"link set bt{i} up\naddr add 10.{i // 250}.{i % 250}.1/24 dev bt{i}\n" for i in range(0, 200))
+    extra = "".join(f"link set bt{i} up\naddr add 10.{i // 250 % 256}.{i % 250}.1/24 dev bt{i}\n" for i in range(0, min(args.addressed, args.devices, 64000)))
     subprocess.run(["ip", "-n", NS, "-batch", "-"], input=extra.encode(), check=True)
     held = [f"bt{i}" for i in range(args.devices - args.held, args.devices)]
     holder = subprocess.Popen(["ip", "netns", "exec", NS, "python3", "-c", HOLDER] + held, stdout=subprocess.PIPE)

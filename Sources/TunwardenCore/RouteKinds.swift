@@ -10,12 +10,26 @@ public protocol KernelName: Hashable, Sendable, Decodable, CustomStringConvertib
     static func number(_ number: UInt32) -> Self
     /// The number of a value made by `number(_:)`, nil for a named one.
     var otherNumber: UInt32? { get }
+    /// The named values by their numbers below 256 (`lookupTable(_:)` of `named`): a route dump
+    /// of a router's whole table names hundreds of thousands of them.
+    static var byNumber: [Self?] { get }
 }
 
 extension KernelName {
     /// The value the kernel means by `number`.
     public init(kernel number: UInt32) {
-        self = Self.named.first { $0.number == number }?.value ?? Self.number(number)
+        if number < 256 {
+            self = Self.byNumber[Int(number)] ?? Self.number(number)
+        } else {
+            self = Self.named.first { $0.number == number }?.value ?? Self.number(number)
+        }
+    }
+
+    /// The values of `named` at their numbers, for those below 256; nil at the others.
+    static func lookupTable(_ named: [(value: Self, number: UInt32, name: String)]) -> [Self?] {
+        var table = [Self?](repeating: nil, count: 256)
+        for entry in named where entry.number < 256 { table[Int(entry.number)] = entry.value }
+        return table
     }
 
     /// The value with this name, or the number written out; nil for anything else.
@@ -47,6 +61,7 @@ public enum RouteType: KernelName {
         (.multicast, 5, "multicast"), (.blackhole, 6, "blackhole"), (.unreachable, 7, "unreachable"), (.prohibit, 8, "prohibit"),
         (.throw, 9, "throw"), (.nat, 10, "nat"), (.xresolve, 11, "xresolve"),
     ]
+    public static let byNumber = lookupTable(named)
     public static func number(_ number: UInt32) -> RouteType { .other(number) }
     public var otherNumber: UInt32? { if case let .other(number) = self { number } else { nil } }
 }
@@ -57,6 +72,7 @@ public enum RouteTable: KernelName {
     case other(UInt32)
 
     public static let named: [(value: RouteTable, number: UInt32, name: String)] = [(.default, 253, "default"), (.main, 254, "main"), (.local, 255, "local")]
+    public static let byNumber = lookupTable(named)
     public static func number(_ number: UInt32) -> RouteTable { .other(number) }
     public var otherNumber: UInt32? { if case let .other(number) = self { number } else { nil } }
 }
@@ -75,6 +91,7 @@ public enum RouteProtocol: KernelName {
         (.xorp, 14, "xorp"), (.ntk, 15, "ntk"), (.dhcp, 16, "dhcp"), (.keepalived, 18, "keepalived"), (.babel, 42, "babel"),
         (.openr, 99, "openr"), (.bgp, 186, "bgp"), (.isis, 187, "isis"), (.ospf, 188, "ospf"), (.rip, 189, "rip"), (.eigrp, 192, "eigrp"),
     ]
+    public static let byNumber = lookupTable(named)
     public static func number(_ number: UInt32) -> RouteProtocol { .other(number) }
     public var otherNumber: UInt32? { if case let .other(number) = self { number } else { nil } }
 }
@@ -87,6 +104,7 @@ public enum RouteScope: KernelName {
     public static let named: [(value: RouteScope, number: UInt32, name: String)] = [
         (.global, 0, "global"), (.site, 200, "site"), (.link, 253, "link"), (.host, 254, "host"), (.nowhere, 255, "nowhere"),
     ]
+    public static let byNumber = lookupTable(named)
     public static func number(_ number: UInt32) -> RouteScope { .other(number) }
     public var otherNumber: UInt32? { if case let .other(number) = self { number } else { nil } }
 }

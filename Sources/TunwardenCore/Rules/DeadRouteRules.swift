@@ -158,12 +158,15 @@ extension Heuristics {
             var ownRankings: [RouteGroup: DeadRouteRanking] = [:]
             for key in groups {
                 guard let all = deadByGroup[key], let ranking = rankings[key] else { continue }
-                let others = all.filter { !isOwn($0) }
-                // (Below a whole capture the table's ranking says all the text needs.)
-                guard !others.isEmpty, ranking.alone >= 255.0 / 256.0 else {
+                // (Below a whole capture the table's ranking says all the text needs. Whether
+                // another device has dead routes here is asked first and stops at the first: with
+                // thousands of dead devices, filtering the table's dead routes for each would take
+                // time that grows with the square of their number.)
+                guard ranking.alone >= 255.0 / 256.0, all.contains(where: { !isOwn($0) }) else {
                     ownRankings[key] = ranking
                     continue
                 }
+                let others = all.filter { !isOwn($0) }
                 // (Routes that cover less than half of it can neither capture nor would: they are
                 // not ranked, which with thousands of devices' subnets beside one capture would
                 // rank the table once for each.)
