@@ -123,6 +123,11 @@ extension Heuristics {
         var rankings: [RouteGroup: DeadRouteRanking] = [:]
         for (key, routes) in deadByGroup { rankings[key] = rankDead(routes, live: liveByGroup[key] ?? [], elsewhere: elsewhere[key] ?? []) }
         let capturing = Set(rankings.filter { $0.value.alone >= 255.0 / 256.0 && $0.value.taken >= 0.5 }.keys)
+        // Each table's outranked dead routes by destination: with thousands of dead devices whose
+        // routes live ones outrank, searching the table's list for each device's routes would take
+        // time that grows with the square of their number.
+        let outrankedAt = rankings.mapValues { Dictionary(grouping: $0.outranked, by: \.destination) }
+        func isOutranked(_ route: Route) -> Bool { outrankedAt[RouteGroup(route)]?[route.destination]?.contains(route) == true }
         // Where dead routes lie in more than one table ordinary traffic looks up, the walk through
         // the rules may bring all of a family's traffic to them though no one table's dead routes
         // capture it (DeadRouteChain.swift): the families where they do.
@@ -196,7 +201,7 @@ extension Heuristics {
             let why = assessed.state == .orphaned ? "is orphaned (no process attached)" : "has no carrier"
             let list = routes.map(\.display).joined(separator: ", ")
             var evidence = "\(routes.count) \(routes.count == 1 ? "route sends" : "routes send") traffic into \(interface.kind.rawValue) \(interface.name), which \(why): \(list)."
-            let outranked = routes.filter { route in rankings[RouteGroup(route)]?.outranked.contains(route) == true }
+            let outranked = routes.filter(isOutranked)
             let skipped = routes.filter(skippedByKernel)
             let partial = routes.filter { !takesAllTraffic($0) && !skippedByKernel($0) }
             if captures {
