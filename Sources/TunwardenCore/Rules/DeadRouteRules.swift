@@ -163,10 +163,10 @@ extension Heuristics {
             var ownRankings: [RouteGroup: DeadRouteRanking] = [:]
             for key in groups {
                 guard let all = deadByGroup[key], let ranking = rankings[key] else { continue }
-                // (Below a whole capture the table's ranking says all the text needs. Whether
-                // another device has dead routes here is asked first and stops at the first: with
-                // thousands of dead devices, filtering the table's dead routes for each would take
-                // time that grows with the square of their number.)
+                // (Below a whole capture the table's ranking says all the text needs. The capture
+                // is asked first, and the search for another device's dead route here stops at the
+                // first: with thousands of dead devices, filtering the table's dead routes for
+                // each would take time that grows with the square of their number.)
                 guard ranking.alone >= 255.0 / 256.0, all.contains(where: { !isOwn($0) }) else {
                     ownRankings[key] = ranking
                     continue
