@@ -151,6 +151,8 @@ def one_run(binary, count, attackers, seed):
         for process, _ in workers:
             process.wait(timeout=60)
         reports = [json.load(open(path)) for _, path in workers]
+        # What the attackers did, whatever the reap answered.
+        raced = {"attached": sum(r.get("attached", 0) for r in reports), "renames": sum(r.get("renames", 0) for r in reports)}
         for report in reports:
             for name in report.get("deleted_while_attached", []):
                 problems.append(f"deleted while attached: {bytes.fromhex(name)!r}")
@@ -161,7 +163,7 @@ def one_run(binary, count, attackers, seed):
                              if link.get("linkinfo", {}).get("info_data", {}).get("persist"))
             if persistent != count:
                 problems.append(f"refused with 'nothing was changed', but {count - persistent} devices are gone")
-            return problems, {"outcomes": {"refused": reap.stderr.strip()[:120]}}, seconds
+            return problems, {"outcomes": {"refused": reap.stderr.strip()[:120]}, **raced}, seconds
         if reap.returncode not in (0, 1):
             problems.append(f"reap exited {reap.returncode}: {reap.stderr.strip()}")
             return problems, {}, seconds
@@ -185,8 +187,7 @@ def one_run(binary, count, attackers, seed):
             if result["result"] != "deleted":
                 reason = (result.get("detail") or "")[:150]
                 reasons[reason] = reasons.get(reason, 0) + 1
-        stats = {"outcomes": outcomes, "reasons": reasons, "attached": sum(r.get("attached", 0) for r in reports),
-                 "renames": sum(r.get("renames", 0) for r in reports)}
+        stats = {"outcomes": outcomes, "reasons": reasons, **raced}
         return problems, stats, seconds
     finally:
         for process, _ in workers:
