@@ -208,6 +208,14 @@ public struct SocketLists: Sendable, Equatable {
 }
 
 extension HolderScan {
+    /// Whether a socket list of this scan ties a socket to the device with this index, as
+    /// `SocketLists.ties` answers for `socketLists`, without gathering the lists: judging asks it
+    /// of every tun, and the lists are the same eight dictionaries for each.
+    public func socketsTie(_ index: Int) -> Bool {
+        packetSockets[index] != nil || boundSockets[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil
+            || rawSockets[index] != nil
+    }
+
     /// The socket lists this scan carries.
     public var socketLists: SocketLists {
         get { SocketLists(packet: packetSockets, bound: boundSockets, packetMemberships: packetMemberships,

@@ -293,7 +293,10 @@ extension Heuristics {
         if !opaque.isEmpty, !kernelRulesOut {
             return (.unknown, "no carrier, but \(opaque.count) process\(opaque.count == 1 ? "" : "es") cannot be inspected (pid \(Self.sample(opaque))) and the kernel does not report how many queues are attached")
         }
-        if let reason = Self.socketUse(scan.socketLists, index: interface.index, ownAddresses: ownAddressSockets) {
+        // (Without a tie or a socket on its own addresses there is nothing to say: the lists are
+        // gathered only then.)
+        if scan.socketsTie(interface.index) || !ownAddressSockets.isEmpty,
+           let reason = Self.socketUse(scan.socketLists, index: interface.index, ownAddresses: ownAddressSockets) {
             findings.append(Finding(
                 id: FindingID.stackedTun, severity: .info, ifname: interface.name, reapable: false,
                 evidence: "\(kind) \(interface.name) (ifindex \(interface.index)) has no carrier and no holder, but \(reason). Not touched."
