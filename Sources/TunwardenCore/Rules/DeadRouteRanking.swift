@@ -9,7 +9,7 @@ import Foundation
 extension Heuristics {
     /// What the dead routes of one family and table take of the traffic that would take the
     /// default route, before and after the live routes of the table win theirs.
-    struct DeadRouteRanking {
+    struct DeadRouteRanking: Equatable {
         /// The share of default traffic (see `defaultShare(of:)`) the dead routes that take all
         /// traffic to their destinations would capture by themselves.
         var alone = 0.0

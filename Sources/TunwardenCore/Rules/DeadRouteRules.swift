@@ -143,6 +143,7 @@ extension Heuristics {
             for index in Set(route.nextHops.compactMap(\.interfaceIndex)) { routesByInterface[index, default: []].append(route) }
         }
         var findings: [Finding] = []
+        var tableRankings: [RouteGroup: TableRankings] = [:]
         for index in routesByInterface.keys.sorted() {
             guard let routes = routesByInterface[index], let position = deadPosition[index] else { continue }
             let assessed = interfaces[position]
@@ -171,11 +172,13 @@ extension Heuristics {
                     ownRankings[key] = ranking
                     continue
                 }
-                let others = all.filter { !isOwn($0) }
                 // (Routes that cover less than half of it can neither capture nor would: they are
                 // not ranked, which with thousands of devices' subnets beside one capture would
                 // rank the table once for each.)
-                let own = all.filter(isOwn)
+                let table = tableRankings[key] ?? TableRankings(dead: all, live: liveByGroup[key] ?? [], elsewhere: elsewhere[key] ?? [])
+                tableRankings[key] = table
+                let ownPositions = table.positions(of: index)
+                let own = ownPositions.map { all[$0] }
                 let share = defaultShare(of: own.filter { takesAllTraffic($0) && !skippedByKernel($0) && !$0.isInterfaceScoped }.map(\.destination))
                 guard share >= Self.ownHalf else {
                     var small = DeadRouteRanking()
@@ -183,7 +186,9 @@ extension Heuristics {
                     ownRankings[key] = small
                     continue
                 }
-                ownRankings[key] = rankDead(own, live: (liveByGroup[key] ?? []) + others, elsewhere: elsewhere[key] ?? [])
+                // Its own routes against every other route of the table, the other devices' dead
+                // ones among them, read from the table's nesting made once (DeadRouteOwnRanking.swift).
+                ownRankings[key] = table.ranking(own: ownPositions)
             }
             let ownCapturing = groups.filter { key in
                 guard capturing.contains(key), let own = ownRankings[key], own.taken >= Self.ownHalf else { return false }
