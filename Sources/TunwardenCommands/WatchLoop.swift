@@ -100,14 +100,6 @@ final class WatchLoop {
         return Date().addingTimeInterval(boot - bootNow)
     }
 
-    /// The boot clock now (see `Snapshot.bootClock`); nil on a platform without one.
-    static func bootClock() -> TimeInterval? {
-        #if os(Linux)
-        BootClock.now()
-        #else
-        nil
-        #endif
-    }
     /// Delivers the alerts the loop decides, and retries undelivered ones, off the loop.
     let courier: AlertCourier
     /// Whether the next judgement records the whole namespace (after a full inventory, or a
@@ -257,21 +249,6 @@ final class WatchLoop {
     private func candidates() -> [NetworkInterface] {
         guard loaded, let assessment = engine.assessment(of: identity) else { return [] }
         return assessment.interfaces.filter(Self.isCandidate).map(\.interface)
-    }
-
-    /// When the loop is next to wake by itself: the first of its deadlines. Those a judgement
-    /// serves (reaping and recording what waits) count only while no judgement is due: until
-    /// that judgement, a past one would keep `poll` from sleeping at all.
-    static func wakeTime(judgement: Date?, servedByJudgement: [Date?], others: [Date?]) -> Date {
-        let deadlines = others + [judgement] + (judgement == nil ? servedByJudgement : [])
-        return deadlines.compactMap { $0 }.min() ?? .distantFuture
-    }
-
-    /// The CPU time this thread has used, in seconds.
-    static func threadCPUTime() -> TimeInterval {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9
     }
 
     /// Runs until a stop is requested.
