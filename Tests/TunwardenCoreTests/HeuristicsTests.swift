@@ -180,6 +180,27 @@ enum Build {
         #expect(Set(a.findings.filter(\.reapable).compactMap(\.ifname)) == ["tap11", "tap12"])
     }
 
+    /// Each socket list alone ties a socket to a tap and keeps it from being orphaned: judging
+    /// asks whether any list names the device (`HolderScan.socketsTie`) before it gathers them,
+    /// so a list that question left out would let a used tap be called orphaned.
+    @Test(arguments: ["packet", "bound", "membership", "multicast", "raw"])
+    func eachSocketListAloneKeepsATapFromBeingOrphaned(list: String) {
+        var scan = HolderScan(complete: true, attachments: [], processesScanned: 12)
+        switch list {
+        case "packet": scan.packetSockets = [7: 1]
+        case "bound": scan.boundSockets = [7: 2]
+        case "membership": scan.packetMemberships = [7: 1]
+        case "multicast": scan.multicastGroups = [7: ["224.0.0.251"]]
+        default: scan.rawSockets = [7: ["a raw IPv4 socket (protocol 112, VRRP) of keepalived[812]"]]
+        }
+        let a = Heuristics.assess(Snapshot(platform: .linux, namespaceIdentity: "ns", takenAt: Date(),
+                                           interfaces: [Build.tun(7, "tap7", kind: .tap), Build.tun(8, "tap8", kind: .tap)], routes: [], holders: scan))
+        #expect(a.interfaces.first?.state == .suspect, "\(a.interfaces.first?.reason ?? "")")
+        #expect(a.interfaces.first?.reason.hasSuffix("a process uses it without a tun descriptor") == true, "\(a.interfaces.first?.reason ?? "")")
+        #expect(a.interfaces.last?.state == .orphaned)
+        #expect(a.findings.filter(\.reapable).compactMap(\.ifname) == ["tap8"])
+    }
+
     /// nftables statements that send packets to a tap make it suspect; one whose device is known
     /// only as packets come makes every tap nothing else marks unknown.
     @Test func nftablesForwardsKeepATapFromBeingOrphaned() {

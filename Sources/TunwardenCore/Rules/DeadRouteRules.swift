@@ -172,13 +172,13 @@ extension Heuristics {
                     ownRankings[key] = ranking
                     continue
                 }
-                // (Routes that cover less than half of it can neither capture nor would: they are
-                // not ranked, which with thousands of devices' subnets beside one capture would
-                // rank the table once for each.)
                 let table = tableRankings[key] ?? TableRankings(dead: all, live: liveByGroup[key] ?? [], elsewhere: elsewhere[key] ?? [])
                 tableRankings[key] = table
                 let ownPositions = table.positions(of: index)
                 let own = ownPositions.map { all[$0] }
+                // (Routes that cover less than half of it can neither capture nor would: they are
+                // not ranked, which with thousands of devices' subnets beside one capture would
+                // rank the table once for each.)
                 let share = defaultShare(of: own.filter { takesAllTraffic($0) && !skippedByKernel($0) && !$0.isInterfaceScoped }.map(\.destination))
                 guard share >= Self.ownHalf else {
                     var small = DeadRouteRanking()
