@@ -13,7 +13,8 @@ import Foundation
 ///
 /// The answer is `rankDead`'s exactly, to the last bit of every share: a device's nesting below
 /// its own prefixes holds the same prefixes as the table's (every route there is either its own
-/// or one that can win from it), so each prefix's share less its enclosed ones' is the same
+/// or one that can win from it, and every `elsewhere` prefix strictly inside one of its own is
+/// one the table keeps too), so each prefix's share less its enclosed ones' is the same
 /// subtraction in the same order, and the sums are taken in `rankDead`'s order.
 /// `TableRankingTests` compares the two on random tables.
 extension Heuristics {
@@ -128,8 +129,8 @@ extension Heuristics {
         func positions(of index: Int) -> [Int] { byDevice[index] ?? [] }
 
         /// What `rankDead(own, live: live + others, elsewhere: elsewhere)` answers, where `own` are
-        /// the dead routes at `ownPositions` (ascending) and `others` the rest, both as the table
-        /// lists them.
+        /// the dead routes at `ownPositions` and `others` the rest, both as the table lists them.
+        /// `ownPositions` are ascending, each once, as `positions(of:)` gives them.
         func ranking(own ownPositions: [Int]) -> DeadRouteRanking {
             var ranking = DeadRouteRanking()
             let ranked = ownPositions.compactMap { candidateOfDead[$0] }
@@ -203,9 +204,10 @@ extension Heuristics {
             var first = ownWinners.sorted(by: precedes).prefix(3).map { $0 }
             for position in outermost {
                 var kept = 0
-                for winner in stretchWinners(position) where kept < 3 && !ownSet.contains(positionOf[candidates[winner].destination]!) {
+                for winner in stretchWinners(position) where !ownSet.contains(positionOf[candidates[winner].destination]!) {
                     first.append(winner)
                     kept += 1
+                    if kept == 3 { break }
                 }
             }
             ranking.winners = first.sorted(by: precedes).prefix(3).map { candidates[$0] }
