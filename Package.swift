@@ -54,9 +54,9 @@ let package = Package(
         // Throwaway network namespaces, holder processes and a runner for the built binary; used by tests only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore"]),
+        .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore", "TestSupport"]),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Netlink", "TunwardenCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TunwardenConfigTests", dependencies: ["TunwardenConfig"]),

@@ -19,7 +19,7 @@ two threads as tunwarden does, and nothing else: what is left between it and the
 the time decoding, judging and writing JSON can have. The namespace and its holder are removed at the end, whatever happens. Needs
 root. Touches nothing outside the namespace.
 
-Usage: sudo python3 bench/audit-10k.py [--devices N] [--addressed N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
+Usage: sudo python3 bench/audit-10k.py [--devices N] [--addressed N] [--split-defaults N] [--runs R] [--binary PATH] [--also PATH]... [--show-runs]
 """
 import argparse, os, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 import shipped
@@ -29,6 +29,8 @@ parser.add_argument("--devices", type=int, default=10000)
 parser.add_argument("--held", type=int, default=100, help="devices attached by a holder process")
 parser.add_argument("--addressed", type=int, default=200,
                     help="devices set up with an address (each a /24 route into a dead tunnel): raise it to see how judging scales with dead routes")
+parser.add_argument("--split-defaults", type=int, default=0,
+                    help="devices given 0.0.0.0/1 and 128.0.0.0/1, each pair at a metric of its own, as leaked VPN tunnels leave them: raise it to see how judging scales with devices that each could capture default traffic")
 parser.add_argument("--runs", type=int, default=7)
 parser.add_argument("--binary", help="the tunwarden to measure (default: build the shipped configuration)")
 parser.add_argument("--also", action="append", default=[], metavar="PATH",
@@ -92,6 +94,11 @@ try:
     # A few devices up with addresses and routes, so the address and route dumps carry something.
     extra = "".join(f"link set bt{i} up\naddr add 10.{i // 250 % 256}.{i % 250}.1/24 dev bt{i}\n" for i in range(0, min(args.addressed, args.devices, 64000)))
     subprocess.run(["ip", "-n", NS, "-batch", "-"], input=extra.encode(), check=True)
+    # Leaked VPN tunnels, each with its split default (OpenVPN's def1, wg-quick's 0/1 + 128/1).
+    split = "".join(f"link set bt{i} up\nroute add 0.0.0.0/1 dev bt{i} metric {i + 1}\nroute add 128.0.0.0/1 dev bt{i} metric {i + 1}\n"
+                    for i in range(min(args.split_defaults, args.devices)))
+    if split:
+        subprocess.run(["ip", "-n", NS, "-batch", "-"], input=split.encode(), check=True)
     held = [f"bt{i}" for i in range(args.devices - args.held, args.devices)]
     holder = subprocess.Popen(["ip", "netns", "exec", NS, "python3", "-c", HOLDER] + held, stdout=subprocess.PIPE)
     assert holder.stdout.readline() == b"ready\n"

@@ -1,21 +1,10 @@
 import Testing
+import TestSupport
 @testable import Netlink
 
 /// Property tests: the decoders must turn any bytes into a value or an error, never a crash; and
 /// what the encoder writes, the decoder reads back.
 @Suite struct FuzzTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Runs every decoder over `bytes`, as a datagram and as a bare payload.
     static func decodeEverything(_ bytes: [UInt8]) -> Int {
         var decoded = 0
@@ -152,7 +141,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var generator = Generator(state: 0x7475_6e77_6172_6465)
+        var generator = SplitMix64(state: 0x7475_6e77_6172_6465)
         for _ in 0..<20_000 {
             let count = Int.random(in: 0..<256, using: &generator)
             var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -172,7 +161,7 @@ import Testing
             _ = Self.decodeEverything(Array(original[0..<end]))
         }
         // Random byte flips over the whole capture.
-        var generator = Generator(state: UInt64(original.count))
+        var generator = SplitMix64(state: UInt64(original.count))
         for _ in 0..<2_000 {
             var mutated = original
             for _ in 0..<Int.random(in: 1...8, using: &generator) {
@@ -185,7 +174,7 @@ import Testing
     }
 
     @Test func encodedAttributesDecodeToTheSameValues() throws {
-        var generator = Generator(state: 42)
+        var generator = SplitMix64(state: 42)
         for _ in 0..<5_000 {
             let value = UInt32.random(in: 0...UInt32.max, using: &generator)
             let name = String((0..<Int.random(in: 0..<15, using: &generator)).map { _ in Character(UnicodeScalar(UInt8.random(in: 97...122, using: &generator))) })

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Netlink
 
 /// The generic netlink controller's answer for `mptcp_pm` and the path manager's endpoints, as
@@ -56,7 +57,7 @@ import Testing
         var wrong = Self.subflow
         wrong.replaceSubrange(48..<50, with: [7, 0])     // ADDR4 of 3 bytes
         #expect(throws: NetlinkError.self) { try MptcpEndpoint.decode(wrong[...]) }
-        var generator = FuzzTests.Generator(state: 0x6d70_7463)
+        var generator = SplitMix64(state: 0x6d70_7463)
         for _ in 0..<5_000 {
             var bytes = [Self.subflow, Self.signal6, Self.unbound][Int.random(in: 0..<3, using: &generator)]
             for _ in 0..<Int.random(in: 1...8, using: &generator) { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }

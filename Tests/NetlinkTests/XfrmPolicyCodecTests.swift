@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Netlink
 
 /// IPsec policies as XFRM_MSG_NEWPOLICY lists them, built by hand in the layout of a 64-bit
@@ -47,7 +48,7 @@ import Testing
     @Test func shortOrRandomPayloadsNeverCrash() {
         let whole = Self.info()
         for end in 0..<XfrmPolicy.infoSize { #expect(throws: NetlinkError.self) { try XfrmPolicy.decode(whole[..<end]) } }
-        var generator = FuzzTests.Generator(state: 0x7866_726d)
+        var generator = SplitMix64(state: 0x7866_726d)
         for _ in 0..<5_000 {
             var bytes = Bool.random(using: &generator) ? whole : (0..<Int.random(in: 0..<400, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             if !bytes.isEmpty {

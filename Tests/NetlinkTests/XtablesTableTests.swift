@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Netlink
 
 /// iptables TEE targets and the devices they duplicate packets to: real rules captured by
@@ -52,7 +53,7 @@ import Testing
         long.replaceSubrange(112..<114, with: [0xff, 0])
         #expect(throws: NetlinkError.self) { try XtablesTable.teeTargets(entries: long[...], family: .ipv4) }
         // Random bytes and mutations: errors or targets, never a trap.
-        var generator = FuzzTests.Generator(state: 0x7465_6500)
+        var generator = SplitMix64(state: 0x7465_6500)
         for _ in 0..<3_000 {
             var mutated = ipv4
             for _ in 0..<Int.random(in: 1...8, using: &generator) {

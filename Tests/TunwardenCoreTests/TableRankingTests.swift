@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TunwardenCore
 
 /// A device's own ranking read from its table's nesting (`Heuristics.TableRankings`) answers what
@@ -9,20 +10,8 @@ import Testing
 /// kernel passes by, routes that end a lookup without a device, multipath routes through several
 /// devices, and destinations the policy rules keep elsewhere.
 @Suite struct TableRankingTests {
-    /// SplitMix64: the same tables on every run, so that a failure can be looked at again.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A prefix from a small pool, so that routes share prefixes and nest often.
-    static func prefix(_ family: AddressFamily, using random: inout Seeded) -> IPPrefix {
+    static func prefix(_ family: AddressFamily, using random: inout SplitMix64) -> IPPrefix {
         if family == .inet {
             let pool = ["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "0.0.0.0/2", "64.0.0.0/2", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24",
                         "10.1.3.0/24", "10.1.2.128/25", "128.0.0.0/2", "192.168.0.0/16", "192.168.1.0/24", "10.1.2.7/32"]
@@ -33,7 +22,7 @@ import Testing
         return IPPrefix(pool.randomElement(using: &random)!)!
     }
 
-    static func route(_ family: AddressFamily, devices: ClosedRange<Int>, using random: inout Seeded) -> Route {
+    static func route(_ family: AddressFamily, devices: ClosedRange<Int>, using random: inout SplitMix64) -> Route {
         let hops = Int.random(in: 0..<8, using: &random) == 0 ? 2 : 1
         var route = Route(destination: prefix(family, using: &random), metric: [0, 5, 10, 10, 1024].randomElement(using: &random)!,
                           nextHops: (0..<hops).map { _ in NextHop(interfaceIndex: Int.random(in: devices, using: &random)) })
@@ -49,7 +38,7 @@ import Testing
     }
 
     @Test func aDevicesRankingFromTheTableIsRankDeadsOwn() {
-        var random = Seeded(state: 17)
+        var random = SplitMix64(state: 17)
         var compared = 0, withWinners = 0, withOutranked = 0
         for _ in 0..<4000 {
             let family: AddressFamily = Bool.random(using: &random) ? .inet : .inet6
