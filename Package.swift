@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tunwarden", dependencies: ["TunwardenCommands"]),
-        // Throwaway network namespaces, holder processes and a runner for the built binary; used by tests only.
+        // Throwaway network namespaces, holder processes, a runner for the built binary and a seeded random generator; used by tests only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         .testTarget(name: "TunwardenCoreTests", dependencies: ["TunwardenCore", "TestSupport"]),

@@ -19,8 +19,6 @@ import Foundation
 /// `TableRankingTests` compares the two on random tables.
 extension Heuristics {
     final class TableRankings {
-        /// The table's dead routes, as `rankDead` would be given them.
-        private let dead: [Route]
         /// The routes that can win destinations from dead ones, in the order `rankDead` keeps
         /// its winning routes: the live ones as given, then the dead ones as given.
         private let candidates: [Route]
@@ -57,8 +55,9 @@ extension Heuristics {
         /// first time a device's ranking needs them.
         private var sortedWinners: [Int: [Int]] = [:]
 
+        /// The table's dead routes as `rankDead` would be given them, its live routes and the
+        /// destinations the policy rules keep elsewhere, as `deadRouteFindings` has them.
         init(dead: [Route], live: [Route], elsewhere: [IPPrefix]) {
-            self.dead = dead
             self.elsewhere = elsewhere
             let ranks = { (route: Route) in takesAllTraffic(route) && !skippedByKernel(route) && !route.isInterfaceScoped }
             var candidates = live.filter(ranks)
@@ -103,8 +102,9 @@ extension Heuristics {
                 candidatesAt[position].sort { (standings[$0], $0) < (standings[$1], $1) }
             }
             self.candidatesAt = candidatesAt
-            // A prefix `rankDead` finds in `elsewhere` (and not among the device's dead ones) is
-            // won by no route named: only a route of the best standing there is would match it.
+            // An `elsewhere` prefix inside a device's own, where the device has no dead route, is
+            // won by no route named: `rankDead` gives it the best standing there is (metric 0, high
+            // preference), which a route there matches only by having that standing too.
             let awaySet = Set(away)
             var otherWinners = [[Int]](repeating: [], count: prefixes.count)
             for position in prefixes.indices {
