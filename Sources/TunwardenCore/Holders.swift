@@ -199,18 +199,13 @@ public struct SocketLists: Sendable, Equatable {
         (self.multicastGroups, self.addressSockets) = (multicastGroups, addressSockets)
         (self.raw, self.rawAddresses, self.wildcardListeners) = (raw, rawAddresses, wildcardListeners)
     }
-
-    /// Whether anything in these lists ties a socket to the device with this index (its own
-    /// addresses' sockets aside, which `Heuristics.socketsOnOwnAddresses` finds).
-    public func ties(_ index: Int) -> Bool {
-        packet[index] != nil || bound[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil || raw[index] != nil
-    }
 }
 
 extension HolderScan {
-    /// Whether a socket list of this scan ties a socket to the device with this index, as
-    /// `SocketLists.ties` answers for `socketLists`, without gathering the lists: judging asks it
-    /// of every tun, and the lists are the same eight dictionaries for each.
+    /// Whether a socket list of this scan ties a socket to the device with this index (its own
+    /// addresses' sockets aside, which `Heuristics.socketsOnOwnAddresses` finds): only then has
+    /// `Heuristics.socketUse` something to say of it from the lists, which judging gathers for a
+    /// tun only when this answers yes.
     public func socketsTie(_ index: Int) -> Bool {
         packetSockets[index] != nil || boundSockets[index] != nil || packetMemberships[index] != nil || multicastGroups[index] != nil
             || rawSockets[index] != nil
