@@ -75,11 +75,7 @@ extension Heuristics {
             // The elsewhere prefixes any device's ranking may hold: those strictly inside a ranked dead route's.
             let rankedPrefixes = Set(candidateOfDead.compactMap { $0.map { candidates[$0].destination } })
             let rankedLengths = Set(rankedPrefixes.map(\.length)).sorted()
-            let away = elsewhere.filter { prefix in
-                rankedLengths.contains { length in
-                    length < prefix.length && IPPrefix(address: prefix.address, length: length).map(rankedPrefixes.contains) == true
-                }
-            }
+            let away = elsewhere.filter { prefix in prefix.isInside(lengths: rankedLengths.filter { $0 < prefix.length }, where: rankedPrefixes.contains) }
             let (prefixes, parent) = nesting(Set(candidates.map(\.destination)).union(away))
             self.prefixes = prefixes
             positionOf = Dictionary(uniqueKeysWithValues: prefixes.enumerated().map { ($0.element, $0.offset) })
@@ -109,7 +105,8 @@ extension Heuristics {
             var otherWinners = [[Int]](repeating: [], count: prefixes.count)
             for position in prefixes.indices {
                 let best = awaySet.contains(prefixes[position]) ? Standing(metric: 0, preference: 3) : candidatesAt[position].first.map { standings[$0] }
-                otherWinners[position] = candidatesAt[position].filter { standings[$0] == best }.sorted()
+                // (Those of one standing are in candidate order already.)
+                otherWinners[position] = candidatesAt[position].filter { standings[$0] == best }
             }
             self.otherWinners = otherWinners
             func sums(_ count: (Int) -> Int) -> [Int] {
@@ -200,7 +197,6 @@ extension Heuristics {
                 + ownWinners.count(where: { !unicast[$0] })
             ranking.winnerWithoutDevice = withoutDevice > 0
             // The widest first, those of one length in candidate order, as `rankDead` sorts them.
-            func precedes(_ a: Int, _ b: Int) -> Bool { (candidates[a].destination.length, a) < (candidates[b].destination.length, b) }
             var first = ownWinners.sorted(by: precedes).prefix(3).map { $0 }
             for position in outermost {
                 var kept = 0
@@ -223,12 +219,15 @@ extension Heuristics {
             return ranking
         }
 
+        /// Whether one winning candidate comes before another in `rankDead`'s list of winners: the
+        /// shorter prefix first, those of one length in candidate order.
+        private func precedes(_ a: Int, _ b: Int) -> Bool { (candidates[a].destination.length, a) < (candidates[b].destination.length, b) }
+
         /// The winners of the prefixes in a prefix's stretch for a device with none of them (see
         /// `sortedWinners`).
         private func stretchWinners(_ position: Int) -> [Int] {
             if let known = sortedWinners[position] { return known }
-            let winners = (position..<end[position]).flatMap { otherWinners[$0] }
-                .sorted { (candidates[$0].destination.length, $0) < (candidates[$1].destination.length, $1) }
+            let winners = (position..<end[position]).flatMap { otherWinners[$0] }.sorted(by: precedes)
             sortedWinners[position] = winners
             return winners
         }
